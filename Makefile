@@ -1,0 +1,53 @@
+# smartcfg — the user's entry point. See README.md.
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CC         ?= cc
+FUZZ_SECONDS ?= 20
+
+.PHONY: all build deps test test-unit test-asan fuzz bench demo cross clean
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+build:
+	@cmake -S . -B $(BUILD) -DCMAKE_C_COMPILER=$(CC) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# The whole suite: unit + integration (real sockets, mosquitto, namespaces),
+# then the unit tests again under ASan+UBSan, then each fuzzer for a bounded time,
+# then the Cortex-M cross-build of the core.
+test: deps build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory test-asan
+	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory cross
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -L unit -j $(JOBS)
+
+test-asan:
+	@cmake -S . -B $(BUILD_ASAN) -DSC_SANITIZE=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -L unit -j $(JOBS)
+
+fuzz:
+	@cmake -S . -B $(BUILD_FUZZ) -DSC_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	@sh scripts/run-fuzzers.sh $(BUILD_FUZZ)/fuzz $(FUZZ_SECONDS)
+
+# The core must build freestanding for a Cortex-M target; prints its size.
+cross:
+	@sh scripts/cross-build.sh
+
+bench: deps build
+	@sh scripts/run-bench.sh $(BUILD)
+
+demo: deps build
+	@bash scripts/demo.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) build-cross

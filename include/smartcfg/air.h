@@ -1,0 +1,57 @@
+/* Air simulator: what a sniffer on the AP's channel sees while a phone runs the reference
+ * sender (uplink ToDS copy and the AP's relayed FromDS copy), with the chosen ciphers, FCS,
+ * loss, retries, foreign traffic and start point. Deterministic for a given seed. Used by
+ * `smartcfg air`, the decoder tests and the benchmarks. Sans-I/O, no heap. */
+#ifndef SMARTCFG_AIR_H
+#define SMARTCFG_AIR_H
+
+#include "smartcfg/esptouch.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { SC_CIPHER_OPEN = 0, SC_CIPHER_WEP, SC_CIPHER_TKIP, SC_CIPHER_CCMP, SC_CIPHER_GCMP } sc_cipher_t;
+
+typedef struct {
+    sc_et_creds_t creds;
+    uint8_t phone_mac[SC_MAC_LEN];
+    uint8_t channel;            /* default 6 */
+    sc_cipher_t pairwise;       /* uplink cipher (phone -> AP) */
+    sc_cipher_t group;          /* downlink relay cipher (AP -> all) */
+    uint8_t uplink;             /* include the ToDS copies */
+    uint8_t downlink;           /* include the FromDS copies */
+    uint8_t uplink_qos;         /* uplink as QoS data (WMM phone) */
+    uint8_t downlink_qos;
+    uint8_t fcs;                /* lengths include the 4-byte FCS */
+    uint8_t multicast;          /* 234.n.n.n instead of broadcast */
+    double loss;                /* 0..1, per frame, independent */
+    double retry;               /* 0..1, probability a frame is repeated with Retry set */
+    double foreign;             /* foreign frames per ESP-TOUCH datagram (other stations, beacons, ...) */
+    uint32_t start_ms;          /* capture starts this far into the sender's run (0..45000) */
+    uint32_t duration_ms;       /* capture length (default: until the sender's 45 s window ends) */
+    uint32_t seed;
+    uint64_t ts_base_us;        /* timestamp of time 0 (default 1700000000 s) */
+    sc_et_timing_t timing;      /* zero = reference timing */
+} sc_air_config_t;
+
+void sc_air_config_default(sc_air_config_t *cfg);  /* CCMP/CCMP, both copies, QoS up, no loss */
+
+typedef struct {
+    uint64_t opaque[640];       /* private */
+} sc_air_t;
+
+sc_err_t sc_air_init(sc_air_t *air, const sc_air_config_t *cfg);
+/* Next frame in time order; SC_ERR_DONE at the end. *t_ms is the air time since the
+ * capture start. */
+sc_err_t sc_air_next(sc_air_t *air, sc_frame_t *out, uint32_t *t_ms);
+/* The floor: air time (ms since the capture start) until every datum index (0..T+5) has been
+ * on the air once. */
+uint32_t sc_air_floor_ms(const sc_air_config_t *cfg);
+/* Overhead O = frame length - UDP payload length for a copy (for tests). */
+uint16_t sc_air_overhead(sc_cipher_t c, int qos, int fcs);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

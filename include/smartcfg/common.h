@@ -1,0 +1,54 @@
+/* smartcfg common definitions: the error type every function returns, small shared types.
+ * Portable C11, no OS dependencies. */
+#ifndef SMARTCFG_COMMON_H
+#define SMARTCFG_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 0 = success, negative = a named error; every value has a string (sc_strerror). */
+typedef int sc_err_t;
+
+enum {
+    SC_OK = 0,
+    SC_ERR_INVAL = -1,       /* invalid argument */
+    SC_ERR_RANGE = -2,       /* value out of range / too long */
+    SC_ERR_NOSPACE = -3,     /* output buffer or table full */
+    SC_ERR_CRC = -4,         /* checksum mismatch */
+    SC_ERR_FORMAT = -5,      /* malformed input */
+    SC_ERR_STATE = -6,       /* not allowed in the current state */
+    SC_ERR_TIMEOUT = -7,     /* deadline passed */
+    SC_ERR_IO = -8,          /* I/O failure in a HAL call */
+    SC_ERR_NOTFOUND = -9,    /* no such item */
+    SC_ERR_AGAIN = -10,      /* nothing available now, try later */
+    SC_ERR_AUTH = -11,       /* authentication / signature failure */
+    SC_ERR_UNSUPPORTED = -12,/* feature not supported by this build or HAL */
+    SC_ERR_BUSY = -13,       /* resource busy */
+    SC_ERR_NOMEM = -14,      /* allocation failed */
+    SC_ERR_PROTO = -15,      /* peer violated the protocol */
+    SC_ERR_CLOSED = -16,     /* connection or session closed */
+    SC_ERR_DONE = -17,       /* iteration finished (not a failure) */
+    SC_ERR_REFUSED = -18,    /* peer refused (wrong password, rejected bind, ...) */
+    SC_ERR__LAST = -19
+};
+
+/* Human-readable text of an error code; never NULL. */
+const char *sc_strerror(sc_err_t err);
+
+/* IPv4 endpoint; address in network order (a[0] is the first dotted number). */
+typedef struct {
+    uint8_t addr[4];
+    uint16_t port;
+} sc_ipv4_ep_t;
+
+#define SC_MAC_LEN 6
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,97 @@
+/* The device orchestrator: the provisioning state machine that ties the ESP-TOUCH receiver,
+ * the UDP 8266 token service, the ack, error records, the provisioning log and the cloud
+ * binding together through the HAL. Driven by sc_device_on_frame() and sc_device_step(now).
+ * The Tencent reference API names (start_smartconfig, query_wifi_config_state, ...) are in
+ * device_compat.h. */
+#ifndef SMARTCFG_DEVICE_H
+#define SMARTCFG_DEVICE_H
+
+#include "smartcfg/cloud.h"
+#include "smartcfg/hal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    SC_DEV_IDLE = 0,
+    SC_DEV_SNIFFING,      /* channel search / locked, decoding */
+    SC_DEV_CREDENTIALS,   /* credentials decoded */
+    SC_DEV_JOINING,       /* joining the AP */
+    SC_DEV_ACKING,        /* has an IP, sending the ESP-TOUCH ack */
+    SC_DEV_WAIT_TOKEN,    /* UDP 8266 service waiting for the app's token */
+    SC_DEV_BINDING,       /* MQTT app_bind_token */
+    SC_DEV_DONE,
+    SC_DEV_FAILED,
+    SC_DEV_SOFTAP         /* soft-AP flow: waiting for cmdType 1 */
+} sc_device_state_t;
+
+const char *sc_device_state_name(sc_device_state_t s);
+
+typedef enum {
+    SC_DEV_EV_STATE = 0,  /* state changed: ev->state */
+    SC_DEV_EV_LOCKED,     /* sniffer locked: channel, offset */
+    SC_DEV_EV_PROGRESS,   /* known/needed */
+    SC_DEV_EV_CREDENTIALS,/* ssid (never the password) */
+    SC_DEV_EV_IP,         /* got ip */
+    SC_DEV_EV_ACK_SENT,
+    SC_DEV_EV_TOKEN,      /* token received from peer (the token itself is not given) */
+    SC_DEV_EV_BOUND,      /* bind reply code 0 */
+    SC_DEV_EV_ERROR       /* err_id, sub_id, text */
+} sc_device_event_type_t;
+
+typedef struct {
+    sc_device_event_type_t type;
+    sc_device_state_t state;
+    uint8_t channel;
+    uint16_t offset;
+    uint8_t known, needed;
+    uint8_t ssid[32];
+    uint8_t ssid_len;
+    uint8_t ip[4];
+    sc_ipv4_ep_t peer;
+    uint16_t err_id;
+    int32_t sub_id;
+    const char *text;
+} sc_device_event_t;
+
+typedef void (*sc_device_event_cb)(void *user, const sc_device_event_t *ev);
+
+typedef enum { SC_DEV_FLOW_SMARTCONFIG = 0, SC_DEV_FLOW_SOFTAP } sc_device_flow_t;
+
+typedef struct {
+    sc_identity_t identity;
+    sc_cloud_config_t cloud;
+    bool skip_cloud;               /* stop after the token handshake (no MQTT) */
+    uint32_t window_ms;            /* 300000: whole provisioning window */
+    uint32_t after_join_ms;        /* 50000: once joined, the rest */
+    const uint8_t *channels;       /* NULL = 1..13 */
+    size_t nchannels;
+    sc_device_event_cb on_event;
+    void *user;
+} sc_device_config_t;
+
+void sc_device_config_default(sc_device_config_t *cfg);
+
+/* The device context. Large (decoder, cloud binder, buffers): make it static or a member. */
+typedef struct sc_device sc_device_t;
+size_t sc_device_size(void);
+
+sc_err_t sc_device_init(sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *cfg);
+sc_err_t sc_device_start(sc_device_t *dev, uint32_t now_ms);                   /* SmartConfig flow */
+sc_err_t sc_device_start_softap(sc_device_t *dev, const char *ssid, const char *psw, uint8_t ch, uint32_t now_ms);
+/* reason: sub id recorded (101 stopped by app, 102 stopped by AT). */
+void sc_device_stop(sc_device_t *dev, int32_t reason, uint32_t now_ms);
+void sc_device_on_frame(sc_device_t *dev, const sc_frame_t *f, uint32_t now_ms);
+/* Does all due work; returns the time (ms) at which it wants to be called again. */
+uint32_t sc_device_step(sc_device_t *dev, uint32_t now_ms);
+sc_device_state_t sc_device_state(const sc_device_t *dev);
+/* The channel the radio should be on now (0: radio idle). */
+uint8_t sc_device_channel(const sc_device_t *dev);
+/* Raises the log soft-AP ESP-LOG-QUERY and the UDP 9876 log service. */
+sc_err_t sc_device_start_log_softap(sc_device_t *dev, uint32_t now_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

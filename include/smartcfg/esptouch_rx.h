@@ -1,0 +1,107 @@
+/* ESP-TOUCH v1 receiver: fed one sniffed frame at a time, it keys streams, calibrates the
+ * per-stream length overhead (from the guide, or from the data phase alone), votes decoded
+ * bytes across rounds and across the ToDS/FromDS copies, validates and emits credentials.
+ * Also the channel search policy every port shares. Sans-I/O, no heap, caller-owned state.
+ * Protocol: esptouch.md §5. */
+#ifndef SMARTCFG_ESPTOUCH_RX_H
+#define SMARTCFG_ESPTOUCH_RX_H
+
+#include "smartcfg/esptouch.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Result of a successful decode. */
+typedef struct {
+    sc_et_creds_t creds;       /* ssid, password, bssid, phone_ip */
+    uint8_t t;                 /* T, the ack's first byte */
+    uint8_t channel;
+    uint16_t offset;           /* calibrated overhead of the stream that completed the decode */
+    uint8_t sender[SC_MAC_LEN];/* the phone's MAC (zero when unknown) */
+    uint8_t bssid_from_air;    /* 1: BSSID bytes were received; 0: taken from the 802.11 header */
+    uint8_t ssid_from_scan;    /* 1: SSID completed from the scan list */
+} sc_et_result_t;
+
+typedef enum {
+    SC_ET_EV_NONE = 0,
+    SC_ET_EV_LOCKED,      /* a stream locked: channel, offset, bssid, sender */
+    SC_ET_EV_PROGRESS,    /* known/needed changed */
+    SC_ET_EV_DONE,        /* credentials ready in result */
+    SC_ET_EV_UNLOCKED     /* a false or stale lock was dropped; search resumes */
+} sc_et_event_type_t;
+
+typedef struct {
+    sc_et_event_type_t type;
+    uint8_t channel;
+    uint16_t offset;
+    uint8_t bssid[SC_MAC_LEN];
+    uint8_t sender[SC_MAC_LEN];
+    uint8_t known;        /* datum bytes known */
+    uint8_t needed;       /* datum bytes needed (T + 6 once T is known, else 0) */
+    sc_et_result_t result;/* valid for SC_ET_EV_DONE */
+} sc_et_event_t;
+
+/* An AP from a scan: lets a known SSID complete the session early (never for hidden APs). */
+typedef struct {
+    uint8_t ssid[SC_ET_SSID_MAX];
+    uint8_t ssid_len;     /* 0 = hidden */
+    uint8_t bssid[SC_MAC_LEN];
+    uint8_t channel;
+    int8_t rssi;
+} sc_scan_entry_t;
+
+#define SC_ET_RX_MAX_SCAN 16
+
+typedef struct {
+    uint16_t offset_min;  /* accepted overhead range (defaults 0 .. 160) */
+    uint16_t offset_max;
+    uint32_t idle_unlock_ms; /* drop a lock after this long without accepted frames (default 2500) */
+} sc_et_rx_config_t;
+
+/* Opaque-by-convention receiver state; size is part of the ABI so callers can own it
+ * (static, stack or a struct member). Fields are private to src/esptouch/. */
+typedef struct {
+    uint64_t opaque[256];   /* <= 2 KiB; the decoder asserts its private state fits */
+} sc_et_rx_t;
+
+sc_err_t sc_et_rx_init(sc_et_rx_t *rx, const sc_et_rx_config_t *cfg); /* cfg may be NULL */
+void sc_et_rx_reset(sc_et_rx_t *rx);       /* clean unlock + restart, keeps config and scan list */
+/* Optional scan list (copied, at most SC_ET_RX_MAX_SCAN entries). */
+sc_err_t sc_et_rx_set_scan(sc_et_rx_t *rx, const sc_scan_entry_t *list, size_t n);
+/* Feeds one frame seen at now_ms (monotonic). Returns the most important event it caused
+ * (SC_ET_EV_NONE mostly) and fills ev when not NULL. After SC_ET_EV_DONE the receiver stays
+ * done until reset. */
+sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et_event_t *ev);
+/* Time passes without frames: expires stale locks (may return SC_ET_EV_UNLOCKED). */
+sc_et_event_type_t sc_et_rx_tick(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev);
+/* Locked on some stream? Returns its channel (0 if none). */
+uint8_t sc_et_rx_locked_channel(const sc_et_rx_t *rx);
+/* Counters of dropped input (bad CRC, retries, non-data, ...), for diagnostics. */
+typedef struct {
+    uint32_t frames, dropped_nondata, dropped_retry, bad_crc, triplets_ok, conflicts, false_locks;
+} sc_et_rx_stats_t;
+void sc_et_rx_stats(const sc_et_rx_t *rx, sc_et_rx_stats_t *out);
+
+/* --- channel search policy ---------------------------------------------------------
+ * Which channel to listen on next and for how long; the port only tunes the radio. */
+typedef struct {
+    uint8_t channels[16];
+    uint8_t nchannels;
+    uint8_t current;          /* index into channels */
+    uint32_t dwell_ms;        /* per-channel dwell while searching */
+    uint32_t switch_at;       /* time of the next hop */
+    uint8_t locked_channel;   /* nonzero: stay here */
+    uint32_t state[8];        /* private */
+} sc_chansearch_t;
+
+/* channels NULL = 1..13. dwell_ms 0 = default. */
+sc_err_t sc_chansearch_init(sc_chansearch_t *cs, const uint8_t *channels, size_t n, uint32_t dwell_ms);
+/* Given the receiver state at now_ms, returns the channel to be tuned to now and sets
+ * *until_ms to when to ask again. */
+uint8_t sc_chansearch_step(sc_chansearch_t *cs, const sc_et_rx_t *rx, uint32_t now_ms, uint32_t *until_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

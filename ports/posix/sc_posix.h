@@ -1,0 +1,15 @@
+/* The POSIX port: HAL implementations for Linux (sockets, libpcap, libmosquitto, libcurl,
+ * files). Each backend has its own header; this one holds the system services. */
+#ifndef SC_POSIX_H
+#define SC_POSIX_H
+
+#include "smartcfg/hal.h"
+
+/* Monotonic clock (ms), wall clock, getrandom(), and a log sink writing to stderr.
+ * log_user may be NULL. */
+void sc_posix_sys_init(sc_hal_sys_t *sys);
+uint32_t sc_posix_now_ms(void);
+/* Sets the minimum level printed by the stderr log sink (default SC_LOG_INFO). */
+void sc_posix_log_level(sc_log_level_t level);
+
+#endif

@@ -1,0 +1,62 @@
+#include <stdio.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "sc_posix.h"
+
+static sc_log_level_t log_threshold = SC_LOG_INFO;
+
+uint32_t sc_posix_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+static uint32_t sys_now_ms(void *ctx)
+{
+    (void)ctx;
+    return sc_posix_now_ms();
+}
+
+static uint64_t sys_unix_time(void *ctx)
+{
+    (void)ctx;
+    return (uint64_t)time(NULL);
+}
+
+static void sys_random(void *ctx, void *buf, size_t len)
+{
+    (void)ctx;
+    uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n <= 0)
+            continue; /* EINTR; getrandom never fails otherwise once the pool is seeded */
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static void sys_log(void *ctx, sc_log_level_t level, const char *line)
+{
+    (void)ctx;
+    static const char *const names[] = { "error", "warn", "info", "debug" };
+    if (level > log_threshold)
+        return;
+    fprintf(stderr, "[%s] %s\n", names[level <= SC_LOG_DEBUG ? level : SC_LOG_DEBUG], line);
+}
+
+void sc_posix_log_level(sc_log_level_t level)
+{
+    log_threshold = level;
+}
+
+void sc_posix_sys_init(sc_hal_sys_t *sys)
+{
+    sys->ctx = NULL;
+    sys->now_ms = sys_now_ms;
+    sys->unix_time = sys_unix_time;
+    sys->random = sys_random;
+    sys->log = sys_log;
+}

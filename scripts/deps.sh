@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs every Debian package smartcfg needs to build, test, benchmark and demo.
+# Idempotent: does nothing (not even apt-get update) when everything is present.
+set -eu
+PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev llvm
+libcjson-dev libmbedtls-dev libpcap-dev libnl-3-dev libnl-genl-3-dev
+libmosquitto-dev mosquitto mosquitto-dev mosquitto-clients libmicrohttpd-dev
+libcurl4-openssl-dev libsqlite3-dev sqlite3 libcmocka-dev
+gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
+iproute2 iw openssl socat tcpdump python3 nodejs procps psmisc"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+# npm: Debian's package, unless a Node.js build that bundles npm is already there.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "deps: installing:$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
