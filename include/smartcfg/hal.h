@@ -63,8 +63,10 @@ typedef struct {
 /* UDP sockets; handles are small non-negative integers chosen by the port. */
 typedef struct {
     void *ctx;
-    /* Binds 0.0.0.0:local_port (0 = any), broadcast allowed when asked. */
-    sc_err_t (*open)(void *ctx, uint16_t local_port, bool broadcast, int *handle);
+    /* Binds local_ip:local_port (local_ip NULL = any address, port 0 = any port); broadcast
+     * sending allowed when asked. The device binds its services to its own address so that
+     * several devices (and a phone) can share one host on distinct addresses. */
+    sc_err_t (*open)(void *ctx, const uint8_t *local_ip, uint16_t local_port, bool broadcast, int *handle);
     sc_err_t (*send_to)(void *ctx, int handle, const sc_ipv4_ep_t *to, const void *buf, size_t len);
     /* Non-blocking: SC_ERR_AGAIN when nothing is queued. Datagrams longer than cap are
      * truncated and *len says cap (and *truncated = true when not NULL). */
