@@ -126,7 +126,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
             cloud_log("token %s created, expires in %d s", ab, h->token_ttl);
         }
     } else if (!strcmp(action, "AppGetDeviceBindTokenState") || !strcmp(action, "AppGetMultiDeviceBindTokenState")) {
-        bool multi = action[3] == 'M';
+        bool multi = !strcmp(action, "AppGetMultiDeviceBindTokenState");
         const char *token = jstr(body, "Token");
         cloud_token_t t;
         int rc = cloud_valid_token(token) ? cloud_store_get_token(&h->store, token, &t) : 1;
