@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -137,6 +138,8 @@ typedef struct {
     char mosquitto_bin[PATH_MAX];
     pid_t pid;
     int logfd;
+    pthread_t logthread;
+    bool logthread_running;
     char logbuf[4096];
     size_t loglen;
     time_t restarts[RESTARTS_MAX];
@@ -214,16 +217,23 @@ static void broker_log_line(char *line)
     cloud_log("mosquitto: %s", line);
 }
 
-static void broker_drain_log(broker_t *br)
+/* Runs in its own thread: mosquitto blocks when its log pipe is full, so the pipe must be
+ * drained at once, not whenever the binding service's loop gets round to it (one log line
+ * per CONNECT made 1 000 connects take seconds). Ends at EOF, i.e. when mosquitto exits. */
+static void *broker_log_reader(void *arg)
 {
-    while (br->logfd >= 0) {
+    broker_t *br = arg;
+    for (;;) {
         ssize_t n = read(br->logfd, br->logbuf + br->loglen, sizeof br->logbuf - 1 - br->loglen);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0) {
-            if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-                close(br->logfd);
-                br->logfd = -1;
+            if (br->loglen) {
+                br->logbuf[br->loglen] = 0;
+                broker_log_line(br->logbuf);
+                br->loglen = 0;
             }
-            return;
+            return NULL;
         }
         br->loglen += (size_t)n;
         br->logbuf[br->loglen] = 0;
@@ -240,6 +250,17 @@ static void broker_drain_log(broker_t *br)
             br->loglen = 0;
         }
     }
+}
+
+/* After mosquitto exited: the reader sees EOF, flushes the last lines, and ends. */
+static void broker_join_log(broker_t *br)
+{
+    if (br->logthread_running)
+        pthread_join(br->logthread, NULL);
+    br->logthread_running = false;
+    if (br->logfd >= 0)
+        close(br->logfd);
+    br->logfd = -1;
 }
 
 static int broker_spawn(broker_t *br, char *err, size_t errlen)
@@ -272,17 +293,17 @@ static int broker_spawn(broker_t *br, char *err, size_t errlen)
         _exit(127);
     }
     close(fds[1]);
-    fcntl(fds[0], F_SETFL, O_NONBLOCK);
     fcntl(fds[0], F_SETFD, FD_CLOEXEC);
     br->logfd = fds[0];
+    br->loglen = 0;
     br->pid = pid;
+    br->logthread_running = pthread_create(&br->logthread, NULL, broker_log_reader, br) == 0;
     /* Ready when the listener accepts; a config or plugin error makes it exit instead. */
     for (int i = 0; i < 100; i++) {
-        broker_drain_log(br);
         int st;
         if (waitpid(pid, &st, WNOHANG) == pid) {
             br->pid = 0;
-            broker_drain_log(br);
+            broker_join_log(br);
             snprintf(err, errlen, "mosquitto exited at start (status %d); its log is above", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
             return -1;
         }
@@ -313,10 +334,7 @@ static void broker_stop(broker_t *br)
             br->pid = 0;
         }
     }
-    broker_drain_log(br);
-    if (br->logfd >= 0)
-        close(br->logfd);
-    br->logfd = -1;
+    broker_join_log(br);
 }
 
 static void usage(FILE *f)
@@ -523,14 +541,10 @@ bad_addr:
         cloud_bindsvc_step(svc, 100);
         if (external)
             continue;
-        broker_drain_log(&br);
         int status;
         if (br.pid > 0 && waitpid(br.pid, &status, WNOHANG) == br.pid) {
             br.pid = 0;
-            broker_drain_log(&br);
-            if (br.logfd >= 0)
-                close(br.logfd);
-            br.logfd = -1;
+            broker_join_log(&br);
             time_t now = time(NULL);
             int recent = 0;
             for (int i = 0; i < br.nrestarts; i++)
