@@ -968,13 +968,16 @@ static int run(send_ctx_t *c)
          c->enc.cycle_len);
 
     c->sending = sc_et_sched_next(&c->sched, 0, &c->next) == SC_OK;
-    bool discovering = true, timed_out = false;
+    bool discovering = true, timed_out = false, stop_sending = false;
     uint8_t buf[1500];
     for (;;) {
         if (interrupted)
             break;
         uint32_t now = now_ms(c);
         /* 1. datagrams due */
+        /* A stop takes effect at a group boundary: a receiver never sees a torn burst/triplet. */
+        if (c->sending && stop_sending && c->next.pos == 0)
+            c->sending = false;
         while (c->sending && (uint64_t)c->next.at_ms * 1000u <= now_us(c)) {
             sc_err_t err = sc_posix_send_datagram(&c->net, c->next.group, c->next.len);
             if (err)
@@ -982,11 +985,11 @@ static int run(send_ctx_t *c)
             else
                 c->datagrams++;
             uint32_t sent = now_ms(c);
-            if (sc_et_sched_next(&c->sched, sent, &c->next) != SC_OK) {
+            if (sc_et_sched_next(&c->sched, sent, &c->next) != SC_OK || (stop_sending && c->next.pos == 0)) {
                 c->sending = false;
                 cJSON *e = cJSON_CreateObject();
                 cJSON_AddNumberToObject(e, "datagrams", c->datagrams);
-                emit(c, "sending_done", e, "sending window over after %u datagrams; listening", c->datagrams);
+                emit(c, "sending_done", e, "sending stopped after %u datagrams; listening", c->datagrams);
             }
         }
         /* 2. inputs */
@@ -1006,16 +1009,11 @@ static int run(send_ctx_t *c)
         /* 3. enough devices found: stop sending (the reference stops at the expected count) */
         if (discovering && c->count > 0 && c->ndev >= (uint32_t)c->count) {
             discovering = false;
-            if (c->sending) {
-                c->sending = false;
-                cJSON *e = cJSON_CreateObject();
-                cJSON_AddNumberToObject(e, "datagrams", c->datagrams);
-                emit(c, "sending_done", e, "all %ld device(s) acked after %u datagrams", c->count, c->datagrams);
-            }
+            stop_sending = true;
         }
         if (discovering && (int32_t)(now - c->timeout_ms) >= 0) {
             discovering = false;
-            c->sending = false;
+            stop_sending = true;
             timed_out = c->count == 0 ? c->ndev == 0 : c->ndev < (uint32_t)c->count;
             if (timed_out) {
                 cJSON *e = cJSON_CreateObject();
@@ -1028,7 +1026,7 @@ static int run(send_ctx_t *c)
         bool all_done = true;
         for (uint32_t i = 0; i < c->ndev; i++)
             all_done = all_done && dev_done(c, &c->dev[i]);
-        if (!discovering && all_done)
+        if (!discovering && all_done && !c->sending)
             break;
         progress(c, now);
 

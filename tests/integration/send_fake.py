@@ -50,6 +50,22 @@ def capture(args):
     out.close()
 
 
+def recv(args):
+    """Plain UDP receiver on addr:7001 (loopback --dest runs): same output as capture."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.bind((args.addr, 7001))
+    s.settimeout(0.2)
+    end = time.time() + args.seconds
+    with open(args.out, "w") as out:
+        while time.time() < end:
+            try:
+                data, _ = s.recvfrom(2048)
+            except socket.timeout:
+                continue
+            out.write("%s %d\n" % (args.addr, len(data)))
+
+
 class World:
     def __init__(self, args):
         self.args = args
@@ -205,6 +221,70 @@ class World:
             t.join()
 
 
+VECTOR_A = [int(x) for x in """
+137 296 133 72 297 176 41 298 123 195 299 144 66 300 266 136 325 40
+180 301 216 114 302 128 104 303 153 201 326 201 206 304 92 155 305 121
+235 306 74 170 327 234 123 307 171 219 308 124 75 309 285 123 328 219
+187 310 174 43 311 79 235 312 144 252 329 252 173 313 284 125 314 136
+90 315 165 61 330 157 76 316 212 172 317 225 44 318 166 204 319 147
+93 320 55 219 321 250 282 322 278 203 323 220 236 324 223""".split()]
+GUIDE = [515, 514, 513, 512]
+
+
+def check(args):
+    """The captured datagrams against esptouch.md §9 vector A: guide bursts 515..512, data in
+    cycle order with a cursor that a guide phase does not reset, groups of 4 / 3, the
+    destination per mode, and as many datagrams as the sender says it sent."""
+    rows = [line.split() for line in open(args.capture) if line.strip()]
+    dst = [r[0] for r in rows]
+    lens = [int(r[1]) for r in rows]
+    summary = [json.loads(l) for l in open(args.events) if '"summary"' in l][-1]
+    fail = []
+    if len(lens) != summary["datagrams"]:
+        fail.append("captured %d datagrams, sender reports %d" % (len(lens), summary["datagrams"]))
+    groups, i, phases, data_seen = [], 0, [], 0
+    while i < len(lens):
+        if lens[i] in GUIDE:
+            g = lens[i:i + 4]
+            if g != GUIDE:
+                fail.append("broken guide burst at %d: %s" % (i, g))
+                break
+            kind = "guide"
+        else:
+            g = lens[i:i + 3]
+            want = [VECTOR_A[(data_seen + k) % len(VECTOR_A)] for k in range(len(g))]
+            if g != want or len(g) != 3:
+                fail.append("data triplet %d at %d is %s, want %s" % (data_seen // 3, i, g, want))
+                break
+            data_seen += 3
+            kind = "data"
+        if len(set(dst[i:i + len(g)])) != 1:
+            fail.append("destination changes inside a group at %d" % i)
+        groups.append((kind, dst[i]))
+        if not phases or phases[-1][0] != kind:
+            phases.append([kind, 0])
+        phases[-1][1] += 1
+        i += len(g)
+    if not groups or groups[0][0] != "guide":
+        fail.append("does not start with a guide burst")
+    if len(phases) < args.min_phases:
+        fail.append("only %d phases (%s), want >= %d" % (len(phases), phases, args.min_phases))
+    if args.mode == "broadcast" and set(dst) != {"255.255.255.255"}:
+        fail.append("broadcast mode sent to %s" % sorted(set(dst))[:5])
+    if args.mode == "unicast" and set(dst) != {args.dest}:
+        fail.append("unicast mode sent to %s" % sorted(set(dst))[:5])
+    if args.mode == "multicast":
+        for k, (_, d) in enumerate(groups):
+            n = 1 + k % 100
+            if d != "234.%d.%d.%d" % (n, n, n):
+                fail.append("group %d went to %s, want 234.%d.%d.%d" % (k, d, n, n, n))
+                break
+    print("check %s: %d datagrams, phases %s, %d data datagrams" % (args.mode, len(lens), phases, data_seen))
+    for f in fail:
+        print("FAIL:", f)
+    sys.exit(1 if fail else 0)
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -212,6 +292,16 @@ def main():
     c.add_argument("iface")
     c.add_argument("seconds", type=float)
     c.add_argument("out")
+    k = sub.add_parser("check")
+    k.add_argument("capture")
+    k.add_argument("events")
+    k.add_argument("mode")
+    k.add_argument("--dest", default="")
+    k.add_argument("--min-phases", type=int, default=2)
+    k = sub.add_parser("recv")
+    k.add_argument("addr")
+    k.add_argument("seconds", type=float)
+    k.add_argument("out")
     w = sub.add_parser("world")
     w.add_argument("--dev", action="append", default=[])
     w.add_argument("--t", type=int, required=True, help="expected ack byte 0 (9 + s + p)")
@@ -225,6 +315,10 @@ def main():
     a = ap.parse_args()
     if a.cmd == "capture":
         capture(a)
+    elif a.cmd == "check":
+        check(a)
+    elif a.cmd == "recv":
+        recv(a)
     else:
         World(a).run()
 
