@@ -185,12 +185,15 @@ static const char *step_name(dev_step_t s)
     return "?";
 }
 
+static uint32_t count_step(const send_ctx_t *c, dev_step_t s);
+
 static void progress(send_ctx_t *c, uint32_t now)
 {
     if (!c->tty || c->json || (int32_t)(now - c->next_progress) < 0)
         return;
     c->next_progress = now + 200;
     const char *phase = c->sending ? (c->next.is_guide ? "guide" : "data")
+                        : count_step(c, DEV_HANDSHAKE) ? "handshake"
                         : c->poll.active ? "binding" : "listening";
     char line[256];
     int n = snprintf(line, sizeof line, "%-9s %5.1fs  sent %u  devices %u", phase, now / 1000.0,
@@ -963,6 +966,9 @@ static int run(send_ctx_t *c)
     cJSON_AddNumberToObject(o, "count", c->count);
     cJSON_AddNumberToObject(o, "timeout_ms", c->timeout_ms);
     cJSON_AddNumberToObject(o, "cycle", c->enc.cycle_len);
+    cJSON_AddStringToObject(o, "flow", c->mode == MODE_CLOUD ? "cloud" : c->mode == MODE_TOKEN ? "token" : "ack-only");
+    if (c->mode != MODE_ACK_ONLY)
+        cJSON_AddStringToObject(o, "token", c->token_abbrev);
     emit(c, "sending", o, "sending SSID '%s' (password %u bytes) BSSID %s phone %s, %s to %s:%d, %u-datagram cycle",
          c->ssid_text, c->creds.password_len, bssid, ip, mode, c->multicast ? "234.n.n.n" : dest, SC_ET_PORT,
          c->enc.cycle_len);
