@@ -113,6 +113,13 @@ sc_pcap_src_t *sc_pcap_open_file(const char *path, char *errbuf, size_t errlen)
         set_err(errbuf, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
+    int c0 = fgetc(fp);
+    if (c0 == EOF) {
+        set_err(errbuf, errlen, "%s: %s", path, ferror(fp) ? strerror(errno) : "empty file, not a capture");
+        fclose(fp);
+        return NULL;
+    }
+    ungetc(c0, fp);
     pcap_t *p = pcap_fopen_offline(fp, pe);
     if (!p) {
         fclose(fp);
