@@ -35,6 +35,7 @@ static void air_usage(FILE *f)
             "  --retry P          probability an uplink frame is retried 0..1 (or N%%)\n"
             "  --foreign N        foreign frames per ESP-TOUCH datagram (0)\n"
             "  --dtim MS          AP buffers relays until a DTIM beacon every MS ms (0 = off)\n"
+            "  --multi-bssid      the AP relays each datagram again from a second BSSID (BSSID + 1)\n"
             "  --start MS         capture starts MS ms into the sender's 45 s run (0)\n"
             "  --duration MS      capture length (default: until the sender stops)\n"
             "  --seed N           PRNG seed (1)\n"
@@ -150,7 +151,7 @@ static int parse_cipher(const char *s, sc_cipher_t *c)
 enum {
     O_SSID = 256, O_SSID_HEX, O_PWD, O_PWD_HEX, O_BSSID, O_IP, O_PHONE, O_CHANNEL, O_CIPHER, O_GCIPHER,
     O_FCS, O_NOFCS, O_NOQOS, O_DOWNQOS, O_UPONLY, O_DOWNONLY, O_MCAST, O_LOSS, O_RETRY, O_FOREIGN,
-    O_DTIM, O_START, O_DURATION, O_SEED, O_2SSID, O_2PWD, O_2PWD_HEX, O_2IP, O_2PHONE, O_2BADFCS, O_HELP
+    O_DTIM, O_MBSS, O_START, O_DURATION, O_SEED, O_2SSID, O_2PWD, O_2PWD_HEX, O_2IP, O_2PHONE, O_2BADFCS, O_HELP
 };
 
 static const struct option air_opts[] = {
@@ -164,7 +165,7 @@ static const struct option air_opts[] = {
     { "uplink-only", no_argument, NULL, O_UPONLY }, { "downlink-only", no_argument, NULL, O_DOWNONLY },
     { "multicast", no_argument, NULL, O_MCAST }, { "loss", required_argument, NULL, O_LOSS },
     { "retry", required_argument, NULL, O_RETRY }, { "foreign", required_argument, NULL, O_FOREIGN },
-    { "dtim", required_argument, NULL, O_DTIM }, { "start", required_argument, NULL, O_START },
+    { "dtim", required_argument, NULL, O_DTIM }, { "multi-bssid", no_argument, NULL, O_MBSS }, { "start", required_argument, NULL, O_START },
     { "duration", required_argument, NULL, O_DURATION }, { "seed", required_argument, NULL, O_SEED },
     { "second-ssid", required_argument, NULL, O_2SSID }, { "second-password", required_argument, NULL, O_2PWD },
     { "second-password-hex", required_argument, NULL, O_2PWD_HEX }, { "second-ip", required_argument, NULL, O_2IP },
@@ -269,6 +270,7 @@ int cmd_air(int argc, char **argv)
             if (parse_u32(a, 1000, &c.dtim_ms))
                 return usage_err("--dtim", a, "expected 0..1000 ms");
             break;
+        case O_MBSS: c.multi_bssid = 1; break;
         case O_START:
             if (parse_u32(a, 45000, &c.start_ms))
                 return usage_err("--start", a, "expected 0..45000 ms");

@@ -36,6 +36,8 @@ typedef struct {
     uint32_t dtim_ms;           /* 0: relays follow each datagram after 0.3..3 ms; else the AP
                                    buffers them until the next DTIM beacon (<= 1000 ms) and sends
                                    them in a burst with More Data set */
+    uint8_t multi_bssid;        /* the AP relays each datagram a second time from a second
+                                   BSSID (last byte + 1), as multi-BSSID APs do */
     uint8_t bad_fcs;            /* every frame of this run is a bad-FCS reception (spoofing /
                                    corruption tests; reported by sc_air_next_ex) */
 } sc_air_config_t;

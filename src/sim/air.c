@@ -31,7 +31,7 @@ typedef struct {
     uint64_t next_dtim_us;
     uint32_t order;
     uint32_t mcast_base;
-    uint16_t seq_phone, seq_ap, seq_ap2, seq_sta[AIR_NSTA];
+    uint16_t seq_phone, seq_ap, seq_ap2, seq_bss2, seq_sta[AIR_NSTA];
     uint8_t sched_done;
     uint8_t other_bssid[SC_MAC_LEN];
     uint8_t sta[AIR_NSTA][SC_MAC_LEN];
@@ -296,6 +296,13 @@ static void esptouch_copies(air_state_t *s, const sc_et_dgram_t *d)
         f.qos_ctrl = 0x0020; /* no-ack policy: group-addressed frames are never acknowledged */
         s->stats.esptouch_frames++;
         relay(s, t0, &f);
+        if (c->multi_bssid) {
+            /* a multi-BSSID AP relays the datagram once more from its second BSS */
+            f.addr2[5] = (uint8_t)(f.addr2[5] + 1);
+            f.seq_ctrl = next_seq(&s->seq_bss2);
+            s->stats.esptouch_frames++;
+            relay(s, t0, &f);
+        }
     }
 }
 
@@ -360,7 +367,7 @@ static void foreign_frame(air_state_t *s, uint64_t t)
         memcpy(f.addr2, c->creds.bssid, 6);
         memcpy(f.addr3, s->sta[k], 6);
         f.seq_ctrl = next_seq(&s->seq_ap);
-        emit(s, t + rng_range(s, 300, 3000), &f);
+        relay(s, t, &f);
     } else if (kind < 55) {
         /* a neighbouring BSS on the same channel relaying broadcasts */
         frame_base(s, &f, data_fc(0, 0, 1, 1), (uint16_t)(body + sc_air_overhead(SC_CIPHER_TKIP, 0, 0)),

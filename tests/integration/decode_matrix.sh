@@ -112,6 +112,7 @@ run multicast "$D --multicast" offsets=82,80 dur=4500
 run uplink_only "$D --uplink-only" offsets=82 dur=4500
 run downlink_only "$D --downlink-only" offsets=80 dur=4500
 run downlink_only_mcast_dtim "--duration 6000 --downlink-only --multicast --dtim 307 --foreign 1" offsets=80 dur=6000
+run multi_bssid "$D --multi-bssid --downlink-only" offsets=80 dur=4500
 run channel_11 "$D --channel 11 --cipher wep" offsets=74,72 dur=4500 channel=11
 run loss30 "--duration 30000 --loss 0.3 --seed 5" offsets=82,80 dur=30000
 run retries "$D --retry 0.3" offsets=82,80 dur=4500
