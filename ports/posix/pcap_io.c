@@ -21,6 +21,7 @@
 
 /* Radiotap Flags field bits (radiotap.org "Flags"). */
 #define RT_FLAG_FCS 0x10
+#define RT_FLAG_DATAPAD 0x20 /* padding between the 802.11 header and the body */
 #define RT_FLAG_BADFCS 0x40
 
 /* Radiotap field numbers this reader uses; fields 0..5 all live in the first bitmap. */
@@ -211,9 +212,28 @@ static int parse_80211(const uint8_t *b, size_t caplen, sc_frame_t *f)
     return 1;
 }
 
+/* MAC header length of a data/management frame (0 for control frames: no padding applies). */
+static size_t data_header_len(uint16_t fc)
+{
+    unsigned type = SC_FC_TYPE(fc);
+    if (type == 1)
+        return 0;
+    size_t hl = 24;
+    if (type == 2) {
+        if ((fc & (SC_FC_TODS | SC_FC_FROMDS)) == (SC_FC_TODS | SC_FC_FROMDS))
+            hl += 6;
+        if (SC_FC_SUBTYPE(fc) & 8) {
+            hl += 2;
+            if (fc & SC_FC_ORDER)
+                hl += 4; /* HT Control */
+        }
+    }
+    return hl;
+}
+
 /* Walks the radiotap header. Returns the header length (it_len) or 0 when it is malformed;
  * fills fcs/channel/rssi and *bad_fcs. */
-static size_t parse_radiotap(const uint8_t *b, size_t caplen, sc_frame_t *f, int *bad_fcs)
+static size_t parse_radiotap(const uint8_t *b, size_t caplen, sc_frame_t *f, int *bad_fcs, int *datapad)
 {
     if (caplen < 8 || b[0] != 0)
         return 0;
@@ -249,6 +269,8 @@ static size_t parse_radiotap(const uint8_t *b, size_t caplen, sc_frame_t *f, int
                 f->fcs = 1;
             if (v[0] & RT_FLAG_BADFCS)
                 *bad_fcs = 1;
+            if (v[0] & RT_FLAG_DATAPAD)
+                *datapad = 1;
             break;
         case RT_CHANNEL:
             f->channel = freq_to_channel(le16(v));
@@ -307,11 +329,17 @@ int sc_pcap_next(sc_pcap_src_t *src, sc_frame_t *f)
             ok = wire <= 0xFFFF && parse_80211(data, caplen, f);
             f->len = (uint16_t)wire;
         } else {
-            int bad = 0;
-            size_t rt = parse_radiotap(data, caplen, f, &bad);
+            int bad = 0, pad = 0;
+            size_t rt = parse_radiotap(data, caplen, f, &bad, &pad);
             if (rt && !bad && wire - rt <= 0xFFFF && parse_80211(data + rt, caplen - rt, f)) {
-                f->len = (uint16_t)(wire - rt);
-                ok = 1;
+                size_t len = wire - rt;
+                /* Some drivers pad the header to 4 bytes; the pad is not on the air. */
+                size_t hl = pad ? data_header_len(f->fc) : 0;
+                size_t padlen = (4 - (hl & 3)) & 3;
+                if (len >= hl + padlen) {
+                    f->len = (uint16_t)(len - padlen);
+                    ok = 1;
+                }
             }
         }
         if (ok)

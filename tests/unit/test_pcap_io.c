@@ -324,6 +324,38 @@ static void test_radiotap_parsing(void **state)
     sc_pcap_close(s);
 }
 
+/* Radiotap Flags 0x20: the driver padded the QoS header (26 bytes) to 28; the pad is not
+ * part of the frame on the air. */
+static void test_radiotap_datapad(void **state)
+{
+    (void)state;
+    const char *p = path_of("pad.pcap");
+    uint8_t r[12 + 28];
+    memset(r, 0, sizeof r);
+    r[2] = 12;
+    r[4] = 1u << 1; /* Flags only, at offset 8 */
+    r[8] = 0x30;    /* FCS + data pad */
+    uint8_t *m = r + 12;
+    m[0] = 0x88;
+    m[1] = 0x41;
+    memset(m + 4, 0x11, 6);
+    memset(m + 10, 0x22, 6);
+    memset(m + 16, 0xFF, 6);
+    m[24] = 7;
+    const uint8_t *recs[1] = { r };
+    size_t cap[1] = { sizeof r }, len[1] = { 12 + 28 + 515 + 36 + 16 + 4 };
+    dump_records(p, DLT_IEEE802_11_RADIO, recs, cap, len, 1);
+    char eb[256];
+    sc_pcap_src_t *s = sc_pcap_open_file(p, eb, sizeof eb);
+    assert_non_null(s);
+    sc_frame_t f;
+    assert_int_equal(sc_pcap_next(s, &f), 1);
+    assert_int_equal(f.len, 26 + 515 + 36 + 16 + 4); /* = 515 + 82 */
+    assert_int_equal(f.qos_ctrl, 7);
+    assert_int_equal(f.fcs, 1);
+    sc_pcap_close(s);
+}
+
 static void test_bad_files(void **state)
 {
     (void)state;
@@ -421,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_ethernet),
         cmocka_unit_test(test_plain_80211),
         cmocka_unit_test(test_radiotap_parsing),
+        cmocka_unit_test(test_radiotap_datapad),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_open_fp),
     };
