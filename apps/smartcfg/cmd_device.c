@@ -816,8 +816,10 @@ int cmd_device(int argc, char **argv)
         goto cleanup;
     }
     uint32_t deadline = sc_device_step(dev, dev_now());
-    bool capture_done = false;
-    unsigned long frames = 0;
+    bool capture_done = false, was_listening = true; /* from t0: the capture starts with the device */
+    uint32_t listen_since = rep.t0;
+    unsigned long frames = 0, missed = 0;
+    unsigned spins = 0;
 
     for (;;) {
         sc_device_state_t st = sc_device_state(dev);
@@ -846,6 +848,16 @@ int cmd_device(int argc, char **argv)
         if (want && want != radio.channel && hal.radio.set_channel)
             hal.radio.set_channel(hal.radio.ctx, want);
         bool listening = is_listening(&radio, st);
+        if (listening && !was_listening) {
+            /* (Re)starts listening: fast replay runs on capture time again, and frames that went
+             * by while the device was not listening (joining, say) are missed, as on the air. */
+            if (fast_replay && !dclk.virtual_time) {
+                dclk.vnow = dev_now();
+                dclk.virtual_time = true;
+            }
+            listen_since = dev_now();
+        }
+        was_listening = listening;
 
         if (replay && listening && !capture_done) {
             const sc_frame_t *pf;
@@ -870,11 +882,22 @@ int cmd_device(int argc, char **argv)
                 continue;
             }
             uint32_t due = replay_base + rel;
+            if (before(due, listen_since)) {
+                sc_frame_t f;
+                (void)sc_posix_radio_file_take(&radio, &f);
+                missed++;
+                continue;
+            }
             if (fast_replay) {
                 /* Timers fire at their own instant between frames, as they would live. */
                 if (before(deadline, due)) {
-                    if (before(dclk.vnow, deadline))
+                    if (before(dclk.vnow, deadline)) {
                         dclk.vnow = deadline;
+                        spins = 0;
+                    } else if (++spins > 100) {
+                        dclk.vnow++; /* a device asking for "now" forever must not stall replay */
+                        spins = 0;
+                    }
                     deadline = sc_device_step(dev, dclk.vnow);
                     continue;
                 }
@@ -900,8 +923,10 @@ int cmd_device(int argc, char **argv)
         }
         if (dclk.virtual_time) {
             /* Sniffing is over (or never resumed): the rest happens with real peers. */
-            logf_(SC_LOG_DEBUG, "replay: %lu frames delivered, %lu dropped (other channel); clock now real time",
-                  radio.delivered, radio.dropped_channel);
+            logf_(SC_LOG_DEBUG,
+                  "replay: %lu frames delivered, %lu on other channels, %lu missed while not listening; "
+                  "clock now real time",
+                  radio.delivered, radio.dropped_channel, missed);
             clock_go_real();
         }
 
