@@ -585,6 +585,9 @@ int cmd_device(int argc, char **argv)
             secret_on_cli = true;
             /* Our copy is taken; blank argv so /proc/<pid>/cmdline stops showing it. */
             memset(optarg, 'x', strlen(optarg));
+        } else if (c == O_JOIN && !strncmp(optarg, "sim:", 4)) {
+            /* The simulated AP's password is a Wi-Fi password too. */
+            memset(optarg + 4, 'x', strlen(optarg + 4));
         }
     }
     if (optind < argc) {
