@@ -18,7 +18,7 @@ scenario one 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01" $TOK --region ap-guang
 expect one 1 '"event":"ack"'
 expect one 1 '"event":"identity".*"deviceName":"dev_0001"'   # sent 3 times, counted once
 expect one 1 '"event":"summary".*"exit":0'
-expect one 1 '"token":"a1b2…"'
+expect one 1 '"event":"token_sent".*"token":"a1b2…"'
 grep -q '"req": {"cmdType": 0, "token": "a1b2c3d4e5f6", "region": "ap-guangzhou"}' "$T/one.log" \
   || { echo "FAIL: one: the device did not get the token request"; cat "$T/one.log"; fail=1; }
 grep -q '"peer": "127.0.0.1:8266"' "$T/one.log" || { echo "FAIL: one: request not from port 8266"; fail=1; }
