@@ -55,6 +55,7 @@ typedef struct {
     send_mode_t mode;
     char token[SC_SEND_TOKEN_MAX + 1];
     char token_abbrev[16];
+    char access_buf[256];
 
     /* run state */
     sc_et_encoder_t enc;
@@ -397,6 +398,8 @@ static int parse_args(send_ctx_t *c, int argc, char **argv)
                 return bad("%s", "the password is longer than 64 bytes");
             c->creds.password_len = (uint8_t)n;
             c->have_password = true;
+            /* Blank it in argv: /proc/<pid>/cmdline would show it for the whole run. */
+            memset(optarg, 'x', strlen(optarg));
             break;
         case O_PASSWORD_FILE:
             if (c->have_password)
@@ -446,7 +449,9 @@ static int parse_args(send_ctx_t *c, int argc, char **argv)
         case O_TOKEN:
             if (!printable_ascii(optarg, SC_SEND_TOKEN_MAX))
                 return bad("%s", "--token must be 1-64 printable ASCII characters without spaces");
-            c->token_arg = optarg;
+            snprintf(c->token, sizeof c->token, "%s", optarg);
+            memset(optarg, 'x', strlen(optarg));
+            c->token_arg = c->token;
             break;
         case O_CLOUD:
             if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
@@ -459,7 +464,11 @@ static int parse_args(send_ctx_t *c, int argc, char **argv)
             c->region = optarg;
             break;
         case O_ACCESS:
-            c->access_token = optarg;
+            if (strlen(optarg) >= sizeof c->access_buf)
+                return bad("%s", "--access-token is longer than 255 characters");
+            snprintf(c->access_buf, sizeof c->access_buf, "%s", optarg);
+            memset(optarg, 'x', strlen(optarg)); /* a secret of the app user: not in argv */
+            c->access_token = c->access_buf;
             break;
         case O_NO_TOKEN:
             no_token = true;

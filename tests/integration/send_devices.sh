@@ -13,6 +13,11 @@ TOK="--token a1b2c3d4e5f6 --timeout 5"
   expect silent 6 '"event":"token_sent"'
   expect silent 1 '"event":"no_response"'
   exit $fail ) & silent_pid=$!
+# a device that answers only the 3rd retry (4th request, 6 s), also in the background
+( scenario third 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=third" $TOK
+  expect third 4 '"event":"token_sent"'
+  expect third 1 '"event":"identity"'
+  exit $fail ) & third_pid=$!
 
 scenario one 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01" $TOK --region ap-guangzhou
 expect one 1 '"event":"ack"'
@@ -29,9 +34,6 @@ expect three 3 '"event":"identity"'
 expect three 1 '"event":"previous_error".*WIFI connect error! (10, 15)'
 expect three 1 '"event":"summary".*"found":3,"ok":3'
 
-scenario third 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=third" $TOK
-expect third 3 '"event":"token_sent"'
-expect third 1 '"event":"identity"'
 
 scenario current 4 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=current" $TOK
 expect current 1 '"event":"device_error".*"message":"MQTT connect error! (1, -4)"'
@@ -59,4 +61,5 @@ scenario countzero 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01 --dev ip=127.0.0.
 expect countzero 2 '"event":"identity"'
 
 wait $silent_pid || fail=1
+wait $third_pid || fail=1
 exit $fail

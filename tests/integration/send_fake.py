@@ -8,7 +8,7 @@ network namespace:
                                  and optionally a fake token API cloud, in one process
 
 Device spec (--dev, repeatable): ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=<behaviour>[,pretty]
-behaviours: ok (identity 3 times, like the reference), third (answers only the 3rd request),
+behaviours: ok (identity 3 times, like the reference), third (answers only the 3rd retry, i.e. the 4th request),
 silent (acks, never answers), current (Current_Error), previous (Previous_Error, then
 identity), malformed (junk, bad JSON, then identity), badack (acks with a wrong first byte),
 mismatch (ack body carries another IP than the source), nobind (ok, but never binds in the
@@ -125,7 +125,7 @@ class World:
 
             ident = {"cmdType": 2, "productId": pid, "deviceName": dn, "productRegion": "ap-guangzhou",
                      "protoVersion": "2.0"}
-            if b == "silent" or (b == "third" and requests < 3):
+            if b == "silent" or (b == "third" and requests < 4):
                 continue
             if b == "current":
                 send({"cmdType": 2, "deviceReply": "Current_Error", "log": "MQTT connect error! (1, -4)"})
