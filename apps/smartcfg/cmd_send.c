@@ -40,6 +40,8 @@ typedef struct {
     fail_kind_t fail;
     sc_send_hs_t hs;
     char why[SC_SEND_TEXT_MAX];
+    char last_previous[SC_SEND_TEXT_MAX]; /* the reference resends queued errors before each reply */
+    uint32_t malformed_reported;
 } dev_t_;
 
 typedef struct {
@@ -69,6 +71,7 @@ typedef struct {
     uint32_t ndev;          /* devices taken on (<= count when count > 0) */
     uint32_t extra_acks;    /* devices beyond --count, ignored */
     uint32_t rejected_reported;
+    uint32_t stray_reported;   /* UDP 8266 datagrams from addresses that never acked */
     sc_posix_http_t *http;
     sc_send_poll_t poll;
     const char *poll_action;
@@ -851,6 +854,8 @@ static void on_token_datagram(send_ctx_t *c, uint32_t now, const uint8_t src[4],
     fmt_ip(ip, src);
     int i = dev_by_ip(c, src);
     if (i < 0) {
+        if (c->stray_reported++ >= 5)
+            return; /* a flood must not flood the output */
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "from", ip);
         cJSON_AddStringToObject(o, "reason", "reply from an address that sent no ack");
@@ -890,11 +895,16 @@ static void on_token_datagram(send_ctx_t *c, uint32_t now, const uint8_t src[4],
         fail_device(c, (uint32_t)i, FAIL_DEVICE, "device_error", d->hs.text);
         break;
     case SC_SEND_HS_EV_PREVIOUS_ERROR:
+        if (!strcmp(d->last_previous, d->hs.text))
+            break;
+        memcpy(d->last_previous, d->hs.text, sizeof d->last_previous);
         cJSON_AddStringToObject(o, "message", d->hs.text);
         emit(c, "previous_error", o, "device %s reports an earlier error: %s", mac, d->hs.text);
         o = NULL;
         break;
     case SC_SEND_HS_EV_MALFORMED:
+        if (d->malformed_reported++ >= 10)
+            break;
         cJSON_AddStringToObject(o, "reason", d->hs.text);
         emit(c, "malformed", o, "device %s: unusable reply ignored: %s", mac, d->hs.text);
         o = NULL;
@@ -1011,11 +1021,12 @@ static int run(send_ctx_t *c)
         uint8_t src[4];
         uint16_t sport;
         size_t len;
-        while (sc_posix_send_recv(c->net.ack_fd, src, &sport, buf, sizeof buf, &len) == SC_OK)
+        /* Bounded per turn: a flood on either port must not starve the datagram schedule. */
+        for (int k = 0; k < 64 && sc_posix_send_recv(c->net.ack_fd, src, &sport, buf, sizeof buf, &len) == SC_OK; k++)
             if (discovering)
                 on_ack_datagram(c, now_ms(c), src, buf, len > sizeof buf ? sizeof buf + 1 : len);
         if (c->net.token_fd >= 0)
-            while (sc_posix_send_recv(c->net.token_fd, src, &sport, buf, sizeof buf - 1, &len) == SC_OK)
+            for (int k = 0; k < 64 && sc_posix_send_recv(c->net.token_fd, src, &sport, buf, sizeof buf - 1, &len) == SC_OK; k++)
                 on_token_datagram(c, now_ms(c), src, buf, len, sizeof buf - 1);
         now = now_ms(c);
         devices_step(c, now);
@@ -1093,11 +1104,19 @@ static int run(send_ctx_t *c)
         if (d->step == DEV_FAILED)
             cJSON_AddStringToObject(e, "error", d->why);
         cJSON_AddItemToArray(list, e);
+        if (!c->json) {
+            char mac[18], ip[16];
+            fmt_mac(mac, c->acks.dev[i].mac);
+            fmt_ip(ip, c->acks.dev[i].src_ip);
+            clear_progress(c);
+            printf("  device %s %-15s %-10s %s%s%s%s\n", mac, ip, step_name(d->step), d->hs.product_id,
+                   d->hs.product_id[0] ? "/" : "", d->hs.device_name, d->step == DEV_FAILED ? d->why : "");
+        }
     }
     int rc;
     uint32_t want = c->count > 0 ? (uint32_t)c->count : (c->ndev ? c->ndev : 1);
     if (interrupted)
-        rc = SC_EXIT_FAIL;
+        rc = 130; /* 128 + SIGINT, as the shell and smartcfg device report it */
     else if (dev_fail)
         rc = SC_EXIT_DEVICE;
     else if (cloud_fail || c->cloud_failed)
