@@ -47,7 +47,7 @@ typedef struct {
 typedef struct {
     /* options */
     sc_et_creds_t creds;
-    char ssid_text[3 * SC_ET_SSID_MAX + 1]; /* printable form for reports */
+    char ssid_text[4 * SC_ET_SSID_MAX + 1]; /* printable form for reports (\\xNN escapes) */
     const char *iface;
     bool have_ip, have_bssid, have_ssid, have_password, multicast, have_dest, json;
     uint8_t dest[4];
@@ -602,28 +602,39 @@ static sc_err_t api_start(send_ctx_t *c, const char *action, const char *token)
     return err;
 }
 
-/* HTTP result -> parsed envelope; false with why on transport/format trouble. */
-static bool api_result(const char *action, sc_err_t herr, long status, const char *body, size_t len,
+typedef enum {
+    API_OK = 0,
+    API_TRANSPORT,   /* no answer (connection, timeout): worth another try */
+    API_FORMAT,      /* an answer that is not the envelope / lacks what the action returns */
+    API_REFUSED      /* a valid envelope with code != 0 */
+} api_outcome_t;
+
+/* HTTP result -> parsed envelope; why says what went wrong. */
+static api_outcome_t api_result(const char *action, sc_err_t herr, long status, const char *body, size_t len,
                        sc_send_api_reply_t *r, char *why, size_t cap)
 {
     if (herr) {
         char tmp[SC_SEND_TEXT_MAX];
         snprintf(tmp, sizeof tmp, "%.120s", why[0] ? why : "request failed");
         snprintf(why, cap, "%s: %.120s", action, tmp);
-        return false;
+        return API_TRANSPORT;
     }
     if (sc_send_api_parse(action, body, len, r)) {
+        if (r->code > 0) {
+            snprintf(why, cap, "%s: code %d: %.100s", action, r->code, r->msg[0] ? r->msg : "(no message)");
+            return API_REFUSED;
+        }
         if (status != 200)
             snprintf(why, cap, "%s: HTTP %ld", action, status);
         else
             snprintf(why, cap, "%s: %.100s", action, r->msg);
-        return false;
+        return API_FORMAT;
     }
     if (r->code != 0) {
         snprintf(why, cap, "%s: code %d: %.100s", action, r->code, r->msg[0] ? r->msg : "(no message)");
-        return false;
+        return API_REFUSED;
     }
-    return true;
+    return API_OK;
 }
 
 static int create_token(send_ctx_t *c)
@@ -638,7 +649,7 @@ static int create_token(send_ctx_t *c)
     api_url(c, SC_SEND_API_CREATE_TOKEN, url, sizeof url);
     sc_send_api_request(req, sizeof req, SC_SEND_API_CREATE_TOKEN, NULL, rid, c->access_token);
     sc_err_t err = sc_posix_http_post(c->http, url, req, 15000, &status, &body, &len, why, sizeof why);
-    if (!api_result(SC_SEND_API_CREATE_TOKEN, err, status, body, len, &r, why, sizeof why)) {
+    if (api_result(SC_SEND_API_CREATE_TOKEN, err, status, body, len, &r, why, sizeof why) != API_OK) {
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "message", why);
         emit(c, "cloud_error", e, "cloud error: %s", why);
@@ -723,10 +734,12 @@ static void cloud_step(send_ctx_t *c, uint32_t now)
             return;
         sc_send_api_reply_t r;
         const char *action = c->poll_action;
-        if (!api_result(action, err, status, body, len, &r, why, sizeof why)) {
-            if (!strcmp(action, SC_SEND_API_MULTI_STATE) && !err && r.code != 0) {
+        api_outcome_t out = api_result(action, err, status, body, len, &r, why, sizeof why);
+        if (out != API_OK) {
+            if (!strcmp(action, SC_SEND_API_MULTI_STATE) && out != API_TRANSPORT) {
                 c->multi_unsupported = true; /* older clouds: fall back to the single-state call */
-            } else if (!err && r.code != 0) {
+                c->poll.next_at = now;       /* and do not lose a poll interval for it */
+            } else if (out == API_REFUSED) {
                 /* The cloud refused the token: the app gives up. */
                 c->cloud_failed = true;
                 snprintf(c->cloud_why, sizeof c->cloud_why, "%s", why);
@@ -736,6 +749,7 @@ static void cloud_step(send_ctx_t *c, uint32_t now)
                         fail_device(c, i, FAIL_CLOUD, "cloud_error", why);
                 return;
             } else {
+                /* No answer or garbage: counted as a poll, the next one may do better. */
                 cJSON *o = cJSON_CreateObject();
                 cJSON_AddStringToObject(o, "message", why);
                 emit(c, "cloud_retry", o, "cloud: %s (will poll again)", why);

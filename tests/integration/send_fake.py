@@ -179,6 +179,13 @@ class World:
                     return
                 elif cmd == "AppCreateDeviceBindToken":
                     r = {"code": 0, "msg": "", "data": {"Token": "a1b2c3d4e5f60718293a4b5c6d7e8f90", "ExpireTime": 1900000000}}
+                elif cmd == "AppGetDeviceBindTokenState" and mode == "flaky" and world.polls < 2:
+                    with world.lock:
+                        world.polls += 1
+                    self.send_response(500)
+                    self.end_headers()
+                    self.wfile.write(b"Internal Server Error")
+                    return
                 elif cmd == "AppGetDeviceBindTokenState":
                     with world.lock:
                         world.polls += 1
