@@ -845,6 +845,13 @@ static void on_ack_datagram(send_ctx_t *c, uint32_t now, const uint8_t src[4], c
         d->step = DEV_ACKED;
         return;
     }
+    if (!memcmp(a->src_ip, c->creds.phone_ip, 4)) {
+        /* Both ends would need <ip>:8266: the request would come back to our own socket. */
+        fail_device(c, idx, FAIL_DEVICE, "device_error",
+                    "the device has the phone's own address, so its UDP 8266 service cannot be reached; "
+                    "give the device (or the phone, --ip) another address");
+        return;
+    }
     const char *token = c->mode == MODE_CLOUD ? c->token : c->token_arg;
     if (sc_send_hs_start(&d->hs, token, c->region, NULL, now)) {
         fail_device(c, idx, FAIL_DEVICE, "device_error", "cannot build the token request");
