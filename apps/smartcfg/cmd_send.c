@@ -1035,7 +1035,7 @@ static int run(send_ctx_t *c)
                 c->sending = false;
                 cJSON *e = cJSON_CreateObject();
                 cJSON_AddNumberToObject(e, "datagrams", c->datagrams);
-                emit(c, "sending_done", e, "sending stopped after %u datagrams; listening", c->datagrams);
+                emit(c, "sending_done", e, "sending stopped after %u datagrams", c->datagrams);
             }
         }
         /* 2. inputs */
@@ -1066,6 +1066,8 @@ static int run(send_ctx_t *c)
                 cJSON *e = cJSON_CreateObject();
                 cJSON_AddNumberToObject(e, "found", c->ndev);
                 cJSON_AddNumberToObject(e, "expected", c->count);
+                cJSON_AddStringToObject(e, "message", "no ack from the device(s): wrong password, device not in "
+                                                      "SmartConfig mode, or out of range");
                 emit(c, "timeout", e, "timeout: %u of %ld device(s) answered; the others never acked "
                      "(wrong password, device not in SmartConfig mode, or out of range)", c->ndev, c->count);
             }
