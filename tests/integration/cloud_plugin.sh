@@ -70,6 +70,16 @@ grep -q 'device_refused.*"reason":"bad_signature"' "$T/cloud.events" || fail "no
 grep -q 'device_refused.*"reason":"expired"' "$T/cloud.events" || fail "no expired refusal event"
 grep -q 'device_refused.*"reason":"unknown_device"' "$T/cloud.events" || fail "no unknown_device refusal event"
 
+# A hostile client id cannot forge log lines or event fields (mosquitto itself refuses control
+# characters in client ids; spaces and '=' reach the plugin, which masks them).
+mosquitto_pub "${MQ[@]}" -i $'evil\nsmartcfg_auth: connect_ok client=forged' -u x -P x -t x -m x >/dev/null 2>&1 || true
+mosquitto_pub "${MQ[@]}" -i 'evil reason=forged' -u x -P x -t x -m x >/dev/null 2>&1 || true
+sleep 0.3
+grep -q '"client":"forged"' "$T/cloud.events" && fail "forged event from a client id"
+grep -q '"reason":"forged"' "$T/cloud.events" && fail "forged field from a client id"
+grep -q '"client":"evil?reason?forged","reason":"bad_username"' "$T/cloud.events" || fail "hostile client id not logged in masked form"
+ok "hostile client ids are logged masked, never as forged events"
+
 # No secret anywhere in what we print.
 for s in "$PSK1" "$PSK2" "${MQ_PASS%%;*}" "$TOK"; do
     grep -qF -- "$s" "$T/cloud.err" "$T/cloud.events" && fail "a secret leaked into the logs"

@@ -83,10 +83,24 @@ static int find_device(const char *client_id, char *pid, char *psk, size_t pskle
     return found;
 }
 
+/* Client ids and topics come from unauthenticated peers: a newline, space or '=' in them must
+ * not forge a log line or a key=value pair that smartcfg cloud turns into an event. */
+static const char *clean(const char *in, char *out, size_t cap)
+{
+    size_t i = 0;
+    for (; in && in[i] && i + 1 < cap; i++) {
+        unsigned char c = (unsigned char)in[i];
+        out[i] = (c > ' ' && c < 0x7f && c != '=') ? (char)c : '?';
+    }
+    out[i] = 0;
+    return i ? out : "-";
+}
+
 static int refuse(const char *client_id, const char *reason)
 {
+    char cid[ID_MAX];
     mosquitto_log_printf(MOSQ_LOG_NOTICE, "smartcfg_auth: connect_refused client=%s reason=%s",
-                         client_id ? client_id : "-", reason);
+                         clean(client_id, cid, sizeof cid), reason);
     return MOSQ_ERR_AUTH;
 }
 
@@ -98,12 +112,14 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
     const char *user = ed->username, *pass = ed->password;
     if (!client_id || !*client_id || strlen(client_id) >= ID_MAX)
         return refuse(NULL, "bad_client_id");
+    char cid[ID_MAX];
+    clean(client_id, cid, sizeof cid);
     if (!user || !pass)
         return refuse(client_id, "no_credentials");
     if (service_user && !strcmp(user, service_user)) {
         if (!ct_equal(pass, service_password))
             return refuse(client_id, "bad_service_password");
-        mosquitto_log_printf(MOSQ_LOG_INFO, "smartcfg_auth: service_connected client=%s", client_id);
+        mosquitto_log_printf(MOSQ_LOG_INFO, "smartcfg_auth: service_connected client=%s", cid);
         return MOSQ_ERR_SUCCESS;
     }
 
@@ -166,7 +182,9 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
     given[gl] = 0;
     if (!ct_equal(given, expect))
         return refuse(client_id, "bad_signature");
-    mosquitto_log_printf(MOSQ_LOG_NOTICE, "smartcfg_auth: connect_ok client=%s product=%s alg=%s", client_id, pid,
+    char cpid[ID_MAX];
+    mosquitto_log_printf(MOSQ_LOG_NOTICE, "smartcfg_auth: connect_ok client=%s product=%s alg=%s", cid,
+                         clean(pid, cpid, sizeof cpid),
                          sha256 ? "hmacsha256" : "hmacsha1");
     return MOSQ_ERR_SUCCESS;
 }
@@ -234,8 +252,9 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     } else if (device_may(client_id, ed->topic, ed->access)) {
         return MOSQ_ERR_SUCCESS;
     }
-    mosquitto_log_printf(MOSQ_LOG_NOTICE, "smartcfg_auth: acl_refused client=%s access=%s topic=%s", client_id,
-                         access_name(ed->access), ed->topic);
+    char cid[ID_MAX], ctopic[256];
+    mosquitto_log_printf(MOSQ_LOG_NOTICE, "smartcfg_auth: acl_refused client=%s access=%s topic=%s",
+                         clean(client_id, cid, sizeof cid), access_name(ed->access), clean(ed->topic, ctopic, sizeof ctopic));
     return MOSQ_ERR_ACL_DENIED;
 }
 
