@@ -43,3 +43,34 @@ ls "${TMPDIR:-/tmp}" | grep -q "^smartcfg-cloud-" && ls -d "${TMPDIR:-/tmp}"/sma
     [ -f "$d/mosquitto.conf" ] && grep -q "$MQTT_PORT" "$d/mosquitto.conf" && fail "temp config left behind"
 done
 ok "SIGTERM stops mosquitto and removes the generated config"
+
+# --broker: an operator's mosquitto with the plugin loaded as docs/cloud.md says.
+SVC_PASS=$(openssl rand -hex 24)
+cat > "$T/own.conf" <<CONF
+per_listener_settings false
+allow_anonymous false
+listener $MQTT_PORT 127.0.0.1
+user $(id -un)
+plugin $SC_BUILD/smartcfg_auth.so
+plugin_opt_registry $DB
+plugin_opt_service_user ops-service
+plugin_opt_service_password $SVC_PASS
+CONF
+mosquitto -c "$T/own.conf" > "$T/own.log" 2>&1 &
+OWN=$!
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$MQTT_PORT) 2>/dev/null && break; sleep 0.1; done
+: > "$T/cloud.events"
+SMARTCFG_SERVICE_USER=ops-service SMARTCFG_SERVICE_PASSWORD=$SVC_PASS \
+    "$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --broker 127.0.0.1:$MQTT_PORT --db "$DB" --json \
+    > "$T/cloud.events" 2>> "$T/cloud.err" &
+CLOUD_PID=$!
+for _ in $(seq 100); do grep -q service_connected "$T/cloud.events" && break; sleep 0.1; done
+TOK=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+REPLY=$(timeout 10 mosquitto_rr -h 127.0.0.1 -p "$MQTT_PORT" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -W 5 \
+    -t "\$thing/up/service/$P/dev1" -e "\$thing/down/service/$P/dev1" \
+    -m "{\"method\":\"app_bind_token\",\"clientToken\":\"dev1-2\",\"params\":{\"token\":\"$TOK\"}}")
+[ "$(echo "$REPLY" | jget code)" = 0 ] || { cat "$T/own.log"; fail "--broker: bind reply $REPLY"; }
+stop_cloud
+kill -0 $OWN 2>/dev/null || fail "--broker: smartcfg cloud stopped the operator's broker"
+kill $OWN; wait $OWN 2>/dev/null || true
+ok "--broker: operator's mosquitto with the documented plugin config; left running on exit"
