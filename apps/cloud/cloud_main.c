@@ -200,8 +200,7 @@ static void broker_log_line(char *line)
         snprintf(kv, sizeof kv, "%s", p + n);
         const char *name = !strcmp(ev, "connect_ok") ? "device_connected"
                          : !strcmp(ev, "connect_refused") ? "device_refused"
-                         : !strcmp(ev, "acl_refused") ? "topic_refused"
-                         : !strcmp(ev, "service_connected") ? NULL : NULL;
+                         : !strcmp(ev, "acl_refused") ? "topic_refused" : NULL;
         if (name) {
             cJSON *o = cJSON_CreateObject();
             for (char *save = NULL, *t = strtok_r(kv, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
@@ -286,8 +285,11 @@ static int broker_spawn(broker_t *br, char *err, size_t errlen)
         signal(SIGTERM, SIG_DFL);
         dup2(fds[1], 1);
         dup2(fds[1], 2);
-        close(fds[0]);
-        close(fds[1]);
+        /* The broker must not hold our HTTP listener, database or service socket open
+         * (a restarted broker would otherwise inherit the old service connection). */
+        long maxfd = sysconf(_SC_OPEN_MAX);
+        for (long fd = 3; fd < (maxfd > 0 && maxfd < 65536 ? maxfd : 65536); fd++)
+            close((int)fd);
         execl(br->mosquitto_bin, br->mosquitto_bin, "-c", br->conf, (char *)NULL);
         fprintf(stderr, "cannot run %s: %s\n", br->mosquitto_bin, strerror(errno));
         _exit(127);
