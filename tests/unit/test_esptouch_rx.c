@@ -557,6 +557,80 @@ static void test_conflicting_values_vote(void **state)
     assert_true(st.conflicts > 0);
 }
 
+/* A conflicting CRC-valid value ties a byte: the decode waits for another vote instead of
+ * trusting either value or restarting. */
+static void test_tie_waits(void **state)
+{
+    (void)state;
+    sc_et_creds_t c;
+    creds_make(&c, "TP-LINK_2.4G", 12, "12345678", 8);
+    phone_init(&P[0], &c, PHONE_A, 320);
+    P[0].down = 0; /* one copy: one vote per byte per cycle */
+    harness_init(&H, NULL);
+    for (int i = 0; i < 4; i++)
+        phone_step(&P[0], on_frame, &H);
+    assert_int_equal(H.nlocked, 1);
+    uint16_t L[3];
+    sc_et_datacode('#', 9, L); /* a wrong password byte with a valid CRC */
+    for (int k = 0; k < 3; k++) {
+        sc_frame_t f;
+        frame_80211(&f, &P[0], 1, (uint16_t)(L[k] + P[0].off_up), (uint16_t)(900 + k));
+        on_frame(&H, &f, 5);
+    }
+    /* the guide phase, then exactly one data cycle: byte 9 is a tie, nothing completes */
+    uint32_t cycle_end = 0;
+    while (phone_peek(&P[0])) {
+        if (!P[0].next.is_guide && P[0].next.cursor == P[0].enc.cycle_len - 1) {
+            phone_step(&P[0], on_frame, &H);
+            cycle_end = H.last_now;
+            break;
+        }
+        phone_step(&P[0], on_frame, &H);
+    }
+    assert_true(cycle_end > 0);
+    assert_int_equal(H.ndone, 0);
+    assert_true(H.nprogress > 0);
+    /* the next sighting of byte 9 decides */
+    harness_run(&H, P, 1, 1);
+    assert_int_equal(H.ndone, 1);
+    assert_creds_equal(&H.done[0].creds, &c);
+}
+
+/* Many random runs with everything at once: loss, retries, foreign traffic, a spoofer and a
+ * second phone. Every result must be exactly one of the two phones' credentials. */
+static void test_stress_no_wrong_result(void **state)
+{
+    (void)state;
+    sc_et_creds_t a, b;
+    creds_make(&a, "Cafe \xc3\xa9t\xc3\xa9", 11, "hunter2-hunter2", 15);
+    creds_make(&b, "Cafe \xc3\xa9t\xc3\xa9", 11, "hunter3-hunter3", 15);
+    int ok = 0;
+    for (uint32_t seed = 1; seed <= 24; seed++) {
+        phone_init(&P[0], &a, PHONE_A, 1000 + seed);
+        phone_init(&P[1], &b, PHONE_B, 2000 + seed);
+        P[0].loss = P[1].loss = 0.05 * (seed % 7);
+        P[0].retry = P[1].retry = 0.1;
+        P[0].start_ms = 977u * seed % 20000u;
+        P[1].start_ms = 1313u * seed % 20000u;
+        P[1].off_up = 62; /* open QoS uplink for phone B */
+        harness_init(&H, NULL);
+        H.rng = seed * 7919u;
+        H.foreign = 1.5;
+        H.spoof = 10;
+        H.spoof_as = &P[seed & 1];
+        H.reset_on_done = 1;
+        harness_run(&H, P, 2, 4);
+        for (int i = 0; i < H.ndone && i < MAX_DONE; i++) {
+            if (!memcmp(H.done[i].sender, PHONE_A, 6))
+                assert_creds_equal(&H.done[i].creds, &a);
+            else
+                assert_creds_equal(&H.done[i].creds, &b);
+            ok++;
+        }
+    }
+    assert_true(ok >= 24);
+}
+
 static void test_foreign_traffic_only(void **state)
 {
     (void)state;
@@ -935,6 +1009,8 @@ int main(void)
         cmocka_unit_test(test_two_phones),
         cmocka_unit_test(test_spoofed_bad_crc),
         cmocka_unit_test(test_conflicting_values_vote),
+        cmocka_unit_test(test_tie_waits),
+        cmocka_unit_test(test_stress_no_wrong_result),
         cmocka_unit_test(test_foreign_traffic_only),
         cmocka_unit_test(test_foreign_mixed),
         cmocka_unit_test(test_scan_list),
