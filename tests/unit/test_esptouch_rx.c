@@ -631,6 +631,61 @@ static void test_stress_no_wrong_result(void **state)
     assert_true(ok >= 24);
 }
 
+/* The search policy and the receiver together: the radio hears only the channel it is tuned
+ * to; the phone is on channel 11, a second (foreign) network on channel 6. */
+typedef struct {
+    harness_t *h;
+    sc_chansearch_t cs;
+    uint8_t tuned;
+    uint32_t until;
+} hop_t;
+
+static hop_t HOP;
+
+static void on_frame_tuned(void *ctx, const sc_frame_t *f, uint32_t now)
+{
+    hop_t *hp = ctx;
+    if ((int32_t)(now - hp->until) >= 0)
+        hp->tuned = sc_chansearch_step(&hp->cs, &hp->h->rx, now, &hp->until);
+    if (f->channel == hp->tuned)
+        on_frame(hp->h, f, now);
+}
+
+static void test_search_and_decode(void **state)
+{
+    (void)state;
+    sc_et_creds_t c;
+    creds_make(&c, "TP-LINK_2.4G", 12, "12345678", 8);
+    for (uint32_t k = 0; k < 6; k++) {
+        phone_init(&P[0], &c, PHONE_A, 700 + k);
+        P[0].channel = 11;
+        P[0].start_ms = 1000u * k + 333u;
+        P[0].loss = 0.1;
+        harness_init(&H, NULL);
+        memset(&HOP, 0, sizeof HOP);
+        HOP.h = &H;
+        assert_int_equal(sc_chansearch_init(&HOP.cs, NULL, 0, 0), SC_OK);
+        HOP.tuned = sc_chansearch_step(&HOP.cs, &H.rx, 0, &HOP.until);
+        while (H.ndone == 0 && phone_step(&P[0], on_frame_tuned, &HOP)) {
+            /* foreign group traffic on channel 6 */
+            sc_frame_t f;
+            memset(&f, 0, sizeof f);
+            f.kind = SC_FRAME_80211;
+            f.channel = 6;
+            f.fc = 0x0208 | SC_FC_PROTECTED;
+            memset(f.addr1, 0xff, 6);
+            memcpy(f.addr2, PHONE_B, 6);
+            f.len = (uint16_t)(100 + rnd(&H.rng) % 600u);
+            on_frame_tuned(&HOP, &f, H.last_now);
+        }
+        assert_int_equal(H.ndone, 1);
+        assert_creds_equal(&H.done[0].creds, &c);
+        assert_int_equal(H.done[0].channel, 11);
+        /* within two send periods wherever the capture started */
+        assert_true(H.done_ms[0] < 12000);
+    }
+}
+
 static void test_foreign_traffic_only(void **state)
 {
     (void)state;
@@ -1011,6 +1066,7 @@ int main(void)
         cmocka_unit_test(test_conflicting_values_vote),
         cmocka_unit_test(test_tie_waits),
         cmocka_unit_test(test_stress_no_wrong_result),
+        cmocka_unit_test(test_search_and_decode),
         cmocka_unit_test(test_foreign_traffic_only),
         cmocka_unit_test(test_foreign_mixed),
         cmocka_unit_test(test_scan_list),
