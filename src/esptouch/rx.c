@@ -78,7 +78,7 @@ typedef struct {
 typedef struct {
     uint32_t magic;
     sc_et_rx_config_t cfg;
-    uint8_t nscan, done;
+    uint8_t nscan, done, done_session;
     uint8_t act_channel;
     uint32_t act_ms;
     uint32_t last_expire;
@@ -262,18 +262,85 @@ static int half_agrees(uint8_t idx, uint8_t v, uint8_t tag, uint8_t sym)
  * BSSID's CRC). What is used to compute it can no longer check it, so the value is accepted
  * only if an independent 8-bit witness agrees: a half triplet seen for that index, or for an
  * SSID byte the SSID CRC when the byte came from the XOR. */
+static int half_witness(const session_t *x, unsigned k, uint8_t v)
+{
+    for (unsigned h = 0; h < RX_NHALF; h++)
+        if (x->half[h][0] != 0xffu && (x->half[h][0] & 0x7fu) == k &&
+            half_agrees((uint8_t)k, v, x->half[h][0], x->half[h][1]))
+            return 1;
+    return 0;
+}
+
+/* Two IP/password/SSID bytes missing, both with half triplets: each half leaves 16 values
+ * of which about one fits its CRC nibble; the XOR then gives the other byte, which must fit
+ * its own half (and the SSID CRC when it is an SSID byte). Accepted only if exactly one pair
+ * survives. */
+static void session_fill_two(session_t *x, unsigned j, unsigned k, unsigned t, unsigned p)
+{
+    uint8_t rest = x->val[4];
+    for (unsigned i = 0; i < t; i++)
+        if (i != 4 && i != j && i != k)
+            rest ^= x->val[i];
+    unsigned slen = t - 9 - p;
+    int found = 0;
+    uint8_t vj_ok = 0, vk_ok = 0;
+    for (unsigned h = 0; h < RX_NHALF; h++) {
+        uint8_t tag = x->half[h][0], sym = x->half[h][1];
+        if (tag == 0xffu || (tag & 0x7fu) != j)
+            continue;
+        for (unsigned n = 0; n < 16; n++) {
+            uint8_t vj = (tag & 0x80u) ? (uint8_t)((n << 4) | (sym & 15u)) : (uint8_t)(((sym & 15u) << 4) | n);
+            if (!half_agrees((uint8_t)j, vj, tag, sym))
+                continue;
+            uint8_t vk = (uint8_t)(rest ^ vj);
+            if (!half_witness(x, k, vk))
+                continue;
+            if (k >= 9 + p) {
+                uint8_t sj = x->val[j], sk = x->val[k];
+                x->val[j] = vj;
+                x->val[k] = vk;
+                int crc_ok = sc_crc8(&x->val[9 + p], slen) == x->val[2];
+                x->val[j] = sj;
+                x->val[k] = sk;
+                if (!crc_ok)
+                    continue;
+            }
+            if (found && (vj != vj_ok || vk != vk_ok))
+                return; /* ambiguous */
+            found = 1;
+            vj_ok = vj;
+            vk_ok = vk;
+        }
+    }
+    if (!found)
+        return;
+    x->val[j] = vj_ok;
+    x->val[k] = vk_ok;
+    cnt_set(x, j, 1);
+    cnt_set(x, k, 1);
+    x->known = (uint8_t)(x->known + 2);
+}
+
 static void session_fill_one(rx_state_t *r, session_t *x, unsigned t, unsigned p)
 {
     (void)r;
-    int miss = -1;
+    int miss = -1, miss2 = -1;
     for (unsigned i = 2; i < t; i++)
         if (!cnt_get(x, i)) {
-            if (miss >= 0)
+            if (miss2 >= 0)
                 return;
-            miss = (int)i;
+            if (miss >= 0)
+                miss2 = (int)i;
+            else
+                miss = (int)i;
         }
     if (miss < 0)
         return;
+    if (miss2 >= 0) {
+        if (miss >= 5)
+            session_fill_two(x, (unsigned)miss, (unsigned)miss2, t, p);
+        return;
+    }
     unsigned k = (unsigned)miss;
     unsigned slen = t - 9 - p;
     uint8_t v;
@@ -302,9 +369,8 @@ static void session_fill_one(rx_state_t *r, session_t *x, unsigned t, unsigned p
         ok = sc_crc8(&x->val[9 + p], slen) == x->val[2];
         x->val[k] = save;
     }
-    for (unsigned h = 0; h < RX_NHALF && !ok; h++)
-        if ((x->half[h][0] & 0x7fu) == k)
-            ok = half_agrees((uint8_t)k, v, x->half[h][0], x->half[h][1]);
+    if (!ok)
+        ok = half_witness(x, k, v);
     if (!ok)
         return;
     x->val[k] = v;
@@ -728,6 +794,7 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
             sc_et_result_t res;
             if (session_try(r, x, &res)) {
                 r->done = 1;
+                r->done_session = s->session;
                 ev_stream(e, SC_ET_EV_DONE, r, s);
                 e->ev.result = res;
                 return;
@@ -801,6 +868,23 @@ void sc_et_rx_reset(sc_et_rx_t *rx)
         r->st[i].session = NO_SESSION;
     r->done = 0;
     r->act_channel = 0;
+}
+
+sc_err_t sc_et_rx_resume(sc_et_rx_t *rx)
+{
+    if (!rx || S(rx)->magic != RX_MAGIC)
+        return SC_ERR_INVAL;
+    rx_state_t *r = S(rx);
+    if (!r->done)
+        return SC_ERR_STATE;
+    r->done = 0;
+    if (r->done_session < RX_NSESSIONS) {
+        for (unsigned k = 0; k < RX_NSTREAMS; k++)
+            if (r->st[k].session == r->done_session)
+                stream_unlock(r, &r->st[k]);
+        session_clear(&r->ss[r->done_session]);
+    }
+    return SC_OK;
 }
 
 sc_err_t sc_et_rx_set_scan(sc_et_rx_t *rx, const sc_scan_entry_t *list, size_t n)

@@ -192,7 +192,7 @@ typedef struct {
     sc_et_result_t done[MAX_DONE];
     uint32_t done_ms[MAX_DONE];
     uint32_t first_lock_ms;
-    int reset_on_done;
+    int reset_on_done;        /* 1: sc_et_rx_reset after a result, 2: sc_et_rx_resume */
     uint32_t last_now;
 } harness_t;
 
@@ -218,8 +218,10 @@ static void on_frame(void *ctx, const sc_frame_t *f, uint32_t now)
             h->done_ms[h->ndone] = now;
         }
         h->ndone++;
-        if (h->reset_on_done)
+        if (h->reset_on_done == 1)
             sc_et_rx_reset(&h->rx);
+        else if (h->reset_on_done == 2)
+            assert_int_equal(sc_et_rx_resume(&h->rx), SC_OK);
     }
 }
 
@@ -491,12 +493,13 @@ static void test_two_phones(void **state)
             assert_creds_equal(&r->creds, &b);
         }
     }
-    /* keep decoding after each result: both phones come out, never a mix */
+    /* keep decoding after each result (resume drops only the finished phone's session):
+     * both phones come out, never a mix */
     phone_init(&P[0], &a, PHONE_A, 99);
     phone_init(&P[1], &b, PHONE_B, 199);
     P[0].loss = P[1].loss = 0.15;
     harness_init(&H, NULL);
-    H.reset_on_done = 1;
+    H.reset_on_done = 2;
     harness_run(&H, P, 2, 0);
     int seen_a = 0, seen_b = 0;
     for (int i = 0; i < H.ndone && i < MAX_DONE; i++) {
@@ -937,6 +940,8 @@ static void test_bad_input(void **state)
     assert_int_equal(st.frames, 0);
     assert_int_equal(sc_et_rx_init(&rx, NULL), SC_OK);
     assert_int_equal(sc_et_rx_set_scan(&rx, NULL, 1), SC_ERR_INVAL);
+    assert_int_equal(sc_et_rx_resume(&rx), SC_ERR_STATE);
+    assert_int_equal(sc_et_rx_resume(NULL), SC_ERR_INVAL);
     sc_frame_t f;
     memset(&f, 0, sizeof f);
     for (unsigned i = 0; i < 70000; i++) {
