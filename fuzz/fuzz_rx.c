@@ -120,7 +120,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (t == SC_ET_EV_DONE) {
             check(&ev.result);
-            sc_et_rx_reset(&rx);
+            if (b & 1u)
+                sc_et_rx_reset(&rx);
+            else if (sc_et_rx_resume(&rx) != SC_OK)
+                abort();
         }
         if ((b & 0xf0u) == 0xf0u && sc_et_rx_tick(&rx, now, &ev) == SC_ET_EV_DONE)
             abort();
