@@ -433,6 +433,10 @@ static int session_try(rx_state_t *r, session_t *x, sc_et_result_t *res)
         if (k < 0)
             return 0;
         memcpy(ssid, r->scan[k].ssid, slen);
+        /* SSID bytes already received must agree with the scanned name */
+        for (unsigned i = 0; i < slen; i++)
+            if (cnt_get(x, 9 + p + i) && x->val[9 + p + i] != ssid[i])
+                return 0;
         from_scan = 1;
     }
     uint8_t xr = (uint8_t)(x->val[0] ^ x->val[1] ^ x->val[2] ^ x->val[3]);
