@@ -17,12 +17,14 @@
 #include "cli.h"
 #include "device_loop.h"
 #include "sc_posix.h"
+#include "sc_posix_at.h"
 #include "sc_posix_netif.h"
 #include "sc_posix_radio.h"
 #include "sc_posix_softap.h"
 #include "sc_posix_station.h"
 #include "sc_posix_storage.h"
 #include "sc_posix_udp.h"
+#include "smartcfg/at_device.h"
 #include "smartcfg/device.h"
 
 /* ------------------------------------------------------------------------------------------
@@ -31,7 +33,7 @@
 enum {
     O_RADIO = 0, O_JOIN, O_IFACE, O_PRODUCT_ID, O_DEVICE_NAME, O_DEVICE_SECRET, O_PRODUCT_SECRET, O_REGION,
     O_STATE_DIR, O_BROKER, O_REGISTER_URL, O_TIMEOUT, O_LOG_LEVEL, O_MAC, O_CA_FILE, O_VIRTUAL_BSSID,
-    O_VIRTUAL_CIPHER, O_VIRTUAL_LOSS, O_VIRTUAL_JITTER, O_VIRTUAL_CHANNEL, O_SIM_DELAY,
+    O_VIRTUAL_CIPHER, O_VIRTUAL_LOSS, O_VIRTUAL_JITTER, O_VIRTUAL_CHANNEL, O_SIM_DELAY, O_AT, O_AT_BAUD,
     O_NSTR,
     /* booleans */
     O_NO_CLOUD = O_NSTR, O_JSON, O_REALTIME, O_ANY_CHANNEL, O_VIRTUAL_QOS, O_VIRTUAL_NO_FCS, O_TLS,
@@ -42,7 +44,7 @@ enum {
 static const char *const opt_names[O_NALL] = {
     "radio", "join", "iface", "product-id", "device-name", "device-secret", "product-secret", "region",
     "state-dir", "broker", "register-url", "timeout", "log-level", "mac", "ca-file", "virtual-bssid",
-    "virtual-cipher", "virtual-loss", "virtual-jitter", "virtual-channel", "sim-delay",
+    "virtual-cipher", "virtual-loss", "virtual-jitter", "virtual-channel", "sim-delay", "at", "at-baud",
     "no-cloud", "json", "realtime", "any-channel", "virtual-qos", "virtual-no-fcs", "tls",
 };
 
@@ -206,6 +208,9 @@ static void usage(FILE *f)
             "  --config FILE           'key = value' lines with the same names as the options\n"
             "  --state-dir DIR         persisted records (default $XDG_STATE_HOME/smartcfg or ~/.local/state/smartcfg)\n"
             "  --timeout S             give up after S seconds (exit 3)\n"
+            "  --at TTY                AT command front-end on TTY (a serial device, a pty, or - for stdin/stdout):\n"
+            "                          wait for AT+TCSTARTSMART / AT+TCSAP instead of starting at once; the identity\n"
+            "                          comes from AT+TCDEVINFOSET (docs/at.md). --at-baud N (115200)\n"
             "  --json                  one JSON event per line on stdout\n"
             "  --log-level error|warn|info|debug\n"
             "exit: 0 done, 1 setup failure, 2 usage, 3 timeout, 4 device error, 5 cloud error, 130 interrupted\n");
@@ -445,6 +450,19 @@ void device_loop_remove_fd(int fd)
 }
 
 /* ------------------------------------------------------------------------------------------
+ * AT front-end (--at). */
+
+static sc_at_device_t *at_binding;
+static bool at_hangup;
+
+static void at_readable(void *user, int fd, short revents, sc_device_t *dev, uint32_t now_ms)
+{
+    (void)user; (void)fd; (void)revents; (void)dev;
+    if (sc_posix_at_on_readable(now_ms) == SC_ERR_CLOSED)
+        at_hangup = true;
+}
+
+/* ------------------------------------------------------------------------------------------
  * Signals. */
 
 static volatile sig_atomic_t g_stop;
@@ -542,6 +560,8 @@ int cmd_device(int argc, char **argv)
         { "virtual-jitter", required_argument, NULL, O_VIRTUAL_JITTER },
         { "virtual-channel", required_argument, NULL, O_VIRTUAL_CHANNEL },
         { "sim-delay", required_argument, NULL, O_SIM_DELAY },
+        { "at", required_argument, NULL, O_AT },
+        { "at-baud", required_argument, NULL, O_AT_BAUD },
         { "no-cloud", no_argument, NULL, O_NO_CLOUD },
         { "json", no_argument, NULL, O_JSON },
         { "realtime", no_argument, NULL, O_REALTIME },
@@ -629,11 +649,23 @@ int cmd_device(int argc, char **argv)
         goto out;
     }
     bool no_cloud = o.flag[O_NO_CLOUD];
+    const char *at_path = o.val[O_AT];
+    unsigned long at_baud = 0;
+    if (o.val[O_AT_BAUD] && parse_uint(o.val[O_AT_BAUD], 4000000, &at_baud, "--at-baud"))
+        goto out;
+    if (at_path && (!o.val[O_PRODUCT_ID] || !o.val[O_DEVICE_NAME])) {
+        /* With --at the identity comes from AT+TCDEVINFOSET; the device is re-initialised with
+         * it on AT+TCSTARTSMART. This placeholder only lets it sit idle until then. */
+        if (!o.val[O_PRODUCT_ID])
+            opt_set(&o, O_PRODUCT_ID, "AT", true);
+        if (!o.val[O_DEVICE_NAME])
+            opt_set(&o, O_DEVICE_NAME, "AT", true);
+    }
     if (!o.val[O_PRODUCT_ID] || !o.val[O_DEVICE_NAME]) {
         fprintf(stderr, "smartcfg device: --product-id and --device-name are required\n");
         goto out;
     }
-    if (!no_cloud && !o.val[O_DEVICE_SECRET] && !o.val[O_PRODUCT_SECRET]) {
+    if (!no_cloud && !at_path && !o.val[O_DEVICE_SECRET] && !o.val[O_PRODUCT_SECRET]) {
         fprintf(stderr, "smartcfg device: the cloud binding needs --device-secret or --product-secret "
                         "(or --no-cloud)\n");
         goto out;
@@ -730,7 +762,8 @@ int cmd_device(int argc, char **argv)
     dclk.virtual_time = false;
     dclk.offset = 0;
     char err[256] = "";
-    bool radio_open = false, station_open = false, storage_open = false, udp_open = false;
+    bool radio_open = false, station_open = false, storage_open = false, udp_open = false, at_open = false;
+    bool at_replay_started = false;
     sc_device_t *dev = NULL;
 
     char state_dir[512];
@@ -792,6 +825,12 @@ int cmd_device(int argc, char **argv)
         goto cleanup;
     }
     sc_err_t e = sc_device_init(dev, &hal, &cfg);
+    if (e != SC_OK && at_path) {
+        /* --at: the placeholder identity may not satisfy the device; AT+TCSTARTSMART
+         * initialises it again with the stored one, and reports a failure there. */
+        logf_(SC_LOG_DEBUG, "device idle until AT starts it (%s)", sc_strerror(e));
+        e = SC_OK;
+    }
     if (e != SC_OK) {
         fprintf(stderr, "smartcfg device: cannot initialise the device: %s\n", sc_strerror(e));
         goto cleanup;
@@ -807,25 +846,57 @@ int cmd_device(int argc, char **argv)
     g_stop = 0;
 
     uint32_t wall_start = sc_posix_now_ms();
-    if (fast_replay) {
+    if (fast_replay && !at_path) {
         dclk.virtual_time = true;
         dclk.vnow = wall_start;
     }
     rep.t0 = dev_now();
     uint32_t replay_base = rep.t0; /* device time of the capture's first frame */
-    e = sc_device_start(dev, dev_now());
-    if (e != SC_OK) {
-        fprintf(stderr, "smartcfg device: cannot start: %s\n", sc_strerror(e));
-        goto cleanup;
+    if (at_path) {
+        static sc_at_device_t atb;
+        sc_at_ops_t ops;
+        sc_at_device_bind(&atb, dev, &hal, &cfg, &ops);
+        sc_at_config_t atcfg;
+        sc_at_config_default(&atcfg);
+        atcfg.storage = &hal.storage;
+        atcfg.fw_version = "smartcfg-" SC_VERSION;
+        if (sc_posix_at_open(at_path, (uint32_t)at_baud, &atcfg, &ops, err, sizeof err) != SC_OK) {
+            fprintf(stderr, "smartcfg device: --at: %s\n", err);
+            goto cleanup;
+        }
+        at_open = true;
+        sc_at_device_attach(&atb, sc_posix_at_core());
+        at_binding = &atb;
+        device_loop_add_fd(sc_posix_at_fd(), POLLIN, at_readable, &atb);
+        logf_(SC_LOG_INFO, "AT front-end on %s: waiting for commands", at_path);
+    } else {
+        e = sc_device_start(dev, dev_now());
+        if (e != SC_OK) {
+            fprintf(stderr, "smartcfg device: cannot start: %s\n", sc_strerror(e));
+            goto cleanup;
+        }
     }
     uint32_t deadline = sc_device_step(dev, dev_now());
-    bool capture_done = false, was_listening = true; /* from t0: the capture starts with the device */
+    /* from t0: the capture starts with the device; with --at it starts when AT starts it */
+    bool capture_done = false, was_listening = !at_path;
     uint32_t listen_since = rep.t0;
     unsigned long frames = 0, missed = 0;
     unsigned spins = 0;
 
     for (;;) {
         sc_device_state_t st = sc_device_state(dev);
+        if (at_path) {
+            /* The AT host decides what happens next: keep serving after success or failure. */
+            if (at_hangup) {
+                logf_(SC_LOG_INFO, "AT line closed");
+                rc = st == SC_DEV_FAILED ? exit_code_for(&rep) : SC_EXIT_OK;
+                break;
+            }
+            sc_at_device_step(at_binding, dev_now());
+            sc_posix_at_tick(dev_now());
+            if (st == SC_DEV_DONE || st == SC_DEV_FAILED)
+                st = SC_DEV_IDLE;
+        }
         if (st == SC_DEV_DONE) {
             rc = SC_EXIT_OK;
             break;
@@ -858,6 +929,10 @@ int cmd_device(int argc, char **argv)
                 dclk.vnow = dev_now();
                 dclk.virtual_time = true;
             }
+            if (at_path && !at_replay_started) {
+                replay_base = dev_now(); /* the capture starts when AT starts the device */
+                at_replay_started = true;
+            }
             listen_since = dev_now();
         }
         was_listening = listening;
@@ -879,6 +954,12 @@ int cmd_device(int argc, char **argv)
                     report_error(&rep, "the capture ended before credentials were decoded");
                     sc_device_stop(dev, 103, dev_now());
                     rc = SC_EXIT_TIMEOUT;
+                    if (at_path) {
+                        /* tell the host (the stop is not an AT stop), then keep serving */
+                        sc_at_provision_result(sc_posix_at_core(), false, 3, 103);
+                        clock_go_real();
+                        continue;
+                    }
                     break;
                 }
                 clock_go_real();
@@ -1014,6 +1095,10 @@ stop_loop:
     }
 
 cleanup:
+    if (at_open) {
+        device_loop_remove_fd(sc_posix_at_fd());
+        sc_posix_at_close();
+    }
     if (dev) {
         /* The context holds credentials and the token: clear it before giving it back. */
         explicit_bzero(dev, sc_device_size());
