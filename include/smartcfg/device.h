@@ -72,7 +72,7 @@ typedef struct {
     /* Added fields (0 = default). */
     uint32_t join_timeout_ms;      /* 60000: station join, capped by the window */
     uint32_t token_wait_ms;        /* 20000: after the ack burst, wait this long for the app's token */
-    uint32_t linger_ms;            /* 5000: skip_cloud: DONE once the app stopped resending this long */
+    uint32_t linger_ms;            /* 10000: skip_cloud: DONE once the app stopped resending this long (its 5 x 2 s schedule) */
     uint16_t ack_count;            /* 30 ack rounds ... */
     uint16_t ack_interval_ms;      /* ... 100 ms apart */
 } sc_device_config_t;

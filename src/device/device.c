@@ -47,7 +47,7 @@ void sc_device_config_default(sc_device_config_t *cfg)
     cfg->after_join_ms = 50000;
     cfg->join_timeout_ms = 60000;
     cfg->token_wait_ms = 20000;
-    cfg->linger_ms = 5000;
+    cfg->linger_ms = 10000;
     cfg->ack_count = 30;
     cfg->ack_interval_ms = 100;
 }

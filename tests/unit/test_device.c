@@ -208,7 +208,7 @@ static void test_happy_path_skip_cloud(void **state)
     assert_int_equal(count_ev(t, SC_DEV_EV_TOKEN), 1);
     assert_int_equal(sc_device_state(t->dev), SC_DEV_WAIT_TOKEN);
     /* skip_cloud: DONE once the app went quiet */
-    run(t, 6000);
+    run(t, 11000);
     assert_int_equal(sc_device_state(t->dev), SC_DEV_DONE);
     assert_false(sc_device_last_error(t->dev, NULL, NULL));
     /* the service still answers a late resend in DONE */
