@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fake_hal.h"
+#include "smartcfg/cloud.h"
 
 sc_ipv4_ep_t fh_ep(const char *ip, uint16_t port)
 {
@@ -315,14 +316,72 @@ static sc_err_t f_erase(void *ctx, const char *key)
     return SC_OK;
 }
 
-/* --- mqtt (scripted: connect -> mqtt_state) --- */
-static sc_err_t f_mconnect(void *ctx, const sc_mqtt_connect_t *p) { (void)ctx; (void)p; return SC_OK; }
+/* --- mqtt (scripted) --- */
+static sc_err_t f_mconnect(void *ctx, const sc_mqtt_connect_t *p)
+{
+    (void)p;
+    ((fake_hal_t *)ctx)->mqtt_connects++;
+    return SC_OK;
+}
 static sc_mqtt_state_t f_mstate(void *ctx, int *reason)
 {
     fake_hal_t *fh = ctx;
     if (reason)
-        *reason = fh->mqtt_reason;
+        *reason = fh->mqtt_state == SC_MQTT_FAILED ? fh->mqtt_reason : 0;
     return fh->mqtt_state;
+}
+static sc_err_t f_msub(void *ctx, const char *topic, int qos)
+{
+    (void)topic;
+    (void)qos;
+    ((fake_hal_t *)ctx)->mqtt_subscribes++;
+    return SC_OK;
+}
+static sc_err_t f_mpub(void *ctx, const char *topic, const void *payload, size_t len, int qos, int *mid)
+{
+    fake_hal_t *fh = ctx;
+    (void)qos;
+    fh->mqtt_publishes++;
+    if (mid)
+        *mid = (int)fh->mqtt_publishes;
+    sc_cloud_msg_t m;
+    if (sc_cloud_parse_msg(payload, len, &m) != SC_OK || m.type != SC_CLOUD_MSG_APP_BIND_TOKEN)
+        return SC_OK;
+    snprintf(fh->mqtt_last_token, sizeof fh->mqtt_last_token, "%s", m.token);
+    if (fh->mqtt_silent || fh->mqtt_qn == 4)
+        return SC_OK;
+    sc_mqtt_msg_t *r = &fh->mqtt_q[fh->mqtt_qn++];
+    memset(r, 0, sizeof *r);
+    /* $thing/up/service/P/D -> $thing/down/service/P/D */
+    if (strncmp(topic, "$thing/up/", 10) == 0)
+        snprintf(r->topic, sizeof r->topic, "$thing/down/%s", topic + 10);
+    else
+        snprintf(r->topic, sizeof r->topic, "%s", topic);
+    size_t n = 0;
+    sc_cloud_build_app_bind_token_reply(m.client_token, fh->mqtt_reply_code, (char *)r->payload, sizeof r->payload, &n);
+    r->payload_len = n;
+    return SC_OK;
+}
+static bool f_mpuback(void *ctx, int mid)
+{
+    (void)ctx;
+    (void)mid;
+    return true;
+}
+static sc_err_t f_mpoll(void *ctx, sc_mqtt_msg_t *msg)
+{
+    fake_hal_t *fh = ctx;
+    if (!fh->mqtt_qn)
+        return SC_ERR_AGAIN;
+    *msg = fh->mqtt_q[0];
+    memmove(&fh->mqtt_q[0], &fh->mqtt_q[1], (fh->mqtt_qn - 1) * sizeof fh->mqtt_q[0]);
+    fh->mqtt_qn--;
+    return SC_OK;
+}
+static sc_err_t f_mdisc(void *ctx)
+{
+    ((fake_hal_t *)ctx)->mqtt_state = SC_MQTT_DISCONNECTED;
+    return SC_OK;
 }
 
 void fh_init(fake_hal_t *fh)
@@ -347,9 +406,7 @@ void fh_init(fake_hal_t *fh)
     h->softap = (sc_hal_softap_t){ fh, f_ap_start, f_ap_stop };
     h->udp = (sc_hal_udp_t){ fh, f_open, f_send, f_recv, f_close };
     h->storage = (sc_hal_storage_t){ fh, f_get, f_put, f_erase };
-    h->mqtt.ctx = fh;
-    h->mqtt.connect = f_mconnect;
-    h->mqtt.state = f_mstate;
+    h->mqtt = (sc_hal_mqtt_t){ fh, f_mconnect, f_mstate, f_msub, f_mpub, f_mpuback, f_mpoll, f_mdisc };
 }
 
 void fh_free(fake_hal_t *fh)

@@ -68,9 +68,16 @@ typedef struct {
     bool st_dead;                  /* power lost: every later put fails without writing */
     bool st_erase_first;           /* torn write model: true = erase then write prefix; false = overwrite in place */
     unsigned puts;
-    /* mqtt (scripted) */
+    /* mqtt (scripted): connect() -> mqtt_state; a publish of app_bind_token is answered with
+     * app_bind_token_reply(code = mqtt_reply_code) on the down topic unless mqtt_silent */
     sc_mqtt_state_t mqtt_state;
     int mqtt_reason;
+    int32_t mqtt_reply_code;
+    bool mqtt_silent;
+    unsigned mqtt_connects, mqtt_publishes, mqtt_subscribes;
+    char mqtt_last_token[40];
+    sc_mqtt_msg_t mqtt_q[4];
+    size_t mqtt_qn;
     /* captured log */
     char *logtext;
     size_t loglen, logcap;

@@ -637,6 +637,61 @@ static void test_inject_states_and_bad_creds(void **state)
     rm(t);
 }
 
+/* The real binder over the scripted MQTT client: bound -> DONE; rejected -> err 24/code;
+ * no reply -> err 25; broker refuses -> err 1. Each failure reaches the app as Current_Error. */
+static void test_cloud_binding(void **state)
+{
+    (void)state;
+    struct {
+        sc_mqtt_state_t st;
+        int32_t code;
+        bool silent;
+        sc_device_state_t want;
+        uint16_t err;
+        int32_t sub;
+    } c[] = {
+        { SC_MQTT_CONNECTED, 0, false, SC_DEV_DONE, 0, 0 },
+        { SC_MQTT_CONNECTED, 1001, false, SC_DEV_FAILED, 24, 1001 },
+        { SC_MQTT_CONNECTED, 0, true, SC_DEV_FAILED, 0, 0 },
+        { SC_MQTT_FAILED, 0, false, SC_DEV_FAILED, 1, -4 },
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        T *t = mk(false);
+        t->fh.mqtt_state = c[i].st;
+        t->fh.mqtt_reply_code = c[i].code;
+        t->fh.mqtt_silent = c[i].silent;
+        to_wait_token(t);
+        app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+        run(t, 100);
+        assert_string_equal(reply(t, APP_IP, 8266, 0), IDENTITY);
+        run(t, 49000);
+        if (sc_device_state(t->dev) != c[i].want)
+            fail_msg("case %zu: state %s", i, sc_device_state_name(sc_device_state(t->dev)));
+        uint16_t e = 0;
+        int32_t s = 0;
+        if (c[i].want == SC_DEV_DONE) {
+            assert_false(sc_device_last_error(t->dev, NULL, NULL));
+            assert_int_equal(count_ev(t, SC_DEV_EV_BOUND), 1);
+            assert_string_equal(t->fh.mqtt_last_token, TOKEN);
+            assert_int_equal(count_replies_containing(t, APP_IP, 8266, "Error"), 0);
+        } else {
+            assert_true(sc_device_last_error(t->dev, &e, &s));
+            if (c[i].err) {
+                assert_int_equal(e, c[i].err);
+                assert_int_equal(s, c[i].sub);
+            } else {
+                assert_true(e == 25 || e == 3);
+            }
+            char want[120];
+            snprintf(want, sizeof want, "\"Current_Error\",\"log\":\"%s (%u, %ld)\"", sc_bind_err_text(e),
+                     (unsigned)e, (long)s);
+            assert_int_equal(count_replies_containing(t, APP_IP, 8266, want), 1);
+        }
+        assert_no_secrets(t);
+        rm(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -652,6 +707,7 @@ int main(void)
         cmocka_unit_test(test_log_cmd3_on_8266),
         cmocka_unit_test(test_softap_flow),
         cmocka_unit_test(test_inject_states_and_bad_creds),
+        cmocka_unit_test(test_cloud_binding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
