@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "fake_hal.h"
+#include "smartcfg/air.h"
 #include "smartcfg/bind.h"
 #include "smartcfg/device.h"
 
@@ -692,6 +693,57 @@ static void test_cloud_binding(void **state)
     }
 }
 
+/* End to end on the device side: encoder-generated frames from the air simulator through
+ * sc_device_on_frame, delivered only while the radio is tuned to the frame's channel (as a
+ * real radio would), to credentials, join and the token handshake. */
+static void test_air_frames_to_done(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    static sc_air_t air;
+    sc_air_config_t ac;
+    sc_air_config_default(&ac);
+    ac.creds = creds().creds;
+    ac.channel = 6;
+    ac.loss = 0.1;
+    ac.foreign = 0.5;
+    ac.seed = 7;
+    assert_int_equal(sc_air_init(&air, &ac), SC_OK);
+    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
+    uint32_t base = t->fh.now, deadline = sc_device_step(t->dev, t->fh.now);
+    sc_frame_t f;
+    uint32_t at;
+    size_t delivered = 0;
+    while (sc_device_state(t->dev) == SC_DEV_SNIFFING && sc_air_next(&air, &f, &at) == SC_OK) {
+        uint32_t now = base + at;
+        while ((int32_t)(deadline - now) <= 0) {
+            t->fh.now = deadline;
+            deadline = sc_device_step(t->dev, t->fh.now);
+        }
+        t->fh.now = now;
+        if (sc_device_channel(t->dev) == f.channel) {
+            sc_device_on_frame(t->dev, &f, now);
+            delivered++;
+        }
+    }
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_JOINING);
+    assert_true(delivered > 0);
+    assert_true(t->fh.channel_sets >= 1);
+    assert_int_equal(t->fh.join_ssid_len, 4);
+    assert_memory_equal(t->fh.join_ssid, "MyAP", 4);
+    assert_memory_equal(t->fh.join_pwd, PASSWORD, strlen(PASSWORD));
+    assert_true(count_ev(t, SC_DEV_EV_LOCKED) >= 1);
+    run(t, 4000);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_WAIT_TOKEN);
+    assert_int_equal(fh_count_sent(&t->fh, DATUM_IP, 18266), 30);
+    app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+    run(t, 12000);
+    assert_string_equal(reply(t, APP_IP, 8266, 0), IDENTITY);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_DONE);
+    assert_no_secrets(t);
+    rm(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -708,6 +760,7 @@ int main(void)
         cmocka_unit_test(test_softap_flow),
         cmocka_unit_test(test_inject_states_and_bad_creds),
         cmocka_unit_test(test_cloud_binding),
+        cmocka_unit_test(test_air_frames_to_done),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
