@@ -83,7 +83,11 @@ void sc_device_config_default(sc_device_config_t *cfg);
 typedef struct sc_device sc_device_t;
 size_t sc_device_size(void);
 
+/* Once per context (it forgets open HAL handles): loads the persisted log and unsent error
+ * records. To change the configuration later use sc_device_configure. */
 sc_err_t sc_device_init(sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *cfg);
+/* New configuration (identity, windows, ...) between attempts; SC_ERR_BUSY while a flow runs. */
+sc_err_t sc_device_configure(sc_device_t *dev, const sc_device_config_t *cfg);
 sc_err_t sc_device_start(sc_device_t *dev, uint32_t now_ms);                   /* SmartConfig flow */
 sc_err_t sc_device_start_softap(sc_device_t *dev, const char *ssid, const char *psw, uint8_t ch, uint32_t now_ms);
 /* reason: sub id recorded (101 stopped by app, 102 stopped by AT). */

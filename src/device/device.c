@@ -212,12 +212,9 @@ static void fail(sc_device_t *d, uint32_t now, uint16_t err_id, int32_t sub_id, 
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
-sc_err_t sc_device_init(sc_device_t *d, const sc_hal_t *hal, const sc_device_config_t *cfg)
+/* Copies cfg with defaults for the zero fields; the caller's channel list is copied too. */
+static void apply_config(sc_device_t *d, const sc_device_config_t *cfg)
 {
-    if (!d || !hal || !cfg)
-        return SC_ERR_INVAL;
-    memset(d, 0, sizeof *d);
-    d->hal = *hal;
     d->cfg = *cfg;
     sc_device_config_t def;
     sc_device_config_default(&def);
@@ -230,6 +227,7 @@ sc_err_t sc_device_init(sc_device_t *d, const sc_hal_t *hal, const sc_device_con
     if (!d->cfg.ack_interval_ms) d->cfg.ack_interval_ms = def.ack_interval_ms;
     if (!d->cfg.identity.region[0])
         memcpy(d->cfg.identity.region, def.identity.region, sizeof def.identity.region);
+    memset(d->channels, 0, sizeof d->channels);
     if (cfg->channels && cfg->nchannels) {
         size_t n = cfg->nchannels > sizeof d->channels ? sizeof d->channels : cfg->nchannels;
         memcpy(d->channels, cfg->channels, n);
@@ -237,6 +235,27 @@ sc_err_t sc_device_init(sc_device_t *d, const sc_hal_t *hal, const sc_device_con
     } else
         d->cfg.nchannels = 0;
     d->cfg.channels = NULL; /* never keep the caller's pointer */
+}
+
+static bool active(sc_device_state_t s);
+
+sc_err_t sc_device_configure(sc_device_t *d, const sc_device_config_t *cfg)
+{
+    if (!d || !cfg || !d->inited)
+        return SC_ERR_INVAL;
+    if (active(d->state))
+        return SC_ERR_BUSY;
+    apply_config(d, cfg);
+    return SC_OK;
+}
+
+sc_err_t sc_device_init(sc_device_t *d, const sc_hal_t *hal, const sc_device_config_t *cfg)
+{
+    if (!d || !hal || !cfg)
+        return SC_ERR_INVAL;
+    memset(d, 0, sizeof *d);
+    d->hal = *hal;
+    apply_config(d, cfg);
     d->srv_h = d->ack_h = d->log_h = -1;
     sc_diag_errors_init(&d->errs);
     sc_diag_log_init(&d->log);

@@ -37,9 +37,10 @@ static void test_compat(void **state)
     assert_int_equal(start_smartconfig(), 27);
     strcpy(cfg.identity.product_id, "ABCDEFGHIJ");
     strcpy(cfg.identity.device_name, "dev1");
-    assert_int_equal(sc_device_init(dev, &fh.hal, &cfg), SC_OK);
+    assert_int_equal(sc_device_configure(dev, &cfg), SC_OK);
     assert_int_equal(start_smartconfig(), 0);
     assert_int_equal(query_wifi_config_state(), WIFI_CONFIG_GOING_ON);
+    assert_int_equal(sc_device_configure(dev, &cfg), SC_ERR_BUSY);
     assert_false(is_wifi_config_successful());
     stop_smartconfig();
     assert_int_equal(query_wifi_config_state(), WIFI_CONFIG_FAILED);
