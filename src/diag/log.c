@@ -51,10 +51,11 @@ size_t sc_diag_log_concat(const sc_diag_log_t *l, char *out, size_t cap)
     return pos;
 }
 
-/* Payload: count u8, then per entry (oldest first): len u8, bytes. */
+/* Payload: count u8, then per entry (oldest first): len u8, bytes. Built and parsed in place
+ * in the slot scratch buffer so a small MCU stack never holds a second 1.3 KiB copy. */
 sc_err_t sc_diag_log_persist(sc_diag_log_t *l, const sc_hal_storage_t *st, uint8_t *scratch)
 {
-    uint8_t buf[1 + SC_DIAG_LOG_ENTRIES * (1 + SC_DIAG_LOG_ENTRY_MAX)];
+    uint8_t *buf = scratch + SC_DIAG_SLOT_HDR;
     size_t pos = 1;
     buf[0] = l->count;
     for (uint8_t i = 0; i < l->count; i++) {
@@ -69,26 +70,29 @@ sc_err_t sc_diag_log_persist(sc_diag_log_t *l, const sc_hal_storage_t *st, uint8
 
 sc_err_t sc_diag_log_load(sc_diag_log_t *l, const sc_hal_storage_t *st, uint8_t *scratch)
 {
-    uint8_t buf[1 + SC_DIAG_LOG_ENTRIES * (1 + SC_DIAG_LOG_ENTRY_MAX)];
+    uint8_t *buf = scratch + SC_DIAG_SLOT_HDR;
     size_t n = 0;
-    sc_err_t rc = sc_diag_slots_load(&l->slots, st, buf, sizeof buf, &n, scratch);
+    sc_err_t rc = sc_diag_slots_load(&l->slots, st, buf, SC_DIAG_SLOT_MAX - SC_DIAG_SLOT_HDR, &n, scratch);
     if (rc != SC_OK)
         return rc;
     if (n < 1 || buf[0] > SC_DIAG_LOG_ENTRIES)
         return SC_ERR_FORMAT;
+    /* Validate everything first: a bad record must not half-replace the ring. */
     size_t pos = 1;
     uint8_t cnt = buf[0];
-    char tmp[SC_DIAG_LOG_ENTRIES][SC_DIAG_LOG_ENTRY_MAX + 1];
     for (uint8_t i = 0; i < cnt; i++) {
         if (pos >= n || buf[pos] > SC_DIAG_LOG_ENTRY_MAX || pos + 1 + buf[pos] > n)
             return SC_ERR_FORMAT;
-        memcpy(tmp[i], buf + pos + 1, buf[pos]);
-        tmp[i][buf[pos]] = '\0';
         pos += 1u + buf[pos];
     }
     if (pos != n)
         return SC_ERR_FORMAT;
-    memcpy(l->entry, tmp, sizeof tmp);
+    pos = 1;
+    for (uint8_t i = 0; i < cnt; i++) {
+        memcpy(l->entry[i], buf + pos + 1, buf[pos]);
+        l->entry[i][buf[pos]] = '\0';
+        pos += 1u + buf[pos];
+    }
     l->head = 0;
     l->count = cnt;
     return SC_OK;

@@ -78,7 +78,7 @@ sc_err_t sc_diag_slots_load(sc_diag_slots_t *s, const sc_hal_storage_t *st, void
     s->seq = seq;
     if ((size_t)l > cap)
         return SC_ERR_NOSPACE;
-    memcpy(payload, scratch + SC_DIAG_SLOT_HDR, (size_t)l);
+    memmove(payload, scratch + SC_DIAG_SLOT_HDR, (size_t)l); /* payload may be scratch + HDR */
     *len = (size_t)l;
     return SC_OK;
 }
@@ -96,7 +96,7 @@ sc_err_t sc_diag_slots_save(sc_diag_slots_t *s, const sc_hal_storage_t *st, cons
     put32(scratch + 4, seq);
     scratch[8] = (uint8_t)len;
     scratch[9] = (uint8_t)(len >> 8);
-    memcpy(scratch + SC_DIAG_SLOT_HDR, payload, len);
+    memmove(scratch + SC_DIAG_SLOT_HDR, payload, len); /* payload may already be there */
     put32(scratch + SC_DIAG_SLOT_HDR + len, sc_diag_crc32(scratch, SC_DIAG_SLOT_HDR + len));
     sc_err_t e = st->put(st->ctx, target ? s->key_b : s->key_a, scratch, SC_DIAG_SLOT_HDR + len + 4);
     if (e != SC_OK)
