@@ -58,6 +58,25 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
         mosquitto_disconnect(mosq);   /* no silent reconnect by the loop thread: the core decides */
 }
 
+/* libmosquitto 2.0 reports a TLS handshake failure that happens in the loop thread only
+ * through its log (no disconnect callback) and then keeps retrying; treat an error logged
+ * while connecting as the connect failing. The retries stop at the core's disconnect():
+ * calling libmosquitto from here could deadlock, as the log may be written under its locks. */
+static void on_log(struct mosquitto *mosq, void *obj, int level, const char *text)
+{
+    (void)mosq;
+    (void)text;   /* not forwarded: nothing libmosquitto logs is needed, and it stays out of our logs */
+    posix_mqtt_t *p = obj;
+    if (level != MOSQ_LOG_ERR)
+        return;
+    pthread_mutex_lock(&p->lock);
+    if (p->state == SC_MQTT_CONNECTING) {
+        p->state = SC_MQTT_FAILED;
+        p->reason = EPROTO;
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
 static void on_publish(struct mosquitto *mosq, void *obj, int mid)
 {
     (void)mosq;
@@ -138,6 +157,7 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     mosquitto_disconnect_callback_set(m, on_disconnect);
     mosquitto_publish_callback_set(m, on_publish);
     mosquitto_message_callback_set(m, on_message);
+    mosquitto_log_callback_set(m, on_log);
     int rc = MOSQ_ERR_SUCCESS;
     if (params->username != NULL)
         rc = mosquitto_username_pw_set(m, params->username, params->password);
@@ -154,7 +174,10 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     if (rc != MOSQ_ERR_SUCCESS) {
         pthread_mutex_lock(&p->lock);
         p->state = SC_MQTT_FAILED;
-        p->reason = rc == MOSQ_ERR_ERRNO && err != 0 ? err : (rc == MOSQ_ERR_EAI ? EHOSTUNREACH : EIO);
+        p->reason = rc == MOSQ_ERR_ERRNO && err != 0 ? err
+                    : rc == MOSQ_ERR_EAI                ? EHOSTUNREACH
+                    : rc == MOSQ_ERR_TLS                ? EPROTO
+                                                        : EIO;
         pthread_mutex_unlock(&p->lock);
         mosquitto_destroy(m);
         p->mosq = NULL;

@@ -13,7 +13,8 @@
  * full) and a ring of acknowledged message ids, which poll() and puback_received() read.
  * state() reason on SC_MQTT_FAILED: the CONNACK return code (1..5, e.g. 4 bad user name or
  * password, 5 not authorised) or, when the TCP/TLS connection itself failed, the errno
- * (e.g. 111 ECONNREFUSED) — connect() then returns SC_ERR_IO.
+ * (e.g. 111 ECONNREFUSED) — connect() then returns SC_ERR_IO; EPROTO (71) when the TLS
+ * handshake or the broker certificate check failed; EHOSTUNREACH when the name did not resolve.
  * TLS: params->tls uses params->ca_file (a PEM bundle; NULL: /etc/ssl/certs/ca-certificates.crt)
  * and verifies the broker's host name. No automatic reconnect: the core decides.
  * The password is copied into libmosquitto and never logged. */

@@ -69,50 +69,60 @@ static void sleep_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
+/* Starts mosquitto with a listener on a free loopback port plus extra config lines. */
+static pid_t spawn_broker(const char *name, bool anonymous, const char *extra, uint16_t *port)
+{
+    for (int attempt = 0; attempt < 5; attempt++) {
+        *port = free_port();
+        char conf[128];
+        snprintf(conf, sizeof conf, "%s/%s.conf", tmpdir, name);
+        FILE *f = fopen(conf, "w");
+        fprintf(f, "listener %u 127.0.0.1\nallow_anonymous %s\npersistence false\nlog_dest none\n%s", *port,
+                anonymous ? "true" : "false", extra);
+        fclose(f);
+        pid_t pid = fork();
+        if (pid == 0) {
+            execl(MOSQUITTO_BIN, "mosquitto", "-c", conf, (char *)NULL);
+            _exit(127);
+        }
+        for (int i = 0; i < 100; i++) {
+            if (port_open(*port))
+                return pid;
+            if (waitpid(pid, NULL, WNOHANG) == pid)
+                break;   /* lost a race for the port: try another */
+            sleep_ms(50);
+        }
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+    }
+    return -1;
+}
+
+static void kill_broker(pid_t pid)
+{
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+    }
+}
+
 static int start_broker(void **state)
 {
     (void)state;
     strcpy(tmpdir, "/tmp/sc_cloud_XXXXXX");
     if (mkdtemp(tmpdir) == NULL)
         return -1;
-    for (int attempt = 0; attempt < 5; attempt++) {
-        broker_port = free_port();
-        char conf[128];
-        snprintf(conf, sizeof conf, "%s/mosquitto.conf", tmpdir);
-        FILE *f = fopen(conf, "w");
-        fprintf(f, "listener %u 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n", broker_port);
-        fclose(f);
-        broker_pid = fork();
-        if (broker_pid == 0) {
-            execl(MOSQUITTO_BIN, "mosquitto", "-c", conf, (char *)NULL);
-            _exit(127);
-        }
-        for (int i = 0; i < 100; i++) {
-            if (port_open(broker_port))
-                return 0;
-            if (waitpid(broker_pid, NULL, WNOHANG) == broker_pid)
-                break;   /* lost a race for the port: try another */
-            sleep_ms(50);
-        }
-        kill(broker_pid, SIGTERM);
-        waitpid(broker_pid, NULL, 0);
-    }
-    broker_pid = -1;
-    return -1;
+    broker_pid = spawn_broker("plain", true, "", &broker_port);
+    return broker_pid > 0 ? 0 : -1;
 }
 
 static int stop_broker(void **state)
 {
     (void)state;
-    if (broker_pid > 0) {
-        kill(broker_pid, SIGTERM);
-        waitpid(broker_pid, NULL, 0);
-    }
-    char path[128];
-    snprintf(path, sizeof path, "%s/mosquitto.conf", tmpdir);
-    unlink(path);
-    rmdir(tmpdir);
-    return 0;
+    kill_broker(broker_pid);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
 }
 
 /* ---- the cloud's side: a responder client ------------------------------------------ */
@@ -324,6 +334,28 @@ static void test_bind_broker_down(void **state)
     free_hal();
 }
 
+/* A broker that refuses us answers CONNACK 5 (not authorised): err 1, sub 5. */
+static void test_bind_connack_refused(void **state)
+{
+    (void)state;
+    uint16_t port;
+    pid_t pid = spawn_broker("closed", false, "", &port);
+    assert_true(pid > 0);
+    make_hal();
+    sc_identity_t id;
+    sc_cloud_config_t cfg;
+    make_id(&id, &cfg, port);
+    uint16_t e;
+    int32_t s;
+    uint32_t ms;
+    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(e, 1);
+    assert_int_equal(s, 5);
+    free_hal();
+    kill_broker(pid);
+}
+
 /* ---- dynamic registration endpoint (tencent.md §7) ---------------------------------- */
 typedef struct {
     char body[2048];
@@ -484,6 +516,52 @@ static void test_dynreg_endpoint_down(void **state)
     free_hal();
 }
 
+/* TLS on a second broker with a CA and server certificate made here by the openssl CLI:
+ * exercises mosquitto_tls_set with a CA file and host-name (IP SAN) verification. */
+static void test_bind_tls(void **state)
+{
+    (void)state;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "( cd '%s' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 "
+             "-subj /CN=sc-test-ca && openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr "
+             "-subj /CN=127.0.0.1 && printf 'subjectAltName=IP:127.0.0.1\\n' > ext && openssl x509 -req "
+             "-in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext "
+             "&& chmod 644 srv.key && chmod 755 . ) >/dev/null 2>&1",
+             tmpdir);
+    /* mosquitto started as root drops to its own user: the throw-away key must be readable */
+    if (system(cmd) != 0)
+        skip();
+    char extra[512];
+    snprintf(extra, sizeof extra, "certfile %s/srv.crt\nkeyfile %s/srv.key\n", tmpdir, tmpdir);
+    uint16_t tls_port;
+    pid_t tls_pid = spawn_broker("tls", true, extra, &tls_port);
+    assert_true(tls_pid > 0);
+    make_hal();
+    sc_identity_t id;
+    sc_cloud_config_t cfg;
+    make_id(&id, &cfg, tls_port);
+    cfg.tls = true;
+    snprintf(cfg.ca_file, sizeof cfg.ca_file, "%s/ca.crt", tmpdir);
+    cfg.bind_timeout_ms = 3000;
+    uint16_t e;
+    int32_t s;
+    uint32_t ms;
+    /* no responder on this broker: reaching "no reply" (25) proves TLS connect + PUBACK */
+    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(e, 25);
+    /* a wrong CA must fail the connection (err 1), not silently connect */
+    snprintf(cfg.ca_file, sizeof cfg.ca_file, "%s/srv.crt", tmpdir);
+    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(e, 1);
+    assert_int_equal(s, EPROTO);
+    assert_true(ms < 2000);   /* reported, not waited out */
+    free_hal();
+    kill_broker(tls_pid);
+}
+
 int main(void)
 {
     if (access(MOSQUITTO_BIN, X_OK) != 0) {
@@ -497,9 +575,11 @@ int main(void)
         cmocka_unit_test(test_bind_real_refused_code),
         cmocka_unit_test(test_bind_real_timeout),
         cmocka_unit_test(test_bind_broker_down),
+        cmocka_unit_test(test_bind_connack_refused),
         cmocka_unit_test(test_dynreg_real),
         cmocka_unit_test(test_dynreg_wrong_secret),
         cmocka_unit_test(test_dynreg_endpoint_down),
+        cmocka_unit_test(test_bind_tls),
     };
     return cmocka_run_group_tests(tests, start_broker, stop_broker);
 }
