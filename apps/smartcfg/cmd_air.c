@@ -1,12 +1,401 @@
+/* smartcfg air: writes the radiotap capture a sniffer would record while a phone runs the
+ * reference ESP-TOUCH sender (src/sim/air.c), optionally with a second phone on the same
+ * channel (different credentials, or spoofed bad-FCS frames) for negative tests. */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "sc_pcap.h"
+#include "smartcfg/air.h"
 
-/* Placeholder until the subcommand lands. */
+static void air_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: smartcfg air [options] OUT.pcap\n"
+            "Writes an 802.11+radiotap capture of a phone running the reference ESP-TOUCH v1 sender.\n\n"
+            "credentials (default: vector A, TP-LINK_2.4G / 12345678):\n"
+            "  --ssid S | --ssid-hex HEX          SSID (1..32 bytes)\n"
+            "  --password P | --password-hex HEX  password (0..64 bytes; ssid+password <= 113)\n"
+            "  --bssid MAC        AP BSSID (00:11:22:33:44:55)\n"
+            "  --ip A.B.C.D       phone IPv4 (192.168.1.100)\n"
+            "  --phone-mac MAC    phone MAC (3c:28:6d:12:34:56)\n"
+            "air:\n"
+            "  --channel N        channel (6)\n"
+            "  --cipher C         pairwise cipher of the uplink: open|wep|tkip|ccmp|gcmp (ccmp)\n"
+            "  --group-cipher C   group cipher of the AP relay (default: the pairwise cipher)\n"
+            "  --fcs | --no-fcs   lengths include the 4-byte FCS (default --fcs)\n"
+            "  --no-qos           uplink as plain Data instead of QoS Data\n"
+            "  --downlink-qos     AP relay as QoS Data\n"
+            "  --uplink-only | --downlink-only\n"
+            "  --multicast        send to 234.n.n.n instead of broadcast\n"
+            "  --loss P           per-frame loss probability 0..1 (or N%%)\n"
+            "  --retry P          probability an uplink frame is retried 0..1 (or N%%)\n"
+            "  --foreign N        foreign frames per ESP-TOUCH datagram (0)\n"
+            "  --dtim MS          AP buffers relays until a DTIM beacon every MS ms (0 = off)\n"
+            "  --multi-bssid      the AP relays each datagram again from a second BSSID (BSSID + 1)\n"
+            "  --start MS         capture starts MS ms into the sender's 45 s run (0)\n"
+            "  --duration MS      capture length (default: until the sender stops)\n"
+            "  --seed N           PRNG seed (1)\n"
+            "second phone on the same channel (any --second-* option enables it):\n"
+            "  --second-ssid S, --second-password P, --second-password-hex HEX,\n"
+            "  --second-ip A.B.C.D (192.168.1.101), --second-phone-mac MAC (phone MAC ^ 1)\n"
+            "  --second-bad-fcs   the second phone's frames are all bad-FCS receptions (spoofing)\n"
+            "exit: 0 written, 1 cannot write OUT, 2 usage error\n");
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int parse_hex(const char *s, uint8_t *out, size_t max, uint8_t *len)
+{
+    size_t n = strlen(s);
+    if (n % 2 || n / 2 > max)
+        return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
+        if (h < 0 || l < 0)
+            return -1;
+        out[i] = (uint8_t)(h << 4 | l);
+    }
+    *len = (uint8_t)(n / 2);
+    return 0;
+}
+
+static int parse_text(const char *s, uint8_t *out, size_t max, uint8_t *len)
+{
+    size_t n = strlen(s);
+    if (n > max)
+        return -1;
+    memcpy(out, s, n);
+    *len = (uint8_t)n;
+    return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+    unsigned v[6];
+    char tail;
+    if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
+        return -1;
+    for (int i = 0; i < 6; i++) {
+        if (v[i] > 255)
+            return -1;
+        mac[i] = (uint8_t)v[i];
+    }
+    return 0;
+}
+
+static int parse_ip(const char *s, uint8_t ip[4])
+{
+    unsigned v[4];
+    char tail;
+    if (sscanf(s, "%u.%u.%u.%u%c", &v[0], &v[1], &v[2], &v[3], &tail) != 4)
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        if (v[i] > 255)
+            return -1;
+        ip[i] = (uint8_t)v[i];
+    }
+    return 0;
+}
+
+static int parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v > max || s[0] == '-')
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int parse_prob(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s)
+        return -1;
+    if (*end == '%') {
+        v /= 100.0;
+        end++;
+    }
+    if (*end || !(v >= 0.0 && v <= 1.0))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_cipher(const char *s, sc_cipher_t *c)
+{
+    static const char *names[] = { "open", "wep", "tkip", "ccmp", "gcmp" };
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(s, names[i])) {
+            *c = (sc_cipher_t)i;
+            return 0;
+        }
+    return -1;
+}
+
+enum {
+    O_SSID = 256, O_SSID_HEX, O_PWD, O_PWD_HEX, O_BSSID, O_IP, O_PHONE, O_CHANNEL, O_CIPHER, O_GCIPHER,
+    O_FCS, O_NOFCS, O_NOQOS, O_DOWNQOS, O_UPONLY, O_DOWNONLY, O_MCAST, O_LOSS, O_RETRY, O_FOREIGN,
+    O_DTIM, O_MBSS, O_START, O_DURATION, O_SEED, O_2SSID, O_2PWD, O_2PWD_HEX, O_2IP, O_2PHONE, O_2BADFCS, O_HELP
+};
+
+static const struct option air_opts[] = {
+    { "ssid", required_argument, NULL, O_SSID }, { "ssid-hex", required_argument, NULL, O_SSID_HEX },
+    { "password", required_argument, NULL, O_PWD }, { "password-hex", required_argument, NULL, O_PWD_HEX },
+    { "bssid", required_argument, NULL, O_BSSID }, { "ip", required_argument, NULL, O_IP },
+    { "phone-mac", required_argument, NULL, O_PHONE }, { "channel", required_argument, NULL, O_CHANNEL },
+    { "cipher", required_argument, NULL, O_CIPHER }, { "group-cipher", required_argument, NULL, O_GCIPHER },
+    { "fcs", no_argument, NULL, O_FCS }, { "no-fcs", no_argument, NULL, O_NOFCS },
+    { "no-qos", no_argument, NULL, O_NOQOS }, { "downlink-qos", no_argument, NULL, O_DOWNQOS },
+    { "uplink-only", no_argument, NULL, O_UPONLY }, { "downlink-only", no_argument, NULL, O_DOWNONLY },
+    { "multicast", no_argument, NULL, O_MCAST }, { "loss", required_argument, NULL, O_LOSS },
+    { "retry", required_argument, NULL, O_RETRY }, { "foreign", required_argument, NULL, O_FOREIGN },
+    { "dtim", required_argument, NULL, O_DTIM }, { "multi-bssid", no_argument, NULL, O_MBSS }, { "start", required_argument, NULL, O_START },
+    { "duration", required_argument, NULL, O_DURATION }, { "seed", required_argument, NULL, O_SEED },
+    { "second-ssid", required_argument, NULL, O_2SSID }, { "second-password", required_argument, NULL, O_2PWD },
+    { "second-password-hex", required_argument, NULL, O_2PWD_HEX }, { "second-ip", required_argument, NULL, O_2IP },
+    { "second-phone-mac", required_argument, NULL, O_2PHONE },
+    { "second-bad-fcs", no_argument, NULL, O_2BADFCS }, { "help", no_argument, NULL, O_HELP },
+    { NULL, 0, NULL, 0 }
+};
+
+static int usage_err(const char *opt, const char *val, const char *why)
+{
+    fprintf(stderr, "smartcfg air: bad %s '%s': %s\n(smartcfg air --help)\n", opt, val ? val : "", why);
+    return SC_EXIT_USAGE;
+}
+
+static sc_air_t air_main, air_second; /* 32 KiB each */
+
 int cmd_air(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "smartcfg air: not implemented yet\n");
-    return SC_EXIT_FAIL;
+    sc_air_config_t c, c2;
+    sc_air_config_default(&c);
+    int group_set = 0, second = 0;
+    int ssid2_set = 0, pwd2_set = 0, ip2_set = 0, phone2_set = 0, bad2 = 0;
+    uint8_t ssid2[SC_ET_SSID_MAX], pwd2[SC_ET_PASSWORD_MAX], ssid2_len = 0, pwd2_len = 0, ip2[4], phone2[6];
+    uint32_t u;
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int o = getopt_long(argc, argv, "h", air_opts, NULL);
+        if (o == -1)
+            break;
+        const char *a = optarg;
+        switch (o) {
+        case 'h':
+        case O_HELP:
+            air_usage(stdout);
+            return SC_EXIT_OK;
+        case O_SSID:
+            if (parse_text(a, c.creds.ssid, SC_ET_SSID_MAX, &c.creds.ssid_len))
+                return usage_err("--ssid", a, "at most 32 bytes");
+            break;
+        case O_SSID_HEX:
+            if (parse_hex(a, c.creds.ssid, SC_ET_SSID_MAX, &c.creds.ssid_len))
+                return usage_err("--ssid-hex", a, "hex digits, at most 32 bytes");
+            break;
+        case O_PWD:
+            if (parse_text(a, c.creds.password, SC_ET_PASSWORD_MAX, &c.creds.password_len))
+                return usage_err("--password", a, "at most 64 bytes");
+            break;
+        case O_PWD_HEX:
+            if (parse_hex(a, c.creds.password, SC_ET_PASSWORD_MAX, &c.creds.password_len))
+                return usage_err("--password-hex", a, "hex digits, at most 64 bytes");
+            break;
+        case O_BSSID:
+            if (parse_mac(a, c.creds.bssid))
+                return usage_err("--bssid", a, "expected aa:bb:cc:dd:ee:ff");
+            break;
+        case O_IP:
+            if (parse_ip(a, c.creds.phone_ip))
+                return usage_err("--ip", a, "expected a dotted IPv4 address");
+            break;
+        case O_PHONE:
+            if (parse_mac(a, c.phone_mac))
+                return usage_err("--phone-mac", a, "expected aa:bb:cc:dd:ee:ff");
+            break;
+        case O_CHANNEL:
+            if (parse_u32(a, 196, &u) || u == 0)
+                return usage_err("--channel", a, "expected 1..196");
+            c.channel = (uint8_t)u;
+            break;
+        case O_CIPHER:
+            if (parse_cipher(a, &c.pairwise))
+                return usage_err("--cipher", a, "expected open|wep|tkip|ccmp|gcmp");
+            break;
+        case O_GCIPHER:
+            if (parse_cipher(a, &c.group))
+                return usage_err("--group-cipher", a, "expected open|wep|tkip|ccmp|gcmp");
+            group_set = 1;
+            break;
+        case O_FCS: c.fcs = 1; break;
+        case O_NOFCS: c.fcs = 0; break;
+        case O_NOQOS: c.uplink_qos = 0; break;
+        case O_DOWNQOS: c.downlink_qos = 1; break;
+        case O_UPONLY: c.uplink = 1; c.downlink = 0; break;
+        case O_DOWNONLY: c.uplink = 0; c.downlink = 1; break;
+        case O_MCAST: c.multicast = 1; break;
+        case O_LOSS:
+            if (parse_prob(a, &c.loss))
+                return usage_err("--loss", a, "expected 0..1 or 0..100%");
+            break;
+        case O_RETRY:
+            if (parse_prob(a, &c.retry) || c.retry >= 1.0)
+                return usage_err("--retry", a, "expected 0..1 (below 1) or a percentage");
+            break;
+        case O_FOREIGN: {
+            char *end;
+            c.foreign = strtod(a, &end);
+            if (end == a || *end || !(c.foreign >= 0.0 && c.foreign <= 50.0))
+                return usage_err("--foreign", a, "expected 0..50 frames per datagram");
+            break;
+        }
+        case O_DTIM:
+            if (parse_u32(a, 1000, &c.dtim_ms))
+                return usage_err("--dtim", a, "expected 0..1000 ms");
+            break;
+        case O_MBSS: c.multi_bssid = 1; break;
+        case O_START:
+            if (parse_u32(a, 45000, &c.start_ms))
+                return usage_err("--start", a, "expected 0..45000 ms");
+            break;
+        case O_DURATION:
+            if (parse_u32(a, 3600000, &c.duration_ms) || c.duration_ms == 0)
+                return usage_err("--duration", a, "expected 1..3600000 ms");
+            break;
+        case O_SEED:
+            if (parse_u32(a, UINT32_MAX, &c.seed))
+                return usage_err("--seed", a, "expected a non-negative integer");
+            break;
+        case O_2SSID:
+            if (parse_text(a, ssid2, SC_ET_SSID_MAX, &ssid2_len))
+                return usage_err("--second-ssid", a, "at most 32 bytes");
+            ssid2_set = second = 1;
+            break;
+        case O_2PWD:
+            if (parse_text(a, pwd2, SC_ET_PASSWORD_MAX, &pwd2_len))
+                return usage_err("--second-password", a, "at most 64 bytes");
+            pwd2_set = second = 1;
+            break;
+        case O_2PWD_HEX:
+            if (parse_hex(a, pwd2, SC_ET_PASSWORD_MAX, &pwd2_len))
+                return usage_err("--second-password-hex", a, "hex digits, at most 64 bytes");
+            pwd2_set = second = 1;
+            break;
+        case O_2IP:
+            if (parse_ip(a, ip2))
+                return usage_err("--second-ip", a, "expected a dotted IPv4 address");
+            ip2_set = second = 1;
+            break;
+        case O_2PHONE:
+            if (parse_mac(a, phone2))
+                return usage_err("--second-phone-mac", a, "expected aa:bb:cc:dd:ee:ff");
+            phone2_set = second = 1;
+            break;
+        case O_2BADFCS:
+            bad2 = second = 1;
+            break;
+        default:
+            fprintf(stderr, "smartcfg air: unknown or incomplete option '%s'\n", argv[optind - 1]);
+            air_usage(stderr);
+            return SC_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "smartcfg air: exactly one output file expected\n");
+        air_usage(stderr);
+        return SC_EXIT_USAGE;
+    }
+    const char *out = argv[optind];
+    if (!group_set)
+        c.group = c.pairwise;
+    if (sc_et_creds_check(&c.creds) != SC_OK) {
+        fprintf(stderr, "smartcfg air: SSID must be 1..32 bytes, password 0..64, together at most 113\n");
+        return SC_EXIT_USAGE;
+    }
+    sc_err_t err = sc_air_init(&air_main, &c);
+    if (err) {
+        fprintf(stderr, "smartcfg air: invalid configuration: %s\n", sc_strerror(err));
+        return SC_EXIT_USAGE;
+    }
+    if (second) {
+        c2 = c;
+        c2.seed = c.seed ^ 0x5EC0u; /* independent timing and loss draws */
+        if (ssid2_set) {
+            memcpy(c2.creds.ssid, ssid2, ssid2_len);
+            c2.creds.ssid_len = ssid2_len;
+        }
+        if (pwd2_set) {
+            memcpy(c2.creds.password, pwd2, pwd2_len);
+            c2.creds.password_len = pwd2_len;
+        }
+        if (ip2_set)
+            memcpy(c2.creds.phone_ip, ip2, 4);
+        else
+            c2.creds.phone_ip[3] = (uint8_t)(c.creds.phone_ip[3] + 1);
+        if (phone2_set)
+            memcpy(c2.phone_mac, phone2, 6);
+        else
+            c2.phone_mac[5] ^= 1;
+        c2.bad_fcs = (uint8_t)bad2;
+        c2.foreign = 0; /* the channel's foreign traffic is already in the first run */
+        if (sc_et_creds_check(&c2.creds) != SC_OK || sc_air_init(&air_second, &c2) != SC_OK) {
+            fprintf(stderr, "smartcfg air: second sender: SSID 1..32 bytes, password 0..64, together at most 113\n");
+            return SC_EXIT_USAGE;
+        }
+    }
+
+    char eb[512];
+    sc_pcap_writer_t *w = sc_pcap_writer_open(out, eb, sizeof eb);
+    if (!w) {
+        fprintf(stderr, "smartcfg air: %s\n", eb);
+        return SC_EXIT_FAIL;
+    }
+    /* Merge the two phones' frames in air order. */
+    sc_frame_t fa, fb;
+    unsigned fla = 0, flb = 0;
+    uint32_t ta = 0, tb = 0, last_t = 0;
+    int ha = sc_air_next_ex(&air_main, &fa, &ta, &fla) == SC_OK;
+    int hb = second && sc_air_next_ex(&air_second, &fb, &tb, &flb) == SC_OK;
+    unsigned long n = 0;
+    int rc = SC_OK;
+    while ((ha || hb) && rc == SC_OK) {
+        if (ha && (!hb || fa.ts_us <= fb.ts_us)) {
+            rc = sc_pcap_write_ex(w, &fa, fla & SC_AIR_F_BADFCS ? SC_PCAP_W_BADFCS : 0);
+            last_t = ta;
+            ha = sc_air_next_ex(&air_main, &fa, &ta, &fla) == SC_OK;
+        } else {
+            rc = sc_pcap_write_ex(w, &fb, flb & SC_AIR_F_BADFCS ? SC_PCAP_W_BADFCS : 0);
+            last_t = tb > last_t ? tb : last_t;
+            hb = sc_air_next_ex(&air_second, &fb, &tb, &flb) == SC_OK;
+        }
+        n++;
+    }
+    int crc = sc_pcap_writer_close(w);
+    if (rc != SC_OK || crc != SC_OK) {
+        fprintf(stderr, "smartcfg air: %s: write failed (%s)\n", out, sc_strerror(rc ? rc : crc));
+        return SC_EXIT_FAIL;
+    }
+    uint32_t fl = sc_air_floor_ms(&c);
+    if (fl == UINT32_MAX)
+        printf("%s: %lu frames, %u ms of air; the data cycle is never complete in this window\n", out, n, last_t);
+    else
+        printf("%s: %lu frames, %u ms of air; floor %u ms\n", out, n, last_t, fl);
+    return SC_EXIT_OK;
 }

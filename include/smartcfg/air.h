@@ -33,20 +33,46 @@ typedef struct {
     uint32_t seed;
     uint64_t ts_base_us;        /* timestamp of time 0 (default 1700000000 s) */
     sc_et_timing_t timing;      /* zero = reference timing */
+    uint32_t dtim_ms;           /* 0: relays follow each datagram after 0.3..3 ms; else the AP
+                                   buffers them until the next DTIM beacon (<= 1000 ms) and sends
+                                   them in a burst with More Data set */
+    uint8_t multi_bssid;        /* the AP relays each datagram a second time from a second
+                                   BSSID (last byte + 1), as multi-BSSID APs do */
+    uint8_t bad_fcs;            /* every frame of this run is a bad-FCS reception (spoofing /
+                                   corruption tests; reported by sc_air_next_ex) */
 } sc_air_config_t;
 
-void sc_air_config_default(sc_air_config_t *cfg);  /* CCMP/CCMP, both copies, QoS up, no loss */
+/* Vector A credentials (TP-LINK_2.4G / 12345678, BSSID 00:11:22:33:44:55, 192.168.1.100),
+ * channel 6, CCMP/CCMP, both copies, QoS uplink, non-QoS relay, FCS, broadcast, no loss,
+ * no foreign traffic, whole 45 s run, seed 1. */
+void sc_air_config_default(sc_air_config_t *cfg);
 
+/* Simulator state. Holds a pointer into itself: do not copy an initialised sc_air_t. */
 typedef struct {
-    uint64_t opaque[640];       /* private */
+    uint64_t opaque[4096];      /* private (32 KiB: frame queue + DTIM buffer) */
 } sc_air_t;
+
+#define SC_AIR_F_BADFCS 1u      /* sc_air_next_ex flag: frame was received with a bad FCS */
 
 sc_err_t sc_air_init(sc_air_t *air, const sc_air_config_t *cfg);
 /* Next frame in time order; SC_ERR_DONE at the end. *t_ms is the air time since the
  * capture start. */
 sc_err_t sc_air_next(sc_air_t *air, sc_frame_t *out, uint32_t *t_ms);
+/* Same, with per-frame flags (SC_AIR_F_*); flags may be NULL. */
+sc_err_t sc_air_next_ex(sc_air_t *air, sc_frame_t *out, uint32_t *t_ms, unsigned *flags);
+/* What the simulator generated so far (for tests and the air command's summary). */
+typedef struct {
+    uint32_t esptouch_frames;   /* ESP-TOUCH copies generated (incl. retries), before loss */
+    uint32_t lost;              /* frames dropped by the loss model */
+    uint32_t retries;           /* retry frames generated */
+    uint32_t foreign;           /* foreign frames generated */
+    uint32_t overflow;          /* frames dropped because the simulator's queue was full */
+} sc_air_stats_t;
+void sc_air_stats(const sc_air_t *air, sc_air_stats_t *out);
 /* The floor: air time (ms since the capture start) until every datum index (0..T+5) has been
- * on the air once. */
+ * on the air once as a whole triplet sent after the capture start (ideal schedule, loss,
+ * jitter and relay delay ignored). UINT32_MAX if that never happens before the sender stops
+ * or the capture ends. */
 uint32_t sc_air_floor_ms(const sc_air_config_t *cfg);
 /* Overhead O = frame length - UDP payload length for a copy (for tests). */
 uint16_t sc_air_overhead(sc_cipher_t c, int qos, int fcs);

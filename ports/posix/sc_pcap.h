@@ -4,6 +4,8 @@
 #ifndef SC_PCAP_H
 #define SC_PCAP_H
 
+#include <stdio.h>
+
 #include "smartcfg/esptouch.h"
 
 typedef struct sc_pcap_src sc_pcap_src_t;
@@ -11,10 +13,16 @@ typedef struct sc_pcap_src sc_pcap_src_t;
 /* errbuf receives a clear message on failure (missing, unreadable, corrupt, unsupported link
  * type). Returns NULL on failure. */
 sc_pcap_src_t *sc_pcap_open_file(const char *path, char *errbuf, size_t errlen);
+/* Reads a capture from an open stream (e.g. fmemopen for the fuzzer); takes ownership of fp
+ * (closed by sc_pcap_close, or on failure). name is used in messages. */
+sc_pcap_src_t *sc_pcap_open_fp(FILE *fp, const char *name, char *errbuf, size_t errlen);
 /* Live capture, promiscuous, non-blocking; monitor-mode Wi-Fi or any capture interface. */
 sc_pcap_src_t *sc_pcap_open_live(const char *iface, char *errbuf, size_t errlen);
 /* 1 = a frame in *f; 0 = end of file (or, live, nothing pending now); < 0 = error (errbuf of
- * sc_pcap_error). Frames the reader cannot parse are skipped and counted, never returned. */
+ * sc_pcap_error). Frames the reader cannot parse are skipped and counted, never returned:
+ * records too short for their headers, malformed radiotap, radiotap bad-FCS (Flags 0x40),
+ * a truncated last record (then 0, end of file, and sc_pcap_error says so).
+ * f->len is the record's original length (minus radiotap), never the captured length. */
 int sc_pcap_next(sc_pcap_src_t *src, sc_frame_t *f);
 const char *sc_pcap_error(const sc_pcap_src_t *src);
 /* Live: a file descriptor to poll() for readability (-1 for files). */
@@ -29,6 +37,11 @@ typedef struct sc_pcap_writer sc_pcap_writer_t;
  * the 802.11 header from the frame fields, and filler to exactly f->len bytes. */
 sc_pcap_writer_t *sc_pcap_writer_open(const char *path, char *errbuf, size_t errlen);
 int sc_pcap_write(sc_pcap_writer_t *w, const sc_frame_t *f);
+/* SC_PCAP_W_BADFCS: mark the record as received with a bad FCS (radiotap Flags 0x40, FCS
+ * deliberately wrong when f->fcs) -- spoofed/corrupt receptions for negative tests.
+ * Returns SC_ERR_RANGE when f->len is shorter than the header (and FCS). */
+#define SC_PCAP_W_BADFCS 1u
+int sc_pcap_write_ex(sc_pcap_writer_t *w, const sc_frame_t *f, unsigned flags);
 int sc_pcap_writer_close(sc_pcap_writer_t *w);
 
 #endif

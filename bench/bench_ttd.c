@@ -1,0 +1,156 @@
+/* Time to decode on simulated air, relative to the floor (sc_air_floor_ms: the air time until
+ * every datum index has been sent once after the capture started). Each run picks a random
+ * seed and a random capture start inside the sender's run (so captures begin in guide and
+ * in data phases alike), feeds the receiver every frame and stops at the first correct
+ * result. Reports per loss level the median and worst ratio and the success rate, the median
+ * with a scan list holding the AP, and the worst ratio of starts inside a data phase.
+ * Usage: bench_ttd [runs per level (60)] [master seed (20261125)] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smartcfg/air.h"
+#include "smartcfg/esptouch_rx.h"
+
+#define MAX_RUNS 1000
+#define START_MAX_MS 30000u /* leaves >= 15 s (2.5 periods) of sending after any start */
+
+static sc_air_t air;
+static sc_et_rx_t rx;
+
+static uint64_t master;
+static uint32_t draw(void)
+{
+    master ^= master << 13;
+    master ^= master >> 7;
+    master ^= master << 17;
+    return (uint32_t)(master >> 16);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int same(const sc_et_creds_t *a, const sc_et_creds_t *b)
+{
+    return a->ssid_len == b->ssid_len && a->password_len == b->password_len &&
+           !memcmp(a->ssid, b->ssid, a->ssid_len) && !memcmp(a->password, b->password, a->password_len) &&
+           !memcmp(a->bssid, b->bssid, 6) && !memcmp(a->phone_ip, b->phone_ip, 4);
+}
+
+/* One capture: returns the ratio time-to-decode / floor, or a negative value on failure
+ * (no correct result before the capture ends). */
+static double run_one(double loss, uint32_t start_ms, uint32_t seed, int with_scan, int *wrong)
+{
+    sc_air_config_t c;
+    sc_air_config_default(&c);
+    c.loss = loss;
+    c.start_ms = start_ms;
+    c.seed = seed;
+    uint32_t fl = sc_air_floor_ms(&c);
+    if (fl == UINT32_MAX || fl == 0 || sc_air_init(&air, &c) != SC_OK)
+        return -2.0;
+    if (sc_et_rx_init(&rx, NULL) != SC_OK)
+        return -3.0;
+    if (with_scan) {
+        sc_scan_entry_t e;
+        memset(&e, 0, sizeof e);
+        memcpy(e.ssid, c.creds.ssid, c.creds.ssid_len);
+        e.ssid_len = c.creds.ssid_len;
+        memcpy(e.bssid, c.creds.bssid, 6);
+        e.channel = c.channel;
+        e.rssi = -40;
+        sc_et_rx_set_scan(&rx, &e, 1);
+    }
+    sc_frame_t f;
+    uint32_t t;
+    sc_et_event_t ev;
+    while (sc_air_next(&air, &f, &t) == SC_OK) {
+        if (sc_et_rx_feed(&rx, &f, t, &ev) != SC_ET_EV_DONE)
+            continue;
+        if (same(&ev.result.creds, &c.creds))
+            return (double)t / (double)fl;
+        (*wrong)++;
+        sc_et_rx_reset(&rx);
+    }
+    return -1.0;
+}
+
+typedef struct {
+    double ratio[MAX_RUNS];
+    int n, ok, wrong;
+    double data_worst; /* worst ratio among starts inside a data phase */
+} level_t;
+
+static void measure(level_t *L, double loss, int runs, int with_scan)
+{
+    memset(L, 0, sizeof *L);
+    for (int i = 0; i < runs; i++) {
+        uint32_t start = draw() % START_MAX_MS;
+        uint32_t seed = draw();
+        double r = run_one(loss, start, seed, with_scan, &L->wrong);
+        if (r <= -3.0) {
+            fprintf(stderr, "bench_ttd: the receiver is not available (link stub?)\n");
+            L->n = runs;
+            return;
+        }
+        L->n++;
+        if (r < 0)
+            continue;
+        L->ratio[L->ok++] = r;
+        if (start % 6000u >= 2000u && r > L->data_worst)
+            L->data_worst = r;
+    }
+    qsort(L->ratio, (size_t)L->ok, sizeof L->ratio[0], cmp_double);
+}
+
+static double median(const level_t *L) { return L->ok ? L->ratio[L->ok / 2] : 0.0; }
+static double worst(const level_t *L) { return L->ok ? L->ratio[L->ok - 1] : 0.0; }
+
+int main(int argc, char **argv)
+{
+    int runs = argc > 1 ? atoi(argv[1]) : 60;
+    if (runs < 1 || runs > MAX_RUNS)
+        runs = 60;
+    master = argc > 2 ? strtoull(argv[2], NULL, 10) : 20261125u;
+    if (master == 0)
+        master = 1;
+    static const struct { double loss; const char *name; } levels[] = {
+        { 0.0, "loss0" }, { 0.1, "loss10" }, { 0.3, "loss30" }
+    };
+    static level_t L;
+    double data_worst_clean = 0.0;
+    for (size_t k = 0; k < sizeof levels / sizeof levels[0]; k++) {
+        measure(&L, levels[k].loss, runs, 0);
+        printf("BENCH ttd_%s_median %.2f x_floor\n", levels[k].name, median(&L));
+        printf("BENCH ttd_%s_worst %.2f x_floor\n", levels[k].name, worst(&L));
+        printf("BENCH ttd_%s_success %.0f %%\n", levels[k].name, 100.0 * L.ok / (L.n ? L.n : 1));
+        if (L.wrong)
+            printf("BENCH ttd_%s_wrong_results %d count\n", levels[k].name, L.wrong);
+        if (k == 0)
+            data_worst_clean = L.data_worst;
+    }
+    measure(&L, 0.0, runs, 1);
+    printf("BENCH ttd_scan_median %.2f x_floor\n", median(&L));
+    printf("BENCH ttd_scan_success %.0f %%\n", 100.0 * L.ok / (L.n ? L.n : 1));
+    /* a dedicated set of starts inside data phases (clean air) for the worst case */
+    double dw = data_worst_clean;
+    int fails = 0, wrong = 0;
+    for (int i = 0; i < runs; i++) {
+        uint32_t period = draw() % (START_MAX_MS / 6000u);
+        uint32_t start = period * 6000u + 2000u + draw() % 4000u;
+        double r = run_one(0.0, start, draw(), 0, &wrong);
+        if (r <= -3.0)
+            break;
+        if (r < 0)
+            fails++;
+        else if (r > dw)
+            dw = r;
+    }
+    printf("BENCH ttd_datastart_worst %.2f x_floor\n", dw);
+    printf("BENCH ttd_datastart_failures %d count\n", fails);
+    printf("BENCH ttd_runs_per_level %d runs\n", runs);
+    return 0;
+}

@@ -1,0 +1,165 @@
+/* AT command front-end: the Tencent IoT AT command set (tencent.md §9) for a host MCU on a
+ * serial line. Sans-I/O: bytes in (any chunking) through sc_at_feed(), reply bytes out through
+ * an output callback; the commands act through an ops table (sc_at_ops_t) so the core does
+ * not depend on the device orchestrator or the MQTT client. Device/product info is kept in
+ * the storage HAL (keys "devinfo", "prdinfo"). No heap, no OS calls; the context is
+ * caller-owned. Exact replies, error codes and where we differ from the reference: docs/at.md. */
+#ifndef SMARTCFG_AT_H
+#define SMARTCFG_AT_H
+
+#include <limits.h>
+
+#include "smartcfg/cloud.h"
+#include "smartcfg/hal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Longest command line accepted, without its "\r\n" (ESP-AT's limit). A longer line is
+ * answered with ERROR once and discarded up to its "\r\n". */
+#define SC_AT_LINE_MAX 256
+#define SC_AT_MAX_PARAMS 8
+
+/* "+CME ERROR:<n>" codes of the reference firmware (qcloud_at_cmd.h). */
+enum {
+    SC_AT_CME_DEALING = 200,   /* previous command still in progress */
+    SC_AT_CME_OVERFLOW = 201,
+    SC_AT_CME_TIMEOUT = 202,
+    SC_AT_CME_CHECK = 203,
+    SC_AT_CME_PARAM = 204,     /* missing / extra / out-of-range parameter */
+    SC_AT_CME_FIRMWARE = 205,
+    SC_AT_CME_MEM = 206,
+    SC_AT_CME_FLASH = 207,     /* storage read/write failed, or no info stored */
+    SC_AT_CME_STATE = 208,     /* not allowed now (MQTT task running, provisioning running) */
+    SC_AT_CME_EXEC = 209       /* execution failed / not supported by this build */
+};
+
+/* Parameters of AT+TCMQTTCONN. */
+typedef struct {
+    uint8_t tls_mode;          /* 1 = TLS (reference), 0 = plain (ours) */
+    uint32_t cmd_timeout_ms;   /* 1000..20000 */
+    uint16_t keepalive_s;      /* 60..690 */
+    uint8_t clean_session;     /* 0/1 */
+    uint8_t reconnect;         /* 0/1 */
+} sc_at_mqtt_params_t;
+
+/* What the commands do. Every function may be NULL: the command then answers as "not
+ * supported" (FAIL,209 or +CME ERROR:209). Functions returning int return 0 for success or a
+ * tencent.md §3 error id (e.g. 27 device info, 13 SmartConfig start, 7 AP init) which the
+ * reply carries as "+TCxxx:FAIL,<id>". An operation that completes later returns
+ * SC_AT_PENDING and reports through sc_at_complete(). */
+#define SC_AT_PENDING INT_MIN
+typedef struct {
+    void *ctx;
+    /* id: the stored device info (with the product secret when only product info exists). */
+    int (*start_smartconfig)(void *ctx, const sc_identity_t *id, uint8_t tls_mode);
+    void (*stop_smartconfig)(void *ctx);
+    /* psw NULL = open AP; channel 0 = automatic. */
+    int (*start_softap)(void *ctx, const sc_identity_t *id, uint8_t tls_mode, const char *ssid,
+                        const char *psw, uint8_t channel);
+    void (*stop_softap)(void *ctx);
+    /* Starts the AT MQTT session with the stored identity. */
+    int (*mqtt_connect)(void *ctx, const sc_identity_t *id, const sc_at_mqtt_params_t *params);
+    int (*mqtt_state)(void *ctx);      /* 1 connected, 0 not */
+    /* 0, or the code "+CME ERROR:<code>" carries. */
+    int (*mqtt_disconnect)(void *ctx);
+    /* Dynamic registration: fills id->device_secret on success (synchronous or SC_AT_PENDING). */
+    int (*dynreg)(void *ctx, sc_identity_t *id);
+    /* AT+TCRESTORE after the stored info was erased (e.g. stop everything, reboot). */
+    void (*restore)(void *ctx);
+    /* Station MAC for AT+TCMODULE; may fail (zeros are printed). */
+    sc_err_t (*get_mac)(void *ctx, uint8_t mac[SC_MAC_LEN]);
+} sc_at_ops_t;
+
+/* Writes reply bytes to the serial line; must take them all (buffer if needed). */
+typedef void (*sc_at_output_fn)(void *user, const char *data, size_t len);
+
+typedef struct {
+    sc_at_output_fn output;
+    void *output_user;
+    const sc_hal_storage_t *storage;   /* NULL: info kept in RAM only */
+    const char *module_name;           /* AT+TCMODULE "Module HW name" */
+    const char *fw_version;            /* AT+TCMODULE / AT+GMR / AT+TCVER version */
+    uint16_t flash_size_mb;
+    bool echo;                         /* initial echo (ESP-AT default: on) */
+    uint32_t pending_timeout_ms;       /* safety net for SC_AT_PENDING operations (0: 30 s) */
+} sc_at_config_t;
+
+void sc_at_config_default(sc_at_config_t *cfg);
+
+/* Which provisioning flow the URCs belong to. */
+typedef enum { SC_AT_FLOW_NONE = 0, SC_AT_FLOW_SMARTCONFIG, SC_AT_FLOW_SOFTAP } sc_at_flow_t;
+
+/* One stored info record (device info or product info). */
+typedef struct {
+    bool valid;
+    uint8_t tls_mode;
+    sc_identity_t id;
+} sc_at_info_t;
+
+/* The context: caller-owned, fields private. */
+typedef struct {
+    sc_at_config_t cfg;
+    sc_at_ops_t ops;
+    /* line assembly */
+    char line[SC_AT_LINE_MAX + 1];
+    size_t len;
+    bool overflow;             /* line exceeded SC_AT_LINE_MAX: discard to "\r\n" */
+    bool bad_byte;             /* non-printable byte seen in this line */
+    bool cr;                   /* previous byte was '\r' */
+    bool echo;
+    /* state */
+    sc_at_info_t dev;          /* cache of "devinfo" */
+    sc_at_info_t prd;          /* cache of "prdinfo" */
+    bool mqtt_task;            /* after AT+TCMQTTCONN until AT+TCMQTTDISCONN / final disconnect */
+    bool mqtt_params_valid;
+    sc_at_mqtt_params_t mqtt_params;
+    sc_at_flow_t flow;         /* provisioning flow running (URC pending) */
+    int pending;               /* command whose result line is outstanding (0: none) */
+    uint32_t pending_deadline;
+    sc_identity_t scratch;     /* dynreg working copy */
+    uint8_t scratch_tls;
+    uint32_t now_ms;
+} sc_at_t;
+
+/* Loads the stored info (a missing or corrupt record is simply absent). */
+sc_err_t sc_at_init(sc_at_t *at, const sc_at_config_t *cfg, const sc_at_ops_t *ops);
+/* Feeds received bytes; replies go to cfg.output before it returns. */
+void sc_at_feed(sc_at_t *at, const void *data, size_t len, uint32_t now_ms);
+/* Times out a pending operation (answers FAIL,202). Returns the next deadline or now + 1 s. */
+uint32_t sc_at_tick(sc_at_t *at, uint32_t now_ms);
+/* Result of an operation that returned SC_AT_PENDING: 0 or a §3 error id. */
+void sc_at_complete(sc_at_t *at, int result);
+
+/* Final provisioning result: "+TCSTARTSMART:WIFI_CONNECT_SUCCESS" or
+ * "+TCSTARTSMART:WIFI_CONNECT_FAILED,<err_id>,<sub_id>" (+TCSAP for the soft-AP flow).
+ * Ignored when no flow is running (e.g. after AT+TCSTOPSMART). */
+void sc_at_provision_result(sc_at_t *at, bool success, uint16_t err_id, int32_t sub_id);
+/* MQTT session URCs: +TCMQTTDISCON,<code> (ends the MQTT task unless reconnecting),
+ * +TCMQTTRECONNECTING, +TCMQTTRECONNECTED. */
+void sc_at_mqtt_disconnected(sc_at_t *at, int code, bool will_reconnect);
+void sc_at_mqtt_reconnecting(sc_at_t *at);
+void sc_at_mqtt_reconnected(sc_at_t *at);
+/* Any other unsolicited line (without "\r\n"). */
+void sc_at_urc(sc_at_t *at, const char *line);
+
+/* Read-only views for the glue code. */
+bool sc_at_echo(const sc_at_t *at);
+sc_at_flow_t sc_at_flow(const sc_at_t *at);
+bool sc_at_mqtt_task_running(const sc_at_t *at);
+/* The stored device info (NULL when none). Holds the secret: never print it. */
+const sc_at_info_t *sc_at_devinfo(const sc_at_t *at);
+
+/* XOR of the secret's bytes, as AT+TCDEVINFOSET? reports it (0 for an empty secret). */
+uint8_t sc_at_bcc(const char *secret);
+
+/* Record codec used for "devinfo"/"prdinfo": magic, version, fields, CRC-32. */
+#define SC_AT_RECORD_SIZE 192
+sc_err_t sc_at_record_encode(const sc_at_info_t *info, bool product, uint8_t out[SC_AT_RECORD_SIZE]);
+sc_err_t sc_at_record_decode(const uint8_t *buf, size_t len, bool product, sc_at_info_t *info);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,52 @@
+/* Default binding of the AT front-end's ops onto the device orchestrator (device.h) and the
+ * HAL: AT+TCSTARTSMART / AT+TCSAP (re)initialise the device with the AT-stored identity and
+ * start it; the device's events become the final +TCSTARTSMART / +TCSAP URCs; the AT MQTT
+ * session runs on hal->mqtt. Portable: no OS calls, no heap. */
+#ifndef SMARTCFG_AT_DEVICE_H
+#define SMARTCFG_AT_DEVICE_H
+
+#include "smartcfg/at.h"
+#include "smartcfg/device.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    sc_at_t *at;
+    sc_device_t *dev;
+    const sc_hal_t *hal;
+    sc_device_config_t base;       /* cloud config, windows; identity comes from AT */
+    sc_device_event_cb chain;      /* the application's own event callback (may be NULL) */
+    void *chain_user;
+    bool running;                  /* the device was started by AT and has not finished */
+    bool have_err;
+    uint16_t err_id;
+    int32_t sub_id;
+    /* AT MQTT session */
+    bool mqtt_active;              /* between AT+TCMQTTCONN and AT+TCMQTTDISCONN */
+    bool mqtt_connecting;
+    bool mqtt_reconnecting;
+    uint32_t mqtt_deadline;
+    sc_at_mqtt_params_t mqtt_params;
+    sc_identity_t mqtt_id;
+    uint32_t now_ms;
+} sc_at_device_t;
+
+/* Prepares b and fills ops (ctx = b). base: the device configuration to start from (its
+ * on_event/user are kept as the chained callback). Then call sc_at_init(at, ..., ops) and
+ * sc_at_device_attach(b, at). */
+void sc_at_device_bind(sc_at_device_t *b, sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *base,
+                       sc_at_ops_t *ops);
+void sc_at_device_attach(sc_at_device_t *b, sc_at_t *at);
+/* The device's event callback (sc_device_config_t.on_event with user = b); chains. */
+void sc_at_device_on_event(void *user, const sc_device_event_t *ev);
+/* Follows the AT MQTT session (connect outcome, drops, reconnects). Call from the loop. */
+void sc_at_device_step(sc_at_device_t *b, uint32_t now_ms);
+/* True while an AT-started provisioning flow runs (the device is not idle because of AT). */
+bool sc_at_device_running(const sc_at_device_t *b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

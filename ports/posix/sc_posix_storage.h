@@ -1,0 +1,27 @@
+/* Storage HAL on a directory: one file per key, replaced atomically (temp file, fsync, rename,
+ * fsync of the directory), mode 0600 in a 0700 directory because records may hold secrets
+ * (a dynamically registered device secret). */
+#ifndef SC_POSIX_STORAGE_H
+#define SC_POSIX_STORAGE_H
+
+#include "smartcfg/hal.h"
+
+#define SC_POSIX_KEY_MAX 64
+
+typedef struct {
+    int dirfd;
+    char dir[512];
+} sc_posix_storage_t;
+
+/* Creates dir (and missing parents, mode 0700) when needed, removes stale temp files left by
+ * an interrupted put(), fills the HAL table. errbuf gets a clear message on failure. */
+sc_err_t sc_posix_storage_open(sc_posix_storage_t *s, const char *dir, sc_hal_storage_t *hal, char *errbuf,
+                               size_t errlen);
+void sc_posix_storage_close(sc_posix_storage_t *s);
+/* Keys: 1..64 characters of [A-Za-z0-9_-.], not starting with '.' (so a key can never name
+ * a temp file, "..", or a path). */
+bool sc_posix_storage_key_valid(const char *key);
+/* The default state directory: $XDG_STATE_HOME/smartcfg, else $HOME/.local/state/smartcfg. */
+sc_err_t sc_posix_storage_default_dir(char *out, size_t cap);
+
+#endif

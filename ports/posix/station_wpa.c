@@ -1,0 +1,269 @@
+/* Join through wpa_supplicant's control interface (a Unix datagram socket, one command per
+ * datagram, one reply each). The SSID is sent hex-encoded and the passphrase is turned into
+ * the 64-hex-digit PSK here (PBKDF2-HMAC-SHA1, 4096 rounds, SSID as salt), so no byte of
+ * either ever needs quoting or escaping on the control channel, and the passphrase itself
+ * never reaches wpa_supplicant's memory or its debug log. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <mbedtls/md.h>
+#include <mbedtls/pkcs5.h>
+
+#include "sc_posix_netif.h"
+#include "sc_posix_station.h"
+
+#define CMD_TIMEOUT_MS 1000
+#define STATUS_EVERY_MS 200
+
+static void wipe(void *p, size_t n)
+{
+    volatile uint8_t *v = p;
+    while (n--)
+        *v++ = 0;
+}
+
+sc_err_t sc_posix_sta_wpa_open(sc_posix_station_t *st, char *errbuf, size_t errlen)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(errbuf, errlen, "wpa: socket: %s", strerror(errno));
+        return SC_ERR_IO;
+    }
+    /* Autobind gives this client an abstract address wpa_supplicant can reply to, with no
+     * file to clean up afterwards. */
+    struct sockaddr_un local = { .sun_family = AF_UNIX };
+    if (bind(fd, (struct sockaddr *)&local, sizeof(sa_family_t)) < 0) {
+        snprintf(errbuf, errlen, "wpa: bind: %s", strerror(errno));
+        close(fd);
+        return SC_ERR_IO;
+    }
+    struct sockaddr_un peer = { .sun_family = AF_UNIX };
+    memcpy(peer.sun_path, st->ctrl_path, strlen(st->ctrl_path));
+    if (connect(fd, (struct sockaddr *)&peer, sizeof peer) < 0) {
+        snprintf(errbuf, errlen, "wpa: cannot reach wpa_supplicant at %s: %s", st->ctrl_path, strerror(errno));
+        close(fd);
+        return SC_ERR_IO;
+    }
+    st->sock = fd;
+    return SC_OK;
+}
+
+/* One request/reply. Replies left over from an earlier timed-out request are drained first.
+ * Returns the reply length or -1. */
+static int wpa_cmd(sc_posix_station_t *st, const char *cmd, char *reply, size_t cap)
+{
+    char junk[64];
+    while (recv(st->sock, junk, sizeof junk, MSG_DONTWAIT) >= 0)
+        ;
+    if (send(st->sock, cmd, strlen(cmd), 0) < 0)
+        return -1;
+    struct pollfd p = { .fd = st->sock, .events = POLLIN };
+    int r;
+    do
+        r = poll(&p, 1, CMD_TIMEOUT_MS);
+    while (r < 0 && errno == EINTR);
+    if (r <= 0)
+        return -1;
+    ssize_t n = recv(st->sock, reply, cap - 1, 0);
+    if (n < 0)
+        return -1;
+    reply[n] = '\0';
+    return (int)n;
+}
+
+static bool reply_ok(const char *r)
+{
+    return !strncmp(r, "OK", 2);
+}
+
+static void hex(char *out, const uint8_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", v[i]);
+    out[2 * n] = '\0';
+}
+
+static sc_err_t set_net(sc_posix_station_t *st, const char *field, const char *value)
+{
+    char cmd[256], reply[64];
+    int n = snprintf(cmd, sizeof cmd, "SET_NETWORK %d %s %s", st->netid, field, value);
+    int r = (n > 0 && (size_t)n < sizeof cmd) ? wpa_cmd(st, cmd, reply, sizeof reply) : -1;
+    wipe(cmd, sizeof cmd);
+    if (r < 0 || !reply_ok(reply)) {
+        sc_posix_sta_log(st, SC_LOG_ERROR, "station(wpa): SET_NETWORK %s refused", field);
+        return SC_ERR_IO;
+    }
+    return SC_OK;
+}
+
+static sc_err_t derive_psk(const uint8_t *pwd, size_t pwd_len, const uint8_t *ssid, size_t ssid_len, uint8_t psk[32])
+{
+    mbedtls_md_context_t md;
+    mbedtls_md_init(&md);
+    int r = mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA1), 1);
+    if (r == 0)
+        r = mbedtls_pkcs5_pbkdf2_hmac(&md, pwd, pwd_len, ssid, ssid_len, 4096, 32, psk);
+    mbedtls_md_free(&md);
+    return r == 0 ? SC_OK : SC_ERR_IO;
+}
+
+static bool all_hex(const uint8_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = v[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return false;
+    }
+    return true;
+}
+
+sc_err_t sc_posix_sta_wpa_join(sc_posix_station_t *st, const uint8_t *ssid, size_t ssid_len, const uint8_t *pwd,
+                               size_t pwd_len, const uint8_t *bssid)
+{
+    static const uint8_t zero[SC_MAC_LEN];
+    char reply[64];
+    if (st->netid >= 0)
+        sc_posix_sta_wpa_leave(st);
+    if (wpa_cmd(st, "ADD_NETWORK", reply, sizeof reply) < 0) {
+        sc_posix_sta_log(st, SC_LOG_ERROR, "station(wpa): no reply from wpa_supplicant");
+        return SC_ERR_IO;
+    }
+    char *end;
+    long id = strtol(reply, &end, 10);
+    if (end == reply || id < 0 || id > 100000) {
+        sc_posix_sta_log(st, SC_LOG_ERROR, "station(wpa): ADD_NETWORK failed");
+        return SC_ERR_IO;
+    }
+    st->netid = (int)id;
+    st->seen_4way = st->seen_assoc = st->seen_completed = false;
+    st->drops_after_4way = 0;
+    st->last_poll_ms = sc_posix_sta_now(st) - STATUS_EVERY_MS;
+
+    char value[2 * 64 + 1];
+    hex(value, ssid, ssid_len);
+    sc_err_t err = set_net(st, "ssid", value);
+    if (err == SC_OK && pwd_len == 0)
+        err = set_net(st, "key_mgmt", "NONE");
+    else if (err == SC_OK) {
+        uint8_t psk[32];
+        if (pwd_len == 64 && all_hex(pwd, pwd_len)) {
+            /* Already a raw PSK (what WPA calls a 64-digit hex key). */
+            memcpy(value, pwd, 64);
+            value[64] = '\0';
+        } else if ((err = derive_psk(pwd, pwd_len, ssid, ssid_len, psk)) == SC_OK) {
+            hex(value, psk, sizeof psk);
+        }
+        wipe(psk, sizeof psk);
+        if (err == SC_OK)
+            err = set_net(st, "key_mgmt", "WPA-PSK");
+        if (err == SC_OK)
+            err = set_net(st, "psk", value);
+    }
+    wipe(value, sizeof value);
+    if (err == SC_OK && bssid && memcmp(bssid, zero, SC_MAC_LEN)) {
+        char b[18];
+        snprintf(b, sizeof b, "%02x:%02x:%02x:%02x:%02x:%02x", bssid[0], bssid[1], bssid[2], bssid[3], bssid[4],
+                 bssid[5]);
+        err = set_net(st, "bssid", b);
+    }
+    if (err == SC_OK) {
+        char cmd[48];
+        snprintf(cmd, sizeof cmd, "SELECT_NETWORK %d", st->netid);
+        if (wpa_cmd(st, cmd, reply, sizeof reply) < 0 || !reply_ok(reply)) {
+            sc_posix_sta_log(st, SC_LOG_ERROR, "station(wpa): SELECT_NETWORK failed");
+            err = SC_ERR_IO;
+        }
+    }
+    if (err != SC_OK)
+        sc_posix_sta_wpa_leave(st);
+    return err;
+}
+
+static const char *field(const char *status, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    for (const char *line = status; line && *line;) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        if (len > nl && !strncmp(line, name, nl) && line[nl] == '=') {
+            size_t vl = len - nl - 1;
+            if (vl >= cap)
+                vl = cap - 1;
+            memcpy(out, line + nl + 1, vl);
+            out[vl] = '\0';
+            return out;
+        }
+        line = eol ? eol + 1 : NULL;
+    }
+    return NULL;
+}
+
+void sc_posix_sta_wpa_poll(sc_posix_station_t *st)
+{
+    uint32_t now = sc_posix_sta_now(st);
+    if (now - st->last_poll_ms < STATUS_EVERY_MS)
+        return;
+    st->last_poll_ms = now;
+    char status[2048], state[40], ipbuf[40];
+    bool timed_out = now - st->started_ms >= st->wpa_timeout_ms;
+    if (wpa_cmd(st, "STATUS", status, sizeof status) < 0 || !field(status, "wpa_state", state, sizeof state)) {
+        if (timed_out)
+            sc_posix_sta_finish(st, SC_STA_FAILED, SC_STA_REASON_OTHER);
+        return;
+    }
+    if (!strcmp(state, "COMPLETED")) {
+        st->seen_completed = true;
+        if (field(status, "ip_address", ipbuf, sizeof ipbuf) && sc_posix_parse_ipv4(ipbuf, st->ip) == SC_OK) {
+            sc_posix_sta_finish(st, SC_STA_GOT_IP, SC_STA_REASON_NONE);
+            return;
+        }
+        if (st->iface[0] && sc_posix_netif_ipv4(st->iface, st->ip) == SC_OK) {
+            sc_posix_sta_finish(st, SC_STA_GOT_IP, SC_STA_REASON_NONE);
+            return;
+        }
+    } else if (!strcmp(state, "4WAY_HANDSHAKE") || !strcmp(state, "GROUP_HANDSHAKE")) {
+        st->seen_4way = true;
+        st->seen_assoc = true;
+    } else if (!strcmp(state, "ASSOCIATING") || !strcmp(state, "ASSOCIATED") || !strcmp(state, "AUTHENTICATING")) {
+        st->seen_assoc = true;
+    } else if (st->seen_4way && (!strcmp(state, "DISCONNECTED") || !strcmp(state, "SCANNING"))) {
+        /* A handshake that keeps falling back is what a wrong passphrase looks like. */
+        if (++st->drops_after_4way >= 2) {
+            sc_posix_sta_finish(st, SC_STA_FAILED, SC_STA_REASON_WRONG_PASSWORD);
+            return;
+        }
+    }
+    if (timed_out) {
+        sc_sta_reason_t why = st->seen_completed ? SC_STA_REASON_DHCP
+                              : st->seen_4way    ? SC_STA_REASON_WRONG_PASSWORD
+                              : st->seen_assoc   ? SC_STA_REASON_ASSOC
+                                                 : SC_STA_REASON_NO_AP;
+        sc_posix_sta_finish(st, SC_STA_FAILED, why);
+    }
+}
+
+void sc_posix_sta_wpa_leave(sc_posix_station_t *st)
+{
+    if (st->netid < 0 || st->sock < 0)
+        return;
+    char cmd[48], reply[32];
+    snprintf(cmd, sizeof cmd, "REMOVE_NETWORK %d", st->netid);
+    (void)wpa_cmd(st, cmd, reply, sizeof reply);
+    st->netid = -1;
+}
+
+void sc_posix_sta_wpa_close(sc_posix_station_t *st)
+{
+    /* A device that joined keeps its network; only an unfinished attempt is withdrawn. */
+    if (st->status != SC_STA_GOT_IP)
+        sc_posix_sta_wpa_leave(st);
+    if (st->sock >= 0)
+        close(st->sock);
+    st->sock = -1;
+}

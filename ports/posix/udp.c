@@ -1,0 +1,186 @@
+/* UDP HAL over BSD sockets. Sockets are non-blocking because the core polls them from
+ * sc_device_step() and must never wait. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sc_posix_udp.h"
+
+static sc_err_t errno_to_sc(int e)
+{
+    switch (e) {
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+        return SC_ERR_AGAIN;
+    case EADDRINUSE:
+        return SC_ERR_BUSY;
+    case EACCES:
+    case EPERM:
+        return SC_ERR_REFUSED;
+    case EADDRNOTAVAIL:
+    case EINVAL:
+        return SC_ERR_INVAL;
+    case ENOMEM:
+    case ENOBUFS:
+        return SC_ERR_NOMEM;
+    default:
+        return SC_ERR_IO;
+    }
+}
+
+static int slot_fd(const sc_posix_udp_t *u, int handle)
+{
+    if (handle < 0 || handle >= SC_POSIX_UDP_MAX)
+        return -1;
+    return u->fd[handle];
+}
+
+static sc_err_t udp_open(void *ctx, const uint8_t *local_ip, uint16_t local_port, bool broadcast, int *handle)
+{
+    sc_posix_udp_t *u = ctx;
+    if (!handle)
+        return SC_ERR_INVAL;
+    int slot = -1;
+    for (int i = 0; i < SC_POSIX_UDP_MAX; i++)
+        if (u->fd[i] < 0) {
+            slot = i;
+            break;
+        }
+    if (slot < 0)
+        return SC_ERR_NOSPACE;
+
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno_to_sc(errno);
+    int one = 1;
+    /* No SO_REUSEADDR: UDP has no TIME_WAIT to wait out, and with it two devices bound to the
+     * same address and port would both succeed while only one receives. Distinct local
+     * addresses (127.0.0.2, 127.0.0.3, ...) bind side by side without it. */
+    if (broadcast && setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0) {
+        sc_err_t err = errno_to_sc(errno);
+        close(fd);
+        return err;
+    }
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(local_port);
+    if (local_ip)
+        memcpy(&sa.sin_addr.s_addr, local_ip, 4);
+    else
+        sa.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        sc_err_t err = errno_to_sc(errno);
+        close(fd);
+        return err;
+    }
+    u->fd[slot] = fd;
+    *handle = slot;
+    return SC_OK;
+}
+
+static sc_err_t udp_send_to(void *ctx, int handle, const sc_ipv4_ep_t *to, const void *buf, size_t len)
+{
+    sc_posix_udp_t *u = ctx;
+    int fd = slot_fd(u, handle);
+    if (fd < 0 || !to || (!buf && len))
+        return SC_ERR_INVAL;
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(to->port);
+    memcpy(&sa.sin_addr.s_addr, to->addr, 4);
+    ssize_t n;
+    do
+        n = sendto(fd, buf, len, 0, (struct sockaddr *)&sa, sizeof sa);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        u->send_errors++;
+        return errno_to_sc(errno);
+    }
+    u->sent++;
+    return SC_OK;
+}
+
+static sc_err_t udp_recv_from(void *ctx, int handle, sc_ipv4_ep_t *from, void *buf, size_t cap, size_t *len,
+                              bool *truncated)
+{
+    sc_posix_udp_t *u = ctx;
+    int fd = slot_fd(u, handle);
+    if (fd < 0 || !len || (!buf && cap))
+        return SC_ERR_INVAL;
+    struct sockaddr_in sa;
+    socklen_t salen = sizeof sa;
+    memset(&sa, 0, sizeof sa);
+    ssize_t n;
+    /* MSG_TRUNC makes Linux return the datagram's real length, so truncation is reported
+     * instead of silently handing the core a cut request. */
+    do
+        n = recvfrom(fd, buf, cap, MSG_TRUNC, (struct sockaddr *)&sa, &salen);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno_to_sc(errno);
+    bool cut = (size_t)n > cap;
+    *len = cut ? cap : (size_t)n;
+    if (truncated)
+        *truncated = cut;
+    if (cut)
+        u->truncated++;
+    u->received++;
+    if (from) {
+        memset(from, 0, sizeof *from);
+        if (sa.sin_family == AF_INET) {
+            memcpy(from->addr, &sa.sin_addr.s_addr, 4);
+            from->port = ntohs(sa.sin_port);
+        }
+    }
+    return SC_OK;
+}
+
+static void udp_close(void *ctx, int handle)
+{
+    sc_posix_udp_t *u = ctx;
+    int fd = slot_fd(u, handle);
+    if (fd < 0)
+        return;
+    close(fd);
+    u->fd[handle] = -1;
+}
+
+void sc_posix_udp_init(sc_posix_udp_t *u, sc_hal_udp_t *hal)
+{
+    memset(u, 0, sizeof *u);
+    for (int i = 0; i < SC_POSIX_UDP_MAX; i++)
+        u->fd[i] = -1;
+    if (hal) {
+        hal->ctx = u;
+        hal->open = udp_open;
+        hal->send_to = udp_send_to;
+        hal->recv_from = udp_recv_from;
+        hal->close = udp_close;
+    }
+}
+
+size_t sc_posix_udp_pollfds(const sc_posix_udp_t *u, struct pollfd *pfd, size_t max)
+{
+    size_t n = 0;
+    for (int i = 0; i < SC_POSIX_UDP_MAX && n < max; i++)
+        if (u->fd[i] >= 0) {
+            pfd[n].fd = u->fd[i];
+            pfd[n].events = POLLIN;
+            pfd[n].revents = 0;
+            n++;
+        }
+    return n;
+}
+
+void sc_posix_udp_close_all(sc_posix_udp_t *u)
+{
+    for (int i = 0; i < SC_POSIX_UDP_MAX; i++)
+        udp_close(u, i);
+}

@@ -1,0 +1,996 @@
+/* AT command front-end: line assembly, parameter parsing, dispatch, replies.
+ * Reply strings follow tencent.md §9 (the reference AT firmware); docs/at.md lists them. */
+#include <string.h>
+
+#include "smartcfg/at.h"
+
+#define DEFAULT_REGION "ap-guangzhou"
+#define REGION_MAX_LEN 24        /* reference MAX_SIZE_OF_PRODUCT_REGION */
+#define PRODUCT_SECRET_MAX_LEN 32 /* reference MAX_SIZE_OF_PRODUCT_SECRET */
+#define CMD_TIMEOUT_MIN 1000u
+#define CMD_TIMEOUT_MAX 20000u   /* reference MAX_COMMAND_TIMEOUT */
+#define MQTT_MANUALLY_DISCONNECTED 2 /* QCLOUD_RET_MQTT_MANUALLY_DISCONNECTED */
+#define OUT_MAX 320
+
+/* ---------------------------------------------------------------- output */
+
+typedef struct {
+    char b[OUT_MAX];
+    size_t n;
+} outbuf_t;
+
+static void ob_str(outbuf_t *o, const char *s)
+{
+    while (*s && o->n < sizeof o->b - 2)
+        o->b[o->n++] = *s++;
+}
+
+static void ob_int(outbuf_t *o, long v)
+{
+    char tmp[24];
+    size_t n = 0;
+    unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[n++] = '-';
+    while (n && o->n < sizeof o->b - 2)
+        o->b[o->n++] = tmp[--n];
+}
+
+static void ob_hex2(outbuf_t *o, uint8_t v)
+{
+    static const char hex[] = "0123456789abcdef";
+    char s[3] = { hex[v >> 4], hex[v & 15], 0 };
+    ob_str(o, s);
+}
+
+/* Reference strings are printed inside quotes without escaping; we escape the three
+ * characters the parser treats specially so a reply can be parsed back unambiguously. */
+static void ob_quoted(outbuf_t *o, const char *s)
+{
+    ob_str(o, "\"");
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\' || *s == ',') {
+            char e[3] = { '\\', *s, 0 };
+            ob_str(o, e);
+        } else {
+            char c[2] = { *s, 0 };
+            ob_str(o, c);
+        }
+    }
+    ob_str(o, "\"");
+}
+
+static void emit(sc_at_t *at, const char *data, size_t len)
+{
+    if (at->cfg.output && len)
+        at->cfg.output(at->cfg.output_user, data, len);
+}
+
+static void ob_flush(sc_at_t *at, outbuf_t *o)
+{
+    o->b[o->n++] = '\r';
+    o->b[o->n++] = '\n';
+    emit(at, o->b, o->n);
+    o->n = 0;
+}
+
+static void reply(sc_at_t *at, const char *line)
+{
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, line);
+    ob_flush(at, &o);
+}
+
+static void reply_cme(sc_at_t *at, int code)
+{
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, "+CME ERROR:");
+    ob_int(&o, code);
+    ob_flush(at, &o);
+}
+
+/* "+TCxxx:OK" or "+TCxxx:FAIL,<code>" */
+static void reply_result(sc_at_t *at, const char *name, int code)
+{
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, name);
+    if (code == 0) {
+        ob_str(&o, ":OK");
+    } else {
+        ob_str(&o, ":FAIL,");
+        ob_int(&o, code);
+    }
+    ob_flush(at, &o);
+}
+
+/* ---------------------------------------------------------------- parameters */
+
+typedef enum { P_STR, P_INT, P_OTHER } ptype_t;
+
+typedef struct {
+    ptype_t type;
+    const char *s;      /* decoded string (P_STR), NUL-terminated */
+    size_t slen;
+    long v;             /* P_INT */
+    size_t raw_begin;   /* span in the line, for echo masking */
+    size_t raw_end;
+} param_t;
+
+typedef struct {
+    param_t p[SC_AT_MAX_PARAMS];
+    size_t n;           /* parameters seen (may exceed SC_AT_MAX_PARAMS: then only counted) */
+    char store[SC_AT_LINE_MAX + SC_AT_MAX_PARAMS + 1];
+} params_t;
+
+/* Parses s[0..len) as ESP-AT parameters: "quoted" strings with \" \\ \, escapes, or bare
+ * integers. Returns false on a syntax error (the line gets ERROR); type and count errors
+ * are left to the command (they get +CME ERROR:204). */
+static bool parse_params(const char *s, size_t len, size_t base, params_t *ps)
+{
+    size_t i = 0, used = 0;
+    ps->n = 0;
+    for (;;) {
+        param_t tmp;
+        param_t *p = ps->n < SC_AT_MAX_PARAMS ? &ps->p[ps->n] : &tmp;
+        char *dst = ps->store + used;
+        p->raw_begin = base + i;
+        if (i < len && s[i] == '"') {
+            size_t n = 0;
+            i++;
+            for (;;) {
+                if (i >= len)
+                    return false;           /* unterminated */
+                char c = s[i++];
+                if (c == '"')
+                    break;
+                if (c == '\\') {
+                    if (i >= len || (s[i] != '"' && s[i] != '\\' && s[i] != ','))
+                        return false;       /* unknown escape */
+                    c = s[i++];
+                }
+                dst[n++] = c;
+            }
+            dst[n] = 0;
+            p->type = P_STR;
+            p->s = dst;
+            p->slen = n;
+            used += n + 1;
+        } else {
+            size_t b = i;
+            while (i < len && s[i] != ',') {
+                if (s[i] == '"' || s[i] == '\\')
+                    return false;           /* quote inside a bare value */
+                i++;
+            }
+            size_t k = b;
+            bool neg = k < i && s[k] == '-';
+            if (neg)
+                k++;
+            long v = 0;
+            bool ok = k < i && i - k <= 9;  /* fits any int32 range we check */
+            for (; ok && k < i; k++) {
+                if (s[k] < '0' || s[k] > '9')
+                    ok = false;
+                else
+                    v = v * 10 + (s[k] - '0');
+            }
+            p->type = ok ? P_INT : P_OTHER;
+            p->v = neg ? -v : v;
+            p->s = "";
+            p->slen = 0;
+        }
+        p->raw_end = base + i;
+        ps->n++;
+        if (i >= len)
+            return true;
+        if (s[i] != ',')
+            return false;                   /* text after a closing quote */
+        i++;
+    }
+}
+
+static bool p_str(const params_t *ps, size_t k, size_t min, size_t max)
+{
+    return k < ps->n && k < SC_AT_MAX_PARAMS && ps->p[k].type == P_STR && ps->p[k].slen >= min &&
+           ps->p[k].slen <= max;
+}
+
+static bool p_int(const params_t *ps, size_t k, long min, long max)
+{
+    return k < ps->n && k < SC_AT_MAX_PARAMS && ps->p[k].type == P_INT && ps->p[k].v >= min &&
+           ps->p[k].v <= max;
+}
+
+/* ---------------------------------------------------------------- storage */
+
+static sc_err_t info_save(sc_at_t *at, const char *key, const sc_at_info_t *info, bool product)
+{
+    if (!at->cfg.storage || !at->cfg.storage->put)
+        return SC_OK;
+    uint8_t rec[SC_AT_RECORD_SIZE];
+    sc_err_t e = sc_at_record_encode(info, product, rec);
+    if (e == SC_OK)
+        e = at->cfg.storage->put(at->cfg.storage->ctx, key, rec, sizeof rec);
+    memset(rec, 0, sizeof rec);   /* holds the secret */
+    return e;
+}
+
+static void info_load(sc_at_t *at, const char *key, sc_at_info_t *info, bool product)
+{
+    memset(info, 0, sizeof *info);
+    if (!at->cfg.storage || !at->cfg.storage->get)
+        return;
+    uint8_t rec[SC_AT_RECORD_SIZE + 1];
+    size_t len = 0;
+    if (at->cfg.storage->get(at->cfg.storage->ctx, key, rec, sizeof rec, &len) == SC_OK)
+        (void)sc_at_record_decode(rec, len, product, info);
+    memset(rec, 0, sizeof rec);
+}
+
+static bool info_equal(const sc_at_info_t *a, const sc_at_info_t *b)
+{
+    return a->valid == b->valid && a->tls_mode == b->tls_mode &&
+           !strcmp(a->id.product_id, b->id.product_id) && !strcmp(a->id.device_name, b->id.device_name) &&
+           !strcmp(a->id.device_secret, b->id.device_secret) &&
+           !strcmp(a->id.product_secret, b->id.product_secret) && !strcmp(a->id.region, b->id.region);
+}
+
+/* The identity the provisioning flows use: device info, else product info (dynamic
+ * registration then runs in the flow, as the reference's _load_device_info falls back). */
+static const sc_identity_t *flow_identity(sc_at_t *at, uint8_t *tls)
+{
+    if (at->dev.valid) {
+        at->scratch = at->dev.id;
+        if (at->prd.valid && !strcmp(at->prd.id.product_id, at->dev.id.product_id))
+            memcpy(at->scratch.product_secret, at->prd.id.product_secret, sizeof at->scratch.product_secret);
+        *tls = at->dev.tls_mode;
+        return &at->scratch;
+    }
+    if (at->prd.valid) {
+        at->scratch = at->prd.id;
+        *tls = at->prd.tls_mode;
+        return &at->scratch;
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- commands */
+
+enum {
+    CMD_NONE = 0,
+    CMD_TCDEVREG = 1,
+    CMD_TCMQTTCONN,
+    CMD_TCSTARTSMART,
+    CMD_TCSAP
+};
+
+typedef enum { F_EXEC, F_QUERY, F_TEST, F_SET } form_t;
+
+typedef struct cmd cmd_t;
+struct cmd {
+    const char *name;        /* without the "AT" */
+    uint8_t forms;           /* bit per form_t */
+    int8_t secret_param;     /* set-form parameter masked in the echo (-1: none) */
+    void (*fn)(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps);
+};
+
+#define FB(f) (1u << (f))
+
+static void test_line(sc_at_t *at, const cmd_t *c, const char *tail)
+{
+    /* tencent.md §9: the test form's prefix is the command as received ("AT+TCxxx"). */
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, "AT");
+    ob_str(&o, c->name);
+    ob_str(&o, tail);
+    ob_flush(at, &o);
+}
+
+static void cmd_gmr(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c; (void)f; (void)ps;
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, "AT version:");
+    ob_str(&o, at->cfg.fw_version);
+    ob_flush(at, &o);
+    reply(at, "SDK version:smartcfg");
+    ob_str(&o, "Bin version:");
+    ob_str(&o, at->cfg.fw_version);
+    ob_str(&o, "(");
+    ob_str(&o, at->cfg.module_name);
+    ob_str(&o, ")");
+    ob_flush(at, &o);
+    reply(at, "OK");
+}
+
+static void cmd_tcver(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c; (void)f; (void)ps;
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, "Tencent Cloud IoT AT  version: ");
+    ob_str(&o, at->cfg.fw_version);
+    ob_flush(at, &o);
+    reply(at, "Tencent Cloud IoT SDK version: smartcfg");
+    reply(at, "OK");
+}
+
+static void cmd_tcmodule(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c; (void)f; (void)ps;
+    uint8_t mac[SC_MAC_LEN] = { 0 };
+    if (!at->ops.get_mac || at->ops.get_mac(at->ops.ctx, mac) != SC_OK)
+        memset(mac, 0, sizeof mac);
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, "Module HW name: ");
+    ob_str(&o, at->cfg.module_name);
+    ob_flush(at, &o);
+    ob_str(&o, "Module FW version: ");
+    ob_str(&o, at->cfg.fw_version);
+    ob_flush(at, &o);
+    ob_str(&o, "Module Mac addr: ");
+    for (int i = 0; i < SC_MAC_LEN; i++) {
+        if (i)
+            ob_str(&o, ":");
+        ob_hex2(&o, mac[i]);
+    }
+    ob_flush(at, &o);
+    ob_str(&o, "Module Flash size: ");
+    ob_int(&o, at->cfg.flash_size_mb);
+    ob_str(&o, "MB");
+    ob_flush(at, &o);
+    reply(at, "OK");
+}
+
+static void info_query(sc_at_t *at, const char *name, const sc_at_info_t *info, bool product)
+{
+    if (!info->valid) {
+        reply_cme(at, SC_AT_CME_FLASH);   /* the reference's load_*_info failure */
+        return;
+    }
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, name);
+    ob_str(&o, ":");
+    ob_int(&o, info->tls_mode);
+    ob_str(&o, ",");
+    ob_quoted(&o, info->id.product_id);
+    ob_str(&o, ",");
+    if (product) {
+        ob_int(&o, sc_at_bcc(info->id.product_secret));
+        ob_str(&o, ",");
+        ob_quoted(&o, info->id.device_name);
+    } else {
+        ob_quoted(&o, info->id.device_name);
+        ob_str(&o, ",");
+        ob_int(&o, sc_at_bcc(info->id.device_secret));
+    }
+    ob_str(&o, ",");
+    ob_quoted(&o, info->id.region);
+    ob_flush(at, &o);
+    reply(at, "OK");
+}
+
+/* AT+TCDEVINFOSET / AT+TCPRDINFOSET: same shape, product info has the secret second. */
+static void cmd_info(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    bool product = !strcmp(c->name, "+TCPRDINFOSET");
+    sc_at_info_t *cache = product ? &at->prd : &at->dev;
+    if (f == F_TEST) {
+        test_line(at, c, product ? ":\"TLS_MODE(1)\",\"PRODUCT_ID\",\"PRODUCT_SECRET_BCC\",\"DEVICE_NAME\",\"PRODUCT_REGION\""
+                                 : ":\"TLS_MODE(1)\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET_BCC\",\"PRODUCT_REGION\"");
+        reply(at, "OK");
+        return;
+    }
+    if (f == F_QUERY) {
+        info_query(at, c->name, cache, product);
+        return;
+    }
+    /* Changing the identity under a running MQTT session or provisioning flow would make the
+     * running code and the stored info disagree: refuse (reference: MQTT task only). */
+    if (at->mqtt_task || at->flow != SC_AT_FLOW_NONE) {
+        reply_cme(at, SC_AT_CME_STATE);
+        return;
+    }
+    size_t k_dn = product ? 3 : 2, k_sec = product ? 2 : 3;
+    size_t sec_max = product ? PRODUCT_SECRET_MAX_LEN : SC_DEVICE_SECRET_MAX;
+    bool ok = (ps->n == 4 || ps->n == 5) && p_int(ps, 0, 0, 1) && p_str(ps, 1, 1, SC_PRODUCT_ID_MAX) &&
+              p_str(ps, k_dn, 1, SC_DEVICE_NAME_MAX) && p_str(ps, k_sec, 1, sec_max) &&
+              (ps->n == 4 || p_str(ps, 4, 1, REGION_MAX_LEN));
+    if (!ok) {
+        reply_cme(at, SC_AT_CME_PARAM);
+        return;
+    }
+    sc_at_info_t next;
+    memset(&next, 0, sizeof next);
+    next.valid = true;
+    next.tls_mode = (uint8_t)ps->p[0].v;
+    memcpy(next.id.product_id, ps->p[1].s, ps->p[1].slen);
+    memcpy(next.id.device_name, ps->p[k_dn].s, ps->p[k_dn].slen);
+    memcpy(product ? next.id.product_secret : next.id.device_secret, ps->p[k_sec].s, ps->p[k_sec].slen);
+    if (ps->n == 5)
+        memcpy(next.id.region, ps->p[4].s, ps->p[4].slen);
+    else
+        memcpy(next.id.region, DEFAULT_REGION, sizeof DEFAULT_REGION);
+    reply(at, "OK");
+    int code = 0;
+    /* Saved only if changed: flash wears, and an unchanged record needs no write. */
+    if (!info_equal(&next, cache)) {
+        if (info_save(at, product ? "prdinfo" : "devinfo", &next, product) == SC_OK)
+            *cache = next;
+        else
+            code = SC_AT_CME_FLASH;   /* the previous record (and cache) stay as they were */
+    }
+    memset(&next, 0, sizeof next);
+    reply_result(at, c->name, code);
+}
+
+static void finish_devreg(sc_at_t *at, int result)
+{
+    if (result == 0) {
+        sc_at_info_t next;
+        memset(&next, 0, sizeof next);
+        next.valid = true;
+        next.tls_mode = at->scratch_tls;
+        memcpy(next.id.product_id, at->scratch.product_id, sizeof next.id.product_id);
+        memcpy(next.id.device_name, at->scratch.device_name, sizeof next.id.device_name);
+        memcpy(next.id.device_secret, at->scratch.device_secret, sizeof next.id.device_secret);
+        memcpy(next.id.region, at->scratch.region, sizeof next.id.region);
+        next.id.device_secret[SC_DEVICE_SECRET_MAX] = 0;
+        if (next.id.device_secret[0] == 0)
+            result = SC_AT_CME_EXEC;  /* the op claimed success without a secret */
+        else if (info_save(at, "devinfo", &next, false) == SC_OK)
+            at->dev = next;
+        else
+            result = SC_AT_CME_FLASH;
+        memset(&next, 0, sizeof next);
+    }
+    memset(&at->scratch, 0, sizeof at->scratch);
+    reply_result(at, "+TCDEVREG", result);
+}
+
+static void start_pending(sc_at_t *at, int cmd)
+{
+    at->pending = cmd;
+    at->pending_deadline = at->now_ms + (at->cfg.pending_timeout_ms ? at->cfg.pending_timeout_ms : 30000u);
+}
+
+static void cmd_tcdevreg(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c; (void)ps;
+    if (f == F_TEST) {
+        reply(at, "OK");
+        return;
+    }
+    if (at->mqtt_task || at->flow != SC_AT_FLOW_NONE) {
+        reply_cme(at, SC_AT_CME_STATE);
+        return;
+    }
+    reply(at, "OK");
+    if (!at->prd.valid) {
+        reply_result(at, "+TCDEVREG", SC_AT_CME_FLASH);
+        return;
+    }
+    if (!at->ops.dynreg) {
+        reply_result(at, "+TCDEVREG", SC_AT_CME_EXEC);
+        return;
+    }
+    at->scratch = at->prd.id;
+    at->scratch_tls = at->prd.tls_mode;
+    memset(at->scratch.device_secret, 0, sizeof at->scratch.device_secret);
+    int r = at->ops.dynreg(at->ops.ctx, &at->scratch);
+    if (r == SC_AT_PENDING)
+        start_pending(at, CMD_TCDEVREG);
+    else
+        finish_devreg(at, r);
+}
+
+static void cmd_tcstartsmart(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)ps;
+    if (f == F_TEST) {
+        test_line(at, c, ": CMD FOR START SMARTCONFIG");
+        reply(at, "OK");
+        return;
+    }
+    if (at->mqtt_task) {
+        reply_cme(at, SC_AT_CME_STATE);
+        return;
+    }
+    reply(at, "OK");
+    uint8_t tls = 1;
+    const sc_identity_t *id = flow_identity(at, &tls);
+    int r;
+    if (!id)
+        r = 27;                         /* ERR_DEVICE_INFO: nothing to bind with */
+    else if (!at->ops.start_smartconfig)
+        r = 13;                         /* ERR_SC_START */
+    else {
+        at->flow = SC_AT_FLOW_SMARTCONFIG;
+        r = at->ops.start_smartconfig(at->ops.ctx, id, tls);
+    }
+    if (r == SC_AT_PENDING) {
+        start_pending(at, CMD_TCSTARTSMART);
+        return;
+    }
+    if (r != 0)
+        at->flow = SC_AT_FLOW_NONE;
+    reply_result(at, "+TCSTARTSMART", r);
+}
+
+static void cmd_stop(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)ps;
+    bool sap = !strcmp(c->name, "+TCSTOPSAP");
+    if (f == F_TEST) {
+        test_line(at, c, sap ? ":CMD TO STOP SOFTAP" : ":CMD TO STOP SMARTCONFIG");
+        reply(at, "OK");
+        return;
+    }
+    if (at->mqtt_task) {
+        reply_cme(at, SC_AT_CME_STATE);
+        return;
+    }
+    void (*stop)(void *) = sap ? at->ops.stop_softap : at->ops.stop_smartconfig;
+    /* Cleared before stopping so a failure event the stop raises is not reported: the
+     * reference prints no URC after an AT stop either. */
+    at->flow = SC_AT_FLOW_NONE;
+    if (stop)
+        stop(at->ops.ctx);
+    reply(at, "OK");
+    /* ours: Tencent's test tool waits for "+TCSTOPSMART:OK" / "+TCSTOPSAP:OK". */
+    reply_result(at, sap ? "+TCSTOPSAP" : "+TCSTOPSMART", 0);
+}
+
+static void cmd_tcsap(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    if (f == F_TEST) {
+        test_line(at, c, "=<ssid>[,<pwd>,<ch>]");
+        reply(at, "OK");
+        return;
+    }
+    if (f == F_QUERY) {
+        reply(at, "OK");
+        return;
+    }
+    if (at->mqtt_task) {
+        reply_cme(at, SC_AT_CME_STATE);
+        return;
+    }
+    bool ok = ps->n >= 1 && ps->n <= 3 && p_str(ps, 0, 1, 32) && (ps->n < 2 || p_str(ps, 1, 8, 32)) &&
+              (ps->n < 3 || p_int(ps, 2, 0, 13));
+    if (!ok) {
+        reply_cme(at, SC_AT_CME_PARAM);
+        return;
+    }
+    reply(at, "OK");
+    uint8_t tls = 1;
+    const sc_identity_t *id = flow_identity(at, &tls);
+    int r;
+    if (!id)
+        r = 27;
+    else if (!at->ops.start_softap)
+        r = 7;                          /* ERR_AP_INIT */
+    else {
+        at->flow = SC_AT_FLOW_SOFTAP;
+        r = at->ops.start_softap(at->ops.ctx, id, tls, ps->p[0].s, ps->n >= 2 ? ps->p[1].s : NULL,
+                                 ps->n >= 3 ? (uint8_t)ps->p[2].v : 0);
+    }
+    if (r == SC_AT_PENDING) {
+        start_pending(at, CMD_TCSAP);
+        return;
+    }
+    if (r != 0)
+        at->flow = SC_AT_FLOW_NONE;
+    reply_result(at, "+TCSAP", r);
+}
+
+static void finish_mqttconn(sc_at_t *at, int result)
+{
+    if (result != 0)
+        at->mqtt_task = false;
+    reply_result(at, "+TCMQTTCONN", result);
+}
+
+static void cmd_tcmqttconn(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c;
+    if (f == F_TEST) {
+        reply(at, "+TCMQTTCONN:<TLSMODE_SELECTED>,<CMDTIMEOUT_VALUE(1000-20000ms)>,<KEEPALIVE>(60-690s),"
+                  "<CLEAN_SESSION>(0/1),<RECONNECT>(0/1)");
+        reply(at, "OK");
+        return;
+    }
+    if (f == F_QUERY) {
+        if (!at->mqtt_params_valid) {
+            reply_cme(at, SC_AT_CME_STATE);
+            return;
+        }
+        outbuf_t o = { .n = 0 };
+        ob_str(&o, "+TCMQTTCONN:");
+        ob_int(&o, at->mqtt_params.tls_mode);
+        ob_str(&o, ",");
+        ob_int(&o, (long)at->mqtt_params.cmd_timeout_ms);
+        ob_str(&o, ",");
+        ob_int(&o, at->mqtt_params.keepalive_s);
+        ob_str(&o, ",");
+        ob_int(&o, at->mqtt_params.clean_session);
+        ob_str(&o, ",");
+        ob_int(&o, at->mqtt_params.reconnect);
+        ob_flush(at, &o);
+        reply(at, "OK");
+        return;
+    }
+    /* The provisioning flow drives the same MQTT client for its bind: one user at a time. */
+    if (at->mqtt_task || at->flow != SC_AT_FLOW_NONE) {
+        reply_cme(at, SC_AT_CME_STATE);
+        return;
+    }
+    bool ok = ps->n == 5 && p_int(ps, 0, 0, 1) && p_int(ps, 1, CMD_TIMEOUT_MIN, CMD_TIMEOUT_MAX) &&
+              p_int(ps, 2, 60, 690) && p_int(ps, 3, 0, 1) && p_int(ps, 4, 0, 1);
+    if (!ok) {
+        reply_cme(at, SC_AT_CME_PARAM);
+        return;
+    }
+    reply(at, "OK");
+    if (!at->dev.valid) {
+        reply_result(at, "+TCMQTTCONN", SC_AT_CME_FLASH);
+        return;
+    }
+    at->mqtt_params.tls_mode = (uint8_t)ps->p[0].v;
+    at->mqtt_params.cmd_timeout_ms = (uint32_t)ps->p[1].v;
+    at->mqtt_params.keepalive_s = (uint16_t)ps->p[2].v;
+    at->mqtt_params.clean_session = (uint8_t)ps->p[3].v;
+    at->mqtt_params.reconnect = (uint8_t)ps->p[4].v;
+    at->mqtt_params_valid = true;
+    if (!at->ops.mqtt_connect) {
+        reply_result(at, "+TCMQTTCONN", SC_AT_CME_EXEC);
+        return;
+    }
+    at->mqtt_task = true;
+    int r = at->ops.mqtt_connect(at->ops.ctx, &at->dev.id, &at->mqtt_params);
+    if (r == SC_AT_PENDING)
+        start_pending(at, CMD_TCMQTTCONN);
+    else
+        finish_mqttconn(at, r);
+}
+
+static void cmd_tcmqttdisconn(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c; (void)ps;
+    if (f == F_TEST) {
+        reply(at, "OK");
+        return;
+    }
+    int r = at->ops.mqtt_disconnect ? at->ops.mqtt_disconnect(at->ops.ctx) : 0;
+    if (r != 0) {
+        reply_cme(at, r);
+        return;
+    }
+    bool was = at->mqtt_task;
+    at->mqtt_task = false;
+    reply(at, "OK");
+    if (was) {
+        outbuf_t o = { .n = 0 };
+        ob_str(&o, "+TCMQTTDISCON,");
+        ob_int(&o, MQTT_MANUALLY_DISCONNECTED);
+        ob_flush(at, &o);
+    }
+}
+
+static void cmd_tcmqttstate(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c; (void)ps;
+    if (f == F_QUERY) {
+        int s = at->ops.mqtt_state ? at->ops.mqtt_state(at->ops.ctx) : 0;
+        reply(at, s == 1 ? "+TCMQTTSTATE:1" : "+TCMQTTSTATE:0");
+    }
+    reply(at, "OK");
+}
+
+static void cmd_tcfwinfo(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c; (void)ps;
+    if (f == F_TEST) {
+        reply(at, "+TCFWINFO:\"FW_VERSION\",\"FW_SIZE\",\"FW_MD5\",\"FW_MAX_SIZE_OF_MODULE\"");
+        reply(at, "OK");
+        return;
+    }
+    /* No MCU firmware is ever downloaded by this build: the reference's "no valid firmware". */
+    reply_cme(at, SC_AT_CME_STATE);
+}
+
+static void cmd_tcrestore(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)ps;
+    if (f == F_TEST) {
+        test_line(at, c, ": CLEAR CONFIG AND RESET");
+        reply(at, "OK");
+        return;
+    }
+    if (at->mqtt_task) {
+        reply_cme(at, SC_AT_CME_STATE);
+        return;
+    }
+    reply(at, "OK");
+    if (at->flow != SC_AT_FLOW_NONE) {
+        at->flow = SC_AT_FLOW_NONE;
+        if (at->ops.stop_smartconfig)
+            at->ops.stop_smartconfig(at->ops.ctx);
+        if (at->ops.stop_softap)
+            at->ops.stop_softap(at->ops.ctx);
+    }
+    if (at->cfg.storage && at->cfg.storage->erase) {
+        (void)at->cfg.storage->erase(at->cfg.storage->ctx, "devinfo");
+        (void)at->cfg.storage->erase(at->cfg.storage->ctx, "prdinfo");
+    }
+    memset(&at->dev, 0, sizeof at->dev);
+    memset(&at->prd, 0, sizeof at->prd);
+    at->mqtt_params_valid = false;
+    if (at->ops.restore)
+        at->ops.restore(at->ops.ctx);
+}
+
+static const cmd_t commands[] = {
+    { "+GMR", FB(F_EXEC), -1, cmd_gmr },
+    { "+TCVER", FB(F_EXEC), -1, cmd_tcver },
+    { "+TCMODULE", FB(F_EXEC), -1, cmd_tcmodule },
+    { "+TCDEVINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 3, cmd_info },
+    { "+TCPRDINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 2, cmd_info },
+    { "+TCDEVREG", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcdevreg },
+    { "+TCSTARTSMART", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcstartsmart },
+    { "+TCSTOPSMART", FB(F_TEST) | FB(F_EXEC), -1, cmd_stop },
+    { "+TCSAP", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 1, cmd_tcsap },
+    { "+TCSTOPSAP", FB(F_TEST) | FB(F_EXEC), -1, cmd_stop },
+    { "+TCMQTTCONN", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tcmqttconn },
+    { "+TCMQTTDISCONN", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcmqttdisconn },
+    { "+TCMQTTSTATE", FB(F_TEST) | FB(F_QUERY), -1, cmd_tcmqttstate },
+    { "+TCFWINFO", FB(F_TEST) | FB(F_QUERY), -1, cmd_tcfwinfo },
+    { "+TCRESTORE", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcrestore },
+};
+
+/* ---------------------------------------------------------------- line handling */
+
+/* Echo of a set line with one parameter masked, so a secret never goes back on the wire. */
+static void echo_line(sc_at_t *at, const char *line, size_t len, const cmd_t *c, form_t f, bool parsed,
+                      const params_t *ps)
+{
+    if (!at->echo)
+        return;
+    if (!c || f != F_SET || c->secret_param < 0) {
+        emit(at, line, len);
+        emit(at, "\r\n", 2);
+        return;
+    }
+    size_t k = (size_t)c->secret_param;
+    size_t eq = 2 + strlen(c->name) + 1;   /* "AT" name "=" */
+    if (!parsed || k >= ps->n || k >= SC_AT_MAX_PARAMS) {
+        emit(at, line, eq);
+        emit(at, "***\r\n", 5);
+        return;
+    }
+    emit(at, line, ps->p[k].raw_begin);
+    emit(at, "\"***\"", 5);
+    emit(at, line + ps->p[k].raw_end, len - ps->p[k].raw_end);
+    emit(at, "\r\n", 2);
+}
+
+static void handle_line(sc_at_t *at, const char *line, size_t len)
+{
+    if (at->pending != CMD_NONE) {
+        if (at->echo) {
+            emit(at, line, len);
+            emit(at, "\r\n", 2);
+        }
+        reply(at, "busy p...");    /* ESP-AT's answer while a command is still running */
+        return;
+    }
+    if (len < 2 || line[0] != 'A' || line[1] != 'T') {
+        echo_line(at, line, len, NULL, F_EXEC, false, NULL);
+        reply(at, "ERROR");
+        return;
+    }
+    if (len == 2 || (len == 4 && line[2] == 'E' && (line[3] == '0' || line[3] == '1'))) {
+        echo_line(at, line, len, NULL, F_EXEC, false, NULL);
+        if (len == 4)
+            at->echo = line[3] == '1';
+        reply(at, "OK");
+        return;
+    }
+    /* Command name: up to '=', '?' or the end. */
+    size_t ne = 2;
+    while (ne < len && line[ne] != '=' && line[ne] != '?')
+        ne++;
+    const cmd_t *c = NULL;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        size_t nl = strlen(commands[i].name);
+        if (nl == ne - 2 && !memcmp(line + 2, commands[i].name, nl)) {
+            c = &commands[i];
+            break;
+        }
+    }
+    form_t f;
+    const char *rest = line + ne;
+    size_t rlen = len - ne;
+    if (rlen == 0)
+        f = F_EXEC;
+    else if (rlen == 1 && rest[0] == '?')
+        f = F_QUERY;
+    else if (rlen == 2 && rest[0] == '=' && rest[1] == '?')
+        f = F_TEST;
+    else if (rest[0] == '=')
+        f = F_SET;
+    else
+        c = NULL;   /* e.g. "AT+TCVER?x": malformed */
+    params_t ps;
+    ps.n = 0;
+    bool parsed = true;
+    if (c && f == F_SET)
+        parsed = parse_params(rest + 1, rlen - 1, ne + 1, &ps);
+    echo_line(at, line, len, c, c ? f : F_EXEC, parsed, &ps);
+    if (!c || !(c->forms & FB(f)) || !parsed) {
+        reply(at, "ERROR");
+        memset(&ps, 0, sizeof ps);
+        return;
+    }
+    c->fn(at, c, f, &ps);
+    memset(&ps, 0, sizeof ps);   /* decoded secrets do not outlive the command */
+}
+
+void sc_at_feed(sc_at_t *at, const void *data, size_t len, uint32_t now_ms)
+{
+    const uint8_t *p = data;
+    at->now_ms = now_ms;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t b = p[i];
+        if (b == '\n' && at->cr) {
+            at->cr = false;
+            if (at->overflow || at->bad_byte) {
+                reply(at, "ERROR");
+            } else if (at->len > 0) {
+                at->line[at->len] = 0;
+                handle_line(at, at->line, at->len);
+            }
+            memset(at->line, 0, sizeof at->line);
+            at->len = 0;
+            at->overflow = false;
+            at->bad_byte = false;
+            continue;
+        }
+        if (at->cr) {
+            at->bad_byte = true;   /* a '\r' not followed by '\n' is a stray control byte */
+            at->cr = false;
+        }
+        if (b == '\r') {
+            at->cr = true;
+            continue;
+        }
+        if (b < 0x20 || b == 0x7f) {
+            at->bad_byte = true;   /* includes a bare '\n': lines end with "\r\n" exactly */
+            continue;
+        }
+        if (at->len >= SC_AT_LINE_MAX) {
+            at->overflow = true;
+            continue;
+        }
+        at->line[at->len++] = (char)b;
+    }
+}
+
+/* ---------------------------------------------------------------- public API */
+
+void sc_at_config_default(sc_at_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->module_name = "smartcfg";
+    cfg->fw_version = "smartcfg-AT";
+    cfg->flash_size_mb = 4;
+    cfg->echo = true;
+    cfg->pending_timeout_ms = 30000;
+}
+
+sc_err_t sc_at_init(sc_at_t *at, const sc_at_config_t *cfg, const sc_at_ops_t *ops)
+{
+    if (!at || !cfg)
+        return SC_ERR_INVAL;
+    memset(at, 0, sizeof *at);
+    at->cfg = *cfg;
+    if (!at->cfg.module_name)
+        at->cfg.module_name = "smartcfg";
+    if (!at->cfg.fw_version)
+        at->cfg.fw_version = "smartcfg-AT";
+    if (ops)
+        at->ops = *ops;
+    at->echo = cfg->echo;
+    info_load(at, "devinfo", &at->dev, false);
+    info_load(at, "prdinfo", &at->prd, true);
+    return SC_OK;
+}
+
+void sc_at_complete(sc_at_t *at, int result)
+{
+    int cmd = at->pending;
+    at->pending = CMD_NONE;
+    switch (cmd) {
+    case CMD_TCDEVREG:
+        finish_devreg(at, result);
+        break;
+    case CMD_TCMQTTCONN:
+        finish_mqttconn(at, result);
+        break;
+    case CMD_TCSTARTSMART:
+    case CMD_TCSAP:
+        if (result != 0)
+            at->flow = SC_AT_FLOW_NONE;
+        reply_result(at, cmd == CMD_TCSAP ? "+TCSAP" : "+TCSTARTSMART", result);
+        break;
+    default:
+        break;   /* nothing pending: a late or duplicate completion */
+    }
+}
+
+uint32_t sc_at_tick(sc_at_t *at, uint32_t now_ms)
+{
+    at->now_ms = now_ms;
+    if (at->pending == CMD_NONE)
+        return now_ms + 1000;
+    if ((int32_t)(now_ms - at->pending_deadline) >= 0) {
+        sc_at_complete(at, SC_AT_CME_TIMEOUT);
+        return now_ms + 1000;
+    }
+    return at->pending_deadline;
+}
+
+void sc_at_provision_result(sc_at_t *at, bool success, uint16_t err_id, int32_t sub_id)
+{
+    if (at->flow == SC_AT_FLOW_NONE)
+        return;
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, at->flow == SC_AT_FLOW_SOFTAP ? "+TCSAP:" : "+TCSTARTSMART:");
+    if (success) {
+        ob_str(&o, "WIFI_CONNECT_SUCCESS");
+    } else {
+        ob_str(&o, "WIFI_CONNECT_FAILED,");
+        ob_int(&o, err_id);
+        ob_str(&o, ",");
+        ob_int(&o, sub_id);
+    }
+    at->flow = SC_AT_FLOW_NONE;
+    ob_flush(at, &o);
+}
+
+void sc_at_mqtt_disconnected(sc_at_t *at, int code, bool will_reconnect)
+{
+    if (!will_reconnect)
+        at->mqtt_task = false;
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, "+TCMQTTDISCON,");
+    ob_int(&o, code);
+    ob_flush(at, &o);
+}
+
+void sc_at_mqtt_reconnecting(sc_at_t *at)
+{
+    reply(at, "+TCMQTTRECONNECTING");
+}
+
+void sc_at_mqtt_reconnected(sc_at_t *at)
+{
+    reply(at, "+TCMQTTRECONNECTED");
+}
+
+void sc_at_urc(sc_at_t *at, const char *line)
+{
+    reply(at, line);
+}
+
+bool sc_at_echo(const sc_at_t *at) { return at->echo; }
+sc_at_flow_t sc_at_flow(const sc_at_t *at) { return at->flow; }
+bool sc_at_mqtt_task_running(const sc_at_t *at) { return at->mqtt_task; }
+
+const sc_at_info_t *sc_at_devinfo(const sc_at_t *at)
+{
+    return at->dev.valid ? &at->dev : NULL;
+}

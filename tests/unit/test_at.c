@@ -1,0 +1,814 @@
+/* AT front-end: exact reply bytes for the whole command set, the bad-input matrix, state
+ * errors, persistence through a fake storage (including one that fails or tears writes), and
+ * that no secret ever appears in the output. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "smartcfg/at.h"
+
+/* ---------------------------------------------------------------- fakes */
+
+#define SECRET "c2VjcmV0LWtleS0xMjM0NQ=="   /* must never be printed */
+#define PSECRET "prodSECRETabcdefgh12"       /* product secret: same */
+
+typedef struct {
+    char key[16];
+    uint8_t val[512];
+    size_t len;
+    bool used;
+} slot_t;
+
+typedef struct {
+    slot_t slot[4];
+    int puts;
+    bool fail_put;     /* put() fails cleanly: old value kept (what the HAL promises) */
+    bool tear_put;     /* put() writes half and fails: breaks the HAL promise */
+} mem_storage_t;
+
+static slot_t *find(mem_storage_t *m, const char *key, bool create)
+{
+    for (int i = 0; i < 4; i++)
+        if (m->slot[i].used && !strcmp(m->slot[i].key, key))
+            return &m->slot[i];
+    if (!create)
+        return NULL;
+    for (int i = 0; i < 4; i++)
+        if (!m->slot[i].used) {
+            m->slot[i].used = true;
+            snprintf(m->slot[i].key, sizeof m->slot[i].key, "%s", key);
+            return &m->slot[i];
+        }
+    return NULL;
+}
+
+static sc_err_t ms_get(void *ctx, const char *key, void *buf, size_t cap, size_t *len)
+{
+    slot_t *s = find(ctx, key, false);
+    if (!s)
+        return SC_ERR_NOTFOUND;
+    if (s->len > cap)
+        return SC_ERR_NOSPACE;
+    memcpy(buf, s->val, s->len);
+    *len = s->len;
+    return SC_OK;
+}
+
+static sc_err_t ms_put(void *ctx, const char *key, const void *buf, size_t len)
+{
+    mem_storage_t *m = ctx;
+    m->puts++;
+    if (m->fail_put)
+        return SC_ERR_IO;
+    slot_t *s = find(m, key, true);
+    if (m->tear_put) {
+        memcpy(s->val, buf, len / 2);
+        s->len = len;
+        return SC_ERR_IO;
+    }
+    memcpy(s->val, buf, len);
+    s->len = len;
+    return SC_OK;
+}
+
+static sc_err_t ms_erase(void *ctx, const char *key)
+{
+    slot_t *s = find(ctx, key, false);
+    if (s)
+        memset(s, 0, sizeof *s);
+    return SC_OK;
+}
+
+typedef struct {
+    int start_sc, stop_sc, start_sap, stop_sap, connect, disconnect, dynreg, restore;
+    int start_ret, sap_ret, connect_ret, disconnect_ret, dynreg_ret;
+    int mqtt_connected;
+    sc_identity_t last_id;
+    uint8_t last_tls;
+    char sap_ssid[40], sap_psw[40];
+    bool sap_psw_null;
+    uint8_t sap_ch;
+    sc_at_mqtt_params_t last_params;
+} fake_ops_t;
+
+static int f_start_sc(void *ctx, const sc_identity_t *id, uint8_t tls)
+{
+    fake_ops_t *f = ctx;
+    f->start_sc++;
+    f->last_id = *id;
+    f->last_tls = tls;
+    return f->start_ret;
+}
+static void f_stop_sc(void *ctx) { ((fake_ops_t *)ctx)->stop_sc++; }
+static int f_start_sap(void *ctx, const sc_identity_t *id, uint8_t tls, const char *ssid, const char *psw, uint8_t ch)
+{
+    fake_ops_t *f = ctx;
+    f->start_sap++;
+    f->last_id = *id;
+    f->last_tls = tls;
+    snprintf(f->sap_ssid, sizeof f->sap_ssid, "%s", ssid);
+    f->sap_psw_null = psw == NULL;
+    snprintf(f->sap_psw, sizeof f->sap_psw, "%s", psw ? psw : "");
+    f->sap_ch = ch;
+    return f->sap_ret;
+}
+static void f_stop_sap(void *ctx) { ((fake_ops_t *)ctx)->stop_sap++; }
+static int f_connect(void *ctx, const sc_identity_t *id, const sc_at_mqtt_params_t *p)
+{
+    fake_ops_t *f = ctx;
+    f->connect++;
+    f->last_id = *id;
+    f->last_params = *p;
+    if (f->connect_ret == 0)
+        f->mqtt_connected = 1;
+    return f->connect_ret;
+}
+static int f_state(void *ctx) { return ((fake_ops_t *)ctx)->mqtt_connected; }
+static int f_disconnect(void *ctx)
+{
+    fake_ops_t *f = ctx;
+    f->disconnect++;
+    if (!f->disconnect_ret)
+        f->mqtt_connected = 0;
+    return f->disconnect_ret;
+}
+static int f_dynreg(void *ctx, sc_identity_t *id)
+{
+    fake_ops_t *f = ctx;
+    f->dynreg++;
+    f->last_id = *id;
+    if (f->dynreg_ret == 0)
+        snprintf(id->device_secret, sizeof id->device_secret, "%s", SECRET);
+    return f->dynreg_ret;
+}
+static void f_restore(void *ctx) { ((fake_ops_t *)ctx)->restore++; }
+static sc_err_t f_mac(void *ctx, uint8_t mac[SC_MAC_LEN])
+{
+    (void)ctx;
+    static const uint8_t m[6] = { 0x24, 0x0a, 0xc4, 0x00, 0x01, 0xfe };
+    memcpy(mac, m, 6);
+    return SC_OK;
+}
+
+typedef struct {
+    sc_at_t at;
+    fake_ops_t f;
+    mem_storage_t m;
+    sc_hal_storage_t storage;
+    char out[8192];
+    size_t outlen;
+    size_t total_out;  /* everything ever printed, for the secret check */
+    char all[65536];
+} fix_t;
+
+static void capture(void *user, const char *data, size_t len)
+{
+    fix_t *x = user;
+    assert_true(x->outlen + len < sizeof x->out);
+    memcpy(x->out + x->outlen, data, len);
+    x->outlen += len;
+    x->out[x->outlen] = 0;
+    if (x->total_out + len < sizeof x->all) {
+        memcpy(x->all + x->total_out, data, len);
+        x->total_out += len;
+        x->all[x->total_out] = 0;
+    }
+}
+
+static sc_at_ops_t fake_ops(fake_ops_t *f)
+{
+    sc_at_ops_t ops = {
+        .ctx = f, .start_smartconfig = f_start_sc, .stop_smartconfig = f_stop_sc, .start_softap = f_start_sap,
+        .stop_softap = f_stop_sap, .mqtt_connect = f_connect, .mqtt_state = f_state,
+        .mqtt_disconnect = f_disconnect, .dynreg = f_dynreg, .restore = f_restore, .get_mac = f_mac,
+    };
+    return ops;
+}
+
+static void fix_init(fix_t *x, bool echo)
+{
+    sc_at_config_t cfg;
+    sc_at_config_default(&cfg);
+    cfg.output = capture;
+    cfg.output_user = x;
+    cfg.echo = echo;
+    cfg.module_name = "test-module";
+    cfg.fw_version = "1.2.3";
+    x->storage = (sc_hal_storage_t){ .ctx = &x->m, .get = ms_get, .put = ms_put, .erase = ms_erase };
+    cfg.storage = &x->storage;
+    sc_at_ops_t ops = fake_ops(&x->f);
+    assert_int_equal(sc_at_init(&x->at, &cfg, &ops), SC_OK);
+}
+
+static int setup(void **state)
+{
+    static fix_t x;
+    memset(&x, 0, sizeof x);
+    fix_init(&x, false);
+    *state = &x;
+    return 0;
+}
+
+static int setup_echo(void **state)
+{
+    static fix_t x;
+    memset(&x, 0, sizeof x);
+    fix_init(&x, true);
+    *state = &x;
+    return 0;
+}
+
+/* Sends s (a whole line including "\r\n"), returns what came back and resets the capture. */
+static const char *cmd(fix_t *x, const char *s)
+{
+    x->outlen = 0;
+    x->out[0] = 0;
+    x->out[0] = 0;
+    sc_at_feed(&x->at, s, strlen(s), 1000);
+    return x->out;
+}
+
+static void check_no_secret(fix_t *x)
+{
+    assert_null(strstr(x->all, SECRET));
+    assert_null(strstr(x->all, PSECRET));
+}
+
+#define DEVINFO "AT+TCDEVINFOSET=1,\"PID0123456\",\"dev-001\",\"" SECRET "\"\r\n"
+
+static void set_devinfo(fix_t *x)
+{
+    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
+}
+
+/* ---------------------------------------------------------------- basic commands */
+
+static void test_basic(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, "AT\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT+GMR\r\n"),
+                        "AT version:1.2.3\r\nSDK version:smartcfg\r\nBin version:1.2.3(test-module)\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCVER\r\n"),
+                        "Tencent Cloud IoT AT  version: 1.2.3\r\nTencent Cloud IoT SDK version: smartcfg\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMODULE\r\n"),
+                        "Module HW name: test-module\r\nModule FW version: 1.2.3\r\n"
+                        "Module Mac addr: 24:0a:c4:00:01:fe\r\nModule Flash size: 4MB\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCFWINFO?\r\n"), "+CME ERROR:208\r\n");
+    assert_string_equal(cmd(x, "AT+TCFWINFO=?\r\n"),
+                        "+TCFWINFO:\"FW_VERSION\",\"FW_SIZE\",\"FW_MD5\",\"FW_MAX_SIZE_OF_MODULE\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "\r\n"), "");   /* empty lines are ignored */
+}
+
+static void test_echo(void **state)
+{
+    fix_t *x = *state;
+    assert_true(sc_at_echo(&x->at));   /* ESP-AT default */
+    assert_string_equal(cmd(x, "AT\r\n"), "AT\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+BOGUS\r\n"), "AT+BOGUS\r\nERROR\r\n");
+    assert_string_equal(cmd(x, "ATE0\r\n"), "ATE0\r\nOK\r\n");
+    assert_false(sc_at_echo(&x->at));
+    assert_string_equal(cmd(x, "AT\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "ATE1\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT\r\n"), "AT\r\nOK\r\n");
+    /* The echo of a secret-carrying line masks the secret. */
+    assert_string_equal(cmd(x, DEVINFO),
+                        "AT+TCDEVINFOSET=1,\"PID0123456\",\"dev-001\",\"***\"\r\nOK\r\n+TCDEVINFOSET:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCPRDINFOSET=1,\"PID0123456\",\"" PSECRET "\",\"dev-001\",\"ap-beijing\"\r\n"),
+                        "AT+TCPRDINFOSET=1,\"PID0123456\",\"***\",\"dev-001\",\"ap-beijing\"\r\nOK\r\n"
+                        "+TCPRDINFOSET:OK\r\n");
+    /* ... also when the line is malformed. */
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET=1,\"P\",\"d\",\"" SECRET "\r\n"),
+                        "AT+TCDEVINFOSET=***\r\nERROR\r\n");
+    assert_string_equal(cmd(x, "AT+TCSAP=\"ap\",\"wifipass99\"\r\n"),
+                        "AT+TCSAP=\"ap\",\"***\"\r\nOK\r\n+TCSAP:OK\r\n");
+    check_no_secret(x);
+    assert_null(strstr(x->all, "wifipass99"));
+}
+
+static void test_chunked(void **state)
+{
+    fix_t *x = *state;
+    const char *in = "AT\r\n" DEVINFO "AT+TCDEVINFOSET?\r\n";
+    x->outlen = 0;
+    x->out[0] = 0;
+    for (size_t i = 0; in[i]; i++)
+        sc_at_feed(&x->at, in + i, 1, 1000);
+    char want[512];
+    snprintf(want, sizeof want, "OK\r\nOK\r\n+TCDEVINFOSET:OK\r\n+TCDEVINFOSET:1,\"PID0123456\",\"dev-001\",%u,"
+             "\"ap-guangzhou\"\r\nOK\r\n", sc_at_bcc(SECRET));
+    assert_string_equal(x->out, want);
+    /* and everything in one call */
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_feed(&x->at, in, strlen(in), 1000);
+    assert_string_equal(x->out, want);
+}
+
+/* ---------------------------------------------------------------- device info */
+
+static void test_devinfo(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET=?\r\n"),
+                        "AT+TCDEVINFOSET:\"TLS_MODE(1)\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET_BCC\","
+                        "\"PRODUCT_REGION\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), "+CME ERROR:207\r\n");  /* nothing stored */
+    set_devinfo(x);
+    assert_int_equal(x->m.puts, 1);
+    uint8_t bcc = sc_at_bcc(SECRET);
+    uint8_t manual = 0;
+    for (const char *p = SECRET; *p; p++)
+        manual ^= (uint8_t)*p;
+    assert_int_equal(bcc, manual);
+    char want[256];
+    snprintf(want, sizeof want, "+TCDEVINFOSET:1,\"PID0123456\",\"dev-001\",%u,\"ap-guangzhou\"\r\nOK\r\n", bcc);
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), want);
+    /* unchanged: no flash write */
+    set_devinfo(x);
+    assert_int_equal(x->m.puts, 1);
+    /* ours: tls_mode 0 and an explicit region */
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET=0,\"PID0123456\",\"dev-001\",\"" SECRET "\",\"ap-shanghai\"\r\n"),
+                        "OK\r\n+TCDEVINFOSET:OK\r\n");
+    assert_int_equal(x->m.puts, 2);
+    snprintf(want, sizeof want, "+TCDEVINFOSET:0,\"PID0123456\",\"dev-001\",%u,\"ap-shanghai\"\r\nOK\r\n", bcc);
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), want);
+    /* a fresh context loads what was stored */
+    sc_at_t *at2 = &x->at;
+    sc_at_config_t cfg = at2->cfg;
+    sc_at_ops_t ops = at2->ops;
+    assert_int_equal(sc_at_init(at2, &cfg, &ops), SC_OK);
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), want);
+    const sc_at_info_t *di = sc_at_devinfo(&x->at);
+    assert_non_null(di);
+    assert_string_equal(di->id.device_secret, SECRET);
+    check_no_secret(x);
+}
+
+static void test_devinfo_params(void **state)
+{
+    fix_t *x = *state;
+    set_devinfo(x);
+    int puts = x->m.puts;
+    static const char *const bad204[] = {
+        "AT+TCDEVINFOSET=2,\"PID0123456\",\"dev\",\"sec\"\r\n",          /* tls mode */
+        "AT+TCDEVINFOSET=1,\"PID01234567\",\"dev\",\"sec\"\r\n",         /* pid 11 */
+        "AT+TCDEVINFOSET=1,\"\",\"dev\",\"sec\"\r\n",                    /* pid empty */
+        "AT+TCDEVINFOSET=1,\"P\",\"\",\"sec\"\r\n",                      /* dn empty */
+        "AT+TCDEVINFOSET=1,\"P\",\"0123456789012345678901234567890123456789012345678\",\"sec\"\r\n", /* dn 49 */
+        "AT+TCDEVINFOSET=1,\"P\",\"d\",\"\"\r\n",                        /* secret empty */
+        "AT+TCDEVINFOSET=1,\"P\",\"d\",\"012345678901234567890123456789012345678901234\"\r\n", /* secret 45 */
+        "AT+TCDEVINFOSET=1,\"P\",\"d\"\r\n",                             /* missing */
+        "AT+TCDEVINFOSET=1,\"P\",\"d\",\"s\",\"r\",\"x\"\r\n",           /* extra */
+        "AT+TCDEVINFOSET=1,\"P\",\"d\",\"s\",\"\"\r\n",                  /* region empty */
+        "AT+TCDEVINFOSET=1,\"P\",\"d\",\"s\",\"ap-guangzhou-very-long-region\"\r\n", /* region 29 */
+        "AT+TCDEVINFOSET=1,P,\"d\",\"s\"\r\n",                           /* unquoted string */
+        "AT+TCDEVINFOSET=\"1\",\"P\",\"d\",\"s\"\r\n",                   /* quoted number */
+        "AT+TCDEVINFOSET=1,\"P\",,\"s\"\r\n",                            /* empty parameter */
+        "AT+TCDEVINFOSET=99999999999,\"P\",\"d\",\"s\"\r\n",             /* overlong number */
+        "AT+TCDEVINFOSET=\r\n",
+        "AT+TCDEVINFOSET=?x\r\n",                                      /* bare non-number */
+        "AT+TCDEVINFOSET=1,2,3,4,5,6,7,8,9,10,11,12\r\n",                 /* more than the table holds */
+    };
+    for (size_t i = 0; i < sizeof bad204 / sizeof bad204[0]; i++) {
+        const char *r = cmd(x, bad204[i]);
+        if (strcmp(r, "+CME ERROR:204\r\n"))
+            fail_msg("case %zu: %s -> %s", i, bad204[i], r);
+    }
+    static const char *const bad_syntax[] = {
+        "AT+TCDEVINFOSET=1,\"P,\"d\",\"s\"\r\n",                         /* quote soup */
+        "AT+TCDEVINFOSET=1,\"P\"x,\"d\",\"s\"\r\n",                      /* text after quote */
+        "AT+TCDEVINFOSET=1,\"P\",\"d\",\"s\r\n",                         /* unterminated */
+        "AT+TCDEVINFOSET=1,\"P\\q\",\"d\",\"s\"\r\n",                    /* unknown escape */
+        "AT+TCDEVINFOSET=1,P\"x\",\"d\",\"s\"\r\n",                      /* quote in bare value */
+        "AT+TCDEVINFOSET=1,\"P\",\"d\",\"s\"\"\r\n",
+        "AT+TCDEVINFOSET\r\n",                                          /* exec form not supported */
+        "AT+TCDEVINFOSET?x\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad_syntax / sizeof bad_syntax[0]; i++) {
+        const char *r = cmd(x, bad_syntax[i]);
+        if (strcmp(r, "ERROR\r\n"))
+            fail_msg("syntax case %zu: %s -> %s", i, bad_syntax[i], r);
+    }
+    assert_int_equal(x->m.puts, puts);   /* no state change */
+    char want[256];
+    snprintf(want, sizeof want, "+TCDEVINFOSET:1,\"PID0123456\",\"dev-001\",%u,\"ap-guangzhou\"\r\nOK\r\n",
+             sc_at_bcc(SECRET));
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), want);
+    /* bounds that are fine: 10-char pid, 48-char name, 44-char secret, escapes */
+    assert_string_equal(
+        cmd(x, "AT+TCDEVINFOSET=1,\"ABCDEFGHIJ\",\"012345678901234567890123456789012345678901234567\","
+               "\"01234567890123456789012345678901234567890123\",\"ap-a\\,b\"\r\n"),
+        "OK\r\n+TCDEVINFOSET:OK\r\n");
+    snprintf(want, sizeof want,
+             "+TCDEVINFOSET:1,\"ABCDEFGHIJ\",\"012345678901234567890123456789012345678901234567\",%u,"
+             "\"ap-a\\,b\"\r\nOK\r\n", sc_at_bcc("01234567890123456789012345678901234567890123"));
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), want);
+}
+
+static void test_storage_failure(void **state)
+{
+    fix_t *x = *state;
+    set_devinfo(x);
+    char want[256];
+    snprintf(want, sizeof want, "+TCDEVINFOSET:1,\"PID0123456\",\"dev-001\",%u,\"ap-guangzhou\"\r\nOK\r\n",
+             sc_at_bcc(SECRET));
+    /* A write that fails: FAIL,207 and the previous info stays, in RAM and in storage. */
+    x->m.fail_put = true;
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET=1,\"PID0123456\",\"dev-002\",\"other\"\r\n"),
+                        "OK\r\n+TCDEVINFOSET:FAIL,207\r\n");
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), want);
+    x->m.fail_put = false;
+    sc_at_config_t cfg = x->at.cfg;
+    sc_at_ops_t ops = x->at.ops;
+    sc_at_init(&x->at, &cfg, &ops);
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), want);
+    /* A torn write (a port breaking the atomic-replace promise): the CRC rejects the record
+     * after a restart, so the device reports no info rather than a corrupt identity. */
+    x->m.tear_put = true;
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET=1,\"PID0123456\",\"dev-002\",\"other\"\r\n"),
+                        "OK\r\n+TCDEVINFOSET:FAIL,207\r\n");
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), want);   /* RAM copy untouched */
+    x->m.tear_put = false;
+    sc_at_init(&x->at, &cfg, &ops);
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), "+CME ERROR:207\r\n");
+    assert_null(sc_at_devinfo(&x->at));
+}
+
+static void test_record_codec(void **state)
+{
+    (void)state;
+    sc_at_info_t in, out;
+    memset(&in, 0, sizeof in);
+    in.valid = true;
+    in.tls_mode = 1;
+    strcpy(in.id.product_id, "P1");
+    strcpy(in.id.device_name, "d1");
+    strcpy(in.id.device_secret, "s1");
+    strcpy(in.id.region, "ap-guangzhou");
+    uint8_t rec[SC_AT_RECORD_SIZE];
+    assert_int_equal(sc_at_record_encode(&in, false, rec), SC_OK);
+    assert_int_equal(sc_at_record_decode(rec, sizeof rec, false, &out), SC_OK);
+    assert_string_equal(out.id.device_secret, "s1");
+    assert_int_equal(sc_at_record_decode(rec, sizeof rec, true, &out), SC_ERR_FORMAT); /* wrong kind */
+    assert_int_equal(sc_at_record_decode(rec, sizeof rec - 1, false, &out), SC_ERR_FORMAT);
+    for (size_t i = 0; i < sizeof rec; i++) {
+        rec[i] ^= 0x40;
+        assert_int_not_equal(sc_at_record_decode(rec, sizeof rec, false, &out), SC_OK);
+        rec[i] ^= 0x40;
+    }
+}
+
+/* ---------------------------------------------------------------- product info, dynreg */
+
+static void test_prdinfo_devreg(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, "AT+TCPRDINFOSET=?\r\n"),
+                        "AT+TCPRDINFOSET:\"TLS_MODE(1)\",\"PRODUCT_ID\",\"PRODUCT_SECRET_BCC\",\"DEVICE_NAME\","
+                        "\"PRODUCT_REGION\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "OK\r\n+TCDEVREG:FAIL,207\r\n");  /* no product info */
+    assert_int_equal(x->f.dynreg, 0);
+    assert_string_equal(cmd(x, "AT+TCPRDINFOSET=1,\"PID0123456\",\"" PSECRET "\",\"dev-9\"\r\n"),
+                        "OK\r\n+TCPRDINFOSET:OK\r\n");
+    char want[256];
+    snprintf(want, sizeof want, "+TCPRDINFOSET:1,\"PID0123456\",%u,\"dev-9\",\"ap-guangzhou\"\r\nOK\r\n",
+             sc_at_bcc(PSECRET));
+    assert_string_equal(cmd(x, "AT+TCPRDINFOSET?\r\n"), want);
+    assert_string_equal(cmd(x, "AT+TCPRDINFOSET=1,\"PID0123456\",\"012345678901234567890123456789012\",\"d\"\r\n"),
+                        "+CME ERROR:204\r\n");   /* product secret 33 */
+    x->f.dynreg_ret = 24;
+    assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "OK\r\n+TCDEVREG:FAIL,24\r\n");
+    assert_null(sc_at_devinfo(&x->at));
+    x->f.dynreg_ret = 0;
+    assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "OK\r\n+TCDEVREG:OK\r\n");
+    assert_string_equal(x->f.last_id.product_secret, PSECRET);
+    assert_string_equal(x->f.last_id.device_name, "dev-9");
+    snprintf(want, sizeof want, "+TCDEVINFOSET:1,\"PID0123456\",\"dev-9\",%u,\"ap-guangzhou\"\r\nOK\r\n",
+             sc_at_bcc(SECRET));
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), want);
+    check_no_secret(x);
+}
+
+static void test_dynreg_pending(void **state)
+{
+    fix_t *x = *state;
+    cmd(x, "AT+TCPRDINFOSET=1,\"PID0123456\",\"" PSECRET "\",\"dev-9\"\r\n");
+    x->f.dynreg_ret = SC_AT_PENDING;
+    assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT\r\n"), "busy p...\r\n");
+    /* the op fills the secret, then completes */
+    snprintf(x->at.scratch.device_secret, sizeof x->at.scratch.device_secret, "%s", SECRET);
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_complete(&x->at, 0);
+    assert_string_equal(x->out, "+TCDEVREG:OK\r\n");
+    assert_non_null(sc_at_devinfo(&x->at));
+    /* a pending op that never completes times out with 202 */
+    assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "OK\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    assert_int_equal(sc_at_tick(&x->at, 1000 + 29999), 1000 + 30000);
+    assert_string_equal(x->out, "");
+    sc_at_tick(&x->at, 1000 + 30000);
+    assert_string_equal(x->out, "+TCDEVREG:FAIL,202\r\n");
+    assert_string_equal(cmd(x, "AT\r\n"), "OK\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_complete(&x->at, 0);   /* late completion: ignored */
+    assert_string_equal(x->out, "");
+}
+
+/* ---------------------------------------------------------------- provisioning */
+
+static void test_smartconfig(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, "AT+TCSTARTSMART=?\r\n"), "AT+TCSTARTSMART: CMD FOR START SMARTCONFIG\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCSTOPSMART=?\r\n"), "AT+TCSTOPSMART:CMD TO STOP SMARTCONFIG\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCSTARTSMART\r\n"), "OK\r\n+TCSTARTSMART:FAIL,27\r\n");  /* no identity */
+    assert_int_equal(x->f.start_sc, 0);
+    set_devinfo(x);
+    x->f.start_ret = 13;
+    assert_string_equal(cmd(x, "AT+TCSTARTSMART\r\n"), "OK\r\n+TCSTARTSMART:FAIL,13\r\n");
+    assert_int_equal(sc_at_flow(&x->at), SC_AT_FLOW_NONE);
+    x->f.start_ret = 0;
+    assert_string_equal(cmd(x, "AT+TCSTARTSMART\r\n"), "OK\r\n+TCSTARTSMART:OK\r\n");
+    assert_string_equal(x->f.last_id.device_secret, SECRET);
+    assert_string_equal(x->f.last_id.product_id, "PID0123456");
+    assert_int_equal(x->f.last_tls, 1);
+    assert_int_equal(sc_at_flow(&x->at), SC_AT_FLOW_SMARTCONFIG);
+    /* identity and MQTT are locked while provisioning runs (ours) */
+    assert_string_equal(cmd(x, DEVINFO), "+CME ERROR:208\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "+CME ERROR:208\r\n");
+    assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "+CME ERROR:208\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_provision_result(&x->at, true, 0, 0);
+    assert_string_equal(x->out, "+TCSTARTSMART:WIFI_CONNECT_SUCCESS\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_provision_result(&x->at, false, 1, -103);  /* only one final URC per flow */
+    assert_string_equal(x->out, "");
+    /* failure URC */
+    cmd(x, "AT+TCSTARTSMART\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_provision_result(&x->at, false, 10, 2);
+    assert_string_equal(x->out, "+TCSTARTSMART:WIFI_CONNECT_FAILED,10,2\r\n");
+    /* stop: OK (+ ours +TCSTOPSMART:OK), no URC afterwards */
+    cmd(x, "AT+TCSTARTSMART\r\n");
+    assert_string_equal(cmd(x, "AT+TCSTOPSMART\r\n"), "OK\r\n+TCSTOPSMART:OK\r\n");
+    assert_int_equal(x->f.stop_sc, 1);
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_provision_result(&x->at, false, 3, 102);
+    assert_string_equal(x->out, "");
+    check_no_secret(x);
+}
+
+static void test_softap(void **state)
+{
+    fix_t *x = *state;
+    set_devinfo(x);
+    assert_string_equal(cmd(x, "AT+TCSAP=?\r\n"), "AT+TCSAP=<ssid>[,<pwd>,<ch>]\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCSAP?\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCSTOPSAP=?\r\n"), "AT+TCSTOPSAP:CMD TO STOP SOFTAP\r\nOK\r\n");
+    static const char *const bad[] = {
+        "AT+TCSAP=\"\"\r\n", "AT+TCSAP=\"012345678901234567890123456789012\"\r\n", "AT+TCSAP=\"a\",\"short\"\r\n",
+        "AT+TCSAP=\"a\",\"012345678901234567890123456789012\"\r\n", "AT+TCSAP=\"a\",\"12345678\",14\r\n",
+        "AT+TCSAP=\"a\",\"12345678\",-1\r\n", "AT+TCSAP=\"a\",\"12345678\",1,2\r\n", "AT+TCSAP=a\r\n",
+        "AT+TCSAP=\"a\",\"12345678\",\"1\"\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *r = cmd(x, bad[i]);
+        if (strcmp(r, "+CME ERROR:204\r\n"))
+            fail_msg("case %zu: %s -> %s", i, bad[i], r);
+    }
+    assert_int_equal(x->f.start_sap, 0);
+    assert_string_equal(cmd(x, "AT+TCSAP=\"ESP-SoftAP\"\r\n"), "OK\r\n+TCSAP:OK\r\n");
+    assert_true(x->f.sap_psw_null);
+    assert_int_equal(x->f.sap_ch, 0);
+    assert_string_equal(cmd(x, "AT+TCSAP=\"ESP-SoftAP\",\"12345678\",6\r\n"), "OK\r\n+TCSAP:OK\r\n");
+    assert_string_equal(x->f.sap_psw, "12345678");
+    assert_int_equal(x->f.sap_ch, 6);
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_provision_result(&x->at, false, 3, 103);
+    assert_string_equal(x->out, "+TCSAP:WIFI_CONNECT_FAILED,3,103\r\n");
+    x->f.sap_ret = 7;
+    assert_string_equal(cmd(x, "AT+TCSAP=\"x\"\r\n"), "OK\r\n+TCSAP:FAIL,7\r\n");
+    x->f.sap_ret = 0;
+    cmd(x, "AT+TCSAP=\"x\"\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_provision_result(&x->at, true, 0, 0);
+    assert_string_equal(x->out, "+TCSAP:WIFI_CONNECT_SUCCESS\r\n");
+    assert_string_equal(cmd(x, "AT+TCSTOPSAP\r\n"), "OK\r\n+TCSTOPSAP:OK\r\n");
+    assert_int_equal(x->f.stop_sap, 1);
+}
+
+/* ---------------------------------------------------------------- MQTT */
+
+static void test_mqtt(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=?\r\n"),
+                        "+TCMQTTCONN:<TLSMODE_SELECTED>,<CMDTIMEOUT_VALUE(1000-20000ms)>,<KEEPALIVE>(60-690s),"
+                        "<CLEAN_SESSION>(0/1),<RECONNECT>(0/1)\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN?\r\n"), "+CME ERROR:208\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSTATE?\r\n"), "+TCMQTTSTATE:0\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSTATE=?\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:FAIL,207\r\n"); /* no devinfo */
+    assert_int_equal(x->f.connect, 0);
+    set_devinfo(x);
+    static const char *const bad[] = {
+        "AT+TCMQTTCONN=2,5000,240,1,1\r\n", "AT+TCMQTTCONN=1,999,240,1,1\r\n", "AT+TCMQTTCONN=1,20001,240,1,1\r\n",
+        "AT+TCMQTTCONN=1,5000,59,1,1\r\n", "AT+TCMQTTCONN=1,5000,691,1,1\r\n", "AT+TCMQTTCONN=1,5000,240,2,1\r\n",
+        "AT+TCMQTTCONN=1,5000,240,1,2\r\n", "AT+TCMQTTCONN=1,5000,240,1\r\n", "AT+TCMQTTCONN=1,5000,240,1,1,1\r\n",
+        "AT+TCMQTTCONN=1,\"5000\",240,1,1\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *r = cmd(x, bad[i]);
+        if (strcmp(r, "+CME ERROR:204\r\n"))
+            fail_msg("case %zu: %s -> %s", i, bad[i], r);
+    }
+    assert_int_equal(x->f.connect, 0);
+    x->f.connect_ret = -103;
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:FAIL,-103\r\n");
+    assert_false(sc_at_mqtt_task_running(&x->at));
+    x->f.connect_ret = 0;
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=0,10000,60,0,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    assert_int_equal(x->f.last_params.tls_mode, 0);
+    assert_int_equal(x->f.last_params.cmd_timeout_ms, 10000);
+    assert_int_equal(x->f.last_params.keepalive_s, 60);
+    assert_string_equal(x->f.last_id.device_secret, SECRET);
+    assert_true(sc_at_mqtt_task_running(&x->at));
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN?\r\n"), "+TCMQTTCONN:0,10000,60,0,1\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSTATE?\r\n"), "+TCMQTTSTATE:1\r\nOK\r\n");
+    /* 208 while the MQTT task runs, and nothing changes */
+    int puts = x->m.puts;
+    static const char *const busy[] = {
+        DEVINFO, "AT+TCDEVINFOSET=9,\"bad\"\r\n", "AT+TCPRDINFOSET=1,\"P\",\"s\",\"d\"\r\n", "AT+TCDEVREG\r\n",
+        "AT+TCSTARTSMART\r\n", "AT+TCSTOPSMART\r\n", "AT+TCSAP=\"a\"\r\n", "AT+TCSTOPSAP\r\n",
+        "AT+TCMQTTCONN=1,5000,240,1,1\r\n", "AT+TCRESTORE\r\n",
+    };
+    for (size_t i = 0; i < sizeof busy / sizeof busy[0]; i++) {
+        const char *r = cmd(x, busy[i]);
+        if (strcmp(r, "+CME ERROR:208\r\n"))
+            fail_msg("case %zu: %s -> %s", i, busy[i], r);
+    }
+    assert_int_equal(x->m.puts, puts);
+    assert_int_equal(x->f.start_sc + x->f.stop_sc + x->f.start_sap + x->f.stop_sap + x->f.dynreg + x->f.restore, 0);
+    assert_int_equal(x->f.connect, 2);
+    /* queries still answer */
+    assert_int_equal(strncmp(cmd(x, "AT+TCDEVINFOSET?\r\n"), "+TCDEVINFOSET:1,", 16), 0);
+    /* URCs */
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_mqtt_reconnecting(&x->at);
+    sc_at_mqtt_reconnected(&x->at);
+    sc_at_mqtt_disconnected(&x->at, -106, true);
+    assert_string_equal(x->out, "+TCMQTTRECONNECTING\r\n+TCMQTTRECONNECTED\r\n+TCMQTTDISCON,-106\r\n");
+    assert_true(sc_at_mqtt_task_running(&x->at));
+    /* disconnect */
+    x->f.disconnect_ret = -103;
+    assert_string_equal(cmd(x, "AT+TCMQTTDISCONN\r\n"), "+CME ERROR:-103\r\n");
+    x->f.disconnect_ret = 0;
+    assert_string_equal(cmd(x, "AT+TCMQTTDISCONN\r\n"), "OK\r\n+TCMQTTDISCON,2\r\n");
+    assert_false(sc_at_mqtt_task_running(&x->at));
+    assert_string_equal(cmd(x, "AT+TCMQTTSTATE?\r\n"), "+TCMQTTSTATE:0\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTDISCONN\r\n"), "OK\r\n");
+    /* pending connect */
+    x->f.connect_ret = SC_AT_PENDING;
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSTATE?\r\n"), "busy p...\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_complete(&x->at, 0);
+    assert_string_equal(x->out, "+TCMQTTCONN:OK\r\n");
+    assert_true(sc_at_mqtt_task_running(&x->at));
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_mqtt_disconnected(&x->at, -103, false);   /* the task ends: commands allowed again */
+    assert_false(sc_at_mqtt_task_running(&x->at));
+    assert_string_equal(cmd(x, "AT+TCSTOPSMART\r\n"), "OK\r\n+TCSTOPSMART:OK\r\n");
+    check_no_secret(x);
+}
+
+static void test_restore(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, "AT+TCRESTORE=?\r\n"), "AT+TCRESTORE: CLEAR CONFIG AND RESET\r\nOK\r\n");
+    set_devinfo(x);
+    cmd(x, "AT+TCPRDINFOSET=1,\"PID0123456\",\"" PSECRET "\",\"dev-9\"\r\n");
+    cmd(x, "AT+TCSTARTSMART\r\n");
+    assert_string_equal(cmd(x, "AT+TCRESTORE\r\n"), "OK\r\n");
+    assert_int_equal(x->f.restore, 1);
+    assert_int_equal(sc_at_flow(&x->at), SC_AT_FLOW_NONE);
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), "+CME ERROR:207\r\n");
+    assert_string_equal(cmd(x, "AT+TCPRDINFOSET?\r\n"), "+CME ERROR:207\r\n");
+    sc_at_config_t cfg = x->at.cfg;
+    sc_at_ops_t ops = x->at.ops;
+    sc_at_init(&x->at, &cfg, &ops);
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), "+CME ERROR:207\r\n");
+}
+
+/* ---------------------------------------------------------------- bad input */
+
+static void test_bad_lines(void **state)
+{
+    fix_t *x = *state;
+    static const char *const err[] = {
+        "BOGUS\r\n", "A\r\n", "at\r\n", "AT+\r\n", "AT+UNKNOWN\r\n", "AT+GMR?\r\n", "AT+GMR=?\r\n", "AT+TCVER=1\r\n",
+        "ATE2\r\n", "ATE\r\n", "AT \r\n", "AT+TCSTARTSMART?\r\n", "AT\x01\r\n", "AT\x7f\r\n", "AT\rX\r\n",
+        "AT\n\r\n", "\x1b[A\r\n", "AT\x00\r\n",
+    };
+    for (size_t i = 0; i < sizeof err / sizeof err[0]; i++) {
+        x->outlen = 0;
+        x->out[0] = 0;
+        size_t n = strlen(err[i]);
+        if (i == sizeof err / sizeof err[0] - 1)
+            n = 5;   /* embedded NUL */
+        sc_at_feed(&x->at, err[i], n, 1000);
+        if (strcmp(x->out, "ERROR\r\n"))
+            fail_msg("case %zu -> %s", i, x->out);
+        assert_string_equal(cmd(x, "AT\r\n"), "OK\r\n");   /* recovered */
+    }
+    /* Overlong line: one ERROR, the rest of it discarded up to its "\r\n", then back to normal,
+     * in any chunking. */
+    char big[2000];
+    memset(big, 'A', sizeof big);
+    memcpy(big, "AT+TCDEVINFOSET=1,\"", 19);
+    x->outlen = 0;
+    x->out[0] = 0;
+    for (int rep = 0; rep < 3; rep++)
+        sc_at_feed(&x->at, big, sizeof big, 1000);
+    assert_string_equal(x->out, "");
+    sc_at_feed(&x->at, "\r\nAT\r\n", 6, 1000);
+    assert_string_equal(x->out, "ERROR\r\nOK\r\n");
+    /* exactly SC_AT_LINE_MAX is fine (the command itself is unknown), one more is not */
+    char line[SC_AT_LINE_MAX + 4];
+    memset(line, 'B', sizeof line);
+    memcpy(line, "AT+", 3);
+    memcpy(line + SC_AT_LINE_MAX, "\r\n", 2);
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_feed(&x->at, line, SC_AT_LINE_MAX + 2, 1000);
+    assert_string_equal(x->out, "ERROR\r\n");
+    memset(line, 'B', sizeof line);
+    memcpy(line, "AT+TCSAP=\"", 10);
+    line[SC_AT_LINE_MAX - 1] = '"';
+    memcpy(line + SC_AT_LINE_MAX, "\r\n", 2);
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_feed(&x->at, line, SC_AT_LINE_MAX + 2, 1000);
+    assert_string_equal(x->out, "+CME ERROR:204\r\n");  /* parsed: ssid too long */
+    line[SC_AT_LINE_MAX] = '"';
+    memcpy(line + SC_AT_LINE_MAX + 1, "\r\n", 2);
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_feed(&x->at, line, SC_AT_LINE_MAX + 3, 1000);
+    assert_string_equal(x->out, "ERROR\r\n");           /* over the cap */
+    /* random garbage never crashes and the parser comes back */
+    uint32_t seed = 12345;
+    for (int i = 0; i < 20000; i++) {
+        uint8_t b[64];
+        for (size_t k = 0; k < sizeof b; k++) {
+            seed = seed * 1103515245u + 12345u;
+            b[k] = (uint8_t)(seed >> 16);
+        }
+        sc_at_feed(&x->at, b, sizeof b, 1000);
+        x->outlen = 0;
+        x->out[0] = 0;
+    }
+    sc_at_feed(&x->at, "\r\n", 2, 1000);
+    cmd(x, "ATE0\r\n");
+    assert_string_equal(cmd(x, "AT\r\n"), "OK\r\n");
+    assert_int_equal(x->f.restore, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_basic, setup),
+        cmocka_unit_test_setup(test_echo, setup_echo),
+        cmocka_unit_test_setup(test_chunked, setup),
+        cmocka_unit_test_setup(test_devinfo, setup),
+        cmocka_unit_test_setup(test_devinfo_params, setup),
+        cmocka_unit_test_setup(test_storage_failure, setup),
+        cmocka_unit_test(test_record_codec),
+        cmocka_unit_test_setup(test_prdinfo_devreg, setup),
+        cmocka_unit_test_setup(test_dynreg_pending, setup),
+        cmocka_unit_test_setup(test_smartconfig, setup),
+        cmocka_unit_test_setup(test_softap, setup),
+        cmocka_unit_test_setup(test_mqtt, setup),
+        cmocka_unit_test_setup(test_restore, setup),
+        cmocka_unit_test_setup(test_bad_lines, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

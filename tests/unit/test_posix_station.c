@@ -1,0 +1,484 @@
+/* Station backends: the simulated AP's outcomes on a fake clock, the exec hook (credentials in
+ * the environment, never argv; exit codes), and wpa_supplicant's control protocol against a
+ * fake control socket server. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "sc_posix.h"
+#include "sc_posix_station.h"
+
+static uint32_t fake_now;
+static char last_log[4096];
+
+static uint32_t clk(void *ctx)
+{
+    (void)ctx;
+    return fake_now;
+}
+
+static void rnd(void *ctx, void *buf, size_t len)
+{
+    (void)ctx;
+    memset(buf, 0x5a, len);
+}
+
+static void logsink(void *ctx, sc_log_level_t level, const char *line)
+{
+    (void)ctx;
+    (void)level;
+    strncat(last_log, line, sizeof last_log - strlen(last_log) - 2);
+    strcat(last_log, "\n");
+}
+
+static sc_hal_sys_t fake_sys(void)
+{
+    sc_hal_sys_t s;
+    sc_posix_sys_init(&s);
+    s.now_ms = clk;
+    s.random = rnd;
+    s.log = logsink;
+    return s;
+}
+
+#define JOIN(h, ssid, pwd) (h).join((h).ctx, (const uint8_t *)(ssid), strlen(ssid), (const uint8_t *)(pwd), strlen(pwd), NULL)
+
+static void test_sim_outcomes(void **state)
+{
+    (void)state;
+    sc_hal_sys_t sys = fake_sys();
+    sc_posix_station_t st;
+    sc_hal_station_t h;
+    char err[128];
+    assert_int_equal(sc_posix_station_open(&st, "sim:MyAP:secret123:127.0.0.2", NULL, &sys, &h, err, sizeof err), SC_OK);
+    sc_sta_reason_t why;
+    uint8_t ip[4];
+
+    /* right credentials: connecting for a while, then the configured address */
+    fake_now = 1000;
+    last_log[0] = '\0';
+    assert_int_equal(JOIN(h, "MyAP", "secret123"), SC_OK);
+    assert_int_equal(h.status(h.ctx, &why), SC_STA_CONNECTING);
+    assert_int_equal(h.get_ip(h.ctx, ip), SC_ERR_STATE);
+    fake_now += 999;
+    assert_int_equal(h.status(h.ctx, &why), SC_STA_CONNECTING);
+    fake_now += 2001;
+    assert_int_equal(h.status(h.ctx, &why), SC_STA_GOT_IP);
+    assert_int_equal(why, SC_STA_REASON_NONE);
+    assert_int_equal(h.get_ip(h.ctx, ip), SC_OK);
+    const uint8_t want[4] = { 127, 0, 0, 2 };
+    assert_memory_equal(ip, want, 4);
+    assert_null(strstr(last_log, "secret123"));
+    assert_non_null(strstr(last_log, "MyAP"));
+
+    /* wrong password: FAILED with the reason, after 2..3 s */
+    h.leave(h.ctx);
+    fake_now = 10000;
+    assert_int_equal(JOIN(h, "MyAP", "secret124"), SC_OK);
+    fake_now += 1999;
+    assert_int_equal(h.status(h.ctx, &why), SC_STA_CONNECTING);
+    fake_now += 1001;
+    assert_int_equal(h.status(h.ctx, &why), SC_STA_FAILED);
+    assert_int_equal(why, SC_STA_REASON_WRONG_PASSWORD);
+    assert_null(strstr(last_log, "secret124"));
+
+    /* unknown SSID */
+    h.leave(h.ctx);
+    fake_now = 20000;
+    assert_int_equal(JOIN(h, "OtherAP", "secret123"), SC_OK);
+    fake_now += 3000;
+    assert_int_equal(h.status(h.ctx, &why), SC_STA_FAILED);
+    assert_int_equal(why, SC_STA_REASON_NO_AP);
+
+    /* a second join while one runs is refused */
+    h.leave(h.ctx);
+    assert_int_equal(JOIN(h, "MyAP", "secret123"), SC_OK);
+    assert_int_equal(JOIN(h, "MyAP", "secret123"), SC_ERR_BUSY);
+    /* bad arguments */
+    h.leave(h.ctx);
+    assert_int_equal(h.join(h.ctx, (const uint8_t *)"x", 0, NULL, 0, NULL), SC_ERR_INVAL);
+
+    /* a MAC is always available and stable */
+    uint8_t m1[6], m2[6];
+    assert_int_equal(h.get_mac(h.ctx, m1), SC_OK);
+    assert_int_equal(h.get_mac(h.ctx, m2), SC_OK);
+    assert_memory_equal(m1, m2, 6);
+    assert_int_equal(m1[0] & 1, 0);
+    sc_posix_station_close(&st);
+}
+
+static void test_sim_spec_parsing(void **state)
+{
+    (void)state;
+    sc_hal_sys_t sys = fake_sys();
+    sc_posix_station_t st;
+    sc_hal_station_t h;
+    char err[128];
+    /* escaped colon in the password, open network */
+    assert_int_equal(sc_posix_station_open(&st, "sim:A\\:P:pa\\:ss:10.0.0.9", NULL, &sys, &h, err, sizeof err), SC_OK);
+    assert_int_equal(st.sim_ssid_len, 3);
+    assert_memory_equal(st.sim_ssid, "A:P", 3);
+    assert_int_equal(st.sim_pwd_len, 5);
+    assert_int_equal(sc_posix_station_open(&st, "sim:Open::127.0.0.5", NULL, &sys, &h, err, sizeof err), SC_OK);
+    assert_int_equal(st.sim_pwd_len, 0);
+    /* with --iface the IP may be left out */
+    assert_int_equal(sc_posix_station_open(&st, "sim:A:b", "lo", &sys, &h, err, sizeof err), SC_OK);
+    fake_now = 0;
+    assert_int_equal(JOIN(h, "A", "b"), SC_OK);
+    fake_now = 5000;
+    sc_sta_reason_t why;
+    assert_int_equal(h.status(h.ctx, &why), SC_STA_GOT_IP);
+    uint8_t ip[4];
+    assert_int_equal(h.get_ip(h.ctx, ip), SC_OK);
+    assert_int_equal(ip[0], 127);
+
+    const char *bad[] = { "sim:", "sim:A", "sim::pw:1.2.3.4", "sim:A:b:not-an-ip", "sim:A:b:1.2.3.4:extra",
+                          "sim:A:b", "sim:0123456789012345678901234567890123:x:1.1.1.1", "bogus:x", "", "exec:", "wpa:" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        assert_int_not_equal(sc_posix_station_open(&st, bad[i], NULL, &sys, &h, err, sizeof err), SC_OK);
+        assert_true(err[0] != '\0');
+    }
+    /* the error never repeats a password */
+    assert_int_not_equal(sc_posix_station_open(&st, "sim:A:hunter2:nope", NULL, &sys, &h, err, sizeof err), SC_OK);
+    assert_null(strstr(err, "hunter2"));
+}
+
+static char tmpdir[64];
+
+static void write_script(const char *name, const char *body, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\n%s\n", body);
+    fclose(f);
+    chmod(path, 0700);
+}
+
+static sc_sta_status_t wait_done(sc_hal_station_t *h, sc_sta_reason_t *why)
+{
+    sc_sta_status_t s;
+    for (int i = 0; i < 500; i++) {
+        fake_now += 10;
+        s = h->status(h->ctx, why);
+        if (s != SC_STA_CONNECTING)
+            return s;
+        usleep(10000);
+    }
+    return s;
+}
+
+static void test_exec(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/sc_exec_XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    sc_hal_sys_t sys = fake_sys();
+    sc_posix_station_t st;
+    sc_hal_station_t h;
+    char err[128], script[128], spec[160], out[160];
+    snprintf(out, sizeof out, "%s/seen", tmpdir);
+    char body[512];
+    /* records what it got: argv count and the environment; exits per the password */
+    snprintf(body, sizeof body,
+             "echo \"argc=$# ssid=$SSID pw=$PASSWORD pwhex=$PASSWORD_HEX bssid=$BSSID iface=$IFACE\" > %s\n"
+             "echo 'this goes to stderr, not stdout'\n"
+             "case \"$PASSWORD\" in right) exit 0;; wrong) exit 2;; gone) exit 3;; *) exit 9;; esac",
+             out);
+    write_script("join.sh", body, script, sizeof script);
+    snprintf(spec, sizeof spec, "exec:%s", script);
+    assert_int_equal(sc_posix_station_open(&st, spec, "lo", &sys, &h, err, sizeof err), SC_OK);
+
+    const uint8_t bssid[6] = { 0x02, 0x5c, 0, 0, 0, 1 };
+    sc_sta_reason_t why;
+    assert_int_equal(h.join(h.ctx, (const uint8_t *)"Net 1", 5, (const uint8_t *)"right", 5, bssid), SC_OK);
+    assert_int_equal(wait_done(&h, &why), SC_STA_GOT_IP);
+    uint8_t ip[4];
+    assert_int_equal(h.get_ip(h.ctx, ip), SC_OK);
+    assert_int_equal(ip[0], 127); /* lo's address */
+    FILE *f = fopen(out, "r");
+    assert_non_null(f);
+    char line[256] = "";
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    assert_non_null(strstr(line, "argc=0 "));
+    assert_non_null(strstr(line, "ssid=Net 1 "));
+    assert_non_null(strstr(line, "pw=right "));
+    assert_non_null(strstr(line, "pwhex=7269676874 "));
+    assert_non_null(strstr(line, "bssid=02:5c:00:00:00:01 "));
+    assert_non_null(strstr(line, "iface=lo"));
+    /* the parent's environment is not polluted */
+    assert_null(getenv("PASSWORD"));
+
+    h.leave(h.ctx);
+    assert_int_equal(h.join(h.ctx, (const uint8_t *)"N", 1, (const uint8_t *)"wrong", 5, NULL), SC_OK);
+    assert_int_equal(wait_done(&h, &why), SC_STA_FAILED);
+    assert_int_equal(why, SC_STA_REASON_WRONG_PASSWORD);
+    h.leave(h.ctx);
+    assert_int_equal(h.join(h.ctx, (const uint8_t *)"N", 1, (const uint8_t *)"gone", 4, NULL), SC_OK);
+    assert_int_equal(wait_done(&h, &why), SC_STA_FAILED);
+    assert_int_equal(why, SC_STA_REASON_NO_AP);
+    h.leave(h.ctx);
+    assert_int_equal(h.join(h.ctx, (const uint8_t *)"N", 1, (const uint8_t *)"???", 3, NULL), SC_OK);
+    assert_int_equal(wait_done(&h, &why), SC_STA_FAILED);
+    assert_int_equal(why, SC_STA_REASON_OTHER);
+    sc_posix_station_close(&st);
+
+    /* a hanging script is stopped at the timeout */
+    write_script("hang.sh", "sleep 30", script, sizeof script);
+    snprintf(spec, sizeof spec, "exec:%s", script);
+    assert_int_equal(sc_posix_station_open(&st, spec, "lo", &sys, &h, err, sizeof err), SC_OK);
+    st.exec_timeout_ms = 200;
+    assert_int_equal(h.join(h.ctx, (const uint8_t *)"N", 1, (const uint8_t *)"x", 1, NULL), SC_OK);
+    assert_int_equal(wait_done(&h, &why), SC_STA_FAILED);
+    assert_int_equal(why, SC_STA_REASON_OTHER);
+    assert_int_equal(st.pid, 0);
+    sc_posix_station_close(&st);
+
+    /* a missing script fails the join at once */
+    snprintf(spec, sizeof spec, "exec:%s/missing.sh", tmpdir);
+    assert_int_equal(sc_posix_station_open(&st, spec, "lo", &sys, &h, err, sizeof err), SC_OK);
+    assert_int_not_equal(h.join(h.ctx, (const uint8_t *)"N", 1, (const uint8_t *)"x", 1, NULL), SC_OK);
+    assert_int_equal(h.status(h.ctx, &why), SC_STA_FAILED);
+    sc_posix_station_close(&st);
+    /* exec needs --iface */
+    assert_int_not_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_OK);
+
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* --- fake wpa_supplicant ------------------------------------------------------------ */
+
+typedef struct {
+    int fd;
+    char path[108];
+    char log[8192];          /* commands received, one a line */
+    const char *const *states; /* wpa_state answered to successive STATUS */
+    int nstates, next_state;
+    const char *ip;          /* ip_address in STATUS once COMPLETED (NULL: none) */
+    volatile int stop;
+} fake_wpa_t;
+
+static void *fake_wpa_main(void *arg)
+{
+    fake_wpa_t *w = arg;
+    while (!w->stop) {
+        char req[512];
+        struct sockaddr_un from;
+        socklen_t fl = sizeof from;
+        struct timeval tv = { 0, 50000 };
+        setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ssize_t n = recvfrom(w->fd, req, sizeof req - 1, 0, (struct sockaddr *)&from, &fl);
+        if (n <= 0)
+            continue;
+        req[n] = '\0';
+        strncat(w->log, req, sizeof w->log - strlen(w->log) - 2);
+        strcat(w->log, "\n");
+        char reply[512];
+        if (!strcmp(req, "ADD_NETWORK"))
+            strcpy(reply, "3\n");
+        else if (!strncmp(req, "SET_NETWORK 3 ", 14) || !strcmp(req, "SELECT_NETWORK 3") ||
+                 !strcmp(req, "REMOVE_NETWORK 3"))
+            strcpy(reply, "OK\n");
+        else if (!strcmp(req, "STATUS")) {
+            const char *s = w->states[w->next_state < w->nstates ? w->next_state : w->nstates - 1];
+            w->next_state++;
+            if (!strcmp(s, "COMPLETED") && w->ip)
+                snprintf(reply, sizeof reply, "bssid=02:5c:00:00:00:01\nssid=x\nwpa_state=%s\nip_address=%s\n", s, w->ip);
+            else
+                snprintf(reply, sizeof reply, "wpa_state=%s\naddress=02:00:00:00:00:01\n", s);
+        } else
+            strcpy(reply, "FAIL\n");
+        sendto(w->fd, reply, strlen(reply), 0, (struct sockaddr *)&from, fl);
+    }
+    return NULL;
+}
+
+static void fake_wpa_start(fake_wpa_t *w, pthread_t *t)
+{
+    snprintf(w->path, sizeof w->path, "/tmp/sc_wpa_%d", (int)getpid());
+    unlink(w->path);
+    w->fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    strcpy(a.sun_path, w->path);
+    assert_int_equal(bind(w->fd, (struct sockaddr *)&a, sizeof a), 0);
+    pthread_create(t, NULL, fake_wpa_main, w);
+}
+
+static void fake_wpa_stop(fake_wpa_t *w, pthread_t t)
+{
+    w->stop = 1;
+    pthread_join(t, NULL);
+    close(w->fd);
+    unlink(w->path);
+}
+
+static sc_sta_status_t wpa_wait(sc_hal_station_t *h, sc_sta_reason_t *why, int rounds)
+{
+    sc_sta_status_t s = SC_STA_CONNECTING;
+    for (int i = 0; i < rounds && s == SC_STA_CONNECTING; i++) {
+        fake_now += 250; /* past the STATUS rate limit */
+        s = h->status(h->ctx, why);
+    }
+    return s;
+}
+
+static void test_wpa_join_ok(void **state)
+{
+    (void)state;
+    static const char *const states[] = { "SCANNING", "ASSOCIATING", "4WAY_HANDSHAKE", "COMPLETED" };
+    static fake_wpa_t w;
+    memset(&w, 0, sizeof w);
+    w.states = states;
+    w.nstates = 4;
+    w.ip = "192.168.7.23";
+    pthread_t t;
+    fake_wpa_start(&w, &t);
+    sc_hal_sys_t sys = fake_sys();
+    sc_posix_station_t st;
+    sc_hal_station_t h;
+    char err[160], spec[160];
+    snprintf(spec, sizeof spec, "wpa:%s", w.path);
+    assert_int_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_OK);
+    fake_now = 0;
+    last_log[0] = '\0';
+    const uint8_t bssid[6] = { 0x02, 0x5c, 0, 0, 0, 1 };
+    /* a passphrase with quotes, spaces and a newline: nothing of it reaches the wire */
+    const char *pwd = "p\"a ss\nword";
+    assert_int_equal(h.join(h.ctx, (const uint8_t *)"My \"AP\"", 7, (const uint8_t *)pwd, strlen(pwd), bssid), SC_OK);
+    sc_sta_reason_t why;
+    assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
+    uint8_t ip[4];
+    assert_int_equal(h.get_ip(h.ctx, ip), SC_OK);
+    const uint8_t want[4] = { 192, 168, 7, 23 };
+    assert_memory_equal(ip, want, 4);
+    assert_non_null(strstr(w.log, "ADD_NETWORK\n"));
+    assert_non_null(strstr(w.log, "SET_NETWORK 3 ssid 4d792022415022\n")); /* hex of My "AP" */
+    assert_non_null(strstr(w.log, "SET_NETWORK 3 key_mgmt WPA-PSK\n"));
+    assert_non_null(strstr(w.log, "SET_NETWORK 3 bssid 02:5c:00:00:00:01\n"));
+    assert_non_null(strstr(w.log, "SELECT_NETWORK 3\n"));
+    /* the PSK is PBKDF2(passphrase, ssid): 64 hex digits, and the passphrase never appears */
+    const char *psk = strstr(w.log, "SET_NETWORK 3 psk ");
+    assert_non_null(psk);
+    psk += strlen("SET_NETWORK 3 psk ");
+    for (int i = 0; i < 64; i++)
+        assert_non_null(strchr("0123456789abcdef", psk[i]));
+    assert_int_equal(psk[64], '\n');
+    assert_null(strstr(w.log, "ss\nword"));
+    assert_null(strstr(last_log, "a ss"));
+    sc_posix_station_close(&st);
+    fake_wpa_stop(&w, t);
+}
+
+static void test_wpa_psk_vector(void **state)
+{
+    (void)state;
+    /* IEEE 802.11i H.4 test vector: "password" / "IEEE" */
+    static const char *const states[] = { "COMPLETED" };
+    static fake_wpa_t w;
+    memset(&w, 0, sizeof w);
+    w.states = states;
+    w.nstates = 1;
+    w.ip = "10.1.1.1";
+    pthread_t t;
+    fake_wpa_start(&w, &t);
+    sc_hal_sys_t sys = fake_sys();
+    sc_posix_station_t st;
+    sc_hal_station_t h;
+    char err[160], spec[160];
+    snprintf(spec, sizeof spec, "wpa:%s", w.path);
+    assert_int_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_OK);
+    assert_int_equal(JOIN(h, "IEEE", "password"), SC_OK);
+    assert_non_null(strstr(w.log, "psk f42c6fc52df0ebef9ebb4b90b38a5f902e83fe1b135a70e23aed762e9710a12e\n"));
+    sc_sta_reason_t why;
+    assert_int_equal(wpa_wait(&h, &why, 4), SC_STA_GOT_IP);
+    h.leave(h.ctx);
+    assert_non_null(strstr(w.log, "REMOVE_NETWORK 3\n"));
+    /* open network */
+    w.log[0] = '\0';
+    assert_int_equal(JOIN(h, "Cafe", ""), SC_OK);
+    assert_non_null(strstr(w.log, "SET_NETWORK 3 key_mgmt NONE\n"));
+    assert_null(strstr(w.log, " psk "));
+    sc_posix_station_close(&st);
+    fake_wpa_stop(&w, t);
+}
+
+static void test_wpa_wrong_password(void **state)
+{
+    (void)state;
+    static const char *const states[] = { "SCANNING", "ASSOCIATING", "4WAY_HANDSHAKE", "DISCONNECTED",
+                                          "SCANNING", "4WAY_HANDSHAKE", "DISCONNECTED" };
+    static fake_wpa_t w;
+    memset(&w, 0, sizeof w);
+    w.states = states;
+    w.nstates = 7;
+    pthread_t t;
+    fake_wpa_start(&w, &t);
+    sc_hal_sys_t sys = fake_sys();
+    sc_posix_station_t st;
+    sc_hal_station_t h;
+    char err[160], spec[160];
+    snprintf(spec, sizeof spec, "wpa:%s", w.path);
+    assert_int_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_OK);
+    fake_now = 0;
+    assert_int_equal(JOIN(h, "Net", "wrongpass"), SC_OK);
+    sc_sta_reason_t why;
+    assert_int_equal(wpa_wait(&h, &why, 20), SC_STA_FAILED);
+    assert_int_equal(why, SC_STA_REASON_WRONG_PASSWORD);
+    sc_posix_station_close(&st);
+    /* the unfinished network is withdrawn on close */
+    assert_non_null(strstr(w.log, "REMOVE_NETWORK 3\n"));
+
+    /* never finds the AP: NO_AP at the timeout */
+    static const char *const scanning[] = { "SCANNING" };
+    w.states = scanning;
+    w.nstates = 1;
+    w.next_state = 0;
+    assert_int_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_OK);
+    st.wpa_timeout_ms = 2000;
+    fake_now = 0;
+    assert_int_equal(JOIN(h, "Nowhere", "whatever1"), SC_OK);
+    assert_int_equal(wpa_wait(&h, &why, 20), SC_STA_FAILED);
+    assert_int_equal(why, SC_STA_REASON_NO_AP);
+    sc_posix_station_close(&st);
+    fake_wpa_stop(&w, t);
+}
+
+static void test_wpa_no_server(void **state)
+{
+    (void)state;
+    sc_hal_sys_t sys = fake_sys();
+    sc_posix_station_t st;
+    sc_hal_station_t h;
+    char err[160] = "";
+    assert_int_not_equal(sc_posix_station_open(&st, "wpa:/tmp/sc_no_such_socket", NULL, &sys, &h, err, sizeof err), SC_OK);
+    assert_non_null(strstr(err, "wpa_supplicant"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sim_outcomes),
+        cmocka_unit_test(test_sim_spec_parsing),
+        cmocka_unit_test(test_exec),
+        cmocka_unit_test(test_wpa_join_ok),
+        cmocka_unit_test(test_wpa_psk_vector),
+        cmocka_unit_test(test_wpa_wrong_password),
+        cmocka_unit_test(test_wpa_no_server),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,178 @@
+/* File storage HAL: atomic replace, crash leftovers, key validation, permissions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sc_posix_storage.h"
+
+static char dir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/sc_storage_XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_put_get_erase(void **state)
+{
+    (void)state;
+    sc_posix_storage_t s;
+    sc_hal_storage_t h;
+    char err[128];
+    char sub[300];
+    snprintf(sub, sizeof sub, "%s/a/b", dir); /* missing parents are created */
+    assert_int_equal(sc_posix_storage_open(&s, sub, &h, err, sizeof err), SC_OK);
+    uint8_t buf[64];
+    size_t len = 0;
+    assert_int_equal(h.get(h.ctx, "err_record", buf, sizeof buf, &len), SC_ERR_NOTFOUND);
+    assert_int_equal(h.put(h.ctx, "err_record", "hello", 5), SC_OK);
+    assert_int_equal(h.get(h.ctx, "err_record", buf, sizeof buf, &len), SC_OK);
+    assert_int_equal(len, 5);
+    assert_memory_equal(buf, "hello", 5);
+    /* replace with a shorter value: no tail of the old one survives */
+    assert_int_equal(h.put(h.ctx, "err_record", "hi", 2), SC_OK);
+    assert_int_equal(h.get(h.ctx, "err_record", buf, sizeof buf, &len), SC_OK);
+    assert_int_equal(len, 2);
+    assert_memory_equal(buf, "hi", 2);
+    /* too small a buffer: NOSPACE with the needed size */
+    assert_int_equal(h.get(h.ctx, "err_record", buf, 1, &len), SC_ERR_NOSPACE);
+    assert_int_equal(len, 2);
+    /* empty record */
+    assert_int_equal(h.put(h.ctx, "empty", "", 0), SC_OK);
+    assert_int_equal(h.get(h.ctx, "empty", buf, sizeof buf, &len), SC_OK);
+    assert_int_equal(len, 0);
+    assert_int_equal(h.erase(h.ctx, "err_record"), SC_OK);
+    assert_int_equal(h.get(h.ctx, "err_record", buf, sizeof buf, &len), SC_ERR_NOTFOUND);
+    assert_int_equal(h.erase(h.ctx, "err_record"), SC_ERR_NOTFOUND);
+    sc_posix_storage_close(&s);
+}
+
+static void test_permissions(void **state)
+{
+    (void)state;
+    sc_posix_storage_t s;
+    sc_hal_storage_t h;
+    char err[128], path[400];
+    mode_t old = umask(0);
+    assert_int_equal(sc_posix_storage_open(&s, dir, &h, err, sizeof err), SC_OK);
+    assert_int_equal(h.put(h.ctx, "psk", "secret", 6), SC_OK);
+    umask(old);
+    snprintf(path, sizeof path, "%s/psk", dir);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    sc_posix_storage_close(&s);
+}
+
+static void test_crash_leftover_is_ignored(void **state)
+{
+    (void)state;
+    sc_posix_storage_t s;
+    sc_hal_storage_t h;
+    char err[128], path[400];
+    assert_int_equal(sc_posix_storage_open(&s, dir, &h, err, sizeof err), SC_OK);
+    assert_int_equal(h.put(h.ctx, "log", "old-value", 9), SC_OK);
+    /* A power cut in the middle of put(): the temp file holds half of the new value. */
+    snprintf(path, sizeof path, "%s/.log.tmp", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "new-va", 6), 6);
+    close(fd);
+    uint8_t buf[64];
+    size_t len;
+    assert_int_equal(h.get(h.ctx, "log", buf, sizeof buf, &len), SC_OK);
+    assert_int_equal(len, 9);
+    assert_memory_equal(buf, "old-value", 9);
+    sc_posix_storage_close(&s);
+    /* Reopening (the next boot) removes the leftover; the old value is still there. */
+    assert_int_equal(sc_posix_storage_open(&s, dir, &h, err, sizeof err), SC_OK);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(h.get(h.ctx, "log", buf, sizeof buf, &len), SC_OK);
+    assert_memory_equal(buf, "old-value", 9);
+    /* and the next put works over whatever is left */
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    close(fd);
+    assert_int_equal(h.put(h.ctx, "log", "new-value!", 10), SC_OK);
+    assert_int_equal(h.get(h.ctx, "log", buf, sizeof buf, &len), SC_OK);
+    assert_int_equal(len, 10);
+    assert_int_equal(access(path, F_OK), -1);
+    sc_posix_storage_close(&s);
+}
+
+static void test_key_validation(void **state)
+{
+    (void)state;
+    const char *bad[] = { "", ".", "..", "../x", "a/b", "/etc/passwd", ".hidden", "a b", "k\n", "ä",
+                          "x.tmp/..", "0123456789012345678901234567890123456789012345678901234567890123456789" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(sc_posix_storage_key_valid(bad[i]));
+    assert_false(sc_posix_storage_key_valid(NULL));
+    const char *good[] = { "a", "err_record", "dev-secret.v2", "LOG_0", "x.tmp" };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_true(sc_posix_storage_key_valid(good[i]));
+
+    sc_posix_storage_t s;
+    sc_hal_storage_t h;
+    char err[128];
+    assert_int_equal(sc_posix_storage_open(&s, dir, &h, err, sizeof err), SC_OK);
+    uint8_t buf[8];
+    size_t len;
+    assert_int_equal(h.put(h.ctx, "../escape", "x", 1), SC_ERR_INVAL);
+    assert_int_equal(h.get(h.ctx, "../escape", buf, sizeof buf, &len), SC_ERR_INVAL);
+    assert_int_equal(h.erase(h.ctx, "/etc/passwd"), SC_ERR_INVAL);
+    char parent[300];
+    snprintf(parent, sizeof parent, "%s/../escape", dir);
+    assert_int_equal(access(parent, F_OK), -1);
+    /* a symlink planted under a key name is not followed */
+    char link[400];
+    snprintf(link, sizeof link, "%s/planted", dir);
+    assert_int_equal(symlink("/etc/hostname", link), 0);
+    assert_int_not_equal(h.get(h.ctx, "planted", buf, sizeof buf, &len), SC_OK);
+    sc_posix_storage_close(&s);
+}
+
+static void test_bad_dir(void **state)
+{
+    (void)state;
+    sc_posix_storage_t s;
+    sc_hal_storage_t h;
+    char err[128] = "";
+    char path[300];
+    snprintf(path, sizeof path, "%s/file", dir);
+    FILE *f = fopen(path, "w");
+    fclose(f);
+    snprintf(path, sizeof path, "%s/file/sub", dir);
+    assert_int_not_equal(sc_posix_storage_open(&s, path, &h, err, sizeof err), SC_OK);
+    assert_true(strstr(err, "state directory") != NULL);
+    assert_int_not_equal(sc_posix_storage_open(&s, "", &h, err, sizeof err), SC_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_put_get_erase, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_leftover_is_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_validation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_dir, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
