@@ -152,7 +152,7 @@ sc_err_t sc_cloud_dynreg_response(const char *product_secret, const char *psk, c
 typedef enum { SC_BIND_PENDING = 0, SC_BIND_DONE, SC_BIND_FAILED } sc_bind_status_t;
 
 typedef struct {
-    uint64_t opaque[512];    /* private state (buffers for topics/credentials included) */
+    uint64_t opaque[384];    /* private state, 3 KiB (topics, credentials, one inbound message) */
 } sc_cloud_bind_t;
 
 /* Starts: (dynamic registration if needed, persisting the PSK via storage) -> connect ->

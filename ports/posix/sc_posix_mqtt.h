@@ -6,9 +6,9 @@
  *   ...
  *   sc_posix_mqtt_cleanup(&mqtt);                  // disconnects, joins the thread, frees
  *
- * connect() resolves and opens the TCP connection synchronously (bounded by the kernel's
- * connect timeout), then runs libmosquitto's network loop in its own thread; every other
- * call returns at once. Callbacks of that thread only fill a mutex-protected inbound queue
+ * connect() resolves the host name synchronously (getaddrinfo: use an address or a working
+ * resolver), starts the TCP connection (and TLS handshake) without waiting for it, then runs
+ * libmosquitto's network loop in its own thread; every other call returns at once. Callbacks of that thread only fill a mutex-protected inbound queue
  * (SC_POSIX_MQTT_QUEUE messages; the oldest are kept, new ones dropped and counted when it is
  * full) and a ring of acknowledged message ids, which poll() and puback_received() read.
  * state() reason on SC_MQTT_FAILED: the CONNACK return code (1..5, e.g. 4 bad user name or
