@@ -212,6 +212,7 @@ typedef struct {
     uint16_t port;
     char subscribed[128];
     int npub;
+    uint32_t pub_at[8];
     char last_pub[512];
     bool auto_ack;
     bool auto_reply;
@@ -271,6 +272,8 @@ static sc_err_t f_publish(void *ctx, const char *topic, const void *payload, siz
     assert_true(len < sizeof F.last_pub);
     memcpy(F.last_pub, payload, len);
     F.last_pub[len] = '\0';
+    if (F.npub < 8)
+        F.pub_at[F.npub] = F.now;
     *mid = ++F.npub;
     if (F.auto_reply) {
         sc_cloud_msg_t m;
@@ -412,6 +415,9 @@ static void test_bind_timeout_with_retries(void **state)
     assert_int_equal(e, 25);
     assert_int_equal(s, 103);
     assert_int_equal(F.npub, SC_CLOUD_PUBLISH_TRIES);
+    for (int i = 0; i < SC_CLOUD_PUBLISH_TRIES; i++)   /* every 5 s from the first try */
+        assert_true(F.pub_at[i] - F.pub_at[0] >= (uint32_t)i * SC_CLOUD_PUBLISH_RETRY_MS &&
+                    F.pub_at[i] - F.pub_at[0] <= (uint32_t)i * SC_CLOUD_PUBLISH_RETRY_MS + 100);
     assert_true(F.now - t0 >= SC_CLOUD_BIND_TIMEOUT_MS && F.now - t0 <= SC_CLOUD_BIND_TIMEOUT_MS + 200);
     sc_cloud_bind_stats_t st;
     sc_cloud_bind_stats(&B, &st);

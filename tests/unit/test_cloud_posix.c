@@ -495,6 +495,37 @@ static void test_dynreg_wrong_secret(void **state)
     dynreg_run("some-other-product-secret", false);
 }
 
+/* The HTTP table itself: a reply larger than the buffer is an error (not cut JSON), a 404
+ * comes back as a status, and only http/https URLs are followed. */
+static void test_http_table_limits(void **state)
+{
+    (void)state;
+    uint16_t port = free_port();
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, port, NULL, NULL, on_request, NULL,
+                                            MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_END);
+    assert_non_null(d);
+    make_hal();
+    char url[96], resp[512];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/register/dev", port);
+    int status = -1;
+    size_t n = 99;
+    const char *body = "{\"deviceName\":\"x\"}";
+    assert_int_equal(hal.http.post(hal.http.ctx, url, "application/json", body, strlen(body), 2000, &status, resp, 8,
+                                   &n), SC_ERR_NOSPACE);
+    assert_int_equal(hal.http.post(hal.http.ctx, url, "application/json", body, strlen(body), 2000, &status, resp,
+                                   sizeof resp, &n), SC_OK);
+    assert_int_equal(status, 200);
+    assert_true(n > 0 && memmem(resp, n, "\"code\":1000", 11) != NULL);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/nowhere", port);
+    assert_int_equal(hal.http.post(hal.http.ctx, url, NULL, body, strlen(body), 2000, &status, resp, sizeof resp, &n),
+                     SC_OK);
+    assert_int_equal(status, 404);
+    assert_int_equal(hal.http.post(hal.http.ctx, "file:///etc/hostname", NULL, body, strlen(body), 2000, &status, resp,
+                                   sizeof resp, &n), SC_ERR_IO);
+    free_hal();
+    MHD_stop_daemon(d);
+}
+
 static void test_dynreg_endpoint_down(void **state)
 {
     (void)state;
@@ -579,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_dynreg_real),
         cmocka_unit_test(test_dynreg_wrong_secret),
         cmocka_unit_test(test_dynreg_endpoint_down),
+        cmocka_unit_test(test_http_table_limits),
         cmocka_unit_test(test_bind_tls),
     };
     return cmocka_run_group_tests(tests, start_broker, stop_broker);
