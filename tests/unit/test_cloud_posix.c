@@ -334,6 +334,50 @@ static void test_bind_broker_down(void **state)
     free_hal();
 }
 
+/* A broker that never answers (listen queue full, SYNs dropped): connect() must not block the
+ * caller, the binder must give up on its own clock, and the teardown must not hang. */
+static void test_bind_broker_silent(void **state)
+{
+    (void)state;
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(ls, 0), 0);
+    socklen_t l = sizeof a;
+    getsockname(ls, (struct sockaddr *)&a, &l);
+    int fillers[4];
+    for (int i = 0; i < 4; i++) {   /* fill the accept queue; never accept */
+        fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        (void)connect(fillers[i], (struct sockaddr *)&a, sizeof a);
+    }
+    sleep_ms(100);
+    make_hal();
+    sc_identity_t id;
+    sc_cloud_config_t cfg;
+    make_id(&id, &cfg, ntohs(a.sin_port));
+    cfg.bind_timeout_ms = 1500;
+    uint16_t e;
+    int32_t s;
+    uint32_t ms;
+    uint32_t t0 = sc_posix_now_ms();
+    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", t0), SC_OK);
+    sc_bind_status_t st = sc_cloud_bind_step(&B, sc_posix_now_ms(), &e, &s);
+    assert_true(sc_posix_now_ms() - t0 < 500);   /* the first step (connect) returned at once */
+    if (st == SC_BIND_PENDING)
+        st = run_real(&e, &s, &ms);
+    assert_int_equal(st, SC_BIND_FAILED);
+    assert_int_equal(e, 1);
+    /* 103: our connect deadline; a kernel that resets queued SYNs gives an errno instead */
+    print_message("silent broker: %s after %u ms\n", sc_cloud_bind_reason(&B), sc_posix_now_ms() - t0);
+    assert_true(sc_posix_now_ms() - t0 < 3000);
+    uint32_t t1 = sc_posix_now_ms();
+    free_hal();
+    assert_true(sc_posix_now_ms() - t1 < 1000);
+    for (int i = 0; i < 4; i++)
+        close(fillers[i]);
+    close(ls);
+}
+
 /* A broker that refuses us answers CONNACK 5 (not authorised): err 1, sub 5. */
 static void test_bind_connack_refused(void **state)
 {
@@ -607,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_bind_real_timeout),
         cmocka_unit_test(test_bind_broker_down),
         cmocka_unit_test(test_bind_connack_refused),
+        cmocka_unit_test(test_bind_broker_silent),
         cmocka_unit_test(test_dynreg_real),
         cmocka_unit_test(test_dynreg_wrong_secret),
         cmocka_unit_test(test_dynreg_endpoint_down),
