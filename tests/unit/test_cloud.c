@@ -86,6 +86,17 @@ static void test_credentials_errors(void **state)
     make_id(&id);
     id.product_id[0] = '\0';
     assert_int_equal(sc_cloud_mqtt_credentials(&id, NULL, 1, rnd, &c), SC_ERR_INVAL);
+    static const char *const bad_names[] = { "dev/1", "dev+", "dev#", "de;v", "d ev", "d\x01", "d\xc3\xa9" };
+    for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+        make_id(&id);
+        strcpy(id.device_name, bad_names[i]);
+        assert_int_equal(sc_cloud_mqtt_credentials(&id, NULL, 1, rnd, &c), SC_ERR_INVAL);
+        char t[SC_CLOUD_TOPIC_SIZE];
+        assert_int_equal(sc_cloud_topic_down(&id, t, sizeof t), SC_ERR_INVAL);
+    }
+    make_id(&id);
+    strcpy(id.device_name, "dev_1-a.b:c@d");   /* what IoT Explorer allows */
+    assert_int_equal(sc_cloud_mqtt_credentials(&id, NULL, 1, rnd, &c), SC_OK);
     char small[10];
     assert_int_equal(sc_cloud_mqtt_password(PSK, "x", false, small, sizeof small), SC_ERR_NOSPACE);
     assert_string_equal(small, "");
