@@ -227,6 +227,7 @@ typedef struct {
     char last_pub[512];
     bool auto_ack;
     bool auto_reply;
+    bool query_reply;
     int32_t reply_code;
     const char *extra_before_reply[4];   /* payloads queued before the real reply */
     sc_mqtt_msg_t q[FQ];
@@ -292,7 +293,18 @@ static sc_err_t f_publish(void *ctx, const char *topic, const void *payload, siz
         for (int i = 0; i < 4 && F.extra_before_reply[i] != NULL; i++)
             fq_push("$thing/down/service/" PID "/" DNAME, F.extra_before_reply[i]);
         char r[256];
-        assert_int_equal(sc_cloud_build_app_bind_token_reply(m.client_token, F.reply_code, r, sizeof r, NULL), SC_OK);
+        if (F.query_reply) {
+            assert_int_equal(m.type, SC_CLOUD_MSG_BIND_DEVICE_QUERY);
+            /* an app_bind_token_reply with the same clientToken must not count as the answer */
+            sc_cloud_build_app_bind_token_reply(m.client_token, 0, r, sizeof r, NULL);
+            fq_push("$thing/down/service/" PID "/" DNAME, r);
+            assert_int_equal(sc_cloud_build_bind_device_query_reply(m.client_token, F.reply_code, r, sizeof r, NULL),
+                             SC_OK);
+        } else {
+            assert_int_equal(m.type, SC_CLOUD_MSG_APP_BIND_TOKEN);
+            assert_int_equal(sc_cloud_build_app_bind_token_reply(m.client_token, F.reply_code, r, sizeof r, NULL),
+                             SC_OK);
+        }
         fq_push("$thing/down/service/" PID "/" DNAME, r);
     }
     return SC_OK;
@@ -517,6 +529,29 @@ static void test_bind_ignores_others_and_garbage(void **state)
     sc_cloud_bind_abort(&B);
 }
 
+static void test_query(void **state)
+{
+    (void)state;
+    sc_identity_t id;
+    make_id(&id);
+    F.query_reply = true;
+    uint16_t e;
+    int32_t s;
+    assert_int_equal(sc_cloud_query_start(&B, &H, NULL, &id, F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BIND_DONE);
+    assert_non_null(strstr(F.last_pub, "\"method\":\"bind_device_query\""));
+    assert_non_null(strstr(F.last_pub, "\"timestamp\":1700000000000"));
+    sc_cloud_bind_stats_t st;
+    sc_cloud_bind_stats(&B, &st);
+    assert_int_equal(st.ignored, 1);
+    sc_cloud_bind_abort(&B);
+    F.reply_code = 1;   /* not bound */
+    assert_int_equal(sc_cloud_query_start(&B, &H, NULL, &id, F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BIND_FAILED);
+    assert_int_equal(e, 24);
+    assert_int_equal(s, 1);
+}
+
 static void test_bind_bad_input(void **state)
 {
     (void)state;
@@ -670,6 +705,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_bind_no_puback, setup),
         cmocka_unit_test_setup(test_bind_connect_failure, setup),
         cmocka_unit_test_setup(test_bind_ignores_others_and_garbage, setup),
+        cmocka_unit_test_setup(test_query, setup),
         cmocka_unit_test_setup(test_bind_bad_input, setup),
         cmocka_unit_test_setup(test_bind_dynreg_fake, setup),
     };
