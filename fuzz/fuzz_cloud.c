@@ -81,7 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     in_pos = 0;
     now = 5;
     static sc_cloud_bind_t b;
-    if (sc_cloud_bind_start(&b, &hal, NULL, &id, "token", now) != SC_OK)
+    /* odd sizes run the bind_device_query variant of the machine */
+    sc_err_t rc = (size & 1) ? sc_cloud_query_start(&b, &hal, NULL, &id, now)
+                             : sc_cloud_bind_start(&b, &hal, NULL, &id, "token", now);
+    if (rc != SC_OK)
         abort();
     uint16_t e;
     int32_t s;
