@@ -134,13 +134,20 @@ static void resp_on_message(struct mosquitto *m, void *obj, const struct mosquit
 {
     (void)obj;
     sc_cloud_msg_t cm;
-    if (sc_cloud_parse_msg(msg->payload, (size_t)msg->payloadlen, &cm) != SC_OK ||
-        cm.type != SC_CLOUD_MSG_APP_BIND_TOKEN)
+    if (sc_cloud_parse_msg(msg->payload, (size_t)msg->payloadlen, &cm) != SC_OK)
         return;
-    responder_seen++;
     const char *pd = msg->topic + strlen("$thing/up/service/");
     char down[160];
     snprintf(down, sizeof down, "$thing/down/service/%s", pd);
+    if (cm.type == SC_CLOUD_MSG_BIND_DEVICE_QUERY) {   /* "bound" unless the code says otherwise */
+        char q[256];
+        sc_cloud_build_bind_device_query_reply(cm.client_token, responder_code, q, sizeof q, NULL);
+        mosquitto_publish(m, NULL, down, (int)strlen(q), q, 1, false);
+        return;
+    }
+    if (cm.type != SC_CLOUD_MSG_APP_BIND_TOKEN)
+        return;
+    responder_seen++;
     /* noise first: garbage and someone else's reply must be ignored by the device */
     mosquitto_publish(m, NULL, down, 9, "{garbage", 1, false);
     char r[256];
@@ -274,6 +281,24 @@ static void test_bind_real_broker(void **state)
     assert_int_equal(hal.mqtt.state(hal.mqtt.ctx, &reason), SC_MQTT_CONNECTED);
     sc_cloud_bind_abort(&B);
     assert_int_equal(hal.mqtt.state(hal.mqtt.ctx, &reason), SC_MQTT_DISCONNECTED);
+    stop_responder();
+    free_hal();
+}
+
+static void test_query_real_broker(void **state)
+{
+    (void)state;
+    make_hal();
+    start_responder(0);
+    sc_identity_t id;
+    sc_cloud_config_t cfg;
+    make_id(&id, &cfg, broker_port);
+    uint16_t e;
+    int32_t s;
+    uint32_t ms;
+    assert_int_equal(sc_cloud_query_start(&B, &hal, &cfg, &id, sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_DONE);
+    sc_cloud_bind_abort(&B);
     stop_responder();
     free_hal();
 }
@@ -647,6 +672,7 @@ int main(void)
     sc_posix_log_level(SC_LOG_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bind_real_broker),
+        cmocka_unit_test(test_query_real_broker),
         cmocka_unit_test(test_bind_real_refused_code),
         cmocka_unit_test(test_bind_real_timeout),
         cmocka_unit_test(test_bind_broker_down),
