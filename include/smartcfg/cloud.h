@@ -1,6 +1,8 @@
 /* Tencent Cloud IoT Explorer conventions (tencent.md §6, §7): MQTT credentials and topics,
  * the app_bind_token exchange as a sans-I/O step machine over the MQTT HAL, and dynamic
- * registration. HMAC/SHA/base64/AES from mbedTLS. */
+ * registration. HMAC/SHA/base64/AES from mbedTLS, JSON parsing with cJSON.
+ * The helpers below are public so that the AT front-end (AT+TCMQTTCONN), the local cloud
+ * and tests build the very same strings the binder uses. Guide: docs/cloud-device.md. */
 #ifndef SMARTCFG_CLOUD_H
 #define SMARTCFG_CLOUD_H
 
@@ -32,8 +34,120 @@ typedef struct {
     char ca_file[128];
     bool hmac_sha1;          /* false: ;hmacsha256 */
     char register_url[160];  /* empty: https://gateway.tencentdevices.com/register/dev */
+    uint32_t bind_timeout_ms;/* 0: SC_CLOUD_BIND_TIMEOUT_MS, whole bind incl. connect */
 } sc_cloud_config_t;
 
+/* ---- constants ------------------------------------------------------------------------ */
+#define SC_CLOUD_HOST_SUFFIX ".iotcloud.tencentdevices.com"
+#define SC_CLOUD_PORT_PLAIN 1883
+#define SC_CLOUD_PORT_TLS 8883
+#define SC_CLOUD_SDKAPPID "21010406"
+#define SC_CLOUD_CONNID_LEN 5
+/* Username expiry = now + this; with an unknown clock (unix_now 0) the ESP SDK's 32-bit
+ * LONG_MAX is used instead, which the cloud accepts. */
+#define SC_CLOUD_CRED_VALIDITY_S 86400u
+#define SC_CLOUD_EXPIRY_UNKNOWN_CLOCK 2147483647u
+#define SC_CLOUD_REGISTER_URL "https://gateway.tencentdevices.com/register/dev"
+#define SC_CLOUD_PSK_KEY "psk"                /* storage key of a dynamically registered PSK */
+/* The app polls the token state for ~40 s after the UDP handshake; finish well before. */
+#define SC_CLOUD_BIND_TIMEOUT_MS 30000u
+#define SC_CLOUD_CONNECT_TIMEOUT_MS 10000u
+#define SC_CLOUD_PUBLISH_RETRY_MS 5000u
+#define SC_CLOUD_PUBLISH_TRIES 3
+#define SC_CLOUD_DYNREG_TIMEOUT_MS 10000u
+
+/* Buffer sizes (with the NUL). */
+#define SC_CLOUD_CLIENT_ID_SIZE (SC_PRODUCT_ID_MAX + SC_DEVICE_NAME_MAX + 1)
+#define SC_CLOUD_USERNAME_SIZE 112  /* PD;21010406;xxxxx;<20 digits> */
+#define SC_CLOUD_PASSWORD_SIZE 80   /* 64 hex + ";hmacsha256" */
+#define SC_CLOUD_TOPIC_SIZE 96      /* "$thing/down/service/" + P + "/" + D */
+#define SC_CLOUD_CLIENT_TOKEN_SIZE 72
+
+/* ---- MQTT credentials and topics (tencent.md §6) ------------------------------------ */
+typedef struct {
+    char host[128];
+    uint16_t port;
+    bool tls;
+    char client_id[SC_CLOUD_CLIENT_ID_SIZE];
+    char username[SC_CLOUD_USERNAME_SIZE];
+    char password[SC_CLOUD_PASSWORD_SIZE];   /* secret: never log it */
+} sc_cloud_mqtt_creds_t;
+
+/* Fills out from the identity (device_secret must be set) and cfg (NULL = defaults).
+ * unix_now: current Unix time in seconds (0 = unknown, see SC_CLOUD_EXPIRY_UNKNOWN_CLOCK).
+ * random: SC_CLOUD_CONNID_LEN unpredictable bytes, mapped onto [A-Za-z0-9] for the connid.
+ * SC_ERR_INVAL for a missing field, SC_ERR_FORMAT if the secret is not base64,
+ * SC_ERR_RANGE for fields too long for the buffers. */
+sc_err_t sc_cloud_mqtt_credentials(const sc_identity_t *id, const sc_cloud_config_t *cfg, uint64_t unix_now,
+                                   const uint8_t random[SC_CLOUD_CONNID_LEN], sc_cloud_mqtt_creds_t *out);
+
+/* The password alone: lower-case hex HMAC-SHA256 (or -SHA1) of username keyed with the
+ * base64-decoded psk, followed by ";hmacsha256" (";hmacsha1"). */
+sc_err_t sc_cloud_mqtt_password(const char *psk_b64, const char *username, bool sha1, char *out, size_t cap);
+
+/* "$thing/up/service/<P>/<D>" and "$thing/down/service/<P>/<D>". */
+sc_err_t sc_cloud_topic_up(const sc_identity_t *id, char *out, size_t cap);
+sc_err_t sc_cloud_topic_down(const sc_identity_t *id, char *out, size_t cap);
+
+/* ---- messages (tencent.md §6) --------------------------------------------------------- */
+/* "<DeviceName>-<ms>" */
+sc_err_t sc_cloud_client_token(const char *device_name, uint64_t ms, char *out, size_t cap);
+
+/* Builders write compact JSON and a NUL; *len (may be NULL) gets the length without it.
+ * Strings are JSON-escaped. */
+sc_err_t sc_cloud_build_app_bind_token(const char *client_token, const char *token, char *out, size_t cap,
+                                       size_t *len);
+sc_err_t sc_cloud_build_app_bind_token_reply(const char *client_token, int32_t code, char *out, size_t cap,
+                                             size_t *len);
+sc_err_t sc_cloud_build_bind_device_query(const char *client_token, uint64_t timestamp_ms, char *out, size_t cap,
+                                          size_t *len);
+sc_err_t sc_cloud_build_bind_device_query_reply(const char *client_token, int32_t code, char *out, size_t cap,
+                                                size_t *len);
+
+typedef enum {
+    SC_CLOUD_MSG_OTHER = 0,             /* valid JSON, a method we do not act on */
+    SC_CLOUD_MSG_APP_BIND_TOKEN,        /* up: params.token */
+    SC_CLOUD_MSG_APP_BIND_TOKEN_REPLY,  /* down: code */
+    SC_CLOUD_MSG_BIND_DEVICE_QUERY,     /* up: timestamp */
+    SC_CLOUD_MSG_BIND_DEVICE_QUERY_REPLY,/* down: code (0 = bound) */
+    SC_CLOUD_MSG_BIND_DEVICE            /* down: the app bound the device */
+} sc_cloud_msg_type_t;
+
+typedef struct {
+    sc_cloud_msg_type_t type;
+    char method[40];                    /* as received (truncated) */
+    char client_token[SC_CLOUD_CLIENT_TOKEN_SIZE]; /* empty when absent */
+    bool has_code;
+    int32_t code;
+    char token[SC_TOKEN_MAX + 1];       /* app_bind_token only; secret: never log it */
+    uint64_t timestamp;                 /* bind_device_query only */
+} sc_cloud_msg_t;
+
+/* Parses one message of either direction (compact or pretty JSON). SC_ERR_FORMAT when it is
+ * not a JSON object with a string "method"; SC_ERR_RANGE when a field is too long. */
+sc_err_t sc_cloud_parse_msg(const void *payload, size_t len, sc_cloud_msg_t *out);
+
+/* ---- dynamic registration (tencent.md §7) -------------------------------------------- */
+/* Builds the JSON body {"deviceName","nonce","productId","timestamp","signature"} with
+ * signature = base64(hex(HMAC-SHA1(product secret, "deviceName=..&nonce=..&productId=..&timestamp=.."))). */
+sc_err_t sc_cloud_dynreg_request(const sc_identity_t *id, uint32_t nonce, uint64_t timestamp, char *out,
+                                 size_t cap, size_t *len);
+/* The signature alone (base64 text, 56 characters + NUL). */
+sc_err_t sc_cloud_dynreg_signature(const char *product_secret, const char *product_id, const char *device_name,
+                                   uint32_t nonce, uint64_t timestamp, char *out, size_t cap);
+/* Decodes the response body: {"code":0,"payload":base64(AES-128-CBC(...))} ->
+ * {"encryptionType":2,"psk":"..."} -> psk (base64 text). *cloud_code (may be NULL) gets the
+ * "code" field when there is one. SC_ERR_REFUSED: code != 0; SC_ERR_FORMAT: bad JSON/base64;
+ * SC_ERR_AUTH: decrypts to garbage (wrong product secret); SC_ERR_UNSUPPORTED: certificate
+ * devices (encryptionType 1); SC_ERR_INVAL: product secret shorter than 16. */
+sc_err_t sc_cloud_dynreg_decode(const char *product_secret, const void *resp, size_t len, char *psk, size_t cap,
+                                int32_t *cloud_code);
+/* The cloud's side, for the local cloud and tests: encrypts {"encryptionType":2,"psk":psk}
+ * and wraps it as {"code":0,"message":"","len":n,"payload":"..."}. */
+sc_err_t sc_cloud_dynreg_response(const char *product_secret, const char *psk, char *out, size_t cap,
+                                  size_t *len);
+
+/* ---- the bind step machine ------------------------------------------------------------ */
 /* Outcome of the bind step machine. */
 typedef enum { SC_BIND_PENDING = 0, SC_BIND_DONE, SC_BIND_FAILED } sc_bind_status_t;
 
@@ -42,13 +156,31 @@ typedef struct {
 } sc_cloud_bind_t;
 
 /* Starts: (dynamic registration if needed, persisting the PSK via storage) -> connect ->
- * subscribe -> publish app_bind_token -> wait for the reply with the same clientToken. */
+ * subscribe -> publish app_bind_token -> wait for the reply with the same clientToken.
+ * hal, cfg and id must outlive the binder (id->device_secret is filled in by dynamic
+ * registration); the token is copied. cfg may be NULL (defaults). */
 sc_err_t sc_cloud_bind_start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
                              sc_identity_t *id, const char *token, uint32_t now_ms);
 /* Drives it; on SC_BIND_FAILED *err_id / *sub_id are the tencent.md §3 codes
  * (1 = MQTT connect, 24 = reply code != 0, 25 = reply timeout, 27 = device info). */
 sc_bind_status_t sc_cloud_bind_step(sc_cloud_bind_t *b, uint32_t now_ms, uint16_t *err_id, int32_t *sub_id);
+/* Stops and disconnects (also after DONE: the binder leaves the MQTT link up on success so a
+ * caller may keep using it). Safe to call twice or on a binder never started. */
 void sc_cloud_bind_abort(sc_cloud_bind_t *b);
+
+/* When step wants to run again at the latest (a deadline; polling sooner is fine). */
+uint32_t sc_cloud_bind_next(const sc_cloud_bind_t *b);
+/* Why it failed / what it does now, in words (never a secret). */
+const char *sc_cloud_bind_reason(const sc_cloud_bind_t *b);
+
+/* Counters for tests and diagnostics. */
+typedef struct {
+    uint32_t publishes;       /* app_bind_token sent (tries) */
+    uint32_t malformed;       /* down-topic messages that were not valid JSON messages */
+    uint32_t ignored;         /* valid messages for someone else / other methods */
+    bool dynreg_done;         /* a PSK was obtained (or loaded from storage) this time */
+} sc_cloud_bind_stats_t;
+void sc_cloud_bind_stats(const sc_cloud_bind_t *b, sc_cloud_bind_stats_t *out);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,290 @@
+/* sc_hal_mqtt_t over libmosquitto; see sc_posix_mqtt.h for the threading model. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mosquitto.h>
+
+#include "sc_posix_mqtt.h"
+
+#define ACK_RING 64
+#define DEFAULT_CA "/etc/ssl/certs/ca-certificates.crt"
+
+typedef struct {
+    pthread_mutex_t lock;
+    struct mosquitto *mosq;
+    bool loop_running;
+    sc_mqtt_state_t state;
+    int reason;
+    sc_mqtt_msg_t queue[SC_POSIX_MQTT_QUEUE];
+    unsigned q_head, q_count, dropped;
+    int acked[ACK_RING];
+    unsigned ack_next;
+    bool ack_used[ACK_RING];
+} posix_mqtt_t;
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static void lib_init(void) { mosquitto_lib_init(); }
+
+static void on_connect(struct mosquitto *mosq, void *obj, int rc)
+{
+    posix_mqtt_t *p = obj;
+    pthread_mutex_lock(&p->lock);
+    if (rc == 0) {
+        p->state = SC_MQTT_CONNECTED;
+        p->reason = 0;
+    } else {
+        p->state = SC_MQTT_FAILED;
+        p->reason = rc;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (rc != 0)
+        mosquitto_disconnect(mosq);   /* stops the loop thread's reconnect attempts */
+}
+
+static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
+{
+    posix_mqtt_t *p = obj;
+    pthread_mutex_lock(&p->lock);
+    if (p->state == SC_MQTT_CONNECTED || p->state == SC_MQTT_CONNECTING) {
+        /* rc 0 = we asked for it; anything else is a lost link */
+        p->state = rc == 0 ? SC_MQTT_DISCONNECTED : SC_MQTT_FAILED;
+        if (rc != 0 && p->reason == 0)
+            p->reason = rc == MOSQ_ERR_CONN_LOST ? ECONNRESET : rc;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (rc != 0)
+        mosquitto_disconnect(mosq);   /* no silent reconnect by the loop thread: the core decides */
+}
+
+static void on_publish(struct mosquitto *mosq, void *obj, int mid)
+{
+    (void)mosq;
+    posix_mqtt_t *p = obj;
+    pthread_mutex_lock(&p->lock);
+    p->acked[p->ack_next] = mid;
+    p->ack_used[p->ack_next] = true;
+    p->ack_next = (p->ack_next + 1) % ACK_RING;
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *m)
+{
+    (void)mosq;
+    posix_mqtt_t *p = obj;
+    if (m == NULL || m->topic == NULL)
+        return;
+    pthread_mutex_lock(&p->lock);
+    if (p->q_count == SC_POSIX_MQTT_QUEUE) {
+        p->dropped++;
+    } else {
+        sc_mqtt_msg_t *q = &p->queue[(p->q_head + p->q_count) % SC_POSIX_MQTT_QUEUE];
+        memset(q, 0, sizeof *q);
+        size_t tl = strlen(m->topic);
+        if (tl >= sizeof q->topic)
+            tl = sizeof q->topic - 1;   /* a longer topic cannot match ours; keep it visibly cut */
+        memcpy(q->topic, m->topic, tl);
+        size_t n = m->payloadlen > 0 ? (size_t)m->payloadlen : 0;
+        if (n > sizeof q->payload) {
+            n = sizeof q->payload;
+            q->truncated = true;
+        }
+        if (n > 0)
+            memcpy(q->payload, m->payload, n);
+        q->payload_len = n;
+        p->q_count++;
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void teardown(posix_mqtt_t *p)
+{
+    struct mosquitto *m = p->mosq;
+    if (m == NULL)
+        return;
+    mosquitto_disconnect(m);
+    if (p->loop_running)
+        mosquitto_loop_stop(m, false);
+    p->loop_running = false;
+    mosquitto_destroy(m);
+    p->mosq = NULL;
+}
+
+static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
+{
+    posix_mqtt_t *p = ctx;
+    if (params == NULL || params->host == NULL || params->client_id == NULL)
+        return SC_ERR_INVAL;
+    teardown(p);
+    pthread_mutex_lock(&p->lock);
+    p->state = SC_MQTT_CONNECTING;
+    p->reason = 0;
+    p->q_head = p->q_count = 0;
+    memset(p->ack_used, 0, sizeof p->ack_used);
+    pthread_mutex_unlock(&p->lock);
+
+    struct mosquitto *m = mosquitto_new(params->client_id, true, p);
+    if (m == NULL) {
+        pthread_mutex_lock(&p->lock);
+        p->state = SC_MQTT_FAILED;
+        p->reason = ENOMEM;
+        pthread_mutex_unlock(&p->lock);
+        return SC_ERR_NOMEM;
+    }
+    p->mosq = m;
+    mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    mosquitto_connect_callback_set(m, on_connect);
+    mosquitto_disconnect_callback_set(m, on_disconnect);
+    mosquitto_publish_callback_set(m, on_publish);
+    mosquitto_message_callback_set(m, on_message);
+    int rc = MOSQ_ERR_SUCCESS;
+    if (params->username != NULL)
+        rc = mosquitto_username_pw_set(m, params->username, params->password);
+    if (rc == MOSQ_ERR_SUCCESS && params->tls)
+        rc = mosquitto_tls_set(m, params->ca_file != NULL ? params->ca_file : DEFAULT_CA, NULL, NULL, NULL, NULL);
+    int err = 0;
+    if (rc == MOSQ_ERR_SUCCESS) {
+        errno = 0;
+        rc = mosquitto_connect_async(m, params->host, params->port, params->keepalive_s ? params->keepalive_s : 60);
+        err = errno;
+    }
+    if (rc == MOSQ_ERR_SUCCESS)
+        rc = mosquitto_loop_start(m);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        pthread_mutex_lock(&p->lock);
+        p->state = SC_MQTT_FAILED;
+        p->reason = rc == MOSQ_ERR_ERRNO && err != 0 ? err : (rc == MOSQ_ERR_EAI ? EHOSTUNREACH : EIO);
+        pthread_mutex_unlock(&p->lock);
+        mosquitto_destroy(m);
+        p->mosq = NULL;
+        return rc == MOSQ_ERR_INVAL ? SC_ERR_INVAL : SC_ERR_IO;
+    }
+    p->loop_running = true;
+    return SC_OK;
+}
+
+static sc_mqtt_state_t m_state(void *ctx, int *reason)
+{
+    posix_mqtt_t *p = ctx;
+    pthread_mutex_lock(&p->lock);
+    sc_mqtt_state_t s = p->state;
+    if (reason != NULL)
+        *reason = p->reason;
+    pthread_mutex_unlock(&p->lock);
+    return s;
+}
+
+static sc_err_t map_rc(int rc)
+{
+    switch (rc) {
+    case MOSQ_ERR_SUCCESS: return SC_OK;
+    case MOSQ_ERR_INVAL:
+    case MOSQ_ERR_MALFORMED_UTF8: return SC_ERR_INVAL;
+    case MOSQ_ERR_NOMEM: return SC_ERR_NOMEM;
+    case MOSQ_ERR_NO_CONN: return SC_ERR_CLOSED;
+    case MOSQ_ERR_PAYLOAD_SIZE:
+    case MOSQ_ERR_OVERSIZE_PACKET: return SC_ERR_RANGE;
+    default: return SC_ERR_IO;
+    }
+}
+
+static sc_err_t m_subscribe(void *ctx, const char *topic, int qos)
+{
+    posix_mqtt_t *p = ctx;
+    if (p->mosq == NULL)
+        return SC_ERR_CLOSED;
+    return map_rc(mosquitto_subscribe(p->mosq, NULL, topic, qos));
+}
+
+static sc_err_t m_publish(void *ctx, const char *topic, const void *payload, size_t len, int qos, int *mid)
+{
+    posix_mqtt_t *p = ctx;
+    if (p->mosq == NULL)
+        return SC_ERR_CLOSED;
+    if (len > 256u * 1024u * 1024u)
+        return SC_ERR_RANGE;
+    int id = 0;
+    int rc = mosquitto_publish(p->mosq, &id, topic, (int)len, payload, qos, false);
+    if (mid != NULL)
+        *mid = id;
+    return map_rc(rc);
+}
+
+static bool m_puback_received(void *ctx, int mid)
+{
+    posix_mqtt_t *p = ctx;
+    bool found = false;
+    pthread_mutex_lock(&p->lock);
+    for (unsigned i = 0; i < ACK_RING && !found; i++)
+        found = p->ack_used[i] && p->acked[i] == mid;
+    pthread_mutex_unlock(&p->lock);
+    return found;
+}
+
+static sc_err_t m_poll(void *ctx, sc_mqtt_msg_t *msg)
+{
+    posix_mqtt_t *p = ctx;
+    sc_err_t rc = SC_ERR_AGAIN;
+    pthread_mutex_lock(&p->lock);
+    if (p->q_count > 0) {
+        *msg = p->queue[p->q_head];
+        p->q_head = (p->q_head + 1) % SC_POSIX_MQTT_QUEUE;
+        p->q_count--;
+        rc = SC_OK;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+static sc_err_t m_disconnect(void *ctx)
+{
+    posix_mqtt_t *p = ctx;
+    teardown(p);
+    pthread_mutex_lock(&p->lock);
+    p->state = SC_MQTT_DISCONNECTED;
+    pthread_mutex_unlock(&p->lock);
+    return SC_OK;
+}
+
+sc_err_t sc_posix_mqtt_init(sc_hal_mqtt_t *out)
+{
+    if (out == NULL)
+        return SC_ERR_INVAL;
+    memset(out, 0, sizeof *out);
+    pthread_once(&lib_once, lib_init);
+    posix_mqtt_t *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return SC_ERR_NOMEM;
+    pthread_mutex_init(&p->lock, NULL);
+    p->state = SC_MQTT_DISCONNECTED;
+    out->ctx = p;
+    out->connect = m_connect;
+    out->state = m_state;
+    out->subscribe = m_subscribe;
+    out->publish = m_publish;
+    out->puback_received = m_puback_received;
+    out->poll = m_poll;
+    out->disconnect = m_disconnect;
+    return SC_OK;
+}
+
+void sc_posix_mqtt_cleanup(sc_hal_mqtt_t *mqtt)
+{
+    if (mqtt == NULL || mqtt->ctx == NULL)
+        return;
+    posix_mqtt_t *p = mqtt->ctx;
+    teardown(p);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+    memset(mqtt, 0, sizeof *mqtt);
+}
+
+unsigned sc_posix_mqtt_dropped(const sc_hal_mqtt_t *mqtt)
+{
+    posix_mqtt_t *p = mqtt->ctx;
+    pthread_mutex_lock(&p->lock);
+    unsigned d = p->dropped;
+    pthread_mutex_unlock(&p->lock);
+    return d;
+}

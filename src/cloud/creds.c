@@ -1,0 +1,124 @@
+/* MQTT credentials and topics of IoT Explorer (tencent.md §6). */
+#include <string.h>
+
+#include <mbedtls/base64.h>
+#include <mbedtls/md.h>
+
+#include "cloud_int.h"
+#include "smartcfg/cloud.h"
+
+/* A decoded PSK is 16 bytes in practice; allow longer keys a private cloud may hand out. */
+#define PSK_RAW_MAX 48
+
+static bool id_ok(const sc_identity_t *id)
+{
+    size_t p = sc_cloud_strnlen(id->product_id, SC_PRODUCT_ID_MAX);
+    size_t d = sc_cloud_strnlen(id->device_name, SC_DEVICE_NAME_MAX);
+    return p > 0 && p <= SC_PRODUCT_ID_MAX && d > 0 && d <= SC_DEVICE_NAME_MAX;
+}
+
+sc_err_t sc_cloud_mqtt_password(const char *psk_b64, const char *username, bool sha1, char *out, size_t cap)
+{
+    if (psk_b64 == NULL || username == NULL || out == NULL)
+        return SC_ERR_INVAL;
+    size_t plen = sc_cloud_strnlen(psk_b64, 2 * PSK_RAW_MAX);
+    if (plen == 0)
+        return SC_ERR_INVAL;
+    if (plen > 2 * PSK_RAW_MAX)
+        return SC_ERR_RANGE;
+    uint8_t key[PSK_RAW_MAX];
+    size_t klen = 0;
+    if (mbedtls_base64_decode(key, sizeof key, &klen, (const unsigned char *)psk_b64, plen) != 0 || klen == 0) {
+        sc_cloud_wipe(key, sizeof key);
+        return SC_ERR_FORMAT;
+    }
+    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(sha1 ? MBEDTLS_MD_SHA1 : MBEDTLS_MD_SHA256);
+    uint8_t mac[32];
+    int rc = md == NULL ? -1
+                        : mbedtls_md_hmac(md, key, klen, (const unsigned char *)username, strlen(username), mac);
+    sc_cloud_wipe(key, sizeof key);
+    if (rc != 0)
+        return SC_ERR_UNSUPPORTED;
+    sc_sb_t sb;
+    sc_sb_init(&sb, out, cap);
+    sc_sb_hex(&sb, mac, mbedtls_md_get_size(md));
+    sc_sb_str(&sb, sha1 ? ";hmacsha1" : ";hmacsha256");
+    sc_cloud_wipe(mac, sizeof mac);
+    return sc_sb_finish(&sb, NULL);
+}
+
+sc_err_t sc_cloud_mqtt_credentials(const sc_identity_t *id, const sc_cloud_config_t *cfg, uint64_t unix_now,
+                                   const uint8_t random[SC_CLOUD_CONNID_LEN], sc_cloud_mqtt_creds_t *out)
+{
+    static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    if (id == NULL || random == NULL || out == NULL)
+        return SC_ERR_INVAL;
+    memset(out, 0, sizeof *out);
+    if (!id_ok(id))
+        return SC_ERR_INVAL;
+    if (sc_cloud_strnlen(id->device_secret, SC_DEVICE_SECRET_MAX) == 0)
+        return SC_ERR_INVAL;
+
+    sc_sb_t sb;
+    sc_sb_init(&sb, out->host, sizeof out->host);
+    if (cfg != NULL && cfg->host[0] != '\0') {
+        sc_sb_mem(&sb, cfg->host, sc_cloud_strnlen(cfg->host, sizeof cfg->host - 1));
+    } else {
+        sc_sb_str(&sb, id->product_id);
+        sc_sb_str(&sb, SC_CLOUD_HOST_SUFFIX);
+    }
+    if (sc_sb_finish(&sb, NULL) != SC_OK)
+        return SC_ERR_RANGE;
+    out->tls = cfg != NULL && cfg->tls;
+    out->port = (cfg != NULL && cfg->port != 0) ? cfg->port : (out->tls ? SC_CLOUD_PORT_TLS : SC_CLOUD_PORT_PLAIN);
+
+    sc_sb_init(&sb, out->client_id, sizeof out->client_id);
+    sc_sb_str(&sb, id->product_id);
+    sc_sb_str(&sb, id->device_name);
+    if (sc_sb_finish(&sb, NULL) != SC_OK)
+        return SC_ERR_RANGE;
+
+    char connid[SC_CLOUD_CONNID_LEN];
+    for (size_t i = 0; i < SC_CLOUD_CONNID_LEN; i++)
+        connid[i] = alnum[random[i] % (sizeof alnum - 1)];   /* slight bias is harmless: not a secret */
+    uint64_t expiry = unix_now == 0 ? SC_CLOUD_EXPIRY_UNKNOWN_CLOCK : unix_now + SC_CLOUD_CRED_VALIDITY_S;
+    sc_sb_init(&sb, out->username, sizeof out->username);
+    sc_sb_str(&sb, out->client_id);
+    sc_sb_str(&sb, ";" SC_CLOUD_SDKAPPID ";");
+    sc_sb_mem(&sb, connid, sizeof connid);
+    sc_sb_str(&sb, ";");
+    sc_sb_u64(&sb, expiry);
+    if (sc_sb_finish(&sb, NULL) != SC_OK)
+        return SC_ERR_RANGE;
+
+    bool sha1 = cfg != NULL && cfg->hmac_sha1;
+    sc_err_t rc = sc_cloud_mqtt_password(id->device_secret, out->username, sha1, out->password, sizeof out->password);
+    if (rc != SC_OK)
+        sc_cloud_wipe(out->password, sizeof out->password);
+    return rc;
+}
+
+static sc_err_t topic(const sc_identity_t *id, const char *prefix, char *out, size_t cap)
+{
+    if (id == NULL || out == NULL)
+        return SC_ERR_INVAL;
+    if (!id_ok(id))
+        return SC_ERR_INVAL;
+    sc_sb_t sb;
+    sc_sb_init(&sb, out, cap);
+    sc_sb_str(&sb, prefix);
+    sc_sb_str(&sb, id->product_id);
+    sc_sb_str(&sb, "/");
+    sc_sb_str(&sb, id->device_name);
+    return sc_sb_finish(&sb, NULL);
+}
+
+sc_err_t sc_cloud_topic_up(const sc_identity_t *id, char *out, size_t cap)
+{
+    return topic(id, "$thing/up/service/", out, cap);
+}
+
+sc_err_t sc_cloud_topic_down(const sc_identity_t *id, char *out, size_t cap)
+{
+    return topic(id, "$thing/down/service/", out, cap);
+}

@@ -1,0 +1,220 @@
+/* Dynamic registration (tencent.md §7): the request the device signs with the product
+ * secret, and the AES-128-CBC wrapped PSK the cloud answers with. */
+#include <string.h>
+
+#include <cJSON.h>
+#include <mbedtls/aes.h>
+#include <mbedtls/base64.h>
+#include <mbedtls/md.h>
+
+#include "cloud_int.h"
+#include "smartcfg/cloud.h"
+
+#define DYNREG_KEY_LEN 16
+#define DYNREG_PLAIN_MAX 512   /* {"encryptionType":2,"psk":"..."} is ~50 bytes; certs are refused anyway */
+
+sc_err_t sc_cloud_dynreg_signature(const char *product_secret, const char *product_id, const char *device_name,
+                                   uint32_t nonce, uint64_t timestamp, char *out, size_t cap)
+{
+    if (product_secret == NULL || product_id == NULL || device_name == NULL || out == NULL)
+        return SC_ERR_INVAL;
+    if (product_secret[0] == '\0' || product_id[0] == '\0' || device_name[0] == '\0')
+        return SC_ERR_INVAL;
+    char msg[192];
+    sc_sb_t sb;
+    sc_sb_init(&sb, msg, sizeof msg);
+    sc_sb_str(&sb, "deviceName=");
+    sc_sb_str(&sb, device_name);
+    sc_sb_str(&sb, "&nonce=");
+    sc_sb_u64(&sb, nonce);
+    sc_sb_str(&sb, "&productId=");
+    sc_sb_str(&sb, product_id);
+    sc_sb_str(&sb, "&timestamp=");
+    sc_sb_u64(&sb, timestamp);
+    size_t mlen;
+    if (sc_sb_finish(&sb, &mlen) != SC_OK)
+        return SC_ERR_RANGE;
+    uint8_t mac[20];
+    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA1);
+    if (md == NULL || mbedtls_md_hmac(md, (const unsigned char *)product_secret, strlen(product_secret),
+                                      (const unsigned char *)msg, mlen, mac) != 0)
+        return SC_ERR_UNSUPPORTED;
+    /* The reference base64-encodes the hex text, not the raw digest. */
+    char hex[41];
+    sc_sb_init(&sb, hex, sizeof hex);
+    sc_sb_hex(&sb, mac, sizeof mac);
+    size_t olen = 0;
+    if (mbedtls_base64_encode((unsigned char *)out, cap, &olen, (const unsigned char *)hex, 40) != 0) {
+        if (cap > 0)
+            out[0] = '\0';
+        return SC_ERR_NOSPACE;
+    }
+    return SC_OK;
+}
+
+sc_err_t sc_cloud_dynreg_request(const sc_identity_t *id, uint32_t nonce, uint64_t timestamp, char *out,
+                                 size_t cap, size_t *len)
+{
+    if (id == NULL || out == NULL)
+        return SC_ERR_INVAL;
+    if (sc_cloud_strnlen(id->product_id, SC_PRODUCT_ID_MAX) > SC_PRODUCT_ID_MAX ||
+        sc_cloud_strnlen(id->device_name, SC_DEVICE_NAME_MAX) > SC_DEVICE_NAME_MAX ||
+        sc_cloud_strnlen(id->product_secret, SC_PRODUCT_SECRET_MAX) > SC_PRODUCT_SECRET_MAX)
+        return SC_ERR_RANGE;
+    char sig[64];
+    sc_err_t rc = sc_cloud_dynreg_signature(id->product_secret, id->product_id, id->device_name, nonce, timestamp,
+                                            sig, sizeof sig);
+    if (rc != SC_OK)
+        return rc;
+    sc_sb_t sb;
+    sc_sb_init(&sb, out, cap);
+    sc_sb_str(&sb, "{\"deviceName\":");
+    sc_sb_json_str(&sb, id->device_name);
+    sc_sb_str(&sb, ",\"nonce\":");
+    sc_sb_u64(&sb, nonce);
+    sc_sb_str(&sb, ",\"productId\":");
+    sc_sb_json_str(&sb, id->product_id);
+    sc_sb_str(&sb, ",\"timestamp\":");
+    sc_sb_u64(&sb, timestamp);
+    sc_sb_str(&sb, ",\"signature\":");
+    sc_sb_json_str(&sb, sig);
+    sc_sb_str(&sb, "}");
+    return sc_sb_finish(&sb, len);
+}
+
+static sc_err_t aes_cbc(const char *product_secret, int mode, uint8_t *buf, size_t n)
+{
+    if (strlen(product_secret) < DYNREG_KEY_LEN)
+        return SC_ERR_INVAL;
+    uint8_t iv[16];
+    memset(iv, '0', sizeof iv);
+    mbedtls_aes_context aes;
+    mbedtls_aes_init(&aes);
+    int rc = mode == MBEDTLS_AES_DECRYPT
+                 ? mbedtls_aes_setkey_dec(&aes, (const unsigned char *)product_secret, 128)
+                 : mbedtls_aes_setkey_enc(&aes, (const unsigned char *)product_secret, 128);
+    if (rc == 0)
+        rc = mbedtls_aes_crypt_cbc(&aes, mode, n, iv, buf, buf);   /* in place is allowed */
+    mbedtls_aes_free(&aes);
+    return rc == 0 ? SC_OK : SC_ERR_FORMAT;
+}
+
+sc_err_t sc_cloud_dynreg_decode(const char *product_secret, const void *resp, size_t len, char *psk, size_t cap,
+                                int32_t *cloud_code)
+{
+    if (product_secret == NULL || resp == NULL || psk == NULL || cap == 0)
+        return SC_ERR_INVAL;
+    psk[0] = '\0';
+    if (cloud_code != NULL)
+        *cloud_code = 0;
+    if (strlen(product_secret) < DYNREG_KEY_LEN)
+        return SC_ERR_INVAL;
+    cJSON *root = cJSON_ParseWithLength((const char *)resp, len);
+    if (root == NULL)
+        return SC_ERR_FORMAT;
+    sc_err_t rc = SC_ERR_FORMAT;
+    cJSON *plain_root = NULL;
+    uint8_t buf[DYNREG_PLAIN_MAX + 16];
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "code");
+    if (!cJSON_IsObject(root) || !cJSON_IsNumber(code))
+        goto done;
+    if (code->valuedouble != 0) {
+        if (cloud_code != NULL)
+            *cloud_code = (code->valuedouble >= -2147483648.0 && code->valuedouble <= 2147483647.0)
+                              ? (int32_t)code->valuedouble : -1;
+        rc = SC_ERR_REFUSED;
+        goto done;
+    }
+    const cJSON *payload = cJSON_GetObjectItemCaseSensitive(root, "payload");
+    if (!cJSON_IsString(payload) || payload->valuestring == NULL)
+        goto done;
+    size_t n = 0;
+    if (mbedtls_base64_decode(buf, sizeof buf, &n, (const unsigned char *)payload->valuestring,
+                              strlen(payload->valuestring)) != 0 ||
+        n == 0 || n % 16 != 0 || n > DYNREG_PLAIN_MAX)
+        goto done;
+    rc = aes_cbc(product_secret, MBEDTLS_AES_DECRYPT, buf, n);
+    if (rc != SC_OK)
+        goto done;
+    /* Zero padding: the plaintext ends at the first NUL; "len" (when given) may cut shorter. */
+    size_t plen = 0;
+    while (plen < n && buf[plen] != 0)
+        plen++;
+    const cJSON *jl = cJSON_GetObjectItemCaseSensitive(root, "len");
+    if (cJSON_IsNumber(jl) && jl->valuedouble >= 1 && jl->valuedouble < (double)plen)
+        plen = (size_t)jl->valuedouble;
+    /* A wrong product secret gives random bytes: "not JSON" means the key did not fit. */
+    rc = SC_ERR_AUTH;
+    plain_root = cJSON_ParseWithLength((const char *)buf, plen);
+    if (plain_root == NULL || !cJSON_IsObject(plain_root))
+        goto done;
+    const cJSON *et = cJSON_GetObjectItemCaseSensitive(plain_root, "encryptionType");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(plain_root, "psk");
+    if (cJSON_IsNumber(et) && et->valuedouble == 1) {
+        rc = SC_ERR_UNSUPPORTED;
+        goto done;
+    }
+    rc = SC_ERR_FORMAT;
+    if (!cJSON_IsString(p) || p->valuestring == NULL)
+        goto done;
+    size_t kl = strlen(p->valuestring);
+    uint8_t raw[64];
+    size_t rawn = 0;
+    if (kl == 0 || kl > SC_DEVICE_SECRET_MAX ||
+        mbedtls_base64_decode(raw, sizeof raw, &rawn, (const unsigned char *)p->valuestring, kl) != 0 || rawn == 0) {
+        sc_cloud_wipe(raw, sizeof raw);
+        goto done;
+    }
+    sc_cloud_wipe(raw, sizeof raw);
+    if (kl >= cap) {
+        rc = SC_ERR_NOSPACE;
+        goto done;
+    }
+    memcpy(psk, p->valuestring, kl + 1);
+    rc = SC_OK;
+done:
+    sc_cloud_wipe(buf, sizeof buf);
+    if (plain_root != NULL) {
+        /* The PSK text lives in cJSON's heap copy too. */
+        const cJSON *p2 = cJSON_GetObjectItemCaseSensitive(plain_root, "psk");
+        if (cJSON_IsString(p2) && p2->valuestring != NULL)
+            sc_cloud_wipe(p2->valuestring, strlen(p2->valuestring));
+        cJSON_Delete(plain_root);
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+sc_err_t sc_cloud_dynreg_response(const char *product_secret, const char *psk, char *out, size_t cap, size_t *len)
+{
+    if (product_secret == NULL || psk == NULL || out == NULL)
+        return SC_ERR_INVAL;
+    if (strlen(product_secret) < DYNREG_KEY_LEN)
+        return SC_ERR_INVAL;
+    uint8_t buf[DYNREG_PLAIN_MAX];
+    memset(buf, 0, sizeof buf);
+    sc_sb_t sb;
+    sc_sb_init(&sb, (char *)buf, sizeof buf - 16);
+    sc_sb_str(&sb, "{\"encryptionType\":2,\"psk\":");
+    sc_sb_json_str(&sb, psk);
+    sc_sb_str(&sb, "}");
+    size_t plen;
+    if (sc_sb_finish(&sb, &plen) != SC_OK)
+        return SC_ERR_RANGE;
+    size_t n = (plen + 15u) / 16u * 16u;
+    memset(buf + plen, 0, n - plen);   /* zero padding, as the cloud does */
+    sc_err_t rc = aes_cbc(product_secret, MBEDTLS_AES_ENCRYPT, buf, n);
+    if (rc != SC_OK)
+        return rc;
+    char b64[(DYNREG_PLAIN_MAX / 3 + 1) * 4 + 1];
+    size_t bl = 0;
+    if (mbedtls_base64_encode((unsigned char *)b64, sizeof b64, &bl, buf, n) != 0)
+        return SC_ERR_NOSPACE;
+    sc_sb_init(&sb, out, cap);
+    sc_sb_str(&sb, "{\"code\":0,\"message\":\"\",\"len\":");
+    sc_sb_u64(&sb, plen);
+    sc_sb_str(&sb, ",\"payload\":\"");
+    sc_sb_mem(&sb, b64, bl);
+    sc_sb_str(&sb, "\"}");
+    return sc_sb_finish(&sb, len);
+}

@@ -1,0 +1,176 @@
+/* The $thing/{up,down}/service messages around binding (tencent.md §6). We emit compact
+ * JSON and parse with a real JSON parser, so pretty-printed replies work too. */
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "cloud_int.h"
+#include "smartcfg/cloud.h"
+
+sc_err_t sc_cloud_client_token(const char *device_name, uint64_t ms, char *out, size_t cap)
+{
+    if (device_name == NULL || out == NULL)
+        return SC_ERR_INVAL;
+    sc_sb_t sb;
+    sc_sb_init(&sb, out, cap);
+    sc_sb_str(&sb, device_name);
+    sc_sb_str(&sb, "-");
+    sc_sb_u64(&sb, ms);
+    return sc_sb_finish(&sb, NULL);
+}
+
+sc_err_t sc_cloud_build_app_bind_token(const char *client_token, const char *token, char *out, size_t cap,
+                                       size_t *len)
+{
+    if (client_token == NULL || token == NULL || out == NULL)
+        return SC_ERR_INVAL;
+    sc_sb_t sb;
+    sc_sb_init(&sb, out, cap);
+    sc_sb_str(&sb, "{\"method\":\"app_bind_token\",\"clientToken\":");
+    sc_sb_json_str(&sb, client_token);
+    sc_sb_str(&sb, ",\"params\":{\"token\":");
+    sc_sb_json_str(&sb, token);
+    sc_sb_str(&sb, "}}");
+    return sc_sb_finish(&sb, len);
+}
+
+static sc_err_t build_reply(const char *method, const char *client_token, int32_t code, char *out, size_t cap,
+                            size_t *len)
+{
+    if (client_token == NULL || out == NULL)
+        return SC_ERR_INVAL;
+    sc_sb_t sb;
+    sc_sb_init(&sb, out, cap);
+    sc_sb_str(&sb, "{\"method\":\"");
+    sc_sb_str(&sb, method);
+    sc_sb_str(&sb, "\",\"clientToken\":");
+    sc_sb_json_str(&sb, client_token);
+    sc_sb_str(&sb, ",\"code\":");
+    sc_sb_i64(&sb, code);
+    sc_sb_str(&sb, code == 0 ? ",\"status\":\"success\"}" : ",\"status\":\"fail\"}");
+    return sc_sb_finish(&sb, len);
+}
+
+sc_err_t sc_cloud_build_app_bind_token_reply(const char *client_token, int32_t code, char *out, size_t cap,
+                                             size_t *len)
+{
+    return build_reply("app_bind_token_reply", client_token, code, out, cap, len);
+}
+
+sc_err_t sc_cloud_build_bind_device_query_reply(const char *client_token, int32_t code, char *out, size_t cap,
+                                                size_t *len)
+{
+    return build_reply("bind_device_query_reply", client_token, code, out, cap, len);
+}
+
+sc_err_t sc_cloud_build_bind_device_query(const char *client_token, uint64_t timestamp_ms, char *out, size_t cap,
+                                          size_t *len)
+{
+    if (client_token == NULL || out == NULL)
+        return SC_ERR_INVAL;
+    sc_sb_t sb;
+    sc_sb_init(&sb, out, cap);
+    sc_sb_str(&sb, "{\"method\":\"bind_device_query\",\"clientToken\":");
+    sc_sb_json_str(&sb, client_token);
+    sc_sb_str(&sb, ",\"timestamp\":");
+    sc_sb_u64(&sb, timestamp_ms);
+    sc_sb_str(&sb, "}");
+    return sc_sb_finish(&sb, len);
+}
+
+/* Copies a JSON string field; false if it is too long (absent is fine: empty). */
+static bool copy_str(const cJSON *obj, const char *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!cJSON_IsString(v) || v->valuestring == NULL)
+        return true;
+    size_t n = strlen(v->valuestring);
+    if (n >= cap)
+        return false;
+    memcpy(out, v->valuestring, n + 1);
+    return true;
+}
+
+/* Some cloud variants send numbers as strings ("code":"0"); accept both, reject fractions
+ * and out-of-range values rather than guess. */
+static bool get_int(const cJSON *obj, const char *name, double lo, double hi, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    double d;
+    if (cJSON_IsNumber(v)) {
+        d = v->valuedouble;
+    } else if (cJSON_IsString(v) && v->valuestring != NULL && v->valuestring[0] != '\0') {
+        const char *s = v->valuestring;
+        bool neg = *s == '-';
+        if (neg)
+            s++;
+        if (*s == '\0' || strlen(s) > 18)
+            return false;
+        d = 0;
+        for (; *s != '\0'; s++) {
+            if (*s < '0' || *s > '9')
+                return false;
+            d = d * 10 + (*s - '0');
+        }
+        if (neg)
+            d = -d;
+    } else {
+        return false;
+    }
+    if (!(d >= lo && d <= hi) || d != (double)(int64_t)d)
+        return false;
+    *out = d;
+    return true;
+}
+
+sc_err_t sc_cloud_parse_msg(const void *payload, size_t len, sc_cloud_msg_t *out)
+{
+    if (payload == NULL || out == NULL)
+        return SC_ERR_INVAL;
+    memset(out, 0, sizeof *out);
+    cJSON *root = cJSON_ParseWithLength((const char *)payload, len);
+    if (root == NULL)
+        return SC_ERR_FORMAT;
+    sc_err_t rc = SC_OK;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "method");
+    if (!cJSON_IsObject(root) || !cJSON_IsString(m) || m->valuestring == NULL) {
+        rc = SC_ERR_FORMAT;
+        goto done;
+    }
+    if (!copy_str(root, "method", out->method, sizeof out->method) ||
+        !copy_str(root, "clientToken", out->client_token, sizeof out->client_token)) {
+        rc = SC_ERR_RANGE;
+        goto done;
+    }
+    double d;
+    if (get_int(root, "code", -2147483648.0, 2147483647.0, &d)) {
+        out->has_code = true;
+        out->code = (int32_t)d;
+    }
+    if (strcmp(out->method, "app_bind_token") == 0) {
+        out->type = SC_CLOUD_MSG_APP_BIND_TOKEN;
+        const cJSON *params = cJSON_GetObjectItemCaseSensitive(root, "params");
+        if (!cJSON_IsObject(params) || !copy_str(params, "token", out->token, sizeof out->token)) {
+            rc = cJSON_IsObject(params) ? SC_ERR_RANGE : SC_ERR_FORMAT;
+            goto done;
+        }
+    } else if (strcmp(out->method, "app_bind_token_reply") == 0) {
+        out->type = SC_CLOUD_MSG_APP_BIND_TOKEN_REPLY;
+    } else if (strcmp(out->method, "bind_device_query") == 0) {
+        out->type = SC_CLOUD_MSG_BIND_DEVICE_QUERY;
+        if (get_int(root, "timestamp", 0, 9007199254740992.0, &d))
+            out->timestamp = (uint64_t)d;
+    } else if (strcmp(out->method, "bind_device_query_reply") == 0) {
+        out->type = SC_CLOUD_MSG_BIND_DEVICE_QUERY_REPLY;
+    } else if (strcmp(out->method, "bind_device") == 0) {
+        out->type = SC_CLOUD_MSG_BIND_DEVICE;
+    }
+done:
+    cJSON_Delete(root);
+    if (rc != SC_OK) {
+        sc_cloud_wipe(out->token, sizeof out->token);
+        out->type = SC_CLOUD_MSG_OTHER;
+    }
+    return rc;
+}

@@ -1,0 +1,111 @@
+#include "cloud_int.h"
+
+#include <string.h>
+
+#include "smartcfg/common.h"
+
+void sc_sb_init(sc_sb_t *sb, char *buf, size_t cap)
+{
+    sb->p = buf;
+    sb->cap = cap;
+    sb->len = 0;
+    sb->overflow = (buf == NULL || cap == 0);
+    if (!sb->overflow)
+        buf[0] = '\0';
+}
+
+void sc_sb_mem(sc_sb_t *sb, const char *s, size_t n)
+{
+    if (sb->overflow)
+        return;
+    if (n >= sb->cap - sb->len) {  /* keep one byte for the NUL */
+        sb->overflow = true;
+        return;
+    }
+    memcpy(sb->p + sb->len, s, n);
+    sb->len += n;
+    sb->p[sb->len] = '\0';
+}
+
+void sc_sb_str(sc_sb_t *sb, const char *s)
+{
+    sc_sb_mem(sb, s, strlen(s));
+}
+
+void sc_sb_u64(sc_sb_t *sb, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + (v % 10u));
+        v /= 10u;
+    } while (v != 0);
+    sc_sb_mem(sb, tmp + i, sizeof tmp - i);
+}
+
+void sc_sb_i64(sc_sb_t *sb, int64_t v)
+{
+    if (v < 0) {
+        sc_sb_mem(sb, "-", 1);
+        sc_sb_u64(sb, (uint64_t)0 - (uint64_t)v);   /* INT64_MIN safe */
+    } else {
+        sc_sb_u64(sb, (uint64_t)v);
+    }
+}
+
+void sc_sb_json_str(sc_sb_t *sb, const char *s)
+{
+    static const char hexd[] = "0123456789abcdef";
+    sc_sb_mem(sb, "\"", 1);
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            char e[2] = { '\\', (char)c };
+            sc_sb_mem(sb, e, 2);
+        } else if (c < 0x20) {
+            char e[6] = { '\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15] };
+            sc_sb_mem(sb, e, 6);
+        } else {
+            sc_sb_mem(sb, (const char *)&c, 1);
+        }
+    }
+    sc_sb_mem(sb, "\"", 1);
+}
+
+void sc_sb_hex(sc_sb_t *sb, const uint8_t *data, size_t n)
+{
+    static const char hexd[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        char h[2] = { hexd[data[i] >> 4], hexd[data[i] & 15] };
+        sc_sb_mem(sb, h, 2);
+    }
+}
+
+int sc_sb_finish(sc_sb_t *sb, size_t *len)
+{
+    if (sb->overflow) {
+        if (sb->p != NULL && sb->cap > 0)
+            sb->p[0] = '\0';   /* never hand out a silently truncated string */
+        if (len != NULL)
+            *len = 0;
+        return SC_ERR_NOSPACE;
+    }
+    if (len != NULL)
+        *len = sb->len;
+    return SC_OK;
+}
+
+size_t sc_cloud_strnlen(const char *s, size_t max)
+{
+    size_t n = 0;
+    while (n <= max && s[n] != '\0')
+        n++;
+    return n;
+}
+
+void sc_cloud_wipe(void *p, size_t n)
+{
+    volatile unsigned char *v = p;
+    while (n-- > 0)
+        *v++ = 0;
+}

@@ -1,0 +1,505 @@
+/* The bind machine over the real POSIX tables: libmosquitto against a mosquitto broker this
+ * test starts on a free loopback port (plain, anonymous), a responder client answering
+ * app_bind_token like the cloud, and dynamic registration over libcurl against a
+ * libmicrohttpd endpoint implementing tencent.md §7 (signature checked with mbedTLS here,
+ * independently of the device code). Skips when /usr/sbin/mosquitto is missing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+#include <mbedtls/base64.h>
+#include <mbedtls/md.h>
+#include <microhttpd.h>
+#include <mosquitto.h>
+
+#include "sc_posix.h"
+#include "sc_posix_http.h"
+#include "sc_posix_mqtt.h"
+#include "smartcfg/cloud.h"
+
+#define MOSQUITTO_BIN "/usr/sbin/mosquitto"
+#define PID "QWERTYUIOP"
+#define DNAME "posixdev"
+#define PSK "c2VjcmV0c2VjcmV0MTIzNA=="
+#define PSECRET "integration-product-secret"
+
+static pid_t broker_pid = -1;
+static uint16_t broker_port;
+static char tmpdir[64];
+
+static uint16_t free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t l = sizeof a;
+    getsockname(s, (struct sockaddr *)&a, &l);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+static bool port_open(uint16_t port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    bool ok = connect(s, (struct sockaddr *)&a, sizeof a) == 0;
+    close(s);
+    return ok;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static int start_broker(void **state)
+{
+    (void)state;
+    strcpy(tmpdir, "/tmp/sc_cloud_XXXXXX");
+    if (mkdtemp(tmpdir) == NULL)
+        return -1;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        broker_port = free_port();
+        char conf[128];
+        snprintf(conf, sizeof conf, "%s/mosquitto.conf", tmpdir);
+        FILE *f = fopen(conf, "w");
+        fprintf(f, "listener %u 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n", broker_port);
+        fclose(f);
+        broker_pid = fork();
+        if (broker_pid == 0) {
+            execl(MOSQUITTO_BIN, "mosquitto", "-c", conf, (char *)NULL);
+            _exit(127);
+        }
+        for (int i = 0; i < 100; i++) {
+            if (port_open(broker_port))
+                return 0;
+            if (waitpid(broker_pid, NULL, WNOHANG) == broker_pid)
+                break;   /* lost a race for the port: try another */
+            sleep_ms(50);
+        }
+        kill(broker_pid, SIGTERM);
+        waitpid(broker_pid, NULL, 0);
+    }
+    broker_pid = -1;
+    return -1;
+}
+
+static int stop_broker(void **state)
+{
+    (void)state;
+    if (broker_pid > 0) {
+        kill(broker_pid, SIGTERM);
+        waitpid(broker_pid, NULL, 0);
+    }
+    char path[128];
+    snprintf(path, sizeof path, "%s/mosquitto.conf", tmpdir);
+    unlink(path);
+    rmdir(tmpdir);
+    return 0;
+}
+
+/* ---- the cloud's side: a responder client ------------------------------------------ */
+static struct mosquitto *responder;
+static volatile int responder_code;
+static volatile int responder_seen;
+
+static void resp_on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
+{
+    (void)obj;
+    sc_cloud_msg_t cm;
+    if (sc_cloud_parse_msg(msg->payload, (size_t)msg->payloadlen, &cm) != SC_OK ||
+        cm.type != SC_CLOUD_MSG_APP_BIND_TOKEN)
+        return;
+    responder_seen++;
+    const char *pd = msg->topic + strlen("$thing/up/service/");
+    char down[160];
+    snprintf(down, sizeof down, "$thing/down/service/%s", pd);
+    /* noise first: garbage and someone else's reply must be ignored by the device */
+    mosquitto_publish(m, NULL, down, 9, "{garbage", 1, false);
+    char r[256];
+    sc_cloud_build_app_bind_token_reply("other-1", 0, r, sizeof r, NULL);
+    mosquitto_publish(m, NULL, down, (int)strlen(r), r, 1, false);
+    if (strcmp(cm.token, "tok-integration") != 0)
+        return;   /* wrong token: stay silent so the device times out */
+    sc_cloud_build_app_bind_token_reply(cm.client_token, responder_code, r, sizeof r, NULL);
+    mosquitto_publish(m, NULL, down, (int)strlen(r), r, 1, false);
+}
+
+static void resp_on_connect(struct mosquitto *m, void *obj, int rc)
+{
+    (void)obj;
+    if (rc == 0)
+        mosquitto_subscribe(m, NULL, "$thing/up/service/+/+", 1);
+}
+
+static void start_responder(int code)
+{
+    responder_code = code;
+    responder_seen = 0;
+    mosquitto_lib_init();
+    responder = mosquitto_new("cloud-responder", true, NULL);
+    assert_non_null(responder);
+    mosquitto_connect_callback_set(responder, resp_on_connect);
+    mosquitto_message_callback_set(responder, resp_on_message);
+    assert_int_equal(mosquitto_connect(responder, "127.0.0.1", broker_port, 30), MOSQ_ERR_SUCCESS);
+    assert_int_equal(mosquitto_loop_start(responder), MOSQ_ERR_SUCCESS);
+    sleep_ms(200);   /* let the subscription land before the device publishes */
+}
+
+static void stop_responder(void)
+{
+    mosquitto_disconnect(responder);
+    mosquitto_loop_stop(responder, false);
+    mosquitto_destroy(responder);
+    responder = NULL;
+}
+
+/* ---- in-memory storage ------------------------------------------------------------- */
+static char store_val[128];
+static size_t store_len;
+static bool store_has;
+static sc_err_t st_get(void *ctx, const char *key, void *buf, size_t cap, size_t *len)
+{
+    (void)ctx; (void)key;
+    if (!store_has)
+        return SC_ERR_NOTFOUND;
+    if (store_len > cap)
+        return SC_ERR_NOSPACE;
+    memcpy(buf, store_val, store_len);
+    *len = store_len;
+    return SC_OK;
+}
+static sc_err_t st_put(void *ctx, const char *key, const void *buf, size_t len)
+{
+    (void)ctx; (void)key;
+    if (len > sizeof store_val)
+        return SC_ERR_NOSPACE;
+    memcpy(store_val, buf, len);
+    store_len = len;
+    store_has = true;
+    return SC_OK;
+}
+
+static sc_hal_t hal;
+
+static void make_hal(void)
+{
+    memset(&hal, 0, sizeof hal);
+    sc_posix_sys_init(&hal.sys);
+    assert_int_equal(sc_posix_mqtt_init(&hal.mqtt), SC_OK);
+    assert_int_equal(sc_posix_http_init(&hal.http, NULL), SC_OK);
+    hal.storage.get = st_get;
+    hal.storage.put = st_put;
+}
+
+static void free_hal(void)
+{
+    sc_posix_mqtt_cleanup(&hal.mqtt);
+    sc_posix_http_cleanup(&hal.http);
+}
+
+static void make_id(sc_identity_t *id, sc_cloud_config_t *cfg, uint16_t port)
+{
+    memset(id, 0, sizeof *id);
+    strcpy(id->product_id, PID);
+    strcpy(id->device_name, DNAME);
+    strcpy(id->device_secret, PSK);
+    memset(cfg, 0, sizeof *cfg);
+    strcpy(cfg->host, "127.0.0.1");
+    cfg->port = port;
+}
+
+static sc_cloud_bind_t B;
+
+static sc_bind_status_t run_real(uint16_t *e, int32_t *s, uint32_t *elapsed)
+{
+    uint32_t t0 = sc_posix_now_ms();
+    sc_bind_status_t st;
+    while ((st = sc_cloud_bind_step(&B, sc_posix_now_ms(), e, s)) == SC_BIND_PENDING) {
+        if (sc_posix_now_ms() - t0 > 60000)
+            fail_msg("binder hangs");
+        sleep_ms(10);
+    }
+    *elapsed = sc_posix_now_ms() - t0;
+    return st;
+}
+
+static void test_bind_real_broker(void **state)
+{
+    (void)state;
+    make_hal();
+    start_responder(0);
+    sc_identity_t id;
+    sc_cloud_config_t cfg;
+    make_id(&id, &cfg, broker_port);
+    uint16_t e;
+    int32_t s;
+    uint32_t ms;
+    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_DONE);
+    print_message("BENCH cloud_bind_loopback_ms %u\n", ms);
+    sc_cloud_bind_stats_t st;
+    sc_cloud_bind_stats(&B, &st);
+    assert_int_equal(st.publishes, 1);
+    assert_int_equal(st.malformed, 1);
+    assert_int_equal(st.ignored, 1);
+    int reason;
+    assert_int_equal(hal.mqtt.state(hal.mqtt.ctx, &reason), SC_MQTT_CONNECTED);
+    sc_cloud_bind_abort(&B);
+    assert_int_equal(hal.mqtt.state(hal.mqtt.ctx, &reason), SC_MQTT_DISCONNECTED);
+    stop_responder();
+    free_hal();
+}
+
+static void test_bind_real_refused_code(void **state)
+{
+    (void)state;
+    make_hal();
+    start_responder(1001);
+    sc_identity_t id;
+    sc_cloud_config_t cfg;
+    make_id(&id, &cfg, broker_port);
+    uint16_t e;
+    int32_t s;
+    uint32_t ms;
+    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(e, 24);
+    assert_int_equal(s, 1001);
+    stop_responder();
+    free_hal();
+}
+
+static void test_bind_real_timeout(void **state)
+{
+    (void)state;
+    make_hal();
+    start_responder(0);
+    sc_identity_t id;
+    sc_cloud_config_t cfg;
+    make_id(&id, &cfg, broker_port);
+    cfg.bind_timeout_ms = 1500;   /* keep the test short; the retry cadence is unit-tested */
+    uint16_t e;
+    int32_t s;
+    uint32_t ms;
+    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-unknown", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(e, 25);   /* PUBACK came, the reply did not */
+    assert_true(ms >= 1500 && ms < 3000);
+    stop_responder();
+    free_hal();
+}
+
+static void test_bind_broker_down(void **state)
+{
+    (void)state;
+    make_hal();
+    sc_identity_t id;
+    sc_cloud_config_t cfg;
+    make_id(&id, &cfg, free_port());   /* nothing listens there */
+    uint16_t e;
+    int32_t s;
+    uint32_t ms;
+    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(e, 1);
+    assert_int_equal(s, ECONNREFUSED);
+    free_hal();
+}
+
+/* ---- dynamic registration endpoint (tencent.md §7) ---------------------------------- */
+typedef struct {
+    char body[2048];
+    size_t len;
+    bool overflow;
+} upload_t;
+
+static volatile int dynreg_requests;
+static const char *server_product_secret = PSECRET;
+
+/* The expected signature, computed here with mbedTLS rather than with the code under test. */
+static bool signature_ok(const char *dn, double nonce, const char *pid, double ts, const char *sig)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "deviceName=%s&nonce=%.0f&productId=%s&timestamp=%.0f", dn, nonce, pid, ts);
+    unsigned char mac[20];
+    mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA1), (const unsigned char *)server_product_secret,
+                    strlen(server_product_secret), (const unsigned char *)msg, strlen(msg), mac);
+    char hex[41];
+    for (int i = 0; i < 20; i++)
+        sprintf(hex + 2 * i, "%02x", mac[i]);
+    unsigned char b64[64];
+    size_t n;
+    mbedtls_base64_encode(b64, sizeof b64, &n, (const unsigned char *)hex, 40);
+    return strlen(sig) == n && memcmp(sig, b64, n) == 0;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *text)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result rc = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *data, size_t *data_size, void **con_cls)
+{
+    (void)cls; (void)version;
+    upload_t *u = *con_cls;
+    if (u == NULL) {
+        u = calloc(1, sizeof *u);
+        *con_cls = u;
+        return MHD_YES;
+    }
+    if (*data_size > 0) {
+        if (u->len + *data_size < sizeof u->body) {
+            memcpy(u->body + u->len, data, *data_size);
+            u->len += *data_size;
+        } else {
+            u->overflow = true;
+        }
+        *data_size = 0;
+        return MHD_YES;
+    }
+    dynreg_requests++;
+    if (strcmp(method, "POST") != 0 || strcmp(url, "/register/dev") != 0)
+        return reply(c, 404, "{\"code\":404,\"message\":\"not found\"}");
+    cJSON *j = u->overflow ? NULL : cJSON_ParseWithLength(u->body, u->len);
+    const cJSON *dn = cJSON_GetObjectItem(j, "deviceName"), *pid = cJSON_GetObjectItem(j, "productId");
+    const cJSON *nonce = cJSON_GetObjectItem(j, "nonce"), *ts = cJSON_GetObjectItem(j, "timestamp");
+    const cJSON *sig = cJSON_GetObjectItem(j, "signature");
+    enum MHD_Result rc;
+    if (!cJSON_IsString(dn) || !cJSON_IsString(pid) || !cJSON_IsNumber(nonce) || !cJSON_IsNumber(ts) ||
+        !cJSON_IsString(sig)) {
+        rc = reply(c, 200, "{\"code\":1000,\"message\":\"bad request\"}");
+    } else if (!signature_ok(dn->valuestring, nonce->valuedouble, pid->valuestring, ts->valuedouble,
+                             sig->valuestring)) {
+        rc = reply(c, 200, "{\"code\":1020,\"message\":\"signature check failed\"}");
+    } else {
+        char out[512];
+        assert_int_equal(sc_cloud_dynreg_response(server_product_secret, PSK, out, sizeof out, NULL), SC_OK);
+        rc = reply(c, 200, out);
+    }
+    cJSON_Delete(j);
+    return rc;
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t)
+{
+    (void)cls; (void)c; (void)t;
+    free(*con_cls);
+    *con_cls = NULL;
+}
+
+static void dynreg_run(const char *device_product_secret, bool expect_ok)
+{
+    uint16_t port = free_port();
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, port, NULL, NULL, on_request, NULL,
+                                            MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_END);
+    assert_non_null(d);
+    make_hal();
+    start_responder(0);
+    store_has = false;
+    dynreg_requests = 0;
+    sc_identity_t id;
+    sc_cloud_config_t cfg;
+    make_id(&id, &cfg, broker_port);
+    id.device_secret[0] = '\0';
+    strcpy(id.product_secret, device_product_secret);
+    snprintf(cfg.register_url, sizeof cfg.register_url, "http://127.0.0.1:%u/register/dev", port);
+    uint16_t e;
+    int32_t s;
+    uint32_t ms;
+    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    sc_bind_status_t st = run_real(&e, &s, &ms);
+    assert_int_equal(dynreg_requests, 1);
+    if (expect_ok) {
+        assert_int_equal(st, SC_BIND_DONE);
+        print_message("BENCH cloud_dynreg_and_bind_loopback_ms %u\n", ms);
+        assert_string_equal(id.device_secret, PSK);
+        assert_true(store_has && store_len == strlen(PSK) && memcmp(store_val, PSK, store_len) == 0);
+    } else {
+        assert_int_equal(st, SC_BIND_FAILED);
+        assert_int_equal(e, 27);
+        assert_int_equal(s, 1020);
+        assert_string_equal(id.device_secret, "");
+        assert_false(store_has);
+        print_message("dynreg refused as expected: %s\n", sc_cloud_bind_reason(&B));
+    }
+    sc_cloud_bind_abort(&B);
+    stop_responder();
+    free_hal();
+    MHD_stop_daemon(d);
+}
+
+static void test_dynreg_real(void **state)
+{
+    (void)state;
+    dynreg_run(PSECRET, true);
+}
+
+static void test_dynreg_wrong_secret(void **state)
+{
+    (void)state;
+    dynreg_run("some-other-product-secret", false);
+}
+
+static void test_dynreg_endpoint_down(void **state)
+{
+    (void)state;
+    make_hal();
+    sc_identity_t id;
+    sc_cloud_config_t cfg;
+    make_id(&id, &cfg, broker_port);
+    id.device_secret[0] = '\0';
+    strcpy(id.product_secret, PSECRET);
+    snprintf(cfg.register_url, sizeof cfg.register_url, "http://127.0.0.1:%u/register/dev", free_port());
+    store_has = false;
+    uint16_t e;
+    int32_t s;
+    uint32_t ms;
+    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(e, 27);
+    assert_int_equal(s, SC_ERR_IO);
+    free_hal();
+}
+
+int main(void)
+{
+    if (access(MOSQUITTO_BIN, X_OK) != 0) {
+        printf("skip: %s not installed\n", MOSQUITTO_BIN);
+        return 0;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    sc_posix_log_level(SC_LOG_WARN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bind_real_broker),
+        cmocka_unit_test(test_bind_real_refused_code),
+        cmocka_unit_test(test_bind_real_timeout),
+        cmocka_unit_test(test_bind_broker_down),
+        cmocka_unit_test(test_dynreg_real),
+        cmocka_unit_test(test_dynreg_wrong_secret),
+        cmocka_unit_test(test_dynreg_endpoint_down),
+    };
+    return cmocka_run_group_tests(tests, start_broker, stop_broker);
+}
