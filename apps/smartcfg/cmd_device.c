@@ -18,6 +18,8 @@
 #include "device_loop.h"
 #include "sc_posix.h"
 #include "sc_posix_at.h"
+#include "sc_posix_http.h"
+#include "sc_posix_mqtt.h"
 #include "sc_posix_netif.h"
 #include "sc_posix_radio.h"
 #include "sc_posix_softap.h"
@@ -763,7 +765,7 @@ int cmd_device(int argc, char **argv)
     dclk.offset = 0;
     char err[256] = "";
     bool radio_open = false, station_open = false, storage_open = false, udp_open = false, at_open = false;
-    bool at_replay_started = false;
+    bool at_replay_started = false, at_mqtt_open = false, at_http_open = false;
     sc_device_t *dev = NULL;
 
     char state_dir[512];
@@ -810,6 +812,10 @@ int cmd_device(int argc, char **argv)
     radio.any_channel = o.flag[O_ANY_CHANNEL];
     bool replay = radio.kind == SC_POSIX_RADIO_FILE;
     bool fast_replay = replay && !o.flag[O_REALTIME];
+    if (at_path && !hal.mqtt.connect && sc_posix_mqtt_init(&hal.mqtt) == SC_OK)
+        at_mqtt_open = true;   /* AT+TCMQTTCONN needs a client even with --no-cloud */
+    if (at_path && !hal.http.post && sc_posix_http_init(&hal.http, NULL) == SC_OK)
+        at_http_open = true;   /* AT+TCDEVREG */
     if (!no_cloud && !hal.mqtt.connect) {
         fprintf(stderr, "smartcfg device: this build has no MQTT backend yet; use --no-cloud\n");
         rc = SC_EXIT_USAGE;
@@ -1099,6 +1105,10 @@ cleanup:
         device_loop_remove_fd(sc_posix_at_fd());
         sc_posix_at_close();
     }
+    if (at_mqtt_open)
+        sc_posix_mqtt_cleanup(&hal.mqtt);
+    if (at_http_open)
+        sc_posix_http_cleanup(&hal.http);
     if (dev) {
         /* The context holds credentials and the token: clear it before giving it back. */
         explicit_bzero(dev, sc_device_size());
