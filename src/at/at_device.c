@@ -16,9 +16,11 @@ static uint32_t now_of(sc_at_device_t *b)
 /* Stops whatever the device does (an AT restart, like the reference, replaces the flow). */
 static void stop_device(sc_at_device_t *b, int32_t reason)
 {
+    /* Cleared first: the failure the stop itself reports belongs to no AT flow (and on a
+     * restart it must not be taken for the new flow's result). */
+    b->running = false;
     if (b->dev && sc_device_state(b->dev) != SC_DEV_IDLE)
         sc_device_stop(b->dev, reason, now_of(b));
-    b->running = false;
 }
 
 static int start_flow(sc_at_device_t *b, const sc_identity_t *id, uint8_t tls, bool softap, const char *ssid,
