@@ -40,12 +40,14 @@ typedef struct {
     fail_kind_t fail;
     sc_send_hs_t hs;
     char why[SC_SEND_TEXT_MAX];
+    char last_previous[SC_SEND_TEXT_MAX]; /* the reference resends queued errors before each reply */
+    uint32_t malformed_reported;
 } dev_t_;
 
 typedef struct {
     /* options */
     sc_et_creds_t creds;
-    char ssid_text[3 * SC_ET_SSID_MAX + 1]; /* printable form for reports */
+    char ssid_text[4 * SC_ET_SSID_MAX + 1]; /* printable form for reports (\\xNN escapes) */
     const char *iface;
     bool have_ip, have_bssid, have_ssid, have_password, multicast, have_dest, json;
     uint8_t dest[4];
@@ -69,6 +71,7 @@ typedef struct {
     uint32_t ndev;          /* devices taken on (<= count when count > 0) */
     uint32_t extra_acks;    /* devices beyond --count, ignored */
     uint32_t rejected_reported;
+    uint32_t stray_reported;   /* UDP 8266 datagrams from addresses that never acked */
     sc_posix_http_t *http;
     sc_send_poll_t poll;
     const char *poll_action;
@@ -599,28 +602,39 @@ static sc_err_t api_start(send_ctx_t *c, const char *action, const char *token)
     return err;
 }
 
-/* HTTP result -> parsed envelope; false with why on transport/format trouble. */
-static bool api_result(const char *action, sc_err_t herr, long status, const char *body, size_t len,
+typedef enum {
+    API_OK = 0,
+    API_TRANSPORT,   /* no answer (connection, timeout): worth another try */
+    API_FORMAT,      /* an answer that is not the envelope / lacks what the action returns */
+    API_REFUSED      /* a valid envelope with code != 0 */
+} api_outcome_t;
+
+/* HTTP result -> parsed envelope; why says what went wrong. */
+static api_outcome_t api_result(const char *action, sc_err_t herr, long status, const char *body, size_t len,
                        sc_send_api_reply_t *r, char *why, size_t cap)
 {
     if (herr) {
         char tmp[SC_SEND_TEXT_MAX];
         snprintf(tmp, sizeof tmp, "%.120s", why[0] ? why : "request failed");
         snprintf(why, cap, "%s: %.120s", action, tmp);
-        return false;
+        return API_TRANSPORT;
     }
     if (sc_send_api_parse(action, body, len, r)) {
+        if (r->code > 0) {
+            snprintf(why, cap, "%s: code %d: %.100s", action, r->code, r->msg[0] ? r->msg : "(no message)");
+            return API_REFUSED;
+        }
         if (status != 200)
             snprintf(why, cap, "%s: HTTP %ld", action, status);
         else
             snprintf(why, cap, "%s: %.100s", action, r->msg);
-        return false;
+        return API_FORMAT;
     }
     if (r->code != 0) {
         snprintf(why, cap, "%s: code %d: %.100s", action, r->code, r->msg[0] ? r->msg : "(no message)");
-        return false;
+        return API_REFUSED;
     }
-    return true;
+    return API_OK;
 }
 
 static int create_token(send_ctx_t *c)
@@ -635,7 +649,7 @@ static int create_token(send_ctx_t *c)
     api_url(c, SC_SEND_API_CREATE_TOKEN, url, sizeof url);
     sc_send_api_request(req, sizeof req, SC_SEND_API_CREATE_TOKEN, NULL, rid, c->access_token);
     sc_err_t err = sc_posix_http_post(c->http, url, req, 15000, &status, &body, &len, why, sizeof why);
-    if (!api_result(SC_SEND_API_CREATE_TOKEN, err, status, body, len, &r, why, sizeof why)) {
+    if (api_result(SC_SEND_API_CREATE_TOKEN, err, status, body, len, &r, why, sizeof why) != API_OK) {
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "message", why);
         emit(c, "cloud_error", e, "cloud error: %s", why);
@@ -720,10 +734,12 @@ static void cloud_step(send_ctx_t *c, uint32_t now)
             return;
         sc_send_api_reply_t r;
         const char *action = c->poll_action;
-        if (!api_result(action, err, status, body, len, &r, why, sizeof why)) {
-            if (!strcmp(action, SC_SEND_API_MULTI_STATE) && !err && r.code != 0) {
+        api_outcome_t out = api_result(action, err, status, body, len, &r, why, sizeof why);
+        if (out != API_OK) {
+            if (!strcmp(action, SC_SEND_API_MULTI_STATE) && out != API_TRANSPORT) {
                 c->multi_unsupported = true; /* older clouds: fall back to the single-state call */
-            } else if (!err && r.code != 0) {
+                c->poll.next_at = now;       /* and do not lose a poll interval for it */
+            } else if (out == API_REFUSED) {
                 /* The cloud refused the token: the app gives up. */
                 c->cloud_failed = true;
                 snprintf(c->cloud_why, sizeof c->cloud_why, "%s", why);
@@ -733,6 +749,7 @@ static void cloud_step(send_ctx_t *c, uint32_t now)
                         fail_device(c, i, FAIL_CLOUD, "cloud_error", why);
                 return;
             } else {
+                /* No answer or garbage: counted as a poll, the next one may do better. */
                 cJSON *o = cJSON_CreateObject();
                 cJSON_AddStringToObject(o, "message", why);
                 emit(c, "cloud_retry", o, "cloud: %s (will poll again)", why);
@@ -828,6 +845,13 @@ static void on_ack_datagram(send_ctx_t *c, uint32_t now, const uint8_t src[4], c
         d->step = DEV_ACKED;
         return;
     }
+    if (!memcmp(a->src_ip, c->creds.phone_ip, 4)) {
+        /* Both ends would need <ip>:8266: the request would come back to our own socket. */
+        fail_device(c, idx, FAIL_DEVICE, "device_error",
+                    "the device has the phone's own address, so its UDP 8266 service cannot be reached; "
+                    "give the device (or the phone, --ip) another address");
+        return;
+    }
     const char *token = c->mode == MODE_CLOUD ? c->token : c->token_arg;
     if (sc_send_hs_start(&d->hs, token, c->region, NULL, now)) {
         fail_device(c, idx, FAIL_DEVICE, "device_error", "cannot build the token request");
@@ -851,6 +875,8 @@ static void on_token_datagram(send_ctx_t *c, uint32_t now, const uint8_t src[4],
     fmt_ip(ip, src);
     int i = dev_by_ip(c, src);
     if (i < 0) {
+        if (c->stray_reported++ >= 5)
+            return; /* a flood must not flood the output */
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "from", ip);
         cJSON_AddStringToObject(o, "reason", "reply from an address that sent no ack");
@@ -890,11 +916,16 @@ static void on_token_datagram(send_ctx_t *c, uint32_t now, const uint8_t src[4],
         fail_device(c, (uint32_t)i, FAIL_DEVICE, "device_error", d->hs.text);
         break;
     case SC_SEND_HS_EV_PREVIOUS_ERROR:
+        if (!strcmp(d->last_previous, d->hs.text))
+            break;
+        memcpy(d->last_previous, d->hs.text, sizeof d->last_previous);
         cJSON_AddStringToObject(o, "message", d->hs.text);
         emit(c, "previous_error", o, "device %s reports an earlier error: %s", mac, d->hs.text);
         o = NULL;
         break;
     case SC_SEND_HS_EV_MALFORMED:
+        if (d->malformed_reported++ >= 10)
+            break;
         cJSON_AddStringToObject(o, "reason", d->hs.text);
         emit(c, "malformed", o, "device %s: unusable reply ignored: %s", mac, d->hs.text);
         o = NULL;
@@ -1004,18 +1035,19 @@ static int run(send_ctx_t *c)
                 c->sending = false;
                 cJSON *e = cJSON_CreateObject();
                 cJSON_AddNumberToObject(e, "datagrams", c->datagrams);
-                emit(c, "sending_done", e, "sending stopped after %u datagrams; listening", c->datagrams);
+                emit(c, "sending_done", e, "sending stopped after %u datagrams", c->datagrams);
             }
         }
         /* 2. inputs */
         uint8_t src[4];
         uint16_t sport;
         size_t len;
-        while (sc_posix_send_recv(c->net.ack_fd, src, &sport, buf, sizeof buf, &len) == SC_OK)
+        /* Bounded per turn: a flood on either port must not starve the datagram schedule. */
+        for (int k = 0; k < 64 && sc_posix_send_recv(c->net.ack_fd, src, &sport, buf, sizeof buf, &len) == SC_OK; k++)
             if (discovering)
                 on_ack_datagram(c, now_ms(c), src, buf, len > sizeof buf ? sizeof buf + 1 : len);
         if (c->net.token_fd >= 0)
-            while (sc_posix_send_recv(c->net.token_fd, src, &sport, buf, sizeof buf - 1, &len) == SC_OK)
+            for (int k = 0; k < 64 && sc_posix_send_recv(c->net.token_fd, src, &sport, buf, sizeof buf - 1, &len) == SC_OK; k++)
                 on_token_datagram(c, now_ms(c), src, buf, len, sizeof buf - 1);
         now = now_ms(c);
         devices_step(c, now);
@@ -1034,6 +1066,8 @@ static int run(send_ctx_t *c)
                 cJSON *e = cJSON_CreateObject();
                 cJSON_AddNumberToObject(e, "found", c->ndev);
                 cJSON_AddNumberToObject(e, "expected", c->count);
+                cJSON_AddStringToObject(e, "message", "no ack from the device(s): wrong password, device not in "
+                                                      "SmartConfig mode, or out of range");
                 emit(c, "timeout", e, "timeout: %u of %ld device(s) answered; the others never acked "
                      "(wrong password, device not in SmartConfig mode, or out of range)", c->ndev, c->count);
             }
@@ -1093,11 +1127,19 @@ static int run(send_ctx_t *c)
         if (d->step == DEV_FAILED)
             cJSON_AddStringToObject(e, "error", d->why);
         cJSON_AddItemToArray(list, e);
+        if (!c->json) {
+            char mac[18], ip[16];
+            fmt_mac(mac, c->acks.dev[i].mac);
+            fmt_ip(ip, c->acks.dev[i].src_ip);
+            clear_progress(c);
+            printf("  device %s %-15s %-10s %s%s%s%s\n", mac, ip, step_name(d->step), d->hs.product_id,
+                   d->hs.product_id[0] ? "/" : "", d->hs.device_name, d->step == DEV_FAILED ? d->why : "");
+        }
     }
     int rc;
     uint32_t want = c->count > 0 ? (uint32_t)c->count : (c->ndev ? c->ndev : 1);
     if (interrupted)
-        rc = SC_EXIT_FAIL;
+        rc = 130; /* 128 + SIGINT, as the shell and smartcfg device report it */
     else if (dev_fail)
         rc = SC_EXIT_DEVICE;
     else if (cloud_fail || c->cloud_failed)

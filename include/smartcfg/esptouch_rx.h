@@ -82,6 +82,9 @@ typedef struct {
     uint32_t frames, dropped_nondata, dropped_retry, bad_crc, triplets_ok, conflicts, false_locks;
 } sc_et_rx_stats_t;
 void sc_et_rx_stats(const sc_et_rx_t *rx, sc_et_rx_stats_t *out);
+/* 1 if guide-less evidence (CRC-valid triplets agreeing on an offset) was seen on channel
+ * within the last within_ms: a sender is probably there even before a lock. */
+int sc_et_rx_recent_activity(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
 
 /* --- channel search policy ---------------------------------------------------------
  * Which channel to listen on next and for how long; the port only tunes the radio. */
@@ -94,6 +97,9 @@ typedef struct {
     uint8_t locked_channel;   /* nonzero: stay here */
     uint32_t state[8];        /* private */
 } sc_chansearch_t;
+
+#define SC_CHANSEARCH_DWELL_MS 120u   /* default dwell: catches >= 3 guide bursts per visit */
+#define SC_CHANSEARCH_MAX_EXTEND 4u   /* extra dwells granted on a channel with activity */
 
 /* channels NULL = 1..13. dwell_ms 0 = default. */
 sc_err_t sc_chansearch_init(sc_chansearch_t *cs, const uint8_t *channels, size_t n, uint32_t dwell_ms);

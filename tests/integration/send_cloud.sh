@@ -20,6 +20,11 @@ grep -q '"token": "a1b2c3d4e5f60718293a4b5c6d7e8f90"' "$T/cloud1.log" || { echo 
 scenario cloud2 0 "--cloud-port 18080 --dev ip=127.0.0.2,mac=24:0a:c4:00:00:01 --dev ip=127.0.0.3,mac=24:0a:c4:00:00:02" $CLOUD --count 2
 expect cloud2 2 '"event":"bound"'
 
+# a cloud that fails the first two polls (HTTP 500, no envelope): retried, then bound
+scenario flaky 0 "--cloud-port 18080 --cloud-mode flaky --dev ip=127.0.0.2,mac=24:0a:c4:00:00:01" $CLOUD
+expect flaky 2 '"event":"cloud_retry"'
+expect flaky 1 '"event":"bound"'
+
 scenario refuse 5 "--cloud-port 18080 --cloud-mode refuse" $CLOUD
 expect refuse 1 '"event":"cloud_error".*AccessToken expired'
 scenario junk 5 "--cloud-port 18080 --cloud-mode junk" $CLOUD

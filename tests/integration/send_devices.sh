@@ -42,6 +42,11 @@ scenario malformed 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=malformed" $TOK
 expect_min malformed 2 '"event":"malformed"'
 expect malformed 1 '"event":"identity"'
 
+# a flood of junk on both ports: bounded output, the handshake still completes
+scenario flood 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=flood" $TOK
+expect flood 10 '"event":"malformed"'
+expect flood 1 '"event":"identity"'
+
 scenario badack 3 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=badack" --token a1b2c3d4e5f6 --timeout 2
 expect badack 0 '"event":"ack"'
 expect_min badack 1 '"event":"ack_rejected".*first byte'

@@ -11,7 +11,8 @@ Device spec (--dev, repeatable): ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=<behaviour
 behaviours: ok (identity 3 times, like the reference), third (answers only the 3rd retry, i.e. the 4th request),
 silent (acks, never answers), current (Current_Error), previous (Previous_Error, then
 identity), malformed (junk, bad JSON, then identity), badack (acks with a wrong first byte),
-mismatch (ack body carries another IP than the source), nobind (ok, but never binds in the
+mismatch (ack body carries another IP than the source), flood (5000 junk
+replies and 5000 junk acks before the identity), nobind (ok, but never binds in the
 cloud).
 """
 import argparse
@@ -132,6 +133,12 @@ class World:
                 continue
             if b == "previous":
                 send({"cmdType": 2, "deviceReply": "Previous_Error", "log": "WIFI connect error! (10, 15)"})
+            if b == "flood":
+                for k in range(5000):
+                    tok.sendto(b"junk %d" % k, peer)
+                ack_flood = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                for k in range(5000):
+                    ack_flood.sendto(b"x" * (k % 20), (self.args.phone, 18266))
             if b == "malformed":
                 send(None, raw=b"\x00\xffgarbage")
                 send(None, raw=b'{"cmdType":2,')
@@ -172,6 +179,13 @@ class World:
                     return
                 elif cmd == "AppCreateDeviceBindToken":
                     r = {"code": 0, "msg": "", "data": {"Token": "a1b2c3d4e5f60718293a4b5c6d7e8f90", "ExpireTime": 1900000000}}
+                elif cmd == "AppGetDeviceBindTokenState" and mode == "flaky" and world.polls < 2:
+                    with world.lock:
+                        world.polls += 1
+                    self.send_response(500)
+                    self.end_headers()
+                    self.wfile.write(b"Internal Server Error")
+                    return
                 elif cmd == "AppGetDeviceBindTokenState":
                     with world.lock:
                         world.polls += 1

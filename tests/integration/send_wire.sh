@@ -19,7 +19,8 @@ ip -n $PH addr add 192.168.1.100/24 dev v0
 ip -n $PH link set v0 up multicast on; ip -n $AIR link set v1 up
 ip -n $PH route add default dev v0
 
-SEND="$B/smartcfg send --ssid TP-LINK_2.4G --password 12345678 --bssid 00:11:22:33:44:55 --ip 192.168.1.100 --no-token --count 1 --json"
+printf '12345678\n' > "$T/pw"
+SEND="$B/smartcfg send --ssid TP-LINK_2.4G --bssid 00:11:22:33:44:55 --ip 192.168.1.100 --no-token --count 1 --json"
 fail=0
 run() { # mode seconds min_phases extra-args...
   local mode=$1 secs=$2 phases=$3; shift 3
@@ -41,7 +42,7 @@ run() { # mode seconds min_phases extra-args...
   $FAKE check "$T/cap" "$T/ev" $mode --min-phases $phases --dest 127.0.0.1 || fail=1
 }
 # 8.5 s: guide, data, then the second guide phase at 6 s and data resuming at the cursor
-run broadcast 8.5 4 --iface v0
-run multicast 2.5 2 --multicast
-run unicast 2.5 2 --dest 127.0.0.1
+run broadcast 8.5 4 --iface v0 --password 12345678
+run multicast 2.5 2 --multicast --password-hex 3132333435363738
+run unicast 2.5 2 --dest 127.0.0.1 --password-file "$T/pw"
 exit $fail

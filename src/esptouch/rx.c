@@ -1,0 +1,801 @@
+/* ESP-TOUCH v1 receiver (esptouch.md §5, docs/receiver.md). Streams are keyed per radio copy,
+ * calibrated from the guide or from CRC-valid data triplets alone, and vote per byte index into
+ * a session shared by the copies of one phone behind one BSSID. All state lives in the
+ * caller's sc_et_rx_t: no heap, no OS calls. */
+#include <string.h>
+
+#include "smartcfg/esptouch_rx.h"
+
+#define RX_NSTREAMS 7
+#define RX_NSESSIONS 3
+#define RX_NCAND 4           /* guide-less offset candidates per stream */
+#define RX_CAND_IDX 3        /* distinct indices needed to trust a guide-less offset */
+#define RX_HIST 6            /* raw lengths kept per stream (stride-2 windows need 5) */
+#define RX_STREAM_STALE_MS 1500u
+#define RX_MISS_UNCONFIRMED 60u  /* data frames without a valid triplet before a fresh lock is called false */
+#define RX_MISS_CONFIRMED 240u   /* ... and for a lock that already produced triplets (survives 30 % loss) */
+#define RX_CNT_MAX 200u
+#define RX_EXPIRE_EVERY_MS 50u
+#define RX_OFFSET_CAP 255u   /* offsets are kept in a byte in the candidate table */
+
+enum { ST_FREE = 0, ST_SEARCH, ST_LOCKED };
+enum {
+    SF_TODS = 1u, SF_FROMDS = 2u, SF_QOS = 4u, SF_PROT = 8u, SF_ETH = 16u, SF_LENONLY = 32u,
+};
+#define NO_SESSION 0xffu
+
+typedef struct {
+    uint8_t off;
+    uint8_t n;
+    uint8_t idx[RX_CAND_IDX];
+    uint8_t val[RX_CAND_IDX];
+} cand_t;
+
+typedef struct {
+    uint8_t bssid[SC_MAC_LEN];
+    uint8_t sender[SC_MAC_LEN];
+    uint8_t channel, flags, state, session;
+    uint16_t offset, last_seq;
+    uint16_t hist[RX_HIST];  /* newest last */
+    uint8_t nhist, has_seq;
+    uint8_t good, misses;    /* valid triplets since lock (capped); data frames since the last one;
+                                while searching, misses is the candidate replacement cursor */
+    uint32_t last_ms;
+    cand_t cand[RX_NCAND];
+} stream_t;
+
+typedef struct {
+    uint8_t bssid[SC_MAC_LEN];
+    uint8_t sender[SC_MAC_LEN];
+    uint8_t used, has_bssid, known, reported_known, reported_needed;
+    uint8_t channel;
+    uint16_t offset;
+    uint32_t last_ms;
+    uint8_t val[128];
+    uint8_t cnt[128];        /* Boyer-Moore majority counter; 0 = unknown or tie */
+} session_t;
+
+typedef struct {
+    uint8_t ssid[SC_ET_SSID_MAX];
+    uint8_t ssid_len, ssid_crc;
+    uint8_t bssid[SC_MAC_LEN];
+} scan_t;
+
+typedef struct {
+    uint32_t magic;
+    sc_et_rx_config_t cfg;
+    uint8_t nscan, done;
+    uint8_t act_channel;
+    uint32_t act_ms;
+    uint32_t last_expire;
+    sc_et_rx_stats_t stats;
+    stream_t st[RX_NSTREAMS];
+    session_t ss[RX_NSESSIONS];
+    scan_t scan[SC_ET_RX_MAX_SCAN];
+} rx_state_t;
+
+#define RX_MAGIC 0x45545258u
+
+_Static_assert(sizeof(rx_state_t) <= sizeof(sc_et_rx_t), "receiver state must fit sc_et_rx_t");
+_Static_assert(sizeof(rx_state_t) <= 2048, "receiver state budget is 2 KiB");
+
+static const uint8_t crc_tab[256] = {
+    0x00, 0x5e, 0xbc, 0xe2, 0x61, 0x3f, 0xdd, 0x83, 0xc2, 0x9c, 0x7e, 0x20, 0xa3, 0xfd, 0x1f, 0x41,
+    0x9d, 0xc3, 0x21, 0x7f, 0xfc, 0xa2, 0x40, 0x1e, 0x5f, 0x01, 0xe3, 0xbd, 0x3e, 0x60, 0x82, 0xdc,
+    0x23, 0x7d, 0x9f, 0xc1, 0x42, 0x1c, 0xfe, 0xa0, 0xe1, 0xbf, 0x5d, 0x03, 0x80, 0xde, 0x3c, 0x62,
+    0xbe, 0xe0, 0x02, 0x5c, 0xdf, 0x81, 0x63, 0x3d, 0x7c, 0x22, 0xc0, 0x9e, 0x1d, 0x43, 0xa1, 0xff,
+    0x46, 0x18, 0xfa, 0xa4, 0x27, 0x79, 0x9b, 0xc5, 0x84, 0xda, 0x38, 0x66, 0xe5, 0xbb, 0x59, 0x07,
+    0xdb, 0x85, 0x67, 0x39, 0xba, 0xe4, 0x06, 0x58, 0x19, 0x47, 0xa5, 0xfb, 0x78, 0x26, 0xc4, 0x9a,
+    0x65, 0x3b, 0xd9, 0x87, 0x04, 0x5a, 0xb8, 0xe6, 0xa7, 0xf9, 0x1b, 0x45, 0xc6, 0x98, 0x7a, 0x24,
+    0xf8, 0xa6, 0x44, 0x1a, 0x99, 0xc7, 0x25, 0x7b, 0x3a, 0x64, 0x86, 0xd8, 0x5b, 0x05, 0xe7, 0xb9,
+    0x8c, 0xd2, 0x30, 0x6e, 0xed, 0xb3, 0x51, 0x0f, 0x4e, 0x10, 0xf2, 0xac, 0x2f, 0x71, 0x93, 0xcd,
+    0x11, 0x4f, 0xad, 0xf3, 0x70, 0x2e, 0xcc, 0x92, 0xd3, 0x8d, 0x6f, 0x31, 0xb2, 0xec, 0x0e, 0x50,
+    0xaf, 0xf1, 0x13, 0x4d, 0xce, 0x90, 0x72, 0x2c, 0x6d, 0x33, 0xd1, 0x8f, 0x0c, 0x52, 0xb0, 0xee,
+    0x32, 0x6c, 0x8e, 0xd0, 0x53, 0x0d, 0xef, 0xb1, 0xf0, 0xae, 0x4c, 0x12, 0x91, 0xcf, 0x2d, 0x73,
+    0xca, 0x94, 0x76, 0x28, 0xab, 0xf5, 0x17, 0x49, 0x08, 0x56, 0xb4, 0xea, 0x69, 0x37, 0xd5, 0x8b,
+    0x57, 0x09, 0xeb, 0xb5, 0x36, 0x68, 0x8a, 0xd4, 0x95, 0xcb, 0x29, 0x77, 0xf4, 0xaa, 0x48, 0x16,
+    0xe9, 0xb7, 0x55, 0x0b, 0x88, 0xd6, 0x34, 0x6a, 0x2b, 0x75, 0x97, 0xc9, 0x4a, 0x14, 0xf6, 0xa8,
+    0x74, 0x2a, 0xc8, 0x96, 0x15, 0x4b, 0xa9, 0xf7, 0xb6, 0xe8, 0x0a, 0x54, 0xd7, 0x89, 0x6b, 0x35
+};
+
+static inline uint8_t crc_pair(uint8_t v, uint8_t i)
+{
+    return crc_tab[crc_tab[v] ^ i];
+}
+
+static rx_state_t *S(sc_et_rx_t *rx) { return (rx_state_t *)(void *)rx->opaque; }
+static const rx_state_t *CS(const sc_et_rx_t *rx) { return (const rx_state_t *)(const void *)rx->opaque; }
+
+static inline int32_t since(uint32_t now, uint32_t then) { return (int32_t)(now - then); }
+
+/* --- sessions: per-index majority votes ------------------------------------------- */
+
+static void session_free(rx_state_t *r, uint8_t si)
+{
+    memset(&r->ss[si], 0, sizeof r->ss[si]);
+    for (unsigned k = 0; k < RX_NSTREAMS; k++)
+        if (r->st[k].session == si) {
+            r->st[k].session = NO_SESSION;
+            if (r->st[k].state == ST_LOCKED)
+                r->st[k].state = ST_SEARCH;
+        }
+}
+
+static uint8_t session_get(rx_state_t *r, const stream_t *s, uint32_t now)
+{
+    int has_bssid = !(s->flags & (SF_ETH | SF_LENONLY));
+    for (uint8_t i = 0; i < RX_NSESSIONS; i++) {
+        session_t *x = &r->ss[i];
+        if (x->used && x->has_bssid == has_bssid && !memcmp(x->bssid, s->bssid, SC_MAC_LEN) &&
+            !memcmp(x->sender, s->sender, SC_MAC_LEN))
+            return i;
+    }
+    /* Full: give the slot of the session that has learnt least (then the stalest) to the new
+     * lock; a stale or false lock must not block a real phone. */
+    uint8_t best = 0;
+    for (uint8_t i = 0; i < RX_NSESSIONS; i++) {
+        const session_t *x = &r->ss[i], *b = &r->ss[best];
+        if (!x->used) {
+            best = i;
+            break;
+        }
+        if (x->known < b->known || (x->known == b->known && since(b->last_ms, x->last_ms) > 0))
+            best = i;
+    }
+    if (r->ss[best].used)
+        session_free(r, best);
+    session_t *x = &r->ss[best];
+    x->used = 1;
+    x->has_bssid = (uint8_t)has_bssid;
+    memcpy(x->bssid, s->bssid, SC_MAC_LEN);
+    memcpy(x->sender, s->sender, SC_MAC_LEN);
+    x->last_ms = now;
+    return best;
+}
+
+/* Returns 1 when the set of known values changed. */
+static int vote(rx_state_t *r, session_t *x, uint8_t idx, uint8_t v)
+{
+    uint8_t c = x->cnt[idx];
+    if (c == 0) {
+        x->val[idx] = v;
+        x->cnt[idx] = 1;
+        x->known++;
+        return 1;
+    }
+    if (x->val[idx] == v) {
+        if (c < RX_CNT_MAX)
+            x->cnt[idx] = (uint8_t)(c + 1);
+        return 0;
+    }
+    r->stats.conflicts++;
+    x->cnt[idx] = (uint8_t)(c - 1);
+    if (c == 1) {
+        x->known--; /* a tie: wait for the next vote to decide */
+        return 1;
+    }
+    return 0;
+}
+
+/* A completed datum failed its checks: some byte seen once is wrong. Forget one vote
+ * everywhere so single sightings are re-learned while well-confirmed bytes stay. */
+static void session_soften(session_t *x, unsigned from, unsigned to)
+{
+    for (unsigned i = from; i < to && i < 128; i++)
+        if (x->cnt[i]) {
+            x->cnt[i]--;
+            if (!x->cnt[i])
+                x->known--;
+        }
+}
+
+static int all_known(const session_t *x, unsigned from, unsigned to)
+{
+    for (unsigned i = from; i < to; i++)
+        if (!x->cnt[i])
+            return 0;
+    return 1;
+}
+
+/* T and p from the votes, when plausible: returns T or 0. */
+static unsigned session_t_len(const session_t *x, unsigned *p_out)
+{
+    if (!x->cnt[0] || !x->cnt[1])
+        return 0;
+    unsigned t = x->val[0], p = x->val[1];
+    if (p > SC_ET_PASSWORD_MAX || t < 10 + p || t - 9 - p > SC_ET_SSID_MAX)
+        return 0;
+    *p_out = p;
+    return t;
+}
+
+static int scan_lookup(const rx_state_t *r, const session_t *x, unsigned slen)
+{
+    int found = -1;
+    for (unsigned k = 0; k < r->nscan; k++) {
+        const scan_t *e = &r->scan[k];
+        if (e->ssid_len == 0 || e->ssid_len != slen || e->ssid_crc != x->val[2])
+            continue;
+        if (x->has_bssid ? memcmp(e->bssid, x->bssid, SC_MAC_LEN) != 0
+                         : sc_crc8(e->bssid, SC_MAC_LEN) != x->val[3])
+            continue;
+        /* the same SSID on the same BSSID listed twice is one AP, not an ambiguity */
+        if (found >= 0 && memcmp(r->scan[found].ssid, e->ssid, slen) != 0)
+            return -2;
+        found = (int)k;
+    }
+    return found;
+}
+
+/* Checks a session for completion (esptouch.md §5.6). 1 = done (res filled). */
+static int session_try(rx_state_t *r, session_t *x, sc_et_result_t *res)
+{
+    unsigned p, t = session_t_len(x, &p);
+    if (!t || !x->cnt[2] || !x->cnt[3] || !all_known(x, 4, 9 + p))
+        return 0;
+    unsigned slen = t - 9 - p;
+    uint8_t ssid[SC_ET_SSID_MAX];
+    int from_scan = 0;
+    if (all_known(x, 9 + p, t)) {
+        memcpy(ssid, &x->val[9 + p], slen);
+        if (sc_crc8(ssid, slen) != x->val[2]) {
+            session_soften(x, 0, 128);
+            return 0;
+        }
+    } else {
+        if (!r->nscan)
+            return 0;
+        int k = scan_lookup(r, x, slen);
+        if (k < 0)
+            return 0;
+        memcpy(ssid, r->scan[k].ssid, slen);
+        from_scan = 1;
+    }
+    uint8_t xr = (uint8_t)(x->val[0] ^ x->val[1] ^ x->val[2] ^ x->val[3]);
+    for (unsigned i = 5; i < 9 + p; i++)
+        xr ^= x->val[i];
+    for (unsigned i = 0; i < slen; i++)
+        xr ^= ssid[i];
+    if (xr != x->val[4]) {
+        if (!from_scan)
+            session_soften(x, 0, 128);
+        return 0; /* from the scan: maybe another AP's SSID; wait for the air bytes */
+    }
+    uint8_t bssid[SC_MAC_LEN];
+    int from_air = 0;
+    if (all_known(x, t, t + 6) && sc_crc8(&x->val[t], SC_MAC_LEN) == x->val[3]) {
+        memcpy(bssid, &x->val[t], SC_MAC_LEN);
+        from_air = 1;
+    } else if (x->has_bssid && sc_crc8(x->bssid, SC_MAC_LEN) == x->val[3]) {
+        memcpy(bssid, x->bssid, SC_MAC_LEN);
+    } else {
+        if (all_known(x, t, t + 6))
+            session_soften(x, t, t + 6);
+        return 0;
+    }
+    memset(res, 0, sizeof *res);
+    memcpy(res->creds.ssid, ssid, slen);
+    res->creds.ssid_len = (uint8_t)slen;
+    memcpy(res->creds.password, &x->val[9], p);
+    res->creds.password_len = (uint8_t)p;
+    memcpy(res->creds.bssid, bssid, SC_MAC_LEN);
+    memcpy(res->creds.phone_ip, &x->val[5], 4);
+    res->t = (uint8_t)t;
+    res->channel = x->channel;
+    res->offset = x->offset;
+    memcpy(res->sender, x->sender, SC_MAC_LEN);
+    res->bssid_from_air = (uint8_t)from_air;
+    res->ssid_from_scan = (uint8_t)from_scan;
+    return 1;
+}
+
+/* --- events -------------------------------------------------------------------- */
+
+static int ev_rank(sc_et_event_type_t t)
+{
+    switch (t) {
+    case SC_ET_EV_DONE: return 4;
+    case SC_ET_EV_LOCKED: return 3;
+    case SC_ET_EV_UNLOCKED: return 2;
+    case SC_ET_EV_PROGRESS: return 1;
+    default: return 0;
+    }
+}
+
+typedef struct {
+    sc_et_event_t ev;
+} evbuf_t;
+
+static void ev_stream(evbuf_t *e, sc_et_event_type_t type, const rx_state_t *r, const stream_t *s)
+{
+    if (ev_rank(type) <= ev_rank(e->ev.type))
+        return;
+    uint8_t keep_known = e->ev.known, keep_needed = e->ev.needed;
+    memset(&e->ev, 0, sizeof e->ev);
+    e->ev.type = type;
+    e->ev.channel = s->channel;
+    e->ev.offset = s->offset;
+    memcpy(e->ev.bssid, s->bssid, SC_MAC_LEN);
+    memcpy(e->ev.sender, s->sender, SC_MAC_LEN);
+    e->ev.known = keep_known;
+    e->ev.needed = keep_needed;
+    if (s->session != NO_SESSION) {
+        const session_t *x = &r->ss[s->session];
+        e->ev.known = x->reported_known;
+        e->ev.needed = x->reported_needed;
+    }
+}
+
+/* --- streams ----------------------------------------------------------------------- */
+
+static void stream_unlock(rx_state_t *r, stream_t *s)
+{
+    uint8_t si = s->session;
+    s->state = ST_SEARCH;
+    s->session = NO_SESSION;
+    s->nhist = 0;
+    s->good = s->misses = 0;
+    memset(s->cand, 0, sizeof s->cand);
+    if (si == NO_SESSION)
+        return;
+    for (unsigned k = 0; k < RX_NSTREAMS; k++)
+        if (r->st[k].session == si)
+            return;
+    /* the last lock of this phone is gone: its votes must not mix with a later run */
+    memset(&r->ss[si], 0, sizeof r->ss[si]);
+}
+
+static void stream_lock(rx_state_t *r, stream_t *s, uint16_t off, uint32_t now, evbuf_t *e)
+{
+    s->state = ST_LOCKED;
+    s->offset = off;
+    s->good = 0;
+    s->misses = 0;
+    s->session = session_get(r, s, now);
+    session_t *x = &r->ss[s->session];
+    x->channel = s->channel;
+    x->offset = off;
+    x->last_ms = now;
+    ev_stream(e, SC_ET_EV_LOCKED, r, s);
+}
+
+/* Key of an accepted frame; 0 = drop. */
+static int frame_key(rx_state_t *r, const sc_frame_t *f, stream_t *k)
+{
+    memset(k->bssid, 0, SC_MAC_LEN);
+    memset(k->sender, 0, SC_MAC_LEN);
+    k->channel = f->channel;
+    k->flags = 0;
+    if (f->kind == SC_FRAME_LEN_ONLY) {
+        k->flags = SF_LENONLY;
+        return 1;
+    }
+    if (f->kind == SC_FRAME_ETHERNET) {
+        if (!(f->addr1[0] & 1u)) {
+            r->stats.dropped_nondata++;
+            return 0;
+        }
+        memcpy(k->sender, f->addr2, SC_MAC_LEN);
+        k->flags = SF_ETH;
+        return 1;
+    }
+    if (f->kind != SC_FRAME_80211) {
+        r->stats.dropped_nondata++;
+        return 0;
+    }
+    uint16_t fc = f->fc;
+    unsigned sub = SC_FC_SUBTYPE(fc);
+    unsigned dir = fc & (SC_FC_TODS | SC_FC_FROMDS);
+    /* no-data subtypes, fragments, HT-control/Order frames (their header is 4 bytes longer
+     * at random) and WDS (sender in addr4, not delivered) never carry a datagram we can use */
+    if (SC_FC_TYPE(fc) != 2u || (sub & 4u) || (fc & (SC_FC_MOREFRAG | SC_FC_ORDER)) ||
+        (f->seq_ctrl & 0x000fu) || dir == 0 || dir == (SC_FC_TODS | SC_FC_FROMDS) ||
+        ((sub & 8u) && (f->qos_ctrl & 0x0080u))) {
+        r->stats.dropped_nondata++;
+        return 0;
+    }
+    const uint8_t *da;
+    if (dir == SC_FC_TODS) {
+        memcpy(k->bssid, f->addr1, SC_MAC_LEN);
+        memcpy(k->sender, f->addr2, SC_MAC_LEN);
+        da = f->addr3;
+        k->flags = SF_TODS;
+    } else {
+        memcpy(k->bssid, f->addr2, SC_MAC_LEN);
+        memcpy(k->sender, f->addr3, SC_MAC_LEN);
+        da = f->addr1;
+        k->flags = SF_FROMDS;
+    }
+    if (!(da[0] & 1u)) {
+        r->stats.dropped_nondata++;
+        return 0;
+    }
+    if (sub & 8u)
+        k->flags |= SF_QOS;
+    if (fc & SC_FC_PROTECTED)
+        k->flags |= SF_PROT;
+    return 1;
+}
+
+static stream_t *stream_find(rx_state_t *r, const stream_t *k, uint32_t now)
+{
+    stream_t *victim = NULL;
+    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
+        stream_t *s = &r->st[i];
+        if (s->state != ST_FREE && s->channel == k->channel && s->flags == k->flags &&
+            !memcmp(s->sender, k->sender, SC_MAC_LEN) && !memcmp(s->bssid, k->bssid, SC_MAC_LEN))
+            return s;
+    }
+    /* a new key takes a free slot, else the stalest searching one; locks are never evicted
+     * by new traffic (they expire on their own) */
+    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
+        stream_t *s = &r->st[i];
+        if (s->state == ST_FREE) {
+            victim = s;
+            break;
+        }
+        if (s->state == ST_SEARCH && (!victim || since(victim->last_ms, s->last_ms) > 0))
+            victim = s;
+    }
+    if (!victim)
+        return NULL;
+    memset(victim, 0, sizeof *victim);
+    memcpy(victim->bssid, k->bssid, SC_MAC_LEN);
+    memcpy(victim->sender, k->sender, SC_MAC_LEN);
+    victim->channel = k->channel;
+    victim->flags = k->flags;
+    victim->state = ST_SEARCH;
+    victim->session = NO_SESSION;
+    victim->last_ms = now;
+    return victim;
+}
+
+static int triplet(unsigned a, unsigned b, unsigned c, uint8_t *idx, uint8_t *val)
+{
+    if (a - 40u > 255u || c - 40u > 255u || b - 296u > 127u)
+        return 0;
+    a -= 40u;
+    c -= 40u;
+    uint8_t v = (uint8_t)(((a & 15u) << 4) | (c & 15u));
+    uint8_t i = (uint8_t)(b - 296u);
+    if (crc_pair(v, i) != (uint8_t)((a & 0xf0u) | (c >> 4)))
+        return -1;
+    *idx = i;
+    *val = v;
+    return 1;
+}
+
+/* Guide-less calibration evidence: a CRC-valid triplet under offset off. Returns the
+ * candidate once it has RX_CAND_IDX distinct indices. */
+static cand_t *cand_add(rx_state_t *r, stream_t *s, uint8_t off, uint8_t idx, uint8_t val, uint32_t now)
+{
+    cand_t *c = NULL;
+    for (unsigned k = 0; k < RX_NCAND; k++)
+        if (s->cand[k].n && s->cand[k].off == off)
+            c = &s->cand[k];
+    if (!c) {
+        /* replace an empty slot, else round-robin among the weakest: random CRC hits are
+         * spread over ~100 offsets, the real one collects a hit every triplet */
+        unsigned minn = 255;
+        c = &s->cand[0];
+        for (unsigned k = 0; k < RX_NCAND; k++)
+            if (s->cand[k].n < minn)
+                minn = s->cand[k].n;
+        for (unsigned k = 0; k < RX_NCAND; k++) {
+            unsigned j = (s->misses + k) % RX_NCAND;
+            if (s->cand[j].n == minn) {
+                c = &s->cand[j];
+                s->misses = (uint8_t)((j + 1) % RX_NCAND);
+                break;
+            }
+        }
+        memset(c, 0, sizeof *c);
+        c->off = off;
+    }
+    for (unsigned k = 0; k < c->n; k++)
+        if (c->idx[k] == idx) {
+            c->val[k] = val;
+            return NULL;
+        }
+    c->idx[c->n] = idx;
+    c->val[c->n] = val;
+    c->n++;
+    if (c->n >= 2) {
+        r->act_channel = s->channel;
+        r->act_ms = now;
+    }
+    return c->n >= RX_CAND_IDX ? c : NULL;
+}
+
+static uint16_t hist_at(const stream_t *s, unsigned back)
+{
+    return s->hist[RX_HIST - 1 - back];
+}
+
+/* Searching stream: guide quartet, then guide-less triplets. Returns 1 if it locked. */
+static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
+{
+    const unsigned omin = r->cfg.offset_min, omax = r->cfg.offset_max;
+    if (s->nhist >= 4) {
+        unsigned lo = 0xffff, hi = 0, seen = 0;
+        for (unsigned k = 0; k < 4; k++) {
+            unsigned L = hist_at(s, k);
+            lo = L < lo ? L : lo;
+            hi = L > hi ? L : hi;
+        }
+        if (hi - lo == 3 && lo >= SC_ET_GUIDE_BASE + omin && lo <= SC_ET_GUIDE_BASE + omax) {
+            for (unsigned k = 0; k < 4; k++)
+                seen |= 1u << (hist_at(s, k) - lo);
+            if (seen == 15u) {
+                stream_lock(r, s, (uint16_t)(lo - SC_ET_GUIDE_BASE), now, e);
+                return 1;
+            }
+        }
+    }
+    unsigned strides = (s->flags & SF_LENONLY) ? 2 : 1;
+    for (unsigned st = 1; st <= strides; st++) {
+        if (s->nhist < 2 * st + 1)
+            break;
+        unsigned a = hist_at(s, 2 * st), b = hist_at(s, st), c = hist_at(s, 0);
+        unsigned mx = a > c ? a : c, mn = a < c ? a : c;
+        /* offsets putting b in 296..423 and a, c in 40..295 */
+        int lo = (int)omin, hi = (int)omax;
+        if ((int)b - 423 > lo) lo = (int)b - 423;
+        if ((int)mx - 295 > lo) lo = (int)mx - 295;
+        if ((int)b - 296 < hi) hi = (int)b - 296;
+        if ((int)mn - 40 < hi) hi = (int)mn - 40;
+        for (int o = lo; o <= hi; o++) {
+            unsigned va = a - (unsigned)o - 40u, vc = c - (unsigned)o - 40u;
+            uint8_t v = (uint8_t)(((va & 15u) << 4) | (vc & 15u));
+            uint8_t i = (uint8_t)(b - (unsigned)o - 296u);
+            if (crc_pair(v, i) != (uint8_t)((va & 0xf0u) | (vc >> 4)))
+                continue;
+            cand_t *c3 = cand_add(r, s, (uint8_t)o, i, v, now);
+            if (!c3)
+                continue;
+            cand_t keep = *c3;
+            stream_lock(r, s, (uint16_t)o, now, e);
+            session_t *x = &r->ss[s->session];
+            for (unsigned k = 0; k < keep.n; k++)
+                vote(r, x, keep.idx[k], keep.val[k]);
+            r->stats.triplets_ok += keep.n;
+            s->good = (uint8_t)keep.n;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void session_progress(rx_state_t *r, stream_t *s, session_t *x, evbuf_t *e)
+{
+    unsigned p, t = session_t_len(x, &p);
+    uint8_t needed = (uint8_t)(t ? t + 6 : 0);
+    uint8_t known = x->known;
+    if (needed && known > needed)
+        known = needed;
+    if (known != x->reported_known || needed != x->reported_needed) {
+        x->reported_known = known;
+        x->reported_needed = needed;
+        ev_stream(e, SC_ET_EV_PROGRESS, r, s);
+        if (e->ev.type == SC_ET_EV_PROGRESS) {
+            e->ev.known = known;
+            e->ev.needed = needed;
+        }
+    }
+}
+
+static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
+{
+    unsigned off = s->offset;
+    unsigned L = hist_at(s, 0);
+    if (L >= SC_ET_GUIDE_BASE + off && L <= SC_ET_GUIDE_BASE + 3 + off)
+        return; /* guide frames keep the lock alive but are not data */
+    unsigned strides = (s->flags & SF_LENONLY) ? 2 : 1;
+    session_t *x = &r->ss[s->session];
+    int any = 0;
+    for (unsigned st = 1; st <= strides; st++) {
+        if (s->nhist < 2 * st + 1)
+            break;
+        uint8_t idx, val;
+        int rc = triplet(hist_at(s, 2 * st) - off, hist_at(s, st) - off, L - off, &idx, &val);
+        if (rc < 0) {
+            r->stats.bad_crc++;
+            continue;
+        }
+        if (!rc)
+            continue;
+        any = 1;
+        r->stats.triplets_ok++;
+        x->last_ms = now;
+        x->channel = s->channel;
+        x->offset = s->offset;
+        if (vote(r, x, idx, val)) {
+            sc_et_result_t res;
+            if (session_try(r, x, &res)) {
+                r->done = 1;
+                ev_stream(e, SC_ET_EV_DONE, r, s);
+                e->ev.result = res;
+                return;
+            }
+            session_progress(r, s, x, e);
+        }
+    }
+    if (any) {
+        s->misses = 0;
+        if (s->good < 255)
+            s->good++;
+        return;
+    }
+    if (s->misses < 255)
+        s->misses++;
+    if (s->misses > (s->good ? RX_MISS_CONFIRMED : RX_MISS_UNCONFIRMED)) {
+        if (!s->good)
+            r->stats.false_locks++;
+        ev_stream(e, SC_ET_EV_UNLOCKED, r, s);
+        stream_unlock(r, s);
+    }
+}
+
+static void expire(rx_state_t *r, uint32_t now, evbuf_t *e)
+{
+    r->last_expire = now;
+    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
+        stream_t *s = &r->st[i];
+        if (s->state == ST_LOCKED && since(now, s->last_ms) > (int32_t)r->cfg.idle_unlock_ms) {
+            ev_stream(e, SC_ET_EV_UNLOCKED, r, s);
+            stream_unlock(r, s);
+        } else if (s->state == ST_SEARCH && since(now, s->last_ms) > (int32_t)RX_STREAM_STALE_MS) {
+            s->state = ST_FREE;
+        }
+    }
+}
+
+/* --- API ---------------------------------------------------------------------------- */
+
+sc_err_t sc_et_rx_init(sc_et_rx_t *rx, const sc_et_rx_config_t *cfg)
+{
+    if (!rx)
+        return SC_ERR_INVAL;
+    memset(rx, 0, sizeof *rx);
+    rx_state_t *r = S(rx);
+    sc_et_rx_config_t c = { 0u, 160u, 2500u };
+    if (cfg) {
+        c = *cfg;
+        if (c.offset_max == 0 && c.offset_min == 0)
+            c.offset_max = 160u;
+        if (c.idle_unlock_ms == 0)
+            c.idle_unlock_ms = 2500u;
+        if (c.offset_min > c.offset_max || c.offset_max > RX_OFFSET_CAP)
+            return SC_ERR_RANGE;
+    }
+    r->cfg = c;
+    r->magic = RX_MAGIC;
+    for (unsigned i = 0; i < RX_NSTREAMS; i++)
+        r->st[i].session = NO_SESSION;
+    return SC_OK;
+}
+
+void sc_et_rx_reset(sc_et_rx_t *rx)
+{
+    if (!rx)
+        return;
+    rx_state_t *r = S(rx);
+    memset(r->st, 0, sizeof r->st);
+    memset(r->ss, 0, sizeof r->ss);
+    for (unsigned i = 0; i < RX_NSTREAMS; i++)
+        r->st[i].session = NO_SESSION;
+    r->done = 0;
+    r->act_channel = 0;
+}
+
+sc_err_t sc_et_rx_set_scan(sc_et_rx_t *rx, const sc_scan_entry_t *list, size_t n)
+{
+    if (!rx || (n && !list))
+        return SC_ERR_INVAL;
+    rx_state_t *r = S(rx);
+    if (r->magic != RX_MAGIC)
+        return SC_ERR_STATE;
+    r->nscan = 0;
+    for (size_t i = 0; i < n && r->nscan < SC_ET_RX_MAX_SCAN; i++) {
+        if (list[i].ssid_len == 0 || list[i].ssid_len > SC_ET_SSID_MAX)
+            continue; /* hidden APs never complete a session */
+        scan_t *e = &r->scan[r->nscan++];
+        memset(e, 0, sizeof *e);
+        memcpy(e->ssid, list[i].ssid, list[i].ssid_len);
+        e->ssid_len = list[i].ssid_len;
+        e->ssid_crc = sc_crc8(e->ssid, e->ssid_len);
+        memcpy(e->bssid, list[i].bssid, SC_MAC_LEN);
+    }
+    return n > SC_ET_RX_MAX_SCAN ? SC_ERR_NOSPACE : SC_OK;
+}
+
+sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et_event_t *ev)
+{
+    evbuf_t e;
+    e.ev.type = SC_ET_EV_NONE;
+    e.ev.known = e.ev.needed = 0;
+    if (!rx || S(rx)->magic != RX_MAGIC || S(rx)->done) {
+        if (ev)
+            memset(ev, 0, sizeof *ev);
+        return SC_ET_EV_NONE;
+    }
+    rx_state_t *r = S(rx);
+    if (since(now_ms, r->last_expire) >= (int32_t)RX_EXPIRE_EVERY_MS || since(now_ms, r->last_expire) < 0)
+        expire(r, now_ms, &e);
+    if (f) {
+        r->stats.frames++;
+        stream_t k;
+        if (frame_key(r, f, &k)) {
+            stream_t *s = stream_find(r, &k, now_ms);
+            if (s) {
+                int dup = 0;
+                if (f->kind == SC_FRAME_80211) {
+                    dup = (f->fc & SC_FC_RETRY) && s->has_seq && s->last_seq == f->seq_ctrl;
+                    s->last_seq = f->seq_ctrl;
+                    s->has_seq = 1;
+                }
+                if (dup) {
+                    r->stats.dropped_retry++;
+                } else {
+                    s->last_ms = now_ms;
+                    memmove(s->hist, s->hist + 1, sizeof s->hist - sizeof s->hist[0]);
+                    s->hist[RX_HIST - 1] = f->len;
+                    if (s->nhist < RX_HIST)
+                        s->nhist++;
+                    if (s->state == ST_LOCKED)
+                        stream_data(r, s, now_ms, &e);
+                    else
+                        stream_search(r, s, now_ms, &e);
+                }
+            }
+        }
+    }
+    if (ev) {
+        if (e.ev.type == SC_ET_EV_NONE)
+            memset(ev, 0, sizeof *ev);
+        else
+            *ev = e.ev;
+    }
+    return e.ev.type;
+}
+
+sc_et_event_type_t sc_et_rx_tick(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev)
+{
+    return sc_et_rx_feed(rx, NULL, now_ms, ev);
+}
+
+uint8_t sc_et_rx_locked_channel(const sc_et_rx_t *rx)
+{
+    if (!rx || CS(rx)->magic != RX_MAGIC)
+        return 0;
+    const rx_state_t *r = CS(rx);
+    const stream_t *best = NULL;
+    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
+        const stream_t *s = &r->st[i];
+        if (s->state == ST_LOCKED && (!best || s->good > best->good))
+            best = s;
+    }
+    return best ? best->channel : 0;
+}
+
+void sc_et_rx_stats(const sc_et_rx_t *rx, sc_et_rx_stats_t *out)
+{
+    if (!out)
+        return;
+    if (!rx || CS(rx)->magic != RX_MAGIC) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    *out = CS(rx)->stats;
+}
+
+/* Last time guide-less evidence (two CRC-valid triplets at one offset) was seen on channel;
+ * lets the channel search linger where a sender probably is. */
+int sc_et_rx_recent_activity(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms)
+{
+    if (!rx || CS(rx)->magic != RX_MAGIC)
+        return 0;
+    const rx_state_t *r = CS(rx);
+    return r->act_channel == channel && r->act_ms && since(now_ms, r->act_ms) >= 0 &&
+           since(now_ms, r->act_ms) <= (int32_t)within_ms;
+}
