@@ -512,6 +512,7 @@ static void cmd_tcstartsmart(sc_at_t *at, const cmd_t *c, form_t f, const params
         at->flow = SC_AT_FLOW_SMARTCONFIG;
         r = at->ops.start_smartconfig(at->ops.ctx, id, tls);
     }
+    memset(&at->scratch, 0, sizeof at->scratch);   /* the op copied what it keeps */
     if (r == SC_AT_PENDING) {
         start_pending(at, CMD_TCSTARTSMART);
         return;
@@ -579,6 +580,7 @@ static void cmd_tcsap(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
         r = at->ops.start_softap(at->ops.ctx, id, tls, ps->p[0].s, ps->n >= 2 ? ps->p[1].s : NULL,
                                  ps->n >= 3 ? (uint8_t)ps->p[2].v : 0);
     }
+    memset(&at->scratch, 0, sizeof at->scratch);
     if (r == SC_AT_PENDING) {
         start_pending(at, CMD_TCSAP);
         return;
