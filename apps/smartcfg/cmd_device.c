@@ -18,6 +18,8 @@
 #include "device_loop.h"
 #include "sc_posix.h"
 #include "sc_posix_at.h"
+#include "sc_posix_http.h"
+#include "sc_posix_mqtt.h"
 #include "sc_posix_netif.h"
 #include "sc_posix_radio.h"
 #include "sc_posix_softap.h"
@@ -763,6 +765,7 @@ int cmd_device(int argc, char **argv)
     dclk.offset = 0;
     char err[256] = "";
     bool radio_open = false, station_open = false, storage_open = false, udp_open = false, at_open = false;
+    bool mqtt_open = false, http_open = false;
     bool at_replay_started = false;
     sc_device_t *dev = NULL;
 
@@ -810,10 +813,20 @@ int cmd_device(int argc, char **argv)
     radio.any_channel = o.flag[O_ANY_CHANNEL];
     bool replay = radio.kind == SC_POSIX_RADIO_FILE;
     bool fast_replay = replay && !o.flag[O_REALTIME];
-    if (!no_cloud && !hal.mqtt.connect) {
-        fprintf(stderr, "smartcfg device: this build has no MQTT backend yet; use --no-cloud\n");
-        rc = SC_EXIT_USAGE;
-        goto cleanup;
+    if (!no_cloud || at_path) {
+        /* The cloud binding (MQTT) and dynamic registration (HTTP); nothing connects until the
+         * device reaches the binding step. */
+        if (sc_posix_mqtt_init(&hal.mqtt) != SC_OK) {
+            fprintf(stderr, "smartcfg device: cannot set up the MQTT client\n");
+            goto cleanup;
+        }
+        mqtt_open = true;
+        sc_posix_http_opts_t hopt = { .ca_file = cfg.cloud.ca_file[0] ? cfg.cloud.ca_file : NULL, .insecure = false };
+        if (sc_posix_http_init(&hal.http, &hopt) != SC_OK) {
+            fprintf(stderr, "smartcfg device: cannot set up the HTTP client\n");
+            goto cleanup;
+        }
+        http_open = true;
     }
 
     reporter_t rep = { .json = o.flag[O_JSON] };
@@ -1104,6 +1117,10 @@ cleanup:
         explicit_bzero(dev, sc_device_size());
         free(dev);
     }
+    if (mqtt_open)
+        sc_posix_mqtt_cleanup(&hal.mqtt);
+    if (http_open)
+        sc_posix_http_cleanup(&hal.http);
     if (udp_open)
         sc_posix_udp_close_all(&udp);
     if (radio_open)

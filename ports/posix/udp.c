@@ -61,6 +61,11 @@ static sc_err_t udp_open(void *ctx, const uint8_t *local_ip, uint16_t local_port
     /* No SO_REUSEADDR: UDP has no TIME_WAIT to wait out, and with it two devices bound to the
      * same address and port would both succeed while only one receives. Distinct local
      * addresses (127.0.0.2, 127.0.0.3, ...) bind side by side without it. */
+    /* A service may be flooded (junk on 8266 from anyone on the LAN): a deeper receive queue
+     * lets a real request survive a burst until the next drain. The kernel caps the value at
+     * net.core.rmem_max; failure is harmless. */
+    int rcvbuf = 1 << 20;
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     if (broadcast && setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0) {
         sc_err_t err = errno_to_sc(errno);
         close(fd);

@@ -33,7 +33,7 @@ if grep -q "cannot initialise the device: not supported" "$TMP/devA.err"; then
     echo "SKIP: the device state machine is not in this build"; exit 0
 fi
 # Broadcast on loopback reaches every socket bound to port 7001.
-in_ns "$SC" send --ssid HomeNet --password "$PASSWORD" --ip 127.0.0.1 --iface lo --dest 127.255.255.255 \
+in_ns "$SC" send --ssid HomeNet --password "$PASSWORD" --ip 127.0.0.1 --bssid 02:5c:00:00:00:01 --dest 127.255.255.255 \
     --token "$TOKEN" --count 2 --timeout 60 --json >"$TMP/send.jsonl" 2>"$TMP/send.err"
 SRC=$?
 wait "$DA"; RA=$?

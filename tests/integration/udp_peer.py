@@ -134,6 +134,8 @@ def matrix(bind_ip, device_ip, tok, out):
 
 
 def flood(bind_ip, device_ip, tok, out):
+    """10 000 junk datagrams from another port of the app's host, the real request in the
+    middle; unanswered, it is resent every 2 s (5 resends) as the app does."""
     s = app_socket(bind_ip)
     dev = (device_ip, 8266)
     req = json.dumps({"cmdType": 0, "token": tok}).encode()
@@ -144,11 +146,19 @@ def flood(bind_ip, device_ip, tok, out):
         junk.sendto(os.urandom(1 + i % 300) if i % 2 else b'{"cmdType":9}', dev)
         if i == 5000:
             s.sendto(req, dev)
-    got = replies(s, 6.0)
-    for src, data in got:
-        record(out, phase="flood", src="%s:%d" % src, text=data.decode("utf-8", "replace"))
-    ok = bool(identity([parse_reply(d) for _, d in got]))
-    print("flood: 10000 junk datagrams in %.2f s; real request %s" % (time.time() - t0, "answered" if ok else "NOT answered"))
+    sent_in = time.time() - t0
+    sends = 1
+    while True:
+        got = replies(s, 2.0)
+        for src, data in got:
+            record(out, phase="flood", src="%s:%d" % src, text=data.decode("utf-8", "replace"))
+        ok = bool(identity([parse_reply(d) for _, d in got]))
+        if ok or sends == 6:
+            break
+        s.sendto(req, dev)
+        sends += 1
+    print("flood: 10000 junk datagrams in %.2f s; real request %s" %
+          (sent_in, ("answered after %d send(s)" % sends) if ok else "NOT answered"))
     return [] if ok else ["real request in the flood not answered"]
 
 

@@ -16,6 +16,7 @@
 #include "sc_posix.h"
 #include "sc_posix_netif.h"
 #include "sc_posix_radio.h"
+#include "smartcfg/esptouch_rx.h"
 
 static void test_overheads(void **state)
 {
@@ -231,6 +232,61 @@ static void test_specs(void **state)
     assert_int_equal(sc_posix_channel_freq(0), 0);
 }
 
+/* The frames the virtual radio makes of the reference sender's datagrams decode with the real
+ * receiver, for every cipher/QoS/FCS setting (each gives another overhead to calibrate). */
+static void test_decodable(void **state)
+{
+    (void)state;
+    sc_et_creds_t c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.ssid, "Virtual:AP", 10);
+    c.ssid_len = 10;
+    memcpy(c.password, "pa55 word!", 10);
+    c.password_len = 10;
+    memcpy(c.bssid, sc_posix_default_bssid, 6);
+    const uint8_t phone[4] = { 127, 0, 0, 1 }, bcast[4] = { 255, 255, 255, 255 };
+    memcpy(c.phone_ip, phone, 4);
+    static sc_et_encoder_t enc;
+    assert_int_equal(sc_et_encode(&enc, &c), SC_OK);
+    const sc_cipher_t ciphers[] = { SC_CIPHER_OPEN, SC_CIPHER_WEP, SC_CIPHER_TKIP, SC_CIPHER_CCMP, SC_CIPHER_GCMP };
+    for (size_t k = 0; k < 5 * 4; k++) {
+        static sc_posix_radio_t r;
+        memset(&r, 0, sizeof r);
+        sc_posix_vradio_opts_default(&r.v);
+        r.v.cipher = ciphers[k % 5];
+        r.v.qos = (k / 5) & 1;
+        r.v.fcs = (k / 10) & 1;
+        r.channel = 6;
+        static sc_et_rx_t rx;
+        assert_int_equal(sc_et_rx_init(&rx, NULL), SC_OK);
+        sc_et_sched_t sch;
+        assert_int_equal(sc_et_sched_init(&sch, &enc, NULL), SC_OK);
+        sc_et_dgram_t d;
+        uint32_t prev = 0;
+        bool done = false;
+        while (!done && sc_et_sched_next(&sch, prev, &d) == SC_OK) {
+            prev = d.at_ms;
+            uint8_t dst[4];
+            if (d.len == 0)
+                continue;
+            memcpy(dst, bcast, 4);
+            sc_frame_t f;
+            sc_posix_vradio_frame(&r, phone, dst, d.len, &f);
+            sc_et_event_t ev;
+            if (sc_et_rx_feed(&rx, &f, d.at_ms, &ev) == SC_ET_EV_DONE) {
+                done = true;
+                assert_int_equal(ev.result.creds.ssid_len, 10);
+                assert_memory_equal(ev.result.creds.ssid, "Virtual:AP", 10);
+                assert_int_equal(ev.result.creds.password_len, 10);
+                assert_memory_equal(ev.result.creds.password, "pa55 word!", 10);
+                assert_memory_equal(ev.result.creds.phone_ip, phone, 4);
+                assert_int_equal(ev.result.offset, sc_posix_vradio_overhead(r.v.cipher, r.v.qos, r.v.fcs));
+            }
+        }
+        assert_true(done);
+    }
+}
+
 /* pcap: on a non-Wi-Fi interface: frames arrive, tuning is a no-op that reports the channel. */
 static void test_pcap_live_lo(void **state)
 {
@@ -274,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_udp_socket),
         cmocka_unit_test(test_specs),
         cmocka_unit_test(test_pcap_live_lo),
+        cmocka_unit_test(test_decodable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
