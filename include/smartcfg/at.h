@@ -48,7 +48,8 @@ typedef struct {
  * supported" (FAIL,209 or +CME ERROR:209). Functions returning int return 0 for success or a
  * tencent.md §3 error id (e.g. 27 device info, 13 SmartConfig start, 7 AP init) which the
  * reply carries as "+TCxxx:FAIL,<id>". An operation that completes later returns
- * SC_AT_PENDING and reports through sc_at_complete(). */
+ * SC_AT_PENDING and reports through sc_at_complete(). Identity pointers are valid only
+ * during the call (they point into the context, which wipes them after): copy what you keep. */
 #define SC_AT_PENDING INT_MIN
 typedef struct {
     void *ctx;

@@ -1,7 +1,9 @@
 /* Default binding of the AT front-end's ops onto the device orchestrator (device.h) and the
  * HAL: AT+TCSTARTSMART / AT+TCSAP (re)initialise the device with the AT-stored identity and
  * start it; the device's events become the final +TCSTARTSMART / +TCSAP URCs; the AT MQTT
- * session runs on hal->mqtt. Portable: no OS calls, no heap. */
+ * session runs on hal->mqtt with IoT Explorer credentials (sc_cloud_mqtt_credentials, broker
+ * from the base cloud config); AT+TCDEVREG runs dynamic registration over hal->http
+ * (blocking, bounded by SC_CLOUD_DYNREG_TIMEOUT_MS). Portable: no OS calls, no heap. */
 #ifndef SMARTCFG_AT_DEVICE_H
 #define SMARTCFG_AT_DEVICE_H
 
@@ -30,7 +32,9 @@ typedef struct {
     uint32_t mqtt_deadline;
     sc_at_mqtt_params_t mqtt_params;
     sc_identity_t mqtt_id;
+    sc_cloud_mqtt_creds_t mqtt_creds;  /* kept for the HAL while connected; wiped after */
     uint32_t now_ms;
+    char http_resp[2048];          /* AT+TCDEVREG response buffer (wiped after use) */
 } sc_at_device_t;
 
 /* Prepares b and fills ops (ctx = b). base: the device configuration to start from (its

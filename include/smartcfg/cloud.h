@@ -152,7 +152,7 @@ sc_err_t sc_cloud_dynreg_response(const char *product_secret, const char *psk, c
 typedef enum { SC_BIND_PENDING = 0, SC_BIND_DONE, SC_BIND_FAILED } sc_bind_status_t;
 
 typedef struct {
-    uint64_t opaque[512];    /* private state (buffers for topics/credentials included) */
+    uint64_t opaque[384];    /* private state, 3 KiB (topics, credentials, one inbound message) */
 } sc_cloud_bind_t;
 
 /* Starts: (dynamic registration if needed, persisting the PSK via storage) -> connect ->
@@ -161,6 +161,12 @@ typedef struct {
  * registration); the token is copied. cfg may be NULL (defaults). */
 sc_err_t sc_cloud_bind_start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
                              sc_identity_t *id, const char *token, uint32_t now_ms);
+/* The "wait for app bind" check after a reboot (tencent.md §4): same machine and budget, but
+ * publishes bind_device_query and waits for bind_device_query_reply with its clientToken.
+ * DONE = the device is bound; FAILED 24/<code> = the cloud says it is not; other failures as
+ * for the bind. Drive it with sc_cloud_bind_step/abort. */
+sc_err_t sc_cloud_query_start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
+                              sc_identity_t *id, uint32_t now_ms);
 /* Drives it; on SC_BIND_FAILED *err_id / *sub_id are the tencent.md §3 codes
  * (1 = MQTT connect, 24 = reply code != 0, 25 = reply timeout, 27 = device info). */
 sc_bind_status_t sc_cloud_bind_step(sc_cloud_bind_t *b, uint32_t now_ms, uint16_t *err_id, int32_t *sub_id);
@@ -175,7 +181,7 @@ const char *sc_cloud_bind_reason(const sc_cloud_bind_t *b);
 
 /* Counters for tests and diagnostics. */
 typedef struct {
-    uint32_t publishes;       /* app_bind_token sent (tries) */
+    uint32_t publishes;       /* app_bind_token / bind_device_query sent (tries) */
     uint32_t malformed;       /* down-topic messages that were not valid JSON messages */
     uint32_t ignored;         /* valid messages for someone else / other methods */
     bool dynreg_done;         /* a PSK was obtained (or loaded from storage) this time */

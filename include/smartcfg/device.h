@@ -69,6 +69,12 @@ typedef struct {
     size_t nchannels;
     sc_device_event_cb on_event;
     void *user;
+    /* Added fields (0 = default). */
+    uint32_t join_timeout_ms;      /* 60000: station join, capped by the window */
+    uint32_t token_wait_ms;        /* 20000: after the ack burst, wait this long for the app's token */
+    uint32_t linger_ms;            /* 10000: skip_cloud: DONE once the app stopped resending this long (its 5 x 2 s schedule) */
+    uint16_t ack_count;            /* 30 ack rounds ... */
+    uint16_t ack_interval_ms;      /* ... 100 ms apart */
 } sc_device_config_t;
 
 void sc_device_config_default(sc_device_config_t *cfg);
@@ -77,7 +83,11 @@ void sc_device_config_default(sc_device_config_t *cfg);
 typedef struct sc_device sc_device_t;
 size_t sc_device_size(void);
 
+/* Once per context (it forgets open HAL handles): loads the persisted log and unsent error
+ * records. To change the configuration later use sc_device_configure. */
 sc_err_t sc_device_init(sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *cfg);
+/* New configuration (identity, windows, ...) between attempts; SC_ERR_BUSY while a flow runs. */
+sc_err_t sc_device_configure(sc_device_t *dev, const sc_device_config_t *cfg);
 sc_err_t sc_device_start(sc_device_t *dev, uint32_t now_ms);                   /* SmartConfig flow */
 sc_err_t sc_device_start_softap(sc_device_t *dev, const char *ssid, const char *psw, uint8_t ch, uint32_t now_ms);
 /* reason: sub id recorded (101 stopped by app, 102 stopped by AT). */
@@ -90,6 +100,23 @@ sc_device_state_t sc_device_state(const sc_device_t *dev);
 uint8_t sc_device_channel(const sc_device_t *dev);
 /* Raises the log soft-AP ESP-LOG-QUERY and the UDP 9876 log service. */
 sc_err_t sc_device_start_log_softap(sc_device_t *dev, uint32_t now_ms);
+void sc_device_stop_log_softap(sc_device_t *dev);
+
+/* For ports whose radio firmware decodes ESP-TOUCH itself (and for tests): hands decoded
+ * credentials to a started SmartConfig flow as if the receiver had produced them.
+ * SC_ERR_STATE unless sniffing; SC_ERR_INVAL (err 14/104 recorded) for invalid lengths. */
+sc_err_t sc_device_inject_credentials(sc_device_t *dev, const sc_et_result_t *res, uint32_t now_ms);
+
+/* The last error recorded in this attempt (false if none). */
+bool sc_device_last_error(const sc_device_t *dev, uint16_t *err_id, int32_t *sub_id);
+/* Concatenated provisioning log (what cmdType 3 returns); returns its length. */
+size_t sc_device_log(const sc_device_t *dev, char *out, size_t cap);
+
+/* Counters for diagnostics and tests. */
+typedef struct {
+    uint32_t dgrams, bad_dgrams, err_replies, rate_limited, identity_replies, acks_sent, log_replies;
+} sc_device_stats_t;
+void sc_device_stats(const sc_device_t *dev, sc_device_stats_t *out);
 
 #ifdef __cplusplus
 }

@@ -67,6 +67,9 @@ typedef struct {
 
 sc_err_t sc_et_rx_init(sc_et_rx_t *rx, const sc_et_rx_config_t *cfg); /* cfg may be NULL */
 void sc_et_rx_reset(sc_et_rx_t *rx);       /* clean unlock + restart, keeps config and scan list */
+/* After SC_ET_EV_DONE: forget only the session that completed and go on decoding the others
+ * (several phones in one capture). SC_ERR_STATE when not done. */
+sc_err_t sc_et_rx_resume(sc_et_rx_t *rx);
 /* Optional scan list (copied, at most SC_ET_RX_MAX_SCAN entries). */
 sc_err_t sc_et_rx_set_scan(sc_et_rx_t *rx, const sc_scan_entry_t *list, size_t n);
 /* Feeds one frame seen at now_ms (monotonic). Returns the most important event it caused

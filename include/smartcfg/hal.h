@@ -4,8 +4,17 @@
  * "not available on this port" and the core degrades or reports SC_ERR_UNSUPPORTED.
  * Inputs flow the other way: the port calls sc_device_on_frame() for sniffed frames and
  * the core polls UDP/MQTT through recv/poll functions from sc_device_step().
- * Every function returns quickly (non-blocking), except where noted. Porting guide:
- * docs/porting.md. */
+ *
+ * Contract for every function unless noted:
+ *  - called only from the thread/task that calls sc_device_step()/sc_device_on_frame();
+ *    never re-entered; must not call back into the core;
+ *  - returns quickly (non-blocking); SC_OK or a negative sc_err_t; no partial effects on error;
+ *  - pointers passed in are valid only for the call: copy what you keep (SSID, password,
+ *    MQTT credentials...); never log a secret (password, token, device secret, MQTT password).
+ * Required for the SmartConfig flow: sys.now_ms, station.join/status/get_ip, udp.open/
+ * send_to/recv_from/close; radio.* unless the radio firmware decodes ESP-TOUCH itself
+ * (sc_device_inject_credentials). Soft-AP for the soft-AP and log flows, MQTT for binding,
+ * storage for persistence (without it records live in RAM only). Porting guide: docs/porting.md. */
 #ifndef SMARTCFG_HAL_H
 #define SMARTCFG_HAL_H
 
@@ -16,12 +25,19 @@
 extern "C" {
 #endif
 
-/* Radio in promiscuous mode. Frames reach the core through sc_device_on_frame(). */
+/* Radio in promiscuous mode. Frames reach the core through sc_device_on_frame() (from the
+ * core's thread: a port whose driver calls back in an interrupt queues the few fields of
+ * sc_frame_t and feeds them later). */
 typedef struct {
     void *ctx;
+    /* on: deliver every 802.11 data frame (length and header fields; the payload is not
+     * needed) on the current channel, including frames of other BSSs and encrypted ones. */
     sc_err_t (*set_promiscuous)(void *ctx, bool on);
+    /* Tune to a 2.4 GHz channel 1..14 (HT20). Called when sc_device_channel() changes;
+     * must take effect before the next frame is delivered (no frames of the old channel). */
     sc_err_t (*set_channel)(void *ctx, uint8_t channel);
-    /* Optional: APs visible now (blocking allowed, called once before sniffing). */
+    /* Optional: APs visible now (blocking allowed, called once before sniffing). Fills
+     * out[0..*n), *n <= max. Lets the receiver finish early from a known SSID. */
     sc_err_t (*scan)(void *ctx, sc_scan_entry_t *out, size_t max, size_t *n);
 } sc_hal_radio_t;
 
@@ -44,18 +60,31 @@ typedef enum {
 /* Station: join the AP the phone named. */
 typedef struct {
     void *ctx;
-    /* Starts joining; returns at once. bssid may be NULL. Secrets must not be logged. */
+    /* Starts joining (association + DHCP) and returns at once; SC_OK only means "started".
+     * ssid is raw octets (may contain NUL, 1..32), password 0..64 octets (0 = open; 64 = hex
+     * PSK), bssid NULL = any AP with that SSID. Copy all three: the core wipes its copy of the
+     * password right after this call. Never log the password. */
     sc_err_t (*join)(void *ctx, const uint8_t *ssid, size_t ssid_len,
                      const uint8_t *password, size_t password_len, const uint8_t *bssid);
+    /* Polled every ~20 ms while joining. GOT_IP once DHCP is done (get_ip then valid);
+     * FAILED with *reason (reason may be NULL) when the port gave up — the core does not
+     * retry; the port may retry internally within the core's join timeout (60 s). */
     sc_sta_status_t (*status)(void *ctx, sc_sta_reason_t *reason);
+    /* The station's IPv4 address (network order), valid after GOT_IP. */
     sc_err_t (*get_ip)(void *ctx, uint8_t ip[4]);
+    /* The station interface's MAC (what the ESP-TOUCH ack carries). */
     sc_err_t (*get_mac)(void *ctx, uint8_t mac[SC_MAC_LEN]);
+    /* Optional: abandon a join in progress (join timeout). */
     sc_err_t (*leave)(void *ctx);
 } sc_hal_station_t;
 
 /* Soft-AP (the soft-AP provisioning flow and the log soft-AP). */
 typedef struct {
     void *ctx;
+    /* Raises an AP (WPA2-PSK, or open when password is NULL) with a DHCP server; channel 0 =
+     * port's choice. UDP sockets opened with local_ip NULL must receive on the AP interface.
+     * May be called while the station is joined (AP+STA) or not; start on a running AP
+     * replaces it. */
     sc_err_t (*start)(void *ctx, const char *ssid, const char *password, uint8_t channel);
     sc_err_t (*stop)(void *ctx);
 } sc_hal_softap_t;
@@ -65,13 +94,18 @@ typedef struct {
     void *ctx;
     /* Binds local_ip:local_port (local_ip NULL = any address, port 0 = any port); broadcast
      * sending allowed when asked. The device binds its services to its own address so that
-     * several devices (and a phone) can share one host on distinct addresses. */
+     * several devices (and a phone) can share one host on distinct addresses. SC_ERR_BUSY when
+     * the address is taken. The core uses at most 3 sockets at once (ack, 8266, 9876). */
     sc_err_t (*open)(void *ctx, const uint8_t *local_ip, uint16_t local_port, bool broadcast, int *handle);
+    /* One datagram (len <= 1400) to `to`; 255.255.255.255 only on a broadcast socket. Must not
+     * block: drop and return SC_ERR_AGAIN/SC_ERR_IO when the stack is out of buffers. The source
+     * address and port are the socket's (the app matches replies on them). */
     sc_err_t (*send_to)(void *ctx, int handle, const sc_ipv4_ep_t *to, const void *buf, size_t len);
     /* Non-blocking: SC_ERR_AGAIN when nothing is queued. Datagrams longer than cap are
      * truncated and *len says cap (and *truncated = true when not NULL). */
     sc_err_t (*recv_from)(void *ctx, int handle, sc_ipv4_ep_t *from, void *buf, size_t cap,
                           size_t *len, bool *truncated);
+    /* Releases the handle; queued datagrams are dropped. */
     void (*close)(void *ctx, int handle);
 } sc_hal_udp_t;
 
@@ -95,7 +129,10 @@ typedef struct {
     bool truncated;
 } sc_mqtt_msg_t;
 
-/* MQTT 3.1.1 client. connect starts connecting and returns; state() tells the outcome. */
+/* MQTT 3.1.1 client (used by the cloud binder, cloud.h). connect starts connecting and returns
+ * (DNS may block, see docs/porting.md); state() tells the outcome (reason: CONNACK code or
+ * port errno on FAILED). The port copies the sc_mqtt_connect_t strings. Messages on
+ * subscribed topics are queued by the port (a few suffice) and drained through poll(). */
 typedef struct {
     void *ctx;
     sc_err_t (*connect)(void *ctx, const sc_mqtt_connect_t *params);
@@ -109,13 +146,17 @@ typedef struct {
     sc_err_t (*disconnect)(void *ctx);
 } sc_hal_mqtt_t;
 
-/* Small key/value records with atomic replace: after a power cut during put(), get() returns
- * either the old or the new value, never a mix. Keys are short ASCII names. */
+/* Small key/value records, ideally with atomic replace: after a power cut during put(), get()
+ * returns either the old or the new value, never a mix. The core does not rely on it for its
+ * own records (two slots + sequence + CRC, diag.h): a torn put() is tolerated there.
+ * Keys are short ASCII names (<= 15 chars): errrec.a/errrec.b, log.a/log.b (device),
+ * psk (cloud), devinfo (AT). Values <= 1400 bytes. put() may block for a flash write. */
 typedef struct {
     void *ctx;
-    sc_err_t (*get)(void *ctx, const char *key, void *buf, size_t cap, size_t *len); /* SC_ERR_NOTFOUND */
+    /* SC_ERR_NOTFOUND when absent; SC_ERR_NOSPACE when the value is longer than cap. */
+    sc_err_t (*get)(void *ctx, const char *key, void *buf, size_t cap, size_t *len);
     sc_err_t (*put)(void *ctx, const char *key, const void *buf, size_t len);
-    sc_err_t (*erase)(void *ctx, const char *key);
+    sc_err_t (*erase)(void *ctx, const char *key); /* SC_OK when absent */
 } sc_hal_storage_t;
 
 /* HTTP(S) POST for dynamic registration. Blocking, bounded by timeout_ms. */
@@ -129,7 +170,7 @@ typedef enum { SC_LOG_ERROR = 0, SC_LOG_WARN, SC_LOG_INFO, SC_LOG_DEBUG } sc_log
 
 typedef struct {
     void *ctx;
-    uint32_t (*now_ms)(void *ctx);                     /* monotonic milliseconds */
+    uint32_t (*now_ms)(void *ctx);                     /* monotonic milliseconds (may wrap) */
     uint64_t (*unix_time)(void *ctx);                  /* seconds since the epoch (0 = unknown) */
     void (*random)(void *ctx, void *buf, size_t len);  /* unpredictable bytes */
     void (*log)(void *ctx, sc_log_level_t level, const char *line); /* never receives a secret */

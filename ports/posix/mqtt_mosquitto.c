@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mosquitto.h>
 
@@ -14,7 +15,10 @@
 typedef struct {
     pthread_mutex_t lock;
     struct mosquitto *mosq;
-    bool loop_running;
+    pthread_t thread;
+    bool thread_running;
+    bool stop;      /* under lock: the loop thread exits */
+    bool closing;   /* under lock: flush our DISCONNECT, then exit */
     sc_mqtt_state_t state;
     int reason;
     sc_mqtt_msg_t queue[SC_POSIX_MQTT_QUEUE];
@@ -23,6 +27,19 @@ typedef struct {
     unsigned ack_next;
     bool ack_used[ACK_RING];
 } posix_mqtt_t;
+
+static int reason_of(int rc, int err)
+{
+    switch (rc) {
+    case MOSQ_ERR_ERRNO: return err != 0 ? err : EIO;
+    case MOSQ_ERR_TLS: return EPROTO;
+    case MOSQ_ERR_EAI: return EHOSTUNREACH;
+    case MOSQ_ERR_CONN_LOST: return ECONNRESET;
+    case MOSQ_ERR_NO_CONN: return ENOTCONN;
+    case MOSQ_ERR_NOMEM: return ENOMEM;
+    default: return EIO;
+    }
+}
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 static void lib_init(void) { mosquitto_lib_init(); }
@@ -45,17 +62,36 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 
 static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
 {
+    (void)mosq;
+    int err = errno;   /* still the socket's error: the callback runs before the close */
     posix_mqtt_t *p = obj;
     pthread_mutex_lock(&p->lock);
     if (p->state == SC_MQTT_CONNECTED || p->state == SC_MQTT_CONNECTING) {
         /* rc 0 = we asked for it; anything else is a lost link */
         p->state = rc == 0 ? SC_MQTT_DISCONNECTED : SC_MQTT_FAILED;
         if (rc != 0 && p->reason == 0)
-            p->reason = rc == MOSQ_ERR_CONN_LOST ? ECONNRESET : rc;
+            p->reason = reason_of(rc, err);
     }
     pthread_mutex_unlock(&p->lock);
-    if (rc != 0)
-        mosquitto_disconnect(mosq);   /* no silent reconnect by the loop thread: the core decides */
+}
+
+/* libmosquitto 2.0 reports a TLS handshake failure that happens in the loop thread only
+ * through its log (no disconnect callback) and then keeps retrying; treat an error logged
+ * while connecting as the connect failing. The retries stop at the core's disconnect():
+ * calling libmosquitto from here could deadlock, as the log may be written under its locks. */
+static void on_log(struct mosquitto *mosq, void *obj, int level, const char *text)
+{
+    (void)mosq;
+    (void)text;   /* not forwarded: nothing libmosquitto logs is needed, and it stays out of our logs */
+    posix_mqtt_t *p = obj;
+    if (level != MOSQ_LOG_ERR)
+        return;
+    pthread_mutex_lock(&p->lock);
+    if (p->state == SC_MQTT_CONNECTING) {
+        p->state = SC_MQTT_FAILED;
+        p->reason = EPROTO;
+    }
+    pthread_mutex_unlock(&p->lock);
 }
 
 static void on_publish(struct mosquitto *mosq, void *obj, int mid)
@@ -98,15 +134,62 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
     pthread_mutex_unlock(&p->lock);
 }
 
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = { 0, (long)ms * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Our own network thread instead of mosquitto_loop_start(): libmosquitto's loop_forever
+ * reconnects on its own and cannot be stopped while a TCP connect is pending (a silent
+ * broker would hang the teardown for minutes). This one never reconnects, reports the first
+ * error as the failure reason and stops within ~0.5 s. */
+static void *loop_main(void *arg)
+{
+    posix_mqtt_t *p = arg;
+    unsigned closing_ticks = 0;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        bool stop = p->stop, closing = p->closing;
+        pthread_mutex_unlock(&p->lock);
+        if (stop)
+            break;
+        errno = 0;
+        int rc = mosquitto_loop(p->mosq, 50, 1);
+        int err = errno;
+        if (closing) {
+            if (rc != MOSQ_ERR_SUCCESS || ++closing_ticks > 10)
+                break;
+            continue;
+        }
+        if (rc != MOSQ_ERR_SUCCESS) {
+            pthread_mutex_lock(&p->lock);
+            if (p->state == SC_MQTT_CONNECTING || p->state == SC_MQTT_CONNECTED) {
+                p->state = SC_MQTT_FAILED;
+                if (p->reason == 0)
+                    p->reason = reason_of(rc, err);
+            }
+            pthread_mutex_unlock(&p->lock);
+            sleep_ms(50);   /* the link is gone; idle until the core disconnects */
+        }
+    }
+    return NULL;
+}
+
 static void teardown(posix_mqtt_t *p)
 {
     struct mosquitto *m = p->mosq;
     if (m == NULL)
         return;
-    mosquitto_disconnect(m);
-    if (p->loop_running)
-        mosquitto_loop_stop(m, false);
-    p->loop_running = false;
+    mosquitto_disconnect(m);   /* queued; the loop thread sends it while closing */
+    if (p->thread_running) {
+        pthread_mutex_lock(&p->lock);
+        p->closing = true;
+        pthread_mutex_unlock(&p->lock);
+        pthread_join(p->thread, NULL);
+        p->thread_running = false;
+    }
     mosquitto_destroy(m);
     p->mosq = NULL;
 }
@@ -121,6 +204,7 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     p->state = SC_MQTT_CONNECTING;
     p->reason = 0;
     p->q_head = p->q_count = 0;
+    p->stop = p->closing = false;
     memset(p->ack_used, 0, sizeof p->ack_used);
     pthread_mutex_unlock(&p->lock);
 
@@ -133,11 +217,13 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
         return SC_ERR_NOMEM;
     }
     p->mosq = m;
+    mosquitto_threaded_set(m, true);   /* our thread runs the loop: libmosquitto must lock */
     mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
     mosquitto_connect_callback_set(m, on_connect);
     mosquitto_disconnect_callback_set(m, on_disconnect);
     mosquitto_publish_callback_set(m, on_publish);
     mosquitto_message_callback_set(m, on_message);
+    mosquitto_log_callback_set(m, on_log);
     int rc = MOSQ_ERR_SUCCESS;
     if (params->username != NULL)
         rc = mosquitto_username_pw_set(m, params->username, params->password);
@@ -149,18 +235,20 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
         rc = mosquitto_connect_async(m, params->host, params->port, params->keepalive_s ? params->keepalive_s : 60);
         err = errno;
     }
-    if (rc == MOSQ_ERR_SUCCESS)
-        rc = mosquitto_loop_start(m);
+    if (rc == MOSQ_ERR_SUCCESS && pthread_create(&p->thread, NULL, loop_main, p) != 0) {
+        rc = MOSQ_ERR_ERRNO;
+        err = EAGAIN;
+    }
     if (rc != MOSQ_ERR_SUCCESS) {
         pthread_mutex_lock(&p->lock);
         p->state = SC_MQTT_FAILED;
-        p->reason = rc == MOSQ_ERR_ERRNO && err != 0 ? err : (rc == MOSQ_ERR_EAI ? EHOSTUNREACH : EIO);
+        p->reason = reason_of(rc, err);
         pthread_mutex_unlock(&p->lock);
         mosquitto_destroy(m);
         p->mosq = NULL;
         return rc == MOSQ_ERR_INVAL ? SC_ERR_INVAL : SC_ERR_IO;
     }
-    p->loop_running = true;
+    p->thread_running = true;
     return SC_OK;
 }
 

@@ -6,16 +6,22 @@
  *   ...
  *   sc_posix_mqtt_cleanup(&mqtt);                  // disconnects, joins the thread, frees
  *
- * connect() resolves and opens the TCP connection synchronously (bounded by the kernel's
- * connect timeout), then runs libmosquitto's network loop in its own thread; every other
- * call returns at once. Callbacks of that thread only fill a mutex-protected inbound queue
+ * connect() resolves the host name synchronously (getaddrinfo: use an address or a working
+ * resolver), starts the TCP connection (and TLS handshake) without waiting for it, and runs
+ * libmosquitto's network loop in a thread of its own (not mosquitto_loop_start: that one
+ * reconnects behind the core's back and cannot be stopped while a connect is pending).
+ * Every other call returns at once; disconnect()/cleanup() take at most ~0.5 s.
+ * Callbacks of that thread only fill a mutex-protected inbound queue
  * (SC_POSIX_MQTT_QUEUE messages; the oldest are kept, new ones dropped and counted when it is
  * full) and a ring of acknowledged message ids, which poll() and puback_received() read.
  * state() reason on SC_MQTT_FAILED: the CONNACK return code (1..5, e.g. 4 bad user name or
  * password, 5 not authorised) or, when the TCP/TLS connection itself failed, the errno
- * (e.g. 111 ECONNREFUSED) — connect() then returns SC_ERR_IO.
+ * (e.g. 111 ECONNREFUSED; connect() returns SC_ERR_IO when it fails at once, otherwise
+ * state() turns to SC_MQTT_FAILED later); EPROTO (71) when the TLS
+ * handshake or the broker certificate check failed; EHOSTUNREACH when the name did not resolve.
  * TLS: params->tls uses params->ca_file (a PEM bundle; NULL: /etc/ssl/certs/ca-certificates.crt)
  * and verifies the broker's host name. No automatic reconnect: the core decides.
+ * The broker going silent is not detected here; the core's own deadlines cover it.
  * The password is copied into libmosquitto and never logged. */
 #ifndef SC_POSIX_MQTT_H
 #define SC_POSIX_MQTT_H

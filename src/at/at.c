@@ -6,7 +6,6 @@
 
 #define DEFAULT_REGION "ap-guangzhou"
 #define REGION_MAX_LEN 24        /* reference MAX_SIZE_OF_PRODUCT_REGION */
-#define PRODUCT_SECRET_MAX_LEN 32 /* reference MAX_SIZE_OF_PRODUCT_SECRET */
 #define CMD_TIMEOUT_MIN 1000u
 #define CMD_TIMEOUT_MAX 20000u   /* reference MAX_COMMAND_TIMEOUT */
 #define MQTT_MANUALLY_DISCONNECTED 2 /* QCLOUD_RET_MQTT_MANUALLY_DISCONNECTED */
@@ -395,7 +394,9 @@ static void cmd_info(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
         return;
     }
     size_t k_dn = product ? 3 : 2, k_sec = product ? 2 : 3;
-    size_t sec_max = product ? PRODUCT_SECRET_MAX_LEN : SC_DEVICE_SECRET_MAX;
+    /* Product secret: the reference stops at 32; ours takes what the cloud module and the
+     * local cloud accept (64). */
+    size_t sec_max = product ? SC_PRODUCT_SECRET_MAX : SC_DEVICE_SECRET_MAX;
     bool ok = (ps->n == 4 || ps->n == 5) && p_int(ps, 0, 0, 1) && p_str(ps, 1, 1, SC_PRODUCT_ID_MAX) &&
               p_str(ps, k_dn, 1, SC_DEVICE_NAME_MAX) && p_str(ps, k_sec, 1, sec_max) &&
               (ps->n == 4 || p_str(ps, 4, 1, REGION_MAX_LEN));
@@ -511,6 +512,7 @@ static void cmd_tcstartsmart(sc_at_t *at, const cmd_t *c, form_t f, const params
         at->flow = SC_AT_FLOW_SMARTCONFIG;
         r = at->ops.start_smartconfig(at->ops.ctx, id, tls);
     }
+    memset(&at->scratch, 0, sizeof at->scratch);   /* the op copied what it keeps */
     if (r == SC_AT_PENDING) {
         start_pending(at, CMD_TCSTARTSMART);
         return;
@@ -578,6 +580,7 @@ static void cmd_tcsap(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
         r = at->ops.start_softap(at->ops.ctx, id, tls, ps->p[0].s, ps->n >= 2 ? ps->p[1].s : NULL,
                                  ps->n >= 3 ? (uint8_t)ps->p[2].v : 0);
     }
+    memset(&at->scratch, 0, sizeof at->scratch);
     if (r == SC_AT_PENDING) {
         start_pending(at, CMD_TCSAP);
         return;

@@ -16,9 +16,11 @@ static uint32_t now_of(sc_at_device_t *b)
 /* Stops whatever the device does (an AT restart, like the reference, replaces the flow). */
 static void stop_device(sc_at_device_t *b, int32_t reason)
 {
+    /* Cleared first: the failure the stop itself reports belongs to no AT flow (and on a
+     * restart it must not be taken for the new flow's result). */
+    b->running = false;
     if (b->dev && sc_device_state(b->dev) != SC_DEV_IDLE)
         sc_device_stop(b->dev, reason, now_of(b));
-    b->running = false;
 }
 
 static int start_flow(sc_at_device_t *b, const sc_identity_t *id, uint8_t tls, bool softap, const char *ssid,
@@ -65,12 +67,52 @@ static void op_stop(void *ctx)
 
 /* ---------------------------------------------------------------- MQTT session */
 
-/* Builds the broker parameters for the AT session. The credential builder lives in the cloud
- * module (sc_cloud_mqtt_credentials); until this build has it, the session is unsupported. */
+/* SDK error codes the reference prints in +TCMQTTCONN:FAIL / +TCMQTTDISCON. */
+#define MQTT_REQUEST_TIMEOUT (-111)  /* QCLOUD_ERR_MQTT_REQUEST_TIMEOUT */
+#define MQTT_CONNACK_BASE (-112)     /* -112 - CONNACK rc: -113 .. -117 */
+#define TCP_CONNECT_FAILED (-603)    /* QCLOUD_ERR_TCP_CONNECT */
+
+static void mqtt_wipe(sc_at_device_t *b)
+{
+    memset(&b->mqtt_creds, 0, sizeof b->mqtt_creds);
+}
+
+/* Builds fresh credentials (a new connid and expiry each time, as the SDK does) and starts
+ * connecting. SC_ERR_IO: the TCP/TLS connection failed at once. */
 static sc_err_t mqtt_begin(sc_at_device_t *b)
 {
-    (void)b;
-    return SC_ERR_UNSUPPORTED;
+    const sc_hal_t *h = b->hal;
+    sc_cloud_config_t cc = b->base.cloud;
+    cc.tls = b->mqtt_params.tls_mode == 1;
+    if (!cc.tls && cc.port == SC_CLOUD_PORT_TLS)
+        cc.port = 0;
+    uint8_t rnd[SC_CLOUD_CONNID_LEN] = { 0 };
+    if (h->sys.random)
+        h->sys.random(h->sys.ctx, rnd, sizeof rnd);
+    uint64_t unix_now = h->sys.unix_time ? h->sys.unix_time(h->sys.ctx) : 0;
+    sc_err_t e = sc_cloud_mqtt_credentials(&b->mqtt_id, &cc, unix_now, rnd, &b->mqtt_creds);
+    if (e != SC_OK) {
+        mqtt_wipe(b);
+        return e;
+    }
+    sc_mqtt_connect_t p = {
+        .host = b->mqtt_creds.host, .port = b->mqtt_creds.port, .client_id = b->mqtt_creds.client_id,
+        .username = b->mqtt_creds.username, .password = b->mqtt_creds.password,
+        .keepalive_s = b->mqtt_params.keepalive_s, .tls = b->mqtt_creds.tls,
+        .ca_file = cc.ca_file[0] ? cc.ca_file : NULL,
+    };
+    e = h->mqtt.connect(h->mqtt.ctx, &p);
+    if (e != SC_OK)
+        mqtt_wipe(b);
+    return e;
+}
+
+static int connect_failure_code(const sc_at_device_t *b)
+{
+    int reason = 0;
+    if (b->hal->mqtt.state(b->hal->mqtt.ctx, &reason) == SC_MQTT_FAILED && reason >= 1 && reason <= 5)
+        return MQTT_CONNACK_BASE - reason;
+    return TCP_CONNECT_FAILED;
 }
 
 static int op_mqtt_connect(void *ctx, const sc_identity_t *id, const sc_at_mqtt_params_t *p)
@@ -83,7 +125,9 @@ static int op_mqtt_connect(void *ctx, const sc_identity_t *id, const sc_at_mqtt_
     sc_err_t e = mqtt_begin(b);
     if (e != SC_OK) {
         memset(&b->mqtt_id, 0, sizeof b->mqtt_id);
-        return e == SC_ERR_UNSUPPORTED ? SC_AT_CME_EXEC : MQTT_NO_CONN;
+        if (e == SC_ERR_IO)
+            return connect_failure_code(b);
+        return e == SC_ERR_UNSUPPORTED ? SC_AT_CME_EXEC : 27;   /* 27: device info unusable */
     }
     b->mqtt_active = true;
     b->mqtt_connecting = true;
@@ -107,7 +151,44 @@ static int op_mqtt_disconnect(void *ctx)
         (void)b->hal->mqtt.disconnect(b->hal->mqtt.ctx);
     b->mqtt_active = b->mqtt_connecting = b->mqtt_reconnecting = false;
     memset(&b->mqtt_id, 0, sizeof b->mqtt_id);
+    mqtt_wipe(b);
     return 0;
+}
+
+/* AT+TCDEVREG: one blocking HTTP exchange (the reference blocks the AT task the same way). */
+static int op_dynreg(void *ctx, sc_identity_t *id)
+{
+    sc_at_device_t *b = ctx;
+    const sc_hal_t *h = b->hal;
+    if (!h || !h->http.post)
+        return SC_AT_CME_EXEC;
+    uint32_t nonce = 0;
+    if (h->sys.random)
+        h->sys.random(h->sys.ctx, &nonce, sizeof nonce);
+    nonce = nonce % 2147483647u + 1u;   /* a positive int, as the SDK sends */
+    uint64_t ts = h->sys.unix_time ? h->sys.unix_time(h->sys.ctx) : 0;
+    char body[512];
+    size_t blen = 0;
+    if (sc_cloud_dynreg_request(id, nonce, ts, body, sizeof body, &blen) != SC_OK)
+        return 27;
+    char *resp = b->http_resp;   /* in the context: a small MCU stack stays small */
+    size_t rlen = 0;
+    int status = 0;
+    const char *url = b->base.cloud.register_url[0] ? b->base.cloud.register_url : SC_CLOUD_REGISTER_URL;
+    sc_err_t e = h->http.post(h->http.ctx, url, "application/x-www-form-urlencoded", body, blen,
+                              SC_CLOUD_DYNREG_TIMEOUT_MS, &status, resp, sizeof b->http_resp - 1, &rlen);
+    memset(body, 0, sizeof body);
+    if (e != SC_OK)
+        return TCP_CONNECT_FAILED;
+    int32_t code = 0;
+    e = sc_cloud_dynreg_decode(id->product_secret, resp, rlen, id->device_secret, sizeof id->device_secret, &code);
+    memset(resp, 0, sizeof b->http_resp);
+    if (e == SC_OK)
+        return 0;
+    memset(id->device_secret, 0, sizeof id->device_secret);
+    if (e == SC_ERR_REFUSED && code != 0)
+        return (int)code;   /* the cloud's own code, as the reference prints it */
+    return SC_AT_CME_EXEC;
 }
 
 static void op_restore(void *ctx)
@@ -151,10 +232,14 @@ void sc_at_device_step(sc_at_device_t *b, uint32_t now_ms)
                 sc_at_mqtt_disconnected(b->at, MQTT_RECONNECT_TIMEOUT, false);
             } else {
                 b->mqtt_active = false;
-                sc_at_complete(b->at, MQTT_NO_CONN);
+                sc_at_complete(b->at, st == SC_MQTT_FAILED ? connect_failure_code(b) : MQTT_REQUEST_TIMEOUT);
             }
             if (b->hal->mqtt.disconnect)
                 (void)b->hal->mqtt.disconnect(b->hal->mqtt.ctx);
+            if (!b->mqtt_active) {
+                memset(&b->mqtt_id, 0, sizeof b->mqtt_id);
+                mqtt_wipe(b);
+            }
         }
         return;
     }
@@ -167,6 +252,8 @@ void sc_at_device_step(sc_at_device_t *b, uint32_t now_ms)
             b->mqtt_deadline = now_ms + b->mqtt_params.cmd_timeout_ms;
         } else {
             b->mqtt_active = false;
+            memset(&b->mqtt_id, 0, sizeof b->mqtt_id);
+            mqtt_wipe(b);
         }
     }
 }
@@ -217,6 +304,7 @@ void sc_at_device_bind(sc_at_device_t *b, sc_device_t *dev, const sc_hal_t *hal,
     ops->mqtt_connect = op_mqtt_connect;
     ops->mqtt_state = op_mqtt_state;
     ops->mqtt_disconnect = op_mqtt_disconnect;
+    ops->dynreg = op_dynreg;
     ops->restore = op_restore;
     ops->get_mac = op_get_mac;
 }

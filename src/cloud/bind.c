@@ -43,6 +43,7 @@ typedef struct {
     int mids[SC_CLOUD_PUBLISH_TRIES];
     bool mid_valid[SC_CLOUD_PUBLISH_TRIES];
     bool acked;
+    bool query;                 /* bind_device_query instead of app_bind_token */
     uint16_t err_id;
     int32_t sub_id;
     sc_cloud_bind_stats_t stats;
@@ -129,13 +130,14 @@ static void fail(bind_impl_t *s, uint16_t err_id, int32_t sub_id, const char *wh
     s->state = ST_FAILED;
 }
 
-sc_err_t sc_cloud_bind_start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
-                             sc_identity_t *id, const char *token, uint32_t now_ms)
+static sc_err_t start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg, sc_identity_t *id,
+                      const char *token, uint32_t now_ms, bool query)
 {
     if (b == NULL)
         return SC_ERR_INVAL;
     memset(b, 0, sizeof *b);
     bind_impl_t *s = impl(b);
+    s->query = query;
     s->hal = hal;
     s->cfg = cfg;
     s->id = id;
@@ -178,6 +180,19 @@ sc_err_t sc_cloud_bind_start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_c
     }
     set_reason(s, s->state == ST_DYNREG ? "registering" : "connecting", 0, false);
     return SC_OK;
+}
+
+sc_err_t sc_cloud_bind_start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
+                             sc_identity_t *id, const char *token, uint32_t now_ms)
+{
+    return start(b, hal, cfg, id, token, now_ms, false);
+}
+
+sc_err_t sc_cloud_query_start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
+                              sc_identity_t *id, uint32_t now_ms)
+{
+    /* The query carries no token; a placeholder keeps start()'s checks in one place. */
+    return start(b, hal, cfg, id, "-", now_ms, true);
 }
 
 /* PSK from a previous registration: registering twice is refused by the cloud, so the
@@ -343,14 +358,15 @@ static void publish(bind_impl_t *s, uint32_t now_ms)
     s->t_next_pub = now_ms + SC_CLOUD_PUBLISH_RETRY_MS;
     sc_err_t rc = hal->mqtt.publish(hal->mqtt.ctx, s->topic_up, s->payload, s->payload_len, 1, &mid);
     if (rc != SC_OK) {
-        blog(s, SC_LOG_WARN, "app_bind_token publish failed: ", sc_strerror(rc), 0, false);
+        blog(s, SC_LOG_WARN, "publish failed: ", sc_strerror(rc), 0, false);
         if (s->npub >= SC_CLOUD_PUBLISH_TRIES && !s->acked)
-            fail(s, ERR_TOKEN_SEND, rc, "app_bind_token publish failed");
+            fail(s, ERR_TOKEN_SEND, rc, "publish failed");
         return;
     }
     s->mids[k] = mid;
     s->mid_valid[k] = true;
-    blog(s, SC_LOG_INFO, "app_bind_token published, try ", NULL, s->npub, true);
+    blog(s, SC_LOG_INFO, s->query ? "bind_device_query published, try " : "app_bind_token published, try ", NULL,
+         s->npub, true);
 }
 
 static void on_connected(bind_impl_t *s, uint32_t now_ms)
@@ -365,14 +381,18 @@ static void on_connected(bind_impl_t *s, uint32_t now_ms)
     uint64_t ms = hal->sys.unix_time != NULL ? hal->sys.unix_time(hal->sys.ctx) * 1000u : 0;
     if (ms == 0)
         ms = now_ms;   /* any value unique for this device works as a clientToken */
-    if (sc_cloud_client_token(s->id->device_name, ms, s->client_token, sizeof s->client_token) != SC_OK ||
-        sc_cloud_build_app_bind_token(s->client_token, s->token, s->payload, sizeof s->payload, &s->payload_len) !=
-            SC_OK) {
-        fail(s, ERR_TOKEN_SEND, SUB_INVALID, "cannot build app_bind_token");
+    rc = sc_cloud_client_token(s->id->device_name, ms, s->client_token, sizeof s->client_token);
+    if (rc == SC_OK)
+        rc = s->query ? sc_cloud_build_bind_device_query(s->client_token, ms, s->payload, sizeof s->payload,
+                                                         &s->payload_len)
+                      : sc_cloud_build_app_bind_token(s->client_token, s->token, s->payload, sizeof s->payload,
+                                                      &s->payload_len);
+    if (rc != SC_OK) {
+        fail(s, ERR_TOKEN_SEND, SUB_INVALID, "cannot build the request");
         return;
     }
     s->state = ST_WAIT;
-    set_reason(s, "waiting for app_bind_token_reply", 0, false);
+    set_reason(s, s->query ? "waiting for bind_device_query_reply" : "waiting for app_bind_token_reply", 0, false);
     publish(s, now_ms);
 }
 
@@ -405,20 +425,22 @@ static bool handle_msg(bind_impl_t *s)
         blog(s, SC_LOG_WARN, "malformed message on the down topic ignored", NULL, 0, false);
         return false;
     }
-    if (m.type != SC_CLOUD_MSG_APP_BIND_TOKEN_REPLY || strcmp(m.client_token, s->client_token) != 0) {
+    sc_cloud_msg_type_t want = s->query ? SC_CLOUD_MSG_BIND_DEVICE_QUERY_REPLY : SC_CLOUD_MSG_APP_BIND_TOKEN_REPLY;
+    if (m.type != want || strcmp(m.client_token, s->client_token) != 0) {
         s->stats.ignored++;
         return false;
     }
     if (!m.has_code) {
         s->stats.malformed++;
-        blog(s, SC_LOG_WARN, "app_bind_token_reply without code ignored", NULL, 0, false);
+        blog(s, SC_LOG_WARN, "reply without code ignored", NULL, 0, false);
         return false;
     }
     if (m.code != 0) {
-        fail(s, ERR_TOKEN_REPLY, m.code, "app_bind_token_reply code");
+        fail(s, ERR_TOKEN_REPLY, m.code, s->query ? "not bound: bind_device_query_reply code" : "app_bind_token_reply code");
         return true;
     }
-    blog(s, SC_LOG_INFO, "bound: app_bind_token_reply code 0", NULL, 0, false);
+    blog(s, SC_LOG_INFO, s->query ? "bound: bind_device_query_reply code 0" : "bound: app_bind_token_reply code 0", NULL,
+         0, false);
     set_reason(s, "bound", 0, false);
     wipe_secrets(s);
     s->state = ST_DONE;
@@ -446,9 +468,9 @@ static void do_wait(bind_impl_t *s, uint32_t now_ms)
     check_acks(s);
     if (reached(now_ms, s->deadline)) {
         if (s->acked)
-            fail(s, ERR_TOKEN_TIMEOUT, SUB_TIMEOUT, "no app_bind_token_reply");
+            fail(s, ERR_TOKEN_TIMEOUT, SUB_TIMEOUT, "no reply from the cloud");
         else
-            fail(s, ERR_TOKEN_SEND, SUB_TIMEOUT, "app_bind_token never acknowledged");
+            fail(s, ERR_TOKEN_SEND, SUB_TIMEOUT, "publish never acknowledged");
         return;
     }
     if (s->npub < SC_CLOUD_PUBLISH_TRIES && reached(now_ms, s->t_next_pub))

@@ -28,6 +28,11 @@ int sc_sb_finish(sc_sb_t *sb, size_t *len);
 /* Bounded strlen: returns max+1 when s is longer than max (no read past max+1 bytes). */
 size_t sc_cloud_strnlen(const char *s, size_t max);
 
+/* Product id and device name are non-empty, fit, and hold no byte that would break a topic,
+ * the MQTT username or the dynreg signature string. */
+#include "smartcfg/cloud.h"
+bool sc_cloud_names_ok(const sc_identity_t *id);
+
 /* Wipes secrets in a way the compiler may not drop. */
 void sc_cloud_wipe(void *p, size_t n);
 

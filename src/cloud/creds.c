@@ -10,11 +10,26 @@
 /* A decoded PSK is 16 bytes in practice; allow longer keys a private cloud may hand out. */
 #define PSK_RAW_MAX 48
 
-static bool id_ok(const sc_identity_t *id)
+/* Names end up in topics, in the ';'-separated username and in the '&'-joined dynreg
+ * signature string: wildcards, separators, spaces or control bytes there would subscribe to
+ * the wrong thing or forge fields. */
+static bool name_ok(const char *s, size_t max)
 {
-    size_t p = sc_cloud_strnlen(id->product_id, SC_PRODUCT_ID_MAX);
-    size_t d = sc_cloud_strnlen(id->device_name, SC_DEVICE_NAME_MAX);
-    return p > 0 && p <= SC_PRODUCT_ID_MAX && d > 0 && d <= SC_DEVICE_NAME_MAX;
+    size_t n = sc_cloud_strnlen(s, max);
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= ' ' || c >= 0x7f || c == '+' || c == '#' || c == '/' || c == ';' || c == '"' || c == '\\' ||
+            c == '&' || c == '=')
+            return false;
+    }
+    return true;
+}
+
+bool sc_cloud_names_ok(const sc_identity_t *id)
+{
+    return name_ok(id->product_id, SC_PRODUCT_ID_MAX) && name_ok(id->device_name, SC_DEVICE_NAME_MAX);
 }
 
 sc_err_t sc_cloud_mqtt_password(const char *psk_b64, const char *username, bool sha1, char *out, size_t cap)
@@ -54,7 +69,7 @@ sc_err_t sc_cloud_mqtt_credentials(const sc_identity_t *id, const sc_cloud_confi
     if (id == NULL || random == NULL || out == NULL)
         return SC_ERR_INVAL;
     memset(out, 0, sizeof *out);
-    if (!id_ok(id))
+    if (!sc_cloud_names_ok(id))
         return SC_ERR_INVAL;
     if (sc_cloud_strnlen(id->device_secret, SC_DEVICE_SECRET_MAX) == 0)
         return SC_ERR_INVAL;
@@ -102,7 +117,7 @@ static sc_err_t topic(const sc_identity_t *id, const char *prefix, char *out, si
 {
     if (id == NULL || out == NULL)
         return SC_ERR_INVAL;
-    if (!id_ok(id))
+    if (!sc_cloud_names_ok(id))
         return SC_ERR_INVAL;
     sc_sb_t sb;
     sc_sb_init(&sb, out, cap);

@@ -57,9 +57,9 @@ sc_err_t sc_cloud_dynreg_request(const sc_identity_t *id, uint32_t nonce, uint64
 {
     if (id == NULL || out == NULL)
         return SC_ERR_INVAL;
-    if (sc_cloud_strnlen(id->product_id, SC_PRODUCT_ID_MAX) > SC_PRODUCT_ID_MAX ||
-        sc_cloud_strnlen(id->device_name, SC_DEVICE_NAME_MAX) > SC_DEVICE_NAME_MAX ||
-        sc_cloud_strnlen(id->product_secret, SC_PRODUCT_SECRET_MAX) > SC_PRODUCT_SECRET_MAX)
+    if (!sc_cloud_names_ok(id))
+        return SC_ERR_INVAL;
+    if (sc_cloud_strnlen(id->product_secret, SC_PRODUCT_SECRET_MAX) > SC_PRODUCT_SECRET_MAX)
         return SC_ERR_RANGE;
     char sig[64];
     sc_err_t rc = sc_cloud_dynreg_signature(id->product_secret, id->product_id, id->device_name, nonce, timestamp,

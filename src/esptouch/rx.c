@@ -14,7 +14,8 @@
 #define RX_STREAM_STALE_MS 1500u
 #define RX_MISS_UNCONFIRMED 60u  /* data frames without a valid triplet before a fresh lock is called false */
 #define RX_MISS_CONFIRMED 240u   /* ... and for a lock that already produced triplets (survives 30 % loss) */
-#define RX_CNT_MAX 200u
+#define RX_CNT_MAX 15u      /* vote counters are nibbles */
+#define RX_NHALF 32          /* per session: half triplets (index + one nibble symbol) */
 #define RX_EXPIRE_EVERY_MS 50u
 #define RX_OFFSET_CAP 255u   /* offsets are kept in a byte in the candidate table */
 
@@ -51,9 +52,22 @@ typedef struct {
     uint8_t channel;
     uint16_t offset;
     uint32_t last_ms;
+    uint8_t half_next;
     uint8_t val[128];
-    uint8_t cnt[128];        /* Boyer-Moore majority counter; 0 = unknown or tie */
+    uint8_t cnt2[64];        /* Boyer-Moore majority counters, a nibble per index; 0 = unknown or tie */
+    uint8_t half[RX_NHALF][2]; /* [index | 0x80 for a c-half, symbol]; index 0xff = empty */
 } session_t;
+
+static inline unsigned cnt_get(const session_t *x, unsigned i)
+{
+    return (x->cnt2[i >> 1] >> ((i & 1u) * 4u)) & 15u;
+}
+
+static inline void cnt_set(session_t *x, unsigned i, unsigned c)
+{
+    unsigned sh = (i & 1u) * 4u;
+    x->cnt2[i >> 1] = (uint8_t)((x->cnt2[i >> 1] & ~(15u << sh)) | (c << sh));
+}
 
 typedef struct {
     uint8_t ssid[SC_ET_SSID_MAX];
@@ -64,7 +78,7 @@ typedef struct {
 typedef struct {
     uint32_t magic;
     sc_et_rx_config_t cfg;
-    uint8_t nscan, done;
+    uint8_t nscan, done, done_session;
     uint8_t act_channel;
     uint32_t act_ms;
     uint32_t last_expire;
@@ -110,9 +124,15 @@ static inline int32_t since(uint32_t now, uint32_t then) { return (int32_t)(now 
 
 /* --- sessions: per-index majority votes ------------------------------------------- */
 
+static void session_clear(session_t *x)
+{
+    memset(x, 0, sizeof *x);
+    memset(x->half, 0xff, sizeof x->half);
+}
+
 static void session_free(rx_state_t *r, uint8_t si)
 {
-    memset(&r->ss[si], 0, sizeof r->ss[si]);
+    session_clear(&r->ss[si]);
     for (unsigned k = 0; k < RX_NSTREAMS; k++)
         if (r->st[k].session == si) {
             r->st[k].session = NO_SESSION;
@@ -145,6 +165,7 @@ static uint8_t session_get(rx_state_t *r, const stream_t *s, uint32_t now)
     if (r->ss[best].used)
         session_free(r, best);
     session_t *x = &r->ss[best];
+    session_clear(x);
     x->used = 1;
     x->has_bssid = (uint8_t)has_bssid;
     memcpy(x->bssid, s->bssid, SC_MAC_LEN);
@@ -156,20 +177,20 @@ static uint8_t session_get(rx_state_t *r, const stream_t *s, uint32_t now)
 /* Returns 1 when the set of known values changed. */
 static int vote(rx_state_t *r, session_t *x, uint8_t idx, uint8_t v)
 {
-    uint8_t c = x->cnt[idx];
+    unsigned c = cnt_get(x, idx);
     if (c == 0) {
         x->val[idx] = v;
-        x->cnt[idx] = 1;
+        cnt_set(x, idx, 1);
         x->known++;
         return 1;
     }
     if (x->val[idx] == v) {
         if (c < RX_CNT_MAX)
-            x->cnt[idx] = (uint8_t)(c + 1);
+            cnt_set(x, idx, c + 1);
         return 0;
     }
     r->stats.conflicts++;
-    x->cnt[idx] = (uint8_t)(c - 1);
+    cnt_set(x, idx, c - 1);
     if (c == 1) {
         x->known--; /* a tie: wait for the next vote to decide */
         return 1;
@@ -182,9 +203,9 @@ static int vote(rx_state_t *r, session_t *x, uint8_t idx, uint8_t v)
 static void session_soften(session_t *x, unsigned from, unsigned to)
 {
     for (unsigned i = from; i < to && i < 128; i++)
-        if (x->cnt[i]) {
-            x->cnt[i]--;
-            if (!x->cnt[i])
+        if (cnt_get(x, i)) {
+            cnt_set(x, i, cnt_get(x, i) - 1);
+            if (!cnt_get(x, i))
                 x->known--;
         }
 }
@@ -192,7 +213,7 @@ static void session_soften(session_t *x, unsigned from, unsigned to)
 static int all_known(const session_t *x, unsigned from, unsigned to)
 {
     for (unsigned i = from; i < to; i++)
-        if (!x->cnt[i])
+        if (!cnt_get(x, i))
             return 0;
     return 1;
 }
@@ -200,7 +221,7 @@ static int all_known(const session_t *x, unsigned from, unsigned to)
 /* T and p from the votes, when plausible: returns T or 0. */
 static unsigned session_t_len(const session_t *x, unsigned *p_out)
 {
-    if (!x->cnt[0] || !x->cnt[1])
+    if (!cnt_get(x, 0) || !cnt_get(x, 1))
         return 0;
     unsigned t = x->val[0], p = x->val[1];
     if (p > SC_ET_PASSWORD_MAX || t < 10 + p || t - 9 - p > SC_ET_SSID_MAX)
@@ -227,12 +248,175 @@ static int scan_lookup(const rx_state_t *r, const session_t *x, unsigned slen)
     return found;
 }
 
+/* Does value v at index idx agree with a half triplet symbol (crc nibble | data nibble)? */
+static int half_agrees(uint8_t idx, uint8_t v, uint8_t tag, uint8_t sym)
+{
+    uint8_t crc = crc_pair(v, idx);
+    if (tag & 0x80u)
+        return (sym & 15u) == (v & 15u) && (sym >> 4) == (crc & 15u);
+    return (sym & 15u) == (v >> 4) && (sym >> 4) == (crc >> 4);
+}
+
+/* Exactly one byte of 2..T-1 missing: the datum's own redundancy gives it (index 4 is the XOR
+ * of the rest, so any one byte is the XOR of the others; index 2 is the SSID's CRC; index 3 the
+ * BSSID's CRC). What is used to compute it can no longer check it, so the value is accepted
+ * only if an independent 8-bit witness agrees: a half triplet seen for that index, or for an
+ * SSID byte the SSID CRC when the byte came from the XOR. */
+static int half_witness(const session_t *x, unsigned k, uint8_t v)
+{
+    for (unsigned h = 0; h < RX_NHALF; h++)
+        if (x->half[h][0] != 0xffu && (x->half[h][0] & 0x7fu) == k &&
+            half_agrees((uint8_t)k, v, x->half[h][0], x->half[h][1]))
+            return 1;
+    return 0;
+}
+
+/* Two IP/password/SSID bytes missing, both with half triplets: each half leaves 16 values
+ * of which about one fits its CRC nibble; the XOR then gives the other byte, which must fit
+ * its own half (and the SSID CRC when it is an SSID byte). Accepted only if exactly one pair
+ * survives. */
+static void session_fill_two(session_t *x, unsigned j, unsigned k, unsigned t, unsigned p)
+{
+    uint8_t rest = x->val[4];
+    for (unsigned i = 0; i < t; i++)
+        if (i != 4 && i != j && i != k)
+            rest ^= x->val[i];
+    unsigned slen = t - 9 - p;
+    int found = 0;
+    uint8_t vj_ok = 0, vk_ok = 0;
+    for (unsigned h = 0; h < RX_NHALF; h++) {
+        uint8_t tag = x->half[h][0], sym = x->half[h][1];
+        if (tag == 0xffu || (tag & 0x7fu) != j)
+            continue;
+        for (unsigned n = 0; n < 16; n++) {
+            uint8_t vj = (tag & 0x80u) ? (uint8_t)((n << 4) | (sym & 15u)) : (uint8_t)(((sym & 15u) << 4) | n);
+            if (!half_agrees((uint8_t)j, vj, tag, sym))
+                continue;
+            uint8_t vk = (uint8_t)(rest ^ vj);
+            if (!half_witness(x, k, vk))
+                continue;
+            if (k >= 9 + p) {
+                uint8_t sj = x->val[j], sk = x->val[k];
+                x->val[j] = vj;
+                x->val[k] = vk;
+                int crc_ok = sc_crc8(&x->val[9 + p], slen) == x->val[2];
+                x->val[j] = sj;
+                x->val[k] = sk;
+                if (!crc_ok)
+                    continue;
+            }
+            if (found && (vj != vj_ok || vk != vk_ok))
+                return; /* ambiguous */
+            found = 1;
+            vj_ok = vj;
+            vk_ok = vk;
+        }
+    }
+    if (!found)
+        return;
+    x->val[j] = vj_ok;
+    x->val[k] = vk_ok;
+    cnt_set(x, j, 1);
+    cnt_set(x, k, 1);
+    x->known = (uint8_t)(x->known + 2);
+}
+
+static void session_fill_one(rx_state_t *r, session_t *x, unsigned t, unsigned p)
+{
+    (void)r;
+    int miss = -1, miss2 = -1;
+    for (unsigned i = 2; i < t; i++)
+        if (!cnt_get(x, i)) {
+            if (miss2 >= 0)
+                return;
+            if (miss >= 0)
+                miss2 = (int)i;
+            else
+                miss = (int)i;
+        }
+    if (miss < 0)
+        return;
+    if (miss2 >= 0) {
+        if (miss >= 5)
+            session_fill_two(x, (unsigned)miss, (unsigned)miss2, t, p);
+        return;
+    }
+    unsigned k = (unsigned)miss;
+    unsigned slen = t - 9 - p;
+    uint8_t v;
+    if (k == 2) {
+        v = sc_crc8(&x->val[9 + p], slen);
+    } else if (k == 3) {
+        if (all_known(x, t, t + 6))
+            v = sc_crc8(&x->val[t], SC_MAC_LEN);
+        else if (x->has_bssid)
+            v = sc_crc8(x->bssid, SC_MAC_LEN);
+        else
+            return;
+    } else {
+        v = 0;
+        for (unsigned i = 0; i < t; i++)
+            if (i != k && i != 4)
+                v ^= x->val[i];
+        if (k != 4)
+            v ^= x->val[4];
+    }
+    /* 2 and 3 stay covered by the XOR check that session_try still makes */
+    int ok = k == 2 || k == 3;
+    if (k >= 9 + p) {
+        uint8_t save = x->val[k];
+        x->val[k] = v;
+        ok = sc_crc8(&x->val[9 + p], slen) == x->val[2];
+        x->val[k] = save;
+    }
+    if (!ok)
+        ok = half_witness(x, k, v);
+    if (!ok)
+        return;
+    x->val[k] = v;
+    cnt_set(x, k, 1);
+    x->known++;
+}
+
+/* Stores a half triplet of an index not known yet; when the opposite half of the same index
+ * is already there (another copy or another round), the pair is a full CRC-checked triplet. */
+static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint8_t sym)
+{
+    if (cnt_get(x, idx))
+        return 0;
+    uint8_t tag = (uint8_t)(idx | (is_c ? 0x80u : 0u));
+    for (unsigned h = 0; h < RX_NHALF; h++) {
+        uint8_t ht = x->half[h][0];
+        if (ht == 0xffu || (ht & 0x7fu) != idx)
+            continue;
+        if (ht == tag && x->half[h][1] == sym)
+            return 0;
+        if (ht != tag) {
+            uint8_t a = is_c ? x->half[h][1] : sym, c = is_c ? sym : x->half[h][1];
+            uint8_t v = (uint8_t)(((a & 15u) << 4) | (c & 15u));
+            if (crc_pair(v, idx) == (uint8_t)((a & 0xf0u) | (c >> 4))) {
+                r->stats.triplets_ok++;
+                return vote(r, x, idx, v);
+            }
+        }
+    }
+    x->half[x->half_next][0] = tag;
+    x->half[x->half_next][1] = sym;
+    x->half_next = (uint8_t)((x->half_next + 1u) % RX_NHALF);
+    return 1; /* a new witness may let session_fill_one complete the datum */
+}
+
 /* Checks a session for completion (esptouch.md §5.6). 1 = done (res filled). */
 static int session_try(rx_state_t *r, session_t *x, sc_et_result_t *res)
 {
     unsigned p, t = session_t_len(x, &p);
-    if (!t || !x->cnt[2] || !x->cnt[3] || !all_known(x, 4, 9 + p))
+    if (!t)
         return 0;
+    if (!all_known(x, 2, t)) {
+        session_fill_one(r, x, t, p);
+        if (!all_known(x, 2, 9 + p))
+            return 0;
+    }
     unsigned slen = t - 9 - p;
     uint8_t ssid[SC_ET_SSID_MAX];
     int from_scan = 0;
@@ -249,6 +433,10 @@ static int session_try(rx_state_t *r, session_t *x, sc_et_result_t *res)
         if (k < 0)
             return 0;
         memcpy(ssid, r->scan[k].ssid, slen);
+        /* SSID bytes already received must agree with the scanned name */
+        for (unsigned i = 0; i < slen; i++)
+            if (cnt_get(x, 9 + p + i) && x->val[9 + p + i] != ssid[i])
+                return 0;
         from_scan = 1;
     }
     uint8_t xr = (uint8_t)(x->val[0] ^ x->val[1] ^ x->val[2] ^ x->val[3]);
@@ -342,7 +530,7 @@ static void stream_unlock(rx_state_t *r, stream_t *s)
         if (r->st[k].session == si)
             return;
     /* the last lock of this phone is gone: its votes must not mix with a later run */
-    memset(&r->ss[si], 0, sizeof r->ss[si]);
+    session_clear(&r->ss[si]);
 }
 
 static void stream_lock(rx_state_t *r, stream_t *s, uint16_t off, uint32_t now, evbuf_t *e)
@@ -448,21 +636,6 @@ static stream_t *stream_find(rx_state_t *r, const stream_t *k, uint32_t now)
     victim->session = NO_SESSION;
     victim->last_ms = now;
     return victim;
-}
-
-static int triplet(unsigned a, unsigned b, unsigned c, uint8_t *idx, uint8_t *val)
-{
-    if (a - 40u > 255u || c - 40u > 255u || b - 296u > 127u)
-        return 0;
-    a -= 40u;
-    c -= 40u;
-    uint8_t v = (uint8_t)(((a & 15u) << 4) | (c & 15u));
-    uint8_t i = (uint8_t)(b - 296u);
-    if (crc_pair(v, i) != (uint8_t)((a & 0xf0u) | (c >> 4)))
-        return -1;
-    *idx = i;
-    *val = v;
-    return 1;
 }
 
 /* Guide-less calibration evidence: a CRC-valid triplet under offset off. Returns the
@@ -596,23 +769,36 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
     for (unsigned st = 1; st <= strides; st++) {
         if (s->nhist < 2 * st + 1)
             break;
-        uint8_t idx, val;
-        int rc = triplet(hist_at(s, 2 * st) - off, hist_at(s, st) - off, L - off, &idx, &val);
-        if (rc < 0) {
-            r->stats.bad_crc++;
+        unsigned a = hist_at(s, 2 * st) - off - 40u, b = hist_at(s, st) - off - 296u, c = L - off - 40u;
+        if (b > 127u)
             continue;
+        int changed = 0;
+        if (a <= 255u && c <= 255u) {
+            uint8_t v = (uint8_t)(((a & 15u) << 4) | (c & 15u));
+            if (crc_pair(v, (uint8_t)b) == (uint8_t)((a & 0xf0u) | (c >> 4))) {
+                any = 1;
+                r->stats.triplets_ok++;
+                changed = vote(r, x, (uint8_t)b, v);
+            } else {
+                /* one of the neighbours belongs to another triplet (a frame was lost): keep
+                 * both as halves, a right one pairs with a later opposite half */
+                r->stats.bad_crc++;
+                changed = session_half(r, x, (uint8_t)b, 0, (uint8_t)a);
+                changed |= session_half(r, x, (uint8_t)b, 1, (uint8_t)c);
+            }
+        } else if (a <= 255u) {
+            changed = session_half(r, x, (uint8_t)b, 0, (uint8_t)a);
+        } else if (c <= 255u) {
+            changed = session_half(r, x, (uint8_t)b, 1, (uint8_t)c);
         }
-        if (!rc)
-            continue;
-        any = 1;
-        r->stats.triplets_ok++;
         x->last_ms = now;
         x->channel = s->channel;
         x->offset = s->offset;
-        if (vote(r, x, idx, val)) {
+        if (changed) {
             sc_et_result_t res;
             if (session_try(r, x, &res)) {
                 r->done = 1;
+                r->done_session = s->session;
                 ev_stream(e, SC_ET_EV_DONE, r, s);
                 e->ev.result = res;
                 return;
@@ -686,6 +872,23 @@ void sc_et_rx_reset(sc_et_rx_t *rx)
         r->st[i].session = NO_SESSION;
     r->done = 0;
     r->act_channel = 0;
+}
+
+sc_err_t sc_et_rx_resume(sc_et_rx_t *rx)
+{
+    if (!rx || S(rx)->magic != RX_MAGIC)
+        return SC_ERR_INVAL;
+    rx_state_t *r = S(rx);
+    if (!r->done)
+        return SC_ERR_STATE;
+    r->done = 0;
+    if (r->done_session < RX_NSESSIONS) {
+        for (unsigned k = 0; k < RX_NSTREAMS; k++)
+            if (r->st[k].session == r->done_session)
+                stream_unlock(r, &r->st[k]);
+        session_clear(&r->ss[r->done_session]);
+    }
+    return SC_OK;
 }
 
 sc_err_t sc_et_rx_set_scan(sc_et_rx_t *rx, const sc_scan_entry_t *list, size_t n)

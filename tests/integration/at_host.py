@@ -7,6 +7,7 @@ The device command gets the pty's slave path wherever an argument is "{tty}". SC
   raw <python-literal>   send raw bytes (e.g. b"AT\\x01\\r\\n")
   expect <text>          wait (5 s) until the reply stream contains <text> + CRLF
   expect_re <regex>      wait until the reply stream matches (bytes regex)
+  wait_re <seconds> <regex>  like expect_re, with a longer timeout
   wait <seconds> <text>  like expect, with a longer timeout
   absent <text>          <text> has not appeared in any reply so far
   sleep <seconds>
@@ -78,8 +79,12 @@ def main():
                 print("line %d: did not get %r; pending %r" % (n, arg, buf))
                 dev.kill()
                 return 1
-        elif op == "expect_re":
-            if not wait_for(re.compile(arg.encode()), 5.0):
+        elif op in ("expect_re", "wait_re"):
+            t = 5.0
+            if op == "wait_re":
+                t_s, _, arg = arg.partition(" ")
+                t = float(t_s)
+            if not wait_for(re.compile(arg.encode()), t):
                 print("line %d: no match for %r; pending %r" % (n, arg, buf))
                 dev.kill()
                 return 1

@@ -479,8 +479,9 @@ static void test_prdinfo_devreg(void **state)
     snprintf(want, sizeof want, "+TCPRDINFOSET:1,\"PID0123456\",%u,\"dev-9\",\"ap-guangzhou\"\r\nOK\r\n",
              sc_at_bcc(PSECRET));
     assert_string_equal(cmd(x, "AT+TCPRDINFOSET?\r\n"), want);
-    assert_string_equal(cmd(x, "AT+TCPRDINFOSET=1,\"PID0123456\",\"012345678901234567890123456789012\",\"d\"\r\n"),
-                        "+CME ERROR:204\r\n");   /* product secret 33 */
+    assert_string_equal(cmd(x, "AT+TCPRDINFOSET=1,\"PID0123456\",\"0123456789012345678901234567890123456789012345678901234567890123"
+                               "4\",\"d\"\r\n"),
+                        "+CME ERROR:204\r\n");   /* product secret 65 */
     x->f.dynreg_ret = 24;
     assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "OK\r\n+TCDEVREG:FAIL,24\r\n");
     assert_null(sc_at_devinfo(&x->at));

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -180,11 +181,183 @@ static void test_no_device(void **state)
     sc_at_device_step(&b, 100);
 }
 
+/* ---------------------------------------------------------------- MQTT session, dynreg */
+
+static sc_mqtt_connect_t last_conn;
+static char last_host[160], last_user[160], last_client[80];
+static int connects;
+static sc_err_t connect_ret;
+static int connack_reason;
+
+static sc_err_t m2_connect(void *ctx, const sc_mqtt_connect_t *p)
+{
+    (void)ctx;
+    connects++;
+    last_conn = *p;
+    snprintf(last_host, sizeof last_host, "%s", p->host);
+    snprintf(last_user, sizeof last_user, "%s", p->username);
+    snprintf(last_client, sizeof last_client, "%s", p->client_id);
+    if (connect_ret == SC_OK)
+        mqtt_st = SC_MQTT_CONNECTING;
+    return connect_ret;
+}
+
+static sc_mqtt_state_t m2_state(void *ctx, int *reason)
+{
+    (void)ctx;
+    if (reason)
+        *reason = connack_reason;
+    return mqtt_st;
+}
+
+static void rnd(void *ctx, void *buf, size_t len)
+{
+    (void)ctx;
+    memset(buf, 7, len);
+}
+
+static uint64_t unix_time(void *ctx)
+{
+    (void)ctx;
+    return 1700000000u;
+}
+
+static uint32_t clock_ms;
+static uint32_t now_ms(void *ctx)
+{
+    (void)ctx;
+    return clock_ms;
+}
+
+#define PSK "MTIzNDU2Nzg5MDEyMzQ1Ng=="
+#define PRODSEC "product-secret-0123456789"
+
+static sc_err_t http_post(void *ctx, const char *url, const char *ct, const void *body, size_t len, uint32_t to,
+                          int *status, char *resp, size_t cap, size_t *rlen)
+{
+    (void)ctx; (void)ct; (void)to;
+    assert_string_equal(url, "http://127.0.0.1:1/register/dev");
+    assert_non_null(memmem(body, len, "\"productId\":\"PIDDYN0001\"", 24));
+    assert_null(memmem(body, len, PRODSEC, strlen(PRODSEC)));
+    *status = 200;
+    assert_int_equal(sc_cloud_dynreg_response(PRODSEC, PSK, resp, cap, rlen), SC_OK);
+    return SC_OK;
+}
+
+static void test_mqtt_session(void **state)
+{
+    (void)state;
+    static sc_at_device_t b;
+    static sc_at_t at;
+    static sc_hal_t hal;
+    memset(&hal, 0, sizeof hal);
+    hal.mqtt.connect = m2_connect;
+    hal.mqtt.state = m2_state;
+    hal.mqtt.disconnect = m_disconnect;
+    hal.sys.random = rnd;
+    hal.sys.unix_time = unix_time;
+    hal.sys.now_ms = now_ms;
+    hal.http.post = http_post;
+    sc_device_config_t base;
+    memset(&base, 0, sizeof base);
+    snprintf(base.cloud.register_url, sizeof base.cloud.register_url, "http://127.0.0.1:1/register/dev");
+    sc_at_ops_t ops;
+    sc_at_device_bind(&b, NULL, &hal, &base, &ops);
+    sc_at_config_t cfg;
+    sc_at_config_default(&cfg);
+    cfg.output = capture;
+    cfg.echo = false;
+    sc_at_init(&at, &cfg, &ops);
+    sc_at_device_attach(&b, &at);
+    mqtt_st = SC_MQTT_DISCONNECTED;
+
+    /* dynamic registration over the HTTP HAL */
+    feed(&at, "AT+TCPRDINFOSET=0,\"PIDDYN0001\",\"" PRODSEC "\",\"dev-dyn\"\r\n");
+    assert_string_equal(out, "OK\r\n+TCPRDINFOSET:OK\r\n");
+    feed(&at, "AT+TCDEVREG\r\n");
+    assert_string_equal(out, "OK\r\n+TCDEVREG:OK\r\n");
+    char want[160];
+    snprintf(want, sizeof want, "+TCDEVINFOSET:0,\"PIDDYN0001\",\"dev-dyn\",%u,\"ap-guangzhou\"\r\nOK\r\n",
+             sc_at_bcc(PSK));
+    feed(&at, "AT+TCDEVINFOSET?\r\n");
+    assert_string_equal(out, want);
+
+    /* connect: plain (tls 0) to the default broker name, IoT Explorer credentials */
+    feed(&at, "AT+TCMQTTCONN=0,5000,240,1,1\r\n");
+    assert_string_equal(out, "OK\r\n");
+    assert_int_equal(connects, 1);
+    assert_string_equal(last_host, "PIDDYN0001.iotcloud.tencentdevices.com");
+    assert_int_equal(last_conn.port, 1883);
+    assert_false(last_conn.tls);
+    assert_int_equal(last_conn.keepalive_s, 240);
+    assert_string_equal(last_client, "PIDDYN0001dev-dyn");
+    assert_int_equal(strncmp(last_user, "PIDDYN0001dev-dyn;21010406;", 27), 0);
+    feed(&at, "AT\r\n");
+    assert_string_equal(out, "busy p...\r\n");
+    reset();
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(out, "");
+    mqtt_st = SC_MQTT_CONNECTED;
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(out, "+TCMQTTCONN:OK\r\n");
+    feed(&at, "AT+TCMQTTSTATE?\r\n");
+    assert_string_equal(out, "+TCMQTTSTATE:1\r\nOK\r\n");
+    feed(&at, "AT+TCMQTTCONN?\r\n");
+    assert_string_equal(out, "+TCMQTTCONN:0,5000,240,1,1\r\nOK\r\n");
+
+    /* a drop with reconnect on */
+    reset();
+    mqtt_st = SC_MQTT_DISCONNECTED;
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(out, "+TCMQTTDISCON,-103\r\n+TCMQTTRECONNECTING\r\n");
+    assert_int_equal(connects, 2);
+    mqtt_st = SC_MQTT_CONNECTED;
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(out, "+TCMQTTDISCON,-103\r\n+TCMQTTRECONNECTING\r\n+TCMQTTRECONNECTED\r\n");
+    assert_true(sc_at_mqtt_task_running(&at));
+
+    /* manual disconnect */
+    feed(&at, "AT+TCMQTTDISCONN\r\n");
+    assert_string_equal(out, "OK\r\n+TCMQTTDISCON,2\r\n");
+    mqtt_st = SC_MQTT_DISCONNECTED;
+    feed(&at, "AT+TCMQTTSTATE?\r\n");
+    assert_string_equal(out, "+TCMQTTSTATE:0\r\nOK\r\n");
+
+    /* refused by the broker: bad user name or password */
+    feed(&at, "AT+TCMQTTCONN=0,5000,240,1,0\r\n");
+    mqtt_st = SC_MQTT_FAILED;
+    connack_reason = 4;
+    reset();
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(out, "+TCMQTTCONN:FAIL,-116\r\n");
+    assert_false(sc_at_mqtt_task_running(&at));
+    /* no answer within the command timeout */
+    mqtt_st = SC_MQTT_DISCONNECTED;
+    feed(&at, "AT+TCMQTTCONN=0,1000,240,1,0\r\n");
+    reset();
+    sc_at_device_step(&b, clock_ms += 999);
+    assert_string_equal(out, "");
+    sc_at_device_step(&b, clock_ms += 1);
+    assert_string_equal(out, "+TCMQTTCONN:FAIL,-111\r\n");
+    /* TCP connect fails at once */
+    connect_ret = SC_ERR_IO;
+    connack_reason = 111;
+    feed(&at, "AT+TCMQTTCONN=1,5000,240,1,0\r\n");
+    assert_string_equal(out, "OK\r\n+TCMQTTCONN:FAIL,-603\r\n");
+    assert_true(last_conn.tls);
+    assert_int_equal(last_conn.port, 8883);
+    connect_ret = SC_OK;
+    /* the binding keeps no credentials once the session is over */
+    assert_int_equal(b.mqtt_creds.password[0], 0);
+    assert_int_equal(b.mqtt_id.device_secret[0], 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_events_to_urcs),
         cmocka_unit_test(test_no_device),
+        cmocka_unit_test(test_mqtt_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,6 +86,17 @@ static void test_credentials_errors(void **state)
     make_id(&id);
     id.product_id[0] = '\0';
     assert_int_equal(sc_cloud_mqtt_credentials(&id, NULL, 1, rnd, &c), SC_ERR_INVAL);
+    static const char *const bad_names[] = { "dev/1", "dev+", "dev#", "de;v", "d ev", "d\x01", "d\xc3\xa9" };
+    for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+        make_id(&id);
+        strcpy(id.device_name, bad_names[i]);
+        assert_int_equal(sc_cloud_mqtt_credentials(&id, NULL, 1, rnd, &c), SC_ERR_INVAL);
+        char t[SC_CLOUD_TOPIC_SIZE];
+        assert_int_equal(sc_cloud_topic_down(&id, t, sizeof t), SC_ERR_INVAL);
+    }
+    make_id(&id);
+    strcpy(id.device_name, "dev_1-a.b:c@d");   /* what IoT Explorer allows */
+    assert_int_equal(sc_cloud_mqtt_credentials(&id, NULL, 1, rnd, &c), SC_OK);
     char small[10];
     assert_int_equal(sc_cloud_mqtt_password(PSK, "x", false, small, sizeof small), SC_ERR_NOSPACE);
     assert_string_equal(small, "");
@@ -212,9 +223,11 @@ typedef struct {
     uint16_t port;
     char subscribed[128];
     int npub;
+    uint32_t pub_at[8];
     char last_pub[512];
     bool auto_ack;
     bool auto_reply;
+    bool query_reply;
     int32_t reply_code;
     const char *extra_before_reply[4];   /* payloads queued before the real reply */
     sc_mqtt_msg_t q[FQ];
@@ -271,6 +284,8 @@ static sc_err_t f_publish(void *ctx, const char *topic, const void *payload, siz
     assert_true(len < sizeof F.last_pub);
     memcpy(F.last_pub, payload, len);
     F.last_pub[len] = '\0';
+    if (F.npub < 8)
+        F.pub_at[F.npub] = F.now;
     *mid = ++F.npub;
     if (F.auto_reply) {
         sc_cloud_msg_t m;
@@ -278,7 +293,18 @@ static sc_err_t f_publish(void *ctx, const char *topic, const void *payload, siz
         for (int i = 0; i < 4 && F.extra_before_reply[i] != NULL; i++)
             fq_push("$thing/down/service/" PID "/" DNAME, F.extra_before_reply[i]);
         char r[256];
-        assert_int_equal(sc_cloud_build_app_bind_token_reply(m.client_token, F.reply_code, r, sizeof r, NULL), SC_OK);
+        if (F.query_reply) {
+            assert_int_equal(m.type, SC_CLOUD_MSG_BIND_DEVICE_QUERY);
+            /* an app_bind_token_reply with the same clientToken must not count as the answer */
+            sc_cloud_build_app_bind_token_reply(m.client_token, 0, r, sizeof r, NULL);
+            fq_push("$thing/down/service/" PID "/" DNAME, r);
+            assert_int_equal(sc_cloud_build_bind_device_query_reply(m.client_token, F.reply_code, r, sizeof r, NULL),
+                             SC_OK);
+        } else {
+            assert_int_equal(m.type, SC_CLOUD_MSG_APP_BIND_TOKEN);
+            assert_int_equal(sc_cloud_build_app_bind_token_reply(m.client_token, F.reply_code, r, sizeof r, NULL),
+                             SC_OK);
+        }
         fq_push("$thing/down/service/" PID "/" DNAME, r);
     }
     return SC_OK;
@@ -412,6 +438,9 @@ static void test_bind_timeout_with_retries(void **state)
     assert_int_equal(e, 25);
     assert_int_equal(s, 103);
     assert_int_equal(F.npub, SC_CLOUD_PUBLISH_TRIES);
+    for (int i = 0; i < SC_CLOUD_PUBLISH_TRIES; i++)   /* every 5 s from the first try */
+        assert_true(F.pub_at[i] - F.pub_at[0] >= (uint32_t)i * SC_CLOUD_PUBLISH_RETRY_MS &&
+                    F.pub_at[i] - F.pub_at[0] <= (uint32_t)i * SC_CLOUD_PUBLISH_RETRY_MS + 100);
     assert_true(F.now - t0 >= SC_CLOUD_BIND_TIMEOUT_MS && F.now - t0 <= SC_CLOUD_BIND_TIMEOUT_MS + 200);
     sc_cloud_bind_stats_t st;
     sc_cloud_bind_stats(&B, &st);
@@ -498,6 +527,29 @@ static void test_bind_ignores_others_and_garbage(void **state)
     assert_int_equal(st.malformed, 2);
     assert_int_equal(st.ignored, 3);
     sc_cloud_bind_abort(&B);
+}
+
+static void test_query(void **state)
+{
+    (void)state;
+    sc_identity_t id;
+    make_id(&id);
+    F.query_reply = true;
+    uint16_t e;
+    int32_t s;
+    assert_int_equal(sc_cloud_query_start(&B, &H, NULL, &id, F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BIND_DONE);
+    assert_non_null(strstr(F.last_pub, "\"method\":\"bind_device_query\""));
+    assert_non_null(strstr(F.last_pub, "\"timestamp\":1700000000000"));
+    sc_cloud_bind_stats_t st;
+    sc_cloud_bind_stats(&B, &st);
+    assert_int_equal(st.ignored, 1);
+    sc_cloud_bind_abort(&B);
+    F.reply_code = 1;   /* not bound */
+    assert_int_equal(sc_cloud_query_start(&B, &H, NULL, &id, F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BIND_FAILED);
+    assert_int_equal(e, 24);
+    assert_int_equal(s, 1);
 }
 
 static void test_bind_bad_input(void **state)
@@ -653,6 +705,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_bind_no_puback, setup),
         cmocka_unit_test_setup(test_bind_connect_failure, setup),
         cmocka_unit_test_setup(test_bind_ignores_others_and_garbage, setup),
+        cmocka_unit_test_setup(test_query, setup),
         cmocka_unit_test_setup(test_bind_bad_input, setup),
         cmocka_unit_test_setup(test_bind_dynreg_fake, setup),
     };

@@ -69,50 +69,60 @@ static void sleep_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
+/* Starts mosquitto with a listener on a free loopback port plus extra config lines. */
+static pid_t spawn_broker(const char *name, bool anonymous, const char *extra, uint16_t *port)
+{
+    for (int attempt = 0; attempt < 5; attempt++) {
+        *port = free_port();
+        char conf[128];
+        snprintf(conf, sizeof conf, "%s/%s.conf", tmpdir, name);
+        FILE *f = fopen(conf, "w");
+        fprintf(f, "listener %u 127.0.0.1\nallow_anonymous %s\npersistence false\nlog_dest none\n%s", *port,
+                anonymous ? "true" : "false", extra);
+        fclose(f);
+        pid_t pid = fork();
+        if (pid == 0) {
+            execl(MOSQUITTO_BIN, "mosquitto", "-c", conf, (char *)NULL);
+            _exit(127);
+        }
+        for (int i = 0; i < 100; i++) {
+            if (port_open(*port))
+                return pid;
+            if (waitpid(pid, NULL, WNOHANG) == pid)
+                break;   /* lost a race for the port: try another */
+            sleep_ms(50);
+        }
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+    }
+    return -1;
+}
+
+static void kill_broker(pid_t pid)
+{
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+    }
+}
+
 static int start_broker(void **state)
 {
     (void)state;
     strcpy(tmpdir, "/tmp/sc_cloud_XXXXXX");
     if (mkdtemp(tmpdir) == NULL)
         return -1;
-    for (int attempt = 0; attempt < 5; attempt++) {
-        broker_port = free_port();
-        char conf[128];
-        snprintf(conf, sizeof conf, "%s/mosquitto.conf", tmpdir);
-        FILE *f = fopen(conf, "w");
-        fprintf(f, "listener %u 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n", broker_port);
-        fclose(f);
-        broker_pid = fork();
-        if (broker_pid == 0) {
-            execl(MOSQUITTO_BIN, "mosquitto", "-c", conf, (char *)NULL);
-            _exit(127);
-        }
-        for (int i = 0; i < 100; i++) {
-            if (port_open(broker_port))
-                return 0;
-            if (waitpid(broker_pid, NULL, WNOHANG) == broker_pid)
-                break;   /* lost a race for the port: try another */
-            sleep_ms(50);
-        }
-        kill(broker_pid, SIGTERM);
-        waitpid(broker_pid, NULL, 0);
-    }
-    broker_pid = -1;
-    return -1;
+    broker_pid = spawn_broker("plain", true, "", &broker_port);
+    return broker_pid > 0 ? 0 : -1;
 }
 
 static int stop_broker(void **state)
 {
     (void)state;
-    if (broker_pid > 0) {
-        kill(broker_pid, SIGTERM);
-        waitpid(broker_pid, NULL, 0);
-    }
-    char path[128];
-    snprintf(path, sizeof path, "%s/mosquitto.conf", tmpdir);
-    unlink(path);
-    rmdir(tmpdir);
-    return 0;
+    kill_broker(broker_pid);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
 }
 
 /* ---- the cloud's side: a responder client ------------------------------------------ */
@@ -124,13 +134,20 @@ static void resp_on_message(struct mosquitto *m, void *obj, const struct mosquit
 {
     (void)obj;
     sc_cloud_msg_t cm;
-    if (sc_cloud_parse_msg(msg->payload, (size_t)msg->payloadlen, &cm) != SC_OK ||
-        cm.type != SC_CLOUD_MSG_APP_BIND_TOKEN)
+    if (sc_cloud_parse_msg(msg->payload, (size_t)msg->payloadlen, &cm) != SC_OK)
         return;
-    responder_seen++;
     const char *pd = msg->topic + strlen("$thing/up/service/");
     char down[160];
     snprintf(down, sizeof down, "$thing/down/service/%s", pd);
+    if (cm.type == SC_CLOUD_MSG_BIND_DEVICE_QUERY) {   /* "bound" unless the code says otherwise */
+        char q[256];
+        sc_cloud_build_bind_device_query_reply(cm.client_token, responder_code, q, sizeof q, NULL);
+        mosquitto_publish(m, NULL, down, (int)strlen(q), q, 1, false);
+        return;
+    }
+    if (cm.type != SC_CLOUD_MSG_APP_BIND_TOKEN)
+        return;
+    responder_seen++;
     /* noise first: garbage and someone else's reply must be ignored by the device */
     mosquitto_publish(m, NULL, down, 9, "{garbage", 1, false);
     char r[256];
@@ -268,6 +285,24 @@ static void test_bind_real_broker(void **state)
     free_hal();
 }
 
+static void test_query_real_broker(void **state)
+{
+    (void)state;
+    make_hal();
+    start_responder(0);
+    sc_identity_t id;
+    sc_cloud_config_t cfg;
+    make_id(&id, &cfg, broker_port);
+    uint16_t e;
+    int32_t s;
+    uint32_t ms;
+    assert_int_equal(sc_cloud_query_start(&B, &hal, &cfg, &id, sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_DONE);
+    sc_cloud_bind_abort(&B);
+    stop_responder();
+    free_hal();
+}
+
 static void test_bind_real_refused_code(void **state)
 {
     (void)state;
@@ -322,6 +357,72 @@ static void test_bind_broker_down(void **state)
     assert_int_equal(e, 1);
     assert_int_equal(s, ECONNREFUSED);
     free_hal();
+}
+
+/* A broker that never answers (listen queue full, SYNs dropped): connect() must not block the
+ * caller, the binder must give up on its own clock, and the teardown must not hang. */
+static void test_bind_broker_silent(void **state)
+{
+    (void)state;
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(ls, 0), 0);
+    socklen_t l = sizeof a;
+    getsockname(ls, (struct sockaddr *)&a, &l);
+    int fillers[4];
+    for (int i = 0; i < 4; i++) {   /* fill the accept queue; never accept */
+        fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        (void)connect(fillers[i], (struct sockaddr *)&a, sizeof a);
+    }
+    sleep_ms(100);
+    make_hal();
+    sc_identity_t id;
+    sc_cloud_config_t cfg;
+    make_id(&id, &cfg, ntohs(a.sin_port));
+    cfg.bind_timeout_ms = 1500;
+    uint16_t e;
+    int32_t s;
+    uint32_t ms;
+    uint32_t t0 = sc_posix_now_ms();
+    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", t0), SC_OK);
+    sc_bind_status_t st = sc_cloud_bind_step(&B, sc_posix_now_ms(), &e, &s);
+    assert_true(sc_posix_now_ms() - t0 < 500);   /* the first step (connect) returned at once */
+    if (st == SC_BIND_PENDING)
+        st = run_real(&e, &s, &ms);
+    assert_int_equal(st, SC_BIND_FAILED);
+    assert_int_equal(e, 1);
+    /* 103: our connect deadline; a kernel that resets queued SYNs gives an errno instead */
+    print_message("silent broker: %s after %u ms\n", sc_cloud_bind_reason(&B), sc_posix_now_ms() - t0);
+    assert_true(sc_posix_now_ms() - t0 < 3000);
+    uint32_t t1 = sc_posix_now_ms();
+    free_hal();
+    assert_true(sc_posix_now_ms() - t1 < 1000);
+    for (int i = 0; i < 4; i++)
+        close(fillers[i]);
+    close(ls);
+}
+
+/* A broker that refuses us answers CONNACK 5 (not authorised): err 1, sub 5. */
+static void test_bind_connack_refused(void **state)
+{
+    (void)state;
+    uint16_t port;
+    pid_t pid = spawn_broker("closed", false, "", &port);
+    assert_true(pid > 0);
+    make_hal();
+    sc_identity_t id;
+    sc_cloud_config_t cfg;
+    make_id(&id, &cfg, port);
+    uint16_t e;
+    int32_t s;
+    uint32_t ms;
+    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(e, 1);
+    assert_int_equal(s, 5);
+    free_hal();
+    kill_broker(pid);
 }
 
 /* ---- dynamic registration endpoint (tencent.md §7) ---------------------------------- */
@@ -463,6 +564,37 @@ static void test_dynreg_wrong_secret(void **state)
     dynreg_run("some-other-product-secret", false);
 }
 
+/* The HTTP table itself: a reply larger than the buffer is an error (not cut JSON), a 404
+ * comes back as a status, and only http/https URLs are followed. */
+static void test_http_table_limits(void **state)
+{
+    (void)state;
+    uint16_t port = free_port();
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, port, NULL, NULL, on_request, NULL,
+                                            MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_END);
+    assert_non_null(d);
+    make_hal();
+    char url[96], resp[512];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/register/dev", port);
+    int status = -1;
+    size_t n = 99;
+    const char *body = "{\"deviceName\":\"x\"}";
+    assert_int_equal(hal.http.post(hal.http.ctx, url, "application/json", body, strlen(body), 2000, &status, resp, 8,
+                                   &n), SC_ERR_NOSPACE);
+    assert_int_equal(hal.http.post(hal.http.ctx, url, "application/json", body, strlen(body), 2000, &status, resp,
+                                   sizeof resp, &n), SC_OK);
+    assert_int_equal(status, 200);
+    assert_true(n > 0 && memmem(resp, n, "\"code\":1000", 11) != NULL);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/nowhere", port);
+    assert_int_equal(hal.http.post(hal.http.ctx, url, NULL, body, strlen(body), 2000, &status, resp, sizeof resp, &n),
+                     SC_OK);
+    assert_int_equal(status, 404);
+    assert_int_equal(hal.http.post(hal.http.ctx, "file:///etc/hostname", NULL, body, strlen(body), 2000, &status, resp,
+                                   sizeof resp, &n), SC_ERR_IO);
+    free_hal();
+    MHD_stop_daemon(d);
+}
+
 static void test_dynreg_endpoint_down(void **state)
 {
     (void)state;
@@ -484,6 +616,52 @@ static void test_dynreg_endpoint_down(void **state)
     free_hal();
 }
 
+/* TLS on a second broker with a CA and server certificate made here by the openssl CLI:
+ * exercises mosquitto_tls_set with a CA file and host-name (IP SAN) verification. */
+static void test_bind_tls(void **state)
+{
+    (void)state;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "( cd '%s' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 "
+             "-subj /CN=sc-test-ca && openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr "
+             "-subj /CN=127.0.0.1 && printf 'subjectAltName=IP:127.0.0.1\\n' > ext && openssl x509 -req "
+             "-in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext "
+             "&& chmod 644 srv.key && chmod 755 . ) >/dev/null 2>&1",
+             tmpdir);
+    /* mosquitto started as root drops to its own user: the throw-away key must be readable */
+    if (system(cmd) != 0)
+        skip();
+    char extra[512];
+    snprintf(extra, sizeof extra, "certfile %s/srv.crt\nkeyfile %s/srv.key\n", tmpdir, tmpdir);
+    uint16_t tls_port;
+    pid_t tls_pid = spawn_broker("tls", true, extra, &tls_port);
+    assert_true(tls_pid > 0);
+    make_hal();
+    sc_identity_t id;
+    sc_cloud_config_t cfg;
+    make_id(&id, &cfg, tls_port);
+    cfg.tls = true;
+    snprintf(cfg.ca_file, sizeof cfg.ca_file, "%s/ca.crt", tmpdir);
+    cfg.bind_timeout_ms = 3000;
+    uint16_t e;
+    int32_t s;
+    uint32_t ms;
+    /* no responder on this broker: reaching "no reply" (25) proves TLS connect + PUBACK */
+    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(e, 25);
+    /* a wrong CA must fail the connection (err 1), not silently connect */
+    snprintf(cfg.ca_file, sizeof cfg.ca_file, "%s/srv.crt", tmpdir);
+    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(e, 1);
+    assert_int_equal(s, EPROTO);
+    assert_true(ms < 2000);   /* reported, not waited out */
+    free_hal();
+    kill_broker(tls_pid);
+}
+
 int main(void)
 {
     if (access(MOSQUITTO_BIN, X_OK) != 0) {
@@ -494,12 +672,17 @@ int main(void)
     sc_posix_log_level(SC_LOG_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bind_real_broker),
+        cmocka_unit_test(test_query_real_broker),
         cmocka_unit_test(test_bind_real_refused_code),
         cmocka_unit_test(test_bind_real_timeout),
         cmocka_unit_test(test_bind_broker_down),
+        cmocka_unit_test(test_bind_connack_refused),
+        cmocka_unit_test(test_bind_broker_silent),
         cmocka_unit_test(test_dynreg_real),
         cmocka_unit_test(test_dynreg_wrong_secret),
         cmocka_unit_test(test_dynreg_endpoint_down),
+        cmocka_unit_test(test_http_table_limits),
+        cmocka_unit_test(test_bind_tls),
     };
     return cmocka_run_group_tests(tests, start_broker, stop_broker);
 }

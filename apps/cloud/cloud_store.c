@@ -1,0 +1,257 @@
+/* The local cloud's registry: products, devices, bind tokens, family bindings in one SQLite
+ * file. WAL so the broker plugin (read-only), the HTTP thread and the binding service can use
+ * it at once; synchronous=NORMAL because in WAL mode that still never corrupts the file and a
+ * crash loses at most the last commits, while FULL costs an fsync per bind (see docs/cloud.md). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cloud.h"
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS products(product_id TEXT PRIMARY KEY, product_secret TEXT NOT NULL,"
+    " created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS devices(product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
+    " psk TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(product_id, device_name));"
+    "CREATE TABLE IF NOT EXISTS tokens(token TEXT PRIMARY KEY, created INTEGER NOT NULL,"
+    " expire INTEGER NOT NULL, product_id TEXT, device_name TEXT, bound_at INTEGER);"
+    "CREATE INDEX IF NOT EXISTS tokens_by_device ON tokens(product_id, device_name);"
+    "CREATE TABLE IF NOT EXISTS bindings(product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
+    " family_id TEXT, room_id TEXT, token TEXT, created INTEGER NOT NULL,"
+    " PRIMARY KEY(product_id, device_name));";
+
+int cloud_store_open(cloud_store_t *s, const char *path, char *err, size_t errlen)
+{
+    s->db = NULL;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open database %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        sqlite3_close(s->db);
+        s->db = NULL;
+        return -1;
+    }
+    /* Several processes and threads share the file: wait for a lock instead of failing. */
+    sqlite3_busy_timeout(s->db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot initialise database %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_close(s->db);
+        s->db = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void cloud_store_close(cloud_store_t *s)
+{
+    if (s->db)
+        sqlite3_close(s->db);
+    s->db = NULL;
+}
+
+int cloud_store_begin(cloud_store_t *s)
+{
+    /* IMMEDIATE: take the write lock now, so a read-then-write decision is never invalidated. */
+    return sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+int cloud_store_commit(cloud_store_t *s)
+{
+    return sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+void cloud_store_rollback(cloud_store_t *s)
+{
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static sqlite3_stmt *prep(cloud_store_t *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    return st;
+}
+
+static void bind_texts(sqlite3_stmt *st, int n, const char *const *v)
+{
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT);
+}
+
+static int copy_col(sqlite3_stmt *st, int col, char *out, size_t len)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    if (!out || !len)
+        return 0;
+    snprintf(out, len, "%s", t ? (const char *)t : "");
+    return 0;
+}
+
+int cloud_store_add_product(cloud_store_t *s, const char *pid, const char *secret, int64_t now)
+{
+    sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO products(product_id, product_secret, created) VALUES(?,?,?)");
+    if (!st)
+        return -1;
+    const char *v[] = { pid, secret };
+    bind_texts(st, 2, v);
+    sqlite3_bind_int64(st, 3, now);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return -1;
+    return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+int cloud_store_get_product_secret(cloud_store_t *s, const char *pid, char *secret, size_t len)
+{
+    sqlite3_stmt *st = prep(s, "SELECT product_secret FROM products WHERE product_id=?");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, pid, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st), ret = -1;
+    if (rc == SQLITE_ROW) {
+        copy_col(st, 0, secret, len);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int cloud_store_add_device(cloud_store_t *s, const char *pid, const char *dn, const char *psk,
+                           int64_t now, char *psk_out, size_t psk_len)
+{
+    sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO devices(product_id, device_name, psk, created) VALUES(?,?,?,?)");
+    if (!st)
+        return -1;
+    const char *v[] = { pid, dn, psk };
+    bind_texts(st, 3, v);
+    sqlite3_bind_int64(st, 4, now);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return -1;
+    if (sqlite3_changes(s->db) == 1) {
+        if (psk_out)
+            snprintf(psk_out, psk_len, "%s", psk);
+        return 0;
+    }
+    st = prep(s, "SELECT psk FROM devices WHERE product_id=? AND device_name=?");
+    if (!st)
+        return -1;
+    bind_texts(st, 2, v);
+    int ret = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        copy_col(st, 0, psk_out, psk_len);
+        ret = 1;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int cloud_store_device_exists(cloud_store_t *s, const char *pid, const char *dn)
+{
+    sqlite3_stmt *st = prep(s, "SELECT 1 FROM devices WHERE product_id=? AND device_name=?");
+    if (!st)
+        return -1;
+    const char *v[] = { pid, dn };
+    bind_texts(st, 2, v);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int cloud_store_add_token(cloud_store_t *s, const char *token, int64_t now, int64_t expire)
+{
+    sqlite3_stmt *st = prep(s, "INSERT INTO tokens(token, created, expire) VALUES(?,?,?)");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, token, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, expire);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int cloud_store_get_token(cloud_store_t *s, const char *token, cloud_token_t *t)
+{
+    sqlite3_stmt *st = prep(s, "SELECT created, expire, coalesce(bound_at,0), coalesce(product_id,''),"
+                               " coalesce(device_name,'') FROM tokens WHERE token=?");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, token, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st), ret = -1;
+    if (rc == SQLITE_ROW) {
+        t->created = sqlite3_column_int64(st, 0);
+        t->expire = sqlite3_column_int64(st, 1);
+        t->bound_at = sqlite3_column_int64(st, 2);
+        copy_col(st, 3, t->product_id, sizeof t->product_id);
+        copy_col(st, 4, t->device_name, sizeof t->device_name);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* Caller holds a transaction (the binding service batches many binds into one commit). */
+int cloud_store_bind_token(cloud_store_t *s, const char *token, const char *pid, const char *dn, int64_t now)
+{
+    cloud_token_t t;
+    int rc = cloud_store_get_token(s, token, &t);
+    if (rc < 0)
+        return CLOUD_BIND_INTERNAL;
+    if (rc == 1)
+        return CLOUD_BIND_UNKNOWN;
+    if (t.bound_at) {
+        /* Same device again: it retried after losing our reply. Idempotent success. */
+        if (!strcmp(t.product_id, pid) && !strcmp(t.device_name, dn))
+            return CLOUD_BIND_OK;
+        return CLOUD_BIND_TAKEN;
+    }
+    if (now > t.expire)
+        return CLOUD_BIND_EXPIRED;
+    sqlite3_stmt *st = prep(s, "UPDATE tokens SET product_id=?, device_name=?, bound_at=? WHERE token=? AND bound_at IS NULL");
+    if (!st)
+        return CLOUD_BIND_INTERNAL;
+    const char *v[] = { pid, dn };
+    bind_texts(st, 2, v);
+    sqlite3_bind_int64(st, 3, now > 0 ? now : 1);
+    sqlite3_bind_text(st, 4, token, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? CLOUD_BIND_OK : CLOUD_BIND_INTERNAL;
+}
+
+int cloud_store_device_bound(cloud_store_t *s, const char *pid, const char *dn)
+{
+    sqlite3_stmt *st = prep(s, "SELECT 1 FROM tokens WHERE product_id=? AND device_name=? AND bound_at IS NOT NULL"
+                               " UNION SELECT 1 FROM bindings WHERE product_id=? AND device_name=? LIMIT 1");
+    if (!st)
+        return CLOUD_BIND_INTERNAL;
+    const char *v[] = { pid, dn, pid, dn };
+    bind_texts(st, 4, v);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? CLOUD_BIND_OK : rc == SQLITE_DONE ? CLOUD_BIND_UNKNOWN : CLOUD_BIND_INTERNAL;
+}
+
+int cloud_store_bind_family(cloud_store_t *s, const char *token, const char *pid, const char *dn,
+                            const char *family, const char *room, int64_t now)
+{
+    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO bindings(product_id, device_name, family_id, room_id, token, created)"
+                               " VALUES(?,?,?,?,?,?)");
+    if (!st)
+        return -1;
+    const char *v[] = { pid, dn, family, room, token };
+    bind_texts(st, 5, v);
+    sqlite3_bind_int64(st, 6, now);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}

@@ -1,0 +1,318 @@
+/* mosquitto plugin (API v5) of the smartcfg local cloud: authenticates every CONNECT against the
+ * device registry the way IoT Explorer does (tencent.md §6) and confines each device to its own
+ * $thing/.../<ProductId>/<DeviceName> topics. One privileged service identity (random per run,
+ * given as plugin options) is for the binding service. The registry is opened read-only: the
+ * broker never writes it. Log lines start with "smartcfg_auth: <event>" and key=value pairs so
+ * `smartcfg cloud` can turn them into --json events; they never contain a secret.
+ *
+ * Options (keys of at least 3 characters: mosquitto 2.0 rejects shorter ones):
+ *          plugin_opt_registry <sqlite file>, plugin_opt_service_user <name>,
+ *          plugin_opt_service_password <password> (both service options or neither). */
+#define _POSIX_C_SOURCE 200809L   /* strdup: the plugin target is built without _GNU_SOURCE */
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mbedtls/base64.h>
+#include <mbedtls/md.h>
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+#include <sqlite3.h>
+
+#define ID_MAX 128
+
+static mosquitto_plugin_id_t *plugin_id;
+static sqlite3 *db;
+static char *service_user, *service_password;
+
+static bool ct_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char d = la != lb;
+    for (size_t i = 0; i < la && i < lb; i++)
+        d |= (unsigned char)(a[i] ^ b[i]);
+    return d == 0;
+}
+
+static bool all_digits(const char *s)
+{
+    if (!*s || strlen(s) > 19)
+        return false;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s))
+            return false;
+    return true;
+}
+
+static bool device_exists(const char *pid, const char *dn)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM devices WHERE product_id=? AND device_name=?", -1, &st, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_text(st, 1, pid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, dn, -1, SQLITE_STATIC);
+    bool ok = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/* The client id is <ProductId><DeviceName> with no separator: try every registered product
+ * that prefixes it. More than one registered split is ambiguous and refused. Returns the
+ * number of matches; the PSK of the (last) match goes to psk. */
+static int find_device(const char *client_id, char *pid, char *psk, size_t psklen)
+{
+    sqlite3_stmt *st;
+    int found = 0;
+    if (sqlite3_prepare_v2(db,
+            "SELECT p.product_id, d.psk FROM products p JOIN devices d ON d.product_id = p.product_id"
+            " AND d.device_name = substr(?1, length(p.product_id) + 1)"
+            " WHERE length(?1) > length(p.product_id) AND substr(?1, 1, length(p.product_id)) = p.product_id",
+            -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, client_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        found++;
+        snprintf(pid, ID_MAX, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(psk, psklen, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+/* Client ids and topics come from unauthenticated peers: a newline, space or '=' in them must
+ * not forge a log line or a key=value pair that smartcfg cloud turns into an event. */
+static const char *clean(const char *in, char *out, size_t cap)
+{
+    size_t i = 0;
+    for (; in && in[i] && i + 1 < cap; i++) {
+        unsigned char c = (unsigned char)in[i];
+        out[i] = (c > ' ' && c < 0x7f && c != '=') ? (char)c : '?';
+    }
+    out[i] = 0;
+    return i ? out : "-";
+}
+
+static int refuse(const char *client_id, const char *reason)
+{
+    char cid[ID_MAX];
+    mosquitto_log_printf(MOSQ_LOG_NOTICE, "smartcfg_auth: connect_refused client=%s reason=%s",
+                         clean(client_id, cid, sizeof cid), reason);
+    return MOSQ_ERR_AUTH;
+}
+
+static int on_basic_auth(int event, void *event_data, void *userdata)
+{
+    (void)event, (void)userdata;
+    struct mosquitto_evt_basic_auth *ed = event_data;
+    const char *client_id = mosquitto_client_id(ed->client);
+    const char *user = ed->username, *pass = ed->password;
+    if (!client_id || !*client_id || strlen(client_id) >= ID_MAX)
+        return refuse(NULL, "bad_client_id");
+    char cid[ID_MAX];
+    clean(client_id, cid, sizeof cid);
+    if (!user || !pass)
+        return refuse(client_id, "no_credentials");
+    if (service_user && !strcmp(user, service_user)) {
+        if (!ct_equal(pass, service_password))
+            return refuse(client_id, "bad_service_password");
+        mosquitto_log_printf(MOSQ_LOG_INFO, "smartcfg_auth: service_connected client=%s", cid);
+        return MOSQ_ERR_SUCCESS;
+    }
+
+    /* username: <ProductId><DeviceName>;<sdkappid>;<connid>;<expiry> */
+    char ubuf[256], *f[5] = { 0 };
+    if (strlen(user) >= sizeof ubuf)
+        return refuse(client_id, "bad_username");
+    strcpy(ubuf, user);
+    int nf = 0;
+    for (char *p = ubuf, *s; nf < 5 && p; nf++) {
+        f[nf] = p;
+        s = strchr(p, ';');
+        if (s)
+            *s++ = 0;
+        p = s;
+    }
+    if (nf != 4 || strcmp(f[0], client_id) || !all_digits(f[1]) || !*f[2] || strlen(f[2]) > 32 || !all_digits(f[3]))
+        return refuse(client_id, "bad_username");
+    long long expiry = strtoll(f[3], NULL, 10);
+    if (expiry < (long long)time(NULL))
+        return refuse(client_id, "expired");
+
+    /* password: <lower-case hex HMAC>;hmacsha256 | ;hmacsha1 */
+    const char *semi = strchr(pass, ';');
+    if (!semi)
+        return refuse(client_id, "bad_password_format");
+    bool sha256;
+    if (!strcmp(semi + 1, "hmacsha256"))
+        sha256 = true;
+    else if (!strcmp(semi + 1, "hmacsha1"))
+        sha256 = false;
+    else
+        return refuse(client_id, "unsupported_algorithm");
+
+    char pid[ID_MAX], psk[128];
+    int n = find_device(client_id, pid, psk, sizeof psk);
+    if (n < 0)
+        return refuse(client_id, "registry_error");
+    if (n == 0)
+        return refuse(client_id, "unknown_device");
+    if (n > 1)
+        return refuse(client_id, "ambiguous_client_id");
+
+    unsigned char key[96], mac[32];
+    size_t keylen;
+    if (mbedtls_base64_decode(key, sizeof key, &keylen, (const unsigned char *)psk, strlen(psk)) != 0)
+        return refuse(client_id, "registry_bad_psk");
+    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(sha256 ? MBEDTLS_MD_SHA256 : MBEDTLS_MD_SHA1);
+    size_t ml = mbedtls_md_get_size(md);
+    if (mbedtls_md_hmac(md, key, keylen, (const unsigned char *)user, strlen(user), mac) != 0)
+        return refuse(client_id, "crypto_error");
+    char expect[65], given[65];
+    for (size_t i = 0; i < ml; i++)
+        snprintf(expect + 2 * i, 3, "%02x", mac[i]);
+    size_t gl = (size_t)(semi - pass);
+    if (gl >= sizeof given)
+        return refuse(client_id, "bad_signature");
+    for (size_t i = 0; i < gl; i++)
+        given[i] = (char)tolower((unsigned char)pass[i]);
+    given[gl] = 0;
+    if (!ct_equal(given, expect))
+        return refuse(client_id, "bad_signature");
+    char cpid[ID_MAX];
+    mosquitto_log_printf(MOSQ_LOG_NOTICE, "smartcfg_auth: connect_ok client=%s product=%s alg=%s", cid,
+                         clean(pid, cpid, sizeof cpid),
+                         sha256 ? "hmacsha256" : "hmacsha1");
+    return MOSQ_ERR_SUCCESS;
+}
+
+static const char *access_name(int a)
+{
+    switch (a) {
+    case MOSQ_ACL_READ: return "read";
+    case MOSQ_ACL_WRITE: return "publish";
+    case MOSQ_ACL_SUBSCRIBE: return "subscribe";
+    case MOSQ_ACL_UNSUBSCRIBE: return "unsubscribe";
+    default: return "other";
+    }
+}
+
+/* Device rights: publish $thing/up/<kind>/<P>/<D>, subscribe and receive $thing/down/<kind>/<P>/<D>
+ * (<kind> may be '+' in a subscription). <P>/<D> must be the caller's own registered identity. */
+static bool device_may(const char *client_id, const char *topic, int access)
+{
+    if (access == MOSQ_ACL_UNSUBSCRIBE)
+        return true;
+    char buf[256], *lv[6];
+    if (strlen(topic) >= sizeof buf)
+        return false;
+    strcpy(buf, topic);
+    int n = 0;
+    for (char *p = buf, *s; p; n++) {
+        if (n == 5)
+            return false;
+        lv[n] = p;
+        s = strchr(p, '/');
+        if (s)
+            *s++ = 0;
+        p = s;
+    }
+    if (n != 5 || strcmp(lv[0], "$thing"))
+        return false;
+    const char *dir = access == MOSQ_ACL_WRITE ? "up" : "down";
+    if (strcmp(lv[1], dir) || !*lv[2] || !strcmp(lv[2], "#"))
+        return false;
+    if (!strcmp(lv[2], "+") && access != MOSQ_ACL_SUBSCRIBE)
+        return false;
+    for (int i = 2; i < 5; i++)
+        if ((i > 2 || strcmp(lv[i], "+")) && strpbrk(lv[i], "+#"))
+            return false;
+    size_t pl = strlen(lv[3]);
+    if (!pl || !*lv[4] || strncmp(client_id, lv[3], pl) || strcmp(client_id + pl, lv[4]))
+        return false;
+    /* Concatenation alone could be split elsewhere (AB/C vs A/BC); the registered split wins. */
+    return device_exists(lv[3], lv[4]);
+}
+
+static int on_acl_check(int event, void *event_data, void *userdata)
+{
+    (void)event, (void)userdata;
+    struct mosquitto_evt_acl_check *ed = event_data;
+    const char *client_id = mosquitto_client_id(ed->client);
+    const char *user = mosquitto_client_username(ed->client);
+    if (!client_id || !ed->topic)
+        return MOSQ_ERR_ACL_DENIED;
+    if (service_user && user && !strcmp(user, service_user)) {
+        /* Authentication already proved the service password for this username. */
+        if (!strncmp(ed->topic, "$thing/", 7))
+            return MOSQ_ERR_SUCCESS;
+    } else if (device_may(client_id, ed->topic, ed->access)) {
+        return MOSQ_ERR_SUCCESS;
+    }
+    char cid[ID_MAX], ctopic[256];
+    mosquitto_log_printf(MOSQ_LOG_NOTICE, "smartcfg_auth: acl_refused client=%s access=%s topic=%s",
+                         clean(client_id, cid, sizeof cid), access_name(ed->access), clean(ed->topic, ctopic, sizeof ctopic));
+    return MOSQ_ERR_ACL_DENIED;
+}
+
+int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
+{
+    for (int i = 0; i < supported_version_count; i++)
+        if (supported_versions[i] == 5)
+            return 5;
+    return -1;
+}
+
+int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, struct mosquitto_opt *opts,
+                          int opt_count)
+{
+    (void)userdata;
+    const char *dbpath = NULL;
+    plugin_id = identifier;
+    for (int i = 0; i < opt_count; i++) {
+        if (!strcmp(opts[i].key, "registry"))
+            dbpath = opts[i].value;
+        else if (!strcmp(opts[i].key, "service_user"))
+            service_user = strdup(opts[i].value);
+        else if (!strcmp(opts[i].key, "service_password"))
+            service_password = strdup(opts[i].value);
+    }
+    if (!dbpath) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "smartcfg_auth: plugin_opt_registry is required");
+        return MOSQ_ERR_INVAL;
+    }
+    if (!service_user != !service_password || (service_password && strlen(service_password) < 16)) {
+        mosquitto_log_printf(MOSQ_LOG_ERR,
+                             "smartcfg_auth: set both plugin_opt_service_user and plugin_opt_service_password (>= 16 chars)");
+        return MOSQ_ERR_INVAL;
+    }
+    if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "smartcfg_auth: cannot open registry %s: %s", dbpath,
+                             db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        db = NULL;
+        return MOSQ_ERR_UNKNOWN;
+    }
+    sqlite3_busy_timeout(db, 2000);
+    if (mosquitto_callback_register(plugin_id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, NULL) != MOSQ_ERR_SUCCESS ||
+        mosquitto_callback_register(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, NULL) != MOSQ_ERR_SUCCESS)
+        return MOSQ_ERR_UNKNOWN;
+    mosquitto_log_printf(MOSQ_LOG_INFO, "smartcfg_auth: loaded, registry %s", dbpath);
+    return MOSQ_ERR_SUCCESS;
+}
+
+int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts, int opt_count)
+{
+    (void)userdata, (void)opts, (void)opt_count;
+    mosquitto_callback_unregister(plugin_id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
+    mosquitto_callback_unregister(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
+    sqlite3_close(db);
+    db = NULL;
+    free(service_user);
+    free(service_password);
+    service_user = service_password = NULL;
+    return MOSQ_ERR_SUCCESS;
+}

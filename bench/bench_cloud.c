@@ -1,0 +1,641 @@
+/* Benchmark of `smartcfg cloud` on loopback: starts it (its mosquitto, plugin, binding service,
+ * HTTP API) with a fresh SQLite file, then
+ *  1. latency: one device, token received -> app_bind_token published -> reply received,
+ *     sequentially, median and p99;
+ *  2. scale: N devices, one MQTT connection each, all driven from this process with poll(),
+ *     connecting (signed credentials, checked by the plugin), subscribing, then binding at once;
+ *  3. where the time goes in SQLite: a bind committed alone with synchronous=FULL/NORMAL versus
+ *     binds batched in one transaction (what the binding service does per network pass).
+ * Prints "BENCH <name> <value> <unit>". usage: bench_cloud [--scale 100,1000,10000] [--iters 300]
+ * Needs the smartcfg binary next to bench/ (build/smartcfg) or in $SC_BUILD. */
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <mbedtls/base64.h>
+#include <mbedtls/md.h>
+#include <netinet/tcp.h>
+#include <sqlite3.h>
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t l = sizeof a;
+    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) || getsockname(s, (struct sockaddr *)&a, &l))
+        exit(1);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+/* ---- HTTP (libcurl, one kept-alive connection) ------------------------------------------ */
+static CURL *curl;
+static char base[64];
+typedef struct { char *p; size_t n; } buf_t;
+
+static size_t wr(char *d, size_t s, size_t n, void *u)
+{
+    buf_t *b = u;
+    char *np = realloc(b->p, b->n + s * n + 1);
+    if (!np)
+        return 0;
+    b->p = np;
+    memcpy(b->p + b->n, d, s * n);
+    b->n += s * n;
+    b->p[b->n] = 0;
+    return s * n;
+}
+
+static cJSON *http_post(const char *path, const char *body)
+{
+    char url[256];
+    buf_t b = { 0 };
+    snprintf(url, sizeof url, "%s%s", base, path);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, wr);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    if (curl_easy_perform(curl) != CURLE_OK) {
+        free(b.p);
+        return NULL;
+    }
+    cJSON *j = cJSON_Parse(b.p ? b.p : "");
+    free(b.p);
+    return j;
+}
+
+static int new_token(char out[33])
+{
+    cJSON *j = http_post("/tokenapi?cmd=AppCreateDeviceBindToken", "{\"Action\":\"AppCreateDeviceBindToken\"}");
+    const cJSON *t = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "data"), "Token");
+    int ok = cJSON_IsString(t) && strlen(t->valuestring) == 32;
+    if (ok)
+        strcpy(out, t->valuestring);
+    cJSON_Delete(j);
+    return ok ? 0 : -1;
+}
+
+/* ---- devices: a minimal MQTT 3.1.1 client over raw non-blocking sockets ---------------
+ * One descriptor per device (libmosquitto spends three), so 10 000 devices fit in the usual
+ * 20 000 open-file limit of one process. Only what a binding device does: CONNECT, SUBSCRIBE,
+ * PUBLISH QoS 1, and CONNACK/SUBACK/PUBACK/PUBLISH in. */
+enum { ST_NEW, ST_CONNECTING, ST_CONNECTED, ST_SUBSCRIBED, ST_PUBLISHED, ST_REPLIED, ST_FAILED };
+typedef struct {
+    int fd;
+    char name[24], token[33], down[96];
+    int state, code;
+    double t_pub, t_reply;
+    unsigned char in[1024];
+    size_t inlen;
+    unsigned char out[512];
+    size_t outlen;
+    char user[96], pass[96];
+} simdev_t;
+
+static const char *product = "BENCHPROD1";
+/* Connects in flight at once: mosquitto listens with a backlog of about 100. */
+#define WAVE 100
+static int mqtt_port;
+
+static void put16(unsigned char *p, size_t v)
+{
+    p[0] = (unsigned char)(v >> 8);
+    p[1] = (unsigned char)v;
+}
+
+static void queue_packet(simdev_t *d, unsigned char type, const unsigned char *body, size_t n)
+{
+    unsigned char hdr[5];
+    size_t h = 0, rl = n;
+    hdr[h++] = type;
+    do {
+        unsigned char b = rl % 128;
+        rl /= 128;
+        hdr[h++] = b | (rl ? 128 : 0);
+    } while (rl);
+    if (d->outlen + h + n > sizeof d->out) {
+        d->state = ST_FAILED;
+        return;
+    }
+    memcpy(d->out + d->outlen, hdr, h);
+    memcpy(d->out + d->outlen + h, body, n);
+    d->outlen += h + n;
+}
+
+static size_t put_str(unsigned char *p, const char *s)
+{
+    size_t l = strlen(s);
+    put16(p, l);
+    memcpy(p + 2, s, l);
+    return l + 2;
+}
+
+static void flush_out(simdev_t *d)
+{
+    while (d->outlen) {
+        ssize_t w = send(d->fd, d->out, d->outlen, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno != EAGAIN && errno != EINTR && errno != ENOTCONN)
+                d->state = ST_FAILED;
+            return;
+        }
+        memmove(d->out, d->out + w, d->outlen - (size_t)w);
+        d->outlen -= (size_t)w;
+    }
+}
+
+static int make_device(simdev_t *d, const char *name, const char *psk)
+{
+    memset(d, 0, sizeof *d);
+    d->fd = -1;
+    snprintf(d->name, sizeof d->name, "%s", name);
+    snprintf(d->down, sizeof d->down, "$thing/down/service/%s/%s", product, name);
+    snprintf(d->user, sizeof d->user, "%s%s;21010406;bench;2147483647", product, name);
+    unsigned char key[64], mac[32];
+    size_t kl;
+    if (mbedtls_base64_decode(key, sizeof key, &kl, (const unsigned char *)psk, strlen(psk)))
+        return -1;
+    mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), key, kl, (unsigned char *)d->user,
+                    strlen(d->user), mac);
+    for (int i = 0; i < 32; i++)
+        snprintf(d->pass + 2 * i, 3, "%02x", mac[i]);
+    strcat(d->pass, ";hmacsha256");
+    d->state = ST_NEW;
+    return 0;
+}
+
+static int dev_connect(simdev_t *d)
+{
+    d->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (d->fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(d->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* as a device's MQTT stack would */
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)mqtt_port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    if (connect(d->fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS)
+        return -1;
+    unsigned char b[320];
+    size_t n = 0;
+    char id[64];
+    snprintf(id, sizeof id, "%s%s", product, d->name);
+    n += put_str(b + n, "MQTT");
+    b[n++] = 4;      /* 3.1.1 */
+    b[n++] = 0xC2;   /* username, password, clean session */
+    put16(b + n, 600);
+    n += 2;
+    n += put_str(b + n, id);
+    n += put_str(b + n, d->user);
+    n += put_str(b + n, d->pass);
+    queue_packet(d, 0x10, b, n);
+    d->state = ST_CONNECTING;
+    return 0;
+}
+
+static void handle_packet(simdev_t *d, unsigned char type, const unsigned char *p, size_t n)
+{
+    switch (type >> 4) {
+    case 2:   /* CONNACK */
+        if (n < 2 || p[1] != 0) {
+            d->state = ST_FAILED;
+            return;
+        }
+        d->state = ST_CONNECTED;
+        unsigned char b[128];
+        size_t k = 0;
+        put16(b, 1);
+        k = 2;
+        k += put_str(b + k, d->down);
+        b[k++] = 1;
+        queue_packet(d, 0x82, b, k);
+        break;
+    case 9:   /* SUBACK */
+        d->state = n >= 3 && p[2] <= 2 ? ST_SUBSCRIBED : ST_FAILED;
+        break;
+    case 3: { /* PUBLISH: the reply */
+        if (n < 2)
+            return;
+        size_t tl = ((size_t)p[0] << 8) | p[1], off = 2 + tl;
+        int qos = (type >> 1) & 3;
+        if (off > n)
+            return;
+        if (qos) {
+            if (off + 2 > n)
+                return;
+            unsigned char ack[2] = { p[off], p[off + 1] };
+            queue_packet(d, 0x40, ack, 2);
+            off += 2;
+        }
+        cJSON *j = cJSON_ParseWithLength((const char *)p + off, n - off);
+        const cJSON *c = cJSON_GetObjectItem(j, "code");
+        d->code = cJSON_IsNumber(c) ? c->valueint : -1;
+        d->t_reply = now_ms();
+        d->state = ST_REPLIED;
+        cJSON_Delete(j);
+        break;
+    }
+    default:  /* PUBACK and the rest need nothing */
+        break;
+    }
+}
+
+static void dev_read(simdev_t *d)
+{
+    for (;;) {
+        ssize_t r = recv(d->fd, d->in + d->inlen, sizeof d->in - d->inlen, 0);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+            d->state = ST_FAILED;
+            return;
+        }
+        if (r < 0)
+            break;
+        d->inlen += (size_t)r;
+        for (;;) {   /* whole packets out of the buffer */
+            size_t rl = 0, mul = 1, i = 1;
+            for (; i < d->inlen && i < 5; i++) {
+                rl += (d->in[i] & 127) * mul;
+                mul *= 128;
+                if (!(d->in[i] & 128))
+                    break;
+            }
+            if (i >= d->inlen || d->inlen < i + 1 + rl)
+                break;
+            handle_packet(d, d->in[0], d->in + i + 1, rl);
+            size_t used = i + 1 + rl;
+            memmove(d->in, d->in + used, d->inlen - used);
+            d->inlen -= used;
+        }
+        if (d->inlen == sizeof d->in) {
+            d->state = ST_FAILED;
+            return;
+        }
+    }
+}
+
+static void dev_close(simdev_t *d)
+{
+    if (d->fd >= 0) {
+        unsigned char disc[2] = { 0xE0, 0 };
+        if (send(d->fd, disc, 2, MSG_NOSIGNAL) < 0) { /* closing anyway */ }
+        close(d->fd);
+    }
+    d->fd = -1;
+}
+
+static void publish_bind(simdev_t *d)
+{
+    char msg[160], up[96];
+    unsigned char b[320];
+    snprintf(up, sizeof up, "$thing/up/service/%s/%s", product, d->name);
+    int ml = snprintf(msg, sizeof msg, "{\"method\":\"app_bind_token\",\"clientToken\":\"%s-1\",\"params\":{\"token\":\"%s\"}}",
+                      d->name, d->token);
+    size_t k = put_str(b, up);
+    put16(b + k, 2);
+    k += 2;
+    memcpy(b + k, msg, (size_t)ml);
+    k += (size_t)ml;
+    d->state = ST_PUBLISHED;
+    d->t_pub = now_ms();
+    queue_packet(d, 0x32, b, k);
+    flush_out(d);
+}
+
+/* Drives every device's socket until all reached `state` (or failed), or the timeout. */
+static int drive(simdev_t *devs, int n, int state, double timeout_ms)
+{
+    struct pollfd *pf = calloc((size_t)n, sizeof *pf);
+    int *map = calloc((size_t)n, sizeof *map);
+    double end = now_ms() + timeout_ms;
+    int pending = n;
+    while (pending && now_ms() < end) {
+        int k = 0;
+        pending = 0;
+        for (int i = 0; i < n; i++) {
+            if (devs[i].state >= state || devs[i].fd < 0)
+                continue;
+            pending++;
+            pf[k].fd = devs[i].fd;
+            pf[k].events = POLLIN | (devs[i].outlen ? POLLOUT : 0);
+            pf[k].revents = 0;
+            map[k++] = i;
+        }
+        if (!pending)
+            break;
+        if (poll(pf, (nfds_t)k, 5) < 0 && errno != EINTR)
+            break;
+        for (int j = 0; j < k; j++) {
+            simdev_t *d = &devs[map[j]];
+            if (pf[j].revents & POLLOUT)
+                flush_out(d);
+            if (pf[j].revents & (POLLIN | POLLERR | POLLHUP))
+                dev_read(d);
+            if (d->outlen)
+                flush_out(d);
+        }
+    }
+    free(pf);
+    free(map);
+    int failed = 0;
+    for (int i = 0; i < n; i++)
+        failed += devs[i].state < state || devs[i].state == ST_FAILED;
+    return failed;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, int n, double p)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    int i = (int)(p * (n - 1) + 0.5);
+    return v[i];
+}
+
+/* Creates devices bench<first>..: returns their PSKs (admin API). */
+static char (*create_devices(int first, int n))[48]
+{
+    char (*psk)[48] = calloc((size_t)n, sizeof *psk);
+    char path[96], body[96];
+    snprintf(path, sizeof path, "/v1/products/%s/devices", product);
+    for (int i = 0; i < n; i++) {
+        snprintf(body, sizeof body, "{\"device_name\":\"d%d\"}", first + i);
+        cJSON *j = http_post(path, body);
+        const cJSON *s = cJSON_GetObjectItem(j, "device_secret");
+        if (!cJSON_IsString(s)) {
+            fprintf(stderr, "bench_cloud: creating device d%d failed\n", first + i);
+            exit(1);
+        }
+        snprintf(psk[i], sizeof psk[i], "%s", s->valuestring);
+        cJSON_Delete(j);
+    }
+    return psk;
+}
+
+static void run_scale(int n, int first)
+{
+    double t0 = now_ms();
+    char (*psk)[48] = create_devices(first, n);
+    simdev_t *devs = calloc((size_t)n, sizeof *devs);
+    for (int i = 0; i < n; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "d%d", first + i);
+        if (make_device(&devs[i], name, psk[i]) || new_token(devs[i].token)) {
+            fprintf(stderr, "bench_cloud: setup failed\n");
+            exit(1);
+        }
+    }
+    double t_setup = now_ms() - t0;
+    t0 = now_ms();
+    /* Waves of connects: a burst beyond the listen backlog costs SYN retransmits (1 s each). */
+    int bad = 0, failed_connects = 0;
+    for (int w = 0; w < n; w += WAVE) {
+        int k = n - w < WAVE ? n - w : WAVE;
+        for (int i = w; i < w + k; i++) {
+            if (dev_connect(&devs[i]) != 0) {
+                if (failed_connects++ < 3)
+                    fprintf(stderr, "bench_cloud: connect %s: %s\n", devs[i].name, strerror(errno));
+                devs[i].state = ST_FAILED;
+            }
+        }
+        bad += drive(devs + w, k, ST_SUBSCRIBED, 60000);
+    }
+    double t_conn = now_ms() - t0;
+    t0 = now_ms();
+    for (int i = 0; i < n; i++)
+        if (devs[i].state == ST_SUBSCRIBED)
+            publish_bind(&devs[i]);
+    bad += drive(devs, n, ST_REPLIED, 120000);
+    double t_bind = now_ms() - t0;
+    int ok = 0;
+    double *lat = calloc((size_t)n, sizeof *lat);
+    int nl = 0;
+    for (int i = 0; i < n; i++) {
+        ok += devs[i].state == ST_REPLIED && devs[i].code == 0;
+        if (devs[i].state == ST_REPLIED)
+            lat[nl++] = devs[i].t_reply - devs[i].t_pub;
+    }
+    printf("BENCH cloud_scale_%d_setup_http %.0f ms\n", n, t_setup);
+    printf("BENCH cloud_scale_%d_connect_subscribe %.0f ms\n", n, t_conn);
+    printf("BENCH cloud_scale_%d_bind_all %.0f ms\n", n, t_bind);
+    printf("BENCH cloud_scale_%d_total_connect_and_bind %.2f s\n", n, (t_conn + t_bind) / 1e3);
+    printf("BENCH cloud_scale_%d_binds_per_s %.0f binds/s\n", n, ok / (t_bind / 1e3));
+    if (nl)
+        printf("BENCH cloud_scale_%d_bind_p99 %.1f ms\n", n, pct(lat, nl, 0.99));
+    printf("BENCH cloud_scale_%d_ok %d devices\n", n, ok);
+    if (ok != n)
+        fprintf(stderr, "bench_cloud: %d of %d devices did not bind (failures %d)\n", n - ok, n, bad);
+    fflush(stdout);
+    for (int i = 0; i < n; i++)
+        dev_close(&devs[i]);
+    free(devs);
+    free(psk);
+    free(lat);
+}
+
+static void run_latency(int iters)
+{
+    char (*psk)[48] = create_devices(0, 1);
+    simdev_t d;
+    make_device(&d, "d0", psk[0]);
+    if (dev_connect(&d) != 0 || drive(&d, 1, ST_SUBSCRIBED, 10000)) {
+        fprintf(stderr, "bench_cloud: latency device could not connect\n");
+        exit(1);
+    }
+    double *lat = calloc((size_t)iters, sizeof *lat);
+    int n = 0;
+    for (int i = 0; i < iters; i++) {
+        if (new_token(d.token))
+            break;
+        d.state = ST_SUBSCRIBED;
+        publish_bind(&d);
+        if (drive(&d, 1, ST_REPLIED, 5000) || d.code != 0)
+            break;
+        lat[n++] = d.t_reply - d.t_pub;
+    }
+    if (n > 0) {
+        printf("BENCH cloud_bind_latency_median %.2f ms\n", pct(lat, n, 0.5));
+        printf("BENCH cloud_bind_latency_p99 %.2f ms\n", pct(lat, n, 0.99));
+        printf("BENCH cloud_bind_latency_samples %d binds\n", n);
+    }
+    if (n < iters)
+        fprintf(stderr, "bench_cloud: latency run stopped after %d binds\n", n);
+    fflush(stdout);
+    dev_close(&d);
+    free(lat);
+    free(psk);
+}
+
+/* SQLite alone: what one bind costs when committed alone (FULL: an fsync of the WAL each),
+ * alone with NORMAL (no fsync in WAL mode), and batched (the binding service's way). */
+static void run_sqlite(const char *dir)
+{
+    const int n = 2000;
+    const char *modes[] = { "commit_each_sync_full", "commit_each_sync_normal", "batched_one_commit" };
+    for (int mode = 0; mode < 3; mode++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/sqlite-%d.db", dir, mode);
+        sqlite3 *db;
+        sqlite3_open(path, &db);
+        sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        sqlite3_exec(db, mode == 0 ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+        sqlite3_exec(db, "CREATE TABLE t(token TEXT PRIMARY KEY, d TEXT, bound INTEGER)", NULL, NULL, NULL);
+        sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+        sqlite3_stmt *ins;
+        sqlite3_prepare_v2(db, "INSERT INTO t VALUES(?, NULL, NULL)", -1, &ins, NULL);
+        for (int i = 0; i < n; i++) {
+            sqlite3_bind_int(ins, 1, i);
+            sqlite3_step(ins);
+            sqlite3_reset(ins);
+        }
+        sqlite3_finalize(ins);
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        sqlite3_stmt *up;
+        sqlite3_prepare_v2(db, "UPDATE t SET d='x', bound=1 WHERE token=? AND bound IS NULL", -1, &up, NULL);
+        double t0 = now_ms();
+        if (mode == 2)
+            sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+        for (int i = 0; i < n; i++) {
+            if (mode < 2)
+                sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+            sqlite3_bind_int(up, 1, i);
+            sqlite3_step(up);
+            sqlite3_reset(up);
+            if (mode < 2)
+                sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        }
+        if (mode == 2)
+            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        double us = (now_ms() - t0) * 1e3 / n;
+        printf("BENCH cloud_sqlite_bind_%s %.1f us/bind\n", modes[mode], us);
+        sqlite3_finalize(up);
+        sqlite3_close(db);
+    }
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    int scales[8] = { 100, 1000, 10000 }, nscales = 3, iters = 300;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--scale") && i + 1 < argc) {
+            nscales = 0;
+            for (char *s = strtok(argv[++i], ","); s && nscales < 8; s = strtok(NULL, ","))
+                scales[nscales++] = atoi(s);
+        } else if (!strcmp(argv[i], "--iters") && i + 1 < argc) {
+            iters = atoi(argv[++i]);
+        } else {
+            fprintf(stderr, "usage: bench_cloud [--scale 100,1000,10000] [--iters 300]\n");
+            return 2;
+        }
+    }
+    /* One descriptor per simulated device here, one per device in the broker (it inherits it). */
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    int maxdev = (int)rl.rlim_cur - 64;
+    signal(SIGPIPE, SIG_IGN);
+
+    char smartcfg[PATH_MAX + 32] = "", exe[PATH_MAX];
+    const char *b = getenv("SC_BUILD");
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (b)
+        snprintf(smartcfg, sizeof smartcfg, "%s/smartcfg", b);
+    else if (el > 0) {
+        exe[el] = 0;
+        *strrchr(exe, '/') = 0;
+        snprintf(smartcfg, sizeof smartcfg, "%s/../smartcfg", exe);
+    }
+    if (access(smartcfg, X_OK)) {
+        fprintf(stderr, "bench_cloud: %s not found (set SC_BUILD)\n", smartcfg);
+        return 1;
+    }
+    char dir[] = "/tmp/bench-cloud-XXXXXX";
+    if (!mkdtemp(dir))
+        return 1;
+    int http_port = free_port();
+    mqtt_port = free_port();
+    char db[PATH_MAX], hp[32], mp[32], logf[PATH_MAX];
+    snprintf(db, sizeof db, "%s/cloud.db", dir);
+    snprintf(logf, sizeof logf, "%s/cloud.log", dir);
+    snprintf(hp, sizeof hp, "127.0.0.1:%d", http_port);
+    snprintf(mp, sizeof mp, "127.0.0.1:%d", mqtt_port);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stdout) || !freopen(logf, "w", stderr))
+            _exit(127);
+        execl(smartcfg, smartcfg, "cloud", "--http", hp, "--mqtt", mp, "--db", db, "--json", (char *)NULL);
+        _exit(127);
+    }
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", http_port);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    curl = curl_easy_init();
+    cJSON *j = NULL;
+    char body[96];
+    snprintf(body, sizeof body, "{\"product_id\":\"%s\"}", product);
+    for (int i = 0; i < 100 && !j; i++) {
+        usleep(100000);
+        j = http_post("/v1/products", body);
+    }
+    if (!j) {
+        fprintf(stderr, "bench_cloud: smartcfg cloud did not start (log: %s)\n", logf);
+        kill(pid, SIGTERM);
+        return 1;
+    }
+    cJSON_Delete(j);
+    usleep(300000);   /* the binding service subscribes right after the HTTP API is up */
+
+    run_latency(iters);
+    int first = 1;
+    for (int i = 0; i < nscales; i++) {
+        if (scales[i] > maxdev) {
+            fprintf(stderr, "bench_cloud: skipping %d devices: open-file limit %d\n", scales[i], (int)rl.rlim_cur);
+            continue;
+        }
+        run_scale(scales[i], first);
+        first += scales[i];
+    }
+    run_sqlite(dir);
+
+    kill(pid, SIGTERM);
+    int st;
+    waitpid(pid, &st, 0);
+    FILE *lf = fopen(logf, "r");
+    char line[512];
+    unsigned long binds = 0, commits = 0;
+    while (lf && fgets(line, sizeof line, lf))
+        if (sscanf(line, "smartcfg cloud: binding service: %lu bind requests in %lu commits", &binds, &commits) == 2 && commits)
+            printf("BENCH cloud_service_binds_per_commit %.1f binds/commit\n", (double)binds / commits);
+    if (lf)
+        fclose(lf);
+    curl_easy_cleanup(curl);
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_cloud: could not remove %s\n", dir);
+    return 0;
+}

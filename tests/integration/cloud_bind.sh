@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Binding over the real broker: app token API (curl) -> device-like MQTT client publishes
+# app_bind_token -> reply on its down topic -> token state via the API. Every reply code,
+# bind_device_query, family binding, and a restart of `smartcfg cloud` between token creation
+# and binding.
+. "$(dirname "$0")/lib/cloud.bash"
+command -v mosquitto_rr >/dev/null || fail "mosquitto-clients not installed (make deps)"
+
+start_cloud --token-ttl 2
+P=BINDTEST01
+post /v1/products "{\"product_id\":\"$P\"}" >/dev/null
+PSK1=$(post /v1/products/$P/devices '{"device_name":"dev1"}' | jget device_secret)
+PSK2=$(post /v1/products/$P/devices '{"device_name":"dev2"}' | jget device_secret)
+
+# device DEV PSK PAYLOAD -> prints the reply from the device's down topic
+device() {
+    creds $P "$1" "$2" sha256
+    timeout 10 mosquitto_rr "${MQ[@]/mqttv311/mqttv5}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -W 5 \
+        -t "\$thing/up/service/$P/$1" -e "\$thing/down/service/$P/$1" -m "$3"
+}
+bind_msg() { printf '{"method":"app_bind_token","clientToken":"%s-%s","params":{"token":"%s"}}' "$1" "$(date +%s%3N)" "$2"; }
+expect_code() {  # REPLY METHOD CODE
+    [ "$(echo "$1" | jget method)" = "$2" ] && [ "$(echo "$1" | jget code)" = "$3" ] || fail "expected $2 code $3, got: $1"
+}
+
+# Token with the default envelope, as the SDK sends it.
+R=$(tokenapi AppCreateDeviceBindToken '{}')
+[ "$(echo "$R" | jget code)" = 0 ] || fail "create token: $R"
+TOK=$(echo "$R" | jget data.Token)
+[[ "$TOK" =~ ^[0-9a-f]{32}$ ]] || fail "token is not 32 lower-case hex: $TOK"
+[ "$(echo "$R" | jget data.RequestId)" = req-1 ] || fail "RequestId not echoed"
+[ "$(tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK\"}" | jget data.State)" = 1 ] || fail "fresh token not waiting"
+ok "AppCreateDeviceBindToken; state 1 while waiting"
+
+REPLY=$(device dev1 "$PSK1" "$(bind_msg dev1 "$TOK")") || fail "no reply to app_bind_token"
+expect_code "$REPLY" app_bind_token_reply 0
+echo "$REPLY" | jget clientToken | grep -q '^dev1-' || fail "clientToken not echoed: $REPLY"
+S=$(tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK\"}")
+[ "$(echo "$S" | jget data.State)" = 2 ] && [ "$(echo "$S" | jget data.ProductId)" = $P ] \
+    && [ "$(echo "$S" | jget data.DeviceName)" = dev1 ] || fail "state after bind: $S"
+M=$(tokenapi AppGetMultiDeviceBindTokenState "{\"Token\":\"$TOK\"}")
+[ "$(echo "$M" | jget data.Data.0.State)" = 2 ] && [ "$(echo "$M" | jget data.Data.0.DeviceName)" = dev1 ] || fail "multi state: $M"
+ok "device binds (code 0); State 2 with ProductId/DeviceName; multi-device state"
+
+expect_code "$(device dev1 "$PSK1" "$(bind_msg dev1 "$TOK")")" app_bind_token_reply 0
+ok "same device binding again is idempotent (code 0)"
+expect_code "$(device dev2 "$PSK2" "$(bind_msg dev2 "$TOK")")" app_bind_token_reply 409
+ok "token reuse by another device -> 409"
+expect_code "$(device dev2 "$PSK2" "$(bind_msg dev2 0123456789abcdef0123456789abcdef)")" app_bind_token_reply 404
+ok "unknown token -> 404"
+expect_code "$(device dev2 "$PSK2" 'this is {not json')" error_reply 400
+expect_code "$(device dev2 "$PSK2" '{"method":"app_bind_token","clientToken":"dev2-1","params":{}}')" app_bind_token_reply 400
+expect_code "$(device dev2 "$PSK2" '{"method":"app_bind_token","clientToken":"dev2-1","params":{"token":"../../etc"}}')" app_bind_token_reply 400
+ok "malformed JSON / missing token / bad token syntax -> 400"
+
+TOK2=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+sleep 3.2
+expect_code "$(device dev2 "$PSK2" "$(bind_msg dev2 "$TOK2")")" app_bind_token_reply 410
+E=$(tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK2\"}")
+[ "$(echo "$E" | jget code)" != 0 ] && [ "$(echo "$E" | jget data.Error.Code)" = FailedOperation.TokenExpired ] || fail "expired via API: $E"
+E=$(tokenapi AppGetDeviceBindTokenState '{"Token":"0123456789abcdef0123456789abcdef"}')
+[ "$(echo "$E" | jget data.Error.Code)" = ResourceNotFound.TokenNotExist ] || fail "unknown via API: $E"
+ok "expired token -> 410 to the device, error via the API; unknown token error via the API"
+
+expect_code "$(device dev1 "$PSK1" '{"method":"bind_device_query","clientToken":"dev1-9","timestamp":1}')" bind_device_query_reply 0
+expect_code "$(device dev2 "$PSK2" '{"method":"bind_device_query","clientToken":"dev2-9","timestamp":1}')" bind_device_query_reply 404
+ok "bind_device_query: bound 0, not bound 404"
+
+F=$(tokenapi AppTokenBindDeviceFamily "{\"FamilyId\":\"f_1\",\"ProductId\":\"$P\",\"DeviceName\":\"dev1\",\"Token\":\"$TOK\",\"RoomId\":\"0\"}")
+[ "$(echo "$F" | jget code)" = 0 ] || fail "family bind: $F"
+F=$(tokenapi AppTokenBindDeviceFamily "{\"FamilyId\":\"f_1\",\"ProductId\":\"$P\",\"DeviceName\":\"dev2\",\"Token\":\"$TOK\",\"RoomId\":\"0\"}")
+[ "$(echo "$F" | jget code)" != 0 ] || fail "family bind of the wrong device accepted"
+B=$(curl -sS "$BASE/v1/bindings")
+[ "$(echo "$B" | jget bindings.0.family_id)" = f_1 ] || fail "bindings: $B"
+ok "AppTokenBindDeviceFamily recorded (and refused for a device that did not bind)"
+
+# Token API and HTTP robustness.
+[ "$(post '/tokenapi?cmd=AppCreateDeviceBindToken' 'not json' | jget code)" != 0 ] || fail "bad JSON accepted"
+[ "$(post '/tokenapi?cmd=NoSuchAction' '{}' | jget data.Error.Code)" = InvalidAction ] || fail "unknown action"
+code=$(head -c 40000 /dev/zero | tr '\0' a | curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @- "$BASE/tokenapi?cmd=x")
+[ "$code" = 413 ] || fail "oversized body: HTTP $code"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/nope")" = 404 ] || fail "unknown path"
+ok "bad JSON, unknown action, 40 KB body (413), unknown path -> clear errors"
+
+# Restart between token creation and binding: nothing is lost.
+TOK3=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+stop_cloud
+start_cloud --token-ttl 600
+expect_code "$(device dev2 "$PSK2" "$(bind_msg dev2 "$TOK3")")" app_bind_token_reply 0
+[ "$(tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK3\"}" | jget data.State)" = 2 ] || fail "state after restart"
+ok "token created before a restart binds after it"
+
+grep -q '"event":"bind_result"' "$T/cloud.events" || fail "no bind_result event"
+for s in "$TOK" "$TOK3" "$PSK1" "$PSK2"; do
+    grep -qF -- "$s" "$T/cloud.err" "$T/cloud.events" && fail "a secret leaked into the logs"
+done
+ok "events present, no full token or secret in the logs"
+stop_cloud

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# `smartcfg cloud` as a supervisor: restarts a mosquitto that died (and the binding service
+# reconnects), stops everything on SIGTERM, and refuses bad command lines clearly.
+. "$(dirname "$0")/lib/cloud.bash"
+
+out=$("$SMARTCFG" cloud --http nope 2>&1) && fail "bad --http accepted"; echo "$out" | grep -q "HOST:PORT" || fail "$out"
+out=$("$SMARTCFG" cloud --mqtt 127.0.0.1:99999 2>&1) && fail "bad port accepted"
+out=$("$SMARTCFG" cloud --token-ttl -5 2>&1) && fail "bad ttl accepted"
+out=$("$SMARTCFG" cloud --bogus 2>&1) && fail "unknown option accepted"
+out=$("$SMARTCFG" cloud --broker 127.0.0.1:1 --db "$T/x.db" 2>&1 </dev/null) && fail "--broker without service identity accepted"
+echo "$out" | grep -q SMARTCFG_SERVICE_USER || fail "$out"
+ok "bad command lines refused with a clear message"
+
+start_cloud
+P=SUPTEST001
+post /v1/products "{\"product_id\":\"$P\"}" >/dev/null
+PSK=$(post /v1/products/$P/devices '{"device_name":"dev1"}' | jget device_secret)
+creds $P dev1 "$PSK" sha1
+
+BPID=$(grep '"event":"broker_started"' "$T/cloud.events" | head -1 | jget pid)
+kill -KILL "$BPID"
+for _ in $(seq 100); do grep -q '"event":"broker_restarted"' "$T/cloud.events" && break; sleep 0.1; done
+grep -q '"event":"broker_died"' "$T/cloud.events" || fail "no broker_died event"
+grep -q '"event":"broker_restarted"' "$T/cloud.events" || fail "broker not restarted"
+ok "a killed mosquitto is reported and restarted"
+
+# The service reconnects within a couple of seconds; the device retries like a real one would.
+TOK=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+REPLY=""
+for _ in $(seq 10); do
+    REPLY=$(timeout 5 mosquitto_rr -h 127.0.0.1 -p "$MQTT_PORT" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -W 1 \
+        -t "\$thing/up/service/$P/dev1" -e "\$thing/down/service/$P/dev1" \
+        -m "{\"method\":\"app_bind_token\",\"clientToken\":\"dev1-1\",\"params\":{\"token\":\"$TOK\"}}" 2>/dev/null) && break
+    sleep 0.5
+done
+[ "$(echo "$REPLY" | jget code)" = 0 ] || fail "no bind after the broker restart: $REPLY"
+ok "binding works again after the restart"
+
+NEWPID=$(pgrep -P "$CLOUD_PID" mosquitto || true)
+stop_cloud
+[ -n "$NEWPID" ] && kill -0 "$NEWPID" 2>/dev/null && fail "mosquitto left running after SIGTERM"
+ls "${TMPDIR:-/tmp}" | grep -q "^smartcfg-cloud-" && ls -d "${TMPDIR:-/tmp}"/smartcfg-cloud-* | while read -r d; do
+    [ -f "$d/mosquitto.conf" ] && grep -q "$MQTT_PORT" "$d/mosquitto.conf" && fail "temp config left behind"
+done
+ok "SIGTERM stops mosquitto and removes the generated config"
+
+# --broker: an operator's mosquitto with the plugin loaded as docs/cloud.md says.
+SVC_PASS=$(openssl rand -hex 24)
+cat > "$T/own.conf" <<CONF
+per_listener_settings false
+allow_anonymous false
+listener $MQTT_PORT 127.0.0.1
+user $(id -un)
+plugin $SC_BUILD/smartcfg_auth.so
+plugin_opt_registry $DB
+plugin_opt_service_user ops-service
+plugin_opt_service_password $SVC_PASS
+CONF
+mosquitto -c "$T/own.conf" > "$T/own.log" 2>&1 &
+OWN=$!
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$MQTT_PORT) 2>/dev/null && break; sleep 0.1; done
+: > "$T/cloud.events"
+SMARTCFG_SERVICE_USER=ops-service SMARTCFG_SERVICE_PASSWORD=$SVC_PASS \
+    "$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --broker 127.0.0.1:$MQTT_PORT --db "$DB" --json \
+    > "$T/cloud.events" 2>> "$T/cloud.err" &
+CLOUD_PID=$!
+for _ in $(seq 100); do grep -q service_connected "$T/cloud.events" && break; sleep 0.1; done
+TOK=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+REPLY=$(timeout 10 mosquitto_rr -h 127.0.0.1 -p "$MQTT_PORT" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -W 5 \
+    -t "\$thing/up/service/$P/dev1" -e "\$thing/down/service/$P/dev1" \
+    -m "{\"method\":\"app_bind_token\",\"clientToken\":\"dev1-2\",\"params\":{\"token\":\"$TOK\"}}")
+[ "$(echo "$REPLY" | jget code)" = 0 ] || { cat "$T/own.log"; fail "--broker: bind reply $REPLY"; }
+stop_cloud
+kill -0 $OWN 2>/dev/null || fail "--broker: smartcfg cloud stopped the operator's broker"
+kill $OWN; wait $OWN 2>/dev/null || true
+ok "--broker: operator's mosquitto with the documented plugin config; left running on exit"

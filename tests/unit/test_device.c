@@ -1,0 +1,766 @@
+/* Device state machine + UDP 8266 service over the fake HAL: every transition and timeout,
+ * every error path -> error record + Current_Error reply, identity to the request's source,
+ * retries, the bad-input matrix, a 10 000-datagram flood, rate limiting, Previous_Error once,
+ * no secret in any log or persisted byte, the soft-AP and log soft-AP flows. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fake_hal.h"
+#include "smartcfg/air.h"
+#include "smartcfg/bind.h"
+#include "smartcfg/device.h"
+
+#define DEV_IP "192.168.1.23"
+#define APP_IP "192.168.1.50"   /* where the app really is */
+#define DATUM_IP "192.168.1.77" /* the phone IP the ESP-TOUCH data carried */
+#define PASSWORD "s3cr3t-pa55word"
+#define TOKEN "0123456789abcdef0123456789abcdef"
+#define SECRET "c2VjcmV0LWRldmljZS1wc2s="
+
+typedef struct {
+    fake_hal_t fh;
+    sc_device_t *dev;
+    sc_device_config_t cfg;
+    sc_device_event_t ev[512];
+    size_t nev;
+} T;
+
+static void on_event(void *user, const sc_device_event_t *ev)
+{
+    T *t = user;
+    if (t->nev < 512)
+        t->ev[t->nev++] = *ev;
+}
+
+static T *mk(bool skip_cloud)
+{
+    T *t = calloc(1, sizeof *t);
+    fh_init(&t->fh);
+    t->dev = calloc(1, sc_device_size());
+    sc_device_config_default(&t->cfg);
+    strcpy(t->cfg.identity.product_id, "ABCDEFGHIJ");
+    strcpy(t->cfg.identity.device_name, "dev1");
+    strcpy(t->cfg.identity.device_secret, SECRET);
+    t->cfg.skip_cloud = skip_cloud;
+    t->cfg.on_event = on_event;
+    t->cfg.user = t;
+    assert_int_equal(sc_device_init(t->dev, &t->fh.hal, &t->cfg), SC_OK);
+    return t;
+}
+
+/* Reboot: a fresh device context over the same storage. */
+static void reboot(T *t)
+{
+    memset(t->dev, 0xA5, sc_device_size());
+    for (int i = 0; i < FH_SOCKS; i++)
+        t->fh.hal.udp.close(t->fh.hal.udp.ctx, i);
+    t->fh.joining = false;
+    t->fh.ap_up = false;
+    t->nev = 0;
+    assert_int_equal(sc_device_init(t->dev, &t->fh.hal, &t->cfg), SC_OK);
+}
+
+static void rm(T *t)
+{
+    fh_free(&t->fh);
+    free(t->dev);
+    free(t);
+}
+
+static void run(T *t, uint32_t ms)
+{
+    uint32_t end = t->fh.now + ms;
+    unsigned spins = 0;
+    for (;;) {
+        uint32_t next = sc_device_step(t->dev, t->fh.now);
+        if ((int32_t)(next - t->fh.now) <= 0) {
+            assert_true(++spins < 100000);
+            continue;
+        }
+        spins = 0;
+        if ((int32_t)(end - t->fh.now) <= 0)
+            break;
+        t->fh.now = (int32_t)(next - end) > 0 ? end : next;
+    }
+}
+
+static size_t count_ev(const T *t, sc_device_event_type_t type)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->nev; i++)
+        n += t->ev[i].type == type;
+    return n;
+}
+
+static bool saw_state(const T *t, sc_device_state_t s)
+{
+    for (size_t i = 0; i < t->nev; i++)
+        if (t->ev[i].type == SC_DEV_EV_STATE && t->ev[i].state == s)
+            return true;
+    return false;
+}
+
+static sc_et_result_t creds(void)
+{
+    sc_et_result_t r;
+    memset(&r, 0, sizeof r);
+    memcpy(r.creds.ssid, "MyAP", 4);
+    r.creds.ssid_len = 4;
+    r.creds.password_len = (uint8_t)strlen(PASSWORD);
+    memcpy(r.creds.password, PASSWORD, r.creds.password_len);
+    const uint8_t bssid[6] = { 0, 0x11, 0x22, 0x33, 0x44, 0x55 }, ip[4] = { 192, 168, 1, 77 };
+    memcpy(r.creds.bssid, bssid, 6);
+    memcpy(r.creds.phone_ip, ip, 4);
+    r.t = (uint8_t)(9 + 4 + r.creds.password_len);
+    r.channel = 6;
+    return r;
+}
+
+/* start -> inject -> joined -> acks done -> wait_token */
+static void to_wait_token(T *t)
+{
+    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_SNIFFING);
+    assert_true(t->fh.promisc);
+    run(t, 300);
+    sc_et_result_t r = creds();
+    assert_int_equal(sc_device_inject_credentials(t->dev, &r, t->fh.now), SC_OK);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_JOINING);
+    assert_false(t->fh.promisc);
+    run(t, 4000);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_WAIT_TOKEN);
+}
+
+static void app_send(T *t, const char *json)
+{
+    assert_true(fh_inject(&t->fh, APP_IP, 8266, DEV_IP, 8266, json, strlen(json)));
+}
+
+static const char *reply(const T *t, const char *ip, uint16_t port, size_t k)
+{
+    const fh_dgram_t *d = fh_nth_sent(&t->fh, ip, port, k);
+    return d ? (const char *)d->data : NULL;
+}
+
+static void assert_no_secrets(const T *t)
+{
+    assert_false(fh_storage_contains(&t->fh, PASSWORD, strlen(PASSWORD)));
+    assert_false(fh_storage_contains(&t->fh, TOKEN, strlen(TOKEN)));
+    assert_false(fh_storage_contains(&t->fh, SECRET, strlen(SECRET)));
+    assert_false(fh_log_contains(&t->fh, PASSWORD));
+    assert_false(fh_log_contains(&t->fh, TOKEN));
+    assert_false(fh_log_contains(&t->fh, SECRET));
+    char log[2048];
+    sc_device_log(t->dev, log, sizeof log);
+    assert_null(strstr(log, PASSWORD));
+    assert_null(strstr(log, TOKEN));
+    for (size_t i = 0; i < t->nev; i++)
+        assert_null(t->ev[i].text && strstr(t->ev[i].text, PASSWORD) ? "leak" : NULL);
+}
+
+static const char *IDENTITY =
+    "{\"cmdType\":2,\"productId\":\"ABCDEFGHIJ\",\"deviceName\":\"dev1\",\"productRegion\":\"ap-guangzhou\","
+    "\"protoVersion\":\"2.0\"}\r\n";
+
+static void test_happy_path_skip_cloud(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    to_wait_token(t);
+    assert_true(saw_state(t, SC_DEV_CREDENTIALS));
+    assert_true(saw_state(t, SC_DEV_JOINING));
+    assert_true(saw_state(t, SC_DEV_ACKING));
+    assert_int_equal(t->fh.joins, 1);
+    assert_memory_equal(t->fh.join_pwd, PASSWORD, strlen(PASSWORD));
+    assert_int_equal(count_ev(t, SC_DEV_EV_IP), 1);
+    assert_int_equal(count_ev(t, SC_DEV_EV_CREDENTIALS), 1);
+    /* ack: 30 rounds, unicast to the datum's phone IP and broadcast, 11 bytes each */
+    assert_int_equal(fh_count_sent(&t->fh, DATUM_IP, 18266), 30);
+    assert_int_equal(fh_count_sent(&t->fh, "255.255.255.255", 18266), 30);
+    const fh_dgram_t *a = fh_nth_sent(&t->fh, DATUM_IP, 18266, 0);
+    const uint8_t want[11] = { (uint8_t)(9 + 4 + strlen(PASSWORD)), 0x24, 0x0A, 0xC4, 1, 2, 3, 192, 168, 1, 23 };
+    assert_int_equal(a->len, 11);
+    assert_memory_equal(a->data, want, 11);
+    const fh_dgram_t *a2 = fh_nth_sent(&t->fh, DATUM_IP, 18266, 1);
+    assert_true(a2 > a);
+    /* token from the app at APP_IP:8266: identity to the source, never to the datum IP */
+    app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\",\"region\":\"ap-guangzhou\",\"extra\":[1,2]}");
+    run(t, 50);
+    assert_int_equal(count_ev(t, SC_DEV_EV_TOKEN), 1);
+    assert_string_equal(reply(t, APP_IP, 8266, 0), IDENTITY);
+    const fh_dgram_t *r = fh_nth_sent(&t->fh, APP_IP, 8266, 0);
+    assert_memory_equal(r->from.addr, t->fh.ip, 4);
+    assert_int_equal(r->from.port, 8266);
+    assert_int_equal(fh_count_sent(&t->fh, DATUM_IP, 8266), 0);
+    /* the app resends every 2 s: answered again, idempotently (plus the 1 s repeats) */
+    run(t, 2000);
+    app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+    run(t, 50);
+    size_t n = fh_count_sent(&t->fh, APP_IP, 8266);
+    assert_true(n >= 3);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(reply(t, APP_IP, 8266, i), IDENTITY);
+    assert_int_equal(count_ev(t, SC_DEV_EV_TOKEN), 1);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_WAIT_TOKEN);
+    /* skip_cloud: DONE once the app went quiet */
+    run(t, 11000);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_DONE);
+    assert_false(sc_device_last_error(t->dev, NULL, NULL));
+    /* the service still answers a late resend in DONE */
+    fh_clear_sent(&t->fh);
+    app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+    run(t, 50);
+    assert_string_equal(reply(t, APP_IP, 8266, 0), IDENTITY);
+    assert_no_secrets(t);
+    rm(t);
+}
+
+static void test_token_during_ack(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
+    sc_et_result_t r = creds();
+    assert_int_equal(sc_device_inject_credentials(t->dev, &r, t->fh.now), SC_OK);
+    run(t, 700);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_ACKING);
+    app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+    run(t, 50);
+    assert_string_equal(reply(t, APP_IP, 8266, 0), IDENTITY);
+    run(t, 10000);
+    assert_int_equal(fh_count_sent(&t->fh, DATUM_IP, 18266), 30); /* the acks went on */
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_DONE);
+    rm(t);
+}
+
+/* Records the stub binder's failure (err 1) and reports it to the app as Current_Error. */
+static void test_bind_failure_reported(void **state)
+{
+    (void)state;
+    T *t = mk(false);
+    to_wait_token(t);
+    app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+    run(t, 100);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_FAILED);
+    uint16_t e;
+    int32_t s;
+    assert_true(sc_device_last_error(t->dev, &e, &s));
+    assert_true(e == SC_ERRID_MQTT_CONNECT || e == SC_ERRID_TOKEN_REPLY || e == SC_ERRID_TOKEN_TIMEOUT);
+    size_t n = fh_count_sent(&t->fh, APP_IP, 8266);
+    bool found = false;
+    for (size_t i = 0; i < n; i++)
+        if (strstr(reply(t, APP_IP, 8266, i), "\"deviceReply\":\"Current_Error\""))
+            found = true;
+    assert_true(found);
+    assert_int_equal(count_ev(t, SC_DEV_EV_ERROR), 1);
+    /* delivered: nothing left for the next attempt */
+    reboot(t);
+    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
+    sc_device_stop(t->dev, SC_SUBID_STOP_APP, t->fh.now);
+    assert_no_secrets(t);
+    rm(t);
+}
+
+static bool any_reply_contains(const T *t, const char *ip, uint16_t port, const char *needle)
+{
+    size_t n = fh_count_sent(&t->fh, ip, port);
+    for (size_t i = 0; i < n; i++)
+        if (strstr(reply(t, ip, port, i), needle))
+            return true;
+    return false;
+}
+
+static size_t count_replies_containing(const T *t, const char *ip, uint16_t port, const char *needle)
+{
+    size_t n = fh_count_sent(&t->fh, ip, port), c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += strstr(reply(t, ip, port, i), needle) != NULL;
+    return c;
+}
+
+/* Join fails (wrong password, nobody to tell) -> persisted; next attempt: Previous_Error once. */
+static void test_join_failure_previous_error_once(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    t->fh.sta_outcome = SC_STA_FAILED;
+    t->fh.sta_reason = SC_STA_REASON_WRONG_PASSWORD;
+    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
+    sc_et_result_t r = creds();
+    sc_device_inject_credentials(t->dev, &r, t->fh.now);
+    run(t, 1000);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_FAILED);
+    uint16_t e;
+    int32_t s;
+    assert_true(sc_device_last_error(t->dev, &e, &s));
+    assert_int_equal(e, SC_ERRID_WIFI_CONNECT);
+    assert_int_equal(s, SC_SUBID_JOIN_BASE + SC_STA_REASON_WRONG_PASSWORD);
+    assert_true(saw_state(t, SC_DEV_FAILED));
+    assert_no_secrets(t);
+
+    /* power cycle; second attempt succeeds: the app gets Previous_Error once, before the identity */
+    reboot(t);
+    t->fh.sta_outcome = SC_STA_GOT_IP;
+    fh_clear_sent(&t->fh);
+    to_wait_token(t);
+    app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+    run(t, 50);
+    assert_string_equal(reply(t, APP_IP, 8266, 0),
+                        "{\"cmdType\":2,\"deviceReply\":\"Previous_Error\",\"log\":\"WIFI connect error! (10, 301)\"}\r\n");
+    assert_string_equal(reply(t, APP_IP, 8266, 1), IDENTITY);
+    run(t, 4000); /* idle tick must not repeat it */
+    app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+    run(t, 50);
+    assert_int_equal(count_replies_containing(t, APP_IP, 8266, "Previous_Error"), 1);
+    run(t, 10000);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_DONE);
+
+    /* third attempt: nothing previous any more */
+    reboot(t);
+    fh_clear_sent(&t->fh);
+    to_wait_token(t);
+    app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+    run(t, 50);
+    assert_int_equal(count_replies_containing(t, APP_IP, 8266, "_Error"), 0);
+    rm(t);
+}
+
+static void test_timeouts(void **state)
+{
+    (void)state;
+    uint16_t e;
+    int32_t s;
+    /* no credentials in the window */
+    T *t = mk(true);
+    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
+    run(t, 299000);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_SNIFFING);
+    assert_true(t->fh.channel_sets >= 1);
+    run(t, 1100);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_FAILED);
+    assert_true(sc_device_last_error(t->dev, &e, &s));
+    assert_int_equal(e, 3);
+    assert_int_equal(s, 103);
+    assert_false(t->fh.promisc);
+    assert_int_equal(sc_device_channel(t->dev), 0);
+    rm(t);
+
+    /* join never completes */
+    t = mk(true);
+    t->fh.sta_outcome = SC_STA_CONNECTING;
+    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
+    sc_et_result_t r = creds();
+    sc_device_inject_credentials(t->dev, &r, t->fh.now);
+    run(t, 59000);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_JOINING);
+    run(t, 1100);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_FAILED);
+    assert_true(sc_device_last_error(t->dev, &e, &s));
+    assert_int_equal(e, 10);
+    assert_int_equal(s, 103);
+    rm(t);
+
+    /* no token from the app */
+    t = mk(true);
+    to_wait_token(t);
+    run(t, 19000);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_WAIT_TOKEN);
+    run(t, 2000);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_FAILED);
+    assert_true(sc_device_last_error(t->dev, &e, &s));
+    assert_int_equal(e, 3);
+    assert_int_equal(s, 103);
+    /* the app shows up late: it gets the error, not the identity */
+    app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+    run(t, 50);
+    assert_true(any_reply_contains(t, APP_IP, 8266, "\"Current_Error\",\"log\":\"WIFI boarding stop! (3, 103)\""));
+    assert_false(any_reply_contains(t, APP_IP, 8266, "productId"));
+    rm(t);
+}
+
+static void test_stop(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    to_wait_token(t);
+    app_send(t, "{\"cmdType\":3}");
+    run(t, 50);
+    sc_device_stop(t->dev, SC_SUBID_STOP_AT, t->fh.now);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_FAILED);
+    uint16_t e;
+    int32_t s;
+    assert_true(sc_device_last_error(t->dev, &e, &s));
+    assert_int_equal(e, 3);
+    assert_int_equal(s, 102);
+    /* no app known (cmdType 3 does not make the sender the app): persisted for next time */
+    assert_non_null(fh_kv(&t->fh, "errrec.a"));
+    /* a second start works again */
+    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
+    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_ERR_BUSY);
+    rm(t);
+}
+
+/* The bad-input matrix: every datagram gets a Current_Error to its sender, no state change,
+ * no record; the real request is still answered afterwards. */
+static void test_bad_input_matrix(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    to_wait_token(t);
+    static char big[3000], deep[3100], longtok[200];
+    memset(big, 'A', sizeof big - 1);
+    memset(deep, '{', sizeof deep - 1);
+    snprintf(longtok, sizeof longtok, "{\"cmdType\":0,\"token\":\"%s0\"}", TOKEN);
+    struct {
+        const char *d;
+        size_t len;
+        uint16_t err;
+        int32_t sub;
+    } m[] = {
+        { "", 0, 2, 201 },
+        { "not json", 8, 2, 201 },
+        { "\xff\xfe\x00garbage", 10, 2, 201 },
+        { "{", 1, 2, 201 },
+        { "[]", 2, 2, 201 },
+        { "{\"token\":\"abc\"}", 0, 2, 201 },
+        { "{\"cmdType\":0}", 0, 2, 201 },
+        { "{\"cmdType\":\"0\",\"token\":\"abc\"}", 0, 2, 201 },
+        { "{\"cmdType\":0.5,\"token\":\"abc\"}", 0, 2, 201 },
+        { "{\"cmdType\":42,\"token\":\"abc\"}", 0, 2, 208 },
+        { "{\"cmdType\":0,\"token\":7}", 0, 2, 201 },
+        { "{\"cmdType\":0,\"token\":\"\"}", 0, 2, 201 },
+        { longtok, 0, 2, 204 },
+        { big, sizeof big - 1, 2, 201 },
+        { deep, sizeof deep - 1, 2, 201 },
+        { "{\"cmdType\":0,\"token\":\"abc\",\"region\":\"ap-shanghai\"}", 0, 26, 104 },
+        { "{\"cmdType\":0,\"token\":\"abc\",\"region\":5}", 0, 2, 201 },
+        { "{\"cmdType\":1,\"ssid\":\"x\",\"password\":\"y\",\"token\":\"abc\"}", 0, 2, 204 },
+    };
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+        fh_clear_sent(&t->fh);
+        char peer[32];
+        snprintf(peer, sizeof peer, "192.168.1.%u", (unsigned)(100 + i)); /* own rate budget */
+        size_t len = m[i].len ? m[i].len : strlen(m[i].d);
+        assert_true(fh_inject(&t->fh, peer, 5000, DEV_IP, 8266, m[i].d, len));
+        run(t, 30);
+        char want[160];
+        snprintf(want, sizeof want, "{\"cmdType\":2,\"deviceReply\":\"Current_Error\",\"log\":\"%s (%u, %ld)\"}\r\n",
+                 sc_bind_err_text(m[i].err), (unsigned)m[i].err, (long)m[i].sub);
+        if (t->fh.nsent != 1)
+            fail_msg("matrix entry %zu: %zu replies", i, t->fh.nsent);
+        assert_string_equal(reply(t, peer, 5000, 0), want);
+        assert_int_equal(sc_device_state(t->dev), SC_DEV_WAIT_TOKEN);
+        assert_false(sc_device_last_error(t->dev, NULL, NULL));
+    }
+    assert_int_equal(count_ev(t, SC_DEV_EV_ERROR), 0);
+    assert_int_equal(count_ev(t, SC_DEV_EV_TOKEN), 0);
+    /* the real request */
+    fh_clear_sent(&t->fh);
+    app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+    run(t, 30);
+    assert_string_equal(reply(t, APP_IP, 8266, 0), IDENTITY);
+    /* token change mid-session: error to that sender only, token unchanged */
+    fh_clear_sent(&t->fh);
+    assert_true(fh_inject(&t->fh, "192.168.1.66", 8266, DEV_IP, 8266, "{\"cmdType\":0,\"token\":\"other\"}", 29));
+    run(t, 30);
+    assert_string_equal(reply(t, "192.168.1.66", 8266, 0),
+                        "{\"cmdType\":2,\"deviceReply\":\"Current_Error\",\"log\":\"APP command error! (2, 207)\"}\r\n");
+    assert_int_equal(count_replies_containing(t, APP_IP, 8266, "Error"), 0);
+    assert_int_equal(count_ev(t, SC_DEV_EV_TOKEN), 1);
+    rm(t);
+}
+
+static void test_flood_and_rate_limit(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    to_wait_token(t);
+    fh_clear_sent(&t->fh);
+    char junk[400];
+    for (int i = 0; i < 10000; i++) {
+        /* three junk hosts, many source ports on one, random-ish bytes or unknown cmdType */
+        char ip[32];
+        snprintf(ip, sizeof ip, "192.168.1.%d", 200 + i % 3);
+        size_t len = 1 + (size_t)(i % 300);
+        if (i % 2) {
+            for (size_t k = 0; k < len; k++)
+                junk[k] = (char)(rand() & 0xFF);
+        } else {
+            len = (size_t)snprintf(junk, sizeof junk, "{\"cmdType\":9}");
+        }
+        assert_true(fh_inject(&t->fh, ip, (uint16_t)(i % 3 == 2 ? 1000 + i : 7777), DEV_IP, 8266, junk, len));
+        if (i == 5000)
+            app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+        if (i % 100 == 99)
+            run(t, 1);
+    }
+    run(t, 100);
+    assert_string_equal(reply(t, APP_IP, 8266, 0), IDENTITY);
+    sc_device_stats_t st;
+    sc_device_stats(t->dev, &st);
+    assert_true(st.dgrams >= 10001);
+    /* rate limit: the two fixed junk peers got a handful of replies each over ~1 s, not thousands */
+    assert_true(fh_count_sent(&t->fh, "192.168.1.200", 7777) <= 10);
+    assert_true(fh_count_sent(&t->fh, "192.168.1.201", 7777) <= 10);
+    assert_true(st.rate_limited > 6000);
+    /* no junk reply went to the app */
+    assert_int_equal(count_replies_containing(t, APP_IP, 8266, "Error"), 0);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_WAIT_TOKEN);
+    rm(t);
+}
+
+static void test_log_service_and_log(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    t->fh.sta_outcome = SC_STA_FAILED;
+    t->fh.sta_reason = SC_STA_REASON_NO_AP;
+    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
+    sc_et_result_t r = creds();
+    sc_device_inject_credentials(t->dev, &r, t->fh.now);
+    run(t, 1000);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_FAILED);
+    assert_int_equal(sc_device_start_log_softap(t->dev, t->fh.now), SC_OK);
+    assert_true(t->fh.ap_up);
+    assert_string_equal(t->fh.ap_ssid, "ESP-LOG-QUERY");
+    assert_string_equal(t->fh.ap_pwd, "86013388");
+    assert_true(fh_inject(&t->fh, "192.168.4.2", 5555, "192.168.4.1", 9876, "{\"cmdType\":3}", 13));
+    run(t, 100);
+    assert_int_equal(fh_count_sent(&t->fh, "192.168.4.2", 5555), 1);
+    run(t, 500);
+    assert_int_equal(fh_count_sent(&t->fh, "192.168.4.2", 5555), 2);
+    run(t, 2000);
+    assert_int_equal(fh_count_sent(&t->fh, "192.168.4.2", 5555), 2);
+    const char *log = reply(t, "192.168.4.2", 5555, 0);
+    assert_string_equal(log, reply(t, "192.168.4.2", 5555, 1));
+    assert_non_null(strstr(log, "(10, 302)"));
+    assert_non_null(strstr(log, "[joining]"));
+    /* format: every entry "<ms>|<func>(<line>): <msg>\r\n", at most 128 bytes, at most 10 */
+    int entries = 0;
+    for (const char *p = log; *p; entries++) {
+        const char *end = strstr(p, "\r\n");
+        assert_non_null(end);
+        assert_true(end + 2 - p <= 128);
+        char *bar;
+        strtoul(p, &bar, 10);
+        assert_true(*bar == '|');
+        assert_non_null(memchr(p, '(', (size_t)(end - p)));
+        p = end + 2;
+    }
+    assert_true(entries >= 3 && entries <= 10);
+    /* garbage on 9876 is ignored */
+    assert_true(fh_inject(&t->fh, "192.168.4.3", 5555, "192.168.4.1", 9876, "junk", 4));
+    run(t, 100);
+    assert_int_equal(fh_count_sent(&t->fh, "192.168.4.3", 5555), 0);
+    /* the log is persisted: a reboot still has it */
+    char before[2048], after[2048];
+    sc_device_log(t->dev, before, sizeof before);
+    reboot(t);
+    sc_device_log(t->dev, after, sizeof after);
+    assert_string_equal(before, after);
+    sc_device_stop_log_softap(t->dev);
+    assert_false(t->fh.ap_up);
+    assert_no_secrets(t);
+    rm(t);
+}
+
+static void test_log_cmd3_on_8266(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    to_wait_token(t);
+    app_send(t, "{\"cmdType\":3}");
+    run(t, 50);
+    const char *log = reply(t, APP_IP, 8266, 0);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "[acking] enter wait_token"));
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_WAIT_TOKEN);
+    rm(t);
+}
+
+static void test_softap_flow(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    assert_int_equal(sc_device_start_softap(t->dev, "Dev-AP", "12345678", 6, t->fh.now), SC_OK);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_SOFTAP);
+    assert_true(t->fh.ap_up);
+    /* cmdType 0 is the other flow: error, no change */
+    assert_true(fh_inject(&t->fh, "192.168.4.2", 8266, "192.168.4.1", 8266, "{\"cmdType\":0,\"token\":\"x\"}", 25));
+    run(t, 50);
+    assert_true(any_reply_contains(t, "192.168.4.2", 8266, "(2, 204)"));
+    const char *req = "{\"cmdType\":1,\"ssid\":\"HomeNet\",\"password\":\"" PASSWORD "\",\"token\":\"" TOKEN "\"}";
+    assert_true(fh_inject(&t->fh, "192.168.4.2", 8266, "192.168.4.1", 8266, req, strlen(req)));
+    run(t, 50);
+    assert_true(any_reply_contains(t, "192.168.4.2", 8266, "\"productId\":\"ABCDEFGHIJ\""));
+    run(t, 2100);
+    assert_int_equal(count_replies_containing(t, "192.168.4.2", 8266, "productId"), 3);
+    assert_false(t->fh.ap_up);
+    assert_int_equal(t->fh.joins, 1);
+    assert_int_equal(t->fh.join_ssid_len, 7);
+    assert_memory_equal(t->fh.join_pwd, PASSWORD, strlen(PASSWORD));
+    run(t, 1000);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_DONE);
+    assert_no_secrets(t);
+    rm(t);
+}
+
+static void test_inject_states_and_bad_creds(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    sc_et_result_t r = creds();
+    assert_int_equal(sc_device_inject_credentials(t->dev, &r, t->fh.now), SC_ERR_STATE);
+    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
+    sc_et_result_t bad = r;
+    bad.creds.ssid_len = 0;
+    assert_int_equal(sc_device_inject_credentials(t->dev, &bad, t->fh.now), SC_ERR_INVAL);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_SNIFFING);
+    uint16_t e;
+    int32_t s;
+    assert_true(sc_device_last_error(t->dev, &e, &s));
+    assert_int_equal(e, 14);
+    assert_int_equal(s, 104);
+    assert_int_equal(sc_device_inject_credentials(t->dev, &r, t->fh.now), SC_OK);
+    assert_int_equal(sc_device_inject_credentials(t->dev, &r, t->fh.now), SC_ERR_STATE);
+    /* identity is required to start */
+    T *u = mk(true);
+    u->cfg.identity.product_id[0] = 0;
+    reboot(u);
+    assert_int_equal(sc_device_start(u->dev, u->fh.now), SC_ERR_INVAL);
+    rm(u);
+    rm(t);
+}
+
+/* The real binder over the scripted MQTT client: bound -> DONE; rejected -> err 24/code;
+ * no reply -> err 25; broker refuses -> err 1. Each failure reaches the app as Current_Error. */
+static void test_cloud_binding(void **state)
+{
+    (void)state;
+    struct {
+        sc_mqtt_state_t st;
+        int32_t code;
+        bool silent;
+        sc_device_state_t want;
+        uint16_t err;
+        int32_t sub;
+    } c[] = {
+        { SC_MQTT_CONNECTED, 0, false, SC_DEV_DONE, 0, 0 },
+        { SC_MQTT_CONNECTED, 1001, false, SC_DEV_FAILED, 24, 1001 },
+        { SC_MQTT_CONNECTED, 0, true, SC_DEV_FAILED, 0, 0 },
+        { SC_MQTT_FAILED, 0, false, SC_DEV_FAILED, 1, -4 },
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        T *t = mk(false);
+        t->fh.mqtt_state = c[i].st;
+        t->fh.mqtt_reply_code = c[i].code;
+        t->fh.mqtt_silent = c[i].silent;
+        to_wait_token(t);
+        app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+        run(t, 100);
+        assert_string_equal(reply(t, APP_IP, 8266, 0), IDENTITY);
+        run(t, 49000);
+        if (sc_device_state(t->dev) != c[i].want)
+            fail_msg("case %zu: state %s", i, sc_device_state_name(sc_device_state(t->dev)));
+        uint16_t e = 0;
+        int32_t s = 0;
+        if (c[i].want == SC_DEV_DONE) {
+            assert_false(sc_device_last_error(t->dev, NULL, NULL));
+            assert_int_equal(count_ev(t, SC_DEV_EV_BOUND), 1);
+            assert_string_equal(t->fh.mqtt_last_token, TOKEN);
+            assert_int_equal(count_replies_containing(t, APP_IP, 8266, "Error"), 0);
+        } else {
+            assert_true(sc_device_last_error(t->dev, &e, &s));
+            if (c[i].err) {
+                assert_int_equal(e, c[i].err);
+                assert_int_equal(s, c[i].sub);
+            } else {
+                assert_true(e == 25 || e == 3);
+            }
+            char want[120];
+            snprintf(want, sizeof want, "\"Current_Error\",\"log\":\"%s (%u, %ld)\"", sc_bind_err_text(e),
+                     (unsigned)e, (long)s);
+            assert_int_equal(count_replies_containing(t, APP_IP, 8266, want), 1);
+        }
+        assert_no_secrets(t);
+        rm(t);
+    }
+}
+
+/* End to end on the device side: encoder-generated frames from the air simulator through
+ * sc_device_on_frame, delivered only while the radio is tuned to the frame's channel (as a
+ * real radio would), to credentials, join and the token handshake. */
+static void test_air_frames_to_done(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    static sc_air_t air;
+    sc_air_config_t ac;
+    sc_air_config_default(&ac);
+    ac.creds = creds().creds;
+    ac.channel = 6;
+    ac.loss = 0.1;
+    ac.foreign = 0.5;
+    ac.seed = 7;
+    assert_int_equal(sc_air_init(&air, &ac), SC_OK);
+    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
+    uint32_t base = t->fh.now, deadline = sc_device_step(t->dev, t->fh.now);
+    sc_frame_t f;
+    uint32_t at;
+    size_t delivered = 0;
+    while (sc_device_state(t->dev) == SC_DEV_SNIFFING && sc_air_next(&air, &f, &at) == SC_OK) {
+        uint32_t now = base + at;
+        while ((int32_t)(deadline - now) <= 0) {
+            t->fh.now = deadline;
+            deadline = sc_device_step(t->dev, t->fh.now);
+        }
+        t->fh.now = now;
+        if (sc_device_channel(t->dev) == f.channel) {
+            sc_device_on_frame(t->dev, &f, now);
+            delivered++;
+        }
+    }
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_JOINING);
+    assert_true(delivered > 0);
+    assert_true(t->fh.channel_sets >= 1);
+    assert_int_equal(t->fh.join_ssid_len, 4);
+    assert_memory_equal(t->fh.join_ssid, "MyAP", 4);
+    assert_memory_equal(t->fh.join_pwd, PASSWORD, strlen(PASSWORD));
+    assert_true(count_ev(t, SC_DEV_EV_LOCKED) >= 1);
+    run(t, 4000);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_WAIT_TOKEN);
+    assert_int_equal(fh_count_sent(&t->fh, DATUM_IP, 18266), 30);
+    app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+    run(t, 12000);
+    assert_string_equal(reply(t, APP_IP, 8266, 0), IDENTITY);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_DONE);
+    assert_no_secrets(t);
+    rm(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_happy_path_skip_cloud),
+        cmocka_unit_test(test_token_during_ack),
+        cmocka_unit_test(test_bind_failure_reported),
+        cmocka_unit_test(test_join_failure_previous_error_once),
+        cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_stop),
+        cmocka_unit_test(test_bad_input_matrix),
+        cmocka_unit_test(test_flood_and_rate_limit),
+        cmocka_unit_test(test_log_service_and_log),
+        cmocka_unit_test(test_log_cmd3_on_8266),
+        cmocka_unit_test(test_softap_flow),
+        cmocka_unit_test(test_inject_states_and_bad_creds),
+        cmocka_unit_test(test_cloud_binding),
+        cmocka_unit_test(test_air_frames_to_done),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
