@@ -147,8 +147,11 @@ sc_err_t sc_posix_at_on_readable(uint32_t now_ms)
 {
     if (!g.open)
         return SC_ERR_CLOSED;
-    /* Bounded per call so a flood on the line cannot starve the radio and the timers. */
-    for (int round = 0; round < 16; round++) {
+    /* Bounded per call so a flood on the line cannot starve the radio and the timers. stdin
+     * is left blocking (its flags are shared with whoever started us): one read per call,
+     * which poll() said will not block. */
+    int rounds = g.own_fd ? 16 : 1;
+    for (int round = 0; round < rounds; round++) {
         char buf[512];
         ssize_t n = read(g.in_fd, buf, sizeof buf);
         if (n > 0) {
