@@ -35,7 +35,7 @@
 enum {
     O_RADIO = 0, O_JOIN, O_IFACE, O_PRODUCT_ID, O_DEVICE_NAME, O_DEVICE_SECRET, O_PRODUCT_SECRET, O_REGION,
     O_STATE_DIR, O_BROKER, O_REGISTER_URL, O_TIMEOUT, O_LOG_LEVEL, O_MAC, O_CA_FILE, O_VIRTUAL_BSSID,
-    O_VIRTUAL_CIPHER, O_VIRTUAL_LOSS, O_VIRTUAL_JITTER, O_VIRTUAL_CHANNEL, O_SIM_DELAY, O_AT, O_AT_BAUD,
+    O_VIRTUAL_CIPHER, O_VIRTUAL_LOSS, O_VIRTUAL_JITTER, O_VIRTUAL_CHANNEL, O_SIM_DELAY, O_AT, O_AT_BAUD, O_CHANNELS,
     O_NSTR,
     /* booleans */
     O_NO_CLOUD = O_NSTR, O_JSON, O_REALTIME, O_ANY_CHANNEL, O_VIRTUAL_QOS, O_VIRTUAL_NO_FCS, O_TLS,
@@ -46,7 +46,7 @@ enum {
 static const char *const opt_names[O_NALL] = {
     "radio", "join", "iface", "product-id", "device-name", "device-secret", "product-secret", "region",
     "state-dir", "broker", "register-url", "timeout", "log-level", "mac", "ca-file", "virtual-bssid",
-    "virtual-cipher", "virtual-loss", "virtual-jitter", "virtual-channel", "sim-delay", "at", "at-baud",
+    "virtual-cipher", "virtual-loss", "virtual-jitter", "virtual-channel", "sim-delay", "at", "at-baud", "channels",
     "no-cloud", "json", "realtime", "any-channel", "virtual-qos", "virtual-no-fcs", "tls",
 };
 
@@ -193,6 +193,7 @@ static void usage(FILE *f)
             "  --radio file:CAPTURE    replay a capture (fast, on the capture's clock; --realtime: at its pace)\n"
             "  --radio udp[:PORT]      virtual radio: UDP datagrams to PORT (7001) become sniffed frames\n"
             "  --any-channel           file: deliver frames of every channel (no hop emulation)\n"
+            "  --channels LIST         channels to search, e.g. 1,6,11 (default 1..13)\n"
             "  --virtual-bssid MAC --virtual-cipher open|wep|tkip|ccmp|gcmp --virtual-qos --virtual-no-fcs\n"
             "  --virtual-loss P --virtual-jitter MS --virtual-channel N     (udp: radio)\n"
             "join (how the device joins the AP it was told):\n"
@@ -562,6 +563,7 @@ int cmd_device(int argc, char **argv)
         { "virtual-jitter", required_argument, NULL, O_VIRTUAL_JITTER },
         { "virtual-channel", required_argument, NULL, O_VIRTUAL_CHANNEL },
         { "sim-delay", required_argument, NULL, O_SIM_DELAY },
+        { "channels", required_argument, NULL, O_CHANNELS },
         { "at", required_argument, NULL, O_AT },
         { "at-baud", required_argument, NULL, O_AT_BAUD },
         { "no-cloud", no_argument, NULL, O_NO_CLOUD },
@@ -707,6 +709,28 @@ int cmd_device(int argc, char **argv)
         cfg.cloud.port = (uint16_t)port;
     }
     cfg.skip_cloud = no_cloud;
+    static uint8_t channels[16];
+    if (o.val[O_CHANNELS]) {
+        /* Hop only where the AP can be (a known channel, or the 5 GHz ones a card supports). */
+        size_t n = 0;
+        const char *p = o.val[O_CHANNELS];
+        while (*p) {
+            char *end;
+            unsigned long ch = strtoul(p, &end, 10);
+            if (end == p || ch == 0 || ch > 177 || n == sizeof channels || (*end && *end != ',')) {
+                fprintf(stderr, "smartcfg device: --channels: want a list like 1,6,11 (at most 16, 1..177)\n");
+                goto out;
+            }
+            channels[n++] = (uint8_t)ch;
+            p = *end ? end + 1 : end;
+        }
+        if (n == 0) {
+            fprintf(stderr, "smartcfg device: --channels: empty list\n");
+            goto out;
+        }
+        cfg.channels = channels;
+        cfg.nchannels = n;
+    }
 
     unsigned long timeout_s = 0, sim_delay = 0, jitter = 0, vchan = 0;
     if ((o.val[O_TIMEOUT] && parse_uint(o.val[O_TIMEOUT], 86400, &timeout_s, "--timeout")) ||

@@ -34,6 +34,8 @@ expect 1 "--radio" -- --radio file:/nonexistent.pcap --join sim:A:b:127.0.0.2 "$
 expect 2 "--timeout" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout -5
 expect 2 "--virtual-loss" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-loss 1.5
 expect 2 "--virtual-cipher" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-cipher rot13
+expect 2 "--channels" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --channels 1,x
+expect 2 "--channels" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --channels 0
 expect 2 "--mac" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --mac 01:02
 expect 2 "--log-level" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --log-level loud
 expect 2 "too long" -- --radio udp --join sim:A:b:127.0.0.2 --product-id ABCDEFGHIJKLMNOP --device-name d --no-cloud

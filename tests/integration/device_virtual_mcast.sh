@@ -1,0 +1,47 @@
+#!/bin/bash
+# The virtual radio in the sender's multicast mode: `smartcfg send --multicast` over a veth pair
+# sends to the rotating 234.n.n.n groups; the device's udp: radio joins all 100 on --iface and
+# maps each destination to its 01:00:5e:… MAC; decode, join (sim), ack, token.
+set -u
+SC=${SC_BUILD:?}/smartcfg
+ID=$$
+NSA=scdp_ma_$ID
+NSD=scdp_md_$ID
+VA=scdpma$ID
+VD=scdpmd$ID
+NET=10.190.$((ID % 200 + 20))
+TMP=$(mktemp -d /tmp/scdp_mcast.XXXXXX)
+cleanup() {
+    for ns in "$NSA" "$NSD"; do
+        for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
+        ip netns del "$ns" 2>/dev/null
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; for f in "$TMP"/*.jsonl "$TMP"/*.err; do [ -f "$f" ] && { echo "--- $f"; grep -v progress "$f" | tail -n 25; }; done; exit 1; }
+
+ip netns add "$NSA" && ip netns add "$NSD" || fail "cannot create namespaces"
+ip link add "$VA" netns "$NSA" type veth peer name "$VD" netns "$NSD" || fail "cannot create veth pair"
+ip -n "$NSA" link set lo up && ip -n "$NSD" link set lo up
+ip -n "$NSA" addr add "$NET.1/24" dev "$VA" && ip -n "$NSA" link set "$VA" up
+ip -n "$NSD" addr add "$NET.2/24" dev "$VD" && ip -n "$NSD" link set "$VD" up
+
+ip netns exec "$NSD" "$SC" device --radio udp --join sim:McastAP:pw12345678 --iface "$VD" --sim-delay 200 \
+    --product-id ABCDEFGHIJ --device-name devmc --no-cloud --json --timeout 60 --state-dir "$TMP/state" \
+    --log-level debug >"$TMP/dev.jsonl" 2>"$TMP/dev.err" &
+DEV=$!
+sleep 0.5
+if grep -q "cannot initialise the device: not supported" "$TMP/dev.err"; then
+    echo "SKIP: the device state machine is not in this build"; exit 0
+fi
+grep -q "100 multicast groups joined" "$TMP/dev.err" || fail "the virtual radio did not join the 234.n.n.n groups"
+ip netns exec "$NSA" "$SC" send --ssid McastAP --password pw12345678 --ip "$NET.1" --iface "$VA" \
+    --bssid 02:5c:00:00:00:01 --multicast --token tok0123456789 --timeout 40 --json >"$TMP/send.jsonl" 2>"$TMP/send.err"
+SRC=$?
+wait "$DEV"; RC=$?
+[ "$SRC" = 0 ] || fail "smartcfg send exit $SRC"
+[ "$RC" = 0 ] || fail "device exit $RC"
+grep -q '"event":"credentials","t_ms":[0-9]*,"ssid":"McastAP"' "$TMP/dev.jsonl" || fail "no credentials"
+echo "multicast: $(grep -o '"event":"credentials","t_ms":[0-9]*' "$TMP/dev.jsonl")"
+echo "PASS"
