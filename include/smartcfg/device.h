@@ -55,6 +55,8 @@ typedef struct {
     const char *text;
 } sc_device_event_t;
 
+/* Runs inside sc_device_* calls: it may read (sc_device_state, sc_device_last_error, ...) but
+ * must not start/stop/step the device. ev and its strings are valid for the call only. */
 typedef void (*sc_device_event_cb)(void *user, const sc_device_event_t *ev);
 
 typedef enum { SC_DEV_FLOW_SMARTCONFIG = 0, SC_DEV_FLOW_SOFTAP } sc_device_flow_t;

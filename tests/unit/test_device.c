@@ -744,6 +744,83 @@ static void test_air_frames_to_done(void **state)
     rm(t);
 }
 
+/* Power lost at every byte of the storage writes of a failing attempt (join fails, nobody
+ * to tell): after the reboot the device starts normally and reports either the join error
+ * as Previous_Error (record completed) or nothing, never garbage, and never twice. */
+static void test_power_cut_during_failure(void **state)
+{
+    (void)state;
+    /* how many bytes the whole failing attempt writes */
+    T *t = mk(true);
+    t->fh.sta_outcome = SC_STA_FAILED;
+    t->fh.sta_reason = SC_STA_REASON_WRONG_PASSWORD;
+    t->fh.st_budget = 1L << 30;
+    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
+    sc_et_result_t r = creds();
+    sc_device_inject_credentials(t->dev, &r, t->fh.now);
+    run(t, 1000);
+    long total = (1L << 30) - t->fh.st_budget;
+    rm(t);
+    assert_true(total > 100);
+    unsigned reported = 0, silent = 0;
+    for (long k = 0; k <= total; k += (k < 400 ? 1 : 7)) {
+        t = mk(true);
+        t->fh.sta_outcome = SC_STA_FAILED;
+        t->fh.sta_reason = SC_STA_REASON_WRONG_PASSWORD;
+        t->fh.st_erase_first = (k & 1) == 0;
+        t->fh.st_budget = k;
+        assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
+        r = creds();
+        sc_device_inject_credentials(t->dev, &r, t->fh.now);
+        run(t, 1000);
+        /* power comes back */
+        t->fh.st_dead = false;
+        t->fh.st_budget = -1;
+        t->fh.sta_outcome = SC_STA_GOT_IP;
+        reboot(t);
+        fh_clear_sent(&t->fh);
+        to_wait_token(t);
+        app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+        run(t, 3100);
+        size_t prev = count_replies_containing(t, APP_IP, 8266, "Previous_Error");
+        size_t any = count_replies_containing(t, APP_IP, 8266, "_Error");
+        assert_int_equal(prev, any);
+        assert_true(prev <= 1);
+        if (prev)
+            assert_true(any_reply_contains(t, APP_IP, 8266, "WIFI connect error! (10, 301)"));
+        reported += prev == 1;
+        silent += prev == 0;
+        assert_true(any_reply_contains(t, APP_IP, 8266, "productId"));
+        rm(t);
+    }
+    assert_true(reported > 0 && silent > 0);
+}
+
+static void test_rate_limit_per_peer(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    to_wait_token(t);
+    for (int i = 0; i < 20; i++)
+        assert_true(fh_inject(&t->fh, "192.168.1.99", 4000, DEV_IP, 8266, "junk", 4));
+    run(t, 100);
+    assert_int_equal(fh_count_sent(&t->fh, "192.168.1.99", 4000), 4); /* the burst */
+    /* another peer has its own budget */
+    assert_true(fh_inject(&t->fh, "192.168.1.98", 4000, DEV_IP, 8266, "junk", 4));
+    run(t, 50);
+    assert_int_equal(fh_count_sent(&t->fh, "192.168.1.98", 4000), 1);
+    run(t, 1000); /* one more per second */
+    for (int i = 0; i < 5; i++)
+        assert_true(fh_inject(&t->fh, "192.168.1.99", 4000, DEV_IP, 8266, "junk", 4));
+    run(t, 50);
+    assert_int_equal(fh_count_sent(&t->fh, "192.168.1.99", 4000), 5);
+    sc_device_stats_t st;
+    sc_device_stats(t->dev, &st);
+    assert_int_equal(st.err_replies, 6);
+    assert_int_equal(st.rate_limited, 20);
+    rm(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -761,6 +838,8 @@ int main(void)
         cmocka_unit_test(test_inject_states_and_bad_creds),
         cmocka_unit_test(test_cloud_binding),
         cmocka_unit_test(test_air_frames_to_done),
+        cmocka_unit_test(test_power_cut_during_failure),
+        cmocka_unit_test(test_rate_limit_per_peer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
