@@ -66,9 +66,13 @@ pids+=("$DEV_PID")
 show device "$C_DEV" "$T/device.err"
 sleep 0.5
 
+touch "$T/phone.json"
+tail -n +1 -F "$T/phone.json" 2>/dev/null | python3 -u "$(dirname "$0")/demo_story.py" --live "${C_PHONE}[phone]${C_OFF}" &
+pids+=("$!")
 rc=0
 "$SC" send --ssid "$SSID" --password-file - --bssid 02:5c:00:00:00:01 --ip 127.0.0.1 --dest 127.0.0.1 \
     --cloud "$CLOUD_URL" --count 1 --timeout 60 --json <<<"$WIFI_PASS" >"$T/phone.json" 2>"$T/phone.err" || rc=$?
+sleep 0.3
 python3 "$(dirname "$0")/demo_story.py" "$T/phone.json" "$T/device.json" || true
 dev_rc=0
 wait "$DEV_PID" || dev_rc=$?

@@ -21,6 +21,26 @@ def events(path):
     return out
 
 
+def live(prefix):
+    """Prints the phone's events as they come (stdin: its --json stream)."""
+    skip = {"poll"}
+    for line in sys.stdin:
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        name = e.get("event", "?")
+        if name in skip:
+            continue
+        fields = ", ".join("%s=%s" % (k, v) for k, v in e.items()
+                           if k not in ("event", "t", "devices") and not isinstance(v, (dict, list)))
+        print("%s %6.2fs %s %s" % (prefix, e.get("t", 0.0), name, fields), flush=True)
+
+
+if len(sys.argv) > 1 and sys.argv[1] == "--live":
+    live(sys.argv[2] if len(sys.argv) > 2 else "[phone]")
+    sys.exit(0)
+
 phone = events(sys.argv[1])
 device = events(sys.argv[2])
 
