@@ -69,6 +69,8 @@ typedef struct {
     int (*dynreg)(void *ctx, sc_identity_t *id);
     /* AT+TCRESTORE after the stored info was erased (e.g. stop everything, reboot). */
     void (*restore)(void *ctx);
+    /* AT+TCLOG: 0 disable, 1 error, 2 warn, 3 info, 4 debug (the SDK's levels). */
+    void (*set_log_level)(void *ctx, int level);
     /* Station MAC for AT+TCMODULE; may fail (zeros are printed). */
     sc_err_t (*get_mac)(void *ctx, uint8_t mac[SC_MAC_LEN]);
 } sc_at_ops_t;
@@ -114,6 +116,7 @@ typedef struct {
     sc_at_info_t dev;          /* cache of "devinfo" */
     sc_at_info_t prd;          /* cache of "prdinfo" */
     bool mqtt_task;            /* after AT+TCMQTTCONN until AT+TCMQTTDISCONN / final disconnect */
+    uint8_t log_level;         /* AT+TCLOG */
     bool mqtt_params_valid;
     sc_at_mqtt_params_t mqtt_params;
     sc_at_flow_t flow;         /* provisioning flow running (URC pending) */

@@ -9,6 +9,8 @@
 #define CMD_TIMEOUT_MIN 1000u
 #define CMD_TIMEOUT_MAX 20000u   /* reference MAX_COMMAND_TIMEOUT */
 #define MQTT_MANUALLY_DISCONNECTED 2 /* QCLOUD_RET_MQTT_MANUALLY_DISCONNECTED */
+#define LOG_PASSWORD 86013388L    /* AT+TCLOG's first parameter (the reference's 0x052075CC) */
+#define LOG_LEVEL_ERROR 1
 #define OUT_MAX 320
 
 /* ---------------------------------------------------------------- output */
@@ -736,7 +738,44 @@ static void cmd_tcrestore(sc_at_t *at, const cmd_t *c, form_t f, const params_t 
         at->ops.restore(at->ops.ctx);
 }
 
+/* AT+TCLOG=<password>,<level>: a wrong password quietly drops to error-only logging (as the
+ * reference does: the level is a debugging aid, not a secret). */
+static void cmd_tclog(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    if (f == F_TEST) {
+        test_line(at, c, ": <log_level>");
+        reply(at, "OK");
+        return;
+    }
+    if (f == F_QUERY) {
+        outbuf_t o = { .n = 0 };
+        ob_str(&o, c->name);
+        ob_str(&o, ": ");
+        ob_int(&o, at->log_level);
+        ob_flush(at, &o);
+        reply(at, "OK");
+        return;
+    }
+    if (ps->n != 2 || !p_int(ps, 0, -999999999, 999999999) || !p_int(ps, 1, -999999999, 999999999)) {
+        reply(at, "ERROR");
+        return;
+    }
+    int level = LOG_LEVEL_ERROR;
+    if (ps->p[0].v == LOG_PASSWORD) {
+        if (ps->p[1].v < 0 || ps->p[1].v > 4) {
+            reply_cme(at, SC_AT_CME_PARAM);
+            return;
+        }
+        level = (int)ps->p[1].v;
+    }
+    at->log_level = (uint8_t)level;
+    if (at->ops.set_log_level)
+        at->ops.set_log_level(at->ops.ctx, level);
+    reply(at, "OK");
+}
+
 static const cmd_t commands[] = {
+    { "+TCLOG", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tclog },
     { "+GMR", FB(F_EXEC), -1, cmd_gmr },
     { "+TCVER", FB(F_EXEC), -1, cmd_tcver },
     { "+TCMODULE", FB(F_EXEC), -1, cmd_tcmodule },
@@ -907,6 +946,7 @@ sc_err_t sc_at_init(sc_at_t *at, const sc_at_config_t *cfg, const sc_at_ops_t *o
     if (ops)
         at->ops = *ops;
     at->echo = cfg->echo;
+    at->log_level = LOG_LEVEL_ERROR;
     info_load(at, "devinfo", &at->dev, false);
     info_load(at, "prdinfo", &at->prd, true);
     return SC_OK;

@@ -82,6 +82,27 @@ code=$(head -c 40000 /dev/zero | tr '\0' a | curl -s -o /dev/null -w '%{http_cod
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/nope")" = 404 ] || fail "unknown path"
 ok "bad JSON, unknown action, 40 KB body (413), unknown path -> clear errors"
 
+# Hostile inputs: wrong types, deep nesting, huge payloads. Nothing crashes or hangs.
+for body in '[]' 'null' '{"Token":12}' '{"Token":null}' '{"Action":{"a":1}}' '{"Token":"'"$(head -c 3000 /dev/zero | tr '\0' a)"'"}' \
+            "$(printf '%.0s[' $(seq 5000))" '{"Token":"\u0000abc"}' '"just a string"'; do
+    for a in AppGetDeviceBindTokenState AppTokenBindDeviceFamily AppCreateDeviceBindToken; do
+        r=$(post "/tokenapi?cmd=$a" "$body") || fail "HTTP failed on hostile body"
+        echo "$r" | jget code >/dev/null || fail "no envelope for hostile body: $r"
+    done
+    post /register/dev "$body" | jget code >/dev/null || fail "register/dev on hostile body"
+    post /v1/products "$body" >/dev/null || fail "admin on hostile body"
+done
+for msg in '' '{}' '{"method":7}' '{"method":"app_bind_token","clientToken":5,"params":{"token":"'"$TOK"'"}}' \
+           '{"method":"app_bind_token","clientToken":"c","params":"x"}' '{"method":"app_bind_token","clientToken":"c","params":{"token":7}}' \
+           "$(printf '%.0s{"a":' $(seq 3000))" "$(head -c 100000 /dev/zero | tr '\0' x)"; do
+    creds $P dev2 "$PSK2" sha256
+    mosquitto_pub "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -t "\$thing/up/service/$P/dev2" -m "$msg" \
+        || fail "publish of a hostile message failed"
+done
+kill -0 "$CLOUD_PID" || fail "smartcfg cloud died on hostile input"
+expect_code "$(device dev1 "$PSK1" "$(bind_msg dev1 "$TOK")")" app_bind_token_reply 0
+ok "hostile HTTP bodies and MQTT payloads: clear errors, still serving"
+
 # Restart between token creation and binding: nothing is lost.
 TOK3=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
 stop_cloud

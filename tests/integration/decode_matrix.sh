@@ -163,7 +163,10 @@ expect_exit() { # name want cmd...
     shift 2
     "$@" >"$T/$name.out" 2>"$T/$name.err"
     local rc=$?
-    if [ "$rc" -ge 128 ] || ! [[ " $want " == *" $rc "* ]]; then
+    if grep -qE "Sanitizer|runtime error" "$T/$name.err"; then
+        echo "FAIL $name: sanitizer report"; head -5 "$T/$name.err"
+        fail=$((fail + 1))
+    elif [ "$rc" -ge 128 ] || ! [[ " $want " == *" $rc "* ]]; then
         echo "FAIL $name: exit $rc (want $want): $(head -2 "$T/$name.err")"
         fail=$((fail + 1))
     elif [ "$rc" -ne 0 ] && ! [ -s "$T/$name.err" ]; then

@@ -262,6 +262,15 @@ static void test_basic(void **state)
     assert_string_equal(cmd(x, "AT+TCFWINFO=?\r\n"),
                         "+TCFWINFO:\"FW_VERSION\",\"FW_SIZE\",\"FW_MD5\",\"FW_MAX_SIZE_OF_MODULE\"\r\nOK\r\n");
     assert_string_equal(cmd(x, "\r\n"), "");   /* empty lines are ignored */
+    /* AT+TCLOG (the first thing Tencent's test tool sends) */
+    assert_string_equal(cmd(x, "AT+TCLOG=?\r\n"), "AT+TCLOG: <log_level>\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCLOG?\r\n"), "+TCLOG: 1\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCLOG=86013388,4\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCLOG?\r\n"), "+TCLOG: 4\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCLOG=86013388,5\r\n"), "+CME ERROR:204\r\n");
+    assert_string_equal(cmd(x, "AT+TCLOG=1234,4\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCLOG?\r\n"), "+TCLOG: 1\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCLOG=1\r\n"), "ERROR\r\n");
 }
 
 static void test_echo(void **state)

@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""A stand-in for IoT Explorer's binding service on a plain mosquitto broker: answers each
+app_bind_token published on $thing/up/service/<P>/<D> with app_bind_token_reply (same
+clientToken, the given code) on the down topic, then exits. Records every up message to OUT.
+
+  bind_responder.py PORT PRODUCT DEVICE CODE OUT
+"""
+import json
+import subprocess
+import sys
+
+
+def main(port, product, device, code, out):
+    up = "$thing/up/service/%s/%s" % (product, device)
+    down = "$thing/down/service/%s/%s" % (product, device)
+    sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t", up, "-q", "1"],
+                           stdout=subprocess.PIPE, text=True)
+    for line in sub.stdout:
+        with open(out, "a") as f:
+            f.write(line)
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if msg.get("method") != "app_bind_token":
+            continue
+        reply = {"method": "app_bind_token_reply", "clientToken": msg.get("clientToken"), "code": int(code),
+                 "status": "ok" if int(code) == 0 else "refused"}
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-t", down, "-q", "1",
+                        "-m", json.dumps(reply)], check=False)
+        break  # one bind per run: a later run gets its own responder
+    sub.terminate()
+    sub.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:6]))
