@@ -24,7 +24,7 @@ cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     for n in $NS_PHONE $NS_DEV $NS_CLOUD $NS_BR; do ip netns del "$n" 2>/dev/null || true; done
-    rm -rf "$T"
+    if [ -n "${SC_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
 
@@ -56,7 +56,7 @@ done
 
 # --- the cloud --------------------------------------------------------------------------
 start_cloud() {
-    in_ns $NS_CLOUD "$SC" cloud --http $CLOUD:8080 --mqtt $CLOUD:1883 --db "$T/cloud.db" --json \
+    ip netns exec $NS_CLOUD "$SC" cloud --http $CLOUD:8080 --mqtt $CLOUD:1883 --db "$T/cloud.db" --json \
         >>"$T/cloud.out" 2>>"$T/cloud.err" &
     CLOUD_PID=$!
     pids+=("$CLOUD_PID")
@@ -78,15 +78,15 @@ check "device registered in the cloud" test -n "$DEVICE_SECRET"
 # --- the device -------------------------------------------------------------------------
 start_device() { # $1 = tag, rest = extra options; the sim AP accepts only the right password
     local tag=$1; shift
-    in_ns $NS_DEV env SMARTCFG_DEVICE_SECRET="$DEVICE_SECRET" "$SC" device \
+    ip netns exec $NS_DEV env SMARTCFG_DEVICE_SECRET="$DEVICE_SECRET" "$SC" device \
         --radio pcap:eth0 --join "sim:$SSID:$WIFI_PASS" --iface eth0 \
-        --product-id $PRODUCT --device-name $DEVNAME --broker $CLOUD:1883 \
+        --product-id $PRODUCT --device-name $DEVNAME --broker "${BROKER:-$CLOUD:1883}" \
         --state-dir "$T/devstate" --timeout 150 --json "$@" >"$T/dev-$tag.out" 2>"$T/dev-$tag.err" &
     DEV_PID=$!
     pids+=("$DEV_PID")
     sleep 1
 }
-wait_device() { local rc=0; wait "$DEV_PID" || rc=$?; echo $rc; }
+wait_device() { DEV_RC=0; wait "$DEV_PID" || DEV_RC=$?; }  # not in $(...): a subshell cannot wait for it
 send() { # $1 = tag, rest = extra options; prints the exit code
     local tag=$1; shift
     local rc=0
@@ -107,16 +107,31 @@ check "broadcast: ack reached the phone" has_event send-bcast.out ack
 check "broadcast: identity reply reached the phone's source address" has_event send-bcast.out identity
 check "broadcast: the cloud reported bound" has_event send-bcast.out bound
 check "broadcast: device decoded the right SSID" grep -q "\"ssid\":\"$SSID\"" "$T/dev-bcast.out"
-check "broadcast: device exits 0" test "$(wait_device)" = 0
+wait_device; check "broadcast: device exits 0" test "$DEV_RC" = 0
 check "broadcast: binding visible in the cloud API" sh -c "ip netns exec $NS_PHONE curl -sf http://$CLOUD:8080/v1/bindings | grep -q $DEVNAME"
-echo "broadcast provisioning took $((t1 - t0)) ms"
+echo "broadcast provisioning took $((t1 - t0)) ms in all; per phase:"
+python3 "$SRC/scripts/demo_story.py" "$T/send-bcast.out" "$T/dev-bcast.out" | sed -n '/summary/,$p'
 
 # 2. multicast, right password: bound again (the same device binding again is idempotent)
 start_device mcast
 rc=$(send mcast --multicast --cloud "http://$CLOUD:8080" --timeout 60)
 check "multicast: send exits 0 (bound)" test "$rc" = 0
 check "multicast: bound" has_event send-mcast.out bound
-check "multicast: device exits 0" test "$(wait_device)" = 0
+wait_device; check "multicast: device exits 0" test "$DEV_RC" = 0
+
+# 2b. Tencent's published mini-program SDK as the app: token, UDP 8266 and polling are the
+# SDK's own code (WifiConfProtocolBase, UdpServer bound to 8266, queryTokenStateAndBind);
+# `smartcfg send --no-token` only transmits ESP-TOUCH for it (lib/sdk_wificonf.js)
+. "$SRC/tests/integration/lib/sdk.bash"
+ensure_sdk
+start_device sdk
+rc=0
+in_ns $NS_PHONE node "$SRC/tests/integration/lib/sdk_wificonf.js" "$SDK_MODULES" "http://$CLOUD:8080/" "$SC" \
+    "$SSID" $BSSID $PHONE eth0 <<<"$WIFI_PASS" >"$T/sdk.out" 2>"$T/sdk.err" || rc=$?
+check "Tencent SDK as the app: provisioning completes" test "$rc" = 0
+check "Tencent SDK: the device answered the SDK's UDP 8266 request" grep -q "RESULT {\"productId\":\"$PRODUCT\",\"deviceName\":\"$DEVNAME\"}" "$T/sdk.out"
+check "Tencent SDK: its poller saw the binding" grep -q "BUSINESS_QUERY_TOKEN_STATE_SUCCESS" "$T/sdk.out"
+wait_device; check "Tencent SDK: device exits 0" test "$DEV_RC" = 0
 
 # 3. wrong Wi-Fi password: no network, no ack; the phone times out and says why; err 10 recorded
 WIFI_PASS_SENT="wrong-password-1"
@@ -126,7 +141,7 @@ check "wrong password: send exits 3 (timeout)" test "$rc" = 3
 check "wrong password: the message says the device never answered" grep -qi "wrong password" "$T/send-wrong.err" "$T/send-wrong.out"
 check "wrong password: no ack reached the phone" sh -c "! grep -q '\"event\":\"ack\"' $T/send-wrong.out"
 check "wrong password: device recorded err 10" grep -q '"err_id":10' "$T/dev-wrong.out"
-check "wrong password: device exits 4" test "$(wait_device)" = 4
+wait_device; check "wrong password: device exits 4" test "$DEV_RC" = 4
 # the next attempt with the right password delivers that record once as Previous_Error, then succeeds
 WIFI_PASS_SENT=$WIFI_PASS
 start_device retry
@@ -134,15 +149,16 @@ rc=$(send retry --cloud "http://$CLOUD:8080" --timeout 60)
 check "after wrong password: the retry is bound" test "$rc" = 0
 check "after wrong password: Previous_Error delivered" has_event send-retry.out previous_error
 check "after wrong password: Previous_Error delivered once" test "$(grep -c '"event":"previous_error"' "$T/send-retry.out")" = 1
-check "after wrong password: device exits 0" test "$(wait_device)" = 0
+wait_device; check "after wrong password: device exits 0" test "$DEV_RC" = 0
 
-# 4. cloud down: ack and token answered, then the MQTT connect fails -> Current_Error to the
-# phone; the failed device then serves its log on UDP 9876 (the log soft-AP's service)
-stop_cloud
-start_device clouddown --log-linger 20
-rc=$(send clouddown --token 0123456789abcdef0123456789abcdef --timeout 60)
+# 4. the cloud's broker is down while its token API answers: the device acks and answers the
+# token, then its MQTT connect fails -> Current_Error to the phone, which is still polling;
+# the failed device then serves its log on UDP 9876 (the log soft-AP's service)
+BROKER=$CLOUD:1884 start_device clouddown --log-linger 20
+rc=$(send clouddown --cloud "http://$CLOUD:8080" --timeout 60)
 check "cloud down: device acked" has_event send-clouddown.out ack
 check "cloud down: phone received Current_Error" has_event send-clouddown.out device_error
+check "cloud down: the error names the MQTT connect" grep -q 'MQTT connect error! (1,' "$T/send-clouddown.out"
 check "cloud down: send exits 4" test "$rc" = 4
 for _ in $(seq 50); do grep -q '"err_id":1,' "$T/dev-clouddown.out" && break; sleep 0.2; done
 check "cloud down: device recorded err 1" grep -q '"err_id":1,' "$T/dev-clouddown.out"
@@ -163,7 +179,8 @@ for attempt in range(10):
 PYEOF
 check "log pull: the log shows the steps" grep -qi "join" "$T/pulled.log"
 check "log pull: the log names the MQTT failure" grep -qi "mqtt" "$T/pulled.log"
-check "cloud down: device exits 5 (cloud)" test "$(wait_device)" = 5
+wait_device; check "cloud down: device exits 5 (cloud)" test "$DEV_RC" = 5
+stop_cloud
 
 # 6. no secret anywhere: every byte the three hosts wrote
 TOKEN_FULL=$(sqlite3 "$T/cloud.db" "select token from tokens limit 1" 2>/dev/null || true)
