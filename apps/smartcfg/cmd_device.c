@@ -36,7 +36,7 @@ enum {
     O_RADIO = 0, O_JOIN, O_IFACE, O_PRODUCT_ID, O_DEVICE_NAME, O_DEVICE_SECRET, O_PRODUCT_SECRET, O_REGION,
     O_STATE_DIR, O_BROKER, O_REGISTER_URL, O_TIMEOUT, O_LOG_LEVEL, O_MAC, O_CA_FILE, O_VIRTUAL_BSSID,
     O_VIRTUAL_CIPHER, O_VIRTUAL_LOSS, O_VIRTUAL_JITTER, O_VIRTUAL_CHANNEL, O_SIM_DELAY, O_AT, O_AT_BAUD, O_CHANNELS,
-    O_NSTR,
+    O_LOG_LINGER, O_NSTR,
     /* booleans */
     O_NO_CLOUD = O_NSTR, O_JSON, O_REALTIME, O_ANY_CHANNEL, O_VIRTUAL_QOS, O_VIRTUAL_NO_FCS, O_TLS,
     O_NALL,
@@ -47,6 +47,7 @@ static const char *const opt_names[O_NALL] = {
     "radio", "join", "iface", "product-id", "device-name", "device-secret", "product-secret", "region",
     "state-dir", "broker", "register-url", "timeout", "log-level", "mac", "ca-file", "virtual-bssid",
     "virtual-cipher", "virtual-loss", "virtual-jitter", "virtual-channel", "sim-delay", "at", "at-baud", "channels",
+    "log-linger",
     "no-cloud", "json", "realtime", "any-channel", "virtual-qos", "virtual-no-fcs", "tls",
 };
 
@@ -211,6 +212,8 @@ static void usage(FILE *f)
             "  --config FILE           'key = value' lines with the same names as the options\n"
             "  --state-dir DIR         persisted records (default $XDG_STATE_HOME/smartcfg or ~/.local/state/smartcfg)\n"
             "  --timeout S             give up after S seconds (exit 3)\n"
+            "  --log-linger S          after a failure, raise the log soft-AP (ESP-LOG-QUERY) and serve the\n"
+            "                          provisioning log on UDP 9876 for S seconds before exiting (0: exit at once)\n"
             "  --at TTY                AT command front-end on TTY (a serial device, a pty, or - for stdin/stdout):\n"
             "                          wait for AT+TCSTARTSMART / AT+TCSAP instead of starting at once; the identity\n"
             "                          comes from AT+TCDEVINFOSET (docs/at.md). --at-baud N (115200)\n"
@@ -566,6 +569,7 @@ int cmd_device(int argc, char **argv)
         { "channels", required_argument, NULL, O_CHANNELS },
         { "at", required_argument, NULL, O_AT },
         { "at-baud", required_argument, NULL, O_AT_BAUD },
+        { "log-linger", required_argument, NULL, O_LOG_LINGER },
         { "no-cloud", no_argument, NULL, O_NO_CLOUD },
         { "json", no_argument, NULL, O_JSON },
         { "realtime", no_argument, NULL, O_REALTIME },
@@ -732,8 +736,9 @@ int cmd_device(int argc, char **argv)
         cfg.nchannels = n;
     }
 
-    unsigned long timeout_s = 0, sim_delay = 0, jitter = 0, vchan = 0;
+    unsigned long timeout_s = 0, sim_delay = 0, jitter = 0, vchan = 0, log_linger_s = 0;
     if ((o.val[O_TIMEOUT] && parse_uint(o.val[O_TIMEOUT], 86400, &timeout_s, "--timeout")) ||
+        (o.val[O_LOG_LINGER] && parse_uint(o.val[O_LOG_LINGER], 3600, &log_linger_s, "--log-linger")) ||
         (o.val[O_SIM_DELAY] && parse_uint(o.val[O_SIM_DELAY], 600000, &sim_delay, "--sim-delay")) ||
         (o.val[O_VIRTUAL_JITTER] && parse_uint(o.val[O_VIRTUAL_JITTER], 10000, &jitter, "--virtual-jitter")) ||
         (o.val[O_VIRTUAL_CHANNEL] && parse_uint(o.val[O_VIRTUAL_CHANNEL], 177, &vchan, "--virtual-channel")))
@@ -916,6 +921,7 @@ int cmd_device(int argc, char **argv)
     uint32_t deadline = sc_device_step(dev, dev_now());
     /* from t0: the capture starts with the device; with --at it starts when AT starts it */
     bool capture_done = false, was_listening = !at_path;
+    uint32_t linger_until = 0; /* nonzero: failed, serving the log until then (wall ms) */
     uint32_t listen_since = rep.t0;
     unsigned long frames = 0, missed = 0;
     unsigned spins = 0;
@@ -939,8 +945,23 @@ int cmd_device(int argc, char **argv)
             break;
         }
         if (st == SC_DEV_FAILED) {
-            rc = exit_code_for(&rep);
-            break;
+            /* As the reference AT firmware does after a failure: the log soft-AP and its UDP
+             * 9876 service, so the app can pull what happened, for a bounded time. */
+            if (log_linger_s && !linger_until) {
+                sc_err_t le = sc_device_start_log_softap(dev, dev_now());
+                if (le == SC_OK) {
+                    linger_until = sc_posix_now_ms() + (uint32_t)log_linger_s * 1000u;
+                    if (!linger_until)
+                        linger_until = 1;
+                    logf_(SC_LOG_INFO, "failed: serving the provisioning log on UDP 9876 for %lu s", log_linger_s);
+                } else {
+                    logf_(SC_LOG_WARN, "cannot start the log service: %s", sc_strerror(le));
+                }
+            }
+            if (!linger_until || (int32_t)(sc_posix_now_ms() - linger_until) >= 0 || g_stop) {
+                rc = exit_code_for(&rep);
+                break;
+            }
         }
         if (g_stop) {
             sc_device_stop(dev, 101, dev_now());
@@ -948,7 +969,7 @@ int cmd_device(int argc, char **argv)
             rc = 130;
             break;
         }
-        if (timeout_s && sc_posix_now_ms() - wall_start >= timeout_s * 1000u) {
+        if (timeout_s && !linger_until && sc_posix_now_ms() - wall_start >= timeout_s * 1000u) {
             report_error(&rep, "timed out (--timeout)");
             sc_device_stop(dev, 103, dev_now());
             rc = SC_EXIT_TIMEOUT;

@@ -5,13 +5,9 @@
 # mosquitto_rr holding correct credentials. Installed once into $SC_BUILD/npm-sdk and reused.
 . "$(dirname "$0")/lib/cloud.bash"
 : "${SC_SRC:=$(cd "$(dirname "$0")/../.." && pwd)}"
-command -v node >/dev/null && command -v npm >/dev/null || fail "node and npm are needed (make deps)"
-NM="$SC_BUILD/npm-sdk"
-if ! cmp -s "$SC_SRC/tests/integration/sdk/package-lock.json" "$NM/package-lock.json" || [ ! -d "$NM/node_modules" ]; then
-    rm -rf "$NM" && mkdir -p "$NM"
-    cp "$SC_SRC/tests/integration/sdk/package.json" "$SC_SRC/tests/integration/sdk/package-lock.json" "$NM/"
-    (cd "$NM" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) || fail "npm ci of the pinned SDK failed (registry unreachable?)"
-fi
+. "$(dirname "$0")/lib/sdk.bash"
+ensure_sdk || fail "the SDK could not be installed"
+NM=$(dirname "$SDK_MODULES")
 ok "SDK installed in $NM"
 
 start_cloud

@@ -8,45 +8,11 @@
 //   v2: AppGetDeviceBindTokenState polling, then AppTokenBindDeviceFamily (the SDK's default flow)
 //   v3: newTokenVersion, AppGetMultiDeviceBindTokenState polling (no family binding)
 'use strict';
-const http = require('http');
 const fs = require('fs');
 const path = require('path');
 const [modules, apiUrl, tokenFile, flow = 'v2'] = process.argv.slice(2);
 
-const storage = {};
-const done = (o, fn, arg) => { if (o[fn]) o[fn](arg); if (o.complete) o.complete(arg); };
-global.wx = {
-  request(o) {
-    const body = o.data === undefined ? '' : JSON.stringify(o.data);
-    const req = http.request(o.url, {
-      method: o.method || 'GET',
-      headers: Object.assign({ 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }, o.header || {}),
-    }, res => {
-      let s = '';
-      res.setEncoding('utf8');
-      res.on('data', c => { s += c; });
-      res.on('end', () => {
-        let data = s;
-        try { data = JSON.parse(s); } catch (e) { /* wx.request hands back text when it is not JSON */ }
-        done(o, 'success', { statusCode: res.statusCode, data, header: res.headers });
-      });
-    });
-    req.on('error', e => done(o, 'fail', { errMsg: 'request:fail ' + e.message }));
-    req.end(body);
-  },
-  // No websocket in this test: the SDK opens one lazily for device push, never for the token API.
-  connectSocket() { return { onOpen() {}, onClose() {}, onError() {}, onMessage() {}, close() {}, send() {} }; },
-  getStorage(o) { o.key in storage ? done(o, 'success', { data: storage[o.key] }) : done(o, 'fail', { errMsg: 'getStorage:fail data not found' }); },
-  setStorage(o) { storage[o.key] = o.data; done(o, 'success', {}); },
-  removeStorage(o) { delete storage[o.key]; done(o, 'success', {}); },
-  getSystemInfoSync() { return { platform: 'devtools', system: 'node', SDKVersion: '2.20.0', version: '8.0.0' }; },
-  onAppShow() {}, onAppHide() {},
-  login(o) { done(o, 'success', { code: 'local' }); },
-  showModal() {}, showToast() {}, hideToast() {}, showLoading() {}, hideLoading() {},
-};
-
-// wificonf-core reads `navigator` at load time (a mini-program global); declare it absent.
-if (!('navigator' in global)) global.navigator = undefined;
+require('./wx_shim');
 
 const req = m => require(path.join(modules, m));
 const { AppDevSdk } = req('qcloud-iotexplorer-appdev-sdk');
