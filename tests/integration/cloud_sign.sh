@@ -4,7 +4,7 @@
 set -euo pipefail
 bin="${SC_BUILD:?SC_BUILD not set}/tests/test_cloud"
 [ -x "$bin" ] || { echo "missing $bin"; exit 1; }
-command -v openssl >/dev/null || { echo "skip: no openssl"; exit 0; }
+command -v openssl >/dev/null || { echo "FAIL: no openssl (make deps)" >&2; exit 1; }
 
 fail=0
 for i in $(seq 1 20); do
