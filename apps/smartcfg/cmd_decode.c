@@ -1,7 +1,7 @@
 /* smartcfg decode: runs capture files through the pcap reader into the ESP-TOUCH receiver and
  * prints every session found (credentials included: this is a debugging tool for the user's
- * own captures). The receiver is reset after each result so later sessions are found too;
- * identical results within one file are printed once. */
+ * own captures). After each result the receiver resumes with the other phones' sessions, so
+ * every sender in a capture is found; identical results within one file are printed once. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,7 +206,9 @@ static int decode_file(const char *path, int json)
             print_result(path, &ev.result, f.ts_us, json);
             results++;
         }
-        sc_et_rx_reset(&rx);
+        /* Forget only the phone that finished: a reset would drop the other phones' progress
+         * and, in a capture with two senders, the shorter datum would win every time. */
+        sc_et_rx_resume(&rx);
     }
     if (rc < 0) {
         fprintf(stderr, "smartcfg decode: %s: %s\n", path, sc_pcap_error(src));

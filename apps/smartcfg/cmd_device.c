@@ -68,7 +68,7 @@ static void opt_set(dev_opts_t *o, int id, const char *v, bool cli)
             explicit_bzero(o->val[id], strlen(o->val[id]));
             free(o->val[id]);
         }
-        o->val[id] = strdup(v);
+        o->val[id] = v ? strdup(v) : NULL; /* booleans pass NULL; only string ids get here */
     }
     if (cli)
         o->set_by_cli[id] = true;

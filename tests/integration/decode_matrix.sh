@@ -152,6 +152,14 @@ run second_sender "--duration 9000 --second-password evilpass99 --second-ip 192.
     alt_password_hex="$(hex evilpass99)" alt_ip=192.168.1.200 offsets=82,80 dur=9000
 run second_sender_lossy "--duration 20000 --loss 0.2 --second-password 87654321 --second-ip 192.168.1.100" \
     alt_password_hex="$(hex 87654321)" alt_ip=192.168.1.100 offsets=82,80 dur=20000
+# both phones of one capture are reported (the receiver resumes the other phone's session)
+if [ "$(grep -c '"password_hex"' "$T/second_sender.json" 2>/dev/null)" = 2 ] &&
+   grep -q "\"password_hex\":\"$(hex evilpass99)\"" "$T/second_sender.json"; then
+    pass=$((pass + 1))
+else
+    echo "FAIL second_sender: both phones should be decoded: $(cat "$T/second_sender.json" 2>/dev/null)"
+    fail=$((fail + 1))
+fi
 # spoofed bad-FCS frames from the same phone MAC with another password: never decoded
 run spoof_badfcs "--duration 9000 --second-password spoofed! --second-phone-mac 3c:28:6d:12:34:56 --second-bad-fcs" \
     offsets=82,80 dur=9000
