@@ -17,14 +17,12 @@ build:
 	@cmake -S . -B $(BUILD) -DCMAKE_C_COMPILER=$(CC) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The whole suite: unit + integration (real sockets, mosquitto, namespaces),
-# then the unit tests again under ASan+UBSan, then each fuzzer for a bounded time,
-# then the Cortex-M cross-build of the core.
+# The whole suite (scripts/run-tests.sh): unit + integration (real sockets, mosquitto,
+# namespaces), the unit tests again under ASan+UBSan, each fuzzer for a bounded time, and the
+# Cortex-M cross-build of the core.
 test: deps build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	$(MAKE) --no-print-directory test-asan
-	$(MAKE) --no-print-directory fuzz
-	$(MAKE) --no-print-directory cross
+	@BUILD=$(BUILD) BUILD_ASAN=$(BUILD_ASAN) BUILD_FUZZ=$(BUILD_FUZZ) JOBS=$(JOBS) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		bash scripts/run-tests.sh
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit -j $(JOBS)

@@ -17,4 +17,4 @@ for f in "$dir"/fuzz_*; do
   grep -E 'stat::number_of_executed_units' "$work.log" || true
   rm -rf "$work" "$work.log"
 done
-[ $found -eq 1 ] || echo "fuzz: no fuzz targets built"
+[ $found -eq 1 ] || { echo "fuzz: no fuzz targets built"; exit 1; }

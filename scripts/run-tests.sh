@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole suite, as `make test` and CI run it: ctest (unit + integration) on the normal
+# build, the unit tests again under ASan+UBSan (clang), every fuzzer for a bounded time, and
+# the Cortex-M cross-build of the core. Prints the time of each phase and, on success, one
+# closing line "make test: N passed, 0 failed".
+set -euo pipefail
+BUILD=${BUILD:-build} BUILD_ASAN=${BUILD_ASAN:-build-asan} BUILD_FUZZ=${BUILD_FUZZ:-build-fuzz}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)} FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+total=0
+phase() { printf '\n== %s\n' "$1"; PHASE_T0=$(date +%s); }
+done_phase() { printf '== %s: %ss\n' "$1" $(( $(date +%s) - PHASE_T0 )); }
+count() { # adds "out of N" of a ctest summary to the total
+    local n
+    n=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)
+    total=$((total + ${n:-0}))
+}
+
+phase "ctest (unit + integration)"
+(cd "$BUILD" && ctest --output-on-failure -j "$JOBS") 2>&1 | tee "$log"
+count
+done_phase ctest
+
+phase "unit tests under ASan+UBSan"
+cmake -S . -B "$BUILD_ASAN" -DSC_SANITIZE=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build "$BUILD_ASAN" -j "$JOBS" >/dev/null
+(cd "$BUILD_ASAN" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --output-on-failure -L unit -j "$JOBS") 2>&1 | tee "$log"
+count
+done_phase asan
+
+phase "fuzzers (${FUZZ_SECONDS}s each)"
+cmake -S . -B "$BUILD_FUZZ" -DSC_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build "$BUILD_FUZZ" -j "$JOBS" >/dev/null
+sh scripts/run-fuzzers.sh "$BUILD_FUZZ/fuzz" "$FUZZ_SECONDS" | tee "$log"
+total=$((total + $(grep -c '^fuzz: .* for ' "$log")))
+done_phase fuzz
+
+phase "Cortex-M cross-build of the core"
+sh scripts/cross-build.sh
+total=$((total + 1))
+done_phase cross
+
+echo
+echo "make test: $total passed, 0 failed"
