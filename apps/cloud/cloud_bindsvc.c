@@ -100,9 +100,7 @@ static void on_message(struct mosquitto *m, void *ud, const struct mosquitto_mes
     const char *client_token = cJSON_IsString(ct) ? ct->valuestring : NULL;
     if (!cJSON_IsObject(j) || !cJSON_IsString(method)) {
         queue_reply(b, pid, dn, "error_reply", client_token, CLOUD_BIND_MALFORMED);
-        cJSON *ev = cJSON_CreateObject();
-        cJSON_AddStringToObject(ev, "product_id", pid);
-        cJSON_AddStringToObject(ev, "device_name", dn);
+        cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddNumberToObject(ev, "code", CLOUD_BIND_MALFORMED);
         cloud_event("malformed_request", ev);
         cloud_log("malformed message from %s/%s (%d bytes)", pid, dn, msg->payloadlen);
@@ -125,9 +123,7 @@ static void on_message(struct mosquitto *m, void *ud, const struct mosquitto_mes
             code = cloud_store_bind_token(&b->store, token, pid, dn, now);
         b->binds++;
         queue_reply(b, pid, dn, "app_bind_token_reply", client_token, code);
-        cJSON *ev = cJSON_CreateObject();
-        cJSON_AddStringToObject(ev, "product_id", pid);
-        cJSON_AddStringToObject(ev, "device_name", dn);
+        cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddStringToObject(ev, "token", ab);
         cJSON_AddNumberToObject(ev, "code", code);
         cJSON_AddStringToObject(ev, "status", status_text(code));
@@ -136,9 +132,7 @@ static void on_message(struct mosquitto *m, void *ud, const struct mosquitto_mes
     } else if (!strcmp(method->valuestring, "bind_device_query")) {
         int code = cloud_store_device_bound(&b->store, pid, dn);
         queue_reply(b, pid, dn, "bind_device_query_reply", client_token, code);
-        cJSON *ev = cJSON_CreateObject();
-        cJSON_AddStringToObject(ev, "product_id", pid);
-        cJSON_AddStringToObject(ev, "device_name", dn);
+        cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddNumberToObject(ev, "code", code);
         cloud_event("bind_query", ev);
         cloud_log("bind_device_query from %s/%s: %d", pid, dn, code);

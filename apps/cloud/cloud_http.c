@@ -184,9 +184,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
             ret = tok_error(c, 500, "InternalError", "database error", reqid);
         } else {
             ret = tok_ok(c, cJSON_CreateObject(), reqid);
-            cJSON *ev = cJSON_CreateObject();
-            cJSON_AddStringToObject(ev, "product_id", pid);
-            cJSON_AddStringToObject(ev, "device_name", dn);
+            cJSON *ev = cloud_device_event(pid, dn);
             cJSON_AddStringToObject(ev, "family_id", fbuf);
             cloud_event("family_bound", ev);
             cloud_log("device %s/%s bound to family '%s'", pid, dn, fbuf);
@@ -250,9 +248,7 @@ static enum MHD_Result register_dev(cloud_http_t *h, struct MHD_Connection *c, c
     if (cloud_hmac_hex(false, secret, strlen(secret), msg, hex, sizeof hex) != 0 ||
         cloud_b64_encode(hex, 40, expect, sizeof expect) != 0 || !cloud_consttime_eq(sig, expect)) {
         ret = reg_error(c, 1002, "signature mismatch");
-        cJSON *ev = cJSON_CreateObject();
-        cJSON_AddStringToObject(ev, "product_id", pid);
-        cJSON_AddStringToObject(ev, "device_name", dn);
+        cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddStringToObject(ev, "reason", "signature");
         cloud_event("register_refused", ev);
         cloud_log("dynamic registration of %s/%s refused: bad signature", pid, dn);
@@ -294,9 +290,7 @@ static enum MHD_Result register_dev(cloud_http_t *h, struct MHD_Connection *c, c
     cJSON_AddNumberToObject(o, "len", pl);   /* plaintext length: the device strips the zero padding with it */
     cJSON_AddStringToObject(o, "payload", b64);
     ret = send_json(c, MHD_HTTP_OK, o);
-    cJSON *ev = cJSON_CreateObject();
-    cJSON_AddStringToObject(ev, "product_id", pid);
-    cJSON_AddStringToObject(ev, "device_name", dn);
+    cJSON *ev = cloud_device_event(pid, dn);
     cJSON_AddBoolToObject(ev, "new", drc == 0);
     cloud_event("device_registered", ev);
     cloud_log("dynamic registration of %s/%s: %s", pid, dn, drc == 0 ? "created" : "existing device");
@@ -378,9 +372,7 @@ static enum MHD_Result admin_add_device(cloud_http_t *h, struct MHD_Connection *
             cJSON_AddStringToObject(o, "device_name", dn);
             cJSON_AddStringToObject(o, "device_secret", psk);
             ret = send_json(c, MHD_HTTP_CREATED, o);
-            cJSON *ev = cJSON_CreateObject();
-            cJSON_AddStringToObject(ev, "product_id", pid);
-            cJSON_AddStringToObject(ev, "device_name", dn);
+            cJSON *ev = cloud_device_event(pid, dn);
             cloud_event("device_created", ev);
             cloud_log("device %s/%s created", pid, dn);
         }

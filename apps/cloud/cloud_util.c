@@ -42,6 +42,14 @@ void cloud_log(const char *fmt, ...)
     pthread_mutex_unlock(&out_lock);
 }
 
+cJSON *cloud_device_event(const char *pid, const char *dn)
+{
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "product_id", pid);
+    cJSON_AddStringToObject(ev, "device_name", dn);
+    return ev;
+}
+
 void cloud_event(const char *event, cJSON *obj)
 {
     if (!obj)

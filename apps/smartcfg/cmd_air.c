@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "sc_pcap.h"
+#include "sc_posix_netif.h"
 #include "smartcfg/air.h"
 
 static void air_usage(FILE *f)
@@ -46,29 +47,12 @@ static void air_usage(FILE *f)
             "exit: 0 written, 1 cannot write OUT, 2 usage error\n");
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int parse_hex(const char *s, uint8_t *out, size_t max, uint8_t *len)
 {
-    size_t n = strlen(s);
-    if (n % 2 || n / 2 > max)
+    int n = sc_posix_parse_hex(s, out, max);
+    if (n < 0)
         return -1;
-    for (size_t i = 0; i < n / 2; i++) {
-        int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
-        if (h < 0 || l < 0)
-            return -1;
-        out[i] = (uint8_t)(h << 4 | l);
-    }
-    *len = (uint8_t)(n / 2);
+    *len = (uint8_t)n;
     return 0;
 }
 

@@ -3,7 +3,6 @@
  * One thread, one poll loop: the protocol state machines are the sans-I/O ones of
  * smartcfg/sender.h, the sockets/HTTP/Wi-Fi facts come from ports/posix/sc_send_posix.h.
  * Never prints the Wi-Fi password or the token (the token at most abbreviated). */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -18,6 +17,7 @@
 #include <cJSON.h>
 
 #include "cli.h"
+#include "sc_posix_netif.h"
 #include "sc_send_posix.h"
 #include "smartcfg/sender.h"
 
@@ -217,56 +217,6 @@ static void progress(send_ctx_t *c, uint32_t now)
 
 /* ---------------------------------------------------------------- option parsing */
 
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* Even number of hex digits -> bytes; -1 on bad input or when it does not fit. */
-static int parse_hex(const char *s, uint8_t *out, size_t cap)
-{
-    size_t n = strlen(s);
-    if (n % 2)
-        return -1;
-    if (n / 2 > cap)
-        return -2;
-    for (size_t i = 0; i < n; i += 2) {
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i / 2] = (uint8_t)(hi << 4 | lo);
-    }
-    return (int)(n / 2);
-}
-
-static bool parse_mac(const char *s, uint8_t mac[6])
-{
-    if (strlen(s) != 17)
-        return false;
-    for (int i = 0; i < 6; i++) {
-        int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
-        if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':' && s[3 * i + 2] != '-'))
-            return false;
-        mac[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
-}
-
-static bool parse_ipv4(const char *s, uint8_t ip[4])
-{
-    struct in_addr a;
-    if (inet_pton(AF_INET, s, &a) != 1)
-        return false;
-    memcpy(ip, &a, 4);
-    return true;
-}
-
 static bool printable_ascii(const char *s, size_t max)
 {
     size_t n = 0;
@@ -373,7 +323,7 @@ static int parse_args(send_ctx_t *c, int argc, char **argv)
                 if (n > 0)
                     memcpy(c->creds.ssid, optarg, (size_t)n);
             } else {
-                n = parse_hex(optarg, c->creds.ssid, SC_ET_SSID_MAX);
+                n = sc_posix_parse_hex(optarg, c->creds.ssid, SC_ET_SSID_MAX);
                 if (n == -1)
                     return bad("--ssid-hex '%s' is not an even number of hex digits", optarg);
             }
@@ -393,7 +343,7 @@ static int parse_args(send_ctx_t *c, int argc, char **argv)
                 if (n > 0)
                     memcpy(c->creds.password, optarg, (size_t)n);
             } else {
-                n = parse_hex(optarg, c->creds.password, SC_ET_PASSWORD_MAX);
+                n = sc_posix_parse_hex(optarg, c->creds.password, SC_ET_PASSWORD_MAX);
                 if (n == -1)
                     return bad("%s", "--password-hex is not an even number of hex digits");
             }
@@ -411,12 +361,12 @@ static int parse_args(send_ctx_t *c, int argc, char **argv)
                 return SC_EXIT_USAGE;
             break;
         case O_BSSID:
-            if (!parse_mac(optarg, c->creds.bssid))
+            if (sc_posix_parse_mac(optarg, c->creds.bssid) != SC_OK)
                 return bad("--bssid '%s' is not a MAC address like aa:bb:cc:dd:ee:ff", optarg);
             c->have_bssid = true;
             break;
         case O_IP:
-            if (!parse_ipv4(optarg, c->creds.phone_ip))
+            if (sc_posix_parse_ipv4(optarg, c->creds.phone_ip) != SC_OK)
                 return bad("--ip '%s' is not an IPv4 address like 192.168.1.100", optarg);
             c->have_ip = true;
             break;
@@ -429,7 +379,7 @@ static int parse_args(send_ctx_t *c, int argc, char **argv)
             c->multicast = true;
             break;
         case O_DEST:
-            if (!parse_ipv4(optarg, c->dest))
+            if (sc_posix_parse_ipv4(optarg, c->dest) != SC_OK)
                 return bad("--dest '%s' is not an IPv4 address", optarg);
             c->have_dest = true;
             break;

@@ -76,6 +76,22 @@ static int hexval(char c)
     return -1;
 }
 
+int sc_posix_parse_hex(const char *s, uint8_t *out, size_t cap)
+{
+    size_t n = strlen(s);
+    if (n % 2)
+        return -1;
+    if (n / 2 > cap)
+        return -2;
+    for (size_t i = 0; i < n; i += 2) {
+        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    return (int)(n / 2);
+}
+
 sc_err_t sc_posix_parse_mac(const char *s, uint8_t mac[SC_MAC_LEN])
 {
     if (!s || strlen(s) != 17)

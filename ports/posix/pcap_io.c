@@ -102,7 +102,6 @@ static sc_pcap_src_t *wrap(pcap_t *p, int live, const char *what, char *errbuf, 
 
 sc_pcap_src_t *sc_pcap_open_file(const char *path, char *errbuf, size_t errlen)
 {
-    char pe[PCAP_ERRBUF_SIZE] = "";
     if (!path) {
         set_err(errbuf, errlen, "%s%s", "no file given", "");
         return NULL;
@@ -121,13 +120,7 @@ sc_pcap_src_t *sc_pcap_open_file(const char *path, char *errbuf, size_t errlen)
         return NULL;
     }
     ungetc(c0, fp);
-    pcap_t *p = pcap_fopen_offline(fp, pe);
-    if (!p) {
-        fclose(fp);
-        set_err(errbuf, errlen, "%s: not a readable pcap/pcapng capture (%s)", path, pe);
-        return NULL;
-    }
-    return wrap(p, 0, path, errbuf, errlen);
+    return sc_pcap_open_fp(fp, path, errbuf, errlen);
 }
 
 sc_pcap_src_t *sc_pcap_open_fp(FILE *fp, const char *name, char *errbuf, size_t errlen)

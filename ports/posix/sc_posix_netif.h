@@ -12,6 +12,9 @@ sc_err_t sc_posix_netif_ipv4(const char *iface, uint8_t ip[4]);
 sc_err_t sc_posix_netif_mac(const char *iface, uint8_t mac[SC_MAC_LEN]);
 /* A locally administered unicast MAC (02:...) derived from seed: same seed, same MAC. */
 void sc_posix_fake_mac(const char *seed, uint8_t mac[SC_MAC_LEN]);
+/* Even number of hex digits -> bytes (the command line's --ssid-hex and the like): the byte
+ * count; -1 for an odd length or a non-hex digit, -2 when it is more than cap bytes. */
+int sc_posix_parse_hex(const char *s, uint8_t *out, size_t cap);
 /* "aa:bb:cc:dd:ee:ff" (also '-' separators) -> mac. */
 sc_err_t sc_posix_parse_mac(const char *s, uint8_t mac[SC_MAC_LEN]);
 /* Dotted IPv4 -> network order bytes. */

@@ -281,7 +281,8 @@ struct cmd {
 
 #define FB(f) (1u << (f))
 
-static void test_line(sc_at_t *at, const cmd_t *c, const char *tail)
+/* The test form's answer: the command with its description, then OK. */
+static void test_reply(sc_at_t *at, const cmd_t *c, const char *tail)
 {
     /* tencent.md §9: the test form's prefix is the command as received ("AT+TCxxx"). */
     outbuf_t o = { .n = 0 };
@@ -289,6 +290,16 @@ static void test_line(sc_at_t *at, const cmd_t *c, const char *tail)
     ob_str(&o, c->name);
     ob_str(&o, tail);
     ob_flush(at, &o);
+    reply(at, "OK");
+}
+
+/* A command that cannot run now (an MQTT task or a provisioning flow in the way) gets
+ * +CME ERROR: true when it was refused. */
+static bool refused_busy(sc_at_t *at, bool busy)
+{
+    if (busy)
+        reply_cme(at, SC_AT_CME_STATE);
+    return busy;
 }
 
 static void cmd_gmr(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
@@ -380,9 +391,8 @@ static void cmd_info(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
     bool product = !strcmp(c->name, "+TCPRDINFOSET");
     sc_at_info_t *cache = product ? &at->prd : &at->dev;
     if (f == F_TEST) {
-        test_line(at, c, product ? ":\"TLS_MODE(1)\",\"PRODUCT_ID\",\"PRODUCT_SECRET_BCC\",\"DEVICE_NAME\",\"PRODUCT_REGION\""
-                                 : ":\"TLS_MODE(1)\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET_BCC\",\"PRODUCT_REGION\"");
-        reply(at, "OK");
+        test_reply(at, c, product ? ":\"TLS_MODE(1)\",\"PRODUCT_ID\",\"PRODUCT_SECRET_BCC\",\"DEVICE_NAME\",\"PRODUCT_REGION\""
+                                  : ":\"TLS_MODE(1)\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET_BCC\",\"PRODUCT_REGION\"");
         return;
     }
     if (f == F_QUERY) {
@@ -391,10 +401,8 @@ static void cmd_info(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
     }
     /* Changing the identity under a running MQTT session or provisioning flow would make the
      * running code and the stored info disagree: refuse (reference: MQTT task only). */
-    if (at->mqtt_task || at->flow != SC_AT_FLOW_NONE) {
-        reply_cme(at, SC_AT_CME_STATE);
+    if (refused_busy(at, at->mqtt_task || at->flow != SC_AT_FLOW_NONE))
         return;
-    }
     size_t k_dn = product ? 3 : 2, k_sec = product ? 2 : 3;
     /* Product secret: the reference stops at 32; ours takes what the cloud module and the
      * local cloud accept (64). */
@@ -467,10 +475,8 @@ static void cmd_tcdevreg(sc_at_t *at, const cmd_t *c, form_t f, const params_t *
         reply(at, "OK");
         return;
     }
-    if (at->mqtt_task || at->flow != SC_AT_FLOW_NONE) {
-        reply_cme(at, SC_AT_CME_STATE);
+    if (refused_busy(at, at->mqtt_task || at->flow != SC_AT_FLOW_NONE))
         return;
-    }
     reply(at, "OK");
     if (!at->prd.valid) {
         reply_result(at, "+TCDEVREG", SC_AT_CME_FLASH);
@@ -490,18 +496,24 @@ static void cmd_tcdevreg(sc_at_t *at, const cmd_t *c, form_t f, const params_t *
         finish_devreg(at, r);
 }
 
+/* The end of +TCSTARTSMART / +TCSAP, at once or when the pending op completes: a flow that
+ * failed to start is not running. */
+static void finish_flow(sc_at_t *at, int cmd, int result)
+{
+    if (result != 0)
+        at->flow = SC_AT_FLOW_NONE;
+    reply_result(at, cmd == CMD_TCSAP ? "+TCSAP" : "+TCSTARTSMART", result);
+}
+
 static void cmd_tcstartsmart(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)ps;
     if (f == F_TEST) {
-        test_line(at, c, ": CMD FOR START SMARTCONFIG");
-        reply(at, "OK");
+        test_reply(at, c, ": CMD FOR START SMARTCONFIG");
         return;
     }
-    if (at->mqtt_task) {
-        reply_cme(at, SC_AT_CME_STATE);
+    if (refused_busy(at, at->mqtt_task))
         return;
-    }
     reply(at, "OK");
     uint8_t tls = 1;
     const sc_identity_t *id = flow_identity(at, &tls);
@@ -515,13 +527,10 @@ static void cmd_tcstartsmart(sc_at_t *at, const cmd_t *c, form_t f, const params
         r = at->ops.start_smartconfig(at->ops.ctx, id, tls);
     }
     memset(&at->scratch, 0, sizeof at->scratch);   /* the op copied what it keeps */
-    if (r == SC_AT_PENDING) {
+    if (r == SC_AT_PENDING)
         start_pending(at, CMD_TCSTARTSMART);
-        return;
-    }
-    if (r != 0)
-        at->flow = SC_AT_FLOW_NONE;
-    reply_result(at, "+TCSTARTSMART", r);
+    else
+        finish_flow(at, CMD_TCSTARTSMART, r);
 }
 
 static void cmd_stop(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
@@ -529,14 +538,11 @@ static void cmd_stop(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
     (void)ps;
     bool sap = !strcmp(c->name, "+TCSTOPSAP");
     if (f == F_TEST) {
-        test_line(at, c, sap ? ":CMD TO STOP SOFTAP" : ":CMD TO STOP SMARTCONFIG");
-        reply(at, "OK");
+        test_reply(at, c, sap ? ":CMD TO STOP SOFTAP" : ":CMD TO STOP SMARTCONFIG");
         return;
     }
-    if (at->mqtt_task) {
-        reply_cme(at, SC_AT_CME_STATE);
+    if (refused_busy(at, at->mqtt_task))
         return;
-    }
     void (*stop)(void *) = sap ? at->ops.stop_softap : at->ops.stop_smartconfig;
     /* Cleared before stopping so a failure event the stop raises is not reported: the
      * reference prints no URC after an AT stop either. */
@@ -551,18 +557,15 @@ static void cmd_stop(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
 static void cmd_tcsap(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     if (f == F_TEST) {
-        test_line(at, c, "=<ssid>[,<pwd>,<ch>]");
-        reply(at, "OK");
+        test_reply(at, c, "=<ssid>[,<pwd>,<ch>]");
         return;
     }
     if (f == F_QUERY) {
         reply(at, "OK");
         return;
     }
-    if (at->mqtt_task) {
-        reply_cme(at, SC_AT_CME_STATE);
+    if (refused_busy(at, at->mqtt_task))
         return;
-    }
     bool ok = ps->n >= 1 && ps->n <= 3 && p_str(ps, 0, 1, 32) && (ps->n < 2 || p_str(ps, 1, 8, 32)) &&
               (ps->n < 3 || p_int(ps, 2, 0, 13));
     if (!ok) {
@@ -583,13 +586,10 @@ static void cmd_tcsap(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
                                  ps->n >= 3 ? (uint8_t)ps->p[2].v : 0);
     }
     memset(&at->scratch, 0, sizeof at->scratch);
-    if (r == SC_AT_PENDING) {
+    if (r == SC_AT_PENDING)
         start_pending(at, CMD_TCSAP);
-        return;
-    }
-    if (r != 0)
-        at->flow = SC_AT_FLOW_NONE;
-    reply_result(at, "+TCSAP", r);
+    else
+        finish_flow(at, CMD_TCSAP, r);
 }
 
 static void finish_mqttconn(sc_at_t *at, int result)
@@ -629,10 +629,8 @@ static void cmd_tcmqttconn(sc_at_t *at, const cmd_t *c, form_t f, const params_t
         return;
     }
     /* The provisioning flow drives the same MQTT client for its bind: one user at a time. */
-    if (at->mqtt_task || at->flow != SC_AT_FLOW_NONE) {
-        reply_cme(at, SC_AT_CME_STATE);
+    if (refused_busy(at, at->mqtt_task || at->flow != SC_AT_FLOW_NONE))
         return;
-    }
     bool ok = ps->n == 5 && p_int(ps, 0, 0, 1) && p_int(ps, 1, CMD_TIMEOUT_MIN, CMD_TIMEOUT_MAX) &&
               p_int(ps, 2, 60, 690) && p_int(ps, 3, 0, 1) && p_int(ps, 4, 0, 1);
     if (!ok) {
@@ -711,14 +709,11 @@ static void cmd_tcrestore(sc_at_t *at, const cmd_t *c, form_t f, const params_t 
 {
     (void)ps;
     if (f == F_TEST) {
-        test_line(at, c, ": CLEAR CONFIG AND RESET");
-        reply(at, "OK");
+        test_reply(at, c, ": CLEAR CONFIG AND RESET");
         return;
     }
-    if (at->mqtt_task) {
-        reply_cme(at, SC_AT_CME_STATE);
+    if (refused_busy(at, at->mqtt_task))
         return;
-    }
     reply(at, "OK");
     if (at->flow != SC_AT_FLOW_NONE) {
         at->flow = SC_AT_FLOW_NONE;
@@ -743,8 +738,7 @@ static void cmd_tcrestore(sc_at_t *at, const cmd_t *c, form_t f, const params_t 
 static void cmd_tclog(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     if (f == F_TEST) {
-        test_line(at, c, ": <log_level>");
-        reply(at, "OK");
+        test_reply(at, c, ": <log_level>");
         return;
     }
     if (f == F_QUERY) {
@@ -965,9 +959,7 @@ void sc_at_complete(sc_at_t *at, int result)
         break;
     case CMD_TCSTARTSMART:
     case CMD_TCSAP:
-        if (result != 0)
-            at->flow = SC_AT_FLOW_NONE;
-        reply_result(at, cmd == CMD_TCSAP ? "+TCSAP" : "+TCSTARTSMART", result);
+        finish_flow(at, cmd, result);
         break;
     default:
         break;   /* nothing pending: a late or duplicate completion */

@@ -19,15 +19,23 @@ sc_err_t sc_cloud_client_token(const char *device_name, uint64_t ms, char *out, 
     return sc_sb_finish(&sb, NULL);
 }
 
+/* Every message opens the same way: {"method":"<method>","clientToken":"<client_token>" */
+static void open_msg(sc_sb_t *sb, char *out, size_t cap, const char *method, const char *client_token)
+{
+    sc_sb_init(sb, out, cap);
+    sc_sb_str(sb, "{\"method\":\"");
+    sc_sb_str(sb, method);
+    sc_sb_str(sb, "\",\"clientToken\":");
+    sc_sb_json_str(sb, client_token);
+}
+
 sc_err_t sc_cloud_build_app_bind_token(const char *client_token, const char *token, char *out, size_t cap,
                                        size_t *len)
 {
     if (client_token == NULL || token == NULL || out == NULL)
         return SC_ERR_INVAL;
     sc_sb_t sb;
-    sc_sb_init(&sb, out, cap);
-    sc_sb_str(&sb, "{\"method\":\"app_bind_token\",\"clientToken\":");
-    sc_sb_json_str(&sb, client_token);
+    open_msg(&sb, out, cap, "app_bind_token", client_token);
     sc_sb_str(&sb, ",\"params\":{\"token\":");
     sc_sb_json_str(&sb, token);
     sc_sb_str(&sb, "}}");
@@ -40,11 +48,7 @@ static sc_err_t build_reply(const char *method, const char *client_token, int32_
     if (client_token == NULL || out == NULL)
         return SC_ERR_INVAL;
     sc_sb_t sb;
-    sc_sb_init(&sb, out, cap);
-    sc_sb_str(&sb, "{\"method\":\"");
-    sc_sb_str(&sb, method);
-    sc_sb_str(&sb, "\",\"clientToken\":");
-    sc_sb_json_str(&sb, client_token);
+    open_msg(&sb, out, cap, method, client_token);
     sc_sb_str(&sb, ",\"code\":");
     sc_sb_i64(&sb, code);
     sc_sb_str(&sb, code == 0 ? ",\"status\":\"success\"}" : ",\"status\":\"fail\"}");
@@ -69,9 +73,7 @@ sc_err_t sc_cloud_build_bind_device_query(const char *client_token, uint64_t tim
     if (client_token == NULL || out == NULL)
         return SC_ERR_INVAL;
     sc_sb_t sb;
-    sc_sb_init(&sb, out, cap);
-    sc_sb_str(&sb, "{\"method\":\"bind_device_query\",\"clientToken\":");
-    sc_sb_json_str(&sb, client_token);
+    open_msg(&sb, out, cap, "bind_device_query", client_token);
     sc_sb_str(&sb, ",\"timestamp\":");
     sc_sb_u64(&sb, timestamp_ms);
     sc_sb_str(&sb, "}");

@@ -14,21 +14,10 @@ VA=scdpa$ID
 VD=scdpd$ID
 NET=10.188.$((ID % 200 + 20))
 TMP=$(mktemp -d /tmp/scdp_8266.XXXXXX)
-cleanup() {
-    for ns in "$NSA" "$NSD"; do
-        for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
-        ip netns del "$ns" 2>/dev/null
-    done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib/veth_pair.bash"
 fail() { echo "FAIL: $*"; for f in "$TMP"/*.log "$TMP"/*.err "$TMP"/*.jsonl; do [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }; done; exit 1; }
 
-ip netns add "$NSA" && ip netns add "$NSD" || fail "cannot create namespaces"
-ip link add "$VA" netns "$NSA" type veth peer name "$VD" netns "$NSD" || fail "cannot create veth pair"
-ip -n "$NSA" link set lo up && ip -n "$NSD" link set lo up
-ip -n "$NSA" addr add "$NET.1/24" dev "$VA" && ip -n "$NSA" link set "$VA" up
-ip -n "$NSD" addr add "$NET.2/24" dev "$VD" && ip -n "$NSD" link set "$VD" up
+veth_pair_up
 
 TOKEN='fedcba9876543210fedcba9876543210'
 # The ESP-TOUCH data names a phone at .77; the app really sits at .1.

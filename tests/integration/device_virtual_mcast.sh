@@ -11,21 +11,10 @@ VA=scdpma$ID
 VD=scdpmd$ID
 NET=10.190.$((ID % 200 + 20))
 TMP=$(mktemp -d /tmp/scdp_mcast.XXXXXX)
-cleanup() {
-    for ns in "$NSA" "$NSD"; do
-        for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
-        ip netns del "$ns" 2>/dev/null
-    done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib/veth_pair.bash"
 fail() { echo "FAIL: $*"; for f in "$TMP"/*.jsonl "$TMP"/*.err; do [ -f "$f" ] && { echo "--- $f"; grep -v progress "$f" | tail -n 25; }; done; exit 1; }
 
-ip netns add "$NSA" && ip netns add "$NSD" || fail "cannot create namespaces"
-ip link add "$VA" netns "$NSA" type veth peer name "$VD" netns "$NSD" || fail "cannot create veth pair"
-ip -n "$NSA" link set lo up && ip -n "$NSD" link set lo up
-ip -n "$NSA" addr add "$NET.1/24" dev "$VA" && ip -n "$NSA" link set "$VA" up
-ip -n "$NSD" addr add "$NET.2/24" dev "$VD" && ip -n "$NSD" link set "$VD" up
+veth_pair_up
 
 ip netns exec "$NSD" "$SC" device --radio udp --join sim:McastAP:pw12345678 --iface "$VD" --sim-delay 200 \
     --product-id ABCDEFGHIJ --device-name devmc --no-cloud --json --timeout 60 --state-dir "$TMP/state" \

@@ -30,6 +30,7 @@
 #include "sc_posix_http.h"
 #include "sc_posix_mqtt.h"
 #include "smartcfg/cloud.h"
+#include "test_util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
@@ -44,23 +45,6 @@
 static pid_t cloud_pid = -1;
 static uint16_t http_port, mqtt_port;
 static char tmpdir[64];
-
-static uint16_t free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t l = sizeof a;
-    getsockname(s, (struct sockaddr *)&a, &l);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
 
 /* ---- HTTP to the cloud (libcurl) ------------------------------------------------------- */
 typedef struct { char *p; size_t n; } buf_t;
@@ -144,8 +128,8 @@ static int start_cloud(void **state)
     strcpy(tmpdir, "/tmp/test-cloud-local-XXXXXX");
     if (!mkdtemp(tmpdir))
         return -1;
-    http_port = free_port();
-    mqtt_port = free_port();
+    http_port = tu_free_port();
+    mqtt_port = tu_free_port();
     char db[128], hp[32], mp[32], logf[128];
     snprintf(db, sizeof db, "%s/cloud.db", tmpdir);
     snprintf(logf, sizeof logf, "%s/cloud.log", tmpdir);
@@ -162,7 +146,7 @@ static int start_cloud(void **state)
     char body[64];
     snprintf(body, sizeof body, "{\"product_id\":\"%s\"}", PID);
     for (int i = 0; i < 100 && !j; i++) {
-        sleep_ms(100);
+        tu_sleep_ms(100);
         j = post("/v1/products", body);
     }
     const cJSON *s = cJSON_GetObjectItem(j, "product_secret");
@@ -170,7 +154,7 @@ static int start_cloud(void **state)
         return -1;
     snprintf(product_secret, sizeof product_secret, "%s", s->valuestring);
     cJSON_Delete(j);
-    sleep_ms(300);   /* the binding service subscribes right after the HTTP API is up */
+    tu_sleep_ms(300);   /* the binding service subscribes right after the HTTP API is up */
     return 0;
 }
 
@@ -182,36 +166,11 @@ static int stop_cloud(void **state)
         int st;
         waitpid(cloud_pid, &st, 0);
     }
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tu_rm_rf(tmpdir);
 }
 
 /* ---- the device side ------------------------------------------------------------------- */
-static char store_val[128];
-static size_t store_len;
-static bool store_has;
-static sc_err_t st_get(void *ctx, const char *key, void *buf, size_t cap, size_t *len)
-{
-    (void)ctx, (void)key;
-    if (!store_has)
-        return SC_ERR_NOTFOUND;
-    if (store_len > cap)
-        return SC_ERR_NOSPACE;
-    memcpy(buf, store_val, store_len);
-    *len = store_len;
-    return SC_OK;
-}
-static sc_err_t st_put(void *ctx, const char *key, const void *buf, size_t len)
-{
-    (void)ctx, (void)key;
-    if (len > sizeof store_val)
-        return SC_ERR_NOSPACE;
-    memcpy(store_val, buf, len);
-    store_len = len;
-    store_has = true;
-    return SC_OK;
-}
+static tu_store_t store;
 
 static sc_hal_t hal;
 static sc_cloud_bind_t B;
@@ -224,9 +183,10 @@ static sc_bind_status_t bind_device(const char *dn, const char *psk, const char 
     sc_posix_sys_init(&hal.sys);
     assert_int_equal(sc_posix_mqtt_init(&hal.mqtt), SC_OK);
     assert_int_equal(sc_posix_http_init(&hal.http, NULL), SC_OK);
-    hal.storage.get = st_get;
-    hal.storage.put = st_put;
-    store_has = false;
+    hal.storage.ctx = &store;
+    hal.storage.get = tu_store_get;
+    hal.storage.put = tu_store_put;
+    store.has = false;
     sc_identity_t id;
     sc_cloud_config_t cfg;
     memset(&id, 0, sizeof id);
@@ -247,7 +207,7 @@ static sc_bind_status_t bind_device(const char *dn, const char *psk, const char 
     while ((st = sc_cloud_bind_step(&B, sc_posix_now_ms(), e, s)) == SC_BIND_PENDING) {
         if (sc_posix_now_ms() - t0 > 60000)
             fail_msg("binder hangs");
-        sleep_ms(5);
+        tu_sleep_ms(5);
     }
     if (st != SC_BIND_DONE)
         print_message("%s: %s (%u, %d)\n", dn, sc_cloud_bind_reason(&B), *e, *s);
@@ -313,7 +273,7 @@ static void test_dynreg_then_bind(void **state)
     int32_t s;
     new_token(tok);
     assert_int_equal(bind_device("dyn1", NULL, product_secret, false, tok, &e, &s), SC_BIND_DONE);
-    assert_true(store_has && store_len >= 16);   /* the PSK from /register/dev was persisted */
+    assert_true(store.has && store.len >= 16);   /* the PSK from /register/dev was persisted */
     assert_int_equal(token_state(tok, dn, sizeof dn), 2);
     assert_string_equal(dn, "dyn1");
     new_token(tok);

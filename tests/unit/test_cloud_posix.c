@@ -32,6 +32,7 @@
 #include "sc_posix_http.h"
 #include "sc_posix_mqtt.h"
 #include "smartcfg/cloud.h"
+#include "test_util.h"
 
 #define MOSQUITTO_BIN "/usr/sbin/mosquitto"
 #define PID "QWERTYUIOP"
@@ -43,17 +44,6 @@ static pid_t broker_pid = -1;
 static uint16_t broker_port;
 static char tmpdir[64];
 
-static uint16_t free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t l = sizeof a;
-    getsockname(s, (struct sockaddr *)&a, &l);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
 static bool port_open(uint16_t port)
 {
     int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -63,17 +53,11 @@ static bool port_open(uint16_t port)
     return ok;
 }
 
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
 /* Starts mosquitto with a listener on a free loopback port plus extra config lines. */
 static pid_t spawn_broker(const char *name, bool anonymous, const char *extra, uint16_t *port)
 {
     for (int attempt = 0; attempt < 5; attempt++) {
-        *port = free_port();
+        *port = tu_free_port();
         char conf[128];
         snprintf(conf, sizeof conf, "%s/%s.conf", tmpdir, name);
         FILE *f = fopen(conf, "w");
@@ -90,7 +74,7 @@ static pid_t spawn_broker(const char *name, bool anonymous, const char *extra, u
                 return pid;
             if (waitpid(pid, NULL, WNOHANG) == pid)
                 break;   /* lost a race for the port: try another */
-            sleep_ms(50);
+            tu_sleep_ms(50);
         }
         kill(pid, SIGTERM);
         waitpid(pid, NULL, 0);
@@ -120,9 +104,7 @@ static int stop_broker(void **state)
 {
     (void)state;
     kill_broker(broker_pid);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tu_rm_rf(tmpdir);
 }
 
 /* ---- the cloud's side: a responder client ------------------------------------------ */
@@ -177,7 +159,7 @@ static void start_responder(int code)
     mosquitto_message_callback_set(responder, resp_on_message);
     assert_int_equal(mosquitto_connect(responder, "127.0.0.1", broker_port, 30), MOSQ_ERR_SUCCESS);
     assert_int_equal(mosquitto_loop_start(responder), MOSQ_ERR_SUCCESS);
-    sleep_ms(200);   /* let the subscription land before the device publishes */
+    tu_sleep_ms(200);   /* let the subscription land before the device publishes */
 }
 
 static void stop_responder(void)
@@ -189,30 +171,7 @@ static void stop_responder(void)
 }
 
 /* ---- in-memory storage ------------------------------------------------------------- */
-static char store_val[128];
-static size_t store_len;
-static bool store_has;
-static sc_err_t st_get(void *ctx, const char *key, void *buf, size_t cap, size_t *len)
-{
-    (void)ctx; (void)key;
-    if (!store_has)
-        return SC_ERR_NOTFOUND;
-    if (store_len > cap)
-        return SC_ERR_NOSPACE;
-    memcpy(buf, store_val, store_len);
-    *len = store_len;
-    return SC_OK;
-}
-static sc_err_t st_put(void *ctx, const char *key, const void *buf, size_t len)
-{
-    (void)ctx; (void)key;
-    if (len > sizeof store_val)
-        return SC_ERR_NOSPACE;
-    memcpy(store_val, buf, len);
-    store_len = len;
-    store_has = true;
-    return SC_OK;
-}
+static tu_store_t store;
 
 static sc_hal_t hal;
 
@@ -222,8 +181,9 @@ static void make_hal(void)
     sc_posix_sys_init(&hal.sys);
     assert_int_equal(sc_posix_mqtt_init(&hal.mqtt), SC_OK);
     assert_int_equal(sc_posix_http_init(&hal.http, NULL), SC_OK);
-    hal.storage.get = st_get;
-    hal.storage.put = st_put;
+    hal.storage.ctx = &store;
+    hal.storage.get = tu_store_get;
+    hal.storage.put = tu_store_put;
 }
 
 static void free_hal(void)
@@ -252,7 +212,7 @@ static sc_bind_status_t run_real(uint16_t *e, int32_t *s, uint32_t *elapsed)
     while ((st = sc_cloud_bind_step(&B, sc_posix_now_ms(), e, s)) == SC_BIND_PENDING) {
         if (sc_posix_now_ms() - t0 > 60000)
             fail_msg("binder hangs");
-        sleep_ms(10);
+        tu_sleep_ms(10);
     }
     *elapsed = sc_posix_now_ms() - t0;
     return st;
@@ -348,7 +308,7 @@ static void test_bind_broker_down(void **state)
     make_hal();
     sc_identity_t id;
     sc_cloud_config_t cfg;
-    make_id(&id, &cfg, free_port());   /* nothing listens there */
+    make_id(&id, &cfg, tu_free_port());   /* nothing listens there */
     uint16_t e;
     int32_t s;
     uint32_t ms;
@@ -375,7 +335,7 @@ static void test_bind_broker_silent(void **state)
         fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         (void)connect(fillers[i], (struct sockaddr *)&a, sizeof a);
     }
-    sleep_ms(100);
+    tu_sleep_ms(100);
     make_hal();
     sc_identity_t id;
     sc_cloud_config_t cfg;
@@ -513,13 +473,13 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
 
 static void dynreg_run(const char *device_product_secret, bool expect_ok)
 {
-    uint16_t port = free_port();
+    uint16_t port = tu_free_port();
     struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, port, NULL, NULL, on_request, NULL,
                                             MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_END);
     assert_non_null(d);
     make_hal();
     start_responder(0);
-    store_has = false;
+    store.has = false;
     dynreg_requests = 0;
     sc_identity_t id;
     sc_cloud_config_t cfg;
@@ -537,13 +497,13 @@ static void dynreg_run(const char *device_product_secret, bool expect_ok)
         assert_int_equal(st, SC_BIND_DONE);
         print_message("BENCH cloud_dynreg_and_bind_loopback_ms %u\n", ms);
         assert_string_equal(id.device_secret, PSK);
-        assert_true(store_has && store_len == strlen(PSK) && memcmp(store_val, PSK, store_len) == 0);
+        assert_true(store.has && store.len == strlen(PSK) && memcmp(store.val, PSK, store.len) == 0);
     } else {
         assert_int_equal(st, SC_BIND_FAILED);
         assert_int_equal(e, 27);
         assert_int_equal(s, 1020);
         assert_string_equal(id.device_secret, "");
-        assert_false(store_has);
+        assert_false(store.has);
         print_message("dynreg refused as expected: %s\n", sc_cloud_bind_reason(&B));
     }
     sc_cloud_bind_abort(&B);
@@ -569,7 +529,7 @@ static void test_dynreg_wrong_secret(void **state)
 static void test_http_table_limits(void **state)
 {
     (void)state;
-    uint16_t port = free_port();
+    uint16_t port = tu_free_port();
     struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, port, NULL, NULL, on_request, NULL,
                                             MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_END);
     assert_non_null(d);
@@ -604,8 +564,8 @@ static void test_dynreg_endpoint_down(void **state)
     make_id(&id, &cfg, broker_port);
     id.device_secret[0] = '\0';
     strcpy(id.product_secret, PSECRET);
-    snprintf(cfg.register_url, sizeof cfg.register_url, "http://127.0.0.1:%u/register/dev", free_port());
-    store_has = false;
+    snprintf(cfg.register_url, sizeof cfg.register_url, "http://127.0.0.1:%u/register/dev", tu_free_port());
+    store.has = false;
     uint16_t e;
     int32_t s;
     uint32_t ms;
