@@ -4,6 +4,8 @@
 
 #include <cJSON.h>
 
+#include "../common/json_out.h"
+
 #include "smartcfg/bind.h"
 
 static const char *const err_texts[SC_ERRID__COUNT] = {
@@ -127,69 +129,30 @@ out:
     return rc;
 }
 
-/* Appends s as a JSON string body (quotes and backslashes escaped, controls as \u00XX). */
-static bool put_json_str(char *out, size_t cap, size_t *pos, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        char tmp[8];
-        int n;
-        if (c == '"' || c == '\\')
-            n = snprintf(tmp, sizeof tmp, "\\%c", c);
-        else if (c < 0x20)
-            n = snprintf(tmp, sizeof tmp, "\\u%04x", c);
-        else {
-            tmp[0] = (char)c;
-            n = 1;
-        }
-        if (*pos + (size_t)n >= cap)
-            return false;
-        memcpy(out + *pos, tmp, (size_t)n);
-        *pos += (size_t)n;
-    }
-    out[*pos] = '\0';
-    return true;
-}
-
-static bool put_raw(char *out, size_t cap, size_t *pos, const char *s)
-{
-    size_t n = strlen(s);
-    if (*pos + n >= cap)
-        return false;
-    memcpy(out + *pos, s, n + 1);
-    *pos += n;
-    return true;
-}
-
 sc_err_t sc_bind_build_identity(char *out, size_t cap, const sc_identity_t *id, size_t *len)
 {
-    size_t pos = 0;
     if (!out || cap == 0 || !id)
         return SC_ERR_INVAL;
-    bool ok = put_raw(out, cap, &pos, "{\"cmdType\":2,\"productId\":\"") &&
-              put_json_str(out, cap, &pos, id->product_id) && put_raw(out, cap, &pos, "\",\"deviceName\":\"") &&
-              put_json_str(out, cap, &pos, id->device_name) && put_raw(out, cap, &pos, "\",\"productRegion\":\"") &&
-              put_json_str(out, cap, &pos, id->region[0] ? id->region : "ap-guangzhou") &&
-              put_raw(out, cap, &pos, "\",\"protoVersion\":\"2.0\"}\r\n");
-    if (!ok)
-        return SC_ERR_NOSPACE;
-    if (len)
-        *len = pos;
-    return SC_OK;
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o && cJSON_AddNumberToObject(o, "cmdType", SC_BIND_CMD_REPLY) &&
+              cJSON_AddStringToObject(o, "productId", id->product_id) &&
+              cJSON_AddStringToObject(o, "deviceName", id->device_name) &&
+              cJSON_AddStringToObject(o, "productRegion", id->region[0] ? id->region : "ap-guangzhou") &&
+              cJSON_AddStringToObject(o, "protoVersion", "2.0");
+    return sc_json_emit(o, ok, "\r\n", out, cap, len);
 }
 
 sc_err_t sc_bind_build_error(char *out, size_t cap, bool previous, uint16_t err_id, int32_t sub_id, size_t *len)
 {
     if (!out || cap == 0)
         return SC_ERR_INVAL;
-    int n = snprintf(out, cap, "{\"cmdType\":2,\"deviceReply\":\"%s\",\"log\":\"%s (%u, %ld)\"}\r\n",
-                     previous ? "Previous_Error" : "Current_Error", sc_bind_err_text(err_id), (unsigned)err_id,
-                     (long)sub_id);
-    if (n < 0 || (size_t)n >= cap)
-        return SC_ERR_NOSPACE;
-    if (len)
-        *len = (size_t)n;
-    return SC_OK;
+    char log[96];
+    snprintf(log, sizeof log, "%s (%u, %ld)", sc_bind_err_text(err_id), (unsigned)err_id, (long)sub_id);
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o && cJSON_AddNumberToObject(o, "cmdType", SC_BIND_CMD_REPLY) &&
+              cJSON_AddStringToObject(o, "deviceReply", previous ? "Previous_Error" : "Current_Error") &&
+              cJSON_AddStringToObject(o, "log", log);
+    return sc_json_emit(o, ok, "\r\n", out, cap, len);
 }
 
 sc_err_t sc_bind_parse_reply(const void *buf, size_t len, sc_bind_reply_t *out)

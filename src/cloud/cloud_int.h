@@ -20,7 +20,6 @@ void sc_sb_str(sc_sb_t *sb, const char *s);
 void sc_sb_u64(sc_sb_t *sb, uint64_t v);
 void sc_sb_i64(sc_sb_t *sb, int64_t v);
 /* Appends s as a quoted JSON string with the escapes RFC 8259 requires. */
-void sc_sb_json_str(sc_sb_t *sb, const char *s);
 void sc_sb_hex(sc_sb_t *sb, const uint8_t *data, size_t n);
 /* SC_OK or SC_ERR_NOSPACE; the buffer is always NUL-terminated when cap > 0. */
 int sc_sb_finish(sc_sb_t *sb, size_t *len);

@@ -7,6 +7,7 @@
 #include <mbedtls/base64.h>
 #include <mbedtls/md.h>
 
+#include "../common/json_out.h"
 #include "cloud_int.h"
 #include "smartcfg/cloud.h"
 
@@ -66,20 +67,11 @@ sc_err_t sc_cloud_dynreg_request(const sc_identity_t *id, uint32_t nonce, uint64
                                             sig, sizeof sig);
     if (rc != SC_OK)
         return rc;
-    sc_sb_t sb;
-    sc_sb_init(&sb, out, cap);
-    sc_sb_str(&sb, "{\"deviceName\":");
-    sc_sb_json_str(&sb, id->device_name);
-    sc_sb_str(&sb, ",\"nonce\":");
-    sc_sb_u64(&sb, nonce);
-    sc_sb_str(&sb, ",\"productId\":");
-    sc_sb_json_str(&sb, id->product_id);
-    sc_sb_str(&sb, ",\"timestamp\":");
-    sc_sb_u64(&sb, timestamp);
-    sc_sb_str(&sb, ",\"signature\":");
-    sc_sb_json_str(&sb, sig);
-    sc_sb_str(&sb, "}");
-    return sc_sb_finish(&sb, len);
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o && cJSON_AddStringToObject(o, "deviceName", id->device_name) &&
+              cJSON_AddNumberToObject(o, "nonce", nonce) && cJSON_AddStringToObject(o, "productId", id->product_id) &&
+              cJSON_AddNumberToObject(o, "timestamp", (double)timestamp) && cJSON_AddStringToObject(o, "signature", sig);
+    return sc_json_emit(o, ok, NULL, out, cap, len);
 }
 
 static sc_err_t aes_cbc(const char *product_secret, int mode, uint8_t *buf, size_t n)
@@ -193,14 +185,12 @@ sc_err_t sc_cloud_dynreg_response(const char *product_secret, const char *psk, c
         return SC_ERR_INVAL;
     uint8_t buf[DYNREG_PLAIN_MAX];
     memset(buf, 0, sizeof buf);
-    sc_sb_t sb;
-    sc_sb_init(&sb, (char *)buf, sizeof buf - 16);
-    sc_sb_str(&sb, "{\"encryptionType\":2,\"psk\":");
-    sc_sb_json_str(&sb, psk);
-    sc_sb_str(&sb, "}");
+    cJSON *plain = cJSON_CreateObject();
+    bool ok = plain && cJSON_AddNumberToObject(plain, "encryptionType", 2) && cJSON_AddStringToObject(plain, "psk", psk);
     size_t plen;
-    if (sc_sb_finish(&sb, &plen) != SC_OK)
-        return SC_ERR_RANGE;
+    sc_err_t erc = sc_json_emit(plain, ok, NULL, (char *)buf, sizeof buf - 16, &plen);
+    if (erc != SC_OK)
+        return erc == SC_ERR_NOSPACE ? SC_ERR_RANGE : erc;
     size_t n = (plen + 15u) / 16u * 16u;
     memset(buf + plen, 0, n - plen);   /* zero padding, as the cloud does */
     sc_err_t rc = aes_cbc(product_secret, MBEDTLS_AES_ENCRYPT, buf, n);
@@ -210,11 +200,9 @@ sc_err_t sc_cloud_dynreg_response(const char *product_secret, const char *psk, c
     size_t bl = 0;
     if (mbedtls_base64_encode((unsigned char *)b64, sizeof b64, &bl, buf, n) != 0)
         return SC_ERR_NOSPACE;
-    sc_sb_init(&sb, out, cap);
-    sc_sb_str(&sb, "{\"code\":0,\"message\":\"\",\"len\":");
-    sc_sb_u64(&sb, plen);
-    sc_sb_str(&sb, ",\"payload\":\"");
-    sc_sb_mem(&sb, b64, bl);
-    sc_sb_str(&sb, "\"}");
-    return sc_sb_finish(&sb, len);
+    b64[bl] = '\0';
+    cJSON *o = cJSON_CreateObject();
+    ok = o && cJSON_AddNumberToObject(o, "code", 0) && cJSON_AddStringToObject(o, "message", "") &&
+         cJSON_AddNumberToObject(o, "len", (double)plen) && cJSON_AddStringToObject(o, "payload", b64);
+    return sc_json_emit(o, ok, NULL, out, cap, len);
 }

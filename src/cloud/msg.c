@@ -4,6 +4,7 @@
 
 #include <cJSON.h>
 
+#include "../common/json_out.h"
 #include "cloud_int.h"
 #include "smartcfg/cloud.h"
 
@@ -20,13 +21,11 @@ sc_err_t sc_cloud_client_token(const char *device_name, uint64_t ms, char *out, 
 }
 
 /* Every message opens the same way: {"method":"<method>","clientToken":"<client_token>" */
-static void open_msg(sc_sb_t *sb, char *out, size_t cap, const char *method, const char *client_token)
+static cJSON *open_msg(const char *method, const char *client_token, bool *ok)
 {
-    sc_sb_init(sb, out, cap);
-    sc_sb_str(sb, "{\"method\":\"");
-    sc_sb_str(sb, method);
-    sc_sb_str(sb, "\",\"clientToken\":");
-    sc_sb_json_str(sb, client_token);
+    cJSON *o = cJSON_CreateObject();
+    *ok = o && cJSON_AddStringToObject(o, "method", method) && cJSON_AddStringToObject(o, "clientToken", client_token);
+    return o;
 }
 
 sc_err_t sc_cloud_build_app_bind_token(const char *client_token, const char *token, char *out, size_t cap,
@@ -34,12 +33,11 @@ sc_err_t sc_cloud_build_app_bind_token(const char *client_token, const char *tok
 {
     if (client_token == NULL || token == NULL || out == NULL)
         return SC_ERR_INVAL;
-    sc_sb_t sb;
-    open_msg(&sb, out, cap, "app_bind_token", client_token);
-    sc_sb_str(&sb, ",\"params\":{\"token\":");
-    sc_sb_json_str(&sb, token);
-    sc_sb_str(&sb, "}}");
-    return sc_sb_finish(&sb, len);
+    bool ok;
+    cJSON *o = open_msg("app_bind_token", client_token, &ok);
+    cJSON *params = ok ? cJSON_AddObjectToObject(o, "params") : NULL;
+    ok = ok && params && cJSON_AddStringToObject(params, "token", token);
+    return sc_json_emit(o, ok, NULL, out, cap, len);
 }
 
 static sc_err_t build_reply(const char *method, const char *client_token, int32_t code, char *out, size_t cap,
@@ -47,12 +45,11 @@ static sc_err_t build_reply(const char *method, const char *client_token, int32_
 {
     if (client_token == NULL || out == NULL)
         return SC_ERR_INVAL;
-    sc_sb_t sb;
-    open_msg(&sb, out, cap, method, client_token);
-    sc_sb_str(&sb, ",\"code\":");
-    sc_sb_i64(&sb, code);
-    sc_sb_str(&sb, code == 0 ? ",\"status\":\"success\"}" : ",\"status\":\"fail\"}");
-    return sc_sb_finish(&sb, len);
+    bool ok;
+    cJSON *o = open_msg(method, client_token, &ok);
+    ok = ok && cJSON_AddNumberToObject(o, "code", code) &&
+         cJSON_AddStringToObject(o, "status", code == 0 ? "success" : "fail");
+    return sc_json_emit(o, ok, NULL, out, cap, len);
 }
 
 sc_err_t sc_cloud_build_app_bind_token_reply(const char *client_token, int32_t code, char *out, size_t cap,
@@ -72,12 +69,10 @@ sc_err_t sc_cloud_build_bind_device_query(const char *client_token, uint64_t tim
 {
     if (client_token == NULL || out == NULL)
         return SC_ERR_INVAL;
-    sc_sb_t sb;
-    open_msg(&sb, out, cap, "bind_device_query", client_token);
-    sc_sb_str(&sb, ",\"timestamp\":");
-    sc_sb_u64(&sb, timestamp_ms);
-    sc_sb_str(&sb, "}");
-    return sc_sb_finish(&sb, len);
+    bool ok;
+    cJSON *o = open_msg("bind_device_query", client_token, &ok);
+    ok = ok && cJSON_AddNumberToObject(o, "timestamp", (double)timestamp_ms);
+    return sc_json_emit(o, ok, NULL, out, cap, len);
 }
 
 /* Copies a JSON string field; false if it is too long (absent is fine: empty). */

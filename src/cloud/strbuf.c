@@ -53,25 +53,6 @@ void sc_sb_i64(sc_sb_t *sb, int64_t v)
     }
 }
 
-void sc_sb_json_str(sc_sb_t *sb, const char *s)
-{
-    static const char hexd[] = "0123456789abcdef";
-    sc_sb_mem(sb, "\"", 1);
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            char e[2] = { '\\', (char)c };
-            sc_sb_mem(sb, e, 2);
-        } else if (c < 0x20) {
-            char e[6] = { '\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15] };
-            sc_sb_mem(sb, e, 6);
-        } else {
-            sc_sb_mem(sb, (const char *)&c, 1);
-        }
-    }
-    sc_sb_mem(sb, "\"", 1);
-}
-
 void sc_sb_hex(sc_sb_t *sb, const uint8_t *data, size_t n)
 {
     static const char hexd[] = "0123456789abcdef";

@@ -2,6 +2,8 @@
 
 #include <cJSON.h>
 
+#include "../common/json_out.h"
+
 #include "smartcfg/sender.h"
 
 static bool due(uint32_t now, uint32_t at)
@@ -51,17 +53,14 @@ sc_err_t sc_send_hs_start(sc_send_hs_t *h, const char *token, const char *region
         return SC_ERR_RANGE;
 
     cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return SC_ERR_NOMEM;
-    bool ok = cJSON_AddNumberToObject(o, "cmdType", 0) && cJSON_AddStringToObject(o, "token", token);
+    bool ok = o && cJSON_AddNumberToObject(o, "cmdType", 0) && cJSON_AddStringToObject(o, "token", token);
     if (ok && region && region[0])
         ok = cJSON_AddStringToObject(o, "region", region) != NULL;
-    if (ok)
-        ok = cJSON_PrintPreallocated(o, h->request, (int)sizeof h->request, 0);
-    cJSON_Delete(o);
-    if (!ok)
-        return SC_ERR_NOSPACE;
-    h->request_len = strlen(h->request);
+    size_t n;
+    sc_err_t rc = sc_json_emit(o, ok, NULL, h->request, sizeof h->request, &n);
+    if (rc != SC_OK)
+        return rc;
+    h->request_len = n;
     h->state = SC_SEND_HS_WAITING;
     h->next_at = now_ms;
     return SC_OK;

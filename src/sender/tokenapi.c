@@ -2,6 +2,8 @@
 
 #include <cJSON.h>
 
+#include "../common/json_out.h"
+
 #include "smartcfg/sender.h"
 
 sc_err_t sc_send_api_request(char *out, size_t cap, const char *action, const char *token,
@@ -10,23 +12,13 @@ sc_err_t sc_send_api_request(char *out, size_t cap, const char *action, const ch
     if (!out || cap == 0 || !action || !request_id)
         return SC_ERR_INVAL;
     cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return SC_ERR_NOMEM;
-    bool ok = true;
-    if (token)
+    bool ok = o != NULL;
+    if (ok && token)
         ok = cJSON_AddStringToObject(o, "Token", token) != NULL;
     ok = ok && cJSON_AddStringToObject(o, "Action", action);
     ok = ok && cJSON_AddStringToObject(o, "RequestId", request_id);
     ok = ok && cJSON_AddStringToObject(o, "AccessToken", access_token ? access_token : "");
-    if (ok && cap > (size_t)INT32_MAX)
-        cap = INT32_MAX;
-    ok = ok && cJSON_PrintPreallocated(o, out, (int)cap, 0);
-    cJSON_Delete(o);
-    if (!ok) {
-        out[0] = '\0';
-        return SC_ERR_NOSPACE;
-    }
-    return SC_OK;
+    return sc_json_emit(o, ok, NULL, out, cap, NULL);
 }
 
 /* Copies a cloud string field when it fits and is printable; false otherwise. */

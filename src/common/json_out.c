@@ -1,0 +1,25 @@
+#include <string.h>
+
+#include "json_out.h"
+
+sc_err_t sc_json_emit(cJSON *obj, bool built, const char *suffix, char *out, size_t cap, size_t *len)
+{
+    size_t sl = suffix ? strlen(suffix) : 0;
+    sc_err_t rc = SC_OK;
+    if (!obj || !built)
+        rc = SC_ERR_NOMEM;
+    else if (!out || cap <= sl || cap - sl > (size_t)INT32_MAX ||
+             !cJSON_PrintPreallocated(obj, out, (int)(cap - sl), false))
+        rc = out && cap ? SC_ERR_NOSPACE : SC_ERR_INVAL;
+    cJSON_Delete(obj);
+    if (rc != SC_OK) {
+        if (out && cap)
+            out[0] = '\0';
+        return rc;
+    }
+    size_t n = strlen(out);
+    memcpy(out + n, suffix ? suffix : "", sl + 1);
+    if (len)
+        *len = n + sl;
+    return SC_OK;
+}
