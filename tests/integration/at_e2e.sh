@@ -9,15 +9,8 @@
 #     the reference), then the host's own MQTT session: AT+TCMQTTSTATE? answers 1.
 # No secret on the AT line, stdout, stderr or the cloud's logs.
 set -euo pipefail
-if [ -z "${SC_AT_E2E_NS:-}" ]; then
-    NS=sc-at-e2e-$$-$RANDOM
-    ip netns add "$NS" || { echo "FAIL: cannot create a network namespace"; exit 1; }
-    ip -n "$NS" link set lo up
-    rc=0
-    SC_AT_E2E_NS=$NS ip netns exec "$NS" bash "$0" || rc=$?
-    ip netns del "$NS"
-    exit $rc
-fi
+. "$(dirname "$0")/lib/netns_self.bash"
+netns_self SC_AT_E2E_NS sc-at-e2e "$0"
 . "$(dirname "$0")/lib/cloud.bash"
 PEER=${SC_SRC:?}/tests/integration/udp_peer.py
 HOST=${SC_SRC:?}/tests/integration/at_host.py

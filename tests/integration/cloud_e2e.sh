@@ -6,16 +6,8 @@
 # token API. Twice: a device with its secret, and one using dynamic registration (/register/dev).
 # (Fails if a piece it needs is missing from the build: nothing is skipped.)
 set -euo pipefail
-if [ -z "${SC_CLOUD_E2E_NS:-}" ]; then
-    command -v ip >/dev/null || { echo "FAIL: no ip(8)" >&2; exit 1; }
-    NS=sccloud-e2e-$$-$RANDOM
-    ip netns add "$NS" 2>/dev/null || { echo "FAIL: cannot create a network namespace" >&2; exit 1; }
-    ip -n "$NS" link set lo up
-    rc=0
-    SC_CLOUD_E2E_NS=$NS ip netns exec "$NS" bash "$0" || rc=$?
-    ip netns del "$NS"
-    exit $rc
-fi
+. "$(dirname "$0")/lib/netns_self.bash"
+netns_self SC_CLOUD_E2E_NS sccloud-e2e "$0"
 . "$(dirname "$0")/lib/cloud.bash"
 command -v mosquitto >/dev/null || fail "mosquitto not installed"
 start_cloud
