@@ -27,6 +27,7 @@ cleanup() {
     if [ -n "${SC_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT   # so a timeout kill still runs cleanup (namespaces, processes)
 
 ok() { echo "ok: $*"; passes=$((passes + 1)); }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
