@@ -5,11 +5,14 @@
 sc_err_t sc_json_emit(cJSON *obj, bool built, const char *suffix, char *out, size_t cap, size_t *len)
 {
     size_t sl = suffix ? strlen(suffix) : 0;
+    /* cJSON takes an int length: a larger buffer is simply more than any message needs */
+    size_t room = cap > sl ? cap - sl : 0;
+    if (room > (size_t)INT32_MAX)
+        room = (size_t)INT32_MAX;
     sc_err_t rc = SC_OK;
     if (!obj || !built)
         rc = SC_ERR_NOMEM;
-    else if (!out || cap <= sl || cap - sl > (size_t)INT32_MAX ||
-             !cJSON_PrintPreallocated(obj, out, (int)(cap - sl), false))
+    else if (!out || room == 0 || !cJSON_PrintPreallocated(obj, out, (int)room, false))
         rc = out && cap ? SC_ERR_NOSPACE : SC_ERR_INVAL;
     cJSON_Delete(obj);
     if (rc != SC_OK) {
