@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # smartcfg — the user's entry point. See README.md.
 BUILD      ?= build
 BUILD_ASAN ?= build-asan

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Benchmark of `smartcfg cloud` on loopback: starts it (its mosquitto, plugin, binding service,
  * HTTP API) with a fresh SQLite file, then
  *  1. latency: one device, token received -> app_bind_token published -> reply received,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Receiver throughput: sc_et_rx_feed over an in-memory capture of realistic frames (the air
  * simulator: both copies, CCMP, 10 % loss, retries, one foreign frame per datagram), with a
  * reset after every result so the decoder keeps working. Reports frames per second and the

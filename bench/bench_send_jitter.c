@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* How closely `smartcfg send` keeps the reference timing (esptouch.md §3.6) on an unloaded
  * loopback: the 8 ms gap after every datagram (mean, p50, p99, max, jitter = standard
  * deviation) and the 2 s guide / 4 s data phases. Runs the real command with --dest

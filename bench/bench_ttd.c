@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Time to decode on simulated air, relative to the floor (sc_air_floor_ms: the air time until
  * every datum index has been sent once after the capture started). Each run picks a random
  * seed and a random capture start inside the sender's run (so captures begin in guide and

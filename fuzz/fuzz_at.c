@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: arbitrary bytes on the AT line, split at arbitrary points, with every op present
  * (succeeding, failing or pending) and an in-memory storage. Checks that nothing crashes, that
  * every reply is whole "\r\n"-terminated lines and that the stored secret never comes back. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the device's cloud parsers fed by the network - down-topic messages (alone and
  * through the bind machine over a fake MQTT HAL, split at 0x00 bytes into several messages)
  * and the dynamic-registration response. Checks no crash, no hang, and that the binder

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the smartcfg_auth broker plugin's parsing of what unauthenticated peers
  * send — client id, username (<P><D>;<sdkappid>;<connid>;<expiry>), password
  * (<hex>;hmacsha256|hmacsha1) and topic filters against the topic grammar — plus the log

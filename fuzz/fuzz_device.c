@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the device-side parsers - UDP 8266 requests (and device replies), and the
  * persisted error-record / log slots read back from a corrupted flash (with a valid CRC
  * forged around the fuzz bytes so the record decoders are reached). */

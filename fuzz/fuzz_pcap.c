@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: input bytes are a capture file (pcap or pcapng) read through the pcap reader
  * (fmemopen + pcap_fopen_offline) into the ESP-TOUCH receiver, resetting it after every
  * result as `smartcfg decode` does. Finds crashes/hangs in radiotap/802.11 parsing and in the

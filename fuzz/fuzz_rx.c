@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: input bytes become a sequence of frames (kind, lengths, header fields, time
  * steps, channel) fed to the receiver, with an optional scan list from the first bytes. Any
  * DONE result must be self-consistent: valid lengths, T, SSID/BSSID CRCs and the XOR of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the phone-side parsers fed by the LAN and the cloud - the UDP 8266 reply parser
  * (in every handshake state) and the token API envelope parser for each action. */
 #include <stdint.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Compiles the portable core for Cortex-M4 with arm-none-eabi-gcc (newlib headers only,
 # no OS): proof that src/ is freestanding. Prints the code size of each module.
 set -eu

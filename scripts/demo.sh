@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # make demo: one whole provisioning on this machine, sender to bound device.
 #   smartcfg cloud  - mosquitto + broker plugin + binding service + the app's token API
 #   smartcfg device - virtual radio (ESP-TOUCH datagrams on UDP 7001 become sniffed frames),

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Tells the demo's story from the JSON event streams of `smartcfg send` and `smartcfg device`,
 then a one-screen summary with the time of each phase."""
 import json

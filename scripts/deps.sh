@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs every Debian package smartcfg needs to build, test, benchmark and demo.
 # Idempotent: does nothing (not even apt-get update) when everything is present.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs every benchmark; each prints lines "BENCH <name> <value> <unit>".
 set -eu
 build=$1

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs every libFuzzer target in DIR for SECONDS each, starting from the seeds in fuzz/corpus/<name>/.
 set -eu
 dir=$1; secs=${2:-20}

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The whole suite, as `make test` and CI run it: ctest (unit + integration) on the normal
 # build, the unit tests again under ASan+UBSan (clang), every fuzzer for a bounded time, and
 # the Cortex-M cross-build of the core. Prints the time of each phase and, on success, one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal interfaces of `smartcfg cloud`, the local IoT Explorer stand-in (docs/cloud.md):
  * the SQLite registry, the HTTP API, the MQTT binding service, event output and the crypto
  * helpers they share. Not a public API: only apps/cloud uses it. */

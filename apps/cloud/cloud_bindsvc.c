@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The binding service: an MQTT client with the privileged service identity that answers the
  * devices' app_bind_token and bind_device_query requests (tencent.md §6). Replies go out only
  * after the decision is committed, so a device told "code 0" is bound even if we crash right

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP side of the local cloud (libmicrohttpd, one internal polling thread, so one SQLite
  * connection used serially): the app's token API in Tencent's envelope (tencent.md §8), dynamic
  * registration (§7) and a small admin API for a trusted network (docs/cloud.md). */

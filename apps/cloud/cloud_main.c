@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `smartcfg cloud`: runs the local IoT Explorer stand-in in the foreground — a supervised
  * mosquitto with the smartcfg_auth plugin, the MQTT binding service and the HTTP API — until
  * SIGINT/SIGTERM, then stops everything it started. See docs/cloud.md. */

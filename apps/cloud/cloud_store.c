@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The local cloud's registry: products, devices, bind tokens, family bindings in one SQLite
  * file. WAL so the broker plugin (read-only), the HTTP thread and the binding service can use
  * it at once; synchronous=NORMAL because in WAL mode that still never corrupts the file and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the local cloud's parts: events/log output, randomness, mbedTLS wrappers. */
 #include <errno.h>
 #include <fcntl.h>

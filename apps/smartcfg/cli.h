@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Subcommands of the smartcfg command; each lives in its own cmd_<name>.c. */
 #ifndef SMARTCFG_CLI_H
 #define SMARTCFG_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smartcfg air: writes the radiotap capture a sniffer would record while a phone runs the
  * reference ESP-TOUCH sender (src/sim/air.c), optionally with a second phone on the same
  * channel (different credentials, or spoofed bad-FCS frames) for negative tests. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smartcfg decode: runs capture files through the pcap reader into the ESP-TOUCH receiver and
  * prints every session found (credentials included: this is a debugging tool for the user's
  * own captures). After each result the receiver resumes with the other phones' sessions, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `smartcfg device`: the device side on a Linux host. Assembles the POSIX HAL from --radio,
  * --join and friends, runs the device state machine in a poll() loop and reports what happens:
  * human lines on stderr, one JSON object per line on stdout with --json. Secrets (Wi-Fi

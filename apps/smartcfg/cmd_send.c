@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smartcfg send: the phone side. Sends ESP-TOUCH v1, collects device acks, hands each device
  * the bind token over UDP 8266 and (with --cloud) follows the binding through the token API.
  * One thread, one poll loop: the protocol state machines are the sans-I/O ones of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hook for front-ends that share `smartcfg device`'s main loop (the AT front-end, `--at TTY`):
  * register a descriptor and it is poll()ed together with the radio and the UDP sockets; the
  * callback runs with the device when the descriptor is ready. Register before the loop runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Air simulator: what a sniffer on the AP's channel sees while a phone runs the reference
  * sender (uplink ToDS copy and the AP's relayed FromDS copy), with the chosen ciphers, FCS,
  * loss, retries, foreign traffic and start point. Deterministic for a given seed. Used by

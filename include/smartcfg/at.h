@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AT command front-end: the Tencent IoT AT command set (tencent.md §9) for a host MCU on a
  * serial line. Sans-I/O: bytes in (any chunking) through sc_at_feed(), reply bytes out through
  * an output callback; the commands act through an ops table (sc_at_ops_t) so the core does

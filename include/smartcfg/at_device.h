@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Default binding of the AT front-end's ops onto the device orchestrator (device.h) and the
  * HAL: AT+TCSTARTSMART / AT+TCSAP (re)initialise the device with the AT-stored identity and
  * start it; the device's events become the final +TCSTARTSMART / +TCSAP URCs; the AT MQTT

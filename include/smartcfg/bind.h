@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The UDP 8266 app <-> device protocol (tencent.md §2): parse the app's requests, build the
  * identity and error replies. Pure functions over caller buffers; the parser uses cJSON (it
  * allocates, bounded by SC_BIND_DGRAM_MAX) and accepts both the compact ESP and the

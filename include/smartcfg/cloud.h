@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Tencent Cloud IoT Explorer conventions (tencent.md §6, §7): MQTT credentials and topics,
  * the app_bind_token exchange as a sans-I/O step machine over the MQTT HAL, and dynamic
  * registration. HMAC/SHA/base64/AES from mbedTLS, JSON parsing with cJSON.

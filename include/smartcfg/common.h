@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smartcfg common definitions: the error type every function returns, small shared types.
  * Portable C11, no OS dependencies. */
 #ifndef SMARTCFG_COMMON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The device orchestrator: the provisioning state machine that ties the ESP-TOUCH receiver,
  * the UDP 8266 token service, the ack, error records, the provisioning log and the cloud
  * binding together through the HAL. Driven by sc_device_on_frame() and sc_device_step(now).

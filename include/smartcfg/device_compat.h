@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Tencent reference device API (qcloud-iot-esp-wifi wifi_config, tencent.md §4) over one
  * registered sc_device_t, for firmware that already calls these names. The caller still drives
  * the device: sc_device_on_frame() for frames, sc_device_step() until its deadline. Times come

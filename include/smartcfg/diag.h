@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Diagnostics that survive power cuts: the error records (Current_Error / Previous_Error,
  * tencent.md §3) and the provisioning log ring (§5), both persisted through the storage HAL
  * with two slots + sequence number + CRC-32, so a write cut at any byte leaves the previous

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ESP-TOUCH v1: CRC-8, the sender's encoder and send schedule, the 802.11 frame model
  * a sniffer delivers, and the device's acknowledgement. Protocol: docs/esptouch.md
  * (shared/docs/esptouch.md). Sans-I/O: nothing here sends, sleeps or allocates.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ESP-TOUCH v1 receiver: fed one sniffed frame at a time, it keys streams, calibrates the
  * per-stream length overhead (from the guide, or from the data phase alone), votes decoded
  * bytes across rounds and across the ToDS/FromDS copies, validates and emits credentials.

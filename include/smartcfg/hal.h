@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The hardware abstraction layer: the only way the core touches the world.
  * Each service is a table of function pointers plus an opaque context (the coreMQTT
  * TransportInterface_t style). A port fills an sc_hal_t; a NULL function pointer means

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The phone side of provisioning (what the EspTouch app / Tencent mini-program does after the
  * ESP-TOUCH datagrams are on the air), sans-I/O:
  *  - ack collector: validates ESP-TOUCH v1 acks (UDP 18266), de-duplicates devices by MAC and

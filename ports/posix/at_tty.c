@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The AT front-end on a tty, a pty or stdin/stdout (see sc_posix_at.h). */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sc_hal_http_t over libcurl; see sc_posix_http.h. */
 #include <pthread.h>
 #include <stdlib.h>

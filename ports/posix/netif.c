@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Interface facts for the station backends and the CLI. */
 #include <arpa/inet.h>
 #include <ifaddrs.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libpcap frame source and radiotap writer (sc_pcap.h). The reader turns every record into
  * the sc_frame_t a radio driver would deliver: the 802.11 length as the radio reports it
  * (original record length minus radiotap, FCS included when radiotap says so), the header

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Radio HAL: spec parsing, the HAL table and what the backends share. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Capture-file radio. The driver decides when each frame "arrives": at once with the capture's
  * own timestamps as the device clock (fast replay), or at capture pace on the wall clock
  * (--realtime). Tuning is emulated: while the device searches, frames recorded on another

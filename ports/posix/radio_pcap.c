@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Live capture radio. Channel hopping on a monitor-mode interface uses nl80211 SET_WIPHY with
  * the interface index and a frequency (what `iw dev X set channel N` does); an interface that
  * is not Wi-Fi (no /sys/class/net/X/phy80211) has no channel to change. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Virtual radio for machines without a Wi-Fi card: a UDP socket on the ESP-TOUCH port stands in
  * for the air. Each datagram becomes the frame a sniffer would capture when the AP relays it
  * (FromDS, addr1 = group destination, addr2 = BSSID, addr3 = sender), with the length the

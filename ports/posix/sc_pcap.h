@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Frame input from libpcap (capture files and live interfaces) into sc_frame_t, and a
  * writer of synthesised frames as a radiotap capture. Link types read: 802.11 + radiotap
  * (FCS per the radiotap Flags field), plain 802.11, Ethernet (wired LAN / veth captures). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The POSIX port: HAL implementations for Linux (sockets, libpcap, libmosquitto, libcurl,
  * files). Each backend has its own header; this one holds the system services. */
 #ifndef SC_POSIX_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The AT front-end on a serial line: a tty (a UART such as /dev/ttyUSB0, or a pty) in raw
  * mode, or stdin/stdout for "-". One instance per process, driven from the caller's poll()
  * loop: poll sc_posix_at_fd() for POLLIN, call sc_posix_at_on_readable(), and call

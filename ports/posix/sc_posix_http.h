@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* POSIX HTTP(S) POST HAL over libcurl, for dynamic registration.
  *
  *   sc_hal_http_t http;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* POSIX MQTT client HAL over libmosquitto (MQTT 3.1.1, plain or TLS).
  *
  *   sc_hal_mqtt_t mqtt;

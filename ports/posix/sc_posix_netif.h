@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Facts about a local network interface (its IPv4 address and MAC) and the stable fake MACs
  * used where an interface has none (loopback), so that several simulated devices on one host
  * still acknowledge with distinct MACs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Radio HAL backends, chosen by a spec string (`--radio SPEC`):
  *   pcap:IFACE    live capture; a monitor-mode Wi-Fi interface hops channels through nl80211,
  *                 any other capture interface (veth, Ethernet) keeps one "channel" (no-op hop)

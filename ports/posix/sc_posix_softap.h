@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Soft-AP HAL for hosts that do not run an access point: it records and logs the request (the
  * SSID and channel; never the password) so the soft-AP and log soft-AP flows can run, and the
  * UDP services behind them are reached on the device's own address. */

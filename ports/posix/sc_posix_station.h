@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Station HAL backends, chosen by a spec string (`--join SPEC`):
  *   sim:SSID:PASSWORD[:IP]  a simulated AP accepting only those credentials (`\:` and `\\`
  *                           escape a colon or backslash inside SSID/PASSWORD)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Storage HAL on a directory: one file per key, replaced atomically (temp file, fsync, rename,
  * fsync of the directory), mode 0600 in a 0700 directory because records may hold secrets
  * (a dynamically registered device secret). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* UDP HAL table over BSD sockets: non-blocking datagram sockets in a small handle table, so the
  * core sees small integers and the main loop can poll() the descriptors. */
 #ifndef SC_POSIX_UDP_H

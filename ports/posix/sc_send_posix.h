@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* POSIX side of `smartcfg send` (the phone): the sockets (ESP-TOUCH datagrams to UDP 7001, the
  * ack listener on UDP 18266, the token socket on <phone-ip>:8266), a non-blocking libcurl client
  * for the token API, and the host's Wi-Fi facts (SSID/BSSID of the current association through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Simulated soft-AP: logs what a real one would raise. */
 #include <stdio.h>
 #include <string.h>

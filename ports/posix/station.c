@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Station HAL: spec parsing and what every backend shares (MAC, IP, status bookkeeping). */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Join through a user script: the portable hook for whatever a system uses (nmcli, iwd,
  * ifupdown, a vendor tool). Credentials travel in the environment, never in argv, because
  * argv is world-readable in /proc. Exit status: 0 joined, 2 wrong password, 3 AP not found,

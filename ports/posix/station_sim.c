@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Simulated AP: accepts only the configured SSID and password, after a delay like a real
  * join (scan + auth + 4-way handshake + DHCP), so that the device's JOINING state and its
  * timeouts are exercised the way they are on hardware. */

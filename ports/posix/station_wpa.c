@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Join through wpa_supplicant's control interface (a Unix datagram socket, one command per
  * datagram, one reply each). The SSID is sent hex-encoded and the passphrase is turned into
  * the 64-hex-digit PSK here (PBKDF2-HMAC-SHA1, 4096 rounds, SSID as salt), so no byte of

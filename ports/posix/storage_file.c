@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* File-backed storage HAL. A put() is a write to ".<key>.tmp", fsync, rename over "<key>",
  * fsync of the directory: after a power cut the key holds the old or the new bytes, and a
  * left-over temp file is never read (get() only opens "<key>"; open() deletes leftovers). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* UDP HAL over BSD sockets. Sockets are non-blocking because the core polls them from
  * sc_device_step() and must never wait. */
 #include <errno.h>

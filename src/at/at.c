@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AT command front-end: line assembly, parameter parsing, dispatch, replies.
  * Reply strings follow tencent.md §9 (the reference AT firmware); docs/at.md lists them. */
 #include <string.h>

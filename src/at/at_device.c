@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Default binding of the AT ops onto the device orchestrator and the MQTT HAL. */
 #include <string.h>
 

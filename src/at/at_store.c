@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stored device/product info records for the AT front-end.
  *
  * One fixed-size record per key ("devinfo", "prdinfo"): magic, version, kind, tls mode,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* UDP 8266 protocol: request parsing and reply building (tencent.md §2, §3). */
 #include <stdio.h>
 #include <string.h>

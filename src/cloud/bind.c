@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The device's app_bind_token exchange as a step machine over the HAL (tencent.md §6, §7).
  * Unlike the reference (which counts a PUBACK as success and only logs a failing reply), we
  * wait for the reply carrying our clientToken and act on its code, retrying the publish a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal helpers of the cloud module: a bounded string builder (no snprintf, so the core
  * does not depend on a printf that handles 64-bit numbers on small libcs), hex, JSON escape. */
 #ifndef SC_CLOUD_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* MQTT credentials and topics of IoT Explorer (tencent.md §6). */
 #include <string.h>
 

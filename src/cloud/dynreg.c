@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dynamic registration (tencent.md §7): the request the device signs with the product
  * secret, and the AES-128-CBC wrapped PSK the cloud answers with. */
 #include <string.h>

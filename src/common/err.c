@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "smartcfg/common.h"
 
 const char *sc_strerror(sc_err_t err)

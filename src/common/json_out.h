@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Core-internal: prints a cJSON object compactly into a caller-owned buffer (no heap for the
  * text; cJSON's own nodes are freed here). Every message the core emits goes through it, so
  * escaping and number formatting are cJSON's, not ours. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reference API names over the registered device (device_compat.h). One global pointer is the
  * reference API's own shape (it has no handle); everything else stays in the device. */
 #include "smartcfg/bind.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The provisioning state machine (docs/device.md):
  *   idle -> sniffing -> credentials -> joining -> acking -> wait_token -> binding -> done
  *   (soft-AP flow: softap -> joining -> binding -> done); any step -> failed.

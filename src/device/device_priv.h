@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private layout of sc_device_t (src/device only). */
 #ifndef SC_DEVICE_PRIV_H
 #define SC_DEVICE_PRIV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Error record queue (tencent.md §3). Only unsent records are kept and persisted, so the
  * stored set is exactly what the next attempt must report as Previous_Error. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Two-slot crash-safe records. Why not trust the HAL's atomic replace alone: the reference
  * lost its error record to power cuts, and small ports often implement put() as erase+write.
  * A new record always goes to the slot that does NOT hold the newest valid one, so a cut at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "smartcfg/esptouch.h"
 
 /* One step of a reflected CRC is linear in (crc ^ byte), so the 256-entry table splits into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ESP-TOUCH v1 receiver (esptouch.md §5, docs/receiver.md). Streams are keyed per radio copy,
  * calibrated from the guide or from CRC-valid data triplets alone, and vote per byte index into
  * a session shared by the copies of one phone behind one BSSID. All state lives in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Air simulator (air.h): the frames a sniffer on the AP's channel records while a phone runs
  * the reference ESP-TOUCH sender. The sender schedule drives everything: each datagram
  * yields the phone's uplink copy (plus retries), the AP's relayed copy a little later, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The AT MQTT session and AT dynamic registration against the local cloud (`smartcfg cloud`:
 # mosquitto + the smartcfg_auth signature check + /register/dev): a host on a pty sets the
 # device info, AT+TCMQTTCONN -> +TCMQTTCONN:OK and AT+TCMQTTSTATE? -> 1 (so our IoT Explorer

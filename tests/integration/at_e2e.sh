@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # End to end through the AT front-end, in a network namespace of its own: a scripted host on a
 # pty sets the device info and sends AT+TCSTARTSMART; `smartcfg device --at` replays a
 # `smartcfg air` capture (--radio file:), joins a simulated AP, acks, serves the token to an

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A scripted AT host on a pty, for the AT integration tests.
 
 Usage: at_host.py SCRIPT -- DEVICE-COMMAND...

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The AT MQTT session of `smartcfg device --at` against a real mosquitto on a loopback port:
 # AT+TCMQTTCONN (tls mode 0, ours) -> +TCMQTTCONN:OK, AT+TCMQTTSTATE? -> 1, identity changes
 # refused with 208 while it runs, AT+TCMQTTDISCONN, a broker that goes away -> +TCMQTTDISCON,

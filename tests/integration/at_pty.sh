@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # `smartcfg device --at TTY` through a real pty: a scripted host sets and queries the device
 # info (BCC, never the secret), which survives a restart of the device; the bad-input matrix
 # gets ERROR / +CME ERROR:204 and the parser recovers; TCSTOPSMART / TCMQTTSTATE answer; a

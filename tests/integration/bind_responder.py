@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A stand-in for IoT Explorer's binding service on a plain mosquitto broker: answers each
 app_bind_token published on $thing/up/service/<P>/<D> with app_bind_token_reply (same
 clientToken, the given code) on the down topic, then exits. Records every up message to OUT.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The whole flow on one host, in a network namespace of its own, with no fake anywhere:
 # `smartcfg send --cloud` (the phone) gets a token from `smartcfg cloud`, provisions a real
 # `smartcfg device` over its virtual radio, hands it the token over UDP 8266; the device binds

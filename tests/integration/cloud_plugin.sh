@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The smartcfg_auth broker plugin under a real mosquitto started by `smartcfg cloud`:
 # signed usernames (HMAC-SHA256 and HMAC-SHA1), refusals, topic confinement, no secret in logs.
 . "$(dirname "$0")/lib/cloud.bash"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Tencent's published mini-program SDK (npm, pinned by tests/integration/sdk/package-lock.json)
 # against `smartcfg cloud`: token created through AppDevSdk, bind-state polling and family
 # binding through wificonf-core's queryTokenStateAndBind, the device side simulated with

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # MQTT password and dynreg signature of the cloud module against the openssl CLI, on random
 # keys and usernames: the device's HMAC must match an implementation it shares no code with.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `smartcfg cloud` as a supervisor: restarts a mosquitto that died (and the binding service
 # reconnects), stops everything on SIGTERM, and refuses bad command lines clearly.
 . "$(dirname "$0")/lib/cloud.bash"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # smartcfg air -> smartcfg decode --json over the matrix of what a sniffer meets: every cipher x
 # QoS x FCS, broadcast/multicast, one direction only, loss, retries, DTIM bursts, heavy foreign
 # traffic, UTF-8/binary/maximum-length credentials, captures starting mid-data-phase; negative

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The device's UDP 8266 token service over real sockets between two network namespaces (app
 # and device joined by a veth pair). The app side binds port 8266 like the real app. Checks:
 # the bad-input matrix is answered with errors and does not stop the service; a real request

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # `smartcfg device` command line, config file and environment: clear errors and exit 2 for bad
 # input, flags winning over the config file, secrets from the config/environment, warnings for a
 # secret on the command line or in a readable config file, and no secret ever echoed back.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The live capture radio on a non-Wi-Fi interface: `smartcfg send` in one namespace broadcasts
 # ESP-TOUCH over a veth pair; `smartcfg device --radio pcap:VETH` in the other captures the
 # Ethernet frames (hopping is a no-op there), decodes, joins a simulated AP that gives it the

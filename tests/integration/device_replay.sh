@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # `smartcfg device --radio file:` on a `smartcfg air` capture, in a private network namespace:
 # credentials decoded, a simulated join, ESP-TOUCH acks observed on UDP 18266, the token
 # exchanged on 8266 (--no-cloud), exit 0; a wrong sim password reports the join failure (err 10).

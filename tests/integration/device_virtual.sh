@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Phone and devices on one host with no Wi-Fi: `smartcfg send` sends ESP-TOUCH over UDP, each
 # `smartcfg device --radio udp` turns the datagrams into sniffed frames, decodes, joins a
 # simulated AP, acks and takes the token. Two devices share the port (each on its own

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The virtual radio in the sender's multicast mode: `smartcfg send --multicast` over a veth pair
 # sends to the rotating 234.n.n.n groups; the device's udp: radio joins all 100 on --iface and
 # maps each destination to its 01:00:5e:… MAC; decode, join (sim), ack, token.

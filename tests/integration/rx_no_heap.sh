@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The receiver and the channel search must not touch the heap (or any libc beyond mem*):
 # their objects in the core library may reference no allocator symbol.
 set -euo pipefail

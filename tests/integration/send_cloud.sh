@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # smartcfg send --cloud against a fake token API (send_fake.py world --cloud-port: python
 # http.server speaking tencent.md §8) and fake devices that "bind" the token they get.
 set -euo pipefail

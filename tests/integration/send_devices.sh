@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # smartcfg send against fake devices (send_fake.py) on 127.0.0.2.. inside namespaces of its
 # own: acks, de-duplication, the UDP 8266 token handshake with retries, device errors and
 # malformed replies. The phone is 127.0.0.1 (token socket 127.0.0.1:8266), --dest 127.0.0.1

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # End to end on one host, in a namespace of its own: `smartcfg send` (phone 127.0.0.1) drives a
 # real `smartcfg device` on its virtual radio (--radio udp: the ESP-TOUCH datagrams sent with
 # --dest 127.0.0.1 become sniffed frames) with a simulated AP that gives it 127.0.0.2; the

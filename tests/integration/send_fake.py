@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Test doubles for `smartcfg send` (the phone side), all on addresses inside the test's own
 network namespace:
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # smartcfg send rejects bad command lines with exit 2 and a message naming the problem,
 # before any socket is opened; the password never appears in a message.
 set -uo pipefail

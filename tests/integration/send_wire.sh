@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # smartcfg send: the datagrams that leave the socket follow the encoder/schedule exactly
 # (esptouch.md §9 vector A: guide 515..512 bursts, the data cycle in order, cursor kept across
 # guide phases), in broadcast, multicast (234.n.n.n rotating per burst/triplet) and --dest

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The app's side of the device's UDP conversations, for the integration tests.
 
   udp_peer.py listen BIND_IP PORT SECONDS OUT        record datagrams (one JSON line each)

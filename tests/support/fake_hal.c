@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fake HAL (see fake_hal.h). */
 #include <stdio.h>
 #include <stdlib.h>

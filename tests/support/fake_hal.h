@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A fake HAL for device tests: fake clock, in-memory UDP with addressable peers, scripted
  * station outcomes, soft-AP record, key/value storage that can be made to fail (torn write)
  * after any number of bytes, a scripted MQTT client, and a captured log. Test-only (heap). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small helpers shared by the unit tests that talk to real processes over loopback (a broker,
  * `smartcfg cloud`): a free TCP port, a sleep, a one-slot in-memory storage for the HAL, and
  * removing a temporary directory. Test-only. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Air simulator: overheads (esptouch.md §5.2), addressing, sequence numbers, retries, loss,
  * capture window, determinism and the floor. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AT front-end: exact reply bytes for the whole command set, the bad-input matrix, state
  * errors, persistence through a fake storage (including one that fails or tears writes), and
  * that no secret ever appears in the output. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The default AT binding: device events become exactly one final URC per AT-started flow, the
  * application's own event callback still sees every event, MQTT state/disconnect go to the
  * MQTT HAL, the MAC to the station HAL. */

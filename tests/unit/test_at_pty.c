@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The AT front-end on a real pty pair: raw mode keeps "\r\n" intact both ways, chunked
  * input, a host that stops reading does not hang the device, and a hang-up is reported. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Cloud module: credential and dynreg signature vectors (computed independently with the
  * openssl CLI, commands in the comments), message builders/parsers, and the bind step
  * machine against a fake MQTT HAL with a fake clock.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smartcfg_auth's decisions without a broker: the plugin source is compiled in here with the
  * few mosquitto broker functions it calls stubbed, over a real SQLite registry in a temp
  * file. Covers what is awkward to reach through mosquitto_pub: ambiguous client ids, every

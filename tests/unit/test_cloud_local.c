@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The device side (the core's bind machine over the POSIX MQTT and HTTP tables) against the
  * local cloud side (`smartcfg cloud`: mosquitto + smartcfg_auth + binding service + HTTP API),
  * two implementations of tencent.md §6/§7 written separately: signed MQTT credentials (both

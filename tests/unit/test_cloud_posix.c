@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The bind machine over the real POSIX tables: libmosquitto against a mosquitto broker this
  * test starts on a free loopback port (plain, anonymous), a responder client answering
  * app_bind_token like the cloud, and dynamic registration over libcurl against a

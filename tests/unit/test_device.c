@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Device state machine + UDP 8266 service over the fake HAL: every transition and timeout,
  * every error path -> error record + Current_Error reply, identity to the request's source,
  * retries, the bad-input matrix, a 10 000-datagram flood, rate limiting, Previous_Error once,

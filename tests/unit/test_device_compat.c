@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The reference API names over a registered device (fake HAL, fake clock). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Crash safety of the two-slot records (a storage HAL that loses power at every byte of a
  * write, in both torn-write models), error record queue, log ring format and bounds, and the
  * 8266 protocol builders/parsers. */

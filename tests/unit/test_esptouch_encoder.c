@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Encoder, CRC-8, schedule and ack against esptouch.md §9 vectors. */
 #include <setjmp.h>
 #include <stdarg.h>

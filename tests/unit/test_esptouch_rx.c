@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ESP-TOUCH v1 receiver: frames built from the encoder + reference schedule as a sniffer
  * sees them (ToDS uplink and FromDS relay, every cipher/QoS/FCS overhead, Ethernet, length
  * only), with loss, retries, guide-less starts, a second phone, spoofers, foreign traffic and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pcap reader/writer: round trip of simulated frames, Ethernet and plain 802.11 files made
  * with pcap_open_dead + pcap_dump, hand-built radiotap (extended bitmaps, alignment, FCS and
  * bad-FCS flags), and broken inputs (missing, empty, non-pcap, truncated, corrupt records,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Station backends: the simulated AP's outcomes on a fake clock, the exec hook (credentials in
  * the environment, never argv; exit codes), and wpa_supplicant's control protocol against a
  * fake control socket server. */

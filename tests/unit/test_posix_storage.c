@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* File storage HAL: atomic replace, crash leftovers, key validation, permissions. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* UDP HAL over loopback: bind to a given address, send/recv, truncation, EAGAIN, conflicts. */
 #include <setjmp.h>
 #include <stdarg.h>

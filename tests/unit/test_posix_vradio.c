@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Virtual radio (udp:): a datagram of L bytes becomes a FromDS relay frame of L + overhead,
  * with the destination's group MAC, the configured BSSID and a per-sender MAC; loss, jitter
  * and the channel gate behave. Also the file: radio's spec errors. */

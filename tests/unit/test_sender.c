@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The phone-side state machines with a fake clock: ack collection, the token handshake's
  * retry timing and reply handling, token API messages and the polling policy. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mosquitto plugin (API v5) of the smartcfg local cloud: authenticates every CONNECT against the
  * device registry the way IoT Explorer does (tencent.md §6) and confines each device to its own
  * $thing/.../<ProductId>/<DeviceName> topics. One privileged service identity (random per run,

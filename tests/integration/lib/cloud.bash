@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Helpers for the local-cloud integration tests (sourced; not a test itself).
 # Needs SC_BUILD (build dir). Starts `smartcfg cloud` on free loopback ports with a SQLite
 # file in a private temp dir; everything is torn down on exit.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # netns_self VAR PREFIX SCRIPT: unless VAR is set (we are already inside), re-runs SCRIPT inside
 # a fresh network namespace of its own (loopback up), exits with its status, and removes the
 # namespace however the run ends (failure, ctest's timeout kill, Ctrl-C).

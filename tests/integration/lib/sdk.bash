@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # ensure_sdk: installs Tencent's published mini-program SDK (npm, pinned by
 # tests/integration/sdk/package-lock.json) into $SC_BUILD/npm-sdk once and reuses it.
 # Sets SDK_MODULES to its node_modules directory. Sourced by the tests that run it.

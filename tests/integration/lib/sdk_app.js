@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Plays the mini-program against `smartcfg cloud` with Tencent's published SDK, unmodified:
 // qcloud-iotexplorer-appdev-sdk (AppDevSdk, its requestTokenApi and login) and
 // qcloud-iotexplorer-appdev-plugin-wificonf-core (queryTokenStateAndBind, the poller the

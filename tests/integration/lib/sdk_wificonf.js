@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tencent's published mini-program SDK as the app of a whole SmartConfig provisioning.
 // qcloud-iotexplorer-appdev-plugin-wificonf-core's WifiConfProtocolBase is the app's flow:
 // start() -> doProtocol() (the Wi-Fi protocol, returns the device's address) -> doBusiness():

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Two network namespaces joined by a veth pair, for the device tests that put the app and the
 # device on either end of a wire (sourced; not a test itself).
 # Set before sourcing: NSA and NSD (the app's and the device's namespace), VA and VD (the veth

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A stand-in for the few `wx` (WeChat mini-program) APIs Tencent's SDK calls, on node:
 // wx.request over http, storage in memory, and wx.createUDPSocket over dgram (the wificonf
 // flow's UDP 8266 exchange). Requiring it installs global.wx.
