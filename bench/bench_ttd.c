@@ -4,7 +4,8 @@
  * seed and a random capture start inside the sender's run (so captures begin in guide and
  * in data phases alike), feeds the receiver every frame and stops at the first correct
  * result. Reports per loss level the median and worst ratio and the success rate, the median
- * with a scan list holding the AP, and the worst ratio of starts inside a data phase.
+ * with a scan list holding the AP, and the worst ratio of starts inside a data phase; then
+ * the hard cases of one link only (uplink copies, no relay) with a 64-byte password.
  * Usage: bench_ttd [runs per level (60)] [master seed (20261125)] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,11 +44,21 @@ static int same(const sc_et_creds_t *a, const sc_et_creds_t *b)
 
 /* One capture: returns the ratio time-to-decode / floor, or a negative value on failure
  * (no correct result before the capture ends). */
-static double run_one(double loss, uint32_t start_ms, uint32_t seed, int with_scan, int *wrong)
+enum { CASE_PW64 = 1, CASE_UPLINK_ONLY = 2 };
+
+static double run_one(double loss, uint32_t start_ms, uint32_t seed, int with_scan, int *wrong, unsigned flags)
 {
     sc_air_config_t c;
     sc_air_config_default(&c);
     c.loss = loss;
+    if (flags & CASE_PW64) {
+        static const char pw[] = "0123456789abcdef0123456789ABCDEF-a-64-byte-WPA-passphrase-:-)+=/";
+        _Static_assert(sizeof pw - 1 == 64, "a 64-byte password");
+        memcpy(c.creds.password, pw, 64);
+        c.creds.password_len = 64;
+    }
+    if (flags & CASE_UPLINK_ONLY)
+        c.downlink = 0;
     c.start_ms = start_ms;
     c.seed = seed;
     uint32_t fl = sc_air_floor_ms(&c);
@@ -85,13 +96,13 @@ typedef struct {
     double data_worst; /* worst ratio among starts inside a data phase */
 } level_t;
 
-static void measure(level_t *L, double loss, int runs, int with_scan)
+static void measure(level_t *L, double loss, int runs, int with_scan, unsigned flags)
 {
     memset(L, 0, sizeof *L);
     for (int i = 0; i < runs; i++) {
         uint32_t start = draw() % START_MAX_MS;
         uint32_t seed = draw();
-        double r = run_one(loss, start, seed, with_scan, &L->wrong);
+        double r = run_one(loss, start, seed, with_scan, &L->wrong, flags);
         if (r <= -3.0) {
             fprintf(stderr, "bench_ttd: the receiver is not available (link stub?)\n");
             L->n = runs;
@@ -118,13 +129,13 @@ int main(int argc, char **argv)
     master = argc > 2 ? strtoull(argv[2], NULL, 10) : 20261125u;
     if (master == 0)
         master = 1;
-    static const struct { double loss; const char *name; } levels[] = {
-        { 0.0, "loss0" }, { 0.1, "loss10" }, { 0.3, "loss30" }
+    static const struct { double loss; const char *name; unsigned flags; } levels[] = {
+        { 0.0, "loss0", 0 }, { 0.1, "loss10", 0 }, { 0.3, "loss30", 0 }
     };
     static level_t L;
     double data_worst_clean = 0.0;
     for (size_t k = 0; k < sizeof levels / sizeof levels[0]; k++) {
-        measure(&L, levels[k].loss, runs, 0);
+        measure(&L, levels[k].loss, runs, 0, levels[k].flags);
         printf("BENCH ttd_%s_median %.2f x_floor\n", levels[k].name, median(&L));
         printf("BENCH ttd_%s_worst %.2f x_floor\n", levels[k].name, worst(&L));
         printf("BENCH ttd_%s_success %.0f %%\n", levels[k].name, 100.0 * L.ok / (L.n ? L.n : 1));
@@ -133,7 +144,7 @@ int main(int argc, char **argv)
         if (k == 0)
             data_worst_clean = L.data_worst;
     }
-    measure(&L, 0.0, runs, 1);
+    measure(&L, 0.0, runs, 1, 0);
     printf("BENCH ttd_scan_median %.2f x_floor\n", median(&L));
     printf("BENCH ttd_scan_success %.0f %%\n", 100.0 * L.ok / (L.n ? L.n : 1));
     /* a dedicated set of starts inside data phases (clean air) for the worst case */
@@ -142,7 +153,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < runs; i++) {
         uint32_t period = draw() % (START_MAX_MS / 6000u);
         uint32_t start = period * 6000u + 2000u + draw() % 4000u;
-        double r = run_one(0.0, start, draw(), 0, &wrong);
+        double r = run_one(0.0, start, draw(), 0, &wrong, 0);
         if (r <= -3.0)
             break;
         if (r < 0)
@@ -152,6 +163,17 @@ int main(int argc, char **argv)
     }
     printf("BENCH ttd_datastart_worst %.2f x_floor\n", dw);
     printf("BENCH ttd_datastart_failures %d count\n", fails);
+    /* one link only (a sniffer that hears the phone but not the AP), 64-byte password */
+    static const struct { double loss; const char *name; } hard[] = { { 0.05, "pw64_uplink_loss5" },
+                                                                      { 0.3, "pw64_uplink_loss30" } };
+    for (size_t k = 0; k < sizeof hard / sizeof hard[0]; k++) {
+        measure(&L, hard[k].loss, runs, 0, CASE_PW64 | CASE_UPLINK_ONLY);
+        printf("BENCH ttd_%s_median %.2f x_floor\n", hard[k].name, median(&L));
+        printf("BENCH ttd_%s_worst %.2f x_floor\n", hard[k].name, worst(&L));
+        printf("BENCH ttd_%s_success %.0f %%\n", hard[k].name, 100.0 * L.ok / (L.n ? L.n : 1));
+        if (L.wrong)
+            printf("BENCH ttd_%s_wrong_results %d count\n", hard[k].name, L.wrong);
+    }
     printf("BENCH ttd_runs_per_level %d runs\n", runs);
     return 0;
 }
