@@ -77,6 +77,7 @@ typedef struct {
     uint16_t offset;
     uint32_t last_ms;
     uint8_t half_next;
+    uint8_t t_hint;          /* T as the order of two index frames 3 slots apart shows it */
     uint64_t trusted;        /* bit h: half h was placed by the stream clock, not only by its
                                 neighbours' lengths (only those feed the completion search) */
     uint8_t val[RX_NIDX];
@@ -314,35 +315,27 @@ static unsigned half_cands(const session_t *x, unsigned k, uint8_t *out, unsigne
     return n;
 }
 
-/* The last bytes from the datum's own redundancy (esptouch.md §3.4): byte 4 is the XOR of bytes
- * 0..T-1 but 4, byte 2 the CRC-8 of the SSID, byte 3 the CRC-8 of the BSSID. When a few of
- * bytes 2..T-1 are still missing, every combination of their candidates (from half triplets)
- * is tried against those checks; the values are taken only when exactly one combination
- * passes, so a datum that could be completed two ways waits for more frames.
- *
- * Bytes without any half are derived instead of guessed: byte 2 from the SSID, byte 3 from the
- * BSSID (the air bytes, else the 802.11 header), and at most one other byte from the XOR. What
- * derives a byte can no longer check it, so a byte derived from the XOR must be an SSID byte
- * (the SSID CRC checks it) — a password or IP byte derived from the XOR alone would be
- * unchecked, and is never taken. */
-static void session_fill(session_t *x, unsigned t, unsigned p)
+/* One completion hypothesis: byte 0 = t, byte 1 = p (p < 0: byte 1 is derived from the XOR).
+ * Enumerates the candidates of the missing bytes of 2..T-1 and counts the combinations that
+ * pass the checks into *nsol, keeping the last one in sol (index, value pairs). */
+typedef struct {
+    uint8_t n;
+    uint8_t idx[RX_FILL_MAX + 4], val[RX_FILL_MAX + 4];
+} fill_sol_t;
+
+static void fill_try(session_t *x, unsigned t, int p, unsigned *nsol, fill_sol_t *sol)
 {
     uint8_t miss[RX_FILL_MAX], cand[RX_FILL_MAX][16], ncand[RX_FILL_MAX];
     unsigned n = 0, combos = 1;
-    int derived_xor = -1, miss2 = 0, miss3 = 0;
-    const unsigned s0 = 9 + p, slen = t - 9 - p;
-    uint8_t rest = 0; /* XOR of the known bytes of 0..T-1 (byte 4 included) */
-    for (unsigned i = 0; i < t; i++) {
+    int derived_xor = p < 0 ? 1 : -1, miss2 = 0, miss3 = 0;
+    uint8_t rest = (uint8_t)(t ^ (p < 0 ? 0u : (unsigned)p)); /* XOR of 0..T-1, byte 4 included */
+    for (unsigned i = 2; i < t; i++) {
         if (cnt_get(x, i)) {
             rest ^= x->val[i];
             continue;
         }
-        if (i == 2) {
-            miss2 = 1;
-            continue;
-        }
-        if (i == 3) {
-            miss3 = 1;
+        if (i == 2 || i == 3) {
+            *(i == 2 ? &miss2 : &miss3) = 1;
             continue;
         }
         if (n == RX_FILL_MAX)
@@ -351,8 +344,10 @@ static void session_fill(session_t *x, unsigned t, unsigned p)
         if (nc > 16)
             return;
         if (nc == 0) {
-            if (derived_xor >= 0 || i < s0)
-                return; /* two unchecked bytes, or a non-SSID byte only the XOR would give */
+            /* only a byte the SSID CRC covers may come from the XOR alone: an SSID byte, or
+             * byte 1, which moves the SSID's bounds */
+            if (derived_xor >= 0 || p < 0 || i < 9u + (unsigned)p)
+                return;
             derived_xor = (int)i;
             continue;
         }
@@ -362,10 +357,8 @@ static void session_fill(session_t *x, unsigned t, unsigned p)
         if (combos > RX_FILL_COMBOS)
             return;
     }
-    if (!n && derived_xor < 0 && !miss2 && !miss3)
-        return;
     if (derived_xor >= 0 && miss2)
-        return; /* the SSID CRC that must check the derived SSID byte is itself missing */
+        return; /* the SSID CRC that must check the derived byte is itself missing */
     uint8_t v3 = x->val[3];
     if (miss3) {
         if (all_known(x, t, t + 6))
@@ -376,14 +369,12 @@ static void session_fill(session_t *x, unsigned t, unsigned p)
             return;
         rest ^= v3;
     }
-    uint8_t save[RX_FILL_MAX], found[RX_FILL_MAX], found_v2 = 0, found_u = 0;
+    uint8_t save[RX_FILL_MAX], save_u = derived_xor > 1 ? x->val[derived_xor] : 0, save_2 = x->val[2];
     for (unsigned i = 0; i < n; i++)
         save[i] = x->val[miss[i]];
-    uint8_t save_u = derived_xor >= 0 ? x->val[derived_xor] : 0, save_2 = x->val[2];
-    unsigned solutions = 0;
     uint8_t digit[RX_FILL_MAX];
     memset(digit, 0, sizeof digit);
-    for (unsigned c = 0; c < combos && solutions < 2; c++) {
+    for (unsigned c = 0; c < combos && *nsol < 2; c++) {
         uint8_t xr = rest;
         for (unsigned i = 0; i < n; i++) {
             x->val[miss[i]] = cand[i][digit[i]];
@@ -391,26 +382,41 @@ static void session_fill(session_t *x, unsigned t, unsigned p)
         }
         /* byte 4 is the XOR of the others, so the XOR over all of 0..T-1 is 0 for a consistent
          * datum; a byte derived from the XOR is what makes it 0 */
-        int ok = 1;
-        if (derived_xor >= 0) {
+        unsigned pp = p < 0 ? xr : (unsigned)p, u = xr;
+        int ok = pp <= SC_ET_PASSWORD_MAX && t >= 10u + pp && t - 9u - pp <= SC_ET_SSID_MAX;
+        if (ok && derived_xor > 1) {
             x->val[derived_xor] = xr;
+            xr = 0;
+        } else if (p < 0) {
             xr = 0;
         }
         uint8_t v2 = x->val[2];
-        if (miss2) {
-            v2 = sc_crc8(&x->val[s0], slen);
-            xr ^= v2;
-        } else if (sc_crc8(&x->val[s0], slen) != x->val[2]) {
-            ok = 0;
-        }
-        if (ok && xr != 0)
-            ok = 0;
         if (ok) {
-            solutions++;
-            for (unsigned i = 0; i < n; i++)
-                found[i] = x->val[miss[i]];
-            found_v2 = v2;
-            found_u = derived_xor >= 0 ? x->val[derived_xor] : 0;
+            uint8_t scrc = sc_crc8(&x->val[9 + pp], t - 9 - pp);
+            if (miss2)
+                xr ^= (v2 = scrc);
+            else if (scrc != v2)
+                ok = 0;
+        }
+        if (ok && xr == 0) {
+            ++*nsol;
+            sol->n = 0;
+            for (unsigned i = 0; i < n; i++) {
+                sol->idx[sol->n] = miss[i];
+                sol->val[sol->n++] = x->val[miss[i]];
+            }
+            if (derived_xor >= 0) {
+                sol->idx[sol->n] = (uint8_t)derived_xor;
+                sol->val[sol->n++] = (uint8_t)(derived_xor == 1 ? pp : u);
+            }
+            if (miss2) {
+                sol->idx[sol->n] = 2;
+                sol->val[sol->n++] = v2;
+            }
+            if (miss3) {
+                sol->idx[sol->n] = 3;
+                sol->val[sol->n++] = v3;
+            }
         }
         for (unsigned i = 0; i < n; i++) /* next combination (mixed radix) */
             if (++digit[i] < ncand[i])
@@ -420,31 +426,83 @@ static void session_fill(session_t *x, unsigned t, unsigned p)
     }
     for (unsigned i = 0; i < n; i++)
         x->val[miss[i]] = save[i];
-    if (derived_xor >= 0)
+    if (derived_xor > 1)
         x->val[derived_xor] = save_u;
     x->val[2] = save_2;
-    if (solutions != 1)
+}
+
+/* Candidates of byte 0 or 1 when it is missing: its halves, and for T the schedule's hint. */
+static unsigned head_cands(const session_t *x, unsigned i, uint8_t out[17])
+{
+    if (cnt_get(x, i)) {
+        out[0] = x->val[i];
+        return 1;
+    }
+    unsigned n = half_cands(x, i, out, 16);
+    if (n > 16)
+        return 0;
+    if (i == 0 && x->t_hint) {
+        unsigned j = 0;
+        while (j < n && out[j] != x->t_hint)
+            j++;
+        if (j == n)
+            out[n++] = x->t_hint;
+    }
+    return n;
+}
+
+/* The last bytes from the datum's own redundancy (esptouch.md §3.4): byte 4 is the XOR of bytes
+ * 0..T-1 but 4, byte 2 the CRC-8 of the SSID, byte 3 the CRC-8 of the BSSID. When a few bytes
+ * are still missing, every combination of their candidates (from half triplets placed by the
+ * stream clock; for T also the schedule's hint) is tried against those checks; the values are
+ * taken only when exactly one combination passes, so a datum that could be completed two ways
+ * waits for more frames.
+ *
+ * Bytes without any candidate are derived instead of guessed: byte 2 from the SSID, byte 3 from
+ * the BSSID (the air bytes, else the 802.11 header), and at most one other byte from the XOR.
+ * What derives a byte can no longer check it, so a byte derived from the XOR must be one the
+ * SSID CRC covers — an SSID byte, or byte 1 (the password length moves the SSID's bounds); a
+ * password or IP byte derived from the XOR alone would be unchecked, and is never taken. */
+static void session_fill(session_t *x)
+{
+    uint8_t c0[17], c1[17];
+    unsigned n0 = head_cands(x, 0, c0), n1 = head_cands(x, 1, c1);
+    int derive1 = !cnt_get(x, 1) && n1 == 0;
+    if (!n0 || (!n1 && !derive1) || (!cnt_get(x, 2) && derive1))
         return;
-    for (unsigned i = 0; i < n; i++) {
-        x->val[miss[i]] = found[i];
-        cnt_set(x, miss[i], 1);
-    }
-    x->known = (uint8_t)(x->known + n);
-    if (derived_xor >= 0) {
-        x->val[derived_xor] = found_u;
-        cnt_set(x, (unsigned)derived_xor, 1);
-        x->known++;
-    }
-    if (miss2) {
-        x->val[2] = found_v2;
-        cnt_set(x, 2, 1);
-        x->known++;
-    }
-    if (miss3) {
-        x->val[3] = v3;
-        cnt_set(x, 3, 1);
-        x->known++;
-    }
+    unsigned nsol = 0;
+    fill_sol_t sol;
+    sol.n = 0;
+    for (unsigned i0 = 0; i0 < n0 && nsol < 2; i0++)
+        for (unsigned i1 = 0; i1 < (derive1 ? 1u : n1) && nsol < 2; i1++) {
+            unsigned t = c0[i0];
+            int p = derive1 ? -1 : (int)c1[i1];
+            if (t < 10 || t > 105 || (p >= 0 && (p > SC_ET_PASSWORD_MAX || t < 10u + (unsigned)p ||
+                                                  t - 9u - (unsigned)p > SC_ET_SSID_MAX)))
+                continue;
+            if (p >= 0 && cnt_get(x, 0) && cnt_get(x, 1) && all_known(x, 2, t))
+                return; /* nothing missing: the checks in session_try decide */
+            unsigned before = nsol;
+            fill_try(x, t, p, &nsol, &sol);
+            if (nsol > before) {
+                if (!cnt_get(x, 0) && sol.n < RX_FILL_MAX + 4) {
+                    sol.idx[sol.n] = 0;
+                    sol.val[sol.n++] = (uint8_t)t;
+                }
+                if (p >= 0 && !cnt_get(x, 1) && sol.n < RX_FILL_MAX + 4) {
+                    sol.idx[sol.n] = 1;
+                    sol.val[sol.n++] = (uint8_t)p;
+                }
+            }
+        }
+    if (nsol != 1)
+        return;
+    for (unsigned i = 0; i < sol.n; i++)
+        if (!cnt_get(x, sol.idx[i])) {
+            x->val[sol.idx[i]] = sol.val[i];
+            cnt_set(x, sol.idx[i], 1);
+            x->known++;
+        }
 }
 
 /* Stores a half triplet of an index not known yet; when the opposite half of the same index
@@ -487,11 +545,10 @@ static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint
 static int session_try(rx_state_t *r, session_t *x, sc_et_result_t *res)
 {
     unsigned p, t = session_t_len(x, &p);
-    if (!t)
-        return 0;
-    if (!all_known(x, 2, t)) {
-        session_fill(x, t, p);
-        if (!all_known(x, 2, 9 + p))
+    if (!t || !all_known(x, 2, t)) {
+        session_fill(x);
+        t = session_t_len(x, &p);
+        if (!t || !all_known(x, 2, 9 + p))
             return 0;
     }
     unsigned slen = t - 9 - p;
@@ -882,6 +939,36 @@ static unsigned order_idx(unsigned t, unsigned pos)
     return q % 4 ? 5 + 3 * (q / 4) + q % 4 - 1 : t + q / 4;
 }
 
+/* T from two index frames of consecutive triplets, i then j, where the order shows it: index 4
+ * is followed by T, T by 5, BSSID byte m (T + m) by 5 + 3m and 7 + 3m by T + m + 1 (T >= 23).
+ * 0 when the pair says nothing about T. */
+static unsigned order_t_hint(unsigned i, unsigned j)
+{
+    unsigned t = 0;
+    if (i == 4)
+        t = j;
+    else if (j == 5)
+        t = i;
+    else if (j > 5 && (j - 5) % 3 == 0 && (j - 5) / 3 <= 5 && i >= (j - 5) / 3)
+        t = i - (j - 5) / 3;               /* T + m, then 5 + 3m */
+    else if (i >= 7 && (i - 7) % 3 == 0 && (i - 7) / 3 <= 4 && j >= (i - 7) / 3 + 1)
+        t = j - (i - 7) / 3 - 1;           /* 7 + 3m, then T + m + 1 */
+    if (t < 10 || t > 105)
+        return 0;
+    if ((i != 4 && j != 5) && (t < 23 || j >= t + 6 || i >= t + 6))
+        return 0;
+    /* the pair must really be consecutive in the order of that T */
+    return order_pos(t, j) == order_pos(t, i) + 1 ? t : 0;
+}
+
+/* T for the stream clock: byte 0 when known, else the schedule's hint. */
+static unsigned session_clock_t(const session_t *x)
+{
+    if (cnt_get(x, 0) && x->val[0] >= 10 && x->val[0] <= 105)
+        return x->val[0];
+    return x->t_hint;
+}
+
 /* Whole datagram slots in dt_ms by the stream's measured interval, or -1 when dt_ms is not
  * within 3/8 of a slot of a whole number of them (jitter of the relay, or another sender). */
 static int clk_slots(const clk_t *k, uint32_t dt_ms)
@@ -946,7 +1033,13 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
     }
     /* The stream clock: an index frame anchors the cycle position; a nibble frame whose own
      * index frame was lost gets its position, hence its index, from the time since the anchor. */
-    unsigned p, t = timed ? session_t_len(x, &p) : 0, u = L - off - 40u;
+    unsigned u = L - off - 40u;
+    if (timed && u >= 256u && u - 256u < RX_NIDX && k->anc_ok && clk_slots(k, now - k->anc_ms) == 3) {
+        unsigned th = order_t_hint(k->anc_idx, u - 256u);
+        if (th)
+            x->t_hint = (uint8_t)th;
+    }
+    unsigned t = timed ? session_clock_t(x) : 0;
     if (any && u <= 255u)
         t = 0; /* this frame just completed a whole triplet: no second use as a half */
     if (t) {
