@@ -531,13 +531,26 @@ static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint
             }
         }
     }
-    x->half[x->half_next][0] = tag;
-    x->half[x->half_next][1] = sym;
+    /* the slot: an empty one or one of an index learnt since, else the next untrusted one,
+     * else the oldest (round robin) */
+    unsigned slot = RX_NHALF, untrusted = RX_NHALF;
+    for (unsigned j = 0; j < RX_NHALF && slot == RX_NHALF; j++) {
+        unsigned h = (x->half_next + j) % RX_NHALF;
+        uint8_t ht = x->half[h][0];
+        if (ht == 0xffu || cnt_get(x, ht & 0x7fu))
+            slot = h;
+        else if (untrusted == RX_NHALF && !(x->trusted >> h & 1u))
+            untrusted = h;
+    }
+    if (slot == RX_NHALF)
+        slot = untrusted != RX_NHALF ? untrusted : x->half_next;
+    x->half[slot][0] = tag;
+    x->half[slot][1] = sym;
     if (trusted)
-        x->trusted |= (uint64_t)1 << x->half_next;
+        x->trusted |= (uint64_t)1 << slot;
     else
-        x->trusted &= ~((uint64_t)1 << x->half_next);
-    x->half_next = (uint8_t)((x->half_next + 1u) % RX_NHALF);
+        x->trusted &= ~((uint64_t)1 << slot);
+    x->half_next = (uint8_t)((slot + 1u) % RX_NHALF);
     return 1; /* a new candidate may let session_fill complete the datum */
 }
 
@@ -1040,33 +1053,31 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
             x->t_hint = (uint8_t)th;
     }
     unsigned t = timed ? session_clock_t(x) : 0;
-    if (any && u <= 255u)
-        t = 0; /* this frame just completed a whole triplet: no second use as a half */
-    if (t) {
-        unsigned cyc = 3u * (t + 6u);
-        if (u >= 256u && u - 256u <= t + 5u) {
-            unsigned idx = u - 256u;
-            if (k->anc_ok && k->anc_idx <= t + 5u) {
-                unsigned dq = (3u * order_pos(t, idx) + cyc - 3u * order_pos(t, k->anc_idx)) % cyc;
-                uint32_t dt = now - k->anc_ms;
-                if (dq && dq <= RX_ANCHOR_SLOTS && dt < 16u * RX_ANCHOR_SLOTS) {
-                    unsigned meas = dt * 16u / dq;
-                    if (meas >= RX_SLOT16_MIN && meas <= RX_SLOT16_MAX)
-                        k->slot16 = (uint16_t)((3u * k->slot16 + meas) / 4u);
-                }
+    if (timed && u >= 256u && u - 256u < RX_NIDX) {
+        unsigned idx = u - 256u;
+        if (t && idx <= t + 5u && k->anc_ok && k->anc_idx <= t + 5u) {
+            /* two anchors a known number of slots apart measure the sender's interval */
+            unsigned cyc = 3u * (t + 6u);
+            unsigned dq = (3u * order_pos(t, idx) + cyc - 3u * order_pos(t, k->anc_idx)) % cyc;
+            uint32_t dt = now - k->anc_ms;
+            if (dq && dq <= RX_ANCHOR_SLOTS && dt < 16u * RX_ANCHOR_SLOTS) {
+                unsigned meas = dt * 16u / dq;
+                if (meas >= RX_SLOT16_MIN && meas <= RX_SLOT16_MAX)
+                    k->slot16 = (uint16_t)((3u * k->slot16 + meas) / 4u);
             }
-            k->anc_idx = (uint8_t)idx;
-            k->anc_ms = now;
-            k->anc_ok = 1;
-        } else if (u <= 255u && k->anc_ok && k->anc_idx <= t + 5u) {
-            int n = clk_slots(k, now - k->anc_ms);
-            if (n >= 1) {
-                unsigned q = (3u * order_pos(t, k->anc_idx) + 1u + (unsigned)n) % cyc;
-                if (q % 3u == 1u)
-                    k->anc_ok = 0; /* a nibble where an index belongs: the clock is off */
-                else
-                    changed |= session_half(r, x, (uint8_t)order_idx(t, q / 3u), q % 3u == 2u, (uint8_t)u, 1);
-            }
+        }
+        k->anc_idx = (uint8_t)idx;
+        k->anc_ms = now;
+        k->anc_ok = 1;
+    } else if (t && u <= 255u && !any && k->anc_ok && k->anc_idx <= t + 5u) {
+        /* (a frame that just completed a whole triplet is not used a second time as a half) */
+        int n = clk_slots(k, now - k->anc_ms);
+        if (n >= 1) {
+            unsigned q = (3u * order_pos(t, k->anc_idx) + 1u + (unsigned)n) % (3u * (t + 6u));
+            if (q % 3u == 1u)
+                k->anc_ok = 0; /* a nibble where an index belongs: the clock is off */
+            else
+                changed |= session_half(r, x, (uint8_t)order_idx(t, q / 3u), q % 3u == 2u, (uint8_t)u, 1);
         }
     }
     x->last_ms = now;
