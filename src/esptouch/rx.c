@@ -78,6 +78,7 @@ typedef struct {
     uint32_t last_ms;
     uint8_t half_next;
     uint8_t t_hint;          /* T as the order of two index frames 3 slots apart shows it */
+    uint8_t t_lo;            /* T is above this: i, i + 1 (i >= 23) were consecutive triplets */
     uint64_t trusted;        /* bit h: half h was placed by the stream clock, not only by its
                                 neighbours' lengths (only those feed the completion search) */
     uint8_t val[RX_NIDX];
@@ -958,6 +959,13 @@ static unsigned order_idx(unsigned t, unsigned pos)
 static unsigned order_t_hint(unsigned i, unsigned j)
 {
     unsigned t = 0;
+    if (j == 0) {
+        /* the cycle wraps after its last code: regular byte T - 1, or BSSID byte T + 5 when
+         * short credentials leave BSSID bytes over */
+        unsigned a = i + 1 >= 23 && i + 1 <= 105 && order_idx(i + 1, i + 6) == i ? i + 1 : 0;
+        unsigned b = i >= 15 && i - 5 < 23 && order_idx(i - 5, i) == i ? i - 5 : 0;
+        return a && b ? 0 : a | b;
+    }
     if (i == 4)
         t = j;
     else if (j == 5)
@@ -1051,6 +1059,8 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
         unsigned th = order_t_hint(k->anc_idx, u - 256u);
         if (th)
             x->t_hint = (uint8_t)th;
+        if (k->anc_idx >= 23 && u - 256u == k->anc_idx + 1u && k->anc_idx + 2u > x->t_lo)
+            x->t_lo = (uint8_t)(k->anc_idx + 2u); /* both regular bytes: T > i + 1 */
     }
     unsigned t = timed ? session_clock_t(x) : 0;
     if (timed && u >= 256u && u - 256u < RX_NIDX) {
@@ -1069,15 +1079,25 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
         k->anc_idx = (uint8_t)idx;
         k->anc_ms = now;
         k->anc_ok = 1;
-    } else if (t && u <= 255u && !any && k->anc_ok && k->anc_idx <= t + 5u) {
+    } else if (timed && u <= 255u && !any && k->anc_ok) {
         /* (a frame that just completed a whole triplet is not used a second time as a half) */
         int n = clk_slots(k, now - k->anc_ms);
-        if (n >= 1) {
+        if (n >= 1 && t && k->anc_idx <= t + 5u) {
             unsigned q = (3u * order_pos(t, k->anc_idx) + 1u + (unsigned)n) % (3u * (t + 6u));
             if (q % 3u == 1u)
                 k->anc_ok = 0; /* a nibble where an index belongs: the clock is off */
             else
                 changed |= session_half(r, x, (uint8_t)order_idx(t, q / 3u), q % 3u == 2u, (uint8_t)u, 1);
+        } else if (n >= 1 && !t && (unsigned)n % 3u != 0u) {
+            /* T unknown yet (the capture began after byte 0 went by): where the order is
+             * sequential whatever T is — 0..4, and the regular bytes from 23 up to T - 1 —
+             * the index is the anchor's plus the triplets between. Below a known lower bound
+             * of T that is certain; two triplets beyond it too, because if T came first the
+             * half lands on a BSSID index (T.., which the completion never guesses and any
+             * pairing CRC-checks), never on a byte of the credentials. */
+            unsigned i = k->anc_idx, j = i + ((unsigned)n + 1u) / 3u;
+            if ((j <= 4u) || (i >= 23u && (j < x->t_lo || j <= i + 2u)))
+                changed |= session_half(r, x, (uint8_t)j, (unsigned)n % 3u == 1u, (uint8_t)u, 1);
         }
     }
     x->last_ms = now;
