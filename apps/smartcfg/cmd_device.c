@@ -195,7 +195,7 @@ static void usage(FILE *f)
             "  --radio file:CAPTURE    replay a capture (fast, on the capture's clock; --realtime: at its pace)\n"
             "  --radio udp[:PORT]      virtual radio: UDP datagrams to PORT (7001) become sniffed frames\n"
             "  --any-channel           file: deliver frames of every channel (no hop emulation)\n"
-            "  --channels LIST         channels to search, e.g. 1,6,11 (default 1..13)\n"
+            "  --channels LIST         channels to search, e.g. 1,6,11 or 1-11,36-165 (default 1-13)\n"
             "  --virtual-bssid MAC --virtual-cipher open|wep|tkip|ccmp|gcmp --virtual-qos --virtual-no-fcs\n"
             "  --virtual-loss P --virtual-jitter MS --virtual-channel N     (udp: radio)\n"
             "join (how the device joins the AP it was told):\n"
@@ -714,23 +714,13 @@ int cmd_device(int argc, char **argv)
         cfg.cloud.port = (uint16_t)port;
     }
     cfg.skip_cloud = no_cloud;
-    static uint8_t channels[16];
+    static uint8_t channels[SC_CHANSEARCH_MAX_CHANNELS];
     if (o.val[O_CHANNELS]) {
         /* Hop only where the AP can be (a known channel, or the 5 GHz ones a card supports). */
-        size_t n = 0;
-        const char *p = o.val[O_CHANNELS];
-        while (*p) {
-            char *end;
-            unsigned long ch = strtoul(p, &end, 10);
-            if (end == p || ch == 0 || ch > 177 || n == sizeof channels || (*end && *end != ',')) {
-                fprintf(stderr, "smartcfg device: --channels: want a list like 1,6,11 (at most 16, 1..177)\n");
-                goto out;
-            }
-            channels[n++] = (uint8_t)ch;
-            p = *end ? end + 1 : end;
-        }
+        size_t n = sc_chansearch_parse(o.val[O_CHANNELS], channels, sizeof channels);
         if (n == 0) {
-            fprintf(stderr, "smartcfg device: --channels: empty list\n");
+            fprintf(stderr, "smartcfg device: --channels: want a list like 1,6,11 or 1-11,36-165 (at most %d; "
+                            "1..14, 32..177)\n", SC_CHANSEARCH_MAX_CHANNELS);
             goto out;
         }
         cfg.channels = channels;

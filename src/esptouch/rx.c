@@ -24,6 +24,8 @@
 #define RX_ANCHOR_SLOTS 48u  /* position by time only this far from an index frame (drift) */
 #define RX_FILL_MAX 8u       /* missing bytes the completion search considers */
 #define RX_FILL_COMBOS 256u  /* candidate combinations it enumerates at most */
+#define RX_CAND_GAP_MS 17u   /* two datagram slots and jitter */
+#define RX_PIN_MS 400u       /* a lock pins the channel search while supported this recently */
 #define RX_EXPIRE_EVERY_MS 50u
 #define RX_OFFSET_CAP 255u   /* offsets are kept in a byte in the candidate table */
 
@@ -47,6 +49,7 @@ typedef struct {
 typedef struct {
     uint32_t t1, t2;         /* arrival of hist[-1] and hist[-2] (valid: ntimes) */
     uint32_t anc_ms;         /* arrival of the last index frame */
+    uint32_t support_ms;     /* last guide frame or CRC-valid triplet: the lock is real */
     uint16_t slot16;         /* measured datagram interval, 1/16 ms */
     uint8_t anc_idx;         /* its index */
     uint8_t anc_ok;          /* 1: anchor valid (no guide phase since) */
@@ -110,6 +113,8 @@ typedef struct {
     uint8_t act_channel;
     uint32_t act_ms;
     uint32_t last_expire;
+    uint16_t cand_ms16;      /* last candidate traffic (low 16 bits of the ms clock) ... */
+    uint8_t cand_channel;    /* ... and its channel */
     sc_et_rx_stats_t stats;
     stream_t st[RX_NSTREAMS];
     session_t ss[RX_NSESSIONS];
@@ -689,6 +694,7 @@ static void stream_lock(rx_state_t *r, stream_t *s, uint16_t off, uint32_t now, 
     s->misses = 0;
     memset(&s->u, 0, sizeof s->u);
     s->u.clk.slot16 = RX_SLOT16;
+    s->u.clk.support_ms = now;
     s->session = session_get(r, s, now);
     session_t *x = &r->ss[s->session];
     x->channel = s->channel;
@@ -836,9 +842,25 @@ static uint16_t hist_at(const stream_t *s, unsigned back)
 }
 
 /* Searching stream: guide quartet, then guide-less triplets. Returns 1 if it locked. */
-static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
+static void candidate(rx_state_t *r, const stream_t *s, uint32_t now)
+{
+    r->cand_channel = s->channel;
+    r->cand_ms16 = (uint16_t)now;
+}
+
+static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev_ms, evbuf_t *e)
 {
     const unsigned omin = r->cfg.offset_min, omax = r->cfg.offset_max;
+    if (s->nhist >= 2) {
+        /* a sender is probably here, worth a longer look before anything locks: a step of the
+         * guide (515, 514, 513, 512, 515, ...), or two group-addressed frames of one
+         * transmitter at most two datagram slots apart, both of ESP-TOUCH lengths */
+        unsigned l1 = hist_at(s, 1), l0 = hist_at(s, 0);
+        unsigned lo = SC_ET_EXTRA_LEN + omin, hi = SC_ET_GUIDE_BASE + 3u + omax;
+        if (((l0 + 1u == l1 || l0 == l1 + 3u) && l1 >= SC_ET_GUIDE_BASE + omin && l1 <= hi) ||
+            (since(now, prev_ms) <= (int32_t)RX_CAND_GAP_MS && l0 >= lo && l0 <= hi && l1 >= lo && l1 <= hi))
+            candidate(r, s, now);
+    }
     if (s->nhist >= 4) {
         unsigned lo = 0xffff, hi = 0, seen = 0;
         for (unsigned k = 0; k < 4; k++) {
@@ -874,6 +896,7 @@ static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
             if (crc_pair(v, i) != (uint8_t)((va & 0xf0u) | (vc >> 4)))
                 continue;
             cand_t *c3 = cand_add(r, s, (uint8_t)o, i, v, now);
+            candidate(r, s, now);
             if (!c3)
                 continue;
             cand_t keep = *c3;
@@ -1021,6 +1044,7 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
         k->ntimes++;
     if (L >= SC_ET_GUIDE_BASE + off && L <= SC_ET_GUIDE_BASE + 3 + off) {
         k->anc_ok = 0; /* a guide phase: time runs, the data cursor stands still */
+        k->support_ms = now;
         return;        /* guide frames keep the lock alive but are not data */
     }
     unsigned strides = (s->flags & SF_LENONLY) ? 2 : 1;
@@ -1115,6 +1139,7 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
         session_progress(r, s, x, e);
     }
     if (any) {
+        k->support_ms = now;
         s->misses = 0;
         if (s->good < 255)
             s->good++;
@@ -1247,6 +1272,7 @@ sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t n
                 if (dup) {
                     r->stats.dropped_retry++;
                 } else {
+                    uint32_t prev_ms = s->last_ms;
                     s->last_ms = now_ms;
                     memmove(s->hist, s->hist + 1, sizeof s->hist - sizeof s->hist[0]);
                     s->hist[RX_HIST - 1] = f->len;
@@ -1255,7 +1281,7 @@ sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t n
                     if (s->state == ST_LOCKED)
                         stream_data(r, s, now_ms, &e);
                     else
-                        stream_search(r, s, now_ms, &e);
+                        stream_search(r, s, now_ms, prev_ms, &e);
                 }
             }
         }
@@ -1308,4 +1334,46 @@ int sc_et_rx_recent_activity(const sc_et_rx_t *rx, uint8_t channel, uint32_t now
     const rx_state_t *r = CS(rx);
     return r->act_channel == channel && r->act_ms && since(now_ms, r->act_ms) >= 0 &&
            since(now_ms, r->act_ms) <= (int32_t)within_ms;
+}
+
+/* Weaker than recent_activity: a guide step or any CRC-valid triplet under some offset was seen
+ * on channel within the last within_ms (<= 30 s). Random traffic produces it now and then; a
+ * sender in either phase produces it within a few datagrams. */
+int sc_et_rx_candidate(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms)
+{
+    if (!rx || CS(rx)->magic != RX_MAGIC || !channel)
+        return 0;
+    const rx_state_t *r = CS(rx);
+    uint16_t age = (uint16_t)((uint16_t)now_ms - r->cand_ms16);
+    return r->cand_channel == channel && within_ms <= 30000u && age <= within_ms;
+}
+
+/* The channel of a lock that is still supported by guide frames or valid triplets within
+ * RX_PIN_MS: a lock on random traffic (or on a sender that went away) stops pinning the radio
+ * as soon as the channel's other traffic shows it is alive, instead of when it expires. */
+uint8_t sc_et_rx_pinned_channel(const sc_et_rx_t *rx, uint32_t now_ms)
+{
+    if (!rx || CS(rx)->magic != RX_MAGIC)
+        return 0;
+    const rx_state_t *r = CS(rx);
+    const stream_t *best = NULL;
+    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
+        const stream_t *s = &r->st[i];
+        if (s->state != ST_LOCKED || (best && s->good <= best->good))
+            continue;
+        uint32_t sup = s->u.clk.support_ms;
+        int pinned = since(now_ms, sup) <= (int32_t)RX_PIN_MS;
+        if (!pinned) {
+            /* unsupported for a while: release only if the channel is alive (some stream on it
+             * heard a frame since), a silent radio keeps the lock until it expires */
+            pinned = 1;
+            for (unsigned j = 0; j < RX_NSTREAMS; j++)
+                if (r->st[j].state != ST_FREE && r->st[j].channel == s->channel &&
+                    since(r->st[j].last_ms, sup) > (int32_t)RX_PIN_MS)
+                    pinned = 0;
+        }
+        if (pinned)
+            best = s;
+    }
+    return best ? best->channel : 0;
 }
