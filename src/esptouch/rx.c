@@ -81,7 +81,6 @@ typedef struct {
     uint32_t last_ms;
     uint8_t half_next;
     uint8_t t_hint;          /* T as the order of two index frames 3 slots apart shows it */
-    uint8_t t_lo;            /* T is above this: i, i + 1 (i >= 23) were consecutive triplets */
     uint64_t trusted;        /* bit h: half h was placed by the stream clock, not only by its
                                 neighbours' lengths (only those feed the completion search) */
     uint8_t val[RX_NIDX];
@@ -1083,8 +1082,6 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
         unsigned th = order_t_hint(k->anc_idx, u - 256u);
         if (th)
             x->t_hint = (uint8_t)th;
-        if (k->anc_idx >= 23 && u - 256u == k->anc_idx + 1u && k->anc_idx + 2u > x->t_lo)
-            x->t_lo = (uint8_t)(k->anc_idx + 2u); /* both regular bytes: T > i + 1 */
     }
     unsigned t = timed ? session_clock_t(x) : 0;
     if (timed && u >= 256u && u - 256u < RX_NIDX) {
@@ -1115,12 +1112,12 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
         } else if (n >= 1 && !t && (unsigned)n % 3u != 0u) {
             /* T unknown yet (the capture began after byte 0 went by): where the order is
              * sequential whatever T is — 0..4, and the regular bytes from 23 up to T - 1 —
-             * the index is the anchor's plus the triplets between. Below a known lower bound
-             * of T that is certain; two triplets beyond it too, because if T came first the
-             * half lands on a BSSID index (T.., which the completion never guesses and any
-             * pairing CRC-checks), never on a byte of the credentials. */
+             * the index is the anchor's plus the triplets between. If the cycle wrapped in
+             * between (T - 1 was passed), the guess is T or above: a BSSID index, which the
+             * completion never guesses and any pairing CRC-checks, or none at all — never a
+             * byte of the credentials. (From 0..3, a guess past 4 could be such a byte.) */
             unsigned i = k->anc_idx, j = i + ((unsigned)n + 1u) / 3u;
-            if ((j <= 4u) || (i >= 23u && (j < x->t_lo || j <= i + 2u)))
+            if (j <= 4u || i >= 23u)
                 changed |= session_half(r, x, (uint8_t)j, (unsigned)n % 3u == 1u, (uint8_t)u, 1);
         }
     }
