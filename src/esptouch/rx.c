@@ -334,6 +334,13 @@ static void fill_try(session_t *x, unsigned t, int p, unsigned *nsol, fill_sol_t
     unsigned n = 0, combos = 1;
     int derived_xor = p < 0 ? 1 : -1, miss2 = 0, miss3 = 0;
     uint8_t rest = (uint8_t)(t ^ (p < 0 ? 0u : (unsigned)p)); /* XOR of 0..T-1, byte 4 included */
+    unsigned nmiss = 0;
+    if (t - 4u > x->known + RX_FILL_MAX + 1u)
+        return;
+    for (unsigned i = 4; i < t; i++)
+        nmiss += !cnt_get(x, i);
+    if (nmiss > RX_FILL_MAX + 1u)
+        return; /* too far from complete: not worth the candidates (the common case, cheap) */
     for (unsigned i = 2; i < t; i++) {
         if (cnt_get(x, i)) {
             rest ^= x->val[i];
@@ -470,6 +477,15 @@ static unsigned head_cands(const session_t *x, unsigned i, uint8_t out[17])
  * password or IP byte derived from the XOR alone would be unchecked, and is never taken. */
 static void session_fill(session_t *x)
 {
+    unsigned tg = cnt_get(x, 0) ? x->val[0] : x->t_hint, nmiss = 0;
+    if (tg >= 10 && tg <= 105) {
+        if (tg - 4u > x->known + RX_FILL_MAX + 1u)
+            return; /* (known counts every index: a cheap bound first) */
+        for (unsigned i = 4; i < tg; i++)
+            nmiss += !cnt_get(x, i);
+        if (nmiss > RX_FILL_MAX + 1u)
+            return; /* far from complete (the common case): skip the candidates */
+    }
     uint8_t c0[17], c1[17];
     unsigned n0 = head_cands(x, 0, c0), n1 = head_cands(x, 1, c1);
     int derive1 = !cnt_get(x, 1) && n1 == 0;
@@ -563,7 +579,7 @@ static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint
 static int session_try(rx_state_t *r, session_t *x, sc_et_result_t *res)
 {
     unsigned p, t = session_t_len(x, &p);
-    if (!t || !all_known(x, 2, t)) {
+    if (!t || x->known < t || !all_known(x, 2, t)) {
         session_fill(x);
         t = session_t_len(x, &p);
         if (!t || !all_known(x, 2, 9 + p))
@@ -1033,10 +1049,13 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
     /* are the window's outer frames the index frame's own neighbours in time? 1 yes, 0 no
      * (a frame was lost between), -1 unknown */
     int a_adj = -1, c_adj = -1;
-    if (timed && k->ntimes >= 2)
-        a_adj = clk_slots(k, k->t1 - k->t2) == 1 ? 1 : clk_slots(k, k->t1 - k->t2) > 1 ? 0 : -1;
-    if (timed && k->ntimes >= 1)
-        c_adj = clk_slots(k, now - k->t1) == 1 ? 1 : clk_slots(k, now - k->t1) > 1 ? 0 : -1;
+    if (timed && k->ntimes >= 2 && hist_at(s, 1) - s->offset - 296u <= 127u) {
+        /* (only a window around an index frame asks) */
+        int n = clk_slots(k, k->t1 - k->t2);
+        a_adj = n == 1 ? 1 : n > 1 ? 0 : -1;
+        n = clk_slots(k, now - k->t1);
+        c_adj = n == 1 ? 1 : n > 1 ? 0 : -1;
+    }
     k->t2 = k->t1;
     k->t1 = now;
     if (k->ntimes < 2)
