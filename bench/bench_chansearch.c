@@ -20,6 +20,8 @@
 #include "smartcfg/air.h"
 #include "smartcfg/esptouch_rx.h"
 
+#include "bench_util.h"
+
 #define MAX_RUNS 1000
 #define START_MAX_MS 30000u
 #define SWITCH_MS 2u     /* a retune loses this much air (a typical driver's channel switch) */
@@ -30,26 +32,7 @@ static sc_air_t air;
 static sc_et_rx_t rx;
 
 static uint64_t master;
-static uint32_t draw(void)
-{
-    master ^= master << 13;
-    master ^= master >> 7;
-    master ^= master << 17;
-    return (uint32_t)(master >> 16);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int same(const sc_et_creds_t *a, const sc_et_creds_t *b)
-{
-    return a->ssid_len == b->ssid_len && a->password_len == b->password_len &&
-           !memcmp(a->ssid, b->ssid, a->ssid_len) && !memcmp(a->password, b->password, a->password_len) &&
-           !memcmp(a->bssid, b->bssid, 6) && !memcmp(a->phone_ip, b->phone_ip, 4);
-}
+static uint32_t draw(void) { return bench_draw(&master); }
 
 static uint32_t noise_rng;
 static uint32_t noise_next(void)
@@ -132,7 +115,7 @@ static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uin
             continue;
         sc_et_event_type_t et = sc_et_rx_feed(&rx, fp, now, &ev);
         if (et == SC_ET_EV_DONE) {
-            if (same(&ev.result.creds, &c->creds))
+            if (bench_same_creds(&ev.result.creds, &c->creds))
                 return now - ahead;
             (*wrong)++;
             sc_et_rx_reset(&rx);
@@ -173,8 +156,8 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
         within += ratio[ok] <= 1.5;
         extra[ok++] = (double)hop - (double)fixed;
     }
-    qsort(ratio, (size_t)ok, sizeof ratio[0], cmp_double);
-    qsort(extra, (size_t)ok, sizeof extra[0], cmp_double);
+    qsort(ratio, (size_t)ok, sizeof ratio[0], bench_cmp_double);
+    qsort(extra, (size_t)ok, sizeof extra[0], bench_cmp_double);
     printf("BENCH chansearch_%s_median %.2f x_fixed\n", name, ok ? ratio[ok / 2] : 0.0);
     printf("BENCH chansearch_%s_worst %.2f x_fixed\n", name, ok ? ratio[ok - 1] : 0.0);
     printf("BENCH chansearch_%s_extra_median %.0f ms\n", name, ok ? extra[ok / 2] : 0.0);

@@ -14,6 +14,8 @@
 #include "smartcfg/air.h"
 #include "smartcfg/esptouch_rx.h"
 
+#include "bench_util.h"
+
 #define MAX_RUNS 1000
 #define START_MAX_MS 30000u /* leaves >= 15 s (2.5 periods) of sending after any start */
 
@@ -21,26 +23,7 @@ static sc_air_t air;
 static sc_et_rx_t rx;
 
 static uint64_t master;
-static uint32_t draw(void)
-{
-    master ^= master << 13;
-    master ^= master >> 7;
-    master ^= master << 17;
-    return (uint32_t)(master >> 16);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int same(const sc_et_creds_t *a, const sc_et_creds_t *b)
-{
-    return a->ssid_len == b->ssid_len && a->password_len == b->password_len &&
-           !memcmp(a->ssid, b->ssid, a->ssid_len) && !memcmp(a->password, b->password, a->password_len) &&
-           !memcmp(a->bssid, b->bssid, 6) && !memcmp(a->phone_ip, b->phone_ip, 4);
-}
+static uint32_t draw(void) { return bench_draw(&master); }
 
 /* One capture: returns the ratio time-to-decode / floor, or a negative value on failure
  * (no correct result before the capture ends). */
@@ -136,7 +119,7 @@ static double run_one(double loss, uint32_t start_ms, uint32_t seed, int with_sc
             lfl = t ? t : 1;
         if (done || sc_et_rx_feed(&rx, &f, t, &ev) != SC_ET_EV_DONE)
             continue;
-        if (same(&ev.result.creds, &c.creds)) {
+        if (bench_same_creds(&ev.result.creds, &c.creds)) {
             done = t ? t : 1;
             continue;
         }
@@ -179,7 +162,7 @@ static void measure(level_t *L, double loss, int runs, int with_scan, unsigned f
         if (start % 6000u >= 2000u && r > L->data_worst)
             L->data_worst = r;
     }
-    qsort(L->ratio, (size_t)L->ok, sizeof L->ratio[0], cmp_double);
+    qsort(L->ratio, (size_t)L->ok, sizeof L->ratio[0], bench_cmp_double);
 }
 
 static double median(const level_t *L) { return L->ok ? L->ratio[L->ok / 2] : 0.0; }

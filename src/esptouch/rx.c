@@ -1316,18 +1316,37 @@ sc_et_event_type_t sc_et_rx_tick(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t 
     return sc_et_rx_feed(rx, NULL, now_ms, ev);
 }
 
+/* The channel of the lock with the most valid triplets; with pin_only, only among the locks
+ * that still pin the channel search (see sc_et_rx_pinned_channel). */
+static uint8_t best_lock_channel(const rx_state_t *r, int pin_only, uint32_t now_ms)
+{
+    const stream_t *best = NULL;
+    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
+        const stream_t *s = &r->st[i];
+        if (s->state != ST_LOCKED || (best && s->good <= best->good))
+            continue;
+        uint32_t sup = s->u.clk.support_ms;
+        int pinned = !pin_only || since(now_ms, sup) <= (int32_t)RX_PIN_MS;
+        if (!pinned) {
+            /* unsupported for a while: release only if the channel is alive (some stream on it
+             * heard a frame since), a silent radio keeps the lock until it expires */
+            pinned = 1;
+            for (unsigned j = 0; j < RX_NSTREAMS; j++)
+                if (r->st[j].state != ST_FREE && r->st[j].channel == s->channel &&
+                    since(r->st[j].last_ms, sup) > (int32_t)RX_PIN_MS)
+                    pinned = 0;
+        }
+        if (pinned)
+            best = s;
+    }
+    return best ? best->channel : 0;
+}
+
 uint8_t sc_et_rx_locked_channel(const sc_et_rx_t *rx)
 {
     if (!rx || CS(rx)->magic != RX_MAGIC)
         return 0;
-    const rx_state_t *r = CS(rx);
-    const stream_t *best = NULL;
-    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
-        const stream_t *s = &r->st[i];
-        if (s->state == ST_LOCKED && (!best || s->good > best->good))
-            best = s;
-    }
-    return best ? best->channel : 0;
+    return best_lock_channel(CS(rx), 0, 0);
 }
 
 void sc_et_rx_stats(const sc_et_rx_t *rx, sc_et_rx_stats_t *out)
@@ -1371,25 +1390,5 @@ uint8_t sc_et_rx_pinned_channel(const sc_et_rx_t *rx, uint32_t now_ms)
 {
     if (!rx || CS(rx)->magic != RX_MAGIC)
         return 0;
-    const rx_state_t *r = CS(rx);
-    const stream_t *best = NULL;
-    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
-        const stream_t *s = &r->st[i];
-        if (s->state != ST_LOCKED || (best && s->good <= best->good))
-            continue;
-        uint32_t sup = s->u.clk.support_ms;
-        int pinned = since(now_ms, sup) <= (int32_t)RX_PIN_MS;
-        if (!pinned) {
-            /* unsupported for a while: release only if the channel is alive (some stream on it
-             * heard a frame since), a silent radio keeps the lock until it expires */
-            pinned = 1;
-            for (unsigned j = 0; j < RX_NSTREAMS; j++)
-                if (r->st[j].state != ST_FREE && r->st[j].channel == s->channel &&
-                    since(r->st[j].last_ms, sup) > (int32_t)RX_PIN_MS)
-                    pinned = 0;
-        }
-        if (pinned)
-            best = s;
-    }
-    return best ? best->channel : 0;
+    return best_lock_channel(CS(rx), 1, now_ms);
 }

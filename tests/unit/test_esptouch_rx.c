@@ -342,6 +342,14 @@ static void decode_one(phone_t *p)
     assert_int_equal(H.done[0].t, p->enc.t);
 }
 
+/* P[0] alone never yields a result */
+static void decode_none(void)
+{
+    harness_init(&H, NULL);
+    harness_run(&H, P, 1, 1);
+    assert_int_equal(H.ndone, 0);
+}
+
 /* --- tests ------------------------------------------------------------------------ */
 
 static void test_state_size(void **state)
@@ -418,9 +426,7 @@ static void test_ethernet(void **state)
     P[0].off_up = 42;
     P[0].drop_index_from = P[0].enc.t;
     P[0].drop_index_to = P[0].enc.t + 5;
-    harness_init(&H, NULL);
-    harness_run(&H, P, 1, 1);
-    assert_int_equal(H.ndone, 0);
+    decode_none();
 }
 
 static void test_length_only(void **state)
@@ -872,9 +878,7 @@ static void test_header_bssid_mismatch(void **state)
     memcpy(P[0].bssid, BSSID, 6);
     P[0].drop_index_from = P[0].enc.t;
     P[0].drop_index_to = P[0].enc.t + 5;
-    harness_init(&H, NULL);
-    harness_run(&H, P, 1, 1);
-    assert_int_equal(H.ndone, 0);
+    decode_none();
 }
 
 static void test_filters(void **state)
@@ -1036,6 +1040,15 @@ static void drop_frame(phone_t *p, uint8_t idx, uint8_t pos)
     p->ndrop++;
 }
 
+/* every frame of byte idx's triplet, every round */
+static void drop_byte(phone_t *p, uint8_t idx)
+{
+    for (uint8_t pos = 0; pos < 3; pos++)
+        drop_frame(p, idx, pos);
+}
+
+static const char PW64[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
 /* The index frames of four password bytes never reach the air, in either copy or any round:
  * only the stream clock (the time since the last index frame) can tell whose nibble frames
  * these are. Decoded in the first data phase. */
@@ -1058,9 +1071,7 @@ static void test_clock_places_lone_frames(void **state)
     P[0].down = 0;
     for (uint8_t i = 9; i < 13; i++)
         drop_frame(&P[0], i, 1);
-    harness_init(&H, NULL);
-    harness_run(&H, P, 1, 1);
-    assert_int_equal(H.ndone, 0);
+    decode_none();
 }
 
 /* Bytes of which only one half ever arrives: the other nibble comes from the triplet's CRC
@@ -1079,15 +1090,11 @@ static void test_fill_from_halves(void **state)
     /* one password byte with no frame at all: the XOR alone would give it, unchecked, so it
      * is never taken and nothing completes */
     phone_init(&P[0], &c, PHONE_A, 1121);
-    for (uint8_t pos = 0; pos < 3; pos++)
-        drop_frame(&P[0], 11, pos);
-    harness_init(&H, NULL);
-    harness_run(&H, P, 1, 1);
-    assert_int_equal(H.ndone, 0);
+    drop_byte(&P[0], 11);
+    decode_none();
     /* ... while a missing SSID byte is checked by the SSID CRC and is taken */
     phone_init(&P[0], &c, PHONE_A, 1122);
-    for (uint8_t pos = 0; pos < 3; pos++)
-        drop_frame(&P[0], 20, pos);
+    drop_byte(&P[0], 20);
     decode_one(&P[0]);
 }
 
@@ -1104,17 +1111,14 @@ static void test_head_bytes_recovered(void **state)
         phone_init(&P[0], &c, PHONE_A, 1130 + k);
         for (uint8_t b = 0; b < 2; b++)
             if (drops[k][b])
-                for (uint8_t pos = 0; pos < 3; pos++)
-                    drop_frame(&P[0], b, pos);
+                drop_byte(&P[0], b);
         decode_one(&P[0]);
         assert_true(H.done_ms[0] < 6000);
     }
     /* a 64-byte password (T = 85, all six BSSID bytes interleaved) without byte 0 */
-    static const char pw[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-    creds_make(&c, "TP-LINK_2.4G", 12, pw, 64);
+    creds_make(&c, "TP-LINK_2.4G", 12, PW64, 64);
     phone_init(&P[0], &c, PHONE_A, 1135);
-    for (uint8_t pos = 0; pos < 3; pos++)
-        drop_frame(&P[0], 0, pos);
+    drop_byte(&P[0], 0);
     decode_one(&P[0]);
 }
 
@@ -1124,9 +1128,8 @@ static void test_head_bytes_recovered(void **state)
 static void test_lone_frames_before_t(void **state)
 {
     (void)state;
-    static const char pw[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     sc_et_creds_t c;
-    creds_make(&c, "TP-LINK_2.4G", 12, pw, 64);
+    creds_make(&c, "TP-LINK_2.4G", 12, PW64, 64);
     phone_init(&P[0], &c, PHONE_A, 1140);
     /* start in the first data phase at order position 35 (index 30): T (position 0) comes
      * only after the cycle wraps, about 1.3 s later */
@@ -1141,8 +1144,7 @@ static void test_lone_frames_before_t(void **state)
             P[0].ndrop = 0;
             P[0].drop_until = 0;
             for (uint8_t i = 40; i < 44; i++)
-                for (uint8_t pos = 0; pos < 3; pos++)
-                    drop_frame(&P[0], i, pos);
+                drop_byte(&P[0], i);
         }
         phone_step(&P[0], on_frame, &H);
     }
@@ -1156,9 +1158,8 @@ static void test_lone_frames_before_t(void **state)
 static void test_no_false_result_lone_spoofs(void **state)
 {
     (void)state;
-    static const char pw[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     sc_et_creds_t a, b;
-    creds_make(&a, "TP-LINK_2.4G", 12, pw, 64);
+    creds_make(&a, "TP-LINK_2.4G", 12, PW64, 64);
     creds_make(&b, "TP-LINK_2.4G", 12, "other-pw-B!!", 12);
     int ok = 0;
     for (uint32_t seed = 1; seed <= 12; seed++) {
