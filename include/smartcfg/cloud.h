@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Tencent Cloud IoT Explorer conventions (tencent.md §6, §7): MQTT credentials and topics,
- * the app_bind_token exchange as a sans-I/O step machine over the MQTT HAL, and dynamic
- * registration. HMAC/SHA/base64/AES from mbedTLS, JSON parsing with cJSON.
- * The helpers below are public so that the AT front-end (AT+TCMQTTCONN), the local cloud
- * and tests build the very same strings the binder uses. Guide: docs/cloud-device.md. */
+ * the app_bind_token messages and dynamic registration, as pure functions over caller
+ * buffers. HMAC/SHA/base64/AES from mbedTLS, JSON with cJSON. Public so that the binder
+ * (binder.h), the AT front-end (AT+TCMQTTCONN), the local cloud, its broker plugin and tests
+ * build and check the very same strings. Guide: docs/cloud-device.md. */
 #ifndef SMARTCFG_CLOUD_H
 #define SMARTCFG_CLOUD_H
 
@@ -35,7 +35,7 @@ typedef struct {
     char ca_file[128];
     bool hmac_sha1;          /* false: ;hmacsha256 */
     char register_url[160];  /* empty: https://gateway.tencentdevices.com/register/dev */
-    uint32_t bind_timeout_ms;/* 0: SC_CLOUD_BIND_TIMEOUT_MS, whole bind incl. connect */
+    uint32_t bind_timeout_ms;/* 0: SC_BINDER_TIMEOUT_MS, whole bind incl. connect */
 } sc_cloud_config_t;
 
 /* ---- constants ------------------------------------------------------------------------ */
@@ -50,12 +50,6 @@ typedef struct {
 #define SC_CLOUD_EXPIRY_UNKNOWN_CLOCK 2147483647u
 #define SC_CLOUD_REGISTER_URL "https://gateway.tencentdevices.com/register/dev"
 #define SC_CLOUD_PSK_KEY "psk"                /* storage key of a dynamically registered PSK */
-/* The app polls the token state for ~40 s after the UDP handshake; finish well before. */
-#define SC_CLOUD_BIND_TIMEOUT_MS 30000u
-#define SC_CLOUD_CONNECT_TIMEOUT_MS 10000u
-#define SC_CLOUD_PUBLISH_RETRY_MS 5000u
-#define SC_CLOUD_PUBLISH_TRIES 3
-#define SC_CLOUD_DYNREG_TIMEOUT_MS 10000u
 
 /* Buffer sizes (with the NUL). */
 #define SC_CLOUD_CLIENT_ID_SIZE (SC_PRODUCT_ID_MAX + SC_DEVICE_NAME_MAX + 1)
@@ -147,47 +141,6 @@ sc_err_t sc_cloud_dynreg_decode(const char *product_secret, const void *resp, si
  * and wraps it as {"code":0,"message":"","len":n,"payload":"..."}. */
 sc_err_t sc_cloud_dynreg_response(const char *product_secret, const char *psk, char *out, size_t cap,
                                   size_t *len);
-
-/* ---- the bind step machine ------------------------------------------------------------ */
-/* Outcome of the bind step machine. */
-typedef enum { SC_BIND_PENDING = 0, SC_BIND_DONE, SC_BIND_FAILED } sc_bind_status_t;
-
-typedef struct {
-    uint64_t opaque[384];    /* private state, 3 KiB (topics, credentials, one inbound message) */
-} sc_cloud_bind_t;
-
-/* Starts: (dynamic registration if needed, persisting the PSK via storage) -> connect ->
- * subscribe -> publish app_bind_token -> wait for the reply with the same clientToken.
- * hal, cfg and id must outlive the binder (id->device_secret is filled in by dynamic
- * registration); the token is copied. cfg may be NULL (defaults). */
-sc_err_t sc_cloud_bind_start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
-                             sc_identity_t *id, const char *token, uint32_t now_ms);
-/* The "wait for app bind" check after a reboot (tencent.md §4): same machine and budget, but
- * publishes bind_device_query and waits for bind_device_query_reply with its clientToken.
- * DONE = the device is bound; FAILED 24/<code> = the cloud says it is not; other failures as
- * for the bind. Drive it with sc_cloud_bind_step/abort. */
-sc_err_t sc_cloud_query_start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
-                              sc_identity_t *id, uint32_t now_ms);
-/* Drives it; on SC_BIND_FAILED *err_id / *sub_id are the tencent.md §3 codes
- * (1 = MQTT connect, 24 = reply code != 0, 25 = reply timeout, 27 = device info). */
-sc_bind_status_t sc_cloud_bind_step(sc_cloud_bind_t *b, uint32_t now_ms, uint16_t *err_id, int32_t *sub_id);
-/* Stops and disconnects (also after DONE: the binder leaves the MQTT link up on success so a
- * caller may keep using it). Safe to call twice or on a binder never started. */
-void sc_cloud_bind_abort(sc_cloud_bind_t *b);
-
-/* When step wants to run again at the latest (a deadline; polling sooner is fine). */
-uint32_t sc_cloud_bind_next(const sc_cloud_bind_t *b);
-/* Why it failed / what it does now, in words (never a secret). */
-const char *sc_cloud_bind_reason(const sc_cloud_bind_t *b);
-
-/* Counters for tests and diagnostics. */
-typedef struct {
-    uint32_t publishes;       /* app_bind_token / bind_device_query sent (tries) */
-    uint32_t malformed;       /* down-topic messages that were not valid JSON messages */
-    uint32_t ignored;         /* valid messages for someone else / other methods */
-    bool dynreg_done;         /* a PSK was obtained (or loaded from storage) this time */
-} sc_cloud_bind_stats_t;
-void sc_cloud_bind_stats(const sc_cloud_bind_t *b, sc_cloud_bind_stats_t *out);
 
 #ifdef __cplusplus
 }

@@ -177,7 +177,7 @@ static int op_dynreg(void *ctx, sc_identity_t *id)
     int status = 0;
     const char *url = b->base.cloud.register_url[0] ? b->base.cloud.register_url : SC_CLOUD_REGISTER_URL;
     sc_err_t e = h->http.post(h->http.ctx, url, "application/x-www-form-urlencoded", body, blen,
-                              SC_CLOUD_DYNREG_TIMEOUT_MS, &status, resp, sizeof b->http_resp - 1, &rlen);
+                              SC_BINDER_DYNREG_TIMEOUT_MS, &status, resp, sizeof b->http_resp - 1, &rlen);
     memset(body, 0, sizeof body);
     if (e != SC_OK)
         return TCP_CONNECT_FAILED;

@@ -45,21 +45,21 @@ sc_err_t sc_cloud_mqtt_password(const char *psk_b64, const char *username, bool 
     uint8_t key[PSK_RAW_MAX];
     size_t klen = 0;
     if (mbedtls_base64_decode(key, sizeof key, &klen, (const unsigned char *)psk_b64, plen) != 0 || klen == 0) {
-        sc_cloud_wipe(key, sizeof key);
+        sc_wipe(key, sizeof key);
         return SC_ERR_FORMAT;
     }
     const mbedtls_md_info_t *md = mbedtls_md_info_from_type(sha1 ? MBEDTLS_MD_SHA1 : MBEDTLS_MD_SHA256);
     uint8_t mac[32];
     int rc = md == NULL ? -1
                         : mbedtls_md_hmac(md, key, klen, (const unsigned char *)username, strlen(username), mac);
-    sc_cloud_wipe(key, sizeof key);
+    sc_wipe(key, sizeof key);
     if (rc != 0)
         return SC_ERR_UNSUPPORTED;
     sc_sb_t sb;
     sc_sb_init(&sb, out, cap);
     sc_sb_hex(&sb, mac, mbedtls_md_get_size(md));
     sc_sb_str(&sb, sha1 ? ";hmacsha1" : ";hmacsha256");
-    sc_cloud_wipe(mac, sizeof mac);
+    sc_wipe(mac, sizeof mac);
     return sc_sb_finish(&sb, NULL);
 }
 
@@ -110,7 +110,7 @@ sc_err_t sc_cloud_mqtt_credentials(const sc_identity_t *id, const sc_cloud_confi
     bool sha1 = cfg != NULL && cfg->hmac_sha1;
     sc_err_t rc = sc_cloud_mqtt_password(id->device_secret, out->username, sha1, out->password, sizeof out->password);
     if (rc != SC_OK)
-        sc_cloud_wipe(out->password, sizeof out->password);
+        sc_wipe(out->password, sizeof out->password);
     return rc;
 }
 

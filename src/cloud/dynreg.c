@@ -155,10 +155,10 @@ sc_err_t sc_cloud_dynreg_decode(const char *product_secret, const void *resp, si
     size_t rawn = 0;
     if (kl == 0 || kl > SC_DEVICE_SECRET_MAX ||
         mbedtls_base64_decode(raw, sizeof raw, &rawn, (const unsigned char *)p->valuestring, kl) != 0 || rawn == 0) {
-        sc_cloud_wipe(raw, sizeof raw);
+        sc_wipe(raw, sizeof raw);
         goto done;
     }
-    sc_cloud_wipe(raw, sizeof raw);
+    sc_wipe(raw, sizeof raw);
     if (kl >= cap) {
         rc = SC_ERR_NOSPACE;
         goto done;
@@ -166,12 +166,12 @@ sc_err_t sc_cloud_dynreg_decode(const char *product_secret, const void *resp, si
     memcpy(psk, p->valuestring, kl + 1);
     rc = SC_OK;
 done:
-    sc_cloud_wipe(buf, sizeof buf);
+    sc_wipe(buf, sizeof buf);
     if (plain_root != NULL) {
         /* The PSK text lives in cJSON's heap copy too. */
         const cJSON *p2 = cJSON_GetObjectItemCaseSensitive(plain_root, "psk");
         if (cJSON_IsString(p2) && p2->valuestring != NULL)
-            sc_cloud_wipe(p2->valuestring, strlen(p2->valuestring));
+            sc_wipe(p2->valuestring, strlen(p2->valuestring));
         cJSON_Delete(plain_root);
     }
     cJSON_Delete(root);

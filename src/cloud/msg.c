@@ -167,7 +167,7 @@ sc_err_t sc_cloud_parse_msg(const void *payload, size_t len, sc_cloud_msg_t *out
 done:
     cJSON_Delete(root);
     if (rc != SC_OK) {
-        sc_cloud_wipe(out->token, sizeof out->token);
+        sc_wipe(out->token, sizeof out->token);
         out->type = SC_CLOUD_MSG_OTHER;
     }
     return rc;

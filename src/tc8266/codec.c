@@ -7,24 +7,7 @@
 
 #include "../common/json_out.h"
 
-#include "smartcfg/bind.h"
-
-static const char *const err_texts[SC_ERRID__COUNT] = {
-    "Everything OK!", "MQTT connect error!", "APP command error!", "WIFI boarding stop!",
-    "RTOS task error!", "RTOS queue error!", "WIFI STA init error!", "WIFI AP init error!",
-    "WIFI start error!", "WIFI config error!", "WIFI connect error!", "WIFI disconnect error!",
-    "WIFI AP STA error!", "ESP smartconfig start error!", "ESP smartconfig data error!",
-    "SRV socket open error!", "SRV socket bind error!", "SRV socket listen error!",
-    "SRV socket fcntl error!", "SRV socket accept error!", "SRV socket recv error!",
-    "SRV socket select error!", "SRV socket send error!", "MQTT Token send error!",
-    "MQTT Token reply error!", "MQTT Token recv timeout!", "Product Region fault error!",
-    "Device Info error!",
-};
-
-const char *sc_bind_err_text(uint16_t err_id)
-{
-    return err_id < SC_ERRID__COUNT ? err_texts[err_id] : "Unknown error!";
-}
+#include "smartcfg/tc8266.h"
 
 static sc_err_t fail(uint16_t *err_id, int32_t *sub_id, int32_t sub, sc_err_t e)
 {
@@ -51,12 +34,12 @@ static sc_err_t get_str(const cJSON *obj, const char *name, char *dst, size_t ca
     return SC_OK;
 }
 
-sc_err_t sc_bind_parse(const void *buf, size_t len, sc_bind_req_t *out, uint16_t *err_id, int32_t *sub_id)
+sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *out, uint16_t *err_id, int32_t *sub_id)
 {
     memset(out, 0, sizeof *out);
     *err_id = SC_ERRID_OK;
     *sub_id = 0;
-    if (!buf || len == 0 || len > SC_BIND_DGRAM_MAX)
+    if (!buf || len == 0 || len > SC_TC8266_DGRAM_MAX)
         return fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
     cJSON *root = cJSON_ParseWithLength((const char *)buf, len);
     if (!root || !cJSON_IsObject(root)) {
@@ -72,10 +55,10 @@ sc_err_t sc_bind_parse(const void *buf, size_t len, sc_bind_req_t *out, uint16_t
     }
     out->cmd_type = ct->valueint;
     switch (out->cmd_type) {
-    case SC_BIND_CMD_LOG:
+    case SC_TC8266_CMD_LOG:
         goto out;
-    case SC_BIND_CMD_TOKEN:
-    case SC_BIND_CMD_SOFTAP:
+    case SC_TC8266_CMD_TOKEN:
+    case SC_TC8266_CMD_SOFTAP:
         break;
     default:
         rc = fail(err_id, sub_id, SC_SUBID_UNKNOWN_CMD, SC_ERR_UNSUPPORTED);
@@ -97,7 +80,7 @@ sc_err_t sc_bind_parse(const void *buf, size_t len, sc_bind_req_t *out, uint16_t
         rc = fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
         goto out;
     }
-    if (out->cmd_type == SC_BIND_CMD_SOFTAP) {
+    if (out->cmd_type == SC_TC8266_CMD_SOFTAP) {
         char ssid[33], pwd[65];
         size_t sl = 0, pl = 0;
         e = get_str(root, "ssid", ssid, sizeof ssid, &sl);
@@ -130,12 +113,12 @@ out:
     return rc;
 }
 
-sc_err_t sc_bind_build_identity(char *out, size_t cap, const sc_identity_t *id, size_t *len)
+sc_err_t sc_tc8266_build_identity(char *out, size_t cap, const sc_identity_t *id, size_t *len)
 {
     if (!out || cap == 0 || !id)
         return SC_ERR_INVAL;
     cJSON *o = cJSON_CreateObject();
-    bool ok = o && cJSON_AddNumberToObject(o, "cmdType", SC_BIND_CMD_REPLY) &&
+    bool ok = o && cJSON_AddNumberToObject(o, "cmdType", SC_TC8266_CMD_REPLY) &&
               cJSON_AddStringToObject(o, "productId", id->product_id) &&
               cJSON_AddStringToObject(o, "deviceName", id->device_name) &&
               cJSON_AddStringToObject(o, "productRegion", id->region[0] ? id->region : "ap-guangzhou") &&
@@ -143,28 +126,28 @@ sc_err_t sc_bind_build_identity(char *out, size_t cap, const sc_identity_t *id, 
     return sc_json_emit(o, ok, "\r\n", out, cap, len);
 }
 
-sc_err_t sc_bind_build_error(char *out, size_t cap, bool previous, uint16_t err_id, int32_t sub_id, size_t *len)
+sc_err_t sc_tc8266_build_error(char *out, size_t cap, bool previous, uint16_t err_id, int32_t sub_id, size_t *len)
 {
     if (!out || cap == 0)
         return SC_ERR_INVAL;
     char log[96];
-    snprintf(log, sizeof log, "%s (%u, %ld)", sc_bind_err_text(err_id), (unsigned)err_id, (long)sub_id);
+    snprintf(log, sizeof log, "%s (%u, %ld)", sc_errid_text(err_id), (unsigned)err_id, (long)sub_id);
     cJSON *o = cJSON_CreateObject();
-    bool ok = o && cJSON_AddNumberToObject(o, "cmdType", SC_BIND_CMD_REPLY) &&
+    bool ok = o && cJSON_AddNumberToObject(o, "cmdType", SC_TC8266_CMD_REPLY) &&
               cJSON_AddStringToObject(o, "deviceReply", previous ? "Previous_Error" : "Current_Error") &&
               cJSON_AddStringToObject(o, "log", log);
     return sc_json_emit(o, ok, "\r\n", out, cap, len);
 }
 
-sc_err_t sc_bind_parse_reply(const void *buf, size_t len, sc_bind_reply_t *out)
+sc_err_t sc_tc8266_parse_reply(const void *buf, size_t len, sc_tc8266_reply_t *out)
 {
     memset(out, 0, sizeof *out);
-    if (!buf || len == 0 || len > SC_BIND_DGRAM_MAX)
+    if (!buf || len == 0 || len > SC_TC8266_DGRAM_MAX)
         return SC_ERR_FORMAT;
     cJSON *root = cJSON_ParseWithLength((const char *)buf, len);
     sc_err_t rc = SC_ERR_FORMAT;
     const cJSON *ct = root ? cJSON_GetObjectItemCaseSensitive(root, "cmdType") : NULL;
-    if (!cJSON_IsObject(root) || !cJSON_IsNumber(ct) || ct->valueint != SC_BIND_CMD_REPLY)
+    if (!cJSON_IsObject(root) || !cJSON_IsNumber(ct) || ct->valueint != SC_TC8266_CMD_REPLY)
         goto out;
     char kind[32];
     if (get_str(root, "deviceReply", kind, sizeof kind, NULL) == SC_OK) {
