@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int32_t s;
     sc_tc8266_parse_request(data, size, &r, &e, &s);
     sc_tc8266_reply_t rep;
-    sc_tc8266_parse_reply(data, size, &rep);
+    sc_tc8266_parse_reply(data, size, &rep, NULL);
 
     static uint8_t scratch[SC_DIAG_SLOT_MAX];
     g_data = data;

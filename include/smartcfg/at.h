@@ -21,6 +21,7 @@ extern "C" {
  * answered with ERROR once and discarded up to its "\r\n". */
 #define SC_AT_LINE_MAX 256
 #define SC_AT_MAX_PARAMS 8
+#define SC_AT_SAP_PASSWORD_MAX 32   /* AT+TCSAP: the firmware takes 8..32 characters */
 
 /* "+CME ERROR:<n>" codes of the reference firmware (qcloud_at_cmd.h). */
 enum {

@@ -8,17 +8,12 @@
 #define SMARTCFG_CLOUD_H
 
 #include "smartcfg/hal.h"
+#include "smartcfg/limits.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define SC_PRODUCT_ID_MAX 10
-#define SC_DEVICE_NAME_MAX 48
-#define SC_DEVICE_SECRET_MAX 44
-#define SC_PRODUCT_SECRET_MAX 64
-#define SC_REGION_MAX 32
-#define SC_TOKEN_MAX 32
 
 typedef struct {
     char product_id[SC_PRODUCT_ID_MAX + 1];

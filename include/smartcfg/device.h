@@ -47,7 +47,7 @@ typedef struct {
     uint8_t channel;
     uint16_t offset;
     uint8_t known, needed;
-    uint8_t ssid[32];
+    uint8_t ssid[SC_SSID_MAX];
     uint8_t ssid_len;
     uint8_t ip[4];
     sc_ipv4_ep_t peer;

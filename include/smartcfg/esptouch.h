@@ -7,6 +7,7 @@
 #define SMARTCFG_ESPTOUCH_H
 
 #include "smartcfg/common.h"
+#include "smartcfg/limits.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -14,8 +15,6 @@ extern "C" {
 
 #define SC_ET_PORT 7001          /* destination port of the sender's datagrams */
 #define SC_ET_ACK_PORT 18266     /* the phone listens here for device acks */
-#define SC_ET_SSID_MAX 32
-#define SC_ET_PASSWORD_MAX 64
 #define SC_ET_SP_MAX 113         /* ssid_len + password_len <= 113 (index <= 127) */
 #define SC_ET_EXTRA_LEN 40
 #define SC_ET_GUIDE_BASE 512     /* guide lengths 515, 514, 513, 512 */
@@ -29,9 +28,9 @@ uint8_t sc_crc8_update(uint8_t crc, const void *data, size_t len);
 
 /* What the phone sends. SSID/password are raw octets (not NUL-terminated). */
 typedef struct {
-    uint8_t ssid[SC_ET_SSID_MAX];
+    uint8_t ssid[SC_SSID_MAX];
     uint8_t ssid_len;              /* 1..32 */
-    uint8_t password[SC_ET_PASSWORD_MAX];
+    uint8_t password[SC_PASSWORD_MAX];
     uint8_t password_len;          /* 0..64 */
     uint8_t bssid[SC_MAC_LEN];
     uint8_t phone_ip[4];           /* network order */

@@ -45,7 +45,7 @@ typedef struct {
 
 /* An AP from a scan: lets a known SSID complete the session early (never for hidden APs). */
 typedef struct {
-    uint8_t ssid[SC_ET_SSID_MAX];
+    uint8_t ssid[SC_SSID_MAX];
     uint8_t ssid_len;     /* 0 = hidden */
     uint8_t bssid[SC_MAC_LEN];
     uint8_t channel;

@@ -18,12 +18,7 @@
 extern "C" {
 #endif
 
-#define SC_SEND_TOKEN_PORT 8266
 #define SC_SEND_MAX_DEVICES 32
-#define SC_SEND_TOKEN_MAX 64          /* what we accept from the cloud / command line */
-#define SC_SEND_REGION_MAX 32
-#define SC_SEND_PRODUCT_ID_MAX 32
-#define SC_SEND_DEVICE_NAME_MAX 64
 #define SC_SEND_TEXT_MAX 160          /* device log text / cloud message kept for reporting */
 #define SC_SEND_REQUEST_MAX 192       /* the cmdType 0 request */
 
@@ -88,14 +83,14 @@ typedef struct {
     uint32_t next_at;             /* next send (WAITING, sends < max) or give-up time */
     uint32_t replies;             /* valid replies seen (identity and errors) */
     uint32_t malformed;
-    char product_id[SC_SEND_PRODUCT_ID_MAX + 1];
-    char device_name[SC_SEND_DEVICE_NAME_MAX + 1];
-    char product_region[SC_SEND_REGION_MAX + 1];  /* optional in the reply */
+    char product_id[SC_PRODUCT_ID_MAX + 1];
+    char device_name[SC_DEVICE_NAME_MAX + 1];
+    char product_region[SC_REGION_MAX + 1];  /* optional in the reply */
     char text[SC_SEND_TEXT_MAX];  /* last error log / malformed reason (never a secret) */
 } sc_send_hs_t;
 
 /* Builds {"cmdType":0,"token":"<token>"[,"region":"<region>"]} (region NULL or "" = none).
- * token: 1..SC_SEND_TOKEN_MAX printable characters. The first send is due at now_ms. */
+ * token: 1..SC_TOKEN_MAX printable characters. The first send is due at now_ms. */
 sc_err_t sc_send_hs_start(sc_send_hs_t *h, const char *token, const char *region,
                           const sc_send_hs_timing_t *timing, uint32_t now_ms);
 /* Time-driven part: returns SC_SEND_HS_EV_SEND when the request must go out now,
@@ -123,16 +118,16 @@ sc_err_t sc_send_api_request(char *out, size_t cap, const char *action, const ch
 typedef struct {
     int code;                     /* envelope code (0 = ok) */
     char msg[SC_SEND_TEXT_MAX];   /* envelope msg, or data.Error.Message when present */
-    char token[SC_SEND_TOKEN_MAX + 1];   /* AppCreateDeviceBindToken: Token */
+    char token[SC_TOKEN_MAX + 1];   /* AppCreateDeviceBindToken: Token */
     uint32_t expire_time;         /* AppCreateDeviceBindToken: ExpireTime (0 = absent) */
     int state;                    /* AppGetDeviceBindTokenState: State (0 = absent) */
-    char product_id[SC_SEND_PRODUCT_ID_MAX + 1];
-    char device_name[SC_SEND_DEVICE_NAME_MAX + 1];
+    char product_id[SC_PRODUCT_ID_MAX + 1];
+    char device_name[SC_DEVICE_NAME_MAX + 1];
     /* AppGetMultiDeviceBindTokenState: bound (State 2) devices */
     uint32_t nbound;
     struct {
-        char product_id[SC_SEND_PRODUCT_ID_MAX + 1];
-        char device_name[SC_SEND_DEVICE_NAME_MAX + 1];
+        char product_id[SC_PRODUCT_ID_MAX + 1];
+        char device_name[SC_DEVICE_NAME_MAX + 1];
     } bound[8];
 } sc_send_api_reply_t;
 

@@ -567,7 +567,8 @@ static void cmd_tcsap(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
     }
     if (refused_busy(at, at->mqtt_task))
         return;
-    bool ok = ps->n >= 1 && ps->n <= 3 && p_str(ps, 0, 1, 32) && (ps->n < 2 || p_str(ps, 1, 8, 32)) &&
+    /* AT+TCSAP: the SSID is a Wi-Fi SSID; the firmware takes soft-AP passwords of 8..32 only. */
+    bool ok = ps->n >= 1 && ps->n <= 3 && p_str(ps, 0, 1, SC_SSID_MAX) && (ps->n < 2 || p_str(ps, 1, 8, SC_AT_SAP_PASSWORD_MAX)) &&
               (ps->n < 3 || p_int(ps, 2, 0, 13));
     if (!ok) {
         reply_cme(at, SC_AT_CME_PARAM);

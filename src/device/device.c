@@ -328,7 +328,7 @@ static sc_err_t open_service(sc_device_t *d, const uint8_t *ip, uint32_t now)
 
 sc_err_t sc_device_start_softap(sc_device_t *d, const char *ssid, const char *psw, uint8_t ch, uint32_t now)
 {
-    if (!ssid || !*ssid || strlen(ssid) > 32 || (psw && strlen(psw) > 64))
+    if (!ssid || !*ssid || strlen(ssid) > SC_SSID_MAX || (psw && strlen(psw) > SC_PASSWORD_MAX))
         return SC_ERR_INVAL;
     sc_err_t e = begin(d, SC_DEV_FLOW_SOFTAP, now);
     if (e != SC_OK)

@@ -48,8 +48,8 @@ struct sc_device {
     /* soft-AP flow */
     bool softap_up;
     uint32_t softap_join_at;   /* nonzero: start the station join at this time */
-    uint8_t sap_ssid[32], sap_ssid_len;
-    uint8_t sap_pwd[64], sap_pwd_len;
+    uint8_t sap_ssid[SC_SSID_MAX], sap_ssid_len;
+    uint8_t sap_pwd[SC_PASSWORD_MAX], sap_pwd_len;
 
     /* log soft-AP */
     sc_tc8266_svc_t logsvc;    /* UDP 9876: cmdType 3 only */

@@ -71,7 +71,7 @@ static inline void cnt_set(session_t *x, unsigned i, unsigned c)
 }
 
 typedef struct {
-    uint8_t ssid[SC_ET_SSID_MAX];
+    uint8_t ssid[SC_SSID_MAX];
     uint8_t ssid_len, ssid_crc;
     uint8_t bssid[SC_MAC_LEN];
 } scan_t;
@@ -225,7 +225,7 @@ static unsigned session_t_len(const session_t *x, unsigned *p_out)
     if (!cnt_get(x, 0) || !cnt_get(x, 1))
         return 0;
     unsigned t = x->val[0], p = x->val[1];
-    if (p > SC_ET_PASSWORD_MAX || t < 10 + p || t - 9 - p > SC_ET_SSID_MAX)
+    if (p > SC_PASSWORD_MAX || t < 10 + p || t - 9 - p > SC_SSID_MAX)
         return 0;
     *p_out = p;
     return t;
@@ -419,7 +419,7 @@ static int session_try(rx_state_t *r, session_t *x, sc_et_result_t *res)
             return 0;
     }
     unsigned slen = t - 9 - p;
-    uint8_t ssid[SC_ET_SSID_MAX];
+    uint8_t ssid[SC_SSID_MAX];
     int from_scan = 0;
     if (all_known(x, 9 + p, t)) {
         memcpy(ssid, &x->val[9 + p], slen);
@@ -901,7 +901,7 @@ sc_err_t sc_et_rx_set_scan(sc_et_rx_t *rx, const sc_scan_entry_t *list, size_t n
         return SC_ERR_STATE;
     r->nscan = 0;
     for (size_t i = 0; i < n && r->nscan < SC_ET_RX_MAX_SCAN; i++) {
-        if (list[i].ssid_len == 0 || list[i].ssid_len > SC_ET_SSID_MAX)
+        if (list[i].ssid_len == 0 || list[i].ssid_len > SC_SSID_MAX)
             continue; /* hidden APs never complete a session */
         scan_t *e = &r->scan[r->nscan++];
         memset(e, 0, sizeof *e);

@@ -81,7 +81,7 @@ sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *o
         goto out;
     }
     if (out->cmd_type == SC_TC8266_CMD_SOFTAP) {
-        char ssid[33], pwd[65];
+        char ssid[SC_SSID_MAX + 1], pwd[SC_PASSWORD_MAX + 1];
         size_t sl = 0, pl = 0;
         e = get_str(root, "ssid", ssid, sizeof ssid, &sl);
         sc_err_t e2 = get_str(root, "password", pwd, sizeof pwd, &pl);
@@ -139,30 +139,77 @@ sc_err_t sc_tc8266_build_error(char *out, size_t cap, bool previous, uint16_t er
     return sc_json_emit(o, ok, "\r\n", out, cap, len);
 }
 
-sc_err_t sc_tc8266_parse_reply(const void *buf, size_t len, sc_tc8266_reply_t *out)
+/* Copies a string member, cut to cap - 1: for texts shown to people, never for identifiers. */
+static bool get_text(const cJSON *obj, const char *name, char *dst, size_t cap)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!cJSON_IsString(it) || !it->valuestring)
+        return false;
+    size_t n = strlen(it->valuestring);
+    n = n < cap ? n : cap - 1;
+    memcpy(dst, it->valuestring, n);
+    dst[n] = '\0';
+    return true;
+}
+
+static sc_err_t reply_format(sc_tc8266_reply_t *out, const char *why)
+{
+    out->why = why;
+    return SC_ERR_FORMAT;
+}
+
+static sc_err_t reply_from_object(const cJSON *o, sc_tc8266_reply_t *out)
+{
+    if (!cJSON_IsObject(o))
+        return reply_format(out, "reply is not a JSON object");
+    const cJSON *ct = cJSON_GetObjectItemCaseSensitive(o, "cmdType");
+    if (!cJSON_IsNumber(ct))
+        return reply_format(out, "reply has no numeric cmdType");
+    if (ct->valuedouble != (double)SC_TC8266_CMD_REPLY) {
+        out->other_cmd = true;
+        return SC_OK;
+    }
+    const cJSON *dr = cJSON_GetObjectItemCaseSensitive(o, "deviceReply");
+    if (dr) {
+        if (!cJSON_IsString(dr) || !dr->valuestring)
+            return reply_format(out, "deviceReply is not a string");
+        if (strcmp(dr->valuestring, "Current_Error") && strcmp(dr->valuestring, "Previous_Error"))
+            return reply_format(out, "unknown deviceReply value");
+        out->is_error = true;
+        out->previous = strcmp(dr->valuestring, "Previous_Error") == 0;
+        out->has_log = get_text(o, "log", out->log, sizeof out->log);
+        return SC_OK;
+    }
+    sc_err_t ep = get_str(o, "productId", out->product_id, sizeof out->product_id, NULL);
+    sc_err_t ed = get_str(o, "deviceName", out->device_name, sizeof out->device_name, NULL);
+    if ((ep != SC_OK && ep != SC_ERR_RANGE) || (ed != SC_OK && ed != SC_ERR_RANGE) ||
+        (ep == SC_OK && !out->product_id[0]) || (ed == SC_OK && !out->device_name[0]))
+        return reply_format(out, "identity reply without productId/deviceName");
+    if (ep == SC_ERR_RANGE || ed == SC_ERR_RANGE)
+        return reply_format(out, "productId/deviceName too long");
+    (void)get_text(o, "productRegion", out->region, sizeof out->region);
+    return SC_OK;
+}
+
+sc_err_t sc_tc8266_parse_reply(const void *buf, size_t len, sc_tc8266_reply_t *out, size_t *used)
 {
     memset(out, 0, sizeof *out);
-    if (!buf || len == 0 || len > SC_TC8266_DGRAM_MAX)
-        return SC_ERR_FORMAT;
-    cJSON *root = cJSON_ParseWithLength((const char *)buf, len);
-    sc_err_t rc = SC_ERR_FORMAT;
-    const cJSON *ct = root ? cJSON_GetObjectItemCaseSensitive(root, "cmdType") : NULL;
-    if (!cJSON_IsObject(root) || !cJSON_IsNumber(ct) || ct->valueint != SC_TC8266_CMD_REPLY)
-        goto out;
-    char kind[32];
-    if (get_str(root, "deviceReply", kind, sizeof kind, NULL) == SC_OK) {
-        out->is_error = true;
-        out->previous = strcmp(kind, "Previous_Error") == 0;
-        if (get_str(root, "log", out->log, sizeof out->log, NULL) != SC_OK)
-            goto out;
-    } else if (get_str(root, "productId", out->product_id, sizeof out->product_id, NULL) != SC_OK ||
-               get_str(root, "deviceName", out->device_name, sizeof out->device_name, NULL) != SC_OK) {
-        goto out;
-    } else {
-        (void)get_str(root, "productRegion", out->region, sizeof out->region, NULL);
-    }
-    rc = SC_OK;
-out:
+    if (used)
+        *used = 0;
+    if (!buf || len == 0)
+        return reply_format(out, "empty reply");
+    const char *p = buf, *stop = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(p, len, &stop, false);
+    if (!root)
+        return reply_format(out, "reply is not JSON");
+    if (used)
+        *used = stop && stop > p ? (size_t)(stop - p) : len;
+    sc_err_t rc = reply_from_object(root, out);
     cJSON_Delete(root);
+    if (rc != SC_OK) { /* a bad reply hands out nothing but the reason */
+        const char *why = out->why;
+        memset(out, 0, sizeof *out);
+        out->why = why;
+    }
     return rc;
 }

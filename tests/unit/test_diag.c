@@ -235,11 +235,11 @@ static void test_bind_proto(void **state)
                              "\"ap-guangzhou\",\"protoVersion\":\"2.0\"}\r\n");
     assert_int_equal(n, strlen(buf));
     sc_tc8266_reply_t rep;
-    assert_int_equal(sc_tc8266_parse_reply(buf, n, &rep), SC_OK);
+    assert_int_equal(sc_tc8266_parse_reply(buf, n, &rep, NULL), SC_OK);
     assert_string_equal(rep.product_id, "P\"1");
     assert_int_equal(sc_tc8266_build_error(buf, sizeof buf, true, 1, -4, &n), SC_OK);
     assert_string_equal(buf, "{\"cmdType\":2,\"deviceReply\":\"Previous_Error\",\"log\":\"MQTT connect error! (1, -4)\"}\r\n");
-    assert_int_equal(sc_tc8266_parse_reply(buf, n, &rep), SC_OK);
+    assert_int_equal(sc_tc8266_parse_reply(buf, n, &rep, NULL), SC_OK);
     assert_true(rep.is_error && rep.previous);
     assert_int_equal(sc_tc8266_build_error(buf, 20, false, 1, -4, &n), SC_ERR_NOSPACE);
     assert_string_equal(sc_errid_text(26), "Product Region fault error!");
