@@ -8,7 +8,7 @@
 
 enum { CS_STARTED = 0, CS_EXTENDS = 1 };
 
-static inline int32_t since(uint32_t now, uint32_t then) { return (int32_t)(now - then); }
+static inline int32_t since(uint32_t now, uint32_t then) { return sc_ms_diff(now, then); }
 
 sc_err_t sc_chansearch_init(sc_chansearch_t *cs, const uint8_t *channels, size_t n, uint32_t dwell_ms)
 {
