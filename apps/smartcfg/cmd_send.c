@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 #include "cli.h"
 #include "sc_posix_netif.h"

@@ -75,7 +75,7 @@ static void op_stop(void *ctx)
 
 static void mqtt_wipe(sc_at_device_t *b)
 {
-    memset(&b->mqtt_creds, 0, sizeof b->mqtt_creds);
+    sc_wipe(&b->mqtt_creds, sizeof b->mqtt_creds);
 }
 
 /* Builds fresh credentials (a new connid and expiry each time, as the SDK does) and starts
@@ -178,15 +178,15 @@ static int op_dynreg(void *ctx, sc_identity_t *id)
     const char *url = b->base.cloud.register_url[0] ? b->base.cloud.register_url : SC_CLOUD_REGISTER_URL;
     sc_err_t e = h->http.post(h->http.ctx, url, "application/x-www-form-urlencoded", body, blen,
                               SC_BINDER_DYNREG_TIMEOUT_MS, &status, resp, sizeof b->http_resp - 1, &rlen);
-    memset(body, 0, sizeof body);
+    sc_wipe(body, sizeof body);
     if (e != SC_OK)
         return TCP_CONNECT_FAILED;
     int32_t code = 0;
     e = sc_cloud_dynreg_decode(id->product_secret, resp, rlen, id->device_secret, sizeof id->device_secret, &code);
-    memset(resp, 0, sizeof b->http_resp);
+    sc_wipe(resp, sizeof b->http_resp);
     if (e == SC_OK)
         return 0;
-    memset(id->device_secret, 0, sizeof id->device_secret);
+    sc_wipe(id->device_secret, sizeof id->device_secret);
     if (e == SC_ERR_REFUSED && code != 0)
         return (int)code;   /* the cloud's own code, as the reference prints it */
     return SC_AT_CME_EXEC;
@@ -223,7 +223,7 @@ void sc_at_device_step(sc_at_device_t *b, uint32_t now_ms)
             } else {
                 sc_at_complete(b->at, 0);
             }
-        } else if (st == SC_MQTT_FAILED || (int32_t)(now_ms - b->mqtt_deadline) >= 0) {
+        } else if (st == SC_MQTT_FAILED || sc_ms_reached(now_ms, b->mqtt_deadline)) {
             b->mqtt_connecting = false;
             if (b->mqtt_reconnecting) {
                 /* The reference keeps trying while reconnect is on; we try once per drop and

@@ -3,7 +3,7 @@
  * secret, and the AES-128-CBC wrapped PSK the cloud answers with. */
 #include <string.h>
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <mbedtls/aes.h>
 #include <mbedtls/base64.h>
 #include <mbedtls/md.h>

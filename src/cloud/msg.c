@@ -3,7 +3,7 @@
  * JSON and parse with a real JSON parser, so pretty-printed replies work too. */
 #include <string.h>
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 #include "../common/json_out.h"
 #include "cloud_int.h"

@@ -372,7 +372,7 @@ static void start_join(sc_device_t *d, uint32_t now, const uint8_t *ssid, size_t
         return;
     }
     uint32_t end = now + d->cfg.join_timeout_ms;
-    d->step_end = (int32_t)(end - d->window_end) > 0 ? d->window_end : end;
+    d->step_end = sc_ms_min(end, d->window_end);
     set_state(d, SC_DEV_JOINING, now);
 }
 

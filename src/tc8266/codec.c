@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 #include "../common/json_out.h"
 
@@ -91,23 +91,23 @@ sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *o
         }
         if (e != SC_OK || e2 != SC_OK || sl == 0) {
             rc = fail(err_id, sub_id, SC_SUBID_AP_INFO, e == SC_ERR_RANGE || e2 == SC_ERR_RANGE ? SC_ERR_RANGE : SC_ERR_FORMAT);
-            memset(pwd, 0, sizeof pwd);
+            sc_wipe(pwd, sizeof pwd);
             goto out;
         }
         memcpy(out->ssid, ssid, sl);
         out->ssid_len = (uint8_t)sl;
         memcpy(out->password, pwd, pl);
         out->password_len = (uint8_t)pl;
-        memset(pwd, 0, sizeof pwd);
+        sc_wipe(pwd, sizeof pwd);
     }
 out:
     if (rc != SC_OK)
-        memset(out->password, 0, sizeof out->password);
+        sc_wipe(out->password, sizeof out->password);
     /* cJSON copied the password into its own heap strings: wipe them before freeing. */
     for (const char *k = "password"; k; k = NULL) {
         cJSON *p = cJSON_GetObjectItemCaseSensitive(root, k);
         if (cJSON_IsString(p) && p->valuestring)
-            memset(p->valuestring, 0, strlen(p->valuestring));
+            sc_wipe(p->valuestring, strlen(p->valuestring));
     }
     cJSON_Delete(root);
     return rc;

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <mbedtls/base64.h>
 #include <mbedtls/md.h>
 #include <microhttpd.h>
