@@ -71,9 +71,20 @@ typedef struct {
 sc_err_t sc_cloud_mqtt_credentials(const sc_identity_t *id, const sc_cloud_config_t *cfg, uint64_t unix_now,
                                    const uint8_t random[SC_CLOUD_CONNID_LEN], sc_cloud_mqtt_creds_t *out);
 
+/* The one HMAC of the Tencent flow (MQTT password, dynreg signature): lower-case hex of
+ * HMAC-SHA1 (sha1) or HMAC-SHA256 of msg keyed with key; out needs 41 / 65 bytes. */
+sc_err_t sc_cloud_hmac_hex(bool sha1, const void *key, size_t key_len, const void *msg, size_t msg_len, char *out,
+                           size_t cap);
+
 /* The password alone: lower-case hex HMAC-SHA256 (or -SHA1) of username keyed with the
  * base64-decoded psk, followed by ";hmacsha256" (";hmacsha1"). */
 sc_err_t sc_cloud_mqtt_password(const char *psk_b64, const char *username, bool sha1, char *out, size_t cap);
+/* The broker's side (the local cloud's auth plugin): is `password` what a device holding
+ * psk_b64 sends with `username`? SC_OK yes; SC_ERR_AUTH no; SC_ERR_UNSUPPORTED the suffix is
+ * neither ";hmacsha256" nor ";hmacsha1"; SC_ERR_FORMAT no ';' or psk_b64 not base64.
+ * The hex may be in either case; the comparison takes the same time wherever it differs.
+ * *sha1 (may be NULL) tells which algorithm the password names. */
+sc_err_t sc_cloud_mqtt_password_check(const char *psk_b64, const char *username, const char *password, bool *sha1);
 
 /* "$thing/up/service/<P>/<D>" and "$thing/down/service/<P>/<D>". */
 sc_err_t sc_cloud_topic_up(const sc_identity_t *id, char *out, size_t cap);

@@ -36,15 +36,11 @@ sc_err_t sc_cloud_dynreg_signature(const char *product_secret, const char *produ
     size_t mlen;
     if (sc_sb_finish(&sb, &mlen) != SC_OK)
         return SC_ERR_RANGE;
-    uint8_t mac[20];
-    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA1);
-    if (md == NULL || mbedtls_md_hmac(md, (const unsigned char *)product_secret, strlen(product_secret),
-                                      (const unsigned char *)msg, mlen, mac) != 0)
-        return SC_ERR_UNSUPPORTED;
     /* The reference base64-encodes the hex text, not the raw digest. */
     char hex[41];
-    sc_sb_init(&sb, hex, sizeof hex);
-    sc_sb_hex(&sb, mac, sizeof mac);
+    sc_err_t rc = sc_cloud_hmac_hex(true, product_secret, strlen(product_secret), msg, mlen, hex, sizeof hex);
+    if (rc != SC_OK)
+        return rc;
     size_t olen = 0;
     if (mbedtls_base64_encode((unsigned char *)out, cap, &olen, (const unsigned char *)hex, 40) != 0) {
         if (cap > 0)

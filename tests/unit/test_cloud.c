@@ -49,6 +49,37 @@ static void test_credentials_sha256(void **state)
     assert_string_equal(c.password, "6dd07ccf3dfbb9ff16bc4f38beff148fe71b7f5ed12ab9cf3af094c7291ea5ec;hmacsha256");
 }
 
+/* The broker's check of the same vector (what the local cloud's auth plugin calls). */
+static void test_password_check(void **state)
+{
+    (void)state;
+    const char *user = "ABCDEFGHIJdev001;21010406;AAAAA;1700086400";
+    const char *good = "6dd07ccf3dfbb9ff16bc4f38beff148fe71b7f5ed12ab9cf3af094c7291ea5ec;hmacsha256";
+    bool sha1 = true;
+    assert_int_equal(sc_cloud_mqtt_password_check(PSK, user, good, &sha1), SC_OK);
+    assert_false(sha1);
+    assert_int_equal(sc_cloud_mqtt_password_check(PSK, user, "4346ef43a0ba20576db2117a27fb38f74dce40b9;hmacsha1", &sha1),
+                     SC_OK);
+    assert_true(sha1);
+    assert_int_equal(sc_cloud_mqtt_password_check(PSK, user, "4346EF43A0BA20576DB2117A27FB38F74DCE40B9;hmacsha1", NULL),
+                     SC_OK);
+    char bad[100];
+    strcpy(bad, good);
+    bad[63] = bad[63] == '0' ? '1' : '0';
+    assert_int_equal(sc_cloud_mqtt_password_check(PSK, user, bad, NULL), SC_ERR_AUTH);
+    assert_int_equal(sc_cloud_mqtt_password_check(PSK, "ABCDEFGHIJdev001;21010406;AAAAB;1700086400", good, NULL),
+                     SC_ERR_AUTH);
+    assert_int_equal(sc_cloud_mqtt_password_check(PSK, user, "6dd07ccf;hmacsha256", NULL), SC_ERR_AUTH);
+    assert_int_equal(sc_cloud_mqtt_password_check(PSK, user, "deadbeef;hmacmd5", NULL), SC_ERR_UNSUPPORTED);
+    assert_int_equal(sc_cloud_mqtt_password_check(PSK, user, "deadbeef", NULL), SC_ERR_FORMAT);
+    assert_int_equal(sc_cloud_mqtt_password_check("not base64!", user, good, NULL), SC_ERR_FORMAT);
+    /* RFC 2202 test case 2 for the HMAC itself */
+    char hex[41];
+    assert_int_equal(sc_cloud_hmac_hex(true, "Jefe", 4, "what do ya want for nothing?", 28, hex, sizeof hex), SC_OK);
+    assert_string_equal(hex, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+    assert_int_equal(sc_cloud_hmac_hex(true, "Jefe", 4, "x", 1, hex, 40), SC_ERR_NOSPACE);
+}
+
 static void test_credentials_sha1_tls_override(void **state)
 {
     (void)state;
@@ -698,6 +729,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_credentials_sha256),
         cmocka_unit_test(test_credentials_sha1_tls_override),
+        cmocka_unit_test(test_password_check),
         cmocka_unit_test(test_credentials_errors),
         cmocka_unit_test(test_topics_and_messages),
         cmocka_unit_test(test_dynreg_vectors),
