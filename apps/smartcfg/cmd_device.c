@@ -533,10 +533,10 @@ static int exit_code_for(const reporter_t *r)
 {
     if (!r->have_error)
         return SC_EXIT_DEVICE;
-    if (r->sub_id == 103)
+    if (r->sub_id == SC_SUBID_TIMEOUT)
         return SC_EXIT_TIMEOUT;
     switch (r->err_id) {
-    case 1: case 23: case 24: case 25: case 27:
+    case SC_ERRID_MQTT_CONNECT: case SC_ERRID_TOKEN_SEND: case SC_ERRID_TOKEN_REPLY: case SC_ERRID_TOKEN_TIMEOUT: case SC_ERRID_DEVINFO:
         return SC_EXIT_CLOUD;
     default:
         return SC_EXIT_DEVICE;
@@ -965,14 +965,14 @@ int cmd_device(int argc, char **argv)
             }
         }
         if (g_stop) {
-            sc_device_stop(dev, 101, dev_now());
+            sc_device_stop(dev, SC_SUBID_STOP_APP, dev_now());
             logf_(SC_LOG_WARN, "stopped by signal %d", (int)g_stop);
             rc = 130;
             break;
         }
         if (timeout_s && !linger_until && sc_posix_now_ms() - wall_start >= timeout_s * 1000u) {
             report_error(&rep, "timed out (--timeout)");
-            sc_device_stop(dev, 103, dev_now());
+            sc_device_stop(dev, SC_SUBID_TIMEOUT, dev_now());
             rc = SC_EXIT_TIMEOUT;
             break;
         }
@@ -1011,11 +1011,11 @@ int cmd_device(int argc, char **argv)
                 deadline = sc_device_step(dev, dev_now());
                 if (sc_device_state(dev) == SC_DEV_SNIFFING) {
                     report_error(&rep, "the capture ended before credentials were decoded");
-                    sc_device_stop(dev, 103, dev_now());
+                    sc_device_stop(dev, SC_SUBID_TIMEOUT, dev_now());
                     rc = SC_EXIT_TIMEOUT;
                     if (at_path) {
                         /* tell the host (the stop is not an AT stop), then keep serving */
-                        sc_at_provision_result(sc_posix_at_core(), false, 3, 103);
+                        sc_at_provision_result(sc_posix_at_core(), false, SC_ERRID_BOARDING_STOP, SC_SUBID_TIMEOUT);
                         clock_go_real();
                         continue;
                     }

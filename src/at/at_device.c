@@ -29,7 +29,7 @@ static int start_flow(sc_at_device_t *b, const sc_identity_t *id, uint8_t tls, b
 {
     if (!b->dev)
         return softap ? 7 : 13;
-    stop_device(b, 102);
+    stop_device(b, SC_SUBID_STOP_AT);
     sc_device_config_t cfg = b->base;
     cfg.identity = *id;
     cfg.cloud.tls = tls == 1;
@@ -63,7 +63,7 @@ static int op_start_softap(void *ctx, const sc_identity_t *id, uint8_t tls, cons
 
 static void op_stop(void *ctx)
 {
-    stop_device(ctx, 102);   /* sub id 102: stopped by AT */
+    stop_device(ctx, SC_SUBID_STOP_AT);
 }
 
 /* ---------------------------------------------------------------- MQTT session */
@@ -195,7 +195,7 @@ static int op_dynreg(void *ctx, sc_identity_t *id)
 static void op_restore(void *ctx)
 {
     sc_at_device_t *b = ctx;
-    stop_device(b, 102);
+    stop_device(b, SC_SUBID_STOP_AT);
     (void)op_mqtt_disconnect(b);
 }
 
@@ -275,7 +275,7 @@ void sc_at_device_on_event(void *user, const sc_device_event_t *ev)
         } else if (ev->state == SC_DEV_FAILED) {
             b->running = false;
             /* Without an error record the reference's generic "boarding stopped" pair. */
-            sc_at_provision_result(b->at, false, b->have_err ? b->err_id : 3, b->have_err ? b->sub_id : 103);
+            sc_at_provision_result(b->at, false, b->have_err ? b->err_id : SC_ERRID_BOARDING_STOP, b->have_err ? b->sub_id : SC_SUBID_TIMEOUT);
         }
     }
     if (b->chain)
