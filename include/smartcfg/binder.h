@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The binder: the device's side of binding to IoT Explorer over MQTT (tencent.md §6, §7) as a
+/* The binder: the device's side of binding to IoT Explorer over MQTT (docs/protocol/tencent.md#mqtt, #dynamic-registration) as a
  * sans-I/O step machine over the HAL — dynamic registration when there is no device secret,
  * connect, subscribe, publish app_bind_token (or bind_device_query) and wait for the reply
  * carrying our clientToken. The strings it sends come from cloud.h. Guide: docs/cloud-device.md. */
@@ -33,13 +33,13 @@ typedef struct {
  * registration); the token is copied. cfg may be NULL (defaults). */
 sc_err_t sc_binder_start(sc_binder_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
                          sc_identity_t *id, const char *token, uint32_t now_ms);
-/* The "wait for app bind" check after a reboot (tencent.md §4): same machine and budget, but
+/* The "wait for app bind" check after a reboot (docs/protocol/tencent.md#timing-and-the-reference-device-api): same machine and budget, but
  * publishes bind_device_query and waits for bind_device_query_reply with its clientToken.
  * DONE = the device is bound; FAILED 24/<code> = the cloud says it is not; other failures as
  * for the bind. Drive it with sc_binder_step/abort. */
 sc_err_t sc_binder_query_start(sc_binder_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
                                sc_identity_t *id, uint32_t now_ms);
-/* Drives it; on SC_BINDER_FAILED *err_id / *sub_id are the tencent.md §3 codes
+/* Drives it; on SC_BINDER_FAILED *err_id / *sub_id are the docs/protocol/tencent.md#errors codes
  * (1 = MQTT connect, 24 = reply code != 0, 25 = reply timeout, 27 = device info). */
 sc_binder_status_t sc_binder_step(sc_binder_t *b, uint32_t now_ms, uint16_t *err_id, int32_t *sub_id);
 /* Stops and disconnects (also after DONE: the binder leaves the MQTT link up on success so a

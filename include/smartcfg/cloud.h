@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Tencent Cloud IoT Explorer conventions (tencent.md §6, §7): MQTT credentials and topics,
+/* Tencent Cloud IoT Explorer conventions (docs/protocol/tencent.md#mqtt, #dynamic-registration): MQTT credentials and topics,
  * the app_bind_token messages and dynamic registration, as pure functions over caller
  * buffers. HMAC/SHA/base64/AES from mbedTLS, JSON with cJSON. Public so that the binder
  * (binder.h), the AT front-end (AT+TCMQTTCONN), the local cloud, its broker plugin and tests
@@ -53,7 +53,7 @@ typedef struct {
 #define SC_CLOUD_TOPIC_SIZE 96      /* "$thing/down/service/" + P + "/" + D */
 #define SC_CLOUD_CLIENT_TOKEN_SIZE 72
 
-/* ---- MQTT credentials and topics (tencent.md §6) ------------------------------------ */
+/* ---- MQTT credentials and topics (docs/protocol/tencent.md#mqtt) --------------------------------- */
 typedef struct {
     char host[128];
     uint16_t port;
@@ -90,7 +90,7 @@ sc_err_t sc_cloud_mqtt_password_check(const char *psk_b64, const char *username,
 sc_err_t sc_cloud_topic_up(const sc_identity_t *id, char *out, size_t cap);
 sc_err_t sc_cloud_topic_down(const sc_identity_t *id, char *out, size_t cap);
 
-/* ---- messages (tencent.md §6) --------------------------------------------------------- */
+/* ---- messages (docs/protocol/tencent.md#mqtt) ---------------------------------------------------- */
 /* "<DeviceName>-<ms>" */
 sc_err_t sc_cloud_client_token(const char *device_name, uint64_t ms, char *out, size_t cap);
 
@@ -128,7 +128,7 @@ typedef struct {
  * not a JSON object with a string "method"; SC_ERR_RANGE when a field is too long. */
 sc_err_t sc_cloud_parse_msg(const void *payload, size_t len, sc_cloud_msg_t *out);
 
-/* ---- dynamic registration (tencent.md §7) -------------------------------------------- */
+/* ---- dynamic registration (docs/protocol/tencent.md#dynamic-registration) ------------------------ */
 /* Builds the JSON body {"deviceName","nonce","productId","timestamp","signature"} with
  * signature = base64(hex(HMAC-SHA1(product secret, "deviceName=..&nonce=..&productId=..&timestamp=.."))). */
 sc_err_t sc_cloud_dynreg_request(const sc_identity_t *id, uint32_t nonce, uint64_t timestamp, char *out,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The one table of Tencent provisioning errors (docs/protocol/tencent.md "Errors"): the error
+/* The one table of Tencent provisioning errors (docs/protocol/tencent.md#errors): the error
  * ids and sub ids a device reports to the app (8266 Current_Error / Previous_Error), to the AT
  * host (+TCSTARTSMART:WIFI_CONNECT_FAILED,<err>,<sub>) and in its records; the reference text
  * of each id (what goes on the wire, byte for byte) and a plain reason for people. Core, CLI,

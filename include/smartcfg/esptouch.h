@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ESP-TOUCH v1: CRC-8, the sender's encoder and send schedule, the 802.11 frame model
- * a sniffer delivers, and the device's acknowledgement. Protocol: docs/esptouch.md
- * (shared/docs/esptouch.md). Sans-I/O: nothing here sends, sleeps or allocates.
+ * a sniffer delivers, and the device's acknowledgement. Protocol: docs/protocol/esptouch-v1.md.
+ * Sans-I/O: nothing here sends, sleeps or allocates.
  * The receiver (decoder) is in esptouch_rx.h. */
 #ifndef SMARTCFG_ESPTOUCH_H
 #define SMARTCFG_ESPTOUCH_H
@@ -59,7 +59,7 @@ sc_err_t sc_et_encode(sc_et_encoder_t *enc, const sc_et_creds_t *c);
 void sc_et_datacode(uint8_t value, uint8_t index, uint16_t out[3]);
 
 /* --- sender schedule ------------------------------------------------------------
- * The reference sender loop (esptouch.md §3.6) as a deterministic iterator: each call
+ * The reference sender loop (docs/protocol/esptouch-v1.md#timing) as a deterministic iterator: each call
  * returns the next datagram and the time it is due. Pass the time the previous datagram
  * actually left (a real sender) or its due time (a simulator); phase decisions are taken
  * at the due time exactly as the reference loop takes them at "now". */

@@ -2,8 +2,8 @@
 /* The protocol's numbers that more than one module needs, each in one place: field lengths
  * (without the NUL) and the Tencent UDP ports. The device, the phone side, the binder, the
  * AT front-end and the local cloud all size and check with these, so a value one side
- * accepts is a value the other side can hold. Sources: docs/protocol/tencent.md ("The
- * device's UDP service", "AT commands") and docs/protocol/esptouch-v1.md ("Limits"). */
+ * accepts is a value the other side can hold. Sources: docs/protocol/tencent.md#the-udp-8266-service,
+ * docs/protocol/tencent.md#device-info and docs/protocol/esptouch-v1.md#limits. */
 #ifndef SMARTCFG_LIMITS_H
 #define SMARTCFG_LIMITS_H
 

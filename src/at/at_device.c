@@ -44,7 +44,7 @@ static int start_flow(sc_at_device_t *b, const sc_identity_t *id, uint8_t tls, b
         b->running = true;
         return 0;
     }
-    /* tencent.md §9.2: 27 device info, 4 task, 13 SmartConfig start, 7 AP init. */
+    /* docs/protocol/tencent.md#wi-fi-provisioning: 27 device info, 4 task, 13 SmartConfig start, 7 AP init. */
     if (e == SC_ERR_INVAL || e == SC_ERR_NOTFOUND || e == SC_ERR_FORMAT)
         return 27;
     return softap ? 7 : 13;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* MQTT credentials and topics of IoT Explorer (tencent.md §6). */
+/* MQTT credentials and topics of IoT Explorer (docs/protocol/tencent.md#mqtt). */
 #include <string.h>
 
 #include <mbedtls/base64.h>

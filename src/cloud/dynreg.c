@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Dynamic registration (tencent.md §7): the request the device signs with the product
+/* Dynamic registration (docs/protocol/tencent.md#dynamic-registration): the request the device signs with the product
  * secret, and the AES-128-CBC wrapped PSK the cloud answers with. */
 #include <string.h>
 

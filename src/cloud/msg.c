@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The $thing/{up,down}/service messages around binding (tencent.md §6). We emit compact
+/* The $thing/{up,down}/service messages around binding (docs/protocol/tencent.md#mqtt). We emit compact
  * JSON and parse with a real JSON parser, so pretty-printed replies work too. */
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Error record queue (tencent.md §3). Only unsent records are kept and persisted, so the
+/* Error record queue (docs/protocol/tencent.md#errors). Only unsent records are kept and persisted, so the
  * stored set is exactly what the next attempt must report as Previous_Error. */
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The error table of include/smartcfg/errors.h. The reference texts are the wire format the
- * app shows and matches (docs/protocol/tencent.md "Errors"): do not reword them. The reasons
+ * app shows and matches (docs/protocol/tencent.md#errors): do not reword them. The reasons
  * are ours, written for someone holding the device and the phone. */
 #include <stddef.h>
 

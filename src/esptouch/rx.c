@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ESP-TOUCH v1 receiver (esptouch.md §5, docs/receiver.md). Streams are keyed per radio copy,
+/* ESP-TOUCH v1 receiver (docs/protocol/esptouch-v1.md#the-receiver, docs/receiver.md). Streams are keyed per radio copy,
  * calibrated from the guide or from CRC-valid data triplets alone, and vote per byte index into
  * a session shared by the copies of one phone behind one BSSID. All state lives in the
  * caller's sc_et_rx_t: no heap, no OS calls. */
@@ -390,7 +390,7 @@ static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint
     return 1; /* a new witness may let session_fill_one complete the datum */
 }
 
-/* Checks a session for completion (esptouch.md §5.6). 1 = done (res filled). */
+/* Checks a session for completion (docs/protocol/esptouch-v1.md#completion). 1 = done (res filled). */
 static int session_try(rx_state_t *r, session_t *x, sc_et_result_t *res)
 {
     unsigned p, t = session_t_len(x, &p);

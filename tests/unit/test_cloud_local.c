@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The device side (the core's bind machine over the POSIX MQTT and HTTP tables) against the
  * local cloud side (`smartcfg cloud`: mosquitto + smartcfg_auth + binding service + HTTP API),
- * two implementations of tencent.md §6/§7 written separately: signed MQTT credentials (both
+ * two implementations of docs/protocol/tencent.md#mqtt, #dynamic-registration written separately: signed MQTT credentials (both
  * HMACs), app_bind_token and its reply codes, dynamic registration. Starts ./smartcfg (or
  * $SC_BUILD/smartcfg) on free loopback ports with a temporary database.
  * Skips without mosquitto, and in sanitizer builds (the instrumented plugin cannot be loaded

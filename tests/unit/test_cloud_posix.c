@@ -2,7 +2,7 @@
 /* The bind machine over the real POSIX tables: libmosquitto against a mosquitto broker this
  * test starts on a free loopback port (plain, anonymous), a responder client answering
  * app_bind_token like the cloud, and dynamic registration over libcurl against a
- * libmicrohttpd endpoint implementing tencent.md §7 (signature checked with mbedTLS here,
+ * libmicrohttpd endpoint implementing docs/protocol/tencent.md#dynamic-registration (signature checked with mbedTLS here,
  * independently of the device code). Skips when /usr/sbin/mosquitto is missing. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -387,7 +387,7 @@ static void test_bind_connack_refused(void **state)
     kill_broker(pid);
 }
 
-/* ---- dynamic registration endpoint (tencent.md §7) ---------------------------------- */
+/* ---- dynamic registration endpoint (docs/protocol/tencent.md#dynamic-registration) --------------- */
 typedef struct {
     char body[2048];
     size_t len;
