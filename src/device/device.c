@@ -47,7 +47,7 @@ void sc_device_config_default(sc_device_config_t *cfg)
 
 /* ---- events and the provisioning log ----------------------------------------------- */
 
-static void emit(sc_device_t *d, sc_device_event_t *ev)
+void sc_dev_emit(sc_device_t *d, sc_device_event_t *ev)
 {
     ev->state = d->state;
     if (d->cfg.on_event)
@@ -59,12 +59,10 @@ static void emit_simple(sc_device_t *d, sc_device_event_type_t t)
     sc_device_event_t ev;
     memset(&ev, 0, sizeof ev);
     ev.type = t;
-    emit(d, &ev);
+    sc_dev_emit(d, &ev);
 }
 
-/* Persisted ring entry + HAL log line. The step name is part of every entry so a pulled log
- * tells where the flow stopped. Callers format steps, codes and lengths only. */
-static void dlog(sc_device_t *d, uint32_t now, const char *func, int line, const char *fmt, ...)
+void sc_dev_log(sc_device_t *d, uint32_t now, const char *func, int line, const char *fmt, ...)
 {
     char msg[SC_DIAG_LOG_ENTRY_MAX];
     int n = snprintf(msg, sizeof msg, "[%s] ", sc_device_state_name(d->state));
@@ -84,7 +82,6 @@ static void dlog(sc_device_t *d, uint32_t now, const char *func, int line, const
         sc_log_line(&d->hal.sys, SC_LOG_INFO, line);
     }
 }
-#define DLOG(d, now, ...) dlog((d), (now), __func__, __LINE__, __VA_ARGS__)
 
 static void set_state(sc_device_t *d, sc_device_state_t s, uint32_t now)
 {
@@ -95,22 +92,7 @@ static void set_state(sc_device_t *d, sc_device_state_t s, uint32_t now)
     emit_simple(d, SC_DEV_EV_STATE);
 }
 
-/* ---- UDP helpers -------------------------------------------------------------------- */
-
-static sc_err_t udp_send(sc_device_t *d, int h, const sc_ipv4_ep_t *to, const void *buf, size_t len)
-{
-    if (!d->hal.udp.send_to)
-        return SC_ERR_UNSUPPORTED;
-    return d->hal.udp.send_to(d->hal.udp.ctx, h, to, buf, len);
-}
-
-static void udp_close(sc_device_t *d, int *h, bool *open)
-{
-    if (*open && d->hal.udp.close)
-        d->hal.udp.close(d->hal.udp.ctx, *h);
-    *open = false;
-    *h = -1;
-}
+/* ---- error records ------------------------------------------------------------------ */
 
 /* Sends every queued record to the app, oldest first; a record leaves the queue (and the
  * flash) only once it was handed to the network. */
@@ -144,7 +126,7 @@ static void record_error(sc_device_t *d, uint32_t now, uint16_t err_id, int32_t 
     ev.err_id = err_id;
     ev.sub_id = sub_id;
     ev.text = sc_errid_text(err_id);
-    emit(d, &ev);
+    sc_dev_emit(d, &ev);
     flush_errors(d);
 }
 
@@ -258,8 +240,7 @@ static void close_flow(sc_device_t *d)
         (void)d->hal.softap.stop(d->hal.softap.ctx);
     d->softap_up = false;
     sc_tc8266_svc_close(&d->svc);
-    udp_close(d, &d->ack_h, &d->ack_open);
-    d->ack_left = 0;
+    sc_dev_ack_close(d);
     d->softap_join_at = 0;
     wipe_secrets(d);
     sc_wipe(d->token, sizeof d->token);
@@ -395,7 +376,7 @@ static sc_err_t accept_credentials(sc_device_t *d, const sc_et_result_t *res, ui
     ev.ssid_len = res->creds.ssid_len;
     ev.channel = res->channel;
     memcpy(ev.peer.addr, res->creds.phone_ip, 4);
-    emit(d, &ev);
+    sc_dev_emit(d, &ev);
     /* An all-zero BSSID means "unknown": joining by SSID is then the only option. */
     static const uint8_t zero[SC_MAC_LEN];
     const uint8_t *bssid = memcmp(d->res.creds.bssid, zero, SC_MAC_LEN) ? d->res.creds.bssid : NULL;
@@ -423,13 +404,13 @@ static void handle_rx_event(sc_device_t *d, sc_et_event_type_t t, const sc_et_ev
         de.type = SC_DEV_EV_LOCKED;
         de.channel = ev->channel;
         de.offset = ev->offset;
-        emit(d, &de);
+        sc_dev_emit(d, &de);
         break;
     case SC_ET_EV_PROGRESS:
         de.type = SC_DEV_EV_PROGRESS;
         de.known = ev->known;
         de.needed = ev->needed;
-        emit(d, &de);
+        sc_dev_emit(d, &de);
         break;
     case SC_ET_EV_UNLOCKED:
         DLOG(d, now, "lock dropped, searching again");
@@ -482,20 +463,14 @@ static void got_ip(sc_device_t *d, uint32_t now)
     memset(&ev, 0, sizeof ev);
     ev.type = SC_DEV_EV_IP;
     memcpy(ev.ip, d->ip, 4);
-    emit(d, &ev);
+    sc_dev_emit(d, &ev);
     if (d->flow == SC_DEV_FLOW_SOFTAP) {
         start_binding(d, now); /* the token came over the soft-AP already */
         return;
     }
-    if (d->hal.udp.open(d->hal.udp.ctx, d->ip, 0, true, &d->ack_h) == SC_OK) {
-        d->ack_open = true;
-        d->ack_left = d->cfg.ack_count;
-        d->ack_next = now;
-        d->ack_end = now + (uint32_t)d->cfg.ack_count * d->cfg.ack_interval_ms;
-    } else {
+    if (sc_dev_ack_open(d, now) != SC_OK) {
         /* The app can still find us by scanning; the token service is what matters. */
         DLOG(d, now, "ack socket failed, no acks");
-        d->ack_end = now;
     }
     if (open_service(d, d->ip, now) != SC_OK)
         return;
@@ -515,43 +490,6 @@ static void step_join(sc_device_t *d, uint32_t now)
             (void)d->hal.station.leave(d->hal.station.ctx);
         fail(d, now, due(now, d->window_end) ? SC_ERRID_BOARDING_STOP : SC_ERRID_WIFI_CONNECT, SC_SUBID_TIMEOUT,
              "join timeout");
-    }
-}
-
-static void step_ack(sc_device_t *d, uint32_t now)
-{
-    if (!d->ack_open || !d->ack_left || !due(now, d->ack_next))
-        return;
-    sc_et_ack_t a;
-    a.t = d->res.t;
-    memcpy(a.mac, d->mac, SC_MAC_LEN);
-    memcpy(a.ip, d->ip, 4);
-    uint8_t buf[SC_ET_ACK_LEN];
-    sc_et_ack_build(&a, buf);
-    static const uint8_t any[4];
-    sc_ipv4_ep_t to = { .port = SC_ET_ACK_PORT };
-    bool sent = false;
-    if (memcmp(d->res.creds.phone_ip, any, 4)) {
-        memcpy(to.addr, d->res.creds.phone_ip, 4);
-        sent |= udp_send(d, d->ack_h, &to, buf, sizeof buf) == SC_OK;
-    }
-    memset(to.addr, 255, 4);
-    sent |= udp_send(d, d->ack_h, &to, buf, sizeof buf) == SC_OK;
-    if (sent)
-        d->stats.acks_sent++;
-    if (d->ack_left == d->cfg.ack_count) {
-        sc_device_event_t ev;
-        memset(&ev, 0, sizeof ev);
-        ev.type = SC_DEV_EV_ACK_SENT;
-        memcpy(ev.peer.addr, d->res.creds.phone_ip, 4);
-        ev.peer.port = SC_ET_ACK_PORT;
-        memcpy(ev.ip, d->ip, 4);
-        emit(d, &ev);
-    }
-    d->ack_next = now + d->cfg.ack_interval_ms;
-    if (--d->ack_left == 0) {
-        udp_close(d, &d->ack_h, &d->ack_open);
-        d->ack_end = now;
     }
 }
 
@@ -593,7 +531,7 @@ static void handle_token_request(sc_device_t *d, const sc_ipv4_ep_t *from, sc_tc
     memset(&ev, 0, sizeof ev);
     ev.type = SC_DEV_EV_TOKEN;
     ev.peer = *from;
-    emit(d, &ev);
+    sc_dev_emit(d, &ev);
     if (want_softap) {
         memcpy(d->sap_ssid, req->ssid, req->ssid_len);
         d->sap_ssid_len = req->ssid_len;
@@ -641,7 +579,7 @@ uint32_t sc_device_step(sc_device_t *d, uint32_t now)
     }
     next = sc_tc8266_svc_step(&d->svc, now, &d->cfg.identity, next);
     if (d->ack_open) {
-        step_ack(d, now);
+        sc_dev_ack_step(d, now);
         if (d->ack_open)
             earliest(&next, now, d->ack_next);
     }
@@ -762,40 +700,7 @@ uint32_t sc_device_step(sc_device_t *d, uint32_t now)
     return next;
 }
 
-/* ---- log soft-AP and queries ------------------------------------------------------------- */
-
-sc_err_t sc_device_start_log_softap(sc_device_t *d, uint32_t now)
-{
-    if (!d || !d->inited)
-        return SC_ERR_INVAL;
-    if (!d->hal.softap.start || !d->hal.udp.open)
-        return SC_ERR_UNSUPPORTED;
-    if (!d->log_ap_up) {
-        sc_err_t e = d->hal.softap.start(d->hal.softap.ctx, SC_TC8266_LOG_AP_SSID, SC_TC8266_LOG_AP_PASSWORD, 0);
-        if (e != SC_OK) {
-            DLOG(d, now, "log soft-AP failed (%d)", e);
-            return e;
-        }
-        d->log_ap_up = true;
-    }
-    sc_err_t e = sc_tc8266_svc_open(&d->logsvc, NULL, SC_TC8266_LOG_PORT);
-    if (e != SC_OK) {
-        DLOG(d, now, "log service failed (%d)", e);
-        return e;
-    }
-    DLOG(d, now, "log soft-AP " SC_TC8266_LOG_AP_SSID " up, UDP %u", (unsigned)SC_TC8266_LOG_PORT);
-    return SC_OK;
-}
-
-void sc_device_stop_log_softap(sc_device_t *d)
-{
-    if (!d || !d->inited)
-        return;
-    sc_tc8266_svc_close(&d->logsvc);
-    if (d->log_ap_up && d->hal.softap.stop)
-        (void)d->hal.softap.stop(d->hal.softap.ctx);
-    d->log_ap_up = false;
-}
+/* ---- queries ---------------------------------------------------------------------------- */
 
 sc_device_state_t sc_device_state(const sc_device_t *d) { return d && d->inited ? d->state : SC_DEV_IDLE; }
 uint8_t sc_device_channel(const sc_device_t *d) { return d && d->inited && d->state == SC_DEV_SNIFFING ? d->channel : 0; }

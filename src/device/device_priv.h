@@ -68,4 +68,21 @@ struct sc_device {
     uint8_t scratch[SC_DIAG_SLOT_MAX];
 };
 
+/* Shared by the files of src/device: device.c is the state machine, ack.c the ESP-TOUCH ack
+ * burst, logap.c the log soft-AP. */
+void sc_dev_emit(sc_device_t *d, sc_device_event_t *ev);
+/* The provisioning log: a persisted ring entry (what cmdType 3 returns) and the same line to
+ * hal.sys.log. The function name is part of the entry so a pulled log tells where the flow
+ * stopped. Callers format steps, codes and lengths only — never a secret. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 6)))
+#endif
+void sc_dev_log(sc_device_t *d, uint32_t now, const char *func, int line, const char *fmt, ...);
+#define DLOG(d, now, ...) sc_dev_log((d), (now), __func__, __LINE__, __VA_ARGS__)
+
+/* ack.c. open: SC_OK with the burst due now; an error leaves no socket (ack_end = now). */
+sc_err_t sc_dev_ack_open(sc_device_t *d, uint32_t now);
+void sc_dev_ack_step(sc_device_t *d, uint32_t now);
+void sc_dev_ack_close(sc_device_t *d);
+
 #endif
