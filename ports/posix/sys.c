@@ -26,9 +26,8 @@ static uint64_t sys_unix_time(void *ctx)
     return (uint64_t)time(NULL);
 }
 
-static void sys_random(void *ctx, void *buf, size_t len)
+void sc_posix_random(void *buf, size_t len)
 {
-    (void)ctx;
     uint8_t *p = buf;
     while (len > 0) {
         ssize_t n = getrandom(p, len, 0);
@@ -37,6 +36,12 @@ static void sys_random(void *ctx, void *buf, size_t len)
         p += n;
         len -= (size_t)n;
     }
+}
+
+static void sys_random(void *ctx, void *buf, size_t len)
+{
+    (void)ctx;
+    sc_posix_random(buf, len);
 }
 
 static void sys_log(void *ctx, sc_log_level_t level, const char *line)
