@@ -24,7 +24,6 @@ typedef struct {
     sc_posix_sender_t *s;
     char ssid_text[4 * SC_ET_SSID_MAX + 1]; /* printable form for reports (\\xNN escapes) */
     bool have_ip, have_bssid, have_ssid, have_password, multicast, have_dest, json, no_token;
-    bool secret_on_cli;
     char token[SC_SEND_TOKEN_MAX + 1];
     char access_buf[256];
     bool tty, progress_shown;
@@ -431,10 +430,11 @@ static ssize_t read_tty_password(char *buf, size_t cap)
     quiet = old;
     quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
     quiet.c_lflag |= ICANON;
-    fputs("Wi-Fi password (not shown): ", stderr);
-    fflush(stderr);
+    /* Echo off before the prompt: whatever is typed after it is never shown. */
     if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0)
         return -1;
+    fputs("Wi-Fi password (not shown): ", stderr);
+    fflush(stderr);
     ssize_t n = read(STDIN_FILENO, buf, cap);
     int saved = errno;
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
@@ -505,9 +505,11 @@ static int set_password(send_app_t *a, char *v, bool hex)
         memcpy(c->password, v, (size_t)n);
     c->password_len = (uint8_t)n;
     a->have_password = true;
-    a->secret_on_cli |= n > 0;
     /* Blank it in argv: /proc/<pid>/cmdline would show it for the whole run. */
     memset(v, 'x', strlen(v));
+    if (n > 0)
+        sc_cli_warn(&a->cli, "a password on the command line is visible to other users "
+                             "(use --password-file FILE, or --password-file - to type it)");
     return 0;
 }
 
@@ -645,9 +647,6 @@ static int check_options(send_app_t *a, int argc, char **argv)
                       : a->have_dest ? SC_POSIX_DEST_UNICAST : SC_POSIX_DEST_BROADCAST;
     if (!a->cfg.access_token)
         a->cfg.access_token = getenv("SC_ACCESS_TOKEN");
-    if (a->secret_on_cli)
-        sc_cli_warn(&a->cli, "a password on the command line is visible to other users "
-                             "(use --password-file FILE, or --password-file - to type it)");
     return 0;
 }
 
