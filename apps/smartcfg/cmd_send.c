@@ -412,15 +412,6 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  smartcfg send --ssid MyAP --password-file pw.txt --cloud http://127.0.0.1:8080 --json\n");
 }
 
-static bool printable_ascii(const char *s, size_t max)
-{
-    size_t n = 0;
-    for (; s[n]; n++)
-        if (n >= max || (unsigned char)s[n] < 0x21 || (unsigned char)s[n] > 0x7e)
-            return false;
-    return n > 0;
-}
-
 /* Reads one line from a terminal with echo off (a prompt on stderr). -1 on failure. */
 static ssize_t read_tty_password(char *buf, size_t cap)
 {
@@ -578,7 +569,7 @@ static int token_option(send_app_t *a, int o, char *v)
 {
     switch (o) {
     case O_TOKEN:
-        if (!printable_ascii(v, SC_SEND_TOKEN_MAX))
+        if (!sc_posix_sender_printable(v, SC_SEND_TOKEN_MAX))
             return sc_cli_usage_error(&a->cli, "--token must be 1-64 printable ASCII characters without spaces");
         snprintf(a->token, sizeof a->token, "%s", v);
         memset(v, 'x', strlen(v));
@@ -590,7 +581,7 @@ static int token_option(send_app_t *a, int o, char *v)
         a->cfg.cloud_url = v;
         return 0;
     case O_REGION:
-        if (!printable_ascii(v, SC_SEND_REGION_MAX))
+        if (!sc_posix_sender_printable(v, SC_SEND_REGION_MAX))
             return sc_cli_usage_error(&a->cli, "--region '%s' must be 1-32 printable ASCII characters", v);
         a->cfg.region = v;
         return 0;

@@ -134,6 +134,9 @@ uint32_t sc_posix_sender_ms(const sc_posix_sender_t *s);
 void sc_posix_sender_stats(const sc_posix_sender_t *s, sc_posix_sender_stats_t *out);
 /* false when i >= found. */
 bool sc_posix_sender_device(const sc_posix_sender_t *s, uint32_t i, sc_posix_sender_device_t *out);
+/* 1..max printable ASCII characters without a space: what a token or a region may be (they
+ * are echoed into JSON and, abbreviated, onto terminals). */
+bool sc_posix_sender_printable(const char *s, size_t max);
 /* true when that device finished well for the flow (acked / identified / bound). */
 bool sc_posix_sender_device_ok(const sc_posix_sender_t *s, uint32_t i);
 

@@ -277,7 +277,7 @@ static api_outcome_t api_result(const char *action, sc_err_t herr, long status, 
     return API_OK;
 }
 
-static bool printable_ascii(const char *s, size_t max)
+bool sc_posix_sender_printable(const char *s, size_t max)
 {
     size_t n = 0;
     for (; s[n]; n++)
@@ -301,7 +301,7 @@ sc_err_t sc_posix_sender_create_token(sc_posix_sender_t *s)
         emit_simple(s, SC_POSIX_SEV_CLOUD_ERROR, -1, why);
         return SC_ERR_REFUSED;
     }
-    if (!printable_ascii(r.token, SC_SEND_TOKEN_MAX)) {
+    if (!sc_posix_sender_printable(r.token, SC_SEND_TOKEN_MAX)) {
         snprintf(why, sizeof why, "the token from %s is not printable ASCII", SC_SEND_API_CREATE_TOKEN);
         emit_simple(s, SC_POSIX_SEV_CLOUD_ERROR, -1, why);
         return SC_ERR_FORMAT;
@@ -661,14 +661,8 @@ static void wait_next(sc_posix_sender_t *s, uint32_t now)
 static void start(sc_posix_sender_t *s)
 {
     g_interrupted = 0;
-    if (s->cfg.handle_signals) {
-        signal(SIGPIPE, SIG_IGN);
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = sc_posix_sender_request_stop;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-    }
+    if (s->cfg.handle_signals)
+        sc_posix_stop_signals(sc_posix_sender_request_stop);
     sc_et_timing_t timing = SC_ET_TIMING_DEFAULT;
     timing.window_ms = s->cfg.timeout_ms < SENDING_MAX_MS ? s->cfg.timeout_ms : SENDING_MAX_MS;
     sc_et_sched_init(&s->sched, &s->enc, &timing);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -65,4 +67,15 @@ void sc_posix_sys_init(sc_hal_sys_t *sys)
     sys->unix_time = sys_unix_time;
     sys->random = sys_random;
     sys->log = sys_log;
+}
+
+void sc_posix_stop_signals(void (*on_stop)(int sig))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a peer gone away is an error return, not a death */
 }
