@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Channel search policy shared by every port (esptouch.md §5.4, docs/receiver.md §7).
+/* Channel search policy shared by every port (docs/protocol/esptouch-v1.md#channel-search,
+ * docs/receiver.md §7).
  *
  * The sender repeats a 2 s guide phase and a 4 s data phase, one datagram every 8 ms, and the
  * receiver locks on either (four guide frames, or three CRC-valid triplets). So a visit needs
- * only to *notice* a sender: a short dwell (40 ms, five datagrams) sweeps 13 channels in about
- * half a second and a 36-channel dual-band list inside one guide phase. A channel showing
+ * only to *notice* a sender: a short dwell (24 ms, three datagrams) sweeps 13 channels in about
+ * a third of a second and a 36-channel dual-band list inside one guide phase. A channel showing
  * candidate traffic (a guide step, or a CRC-valid triplet under some offset) gets a longer look
  * (120 ms: a lock from either phase); guide-less evidence (two triplets agreeing on an
  * offset) up to four more looks. A lock holds the radio only while guide frames or valid
@@ -16,7 +17,7 @@
 
 enum { CS_STARTED = 0, CS_EXTENDS = 1, CS_VISIT = 2, CS_LOOKED = 3 };
 
-static inline int32_t since(uint32_t now, uint32_t then) { return (int32_t)(now - then); }
+static inline int32_t since(uint32_t now, uint32_t then) { return sc_ms_diff(now, then); }
 
 static int valid_channel(unsigned ch) { return (ch >= 1 && ch <= 14) || (ch >= 32 && ch <= 177); }
 
