@@ -159,6 +159,9 @@ static void measure(level_t *L, double loss, int runs, int with_scan, unsigned f
         L->ratio[L->ok++] = r;
         if (lf > L->lf_worst)
             L->lf_worst = lf;
+        if (getenv("BENCH_TTD_DEBUG") && lf > 1.2) /* runs far from the loss floor, to study */
+            fprintf(stderr, "loss %.2f flags %u run %d start %u seed %u: %.2f x floor, %.2f x loss floor\n", loss,
+                    flags, i, start, seed, r, lf);
         if (start % 6000u >= 2000u && r > L->data_worst)
             L->data_worst = r;
     }

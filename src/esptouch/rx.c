@@ -82,6 +82,8 @@ typedef struct {
     uint32_t last_ms;
     uint8_t half_next;
     uint8_t t_hint;          /* T as the order of two index frames 3 slots apart shows it */
+    uint8_t h_idx;           /* the last index frame of any copy (0xff: none) and its arrival, */
+    uint16_t h_ms16;         /* low 16 bits of the ms clock: pairs across copies for the hint */
     uint64_t trusted;        /* bit h: half h was placed by the stream clock, not only by its
                                 neighbours' lengths (only those feed the completion search) */
     uint8_t val[RX_NIDX];
@@ -144,6 +146,7 @@ static void session_clear(session_t *x)
 {
     memset(x, 0, sizeof *x);
     memset(x->half, 0xff, sizeof x->half);
+    x->h_idx = 0xffu;
 }
 
 static void session_free(rx_state_t *r, uint8_t si)
@@ -1080,10 +1083,18 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
     /* The stream clock: an index frame anchors the cycle position; a nibble frame whose own
      * index frame was lost gets its position, hence its index, from the time since the anchor. */
     unsigned u = L - off - 40u;
-    if (timed && u >= 256u && u - 256u < RX_NIDX && k->anc_ok && clk_slots(k, now - k->anc_ms) == 3) {
-        unsigned th = order_t_hint(k->anc_idx, u - 256u);
+    if (timed && u >= 256u && u - 256u < RX_NIDX) {
+        /* the pair may come from this copy's clock or across copies (the other copy's index
+         * frame 3 slots earlier: the relay's delay, a few ms, is within a slot's tolerance) */
+        unsigned th = 0;
+        if (k->anc_ok && clk_slots(k, now - k->anc_ms) == 3)
+            th = order_t_hint(k->anc_idx, u - 256u);
+        if (!th && x->h_idx != 0xffu && clk_slots(k, (uint16_t)((uint16_t)now - x->h_ms16)) == 3)
+            th = order_t_hint(x->h_idx, u - 256u);
         if (th)
             x->t_hint = (uint8_t)th;
+        x->h_idx = (uint8_t)(u - 256u);
+        x->h_ms16 = (uint16_t)now;
     }
     unsigned t = timed ? session_clock_t(x) : 0;
     if (timed && u >= 256u && u - 256u < RX_NIDX) {
