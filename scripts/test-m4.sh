@@ -5,7 +5,9 @@
 # status over semihosting. Passes when the program's last line is "N passed, 0 failed" and it
 # exited 0. See docs/m4.md.
 #   scripts/test-m4.sh            build + run the self-test
-#   scripts/test-m4.sh --build    build only (selftest.elf and bench.elf)
+#   scripts/test-m4.sh --build    build only (selftest.elf, bench_m4.elf, bench_prof.elf)
+#   scripts/test-m4.sh --bench    the M4 figures (bench_m4.elf under -icount; bench/m4.sh)
+#   scripts/test-m4.sh --profile  where the receiver's instructions go, per function
 # Env: BUILD_M4 (build-m4), M4_OPT (-Os, what `make cross` measures), M4_TIMEOUT (180 s).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,11 +47,43 @@ build() {
   done
   local common=("$out/obj/tests_m4_startup.c.o" "$out/obj/tests_m4_semihost.c.o"
                 "$out/obj/tests_m4_flows.c.o" "$out/obj/tests_support_fake_hal.c.o")
-  for prog in selftest bench_m4; do
+  "$CC" "${cflags[@]}" -DM4_PROFILE -c "$top/tests/m4/bench_m4.c" -o "$out/obj/tests_m4_bench_prof.c.o"
+  for prog in selftest bench_m4 bench_prof; do
     "$CC" "${cflags[@]}" -nostartfiles -T "$top/tests/m4/an386.ld" -Wl,--gc-sections \
       -Wl,-Map="$out/$prog.map" "${common[@]}" "$out/obj/tests_m4_$prog.c.o" \
       "$out/libsmartcfg_core.a" "$out/libdeps_min.a" -lm -o "$out/$prog.elf"
   done
+}
+
+# -icount shift=10: every guest instruction is 1024 ns of virtual time (see bench_m4.c).
+ICOUNT=(-icount shift=10,align=off,sleep=off)
+
+# Sums the sampled PCs of bench_prof.elf per function (symbols from the ELF).
+profile_report() {
+  python3 - "$1" <(arm-none-eabi-nm -n --defined-only "$2") <<'PY'
+import bisect, sys
+counts = {}
+for line in open(sys.argv[1]):
+    if line.startswith("PROF "):
+        _, a, n = line.split()
+        counts[int(a, 16)] = int(n)
+syms = []
+for line in open(sys.argv[2]):
+    p = line.split()
+    if len(p) == 3 and p[1] in "tTwW":
+        syms.append((int(p[0], 16) & ~1, p[2]))
+syms.sort()
+addrs = [a for a, _ in syms]
+per = {}
+for a, n in counts.items():
+    i = bisect.bisect_right(addrs, a) - 1
+    name = syms[i][1] if i >= 0 else "?"
+    per[name] = per.get(name, 0) + n
+total = sum(per.values()) or 1
+print("share  samples  function (receiver, sampled every ~3900 instructions)")
+for name, n in sorted(per.items(), key=lambda x: -x[1])[:25]:
+    print("%5.1f%% %8d  %s" % (100.0 * n / total, n, name))
+PY
 }
 
 # Runs an ELF on the board; semihosting console on stdout. Extra QEMU options follow.
@@ -61,8 +95,16 @@ run() {
 }
 
 build
-[ "${1:-}" = --build ] && exit 0
-if [ "${1:-}" = --run ]; then shift; run "$@"; exit; fi
+case "${1:-}" in
+  --build) exit 0 ;;
+  --bench) run "$out/bench_m4.elf" "${ICOUNT[@]}"; exit ;;
+  --profile)
+    run "$out/bench_prof.elf" "${ICOUNT[@]}" > "$out/profile.log"
+    profile_report "$out/profile.log" "$out/bench_prof.elf"
+    exit ;;
+  "") ;;
+  *) echo "usage: $0 [--build|--bench|--profile]" >&2; exit 2 ;;
+esac
 log="$out/selftest.log"
 t0=$(date +%s)
 set +e

@@ -16,6 +16,9 @@ int main(void);
 
 _Noreturn void sc_m4_reset(void);
 static void on_fault(void);
+/* SysTick is a fault unless a program brings its own handler (the profiler in bench_m4.c). */
+void sc_m4_systick(void) __attribute__((weak, alias("sc_m4_unexpected")));
+void sc_m4_unexpected(void);
 
 /* Cortex-M vector table: word 0 the initial SP, then the system exceptions 1..15. No
  * peripheral interrupt is used, so none is listed. */
@@ -27,7 +30,7 @@ __attribute__((section(".vectors"), used)) static const struct {
     {
         sc_m4_reset, on_fault /* NMI */, on_fault /* HardFault */, on_fault /* MemManage */,
         on_fault /* BusFault */, on_fault /* UsageFault */, 0, 0, 0, 0, on_fault /* SVC */,
-        on_fault /* DebugMon */, 0, on_fault /* PendSV */, on_fault /* SysTick */,
+        on_fault /* DebugMon */, 0, on_fault /* PendSV */, sc_m4_systick,
     },
 };
 
@@ -42,6 +45,11 @@ _Noreturn void sc_m4_reset(void)
     _init_tls(__tls_base);
     _set_tls(__tls_base);
     sc_m4_exit(main());
+}
+
+void sc_m4_unexpected(void)
+{
+    on_fault();
 }
 
 static void on_fault(void)
