@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "et_vectors.h"
 #include "flows.h"
 #include "smartcfg/at.h"
 #include "smartcfg/cloud.h"
@@ -42,7 +43,7 @@ static void end_check(const char *name)
     first_fail = NULL;
 }
 
-/* ---- ESP-TOUCH v1 vectors (docs/protocol: the same vectors as test_esptouch_encoder) -- */
+/* ---- ESP-TOUCH v1 vectors (tests/support/et_vectors.h, shared with test_esptouch_encoder) */
 static void make_creds(sc_et_creds_t *c, const char *ssid, const char *pwd)
 {
     memset(c, 0, sizeof *c);
@@ -60,12 +61,12 @@ static sc_et_encoder_t enc;
 static void check_esptouch_vectors(void)
 {
     EXPECT(sc_crc8("123456789", 9) == 0xA1);
-    const uint8_t crc[4][3] = { { 0x55, 25, 0x89 }, { 0x69, 26, 0x0B }, { 0x66, 27, 0x4D }, { 0x69, 28, 0xD6 } };
+    const uint8_t crc[4][3] = ET_VEC_CRC_PAIRS;
     for (int i = 0; i < 4; i++) {
         uint8_t pair[2] = { crc[i][0], crc[i][1] };
         EXPECT(sc_crc8(pair, 2) == crc[i][2]);
     }
-    static const uint16_t outside[4][3] = { { 173, 321, 189 }, { 46, 322, 225 }, { 110, 323, 254 }, { 254, 324, 145 } };
+    static const uint16_t outside[4][3] = ET_VEC_OUTSIDE;
     for (int i = 0; i < 4; i++) {
         uint16_t out[3];
         sc_et_datacode(crc[i][0], (uint8_t)(25 + i), out);
@@ -73,17 +74,8 @@ static void check_esptouch_vectors(void)
     }
     end_check("esptouch: CRC-8 and data codes");
 
-    static const uint16_t cycle_a[] = {
-        137, 296, 133, 72, 297, 176, 41, 298, 123, 195, 299, 144, 66, 300, 266, 136, 325, 40,
-        180, 301, 216, 114, 302, 128, 104, 303, 153, 201, 326, 201, 206, 304, 92, 155, 305, 121,
-        235, 306, 74, 170, 327, 234, 123, 307, 171, 219, 308, 124, 75, 309, 285, 123, 328, 219,
-        187, 310, 174, 43, 311, 79, 235, 312, 144, 252, 329, 252, 173, 313, 284, 125, 314, 136,
-        90, 315, 165, 61, 330, 157, 76, 316, 212, 172, 317, 225, 44, 318, 166, 204, 319, 147,
-        93, 320, 55, 219, 321, 250, 282, 322, 278, 203, 323, 220, 236, 324, 223,
-    };
-    static const uint8_t datum_a[] = { 0x1d, 0x08, 0x13, 0xb8, 0xa2, 0xc0, 0xa8, 0x01, 0x64, 0x31, 0x32, 0x33,
-                                       0x34, 0x35, 0x36, 0x37, 0x38, 0x54, 0x50, 0x2d, 0x4c, 0x49, 0x4e, 0x4b,
-                                       0x5f, 0x32, 0x2e, 0x34, 0x47, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
+    static const uint16_t cycle_a[] = ET_VEC_A_CYCLE;
+    static const uint8_t datum_a[] = ET_VEC_A_DATUM;
     sc_et_creds_t c;
     make_creds(&c, "TP-LINK_2.4G", "12345678");
     EXPECT(sc_et_encode(&enc, &c) == SC_OK);
@@ -93,13 +85,7 @@ static void check_esptouch_vectors(void)
     EXPECT(memcmp(enc.cycle, cycle_a, sizeof cycle_a) == 0);
     end_check("esptouch: vector A (TP-LINK_2.4G / 12345678)");
 
-    static const uint16_t cycle_b[] = {
-        57, 296, 93, 120, 297, 264, 41, 298, 123, 195, 299, 144, 146, 300, 178, 200, 317, 72,
-        180, 301, 216, 114, 302, 128, 104, 303, 153, 137, 318, 169, 206, 304, 92, 253, 305, 44,
-        45, 306, 184, 106, 319, 266, 138, 307, 181, 156, 308, 132, 252, 309, 113, 75, 320, 155,
-        124, 310, 182, 284, 311, 195, 285, 312, 87, 204, 321, 60, 155, 313, 282, 90, 314, 246,
-        139, 315, 188, 141, 322, 221, 44, 316, 191,
-    };
+    static const uint16_t cycle_b[] = ET_VEC_B_CYCLE;
     make_creds(&c, "TP-LINK_2.4G", "");
     EXPECT(sc_et_encode(&enc, &c) == SC_OK);
     EXPECT(enc.t == 21);
@@ -107,10 +93,9 @@ static void check_esptouch_vectors(void)
     EXPECT(memcmp(enc.cycle, cycle_b, sizeof cycle_b) == 0);
     end_check("esptouch: vector B (empty password)");
 
-    static const uint16_t head[] = { 270, 296, 177, 236, 297, 120, 119, 298, 223, 195, 299, 144, 63, 300, 89, 280, 401, 184 };
-    static const uint16_t tail[] = { 235, 398, 43, 283, 399, 44, 155, 400, 125 };
-    make_creds(&c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345",
-               "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    static const uint16_t head[] = ET_VEC_C_HEAD;
+    static const uint16_t tail[] = ET_VEC_C_TAIL;
+    make_creds(&c, ET_VEC_C_SSID, ET_VEC_C_PASSWORD);
     EXPECT(sc_et_encode(&enc, &c) == SC_OK);
     EXPECT(enc.t == 105);
     EXPECT(enc.cycle_len == 333);
