@@ -14,6 +14,7 @@
 
 #include "et_vectors.h"
 #include "flows.h"
+#include "udp8266_bad.h"
 #include "smartcfg/at.h"
 #include "smartcfg/cloud.h"
 #include "smartcfg/esptouch.h"
@@ -44,18 +45,6 @@ static void end_check(const char *name)
 }
 
 /* ---- ESP-TOUCH v1 vectors (tests/support/et_vectors.h, shared with test_esptouch_encoder) */
-static void make_creds(sc_et_creds_t *c, const char *ssid, const char *pwd)
-{
-    memset(c, 0, sizeof *c);
-    c->ssid_len = (uint8_t)strlen(ssid);
-    memcpy(c->ssid, ssid, c->ssid_len);
-    c->password_len = (uint8_t)strlen(pwd);
-    memcpy(c->password, pwd, c->password_len);
-    const uint8_t bssid[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 }, ip[4] = { 192, 168, 1, 100 };
-    memcpy(c->bssid, bssid, 6);
-    memcpy(c->phone_ip, ip, 4);
-}
-
 static sc_et_encoder_t enc;
 
 static void check_esptouch_vectors(void)
@@ -77,7 +66,7 @@ static void check_esptouch_vectors(void)
     static const uint16_t cycle_a[] = ET_VEC_A_CYCLE;
     static const uint8_t datum_a[] = ET_VEC_A_DATUM;
     sc_et_creds_t c;
-    make_creds(&c, "TP-LINK_2.4G", "12345678");
+    et_vec_creds(&c, "TP-LINK_2.4G", "12345678");
     EXPECT(sc_et_encode(&enc, &c) == SC_OK);
     EXPECT(enc.t == 29);
     EXPECT(enc.cycle_len == sizeof cycle_a / sizeof cycle_a[0]);
@@ -86,7 +75,7 @@ static void check_esptouch_vectors(void)
     end_check("esptouch: vector A (TP-LINK_2.4G / 12345678)");
 
     static const uint16_t cycle_b[] = ET_VEC_B_CYCLE;
-    make_creds(&c, "TP-LINK_2.4G", "");
+    et_vec_creds(&c, "TP-LINK_2.4G", "");
     EXPECT(sc_et_encode(&enc, &c) == SC_OK);
     EXPECT(enc.t == 21);
     EXPECT(enc.cycle_len == sizeof cycle_b / sizeof cycle_b[0]);
@@ -95,7 +84,7 @@ static void check_esptouch_vectors(void)
 
     static const uint16_t head[] = ET_VEC_C_HEAD;
     static const uint16_t tail[] = ET_VEC_C_TAIL;
-    make_creds(&c, ET_VEC_C_SSID, ET_VEC_C_PASSWORD);
+    et_vec_creds(&c, ET_VEC_C_SSID, ET_VEC_C_PASSWORD);
     EXPECT(sc_et_encode(&enc, &c) == SC_OK);
     EXPECT(enc.t == 105);
     EXPECT(enc.cycle_len == 333);
@@ -274,36 +263,9 @@ static const char *err_text(uint16_t err)
 
 static void check_bind_matrix(void)
 {
-    static char big[3000], deep[1000], longtok[200];
-    memset(big, 'A', sizeof big - 1);
-    memset(deep, '[', sizeof deep - 1);
-    snprintf(longtok, sizeof longtok, "{\"cmdType\":0,\"token\":\"%s0\"}", M4_TOKEN);
-    static const struct {
-        const char *d;
-        size_t len;
-        uint16_t err;
-        int32_t sub;
-    } m[] = {
-        { "", 0, 2, 201 },
-        { "not json", 8, 2, 201 },
-        { "\xff\xfe\x00garbage", 10, 2, 201 },
-        { "{", 1, 2, 201 },
-        { "[]", 2, 2, 201 },
-        { "{\"token\":\"abc\"}", 0, 2, 201 },
-        { "{\"cmdType\":0}", 0, 2, 201 },
-        { "{\"cmdType\":\"0\",\"token\":\"abc\"}", 0, 2, 201 },
-        { "{\"cmdType\":0.5,\"token\":\"abc\"}", 0, 2, 201 },
-        { "{\"cmdType\":42,\"token\":\"abc\"}", 0, 2, 208 },
-        { "{\"cmdType\":0,\"token\":7}", 0, 2, 201 },
-        { "{\"cmdType\":0,\"token\":\"\"}", 0, 2, 201 },
-        { longtok, 0, 2, 204 },
-        { big, sizeof big - 1, 2, 201 },
-        { deep, sizeof deep - 1, 2, 201 },   /* 999 nested arrays: the parser's recursion on this stack */
-        { "{\"cmdType\":0,\"token\":\"abc\",\"region\":\"ap-shanghai\"}", 0, 26, 104 },
-        { "{\"cmdType\":0,\"token\":\"abc\",\"region\":5}", 0, 2, 201 },
-        { "{\"cmdType\":1,\"ssid\":\"x\",\"password\":\"y\",\"token\":\"abc\"}", 0, 2, 204 },
-        { "{}{\"cmdType\":0,\"token\":\"abc\"}", 2, 2, 201 },   /* never read past the datagram */
-    };
+    static udp8266_bad_bufs_t bufs;
+    udp8266_bad_init(&bufs, M4_TOKEN);
+    const udp8266_bad_t m[] = UDP8266_BAD_INPUTS(&bufs);
     EXPECT(m4_dev_init(&dt, NULL, NULL));
     sc_et_result_t r;
     memset(&r, 0, sizeof r);

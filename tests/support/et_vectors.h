@@ -5,6 +5,22 @@
  * Common inputs: BSSID 00:11:22:33:44:55, phone IP 192.168.1.100. */
 #ifndef SC_ET_VECTORS_H
 #define SC_ET_VECTORS_H
+#include <string.h>
+
+#include "smartcfg/esptouch.h"
+
+/* The vectors' credentials: ssid/pwd with the common BSSID and phone IP. */
+static inline void et_vec_creds(sc_et_creds_t *c, const char *ssid, const char *pwd)
+{
+    static const uint8_t bssid[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 }, ip[4] = { 192, 168, 1, 100 };
+    memset(c, 0, sizeof *c);
+    c->ssid_len = (uint8_t)strlen(ssid);
+    memcpy(c->ssid, ssid, c->ssid_len);
+    c->password_len = (uint8_t)strlen(pwd);
+    memcpy(c->password, pwd, c->password_len);
+    memcpy(c->bssid, bssid, 6);
+    memcpy(c->phone_ip, ip, 4);
+}
 
 /* CRC8([value, index]) for the outside vector's four data bytes: { value, index, crc } */
 #define ET_VEC_CRC_PAIRS { { 0x55, 25, 0x89 }, { 0x69, 26, 0x0B }, { 0x66, 27, 0x4D }, { 0x69, 28, 0xD6 } }

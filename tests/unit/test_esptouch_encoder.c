@@ -10,19 +10,6 @@
 #include "et_vectors.h"
 #include "smartcfg/esptouch.h"
 
-static void make_creds(sc_et_creds_t *c, const char *ssid, const char *pwd)
-{
-    memset(c, 0, sizeof *c);
-    c->ssid_len = (uint8_t)strlen(ssid);
-    memcpy(c->ssid, ssid, c->ssid_len);
-    c->password_len = (uint8_t)strlen(pwd);
-    memcpy(c->password, pwd, c->password_len);
-    const uint8_t bssid[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
-    memcpy(c->bssid, bssid, 6);
-    const uint8_t ip[4] = { 192, 168, 1, 100 };
-    memcpy(c->phone_ip, ip, 4);
-}
-
 static void test_crc8_check_value(void **state)
 {
     (void)state;
@@ -55,7 +42,7 @@ static void test_vector_a(void **state)
     static const uint8_t datum[] = ET_VEC_A_DATUM;
     sc_et_creds_t c;
     sc_et_encoder_t enc;
-    make_creds(&c, "TP-LINK_2.4G", "12345678");
+    et_vec_creds(&c, "TP-LINK_2.4G", "12345678");
     assert_int_equal(sc_et_encode(&enc, &c), SC_OK);
     assert_int_equal(enc.t, 29);
     assert_int_equal(enc.cycle_len, sizeof cycle / sizeof cycle[0]);
@@ -69,7 +56,7 @@ static void test_vector_b_empty_password(void **state)
     static const uint16_t cycle[] = ET_VEC_B_CYCLE;
     sc_et_creds_t c;
     sc_et_encoder_t enc;
-    make_creds(&c, "TP-LINK_2.4G", "");
+    et_vec_creds(&c, "TP-LINK_2.4G", "");
     assert_int_equal(sc_et_encode(&enc, &c), SC_OK);
     assert_int_equal(enc.t, 21);
     assert_int_equal(enc.cycle_len, sizeof cycle / sizeof cycle[0]);
@@ -84,7 +71,7 @@ static void test_vector_c_max(void **state)
     static const uint16_t tail[] = ET_VEC_C_TAIL;
     sc_et_creds_t c;
     sc_et_encoder_t enc;
-    make_creds(&c, ET_VEC_C_SSID, ET_VEC_C_PASSWORD);
+    et_vec_creds(&c, ET_VEC_C_SSID, ET_VEC_C_PASSWORD);
     assert_int_equal(sc_et_encode(&enc, &c), SC_OK);
     assert_int_equal(enc.t, 105);
     assert_int_equal(enc.cycle_len, 333);
@@ -98,7 +85,7 @@ static void test_limits(void **state)
     (void)state;
     sc_et_creds_t c;
     sc_et_encoder_t enc;
-    make_creds(&c, "x", "");
+    et_vec_creds(&c, "x", "");
     c.ssid_len = 0;
     assert_int_equal(sc_et_encode(&enc, &c), SC_ERR_RANGE);
     c.ssid_len = 33;
@@ -117,7 +104,7 @@ static void test_schedule_reference_timing(void **state)
     sc_et_encoder_t enc;
     sc_et_sched_t s;
     sc_et_dgram_t d;
-    make_creds(&c, "TP-LINK_2.4G", "12345678");
+    et_vec_creds(&c, "TP-LINK_2.4G", "12345678");
     assert_int_equal(sc_et_encode(&enc, &c), SC_OK);
     assert_int_equal(sc_et_sched_init(&s, &enc, NULL), SC_OK);
     uint32_t prev = 0, guides = 0, data = 0, groups_guide_phase0 = 0, first_data_at = 0;
