@@ -12,6 +12,12 @@
 #include "smartcfg/device.h"
 #include "smartcfg/esptouch_rx.h"
 
+/* The receiver benchmark's capture (the one of bench/bench_decoder.c): six runs of the air
+ * simulator, 10 % loss, 5 % retries, one foreign frame per datagram, different seeds, start
+ * points and passwords, run after run. feed() gets every frame in time order. */
+typedef void (*m4_feed_fn)(void *user, const sc_frame_t *f, uint32_t t_ms);
+bool m4_rx_capture(sc_air_t *air, m4_feed_fn feed, void *user);
+
 #define M4_DEV_IP "192.168.1.23"    /* the fake HAL's station address */
 #define M4_APP_IP "192.168.1.50"
 #define M4_TOKEN "0123456789abcdef0123456789abcdef"
