@@ -91,39 +91,6 @@ typedef struct {
 
 #define RX_MAGIC 0x45545258u
 
-/* MAC compare/copy/clear on the per-frame path, as one 4- and one 2-byte access the compiler
- * inlines: small embedded libcs (picolibc as Debian builds it) implement memcmp/memcpy/memset
- * as byte loops, and these calls were a third of the receiver's instructions per frame on a
- * Cortex-M4 (docs/m4.md). */
-static inline int mac_eq(const uint8_t *a, const uint8_t *b)
-{
-    uint32_t a4, b4;
-    uint16_t a2, b2;
-    memcpy(&a4, a, 4);
-    memcpy(&b4, b, 4);
-    memcpy(&a2, a + 4, 2);
-    memcpy(&b2, b + 4, 2);
-    return a4 == b4 && a2 == b2;
-}
-
-static inline void mac_cpy(uint8_t *d, const uint8_t *s)
-{
-    uint32_t v4;
-    uint16_t v2;
-    memcpy(&v4, s, 4);
-    memcpy(&v2, s + 4, 2);
-    memcpy(d, &v4, 4);
-    memcpy(d + 4, &v2, 2);
-}
-
-static inline void mac_zero(uint8_t *d)
-{
-    const uint32_t z4 = 0;
-    const uint16_t z2 = 0;
-    memcpy(d, &z4, 4);
-    memcpy(d + 4, &z2, 2);
-}
-
 _Static_assert(sizeof(rx_state_t) <= sizeof(sc_et_rx_t), "receiver state must fit sc_et_rx_t");
 _Static_assert(sizeof(rx_state_t) <= 2048, "receiver state budget is 2 KiB");
 
@@ -173,6 +140,39 @@ static void session_free(rx_state_t *r, uint8_t si)
             if (r->st[k].state == ST_LOCKED)
                 r->st[k].state = ST_SEARCH;
         }
+}
+
+/* MAC compare/copy/clear on the per-frame path, as one 4- and one 2-byte access the compiler
+ * inlines: small embedded libcs (picolibc as Debian builds it) implement memcmp/memcpy/memset
+ * as byte loops, and these calls were a third of the receiver's instructions per frame on a
+ * Cortex-M4 (docs/m4.md). */
+static inline int mac_eq(const uint8_t *a, const uint8_t *b)
+{
+    uint32_t a4, b4;
+    uint16_t a2, b2;
+    memcpy(&a4, a, 4);
+    memcpy(&b4, b, 4);
+    memcpy(&a2, a + 4, 2);
+    memcpy(&b2, b + 4, 2);
+    return a4 == b4 && a2 == b2;
+}
+
+static inline void mac_cpy(uint8_t *d, const uint8_t *s)
+{
+    uint32_t v4;
+    uint16_t v2;
+    memcpy(&v4, s, 4);
+    memcpy(&v2, s + 4, 2);
+    memcpy(d, &v4, 4);
+    memcpy(d + 4, &v2, 2);
+}
+
+static inline void mac_zero(uint8_t *d)
+{
+    const uint32_t z4 = 0;
+    const uint16_t z2 = 0;
+    memcpy(d, &z4, 4);
+    memcpy(d + 4, &z2, 2);
 }
 
 static uint8_t session_get(rx_state_t *r, const stream_t *s, uint32_t now)
