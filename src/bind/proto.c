@@ -6,6 +6,7 @@
 #include <cJSON.h>
 
 #include "../common/json_out.h"
+#include "../common/json_depth.h"
 
 #include "smartcfg/bind.h"
 
@@ -57,6 +58,8 @@ sc_err_t sc_bind_parse(const void *buf, size_t len, sc_bind_req_t *out, uint16_t
     *err_id = SC_ERRID_OK;
     *sub_id = 0;
     if (!buf || len == 0 || len > SC_BIND_DGRAM_MAX)
+        return fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
+    if (!sc_json_depth_ok(buf, len, SC_JSON_MAX_DEPTH))   /* before cJSON: it recurses per level */
         return fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
     cJSON *root = cJSON_ParseWithLength((const char *)buf, len);
     if (!root || !cJSON_IsObject(root)) {

@@ -23,6 +23,7 @@
 
 #define HIST 4096              /* per-frame instruction histogram; larger goes to the last bin */
 #define WINDOW (16u * 1024u)   /* painted stack window (bytes) */
+#define WINDOW_BIG (240u * 1024u) /* for hostile input (the harness stack is 256 KiB) */
 
 static uint32_t hist[HIST];
 static sc_air_t air;
@@ -137,15 +138,15 @@ static int bench_receiver(void)
     return results ? 0 : 1;
 }
 
-static size_t step_stack, frame_stack;
+static size_t step_stack, frame_stack, window = WINDOW;
 static uint64_t step_calls;
 
 static uint32_t step_measured(sc_device_t *dev, uint32_t now)
 {
     uintptr_t sp = sc_m4_sp();
-    sc_m4_paint(sp, WINDOW);
+    sc_m4_paint(sp, window);
     uint32_t r = sc_device_step(dev, now);
-    size_t used = sc_m4_stack_used(sp, WINDOW);
+    size_t used = sc_m4_stack_used(sp, window);
     step_stack = used > step_stack ? used : step_stack;
     step_calls++;
     return r;
@@ -177,6 +178,18 @@ static int bench_device(void)
     printf("BENCH m4_device_step_stack_bytes %lu bytes\n", (unsigned long)step_stack);
     printf("BENCH m4_device_on_frame_stack_bytes %lu bytes\n", (unsigned long)frame_stack);
     printf("BENCH m4_device_step_calls %lu count\n", (unsigned long)step_calls);
+
+    /* Hostile input: one UDP 8266 datagram of 999 nested '[' (within the 1024-byte limit, so
+     * it reaches the JSON parser, which recurses once per level). */
+    static char deep[1000];
+    memset(deep, '[', sizeof deep - 1);
+    step_stack = 0;
+    window = WINDOW_BIG;
+    m4_dev_app_send(&dt, "192.168.1.66", 5000, deep, sizeof deep - 1);
+    m4_dev_run(&dt, 50);
+    if (fh_count_sent(&dt.fh, "192.168.1.66", 5000) != 1)
+        return 1;
+    printf("BENCH m4_device_step_stack_nested_json_bytes %lu bytes\n", (unsigned long)step_stack);
     return 0;
 }
 

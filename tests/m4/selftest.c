@@ -14,6 +14,9 @@
 
 #include "et_vectors.h"
 #include "flows.h"
+#if defined(__arm__)
+#include "m4.h"
+#endif
 #include "udp8266_bad.h"
 #include "smartcfg/at.h"
 #include "smartcfg/cloud.h"
@@ -295,7 +298,24 @@ static void check_bind_matrix(void)
         EXPECT(!sc_device_last_error(dt.dev, NULL, NULL));
     }
     EXPECT(dt.token_events == 0);
-    end_check("udp 8266: bad-input matrix (19 datagrams) -> Current_Error each, no state change");
+    end_check("udp 8266: bad-input matrix (20 datagrams) -> Current_Error each, no state change");
+
+#if defined(__arm__)
+    /* A firmware task has a few KiB of stack: the hostile nesting must never reach the
+     * recursive JSON parser (with cJSON's limit of 1000 levels it took ~120 KiB here). */
+    uintptr_t sp = sc_m4_sp();
+    sc_m4_paint(sp, 32768);
+    fh_clear_sent(&dt.fh);
+    EXPECT(m4_dev_app_send(&dt, "192.168.1.77", 5000, bufs.deep, sizeof bufs.deep - 1));
+    m4_dev_run(&dt, 30);
+    size_t used = sc_m4_stack_used(sp, 32768);
+    EXPECT(fh_count_sent(&dt.fh, "192.168.1.77", 5000) == 1);
+    EXPECT(used < 4096);
+    char name[96];
+    snprintf(name, sizeof name, "udp 8266: 999 nested '[' refused with %lu bytes of stack (bound 4 KiB)",
+             (unsigned long)used);
+    end_check(name);
+#endif
 
     /* the real request afterwards, in the portable SDK's pretty-printed form */
     fh_clear_sent(&dt.fh);

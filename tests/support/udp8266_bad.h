@@ -16,7 +16,8 @@ typedef struct {
 } udp8266_bad_t;
 
 /* The caller's buffers the matrix points into: 2999 bytes of 'A' (over the datagram limit),
- * 999 nested '[' (within it: the JSON parser's recursion) and a token one byte too long. */
+ * 999 nested '[' (within it: refused before the JSON parser, which would recurse per level)
+ * and a token one byte too long. Valid JSON nested 9 levels is refused too (the bound is 8). */
 typedef struct {
     char big[3000], deep[1000], longtok[200];
 } udp8266_bad_bufs_t;
@@ -50,5 +51,6 @@ static inline void udp8266_bad_init(udp8266_bad_bufs_t *b, const char *token32)
         { "{\"cmdType\":0,\"token\":\"abc\",\"region\":5}", 0, 2, 201 },                           \
         { "{\"cmdType\":1,\"ssid\":\"x\",\"password\":\"y\",\"token\":\"abc\"}", 0, 2, 204 },     \
         { "{}{\"cmdType\":0,\"token\":\"abc\"}", 2, 2, 201 }, /* valid JSON past the length */     \
+        { "{\"cmdType\":0,\"token\":\"abc\",\"x\":[[[[[[[[]]]]]]]]}", 0, 2, 201 }, /* 9 levels */    \
     }
 #endif
