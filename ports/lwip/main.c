@@ -287,7 +287,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "smartcfg-lwip: --join: %s\n", err);
         return EXIT_USAGE;
     }
-    station.sim_ip_set = true; /* address: lwIP's (the wrapper), not the tap's */
+    /* The address is lwIP's (the wrapper reports it); the backend only logs this one. */
+    station.sim_ip_set = true;
+    memcpy(station.sim_ip, nopt.ip, 4);
     sc_lwip_station_wrap(&lstation, &inner, &hal.station);
     sc_posix_vradio_opts_t vopt;
     sc_posix_vradio_opts_default(&vopt);
