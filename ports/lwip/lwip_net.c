@@ -14,7 +14,7 @@
 #include "lwip/tcpip.h"
 #include "netif/tapif.h"
 
-#include "sc_lwip.h"
+#include "lwip_priv.h"
 
 static struct {
     struct netif netif;
@@ -62,10 +62,27 @@ static err_t counting_output(struct netif *netif, struct pbuf *p)
 }
 
 /* Runs in the tap reader thread: tcpip_input only queues the frame for the tcpip thread,
- * so the counters are updated under the core lock to stay consistent with readers. */
+ * so the counters are updated under the core lock to stay consistent with readers. While the
+ * DHCP client waits for its lease, its replies are taken here (lwip_dhcp.c says why). */
 static err_t counting_input(struct pbuf *p, struct netif *netif)
 {
+    static uint8_t frame[1518]; /* this thread only */
     u16_t len = p->tot_len;
+    LOCK_TCPIP_CORE();
+    bool taken = false;
+    if (sc_lwip_dhcp_active()) {
+        u16_t n = pbuf_copy_partial(p, frame, len < sizeof frame ? len : (u16_t)sizeof frame, 0);
+        taken = sc_lwip_dhcp_input(frame, n);
+    }
+    if (taken) {
+        g.count.rx_frames++;
+        g.count.rx_bytes += len;
+    }
+    UNLOCK_TCPIP_CORE();
+    if (taken) {
+        pbuf_free(p);
+        return ERR_OK;
+    }
     err_t e = g.stack_input(p, netif);
     if (e == ERR_OK) {
         LOCK_TCPIP_CORE();
@@ -91,12 +108,6 @@ sc_err_t sc_lwip_start(const sc_lwip_netif_opts_t *o, char *errbuf, size_t errle
     if (!o || !o->tap[0]) {
         snprintf(errbuf, errlen, "no tap interface given");
         return SC_ERR_INVAL;
-    }
-    if (!o->have_ip) {
-        /* Debian's liblwip is built without LWIP_DHCP (no dhcp_start in the library, and the
-         * netif layout differs with it), so a DHCP client cannot be added from outside. */
-        snprintf(errbuf, errlen, "DHCP is not available: Debian's liblwip is built without LWIP_DHCP; give --ip");
-        return SC_ERR_UNSUPPORTED;
     }
     /* The tap driver would create a new tap (as root) under a missing name, and exits the
      * process on any open error: check first, and say it clearly. */
@@ -162,9 +173,16 @@ void sc_lwip_link_up(void)
     if (!g.started)
         return;
     LOCK_TCPIP_CORE();
-    netif_set_addr(&g.netif, &g.ip, &g.mask, &g.gw);
-    netif_set_link_up(&g.netif);
-    netif_set_up(&g.netif); /* sends a gratuitous ARP: the LAN learns the device's MAC */
+    if (g.have_ip) {
+        netif_set_addr(&g.netif, &g.ip, &g.mask, &g.gw);
+        netif_set_link_up(&g.netif);
+        netif_set_up(&g.netif); /* sends a gratuitous ARP: the LAN learns the device's MAC */
+    } else {
+        netif_set_addr(&g.netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4);
+        netif_set_link_up(&g.netif);
+        netif_set_up(&g.netif);
+        sc_lwip_dhcp_start(&g.netif, g.mac); /* the address comes with the lease */
+    }
     UNLOCK_TCPIP_CORE();
 }
 
@@ -173,6 +191,7 @@ void sc_lwip_link_down(void)
     if (!g.started)
         return;
     LOCK_TCPIP_CORE();
+    sc_lwip_dhcp_stop();
     netif_set_down(&g.netif);
     netif_set_link_down(&g.netif);
     netif_set_addr(&g.netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4);
@@ -189,6 +208,16 @@ bool sc_lwip_ip(uint8_t ip[4])
         memcpy(ip, &netif_ip4_addr(&g.netif)->addr, 4); /* lwIP keeps it in network order */
     UNLOCK_TCPIP_CORE();
     return ok;
+}
+
+bool sc_lwip_ip_failed(void)
+{
+    if (!g.started)
+        return false;
+    LOCK_TCPIP_CORE();
+    bool failed = sc_lwip_dhcp_failed();
+    UNLOCK_TCPIP_CORE();
+    return failed;
 }
 
 void sc_lwip_mac(uint8_t mac[SC_MAC_LEN])

@@ -30,7 +30,14 @@ static sc_sta_status_t st_status(void *ctx, sc_sta_reason_t *reason)
         s->linked = true;
     }
     uint8_t ip[4];
-    return sc_lwip_ip(ip) ? SC_STA_GOT_IP : SC_STA_CONNECTING;
+    if (sc_lwip_ip(ip))
+        return SC_STA_GOT_IP;
+    if (sc_lwip_ip_failed()) {
+        if (reason)
+            *reason = SC_STA_REASON_DHCP; /* associated, but no server gave an address */
+        return SC_STA_FAILED;
+    }
+    return SC_STA_CONNECTING;
 }
 
 static sc_err_t st_get_ip(void *ctx, uint8_t ip[4])

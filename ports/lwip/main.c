@@ -110,9 +110,10 @@ static void on_event(void *user, const sc_device_event_t *ev)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: smartcfg-lwip --tap IFNAME --ip A.B.C.D/N [--gw A.B.C.D] --radio SPEC --join SPEC\n"
+    fprintf(f, "usage: smartcfg-lwip --tap IFNAME [--ip A.B.C.D/N [--gw A.B.C.D]] --radio SPEC --join SPEC\n"
                "                     --product-id P --device-name D [--broker IP:PORT] [--no-cloud]\n"
                "                     [--mac MAC] [--state-dir DIR] [--timeout S] [--json] [--log-level L]\n"
+               "  without --ip the address comes from DHCP once the station has joined\n"
                "  the device secret comes from SMARTCFG_DEVICE_SECRET (or --device-secret)\n"
                "  options as `smartcfg device` (docs/device-linux.md); network through lwIP (docs/port-lwip.md)\n");
 }

@@ -24,7 +24,7 @@
 typedef struct {
     char tap[IF_NAMESIZE];      /* an existing tap interface (the caller created it) */
     uint8_t mac[SC_MAC_LEN];    /* the device's MAC on that link */
-    bool have_ip;               /* false: DHCP (see sc_lwip_start's result) */
+    bool have_ip;               /* false: DHCP once the link is up (lwip_dhcp.c) */
     uint8_t ip[4], netmask[4], gw[4];
 } sc_lwip_netif_opts_t;
 
@@ -37,14 +37,16 @@ typedef struct {
 
 /* Starts lwIP (tcpip thread), adds the tap netif with the MAC, link down and no address
  * until sc_lwip_link_up(). Once per process. SC_ERR_NOTFOUND: no such tap interface;
- * SC_ERR_UNSUPPORTED: DHCP asked for but not in this lwIP build; errbuf says why. */
+ * errbuf says why. */
 sc_err_t sc_lwip_start(const sc_lwip_netif_opts_t *o, char *errbuf, size_t errlen);
-/* The link is up (the station associated): the netif comes up with its address. */
+/* The link is up (the station associated): the netif comes up with its static address, or
+ * starts DHCP (sc_lwip_ip() true once leased, sc_lwip_ip_failed() when no server answered). */
 void sc_lwip_link_up(void);
 /* The link went away (leave / failed join): address gone, sockets stay open. */
 void sc_lwip_link_down(void);
 /* The netif's IPv4 address once it has one (network order). */
 bool sc_lwip_ip(uint8_t ip[4]);
+bool sc_lwip_ip_failed(void);
 void sc_lwip_mac(uint8_t mac[SC_MAC_LEN]);
 /* Readable while something arrived for the HAL (a datagram, an MQTT event). */
 int sc_lwip_wake_fd(void);

@@ -108,16 +108,117 @@ static void test_start_refuses_bad_setups(void **state)
     sc_lwip_netif_opts_t o;
     memset(&o, 0, sizeof o);
     assert_int_equal(sc_lwip_start(NULL, err, sizeof err), SC_ERR_INVAL);
-    snprintf(o.tap, sizeof o.tap, "%s", TAP);
-    assert_int_equal(sc_lwip_start(&o, err, sizeof err), SC_ERR_UNSUPPORTED); /* no --ip: no DHCP here */
-    assert_non_null(strstr(err, "LWIP_DHCP"));
-    o.have_ip = true;
     snprintf(o.tap, sizeof o.tap, "nosuchtap9");
     assert_int_equal(sc_lwip_start(&o, err, sizeof err), SC_ERR_NOTFOUND);
     assert_non_null(strstr(err, "nosuchtap9"));
 }
 
-static void test_start_and_link(void **state)
+/* A DHCP server on the tap's Linux side: reads lwIP's requests from the packet socket and
+ * writes replies into the tap. Before each real answer it sends junk a client must ignore. */
+static uint16_t csum(const uint8_t *p, size_t n)
+{
+    uint32_t s = 0;
+    for (size_t i = 0; i + 1 < n; i += 2)
+        s += (uint32_t)(p[i] << 8 | p[i + 1]);
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    return (uint16_t)~s;
+}
+
+static size_t dhcp_reply(uint8_t *f, const uint8_t *req_bootp, uint8_t type, uint32_t xid_delta, bool bad_opts)
+{
+    memset(f, 0, 600);
+    memset(f, 0xff, 6);
+    memcpy(f + 6, (uint8_t[]){ 0x02, 0, 0, 0, 0, 0x01 }, 6);
+    f[12] = 0x08;
+    uint8_t *ip = f + 14, *udp = ip + 20, *b = udp + 8;
+    b[0] = 2;
+    b[1] = 1;
+    b[2] = 6;
+    memcpy(b + 4, req_bootp + 4, 4);
+    b[7] = (uint8_t)(b[7] + xid_delta);
+    memcpy(b + 16, IP, 4);             /* yiaddr */
+    memcpy(b + 28, req_bootp + 28, 16); /* chaddr */
+    b[236] = 0x63; b[237] = 0x82; b[238] = 0x53; b[239] = 0x63;
+    uint8_t *o = b + 240;
+    size_t k = 0;
+    o[k++] = 53; o[k++] = 1; o[k++] = type;
+    if (bad_opts) {
+        o[k++] = 54; o[k++] = 200; /* runs past the end */
+    } else {
+        o[k++] = 54; o[k++] = 4; o[k++] = 10; o[k++] = 9; o[k++] = 0; o[k++] = 1;
+        o[k++] = 1; o[k++] = 4; o[k++] = 255; o[k++] = 255; o[k++] = 255; o[k++] = 0;
+        o[k++] = 3; o[k++] = 4; o[k++] = 10; o[k++] = 9; o[k++] = 0; o[k++] = 1;
+        o[k++] = 255;
+    }
+    size_t blen = 240 + k;
+    size_t ulen = 8 + blen;
+    udp[1] = 67; udp[3] = 68;
+    udp[4] = (uint8_t)(ulen >> 8); udp[5] = (uint8_t)ulen;
+    ip[0] = 0x45; ip[8] = 64; ip[9] = 17;
+    size_t tl = 20 + ulen;
+    ip[2] = (uint8_t)(tl >> 8); ip[3] = (uint8_t)tl;
+    memcpy(ip + 12, (uint8_t[]){ 10, 9, 0, 1 }, 4);
+    memset(ip + 16, 0xff, 4);
+    uint16_t c = csum(ip, 20);
+    ip[10] = (uint8_t)(c >> 8); ip[11] = (uint8_t)c;
+    return 14 + tl;
+}
+
+/* The next DHCP request lwIP sent (message type in *type); false on timeout. */
+static bool next_request(uint8_t *bootp, uint8_t *type, int ms)
+{
+    uint32_t end = mono_ms() + (uint32_t)ms;
+    uint8_t f[1514];
+    while ((int32_t)(end - mono_ms()) > 0) {
+        struct pollfd p = { .fd = g_pkt, .events = POLLIN };
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        ssize_t n = recv(g_pkt, f, sizeof f, 0);
+        if (n < 14 + 20 + 8 + 244 || f[12] != 0x08 || f[23] != 17 || f[14 + 20 + 3] != 67)
+            continue;
+        memcpy(bootp, f + 42, 300);
+        const uint8_t *o = bootp + 240;
+        *type = o[0] == 53 ? o[2] : 0;
+        return true;
+    }
+    return false;
+}
+
+static void inject(const uint8_t *f, size_t n)
+{
+    assert_int_equal(send(g_pkt, f, n, 0), (ssize_t)n);
+}
+
+/* Serves one lease the way a server does: every DISCOVER gets junk a client must ignore
+ * (another transaction, options running off the end) and then the real OFFER; a REQUEST gets
+ * the ACK. Returns the requests seen in order (types), until the client has the address. */
+static int serve_lease(uint8_t *types, int max)
+{
+    uint8_t req[300], type = 0, f[600], ip[4];
+    int n = 0;
+    uint32_t end = mono_ms() + 10000;
+    while (!sc_lwip_ip(ip) && (int32_t)(end - mono_ms()) > 0) {
+        if (!next_request(req, &type, 200))
+            continue;
+        assert_memory_equal(req + 28, MAC, 6);
+        if (n < max)
+            types[n++] = type;
+        if (type == 1) {
+            inject(f, dhcp_reply(f, req, 2, 1, false));
+            inject(f, dhcp_reply(f, req, 2, 0, true));
+            inject(f, dhcp_reply(f, req, 2, 0, false));
+        } else if (type == 3) {
+            assert_memory_equal(req + 240 + 3 + 9 + 2, IP, 4); /* option 50: the offered address */
+            inject(f, dhcp_reply(f, req, 5, 0, false));
+        }
+        for (int i = 0; i < 50 && !sc_lwip_ip(ip); i++)
+            usleep(2000);
+    }
+    return n;
+}
+
+static void test_start_and_dhcp(void **state)
 {
     (void)state;
     char err[160] = "";
@@ -125,16 +226,19 @@ static void test_start_and_link(void **state)
     memset(&o, 0, sizeof o);
     snprintf(o.tap, sizeof o.tap, "%s", TAP);
     memcpy(o.mac, MAC, 6);
-    o.have_ip = true;
-    memcpy(o.ip, IP, 4);
-    memcpy(o.netmask, (uint8_t[]){ 255, 255, 255, 0 }, 4);
+    o.have_ip = false; /* DHCP */
     assert_int_equal(sc_lwip_start(&o, err, sizeof err), SC_OK);
     assert_int_equal(sc_lwip_start(&o, err, sizeof err), SC_ERR_STATE); /* once per process */
-    uint8_t ip[4], mac[6];
+    uint8_t ip[4], mac[6], types[16];
     assert_false(sc_lwip_ip(ip)); /* no address before the station associates */
     sc_lwip_link_up();
+    int n = serve_lease(types, 16);
     assert_true(sc_lwip_ip(ip));
     assert_memory_equal(ip, IP, 4);
+    assert_true(n >= 2);
+    assert_int_equal(types[0], 1);     /* DISCOVER first */
+    assert_int_equal(types[n - 1], 3); /* the lease came with the ACK to a REQUEST */
+    assert_false(sc_lwip_ip_failed());
     sc_lwip_mac(mac);
     assert_memory_equal(mac, MAC, 6);
 }
@@ -490,6 +594,10 @@ static void test_station_wrap(void **state)
     assert_int_equal(g_inner_joins, 1);
     assert_int_equal(st.status(st.ctx, NULL), SC_STA_CONNECTING);
     g_inner_status = SC_STA_GOT_IP;
+    /* associated: the netif asks DHCP, and the station is connecting until the lease */
+    assert_int_equal(st.status(st.ctx, NULL), SC_STA_CONNECTING);
+    uint8_t types[16];
+    serve_lease(types, 16);
     assert_int_equal(st.status(st.ctx, NULL), SC_STA_GOT_IP);
     assert_int_equal(st.get_ip(st.ctx, ip), SC_OK);
     assert_memory_equal(ip, IP, 4);
@@ -502,14 +610,14 @@ static void test_station_wrap(void **state)
     sc_sta_reason_t why = SC_STA_REASON_NONE;
     assert_int_equal(st.status(st.ctx, &why), SC_STA_FAILED);
     assert_int_equal(why, SC_STA_REASON_WRONG_PASSWORD);
-    sc_lwip_link_up(); /* leave the netif as the other tests expect it */
+
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_start_refuses_bad_setups),
-        cmocka_unit_test(test_start_and_link),
+        cmocka_unit_test(test_start_and_dhcp),
         cmocka_unit_test(test_udp_loop_truncation_and_overflow),
         cmocka_unit_test(test_udp_broadcast_leaves_on_the_link),
         cmocka_unit_test(test_mqtt),
