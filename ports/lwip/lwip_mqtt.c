@@ -292,7 +292,7 @@ void sc_lwip_mqtt_init(sc_hal_mqtt_t *hal)
 
 void sc_lwip_mqtt_cleanup(sc_hal_mqtt_t *hal)
 {
-    if (!hal || hal->ctx != &g_mqtt)
+    if (!hal || hal->ctx != &g_mqtt || !sc_lwip_running())
         return;
     m_disconnect(&g_mqtt);
     LOCK_TCPIP_CORE();

@@ -5,7 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "lwip/ip4_addr.h"
@@ -34,6 +39,11 @@ void sc_lwip_wake(void)
     /* Full counter (never in practice) or EAGAIN: the reader is due to wake anyway. */
     ssize_t n = write(g.wake_fd, &one, sizeof one);
     (void)n;
+}
+
+bool sc_lwip_running(void)
+{
+    return g.started;
 }
 
 int sc_lwip_wake_fd(void)
@@ -93,6 +103,25 @@ static err_t counting_input(struct pbuf *p, struct netif *netif)
     return e;
 }
 
+/* The tun driver's interfaces (ethtool says "tun"): lwIP's tap driver exits the process when
+ * it cannot attach, so anything else is refused here with a message. */
+static bool is_tap(const char *name)
+{
+    struct ethtool_drvinfo info;
+    struct ifreq ifr;
+    memset(&info, 0, sizeof info);
+    memset(&ifr, 0, sizeof ifr);
+    info.cmd = ETHTOOL_GDRVINFO;
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    ifr.ifr_data = (char *)&info;
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return false;
+    bool ok = ioctl(s, SIOCETHTOOL, &ifr) == 0 && !strcmp(info.driver, "tun");
+    close(s);
+    return ok;
+}
+
 static void tcpip_ready(void *arg)
 {
     sys_sem_t *sem = arg;
@@ -113,6 +142,10 @@ sc_err_t sc_lwip_start(const sc_lwip_netif_opts_t *o, char *errbuf, size_t errle
      * process on any open error: check first, and say it clearly. */
     if (if_nametoindex(o->tap) == 0) {
         snprintf(errbuf, errlen, "no interface '%s' (create it first: ip tuntap add dev %s mode tap)", o->tap, o->tap);
+        return SC_ERR_NOTFOUND;
+    }
+    if (!is_tap(o->tap)) {
+        snprintf(errbuf, errlen, "'%s' is not a tap interface (ip tuntap add dev NAME mode tap)", o->tap);
         return SC_ERR_NOTFOUND;
     }
     if (access("/dev/net/tun", R_OK | W_OK) != 0) {

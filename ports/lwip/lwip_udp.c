@@ -199,6 +199,8 @@ void sc_lwip_udp_init(sc_lwip_udp_t *u, sc_hal_udp_t *hal)
 
 void sc_lwip_udp_close_all(sc_lwip_udp_t *u)
 {
+    if (!sc_lwip_running())
+        return;
     for (int i = 0; i < SC_LWIP_UDP_MAX; i++)
         udp_close(u, i);
 }

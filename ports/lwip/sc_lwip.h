@@ -48,6 +48,8 @@ void sc_lwip_link_down(void);
 bool sc_lwip_ip(uint8_t ip[4]);
 bool sc_lwip_ip_failed(void);
 void sc_lwip_mac(uint8_t mac[SC_MAC_LEN]);
+/* sc_lwip_start succeeded (the HAL functions need the stack; their cleanups are no-ops without). */
+bool sc_lwip_running(void);
 /* Readable while something arrived for the HAL (a datagram, an MQTT event). */
 int sc_lwip_wake_fd(void);
 /* Empties the wake descriptor; call before draining the HAL queues. */

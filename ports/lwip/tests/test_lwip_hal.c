@@ -111,6 +111,9 @@ static void test_start_refuses_bad_setups(void **state)
     snprintf(o.tap, sizeof o.tap, "nosuchtap9");
     assert_int_equal(sc_lwip_start(&o, err, sizeof err), SC_ERR_NOTFOUND);
     assert_non_null(strstr(err, "nosuchtap9"));
+    snprintf(o.tap, sizeof o.tap, "lo"); /* exists, but lwIP's tap driver would exit on it */
+    assert_int_equal(sc_lwip_start(&o, err, sizeof err), SC_ERR_NOTFOUND);
+    assert_non_null(strstr(err, "not a tap"));
 }
 
 /* A DHCP server on the tap's Linux side: reads lwIP's requests from the packet socket and
