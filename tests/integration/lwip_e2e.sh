@@ -14,9 +14,7 @@ set -euo pipefail
 SC=${SC_BUILD:?}/smartcfg
 SCL=${SC_BUILD:?}/smartcfg-lwip
 SRC=${SC_SRC:?}
-T=$(mktemp -d)
-P=scl$$
-NS_PHONE=${P}p NS_DEV=${P}d NS_CLOUD=${P}c NS_BR=${P}b
+P=scl$$                       # unique prefix: parallel runs never share a namespace
 PHONE=10.78.0.1 DEV=10.78.0.2 CLOUD=10.78.0.3
 DEVMAC=02:1a:b2:00:00:42
 SSID="LWIP-AP"
@@ -24,48 +22,12 @@ WIFI_PASS="lwip-horse-7"
 PRODUCT=LWIPPRODUC
 DEVNAME=lwip-dev-1
 BSSID=02:5c:00:00:00:01
-pids=()
-fails=0 passes=0
-
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    for n in $NS_PHONE $NS_DEV $NS_CLOUD $NS_BR; do ip netns del "$n" 2>/dev/null || true; done
-    if [ -n "${SC_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT
-
-ok() { echo "ok: $*"; passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }   # not for '&': $! must be the process
-# wait_for SECONDS CMD...: until CMD succeeds (condition, not a sleep); false on timeout
-wait_for() { local n=$(($1 * 10)); shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done; return 1; }
+. "$SRC/tests/integration/lib/three_hosts.bash"
 
 test -x "$SCL" || { echo "FAIL: $SCL not built (SMARTCFG_WITH_LWIP, make deps)"; exit 1; }
 
-# --- the three hosts ----------------------------------------------------------------------
-for n in $NS_PHONE $NS_DEV $NS_CLOUD $NS_BR; do ip netns add "$n"; in_ns "$n" ip link set lo up; done
-in_ns $NS_BR ip link add br0 type bridge
-in_ns $NS_BR ip link set br0 type bridge mcast_snooping 0
-in_ns $NS_BR ip link set br0 up
-i=0
-for pair in "$NS_PHONE:$PHONE" "$NS_DEV:" "$NS_CLOUD:$CLOUD"; do
-    ns=${pair%%:*} addr=${pair##*:}
-    ip link add "${P}h$i" type veth peer name "${P}b$i"
-    ip link set "${P}h$i" netns "$ns"
-    ip link set "${P}b$i" netns $NS_BR
-    in_ns "$ns" ip link set "${P}h$i" name eth0
-    in_ns "$ns" ip link set eth0 up
-    if [ -n "$addr" ]; then
-        in_ns "$ns" ip addr add "$addr/24" dev eth0
-        in_ns "$ns" ip route add 224.0.0.0/4 dev eth0
-    fi
-    in_ns $NS_BR ip link set "${P}b$i" master br0
-    in_ns $NS_BR ip link set "${P}b$i" up
-    i=$((i + 1))
-done
+# --- the three hosts; the device's eth0 has no address ---------------------------------------
+three_hosts_up $PHONE "" $CLOUD
 # the device: eth0 (no address) and the tap on one bridge; lwIP is the only IP stack there
 in_ns $NS_DEV ip tuntap add dev tap0 mode tap
 in_ns $NS_DEV ip link add devbr type bridge
@@ -174,5 +136,4 @@ for secret in "$WIFI_PASS" "$DEVICE_SECRET"; do
 done
 check "no secret in the device's output or state" test $leak = 0
 
-echo "lwip_e2e: $passes passed, $fails failed"
-[ $fails -eq 0 ]
+three_hosts_result lwip_e2e
