@@ -25,7 +25,14 @@ echo "fetch-lwip-source: Debian source package lwip $VER -> $DEST"
 # shellcheck disable=SC2086
 apt-get $APT -qq update
 # shellcheck disable=SC2086
-(cd "$W/src" && apt-get $APT -qq source "lwip=$VER" >/dev/null)
+if ! (cd "$W/src" && apt-get $APT -qq source "lwip=$VER" >/dev/null 2>&1); then
+    # The archive moved on (a point release): the suite's current source. mqtt.c is compiled
+    # against the installed headers either way.
+    echo "fetch-lwip-source: lwip $VER is no longer in the archive; taking the suite's current source" >&2
+    rm -rf "${W:?}/src"/*
+    # shellcheck disable=SC2086
+    (cd "$W/src" && apt-get $APT -qq source lwip >/dev/null)
+fi
 tree=$(find "$W/src" -mindepth 1 -maxdepth 1 -type d | head -n1)
 [ -n "$tree" ] && [ -f "$tree/src/apps/mqtt/mqtt.c" ] || {
     echo "fetch-lwip-source: the source package has no src/apps/mqtt/mqtt.c" >&2; exit 1; }
