@@ -60,6 +60,7 @@ ip netns exec $NS_CLOUD dnsmasq --keep-in-foreground --conf-file=/dev/null --por
     --interface=eth0 --bind-interfaces --dhcp-range=$DEV,$DEV,255.255.255.0,10m \
     --dhcp-leasefile="$T/leases" --pid-file="$T/dnsmasq.pid" --log-dhcp --log-facility="$T/dnsmasq.log" &
 pids+=($!)
+wait_for 20 grep -qs "DHCP, IP range" "$T/dnsmasq.log" || { echo "dnsmasq did not start"; cat "$T/dnsmasq.log"; exit 1; }
 
 # --- the device on lwIP -----------------------------------------------------------------------
 start_device() { # $1 = tag, rest = extra options (--ip, or none: DHCP)
