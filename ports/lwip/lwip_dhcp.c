@@ -28,7 +28,7 @@ enum { DISCOVER = 1, OFFER = 2, REQUEST = 3, ACK = 5, NAK = 6 };
 
 #define BOOTP_FIXED 236        /* op .. file: the fixed part of a BOOTP message */
 #define MAGIC 0x63825363u
-#define MAX_TRIES 8            /* 1+2+4+4+4+4+4+4 s: inside the core's 60 s join timeout */
+#define MAX_TRIES 8            /* default: 1+2+4+4+4+4+4+4 s, inside the core's 60 s join timeout */
 
 static struct {
     int state;
@@ -38,7 +38,7 @@ static struct {
     uint32_t xid;
     uint8_t offered[4], server[4], mask[4], router[4];
     bool have_mask, have_router;
-    int tries;
+    int tries, max_tries;
 } d;
 
 static void put32(uint8_t *p, uint32_t v)
@@ -105,7 +105,7 @@ static void on_timer(void *arg)
     (void)arg;
     if (d.state != ST_SELECTING && d.state != ST_REQUESTING)
         return;
-    if (++d.tries >= MAX_TRIES) {
+    if (++d.tries >= d.max_tries) {
         d.state = ST_FAILED;
         sc_lwip_wake();
         return;
@@ -116,10 +116,11 @@ static void on_timer(void *arg)
     arm_timer();
 }
 
-void sc_lwip_dhcp_start(struct netif *netif, const uint8_t mac[6])
+void sc_lwip_dhcp_start(struct netif *netif, const uint8_t mac[6], int max_tries)
 {
     sc_lwip_dhcp_stop();
     memset(&d, 0, sizeof d);
+    d.max_tries = max_tries > 0 ? max_tries : MAX_TRIES;
     d.netif = netif;
     memcpy(d.mac, mac, 6);
     if (getrandom(&d.xid, sizeof d.xid, 0) != (ssize_t)sizeof d.xid)

@@ -25,6 +25,7 @@ static struct {
     struct netif netif;
     bool started;
     bool have_ip;
+    int dhcp_tries;
     ip4_addr_t ip, mask, gw;
     uint8_t mac[SC_MAC_LEN];
     int wake_fd;
@@ -166,6 +167,7 @@ sc_err_t sc_lwip_start(const sc_lwip_netif_opts_t *o, char *errbuf, size_t errle
     }
     memcpy(g.mac, o->mac, SC_MAC_LEN);
     g.have_ip = o->have_ip;
+    g.dhcp_tries = o->dhcp_tries;
     IP4_ADDR(&g.ip, o->ip[0], o->ip[1], o->ip[2], o->ip[3]);
     IP4_ADDR(&g.mask, o->netmask[0], o->netmask[1], o->netmask[2], o->netmask[3]);
     IP4_ADDR(&g.gw, o->gw[0], o->gw[1], o->gw[2], o->gw[3]);
@@ -214,7 +216,7 @@ void sc_lwip_link_up(void)
         netif_set_addr(&g.netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4);
         netif_set_link_up(&g.netif);
         netif_set_up(&g.netif);
-        sc_lwip_dhcp_start(&g.netif, g.mac); /* the address comes with the lease */
+        sc_lwip_dhcp_start(&g.netif, g.mac, g.dhcp_tries); /* the address comes with the lease */
     }
     UNLOCK_TCPIP_CORE();
 }

@@ -7,7 +7,7 @@
 #include "lwip/netif.h"
 #include "sc_lwip.h"
 
-void sc_lwip_dhcp_start(struct netif *netif, const uint8_t mac[6]);
+void sc_lwip_dhcp_start(struct netif *netif, const uint8_t mac[6], int max_tries);
 void sc_lwip_dhcp_stop(void);
 bool sc_lwip_dhcp_failed(void);
 /* Offered every Ethernet frame while the client runs: true when it was a reply to port 68

@@ -26,6 +26,7 @@ typedef struct {
     uint8_t mac[SC_MAC_LEN];    /* the device's MAC on that link */
     bool have_ip;               /* false: DHCP once the link is up (lwip_dhcp.c) */
     uint8_t ip[4], netmask[4], gw[4];
+    uint8_t dhcp_tries;         /* DHCP: sends before giving up; 0 = 8 (1+2+4+4+... ~27 s) */
 } sc_lwip_netif_opts_t;
 
 /* Frames and bytes through lwIP's netif, counted at the driver boundary (what lwIP hands to

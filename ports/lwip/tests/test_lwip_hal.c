@@ -230,6 +230,7 @@ static void test_start_and_dhcp(void **state)
     snprintf(o.tap, sizeof o.tap, "%s", TAP);
     memcpy(o.mac, MAC, 6);
     o.have_ip = false; /* DHCP */
+    o.dhcp_tries = 2;  /* gives up after 1 + 2 s without a server (the last test) */
     assert_int_equal(sc_lwip_start(&o, err, sizeof err), SC_OK);
     assert_int_equal(sc_lwip_start(&o, err, sizeof err), SC_ERR_STATE); /* once per process */
     uint8_t ip[4], mac[6], types[16];
@@ -613,6 +614,17 @@ static void test_station_wrap(void **state)
     sc_sta_reason_t why = SC_STA_REASON_NONE;
     assert_int_equal(st.status(st.ctx, &why), SC_STA_FAILED);
     assert_int_equal(why, SC_STA_REASON_WRONG_PASSWORD);
+    /* associated again, but no DHCP server answers: the station fails with reason DHCP */
+    g_inner_status = SC_STA_GOT_IP;
+    assert_int_equal(st.join(st.ctx, (const uint8_t *)"AP", 2, (const uint8_t *)"pw", 2, NULL), SC_OK);
+    uint32_t end = mono_ms() + 10000;
+    sc_sta_status_t s2;
+    why = SC_STA_REASON_NONE;
+    while ((s2 = st.status(st.ctx, &why)) == SC_STA_CONNECTING && (int32_t)(end - mono_ms()) > 0)
+        usleep(20000);
+    assert_int_equal(s2, SC_STA_FAILED);
+    assert_int_equal(why, SC_STA_REASON_DHCP);
+    assert_true(sc_lwip_ip_failed());
 
 }
 
