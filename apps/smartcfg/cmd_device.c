@@ -12,7 +12,7 @@
 #include "device_opts.h"
 #include "device_run.h"
 #include "sc_posix_host.h"
-#include "smartcfg/bind.h"
+#include "smartcfg/tc8266.h"
 #include "smartcfg/device.h"
 
 typedef struct {

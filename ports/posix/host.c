@@ -19,7 +19,7 @@
 #include "sc_posix_storage.h"
 #include "sc_posix_udp.h"
 #include "smartcfg/at_device.h"
-#include "smartcfg/bind.h"
+#include "smartcfg/tc8266.h"
 
 #define RADIO_BURST 512    /* frames drained per turn: a flood cannot starve timers and UDP */
 #define POLL_MAX_MS 1000   /* signals, --timeout and a device that forgot a deadline */
