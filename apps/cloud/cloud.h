@@ -70,11 +70,8 @@ void cloud_abbrev_token(const char *token, char out[16]);
 int cloud_random(void *buf, size_t len);
 void cloud_random_hex(char *out, size_t nhex);   /* nhex lower-case hex chars + NUL */
 int cloud_random_b64(char *out, size_t outlen, size_t nbytes);
-int cloud_hmac_hex(bool sha256, const void *key, size_t keylen, const char *msg, char *hex, size_t hexlen);
 int cloud_b64_encode(const void *in, size_t inlen, char *out, size_t outlen);
 int cloud_b64_decode(const char *in, unsigned char *out, size_t outlen, size_t *olen);
-int cloud_aes128cbc_zero(const unsigned char key[16], const void *in, size_t inlen,
-                         unsigned char *out, size_t outlen, size_t *olen);
 bool cloud_consttime_eq(const char *a, const char *b);
 int64_t cloud_now(void);
 

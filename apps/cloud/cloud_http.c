@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 
 #include "cloud.h"
+#include "smartcfg/cloud.h"
 
 #define BODY_MAX (16 * 1024)   /* every legitimate request is well under 1 KiB */
 #define DYNREG_WINDOW 300      /* seconds of clock skew accepted on /register/dev */
@@ -28,20 +29,25 @@ typedef struct {
     bool too_big;
 } req_t;
 
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *s, size_t len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)s, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, cJSON *obj)
 {
     char *s = cJSON_PrintUnformatted(obj);
     cJSON_Delete(obj);
     if (!s)
         return MHD_NO;
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
+    enum MHD_Result ret = send_text(c, status, s, strlen(s));
+    free(s);
     return ret;
 }
 
@@ -227,9 +233,12 @@ static enum MHD_Result register_dev(cloud_http_t *h, struct MHD_Connection *c, c
     const cJSON *nonce = cJSON_GetObjectItemCaseSensitive(b, "nonce");
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(b, "timestamp");
     enum MHD_Result ret;
-    char secret[128], msg[256], hex[41], expect[64];
+    char secret[128];
+    /* nonce: the device's 32-bit random number; timestamp: Unix seconds. Both integers. */
     if (!cJSON_IsObject(b) || !cloud_valid_id(dn, 48) || !cloud_valid_id(pid, 64) || !sig ||
-        !cJSON_IsNumber(nonce) || !cJSON_IsNumber(ts)) {
+        !cJSON_IsNumber(nonce) || !cJSON_IsNumber(ts) || nonce->valuedouble < 0 ||
+        nonce->valuedouble > 4294967295.0 || nonce->valuedouble != (double)(uint64_t)nonce->valuedouble ||
+        ts->valuedouble < 0 || ts->valuedouble > 1e12) {
         ret = reg_error(c, 1000, "malformed request: need deviceName, productId, nonce, timestamp, signature");
         goto out;
     }
@@ -243,11 +252,12 @@ static enum MHD_Result register_dev(cloud_http_t *h, struct MHD_Connection *c, c
         ret = reg_error(c, 1001, "unknown product");
         goto out;
     }
-    /* Sign the numbers exactly as the device printed them (integers). */
-    snprintf(msg, sizeof msg, "deviceName=%s&nonce=%lld&productId=%s&timestamp=%lld", dn,
-             (long long)nonce->valuedouble, pid, (long long)t);
-    if (cloud_hmac_hex(false, secret, strlen(secret), msg, hex, sizeof hex) != 0 ||
-        cloud_b64_encode(hex, 40, expect, sizeof expect) != 0 || !cloud_consttime_eq(sig, expect)) {
+    /* The very signing and encryption helpers the device uses (smartcfg/cloud.h), so both
+     * sides build the same strings by construction. */
+    char expect[64];
+    if (sc_cloud_dynreg_signature(secret, pid, dn, (uint32_t)nonce->valuedouble, (uint64_t)t, expect,
+                                  sizeof expect) != SC_OK ||
+        !cloud_consttime_eq(sig, expect)) {
         ret = reg_error(c, 1002, "signature mismatch");
         cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddStringToObject(ev, "reason", "signature");
@@ -274,23 +284,13 @@ static enum MHD_Result register_dev(cloud_http_t *h, struct MHD_Connection *c, c
         ret = reg_error(c, 1500, "internal error");
         goto out;
     }
-    char plain[160];
-    int pl = snprintf(plain, sizeof plain, "{\"encryptionType\":2,\"psk\":\"%s\"}", psk);
-    unsigned char enc[176];
-    size_t enclen;
-    char b64[256];
-    if (pl < 0 || (size_t)pl >= sizeof plain ||
-        cloud_aes128cbc_zero((const unsigned char *)secret, plain, (size_t)pl, enc, sizeof enc, &enclen) != 0 ||
-        cloud_b64_encode(enc, enclen, b64, sizeof b64) != 0) {
+    char reply[512];
+    size_t rlen;
+    if (sc_cloud_dynreg_response(secret, psk, reply, sizeof reply, &rlen) != SC_OK) {
         ret = reg_error(c, 1500, "internal error");
         goto out;
     }
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "code", 0);
-    cJSON_AddStringToObject(o, "message", "");
-    cJSON_AddNumberToObject(o, "len", pl);   /* plaintext length: the device strips the zero padding with it */
-    cJSON_AddStringToObject(o, "payload", b64);
-    ret = send_json(c, MHD_HTTP_OK, o);
+    ret = send_text(c, MHD_HTTP_OK, reply, rlen);
     cJSON *ev = cloud_device_event(pid, dn);
     cJSON_AddBoolToObject(ev, "new", drc == 0);
     cloud_event("device_registered", ev);

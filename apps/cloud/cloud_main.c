@@ -144,6 +144,7 @@ typedef struct {
     size_t loglen;
     time_t restarts[RESTARTS_MAX];
     int nrestarts;
+    int evfd;                 /* write end of the plugin's event pipe, kept across restarts */
 } broker_t;
 
 static int write_conf(broker_t *br, const char *plugin, const char *db, const char *user, const char *pass)
@@ -163,7 +164,8 @@ static int write_conf(broker_t *br, const char *plugin, const char *db, const ch
                "log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
                "log_timestamp false\nconnection_messages false\n");
     fprintf(f, "listener %u %s\n", br->mqtt.port, br->mqtt.host);
-    fprintf(f, "plugin %s\nplugin_opt_registry %s\nplugin_opt_service_user %s\nplugin_opt_service_password %s\n",
+    fprintf(f, "plugin %s\nplugin_opt_registry %s\nplugin_opt_service_user %s\nplugin_opt_service_password %s\n"
+               "plugin_opt_event_fd 3\n",
             plugin, db, user, pass);
     return fclose(f) == 0 ? 0 : -1;
 }
@@ -185,35 +187,61 @@ static int port_open(const hostport_t *hp)
     return ok;
 }
 
-/* mosquitto's log comes through a pipe: plugin lines become events, all lines go to stderr. */
+/* mosquitto's log comes through a pipe and goes to stderr as it is: it is for humans. The
+ * plugin's events come as JSON records on a pipe of their own (plugin_event_reader). */
 static void broker_log_line(char *line)
 {
-    const char *tag = strstr(line, "smartcfg_auth: ");
-    if (tag) {
-        char ev[32] = "", kv[512];
-        const char *p = tag + 15;
-        size_t n = strcspn(p, " ");
-        if (n < sizeof ev) {
-            memcpy(ev, p, n);
-            ev[n] = 0;
-        }
-        snprintf(kv, sizeof kv, "%s", p + n);
-        const char *name = !strcmp(ev, "connect_ok") ? "device_connected"
-                         : !strcmp(ev, "connect_refused") ? "device_refused"
-                         : !strcmp(ev, "acl_refused") ? "topic_refused" : NULL;
-        if (name) {
-            cJSON *o = cJSON_CreateObject();
-            for (char *save = NULL, *t = strtok_r(kv, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-                char *eq = strchr(t, '=');
-                if (eq) {
-                    *eq = 0;
-                    cJSON_AddStringToObject(o, t, eq + 1);
-                }
-            }
-            cloud_event(name, o);
+    cloud_log("mosquitto: %s", line);
+}
+
+/* The plugin's event records: one JSON object per line, {"event": name, ...string fields}
+ * (docs/cloud.md, "Plugin events"). Only the names the plugin is known to send are passed on,
+ * so a record can never impersonate another part of the cloud. Runs in its own thread for the
+ * same reason as the log reader (a full pipe would stall the broker); ends at EOF, when the
+ * cloud closes the write end at shutdown. */
+static void plugin_event(char *line)
+{
+    static const char *const known[] = { "device_connected", "device_refused", "topic_refused" };
+    cJSON *o = cJSON_Parse(line);
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "event");
+    char name[32] = "";
+    if (cJSON_IsString(ev))
+        snprintf(name, sizeof name, "%s", ev->valuestring);
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (cJSON_IsObject(o) && !strcmp(name, known[i])) {
+            cJSON_DeleteItemFromObjectCaseSensitive(o, "event");
+            cloud_event(known[i], o);
+            return;
         }
     }
-    cloud_log("mosquitto: %s", line);
+    cJSON_Delete(o);
+    cloud_log("smartcfg_auth sent an event record we do not know; ignored");
+}
+
+static void *plugin_event_reader(void *arg)
+{
+    int fd = *(int *)arg;
+    char buf[4096];
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return NULL;
+        len += (size_t)n;
+        buf[len] = 0;
+        char *start = buf, *nl;
+        while ((nl = strchr(start, '\n'))) {
+            *nl = 0;
+            plugin_event(start);
+            start = nl + 1;
+        }
+        len -= (size_t)(start - buf);
+        memmove(buf, start, len);
+        if (len == sizeof buf - 1)   /* the plugin never writes a line this long */
+            len = 0;
+    }
 }
 
 /* Runs in its own thread: mosquitto blocks when its log pipe is full, so the pipe must be
@@ -285,10 +313,15 @@ static int broker_spawn(broker_t *br, char *err, size_t errlen)
         signal(SIGTERM, SIG_DFL);
         dup2(fds[1], 1);
         dup2(fds[1], 2);
+        /* The plugin's event pipe is descriptor 3 in the broker (plugin_opt_event_fd 3). */
+        if (br->evfd == 3)
+            fcntl(3, F_SETFD, 0);
+        else
+            dup2(br->evfd, 3);
         /* The broker must not hold our HTTP listener, database or service socket open
          * (a restarted broker would otherwise inherit the old service connection). */
         long maxfd = sysconf(_SC_OPEN_MAX);
-        for (long fd = 3; fd < (maxfd > 0 && maxfd < 65536 ? maxfd : 65536); fd++)
+        for (long fd = 4; fd < (maxfd > 0 && maxfd < 65536 ? maxfd : 65536); fd++)
             close((int)fd);
         execl(br->mosquitto_bin, br->mosquitto_bin, "-c", br->conf, (char *)NULL);
         fprintf(stderr, "cannot run %s: %s\n", br->mosquitto_bin, strerror(errno));
@@ -372,7 +405,10 @@ static int find_mosquitto(char *out, size_t len)
 int cmd_cloud(int argc, char **argv)
 {
     hostport_t http = { "127.0.0.1", 8080 }, ext = { "", 0 };
-    broker_t br = { .mqtt = { "127.0.0.1", 1883 }, .logfd = -1 };
+    broker_t br = { .mqtt = { "127.0.0.1", 1883 }, .logfd = -1, .evfd = -1 };
+    int evpipe[2] = { -1, -1 };
+    pthread_t evthread;
+    bool evthread_running = false;
     char db[PATH_MAX] = "", plugin[PATH_MAX] = "";
     bool json = false, external = false;
     long ttl = 600;
@@ -500,6 +536,12 @@ bad_addr:
             fprintf(stderr, "smartcfg cloud: cannot write the broker configuration\n");
             goto out;
         }
+        if (pipe2(evpipe, O_CLOEXEC) != 0) {
+            fprintf(stderr, "smartcfg cloud: pipe: %s\n", strerror(errno));
+            goto out;
+        }
+        br.evfd = evpipe[1];
+        evthread_running = pthread_create(&evthread, NULL, plugin_event_reader, &evpipe[0]) == 0;
         if (port_open(&br.mqtt)) {
             fprintf(stderr, "smartcfg cloud: something already listens on %s:%u (use --broker to reuse it)\n",
                     br.mqtt.host, br.mqtt.port);
@@ -580,6 +622,12 @@ out:
     cloud_bindsvc_free(svc);
     cloud_http_stop(h);
     broker_stop(&br);
+    if (evpipe[1] >= 0)
+        close(evpipe[1]);   /* the broker is gone: the reader sees EOF after the last record */
+    if (evthread_running)
+        pthread_join(evthread, NULL);
+    if (evpipe[0] >= 0)
+        close(evpipe[0]);
     if (br.tmpdir[0]) {
         if (br.conf[0])
             unlink(br.conf);

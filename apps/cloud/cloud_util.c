@@ -12,9 +12,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <mbedtls/aes.h>
 #include <mbedtls/base64.h>
-#include <mbedtls/md.h>
 
 #include "cloud.h"
 
@@ -132,20 +130,6 @@ int cloud_random_b64(char *out, size_t outlen, size_t nbytes)
     return cloud_b64_encode(b, nbytes, out, outlen);
 }
 
-int cloud_hmac_hex(bool sha256, const void *key, size_t keylen, const char *msg, char *hex, size_t hexlen)
-{
-    unsigned char mac[32];
-    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(sha256 ? MBEDTLS_MD_SHA256 : MBEDTLS_MD_SHA1);
-    size_t n = mbedtls_md_get_size(md);
-    if (hexlen < 2 * n + 1)
-        return -1;
-    if (mbedtls_md_hmac(md, key, keylen, (const unsigned char *)msg, strlen(msg), mac) != 0)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-    return 0;
-}
-
 int cloud_b64_encode(const void *in, size_t inlen, char *out, size_t outlen)
 {
     size_t olen;
@@ -157,28 +141,6 @@ int cloud_b64_encode(const void *in, size_t inlen, char *out, size_t outlen)
 int cloud_b64_decode(const char *in, unsigned char *out, size_t outlen, size_t *olen)
 {
     return mbedtls_base64_decode(out, outlen, olen, (const unsigned char *)in, strlen(in)) ? -1 : 0;
-}
-
-int cloud_aes128cbc_zero(const unsigned char key[16], const void *in, size_t inlen,
-                         unsigned char *out, size_t outlen, size_t *olen)
-{
-    size_t padded = (inlen + 15) / 16 * 16;
-    if (padded == 0)
-        padded = 16;
-    if (outlen < padded)
-        return -1;
-    unsigned char iv[16];
-    memset(iv, '0', sizeof iv);   /* tencent.md §7: IV is sixteen ASCII '0' */
-    memset(out, 0, padded);
-    memcpy(out, in, inlen);
-    mbedtls_aes_context aes;
-    mbedtls_aes_init(&aes);
-    int rc = mbedtls_aes_setkey_enc(&aes, key, 128);
-    if (!rc)
-        rc = mbedtls_aes_crypt_cbc(&aes, MBEDTLS_AES_ENCRYPT, padded, iv, out, out);
-    mbedtls_aes_free(&aes);
-    *olen = padded;
-    return rc ? -1 : 0;
 }
 
 bool cloud_consttime_eq(const char *a, const char *b)
