@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -133,7 +136,9 @@ static int find_plugin(char *out, size_t len)
 }
 
 typedef struct {
-    hostport_t mqtt;
+    hostport_t mqtt;          /* mosquitto's private plain listener (127.0.0.1:<free>) */
+    uint16_t tls_port, psk_port;   /* its private TLS / TLS-PSK listeners; 0 = none */
+    const cloud_tls_files_t *tls;
     char tmpdir[PATH_MAX], conf[PATH_MAX + 32];
     char mosquitto_bin[PATH_MAX];
     pid_t pid;
@@ -150,7 +155,7 @@ typedef struct {
 static int write_conf(broker_t *br, const char *plugin, const char *db, const char *user, const char *pass)
 {
     snprintf(br->conf, sizeof br->conf, "%s/mosquitto.conf", br->tmpdir);
-    int fd = open(br->conf, O_WRONLY | O_CREAT | O_TRUNC, 0600);   /* holds the service password */
+    int fd = cloud_create_private(br->conf, false);   /* holds the service password */
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f)
         return -1;
@@ -159,15 +164,38 @@ static int write_conf(broker_t *br, const char *plugin, const char *db, const ch
     /* As root mosquitto would switch to user "mosquitto", which cannot read the registry. */
     if (pw)
         fprintf(f, "user %s\n", pw->pw_name);
+    /* max_connections stays unlimited here: the gate (cloud_gate.c) caps connections in
+     * front of the broker. max_packet_size: IoT Explorer's 256 KiB; a bigger packet is
+     * refused before mosquitto buffers it (F6). */
     fprintf(f, "per_listener_settings false\nallow_anonymous false\npersistence false\n"
                "max_connections -1\nmax_queued_messages 10000\nset_tcp_nodelay true\n"
-               "log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+               "max_packet_size %u\n", CLOUD_MQTT_PACKET_MAX);
+    fprintf(f, "log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
                "log_timestamp false\nconnection_messages false\n");
     fprintf(f, "listener %u %s\n", br->mqtt.port, br->mqtt.host);
+    if (br->tls_port)
+        fprintf(f, "listener %u 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\ntls_version tlsv1.2\n",
+                br->tls_port, br->tls->ca, br->tls->cert, br->tls->key);
+    if (br->psk_port)   /* keys come from the plugin (MOSQ_EVT_PSK_KEY), not from a psk_file */
+        fprintf(f, "listener %u 127.0.0.1\npsk_hint smartcfg\ntls_version tlsv1.2\n", br->psk_port);
     fprintf(f, "plugin %s\nplugin_opt_registry %s\nplugin_opt_service_user %s\nplugin_opt_service_password %s\n"
                "plugin_opt_event_fd 3\n",
             plugin, db, user, pass);
     return fclose(f) == 0 ? 0 : -1;
+}
+
+/* A port the kernel says is free on 127.0.0.1 now (mosquitto binds it a moment later). */
+static uint16_t free_port(void)
+{
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof sin;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    uint16_t p = 0;
+    if (s >= 0 && bind(s, (struct sockaddr *)&sin, sizeof sin) == 0 && getsockname(s, (struct sockaddr *)&sin, &sl) == 0)
+        p = ntohs(sin.sin_port);
+    if (s >= 0)
+        close(s);
+    return p;
 }
 
 static int port_open(const hostport_t *hp)
@@ -377,6 +405,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: smartcfg cloud [--http HOST:PORT] [--mqtt HOST:PORT] [--broker HOST:PORT] [--db FILE]\n"
             "                      [--token-ttl SECONDS] [--plugin FILE] [--mosquitto FILE] [--json]\n"
+            "                      [--admin-key-file F] [--tls] [--mqtts HOST:PORT] [--mqtt-psk HOST:PORT] [--tls-dir DIR]\n"
+            "                      [--mqtt-per-address N] [--connect-timeout S] [--http-per-address N] [--token-rate N]\n"
+            "                      [--token-gc S]\n"
             "Runs a local IoT Explorer stand-in until SIGINT/SIGTERM (docs/cloud.md).\n"
             "  --http HOST:PORT    app token API, /register/dev and admin API (default 127.0.0.1:8080)\n"
             "  --mqtt HOST:PORT    listener of the mosquitto we start (default 127.0.0.1:1883)\n"
@@ -386,7 +417,17 @@ static void usage(FILE *f)
             "  --token-ttl S       bind token lifetime (default 600)\n"
             "  --plugin FILE       smartcfg_auth.so (default: next to this binary)\n"
             "  --mosquitto FILE    broker binary (default: mosquitto from PATH, then /usr/sbin/mosquitto)\n"
-            "  --json              one JSON event per line on stdout; the human log stays on stderr\n");
+            "  --json              one JSON event per line on stdout; the human log stays on stderr\n"
+            "  --admin-key-file F  admin API key (made, 0600, at first start; default: admin.key beside --db)\n"
+            "  --tls               HTTPS for the HTTP API (certificates from --tls-dir, made at first start)\n"
+            "  --mqtts HOST:PORT   also an MQTT-over-TLS listener (IoT Explorer's 8883)\n"
+            "  --mqtt-psk HOST:PORT also a TLS-PSK listener (identity = client id, key = the device PSK)\n"
+            "  --tls-dir DIR       CA, server certificate and key (default: tls/ beside --db)\n"
+            "  --mqtt-per-address N  MQTT connections per source address (default 32)\n"
+            "  --connect-timeout S   seconds a new MQTT connection has to send CONNECT (default 10)\n"
+            "  --http-per-address N  HTTP connections per source address (default 16)\n"
+            "  --token-rate N      bind tokens per account per minute (default 60, bursts of 20)\n"
+            "  --token-gc S        an expired token is deleted S seconds after expiry (default 10 x ttl, <= 3600)\n");
 }
 
 static int find_mosquitto(char *out, size_t len)
@@ -409,7 +450,14 @@ int cmd_cloud(int argc, char **argv)
     int evpipe[2] = { -1, -1 };
     pthread_t evthread;
     bool evthread_running = false;
-    char db[PATH_MAX] = "", plugin[PATH_MAX] = "";
+    char db[PATH_MAX] = "", plugin[PATH_MAX] = "", keyfile[PATH_MAX] = "", tlsdir[PATH_MAX] = "";
+    hostport_t mqtts = { "", 0 }, mpsk = { "", 0 };
+    bool https = false;
+    long grace = -1;
+    long mqtt_per_addr = 32, connect_timeout = 10, http_per_addr = 16, token_rate = 60;
+    /* Every file we create holds or sits next to a secret: private whatever the caller's umask
+     * (SQLite creates the registry and its -wal/-shm with 0644 & ~umask). */
+    umask(077);
     bool json = false, external = false;
     long ttl = 600;
     static const struct option opts[] = {
@@ -417,6 +465,11 @@ int cmd_cloud(int argc, char **argv)
         { "broker", required_argument, NULL, 'B' }, { "db", required_argument, NULL, 'd' },
         { "json", no_argument, NULL, 'j' }, { "token-ttl", required_argument, NULL, 't' },
         { "plugin", required_argument, NULL, 'p' }, { "mosquitto", required_argument, NULL, 'm' },
+        { "admin-key-file", required_argument, NULL, 'K' }, { "tls", no_argument, NULL, 'T' },
+        { "mqtts", required_argument, NULL, 'S' }, { "mqtt-psk", required_argument, NULL, 'P' },
+        { "tls-dir", required_argument, NULL, 'D' }, { "mqtt-per-address", required_argument, NULL, 'a' },
+        { "connect-timeout", required_argument, NULL, 'c' }, { "http-per-address", required_argument, NULL, 'A' },
+        { "token-rate", required_argument, NULL, 'r' }, { "token-gc", required_argument, NULL, 'g' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
     };
     int c;
@@ -454,6 +507,41 @@ int cmd_cloud(int argc, char **argv)
         case 'm':
             snprintf(br.mosquitto_bin, sizeof br.mosquitto_bin, "%s", optarg);
             break;
+        case 'K':
+            snprintf(keyfile, sizeof keyfile, "%s", optarg);
+            break;
+        case 'T':
+            https = true;
+            break;
+        case 'S':
+            if (parse_hostport(optarg, &mqtts)) goto bad_addr;
+            break;
+        case 'P':
+            if (parse_hostport(optarg, &mpsk)) goto bad_addr;
+            break;
+        case 'D':
+            snprintf(tlsdir, sizeof tlsdir, "%s", optarg);
+            break;
+        case 'g':
+            errno = 0;
+            grace = strtol(optarg, &end, 10);
+            if (*end || errno || grace < 0 || grace > 30L * 86400) {
+                fprintf(stderr, "smartcfg cloud: --token-gc wants 0..2592000 seconds, not '%s'\n", optarg);
+                return SC_EXIT_USAGE;
+            }
+            break;
+        case 'a': case 'c': case 'A': case 'r': {
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (*end || errno || v < 1 || v > 1000000) {
+                fprintf(stderr, "smartcfg cloud: --%s wants a number 1..1000000, not '%s'\n",
+                        c == 'a' ? "mqtt-per-address" : c == 'c' ? "connect-timeout" : c == 'A' ? "http-per-address"
+                                                                                          : "token-rate", optarg);
+                return SC_EXIT_USAGE;
+            }
+            *(c == 'a' ? &mqtt_per_addr : c == 'c' ? &connect_timeout : c == 'A' ? &http_per_addr : &token_rate) = v;
+            break;
+        }
         case 'h':
             usage(stdout);
             return SC_EXIT_OK;
@@ -484,6 +572,41 @@ bad_addr:
         return SC_EXIT_FAIL;
     }
     cloud_store_close(&st);
+    cloud_private_files(db);
+
+    /* Files beside the registry: the admin key and the TLS material. */
+    char dbdir[PATH_MAX];
+    snprintf(dbdir, sizeof dbdir, "%s", db);
+    char *slash = strrchr(dbdir, '/');
+    if (slash)
+        *slash = 0;
+    else
+        snprintf(dbdir, sizeof dbdir, ".");
+    if (!*keyfile)
+        snprintf(keyfile, sizeof keyfile, "%.*s/admin.key", PATH_MAX - 16, dbdir);
+    char admin_key[80];
+    bool key_new = false;
+    if (cloud_admin_key(keyfile, admin_key, sizeof admin_key, &key_new) != 0) {
+        fprintf(stderr, "smartcfg cloud: cannot read or create the admin key file %s (at least 16 characters)\n", keyfile);
+        return SC_EXIT_FAIL;
+    }
+    cloud_tls_files_t tls;
+    bool want_tls = https || mqtts.port || mpsk.port;
+    if (!*tlsdir)
+        snprintf(tlsdir, sizeof tlsdir, "%.*s/tls", PATH_MAX - 16, dbdir);
+    if (want_tls && cloud_tls_material(tlsdir, mqtts.port ? mqtts.host : http.host, &tls, err, sizeof err) != 0) {
+        fprintf(stderr, "smartcfg cloud: %s\n", err);
+        return SC_EXIT_FAIL;
+    }
+    bool loopback = !strcmp(http.host, "127.0.0.1") || !strcmp(http.host, "::1") || !strcmp(http.host, "localhost");
+    if (!loopback && !https) {
+        fprintf(stderr, "smartcfg cloud: WARNING: the HTTP API on %s is reachable from the network WITHOUT TLS:\n"
+                        "smartcfg cloud: WARNING: the admin key, passwords and access tokens cross it in clear. Use --tls.\n",
+                http.host);
+        cJSON *ev = cJSON_CreateObject();
+        cJSON_AddStringToObject(ev, "message", "HTTP API reachable from the network without TLS; use --tls");
+        cloud_event("warning", ev);
+    }
     if (!*plugin) {
         const char *env = getenv("SMARTCFG_AUTH_PLUGIN");
         if (env && *env)
@@ -507,6 +630,8 @@ bad_addr:
     int ret = SC_EXIT_FAIL;
     cloud_http_t *h = NULL;
     cloud_bindsvc_t *svc = NULL;
+    cloud_gate_t *gate = NULL;
+    hostport_t pub_mqtt = br.mqtt;
     char svc_user[40] = "smartcfg-service-", svc_pass[65];
     const hostport_t *mq = external ? &ext : &br.mqtt;
     mosquitto_lib_init();
@@ -525,10 +650,36 @@ bad_addr:
         cloud_random_hex(svc_user + strlen(svc_user), 8);
         cloud_random_hex(svc_pass, 48);
         const char *tmp = getenv("TMPDIR");
+        cloud_clean_stale_tmpdirs(tmp && *tmp ? tmp : "/tmp");
         snprintf(br.tmpdir, sizeof br.tmpdir, "%s/smartcfg-cloud-XXXXXX", tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp(br.tmpdir)) {
             fprintf(stderr, "smartcfg cloud: mkdtemp: %s\n", strerror(errno));
             br.tmpdir[0] = 0;
+            goto out;
+        }
+        {
+            /* Our pid, so a later run can tell this dir is stale once we are gone. */
+            char pf[PATH_MAX + 16], pidtxt[24];
+            snprintf(pf, sizeof pf, "%s/owner.pid", br.tmpdir);
+            int n = snprintf(pidtxt, sizeof pidtxt, "%ld\n", (long)getpid());
+            int fd = cloud_create_private(pf, true);
+            if (fd < 0 || write(fd, pidtxt, (size_t)n) != n) {
+                fprintf(stderr, "smartcfg cloud: cannot write %s\n", pf);
+                if (fd >= 0)
+                    close(fd);
+                goto out;
+            }
+            close(fd);
+        }
+        /* mosquitto listens on private loopback ports; the gate owns the public ones. */
+        pub_mqtt = br.mqtt;
+        snprintf(br.mqtt.host, sizeof br.mqtt.host, "127.0.0.1");
+        br.mqtt.port = free_port();
+        br.tls_port = mqtts.port ? free_port() : 0;
+        br.psk_port = mpsk.port ? free_port() : 0;
+        br.tls = &tls;
+        if (!br.mqtt.port || (mqtts.port && !br.tls_port) || (mpsk.port && !br.psk_port)) {
+            fprintf(stderr, "smartcfg cloud: no free loopback port for the broker\n");
             goto out;
         }
         char absdb[PATH_MAX];
@@ -542,12 +693,32 @@ bad_addr:
         }
         br.evfd = evpipe[1];
         evthread_running = pthread_create(&evthread, NULL, plugin_event_reader, &evpipe[0]) == 0;
-        if (port_open(&br.mqtt)) {
+        if (port_open(&pub_mqtt)) {
             fprintf(stderr, "smartcfg cloud: something already listens on %s:%u (use --broker to reuse it)\n",
-                    br.mqtt.host, br.mqtt.port);
+                    pub_mqtt.host, pub_mqtt.port);
             goto out;
         }
         if (broker_spawn(&br, err, sizeof err) != 0) {
+            fprintf(stderr, "smartcfg cloud: %s\n", err);
+            goto out;
+        }
+        cloud_gate_listener_t gl[3] = { { pub_mqtt.host, pub_mqtt.port, br.mqtt.port, true } };
+        int ngl = 1;
+        if (mqtts.port)
+            gl[ngl++] = (cloud_gate_listener_t){ mqtts.host, mqtts.port, br.tls_port, false };
+        if (mpsk.port)
+            gl[ngl++] = (cloud_gate_listener_t){ mpsk.host, mpsk.port, br.psk_port, false };
+        /* Two descriptors per relayed connection; keep some for the HTTP side and the DB. */
+        struct rlimit rl;
+        unsigned max_total = 4096;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+            rl.rlim_cur = rl.rlim_max;   /* raise the soft limit as far as we may */
+            setrlimit(RLIMIT_NOFILE, &rl);
+            getrlimit(RLIMIT_NOFILE, &rl);
+            max_total = rl.rlim_cur > 1024 ? (unsigned)((rl.rlim_cur - 512) / 2) : 256;
+        }
+        gate = cloud_gate_start(gl, ngl, (unsigned)mqtt_per_addr, (unsigned)connect_timeout, max_total, err, sizeof err);
+        if (!gate) {
             fprintf(stderr, "smartcfg cloud: %s\n", err);
             goto out;
         }
@@ -559,7 +730,16 @@ bad_addr:
         cloud_log("mosquitto (pid %d) listening on %s:%u", (int)br.pid, br.mqtt.host, br.mqtt.port);
     }
 
-    h = cloud_http_start(http.host, http.port, db, (int)ttl, err, sizeof err);
+    cloud_http_cfg_t hc = {
+        .host = http.host, .port = http.port, .dbpath = db, .token_ttl = (int)ttl,
+        /* default: an expired token reads "expired" for ten lifetimes (at most an hour) */
+        .token_grace = (int)(grace >= 0 ? grace : ttl * 10 < 3600 ? ttl * 10 : 3600), .admin_key = admin_key,
+        .tls_cert = https ? tls.cert : NULL, .tls_key = https ? tls.key : NULL,
+        .conn_limit = 1024, .per_ip_limit = (unsigned)http_per_addr, .conn_timeout = 5,
+        .token_rate = (double)token_rate / 60.0, .token_burst = token_rate < 20 ? (double)token_rate : 20.0,
+        .anon_rate = 5.0, .anon_burst = 30.0,
+    };
+    h = cloud_http_start(&hc, err, sizeof err);
     if (!h) {
         fprintf(stderr, "smartcfg cloud: %s\n", err);
         goto out;
@@ -573,9 +753,23 @@ bad_addr:
         cJSON *ev = cJSON_CreateObject();
         cJSON_AddStringToObject(ev, "http", http.host);
         cJSON_AddNumberToObject(ev, "http_port", http.port);
-        cJSON_AddStringToObject(ev, "mqtt", mq->host);
-        cJSON_AddNumberToObject(ev, "mqtt_port", mq->port);
+        const hostport_t *pm = external ? &ext : &pub_mqtt;
+        cJSON_AddStringToObject(ev, "mqtt", pm->host);
+        cJSON_AddNumberToObject(ev, "mqtt_port", pm->port);
+        if (mqtts.port)
+            cJSON_AddNumberToObject(ev, "mqtts_port", mqtts.port);
+        if (mpsk.port)
+            cJSON_AddNumberToObject(ev, "mqtt_psk_port", mpsk.port);
+        cJSON_AddBoolToObject(ev, "https", https);
+        if (want_tls)
+            cJSON_AddStringToObject(ev, "ca_file", tls.ca);
         cJSON_AddStringToObject(ev, "db", db);
+        cJSON_AddStringToObject(ev, "admin_key_file", keyfile);
+        /* Printed once, when it is made: afterwards it is only in the 0600 file. */
+        if (key_new && json)
+            cJSON_AddStringToObject(ev, "admin_key", admin_key);
+        else if (key_new)
+            fprintf(stderr, "smartcfg cloud: new admin key (shown once; kept in %s): %s\n", keyfile, admin_key);
         cloud_event("ready", ev);
         cloud_log("ready: HTTP http://%s:%u/  MQTT %s:%u  db %s", http.host, http.port, mq->host, mq->port, db);
     }
@@ -621,6 +815,7 @@ bad_addr:
 out:
     cloud_bindsvc_free(svc);
     cloud_http_stop(h);
+    cloud_gate_stop(gate);
     broker_stop(&br);
     if (evpipe[1] >= 0)
         close(evpipe[1]);   /* the broker is gone: the reader sees EOF after the last record */
@@ -631,6 +826,9 @@ out:
     if (br.tmpdir[0]) {
         if (br.conf[0])
             unlink(br.conf);
+        char pf[PATH_MAX + 16];
+        snprintf(pf, sizeof pf, "%s/owner.pid", br.tmpdir);
+        unlink(pf);
         rmdir(br.tmpdir);
     }
     mosquitto_lib_cleanup();

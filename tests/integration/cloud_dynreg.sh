@@ -41,7 +41,7 @@ ok "the returned PSK authenticates on the broker"
 ok "registering again returns the existing PSK"
 
 [ "$(register devB "wrongwrongwrongwrong" | jget code)" = 1002 ] || fail "wrong signature accepted"
-[ "$(curl -s "$BASE/v1/products/$P/devices" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["devices"]))')" = 1 ] \
+[ "$(get "/v1/products/$P/devices" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["devices"]))')" = 1 ] \
     || fail "a refused registration created a device"
 ok "wrong signature -> 1002, no device created"
 [ "$(register devB "$SECRET" $(( $(date +%s) - 3600 )) | jget code)" = 1003 ] || fail "stale timestamp accepted"
