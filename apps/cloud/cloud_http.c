@@ -233,7 +233,13 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
     cloud_user_t u;
     int arc = 1;
     const char *at = jstr(body, "AccessToken");
-    if (action && (!cmd || !strcmp(cmd, action)) && strcmp(action, "AppGetToken") && at && strlen(at) <= 64) {
+    static const char *const actions[] = { "AppGetToken", "AppCreateDeviceBindToken", "AppGetDeviceBindTokenState",
+                                           "AppGetMultiDeviceBindTokenState", "AppTokenBindDeviceFamily",
+                                           "AppDeleteDeviceInFamily", "AppGetUser", "AppGetFamilyList" };
+    bool known = false;
+    for (size_t i = 0; action && i < sizeof actions / sizeof actions[0]; i++)
+        known = known || !strcmp(action, actions[i]);
+    if (known && (!cmd || !strcmp(cmd, action)) && strcmp(action, "AppGetToken") && at && strlen(at) <= 64) {
         /* Unknown AccessTokens are unauthenticated guesses: same per-address budget as logins. */
         arc = cloud_store_check_access_token(&h->store, at, now, &u);
         if (arc == 1) {
@@ -247,6 +253,8 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
         ret = tok_error(c, 400, "InvalidParameter", "missing Action (?cmd= or body.Action)", reqid);
     } else if (cmd && strcmp(cmd, action)) {
         ret = tok_error(c, 400, "InvalidParameter", "cmd and Action disagree", reqid);
+    } else if (!known) {
+        ret = tok_error(c, 400, "InvalidAction", "action not supported by the local cloud", reqid);
     } else if (!strcmp(action, "AppGetToken")) {
         ret = app_get_token(h, c, body, reqid);
     } else if (arc < 0) {

@@ -46,6 +46,9 @@
 static pid_t cloud_pid = -1;
 static uint16_t http_port, mqtt_port;
 static char tmpdir[64];
+/* The admin key we give the cloud (--admin-key-file) and the test user's AccessToken. */
+#define ADMIN_KEY "local-test-admin-key-0123456789abcdef"
+static char access_token[80];
 
 /* ---- HTTP to the cloud (libcurl) ------------------------------------------------------- */
 typedef struct { char *p; size_t n; } buf_t;
@@ -73,8 +76,11 @@ static cJSON *post(const char *path, const char *body)
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, wr);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
+    struct curl_slist *hdr = curl_slist_append(NULL, "Authorization: Bearer " ADMIN_KEY);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
     CURLcode rc = curl_easy_perform(c);
     curl_easy_cleanup(c);
+    curl_slist_free_all(hdr);
     cJSON *j = rc == CURLE_OK && b.p ? cJSON_Parse(b.p) : NULL;
     free(b.p);
     return j;
@@ -94,7 +100,9 @@ static void add_device(const char *dn, char psk[48])
 
 static void new_token(char tok[33])
 {
-    cJSON *j = post("/tokenapi?cmd=AppCreateDeviceBindToken", "{\"Action\":\"AppCreateDeviceBindToken\"}");
+    char body[160];
+    snprintf(body, sizeof body, "{\"Action\":\"AppCreateDeviceBindToken\",\"AccessToken\":\"%s\"}", access_token);
+    cJSON *j = post("/tokenapi?cmd=AppCreateDeviceBindToken", body);
     const cJSON *t = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "data"), "Token");
     assert_true(cJSON_IsString(t));
     snprintf(tok, 33, "%s", t->valuestring);
@@ -103,8 +111,9 @@ static void new_token(char tok[33])
 
 static int token_state(const char *tok, char *dn, size_t dnlen)
 {
-    char body[96];
-    snprintf(body, sizeof body, "{\"Action\":\"AppGetDeviceBindTokenState\",\"Token\":\"%s\"}", tok);
+    char body[200];
+    snprintf(body, sizeof body, "{\"Action\":\"AppGetDeviceBindTokenState\",\"Token\":\"%s\",\"AccessToken\":\"%s\"}",
+             tok, access_token);
     cJSON *j = post("/tokenapi?cmd=AppGetDeviceBindTokenState", body);
     const cJSON *d = cJSON_GetObjectItem(j, "data");
     const cJSON *st = cJSON_GetObjectItem(d, "State"), *n = cJSON_GetObjectItem(d, "DeviceName");
@@ -131,8 +140,12 @@ static int start_cloud(void **state)
         return -1;
     http_port = tu_free_port();
     mqtt_port = tu_free_port();
-    char db[128], hp[32], mp[32], logf[128];
+    char db[128], hp[32], mp[32], logf[128], keyf[128];
     snprintf(db, sizeof db, "%s/cloud.db", tmpdir);
+    snprintf(keyf, sizeof keyf, "%s/admin.key", tmpdir);
+    FILE *kf = fopen(keyf, "w");
+    if (!kf || fputs(ADMIN_KEY "\n", kf) < 0 || fclose(kf) != 0)
+        return -1;
     snprintf(logf, sizeof logf, "%s/cloud.log", tmpdir);
     snprintf(hp, sizeof hp, "127.0.0.1:%u", http_port);
     snprintf(mp, sizeof mp, "127.0.0.1:%u", mqtt_port);
@@ -140,7 +153,8 @@ static int start_cloud(void **state)
     if (cloud_pid == 0) {
         if (!freopen("/dev/null", "w", stdout) || !freopen(logf, "w", stderr))
             _exit(127);
-        execl(smartcfg, smartcfg, "cloud", "--http", hp, "--mqtt", mp, "--db", db, "--json", (char *)NULL);
+        execl(smartcfg, smartcfg, "cloud", "--http", hp, "--mqtt", mp, "--db", db, "--json", "--admin-key-file", keyf,
+              (char *)NULL);
         _exit(127);
     }
     cJSON *j = NULL;
@@ -154,6 +168,14 @@ static int start_cloud(void **state)
     if (!cJSON_IsString(s))
         return -1;
     snprintf(product_secret, sizeof product_secret, "%s", s->valuestring);
+    cJSON_Delete(j);
+    /* Accounts: a user made with the admin API logs in through the token API. */
+    cJSON_Delete(post("/v1/users", "{\"user_name\":\"local\",\"password\":\"local-password\"}"));
+    j = post("/tokenapi?cmd=AppGetToken", "{\"Action\":\"AppGetToken\",\"UserName\":\"local\",\"Password\":\"local-password\"}");
+    s = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "data"), "Token");
+    if (!cJSON_IsString(s))
+        return -1;
+    snprintf(access_token, sizeof access_token, "%s", s->valuestring);
     cJSON_Delete(j);
     tu_sleep_ms(300);   /* the binding service subscribes right after the HTTP API is up */
     return 0;
