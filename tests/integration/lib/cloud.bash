@@ -71,15 +71,14 @@ admin_auth() { printf 'Authorization: Bearer %s' "$(cat "$ADMIN_KEY_FILE" 2>/dev
 post() { curl -sS --max-time 5 "${CURL_TLS[@]}" -X POST -H 'Content-Type: application/json' -H "$(admin_auth)" "$BASE$1" -d "$2"; }
 get() { curl -sS --max-time 5 "${CURL_TLS[@]}" -H "$(admin_auth)" "$BASE$1"; }
 CURL_TLS=()
-jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); 
-for k in sys.argv[1].split("."):
-    d = d[int(k)] if isinstance(d, list) else d[k]
-print(d if not isinstance(d,(dict,list)) else json.dumps(d))' "$1"; }
+# jget PATH (a.b.0.c) -> the value (strings raw, objects/arrays compact JSON); fails when
+# the path is missing. jq, not python: a python start costs seconds on a loaded machine.
+jget() { jq -r -c --arg p "$1" 'getpath($p | split(".") | map(tonumber? // .)) | if . == null then error("missing") else . end'; }
 
 # tokenapi ACTION JSON-PARAMS  (Tencent envelope)
 tokenapi() {
     local body
-    body=$(python3 -c 'import json,sys; d=json.loads(sys.argv[2]); d.update(Action=sys.argv[1], RequestId="req-1", AccessToken=sys.argv[3]); print(json.dumps(d))' "$1" "$2" "${ACCESS:-}")
+    body=$(jq -c --arg a "$1" --arg t "${ACCESS:-}" '. + {Action: $a, RequestId: "req-1", AccessToken: $t}' <<<"$2")
     post "/tokenapi?cmd=$1&uin=test" "$body"
 }
 
@@ -95,3 +94,14 @@ creds() {
 }
 
 MQ=(-h 127.0.0.1 -p "$MQTT_PORT" -V mqttv311)
+
+# dynreg_body PRODUCT DEVICE PRODUCT_SECRET [TIMESTAMP] [NONCE] -> a signed /register/dev body
+# (signature computed here with openssl, independently of the cloud's code).
+dynreg_body() {
+    local p=$1 d=$2 sec=$3 ts=${4:-} nonce=${5:-$RANDOM} hex sig
+    [ -n "$ts" ] || ts=$(date +%s)
+    hex=$(printf 'deviceName=%s&nonce=%s&productId=%s&timestamp=%s' "$d" "$nonce" "$p" "$ts" \
+          | openssl dgst -sha1 -hmac "$sec" | sed 's/^.*= //')
+    sig=$(printf %s "$hex" | base64 -w0)
+    printf '{"deviceName":"%s","nonce":%s,"productId":"%s","timestamp":%s,"signature":"%s"}' "$d" "$nonce" "$p" "$ts" "$sig"
+}
