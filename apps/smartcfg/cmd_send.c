@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 #include "cli.h"
 #include "sc_posix_netif.h"
@@ -48,7 +48,7 @@ typedef struct {
 typedef struct {
     /* options */
     sc_et_creds_t creds;
-    char ssid_text[4 * SC_ET_SSID_MAX + 1]; /* printable form for reports (\\xNN escapes) */
+    char ssid_text[4 * SC_SSID_MAX + 1]; /* printable form for reports (\\xNN escapes) */
     const char *iface;
     bool have_ip, have_bssid, have_ssid, have_password, multicast, have_dest, json;
     uint8_t dest[4];
@@ -56,7 +56,7 @@ typedef struct {
     uint32_t timeout_ms;
     const char *token_arg, *cloud, *region, *access_token;
     send_mode_t mode;
-    char token[SC_SEND_TOKEN_MAX + 1];
+    char token[SC_TOKEN_MAX + 1];
     char token_abbrev[16];
     char access_buf[256];
 
@@ -264,13 +264,13 @@ static int read_password_file(send_ctx_t *c, const char *path)
     FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
     if (!f)
         return bad("cannot read the password file %s", path);
-    char buf[SC_ET_PASSWORD_MAX + 3];
+    char buf[SC_PASSWORD_MAX + 3];
     size_t n = fread(buf, 1, sizeof buf, f);
     if (f != stdin)
         fclose(f);
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
-    if (n > SC_ET_PASSWORD_MAX)
+    if (n > SC_PASSWORD_MAX)
         return bad("the password in %s is longer than 64 bytes", path);
     memcpy(c->creds.password, buf, n);
     c->creds.password_len = (uint8_t)n;
@@ -320,11 +320,11 @@ static int parse_args(send_ctx_t *c, int argc, char **argv)
             if (c->have_ssid)
                 return bad("%s", "give the SSID once (--ssid or --ssid-hex)");
             if (o == O_SSID) {
-                n = strlen(optarg) > SC_ET_SSID_MAX ? -2 : (int)strlen(optarg);
+                n = strlen(optarg) > SC_SSID_MAX ? -2 : (int)strlen(optarg);
                 if (n > 0)
                     memcpy(c->creds.ssid, optarg, (size_t)n);
             } else {
-                n = sc_posix_parse_hex(optarg, c->creds.ssid, SC_ET_SSID_MAX);
+                n = sc_posix_parse_hex(optarg, c->creds.ssid, SC_SSID_MAX);
                 if (n == -1)
                     return bad("--ssid-hex '%s' is not an even number of hex digits", optarg);
             }
@@ -340,11 +340,11 @@ static int parse_args(send_ctx_t *c, int argc, char **argv)
             if (c->have_password)
                 return bad("%s", "give the password once");
             if (o == O_PASSWORD) {
-                n = strlen(optarg) > SC_ET_PASSWORD_MAX ? -2 : (int)strlen(optarg);
+                n = strlen(optarg) > SC_PASSWORD_MAX ? -2 : (int)strlen(optarg);
                 if (n > 0)
                     memcpy(c->creds.password, optarg, (size_t)n);
             } else {
-                n = sc_posix_parse_hex(optarg, c->creds.password, SC_ET_PASSWORD_MAX);
+                n = sc_posix_parse_hex(optarg, c->creds.password, SC_PASSWORD_MAX);
                 if (n == -1)
                     return bad("%s", "--password-hex is not an even number of hex digits");
             }
@@ -401,7 +401,7 @@ static int parse_args(send_ctx_t *c, int argc, char **argv)
             break;
         }
         case O_TOKEN:
-            if (!printable_ascii(optarg, SC_SEND_TOKEN_MAX))
+            if (!printable_ascii(optarg, SC_TOKEN_MAX))
                 return bad("%s", "--token must be 1-64 printable ASCII characters without spaces");
             snprintf(c->token, sizeof c->token, "%s", optarg);
             memset(optarg, 'x', strlen(optarg));
@@ -413,7 +413,7 @@ static int parse_args(send_ctx_t *c, int argc, char **argv)
             c->cloud = optarg;
             break;
         case O_REGION:
-            if (!printable_ascii(optarg, SC_SEND_REGION_MAX))
+            if (!printable_ascii(optarg, SC_REGION_MAX))
                 return bad("--region '%s' must be 1-32 printable ASCII characters", optarg);
             c->region = optarg;
             break;
@@ -606,7 +606,7 @@ static int create_token(send_ctx_t *c)
         emit(c, "cloud_error", e, "cloud error: %s", why);
         return SC_EXIT_CLOUD;
     }
-    if (!printable_ascii(r.token, SC_SEND_TOKEN_MAX)) {
+    if (!printable_ascii(r.token, SC_TOKEN_MAX)) {
         fprintf(stderr, "smartcfg send: cloud error: the token from %s is not printable ASCII\n", SC_SEND_API_CREATE_TOKEN);
         return SC_EXIT_CLOUD;
     }

@@ -14,7 +14,7 @@
 
 #include "fake_hal.h"
 #include "smartcfg/air.h"
-#include "smartcfg/bind.h"
+#include "smartcfg/tc8266.h"
 #include "smartcfg/device.h"
 
 #define DEV_IP "192.168.1.23"
@@ -452,7 +452,7 @@ static void test_bad_input_matrix(void **state)
         run(t, 30);
         char want[160];
         snprintf(want, sizeof want, "{\"cmdType\":2,\"deviceReply\":\"Current_Error\",\"log\":\"%s (%u, %ld)\"}\r\n",
-                 sc_bind_err_text(m[i].err), (unsigned)m[i].err, (long)m[i].sub);
+                 sc_errid_text(m[i].err), (unsigned)m[i].err, (long)m[i].sub);
         if (t->fh.nsent != 1)
             fail_msg("matrix entry %zu: %zu replies", i, t->fh.nsent);
         assert_string_equal(reply(t, peer, 5000, 0), want);
@@ -685,7 +685,7 @@ static void test_cloud_binding(void **state)
                 assert_true(e == 25 || e == 3);
             }
             char want[120];
-            snprintf(want, sizeof want, "\"Current_Error\",\"log\":\"%s (%u, %ld)\"", sc_bind_err_text(e),
+            snprintf(want, sizeof want, "\"Current_Error\",\"log\":\"%s (%u, %ld)\"", sc_errid_text(e),
                      (unsigned)e, (long)s);
             assert_int_equal(count_replies_containing(t, APP_IP, 8266, want), 1);
         }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Encoder, CRC-8, schedule and ack against esptouch.md §9 vectors. */
+/* Encoder, CRC-8, schedule and ack against docs/protocol/esptouch-v1.md#test-vectors vectors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
