@@ -99,6 +99,27 @@ static void bind_texts(sqlite3_stmt *st, int n, const char *const *v)
         sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT);
 }
 
+/* One write statement: n text parameters, then ni integer ones. The rows changed, or -1. */
+static int run_write(cloud_store_t *s, const char *sql, int n, const char *const *v, int ni, const int64_t *iv)
+{
+    sqlite3_stmt *st = prep(s, sql);
+    if (!st)
+        return -1;
+    bind_texts(st, n, v);
+    for (int i = 0; i < ni; i++)
+        sqlite3_bind_int64(st, n + i + 1, iv[i]);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? sqlite3_changes(s->db) : -1;
+}
+
+/* INSERT OR IGNORE: 0 inserted, 1 the row existed, -1 error. */
+static int insert_new(cloud_store_t *s, const char *sql, int n, const char *const *v, int ni, const int64_t *iv)
+{
+    int rc = run_write(s, sql, n, v, ni, iv);
+    return rc < 0 ? -1 : rc == 1 ? 0 : 1;
+}
+
 static int copy_col(sqlite3_stmt *st, int col, char *out, size_t len)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
@@ -110,17 +131,9 @@ static int copy_col(sqlite3_stmt *st, int col, char *out, size_t len)
 
 int cloud_store_add_product(cloud_store_t *s, const char *pid, const char *secret, int64_t now)
 {
-    sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO products(product_id, product_secret, created) VALUES(?,?,?)");
-    if (!st)
-        return -1;
     const char *v[] = { pid, secret };
-    bind_texts(st, 2, v);
-    sqlite3_bind_int64(st, 3, now);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return -1;
-    return sqlite3_changes(s->db) == 1 ? 0 : 1;
+    return insert_new(s, "INSERT OR IGNORE INTO products(product_id, product_secret, created) VALUES(?,?,?)", 2, v,
+                      1, &now);
 }
 
 int cloud_store_get_product_secret(cloud_store_t *s, const char *pid, char *secret, size_t len)
@@ -143,22 +156,17 @@ int cloud_store_get_product_secret(cloud_store_t *s, const char *pid, char *secr
 int cloud_store_add_device(cloud_store_t *s, const char *pid, const char *dn, const char *psk,
                            int64_t now, char *psk_out, size_t psk_len)
 {
-    sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO devices(product_id, device_name, psk, created) VALUES(?,?,?,?)");
-    if (!st)
-        return -1;
     const char *v[] = { pid, dn, psk };
-    bind_texts(st, 3, v);
-    sqlite3_bind_int64(st, 4, now);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
+    int rc = insert_new(s, "INSERT OR IGNORE INTO devices(product_id, device_name, psk, created) VALUES(?,?,?,?)", 3,
+                        v, 1, &now);
+    if (rc < 0)
         return -1;
-    if (sqlite3_changes(s->db) == 1) {
+    if (rc == 0) {
         if (psk_out)
             snprintf(psk_out, psk_len, "%s", psk);
         return 0;
     }
-    st = prep(s, "SELECT psk FROM devices WHERE product_id=? AND device_name=?");
+    sqlite3_stmt *st = prep(s, "SELECT psk FROM devices WHERE product_id=? AND device_name=?");
     if (!st)
         return -1;
     bind_texts(st, 2, v);
@@ -185,16 +193,9 @@ int cloud_store_device_exists(cloud_store_t *s, const char *pid, const char *dn)
 
 int cloud_store_add_token(cloud_store_t *s, const char *token, const char *user_id, int64_t now, int64_t expire)
 {
-    sqlite3_stmt *st = prep(s, "INSERT INTO tokens(token, created, expire, user_id) VALUES(?,?,?,?)");
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, token, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int64(st, 3, expire);
-    sqlite3_bind_text(st, 4, user_id, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    const char *v[] = { token, user_id };
+    const int64_t iv[] = { now, expire };
+    return run_write(s, "INSERT INTO tokens(token, user_id, created, expire) VALUES(?,?,?,?)", 2, v, 2, iv) == 1 ? 0 : -1;
 }
 
 int cloud_store_get_token(cloud_store_t *s, const char *token, cloud_token_t *t)
@@ -279,28 +280,15 @@ int cloud_store_bind_family(cloud_store_t *s, const char *token, const char *pid
         return -1;
     if (other)
         return 1;
-    st = prep(s, "INSERT OR REPLACE INTO bindings(product_id, device_name, family_id, room_id, token, created)"
-                 " VALUES(?,?,?,?,?,?)");
-    if (!st)
-        return -1;
     const char *v[] = { pid, dn, family, room, token };
-    bind_texts(st, 5, v);
-    sqlite3_bind_int64(st, 6, now);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return run_write(s, "INSERT OR REPLACE INTO bindings(product_id, device_name, family_id, room_id, token, created)"
+                        " VALUES(?,?,?,?,?,?)", 5, v, 1, &now) < 0 ? -1 : 0;
 }
 
 /* Runs one statement with text parameters; returns the number of changed rows or -1. */
 int cloud_store_exec(cloud_store_t *s, const char *sql, int n, const char *const *v)
 {
-    sqlite3_stmt *st = prep(s, sql);
-    if (!st)
-        return -1;
-    bind_texts(st, n, v);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? sqlite3_changes(s->db) : -1;
+    return run_write(s, sql, n, v, 0, NULL);
 }
 
 /* Unbinds a device: its family binding goes, and so do the tokens it bound (so neither
@@ -373,37 +361,19 @@ int cloud_store_gc(cloud_store_t *s, int64_t now, int64_t token_grace, int64_t d
 /* Records a dynamic-registration request; 1 when the same one was seen already (a replay). */
 int cloud_store_dynreg_seen(cloud_store_t *s, const char *pid, const char *dn, int64_t nonce, int64_t ts)
 {
-    sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO dynreg_seen(product_id, device_name, nonce, timestamp)"
-                               " VALUES(?,?,?,?)");
-    if (!st)
-        return -1;
     const char *v[] = { pid, dn };
-    bind_texts(st, 2, v);
-    sqlite3_bind_int64(st, 3, nonce);
-    sqlite3_bind_int64(st, 4, ts);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return -1;
-    return sqlite3_changes(s->db) == 1 ? 0 : 1;
+    const int64_t iv[] = { nonce, ts };
+    return insert_new(s, "INSERT OR IGNORE INTO dynreg_seen(product_id, device_name, nonce, timestamp) VALUES(?,?,?,?)",
+                      2, v, 2, iv);
 }
 
 /* ---- users ------------------------------------------------------------------------------ */
 int cloud_store_add_user(cloud_store_t *s, const char *uid, const char *name, const char *salt, const char *hash,
                          const char *family, int64_t now)
 {
-    sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO users(user_id, user_name, salt, pw_hash, family_id, created)"
-                               " VALUES(?,?,?,?,?,?)");
-    if (!st)
-        return -1;
     const char *v[] = { uid, name, salt, hash, family };
-    bind_texts(st, 5, v);
-    sqlite3_bind_int64(st, 6, now);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return -1;
-    return sqlite3_changes(s->db) == 1 ? 0 : 1;
+    return insert_new(s, "INSERT OR IGNORE INTO users(user_id, user_name, salt, pw_hash, family_id, created)"
+                         " VALUES(?,?,?,?,?,?)", 5, v, 1, &now);
 }
 
 int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u)
@@ -427,15 +397,8 @@ int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u)
 
 int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire)
 {
-    sqlite3_stmt *st = prep(s, "INSERT INTO access_tokens(token, user_id, expire) VALUES(?,?,?)");
-    if (!st)
-        return -1;
     const char *v[] = { token, uid };
-    bind_texts(st, 2, v);
-    sqlite3_bind_int64(st, 3, expire);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return run_write(s, "INSERT INTO access_tokens(token, user_id, expire) VALUES(?,?,?)", 2, v, 1, &expire) == 1 ? 0 : -1;
 }
 
 /* The user an unexpired access token belongs to: 0 (u filled), 1 unknown or expired, -1. */

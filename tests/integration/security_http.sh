@@ -9,29 +9,13 @@
 start_cloud
 
 cat > "$T/slow.py" <<'EOF2'
-import socket, sys, time, select
+import sys, time
+sys.path.insert(0, sys.argv[4])
+from attacker import open_from, alive as alive_of
 port, n = int(sys.argv[1]), int(sys.argv[2])
-socks = []
-for _ in range(n):
-    s = socket.socket()
-    s.bind(("127.0.0.2", 0))
-    try:
-        s.connect(("127.0.0.1", port))
-        s.sendall(b"POST /tokenapi?cmd=AppCreateDeviceBindToken HTTP/1.1\r\nHost: x\r\n")
-        socks.append(s)
-    except OSError:
-        s.close()
+socks = open_from("127.0.0.2", port, n, b"POST /tokenapi?cmd=AppCreateDeviceBindToken HTTP/1.1\r\nHost: x\r\n")
 def alive():
-    out = []
-    for s in socks:
-        r, _, _ = select.select([s], [], [], 0)
-        try:
-            if r and s.recv(1, socket.MSG_PEEK) == b"":
-                continue
-        except OSError:
-            continue
-        out.append(s)
-    return out
+    return alive_of(socks)
 for i in range(6):                       # slowloris: one header line a second
     for s in alive():
         try:
@@ -45,7 +29,7 @@ for i in range(6):                       # slowloris: one header line a second
 time.sleep(8)                            # then silence: the idle timeout must cut them
 print("after", len(alive()), flush=True)
 EOF2
-python3 "$T/slow.py" "$HTTP_PORT" 300 "$T/attack.on" > "$T/slow.out" &
+python3 "$T/slow.py" "$HTTP_PORT" 300 "$T/attack.on" "$(dirname "$0")/lib" > "$T/slow.out" &
 ATT=$!
 for _ in $(seq 150); do [ -s "$T/attack.on" ] && break; sleep 0.1; done
 [ -s "$T/attack.on" ] || fail "attacker did not start"

@@ -19,29 +19,13 @@ creds $P dev1 "$PSK" sha256
 # The attacker: N idle connections from 127.0.0.2; reports how many the server left open
 # after a moment, then how many are still open after WAIT seconds.
 cat > "$T/idle.py" <<'EOF'
-import socket, sys, time, select
+import sys, time
+sys.path.insert(0, sys.argv[5])
+from attacker import open_from, alive
 port, n, wait = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-socks = []
-for _ in range(n):
-    s = socket.socket()
-    s.bind(("127.0.0.2", 0))
-    try:
-        s.connect(("127.0.0.1", port))
-        socks.append(s)
-    except OSError:
-        s.close()
+socks = open_from("127.0.0.2", port, n)
 def still_open():
-    alive = []
-    for s in socks:
-        r, _, _ = select.select([s], [], [], 0)
-        if r:
-            try:
-                if s.recv(1, socket.MSG_PEEK) == b"":
-                    continue
-            except OSError:
-                continue
-        alive.append(s)
-    return alive
+    return alive(socks)
 time.sleep(0.5)
 print("held", len(still_open()), flush=True)
 with open(sys.argv[4], "w") as f:
@@ -51,7 +35,7 @@ while time.time() < deadline and still_open():
     time.sleep(0.2)
 print("after", len(still_open()), flush=True)
 EOF
-python3 "$T/idle.py" "$MQTT_PORT" 400 15 "$T/attack.on" > "$T/idle.out" &
+python3 "$T/idle.py" "$MQTT_PORT" 400 15 "$T/attack.on" "$(dirname "$0")/lib" > "$T/idle.out" &
 ATT=$!
 for _ in $(seq 100); do [ -s "$T/attack.on" ] && break; sleep 0.1; done
 [ -s "$T/attack.on" ] || fail "attacker did not start"
