@@ -29,25 +29,34 @@ pids+=("$TCPDUMP_PID")
 for _ in $(seq 100); do grep -q "listening on" "$T/tcpdump.log" && break; sleep 0.1; done
 
 # --- the cloud --------------------------------------------------------------------------
+(umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$T/admin.key")
+AUTH="Authorization: Bearer $(cat "$T/admin.key")"
 start_cloud() {
     ip netns exec $NS_CLOUD "$SC" cloud --http $CLOUD:8080 --mqtt $CLOUD:1883 --db "$T/cloud.db" --json \
+        --admin-key-file "$T/admin.key" \
         >>"$T/cloud.out" 2>>"$T/cloud.err" &
     CLOUD_PID=$!
     pids+=("$CLOUD_PID")
     for _ in $(seq 100); do
-        in_ns $NS_PHONE curl -sf -o /dev/null "http://$CLOUD:8080/v1/bindings" && return 0
+        in_ns $NS_PHONE curl -sf -o /dev/null -H "$AUTH" "http://$CLOUD:8080/v1/bindings" && return 0
         sleep 0.1
     done
     echo "cloud did not come up"; cat "$T/cloud.err"; return 1
 }
 stop_cloud() { kill "$CLOUD_PID" 2>/dev/null || true; wait "$CLOUD_PID" 2>/dev/null || true; }
-api() { in_ns $NS_PHONE curl -sf -X "$1" -H 'Content-Type: application/json' "http://$CLOUD:8080$2" ${3:+-d "$3"}; }
+api() { in_ns $NS_PHONE curl -sf -X "$1" -H 'Content-Type: application/json' -H "$AUTH" "http://$CLOUD:8080$2" ${3:+-d "$3"}; }
 
 start_cloud
 api POST /v1/products "{\"product_id\":\"$PRODUCT\"}" >"$T/product.json"
 api POST "/v1/products/$PRODUCT/devices" "{\"device_name\":\"$DEVNAME\"}" >"$T/devreg.json"
 DEVICE_SECRET=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["device_secret"])' "$T/devreg.json")
 check "device registered in the cloud" test -n "$DEVICE_SECRET"
+# The phone's user (accounts): made with the admin API, logged in with AppGetToken.
+api POST /v1/users '{"user_name":"phone","password":"phone-password"}' >/dev/null
+export SC_ACCESS_TOKEN=$(api POST "/tokenapi?cmd=AppGetToken" '{"Action":"AppGetToken","UserName":"phone","Password":"phone-password"}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["Token"])')
+export SC_FAMILY_ID=$(api POST "/tokenapi?cmd=AppGetFamilyList" "{\"Action\":\"AppGetFamilyList\",\"AccessToken\":\"$SC_ACCESS_TOKEN\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["FamilyList"][0]["FamilyId"])')
 
 # --- the device -------------------------------------------------------------------------
 start_device() { # $1 = tag, rest = extra options; the sim AP accepts only the right password
@@ -82,7 +91,7 @@ check "broadcast: identity reply reached the phone's source address" has_event s
 check "broadcast: the cloud reported bound" has_event send-bcast.out bound
 check "broadcast: device decoded the right SSID" grep -q "\"ssid\":\"$SSID\"" "$T/dev-bcast.out"
 wait_device; check "broadcast: device exits 0" test "$DEV_RC" = 0
-check "broadcast: binding visible in the cloud API" sh -c "ip netns exec $NS_PHONE curl -sf http://$CLOUD:8080/v1/bindings | grep -q $DEVNAME"
+check "broadcast: binding visible in the cloud API" sh -c "ip netns exec $NS_PHONE curl -sf -H \"$AUTH\" http://$CLOUD:8080/v1/bindings | grep -q $DEVNAME"
 echo "broadcast provisioning took $((t1 - t0)) ms in all; per phase:"
 python3 "$SRC/scripts/demo_story.py" "$T/send-bcast.out" "$T/dev-bcast.out" | sed -n '/summary/,$p'
 
