@@ -48,6 +48,11 @@ build() {
   local common=("$out/obj/tests_m4_startup.c.o" "$out/obj/tests_m4_semihost.c.o"
                 "$out/obj/tests_m4_flows.c.o" "$out/obj/tests_support_fake_hal.c.o")
   "$CC" "${cflags[@]}" -DM4_PROFILE -c "$top/tests/m4/bench_m4.c" -o "$out/obj/tests_m4_bench_prof.c.o"
+  # Every module links on the target (whole archive: nothing left out by --gc-sections
+  # before the symbols are resolved), not only what the self-test calls.
+  "$CC" "${cflags[@]}" -nostartfiles -T "$top/tests/m4/an386.ld" "${common[@]}" "$out/obj/tests_m4_selftest.c.o" \
+    -Wl,--whole-archive "$out/libsmartcfg_core.a" -Wl,--no-whole-archive "$out/libdeps_min.a" -lm \
+    -o "$out/core_all.elf"
   for prog in selftest bench_m4 bench_prof; do
     "$CC" "${cflags[@]}" -nostartfiles -T "$top/tests/m4/an386.ld" -Wl,--gc-sections \
       -Wl,-Map="$out/$prog.map" "${common[@]}" "$out/obj/tests_m4_$prog.c.o" \
