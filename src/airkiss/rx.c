@@ -95,7 +95,7 @@ sc_err_t sc_ak_rx_resume(sc_ak_rx_t *rx)
     if (!r->done)
         return SC_ERR_STATE;
     for (unsigned i = 0; i < AK_NST; i++)
-        if (!memcmp(r->st[i].h.sender, r->ss.sender, SC_MAC_LEN))
+        if (sc_rxhdr_from(&r->st[i].h, r->ss.sender))
             memset(&r->st[i], 0, sizeof r->st[i]);
     memset(&r->ss, 0, sizeof r->ss);
     r->done = 0;
@@ -109,13 +109,13 @@ static unsigned blk_len(unsigned t, unsigned j) { return t - 4u * j < 4u ? t - 4
 static ak_session_t *session_for(ak_state_t *r, const ak_stream_t *s, uint32_t now)
 {
     ak_session_t *x = &r->ss;
-    if (x->used && !memcmp(x->sender, s->h.sender, SC_MAC_LEN))
+    if (x->used && sc_rxhdr_from(&s->h, x->sender))
         return x;
     if (x->used && since(now, x->last_ms) < (int32_t)AK_SESSION_IDLE_MS)
         return NULL;
     memset(x, 0, sizeof *x);
     x->used = 1;
-    memcpy(x->sender, s->h.sender, SC_MAC_LEN);
+    sc_rxhdr_unpack(s->h.ks, x->sender);
     x->last_ms = now;
     r->reported = 0;
     return x;
@@ -160,8 +160,8 @@ static int try_finish(ak_state_t *r, ak_session_t *x, const ak_stream_t *s, sc_a
     res->random = x->msg[p];
     memcpy(res->ssid, x->msg + p + 1u, sl);
     res->ssid_len = (uint8_t)sl;
-    if (!(s->h.flags & (SC_RXK_ETH | SC_RXK_LENONLY))) {
-        memcpy(res->bssid, s->h.bssid, SC_MAC_LEN);
+    if (!(sc_rxhdr_flags(&s->h) & (SC_RXK_ETH | SC_RXK_LENONLY))) {
+        sc_rxhdr_unpack(s->h.kb, res->bssid);
         res->has_bssid = 1;
     }
     res->channel = s->channel;
@@ -254,9 +254,8 @@ static ak_stream_t *stream_find(ak_state_t *r, const sc_rxkey_t *k, uint32_t now
     if (!victim)
         return NULL;
     memset(victim, 0, sizeof *victim);
-    memcpy(victim->h.bssid, k->bssid, SC_MAC_LEN);
-    memcpy(victim->h.sender, k->sender, SC_MAC_LEN);
-    victim->h.flags = k->flags;
+    victim->h.ks = k->ks;
+    victim->h.kb = k->kb;
     victim->h.last_ms = now;
     victim->state = ST_SEARCH;
     return victim;
@@ -361,17 +360,13 @@ static sc_et_event_type_t stream_symbol(ak_state_t *r, ak_stream_t *s, unsigned 
     return SC_ET_EV_NONE;
 }
 
-sc_et_event_type_t sc_ak_rx_feed(sc_ak_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_ak_result_t *res)
+sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *kp, uint8_t channel, uint32_t now_ms, sc_ak_result_t *res)
 {
-    if (!rx || !f)
-        return SC_ET_EV_NONE;
     ak_state_t *r = S(rx);
     if (r->magic != AK_MAGIC || r->done)
         return SC_ET_EV_NONE;
     r->stats.frames++;
-    sc_rxkey_t k;
-    if (!sc_rxkey(f, &k))
-        return SC_ET_EV_NONE;
+    const sc_rxkey_t k = *kp;
     ak_stream_t *s = stream_find(r, &k, now_ms);
     if (!s)
         return SC_ET_EV_NONE;
@@ -382,7 +377,7 @@ sc_et_event_type_t sc_ak_rx_feed(sc_ak_rx_t *rx, const sc_frame_t *f, uint32_t n
     s->h.seq = k.seq;
     s->h.has_seq = k.has_seq;
     s->h.last_ms = now_ms;
-    s->channel = f->channel;
+    s->channel = channel;
     uint16_t len = k.len;
     /* the guide run: O+1, O+2, O+3, O+4 on consecutive frames */
     int guide = len >= r->cfg.offset_min + 4u && len <= r->cfg.offset_max + 4u && s->hist[2] + 1u == len &&
@@ -407,6 +402,18 @@ sc_et_event_type_t sc_ak_rx_feed(sc_ak_rx_t *rx, const sc_frame_t *f, uint32_t n
     }
     sc_ak_result_t tmp;
     return stream_symbol(r, s, (unsigned)(len - s->offset), contig, use_seq ? 2u : 1u, now_ms, res ? res : &tmp);
+}
+
+sc_et_event_type_t sc_ak_rx_feed(sc_ak_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_ak_result_t *res)
+{
+    if (!rx || !f)
+        return SC_ET_EV_NONE;
+    sc_rxkey_t k;
+    if (!sc_rxkey(f, &k)) {
+        S(rx)->stats.frames++;
+        return SC_ET_EV_NONE;
+    }
+    return sc_ak_rx_feed_key(rx, &k, f->channel, now_ms, res);
 }
 
 sc_et_event_type_t sc_ak_rx_tick(sc_ak_rx_t *rx, uint32_t now_ms)

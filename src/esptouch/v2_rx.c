@@ -109,7 +109,7 @@ sc_err_t sc_et2_rx_resume(sc_et2_rx_t *rx)
     /* the completed phone's streams stay locked but can no longer feed a session of theirs
      * until it shows a new COUNT; forgetting them would only relock them */
     for (unsigned i = 0; i < V2_NST; i++)
-        if (r->st[i].state == ST_LOCKED && !memcmp(r->st[i].h.sender, r->ss.sender, SC_MAC_LEN))
+        if (r->st[i].state == ST_LOCKED && sc_rxhdr_from(&r->st[i].h, r->ss.sender))
             memset(&r->st[i], 0, sizeof r->st[i]);
     memset(&r->ss, 0, sizeof r->ss);
     r->done = 0;
@@ -125,7 +125,7 @@ static void session_claim(v2_session_t *x, const v2_stream_t *s, uint32_t now)
     memset(x, 0, sizeof *x);
     x->used = 1;
     x->n = s->n;
-    memcpy(x->sender, s->h.sender, SC_MAC_LEN);
+    sc_rxhdr_unpack(s->h.ks, x->sender);
     x->last_ms = now;
 }
 
@@ -133,7 +133,7 @@ static void session_claim(v2_session_t *x, const v2_stream_t *s, uint32_t now)
 static v2_session_t *session_for(v2_state_t *r, const v2_stream_t *s, uint32_t now)
 {
     v2_session_t *x = &r->ss;
-    if (x->used && !memcmp(x->sender, s->h.sender, SC_MAC_LEN)) {
+    if (x->used && sc_rxhdr_from(&s->h, x->sender)) {
         if (x->n != s->n) {
             /* the phone started over with other data (another N): what we have is stale */
             session_claim(x, s, now);
@@ -360,9 +360,11 @@ static int session_finish(v2_state_t *r, const v2_session_t *x, const v2_stream_
     /* the AP the phone is on: the stream BSSID whose CRC the phone sent */
     for (unsigned i = 0; i < V2_NST; i++) {
         const v2_stream_t *t = &r->st[i];
-        if (t->state == ST_LOCKED && !(t->h.flags & (SC_RXK_ETH | SC_RXK_LENONLY)) &&
-            !memcmp(t->h.sender, x->sender, SC_MAC_LEN) && sc_crc8(t->h.bssid, SC_MAC_LEN) == h[3]) {
-            memcpy(res->bssid, t->h.bssid, SC_MAC_LEN);
+        uint8_t b[SC_MAC_LEN];
+        sc_rxhdr_unpack(t->h.kb, b);
+        if (t->state == ST_LOCKED && !(sc_rxhdr_flags(&t->h) & (SC_RXK_ETH | SC_RXK_LENONLY)) &&
+            sc_rxhdr_from(&t->h, x->sender) && sc_crc8(b, SC_MAC_LEN) == h[3]) {
+            memcpy(res->bssid, b, SC_MAC_LEN);
             res->has_bssid = 1;
             break;
         }
@@ -399,9 +401,8 @@ static v2_stream_t *stream_find(v2_state_t *r, const sc_rxkey_t *k, uint32_t now
     if (!victim)
         return NULL;
     memset(victim, 0, sizeof *victim);
-    memcpy(victim->h.bssid, k->bssid, SC_MAC_LEN);
-    memcpy(victim->h.sender, k->sender, SC_MAC_LEN);
-    victim->h.flags = k->flags;
+    victim->h.ks = k->ks;
+    victim->h.kb = k->kb;
     victim->h.last_ms = now;
     victim->state = ST_SEARCH;
     return victim;
@@ -521,17 +522,13 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
     return SC_ET_EV_NONE;
 }
 
-sc_et_event_type_t sc_et2_rx_feed(sc_et2_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et2_result_t *res)
+sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *kp, uint8_t channel, uint32_t now_ms, sc_et2_result_t *res)
 {
-    if (!rx || !f)
-        return SC_ET_EV_NONE;
     v2_state_t *r = S(rx);
     if (r->magic != V2_MAGIC || r->done)
         return SC_ET_EV_NONE;
     r->stats.frames++;
-    sc_rxkey_t k;
-    if (!sc_rxkey(f, &k))
-        return SC_ET_EV_NONE;
+    const sc_rxkey_t k = *kp;
     v2_stream_t *s = stream_find(r, &k, now_ms);
     if (!s)
         return SC_ET_EV_NONE;
@@ -542,11 +539,23 @@ sc_et_event_type_t sc_et2_rx_feed(sc_et2_rx_t *rx, const sc_frame_t *f, uint32_t
     s->h.seq = k.seq;
     s->h.has_seq = k.has_seq;
     s->h.last_ms = now_ms;
-    s->channel = f->channel;
+    s->channel = channel;
     if (s->state == ST_SEARCH)
         return stream_search(r, s, k.len, k.seq, now_ms) ? SC_ET_EV_LOCKED : SC_ET_EV_NONE;
     sc_et2_result_t tmp;
     return stream_data(r, s, k.len, &k, use_seq, gap, now_ms, res ? res : &tmp);
+}
+
+sc_et_event_type_t sc_et2_rx_feed(sc_et2_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et2_result_t *res)
+{
+    if (!rx || !f)
+        return SC_ET_EV_NONE;
+    sc_rxkey_t k;
+    if (!sc_rxkey(f, &k)) {
+        S(rx)->stats.frames++;
+        return SC_ET_EV_NONE;
+    }
+    return sc_et2_rx_feed_key(rx, &k, f->channel, now_ms, res);
 }
 
 sc_et_event_type_t sc_et2_rx_tick(sc_et2_rx_t *rx, uint32_t now_ms)

@@ -6,6 +6,8 @@
 
 #include "smartcfg/receiver.h"
 
+#include "rxkey.h"
+
 _Static_assert(sizeof(sc_receiver_t) <= SC_RECEIVER_BUDGET, "all three decoders together stay within 3 KiB");
 
 const char *sc_proto_name(sc_proto_t p)
@@ -199,9 +201,12 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *r, const sc_frame_t *f, uint3
                 from_v1(&ev->result, &e.result);
         }
     }
+    sc_rxkey_t key;
+    if (!(r->protocols & (SC_PROTO_ESPTOUCH_V2 | SC_PROTO_AIRKISS)) || !sc_rxkey(in, &key))
+        goto out;
     if (r->protocols & SC_PROTO_ESPTOUCH_V2) {
         sc_et2_result_t res;
-        sc_et_event_type_t t = sc_et2_rx_feed(&r->v2, in, now_ms, &res);
+        sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, in->channel, now_ms, &res);
         if (t != SC_ET_EV_NONE && rank(t) > best) {
             uint8_t k = 0, n = 0;
             sc_et2_rx_progress(&r->v2, &k, &n);
@@ -214,7 +219,7 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *r, const sc_frame_t *f, uint3
     }
     if (r->protocols & SC_PROTO_AIRKISS) {
         sc_ak_result_t res;
-        sc_et_event_type_t t = sc_ak_rx_feed(&r->ak, in, now_ms, &res);
+        sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, in->channel, now_ms, &res);
         if (t != SC_ET_EV_NONE && rank(t) > best) {
             uint8_t k = 0, n = 0;
             sc_ak_rx_progress(&r->ak, &k, &n);
@@ -225,6 +230,7 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *r, const sc_frame_t *f, uint3
             }
         }
     }
+out:
     if (ev->type == SC_ET_EV_DONE)
         r->done = 1;
     return ev->type;

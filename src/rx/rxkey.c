@@ -3,20 +3,39 @@
 
 #include "rxkey.h"
 
+/* host byte order: only compared and unpacked on this machine (sc_rxhdr_unpack) */
+static uint64_t pack(const uint8_t m[SC_MAC_LEN], unsigned extra)
+{
+    uint8_t b[8];
+    uint64_t v;
+    memcpy(b, m, SC_MAC_LEN);
+    b[6] = (uint8_t)extra;
+    b[7] = 0;
+    memcpy(&v, b, 8);
+    return v;
+}
+
+static int key_done(sc_rxkey_t *k)
+{
+    k->ks = pack(k->sender, k->flags);
+    k->kb = pack(k->bssid, 0);
+    return 1;
+}
+
 int sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
 {
     memset(k, 0, sizeof *k);
     k->len = f->len;
     if (f->kind == SC_FRAME_LEN_ONLY) {
         k->flags = SC_RXK_LENONLY;
-        return 1;
+        return key_done(k);
     }
     if (f->kind == SC_FRAME_ETHERNET) {
         if (!(f->addr1[0] & 1u))
             return 0;
         memcpy(k->sender, f->addr2, SC_MAC_LEN);
         k->flags = SC_RXK_ETH;
-        return 1;
+        return key_done(k);
     }
     if (f->kind != SC_FRAME_80211)
         return 0;
@@ -66,5 +85,5 @@ int sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
     k->has_seq = 1;
     k->seq = (uint16_t)(f->seq_ctrl >> 4);
     k->retry = (fc & SC_FC_RETRY) ? 1u : 0u;
-    return 1;
+    return key_done(k);
 }
