@@ -30,6 +30,8 @@ typedef struct {
     uint16_t hist[3];
     uint8_t win[3];           /* the last chained symbols below 128, newest last */
     uint8_t nwin;
+    uint8_t winw;             /* bit k: win[k] came right after its predecessor (by sequence number) */
+    uint8_t bw;               /* weight of the block being read: 2 proven consecutive, else 1 */
     uint8_t prev, prev_val;   /* block parser */
     uint8_t bj, bcrc, bn;
     uint8_t bbytes[4];
@@ -264,6 +266,7 @@ static ak_stream_t *stream_find(ak_state_t *r, const sc_rxkey_t *k, uint32_t now
 static void chain_reset(ak_stream_t *s)
 {
     s->nwin = 0;
+    s->winw = 0;
     s->prev = P_NONE;
 }
 
@@ -286,30 +289,33 @@ static int block_end(ak_state_t *r, ak_session_t *x, ak_stream_t *s, unsigned w)
     return 1;
 }
 
-static sc_et_event_type_t stream_symbol(ak_state_t *r, ak_stream_t *s, unsigned x, int contig, unsigned w,
-                                        uint32_t now, sc_ak_result_t *res)
+/* w: 2 when this symbol provably follows the previous one of the stream (sequence number + 1),
+ * else 1. A gap is usually other traffic of the same transmitter (invisible here); it may also
+ * be a lost symbol, so whatever spans it needs a second agreeing sighting. */
+static sc_et_event_type_t stream_symbol(ak_state_t *r, ak_stream_t *s, unsigned x, unsigned w, uint32_t now,
+                                        sc_ak_result_t *res)
 {
-    if (!contig)
-        chain_reset(s);
     ak_session_t *ss = session_for(r, s, now);
     int changed = 0;
     if (x < 128u) {
         if (s->prev == P_BLOCK)
-            changed |= block_end(r, ss, s, w);
+            changed |= block_end(r, ss, s, s->bw);
         s->prev = P_NONE;
         if (s->nwin == 3 && ss) {
             const uint8_t *v = s->win;
+            /* the window's weight: every later symbol of it proven consecutive */
+            unsigned ww = (w == 2u && (s->winw & 6u) == 6u) ? 2u : 1u;
             if (v[0] < 16u && (v[1] >> 4) == 1u && (v[2] >> 4) == 2u && (x >> 4) == 3u) {
                 /* the first nibble is sent as 8 when it is 0 */
                 unsigned th = v[0] == 8u ? 0u : v[0];
                 if (th < 8u) {
-                    vote_magic(r, ss, (th << 4) | (v[1] & 15u), ((v[2] & 15u) << 4) | (x & 15u), w);
+                    vote_magic(r, ss, (th << 4) | (v[1] & 15u), ((v[2] & 15u) << 4) | (x & 15u), ww);
                     changed = 1;
                 }
             } else if ((v[0] >> 4) == 4u && (v[1] >> 4) == 5u && (v[2] >> 4) == 6u && (x >> 4) == 7u) {
                 uint8_t p = (uint8_t)(((v[0] & 15u) << 4) | (v[1] & 15u));
                 if (sc_crc8(&p, 1) == (((v[2] & 15u) << 4) | (x & 15u))) {
-                    vote_prefix(r, ss, p, w);
+                    vote_prefix(r, ss, p, ww);
                     changed = 1;
                 }
             }
@@ -317,15 +323,20 @@ static sc_et_event_type_t stream_symbol(ak_state_t *r, ak_stream_t *s, unsigned 
         if (s->nwin == 3) {
             s->win[0] = s->win[1];
             s->win[1] = s->win[2];
+            s->winw = (uint8_t)((s->winw >> 1) & 3u);
             s->nwin = 2;
         }
+        s->winw = (uint8_t)(s->winw | ((w == 2u ? 1u : 0u) << s->nwin));
         s->win[s->nwin++] = (uint8_t)x;
     } else if (x < 256u) {
         s->nwin = 0;
+        s->winw = 0;
         if (s->prev == P_BLOCK) {
-            changed |= block_end(r, ss, s, w);
+            changed |= block_end(r, ss, s, s->bw);
         }
         if (s->prev == P_HDR1) {
+            if (w < s->bw)
+                s->bw = (uint8_t)w;
             s->bcrc = (uint8_t)(s->prev_val & 0x7Fu);
             s->bj = (uint8_t)(x & 0x7Fu);
             s->bn = 0;
@@ -333,14 +344,18 @@ static sc_et_event_type_t stream_symbol(ak_state_t *r, ak_stream_t *s, unsigned 
         } else {
             s->prev = P_HDR1;
             s->prev_val = (uint8_t)x;
+            s->bw = 2; /* the block's first symbol: what came before does not matter */
         }
     } else {
         s->nwin = 0;
+        s->winw = 0;
         if (s->prev == P_BLOCK && s->bn < 4u) {
+            if (w < s->bw)
+                s->bw = (uint8_t)w;
             s->bbytes[s->bn++] = (uint8_t)x;
             unsigned need = ss && ss->mcnt >= AK_KNOWN && s->bj < AK_NBLK && 4u * s->bj < ss->t ? blk_len(ss->t, s->bj) : 4u;
             if (s->bn >= need)
-                changed |= block_end(r, ss, s, w);
+                changed |= block_end(r, ss, s, s->bw);
         } else {
             s->prev = P_NONE;
         }
@@ -401,7 +416,7 @@ sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *kp, uint8
         return SC_ET_EV_NONE;
     }
     sc_ak_result_t tmp;
-    return stream_symbol(r, s, (unsigned)(len - s->offset), contig, use_seq ? 2u : 1u, now_ms, res ? res : &tmp);
+    return stream_symbol(r, s, (unsigned)(len - s->offset), use_seq && contig ? 2u : 1u, now_ms, res ? res : &tmp);
 }
 
 sc_et_event_type_t sc_ak_rx_feed(sc_ak_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_ak_result_t *res)

@@ -476,10 +476,15 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
         uint8_t d = (uint8_t)(x & 63u);
         if (use_seq) {
             /* frames since the anchor must be what the packet list puts between them */
+            /* Frames of other traffic the sniffer does not key here (the phone's unicast, the
+             * AP's beacons) use sequence numbers too, so a gap can be larger than the list puts
+             * there, but never as large as the distance to the same plane of the next group:
+             * 11 more from a plane, 12 from a marker or COUNT (SEQ x3 between groups, SYNC,
+             * COUNT, header between cycles). Below that distance the position is proven. */
             switch (s->anchor) {
-            case A_COUNT: ok = gap == i + 1u || gap == i + 3u; break;
-            case A_MARKER: ok = gap >= i + 1u && gap <= i + 3u; break;
-            case A_PLANE: ok = i > s->aplane && gap == i - s->aplane; break;
+            case A_COUNT:
+            case A_MARKER: ok = gap >= i + 1u && gap <= i + 11u; break;
+            case A_PLANE: ok = i > s->aplane && gap >= i - s->aplane && gap <= i - s->aplane + 10u; break;
             default: break;
             }
         } else {
