@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "sc_posix_netif.h"
 #include "sc_send_posix.h"
+#include "smartcfg/send_stream.h"
 #include "smartcfg/sender.h"
 
 #define DEFAULT_TIMEOUT_MS 60000u
@@ -60,10 +61,15 @@ typedef struct {
     char token_abbrev[16];
     char access_buf[256];
 
+    /* protocol (sc_send_stream_t): v1, v2 or AirKiss */
+    sc_proto_t proto;
+    uint8_t aes_key[16];
+    bool have_key, random_iv;
+    uint8_t reserved[SC_ET2_RESERVED_MAX], reserved_len, port_mark, random;
+
     /* run state */
-    sc_et_encoder_t enc;
-    sc_et_sched_t sched;
-    sc_et_dgram_t next;
+    sc_send_stream_t stream;
+    sc_send_dgram_t next;
     bool sending;
     uint32_t datagrams, send_errors;
     sc_posix_send_net_t net;
@@ -197,7 +203,7 @@ static void progress(send_ctx_t *c, uint32_t now)
     if (!c->tty || c->json || (int32_t)(now - c->next_progress) < 0)
         return;
     c->next_progress = now + 200;
-    const char *phase = c->sending ? (c->next.is_guide ? "guide" : "data")
+    const char *phase = c->sending ? sc_proto_name(c->proto)
                         : count_step(c, DEV_HANDSHAKE) ? "handshake"
                         : c->poll.active ? "binding" : "listening";
     char line[256];
@@ -227,6 +233,13 @@ static bool printable_ascii(const char *s, size_t max)
     return n > 0;
 }
 
+/* v2 segment padding: the reference draws 0..126 */
+static uint8_t send_pad(void *user)
+{
+    (void)user;
+    return (uint8_t)(rand() % 127);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -247,6 +260,12 @@ static void usage(FILE *f)
             "  --access-token A   AccessToken for the token API (default: $SC_ACCESS_TOKEN or empty)\n"
             "  --region R         add \"region\" to the token request\n"
             "  --no-token         ESP-TOUCH and acks only\n"
+            "  --protocol P       v1 | v2 | airkiss (default v1): which reference sender, its timing\n"
+            "                     and its ack (v2: UDP 18266+10000*mark; AirKiss: UDP 10000)\n"
+            "  --aes-key K        v2: encrypt password+reserved with this 16-character device key\n"
+            "  --random-iv        v2: AES with a random IV (security 2)\n"
+            "  --reserved R | --reserved-hex H   v2 reserved (custom) data, 0..64 bytes\n"
+            "  --port-mark N      v2: 0..3 (default 0)\n"
             "  --json             one JSON object per event line, then a summary object\n"
             "exit: 0 all devices done, 2 usage, 3 timeout, 4 device error, 5 cloud error\n");
 }
@@ -283,7 +302,7 @@ static int parse_args(send_ctx_t *c, int argc, char **argv)
 {
     enum { O_SSID = 256, O_SSID_HEX, O_PASSWORD, O_PASSWORD_HEX, O_PASSWORD_FILE, O_BSSID, O_IP, O_IFACE,
            O_MULTICAST, O_DEST, O_COUNT, O_TIMEOUT, O_TOKEN, O_CLOUD, O_REGION, O_ACCESS, O_NO_TOKEN, O_JSON,
-           O_HELP };
+           O_HELP, O_PROTOCOL, O_AESKEY, O_RANDIV, O_RES, O_RES_HEX, O_PORTMARK };
     static const struct option opts[] = {
         { "ssid", required_argument, NULL, O_SSID },
         { "ssid-hex", required_argument, NULL, O_SSID_HEX },
@@ -304,6 +323,12 @@ static int parse_args(send_ctx_t *c, int argc, char **argv)
         { "no-token", no_argument, NULL, O_NO_TOKEN },
         { "json", no_argument, NULL, O_JSON },
         { "help", no_argument, NULL, O_HELP },
+        { "protocol", required_argument, NULL, O_PROTOCOL },
+        { "aes-key", required_argument, NULL, O_AESKEY },
+        { "random-iv", no_argument, NULL, O_RANDIV },
+        { "reserved", required_argument, NULL, O_RES },
+        { "reserved-hex", required_argument, NULL, O_RES_HEX },
+        { "port-mark", required_argument, NULL, O_PORTMARK },
         { NULL, 0, NULL, 0 },
     };
     bool no_token = false;
@@ -429,6 +454,40 @@ static int parse_args(send_ctx_t *c, int argc, char **argv)
             break;
         case O_JSON:
             c->json = true;
+            break;
+        case O_PROTOCOL: {
+            unsigned m;
+            if (sc_proto_parse(optarg, &m) != SC_OK || (m != SC_PROTO_ESPTOUCH_V1 && m != SC_PROTO_ESPTOUCH_V2 &&
+                                                         m != SC_PROTO_AIRKISS))
+                return bad("--protocol '%s': one of v1, v2, airkiss", optarg);
+            c->proto = (sc_proto_t)m;
+            break;
+        }
+        case O_AESKEY:
+            if (strlen(optarg) != sizeof c->aes_key)
+                return bad("--aes-key must be exactly 16 characters%s", "");
+            memcpy(c->aes_key, optarg, sizeof c->aes_key);
+            c->have_key = true;
+            break;
+        case O_RANDIV:
+            c->random_iv = true;
+            break;
+        case O_RES:
+            if (strlen(optarg) > SC_ET2_RESERVED_MAX)
+                return bad("--reserved: at most 64 bytes%s", "");
+            c->reserved_len = (uint8_t)strlen(optarg);
+            memcpy(c->reserved, optarg, c->reserved_len);
+            break;
+        case O_RES_HEX:
+            n = sc_posix_parse_hex(optarg, c->reserved, SC_ET2_RESERVED_MAX);
+            if (n < 0)
+                return bad("--reserved-hex: hex digits, at most 64 bytes%s", "");
+            c->reserved_len = (uint8_t)n;
+            break;
+        case O_PORTMARK:
+            if (optarg[0] < '0' || optarg[0] > '3' || optarg[1])
+                return bad("--port-mark '%s' must be 0..3", optarg);
+            c->port_mark = (uint8_t)(optarg[0] - '0');
             break;
         case O_HELP:
         case 'h':
@@ -752,6 +811,27 @@ static void on_ack_datagram(send_ctx_t *c, uint32_t now, const uint8_t src[4], c
 {
     uint32_t idx;
     bool is_new;
+    uint8_t v1shape[SC_ET_ACK_LEN];
+    if (c->proto != SC_PROTO_ESPTOUCH_V1) {
+        /* v2 [mark, MAC] / AirKiss [R] or [R, MAC]: valid ones join the table in the v1 shape
+         * [0, MAC, source]; an AirKiss ack without a MAC is known by its source address */
+        uint8_t mac[SC_MAC_LEN];
+        bool has_mac;
+        if (sc_send_stream_ack(&c->stream, buf, len, mac, &has_mac) != SC_OK) {
+            c->acks.rejected++;
+            return;
+        }
+        if (!has_mac) {
+            mac[0] = 0x02;
+            mac[1] = 0x00;
+            memcpy(mac + 2, src, 4);
+        }
+        v1shape[0] = 0;
+        memcpy(v1shape + 1, mac, SC_MAC_LEN);
+        memcpy(v1shape + 7, src, 4);
+        buf = v1shape;
+        len = sizeof v1shape;
+    }
     sc_err_t err = sc_send_acks_on_datagram(&c->acks, src, buf, len, &idx, &is_new);
     char ip[16], ip2[16], mac[18];
     fmt_ip(ip, src);
@@ -931,12 +1011,9 @@ static bool dev_ok(const send_ctx_t *c, const dev_t_ *d)
 
 static int run(send_ctx_t *c)
 {
-    const uint32_t window = c->timeout_ms < 45000u ? c->timeout_ms : 45000u;
-    sc_et_timing_t timing = SC_ET_TIMING_DEFAULT;
-    timing.window_ms = window;
-    sc_et_encode(&c->enc, &c->creds);
-    sc_et_sched_init(&c->sched, &c->enc, &timing);
-    sc_send_acks_init(&c->acks, c->enc.t);
+    /* the stream was set up before the sockets (its ports); v2 and AirKiss acks are checked by
+     * the stream and enter the ack table in the v1 shape with a first byte of 0 */
+    sc_send_acks_init(&c->acks, c->proto == SC_PROTO_ESPTOUCH_V1 ? c->stream.ack_token : 0);
     sc_send_poll_init(&c->poll, 2000, 20);
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
 
@@ -956,15 +1033,16 @@ static int run(send_ctx_t *c)
     cJSON_AddStringToObject(o, "dest", c->multicast ? "234.n.n.n" : dest);
     cJSON_AddNumberToObject(o, "count", c->count);
     cJSON_AddNumberToObject(o, "timeout_ms", c->timeout_ms);
-    cJSON_AddNumberToObject(o, "cycle", c->enc.cycle_len);
+    cJSON_AddNumberToObject(o, "cycle", c->stream.cycle_len);
+    cJSON_AddStringToObject(o, "protocol", sc_proto_name(c->proto));
     cJSON_AddStringToObject(o, "flow", c->mode == MODE_CLOUD ? "cloud" : c->mode == MODE_TOKEN ? "token" : "ack-only");
     if (c->mode != MODE_ACK_ONLY)
         cJSON_AddStringToObject(o, "token", c->token_abbrev);
     emit(c, "sending", o, "sending SSID '%s' (password %u bytes) BSSID %s phone %s, %s to %s:%d, %u-datagram cycle",
-         c->ssid_text, c->creds.password_len, bssid, ip, mode, c->multicast ? "234.n.n.n" : dest, SC_ET_PORT,
-         c->enc.cycle_len);
+         c->ssid_text, c->creds.password_len, bssid, ip, mode, c->multicast ? "234.n.n.n" : dest, c->stream.dest_port,
+         c->stream.cycle_len);
 
-    c->sending = sc_et_sched_next(&c->sched, 0, &c->next) == SC_OK;
+    c->sending = sc_send_stream_next(&c->stream, 0, &c->next) == SC_OK;
     bool discovering = true, timed_out = false, stop_sending = false;
     uint8_t buf[1500];
     for (;;) {
@@ -973,7 +1051,7 @@ static int run(send_ctx_t *c)
         uint32_t now = now_ms(c);
         /* 1. datagrams due */
         /* A stop takes effect at a group boundary: a receiver never sees a torn burst/triplet. */
-        if (c->sending && stop_sending && c->next.pos == 0)
+        if (c->sending && stop_sending && c->next.boundary)
             c->sending = false;
         while (c->sending && (uint64_t)c->next.at_ms * 1000u <= now_us(c)) {
             sc_err_t err = sc_posix_send_datagram(&c->net, c->next.group, c->next.len);
@@ -982,7 +1060,7 @@ static int run(send_ctx_t *c)
             else
                 c->datagrams++;
             uint32_t sent = now_ms(c);
-            if (sc_et_sched_next(&c->sched, sent, &c->next) != SC_OK || (stop_sending && c->next.pos == 0)) {
+            if (sc_send_stream_next(&c->stream, sent, &c->next) != SC_OK || (stop_sending && c->next.boundary)) {
                 c->sending = false;
                 cJSON *e = cJSON_CreateObject();
                 cJSON_AddNumberToObject(e, "datagrams", c->datagrams);
@@ -1133,8 +1211,42 @@ int cmd_send(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    if (c->proto == SC_PROTO_NONE)
+        c->proto = SC_PROTO_ESPTOUCH_V1;
+    if ((c->have_key || c->random_iv || c->reserved_len || c->port_mark) && c->proto != SC_PROTO_ESPTOUCH_V2) {
+        fprintf(stderr, "smartcfg send: --aes-key, --random-iv, --reserved and --port-mark are ESP-TOUCH v2 options\n");
+        return SC_EXIT_USAGE;
+    }
+    if (c->random_iv && !c->have_key) {
+        fprintf(stderr, "smartcfg send: --random-iv needs --aes-key\n");
+        return SC_EXIT_USAGE;
+    }
+    sc_send_extra_t extra;
+    memset(&extra, 0, sizeof extra);
+    extra.reserved = c->reserved;
+    extra.reserved_len = c->reserved_len;
+    extra.key = c->have_key ? c->aes_key : NULL;
+    extra.random_iv = c->random_iv;
+    extra.port_mark = c->port_mark;
+    /* the random parts (AirKiss R, v2 IV and padding) need not be secret, only varied */
+    struct timespec rs;
+    clock_gettime(CLOCK_REALTIME, &rs);
+    srand((unsigned)(rs.tv_nsec ^ getpid()));
+    extra.random = (uint8_t)(rand() % 127);
+    for (unsigned i = 0; i < SC_ET2_IV_WIRE; i++)
+        extra.iv[i] = (uint8_t)rand();
+    extra.pad = send_pad;
+    uint32_t window = c->timeout_ms < 90000u ? c->timeout_ms : 90000u;
+    if (sc_send_stream_init(&c->stream, c->proto, &c->creds, &extra, window) != SC_OK) {
+        fprintf(stderr, "smartcfg send: these credentials do not fit the %s protocol\n", sc_proto_name(c->proto));
+        return SC_EXIT_USAGE;
+    }
+    memset(c->aes_key, 0, sizeof c->aes_key);
+
     sc_posix_send_cfg_t cfg;
     memset(&cfg, 0, sizeof cfg);
+    cfg.dest_port = c->stream.dest_port;
+    cfg.ack_port = c->stream.ack_port;
     cfg.iface = c->iface;
     memcpy(cfg.phone_ip, c->creds.phone_ip, 4);
     cfg.mode = c->multicast ? SC_POSIX_DEST_MULTICAST : c->have_dest ? SC_POSIX_DEST_UNICAST : SC_POSIX_DEST_BROADCAST;
