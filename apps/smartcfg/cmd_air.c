@@ -47,6 +47,7 @@ static void air_usage(FILE *f)
             "  --multi-bssid      the AP relays each datagram again from a second BSSID (BSSID + 1)\n"
             "  --ht-control       the phone's QoS frames carry an HT Control field (+4 bytes)\n"
             "  --amsdu            the phone's QoS frames are one-subframe A-MSDUs (+14 bytes)\n"
+            "  --radiotap-ext     radiotap as multi-antenna cards write it (chained present words)\n"
             "  --start MS         capture starts MS ms after the sender's first datagram (0)\n"
             "  --duration MS      capture length (default: until the sender stops)\n"
             "  --seed N           PRNG seed (1)\n"
@@ -147,7 +148,7 @@ enum {
     O_SSID = 256, O_SSID_HEX, O_PWD, O_PWD_HEX, O_BSSID, O_IP, O_PHONE, O_CHANNEL, O_CIPHER, O_GCIPHER,
     O_FCS, O_NOFCS, O_NOQOS, O_DOWNQOS, O_UPONLY, O_DOWNONLY, O_MCAST, O_LOSS, O_RETRY, O_FOREIGN,
     O_DTIM, O_MBSS, O_START, O_DURATION, O_SEED, O_2SSID, O_2PWD, O_2PWD_HEX, O_2IP, O_2PHONE, O_2BADFCS, O_HELP,
-    O_PROTO, O_AESKEY, O_RANDIV, O_RES, O_RES_HEX, O_PORTMARK, O_RANDOM, O_HTC, O_AMSDU, O_2PROTO
+    O_PROTO, O_AESKEY, O_RANDIV, O_RES, O_RES_HEX, O_PORTMARK, O_RANDOM, O_HTC, O_AMSDU, O_2PROTO, O_RTEXT
 };
 
 static const struct option air_opts[] = {
@@ -171,7 +172,7 @@ static const struct option air_opts[] = {
     { "random-iv", no_argument, NULL, O_RANDIV }, { "reserved", required_argument, NULL, O_RES },
     { "reserved-hex", required_argument, NULL, O_RES_HEX }, { "port-mark", required_argument, NULL, O_PORTMARK },
     { "random", required_argument, NULL, O_RANDOM }, { "ht-control", no_argument, NULL, O_HTC },
-    { "amsdu", no_argument, NULL, O_AMSDU }, { "second-protocol", required_argument, NULL, O_2PROTO },
+    { "amsdu", no_argument, NULL, O_AMSDU }, { "radiotap-ext", no_argument, NULL, O_RTEXT }, { "second-protocol", required_argument, NULL, O_2PROTO },
     { NULL, 0, NULL, 0 }
 };
 
@@ -205,6 +206,7 @@ int cmd_air(int argc, char **argv)
     uint8_t ssid2[SC_ET_SSID_MAX], pwd2[SC_ET_PASSWORD_MAX], ssid2_len = 0, pwd2_len = 0, ip2[4], phone2[6];
     uint32_t u;
     int have_key = 0, random_iv = 0, proto2_set = 0;
+    unsigned wflags = 0;
     sc_air_proto_t proto2 = SC_AIR_PROTO_V1;
     c.ak_random = 66;
     optind = 1;
@@ -364,6 +366,7 @@ int cmd_air(int argc, char **argv)
             break;
         case O_HTC: c.ht_control = 1; break;
         case O_AMSDU: c.amsdu = 1; break;
+        case O_RTEXT: wflags = SC_PCAP_W_EXT; break;
         default:
             fprintf(stderr, "smartcfg air: unknown or incomplete option '%s'\n", argv[optind - 1]);
             air_usage(stderr);
@@ -442,11 +445,11 @@ int cmd_air(int argc, char **argv)
     int rc = SC_OK;
     while ((ha || hb) && rc == SC_OK) {
         if (ha && (!hb || fa.ts_us <= fb.ts_us)) {
-            rc = sc_pcap_write_ex(w, &fa, fla & SC_AIR_F_BADFCS ? SC_PCAP_W_BADFCS : 0);
+            rc = sc_pcap_write_ex(w, &fa, wflags | (fla & SC_AIR_F_BADFCS ? SC_PCAP_W_BADFCS : 0u));
             last_t = ta;
             ha = sc_air_next_ex(&air_main, &fa, &ta, &fla) == SC_OK;
         } else {
-            rc = sc_pcap_write_ex(w, &fb, flb & SC_AIR_F_BADFCS ? SC_PCAP_W_BADFCS : 0);
+            rc = sc_pcap_write_ex(w, &fb, wflags | (flb & SC_AIR_F_BADFCS ? SC_PCAP_W_BADFCS : 0u));
             last_t = tb > last_t ? tb : last_t;
             hb = sc_air_next_ex(&air_second, &fb, &tb, &flb) == SC_OK;
         }

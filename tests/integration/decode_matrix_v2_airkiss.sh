@@ -89,6 +89,7 @@ done
 for p in v2 airkiss; do
     if [ $p = v2 ]; then exp="$common_v2 reserved_hex="; else exp="$common_ak random=66"; fi
     run "${p}_htc_5g" "--protocol $p --ht-control --channel 149 --loss 10% --seed 5" "" $exp password=$PWD password_hex=$PH channel=149 maxs=30
+    run "${p}_rtext" "--protocol $p --radiotap-ext --ht-control --channel 36 --seed 10" "" $exp password=$PWD password_hex=$PH channel=36 maxs=30
     run "${p}_amsdu" "--protocol $p --amsdu --uplink-only --loss 5% --seed 6" "" $exp password=$PWD password_hex=$PH channel=6 maxs=30
     run "${p}_late" "--protocol $p --start 30000 --duration 30000 --loss 20% --retry 10% --foreign 2 --seed 7" "" $exp password=$PWD password_hex=$PH channel=6 maxs=60
     run "${p}_dtim" "--protocol $p --dtim 300 --downlink-only --duration 40000 --seed 8" "" $exp password=$PWD password_hex=$PH channel=6 maxs=60
