@@ -23,6 +23,39 @@ static sc_receiver_t front;
 static sc_frame_t frames[MAX_FRAMES];
 static uint32_t times[MAX_FRAMES];
 
+/* Six phones' runs back to back in frames[]/times[]: ESP-TOUCH v1 only (mixed = 0), or v1, v2
+ * and AirKiss in turn for 20 s each. Returns the frame count (0: simulator unavailable). */
+static size_t build_capture(int mixed)
+{
+    size_t n = 0;
+    for (uint32_t k = 0; k < 6 && n < MAX_FRAMES; k++) {
+        sc_air_config_t c;
+        sc_air_config_default(&c);
+        c.loss = 0.1;
+        c.retry = 0.05;
+        c.foreign = 1.0;
+        c.creds.password[0] = (uint8_t)('a' + k);
+        if (mixed) {
+            c.protocol = (sc_air_proto_t)(k % 3);
+            c.seed = 200 + k;
+            c.start_ms = k * 700u;
+            c.duration_ms = 20000;
+            c.ak_random = (uint8_t)k;
+        } else {
+            c.seed = 100 + k;
+            c.start_ms = k * 1300u;
+        }
+        if (sc_air_init(&air, &c) != SC_OK) {
+            fprintf(stderr, "bench_decoder: air simulator unavailable\n");
+            return 0;
+        }
+        uint32_t base = n ? times[n - 1] + 1000u : 0u, t;
+        while (n < MAX_FRAMES && sc_air_next(&air, &frames[n], &t) == SC_OK)
+            times[n++] = base + t;
+    }
+    return n;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -35,25 +68,10 @@ int main(int argc, char **argv)
     double seconds = argc > 1 ? atof(argv[1]) : 2.0;
     if (!(seconds > 0.0 && seconds < 600.0))
         seconds = 2.0;
-    size_t n = 0;
     /* several captures back to back: different phones' runs, capture starts and seeds */
-    for (uint32_t k = 0; k < 6 && n < MAX_FRAMES; k++) {
-        sc_air_config_t c;
-        sc_air_config_default(&c);
-        c.loss = 0.1;
-        c.retry = 0.05;
-        c.foreign = 1.0;
-        c.seed = 100 + k;
-        c.start_ms = k * 1300u;
-        c.creds.password[0] = (uint8_t)('a' + k);
-        if (sc_air_init(&air, &c) != SC_OK) {
-            fprintf(stderr, "bench_decoder: air simulator unavailable\n");
-            return 1;
-        }
-        uint32_t base = n ? times[n - 1] + 1000u : 0u, t;
-        while (n < MAX_FRAMES && sc_air_next(&air, &frames[n], &t) == SC_OK)
-            times[n++] = base + t;
-    }
+    size_t n = build_capture(0);
+    if (!n)
+        return 1;
     unsigned long long fed = 0, done = 0;
     double t0 = now_s(), t1 = t0;
     sc_et_event_t ev;
@@ -77,27 +95,9 @@ int main(int argc, char **argv)
     printf("BENCH decoder_capture_frames %zu frames\n", n);
 
     /* all three decoders on a capture with a phone of each protocol, twice */
-    n = 0;
-    for (uint32_t k = 0; k < 6 && n < MAX_FRAMES; k++) {
-        sc_air_config_t c;
-        sc_air_config_default(&c);
-        c.protocol = (sc_air_proto_t)(k % 3);
-        c.loss = 0.1;
-        c.retry = 0.05;
-        c.foreign = 1.0;
-        c.seed = 200 + k;
-        c.start_ms = k * 700u;
-        c.duration_ms = 20000;
-        c.ak_random = (uint8_t)k;
-        c.creds.password[0] = (uint8_t)('a' + k);
-        if (sc_air_init(&air, &c) != SC_OK) {
-            fprintf(stderr, "bench_decoder: air simulator unavailable\n");
-            return 1;
-        }
-        uint32_t base = n ? times[n - 1] + 1000u : 0u, t;
-        while (n < MAX_FRAMES && sc_air_next(&air, &frames[n], &t) == SC_OK)
-            times[n++] = base + t;
-    }
+    n = build_capture(1);
+    if (!n)
+        return 1;
     fed = done = 0;
     unsigned long long by[8] = { 0 };
     t0 = now_s();

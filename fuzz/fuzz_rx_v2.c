@@ -9,23 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_reader.h"
 #include "smartcfg/receiver.h"
 
 static sc_receiver_t rx;
 static sc_et2_encoder_t enc;
 
-typedef struct {
-    const uint8_t *p;
-    size_t n;
-} rd_t;
-
-static uint8_t u8(rd_t *r)
-{
-    if (!r->n)
-        return 0;
-    r->n--;
-    return *r->p++;
-}
 
 static const uint8_t BSSID[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t PHONE[6] = { 0x3c, 0x28, 0x6d, 0x12, 0x34, 0x56 };
