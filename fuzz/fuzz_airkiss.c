@@ -84,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             now += 5;
             if (sc_receiver_feed(&rx, &f, now, &ev) == SC_ET_EV_DONE) {
                 const sc_rx_result_t *res = &ev.result;
-                if (res->ssid_len > SC_ET_SSID_MAX || res->password_len > SC_ET_PASSWORD_MAX)
+                if (res->ssid_len > SC_SSID_MAX || res->password_len > SC_PASSWORD_MAX)
                     abort();
                 if (res->proto == SC_PROTO_AIRKISS) {
                     if (res->ssid_len == 0)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP side of the local cloud (libmicrohttpd, one internal polling thread, so one SQLite
- * connection used serially): the app's token API in Tencent's envelope (tencent.md §8), dynamic
+ * connection used serially): the app's token API in Tencent's envelope (docs/protocol/tencent.md#the-apps-token-api), dynamic
  * registration (§7) and a small admin API for a trusted network (docs/cloud.md). */
 #include <netdb.h>
 #include <stdio.h>
@@ -58,7 +58,7 @@ static const char *jstr(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* ---- token API (tencent.md §8) --------------------------------------------------------- */
+/* ---- token API (docs/protocol/tencent.md#the-apps-token-api) ------------------------------------- */
 
 static enum MHD_Result tok_error(struct MHD_Connection *c, int code, const char *err_code, const char *msg,
                                  const char *reqid)
@@ -210,7 +210,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
     return ret;
 }
 
-/* ---- dynamic registration (tencent.md §7) ------------------------------------------------ */
+/* ---- dynamic registration (docs/protocol/tencent.md#dynamic-registration) ------------------------ */
 
 static enum MHD_Result reg_error(struct MHD_Connection *c, int code, const char *msg)
 {

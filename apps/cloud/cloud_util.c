@@ -168,7 +168,7 @@ int cloud_aes128cbc_zero(const unsigned char key[16], const void *in, size_t inl
     if (outlen < padded)
         return -1;
     unsigned char iv[16];
-    memset(iv, '0', sizeof iv);   /* tencent.md §7: IV is sixteen ASCII '0' */
+    memset(iv, '0', sizeof iv);   /* docs/protocol/tencent.md#dynamic-registration: IV is sixteen ASCII '0' */
     memset(out, 0, padded);
     memcpy(out, in, inlen);
     mbedtls_aes_context aes;

@@ -115,8 +115,8 @@ static const char *version_name(sc_proto_t p)
 
 static void print_result(const char *file, const sc_rx_result_t *r, uint64_t ts_us, int json)
 {
-    char ssid[4 * SC_ET_SSID_MAX + 1], pwd[4 * SC_ET_PASSWORD_MAX + 1], res[4 * SC_ET2_RESERVED_MAX + 1];
-    char ssid_hex[2 * SC_ET_SSID_MAX + 1], pwd_hex[2 * SC_ET_PASSWORD_MAX + 1], res_hex[2 * SC_ET2_RESERVED_MAX + 1];
+    char ssid[4 * SC_SSID_MAX + 1], pwd[4 * SC_PASSWORD_MAX + 1], res[4 * SC_ET2_RESERVED_MAX + 1];
+    char ssid_hex[2 * SC_SSID_MAX + 1], pwd_hex[2 * SC_PASSWORD_MAX + 1], res_hex[2 * SC_ET2_RESERVED_MAX + 1];
     char bssid[18], ip[16], ts[32];
     text_escape(r->ssid, r->ssid_len, !json, ssid);
     text_escape(r->password, r->password_len, !json, pwd);

@@ -11,7 +11,7 @@
 #include "cli.h"
 #include "device_opts.h"
 #include "sc_posix_host.h"
-#include "smartcfg/bind.h"
+#include "smartcfg/tc8266.h"
 #include "smartcfg/device.h"
 
 typedef struct {

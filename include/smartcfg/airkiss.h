@@ -20,9 +20,9 @@ extern "C" {
 #define SC_AK_MAX_SEQ_SYMS (2 * 25 + 97) /* smartcfg's sender: T <= 97 */
 
 typedef struct {
-    uint8_t ssid[SC_ET_SSID_MAX];
+    uint8_t ssid[SC_SSID_MAX];
     uint8_t ssid_len;             /* 1..32 */
-    uint8_t password[SC_ET_PASSWORD_MAX];
+    uint8_t password[SC_PASSWORD_MAX];
     uint8_t password_len;         /* 0..64 */
     uint8_t random;               /* R; smartcfg draws 0..126 */
 } sc_ak_params_t;
@@ -69,9 +69,9 @@ sc_err_t sc_ak_ack_parse(const uint8_t *buf, size_t len, uint8_t random, uint8_t
 
 /* --- receiver --------------------------------------------------------------------------- */
 typedef struct {
-    uint8_t ssid[SC_ET_SSID_MAX];
+    uint8_t ssid[SC_SSID_MAX];
     uint8_t ssid_len;
-    uint8_t password[SC_ET_PASSWORD_MAX];
+    uint8_t password[SC_PASSWORD_MAX];
     uint8_t password_len;
     uint8_t random;
     uint8_t bssid[SC_MAC_LEN];    /* the AP of the stream that completed (not sent by the phone) */

@@ -8,6 +8,7 @@
 #define SMARTCFG_DEVICE_H
 
 #include "smartcfg/cloud.h"
+#include "smartcfg/errors.h"
 #include "smartcfg/hal.h"
 
 #ifdef __cplusplus
@@ -47,7 +48,7 @@ typedef struct {
     uint8_t channel;
     uint16_t offset;
     uint8_t known, needed;
-    uint8_t ssid[32];
+    uint8_t ssid[SC_SSID_MAX];
     uint8_t ssid_len;
     uint8_t ip[4];
     sc_ipv4_ep_t peer;
@@ -96,7 +97,7 @@ sc_err_t sc_device_init(sc_device_t *dev, const sc_hal_t *hal, const sc_device_c
 sc_err_t sc_device_configure(sc_device_t *dev, const sc_device_config_t *cfg);
 sc_err_t sc_device_start(sc_device_t *dev, uint32_t now_ms);                   /* SmartConfig flow */
 sc_err_t sc_device_start_softap(sc_device_t *dev, const char *ssid, const char *psw, uint8_t ch, uint32_t now_ms);
-/* reason: sub id recorded (101 stopped by app, 102 stopped by AT). */
+/* reason: the sub id recorded under error 3 (SC_SUBID_STOP_APP, SC_SUBID_STOP_AT, ...). */
 void sc_device_stop(sc_device_t *dev, int32_t reason, uint32_t now_ms);
 void sc_device_on_frame(sc_device_t *dev, const sc_frame_t *f, uint32_t now_ms);
 /* Does all due work; returns the time (ms) at which it wants to be called again. */

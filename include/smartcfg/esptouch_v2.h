@@ -25,9 +25,9 @@ extern "C" {
 
 /* What the phone sends. */
 typedef struct {
-    uint8_t ssid[SC_ET_SSID_MAX];
+    uint8_t ssid[SC_SSID_MAX];
     uint8_t ssid_len;               /* 0..32 (0: the device takes the SSID from its scan) */
-    uint8_t password[SC_ET_PASSWORD_MAX];
+    uint8_t password[SC_PASSWORD_MAX];
     uint8_t password_len;           /* 0..64 */
     uint8_t reserved[SC_ET2_RESERVED_MAX];
     uint8_t reserved_len;           /* 0..64 */
@@ -91,9 +91,9 @@ sc_err_t sc_et2_ack_parse(const uint8_t *buf, size_t len, uint8_t mac[SC_MAC_LEN
 
 /* --- receiver ------------------------------------------------------------------------- */
 typedef struct {
-    uint8_t ssid[SC_ET_SSID_MAX];
+    uint8_t ssid[SC_SSID_MAX];
     uint8_t ssid_len;               /* 0 when the phone did not send it */
-    uint8_t password[SC_ET_PASSWORD_MAX];
+    uint8_t password[SC_PASSWORD_MAX];
     uint8_t password_len;
     uint8_t reserved[SC_ET2_RESERVED_MAX];
     uint8_t reserved_len;

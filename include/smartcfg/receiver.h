@@ -30,9 +30,9 @@ sc_err_t sc_proto_parse(const char *list, unsigned *mask);
 
 typedef struct {
     sc_proto_t proto;
-    uint8_t ssid[SC_ET_SSID_MAX];
+    uint8_t ssid[SC_SSID_MAX];
     uint8_t ssid_len;
-    uint8_t password[SC_ET_PASSWORD_MAX];
+    uint8_t password[SC_PASSWORD_MAX];
     uint8_t password_len;
     uint8_t password_known;       /* 0: encrypted v2 without the right key: no password at all */
     uint8_t reserved[SC_ET2_RESERVED_MAX];

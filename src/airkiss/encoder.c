@@ -9,10 +9,10 @@ sc_err_t sc_ak_encode(sc_ak_encoder_t *e, const sc_ak_params_t *p)
 {
     if (!e || !p)
         return SC_ERR_INVAL;
-    if (p->ssid_len < 1 || p->ssid_len > SC_ET_SSID_MAX || p->password_len > SC_ET_PASSWORD_MAX)
+    if (p->ssid_len < 1 || p->ssid_len > SC_SSID_MAX || p->password_len > SC_PASSWORD_MAX)
         return SC_ERR_RANGE;
     memset(e, 0, sizeof *e);
-    uint8_t m[SC_ET_PASSWORD_MAX + 1 + SC_ET_SSID_MAX];
+    uint8_t m[SC_PASSWORD_MAX + 1 + SC_SSID_MAX];
     unsigned pl = p->password_len, t = pl + 1u + p->ssid_len;
     memcpy(m, p->password, pl);
     m[pl] = p->random;

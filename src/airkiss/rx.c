@@ -145,7 +145,7 @@ static int try_finish(ak_state_t *r, ak_session_t *x, const ak_stream_t *s, sc_a
     if (x->mcnt < AK_KNOWN || x->pcnt < AK_KNOWN)
         return 0;
     unsigned t = x->t, p = x->p;
-    if (t < p + 2u || t - p - 1u > SC_ET_SSID_MAX || p > SC_ET_PASSWORD_MAX)
+    if (t < p + 2u || t - p - 1u > SC_SSID_MAX || p > SC_PASSWORD_MAX)
         return 0;
     for (unsigned j = 0; 4u * j < t; j++)
         if ((x->blk[j] >> 3) < AK_KNOWN || (x->blk[j] & 7u) != blk_len(t, j))

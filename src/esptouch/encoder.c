@@ -7,9 +7,9 @@ sc_err_t sc_et_creds_check(const sc_et_creds_t *c)
 {
     if (!c)
         return SC_ERR_INVAL;
-    if (c->ssid_len < 1 || c->ssid_len > SC_ET_SSID_MAX)
+    if (c->ssid_len < 1 || c->ssid_len > SC_SSID_MAX)
         return SC_ERR_RANGE;
-    if (c->password_len > SC_ET_PASSWORD_MAX)
+    if (c->password_len > SC_PASSWORD_MAX)
         return SC_ERR_RANGE;
     if ((unsigned)c->ssid_len + c->password_len > SC_ET_SP_MAX)
         return SC_ERR_RANGE;
@@ -50,7 +50,7 @@ sc_err_t sc_et_encode(sc_et_encoder_t *enc, const sc_et_creds_t *c)
     enc->t = t;
     enc->ncodes = (uint8_t)(t + 6);
 
-    /* Transmission order (esptouch.md §3.5): indices 0..4, then one BSSID byte after every
+    /* Transmission order (docs/protocol/esptouch-v1.md#transmission-order): indices 0..4, then one BSSID byte after every
      * three regular codes; BSSID bytes left over when the regular codes run out follow in order. */
     unsigned n = 0, next_regular = 5, next_bssid = 0;
     for (unsigned i = 0; i < 5; i++)

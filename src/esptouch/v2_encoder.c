@@ -55,7 +55,7 @@ sc_err_t sc_et2_encode(sc_et2_encoder_t *enc, const sc_et2_params_t *p, sc_et2_p
 {
     if (!enc || !p)
         return SC_ERR_INVAL;
-    if (p->ssid_len > SC_ET_SSID_MAX || p->password_len > SC_ET_PASSWORD_MAX ||
+    if (p->ssid_len > SC_SSID_MAX || p->password_len > SC_PASSWORD_MAX ||
         p->reserved_len > SC_ET2_RESERVED_MAX)
         return SC_ERR_RANGE;
     if (p->port_mark > 3 || p->security > 2)
@@ -79,7 +79,7 @@ sc_err_t sc_et2_encode(sc_et2_encoder_t *enc, const sc_et2_params_t *p, sc_et2_p
     enc->security = (uint8_t)sec;
 
     /* Segment contents, in layout order. */
-    uint8_t pr[SC_ET_PASSWORD_MAX + SC_ET2_RESERVED_MAX + 16];
+    uint8_t pr[SC_PASSWORD_MAX + SC_ET2_RESERVED_MAX + 16];
     memcpy(pr, p->password, pl);
     memcpy(pr + pl, p->reserved, rl);
     uint8_t ct[sizeof pr];

@@ -182,7 +182,7 @@ static int header_layout(const uint8_t h[6], v2_layout_t *lay)
     if ((h[4] & 0xE0u) || sec == 3)
         return -1;
     unsigned sl = h[0] & 0x7Fu, pl = h[1] & 0x7Fu, rl = h[2] & 0x7Fu;
-    if (sl > SC_ET_SSID_MAX || pl > SC_ET_PASSWORD_MAX || rl > SC_ET2_RESERVED_MAX)
+    if (sl > SC_SSID_MAX || pl > SC_PASSWORD_MAX || rl > SC_ET2_RESERVED_MAX)
         return -1;
     if (sec && pl + rl == 0)
         return -1; /* a sender never encrypts nothing */
@@ -308,7 +308,7 @@ static int session_finish(v2_state_t *r, const v2_session_t *x, const v2_stream_
     res->ipv6 = !(h[4] & 1u);
     res->bssid_crc = h[3];
     if (sec == 0) {
-        uint8_t buf[SC_ET_PASSWORD_MAX + SC_ET2_RESERVED_MAX];
+        uint8_t buf[SC_PASSWORD_MAX + SC_ET2_RESERVED_MAX];
         if (seg_bytes(x, &lay, V2_SEG_PR, buf) == pl + rl) {
             /* one 7-bit segment: nothing may be >= 0x80, and the header said so */
             if ((h[1] >> 7) || (h[2] >> 7))
@@ -326,7 +326,7 @@ static int session_finish(v2_state_t *r, const v2_session_t *x, const v2_stream_
         res->password_ok = 1;
         memset(buf, 0, sizeof buf);
     } else if (r->has_key) {
-        uint8_t ct[SC_ET_PASSWORD_MAX + SC_ET2_RESERVED_MAX + 16], pt[sizeof ct], iv[SC_ET2_IV_WIRE];
+        uint8_t ct[SC_PASSWORD_MAX + SC_ET2_RESERVED_MAX + 16], pt[sizeof ct], iv[SC_ET2_IV_WIRE];
         unsigned n = seg_bytes(x, &lay, V2_SEG_CT, ct);
         memset(iv, 0, sizeof iv);
         if (sec == 2 && seg_bytes(x, &lay, V2_SEG_IV, iv) != SC_ET2_IV_WIRE)

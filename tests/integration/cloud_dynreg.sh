@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Dynamic registration (tencent.md §7) end to end: signature computed here with openssl, the
+# Dynamic registration (docs/protocol/tencent.md#dynamic-registration) end to end: signature computed here with openssl, the
 # AES-128-CBC payload decrypted here, the PSK then used to connect to the broker.
 . "$(dirname "$0")/lib/cloud.bash"
 start_cloud

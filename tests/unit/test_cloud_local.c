@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The device side (the core's bind machine over the POSIX MQTT and HTTP tables) against the
  * local cloud side (`smartcfg cloud`: mosquitto + smartcfg_auth + binding service + HTTP API),
- * two implementations of tencent.md §6/§7 written separately: signed MQTT credentials (both
+ * two implementations of docs/protocol/tencent.md#mqtt, #dynamic-registration written separately: signed MQTT credentials (both
  * HMACs), app_bind_token and its reply codes, dynamic registration. Starts ./smartcfg (or
  * $SC_BUILD/smartcfg) on free loopback ports with a temporary database.
  * Skips without mosquitto, and in sanitizer builds (the instrumented plugin cannot be loaded
@@ -24,12 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 
 #include "sc_posix.h"
 #include "sc_posix_http.h"
 #include "sc_posix_mqtt.h"
+#include "smartcfg/binder.h"
 #include "smartcfg/cloud.h"
 #include "test_util.h"
 
@@ -174,10 +175,10 @@ static int stop_cloud(void **state)
 static tu_store_t store;
 
 static sc_hal_t hal;
-static sc_cloud_bind_t B;
+static sc_binder_t B;
 
 /* Runs the core's bind machine to its end; returns the status; e and s get the §3 error. */
-static sc_bind_status_t bind_device(const char *dn, const char *psk, const char *psecret, bool sha1,
+static sc_binder_status_t bind_device(const char *dn, const char *psk, const char *psecret, bool sha1,
                                     const char *token, uint16_t *e, int32_t *s)
 {
     memset(&hal, 0, sizeof hal);
@@ -200,19 +201,19 @@ static sc_bind_status_t bind_device(const char *dn, const char *psk, const char 
     cfg.port = mqtt_port;
     cfg.hmac_sha1 = sha1;
     snprintf(cfg.register_url, sizeof cfg.register_url, "http://127.0.0.1:%u/register/dev", http_port);
-    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, token, sc_posix_now_ms()), SC_OK);
+    assert_int_equal(sc_binder_start(&B, &hal, &cfg, &id, token, sc_posix_now_ms()), SC_OK);
     uint32_t t0 = sc_posix_now_ms();
-    sc_bind_status_t st;
+    sc_binder_status_t st;
     *e = 0;
     *s = 0;
-    while ((st = sc_cloud_bind_step(&B, sc_posix_now_ms(), e, s)) == SC_BIND_PENDING) {
+    while ((st = sc_binder_step(&B, sc_posix_now_ms(), e, s)) == SC_BINDER_PENDING) {
         if (sc_posix_now_ms() - t0 > 60000)
             fail_msg("binder hangs");
         tu_sleep_ms(5);
     }
-    if (st != SC_BIND_DONE)
-        print_message("%s: %s (%u, %d)\n", dn, sc_cloud_bind_reason(&B), *e, *s);
-    sc_cloud_bind_abort(&B);
+    if (st != SC_BINDER_DONE)
+        print_message("%s: %s (%u, %d)\n", dn, sc_binder_reason(&B), *e, *s);
+    sc_binder_abort(&B);
     sc_posix_mqtt_cleanup(&hal.mqtt);
     sc_posix_http_cleanup(&hal.http);
     return st;
@@ -226,11 +227,11 @@ static void test_bind_both_hmacs(void **state)
     int32_t s;
     add_device("dev1", psk);
     new_token(tok);
-    assert_int_equal(bind_device("dev1", psk, NULL, false, tok, &e, &s), SC_BIND_DONE);
+    assert_int_equal(bind_device("dev1", psk, NULL, false, tok, &e, &s), SC_BINDER_DONE);
     assert_int_equal(token_state(tok, dn, sizeof dn), 2);
     assert_string_equal(dn, "dev1");
     new_token(tok);
-    assert_int_equal(bind_device("dev1", psk, NULL, true, tok, &e, &s), SC_BIND_DONE);
+    assert_int_equal(bind_device("dev1", psk, NULL, true, tok, &e, &s), SC_BINDER_DONE);
     assert_int_equal(token_state(tok, NULL, 0), 2);
 }
 
@@ -243,12 +244,12 @@ static void test_reply_codes_reach_the_device(void **state)
     add_device("dev2", psk1);
     add_device("dev3", psk2);
     new_token(tok);
-    assert_int_equal(bind_device("dev2", psk1, NULL, false, tok, &e, &s), SC_BIND_DONE);
-    assert_int_equal(bind_device("dev3", psk2, NULL, false, tok, &e, &s), SC_BIND_FAILED);
+    assert_int_equal(bind_device("dev2", psk1, NULL, false, tok, &e, &s), SC_BINDER_DONE);
+    assert_int_equal(bind_device("dev3", psk2, NULL, false, tok, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 24);   /* MQTT Token reply error, sub = the cloud's code */
     assert_int_equal(s, 409);
     assert_int_equal(bind_device("dev3", psk2, NULL, false, "00000000000000000000000000000000", &e, &s),
-                     SC_BIND_FAILED);
+                     SC_BINDER_FAILED);
     assert_int_equal(e, 24);
     assert_int_equal(s, 404);
 }
@@ -261,7 +262,7 @@ static void test_wrong_psk_refused(void **state)
     int32_t s;
     add_device("dev4", psk);
     new_token(tok);
-    assert_int_equal(bind_device("dev4", "d3JvbmdrZXl3cm9uZ2tleQ==", NULL, false, tok, &e, &s), SC_BIND_FAILED);
+    assert_int_equal(bind_device("dev4", "d3JvbmdrZXl3cm9uZ2tleQ==", NULL, false, tok, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 1);   /* MQTT connect error */
     assert_int_equal(token_state(tok, NULL, 0), 1);
 }
@@ -273,12 +274,12 @@ static void test_dynreg_then_bind(void **state)
     uint16_t e;
     int32_t s;
     new_token(tok);
-    assert_int_equal(bind_device("dyn1", NULL, product_secret, false, tok, &e, &s), SC_BIND_DONE);
+    assert_int_equal(bind_device("dyn1", NULL, product_secret, false, tok, &e, &s), SC_BINDER_DONE);
     assert_true(store.has && store.len >= 16);   /* the PSK from /register/dev was persisted */
     assert_int_equal(token_state(tok, dn, sizeof dn), 2);
     assert_string_equal(dn, "dyn1");
     new_token(tok);
-    assert_int_equal(bind_device("dyn2", NULL, "not-the-product-secret", false, tok, &e, &s), SC_BIND_FAILED);
+    assert_int_equal(bind_device("dyn2", NULL, "not-the-product-secret", false, tok, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 27);     /* Device Info error, sub = the cloud's code */
     assert_int_equal(s, 1002);   /* signature mismatch (docs/cloud.md) */
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mosquitto plugin (API v5) of the smartcfg local cloud: authenticates every CONNECT against the
- * device registry the way IoT Explorer does (tencent.md §6) and confines each device to its own
+ * device registry the way IoT Explorer does (docs/protocol/tencent.md#mqtt) and confines each device to its own
  * $thing/.../<ProductId>/<DeviceName> topics. One privileged service identity (random per run,
  * given as plugin options) is for the binding service. The registry is opened read-only: the
  * broker never writes it. Log lines start with "smartcfg_auth: <event>" and key=value pairs so
