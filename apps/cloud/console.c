@@ -290,8 +290,13 @@ static void last_seen(const char *pid, const char *dn, double *ts, const char **
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "product_id"),
                     *d = cJSON_GetObjectItemCaseSensitive(o, "device_name"),
                     *e = cJSON_GetObjectItemCaseSensitive(o, "event"), *t = cJSON_GetObjectItemCaseSensitive(o, "ts");
-        if (cJSON_IsString(p) && cJSON_IsString(d) && cJSON_IsString(e) && cJSON_IsNumber(t) &&
-            !strcmp(p->valuestring, pid) && !strcmp(d->valuestring, dn)) {
+        /* The broker plugin names a device by its MQTT client id (product id + device name). */
+        const cJSON *cl = cJSON_GetObjectItemCaseSensitive(o, "client");
+        size_t pl = strlen(pid);
+        bool me = (cJSON_IsString(p) && cJSON_IsString(d) && !strcmp(p->valuestring, pid) &&
+                   !strcmp(d->valuestring, dn)) ||
+                  (cJSON_IsString(cl) && !strncmp(cl->valuestring, pid, pl) && !strcmp(cl->valuestring + pl, dn));
+        if (me && cJSON_IsString(e) && cJSON_IsNumber(t)) {
             static const char *const seen[] = { "device_connected", "bind_result", "bind_query", "device_refused" };
             for (size_t k = 0; k < sizeof seen / sizeof seen[0]; k++) {
                 if (!strcmp(e->valuestring, seen[k])) {

@@ -39,7 +39,7 @@ function productBlock(p) {
     el('td', {}, d.device_name),
     el('td', { class: 'state' }, el('span', { class: d.bound ? 'state-bound' : 'state-unbound' }, d.bound ? 'bound' : 'not bound')),
     el('td', {}, d.family_id || '—'),
-    el('td', {}, d.last_seen ? when(d.last_seen) + ' (' + d.last_event.replace('_', ' ') + ')' : 'not seen this run'),
+    el('td', {}, d.last_seen ? when(d.last_seen) + ' (' + d.last_event.replace(/_/g, ' ') + ')' : 'not seen this run'),
     el('td', {}, when(d.created)),
     el('td', {},
       d.bound ? el('button', { type: 'button', on: { click: () => act(() =>
@@ -87,7 +87,7 @@ function follow() {
   src.onmessage = m => {
     let e;
     try { e = JSON.parse(m.data); } catch { return; }
-    const who = e.product_id ? ' ' + e.product_id + '/' + (e.device_name || '') : '';
+    const who = e.product_id ? ' ' + e.product_id + (e.device_name ? '/' + e.device_name : '') : '';
     const rest = Object.entries(e).filter(([k]) => !['ts', 'event', 'product_id', 'device_name'].includes(k))
       .map(([k, v]) => k + '=' + (typeof v === 'object' ? JSON.stringify(v) : v)).join(' ');
     list.prepend(el('li', { 'data-event': e.event }, new Date(e.ts * 1000).toLocaleTimeString() + ' ' + e.event + who + (rest ? ' ' + rest : '')));
