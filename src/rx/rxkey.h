@@ -15,9 +15,8 @@ enum {
 };
 
 typedef struct {
-    uint64_t ks, kb;                /* sender + flags, BSSID packed: one compare each per stream */
-    uint8_t bssid[SC_MAC_LEN];
-    uint8_t sender[SC_MAC_LEN];     /* the phone: transmitter (ToDS) or source address (FromDS) */
+    uint64_t ks, kb;                /* the phone (transmitter ToDS, source FromDS) + flags, and the
+                                       BSSID, packed: one compare each per stream */
     uint8_t flags;                  /* SC_RXK_*: frames with other flags have another overhead */
     uint8_t has_seq;
     uint8_t retry;
