@@ -3,19 +3,17 @@
 
 #include "rxkey.h"
 
-/* bytes 0..5 the MAC, byte 6 the flags, byte 7 zero (sc_rxhdr_unpack reads them back) */
+/* MAC bytes 0..3 in bits 0..31 and 4..5 in bits 32..47 (host order, as sc_rxhdr_unpack reads
+ * them back), flags in bits 48..55. Two plain loads: no byte stores to reload. */
 static uint64_t pack(const uint8_t *m, unsigned flags)
 {
-    uint8_t b[8];
-    uint64_t v;
-    if (m)
-        memcpy(b, m, SC_MAC_LEN);
-    else
-        memset(b, 0, SC_MAC_LEN);
-    b[6] = (uint8_t)flags;
-    b[7] = 0;
-    memcpy(&v, b, 8);
-    return v;
+    uint32_t lo = 0;
+    uint16_t hi = 0;
+    if (m) {
+        memcpy(&lo, m, 4);
+        memcpy(&hi, m + 4, 2);
+    }
+    return (uint64_t)lo | ((uint64_t)hi << 32) | ((uint64_t)(flags & 0xFFu) << 48);
 }
 
 /* Called for every frame the radio delivers: keep it to a few compares and two 8-byte loads. */
