@@ -9,7 +9,7 @@ libmosquitto-dev mosquitto mosquitto-dev mosquitto-clients libmicrohttpd-dev
 libcurl4-openssl-dev libsqlite3-dev sqlite3 libcmocka-dev
 gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
 iproute2 iw openssl socat tcpdump python3 nodejs procps psmisc
-liblwip-dev qemu-system-arm picolibc-arm-none-eabi
+liblwip-dev qemu-system-arm picolibc-arm-none-eabi valgrind
 libpq-dev postgresql rabbitmq-server librabbitmq-dev
 tshark chromium stress-ng"
 missing=""

@@ -380,15 +380,8 @@ enum { TURN_NEXT = -2, TURN_WAIT = -1 }; /* turn results besides an sc_posix_hos
 static void install_signals(const sc_posix_host_t *h)
 {
     g_stop = 0;
-    if (!h->cfg.handle_signals)
-        return;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = sc_posix_host_request_stop;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (h->cfg.handle_signals)
+        sc_posix_stop_signals(sc_posix_host_request_stop);
 }
 
 static int start(sc_posix_host_t *h)

@@ -56,6 +56,13 @@ for pair in "$NS_PHONE:$PHONE" "$NS_DEV:$DEV" "$NS_CLOUD:$CLOUD"; do
     i=$((i + 1))
 done
 
+# Everything the hosts say over UDP, as the bridge sees it: checked with the Wireshark
+# dissector at the end.
+ip netns exec $NS_BR tcpdump -i br0 -U -n -w "$T/wire.pcap" udp 2>"$T/tcpdump.log" &
+TCPDUMP_PID=$!
+pids+=("$TCPDUMP_PID")
+for _ in $(seq 100); do grep -q "listening on" "$T/tcpdump.log" && break; sleep 0.1; done
+
 # --- the cloud --------------------------------------------------------------------------
 start_cloud() {
     ip netns exec $NS_CLOUD "$SC" cloud --http $CLOUD:8080 --mqtt $CLOUD:1883 --db "$T/cloud.db" --json \
@@ -184,7 +191,20 @@ check "log pull: the log names the MQTT failure" grep -qi "mqtt" "$T/pulled.log"
 wait_device; check "cloud down: device exits 5 (cloud)" test "$DEV_RC" = 5
 stop_cloud
 
-# 6. no secret anywhere: every byte the three hosts wrote
+# 6. the Wireshark dissector on the bridge's capture (tshark from Debian)
+sleep 0.5; kill "$TCPDUMP_PID" 2>/dev/null || true; wait "$TCPDUMP_PID" 2>/dev/null || true
+tsf() { tshark -n -r "$T/wire.pcap" -X lua_script:"$SRC/extras/wireshark/smartcfg.lua" -T fields "$@" 2>/dev/null; }
+PW_BYTES=$(python3 -c 'import sys; print(" ".join("%d:0x%02x" % (9 + i, b) for i, b in enumerate(sys.argv[1].encode())))' "$WIFI_PASS")
+DECODED=$(tsf -Y esptouch.value -e esptouch.index -e esptouch.value | sort -u | tr '\t' ':' | tr '\n' ' ')
+has_pw() { for b in $PW_BYTES; do case " $DECODED " in *" $b "*) ;; *) return 1;; esac; done; }
+check "dissector: the password's datum bytes decoded from the wire" has_pw
+check "dissector: ESP-TOUCH ack from the device's IP" test "$(tsf -Y esptouch_ack -e esptouch.ack.ip | sort -u | head -1)" = "$DEV"
+check "dissector: token requests shown masked only" test -z "$(tsf -Y 'tc8266.cmdType == 0' -e tc8266.token | grep -v '^....\*\{28\}$' || true)"
+check "dissector: identity reply names the device" grep -q "$DEVNAME" <(tsf -Y 'tc8266.cmdType == 2' -e tc8266.deviceName)
+check "dissector: Current_Error with err 1 (MQTT)" grep -qx 1 <(tsf -Y 'tc8266.deviceReply == "Current_Error"' -e tc8266.err_id)
+check "dissector: the log service exchange on 9876" test "$(tsf -Y 'sclog && udp.srcport == 9876' | wc -l)" -ge 1
+
+# 7. no secret anywhere: every byte the three hosts wrote
 TOKEN_FULL=$(sqlite3 "$T/cloud.db" "select token from tokens limit 1" 2>/dev/null || true)
 leak=0
 for secret in "$WIFI_PASS" "wrong-password-1" "$DEVICE_SECRET" ${TOKEN_FULL:+"$TOKEN_FULL"} 0123456789abcdef0123456789abcdef; do
