@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Channel search policy shared by every port (docs/protocol/esptouch-v1.md#channel-search, docs/receiver.md): hop
- * through the list with a fixed dwell; stay while the receiver holds a lock; linger a few
- * dwells where guide-less evidence shows up; after an unlock resume with the next channel. */
+/* Channel search policy shared by every port (docs/protocol/esptouch-v1.md#channel-search,
+ * docs/receiver.md): hop through the list with a fixed dwell; stay while the receiver holds a lock;
+ * linger a few dwells where guide-less evidence shows up; after an unlock resume with the next
+ * channel. */
 #include <string.h>
 
 #include "smartcfg/esptouch_rx.h"
