@@ -211,6 +211,8 @@ static sc_err_t open_station(sc_posix_host_t *h, char *why, size_t cap)
         sc_posix_fake_mac(seed, mac);
         sc_posix_station_set_mac(&h->station, mac);
     } /* else the station reports the interface's own MAC */
+    if (c->wrap_station)
+        c->wrap_station(c->wrap_ctx, &h->station, &h->hal.station);
     return SC_OK;
 }
 
@@ -236,11 +238,15 @@ static sc_err_t open_radio(sc_posix_host_t *h, char *why, size_t cap)
  * reaches the binding step. */
 static sc_err_t open_cloud(sc_posix_host_t *h, char *why, size_t cap)
 {
-    if (sc_posix_mqtt_init(&h->hal.mqtt) != SC_OK) {
-        snprintf(why, cap, "cannot set up the MQTT client");
-        return SC_ERR_IO;
+    if (h->cfg.mqtt) {
+        h->hal.mqtt = *h->cfg.mqtt; /* the program's (it cleans it up) */
+    } else {
+        if (sc_posix_mqtt_init(&h->hal.mqtt) != SC_OK) {
+            snprintf(why, cap, "cannot set up the MQTT client");
+            return SC_ERR_IO;
+        }
+        h->mqtt_open = true;
     }
-    h->mqtt_open = true;
     const char *ca = h->dcfg.cloud.ca_file[0] ? h->dcfg.cloud.ca_file : NULL;
     sc_posix_http_opts_t hopt = { .ca_file = ca, .insecure = false };
     if (sc_posix_http_init(&h->hal.http, &hopt) != SC_OK) {
