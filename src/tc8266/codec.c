@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "../common/json_out.h"
+#include "../common/json_depth.h"
 
 #include "smartcfg/tc8266.h"
 
@@ -40,6 +41,8 @@ sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *o
     *err_id = SC_ERRID_OK;
     *sub_id = 0;
     if (!buf || len == 0 || len > SC_TC8266_DGRAM_MAX)
+        return fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
+    if (!sc_json_depth_ok(buf, len, SC_JSON_MAX_DEPTH))   /* before cJSON: it recurses per level */
         return fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
     cJSON *root = cJSON_ParseWithLength((const char *)buf, len);
     if (!root || !cJSON_IsObject(root)) {

@@ -9,52 +9,17 @@
 set -euo pipefail
 SC=${SC_BUILD:?}/smartcfg
 SRC=${SC_SRC:?}
-T=$(mktemp -d)
 P=sce$$                       # unique prefix: parallel runs never share a namespace
-NS_PHONE=${P}p NS_DEV=${P}d NS_CLOUD=${P}c NS_BR=${P}b
 PHONE=10.77.0.1 DEV=10.77.0.2 CLOUD=10.77.0.3
 SSID="E2E-AP"
 WIFI_PASS="correct-horse-9"
 PRODUCT=E2EPRODUCT
 DEVNAME=e2e-dev-1
 BSSID=02:5c:00:00:00:01
-pids=()
-fails=0 passes=0
-
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    for n in $NS_PHONE $NS_DEV $NS_CLOUD $NS_BR; do ip netns del "$n" 2>/dev/null || true; done
-    if [ -n "${SC_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT   # so a timeout kill still runs cleanup (namespaces, processes)
-
-ok() { echo "ok: $*"; passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-now_ms() { date +%s%3N; }
+. "$SRC/tests/integration/lib/three_hosts.bash"
 
 # --- the three hosts -----------------------------------------------------------------
-for n in $NS_PHONE $NS_DEV $NS_CLOUD $NS_BR; do ip netns add "$n"; in_ns "$n" ip link set lo up; done
-in_ns $NS_BR ip link add br0 type bridge
-in_ns $NS_BR ip link set br0 type bridge mcast_snooping 0
-in_ns $NS_BR ip link set br0 up
-i=0
-for pair in "$NS_PHONE:$PHONE" "$NS_DEV:$DEV" "$NS_CLOUD:$CLOUD"; do
-    ns=${pair%%:*} addr=${pair##*:}
-    ip link add "${P}h$i" type veth peer name "${P}b$i"
-    ip link set "${P}h$i" netns "$ns"
-    ip link set "${P}b$i" netns $NS_BR
-    in_ns "$ns" ip link set "${P}h$i" name eth0
-    in_ns "$ns" ip addr add "$addr/24" dev eth0
-    in_ns "$ns" ip link set eth0 up
-    in_ns "$ns" ip route add 224.0.0.0/4 dev eth0
-    in_ns $NS_BR ip link set "${P}b$i" master br0
-    in_ns $NS_BR ip link set "${P}b$i" up
-    i=$((i + 1))
-done
+three_hosts_up $PHONE $DEV $CLOUD
 
 # Everything the hosts say over UDP, as the bridge sees it: checked with the Wireshark
 # dissector at the end.
@@ -211,7 +176,7 @@ check "dissector: ESP-TOUCH ack from the device's IP" test "$(tsf -Y esptouch_ac
 check "dissector: token requests shown masked only" test -z "$(tsf -Y 'tc8266.cmdType == 0' -e tc8266.token | grep -v '^....\*\{28\}$' || true)"
 check "dissector: identity reply names the device" grep -q "$DEVNAME" <(tsf -Y 'tc8266.cmdType == 2' -e tc8266.deviceName)
 check "dissector: Current_Error with err 1 (MQTT)" grep -qx 1 <(tsf -Y 'tc8266.deviceReply == "Current_Error"' -e tc8266.err_id)
-check "dissector: the log service exchange on 9876" test "$(tsf -Y 'sclog && udp.srcport == 9876' | wc -l)" -ge 1
+check "dissector: the log service exchange on 9876" test "$(tsf -Y 'sclog && udp.srcport == 9876' -e frame.number | wc -l)" -ge 1
 
 # 7. no secret anywhere: every byte the three hosts wrote
 TOKEN_FULL=$(sqlite3 "$T/cloud.db" "select token from tokens limit 1" 2>/dev/null || true)
@@ -223,5 +188,4 @@ for secret in "$WIFI_PASS" "wrong-password-1" "$DEVICE_SECRET" ${TOKEN_FULL:+"$T
 done
 check "no secret in any output, log or state file" test $leak = 0
 
-echo "e2e_three_hosts: $passes passed, $fails failed"
-[ $fails -eq 0 ]
+three_hosts_result e2e_three_hosts
