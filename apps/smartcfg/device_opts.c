@@ -104,7 +104,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --radio file:CAPTURE    replay a capture (fast, on the capture's clock; --realtime: at its pace)\n"
             "  --radio udp[:PORT]      virtual radio: UDP datagrams to PORT (7001) become sniffed frames\n"
             "  --any-channel           file: deliver frames of every channel (no hop emulation)\n"
-            "  --channels LIST         channels to search, e.g. 1,6,11 (default 1..13)\n"
+            "  --channels LIST         channels to search, e.g. 1,6,11 or 1-11,36-165 (default 1-13)\n"
             "  --protocols LIST        what the receiver listens for: v1,v2,airkiss (default all three)\n"
             "  --aes-key KEY           ESP-TOUCH v2 device key for encrypted sessions (16 characters)\n"
             "  --virtual-bssid MAC --virtual-cipher open|wep|tkip|ccmp|gcmp --virtual-qos --virtual-no-fcs\n"
@@ -401,23 +401,17 @@ static int check_identity(device_opts_t *o)
     return check_broker(o, &d->cloud);
 }
 
-/* Hop only where the AP can be (a known channel, or the 5 GHz ones a card supports). */
+/* Hop only where the AP can be (a known channel, or the 5 GHz ones a card supports); the core
+ * reads the list (ranges such as 1-11,36-165 expand to real channel numbers). */
 static int check_channels(device_opts_t *o)
 {
     const char *p = o->val_[O_CHANNELS];
     if (!p)
         return 0;
-    size_t n = 0;
-    while (*p) {
-        char *end;
-        unsigned long ch = strtoul(p, &end, 10);
-        if (end == p || ch == 0 || ch > 177 || n == DEVICE_OPTS_MAX_CHANNELS || (*end && *end != ','))
-            return sc_cli_usage_error(&o->cli, "--channels: want a list like 1,6,11 (at most 16, 1..177)");
-        o->channels[n++] = (uint8_t)ch;
-        p = *end ? end + 1 : end;
-    }
+    size_t n = sc_chansearch_parse(p, o->channels, DEVICE_OPTS_MAX_CHANNELS);
     if (n == 0)
-        return sc_cli_usage_error(&o->cli, "--channels: empty list");
+        return sc_cli_usage_error(&o->cli, "--channels: want a list like 1,6,11 or 1-11,36-165 (at most 48; "
+                                           "channels 1..14, 32..177)");
     o->device.channels = o->channels;
     o->device.nchannels = n;
     return 0;

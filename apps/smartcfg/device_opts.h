@@ -28,10 +28,11 @@
 #include "cli.h"
 #include "sc_posix_host.h"
 #include "smartcfg/device.h"
+#include "smartcfg/esptouch_rx.h"
 
 #define DEVICE_OPTS_RUN (-1)      /* device_opts_parse: go on and run */
 #define DEVICE_OPTS_MAX_EXTRA 8
-#define DEVICE_OPTS_MAX_CHANNELS 16
+#define DEVICE_OPTS_MAX_CHANNELS SC_CHANSEARCH_MAX_CHANNELS
 
 /* One option of the program's own: also accepted as a config-file key. */
 typedef struct {

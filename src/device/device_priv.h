@@ -16,7 +16,7 @@
 struct sc_device {
     sc_hal_t hal;
     sc_device_config_t cfg;
-    uint8_t channels[16];
+    uint8_t channels[SC_CHANSEARCH_MAX_CHANNELS];
     sc_device_state_t state;
     sc_device_flow_t flow;
     bool inited;
