@@ -28,6 +28,7 @@
 #include "sc_posix_storage.h"
 #include "sc_posix_udp.h"
 #include "smartcfg/at_device.h"
+#include "smartcfg/version.h"
 #include "smartcfg/device.h"
 
 /* ------------------------------------------------------------------------------------------
@@ -902,7 +903,7 @@ int cmd_device(int argc, char **argv)
         sc_at_config_t atcfg;
         sc_at_config_default(&atcfg);
         atcfg.storage = &hal.storage;
-        atcfg.fw_version = "smartcfg-" SC_VERSION;
+        atcfg.fw_version = "smartcfg-" SMARTCFG_VERSION_STRING;
         if (sc_posix_at_open(at_path, (uint32_t)at_baud, &atcfg, &ops, err, sizeof err) != SC_OK) {
             fprintf(stderr, "smartcfg device: --at: %s\n", err);
             goto cleanup;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "smartcfg/version.h"
 
 static const struct {
     const char *name;
@@ -34,7 +35,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("smartcfg %s\n", SC_VERSION);
+        printf("smartcfg %s\n", SMARTCFG_VERSION_STRING);
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
