@@ -152,8 +152,15 @@ sc_err_t sc_cloud_dynreg_response(const char *product_secret, const char *psk, c
 /* Outcome of the bind step machine. */
 typedef enum { SC_BIND_PENDING = 0, SC_BIND_DONE, SC_BIND_FAILED } sc_bind_status_t;
 
+/* Binder state: caller-owned storage (common.h): topics, credentials, one inbound message.
+ * Without the cloud module it shrinks to a placeholder (the device never binds). */
+#if SMARTCFG_WITH_CLOUD
+#define SC_CLOUD_BIND_SIZE (2592u + 4u * sizeof(void *))
+#else
+#define SC_CLOUD_BIND_SIZE 8u
+#endif
 typedef struct {
-    uint64_t opaque[384];    /* private state, 3 KiB (topics, credentials, one inbound message) */
+    uint64_t opaque[SC_STATE_WORDS(SC_CLOUD_BIND_SIZE)];
 } sc_cloud_bind_t;
 
 /* Starts: (dynamic registration if needed, persisting the PSK via storage) -> connect ->

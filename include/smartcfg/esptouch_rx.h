@@ -60,10 +60,10 @@ typedef struct {
     uint32_t idle_unlock_ms; /* drop a lock after this long without accepted frames (default 2500) */
 } sc_et_rx_config_t;
 
-/* Opaque-by-convention receiver state; size is part of the ABI so callers can own it
- * (static, stack or a struct member). Fields are private to src/esptouch/. */
+/* Receiver state: caller-owned storage (common.h), 2 KiB on every target. */
+#define SC_ET_RX_SIZE 2048u
 typedef struct {
-    uint64_t opaque[256];   /* <= 2 KiB; the decoder asserts its private state fits */
+    uint64_t opaque[SC_STATE_WORDS(SC_ET_RX_SIZE)];
 } sc_et_rx_t;
 
 sc_err_t sc_et_rx_init(sc_et_rx_t *rx, const sc_et_rx_config_t *cfg); /* cfg may be NULL */
@@ -92,14 +92,9 @@ int sc_et_rx_recent_activity(const sc_et_rx_t *rx, uint8_t channel, uint32_t now
 
 /* --- channel search policy ---------------------------------------------------------
  * Which channel to listen on next and for how long; the port only tunes the radio. */
+#define SC_CHANSEARCH_SIZE 32u
 typedef struct {
-    uint8_t channels[16];
-    uint8_t nchannels;
-    uint8_t current;          /* index into channels */
-    uint32_t dwell_ms;        /* per-channel dwell while searching */
-    uint32_t switch_at;       /* time of the next hop */
-    uint8_t locked_channel;   /* nonzero: stay here */
-    uint32_t state[8];        /* private */
+    uint64_t opaque[SC_STATE_WORDS(SC_CHANSEARCH_SIZE)];   /* caller-owned storage (common.h) */
 } sc_chansearch_t;
 
 #define SC_CHANSEARCH_DWELL_MS 120u   /* default dwell: catches >= 3 guide bursts per visit */

@@ -5,6 +5,7 @@
  * few times within a budget that ends before the app gives up polling (~40 s). */
 #include <string.h>
 
+#include "../common/state.h"
 #include "cloud_int.h"
 #include "smartcfg/cloud.h"
 
@@ -65,8 +66,7 @@ typedef struct {
     } u;
 } bind_impl_t;
 
-_Static_assert(sizeof(bind_impl_t) <= sizeof(sc_cloud_bind_t), "sc_cloud_bind_t.opaque too small");
-_Static_assert(_Alignof(bind_impl_t) <= _Alignof(sc_cloud_bind_t), "sc_cloud_bind_t alignment");
+SC_STATE_FITS(bind_impl_t, sc_cloud_bind_t);
 
 static bind_impl_t *impl(sc_cloud_bind_t *b) { return (bind_impl_t *)(void *)b->opaque; }
 static const bind_impl_t *cimpl(const sc_cloud_bind_t *b) { return (const bind_impl_t *)(const void *)b->opaque; }

@@ -38,7 +38,7 @@ static void wipe(void *p, size_t n)
         *v++ = 0;
 }
 
-size_t sc_device_size(void) { return sizeof(struct sc_device); }
+size_t sc_device_size(void) { return sizeof(sc_device_t); }
 
 void sc_device_config_default(sc_device_config_t *cfg)
 {
@@ -55,14 +55,14 @@ void sc_device_config_default(sc_device_config_t *cfg)
 
 /* ---- events and the provisioning log ----------------------------------------------- */
 
-static void emit(sc_device_t *d, sc_device_event_t *ev)
+static void emit(devstate_t *d, sc_device_event_t *ev)
 {
     ev->state = d->state;
     if (d->cfg.on_event)
         d->cfg.on_event(d->cfg.user, ev);
 }
 
-static void emit_simple(sc_device_t *d, sc_device_event_type_t t)
+static void emit_simple(devstate_t *d, sc_device_event_type_t t)
 {
     sc_device_event_t ev;
     memset(&ev, 0, sizeof ev);
@@ -72,7 +72,7 @@ static void emit_simple(sc_device_t *d, sc_device_event_type_t t)
 
 /* Persisted ring entry + HAL log line. The step name is part of every entry so a pulled log
  * tells where the flow stopped. Callers format steps, codes and lengths only. */
-static void dlog(sc_device_t *d, uint32_t now, const char *func, int line, const char *fmt, ...)
+static void dlog(devstate_t *d, uint32_t now, const char *func, int line, const char *fmt, ...)
 {
     char msg[SC_DIAG_LOG_ENTRY_MAX];
     int n = snprintf(msg, sizeof msg, "[%s] ", sc_device_state_name(d->state));
@@ -95,7 +95,7 @@ static void dlog(sc_device_t *d, uint32_t now, const char *func, int line, const
 #define DLOG(d, now, ...) dlog((d), (now), __func__, __LINE__, __VA_ARGS__)
 
 /* HAL-only line (not the persisted ring): for per-datagram noise that must not flush the ring. */
-static void hlog(sc_device_t *d, sc_log_level_t lvl, const char *fmt, ...)
+static void hlog(devstate_t *d, sc_log_level_t lvl, const char *fmt, ...)
 {
     if (!d->hal.sys.log)
         return;
@@ -107,7 +107,7 @@ static void hlog(sc_device_t *d, sc_log_level_t lvl, const char *fmt, ...)
     d->hal.sys.log(d->hal.sys.ctx, lvl, msg);
 }
 
-static void set_state(sc_device_t *d, sc_device_state_t s, uint32_t now)
+static void set_state(devstate_t *d, sc_device_state_t s, uint32_t now)
 {
     if (d->state == s)
         return;
@@ -118,14 +118,14 @@ static void set_state(sc_device_t *d, sc_device_state_t s, uint32_t now)
 
 /* ---- UDP helpers -------------------------------------------------------------------- */
 
-static sc_err_t udp_send(sc_device_t *d, int h, const sc_ipv4_ep_t *to, const void *buf, size_t len)
+static sc_err_t udp_send(devstate_t *d, int h, const sc_ipv4_ep_t *to, const void *buf, size_t len)
 {
     if (!d->hal.udp.send_to)
         return SC_ERR_UNSUPPORTED;
     return d->hal.udp.send_to(d->hal.udp.ctx, h, to, buf, len);
 }
 
-static void udp_close(sc_device_t *d, int *h, bool *open)
+static void udp_close(devstate_t *d, int *h, bool *open)
 {
     if (*open && d->hal.udp.close)
         d->hal.udp.close(d->hal.udp.ctx, *h);
@@ -140,7 +140,7 @@ static bool ep_eq(const sc_ipv4_ep_t *a, const sc_ipv4_ep_t *b)
 
 /* Sends every queued record to the app, oldest first; a record leaves the queue (and the
  * flash) only once it was handed to the network. */
-static void flush_errors(sc_device_t *d)
+static void flush_errors(devstate_t *d)
 {
     if (!d->app_known || !d->srv_open || !d->errs.n)
         return;
@@ -159,7 +159,7 @@ static void flush_errors(sc_device_t *d)
         (void)sc_diag_errors_persist(&d->errs, &d->hal.storage, d->scratch);
 }
 
-static void record_error(sc_device_t *d, uint32_t now, uint16_t err_id, int32_t sub_id, const char *why)
+static void record_error(devstate_t *d, uint32_t now, uint16_t err_id, int32_t sub_id, const char *why)
 {
     d->have_last_err = true;
     d->last_err = err_id;
@@ -177,14 +177,14 @@ static void record_error(sc_device_t *d, uint32_t now, uint16_t err_id, int32_t 
     flush_errors(d);
 }
 
-static void radio_off(sc_device_t *d)
+static void radio_off(devstate_t *d)
 {
     if (d->channel && d->hal.radio.set_promiscuous)
         (void)d->hal.radio.set_promiscuous(d->hal.radio.ctx, false);
     d->channel = 0;
 }
 
-static void wipe_secrets(sc_device_t *d)
+static void wipe_secrets(devstate_t *d)
 {
     wipe(d->res.creds.password, sizeof d->res.creds.password);
     d->res.creds.password_len = 0;
@@ -194,7 +194,7 @@ static void wipe_secrets(sc_device_t *d)
 
 /* Ends the attempt: everything but the 8266 service (it stays to deliver the errors and to
  * answer the app's resends until the window closes) and the log service. */
-static void fail(sc_device_t *d, uint32_t now, uint16_t err_id, int32_t sub_id, const char *why)
+static void fail(devstate_t *d, uint32_t now, uint16_t err_id, int32_t sub_id, const char *why)
 {
     radio_off(d);
     if (d->binding) {
@@ -214,7 +214,7 @@ static void fail(sc_device_t *d, uint32_t now, uint16_t err_id, int32_t sub_id, 
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
 /* Copies cfg with defaults for the zero fields; the caller's channel list is copied too. */
-static void apply_config(sc_device_t *d, const sc_device_config_t *cfg)
+static void apply_config(devstate_t *d, const sc_device_config_t *cfg)
 {
     d->cfg = *cfg;
     sc_device_config_t def;
@@ -240,8 +240,9 @@ static void apply_config(sc_device_t *d, const sc_device_config_t *cfg)
 
 static bool active(sc_device_state_t s);
 
-sc_err_t sc_device_configure(sc_device_t *d, const sc_device_config_t *cfg)
+sc_err_t sc_device_configure(sc_device_t *dev, const sc_device_config_t *cfg)
 {
+    devstate_t *d = DEV(dev);
     if (!d || !cfg || !d->inited)
         return SC_ERR_INVAL;
     if (active(d->state))
@@ -250,8 +251,9 @@ sc_err_t sc_device_configure(sc_device_t *d, const sc_device_config_t *cfg)
     return SC_OK;
 }
 
-sc_err_t sc_device_init(sc_device_t *d, const sc_hal_t *hal, const sc_device_config_t *cfg)
+sc_err_t sc_device_init(sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *cfg)
 {
+    devstate_t *d = DEV(dev);
     if (!d || !hal || !cfg)
         return SC_ERR_INVAL;
     memset(d, 0, sizeof *d);
@@ -273,7 +275,7 @@ static bool active(sc_device_state_t s)
     return s != SC_DEV_IDLE && s != SC_DEV_DONE && s != SC_DEV_FAILED;
 }
 
-static void close_flow(sc_device_t *d)
+static void close_flow(devstate_t *d)
 {
     radio_off(d);
     if (d->binding) {
@@ -294,7 +296,7 @@ static void close_flow(sc_device_t *d)
 }
 
 /* Common per-attempt reset; earlier unsent errors become "previous". */
-static sc_err_t begin(sc_device_t *d, sc_device_flow_t flow, uint32_t now)
+static sc_err_t begin(devstate_t *d, sc_device_flow_t flow, uint32_t now)
 {
     if (!d || !d->inited)
         return SC_ERR_INVAL;
@@ -319,8 +321,9 @@ static sc_err_t begin(sc_device_t *d, sc_device_flow_t flow, uint32_t now)
     return SC_OK;
 }
 
-sc_err_t sc_device_start(sc_device_t *d, uint32_t now)
+sc_err_t sc_device_start(sc_device_t *dev, uint32_t now)
 {
+    devstate_t *d = DEV(dev);
     sc_err_t e = begin(d, SC_DEV_FLOW_SMARTCONFIG, now);
     if (e != SC_OK)
         return e;
@@ -344,7 +347,7 @@ sc_err_t sc_device_start(sc_device_t *d, uint32_t now)
     return SC_OK;
 }
 
-static sc_err_t open_service(sc_device_t *d, const uint8_t *ip, uint32_t now)
+static sc_err_t open_service(devstate_t *d, const uint8_t *ip, uint32_t now)
 {
     sc_err_t e = d->hal.udp.open(d->hal.udp.ctx, ip, SC_BIND_PORT, false, &d->srv_h);
     if (e != SC_OK) {
@@ -355,8 +358,9 @@ static sc_err_t open_service(sc_device_t *d, const uint8_t *ip, uint32_t now)
     return SC_OK;
 }
 
-sc_err_t sc_device_start_softap(sc_device_t *d, const char *ssid, const char *psw, uint8_t ch, uint32_t now)
+sc_err_t sc_device_start_softap(sc_device_t *dev, const char *ssid, const char *psw, uint8_t ch, uint32_t now)
 {
+    devstate_t *d = DEV(dev);
     if (!ssid || !*ssid || strlen(ssid) > 32 || (psw && strlen(psw) > 64))
         return SC_ERR_INVAL;
     sc_err_t e = begin(d, SC_DEV_FLOW_SOFTAP, now);
@@ -379,8 +383,9 @@ sc_err_t sc_device_start_softap(sc_device_t *d, const char *ssid, const char *ps
     return SC_OK;
 }
 
-void sc_device_stop(sc_device_t *d, int32_t reason, uint32_t now)
+void sc_device_stop(sc_device_t *dev, int32_t reason, uint32_t now)
 {
+    devstate_t *d = DEV(dev);
     if (!d || !d->inited)
         return;
     if (active(d->state))
@@ -391,7 +396,7 @@ void sc_device_stop(sc_device_t *d, int32_t reason, uint32_t now)
 
 /* ---- credentials and join ----------------------------------------------------------- */
 
-static void start_join(sc_device_t *d, uint32_t now, const uint8_t *ssid, size_t ssid_len, const uint8_t *pwd,
+static void start_join(devstate_t *d, uint32_t now, const uint8_t *ssid, size_t ssid_len, const uint8_t *pwd,
                        size_t pwd_len, const uint8_t *bssid)
 {
     sc_err_t e = d->hal.station.join(d->hal.station.ctx, ssid, ssid_len, pwd, pwd_len, bssid);
@@ -405,7 +410,7 @@ static void start_join(sc_device_t *d, uint32_t now, const uint8_t *ssid, size_t
     set_state(d, SC_DEV_JOINING, now);
 }
 
-static sc_err_t accept_credentials(sc_device_t *d, const sc_et_result_t *res, uint32_t now)
+static sc_err_t accept_credentials(devstate_t *d, const sc_et_result_t *res, uint32_t now)
 {
     if (sc_et_creds_check(&res->creds) != SC_OK) {
         record_error(d, now, SC_ERRID_SC_DATA, SC_SUBID_INVALID, "credentials");
@@ -433,8 +438,9 @@ static sc_err_t accept_credentials(sc_device_t *d, const sc_et_result_t *res, ui
     return SC_OK;
 }
 
-sc_err_t sc_device_inject_credentials(sc_device_t *d, const sc_et_result_t *res, uint32_t now)
+sc_err_t sc_device_inject_credentials(sc_device_t *dev, const sc_et_result_t *res, uint32_t now)
 {
+    devstate_t *d = DEV(dev);
     if (!d || !res || !d->inited)
         return SC_ERR_INVAL;
     if (d->state != SC_DEV_SNIFFING)
@@ -442,7 +448,7 @@ sc_err_t sc_device_inject_credentials(sc_device_t *d, const sc_et_result_t *res,
     return accept_credentials(d, res, now);
 }
 
-static void handle_rx_event(sc_device_t *d, sc_et_event_type_t t, const sc_et_event_t *ev, uint32_t now)
+static void handle_rx_event(devstate_t *d, sc_et_event_type_t t, const sc_et_event_t *ev, uint32_t now)
 {
     sc_device_event_t de;
     memset(&de, 0, sizeof de);
@@ -471,8 +477,9 @@ static void handle_rx_event(sc_device_t *d, sc_et_event_type_t t, const sc_et_ev
     }
 }
 
-void sc_device_on_frame(sc_device_t *d, const sc_frame_t *f, uint32_t now)
+void sc_device_on_frame(sc_device_t *dev, const sc_frame_t *f, uint32_t now)
 {
+    devstate_t *d = DEV(dev);
     if (!d || !f || !d->inited || d->state != SC_DEV_SNIFFING)
         return;
     sc_et_event_t ev;
@@ -483,7 +490,7 @@ void sc_device_on_frame(sc_device_t *d, const sc_frame_t *f, uint32_t now)
 
 /* ---- after the join ------------------------------------------------------------------ */
 
-static void start_binding(sc_device_t *d, uint32_t now)
+static void start_binding(devstate_t *d, uint32_t now)
 {
     if (d->cfg.skip_cloud) {
         set_state(d, SC_DEV_DONE, now);
@@ -498,7 +505,7 @@ static void start_binding(sc_device_t *d, uint32_t now)
     set_state(d, SC_DEV_BINDING, now);
 }
 
-static void got_ip(sc_device_t *d, uint32_t now)
+static void got_ip(devstate_t *d, uint32_t now)
 {
     if (d->hal.station.get_ip && d->hal.station.get_ip(d->hal.station.ctx, d->ip) != SC_OK)
         memset(d->ip, 0, 4);
@@ -531,7 +538,7 @@ static void got_ip(sc_device_t *d, uint32_t now)
     set_state(d, SC_DEV_ACKING, now);
 }
 
-static void step_join(sc_device_t *d, uint32_t now)
+static void step_join(devstate_t *d, uint32_t now)
 {
     sc_sta_reason_t reason = SC_STA_REASON_NONE;
     sc_sta_status_t st = d->hal.station.status(d->hal.station.ctx, &reason);
@@ -547,7 +554,7 @@ static void step_join(sc_device_t *d, uint32_t now)
     }
 }
 
-static void step_ack(sc_device_t *d, uint32_t now)
+static void step_ack(devstate_t *d, uint32_t now)
 {
     if (!d->ack_open || !d->ack_left || !due(now, d->ack_next))
         return;
@@ -589,7 +596,7 @@ static void step_ack(sc_device_t *d, uint32_t now)
 /* Per-peer token bucket for error replies: a flood of junk earns a few replies, never a
  * reply storm, and never touches another peer's state. The table is tiny: when full, the
  * least recently seen entry is reused (worst case a spoofer resets its own budget). */
-static bool peer_allow(sc_device_t *d, const sc_ipv4_ep_t *ep, uint32_t now)
+static bool peer_allow(devstate_t *d, const sc_ipv4_ep_t *ep, uint32_t now)
 {
     sc_dev_peer_t *p = NULL, *lru = &d->peers[0];
     for (size_t i = 0; i < SC_DEV_PEERS; i++) {
@@ -626,7 +633,7 @@ static bool peer_allow(sc_device_t *d, const sc_ipv4_ep_t *ep, uint32_t now)
 
 /* A Current_Error reply to one bad datagram: to its sender only, rate-limited, never a
  * record, never a state change. */
-static void bad_reply(sc_device_t *d, int h, const sc_ipv4_ep_t *from, uint16_t err_id, int32_t sub_id,
+static void bad_reply(devstate_t *d, int h, const sc_ipv4_ep_t *from, uint16_t err_id, int32_t sub_id,
                       uint32_t now, const char *what)
 {
     d->stats.bad_dgrams++;
@@ -642,7 +649,7 @@ static void bad_reply(sc_device_t *d, int h, const sc_ipv4_ep_t *from, uint16_t 
         d->stats.err_replies++;
 }
 
-static void send_identity(sc_device_t *d, const sc_ipv4_ep_t *to)
+static void send_identity(devstate_t *d, const sc_ipv4_ep_t *to)
 {
     size_t len = 0;
     if (sc_bind_build_identity(d->txbuf, sizeof d->txbuf, &d->cfg.identity, &len) == SC_OK &&
@@ -650,14 +657,14 @@ static void send_identity(sc_device_t *d, const sc_ipv4_ep_t *to)
         d->stats.identity_replies++;
 }
 
-static void send_log(sc_device_t *d, int h, const sc_ipv4_ep_t *to)
+static void send_log(devstate_t *d, int h, const sc_ipv4_ep_t *to)
 {
     size_t len = sc_diag_log_concat(&d->log, d->txbuf, sizeof d->txbuf);
     if (udp_send(d, h, to, d->txbuf, len) == SC_OK)
         d->stats.log_replies++;
 }
 
-static void handle_token_request(sc_device_t *d, const sc_ipv4_ep_t *from, sc_bind_req_t *req, uint32_t now)
+static void handle_token_request(devstate_t *d, const sc_ipv4_ep_t *from, sc_bind_req_t *req, uint32_t now)
 {
     bool want_softap = d->flow == SC_DEV_FLOW_SOFTAP;
     if ((req->cmd_type == SC_BIND_CMD_SOFTAP) != want_softap) {
@@ -710,7 +717,7 @@ static void handle_token_request(sc_device_t *d, const sc_ipv4_ep_t *from, sc_bi
     /* skip_cloud: DONE once the app stopped resending (step), so every resend is answered. */
 }
 
-static void handle_dgram(sc_device_t *d, const sc_ipv4_ep_t *from, size_t len, bool truncated, uint32_t now)
+static void handle_dgram(devstate_t *d, const sc_ipv4_ep_t *from, size_t len, bool truncated, uint32_t now)
 {
     d->stats.dgrams++;
     if (truncated || len > SC_BIND_DGRAM_MAX) {
@@ -732,7 +739,7 @@ static void handle_dgram(sc_device_t *d, const sc_ipv4_ep_t *from, size_t len, b
 }
 
 /* Drains at most SC_DEV_DRAIN_MAX datagrams; returns true when more may be queued. */
-static bool poll_socket(sc_device_t *d, bool log_service, uint32_t now)
+static bool poll_socket(devstate_t *d, bool log_service, uint32_t now)
 {
     for (int i = 0; i < SC_DEV_DRAIN_MAX; i++) {
         int h = log_service ? d->log_h : d->srv_h;
@@ -770,8 +777,9 @@ static bool poll_socket(sc_device_t *d, bool log_service, uint32_t now)
 
 /* ---- step ------------------------------------------------------------------------------ */
 
-uint32_t sc_device_step(sc_device_t *d, uint32_t now)
+uint32_t sc_device_step(sc_device_t *dev, uint32_t now)
 {
+    devstate_t *d = DEV(dev);
     if (!d || !d->inited)
         return now + 1000;
     uint32_t next = now + 1000;
@@ -922,8 +930,9 @@ uint32_t sc_device_step(sc_device_t *d, uint32_t now)
 
 /* ---- log soft-AP and queries ------------------------------------------------------------- */
 
-sc_err_t sc_device_start_log_softap(sc_device_t *d, uint32_t now)
+sc_err_t sc_device_start_log_softap(sc_device_t *dev, uint32_t now)
 {
+    devstate_t *d = DEV(dev);
     if (!d || !d->inited)
         return SC_ERR_INVAL;
     if (!d->hal.softap.start || !d->hal.udp.open)
@@ -948,8 +957,9 @@ sc_err_t sc_device_start_log_softap(sc_device_t *d, uint32_t now)
     return SC_OK;
 }
 
-void sc_device_stop_log_softap(sc_device_t *d)
+void sc_device_stop_log_softap(sc_device_t *dev)
 {
+    devstate_t *d = DEV(dev);
     if (!d || !d->inited)
         return;
     udp_close(d, &d->log_h, &d->log_open);
@@ -959,11 +969,20 @@ void sc_device_stop_log_softap(sc_device_t *d)
     d->log_ap_up = false;
 }
 
-sc_device_state_t sc_device_state(const sc_device_t *d) { return d && d->inited ? d->state : SC_DEV_IDLE; }
-uint8_t sc_device_channel(const sc_device_t *d) { return d && d->inited && d->state == SC_DEV_SNIFFING ? d->channel : 0; }
-
-bool sc_device_last_error(const sc_device_t *d, uint16_t *err_id, int32_t *sub_id)
+sc_device_state_t sc_device_state(const sc_device_t *dev)
 {
+    const devstate_t *d = CDEV(dev);
+    return d && d->inited ? d->state : SC_DEV_IDLE;
+}
+uint8_t sc_device_channel(const sc_device_t *dev)
+{
+    const devstate_t *d = CDEV(dev);
+    return d && d->inited && d->state == SC_DEV_SNIFFING ? d->channel : 0;
+}
+
+bool sc_device_last_error(const sc_device_t *dev, uint16_t *err_id, int32_t *sub_id)
+{
+    const devstate_t *d = CDEV(dev);
     if (!d || !d->have_last_err)
         return false;
     if (err_id)
@@ -973,13 +992,15 @@ bool sc_device_last_error(const sc_device_t *d, uint16_t *err_id, int32_t *sub_i
     return true;
 }
 
-size_t sc_device_log(const sc_device_t *d, char *out, size_t cap)
+size_t sc_device_log(const sc_device_t *dev, char *out, size_t cap)
 {
+    const devstate_t *d = CDEV(dev);
     return d ? sc_diag_log_concat(&d->log, out, cap) : 0;
 }
 
-void sc_device_stats(const sc_device_t *d, sc_device_stats_t *out)
+void sc_device_stats(const sc_device_t *dev, sc_device_stats_t *out)
 {
+    const devstate_t *d = CDEV(dev);
     if (d)
         *out = d->stats;
     else

@@ -7,6 +7,8 @@
 #include "smartcfg/device.h"
 #include "smartcfg/diag.h"
 
+#include "../common/state.h"
+
 #define SC_DEV_PEERS 8            /* per-peer error-reply rate limit table */
 #define SC_DEV_DRAIN_MAX 16       /* datagrams handled per step and socket: bounded work */
 #define SC_DEV_POLL_MS 20         /* socket/station/MQTT poll period */
@@ -22,7 +24,9 @@ typedef struct {
     uint32_t last_seen;
 } sc_dev_peer_t;
 
-struct sc_device {
+/* The device state behind the caller-owned sc_device_t storage. */
+typedef struct dev_state devstate_t;
+struct dev_state {
     sc_hal_t hal;
     sc_device_config_t cfg;
     uint8_t channels[16];
@@ -88,5 +92,9 @@ struct sc_device {
     uint8_t rxbuf[SC_BIND_DGRAM_MAX + 1];
     char txbuf[SC_DIAG_LOG_ENTRIES * SC_DIAG_LOG_ENTRY_MAX + 1];
 };
+SC_STATE_FITS(devstate_t, sc_device_t);
+
+static inline devstate_t *DEV(sc_device_t *dev) { return (devstate_t *)(void *)dev; }
+static inline const devstate_t *CDEV(const sc_device_t *dev) { return (const devstate_t *)(const void *)dev; }
 
 #endif

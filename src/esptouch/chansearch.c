@@ -6,14 +6,27 @@
 
 #include "smartcfg/esptouch_rx.h"
 
-enum { CS_STARTED = 0, CS_EXTENDS = 1 };
+#include "../common/state.h"
+
+typedef struct {
+    uint8_t channels[16];
+    uint8_t nchannels;
+    uint8_t current;          /* index into channels */
+    uint8_t locked_channel;   /* nonzero: stay here */
+    uint8_t started;          /* the first step ran */
+    uint32_t dwell_ms;        /* per-channel dwell while searching */
+    uint32_t switch_at;       /* time of the next hop */
+    uint32_t extends;         /* extra dwells granted on this visit */
+} cs_state_t;
+SC_STATE_FITS(cs_state_t, sc_chansearch_t);
 
 static inline int32_t since(uint32_t now, uint32_t then) { return (int32_t)(now - then); }
 
-sc_err_t sc_chansearch_init(sc_chansearch_t *cs, const uint8_t *channels, size_t n, uint32_t dwell_ms)
+sc_err_t sc_chansearch_init(sc_chansearch_t *pub, const uint8_t *channels, size_t n, uint32_t dwell_ms)
 {
-    if (!cs)
+    if (!pub)
         return SC_ERR_INVAL;
+    cs_state_t *cs = (cs_state_t *)(void *)pub->opaque;
     memset(cs, 0, sizeof *cs);
     if (!channels) {
         for (uint8_t i = 0; i < 13; i++)
@@ -33,8 +46,9 @@ sc_err_t sc_chansearch_init(sc_chansearch_t *cs, const uint8_t *channels, size_t
     return SC_OK;
 }
 
-uint8_t sc_chansearch_step(sc_chansearch_t *cs, const sc_et_rx_t *rx, uint32_t now_ms, uint32_t *until_ms)
+uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t now_ms, uint32_t *until_ms)
 {
+    cs_state_t *cs = pub ? (cs_state_t *)(void *)pub->opaque : NULL;
     uint32_t dummy;
     if (!until_ms)
         until_ms = &dummy;
@@ -44,9 +58,9 @@ uint8_t sc_chansearch_step(sc_chansearch_t *cs, const sc_et_rx_t *rx, uint32_t n
     }
     if (cs->current >= cs->nchannels)
         cs->current = 0;
-    if (!cs->state[CS_STARTED]) {
-        cs->state[CS_STARTED] = 1;
-        cs->state[CS_EXTENDS] = 0;
+    if (!cs->started) {
+        cs->started = 1;
+        cs->extends = 0;
         cs->switch_at = now_ms + cs->dwell_ms;
         *until_ms = cs->switch_at;
         return cs->channels[cs->current];
@@ -58,7 +72,7 @@ uint8_t sc_chansearch_step(sc_chansearch_t *cs, const sc_et_rx_t *rx, uint32_t n
         for (uint8_t i = 0; i < cs->nchannels; i++)
             if (cs->channels[i] == lc)
                 cs->current = i;
-        cs->state[CS_EXTENDS] = 0;
+        cs->extends = 0;
         cs->switch_at = now_ms + cs->dwell_ms;
         *until_ms = cs->switch_at;
         return lc;
@@ -67,7 +81,7 @@ uint8_t sc_chansearch_step(sc_chansearch_t *cs, const sc_et_rx_t *rx, uint32_t n
         /* unlocked: the sender stopped or the lock was false; the channel was just searched
          * thoroughly, so move on */
         cs->locked_channel = 0;
-        cs->state[CS_EXTENDS] = 0;
+        cs->extends = 0;
         cs->current = (uint8_t)((cs->current + 1) % cs->nchannels);
         cs->switch_at = now_ms + cs->dwell_ms;
         *until_ms = cs->switch_at;
@@ -78,11 +92,11 @@ uint8_t sc_chansearch_step(sc_chansearch_t *cs, const sc_et_rx_t *rx, uint32_t n
         return cs->channels[cs->current];
     }
     uint8_t ch = cs->channels[cs->current];
-    if (rx && cs->state[CS_EXTENDS] < SC_CHANSEARCH_MAX_EXTEND &&
+    if (rx && cs->extends < SC_CHANSEARCH_MAX_EXTEND &&
         sc_et_rx_recent_activity(rx, ch, now_ms, cs->dwell_ms)) {
-        cs->state[CS_EXTENDS]++;
+        cs->extends++;
     } else {
-        cs->state[CS_EXTENDS] = 0;
+        cs->extends = 0;
         cs->current = (uint8_t)((cs->current + 1) % cs->nchannels);
     }
     cs->switch_at = now_ms + cs->dwell_ms;

@@ -965,8 +965,11 @@ static void test_chansearch(void **state)
     assert_int_equal(sc_chansearch_init(&cs, list, 3, 100), SC_OK);
     assert_int_equal(sc_chansearch_init(&cs, list, 0, 100), SC_ERR_RANGE);
     assert_int_equal(sc_chansearch_init(&cs, NULL, 0, 0), SC_OK);
-    assert_int_equal(cs.nchannels, 13);
-    assert_int_equal(cs.dwell_ms, SC_CHANSEARCH_DWELL_MS);
+    /* defaults: channels 1..13, SC_CHANSEARCH_DWELL_MS on each, then round again */
+    for (uint32_t i = 0; i < 14; i++) {
+        assert_int_equal(sc_chansearch_step(&cs, NULL, i * SC_CHANSEARCH_DWELL_MS, &until), i % 13 + 1);
+        assert_int_equal(until, (i + 1) * SC_CHANSEARCH_DWELL_MS);
+    }
     assert_int_equal(sc_chansearch_init(&cs, list, 3, 100), SC_OK);
     static sc_et_rx_t rx;
     sc_et_rx_init(&rx, NULL);
