@@ -21,7 +21,10 @@ build:
 
 # Headers, libsmartcfg.a/.so, smartcfg.pc, the CMake package, the smartcfg program and the
 # broker plugin under $(PREFIX) (cmake --install does the same: cmake/SmartcfgInstall.cmake).
-install: build
+# Installs what $(BUILD) holds (building it first if it was never configured).
+install:
+	@test -f $(BUILD)/cmake_install.cmake || $(MAKE) build
+	@cmake --build $(BUILD) -j $(JOBS)
 	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 # The whole suite (scripts/run-tests.sh): unit + integration (real sockets, mosquitto,
