@@ -21,7 +21,7 @@ set(SMARTCFG_MODULES
   "tc8266|ALWAYS|bind/*.c tc8266/*.c"
   "diag|ALWAYS|diag/*.c"
   "device|ALWAYS|device/*.c"
-  "dynreg|SMARTCFG_WITH_CLOUD|cloud/dynreg.c"
+  "dynreg|SMARTCFG_WITH_DYNREG|cloud/dynreg.c"
   "binder|SMARTCFG_WITH_CLOUD|cloud/*.c binder/*.c"
   "at|SMARTCFG_WITH_AT|at/*.c"
   "encoder|SMARTCFG_WITH_SENDER,SMARTCFG_WITH_SIM|esptouch/encoder.c esptouch/schedule.c"

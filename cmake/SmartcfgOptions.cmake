@@ -42,14 +42,18 @@ option(SC_FUZZ "Build libFuzzer targets (clang only)" OFF)
 
 # Module switches (include/smartcfg/features.h documents each one).
 option(SMARTCFG_WITH_CLOUD "IoT Explorer MQTT binder, credentials, dynamic registration (needs mbedTLS)" ON)
+option(SMARTCFG_WITH_DYNREG "Dynamic registration: fetch the device PSK with the product secret (needs SMARTCFG_WITH_CLOUD)" ${SMARTCFG_WITH_CLOUD})
 option(SMARTCFG_WITH_AT "Tencent AT command front-end (needs SMARTCFG_WITH_CLOUD)" ON)
 option(SMARTCFG_WITH_SENDER "Phone side: ESP-TOUCH encoder, ack collector, token handshake and API" ON)
 option(SMARTCFG_WITH_SIM "Air simulator (synthetic captures)" ON)
 option(SMARTCFG_WITH_ESPTOUCH_V2 "ESP-TOUCH v2 receiver (when its sources are present)" ON)
 option(SMARTCFG_WITH_AIRKISS "AirKiss receiver (when its sources are present)" ON)
-set(SMARTCFG_SWITCHES SMARTCFG_WITH_CLOUD SMARTCFG_WITH_AT SMARTCFG_WITH_SENDER SMARTCFG_WITH_SIM
+set(SMARTCFG_SWITCHES SMARTCFG_WITH_CLOUD SMARTCFG_WITH_DYNREG SMARTCFG_WITH_AT SMARTCFG_WITH_SENDER SMARTCFG_WITH_SIM
     SMARTCFG_WITH_ESPTOUCH_V2 SMARTCFG_WITH_AIRKISS)
 
+if(SMARTCFG_WITH_DYNREG AND NOT SMARTCFG_WITH_CLOUD)
+  message(FATAL_ERROR "smartcfg: SMARTCFG_WITH_DYNREG=ON needs SMARTCFG_WITH_CLOUD=ON.")
+endif()
 if(SMARTCFG_WITH_AT AND NOT SMARTCFG_WITH_CLOUD)
   message(FATAL_ERROR "smartcfg: SMARTCFG_WITH_AT=ON needs SMARTCFG_WITH_CLOUD=ON (AT+TCMQTTCONN and "
     "AT+TCDEVREG use the cloud module). Turn both off, or the cloud on.")

@@ -9,7 +9,9 @@
 #   m4_flash_core_all  every module linked with --gc-sections, every public function a root
 #   m4_flash_rx_8266_binder  what a device pays for the receiver, the UDP 8266 service and the
 #                      binder: linked with --gc-sections from those functions only, so the
-#                      shared helpers they pull in (CRC, JSON, credentials, messages) count
+#                      shared helpers they pull in (CRC, JSON, credentials, messages) count;
+#                      without dynamic registration (SMARTCFG_WITH_DYNREG=0), and _dynreg with
+#   m4_flash_device_firmware  everything reachable from the device API (device.h): a port
 #   m4_state_<type>    sizeof the caller-owned state objects on this target (RAM a port owns)
 # cJSON and mbedTLS are portable C libraries the target links on its own; only their headers
 # are needed here, and their code is not counted.
@@ -31,10 +33,11 @@ flash() { "$SIZE" "$@" | awk 'NR > 1 { t += $1 } END { print t + 0 }'; }
 ram() { "$SIZE" "$@" | awk 'NR > 1 { r += $2 + $3 } END { print r + 0 }'; }
 # roots OBJ...: -u options for every global function the objects define
 roots() { "$NM" -g --defined-only "$@" | awk '$2 == "T" { printf " -Wl,-u,%s", $3 }'; }
-linked() { # linked OUT ROOTS OBJ...: relocatable link keeping only what ROOTS reach
-    o=$1 r=$2; shift 2
+linked() { # linked OUT ROOTS OBJ...: a final link (identical strings merged, as in firmware)
+    o=$1 r=$2; shift 2  # keeping only what ROOTS reach; libc, cJSON and mbedTLS left unresolved
     # shellcheck disable=SC2086
-    "$CC" $arch -nostdlib -r -Wl,--gc-sections $r -o "$o" "$@"
+    "$CC" $arch -nostdlib -nostartfiles -Wl,--gc-sections -Wl,--unresolved-symbols=ignore-all -Wl,-e,0 \
+        $r -o "$o" "$@"
     flash "$o"
 }
 
@@ -60,16 +63,32 @@ done <"$out/modules.txt"
 # shellcheck disable=SC2086
 arm-none-eabi-ar rcs "$out/libsmartcfg.a" $all
 # shellcheck disable=SC2086
-echo "BENCH m4_flash_core_all $(linked "$out/core_all.o" "$(roots $all)" $all) bytes"
+echo "BENCH m4_flash_core_all $(linked "$out/core_all.elf" "$(roots $all)" $all) bytes"
 # shellcheck disable=SC2086
-echo "BENCH m4_ram_core_all $(ram "$out/core_all.o") bytes"
-rx_roots=$(for f in $(sed -n 's/^\(receiver\|tc8266\|binder\) //p' "$out/objs.txt"); do roots "$f"; done)
+echo "BENCH m4_ram_core_all $(ram "$out/core_all.elf") bytes"
+# Roots: the receiver's whole API, and the 8266 service's and binder's functions as the device
+# calls them (their app- and cloud-side helpers, e.g. sc_bind_parse_reply or the cloud's
+# reply builders, are not what a device carries).
+mod_objs() { sed -n "s/^$1 //p" "$out/objs.txt"; }
+# shellcheck disable=SC2046
+"$NM" -u $(mod_objs device) | awk '{ print $2 }' | sort -u >"$out/device_uses.txt"
+# shellcheck disable=SC2046
+"$NM" -g --defined-only $(mod_objs tc8266) $(mod_objs binder) | awk '$2 == "T" { print $3 }' | sort -u >"$out/svc_defs.txt"
+# shellcheck disable=SC2046
+rx_roots="$(roots $(mod_objs receiver)) $(comm -12 "$out/device_uses.txt" "$out/svc_defs.txt" | sed 's/^/-Wl,-u,/' | tr '\n' ' ')"
+# The binder with dynamic registration (the default) and without (SMARTCFG_WITH_DYNREG=0, a
+# device with a factory PSK: dynreg_off.c stands in for the dynreg module).
 # shellcheck disable=SC2086
-echo "BENCH m4_flash_rx_8266_binder $(linked "$out/rx8266bind.o" "$rx_roots" $all) bytes"
+echo "BENCH m4_flash_rx_8266_binder_dynreg $(linked "$out/rx8266bind_dynreg.elf" "$rx_roots" $all) bytes"
+# shellcheck disable=SC2086
+$CC $flags -DSMARTCFG_WITH_DYNREG=0 -c "$top/src/cloud/dynreg_off.c" -o "$out/dynreg_off.o"
+nodr=$(for f in $all; do case " $(sed -n 's/^dynreg //p' "$out/objs.txt") " in *" $f "*) ;; *) echo "$f" ;; esac; done)
+# shellcheck disable=SC2086
+echo "BENCH m4_flash_rx_8266_binder $(linked "$out/rx8266bind.elf" "$rx_roots" $nodr "$out/dynreg_off.o") bytes"
 # shellcheck disable=SC2086
 dev_roots=$(roots $(sed -n 's/^device //p' "$out/objs.txt"))
 # shellcheck disable=SC2086
-echo "BENCH m4_flash_device_firmware $(linked "$out/device_fw.o" "$dev_roots" $all) bytes"
+echo "BENCH m4_flash_device_firmware $(linked "$out/device_fw.elf" "$dev_roots" $all) bytes"
 
 # The caller-owned state on this target: sizeof of each storage type, read from a probe object.
 cat >"$out/state_probe.c" <<'C'

@@ -13,6 +13,11 @@
 #ifndef SMARTCFG_WITH_CLOUD
 #define SMARTCFG_WITH_CLOUD 1
 #endif
+/* Dynamic registration (the device fetches its PSK with the product secret). Off: devices
+ * must come with their PSK; the binder fails with err 27 when there is none. Needs the cloud. */
+#ifndef SMARTCFG_WITH_DYNREG
+#define SMARTCFG_WITH_DYNREG SMARTCFG_WITH_CLOUD
+#endif
 /* Tencent AT command front-end (at.h, at_device.h). Needs SMARTCFG_WITH_CLOUD. */
 #ifndef SMARTCFG_WITH_AT
 #define SMARTCFG_WITH_AT 1
@@ -35,6 +40,9 @@
 #define SMARTCFG_WITH_AIRKISS 1
 #endif
 
+#if SMARTCFG_WITH_DYNREG && !SMARTCFG_WITH_CLOUD
+#error "smartcfg: SMARTCFG_WITH_DYNREG needs SMARTCFG_WITH_CLOUD"
+#endif
 #if SMARTCFG_WITH_AT && !SMARTCFG_WITH_CLOUD
 #error "smartcfg: SMARTCFG_WITH_AT needs SMARTCFG_WITH_CLOUD (AT+TCMQTTCONN and AT+TCDEVREG use it)"
 #endif
