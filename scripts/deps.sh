@@ -8,7 +8,10 @@ libcjson-dev libmbedtls-dev libpcap-dev libnl-3-dev libnl-genl-3-dev
 libmosquitto-dev mosquitto mosquitto-dev mosquitto-clients libmicrohttpd-dev
 libcurl4-openssl-dev libsqlite3-dev sqlite3 libcmocka-dev
 gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
-iproute2 iw openssl socat tcpdump python3 nodejs procps psmisc"
+iproute2 iw openssl socat tcpdump python3 nodejs procps psmisc
+liblwip-dev qemu-system-arm picolibc-arm-none-eabi
+libpq-dev postgresql rabbitmq-server librabbitmq-dev
+tshark chromium stress-ng"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

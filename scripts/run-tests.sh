@@ -9,6 +9,10 @@ BUILD=${BUILD:-build} BUILD_ASAN=${BUILD_ASAN:-build-asan} BUILD_FUZZ=${BUILD_FU
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)} FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+# The tests run Debian's python3 (what `make deps` installs), ahead of any version manager's
+# shim: a pyenv shim costs seconds per call on a busy machine, and the tests call python3
+# hundreds of times.
+[ -x /usr/bin/python3 ] && export PATH="/usr/bin:$PATH"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 total=0

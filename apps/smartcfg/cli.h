@@ -1,7 +1,28 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Subcommands of the smartcfg command; each lives in its own cmd_<name>.c. */
+/* Subcommands of the smartcfg command (each lives in its own cmd_<name>.c) and the one
+ * convention they share for the command line (cli.c):
+ *  - `-h`/`--help` prints the help (ending with examples) on stdout, exit 0;
+ *  - `--version` prints "<name> <version>" on stdout, exit 0;
+ *  - a usage error prints "<name>: <what is wrong>" and a hint to --help on stderr, exit 2;
+ *    an unknown option and an option missing its value say which one;
+ *  - with `--json` anywhere on the command line, usage and setup errors are also one JSON
+ *    line on stdout: {"event":"usage_error"|"setup_error","command":...,"message":...,"exit":N}.
+ *
+ *   static const struct option opts[] = { ..., SC_CLI_STD_OPTIONS, { NULL, 0, NULL, 0 } };
+ *   sc_cli_t cli;
+ *   sc_cli_init(&cli, "smartcfg foo", usage_fn, NULL, argc, argv);
+ *   optind = 1; opterr = 0;
+ *   while ((c = getopt_long(argc, argv, SC_CLI_SHORTOPTS, opts, NULL)) != -1) {
+ *       int rc = sc_cli_std_option(&cli, c, argv);
+ *       if (rc >= 0) return rc;                    // help, version, or a usage error
+ *       switch (c) { ...own options...; bad value: return sc_cli_usage_error(&cli, "..."); }
+ *   }
+ * Values of getopt_long options must be >= 256 (below are the short options and the std ones). */
 #ifndef SMARTCFG_CLI_H
 #define SMARTCFG_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
 
 int cmd_decode(int argc, char **argv);
 int cmd_air(int argc, char **argv);
@@ -12,11 +33,44 @@ int cmd_cloud(int argc, char **argv);
 /* Exit codes shared by the subcommands. */
 enum {
     SC_EXIT_OK = 0,
-    SC_EXIT_FAIL = 1,       /* generic failure (e.g. bad input file) */
+    SC_EXIT_FAIL = 1,       /* generic failure (e.g. bad input file), setup failure */
     SC_EXIT_USAGE = 2,      /* bad command line */
     SC_EXIT_TIMEOUT = 3,    /* nothing / not everything happened in time */
     SC_EXIT_DEVICE = 4,     /* a device reported an error */
-    SC_EXIT_CLOUD = 5       /* the cloud refused or failed */
+    SC_EXIT_CLOUD = 5,      /* the cloud refused or failed */
+    SC_EXIT_INTERRUPTED = 130 /* SIGINT/SIGTERM, as a shell reports 128 + SIGINT */
 };
+
+typedef struct sc_cli sc_cli_t;
+/* Writes the whole help text (ending with examples) to f. */
+typedef void (*sc_cli_usage_fn)(const sc_cli_t *cli, FILE *f);
+
+struct sc_cli {
+    const char *name;        /* "smartcfg device": every message starts with it */
+    sc_cli_usage_fn usage;
+    const void *ctx;         /* for the usage function */
+    bool json;               /* --json seen: errors are JSON lines on stdout too */
+};
+
+#define SC_CLI_OPT_VERSION 1  /* getopt_long value of --version */
+#define SC_CLI_SHORTOPTS ":h" /* ':' first: a missing value is reported apart from an unknown option */
+#define SC_CLI_STD_OPTIONS { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, SC_CLI_OPT_VERSION }
+
+/* Fills cli; looks for --json in argv (before a "--") so errors found before it still come out
+ * as JSON. */
+void sc_cli_init(sc_cli_t *cli, const char *name, sc_cli_usage_fn usage, const void *ctx, int argc, char **argv);
+/* Handles getopt_long's result when it is one of the common ones: 'h' / --version (exit code 0)
+ * and '?' / ':' (unknown option, missing value, value given to a flag: a usage error, 2).
+ * -1 when opt is the caller's own option. argv: the vector passed to getopt_long. */
+int sc_cli_std_option(const sc_cli_t *cli, int opt, char **argv);
+/* A bad command line: "<name>: <message>" + a hint to --help on stderr (and JSON). Returns 2. */
+int sc_cli_usage_error(const sc_cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A setup failure (a file, a socket, a device that cannot be opened): "<name>: <message>" on
+ * stderr (and JSON). Returns code. */
+int sc_cli_fail(const sc_cli_t *cli, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "<name>: warning: <message>" on stderr (never JSON: the run goes on). */
+void sc_cli_warn(const sc_cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "<name> <version>" (stdout). */
+void sc_cli_version(const sc_cli_t *cli);
 
 #endif

@@ -136,6 +136,9 @@ sc_err_t sc_posix_at_open(const char *path, uint32_t baud, const sc_at_config_t 
         set_err(err, errcap, "AT init: %s%s", sc_strerror(e), "");
         return e;
     }
+    /* As an ESP-AT module does after boot: the host waits for "ready" before its first
+     * command, so nothing it sends can meet a line that is not yet in raw mode. */
+    sc_at_urc(&g.at, "ready");
     return SC_OK;
 }
 

@@ -61,7 +61,11 @@ def main():
                 return bool(pattern.search(buf))
             pump(0.05)
 
-    time.sleep(0.3)
+    # The device says "ready" once its line is set up (as an ESP-AT module does after boot);
+    # before that, a command could meet the pty still in cooked mode. Generous: the machine may be busy.
+    if not wait_for(re.compile(rb"ready\r\n"), 60):
+        print("the device never said ready; pending %r" % buf)
+        sys.exit(1)
     for n, line in enumerate(script, 1):
         if not line.strip() or line.startswith("#"):
             continue

@@ -33,7 +33,7 @@ run() { # $1 tag, $2 broker port, $3 script
     AT_DEV_OUT=$TMP/$1-dev.out AT_DEV_ERR=$TMP/$1-dev.err python3 "$HOST" "$3" -- \
         "$SC" device --radio "udp:$((20000 + RANDOM % 20000))" --join sim:ap:password1:127.0.0.1 --no-cloud \
         --at '{tty}' --broker "127.0.0.1:$2" --state-dir "$TMP/state" --log-level debug \
-        >"$TMP/$1-host.out" 2>>"$TMP/host.err"
+        >"$TMP/$1-host.out" 2>"$TMP/$1-host.err"
 }
 
 cat >"$TMP/s1" <<EOF
@@ -81,8 +81,9 @@ send AT+TCDEVINFOSET=0,"PIDMQTT001","dev-mqtt","$SECRET"
 expect +TCDEVINFOSET:OK
 hangup
 EOF
-# (the broker is killed from here while the host waits)
-( sleep 2.5; kill "$BROKER" ) &
+# (the broker is killed from here once the session is connected, while the host waits)
+( for _ in $(seq 600); do grep -q '^<<.*TCMQTTCONN:OK' "$TMP/s2-host.err" 2>/dev/null && break; sleep 0.1; done
+  kill "$BROKER" ) &
 run s2 "$PORT" "$TMP/s2" || fail "session 2: $(cat "$TMP/s2-host.out")"
 wait
 
@@ -99,6 +100,6 @@ hangup
 EOF
 run s3 "$DEAD" "$TMP/s3" || fail "session 3: $(cat "$TMP/s3-host.out")"
 
-grep '^<<' "$TMP/host.err" | grep -qF -- "$SECRET" && fail "the secret came back on the AT line"
+cat "$TMP"/*-host.err | grep '^<<' | grep -qF -- "$SECRET" && fail "the secret came back on the AT line"
 grep -qF -- "$SECRET" "$TMP"/*-dev.out "$TMP"/*-dev.err "$TMP/broker.log" && fail "the secret was printed"
 echo "PASS"

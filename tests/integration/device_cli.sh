@@ -30,7 +30,7 @@ expect 2 "unknown --join backend" -- --radio udp --join nope:x "${ID[@]}" --no-c
 expect 2 "not an IPv4" -- --radio udp --join sim:A:hunter2:300.1.1.1 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 2 "--iface" -- --radio udp --join exec:/bin/true "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 2 "no interface" -- --radio udp --join sim:A:b --iface nosuchif0 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
-expect 1 "unknown --radio backend" -- --radio wifi --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+expect 2 "unknown --radio backend" -- --radio wifi --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 1 "--radio" -- --radio file:/nonexistent.pcap --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 2 "--timeout" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout -5
 expect 2 "--virtual-loss" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-loss 1.5

@@ -21,7 +21,11 @@ ip netns exec "$NSD" "$SC" device --radio udp --join sim:McastAP:pw12345678 --if
     --product-id ABCDEFGHIJ --device-name devmc --no-cloud --json --timeout 60 --state-dir "$TMP/state" \
     --log-level debug >"$TMP/dev.jsonl" 2>"$TMP/dev.err" &
 DEV=$!
-sleep 0.5
+for _ in $(seq 300); do   # until the radio is up (or the device gave up), at most 30 s
+    grep -q "multicast groups joined" "$TMP/dev.err" 2>/dev/null && break
+    kill -0 "$DEV" 2>/dev/null || break
+    sleep 0.1
+done
 if grep -q "cannot initialise the device: not supported" "$TMP/dev.err"; then
     echo "FAIL: the device state machine is not in this build" >&2; exit 1
 fi

@@ -3,8 +3,11 @@
 """Test doubles for `smartcfg send` (the phone side), all on addresses inside the test's own
 network namespace:
 
-  capture IFACE SECONDS OUT      record the UDP datagrams to port 7001 seen on IFACE
-                                 (AF_PACKET): one line "dst_ip length" each
+  capture IFACE OUT --ready F --stop F --events F
+                                 record the UDP datagrams to port 7001 seen on IFACE
+                                 (AF_PACKET): one line "dst_ip length" each, until the
+                                 stop file exists and the sender's summary count is in
+  recv ADDR OUT ...              the same with a UDP socket on ADDR:7001
   world OPTIONS                  fake devices (ack on UDP 18266, token service on UDP 8266)
                                  and optionally a fake token API cloud, in one process
 
@@ -19,6 +22,7 @@ cloud).
 import argparse
 import http.server
 import json
+import os
 import socket
 import struct
 import sys
@@ -26,46 +30,77 @@ import threading
 import time
 
 
+def sent_count(events):
+    """How many datagrams `smartcfg send` says it sent (its summary event), or None."""
+    try:
+        rows = [json.loads(l) for l in open(events) if '"summary"' in l]
+    except OSError:
+        return None
+    return rows[-1]["datagrams"] if rows else None
+
+
+def record(s, args, parse):
+    """Reads datagrams until the test says the sender has exited (--stop file) and every
+    datagram the sender reports is in, or 20 s after that at most. The socket buffer is
+    forced far above what one run sends, so a capture stalled by a busy machine loses
+    nothing: the kernel keeps the datagrams until it reads them. --ready is written once the
+    socket is bound, so the sender starts only when nothing can be missed."""
+    open(args.ready, "w").close()
+    s.settimeout(0.1)
+    n, deadline = 0, None
+    with open(args.out, "w") as out:
+        while True:
+            try:
+                row = parse(s.recv(65535))
+            except socket.timeout:
+                row = None
+            if row:
+                out.write(row)
+                n += 1
+            if deadline is None and os.path.exists(args.stop):
+                deadline = time.time() + 20
+            if deadline is not None and row is None:
+                want = sent_count(args.events)
+                if (want is not None and n >= want) or time.time() > deadline:
+                    break
+    return n
+
+
+def big_buffer(s):
+    try:
+        s.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)   # SO_RCVBUFFORCE (root)
+    except OSError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 20)
+
+
 def capture(args):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    big_buffer(s)
     s.bind((args.iface, 0))
-    s.settimeout(0.2)
-    end = time.time() + args.seconds
-    out = open(args.out, "w")
-    while time.time() < end:
-        try:
-            frame = s.recv(65535)
-        except socket.timeout:
-            continue
+
+    def parse(frame):
         if len(frame) < 14 + 20 + 8 or frame[12:14] != b"\x08\x00":
-            continue
+            return None
         ip = frame[14:]
         ihl = (ip[0] & 15) * 4
         if ip[9] != 17:
-            continue
-        udp = ip[ihl:]
-        dport, ulen = struct.unpack("!2xH H", udp[:6])
-        if dport != 7001:
-            continue
-        out.write("%s %d\n" % (socket.inet_ntoa(ip[16:20]), ulen - 8))
-        out.flush()
-    out.close()
+            return None
+        dport, ulen = struct.unpack("!2xH H", ip[ihl:ihl + 6])
+        return "%s %d\n" % (socket.inet_ntoa(ip[16:20]), ulen - 8) if dport == 7001 else None
+
+    record(s, args, parse)
+    # PACKET_STATISTICS: a drop here would be the harness's fault, not the sender's: say so.
+    _, drops = struct.unpack("II", s.getsockopt(263, 6, 8))
+    if drops:
+        sys.exit("capture: the kernel dropped %d frames for this capture socket" % drops)
 
 
 def recv(args):
     """Plain UDP receiver on addr:7001 (loopback --dest runs): same output as capture."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    big_buffer(s)
     s.bind((args.addr, 7001))
-    s.settimeout(0.2)
-    end = time.time() + args.seconds
-    with open(args.out, "w") as out:
-        while time.time() < end:
-            try:
-                data, _ = s.recvfrom(2048)
-            except socket.timeout:
-                continue
-            out.write("%s %d\n" % (args.addr, len(data)))
+    record(s, args, lambda data: "%s %d\n" % (args.addr, len(data)))
 
 
 class World:
@@ -303,20 +338,19 @@ def check(args):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    c = sub.add_parser("capture")
-    c.add_argument("iface")
-    c.add_argument("seconds", type=float)
-    c.add_argument("out")
+    for name, where in (("capture", "iface"), ("recv", "addr")):
+        c = sub.add_parser(name)
+        c.add_argument(where)
+        c.add_argument("out")
+        c.add_argument("--ready", required=True)
+        c.add_argument("--stop", required=True)
+        c.add_argument("--events", required=True)
     k = sub.add_parser("check")
     k.add_argument("capture")
     k.add_argument("events")
     k.add_argument("mode")
     k.add_argument("--dest", default="")
     k.add_argument("--min-phases", type=int, default=2)
-    k = sub.add_parser("recv")
-    k.add_argument("addr")
-    k.add_argument("seconds", type=float)
-    k.add_argument("out")
     w = sub.add_parser("world")
     w.add_argument("--dev", action="append", default=[])
     w.add_argument("--t", type=int, required=True, help="expected ack byte 0 (9 + s + p)")

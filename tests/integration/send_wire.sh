@@ -25,17 +25,22 @@ SEND="$B/smartcfg send --ssid TP-LINK_2.4G --bssid 00:11:22:33:44:55 --ip 192.16
 fail=0
 run() { # mode seconds min_phases extra-args...
   local mode=$1 secs=$2 phases=$3; shift 3
-  rm -f "$T/cap" "$T/ev"
+  rm -f "$T/cap" "$T/ev" "$T/ready" "$T/stop"
+  # The capture cannot drop (its buffer holds a whole run) and signals when it is bound;
+  # after the sender exits it reads until every datagram the sender reports is in.
+  local opts=(--ready "$T/ready" --stop "$T/stop" --events "$T/ev")
   if [ "$mode" = unicast ]; then
-    ip netns exec $PH $FAKE recv 127.0.0.1 $((${secs%.*} + 2)) "$T/cap" & cap=$!
+    ip netns exec $PH $FAKE recv 127.0.0.1 "$T/cap" "${opts[@]}" & cap=$!
   else
-    ip netns exec $AIR $FAKE capture v1 $((${secs%.*} + 2)) "$T/cap" & cap=$!
+    ip netns exec $AIR $FAKE capture v1 "$T/cap" "${opts[@]}" & cap=$!
   fi
-  sleep 0.5
+  for _ in $(seq 600); do [ -e "$T/ready" ] && break; kill -0 $cap 2>/dev/null || break; sleep 0.05; done
+  [ -e "$T/ready" ] || { echo "FAIL: $mode: capture did not start"; fail=1; return; }
   set +e
   ip netns exec $PH $SEND --timeout "$secs" "$@" > "$T/ev"; rc=$?
+  touch "$T/stop"
+  wait $cap || { echo "FAIL: $mode: capture failed"; fail=1; }
   set -e
-  wait $cap
   # nobody acks: exit 3 (timeout) is the expected outcome
   if [ $rc -ne 3 ]; then echo "FAIL: $mode: exit $rc, want 3"; fail=1; fi
   grep -q '"event":"timeout"' "$T/ev" || { echo "FAIL: $mode: no timeout event"; fail=1; }

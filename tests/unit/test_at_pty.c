@@ -89,6 +89,7 @@ static void test_pty_session(void **state)
     assert_int_equal(t.c_iflag & (ICRNL | INLCR | IGNCR), 0);
     assert_int_equal(t.c_oflag & OPOST, 0);
     assert_int_equal(cfgetospeed(&t), B115200);
+    expect(m, "ready\r\n");   /* the boot line, once the tty is raw */
 
     send_str(m, "AT\r\n");
     expect(m, "AT\r\nOK\r\n");   /* echo on by default */

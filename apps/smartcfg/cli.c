@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The command-line convention shared by the subcommands (cli.h). */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "smartcfg/version.h"
+
+void sc_cli_init(sc_cli_t *cli, const char *name, sc_cli_usage_fn usage, const void *ctx, int argc, char **argv)
+{
+    memset(cli, 0, sizeof *cli);
+    cli->name = name;
+    cli->usage = usage;
+    cli->ctx = ctx;
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--json"))
+            cli->json = true;
+}
+
+void sc_cli_version(const sc_cli_t *cli)
+{
+    printf("%s %s\n", cli->name, SMARTCFG_VERSION_STRING);
+}
+
+/* The JSON twin of an error message: one line on stdout. */
+static void json_error(const sc_cli_t *cli, const char *event, const char *message, int code)
+{
+    if (!cli->json)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "event", event);
+    cJSON_AddStringToObject(o, "command", cli->name);
+    cJSON_AddStringToObject(o, "message", message);
+    cJSON_AddNumberToObject(o, "exit", code);
+    char *s = cJSON_PrintUnformatted(o);
+    if (s) {
+        puts(s);
+        free(s);
+    }
+    cJSON_Delete(o);
+    fflush(stdout);
+}
+
+static int report(const sc_cli_t *cli, const char *event, int code, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    fprintf(stderr, "%s: %s\n", cli->name, msg);
+    if (code == SC_EXIT_USAGE && cli->usage)
+        fprintf(stderr, "(%s --help shows the options and examples)\n", cli->name);
+    json_error(cli, event, msg, code);
+    return code;
+}
+
+int sc_cli_usage_error(const sc_cli_t *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = report(cli, "usage_error", SC_EXIT_USAGE, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int sc_cli_fail(const sc_cli_t *cli, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = report(cli, "setup_error", code, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+void sc_cli_warn(const sc_cli_t *cli, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s: warning: %s\n", cli->name, msg);
+}
+
+/* The option as the user typed it, without a "=value". */
+static void option_text(char **argv, char *out, size_t cap)
+{
+    const char *a = optind > 0 ? argv[optind - 1] : "";
+    size_t n = strcspn(a, "=");
+    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), a);
+}
+
+int sc_cli_std_option(const sc_cli_t *cli, int opt, char **argv)
+{
+    char o[64];
+    switch (opt) {
+    case 'h':
+        if (cli->usage)
+            cli->usage(cli, stdout);
+        return SC_EXIT_OK;
+    case SC_CLI_OPT_VERSION:
+        sc_cli_version(cli);
+        return SC_EXIT_OK;
+    case ':':
+        option_text(argv, o, sizeof o);
+        return sc_cli_usage_error(cli, "%s needs a value", o);
+    case '?':
+        option_text(argv, o, sizeof o);
+        if (optopt && !strncmp(o, "--", 2))
+            return sc_cli_usage_error(cli, "%s takes no value", o); /* a known flag given "=value" */
+        if (optopt && optopt < 256)
+            return sc_cli_usage_error(cli, "unknown option '-%c'", optopt);
+        return sc_cli_usage_error(cli, "unknown option '%s'", o);
+    default:
+        return -1;
+    }
+}

@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Options of a device program: command line, config file, environment (device_opts.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "device_opts.h"
+#include "sc_posix.h"
+#include "sc_posix_netif.h"
+
+enum {
+    O_RADIO = 0, O_JOIN, O_IFACE, O_PRODUCT_ID, O_DEVICE_NAME, O_DEVICE_SECRET, O_PRODUCT_SECRET, O_REGION,
+    O_STATE_DIR, O_BROKER, O_REGISTER_URL, O_TIMEOUT, O_LOG_LEVEL, O_MAC, O_CA_FILE, O_VIRTUAL_BSSID,
+    O_VIRTUAL_CIPHER, O_VIRTUAL_LOSS, O_VIRTUAL_JITTER, O_VIRTUAL_CHANNEL, O_SIM_DELAY, O_AT, O_AT_BAUD, O_CHANNELS,
+    O_LOG_LINGER, O_NSTR,
+    /* booleans */
+    O_NO_CLOUD = O_NSTR, O_JSON, O_REALTIME, O_ANY_CHANNEL, O_VIRTUAL_QOS, O_VIRTUAL_NO_FCS, O_TLS,
+    O_NALL,
+    /* the program's own options: O_NALL + index in spec->extra */
+    O_NIDS = O_NALL + DEVICE_OPTS_MAX_EXTRA,
+    O_CONFIG = O_NIDS
+};
+_Static_assert(O_NIDS <= sizeof ((device_opts_t *)0)->val_ / sizeof(char *), "device_opts_t.val_ too small");
+
+#define GETOPT_BASE 256 /* getopt_long values: id + GETOPT_BASE (cli.h keeps the low ones) */
+
+static const char *const opt_names[O_NALL] = {
+    "radio", "join", "iface", "product-id", "device-name", "device-secret", "product-secret", "region",
+    "state-dir", "broker", "register-url", "timeout", "log-level", "mac", "ca-file", "virtual-bssid",
+    "virtual-cipher", "virtual-loss", "virtual-jitter", "virtual-channel", "sim-delay", "at", "at-baud", "channels",
+    "log-linger",
+    "no-cloud", "json", "realtime", "any-channel", "virtual-qos", "virtual-no-fcs", "tls",
+};
+
+static const char *opt_name(const device_opts_spec_t *spec, int id)
+{
+    return id < O_NALL ? opt_names[id] : spec->extra[id - O_NALL].name;
+}
+
+static bool is_flag(const device_opts_spec_t *spec, int id)
+{
+    return id < O_NALL ? id >= O_NSTR : !spec->extra[id - O_NALL].has_value;
+}
+
+static void wipe_free(char **p)
+{
+    if (*p) {
+        explicit_bzero(*p, strlen(*p));
+        free(*p);
+        *p = NULL;
+    }
+}
+
+/* cli: from the command line or the environment (wins over the config file). */
+static void opt_set(device_opts_t *o, const device_opts_spec_t *spec, int id, const char *v, bool cli)
+{
+    if (!cli && o->cli_[id])
+        return;
+    if (is_flag(spec, id)) {
+        o->flag_[id] = true;
+    } else {
+        wipe_free(&o->val_[id]);
+        o->val_[id] = strdup(v);
+    }
+    if (cli)
+        o->cli_[id] = true;
+}
+
+void device_opts_free(device_opts_t *o)
+{
+    for (size_t i = 0; i < sizeof o->val_ / sizeof o->val_[0]; i++)
+        wipe_free(&o->val_[i]);
+    explicit_bzero(&o->device.identity, sizeof o->device.identity);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * The help. */
+
+static const char device_examples[] =
+    "examples:\n"
+    "  # no Wi-Fi card: a virtual radio on UDP 7001, a simulated AP, the device on 127.0.0.2\n"
+    "  smartcfg device --radio udp --join sim:MyAP:secret123:127.0.0.2 \\\n"
+    "      --product-id ABCDEFGHIJ --device-name dev1 --no-cloud --json\n"
+    "  # replay a capture and join for real via a script\n"
+    "  smartcfg device --radio file:session.pcap --join exec:/usr/local/sbin/join-wifi --iface wlan0 \\\n"
+    "      --config /etc/smartcfg/device.conf\n"
+    "  # a monitor-mode interface and wpa_supplicant\n"
+    "  smartcfg device --radio pcap:mon0 --join wpa:/run/wpa_supplicant/wlan0 --iface wlan0 \\\n"
+    "      --config /etc/smartcfg/device.conf\n";
+
+static void usage(const sc_cli_t *cli, FILE *f)
+{
+    const device_opts_spec_t *spec = cli->ctx;
+    fprintf(f,
+            "usage: %s --radio SPEC --join SPEC [--iface IF] --product-id P --device-name D\n"
+            "       (--device-secret S | --product-secret S) [options]\n"
+            "\n"
+            "radio (where ESP-TOUCH frames come from):\n"
+            "  --radio pcap:IFACE      live capture (monitor-mode Wi-Fi hops channels; others do not)\n"
+            "  --radio file:CAPTURE    replay a capture (fast, on the capture's clock; --realtime: at its pace)\n"
+            "  --radio udp[:PORT]      virtual radio: UDP datagrams to PORT (7001) become sniffed frames\n"
+            "  --any-channel           file: deliver frames of every channel (no hop emulation)\n"
+            "  --channels LIST         channels to search, e.g. 1,6,11 (default 1..13)\n"
+            "  --virtual-bssid MAC --virtual-cipher open|wep|tkip|ccmp|gcmp --virtual-qos --virtual-no-fcs\n"
+            "  --virtual-loss P --virtual-jitter MS --virtual-channel N     (udp: radio)\n"
+            "join (how the device joins the AP it was told):\n"
+            "  --join sim:SSID:PASSWORD[:IP]   simulated AP (--sim-delay MS: fixed join time)\n"
+            "  --join exec:SCRIPT      SCRIPT gets SSID, PASSWORD, BSSID in its environment; exit 0 = joined\n"
+            "  --join wpa:CTRL_SOCKET  wpa_supplicant control socket\n"
+            "  --iface IF              the device's interface: its address after the join, its MAC\n"
+            "  --mac MAC               station MAC to report (default: the interface's, else a stable fake)\n"
+            "identity and cloud:\n"
+            "  --product-id P --device-name D --device-secret S | --product-secret S (dynamic registration)\n"
+            "  --region R (ap-guangzhou)  --broker HOST:PORT  --tls  --ca-file F  --register-url URL\n"
+            "  --no-cloud              stop after the token handshake (no MQTT)\n"
+            "  secrets are better kept out of argv: config file, SMARTCFG_DEVICE_SECRET, SMARTCFG_PRODUCT_SECRET\n"
+            "general:\n"
+            "  --config FILE           'key = value' lines with the same names as the options\n"
+            "  --state-dir DIR         persisted records (default $XDG_STATE_HOME/smartcfg or ~/.local/state/smartcfg)\n"
+            "  --timeout S             give up after S seconds (exit 3)\n"
+            "  --log-linger S          after a failure, raise the log soft-AP (ESP-LOG-QUERY) and serve the\n"
+            "                          provisioning log on UDP 9876 for S seconds before exiting (0: exit at once)\n"
+            "  --at TTY                AT command front-end on TTY (a serial device, a pty, or - for stdin/stdout):\n"
+            "                          wait for AT+TCSTARTSMART / AT+TCSAP instead of starting at once; the identity\n"
+            "                          comes from AT+TCDEVINFOSET (docs/at.md). --at-baud N (115200)\n"
+            "  --json                  one JSON event per line on stdout\n"
+            "  --log-level error|warn|info|debug\n"
+            "  -h, --help              this text;  --version  the version\n",
+            cli->name);
+    if (spec->nextra) {
+        fprintf(f, "%s:\n", cli->name);
+        for (size_t i = 0; i < spec->nextra; i++)
+            fputs(spec->extra[i].help ? spec->extra[i].help : "", f);
+    }
+    fprintf(f, "exit: 0 done, 1 setup failure, 2 usage, 3 timeout, 4 device error, 5 cloud error, 130 interrupted\n\n%s",
+            spec->examples ? spec->examples : device_examples);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * The config file. */
+
+static int opt_lookup(const device_opts_spec_t *spec, const char *key)
+{
+    char k[64];
+    size_t n = strlen(key);
+    if (n >= sizeof k)
+        return -1;
+    for (size_t i = 0; i <= n; i++)
+        k[i] = key[i] == '_' ? '-' : key[i];
+    for (int i = 0; i < O_NALL + (int)spec->nextra; i++)
+        if (!strcmp(k, opt_name(spec, i)))
+            return i;
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
+        *out = true;
+    else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
+        *out = false;
+    else
+        return false;
+    return true;
+}
+
+/* One `key = value` line (comments and blanks already skipped). 0 or a usage error. */
+static int config_line(device_opts_t *o, const device_opts_spec_t *spec, char *s, const char *where,
+                       bool *has_secret)
+{
+    char *eq = strchr(s, '=');
+    if (!eq)
+        return sc_cli_usage_error(&o->cli, "%s: expected 'key = value'", where);
+    *eq = '\0';
+    char *key = trim(s), *val = trim(eq + 1);
+    size_t vl = strlen(val);
+    if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+        val[vl - 1] = '\0';
+        val++;
+    }
+    int id = opt_lookup(spec, key);
+    if (id < 0)
+        return sc_cli_usage_error(&o->cli, "%s: unknown key '%s'", where, key);
+    if (is_flag(spec, id)) {
+        bool b;
+        if (!parse_bool(val, &b))
+            return sc_cli_usage_error(&o->cli, "%s: '%s' wants true or false", where, key);
+        if (b)
+            opt_set(o, spec, id, NULL, false);
+        return 0;
+    }
+    if (id == O_DEVICE_SECRET || id == O_PRODUCT_SECRET)
+        *has_secret = true;
+    opt_set(o, spec, id, val, false);
+    return 0;
+}
+
+/* `key = value` lines, '#' comments, optional double quotes around the value. */
+static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return sc_cli_usage_error(&o->cli, "cannot read config %s: %s", path, strerror(errno));
+    char line[1024], where[300];
+    int lineno = 0, rc = 0;
+    bool has_secret = false;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        snprintf(where, sizeof where, "%s:%d", path, ++lineno);
+        if (!strchr(line, '\n') && !feof(f)) {
+            rc = sc_cli_usage_error(&o->cli, "%s: line too long", where);
+            break;
+        }
+        char *s = trim(line);
+        if (*s && *s != '#')
+            rc = config_line(o, spec, s, where, &has_secret);
+    }
+    explicit_bzero(line, sizeof line);
+    struct stat st;
+    if (rc == 0 && has_secret && fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+        sc_cli_warn(&o->cli, "%s holds a secret but is readable by others (chmod 600 it)", path);
+    fclose(f);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * The command line. */
+
+static void build_longopts(const device_opts_spec_t *spec, struct option *lo)
+{
+    size_t n = 0;
+    for (int i = 0; i < O_NALL + (int)spec->nextra; i++)
+        lo[n++] = (struct option){ opt_name(spec, i), is_flag(spec, i) ? no_argument : required_argument, NULL,
+                                   GETOPT_BASE + i };
+    lo[n++] = (struct option){ "config", required_argument, NULL, GETOPT_BASE + O_CONFIG };
+    lo[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+    lo[n++] = (struct option){ "version", no_argument, NULL, SC_CLI_OPT_VERSION };
+    lo[n] = (struct option){ NULL, 0, NULL, 0 };
+}
+
+/* The getopt loop. DEVICE_OPTS_RUN, or an exit code. */
+static int parse_cmdline(device_opts_t *o, const device_opts_spec_t *spec, int argc, char **argv,
+                         const char **config_path)
+{
+    struct option lo[O_NIDS + 4];
+    build_longopts(spec, lo);
+    bool secret_on_cli = false;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, SC_CLI_SHORTOPTS, lo, NULL)) != -1) {
+        int rc = sc_cli_std_option(&o->cli, c, argv);
+        if (rc >= 0)
+            return rc;
+        int id = c - GETOPT_BASE;
+        if (id == O_CONFIG) {
+            *config_path = optarg;
+            continue;
+        }
+        opt_set(o, spec, id, optarg, true);
+        if (id == O_DEVICE_SECRET || id == O_PRODUCT_SECRET) {
+            secret_on_cli = true;
+            /* Our copy is taken; blank argv so /proc/<pid>/cmdline stops showing it. */
+            memset(optarg, 'x', strlen(optarg));
+        } else if (id == O_JOIN && !strncmp(optarg, "sim:", 4)) {
+            /* The simulated AP's password is a Wi-Fi password too. */
+            memset(optarg + 4, 'x', strlen(optarg + 4));
+        }
+    }
+    if (optind < argc)
+        return sc_cli_usage_error(&o->cli, "unexpected argument '%s'", argv[optind]);
+    if (secret_on_cli)
+        sc_cli_warn(&o->cli, "a secret on the command line is visible to other users "
+                             "(use --config FILE or SMARTCFG_DEVICE_SECRET / SMARTCFG_PRODUCT_SECRET)");
+    return DEVICE_OPTS_RUN;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Validation: values -> the host's and the device's configuration. */
+
+static int parse_uint(device_opts_t *o, int id, unsigned long max, uint32_t *out)
+{
+    const char *s = o->val_[id];
+    if (!s)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (!*s || *end || errno || v > max || s[0] == '-')
+        return sc_cli_usage_error(&o->cli, "--%s: '%s' is not a number in 0..%lu", opt_names[id], s, max);
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int copy_field(device_opts_t *o, char *dst, size_t cap, const char *src, const char *what)
+{
+    if (!src)
+        return 0;
+    if (strlen(src) >= cap)
+        return sc_cli_usage_error(&o->cli, "%s is too long (at most %zu characters)", what, cap - 1);
+    strcpy(dst, src);
+    return 0;
+}
+
+static int check_log_level(device_opts_t *o)
+{
+    static const char *const names[] = { "error", "warn", "info", "debug" };
+    static const sc_log_level_t levels[] = { SC_LOG_ERROR, SC_LOG_WARN, SC_LOG_INFO, SC_LOG_DEBUG };
+    o->log_level = SC_LOG_INFO;
+    const char *l = o->val_[O_LOG_LEVEL];
+    for (size_t i = 0; l && i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(l, names[i])) {
+            o->log_level = levels[i];
+            l = NULL;
+        }
+    if (l)
+        return sc_cli_usage_error(&o->cli, "--log-level: want error, warn, info or debug");
+    sc_posix_log_level(o->log_level);
+    return 0;
+}
+
+static int check_required(device_opts_t *o, const device_opts_spec_t *spec)
+{
+    if (!o->val_[O_RADIO] || !o->val_[O_JOIN])
+        return sc_cli_usage_error(&o->cli, "--radio and --join are required");
+    if (o->val_[O_AT]) {
+        /* With --at the identity comes from AT+TCDEVINFOSET; the device is re-initialised with
+         * it on AT+TCSTARTSMART. This placeholder only lets it sit idle until then. */
+        if (!o->val_[O_PRODUCT_ID])
+            opt_set(o, spec, O_PRODUCT_ID, "AT", true);
+        if (!o->val_[O_DEVICE_NAME])
+            opt_set(o, spec, O_DEVICE_NAME, "AT", true);
+    }
+    if (!o->val_[O_PRODUCT_ID] || !o->val_[O_DEVICE_NAME])
+        return sc_cli_usage_error(&o->cli, "--product-id and --device-name are required");
+    if (!o->flag_[O_NO_CLOUD] && !o->val_[O_AT] && !o->val_[O_DEVICE_SECRET] && !o->val_[O_PRODUCT_SECRET])
+        return sc_cli_usage_error(&o->cli, "the cloud binding needs --device-secret or --product-secret "
+                                           "(or --no-cloud)");
+    return 0;
+}
+
+static int check_broker(device_opts_t *o, sc_cloud_config_t *cloud)
+{
+    const char *b = o->val_[O_BROKER];
+    if (!b)
+        return 0;
+    const char *colon = strrchr(b, ':');
+    uint32_t port = 0;
+    size_t hl = colon ? (size_t)(colon - b) : strlen(b);
+    if (colon) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(colon + 1, &end, 10);
+        if (!colon[1] || *end || errno || v > 65535 || colon[1] == '-')
+            hl = 0;
+        port = (uint32_t)v;
+    }
+    if (hl == 0 || hl >= sizeof cloud->host)
+        return sc_cli_usage_error(&o->cli, "--broker: want HOST[:PORT]");
+    memcpy(cloud->host, b, hl);
+    cloud->host[hl] = '\0';
+    cloud->port = (uint16_t)port;
+    return 0;
+}
+
+static int check_identity(device_opts_t *o)
+{
+    sc_device_config_t *d = &o->device;
+    if (copy_field(o, d->identity.product_id, sizeof d->identity.product_id, o->val_[O_PRODUCT_ID], "--product-id") ||
+        copy_field(o, d->identity.device_name, sizeof d->identity.device_name, o->val_[O_DEVICE_NAME],
+                   "--device-name") ||
+        copy_field(o, d->identity.device_secret, sizeof d->identity.device_secret, o->val_[O_DEVICE_SECRET],
+                   "the device secret") ||
+        copy_field(o, d->identity.product_secret, sizeof d->identity.product_secret, o->val_[O_PRODUCT_SECRET],
+                   "the product secret") ||
+        copy_field(o, d->identity.region, sizeof d->identity.region,
+                   o->val_[O_REGION] ? o->val_[O_REGION] : "ap-guangzhou", "--region") ||
+        copy_field(o, d->cloud.register_url, sizeof d->cloud.register_url, o->val_[O_REGISTER_URL],
+                   "--register-url") ||
+        copy_field(o, d->cloud.ca_file, sizeof d->cloud.ca_file, o->val_[O_CA_FILE], "--ca-file"))
+        return SC_EXIT_USAGE;
+    if (!d->identity.product_id[0] || !d->identity.device_name[0])
+        return sc_cli_usage_error(&o->cli, "--product-id and --device-name must not be empty");
+    d->cloud.tls = o->flag_[O_TLS];
+    d->skip_cloud = o->flag_[O_NO_CLOUD];
+    return check_broker(o, &d->cloud);
+}
+
+/* Hop only where the AP can be (a known channel, or the 5 GHz ones a card supports). */
+static int check_channels(device_opts_t *o)
+{
+    const char *p = o->val_[O_CHANNELS];
+    if (!p)
+        return 0;
+    size_t n = 0;
+    while (*p) {
+        char *end;
+        unsigned long ch = strtoul(p, &end, 10);
+        if (end == p || ch == 0 || ch > 177 || n == DEVICE_OPTS_MAX_CHANNELS || (*end && *end != ','))
+            return sc_cli_usage_error(&o->cli, "--channels: want a list like 1,6,11 (at most 16, 1..177)");
+        o->channels[n++] = (uint8_t)ch;
+        p = *end ? end + 1 : end;
+    }
+    if (n == 0)
+        return sc_cli_usage_error(&o->cli, "--channels: empty list");
+    o->device.channels = o->channels;
+    o->device.nchannels = n;
+    return 0;
+}
+
+static int check_cipher(device_opts_t *o, sc_cipher_t *c)
+{
+    static const struct {
+        const char *n;
+        sc_cipher_t c;
+    } t[] = { { "open", SC_CIPHER_OPEN }, { "wep", SC_CIPHER_WEP }, { "tkip", SC_CIPHER_TKIP },
+              { "ccmp", SC_CIPHER_CCMP }, { "gcmp", SC_CIPHER_GCMP } };
+    const char *s = o->val_[O_VIRTUAL_CIPHER];
+    for (size_t i = 0; s && i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(s, t[i].n)) {
+            *c = t[i].c;
+            return 0;
+        }
+    return s ? sc_cli_usage_error(&o->cli, "--virtual-cipher: want open, wep, tkip, ccmp or gcmp") : 0;
+}
+
+static int check_vradio(device_opts_t *o)
+{
+    sc_posix_vradio_opts_t *v = &o->host.vradio;
+    uint32_t vchan = 0;
+    if (parse_uint(o, O_VIRTUAL_JITTER, 10000, &v->jitter_ms) || parse_uint(o, O_VIRTUAL_CHANNEL, 177, &vchan) ||
+        check_cipher(o, &v->cipher))
+        return SC_EXIT_USAGE;
+    v->only_channel = (uint8_t)vchan;
+    v->qos = o->flag_[O_VIRTUAL_QOS];
+    v->fcs = !o->flag_[O_VIRTUAL_NO_FCS];
+    if (o->val_[O_VIRTUAL_BSSID] && sc_posix_parse_mac(o->val_[O_VIRTUAL_BSSID], v->bssid) != SC_OK)
+        return sc_cli_usage_error(&o->cli, "--virtual-bssid: want aa:bb:cc:dd:ee:ff");
+    const char *loss = o->val_[O_VIRTUAL_LOSS];
+    if (loss) {
+        char *end;
+        v->loss = strtod(loss, &end);
+        if (end == loss || *end || !(v->loss >= 0 && v->loss <= 1))
+            return sc_cli_usage_error(&o->cli, "--virtual-loss: want a probability between 0 and 1");
+    }
+    return 0;
+}
+
+static int check_host(device_opts_t *o)
+{
+    sc_posix_host_cfg_t *h = &o->host;
+    if (parse_uint(o, O_TIMEOUT, 86400, &h->timeout_s) || parse_uint(o, O_LOG_LINGER, 3600, &h->log_linger_s) ||
+        parse_uint(o, O_SIM_DELAY, 600000, &h->sim_delay_ms) || parse_uint(o, O_AT_BAUD, 4000000, &h->at_baud))
+        return SC_EXIT_USAGE;
+    if (o->val_[O_MAC]) {
+        if (sc_posix_parse_mac(o->val_[O_MAC], h->mac) != SC_OK)
+            return sc_cli_usage_error(&o->cli, "--mac: want aa:bb:cc:dd:ee:ff");
+        h->mac_set = true;
+    }
+    h->iface = o->val_[O_IFACE];
+    if (h->iface && !if_nametoindex(h->iface))
+        return sc_cli_usage_error(&o->cli, "--iface: no interface '%s'", h->iface);
+    h->radio_spec = o->val_[O_RADIO];
+    h->join_spec = o->val_[O_JOIN];
+    h->state_dir = o->val_[O_STATE_DIR];
+    h->at_path = o->val_[O_AT];
+    h->any_channel = o->flag_[O_ANY_CHANNEL];
+    h->realtime = o->flag_[O_REALTIME];
+    h->cloud = !o->flag_[O_NO_CLOUD] || h->at_path;
+    return check_vradio(o);
+}
+
+int device_opts_parse(device_opts_t *o, const device_opts_spec_t *spec, int argc, char **argv)
+{
+    memset(o, 0, sizeof *o);
+    sc_cli_init(&o->cli, spec->name, usage, spec, argc, argv);
+    sc_posix_host_cfg_default(&o->host);
+    sc_device_config_default(&o->device);
+    if (spec->nextra > DEVICE_OPTS_MAX_EXTRA)
+        return sc_cli_fail(&o->cli, SC_EXIT_FAIL, "too many program options");
+    const char *config_path = NULL;
+    int rc = parse_cmdline(o, spec, argc, argv, &config_path);
+    if (rc != DEVICE_OPTS_RUN)
+        return rc;
+    if (config_path && load_config(o, spec, config_path))
+        return SC_EXIT_USAGE;
+    const char *env;
+    if (!o->cli_[O_DEVICE_SECRET] && (env = getenv("SMARTCFG_DEVICE_SECRET")) && env[0])
+        opt_set(o, spec, O_DEVICE_SECRET, env, true);
+    if (!o->cli_[O_PRODUCT_SECRET] && (env = getenv("SMARTCFG_PRODUCT_SECRET")) && env[0])
+        opt_set(o, spec, O_PRODUCT_SECRET, env, true);
+    o->json = o->cli.json = o->flag_[O_JSON];
+    if (check_log_level(o) || check_required(o, spec) || check_identity(o) || check_channels(o) || check_host(o))
+        return SC_EXIT_USAGE;
+    for (size_t i = 0; i < spec->nextra; i++)
+        o->extra[i] = is_flag(spec, O_NALL + (int)i) ? (o->flag_[O_NALL + i] ? "1" : NULL) : o->val_[O_NALL + i];
+    return DEVICE_OPTS_RUN;
+}
