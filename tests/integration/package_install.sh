@@ -99,4 +99,10 @@ fi
 grep -q 'smartcfg: cannot write to' "$T/ro.log" || { cat "$T/ro.log"; fail "no clear message for a read-only prefix"; }
 grep -q 'Installing:' "$T/ro.log" && fail "files were installed before the refusal"
 ok "read-only prefix: refused with '$(grep -o 'smartcfg: cannot write to [^ ]*' "$T/ro.log" | head -1)'"
+# docs/porting.md shows the skeleton exactly as it is built here.
+sed -n '/<!-- port-skeleton:begin -->/,/<!-- port-skeleton:end -->/p' "$SC_SRC/docs/porting.md" |
+    sed '1,2d;$d' | sed '$d' >"$T/doc_skeleton.c"
+cmp -s "$T/doc_skeleton.c" "$SC_SRC/examples/port-skeleton/main.c" ||
+    { diff "$T/doc_skeleton.c" "$SC_SRC/examples/port-skeleton/main.c" | head; fail "docs/porting.md's skeleton differs from examples/port-skeleton/main.c"; }
+ok "docs/porting.md shows examples/port-skeleton/main.c exactly"
 echo "package_install: ok"
