@@ -59,7 +59,9 @@ typedef struct {
  * fields are private to src/ (each module _Static_asserts that its real state fits and is
  * aligned). Sizes that hold pointers are written as base + n * sizeof(void *), so a 32-bit
  * target does not pay for 64-bit pointers; they are constant expressions usable in array
- * sizes, not in #if. */
+ * sizes, not in #if. Structs whose every field is documented for the caller to read or fill
+ * (configurations, events, results, the sender's ack table and handshake reply fields, the
+ * diag records) stay plain structs; they hold no hidden state. */
 #define SC_STATE_ALIGN 8u
 #define SC_STATE_WORDS(size) (((size) + 7u) / 8u)
 
