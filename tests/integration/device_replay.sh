@@ -37,9 +37,11 @@ run_device() { # $1 = join spec, $2 = tag
 }
 
 # --- the good run --------------------------------------------------------------------
-in_ns python3 "$PEER" listen 127.0.0.1 18266 25 "$TMP/acks.out" >"$TMP/listen.out" 2>&1 &
+# The listener lives until it is killed below; the device starts once it is bound.
+in_ns python3 "$PEER" listen 127.0.0.1 18266 300 "$TMP/acks.out" "$TMP/listen.ready" >"$TMP/listen.out" 2>&1 &
 LISTENER=$!
-sleep 0.3
+for _ in $(seq 300); do [ -e "$TMP/listen.ready" ] && break; sleep 0.1; done
+[ -e "$TMP/listen.ready" ] || fail "the ack listener did not start"
 run_device "sim:MyAP:$ESC_PW:127.0.0.2" ok
 for _ in $(seq 1 150); do
     grep -q '"event":"ip"' "$TMP/ok.jsonl" 2>/dev/null && break

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The app's side of the device's UDP conversations, for the integration tests.
 
-  udp_peer.py listen BIND_IP PORT SECONDS OUT        record datagrams (one JSON line each)
+  udp_peer.py listen BIND_IP PORT SECONDS OUT [READY] record datagrams (one JSON line each);
+                                                     READY is created once the socket is bound
   udp_peer.py token  BIND_IP DEVICE_IP TOKEN OUT     the app's token exchange on 8266 (bound to 8266
                                                      like the real app; resend every 2 s, 5 resends)
   udp_peer.py matrix BIND_IP DEVICE_IP TOKEN OUT     bad-input matrix, then 10 000 junk datagrams
@@ -21,11 +22,13 @@ def record(out, **kw):
         f.write(json.dumps(kw) + "\n")
 
 
-def listen(bind_ip, port, seconds, out):
+def listen(bind_ip, port, seconds, out, ready=None):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
     s.bind((bind_ip, int(port)))
+    if ready:
+        open(ready, "w").close()
     s.settimeout(0.2)
     end = time.time() + float(seconds)
     n = 0
@@ -186,7 +189,7 @@ def main(argv):
         return 2
     cmd = argv[1]
     if cmd == "listen":
-        return listen(*argv[2:6])
+        return listen(*argv[2:7])
     if cmd == "token":
         return token(*argv[2:6])
     if cmd == "matrix":
