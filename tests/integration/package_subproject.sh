@@ -16,6 +16,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/sc-subproject.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok - $*"; }
+# has TEXT FILE: TEXT occurs in FILE with whitespace runs (CMake wraps its messages) as one space
+has() { local t; t=$(tr -s '[:space:]' ' ' <"$2"); [[ $t == *"$1"* ]]; }
 JOBS=2
 
 cjson_pc=$(pkg-config --variable=pcfiledir libcjson)/libcjson.pc
@@ -43,11 +45,12 @@ add_executable(app "$SKEL/main.c" "$SKEL/fake_chip.c")
 target_link_libraries(app PRIVATE smartcfg::core)
 CM
 PKG_CONFIG_LIBDIR=$T/pc-cjson configure_build "$P1" "$T/p1.log" || fail "add_subdirectory build"
-grep -q 'smartcfg: used as a subproject with SMARTCFG_CORE_ONLY unset: building only the' "$T/p1.log" ||
+has 'smartcfg: used as a subproject with SMARTCFG_CORE_ONLY unset: building only the' "$T/p1.log" ||
     fail "no status line for a parent that sets nothing"
 no_host_libs "$P1/b/CMakeCache.txt"
 [ ! -e "$P1/b/smartcfg/smartcfg" ] || fail "the smartcfg program was built in a core-only subproject"
-"$P1/b/app" | grep -q '^provisioned after ' || fail "skeleton built by add_subdirectory did not provision"
+out=$("$P1/b/app") || fail "skeleton built by add_subdirectory exited with an error"
+grep -q '^provisioned after ' <<<"$out" || fail "skeleton built by add_subdirectory did not provision"
 ok "add_subdirectory: core only, no host library, skeleton runs"
 
 # 2. FetchContent from the local path; cJSON supplied by the parent as a target
@@ -73,7 +76,8 @@ CM
 PKG_CONFIG_LIBDIR=$T/pc-none configure_build "$P2" "$T/p2.log" || fail "FetchContent build"
 no_host_libs "$P2/b/CMakeCache.txt"
 grep -q 'SMARTCFG_PC_CJSON_FOUND:INTERNAL=1' "$P2/b/CMakeCache.txt" && fail "cJSON came from pkg-config, not the parent's target"
-"$P2/b/app" | grep -q '^provisioned after ' || fail "skeleton built by FetchContent did not provision"
+out=$("$P2/b/app") || fail "skeleton built by FetchContent exited with an error"
+grep -q '^provisioned after ' <<<"$out" || fail "skeleton built by FetchContent did not provision"
 ok "FetchContent (local path, disconnected), cJSON from the parent's target: skeleton runs"
 
 # 3. a firmware core: receiver, 8266 service, device, diagnostics only
@@ -113,12 +117,14 @@ CM
 PKG_CONFIG_LIBDIR=$T/pc-cjson configure_build "$P3" "$T/p3.log" || fail "minimal core build"
 grep -q 'core modules: common receiver tc8266 diag device$' "$T/p3.log" || { grep 'core modules' "$T/p3.log"; fail "module list"; }
 lib=$P3/b/smartcfg/libsmartcfg.a
-nm -u "$lib" | grep -q mbedtls_ && fail "the core without the cloud module references mbedTLS"
+undef=$(nm -u "$lib")
+grep -q mbedtls_ <<<"$undef" && fail "the core without the cloud module references mbedTLS"
+defs=$(nm -g --defined-only "$lib")
 for sym in sc_cloud_mqtt_credentials sc_at_feed sc_send_hs_start sc_air_init; do
-    nm -g --defined-only "$lib" | grep -q " T $sym\$" && fail "$sym built although its module is off"
+    grep -q " T $sym\$" <<<"$defs" && fail "$sym built although its module is off"
 done
 out=$("$P3/b/min") || fail "minimal program failed"
-echo "$out" | grep -q 'SMARTCFG_WITH_CLOUD=0' || fail "the switch did not reach the user: $out"
+grep -q 'SMARTCFG_WITH_CLOUD=0' <<<"$out" || fail "the switch did not reach the user: $out"
 ok "firmware core without cloud/AT/sender/sim: no mbedTLS, modules left out ($out)"
 
 # 4. clear messages for bad combinations
@@ -128,18 +134,18 @@ printf 'cmake_minimum_required(VERSION 3.18)\nproject(p LANGUAGES C)\nadd_subdir
 if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$P4" -B "$P4/b" -DSMARTCFG_WITH_CLOUD=OFF -DSMARTCFG_WITH_AT=ON >"$T/p4.log" 2>&1; then
     fail "AT without cloud configured"
 fi
-grep -q 'SMARTCFG_WITH_AT=ON needs SMARTCFG_WITH_CLOUD=ON' "$T/p4.log" || { cat "$T/p4.log"; fail "no message for AT without cloud"; }
+has 'SMARTCFG_WITH_AT=ON needs SMARTCFG_WITH_CLOUD=ON' "$T/p4.log" || { cat "$T/p4.log"; fail "no message for AT without cloud"; }
 rm -rf "$P4/b"
 if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$P4" -B "$P4/b" -DSMARTCFG_CORE_ONLY=OFF >"$T/p5.log" 2>&1; then
     fail "a full build configured without the host libraries"
 fi
-grep -q 'smartcfg: host libraries missing for the POSIX port' "$T/p5.log" || { cat "$T/p5.log"; fail "no message for missing host libraries"; }
-grep -q 'libpcap-dev' "$T/p5.log" || fail "the message does not name the packages"
+has 'smartcfg: host libraries missing for the POSIX port' "$T/p5.log" || { cat "$T/p5.log"; fail "no message for missing host libraries"; }
+has 'libpcap-dev' "$T/p5.log" || fail "the message does not name the packages"
 rm -rf "$P4/b"
 if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$P4" -B "$P4/b" -DCMAKE_SYSTEM_NAME=Generic \
         -DCMAKE_TRY_COMPILE_TARGET_TYPE=STATIC_LIBRARY -DSMARTCFG_CORE_ONLY=OFF >"$T/p6.log" 2>&1; then
     fail "the POSIX port configured for a bare-metal target"
 fi
-grep -q 'run on Linux only' "$T/p6.log" || { cat "$T/p6.log"; fail "no message for an unsupported target"; }
+has 'run on Linux only' "$T/p6.log" || { cat "$T/p6.log"; fail "no message for an unsupported target"; }
 ok "clear configure-time messages: AT without cloud, missing host libraries (names the packages), POSIX port on a bare-metal target"
 echo "package_subproject: ok"
