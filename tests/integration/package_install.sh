@@ -6,13 +6,8 @@
 # find_package(smartcfg) and once through `pkg-config --cflags --libs smartcfg`, each binary
 # run to the end of a provisioning. A prefix that cannot be written fails cleanly.
 set -euo pipefail
-: "${SC_BUILD:?}" "${SC_SRC:?}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/sc-package.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok - $*"; }
-# has TEXT FILE: TEXT occurs in FILE with whitespace runs (CMake wraps its messages) as one space
-has() { local t; t=$(tr -s '[:space:]' ' ' <"$2"); [[ $t == *"$1"* ]]; }
+source "$(dirname "$0")/lib/package.bash"
+package_test_init package
 
 P=$T/prefix
 cmake --install "$SC_BUILD" --prefix "$P" >"$T/install1.log" 2>&1 || { cat "$T/install1.log"; fail "cmake --install"; }

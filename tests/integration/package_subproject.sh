@@ -11,13 +11,8 @@
 #      links without mbedTLS, leaves those modules' code out, and the switch reaches the user;
 #   4. bad combinations get a clear message at configure time.
 set -euo pipefail
-: "${SC_BUILD:?}" "${SC_SRC:?}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/sc-subproject.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok - $*"; }
-# has TEXT FILE: TEXT occurs in FILE with whitespace runs (CMake wraps its messages) as one space
-has() { local t; t=$(tr -s '[:space:]' ' ' <"$2"); [[ $t == *"$1"* ]]; }
+source "$(dirname "$0")/lib/package.bash"
+package_test_init subproject
 JOBS=2
 
 cjson_pc=$(pkg-config --variable=pcfiledir libcjson)/libcjson.pc
