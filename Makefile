@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CC         ?= cc
 FUZZ_SECONDS ?= 20
 
-.PHONY: all build install deps test test-unit test-asan fuzz bench demo cross clean
+.PHONY: all build install deps test test-unit test-asan fuzz bench demo cross test-m4 clean
 
 all: build
 
@@ -51,6 +51,11 @@ fuzz:
 cross:
 	@sh scripts/cross-build.sh
 
+# The core and its self-test on an emulated Cortex-M4 (QEMU mps2-an386, picolibc, semihosting);
+# see docs/m4.md.
+test-m4: deps
+	@bash scripts/test-m4.sh
+
 bench: deps build
 	@sh scripts/run-bench.sh $(BUILD)
 
@@ -58,4 +63,4 @@ demo: deps build
 	@bash scripts/demo.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) build-cross
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) build-cross build-m4

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* How closely `smartcfg send` keeps the reference timing (esptouch.md §3.6) on an unloaded
+/* How closely `smartcfg send` keeps the reference timing (docs/protocol/esptouch-v1.md#timing) on an unloaded
  * loopback: the 8 ms gap after every datagram (mean, p50, p99, max, jitter = standard
  * deviation) and the 2 s guide / 4 s data phases. Runs the real command with --dest
  * 127.0.0.1 --no-token for 8.5 s and timestamps arrivals in the kernel (SO_TIMESTAMPNS).

@@ -3,6 +3,7 @@
 # mosquitto plugin of the local cloud. Everything here needs the host libraries.
 include_guard(GLOBAL)
 
+find_package(PkgConfig REQUIRED)   # directory scope: ports/*/CMakeLists.txt use pkg_check_modules too
 smartcfg_find_mbedtls()
 smartcfg_find_host_libs(
   "PCAP|libpcap|libpcap-dev"
@@ -40,5 +41,6 @@ if(SC_PLUGIN_SRC)
   set_target_properties(smartcfg_auth PROPERTIES PREFIX "" LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}
     POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET default)
   target_include_directories(smartcfg_auth PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud)
-  target_link_libraries(smartcfg_auth PRIVATE PkgConfig::SQLITE smartcfg::dep_cjson smartcfg::dep_mbedcrypto)
+  # The core (PIC objects) supplies the credential code the plugin checks, not a copy of it.
+  target_link_libraries(smartcfg_auth PRIVATE smartcfg_core PkgConfig::SQLITE smartcfg::dep_cjson smartcfg::dep_mbedcrypto)
 endif()

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "smartcfg/binder.h"
 #include "smartcfg/cloud.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -81,19 +82,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     in_len = size;
     in_pos = 0;
     now = 5;
-    static sc_cloud_bind_t b;
+    static sc_binder_t b;
     /* odd sizes run the bind_device_query variant of the machine */
-    sc_err_t rc = (size & 1) ? sc_cloud_query_start(&b, &hal, NULL, &id, now)
-                             : sc_cloud_bind_start(&b, &hal, NULL, &id, "token", now);
+    sc_err_t rc = (size & 1) ? sc_binder_query_start(&b, &hal, NULL, &id, now)
+                             : sc_binder_start(&b, &hal, NULL, &id, "token", now);
     if (rc != SC_OK)
         abort();
     uint16_t e;
     int32_t s;
-    sc_bind_status_t st = SC_BIND_PENDING;
-    for (int i = 0; i < 400 && st == SC_BIND_PENDING; i++, now += 100)
-        st = sc_cloud_bind_step(&b, now, &e, &s);
-    if (st == SC_BIND_PENDING)
+    sc_binder_status_t st = SC_BINDER_PENDING;
+    for (int i = 0; i < 400 && st == SC_BINDER_PENDING; i++, now += 100)
+        st = sc_binder_step(&b, now, &e, &s);
+    if (st == SC_BINDER_PENDING)
         abort();   /* must end within its 30 s budget */
-    sc_cloud_bind_abort(&b);
+    sc_binder_abort(&b);
     return 0;
 }

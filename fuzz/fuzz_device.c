@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "smartcfg/bind.h"
+#include "smartcfg/tc8266.h"
 #include "smartcfg/diag.h"
 
 static const uint8_t *g_data;
@@ -42,12 +42,12 @@ static sc_err_t fz_get(void *ctx, const char *key, void *buf, size_t cap, size_t
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    sc_bind_req_t r;
+    sc_tc8266_req_t r;
     uint16_t e;
     int32_t s;
-    sc_bind_parse(data, size, &r, &e, &s);
-    sc_bind_reply_t rep;
-    sc_bind_parse_reply(data, size, &rep);
+    sc_tc8266_parse_request(data, size, &r, &e, &s);
+    sc_tc8266_reply_t rep;
+    sc_tc8266_parse_reply(data, size, &rep, NULL);
 
     static uint8_t scratch[SC_DIAG_SLOT_MAX];
     g_data = data;

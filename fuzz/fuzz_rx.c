@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t ns = (size_t)(u8(&r) % 4u);
         for (size_t i = 0; i < ns; i++) {
             scan[i].ssid_len = (uint8_t)(u8(&r) % 34u);
-            for (unsigned k = 0; k < scan[i].ssid_len && k < SC_ET_SSID_MAX; k++)
+            for (unsigned k = 0; k < scan[i].ssid_len && k < SC_SSID_MAX; k++)
                 scan[i].ssid[k] = u8(&r);
             for (unsigned k = 0; k < 6; k++)
                 scan[i].bssid[k] = u8(&r);

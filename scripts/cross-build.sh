@@ -95,10 +95,11 @@ cat >"$out/state_probe.c" <<'C'
 #include "smartcfg/air.h"
 #include "smartcfg/at.h"
 #include "smartcfg/at_device.h"
+#include "smartcfg/binder.h"
 #include "smartcfg/device.h"
 char m4_state_device[sizeof(sc_device_t)];
 char m4_state_receiver[sizeof(sc_et_rx_t)];
-char m4_state_binder[sizeof(sc_cloud_bind_t)];
+char m4_state_binder[sizeof(sc_binder_t)];
 char m4_state_at[sizeof(sc_at_t)];
 char m4_state_at_device[sizeof(sc_at_device_t)];
 char m4_state_air[sizeof(sc_air_t)];

@@ -46,18 +46,25 @@ show() { # prefix every line of a growing file
 
 echo "== smartcfg demo: phone -> device -> cloud on 127.0.0.1 (state in $T)"
 touch "$T/cloud.err" "$T/device.err" "$T/phone.out"
-"$SC" cloud --http 127.0.0.1:$HTTP_PORT --mqtt 127.0.0.1:$MQTT_PORT --db "$T/cloud.db" \
+# The admin API wants a key; the demo makes its own (the cloud would otherwise make one).
+(umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$T/admin.key")
+AUTH="Authorization: Bearer $(cat "$T/admin.key")"
+"$SC" cloud --http 127.0.0.1:$HTTP_PORT --mqtt 127.0.0.1:$MQTT_PORT --db "$T/cloud.db" --admin-key-file "$T/admin.key" \
     >"$T/cloud.out" 2>"$T/cloud.err" &
 pids+=("$!")
 show cloud "$C_CLOUD" "$T/cloud.err"
 for _ in $(seq 100); do
-    curl -sf -o /dev/null "$CLOUD_URL/v1/bindings" && break
+    curl -sf -o /dev/null -H "$AUTH" "$CLOUD_URL/v1/bindings" && break
     sleep 0.1
 done
-curl -sf -o /dev/null "$CLOUD_URL/v1/bindings" || { echo "demo: the cloud did not start"; exit 1; }
-curl -sf -X POST "$CLOUD_URL/v1/products" -d "{\"product_id\":\"$PRODUCT\"}" >/dev/null
-DEVICE_SECRET=$(curl -sf -X POST "$CLOUD_URL/v1/products/$PRODUCT/devices" -d "{\"device_name\":\"$DEVNAME\"}" |
+curl -sf -o /dev/null -H "$AUTH" "$CLOUD_URL/v1/bindings" || { echo "demo: the cloud did not start"; exit 1; }
+curl -sf -H "$AUTH" -X POST "$CLOUD_URL/v1/products" -d "{\"product_id\":\"$PRODUCT\"}" >/dev/null
+DEVICE_SECRET=$(curl -sf -H "$AUTH" -X POST "$CLOUD_URL/v1/products/$PRODUCT/devices" -d "{\"device_name\":\"$DEVNAME\"}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["device_secret"])')
+# The phone's user: made with the admin API, logged in through the token API (AppGetToken).
+curl -sf -H "$AUTH" -X POST "$CLOUD_URL/v1/users" -d '{"user_name":"demo","password":"demo-password"}' >/dev/null
+ACCESS=$(curl -sf -X POST "$CLOUD_URL/tokenapi?cmd=AppGetToken" -d '{"Action":"AppGetToken","UserName":"demo","Password":"demo-password"}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["Token"])')
 echo "${C_CLOUD}[cloud]${C_OFF} product $PRODUCT, device $DEVNAME created"
 
 SMARTCFG_DEVICE_SECRET=$DEVICE_SECRET "$SC" device --radio udp --join "sim:$SSID:$WIFI_PASS:127.0.0.2" \
@@ -73,7 +80,7 @@ tail -n +1 -F "$T/phone.json" 2>/dev/null | python3 -u "$(dirname "$0")/demo_sto
 pids+=("$!")
 rc=0
 "$SC" send --ssid "$SSID" --password-file - --bssid 02:5c:00:00:00:01 --ip 127.0.0.1 --dest 127.0.0.1 \
-    --cloud "$CLOUD_URL" --count 1 --timeout 60 --json <<<"$WIFI_PASS" >"$T/phone.json" 2>"$T/phone.err" || rc=$?
+    --cloud "$CLOUD_URL" --access-token "$ACCESS" --count 1 --timeout 60 --json <<<"$WIFI_PASS" >"$T/phone.json" 2>"$T/phone.err" || rc=$?
 sleep 0.3
 python3 "$(dirname "$0")/demo_story.py" "$T/phone.json" "$T/device.json" || true
 dev_rc=0

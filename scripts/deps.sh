@@ -6,10 +6,10 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev llvm
 libcjson-dev libmbedtls-dev libpcap-dev libnl-3-dev libnl-genl-3-dev
 libmosquitto-dev mosquitto mosquitto-dev mosquitto-clients libmicrohttpd-dev
-libcurl4-openssl-dev libsqlite3-dev sqlite3 libcmocka-dev
+libcurl4-openssl-dev libsqlite3-dev sqlite3 jq libcmocka-dev
 gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
 iproute2 iw openssl socat tcpdump python3 nodejs procps psmisc
-liblwip-dev qemu-system-arm picolibc-arm-none-eabi
+liblwip-dev dpkg-dev dnsmasq-base qemu-system-arm picolibc-arm-none-eabi valgrind
 libpq-dev postgresql rabbitmq-server librabbitmq-dev
 tshark chromium stress-ng"
 missing=""
@@ -18,9 +18,12 @@ for p in $PKGS; do
 done
 # npm: Debian's package, unless a Node.js build that bundles npm is already there.
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
-[ -z "$missing" ] && exit 0
+# ports/lwip: Debian's lwip source package (its MQTT client is not in liblwip.so); idempotent
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+lwip_src() { $SUDO sh "$(dirname "$0")/../ports/lwip/fetch-lwip-source.sh"; }
+[ -z "$missing" ] && { lwip_src; exit 0; }
 echo "deps: installing:$missing"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+lwip_src

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The whole suite, as `make test` and CI run it: ctest (unit + integration) on the normal
-# build, the unit tests again under ASan+UBSan (clang), every fuzzer for a bounded time, and
-# the Cortex-M cross-build of the core. Prints the time of each phase and, on success, one
-# closing line "make test: N passed, 0 failed".
+# build, the unit tests again under ASan+UBSan (clang), every fuzzer for a bounded time, the
+# Cortex-M cross-build of the core, and the core's self-test on an emulated Cortex-M4 (each of
+# its checks counts). Prints the time of each phase and, on success, one closing line
+# "make test: N passed, 0 failed".
 set -euo pipefail
 BUILD=${BUILD:-build} BUILD_ASAN=${BUILD_ASAN:-build-asan} BUILD_FUZZ=${BUILD_FUZZ:-build-fuzz}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)} FUZZ_SECONDS=${FUZZ_SECONDS:-20}
@@ -48,6 +49,11 @@ phase "Cortex-M cross-build of the core"
 sh scripts/cross-build.sh
 total=$((total + 1))
 done_phase cross
+
+phase "core self-test on an emulated Cortex-M4 (QEMU mps2-an386)"
+bash scripts/test-m4.sh | tee "$log"
+total=$((total + $(sed -n 's/^\([0-9]*\) passed, 0 failed$/\1/p' "$log" | tail -1)))
+done_phase m4
 
 echo
 echo "make test: $total passed, 0 failed"

@@ -22,6 +22,8 @@ enum {
     CLOUD_BIND_INTERNAL = 500     /* database error: retry later */
 };
 
+#define CLOUD_MQTT_PACKET_MAX (256u * 1024u)   /* IoT Explorer's limit; mosquitto refuses bigger */
+
 /* ---- store (SQLite, one file, WAL) ----------------------------------------------------- */
 typedef struct {
     sqlite3 *db;
@@ -41,10 +43,11 @@ int cloud_store_add_device(cloud_store_t *s, const char *pid, const char *dn, co
                            int64_t now, char *psk_out, size_t psk_len);
 int cloud_store_device_exists(cloud_store_t *s, const char *pid, const char *dn);
 
-int cloud_store_add_token(cloud_store_t *s, const char *token, int64_t now, int64_t expire);
+int cloud_store_add_token(cloud_store_t *s, const char *token, const char *user_id, int64_t now, int64_t expire);
 typedef struct {
     int64_t created, expire, bound_at;
-    char product_id[64], device_name[64];
+    char product_id[65], device_name[64];
+    char user_id[40];          /* who created it (empty for tokens older than accounts) */
 } cloud_token_t;
 /* 0 found, 1 not found, -1 error */
 int cloud_store_get_token(cloud_store_t *s, const char *token, cloud_token_t *t);
@@ -52,8 +55,25 @@ int cloud_store_get_token(cloud_store_t *s, const char *token, cloud_token_t *t)
 int cloud_store_bind_token(cloud_store_t *s, const char *token, const char *pid, const char *dn, int64_t now);
 /* CLOUD_BIND_OK when a token was bound by this device, CLOUD_BIND_UNKNOWN otherwise. */
 int cloud_store_device_bound(cloud_store_t *s, const char *pid, const char *dn);
+/* 0 bound, 1 the device is bound in another family (unbind first), -1 error. */
 int cloud_store_bind_family(cloud_store_t *s, const char *token, const char *pid, const char *dn,
                             const char *family, const char *room, int64_t now);
+int cloud_store_exec(cloud_store_t *s, const char *sql, int n, const char *const *v);
+int cloud_store_unbind(cloud_store_t *s, const char *pid, const char *dn);
+int cloud_store_delete_device(cloud_store_t *s, const char *pid, const char *dn);
+int cloud_store_client_id_taken(cloud_store_t *s, const char *pid, const char *dn);
+int cloud_store_gc(cloud_store_t *s, int64_t now, int64_t token_grace, int64_t dynreg_window);
+int cloud_store_dynreg_seen(cloud_store_t *s, const char *pid, const char *dn, int64_t nonce, int64_t ts);
+
+typedef struct {
+    char user_id[40], user_name[65], salt[40], pw_hash[80], family_id[40];
+} cloud_user_t;
+/* 0 created, 1 the name exists, -1 error */
+int cloud_store_add_user(cloud_store_t *s, const char *uid, const char *name, const char *salt, const char *hash,
+                         const char *family, int64_t now);
+int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u);
+int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire);
+int cloud_store_check_access_token(cloud_store_t *s, const char *token, int64_t now, cloud_user_t *u);
 
 /* ---- events: --json lines on stdout, human log on stderr ------------------------------ */
 struct cJSON;
@@ -70,18 +90,52 @@ void cloud_abbrev_token(const char *token, char out[16]);
 int cloud_random(void *buf, size_t len);
 void cloud_random_hex(char *out, size_t nhex);   /* nhex lower-case hex chars + NUL */
 int cloud_random_b64(char *out, size_t outlen, size_t nbytes);
-int cloud_hmac_hex(bool sha256, const void *key, size_t keylen, const char *msg, char *hex, size_t hexlen);
 int cloud_b64_encode(const void *in, size_t inlen, char *out, size_t outlen);
 int cloud_b64_decode(const char *in, unsigned char *out, size_t outlen, size_t *olen);
-int cloud_aes128cbc_zero(const unsigned char key[16], const void *in, size_t inlen,
-                         unsigned char *out, size_t outlen, size_t *olen);
 bool cloud_consttime_eq(const char *a, const char *b);
 int64_t cloud_now(void);
+int64_t cloud_now_ms(void);   /* monotonic */
+/* The whole file as a NUL-terminated string (NULL on error or when larger than max). */
+char *cloud_read_file(const char *path, size_t max);
+/* Creates (or truncates) a file for secrets: 0600 whatever the umask, O_NOFOLLOW. */
+int cloud_create_private(const char *path, bool excl);
+
+/* ---- setup (cloud_setup.c) -------------------------------------------------------------- */
+/* Loads the admin key from path, or makes one (64 hex) and stores it 0600 (*generated). */
+int cloud_admin_key(const char *path, char *key, size_t keylen, bool *generated);
+typedef struct {
+    char ca[4096 + 16], cert[4096 + 16], key[4096 + 16];
+} cloud_tls_files_t;
+int cloud_tls_material(const char *dir, const char *host, cloud_tls_files_t *out, char *err, size_t errlen);
+void cloud_private_files(const char *db);
+void cloud_clean_stale_tmpdirs(const char *tmp);
+
+/* ---- MQTT gate (cloud_gate.c): public MQTT listeners relayed to mosquitto's private ones --- */
+typedef struct {
+    const char *host;
+    uint16_t port;            /* public */
+    uint16_t upstream_port;   /* mosquitto's listener on 127.0.0.1 */
+    bool plain_mqtt;          /* plain MQTT (the CONNECT is visible); false: TLS */
+} cloud_gate_listener_t;
+typedef struct cloud_gate cloud_gate_t;
+cloud_gate_t *cloud_gate_start(const cloud_gate_listener_t *ls, int n, unsigned per_addr, unsigned timeout_s,
+                               unsigned max_total, char *err, size_t errlen);
+void cloud_gate_stop(cloud_gate_t *g);
 
 /* ---- HTTP API ----------------------------------------------------------------------------- */
 typedef struct cloud_http cloud_http_t;
-cloud_http_t *cloud_http_start(const char *host, uint16_t port, const char *dbpath, int token_ttl,
-                               char *err, size_t errlen);
+typedef struct {
+    const char *host, *dbpath;
+    uint16_t port;
+    int token_ttl;
+    int token_grace;                     /* seconds an expired, unbound token stays readable */
+    const char *admin_key;               /* Bearer key of the admin API */
+    const char *tls_cert, *tls_key;      /* PEM files: HTTPS; NULL: plain HTTP */
+    unsigned conn_limit, per_ip_limit, conn_timeout;
+    double token_rate, token_burst;      /* bind tokens per second and burst, per account */
+    double anon_rate, anon_burst;        /* unauthenticated requests per second and burst, per address */
+} cloud_http_cfg_t;
+cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t errlen);
 void cloud_http_stop(cloud_http_t *h);
 
 /* ---- MQTT binding service ------------------------------------------------------------- */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The binding service: an MQTT client with the privileged service identity that answers the
- * devices' app_bind_token and bind_device_query requests (tencent.md §6). Replies go out only
+ * devices' app_bind_token and bind_device_query requests (docs/protocol/tencent.md#mqtt). Replies go out only
  * after the decision is committed, so a device told "code 0" is bound even if we crash right
  * after; decisions made in one network pass share one commit (the batching that makes 10 000
  * concurrent binds cheap, docs/cloud.md). */

@@ -1,26 +1,104 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP side of the local cloud (libmicrohttpd, one internal polling thread, so one SQLite
- * connection used serially): the app's token API in Tencent's envelope (tencent.md §8), dynamic
+ * connection used serially): the app's token API in Tencent's envelope (docs/protocol/tencent.md#the-apps-token-api), dynamic
  * registration (§7) and a small admin API for a trusted network (docs/cloud.md). */
 #include <netdb.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <cjson/cJSON.h>
+#include <mbedtls/md.h>
+#include <mbedtls/pkcs5.h>
 #include <microhttpd.h>
 
 #include "cloud.h"
+#include "smartcfg/cloud.h"
 
 #define BODY_MAX (16 * 1024)   /* every legitimate request is well under 1 KiB */
 #define DYNREG_WINDOW 300      /* seconds of clock skew accepted on /register/dev */
+#define PSK_MIN 16             /* bytes: IoT Explorer's PSKs are 16 random bytes; shorter is guessable */
+
+#define ACCESS_TTL 86400       /* an AccessToken from AppGetToken lives a day */
+#define PBKDF2_ITERATIONS 10000
+#define BUCKETS 1024           /* rate-limit entries (users and addresses) kept at once */
+
+/* Token bucket per user (token creation) or per source address (unauthenticated endpoints):
+ * a burst, then a steady rate. A full table recycles the entry idle the longest. Only the
+ * daemon's one thread touches it. */
+typedef struct {
+    char key[48];
+    double tokens;
+    int64_t last_ms;
+} bucket_t;
 
 struct cloud_http {
     struct MHD_Daemon *d;
     cloud_store_t store;
-    int token_ttl;
+    cloud_http_cfg_t cfg;
+    char admin_key[80];
+    bucket_t buckets[BUCKETS];
+    int64_t last_gc;
+    char *cert, *key;
 };
+
+static bool rate_ok(cloud_http_t *h, const char *kind, const char *who, double rate, double burst)
+{
+    char key[48];
+    snprintf(key, sizeof key, "%s:%s", kind, who);
+    int64_t now = cloud_now_ms();
+    bucket_t *b = NULL, *oldest = &h->buckets[0];
+    for (size_t i = 0; i < BUCKETS && !b; i++) {
+        if (!strcmp(h->buckets[i].key, key))
+            b = &h->buckets[i];
+        else if (h->buckets[i].last_ms < oldest->last_ms)
+            oldest = &h->buckets[i];
+    }
+    if (!b) {
+        b = oldest;
+        snprintf(b->key, sizeof b->key, "%s", key);
+        b->tokens = burst;
+        b->last_ms = now;
+    }
+    b->tokens += (double)(now - b->last_ms) / 1000.0 * rate;
+    if (b->tokens > burst)
+        b->tokens = burst;
+    b->last_ms = now;
+    if (b->tokens < 1.0)
+        return false;
+    b->tokens -= 1.0;
+    return true;
+}
+
+static void peer_addr(struct MHD_Connection *c, char *out, size_t len)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, len, "?");
+    if (ci && ci->client_addr) {
+        socklen_t sl = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+        getnameinfo(ci->client_addr, sl, out, (socklen_t)len, NULL, 0, NI_NUMERICHOST);
+    }
+}
+
+/* PBKDF2-HMAC-SHA256 of the password, hex. */
+static int pw_hash(const char *pw, const char *salt, char *hex, size_t hexlen)
+{
+    unsigned char out[32];
+    mbedtls_md_context_t ctx;
+    mbedtls_md_init(&ctx);
+    int rc = mbedtls_md_setup(&ctx, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1);
+    if (rc == 0)
+        rc = mbedtls_pkcs5_pbkdf2_hmac(&ctx, (const unsigned char *)pw, strlen(pw), (const unsigned char *)salt,
+                                       strlen(salt), PBKDF2_ITERATIONS, sizeof out, out);
+    mbedtls_md_free(&ctx);
+    if (rc != 0 || hexlen < 2 * sizeof out + 1)
+        return -1;
+    for (size_t i = 0; i < sizeof out; i++)
+        snprintf(hex + 2 * i, 3, "%02x", out[i]);
+    return 0;
+}
 
 typedef struct {
     char *buf;
@@ -28,20 +106,25 @@ typedef struct {
     bool too_big;
 } req_t;
 
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *s, size_t len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)s, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, cJSON *obj)
 {
     char *s = cJSON_PrintUnformatted(obj);
     cJSON_Delete(obj);
     if (!s)
         return MHD_NO;
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
+    enum MHD_Result ret = send_text(c, status, s, strlen(s));
+    free(s);
     return ret;
 }
 
@@ -58,7 +141,7 @@ static const char *jstr(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* ---- token API (tencent.md §8) --------------------------------------------------------- */
+/* ---- token API (docs/protocol/tencent.md#the-apps-token-api) ------------------------------------- */
 
 static enum MHD_Result tok_error(struct MHD_Connection *c, int code, const char *err_code, const char *msg,
                                  const char *reqid)
@@ -88,6 +171,50 @@ static enum MHD_Result tok_ok(struct MHD_Connection *c, cJSON *data, const char 
     return send_json(c, MHD_HTTP_OK, o);
 }
 
+/* AppGetToken: UserName + Password -> an expiring AccessToken. Unauthenticated, so limited
+ * per source address; a wrong name and a wrong password get the same answer. */
+static enum MHD_Result app_get_token(cloud_http_t *h, struct MHD_Connection *c, const cJSON *body, const char *reqid)
+{
+    char addr[64];
+    peer_addr(c, addr, sizeof addr);
+    if (!rate_ok(h, "anon", addr, h->cfg.anon_rate, h->cfg.anon_burst))
+        return tok_error(c, 429, "RequestLimitExceeded", "too many requests from this address; retry later", reqid);
+    const char *name = jstr(body, "UserName"), *pw = jstr(body, "Password");
+    if (!name || !pw)
+        return tok_error(c, 400, "InvalidParameter", "UserName and Password are required", reqid);
+    cloud_user_t u;
+    char hex[80];
+    int rc = strlen(name) > 64 ? 1 : cloud_store_get_user(&h->store, name, &u);
+    if (rc < 0)
+        return tok_error(c, 500, "InternalError", "database error", reqid);
+    if (rc == 1 || pw_hash(pw, u.salt, hex, sizeof hex) != 0 || !cloud_consttime_eq(hex, u.pw_hash)) {
+        cloud_log("login of a user refused from %s", addr);
+        return tok_error(c, 401, "AuthFailure.InvalidUserNameOrPassword", "wrong user name or password", reqid);
+    }
+    char tok[65];
+    cloud_random_hex(tok, 64);
+    int64_t exp = cloud_now() + ACCESS_TTL;
+    if (cloud_store_add_access_token(&h->store, tok, u.user_id, exp) != 0)
+        return tok_error(c, 500, "InternalError", "database error", reqid);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "Token", tok);
+    cJSON_AddNumberToObject(d, "ExpireAt", (double)exp);
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "user_id", u.user_id);
+    cloud_event("user_login", ev);
+    return tok_ok(c, d, reqid);
+}
+
+static void id_text(const cJSON *v, char *out, size_t len)
+{
+    /* The SDK sends FamilyId/RoomId as strings or numbers depending on the app. */
+    out[0] = 0;
+    if (cJSON_IsString(v))
+        snprintf(out, len, "%s", v->valuestring);
+    else if (cJSON_IsNumber(v))
+        snprintf(out, len, "%.0f", v->valuedouble);
+}
+
 static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, const req_t *rq)
 {
     const char *cmd = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cmd");
@@ -103,15 +230,47 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
     snprintf(reqid, sizeof reqid, "%s", jstr(body, "RequestId") ? jstr(body, "RequestId") : "");
     enum MHD_Result ret;
     int64_t now = cloud_now();
+    cloud_user_t u;
+    int arc = 1;
+    const char *at = jstr(body, "AccessToken");
+    static const char *const actions[] = { "AppGetToken", "AppCreateDeviceBindToken", "AppGetDeviceBindTokenState",
+                                           "AppGetMultiDeviceBindTokenState", "AppTokenBindDeviceFamily",
+                                           "AppDeleteDeviceInFamily", "AppGetUser", "AppGetFamilyList" };
+    bool known = false;
+    for (size_t i = 0; action && i < sizeof actions / sizeof actions[0]; i++)
+        known = known || !strcmp(action, actions[i]);
+    if (known && (!cmd || !strcmp(cmd, action)) && strcmp(action, "AppGetToken") && at && strlen(at) <= 64) {
+        /* Unknown AccessTokens are unauthenticated guesses: same per-address budget as logins. */
+        arc = cloud_store_check_access_token(&h->store, at, now, &u);
+        if (arc == 1) {
+            char addr[64];
+            peer_addr(c, addr, sizeof addr);
+            if (!rate_ok(h, "anon", addr, h->cfg.anon_rate, h->cfg.anon_burst))
+                arc = 2;
+        }
+    }
     if (!action) {
         ret = tok_error(c, 400, "InvalidParameter", "missing Action (?cmd= or body.Action)", reqid);
     } else if (cmd && strcmp(cmd, action)) {
         ret = tok_error(c, 400, "InvalidParameter", "cmd and Action disagree", reqid);
+    } else if (!known) {
+        ret = tok_error(c, 400, "InvalidAction", "action not supported by the local cloud", reqid);
+    } else if (!strcmp(action, "AppGetToken")) {
+        ret = app_get_token(h, c, body, reqid);
+    } else if (arc < 0) {
+        ret = tok_error(c, 500, "InternalError", "database error", reqid);
+    } else if (arc == 2) {
+        ret = tok_error(c, 429, "RequestLimitExceeded", "too many requests from this address; retry later", reqid);
+    } else if (arc != 0) {
+        ret = tok_error(c, 401, "AuthFailure.InvalidAccessToken",
+                        "AccessToken missing, unknown or expired: log in with AppGetToken", reqid);
     } else if (!strcmp(action, "AppCreateDeviceBindToken")) {
         char token[33];
         cloud_random_hex(token, 32);
-        int64_t exp = now + h->token_ttl;
-        if (cloud_store_add_token(&h->store, token, now, exp) != 0) {
+        int64_t exp = now + h->cfg.token_ttl;
+        if (!rate_ok(h, "user", u.user_id, h->cfg.token_rate, h->cfg.token_burst)) {
+            ret = tok_error(c, 429, "RequestLimitExceeded", "too many bind tokens for this account; retry later", reqid);
+        } else if (cloud_store_add_token(&h->store, token, u.user_id, now, exp) != 0) {
             ret = tok_error(c, 500, "InternalError", "database error", reqid);
         } else {
             cJSON *d = cJSON_CreateObject();
@@ -123,14 +282,17 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
             cJSON *ev = cJSON_CreateObject();
             cJSON_AddStringToObject(ev, "token", ab);
             cJSON_AddNumberToObject(ev, "expire", (double)exp);
+            cJSON_AddStringToObject(ev, "user_id", u.user_id);
             cloud_event("token_created", ev);
-            cloud_log("token %s created, expires in %d s", ab, h->token_ttl);
+            cloud_log("token %s created, expires in %d s", ab, h->cfg.token_ttl);
         }
     } else if (!strcmp(action, "AppGetDeviceBindTokenState") || !strcmp(action, "AppGetMultiDeviceBindTokenState")) {
         bool multi = !strcmp(action, "AppGetMultiDeviceBindTokenState");
         const char *token = jstr(body, "Token");
         cloud_token_t t;
         int rc = cloud_valid_token(token) ? cloud_store_get_token(&h->store, token, &t) : 1;
+        if (rc == 0 && strcmp(t.user_id, u.user_id))
+            rc = 1;   /* another user's token: as if it did not exist */
         if (!token) {
             ret = tok_error(c, 400, "InvalidParameter", "missing Token", reqid);
         } else if (rc < 0) {
@@ -161,18 +323,18 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
         }
     } else if (!strcmp(action, "AppTokenBindDeviceFamily")) {
         const char *token = jstr(body, "Token"), *pid = jstr(body, "ProductId"), *dn = jstr(body, "DeviceName");
-        const cJSON *fam = cJSON_GetObjectItemCaseSensitive(body, "FamilyId");
-        const cJSON *room = cJSON_GetObjectItemCaseSensitive(body, "RoomId");
-        char fbuf[64] = "", rbuf[64] = "";
-        /* The SDK sends FamilyId/RoomId as strings or numbers depending on the app. */
-        if (cJSON_IsString(fam)) snprintf(fbuf, sizeof fbuf, "%s", fam->valuestring);
-        else if (cJSON_IsNumber(fam)) snprintf(fbuf, sizeof fbuf, "%.0f", fam->valuedouble);
-        if (cJSON_IsString(room)) snprintf(rbuf, sizeof rbuf, "%s", room->valuestring);
-        else if (cJSON_IsNumber(room)) snprintf(rbuf, sizeof rbuf, "%.0f", room->valuedouble);
+        char fbuf[64], rbuf[64];
+        id_text(cJSON_GetObjectItemCaseSensitive(body, "FamilyId"), fbuf, sizeof fbuf);
+        id_text(cJSON_GetObjectItemCaseSensitive(body, "RoomId"), rbuf, sizeof rbuf);
         cloud_token_t t;
         int rc = cloud_valid_token(token) ? cloud_store_get_token(&h->store, token, &t) : 1;
+        if (rc == 0 && strcmp(t.user_id, u.user_id))
+            rc = 1;
+        int frc = 0;
         if (!token || !pid || !dn) {
             ret = tok_error(c, 400, "InvalidParameter", "Token, ProductId and DeviceName are required", reqid);
+        } else if (strcmp(fbuf, u.family_id)) {
+            ret = tok_error(c, 404, "ResourceNotFound.FamilyNotExist", "no such family for this user", reqid);
         } else if (rc < 0) {
             ret = tok_error(c, 500, "InternalError", "database error", reqid);
         } else if (rc == 1) {
@@ -181,7 +343,10 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
             ret = tok_error(c, 409, "FailedOperation.DeviceNotBound", "no device has bound this token yet", reqid);
         } else if (strcmp(t.product_id, pid) || strcmp(t.device_name, dn)) {
             ret = tok_error(c, 403, "FailedOperation.TokenDeviceMismatch", "token was bound by another device", reqid);
-        } else if (cloud_store_bind_family(&h->store, token, pid, dn, fbuf, rbuf, now) != 0) {
+        } else if ((frc = cloud_store_bind_family(&h->store, token, pid, dn, fbuf, rbuf, now)) == 1) {
+            ret = tok_error(c, 409, "FailedOperation.DeviceAlreadyBound",
+                            "the device is bound in another family; it must be unbound there first", reqid);
+        } else if (frc != 0) {
             ret = tok_error(c, 500, "InternalError", "database error", reqid);
         } else {
             ret = tok_ok(c, cJSON_CreateObject(), reqid);
@@ -190,15 +355,30 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
             cloud_event("family_bound", ev);
             cloud_log("device %s/%s bound to family '%s'", pid, dn, fbuf);
         }
+    } else if (!strcmp(action, "AppDeleteDeviceInFamily")) {
+        const char *pid = jstr(body, "ProductId"), *dn = jstr(body, "DeviceName");
+        char fbuf[64];
+        id_text(cJSON_GetObjectItemCaseSensitive(body, "FamilyId"), fbuf, sizeof fbuf);
+        const char *k[] = { pid, dn, u.family_id };
+        if (!cloud_valid_id(pid, 64) || !cloud_valid_id(dn, 48)) {
+            ret = tok_error(c, 400, "InvalidParameter", "ProductId and DeviceName are required", reqid);
+        } else if (strcmp(fbuf, u.family_id)) {
+            ret = tok_error(c, 404, "ResourceNotFound.FamilyNotExist", "no such family for this user", reqid);
+        } else if (cloud_store_exec(&h->store, "DELETE FROM bindings WHERE product_id=? AND device_name=? AND family_id=?",
+                                    3, k) != 1 || cloud_store_unbind(&h->store, pid, dn) < 0) {
+            ret = tok_error(c, 404, "ResourceNotFound.DeviceNotExist", "the device is not in this family", reqid);
+        } else {
+            ret = tok_ok(c, cJSON_CreateObject(), reqid);
+            cloud_event("device_unbound", cloud_device_event(pid, dn));
+        }
     } else if (!strcmp(action, "AppGetUser")) {
-        /* The SDK logs in with AppGetUser before any other call; one local user is enough. */
-        cJSON *d = cJSON_CreateObject(), *u = cJSON_AddObjectToObject(d, "Data");
-        cJSON_AddStringToObject(u, "UserID", "local-user");
-        cJSON_AddStringToObject(u, "NickName", "smartcfg local cloud");
+        cJSON *d = cJSON_CreateObject(), *ud = cJSON_AddObjectToObject(d, "Data");
+        cJSON_AddStringToObject(ud, "UserID", u.user_id);
+        cJSON_AddStringToObject(ud, "NickName", u.user_name);
         ret = tok_ok(c, d, reqid);
     } else if (!strcmp(action, "AppGetFamilyList")) {
         cJSON *d = cJSON_CreateObject(), *l = cJSON_AddArrayToObject(d, "FamilyList"), *f = cJSON_CreateObject();
-        cJSON_AddStringToObject(f, "FamilyId", "local-family");
+        cJSON_AddStringToObject(f, "FamilyId", u.family_id);
         cJSON_AddStringToObject(f, "FamilyName", "home");
         cJSON_AddItemToArray(l, f);
         cJSON_AddNumberToObject(d, "Total", 1);
@@ -210,7 +390,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
     return ret;
 }
 
-/* ---- dynamic registration (tencent.md §7) ------------------------------------------------ */
+/* ---- dynamic registration (docs/protocol/tencent.md#dynamic-registration) ------------------------ */
 
 static enum MHD_Result reg_error(struct MHD_Connection *c, int code, const char *msg)
 {
@@ -227,9 +407,17 @@ static enum MHD_Result register_dev(cloud_http_t *h, struct MHD_Connection *c, c
     const cJSON *nonce = cJSON_GetObjectItemCaseSensitive(b, "nonce");
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(b, "timestamp");
     enum MHD_Result ret;
-    char secret[128], msg[256], hex[41], expect[64];
+    char secret[128], addr[64];
+    peer_addr(c, addr, sizeof addr);
+    if (!rate_ok(h, "anon", addr, h->cfg.anon_rate, h->cfg.anon_burst)) {
+        ret = reg_error(c, 1429, "too many requests from this address; retry later");
+        goto out;
+    }
+    /* nonce: the device's 32-bit random number; timestamp: Unix seconds. Both integers. */
     if (!cJSON_IsObject(b) || !cloud_valid_id(dn, 48) || !cloud_valid_id(pid, 64) || !sig ||
-        !cJSON_IsNumber(nonce) || !cJSON_IsNumber(ts)) {
+        !cJSON_IsNumber(nonce) || !cJSON_IsNumber(ts) || nonce->valuedouble < 0 ||
+        nonce->valuedouble > 4294967295.0 || nonce->valuedouble != (double)(uint64_t)nonce->valuedouble ||
+        ts->valuedouble < 0 || ts->valuedouble > 1e12) {
         ret = reg_error(c, 1000, "malformed request: need deviceName, productId, nonce, timestamp, signature");
         goto out;
     }
@@ -243,11 +431,12 @@ static enum MHD_Result register_dev(cloud_http_t *h, struct MHD_Connection *c, c
         ret = reg_error(c, 1001, "unknown product");
         goto out;
     }
-    /* Sign the numbers exactly as the device printed them (integers). */
-    snprintf(msg, sizeof msg, "deviceName=%s&nonce=%lld&productId=%s&timestamp=%lld", dn,
-             (long long)nonce->valuedouble, pid, (long long)t);
-    if (cloud_hmac_hex(false, secret, strlen(secret), msg, hex, sizeof hex) != 0 ||
-        cloud_b64_encode(hex, 40, expect, sizeof expect) != 0 || !cloud_consttime_eq(sig, expect)) {
+    /* The very signing and encryption helpers the device uses (smartcfg/cloud.h), so both
+     * sides build the same strings by construction. */
+    char expect[64];
+    if (sc_cloud_dynreg_signature(secret, pid, dn, (uint32_t)nonce->valuedouble, (uint64_t)t, expect,
+                                  sizeof expect) != SC_OK ||
+        !cloud_consttime_eq(sig, expect)) {
         ret = reg_error(c, 1002, "signature mismatch");
         cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddStringToObject(ev, "reason", "signature");
@@ -264,6 +453,21 @@ static enum MHD_Result register_dev(cloud_http_t *h, struct MHD_Connection *c, c
         ret = reg_error(c, 1004, "product secret shorter than 16 characters cannot encrypt the reply");
         goto out;
     }
+    /* A captured request replayed within the window would hand out the PSK again. */
+    int seen = cloud_store_dynreg_seen(&h->store, pid, dn, (int64_t)nonce->valuedouble, t);
+    int taken = seen == 0 ? cloud_store_client_id_taken(&h->store, pid, dn) : 0;
+    if (seen < 0 || taken < 0) {
+        ret = reg_error(c, 1500, "internal error");
+        goto out;
+    }
+    if (seen || taken) {
+        ret = reg_error(c, seen ? 1005 : 1006, seen ? "replayed request (same nonce and timestamp)"
+                                                   : "client id (product id + device name) collides with another device");
+        cJSON *ev = cloud_device_event(pid, dn);
+        cJSON_AddStringToObject(ev, "reason", seen ? "replay" : "client_id_collision");
+        cloud_event("register_refused", ev);
+        goto out;
+    }
     char psk[64], newpsk[64];
     if (cloud_random_b64(newpsk, sizeof newpsk, 16) != 0) {
         ret = reg_error(c, 1500, "internal error");
@@ -274,23 +478,13 @@ static enum MHD_Result register_dev(cloud_http_t *h, struct MHD_Connection *c, c
         ret = reg_error(c, 1500, "internal error");
         goto out;
     }
-    char plain[160];
-    int pl = snprintf(plain, sizeof plain, "{\"encryptionType\":2,\"psk\":\"%s\"}", psk);
-    unsigned char enc[176];
-    size_t enclen;
-    char b64[256];
-    if (pl < 0 || (size_t)pl >= sizeof plain ||
-        cloud_aes128cbc_zero((const unsigned char *)secret, plain, (size_t)pl, enc, sizeof enc, &enclen) != 0 ||
-        cloud_b64_encode(enc, enclen, b64, sizeof b64) != 0) {
+    char reply[512];
+    size_t rlen;
+    if (sc_cloud_dynreg_response(secret, psk, reply, sizeof reply, &rlen) != SC_OK) {
         ret = reg_error(c, 1500, "internal error");
         goto out;
     }
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "code", 0);
-    cJSON_AddStringToObject(o, "message", "");
-    cJSON_AddNumberToObject(o, "len", pl);   /* plaintext length: the device strips the zero padding with it */
-    cJSON_AddStringToObject(o, "payload", b64);
-    ret = send_json(c, MHD_HTTP_OK, o);
+    ret = send_text(c, MHD_HTTP_OK, reply, rlen);
     cJSON *ev = cloud_device_event(pid, dn);
     cJSON_AddBoolToObject(ev, "new", drc == 0);
     cloud_event("device_registered", ev);
@@ -307,9 +501,12 @@ static enum MHD_Result admin_products(cloud_http_t *h, struct MHD_Connection *c,
     cJSON *b = cJSON_ParseWithLength(rq->buf ? rq->buf : "", rq->len);
     enum MHD_Result ret;
     const char *pid = jstr(b, "product_id"), *sec = jstr(b, "product_secret");
+    const cJSON *secv = cJSON_GetObjectItemCaseSensitive(b, "product_secret");
     char gen[33];
     if (!cJSON_IsObject(b)) {
         ret = admin_error(c, 400, "body must be a JSON object");
+    } else if (secv && !cJSON_IsString(secv)) {
+        ret = admin_error(c, 400, "product_secret must be a string (or absent to have one generated)");
     } else if (!cloud_valid_id(pid, 64)) {
         ret = admin_error(c, 400, "product_id: 1-64 characters of [A-Za-z0-9_.:@-]");
     } else if (sec && (strlen(sec) < 16 || strlen(sec) > 64)) {
@@ -344,6 +541,7 @@ static enum MHD_Result admin_add_device(cloud_http_t *h, struct MHD_Connection *
     cJSON *b = cJSON_ParseWithLength(rq->buf ? rq->buf : "", rq->len);
     enum MHD_Result ret;
     const char *dn = jstr(b, "device_name"), *sec = jstr(b, "device_secret");
+    const cJSON *secv = cJSON_GetObjectItemCaseSensitive(b, "device_secret");
     char gen[64], psk[64];
     unsigned char raw[64];
     size_t rawlen;
@@ -352,12 +550,15 @@ static enum MHD_Result admin_add_device(cloud_http_t *h, struct MHD_Connection *
         ret = admin_error(c, 400, "body must be a JSON object");
     } else if (!cloud_valid_id(dn, 48)) {
         ret = admin_error(c, 400, "device_name: 1-48 characters of [A-Za-z0-9_.:@-]");
-    } else if (sec && (strlen(sec) > 44 || cloud_b64_decode(sec, raw, sizeof raw, &rawlen) != 0 || rawlen == 0)) {
-        ret = admin_error(c, 400, "device_secret must be base64 (at most 44 characters)");
+    } else if ((secv && !cJSON_IsString(secv)) ||
+               (sec && (strlen(sec) > 44 || cloud_b64_decode(sec, raw, sizeof raw, &rawlen) != 0 || rawlen < PSK_MIN))) {
+        ret = admin_error(c, 400, "device_secret must be base64 of 16 to 32 bytes (or absent to have one generated)");
     } else if (prc < 0) {
         ret = admin_error(c, 500, "database error");
     } else if (prc == 1) {
         ret = admin_error(c, 404, "unknown product");
+    } else if (cloud_store_client_id_taken(&h->store, pid, dn) != 0) {
+        ret = admin_error(c, 409, "client id (product id + device name) collides with another device");
     } else {
         if (!sec) {
             cloud_random_b64(gen, sizeof gen, 16);
@@ -422,20 +623,126 @@ static enum MHD_Result admin_list(cloud_http_t *h, struct MHD_Connection *c, con
     return send_json(c, MHD_HTTP_OK, o);
 }
 
+static enum MHD_Result admin_users(cloud_http_t *h, struct MHD_Connection *c, const req_t *rq)
+{
+    cJSON *b = cJSON_ParseWithLength(rq->buf ? rq->buf : "", rq->len);
+    const char *name = jstr(b, "user_name"), *pw = jstr(b, "password");
+    enum MHD_Result ret;
+    if (!cJSON_IsObject(b)) {
+        ret = admin_error(c, 400, "body must be a JSON object");
+    } else if (!cloud_valid_id(name, 64)) {
+        ret = admin_error(c, 400, "user_name: 1-64 characters of [A-Za-z0-9_.:@-]");
+    } else if (!pw || strlen(pw) < 8 || strlen(pw) > 128) {
+        ret = admin_error(c, 400, "password: a string of 8-128 characters");
+    } else {
+        char uid[40] = "u_", fam[40] = "f_", salt[33], hash[80];
+        cloud_random_hex(uid + 2, 16);
+        cloud_random_hex(fam + 2, 16);
+        cloud_random_hex(salt, 32);
+        int rc = pw_hash(pw, salt, hash, sizeof hash) != 0 ? -1
+               : cloud_store_add_user(&h->store, uid, name, salt, hash, fam, cloud_now());
+        if (rc < 0) {
+            ret = admin_error(c, 500, "database error");
+        } else if (rc == 1) {
+            ret = admin_error(c, 409, "user exists");
+        } else {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "user_id", uid);
+            cJSON_AddStringToObject(o, "user_name", name);
+            cJSON_AddStringToObject(o, "family_id", fam);
+            ret = send_json(c, MHD_HTTP_CREATED, o);
+            cJSON *ev = cJSON_CreateObject();
+            cJSON_AddStringToObject(ev, "user_id", uid);
+            cloud_event("user_created", ev);
+            cloud_log("user %s created", uid);
+        }
+    }
+    cJSON_Delete(b);
+    return ret;
+}
+
+/* DELETE /v1/products/P/devices/D (device gone) or /v1/bindings/P/D (unbound, device stays). */
+static enum MHD_Result admin_delete(cloud_http_t *h, struct MHD_Connection *c, const char *pid, const char *dn,
+                                    bool device)
+{
+    if (!cloud_valid_id(pid, 64) || !cloud_valid_id(dn, 48))
+        return admin_error(c, 400, "bad product id or device name");
+    int ex = cloud_store_device_exists(&h->store, pid, dn);
+    if (ex < 0)
+        return admin_error(c, 500, "database error");
+    if (ex == 0)
+        return admin_error(c, 404, "no such device");
+    int rc = device ? cloud_store_delete_device(&h->store, pid, dn) : cloud_store_unbind(&h->store, pid, dn);
+    if (rc < 0)
+        return admin_error(c, 500, "database error");
+    cloud_event(device ? "device_deleted" : "device_unbound", cloud_device_event(pid, dn));
+    cloud_log("device %s/%s %s", pid, dn, device ? "deleted" : "unbound");
+    cJSON *o = cloud_device_event(pid, dn);
+    cJSON_AddBoolToObject(o, device ? "deleted" : "unbound", true);
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+/* "/a/b" -> a and b (each < 65 characters); false when the shape differs. */
+static bool split2(const char *p, char a[65], char b[65])
+{
+    const char *slash = strchr(p, '/');
+    if (!slash || (size_t)(slash - p) >= 65 || strlen(slash + 1) >= 65 || strchr(slash + 1, '/'))
+        return false;
+    memcpy(a, p, (size_t)(slash - p));
+    a[slash - p] = 0;
+    strcpy(b, slash + 1);
+    return true;
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------ */
+
+static bool admin_authorized(cloud_http_t *h, struct MHD_Connection *c)
+{
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    return auth && !strncasecmp(auth, "Bearer ", 7) && cloud_consttime_eq(auth + 7, h->admin_key);
+}
 
 static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
                              const req_t *rq)
 {
-    bool post = !strcmp(method, "POST"), get = !strcmp(method, "GET");
-    if (!strcmp(url, "/tokenapi"))
-        return post ? token_api(h, c, rq) : admin_error(c, 405, "use POST");
-    if (!strcmp(url, "/register/dev"))
-        return post ? register_dev(h, c, rq) : admin_error(c, 405, "use POST");
+    bool post = !strcmp(method, "POST"), get = !strcmp(method, "GET"), del = !strcmp(method, "DELETE");
+    /* cJSON stops a string at an escaped NUL ("A\u0000B" reads as "A"): refuse such bodies
+     * rather than act on a silently shortened name, token or secret. */
+    bool nul = rq->buf && memmem(rq->buf, rq->len, "\\u0000", 6);
+    if (!strcmp(url, "/tokenapi")) {
+        if (!post)
+            return admin_error(c, 405, "use POST");
+        if (nul)
+            return tok_error(c, 400, "InvalidParameter", "strings must not contain NUL", NULL);
+        return token_api(h, c, rq);
+    }
+    if (!strcmp(url, "/register/dev")) {
+        if (!post)
+            return admin_error(c, 405, "use POST");
+        if (nul)
+            return reg_error(c, 1000, "malformed request: strings must not contain NUL");
+        return register_dev(h, c, rq);
+    }
+    if (strncmp(url, "/v1/", 4))
+        return admin_error(c, 404, "no such endpoint");
+    if (!admin_authorized(h, c)) {
+        char addr[64];
+        peer_addr(c, addr, sizeof addr);
+        if (!rate_ok(h, "anon", addr, h->cfg.anon_rate, h->cfg.anon_burst))
+            return admin_error(c, 429, "too many requests from this address");
+        return admin_error(c, 401, "admin API: send Authorization: Bearer <admin key>");
+    }
+    if (nul)
+        return admin_error(c, 400, "strings must not contain NUL");
+    if (!strcmp(url, "/v1/users"))
+        return post ? admin_users(h, c, rq) : admin_error(c, 405, "use POST");
     if (!strcmp(url, "/v1/products"))
         return post ? admin_products(h, c, rq) : admin_error(c, 405, "use POST");
     if (!strcmp(url, "/v1/bindings"))
         return get ? admin_list(h, c, NULL) : admin_error(c, 405, "use GET");
+    char a[65], b[65];
+    if (!strncmp(url, "/v1/bindings/", 13) && split2(url + 13, a, b))
+        return del ? admin_delete(h, c, a, b, false) : admin_error(c, 405, "use DELETE");
     if (!strncmp(url, "/v1/products/", 13)) {
         const char *p = url + 13, *slash = strchr(p, '/');
         char pid[65];
@@ -449,6 +756,14 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
             if (get)
                 return admin_list(h, c, pid);
             return admin_error(c, 405, "use GET or POST");
+        }
+        if (slash && !strncmp(slash, "/devices/", 9) && (size_t)(slash - p) < sizeof pid) {
+            memcpy(pid, p, (size_t)(slash - p));
+            pid[slash - p] = 0;
+            if (strlen(slash + 9) >= sizeof b || strchr(slash + 9, '/'))
+                return admin_error(c, 404, "no such endpoint");
+            strcpy(b, slash + 9);
+            return del ? admin_delete(h, c, pid, b, true) : admin_error(c, 405, "use DELETE");
         }
     }
     return admin_error(c, 404, "no such endpoint");
@@ -486,6 +801,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     if (rq->too_big)
         return admin_error(c, 413, "request body larger than 16 KiB");
+    int64_t now = cloud_now();
+    if (now != h->last_gc) {   /* at most once a second, on the thread that owns the store */
+        h->last_gc = now;
+        cloud_store_gc(&h->store, now, h->cfg.token_grace, DYNREG_WINDOW);
+    }
     return route(h, c, url, method, rq);
 }
 
@@ -500,15 +820,14 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     *con_cls = NULL;
 }
 
-cloud_http_t *cloud_http_start(const char *host, uint16_t port, const char *dbpath, int token_ttl,
-                               char *err, size_t errlen)
+cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t errlen)
 {
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *ai = NULL;
     char ps[8];
-    snprintf(ps, sizeof ps, "%u", port);
-    int gr = getaddrinfo(host, ps, &hints, &ai);
+    snprintf(ps, sizeof ps, "%u", cfg->port);
+    int gr = getaddrinfo(cfg->host, ps, &hints, &ai);
     if (gr != 0) {
-        snprintf(err, errlen, "HTTP address %s: %s", host, gai_strerror(gr));
+        snprintf(err, errlen, "HTTP address %s: %s", cfg->host, gai_strerror(gr));
         return NULL;
     }
     cloud_http_t *h = calloc(1, sizeof *h);
@@ -517,8 +836,9 @@ cloud_http_t *cloud_http_start(const char *host, uint16_t port, const char *dbpa
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    h->token_ttl = token_ttl;
-    if (cloud_store_open(&h->store, dbpath, err, errlen) != 0) {
+    h->cfg = *cfg;
+    snprintf(h->admin_key, sizeof h->admin_key, "%s", cfg->admin_key);
+    if (cloud_store_open(&h->store, cfg->dbpath, err, errlen) != 0) {
         free(h);
         freeaddrinfo(ai);
         return NULL;
@@ -526,20 +846,51 @@ cloud_http_t *cloud_http_start(const char *host, uint16_t port, const char *dbpa
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    h->d = MHD_start_daemon(flags, port, NULL, NULL, handler, h,
+    if (cfg->tls_cert) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            snprintf(err, errlen, "this libmicrohttpd has no TLS support");
+            goto fail;
+        }
+        flags |= MHD_USE_TLS;
+        h->cert = cloud_read_file(cfg->tls_cert, 1 << 20);
+        h->key = cloud_read_file(cfg->tls_key, 1 << 20);
+        if (!h->cert || !h->key) {
+            snprintf(err, errlen, "cannot read the HTTPS certificate %s or key %s", cfg->tls_cert, cfg->tls_key);
+            goto fail;
+        }
+    }
+    /* Limits (docs/cloud.md "Limits"): a whole-server cap, a cap per source address so one
+     * host cannot take every slot (F2), and an idle timeout short enough that a client
+     * trickling one header line every few seconds is cut. A legitimate request is one
+     * round trip well under a second. */
+    struct MHD_OptionItem tls[] = {
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert },
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, h->key },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    if (!h->cert)
+        tls[0].option = MHD_OPTION_END;
+    h->d = MHD_start_daemon(flags, cfg->port, NULL, NULL, handler, h,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,   /* a stalled client never pins a slot */
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+                            MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout,
+                            MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
+                            MHD_OPTION_ARRAY, tls,
                             MHD_OPTION_END);
-    freeaddrinfo(ai);
     if (!h->d) {
-        snprintf(err, errlen, "cannot listen for HTTP on %s:%u (in use?)", host, port);
-        cloud_store_close(&h->store);
-        free(h);
-        return NULL;
+        snprintf(err, errlen, "cannot listen for HTTP on %s:%u (in use?)", cfg->host, cfg->port);
+        goto fail;
     }
+    freeaddrinfo(ai);
     return h;
+fail:
+    freeaddrinfo(ai);
+    cloud_store_close(&h->store);
+    free(h->cert);
+    free(h->key);
+    free(h);
+    return NULL;
 }
 
 void cloud_http_stop(cloud_http_t *h)
@@ -548,5 +899,7 @@ void cloud_http_stop(cloud_http_t *h)
         return;
     MHD_stop_daemon(h->d);
     cloud_store_close(&h->store);
+    free(h->cert);
+    free(h->key);
     free(h);
 }

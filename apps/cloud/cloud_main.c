@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -133,7 +136,9 @@ static int find_plugin(char *out, size_t len)
 }
 
 typedef struct {
-    hostport_t mqtt;
+    hostport_t mqtt;          /* mosquitto's private plain listener (127.0.0.1:<free>) */
+    uint16_t tls_port, psk_port;   /* its private TLS / TLS-PSK listeners; 0 = none */
+    const cloud_tls_files_t *tls;
     char tmpdir[PATH_MAX], conf[PATH_MAX + 32];
     char mosquitto_bin[PATH_MAX];
     pid_t pid;
@@ -144,12 +149,13 @@ typedef struct {
     size_t loglen;
     time_t restarts[RESTARTS_MAX];
     int nrestarts;
+    int evfd;                 /* write end of the plugin's event pipe, kept across restarts */
 } broker_t;
 
 static int write_conf(broker_t *br, const char *plugin, const char *db, const char *user, const char *pass)
 {
     snprintf(br->conf, sizeof br->conf, "%s/mosquitto.conf", br->tmpdir);
-    int fd = open(br->conf, O_WRONLY | O_CREAT | O_TRUNC, 0600);   /* holds the service password */
+    int fd = cloud_create_private(br->conf, false);   /* holds the service password */
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f)
         return -1;
@@ -158,14 +164,38 @@ static int write_conf(broker_t *br, const char *plugin, const char *db, const ch
     /* As root mosquitto would switch to user "mosquitto", which cannot read the registry. */
     if (pw)
         fprintf(f, "user %s\n", pw->pw_name);
+    /* max_connections stays unlimited here: the gate (cloud_gate.c) caps connections in
+     * front of the broker. max_packet_size: IoT Explorer's 256 KiB; a bigger packet is
+     * refused before mosquitto buffers it (F6). */
     fprintf(f, "per_listener_settings false\nallow_anonymous false\npersistence false\n"
                "max_connections -1\nmax_queued_messages 10000\nset_tcp_nodelay true\n"
-               "log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+               "max_packet_size %u\n", CLOUD_MQTT_PACKET_MAX);
+    fprintf(f, "log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
                "log_timestamp false\nconnection_messages false\n");
     fprintf(f, "listener %u %s\n", br->mqtt.port, br->mqtt.host);
-    fprintf(f, "plugin %s\nplugin_opt_registry %s\nplugin_opt_service_user %s\nplugin_opt_service_password %s\n",
+    if (br->tls_port)
+        fprintf(f, "listener %u 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\ntls_version tlsv1.2\n",
+                br->tls_port, br->tls->ca, br->tls->cert, br->tls->key);
+    if (br->psk_port)   /* keys come from the plugin (MOSQ_EVT_PSK_KEY), not from a psk_file */
+        fprintf(f, "listener %u 127.0.0.1\npsk_hint smartcfg\ntls_version tlsv1.2\n", br->psk_port);
+    fprintf(f, "plugin %s\nplugin_opt_registry %s\nplugin_opt_service_user %s\nplugin_opt_service_password %s\n"
+               "plugin_opt_event_fd 3\n",
             plugin, db, user, pass);
     return fclose(f) == 0 ? 0 : -1;
+}
+
+/* A port the kernel says is free on 127.0.0.1 now (mosquitto binds it a moment later). */
+static uint16_t free_port(void)
+{
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof sin;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    uint16_t p = 0;
+    if (s >= 0 && bind(s, (struct sockaddr *)&sin, sizeof sin) == 0 && getsockname(s, (struct sockaddr *)&sin, &sl) == 0)
+        p = ntohs(sin.sin_port);
+    if (s >= 0)
+        close(s);
+    return p;
 }
 
 static int port_open(const hostport_t *hp)
@@ -185,35 +215,61 @@ static int port_open(const hostport_t *hp)
     return ok;
 }
 
-/* mosquitto's log comes through a pipe: plugin lines become events, all lines go to stderr. */
+/* mosquitto's log comes through a pipe and goes to stderr as it is: it is for humans. The
+ * plugin's events come as JSON records on a pipe of their own (plugin_event_reader). */
 static void broker_log_line(char *line)
 {
-    const char *tag = strstr(line, "smartcfg_auth: ");
-    if (tag) {
-        char ev[32] = "", kv[512];
-        const char *p = tag + 15;
-        size_t n = strcspn(p, " ");
-        if (n < sizeof ev) {
-            memcpy(ev, p, n);
-            ev[n] = 0;
-        }
-        snprintf(kv, sizeof kv, "%s", p + n);
-        const char *name = !strcmp(ev, "connect_ok") ? "device_connected"
-                         : !strcmp(ev, "connect_refused") ? "device_refused"
-                         : !strcmp(ev, "acl_refused") ? "topic_refused" : NULL;
-        if (name) {
-            cJSON *o = cJSON_CreateObject();
-            for (char *save = NULL, *t = strtok_r(kv, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-                char *eq = strchr(t, '=');
-                if (eq) {
-                    *eq = 0;
-                    cJSON_AddStringToObject(o, t, eq + 1);
-                }
-            }
-            cloud_event(name, o);
+    cloud_log("mosquitto: %s", line);
+}
+
+/* The plugin's event records: one JSON object per line, {"event": name, ...string fields}
+ * (docs/cloud.md, "Plugin events"). Only the names the plugin is known to send are passed on,
+ * so a record can never impersonate another part of the cloud. Runs in its own thread for the
+ * same reason as the log reader (a full pipe would stall the broker); ends at EOF, when the
+ * cloud closes the write end at shutdown. */
+static void plugin_event(char *line)
+{
+    static const char *const known[] = { "device_connected", "device_refused", "topic_refused" };
+    cJSON *o = cJSON_Parse(line);
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "event");
+    char name[32] = "";
+    if (cJSON_IsString(ev))
+        snprintf(name, sizeof name, "%s", ev->valuestring);
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (cJSON_IsObject(o) && !strcmp(name, known[i])) {
+            cJSON_DeleteItemFromObjectCaseSensitive(o, "event");
+            cloud_event(known[i], o);
+            return;
         }
     }
-    cloud_log("mosquitto: %s", line);
+    cJSON_Delete(o);
+    cloud_log("smartcfg_auth sent an event record we do not know; ignored");
+}
+
+static void *plugin_event_reader(void *arg)
+{
+    int fd = *(int *)arg;
+    char buf[4096];
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return NULL;
+        len += (size_t)n;
+        buf[len] = 0;
+        char *start = buf, *nl;
+        while ((nl = strchr(start, '\n'))) {
+            *nl = 0;
+            plugin_event(start);
+            start = nl + 1;
+        }
+        len -= (size_t)(start - buf);
+        memmove(buf, start, len);
+        if (len == sizeof buf - 1)   /* the plugin never writes a line this long */
+            len = 0;
+    }
 }
 
 /* Runs in its own thread: mosquitto blocks when its log pipe is full, so the pipe must be
@@ -285,10 +341,15 @@ static int broker_spawn(broker_t *br, char *err, size_t errlen)
         signal(SIGTERM, SIG_DFL);
         dup2(fds[1], 1);
         dup2(fds[1], 2);
+        /* The plugin's event pipe is descriptor 3 in the broker (plugin_opt_event_fd 3). */
+        if (br->evfd == 3)
+            fcntl(3, F_SETFD, 0);
+        else
+            dup2(br->evfd, 3);
         /* The broker must not hold our HTTP listener, database or service socket open
          * (a restarted broker would otherwise inherit the old service connection). */
         long maxfd = sysconf(_SC_OPEN_MAX);
-        for (long fd = 3; fd < (maxfd > 0 && maxfd < 65536 ? maxfd : 65536); fd++)
+        for (long fd = 4; fd < (maxfd > 0 && maxfd < 65536 ? maxfd : 65536); fd++)
             close((int)fd);
         execl(br->mosquitto_bin, br->mosquitto_bin, "-c", br->conf, (char *)NULL);
         fprintf(stderr, "cannot run %s: %s\n", br->mosquitto_bin, strerror(errno));
@@ -344,6 +405,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: smartcfg cloud [--http HOST:PORT] [--mqtt HOST:PORT] [--broker HOST:PORT] [--db FILE]\n"
             "                      [--token-ttl SECONDS] [--plugin FILE] [--mosquitto FILE] [--json]\n"
+            "                      [--admin-key-file F] [--tls] [--mqtts HOST:PORT] [--mqtt-psk HOST:PORT] [--tls-dir DIR]\n"
+            "                      [--mqtt-per-address N] [--connect-timeout S] [--http-per-address N] [--token-rate N]\n"
+            "                      [--token-gc S]\n"
             "Runs a local IoT Explorer stand-in until SIGINT/SIGTERM (docs/cloud.md).\n"
             "  --http HOST:PORT    app token API, /register/dev and admin API (default 127.0.0.1:8080)\n"
             "  --mqtt HOST:PORT    listener of the mosquitto we start (default 127.0.0.1:1883)\n"
@@ -353,7 +417,17 @@ static void usage(FILE *f)
             "  --token-ttl S       bind token lifetime (default 600)\n"
             "  --plugin FILE       smartcfg_auth.so (default: next to this binary)\n"
             "  --mosquitto FILE    broker binary (default: mosquitto from PATH, then /usr/sbin/mosquitto)\n"
-            "  --json              one JSON event per line on stdout; the human log stays on stderr\n");
+            "  --json              one JSON event per line on stdout; the human log stays on stderr\n"
+            "  --admin-key-file F  admin API key (made, 0600, at first start; default: admin.key beside --db)\n"
+            "  --tls               HTTPS for the HTTP API (certificates from --tls-dir, made at first start)\n"
+            "  --mqtts HOST:PORT   also an MQTT-over-TLS listener (IoT Explorer's 8883)\n"
+            "  --mqtt-psk HOST:PORT also a TLS-PSK listener (identity = client id, key = the device PSK)\n"
+            "  --tls-dir DIR       CA, server certificate and key (default: tls/ beside --db)\n"
+            "  --mqtt-per-address N  MQTT connections per source address (default 32)\n"
+            "  --connect-timeout S   seconds a new MQTT connection has to send CONNECT (default 10)\n"
+            "  --http-per-address N  HTTP connections per source address (default 16)\n"
+            "  --token-rate N      bind tokens per account per minute (default 60, bursts of 20)\n"
+            "  --token-gc S        an expired token is deleted S seconds after expiry (default 10 x ttl, <= 3600)\n");
 }
 
 static int find_mosquitto(char *out, size_t len)
@@ -372,8 +446,18 @@ static int find_mosquitto(char *out, size_t len)
 int cmd_cloud(int argc, char **argv)
 {
     hostport_t http = { "127.0.0.1", 8080 }, ext = { "", 0 };
-    broker_t br = { .mqtt = { "127.0.0.1", 1883 }, .logfd = -1 };
-    char db[PATH_MAX] = "", plugin[PATH_MAX] = "";
+    broker_t br = { .mqtt = { "127.0.0.1", 1883 }, .logfd = -1, .evfd = -1 };
+    int evpipe[2] = { -1, -1 };
+    pthread_t evthread;
+    bool evthread_running = false;
+    char db[PATH_MAX] = "", plugin[PATH_MAX] = "", keyfile[PATH_MAX] = "", tlsdir[PATH_MAX] = "";
+    hostport_t mqtts = { "", 0 }, mpsk = { "", 0 };
+    bool https = false;
+    long grace = -1;
+    long mqtt_per_addr = 32, connect_timeout = 10, http_per_addr = 16, token_rate = 60;
+    /* Every file we create holds or sits next to a secret: private whatever the caller's umask
+     * (SQLite creates the registry and its -wal/-shm with 0644 & ~umask). */
+    umask(077);
     bool json = false, external = false;
     long ttl = 600;
     static const struct option opts[] = {
@@ -381,6 +465,11 @@ int cmd_cloud(int argc, char **argv)
         { "broker", required_argument, NULL, 'B' }, { "db", required_argument, NULL, 'd' },
         { "json", no_argument, NULL, 'j' }, { "token-ttl", required_argument, NULL, 't' },
         { "plugin", required_argument, NULL, 'p' }, { "mosquitto", required_argument, NULL, 'm' },
+        { "admin-key-file", required_argument, NULL, 'K' }, { "tls", no_argument, NULL, 'T' },
+        { "mqtts", required_argument, NULL, 'S' }, { "mqtt-psk", required_argument, NULL, 'P' },
+        { "tls-dir", required_argument, NULL, 'D' }, { "mqtt-per-address", required_argument, NULL, 'a' },
+        { "connect-timeout", required_argument, NULL, 'c' }, { "http-per-address", required_argument, NULL, 'A' },
+        { "token-rate", required_argument, NULL, 'r' }, { "token-gc", required_argument, NULL, 'g' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
     };
     int c;
@@ -418,6 +507,41 @@ int cmd_cloud(int argc, char **argv)
         case 'm':
             snprintf(br.mosquitto_bin, sizeof br.mosquitto_bin, "%s", optarg);
             break;
+        case 'K':
+            snprintf(keyfile, sizeof keyfile, "%s", optarg);
+            break;
+        case 'T':
+            https = true;
+            break;
+        case 'S':
+            if (parse_hostport(optarg, &mqtts)) goto bad_addr;
+            break;
+        case 'P':
+            if (parse_hostport(optarg, &mpsk)) goto bad_addr;
+            break;
+        case 'D':
+            snprintf(tlsdir, sizeof tlsdir, "%s", optarg);
+            break;
+        case 'g':
+            errno = 0;
+            grace = strtol(optarg, &end, 10);
+            if (*end || errno || grace < 0 || grace > 30L * 86400) {
+                fprintf(stderr, "smartcfg cloud: --token-gc wants 0..2592000 seconds, not '%s'\n", optarg);
+                return SC_EXIT_USAGE;
+            }
+            break;
+        case 'a': case 'c': case 'A': case 'r': {
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (*end || errno || v < 1 || v > 1000000) {
+                fprintf(stderr, "smartcfg cloud: --%s wants a number 1..1000000, not '%s'\n",
+                        c == 'a' ? "mqtt-per-address" : c == 'c' ? "connect-timeout" : c == 'A' ? "http-per-address"
+                                                                                          : "token-rate", optarg);
+                return SC_EXIT_USAGE;
+            }
+            *(c == 'a' ? &mqtt_per_addr : c == 'c' ? &connect_timeout : c == 'A' ? &http_per_addr : &token_rate) = v;
+            break;
+        }
         case 'h':
             usage(stdout);
             return SC_EXIT_OK;
@@ -448,6 +572,41 @@ bad_addr:
         return SC_EXIT_FAIL;
     }
     cloud_store_close(&st);
+    cloud_private_files(db);
+
+    /* Files beside the registry: the admin key and the TLS material. */
+    char dbdir[PATH_MAX];
+    snprintf(dbdir, sizeof dbdir, "%s", db);
+    char *slash = strrchr(dbdir, '/');
+    if (slash)
+        *slash = 0;
+    else
+        snprintf(dbdir, sizeof dbdir, ".");
+    if (!*keyfile)
+        snprintf(keyfile, sizeof keyfile, "%.*s/admin.key", PATH_MAX - 16, dbdir);
+    char admin_key[80];
+    bool key_new = false;
+    if (cloud_admin_key(keyfile, admin_key, sizeof admin_key, &key_new) != 0) {
+        fprintf(stderr, "smartcfg cloud: cannot read or create the admin key file %s (at least 16 characters)\n", keyfile);
+        return SC_EXIT_FAIL;
+    }
+    cloud_tls_files_t tls;
+    bool want_tls = https || mqtts.port || mpsk.port;
+    if (!*tlsdir)
+        snprintf(tlsdir, sizeof tlsdir, "%.*s/tls", PATH_MAX - 16, dbdir);
+    if (want_tls && cloud_tls_material(tlsdir, mqtts.port ? mqtts.host : http.host, &tls, err, sizeof err) != 0) {
+        fprintf(stderr, "smartcfg cloud: %s\n", err);
+        return SC_EXIT_FAIL;
+    }
+    bool loopback = !strcmp(http.host, "127.0.0.1") || !strcmp(http.host, "::1") || !strcmp(http.host, "localhost");
+    if (!loopback && !https) {
+        fprintf(stderr, "smartcfg cloud: WARNING: the HTTP API on %s is reachable from the network WITHOUT TLS:\n"
+                        "smartcfg cloud: WARNING: the admin key, passwords and access tokens cross it in clear. Use --tls.\n",
+                http.host);
+        cJSON *ev = cJSON_CreateObject();
+        cJSON_AddStringToObject(ev, "message", "HTTP API reachable from the network without TLS; use --tls");
+        cloud_event("warning", ev);
+    }
     if (!*plugin) {
         const char *env = getenv("SMARTCFG_AUTH_PLUGIN");
         if (env && *env)
@@ -471,6 +630,8 @@ bad_addr:
     int ret = SC_EXIT_FAIL;
     cloud_http_t *h = NULL;
     cloud_bindsvc_t *svc = NULL;
+    cloud_gate_t *gate = NULL;
+    hostport_t pub_mqtt = br.mqtt;
     char svc_user[40] = "smartcfg-service-", svc_pass[65];
     const hostport_t *mq = external ? &ext : &br.mqtt;
     mosquitto_lib_init();
@@ -489,10 +650,36 @@ bad_addr:
         cloud_random_hex(svc_user + strlen(svc_user), 8);
         cloud_random_hex(svc_pass, 48);
         const char *tmp = getenv("TMPDIR");
+        cloud_clean_stale_tmpdirs(tmp && *tmp ? tmp : "/tmp");
         snprintf(br.tmpdir, sizeof br.tmpdir, "%s/smartcfg-cloud-XXXXXX", tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp(br.tmpdir)) {
             fprintf(stderr, "smartcfg cloud: mkdtemp: %s\n", strerror(errno));
             br.tmpdir[0] = 0;
+            goto out;
+        }
+        {
+            /* Our pid, so a later run can tell this dir is stale once we are gone. */
+            char pf[PATH_MAX + 16], pidtxt[24];
+            snprintf(pf, sizeof pf, "%s/owner.pid", br.tmpdir);
+            int n = snprintf(pidtxt, sizeof pidtxt, "%ld\n", (long)getpid());
+            int fd = cloud_create_private(pf, true);
+            if (fd < 0 || write(fd, pidtxt, (size_t)n) != n) {
+                fprintf(stderr, "smartcfg cloud: cannot write %s\n", pf);
+                if (fd >= 0)
+                    close(fd);
+                goto out;
+            }
+            close(fd);
+        }
+        /* mosquitto listens on private loopback ports; the gate owns the public ones. */
+        pub_mqtt = br.mqtt;
+        snprintf(br.mqtt.host, sizeof br.mqtt.host, "127.0.0.1");
+        br.mqtt.port = free_port();
+        br.tls_port = mqtts.port ? free_port() : 0;
+        br.psk_port = mpsk.port ? free_port() : 0;
+        br.tls = &tls;
+        if (!br.mqtt.port || (mqtts.port && !br.tls_port) || (mpsk.port && !br.psk_port)) {
+            fprintf(stderr, "smartcfg cloud: no free loopback port for the broker\n");
             goto out;
         }
         char absdb[PATH_MAX];
@@ -500,12 +687,38 @@ bad_addr:
             fprintf(stderr, "smartcfg cloud: cannot write the broker configuration\n");
             goto out;
         }
-        if (port_open(&br.mqtt)) {
+        if (pipe2(evpipe, O_CLOEXEC) != 0) {
+            fprintf(stderr, "smartcfg cloud: pipe: %s\n", strerror(errno));
+            goto out;
+        }
+        br.evfd = evpipe[1];
+        evthread_running = pthread_create(&evthread, NULL, plugin_event_reader, &evpipe[0]) == 0;
+        if (port_open(&pub_mqtt)) {
             fprintf(stderr, "smartcfg cloud: something already listens on %s:%u (use --broker to reuse it)\n",
-                    br.mqtt.host, br.mqtt.port);
+                    pub_mqtt.host, pub_mqtt.port);
             goto out;
         }
         if (broker_spawn(&br, err, sizeof err) != 0) {
+            fprintf(stderr, "smartcfg cloud: %s\n", err);
+            goto out;
+        }
+        cloud_gate_listener_t gl[3] = { { pub_mqtt.host, pub_mqtt.port, br.mqtt.port, true } };
+        int ngl = 1;
+        if (mqtts.port)
+            gl[ngl++] = (cloud_gate_listener_t){ mqtts.host, mqtts.port, br.tls_port, false };
+        if (mpsk.port)
+            gl[ngl++] = (cloud_gate_listener_t){ mpsk.host, mpsk.port, br.psk_port, false };
+        /* Two descriptors per relayed connection; keep some for the HTTP side and the DB. */
+        struct rlimit rl;
+        unsigned max_total = 4096;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+            rl.rlim_cur = rl.rlim_max;   /* raise the soft limit as far as we may */
+            setrlimit(RLIMIT_NOFILE, &rl);
+            getrlimit(RLIMIT_NOFILE, &rl);
+            max_total = rl.rlim_cur > 1024 ? (unsigned)((rl.rlim_cur - 512) / 2) : 256;
+        }
+        gate = cloud_gate_start(gl, ngl, (unsigned)mqtt_per_addr, (unsigned)connect_timeout, max_total, err, sizeof err);
+        if (!gate) {
             fprintf(stderr, "smartcfg cloud: %s\n", err);
             goto out;
         }
@@ -517,7 +730,16 @@ bad_addr:
         cloud_log("mosquitto (pid %d) listening on %s:%u", (int)br.pid, br.mqtt.host, br.mqtt.port);
     }
 
-    h = cloud_http_start(http.host, http.port, db, (int)ttl, err, sizeof err);
+    cloud_http_cfg_t hc = {
+        .host = http.host, .port = http.port, .dbpath = db, .token_ttl = (int)ttl,
+        /* default: an expired token reads "expired" for ten lifetimes (at most an hour) */
+        .token_grace = (int)(grace >= 0 ? grace : ttl * 10 < 3600 ? ttl * 10 : 3600), .admin_key = admin_key,
+        .tls_cert = https ? tls.cert : NULL, .tls_key = https ? tls.key : NULL,
+        .conn_limit = 1024, .per_ip_limit = (unsigned)http_per_addr, .conn_timeout = 5,
+        .token_rate = (double)token_rate / 60.0, .token_burst = token_rate < 20 ? (double)token_rate : 20.0,
+        .anon_rate = 5.0, .anon_burst = 30.0,
+    };
+    h = cloud_http_start(&hc, err, sizeof err);
     if (!h) {
         fprintf(stderr, "smartcfg cloud: %s\n", err);
         goto out;
@@ -531,9 +753,23 @@ bad_addr:
         cJSON *ev = cJSON_CreateObject();
         cJSON_AddStringToObject(ev, "http", http.host);
         cJSON_AddNumberToObject(ev, "http_port", http.port);
-        cJSON_AddStringToObject(ev, "mqtt", mq->host);
-        cJSON_AddNumberToObject(ev, "mqtt_port", mq->port);
+        const hostport_t *pm = external ? &ext : &pub_mqtt;
+        cJSON_AddStringToObject(ev, "mqtt", pm->host);
+        cJSON_AddNumberToObject(ev, "mqtt_port", pm->port);
+        if (mqtts.port)
+            cJSON_AddNumberToObject(ev, "mqtts_port", mqtts.port);
+        if (mpsk.port)
+            cJSON_AddNumberToObject(ev, "mqtt_psk_port", mpsk.port);
+        cJSON_AddBoolToObject(ev, "https", https);
+        if (want_tls)
+            cJSON_AddStringToObject(ev, "ca_file", tls.ca);
         cJSON_AddStringToObject(ev, "db", db);
+        cJSON_AddStringToObject(ev, "admin_key_file", keyfile);
+        /* Printed once, when it is made: afterwards it is only in the 0600 file. */
+        if (key_new && json)
+            cJSON_AddStringToObject(ev, "admin_key", admin_key);
+        else if (key_new)
+            fprintf(stderr, "smartcfg cloud: new admin key (shown once; kept in %s): %s\n", keyfile, admin_key);
         cloud_event("ready", ev);
         cloud_log("ready: HTTP http://%s:%u/  MQTT %s:%u  db %s", http.host, http.port, mq->host, mq->port, db);
     }
@@ -579,10 +815,20 @@ bad_addr:
 out:
     cloud_bindsvc_free(svc);
     cloud_http_stop(h);
+    cloud_gate_stop(gate);
     broker_stop(&br);
+    if (evpipe[1] >= 0)
+        close(evpipe[1]);   /* the broker is gone: the reader sees EOF after the last record */
+    if (evthread_running)
+        pthread_join(evthread, NULL);
+    if (evpipe[0] >= 0)
+        close(evpipe[0]);
     if (br.tmpdir[0]) {
         if (br.conf[0])
             unlink(br.conf);
+        char pf[PATH_MAX + 16];
+        snprintf(pf, sizeof pf, "%s/owner.pid", br.tmpdir);
+        unlink(pf);
         rmdir(br.tmpdir);
     }
     mosquitto_lib_cleanup();

@@ -18,7 +18,23 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS tokens_by_device ON tokens(product_id, device_name);"
     "CREATE TABLE IF NOT EXISTS bindings(product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
     " family_id TEXT, room_id TEXT, token TEXT, created INTEGER NOT NULL,"
-    " PRIMARY KEY(product_id, device_name));";
+    " PRIMARY KEY(product_id, device_name));"
+    /* Accounts (docs/cloud.md "Accounts"): users log in with AppGetToken and get an expiring
+     * access token; every bind token and family belongs to one user. */
+    "CREATE TABLE IF NOT EXISTS users(user_id TEXT PRIMARY KEY, user_name TEXT NOT NULL UNIQUE,"
+    " salt TEXT NOT NULL, pw_hash TEXT NOT NULL, family_id TEXT NOT NULL, created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS access_tokens(token TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
+    " expire INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS access_tokens_by_expire ON access_tokens(expire);"
+    "CREATE INDEX IF NOT EXISTS tokens_by_expire ON tokens(expire);"
+    /* Dynamic registration requests seen within the timestamp window: a replay is refused. */
+    "CREATE TABLE IF NOT EXISTS dynreg_seen(product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
+    " nonce INTEGER NOT NULL, timestamp INTEGER NOT NULL, PRIMARY KEY(product_id, device_name, nonce, timestamp));";
+
+/* Columns added after the first release; ALTER fails harmlessly when they exist. */
+static const char *const migrations[] = {
+    "ALTER TABLE tokens ADD COLUMN user_id TEXT",
+};
 
 int cloud_store_open(cloud_store_t *s, const char *path, char *err, size_t errlen)
 {
@@ -41,6 +57,8 @@ int cloud_store_open(cloud_store_t *s, const char *path, char *err, size_t errle
         s->db = NULL;
         return -1;
     }
+    for (size_t i = 0; i < sizeof migrations / sizeof migrations[0]; i++)
+        sqlite3_exec(s->db, migrations[i], NULL, NULL, NULL);
     return 0;
 }
 
@@ -81,6 +99,27 @@ static void bind_texts(sqlite3_stmt *st, int n, const char *const *v)
         sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT);
 }
 
+/* One write statement: n text parameters, then ni integer ones. The rows changed, or -1. */
+static int run_write(cloud_store_t *s, const char *sql, int n, const char *const *v, int ni, const int64_t *iv)
+{
+    sqlite3_stmt *st = prep(s, sql);
+    if (!st)
+        return -1;
+    bind_texts(st, n, v);
+    for (int i = 0; i < ni; i++)
+        sqlite3_bind_int64(st, n + i + 1, iv[i]);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? sqlite3_changes(s->db) : -1;
+}
+
+/* INSERT OR IGNORE: 0 inserted, 1 the row existed, -1 error. */
+static int insert_new(cloud_store_t *s, const char *sql, int n, const char *const *v, int ni, const int64_t *iv)
+{
+    int rc = run_write(s, sql, n, v, ni, iv);
+    return rc < 0 ? -1 : rc == 1 ? 0 : 1;
+}
+
 static int copy_col(sqlite3_stmt *st, int col, char *out, size_t len)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
@@ -92,17 +131,9 @@ static int copy_col(sqlite3_stmt *st, int col, char *out, size_t len)
 
 int cloud_store_add_product(cloud_store_t *s, const char *pid, const char *secret, int64_t now)
 {
-    sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO products(product_id, product_secret, created) VALUES(?,?,?)");
-    if (!st)
-        return -1;
     const char *v[] = { pid, secret };
-    bind_texts(st, 2, v);
-    sqlite3_bind_int64(st, 3, now);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return -1;
-    return sqlite3_changes(s->db) == 1 ? 0 : 1;
+    return insert_new(s, "INSERT OR IGNORE INTO products(product_id, product_secret, created) VALUES(?,?,?)", 2, v,
+                      1, &now);
 }
 
 int cloud_store_get_product_secret(cloud_store_t *s, const char *pid, char *secret, size_t len)
@@ -125,22 +156,17 @@ int cloud_store_get_product_secret(cloud_store_t *s, const char *pid, char *secr
 int cloud_store_add_device(cloud_store_t *s, const char *pid, const char *dn, const char *psk,
                            int64_t now, char *psk_out, size_t psk_len)
 {
-    sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO devices(product_id, device_name, psk, created) VALUES(?,?,?,?)");
-    if (!st)
-        return -1;
     const char *v[] = { pid, dn, psk };
-    bind_texts(st, 3, v);
-    sqlite3_bind_int64(st, 4, now);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
+    int rc = insert_new(s, "INSERT OR IGNORE INTO devices(product_id, device_name, psk, created) VALUES(?,?,?,?)", 3,
+                        v, 1, &now);
+    if (rc < 0)
         return -1;
-    if (sqlite3_changes(s->db) == 1) {
+    if (rc == 0) {
         if (psk_out)
             snprintf(psk_out, psk_len, "%s", psk);
         return 0;
     }
-    st = prep(s, "SELECT psk FROM devices WHERE product_id=? AND device_name=?");
+    sqlite3_stmt *st = prep(s, "SELECT psk FROM devices WHERE product_id=? AND device_name=?");
     if (!st)
         return -1;
     bind_texts(st, 2, v);
@@ -165,23 +191,17 @@ int cloud_store_device_exists(cloud_store_t *s, const char *pid, const char *dn)
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-int cloud_store_add_token(cloud_store_t *s, const char *token, int64_t now, int64_t expire)
+int cloud_store_add_token(cloud_store_t *s, const char *token, const char *user_id, int64_t now, int64_t expire)
 {
-    sqlite3_stmt *st = prep(s, "INSERT INTO tokens(token, created, expire) VALUES(?,?,?)");
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, token, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int64(st, 3, expire);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    const char *v[] = { token, user_id };
+    const int64_t iv[] = { now, expire };
+    return run_write(s, "INSERT INTO tokens(token, user_id, created, expire) VALUES(?,?,?,?)", 2, v, 2, iv) == 1 ? 0 : -1;
 }
 
 int cloud_store_get_token(cloud_store_t *s, const char *token, cloud_token_t *t)
 {
     sqlite3_stmt *st = prep(s, "SELECT created, expire, coalesce(bound_at,0), coalesce(product_id,''),"
-                               " coalesce(device_name,'') FROM tokens WHERE token=?");
+                               " coalesce(device_name,''), coalesce(user_id,'') FROM tokens WHERE token=?");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, token, -1, SQLITE_TRANSIENT);
@@ -192,6 +212,7 @@ int cloud_store_get_token(cloud_store_t *s, const char *token, cloud_token_t *t)
         t->bound_at = sqlite3_column_int64(st, 2);
         copy_col(st, 3, t->product_id, sizeof t->product_id);
         copy_col(st, 4, t->device_name, sizeof t->device_name);
+        copy_col(st, 5, t->user_id, sizeof t->user_id);
         ret = 0;
     } else if (rc == SQLITE_DONE) {
         ret = 1;
@@ -242,17 +263,161 @@ int cloud_store_device_bound(cloud_store_t *s, const char *pid, const char *dn)
     return rc == SQLITE_ROW ? CLOUD_BIND_OK : rc == SQLITE_DONE ? CLOUD_BIND_UNKNOWN : CLOUD_BIND_INTERNAL;
 }
 
+/* A device belongs to at most one family: binding it into another one needs an unbind first
+ * (AppDeleteDeviceInFamily or the admin API). Returns 0, 1 when bound in another family, -1. */
 int cloud_store_bind_family(cloud_store_t *s, const char *token, const char *pid, const char *dn,
                             const char *family, const char *room, int64_t now)
 {
-    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO bindings(product_id, device_name, family_id, room_id, token, created)"
-                               " VALUES(?,?,?,?,?,?)");
+    sqlite3_stmt *st = prep(s, "SELECT coalesce(family_id,'') FROM bindings WHERE product_id=? AND device_name=?");
     if (!st)
         return -1;
+    const char *k[] = { pid, dn };
+    bind_texts(st, 2, k);
+    int rc = sqlite3_step(st);
+    bool other = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), family) != 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return -1;
+    if (other)
+        return 1;
     const char *v[] = { pid, dn, family, room, token };
-    bind_texts(st, 5, v);
-    sqlite3_bind_int64(st, 6, now);
+    return run_write(s, "INSERT OR REPLACE INTO bindings(product_id, device_name, family_id, room_id, token, created)"
+                        " VALUES(?,?,?,?,?,?)", 5, v, 1, &now) < 0 ? -1 : 0;
+}
+
+/* Runs one statement with text parameters; returns the number of changed rows or -1. */
+int cloud_store_exec(cloud_store_t *s, const char *sql, int n, const char *const *v)
+{
+    return run_write(s, sql, n, v, 0, NULL);
+}
+
+/* Unbinds a device: its family binding goes, and so do the tokens it bound (so neither
+ * bind_device_query nor a token state says "bound" any more). Returns rows removed, or -1. */
+int cloud_store_unbind(cloud_store_t *s, const char *pid, const char *dn)
+{
+    const char *v[] = { pid, dn };
+    if (cloud_store_begin(s) != 0)
+        return -1;
+    int a = cloud_store_exec(s, "DELETE FROM bindings WHERE product_id=? AND device_name=?", 2, v);
+    int b = cloud_store_exec(s, "DELETE FROM tokens WHERE product_id=? AND device_name=?", 2, v);
+    if (a < 0 || b < 0 || cloud_store_commit(s) != 0) {
+        cloud_store_rollback(s);
+        return -1;
+    }
+    return a + b;
+}
+
+int cloud_store_delete_device(cloud_store_t *s, const char *pid, const char *dn)
+{
+    if (cloud_store_unbind(s, pid, dn) < 0)
+        return -1;
+    const char *v[] = { pid, dn };
+    return cloud_store_exec(s, "DELETE FROM devices WHERE product_id=? AND device_name=?", 2, v);
+}
+
+/* The client id is <ProductId><DeviceName> without a separator: a new pair must not spell the
+ * client id of another registered pair (A + BCdev1 vs AB + Cdev1), or the broker could not
+ * tell them apart. 1 = collides, 0 = free, -1 = error. */
+int cloud_store_client_id_taken(cloud_store_t *s, const char *pid, const char *dn)
+{
+    sqlite3_stmt *st = prep(s, "SELECT 1 FROM devices WHERE product_id || device_name = ?1 || ?2"
+                               " AND NOT (product_id = ?1 AND device_name = ?2) LIMIT 1");
+    if (!st)
+        return -1;
+    const char *v[] = { pid, dn };
+    bind_texts(st, 2, v);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Garbage collection: bind tokens that expired unbound are kept readable ("expired") for
+ * token_grace seconds, then deleted; expired access tokens and dynamic-registration records
+ * older than the timestamp window go at once. */
+int cloud_store_gc(cloud_store_t *s, int64_t now, int64_t token_grace, int64_t dynreg_window)
+{
+    sqlite3_stmt *st[3] = {
+        prep(s, "DELETE FROM tokens WHERE bound_at IS NULL AND expire < ?"),
+        prep(s, "DELETE FROM access_tokens WHERE expire < ?"),
+        prep(s, "DELETE FROM dynreg_seen WHERE timestamp < ?"),
+    };
+    int64_t lim[3] = { now - token_grace, now, now - dynreg_window };
+    int removed = 0, ret = 0;
+    for (int i = 0; i < 3; i++) {
+        if (!st[i]) {
+            ret = -1;
+            continue;
+        }
+        sqlite3_bind_int64(st[i], 1, lim[i]);
+        if (sqlite3_step(st[i]) == SQLITE_DONE)
+            removed += sqlite3_changes(s->db);
+        else
+            ret = -1;
+        sqlite3_finalize(st[i]);
+    }
+    return ret < 0 ? -1 : removed;
+}
+
+/* Records a dynamic-registration request; 1 when the same one was seen already (a replay). */
+int cloud_store_dynreg_seen(cloud_store_t *s, const char *pid, const char *dn, int64_t nonce, int64_t ts)
+{
+    const char *v[] = { pid, dn };
+    const int64_t iv[] = { nonce, ts };
+    return insert_new(s, "INSERT OR IGNORE INTO dynreg_seen(product_id, device_name, nonce, timestamp) VALUES(?,?,?,?)",
+                      2, v, 2, iv);
+}
+
+/* ---- users ------------------------------------------------------------------------------ */
+int cloud_store_add_user(cloud_store_t *s, const char *uid, const char *name, const char *salt, const char *hash,
+                         const char *family, int64_t now)
+{
+    const char *v[] = { uid, name, salt, hash, family };
+    return insert_new(s, "INSERT OR IGNORE INTO users(user_id, user_name, salt, pw_hash, family_id, created)"
+                         " VALUES(?,?,?,?,?,?)", 5, v, 1, &now);
+}
+
+int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u)
+{
+    sqlite3_stmt *st = prep(s, "SELECT user_id, user_name, salt, pw_hash, family_id FROM users WHERE user_name=?");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
+    if (rc == SQLITE_ROW) {
+        copy_col(st, 0, u->user_id, sizeof u->user_id);
+        copy_col(st, 1, u->user_name, sizeof u->user_name);
+        copy_col(st, 2, u->salt, sizeof u->salt);
+        copy_col(st, 3, u->pw_hash, sizeof u->pw_hash);
+        copy_col(st, 4, u->family_id, sizeof u->family_id);
+        ret = 0;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire)
+{
+    const char *v[] = { token, uid };
+    return run_write(s, "INSERT INTO access_tokens(token, user_id, expire) VALUES(?,?,?)", 2, v, 1, &expire) == 1 ? 0 : -1;
+}
+
+/* The user an unexpired access token belongs to: 0 (u filled), 1 unknown or expired, -1. */
+int cloud_store_check_access_token(cloud_store_t *s, const char *token, int64_t now, cloud_user_t *u)
+{
+    sqlite3_stmt *st = prep(s, "SELECT u.user_id, u.user_name, u.family_id FROM access_tokens a"
+                               " JOIN users u ON u.user_id = a.user_id WHERE a.token=? AND a.expire >= ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, token, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, now);
+    int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
+    if (rc == SQLITE_ROW) {
+        memset(u, 0, sizeof *u);
+        copy_col(st, 0, u->user_id, sizeof u->user_id);
+        copy_col(st, 1, u->user_name, sizeof u->user_name);
+        copy_col(st, 2, u->family_id, sizeof u->family_id);
+        ret = 0;
+    }
+    sqlite3_finalize(st);
+    return ret;
 }

@@ -8,13 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <mbedtls/aes.h>
 #include <mbedtls/base64.h>
-#include <mbedtls/md.h>
 
 #include "cloud.h"
 
@@ -29,6 +28,42 @@ void cloud_events_init(bool json)
 int64_t cloud_now(void)
 {
     return (int64_t)time(NULL);
+}
+
+int64_t cloud_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *cloud_read_file(const char *path, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(max + 1);
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    bool bad = !buf || ferror(f) || n > max;
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+int cloud_create_private(const char *path, bool excl)
+{
+    /* open()'s mode is masked by the umask; fchmod afterwards is not, and also fixes a file
+     * that existed with looser rights. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (excl ? O_EXCL : O_TRUNC), 0600);
+    if (fd >= 0 && fchmod(fd, 0600) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 void cloud_log(const char *fmt, ...)
@@ -132,20 +167,6 @@ int cloud_random_b64(char *out, size_t outlen, size_t nbytes)
     return cloud_b64_encode(b, nbytes, out, outlen);
 }
 
-int cloud_hmac_hex(bool sha256, const void *key, size_t keylen, const char *msg, char *hex, size_t hexlen)
-{
-    unsigned char mac[32];
-    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(sha256 ? MBEDTLS_MD_SHA256 : MBEDTLS_MD_SHA1);
-    size_t n = mbedtls_md_get_size(md);
-    if (hexlen < 2 * n + 1)
-        return -1;
-    if (mbedtls_md_hmac(md, key, keylen, (const unsigned char *)msg, strlen(msg), mac) != 0)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-    return 0;
-}
-
 int cloud_b64_encode(const void *in, size_t inlen, char *out, size_t outlen)
 {
     size_t olen;
@@ -157,28 +178,6 @@ int cloud_b64_encode(const void *in, size_t inlen, char *out, size_t outlen)
 int cloud_b64_decode(const char *in, unsigned char *out, size_t outlen, size_t *olen)
 {
     return mbedtls_base64_decode(out, outlen, olen, (const unsigned char *)in, strlen(in)) ? -1 : 0;
-}
-
-int cloud_aes128cbc_zero(const unsigned char key[16], const void *in, size_t inlen,
-                         unsigned char *out, size_t outlen, size_t *olen)
-{
-    size_t padded = (inlen + 15) / 16 * 16;
-    if (padded == 0)
-        padded = 16;
-    if (outlen < padded)
-        return -1;
-    unsigned char iv[16];
-    memset(iv, '0', sizeof iv);   /* tencent.md §7: IV is sixteen ASCII '0' */
-    memset(out, 0, padded);
-    memcpy(out, in, inlen);
-    mbedtls_aes_context aes;
-    mbedtls_aes_init(&aes);
-    int rc = mbedtls_aes_setkey_enc(&aes, key, 128);
-    if (!rc)
-        rc = mbedtls_aes_crypt_cbc(&aes, MBEDTLS_AES_ENCRYPT, padded, iv, out, out);
-    mbedtls_aes_free(&aes);
-    *olen = padded;
-    return rc ? -1 : 0;
 }
 
 bool cloud_consttime_eq(const char *a, const char *b)

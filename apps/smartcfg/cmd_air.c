@@ -173,7 +173,7 @@ int cmd_air(int argc, char **argv)
     sc_air_config_default(&c);
     int group_set = 0, second = 0;
     int ssid2_set = 0, pwd2_set = 0, ip2_set = 0, phone2_set = 0, bad2 = 0;
-    uint8_t ssid2[SC_ET_SSID_MAX], pwd2[SC_ET_PASSWORD_MAX], ssid2_len = 0, pwd2_len = 0, ip2[4], phone2[6];
+    uint8_t ssid2[SC_SSID_MAX], pwd2[SC_PASSWORD_MAX], ssid2_len = 0, pwd2_len = 0, ip2[4], phone2[6];
     uint32_t u;
     optind = 1;
     opterr = 0;
@@ -188,19 +188,19 @@ int cmd_air(int argc, char **argv)
             air_usage(stdout);
             return SC_EXIT_OK;
         case O_SSID:
-            if (parse_text(a, c.creds.ssid, SC_ET_SSID_MAX, &c.creds.ssid_len))
+            if (parse_text(a, c.creds.ssid, SC_SSID_MAX, &c.creds.ssid_len))
                 return usage_err("--ssid", a, "at most 32 bytes");
             break;
         case O_SSID_HEX:
-            if (parse_hex(a, c.creds.ssid, SC_ET_SSID_MAX, &c.creds.ssid_len))
+            if (parse_hex(a, c.creds.ssid, SC_SSID_MAX, &c.creds.ssid_len))
                 return usage_err("--ssid-hex", a, "hex digits, at most 32 bytes");
             break;
         case O_PWD:
-            if (parse_text(a, c.creds.password, SC_ET_PASSWORD_MAX, &c.creds.password_len))
+            if (parse_text(a, c.creds.password, SC_PASSWORD_MAX, &c.creds.password_len))
                 return usage_err("--password", a, "at most 64 bytes");
             break;
         case O_PWD_HEX:
-            if (parse_hex(a, c.creds.password, SC_ET_PASSWORD_MAX, &c.creds.password_len))
+            if (parse_hex(a, c.creds.password, SC_PASSWORD_MAX, &c.creds.password_len))
                 return usage_err("--password-hex", a, "hex digits, at most 64 bytes");
             break;
         case O_BSSID:
@@ -269,17 +269,17 @@ int cmd_air(int argc, char **argv)
                 return usage_err("--seed", a, "expected a non-negative integer");
             break;
         case O_2SSID:
-            if (parse_text(a, ssid2, SC_ET_SSID_MAX, &ssid2_len))
+            if (parse_text(a, ssid2, SC_SSID_MAX, &ssid2_len))
                 return usage_err("--second-ssid", a, "at most 32 bytes");
             ssid2_set = second = 1;
             break;
         case O_2PWD:
-            if (parse_text(a, pwd2, SC_ET_PASSWORD_MAX, &pwd2_len))
+            if (parse_text(a, pwd2, SC_PASSWORD_MAX, &pwd2_len))
                 return usage_err("--second-password", a, "at most 64 bytes");
             pwd2_set = second = 1;
             break;
         case O_2PWD_HEX:
-            if (parse_hex(a, pwd2, SC_ET_PASSWORD_MAX, &pwd2_len))
+            if (parse_hex(a, pwd2, SC_PASSWORD_MAX, &pwd2_len))
                 return usage_err("--second-password-hex", a, "hex digits, at most 64 bytes");
             pwd2_set = second = 1;
             break;

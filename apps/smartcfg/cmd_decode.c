@@ -105,8 +105,8 @@ static void to_hex(const uint8_t *p, size_t n, char *out)
 static void print_result(const char *file, const sc_et_result_t *r, uint64_t ts_us, int json)
 {
     const sc_et_creds_t *c = &r->creds;
-    char ssid[4 * SC_ET_SSID_MAX + 1], pwd[4 * SC_ET_PASSWORD_MAX + 1];
-    char ssid_hex[2 * SC_ET_SSID_MAX + 1], pwd_hex[2 * SC_ET_PASSWORD_MAX + 1];
+    char ssid[4 * SC_SSID_MAX + 1], pwd[4 * SC_PASSWORD_MAX + 1];
+    char ssid_hex[2 * SC_SSID_MAX + 1], pwd_hex[2 * SC_PASSWORD_MAX + 1];
     char bssid[18], ip[16], ts[32];
     text_escape(c->ssid, c->ssid_len, !json, ssid);
     text_escape(c->password, c->password_len, !json, pwd);

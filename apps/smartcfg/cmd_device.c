@@ -10,8 +10,9 @@
 
 #include "cli.h"
 #include "device_opts.h"
+#include "device_run.h"
 #include "sc_posix_host.h"
-#include "smartcfg/bind.h"
+#include "smartcfg/tc8266.h"
 #include "smartcfg/device.h"
 #include "smartcfg/version.h"
 
@@ -181,12 +182,17 @@ static int exit_code(const reporter_t *r, sc_posix_host_end_t end)
     return SC_EXIT_FAIL;
 }
 
-int cmd_device(int argc, char **argv)
+int device_program_run(const device_program_t *p, int argc, char **argv)
 {
-    static const device_opts_spec_t spec = { "smartcfg device", NULL, 0, NULL };
     static device_opts_t o; /* large (the device configuration): keep it off the stack */
-    int rc = device_opts_parse(&o, &spec, argc, argv);
+    int rc = device_opts_parse(&o, &p->spec, argc, argv);
     if (rc != DEVICE_OPTS_RUN) {
+        device_opts_free(&o);
+        return rc;
+    }
+    if (p->setup && (rc = p->setup(p->ctx, &o)) != DEVICE_OPTS_RUN) {
+        if (p->teardown)
+            p->teardown(p->ctx);
         device_opts_free(&o);
         return rc;
     }
@@ -201,13 +207,33 @@ int cmd_device(int argc, char **argv)
     if (e != SC_OK) {
         bool usage = e == SC_ERR_INVAL || e == SC_ERR_RANGE || e == SC_ERR_NOTFOUND;
         rc = usage ? sc_cli_usage_error(&o.cli, "%s", why) : sc_cli_fail(&o.cli, SC_EXIT_FAIL, "%s", why);
+        if (p->teardown)
+            p->teardown(p->ctx);
         device_opts_free(&o);
         return rc;
     }
+    if (p->opened)
+        p->opened(p->ctx, rep.host);
     rc = exit_code(&rep, sc_posix_host_run(rep.host));
+    if (p->report) {
+        char fields[512] = "", line[256] = "";
+        p->report(p->ctx, fields, sizeof fields, line, sizeof line);
+        if (line[0])
+            sc_posix_host_log(rep.host, SC_LOG_INFO, "%s", line);
+        if (fields[0] && p->report_event)
+            json_event(&rep, p->report_event, "%s", fields);
+    }
     json_event(&rep, "exit", ",\"code\":%d,\"state\":\"%s\"", rc,
                sc_device_state_name(sc_device_state(sc_posix_host_device(rep.host))));
     sc_posix_host_close(rep.host);
+    if (p->teardown)
+        p->teardown(p->ctx);
     device_opts_free(&o);
     return rc;
+}
+
+int cmd_device(int argc, char **argv)
+{
+    static const device_program_t prog = { .spec = { "smartcfg device", NULL, 0, NULL } };
+    return device_program_run(&prog, argc, argv);
 }

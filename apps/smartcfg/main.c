@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The smartcfg command: dispatches to the subcommands, which follow cli.h's convention. */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,32 +17,65 @@ static const struct {
     { "air", cmd_air, "write a synthesised radiotap capture of a phone running the reference sender" },
     { "cloud", cmd_cloud, "run a local IoT Explorer stand-in (mosquitto + binding service + app API)" },
 };
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
 
-static void usage(FILE *f)
+static void usage(const sc_cli_t *cli, FILE *f)
 {
+    (void)cli;
     fprintf(f, "usage: smartcfg <command> [options]   (smartcfg <command> --help)\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+    fprintf(f,
+            "\n  -h, --help   this text (smartcfg help <command>: that command's)\n"
+            "  --version    the version\n"
+            "exit: 0 ok, 1 failure, 2 usage, 3 timeout, 4 device error, 5 cloud error, 130 interrupted\n\n"
+            "examples:\n"
+            "  # a capture of a phone provisioning \"MyAP\", then decode it\n"
+            "  smartcfg air --ssid MyAP --password secret123 --ip 127.0.0.1 session.pcap\n"
+            "  smartcfg decode session.pcap\n"
+            "  # both sides on one host: a virtual-radio device, then a phone sending to it\n"
+            "  smartcfg device --radio udp --join sim:MyAP:secret123:127.0.0.2 --product-id ABCDEFGHIJ \\\n"
+            "      --device-name dev1 --no-cloud\n"
+            "  smartcfg send --ssid MyAP --password-file - --bssid 02:5c:00:00:00:01 --ip 127.0.0.1 \\\n"
+            "      --dest 127.0.0.1 --token 0123456789abcdef0123456789abcdef\n");
+}
+
+static int run(size_t i, int argc, char **argv)
+{
+    /* `--version` alone answers for every subcommand, whatever its own parser knows. */
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("smartcfg %s %s\n", commands[i].name, SMARTCFG_VERSION_STRING);
+        return SC_EXIT_OK;
+    }
+    return commands[i].fn(argc, argv);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return SC_EXIT_USAGE;
+    sc_cli_t cli;
+    sc_cli_init(&cli, "smartcfg", usage, NULL, argc, argv);
+    if (argc < 2)
+        return sc_cli_usage_error(&cli, "which command? (send, device, decode, air, cloud)");
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || (!strcmp(cmd, "help") && argc == 2)) {
+        usage(&cli, stdout);
+        return SC_EXIT_OK;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        usage(stdout);
-        return 0;
+    if (!strcmp(cmd, "--version")) {
+        sc_cli_version(&cli);
+        return SC_EXIT_OK;
     }
-    if (!strcmp(argv[1], "--version")) {
-        printf("smartcfg %s\n", SMARTCFG_VERSION_STRING);
-        return 0;
+    if (!strcmp(cmd, "help")) {
+        /* smartcfg help send == smartcfg send --help */
+        for (size_t i = 0; i < NCOMMANDS; i++)
+            if (!strcmp(argv[2], commands[i].name)) {
+                char *args[] = { argv[2], "--help", NULL };
+                return commands[i].fn(2, args);
+            }
+        return sc_cli_usage_error(&cli, "unknown command '%s'", argv[2]);
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "smartcfg: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return SC_EXIT_USAGE;
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(cmd, commands[i].name))
+            return run(i, argc - 1, argv + 1);
+    return sc_cli_usage_error(&cli, "unknown command '%s'", cmd);
 }

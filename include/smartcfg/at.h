@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* AT command front-end: the Tencent IoT AT command set (tencent.md §9) for a host MCU on a
+/* AT command front-end: the Tencent IoT AT command set (docs/protocol/tencent.md#at-commands) for a host MCU on a
  * serial line. Sans-I/O: bytes in (any chunking) through sc_at_feed(), reply bytes out through
  * an output callback; the commands act through an ops table (sc_at_ops_t) so the core does
  * not depend on the device orchestrator or the MQTT client. Device/product info is kept in
@@ -21,6 +21,7 @@ extern "C" {
  * answered with ERROR once and discarded up to its "\r\n". */
 #define SC_AT_LINE_MAX 256
 #define SC_AT_MAX_PARAMS 8
+#define SC_AT_SAP_PASSWORD_MAX 32   /* AT+TCSAP: the firmware takes 8..32 characters */
 
 /* "+CME ERROR:<n>" codes of the reference firmware (qcloud_at_cmd.h). */
 enum {
@@ -47,7 +48,7 @@ typedef struct {
 
 /* What the commands do. Every function may be NULL: the command then answers as "not
  * supported" (FAIL,209 or +CME ERROR:209). Functions returning int return 0 for success or a
- * tencent.md §3 error id (e.g. 27 device info, 13 SmartConfig start, 7 AP init) which the
+ * docs/protocol/tencent.md#errors error id (e.g. 27 device info, 13 SmartConfig start, 7 AP init) which the
  * reply carries as "+TCxxx:FAIL,<id>". An operation that completes later returns
  * SC_AT_PENDING and reports through sc_at_complete(). Identity pointers are valid only
  * during the call (they point into the context, which wipes them after): copy what you keep. */

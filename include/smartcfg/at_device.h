@@ -4,11 +4,12 @@
  * start it; the device's events become the final +TCSTARTSMART / +TCSAP URCs; the AT MQTT
  * session runs on hal->mqtt with IoT Explorer credentials (sc_cloud_mqtt_credentials, broker
  * from the base cloud config); AT+TCDEVREG runs dynamic registration over hal->http
- * (blocking, bounded by SC_CLOUD_DYNREG_TIMEOUT_MS). Portable: no OS calls, no heap. */
+ * (blocking, bounded by SC_BINDER_DYNREG_TIMEOUT_MS). Portable: no OS calls, no heap. */
 #ifndef SMARTCFG_AT_DEVICE_H
 #define SMARTCFG_AT_DEVICE_H
 
 #include "smartcfg/at.h"
+#include "smartcfg/binder.h"
 #include "smartcfg/device.h"
 
 #ifdef __cplusplus

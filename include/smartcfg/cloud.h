@@ -1,24 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Tencent Cloud IoT Explorer conventions (tencent.md §6, §7): MQTT credentials and topics,
- * the app_bind_token exchange as a sans-I/O step machine over the MQTT HAL, and dynamic
- * registration. HMAC/SHA/base64/AES from mbedTLS, JSON parsing with cJSON.
- * The helpers below are public so that the AT front-end (AT+TCMQTTCONN), the local cloud
- * and tests build the very same strings the binder uses. Guide: docs/cloud-device.md. */
+/* Tencent Cloud IoT Explorer conventions (docs/protocol/tencent.md#mqtt, #dynamic-registration): MQTT credentials and topics,
+ * the app_bind_token messages and dynamic registration, as pure functions over caller
+ * buffers. HMAC/SHA/base64/AES from mbedTLS, JSON with cJSON. Public so that the binder
+ * (binder.h), the AT front-end (AT+TCMQTTCONN), the local cloud, its broker plugin and tests
+ * build and check the very same strings. Guide: docs/cloud-device.md. */
 #ifndef SMARTCFG_CLOUD_H
 #define SMARTCFG_CLOUD_H
 
 #include "smartcfg/hal.h"
+#include "smartcfg/limits.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define SC_PRODUCT_ID_MAX 10
-#define SC_DEVICE_NAME_MAX 48
-#define SC_DEVICE_SECRET_MAX 44
-#define SC_PRODUCT_SECRET_MAX 64
-#define SC_REGION_MAX 32
-#define SC_TOKEN_MAX 32
 
 typedef struct {
     char product_id[SC_PRODUCT_ID_MAX + 1];
@@ -35,7 +30,7 @@ typedef struct {
     char ca_file[128];
     bool hmac_sha1;          /* false: ;hmacsha256 */
     char register_url[160];  /* empty: https://gateway.tencentdevices.com/register/dev */
-    uint32_t bind_timeout_ms;/* 0: SC_CLOUD_BIND_TIMEOUT_MS, whole bind incl. connect */
+    uint32_t bind_timeout_ms;/* 0: SC_BINDER_TIMEOUT_MS, whole bind incl. connect */
 } sc_cloud_config_t;
 
 /* ---- constants ------------------------------------------------------------------------ */
@@ -50,12 +45,6 @@ typedef struct {
 #define SC_CLOUD_EXPIRY_UNKNOWN_CLOCK 2147483647u
 #define SC_CLOUD_REGISTER_URL "https://gateway.tencentdevices.com/register/dev"
 #define SC_CLOUD_PSK_KEY "psk"                /* storage key of a dynamically registered PSK */
-/* The app polls the token state for ~40 s after the UDP handshake; finish well before. */
-#define SC_CLOUD_BIND_TIMEOUT_MS 30000u
-#define SC_CLOUD_CONNECT_TIMEOUT_MS 10000u
-#define SC_CLOUD_PUBLISH_RETRY_MS 5000u
-#define SC_CLOUD_PUBLISH_TRIES 3
-#define SC_CLOUD_DYNREG_TIMEOUT_MS 10000u
 
 /* Buffer sizes (with the NUL). */
 #define SC_CLOUD_CLIENT_ID_SIZE (SC_PRODUCT_ID_MAX + SC_DEVICE_NAME_MAX + 1)
@@ -64,7 +53,7 @@ typedef struct {
 #define SC_CLOUD_TOPIC_SIZE 96      /* "$thing/down/service/" + P + "/" + D */
 #define SC_CLOUD_CLIENT_TOKEN_SIZE 72
 
-/* ---- MQTT credentials and topics (tencent.md §6) ------------------------------------ */
+/* ---- MQTT credentials and topics (docs/protocol/tencent.md#mqtt) --------------------------------- */
 typedef struct {
     char host[128];
     uint16_t port;
@@ -82,15 +71,26 @@ typedef struct {
 sc_err_t sc_cloud_mqtt_credentials(const sc_identity_t *id, const sc_cloud_config_t *cfg, uint64_t unix_now,
                                    const uint8_t random[SC_CLOUD_CONNID_LEN], sc_cloud_mqtt_creds_t *out);
 
+/* The one HMAC of the Tencent flow (MQTT password, dynreg signature): lower-case hex of
+ * HMAC-SHA1 (sha1) or HMAC-SHA256 of msg keyed with key; out needs 41 / 65 bytes. */
+sc_err_t sc_cloud_hmac_hex(bool sha1, const void *key, size_t key_len, const void *msg, size_t msg_len, char *out,
+                           size_t cap);
+
 /* The password alone: lower-case hex HMAC-SHA256 (or -SHA1) of username keyed with the
  * base64-decoded psk, followed by ";hmacsha256" (";hmacsha1"). */
 sc_err_t sc_cloud_mqtt_password(const char *psk_b64, const char *username, bool sha1, char *out, size_t cap);
+/* The broker's side (the local cloud's auth plugin): is `password` what a device holding
+ * psk_b64 sends with `username`? SC_OK yes; SC_ERR_AUTH no; SC_ERR_UNSUPPORTED the suffix is
+ * neither ";hmacsha256" nor ";hmacsha1"; SC_ERR_FORMAT no ';' or psk_b64 not base64.
+ * The hex may be in either case; the comparison takes the same time wherever it differs.
+ * *sha1 (may be NULL) tells which algorithm the password names. */
+sc_err_t sc_cloud_mqtt_password_check(const char *psk_b64, const char *username, const char *password, bool *sha1);
 
 /* "$thing/up/service/<P>/<D>" and "$thing/down/service/<P>/<D>". */
 sc_err_t sc_cloud_topic_up(const sc_identity_t *id, char *out, size_t cap);
 sc_err_t sc_cloud_topic_down(const sc_identity_t *id, char *out, size_t cap);
 
-/* ---- messages (tencent.md §6) --------------------------------------------------------- */
+/* ---- messages (docs/protocol/tencent.md#mqtt) ---------------------------------------------------- */
 /* "<DeviceName>-<ms>" */
 sc_err_t sc_cloud_client_token(const char *device_name, uint64_t ms, char *out, size_t cap);
 
@@ -128,7 +128,7 @@ typedef struct {
  * not a JSON object with a string "method"; SC_ERR_RANGE when a field is too long. */
 sc_err_t sc_cloud_parse_msg(const void *payload, size_t len, sc_cloud_msg_t *out);
 
-/* ---- dynamic registration (tencent.md §7) -------------------------------------------- */
+/* ---- dynamic registration (docs/protocol/tencent.md#dynamic-registration) ------------------------ */
 /* Builds the JSON body {"deviceName","nonce","productId","timestamp","signature"} with
  * signature = base64(hex(HMAC-SHA1(product secret, "deviceName=..&nonce=..&productId=..&timestamp=.."))). */
 sc_err_t sc_cloud_dynreg_request(const sc_identity_t *id, uint32_t nonce, uint64_t timestamp, char *out,
@@ -147,54 +147,6 @@ sc_err_t sc_cloud_dynreg_decode(const char *product_secret, const void *resp, si
  * and wraps it as {"code":0,"message":"","len":n,"payload":"..."}. */
 sc_err_t sc_cloud_dynreg_response(const char *product_secret, const char *psk, char *out, size_t cap,
                                   size_t *len);
-
-/* ---- the bind step machine ------------------------------------------------------------ */
-/* Outcome of the bind step machine. */
-typedef enum { SC_BIND_PENDING = 0, SC_BIND_DONE, SC_BIND_FAILED } sc_bind_status_t;
-
-/* Binder state: caller-owned storage (common.h): topics, credentials, one inbound message.
- * Without the cloud module it shrinks to a placeholder (the device never binds). */
-#if SMARTCFG_WITH_CLOUD
-#define SC_CLOUD_BIND_SIZE (2592u + 4u * sizeof(void *))
-#else
-#define SC_CLOUD_BIND_SIZE 8u
-#endif
-typedef struct {
-    uint64_t opaque[SC_STATE_WORDS(SC_CLOUD_BIND_SIZE)];
-} sc_cloud_bind_t;
-
-/* Starts: (dynamic registration if needed, persisting the PSK via storage) -> connect ->
- * subscribe -> publish app_bind_token -> wait for the reply with the same clientToken.
- * hal, cfg and id must outlive the binder (id->device_secret is filled in by dynamic
- * registration); the token is copied. cfg may be NULL (defaults). */
-sc_err_t sc_cloud_bind_start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
-                             sc_identity_t *id, const char *token, uint32_t now_ms);
-/* The "wait for app bind" check after a reboot (tencent.md §4): same machine and budget, but
- * publishes bind_device_query and waits for bind_device_query_reply with its clientToken.
- * DONE = the device is bound; FAILED 24/<code> = the cloud says it is not; other failures as
- * for the bind. Drive it with sc_cloud_bind_step/abort. */
-sc_err_t sc_cloud_query_start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
-                              sc_identity_t *id, uint32_t now_ms);
-/* Drives it; on SC_BIND_FAILED *err_id / *sub_id are the tencent.md §3 codes
- * (1 = MQTT connect, 24 = reply code != 0, 25 = reply timeout, 27 = device info). */
-sc_bind_status_t sc_cloud_bind_step(sc_cloud_bind_t *b, uint32_t now_ms, uint16_t *err_id, int32_t *sub_id);
-/* Stops and disconnects (also after DONE: the binder leaves the MQTT link up on success so a
- * caller may keep using it). Safe to call twice or on a binder never started. */
-void sc_cloud_bind_abort(sc_cloud_bind_t *b);
-
-/* When step wants to run again at the latest (a deadline; polling sooner is fine). */
-uint32_t sc_cloud_bind_next(const sc_cloud_bind_t *b);
-/* Why it failed / what it does now, in words (never a secret). */
-const char *sc_cloud_bind_reason(const sc_cloud_bind_t *b);
-
-/* Counters for tests and diagnostics. */
-typedef struct {
-    uint32_t publishes;       /* app_bind_token / bind_device_query sent (tries) */
-    uint32_t malformed;       /* down-topic messages that were not valid JSON messages */
-    uint32_t ignored;         /* valid messages for someone else / other methods */
-    bool dynreg_done;         /* a PSK was obtained (or loaded from storage) this time */
-} sc_cloud_bind_stats_t;
-void sc_cloud_bind_stats(const sc_cloud_bind_t *b, sc_cloud_bind_stats_t *out);
 
 #ifdef __cplusplus
 }

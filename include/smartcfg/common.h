@@ -65,6 +65,24 @@ typedef struct {
 #define SC_STATE_ALIGN 8u
 #define SC_STATE_WORDS(size) (((size) + 7u) / 8u)
 
+/* ---- the millisecond clock -------------------------------------------------------------
+ * Every time in the core is a uint32_t millisecond count that wraps after 49.7 days. Times
+ * are compared by their signed difference, which is right while they are less than 24.8 days
+ * apart (every deadline in smartcfg is minutes away at most). Use these, not `<`. */
+
+/* a - b as a signed interval: > 0 when a is later than b. */
+static inline int32_t sc_ms_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
+/* true once `now` has reached `deadline`. */
+static inline bool sc_ms_reached(uint32_t now, uint32_t deadline) { return sc_ms_diff(now, deadline) >= 0; }
+/* The earlier of two times. */
+static inline uint32_t sc_ms_min(uint32_t a, uint32_t b) { return sc_ms_diff(a, b) <= 0 ? a : b; }
+
+/* ---- secrets ---------------------------------------------------------------------------
+ * Zeroes n bytes through a volatile pointer, so the compiler cannot drop the stores as dead
+ * (a plain memset on a buffer about to go out of scope may legally be removed). Use it on
+ * every password, token, key and PSK before its storage dies or is reused. */
+void sc_wipe(void *p, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

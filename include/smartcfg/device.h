@@ -7,8 +7,10 @@
 #ifndef SMARTCFG_DEVICE_H
 #define SMARTCFG_DEVICE_H
 
+#include "smartcfg/binder.h"
 #include "smartcfg/cloud.h"
 #include "smartcfg/esptouch_rx.h"
+#include "smartcfg/errors.h"
 #include "smartcfg/hal.h"
 
 #ifdef __cplusplus
@@ -48,7 +50,7 @@ typedef struct {
     uint8_t channel;
     uint16_t offset;
     uint8_t known, needed;
-    uint8_t ssid[32];
+    uint8_t ssid[SC_SSID_MAX];
     uint8_t ssid_len;
     uint8_t ip[4];
     sc_ipv4_ep_t peer;
@@ -85,10 +87,10 @@ void sc_device_config_default(sc_device_config_t *cfg);
 
 /* The device context: caller-owned storage (common.h) holding the receiver, the channel
  * search, the 8266 service, the error records, the provisioning log, the binder and their
- * buffers. ~11 KiB: make it static or a member, not a stack variable.
+ * buffers. ~13.5 KiB: make it static or a member, not a stack variable.
  *     static sc_device_t dev;        (no heap needed)
  * The size is base + the embedded receiver and binder (smaller without the cloud module). */
-#define SC_DEVICE_SIZE (6464u + 52u * sizeof(void *) + SC_ET_RX_SIZE + SC_CLOUD_BIND_SIZE)
+#define SC_DEVICE_SIZE (8896u + 60u * sizeof(void *) + SC_ET_RX_SIZE + SC_BINDER_SIZE)
 typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_DEVICE_SIZE)];
 } sc_device_t;
@@ -102,7 +104,7 @@ sc_err_t sc_device_init(sc_device_t *dev, const sc_hal_t *hal, const sc_device_c
 sc_err_t sc_device_configure(sc_device_t *dev, const sc_device_config_t *cfg);
 sc_err_t sc_device_start(sc_device_t *dev, uint32_t now_ms);                   /* SmartConfig flow */
 sc_err_t sc_device_start_softap(sc_device_t *dev, const char *ssid, const char *psw, uint8_t ch, uint32_t now_ms);
-/* reason: sub id recorded (101 stopped by app, 102 stopped by AT). */
+/* reason: the sub id recorded under error 3 (SC_SUBID_STOP_APP, SC_SUBID_STOP_AT, ...). */
 void sc_device_stop(sc_device_t *dev, int32_t reason, uint32_t now_ms);
 void sc_device_on_frame(sc_device_t *dev, const sc_frame_t *f, uint32_t now_ms);
 /* Does all due work; returns the time (ms) at which it wants to be called again. */

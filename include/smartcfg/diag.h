@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Diagnostics that survive power cuts: the error records (Current_Error / Previous_Error,
- * tencent.md §3) and the provisioning log ring (§5), both persisted through the storage HAL
- * with two slots + sequence number + CRC-32, so a write cut at any byte leaves the previous
- * record readable even when the port's put() is not atomic. Fixed size, no heap. */
+ * docs/protocol/tencent.md#errors) and the provisioning log ring
+ * (docs/protocol/tencent.md#device-log-and-the-log-soft-ap), both persisted through the storage HAL with two slots + sequence number +
+ * CRC-32, so a write cut at any byte leaves the previous record readable — even on a port
+ * that breaks hal.h's atomic-replace promise (why: slots.c). Fixed size, no heap. */
 #ifndef SMARTCFG_DIAG_H
 #define SMARTCFG_DIAG_H
 
@@ -31,6 +32,8 @@ sc_err_t sc_diag_slots_load(sc_diag_slots_t *s, const sc_hal_storage_t *st, void
 /* Writes payload into the slot that does not hold the newest record, with seq + 1. */
 sc_err_t sc_diag_slots_save(sc_diag_slots_t *s, const sc_hal_storage_t *st, const void *payload, size_t len,
                             uint8_t *scratch);
+/* The IEEE CRC-32 (reflected 0xEDB88320, init and final XOR 0xFFFFFFFF; "123456789" ->
+ * 0xCBF43926): every stored record's check, and the 802.11 FCS. */
 uint32_t sc_diag_crc32(const void *data, size_t len);
 
 /* --- error records ----------------------------------------------------------------- */

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ESP-TOUCH v1: CRC-8, the sender's encoder and send schedule, the 802.11 frame model
- * a sniffer delivers, and the device's acknowledgement. Protocol: docs/esptouch.md
- * (shared/docs/esptouch.md). Sans-I/O: nothing here sends, sleeps or allocates.
+ * a sniffer delivers, and the device's acknowledgement. Protocol: docs/protocol/esptouch-v1.md.
+ * Sans-I/O: nothing here sends, sleeps or allocates.
  * The receiver (decoder) is in esptouch_rx.h. */
 #ifndef SMARTCFG_ESPTOUCH_H
 #define SMARTCFG_ESPTOUCH_H
 
 #include "smartcfg/common.h"
+#include "smartcfg/limits.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -14,8 +15,6 @@ extern "C" {
 
 #define SC_ET_PORT 7001          /* destination port of the sender's datagrams */
 #define SC_ET_ACK_PORT 18266     /* the phone listens here for device acks */
-#define SC_ET_SSID_MAX 32
-#define SC_ET_PASSWORD_MAX 64
 #define SC_ET_SP_MAX 113         /* ssid_len + password_len <= 113 (index <= 127) */
 #define SC_ET_EXTRA_LEN 40
 #define SC_ET_GUIDE_BASE 512     /* guide lengths 515, 514, 513, 512 */
@@ -29,9 +28,9 @@ uint8_t sc_crc8_update(uint8_t crc, const void *data, size_t len);
 
 /* What the phone sends. SSID/password are raw octets (not NUL-terminated). */
 typedef struct {
-    uint8_t ssid[SC_ET_SSID_MAX];
+    uint8_t ssid[SC_SSID_MAX];
     uint8_t ssid_len;              /* 1..32 */
-    uint8_t password[SC_ET_PASSWORD_MAX];
+    uint8_t password[SC_PASSWORD_MAX];
     uint8_t password_len;          /* 0..64 */
     uint8_t bssid[SC_MAC_LEN];
     uint8_t phone_ip[4];           /* network order */
@@ -60,7 +59,7 @@ sc_err_t sc_et_encode(sc_et_encoder_t *enc, const sc_et_creds_t *c);
 void sc_et_datacode(uint8_t value, uint8_t index, uint16_t out[3]);
 
 /* --- sender schedule ------------------------------------------------------------
- * The reference sender loop (esptouch.md §3.6) as a deterministic iterator: each call
+ * The reference sender loop (docs/protocol/esptouch-v1.md#timing) as a deterministic iterator: each call
  * returns the next datagram and the time it is due. Pass the time the previous datagram
  * actually left (a real sender) or its due time (a simulator); phase decisions are taken
  * at the due time exactly as the reference loop takes them at "now". */

@@ -3,7 +3,7 @@
  * per-stream length overhead (from the guide, or from the data phase alone), votes decoded
  * bytes across rounds and across the ToDS/FromDS copies, validates and emits credentials.
  * Also the channel search policy every port shares. Sans-I/O, no heap, caller-owned state.
- * Protocol: esptouch.md §5. */
+ * Protocol: docs/protocol/esptouch-v1.md#the-receiver. */
 #ifndef SMARTCFG_ESPTOUCH_RX_H
 #define SMARTCFG_ESPTOUCH_RX_H
 
@@ -45,7 +45,7 @@ typedef struct {
 
 /* An AP from a scan: lets a known SSID complete the session early (never for hidden APs). */
 typedef struct {
-    uint8_t ssid[SC_ET_SSID_MAX];
+    uint8_t ssid[SC_SSID_MAX];
     uint8_t ssid_len;     /* 0 = hidden */
     uint8_t bssid[SC_MAC_LEN];
     uint8_t channel;

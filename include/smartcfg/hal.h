@@ -147,11 +147,20 @@ typedef struct {
     sc_err_t (*disconnect)(void *ctx);
 } sc_hal_mqtt_t;
 
-/* Small key/value records, ideally with atomic replace: after a power cut during put(), get()
- * returns either the old or the new value, never a mix. The core does not rely on it for its
- * own records (two slots + sequence + CRC, diag.h): a torn put() is tolerated there.
- * Keys are short ASCII names (<= 15 chars): errrec.a/errrec.b, log.a/log.b (device),
- * psk (cloud), devinfo (AT). Values <= 1400 bytes. put() may block for a flash write. */
+/* Small key/value records. What a port must guarantee, exactly:
+ *  - put() replaces atomically: whenever power is lost during put(), a later get() returns
+ *    the complete previous value (SC_ERR_NOTFOUND if there was none) or the complete new
+ *    one — never a mix, never a prefix. (A file: write a temp file, fsync, rename. Flash: a
+ *    copy-on-write key/value store, as vendor NVS libraries are.)
+ *  - a put() that returns an error leaves the previous value; erase() is atomic too;
+ *  - keys are independent: writing or erasing one never changes another;
+ *  - a value read back is the value written (no silent truncation: SC_ERR_NOSPACE).
+ * Nothing more: bit rot is the core's problem (every record carries a CRC-32 and reads as
+ * absent when it fails). The core's records: psk (binder), devinfo/prdinfo (AT) are single
+ * records resting on the atomic replace; errrec.a/b and log.a/b (device), rewritten on every
+ * step, keep two slots so that even a cut mid-write on a port that broke the promise loses
+ * at most the newest entry (diag.h). Keys are short ASCII names (<= 15 chars); values
+ * <= 1400 bytes. put() may block for a flash write. */
 typedef struct {
     void *ctx;
     /* SC_ERR_NOTFOUND when absent; SC_ERR_NOSPACE when the value is longer than cap. */

@@ -3,9 +3,9 @@
  * ESP-TOUCH datagrams are on the air), sans-I/O:
  *  - ack collector: validates ESP-TOUCH v1 acks (UDP 18266), de-duplicates devices by MAC and
  *    cross-checks the IP in the ack body with the datagram's source address;
- *  - token handshake (UDP 8266, tencent.md §2): one state machine per device, fed the clock
+ *  - token handshake (UDP 8266, docs/protocol/tencent.md#the-udp-8266-service): one state machine per device, fed the clock
  *    and the device's replies, tells when to (re)send the token request;
- *  - token API (tencent.md §8): request bodies and response parsing for the app <-> cloud
+ *  - token API (docs/protocol/tencent.md#the-apps-token-api): request bodies and response parsing for the app <-> cloud
  *    calls, and the state polling policy.
  * Everything is driven by the caller with the current time; nothing here sends or sleeps.
  * cJSON builds/parses the JSON (small, bounded allocations, none in the datagram path). */
@@ -18,12 +18,7 @@
 extern "C" {
 #endif
 
-#define SC_SEND_TOKEN_PORT 8266
 #define SC_SEND_MAX_DEVICES 32
-#define SC_SEND_TOKEN_MAX 64          /* what we accept from the cloud / command line */
-#define SC_SEND_REGION_MAX 32
-#define SC_SEND_PRODUCT_ID_MAX 32
-#define SC_SEND_DEVICE_NAME_MAX 64
 #define SC_SEND_TEXT_MAX 160          /* device log text / cloud message kept for reporting */
 #define SC_SEND_REQUEST_MAX 192       /* the cmdType 0 request */
 
@@ -88,14 +83,14 @@ typedef struct {
     uint32_t next_at;             /* next send (WAITING, sends < max) or give-up time */
     uint32_t replies;             /* valid replies seen (identity and errors) */
     uint32_t malformed;
-    char product_id[SC_SEND_PRODUCT_ID_MAX + 1];
-    char device_name[SC_SEND_DEVICE_NAME_MAX + 1];
-    char product_region[SC_SEND_REGION_MAX + 1];  /* optional in the reply */
+    char product_id[SC_PRODUCT_ID_MAX + 1];
+    char device_name[SC_DEVICE_NAME_MAX + 1];
+    char product_region[SC_REGION_MAX + 1];  /* optional in the reply */
     char text[SC_SEND_TEXT_MAX];  /* last error log / malformed reason (never a secret) */
 } sc_send_hs_t;
 
 /* Builds {"cmdType":0,"token":"<token>"[,"region":"<region>"]} (region NULL or "" = none).
- * token: 1..SC_SEND_TOKEN_MAX printable characters. The first send is due at now_ms. */
+ * token: 1..SC_TOKEN_MAX printable characters. The first send is due at now_ms. */
 sc_err_t sc_send_hs_start(sc_send_hs_t *h, const char *token, const char *region,
                           const sc_send_hs_timing_t *timing, uint32_t now_ms);
 /* Time-driven part: returns SC_SEND_HS_EV_SEND when the request must go out now,
@@ -110,7 +105,7 @@ uint32_t sc_send_hs_deadline(const sc_send_hs_t *h);
 sc_send_hs_ev_t sc_send_hs_on_datagram(sc_send_hs_t *h, const uint8_t *buf, size_t len);
 const char *sc_send_hs_ev_name(sc_send_hs_ev_t ev);
 
-/* --- token API (app <-> cloud, tencent.md §8) --------------------------------------------- */
+/* --- token API (app <-> cloud, docs/protocol/tencent.md#the-apps-token-api) --------------------------------------------- */
 #define SC_SEND_API_CREATE_TOKEN "AppCreateDeviceBindToken"
 #define SC_SEND_API_TOKEN_STATE "AppGetDeviceBindTokenState"
 #define SC_SEND_API_MULTI_STATE "AppGetMultiDeviceBindTokenState"
@@ -123,16 +118,16 @@ sc_err_t sc_send_api_request(char *out, size_t cap, const char *action, const ch
 typedef struct {
     int code;                     /* envelope code (0 = ok) */
     char msg[SC_SEND_TEXT_MAX];   /* envelope msg, or data.Error.Message when present */
-    char token[SC_SEND_TOKEN_MAX + 1];   /* AppCreateDeviceBindToken: Token */
+    char token[SC_TOKEN_MAX + 1];   /* AppCreateDeviceBindToken: Token */
     uint32_t expire_time;         /* AppCreateDeviceBindToken: ExpireTime (0 = absent) */
     int state;                    /* AppGetDeviceBindTokenState: State (0 = absent) */
-    char product_id[SC_SEND_PRODUCT_ID_MAX + 1];
-    char device_name[SC_SEND_DEVICE_NAME_MAX + 1];
+    char product_id[SC_PRODUCT_ID_MAX + 1];
+    char device_name[SC_DEVICE_NAME_MAX + 1];
     /* AppGetMultiDeviceBindTokenState: bound (State 2) devices */
     uint32_t nbound;
     struct {
-        char product_id[SC_SEND_PRODUCT_ID_MAX + 1];
-        char device_name[SC_SEND_DEVICE_NAME_MAX + 1];
+        char product_id[SC_PRODUCT_ID_MAX + 1];
+        char device_name[SC_DEVICE_NAME_MAX + 1];
     } bound[8];
 } sc_send_api_reply_t;
 

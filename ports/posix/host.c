@@ -19,7 +19,7 @@
 #include "sc_posix_storage.h"
 #include "sc_posix_udp.h"
 #include "smartcfg/at_device.h"
-#include "smartcfg/bind.h"
+#include "smartcfg/tc8266.h"
 
 #define RADIO_BURST 512    /* frames drained per turn: a flood cannot starve timers and UDP */
 #define POLL_MAX_MS 1000   /* signals, --timeout and a device that forgot a deadline */
@@ -211,6 +211,8 @@ static sc_err_t open_station(sc_posix_host_t *h, char *why, size_t cap)
         sc_posix_fake_mac(seed, mac);
         sc_posix_station_set_mac(&h->station, mac);
     } /* else the station reports the interface's own MAC */
+    if (c->wrap_station)
+        c->wrap_station(c->wrap_ctx, &h->station, &h->hal.station);
     return SC_OK;
 }
 
@@ -236,11 +238,15 @@ static sc_err_t open_radio(sc_posix_host_t *h, char *why, size_t cap)
  * reaches the binding step. */
 static sc_err_t open_cloud(sc_posix_host_t *h, char *why, size_t cap)
 {
-    if (sc_posix_mqtt_init(&h->hal.mqtt) != SC_OK) {
-        snprintf(why, cap, "cannot set up the MQTT client");
-        return SC_ERR_IO;
+    if (h->cfg.mqtt) {
+        h->hal.mqtt = *h->cfg.mqtt; /* the program's (it cleans it up) */
+    } else {
+        if (sc_posix_mqtt_init(&h->hal.mqtt) != SC_OK) {
+            snprintf(why, cap, "cannot set up the MQTT client");
+            return SC_ERR_IO;
+        }
+        h->mqtt_open = true;
     }
-    h->mqtt_open = true;
     const char *ca = h->dcfg.cloud.ca_file[0] ? h->dcfg.cloud.ca_file : NULL;
     sc_posix_http_opts_t hopt = { .ca_file = ca, .insecure = false };
     if (sc_posix_http_init(&h->hal.http, &hopt) != SC_OK) {
@@ -380,15 +386,8 @@ enum { TURN_NEXT = -2, TURN_WAIT = -1 }; /* turn results besides an sc_posix_hos
 static void install_signals(const sc_posix_host_t *h)
 {
     g_stop = 0;
-    if (!h->cfg.handle_signals)
-        return;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = sc_posix_host_request_stop;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (h->cfg.handle_signals)
+        sc_posix_stop_signals(sc_posix_host_request_stop);
 }
 
 static int start(sc_posix_host_t *h)

@@ -12,6 +12,7 @@
 #include <pcap/pcap.h>
 
 #include "sc_pcap.h"
+#include "smartcfg/diag.h"
 
 #ifndef DLT_IEEE802_11_RADIO
 #define DLT_IEEE802_11_RADIO 127
@@ -368,19 +369,6 @@ void sc_pcap_close(sc_pcap_src_t *src)
 
 /* --- writer ----------------------------------------------------------------------- */
 
-/* IEEE 802.3 CRC-32 (reflected 0xEDB88320): the 802.11 FCS. Bitwise, since the writer only
- * runs in tools and tests. */
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c & 1u) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-    }
-    return ~c;
-}
-
 sc_pcap_writer_t *sc_pcap_writer_open(const char *path, char *errbuf, size_t errlen)
 {
     if (!path) {
@@ -469,7 +457,7 @@ int sc_pcap_write_ex(sc_pcap_writer_t *w, const sc_frame_t *f, unsigned flags)
     for (size_t i = hl; i < n; i++)
         m[i] = 0x31;
     if (f->fcs) {
-        uint32_t c = crc32_ieee(m, n - 4);
+        uint32_t c = sc_diag_crc32(m, n - 4); /* the 802.11 FCS is the IEEE CRC-32 */
         if (flags & SC_PCAP_W_BADFCS)
             c ^= 0xA5A5A5A5u; /* what a corrupted reception looks like */
         m[n - 4] = (uint8_t)c;

@@ -10,6 +10,11 @@
  * log_user may be NULL. */
 void sc_posix_sys_init(sc_hal_sys_t *sys);
 uint32_t sc_posix_now_ms(void);
+/* The port's entropy (getrandom): fills buf; for request ids, nonces, keys. */
+void sc_posix_random(void *buf, size_t len);
+/* SIGINT and SIGTERM call on_stop (which must be async-signal-safe: set a flag); SIGPIPE is
+ * ignored. The hosts' way of letting Ctrl-C stop a run cleanly. */
+void sc_posix_stop_signals(void (*on_stop)(int sig));
 /* Sets the minimum level printed by the stderr log sink (default SC_LOG_INFO). */
 void sc_posix_log_level(sc_log_level_t level);
 

@@ -32,6 +32,7 @@
 #include <poll.h>
 
 #include "sc_posix_radio.h"
+#include "sc_posix_station.h"
 #include "smartcfg/device.h"
 
 typedef struct sc_posix_host sc_posix_host_t;
@@ -57,6 +58,11 @@ typedef struct {
     bool handle_signals;          /* SIGINT/SIGTERM stop the device (sub id 101); SIGPIPE ignored */
     const sc_hal_udp_t *udp;      /* NULL: BSD sockets; else this table (e.g. a user-space stack,
                                    * whose descriptors the program adds with sc_posix_host_add_fd) */
+    const sc_hal_mqtt_t *mqtt;    /* with cloud: NULL = libmosquitto; else this table (HTTP stays libcurl) */
+    /* Optional: called once the station backend is open, before the device sees its table, so
+     * a port can wrap it (e.g. the address and MAC of a user-space stack's interface). */
+    void (*wrap_station)(void *wrap_ctx, sc_posix_station_t *backend, sc_hal_station_t *table);
+    void *wrap_ctx;
     /* Failures the host itself detects (a capture that cannot be read, the capture ending while
      * sniffing, --timeout): plain text, no secret. Called before the device is stopped. */
     void (*on_error)(void *user, const char *text);

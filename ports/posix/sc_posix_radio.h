@@ -98,7 +98,7 @@ int sc_posix_radio_file_peek(sc_posix_radio_t *r, const sc_frame_t **f, uint32_t
 bool sc_posix_radio_file_take(sc_posix_radio_t *r, sc_frame_t *out);
 
 /* The overhead (frame length - UDP payload) of one ESP-TOUCH datagram relayed with these
- * settings (esptouch.md §5.2). */
+ * settings (docs/protocol/esptouch-v1.md#frame-length-and-overhead). */
 uint16_t sc_posix_vradio_overhead(sc_cipher_t cipher, bool qos, bool fcs);
 /* The frame a sniffer sees for a datagram of payload_len bytes from src to dst (network order
  * addresses); used by the udp: backend and its tests. */

@@ -85,9 +85,9 @@ sc_err_t sc_posix_send_open(sc_posix_send_net_t *n, const sc_posix_send_cfg_t *c
             goto sys_fail;
         setsockopt(n->token_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         /* The real app sends from port 8266; firmware replies to the request's source. */
-        struct sockaddr_in tok = sin_of(cfg->phone_ip, SC_SEND_TOKEN_PORT);
+        struct sockaddr_in tok = sin_of(cfg->phone_ip, SC_TC8266_PORT);
         if (bind(n->token_fd, (struct sockaddr *)&tok, sizeof tok)) {
-            snprintf(why, cap, "cannot bind the token socket to %s:%d: %s", ipbuf, SC_SEND_TOKEN_PORT,
+            snprintf(why, cap, "cannot bind the token socket to %s:%d: %s", ipbuf, SC_TC8266_PORT,
                      strerror(errno));
             goto fail;
         }
@@ -171,7 +171,7 @@ sc_err_t sc_posix_send_token(sc_posix_send_net_t *n, const uint8_t ip[4], const 
 {
     if (n->token_fd < 0)
         return SC_ERR_STATE;
-    struct sockaddr_in to = sin_of(ip, SC_SEND_TOKEN_PORT);
+    struct sockaddr_in to = sin_of(ip, SC_TC8266_PORT);
     ssize_t r = sendto(n->token_fd, buf, len, 0, (struct sockaddr *)&to, sizeof to);
     return r == (ssize_t)len ? SC_OK : SC_ERR_IO;
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -26,9 +28,8 @@ static uint64_t sys_unix_time(void *ctx)
     return (uint64_t)time(NULL);
 }
 
-static void sys_random(void *ctx, void *buf, size_t len)
+void sc_posix_random(void *buf, size_t len)
 {
-    (void)ctx;
     uint8_t *p = buf;
     while (len > 0) {
         ssize_t n = getrandom(p, len, 0);
@@ -37,6 +38,12 @@ static void sys_random(void *ctx, void *buf, size_t len)
         p += n;
         len -= (size_t)n;
     }
+}
+
+static void sys_random(void *ctx, void *buf, size_t len)
+{
+    (void)ctx;
+    sc_posix_random(buf, len);
 }
 
 static void sys_log(void *ctx, sc_log_level_t level, const char *line)
@@ -60,4 +67,15 @@ void sc_posix_sys_init(sc_hal_sys_t *sys)
     sys->unix_time = sys_unix_time;
     sys->random = sys_random;
     sys->log = sys_log;
+}
+
+void sc_posix_stop_signals(void (*on_stop)(int sig))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a peer gone away is an error return, not a death */
 }

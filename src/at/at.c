@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* AT command front-end: line assembly, parameter parsing, dispatch, replies.
- * Reply strings follow tencent.md §9 (the reference AT firmware); docs/at.md lists them. */
+ * Reply strings follow docs/protocol/tencent.md#at-commands (the reference AT firmware); docs/at.md lists them. */
 #include <string.h>
 
 #include "smartcfg/at.h"
@@ -250,7 +250,7 @@ static sc_err_t info_save(at_state_t *at, const char *key, const sc_at_info_t *i
     sc_err_t e = sc_at_record_encode(info, product, rec);
     if (e == SC_OK)
         e = at->cfg.storage->put(at->cfg.storage->ctx, key, rec, sizeof rec);
-    memset(rec, 0, sizeof rec);   /* holds the secret */
+    sc_wipe(rec, sizeof rec);   /* holds the secret */
     return e;
 }
 
@@ -263,7 +263,7 @@ static void info_load(at_state_t *at, const char *key, sc_at_info_t *info, bool 
     size_t len = 0;
     if (at->cfg.storage->get(at->cfg.storage->ctx, key, rec, sizeof rec, &len) == SC_OK)
         (void)sc_at_record_decode(rec, len, product, info);
-    memset(rec, 0, sizeof rec);
+    sc_wipe(rec, sizeof rec);
 }
 
 static bool info_equal(const sc_at_info_t *a, const sc_at_info_t *b)
@@ -318,7 +318,7 @@ struct cmd {
 /* The test form's answer: the command with its description, then OK. */
 static void test_reply(at_state_t *at, const cmd_t *c, const char *tail)
 {
-    /* tencent.md §9: the test form's prefix is the command as received ("AT+TCxxx"). */
+    /* docs/protocol/tencent.md#at-commands: the test form's prefix is the command as received ("AT+TCxxx"). */
     outbuf_t o = { .n = 0 };
     ob_str(&o, "AT");
     ob_str(&o, c->name);
@@ -468,7 +468,7 @@ static void cmd_info(at_state_t *at, const cmd_t *c, form_t f, const params_t *p
         else
             code = SC_AT_CME_FLASH;   /* the previous record (and cache) stay as they were */
     }
-    memset(&next, 0, sizeof next);
+    sc_wipe(&next, sizeof next);   /* a dying local holding the secret */
     reply_result(at, c->name, code);
 }
 
@@ -490,9 +490,9 @@ static void finish_devreg(at_state_t *at, int result)
             at->dev = next;
         else
             result = SC_AT_CME_FLASH;
-        memset(&next, 0, sizeof next);
+        sc_wipe(&next, sizeof next);
     }
-    memset(&at->scratch, 0, sizeof at->scratch);
+    sc_wipe(&at->scratch, sizeof at->scratch);
     reply_result(at, "+TCDEVREG", result);
 }
 
@@ -560,7 +560,7 @@ static void cmd_tcstartsmart(at_state_t *at, const cmd_t *c, form_t f, const par
         at->flow = SC_AT_FLOW_SMARTCONFIG;
         r = at->ops.start_smartconfig(at->ops.ctx, id, tls);
     }
-    memset(&at->scratch, 0, sizeof at->scratch);   /* the op copied what it keeps */
+    sc_wipe(&at->scratch, sizeof at->scratch);   /* the op copied what it keeps */
     if (r == SC_AT_PENDING)
         start_pending(at, CMD_TCSTARTSMART);
     else
@@ -600,7 +600,8 @@ static void cmd_tcsap(at_state_t *at, const cmd_t *c, form_t f, const params_t *
     }
     if (refused_busy(at, at->mqtt_task))
         return;
-    bool ok = ps->n >= 1 && ps->n <= 3 && p_str(ps, 0, 1, 32) && (ps->n < 2 || p_str(ps, 1, 8, 32)) &&
+    /* AT+TCSAP: the SSID is a Wi-Fi SSID; the firmware takes soft-AP passwords of 8..32 only. */
+    bool ok = ps->n >= 1 && ps->n <= 3 && p_str(ps, 0, 1, SC_SSID_MAX) && (ps->n < 2 || p_str(ps, 1, 8, SC_AT_SAP_PASSWORD_MAX)) &&
               (ps->n < 3 || p_int(ps, 2, 0, 13));
     if (!ok) {
         reply_cme(at, SC_AT_CME_PARAM);
@@ -619,7 +620,7 @@ static void cmd_tcsap(at_state_t *at, const cmd_t *c, form_t f, const params_t *
         r = at->ops.start_softap(at->ops.ctx, id, tls, ps->p[0].s, ps->n >= 2 ? ps->p[1].s : NULL,
                                  ps->n >= 3 ? (uint8_t)ps->p[2].v : 0);
     }
-    memset(&at->scratch, 0, sizeof at->scratch);
+    sc_wipe(&at->scratch, sizeof at->scratch);
     if (r == SC_AT_PENDING)
         start_pending(at, CMD_TCSAP);
     else
@@ -906,7 +907,7 @@ static void handle_line(at_state_t *at, const char *line, size_t len)
         return;
     }
     c->fn(at, c, f, &ps);
-    memset(&ps, 0, sizeof ps);   /* decoded secrets do not outlive the command */
+    sc_wipe(&ps, sizeof ps);   /* decoded secrets do not outlive the command */
 }
 
 void sc_at_feed(sc_at_t *pub, const void *data, size_t len, uint32_t now_ms)
@@ -1009,7 +1010,7 @@ uint32_t sc_at_tick(sc_at_t *pub, uint32_t now_ms)
     at->now_ms = now_ms;
     if (at->pending == CMD_NONE)
         return now_ms + 1000;
-    if ((int32_t)(now_ms - at->pending_deadline) >= 0) {
+    if (sc_ms_reached(now_ms, at->pending_deadline)) {
         sc_at_complete(pub, SC_AT_CME_TIMEOUT);
         return now_ms + 1000;
     }

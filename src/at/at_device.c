@@ -60,7 +60,7 @@ static int start_flow(atd_t *b, const sc_identity_t *id, uint8_t tls, bool softa
 {
     if (!b->dev)
         return softap ? 7 : 13;
-    stop_device(b, 102);
+    stop_device(b, SC_SUBID_STOP_AT);
     sc_device_config_t cfg = b->base;
     cfg.identity = *id;
     cfg.cloud.tls = tls == 1;
@@ -75,7 +75,7 @@ static int start_flow(atd_t *b, const sc_identity_t *id, uint8_t tls, bool softa
         b->running = true;
         return 0;
     }
-    /* tencent.md §9.2: 27 device info, 4 task, 13 SmartConfig start, 7 AP init. */
+    /* docs/protocol/tencent.md#wi-fi-provisioning: 27 device info, 4 task, 13 SmartConfig start, 7 AP init. */
     if (e == SC_ERR_INVAL || e == SC_ERR_NOTFOUND || e == SC_ERR_FORMAT)
         return 27;
     return softap ? 7 : 13;
@@ -94,7 +94,7 @@ static int op_start_softap(void *ctx, const sc_identity_t *id, uint8_t tls, cons
 
 static void op_stop(void *ctx)
 {
-    stop_device(ctx, 102);   /* sub id 102: stopped by AT */
+    stop_device(ctx, SC_SUBID_STOP_AT);
 }
 
 /* ---------------------------------------------------------------- MQTT session */
@@ -106,7 +106,7 @@ static void op_stop(void *ctx)
 
 static void mqtt_wipe(atd_t *b)
 {
-    memset(&b->mqtt_creds, 0, sizeof b->mqtt_creds);
+    sc_wipe(&b->mqtt_creds, sizeof b->mqtt_creds);
 }
 
 /* Builds fresh credentials (a new connid and expiry each time, as the SDK does) and starts
@@ -208,16 +208,16 @@ static int op_dynreg(void *ctx, sc_identity_t *id)
     int status = 0;
     const char *url = b->base.cloud.register_url[0] ? b->base.cloud.register_url : SC_CLOUD_REGISTER_URL;
     sc_err_t e = h->http.post(h->http.ctx, url, "application/x-www-form-urlencoded", body, blen,
-                              SC_CLOUD_DYNREG_TIMEOUT_MS, &status, resp, sizeof b->http_resp - 1, &rlen);
-    memset(body, 0, sizeof body);
+                              SC_BINDER_DYNREG_TIMEOUT_MS, &status, resp, sizeof b->http_resp - 1, &rlen);
+    sc_wipe(body, sizeof body);
     if (e != SC_OK)
         return TCP_CONNECT_FAILED;
     int32_t code = 0;
     e = sc_cloud_dynreg_decode(id->product_secret, resp, rlen, id->device_secret, sizeof id->device_secret, &code);
-    memset(resp, 0, sizeof b->http_resp);
+    sc_wipe(resp, sizeof b->http_resp);
     if (e == SC_OK)
         return 0;
-    memset(id->device_secret, 0, sizeof id->device_secret);
+    sc_wipe(id->device_secret, sizeof id->device_secret);
     if (e == SC_ERR_REFUSED && code != 0)
         return (int)code;   /* the cloud's own code, as the reference prints it */
     return SC_AT_CME_EXEC;
@@ -226,7 +226,7 @@ static int op_dynreg(void *ctx, sc_identity_t *id)
 static void op_restore(void *ctx)
 {
     atd_t *b = ctx;
-    stop_device(b, 102);
+    stop_device(b, SC_SUBID_STOP_AT);
     (void)op_mqtt_disconnect(b);
 }
 
@@ -255,7 +255,7 @@ void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
             } else {
                 sc_at_complete(b->at, 0);
             }
-        } else if (st == SC_MQTT_FAILED || (int32_t)(now_ms - b->mqtt_deadline) >= 0) {
+        } else if (st == SC_MQTT_FAILED || sc_ms_reached(now_ms, b->mqtt_deadline)) {
             b->mqtt_connecting = false;
             if (b->mqtt_reconnecting) {
                 /* The reference keeps trying while reconnect is on; we try once per drop and
@@ -307,7 +307,7 @@ void sc_at_device_on_event(void *user, const sc_device_event_t *ev)
         } else if (ev->state == SC_DEV_FAILED) {
             b->running = false;
             /* Without an error record the reference's generic "boarding stopped" pair. */
-            sc_at_provision_result(b->at, false, b->have_err ? b->err_id : 3, b->have_err ? b->sub_id : 103);
+            sc_at_provision_result(b->at, false, b->have_err ? b->err_id : SC_ERRID_BOARDING_STOP, b->have_err ? b->sub_id : SC_SUBID_TIMEOUT);
         }
     }
     if (b->chain)

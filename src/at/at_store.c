@@ -2,15 +2,18 @@
 /* Stored device/product info records for the AT front-end.
  *
  * One fixed-size record per key ("devinfo", "prdinfo"): magic, version, kind, tls mode,
- * NUL-padded fields, CRC-32 over everything before it. Crash safety comes from the storage
- * HAL's atomic replace (hal.h: after a power cut get() returns the old or the new record,
- * never a mix) - every port already has to provide it for the other records, so a second
- * slot here would only double the flash use. The CRC is the backstop for a port that breaks
- * that promise or for bit rot: a record that fails it is treated as absent (the AT query
- * then answers +CME ERROR:207) instead of handing a corrupt identity to the cloud code. */
+ * NUL-padded fields, CRC-32 (sc_diag_crc32) over everything before it. Crash safety comes
+ * from the storage HAL's atomic replace, which hal.h requires of every port (after a power
+ * cut get() returns the old or the new record, never a mix): the record is written rarely
+ * and only when it changed, so a second slot would only double the flash use. The CRC is for
+ * what atomic replace does not cover, bit rot (or a port that breaks its promise): a record
+ * that fails it is treated as absent (the AT query then answers +CME ERROR:207) instead of
+ * handing a corrupt identity to the cloud code. */
 #include <string.h>
 
+#include "../common/le.h"
 #include "smartcfg/at.h"
+#include "smartcfg/diag.h"
 
 #define REC_MAGIC 0x49444353u /* "SCDI" little-endian */
 #define REC_VERSION 1
@@ -30,30 +33,6 @@
 #define OFF_CRC (SC_AT_RECORD_SIZE - 4)
 
 _Static_assert(OFF_END <= OFF_CRC, "AT record layout does not fit SC_AT_RECORD_SIZE");
-
-static uint32_t crc32(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static sc_err_t put_field(uint8_t *dst, size_t cap, const char *s)
 {
@@ -85,7 +64,7 @@ sc_err_t sc_at_record_encode(const sc_at_info_t *info, bool product, uint8_t out
     if (!info || !out)
         return SC_ERR_INVAL;
     memset(out, 0, SC_AT_RECORD_SIZE);
-    put_u32(out + OFF_MAGIC, REC_MAGIC);
+    sc_le32_put(out + OFF_MAGIC, REC_MAGIC);
     out[OFF_VERSION] = REC_VERSION;
     out[OFF_KIND] = product ? 'P' : 'D';
     out[OFF_TLS] = info->tls_mode;
@@ -95,7 +74,7 @@ sc_err_t sc_at_record_encode(const sc_at_info_t *info, bool product, uint8_t out
         put_field(out + OFF_SECRET, product ? LEN_SECRET : SC_DEVICE_SECRET_MAX + 1, secret) ||
         put_field(out + OFF_REGION, LEN_REGION, info->id.region))
         return SC_ERR_RANGE;
-    put_u32(out + OFF_CRC, crc32(out, OFF_CRC));
+    sc_le32_put(out + OFF_CRC, sc_diag_crc32(out, OFF_CRC));
     return SC_OK;
 }
 
@@ -105,9 +84,9 @@ sc_err_t sc_at_record_decode(const uint8_t *buf, size_t len, bool product, sc_at
         return SC_ERR_INVAL;
     if (len != SC_AT_RECORD_SIZE)
         return SC_ERR_FORMAT;
-    if (get_u32(buf + OFF_CRC) != crc32(buf, OFF_CRC))
+    if (sc_le32_get(buf + OFF_CRC) != sc_diag_crc32(buf, OFF_CRC))
         return SC_ERR_CRC;
-    if (get_u32(buf + OFF_MAGIC) != REC_MAGIC || buf[OFF_VERSION] != REC_VERSION ||
+    if (sc_le32_get(buf + OFF_MAGIC) != REC_MAGIC || buf[OFF_VERSION] != REC_VERSION ||
         buf[OFF_KIND] != (product ? 'P' : 'D') || buf[OFF_TLS] > 1)
         return SC_ERR_FORMAT;
     sc_at_info_t tmp;

@@ -33,7 +33,4 @@ size_t sc_cloud_strnlen(const char *s, size_t max);
 #include "smartcfg/cloud.h"
 bool sc_cloud_names_ok(const sc_identity_t *id);
 
-/* Wipes secrets in a way the compiler may not drop. */
-void sc_cloud_wipe(void *p, size_t n);
-
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* MQTT credentials and topics of IoT Explorer (tencent.md §6). */
+/* MQTT credentials and topics of IoT Explorer (docs/protocol/tencent.md#mqtt). */
 #include <string.h>
 
 #include <mbedtls/base64.h>
@@ -33,34 +33,90 @@ bool sc_cloud_names_ok(const sc_identity_t *id)
     return name_ok(id->product_id, SC_PRODUCT_ID_MAX) && name_ok(id->device_name, SC_DEVICE_NAME_MAX);
 }
 
-sc_err_t sc_cloud_mqtt_password(const char *psk_b64, const char *username, bool sha1, char *out, size_t cap)
+sc_err_t sc_cloud_hmac_hex(bool sha1, const void *key, size_t key_len, const void *msg, size_t msg_len, char *out,
+                           size_t cap)
 {
-    if (psk_b64 == NULL || username == NULL || out == NULL)
+    if (key == NULL || msg == NULL || out == NULL)
         return SC_ERR_INVAL;
+    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(sha1 ? MBEDTLS_MD_SHA1 : MBEDTLS_MD_SHA256);
+    uint8_t mac[32];
+    if (md == NULL || mbedtls_md_hmac(md, key, key_len, msg, msg_len, mac) != 0)
+        return SC_ERR_UNSUPPORTED;
+    sc_sb_t sb;
+    sc_sb_init(&sb, out, cap);
+    sc_sb_hex(&sb, mac, mbedtls_md_get_size(md));
+    sc_wipe(mac, sizeof mac);
+    return sc_sb_finish(&sb, NULL);
+}
+
+/* The PSK as key bytes. */
+static sc_err_t psk_decode(const char *psk_b64, uint8_t key[PSK_RAW_MAX], size_t *klen)
+{
     size_t plen = sc_cloud_strnlen(psk_b64, 2 * PSK_RAW_MAX);
     if (plen == 0)
         return SC_ERR_INVAL;
     if (plen > 2 * PSK_RAW_MAX)
         return SC_ERR_RANGE;
-    uint8_t key[PSK_RAW_MAX];
-    size_t klen = 0;
-    if (mbedtls_base64_decode(key, sizeof key, &klen, (const unsigned char *)psk_b64, plen) != 0 || klen == 0) {
-        sc_cloud_wipe(key, sizeof key);
+    if (mbedtls_base64_decode(key, PSK_RAW_MAX, klen, (const unsigned char *)psk_b64, plen) != 0 || *klen == 0) {
+        sc_wipe(key, PSK_RAW_MAX);
         return SC_ERR_FORMAT;
     }
-    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(sha1 ? MBEDTLS_MD_SHA1 : MBEDTLS_MD_SHA256);
-    uint8_t mac[32];
-    int rc = md == NULL ? -1
-                        : mbedtls_md_hmac(md, key, klen, (const unsigned char *)username, strlen(username), mac);
-    sc_cloud_wipe(key, sizeof key);
-    if (rc != 0)
-        return SC_ERR_UNSUPPORTED;
+    return SC_OK;
+}
+
+sc_err_t sc_cloud_mqtt_password(const char *psk_b64, const char *username, bool sha1, char *out, size_t cap)
+{
+    if (psk_b64 == NULL || username == NULL || out == NULL)
+        return SC_ERR_INVAL;
+    uint8_t key[PSK_RAW_MAX];
+    size_t klen = 0;
+    sc_err_t rc = psk_decode(psk_b64, key, &klen);
+    if (rc != SC_OK)
+        return rc;
+    char hex[65];
+    rc = sc_cloud_hmac_hex(sha1, key, klen, username, strlen(username), hex, sizeof hex);
+    sc_wipe(key, sizeof key);
+    if (rc != SC_OK)
+        return rc;
     sc_sb_t sb;
     sc_sb_init(&sb, out, cap);
-    sc_sb_hex(&sb, mac, mbedtls_md_get_size(md));
+    sc_sb_str(&sb, hex);
     sc_sb_str(&sb, sha1 ? ";hmacsha1" : ";hmacsha256");
-    sc_cloud_wipe(mac, sizeof mac);
+    sc_wipe(hex, sizeof hex);
     return sc_sb_finish(&sb, NULL);
+}
+
+sc_err_t sc_cloud_mqtt_password_check(const char *psk_b64, const char *username, const char *password, bool *sha1)
+{
+    if (psk_b64 == NULL || username == NULL || password == NULL)
+        return SC_ERR_INVAL;
+    const char *semi = strchr(password, ';');
+    if (semi == NULL)
+        return SC_ERR_FORMAT;
+    bool use_sha1;
+    if (strcmp(semi + 1, "hmacsha256") == 0)
+        use_sha1 = false;
+    else if (strcmp(semi + 1, "hmacsha1") == 0)
+        use_sha1 = true;
+    else
+        return SC_ERR_UNSUPPORTED;
+    if (sha1 != NULL)
+        *sha1 = use_sha1;
+    char expect[SC_CLOUD_PASSWORD_SIZE];
+    sc_err_t rc = sc_cloud_mqtt_password(psk_b64, username, use_sha1, expect, sizeof expect);
+    if (rc != SC_OK)
+        return rc == SC_ERR_INVAL || rc == SC_ERR_RANGE ? SC_ERR_FORMAT : rc;
+    /* Compare the hex part without an early exit; case-insensitive (a-f / A-F). */
+    size_t want = (size_t)(strchr(expect, ';') - expect), given = (size_t)(semi - password);
+    unsigned diff = want != given;
+    for (size_t i = 0; i < want; i++) {
+        unsigned char c = i < given ? (unsigned char)password[i] : 0;
+        if (c >= 'A' && c <= 'F')
+            c = (unsigned char)(c - 'A' + 'a');
+        diff |= (unsigned)(c ^ (unsigned char)expect[i]);
+    }
+    sc_wipe(expect, sizeof expect);
+    return diff == 0 ? SC_OK : SC_ERR_AUTH;
 }
 
 sc_err_t sc_cloud_mqtt_credentials(const sc_identity_t *id, const sc_cloud_config_t *cfg, uint64_t unix_now,
@@ -110,7 +166,7 @@ sc_err_t sc_cloud_mqtt_credentials(const sc_identity_t *id, const sc_cloud_confi
     bool sha1 = cfg != NULL && cfg->hmac_sha1;
     sc_err_t rc = sc_cloud_mqtt_password(id->device_secret, out->username, sha1, out->password, sizeof out->password);
     if (rc != SC_OK)
-        sc_cloud_wipe(out->password, sizeof out->password);
+        sc_wipe(out->password, sizeof out->password);
     return rc;
 }
 

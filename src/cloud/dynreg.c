@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Dynamic registration (tencent.md §7): the request the device signs with the product
+/* Dynamic registration (docs/protocol/tencent.md#dynamic-registration): the request the device signs with the product
  * secret, and the AES-128-CBC wrapped PSK the cloud answers with. */
 #include <string.h>
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <mbedtls/aes.h>
 #include <mbedtls/base64.h>
 #include <mbedtls/md.h>
@@ -36,15 +36,11 @@ sc_err_t sc_cloud_dynreg_signature(const char *product_secret, const char *produ
     size_t mlen;
     if (sc_sb_finish(&sb, &mlen) != SC_OK)
         return SC_ERR_RANGE;
-    uint8_t mac[20];
-    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA1);
-    if (md == NULL || mbedtls_md_hmac(md, (const unsigned char *)product_secret, strlen(product_secret),
-                                      (const unsigned char *)msg, mlen, mac) != 0)
-        return SC_ERR_UNSUPPORTED;
     /* The reference base64-encodes the hex text, not the raw digest. */
     char hex[41];
-    sc_sb_init(&sb, hex, sizeof hex);
-    sc_sb_hex(&sb, mac, sizeof mac);
+    sc_err_t rc = sc_cloud_hmac_hex(true, product_secret, strlen(product_secret), msg, mlen, hex, sizeof hex);
+    if (rc != SC_OK)
+        return rc;
     size_t olen = 0;
     if (mbedtls_base64_encode((unsigned char *)out, cap, &olen, (const unsigned char *)hex, 40) != 0) {
         if (cap > 0)
@@ -155,10 +151,10 @@ sc_err_t sc_cloud_dynreg_decode(const char *product_secret, const void *resp, si
     size_t rawn = 0;
     if (kl == 0 || kl > SC_DEVICE_SECRET_MAX ||
         mbedtls_base64_decode(raw, sizeof raw, &rawn, (const unsigned char *)p->valuestring, kl) != 0 || rawn == 0) {
-        sc_cloud_wipe(raw, sizeof raw);
+        sc_wipe(raw, sizeof raw);
         goto done;
     }
-    sc_cloud_wipe(raw, sizeof raw);
+    sc_wipe(raw, sizeof raw);
     if (kl >= cap) {
         rc = SC_ERR_NOSPACE;
         goto done;
@@ -166,12 +162,12 @@ sc_err_t sc_cloud_dynreg_decode(const char *product_secret, const void *resp, si
     memcpy(psk, p->valuestring, kl + 1);
     rc = SC_OK;
 done:
-    sc_cloud_wipe(buf, sizeof buf);
+    sc_wipe(buf, sizeof buf);
     if (plain_root != NULL) {
         /* The PSK text lives in cJSON's heap copy too. */
         const cJSON *p2 = cJSON_GetObjectItemCaseSensitive(plain_root, "psk");
         if (cJSON_IsString(p2) && p2->valuestring != NULL)
-            sc_cloud_wipe(p2->valuestring, strlen(p2->valuestring));
+            sc_wipe(p2->valuestring, strlen(p2->valuestring));
         cJSON_Delete(plain_root);
     }
     cJSON_Delete(root);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The $thing/{up,down}/service messages around binding (tencent.md §6). We emit compact
+/* The $thing/{up,down}/service messages around binding (docs/protocol/tencent.md#mqtt). We emit compact
  * JSON and parse with a real JSON parser, so pretty-printed replies work too. */
 #include <string.h>
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 #include "../common/json_out.h"
 #include "cloud_int.h"
@@ -167,7 +167,7 @@ sc_err_t sc_cloud_parse_msg(const void *payload, size_t len, sc_cloud_msg_t *out
 done:
     cJSON_Delete(root);
     if (rc != SC_OK) {
-        sc_cloud_wipe(out->token, sizeof out->token);
+        sc_wipe(out->token, sizeof out->token);
         out->type = SC_CLOUD_MSG_OTHER;
     }
     return rc;

@@ -84,10 +84,3 @@ size_t sc_cloud_strnlen(const char *s, size_t max)
         n++;
     return n;
 }
-
-void sc_cloud_wipe(void *p, size_t n)
-{
-    volatile unsigned char *v = p;
-    while (n-- > 0)
-        *v++ = 0;
-}

@@ -5,7 +5,7 @@
 #ifndef SC_JSON_OUT_H
 #define SC_JSON_OUT_H
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 #include "smartcfg/common.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Reference API names over the registered device (device_compat.h). One global pointer is the
  * reference API's own shape (it has no handle); everything else stays in the device. */
-#include "smartcfg/bind.h"
+#include "smartcfg/tc8266.h"
 #include "smartcfg/device_compat.h"
 
 #include "device_priv.h"

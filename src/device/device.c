@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../common/log.h"
 #include "device_priv.h"
 
 static const char *const state_names[] = {
@@ -21,21 +22,12 @@ const char *sc_device_state_name(sc_device_state_t s)
     return (unsigned)s < sizeof state_names / sizeof state_names[0] ? state_names[s] : "unknown";
 }
 
-static bool due(uint32_t now, uint32_t t) { return (int32_t)(now - t) >= 0; }
+static bool due(uint32_t now, uint32_t t) { return sc_ms_reached(now, t); }
 
+/* Lowers *next to t, never below now (a past deadline means "run again at once"). */
 static void earliest(uint32_t *next, uint32_t now, uint32_t t)
 {
-    if ((int32_t)(t - now) < 0)
-        t = now;
-    if ((int32_t)(t - *next) < 0)
-        *next = t;
-}
-
-static void wipe(void *p, size_t n)
-{
-    volatile uint8_t *v = p;
-    while (n--)
-        *v++ = 0;
+    *next = sc_ms_min(*next, sc_ms_diff(t, now) < 0 ? now : t);
 }
 
 size_t sc_device_size(void) { return sizeof(sc_device_t); }
@@ -55,7 +47,7 @@ void sc_device_config_default(sc_device_config_t *cfg)
 
 /* ---- events and the provisioning log ----------------------------------------------- */
 
-static void emit(devstate_t *d, sc_device_event_t *ev)
+void sc_dev_emit(devstate_t *d, sc_device_event_t *ev)
 {
     ev->state = d->state;
     if (d->cfg.on_event)
@@ -67,12 +59,10 @@ static void emit_simple(devstate_t *d, sc_device_event_type_t t)
     sc_device_event_t ev;
     memset(&ev, 0, sizeof ev);
     ev.type = t;
-    emit(d, &ev);
+    sc_dev_emit(d, &ev);
 }
 
-/* Persisted ring entry + HAL log line. The step name is part of every entry so a pulled log
- * tells where the flow stopped. Callers format steps, codes and lengths only. */
-static void dlog(devstate_t *d, uint32_t now, const char *func, int line, const char *fmt, ...)
+void sc_dev_log(devstate_t *d, uint32_t now, const char *func, int line, const char *fmt, ...)
 {
     char msg[SC_DIAG_LOG_ENTRY_MAX];
     int n = snprintf(msg, sizeof msg, "[%s] ", sc_device_state_name(d->state));
@@ -89,22 +79,8 @@ static void dlog(devstate_t *d, uint32_t now, const char *func, int line, const 
         n = n >= 2 ? n - 2 : 0; /* the HAL gets a line, not the ring's "\r\n" framing */
         memcpy(line, e, n);
         line[n] = '\0';
-        d->hal.sys.log(d->hal.sys.ctx, SC_LOG_INFO, line);
+        sc_log_line(&d->hal.sys, SC_LOG_INFO, line);
     }
-}
-#define DLOG(d, now, ...) dlog((d), (now), __func__, __LINE__, __VA_ARGS__)
-
-/* HAL-only line (not the persisted ring): for per-datagram noise that must not flush the ring. */
-static void hlog(devstate_t *d, sc_log_level_t lvl, const char *fmt, ...)
-{
-    if (!d->hal.sys.log)
-        return;
-    char msg[160];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    d->hal.sys.log(d->hal.sys.ctx, lvl, msg);
 }
 
 static void set_state(devstate_t *d, sc_device_state_t s, uint32_t now)
@@ -116,41 +92,18 @@ static void set_state(devstate_t *d, sc_device_state_t s, uint32_t now)
     emit_simple(d, SC_DEV_EV_STATE);
 }
 
-/* ---- UDP helpers -------------------------------------------------------------------- */
-
-static sc_err_t udp_send(devstate_t *d, int h, const sc_ipv4_ep_t *to, const void *buf, size_t len)
-{
-    if (!d->hal.udp.send_to)
-        return SC_ERR_UNSUPPORTED;
-    return d->hal.udp.send_to(d->hal.udp.ctx, h, to, buf, len);
-}
-
-static void udp_close(devstate_t *d, int *h, bool *open)
-{
-    if (*open && d->hal.udp.close)
-        d->hal.udp.close(d->hal.udp.ctx, *h);
-    *open = false;
-    *h = -1;
-}
-
-static bool ep_eq(const sc_ipv4_ep_t *a, const sc_ipv4_ep_t *b)
-{
-    return a->port == b->port && memcmp(a->addr, b->addr, 4) == 0;
-}
+/* ---- error records ------------------------------------------------------------------ */
 
 /* Sends every queued record to the app, oldest first; a record leaves the queue (and the
  * flash) only once it was handed to the network. */
 static void flush_errors(devstate_t *d)
 {
-    if (!d->app_known || !d->srv_open || !d->errs.n)
+    if (!d->svc.app_known || !d->svc.open || !d->errs.n)
         return;
     bool changed = false;
     while (d->errs.n) {
         const sc_diag_err_t *r = &d->errs.rec[0];
-        size_t len = 0;
-        if (sc_bind_build_error(d->txbuf, sizeof d->txbuf, r->previous, r->err_id, r->sub_id, &len) != SC_OK)
-            break;
-        if (udp_send(d, d->srv_h, &d->app, d->txbuf, len) != SC_OK)
+        if (sc_tc8266_svc_send_error(&d->svc, r->previous, r->err_id, r->sub_id) != SC_OK)
             break;
         sc_diag_errors_pop(&d->errs);
         changed = true;
@@ -166,14 +119,14 @@ static void record_error(devstate_t *d, uint32_t now, uint16_t err_id, int32_t s
     d->last_sub = sub_id;
     sc_diag_errors_add(&d->errs, err_id, sub_id);
     (void)sc_diag_errors_persist(&d->errs, &d->hal.storage, d->scratch);
-    DLOG(d, now, "%s: %s (%u, %ld)", why, sc_bind_err_text(err_id), (unsigned)err_id, (long)sub_id);
+    DLOG(d, now, "%s: %s (%u, %ld)", why, sc_errid_text(err_id), (unsigned)err_id, (long)sub_id);
     sc_device_event_t ev;
     memset(&ev, 0, sizeof ev);
     ev.type = SC_DEV_EV_ERROR;
     ev.err_id = err_id;
     ev.sub_id = sub_id;
-    ev.text = sc_bind_err_text(err_id);
-    emit(d, &ev);
+    ev.text = sc_errid_text(err_id);
+    sc_dev_emit(d, &ev);
     flush_errors(d);
 }
 
@@ -186,9 +139,9 @@ static void radio_off(devstate_t *d)
 
 static void wipe_secrets(devstate_t *d)
 {
-    wipe(d->res.creds.password, sizeof d->res.creds.password);
+    sc_wipe(d->res.creds.password, sizeof d->res.creds.password);
     d->res.creds.password_len = 0;
-    wipe(d->sap_pwd, sizeof d->sap_pwd);
+    sc_wipe(d->sap_pwd, sizeof d->sap_pwd);
     d->sap_pwd_len = 0;
 }
 
@@ -198,7 +151,7 @@ static void fail(devstate_t *d, uint32_t now, uint16_t err_id, int32_t sub_id, c
 {
     radio_off(d);
     if (d->binding) {
-        sc_cloud_bind_abort(&d->bind);
+        sc_binder_abort(&d->binder);
         d->binding = false;
     }
     if (d->softap_up && d->hal.softap.stop) {
@@ -206,6 +159,7 @@ static void fail(devstate_t *d, uint32_t now, uint16_t err_id, int32_t sub_id, c
         d->softap_up = false;
     }
     d->softap_join_at = 0;
+    sc_tc8266_svc_stop_repeats(&d->svc); /* no identity after a failure */
     wipe_secrets(d);
     record_error(d, now, err_id, sub_id, why);
     set_state(d, SC_DEV_FAILED, now);
@@ -259,7 +213,9 @@ sc_err_t sc_device_init(sc_device_t *dev, const sc_hal_t *hal, const sc_device_c
     memset(d, 0, sizeof *d);
     d->hal = *hal;
     apply_config(d, cfg);
-    d->srv_h = d->ack_h = d->log_h = -1;
+    d->ack_h = -1;
+    sc_tc8266_svc_init(&d->svc, &d->hal, &d->log, false);
+    sc_tc8266_svc_init(&d->logsvc, &d->hal, &d->log, true);
     sc_diag_errors_init(&d->errs);
     sc_diag_log_init(&d->log);
     if (d->hal.storage.get) {
@@ -279,19 +235,17 @@ static void close_flow(devstate_t *d)
 {
     radio_off(d);
     if (d->binding) {
-        sc_cloud_bind_abort(&d->bind);
+        sc_binder_abort(&d->binder);
         d->binding = false;
     }
     if (d->softap_up && d->hal.softap.stop)
         (void)d->hal.softap.stop(d->hal.softap.ctx);
     d->softap_up = false;
-    udp_close(d, &d->srv_h, &d->srv_open);
-    udp_close(d, &d->ack_h, &d->ack_open);
-    d->ack_left = 0;
-    d->id_repeats = 0;
+    sc_tc8266_svc_close(&d->svc);
+    sc_dev_ack_close(d);
     d->softap_join_at = 0;
     wipe_secrets(d);
-    wipe(d->token, sizeof d->token);
+    sc_wipe(d->token, sizeof d->token);
     d->have_token = false;
 }
 
@@ -312,9 +266,8 @@ static sc_err_t begin(devstate_t *d, sc_device_flow_t flow, uint32_t now)
     d->flow = flow;
     d->window_end = now + d->cfg.window_ms;
     d->joined = false;
-    d->app_known = false;
     d->have_last_err = false;
-    memset(d->peers, 0, sizeof d->peers);
+    sc_tc8266_svc_reset_peers(&d->svc);
     memset(&d->res, 0, sizeof d->res);
     memset(d->ip, 0, sizeof d->ip);
     d->idle_tick_at = now + SC_DEV_IDLE_TICK_MS;
@@ -349,19 +302,18 @@ sc_err_t sc_device_start(sc_device_t *dev, uint32_t now)
 
 static sc_err_t open_service(devstate_t *d, const uint8_t *ip, uint32_t now)
 {
-    sc_err_t e = d->hal.udp.open(d->hal.udp.ctx, ip, SC_BIND_PORT, false, &d->srv_h);
+    sc_err_t e = sc_tc8266_svc_open(&d->svc, ip, SC_TC8266_PORT);
     if (e != SC_OK) {
         fail(d, now, SC_ERRID_SRV_OPEN, e, "8266 service");
         return e;
     }
-    d->srv_open = true;
     return SC_OK;
 }
 
 sc_err_t sc_device_start_softap(sc_device_t *dev, const char *ssid, const char *psw, uint8_t ch, uint32_t now)
 {
     devstate_t *d = DEV(dev);
-    if (!ssid || !*ssid || strlen(ssid) > 32 || (psw && strlen(psw) > 64))
+    if (!ssid || !*ssid || strlen(ssid) > SC_SSID_MAX || (psw && strlen(psw) > SC_PASSWORD_MAX))
         return SC_ERR_INVAL;
     sc_err_t e = begin(d, SC_DEV_FLOW_SOFTAP, now);
     if (e != SC_OK)
@@ -406,7 +358,7 @@ static void start_join(devstate_t *d, uint32_t now, const uint8_t *ssid, size_t 
         return;
     }
     uint32_t end = now + d->cfg.join_timeout_ms;
-    d->step_end = (int32_t)(end - d->window_end) > 0 ? d->window_end : end;
+    d->step_end = sc_ms_min(end, d->window_end);
     set_state(d, SC_DEV_JOINING, now);
 }
 
@@ -429,7 +381,7 @@ static sc_err_t accept_credentials(devstate_t *d, const sc_et_result_t *res, uin
     ev.ssid_len = res->creds.ssid_len;
     ev.channel = res->channel;
     memcpy(ev.peer.addr, res->creds.phone_ip, 4);
-    emit(d, &ev);
+    sc_dev_emit(d, &ev);
     /* An all-zero BSSID means "unknown": joining by SSID is then the only option. */
     static const uint8_t zero[SC_MAC_LEN];
     const uint8_t *bssid = memcmp(d->res.creds.bssid, zero, SC_MAC_LEN) ? d->res.creds.bssid : NULL;
@@ -458,13 +410,13 @@ static void handle_rx_event(devstate_t *d, sc_et_event_type_t t, const sc_et_eve
         de.type = SC_DEV_EV_LOCKED;
         de.channel = ev->channel;
         de.offset = ev->offset;
-        emit(d, &de);
+        sc_dev_emit(d, &de);
         break;
     case SC_ET_EV_PROGRESS:
         de.type = SC_DEV_EV_PROGRESS;
         de.known = ev->known;
         de.needed = ev->needed;
-        emit(d, &de);
+        sc_dev_emit(d, &de);
         break;
     case SC_ET_EV_UNLOCKED:
         DLOG(d, now, "lock dropped, searching again");
@@ -496,7 +448,7 @@ static void start_binding(devstate_t *d, uint32_t now)
         set_state(d, SC_DEV_DONE, now);
         return;
     }
-    sc_err_t e = sc_cloud_bind_start(&d->bind, &d->hal, &d->cfg.cloud, &d->cfg.identity, d->token, now);
+    sc_err_t e = sc_binder_start(&d->binder, &d->hal, &d->cfg.cloud, &d->cfg.identity, d->token, now);
     if (e != SC_OK) {
         fail(d, now, SC_ERRID_MQTT_CONNECT, e, "cloud bind start");
         return;
@@ -518,20 +470,14 @@ static void got_ip(devstate_t *d, uint32_t now)
     memset(&ev, 0, sizeof ev);
     ev.type = SC_DEV_EV_IP;
     memcpy(ev.ip, d->ip, 4);
-    emit(d, &ev);
+    sc_dev_emit(d, &ev);
     if (d->flow == SC_DEV_FLOW_SOFTAP) {
         start_binding(d, now); /* the token came over the soft-AP already */
         return;
     }
-    if (d->hal.udp.open(d->hal.udp.ctx, d->ip, 0, true, &d->ack_h) == SC_OK) {
-        d->ack_open = true;
-        d->ack_left = d->cfg.ack_count;
-        d->ack_next = now;
-        d->ack_end = now + (uint32_t)d->cfg.ack_count * d->cfg.ack_interval_ms;
-    } else {
+    if (sc_dev_ack_open(d, now) != SC_OK) {
         /* The app can still find us by scanning; the token service is what matters. */
         DLOG(d, now, "ack socket failed, no acks");
-        d->ack_end = now;
     }
     if (open_service(d, d->ip, now) != SC_OK)
         return;
@@ -554,145 +500,34 @@ static void step_join(devstate_t *d, uint32_t now)
     }
 }
 
-static void step_ack(devstate_t *d, uint32_t now)
-{
-    if (!d->ack_open || !d->ack_left || !due(now, d->ack_next))
-        return;
-    sc_et_ack_t a;
-    a.t = d->res.t;
-    memcpy(a.mac, d->mac, SC_MAC_LEN);
-    memcpy(a.ip, d->ip, 4);
-    uint8_t buf[SC_ET_ACK_LEN];
-    sc_et_ack_build(&a, buf);
-    static const uint8_t any[4];
-    sc_ipv4_ep_t to = { .port = SC_ET_ACK_PORT };
-    bool sent = false;
-    if (memcmp(d->res.creds.phone_ip, any, 4)) {
-        memcpy(to.addr, d->res.creds.phone_ip, 4);
-        sent |= udp_send(d, d->ack_h, &to, buf, sizeof buf) == SC_OK;
-    }
-    memset(to.addr, 255, 4);
-    sent |= udp_send(d, d->ack_h, &to, buf, sizeof buf) == SC_OK;
-    if (sent)
-        d->stats.acks_sent++;
-    if (d->ack_left == d->cfg.ack_count) {
-        sc_device_event_t ev;
-        memset(&ev, 0, sizeof ev);
-        ev.type = SC_DEV_EV_ACK_SENT;
-        memcpy(ev.peer.addr, d->res.creds.phone_ip, 4);
-        ev.peer.port = SC_ET_ACK_PORT;
-        memcpy(ev.ip, d->ip, 4);
-        emit(d, &ev);
-    }
-    d->ack_next = now + d->cfg.ack_interval_ms;
-    if (--d->ack_left == 0) {
-        udp_close(d, &d->ack_h, &d->ack_open);
-        d->ack_end = now;
-    }
-}
-
 /* ---- the UDP 8266 service --------------------------------------------------------------- */
 
-/* Per-peer token bucket for error replies: a flood of junk earns a few replies, never a
- * reply storm, and never touches another peer's state. The table is tiny: when full, the
- * least recently seen entry is reused (worst case a spoofer resets its own budget). */
-static bool peer_allow(devstate_t *d, const sc_ipv4_ep_t *ep, uint32_t now)
-{
-    sc_dev_peer_t *p = NULL, *lru = &d->peers[0];
-    for (size_t i = 0; i < SC_DEV_PEERS; i++) {
-        sc_dev_peer_t *c = &d->peers[i];
-        if (c->used && ep_eq(&c->ep, ep)) {
-            p = c;
-            break;
-        }
-        if (!c->used)
-            lru = c;
-        else if (lru->used && (int32_t)(c->last_seen - lru->last_seen) < 0)
-            lru = c;
-    }
-    if (!p) {
-        p = lru;
-        p->used = 1;
-        p->ep = *ep;
-        p->tokens = SC_DEV_RL_BURST;
-        p->refill_at = now + SC_DEV_RL_REFILL_MS;
-    }
-    p->last_seen = now;
-    while (due(now, p->refill_at)) {
-        if (p->tokens < SC_DEV_RL_BURST)
-            p->tokens++;
-        p->refill_at += SC_DEV_RL_REFILL_MS;
-        if (p->tokens == SC_DEV_RL_BURST && due(now, p->refill_at))
-            p->refill_at = now + SC_DEV_RL_REFILL_MS;
-    }
-    if (!p->tokens)
-        return false;
-    p->tokens--;
-    return true;
-}
-
-/* A Current_Error reply to one bad datagram: to its sender only, rate-limited, never a
- * record, never a state change. */
-static void bad_reply(devstate_t *d, int h, const sc_ipv4_ep_t *from, uint16_t err_id, int32_t sub_id,
-                      uint32_t now, const char *what)
-{
-    d->stats.bad_dgrams++;
-    if (!peer_allow(d, from, now)) {
-        d->stats.rate_limited++;
-        return;
-    }
-    hlog(d, SC_LOG_WARN, "8266: %s from %u.%u.%u.%u:%u -> (%u, %ld)", what, from->addr[0], from->addr[1],
-         from->addr[2], from->addr[3], (unsigned)from->port, (unsigned)err_id, (long)sub_id);
-    size_t len = 0;
-    if (sc_bind_build_error(d->txbuf, sizeof d->txbuf, false, err_id, sub_id, &len) == SC_OK &&
-        udp_send(d, h, from, d->txbuf, len) == SC_OK)
-        d->stats.err_replies++;
-}
-
-static void send_identity(devstate_t *d, const sc_ipv4_ep_t *to)
-{
-    size_t len = 0;
-    if (sc_bind_build_identity(d->txbuf, sizeof d->txbuf, &d->cfg.identity, &len) == SC_OK &&
-        udp_send(d, d->srv_h, to, d->txbuf, len) == SC_OK)
-        d->stats.identity_replies++;
-}
-
-static void send_log(devstate_t *d, int h, const sc_ipv4_ep_t *to)
-{
-    size_t len = sc_diag_log_concat(&d->log, d->txbuf, sizeof d->txbuf);
-    if (udp_send(d, h, to, d->txbuf, len) == SC_OK)
-        d->stats.log_replies++;
-}
-
-static void handle_token_request(devstate_t *d, const sc_ipv4_ep_t *from, sc_bind_req_t *req, uint32_t now)
+static void handle_token_request(devstate_t *d, const sc_ipv4_ep_t *from, sc_tc8266_req_t *req, uint32_t now)
 {
     bool want_softap = d->flow == SC_DEV_FLOW_SOFTAP;
-    if ((req->cmd_type == SC_BIND_CMD_SOFTAP) != want_softap) {
-        bad_reply(d, d->srv_h, from, SC_ERRID_APP_CMD, SC_SUBID_AP_INFO, now, "request for the other flow");
+    if ((req->cmd_type == SC_TC8266_CMD_SOFTAP) != want_softap) {
+        sc_tc8266_svc_reject(&d->svc, from, SC_ERRID_APP_CMD, SC_SUBID_AP_INFO, now, "request for the other flow");
         return;
     }
     if (req->has_region && strcmp(req->region, d->cfg.identity.region) != 0) {
-        bad_reply(d, d->srv_h, from, SC_ERRID_REGION, SC_SUBID_INVALID, now, "region mismatch");
+        sc_tc8266_svc_reject(&d->svc, from, SC_ERRID_REGION, SC_SUBID_INVALID, now, "region mismatch");
         return;
     }
     if (d->have_token && strcmp(req->token, d->token) != 0) {
-        bad_reply(d, d->srv_h, from, SC_ERRID_APP_CMD, SC_SUBID_TOKEN_CHANGED, now, "token changed");
+        sc_tc8266_svc_reject(&d->svc, from, SC_ERRID_APP_CMD, SC_SUBID_TOKEN_CHANGED, now, "token changed");
         return;
     }
     /* A valid request: its sender is the app from now on (errors go there first). */
-    d->app = *from;
-    d->app_known = true;
+    sc_tc8266_svc_set_app(&d->svc, from);
     flush_errors(d);
     if (d->state == SC_DEV_FAILED) {
         /* No identity after a failure: the app must not go on polling the cloud. */
         if (d->have_last_err)
-            bad_reply(d, d->srv_h, from, d->last_err, d->last_sub, now, "request after failure");
+            sc_tc8266_svc_reject(&d->svc, from, d->last_err, d->last_sub, now, "request after failure");
         return;
     }
     d->last_token_req = now;
-    send_identity(d, from);
-    d->id_repeats = 2; /* the reference sends the identity 3 times, 1 s apart */
-    d->id_next = now + 1000;
+    sc_tc8266_svc_identify(&d->svc, from, &d->cfg.identity, now);
     if (d->have_token)
         return; /* a resend: answered again, nothing else changes */
     memcpy(d->token, req->token, sizeof d->token);
@@ -703,7 +538,7 @@ static void handle_token_request(devstate_t *d, const sc_ipv4_ep_t *from, sc_bin
     memset(&ev, 0, sizeof ev);
     ev.type = SC_DEV_EV_TOKEN;
     ev.peer = *from;
-    emit(d, &ev);
+    sc_dev_emit(d, &ev);
     if (want_softap) {
         memcpy(d->sap_ssid, req->ssid, req->ssid_len);
         d->sap_ssid_len = req->ssid_len;
@@ -717,60 +552,19 @@ static void handle_token_request(devstate_t *d, const sc_ipv4_ep_t *from, sc_bin
     /* skip_cloud: DONE once the app stopped resending (step), so every resend is answered. */
 }
 
-static void handle_dgram(devstate_t *d, const sc_ipv4_ep_t *from, size_t len, bool truncated, uint32_t now)
-{
-    d->stats.dgrams++;
-    if (truncated || len > SC_BIND_DGRAM_MAX) {
-        bad_reply(d, d->srv_h, from, SC_ERRID_APP_CMD, SC_SUBID_JSON, now, "oversized datagram");
-        return;
-    }
-    sc_bind_req_t req;
-    uint16_t err_id;
-    int32_t sub_id;
-    sc_err_t e = sc_bind_parse(d->rxbuf, len, &req, &err_id, &sub_id);
-    if (e != SC_OK) {
-        bad_reply(d, d->srv_h, from, err_id, sub_id, now, "bad request");
-    } else if (req.cmd_type == SC_BIND_CMD_LOG) {
-        send_log(d, d->srv_h, from);
-    } else {
-        handle_token_request(d, from, &req, now);
-    }
-    wipe(&req, sizeof req);
-}
-
-/* Drains at most SC_DEV_DRAIN_MAX datagrams; returns true when more may be queued. */
-static bool poll_socket(devstate_t *d, bool log_service, uint32_t now)
+/* Drains at most SC_DEV_DRAIN_MAX datagrams of one service; true when more may be queued. */
+static bool drain(devstate_t *d, sc_tc8266_svc_t *svc, uint32_t now)
 {
     for (int i = 0; i < SC_DEV_DRAIN_MAX; i++) {
-        int h = log_service ? d->log_h : d->srv_h;
-        if (!(log_service ? d->log_open : d->srv_open))
-            return false;
         sc_ipv4_ep_t from;
-        size_t len = 0;
-        bool trunc = false;
-        sc_err_t e = d->hal.udp.recv_from(d->hal.udp.ctx, h, &from, d->rxbuf, SC_BIND_DGRAM_MAX + 1, &len, &trunc);
-        if (e != SC_OK)
+        sc_tc8266_req_t req;
+        sc_err_t e = sc_tc8266_svc_recv(svc, now, &from, &req);
+        if (e == SC_ERR_AGAIN)
             return false;
-        if (len > SC_BIND_DGRAM_MAX)
-            trunc = true;
-        if (!log_service) {
-            handle_dgram(d, &from, len, trunc, now);
-            continue;
+        if (e == SC_OK) {
+            handle_token_request(d, &from, &req, now);
+            sc_wipe(&req, sizeof req);
         }
-        sc_bind_req_t req;
-        uint16_t err_id;
-        int32_t sub_id;
-        memset(&req, 0, sizeof req);
-        if (!trunc && sc_bind_parse(d->rxbuf, len, &req, &err_id, &sub_id) == SC_OK &&
-            req.cmd_type == SC_BIND_CMD_LOG) {
-            send_log(d, d->log_h, &from);
-            d->log_peer = from;
-            d->log_resend = true; /* the reference sends the log twice, 500 ms apart */
-            d->log_resend_at = now + 500;
-        } else {
-            d->stats.bad_dgrams++;
-        }
-        wipe(&req, sizeof req);
     }
     return true;
 }
@@ -785,28 +579,15 @@ uint32_t sc_device_step(sc_device_t *dev, uint32_t now)
     uint32_t next = now + 1000;
     bool more = false;
 
-    if (d->srv_open)
-        more |= poll_socket(d, false, now);
-    if (d->log_open) {
-        more |= poll_socket(d, true, now);
-        if (d->log_resend && due(now, d->log_resend_at)) {
-            send_log(d, d->log_h, &d->log_peer);
-            d->log_resend = false;
-        }
-        if (d->log_resend)
-            earliest(&next, now, d->log_resend_at);
+    if (d->svc.open)
+        more |= drain(d, &d->svc, now);
+    if (d->logsvc.open) {
+        more |= drain(d, &d->logsvc, now);
+        next = sc_tc8266_svc_step(&d->logsvc, now, &d->cfg.identity, next);
     }
-    if (d->srv_open && d->id_repeats && d->app_known && d->state != SC_DEV_FAILED) {
-        if (due(now, d->id_next)) {
-            send_identity(d, &d->app);
-            d->id_repeats--;
-            d->id_next = now + 1000;
-        }
-        if (d->id_repeats)
-            earliest(&next, now, d->id_next);
-    }
+    next = sc_tc8266_svc_step(&d->svc, now, &d->cfg.identity, next);
     if (d->ack_open) {
-        step_ack(d, now);
+        sc_dev_ack_step(d, now);
         if (d->ack_open)
             earliest(&next, now, d->ack_next);
     }
@@ -863,13 +644,13 @@ uint32_t sc_device_step(sc_device_t *dev, uint32_t now)
     case SC_DEV_BINDING: {
         uint16_t err_id = 0;
         int32_t sub_id = 0;
-        sc_bind_status_t bs = sc_cloud_bind_step(&d->bind, now, &err_id, &sub_id);
-        if (bs == SC_BIND_DONE) {
+        sc_binder_status_t bs = sc_binder_step(&d->binder, now, &err_id, &sub_id);
+        if (bs == SC_BINDER_DONE) {
             d->binding = false;
             DLOG(d, now, "bound");
             emit_simple(d, SC_DEV_EV_BOUND);
             set_state(d, SC_DEV_DONE, now);
-        } else if (bs == SC_BIND_FAILED) {
+        } else if (bs == SC_BINDER_FAILED) {
             d->binding = false;
             fail(d, now, err_id, sub_id, "cloud bind");
         } else if (due(now, d->after_join_end) || due(now, d->window_end)) {
@@ -883,8 +664,7 @@ uint32_t sc_device_step(sc_device_t *dev, uint32_t now)
     case SC_DEV_SOFTAP:
         if (d->softap_join_at && due(now, d->softap_join_at)) {
             d->softap_join_at = 0;
-            d->id_repeats = 0;
-            udp_close(d, &d->srv_h, &d->srv_open);
+            sc_tc8266_svc_close(&d->svc);
             if (d->softap_up && d->hal.softap.stop)
                 (void)d->hal.softap.stop(d->hal.softap.ctx);
             d->softap_up = false;
@@ -905,69 +685,30 @@ uint32_t sc_device_step(sc_device_t *dev, uint32_t now)
     case SC_DEV_FAILED:
         /* The service outlives the flow until the window closes: the app's resends are still
          * answered and errors still delivered. */
-        if (d->srv_open && due(now, d->window_end))
-            udp_close(d, &d->srv_h, &d->srv_open);
-        else if (d->srv_open)
+        if (d->svc.open && due(now, d->window_end))
+            sc_tc8266_svc_close(&d->svc);
+        else if (d->svc.open)
             earliest(&next, now, d->window_end);
         break;
     default:
         break;
     }
 
-    if (d->srv_open && d->app_known) {
+    if (d->svc.open && d->svc.app_known) {
         if (due(now, d->idle_tick_at)) {
             flush_errors(d);
             d->idle_tick_at = now + SC_DEV_IDLE_TICK_MS;
         }
         earliest(&next, now, d->idle_tick_at);
     }
-    if (d->srv_open || d->log_open)
+    if (d->svc.open || d->logsvc.open)
         earliest(&next, now, now + SC_DEV_POLL_MS);
     if (more)
         next = now;
     return next;
 }
 
-/* ---- log soft-AP and queries ------------------------------------------------------------- */
-
-sc_err_t sc_device_start_log_softap(sc_device_t *dev, uint32_t now)
-{
-    devstate_t *d = DEV(dev);
-    if (!d || !d->inited)
-        return SC_ERR_INVAL;
-    if (!d->hal.softap.start || !d->hal.udp.open)
-        return SC_ERR_UNSUPPORTED;
-    if (!d->log_ap_up) {
-        sc_err_t e = d->hal.softap.start(d->hal.softap.ctx, "ESP-LOG-QUERY", "86013388", 0);
-        if (e != SC_OK) {
-            DLOG(d, now, "log soft-AP failed (%d)", e);
-            return e;
-        }
-        d->log_ap_up = true;
-    }
-    if (!d->log_open) {
-        sc_err_t e = d->hal.udp.open(d->hal.udp.ctx, NULL, SC_BIND_LOG_PORT, false, &d->log_h);
-        if (e != SC_OK) {
-            DLOG(d, now, "log service failed (%d)", e);
-            return e;
-        }
-        d->log_open = true;
-    }
-    DLOG(d, now, "log soft-AP ESP-LOG-QUERY up, UDP %u", (unsigned)SC_BIND_LOG_PORT);
-    return SC_OK;
-}
-
-void sc_device_stop_log_softap(sc_device_t *dev)
-{
-    devstate_t *d = DEV(dev);
-    if (!d || !d->inited)
-        return;
-    udp_close(d, &d->log_h, &d->log_open);
-    d->log_resend = false;
-    if (d->log_ap_up && d->hal.softap.stop)
-        (void)d->hal.softap.stop(d->hal.softap.ctx);
-    d->log_ap_up = false;
-}
+/* ---- queries ---------------------------------------------------------------------------- */
 
 sc_device_state_t sc_device_state(const sc_device_t *dev)
 {
@@ -1001,8 +742,17 @@ size_t sc_device_log(const sc_device_t *dev, char *out, size_t cap)
 void sc_device_stats(const sc_device_t *dev, sc_device_stats_t *out)
 {
     const devstate_t *d = CDEV(dev);
-    if (d)
-        *out = d->stats;
-    else
-        memset(out, 0, sizeof *out);
+    memset(out, 0, sizeof *out);
+    if (!d)
+        return;
+    *out = d->stats; /* the device's own counters (acks) ... */
+    const sc_tc8266_svc_t *svcs[] = { &d->svc, &d->logsvc }; /* ... and both services' */
+    for (size_t i = 0; i < 2; i++) {
+        out->dgrams += svcs[i]->stats.dgrams;
+        out->bad_dgrams += svcs[i]->stats.bad_dgrams;
+        out->err_replies += svcs[i]->stats.err_replies;
+        out->rate_limited += svcs[i]->stats.rate_limited;
+        out->identity_replies += svcs[i]->stats.identity_replies;
+        out->log_replies += svcs[i]->stats.log_replies;
+    }
 }

@@ -3,26 +3,16 @@
 #ifndef SC_DEVICE_PRIV_H
 #define SC_DEVICE_PRIV_H
 
-#include "smartcfg/bind.h"
+#include "../tc8266/service.h"
+#include "smartcfg/binder.h"
 #include "smartcfg/device.h"
 #include "smartcfg/diag.h"
 
 #include "../common/state.h"
 
-#define SC_DEV_PEERS 8            /* per-peer error-reply rate limit table */
 #define SC_DEV_DRAIN_MAX 16       /* datagrams handled per step and socket: bounded work */
 #define SC_DEV_POLL_MS 20         /* socket/station/MQTT poll period */
 #define SC_DEV_IDLE_TICK_MS 3000  /* reference select tick: resend queued errors */
-#define SC_DEV_RL_BURST 4         /* error replies a peer may get at once ... */
-#define SC_DEV_RL_REFILL_MS 1000  /* ... and one more per second */
-
-typedef struct {
-    sc_ipv4_ep_t ep;
-    uint8_t tokens;
-    uint8_t used;
-    uint32_t refill_at;
-    uint32_t last_seen;
-} sc_dev_peer_t;
 
 /* The device state behind the caller-owned sc_device_t storage. */
 typedef struct dev_state devstate_t;
@@ -53,32 +43,23 @@ struct dev_state {
     uint32_t ack_next;
     uint32_t ack_end;
 
-    int srv_h;
-    bool srv_open;
-    sc_ipv4_ep_t app;
-    bool app_known;
+    sc_tc8266_svc_t svc;       /* UDP 8266: token requests, identity, error records */
     uint32_t idle_tick_at;
     char token[SC_TOKEN_MAX + 1];
     bool have_token;
     uint32_t last_token_req;
-    uint8_t id_repeats;
-    uint32_t id_next;
-    sc_dev_peer_t peers[SC_DEV_PEERS];
 
     /* soft-AP flow */
     bool softap_up;
     uint32_t softap_join_at;   /* nonzero: start the station join at this time */
-    uint8_t sap_ssid[32], sap_ssid_len;
-    uint8_t sap_pwd[64], sap_pwd_len;
+    uint8_t sap_ssid[SC_SSID_MAX], sap_ssid_len;
+    uint8_t sap_pwd[SC_PASSWORD_MAX], sap_pwd_len;
 
     /* log soft-AP */
-    int log_h;
-    bool log_open, log_ap_up;
-    sc_ipv4_ep_t log_peer;
-    bool log_resend;
-    uint32_t log_resend_at;
+    sc_tc8266_svc_t logsvc;    /* UDP 9876: cmdType 3 only */
+    bool log_ap_up;
 
-    sc_cloud_bind_t bind;
+    sc_binder_t binder;
     bool binding;
 
     bool have_last_err;
@@ -89,12 +70,27 @@ struct dev_state {
     sc_diag_log_t log;
     sc_device_stats_t stats;
     uint8_t scratch[SC_DIAG_SLOT_MAX];
-    uint8_t rxbuf[SC_BIND_DGRAM_MAX + 1];
-    char txbuf[SC_DIAG_LOG_ENTRIES * SC_DIAG_LOG_ENTRY_MAX + 1];
 };
 SC_STATE_FITS(devstate_t, sc_device_t);
 
 static inline devstate_t *DEV(sc_device_t *dev) { return (devstate_t *)(void *)dev; }
 static inline const devstate_t *CDEV(const sc_device_t *dev) { return (const devstate_t *)(const void *)dev; }
+
+/* Shared by the files of src/device: device.c is the state machine, ack.c the ESP-TOUCH ack
+ * burst, logap.c the log soft-AP. */
+void sc_dev_emit(devstate_t *d, sc_device_event_t *ev);
+/* The provisioning log: a persisted ring entry (what cmdType 3 returns) and the same line to
+ * hal.sys.log. The function name is part of the entry so a pulled log tells where the flow
+ * stopped. Callers format steps, codes and lengths only — never a secret. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 6)))
+#endif
+void sc_dev_log(devstate_t *d, uint32_t now, const char *func, int line, const char *fmt, ...);
+#define DLOG(d, now, ...) sc_dev_log((d), (now), __func__, __LINE__, __VA_ARGS__)
+
+/* ack.c. open: SC_OK with the burst due now; an error leaves no socket (ack_end = now). */
+sc_err_t sc_dev_ack_open(devstate_t *d, uint32_t now);
+void sc_dev_ack_step(devstate_t *d, uint32_t now);
+void sc_dev_ack_close(devstate_t *d);
 
 #endif

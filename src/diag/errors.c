@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Error record queue (tencent.md §3). Only unsent records are kept and persisted, so the
+/* Error record queue (docs/protocol/tencent.md#errors). Only unsent records are kept and persisted, so the
  * stored set is exactly what the next attempt must report as Previous_Error. */
 #include <string.h>
 
+#include "../common/le.h"
 #include "smartcfg/diag.h"
 
 void sc_diag_errors_init(sc_diag_errors_t *e)
@@ -29,7 +30,7 @@ sc_err_t sc_diag_errors_load(sc_diag_errors_t *e, const sc_hal_storage_t *st, ui
         sc_diag_err_t *r = &e->rec[e->n++];
         r->previous = 1; /* whatever an earlier attempt left is "previous" now */
         r->err_id = (uint16_t)(p[1] | p[2] << 8);
-        r->sub_id = (int32_t)((uint32_t)p[3] | (uint32_t)p[4] << 8 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 24);
+        r->sub_id = (int32_t)sc_le32_get(p + 3);
     }
     return SC_OK;
 }
@@ -58,14 +59,10 @@ sc_err_t sc_diag_errors_persist(sc_diag_errors_t *e, const sc_hal_storage_t *st,
     buf[0] = e->n;
     for (uint8_t i = 0; i < e->n; i++) {
         uint8_t *p = buf + 1 + i * REC_BYTES;
-        uint32_t s = (uint32_t)e->rec[i].sub_id;
         p[0] = e->rec[i].previous;
         p[1] = (uint8_t)e->rec[i].err_id;
         p[2] = (uint8_t)(e->rec[i].err_id >> 8);
-        p[3] = (uint8_t)s;
-        p[4] = (uint8_t)(s >> 8);
-        p[5] = (uint8_t)(s >> 16);
-        p[6] = (uint8_t)(s >> 24);
+        sc_le32_put(p + 3, (uint32_t)e->rec[i].sub_id);
     }
     return sc_diag_slots_save(&e->slots, st, buf, 1u + (size_t)e->n * REC_BYTES, scratch);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Provisioning log ring (tencent.md §5): the latest 10 lines of at most 128 bytes in the
+/* Provisioning log ring (docs/protocol/tencent.md#device-log-and-the-log-soft-ap): the latest 10 lines of at most 128 bytes in the
  * reference format, persisted with the two-slot scheme so a failure's story survives a reboot. */
 #include <stdio.h>
 #include <string.h>

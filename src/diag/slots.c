@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Two-slot crash-safe records. Why not trust the HAL's atomic replace alone: the reference
- * lost its error record to power cuts, and small ports often implement put() as erase+write.
- * A new record always goes to the slot that does NOT hold the newest valid one, so a cut at
- * any byte leaves that one intact; the reader picks the valid slot with the newer sequence. */
+/* Two-slot records for the error records and the log. The storage HAL replaces atomically
+ * (hal.h), and that is all a single record needs (psk, AT device info). These two are
+ * different: they are rewritten on every step of every attempt — the records most often
+ * being written when the power goes — and the error records are the one account of a failure
+ * the app can still get on the next attempt (the reference lost it to power cuts). So they
+ * do not lean even on the atomic replace: a new record always goes to the slot that does NOT
+ * hold the newest valid one, so a cut at any byte, on any port, leaves that one intact; the
+ * reader picks the valid slot (CRC-32) with the newer sequence. */
 #include <string.h>
 
+#include "../common/le.h"
 #include "smartcfg/diag.h"
 
 uint32_t sc_diag_crc32(const void *data, size_t len)
@@ -17,19 +22,6 @@ uint32_t sc_diag_crc32(const void *data, size_t len)
             crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
     }
     return ~crc;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 void sc_diag_slots_init(sc_diag_slots_t *s, const char *key_a, const char *key_b)
@@ -48,14 +40,14 @@ static int read_slot(const sc_hal_storage_t *st, const char *key, uint8_t *scrat
         return -1;
     if (n < SC_DIAG_SLOT_HDR + 4 || n > SC_DIAG_SLOT_MAX)
         return -1;
-    if (get32(scratch) != SC_DIAG_SLOT_MAGIC)
+    if (sc_le32_get(scratch) != SC_DIAG_SLOT_MAGIC)
         return -1;
     size_t plen = (size_t)scratch[8] | (size_t)scratch[9] << 8;
     if (SC_DIAG_SLOT_HDR + plen + 4 != n)
         return -1;
-    if (sc_diag_crc32(scratch, n - 4) != get32(scratch + n - 4))
+    if (sc_diag_crc32(scratch, n - 4) != sc_le32_get(scratch + n - 4))
         return -1;
-    *seq = get32(scratch + 4);
+    *seq = sc_le32_get(scratch + 4);
     return (int)plen;
 }
 
@@ -69,7 +61,7 @@ sc_err_t sc_diag_slots_load(sc_diag_slots_t *s, const sc_hal_storage_t *st, void
     if (la < 0 && lb < 0)
         return SC_ERR_NOTFOUND;
     /* Serial-number comparison so the sequence may wrap. */
-    uint8_t pick = la < 0 ? 1 : lb < 0 ? 0 : ((int32_t)(seq_b - seq_a) > 0 ? 1 : 0);
+    uint8_t pick = la < 0 ? 1 : lb < 0 ? 0 : (sc_ms_diff(seq_b, seq_a) > 0 ? 1 : 0);
     /* Re-read the chosen slot (scratch holds the last one read). */
     uint32_t seq = 0;
     int l = read_slot(st, pick ? s->key_b : s->key_a, scratch, &seq);
@@ -93,12 +85,12 @@ sc_err_t sc_diag_slots_save(sc_diag_slots_t *s, const sc_hal_storage_t *st, cons
         return SC_ERR_RANGE;
     uint32_t seq = s->newest == 0xFF ? 1 : s->seq + 1;
     uint8_t target = s->newest == 0 ? 1 : 0;
-    put32(scratch, SC_DIAG_SLOT_MAGIC);
-    put32(scratch + 4, seq);
+    sc_le32_put(scratch, SC_DIAG_SLOT_MAGIC);
+    sc_le32_put(scratch + 4, seq);
     scratch[8] = (uint8_t)len;
     scratch[9] = (uint8_t)(len >> 8);
     memmove(scratch + SC_DIAG_SLOT_HDR, payload, len); /* payload may already be there */
-    put32(scratch + SC_DIAG_SLOT_HDR + len, sc_diag_crc32(scratch, SC_DIAG_SLOT_HDR + len));
+    sc_le32_put(scratch + SC_DIAG_SLOT_HDR + len, sc_diag_crc32(scratch, SC_DIAG_SLOT_HDR + len));
     sc_err_t e = st->put(st->ctx, target ? s->key_b : s->key_a, scratch, SC_DIAG_SLOT_HDR + len + 4);
     if (e != SC_OK)
         return e; /* the newest slot is untouched; next save targets the same slot again */

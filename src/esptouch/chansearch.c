@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Channel search policy shared by every port (esptouch.md §5.4, docs/receiver.md): hop
+/* Channel search policy shared by every port (docs/protocol/esptouch-v1.md#channel-search, docs/receiver.md): hop
  * through the list with a fixed dwell; stay while the receiver holds a lock; linger a few
  * dwells where guide-less evidence shows up; after an unlock resume with the next channel. */
 #include <string.h>
@@ -20,7 +20,7 @@ typedef struct {
 } cs_state_t;
 SC_STATE_FITS(cs_state_t, sc_chansearch_t);
 
-static inline int32_t since(uint32_t now, uint32_t then) { return (int32_t)(now - then); }
+static inline int32_t since(uint32_t now, uint32_t then) { return sc_ms_diff(now, then); }
 
 sc_err_t sc_chansearch_init(sc_chansearch_t *pub, const uint8_t *channels, size_t n, uint32_t dwell_ms)
 {

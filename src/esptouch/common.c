@@ -9,9 +9,9 @@ sc_err_t sc_et_creds_check(const sc_et_creds_t *c)
 {
     if (!c)
         return SC_ERR_INVAL;
-    if (c->ssid_len < 1 || c->ssid_len > SC_ET_SSID_MAX)
+    if (c->ssid_len < 1 || c->ssid_len > SC_SSID_MAX)
         return SC_ERR_RANGE;
-    if (c->password_len > SC_ET_PASSWORD_MAX)
+    if (c->password_len > SC_PASSWORD_MAX)
         return SC_ERR_RANGE;
     if ((unsigned)c->ssid_len + c->password_len > SC_ET_SP_MAX)
         return SC_ERR_RANGE;

@@ -17,7 +17,7 @@ sc_err_t sc_et_sched_init(sc_et_sched_t *s, const sc_et_encoder_t *enc, const sc
 }
 
 /* Starts a new guide burst or data triplet at time now, as the reference loop decides at the
- * top of each iteration (esptouch.md §3.6). */
+ * top of each iteration (docs/protocol/esptouch-v1.md#timing). */
 static sc_err_t start_group(sc_et_sched_t *s, uint32_t now)
 {
     const sc_et_timing_t *t = &s->timing;

@@ -1,16 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <string.h>
 
-#include <cJSON.h>
-
 #include "../common/json_out.h"
-
 #include "smartcfg/sender.h"
-
-static bool due(uint32_t now, uint32_t at)
-{
-    return (int32_t)(now - at) >= 0; /* wrap-safe: the ms clock wraps after 49 days */
-}
+#include "smartcfg/tc8266.h"
 
 /* Tokens and regions are echoed into JSON and, abbreviated, onto terminals: printable ASCII only. */
 static bool printable(const char *s, size_t max)
@@ -48,9 +41,9 @@ sc_err_t sc_send_hs_start(sc_send_hs_t *h, const char *token, const char *region
     h->timing = timing ? *timing : ref;
     if (h->timing.max_sends == 0 || h->timing.resend_ms == 0)
         return SC_ERR_INVAL;
-    if (!printable(token, SC_SEND_TOKEN_MAX))
+    if (!printable(token, SC_TOKEN_MAX))
         return SC_ERR_RANGE;
-    if (region && region[0] && !printable(region, SC_SEND_REGION_MAX))
+    if (region && region[0] && !printable(region, SC_REGION_MAX))
         return SC_ERR_RANGE;
 
     cJSON *o = cJSON_CreateObject();
@@ -69,7 +62,7 @@ sc_err_t sc_send_hs_start(sc_send_hs_t *h, const char *token, const char *region
 
 sc_send_hs_ev_t sc_send_hs_step(sc_send_hs_t *h, uint32_t now_ms)
 {
-    if (h->state != SC_SEND_HS_WAITING || !due(now_ms, h->next_at))
+    if (h->state != SC_SEND_HS_WAITING || !sc_ms_reached(now_ms, h->next_at))
         return SC_SEND_HS_EV_NONE;
     if (h->sends < h->timing.max_sends) {
         h->sends++;
@@ -87,12 +80,6 @@ uint32_t sc_send_hs_deadline(const sc_send_hs_t *h)
     return h->state == SC_SEND_HS_WAITING ? h->next_at : UINT32_MAX;
 }
 
-static const char *string_field(const cJSON *o, const char *name)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsString(it) ? it->valuestring : NULL;
-}
-
 static sc_send_hs_ev_t malformed(sc_send_hs_t *h, const char *why)
 {
     h->malformed++;
@@ -100,46 +87,25 @@ static sc_send_hs_ev_t malformed(sc_send_hs_t *h, const char *why)
     return SC_SEND_HS_EV_MALFORMED;
 }
 
-static sc_send_hs_ev_t on_object(sc_send_hs_t *h, const cJSON *o)
+/* One parsed reply (tc8266.h does the parsing, for the device's tests and us alike). */
+static sc_send_hs_ev_t on_reply(sc_send_hs_t *h, sc_err_t rc, const sc_tc8266_reply_t *r)
 {
-    if (!cJSON_IsObject(o))
-        return malformed(h, "reply is not a JSON object");
-    const cJSON *ct = cJSON_GetObjectItemCaseSensitive(o, "cmdType");
-    if (!cJSON_IsNumber(ct))
-        return malformed(h, "reply has no numeric cmdType");
-    if (ct->valuedouble != 2.0)
+    if (rc != SC_OK)
+        return malformed(h, r->why ? r->why : "unusable reply");
+    if (r->other_cmd)
         return SC_SEND_HS_EV_IGNORED; /* 5, 7: messages of other flows */
-
-    const cJSON *dr = cJSON_GetObjectItemCaseSensitive(o, "deviceReply");
-    if (dr) {
-        const char *log = string_field(o, "log");
-        if (!cJSON_IsString(dr))
-            return malformed(h, "deviceReply is not a string");
-        if (!strcmp(dr->valuestring, "Current_Error")) {
-            h->replies++;
-            if (h->state == SC_SEND_HS_FAILED)
-                return SC_SEND_HS_EV_REPEAT;
+    if (r->is_error) {
+        h->replies++;
+        if (!r->previous && h->state == SC_SEND_HS_FAILED)
+            return SC_SEND_HS_EV_REPEAT;
+        if (!r->previous)
             h->state = SC_SEND_HS_FAILED;
-            set_text(h, log ? log : "(no log text)");
-            return SC_SEND_HS_EV_DEVICE_ERROR;
-        }
-        if (!strcmp(dr->valuestring, "Previous_Error")) {
-            h->replies++;
-            set_text(h, log ? log : "(no log text)");
-            return SC_SEND_HS_EV_PREVIOUS_ERROR;
-        }
-        return malformed(h, "unknown deviceReply value");
+        set_text(h, r->has_log ? r->log : "(no log text)");
+        return r->previous ? SC_SEND_HS_EV_PREVIOUS_ERROR : SC_SEND_HS_EV_DEVICE_ERROR;
     }
-
-    const char *pid = string_field(o, "productId");
-    const char *dn = string_field(o, "deviceName");
-    if (!pid || !dn || !pid[0] || !dn[0])
-        return malformed(h, "identity reply without productId/deviceName");
-    if (strlen(pid) > SC_SEND_PRODUCT_ID_MAX || strlen(dn) > SC_SEND_DEVICE_NAME_MAX)
-        return malformed(h, "productId/deviceName too long");
-    char p[SC_SEND_PRODUCT_ID_MAX + 1], d[SC_SEND_DEVICE_NAME_MAX + 1];
-    copy_text(p, sizeof p, pid);
-    copy_text(d, sizeof d, dn);
+    char p[SC_PRODUCT_ID_MAX + 1], d[SC_DEVICE_NAME_MAX + 1];
+    copy_text(p, sizeof p, r->product_id);
+    copy_text(d, sizeof d, r->device_name);
     h->replies++;
     if (h->state == SC_SEND_HS_IDENTIFIED) {
         /* The device sends its identity 3 times because UDP may be lost: count it once. */
@@ -151,8 +117,7 @@ static sc_send_hs_ev_t on_object(sc_send_hs_t *h, const cJSON *o)
         return SC_SEND_HS_EV_IGNORED;
     memcpy(h->product_id, p, sizeof p);
     memcpy(h->device_name, d, sizeof d);
-    const char *region = string_field(o, "productRegion");
-    copy_text(h->product_region, sizeof h->product_region, region ? region : "");
+    copy_text(h->product_region, sizeof h->product_region, r->region);
     h->state = SC_SEND_HS_IDENTIFIED;
     return SC_SEND_HS_EV_IDENTITY;
 }
@@ -187,22 +152,17 @@ sc_send_hs_ev_t sc_send_hs_on_datagram(sc_send_hs_t *h, const uint8_t *buf, size
             p++;
         if (p >= end)
             break;
-        const char *stop = NULL;
-        cJSON *o = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &stop, 0);
-        sc_send_hs_ev_t ev;
-        if (!o) {
-            ev = malformed(h, "reply is not JSON");
-        } else {
-            ev = on_object(h, o);
-            cJSON_Delete(o);
-        }
+        sc_tc8266_reply_t r;
+        size_t used = 0;
+        sc_err_t rc = sc_tc8266_parse_reply(p, (size_t)(end - p), &r, &used);
+        sc_send_hs_ev_t ev = on_reply(h, rc, &r);
         if (rank(ev) > rank(best)) {
             best = ev;
             memcpy(keep, h->text, sizeof keep);
         }
-        if (!o || !stop || stop <= p)
+        if (used == 0)
             break; /* no way to find the next object after garbage */
-        p = stop;
+        p += used;
     }
     memcpy(h->text, keep, sizeof keep);
     return best == SC_SEND_HS_EV_NONE ? malformed(h, "empty reply") : best;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <string.h>
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 #include "../common/json_out.h"
 
@@ -154,7 +154,7 @@ void sc_send_poll_restart(sc_send_poll_t *p, uint32_t now_ms)
 
 bool sc_send_poll_due(sc_send_poll_t *p, uint32_t now_ms)
 {
-    if (!p->active || p->polls >= p->max_polls || (int32_t)(now_ms - p->next_at) < 0)
+    if (!p->active || p->polls >= p->max_polls || !sc_ms_reached(now_ms, p->next_at))
         return false;
     p->polls++;
     p->next_at = now_ms + p->interval_ms;

@@ -74,7 +74,7 @@ static uint64_t splitmix(uint64_t x)
     return x ^ (x >> 31);
 }
 
-/* --- overheads (esptouch.md §5.2) ------------------------------------------------------ */
+/* --- overheads (docs/protocol/esptouch-v1.md#frame-length-and-overhead) ------------------------------------------------------ */
 static uint16_t cipher_bytes(sc_cipher_t c)
 {
     switch (c) {

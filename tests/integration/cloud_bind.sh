@@ -57,7 +57,7 @@ expect_code "$(device dev2 "$PSK2" '{"method":"app_bind_token","clientToken":"de
 ok "malformed JSON / missing token / bad token syntax -> 400"
 
 stop_cloud
-start_cloud --token-ttl 1
+start_cloud --token-ttl 1 --token-gc 600   # expired tokens stay readable for the check
 TOK2=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
 for _ in $(seq 300); do   # until the cloud itself says the token expired (at most 30 s)
     E=$(tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK2\"}")
@@ -76,12 +76,12 @@ expect_code "$(device dev1 "$PSK1" '{"method":"bind_device_query","clientToken":
 expect_code "$(device dev2 "$PSK2" '{"method":"bind_device_query","clientToken":"dev2-9","timestamp":1}')" bind_device_query_reply 404
 ok "bind_device_query: bound 0, not bound 404"
 
-F=$(tokenapi AppTokenBindDeviceFamily "{\"FamilyId\":\"f_1\",\"ProductId\":\"$P\",\"DeviceName\":\"dev1\",\"Token\":\"$TOK\",\"RoomId\":\"0\"}")
+F=$(tokenapi AppTokenBindDeviceFamily "{\"FamilyId\":\"$FAMILY\",\"ProductId\":\"$P\",\"DeviceName\":\"dev1\",\"Token\":\"$TOK\",\"RoomId\":\"0\"}")
 [ "$(echo "$F" | jget code)" = 0 ] || fail "family bind: $F"
-F=$(tokenapi AppTokenBindDeviceFamily "{\"FamilyId\":\"f_1\",\"ProductId\":\"$P\",\"DeviceName\":\"dev2\",\"Token\":\"$TOK\",\"RoomId\":\"0\"}")
+F=$(tokenapi AppTokenBindDeviceFamily "{\"FamilyId\":\"$FAMILY\",\"ProductId\":\"$P\",\"DeviceName\":\"dev2\",\"Token\":\"$TOK\",\"RoomId\":\"0\"}")
 [ "$(echo "$F" | jget code)" != 0 ] || fail "family bind of the wrong device accepted"
-B=$(curl -sS "$BASE/v1/bindings")
-[ "$(echo "$B" | jget bindings.0.family_id)" = f_1 ] || fail "bindings: $B"
+B=$(get /v1/bindings)
+[ "$(echo "$B" | jget bindings.0.family_id)" = "$FAMILY" ] || fail "bindings: $B"
 ok "AppTokenBindDeviceFamily recorded (and refused for a device that did not bind)"
 
 # Token API and HTTP robustness.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Dynamic registration (tencent.md §7) end to end: signature computed here with openssl, the
+# Dynamic registration (docs/protocol/tencent.md#dynamic-registration) end to end: signature computed here with openssl, the
 # AES-128-CBC payload decrypted here, the PSK then used to connect to the broker.
 . "$(dirname "$0")/lib/cloud.bash"
 start_cloud
@@ -10,12 +10,8 @@ SECRET=$(post /v1/products "{\"product_id\":\"$P\"}" | jget product_secret)
 
 # register DEVICE SECRET [TIMESTAMP] -> response JSON
 register() {
-    local d=$1 sec=$2 ts=${3:-$(date +%s)} nonce=$RANDOM hex sig
-    hex=$(printf 'deviceName=%s&nonce=%s&productId=%s&timestamp=%s' "$d" "$nonce" "$P" "$ts" \
-          | openssl dgst -sha1 -hmac "$sec" | sed 's/^.*= //')
-    sig=$(printf %s "$hex" | base64 -w0)
     curl -sS --max-time 5 -X POST -H 'Content-Type: application/x-www-form-urlencoded' "$BASE/register/dev" \
-        -d "{\"deviceName\":\"$d\",\"nonce\":$nonce,\"productId\":\"$P\",\"timestamp\":$ts,\"signature\":\"$sig\"}"
+        -d "$(dynreg_body "$P" "$1" "$2" "${3:-}")"
 }
 decrypt() {  # RESPONSE -> plaintext JSON
     local key iv
@@ -41,7 +37,7 @@ ok "the returned PSK authenticates on the broker"
 ok "registering again returns the existing PSK"
 
 [ "$(register devB "wrongwrongwrongwrong" | jget code)" = 1002 ] || fail "wrong signature accepted"
-[ "$(curl -s "$BASE/v1/products/$P/devices" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["devices"]))')" = 1 ] \
+[ "$(get "/v1/products/$P/devices" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["devices"]))')" = 1 ] \
     || fail "a refused registration created a device"
 ok "wrong signature -> 1002, no device created"
 [ "$(register devB "$SECRET" $(( $(date +%s) - 3600 )) | jget code)" = 1003 ] || fail "stale timestamp accepted"

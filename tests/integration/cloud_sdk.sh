@@ -19,7 +19,7 @@ creds $P dev1 "$PSK" sha256
 
 for flow in v2 v3; do
     rm -f "$T/token"
-    node "$SC_SRC/tests/integration/lib/sdk_app.js" "$NM/node_modules" "$BASE/" "$T/token" $flow > "$T/node.$flow" 2>&1 &
+    SC_ACCESS_TOKEN=$ACCESS SC_FAMILY_ID=$FAMILY node "$SC_SRC/tests/integration/lib/sdk_app.js" "$NM/node_modules" "$BASE/" "$T/token" $flow > "$T/node.$flow" 2>&1 &
     NODE_PID=$!
     for _ in $(seq 100); do [ -s "$T/token" ] && break; sleep 0.1; done
     [ -s "$T/token" ] || { cat "$T/node.$flow"; fail "$flow: the SDK did not create a token"; }
@@ -35,6 +35,6 @@ for flow in v2 v3; do
     ok "$flow flow: SDK token -> device bind over MQTT -> SDK poller sees the binding"
 done
 grep -q "BUSINESS_ADD_DEVICE_SUCCESS" "$T/node.v2" || fail "v2: AppTokenBindDeviceFamily did not succeed"
-[ "$(curl -sS "$BASE/v1/bindings" | jget bindings.0.family_id)" = local-family ] || fail "family binding not recorded"
+[ "$(get /v1/bindings | jget bindings.0.family_id)" = "$FAMILY" ] || fail "family binding not recorded"
 ok "v2 flow: AppTokenBindDeviceFamily recorded"
 stop_cloud

@@ -21,7 +21,7 @@ if "$SC" decode "$T/probe.pcap" 2>&1 | grep -q "receiver: not supported"; then
     exit 1
 fi
 
-# Overhead O = frame length - UDP length (esptouch.md §5.2).
+# Overhead O = frame length - UDP length (docs/protocol/esptouch-v1.md#frame-length-and-overhead).
 overhead() { # cipher qos fcs
     local sec=0
     case $1 in wep) sec=8 ;; tkip) sec=20 ;; ccmp) sec=16 ;; gcmp) sec=24 ;; esac

@@ -3,6 +3,9 @@
 # `smartcfg device` command line, config file and environment: clear errors and exit 2 for bad
 # input, flags winning over the config file, secrets from the config/environment, warnings for a
 # secret on the command line or in a readable config file, and no secret ever echoed back.
+# The CLI convention (cli.h): -h/--help (ending with examples) and --version exit 0, a missing
+# value is named as such, a bad --radio is a usage error, --json makes usage and setup errors
+# JSON lines on stdout.
 set -u
 SC=${SC_BUILD:?}/smartcfg
 TMP=$(mktemp -d /tmp/scdp_cli.XXXXXX)
@@ -22,6 +25,13 @@ expect() { # expect CODE PATTERN -- ARGS...
 }
 
 "$SC" device --help | grep -q -- "--radio" || fail "--help"
+"$SC" device -h >"$TMP/out" 2>"$TMP/err" || fail "-h: exit $?"
+tail -n 3 "$TMP/out" | grep -q '^  smartcfg device ' || fail "-h does not end with examples"
+"$SC" device --version >"$TMP/out" 2>"$TMP/err" || fail "--version: exit $?"
+grep -q '^smartcfg device [0-9]' "$TMP/out" || fail "--version: $(cat "$TMP/out")"
+expect 2 "^smartcfg device: --radio needs a value" -- --join sim:A:b:127.0.0.2 --radio
+expect 2 "^smartcfg device: --config needs a value" -- --config
+expect 2 "^smartcfg device: --no-cloud takes no value" -- --no-cloud=1
 expect 2 "are required" -- "${ID[@]}"
 expect 2 "unknown option" -- --bogus
 expect 2 "unexpected argument" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" extra
@@ -78,6 +88,24 @@ printf 'radio = wifi\n' >"$TMP/radio.conf"
 "$SC" device --config "$TMP/radio.conf" --radio "file:$TMP/none.pcap" --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud \
     --state-dir "$TMP/s" >"$TMP/out" 2>"$TMP/err"
 grep -q "unknown --radio backend" "$TMP/err" && fail "config value won over the flag"
+# --json: usage and setup errors are JSON lines on stdout too (the text stays on stderr)
+json_err() { # EVENT CODE PATTERN -- ARGS...
+    local ev=$1 want=$2 pat=$3; shift 4
+    "$SC" device --json "$@" >"$TMP/out" 2>"$TMP/err"; local rc=$?
+    [ "$rc" = "$want" ] || fail "--json $*: exit $rc, want $want"
+    python3 - "$TMP/out" "$ev" "$want" "$pat" <<'PY' || fail "--json $*: $(cat "$TMP/out")"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, lines
+e = json.loads(lines[0])
+assert e["event"] == sys.argv[2] and e["exit"] == int(sys.argv[3]) and sys.argv[4] in e["message"], e
+assert e["command"] == "smartcfg device", e
+PY
+}
+json_err usage_error 2 "--radio needs a value" -- --radio
+json_err usage_error 2 "unknown --radio backend" -- --radio wifi --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+json_err usage_error 2 "bad1.conf:2" -- --config "$TMP/bad1.conf"
+json_err setup_error 1 "--radio" -- --radio file:/nonexistent.pcap --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 # state directory created private
 [ "$(stat -c %a "$TMP/s")" = 700 ] || fail "state dir mode $(stat -c %a "$TMP/s")"
 echo "PASS"

@@ -9,73 +9,54 @@
 set -euo pipefail
 SC=${SC_BUILD:?}/smartcfg
 SRC=${SC_SRC:?}
-T=$(mktemp -d)
 P=sce$$                       # unique prefix: parallel runs never share a namespace
-NS_PHONE=${P}p NS_DEV=${P}d NS_CLOUD=${P}c NS_BR=${P}b
 PHONE=10.77.0.1 DEV=10.77.0.2 CLOUD=10.77.0.3
 SSID="E2E-AP"
 WIFI_PASS="correct-horse-9"
 PRODUCT=E2EPRODUCT
 DEVNAME=e2e-dev-1
 BSSID=02:5c:00:00:00:01
-pids=()
-fails=0 passes=0
-
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    for n in $NS_PHONE $NS_DEV $NS_CLOUD $NS_BR; do ip netns del "$n" 2>/dev/null || true; done
-    if [ -n "${SC_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT   # so a timeout kill still runs cleanup (namespaces, processes)
-
-ok() { echo "ok: $*"; passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-now_ms() { date +%s%3N; }
+. "$SRC/tests/integration/lib/three_hosts.bash"
 
 # --- the three hosts -----------------------------------------------------------------
-for n in $NS_PHONE $NS_DEV $NS_CLOUD $NS_BR; do ip netns add "$n"; in_ns "$n" ip link set lo up; done
-in_ns $NS_BR ip link add br0 type bridge
-in_ns $NS_BR ip link set br0 type bridge mcast_snooping 0
-in_ns $NS_BR ip link set br0 up
-i=0
-for pair in "$NS_PHONE:$PHONE" "$NS_DEV:$DEV" "$NS_CLOUD:$CLOUD"; do
-    ns=${pair%%:*} addr=${pair##*:}
-    ip link add "${P}h$i" type veth peer name "${P}b$i"
-    ip link set "${P}h$i" netns "$ns"
-    ip link set "${P}b$i" netns $NS_BR
-    in_ns "$ns" ip link set "${P}h$i" name eth0
-    in_ns "$ns" ip addr add "$addr/24" dev eth0
-    in_ns "$ns" ip link set eth0 up
-    in_ns "$ns" ip route add 224.0.0.0/4 dev eth0
-    in_ns $NS_BR ip link set "${P}b$i" master br0
-    in_ns $NS_BR ip link set "${P}b$i" up
-    i=$((i + 1))
-done
+three_hosts_up $PHONE $DEV $CLOUD
+
+# Everything the hosts say over UDP, as the bridge sees it: checked with the Wireshark
+# dissector at the end.
+ip netns exec $NS_BR tcpdump -i br0 -U -n -w "$T/wire.pcap" udp 2>"$T/tcpdump.log" &
+TCPDUMP_PID=$!
+pids+=("$TCPDUMP_PID")
+for _ in $(seq 100); do grep -q "listening on" "$T/tcpdump.log" && break; sleep 0.1; done
 
 # --- the cloud --------------------------------------------------------------------------
+(umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$T/admin.key")
+AUTH="Authorization: Bearer $(cat "$T/admin.key")"
 start_cloud() {
     ip netns exec $NS_CLOUD "$SC" cloud --http $CLOUD:8080 --mqtt $CLOUD:1883 --db "$T/cloud.db" --json \
+        --admin-key-file "$T/admin.key" \
         >>"$T/cloud.out" 2>>"$T/cloud.err" &
     CLOUD_PID=$!
     pids+=("$CLOUD_PID")
     for _ in $(seq 100); do
-        in_ns $NS_PHONE curl -sf -o /dev/null "http://$CLOUD:8080/v1/bindings" && return 0
+        in_ns $NS_PHONE curl -sf -o /dev/null -H "$AUTH" "http://$CLOUD:8080/v1/bindings" && return 0
         sleep 0.1
     done
     echo "cloud did not come up"; cat "$T/cloud.err"; return 1
 }
 stop_cloud() { kill "$CLOUD_PID" 2>/dev/null || true; wait "$CLOUD_PID" 2>/dev/null || true; }
-api() { in_ns $NS_PHONE curl -sf -X "$1" -H 'Content-Type: application/json' "http://$CLOUD:8080$2" ${3:+-d "$3"}; }
+api() { in_ns $NS_PHONE curl -sf -X "$1" -H 'Content-Type: application/json' -H "$AUTH" "http://$CLOUD:8080$2" ${3:+-d "$3"}; }
 
 start_cloud
 api POST /v1/products "{\"product_id\":\"$PRODUCT\"}" >"$T/product.json"
 api POST "/v1/products/$PRODUCT/devices" "{\"device_name\":\"$DEVNAME\"}" >"$T/devreg.json"
 DEVICE_SECRET=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["device_secret"])' "$T/devreg.json")
 check "device registered in the cloud" test -n "$DEVICE_SECRET"
+# The phone's user (accounts): made with the admin API, logged in with AppGetToken.
+api POST /v1/users '{"user_name":"phone","password":"phone-password"}' >/dev/null
+export SC_ACCESS_TOKEN=$(api POST "/tokenapi?cmd=AppGetToken" '{"Action":"AppGetToken","UserName":"phone","Password":"phone-password"}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["Token"])')
+export SC_FAMILY_ID=$(api POST "/tokenapi?cmd=AppGetFamilyList" "{\"Action\":\"AppGetFamilyList\",\"AccessToken\":\"$SC_ACCESS_TOKEN\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["FamilyList"][0]["FamilyId"])')
 
 # --- the device -------------------------------------------------------------------------
 start_device() { # $1 = tag, rest = extra options; the sim AP accepts only the right password
@@ -110,7 +91,7 @@ check "broadcast: identity reply reached the phone's source address" has_event s
 check "broadcast: the cloud reported bound" has_event send-bcast.out bound
 check "broadcast: device decoded the right SSID" grep -q "\"ssid\":\"$SSID\"" "$T/dev-bcast.out"
 wait_device; check "broadcast: device exits 0" test "$DEV_RC" = 0
-check "broadcast: binding visible in the cloud API" sh -c "ip netns exec $NS_PHONE curl -sf http://$CLOUD:8080/v1/bindings | grep -q $DEVNAME"
+check "broadcast: binding visible in the cloud API" sh -c "ip netns exec $NS_PHONE curl -sf -H \"$AUTH\" http://$CLOUD:8080/v1/bindings | grep -q $DEVNAME"
 echo "broadcast provisioning took $((t1 - t0)) ms in all; per phase:"
 python3 "$SRC/scripts/demo_story.py" "$T/send-bcast.out" "$T/dev-bcast.out" | sed -n '/summary/,$p'
 
@@ -184,7 +165,20 @@ check "log pull: the log names the MQTT failure" grep -qi "mqtt" "$T/pulled.log"
 wait_device; check "cloud down: device exits 5 (cloud)" test "$DEV_RC" = 5
 stop_cloud
 
-# 6. no secret anywhere: every byte the three hosts wrote
+# 6. the Wireshark dissector on the bridge's capture (tshark from Debian)
+sleep 0.5; kill "$TCPDUMP_PID" 2>/dev/null || true; wait "$TCPDUMP_PID" 2>/dev/null || true
+tsf() { tshark -n -r "$T/wire.pcap" -X lua_script:"$SRC/extras/wireshark/smartcfg.lua" -T fields "$@" 2>/dev/null; }
+PW_BYTES=$(python3 -c 'import sys; print(" ".join("%d:0x%02x" % (9 + i, b) for i, b in enumerate(sys.argv[1].encode())))' "$WIFI_PASS")
+DECODED=$(tsf -Y esptouch.value -e esptouch.index -e esptouch.value | sort -u | tr '\t' ':' | tr '\n' ' ')
+has_pw() { for b in $PW_BYTES; do case " $DECODED " in *" $b "*) ;; *) return 1;; esac; done; }
+check "dissector: the password's datum bytes decoded from the wire" has_pw
+check "dissector: ESP-TOUCH ack from the device's IP" test "$(tsf -Y esptouch_ack -e esptouch.ack.ip | sort -u | head -1)" = "$DEV"
+check "dissector: token requests shown masked only" test -z "$(tsf -Y 'tc8266.cmdType == 0' -e tc8266.token | grep -v '^....\*\{28\}$' || true)"
+check "dissector: identity reply names the device" grep -q "$DEVNAME" <(tsf -Y 'tc8266.cmdType == 2' -e tc8266.deviceName)
+check "dissector: Current_Error with err 1 (MQTT)" grep -qx 1 <(tsf -Y 'tc8266.deviceReply == "Current_Error"' -e tc8266.err_id)
+check "dissector: the log service exchange on 9876" test "$(tsf -Y 'sclog && udp.srcport == 9876' | wc -l)" -ge 1
+
+# 7. no secret anywhere: every byte the three hosts wrote
 TOKEN_FULL=$(sqlite3 "$T/cloud.db" "select token from tokens limit 1" 2>/dev/null || true)
 leak=0
 for secret in "$WIFI_PASS" "wrong-password-1" "$DEVICE_SECRET" ${TOKEN_FULL:+"$TOKEN_FULL"} 0123456789abcdef0123456789abcdef; do
@@ -194,5 +188,4 @@ for secret in "$WIFI_PASS" "wrong-password-1" "$DEVICE_SECRET" ${TOKEN_FULL:+"$T
 done
 check "no secret in any output, log or state file" test $leak = 0
 
-echo "e2e_three_hosts: $passes passed, $fails failed"
-[ $fails -eq 0 ]
+three_hosts_result e2e_three_hosts

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # smartcfg send --cloud against a fake token API (send_fake.py world --cloud-port: python
-# http.server speaking tencent.md §8) and fake devices that "bind" the token they get.
+# http.server speaking docs/protocol/tencent.md#the-apps-token-api) and fake devices that "bind" the token they get.
 set -euo pipefail
 . "$(dirname "$0")/send_common.inc"
 CLOUD="--cloud http://127.0.0.1:18080/ --access-token test-access --timeout 5"

@@ -282,7 +282,7 @@ GUIDE = [515, 514, 513, 512]
 
 
 def check(args):
-    """The captured datagrams against esptouch.md §9 vector A: guide bursts 515..512, data in
+    """The captured datagrams against docs/protocol/esptouch-v1.md#test-vectors vector A: guide bursts 515..512, data in
     cycle order with a cursor that a guide phase does not reset, groups of 4 / 3, the
     destination per mode, and as many datagrams as the sender says it sent."""
     rows = [line.split() for line in open(args.capture) if line.strip()]

@@ -1,7 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # smartcfg send rejects bad command lines with exit 2 and a message naming the problem,
-# before any socket is opened; the password never appears in a message.
+# before any socket is opened; the password never appears in a message. The CLI convention
+# (cli.h) for send and the top-level command: -h/--help (ending with examples) and --version
+# exit 0, a missing value is named as such, --json turns usage errors into JSON lines. A
+# password on the command line is warned about; --password-file - on a terminal prompts with
+# echo off.
 set -uo pipefail
 B=${SC_BUILD:?}
 fail=0
@@ -31,4 +35,84 @@ check 2 'count' --ssid x --password S3cretPw $OK --count -1
 check 2 'timeout' --ssid x --password S3cretPw $OK --timeout 0
 check 2 'unknown option' --ssid x --password S3cretPw $OK --frobnicate
 check 0 'usage: smartcfg send' --help
+check 0 'usage: smartcfg send' -h
+check 0 '^smartcfg send [0-9]' --version
+check 2 '^smartcfg send: --ssid needs a value' --password S3cretPw $OK --ssid
+check 2 '^smartcfg send: --json takes no value' --json=yes
+check 2 "^smartcfg send: unknown option '--frobnicate'" --frobnicate
+
+# help ends with examples
+"$B/smartcfg" send --help | tail -n 4 | grep -q '^  smartcfg send ' || { echo "FAIL: send --help does not end with examples"; fail=1; }
+"$B/smartcfg" --help | tail -n 4 | grep -q '^  smartcfg ' || { echo "FAIL: smartcfg --help does not end with examples"; fail=1; }
+# the top level: same convention
+top() { # want_rc pattern args...
+  local want=$1 pat=$2; shift 2
+  out=$("$B/smartcfg" "$@" 2>&1); rc=$?
+  if [ $rc -ne "$want" ] || ! grep -q -- "$pat" <<<"$out"; then
+    echo "FAIL: smartcfg $*: exit $rc (want $want), output: $out (want /$pat/)"; fail=1
+  fi
+}
+top 2 '^smartcfg: which command'
+top 2 "^smartcfg: unknown command 'frob'" frob
+top 0 '^smartcfg [0-9]' --version
+top 0 'usage: smartcfg <command>' -h
+top 0 'usage: smartcfg send' help send
+for c in send device decode air cloud; do top 0 "^smartcfg $c [0-9]" $c --version; done
+
+# --json: the usage error is one JSON line on stdout (stderr keeps the text)
+out=$("$B/smartcfg" send --json --ssid x --password S3cretPw $OK --count 99 2>/dev/null); rc=$?
+python3 - "$out" "$rc" <<'PY' || fail=1
+import json, sys
+out, rc = sys.argv[1], int(sys.argv[2])
+lines = out.splitlines()
+assert rc == 2, "exit %d" % rc
+assert len(lines) == 1, "want one JSON line, got %r" % out
+e = json.loads(lines[0])
+assert e["event"] == "usage_error" and e["exit"] == 2 and "--count" in e["message"], e
+assert e["command"] == "smartcfg send", e
+PY
+out=$("$B/smartcfg" nosuch --json 2>/dev/null)
+grep -q '"event":"usage_error"' <<<"$out" || { echo "FAIL: smartcfg nosuch --json: $out"; fail=1; }
+
+# a password on the command line: warned about; from a file or empty (open network): not
+warned() { local o; o=$("$B/smartcfg" send "$@" $OK --count -1 2>&1); grep -q 'password on the command line is visible' <<<"$o"; }
+warned --ssid x --password S3cretPw || { echo "FAIL: no warning for --password"; fail=1; }
+warned --ssid x --password-hex 5333637265745077 || { echo "FAIL: no warning for --password-hex"; fail=1; }
+T=$(mktemp -d /tmp/sc_send_usage.XXXXXX); trap 'rm -rf "$T"' EXIT
+printf 'S3cretPw\n' >"$T/pw"
+warned --ssid x --password-file "$T/pw" && { echo "FAIL: warning for --password-file"; fail=1; }
+warned --ssid x --password '' && { echo "FAIL: warning for an open network"; fail=1; }
+
+# --password-file - on a terminal: a prompt, echo off (the typed password never comes back),
+# and the password is taken (the run then stops at the next bad option, --count -1)
+python3 - "$B/smartcfg" <<'PY' || fail=1
+import os, pty, select, sys, time
+sc = sys.argv[1]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", "-", "--bssid", "00:11:22:33:44:55",
+                  "--ip", "127.0.0.1", "--count", "-1"])
+out = b""
+def pump(until, secs):
+    global out
+    end = time.time() + secs
+    while until not in out and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            out += data
+pump(b"password (not shown): ", 60)
+assert b"password (not shown): " in out, "no prompt: %r" % out
+os.write(fd, b"S3cretPw\n")
+pump(b"never", 10)  # to the end of the output (EOF)
+_, status = os.waitpid(pid, 0)
+assert b"S3cretPw" not in out, "the password was echoed: %r" % out
+assert b"--count '-1' must be 0..32" in out, "the password was not taken: %r" % out
+assert os.WEXITSTATUS(status) == 2, out
+PY
 exit $fail

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # smartcfg send: the datagrams that leave the socket follow the encoder/schedule exactly
-# (esptouch.md §9 vector A: guide 515..512 bursts, the data cycle in order, cursor kept across
+# (docs/protocol/esptouch-v1.md#test-vectors vector A: guide 515..512 bursts, the data cycle in order, cursor kept across
 # guide phases), in broadcast, multicast (234.n.n.n rotating per burst/triplet) and --dest
 # unicast mode. Runs in two network namespaces of its own joined by a veth pair: "phone"
 # (192.168.1.100) and "air", where an AF_PACKET capture records what arrives.

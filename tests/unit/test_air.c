@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Air simulator: overheads (esptouch.md §5.2), addressing, sequence numbers, retries, loss,
+/* Air simulator: overheads (docs/protocol/esptouch-v1.md#frame-length-and-overhead), addressing, sequence numbers, retries, loss,
  * capture window, determinism and the floor. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,7 +35,7 @@ static sc_air_t air; /* 32 KiB: keep it off the cmocka stack */
 static void test_overhead_table(void **state)
 {
     (void)state;
-    /* esptouch.md §5.2: O without / with FCS, Data / QoS */
+    /* docs/protocol/esptouch-v1.md#frame-length-and-overhead: O without / with FCS, Data / QoS */
     static const struct { sc_cipher_t c; unsigned d, q; } t[] = {
         { SC_CIPHER_OPEN, 60, 62 }, { SC_CIPHER_WEP, 68, 70 }, { SC_CIPHER_TKIP, 80, 82 },
         { SC_CIPHER_CCMP, 76, 78 }, { SC_CIPHER_GCMP, 84, 86 },

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "smartcfg/binder.h"
 #include "smartcfg/cloud.h"
 
 #define PID "ABCDEFGHIJ"
@@ -46,6 +47,37 @@ static void test_credentials_sha256(void **state)
     /* echo -n 'ABCDEFGHIJdev001;21010406;AAAAA;1700086400' |
      *   openssl dgst -sha256 -mac HMAC -macopt hexkey:30313233343536373839616263646566 */
     assert_string_equal(c.password, "6dd07ccf3dfbb9ff16bc4f38beff148fe71b7f5ed12ab9cf3af094c7291ea5ec;hmacsha256");
+}
+
+/* The broker's check of the same vector (what the local cloud's auth plugin calls). */
+static void test_password_check(void **state)
+{
+    (void)state;
+    const char *user = "ABCDEFGHIJdev001;21010406;AAAAA;1700086400";
+    const char *good = "6dd07ccf3dfbb9ff16bc4f38beff148fe71b7f5ed12ab9cf3af094c7291ea5ec;hmacsha256";
+    bool sha1 = true;
+    assert_int_equal(sc_cloud_mqtt_password_check(PSK, user, good, &sha1), SC_OK);
+    assert_false(sha1);
+    assert_int_equal(sc_cloud_mqtt_password_check(PSK, user, "4346ef43a0ba20576db2117a27fb38f74dce40b9;hmacsha1", &sha1),
+                     SC_OK);
+    assert_true(sha1);
+    assert_int_equal(sc_cloud_mqtt_password_check(PSK, user, "4346EF43A0BA20576DB2117A27FB38F74DCE40B9;hmacsha1", NULL),
+                     SC_OK);
+    char bad[100];
+    strcpy(bad, good);
+    bad[63] = bad[63] == '0' ? '1' : '0';
+    assert_int_equal(sc_cloud_mqtt_password_check(PSK, user, bad, NULL), SC_ERR_AUTH);
+    assert_int_equal(sc_cloud_mqtt_password_check(PSK, "ABCDEFGHIJdev001;21010406;AAAAB;1700086400", good, NULL),
+                     SC_ERR_AUTH);
+    assert_int_equal(sc_cloud_mqtt_password_check(PSK, user, "6dd07ccf;hmacsha256", NULL), SC_ERR_AUTH);
+    assert_int_equal(sc_cloud_mqtt_password_check(PSK, user, "deadbeef;hmacmd5", NULL), SC_ERR_UNSUPPORTED);
+    assert_int_equal(sc_cloud_mqtt_password_check(PSK, user, "deadbeef", NULL), SC_ERR_FORMAT);
+    assert_int_equal(sc_cloud_mqtt_password_check("not base64!", user, good, NULL), SC_ERR_FORMAT);
+    /* RFC 2202 test case 2 for the HMAC itself */
+    char hex[41];
+    assert_int_equal(sc_cloud_hmac_hex(true, "Jefe", 4, "what do ya want for nothing?", 28, hex, sizeof hex), SC_OK);
+    assert_string_equal(hex, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+    assert_int_equal(sc_cloud_hmac_hex(true, "Jefe", 4, "x", 1, hex, 40), SC_ERR_NOSPACE);
 }
 
 static void test_credentials_sha1_tls_override(void **state)
@@ -371,19 +403,19 @@ static int setup(void **state)
 }
 
 /* Steps every 100 ms until the binder finishes or limit_ms passes. */
-static sc_bind_status_t run(sc_cloud_bind_t *b, uint32_t limit_ms, uint16_t *e, int32_t *s)
+static sc_binder_status_t run(sc_binder_t *b, uint32_t limit_ms, uint16_t *e, int32_t *s)
 {
-    sc_bind_status_t st = SC_BIND_PENDING;
+    sc_binder_status_t st = SC_BINDER_PENDING;
     for (uint32_t t = 0; t <= limit_ms; t += 100) {
-        st = sc_cloud_bind_step(b, F.now, e, s);
-        if (st != SC_BIND_PENDING)
+        st = sc_binder_step(b, F.now, e, s);
+        if (st != SC_BINDER_PENDING)
             return st;
         F.now += 100;
     }
     return st;
 }
 
-static sc_cloud_bind_t B;
+static sc_binder_t B;
 
 static void test_bind_success(void **state)
 {
@@ -392,8 +424,8 @@ static void test_bind_success(void **state)
     make_id(&id);
     uint16_t e;
     int32_t s;
-    assert_int_equal(sc_cloud_bind_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(run(&B, 1000, &e, &s), SC_BIND_DONE);
+    assert_int_equal(sc_binder_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
     assert_string_equal(F.host, PID ".iotcloud.tencentdevices.com");
     assert_int_equal(F.port, 1883);
     assert_string_equal(F.client_id, PID DNAME);
@@ -404,8 +436,8 @@ static void test_bind_success(void **state)
     assert_int_equal(F.npub, 1);
     assert_int_equal(F.logs_with_secret, 0);
     assert_int_equal(F.disconnects, 0);   /* link stays up for the caller */
-    assert_int_equal(sc_cloud_bind_step(&B, F.now, &e, &s), SC_BIND_DONE);
-    sc_cloud_bind_abort(&B);
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_DONE);
+    sc_binder_abort(&B);
     assert_int_equal(F.disconnects, 1);
 }
 
@@ -417,8 +449,8 @@ static void test_bind_reply_code(void **state)
     F.reply_code = 1001;
     uint16_t e;
     int32_t s;
-    assert_int_equal(sc_cloud_bind_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(run(&B, 1000, &e, &s), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 24);
     assert_int_equal(s, 1001);
     assert_int_equal(F.disconnects, 1);
@@ -434,17 +466,17 @@ static void test_bind_timeout_with_retries(void **state)
     uint16_t e;
     int32_t s;
     uint32_t t0 = F.now;
-    assert_int_equal(sc_cloud_bind_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(run(&B, 40000, &e, &s), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(run(&B, 40000, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 25);
     assert_int_equal(s, 103);
-    assert_int_equal(F.npub, SC_CLOUD_PUBLISH_TRIES);
-    for (int i = 0; i < SC_CLOUD_PUBLISH_TRIES; i++)   /* every 5 s from the first try */
-        assert_true(F.pub_at[i] - F.pub_at[0] >= (uint32_t)i * SC_CLOUD_PUBLISH_RETRY_MS &&
-                    F.pub_at[i] - F.pub_at[0] <= (uint32_t)i * SC_CLOUD_PUBLISH_RETRY_MS + 100);
-    assert_true(F.now - t0 >= SC_CLOUD_BIND_TIMEOUT_MS && F.now - t0 <= SC_CLOUD_BIND_TIMEOUT_MS + 200);
-    sc_cloud_bind_stats_t st;
-    sc_cloud_bind_stats(&B, &st);
+    assert_int_equal(F.npub, SC_BINDER_PUBLISH_TRIES);
+    for (int i = 0; i < SC_BINDER_PUBLISH_TRIES; i++)   /* every 5 s from the first try */
+        assert_true(F.pub_at[i] - F.pub_at[0] >= (uint32_t)i * SC_BINDER_PUBLISH_RETRY_MS &&
+                    F.pub_at[i] - F.pub_at[0] <= (uint32_t)i * SC_BINDER_PUBLISH_RETRY_MS + 100);
+    assert_true(F.now - t0 >= SC_BINDER_TIMEOUT_MS && F.now - t0 <= SC_BINDER_TIMEOUT_MS + 200);
+    sc_binder_stats_t st;
+    sc_binder_stats(&B, &st);
     assert_int_equal(st.publishes, 3);
 }
 
@@ -460,8 +492,8 @@ static void test_bind_no_puback(void **state)
     cfg.bind_timeout_ms = 12000;
     uint16_t e;
     int32_t s;
-    assert_int_equal(sc_cloud_bind_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(run(&B, 20000, &e, &s), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(run(&B, 20000, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 23);
 }
 
@@ -474,36 +506,36 @@ static void test_bind_connect_failure(void **state)
     uint16_t e;
     int32_t s;
     /* refused by the broker: CONNACK 5 */
-    assert_int_equal(sc_cloud_bind_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(sc_cloud_bind_step(&B, F.now, &e, &s), SC_BIND_PENDING);
+    assert_int_equal(sc_binder_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_PENDING);
     F.state = SC_MQTT_FAILED;
     F.reason = 5;
-    assert_int_equal(sc_cloud_bind_step(&B, F.now, &e, &s), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 1);
     assert_int_equal(s, 5);
     /* connect() itself fails, the port knows errno 111 */
     setup(NULL);
     F.connect_rc = SC_ERR_IO;
     F.reason = 111;
-    assert_int_equal(sc_cloud_bind_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(sc_cloud_bind_step(&B, F.now, &e, &s), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 1);
     assert_int_equal(s, 111);
     /* never answers: connect timeout */
     setup(NULL);
     F.connect_ok_immediately = false;
-    assert_int_equal(sc_cloud_bind_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(run(&B, 20000, &e, &s), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(run(&B, 20000, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 1);
     assert_int_equal(s, 103);
     /* link lost while waiting */
     setup(NULL);
     F.auto_reply = false;
-    assert_int_equal(sc_cloud_bind_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(sc_cloud_bind_step(&B, F.now, &e, &s), SC_BIND_PENDING);
+    assert_int_equal(sc_binder_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_PENDING);
     F.state = SC_MQTT_FAILED;
     F.reason = 7;
-    assert_int_equal(sc_cloud_bind_step(&B, F.now, &e, &s), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 1);
     assert_int_equal(s, 7);
 }
@@ -519,15 +551,15 @@ static void test_bind_ignores_others_and_garbage(void **state)
     F.extra_before_reply[3] = "\xff\xfe\x00garbage";
     uint16_t e;
     int32_t s;
-    assert_int_equal(sc_cloud_bind_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(sc_binder_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
     /* a message on a foreign topic too */
     fq_push("$thing/down/property/" PID "/" DNAME, "{\"method\":\"app_bind_token_reply\",\"code\":9}");
-    assert_int_equal(run(&B, 1000, &e, &s), SC_BIND_DONE);
-    sc_cloud_bind_stats_t st;
-    sc_cloud_bind_stats(&B, &st);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
+    sc_binder_stats_t st;
+    sc_binder_stats(&B, &st);
     assert_int_equal(st.malformed, 2);
     assert_int_equal(st.ignored, 3);
-    sc_cloud_bind_abort(&B);
+    sc_binder_abort(&B);
 }
 
 static void test_query(void **state)
@@ -538,17 +570,17 @@ static void test_query(void **state)
     F.query_reply = true;
     uint16_t e;
     int32_t s;
-    assert_int_equal(sc_cloud_query_start(&B, &H, NULL, &id, F.now), SC_OK);
-    assert_int_equal(run(&B, 1000, &e, &s), SC_BIND_DONE);
+    assert_int_equal(sc_binder_query_start(&B, &H, NULL, &id, F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
     assert_non_null(strstr(F.last_pub, "\"method\":\"bind_device_query\""));
     assert_non_null(strstr(F.last_pub, "\"timestamp\":1700000000000"));
-    sc_cloud_bind_stats_t st;
-    sc_cloud_bind_stats(&B, &st);
+    sc_binder_stats_t st;
+    sc_binder_stats(&B, &st);
     assert_int_equal(st.ignored, 1);
-    sc_cloud_bind_abort(&B);
+    sc_binder_abort(&B);
     F.reply_code = 1;   /* not bound */
-    assert_int_equal(sc_cloud_query_start(&B, &H, NULL, &id, F.now), SC_OK);
-    assert_int_equal(run(&B, 1000, &e, &s), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_query_start(&B, &H, NULL, &id, F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 24);
     assert_int_equal(s, 1);
 }
@@ -560,23 +592,23 @@ static void test_bind_bad_input(void **state)
     make_id(&id);
     uint16_t e;
     int32_t s;
-    assert_int_equal(sc_cloud_bind_start(&B, &H, NULL, &id, "", F.now), SC_ERR_INVAL);
-    assert_int_equal(sc_cloud_bind_step(&B, F.now, &e, &s), SC_BIND_FAILED);
-    assert_int_equal(sc_cloud_bind_start(&B, &H, NULL, &id, "012345678901234567890123456789012", F.now),
+    assert_int_equal(sc_binder_start(&B, &H, NULL, &id, "", F.now), SC_ERR_INVAL);
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_FAILED);
+    assert_int_equal(sc_binder_start(&B, &H, NULL, &id, "012345678901234567890123456789012", F.now),
                      SC_ERR_RANGE);
     id.device_secret[0] = '\0';
-    assert_int_equal(sc_cloud_bind_start(&B, &H, NULL, &id, "tok", F.now), SC_ERR_INVAL);
-    assert_int_equal(sc_cloud_bind_step(&B, F.now, &e, &s), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_start(&B, &H, NULL, &id, "tok", F.now), SC_ERR_INVAL);
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 27);
     make_id(&id);
     strcpy(id.device_secret, "***");
-    assert_int_equal(sc_cloud_bind_start(&B, &H, NULL, &id, "tok", F.now), SC_OK);
-    assert_int_equal(sc_cloud_bind_step(&B, F.now, &e, &s), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_start(&B, &H, NULL, &id, "tok", F.now), SC_OK);
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 27);
     /* abort of a never-started / finished binder is harmless */
     memset(&B, 0, sizeof B);
-    sc_cloud_bind_abort(&B);
-    sc_cloud_bind_abort(&B);
+    sc_binder_abort(&B);
+    sc_binder_abort(&B);
 }
 
 /* dynreg through fake http + in-memory storage */
@@ -642,26 +674,26 @@ static void test_bind_dynreg_fake(void **state)
     http_answer = answer;
     uint16_t e;
     int32_t s;
-    assert_int_equal(sc_cloud_bind_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(run(&B, 1000, &e, &s), SC_BIND_DONE);
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
     assert_string_equal(id.device_secret, PSK);
     assert_true(store_has && store_len == strlen(PSK) && memcmp(store_val, PSK, store_len) == 0);
     assert_int_equal(http_calls, 1);
     assert_int_equal(F.logs_with_secret, 0);
-    sc_cloud_bind_abort(&B);
+    sc_binder_abort(&B);
     /* second boot: the stored PSK is used, no second registration */
     id.device_secret[0] = '\0';
-    assert_int_equal(sc_cloud_bind_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(run(&B, 1000, &e, &s), SC_BIND_DONE);
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
     assert_int_equal(http_calls, 1);
     assert_string_equal(id.device_secret, PSK);
-    sc_cloud_bind_abort(&B);
+    sc_binder_abort(&B);
     /* refusal by the cloud */
     store_has = false;
     id.device_secret[0] = '\0';
     http_answer = "{\"code\":1021,\"message\":\"exists\"}";
-    assert_int_equal(sc_cloud_bind_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(run(&B, 1000, &e, &s), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 27);
     assert_int_equal(s, 1021);
     assert_string_equal(id.device_secret, "");
@@ -697,6 +729,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_credentials_sha256),
         cmocka_unit_test(test_credentials_sha1_tls_override),
+        cmocka_unit_test(test_password_check),
         cmocka_unit_test(test_credentials_errors),
         cmocka_unit_test(test_topics_and_messages),
         cmocka_unit_test(test_dynreg_vectors),

@@ -2,7 +2,7 @@
 /* The bind machine over the real POSIX tables: libmosquitto against a mosquitto broker this
  * test starts on a free loopback port (plain, anonymous), a responder client answering
  * app_bind_token like the cloud, and dynamic registration over libcurl against a
- * libmicrohttpd endpoint implementing tencent.md §7 (signature checked with mbedTLS here,
+ * libmicrohttpd endpoint implementing docs/protocol/tencent.md#dynamic-registration (signature checked with mbedTLS here,
  * independently of the device code). Skips when /usr/sbin/mosquitto is missing. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <mbedtls/base64.h>
 #include <mbedtls/md.h>
 #include <microhttpd.h>
@@ -32,6 +32,7 @@
 #include "sc_posix.h"
 #include "sc_posix_http.h"
 #include "sc_posix_mqtt.h"
+#include "smartcfg/binder.h"
 #include "smartcfg/cloud.h"
 #include "test_util.h"
 
@@ -204,13 +205,13 @@ static void make_id(sc_identity_t *id, sc_cloud_config_t *cfg, uint16_t port)
     cfg->port = port;
 }
 
-static sc_cloud_bind_t B;
+static sc_binder_t B;
 
-static sc_bind_status_t run_real(uint16_t *e, int32_t *s, uint32_t *elapsed)
+static sc_binder_status_t run_real(uint16_t *e, int32_t *s, uint32_t *elapsed)
 {
     uint32_t t0 = sc_posix_now_ms();
-    sc_bind_status_t st;
-    while ((st = sc_cloud_bind_step(&B, sc_posix_now_ms(), e, s)) == SC_BIND_PENDING) {
+    sc_binder_status_t st;
+    while ((st = sc_binder_step(&B, sc_posix_now_ms(), e, s)) == SC_BINDER_PENDING) {
         if (sc_posix_now_ms() - t0 > 60000)
             fail_msg("binder hangs");
         tu_sleep_ms(10);
@@ -230,17 +231,17 @@ static void test_bind_real_broker(void **state)
     uint16_t e;
     int32_t s;
     uint32_t ms;
-    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
-    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_DONE);
+    assert_int_equal(sc_binder_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BINDER_DONE);
     print_message("BENCH cloud_bind_loopback_ms %u\n", ms);
-    sc_cloud_bind_stats_t st;
-    sc_cloud_bind_stats(&B, &st);
+    sc_binder_stats_t st;
+    sc_binder_stats(&B, &st);
     assert_int_equal(st.publishes, 1);
     assert_int_equal(st.malformed, 1);
     assert_int_equal(st.ignored, 1);
     int reason;
     assert_int_equal(hal.mqtt.state(hal.mqtt.ctx, &reason), SC_MQTT_CONNECTED);
-    sc_cloud_bind_abort(&B);
+    sc_binder_abort(&B);
     assert_int_equal(hal.mqtt.state(hal.mqtt.ctx, &reason), SC_MQTT_DISCONNECTED);
     stop_responder();
     free_hal();
@@ -257,9 +258,9 @@ static void test_query_real_broker(void **state)
     uint16_t e;
     int32_t s;
     uint32_t ms;
-    assert_int_equal(sc_cloud_query_start(&B, &hal, &cfg, &id, sc_posix_now_ms()), SC_OK);
-    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_DONE);
-    sc_cloud_bind_abort(&B);
+    assert_int_equal(sc_binder_query_start(&B, &hal, &cfg, &id, sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BINDER_DONE);
+    sc_binder_abort(&B);
     stop_responder();
     free_hal();
 }
@@ -275,8 +276,8 @@ static void test_bind_real_refused_code(void **state)
     uint16_t e;
     int32_t s;
     uint32_t ms;
-    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
-    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BINDER_FAILED);
     assert_int_equal(e, 24);
     assert_int_equal(s, 1001);
     stop_responder();
@@ -295,8 +296,8 @@ static void test_bind_real_timeout(void **state)
     uint16_t e;
     int32_t s;
     uint32_t ms;
-    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-unknown", sc_posix_now_ms()), SC_OK);
-    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_start(&B, &hal, &cfg, &id, "tok-unknown", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BINDER_FAILED);
     assert_int_equal(e, 25);   /* PUBACK came, the reply did not */
     assert_true(ms >= 1500 && ms < 3000);
     stop_responder();
@@ -313,8 +314,8 @@ static void test_bind_broker_down(void **state)
     uint16_t e;
     int32_t s;
     uint32_t ms;
-    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
-    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BINDER_FAILED);
     assert_int_equal(e, 1);
     assert_int_equal(s, ECONNREFUSED);
     free_hal();
@@ -346,15 +347,15 @@ static void test_bind_broker_silent(void **state)
     int32_t s;
     uint32_t ms;
     uint32_t t0 = sc_posix_now_ms();
-    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", t0), SC_OK);
-    sc_bind_status_t st = sc_cloud_bind_step(&B, sc_posix_now_ms(), &e, &s);
+    assert_int_equal(sc_binder_start(&B, &hal, &cfg, &id, "tok-integration", t0), SC_OK);
+    sc_binder_status_t st = sc_binder_step(&B, sc_posix_now_ms(), &e, &s);
     assert_true(sc_posix_now_ms() - t0 < 500);   /* the first step (connect) returned at once */
-    if (st == SC_BIND_PENDING)
+    if (st == SC_BINDER_PENDING)
         st = run_real(&e, &s, &ms);
-    assert_int_equal(st, SC_BIND_FAILED);
+    assert_int_equal(st, SC_BINDER_FAILED);
     assert_int_equal(e, 1);
     /* 103: our connect deadline; a kernel that resets queued SYNs gives an errno instead */
-    print_message("silent broker: %s after %u ms\n", sc_cloud_bind_reason(&B), sc_posix_now_ms() - t0);
+    print_message("silent broker: %s after %u ms\n", sc_binder_reason(&B), sc_posix_now_ms() - t0);
     assert_true(sc_posix_now_ms() - t0 < 3000);
     uint32_t t1 = sc_posix_now_ms();
     free_hal();
@@ -378,15 +379,15 @@ static void test_bind_connack_refused(void **state)
     uint16_t e;
     int32_t s;
     uint32_t ms;
-    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
-    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BINDER_FAILED);
     assert_int_equal(e, 1);
     assert_int_equal(s, 5);
     free_hal();
     kill_broker(pid);
 }
 
-/* ---- dynamic registration endpoint (tencent.md §7) ---------------------------------- */
+/* ---- dynamic registration endpoint (docs/protocol/tencent.md#dynamic-registration) --------------- */
 typedef struct {
     char body[2048];
     size_t len;
@@ -491,23 +492,23 @@ static void dynreg_run(const char *device_product_secret, bool expect_ok)
     uint16_t e;
     int32_t s;
     uint32_t ms;
-    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
-    sc_bind_status_t st = run_real(&e, &s, &ms);
+    assert_int_equal(sc_binder_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    sc_binder_status_t st = run_real(&e, &s, &ms);
     assert_int_equal(dynreg_requests, 1);
     if (expect_ok) {
-        assert_int_equal(st, SC_BIND_DONE);
+        assert_int_equal(st, SC_BINDER_DONE);
         print_message("BENCH cloud_dynreg_and_bind_loopback_ms %u\n", ms);
         assert_string_equal(id.device_secret, PSK);
         assert_true(store.has && store.len == strlen(PSK) && memcmp(store.val, PSK, store.len) == 0);
     } else {
-        assert_int_equal(st, SC_BIND_FAILED);
+        assert_int_equal(st, SC_BINDER_FAILED);
         assert_int_equal(e, 27);
         assert_int_equal(s, 1020);
         assert_string_equal(id.device_secret, "");
         assert_false(store.has);
-        print_message("dynreg refused as expected: %s\n", sc_cloud_bind_reason(&B));
+        print_message("dynreg refused as expected: %s\n", sc_binder_reason(&B));
     }
-    sc_cloud_bind_abort(&B);
+    sc_binder_abort(&B);
     stop_responder();
     free_hal();
     MHD_stop_daemon(d);
@@ -570,8 +571,8 @@ static void test_dynreg_endpoint_down(void **state)
     uint16_t e;
     int32_t s;
     uint32_t ms;
-    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
-    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BINDER_FAILED);
     assert_int_equal(e, 27);
     assert_int_equal(s, SC_ERR_IO);
     free_hal();
@@ -608,13 +609,13 @@ static void test_bind_tls(void **state)
     int32_t s;
     uint32_t ms;
     /* no responder on this broker: reaching "no reply" (25) proves TLS connect + PUBACK */
-    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
-    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BINDER_FAILED);
     assert_int_equal(e, 25);
     /* a wrong CA must fail the connection (err 1), not silently connect */
     snprintf(cfg.ca_file, sizeof cfg.ca_file, "%s/srv.crt", tmpdir);
-    assert_int_equal(sc_cloud_bind_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
-    assert_int_equal(run_real(&e, &s, &ms), SC_BIND_FAILED);
+    assert_int_equal(sc_binder_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+    assert_int_equal(run_real(&e, &s, &ms), SC_BINDER_FAILED);
     assert_int_equal(e, 1);
     assert_int_equal(s, EPROTO);
     assert_true(ms < 2000);   /* reported, not waited out */

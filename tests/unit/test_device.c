@@ -13,8 +13,9 @@
 #include <cmocka.h>
 
 #include "fake_hal.h"
+#include "udp8266_bad.h"
 #include "smartcfg/air.h"
-#include "smartcfg/bind.h"
+#include "smartcfg/tc8266.h"
 #include "smartcfg/device.h"
 
 #define DEV_IP "192.168.1.23"
@@ -414,35 +415,9 @@ static void test_bad_input_matrix(void **state)
     (void)state;
     T *t = mk(true);
     to_wait_token(t);
-    static char big[3000], deep[3100], longtok[200];
-    memset(big, 'A', sizeof big - 1);
-    memset(deep, '{', sizeof deep - 1);
-    snprintf(longtok, sizeof longtok, "{\"cmdType\":0,\"token\":\"%s0\"}", TOKEN);
-    struct {
-        const char *d;
-        size_t len;
-        uint16_t err;
-        int32_t sub;
-    } m[] = {
-        { "", 0, 2, 201 },
-        { "not json", 8, 2, 201 },
-        { "\xff\xfe\x00garbage", 10, 2, 201 },
-        { "{", 1, 2, 201 },
-        { "[]", 2, 2, 201 },
-        { "{\"token\":\"abc\"}", 0, 2, 201 },
-        { "{\"cmdType\":0}", 0, 2, 201 },
-        { "{\"cmdType\":\"0\",\"token\":\"abc\"}", 0, 2, 201 },
-        { "{\"cmdType\":0.5,\"token\":\"abc\"}", 0, 2, 201 },
-        { "{\"cmdType\":42,\"token\":\"abc\"}", 0, 2, 208 },
-        { "{\"cmdType\":0,\"token\":7}", 0, 2, 201 },
-        { "{\"cmdType\":0,\"token\":\"\"}", 0, 2, 201 },
-        { longtok, 0, 2, 204 },
-        { big, sizeof big - 1, 2, 201 },
-        { deep, sizeof deep - 1, 2, 201 },
-        { "{\"cmdType\":0,\"token\":\"abc\",\"region\":\"ap-shanghai\"}", 0, 26, 104 },
-        { "{\"cmdType\":0,\"token\":\"abc\",\"region\":5}", 0, 2, 201 },
-        { "{\"cmdType\":1,\"ssid\":\"x\",\"password\":\"y\",\"token\":\"abc\"}", 0, 2, 204 },
-    };
+    static udp8266_bad_bufs_t bufs;
+    udp8266_bad_init(&bufs, TOKEN);
+    const udp8266_bad_t m[] = UDP8266_BAD_INPUTS(&bufs);
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
         fh_clear_sent(&t->fh);
         char peer[32];
@@ -452,7 +427,7 @@ static void test_bad_input_matrix(void **state)
         run(t, 30);
         char want[160];
         snprintf(want, sizeof want, "{\"cmdType\":2,\"deviceReply\":\"Current_Error\",\"log\":\"%s (%u, %ld)\"}\r\n",
-                 sc_bind_err_text(m[i].err), (unsigned)m[i].err, (long)m[i].sub);
+                 sc_errid_text(m[i].err), (unsigned)m[i].err, (long)m[i].sub);
         if (t->fh.nsent != 1)
             fail_msg("matrix entry %zu: %zu replies", i, t->fh.nsent);
         assert_string_equal(reply(t, peer, 5000, 0), want);
@@ -685,7 +660,7 @@ static void test_cloud_binding(void **state)
                 assert_true(e == 25 || e == 3);
             }
             char want[120];
-            snprintf(want, sizeof want, "\"Current_Error\",\"log\":\"%s (%u, %ld)\"", sc_bind_err_text(e),
+            snprintf(want, sizeof want, "\"Current_Error\",\"log\":\"%s (%u, %ld)\"", sc_errid_text(e),
                      (unsigned)e, (long)s);
             assert_int_equal(count_replies_containing(t, APP_IP, 8266, want), 1);
         }

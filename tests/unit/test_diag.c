@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "fake_hal.h"
-#include "smartcfg/bind.h"
+#include "smartcfg/tc8266.h"
 #include "smartcfg/diag.h"
 
 static uint8_t scratch[SC_DIAG_SLOT_MAX];
@@ -200,50 +200,50 @@ static void test_log_ring(void **state)
 static void test_bind_proto(void **state)
 {
     (void)state;
-    sc_bind_req_t r;
+    sc_tc8266_req_t r;
     uint16_t e;
     int32_t s;
     const char *ok = "{\n  \"cmdType\": 0,\n  \"token\": \"abc\",\n  \"region\": \"ap-guangzhou\",\n  \"x\": {}\n}";
-    assert_int_equal(sc_bind_parse(ok, strlen(ok), &r, &e, &s), SC_OK);
+    assert_int_equal(sc_tc8266_parse_request(ok, strlen(ok), &r, &e, &s), SC_OK);
     assert_int_equal(r.cmd_type, 0);
     assert_string_equal(r.token, "abc");
     assert_true(r.has_region);
     const char *sap = "{\"cmdType\":1,\"ssid\":\"Home\",\"password\":\"pw\",\"token\":\"t\"}";
-    assert_int_equal(sc_bind_parse(sap, strlen(sap), &r, &e, &s), SC_OK);
+    assert_int_equal(sc_tc8266_parse_request(sap, strlen(sap), &r, &e, &s), SC_OK);
     assert_int_equal(r.ssid_len, 4);
     assert_int_equal(r.password_len, 2);
     const char *sap_open = "{\"cmdType\":1,\"ssid\":\"Home\",\"token\":\"t\"}";
-    assert_int_equal(sc_bind_parse(sap_open, strlen(sap_open), &r, &e, &s), SC_OK);
+    assert_int_equal(sc_tc8266_parse_request(sap_open, strlen(sap_open), &r, &e, &s), SC_OK);
     assert_int_equal(r.password_len, 0);
     const char *sap_bad = "{\"cmdType\":1,\"password\":\"pw\",\"token\":\"t\"}";
-    assert_int_not_equal(sc_bind_parse(sap_bad, strlen(sap_bad), &r, &e, &s), SC_OK);
+    assert_int_not_equal(sc_tc8266_parse_request(sap_bad, strlen(sap_bad), &r, &e, &s), SC_OK);
     assert_int_equal(s, 204);
     assert_int_equal(r.password_len, 0);
-    assert_int_equal(sc_bind_parse("{\"cmdType\":3}", 13, &r, &e, &s), SC_OK);
+    assert_int_equal(sc_tc8266_parse_request("{\"cmdType\":3}", 13, &r, &e, &s), SC_OK);
     assert_int_equal(r.cmd_type, 3);
     /* not NUL-terminated input is never read past len */
     char nonul[5] = { '{', '}', 'x', 'x', 'x' };
-    assert_int_not_equal(sc_bind_parse(nonul, 2, &r, &e, &s), SC_OK);
-    char buf[SC_BIND_REPLY_MAX];
+    assert_int_not_equal(sc_tc8266_parse_request(nonul, 2, &r, &e, &s), SC_OK);
+    char buf[SC_TC8266_REPLY_MAX];
     size_t n;
     sc_identity_t id;
     memset(&id, 0, sizeof id);
     strcpy(id.product_id, "P\"1");
     strcpy(id.device_name, "d\\n");
-    assert_int_equal(sc_bind_build_identity(buf, sizeof buf, &id, &n), SC_OK);
+    assert_int_equal(sc_tc8266_build_identity(buf, sizeof buf, &id, &n), SC_OK);
     assert_string_equal(buf, "{\"cmdType\":2,\"productId\":\"P\\\"1\",\"deviceName\":\"d\\\\n\",\"productRegion\":"
                              "\"ap-guangzhou\",\"protoVersion\":\"2.0\"}\r\n");
     assert_int_equal(n, strlen(buf));
-    sc_bind_reply_t rep;
-    assert_int_equal(sc_bind_parse_reply(buf, n, &rep), SC_OK);
+    sc_tc8266_reply_t rep;
+    assert_int_equal(sc_tc8266_parse_reply(buf, n, &rep, NULL), SC_OK);
     assert_string_equal(rep.product_id, "P\"1");
-    assert_int_equal(sc_bind_build_error(buf, sizeof buf, true, 1, -4, &n), SC_OK);
+    assert_int_equal(sc_tc8266_build_error(buf, sizeof buf, true, 1, -4, &n), SC_OK);
     assert_string_equal(buf, "{\"cmdType\":2,\"deviceReply\":\"Previous_Error\",\"log\":\"MQTT connect error! (1, -4)\"}\r\n");
-    assert_int_equal(sc_bind_parse_reply(buf, n, &rep), SC_OK);
+    assert_int_equal(sc_tc8266_parse_reply(buf, n, &rep, NULL), SC_OK);
     assert_true(rep.is_error && rep.previous);
-    assert_int_equal(sc_bind_build_error(buf, 20, false, 1, -4, &n), SC_ERR_NOSPACE);
-    assert_string_equal(sc_bind_err_text(26), "Product Region fault error!");
-    assert_string_equal(sc_bind_err_text(999), "Unknown error!");
+    assert_int_equal(sc_tc8266_build_error(buf, 20, false, 1, -4, &n), SC_ERR_NOSPACE);
+    assert_string_equal(sc_errid_text(26), "Product Region fault error!");
+    assert_string_equal(sc_errid_text(999), "Unknown error!");
 }
 
 int main(void)

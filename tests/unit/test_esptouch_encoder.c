@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Encoder, CRC-8, schedule and ack against esptouch.md §9 vectors. */
+/* Encoder, CRC-8, schedule and ack against docs/protocol/esptouch-v1.md#test-vectors vectors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,20 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "et_vectors.h"
 #include "smartcfg/esptouch.h"
-
-static void make_creds(sc_et_creds_t *c, const char *ssid, const char *pwd)
-{
-    memset(c, 0, sizeof *c);
-    c->ssid_len = (uint8_t)strlen(ssid);
-    memcpy(c->ssid, ssid, c->ssid_len);
-    c->password_len = (uint8_t)strlen(pwd);
-    memcpy(c->password, pwd, c->password_len);
-    const uint8_t bssid[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
-    memcpy(c->bssid, bssid, 6);
-    const uint8_t ip[4] = { 192, 168, 1, 100 };
-    memcpy(c->phone_ip, ip, 4);
-}
 
 static void test_crc8_check_value(void **state)
 {
@@ -28,7 +16,7 @@ static void test_crc8_check_value(void **state)
     assert_int_equal(sc_crc8("123456789", 9), 0xA1);
     assert_int_equal(sc_crc8("", 0), 0x00);
     /* §9.3 outside vector: CRC8([value, index]) */
-    const uint8_t v[4][3] = { { 0x55, 25, 0x89 }, { 0x69, 26, 0x0B }, { 0x66, 27, 0x4D }, { 0x69, 28, 0xD6 } };
+    const uint8_t v[4][3] = ET_VEC_CRC_PAIRS;
     for (int i = 0; i < 4; i++) {
         uint8_t pair[2] = { v[i][0], v[i][1] };
         assert_int_equal(sc_crc8(pair, 2), v[i][2]);
@@ -38,8 +26,7 @@ static void test_crc8_check_value(void **state)
 static void test_outside_vector(void **state)
 {
     (void)state;
-    /* ShielderSec capture: 173 321 189 | 46 322 225 | 110 323 254 | 254 324 145 */
-    static const uint16_t want[4][3] = { { 173, 321, 189 }, { 46, 322, 225 }, { 110, 323, 254 }, { 254, 324, 145 } };
+    static const uint16_t want[4][3] = ET_VEC_OUTSIDE;
     static const uint8_t val[4] = { 0x55, 0x69, 0x66, 0x69 };
     for (int i = 0; i < 4; i++) {
         uint16_t out[3];
@@ -51,20 +38,11 @@ static void test_outside_vector(void **state)
 static void test_vector_a(void **state)
 {
     (void)state;
-    static const uint16_t cycle[] = {
-        137, 296, 133, 72, 297, 176, 41, 298, 123, 195, 299, 144, 66, 300, 266, 136, 325, 40,
-        180, 301, 216, 114, 302, 128, 104, 303, 153, 201, 326, 201, 206, 304, 92, 155, 305, 121,
-        235, 306, 74, 170, 327, 234, 123, 307, 171, 219, 308, 124, 75, 309, 285, 123, 328, 219,
-        187, 310, 174, 43, 311, 79, 235, 312, 144, 252, 329, 252, 173, 313, 284, 125, 314, 136,
-        90, 315, 165, 61, 330, 157, 76, 316, 212, 172, 317, 225, 44, 318, 166, 204, 319, 147,
-        93, 320, 55, 219, 321, 250, 282, 322, 278, 203, 323, 220, 236, 324, 223,
-    };
-    static const uint8_t datum[] = { 0x1d, 0x08, 0x13, 0xb8, 0xa2, 0xc0, 0xa8, 0x01, 0x64, 0x31, 0x32, 0x33,
-                                     0x34, 0x35, 0x36, 0x37, 0x38, 0x54, 0x50, 0x2d, 0x4c, 0x49, 0x4e, 0x4b,
-                                     0x5f, 0x32, 0x2e, 0x34, 0x47, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
+    static const uint16_t cycle[] = ET_VEC_A_CYCLE;
+    static const uint8_t datum[] = ET_VEC_A_DATUM;
     sc_et_creds_t c;
     sc_et_encoder_t enc;
-    make_creds(&c, "TP-LINK_2.4G", "12345678");
+    et_vec_creds(&c, "TP-LINK_2.4G", "12345678");
     assert_int_equal(sc_et_encode(&enc, &c), SC_OK);
     assert_int_equal(enc.t, 29);
     assert_int_equal(enc.cycle_len, sizeof cycle / sizeof cycle[0]);
@@ -75,16 +53,10 @@ static void test_vector_a(void **state)
 static void test_vector_b_empty_password(void **state)
 {
     (void)state;
-    static const uint16_t cycle[] = {
-        57, 296, 93, 120, 297, 264, 41, 298, 123, 195, 299, 144, 146, 300, 178, 200, 317, 72,
-        180, 301, 216, 114, 302, 128, 104, 303, 153, 137, 318, 169, 206, 304, 92, 253, 305, 44,
-        45, 306, 184, 106, 319, 266, 138, 307, 181, 156, 308, 132, 252, 309, 113, 75, 320, 155,
-        124, 310, 182, 284, 311, 195, 285, 312, 87, 204, 321, 60, 155, 313, 282, 90, 314, 246,
-        139, 315, 188, 141, 322, 221, 44, 316, 191,
-    };
+    static const uint16_t cycle[] = ET_VEC_B_CYCLE;
     sc_et_creds_t c;
     sc_et_encoder_t enc;
-    make_creds(&c, "TP-LINK_2.4G", "");
+    et_vec_creds(&c, "TP-LINK_2.4G", "");
     assert_int_equal(sc_et_encode(&enc, &c), SC_OK);
     assert_int_equal(enc.t, 21);
     assert_int_equal(enc.cycle_len, sizeof cycle / sizeof cycle[0]);
@@ -95,12 +67,11 @@ static void test_vector_c_max(void **state)
 {
     (void)state;
     /* first and last rows of the 333-length cycle */
-    static const uint16_t head[] = { 270, 296, 177, 236, 297, 120, 119, 298, 223, 195, 299, 144, 63, 300, 89, 280, 401, 184 };
-    static const uint16_t tail[] = { 235, 398, 43, 283, 399, 44, 155, 400, 125 };
+    static const uint16_t head[] = ET_VEC_C_HEAD;
+    static const uint16_t tail[] = ET_VEC_C_TAIL;
     sc_et_creds_t c;
     sc_et_encoder_t enc;
-    make_creds(&c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345",
-               "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    et_vec_creds(&c, ET_VEC_C_SSID, ET_VEC_C_PASSWORD);
     assert_int_equal(sc_et_encode(&enc, &c), SC_OK);
     assert_int_equal(enc.t, 105);
     assert_int_equal(enc.cycle_len, 333);
@@ -114,7 +85,7 @@ static void test_limits(void **state)
     (void)state;
     sc_et_creds_t c;
     sc_et_encoder_t enc;
-    make_creds(&c, "x", "");
+    et_vec_creds(&c, "x", "");
     c.ssid_len = 0;
     assert_int_equal(sc_et_encode(&enc, &c), SC_ERR_RANGE);
     c.ssid_len = 33;
@@ -133,7 +104,7 @@ static void test_schedule_reference_timing(void **state)
     sc_et_encoder_t enc;
     sc_et_sched_t s;
     sc_et_dgram_t d;
-    make_creds(&c, "TP-LINK_2.4G", "12345678");
+    et_vec_creds(&c, "TP-LINK_2.4G", "12345678");
     assert_int_equal(sc_et_encode(&enc, &c), SC_OK);
     assert_int_equal(sc_et_sched_init(&s, &enc, NULL), SC_OK);
     uint32_t prev = 0, guides = 0, data = 0, groups_guide_phase0 = 0, first_data_at = 0;

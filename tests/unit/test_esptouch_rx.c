@@ -16,7 +16,7 @@ static const uint8_t BSSID[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t PHONE_A[6] = { 0x3c, 0x28, 0x6d, 0x12, 0x34, 0x56 };
 static const uint8_t PHONE_B[6] = { 0x9a, 0x01, 0x02, 0x03, 0x04, 0x05 };
 
-/* overheads of esptouch.md §5.2: {data, qos} without FCS per cipher */
+/* overheads of docs/protocol/esptouch-v1.md#frame-length-and-overhead: {data, qos} without FCS per cipher */
 static const uint16_t OVH[5][2] = { { 60, 62 }, { 68, 70 }, { 80, 82 }, { 76, 78 }, { 84, 86 } };
 
 typedef struct {
@@ -822,7 +822,7 @@ static void test_scan_is_faster(void **state)
     (void)state;
     sc_et_creds_t c;
     creds_make(&c, "TP-LINK_2.4G", 12, "12345678", 8);
-    /* from the start of a run the SSID bytes are the last ones sent (esptouch.md §3.5) */
+    /* from the start of a run the SSID bytes are the last ones sent (docs/protocol/esptouch-v1.md#transmission-order) */
     phone_init(&P[0], &c, PHONE_A, 510);
     decode_one(&P[0]);
     uint32_t plain = H.done_ms[0];

@@ -134,25 +134,32 @@ static void test_spec_errors(void **state)
     assert_null(h);
 }
 
-static void test_replay_decodes_on_capture_time(void **state)
+/* A host replaying a capture of duration_ms (0: the sender's whole run) of vector A. */
+static void open_replay(const char *name, uint32_t duration_ms, bool realtime)
 {
-    (void)state;
     sc_air_config_t air_cfg;
-    write_capture(path("full.pcap"), 0, &air_cfg);
+    write_capture(path(name), duration_ms, &air_cfg);
+    assert_true(air_cfg.start_ms == 0);
     char radio[160];
-    snprintf(radio, sizeof radio, "file:%s", path("full.pcap"));
+    snprintf(radio, sizeof radio, "file:%s", path(name));
     sc_posix_host_cfg_t hc;
     sc_device_config_t dc;
     configure(&hc, &dc, radio);
+    hc.realtime = realtime;
     char why[256];
     assert_int_equal(sc_posix_host_open(&seen.h, &hc, &dc, why, sizeof why), SC_OK);
+}
+
+static void test_replay_decodes_on_capture_time(void **state)
+{
+    (void)state;
+    open_replay("full.pcap", 0, false);
     assert_int_equal(sc_posix_host_run(seen.h), SC_POSIX_HOST_STOPPED);
     assert_string_equal(seen.ssid, "TP-LINK_2.4G");
     /* The device's clock is the capture's: the sender's first 2 s are guide frames only, so
      * on the capture's clock the credentials cannot be complete before then, however fast
      * the replay ran. */
     sc_et_timing_t timing = SC_ET_TIMING_DEFAULT;
-    assert_true(air_cfg.start_ms == 0);
     assert_true(seen.creds_ms > timing.guide_ms);
     assert_int_equal(seen.error[0], '\0');
     sc_posix_host_close(seen.h);
@@ -161,15 +168,7 @@ static void test_replay_decodes_on_capture_time(void **state)
 static void test_capture_ends_first(void **state)
 {
     (void)state;
-    sc_air_config_t air_cfg;
-    write_capture(path("short.pcap"), 300, &air_cfg);
-    char radio[160];
-    snprintf(radio, sizeof radio, "file:%s", path("short.pcap"));
-    sc_posix_host_cfg_t hc;
-    sc_device_config_t dc;
-    configure(&hc, &dc, radio);
-    char why[256];
-    assert_int_equal(sc_posix_host_open(&seen.h, &hc, &dc, why, sizeof why), SC_OK);
+    open_replay("short.pcap", 300, false);
     assert_int_equal(sc_posix_host_run(seen.h), SC_POSIX_HOST_CAPTURE_END);
     assert_string_equal(seen.error, "the capture ended before credentials were decoded");
     assert_int_equal(seen.ssid[0], '\0');
@@ -200,16 +199,7 @@ static void test_front_end_hooks(void **state)
 {
     (void)state;
     /* At capture pace the loop waits for each frame in poll(), where the front-ends are. */
-    sc_air_config_t air_cfg;
-    write_capture(path("paced.pcap"), 0, &air_cfg);
-    char radio[160];
-    snprintf(radio, sizeof radio, "file:%s", path("paced.pcap"));
-    sc_posix_host_cfg_t hc;
-    sc_device_config_t dc;
-    configure(&hc, &dc, radio);
-    hc.realtime = true;
-    char why[256];
-    assert_int_equal(sc_posix_host_open(&seen.h, &hc, &dc, why, sizeof why), SC_OK);
+    open_replay("paced.pcap", 0, true);
     int p[2];
     assert_int_equal(pipe(p), 0);
     assert_int_equal(sc_posix_host_add_fd(seen.h, -1, POLLIN, fd_ready, &seen), -1);

@@ -22,7 +22,7 @@
 static void test_overheads(void **state)
 {
     (void)state;
-    /* esptouch.md §5.2 table */
+    /* docs/protocol/esptouch-v1.md#frame-length-and-overhead table */
     assert_int_equal(sc_posix_vradio_overhead(SC_CIPHER_OPEN, false, false), 60);
     assert_int_equal(sc_posix_vradio_overhead(SC_CIPHER_OPEN, true, true), 66);
     assert_int_equal(sc_posix_vradio_overhead(SC_CIPHER_WEP, false, true), 72);

@@ -1,34 +1,45 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mosquitto plugin (API v5) of the smartcfg local cloud: authenticates every CONNECT against the
- * device registry the way IoT Explorer does (tencent.md §6) and confines each device to its own
+ * device registry the way IoT Explorer does (docs/protocol/tencent.md#mqtt) and confines each device to its own
  * $thing/.../<ProductId>/<DeviceName> topics. One privileged service identity (random per run,
  * given as plugin options) is for the binding service. The registry is opened read-only: the
- * broker never writes it. Log lines start with "smartcfg_auth: <event>" and key=value pairs so
- * `smartcfg cloud` can turn them into --json events; they never contain a secret.
+ * broker never writes it. The password check is the core's (sc_cloud_mqtt_password, the very
+ * function a device signs with), linked in, not a copy.
+ *
+ * Two outputs, neither ever holding a secret: a human line in mosquitto's log, and — when
+ * `smartcfg cloud` hands us a descriptor — one JSON object per line on it (the record is in
+ * docs/cloud.md, "Plugin events"), so the cloud never parses log text back.
  *
  * Options (keys of at least 3 characters: mosquitto 2.0 rejects shorter ones):
  *          plugin_opt_registry <sqlite file>, plugin_opt_service_user <name>,
- *          plugin_opt_service_password <password> (both service options or neither). */
+ *          plugin_opt_service_password <password> (both service options or neither),
+ *          plugin_opt_event_fd <descriptor> (optional: where the JSON events go). */
 #define _POSIX_C_SOURCE 200809L   /* strdup: the plugin target is built without _GNU_SOURCE */
 #include <ctype.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <mbedtls/base64.h>
-#include <mbedtls/md.h>
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 #include <sqlite3.h>
 
+#include "smartcfg/cloud.h"
+
 #define ID_MAX 128
+#define EVENT_MAX 1024   /* < PIPE_BUF: one write() is one whole line, never interleaved */
 
 static mosquitto_plugin_id_t *plugin_id;
 static sqlite3 *db;
 static char *service_user, *service_password;
+static int event_fd = -1;
 
 static bool ct_equal(const char *a, const char *b)
 {
@@ -97,11 +108,38 @@ static const char *clean(const char *in, char *out, size_t cap)
     return i ? out : "-";
 }
 
+/* One event record: {"event": name, k[0]: v[0], ...} and a newline, in one write(). The values
+ * are cleaned like the log's, so the cloud can pass them on as they are. Blocking on purpose:
+ * `smartcfg cloud` drains the pipe in a thread of its own, and an event is never dropped. */
+static void emit(const char *name, int n, const char *const *kv)
+{
+    if (event_fd < 0)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return;
+    cJSON_AddStringToObject(o, "event", name);
+    for (int i = 0; i < n; i++) {
+        char v[256];
+        cJSON_AddStringToObject(o, kv[2 * i], clean(kv[2 * i + 1], v, sizeof v));
+    }
+    char line[EVENT_MAX];
+    bool ok = cJSON_PrintPreallocated(o, line, sizeof line - 1, false);
+    cJSON_Delete(o);
+    if (!ok)
+        return;
+    size_t len = strlen(line);
+    line[len++] = '\n';
+    while (write(event_fd, line, len) < 0 && errno == EINTR)
+        ;
+}
+
 static int refuse(const char *client_id, const char *reason)
 {
     char cid[ID_MAX];
     mosquitto_log_printf(MOSQ_LOG_NOTICE, "smartcfg_auth: connect_refused client=%s reason=%s",
                          clean(client_id, cid, sizeof cid), reason);
+    emit("device_refused", 2, (const char *const[]){ "client", client_id, "reason", reason });
     return MOSQ_ERR_AUTH;
 }
 
@@ -164,29 +202,28 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
     if (n > 1)
         return refuse(client_id, "ambiguous_client_id");
 
-    unsigned char key[96], mac[32];
-    size_t keylen;
-    if (mbedtls_base64_decode(key, sizeof key, &keylen, (const unsigned char *)psk, strlen(psk)) != 0)
+    /* Expected password from the same function the device signs with; compare the whole
+     * "<hex>;<alg>" text (hex case-insensitively) in constant time. */
+    char expect[SC_CLOUD_PASSWORD_SIZE], given[SC_CLOUD_PASSWORD_SIZE];
+    sc_err_t rc = sc_cloud_mqtt_password(psk, user, !sha256, expect, sizeof expect);
+    if (rc == SC_ERR_FORMAT || rc == SC_ERR_RANGE || rc == SC_ERR_INVAL)
         return refuse(client_id, "registry_bad_psk");
-    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(sha256 ? MBEDTLS_MD_SHA256 : MBEDTLS_MD_SHA1);
-    size_t ml = mbedtls_md_get_size(md);
-    if (mbedtls_md_hmac(md, key, keylen, (const unsigned char *)user, strlen(user), mac) != 0)
+    if (rc != SC_OK)
         return refuse(client_id, "crypto_error");
-    char expect[65], given[65];
-    for (size_t i = 0; i < ml; i++)
-        snprintf(expect + 2 * i, 3, "%02x", mac[i]);
-    size_t gl = (size_t)(semi - pass);
+    size_t gl = strlen(pass);
     if (gl >= sizeof given)
         return refuse(client_id, "bad_signature");
-    for (size_t i = 0; i < gl; i++)
+    for (size_t i = 0; i <= gl; i++)
         given[i] = (char)tolower((unsigned char)pass[i]);
-    given[gl] = 0;
-    if (!ct_equal(given, expect))
+    bool match = ct_equal(given, expect);
+    memset(expect, 0, sizeof expect);
+    if (!match)
         return refuse(client_id, "bad_signature");
     char cpid[ID_MAX];
+    const char *alg = sha256 ? "hmacsha256" : "hmacsha1";
     mosquitto_log_printf(MOSQ_LOG_NOTICE, "smartcfg_auth: connect_ok client=%s product=%s alg=%s", cid,
-                         clean(pid, cpid, sizeof cpid),
-                         sha256 ? "hmacsha256" : "hmacsha1");
+                         clean(pid, cpid, sizeof cpid), alg);
+    emit("device_connected", 3, (const char *const[]){ "client", client_id, "product", pid, "alg", alg });
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -256,7 +293,34 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     char cid[ID_MAX], ctopic[256];
     mosquitto_log_printf(MOSQ_LOG_NOTICE, "smartcfg_auth: acl_refused client=%s access=%s topic=%s",
                          clean(client_id, cid, sizeof cid), access_name(ed->access), clean(ed->topic, ctopic, sizeof ctopic));
+    emit("topic_refused", 3,
+         (const char *const[]){ "client", client_id, "access", access_name(ed->access), "topic", ed->topic });
     return MOSQ_ERR_ACL_DENIED;
+}
+
+/* TLS-PSK listener (IoT Explorer's PSK devices): the identity is the client id and the key the
+ * device's decoded PSK, handed to mosquitto as hex. The CONNECT that follows is still checked
+ * by on_basic_auth, so a PSK handshake alone grants nothing. */
+static int on_psk_key(int event, void *event_data, void *userdata)
+{
+    (void)event, (void)userdata;
+    struct mosquitto_evt_psk_key *ed = event_data;
+    char pid[ID_MAX], psk[128];
+    if (!ed->identity || strlen(ed->identity) >= ID_MAX || find_device(ed->identity, pid, psk, sizeof psk) != 1) {
+        emit("device_refused", 2, (const char *const[]){ "client", ed->identity, "reason", "unknown_psk_identity" });
+        return MOSQ_ERR_AUTH;
+    }
+    unsigned char key[64];
+    size_t klen;
+    if (mbedtls_base64_decode(key, sizeof key, &klen, (const unsigned char *)psk, strlen(psk)) != 0 || klen == 0 ||
+        ed->max_key_len < 0 || (size_t)ed->max_key_len < 2 * klen + 1) {
+        memset(key, 0, sizeof key);
+        return MOSQ_ERR_AUTH;
+    }
+    for (size_t i = 0; i < klen; i++)
+        snprintf(ed->key + 2 * i, 3, "%02x", key[i]);
+    memset(key, 0, sizeof key);
+    return MOSQ_ERR_SUCCESS;
 }
 
 int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
@@ -280,6 +344,8 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
             service_user = strdup(opts[i].value);
         else if (!strcmp(opts[i].key, "service_password"))
             service_password = strdup(opts[i].value);
+        else if (!strcmp(opts[i].key, "event_fd"))
+            event_fd = atoi(opts[i].value);
     }
     if (!dbpath) {
         mosquitto_log_printf(MOSQ_LOG_ERR, "smartcfg_auth: plugin_opt_registry is required");
@@ -299,7 +365,8 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
     }
     sqlite3_busy_timeout(db, 2000);
     if (mosquitto_callback_register(plugin_id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, NULL) != MOSQ_ERR_SUCCESS ||
-        mosquitto_callback_register(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, NULL) != MOSQ_ERR_SUCCESS)
+        mosquitto_callback_register(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, NULL) != MOSQ_ERR_SUCCESS ||
+        mosquitto_callback_register(plugin_id, MOSQ_EVT_PSK_KEY, on_psk_key, NULL, NULL) != MOSQ_ERR_SUCCESS)
         return MOSQ_ERR_UNKNOWN;
     mosquitto_log_printf(MOSQ_LOG_INFO, "smartcfg_auth: loaded, registry %s", dbpath);
     return MOSQ_ERR_SUCCESS;
@@ -310,6 +377,7 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts, int opt
     (void)userdata, (void)opts, (void)opt_count;
     mosquitto_callback_unregister(plugin_id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
     mosquitto_callback_unregister(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
+    mosquitto_callback_unregister(plugin_id, MOSQ_EVT_PSK_KEY, on_psk_key, NULL);
     sqlite3_close(db);
     db = NULL;
     free(service_user);

@@ -29,18 +29,35 @@ MQTT_PORT=$(free_port)
 BASE="http://127.0.0.1:$HTTP_PORT"
 DB="$T/cloud.db"
 
-# start_cloud [extra args...] — waits for the "ready" event
+# start_cloud [extra args...] — waits for the "ready" event, then makes sure the test user
+# exists and is logged in: ACCESS (its AccessToken) and FAMILY (its family id) are set, and
+# tokenapi sends ACCESS. The admin key is made by the cloud in $T/admin.key on first start.
+ADMIN_KEY_FILE="$T/admin.key"
+CLOUD_SCHEME=http
 start_cloud() {
     : > "$T/cloud.events"
     "$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --mqtt 127.0.0.1:$MQTT_PORT --db "$DB" --json "$@" \
         >> "$T/cloud.events" 2>> "$T/cloud.err" &
     CLOUD_PID=$!
-    for _ in $(seq 100); do
-        grep -q '"event":"service_connected"' "$T/cloud.events" 2>/dev/null && return 0
+    local up=""
+    for _ in $(seq 150); do
+        grep -q '"event":"service_connected"' "$T/cloud.events" 2>/dev/null && { up=1; break; }
         kill -0 $CLOUD_PID 2>/dev/null || fail "smartcfg cloud exited at start"
         sleep 0.1
     done
-    fail "smartcfg cloud not ready in 10 s"
+    [ -n "$up" ] || fail "smartcfg cloud not ready in 15 s"
+    [ -n "${NO_LOGIN:-}" ] && return 0
+    login_user tester "tester-password-1"
+}
+
+# login_user NAME PASSWORD — creates the user if needed, logs in; sets ACCESS and FAMILY.
+login_user() {
+    local r
+    post /v1/users "{\"user_name\":\"$1\",\"password\":\"$2\"}" >/dev/null
+    r=$(post "/tokenapi?cmd=AppGetToken" "{\"Action\":\"AppGetToken\",\"UserName\":\"$1\",\"Password\":\"$2\"}")
+    ACCESS=$(echo "$r" | jget data.Token) || fail "login of $1 failed: $r"
+    r=$(post "/tokenapi?cmd=AppGetFamilyList" "{\"Action\":\"AppGetFamilyList\",\"AccessToken\":\"$ACCESS\"}")
+    FAMILY=$(echo "$r" | jget data.FamilyList.0.FamilyId) || fail "family list of $1: $r"
 }
 
 stop_cloud() {
@@ -49,16 +66,19 @@ stop_cloud() {
     CLOUD_PID=""
 }
 
-post() { curl -sS --max-time 5 -X POST -H 'Content-Type: application/json' "$BASE$1" -d "$2"; }
-jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); 
-for k in sys.argv[1].split("."):
-    d = d[int(k)] if isinstance(d, list) else d[k]
-print(d if not isinstance(d,(dict,list)) else json.dumps(d))' "$1"; }
+# Every request carries the admin key (the admin API needs it; the others ignore it).
+admin_auth() { printf 'Authorization: Bearer %s' "$(cat "$ADMIN_KEY_FILE" 2>/dev/null)"; }
+post() { curl -sS --max-time 5 "${CURL_TLS[@]}" -X POST -H 'Content-Type: application/json' -H "$(admin_auth)" "$BASE$1" -d "$2"; }
+get() { curl -sS --max-time 5 "${CURL_TLS[@]}" -H "$(admin_auth)" "$BASE$1"; }
+CURL_TLS=()
+# jget PATH (a.b.0.c) -> the value (strings raw, objects/arrays compact JSON); fails when
+# the path is missing. jq, not python: a python start costs seconds on a loaded machine.
+jget() { jq -r -c --arg p "$1" 'getpath($p | split(".") | map(tonumber? // .)) | if . == null then error("missing") else . end'; }
 
 # tokenapi ACTION JSON-PARAMS  (Tencent envelope)
 tokenapi() {
     local body
-    body=$(python3 -c 'import json,sys; d=json.loads(sys.argv[2]); d.update(Action=sys.argv[1], RequestId="req-1", AccessToken="local"); print(json.dumps(d))' "$1" "$2")
+    body=$(jq -c --arg a "$1" --arg t "${ACCESS:-}" '. + {Action: $a, RequestId: "req-1", AccessToken: $t}' <<<"$2")
     post "/tokenapi?cmd=$1&uin=test" "$body"
 }
 
@@ -74,3 +94,14 @@ creds() {
 }
 
 MQ=(-h 127.0.0.1 -p "$MQTT_PORT" -V mqttv311)
+
+# dynreg_body PRODUCT DEVICE PRODUCT_SECRET [TIMESTAMP] [NONCE] -> a signed /register/dev body
+# (signature computed here with openssl, independently of the cloud's code).
+dynreg_body() {
+    local p=$1 d=$2 sec=$3 ts=${4:-} nonce=${5:-$RANDOM} hex sig
+    [ -n "$ts" ] || ts=$(date +%s)
+    hex=$(printf 'deviceName=%s&nonce=%s&productId=%s&timestamp=%s' "$d" "$nonce" "$p" "$ts" \
+          | openssl dgst -sha1 -hmac "$sec" | sed 's/^.*= //')
+    sig=$(printf %s "$hex" | base64 -w0)
+    printf '{"deviceName":"%s","nonce":%s,"productId":"%s","timestamp":%s,"signature":"%s"}' "$d" "$nonce" "$p" "$ts" "$sig"
+}

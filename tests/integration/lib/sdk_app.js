@@ -23,7 +23,8 @@ const { queryTokenStateAndBind } = req('qcloud-iotexplorer-appdev-plugin-wificon
   const sdk = new AppDevSdk({
     appKey: 'local',
     apiUrl,
-    getAccessToken: async () => ({ Token: 'local-access-token' }),
+    // The AccessToken the test harness got from AppGetToken (the app's login is not the SDK's job).
+    getAccessToken: async () => ({ Token: process.env.SC_ACCESS_TOKEN || '' }),
     wsConfig: { autoReconnect: false },
   });
   const created = await sdk.requestApi('AppCreateDeviceBindToken', {}, { isTokenApi: true });
@@ -32,7 +33,7 @@ const { queryTokenStateAndBind } = req('qcloud-iotexplorer-appdev-plugin-wificon
   fs.renameSync(tokenFile + '.tmp', tokenFile);   // the test's device side waits for this file
   const steps = [];
   const res = await queryTokenStateAndBind({
-    sdk, token: created.Token, familyId: 'local-family', roomId: '0', newTokenVersion: flow === 'v3',
+    sdk, token: created.Token, familyId: process.env.SC_FAMILY_ID, roomId: '0', newTokenVersion: flow === 'v3',
     onProgress: p => steps.push(p.code),
   });
   console.log('STEPS ' + steps.join(','));

@@ -51,7 +51,8 @@ class SmartcfgSendProtocol extends WifiConfProtocolBase {
   const sdk = new AppDevSdk({
     appKey: 'local',
     apiUrl,
-    getAccessToken: async () => ({ Token: 'local-access-token' }),
+    // The AccessToken the test harness got from AppGetToken (the app's login is not the SDK's job).
+    getAccessToken: async () => ({ Token: process.env.SC_ACCESS_TOKEN || '' }),
     wsConfig: { autoReconnect: false },
   });
   const created = await sdk.requestApi('AppCreateDeviceBindToken', {}, { isTokenApi: true });
@@ -62,7 +63,7 @@ class SmartcfgSendProtocol extends WifiConfProtocolBase {
     wifiConfToken: created.Token,
     udpPort: 8266,
     stepInterval: 100,
-    familyId: 'local-family',
+    familyId: process.env.SC_FAMILY_ID,
     roomId: '0',
     autoBind: true,
     autoRetry: false,

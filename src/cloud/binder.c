@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The device's app_bind_token exchange as a step machine over the HAL (tencent.md §6, §7).
+/* The device's app_bind_token exchange as a step machine over the HAL (docs/protocol/tencent.md#mqtt, #dynamic-registration).
  * Unlike the reference (which counts a PUBACK as success and only logs a failing reply), we
  * wait for the reply carrying our clientToken and act on its code, retrying the publish a
  * few times within a budget that ends before the app gives up polling (~40 s). */
 #include <string.h>
 
 #include "../common/state.h"
+#include "../common/log.h"
 #include "cloud_int.h"
-#include "smartcfg/cloud.h"
+#include "smartcfg/binder.h"
 
 enum {
     ST_IDLE = 0,
@@ -18,18 +19,6 @@ enum {
     ST_DONE,
     ST_FAILED
 };
-
-/* Sub ids of tencent.md §3 */
-#define SUB_TIMEOUT 103
-#define SUB_INVALID 104
-#define SUB_JSON 201
-#define SUB_TIMESTAMP 202
-
-#define ERR_MQTT_CONNECT 1
-#define ERR_TOKEN_SEND 23
-#define ERR_TOKEN_REPLY 24
-#define ERR_TOKEN_TIMEOUT 25
-#define ERR_DEVICE_INFO 27
 
 typedef struct {
     const sc_hal_t *hal;
@@ -42,13 +31,13 @@ typedef struct {
     uint32_t t_connect_deadline;
     uint32_t t_next_pub;
     int npub;
-    int mids[SC_CLOUD_PUBLISH_TRIES];
-    bool mid_valid[SC_CLOUD_PUBLISH_TRIES];
+    int mids[SC_BINDER_PUBLISH_TRIES];
+    bool mid_valid[SC_BINDER_PUBLISH_TRIES];
     bool acked;
     bool query;                 /* bind_device_query instead of app_bind_token */
     uint16_t err_id;
     int32_t sub_id;
-    sc_cloud_bind_stats_t stats;
+    sc_binder_stats_t stats;
     char token[SC_TOKEN_MAX + 1];
     char topic_up[SC_CLOUD_TOPIC_SIZE];
     char topic_down[SC_CLOUD_TOPIC_SIZE];
@@ -66,31 +55,14 @@ typedef struct {
     } u;
 } bind_impl_t;
 
-SC_STATE_FITS(bind_impl_t, sc_cloud_bind_t);
+SC_STATE_FITS(bind_impl_t, sc_binder_t);
 
-static bind_impl_t *impl(sc_cloud_bind_t *b) { return (bind_impl_t *)(void *)b->opaque; }
-static const bind_impl_t *cimpl(const sc_cloud_bind_t *b) { return (const bind_impl_t *)(const void *)b->opaque; }
+static bind_impl_t *impl(sc_binder_t *b) { return (bind_impl_t *)(void *)b->opaque; }
+static const bind_impl_t *cimpl(const sc_binder_t *b) { return (const bind_impl_t *)(const void *)b->opaque; }
 
-static bool reached(uint32_t now, uint32_t t) { return (int32_t)(now - t) >= 0; }
-static uint32_t earlier(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0 ? a : b; }
+static bool reached(uint32_t now, uint32_t t) { return sc_ms_reached(now, t); }
 
-static void blog(bind_impl_t *s, sc_log_level_t lvl, const char *a, const char *b2, int64_t num, bool has_num)
-{
-    if (s->hal == NULL || s->hal->sys.log == NULL)
-        return;
-    char line[160];
-    sc_sb_t sb;
-    sc_sb_init(&sb, line, sizeof line);
-    sc_sb_str(&sb, "cloud: ");
-    sc_sb_str(&sb, a);
-    if (b2 != NULL)
-        sc_sb_str(&sb, b2);
-    if (has_num)
-        sc_sb_i64(&sb, num);
-    if (sc_sb_finish(&sb, NULL) != SC_OK)
-        return;
-    s->hal->sys.log(s->hal->sys.ctx, lvl, line);
-}
+#define BLOG(s, lvl, ...) sc_logf((s)->hal != NULL ? &(s)->hal->sys : NULL, (lvl), "cloud: " __VA_ARGS__)
 
 static void set_reason(bind_impl_t *s, const char *text, int64_t num, bool has_num)
 {
@@ -114,10 +86,10 @@ static void close_link(bind_impl_t *s)
 
 static void wipe_secrets(bind_impl_t *s)
 {
-    sc_cloud_wipe(s->token, sizeof s->token);
-    sc_cloud_wipe(s->payload, sizeof s->payload);
-    sc_cloud_wipe(&s->creds, sizeof s->creds);
-    sc_cloud_wipe(&s->u, sizeof s->u);
+    sc_wipe(s->token, sizeof s->token);
+    sc_wipe(s->payload, sizeof s->payload);
+    sc_wipe(&s->creds, sizeof s->creds);
+    sc_wipe(&s->u, sizeof s->u);
 }
 
 static void fail(bind_impl_t *s, uint16_t err_id, int32_t sub_id, const char *why)
@@ -125,13 +97,13 @@ static void fail(bind_impl_t *s, uint16_t err_id, int32_t sub_id, const char *wh
     s->err_id = err_id;
     s->sub_id = sub_id;
     set_reason(s, why, sub_id, true);
-    blog(s, SC_LOG_ERROR, "bind failed: ", s->reason, err_id, false);
+    BLOG(s, SC_LOG_ERROR, "bind failed: %s", s->reason);
     close_link(s);
     wipe_secrets(s);
     s->state = ST_FAILED;
 }
 
-static sc_err_t start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg, sc_identity_t *id,
+static sc_err_t start(sc_binder_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg, sc_identity_t *id,
                       const char *token, uint32_t now_ms, bool query)
 {
     if (b == NULL)
@@ -143,36 +115,36 @@ static sc_err_t start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_cloud_co
     s->cfg = cfg;
     s->id = id;
     s->t_start = now_ms;
-    uint32_t budget = (cfg != NULL && cfg->bind_timeout_ms != 0) ? cfg->bind_timeout_ms : SC_CLOUD_BIND_TIMEOUT_MS;
+    uint32_t budget = (cfg != NULL && cfg->bind_timeout_ms != 0) ? cfg->bind_timeout_ms : SC_BINDER_TIMEOUT_MS;
     s->deadline = now_ms + budget;
     if (hal == NULL || id == NULL || token == NULL) {
-        fail(s, ERR_DEVICE_INFO, SUB_INVALID, "missing argument");
+        fail(s, SC_ERRID_DEVINFO, SC_SUBID_INVALID, "missing argument");
         return SC_ERR_INVAL;
     }
     if (hal->mqtt.connect == NULL || hal->mqtt.state == NULL || hal->mqtt.publish == NULL ||
         hal->mqtt.subscribe == NULL || hal->mqtt.poll == NULL) {
-        fail(s, ERR_MQTT_CONNECT, SC_ERR_UNSUPPORTED, "no MQTT in this HAL");
+        fail(s, SC_ERRID_MQTT_CONNECT, SC_ERR_UNSUPPORTED, "no MQTT in this HAL");
         return SC_ERR_UNSUPPORTED;
     }
     size_t tl = sc_cloud_strnlen(token, SC_TOKEN_MAX);
     if (tl == 0 || tl > SC_TOKEN_MAX) {
-        fail(s, ERR_TOKEN_SEND, SUB_INVALID, "bad token length");
+        fail(s, SC_ERRID_TOKEN_SEND, SC_SUBID_INVALID, "bad token length");
         return tl == 0 ? SC_ERR_INVAL : SC_ERR_RANGE;
     }
     memcpy(s->token, token, tl + 1);
     if (sc_cloud_topic_up(id, s->topic_up, sizeof s->topic_up) != SC_OK ||
         sc_cloud_topic_down(id, s->topic_down, sizeof s->topic_down) != SC_OK) {
-        fail(s, ERR_DEVICE_INFO, SUB_INVALID, "bad product id / device name");
+        fail(s, SC_ERRID_DEVINFO, SC_SUBID_INVALID, "bad product id / device name");
         return SC_ERR_INVAL;
     }
     size_t sl = sc_cloud_strnlen(id->device_secret, SC_DEVICE_SECRET_MAX);
     if (sl > SC_DEVICE_SECRET_MAX || sc_cloud_strnlen(id->product_secret, SC_PRODUCT_SECRET_MAX) > SC_PRODUCT_SECRET_MAX) {
-        fail(s, ERR_DEVICE_INFO, SUB_INVALID, "secret too long");
+        fail(s, SC_ERRID_DEVINFO, SC_SUBID_INVALID, "secret too long");
         return SC_ERR_RANGE;
     }
     if (sl == 0) {
         if (id->product_secret[0] == '\0') {
-            fail(s, ERR_DEVICE_INFO, SUB_INVALID, "no device secret and no product secret");
+            fail(s, SC_ERRID_DEVINFO, SC_SUBID_INVALID, "no device secret and no product secret");
             return SC_ERR_INVAL;
         }
         s->state = ST_DYNREG;
@@ -183,14 +155,14 @@ static sc_err_t start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_cloud_co
     return SC_OK;
 }
 
-sc_err_t sc_cloud_bind_start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
-                             sc_identity_t *id, const char *token, uint32_t now_ms)
+sc_err_t sc_binder_start(sc_binder_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
+                         sc_identity_t *id, const char *token, uint32_t now_ms)
 {
     return start(b, hal, cfg, id, token, now_ms, false);
 }
 
-sc_err_t sc_cloud_query_start(sc_cloud_bind_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
-                              sc_identity_t *id, uint32_t now_ms)
+sc_err_t sc_binder_query_start(sc_binder_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
+                               sc_identity_t *id, uint32_t now_ms)
 {
     /* The query carries no token; a placeholder keeps start()'s checks in one place. */
     return start(b, hal, cfg, id, "-", now_ms, true);
@@ -209,11 +181,11 @@ static bool load_stored_psk(bind_impl_t *s)
         return false;
     buf[n] = '\0';
     if (strlen(buf) != n) {
-        sc_cloud_wipe(buf, sizeof buf);
+        sc_wipe(buf, sizeof buf);
         return false;
     }
     memcpy(s->id->device_secret, buf, n + 1);
-    sc_cloud_wipe(buf, sizeof buf);
+    sc_wipe(buf, sizeof buf);
     return true;
 }
 
@@ -221,22 +193,22 @@ static void do_dynreg(bind_impl_t *s, uint32_t now_ms)
 {
     const sc_hal_t *hal = s->hal;
     if (load_stored_psk(s)) {
-        blog(s, SC_LOG_INFO, "using the PSK stored by an earlier dynamic registration", NULL, 0, false);
+        BLOG(s, SC_LOG_INFO, "using the PSK stored by an earlier dynamic registration");
         s->stats.dynreg_done = true;
         s->state = ST_CONNECT;
         return;
     }
     if (hal->http.post == NULL) {
-        fail(s, ERR_DEVICE_INFO, SC_ERR_UNSUPPORTED, "dynreg: no HTTP in this HAL");
+        fail(s, SC_ERRID_DEVINFO, SC_ERR_UNSUPPORTED, "dynreg: no HTTP in this HAL");
         return;
     }
     if (strlen(s->id->product_secret) < 16) {
-        fail(s, ERR_DEVICE_INFO, SUB_INVALID, "dynreg: product secret shorter than 16");
+        fail(s, SC_ERRID_DEVINFO, SC_SUBID_INVALID, "dynreg: product secret shorter than 16");
         return;
     }
     uint64_t ts = hal->sys.unix_time != NULL ? hal->sys.unix_time(hal->sys.ctx) : 0;
     if (ts == 0) {
-        fail(s, ERR_DEVICE_INFO, SUB_TIMESTAMP, "dynreg: wall clock unknown");
+        fail(s, SC_ERRID_DEVINFO, SC_SUBID_TIMESTAMP, "dynreg: wall clock unknown");
         return;
     }
     uint32_t nonce = 0;
@@ -246,24 +218,24 @@ static void do_dynreg(bind_impl_t *s, uint32_t now_ms)
     size_t req_len = 0;
     sc_err_t rc = sc_cloud_dynreg_request(s->id, nonce, ts, s->u.dr.req, sizeof s->u.dr.req, &req_len);
     if (rc != SC_OK) {
-        fail(s, ERR_DEVICE_INFO, SUB_INVALID, "dynreg: cannot build request");
+        fail(s, SC_ERRID_DEVINFO, SC_SUBID_INVALID, "dynreg: cannot build request");
         return;
     }
     const char *url = (s->cfg != NULL && s->cfg->register_url[0] != '\0') ? s->cfg->register_url
                                                                           : SC_CLOUD_REGISTER_URL;
     uint32_t left = reached(now_ms, s->deadline) ? 1 : s->deadline - now_ms;
-    uint32_t tmo = left < SC_CLOUD_DYNREG_TIMEOUT_MS ? left : SC_CLOUD_DYNREG_TIMEOUT_MS;
+    uint32_t tmo = left < SC_BINDER_DYNREG_TIMEOUT_MS ? left : SC_BINDER_DYNREG_TIMEOUT_MS;
     int status = 0;
     size_t resp_len = 0;
-    blog(s, SC_LOG_INFO, "dynamic registration at ", url, 0, false);
+    BLOG(s, SC_LOG_INFO, "dynamic registration at %s", url);
     rc = hal->http.post(hal->http.ctx, url, "application/x-www-form-urlencoded", s->u.dr.req, req_len, tmo, &status,
                         s->u.dr.resp, sizeof s->u.dr.resp, &resp_len);
     if (rc != SC_OK) {
-        fail(s, ERR_DEVICE_INFO, rc, "dynreg: HTTP request failed");
+        fail(s, SC_ERRID_DEVINFO, rc, "dynreg: HTTP request failed");
         return;
     }
     if (status != 200) {
-        fail(s, ERR_DEVICE_INFO, status, "dynreg: HTTP status");
+        fail(s, SC_ERRID_DEVINFO, status, "dynreg: HTTP status");
         return;
     }
     if (resp_len > sizeof s->u.dr.resp)
@@ -272,15 +244,15 @@ static void do_dynreg(bind_impl_t *s, uint32_t now_ms)
     char psk[SC_DEVICE_SECRET_MAX + 1];
     rc = sc_cloud_dynreg_decode(s->id->product_secret, s->u.dr.resp, resp_len, psk, sizeof psk, &code);
     if (rc != SC_OK) {
-        sc_cloud_wipe(psk, sizeof psk);
+        sc_wipe(psk, sizeof psk);
         if (rc == SC_ERR_REFUSED)
-            fail(s, ERR_DEVICE_INFO, code, "dynreg: cloud refused, code");
+            fail(s, SC_ERRID_DEVINFO, code, "dynreg: cloud refused, code");
         else if (rc == SC_ERR_FORMAT)
-            fail(s, ERR_DEVICE_INFO, SUB_JSON, "dynreg: malformed response");
+            fail(s, SC_ERRID_DEVINFO, SC_SUBID_JSON, "dynreg: malformed response");
         else if (rc == SC_ERR_AUTH)
-            fail(s, ERR_DEVICE_INFO, SC_ERR_AUTH, "dynreg: payload does not decrypt (product secret?)");
+            fail(s, SC_ERRID_DEVINFO, SC_ERR_AUTH, "dynreg: payload does not decrypt (product secret?)");
         else
-            fail(s, ERR_DEVICE_INFO, rc, "dynreg: unusable response");
+            fail(s, SC_ERRID_DEVINFO, rc, "dynreg: unusable response");
         return;
     }
     size_t pl = strlen(psk);
@@ -292,21 +264,21 @@ static void do_dynreg(bind_impl_t *s, uint32_t now_ms)
         if (rc == SC_OK && st->get != NULL)
             rc = st->get(st->ctx, SC_CLOUD_PSK_KEY, back, sizeof back, &bn);
         bool same = rc == SC_OK && (st->get == NULL || (bn == pl && memcmp(back, psk, pl) == 0));
-        sc_cloud_wipe(back, sizeof back);
+        sc_wipe(back, sizeof back);
         if (!same) {
-            sc_cloud_wipe(psk, sizeof psk);
+            sc_wipe(psk, sizeof psk);
             /* Registered but not stored: the next boot could not register again. Say so. */
-            fail(s, ERR_DEVICE_INFO, rc != SC_OK ? rc : SC_ERR_IO, "dynreg: PSK could not be persisted");
+            fail(s, SC_ERRID_DEVINFO, rc != SC_OK ? rc : SC_ERR_IO, "dynreg: PSK could not be persisted");
             return;
         }
     } else {
-        blog(s, SC_LOG_WARN, "no storage: the registered PSK is not persisted", NULL, 0, false);
+        BLOG(s, SC_LOG_WARN, "no storage: the registered PSK is not persisted");
     }
     memcpy(s->id->device_secret, psk, pl + 1);
-    sc_cloud_wipe(psk, sizeof psk);
-    sc_cloud_wipe(&s->u, sizeof s->u);
+    sc_wipe(psk, sizeof psk);
+    sc_wipe(&s->u, sizeof s->u);
     s->stats.dynreg_done = true;
-    blog(s, SC_LOG_INFO, "dynamic registration done, PSK stored", NULL, 0, false);
+    BLOG(s, SC_LOG_INFO, "dynamic registration done, PSK stored");
     s->state = ST_CONNECT;
 }
 
@@ -319,7 +291,7 @@ static void do_connect(bind_impl_t *s, uint32_t now_ms)
     uint64_t unix_now = hal->sys.unix_time != NULL ? hal->sys.unix_time(hal->sys.ctx) : 0;
     sc_err_t rc = sc_cloud_mqtt_credentials(s->id, s->cfg, unix_now, rnd, &s->creds);
     if (rc != SC_OK) {
-        fail(s, ERR_DEVICE_INFO, rc == SC_ERR_FORMAT ? SUB_INVALID : rc, "bad device secret");
+        fail(s, SC_ERRID_DEVINFO, rc == SC_ERR_FORMAT ? SC_SUBID_INVALID : rc, "bad device secret");
         return;
     }
     sc_mqtt_connect_t p;
@@ -332,20 +304,20 @@ static void do_connect(bind_impl_t *s, uint32_t now_ms)
     p.keepalive_s = 240;
     p.tls = s->creds.tls;
     p.ca_file = (s->cfg != NULL && s->cfg->ca_file[0] != '\0') ? s->cfg->ca_file : NULL;
-    blog(s, SC_LOG_INFO, "MQTT connect to ", s->creds.host, 0, false);
+    BLOG(s, SC_LOG_INFO, "MQTT connect to %s", s->creds.host);
     s->mqtt_started = true;
     rc = hal->mqtt.connect(hal->mqtt.ctx, &p);
-    sc_cloud_wipe(s->creds.password, sizeof s->creds.password);   /* the port keeps its own copy */
+    sc_wipe(s->creds.password, sizeof s->creds.password);   /* the port keeps its own copy */
     if (rc != SC_OK) {
         int reason = 0;
         /* A port may know the real cause (errno, CONNACK code) even when connect() fails. */
         if (hal->mqtt.state(hal->mqtt.ctx, &reason) == SC_MQTT_FAILED && reason != 0)
-            fail(s, ERR_MQTT_CONNECT, reason, "MQTT connect failed");
+            fail(s, SC_ERRID_MQTT_CONNECT, reason, "MQTT connect failed");
         else
-            fail(s, ERR_MQTT_CONNECT, rc, "MQTT connect failed");
+            fail(s, SC_ERRID_MQTT_CONNECT, rc, "MQTT connect failed");
         return;
     }
-    s->t_connect_deadline = earlier(now_ms + SC_CLOUD_CONNECT_TIMEOUT_MS, s->deadline);
+    s->t_connect_deadline = sc_ms_min(now_ms + SC_BINDER_CONNECT_TIMEOUT_MS, s->deadline);
     s->state = ST_CONNECTING;
     set_reason(s, "waiting for CONNACK", 0, false);
 }
@@ -356,27 +328,26 @@ static void publish(bind_impl_t *s, uint32_t now_ms)
     int mid = -1;
     int k = s->npub++;
     s->stats.publishes++;
-    s->t_next_pub = now_ms + SC_CLOUD_PUBLISH_RETRY_MS;
+    s->t_next_pub = now_ms + SC_BINDER_PUBLISH_RETRY_MS;
     sc_err_t rc = hal->mqtt.publish(hal->mqtt.ctx, s->topic_up, s->payload, s->payload_len, 1, &mid);
     if (rc != SC_OK) {
-        blog(s, SC_LOG_WARN, "publish failed: ", sc_strerror(rc), 0, false);
-        if (s->npub >= SC_CLOUD_PUBLISH_TRIES && !s->acked)
-            fail(s, ERR_TOKEN_SEND, rc, "publish failed");
+        BLOG(s, SC_LOG_WARN, "publish failed: %s", sc_strerror(rc));
+        if (s->npub >= SC_BINDER_PUBLISH_TRIES && !s->acked)
+            fail(s, SC_ERRID_TOKEN_SEND, rc, "publish failed");
         return;
     }
     s->mids[k] = mid;
     s->mid_valid[k] = true;
-    blog(s, SC_LOG_INFO, s->query ? "bind_device_query published, try " : "app_bind_token published, try ", NULL,
-         s->npub, true);
+    BLOG(s, SC_LOG_INFO, "%s published, try %d", s->query ? "bind_device_query" : "app_bind_token", s->npub);
 }
 
 static void on_connected(bind_impl_t *s, uint32_t now_ms)
 {
     const sc_hal_t *hal = s->hal;
-    blog(s, SC_LOG_INFO, "MQTT connected", NULL, 0, false);
+    BLOG(s, SC_LOG_INFO, "MQTT connected");
     sc_err_t rc = hal->mqtt.subscribe(hal->mqtt.ctx, s->topic_down, 1);
     if (rc != SC_OK) {
-        fail(s, ERR_MQTT_CONNECT, rc, "subscribe to the down topic failed");
+        fail(s, SC_ERRID_MQTT_CONNECT, rc, "subscribe to the down topic failed");
         return;
     }
     uint64_t ms = hal->sys.unix_time != NULL ? hal->sys.unix_time(hal->sys.ctx) * 1000u : 0;
@@ -389,7 +360,7 @@ static void on_connected(bind_impl_t *s, uint32_t now_ms)
                       : sc_cloud_build_app_bind_token(s->client_token, s->token, s->payload, sizeof s->payload,
                                                       &s->payload_len);
     if (rc != SC_OK) {
-        fail(s, ERR_TOKEN_SEND, SUB_INVALID, "cannot build the request");
+        fail(s, SC_ERRID_TOKEN_SEND, SC_SUBID_INVALID, "cannot build the request");
         return;
     }
     s->state = ST_WAIT;
@@ -406,7 +377,7 @@ static void check_acks(bind_impl_t *s)
         s->acked = true;
         return;
     }
-    for (int i = 0; i < s->npub && i < SC_CLOUD_PUBLISH_TRIES; i++)
+    for (int i = 0; i < s->npub && i < SC_BINDER_PUBLISH_TRIES; i++)
         if (s->mid_valid[i] && m->puback_received(m->ctx, s->mids[i]))
             s->acked = true;
 }
@@ -423,7 +394,7 @@ static bool handle_msg(bind_impl_t *s)
     size_t n = msg->payload_len > sizeof msg->payload ? sizeof msg->payload : msg->payload_len;
     if (msg->truncated || sc_cloud_parse_msg(msg->payload, n, &m) != SC_OK) {
         s->stats.malformed++;
-        blog(s, SC_LOG_WARN, "malformed message on the down topic ignored", NULL, 0, false);
+        BLOG(s, SC_LOG_WARN, "malformed message on the down topic ignored");
         return false;
     }
     sc_cloud_msg_type_t want = s->query ? SC_CLOUD_MSG_BIND_DEVICE_QUERY_REPLY : SC_CLOUD_MSG_APP_BIND_TOKEN_REPLY;
@@ -433,15 +404,14 @@ static bool handle_msg(bind_impl_t *s)
     }
     if (!m.has_code) {
         s->stats.malformed++;
-        blog(s, SC_LOG_WARN, "reply without code ignored", NULL, 0, false);
+        BLOG(s, SC_LOG_WARN, "reply without code ignored");
         return false;
     }
     if (m.code != 0) {
-        fail(s, ERR_TOKEN_REPLY, m.code, s->query ? "not bound: bind_device_query_reply code" : "app_bind_token_reply code");
+        fail(s, SC_ERRID_TOKEN_REPLY, m.code, s->query ? "not bound: bind_device_query_reply code" : "app_bind_token_reply code");
         return true;
     }
-    blog(s, SC_LOG_INFO, s->query ? "bound: bind_device_query_reply code 0" : "bound: app_bind_token_reply code 0", NULL,
-         0, false);
+    BLOG(s, SC_LOG_INFO, "bound: %s code 0", s->query ? "bind_device_query_reply" : "app_bind_token_reply");
     set_reason(s, "bound", 0, false);
     wipe_secrets(s);
     s->state = ST_DONE;
@@ -463,22 +433,22 @@ static void do_wait(bind_impl_t *s, uint32_t now_ms)
     int reason = 0;
     sc_mqtt_state_t st = m->state(m->ctx, &reason);
     if (st != SC_MQTT_CONNECTED) {
-        fail(s, ERR_MQTT_CONNECT, reason != 0 ? reason : SC_ERR_CLOSED, "MQTT link lost while waiting");
+        fail(s, SC_ERRID_MQTT_CONNECT, reason != 0 ? reason : SC_ERR_CLOSED, "MQTT link lost while waiting");
         return;
     }
     check_acks(s);
     if (reached(now_ms, s->deadline)) {
         if (s->acked)
-            fail(s, ERR_TOKEN_TIMEOUT, SUB_TIMEOUT, "no reply from the cloud");
+            fail(s, SC_ERRID_TOKEN_TIMEOUT, SC_SUBID_TIMEOUT, "no reply from the cloud");
         else
-            fail(s, ERR_TOKEN_SEND, SUB_TIMEOUT, "publish never acknowledged");
+            fail(s, SC_ERRID_TOKEN_SEND, SC_SUBID_TIMEOUT, "publish never acknowledged");
         return;
     }
-    if (s->npub < SC_CLOUD_PUBLISH_TRIES && reached(now_ms, s->t_next_pub))
+    if (s->npub < SC_BINDER_PUBLISH_TRIES && reached(now_ms, s->t_next_pub))
         publish(s, now_ms);
 }
 
-sc_bind_status_t sc_cloud_bind_step(sc_cloud_bind_t *b, uint32_t now_ms, uint16_t *err_id, int32_t *sub_id)
+sc_binder_status_t sc_binder_step(sc_binder_t *b, uint32_t now_ms, uint16_t *err_id, int32_t *sub_id)
 {
     uint16_t e_dummy;
     int32_t s_dummy;
@@ -489,16 +459,16 @@ sc_bind_status_t sc_cloud_bind_step(sc_cloud_bind_t *b, uint32_t now_ms, uint16_
     *err_id = 0;
     *sub_id = 0;
     if (b == NULL) {
-        *err_id = ERR_DEVICE_INFO;
-        *sub_id = SUB_INVALID;
-        return SC_BIND_FAILED;
+        *err_id = SC_ERRID_DEVINFO;
+        *sub_id = SC_SUBID_INVALID;
+        return SC_BINDER_FAILED;
     }
     bind_impl_t *s = impl(b);
     if (s->state == ST_DYNREG)
         do_dynreg(s, now_ms);
     if (s->state == ST_CONNECT) {
         if (reached(now_ms, s->deadline))
-            fail(s, ERR_MQTT_CONNECT, SUB_TIMEOUT, "no time left to connect");
+            fail(s, SC_ERRID_MQTT_CONNECT, SC_SUBID_TIMEOUT, "no time left to connect");
         else
             do_connect(s, now_ms);
     }
@@ -508,26 +478,26 @@ sc_bind_status_t sc_cloud_bind_step(sc_cloud_bind_t *b, uint32_t now_ms, uint16_
         if (st == SC_MQTT_CONNECTED)
             on_connected(s, now_ms);
         else if (st == SC_MQTT_FAILED || st == SC_MQTT_DISCONNECTED)
-            fail(s, ERR_MQTT_CONNECT, reason != 0 ? reason : SC_ERR_CLOSED, "MQTT connect refused");
+            fail(s, SC_ERRID_MQTT_CONNECT, reason != 0 ? reason : SC_ERR_CLOSED, "MQTT connect refused");
         else if (reached(now_ms, s->t_connect_deadline))
-            fail(s, ERR_MQTT_CONNECT, SUB_TIMEOUT, "MQTT connect timed out");
+            fail(s, SC_ERRID_MQTT_CONNECT, SC_SUBID_TIMEOUT, "MQTT connect timed out");
     } else if (s->state == ST_WAIT) {
         do_wait(s, now_ms);
     }
     switch (s->state) {
     case ST_DONE:
-        return SC_BIND_DONE;
+        return SC_BINDER_DONE;
     case ST_FAILED:
     case ST_IDLE:
-        *err_id = s->state == ST_IDLE ? ERR_DEVICE_INFO : s->err_id;
-        *sub_id = s->state == ST_IDLE ? SUB_INVALID : s->sub_id;
-        return SC_BIND_FAILED;
+        *err_id = s->state == ST_IDLE ? SC_ERRID_DEVINFO : s->err_id;
+        *sub_id = s->state == ST_IDLE ? SC_SUBID_INVALID : s->sub_id;
+        return SC_BINDER_FAILED;
     default:
-        return SC_BIND_PENDING;
+        return SC_BINDER_PENDING;
     }
 }
 
-void sc_cloud_bind_abort(sc_cloud_bind_t *b)
+void sc_binder_abort(sc_binder_t *b)
 {
     if (b == NULL)
         return;
@@ -536,13 +506,13 @@ void sc_cloud_bind_abort(sc_cloud_bind_t *b)
     wipe_secrets(s);
     if (s->state != ST_DONE && s->state != ST_FAILED && s->state != ST_IDLE) {
         s->state = ST_FAILED;
-        s->err_id = 3;   /* "WIFI boarding stop!" */
-        s->sub_id = 101;
+        s->err_id = SC_ERRID_BOARDING_STOP;
+        s->sub_id = SC_SUBID_STOP_APP;
         set_reason(s, "aborted", 0, false);
     }
 }
 
-uint32_t sc_cloud_bind_next(const sc_cloud_bind_t *b)
+uint32_t sc_binder_next(const sc_binder_t *b)
 {
     const bind_impl_t *s = cimpl(b);
     switch (s->state) {
@@ -552,19 +522,19 @@ uint32_t sc_cloud_bind_next(const sc_cloud_bind_t *b)
     case ST_CONNECTING:
         return s->t_connect_deadline;
     case ST_WAIT:
-        return s->npub < SC_CLOUD_PUBLISH_TRIES ? earlier(s->t_next_pub, s->deadline) : s->deadline;
+        return s->npub < SC_BINDER_PUBLISH_TRIES ? sc_ms_min(s->t_next_pub, s->deadline) : s->deadline;
     default:
         return s->deadline;
     }
 }
 
-const char *sc_cloud_bind_reason(const sc_cloud_bind_t *b)
+const char *sc_binder_reason(const sc_binder_t *b)
 {
     const bind_impl_t *s = cimpl(b);
     return s->reason[0] != '\0' ? s->reason : "idle";
 }
 
-void sc_cloud_bind_stats(const sc_cloud_bind_t *b, sc_cloud_bind_stats_t *out)
+void sc_binder_stats(const sc_binder_t *b, sc_binder_stats_t *out)
 {
     *out = cimpl(b)->stats;
 }

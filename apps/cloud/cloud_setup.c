@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What `smartcfg cloud` prepares before it serves (docs/cloud.md, "Files and keys"): the admin
+ * key, the TLS material, the rights of every file that holds a secret, and the leftovers of a
+ * run that was killed. Runs once, on the main thread, before any other thread exists. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cloud.h"
+
+extern char **environ;
+
+int cloud_admin_key(const char *path, char *key, size_t keylen, bool *generated)
+{
+    *generated = false;
+    char *txt = cloud_read_file(path, 256);
+    if (txt) {
+        txt[strcspn(txt, "\r\n")] = 0;
+        struct stat st;
+        bool ok = strlen(txt) >= 16 && strlen(txt) < keylen && stat(path, &st) == 0;
+        if (ok && (st.st_mode & 077))
+            chmod(path, 0600);   /* a key file readable by others is fixed, not trusted as is */
+        if (ok)
+            snprintf(key, keylen, "%s", txt);
+        free(txt);
+        return ok ? 0 : -1;
+    }
+    if (errno != ENOENT || keylen < 65)
+        return -1;
+    cloud_random_hex(key, 64);
+    int fd = cloud_create_private(path, true);
+    if (fd < 0)
+        return -1;
+    bool ok = write(fd, key, 64) == 64 && write(fd, "\n", 1) == 1;
+    ok = (close(fd) == 0) && ok;
+    *generated = ok;
+    return ok ? 0 : -1;
+}
+
+static int run(const char *const argv[])
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        return -1;
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* A private CA and a server certificate signed by it, made with the openssl command line
+ * (EC P-256, the CA 10 years, the server 825 days). The server certificate names localhost,
+ * 127.0.0.1, ::1 and `host` when that is a specific address or name, so a device given the
+ * CA file verifies the server with an ordinary hostname check. Kept across runs. */
+int cloud_tls_material(const char *dir, const char *host, cloud_tls_files_t *out, char *err, size_t errlen)
+{
+    snprintf(out->ca, sizeof out->ca, "%s/ca.crt", dir);
+    snprintf(out->cert, sizeof out->cert, "%s/server.crt", dir);
+    snprintf(out->key, sizeof out->key, "%s/server.key", dir);
+    if (access(out->ca, R_OK) == 0 && access(out->cert, R_OK) == 0 && access(out->key, R_OK) == 0)
+        return 0;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    char cakey[PATH_MAX + 16], csr[PATH_MAX + 16], ext[PATH_MAX + 16], serial[PATH_MAX + 16];
+    snprintf(cakey, sizeof cakey, "%s/ca.key", dir);
+    snprintf(csr, sizeof csr, "%s/server.csr", dir);
+    snprintf(ext, sizeof ext, "%s/server.ext", dir);
+    snprintf(serial, sizeof serial, "%s/ca.srl", dir);
+    int fd = cloud_create_private(ext, false);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        snprintf(err, errlen, "cannot write %s", ext);
+        return -1;
+    }
+    fprintf(f, "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1");
+    bool wildcard = !strcmp(host, "0.0.0.0") || !strcmp(host, "::") || !strcmp(host, "localhost") ||
+                    !strcmp(host, "127.0.0.1") || !strcmp(host, "::1");
+    if (!wildcard)
+        fprintf(f, ",%s:%s", strspn(host, "0123456789.:abcdefABCDEF") == strlen(host) && strpbrk(host, ".:") ? "IP" : "DNS",
+                host);
+    fprintf(f, "\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
+    fclose(f);
+    const char *ca[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                         "-nodes", "-days", "3650", "-subj", "/CN=smartcfg local cloud CA", "-keyout", cakey,
+                         "-out", out->ca, NULL };
+    const char *req[] = { "openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                          "-subj", "/CN=smartcfg local cloud", "-keyout", out->key, "-out", csr, NULL };
+    const char *sign[] = { "openssl", "x509", "-req", "-in", csr, "-CA", out->ca, "-CAkey", cakey, "-CAserial",
+                           serial, "-CAcreateserial", "-days", "825", "-extfile", ext, "-out", out->cert, NULL };
+    mode_t old = umask(077);   /* openssl writes keys with the umask's rights */
+    int rc = run(ca) == 0 && run(req) == 0 && run(sign) == 0 ? 0 : -1;
+    umask(old);
+    unlink(csr);
+    unlink(ext);
+    if (rc != 0)
+        snprintf(err, errlen, "openssl could not make the TLS certificates in %s (is openssl installed?)", dir);
+    return rc;
+}
+
+/* The registry and its WAL files hold product secrets and PSKs: 0600 even when they were
+ * created by an older version (or by hand) with looser rights. */
+void cloud_private_files(const char *db)
+{
+    const char *sfx[] = { "", "-wal", "-shm", "-journal" };
+    for (size_t i = 0; i < 4; i++) {
+        char p[PATH_MAX + 16];
+        struct stat st;
+        snprintf(p, sizeof p, "%s%s", db, sfx[i]);
+        if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+            chmod(p, 0600);
+    }
+}
+
+/* A run killed with SIGKILL leaves its private temp dir (with the service password in the
+ * broker config) behind. Each dir records its owner's pid; dirs of ours whose process is
+ * gone are removed at the next start. */
+void cloud_clean_stale_tmpdirs(const char *tmp)
+{
+    DIR *d = opendir(tmp);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "smartcfg-cloud-", 15))
+            continue;
+        char dir[PATH_MAX], p[PATH_MAX + 300];
+        struct stat st;
+        snprintf(dir, sizeof dir, "%s/%s", tmp, e->d_name);
+        if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+            continue;
+        snprintf(p, sizeof p, "%s/owner.pid", dir);
+        char *txt = cloud_read_file(p, 32);
+        long pid = txt ? strtol(txt, NULL, 10) : 0;
+        free(txt);
+        if (pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+            continue;
+        DIR *sub = opendir(dir);
+        struct dirent *f;
+        while (sub && (f = readdir(sub))) {
+            if (strcmp(f->d_name, ".") && strcmp(f->d_name, "..")) {
+                snprintf(p, sizeof p, "%s/%s", dir, f->d_name);
+                unlink(p);
+            }
+        }
+        if (sub)
+            closedir(sub);
+        if (rmdir(dir) == 0)
+            cloud_log("removed %s, left behind by a run that was killed (pid %ld)", dir, pid);
+    }
+    closedir(d);
+}

@@ -1,0 +1,693 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The sender host (sc_posix_sender.h): sockets, the datagram schedule's timing loop, ack
+ * collection, the per-device token handshakes and the token API. */
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sc_posix.h"
+#include "sc_posix_sender.h"
+
+#define SENDING_MAX_MS 45000u   /* the reference apps stop sending after 45 s */
+#define INPUT_BURST 64          /* datagrams read per socket per turn */
+
+typedef struct {
+    sc_posix_sdev_step_t step;
+    sc_posix_sfail_t fail;
+    sc_send_hs_t hs;
+    char why[SC_SEND_TEXT_MAX];
+    char last_previous[SC_SEND_TEXT_MAX]; /* the reference resends queued errors before each reply */
+    uint32_t malformed_reported;
+} sdev_t;
+
+struct sc_posix_sender {
+    sc_posix_sender_cfg_t cfg;
+    char token[SC_TOKEN_MAX + 1];
+    char token_abbrev[16];
+    sc_et_encoder_t enc;
+    sc_et_sched_t sched;
+    sc_et_dgram_t next;
+    bool sending, discovering, stop_sending;
+    uint32_t datagrams, send_errors;
+    sc_posix_send_net_t net;
+    bool net_open;
+    sc_send_acks_t acks;
+    sdev_t dev[SC_SEND_MAX_DEVICES];
+    uint32_t ndev;             /* devices taken on (<= count when count > 0) */
+    uint32_t rejected_reported;
+    uint32_t stray_reported;   /* UDP 8266 datagrams from addresses that never acked */
+    sc_posix_http_t *http;
+    sc_send_poll_t poll;
+    const char *poll_action;
+    bool multi_unsupported;
+    bool cloud_failed;
+    struct timespec t0;
+};
+
+static volatile sig_atomic_t g_interrupted;
+
+void sc_posix_sender_request_stop(int sig)
+{
+    (void)sig;
+    g_interrupted = 1;
+}
+
+static uint64_t now_us(const sc_posix_sender_t *s)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)(ts.tv_sec - s->t0.tv_sec) * 1000000u + (uint64_t)(ts.tv_nsec / 1000) -
+           (uint64_t)(s->t0.tv_nsec / 1000);
+}
+
+uint32_t sc_posix_sender_ms(const sc_posix_sender_t *s)
+{
+    return (uint32_t)(now_us(s) / 1000u);
+}
+
+static void emit(sc_posix_sender_t *s, sc_posix_sender_event_t *ev)
+{
+    if (s->cfg.on_event)
+        s->cfg.on_event(s->cfg.user, ev);
+}
+
+static void emit_simple(sc_posix_sender_t *s, sc_posix_sender_ev_type_t type, int dev, const char *text)
+{
+    sc_posix_sender_event_t ev = { .type = type, .dev = dev, .text = text };
+    emit(s, &ev);
+}
+
+static uint32_t count_step(const sc_posix_sender_t *s, sc_posix_sdev_step_t st)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->ndev; i++)
+        n += s->dev[i].step == st;
+    return n;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Open, close, what the app reads. */
+
+void sc_posix_sender_cfg_default(sc_posix_sender_cfg_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->count = 1;
+    cfg->timeout_ms = 60000;
+    cfg->handle_signals = true;
+}
+
+sc_err_t sc_posix_sender_open(sc_posix_sender_t **out, const sc_posix_sender_cfg_t *cfg, char *why, size_t cap)
+{
+    *out = NULL;
+    sc_posix_sender_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(why, cap, "out of memory");
+        return SC_ERR_NOMEM;
+    }
+    s->cfg = *cfg;
+    s->cfg.token = NULL;
+    memcpy(s->cfg.net.phone_ip, cfg->creds.phone_ip, 4);
+    s->cfg.net.token_socket = cfg->flow != SC_POSIX_SENDER_ACK_ONLY;
+    if (cfg->flow == SC_POSIX_SENDER_TOKEN && cfg->token) {
+        snprintf(s->token, sizeof s->token, "%s", cfg->token);
+        sc_send_abbrev(s->token, s->token_abbrev, sizeof s->token_abbrev);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &s->t0);
+    sc_et_encode(&s->enc, &s->cfg.creds);
+    sc_err_t e = sc_posix_send_open(&s->net, &s->cfg.net, why, cap);
+    if (e == SC_OK) {
+        s->net_open = true;
+        if (cfg->flow == SC_POSIX_SENDER_CLOUD && !(s->http = sc_posix_http_new())) {
+            snprintf(why, cap, "cannot set up the HTTP client");
+            e = SC_ERR_NOMEM;
+        }
+    }
+    if (e != SC_OK) {
+        sc_posix_sender_close(s);
+        return e;
+    }
+    *out = s;
+    return SC_OK;
+}
+
+void sc_posix_sender_close(sc_posix_sender_t *s)
+{
+    if (!s)
+        return;
+    sc_posix_http_free(s->http);
+    if (s->net_open)
+        sc_posix_send_close(&s->net);
+    explicit_bzero(s, sizeof *s); /* the password (creds, encoder) and the token */
+    free(s);
+}
+
+static const char *phase(const sc_posix_sender_t *s)
+{
+    return s->sending ? (s->next.is_guide ? "guide" : "data")
+           : count_step(s, SC_POSIX_SDEV_HANDSHAKE) ? "handshake"
+           : s->poll.active ? "binding" : "listening";
+}
+
+void sc_posix_sender_stats(const sc_posix_sender_t *s, sc_posix_sender_stats_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->datagrams = s->datagrams;
+    o->send_errors = s->send_errors;
+    o->acks_accepted = s->acks.accepted;
+    o->acks_rejected = s->acks.rejected;
+    o->found = s->ndev;
+    o->cycle = s->enc.cycle_len;
+    sc_posix_send_dest(&s->net, 0, o->dest);
+    o->cloud_failed = s->cloud_failed;
+    o->interrupted = g_interrupted != 0;
+    o->phase = phase(s);
+    o->token_abbrev = s->token_abbrev;
+}
+
+bool sc_posix_sender_device(const sc_posix_sender_t *s, uint32_t i, sc_posix_sender_device_t *o)
+{
+    if (i >= s->ndev)
+        return false;
+    const sdev_t *d = &s->dev[i];
+    const sc_send_ack_dev_t *a = &s->acks.dev[i];
+    o->step = d->step;
+    o->fail = d->fail;
+    memcpy(o->mac, a->mac, SC_MAC_LEN);
+    memcpy(o->ip, a->src_ip, 4);
+    memcpy(o->ack_ip, a->ack_ip, 4);
+    o->product_id = d->hs.product_id;
+    o->device_name = d->hs.device_name;
+    o->product_region = d->hs.product_region;
+    o->why = d->why;
+    o->sends = d->hs.sends;
+    o->max_sends = d->hs.timing.max_sends;
+    return true;
+}
+
+bool sc_posix_sender_device_ok(const sc_posix_sender_t *s, uint32_t i)
+{
+    sc_posix_sdev_step_t st = s->dev[i].step;
+    switch (s->cfg.flow) {
+    case SC_POSIX_SENDER_ACK_ONLY: return true;
+    case SC_POSIX_SENDER_TOKEN: return st == SC_POSIX_SDEV_IDENTIFIED;
+    default: return st == SC_POSIX_SDEV_BOUND;
+    }
+}
+
+static bool dev_done(const sc_posix_sender_t *s, uint32_t i)
+{
+    sc_posix_sdev_step_t st = s->dev[i].step;
+    return sc_posix_sender_device_ok(s, i) || st == SC_POSIX_SDEV_FAILED;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * The token API. */
+
+/* A fresh request id from the port's entropy. */
+static void request_id(char *out, size_t cap)
+{
+    uint8_t r[8];
+    sc_posix_random(r, sizeof r);
+    snprintf(out, cap, "smartcfg-%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+}
+
+static void api_url(const sc_posix_sender_t *s, const char *action, char *out, size_t cap)
+{
+    const char *base = s->cfg.cloud_url;
+    size_t n = strlen(base);
+    while (n > 0 && base[n - 1] == '/')
+        n--;
+    snprintf(out, cap, "%.*s/tokenapi?cmd=%s", (int)n, base, action);
+}
+
+static sc_err_t api_build(const sc_posix_sender_t *s, const char *action, const char *token, char *url, size_t ucap,
+                          char *body, size_t bcap)
+{
+    char rid[40];
+    request_id(rid, sizeof rid);
+    api_url(s, action, url, ucap);
+    return sc_send_api_request(body, bcap, action, token, rid, s->cfg.access_token);
+}
+
+static sc_err_t api_start(sc_posix_sender_t *s, const char *action, const char *token)
+{
+    char url[512], body[512];
+    sc_err_t err = api_build(s, action, token, url, sizeof url, body, sizeof body);
+    if (!err)
+        err = sc_posix_http_start(s->http, url, body, 10000);
+    explicit_bzero(body, sizeof body);
+    return err;
+}
+
+typedef enum {
+    API_OK = 0,
+    API_TRANSPORT,   /* no answer (connection, timeout): worth another try */
+    API_FORMAT,      /* an answer that is not the envelope / lacks what the action returns */
+    API_REFUSED      /* a valid envelope with code != 0 */
+} api_outcome_t;
+
+/* HTTP result -> parsed envelope; why says what went wrong. */
+static api_outcome_t api_result(const char *action, sc_err_t herr, long status, const char *body, size_t len,
+                                sc_send_api_reply_t *r, char *why, size_t cap)
+{
+    if (herr) {
+        char tmp[SC_SEND_TEXT_MAX];
+        snprintf(tmp, sizeof tmp, "%.120s", why[0] ? why : "request failed");
+        snprintf(why, cap, "%s: %.120s", action, tmp);
+        return API_TRANSPORT;
+    }
+    if (sc_send_api_parse(action, body, len, r)) {
+        if (r->code > 0) {
+            snprintf(why, cap, "%s: code %d: %.100s", action, r->code, r->msg[0] ? r->msg : "(no message)");
+            return API_REFUSED;
+        }
+        if (status != 200)
+            snprintf(why, cap, "%s: HTTP %ld", action, status);
+        else
+            snprintf(why, cap, "%s: %.100s", action, r->msg);
+        return API_FORMAT;
+    }
+    if (r->code != 0) {
+        snprintf(why, cap, "%s: code %d: %.100s", action, r->code, r->msg[0] ? r->msg : "(no message)");
+        return API_REFUSED;
+    }
+    return API_OK;
+}
+
+bool sc_posix_sender_printable(const char *s, size_t max)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (n >= max || (unsigned char)s[n] < 0x21 || (unsigned char)s[n] > 0x7e)
+            return false;
+    return n > 0;
+}
+
+sc_err_t sc_posix_sender_create_token(sc_posix_sender_t *s)
+{
+    char why[SC_SEND_TEXT_MAX] = "", url[512], req[512];
+    long status = 0;
+    const char *body = NULL;
+    size_t len = 0;
+    sc_send_api_reply_t r;
+    clock_gettime(CLOCK_MONOTONIC, &s->t0);
+    api_build(s, SC_SEND_API_CREATE_TOKEN, NULL, url, sizeof url, req, sizeof req);
+    sc_err_t err = sc_posix_http_post(s->http, url, req, 15000, &status, &body, &len, why, sizeof why);
+    explicit_bzero(req, sizeof req);
+    if (api_result(SC_SEND_API_CREATE_TOKEN, err, status, body, len, &r, why, sizeof why) != API_OK) {
+        emit_simple(s, SC_POSIX_SEV_CLOUD_ERROR, -1, why);
+        return SC_ERR_REFUSED;
+    }
+    if (!sc_posix_sender_printable(r.token, SC_TOKEN_MAX)) {
+        snprintf(why, sizeof why, "the token from %s is not printable ASCII", SC_SEND_API_CREATE_TOKEN);
+        emit_simple(s, SC_POSIX_SEV_CLOUD_ERROR, -1, why);
+        return SC_ERR_FORMAT;
+    }
+    memcpy(s->token, r.token, sizeof s->token);
+    sc_send_abbrev(s->token, s->token_abbrev, sizeof s->token_abbrev);
+    sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_TOKEN_CREATED, .dev = -1, .text = s->token_abbrev,
+                                   .n = (uint32_t)r.expire_time };
+    emit(s, &ev);
+    explicit_bzero(&r, sizeof r);
+    return SC_OK;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Devices. */
+
+static void fail_device(sc_posix_sender_t *s, uint32_t i, sc_posix_sfail_t kind, const char *reason, const char *why)
+{
+    sdev_t *d = &s->dev[i];
+    d->step = SC_POSIX_SDEV_FAILED;
+    d->fail = kind;
+    snprintf(d->why, sizeof d->why, "%s", why);
+    sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_DEVICE_FAILED, .dev = (int)i, .text = d->why, .reason = reason };
+    emit(s, &ev);
+}
+
+/* A bound (ProductId, DeviceName) from the cloud -> our device; true when one matched. */
+static bool bind_match(sc_posix_sender_t *s, const char *pid, const char *dn)
+{
+    bool any = false;
+    for (uint32_t i = 0; i < s->ndev; i++) {
+        sdev_t *d = &s->dev[i];
+        if (d->step != SC_POSIX_SDEV_IDENTIFIED)
+            continue;
+        /* No names in the answer: the cloud only says the token is used; with one token per
+         * run that means every device that took it. */
+        if ((!pid[0] && !dn[0]) || (!strcmp(pid, d->hs.product_id) && !strcmp(dn, d->hs.device_name))) {
+            d->step = SC_POSIX_SDEV_BOUND;
+            emit_simple(s, SC_POSIX_SEV_BOUND, (int)i, NULL);
+            any = true;
+        }
+    }
+    return any;
+}
+
+/* A poll's answer arrived (or failed). */
+static void poll_answer(sc_posix_sender_t *s, uint32_t now, sc_err_t err, long status, const char *body, size_t len,
+                        char *why, size_t cap)
+{
+    sc_send_api_reply_t r;
+    const char *action = s->poll_action;
+    api_outcome_t out = api_result(action, err, status, body, len, &r, why, cap);
+    if (out != API_OK) {
+        if (!strcmp(action, SC_SEND_API_MULTI_STATE) && out != API_TRANSPORT) {
+            s->multi_unsupported = true; /* older clouds: fall back to the single-state call */
+            s->poll.next_at = now;       /* and do not lose a poll interval for it */
+        } else if (out == API_REFUSED) {
+            /* The cloud refused the token: the app gives up. */
+            s->cloud_failed = true;
+            sc_send_poll_stop(&s->poll);
+            for (uint32_t i = 0; i < s->ndev; i++)
+                if (s->dev[i].step == SC_POSIX_SDEV_IDENTIFIED)
+                    fail_device(s, i, SC_POSIX_SFAIL_CLOUD, "cloud_error", why);
+        } else {
+            /* No answer or garbage: counted as a poll, the next one may do better. */
+            emit_simple(s, SC_POSIX_SEV_CLOUD_RETRY, -1, why);
+        }
+        return;
+    }
+    sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_POLL, .dev = -1, .n = s->poll.polls, .state = r.state };
+    emit(s, &ev);
+    if (!strcmp(action, SC_SEND_API_MULTI_STATE)) {
+        for (uint32_t k = 0; k < r.nbound; k++)
+            bind_match(s, r.bound[k].product_id, r.bound[k].device_name);
+    } else if (r.state == 2 && !bind_match(s, r.product_id, r.device_name)) {
+        sc_posix_sender_event_t o = { .type = SC_POSIX_SEV_BOUND_OTHER, .dev = -1, .product_id = r.product_id,
+                                      .device_name = r.device_name };
+        emit(s, &o);
+    }
+}
+
+static void cloud_step(sc_posix_sender_t *s, uint32_t now)
+{
+    if (s->cfg.flow != SC_POSIX_SENDER_CLOUD)
+        return;
+    if (sc_posix_http_busy(s->http)) {
+        long status = 0;
+        const char *body = NULL;
+        size_t len = 0;
+        char why[SC_SEND_TEXT_MAX] = "";
+        sc_err_t err = sc_posix_http_poll(s->http, &status, &body, &len, why, sizeof why);
+        if (err == SC_ERR_AGAIN)
+            return;
+        poll_answer(s, now, err, status, body, len, why, sizeof why);
+        if (s->cloud_failed)
+            return;
+        if (!count_step(s, SC_POSIX_SDEV_IDENTIFIED))
+            sc_send_poll_stop(&s->poll);
+    }
+    if (sc_posix_http_busy(s->http))
+        return;
+    if (sc_send_poll_exhausted(&s->poll)) {
+        sc_send_poll_stop(&s->poll);
+        for (uint32_t i = 0; i < s->ndev; i++)
+            if (s->dev[i].step == SC_POSIX_SDEV_IDENTIFIED)
+                fail_device(s, i, SC_POSIX_SFAIL_CLOUD, "bind_timeout",
+                            "the cloud never reported the device bound (BUSINESS_QUERY_BIND_TOKEN_TIMEOUT): "
+                            "the device could not reach the cloud or its bind was refused");
+        return;
+    }
+    if (sc_send_poll_due(&s->poll, now)) {
+        s->poll_action = count_step(s, SC_POSIX_SDEV_IDENTIFIED) > 1 && !s->multi_unsupported
+                             ? SC_SEND_API_MULTI_STATE
+                             : SC_SEND_API_TOKEN_STATE;
+        if (api_start(s, s->poll_action, s->token))
+            emit_simple(s, SC_POSIX_SEV_CLOUD_RETRY, -1, "cannot start the poll request");
+    }
+}
+
+/* A new device acked: take it on (or not) and start its handshake. */
+static void take_device(sc_posix_sender_t *s, uint32_t idx, uint32_t now)
+{
+    s->ndev = idx + 1;
+    sdev_t *d = &s->dev[idx];
+    memset(d, 0, sizeof *d);
+    const sc_send_ack_dev_t *a = &s->acks.dev[idx];
+    emit_simple(s, SC_POSIX_SEV_ACK, (int)idx, NULL);
+    if (a->ip_mismatch)
+        emit_simple(s, SC_POSIX_SEV_IP_MISMATCH, (int)idx, NULL);
+    if (s->cfg.flow == SC_POSIX_SENDER_ACK_ONLY) {
+        d->step = SC_POSIX_SDEV_ACKED;
+        return;
+    }
+    if (!memcmp(a->src_ip, s->cfg.creds.phone_ip, 4)) {
+        /* Both ends would need <ip>:8266: the request would come back to our own socket. */
+        fail_device(s, idx, SC_POSIX_SFAIL_DEVICE, "device_error",
+                    "the device has the phone's own address, so its UDP 8266 service cannot be reached; "
+                    "give the device (or the phone, --ip) another address");
+        return;
+    }
+    if (sc_send_hs_start(&d->hs, s->token, s->cfg.region, NULL, now)) {
+        fail_device(s, idx, SC_POSIX_SFAIL_DEVICE, "device_error", "cannot build the token request");
+        return;
+    }
+    d->step = SC_POSIX_SDEV_HANDSHAKE;
+}
+
+static void on_ack_datagram(sc_posix_sender_t *s, uint32_t now, const uint8_t src[4], const uint8_t *buf, size_t len)
+{
+    uint32_t idx;
+    bool is_new;
+    sc_err_t err = sc_send_acks_on_datagram(&s->acks, src, buf, len, &idx, &is_new);
+    if (err == SC_ERR_FORMAT || err == SC_ERR_PROTO) {
+        /* Broadcast acks of other sessions and LAN noise are normal: report a few, count all. */
+        if (s->rejected_reported++ < 5) {
+            sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_ACK_REJECTED, .dev = -1, .n = (uint32_t)len,
+                                           .text = err == SC_ERR_FORMAT ? "length is not 11"
+                                                                        : "first byte is not ssid+password+9" };
+            memcpy(ev.ip, src, 4);
+            emit(s, &ev);
+        }
+        return;
+    }
+    if (err || !is_new)
+        return;
+    if (s->cfg.count > 0 && idx >= s->cfg.count) {
+        sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_ACK_EXTRA, .dev = -1, .n = s->cfg.count };
+        memcpy(ev.ip, src, 4);
+        memcpy(ev.mac, s->acks.dev[idx].mac, SC_MAC_LEN);
+        emit(s, &ev);
+        return;
+    }
+    take_device(s, idx, now);
+}
+
+static int dev_by_ip(const sc_posix_sender_t *s, const uint8_t ip[4])
+{
+    for (uint32_t i = 0; i < s->ndev; i++)
+        if (!memcmp(s->acks.dev[i].src_ip, ip, 4))
+            return (int)i;
+    return -1;
+}
+
+/* What a device's reply means for it. */
+static void on_reply(sc_posix_sender_t *s, uint32_t i, uint32_t now, sc_send_hs_ev_t ev)
+{
+    sdev_t *d = &s->dev[i];
+    switch (ev) {
+    case SC_SEND_HS_EV_IDENTITY:
+        if (d->step == SC_POSIX_SDEV_FAILED)
+            break;
+        d->step = SC_POSIX_SDEV_IDENTIFIED;
+        emit_simple(s, SC_POSIX_SEV_IDENTITY, (int)i, NULL);
+        if (s->cfg.flow == SC_POSIX_SENDER_CLOUD)
+            sc_send_poll_restart(&s->poll, now);
+        break;
+    case SC_SEND_HS_EV_DEVICE_ERROR:
+        fail_device(s, i, SC_POSIX_SFAIL_DEVICE, "device_error", d->hs.text);
+        break;
+    case SC_SEND_HS_EV_PREVIOUS_ERROR:
+        if (!strcmp(d->last_previous, d->hs.text))
+            break;
+        memcpy(d->last_previous, d->hs.text, sizeof d->last_previous);
+        emit_simple(s, SC_POSIX_SEV_PREVIOUS_ERROR, (int)i, d->hs.text);
+        break;
+    case SC_SEND_HS_EV_MALFORMED:
+        if (d->malformed_reported++ < 10)
+            emit_simple(s, SC_POSIX_SEV_MALFORMED, (int)i, d->hs.text);
+        break;
+    default:
+        break; /* repeats and other flows' messages: nothing to report */
+    }
+}
+
+static void on_token_datagram(sc_posix_sender_t *s, uint32_t now, const uint8_t src[4], const uint8_t *buf,
+                              size_t len, size_t cap)
+{
+    int i = dev_by_ip(s, src);
+    if (i < 0) {
+        if (s->stray_reported++ >= 5)
+            return; /* a flood must not flood the output */
+        sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_STRAY, .dev = -1, .text = "reply from an address that sent no ack" };
+        memcpy(ev.ip, src, 4);
+        emit(s, &ev);
+        return;
+    }
+    sdev_t *d = &s->dev[i];
+    if (d->step == SC_POSIX_SDEV_ACKED)
+        return;
+    sc_send_hs_ev_t ev;
+    if (len > cap) {
+        d->hs.malformed++;
+        snprintf(d->hs.text, sizeof d->hs.text, "reply longer than %zu bytes", cap);
+        ev = SC_SEND_HS_EV_MALFORMED;
+    } else {
+        ev = sc_send_hs_on_datagram(&d->hs, buf, len);
+    }
+    on_reply(s, (uint32_t)i, now, ev);
+}
+
+static void devices_step(sc_posix_sender_t *s, uint32_t now)
+{
+    for (uint32_t i = 0; i < s->ndev; i++) {
+        sdev_t *d = &s->dev[i];
+        if (d->step != SC_POSIX_SDEV_HANDSHAKE && d->step != SC_POSIX_SDEV_IDENTIFIED)
+            continue;
+        sc_send_hs_ev_t ev;
+        while ((ev = sc_send_hs_step(&d->hs, now)) != SC_SEND_HS_EV_NONE) {
+            if (ev == SC_SEND_HS_EV_SEND) {
+                sc_err_t err = sc_posix_send_token(&s->net, s->acks.dev[i].src_ip, d->hs.request, d->hs.request_len);
+                sc_posix_sender_event_t e = { .type = SC_POSIX_SEV_TOKEN_SENT, .dev = (int)i, .n = d->hs.sends,
+                                              .failed = err != SC_OK, .text = s->token_abbrev };
+                emit(s, &e);
+            } else if (ev == SC_SEND_HS_EV_NO_RESPONSE) {
+                fail_device(s, i, SC_POSIX_SFAIL_DEVICE, "no_response", d->hs.text);
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------
+ * The loop. */
+
+/* Datagrams due now. A stop takes effect at a group boundary: a receiver never sees a torn
+ * burst/triplet. */
+static void send_due(sc_posix_sender_t *s)
+{
+    if (s->sending && s->stop_sending && s->next.pos == 0)
+        s->sending = false;
+    while (s->sending && (uint64_t)s->next.at_ms * 1000u <= now_us(s)) {
+        if (sc_posix_send_datagram(&s->net, s->next.group, s->next.len))
+            s->send_errors++;
+        else
+            s->datagrams++;
+        uint32_t sent = sc_posix_sender_ms(s);
+        if (sc_et_sched_next(&s->sched, sent, &s->next) != SC_OK || (s->stop_sending && s->next.pos == 0)) {
+            s->sending = false;
+            sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_SENDING_DONE, .dev = -1, .n = s->datagrams };
+            emit(s, &ev);
+        }
+    }
+}
+
+/* Bounded per turn: a flood on either port must not starve the datagram schedule. */
+static void read_inputs(sc_posix_sender_t *s)
+{
+    uint8_t buf[1500], src[4];
+    uint16_t sport;
+    size_t len;
+    for (int k = 0; k < INPUT_BURST && sc_posix_send_recv(s->net.ack_fd, src, &sport, buf, sizeof buf, &len) == SC_OK;
+         k++)
+        if (s->discovering)
+            on_ack_datagram(s, sc_posix_sender_ms(s), src, buf, len > sizeof buf ? sizeof buf + 1 : len);
+    if (s->net.token_fd >= 0)
+        for (int k = 0;
+             k < INPUT_BURST && sc_posix_send_recv(s->net.token_fd, src, &sport, buf, sizeof buf - 1, &len) == SC_OK; k++)
+            on_token_datagram(s, sc_posix_sender_ms(s), src, buf, len, sizeof buf - 1);
+}
+
+/* Enough devices, or the time is up: stop sending (the reference stops at the expected count). */
+static void check_discovery(sc_posix_sender_t *s, uint32_t now)
+{
+    uint32_t count = s->cfg.count;
+    if (s->discovering && count > 0 && s->ndev >= count) {
+        s->discovering = false;
+        s->stop_sending = true;
+    }
+    if (s->discovering && (int32_t)(now - s->cfg.timeout_ms) >= 0) {
+        s->discovering = false;
+        s->stop_sending = true;
+        if (count == 0 ? s->ndev == 0 : s->ndev < count) {
+            sc_posix_sender_event_t ev = {
+                .type = SC_POSIX_SEV_TIMEOUT, .dev = -1, .n = s->ndev,
+                .text = "no ack from the device(s): wrong password, device not in SmartConfig mode, or out of range"
+            };
+            emit(s, &ev);
+        }
+    }
+}
+
+static bool finished(const sc_posix_sender_t *s)
+{
+    for (uint32_t i = 0; i < s->ndev; i++)
+        if (!dev_done(s, i))
+            return false;
+    return !s->discovering && !s->sending;
+}
+
+/* Sleeps until the next thing to do: a datagram, a handshake resend, a poll, the timeout. */
+static void wait_next(sc_posix_sender_t *s, uint32_t now)
+{
+    uint64_t wake = (uint64_t)(now + 200u) * 1000u;
+    if (s->sending && (uint64_t)s->next.at_ms * 1000u < wake)
+        wake = (uint64_t)s->next.at_ms * 1000u;
+    for (uint32_t i = 0; i < s->ndev; i++) {
+        uint32_t dl = sc_send_hs_deadline(&s->dev[i].hs);
+        if (dl != UINT32_MAX && (uint64_t)dl * 1000u < wake)
+            wake = (uint64_t)dl * 1000u;
+    }
+    uint32_t pd = sc_send_poll_deadline(&s->poll);
+    if (pd != UINT32_MAX && (uint64_t)pd * 1000u < wake)
+        wake = (uint64_t)pd * 1000u;
+    if (s->discovering && (uint64_t)s->cfg.timeout_ms * 1000u < wake)
+        wake = (uint64_t)s->cfg.timeout_ms * 1000u;
+    if (s->http && sc_posix_http_busy(s->http) && wake > now_us(s) + 5000u)
+        wake = now_us(s) + 5000u; /* curl progresses from this loop */
+    uint64_t cur = now_us(s);
+    struct timespec ts = { 0, 0 };
+    if (wake > cur) {
+        ts.tv_sec = (time_t)((wake - cur) / 1000000u);
+        ts.tv_nsec = (long)((wake - cur) % 1000000u) * 1000;
+    }
+    struct pollfd pfd[2] = { { s->net.ack_fd, POLLIN, 0 }, { s->net.token_fd, POLLIN, 0 } };
+    ppoll(pfd, s->net.token_fd >= 0 ? 2 : 1, &ts, NULL);
+}
+
+static void start(sc_posix_sender_t *s)
+{
+    g_interrupted = 0;
+    if (s->cfg.handle_signals)
+        sc_posix_stop_signals(sc_posix_sender_request_stop);
+    sc_et_timing_t timing = SC_ET_TIMING_DEFAULT;
+    timing.window_ms = s->cfg.timeout_ms < SENDING_MAX_MS ? s->cfg.timeout_ms : SENDING_MAX_MS;
+    sc_et_sched_init(&s->sched, &s->enc, &timing);
+    sc_send_acks_init(&s->acks, s->enc.t);
+    sc_send_poll_init(&s->poll, 2000, 20);
+    clock_gettime(CLOCK_MONOTONIC, &s->t0);
+    emit_simple(s, SC_POSIX_SEV_SENDING, -1, NULL);
+    s->sending = sc_et_sched_next(&s->sched, 0, &s->next) == SC_OK;
+    s->discovering = true;
+}
+
+void sc_posix_sender_run(sc_posix_sender_t *s)
+{
+    start(s);
+    while (!g_interrupted) {
+        send_due(s);
+        read_inputs(s);
+        uint32_t now = sc_posix_sender_ms(s);
+        devices_step(s, now);
+        cloud_step(s, now);
+        check_discovery(s, now);
+        if (finished(s))
+            break;
+        if (s->cfg.on_turn)
+            s->cfg.on_turn(s->cfg.user, now);
+        wait_next(s, now);
+    }
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The error table of include/smartcfg/errors.h. The reference texts are the wire format the
+ * app shows and matches (docs/protocol/tencent.md#errors): do not reword them. The reasons
+ * are ours, written for someone holding the device and the phone. */
+#include <stddef.h>
+
+#include "smartcfg/errors.h"
+#include "smartcfg/hal.h"
+
+typedef struct {
+    const char *text;    /* reference text, on the wire */
+    const char *reason;  /* plain words */
+    bool cloud;          /* the cloud step failed, not the radio, the AP or the app */
+} errid_entry_t;
+
+static const errid_entry_t errids[SC_ERRID__COUNT] = {
+    [0] = { "Everything OK!", "no error", false },
+    [1] = { "MQTT connect error!", "could not reach the cloud over MQTT (network, broker or credentials)", true },
+    [2] = { "APP command error!", "the app sent a request the device cannot use", false },
+    [3] = { "WIFI boarding stop!", "provisioning stopped before it finished", false },
+    [4] = { "RTOS task error!", "the device could not start a task", false },
+    [5] = { "RTOS queue error!", "the device could not create a queue", false },
+    [6] = { "WIFI STA init error!", "the Wi-Fi station could not be initialised", false },
+    [7] = { "WIFI AP init error!", "the soft-AP could not be started", false },
+    [8] = { "WIFI start error!", "Wi-Fi could not be started", false },
+    [9] = { "WIFI config error!", "the Wi-Fi join could not be started", false },
+    [10] = { "WIFI connect error!", "could not join the Wi-Fi network", false },
+    [11] = { "WIFI disconnect error!", "the Wi-Fi link dropped", false },
+    [12] = { "WIFI AP STA error!", "AP+station mode failed", false },
+    [13] = { "ESP smartconfig start error!", "the radio could not start sniffing", false },
+    [14] = { "ESP smartconfig data error!", "the credentials received over the air are invalid", false },
+    [15] = { "SRV socket open error!", "the UDP 8266 service could not be opened", false },
+    [16] = { "SRV socket bind error!", "the UDP 8266 port is taken", false },
+    [17] = { "SRV socket listen error!", "the UDP 8266 service failed", false },
+    [18] = { "SRV socket fcntl error!", "the UDP 8266 service failed", false },
+    [19] = { "SRV socket accept error!", "the UDP 8266 service failed", false },
+    [20] = { "SRV socket recv error!", "the UDP 8266 service could not receive", false },
+    [21] = { "SRV socket select error!", "the UDP 8266 service failed", false },
+    [22] = { "SRV socket send error!", "the UDP 8266 service could not send", false },
+    [23] = { "MQTT Token send error!", "the bind token could not be published to the cloud", true },
+    [24] = { "MQTT Token reply error!", "the cloud refused the bind token (expired, used or unknown)", true },
+    [25] = { "MQTT Token recv timeout!", "the cloud did not answer the bind request in time", true },
+    [26] = { "Product Region fault error!", "the app and the device are set to different regions", false },
+    [27] = { "Device Info error!", "the device identity or secret is missing or invalid", true },
+};
+
+/* Pairs whose sub id says more than the error id alone. */
+static const struct {
+    uint16_t err;
+    int32_t sub;
+    const char *reason;
+} pairs[] = {
+    { SC_ERRID_BOARDING_STOP, SC_SUBID_STOP_APP, "stopped by the user" },
+    { SC_ERRID_BOARDING_STOP, SC_SUBID_STOP_AT, "stopped by the AT host" },
+    { SC_ERRID_BOARDING_STOP, SC_SUBID_TIMEOUT,
+      "the provisioning window ran out (no credentials, no token from the app, or no bind in time)" },
+    { SC_ERRID_WIFI_CONNECT, SC_SUBID_TIMEOUT, "joining the Wi-Fi network took too long (AP out of range?)" },
+    { SC_ERRID_WIFI_CONNECT, SC_SUBID_JOIN_BASE + SC_STA_REASON_WRONG_PASSWORD,
+      "wrong Wi-Fi password or AP out of range" },
+    { SC_ERRID_WIFI_CONNECT, SC_SUBID_JOIN_BASE + SC_STA_REASON_NO_AP, "the Wi-Fi network was not found" },
+    { SC_ERRID_WIFI_CONNECT, SC_SUBID_JOIN_BASE + SC_STA_REASON_ASSOC, "the AP rejected the device" },
+    { SC_ERRID_WIFI_CONNECT, SC_SUBID_JOIN_BASE + SC_STA_REASON_DHCP, "joined the AP but got no IP address" },
+    { SC_ERRID_APP_CMD, SC_SUBID_JSON, "the app's request was not valid JSON or lacked a field" },
+    { SC_ERRID_APP_CMD, SC_SUBID_AP_INFO, "the app's token, SSID or password was missing or too long" },
+    { SC_ERRID_APP_CMD, SC_SUBID_TOKEN_CHANGED, "the app sent a different token than before" },
+    { SC_ERRID_APP_CMD, SC_SUBID_UNKNOWN_CMD, "the app sent an unknown command" },
+    { SC_ERRID_SC_DATA, SC_SUBID_INVALID, "the credentials received over the air are invalid" },
+    { SC_ERRID_MQTT_CONNECT, SC_SUBID_TIMEOUT, "the cloud's MQTT broker did not answer in time" },
+    { SC_ERRID_TOKEN_SEND, SC_SUBID_TIMEOUT, "the cloud never acknowledged the bind request" },
+};
+
+const char *sc_errid_text(uint16_t err_id)
+{
+    return err_id < SC_ERRID__COUNT ? errids[err_id].text : "Unknown error!";
+}
+
+const char *sc_subid_text(int32_t sub_id)
+{
+    switch (sub_id) {
+    case SC_SUBID_STOP_APP: return "stopped by app";
+    case SC_SUBID_STOP_AT: return "stopped by AT";
+    case SC_SUBID_TIMEOUT: return "execution timeout";
+    case SC_SUBID_INVALID: return "invalid data";
+    case SC_SUBID_JSON: return "JSON format";
+    case SC_SUBID_TIMESTAMP: return "timestamp";
+    case SC_SUBID_SIGNATURE: return "signature";
+    case SC_SUBID_AP_INFO: return "AP info";
+    case SC_SUBID_JSON_PRINT: return "JSON print";
+    case SC_SUBID_COMM_TASK: return "comm task";
+    case SC_SUBID_TOKEN_CHANGED: return "token changed";
+    case SC_SUBID_UNKNOWN_CMD: return "unknown cmdType";
+    default: return NULL;
+    }
+}
+
+const char *sc_errid_reason(uint16_t err_id, int32_t sub_id)
+{
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        if (pairs[i].err == err_id && pairs[i].sub == sub_id)
+            return pairs[i].reason;
+    if (err_id == SC_ERRID_WIFI_CONNECT && sub_id > SC_SUBID_JOIN_BASE)
+        return "could not join the Wi-Fi network";
+    return err_id < SC_ERRID__COUNT ? errids[err_id].reason : "unknown error";
+}
+
+bool sc_errid_is_cloud(uint16_t err_id)
+{
+    return err_id < SC_ERRID__COUNT && errids[err_id].cloud;
+}

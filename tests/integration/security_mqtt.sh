@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Issue 13 F1 and F6 against `smartcfg cloud`, on loopback only (the attacker speaks from
+# 127.0.0.2, the legitimate device from 127.0.0.1):
+#  F1 a host opening hundreds of idle TCP connections to the MQTT port (no CONNECT) keeps
+#     at most --mqtt-per-address of them, loses them after --connect-timeout, and a device
+#     connects and binds meanwhile;
+#  F6 a publish bigger than 256 KiB is refused (the connection dropped) and the cloud binds on.
+# Bounded: 400 attacker sockets, a 2 s connect deadline.
+. "$(dirname "$0")/lib/cloud.bash"
+command -v mosquitto_rr >/dev/null || fail "mosquitto-clients not installed (make deps)"
+
+start_cloud --mqtt-per-address 20 --connect-timeout 2
+P=SECMQTT001
+post /v1/products "{\"product_id\":\"$P\"}" >/dev/null
+PSK=$(post /v1/products/$P/devices '{"device_name":"dev1"}' | jget device_secret)
+creds $P dev1 "$PSK" sha256
+
+# The attacker: N idle connections from 127.0.0.2; reports how many the server left open
+# after a moment, then how many are still open after WAIT seconds.
+cat > "$T/idle.py" <<'EOF'
+import sys, time
+sys.path.insert(0, sys.argv[5])
+from attacker import open_from, alive
+port, n, wait = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+socks = open_from("127.0.0.2", port, n)
+def still_open():
+    return alive(socks)
+time.sleep(0.5)
+print("held", len(still_open()), flush=True)
+with open(sys.argv[4], "w") as f:
+    f.write("attack running\n")
+deadline = time.time() + wait
+while time.time() < deadline and still_open():
+    time.sleep(0.2)
+print("after", len(still_open()), flush=True)
+EOF
+python3 "$T/idle.py" "$MQTT_PORT" 400 15 "$T/attack.on" "$(dirname "$0")/lib" > "$T/idle.out" &
+ATT=$!
+for _ in $(seq 100); do [ -s "$T/attack.on" ] && break; sleep 0.1; done
+[ -s "$T/attack.on" ] || fail "attacker did not start"
+held=$(awk '/^held/ {print $2}' "$T/idle.out")
+[ -n "$held" ] && [ "$held" -le 20 ] || fail "the attacker holds $held idle connections (cap 20)"
+ok "F1: 400 idle connections from one address -> the gate keeps $held (cap 20)"
+
+TOK=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+REPLY=$(timeout 20 mosquitto_rr "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -W 15 \
+    -t "\$thing/up/service/$P/dev1" -e "\$thing/down/service/$P/dev1" \
+    -m "{\"method\":\"app_bind_token\",\"clientToken\":\"dev1-1\",\"params\":{\"token\":\"$TOK\"}}") \
+    || fail "the device could not bind during the attack"
+[ "$(echo "$REPLY" | jget code)" = 0 ] || fail "bind during the attack: $REPLY"
+ok "F1: a device connects and binds while the attack runs"
+
+wait $ATT
+after=$(awk '/^after/ {print $2}' "$T/idle.out")
+[ "$after" = 0 ] || fail "$after idle connections survived the 2 s CONNECT deadline"
+ok "F1: connections that never send CONNECT are closed after the deadline"
+
+# Not MQTT at all: closed at once (no slot held for the deadline).
+python3 - "$MQTT_PORT" <<'EOF' || fail "a non-MQTT first byte was not refused at once"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+s.settimeout(1.5)
+assert s.recv(10) == b""
+EOF
+ok "F1: a connection whose first byte is not CONNECT is closed at once"
+
+# F6: 300 KiB publish on the device's own topic.
+head -c 300000 /dev/zero | tr '\0' x > "$T/big"
+mosquitto_pub "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -t "\$thing/up/service/$P/dev1" \
+    -f "$T/big" 2>/dev/null && fail "a 300 KiB publish was accepted"
+TOK2=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+REPLY=$(timeout 20 mosquitto_rr "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -W 15 \
+    -t "\$thing/up/service/$P/dev1" -e "\$thing/down/service/$P/dev1" \
+    -m "{\"method\":\"app_bind_token\",\"clientToken\":\"dev1-2\",\"params\":{\"token\":\"$TOK2\"}}")
+[ "$(echo "$REPLY" | jget code)" = 0 ] || fail "bind after the big publish: $REPLY"
+ok "F6: a publish over 256 KiB is refused; binding goes on"
+kill -0 "$CLOUD_PID" || fail "smartcfg cloud died"
+stop_cloud

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Issue 13 F5, F7, F8, F10, F11 against `smartcfg cloud` (loopback, bounded loops):
+#  F5  a (product, device) whose client id spells another device's is refused, by the admin
+#      API and by dynamic registration; devices can be deleted and unbound;
+#  F7  registry, -wal, -shm, admin key and broker config are 0600 even under umask 000; the
+#      temp dir of a run killed with SIGKILL is removed at the next start;
+#  F8  token creation needs a logged-in user and is rate limited per account; expired tokens
+#      and access tokens are garbage-collected; a replayed registration is refused;
+#  F10 one user cannot read or take another user's tokens or devices;
+#  F11 NUL in a name, a wrongly typed secret, a too short PSK are refused.
+. "$(dirname "$0")/lib/cloud.bash"
+umask 000
+export TMPDIR=$T/tmp
+mkdir -p "$TMPDIR"
+start_cloud --token-ttl 1 --token-gc 1 --token-rate 10
+mode() { stat -c %a "$1"; }
+
+# ---- admin key ----
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/v1/products" -d '{"product_id":"NOKEY"}')" = 401 ] \
+    || fail "admin API without the key"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer wrong' "$BASE/v1/bindings")" = 401 ] \
+    || fail "admin API with a wrong key"
+grep -q '"admin_key":"[0-9a-f]\{64\}"' "$T/cloud.events" || fail "the new admin key was not shown in the ready event"
+ok "admin API needs the Bearer key; a new key is shown once (ready event)"
+
+# ---- F7 ----
+P=ABCDEFGHIJ
+SECRET=$(post /v1/products "{\"product_id\":\"$P\"}" | jget product_secret)
+post /v1/products/$P/devices '{"device_name":"dev1"}' >/dev/null
+for f in "$DB" "$DB-wal" "$DB-shm" "$ADMIN_KEY_FILE" "$TMPDIR"/smartcfg-cloud-*/mosquitto.conf; do
+    [ -e "$f" ] || fail "$f missing"
+    [ "$(mode "$f")" = 600 ] || fail "$f is $(mode "$f") under umask 000"
+done
+ok "F7: registry, -wal, -shm, admin key, broker config are 0600 under umask 000"
+
+# ---- F5 ----
+post /v1/products '{"product_id":"A","product_secret":"0123456789abcdef0123"}' >/dev/null
+R=$(post /v1/products/A/devices '{"device_name":"BCDEFGHIJdev1"}')
+[ "$(echo "$R" | jget error)" != "" ] && ! echo "$R" | grep -q device_secret || fail "colliding device created: $R"
+R=$(post /register/dev "$(dynreg_body A BCDEFGHIJdev1 0123456789abcdef0123)")
+[ "$(echo "$R" | jget code)" = 1006 ] || fail "dynreg of a colliding client id: $R"
+ok "F5: A + BCDEFGHIJdev1 (client id of ABCDEFGHIJ/dev1) refused by the admin API and /register/dev"
+
+# ---- F11 ----
+code() { curl -s -o /dev/null -w '%{http_code}' -X POST -H "$(admin_auth)" "$BASE$1" -d "$2"; }
+[ "$(code /v1/products '{"product_id":"Q\u0000B"}')" = 400 ] || fail "NUL in product_id"
+[ "$(code /v1/products '{"product_id":"QTYPED","product_secret":12345678901234567890}')" = 400 ] || fail "numeric product_secret"
+[ "$(code /v1/products/$P/devices '{"device_name":"short","device_secret":"AQ=="}')" = 400 ] || fail "1-byte PSK accepted"
+[ "$(code /v1/products/$P/devices '{"device_name":"typed","device_secret":7}')" = 400 ] || fail "numeric device_secret"
+[ "$(tokenapi AppGetDeviceBindTokenState '{"Token":"a\u0000b"}' | jget data.Error.Code)" = InvalidParameter ] || fail "NUL in a token"
+ok "F11: NUL in names/tokens, wrongly typed secrets and a 1-byte PSK are refused"
+
+# ---- F8 ----
+R=$(post "/tokenapi?cmd=AppCreateDeviceBindToken" '{"Action":"AppCreateDeviceBindToken","AccessToken":"forged"}')
+[ "$(echo "$R" | jget data.Error.Code)" = AuthFailure.InvalidAccessToken ] || fail "forged AccessToken: $R"
+R=$(post "/tokenapi?cmd=AppCreateDeviceBindToken" '{"Action":"AppCreateDeviceBindToken"}')
+[ "$(echo "$R" | jget code)" != 0 ] || fail "token without AccessToken"
+limited=0
+for i in $(seq 30); do
+    c=$(tokenapi AppCreateDeviceBindToken '{}' | jget code)
+    [ "$c" = 429 ] && { limited=$i; break; }
+done
+[ "$limited" -gt 0 ] && [ "$limited" -le 21 ] || fail "token creation not rate limited (30 in a row)"
+ok "F8: tokens need a valid AccessToken; the 10/min account is limited after $((limited - 1)) tokens"
+sleep 3   # ttl 1 + gc 1: every token made above is collectable now
+post /v1/users '{"user_name":"gc","password":"gc-password"}' >/dev/null   # any request runs the GC
+n=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from tokens where bound_at is null").fetchone()[0])' "$DB")
+[ "$n" = 0 ] || fail "$n expired tokens were not garbage-collected"
+ok "F8: expired tokens are garbage-collected"
+NONCE=4242
+B=$(dynreg_body $P dyn1 "$SECRET" "" $NONCE)
+[ "$(post /register/dev "$B" | jget code)" = 0 ] || fail "first registration"
+[ "$(post /register/dev "$B" | jget code)" = 1005 ] || fail "a replayed registration was not refused"
+ok "F8: a replayed /register/dev (same nonce and timestamp) is refused"
+
+# ---- F10 ----
+stop_cloud
+start_cloud --token-ttl 600 --token-rate 600
+PSK=$(post /v1/products/$P/devices '{"device_name":"dev10"}' | jget device_secret)
+login_user alice alice-password; A_ACCESS=$ACCESS; A_FAMILY=$FAMILY
+login_user bob bob-password-1; B_ACCESS=$ACCESS; B_FAMILY=$FAMILY
+as() { local u=$1; shift; if [ "$u" = alice ]; then ACCESS=$A_ACCESS; else ACCESS=$B_ACCESS; fi; tokenapi "$@"; }
+bind_dev() {  # TOKEN -> reply code from the device
+    creds $P dev10 "$PSK" sha256
+    timeout 20 mosquitto_rr "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -W 15 \
+        -t "\$thing/up/service/$P/dev10" -e "\$thing/down/service/$P/dev10" \
+        -m "{\"method\":\"app_bind_token\",\"clientToken\":\"d-1\",\"params\":{\"token\":\"$1\"}}" | jget code
+}
+TA=$(as alice AppCreateDeviceBindToken '{}' | jget data.Token)
+[ "$(bind_dev "$TA")" = 0 ] || fail "device bind with alice's token"
+[ "$(as alice AppGetDeviceBindTokenState "{\"Token\":\"$TA\"}" | jget data.State)" = 2 ] || fail "alice reads her token"
+[ "$(as bob AppGetDeviceBindTokenState "{\"Token\":\"$TA\"}" | jget data.Error.Code)" = ResourceNotFound.TokenNotExist ] \
+    || fail "bob read alice's token state"
+[ "$(as alice AppTokenBindDeviceFamily "{\"FamilyId\":\"$A_FAMILY\",\"ProductId\":\"$P\",\"DeviceName\":\"dev10\",\"Token\":\"$TA\"}" | jget code)" = 0 ] \
+    || fail "alice binds her device into her family"
+[ "$(as bob AppTokenBindDeviceFamily "{\"FamilyId\":\"$B_FAMILY\",\"ProductId\":\"$P\",\"DeviceName\":\"dev10\",\"Token\":\"$TA\"}" | jget code)" != 0 ] \
+    || fail "bob bound alice's device with alice's token"
+TB=$(as bob AppCreateDeviceBindToken '{}' | jget data.Token)
+[ "$(bind_dev "$TB")" = 0 ] || fail "device bind with bob's token"
+[ "$(as bob AppTokenBindDeviceFamily "{\"FamilyId\":\"$B_FAMILY\",\"ProductId\":\"$P\",\"DeviceName\":\"dev10\",\"Token\":\"$TB\"}" | jget data.Error.Code)" = FailedOperation.DeviceAlreadyBound ] \
+    || fail "bob took a device bound in alice's family"
+[ "$(get /v1/bindings | jget bindings.0.family_id)" = "$A_FAMILY" ] || fail "alice's binding changed"
+ok "F10: bob cannot read alice's token nor move her device into his family"
+[ "$(as alice AppDeleteDeviceInFamily "{\"FamilyId\":\"$A_FAMILY\",\"ProductId\":\"$P\",\"DeviceName\":\"dev10\"}" | jget code)" = 0 ] \
+    || fail "alice unbinds"
+TB=$(as bob AppCreateDeviceBindToken '{}' | jget data.Token)
+[ "$(bind_dev "$TB")" = 0 ] || fail "device bind with bob's new token"
+[ "$(as bob AppTokenBindDeviceFamily "{\"FamilyId\":\"$B_FAMILY\",\"ProductId\":\"$P\",\"DeviceName\":\"dev10\",\"Token\":\"$TB\"}" | jget code)" = 0 ] \
+    || fail "bob binds after alice unbound"
+ok "F10: after alice unbinds, bob can bind the device"
+
+# ---- F5: delete / unbind through the admin API ----
+[ "$(curl -s -X DELETE -H "$(admin_auth)" "$BASE/v1/bindings/$P/dev10" | jget unbound)" = true ] || fail "admin unbind"
+[ "$(get /v1/bindings | jget bindings)" = "[]" ] || fail "binding left after the admin unbind"
+[ "$(curl -s -X DELETE -H "$(admin_auth)" "$BASE/v1/products/$P/devices/dev10" | jget deleted)" = true ] || fail "admin delete"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "$(admin_auth)" "$BASE/v1/products/$P/devices/dev10")" = 404 ] \
+    || fail "deleted device still there"
+ok "F5: the admin API unbinds and deletes devices"
+
+# ---- F7: a killed run's temp dir is cleaned at the next start ----
+kill -9 "$CLOUD_PID"; wait "$CLOUD_PID" 2>/dev/null || true; CLOUD_PID=""
+sleep 0.5
+stale=$(ls -d "$TMPDIR"/smartcfg-cloud-* | head -1)
+[ -d "$stale" ] || fail "no temp dir after kill -9 (test assumption)"
+start_cloud
+[ -d "$stale" ] && fail "the killed run's temp dir $stale is still there"
+ok "F7: the temp dir of a run killed with SIGKILL is removed at the next start"
+stop_cloud
