@@ -81,16 +81,19 @@ typedef struct {
     uint32_t linger_ms;            /* 10000: skip_cloud: DONE once the app stopped resending this long (its 5 x 2 s schedule) */
     uint16_t ack_count;            /* 30 ack rounds ... */
     uint16_t ack_interval_ms;      /* ... 100 ms apart */
+    uint8_t protocols;             /* sc_proto_t mask the receiver listens for (0 = v1, v2 and AirKiss) */
+    uint8_t v2_key[16];            /* ESP-TOUCH v2 device key (used when v2_key_set) */
+    bool v2_key_set;
 } sc_device_config_t;
 
 void sc_device_config_default(sc_device_config_t *cfg);
 
 /* The device context: caller-owned storage (common.h) holding the receiver, the channel
  * search, the 8266 service, the error records, the provisioning log, the binder and their
- * buffers. ~13.5 KiB: make it static or a member, not a stack variable.
+ * buffers. ~14.5 KiB: make it static or a member, not a stack variable.
  *     static sc_device_t dev;        (no heap needed)
- * The size is base + the embedded receiver and binder (smaller without the cloud module). */
-#define SC_DEVICE_SIZE (8896u + 60u * sizeof(void *) + SC_ET_RX_SIZE + SC_BINDER_SIZE)
+ * The size is base (receivers included) + the binder (smaller without the cloud module). */
+#define SC_DEVICE_SIZE (12064u + 60u * sizeof(void *) + SC_BINDER_SIZE)
 typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_DEVICE_SIZE)];
 } sc_device_t;

@@ -176,7 +176,7 @@ check "dissector: ESP-TOUCH ack from the device's IP" test "$(tsf -Y esptouch_ac
 check "dissector: token requests shown masked only" test -z "$(tsf -Y 'tc8266.cmdType == 0' -e tc8266.token | grep -v '^....\*\{28\}$' || true)"
 check "dissector: identity reply names the device" grep -q "$DEVNAME" <(tsf -Y 'tc8266.cmdType == 2' -e tc8266.deviceName)
 check "dissector: Current_Error with err 1 (MQTT)" grep -qx 1 <(tsf -Y 'tc8266.deviceReply == "Current_Error"' -e tc8266.err_id)
-check "dissector: the log service exchange on 9876" test "$(tsf -Y 'sclog && udp.srcport == 9876' | wc -l)" -ge 1
+check "dissector: the log service exchange on 9876" test "$(tsf -Y 'sclog && udp.srcport == 9876' -e frame.number | wc -l)" -ge 1
 
 # 7. no secret anywhere: every byte the three hosts wrote
 TOKEN_FULL=$(sqlite3 "$T/cloud.db" "select token from tokens limit 1" 2>/dev/null || true)
