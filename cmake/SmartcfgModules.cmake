@@ -17,7 +17,7 @@ endif()
 # commas = built when any is on; globs separated by spaces.
 set(SMARTCFG_MODULES
   "common|ALWAYS|common/*.c"
-  "receiver|ALWAYS|esptouch/rx.c esptouch/chansearch.c esptouch/crc8.c esptouch/common.c"
+  "receiver|ALWAYS|rx/*.c esptouch/rx.c esptouch/chansearch.c esptouch/crc8.c esptouch/common.c"
   "tc8266|ALWAYS|bind/*.c tc8266/*.c"
   "diag|ALWAYS|diag/*.c"
   "device|ALWAYS|device/*.c"

@@ -31,8 +31,8 @@
 #ifndef SMARTCFG_WITH_SIM
 #define SMARTCFG_WITH_SIM 1
 #endif
-/* Receivers beside ESP-TOUCH v1 (their sources come with issue 11; the switches exist so a
- * firmware build can already name what it wants). */
+/* Receivers beside ESP-TOUCH v1 (esptouch/v2_*.c, airkiss/). Reserved: the device's
+ * multi-protocol receiver (src/rx/) always runs all three, so CMake refuses them off for now. */
 #ifndef SMARTCFG_WITH_ESPTOUCH_V2
 #define SMARTCFG_WITH_ESPTOUCH_V2 1
 #endif
