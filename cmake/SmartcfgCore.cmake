@@ -19,7 +19,9 @@ if(NOT SMARTCFG_CORE_SOURCES)
 endif()
 
 smartcfg_find_cjson()
-if(SMARTCFG_WITH_CLOUD)
+# mbedTLS crypto: the cloud module (HMAC, base64, AES) and the ESP-TOUCH v2 receiver (AES).
+if(SMARTCFG_WITH_CLOUD OR SMARTCFG_WITH_ESPTOUCH_V2)
+  set(SMARTCFG_NEEDS_MBEDCRYPTO ON)
   smartcfg_find_mbedcrypto()
 endif()
 
@@ -38,7 +40,7 @@ foreach(_s IN LISTS SMARTCFG_SWITCHES)
 endforeach()
 target_compile_definitions(smartcfg_config INTERFACE ${SMARTCFG_DEFINES})
 set(SMARTCFG_CORE_DEPS smartcfg::dep_cjson)
-if(SMARTCFG_WITH_CLOUD)
+if(SMARTCFG_NEEDS_MBEDCRYPTO)
   list(APPEND SMARTCFG_CORE_DEPS smartcfg::dep_mbedcrypto)
 endif()
 

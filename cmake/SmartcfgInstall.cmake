@@ -66,7 +66,7 @@ foreach(_d IN LISTS SMARTCFG_DEFINES)
   string(APPEND SMARTCFG_PC_CFLAGS " -D${_d}")
 endforeach()
 set(SMARTCFG_PC_LIBS_DEPS "")
-if(SMARTCFG_WITH_CLOUD)
+if(SMARTCFG_NEEDS_MBEDCRYPTO)
   set(SMARTCFG_PC_LIBS_DEPS "-lmbedcrypto")
 endif()
 if(TARGET smartcfg_core_shared)   # the shared library carries its own dependencies
