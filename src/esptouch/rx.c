@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ESP-TOUCH v1 receiver (docs/protocol/esptouch-v1.md#the-receiver, docs/receiver.md). Streams are keyed per radio copy,
- * calibrated from the guide or from CRC-valid data triplets alone, and vote per byte index into
- * a session shared by the copies of one phone behind one BSSID. All state lives in the
- * caller's sc_et_rx_t: no heap, no OS calls. */
+/* ESP-TOUCH v1 receiver (docs/protocol/esptouch-v1.md#the-receiver, docs/receiver.md). Streams are
+ * keyed per radio copy, calibrated from the guide or from CRC-valid data triplets alone, and vote
+ * per byte index into a session shared by the copies of one phone behind one BSSID. All state lives
+ * in the caller's sc_et_rx_t: no heap, no OS calls. */
 #include <string.h>
 
 #include "crc8.h"
