@@ -39,7 +39,10 @@ typedef enum {
     SC_DEV_EV_ACK_SENT,
     SC_DEV_EV_TOKEN,      /* token received from peer (the token itself is not given) */
     SC_DEV_EV_BOUND,      /* bind reply code 0 */
-    SC_DEV_EV_ERROR       /* err_id, sub_id, text */
+    SC_DEV_EV_ERROR,      /* err_id, sub_id, text */
+    SC_DEV_EV_STORAGE     /* a record or log write failed (sub_id: sc_err_t; text: what); the
+                             flow goes on. Once per failure streak, and at init when the
+                             storage is not writable (the previous run's record may be missing). */
 } sc_device_event_type_t;
 
 typedef struct {
@@ -119,6 +122,8 @@ size_t sc_device_log(const sc_device_t *dev, char *out, size_t cap);
 /* Counters for diagnostics and tests. */
 typedef struct {
     uint32_t dgrams, bad_dgrams, err_replies, rate_limited, identity_replies, acks_sent, log_replies;
+    uint32_t bytes_in, bytes_out;  /* UDP 8266 + 9876: received / sent (the amplification check) */
+    uint32_t storage_errors;       /* failed record or log writes */
 } sc_device_stats_t;
 void sc_device_stats(const sc_device_t *dev, sc_device_stats_t *out);
 

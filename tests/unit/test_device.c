@@ -551,6 +551,11 @@ static void test_log_cmd3_on_8266(void **state)
     (void)state;
     T *t = mk(true);
     to_wait_token(t);
+    /* the log is handed out only while the log soft-AP is raised (the owner asked for it) */
+    app_send(t, "{\"cmdType\":3}");
+    run(t, 50);
+    assert_null(reply(t, APP_IP, 8266, 0));
+    assert_int_equal(sc_device_start_log_softap(t->dev, t->fh.now), SC_OK);
     app_send(t, "{\"cmdType\":3}");
     run(t, 50);
     const char *log = reply(t, APP_IP, 8266, 0);
