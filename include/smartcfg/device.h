@@ -41,8 +41,8 @@ typedef enum {
     SC_DEV_EV_BOUND,      /* bind reply code 0 */
     SC_DEV_EV_ERROR,      /* err_id, sub_id, text */
     SC_DEV_EV_STORAGE     /* a record or log write failed (sub_id: sc_err_t; text: what); the
-                             flow goes on. Once per failure streak, and at init when the
-                             storage is not writable (the previous run's record may be missing). */
+                             flow goes on. Once per failure streak, and from the first step
+                             after init when the storage is not writable (the previous run's record may be missing). */
 } sc_device_event_type_t;
 
 typedef struct {

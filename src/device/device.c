@@ -254,12 +254,7 @@ sc_err_t sc_device_init(sc_device_t *d, const sc_hal_t *hal, const sc_device_con
             sc_logf(&d->hal.sys, SC_LOG_ERROR,
                     "storage: not writable (%d): the previous run's error record may be missing, and this run's will be",
                     (int)e);
-            sc_device_event_t ev;
-            memset(&ev, 0, sizeof ev);
-            ev.type = SC_DEV_EV_STORAGE;
-            ev.sub_id = e;
-            ev.text = "storage not writable at start: the previous record may be missing";
-            sc_dev_emit(d, &ev);
+            d->store_boot_err = e; /* the event goes out from the first step: the caller may not be ready for events inside init */
         }
     }
     d->inited = true;
@@ -766,6 +761,15 @@ uint32_t sc_device_step(sc_device_t *d, uint32_t now)
         return now + 1000;
     uint32_t next = now + 1000;
     bool more = false;
+    if (d->store_boot_err != SC_OK) {
+        sc_device_event_t ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = SC_DEV_EV_STORAGE;
+        ev.sub_id = d->store_boot_err;
+        ev.text = "storage not writable at start: the previous record may be missing";
+        d->store_boot_err = SC_OK;
+        sc_dev_emit(d, &ev);
+    }
 
     if (d->svc.open)
         more |= drain(d, &d->svc, now);

@@ -86,7 +86,8 @@ struct sc_device {
     sc_diag_errors_t errs;
     sc_diag_log_t log;
     sc_device_stats_t stats;
-    bool store_failing[2];     /* [0] error records, [1] log: a failure streak is reported once */
+    bool store_failing[2];
+    sc_err_t store_boot_err;   /* the storage refused a write in init: reported by the first step */     /* [0] error records, [1] log: a failure streak is reported once */
     uint8_t scratch[SC_DIAG_SLOT_MAX];
 };
 
