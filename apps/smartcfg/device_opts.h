@@ -28,10 +28,11 @@
 #include "cli.h"
 #include "sc_posix_host.h"
 #include "smartcfg/device.h"
+#include "smartcfg/esptouch_rx.h"
 
 #define DEVICE_OPTS_RUN (-1)      /* device_opts_parse: go on and run */
 #define DEVICE_OPTS_MAX_EXTRA 8
-#define DEVICE_OPTS_MAX_CHANNELS 16
+#define DEVICE_OPTS_MAX_CHANNELS SC_CHANSEARCH_MAX_CHANNELS
 
 /* One option of the program's own: also accepted as a config-file key. */
 typedef struct {
@@ -58,9 +59,9 @@ typedef struct {
     const char *extra[DEVICE_OPTS_MAX_EXTRA]; /* the program's own options, as spec->extra */
 
     /* private: owned copies of the values (wiped when freed) */
-    char *val_[40];
-    bool flag_[40];
-    bool cli_[40];
+    char *val_[44];
+    bool flag_[44];
+    bool cli_[44];
 } device_opts_t;
 
 /* DEVICE_OPTS_RUN, or the exit code to return now: SC_EXIT_OK after --help / --version,

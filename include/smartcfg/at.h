@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* AT command front-end: the Tencent IoT AT command set (docs/protocol/tencent.md#at-commands) for a host MCU on a
- * serial line. Sans-I/O: bytes in (any chunking) through sc_at_feed(), reply bytes out through
- * an output callback; the commands act through an ops table (sc_at_ops_t) so the core does
- * not depend on the device orchestrator or the MQTT client. Device/product info is kept in
- * the storage HAL (keys "devinfo", "prdinfo"). No heap, no OS calls; the context is
- * caller-owned. Exact replies, error codes and where we differ from the reference: docs/at.md. */
+/* AT command front-end: the Tencent IoT AT command set (docs/protocol/tencent.md#at-commands) for a
+ * host MCU on a serial line. Sans-I/O: bytes in (any chunking) through sc_at_feed(), reply bytes
+ * out through an output callback; the commands act through an ops table (sc_at_ops_t) so the core
+ * does not depend on the device orchestrator or the MQTT client. Device/product info is kept in the
+ * storage HAL (keys "devinfo", "prdinfo"). No heap, no OS calls; the context is caller-owned. Exact
+ * replies, error codes and where we differ from the reference: docs/at.md. */
 #ifndef SMARTCFG_AT_H
 #define SMARTCFG_AT_H
 
@@ -135,7 +135,7 @@ sc_err_t sc_at_init(sc_at_t *at, const sc_at_config_t *cfg, const sc_at_ops_t *o
 void sc_at_feed(sc_at_t *at, const void *data, size_t len, uint32_t now_ms);
 /* Times out a pending operation (answers FAIL,202). Returns the next deadline or now + 1 s. */
 uint32_t sc_at_tick(sc_at_t *at, uint32_t now_ms);
-/* Result of an operation that returned SC_AT_PENDING: 0 or a §3 error id. */
+/* Result of an operation that returned SC_AT_PENDING: 0 or an error id (errors.h). */
 void sc_at_complete(sc_at_t *at, int result);
 
 /* Final provisioning result: "+TCSTARTSMART:WIFI_CONNECT_SUCCESS" or

@@ -82,6 +82,9 @@ typedef struct {
     uint32_t linger_ms;            /* 10000: skip_cloud: DONE once the app stopped resending this long (its 5 x 2 s schedule) */
     uint16_t ack_count;            /* 30 ack rounds ... */
     uint16_t ack_interval_ms;      /* ... 100 ms apart */
+    uint8_t protocols;             /* sc_proto_t mask the receiver listens for (0 = v1, v2 and AirKiss) */
+    uint8_t v2_key[16];            /* ESP-TOUCH v2 device key (used when v2_key_set) */
+    bool v2_key_set;
 } sc_device_config_t;
 
 void sc_device_config_default(sc_device_config_t *cfg);

@@ -89,11 +89,25 @@ void sc_et_rx_stats(const sc_et_rx_t *rx, sc_et_rx_stats_t *out);
 /* 1 if guide-less evidence (CRC-valid triplets agreeing on an offset) was seen on channel
  * within the last within_ms: a sender is probably there even before a lock. */
 int sc_et_rx_recent_activity(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
+/* 1 if candidate traffic (a guide step, or a CRC-valid triplet under some offset) was seen on
+ * channel within the last within_ms (<= 30000): worth a longer look. Random traffic causes it
+ * now and then. */
+int sc_et_rx_candidate(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
+/* The channel of a lock still supported by guide frames or valid triplets in the last 400 ms,
+ * or of one whose channel has been silent since (0 if none): what the channel search stays
+ * on. A false lock stops pinning as soon as other frames on its channel show it is alive. */
+uint8_t sc_et_rx_pinned_channel(const sc_et_rx_t *rx, uint32_t now_ms);
 
 /* --- channel search policy ---------------------------------------------------------
- * Which channel to listen on next and for how long; the port only tunes the radio. */
+ * Which channel to listen on next and for how long; the port only tunes the radio. A short
+ * dwell per channel sweeps 13 channels in about half a second (a dual-band list of 36 inside
+ * one 2 s guide phase); a channel with candidate traffic gets a longer look, one with
+ * guide-less evidence longer still, and a lock holds the radio as long as guide frames or
+ * valid triplets keep supporting it. */
+#define SC_CHANSEARCH_MAX_CHANNELS 48 /* 2.4 GHz 1..14 and the 5 GHz channels up to 177 */
+
 typedef struct {
-    uint8_t channels[16];
+    uint8_t channels[SC_CHANSEARCH_MAX_CHANNELS];
     uint8_t nchannels;
     uint8_t current;          /* index into channels */
     uint32_t dwell_ms;        /* per-channel dwell while searching */
@@ -102,14 +116,21 @@ typedef struct {
     uint32_t state[8];        /* private */
 } sc_chansearch_t;
 
-#define SC_CHANSEARCH_DWELL_MS 120u   /* default dwell: catches >= 3 guide bursts per visit */
-#define SC_CHANSEARCH_MAX_EXTEND 4u   /* extra dwells granted on a channel with activity */
+#define SC_CHANSEARCH_DWELL_MS 24u    /* default dwell: three datagrams of a sender's either phase */
+#define SC_CHANSEARCH_LOOK_MS 120u    /* the longer look at a channel with candidate traffic */
+#define SC_CHANSEARCH_MAX_EXTEND 4u   /* extra looks granted on a channel with guide-less evidence */
 
-/* channels NULL = 1..13. dwell_ms 0 = default. */
+/* channels NULL = 1..13 (n ignored), else 1..SC_CHANSEARCH_MAX_CHANNELS channel numbers
+ * (2.4 GHz 1..14, 5 GHz 32..177). dwell_ms 0 = default. */
 sc_err_t sc_chansearch_init(sc_chansearch_t *cs, const uint8_t *channels, size_t n, uint32_t dwell_ms);
 /* Given the receiver state at now_ms, returns the channel to be tuned to now and sets
- * *until_ms to when to ask again. */
+ * *until_ms to when to ask again (ask earlier too after a LOCKED or UNLOCKED event). */
 uint8_t sc_chansearch_step(sc_chansearch_t *cs, const sc_et_rx_t *rx, uint32_t now_ms, uint32_t *until_ms);
+/* Parses a channel list such as "1-13", "1,6,11" or "1-11,36-165": a range of 5 GHz numbers
+ * expands to the 20 MHz channels in it (36, 40, ... 64, 100 ... 144, 149 ... 165, 169, 173,
+ * 177), a 2.4 GHz range to every number. Returns the count, 0 on a syntax error, a number
+ * outside 1..14 / 32..177 or more than cap channels. */
+size_t sc_chansearch_parse(const char *list, uint8_t *out, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* AT command front-end: line assembly, parameter parsing, dispatch, replies.
- * Reply strings follow docs/protocol/tencent.md#at-commands (the reference AT firmware); docs/at.md lists them. */
+/* AT command front-end: line assembly, parameter parsing, dispatch, replies. Reply strings follow
+ * docs/protocol/tencent.md#at-commands (the reference AT firmware); docs/at.md lists them. */
 #include <string.h>
 
 #include "smartcfg/at.h"
@@ -285,7 +285,8 @@ struct cmd {
 /* The test form's answer: the command with its description, then OK. */
 static void test_reply(sc_at_t *at, const cmd_t *c, const char *tail)
 {
-    /* docs/protocol/tencent.md#at-commands: the test form's prefix is the command as received ("AT+TCxxx"). */
+    /* docs/protocol/tencent.md#at-commands: the test form's prefix is the command as received
+     * ("AT+TCxxx"). */
     outbuf_t o = { .n = 0 };
     ob_str(&o, "AT");
     ob_str(&o, c->name);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The device's app_bind_token exchange as a step machine over the HAL (docs/protocol/tencent.md#mqtt, #dynamic-registration).
- * Unlike the reference (which counts a PUBACK as success and only logs a failing reply), we
- * wait for the reply carrying our clientToken and act on its code, retrying the publish a
- * few times within a budget that ends before the app gives up polling (~40 s). */
+/* The device's app_bind_token exchange as a step machine over the HAL
+ * (docs/protocol/tencent.md#mqtt, #dynamic-registration). Unlike the reference (which counts a
+ * PUBACK as success and only logs a failing reply), we wait for the reply carrying our clientToken
+ * and act on its code, retrying the publish a few times within a budget that ends before the app
+ * gives up polling (~40 s). */
 #include <string.h>
 
 #include "../common/log.h"

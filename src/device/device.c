@@ -316,13 +316,17 @@ sc_err_t sc_device_start(sc_device_t *d, uint32_t now)
     sc_err_t e = begin(d, SC_DEV_FLOW_SMARTCONFIG, now);
     if (e != SC_OK)
         return e;
-    (void)sc_et_rx_init(&d->rx, NULL); /* a firmware-decoding port may run without our receiver */
+    /* a firmware-decoding port may run without our receiver */
+    (void)sc_receiver_init(&d->rx, d->cfg.protocols);
+    if (d->cfg.v2_key_set)
+        sc_receiver_set_v2_key(&d->rx, d->cfg.v2_key);
+    d->proto = SC_PROTO_ESPTOUCH_V1;
     (void)sc_chansearch_init(&d->cs, d->cfg.nchannels ? d->channels : NULL, d->cfg.nchannels, 0);
     if (d->hal.radio.scan) {
         sc_scan_entry_t list[SC_ET_RX_MAX_SCAN];
         size_t n = 0;
         if (d->hal.radio.scan(d->hal.radio.ctx, list, SC_ET_RX_MAX_SCAN, &n) == SC_OK && n)
-            (void)sc_et_rx_set_scan(&d->rx, list, n > SC_ET_RX_MAX_SCAN ? SC_ET_RX_MAX_SCAN : n);
+            (void)sc_et_rx_set_scan(&d->rx.v1, list, n > SC_ET_RX_MAX_SCAN ? SC_ET_RX_MAX_SCAN : n);
     }
     if (d->hal.radio.set_promiscuous && d->hal.radio.set_promiscuous(d->hal.radio.ctx, true) != SC_OK) {
         d->state = SC_DEV_SNIFFING;
@@ -400,7 +404,7 @@ static sc_err_t accept_credentials(sc_device_t *d, const sc_et_result_t *res, ui
 {
     if (sc_et_creds_check(&res->creds) != SC_OK) {
         record_error(d, now, SC_ERRID_SC_DATA, SC_SUBID_INVALID, "credentials");
-        sc_et_rx_reset(&d->rx);
+        sc_receiver_reset(&d->rx);
         return SC_ERR_INVAL;
     }
     d->res = *res;
@@ -431,10 +435,34 @@ sc_err_t sc_device_inject_credentials(sc_device_t *d, const sc_et_result_t *res,
         return SC_ERR_INVAL;
     if (d->state != SC_DEV_SNIFFING)
         return SC_ERR_STATE;
+    d->proto = SC_PROTO_ESPTOUCH_V1;
     return accept_credentials(d, res, now);
 }
 
-static void handle_rx_event(sc_device_t *d, sc_et_event_type_t t, const sc_et_event_t *ev, uint32_t now)
+/* A v2 or AirKiss session as the join needs it (the v1 shape); 0 when it cannot be used. */
+static int rx_to_v1(const sc_rx_result_t *r, sc_et_result_t *out)
+{
+    if (r->proto == SC_PROTO_ESPTOUCH_V1) {
+        *out = r->v1;
+        return 1;
+    }
+    memset(out, 0, sizeof *out);
+    if (!r->password_known)
+        return 0; /* encrypted v2 without our key: joining with a guess would only fail */
+    memcpy(out->creds.ssid, r->ssid, r->ssid_len);
+    out->creds.ssid_len = r->ssid_len;
+    memcpy(out->creds.password, r->password, r->password_len);
+    out->creds.password_len = r->password_len;
+    if (r->has_bssid)
+        memcpy(out->creds.bssid, r->bssid, SC_MAC_LEN);
+    out->t = (uint8_t)(9u + r->ssid_len + r->password_len);
+    out->channel = r->channel;
+    out->offset = r->offset;
+    memcpy(out->sender, r->sender, SC_MAC_LEN);
+    return 1;
+}
+
+static void handle_rx_event(sc_device_t *d, sc_et_event_type_t t, const sc_rx_event_t *ev, uint32_t now)
 {
     sc_device_event_t de;
     memset(&de, 0, sizeof de);
@@ -455,9 +483,20 @@ static void handle_rx_event(sc_device_t *d, sc_et_event_type_t t, const sc_et_ev
     case SC_ET_EV_UNLOCKED:
         DLOG(d, now, "lock dropped, searching again");
         break;
-    case SC_ET_EV_DONE:
-        (void)accept_credentials(d, &ev->result, now);
+    case SC_ET_EV_DONE: {
+        sc_et_result_t v1;
+        DLOG(d, now, "session complete: %s", sc_proto_name(ev->result.proto));
+        if (!rx_to_v1(&ev->result, &v1)) {
+            record_error(d, now, SC_ERRID_SC_DATA, SC_SUBID_INVALID, "encrypted ESP-TOUCH v2 session, no device key");
+            (void)sc_receiver_resume(&d->rx);
+            break;
+        }
+        d->proto = ev->result.proto;
+        d->ack_token = ev->result.ack_token;
+        (void)accept_credentials(d, &v1, now);
+        sc_wipe(v1.creds.password, sizeof v1.creds.password);
         break;
+    }
     default:
         break;
     }
@@ -467,8 +506,8 @@ void sc_device_on_frame(sc_device_t *d, const sc_frame_t *f, uint32_t now)
 {
     if (!d || !f || !d->inited || d->state != SC_DEV_SNIFFING)
         return;
-    sc_et_event_t ev;
-    sc_et_event_type_t t = sc_et_rx_feed(&d->rx, f, now, &ev);
+    sc_rx_event_t ev;
+    sc_et_event_type_t t = sc_receiver_feed(&d->rx, f, now, &ev);
     if (t != SC_ET_EV_NONE)
         handle_rx_event(d, t, &ev, now);
 }
@@ -786,10 +825,11 @@ uint32_t sc_device_step(sc_device_t *d, uint32_t now)
 
     switch (d->state) {
     case SC_DEV_SNIFFING: {
-        sc_et_event_t ev;
-        sc_et_event_type_t t = sc_et_rx_tick(&d->rx, now, &ev);
-        if (t != SC_ET_EV_NONE)
-            handle_rx_event(d, t, &ev, now);
+        sc_rx_event_t ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = sc_receiver_tick(&d->rx, now);
+        if (ev.type != SC_ET_EV_NONE)
+            handle_rx_event(d, ev.type, &ev, now);
         if (d->state != SC_DEV_SNIFFING)
             break;
         if (due(now, d->window_end)) {
@@ -797,7 +837,10 @@ uint32_t sc_device_step(sc_device_t *d, uint32_t now)
             break;
         }
         uint32_t until = now + 100;
-        uint8_t ch = sc_chansearch_step(&d->cs, &d->rx, now, &until);
+        uint8_t ch = sc_chansearch_step(&d->cs, &d->rx.v1, now, &until);
+        uint8_t other = sc_receiver_locked_channel(&d->rx);
+        if (other && !sc_et_rx_locked_channel(&d->rx.v1))
+            ch = other; /* a v2 or AirKiss lock holds the channel like a v1 lock does */
         if (ch && ch != d->channel) {
             if (d->hal.radio.set_channel)
                 (void)d->hal.radio.set_channel(d->hal.radio.ctx, ch);

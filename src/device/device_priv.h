@@ -5,6 +5,7 @@
 
 #include "../tc8266/service.h"
 #include "smartcfg/binder.h"
+#include "smartcfg/receiver.h"
 #include "smartcfg/device.h"
 #include "smartcfg/diag.h"
 
@@ -31,7 +32,7 @@ _Static_assert(sizeof(sc_dev_cand_t) * SC_DEV_CANDIDATES <= 256, "token candidat
 struct sc_device {
     sc_hal_t hal;
     sc_device_config_t cfg;
-    uint8_t channels[16];
+    uint8_t channels[SC_CHANSEARCH_MAX_CHANNELS];
     sc_device_state_t state;
     sc_device_flow_t flow;
     bool inited;
@@ -41,12 +42,14 @@ struct sc_device {
     uint32_t step_end;         /* per-step deadline (join, token wait) */
     bool joined;
 
-    sc_et_rx_t rx;
+    sc_receiver_t rx;          /* v1, v2 and AirKiss on the same frames */
     sc_chansearch_t cs;
     uint8_t channel;
     uint32_t cs_until;
 
     sc_et_result_t res;        /* holds the password until the join started */
+    sc_proto_t proto;          /* the protocol that delivered res: the ack speaks it */
+    uint8_t ack_token;         /* v2 port mark / AirKiss random byte */
     uint8_t ip[4], mac[SC_MAC_LEN];
 
     int ack_h;

@@ -1,14 +1,82 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Channel search policy shared by every port (docs/protocol/esptouch-v1.md#channel-search, docs/receiver.md): hop
- * through the list with a fixed dwell; stay while the receiver holds a lock; linger a few
- * dwells where guide-less evidence shows up; after an unlock resume with the next channel. */
+/* Channel search policy shared by every port (docs/protocol/esptouch-v1.md#channel-search,
+ * docs/receiver.md §7).
+ *
+ * The sender repeats a 2 s guide phase and a 4 s data phase, one datagram every 8 ms, and the
+ * receiver locks on either (four guide frames, or three CRC-valid triplets). So a visit needs
+ * only to *notice* a sender: a short dwell (24 ms, three datagrams) sweeps 13 channels in about
+ * a third of a second and a 36-channel dual-band list inside one guide phase. A channel showing
+ * candidate traffic (a guide step, or a CRC-valid triplet under some offset) gets a longer look
+ * (120 ms: a lock from either phase); guide-less evidence (two triplets agreeing on an
+ * offset) up to four more looks. A lock holds the radio only while guide frames or valid
+ * triplets keep supporting it (sc_et_rx_pinned_channel), so a false lock on random traffic
+ * lets the search go on within 400 ms instead of the lock's 2.5 s expiry. */
 #include <string.h>
 
 #include "smartcfg/esptouch_rx.h"
 
-enum { CS_STARTED = 0, CS_EXTENDS = 1 };
+enum { CS_STARTED = 0, CS_EXTENDS = 1, CS_VISIT = 2, CS_LOOKED = 3 };
 
 static inline int32_t since(uint32_t now, uint32_t then) { return sc_ms_diff(now, then); }
+
+static int valid_channel(unsigned ch) { return (ch >= 1 && ch <= 14) || (ch >= 32 && ch <= 177); }
+
+/* 20 MHz 5 GHz channels a range expands to (UNII-1..3 and 169..177); 68..96 are allocated
+ * almost nowhere, so a range skips them (list them one by one to search them). */
+static int in_range_channel(unsigned ch)
+{
+    if (ch <= 14)
+        return ch >= 1;
+    if (ch >= 32 && ch <= 144)
+        return ch % 4 == 0 && !(ch >= 68 && ch <= 96);
+    return ch >= 149 && ch <= 177 && ch % 4 == 1;
+}
+
+static const char *parse_num(const char *p, unsigned *out)
+{
+    unsigned v = 0, nd = 0;
+    while (*p >= '0' && *p <= '9' && nd < 4) {
+        v = v * 10 + (unsigned)(*p - '0');
+        p++;
+        nd++;
+    }
+    if (!nd || (*p >= '0' && *p <= '9'))
+        return NULL;
+    *out = v;
+    return p;
+}
+
+size_t sc_chansearch_parse(const char *list, uint8_t *out, size_t cap)
+{
+    if (!list || !out || !*list)
+        return 0;
+    size_t n = 0;
+    const char *p = list;
+    for (;;) {
+        unsigned lo, hi;
+        p = parse_num(p, &lo);
+        if (!p || !valid_channel(lo))
+            return 0;
+        hi = lo;
+        if (*p == '-') {
+            p = parse_num(p + 1, &hi);
+            if (!p || !valid_channel(hi) || hi < lo)
+                return 0;
+        }
+        for (unsigned ch = lo; ch <= hi; ch++) {
+            if (lo != hi && !in_range_channel(ch))
+                continue;
+            if (n == cap)
+                return 0;
+            out[n++] = (uint8_t)ch;
+        }
+        if (!*p)
+            return n;
+        if (*p != ',')
+            return 0;
+        p++;
+    }
+}
 
 sc_err_t sc_chansearch_init(sc_chansearch_t *cs, const uint8_t *channels, size_t n, uint32_t dwell_ms)
 {
@@ -23,7 +91,7 @@ sc_err_t sc_chansearch_init(sc_chansearch_t *cs, const uint8_t *channels, size_t
         if (n == 0 || n > sizeof cs->channels)
             return SC_ERR_RANGE;
         for (size_t i = 0; i < n; i++) {
-            if (channels[i] == 0)
+            if (!valid_channel(channels[i]))
                 return SC_ERR_INVAL;
             cs->channels[i] = channels[i];
         }
@@ -31,6 +99,17 @@ sc_err_t sc_chansearch_init(sc_chansearch_t *cs, const uint8_t *channels, size_t
     }
     cs->dwell_ms = dwell_ms ? dwell_ms : SC_CHANSEARCH_DWELL_MS;
     return SC_OK;
+}
+
+static uint8_t hop(sc_chansearch_t *cs, uint32_t now_ms, uint32_t *until_ms)
+{
+    cs->current = (uint8_t)((cs->current + 1) % cs->nchannels);
+    cs->state[CS_EXTENDS] = 0;
+    cs->state[CS_LOOKED] = 0;
+    cs->state[CS_VISIT] = now_ms;
+    cs->switch_at = now_ms + cs->dwell_ms;
+    *until_ms = cs->switch_at;
+    return cs->channels[cs->current];
 }
 
 uint8_t sc_chansearch_step(sc_chansearch_t *cs, const sc_et_rx_t *rx, uint32_t now_ms, uint32_t *until_ms)
@@ -47,13 +126,16 @@ uint8_t sc_chansearch_step(sc_chansearch_t *cs, const sc_et_rx_t *rx, uint32_t n
     if (!cs->state[CS_STARTED]) {
         cs->state[CS_STARTED] = 1;
         cs->state[CS_EXTENDS] = 0;
+        cs->state[CS_LOOKED] = 0;
+        cs->state[CS_VISIT] = now_ms;
         cs->switch_at = now_ms + cs->dwell_ms;
         *until_ms = cs->switch_at;
         return cs->channels[cs->current];
     }
-    uint8_t lc = rx ? sc_et_rx_locked_channel(rx) : 0;
+    uint8_t lc = rx ? sc_et_rx_pinned_channel(rx, now_ms) : 0;
     if (lc) {
-        /* a lock pins the radio; re-ask one dwell later so an unlock is noticed quickly */
+        /* a supported lock pins the radio; re-ask one dwell later so an unlock (or a lock that
+         * stopped being supported) is noticed quickly */
         cs->locked_channel = lc;
         for (uint8_t i = 0; i < cs->nchannels; i++)
             if (cs->channels[i] == lc)
@@ -64,28 +146,29 @@ uint8_t sc_chansearch_step(sc_chansearch_t *cs, const sc_et_rx_t *rx, uint32_t n
         return lc;
     }
     if (cs->locked_channel) {
-        /* unlocked: the sender stopped or the lock was false; the channel was just searched
-         * thoroughly, so move on */
+        /* unlocked, or the lock lost its support: the sender stopped or the lock was false;
+         * the channel was just searched thoroughly, so move on */
         cs->locked_channel = 0;
-        cs->state[CS_EXTENDS] = 0;
-        cs->current = (uint8_t)((cs->current + 1) % cs->nchannels);
-        cs->switch_at = now_ms + cs->dwell_ms;
-        *until_ms = cs->switch_at;
-        return cs->channels[cs->current];
+        return hop(cs, now_ms, until_ms);
     }
     if (since(now_ms, cs->switch_at) < 0) {
         *until_ms = cs->switch_at;
         return cs->channels[cs->current];
     }
     uint8_t ch = cs->channels[cs->current];
+    uint32_t visit = now_ms - cs->state[CS_VISIT];
     if (rx && cs->state[CS_EXTENDS] < SC_CHANSEARCH_MAX_EXTEND &&
-        sc_et_rx_recent_activity(rx, ch, now_ms, cs->dwell_ms)) {
+        sc_et_rx_recent_activity(rx, ch, now_ms, visit + 1u)) {
+        /* two triplets agree on an offset: a lock needs a third */
         cs->state[CS_EXTENDS]++;
+        cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
+    } else if (rx && !cs->state[CS_LOOKED] && sc_et_rx_candidate(rx, ch, now_ms, visit + 1u)) {
+        /* something like a sender: look long enough for a lock from either phase */
+        cs->state[CS_LOOKED] = 1;
+        cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
     } else {
-        cs->state[CS_EXTENDS] = 0;
-        cs->current = (uint8_t)((cs->current + 1) % cs->nchannels);
+        return hop(cs, now_ms, until_ms);
     }
-    cs->switch_at = now_ms + cs->dwell_ms;
     *until_ms = cs->switch_at;
-    return cs->channels[cs->current];
+    return ch;
 }

@@ -50,8 +50,9 @@ sc_err_t sc_et_encode(sc_et_encoder_t *enc, const sc_et_creds_t *c)
     enc->t = t;
     enc->ncodes = (uint8_t)(t + 6);
 
-    /* Transmission order (docs/protocol/esptouch-v1.md#transmission-order): indices 0..4, then one BSSID byte after every
-     * three regular codes; BSSID bytes left over when the regular codes run out follow in order. */
+    /* Transmission order (docs/protocol/esptouch-v1.md#transmission-order): indices 0..4, then one
+     * BSSID byte after every three regular codes; BSSID bytes left over when the regular codes run
+     * out follow in order. */
     unsigned n = 0, next_regular = 5, next_bssid = 0;
     for (unsigned i = 0; i < 5; i++)
         enc->order[n++] = (sc_et_code_t){ (uint8_t)i, d[i] };

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ESP-TOUCH v1 receiver (docs/protocol/esptouch-v1.md#the-receiver, docs/receiver.md). Streams are keyed per radio copy,
- * calibrated from the guide or from CRC-valid data triplets alone, and vote per byte index into
- * a session shared by the copies of one phone behind one BSSID. All state lives in the
- * caller's sc_et_rx_t: no heap, no OS calls. */
+/* ESP-TOUCH v1 receiver (docs/protocol/esptouch-v1.md#the-receiver, docs/receiver.md). Streams are
+ * keyed per radio copy, calibrated from the guide or from CRC-valid data triplets alone, and vote
+ * per byte index into a session shared by the copies of one phone behind one BSSID. All state lives
+ * in the caller's sc_et_rx_t: no heap, no OS calls. */
 #include <string.h>
 
 #include "crc8.h"
@@ -17,7 +17,16 @@
 #define RX_MISS_UNCONFIRMED 60u  /* data frames without a valid triplet before a fresh lock is called false */
 #define RX_MISS_CONFIRMED 240u   /* ... and for a lock that already produced triplets (survives 30 % loss) */
 #define RX_CNT_MAX 15u      /* vote counters are nibbles */
-#define RX_NHALF 32          /* per session: half triplets (index + one nibble symbol) */
+#define RX_NIDX 112          /* datum indices 0..T+5, T <= 105 (docs/protocol/esptouch-v1.md#the-datum) */
+#define RX_NHALF 40          /* per session: half triplets (index + one nibble symbol) */
+#define RX_SLOT16 128u       /* nominal datagram interval in 1/16 ms: the sender's 8 ms gap */
+#define RX_SLOT16_MIN 96u    /* measured intervals outside 6..16 ms are not a sender's cadence */
+#define RX_SLOT16_MAX 256u
+#define RX_ANCHOR_SLOTS 48u  /* position by time only this far from an index frame (drift) */
+#define RX_FILL_MAX 8u       /* missing bytes the completion search considers */
+#define RX_FILL_COMBOS 256u  /* candidate combinations it enumerates at most */
+#define RX_CAND_GAP_MS 17u   /* two datagram slots and jitter */
+#define RX_PIN_MS 400u       /* a lock pins the channel search while supported this recently */
 #define RX_EXPIRE_EVERY_MS 50u
 #define RX_OFFSET_CAP 255u   /* offsets are kept in a byte in the candidate table */
 
@@ -34,6 +43,20 @@ typedef struct {
     uint8_t val[RX_CAND_IDX];
 } cand_t;
 
+/* A locked stream's clock: where in the sender's data cycle its frames are. The sender emits
+ * one datagram per slot (8 ms gap), so the time since the last index frame, whose cycle
+ * position the index itself gives once T is known, tells the position of a frame whose own
+ * triplet lost its index frame (docs/protocol/esptouch-v1.md#transmission-order, #timing). */
+typedef struct {
+    uint32_t t1, t2;         /* arrival of hist[-1] and hist[-2] (valid: ntimes) */
+    uint32_t anc_ms;         /* arrival of the last index frame */
+    uint32_t support_ms;     /* last guide frame or CRC-valid triplet: the lock is real */
+    uint16_t slot16;         /* measured datagram interval, 1/16 ms */
+    uint8_t anc_idx;         /* its index */
+    uint8_t anc_ok;          /* 1: anchor valid (no guide phase since) */
+    uint8_t ntimes;          /* how many of t1, t2 are valid */
+} clk_t;
+
 typedef struct {
     uint8_t bssid[SC_MAC_LEN];
     uint8_t sender[SC_MAC_LEN];
@@ -44,7 +67,10 @@ typedef struct {
     uint8_t good, misses;    /* valid triplets since lock (capped); data frames since the last one;
                                 while searching, misses is the candidate replacement cursor */
     uint32_t last_ms;
-    cand_t cand[RX_NCAND];
+    union {
+        cand_t cand[RX_NCAND]; /* searching */
+        clk_t clk;             /* locked */
+    } u;
 } stream_t;
 
 typedef struct {
@@ -55,8 +81,13 @@ typedef struct {
     uint16_t offset;
     uint32_t last_ms;
     uint8_t half_next;
-    uint8_t val[128];
-    uint8_t cnt2[64];        /* Boyer-Moore majority counters, a nibble per index; 0 = unknown or tie */
+    uint8_t t_hint;          /* T as the order of two index frames 3 slots apart shows it */
+    uint8_t h_idx;           /* the last index frame of any copy (0xff: none) and its arrival, */
+    uint16_t h_ms16;         /* low 16 bits of the ms clock: pairs across copies for the hint */
+    uint64_t trusted;        /* bit h: half h was placed by the stream clock, not only by its
+                                neighbours' lengths (only those feed the completion search) */
+    uint8_t val[RX_NIDX];
+    uint8_t cnt2[RX_NIDX / 2];        /* Boyer-Moore majority counters, a nibble per index; 0 = unknown or tie */
     uint8_t half[RX_NHALF][2]; /* [index | 0x80 for a c-half, symbol]; index 0xff = empty */
 } session_t;
 
@@ -73,7 +104,7 @@ static inline void cnt_set(session_t *x, unsigned i, unsigned c)
 
 typedef struct {
     uint8_t ssid[SC_SSID_MAX];
-    uint8_t ssid_len, ssid_crc;
+    uint8_t ssid_len;      /* its CRC is computed when needed: 16 bytes of state saved */
     uint8_t bssid[SC_MAC_LEN];
 } scan_t;
 
@@ -84,6 +115,8 @@ typedef struct {
     uint8_t act_channel;
     uint32_t act_ms;
     uint32_t last_expire;
+    uint16_t cand_ms16;      /* last candidate traffic (low 16 bits of the ms clock) ... */
+    uint8_t cand_channel;    /* ... and its channel */
     sc_et_rx_stats_t stats;
     stream_t st[RX_NSTREAMS];
     session_t ss[RX_NSESSIONS];
@@ -92,6 +125,7 @@ typedef struct {
 
 #define RX_MAGIC 0x45545258u
 
+_Static_assert(RX_NHALF <= 64, "trusted halves are a 64-bit mask");
 _Static_assert(sizeof(rx_state_t) <= sizeof(sc_et_rx_t), "receiver state must fit sc_et_rx_t");
 _Static_assert(sizeof(rx_state_t) <= 2048, "receiver state budget is 2 KiB");
 
@@ -112,6 +146,7 @@ static void session_clear(session_t *x)
 {
     memset(x, 0, sizeof *x);
     memset(x->half, 0xff, sizeof x->half);
+    x->h_idx = 0xffu;
 }
 
 static void session_free(rx_state_t *r, uint8_t si)
@@ -193,6 +228,8 @@ static uint8_t session_get(rx_state_t *r, const stream_t *s, uint32_t now)
 /* Returns 1 when the set of known values changed. */
 static int vote(rx_state_t *r, session_t *x, uint8_t idx, uint8_t v)
 {
+    if (idx >= RX_NIDX)
+        return 0; /* beyond T + 5 of any valid datum */
     unsigned c = cnt_get(x, idx);
     if (c == 0) {
         x->val[idx] = v;
@@ -218,7 +255,7 @@ static int vote(rx_state_t *r, session_t *x, uint8_t idx, uint8_t v)
  * everywhere so single sightings are re-learned while well-confirmed bytes stay. */
 static void session_soften(session_t *x, unsigned from, unsigned to)
 {
-    for (unsigned i = from; i < to && i < 128; i++)
+    for (unsigned i = from; i < to && i < RX_NIDX; i++)
         if (cnt_get(x, i)) {
             cnt_set(x, i, cnt_get(x, i) - 1);
             if (!cnt_get(x, i))
@@ -251,7 +288,7 @@ static int scan_lookup(const rx_state_t *r, const session_t *x, unsigned slen)
     int found = -1;
     for (unsigned k = 0; k < r->nscan; k++) {
         const scan_t *e = &r->scan[k];
-        if (e->ssid_len == 0 || e->ssid_len != slen || e->ssid_crc != x->val[2])
+        if (e->ssid_len == 0 || e->ssid_len != slen || sc_crc8(e->ssid, slen) != x->val[2])
             continue;
         if (x->has_bssid ? memcmp(e->bssid, x->bssid, SC_MAC_LEN) != 0
                          : sc_crc8(e->bssid, SC_MAC_LEN) != x->val[3])
@@ -273,140 +310,257 @@ static int half_agrees(uint8_t idx, uint8_t v, uint8_t tag, uint8_t sym)
     return (sym & 15u) == (v >> 4) && (sym >> 4) == (crc >> 4);
 }
 
-/* Exactly one byte of 2..T-1 missing: the datum's own redundancy gives it (index 4 is the XOR
- * of the rest, so any one byte is the XOR of the others; index 2 is the SSID's CRC; index 3 the
- * BSSID's CRC). What is used to compute it can no longer check it, so the value is accepted
- * only if an independent 8-bit witness agrees: a half triplet seen for that index, or for an
- * SSID byte the SSID CRC when the byte came from the XOR. */
-static int half_witness(const session_t *x, unsigned k, uint8_t v)
+/* Candidate values of a byte from its half triplets: each half fixes one data nibble and one
+ * CRC nibble, so about one of the 16 values of the other data nibble fits (two on average,
+ * counting the true one). The union over all halves of the index: a wrong half (a neighbour
+ * taken for this index) only adds candidates, it never removes the true value. */
+static unsigned half_cands(const session_t *x, unsigned k, uint8_t *out, unsigned cap)
 {
-    for (unsigned h = 0; h < RX_NHALF; h++)
-        if (x->half[h][0] != 0xffu && (x->half[h][0] & 0x7fu) == k &&
-            half_agrees((uint8_t)k, v, x->half[h][0], x->half[h][1]))
-            return 1;
-    return 0;
-}
-
-/* Two IP/password/SSID bytes missing, both with half triplets: each half leaves 16 values
- * of which about one fits its CRC nibble; the XOR then gives the other byte, which must fit
- * its own half (and the SSID CRC when it is an SSID byte). Accepted only if exactly one pair
- * survives. */
-static void session_fill_two(session_t *x, unsigned j, unsigned k, unsigned t, unsigned p)
-{
-    uint8_t rest = x->val[4];
-    for (unsigned i = 0; i < t; i++)
-        if (i != 4 && i != j && i != k)
-            rest ^= x->val[i];
-    unsigned slen = t - 9 - p;
-    int found = 0;
-    uint8_t vj_ok = 0, vk_ok = 0;
+    unsigned n = 0;
     for (unsigned h = 0; h < RX_NHALF; h++) {
         uint8_t tag = x->half[h][0], sym = x->half[h][1];
-        if (tag == 0xffu || (tag & 0x7fu) != j)
+        if (tag == 0xffu || (tag & 0x7fu) != k || !(x->trusted >> h & 1u))
             continue;
-        for (unsigned n = 0; n < 16; n++) {
-            uint8_t vj = (tag & 0x80u) ? (uint8_t)((n << 4) | (sym & 15u)) : (uint8_t)(((sym & 15u) << 4) | n);
-            if (!half_agrees((uint8_t)j, vj, tag, sym))
+        for (unsigned nib = 0; nib < 16; nib++) {
+            uint8_t v = (tag & 0x80u) ? (uint8_t)((nib << 4) | (sym & 15u)) : (uint8_t)(((sym & 15u) << 4) | nib);
+            if (!half_agrees((uint8_t)k, v, tag, sym))
                 continue;
-            uint8_t vk = (uint8_t)(rest ^ vj);
-            if (!half_witness(x, k, vk))
-                continue;
-            if (k >= 9 + p) {
-                uint8_t sj = x->val[j], sk = x->val[k];
-                x->val[j] = vj;
-                x->val[k] = vk;
-                int crc_ok = sc_crc8(&x->val[9 + p], slen) == x->val[2];
-                x->val[j] = sj;
-                x->val[k] = sk;
-                if (!crc_ok)
-                    continue;
+            unsigned j = 0;
+            while (j < n && out[j] != v)
+                j++;
+            if (j == n) {
+                if (n == cap)
+                    return cap + 1; /* too many to search */
+                out[n++] = v;
             }
-            if (found && (vj != vj_ok || vk != vk_ok))
-                return; /* ambiguous */
-            found = 1;
-            vj_ok = vj;
-            vk_ok = vk;
         }
     }
-    if (!found)
-        return;
-    x->val[j] = vj_ok;
-    x->val[k] = vk_ok;
-    cnt_set(x, j, 1);
-    cnt_set(x, k, 1);
-    x->known = (uint8_t)(x->known + 2);
+    return n;
 }
 
-static void session_fill_one(rx_state_t *r, session_t *x, unsigned t, unsigned p)
+/* One completion hypothesis: byte 0 = t, byte 1 = p (p < 0: byte 1 is derived from the XOR).
+ * Enumerates the candidates of the missing bytes of 2..T-1 and counts the combinations that
+ * pass the checks into *nsol, keeping the last one in sol (index, value pairs). */
+typedef struct {
+    uint8_t n;
+    uint8_t idx[RX_FILL_MAX + 4], val[RX_FILL_MAX + 4];
+} fill_sol_t;
+
+static void fill_try(session_t *x, unsigned t, int p, unsigned *nsol, fill_sol_t *sol)
 {
-    (void)r;
-    int miss = -1, miss2 = -1;
-    for (unsigned i = 2; i < t; i++)
-        if (!cnt_get(x, i)) {
-            if (miss2 >= 0)
-                return;
-            if (miss >= 0)
-                miss2 = (int)i;
-            else
-                miss = (int)i;
+    uint8_t miss[RX_FILL_MAX], cand[RX_FILL_MAX][16], ncand[RX_FILL_MAX];
+    unsigned n = 0, combos = 1;
+    int derived_xor = p < 0 ? 1 : -1, miss2 = 0, miss3 = 0;
+    uint8_t rest = (uint8_t)(t ^ (p < 0 ? 0u : (unsigned)p)); /* XOR of 0..T-1, byte 4 included */
+    unsigned nmiss = 0;
+    if (t - 4u > x->known + RX_FILL_MAX + 1u)
+        return;
+    for (unsigned i = 4; i < t; i++)
+        nmiss += !cnt_get(x, i);
+    if (nmiss > RX_FILL_MAX + 1u)
+        return; /* too far from complete: not worth the candidates (the common case, cheap) */
+    for (unsigned i = 2; i < t; i++) {
+        if (cnt_get(x, i)) {
+            rest ^= x->val[i];
+            continue;
         }
-    if (miss < 0)
-        return;
-    if (miss2 >= 0) {
-        if (miss >= 5)
-            session_fill_two(x, (unsigned)miss, (unsigned)miss2, t, p);
-        return;
+        if (i == 2 || i == 3) {
+            *(i == 2 ? &miss2 : &miss3) = 1;
+            continue;
+        }
+        if (n == RX_FILL_MAX)
+            return;
+        unsigned nc = half_cands(x, i, cand[n], 16);
+        if (nc > 16)
+            return;
+        if (nc == 0) {
+            /* only a byte the SSID CRC covers may come from the XOR alone: an SSID byte, or
+             * byte 1, which moves the SSID's bounds */
+            if (derived_xor >= 0 || p < 0 || i < 9u + (unsigned)p)
+                return;
+            derived_xor = (int)i;
+            continue;
+        }
+        ncand[n] = (uint8_t)nc;
+        miss[n++] = (uint8_t)i;
+        combos *= nc;
+        if (combos > RX_FILL_COMBOS)
+            return;
     }
-    unsigned k = (unsigned)miss;
-    unsigned slen = t - 9 - p;
-    uint8_t v;
-    if (k == 2) {
-        v = sc_crc8(&x->val[9 + p], slen);
-    } else if (k == 3) {
+    if (derived_xor >= 0 && miss2)
+        return; /* the SSID CRC that must check the derived byte is itself missing */
+    uint8_t v3 = x->val[3];
+    if (miss3) {
         if (all_known(x, t, t + 6))
-            v = sc_crc8(&x->val[t], SC_MAC_LEN);
+            v3 = sc_crc8(&x->val[t], SC_MAC_LEN);
         else if (x->has_bssid)
-            v = sc_crc8(x->bssid, SC_MAC_LEN);
+            v3 = sc_crc8(x->bssid, SC_MAC_LEN);
         else
             return;
-    } else {
-        v = 0;
-        for (unsigned i = 0; i < t; i++)
-            if (i != k && i != 4)
-                v ^= x->val[i];
-        if (k != 4)
-            v ^= x->val[4];
+        rest ^= v3;
     }
-    /* 2 and 3 stay covered by the XOR check that session_try still makes */
-    int ok = k == 2 || k == 3;
-    if (k >= 9 + p) {
-        uint8_t save = x->val[k];
-        x->val[k] = v;
-        ok = sc_crc8(&x->val[9 + p], slen) == x->val[2];
-        x->val[k] = save;
+    uint8_t save[RX_FILL_MAX], save_u = derived_xor > 1 ? x->val[derived_xor] : 0, save_2 = x->val[2];
+    for (unsigned i = 0; i < n; i++)
+        save[i] = x->val[miss[i]];
+    uint8_t digit[RX_FILL_MAX];
+    memset(digit, 0, sizeof digit);
+    for (unsigned c = 0; c < combos && *nsol < 2; c++) {
+        uint8_t xr = rest;
+        for (unsigned i = 0; i < n; i++) {
+            x->val[miss[i]] = cand[i][digit[i]];
+            xr ^= cand[i][digit[i]];
+        }
+        /* byte 4 is the XOR of the others, so the XOR over all of 0..T-1 is 0 for a consistent
+         * datum; a byte derived from the XOR is what makes it 0 */
+        unsigned pp = p < 0 ? xr : (unsigned)p, u = xr;
+        int ok = pp <= SC_PASSWORD_MAX && t >= 10u + pp && t - 9u - pp <= SC_SSID_MAX;
+        if (ok && derived_xor > 1) {
+            x->val[derived_xor] = xr;
+            xr = 0;
+        } else if (p < 0) {
+            xr = 0;
+        }
+        uint8_t v2 = x->val[2];
+        if (ok) {
+            uint8_t scrc = sc_crc8(&x->val[9 + pp], t - 9 - pp);
+            if (miss2)
+                xr ^= (v2 = scrc);
+            else if (scrc != v2)
+                ok = 0;
+        }
+        if (ok && xr == 0) {
+            ++*nsol;
+            sol->n = 0;
+            for (unsigned i = 0; i < n; i++) {
+                sol->idx[sol->n] = miss[i];
+                sol->val[sol->n++] = x->val[miss[i]];
+            }
+            if (derived_xor >= 0) {
+                sol->idx[sol->n] = (uint8_t)derived_xor;
+                sol->val[sol->n++] = (uint8_t)(derived_xor == 1 ? pp : u);
+            }
+            if (miss2) {
+                sol->idx[sol->n] = 2;
+                sol->val[sol->n++] = v2;
+            }
+            if (miss3) {
+                sol->idx[sol->n] = 3;
+                sol->val[sol->n++] = v3;
+            }
+        }
+        for (unsigned i = 0; i < n; i++) /* next combination (mixed radix) */
+            if (++digit[i] < ncand[i])
+                break;
+            else
+                digit[i] = 0;
     }
-    if (!ok)
-        ok = half_witness(x, k, v);
-    if (!ok)
+    for (unsigned i = 0; i < n; i++)
+        x->val[miss[i]] = save[i];
+    if (derived_xor > 1)
+        x->val[derived_xor] = save_u;
+    x->val[2] = save_2;
+}
+
+/* Candidates of byte 0 or 1 when it is missing: its halves, and for T the schedule's hint. */
+static unsigned head_cands(const session_t *x, unsigned i, uint8_t out[17])
+{
+    if (cnt_get(x, i)) {
+        out[0] = x->val[i];
+        return 1;
+    }
+    unsigned n = half_cands(x, i, out, 16);
+    if (n > 16)
+        return 0;
+    if (i == 0 && x->t_hint) {
+        unsigned j = 0;
+        while (j < n && out[j] != x->t_hint)
+            j++;
+        if (j == n)
+            out[n++] = x->t_hint;
+    }
+    return n;
+}
+
+/* The last bytes from the datum's own redundancy (docs/protocol/esptouch-v1.md#the-datum): byte 4 is the XOR of bytes
+ * 0..T-1 but 4, byte 2 the CRC-8 of the SSID, byte 3 the CRC-8 of the BSSID. When a few bytes
+ * are still missing, every combination of their candidates (from half triplets placed by the
+ * stream clock; for T also the schedule's hint) is tried against those checks; the values are
+ * taken only when exactly one combination passes, so a datum that could be completed two ways
+ * waits for more frames.
+ *
+ * Bytes without any candidate are derived instead of guessed: byte 2 from the SSID, byte 3 from
+ * the BSSID (the air bytes, else the 802.11 header), and at most one other byte from the XOR.
+ * What derives a byte can no longer check it, so a byte derived from the XOR must be one the
+ * SSID CRC covers — an SSID byte, or byte 1 (the password length moves the SSID's bounds); a
+ * password or IP byte derived from the XOR alone would be unchecked, and is never taken. */
+static void session_fill(session_t *x)
+{
+    unsigned tg = cnt_get(x, 0) ? x->val[0] : x->t_hint, nmiss = 0;
+    if (tg >= 10 && tg <= 105) {
+        if (tg - 4u > x->known + RX_FILL_MAX + 1u)
+            return; /* (known counts every index: a cheap bound first) */
+        for (unsigned i = 4; i < tg; i++)
+            nmiss += !cnt_get(x, i);
+        if (nmiss > RX_FILL_MAX + 1u)
+            return; /* far from complete (the common case): skip the candidates */
+    }
+    uint8_t c0[17], c1[17];
+    unsigned n0 = head_cands(x, 0, c0), n1 = head_cands(x, 1, c1);
+    int derive1 = !cnt_get(x, 1) && n1 == 0;
+    if (!n0 || (!n1 && !derive1) || (!cnt_get(x, 2) && derive1))
         return;
-    x->val[k] = v;
-    cnt_set(x, k, 1);
-    x->known++;
+    unsigned nsol = 0;
+    fill_sol_t sol;
+    sol.n = 0;
+    for (unsigned i0 = 0; i0 < n0 && nsol < 2; i0++)
+        for (unsigned i1 = 0; i1 < (derive1 ? 1u : n1) && nsol < 2; i1++) {
+            unsigned t = c0[i0];
+            int p = derive1 ? -1 : (int)c1[i1];
+            if (t < 10 || t > 105 || (p >= 0 && (p > SC_PASSWORD_MAX || t < 10u + (unsigned)p ||
+                                                  t - 9u - (unsigned)p > SC_SSID_MAX)))
+                continue;
+            if (p >= 0 && cnt_get(x, 0) && cnt_get(x, 1) && all_known(x, 2, t))
+                return; /* nothing missing: the checks in session_try decide */
+            unsigned before = nsol;
+            fill_try(x, t, p, &nsol, &sol);
+            if (nsol > before) {
+                if (!cnt_get(x, 0) && sol.n < RX_FILL_MAX + 4) {
+                    sol.idx[sol.n] = 0;
+                    sol.val[sol.n++] = (uint8_t)t;
+                }
+                if (p >= 0 && !cnt_get(x, 1) && sol.n < RX_FILL_MAX + 4) {
+                    sol.idx[sol.n] = 1;
+                    sol.val[sol.n++] = (uint8_t)p;
+                }
+            }
+        }
+    if (nsol != 1)
+        return;
+    for (unsigned i = 0; i < sol.n; i++)
+        if (!cnt_get(x, sol.idx[i])) {
+            x->val[sol.idx[i]] = sol.val[i];
+            cnt_set(x, sol.idx[i], 1);
+            x->known++;
+        }
 }
 
 /* Stores a half triplet of an index not known yet; when the opposite half of the same index
  * is already there (another copy or another round), the pair is a full CRC-checked triplet. */
-static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint8_t sym)
+static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint8_t sym, int trusted)
 {
-    if (cnt_get(x, idx))
+    if (idx >= RX_NIDX || cnt_get(x, idx))
         return 0;
     uint8_t tag = (uint8_t)(idx | (is_c ? 0x80u : 0u));
     for (unsigned h = 0; h < RX_NHALF; h++) {
         uint8_t ht = x->half[h][0];
         if (ht == 0xffu || (ht & 0x7fu) != idx)
             continue;
-        if (ht == tag && x->half[h][1] == sym)
-            return 0;
+        if (ht == tag && x->half[h][1] == sym) {
+            if (!trusted || (x->trusted >> h & 1u))
+                return 0;
+            x->trusted |= (uint64_t)1 << h;
+            return 1;
+        }
         if (ht != tag) {
             uint8_t a = is_c ? x->half[h][1] : sym, c = is_c ? sym : x->half[h][1];
             uint8_t v = (uint8_t)(((a & 15u) << 4) | (c & 15u));
@@ -416,21 +570,37 @@ static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint
             }
         }
     }
-    x->half[x->half_next][0] = tag;
-    x->half[x->half_next][1] = sym;
-    x->half_next = (uint8_t)((x->half_next + 1u) % RX_NHALF);
-    return 1; /* a new witness may let session_fill_one complete the datum */
+    /* the slot: an empty one or one of an index learnt since, else the next untrusted one,
+     * else the oldest (round robin) */
+    unsigned slot = RX_NHALF, untrusted = RX_NHALF;
+    for (unsigned j = 0; j < RX_NHALF && slot == RX_NHALF; j++) {
+        unsigned h = (x->half_next + j) % RX_NHALF;
+        uint8_t ht = x->half[h][0];
+        if (ht == 0xffu || cnt_get(x, ht & 0x7fu))
+            slot = h;
+        else if (untrusted == RX_NHALF && !(x->trusted >> h & 1u))
+            untrusted = h;
+    }
+    if (slot == RX_NHALF)
+        slot = untrusted != RX_NHALF ? untrusted : x->half_next;
+    x->half[slot][0] = tag;
+    x->half[slot][1] = sym;
+    if (trusted)
+        x->trusted |= (uint64_t)1 << slot;
+    else
+        x->trusted &= ~((uint64_t)1 << slot);
+    x->half_next = (uint8_t)((slot + 1u) % RX_NHALF);
+    return 1; /* a new candidate may let session_fill complete the datum */
 }
 
 /* Checks a session for completion (docs/protocol/esptouch-v1.md#completion). 1 = done (res filled). */
 static int session_try(rx_state_t *r, session_t *x, sc_et_result_t *res)
 {
     unsigned p, t = session_t_len(x, &p);
-    if (!t)
-        return 0;
-    if (!all_known(x, 2, t)) {
-        session_fill_one(r, x, t, p);
-        if (!all_known(x, 2, 9 + p))
+    if (!t || x->known < t || !all_known(x, 2, t)) {
+        session_fill(x);
+        t = session_t_len(x, &p);
+        if (!t || !all_known(x, 2, 9 + p))
             return 0;
     }
     unsigned slen = t - 9 - p;
@@ -439,7 +609,7 @@ static int session_try(rx_state_t *r, session_t *x, sc_et_result_t *res)
     if (all_known(x, 9 + p, t)) {
         memcpy(ssid, &x->val[9 + p], slen);
         if (sc_crc8(ssid, slen) != x->val[2]) {
-            session_soften(x, 0, 128);
+            session_soften(x, 0, RX_NIDX);
             return 0;
         }
     } else {
@@ -462,7 +632,7 @@ static int session_try(rx_state_t *r, session_t *x, sc_et_result_t *res)
         xr ^= ssid[i];
     if (xr != x->val[4]) {
         if (!from_scan)
-            session_soften(x, 0, 128);
+            session_soften(x, 0, RX_NIDX);
         return 0; /* from the scan: maybe another AP's SSID; wait for the air bytes */
     }
     uint8_t bssid[SC_MAC_LEN];
@@ -539,7 +709,7 @@ static void stream_unlock(rx_state_t *r, stream_t *s)
     s->session = NO_SESSION;
     s->nhist = 0;
     s->good = s->misses = 0;
-    memset(s->cand, 0, sizeof s->cand);
+    memset(&s->u, 0, sizeof s->u);
     if (si == NO_SESSION)
         return;
     for (unsigned k = 0; k < RX_NSTREAMS; k++)
@@ -555,6 +725,9 @@ static void stream_lock(rx_state_t *r, stream_t *s, uint16_t off, uint32_t now, 
     s->offset = off;
     s->good = 0;
     s->misses = 0;
+    memset(&s->u, 0, sizeof s->u);
+    s->u.clk.slot16 = RX_SLOT16;
+    s->u.clk.support_ms = now;
     s->session = session_get(r, s, now);
     session_t *x = &r->ss[s->session];
     x->channel = s->channel;
@@ -660,20 +833,20 @@ static cand_t *cand_add(rx_state_t *r, stream_t *s, uint8_t off, uint8_t idx, ui
 {
     cand_t *c = NULL;
     for (unsigned k = 0; k < RX_NCAND; k++)
-        if (s->cand[k].n && s->cand[k].off == off)
-            c = &s->cand[k];
+        if (s->u.cand[k].n && s->u.cand[k].off == off)
+            c = &s->u.cand[k];
     if (!c) {
         /* replace an empty slot, else round-robin among the weakest: random CRC hits are
          * spread over ~100 offsets, the real one collects a hit every triplet */
         unsigned minn = 255;
-        c = &s->cand[0];
+        c = &s->u.cand[0];
         for (unsigned k = 0; k < RX_NCAND; k++)
-            if (s->cand[k].n < minn)
-                minn = s->cand[k].n;
+            if (s->u.cand[k].n < minn)
+                minn = s->u.cand[k].n;
         for (unsigned k = 0; k < RX_NCAND; k++) {
             unsigned j = (s->misses + k) % RX_NCAND;
-            if (s->cand[j].n == minn) {
-                c = &s->cand[j];
+            if (s->u.cand[j].n == minn) {
+                c = &s->u.cand[j];
                 s->misses = (uint8_t)((j + 1) % RX_NCAND);
                 break;
             }
@@ -702,9 +875,25 @@ static uint16_t hist_at(const stream_t *s, unsigned back)
 }
 
 /* Searching stream: guide quartet, then guide-less triplets. Returns 1 if it locked. */
-static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
+static void candidate(rx_state_t *r, const stream_t *s, uint32_t now)
+{
+    r->cand_channel = s->channel;
+    r->cand_ms16 = (uint16_t)now;
+}
+
+static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev_ms, evbuf_t *e)
 {
     const unsigned omin = r->cfg.offset_min, omax = r->cfg.offset_max;
+    if (s->nhist >= 2) {
+        /* a sender is probably here, worth a longer look before anything locks: a step of the
+         * guide (515, 514, 513, 512, 515, ...), or two group-addressed frames of one
+         * transmitter at most two datagram slots apart, both of ESP-TOUCH lengths */
+        unsigned l1 = hist_at(s, 1), l0 = hist_at(s, 0);
+        unsigned lo = SC_ET_EXTRA_LEN + omin, hi = SC_ET_GUIDE_BASE + 3u + omax;
+        if (((l0 + 1u == l1 || l0 == l1 + 3u) && l1 >= SC_ET_GUIDE_BASE + omin && l1 <= hi) ||
+            (since(now, prev_ms) <= (int32_t)RX_CAND_GAP_MS && l0 >= lo && l0 <= hi && l1 >= lo && l1 <= hi))
+            candidate(r, s, now);
+    }
     if (s->nhist >= 4) {
         unsigned lo = 0xffff, hi = 0, seen = 0;
         for (unsigned k = 0; k < 4; k++) {
@@ -740,6 +929,7 @@ static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
             if (crc_pair(v, i) != (uint8_t)((va & 0xf0u) | (vc >> 4)))
                 continue;
             cand_t *c3 = cand_add(r, s, (uint8_t)o, i, v, now);
+            candidate(r, s, now);
             if (!c3)
                 continue;
             cand_t keep = *c3;
@@ -773,56 +963,225 @@ static void session_progress(rx_state_t *r, stream_t *s, session_t *x, evbuf_t *
     }
 }
 
+/* Position of index idx in the transmission order of a datum of length T, and the index at a
+ * position (docs/protocol/esptouch-v1.md#transmission-order: 0..4, then a BSSID byte before every three regular bytes, BSSID
+ * bytes left over at the end). Closed forms when all six BSSID bytes are interleaved (T >= 23),
+ * else the encoder's rule walked step by step. */
+static unsigned order_walk(unsigned t, unsigned want_idx, unsigned want_pos, int by_pos)
+{
+    unsigned n = 5, reg = 5, bss = 0;
+    while (reg < t || bss < SC_MAC_LEN) {
+        if (bss < SC_MAC_LEN) {
+            if (by_pos ? n == want_pos : t + bss == want_idx)
+                return by_pos ? t + bss : n;
+            n++;
+            bss++;
+        }
+        for (unsigned j = 0; j < 3 && reg < t; j++, reg++, n++)
+            if (by_pos ? n == want_pos : reg == want_idx)
+                return by_pos ? reg : n;
+    }
+    return 0;
+}
+
+static unsigned order_pos(unsigned t, unsigned idx)
+{
+    if (idx < 5)
+        return idx;
+    if (t < 23)
+        return order_walk(t, idx, 0, 0);
+    if (idx >= t)
+        return 5 + 4 * (idx - t);
+    if (idx < 23)
+        return 5 + 4 * ((idx - 5) / 3) + 1 + (idx - 5) % 3;
+    return idx + 6;
+}
+
+static unsigned order_idx(unsigned t, unsigned pos)
+{
+    if (pos < 5)
+        return pos;
+    if (t < 23)
+        return order_walk(t, 0, pos, 1);
+    unsigned q = pos - 5;
+    if (q >= 24)
+        return pos - 6;
+    return q % 4 ? 5 + 3 * (q / 4) + q % 4 - 1 : t + q / 4;
+}
+
+/* T from two index frames of consecutive triplets, i then j, where the order shows it: index 4
+ * is followed by T, T by 5, BSSID byte m (T + m) by 5 + 3m and 7 + 3m by T + m + 1 (T >= 23).
+ * 0 when the pair says nothing about T. */
+static unsigned order_t_hint(unsigned i, unsigned j)
+{
+    unsigned t = 0;
+    if (j == 0) {
+        /* the cycle wraps after its last code: regular byte T - 1, or BSSID byte T + 5 when
+         * short credentials leave BSSID bytes over */
+        unsigned a = i + 1 >= 23 && i + 1 <= 105 && order_idx(i + 1, i + 6) == i ? i + 1 : 0;
+        unsigned b = i >= 15 && i - 5 < 23 && order_idx(i - 5, i) == i ? i - 5 : 0;
+        return a && b ? 0 : a | b;
+    }
+    if (i == 4)
+        t = j;
+    else if (j == 5)
+        t = i;
+    else if (j > 5 && (j - 5) % 3 == 0 && (j - 5) / 3 <= 5 && i >= (j - 5) / 3)
+        t = i - (j - 5) / 3;               /* T + m, then 5 + 3m */
+    else if (i >= 7 && (i - 7) % 3 == 0 && (i - 7) / 3 <= 4 && j >= (i - 7) / 3 + 1)
+        t = j - (i - 7) / 3 - 1;           /* 7 + 3m, then T + m + 1 */
+    if (t < 10 || t > 105)
+        return 0;
+    if ((i != 4 && j != 5) && (t < 23 || j >= t + 6 || i >= t + 6))
+        return 0;
+    /* the pair must really be consecutive in the order of that T */
+    return order_pos(t, j) == order_pos(t, i) + 1 ? t : 0;
+}
+
+/* T for the stream clock: byte 0 when known, else the schedule's hint. */
+static unsigned session_clock_t(const session_t *x)
+{
+    if (cnt_get(x, 0) && x->val[0] >= 10 && x->val[0] <= 105)
+        return x->val[0];
+    return x->t_hint;
+}
+
+/* Whole datagram slots in dt_ms by the stream's measured interval, or -1 when dt_ms is not
+ * within 3/8 of a slot of a whole number of them (jitter of the relay, or another sender). */
+static int clk_slots(const clk_t *k, uint32_t dt_ms)
+{
+    unsigned sl = k->slot16;
+    if (dt_ms > (RX_ANCHOR_SLOTS + 1u) * sl / 16u)
+        return -1;
+    unsigned d16 = dt_ms * 16u, n = (d16 + sl / 2u) / sl;
+    unsigned res = d16 > n * sl ? d16 - n * sl : n * sl - d16;
+    return res * 8u <= 3u * sl ? (int)n : -1;
+}
+
 static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
 {
     unsigned off = s->offset;
     unsigned L = hist_at(s, 0);
-    if (L >= SC_ET_GUIDE_BASE + off && L <= SC_ET_GUIDE_BASE + 3 + off)
-        return; /* guide frames keep the lock alive but are not data */
+    clk_t *k = &s->u.clk;
+    int timed = !(s->flags & SF_LENONLY); /* a length-only stream interleaves both copies */
+    /* are the window's outer frames the index frame's own neighbours in time? 1 yes, 0 no
+     * (a frame was lost between), -1 unknown */
+    int a_adj = -1, c_adj = -1;
+    if (timed && k->ntimes >= 2 && hist_at(s, 1) - s->offset - 296u <= 127u) {
+        /* (only a window around an index frame asks) */
+        int n = clk_slots(k, k->t1 - k->t2);
+        a_adj = n == 1 ? 1 : n > 1 ? 0 : -1;
+        n = clk_slots(k, now - k->t1);
+        c_adj = n == 1 ? 1 : n > 1 ? 0 : -1;
+    }
+    k->t2 = k->t1;
+    k->t1 = now;
+    if (k->ntimes < 2)
+        k->ntimes++;
+    if (L >= SC_ET_GUIDE_BASE + off && L <= SC_ET_GUIDE_BASE + 3 + off) {
+        k->anc_ok = 0; /* a guide phase: time runs, the data cursor stands still */
+        k->support_ms = now;
+        return;        /* guide frames keep the lock alive but are not data */
+    }
     unsigned strides = (s->flags & SF_LENONLY) ? 2 : 1;
     session_t *x = &r->ss[s->session];
-    int any = 0;
+    int any = 0, changed = 0;
     for (unsigned st = 1; st <= strides; st++) {
         if (s->nhist < 2 * st + 1)
             break;
         unsigned a = hist_at(s, 2 * st) - off - 40u, b = hist_at(s, st) - off - 296u, c = L - off - 40u;
         if (b > 127u)
             continue;
-        int changed = 0;
+        int aa = st == 1 ? a_adj : -1, ca = st == 1 ? c_adj : -1;
         if (a <= 255u && c <= 255u) {
             uint8_t v = (uint8_t)(((a & 15u) << 4) | (c & 15u));
             if (crc_pair(v, (uint8_t)b) == (uint8_t)((a & 0xf0u) | (c >> 4))) {
                 any = 1;
                 r->stats.triplets_ok++;
-                changed = vote(r, x, (uint8_t)b, v);
-            } else {
-                /* one of the neighbours belongs to another triplet (a frame was lost): keep
-                 * both as halves, a right one pairs with a later opposite half */
-                r->stats.bad_crc++;
-                changed = session_half(r, x, (uint8_t)b, 0, (uint8_t)a);
-                changed |= session_half(r, x, (uint8_t)b, 1, (uint8_t)c);
+                changed |= vote(r, x, (uint8_t)b, v);
+                continue;
             }
-        } else if (a <= 255u) {
-            changed = session_half(r, x, (uint8_t)b, 0, (uint8_t)a);
-        } else if (c <= 255u) {
-            changed = session_half(r, x, (uint8_t)b, 1, (uint8_t)c);
+            /* one of the neighbours belongs to another triplet (a frame was lost): keep the
+             * ones that may be right as halves, a right one pairs with a later opposite half */
+            r->stats.bad_crc++;
+            if (aa == 1 && ca == 1)
+                aa = ca = -1; /* both in place yet the CRC fails: trust neither */
         }
-        x->last_ms = now;
-        x->channel = s->channel;
-        x->offset = s->offset;
-        if (changed) {
-            sc_et_result_t res;
-            if (session_try(r, x, &res)) {
-                r->done = 1;
-                r->done_session = s->session;
-                ev_stream(e, SC_ET_EV_DONE, r, s);
-                e->ev.result = res;
-                return;
+        if (a <= 255u && aa != 0)
+            changed |= session_half(r, x, (uint8_t)b, 0, (uint8_t)a, aa == 1);
+        if (c <= 255u && ca != 0)
+            changed |= session_half(r, x, (uint8_t)b, 1, (uint8_t)c, ca == 1);
+    }
+    /* The stream clock: an index frame anchors the cycle position; a nibble frame whose own
+     * index frame was lost gets its position, hence its index, from the time since the anchor. */
+    unsigned u = L - off - 40u;
+    if (timed && u >= 256u && u - 256u < RX_NIDX) {
+        /* the pair may come from this copy's clock or across copies (the other copy's index
+         * frame 3 slots earlier: the relay's delay, a few ms, is within a slot's tolerance) */
+        unsigned th = 0;
+        if (k->anc_ok && clk_slots(k, now - k->anc_ms) == 3)
+            th = order_t_hint(k->anc_idx, u - 256u);
+        if (!th && x->h_idx != 0xffu && clk_slots(k, (uint16_t)((uint16_t)now - x->h_ms16)) == 3)
+            th = order_t_hint(x->h_idx, u - 256u);
+        if (th)
+            x->t_hint = (uint8_t)th;
+        x->h_idx = (uint8_t)(u - 256u);
+        x->h_ms16 = (uint16_t)now;
+    }
+    unsigned t = timed ? session_clock_t(x) : 0;
+    if (timed && u >= 256u && u - 256u < RX_NIDX) {
+        unsigned idx = u - 256u;
+        if (t && idx <= t + 5u && k->anc_ok && k->anc_idx <= t + 5u) {
+            /* two anchors a known number of slots apart measure the sender's interval */
+            unsigned cyc = 3u * (t + 6u);
+            unsigned dq = (3u * order_pos(t, idx) + cyc - 3u * order_pos(t, k->anc_idx)) % cyc;
+            uint32_t dt = now - k->anc_ms;
+            if (dq && dq <= RX_ANCHOR_SLOTS && dt < 16u * RX_ANCHOR_SLOTS) {
+                unsigned meas = dt * 16u / dq;
+                if (meas >= RX_SLOT16_MIN && meas <= RX_SLOT16_MAX)
+                    k->slot16 = (uint16_t)((3u * k->slot16 + meas) / 4u);
             }
-            session_progress(r, s, x, e);
+        }
+        k->anc_idx = (uint8_t)idx;
+        k->anc_ms = now;
+        k->anc_ok = 1;
+    } else if (timed && u <= 255u && !any && k->anc_ok) {
+        /* (a frame that just completed a whole triplet is not used a second time as a half) */
+        int n = clk_slots(k, now - k->anc_ms);
+        if (n >= 1 && t && k->anc_idx <= t + 5u) {
+            unsigned q = (3u * order_pos(t, k->anc_idx) + 1u + (unsigned)n) % (3u * (t + 6u));
+            if (q % 3u == 1u)
+                k->anc_ok = 0; /* a nibble where an index belongs: the clock is off */
+            else
+                changed |= session_half(r, x, (uint8_t)order_idx(t, q / 3u), q % 3u == 2u, (uint8_t)u, 1);
+        } else if (n >= 1 && !t && (unsigned)n % 3u != 0u) {
+            /* T unknown yet (the capture began after byte 0 went by): where the order is
+             * sequential whatever T is — 0..4, and the regular bytes from 23 up to T - 1 —
+             * the index is the anchor's plus the triplets between. If the cycle wrapped in
+             * between (T - 1 was passed), the guess is T or above: a BSSID index, which the
+             * completion never guesses and any pairing CRC-checks, or none at all — never a
+             * byte of the credentials. (From 0..3, a guess past 4 could be such a byte.) */
+            unsigned i = k->anc_idx, j = i + ((unsigned)n + 1u) / 3u;
+            if (j <= 4u || i >= 23u)
+                changed |= session_half(r, x, (uint8_t)j, (unsigned)n % 3u == 1u, (uint8_t)u, 1);
         }
     }
+    x->last_ms = now;
+    x->channel = s->channel;
+    x->offset = s->offset;
+    if (changed) {
+        sc_et_result_t res;
+        if (session_try(r, x, &res)) {
+            r->done = 1;
+            r->done_session = s->session;
+            ev_stream(e, SC_ET_EV_DONE, r, s);
+            e->ev.result = res;
+            return;
+        }
+        session_progress(r, s, x, e);
+    }
     if (any) {
+        k->support_ms = now;
         s->misses = 0;
         if (s->good < 255)
             s->good++;
@@ -922,7 +1281,6 @@ sc_err_t sc_et_rx_set_scan(sc_et_rx_t *rx, const sc_scan_entry_t *list, size_t n
         memset(e, 0, sizeof *e);
         memcpy(e->ssid, list[i].ssid, list[i].ssid_len);
         e->ssid_len = list[i].ssid_len;
-        e->ssid_crc = sc_crc8(e->ssid, e->ssid_len);
         memcpy(e->bssid, list[i].bssid, SC_MAC_LEN);
     }
     return n > SC_ET_RX_MAX_SCAN ? SC_ERR_NOSPACE : SC_OK;
@@ -956,6 +1314,7 @@ sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t n
                 if (dup) {
                     r->stats.dropped_retry++;
                 } else {
+                    uint32_t prev_ms = s->last_ms;
                     s->last_ms = now_ms;
                     /* written out: compilers turn the loop back into a memmove call */
                     _Static_assert(RX_HIST == 6, "history shift below assumes 6 entries");
@@ -970,7 +1329,7 @@ sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t n
                     if (s->state == ST_LOCKED)
                         stream_data(r, s, now_ms, &e);
                     else
-                        stream_search(r, s, now_ms, &e);
+                        stream_search(r, s, now_ms, prev_ms, &e);
                 }
             }
         }
@@ -999,18 +1358,37 @@ sc_et_event_type_t sc_et_rx_tick(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t 
     return sc_et_rx_feed(rx, NULL, now_ms, ev);
 }
 
+/* The channel of the lock with the most valid triplets; with pin_only, only among the locks
+ * that still pin the channel search (see sc_et_rx_pinned_channel). */
+static uint8_t best_lock_channel(const rx_state_t *r, int pin_only, uint32_t now_ms)
+{
+    const stream_t *best = NULL;
+    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
+        const stream_t *s = &r->st[i];
+        if (s->state != ST_LOCKED || (best && s->good <= best->good))
+            continue;
+        uint32_t sup = s->u.clk.support_ms;
+        int pinned = !pin_only || since(now_ms, sup) <= (int32_t)RX_PIN_MS;
+        if (!pinned) {
+            /* unsupported for a while: release only if the channel is alive (some stream on it
+             * heard a frame since), a silent radio keeps the lock until it expires */
+            pinned = 1;
+            for (unsigned j = 0; j < RX_NSTREAMS; j++)
+                if (r->st[j].state != ST_FREE && r->st[j].channel == s->channel &&
+                    since(r->st[j].last_ms, sup) > (int32_t)RX_PIN_MS)
+                    pinned = 0;
+        }
+        if (pinned)
+            best = s;
+    }
+    return best ? best->channel : 0;
+}
+
 uint8_t sc_et_rx_locked_channel(const sc_et_rx_t *rx)
 {
     if (!rx || CS(rx)->magic != RX_MAGIC)
         return 0;
-    const rx_state_t *r = CS(rx);
-    const stream_t *best = NULL;
-    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
-        const stream_t *s = &r->st[i];
-        if (s->state == ST_LOCKED && (!best || s->good > best->good))
-            best = s;
-    }
-    return best ? best->channel : 0;
+    return best_lock_channel(CS(rx), 0, 0);
 }
 
 void sc_et_rx_stats(const sc_et_rx_t *rx, sc_et_rx_stats_t *out)
@@ -1033,4 +1411,26 @@ int sc_et_rx_recent_activity(const sc_et_rx_t *rx, uint8_t channel, uint32_t now
     const rx_state_t *r = CS(rx);
     return r->act_channel == channel && r->act_ms && since(now_ms, r->act_ms) >= 0 &&
            since(now_ms, r->act_ms) <= (int32_t)within_ms;
+}
+
+/* Weaker than recent_activity: a guide step or any CRC-valid triplet under some offset was seen
+ * on channel within the last within_ms (<= 30 s). Random traffic produces it now and then; a
+ * sender in either phase produces it within a few datagrams. */
+int sc_et_rx_candidate(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms)
+{
+    if (!rx || CS(rx)->magic != RX_MAGIC || !channel)
+        return 0;
+    const rx_state_t *r = CS(rx);
+    uint16_t age = (uint16_t)((uint16_t)now_ms - r->cand_ms16);
+    return r->cand_channel == channel && within_ms <= 30000u && age <= within_ms;
+}
+
+/* The channel of a lock that is still supported by guide frames or valid triplets within
+ * RX_PIN_MS: a lock on random traffic (or on a sender that went away) stops pinning the radio
+ * as soon as the channel's other traffic shows it is alive, instead of when it expires. */
+uint8_t sc_et_rx_pinned_channel(const sc_et_rx_t *rx, uint32_t now_ms)
+{
+    if (!rx || CS(rx)->magic != RX_MAGIC)
+        return 0;
+    return best_lock_channel(CS(rx), 1, now_ms);
 }

@@ -76,14 +76,14 @@ static inline void run(T *t, uint32_t ms)
     unsigned spins = 0;
     for (;;) {
         uint32_t next = sc_device_step(t->dev, t->fh.now);
-        if ((int32_t)(next - t->fh.now) <= 0) {
+        if (sc_ms_diff(next, t->fh.now) <= 0) {
             assert_true(++spins < 100000);
             continue;
         }
         spins = 0;
-        if ((int32_t)(end - t->fh.now) <= 0)
+        if (sc_ms_diff(end, t->fh.now) <= 0)
             break;
-        t->fh.now = (int32_t)(next - end) > 0 ? end : next;
+        t->fh.now = sc_ms_min(next, end);
     }
 }
 

@@ -529,7 +529,7 @@ static void test_air_frames_to_done(void **state)
     size_t delivered = 0;
     while (sc_device_state(t->dev) == SC_DEV_SNIFFING && sc_air_next(&air, &f, &at) == SC_OK) {
         uint32_t now = base + at;
-        while ((int32_t)(deadline - now) <= 0) {
+        while (sc_ms_diff(deadline, now) <= 0) {
             t->fh.now = deadline;
             deadline = sc_device_step(t->dev, t->fh.now);
         }

@@ -38,6 +38,9 @@ typedef struct {
     uint16_t seq_up, seq_down;
     int drop_index_from;   /* drop datagrams of triplets whose index >= this (-1 = none) */
     int drop_index_to;
+    int ndrop;             /* drop single datagrams, every round: (index, position in triplet) */
+    uint8_t drop_idx[16], drop_pos[16];
+    uint32_t drop_until;   /* ... only before this time of the run (0 = always) */
 } phone_t;
 
 static uint32_t rnd(uint32_t *s)
@@ -132,6 +135,12 @@ static int phone_step(phone_t *p, feed_fn fn, void *ctx)
         unsigned idx = p->enc.order[code].index;
         if ((int)idx >= p->drop_index_from && (int)idx <= p->drop_index_to)
             return 1;
+    }
+    if (p->ndrop && !d.is_guide && (!p->drop_until || d.at_ms < p->drop_until)) {
+        unsigned idx = p->enc.order[d.cursor / 3u].index;
+        for (int k = 0; k < p->ndrop; k++)
+            if (p->drop_idx[k] == idx && p->drop_pos[k] == d.pos)
+                return 1;
     }
     sc_frame_t f;
     if (p->kind == SC_FRAME_ETHERNET) {
@@ -333,6 +342,14 @@ static void decode_one(phone_t *p)
     assert_int_equal(H.done[0].t, p->enc.t);
 }
 
+/* P[0] alone never yields a result */
+static void decode_none(void)
+{
+    harness_init(&H, NULL);
+    harness_run(&H, P, 1, 1);
+    assert_int_equal(H.ndone, 0);
+}
+
 /* --- tests ------------------------------------------------------------------------ */
 
 static void test_state_size(void **state)
@@ -409,9 +426,7 @@ static void test_ethernet(void **state)
     P[0].off_up = 42;
     P[0].drop_index_from = P[0].enc.t;
     P[0].drop_index_to = P[0].enc.t + 5;
-    harness_init(&H, NULL);
-    harness_run(&H, P, 1, 1);
-    assert_int_equal(H.ndone, 0);
+    decode_none();
 }
 
 static void test_length_only(void **state)
@@ -822,7 +837,8 @@ static void test_scan_is_faster(void **state)
     (void)state;
     sc_et_creds_t c;
     creds_make(&c, "TP-LINK_2.4G", 12, "12345678", 8);
-    /* from the start of a run the SSID bytes are the last ones sent (docs/protocol/esptouch-v1.md#transmission-order) */
+    /* from the start of a run the SSID bytes are the last ones sent
+     * (docs/protocol/esptouch-v1.md#transmission-order) */
     phone_init(&P[0], &c, PHONE_A, 510);
     decode_one(&P[0]);
     uint32_t plain = H.done_ms[0];
@@ -863,9 +879,7 @@ static void test_header_bssid_mismatch(void **state)
     memcpy(P[0].bssid, BSSID, 6);
     P[0].drop_index_from = P[0].enc.t;
     P[0].drop_index_to = P[0].enc.t + 5;
-    harness_init(&H, NULL);
-    harness_run(&H, P, 1, 1);
-    assert_int_equal(H.ndone, 0);
+    decode_none();
 }
 
 static void test_filters(void **state)
@@ -1017,6 +1031,249 @@ static void test_chansearch(void **state)
     assert_true(extended);
 }
 
+/* --- the hard tail: recovery paths ------------------------------------------------- */
+
+static void drop_frame(phone_t *p, uint8_t idx, uint8_t pos)
+{
+    assert_true(p->ndrop < 16);
+    p->drop_idx[p->ndrop] = idx;
+    p->drop_pos[p->ndrop] = pos;
+    p->ndrop++;
+}
+
+/* every frame of byte idx's triplet, every round */
+static void drop_byte(phone_t *p, uint8_t idx)
+{
+    for (uint8_t pos = 0; pos < 3; pos++)
+        drop_frame(p, idx, pos);
+}
+
+static const char PW64[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/* The index frames of four password bytes never reach the air, in either copy or any round:
+ * only the stream clock (the time since the last index frame) can tell whose nibble frames
+ * these are. Decoded in the first data phase. */
+static void test_clock_places_lone_frames(void **state)
+{
+    (void)state;
+    sc_et_creds_t c;
+    creds_make(&c, "TP-LINK_2.4G", 12, "12345678", 8);
+    for (uint32_t k = 0; k < 3; k++) {
+        phone_init(&P[0], &c, PHONE_A, 1100 + k);
+        for (uint8_t i = 9; i < 13; i++)
+            drop_frame(&P[0], i, 1);
+        P[0].start_ms = 500u * k;
+        decode_one(&P[0]);
+        assert_true(H.done_ms[0] + P[0].start_ms < 6000);
+    }
+    /* a length-only stream has no clock: the same air never completes there */
+    phone_init(&P[0], &c, PHONE_A, 1110);
+    P[0].kind = SC_FRAME_LEN_ONLY;
+    P[0].down = 0;
+    for (uint8_t i = 9; i < 13; i++)
+        drop_frame(&P[0], i, 1);
+    decode_none();
+}
+
+/* Bytes of which only one half ever arrives: the other nibble comes from the triplet's CRC
+ * nibble and the datum's XOR (byte 4), searched and taken only when one combination fits. */
+static void test_fill_from_halves(void **state)
+{
+    (void)state;
+    sc_et_creds_t c;
+    creds_make(&c, "TP-LINK_2.4G", 12, "12345678", 8);
+    phone_init(&P[0], &c, PHONE_A, 1120);
+    drop_frame(&P[0], 10, 2); /* password byte '2': its low nibble never arrives */
+    drop_frame(&P[0], 14, 0); /* password byte '6': its high nibble never arrives */
+    drop_frame(&P[0], 22, 2); /* SSID byte 'N' */
+    decode_one(&P[0]);
+    assert_true(H.done_ms[0] < 6000);
+    /* one password byte with no frame at all: the XOR alone would give it, unchecked, so it
+     * is never taken and nothing completes */
+    phone_init(&P[0], &c, PHONE_A, 1121);
+    drop_byte(&P[0], 11);
+    decode_none();
+    /* ... while a missing SSID byte is checked by the SSID CRC and is taken */
+    phone_init(&P[0], &c, PHONE_A, 1122);
+    drop_byte(&P[0], 20);
+    decode_one(&P[0]);
+}
+
+/* T (byte 0) never on the air: the order of index frames gives it (4 then T, T + m then
+ * 5 + 3m, the wrap after the last code). p (byte 1) never on the air: the XOR gives it and the
+ * SSID CRC checks it, because p moves the SSID's bounds. Both at once too. */
+static void test_head_bytes_recovered(void **state)
+{
+    (void)state;
+    sc_et_creds_t c;
+    creds_make(&c, "TP-LINK_2.4G", 12, "12345678", 8);
+    static const uint8_t drops[3][2] = { { 1, 0 }, { 0, 1 }, { 1, 1 } }; /* (byte 0, byte 1) */
+    for (unsigned k = 0; k < 3; k++) {
+        phone_init(&P[0], &c, PHONE_A, 1130 + k);
+        for (uint8_t b = 0; b < 2; b++)
+            if (drops[k][b])
+                drop_byte(&P[0], b);
+        decode_one(&P[0]);
+        assert_true(H.done_ms[0] < 6000);
+    }
+    /* a 64-byte password (T = 85, all six BSSID bytes interleaved) without byte 0 */
+    creds_make(&c, "TP-LINK_2.4G", 12, PW64, 64);
+    phone_init(&P[0], &c, PHONE_A, 1135);
+    drop_byte(&P[0], 0);
+    decode_one(&P[0]);
+}
+
+/* A capture that begins mid-cycle meets the long password's bytes before T: the order there
+ * (23, 24, ... T - 1) does not depend on T, so lone nibble frames are placed anyway. Here the
+ * index frames of four of them are lost in the first round and the bytes never come again. */
+static void test_lone_frames_before_t(void **state)
+{
+    (void)state;
+    sc_et_creds_t c;
+    creds_make(&c, "TP-LINK_2.4G", 12, PW64, 64);
+    phone_init(&P[0], &c, PHONE_A, 1140);
+    /* start in the first data phase at order position 35 (index 30): T (position 0) comes
+     * only after the cycle wraps, about 1.3 s later */
+    P[0].start_ms = 2000u + 35u * 3u * 8u;
+    for (uint8_t i = 40; i < 44; i++)
+        drop_frame(&P[0], i, 1);
+    P[0].drop_until = P[0].start_ms + 1000u;
+    harness_init(&H, NULL);
+    /* after the first round the four bytes are gone entirely */
+    while (phone_peek(&P[0]) && H.ndone == 0) {
+        if (P[0].next.at_ms >= P[0].drop_until && P[0].ndrop == 4) {
+            P[0].ndrop = 0;
+            P[0].drop_until = 0;
+            for (uint8_t i = 40; i < 44; i++)
+                drop_byte(&P[0], i);
+        }
+        phone_step(&P[0], on_frame, &H);
+    }
+    assert_int_equal(H.ndone, 1);
+    assert_creds_equal(&H.done[0].creds, &c);
+}
+
+/* Forged single frames with the phone's MAC at random times (each one lands in its stream's
+ * clock like a real frame), two phones with different passwords, loss, retries and foreign
+ * traffic: every result is exactly one phone's credentials. */
+static void test_no_false_result_lone_spoofs(void **state)
+{
+    (void)state;
+    sc_et_creds_t a, b;
+    creds_make(&a, "TP-LINK_2.4G", 12, PW64, 64);
+    creds_make(&b, "TP-LINK_2.4G", 12, "other-pw-B!!", 12);
+    int ok = 0;
+    for (uint32_t seed = 1; seed <= 12; seed++) {
+        phone_init(&P[0], &a, PHONE_A, 1200 + seed);
+        phone_init(&P[1], &b, PHONE_B, 1300 + seed);
+        P[0].loss = P[1].loss = 0.1 + 0.02 * (seed % 5);
+        P[0].retry = P[1].retry = 0.1;
+        P[0].start_ms = 1931u * seed % 20000u;
+        P[1].start_ms = 1409u * seed % 20000u;
+        harness_init(&H, NULL);
+        H.rng = seed * 104729u;
+        H.foreign = 1.0;
+        H.reset_on_done = 2;
+        uint32_t spoofs = 0;
+        for (;;) {
+            int best = -1;
+            for (int i = 0; i < 2; i++)
+                if (phone_peek(&P[i]) && (best < 0 || P[i].next.at_ms < P[best].next.at_ms))
+                    best = i;
+            if (best < 0 || H.ndone >= 4)
+                break;
+            uint32_t at = P[best].next.at_ms;
+            if (at >= P[best].start_ms && chance(&H.rng, 0.3)) {
+                /* a lone nibble-sized frame from the phone's MAC, off the sender's slots */
+                phone_t *sp = &P[rnd(&H.rng) & 1u];
+                sc_frame_t f;
+                frame_80211(&f, sp, rnd(&H.rng) & 1u, (uint16_t)(40u + rnd(&H.rng) % 256u + sp->off_up),
+                            (uint16_t)rnd(&H.rng));
+                on_frame(&H, &f, at - P[best].start_ms + 1u + rnd(&H.rng) % 6u);
+                spoofs++;
+            }
+            phone_step(&P[best], on_frame, &H);
+        }
+        assert_true(spoofs > 100);
+        for (int i = 0; i < H.ndone && i < MAX_DONE; i++) {
+            if (!memcmp(H.done[i].sender, PHONE_A, 6))
+                assert_creds_equal(&H.done[i].creds, &a);
+            else
+                assert_creds_equal(&H.done[i].creds, &b);
+            ok++;
+        }
+    }
+    assert_true(ok >= 12);
+}
+
+/* The search returns fast after a false lock: a lock that no guide frame or valid triplet
+ * supports stops pinning the radio once other traffic on its channel shows the channel is
+ * alive. Channel lists take 5 GHz numbers and ranges. */
+static void test_chansearch_false_lock_and_lists(void **state)
+{
+    (void)state;
+    static sc_et_rx_t rx;
+    sc_chansearch_t cs;
+    uint32_t until;
+    sc_et_event_t ev;
+    assert_int_equal(sc_et_rx_init(&rx, NULL), SC_OK);
+    static const uint8_t list[] = { 1, 6, 11 };
+    assert_int_equal(sc_chansearch_init(&cs, list, 3, 100), SC_OK);
+    assert_int_equal(sc_chansearch_step(&cs, &rx, 0, &until), 1);
+    assert_int_equal(sc_chansearch_step(&cs, &rx, 100, &until), 6);
+    /* random traffic that happens to look like a guide quartet on channel 6 */
+    sc_et_creds_t c;
+    creds_make(&c, "x", 1, "", 0);
+    phone_init(&P[0], &c, PHONE_A, 1400);
+    sc_frame_t f;
+    for (int i = 0; i < 4; i++) {
+        frame_80211(&f, &P[0], 1, (uint16_t)(515 - i + P[0].off_up), (uint16_t)(i + 1));
+        sc_et_rx_feed(&rx, &f, 150, &ev);
+    }
+    assert_int_equal(ev.type, SC_ET_EV_LOCKED);
+    assert_int_equal(sc_chansearch_step(&cs, &rx, 150, &until), 6);
+    /* nothing supports it, other stations keep talking */
+    uint32_t t = 150, left = 0;
+    while (t < 2000 && !left) {
+        t += 20;
+        memset(&f, 0, sizeof f);
+        f.kind = SC_FRAME_80211;
+        f.channel = 6;
+        f.fc = 0x0208 | SC_FC_PROTECTED;
+        memset(f.addr1, 0xff, 6);
+        memcpy(f.addr2, BSSID, 6);
+        f.addr3[5] = (uint8_t)(t / 20u);
+        f.len = (uint16_t)(900 + t % 300u);
+        sc_et_rx_feed(&rx, &f, t, &ev);
+        if ((int32_t)(t - until) >= 0)
+            left = sc_chansearch_step(&cs, &rx, t, &until) != 6;
+    }
+    assert_true(left);
+    assert_true(t < 150 + 400 + 2 * 100 + 40);
+    /* lists */
+    uint8_t out[SC_CHANSEARCH_MAX_CHANNELS];
+    assert_int_equal(sc_chansearch_parse("1-13", out, sizeof out), 13);
+    assert_int_equal(out[12], 13);
+    size_t n = sc_chansearch_parse("1-11,36-165", out, sizeof out);
+    assert_int_equal(n, 11 + 8 + 12 + 5);
+    assert_int_equal(out[11], 36);
+    assert_int_equal(out[18], 64);
+    assert_int_equal(out[19], 100);
+    assert_int_equal(out[n - 1], 165);
+    assert_int_equal(sc_chansearch_parse("6,149,177", out, sizeof out), 3);
+    assert_int_equal(sc_chansearch_parse("1,x", out, sizeof out), 0);
+    assert_int_equal(sc_chansearch_parse("0", out, sizeof out), 0);
+    assert_int_equal(sc_chansearch_parse("15", out, sizeof out), 0);
+    assert_int_equal(sc_chansearch_parse("13-1", out, sizeof out), 0);
+    assert_int_equal(sc_chansearch_parse("1-13", out, 12), 0);
+    assert_int_equal(sc_chansearch_parse("", out, sizeof out), 0);
+    assert_int_equal(sc_chansearch_parse("1,,6", out, sizeof out), 0);
+    assert_int_equal(sc_chansearch_init(&cs, out, sc_chansearch_parse("1-11,36-165", out, sizeof out), 0), SC_OK);
+    assert_int_equal(cs.nchannels, 36);
+    static const uint8_t bad[] = { 6, 200 };
+    assert_int_equal(sc_chansearch_init(&cs, bad, 2, 0), SC_ERR_INVAL);
+}
+
 /* The air simulator (src/sim): realistic air with both copies, DTIM, multi-BSSID, multicast */
 #include "smartcfg/air.h"
 static sc_air_t AIR;
@@ -1082,6 +1339,12 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_chansearch),
         cmocka_unit_test(test_air_sim),
+        cmocka_unit_test(test_clock_places_lone_frames),
+        cmocka_unit_test(test_fill_from_halves),
+        cmocka_unit_test(test_head_bytes_recovered),
+        cmocka_unit_test(test_lone_frames_before_t),
+        cmocka_unit_test(test_no_false_result_lone_spoofs),
+        cmocka_unit_test(test_chansearch_false_lock_and_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

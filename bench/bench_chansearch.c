@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Time to decode while the receiver hops channels (sc_chansearch_*), relative to the time the
+ * same air takes on the right channel. The radio hears only the channel it is tuned to, as the
+ * file radio does (ports/posix/radio_file.c), loses SWITCH_MS after every change, and hears
+ * foreign broadcasts on every channel (NOISE_GAP_MS apart, random senders and lengths; the AP's
+ * own channel also carries the simulator's foreign traffic). Each run draws the AP's channel
+ * from the list, a seed, 10 % loss and:
+ *  - "start": the phone starts while the device is already hopping (the usual case: the
+ *    device searches before the user presses the button); the hopper's phase is random, the
+ *    time is counted from the phone's start in both cases;
+ *  - "mid": the device starts hopping at a random point of the phone's 45 s run, in a guide
+ *    or a data phase alike (as bench_ttd's captures); time counted from the device's start.
+ * Reports median and worst ratio per channel list: 2.4 GHz 1..13, and a dual-band card (1..11
+ * and the 5 GHz channels 36..165).
+ * Usage: bench_chansearch [runs per case (60)] [master seed (20261202)] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smartcfg/air.h"
+#include "smartcfg/esptouch_rx.h"
+
+#include "bench_util.h"
+
+#define MAX_RUNS 1000
+#define START_MAX_MS 30000u
+#define SWITCH_MS 2u     /* a retune loses this much air (a typical driver's channel switch) */
+#define NOISE_GAP_MS 15u /* foreign broadcasts on every channel */
+#define HOP_AHEAD_MAX 3000u /* "start": the device has been hopping up to this long */
+
+static sc_air_t air;
+static sc_et_rx_t rx;
+
+static uint64_t master;
+static uint32_t draw(void) { return bench_draw(&master); }
+
+static uint32_t noise_rng;
+static uint32_t noise_next(void)
+{
+    noise_rng ^= noise_rng << 13;
+    noise_rng ^= noise_rng >> 17;
+    noise_rng ^= noise_rng << 5;
+    return noise_rng;
+}
+
+/* A foreign group-addressed data frame on channel ch: some station's ARP/mDNS relayed by its
+ * AP (one of a few senders per channel, so they form streams like a phone's would). */
+static void noise_frame(sc_frame_t *f, uint8_t ch)
+{
+    uint32_t r = noise_next();
+    memset(f, 0, sizeof *f);
+    f->kind = SC_FRAME_80211;
+    f->channel = ch;
+    f->len = (uint16_t)(60 + noise_next() % 1440u);
+    f->fc = (uint16_t)((2u << 2) | SC_FC_FROMDS | SC_FC_PROTECTED);
+    memset(f->addr1, 0xff, 6);
+    uint8_t bss[6] = { 0x02, 0xaa, ch, 0x00, 0x00, (uint8_t)(r & 1u) };
+    memcpy(f->addr2, bss, 6);
+    uint8_t sta[6] = { 0x02, 0xbb, ch, 0x00, 0x00, (uint8_t)(r >> 8 & 3u) };
+    memcpy(f->addr3, sta, 6);
+    f->seq_ctrl = (uint16_t)(noise_next() << 4);
+}
+
+/* Time (ms since the phone's start, or since the device's start with c->start_ms) to the
+ * correct result; hopping over list when n > 0 (the hopper started ahead ms before the air's
+ * time 0), else fixed on the AP's channel. UINT32_MAX when nothing (correct) came before the
+ * capture ended. */
+static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uint32_t ahead, int *wrong)
+{
+    if (sc_air_init(&air, c) != SC_OK || sc_et_rx_init(&rx, NULL) != SC_OK)
+        return UINT32_MAX;
+    noise_rng = c->seed | 1u;
+    sc_chansearch_t cs;
+    uint32_t until = 0, deaf_until = 0, noise_at = 0;
+    uint8_t tuned = c->channel;
+    if (n) {
+        if (sc_chansearch_init(&cs, list, n, 0) != SC_OK)
+            return UINT32_MAX;
+        tuned = sc_chansearch_step(&cs, &rx, 0, &until);
+    }
+    sc_frame_t f, nf;
+    uint32_t t;
+    sc_et_event_t ev;
+    int have = sc_air_next(&air, &f, &t) == SC_OK;
+    if (have)
+        t += ahead;
+    while (have) {
+        /* the next thing to happen: a frame of the air, a foreign frame, or the hopper's deadline */
+        int is_noise = (int32_t)(noise_at - t) < 0;
+        uint32_t now = is_noise ? noise_at : t;
+        if (n && (int32_t)(now - until) >= 0) {
+            uint32_t at = until;
+            uint8_t ch = sc_chansearch_step(&cs, &rx, at, &until);
+            if (ch != tuned) {
+                tuned = ch;
+                deaf_until = at + SWITCH_MS;
+            }
+            if ((int32_t)(until - at) <= 0)
+                until = at + 1;
+            if (sc_et_rx_tick(&rx, at, &ev) == SC_ET_EV_UNLOCKED)
+                until = at;
+            continue;
+        }
+        const sc_frame_t *fp = &f;
+        if (is_noise) {
+            noise_frame(&nf, tuned);
+            fp = &nf;
+            noise_at += NOISE_GAP_MS / 2u + noise_next() % NOISE_GAP_MS;
+        } else {
+            have = sc_air_next(&air, &f, &t) == SC_OK;
+            if (have)
+                t += ahead;
+        }
+        if (fp->channel != tuned || (int32_t)(now - deaf_until) < 0)
+            continue;
+        sc_et_event_type_t et = sc_et_rx_feed(&rx, fp, now, &ev);
+        if (et == SC_ET_EV_DONE) {
+            if (bench_same_creds(&ev.result.creds, &c->creds))
+                return now - ahead;
+            (*wrong)++;
+            sc_et_rx_reset(&rx);
+        }
+        /* the port acts on a lock or an unlock at once, not at the next deadline */
+        if (n && (et == SC_ET_EV_LOCKED || et == SC_ET_EV_UNLOCKED))
+            until = now;
+    }
+    return UINT32_MAX;
+}
+
+static void measure(const char *name, const uint8_t *list, size_t n, int runs, int mid)
+{
+    static double ratio[MAX_RUNS];
+    static double extra[MAX_RUNS];
+    int ok = 0, fails = 0, wrong = 0, within = 0;
+    for (int i = 0; i < runs; i++) {
+        sc_air_config_t c;
+        sc_air_config_default(&c);
+        c.channel = list[draw() % n];
+        c.start_ms = mid ? draw() % START_MAX_MS : 0;
+        c.seed = draw();
+        c.loss = 0.1;
+        c.foreign = 1.0;
+        uint32_t ahead = mid ? 0 : draw() % HOP_AHEAD_MAX;
+        uint32_t fixed = ttd(&c, NULL, 0, 0, &wrong);
+        uint32_t hop = ttd(&c, list, n, ahead, &wrong);
+        if (fixed == UINT32_MAX)
+            continue; /* not decodable even on the right channel: nothing to compare */
+        if (hop == UINT32_MAX) {
+            fails++;
+            continue;
+        }
+        if (getenv("BENCH_CS_DEBUG") && (double)hop > 1.5 * fixed)
+            fprintf(stderr, "%s run %d ch %u start %u (phase %u) fixed %u hop %u\n", name, i, c.channel, c.start_ms,
+                    c.start_ms % 6000u, fixed, hop);
+        ratio[ok] = (double)hop / (double)(fixed ? fixed : 1);
+        within += ratio[ok] <= 1.5;
+        extra[ok++] = (double)hop - (double)fixed;
+    }
+    qsort(ratio, (size_t)ok, sizeof ratio[0], bench_cmp_double);
+    qsort(extra, (size_t)ok, sizeof extra[0], bench_cmp_double);
+    printf("BENCH chansearch_%s_median %.2f x_fixed\n", name, ok ? ratio[ok / 2] : 0.0);
+    printf("BENCH chansearch_%s_worst %.2f x_fixed\n", name, ok ? ratio[ok - 1] : 0.0);
+    printf("BENCH chansearch_%s_extra_median %.0f ms\n", name, ok ? extra[ok / 2] : 0.0);
+    printf("BENCH chansearch_%s_extra_worst %.0f ms\n", name, ok ? extra[ok - 1] : 0.0);
+    printf("BENCH chansearch_%s_within_1_5x %.0f %%\n", name, ok ? 100.0 * within / ok : 0.0);
+    printf("BENCH chansearch_%s_failures %d count\n", name, fails);
+    if (wrong)
+        printf("BENCH chansearch_%s_wrong_results %d count\n", name, wrong);
+}
+
+int main(int argc, char **argv)
+{
+    int runs = argc > 1 ? atoi(argv[1]) : 60;
+    if (runs < 1 || runs > MAX_RUNS)
+        runs = 60;
+    master = argc > 2 ? strtoull(argv[2], NULL, 10) : 20261202u;
+    if (master == 0)
+        master = 1;
+    uint8_t list24[13], dual[64];
+    size_t n24 = 0, nd = 0;
+    for (uint8_t ch = 1; ch <= 13; ch++)
+        list24[n24++] = ch;
+    for (uint8_t ch = 1; ch <= 11; ch++)
+        dual[nd++] = ch;
+    /* 5 GHz: UNII-1/2 36..64, UNII-2e 100..144, UNII-3 149..165 (20 MHz channels) */
+    for (unsigned ch = 36; ch <= 165; ch += 4) {
+        unsigned c5 = ch >= 148 ? ch + 1 : ch;
+        if ((c5 > 64 && c5 < 100) || (c5 > 144 && c5 < 149) || c5 > 165)
+            continue;
+        dual[nd++] = (uint8_t)c5;
+    }
+    measure("2g_start", list24, n24, runs, 0);
+    measure("dual_start", dual, nd, runs, 0);
+    measure("2g_mid", list24, n24, runs, 1);
+    measure("dual_mid", dual, nd, runs, 1);
+    printf("BENCH chansearch_dual_channels %zu count\n", nd);
+    printf("BENCH chansearch_runs_per_list %d runs\n", runs);
+    return 0;
+}
