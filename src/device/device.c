@@ -686,12 +686,15 @@ static bool candidate_request(sc_device_t *d, const sc_ipv4_ep_t *from, const sc
             return false;
         }
         bool replaced = c->st == SC_CAND_PENDING;
+        /* A replaced token keeps its slot's identity clock: a host sending a new token in
+         * every datagram gets no more identity replies than one resending the same one. */
+        uint32_t id_at = replaced ? c->id_at : now - SC_DEV_ID_MIN_MS;
         memset(c, 0, sizeof *c);
         memcpy(c->token, req->token, sizeof c->token);
         c->st = SC_CAND_PENDING;
         c->seq = d->cand_seq++;
         c->from = *from;
-        c->id_at = now - SC_DEV_ID_MIN_MS;
+        c->id_at = id_at;
         DLOG(d, now, "token %s (%u chars) from %u.%u.%u.%u:%u", replaced ? "replaced" : "received",
              (unsigned)strlen(c->token), from->addr[0], from->addr[1], from->addr[2], from->addr[3], (unsigned)from->port);
         sc_device_event_t ev;

@@ -174,6 +174,32 @@ static void test_no_amplification_8266(void **state)
     rm(t);
 }
 
+/* F3/F4: a host sending a new token in every datagram (while the app's is being tried) gets
+ * at most one identity a second, and the app's token still binds. */
+static void test_rotating_tokens_bounded(void **state)
+{
+    (void)state;
+    T *t = mk(false);
+    t->fh.mqtt_state = SC_MQTT_CONNECTED;
+    t->fh.mqtt_silent = true; /* the app's token stays "being tried" for the whole test */
+    to_wait_token(t);
+    app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+    run(t, 10);
+    fh_clear_sent(&t->fh);
+    for (int i = 0; i < 2000; i++) {
+        char req[64];
+        int n = snprintf(req, sizeof req, "{\"cmdType\":0,\"token\":\"spray%05d\"}", i);
+        assert_true(fh_inject(&t->fh, "192.168.1.66", (uint16_t)(9000 + i % 16), DEV_IP, 8266, req, (size_t)n));
+        run(t, 2);
+    }
+    size_t ids = 0;
+    for (uint16_t p = 9000; p < 9016; p++)
+        ids += fh_count_sent(&t->fh, "192.168.1.66", p);
+    print_message("rotating tokens for 4 s: %zu replies\n", ids);
+    assert_true(ids <= 6); /* one a second, 4 s (plus the first) */
+    rm(t);
+}
+
 /* F4: the log (9876 and cmdType 3 on 8266): only while raised, within the same budget. */
 static void test_log_budget_and_raised(void **state)
 {
@@ -248,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_bad_token_never_bound),
         cmocka_unit_test(test_sprayer_does_not_take_the_flow),
         cmocka_unit_test(test_all_refused_fails),
+        cmocka_unit_test(test_rotating_tokens_bounded),
         cmocka_unit_test(test_no_amplification_8266),
         cmocka_unit_test(test_log_budget_and_raised),
         cmocka_unit_test(test_storage_failure_is_loud),
