@@ -218,7 +218,7 @@ static enum MHD_Result page_text(struct MHD_Connection *c, unsigned status, cons
     return reply(c, status, "text/html; charset=utf-8", buf, (size_t)n, true);
 }
 
-static enum MHD_Result login(struct MHD_Connection *c)
+static enum MHD_Result login(struct MHD_Connection *c, bool https)
 {
     const char *code = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "code");
     pthread_mutex_lock(&con.lock);
@@ -233,8 +233,9 @@ static enum MHD_Result login(struct MHD_Connection *c)
         cloud_random_hex(s->id, 64);
         cloud_random_hex(s->csrf, 64);
         s->expire = cloud_now() + SESSION_TTL;
-        snprintf(cookie, sizeof cookie, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d", s->id,
-                 SESSION_TTL);
+        /* Secure under --tls: the browser then never sends the cookie over plain HTTP. */
+        snprintf(cookie, sizeof cookie, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", s->id,
+                 SESSION_TTL, https ? "; Secure" : "");
     }
     pthread_mutex_unlock(&con.lock);
     if (!ok) {
@@ -475,6 +476,33 @@ static enum MHD_Result events(struct MHD_Connection *c)
     return ret;
 }
 
+/* DELETE /console/api/products/<P>: the product with its devices, tokens and bindings. The
+ * admin API has no such call; it lives here until one does. */
+static enum MHD_Result delete_product(cloud_store_t *store, struct MHD_Connection *c, const char *pid)
+{
+    if (!cloud_valid_id(pid, 64))
+        return page_text(c, 400, "bad product id");
+    const char *v[] = { pid };
+    static const char *const sql[] = { "DELETE FROM bindings WHERE product_id=?", "DELETE FROM tokens WHERE product_id=?",
+                                       "DELETE FROM devices WHERE product_id=?", "DELETE FROM products WHERE product_id=?" };
+    if (cloud_store_begin(store) != 0)
+        return page_text(c, 500, "database error");
+    int rc = 0;
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0] && rc >= 0; i++)
+        rc = cloud_store_exec(store, sql[i], 1, v);
+    if (rc < 0 || cloud_store_commit(store) != 0) {
+        cloud_store_rollback(store);
+        return page_text(c, 500, "database error");
+    }
+    if (rc == 0)
+        return page_text(c, 404, "no such product");
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "product_id", pid);
+    cloud_event("product_deleted", ev);
+    cloud_log("product %s deleted", pid);
+    return reply(c, 200, "application/json", "{\"deleted\":true}", 16, false);
+}
+
 /* ---- routing ------------------------------------------------------------------------------- */
 
 bool cloud_console_owns(const char *url)
@@ -515,7 +543,7 @@ enum MHD_Result cloud_console_route(cloud_store_t *store, struct MHD_Connection 
         return ret;
     }
     if (!strcmp(url, "/console/login"))
-        return get ? login(c) : page_text(c, 405, "use GET");
+        return get ? login(c, https) : page_text(c, 405, "use GET");
     if (!strcmp(url, "/console/logout"))
         return strcmp(method, "POST") ? page_text(c, 405, "use POST")
              : cloud_console_authorized(c, method) ? logout(c) : page_text(c, 403, "not logged in");
@@ -527,6 +555,12 @@ enum MHD_Result cloud_console_route(cloud_store_t *store, struct MHD_Connection 
     if (!in)
         return page_text(c, 401, "Not logged in. Open the login link that <code>smartcfg cloud</code> printed "
                                  "(its ready line, or <code>console_url</code> with --json).");
+    if (!strncmp(url, "/console/api/products/", 22)) {
+        if (strcmp(method, "DELETE"))
+            return page_text(c, 405, "use DELETE");
+        return cloud_console_authorized(c, method) ? delete_product(store, c, url + 22)
+                                                   : page_text(c, 403, "missing or wrong X-CSRF-Token");
+    }
     if (!get)
         return page_text(c, 405, "use GET");
     if (!strcmp(url, "/console/api/state"))

@@ -3,7 +3,8 @@
 # The cloud console in a real browser (headless Chromium from Debian, driven over the DevTools
 # protocol by console_cdp.py): log in with the one-time link from the ready event, create a
 # product and a device through the page, bind the device with a device-like MQTT client, and
-# see the page show it bound and the live event stream show the bind; unbind from the page.
+# see the page show it bound and the live event stream show the bind; unbind, then delete
+# the product, from the page.
 # Also: no session/key -> refused; the login link works once; CSRF header required; the page
 # leaks no secret (PSK only at creation, tokens masked).
 . "$(dirname "$0")/lib/cloud.bash"
@@ -46,7 +47,9 @@ cat > "$T/steps1.json" <<JSON
  ["save", "document.documentElement.outerHTML", "$T/page-reloaded.html"],
  ["eval", "[...document.querySelectorAll('[data-device=\"$P/dev1\"] button')].find(b => b.textContent === 'Unbind').click(); true"],
  ["wait", "!!document.querySelector('[data-device=\"$P/dev1\"] .state-unbound')", 20],
- ["wait", "!!document.querySelector('#events li[data-event=device_unbound]')", 20]
+ ["wait", "!!document.querySelector('#events li[data-event=device_unbound]')", 20],
+ ["eval", "window.confirm = () => true; document.querySelector('[data-product=\"$P\"] .delete-product').click(); true"],
+ ["wait", "!document.querySelector('[data-product=\"$P\"]') && !!document.querySelector('#events li[data-event=product_deleted]')", 20]
 ]
 JSON
 # What the device does, run by the browser script between its steps (values baked in).
@@ -69,7 +72,8 @@ SH
 python3 "$HERE/console_cdp.py" "$T/profile" "$T/steps1.json" 2> "$T/cdp.err" || { cat "$T/cdp.err"; fail "browser steps"; }
 cp "$T/console.png" "$SC_BUILD/console_browser.png"
 ok "browser: login link -> console; product and device created in the page; device bound over MQTT;"
-ok "  page shows it bound, the token bound, and the bind_result event arrived over SSE; unbind from the page"
+ok "  page shows it bound, the token bound, and the bind_result event arrived over SSE; unbind and delete from the page"
+[ "$(get /v1/products/$P/devices | jq -r .error)" = "unknown product" ] || fail "product still there after delete"
 
 # A new login link (minted with the admin key; it replaces any unused one) checks the cookie
 # rules with curl.

@@ -58,7 +58,11 @@ function productBlock(p) {
     });
   } } }, input, el('button', { type: 'submit' }, 'Add device'));
   return el('div', { class: 'product', 'data-product': p.product_id },
-    el('h3', {}, p.product_id, ' ', el('small', {}, '(created ' + when(p.created) + ')')),
+    el('h3', {}, p.product_id, ' ', el('small', {}, '(created ' + when(p.created) + ')'), ' ',
+      el('button', { type: 'button', class: 'danger delete-product', on: { click: () => {
+        if (confirm('Delete product ' + p.product_id + ' with all its devices and tokens?'))
+          act(() => api('DELETE', '/console/api/products/' + encodeURIComponent(p.product_id)));
+      } } }, 'Delete product')),
     form,
     el('table', {}, el('thead', {}, el('tr', {}, ...['device', 'binding', 'family', 'last seen', 'created', ''].map(h => el('th', {}, h)))),
       el('tbody', {}, ...rows)));
