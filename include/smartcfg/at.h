@@ -46,6 +46,19 @@ typedef struct {
     uint8_t reconnect;         /* 0/1 */
 } sc_at_mqtt_params_t;
 
+/* What AT+CWJAP? / AT+CIPSTA? / AT+CIPSTATUS report about the station (ESP-AT basics). */
+typedef struct {
+    bool joined;               /* associated and addressed (GOT_IP) */
+    char ssid[SC_SSID_MAX + 1];
+    uint8_t bssid[SC_MAC_LEN]; /* zeros when the port cannot tell */
+    uint8_t channel;           /* 0 when unknown */
+    int8_t rssi;               /* 0 when unknown */
+    uint8_t ip[4], gateway[4], netmask[4];
+} sc_at_wifi_info_t;
+
+/* AT+CWJAP failure codes (ESP-AT's "+CWJAP:<code>"). */
+enum { SC_AT_CWJAP_TIMEOUT = 1, SC_AT_CWJAP_PASSWORD = 2, SC_AT_CWJAP_NO_AP = 3, SC_AT_CWJAP_FAIL = 4 };
+
 /* What the commands do. Every function may be NULL: the command then answers as "not
  * supported" (FAIL,209 or +CME ERROR:209). Functions returning int return 0 for success or a
  * docs/protocol/tencent.md#errors error id (e.g. 27 device info, 13 SmartConfig start, 7 AP init) which the
@@ -75,6 +88,20 @@ typedef struct {
     void (*set_log_level)(void *ctx, int level);
     /* Station MAC for AT+TCMODULE; may fail (zeros are printed). */
     sc_err_t (*get_mac)(void *ctx, uint8_t mac[SC_MAC_LEN]);
+    /* ESP-AT basics. AT+CWJAP: join through the station HAL; 0 joined, SC_AT_CWJAP_* or
+     * SC_AT_PENDING (then sc_at_complete with 0 / SC_AT_CWJAP_*). psw "" = open network. */
+    int (*wifi_join)(void *ctx, const char *ssid, const char *psw);
+    void (*wifi_quit)(void *ctx);                              /* AT+CWQAP, AT+CWMODE=0/2 */
+    sc_err_t (*wifi_info)(void *ctx, sc_at_wifi_info_t *out);  /* may fail: "not joined" */
+    /* AT+RST / AT+RESTORE: stop everything the module runs (flows, MQTT session, join); the
+     * core then prints "ready" as a rebooted module does. */
+    void (*reset)(void *ctx);
+    /* AT+SYSRAM?: free memory in bytes (NULL: 0 is printed). */
+    uint32_t (*free_ram)(void *ctx);
+    /* AT+UART_CUR=: SC_OK when the port can switch; it switches after the reply is written.
+     * NULL: only the current settings are accepted. */
+    sc_err_t (*set_uart)(void *ctx, uint32_t baud, uint8_t databits, uint8_t stopbits, uint8_t parity,
+                         uint8_t flow);
 } sc_at_ops_t;
 
 /* Writes reply bytes to the serial line; must take them all (buffer if needed). */
@@ -89,6 +116,7 @@ typedef struct {
     uint16_t flash_size_mb;
     bool echo;                         /* initial echo (ESP-AT default: on) */
     uint32_t pending_timeout_ms;       /* safety net for SC_AT_PENDING operations (0: 30 s) */
+    uint32_t uart_baud;                /* AT+UART_CUR? (0: 115200) */
 } sc_at_config_t;
 
 void sc_at_config_default(sc_at_config_t *cfg);
@@ -127,6 +155,10 @@ typedef struct {
     sc_identity_t scratch;     /* dynreg working copy */
     uint8_t scratch_tls;
     uint32_t now_ms;
+    /* ESP-AT basics */
+    uint8_t cwmode;            /* AT+CWMODE: 0 off, 1 station, 2 soft-AP, 3 both */
+    uint8_t sysmsg;            /* AT+SYSMSG bits */
+    uint32_t uart[5];          /* AT+UART_CUR: baud, data bits, stop bits, parity, flow control */
 } sc_at_t;
 
 /* Loads the stored info (a missing or corrupt record is simply absent). */

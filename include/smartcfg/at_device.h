@@ -37,7 +37,14 @@ typedef struct {
     sc_cloud_mqtt_creds_t mqtt_creds;  /* kept for the HAL while connected; wiped after */
     uint32_t now_ms;
     char http_resp[2048];          /* AT+TCDEVREG response buffer (wiped after use) */
+    /* AT+CWJAP on the station HAL */
+    bool wifi_joining, wifi_joined;
+    uint32_t wifi_deadline;
+    char wifi_ssid[SC_SSID_MAX + 1];
 } sc_at_device_t;
+
+/* How long AT+CWJAP waits for the station HAL before "+CWJAP:1" (ESP-AT's default). */
+#define SC_AT_CWJAP_TIMEOUT_MS 15000u
 
 /* Prepares b and fills ops (ctx = b). base: the device configuration to start from (its
  * on_event/user are kept as the chained callback). Then call sc_at_init(at, ..., ops) and

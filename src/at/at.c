@@ -267,7 +267,8 @@ enum {
     CMD_TCDEVREG = 1,
     CMD_TCMQTTCONN,
     CMD_TCSTARTSMART,
-    CMD_TCSAP
+    CMD_TCSAP,
+    CMD_CWJAP
 };
 
 typedef enum { F_EXEC, F_QUERY, F_TEST, F_SET } form_t;
@@ -285,9 +286,9 @@ struct cmd {
 /* The test form's answer: the command with its description, then OK. */
 static void test_reply(sc_at_t *at, const cmd_t *c, const char *tail)
 {
-    /* docs/protocol/tencent.md#at-commands: the test form's prefix is the command as received ("AT+TCxxx"). */
+    /* The command name without "AT" (ESP-AT prints its handler's name; the reference's test
+     * report shows "+TCPRDINFOSET:..."). */
     outbuf_t o = { .n = 0 };
-    ob_str(&o, "AT");
     ob_str(&o, c->name);
     ob_str(&o, tail);
     ob_flush(at, &o);
@@ -669,20 +670,21 @@ static void cmd_tcmqttdisconn(sc_at_t *at, const cmd_t *c, form_t f, const param
         reply(at, "OK");
         return;
     }
+    /* The PDF: "not connected -> +CME ERROR:<err>"; 208 is its "state error". */
+    if (refused_busy(at, !at->mqtt_task))
+        return;
     int r = at->ops.mqtt_disconnect ? at->ops.mqtt_disconnect(at->ops.ctx) : 0;
     if (r != 0) {
         reply_cme(at, r);
         return;
     }
-    bool was = at->mqtt_task;
     at->mqtt_task = false;
+    /* The reference's MQTT task prints the URC before the command's OK (its test report). */
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, "+TCMQTTDISCON,");
+    ob_int(&o, MQTT_MANUALLY_DISCONNECTED);
+    ob_flush(at, &o);
     reply(at, "OK");
-    if (was) {
-        outbuf_t o = { .n = 0 };
-        ob_str(&o, "+TCMQTTDISCON,");
-        ob_int(&o, MQTT_MANUALLY_DISCONNECTED);
-        ob_flush(at, &o);
-    }
 }
 
 static void cmd_tcmqttstate(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
@@ -703,8 +705,8 @@ static void cmd_tcfwinfo(sc_at_t *at, const cmd_t *c, form_t f, const params_t *
         reply(at, "OK");
         return;
     }
-    /* No MCU firmware is ever downloaded by this build: the reference's "no valid firmware". */
-    reply_cme(at, SC_AT_CME_STATE);
+    /* No MCU firmware has been downloaded: the reference's "no valid firmware". */
+    reply_cme(at, SC_AT_CME_FIRMWARE);
 }
 
 static void cmd_tcrestore(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
@@ -770,7 +772,266 @@ static void cmd_tclog(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
     reply(at, "OK");
 }
 
+/* ---------------------------------------------------------------- ESP-AT basics */
+
+static void ob_ip(outbuf_t *o, const uint8_t ip[4])
+{
+    for (int i = 0; i < 4; i++) {
+        if (i)
+            ob_str(o, ".");
+        ob_int(o, ip[i]);
+    }
+}
+
+static bool wifi_info(sc_at_t *at, sc_at_wifi_info_t *wi)
+{
+    memset(wi, 0, sizeof *wi);
+    if (!at->ops.wifi_info || at->ops.wifi_info(at->ops.ctx, wi) != SC_OK || !wi->joined) {
+        memset(wi, 0, sizeof *wi);
+        return false;
+    }
+    wi->ssid[SC_SSID_MAX] = 0;
+    return true;
+}
+
+/* Volatile ESP-AT settings back to their power-on values (AT+RST, AT+RESTORE). */
+static void esp_defaults(sc_at_t *at)
+{
+    at->echo = at->cfg.echo;
+    at->cwmode = 1;
+    at->sysmsg = 0;
+    at->uart[0] = at->cfg.uart_baud ? at->cfg.uart_baud : 115200u;
+    at->uart[1] = 8;
+    at->uart[2] = 1;
+    at->uart[3] = 0;
+    at->uart[4] = 0;
+}
+
+/* AT+RST / AT+RESTORE: OK, everything stopped, then "ready" as after a boot. */
+static void cmd_rst(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)f; (void)ps;
+    reply(at, "OK");
+    at->flow = SC_AT_FLOW_NONE;
+    at->mqtt_task = false;
+    if (at->ops.reset)
+        at->ops.reset(at->ops.ctx);
+    if (!strcmp(c->name, "+RESTORE")) {
+        /* ESP-AT's factory reset forgets the Wi-Fi settings; the Tencent info stays
+         * (AT+TCRESTORE erases that, the PDF says). */
+        if (at->ops.wifi_quit)
+            at->ops.wifi_quit(at->ops.ctx);
+    }
+    esp_defaults(at);
+    reply(at, "ready");
+}
+
+static void cmd_cwmode(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c;
+    outbuf_t o = { .n = 0 };
+    if (f == F_TEST) {
+        reply(at, "+CWMODE:(0-3)");
+        reply(at, "OK");
+        return;
+    }
+    if (f == F_QUERY) {
+        ob_str(&o, "+CWMODE:");
+        ob_int(&o, at->cwmode);
+        ob_flush(at, &o);
+        reply(at, "OK");
+        return;
+    }
+    if (ps->n != 1 || !p_int(ps, 0, 0, 3)) {
+        reply(at, "ERROR");
+        return;
+    }
+    uint8_t m = (uint8_t)ps->p[0].v;
+    /* Leaving station mode drops the station's connection, as on the module. */
+    if (!(m & 1) && (at->cwmode & 1) && at->ops.wifi_quit)
+        at->ops.wifi_quit(at->ops.ctx);
+    at->cwmode = m;
+    reply(at, "OK");
+}
+
+static void finish_cwjap(sc_at_t *at, int result)
+{
+    if (result == 0) {
+        reply(at, "WIFI CONNECTED");
+        reply(at, "WIFI GOT IP");
+        reply(at, "OK");
+        return;
+    }
+    if (result < SC_AT_CWJAP_TIMEOUT || result > SC_AT_CWJAP_FAIL)
+        result = result == SC_AT_CME_TIMEOUT ? SC_AT_CWJAP_TIMEOUT : SC_AT_CWJAP_FAIL;
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, "+CWJAP:");
+    ob_int(&o, result);
+    ob_flush(at, &o);
+    reply(at, "FAIL");
+}
+
+static void cmd_cwjap(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c;
+    if (f == F_QUERY) {
+        sc_at_wifi_info_t wi;
+        if (!wifi_info(at, &wi)) {
+            reply(at, "No AP");
+            reply(at, "OK");
+            return;
+        }
+        outbuf_t o = { .n = 0 };
+        ob_str(&o, "+CWJAP:");
+        ob_quoted(&o, wi.ssid);
+        ob_str(&o, ",\"");
+        for (int i = 0; i < SC_MAC_LEN; i++) {
+            if (i)
+                ob_str(&o, ":");
+            ob_hex2(&o, wi.bssid[i]);
+        }
+        ob_str(&o, "\",");
+        ob_int(&o, wi.channel);
+        ob_str(&o, ",");
+        ob_int(&o, wi.rssi);
+        ob_flush(at, &o);
+        sc_wipe(&wi, sizeof wi);
+        reply(at, "OK");
+        return;
+    }
+    /* The station must be on (CWMODE 1 or 3), and a provisioning flow owns the station. */
+    bool ok = ps->n == 2 && p_str(ps, 0, 1, SC_SSID_MAX) && p_str(ps, 1, 0, SC_PASSWORD_MAX) &&
+              (at->cwmode & 1) && at->flow == SC_AT_FLOW_NONE && at->ops.wifi_join;
+    if (!ok) {
+        reply(at, "ERROR");
+        return;
+    }
+    int r = at->ops.wifi_join(at->ops.ctx, ps->p[0].s, ps->p[1].s);
+    if (r == SC_AT_PENDING)
+        start_pending(at, CMD_CWJAP);
+    else
+        finish_cwjap(at, r);
+}
+
+static void cmd_cwqap(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c; (void)f; (void)ps;
+    sc_at_wifi_info_t wi;
+    bool was = wifi_info(at, &wi);
+    sc_wipe(&wi, sizeof wi);
+    if (at->flow != SC_AT_FLOW_NONE) {
+        reply(at, "ERROR");   /* the station belongs to the provisioning flow */
+        return;
+    }
+    if (at->ops.wifi_quit)
+        at->ops.wifi_quit(at->ops.ctx);
+    reply(at, "OK");
+    if (was)
+        reply(at, "WIFI DISCONNECT");
+}
+
+static void cmd_cipsta(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c; (void)f; (void)ps;
+    sc_at_wifi_info_t wi;
+    (void)wifi_info(at, &wi);   /* not joined: all zeros, as the module prints */
+    static const char *const label[3] = { "+CIPSTA:ip:\"", "+CIPSTA:gateway:\"", "+CIPSTA:netmask:\"" };
+    const uint8_t *addr[3] = { wi.ip, wi.gateway, wi.netmask };
+    for (int i = 0; i < 3; i++) {
+        outbuf_t o = { .n = 0 };
+        ob_str(&o, label[i]);
+        ob_ip(&o, addr[i]);
+        ob_str(&o, "\"");
+        ob_flush(at, &o);
+    }
+    reply(at, "OK");
+}
+
+static void cmd_cipstatus(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c; (void)f; (void)ps;
+    sc_at_wifi_info_t wi;
+    /* 2: station has an IP; 5: not joined (ESP8266 AT). No TCP links of ESP-AT's own. */
+    reply(at, wifi_info(at, &wi) ? "STATUS:2" : "STATUS:5");
+    sc_wipe(&wi, sizeof wi);
+    reply(at, "OK");
+}
+
+static void cmd_sysram(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c; (void)f; (void)ps;
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, "+SYSRAM:");
+    ob_int(&o, at->ops.free_ram ? (long)at->ops.free_ram(at->ops.ctx) : 0);
+    ob_flush(at, &o);
+    reply(at, "OK");
+}
+
+static void cmd_sysmsg(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c;
+    if (f == F_QUERY) {
+        outbuf_t o = { .n = 0 };
+        ob_str(&o, "+SYSMSG:");
+        ob_int(&o, at->sysmsg);
+        ob_flush(at, &o);
+    } else if (ps->n != 1 || !p_int(ps, 0, 0, 7)) {
+        reply(at, "ERROR");
+        return;
+    } else {
+        at->sysmsg = (uint8_t)ps->p[0].v;   /* kept for the query: we print no extra messages */
+    }
+    reply(at, "OK");
+}
+
+static void cmd_uart_cur(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c;
+    if (f == F_QUERY) {
+        outbuf_t o = { .n = 0 };
+        ob_str(&o, "+UART_CUR:");
+        for (int i = 0; i < 5; i++) {
+            if (i)
+                ob_str(&o, ",");
+            ob_int(&o, (long)at->uart[i]);
+        }
+        ob_flush(at, &o);
+        reply(at, "OK");
+        return;
+    }
+    /* ESP8266 AT's ranges: baud 80..5000000, 5..8 data bits, 1..3 stop bits (1, 1.5, 2),
+     * parity 0..2, flow control 0..3. */
+    bool ok = ps->n == 5 && p_int(ps, 0, 80, 5000000) && p_int(ps, 1, 5, 8) && p_int(ps, 2, 1, 3) &&
+              p_int(ps, 3, 0, 2) && p_int(ps, 4, 0, 3);
+    if (!ok) {
+        reply(at, "ERROR");
+        return;
+    }
+    bool same = true;
+    for (int i = 0; i < 5; i++)
+        same = same && (uint32_t)ps->p[i].v == at->uart[i];
+    if (!same && (!at->ops.set_uart ||
+                  at->ops.set_uart(at->ops.ctx, (uint32_t)ps->p[0].v, (uint8_t)ps->p[1].v, (uint8_t)ps->p[2].v,
+                                   (uint8_t)ps->p[3].v, (uint8_t)ps->p[4].v) != SC_OK)) {
+        reply(at, "ERROR");   /* the port cannot do it: nothing changed */
+        return;
+    }
+    for (int i = 0; i < 5; i++)
+        at->uart[i] = (uint32_t)ps->p[i].v;
+    reply(at, "OK");
+}
+
 static const cmd_t commands[] = {
+    { "+RST", FB(F_EXEC), -1, cmd_rst },
+    { "+RESTORE", FB(F_EXEC), -1, cmd_rst },
+    { "+CWMODE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_cwmode },
+    { "+CWJAP", FB(F_QUERY) | FB(F_SET), 1, cmd_cwjap },
+    { "+CWQAP", FB(F_EXEC), -1, cmd_cwqap },
+    { "+CIPSTA", FB(F_QUERY), -1, cmd_cipsta },
+    { "+CIPSTATUS", FB(F_EXEC), -1, cmd_cipstatus },
+    { "+SYSRAM", FB(F_QUERY), -1, cmd_sysram },
+    { "+SYSMSG", FB(F_QUERY) | FB(F_SET), -1, cmd_sysmsg },
+    { "+UART_CUR", FB(F_QUERY) | FB(F_SET), -1, cmd_uart_cur },
     { "+TCLOG", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tclog },
     { "+GMR", FB(F_EXEC), -1, cmd_gmr },
     { "+TCVER", FB(F_EXEC), -1, cmd_tcver },
@@ -943,6 +1204,7 @@ sc_err_t sc_at_init(sc_at_t *at, const sc_at_config_t *cfg, const sc_at_ops_t *o
         at->ops = *ops;
     at->echo = cfg->echo;
     at->log_level = LOG_LEVEL_ERROR;
+    esp_defaults(at);
     info_load(at, "devinfo", &at->dev, false);
     info_load(at, "prdinfo", &at->prd, true);
     return SC_OK;
@@ -962,6 +1224,9 @@ void sc_at_complete(sc_at_t *at, int result)
     case CMD_TCSTARTSMART:
     case CMD_TCSAP:
         finish_flow(at, cmd, result);
+        break;
+    case CMD_CWJAP:
+        finish_cwjap(at, result);
         break;
     default:
         break;   /* nothing pending: a late or duplicate completion */

@@ -72,6 +72,7 @@ static void op_stop(void *ctx)
 #define MQTT_REQUEST_TIMEOUT (-111)  /* QCLOUD_ERR_MQTT_REQUEST_TIMEOUT */
 #define MQTT_CONNACK_BASE (-112)     /* -112 - CONNACK rc: -113 .. -117 */
 #define TCP_CONNECT_FAILED (-603)    /* QCLOUD_ERR_TCP_CONNECT */
+#define HTTP_TIMEOUT (-11)           /* QCLOUD_ERR_HTTP_TIMEOUT */
 
 static void mqtt_wipe(sc_at_device_t *b)
 {
@@ -179,6 +180,8 @@ static int op_dynreg(void *ctx, sc_identity_t *id)
     sc_err_t e = h->http.post(h->http.ctx, url, "application/x-www-form-urlencoded", body, blen,
                               SC_BINDER_DYNREG_TIMEOUT_MS, &status, resp, sizeof b->http_resp - 1, &rlen);
     sc_wipe(body, sizeof body);
+    if (e == SC_ERR_TIMEOUT)
+        return HTTP_TIMEOUT;
     if (e != SC_OK)
         return TCP_CONNECT_FAILED;
     int32_t code = 0;
@@ -199,6 +202,88 @@ static void op_restore(void *ctx)
     (void)op_mqtt_disconnect(b);
 }
 
+/* ---------------------------------------------------------------- ESP-AT station */
+
+static void wifi_leave(sc_at_device_t *b)
+{
+    if ((b->wifi_joining || b->wifi_joined) && b->hal && b->hal->station.leave)
+        (void)b->hal->station.leave(b->hal->station.ctx);
+    b->wifi_joining = b->wifi_joined = false;
+    memset(b->wifi_ssid, 0, sizeof b->wifi_ssid);
+}
+
+/* AT+CWJAP=: the same station backend --join uses; the outcome comes from the step. */
+static int op_wifi_join(void *ctx, const char *ssid, const char *psw)
+{
+    sc_at_device_t *b = ctx;
+    const sc_hal_t *h = b->hal;
+    if (!h || !h->station.join || !h->station.status)
+        return SC_AT_CWJAP_FAIL;
+    wifi_leave(b);
+    size_t sl = strlen(ssid);
+    if (h->station.join(h->station.ctx, (const uint8_t *)ssid, sl, (const uint8_t *)psw, strlen(psw), NULL) != SC_OK)
+        return SC_AT_CWJAP_FAIL;
+    memcpy(b->wifi_ssid, ssid, sl < SC_SSID_MAX ? sl : SC_SSID_MAX);
+    b->wifi_joining = true;
+    b->wifi_deadline = now_of(b) + SC_AT_CWJAP_TIMEOUT_MS;
+    return SC_AT_PENDING;
+}
+
+static void op_wifi_quit(void *ctx)
+{
+    wifi_leave(ctx);
+}
+
+static sc_err_t op_wifi_info(void *ctx, sc_at_wifi_info_t *out)
+{
+    sc_at_device_t *b = ctx;
+    const sc_hal_t *h = b->hal;
+    if (!b->wifi_joined || !h || !h->station.status || h->station.status(h->station.ctx, NULL) != SC_STA_GOT_IP)
+        return SC_ERR_STATE;
+    out->joined = true;
+    memcpy(out->ssid, b->wifi_ssid, sizeof out->ssid);
+    if (h->station.get_ip)
+        (void)h->station.get_ip(h->station.ctx, out->ip);
+    return SC_OK;
+}
+
+static void wifi_step(sc_at_device_t *b, uint32_t now_ms)
+{
+    if (!b->wifi_joining || !b->at)
+        return;
+    sc_sta_reason_t reason = SC_STA_REASON_NONE;
+    sc_sta_status_t st = b->hal->station.status(b->hal->station.ctx, &reason);
+    int r;
+    if (st == SC_STA_GOT_IP)
+        r = 0;
+    else if (st == SC_STA_FAILED)
+        r = reason == SC_STA_REASON_WRONG_PASSWORD ? SC_AT_CWJAP_PASSWORD
+            : reason == SC_STA_REASON_NO_AP        ? SC_AT_CWJAP_NO_AP
+                                                   : SC_AT_CWJAP_FAIL;
+    else if (sc_ms_reached(now_ms, b->wifi_deadline))
+        r = SC_AT_CWJAP_TIMEOUT;
+    else
+        return;
+    b->wifi_joining = false;
+    if (r == 0) {
+        b->wifi_joined = true;
+    } else {
+        if (b->hal->station.leave)
+            (void)b->hal->station.leave(b->hal->station.ctx);
+        memset(b->wifi_ssid, 0, sizeof b->wifi_ssid);
+    }
+    sc_at_complete(b->at, r);
+}
+
+/* AT+RST / AT+RESTORE: what a reboot stops. */
+static void op_reset(void *ctx)
+{
+    sc_at_device_t *b = ctx;
+    stop_device(b, SC_SUBID_STOP_AT);
+    (void)op_mqtt_disconnect(b);
+    b->wifi_joining = false;   /* a join in flight is abandoned; a joined station stays (NVS) */
+}
+
 static sc_err_t op_get_mac(void *ctx, uint8_t mac[SC_MAC_LEN])
 {
     sc_at_device_t *b = ctx;
@@ -210,6 +295,8 @@ static sc_err_t op_get_mac(void *ctx, uint8_t mac[SC_MAC_LEN])
 void sc_at_device_step(sc_at_device_t *b, uint32_t now_ms)
 {
     b->now_ms = now_ms;
+    if (b->hal)
+        wifi_step(b, now_ms);
     if (!b->mqtt_active || !b->at || !b->hal || !b->hal->mqtt.state)
         return;
     int reason = 0;
@@ -308,6 +395,10 @@ void sc_at_device_bind(sc_at_device_t *b, sc_device_t *dev, const sc_hal_t *hal,
     ops->dynreg = op_dynreg;
     ops->restore = op_restore;
     ops->get_mac = op_get_mac;
+    ops->wifi_join = op_wifi_join;
+    ops->wifi_quit = op_wifi_quit;
+    ops->wifi_info = op_wifi_info;
+    ops->reset = op_reset;
 }
 
 void sc_at_device_attach(sc_at_device_t *b, sc_at_t *at)

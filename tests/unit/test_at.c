@@ -94,6 +94,11 @@ typedef struct {
     bool sap_psw_null;
     uint8_t sap_ch;
     sc_at_mqtt_params_t last_params;
+    /* ESP-AT basics */
+    int joins, quits, resets, uarts, join_ret;
+    bool joined, uart_ok;
+    char join_ssid[33], join_psw[70];
+    uint32_t uart_baud;
 } fake_ops_t;
 
 static int f_start_sc(void *ctx, const sc_identity_t *id, uint8_t tls)
@@ -155,6 +160,45 @@ static sc_err_t f_mac(void *ctx, uint8_t mac[SC_MAC_LEN])
     return SC_OK;
 }
 
+static int f_join(void *ctx, const char *ssid, const char *psw)
+{
+    fake_ops_t *f = ctx;
+    f->joins++;
+    snprintf(f->join_ssid, sizeof f->join_ssid, "%s", ssid);
+    snprintf(f->join_psw, sizeof f->join_psw, "%s", psw);
+    f->joined = f->join_ret == 0;
+    return f->join_ret;
+}
+static void f_quit(void *ctx) { ((fake_ops_t *)ctx)->quits++; ((fake_ops_t *)ctx)->joined = false; }
+static sc_err_t f_info(void *ctx, sc_at_wifi_info_t *wi)
+{
+    fake_ops_t *f = ctx;
+    if (!f->joined)
+        return SC_ERR_STATE;
+    wi->joined = true;
+    snprintf(wi->ssid, sizeof wi->ssid, "%s", f->join_ssid);
+    static const uint8_t bssid[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0xa5 };
+    memcpy(wi->bssid, bssid, 6);
+    wi->channel = 6;
+    wi->rssi = -42;
+    memcpy(wi->ip, "\x0a\x00\x00\x07", 4);
+    memcpy(wi->gateway, "\x0a\x00\x00\x01", 4);
+    memcpy(wi->netmask, "\xff\xff\xff\x00", 4);
+    return SC_OK;
+}
+static void f_reset(void *ctx) { ((fake_ops_t *)ctx)->resets++; }
+static uint32_t f_ram(void *ctx) { (void)ctx; return 40960; }
+static sc_err_t f_uart(void *ctx, uint32_t baud, uint8_t d, uint8_t s, uint8_t p, uint8_t fl)
+{
+    fake_ops_t *f = ctx;
+    (void)d; (void)s; (void)p; (void)fl;
+    f->uarts++;
+    if (!f->uart_ok)
+        return SC_ERR_UNSUPPORTED;
+    f->uart_baud = baud;
+    return SC_OK;
+}
+
 typedef struct {
     sc_at_t at;
     fake_ops_t f;
@@ -186,6 +230,8 @@ static sc_at_ops_t fake_ops(fake_ops_t *f)
         .ctx = f, .start_smartconfig = f_start_sc, .stop_smartconfig = f_stop_sc, .start_softap = f_start_sap,
         .stop_softap = f_stop_sap, .mqtt_connect = f_connect, .mqtt_state = f_state,
         .mqtt_disconnect = f_disconnect, .dynreg = f_dynreg, .restore = f_restore, .get_mac = f_mac,
+        .wifi_join = f_join, .wifi_quit = f_quit, .wifi_info = f_info, .reset = f_reset, .free_ram = f_ram,
+        .set_uart = f_uart,
     };
     return ops;
 }
@@ -259,12 +305,12 @@ static void test_basic(void **state)
     assert_string_equal(cmd(x, "AT+TCMODULE\r\n"),
                         "Module HW name: test-module\r\nModule FW version: 1.2.3\r\n"
                         "Module Mac addr: 24:0a:c4:00:01:fe\r\nModule Flash size: 4MB\r\nOK\r\n");
-    assert_string_equal(cmd(x, "AT+TCFWINFO?\r\n"), "+CME ERROR:208\r\n");
+    assert_string_equal(cmd(x, "AT+TCFWINFO?\r\n"), "+CME ERROR:205\r\n");
     assert_string_equal(cmd(x, "AT+TCFWINFO=?\r\n"),
                         "+TCFWINFO:\"FW_VERSION\",\"FW_SIZE\",\"FW_MD5\",\"FW_MAX_SIZE_OF_MODULE\"\r\nOK\r\n");
     assert_string_equal(cmd(x, "\r\n"), "");   /* empty lines are ignored */
     /* AT+TCLOG (the first thing Tencent's test tool sends) */
-    assert_string_equal(cmd(x, "AT+TCLOG=?\r\n"), "AT+TCLOG: <log_level>\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCLOG=?\r\n"), "+TCLOG: <log_level>\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCLOG?\r\n"), "+TCLOG: 1\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCLOG=86013388,4\r\n"), "OK\r\n");
     assert_string_equal(cmd(x, "AT+TCLOG?\r\n"), "+TCLOG: 4\r\nOK\r\n");
@@ -325,7 +371,7 @@ static void test_devinfo(void **state)
 {
     fix_t *x = *state;
     assert_string_equal(cmd(x, "AT+TCDEVINFOSET=?\r\n"),
-                        "AT+TCDEVINFOSET:\"TLS_MODE(1)\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET_BCC\","
+                        "+TCDEVINFOSET:\"TLS_MODE(1)\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET_BCC\","
                         "\"PRODUCT_REGION\"\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), "+CME ERROR:207\r\n");  /* nothing stored */
     set_devinfo(x);
@@ -479,7 +525,7 @@ static void test_prdinfo_devreg(void **state)
 {
     fix_t *x = *state;
     assert_string_equal(cmd(x, "AT+TCPRDINFOSET=?\r\n"),
-                        "AT+TCPRDINFOSET:\"TLS_MODE(1)\",\"PRODUCT_ID\",\"PRODUCT_SECRET_BCC\",\"DEVICE_NAME\","
+                        "+TCPRDINFOSET:\"TLS_MODE(1)\",\"PRODUCT_ID\",\"PRODUCT_SECRET_BCC\",\"DEVICE_NAME\","
                         "\"PRODUCT_REGION\"\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "OK\r\n+TCDEVREG:FAIL,207\r\n");  /* no product info */
     assert_int_equal(x->f.dynreg, 0);
@@ -539,8 +585,8 @@ static void test_dynreg_pending(void **state)
 static void test_smartconfig(void **state)
 {
     fix_t *x = *state;
-    assert_string_equal(cmd(x, "AT+TCSTARTSMART=?\r\n"), "AT+TCSTARTSMART: CMD FOR START SMARTCONFIG\r\nOK\r\n");
-    assert_string_equal(cmd(x, "AT+TCSTOPSMART=?\r\n"), "AT+TCSTOPSMART:CMD TO STOP SMARTCONFIG\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCSTARTSMART=?\r\n"), "+TCSTARTSMART: CMD FOR START SMARTCONFIG\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCSTOPSMART=?\r\n"), "+TCSTOPSMART:CMD TO STOP SMARTCONFIG\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCSTARTSMART\r\n"), "OK\r\n+TCSTARTSMART:FAIL,27\r\n");  /* no identity */
     assert_int_equal(x->f.start_sc, 0);
     set_devinfo(x);
@@ -586,9 +632,9 @@ static void test_softap(void **state)
 {
     fix_t *x = *state;
     set_devinfo(x);
-    assert_string_equal(cmd(x, "AT+TCSAP=?\r\n"), "AT+TCSAP=<ssid>[,<pwd>,<ch>]\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCSAP=?\r\n"), "+TCSAP=<ssid>[,<pwd>,<ch>]\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCSAP?\r\n"), "OK\r\n");
-    assert_string_equal(cmd(x, "AT+TCSTOPSAP=?\r\n"), "AT+TCSTOPSAP:CMD TO STOP SOFTAP\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCSTOPSAP=?\r\n"), "+TCSTOPSAP:CMD TO STOP SOFTAP\r\nOK\r\n");
     static const char *const bad[] = {
         "AT+TCSAP=\"\"\r\n", "AT+TCSAP=\"012345678901234567890123456789012\"\r\n", "AT+TCSAP=\"a\",\"short\"\r\n",
         "AT+TCSAP=\"a\",\"012345678901234567890123456789012\"\r\n", "AT+TCSAP=\"a\",\"12345678\",14\r\n",
@@ -690,10 +736,13 @@ static void test_mqtt(void **state)
     x->f.disconnect_ret = -103;
     assert_string_equal(cmd(x, "AT+TCMQTTDISCONN\r\n"), "+CME ERROR:-103\r\n");
     x->f.disconnect_ret = 0;
-    assert_string_equal(cmd(x, "AT+TCMQTTDISCONN\r\n"), "OK\r\n+TCMQTTDISCON,2\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTDISCONN\r\n"), "+TCMQTTDISCON,2\r\nOK\r\n");
     assert_false(sc_at_mqtt_task_running(&x->at));
     assert_string_equal(cmd(x, "AT+TCMQTTSTATE?\r\n"), "+TCMQTTSTATE:0\r\nOK\r\n");
-    assert_string_equal(cmd(x, "AT+TCMQTTDISCONN\r\n"), "OK\r\n");
+    /* not connected: the PDF's +CME ERROR (208, state), the op is not called */
+    int disc = x->f.disconnect;
+    assert_string_equal(cmd(x, "AT+TCMQTTDISCONN\r\n"), "+CME ERROR:208\r\n");
+    assert_int_equal(x->f.disconnect, disc);
     /* pending connect */
     x->f.connect_ret = SC_AT_PENDING;
     assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n");
@@ -714,7 +763,7 @@ static void test_mqtt(void **state)
 static void test_restore(void **state)
 {
     fix_t *x = *state;
-    assert_string_equal(cmd(x, "AT+TCRESTORE=?\r\n"), "AT+TCRESTORE: CLEAR CONFIG AND RESET\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCRESTORE=?\r\n"), "+TCRESTORE: CLEAR CONFIG AND RESET\r\nOK\r\n");
     set_devinfo(x);
     cmd(x, "AT+TCPRDINFOSET=1,\"PID0123456\",\"" PSECRET "\",\"dev-9\"\r\n");
     cmd(x, "AT+TCSTARTSMART\r\n");
@@ -803,6 +852,115 @@ static void test_bad_lines(void **state)
     assert_int_equal(x->f.restore, 0);
 }
 
+/* ESP-AT basics: reply formats as ESP8266 AT prints them; bad input -> ERROR, nothing changed. */
+static void test_esp_basics(void **state)
+{
+    fix_t *x = *state;
+    /* not joined */
+    assert_string_equal(cmd(x, "AT+CWJAP?\r\n"), "No AP\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+CIPSTA?\r\n"),
+                        "+CIPSTA:ip:\"0.0.0.0\"\r\n+CIPSTA:gateway:\"0.0.0.0\"\r\n+CIPSTA:netmask:\"0.0.0.0\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+CIPSTATUS\r\n"), "STATUS:5\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+SYSRAM?\r\n"), "+SYSRAM:40960\r\nOK\r\n");
+    /* CWMODE */
+    assert_string_equal(cmd(x, "AT+CWMODE?\r\n"), "+CWMODE:1\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+CWMODE=?\r\n"), "+CWMODE:(0-3)\r\nOK\r\n");
+    static const char *const bad_mode[] = { "AT+CWMODE=4\r\n", "AT+CWMODE=-1\r\n", "AT+CWMODE=\"1\"\r\n",
+                                            "AT+CWMODE=1,1\r\n", "AT+CWMODE=\r\n", "AT+CWMODE\r\n", "AT+CWMODE=x\r\n" };
+    for (size_t i = 0; i < sizeof bad_mode / sizeof bad_mode[0]; i++)
+        assert_string_equal(cmd(x, bad_mode[i]), "ERROR\r\n");
+    assert_string_equal(cmd(x, "AT+CWMODE?\r\n"), "+CWMODE:1\r\nOK\r\n");
+    /* station off: CWJAP refused */
+    assert_string_equal(cmd(x, "AT+CWMODE=2\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT+CWJAP=\"ap\",\"password1\"\r\n"), "ERROR\r\n");
+    assert_int_equal(x->f.joins, 0);
+    assert_string_equal(cmd(x, "AT+CWMODE=1\r\n"), "OK\r\n");
+    /* CWJAP bad input */
+    static const char *const bad_jap[] = {
+        "AT+CWJAP=\"ap\"\r\n", "AT+CWJAP=\"\",\"password1\"\r\n", "AT+CWJAP=\"ap\",1\r\n",
+        "AT+CWJAP=\"012345678901234567890123456789012\",\"password1\"\r\n",   /* 33 */
+        "AT+CWJAP=\"ap\",\"pw\",\"x\",1\r\n", "AT+CWJAP\r\n", "AT+CWJAP=?\r\n", "AT+CWJAP=\"ap\",\"pw\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad_jap / sizeof bad_jap[0]; i++)
+        assert_string_equal(cmd(x, bad_jap[i]), "ERROR\r\n");
+    assert_int_equal(x->f.joins, 0);
+    /* failure codes */
+    x->f.join_ret = SC_AT_CWJAP_PASSWORD;
+    assert_string_equal(cmd(x, "AT+CWJAP=\"ap\",\"wrongpass\"\r\n"), "+CWJAP:2\r\nFAIL\r\n");
+    /* pending join: busy meanwhile, then the ESP-AT success lines */
+    x->f.join_ret = SC_AT_PENDING;
+    assert_string_equal(cmd(x, "AT+CWJAP=\"my ap\",\"password1\"\r\n"), "");
+    assert_string_equal(x->f.join_psw, "password1");
+    assert_string_equal(cmd(x, "AT+CIPSTATUS\r\n"), "busy p...\r\n");
+    x->outlen = 0;
+    x->f.joined = true;
+    sc_at_complete(&x->at, 0);
+    assert_string_equal(x->out, "WIFI CONNECTED\r\nWIFI GOT IP\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+CWJAP?\r\n"), "+CWJAP:\"my ap\",\"02:11:22:33:44:a5\",6,-42\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+CIPSTA?\r\n"),
+                        "+CIPSTA:ip:\"10.0.0.7\"\r\n+CIPSTA:gateway:\"10.0.0.1\"\r\n+CIPSTA:netmask:\"255.255.255.0\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+CIPSTATUS\r\n"), "STATUS:2\r\nOK\r\n");
+    /* a pending join that never ends: +CWJAP:1 (timeout) */
+    assert_string_equal(cmd(x, "AT+CWJAP=\"ap2\",\"\"\r\n"), "");
+    x->outlen = 0;
+    sc_at_tick(&x->at, 1000 + 30000);
+    assert_string_equal(x->out, "+CWJAP:1\r\nFAIL\r\n");
+    /* CWQAP */
+    x->f.joined = true;
+    assert_string_equal(cmd(x, "AT+CWQAP\r\n"), "OK\r\nWIFI DISCONNECT\r\n");
+    assert_string_equal(cmd(x, "AT+CWQAP\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT+CWQAP=1\r\n"), "ERROR\r\n");
+    /* SYSMSG */
+    assert_string_equal(cmd(x, "AT+SYSMSG?\r\n"), "+SYSMSG:0\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+SYSMSG=8\r\n"), "ERROR\r\n");
+    assert_string_equal(cmd(x, "AT+SYSMSG=3\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT+SYSMSG?\r\n"), "+SYSMSG:3\r\nOK\r\n");
+    /* UART_CUR */
+    assert_string_equal(cmd(x, "AT+UART_CUR?\r\n"), "+UART_CUR:115200,8,1,0,0\r\nOK\r\n");
+    static const char *const bad_uart[] = {
+        "AT+UART_CUR=115200,8,1,0\r\n", "AT+UART_CUR=79,8,1,0,0\r\n", "AT+UART_CUR=115200,9,1,0,0\r\n",
+        "AT+UART_CUR=115200,8,4,0,0\r\n", "AT+UART_CUR=115200,8,1,3,0\r\n", "AT+UART_CUR=115200,8,1,0,4\r\n",
+        "AT+UART_CUR=\"115200\",8,1,0,0\r\n", "AT+UART_CUR=115200,8,1,0,0,0\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad_uart / sizeof bad_uart[0]; i++)
+        assert_string_equal(cmd(x, bad_uart[i]), "ERROR\r\n");
+    assert_int_equal(x->f.uarts, 0);
+    assert_string_equal(cmd(x, "AT+UART_CUR=115200,8,1,0,0\r\n"), "OK\r\n");   /* unchanged: no op */
+    assert_int_equal(x->f.uarts, 0);
+    assert_string_equal(cmd(x, "AT+UART_CUR=921600,8,1,0,0\r\n"), "ERROR\r\n"); /* the port cannot */
+    assert_string_equal(cmd(x, "AT+UART_CUR?\r\n"), "+UART_CUR:115200,8,1,0,0\r\nOK\r\n");
+    x->f.uart_ok = true;
+    assert_string_equal(cmd(x, "AT+UART_CUR=921600,8,1,0,0\r\n"), "OK\r\n");
+    assert_int_equal(x->f.uart_baud, 921600);
+    assert_string_equal(cmd(x, "AT+UART_CUR?\r\n"), "+UART_CUR:921600,8,1,0,0\r\nOK\r\n");
+    /* RST: OK, ops reset, settings back to power-on, "ready" */
+    assert_string_equal(cmd(x, "AT+CWMODE=3\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT+RST\r\n"), "OK\r\nready\r\n");
+    assert_int_equal(x->f.resets, 1);
+    assert_string_equal(cmd(x, "AT+CWMODE?\r\n"), "+CWMODE:1\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+SYSMSG?\r\n"), "+SYSMSG:0\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+RST=1\r\n"), "ERROR\r\n");
+    assert_string_equal(cmd(x, "AT+RST?\r\n"), "ERROR\r\n");
+    /* RESTORE: also forgets the station; the Tencent info stays */
+    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
+    x->f.joined = true;
+    int quits = x->f.quits;
+    assert_string_equal(cmd(x, "AT+RESTORE\r\n"), "OK\r\nready\r\n");
+    assert_int_equal(x->f.quits, quits + 1);
+    assert_non_null(sc_at_devinfo(&x->at));
+    check_no_secret(x);
+}
+
+/* The test form names the command without "AT" (the reference's test report). */
+static void test_test_forms(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, "AT+TCPRDINFOSET=?\r\n"),
+                        "+TCPRDINFOSET:\"TLS_MODE(1)\",\"PRODUCT_ID\",\"PRODUCT_SECRET_BCC\",\"DEVICE_NAME\","
+                        "\"PRODUCT_REGION\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCFWINFO?\r\n"), "+CME ERROR:205\r\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -819,6 +977,8 @@ int main(void)
         cmocka_unit_test_setup(test_softap, setup),
         cmocka_unit_test_setup(test_mqtt, setup),
         cmocka_unit_test_setup(test_restore, setup),
+        cmocka_unit_test_setup(test_esp_basics, setup),
+        cmocka_unit_test_setup(test_test_forms, setup),
         cmocka_unit_test_setup(test_bad_lines, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
