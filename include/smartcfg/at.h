@@ -22,6 +22,12 @@ extern "C" {
 #define SC_AT_LINE_MAX 256
 #define SC_AT_MAX_PARAMS 8
 #define SC_AT_SAP_PASSWORD_MAX 32   /* AT+TCSAP: the firmware takes 8..32 characters */
+/* MQTT data channel (the PDF's limits): topics up to 128 bytes, 10 subscriptions, PUBL /
+ * PUBRAW payloads of 1..2048 bytes delivered within 20 s. */
+#define SC_AT_TOPIC_MAX 128
+#define SC_AT_SUB_MAX 10
+#define SC_AT_PUBL_MAX 2048
+#define SC_AT_PUBL_TIMEOUT_MS 20000u
 
 /* "+CME ERROR:<n>" codes of the reference firmware (qcloud_at_cmd.h). */
 enum {
@@ -88,6 +94,11 @@ typedef struct {
     void (*set_log_level)(void *ctx, int level);
     /* Station MAC for AT+TCMODULE; may fail (zeros are printed). */
     sc_err_t (*get_mac)(void *ctx, uint8_t mac[SC_MAC_LEN]);
+    /* MQTT data channel: 0 done, an SDK error code (e.g. -103 not connected, -108 refused) or
+     * SC_AT_PENDING (QoS 1 PUBACK, SUBACK, UNSUBACK awaited; then sc_at_complete). */
+    int (*mqtt_publish)(void *ctx, const char *topic, int qos, const void *payload, size_t len);
+    int (*mqtt_subscribe)(void *ctx, const char *topic, int qos);
+    int (*mqtt_unsubscribe)(void *ctx, const char *topic);
     /* ESP-AT basics. AT+CWJAP: join through the station HAL; 0 joined, SC_AT_CWJAP_* or
      * SC_AT_PENDING (then sc_at_complete with 0 / SC_AT_CWJAP_*). psw "" = open network. */
     int (*wifi_join)(void *ctx, const char *ssid, const char *psw);
@@ -159,6 +170,21 @@ typedef struct {
     uint8_t cwmode;            /* AT+CWMODE: 0 off, 1 station, 2 soft-AP, 3 both */
     uint8_t sysmsg;            /* AT+SYSMSG bits */
     uint32_t uart[5];          /* AT+UART_CUR: baud, data bits, stop bits, parity, flow control */
+    bool lf_in_line;           /* a bare LF inside the line (only AT+TCMQTTPUB's payload takes it) */
+    /* MQTT data channel */
+    struct {
+        char topic[SC_AT_TOPIC_MAX + 1];
+        uint8_t qos;
+    } subs[SC_AT_SUB_MAX];
+    uint8_t nsubs;
+    char req_topic[SC_AT_TOPIC_MAX + 1];   /* the SUB/UNSUB being answered */
+    uint8_t req_qos;
+    uint8_t publ;              /* 0, or the command collecting its payload (PUBL / PUBRAW) */
+    uint8_t publ_qos;
+    uint16_t publ_len, publ_got;
+    uint32_t publ_deadline;
+    char publ_topic[SC_AT_TOPIC_MAX + 1];
+    uint8_t publ_buf[SC_AT_PUBL_MAX];
 } sc_at_t;
 
 /* Loads the stored info (a missing or corrupt record is simply absent). */
@@ -181,6 +207,11 @@ void sc_at_mqtt_reconnecting(sc_at_t *at);
 void sc_at_mqtt_reconnected(sc_at_t *at);
 /* Any other unsolicited line (without "\r\n"). */
 void sc_at_urc(sc_at_t *at, const char *line);
+/* A message on a subscribed topic: +TCMQTTRCVPUB:"<topic>",<len>,"<payload>" (payload as
+ * received, not escaped, as the reference prints it). */
+void sc_at_mqtt_received(sc_at_t *at, const char *topic, const void *payload, size_t len);
+/* The subscription list (for restoring it after a reconnect): topic i or NULL past the end. */
+const char *sc_at_subscription(const sc_at_t *at, size_t i, int *qos);
 
 /* Read-only views for the glue code. */
 bool sc_at_echo(const sc_at_t *at);

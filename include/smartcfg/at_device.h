@@ -37,6 +37,13 @@ typedef struct {
     sc_cloud_mqtt_creds_t mqtt_creds;  /* kept for the HAL while connected; wiped after */
     uint32_t now_ms;
     char http_resp[2048];          /* AT+TCDEVREG response buffer (wiped after use) */
+    /* MQTT data channel: the one request whose broker answer AT waits for */
+    uint8_t req_kind;              /* 0 none, 1 PUBACK, 2 SUBACK/UNSUBACK */
+    int req_mid;
+    /* reconnect back-off (the SDK's: 1 s doubling to 60 s, forever) */
+    bool mqtt_waiting;             /* between attempts */
+    uint32_t mqtt_backoff_ms, mqtt_retry_at;
+    sc_mqtt_msg_t rx;              /* one received message (in the context: small stacks) */
     /* AT+CWJAP on the station HAL */
     bool wifi_joining, wifi_joined;
     uint32_t wifi_deadline;
@@ -45,6 +52,8 @@ typedef struct {
 
 /* How long AT+CWJAP waits for the station HAL before "+CWJAP:1" (ESP-AT's default). */
 #define SC_AT_CWJAP_TIMEOUT_MS 15000u
+#define SC_AT_RECONNECT_MIN_MS 1000u
+#define SC_AT_RECONNECT_MAX_MS 60000u
 
 /* Prepares b and fills ops (ctx = b). base: the device configuration to start from (its
  * on_event/user are kept as the chained callback). Then call sc_at_init(at, ..., ops) and

@@ -268,7 +268,12 @@ enum {
     CMD_TCMQTTCONN,
     CMD_TCSTARTSMART,
     CMD_TCSAP,
-    CMD_CWJAP
+    CMD_CWJAP,
+    CMD_PUB,
+    CMD_PUBL,
+    CMD_PUBRAW,
+    CMD_SUB,
+    CMD_UNSUB
 };
 
 typedef enum { F_EXEC, F_QUERY, F_TEST, F_SET } form_t;
@@ -293,6 +298,13 @@ static void test_reply(sc_at_t *at, const cmd_t *c, const char *tail)
     ob_str(&o, tail);
     ob_flush(at, &o);
     reply(at, "OK");
+}
+
+/* The session's subscriptions end with it (the PDF: a disconnect cancels them all). */
+static void subs_clear(sc_at_t *at)
+{
+    memset(at->subs, 0, sizeof at->subs);
+    at->nsubs = 0;
 }
 
 /* A command that cannot run now (an MQTT task or a provisioning flow in the way) gets
@@ -467,7 +479,11 @@ static void finish_devreg(sc_at_t *at, int result)
 static void start_pending(sc_at_t *at, int cmd)
 {
     at->pending = cmd;
-    at->pending_deadline = at->now_ms + (at->cfg.pending_timeout_ms ? at->cfg.pending_timeout_ms : 30000u);
+    /* MQTT requests wait as long as AT+TCMQTTCONN's <cmdtimeout> said (the SDK's own bound). */
+    uint32_t t = at->cfg.pending_timeout_ms ? at->cfg.pending_timeout_ms : 30000u;
+    if (cmd >= CMD_PUB && at->mqtt_params_valid)
+        t = at->mqtt_params.cmd_timeout_ms;
+    at->pending_deadline = at->now_ms + t;
 }
 
 static void cmd_tcdevreg(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
@@ -679,6 +695,7 @@ static void cmd_tcmqttdisconn(sc_at_t *at, const cmd_t *c, form_t f, const param
         return;
     }
     at->mqtt_task = false;
+    subs_clear(at);
     /* The reference's MQTT task prints the URC before the command's OK (its test report). */
     outbuf_t o = { .n = 0 };
     ob_str(&o, "+TCMQTTDISCON,");
@@ -772,6 +789,219 @@ static void cmd_tclog(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
     reply(at, "OK");
 }
 
+/* ---------------------------------------------------------------- MQTT data channel */
+
+static const char *const pub_names[] = { "+TCMQTTPUB", "+TCMQTTPUBL", "+TCMQTTPUBRAW" };
+
+static bool mqtt_up(sc_at_t *at)
+{
+    return at->mqtt_task && at->ops.mqtt_state && at->ops.mqtt_state(at->ops.ctx) == 1;
+}
+
+static int sub_find(const sc_at_t *at, const char *topic)
+{
+    for (int i = 0; i < at->nsubs; i++)
+        if (!strcmp(at->subs[i].topic, topic))
+            return i;
+    return -1;
+}
+
+/* A topic the broker could take: no wildcard in a publish, no NUL, no control bytes. */
+static bool topic_ok(const params_t *ps, size_t k, bool wildcards)
+{
+    if (!p_str(ps, k, 1, SC_AT_TOPIC_MAX))
+        return false;
+    for (size_t i = 0; i < ps->p[k].slen; i++) {
+        unsigned char c = (unsigned char)ps->p[k].s[i];
+        if (c < 0x20 || (!wildcards && (c == '+' || c == '#')))
+            return false;
+    }
+    return true;
+}
+
+static void do_publish(sc_at_t *at, int cmd, const char *topic, int qos, const void *payload, size_t len)
+{
+    int r = at->ops.mqtt_publish ? at->ops.mqtt_publish(at->ops.ctx, topic, qos, payload, len) : SC_AT_CME_EXEC;
+    if (r == SC_AT_PENDING)
+        start_pending(at, cmd);
+    else
+        reply_result(at, pub_names[cmd - CMD_PUB], r);
+}
+
+static void cmd_pub(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    int cmd = !strcmp(c->name, "+TCMQTTPUB") ? CMD_PUB : !strcmp(c->name, "+TCMQTTPUBL") ? CMD_PUBL : CMD_PUBRAW;
+    if (f == F_TEST) {
+        test_reply(at, c, cmd == CMD_PUB ? ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"PAYLOAD\""
+                                         : ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"LEN(1-2048)\"");
+        return;
+    }
+    if (refused_busy(at, !mqtt_up(at)))
+        return;
+    bool ok = ps->n == 3 && topic_ok(ps, 0, false) && p_int(ps, 1, 0, 1) &&
+              (cmd == CMD_PUB ? p_str(ps, 2, 0, SC_AT_LINE_MAX) : p_int(ps, 2, 1, SC_AT_PUBL_MAX));
+    if (!ok) {
+        reply_cme(at, SC_AT_CME_PARAM);
+        return;
+    }
+    reply(at, "OK");
+    if (cmd == CMD_PUB) {
+        do_publish(at, cmd, ps->p[0].s, (int)ps->p[1].v, ps->p[2].s, ps->p[2].slen);
+        return;
+    }
+    /* Second phase: exactly <len> raw bytes follow (CR/LF included), not echoed. */
+    memcpy(at->publ_topic, ps->p[0].s, ps->p[0].slen + 1);
+    at->publ = (uint8_t)cmd;
+    at->publ_qos = (uint8_t)ps->p[1].v;
+    at->publ_len = (uint16_t)ps->p[2].v;
+    at->publ_got = 0;
+    at->publ_deadline = at->now_ms + SC_AT_PUBL_TIMEOUT_MS;
+    reply(at, ">");
+}
+
+/* PUBL takes the ESP-AT escapes (\" \, \\) in its payload, as AT+TCMQTTPUB's string does;
+ * PUBRAW passes the bytes through untouched (the PDF). */
+static size_t unescape(uint8_t *b, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] == '\\' && i + 1 < n && (b[i + 1] == '"' || b[i + 1] == ',' || b[i + 1] == '\\'))
+            i++;
+        b[o++] = b[i];
+    }
+    return o;
+}
+
+static void publ_abort(sc_at_t *at, int code)
+{
+    at->publ = 0;
+    sc_wipe(at->publ_buf, sizeof at->publ_buf);
+    reply_cme(at, code);
+}
+
+static void publ_byte(sc_at_t *at, uint8_t b)
+{
+    at->publ_buf[at->publ_got++] = b;
+    /* "+++\r\n" as the payload's start cancels (the PDF's escape from the second phase). */
+    if (at->publ_got == 5 && !memcmp(at->publ_buf, "+++\r\n", 5)) {
+        publ_abort(at, SC_AT_CME_EXEC);
+        return;
+    }
+    if (at->publ_got < at->publ_len)
+        return;
+    int cmd = at->publ;
+    at->publ = 0;
+    size_t n = cmd == CMD_PUBL ? unescape(at->publ_buf, at->publ_got) : at->publ_got;
+    do_publish(at, cmd, at->publ_topic, at->publ_qos, at->publ_buf, n);
+    sc_wipe(at->publ_buf, sizeof at->publ_buf);
+}
+
+static void finish_sub(sc_at_t *at, int cmd, int result);
+
+static void cmd_sub(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    if (f == F_TEST) {
+        test_reply(at, c, ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\"");
+        return;
+    }
+    if (f == F_QUERY) {
+        for (int i = 0; i < at->nsubs; i++) {
+            outbuf_t o = { .n = 0 };
+            ob_str(&o, "+TCMQTTSUB:\"");
+            ob_str(&o, at->subs[i].topic);   /* as the reference: not escaped */
+            ob_str(&o, "\",");
+            ob_int(&o, at->subs[i].qos);
+            ob_flush(at, &o);
+        }
+        reply(at, "OK");
+        return;
+    }
+    if (refused_busy(at, !mqtt_up(at)))
+        return;
+    if (!(ps->n == 2 && topic_ok(ps, 0, true) && p_int(ps, 1, 0, 1))) {
+        reply_cme(at, SC_AT_CME_PARAM);
+        return;
+    }
+    reply(at, "OK");
+    if (sub_find(at, ps->p[0].s) < 0 && at->nsubs >= SC_AT_SUB_MAX) {
+        reply_result(at, "+TCMQTTSUB", -107);   /* QCLOUD_ERR_MQTT_MAX_SUBSCRIPTIONS */
+        return;
+    }
+    memcpy(at->req_topic, ps->p[0].s, ps->p[0].slen + 1);
+    at->req_qos = (uint8_t)ps->p[1].v;
+    int r = at->ops.mqtt_subscribe ? at->ops.mqtt_subscribe(at->ops.ctx, at->req_topic, at->req_qos) : SC_AT_CME_EXEC;
+    if (r == SC_AT_PENDING)
+        start_pending(at, CMD_SUB);
+    else
+        finish_sub(at, CMD_SUB, r);
+}
+
+static void cmd_unsub(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    if (f == F_TEST) {
+        test_reply(at, c, ":\"TOPIC_NAME\"");
+        return;
+    }
+    if (f == F_QUERY) {
+        reply(at, "OK");
+        return;
+    }
+    if (refused_busy(at, !mqtt_up(at)))
+        return;
+    if (!(ps->n == 1 && topic_ok(ps, 0, true))) {
+        reply_cme(at, SC_AT_CME_PARAM);
+        return;
+    }
+    reply(at, "OK");
+    if (sub_find(at, ps->p[0].s) < 0) {
+        reply_result(at, "+TCMQTTUNSUB", -121);   /* QCLOUD_ERR_MQTT_UNSUB_FAIL: not subscribed */
+        return;
+    }
+    memcpy(at->req_topic, ps->p[0].s, ps->p[0].slen + 1);
+    int r = at->ops.mqtt_unsubscribe ? at->ops.mqtt_unsubscribe(at->ops.ctx, at->req_topic) : SC_AT_CME_EXEC;
+    if (r == SC_AT_PENDING)
+        start_pending(at, CMD_UNSUB);
+    else
+        finish_sub(at, CMD_UNSUB, r);
+}
+
+static void finish_sub(sc_at_t *at, int cmd, int result)
+{
+    if (result == 0) {
+        int i = sub_find(at, at->req_topic);
+        if (cmd == CMD_SUB) {
+            if (i < 0 && at->nsubs < SC_AT_SUB_MAX)
+                i = at->nsubs++;
+            if (i >= 0) {
+                memcpy(at->subs[i].topic, at->req_topic, sizeof at->subs[i].topic);
+                at->subs[i].qos = at->req_qos;
+            }
+        } else if (i >= 0) {
+            /* keep the order of the rest: AT+TCMQTTSUB? lists in subscription order */
+            memmove(&at->subs[i], &at->subs[i + 1], (size_t)(at->nsubs - i - 1) * sizeof at->subs[0]);
+            at->nsubs--;
+            memset(&at->subs[at->nsubs], 0, sizeof at->subs[0]);
+        }
+    }
+    memset(at->req_topic, 0, sizeof at->req_topic);
+    reply_result(at, cmd == CMD_SUB ? "+TCMQTTSUB" : "+TCMQTTUNSUB", result);
+}
+
+static void cmd_tcmqttsrv(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)ps;
+    if (f == F_TEST) {
+        test_reply(at, c, ":\"MQTT SERVER IP\"");
+        return;
+    }
+    /* The broker comes from the device's cloud configuration (--broker); changing it over AT
+     * is not supported by this build. */
+    if (f == F_QUERY)
+        reply_cme(at, SC_AT_CME_EXEC);
+    else if (!refused_busy(at, at->mqtt_task))
+        reply_cme(at, SC_AT_CME_EXEC);
+}
+
 /* ---------------------------------------------------------------- ESP-AT basics */
 
 static void ob_ip(outbuf_t *o, const uint8_t ip[4])
@@ -814,6 +1044,7 @@ static void cmd_rst(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
     reply(at, "OK");
     at->flow = SC_AT_FLOW_NONE;
     at->mqtt_task = false;
+    subs_clear(at);
     if (at->ops.reset)
         at->ops.reset(at->ops.ctx);
     if (!strcmp(c->name, "+RESTORE")) {
@@ -1047,6 +1278,12 @@ static const cmd_t commands[] = {
     { "+TCMQTTDISCONN", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcmqttdisconn },
     { "+TCMQTTSTATE", FB(F_TEST) | FB(F_QUERY), -1, cmd_tcmqttstate },
     { "+TCFWINFO", FB(F_TEST) | FB(F_QUERY), -1, cmd_tcfwinfo },
+    { "+TCMQTTPUB", FB(F_TEST) | FB(F_SET), -1, cmd_pub },
+    { "+TCMQTTPUBL", FB(F_TEST) | FB(F_SET), -1, cmd_pub },
+    { "+TCMQTTPUBRAW", FB(F_TEST) | FB(F_SET), -1, cmd_pub },
+    { "+TCMQTTSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_sub },
+    { "+TCMQTTUNSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_unsub },
+    { "+TCMQTTSRV", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tcmqttsrv },
     { "+TCRESTORE", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcrestore },
 };
 
@@ -1128,6 +1365,17 @@ static void handle_line(sc_at_t *at, const char *line, size_t len)
     bool parsed = true;
     if (c && f == F_SET)
         parsed = parse_params(rest + 1, rlen - 1, ne + 1, &ps);
+    if (at->lf_in_line) {
+        /* Only inside AT+TCMQTTPUB's payload (its third parameter). */
+        bool ok = c && parsed && f == F_SET && !strcmp(c->name, "+TCMQTTPUB") && ps.n == 3 &&
+                  !memchr(line, '\n', ps.p[2].raw_begin);
+        if (!ok) {
+            echo_line(at, line, len, NULL, F_EXEC, false, NULL);
+            reply(at, "ERROR");
+            sc_wipe(&ps, sizeof ps);
+            return;
+        }
+    }
     echo_line(at, line, len, c, c ? f : F_EXEC, parsed, &ps);
     if (!c || !(c->forms & FB(f)) || !parsed) {
         reply(at, "ERROR");
@@ -1144,6 +1392,10 @@ void sc_at_feed(sc_at_t *at, const void *data, size_t len, uint32_t now_ms)
     at->now_ms = now_ms;
     for (size_t i = 0; i < len; i++) {
         uint8_t b = p[i];
+        if (at->publ) {
+            publ_byte(at, b);   /* PUBL / PUBRAW second phase: raw bytes, no framing */
+            continue;
+        }
         if (b == '\n' && at->cr) {
             at->cr = false;
             if (at->overflow || at->bad_byte) {
@@ -1156,6 +1408,7 @@ void sc_at_feed(sc_at_t *at, const void *data, size_t len, uint32_t now_ms)
             at->len = 0;
             at->overflow = false;
             at->bad_byte = false;
+            at->lf_in_line = false;
             continue;
         }
         if (at->cr) {
@@ -1166,8 +1419,12 @@ void sc_at_feed(sc_at_t *at, const void *data, size_t len, uint32_t now_ms)
             at->cr = true;
             continue;
         }
-        if (b < 0x20 || b == 0x7f) {
-            at->bad_byte = true;   /* includes a bare '\n': lines end with "\r\n" exactly */
+        if (b == '\n' && at->len > 0) {
+            /* Kept for AT+TCMQTTPUB, whose quoted payload may span lines (the reference takes
+             * the test tool's multi-line JSON); any other line with it answers ERROR. */
+            at->lf_in_line = true;
+        } else if (b < 0x20 || b == 0x7f) {
+            at->bad_byte = true;   /* lines end with "\r\n" exactly */
             continue;
         }
         if (at->len >= SC_AT_LINE_MAX) {
@@ -1228,6 +1485,15 @@ void sc_at_complete(sc_at_t *at, int result)
     case CMD_CWJAP:
         finish_cwjap(at, result);
         break;
+    case CMD_PUB:
+    case CMD_PUBL:
+    case CMD_PUBRAW:
+        reply_result(at, pub_names[cmd - CMD_PUB], result);
+        break;
+    case CMD_SUB:
+    case CMD_UNSUB:
+        finish_sub(at, cmd, result);
+        break;
     default:
         break;   /* nothing pending: a late or duplicate completion */
     }
@@ -1236,6 +1502,12 @@ void sc_at_complete(sc_at_t *at, int result)
 uint32_t sc_at_tick(sc_at_t *at, uint32_t now_ms)
 {
     at->now_ms = now_ms;
+    if (at->publ) {
+        /* A payload that never fully arrives: nothing is published, the line recovers. */
+        if (!sc_ms_reached(now_ms, at->publ_deadline))
+            return at->publ_deadline;
+        publ_abort(at, SC_AT_CME_TIMEOUT);
+    }
     if (at->pending == CMD_NONE)
         return now_ms + 1000;
     if (sc_ms_reached(now_ms, at->pending_deadline)) {
@@ -1265,8 +1537,10 @@ void sc_at_provision_result(sc_at_t *at, bool success, uint16_t err_id, int32_t 
 
 void sc_at_mqtt_disconnected(sc_at_t *at, int code, bool will_reconnect)
 {
-    if (!will_reconnect)
+    if (!will_reconnect) {
         at->mqtt_task = false;
+        subs_clear(at);
+    }
     outbuf_t o = { .n = 0 };
     ob_str(&o, "+TCMQTTDISCON,");
     ob_int(&o, code);
@@ -1286,6 +1560,28 @@ void sc_at_mqtt_reconnected(sc_at_t *at)
 void sc_at_urc(sc_at_t *at, const char *line)
 {
     reply(at, line);
+}
+
+void sc_at_mqtt_received(sc_at_t *at, const char *topic, const void *payload, size_t len)
+{
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, "+TCMQTTRCVPUB:\"");
+    ob_str(&o, topic);
+    ob_str(&o, "\",");
+    ob_int(&o, (long)len);
+    ob_str(&o, ",\"");
+    emit(at, o.b, o.n);
+    emit(at, payload, len);
+    emit(at, "\"\r\n", 3);
+}
+
+const char *sc_at_subscription(const sc_at_t *at, size_t i, int *qos)
+{
+    if (i >= at->nsubs)
+        return NULL;
+    if (qos)
+        *qos = at->subs[i].qos;
+    return at->subs[i].topic;
 }
 
 bool sc_at_echo(const sc_at_t *at) { return at->echo; }

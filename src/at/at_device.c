@@ -5,7 +5,6 @@
 #include "smartcfg/at_device.h"
 
 #define MQTT_NO_CONN (-103)          /* QCLOUD_ERR_MQTT_NO_CONN: the reference's drop code */
-#define MQTT_RECONNECT_TIMEOUT (-106)/* QCLOUD_ERR_MQTT_RECONNECT_TIMEOUT */
 
 static uint32_t now_of(sc_at_device_t *b)
 {
@@ -151,10 +150,119 @@ static int op_mqtt_disconnect(void *ctx)
     sc_at_device_t *b = ctx;
     if (b->mqtt_active && b->hal && b->hal->mqtt.disconnect)
         (void)b->hal->mqtt.disconnect(b->hal->mqtt.ctx);
-    b->mqtt_active = b->mqtt_connecting = b->mqtt_reconnecting = false;
+    b->mqtt_active = b->mqtt_connecting = b->mqtt_reconnecting = b->mqtt_waiting = false;
+    b->req_kind = 0;
     memset(&b->mqtt_id, 0, sizeof b->mqtt_id);
     mqtt_wipe(b);
     return 0;
+}
+
+/* ---------------------------------------------------------------- MQTT data channel */
+
+#define MQTT_UNKNOWN (-104)          /* QCLOUD_ERR_MQTT_UNKNOWN */
+#define MQTT_SUB_REFUSED (-108)      /* QCLOUD_ERR_MQTT_SUB */
+
+static int mqtt_err(sc_err_t e)
+{
+    return e == SC_ERR_CLOSED ? MQTT_NO_CONN : MQTT_UNKNOWN;
+}
+
+static bool session_up(const sc_at_device_t *b)
+{
+    return b->mqtt_active && !b->mqtt_connecting && !b->mqtt_waiting && b->hal;
+}
+
+static int op_mqtt_publish(void *ctx, const char *topic, int qos, const void *payload, size_t len)
+{
+    sc_at_device_t *b = ctx;
+    if (!session_up(b) || !b->hal->mqtt.publish)
+        return MQTT_NO_CONN;
+    int mid = 0;
+    sc_err_t e = b->hal->mqtt.publish(b->hal->mqtt.ctx, topic, payload, len, qos, &mid);
+    if (e != SC_OK)
+        return mqtt_err(e);
+    if (qos == 0 || !b->hal->mqtt.puback_received)
+        return 0;
+    b->req_kind = 1;
+    b->req_mid = mid;
+    return SC_AT_PENDING;
+}
+
+static int sub_request(sc_at_device_t *b, const char *topic, int qos, bool unsub)
+{
+    const sc_hal_mqtt_t *m = &b->hal->mqtt;
+    if (!session_up(b))
+        return MQTT_NO_CONN;
+    int mid = 0;
+    sc_err_t e;
+    if (unsub) {
+        if (!m->unsubscribe)
+            return SC_AT_CME_EXEC;
+        e = m->unsubscribe(m->ctx, topic, &mid);
+    } else if (m->subscribe_req) {
+        e = m->subscribe_req(m->ctx, topic, qos, &mid);
+    } else if (m->subscribe) {
+        e = m->subscribe(m->ctx, topic, qos);   /* no SUBACK to follow: trusted */
+        return e == SC_OK ? 0 : mqtt_err(e);
+    } else {
+        return SC_AT_CME_EXEC;
+    }
+    if (e != SC_OK)
+        return mqtt_err(e);
+    if (!m->request_status)
+        return 0;
+    b->req_kind = 2;
+    b->req_mid = mid;
+    return SC_AT_PENDING;
+}
+
+static int op_mqtt_subscribe(void *ctx, const char *topic, int qos)
+{
+    return sub_request(ctx, topic, qos, false);
+}
+
+static int op_mqtt_unsubscribe(void *ctx, const char *topic)
+{
+    return sub_request(ctx, topic, 0, true);
+}
+
+/* The answer AT waits for, and the messages on the session's subscriptions. */
+static void data_step(sc_at_device_t *b)
+{
+    const sc_hal_mqtt_t *m = &b->hal->mqtt;
+    if (b->req_kind == 1 && m->puback_received(m->ctx, b->req_mid)) {
+        b->req_kind = 0;
+        sc_at_complete(b->at, 0);
+    } else if (b->req_kind == 2) {
+        sc_err_t e = m->request_status(m->ctx, b->req_mid);
+        if (e != SC_ERR_AGAIN) {
+            b->req_kind = 0;
+            sc_at_complete(b->at, e == SC_OK ? 0 : e == SC_ERR_REFUSED ? MQTT_SUB_REFUSED : MQTT_UNKNOWN);
+        }
+    }
+    if (!m->poll)
+        return;
+    /* Bounded per step so a flood of messages cannot starve the line. */
+    for (int i = 0; i < 8 && m->poll(m->ctx, &b->rx) == SC_OK; i++) {
+        b->rx.topic[sizeof b->rx.topic - 1] = 0;
+        sc_at_mqtt_received(b->at, b->rx.topic, b->rx.payload, b->rx.payload_len);
+    }
+}
+
+/* After a reconnect the broker has forgotten the session's subscriptions (clean session):
+ * ask again, without waiting (the AT line is not blocked for it). */
+static void resubscribe(sc_at_device_t *b)
+{
+    const sc_hal_mqtt_t *m = &b->hal->mqtt;
+    int qos = 0;
+    const char *t;
+    for (size_t i = 0; (t = sc_at_subscription(b->at, i, &qos)) != NULL; i++) {
+        int mid = 0;
+        if (m->subscribe_req)
+            (void)m->subscribe_req(m->ctx, t, qos, &mid);
+        else if (m->subscribe)
+            (void)m->subscribe(m->ctx, t, qos);
+    }
 }
 
 /* AT+TCDEVREG: one blocking HTTP exchange (the reference blocks the AT task the same way). */
@@ -306,6 +414,7 @@ void sc_at_device_step(sc_at_device_t *b, uint32_t now_ms)
             b->mqtt_connecting = false;
             if (b->mqtt_reconnecting) {
                 b->mqtt_reconnecting = false;
+                resubscribe(b);
                 sc_at_mqtt_reconnected(b->at);
             } else {
                 sc_at_complete(b->at, 0);
@@ -313,11 +422,15 @@ void sc_at_device_step(sc_at_device_t *b, uint32_t now_ms)
         } else if (st == SC_MQTT_FAILED || sc_ms_reached(now_ms, b->mqtt_deadline)) {
             b->mqtt_connecting = false;
             if (b->mqtt_reconnecting) {
-                /* The reference keeps trying while reconnect is on; we try once per drop and
-                 * then hand the decision back to the host. */
-                b->mqtt_reconnecting = false;
-                b->mqtt_active = false;
-                sc_at_mqtt_disconnected(b->at, MQTT_RECONNECT_TIMEOUT, false);
+                /* As the SDK: wait, double the wait up to 60 s, try again, forever (until
+                 * AT+TCMQTTDISCONN). */
+                if (b->hal->mqtt.disconnect)
+                    (void)b->hal->mqtt.disconnect(b->hal->mqtt.ctx);
+                b->mqtt_waiting = true;
+                b->mqtt_retry_at = now_ms + b->mqtt_backoff_ms;
+                b->mqtt_backoff_ms = b->mqtt_backoff_ms * 2 > SC_AT_RECONNECT_MAX_MS ? SC_AT_RECONNECT_MAX_MS
+                                                                                     : b->mqtt_backoff_ms * 2;
+                return;
             } else {
                 b->mqtt_active = false;
                 sc_at_complete(b->at, st == SC_MQTT_FAILED ? connect_failure_code(b) : MQTT_REQUEST_TIMEOUT);
@@ -331,13 +444,37 @@ void sc_at_device_step(sc_at_device_t *b, uint32_t now_ms)
         }
         return;
     }
-    if (st != SC_MQTT_CONNECTED) {
-        bool again = b->mqtt_params.reconnect && mqtt_begin(b) == SC_OK;
+    if (b->mqtt_waiting) {
+        if (!sc_ms_reached(now_ms, b->mqtt_retry_at))
+            return;
+        b->mqtt_waiting = false;
+        sc_at_mqtt_reconnecting(b->at);
+        b->mqtt_connecting = true;
+        b->mqtt_deadline = now_ms + b->mqtt_params.cmd_timeout_ms;
+        if (mqtt_begin(b) != SC_OK)
+            b->mqtt_deadline = now_ms;   /* failed at once: the next step schedules the next try */
+        return;
+    }
+    if (st == SC_MQTT_CONNECTED) {
+        data_step(b);
+        return;
+    }
+    {
+        bool again = b->mqtt_params.reconnect;
         sc_at_mqtt_disconnected(b->at, MQTT_NO_CONN, again);
+        if (b->req_kind) {
+            b->req_kind = 0;
+            sc_at_complete(b->at, MQTT_NO_CONN);   /* the request AT waited for is lost */
+        }
         if (again) {
+            if (b->hal->mqtt.disconnect)
+                (void)b->hal->mqtt.disconnect(b->hal->mqtt.ctx);
             sc_at_mqtt_reconnecting(b->at);
             b->mqtt_connecting = b->mqtt_reconnecting = true;
+            b->mqtt_backoff_ms = SC_AT_RECONNECT_MIN_MS;
             b->mqtt_deadline = now_ms + b->mqtt_params.cmd_timeout_ms;
+            if (mqtt_begin(b) != SC_OK)
+                b->mqtt_deadline = now_ms;
         } else {
             b->mqtt_active = false;
             memset(&b->mqtt_id, 0, sizeof b->mqtt_id);
@@ -395,6 +532,9 @@ void sc_at_device_bind(sc_at_device_t *b, sc_device_t *dev, const sc_hal_t *hal,
     ops->dynreg = op_dynreg;
     ops->restore = op_restore;
     ops->get_mac = op_get_mac;
+    ops->mqtt_publish = op_mqtt_publish;
+    ops->mqtt_subscribe = op_mqtt_subscribe;
+    ops->mqtt_unsubscribe = op_mqtt_unsubscribe;
     ops->wifi_join = op_wifi_join;
     ops->wifi_quit = op_wifi_quit;
     ops->wifi_info = op_wifi_info;

@@ -99,6 +99,11 @@ typedef struct {
     bool joined, uart_ok;
     char join_ssid[33], join_psw[70];
     uint32_t uart_baud;
+    /* MQTT data channel */
+    int pubs, subs, unsubs, pub_ret, sub_ret, unsub_ret, pub_qos;
+    char pub_topic[140], sub_topic[140];
+    uint8_t pub_payload[2100];
+    size_t pub_len;
 } fake_ops_t;
 
 static int f_start_sc(void *ctx, const sc_identity_t *id, uint8_t tls)
@@ -186,6 +191,31 @@ static sc_err_t f_info(void *ctx, sc_at_wifi_info_t *wi)
     memcpy(wi->netmask, "\xff\xff\xff\x00", 4);
     return SC_OK;
 }
+static int f_pub(void *ctx, const char *topic, int qos, const void *payload, size_t len)
+{
+    fake_ops_t *f = ctx;
+    f->pubs++;
+    snprintf(f->pub_topic, sizeof f->pub_topic, "%s", topic);
+    f->pub_qos = qos;
+    memcpy(f->pub_payload, payload, len);
+    f->pub_len = len;
+    return f->pub_ret;
+}
+static int f_sub(void *ctx, const char *topic, int qos)
+{
+    fake_ops_t *f = ctx;
+    (void)qos;
+    f->subs++;
+    snprintf(f->sub_topic, sizeof f->sub_topic, "%s", topic);
+    return f->sub_ret;
+}
+static int f_unsub(void *ctx, const char *topic)
+{
+    fake_ops_t *f = ctx;
+    f->unsubs++;
+    snprintf(f->sub_topic, sizeof f->sub_topic, "%s", topic);
+    return f->unsub_ret;
+}
 static void f_reset(void *ctx) { ((fake_ops_t *)ctx)->resets++; }
 static uint32_t f_ram(void *ctx) { (void)ctx; return 40960; }
 static sc_err_t f_uart(void *ctx, uint32_t baud, uint8_t d, uint8_t s, uint8_t p, uint8_t fl)
@@ -231,7 +261,7 @@ static sc_at_ops_t fake_ops(fake_ops_t *f)
         .stop_softap = f_stop_sap, .mqtt_connect = f_connect, .mqtt_state = f_state,
         .mqtt_disconnect = f_disconnect, .dynreg = f_dynreg, .restore = f_restore, .get_mac = f_mac,
         .wifi_join = f_join, .wifi_quit = f_quit, .wifi_info = f_info, .reset = f_reset, .free_ram = f_ram,
-        .set_uart = f_uart,
+        .set_uart = f_uart, .mqtt_publish = f_pub, .mqtt_subscribe = f_sub, .mqtt_unsubscribe = f_unsub,
     };
     return ops;
 }
@@ -273,6 +303,7 @@ static int setup_echo(void **state)
 static const char *cmd(fix_t *x, const char *s)
 {
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     x->out[0] = 0;
     sc_at_feed(&x->at, s, strlen(s), 1000);
@@ -352,6 +383,7 @@ static void test_chunked(void **state)
     const char *in = "AT\r\n" DEVINFO "AT+TCDEVINFOSET?\r\n";
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     for (size_t i = 0; in[i]; i++)
         sc_at_feed(&x->at, in + i, 1, 1000);
     char want[512];
@@ -360,6 +392,7 @@ static void test_chunked(void **state)
     assert_string_equal(x->out, want);
     /* and everything in one call */
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     sc_at_feed(&x->at, in, strlen(in), 1000);
     assert_string_equal(x->out, want);
@@ -562,6 +595,7 @@ static void test_dynreg_pending(void **state)
     snprintf(x->at.scratch.device_secret, sizeof x->at.scratch.device_secret, "%s", SECRET);
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     sc_at_complete(&x->at, 0);
     assert_string_equal(x->out, "+TCDEVREG:OK\r\n");
     assert_non_null(sc_at_devinfo(&x->at));
@@ -569,12 +603,14 @@ static void test_dynreg_pending(void **state)
     assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "OK\r\n");
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     assert_int_equal(sc_at_tick(&x->at, 1000 + 29999), 1000 + 30000);
     assert_string_equal(x->out, "");
     sc_at_tick(&x->at, 1000 + 30000);
     assert_string_equal(x->out, "+TCDEVREG:FAIL,202\r\n");
     assert_string_equal(cmd(x, "AT\r\n"), "OK\r\n");
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     sc_at_complete(&x->at, 0);   /* late completion: ignored */
     assert_string_equal(x->out, "");
@@ -605,15 +641,18 @@ static void test_smartconfig(void **state)
     assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "+CME ERROR:208\r\n");
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     sc_at_provision_result(&x->at, true, 0, 0);
     assert_string_equal(x->out, "+TCSTARTSMART:WIFI_CONNECT_SUCCESS\r\n");
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     sc_at_provision_result(&x->at, false, 1, -103);  /* only one final URC per flow */
     assert_string_equal(x->out, "");
     /* failure URC */
     cmd(x, "AT+TCSTARTSMART\r\n");
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     sc_at_provision_result(&x->at, false, 10, 2);
     assert_string_equal(x->out, "+TCSTARTSMART:WIFI_CONNECT_FAILED,10,2\r\n");
@@ -622,6 +661,7 @@ static void test_smartconfig(void **state)
     assert_string_equal(cmd(x, "AT+TCSTOPSMART\r\n"), "OK\r\n+TCSTOPSMART:OK\r\n");
     assert_int_equal(x->f.stop_sc, 1);
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     sc_at_provision_result(&x->at, false, 3, 102);
     assert_string_equal(x->out, "");
@@ -655,6 +695,7 @@ static void test_softap(void **state)
     assert_int_equal(x->f.sap_ch, 6);
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     sc_at_provision_result(&x->at, false, 3, 103);
     assert_string_equal(x->out, "+TCSAP:WIFI_CONNECT_FAILED,3,103\r\n");
     x->f.sap_ret = 7;
@@ -662,6 +703,7 @@ static void test_softap(void **state)
     x->f.sap_ret = 0;
     cmd(x, "AT+TCSAP=\"x\"\r\n");
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     sc_at_provision_result(&x->at, true, 0, 0);
     assert_string_equal(x->out, "+TCSAP:WIFI_CONNECT_SUCCESS\r\n");
@@ -727,6 +769,7 @@ static void test_mqtt(void **state)
     /* URCs */
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     sc_at_mqtt_reconnecting(&x->at);
     sc_at_mqtt_reconnected(&x->at);
     sc_at_mqtt_disconnected(&x->at, -106, true);
@@ -749,10 +792,12 @@ static void test_mqtt(void **state)
     assert_string_equal(cmd(x, "AT+TCMQTTSTATE?\r\n"), "busy p...\r\n");
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     sc_at_complete(&x->at, 0);
     assert_string_equal(x->out, "+TCMQTTCONN:OK\r\n");
     assert_true(sc_at_mqtt_task_running(&x->at));
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     sc_at_mqtt_disconnected(&x->at, -103, false);   /* the task ends: commands allowed again */
     assert_false(sc_at_mqtt_task_running(&x->at));
@@ -806,6 +851,7 @@ static void test_bad_lines(void **state)
     memcpy(big, "AT+TCDEVINFOSET=1,\"", 19);
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     for (int rep = 0; rep < 3; rep++)
         sc_at_feed(&x->at, big, sizeof big, 1000);
     assert_string_equal(x->out, "");
@@ -818,6 +864,7 @@ static void test_bad_lines(void **state)
     memcpy(line + SC_AT_LINE_MAX, "\r\n", 2);
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     sc_at_feed(&x->at, line, SC_AT_LINE_MAX + 2, 1000);
     assert_string_equal(x->out, "ERROR\r\n");
     memset(line, 'B', sizeof line);
@@ -826,11 +873,13 @@ static void test_bad_lines(void **state)
     memcpy(line + SC_AT_LINE_MAX, "\r\n", 2);
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     sc_at_feed(&x->at, line, SC_AT_LINE_MAX + 2, 1000);
     assert_string_equal(x->out, "+CME ERROR:204\r\n");  /* parsed: ssid too long */
     line[SC_AT_LINE_MAX] = '"';
     memcpy(line + SC_AT_LINE_MAX + 1, "\r\n", 2);
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     sc_at_feed(&x->at, line, SC_AT_LINE_MAX + 3, 1000);
     assert_string_equal(x->out, "ERROR\r\n");           /* over the cap */
@@ -893,6 +942,7 @@ static void test_esp_basics(void **state)
     assert_string_equal(x->f.join_psw, "password1");
     assert_string_equal(cmd(x, "AT+CIPSTATUS\r\n"), "busy p...\r\n");
     x->outlen = 0;
+    x->out[0] = 0;
     x->f.joined = true;
     sc_at_complete(&x->at, 0);
     assert_string_equal(x->out, "WIFI CONNECTED\r\nWIFI GOT IP\r\nOK\r\n");
@@ -903,6 +953,7 @@ static void test_esp_basics(void **state)
     /* a pending join that never ends: +CWJAP:1 (timeout) */
     assert_string_equal(cmd(x, "AT+CWJAP=\"ap2\",\"\"\r\n"), "");
     x->outlen = 0;
+    x->out[0] = 0;
     sc_at_tick(&x->at, 1000 + 30000);
     assert_string_equal(x->out, "+CWJAP:1\r\nFAIL\r\n");
     /* CWQAP */
@@ -961,6 +1012,153 @@ static void test_test_forms(void **state)
     assert_string_equal(cmd(x, "AT+TCFWINFO?\r\n"), "+CME ERROR:205\r\n");
 }
 
+#define T "PID0123456/dev-001/data"
+
+/* MQTT data channel: PUB/PUBL/PUBRAW/SUB/UNSUB/SUB?, RCVPUB, limits and state errors. */
+static void test_mqtt_data(void **state)
+{
+    fix_t *x = *state;
+    /* test forms (the PDF, without "AT") */
+    assert_string_equal(cmd(x, "AT+TCMQTTPUB=?\r\n"), "+TCMQTTPUB:\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"PAYLOAD\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTPUBL=?\r\n"), "+TCMQTTPUBL:\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"LEN(1-2048)\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTPUBRAW=?\r\n"), "+TCMQTTPUBRAW:\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"LEN(1-2048)\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=?\r\n"), "+TCMQTTSUB:\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTUNSUB=?\r\n"), "+TCMQTTUNSUB:\"TOPIC_NAME\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSRV=?\r\n"), "+TCMQTTSRV:\"MQTT SERVER IP\"\r\nOK\r\n");
+    /* not connected: 208 before any parameter check, nothing called */
+    static const char *const down[] = { "AT+TCMQTTPUB=\"" T "\",0,\"x\"\r\n", "AT+TCMQTTPUBL=\"" T "\",0,5\r\n",
+                                        "AT+TCMQTTPUBRAW=\"" T "\",0,5\r\n", "AT+TCMQTTSUB=\"" T "\",0\r\n",
+                                        "AT+TCMQTTUNSUB=\"" T "\"\r\n", "AT+TCMQTTPUB=1\r\n" };
+    for (size_t i = 0; i < sizeof down / sizeof down[0]; i++)
+        assert_string_equal(cmd(x, down[i]), "+CME ERROR:208\r\n");
+    assert_int_equal(x->f.pubs + x->f.subs + x->f.unsubs, 0);
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB?\r\n"), "OK\r\n");
+    /* connect */
+    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    /* bad parameters: 204, nothing sent */
+    static const char *const bad[] = {
+        "AT+TCMQTTPUB=\"" T "\",2,\"x\"\r\n", "AT+TCMQTTPUB=\"" T "\",0\r\n", "AT+TCMQTTPUB=\"" T "\",0,\"x\",1\r\n",
+        "AT+TCMQTTPUB=\"\",0,\"x\"\r\n", "AT+TCMQTTPUB=\"a/+/b\",0,\"x\"\r\n", "AT+TCMQTTPUB=\"" T "\",\"0\",\"x\"\r\n",
+        "AT+TCMQTTPUB=\"" T "\",0,5\r\n",
+        "AT+TCMQTTPUB=\"012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+        "0123456789012345678901234567890123456789\",0,\"x\"\r\n",   /* topic 129 */
+        "AT+TCMQTTPUBL=\"" T "\",0,0\r\n", "AT+TCMQTTPUBL=\"" T "\",0,2049\r\n", "AT+TCMQTTPUBL=\"" T "\",1,\"5\"\r\n",
+        "AT+TCMQTTPUBRAW=\"" T "\",-1,5\r\n", "AT+TCMQTTSUB=\"" T "\"\r\n", "AT+TCMQTTSUB=\"" T "\",3\r\n",
+        "AT+TCMQTTSUB=" T ",0\r\n", "AT+TCMQTTUNSUB=\"" T "\",0\r\n", "AT+TCMQTTUNSUB=\"\"\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *r = cmd(x, bad[i]);
+        if (strcmp(r, "+CME ERROR:204\r\n") && strcmp(r, "ERROR\r\n"))
+            fail_msg("case %zu: %s -> %s", i, bad[i], r);
+    }
+    assert_int_equal(x->f.pubs + x->f.subs + x->f.unsubs, 0);
+    /* PUB: escapes decoded, QoS 0 at once */
+    assert_string_equal(cmd(x, "AT+TCMQTTPUB=\"" T "\",0,\"{\\\"a\\\":1\\,\\\"b\\\":2}\"\r\n"), "OK\r\n+TCMQTTPUB:OK\r\n");
+    assert_string_equal(x->f.pub_topic, T);
+    assert_int_equal(x->f.pub_len, 13);
+    assert_memory_equal(x->f.pub_payload, "{\"a\":1,\"b\":2}", 13);
+    /* a multi-line payload (the test tool's JSON) */
+    assert_string_equal(cmd(x, "AT+TCMQTTPUB=\"" T "\",0,\"{\\\"a\\\":1\\,\n  \\\"b\\\":2}\"\r\n"), "OK\r\n+TCMQTTPUB:OK\r\n");
+    assert_int_equal(x->f.pub_len, 16);
+    /* LF anywhere else: ERROR */
+    assert_string_equal(cmd(x, "AT+TCMQTTPUB=\"a\nb\",0,\"x\"\r\n"), "ERROR\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"" T "\",\n0\r\n"), "ERROR\r\n");
+    /* QoS 1 waits for the PUBACK: busy meanwhile; a missing PUBACK -> FAIL,202 */
+    x->f.pub_ret = SC_AT_PENDING;
+    assert_string_equal(cmd(x, "AT+TCMQTTPUB=\"" T "\",1,\"hello\"\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT\r\n"), "busy p...\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_complete(&x->at, 0);
+    assert_string_equal(x->out, "+TCMQTTPUB:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTPUB=\"" T "\",1,\"hello\"\r\n"), "OK\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_tick(&x->at, 1000 + 4999);
+    assert_string_equal(x->out, "");
+    sc_at_tick(&x->at, 1000 + 5000);   /* AT+TCMQTTCONN's <cmdtimeout> */
+    assert_string_equal(x->out, "+TCMQTTPUB:FAIL,202\r\n");
+    x->f.pub_ret = 0;
+    /* PUBL: CR/LF inside the payload, escapes decoded, the trailing CRLF an empty line */
+    int pubs = x->f.pubs;
+    assert_string_equal(cmd(x, "AT+TCMQTTPUBL=\"" T "\",1,15\r\n"), "OK\r\n>\r\n");
+    assert_string_equal(cmd(x, "ab\r\ncd\n\\\"e\\,f\\\\"), "+TCMQTTPUBL:OK\r\n");
+    assert_int_equal(x->f.pubs, pubs + 1);
+    assert_int_equal(x->f.pub_len, 12);
+    assert_memory_equal(x->f.pub_payload, "ab\r\ncd\n\"e,f\\", 12);
+    assert_string_equal(cmd(x, "\r\n"), "");
+    /* PUBRAW: bytes untouched, any value */
+    assert_string_equal(cmd(x, "AT+TCMQTTPUBRAW=\"" T "\",0,4\r\n"), "OK\r\n>\r\n");
+    x->outlen = 0;
+    sc_at_feed(&x->at, "\x00\\\"\xff", 4, 1000);
+    assert_string_equal(x->out, "+TCMQTTPUBRAW:OK\r\n");
+    assert_memory_equal(x->f.pub_payload, "\x00\\\"\xff", 4);
+    /* a payload that never comes: +CME ERROR:202 after 20 s, nothing published, line usable */
+    pubs = x->f.pubs;
+    assert_string_equal(cmd(x, "AT+TCMQTTPUBL=\"" T "\",0,100\r\n"), "OK\r\n>\r\n");
+    assert_string_equal(cmd(x, "AT\r\n"), "");   /* payload bytes */
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_tick(&x->at, 1000 + 19999);
+    assert_string_equal(x->out, "");
+    sc_at_tick(&x->at, 1000 + SC_AT_PUBL_TIMEOUT_MS);
+    assert_string_equal(x->out, "+CME ERROR:202\r\n");
+    assert_int_equal(x->f.pubs, pubs);
+    assert_string_equal(cmd(x, "AT\r\n"), "OK\r\n");
+    /* "+++\r\n" cancels */
+    assert_string_equal(cmd(x, "AT+TCMQTTPUBL=\"" T "\",0,100\r\n"), "OK\r\n>\r\n");
+    assert_string_equal(cmd(x, "+++\r\n"), "+CME ERROR:209\r\n");
+    assert_int_equal(x->f.pubs, pubs);
+    assert_string_equal(cmd(x, "AT\r\n"), "OK\r\n");
+    /* SUB / SUB? / UNSUB, list order kept */
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"$sys/operation/result/PID0123456/dev-001\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"" T "\",1\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"PID0123456/dev-001/control\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    x->f.sub_ret = -108;
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"PID0123456/other/event\",0\r\n"), "OK\r\n+TCMQTTSUB:FAIL,-108\r\n");
+    x->f.sub_ret = 0;
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB?\r\n"),
+                        "+TCMQTTSUB:\"$sys/operation/result/PID0123456/dev-001\",0\r\n+TCMQTTSUB:\"" T "\",1\r\n"
+                        "+TCMQTTSUB:\"PID0123456/dev-001/control\",0\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTUNSUB=\"" T "\"\r\n"), "OK\r\n+TCMQTTUNSUB:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTUNSUB=\"" T "\"\r\n"), "OK\r\n+TCMQTTUNSUB:FAIL,-121\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB?\r\n"),
+                        "+TCMQTTSUB:\"$sys/operation/result/PID0123456/dev-001\",0\r\n"
+                        "+TCMQTTSUB:\"PID0123456/dev-001/control\",0\r\nOK\r\n");
+    /* pending SUB answered later */
+    x->f.sub_ret = SC_AT_PENDING;
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"a/b\",0\r\n"), "OK\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_complete(&x->at, -108);
+    assert_string_equal(x->out, "+TCMQTTSUB:FAIL,-108\r\n");
+    x->f.sub_ret = 0;
+    /* at most 10 */
+    char line[64];
+    for (int i = 0; i < 8; i++) {
+        snprintf(line, sizeof line, "AT+TCMQTTSUB=\"t/%d\",0\r\n", i);
+        assert_string_equal(cmd(x, line), "OK\r\n+TCMQTTSUB:OK\r\n");
+    }
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"t/8\",0\r\n"), "OK\r\n+TCMQTTSUB:FAIL,-107\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"t/7\",1\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");   /* same topic: qos */
+    int q = -1;
+    assert_string_equal(sc_at_subscription(&x->at, 9, &q), "t/7");
+    assert_int_equal(q, 1);
+    assert_null(sc_at_subscription(&x->at, 10, &q));
+    /* RCVPUB: payload as received */
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_mqtt_received(&x->at, T, "{\"action\":\"x\"}", 14);
+    assert_string_equal(x->out, "+TCMQTTRCVPUB:\"" T "\",14,\"{\"action\":\"x\"}\"\r\n");
+    /* SRV: the broker is the port's (--broker) */
+    assert_string_equal(cmd(x, "AT+TCMQTTSRV=\"10.0.0.1\"\r\n"), "+CME ERROR:208\r\n");
+    /* disconnect ends the subscriptions */
+    assert_string_equal(cmd(x, "AT+TCMQTTDISCONN\r\n"), "+TCMQTTDISCON,2\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB?\r\n"), "OK\r\n");
+    check_no_secret(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -979,6 +1177,7 @@ int main(void)
         cmocka_unit_test_setup(test_restore, setup),
         cmocka_unit_test_setup(test_esp_basics, setup),
         cmocka_unit_test_setup(test_test_forms, setup),
+        cmocka_unit_test_setup(test_mqtt_data, setup),
         cmocka_unit_test_setup(test_bad_lines, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
