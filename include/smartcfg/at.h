@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* AT command front-end: the Tencent IoT AT command set (docs/protocol/tencent.md#at-commands) for a host MCU on a
- * serial line. Sans-I/O: bytes in (any chunking) through sc_at_feed(), reply bytes out through
- * an output callback; the commands act through an ops table (sc_at_ops_t) so the core does
- * not depend on the device orchestrator or the MQTT client. Device/product info is kept in
- * the storage HAL (keys "devinfo", "prdinfo"). No heap, no OS calls; the context is
- * caller-owned. Exact replies, error codes and where we differ from the reference: docs/at.md. */
+/* AT command front-end: the Tencent IoT AT command set (docs/protocol/tencent.md#at-commands) for a
+ * host MCU on a serial line. Sans-I/O: bytes in (any chunking) through sc_at_feed(), reply bytes
+ * out through an output callback; the commands act through an ops table (sc_at_ops_t) so the core
+ * does not depend on the device orchestrator or the MQTT client. Device/product info is kept in the
+ * storage HAL (keys "devinfo", "prdinfo"). No heap, no OS calls; the context is caller-owned. Exact
+ * replies, error codes and where we differ from the reference: docs/at.md. */
 #ifndef SMARTCFG_AT_H
 #define SMARTCFG_AT_H
 
@@ -142,49 +142,11 @@ typedef struct {
     sc_identity_t id;
 } sc_at_info_t;
 
-/* The context: caller-owned, fields private. */
+/* The context: caller-owned storage (common.h), ~4.6 KiB (2 KiB of it the PUBL/PUBRAW payload
+ * buffer, 1.3 KiB the subscription list the reconnect restores). */
+#define SC_AT_SIZE (912u + 3664u + 29u * sizeof(void *))
 typedef struct {
-    sc_at_config_t cfg;
-    sc_at_ops_t ops;
-    /* line assembly */
-    char line[SC_AT_LINE_MAX + 1];
-    size_t len;
-    bool overflow;             /* line exceeded SC_AT_LINE_MAX: discard to "\r\n" */
-    bool bad_byte;             /* non-printable byte seen in this line */
-    bool cr;                   /* previous byte was '\r' */
-    bool echo;
-    /* state */
-    sc_at_info_t dev;          /* cache of "devinfo" */
-    sc_at_info_t prd;          /* cache of "prdinfo" */
-    bool mqtt_task;            /* after AT+TCMQTTCONN until AT+TCMQTTDISCONN / final disconnect */
-    uint8_t log_level;         /* AT+TCLOG */
-    bool mqtt_params_valid;
-    sc_at_mqtt_params_t mqtt_params;
-    sc_at_flow_t flow;         /* provisioning flow running (URC pending) */
-    int pending;               /* command whose result line is outstanding (0: none) */
-    uint32_t pending_deadline;
-    sc_identity_t scratch;     /* dynreg working copy */
-    uint8_t scratch_tls;
-    uint32_t now_ms;
-    /* ESP-AT basics */
-    uint8_t cwmode;            /* AT+CWMODE: 0 off, 1 station, 2 soft-AP, 3 both */
-    uint8_t sysmsg;            /* AT+SYSMSG bits */
-    uint32_t uart[5];          /* AT+UART_CUR: baud, data bits, stop bits, parity, flow control */
-    bool lf_in_line;           /* a bare LF inside the line (only AT+TCMQTTPUB's payload takes it) */
-    /* MQTT data channel */
-    struct {
-        char topic[SC_AT_TOPIC_MAX + 1];
-        uint8_t qos;
-    } subs[SC_AT_SUB_MAX];
-    uint8_t nsubs;
-    char req_topic[SC_AT_TOPIC_MAX + 1];   /* the SUB/UNSUB being answered */
-    uint8_t req_qos;
-    uint8_t publ;              /* 0, or the command collecting its payload (PUBL / PUBRAW) */
-    uint8_t publ_qos;
-    uint16_t publ_len, publ_got;
-    uint32_t publ_deadline;
-    char publ_topic[SC_AT_TOPIC_MAX + 1];
-    uint8_t publ_buf[SC_AT_PUBL_MAX];
+    uint64_t opaque[SC_STATE_WORDS(SC_AT_SIZE)];
 } sc_at_t;
 
 /* Loads the stored info (a missing or corrupt record is simply absent). */
@@ -193,7 +155,7 @@ sc_err_t sc_at_init(sc_at_t *at, const sc_at_config_t *cfg, const sc_at_ops_t *o
 void sc_at_feed(sc_at_t *at, const void *data, size_t len, uint32_t now_ms);
 /* Times out a pending operation (answers FAIL,202). Returns the next deadline or now + 1 s. */
 uint32_t sc_at_tick(sc_at_t *at, uint32_t now_ms);
-/* Result of an operation that returned SC_AT_PENDING: 0 or a §3 error id. */
+/* Result of an operation that returned SC_AT_PENDING: 0 or an error id (errors.h). */
 void sc_at_complete(sc_at_t *at, int result);
 
 /* Final provisioning result: "+TCSTARTSMART:WIFI_CONNECT_SUCCESS" or

@@ -16,44 +16,18 @@
 extern "C" {
 #endif
 
-typedef struct {
-    sc_at_t *at;
-    sc_device_t *dev;
-    const sc_hal_t *hal;
-    sc_device_config_t base;       /* cloud config, windows; identity comes from AT */
-    sc_device_event_cb chain;      /* the application's own event callback (may be NULL) */
-    void *chain_user;
-    bool running;                  /* the device was started by AT and has not finished */
-    bool have_err;
-    uint16_t err_id;
-    int32_t sub_id;
-    /* AT MQTT session */
-    bool mqtt_active;              /* between AT+TCMQTTCONN and AT+TCMQTTDISCONN */
-    bool mqtt_connecting;
-    bool mqtt_reconnecting;
-    uint32_t mqtt_deadline;
-    sc_at_mqtt_params_t mqtt_params;
-    sc_identity_t mqtt_id;
-    sc_cloud_mqtt_creds_t mqtt_creds;  /* kept for the HAL while connected; wiped after */
-    uint32_t now_ms;
-    char http_resp[2048];          /* AT+TCDEVREG response buffer (wiped after use) */
-    /* MQTT data channel: the one request whose broker answer AT waits for */
-    uint8_t req_kind;              /* 0 none, 1 PUBACK, 2 SUBACK/UNSUBACK */
-    int req_mid;
-    /* reconnect back-off (the SDK's: 1 s doubling to 60 s, forever) */
-    bool mqtt_waiting;             /* between attempts */
-    uint32_t mqtt_backoff_ms, mqtt_retry_at;
-    sc_mqtt_msg_t rx;              /* one received message (in the context: small stacks) */
-    /* AT+CWJAP on the station HAL */
-    bool wifi_joining, wifi_joined;
-    uint32_t wifi_deadline;
-    char wifi_ssid[SC_SSID_MAX + 1];
-} sc_at_device_t;
+/* The binding: caller-owned storage (common.h), ~4.7 KiB (it keeps the AT MQTT session's
+ * credentials, a dynreg response buffer and one received message). */
+#define SC_AT_DEVICE_SIZE (3344u + 1296u + 10u * sizeof(void *))
 
 /* How long AT+CWJAP waits for the station HAL before "+CWJAP:1" (ESP-AT's default). */
 #define SC_AT_CWJAP_TIMEOUT_MS 15000u
+/* MQTT reconnect back-off of the AT session (the SDK's). */
 #define SC_AT_RECONNECT_MIN_MS 1000u
 #define SC_AT_RECONNECT_MAX_MS 60000u
+typedef struct {
+    uint64_t opaque[SC_STATE_WORDS(SC_AT_DEVICE_SIZE)];
+} sc_at_device_t;
 
 /* Prepares b and fills ops (ctx = b). base: the device configuration to start from (its
  * on_event/user are kept as the chained callback). Then call sc_at_init(at, ..., ops) and

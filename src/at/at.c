@@ -5,6 +5,57 @@
 
 #include "smartcfg/at.h"
 
+#include "../common/state.h"
+
+/* The AT context behind sc_at_t. */
+typedef struct {
+    sc_at_config_t cfg;
+    sc_at_ops_t ops;
+    /* line assembly */
+    char line[SC_AT_LINE_MAX + 1];
+    size_t len;
+    bool overflow;             /* line exceeded SC_AT_LINE_MAX: discard to "\r\n" */
+    bool bad_byte;             /* non-printable byte seen in this line */
+    bool cr;                   /* previous byte was '\r' */
+    bool echo;
+    /* state */
+    sc_at_info_t dev;          /* cache of "devinfo" */
+    sc_at_info_t prd;          /* cache of "prdinfo" */
+    bool mqtt_task;            /* after AT+TCMQTTCONN until AT+TCMQTTDISCONN / final disconnect */
+    uint8_t log_level;         /* AT+TCLOG */
+    bool mqtt_params_valid;
+    sc_at_mqtt_params_t mqtt_params;
+    sc_at_flow_t flow;         /* provisioning flow running (URC pending) */
+    int pending;               /* command whose result line is outstanding (0: none) */
+    uint32_t pending_deadline;
+    sc_identity_t scratch;     /* dynreg working copy */
+    uint8_t scratch_tls;
+    uint32_t now_ms;
+    /* ESP-AT basics */
+    uint8_t cwmode;            /* AT+CWMODE: 0 off, 1 station, 2 soft-AP, 3 both */
+    uint8_t sysmsg;            /* AT+SYSMSG bits */
+    uint32_t uart[5];          /* AT+UART_CUR: baud, data bits, stop bits, parity, flow control */
+    bool lf_in_line;           /* a bare LF inside the line (only AT+TCMQTTPUB's payload takes it) */
+    /* MQTT data channel */
+    struct {
+        char topic[SC_AT_TOPIC_MAX + 1];
+        uint8_t qos;
+    } subs[SC_AT_SUB_MAX];
+    uint8_t nsubs;
+    char req_topic[SC_AT_TOPIC_MAX + 1];   /* the SUB/UNSUB being answered */
+    uint8_t req_qos;
+    uint8_t publ;              /* 0, or the command collecting its payload (PUBL / PUBRAW) */
+    uint8_t publ_qos;
+    uint16_t publ_len, publ_got;
+    uint32_t publ_deadline;
+    char publ_topic[SC_AT_TOPIC_MAX + 1];
+    uint8_t publ_buf[SC_AT_PUBL_MAX];
+} at_state_t;
+SC_STATE_FITS(at_state_t, sc_at_t);
+
+static inline at_state_t *AT(sc_at_t *at) { return (at_state_t *)(void *)at; }
+static inline const at_state_t *CAT(const sc_at_t *at) { return (const at_state_t *)(const void *)at; }
+
 #define DEFAULT_REGION "ap-guangzhou"
 #define REGION_MAX_LEN 24        /* reference MAX_SIZE_OF_PRODUCT_REGION */
 #define CMD_TIMEOUT_MIN 1000u
@@ -66,13 +117,13 @@ static void ob_quoted(outbuf_t *o, const char *s)
     ob_str(o, "\"");
 }
 
-static void emit(sc_at_t *at, const char *data, size_t len)
+static void emit(at_state_t *at, const char *data, size_t len)
 {
     if (at->cfg.output && len)
         at->cfg.output(at->cfg.output_user, data, len);
 }
 
-static void ob_flush(sc_at_t *at, outbuf_t *o)
+static void ob_flush(at_state_t *at, outbuf_t *o)
 {
     o->b[o->n++] = '\r';
     o->b[o->n++] = '\n';
@@ -80,14 +131,14 @@ static void ob_flush(sc_at_t *at, outbuf_t *o)
     o->n = 0;
 }
 
-static void reply(sc_at_t *at, const char *line)
+static void reply(at_state_t *at, const char *line)
 {
     outbuf_t o = { .n = 0 };
     ob_str(&o, line);
     ob_flush(at, &o);
 }
 
-static void reply_cme(sc_at_t *at, int code)
+static void reply_cme(at_state_t *at, int code)
 {
     outbuf_t o = { .n = 0 };
     ob_str(&o, "+CME ERROR:");
@@ -96,7 +147,7 @@ static void reply_cme(sc_at_t *at, int code)
 }
 
 /* "+TCxxx:OK" or "+TCxxx:FAIL,<code>" */
-static void reply_result(sc_at_t *at, const char *name, int code)
+static void reply_result(at_state_t *at, const char *name, int code)
 {
     outbuf_t o = { .n = 0 };
     ob_str(&o, name);
@@ -209,7 +260,7 @@ static bool p_int(const params_t *ps, size_t k, long min, long max)
 
 /* ---------------------------------------------------------------- storage */
 
-static sc_err_t info_save(sc_at_t *at, const char *key, const sc_at_info_t *info, bool product)
+static sc_err_t info_save(at_state_t *at, const char *key, const sc_at_info_t *info, bool product)
 {
     if (!at->cfg.storage || !at->cfg.storage->put)
         return SC_OK;
@@ -221,7 +272,7 @@ static sc_err_t info_save(sc_at_t *at, const char *key, const sc_at_info_t *info
     return e;
 }
 
-static void info_load(sc_at_t *at, const char *key, sc_at_info_t *info, bool product)
+static void info_load(at_state_t *at, const char *key, sc_at_info_t *info, bool product)
 {
     memset(info, 0, sizeof *info);
     if (!at->cfg.storage || !at->cfg.storage->get)
@@ -243,7 +294,7 @@ static bool info_equal(const sc_at_info_t *a, const sc_at_info_t *b)
 
 /* The identity the provisioning flows use: device info, else product info (dynamic
  * registration then runs in the flow, as the reference's _load_device_info falls back). */
-static const sc_identity_t *flow_identity(sc_at_t *at, uint8_t *tls)
+static const sc_identity_t *flow_identity(at_state_t *at, uint8_t *tls)
 {
     if (at->dev.valid) {
         at->scratch = at->dev.id;
@@ -283,13 +334,13 @@ struct cmd {
     const char *name;        /* without the "AT" */
     uint8_t forms;           /* bit per form_t */
     int8_t secret_param;     /* set-form parameter masked in the echo (-1: none) */
-    void (*fn)(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps);
+    void (*fn)(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps);
 };
 
 #define FB(f) (1u << (f))
 
 /* The test form's answer: the command with its description, then OK. */
-static void test_reply(sc_at_t *at, const cmd_t *c, const char *tail)
+static void test_reply(at_state_t *at, const cmd_t *c, const char *tail)
 {
     /* The command name without "AT" (ESP-AT prints its handler's name; the reference's test
      * report shows "+TCPRDINFOSET:..."). */
@@ -301,7 +352,7 @@ static void test_reply(sc_at_t *at, const cmd_t *c, const char *tail)
 }
 
 /* The session's subscriptions end with it (the PDF: a disconnect cancels them all). */
-static void subs_clear(sc_at_t *at)
+static void subs_clear(at_state_t *at)
 {
     memset(at->subs, 0, sizeof at->subs);
     at->nsubs = 0;
@@ -309,14 +360,14 @@ static void subs_clear(sc_at_t *at)
 
 /* A command that cannot run now (an MQTT task or a provisioning flow in the way) gets
  * +CME ERROR: true when it was refused. */
-static bool refused_busy(sc_at_t *at, bool busy)
+static bool refused_busy(at_state_t *at, bool busy)
 {
     if (busy)
         reply_cme(at, SC_AT_CME_STATE);
     return busy;
 }
 
-static void cmd_gmr(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_gmr(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)f; (void)ps;
     outbuf_t o = { .n = 0 };
@@ -333,7 +384,7 @@ static void cmd_gmr(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
     reply(at, "OK");
 }
 
-static void cmd_tcver(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcver(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)f; (void)ps;
     outbuf_t o = { .n = 0 };
@@ -344,7 +395,7 @@ static void cmd_tcver(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
     reply(at, "OK");
 }
 
-static void cmd_tcmodule(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcmodule(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)f; (void)ps;
     uint8_t mac[SC_MAC_LEN] = { 0 };
@@ -371,7 +422,7 @@ static void cmd_tcmodule(sc_at_t *at, const cmd_t *c, form_t f, const params_t *
     reply(at, "OK");
 }
 
-static void info_query(sc_at_t *at, const char *name, const sc_at_info_t *info, bool product)
+static void info_query(at_state_t *at, const char *name, const sc_at_info_t *info, bool product)
 {
     if (!info->valid) {
         reply_cme(at, SC_AT_CME_FLASH);   /* the reference's load_*_info failure */
@@ -400,7 +451,7 @@ static void info_query(sc_at_t *at, const char *name, const sc_at_info_t *info, 
 }
 
 /* AT+TCDEVINFOSET / AT+TCPRDINFOSET: same shape, product info has the secret second. */
-static void cmd_info(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_info(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     bool product = !strcmp(c->name, "+TCPRDINFOSET");
     sc_at_info_t *cache = product ? &at->prd : &at->dev;
@@ -452,7 +503,7 @@ static void cmd_info(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
     reply_result(at, c->name, code);
 }
 
-static void finish_devreg(sc_at_t *at, int result)
+static void finish_devreg(at_state_t *at, int result)
 {
     if (result == 0) {
         sc_at_info_t next;
@@ -476,7 +527,7 @@ static void finish_devreg(sc_at_t *at, int result)
     reply_result(at, "+TCDEVREG", result);
 }
 
-static void start_pending(sc_at_t *at, int cmd)
+static void start_pending(at_state_t *at, int cmd)
 {
     at->pending = cmd;
     /* MQTT requests wait as long as AT+TCMQTTCONN's <cmdtimeout> said (the SDK's own bound). */
@@ -486,7 +537,7 @@ static void start_pending(sc_at_t *at, int cmd)
     at->pending_deadline = at->now_ms + t;
 }
 
-static void cmd_tcdevreg(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcdevreg(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)ps;
     if (f == F_TEST) {
@@ -516,14 +567,14 @@ static void cmd_tcdevreg(sc_at_t *at, const cmd_t *c, form_t f, const params_t *
 
 /* The end of +TCSTARTSMART / +TCSAP, at once or when the pending op completes: a flow that
  * failed to start is not running. */
-static void finish_flow(sc_at_t *at, int cmd, int result)
+static void finish_flow(at_state_t *at, int cmd, int result)
 {
     if (result != 0)
         at->flow = SC_AT_FLOW_NONE;
     reply_result(at, cmd == CMD_TCSAP ? "+TCSAP" : "+TCSTARTSMART", result);
 }
 
-static void cmd_tcstartsmart(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcstartsmart(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)ps;
     if (f == F_TEST) {
@@ -551,7 +602,7 @@ static void cmd_tcstartsmart(sc_at_t *at, const cmd_t *c, form_t f, const params
         finish_flow(at, CMD_TCSTARTSMART, r);
 }
 
-static void cmd_stop(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_stop(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)ps;
     bool sap = !strcmp(c->name, "+TCSTOPSAP");
@@ -572,7 +623,7 @@ static void cmd_stop(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
     reply_result(at, sap ? "+TCSTOPSAP" : "+TCSTOPSMART", 0);
 }
 
-static void cmd_tcsap(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcsap(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     if (f == F_TEST) {
         test_reply(at, c, "=<ssid>[,<pwd>,<ch>]");
@@ -611,14 +662,14 @@ static void cmd_tcsap(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
         finish_flow(at, CMD_TCSAP, r);
 }
 
-static void finish_mqttconn(sc_at_t *at, int result)
+static void finish_mqttconn(at_state_t *at, int result)
 {
     if (result != 0)
         at->mqtt_task = false;
     reply_result(at, "+TCMQTTCONN", result);
 }
 
-static void cmd_tcmqttconn(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcmqttconn(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c;
     if (f == F_TEST) {
@@ -679,7 +730,7 @@ static void cmd_tcmqttconn(sc_at_t *at, const cmd_t *c, form_t f, const params_t
         finish_mqttconn(at, r);
 }
 
-static void cmd_tcmqttdisconn(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcmqttdisconn(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)ps;
     if (f == F_TEST) {
@@ -704,7 +755,7 @@ static void cmd_tcmqttdisconn(sc_at_t *at, const cmd_t *c, form_t f, const param
     reply(at, "OK");
 }
 
-static void cmd_tcmqttstate(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcmqttstate(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)ps;
     if (f == F_QUERY) {
@@ -714,7 +765,7 @@ static void cmd_tcmqttstate(sc_at_t *at, const cmd_t *c, form_t f, const params_
     reply(at, "OK");
 }
 
-static void cmd_tcfwinfo(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcfwinfo(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)ps;
     if (f == F_TEST) {
@@ -726,7 +777,7 @@ static void cmd_tcfwinfo(sc_at_t *at, const cmd_t *c, form_t f, const params_t *
     reply_cme(at, SC_AT_CME_FIRMWARE);
 }
 
-static void cmd_tcrestore(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcrestore(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)ps;
     if (f == F_TEST) {
@@ -756,7 +807,7 @@ static void cmd_tcrestore(sc_at_t *at, const cmd_t *c, form_t f, const params_t 
 
 /* AT+TCLOG=<password>,<level>: a wrong password quietly drops to error-only logging (as the
  * reference does: the level is a debugging aid, not a secret). */
-static void cmd_tclog(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tclog(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     if (f == F_TEST) {
         test_reply(at, c, ": <log_level>");
@@ -793,12 +844,12 @@ static void cmd_tclog(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
 
 static const char *const pub_names[] = { "+TCMQTTPUB", "+TCMQTTPUBL", "+TCMQTTPUBRAW" };
 
-static bool mqtt_up(sc_at_t *at)
+static bool mqtt_up(at_state_t *at)
 {
     return at->mqtt_task && at->ops.mqtt_state && at->ops.mqtt_state(at->ops.ctx) == 1;
 }
 
-static int sub_find(const sc_at_t *at, const char *topic)
+static int sub_find(const at_state_t *at, const char *topic)
 {
     for (int i = 0; i < at->nsubs; i++)
         if (!strcmp(at->subs[i].topic, topic))
@@ -819,7 +870,7 @@ static bool topic_ok(const params_t *ps, size_t k, bool wildcards)
     return true;
 }
 
-static void do_publish(sc_at_t *at, int cmd, const char *topic, int qos, const void *payload, size_t len)
+static void do_publish(at_state_t *at, int cmd, const char *topic, int qos, const void *payload, size_t len)
 {
     int r = at->ops.mqtt_publish ? at->ops.mqtt_publish(at->ops.ctx, topic, qos, payload, len) : SC_AT_CME_EXEC;
     if (r == SC_AT_PENDING)
@@ -828,7 +879,7 @@ static void do_publish(sc_at_t *at, int cmd, const char *topic, int qos, const v
         reply_result(at, pub_names[cmd - CMD_PUB], r);
 }
 
-static void cmd_pub(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_pub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     int cmd = !strcmp(c->name, "+TCMQTTPUB") ? CMD_PUB : !strcmp(c->name, "+TCMQTTPUBL") ? CMD_PUBL : CMD_PUBRAW;
     if (f == F_TEST) {
@@ -872,14 +923,14 @@ static size_t unescape(uint8_t *b, size_t n)
     return o;
 }
 
-static void publ_abort(sc_at_t *at, int code)
+static void publ_abort(at_state_t *at, int code)
 {
     at->publ = 0;
     sc_wipe(at->publ_buf, sizeof at->publ_buf);
     reply_cme(at, code);
 }
 
-static void publ_byte(sc_at_t *at, uint8_t b)
+static void publ_byte(at_state_t *at, uint8_t b)
 {
     at->publ_buf[at->publ_got++] = b;
     /* "+++\r\n" as the payload's start cancels (the PDF's escape from the second phase). */
@@ -896,9 +947,9 @@ static void publ_byte(sc_at_t *at, uint8_t b)
     sc_wipe(at->publ_buf, sizeof at->publ_buf);
 }
 
-static void finish_sub(sc_at_t *at, int cmd, int result);
+static void finish_sub(at_state_t *at, int cmd, int result);
 
-static void cmd_sub(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_sub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     if (f == F_TEST) {
         test_reply(at, c, ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\"");
@@ -936,7 +987,7 @@ static void cmd_sub(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
         finish_sub(at, CMD_SUB, r);
 }
 
-static void cmd_unsub(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_unsub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     if (f == F_TEST) {
         test_reply(at, c, ":\"TOPIC_NAME\"");
@@ -965,7 +1016,7 @@ static void cmd_unsub(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
         finish_sub(at, CMD_UNSUB, r);
 }
 
-static void finish_sub(sc_at_t *at, int cmd, int result)
+static void finish_sub(at_state_t *at, int cmd, int result)
 {
     if (result == 0) {
         int i = sub_find(at, at->req_topic);
@@ -987,7 +1038,7 @@ static void finish_sub(sc_at_t *at, int cmd, int result)
     reply_result(at, cmd == CMD_SUB ? "+TCMQTTSUB" : "+TCMQTTUNSUB", result);
 }
 
-static void cmd_tcmqttsrv(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcmqttsrv(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)ps;
     if (f == F_TEST) {
@@ -1013,7 +1064,7 @@ static void ob_ip(outbuf_t *o, const uint8_t ip[4])
     }
 }
 
-static bool wifi_info(sc_at_t *at, sc_at_wifi_info_t *wi)
+static bool wifi_info(at_state_t *at, sc_at_wifi_info_t *wi)
 {
     memset(wi, 0, sizeof *wi);
     if (!at->ops.wifi_info || at->ops.wifi_info(at->ops.ctx, wi) != SC_OK || !wi->joined) {
@@ -1025,7 +1076,7 @@ static bool wifi_info(sc_at_t *at, sc_at_wifi_info_t *wi)
 }
 
 /* Volatile ESP-AT settings back to their power-on values (AT+RST, AT+RESTORE). */
-static void esp_defaults(sc_at_t *at)
+static void esp_defaults(at_state_t *at)
 {
     at->echo = at->cfg.echo;
     at->cwmode = 1;
@@ -1038,7 +1089,7 @@ static void esp_defaults(sc_at_t *at)
 }
 
 /* AT+RST / AT+RESTORE: OK, everything stopped, then "ready" as after a boot. */
-static void cmd_rst(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_rst(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)f; (void)ps;
     reply(at, "OK");
@@ -1057,7 +1108,7 @@ static void cmd_rst(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
     reply(at, "ready");
 }
 
-static void cmd_cwmode(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_cwmode(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c;
     outbuf_t o = { .n = 0 };
@@ -1085,7 +1136,7 @@ static void cmd_cwmode(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps
     reply(at, "OK");
 }
 
-static void finish_cwjap(sc_at_t *at, int result)
+static void finish_cwjap(at_state_t *at, int result)
 {
     if (result == 0) {
         reply(at, "WIFI CONNECTED");
@@ -1102,7 +1153,7 @@ static void finish_cwjap(sc_at_t *at, int result)
     reply(at, "FAIL");
 }
 
-static void cmd_cwjap(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_cwjap(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c;
     if (f == F_QUERY) {
@@ -1144,7 +1195,7 @@ static void cmd_cwjap(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
         finish_cwjap(at, r);
 }
 
-static void cmd_cwqap(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_cwqap(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)f; (void)ps;
     sc_at_wifi_info_t wi;
@@ -1161,7 +1212,7 @@ static void cmd_cwqap(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
         reply(at, "WIFI DISCONNECT");
 }
 
-static void cmd_cipsta(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_cipsta(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)f; (void)ps;
     sc_at_wifi_info_t wi;
@@ -1178,7 +1229,7 @@ static void cmd_cipsta(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps
     reply(at, "OK");
 }
 
-static void cmd_cipstatus(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_cipstatus(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)f; (void)ps;
     sc_at_wifi_info_t wi;
@@ -1188,7 +1239,7 @@ static void cmd_cipstatus(sc_at_t *at, const cmd_t *c, form_t f, const params_t 
     reply(at, "OK");
 }
 
-static void cmd_sysram(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_sysram(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)f; (void)ps;
     outbuf_t o = { .n = 0 };
@@ -1198,7 +1249,7 @@ static void cmd_sysram(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps
     reply(at, "OK");
 }
 
-static void cmd_sysmsg(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_sysmsg(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c;
     if (f == F_QUERY) {
@@ -1215,7 +1266,7 @@ static void cmd_sysmsg(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps
     reply(at, "OK");
 }
 
-static void cmd_uart_cur(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_uart_cur(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c;
     if (f == F_QUERY) {
@@ -1290,7 +1341,7 @@ static const cmd_t commands[] = {
 /* ---------------------------------------------------------------- line handling */
 
 /* Echo of a set line with one parameter masked, so a secret never goes back on the wire. */
-static void echo_line(sc_at_t *at, const char *line, size_t len, const cmd_t *c, form_t f, bool parsed,
+static void echo_line(at_state_t *at, const char *line, size_t len, const cmd_t *c, form_t f, bool parsed,
                       const params_t *ps)
 {
     if (!at->echo)
@@ -1313,7 +1364,7 @@ static void echo_line(sc_at_t *at, const char *line, size_t len, const cmd_t *c,
     emit(at, "\r\n", 2);
 }
 
-static void handle_line(sc_at_t *at, const char *line, size_t len)
+static void handle_line(at_state_t *at, const char *line, size_t len)
 {
     if (at->pending != CMD_NONE) {
         if (at->echo) {
@@ -1386,8 +1437,9 @@ static void handle_line(sc_at_t *at, const char *line, size_t len)
     sc_wipe(&ps, sizeof ps);   /* decoded secrets do not outlive the command */
 }
 
-void sc_at_feed(sc_at_t *at, const void *data, size_t len, uint32_t now_ms)
+void sc_at_feed(sc_at_t *pub, const void *data, size_t len, uint32_t now_ms)
 {
+    at_state_t *at = AT(pub);
     const uint8_t *p = data;
     at->now_ms = now_ms;
     for (size_t i = 0; i < len; i++) {
@@ -1447,8 +1499,9 @@ void sc_at_config_default(sc_at_config_t *cfg)
     cfg->pending_timeout_ms = 30000;
 }
 
-sc_err_t sc_at_init(sc_at_t *at, const sc_at_config_t *cfg, const sc_at_ops_t *ops)
+sc_err_t sc_at_init(sc_at_t *pub, const sc_at_config_t *cfg, const sc_at_ops_t *ops)
 {
+    at_state_t *at = AT(pub);
     if (!at || !cfg)
         return SC_ERR_INVAL;
     memset(at, 0, sizeof *at);
@@ -1467,8 +1520,9 @@ sc_err_t sc_at_init(sc_at_t *at, const sc_at_config_t *cfg, const sc_at_ops_t *o
     return SC_OK;
 }
 
-void sc_at_complete(sc_at_t *at, int result)
+void sc_at_complete(sc_at_t *pub, int result)
 {
+    at_state_t *at = AT(pub);
     int cmd = at->pending;
     at->pending = CMD_NONE;
     switch (cmd) {
@@ -1499,8 +1553,9 @@ void sc_at_complete(sc_at_t *at, int result)
     }
 }
 
-uint32_t sc_at_tick(sc_at_t *at, uint32_t now_ms)
+uint32_t sc_at_tick(sc_at_t *pub, uint32_t now_ms)
 {
+    at_state_t *at = AT(pub);
     at->now_ms = now_ms;
     if (at->publ) {
         /* A payload that never fully arrives: nothing is published, the line recovers. */
@@ -1511,14 +1566,15 @@ uint32_t sc_at_tick(sc_at_t *at, uint32_t now_ms)
     if (at->pending == CMD_NONE)
         return now_ms + 1000;
     if (sc_ms_reached(now_ms, at->pending_deadline)) {
-        sc_at_complete(at, SC_AT_CME_TIMEOUT);
+        sc_at_complete(pub, SC_AT_CME_TIMEOUT);
         return now_ms + 1000;
     }
     return at->pending_deadline;
 }
 
-void sc_at_provision_result(sc_at_t *at, bool success, uint16_t err_id, int32_t sub_id)
+void sc_at_provision_result(sc_at_t *pub, bool success, uint16_t err_id, int32_t sub_id)
 {
+    at_state_t *at = AT(pub);
     if (at->flow == SC_AT_FLOW_NONE)
         return;
     outbuf_t o = { .n = 0 };
@@ -1535,8 +1591,9 @@ void sc_at_provision_result(sc_at_t *at, bool success, uint16_t err_id, int32_t 
     ob_flush(at, &o);
 }
 
-void sc_at_mqtt_disconnected(sc_at_t *at, int code, bool will_reconnect)
+void sc_at_mqtt_disconnected(sc_at_t *pub, int code, bool will_reconnect)
 {
+    at_state_t *at = AT(pub);
     if (!will_reconnect) {
         at->mqtt_task = false;
         subs_clear(at);
@@ -1547,23 +1604,27 @@ void sc_at_mqtt_disconnected(sc_at_t *at, int code, bool will_reconnect)
     ob_flush(at, &o);
 }
 
-void sc_at_mqtt_reconnecting(sc_at_t *at)
+void sc_at_mqtt_reconnecting(sc_at_t *pub)
 {
+    at_state_t *at = AT(pub);
     reply(at, "+TCMQTTRECONNECTING");
 }
 
-void sc_at_mqtt_reconnected(sc_at_t *at)
+void sc_at_mqtt_reconnected(sc_at_t *pub)
 {
+    at_state_t *at = AT(pub);
     reply(at, "+TCMQTTRECONNECTED");
 }
 
-void sc_at_urc(sc_at_t *at, const char *line)
+void sc_at_urc(sc_at_t *pub, const char *line)
 {
+    at_state_t *at = AT(pub);
     reply(at, line);
 }
 
-void sc_at_mqtt_received(sc_at_t *at, const char *topic, const void *payload, size_t len)
+void sc_at_mqtt_received(sc_at_t *pub, const char *topic, const void *payload, size_t len)
 {
+    at_state_t *at = AT(pub);
     outbuf_t o = { .n = 0 };
     ob_str(&o, "+TCMQTTRCVPUB:\"");
     ob_str(&o, topic);
@@ -1575,8 +1636,9 @@ void sc_at_mqtt_received(sc_at_t *at, const char *topic, const void *payload, si
     emit(at, "\"\r\n", 3);
 }
 
-const char *sc_at_subscription(const sc_at_t *at, size_t i, int *qos)
+const char *sc_at_subscription(const sc_at_t *pub, size_t i, int *qos)
 {
+    const at_state_t *at = CAT(pub);
     if (i >= at->nsubs)
         return NULL;
     if (qos)
@@ -1584,11 +1646,24 @@ const char *sc_at_subscription(const sc_at_t *at, size_t i, int *qos)
     return at->subs[i].topic;
 }
 
-bool sc_at_echo(const sc_at_t *at) { return at->echo; }
-sc_at_flow_t sc_at_flow(const sc_at_t *at) { return at->flow; }
-bool sc_at_mqtt_task_running(const sc_at_t *at) { return at->mqtt_task; }
-
-const sc_at_info_t *sc_at_devinfo(const sc_at_t *at)
+bool sc_at_echo(const sc_at_t *pub)
 {
+    const at_state_t *at = CAT(pub);
+    return at->echo;
+}
+sc_at_flow_t sc_at_flow(const sc_at_t *pub)
+{
+    const at_state_t *at = CAT(pub);
+    return at->flow;
+}
+bool sc_at_mqtt_task_running(const sc_at_t *pub)
+{
+    const at_state_t *at = CAT(pub);
+    return at->mqtt_task;
+}
+
+const sc_at_info_t *sc_at_devinfo(const sc_at_t *pub)
+{
+    const at_state_t *at = CAT(pub);
     return at->dev.valid ? &at->dev : NULL;
 }

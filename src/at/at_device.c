@@ -4,9 +4,51 @@
 
 #include "smartcfg/at_device.h"
 
+#include "../common/state.h"
+
+/* The binding behind sc_at_device_t (ops.ctx and the event callback's user point at it). */
+typedef struct {
+    sc_at_t *at;
+    sc_device_t *dev;
+    const sc_hal_t *hal;
+    sc_device_config_t base;       /* cloud config, windows; identity comes from AT */
+    sc_device_event_cb chain;      /* the application's own event callback (may be NULL) */
+    void *chain_user;
+    bool running;                  /* the device was started by AT and has not finished */
+    bool have_err;
+    uint16_t err_id;
+    int32_t sub_id;
+    /* AT MQTT session */
+    bool mqtt_active;              /* between AT+TCMQTTCONN and AT+TCMQTTDISCONN */
+    bool mqtt_connecting;
+    bool mqtt_reconnecting;
+    uint32_t mqtt_deadline;
+    sc_at_mqtt_params_t mqtt_params;
+    sc_identity_t mqtt_id;
+    sc_cloud_mqtt_creds_t mqtt_creds;  /* kept for the HAL while connected; wiped after */
+    uint32_t now_ms;
+    char http_resp[2048];          /* AT+TCDEVREG response buffer (wiped after use) */
+    /* MQTT data channel: the one request whose broker answer AT waits for */
+    uint8_t req_kind;              /* 0 none, 1 PUBACK, 2 SUBACK/UNSUBACK */
+    int req_mid;
+    /* reconnect back-off (the SDK's: 1 s doubling to 60 s, forever) */
+    bool mqtt_waiting;             /* between attempts */
+    uint32_t mqtt_backoff_ms, mqtt_retry_at;
+    sc_mqtt_msg_t rx;              /* one received message (in the context: small stacks) */
+    /* AT+CWJAP on the station HAL */
+    bool wifi_joining, wifi_joined;
+    uint32_t wifi_deadline;
+    char wifi_ssid[SC_SSID_MAX + 1];
+} atd_t;
+SC_STATE_FITS(atd_t, sc_at_device_t);
+
+static inline atd_t *ATD(sc_at_device_t *b) { return (atd_t *)(void *)b; }
+static inline const atd_t *CATD(const sc_at_device_t *b) { return (const atd_t *)(const void *)b; }
+
+
 #define MQTT_NO_CONN (-103)          /* QCLOUD_ERR_MQTT_NO_CONN: the reference's drop code */
 
-static uint32_t now_of(sc_at_device_t *b)
+static uint32_t now_of(atd_t *b)
 {
     if (b->hal && b->hal->sys.now_ms)
         b->now_ms = b->hal->sys.now_ms(b->hal->sys.ctx);
@@ -14,7 +56,7 @@ static uint32_t now_of(sc_at_device_t *b)
 }
 
 /* Stops whatever the device does (an AT restart, like the reference, replaces the flow). */
-static void stop_device(sc_at_device_t *b, int32_t reason)
+static void stop_device(atd_t *b, int32_t reason)
 {
     /* Cleared first: the failure the stop itself reports belongs to no AT flow (and on a
      * restart it must not be taken for the new flow's result). */
@@ -23,7 +65,7 @@ static void stop_device(sc_at_device_t *b, int32_t reason)
         sc_device_stop(b->dev, reason, now_of(b));
 }
 
-static int start_flow(sc_at_device_t *b, const sc_identity_t *id, uint8_t tls, bool softap, const char *ssid,
+static int start_flow(atd_t *b, const sc_identity_t *id, uint8_t tls, bool softap, const char *ssid,
                       const char *psw, uint8_t ch)
 {
     if (!b->dev)
@@ -73,14 +115,14 @@ static void op_stop(void *ctx)
 #define TCP_CONNECT_FAILED (-603)    /* QCLOUD_ERR_TCP_CONNECT */
 #define HTTP_TIMEOUT (-11)           /* QCLOUD_ERR_HTTP_TIMEOUT */
 
-static void mqtt_wipe(sc_at_device_t *b)
+static void mqtt_wipe(atd_t *b)
 {
     sc_wipe(&b->mqtt_creds, sizeof b->mqtt_creds);
 }
 
 /* Builds fresh credentials (a new connid and expiry each time, as the SDK does) and starts
  * connecting. SC_ERR_IO: the TCP/TLS connection failed at once. */
-static sc_err_t mqtt_begin(sc_at_device_t *b)
+static sc_err_t mqtt_begin(atd_t *b)
 {
     const sc_hal_t *h = b->hal;
     sc_cloud_config_t cc = b->base.cloud;
@@ -108,7 +150,7 @@ static sc_err_t mqtt_begin(sc_at_device_t *b)
     return e;
 }
 
-static int connect_failure_code(const sc_at_device_t *b)
+static int connect_failure_code(const atd_t *b)
 {
     int reason = 0;
     if (b->hal->mqtt.state(b->hal->mqtt.ctx, &reason) == SC_MQTT_FAILED && reason >= 1 && reason <= 5)
@@ -118,7 +160,7 @@ static int connect_failure_code(const sc_at_device_t *b)
 
 static int op_mqtt_connect(void *ctx, const sc_identity_t *id, const sc_at_mqtt_params_t *p)
 {
-    sc_at_device_t *b = ctx;
+    atd_t *b = ctx;
     if (!b->hal || !b->hal->mqtt.connect || !b->hal->mqtt.state)
         return SC_AT_CME_EXEC;
     b->mqtt_id = *id;
@@ -139,7 +181,7 @@ static int op_mqtt_connect(void *ctx, const sc_identity_t *id, const sc_at_mqtt_
 
 static int op_mqtt_state(void *ctx)
 {
-    sc_at_device_t *b = ctx;
+    atd_t *b = ctx;
     if (!b->mqtt_active || !b->hal || !b->hal->mqtt.state)
         return 0;
     return b->hal->mqtt.state(b->hal->mqtt.ctx, NULL) == SC_MQTT_CONNECTED ? 1 : 0;
@@ -147,7 +189,7 @@ static int op_mqtt_state(void *ctx)
 
 static int op_mqtt_disconnect(void *ctx)
 {
-    sc_at_device_t *b = ctx;
+    atd_t *b = ctx;
     if (b->mqtt_active && b->hal && b->hal->mqtt.disconnect)
         (void)b->hal->mqtt.disconnect(b->hal->mqtt.ctx);
     b->mqtt_active = b->mqtt_connecting = b->mqtt_reconnecting = b->mqtt_waiting = false;
@@ -167,14 +209,14 @@ static int mqtt_err(sc_err_t e)
     return e == SC_ERR_CLOSED ? MQTT_NO_CONN : MQTT_UNKNOWN;
 }
 
-static bool session_up(const sc_at_device_t *b)
+static bool session_up(const atd_t *b)
 {
     return b->mqtt_active && !b->mqtt_connecting && !b->mqtt_waiting && b->hal;
 }
 
 static int op_mqtt_publish(void *ctx, const char *topic, int qos, const void *payload, size_t len)
 {
-    sc_at_device_t *b = ctx;
+    atd_t *b = ctx;
     if (!session_up(b) || !b->hal->mqtt.publish)
         return MQTT_NO_CONN;
     int mid = 0;
@@ -188,7 +230,7 @@ static int op_mqtt_publish(void *ctx, const char *topic, int qos, const void *pa
     return SC_AT_PENDING;
 }
 
-static int sub_request(sc_at_device_t *b, const char *topic, int qos, bool unsub)
+static int sub_request(atd_t *b, const char *topic, int qos, bool unsub)
 {
     const sc_hal_mqtt_t *m = &b->hal->mqtt;
     if (!session_up(b))
@@ -227,7 +269,7 @@ static int op_mqtt_unsubscribe(void *ctx, const char *topic)
 }
 
 /* The answer AT waits for, and the messages on the session's subscriptions. */
-static void data_step(sc_at_device_t *b)
+static void data_step(atd_t *b)
 {
     const sc_hal_mqtt_t *m = &b->hal->mqtt;
     if (b->req_kind == 1 && m->puback_received(m->ctx, b->req_mid)) {
@@ -251,7 +293,7 @@ static void data_step(sc_at_device_t *b)
 
 /* After a reconnect the broker has forgotten the session's subscriptions (clean session):
  * ask again, without waiting (the AT line is not blocked for it). */
-static void resubscribe(sc_at_device_t *b)
+static void resubscribe(atd_t *b)
 {
     const sc_hal_mqtt_t *m = &b->hal->mqtt;
     int qos = 0;
@@ -268,7 +310,7 @@ static void resubscribe(sc_at_device_t *b)
 /* AT+TCDEVREG: one blocking HTTP exchange (the reference blocks the AT task the same way). */
 static int op_dynreg(void *ctx, sc_identity_t *id)
 {
-    sc_at_device_t *b = ctx;
+    atd_t *b = ctx;
     const sc_hal_t *h = b->hal;
     if (!h || !h->http.post)
         return SC_AT_CME_EXEC;
@@ -305,14 +347,14 @@ static int op_dynreg(void *ctx, sc_identity_t *id)
 
 static void op_restore(void *ctx)
 {
-    sc_at_device_t *b = ctx;
+    atd_t *b = ctx;
     stop_device(b, SC_SUBID_STOP_AT);
     (void)op_mqtt_disconnect(b);
 }
 
 /* ---------------------------------------------------------------- ESP-AT station */
 
-static void wifi_leave(sc_at_device_t *b)
+static void wifi_leave(atd_t *b)
 {
     if ((b->wifi_joining || b->wifi_joined) && b->hal && b->hal->station.leave)
         (void)b->hal->station.leave(b->hal->station.ctx);
@@ -323,7 +365,7 @@ static void wifi_leave(sc_at_device_t *b)
 /* AT+CWJAP=: the same station backend --join uses; the outcome comes from the step. */
 static int op_wifi_join(void *ctx, const char *ssid, const char *psw)
 {
-    sc_at_device_t *b = ctx;
+    atd_t *b = ctx;
     const sc_hal_t *h = b->hal;
     if (!h || !h->station.join || !h->station.status)
         return SC_AT_CWJAP_FAIL;
@@ -344,7 +386,7 @@ static void op_wifi_quit(void *ctx)
 
 static sc_err_t op_wifi_info(void *ctx, sc_at_wifi_info_t *out)
 {
-    sc_at_device_t *b = ctx;
+    atd_t *b = ctx;
     const sc_hal_t *h = b->hal;
     if (!b->wifi_joined || !h || !h->station.status || h->station.status(h->station.ctx, NULL) != SC_STA_GOT_IP)
         return SC_ERR_STATE;
@@ -355,7 +397,7 @@ static sc_err_t op_wifi_info(void *ctx, sc_at_wifi_info_t *out)
     return SC_OK;
 }
 
-static void wifi_step(sc_at_device_t *b, uint32_t now_ms)
+static void wifi_step(atd_t *b, uint32_t now_ms)
 {
     if (!b->wifi_joining || !b->at)
         return;
@@ -386,7 +428,7 @@ static void wifi_step(sc_at_device_t *b, uint32_t now_ms)
 /* AT+RST / AT+RESTORE: what a reboot stops. */
 static void op_reset(void *ctx)
 {
-    sc_at_device_t *b = ctx;
+    atd_t *b = ctx;
     stop_device(b, SC_SUBID_STOP_AT);
     (void)op_mqtt_disconnect(b);
     b->wifi_joining = false;   /* a join in flight is abandoned; a joined station stays (NVS) */
@@ -394,14 +436,15 @@ static void op_reset(void *ctx)
 
 static sc_err_t op_get_mac(void *ctx, uint8_t mac[SC_MAC_LEN])
 {
-    sc_at_device_t *b = ctx;
+    atd_t *b = ctx;
     if (!b->hal || !b->hal->station.get_mac)
         return SC_ERR_UNSUPPORTED;
     return b->hal->station.get_mac(b->hal->station.ctx, mac);
 }
 
-void sc_at_device_step(sc_at_device_t *b, uint32_t now_ms)
+void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
 {
+    atd_t *b = ATD(pub);
     b->now_ms = now_ms;
     if (b->hal)
         wifi_step(b, now_ms);
@@ -487,7 +530,7 @@ void sc_at_device_step(sc_at_device_t *b, uint32_t now_ms)
 
 void sc_at_device_on_event(void *user, const sc_device_event_t *ev)
 {
-    sc_at_device_t *b = user;
+    atd_t *b = user;
     if (ev->type == SC_DEV_EV_ERROR) {
         b->have_err = true;
         b->err_id = ev->err_id;
@@ -506,9 +549,10 @@ void sc_at_device_on_event(void *user, const sc_device_event_t *ev)
         b->chain(b->chain_user, ev);
 }
 
-void sc_at_device_bind(sc_at_device_t *b, sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *base,
+void sc_at_device_bind(sc_at_device_t *pub, sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *base,
                        sc_at_ops_t *ops)
 {
+    atd_t *b = ATD(pub);
     memset(b, 0, sizeof *b);
     b->dev = dev;
     b->hal = hal;
@@ -541,12 +585,14 @@ void sc_at_device_bind(sc_at_device_t *b, sc_device_t *dev, const sc_hal_t *hal,
     ops->reset = op_reset;
 }
 
-void sc_at_device_attach(sc_at_device_t *b, sc_at_t *at)
+void sc_at_device_attach(sc_at_device_t *pub, sc_at_t *at)
 {
+    atd_t *b = ATD(pub);
     b->at = at;
 }
 
-bool sc_at_device_running(const sc_at_device_t *b)
+bool sc_at_device_running(const sc_at_device_t *pub)
 {
+    const atd_t *b = CATD(pub);
     return b->running;
 }

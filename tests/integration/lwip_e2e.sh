@@ -39,15 +39,19 @@ in_ns $NS_DEV ip link set devbr up
 in_ns $NS_DEV sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 || true
 
 # --- the cloud ------------------------------------------------------------------------------
+(umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$T/admin.key")
+AUTH="Authorization: Bearer $(cat "$T/admin.key")"
 ip netns exec $NS_CLOUD "$SC" cloud --http $CLOUD:8080 --mqtt $CLOUD:1883 --db "$T/cloud.db" --json \
-    >"$T/cloud.out" 2>"$T/cloud.err" &
+    --admin-key-file "$T/admin.key" >"$T/cloud.out" 2>"$T/cloud.err" &
 pids+=($!)
-wait_for 20 in_ns $NS_PHONE curl -sf -o /dev/null "http://$CLOUD:8080/v1/bindings" || { echo "cloud did not come up"; cat "$T/cloud.err"; exit 1; }
-api() { in_ns $NS_PHONE curl -sf -X "$1" -H 'Content-Type: application/json' "http://$CLOUD:8080$2" ${3:+-d "$3"}; }
+wait_for 20 in_ns $NS_PHONE curl -sf -o /dev/null -H "$AUTH" "http://$CLOUD:8080/v1/bindings" || { echo "cloud did not come up"; cat "$T/cloud.err"; exit 1; }
 api POST /v1/products "{\"product_id\":\"$PRODUCT\"}" >"$T/product.json"
 api POST "/v1/products/$PRODUCT/devices" "{\"device_name\":\"$DEVNAME\"}" >"$T/devreg.json"
 DEVICE_SECRET=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["device_secret"])' "$T/devreg.json")
 check "device registered in the cloud" test -n "$DEVICE_SECRET"
+# The phone's user (the local cloud has accounts): made with the admin API, logged in with
+# AppGetToken; the SDK and `smartcfg send` take the AccessToken from the environment.
+three_hosts_phone_user
 
 # --- the wire: everything the device's link carries, seen from the bridge's namespace ------
 ip netns exec $NS_BR tcpdump -i br0 -n -e -U -w "$T/wire.pcap" "ether host $DEVMAC" 2>"$T/tcpdump.err" &
@@ -92,7 +96,7 @@ cp "$T/dnsmasq.log" "$T/dnsmasq.log.run1" 2>/dev/null || touch "$T/dnsmasq.log.r
 check "device reported bound" grep -q '"event":"bound"' "$T/dev-dhcp.out"
 check "device's address is the DHCP lease ($DEV)" grep -q "\"event\":\"ip\".*\"ip\":\"$DEV\"" "$T/dev-dhcp.out"
 check "DHCP: dnsmasq acked the lease to lwIP's MAC" grep -qi "DHCPACK(eth0) $DEV $DEVMAC" "$T/dnsmasq.log"
-check "binding visible in the cloud API" sh -c "ip netns exec $NS_PHONE curl -sf http://$CLOUD:8080/v1/bindings | grep -q $DEVNAME"
+check "binding visible in the cloud API" sh -c "ip netns exec $NS_PHONE curl -sf -H \"$AUTH\" http://$CLOUD:8080/v1/bindings | grep -q $DEVNAME"
 check "the cloud authenticated the device over MQTT" grep -q "connect_ok client=$PRODUCT$DEVNAME" "$T/cloud.err"
 
 # --- run 2: static address, smartcfg send as the phone ----------------------------------------
