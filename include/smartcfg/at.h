@@ -144,7 +144,7 @@ typedef struct {
 
 /* The context: caller-owned storage (common.h), ~4.6 KiB (2 KiB of it the PUBL/PUBRAW payload
  * buffer, 1.3 KiB the subscription list the reconnect restores). */
-#define SC_AT_SIZE (912u + 3664u + 29u * sizeof(void *))
+#define SC_AT_SIZE (912u + 3720u + 29u * sizeof(void *))
 typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_AT_SIZE)];
 } sc_at_t;

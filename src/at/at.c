@@ -50,6 +50,10 @@ typedef struct {
     uint32_t publ_deadline;
     char publ_topic[SC_AT_TOPIC_MAX + 1];
     uint8_t publ_buf[SC_AT_PUBL_MAX];
+    /* AT+TCMODINFOSET (RAM only) */
+    char mod_name[31];
+    uint8_t mod_flash, mod_gpio, mod_connid;
+    uint32_t mod_base, mod_max;
 } at_state_t;
 SC_STATE_FITS(at_state_t, sc_at_t);
 
@@ -403,7 +407,7 @@ static void cmd_tcmodule(at_state_t *at, const cmd_t *c, form_t f, const params_
         memset(mac, 0, sizeof mac);
     outbuf_t o = { .n = 0 };
     ob_str(&o, "Module HW name: ");
-    ob_str(&o, at->cfg.module_name);
+    ob_str(&o, at->mod_name);
     ob_flush(at, &o);
     ob_str(&o, "Module FW version: ");
     ob_str(&o, at->cfg.fw_version);
@@ -416,7 +420,7 @@ static void cmd_tcmodule(at_state_t *at, const cmd_t *c, form_t f, const params_
     }
     ob_flush(at, &o);
     ob_str(&o, "Module Flash size: ");
-    ob_int(&o, at->cfg.flash_size_mb);
+    ob_int(&o, at->mod_flash);
     ob_str(&o, "MB");
     ob_flush(at, &o);
     reply(at, "OK");
@@ -1053,6 +1057,65 @@ static void cmd_tcmqttsrv(at_state_t *at, const cmd_t *c, form_t f, const params
         reply_cme(at, SC_AT_CME_EXEC);
 }
 
+/* AT+TCMODINFOSET: the module's own description. Kept in RAM (ours: the port's configuration
+ * names the module; the reference writes a flash partition); AT+TCMODULE prints it. */
+static void cmd_tcmodinfoset(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    if (f == F_TEST) {
+        test_reply(at, c, ":\"MODULE NAME\",\"FLASH_SIZE (2/4)\",\"WIFI LED GPIO\",\"FW BASE ADDR\",\"FW MAX SIZE\","
+                          "\"FIXED CONNID\"");
+        return;
+    }
+    outbuf_t o = { .n = 0 };
+    if (f == F_QUERY) {
+        ob_str(&o, "+TCMODINFOSET:");
+        ob_quoted(&o, at->mod_name);
+        long v[5] = { at->mod_flash, at->mod_gpio, (long)at->mod_base, (long)at->mod_max, at->mod_connid };
+        for (int i = 0; i < 5; i++) {
+            ob_str(&o, ",");
+            ob_int(&o, v[i]);
+        }
+        ob_flush(at, &o);
+        reply(at, "OK");
+        return;
+    }
+    if (refused_busy(at, at->mqtt_task))
+        return;
+    /* The PDF's ranges: name up to 30, flash 2 or 4 MB, GPIO 0..16, base a 4 KiB multiple
+     * from 0x111000, max size up to 700 KiB, connid 0/1. */
+    bool ok = ps->n == 6 && p_str(ps, 0, 1, sizeof at->mod_name - 1) &&
+              (p_int(ps, 1, 2, 2) || p_int(ps, 1, 4, 4)) && p_int(ps, 2, 0, 16) &&
+              p_int(ps, 3, 0x111000, 0x7fffffff) && ps->p[3].v % 0x1000 == 0 && p_int(ps, 4, 1, 716800) &&
+              p_int(ps, 5, 0, 1);
+    if (!ok) {
+        reply_cme(at, SC_AT_CME_PARAM);
+        return;
+    }
+    memset(at->mod_name, 0, sizeof at->mod_name);
+    memcpy(at->mod_name, ps->p[0].s, ps->p[0].slen);
+    at->mod_flash = (uint8_t)ps->p[1].v;
+    at->mod_gpio = (uint8_t)ps->p[2].v;
+    at->mod_base = (uint32_t)ps->p[3].v;
+    at->mod_max = (uint32_t)ps->p[4].v;
+    at->mod_connid = (uint8_t)ps->p[5].v;
+    reply(at, "OK");
+    reply_result(at, "+TCMODINFOSET", 0);
+}
+
+static void modinfo_defaults(at_state_t *at)
+{
+    size_t n = strlen(at->cfg.module_name);
+    if (n >= sizeof at->mod_name)
+        n = sizeof at->mod_name - 1;
+    memset(at->mod_name, 0, sizeof at->mod_name);
+    memcpy(at->mod_name, at->cfg.module_name, n);
+    at->mod_flash = (uint8_t)at->cfg.flash_size_mb;
+    at->mod_gpio = 0;
+    at->mod_base = 0x111000;
+    at->mod_max = 716800;
+    at->mod_connid = 1;
+}
+
 /* ---------------------------------------------------------------- ESP-AT basics */
 
 static void ob_ip(outbuf_t *o, const uint8_t ip[4])
@@ -1335,6 +1398,7 @@ static const cmd_t commands[] = {
     { "+TCMQTTSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_sub },
     { "+TCMQTTUNSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_unsub },
     { "+TCMQTTSRV", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tcmqttsrv },
+    { "+TCMODINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tcmodinfoset },
     { "+TCRESTORE", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcrestore },
 };
 
@@ -1515,6 +1579,7 @@ sc_err_t sc_at_init(sc_at_t *pub, const sc_at_config_t *cfg, const sc_at_ops_t *
     at->echo = cfg->echo;
     at->log_level = LOG_LEVEL_ERROR;
     esp_defaults(at);
+    modinfo_defaults(at);
     info_load(at, "devinfo", &at->dev, false);
     info_load(at, "prdinfo", &at->prd, true);
     return SC_OK;

@@ -1166,6 +1166,33 @@ static void test_mqtt_data(void **state)
     check_no_secret(x);
 }
 
+static void test_modinfo(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, "AT+TCMODINFOSET=?\r\n"),
+                        "+TCMODINFOSET:\"MODULE NAME\",\"FLASH_SIZE (2/4)\",\"WIFI LED GPIO\",\"FW BASE ADDR\","
+                        "\"FW MAX SIZE\",\"FIXED CONNID\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMODINFOSET?\r\n"), "+TCMODINFOSET:\"test-module\",4,0,1118208,716800,1\r\nOK\r\n");
+    static const char *const bad[] = {
+        "AT+TCMODINFOSET=\"ESP-WROOM-02D\",3,0,1118208,716800,1\r\n",
+        "AT+TCMODINFOSET=\"ESP-WROOM-02D\",2,17,1118208,716800,1\r\n",
+        "AT+TCMODINFOSET=\"ESP-WROOM-02D\",2,0,1118209,716800,1\r\n",
+        "AT+TCMODINFOSET=\"ESP-WROOM-02D\",2,0,1114112,716800,1\r\n",
+        "AT+TCMODINFOSET=\"ESP-WROOM-02D\",2,0,1118208,716801,1\r\n",
+        "AT+TCMODINFOSET=\"ESP-WROOM-02D\",2,0,1118208,716800,2\r\n",
+        "AT+TCMODINFOSET=\"ESP-WROOM-02D\",2,0,1118208,716800\r\n",
+        "AT+TCMODINFOSET=\"0123456789012345678901234567890\",2,0,1118208,716800,1\r\n",
+        "AT+TCMODINFOSET=2,2,0,1118208,716800,1\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_string_equal(cmd(x, bad[i]), "+CME ERROR:204\r\n");
+    assert_string_equal(cmd(x, "AT+TCMODINFOSET?\r\n"), "+TCMODINFOSET:\"test-module\",4,0,1118208,716800,1\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMODINFOSET=\"ESP-WROOM-02D\",2,0,1118208,716800,1\r\n"), "OK\r\n+TCMODINFOSET:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMODULE\r\n"),
+                        "Module HW name: ESP-WROOM-02D\r\nModule FW version: 1.2.3\r\n"
+                        "Module Mac addr: 24:0a:c4:00:01:fe\r\nModule Flash size: 2MB\r\nOK\r\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1185,6 +1212,7 @@ int main(void)
         cmocka_unit_test_setup(test_esp_basics, setup),
         cmocka_unit_test_setup(test_test_forms, setup),
         cmocka_unit_test_setup(test_mqtt_data, setup),
+        cmocka_unit_test_setup(test_modinfo, setup),
         cmocka_unit_test_setup(test_bad_lines, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
