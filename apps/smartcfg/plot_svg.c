@@ -132,7 +132,16 @@ static void xml_text(FILE *o, const char *s)
 
 /* The guide is the lengths 515, 514, 513, 512 on top of the stream's overhead (ESP-TOUCH v1,
  * docs/protocol/esptouch-v1.md): once a lock tells the overhead, those frames are the guide. */
-static int is_guide(uint16_t len, uint16_t offset) { return len >= offset + 512u && len <= offset + 515u; }
+static int is_guide1(uint16_t len, uint16_t offset) { return len >= offset + 512u && len <= offset + 515u; }
+
+/* The uplink and the AP's relay of it lock with different overheads: a guide of either. */
+static int is_guide(uint16_t len, const uint16_t *offsets, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (is_guide1(len, offsets[i]))
+            return 1;
+    return 0;
+}
 
 /* A round step (1, 2 or 5 x 10^k) giving about n ticks over span. */
 static double nice_step(double span, int n)
@@ -185,11 +194,18 @@ int sc_plot_write(const sc_plot_t *p, const char *path, const char *title)
     const double pw = W - ML - MR, ph = H - MT - MB;
 #define X(t) (ML + ((double)((t) - t0) / 1e6) / span * pw)
 #define Y(l) (MT + ph - ((double)(l) - lmin) / (double)(lmax - lmin) * ph)
-    uint16_t offset = 0;
-    int locked = 0;
-    for (size_t i = 0; i < p->nm; i++)
-        if (p->m[i].kind == SC_PLOT_LOCK && !locked)
-            offset = p->m[i].offset, locked = 1;
+    uint16_t offs[8];
+    size_t noff = 0;
+    for (size_t i = 0; i < p->nm; i++) {
+        if (p->m[i].kind != SC_PLOT_LOCK || noff == sizeof offs / sizeof offs[0])
+            continue;
+        size_t k;
+        for (k = 0; k < noff && offs[k] != p->m[i].offset; k++)
+            ;
+        if (k == noff)
+            offs[noff++] = p->m[i].offset;
+    }
+    const int locked = noff > 0;
 
     fprintf(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
@@ -214,7 +230,7 @@ int sc_plot_write(const sc_plot_t *p, const char *path, const char *title)
             if (i < p->n) {
                 if (!p->f[i].group)
                     continue;
-                c = is_guide(p->f[i].len, offset);
+                c = is_guide(p->f[i].len, offs, noff);
             }
             if (cls >= 0 && (i == p->n || c != cls || p->f[i].t_us - last > 300000u)) {
                 double x0 = X(p->f[start].t_us), x1 = X(last);
@@ -265,10 +281,11 @@ int sc_plot_write(const sc_plot_t *p, const char *path, const char *title)
                         Y(f->len));
             else
                 fprintf(o, "<circle class=\"frame%s\" data-stream=\"%u\" cx=\"%.1f\" cy=\"%.1f\" r=\"2\" fill=\"%s\"/>\n",
-                        locked && is_guide(f->len, offset) ? " guide-frame" : "", f->stream, X(f->t_us),
+                        is_guide(f->len, offs, noff) ? " guide-frame" : "", f->stream, X(f->t_us),
                         Y(f->len), colours[f->stream]);
         }
-    /* milestones */
+    /* milestones; lock labels step down so locks close together (uplink and relay) stay legible */
+    unsigned nlock = 0;
     for (size_t i = 0; i < p->nm; i++) {
         const plot_mark_t *m = &p->m[i];
         double x = X(m->t_us);
@@ -277,7 +294,7 @@ int sc_plot_write(const sc_plot_t *p, const char *path, const char *title)
         case SC_PLOT_UNLOCK:
             fprintf(o, "<line class=\"%s\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.0f\"/>"
                        "<text x=\"%.1f\" y=\"%d\" fill=\"#d62728\">",
-                    m->kind == SC_PLOT_LOCK ? "lock" : "unlock", x, MT, x, MT + ph, x + 3, MT + 12);
+                    m->kind == SC_PLOT_LOCK ? "lock" : "unlock", x, MT, x, MT + ph, x + 3, MT + 12 + 14 * (int)(nlock++ % 4));
             xml_text(o, m->label);
             fputs("</text>\n", o);
             break;
