@@ -61,9 +61,11 @@ typedef struct {
  * no foreign traffic, whole 45 s run, seed 1. */
 void sc_air_config_default(sc_air_config_t *cfg);
 
-/* Simulator state. Holds a pointer into itself: do not copy an initialised sc_air_t. */
+/* Simulator state: caller-owned storage (common.h), ~20 KiB (frame queue + DTIM buffer).
+ * Holds a pointer into itself: do not copy an initialised sc_air_t. */
+#define SC_AIR_SIZE (20416u + 12u * sizeof(void *))
 typedef struct {
-    uint64_t opaque[4096];      /* private (32 KiB: frame queue + DTIM buffer) */
+    uint64_t opaque[SC_STATE_WORDS(SC_AIR_SIZE)];
 } sc_air_t;
 
 #define SC_AIR_F_BADFCS 1u      /* sc_air_next_ex flag: frame was received with a bad FCS */

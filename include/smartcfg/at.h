@@ -103,30 +103,10 @@ typedef struct {
     sc_identity_t id;
 } sc_at_info_t;
 
-/* The context: caller-owned, fields private. */
+/* The context: caller-owned storage (common.h), ~1 KiB. */
+#define SC_AT_SIZE (912u + 20u * sizeof(void *))
 typedef struct {
-    sc_at_config_t cfg;
-    sc_at_ops_t ops;
-    /* line assembly */
-    char line[SC_AT_LINE_MAX + 1];
-    size_t len;
-    bool overflow;             /* line exceeded SC_AT_LINE_MAX: discard to "\r\n" */
-    bool bad_byte;             /* non-printable byte seen in this line */
-    bool cr;                   /* previous byte was '\r' */
-    bool echo;
-    /* state */
-    sc_at_info_t dev;          /* cache of "devinfo" */
-    sc_at_info_t prd;          /* cache of "prdinfo" */
-    bool mqtt_task;            /* after AT+TCMQTTCONN until AT+TCMQTTDISCONN / final disconnect */
-    uint8_t log_level;         /* AT+TCLOG */
-    bool mqtt_params_valid;
-    sc_at_mqtt_params_t mqtt_params;
-    sc_at_flow_t flow;         /* provisioning flow running (URC pending) */
-    int pending;               /* command whose result line is outstanding (0: none) */
-    uint32_t pending_deadline;
-    sc_identity_t scratch;     /* dynreg working copy */
-    uint8_t scratch_tls;
-    uint32_t now_ms;
+    uint64_t opaque[SC_STATE_WORDS(SC_AT_SIZE)];
 } sc_at_t;
 
 /* Loads the stored info (a missing or corrupt record is simply absent). */

@@ -24,8 +24,15 @@ extern "C" {
 /* Outcome of the bind step machine. */
 typedef enum { SC_BINDER_PENDING = 0, SC_BINDER_DONE, SC_BINDER_FAILED } sc_binder_status_t;
 
+/* Binder state: caller-owned storage (common.h): topics, credentials, one inbound message.
+ * Without the cloud module it shrinks to a placeholder (the device never binds). */
+#if SMARTCFG_WITH_CLOUD
+#define SC_BINDER_SIZE (2592u + 4u * sizeof(void *))
+#else
+#define SC_BINDER_SIZE 8u
+#endif
 typedef struct {
-    uint64_t opaque[384];    /* private state, 3 KiB (topics, credentials, one inbound message) */
+    uint64_t opaque[SC_STATE_WORDS(SC_BINDER_SIZE)];
 } sc_binder_t;
 
 /* Starts: (dynamic registration if needed, persisting the PSK via storage) -> connect ->

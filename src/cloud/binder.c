@@ -6,6 +6,7 @@
  * gives up polling (~40 s). */
 #include <string.h>
 
+#include "../common/state.h"
 #include "../common/log.h"
 #include "cloud_int.h"
 #include "smartcfg/binder.h"
@@ -55,8 +56,7 @@ typedef struct {
     } u;
 } bind_impl_t;
 
-_Static_assert(sizeof(bind_impl_t) <= sizeof(sc_binder_t), "sc_binder_t.opaque too small");
-_Static_assert(_Alignof(bind_impl_t) <= _Alignof(sc_binder_t), "sc_binder_t alignment");
+SC_STATE_FITS(bind_impl_t, sc_binder_t);
 
 static bind_impl_t *impl(sc_binder_t *b) { return (bind_impl_t *)(void *)b->opaque; }
 static const bind_impl_t *cimpl(const sc_binder_t *b) { return (const bind_impl_t *)(const void *)b->opaque; }

@@ -9,14 +9,14 @@
 
 #include "device_priv.h"
 
-static sc_err_t send_ack(sc_device_t *d, const sc_ipv4_ep_t *to, const void *buf, size_t len)
+static sc_err_t send_ack(devstate_t *d, const sc_ipv4_ep_t *to, const void *buf, size_t len)
 {
     if (!d->hal.udp.send_to)
         return SC_ERR_UNSUPPORTED;
     return d->hal.udp.send_to(d->hal.udp.ctx, d->ack_h, to, buf, len);
 }
 
-sc_err_t sc_dev_ack_open(sc_device_t *d, uint32_t now)
+sc_err_t sc_dev_ack_open(devstate_t *d, uint32_t now)
 {
     sc_err_t e = d->hal.udp.open(d->hal.udp.ctx, d->ip, 0, true, &d->ack_h);
     if (e != SC_OK) {
@@ -30,7 +30,7 @@ sc_err_t sc_dev_ack_open(sc_device_t *d, uint32_t now)
     return SC_OK;
 }
 
-void sc_dev_ack_close(sc_device_t *d)
+void sc_dev_ack_close(devstate_t *d)
 {
     if (d->ack_open && d->hal.udp.close)
         d->hal.udp.close(d->hal.udp.ctx, d->ack_h);
@@ -39,7 +39,7 @@ void sc_dev_ack_close(sc_device_t *d)
     d->ack_left = 0;
 }
 
-void sc_dev_ack_step(sc_device_t *d, uint32_t now)
+void sc_dev_ack_step(devstate_t *d, uint32_t now)
 {
     if (!d->ack_open || !d->ack_left || !sc_ms_reached(now, d->ack_next))
         return;

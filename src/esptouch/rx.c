@@ -8,6 +8,8 @@
 #include "crc8.h"
 #include "smartcfg/esptouch_rx.h"
 
+#include "../common/state.h"
+
 #define RX_NSTREAMS 7
 #define RX_NSESSIONS 3
 #define RX_NCAND 4           /* guide-less offset candidates per stream */
@@ -126,7 +128,7 @@ typedef struct {
 #define RX_MAGIC 0x45545258u
 
 _Static_assert(RX_NHALF <= 64, "trusted halves are a 64-bit mask");
-_Static_assert(sizeof(rx_state_t) <= sizeof(sc_et_rx_t), "receiver state must fit sc_et_rx_t");
+SC_STATE_FITS(rx_state_t, sc_et_rx_t);
 _Static_assert(sizeof(rx_state_t) <= 2048, "receiver state budget is 2 KiB");
 
 /* CRC-8 of the two bytes (v, i): the check of one data code. */

@@ -15,9 +15,8 @@ enum {
 };
 
 typedef struct {
-    uint64_t ks, kb;                /* sender + flags, BSSID packed: one compare each per stream */
-    uint8_t bssid[SC_MAC_LEN];
-    uint8_t sender[SC_MAC_LEN];     /* the phone: transmitter (ToDS) or source address (FromDS) */
+    uint64_t ks, kb;                /* the phone (transmitter ToDS, source FromDS) + flags, and the
+                                       BSSID, packed: one compare each per stream */
     uint8_t flags;                  /* SC_RXK_*: frames with other flags have another overhead */
     uint8_t has_seq;
     uint8_t retry;
@@ -39,17 +38,13 @@ int sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k);
 
 static inline void sc_rxhdr_unpack(uint64_t v, uint8_t m[SC_MAC_LEN])
 {
-    uint8_t b[8];
-    memcpy(b, &v, 8);
-    /* bytes 0..5 the MAC, byte 6 the flags (sc_rxkey) */
-    memcpy(m, b, SC_MAC_LEN);
+    /* the inverse of sc_rxkey's packing: MAC bytes 0..3 in bits 0..31, 4..5 in 32..47 */
+    uint32_t lo = (uint32_t)v;
+    uint16_t hi = (uint16_t)(v >> 32);
+    memcpy(m, &lo, 4);
+    memcpy(m + 4, &hi, 2);
 }
-static inline unsigned sc_rxhdr_flags(const sc_rxhdr_t *h)
-{
-    uint8_t b[8];
-    memcpy(b, &h->ks, 8);
-    return b[6];
-}
+static inline unsigned sc_rxhdr_flags(const sc_rxhdr_t *h) { return (unsigned)(h->ks >> 48) & 0xFFu; }
 /* 1 when the stream's sender is mac */
 static inline int sc_rxhdr_from(const sc_rxhdr_t *h, const uint8_t mac[SC_MAC_LEN])
 {

@@ -9,6 +9,8 @@
 
 #include "smartcfg/air.h"
 
+#include "../common/state.h"
+
 #define AIR_QCAP 224        /* pending frames; DTIM buffering is the largest producer */
 #define AIR_DTIM_CAP 128    /* relays held for one DTIM interval (1000 ms / 8 ms = 125) */
 #define AIR_BEACON_US 102400u
@@ -51,7 +53,7 @@ typedef struct {
     sc_frame_t dtim[AIR_DTIM_CAP];
 } air_state_t;
 
-_Static_assert(sizeof(air_state_t) <= sizeof(sc_air_t), "sc_air_t too small for the simulator state");
+SC_STATE_FITS(air_state_t, sc_air_t);
 
 /* --- PRNG: splitmix64 to seed, xorshift64* to draw ------------------------------------ */
 static uint64_t rng_next(air_state_t *s)
