@@ -133,6 +133,18 @@ static const char *version_name(sc_proto_t p)
     return p == SC_PROTO_ESPTOUCH_V1 ? "v1" : p == SC_PROTO_ESPTOUCH_V2 ? "v2" : "airkiss";
 }
 
+/* One JSON line on stdout, flushed (a pipe reader sees it at once); frees o. */
+static void emit_json(cJSON *o)
+{
+    char *str = cJSON_PrintUnformatted(o);
+    if (str) {
+        printf("%s\n", str);
+        cJSON_free(str);
+    }
+    cJSON_Delete(o);
+    fflush(stdout);
+}
+
 static void print_result(const char *file, const sc_rx_result_t *r, uint64_t ts_us, int json)
 {
     char ssid[4 * SC_SSID_MAX + 1], pwd[4 * SC_PASSWORD_MAX + 1], res[4 * SC_ET2_RESERVED_MAX + 1];
@@ -200,13 +212,7 @@ static void print_result(const char *file, const sc_rx_result_t *r, uint64_t ts_
     cJSON_AddNumberToObject(o, "channel", r->channel);
     cJSON_AddNumberToObject(o, "offset", r->offset);
     cJSON_AddRawToObject(o, "time", ts);
-    char *str = cJSON_PrintUnformatted(o);
-    if (str) {
-        printf("%s\n", str);
-        cJSON_free(str);
-    }
-    cJSON_Delete(o);
-    fflush(stdout);
+    emit_json(o);
 }
 
 static int same_result(const sc_rx_result_t *a, const sc_rx_result_t *b)
@@ -307,13 +313,7 @@ static void print_nothing(const char *name, const decode_diag_t *d, const char *
     cJSON_AddBoolToObject(o, "locked", d->locked);
     cJSON_AddNumberToObject(o, "known", d->known);
     cJSON_AddNumberToObject(o, "needed", d->needed);
-    char *str = cJSON_PrintUnformatted(o);
-    if (str) {
-        printf("%s\n", str);
-        cJSON_free(str);
-    }
-    cJSON_Delete(o);
-    fflush(stdout);
+    emit_json(o);
 }
 
 static uint64_t mono_ms(void)
