@@ -3,7 +3,7 @@
 # Docs that run: every command README.md and docs/**/*.md show is run here, so an example
 # that stops working fails `make test`.
 #
-# The convention (also in docs/architecture.md, "Docs that run"):
+# The convention (summed up in README.md, "Docs that run"):
 #  - Commands are shown in fenced ```sh blocks. Each block runs with `bash -e` (so any command
 #    exiting non-zero fails it) in a fresh temp dir and a fresh network namespace with loopback
 #    up -- so the fixed ports the docs show (8080, 1883, 7001) are free, and nothing reaches
