@@ -3,14 +3,20 @@
  * (ESP-TOUCH v1, ESP-TOUCH v2 and AirKiss at once) and prints every session found (credentials included: this is a debugging tool for the user's
  * own captures). After each result the receiver resumes with the other phones' sessions, so
  * every sender in a capture is found; identical results within one file are printed once. */
+#include <errno.h>
 #include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "plot_svg.h"
 #include "sc_pcap.h"
 #include "smartcfg/receiver.h"
 
@@ -19,7 +25,8 @@
 static void decode_usage(FILE *f)
 {
     fprintf(f,
-            "usage: smartcfg decode [--json] [--aes-key KEY] [--protocols LIST] FILE...\n"
+            "usage: smartcfg decode [options] FILE...      (FILE - reads a capture from stdin)\n"
+            "       smartcfg decode [options] -i IFACE [--timeout SEC] [FILTER...]\n"
             "Decodes every ESP-TOUCH v1, ESP-TOUCH v2 and AirKiss session in pcap/pcapng captures\n"
             "(802.11+radiotap, plain 802.11 or Ethernet) and prints the credentials, one line per\n"
             "distinct result.\n\n"
@@ -30,10 +37,23 @@ static void decode_usage(FILE *f)
             "  --aes-key KEY    the 16-character device key of encrypted ESP-TOUCH v2 sessions; without\n"
             "                   it (or with a wrong one) their password is null, never guessed\n"
             "  --protocols LIST v1,v2,airkiss (default: all three)\n"
+            "  -i, --interface IFACE  decode live from IFACE (monitor-mode Wi-Fi or any capture\n"
+            "                   interface), FILTER a BPF expression as tcpdump takes it; stops at the\n"
+            "                   first result, Ctrl-C or --timeout SEC\n"
+            "  --plot OUT.svg   draw the capture: frame lengths over time per sender, guide and data\n"
+            "                   phases, the lock, each datum byte, the completing frame\n"
+            "When nothing decodes, the reason is printed (stderr; with --json a line\n"
+            "{\"event\":\"no_result\",\"reason\":...}): no group-addressed frames, no guide seen,\n"
+            "locked but incomplete (N of M bytes).\n"
             "Text fields print valid UTF-8 as is; other bytes and control characters as \\xHH and\n"
             "a backslash as \\\\ (the _hex fields are always exact).\n"
             "exit: 0 every file gave a result, 1 a file could not be read, 2 usage error,\n"
-            "      3 some readable file gave no result\n");
+            "      3 some readable file gave no result (live: --timeout), 130 stopped by Ctrl-C\n\n"
+            "examples:\n"
+            "  smartcfg decode session.pcap\n"
+            "  tcpdump -i eth0 -w - udp | smartcfg decode -\n"
+            "  smartcfg decode -i mon0 --timeout 60 'type data'\n"
+            "  smartcfg decode --plot session.svg session.pcap\n");
 }
 
 /* Length of the valid UTF-8 sequence at p (1..4), 0 if invalid. Rejects overlongs,
@@ -113,6 +133,18 @@ static const char *version_name(sc_proto_t p)
     return p == SC_PROTO_ESPTOUCH_V1 ? "v1" : p == SC_PROTO_ESPTOUCH_V2 ? "v2" : "airkiss";
 }
 
+/* One JSON line on stdout, flushed (a pipe reader sees it at once); frees o. */
+static void emit_json(cJSON *o)
+{
+    char *str = cJSON_PrintUnformatted(o);
+    if (str) {
+        printf("%s\n", str);
+        cJSON_free(str);
+    }
+    cJSON_Delete(o);
+    fflush(stdout);
+}
+
 static void print_result(const char *file, const sc_rx_result_t *r, uint64_t ts_us, int json)
 {
     char ssid[4 * SC_SSID_MAX + 1], pwd[4 * SC_PASSWORD_MAX + 1], res[4 * SC_ET2_RESERVED_MAX + 1];
@@ -180,13 +212,7 @@ static void print_result(const char *file, const sc_rx_result_t *r, uint64_t ts_
     cJSON_AddNumberToObject(o, "channel", r->channel);
     cJSON_AddNumberToObject(o, "offset", r->offset);
     cJSON_AddRawToObject(o, "time", ts);
-    char *str = cJSON_PrintUnformatted(o);
-    if (str) {
-        printf("%s\n", str);
-        cJSON_free(str);
-    }
-    cJSON_Delete(o);
-    fflush(stdout);
+    emit_json(o);
 }
 
 static int same_result(const sc_rx_result_t *a, const sc_rx_result_t *b)
@@ -199,38 +225,138 @@ static int same_result(const sc_rx_result_t *a, const sc_rx_result_t *b)
            a->random == b->random;
 }
 
-enum { FILE_OK = 0, FILE_BAD = 1, FILE_EMPTY = 3 };
+enum { FILE_OK = 0, FILE_BAD = 1, FILE_EMPTY = 3, FILE_STOPPED = 4 };
 
 static sc_receiver_t rx;
 static sc_rx_result_t seen[DECODE_MAX_RESULTS];
 static unsigned protocols = SC_PROTO_ALL;
 static uint8_t aes_key[16];
 static int have_key;
+static volatile sig_atomic_t stop_sig;
 
-static int decode_file(const char *path, int json)
+static void on_signal(int sig) { stop_sig = sig; }
+
+/* What the receiver got from one source, to say why nothing decoded. */
+typedef struct {
+    unsigned long frames, group;
+    int locked;           /* a stream locked at some point */
+    unsigned long unlocks;
+    sc_proto_t lock_proto;
+    uint8_t lock_channel;
+    uint16_t lock_offset;
+    sc_proto_t prog_proto;
+    uint8_t known, needed; /* the furthest progress (datum bytes known of needed) */
+} decode_diag_t;
+
+/* The destination address of a frame: Ethernet's first address; 802.11's DA (addr3 when the
+ * frame goes to the AP, addr1 otherwise). ESP-TOUCH and AirKiss only ever travel in
+ * group-addressed frames, since only those reach a station that has not joined yet. */
+static int is_group(const sc_frame_t *f)
 {
-    char eb[512];
-    sc_pcap_src_t *src = sc_pcap_open_file(path, eb, sizeof eb);
-    if (!src) {
-        fprintf(stderr, "smartcfg decode: %s\n", eb);
-        return FILE_BAD;
+    if (f->kind == SC_FRAME_ETHERNET)
+        return f->addr1[0] & 1u;
+    if (f->kind != SC_FRAME_80211 || SC_FC_TYPE(f->fc) != 2u)
+        return 0;
+    const uint8_t *da = (f->fc & (SC_FC_TODS | SC_FC_FROMDS)) == SC_FC_TODS ? f->addr3 : f->addr1;
+    return da[0] & 1u;
+}
+
+/* The station that sent the frame (the phone), for the plot's streams. */
+static const uint8_t *sender_of(const sc_frame_t *f)
+{
+    if (f->kind == SC_FRAME_80211 && (f->fc & (SC_FC_TODS | SC_FC_FROMDS)) == SC_FC_FROMDS)
+        return f->addr3;
+    return f->addr2;
+}
+
+/* The plain reason a source gave no result, from the furthest stage reached. */
+static void why_nothing(const decode_diag_t *d, int live, char *out, size_t n)
+{
+    if (d->frames == 0)
+        snprintf(out, n, "%s", live ? "no frames captured (check the interface and the filter)"
+                                    : "the capture holds no frame the reader could use");
+    else if (d->group == 0)
+        snprintf(out, n,
+                 "no group-addressed frames among %lu (ESP-TOUCH and AirKiss are only sent to multicast/"
+                 "broadcast addresses; a loopback capture has destination 00:00:00:00:00:00 -- capture on "
+                 "the interface the phone sends on, or a monitor interface)",
+                 d->frames);
+    else if (!d->locked)
+        snprintf(out, n,
+                 "no guide seen: %lu group-addressed frames, but no ESP-TOUCH guide (lengths 515..512 + overhead) "
+                 "or AirKiss magic field, so no stream locked",
+                 d->group);
+    else if (d->needed == 0)
+        snprintf(out, n, "locked (%s, channel %u, overhead %u) but no datum complete yet%s",
+                 sc_proto_name(d->lock_proto), d->lock_channel, d->lock_offset,
+                 d->unlocks ? "; the lock was dropped again (stale or false)" : "");
+    else
+        snprintf(out, n, "locked (%s, channel %u, overhead %u) but incomplete: %u of %u bytes%s",
+                 sc_proto_name(d->prog_proto), d->lock_channel, d->lock_offset, d->known, d->needed,
+                 d->unlocks ? "; the lock was dropped again (the sender stopped or frames were lost)" : "");
+}
+
+static void print_nothing(const char *name, const decode_diag_t *d, const char *reason, int json)
+{
+    if (!json) {
+        fprintf(stderr, "smartcfg decode: %s: nothing decoded: %s\n", name, reason);
+        return;
     }
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return;
+    cJSON_AddStringToObject(o, "event", "no_result");
+    cJSON_AddStringToObject(o, "file", name);
+    cJSON_AddStringToObject(o, "reason", reason);
+    cJSON_AddNumberToObject(o, "frames", (double)d->frames);
+    cJSON_AddNumberToObject(o, "group_frames", (double)d->group);
+    cJSON_AddBoolToObject(o, "locked", d->locked);
+    cJSON_AddNumberToObject(o, "known", d->known);
+    cJSON_AddNumberToObject(o, "needed", d->needed);
+    emit_json(o);
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Runs one source through the receiver. live: wait for frames (poll) until a result, a
+ * signal or timeout_ms (0 = none), and stop at the first result. */
+static int decode_src(sc_pcap_src_t *src, const char *path, int json, int live, uint32_t timeout_ms, sc_plot_t *plot)
+{
     sc_err_t err = sc_receiver_init(&rx, protocols);
     if (!err && have_key)
         sc_receiver_set_v2_key(&rx, aes_key);
     if (err) {
         fprintf(stderr, "smartcfg decode: receiver: %s\n", sc_strerror(err));
-        sc_pcap_close(src);
         return FILE_BAD;
     }
+    decode_diag_t d;
+    memset(&d, 0, sizeof d);
     size_t nseen = 0;
     unsigned long results = 0;
-    uint64_t first_us = 0, last_us = 0;
+    uint64_t first_us = 0, last_us = 0, deadline = timeout_ms ? mono_ms() + timeout_ms : 0;
     uint32_t now = 0, last_tick = 0;
     int have_first = 0, status = FILE_OK;
     sc_frame_t f;
     int rc;
-    while ((rc = sc_pcap_next(src, &f)) > 0) {
+    for (;;) {
+        rc = sc_pcap_next(src, &f);
+        if (rc == 0 && live) {
+            if (stop_sig || (deadline && mono_ms() >= deadline))
+                break;
+            struct pollfd pfd = { .fd = sc_pcap_fd(src), .events = POLLIN };
+            if (pfd.fd >= 0)
+                (void)poll(&pfd, 1, 100); /* a signal ends it early: checked above */
+            else
+                usleep(10000);
+            continue;
+        }
+        if (rc <= 0)
+            break;
         /* The receiver wants a monotonic clock: capture time relative to the first frame,
          * never going backwards when a capture's timestamps do. */
         if (!have_first) {
@@ -241,12 +367,42 @@ static int decode_file(const char *path, int json)
             last_us = f.ts_us;
         uint64_t rel = (last_us - first_us) / 1000u;
         now = rel > UINT32_MAX ? UINT32_MAX : (uint32_t)rel;
+        const int group = is_group(&f);
+        d.frames++;
+        d.group += group != 0;
+        sc_plot_frame(plot, last_us, f.len, sender_of(&f), group);
         sc_rx_event_t ev;
         if (now - last_tick >= 100) {
-            sc_receiver_tick(&rx, now);
+            if (sc_receiver_tick(&rx, now) == SC_ET_EV_UNLOCKED) {
+                d.unlocks++;
+                sc_plot_mark(plot, last_us, SC_PLOT_UNLOCK, 0, "unlocked");
+            }
             last_tick = now;
         }
-        if (sc_receiver_feed(&rx, &f, now, &ev) != SC_ET_EV_DONE)
+        sc_et_event_type_t t = sc_receiver_feed(&rx, &f, now, &ev);
+        char label[48];
+        if (t == SC_ET_EV_LOCKED) {
+            if (!d.locked) {
+                d.lock_proto = ev.proto;
+                d.lock_channel = ev.channel;
+                d.lock_offset = ev.offset;
+            }
+            d.locked = 1;
+            snprintf(label, sizeof label, "lock %s ch %u overhead %u", sc_proto_name(ev.proto), ev.channel, ev.offset);
+            sc_plot_mark(plot, last_us, SC_PLOT_LOCK, ev.offset, label);
+        } else if (t == SC_ET_EV_UNLOCKED) {
+            d.unlocks++;
+            sc_plot_mark(plot, last_us, SC_PLOT_UNLOCK, 0, "unlocked");
+        } else if (t == SC_ET_EV_PROGRESS && ev.needed) {
+            if ((unsigned)ev.known * (d.needed ? d.needed : 1) >= (unsigned)d.known * ev.needed) {
+                d.known = ev.known;
+                d.needed = ev.needed;
+                d.prog_proto = ev.proto;
+            }
+            snprintf(label, sizeof label, "%s: %u of %u bytes", sc_proto_name(ev.proto), ev.known, ev.needed);
+            sc_plot_mark(plot, last_us, SC_PLOT_DATUM, 0, label);
+        }
+        if (t != SC_ET_EV_DONE)
             continue;
         int dup = 0;
         for (size_t i = 0; i < nseen; i++)
@@ -256,11 +412,20 @@ static int decode_file(const char *path, int json)
                 seen[nseen++] = ev.result;
             print_result(path, &ev.result, f.ts_us, json);
             results++;
+            snprintf(label, sizeof label, "decoded (%s)", sc_proto_name(ev.result.proto));
+            sc_plot_mark(plot, last_us, SC_PLOT_DONE, 0, label);
+            sc_plot_commit(plot);
+        } else {
+            sc_plot_discard(plot);
         }
+        if (live)
+            break;
         /* Forget only the phone that finished: a reset would drop the other phones' progress
          * and, in a capture with two senders, the shorter datum would win every time. */
         sc_receiver_resume(&rx);
     }
+    if (results)
+        sc_plot_discard(plot); /* a session left unfinished after a result: the repeat of one */
     if (rc < 0) {
         fprintf(stderr, "smartcfg decode: %s: %s\n", path, sc_pcap_error(src));
         status = FILE_BAD;
@@ -270,11 +435,81 @@ static int decode_file(const char *path, int json)
                 path, sc_pcap_skipped(src), why[0] ? "; last: " : "", why);
     }
     if (status == FILE_OK && results == 0) {
-        fprintf(stderr, "smartcfg decode: %s: no ESP-TOUCH or AirKiss session decoded\n", path);
+        char reason[512];
+        why_nothing(&d, live, reason, sizeof reason);
+        if (live && stop_sig) {
+            char r2[600];
+            snprintf(r2, sizeof r2, "stopped by the user; %s", reason);
+            print_nothing(path, &d, r2, json);
+            return FILE_STOPPED;
+        }
+        if (live)
+            fprintf(stderr, "smartcfg decode: %s: timed out after %u s\n", path, timeout_ms / 1000u);
+        print_nothing(path, &d, reason, json);
         status = FILE_EMPTY;
     }
-    sc_pcap_close(src);
     return status;
+}
+
+static int decode_file(const char *path, int json, sc_plot_t *plot)
+{
+    char eb[512];
+    /* "-": a capture on stdin, as tcpdump -w - | smartcfg decode - */
+    sc_pcap_src_t *src = strcmp(path, "-") ? sc_pcap_open_file(path, eb, sizeof eb)
+                                           : sc_pcap_open_fp(stdin, "-", eb, sizeof eb);
+    if (!src) {
+        fprintf(stderr, "smartcfg decode: %s\n", eb);
+        return FILE_BAD;
+    }
+    int st = decode_src(src, path, json, 0, 0, plot);
+    sc_pcap_close(src);
+    return st;
+}
+
+/* tcpdump's habit: everything after the interface is one filter expression. */
+static int decode_live(const char *iface, int argc, char **argv, int json, uint32_t timeout_ms, sc_plot_t *plot)
+{
+    char eb[512], filter[1024] = "";
+    size_t o = 0;
+    for (int i = 0; i < argc; i++) {
+        int n = snprintf(filter + o, sizeof filter - o, "%s%s", i ? " " : "", argv[i]);
+        if (n < 0 || (size_t)n >= sizeof filter - o) {
+            fprintf(stderr, "smartcfg decode: filter too long\n");
+            return SC_EXIT_USAGE;
+        }
+        o += (size_t)n;
+    }
+    sc_pcap_src_t *src = sc_pcap_open_live(iface, eb, sizeof eb);
+    if (!src) {
+        fprintf(stderr, "smartcfg decode: %s\n", eb);
+        return SC_EXIT_FAIL;
+    }
+    if (filter[0] && sc_pcap_set_filter(src, filter) < 0) {
+        fprintf(stderr, "smartcfg decode: %s: %s\n", iface, sc_pcap_error(src));
+        sc_pcap_close(src);
+        return SC_EXIT_USAGE;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns at once */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    fprintf(stderr, "smartcfg decode: listening on %s (%s)%s%s%s; Ctrl-C to stop\n", iface, sc_pcap_linktype(src),
+            filter[0] ? ", filter \"" : "", filter, filter[0] ? "\"" : "");
+    int st = decode_src(src, iface, json, 1, timeout_ms, plot);
+    sc_pcap_close(src);
+    return st == FILE_OK ? SC_EXIT_OK : st == FILE_BAD ? SC_EXIT_FAIL : st == FILE_STOPPED ? SC_EXIT_INTERRUPTED : SC_EXIT_TIMEOUT;
+}
+
+static int write_plot(sc_plot_t *plot, const char *out, const char *what)
+{
+    char title[300];
+    snprintf(title, sizeof title, "smartcfg decode %s", what);
+    if (sc_plot_write(plot, out, title) < 0) {
+        fprintf(stderr, "smartcfg decode: --plot %s: %s\n", out, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 int cmd_decode(int argc, char **argv)
@@ -283,14 +518,21 @@ int cmd_decode(int argc, char **argv)
         { "json", no_argument, NULL, 'j' },
         { "aes-key", required_argument, NULL, 'k' },
         { "protocols", required_argument, NULL, 'p' },
+        { "interface", required_argument, NULL, 'i' },
+        { "timeout", required_argument, NULL, 't' },
+        { "plot", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     int json = 0;
+    const char *iface = NULL, *plot_out = NULL;
+    uint32_t timeout_ms = 0;
     optind = 1;
     opterr = 0;
     for (;;) {
-        int o = getopt_long(argc, argv, "jhk:p:", opts, NULL);
+        /* '+': options end at the first operand, so a filter like "udp and not port 53" or
+         * "-" stays an operand */
+        int o = getopt_long(argc, argv, "+jhk:p:i:", opts, NULL);
         if (o == -1)
             break;
         if (o == 'h') {
@@ -299,6 +541,25 @@ int cmd_decode(int argc, char **argv)
         }
         if (o == 'j') {
             json = 1;
+            continue;
+        }
+        if (o == 'i') {
+            iface = optarg;
+            continue;
+        }
+        if (o == 'P') {
+            plot_out = optarg;
+            continue;
+        }
+        if (o == 't') {
+            char *end;
+            errno = 0;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (errno || end == optarg || *end || v == 0 || v > 86400) {
+                fprintf(stderr, "smartcfg decode: bad --timeout '%s': seconds, 1..86400\n", optarg);
+                return SC_EXIT_USAGE;
+            }
+            timeout_ms = (uint32_t)v * 1000u;
             continue;
         }
         if (o == 'k') {
@@ -321,18 +582,47 @@ int cmd_decode(int argc, char **argv)
         decode_usage(stderr);
         return SC_EXIT_USAGE;
     }
-    if (optind >= argc) {
-        fprintf(stderr, "smartcfg decode: no capture file given\n");
+    if (!iface && optind >= argc) {
+        fprintf(stderr, "smartcfg decode: no capture file given (a file, - for stdin, or -i IFACE)\n");
         decode_usage(stderr);
         return SC_EXIT_USAGE;
     }
-    int bad = 0, empty = 0;
-    for (int i = optind; i < argc; i++) {
-        int st = decode_file(argv[i], json);
-        bad |= st == FILE_BAD;
-        empty |= st == FILE_EMPTY;
+    if (!iface && timeout_ms) {
+        fprintf(stderr, "smartcfg decode: --timeout only applies to a live capture (-i IFACE)\n");
+        return SC_EXIT_USAGE;
     }
-    if (bad)
+    if (plot_out && !iface && argc - optind != 1) {
+        fprintf(stderr, "smartcfg decode: --plot draws one capture: give exactly one file\n");
+        return SC_EXIT_USAGE;
+    }
+    int stdin_uses = 0;
+    for (int i = optind; !iface && i < argc; i++)
+        stdin_uses += !strcmp(argv[i], "-");
+    if (stdin_uses > 1) {
+        fprintf(stderr, "smartcfg decode: '-' (stdin) can be given only once\n");
+        return SC_EXIT_USAGE;
+    }
+    sc_plot_t *plot = NULL;
+    if (plot_out && !(plot = sc_plot_new())) {
+        fprintf(stderr, "smartcfg decode: out of memory\n");
         return SC_EXIT_FAIL;
-    return empty ? SC_EXIT_TIMEOUT : SC_EXIT_OK;
+    }
+    int rc;
+    if (iface) {
+        rc = decode_live(iface, argc - optind, argv + optind, json, timeout_ms, plot);
+        if (plot && rc != SC_EXIT_USAGE && rc != SC_EXIT_FAIL && write_plot(plot, plot_out, iface) < 0)
+            rc = SC_EXIT_FAIL;
+    } else {
+        int bad = 0, empty = 0;
+        for (int i = optind; i < argc; i++) {
+            int st = decode_file(argv[i], json, plot);
+            bad |= st == FILE_BAD;
+            empty |= st == FILE_EMPTY;
+        }
+        rc = bad ? SC_EXIT_FAIL : empty ? SC_EXIT_TIMEOUT : SC_EXIT_OK;
+        if (plot && !bad && write_plot(plot, plot_out, argv[optind]) < 0)
+            rc = SC_EXIT_FAIL;
+    }
+    sc_plot_free(plot);
+    return rc;
 }

@@ -175,6 +175,25 @@ sc_pcap_src_t *sc_pcap_open_live(const char *iface, char *errbuf, size_t errlen)
     return wrap(p, 1, iface, errbuf, errlen);
 }
 
+int sc_pcap_set_filter(sc_pcap_src_t *src, const char *expr)
+{
+    if (!src || !expr)
+        return -1;
+    struct bpf_program prog;
+    /* netmask unknown is fine: it only matters for "ip broadcast" */
+    if (pcap_compile(src->p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+        snprintf(src->err, sizeof src->err, "bad filter '%.200s': %s", expr, pcap_geterr(src->p));
+        return -1;
+    }
+    int rc = pcap_setfilter(src->p, &prog);
+    pcap_freecode(&prog);
+    if (rc < 0) {
+        snprintf(src->err, sizeof src->err, "cannot set filter: %s", pcap_geterr(src->p));
+        return -1;
+    }
+    return 0;
+}
+
 /* Parses the 802.11 MAC header fields the receiver keys on. Returns 0 when the captured
  * bytes do not cover the header this frame type needs. */
 static int parse_80211(const uint8_t *b, size_t caplen, sc_frame_t *f)

@@ -19,6 +19,9 @@ sc_pcap_src_t *sc_pcap_open_file(const char *path, char *errbuf, size_t errlen);
 sc_pcap_src_t *sc_pcap_open_fp(FILE *fp, const char *name, char *errbuf, size_t errlen);
 /* Live capture, promiscuous, non-blocking; monitor-mode Wi-Fi or any capture interface. */
 sc_pcap_src_t *sc_pcap_open_live(const char *iface, char *errbuf, size_t errlen);
+/* A BPF filter (tcpdump syntax, pcap-filter(7)) on a live source; 0, or -1 with the reason in
+ * sc_pcap_error. */
+int sc_pcap_set_filter(sc_pcap_src_t *src, const char *expr);
 /* 1 = a frame in *f; 0 = end of file (or, live, nothing pending now); < 0 = error (errbuf of
  * sc_pcap_error). Frames the reader cannot parse are skipped and counted, never returned:
  * records too short for their headers, malformed radiotap, radiotap bad-FCS (Flags 0x40),

@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# `smartcfg decode --plot OUT.svg`: the SVG is well-formed XML (python's parser) with what a
+# person debugging provisioning looks for: a dot per frame, guide and data phases, the lock,
+# a mark per datum byte as it completes and one completing frame; an unfinished session is
+# drawn too (lock and datum marks, no completion); a file name with XML's special characters
+# stays well-formed; an unwritable output is an error (exit 1).
+set -u
+SC=${SC_BUILD:?}/smartcfg
+TMP=$(mktemp -d /tmp/sc_decode_plot.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+LIB=$(dirname "$0")/lib
+
+"$SC" air --ssid PlotAP --password plot-pw-99 "$TMP/full.pcap" >"$TMP/air.out" || fail "air"
+FRAMES=$(grep -o '[0-9]* frames' "$TMP/air.out" | cut -d' ' -f1)
+"$SC" decode --plot "$TMP/full.svg" "$TMP/full.pcap" >/dev/null || fail "decode --plot"
+PYTHONPATH=$LIB python3 -c "import pcap_craft as c; c.cut('$TMP/full.pcap', '$TMP/'+'a<&\">.pcap', 2.5)" || fail "cut"
+"$SC" decode --plot "$TMP/partial.svg" "$TMP/a<&\">.pcap" >/dev/null 2>&1; RC=$?
+[ "$RC" = 3 ] || fail "partial: exit $RC, expected 3"
+
+python3 - "$TMP/full.svg" "$TMP/partial.svg" "$FRAMES" <<'PY' || fail "SVG content"
+import sys, xml.etree.ElementTree as ET
+NS = '{http://www.w3.org/2000/svg}'
+
+def load(path):
+    root = ET.parse(path).getroot()          # raises on malformed XML
+    assert root.tag == NS + 'svg', root.tag
+    by = {}
+    for e in root.iter():
+        for c in e.get('class', '').split():
+            by.setdefault(c, []).append(e)
+    return root, by
+
+root, by = load(sys.argv[1])
+assert len(by['frame']) == int(sys.argv[3]), (len(by['frame']), sys.argv[3])
+assert by['guide'] and by['data'], 'no guide/data phases'
+assert len(by['guide-frame']) > 100, 'guide frames not marked'
+assert by['lock'], 'no lock'
+assert len(by['done-mark']) == 1, 'one completing frame expected'
+datums = [g.find(NS + 'title').text for g in by['datum-mark']]
+assert datums and datums[-1].startswith('esptouch-v1: '), datums[-3:]
+assert 'decoded (esptouch-v1)' in ''.join(by['done-mark'][0].itertext())
+title = root.find(NS + 'title').text
+assert title.startswith('smartcfg decode '), title
+
+root, by = load(sys.argv[2])
+assert by['lock'] and by['datum-mark'], 'unfinished session: lock and datum marks expected'
+assert 'done-mark' not in by, 'nothing completed'
+assert root.find(NS + 'title').text.endswith('a<&">.pcap'), root.find(NS + 'title').text
+print('plot: %d frames, %d phases, %d datum marks' % (int(sys.argv[3]), len(by.get('phase', [])), len(by['datum-mark'])))
+PY
+
+"$SC" decode --plot "$TMP/no/such/dir/x.svg" "$TMP/full.pcap" >/dev/null 2>"$TMP/err"; RC=$?
+[ "$RC" = 1 ] || fail "unwritable plot: exit $RC, expected 1"
+grep -q "^smartcfg decode: --plot $TMP/no/such/dir/x.svg: No such file or directory" "$TMP/err" || fail "unwritable message"
+"$SC" decode --plot "$TMP/x.svg" "$TMP/full.pcap" "$TMP/full.pcap" >/dev/null 2>&1; RC=$?
+[ "$RC" = 2 ] || fail "--plot with two files: exit $RC, expected 2"
+echo "PASS"

@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# `smartcfg decode -` reads the capture from stdin (tcpdump -w - | smartcfg decode -): the same
+# result as from the file, the name "-" in the output; stdin given twice is a usage error;
+# garbage on stdin is a clear error (exit 1), not a crash.
+set -u
+SC=${SC_BUILD:?}/smartcfg
+TMP=$(mktemp -d /tmp/sc_decode_stdin.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+fail() { echo "FAIL: $*"; for f in "$TMP"/*.out "$TMP"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -n 5 "$f"; }; done; exit 1; }
+
+"$SC" air --ssid StdinAP --password stdin-pw-42 "$TMP/a.pcap" >/dev/null || fail "air"
+"$SC" decode --json "$TMP/a.pcap" >"$TMP/file.out" || fail "decode of the file"
+"$SC" decode --json - <"$TMP/a.pcap" >"$TMP/stdin.out" 2>"$TMP/stdin.err"; RC=$?
+[ "$RC" = 0 ] || fail "decode - exit $RC"
+grep -q '^{"file":"-","protocol":"esptouch-v1","ssid":"StdinAP".*"password":"stdin-pw-42"' "$TMP/stdin.out" || fail "no result from stdin"
+# the same result either way, but for the name
+[ "$(sed 's/^{"file":"[^"]*"//' "$TMP/file.out")" = "$(sed 's/^{"file":"[^"]*"//' "$TMP/stdin.out")" ] || fail "stdin and file differ"
+# a pipe, not just a redirected file
+cat "$TMP/a.pcap" | "$SC" decode - >"$TMP/pipe.out" 2>&1 || fail "decode from a pipe"
+grep -q '^-: protocol esptouch-v1 ssid "StdinAP"' "$TMP/pipe.out" || fail "pipe result"
+
+"$SC" decode - - <"$TMP/a.pcap" >/dev/null 2>"$TMP/twice.err"; RC=$?
+[ "$RC" = 2 ] || fail "'- -' exit $RC, expected 2"
+grep -q "can be given only once" "$TMP/twice.err" || fail "'- -' message"
+
+echo "not a capture at all" | "$SC" decode - >/dev/null 2>"$TMP/junk.err"; RC=$?
+[ "$RC" = 1 ] || fail "junk on stdin: exit $RC, expected 1"
+grep -q "^smartcfg decode: -: not a readable pcap/pcapng capture" "$TMP/junk.err" || fail "junk message"
+"$SC" decode - </dev/null >/dev/null 2>"$TMP/empty.err"; RC=$?
+[ "$RC" = 1 ] || fail "empty stdin: exit $RC, expected 1"
+echo "PASS"

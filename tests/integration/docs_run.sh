@@ -1,0 +1,145 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Docs that run: every command README.md and docs/**/*.md show is run here, so an example
+# that stops working fails `make test`.
+#
+# The convention (summed up in README.md, "Docs that run"):
+#  - Commands are shown in fenced ```sh blocks. Each block runs with `bash -e` (so any command
+#    exiting non-zero fails it) in a fresh temp dir and a fresh network namespace with loopback
+#    up -- so the fixed ports the docs show (8080, 1883, 7001) are free, and nothing reaches
+#    the host's network. PATH starts with the build dir: `smartcfg` is the one just built, and
+#    `build/` in a command means that build dir (the only substitution); HOME is the temp dir.
+#  - A command that cannot run here ends with `# not run: <reason>` (a Wi-Fi card, a serial
+#    line, root on a fresh machine, ...): it is skipped, its reason printed and counted. A block
+#    whose first line is `# not run: <reason>` is skipped whole.
+#  - A daemon started with `&` runs in the background for the rest of its block and is stopped
+#    (SIGTERM) when the block ends.
+#  - `# expect: TEXT` on its own line: the output of the block so far must contain TEXT.
+#  - Output containing "usage:" or "unknown option" fails the block (an option that rotted).
+#  - ```text blocks are synopses and sample output, never run; a line starting with
+#    `smartcfg ` in any other code block (an untagged fence or an indented block) fails the
+#    test: show commands in ```sh so they are run.
+#  - No file may point outside the repo: `git grep shared/docs` must be empty.
+set -u
+SC_BUILD=${SC_BUILD:?}
+SRC=${SC_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+TMP=$(mktemp -d /tmp/sc_docs_run.XXXXXX)
+NSP=scdoc$$
+cleanup() {
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^${NSP}_"); do
+        for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
+        ip netns del "$ns" 2>/dev/null
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+FAILS=0
+
+# 1. nothing points outside the repo
+# (git grep in a checkout; a plain grep over the sources of an unpacked tarball)
+if (cd "$SRC" && if git rev-parse --git-dir >/dev/null 2>&1; then git grep -n 'shared/docs' -- . ':!tests/integration/docs_run.sh'
+    else grep -rIn --exclude-dir='build*' --exclude=docs_run.sh 'shared/docs' .; fi); then
+    echo "FAIL: files above point at shared/docs, which is not part of the repo"
+    FAILS=$((FAILS + 1))
+fi
+
+# 2. extract the blocks (one script per block) and check no command hides outside ```sh
+python3 - "$SRC" "$TMP" <<'PY' || { echo "FAIL: docs convention (above)"; FAILS=$((FAILS + 1)); }
+import glob, os, re, sys
+src, out = sys.argv[1], sys.argv[2]
+files = ['README.md'] + sorted(glob.glob('docs/**/*.md', root_dir=src, recursive=True))
+bad, n = 0, 0
+for f in files:
+    lines = open(os.path.join(src, f)).read().split('\n')
+    lang, block, start, prev_blank = None, [], 0, True
+    for i, l in enumerate(lines):
+        if l.startswith('```'):
+            if lang is None:
+                lang, block, start = l[3:].strip(), [], i + 1
+            else:
+                if lang == 'sh':
+                    n += 1
+                    open(os.path.join(out, 'block%03d.src' % n), 'w').write(
+                        '%s:%d\n' % (f, start) + '\n'.join(block) + '\n')
+                lang = None
+            continue
+        if lang is not None:
+            block.append(l)
+            if lang != 'sh' and lang != 'text' and re.match(r'\s*(\$ )?smartcfg ', l):
+                print('%s:%d: a smartcfg command in a ```%s block: use ```sh (run) or ```text (synopsis)' % (f, i + 1, lang))
+                bad += 1
+            continue
+        if l.startswith('    ') and prev_blank is not None and re.match(r'\s{4,}(\$ )?smartcfg ', l):
+            print('%s:%d: a smartcfg command in an indented block: use ```sh' % (f, i + 1))
+            bad += 1
+    if lang is not None:
+        print('%s: unterminated code fence' % f)
+        bad += 1
+print('docs_run: %d ```sh blocks in %d files' % (n, len(files)))
+sys.exit(1 if bad else 0)
+PY
+
+# 3. run each block
+RUN=0; SKIP=0; LINES=0
+for srcf in "$TMP"/block*.src; do
+    [ -f "$srcf" ] || continue
+    where=$(head -1 "$srcf")
+    b=$(basename "$srcf" .src)
+    # join continuation lines, then turn the conventions into a script
+    python3 - "$srcf" "$TMP/$b.sh" "$TMP/$b.skips" "$SC_BUILD" <<'PY'
+import re, shlex, sys
+body = open(sys.argv[1]).read().split('\n', 1)[1]
+build = sys.argv[4]
+logical, cur = [], ''
+for l in body.split('\n'):
+    if l.endswith('\\'):
+        cur += l[:-1] + ' '
+        continue
+    logical.append(cur + l)
+    cur = ''
+# the block's status survives the trap that stops its daemons
+out, skips = ['set -e', 'trap \'rc=$?; j=$(jobs -p); [ -z "$j" ] || kill $j 2>/dev/null; wait 2>/dev/null; exit $rc\' EXIT'], []
+first = next((l for l in logical if l.strip()), '')
+m = re.match(r'\s*# not run: (.*)', first)
+if m:
+    skips.append('whole block: ' + m.group(1))
+    logical = []
+for l in logical:
+    m = re.search(r'#\s*not run:\s*(.*)$', l)
+    if m:
+        skips.append(re.sub(r'\s+', ' ', l[:m.start()].strip())[:80] + ' -- ' + m.group(1))
+        continue
+    e = re.match(r'\s*# expect: (.*)$', l)
+    if e:
+        out.append('grep -qF -- %s "$BLOCK_OUT" || { echo "expected output missing: %s"; exit 1; }'
+                   % (shlex.quote(e.group(1)), e.group(1).replace('"', '')))
+        continue
+    out.append(re.sub(r'(^|[\s=])build/', r'\1' + build + '/', l))
+open(sys.argv[2], 'w').write('\n'.join(out) + '\n')
+open(sys.argv[3], 'w').write(''.join(s + '\n' for s in skips))
+PY
+    while IFS= read -r s; do echo "  not run ($where): $s"; SKIP=$((SKIP + 1)); done <"$TMP/$b.skips"
+    n=$(grep -cvE '^\s*(#|$|set -e$|trap )' "$TMP/$b.sh")
+    [ "$n" -gt 0 ] || continue
+    LINES=$((LINES + n))
+    ns=${NSP}_${b#block}
+    ip netns add "$ns" || { echo "FAIL: cannot create a namespace"; exit 1; }
+    ip -n "$ns" link set lo up
+    dir=$TMP/$b.d; mkdir -p "$dir"
+    (cd "$dir" && HOME=$dir XDG_DATA_HOME= BLOCK_OUT=$TMP/$b.out PATH="$SC_BUILD:$PATH" timeout 180 ip netns exec "$ns" \
+        bash "$TMP/$b.sh" >"$TMP/$b.out" 2>&1 </dev/null)
+    rc=$?
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
+    ip netns del "$ns" 2>/dev/null
+    RUN=$((RUN + 1))
+    if [ "$rc" != 0 ] || grep -qE 'usage:|unknown option' "$TMP/$b.out"; then
+        echo "FAIL: the block at $where (exit $rc):"
+        sed 's/^/    | /' "$TMP/$b.sh" | grep -v -e '| set -e' -e '| trap '
+        echo "  output:"; tail -n 15 "$TMP/$b.out" | sed 's/^/    > /'
+        FAILS=$((FAILS + 1))
+    else
+        echo "ok ($where): $n command line(s)"
+    fi
+done
+echo "docs_run: $RUN block(s) run ($LINES command lines), $SKIP not run (reasons above), $FAILS failure(s)"
+[ "$FAILS" = 0 ] && echo PASS || exit 1
