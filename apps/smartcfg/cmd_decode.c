@@ -16,8 +16,9 @@
 
 #define DECODE_MAX_RESULTS 64 /* distinct sessions remembered per file for deduplication */
 
-static void decode_usage(FILE *f)
+static void decode_usage(const sc_cli_t *cli, FILE *f)
 {
+    (void)cli;
     fprintf(f,
             "usage: smartcfg decode [--json] FILE...\n"
             "Decodes every ESP-TOUCH v1 session in pcap/pcapng captures (802.11+radiotap, plain\n"
@@ -26,8 +27,12 @@ static void decode_usage(FILE *f)
             "            bssid, phone_ip, version, channel, offset, time\n"
             "Text fields print valid UTF-8 as is; other bytes and control characters as \\xHH and\n"
             "a backslash as \\\\ (the _hex fields are always exact).\n"
+            "  -h, --help  this text;  --version  the version\n"
             "exit: 0 every file gave a result, 1 a file could not be read, 2 usage error,\n"
-            "      3 some readable file gave no result\n");
+            "      3 some readable file gave no result\n\n"
+            "examples:\n"
+            "  smartcfg air session.pcap && smartcfg decode session.pcap\n"
+            "  smartcfg decode --json a.pcap b.pcapng\n");
 }
 
 /* Length of the valid UTF-8 sequence at p (1..4), 0 if invalid. Rejects overlongs,
@@ -231,33 +236,29 @@ int cmd_decode(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
+        SC_CLI_STD_OPTIONS,
         { NULL, 0, NULL, 0 }
     };
+    sc_cli_t cli;
+    sc_cli_init(&cli, "smartcfg decode", decode_usage, NULL, argc, argv);
     int json = 0;
     optind = 1;
     opterr = 0;
     for (;;) {
-        int o = getopt_long(argc, argv, "jh", opts, NULL);
+        int o = getopt_long(argc, argv, SC_CLI_SHORTOPTS "j", opts, NULL);
         if (o == -1)
             break;
-        if (o == 'h') {
-            decode_usage(stdout);
-            return SC_EXIT_OK;
-        }
+        int std = sc_cli_std_option(&cli, o, argv);
+        if (std >= 0)
+            return std;
         if (o == 'j') {
             json = 1;
             continue;
         }
-        fprintf(stderr, "smartcfg decode: unknown option '%s'\n", argv[optind - 1]);
-        decode_usage(stderr);
-        return SC_EXIT_USAGE;
+        return sc_cli_usage_error(&cli, "unknown option '%s'", argv[optind - 1]);
     }
-    if (optind >= argc) {
-        fprintf(stderr, "smartcfg decode: no capture file given\n");
-        decode_usage(stderr);
-        return SC_EXIT_USAGE;
-    }
+    if (optind >= argc)
+        return sc_cli_usage_error(&cli, "no capture file given");
     int bad = 0, empty = 0;
     for (int i = optind; i < argc; i++) {
         int st = decode_file(argv[i], json);
