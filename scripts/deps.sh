@@ -12,7 +12,7 @@ iproute2 iw openssl socat tcpdump python3 nodejs procps psmisc
 liblwip-dev dpkg-dev dnsmasq-base qemu-system-arm picolibc-arm-none-eabi valgrind
 libpq-dev postgresql rabbitmq-server librabbitmq-dev
 tshark chromium stress-ng
-man-db groff-base bsdextrautils bash-completion"
+man-db groff-base bsdextrautils"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
