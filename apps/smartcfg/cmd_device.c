@@ -14,6 +14,7 @@
 #include "sc_posix_host.h"
 #include "smartcfg/tc8266.h"
 #include "smartcfg/device.h"
+#include "smartcfg/errors.h"
 
 typedef struct {
     bool json;
@@ -89,9 +90,11 @@ static void on_error_event(reporter_t *r, const sc_device_event_t *ev)
     r->err_id = ev->err_id;
     r->sub_id = ev->sub_id;
     const char *text = ev->text ? ev->text : "";
-    sc_posix_host_log(r->host, SC_LOG_ERROR, "error %u/%d: %s", ev->err_id, (int)ev->sub_id, text);
-    char ids[64];
-    snprintf(ids, sizeof ids, ",\"err_id\":%u,\"sub_id\":%d", ev->err_id, (int)ev->sub_id);
+    /* the reference's words and numbers for the app, a plain sentence for the person */
+    const char *reason = sc_errid_reason(ev->err_id, ev->sub_id);
+    sc_posix_host_log(r->host, SC_LOG_ERROR, "%s (%s, error %u/%d)", reason, text, ev->err_id, (int)ev->sub_id);
+    char ids[256];
+    snprintf(ids, sizeof ids, ",\"err_id\":%u,\"sub_id\":%d,\"reason\":\"%s\"", ev->err_id, (int)ev->sub_id, reason);
     json_text_event(r, "error", ids, "text", (const uint8_t *)text, strlen(text));
 }
 
@@ -148,7 +151,15 @@ static void on_host_error(void *user, const char *text)
 {
     reporter_t *r = user;
     sc_posix_host_log(r->host, SC_LOG_ERROR, "%s", text);
-    json_text_event(r, "error", ",\"err_id\":0,\"sub_id\":0", "text", (const uint8_t *)text, strlen(text));
+    /* the host's own words are already plain: they are the text and the reason */
+    if (!r->json)
+        return;
+    printf("{\"event\":\"error\",\"t_ms\":%u,\"err_id\":0,\"sub_id\":0,\"text\":", sc_posix_host_ms(r->host));
+    json_str(stdout, (const uint8_t *)text, strlen(text));
+    printf(",\"reason\":");
+    json_str(stdout, (const uint8_t *)text, strlen(text));
+    printf("}\n");
+    fflush(stdout);
 }
 
 static int exit_code_for(const reporter_t *r)

@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "smartcfg/errors.h"
 #include "cli.h"
 #include "sc_posix_netif.h"
 #include "sc_posix_sender.h"
@@ -233,6 +234,23 @@ static void on_run_event(send_app_t *a, const sc_posix_sender_event_t *ev)
     }
 }
 
+/* A device's error report ends "(<err>, <sub>)" (tc8266.h): adds err_id, sub_id and the plain
+ * reason from the one error table to o; the reason, or NULL when the text has no such tail. */
+static const char *add_reason(cJSON *o, const char *text)
+{
+    const char *p = text ? strrchr(text, '(') : NULL;
+    unsigned err;
+    long sub;
+    char close;
+    if (!p || sscanf(p, "(%u, %ld%c", &err, &sub, &close) != 3 || close != ')' || err > 0xffff)
+        return NULL;
+    const char *reason = sc_errid_reason((uint16_t)err, (int32_t)sub);
+    cJSON_AddNumberToObject(o, "err_id", err);
+    cJSON_AddNumberToObject(o, "sub_id", (double)sub);
+    cJSON_AddStringToObject(o, "reason", reason);
+    return reason;
+}
+
 /* Events about one device. */
 static void on_device_event(send_app_t *a, const sc_posix_sender_event_t *ev)
 {
@@ -266,14 +284,22 @@ static void on_device_event(send_app_t *a, const sc_posix_sender_event_t *ev)
             cJSON_AddStringToObject(o, "productRegion", d.product_region);
         emit(a, "identity", o, "device %s is %s/%s", mac, d.product_id, d.device_name);
         return;
-    case SC_POSIX_SEV_DEVICE_FAILED:
+    case SC_POSIX_SEV_DEVICE_FAILED: {
         cJSON_AddStringToObject(o, "message", ev->text);
-        emit(a, ev->reason, o, "device %s: %s", mac, ev->text);
+        const char *why = add_reason(o, ev->text);
+        if (why)
+            emit(a, ev->reason, o, "device %s: %s (%s)", mac, why, ev->text);
+        else
+            emit(a, ev->reason, o, "device %s: %s", mac, ev->text);
         return;
-    case SC_POSIX_SEV_PREVIOUS_ERROR:
+    }
+    case SC_POSIX_SEV_PREVIOUS_ERROR: {
         cJSON_AddStringToObject(o, "message", ev->text);
-        emit(a, "previous_error", o, "device %s reports an earlier error: %s", mac, ev->text);
+        const char *why = add_reason(o, ev->text);
+        emit(a, "previous_error", o, "device %s reports an earlier error: %s (%s)", mac, why ? why : ev->text,
+             ev->text);
         return;
+    }
     case SC_POSIX_SEV_MALFORMED:
         cJSON_AddStringToObject(o, "reason", ev->text);
         emit(a, "malformed", o, "device %s: unusable reply ignored: %s", mac, ev->text);

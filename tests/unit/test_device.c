@@ -400,8 +400,9 @@ static void test_stop(void **state)
     assert_true(sc_device_last_error(t->dev, &e, &s));
     assert_int_equal(e, 3);
     assert_int_equal(s, 102);
-    /* no app known (cmdType 3 does not make the sender the app): persisted for next time */
-    assert_non_null(fh_kv(&t->fh, "errrec.a"));
+    /* a stop the user asked for is not kept as the next run's Previous_Error */
+    assert_null(fh_kv(&t->fh, "errrec.a"));
+    assert_null(fh_kv(&t->fh, "errrec.b"));
     /* a second start works again */
     assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
     assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_ERR_BUSY);
