@@ -3,11 +3,12 @@
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
+PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CC         ?= cc
 FUZZ_SECONDS ?= 20
 
-.PHONY: all build deps test test-unit test-asan fuzz bench demo cross test-m4 clean
+.PHONY: all build install deps test test-unit test-asan fuzz bench demo cross test-m4 clean
 
 all: build
 
@@ -17,6 +18,14 @@ deps:
 build:
 	@cmake -S . -B $(BUILD) -DCMAKE_C_COMPILER=$(CC) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# Headers, libsmartcfg.a/.so, smartcfg.pc, the CMake package, the smartcfg program and the
+# broker plugin under $(PREFIX) (cmake --install does the same: cmake/SmartcfgInstall.cmake).
+# Installs what $(BUILD) holds (building it first if it was never configured).
+install:
+	@test -f $(BUILD)/cmake_install.cmake || $(MAKE) build
+	@cmake --build $(BUILD) -j $(JOBS)
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 # The whole suite (scripts/run-tests.sh): unit + integration (real sockets, mosquitto,
 # namespaces), the unit tests again under ASan+UBSan, each fuzzer for a bounded time, and the

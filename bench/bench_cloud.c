@@ -782,6 +782,7 @@ static int run_round(const char *smartcfg, const int *scales, int nscales, int i
     FILE *kf = fopen(keyf, "w");
     if (!kf || fprintf(kf, "%s\n", admin_key) < 0 || fclose(kf) != 0)
         return 1;
+    fflush(stdout);   /* or the child's freopen would print our buffered lines a second time */
     pid_t pid = fork();
     if (pid == 0) {
         if (!freopen("/dev/null", "w", stdout) || !freopen(logf, "w", stderr))

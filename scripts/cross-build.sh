@@ -1,21 +1,109 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Compiles the portable core for Cortex-M4 with arm-none-eabi-gcc (newlib headers only,
-# no OS): proof that src/ is freestanding. Prints the code size of each module.
+# `make cross`: compiles the portable core for Cortex-M4 with arm-none-eabi-gcc (-Os, Thumb-2,
+# newlib headers only, no OS) -- proof that src/ is freestanding -- and prints its size as
+# BENCH lines, per module (cmake/SmartcfgModules.cmake decides which file is which module,
+# exactly as the CMake build does):
+#   m4_flash_<module>  text + rodata of the module's objects (every function of its API kept)
+#   m4_ram_<module>    data + bss (static RAM; the caller-owned state is counted separately)
+#   m4_flash_core_all  every module linked with --gc-sections, every public function a root
+#   m4_flash_rx_8266_binder  what a device pays for the receiver, the UDP 8266 service and the
+#                      binder: linked with --gc-sections from those functions only, so the
+#                      shared helpers they pull in (CRC, JSON, credentials, messages) count;
+#                      without dynamic registration (SMARTCFG_WITH_DYNREG=0), and _dynreg with
+#   m4_flash_device_firmware  everything reachable from the device API (device.h): a port
+#   m4_state_<type>    sizeof the caller-owned state objects on this target (RAM a port owns)
+# cJSON and mbedTLS are portable C libraries the target links on its own; only their headers
+# are needed here, and their code is not counted.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build-cross
 CC=${CROSS_CC:-arm-none-eabi-gcc}
+SIZE=${CROSS_SIZE:-arm-none-eabi-size}
+NM=${CROSS_NM:-arm-none-eabi-nm}
 command -v "$CC" >/dev/null || { echo "cross: $CC not found (make deps installs it)"; exit 1; }
-rm -rf "$out"; mkdir -p "$out"
-# cJSON and mbedTLS are portable C libraries the target links on its own; only their headers are needed here.
-flags="-std=c11 -Wall -Wextra -Werror -Os -mcpu=cortex-m4 -mthumb -ffunction-sections -fdata-sections
+command -v cmake >/dev/null || { echo "cross: cmake not found (make deps installs it)"; exit 1; }
+rm -rf "$out"; mkdir -p "$out/obj"
+arch="-mcpu=cortex-m4 -mthumb"
+flags="-std=c11 -Wall -Wextra -Werror -Os $arch -ffunction-sections -fdata-sections
  -I$top/include -I/usr/include/cjson -idirafter /usr/include"
-objs=""
-for c in $(cd "$top" && find src -name '*.c' | sort); do
-  o="$out/$(echo "$c" | tr / _).o"
-  $CC $flags -c "$top/$c" -o "$o"
-  objs="$objs $o"
-done
-arm-none-eabi-ar rcs "$out/libsmartcfg_core.a" $objs
-arm-none-eabi-size -t "$out/libsmartcfg_core.a" | tail -1 | awk '{printf "BENCH core_cortex_m4_text %d bytes\nBENCH core_cortex_m4_data_bss %d bytes\n", $1, $2+$3}'
+
+cmake -DSMARTCFG_LIST_MODULES="$top/src" -P "$top/cmake/SmartcfgModules.cmake" >"$out/modules.txt"
+flash() { "$SIZE" "$@" | awk 'NR > 1 { t += $1 } END { print t + 0 }'; }
+ram() { "$SIZE" "$@" | awk 'NR > 1 { r += $2 + $3 } END { print r + 0 }'; }
+# roots OBJ...: -u options for every global function the objects define
+roots() { "$NM" -g --defined-only "$@" | awk '$2 == "T" { printf " -Wl,-u,%s", $3 }'; }
+linked() { # linked OUT ROOTS OBJ...: a final link (identical strings merged, as in firmware)
+    o=$1 r=$2; shift 2  # keeping only what ROOTS reach; libc, cJSON and mbedTLS left unresolved
+    # shellcheck disable=SC2086
+    "$CC" $arch -nostdlib -nostartfiles -Wl,--gc-sections -Wl,--unresolved-symbols=ignore-all -Wl,-e,0 \
+        $r -o "$o" "$@"
+    flash "$o"
+}
+
+all=""
+while read -r mod sw files; do
+    objs=""
+    for c in $files; do
+        rel=${c#"$top"/}
+        o="$out/obj/$(echo "$rel" | tr / _).o"
+        # shellcheck disable=SC2086
+        $CC $flags -c "$c" -o "$o"
+        objs="$objs $o"
+    done
+    [ -n "$objs" ] || continue
+    echo "$mod $objs" >>"$out/objs.txt"
+    all="$all $objs"
+    # shellcheck disable=SC2086
+    echo "BENCH m4_flash_$mod $(flash $objs) bytes"
+    # shellcheck disable=SC2086
+    echo "BENCH m4_ram_$mod $(ram $objs) bytes"
+done <"$out/modules.txt"
+
+# shellcheck disable=SC2086
+arm-none-eabi-ar rcs "$out/libsmartcfg.a" $all
+# shellcheck disable=SC2086
+echo "BENCH m4_flash_core_all $(linked "$out/core_all.elf" "$(roots $all)" $all) bytes"
+# shellcheck disable=SC2086
+echo "BENCH m4_ram_core_all $(ram "$out/core_all.elf") bytes"
+# Roots: the receiver's whole API, and the 8266 service's and binder's functions as the device
+# calls them (their app- and cloud-side helpers, e.g. sc_bind_parse_reply or the cloud's
+# reply builders, are not what a device carries).
+mod_objs() { sed -n "s/^$1 //p" "$out/objs.txt"; }
+# shellcheck disable=SC2046
+"$NM" -u $(mod_objs device) | awk '{ print $2 }' | sort -u >"$out/device_uses.txt"
+# shellcheck disable=SC2046
+"$NM" -g --defined-only $(mod_objs tc8266) $(mod_objs binder) | awk '$2 == "T" { print $3 }' | sort -u >"$out/svc_defs.txt"
+# shellcheck disable=SC2046
+rx_roots="$(roots $(mod_objs receiver)) $(comm -12 "$out/device_uses.txt" "$out/svc_defs.txt" | sed 's/^/-Wl,-u,/' | tr '\n' ' ')"
+# The binder with dynamic registration (the default) and without (SMARTCFG_WITH_DYNREG=0, a
+# device with a factory PSK: dynreg_off.c stands in for the dynreg module).
+# shellcheck disable=SC2086
+echo "BENCH m4_flash_rx_8266_binder_dynreg $(linked "$out/rx8266bind_dynreg.elf" "$rx_roots" $all) bytes"
+# shellcheck disable=SC2086
+$CC $flags -DSMARTCFG_WITH_DYNREG=0 -c "$top/src/cloud/dynreg_off.c" -o "$out/dynreg_off.o"
+nodr=$(for f in $all; do case " $(sed -n 's/^dynreg //p' "$out/objs.txt") " in *" $f "*) ;; *) echo "$f" ;; esac; done)
+# shellcheck disable=SC2086
+echo "BENCH m4_flash_rx_8266_binder $(linked "$out/rx8266bind.elf" "$rx_roots" $nodr "$out/dynreg_off.o") bytes"
+# shellcheck disable=SC2086
+dev_roots=$(roots $(sed -n 's/^device //p' "$out/objs.txt"))
+# shellcheck disable=SC2086
+echo "BENCH m4_flash_device_firmware $(linked "$out/device_fw.elf" "$dev_roots" $all) bytes"
+
+# The caller-owned state on this target: sizeof of each storage type, read from a probe object.
+cat >"$out/state_probe.c" <<'C'
+#include "smartcfg/air.h"
+#include "smartcfg/at.h"
+#include "smartcfg/at_device.h"
+#include "smartcfg/binder.h"
+#include "smartcfg/device.h"
+char m4_state_device[sizeof(sc_device_t)];
+char m4_state_receiver[sizeof(sc_et_rx_t)];
+char m4_state_binder[sizeof(sc_binder_t)];
+char m4_state_at[sizeof(sc_at_t)];
+char m4_state_at_device[sizeof(sc_at_device_t)];
+char m4_state_air[sizeof(sc_air_t)];
+C
+# shellcheck disable=SC2086
+$CC $flags -fcommon -c "$out/state_probe.c" -o "$out/state_probe.o"
+"$NM" -S "$out/state_probe.o" | while read -r _ sz _ name; do case $name in m4_state_*) echo "BENCH $name $((0x$sz)) bytes" ;; esac; done

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP side of the local cloud (libmicrohttpd, one internal polling thread, so one SQLite
- * connection used serially): the app's token API in Tencent's envelope (docs/protocol/tencent.md#the-apps-token-api), dynamic
- * registration (§7) and a small admin API for a trusted network (docs/cloud.md). */
+ * connection used serially): the app's token API in Tencent's envelope
+ * (docs/protocol/tencent.md#the-apps-token-api), dynamic registration (#dynamic-registration) and a small admin API
+ * for a trusted network (docs/cloud.md). */
 #include <netdb.h>
 #include <strings.h>
 #include <stdio.h>

@@ -184,18 +184,28 @@ static int write_conf(broker_t *br, const char *plugin, const char *db, const ch
     return fclose(f) == 0 ? 0 : -1;
 }
 
-/* A port the kernel says is free on 127.0.0.1 now (mosquitto binds it a moment later). */
-static uint16_t free_port(void)
+/* A port the kernel says is free on 127.0.0.1 now (mosquitto binds it a moment later), and
+ * none of the public ports we were asked for: those are bound only later, so the kernel may
+ * well offer one of them. */
+static uint16_t free_port(const uint16_t *avoid, int navoid)
 {
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t sl = sizeof sin;
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    uint16_t p = 0;
-    if (s >= 0 && bind(s, (struct sockaddr *)&sin, sizeof sin) == 0 && getsockname(s, (struct sockaddr *)&sin, &sl) == 0)
-        p = ntohs(sin.sin_port);
-    if (s >= 0)
-        close(s);
-    return p;
+    for (int tries = 0; tries < 16; tries++) {
+        struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t sl = sizeof sin;
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        uint16_t p = 0;
+        if (s >= 0 && bind(s, (struct sockaddr *)&sin, sizeof sin) == 0 &&
+            getsockname(s, (struct sockaddr *)&sin, &sl) == 0)
+            p = ntohs(sin.sin_port);
+        if (s >= 0)
+            close(s);
+        bool clash = false;
+        for (int i = 0; i < navoid; i++)
+            clash = clash || p == avoid[i];
+        if (!clash)
+            return p;
+    }
+    return 0;
 }
 
 static int port_open(const hostport_t *hp)
@@ -675,9 +685,10 @@ bad_addr:
         /* mosquitto listens on private loopback ports; the gate owns the public ones. */
         pub_mqtt = br.mqtt;
         snprintf(br.mqtt.host, sizeof br.mqtt.host, "127.0.0.1");
-        br.mqtt.port = free_port();
-        br.tls_port = mqtts.port ? free_port() : 0;
-        br.psk_port = mpsk.port ? free_port() : 0;
+        const uint16_t pub[] = { http.port, pub_mqtt.port, mqtts.port, mpsk.port };
+        br.mqtt.port = free_port(pub, 4);
+        br.tls_port = mqtts.port ? free_port(pub, 4) : 0;
+        br.psk_port = mpsk.port ? free_port(pub, 4) : 0;
         br.tls = &tls;
         if (!br.mqtt.port || (mqtts.port && !br.tls_port) || (mpsk.port && !br.psk_port)) {
             fprintf(stderr, "smartcfg cloud: no free loopback port for the broker\n");

@@ -8,10 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
-
-#ifndef SC_VERSION
-#define SC_VERSION "unknown"
-#endif
+#include "smartcfg/version.h"
 
 void sc_cli_init(sc_cli_t *cli, const char *name, sc_cli_usage_fn usage, const void *ctx, int argc, char **argv)
 {
@@ -26,7 +23,7 @@ void sc_cli_init(sc_cli_t *cli, const char *name, sc_cli_usage_fn usage, const v
 
 void sc_cli_version(const sc_cli_t *cli)
 {
-    printf("%s %s\n", cli->name, SC_VERSION);
+    printf("%s %s\n", cli->name, SMARTCFG_VERSION_STRING);
 }
 
 /* The JSON twin of an error message: one line on stdout. */

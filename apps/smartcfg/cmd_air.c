@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* smartcfg air: writes the radiotap capture a sniffer would record while a phone runs the
- * reference ESP-TOUCH sender (src/sim/air.c), optionally with a second phone on the same
+ * reference ESP-TOUCH v1, ESP-TOUCH v2 or AirKiss sender (src/sim/air.c), optionally with a second phone on the same
  * channel (different credentials, or spoofed bad-FCS frames) for negative tests. */
 #include <errno.h>
 #include <getopt.h>
@@ -18,7 +18,14 @@ static void air_usage(const sc_cli_t *cli, FILE *f)
     (void)cli;
     fprintf(f,
             "usage: smartcfg air [options] OUT.pcap\n"
-            "Writes an 802.11+radiotap capture of a phone running the reference ESP-TOUCH v1 sender.\n\n"
+            "Writes an 802.11+radiotap capture of a phone running a reference sender.\n\n"
+            "protocol:\n"
+            "  --protocol P       v1 | v2 | airkiss (v1), each with its reference sender's timing\n"
+            "  --aes-key KEY      v2: encrypt password+reserved with this 16-character key\n"
+            "  --random-iv        v2: AES with a random IV (security 2) instead of a zero IV\n"
+            "  --reserved R | --reserved-hex HEX   v2 reserved (custom) data, 0..64 bytes\n"
+            "  --port-mark N      v2: which of the phone's ports 18266+10000*N gets the ack (0)\n"
+            "  --random N         AirKiss: the random byte R (0..255, default 66)\n"
             "credentials (default: vector A, TP-LINK_2.4G / 12345678):\n"
             "  --ssid S | --ssid-hex HEX          SSID (1..32 bytes)\n"
             "  --password P | --password-hex HEX  password (0..64 bytes; ssid+password <= 113)\n"
@@ -39,13 +46,17 @@ static void air_usage(const sc_cli_t *cli, FILE *f)
             "  --foreign N        foreign frames per ESP-TOUCH datagram (0)\n"
             "  --dtim MS          AP buffers relays until a DTIM beacon every MS ms (0 = off)\n"
             "  --multi-bssid      the AP relays each datagram again from a second BSSID (BSSID + 1)\n"
-            "  --start MS         capture starts MS ms into the sender's 45 s run (0)\n"
+            "  --ht-control       the phone's QoS frames carry an HT Control field (+4 bytes)\n"
+            "  --amsdu            the phone's QoS frames are one-subframe A-MSDUs (+14 bytes)\n"
+            "  --radiotap-ext     radiotap as multi-antenna cards write it (chained present words)\n"
+            "  --start MS         capture starts MS ms after the sender's first datagram (0)\n"
             "  --duration MS      capture length (default: until the sender stops)\n"
             "  --seed N           PRNG seed (1)\n"
             "second phone on the same channel (any --second-* option enables it):\n"
             "  --second-ssid S, --second-password P, --second-password-hex HEX,\n"
             "  --second-ip A.B.C.D (192.168.1.101), --second-phone-mac MAC (phone MAC ^ 1)\n"
             "  --second-bad-fcs   the second phone's frames are all bad-FCS receptions (spoofing)\n"
+            "  --second-protocol P  the second phone runs this sender (default: the first's)\n"
             "  -h, --help         this text;  --version  the version\n"
             "exit: 0 written, 1 cannot write OUT, 2 usage error\n\n"
             "examples:\n"
@@ -144,6 +155,7 @@ enum {
     O_SSID = 256, O_SSID_HEX, O_PWD, O_PWD_HEX, O_BSSID, O_IP, O_PHONE, O_CHANNEL, O_CIPHER, O_GCIPHER,
     O_FCS, O_NOFCS, O_NOQOS, O_DOWNQOS, O_UPONLY, O_DOWNONLY, O_MCAST, O_LOSS, O_RETRY, O_FOREIGN,
     O_DTIM, O_MBSS, O_START, O_DURATION, O_SEED, O_2SSID, O_2PWD, O_2PWD_HEX, O_2IP, O_2PHONE, O_2BADFCS,
+    O_PROTO, O_AESKEY, O_RANDIV, O_RES, O_RES_HEX, O_PORTMARK, O_RANDOM, O_HTC, O_AMSDU, O_2PROTO, O_RTEXT
 };
 
 static const struct option air_opts[] = {
@@ -163,6 +175,11 @@ static const struct option air_opts[] = {
     { "second-password-hex", required_argument, NULL, O_2PWD_HEX }, { "second-ip", required_argument, NULL, O_2IP },
     { "second-phone-mac", required_argument, NULL, O_2PHONE },
     { "second-bad-fcs", no_argument, NULL, O_2BADFCS }, SC_CLI_STD_OPTIONS,
+    { "protocol", required_argument, NULL, O_PROTO }, { "aes-key", required_argument, NULL, O_AESKEY },
+    { "random-iv", no_argument, NULL, O_RANDIV }, { "reserved", required_argument, NULL, O_RES },
+    { "reserved-hex", required_argument, NULL, O_RES_HEX }, { "port-mark", required_argument, NULL, O_PORTMARK },
+    { "random", required_argument, NULL, O_RANDOM }, { "ht-control", no_argument, NULL, O_HTC },
+    { "amsdu", no_argument, NULL, O_AMSDU }, { "radiotap-ext", no_argument, NULL, O_RTEXT }, { "second-protocol", required_argument, NULL, O_2PROTO },
     { NULL, 0, NULL, 0 }
 };
 
@@ -175,6 +192,19 @@ static int usage_err(const char *opt, const char *val, const char *why)
 
 static sc_air_t air_main, air_second; /* 32 KiB each */
 
+static int parse_proto(const char *s, sc_air_proto_t *p)
+{
+    if (!strcmp(s, "v1") || !strcmp(s, "esptouch-v1"))
+        *p = SC_AIR_PROTO_V1;
+    else if (!strcmp(s, "v2") || !strcmp(s, "esptouch-v2"))
+        *p = SC_AIR_PROTO_V2;
+    else if (!strcmp(s, "airkiss"))
+        *p = SC_AIR_PROTO_AIRKISS;
+    else
+        return -1;
+    return 0;
+}
+
 int cmd_air(int argc, char **argv)
 {
     sc_air_config_t c, c2;
@@ -183,6 +213,10 @@ int cmd_air(int argc, char **argv)
     int ssid2_set = 0, pwd2_set = 0, ip2_set = 0, phone2_set = 0, bad2 = 0;
     uint8_t ssid2[SC_SSID_MAX], pwd2[SC_PASSWORD_MAX], ssid2_len = 0, pwd2_len = 0, ip2[4], phone2[6];
     uint32_t u;
+    int have_key = 0, random_iv = 0, proto2_set = 0;
+    unsigned wflags = 0;
+    sc_air_proto_t proto2 = SC_AIR_PROTO_V1;
+    c.ak_random = 66;
     sc_cli_init(&air_cli, "smartcfg air", air_usage, NULL, argc, argv);
     optind = 1;
     opterr = 0;
@@ -265,8 +299,8 @@ int cmd_air(int argc, char **argv)
             break;
         case O_MBSS: c.multi_bssid = 1; break;
         case O_START:
-            if (parse_u32(a, 45000, &c.start_ms))
-                return usage_err("--start", a, "expected 0..45000 ms");
+            if (parse_u32(a, 90000, &c.start_ms))
+                return usage_err("--start", a, "expected 0..90000 ms");
             break;
         case O_DURATION:
             if (parse_u32(a, 3600000, &c.duration_ms) || c.duration_ms == 0)
@@ -304,6 +338,43 @@ int cmd_air(int argc, char **argv)
         case O_2BADFCS:
             bad2 = second = 1;
             break;
+        case O_PROTO:
+            if (parse_proto(a, &c.protocol))
+                return usage_err("--protocol", a, "expected v1, v2 or airkiss");
+            break;
+        case O_2PROTO:
+            if (parse_proto(a, &proto2))
+                return usage_err("--second-protocol", a, "expected v1, v2 or airkiss");
+            proto2_set = second = 1;
+            break;
+        case O_AESKEY:
+            if (strlen(a) != SC_ET2_KEY_LEN)
+                return usage_err("--aes-key", "(not shown)", "exactly 16 characters");
+            memcpy(c.v2_key, a, SC_ET2_KEY_LEN);
+            have_key = 1;
+            break;
+        case O_RANDIV: random_iv = 1; break;
+        case O_RES:
+            if (parse_text(a, c.reserved, SC_ET2_RESERVED_MAX, &c.reserved_len))
+                return usage_err("--reserved", a, "at most 64 bytes");
+            break;
+        case O_RES_HEX:
+            if (parse_hex(a, c.reserved, SC_ET2_RESERVED_MAX, &c.reserved_len))
+                return usage_err("--reserved-hex", a, "hex digits, at most 64 bytes");
+            break;
+        case O_PORTMARK:
+            if (parse_u32(a, 3, &u))
+                return usage_err("--port-mark", a, "expected 0..3");
+            c.v2_port_mark = (uint8_t)u;
+            break;
+        case O_RANDOM:
+            if (parse_u32(a, 255, &u))
+                return usage_err("--random", a, "expected 0..255");
+            c.ak_random = (uint8_t)u;
+            break;
+        case O_HTC: c.ht_control = 1; break;
+        case O_AMSDU: c.amsdu = 1; break;
+        case O_RTEXT: wflags = SC_PCAP_W_EXT; break;
         default:
             return sc_cli_usage_error(&air_cli, "unknown option '%s'", argv[optind - 1]);
         }
@@ -314,6 +385,13 @@ int cmd_air(int argc, char **argv)
     const char *out = argv[optind];
     if (!group_set)
         c.group = c.pairwise;
+    if ((have_key || random_iv || c.reserved_len || c.v2_port_mark) && c.protocol != SC_AIR_PROTO_V2) {
+        return sc_cli_usage_error(&air_cli, "--aes-key, --random-iv, --reserved and --port-mark are ESP-TOUCH v2 options");
+    }
+    if (random_iv && !have_key) {
+        return sc_cli_usage_error(&air_cli, "--random-iv needs --aes-key");
+    }
+    c.v2_security = (uint8_t)(have_key ? (random_iv ? 2 : 1) : 0);
     if (sc_et_creds_check(&c.creds) != SC_OK) {
         return sc_cli_usage_error(&air_cli, "SSID must be 1..32 bytes, password 0..64, together at most 113");
     }
@@ -341,6 +419,9 @@ int cmd_air(int argc, char **argv)
         else
             c2.phone_mac[5] ^= 1;
         c2.bad_fcs = (uint8_t)bad2;
+        if (proto2_set)
+            c2.protocol = proto2;
+        c2.ak_random = (uint8_t)(c.ak_random ^ 0x5A);
         c2.foreign = 0; /* the channel's foreign traffic is already in the first run */
         if (sc_et_creds_check(&c2.creds) != SC_OK || sc_air_init(&air_second, &c2) != SC_OK) {
             return sc_cli_usage_error(&air_cli, "second sender: SSID 1..32 bytes, password 0..64, together at most 113");
@@ -362,11 +443,11 @@ int cmd_air(int argc, char **argv)
     int rc = SC_OK;
     while ((ha || hb) && rc == SC_OK) {
         if (ha && (!hb || fa.ts_us <= fb.ts_us)) {
-            rc = sc_pcap_write_ex(w, &fa, fla & SC_AIR_F_BADFCS ? SC_PCAP_W_BADFCS : 0);
+            rc = sc_pcap_write_ex(w, &fa, wflags | (fla & SC_AIR_F_BADFCS ? SC_PCAP_W_BADFCS : 0u));
             last_t = ta;
             ha = sc_air_next_ex(&air_main, &fa, &ta, &fla) == SC_OK;
         } else {
-            rc = sc_pcap_write_ex(w, &fb, flb & SC_AIR_F_BADFCS ? SC_PCAP_W_BADFCS : 0);
+            rc = sc_pcap_write_ex(w, &fb, wflags | (flb & SC_AIR_F_BADFCS ? SC_PCAP_W_BADFCS : 0u));
             last_t = tb > last_t ? tb : last_t;
             hb = sc_air_next_ex(&air_second, &fb, &tb, &flb) == SC_OK;
         }
@@ -377,7 +458,9 @@ int cmd_air(int argc, char **argv)
         return sc_cli_fail(&air_cli, SC_EXIT_FAIL, "%s: write failed (%s)", out, sc_strerror(rc ? rc : crc));
     }
     uint32_t fl = sc_air_floor_ms(&c);
-    if (fl == UINT32_MAX)
+    if (c.protocol != SC_AIR_PROTO_V1)
+        printf("%s: %lu frames, %u ms of air\n", out, n, last_t);
+    else if (fl == UINT32_MAX)
         printf("%s: %lu frames, %u ms of air; the data cycle is never complete in this window\n", out, n, last_t);
     else
         printf("%s: %lu frames, %u ms of air; floor %u ms\n", out, n, last_t, fl);

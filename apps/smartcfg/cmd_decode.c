@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* smartcfg decode: runs capture files through the pcap reader into the ESP-TOUCH receiver and
- * prints every session found (credentials included: this is a debugging tool for the user's
+/* smartcfg decode: runs capture files through the pcap reader into the receiver front
+ * (ESP-TOUCH v1, ESP-TOUCH v2 and AirKiss at once) and prints every session found (credentials included: this is a debugging tool for the user's
  * own captures). After each result the receiver resumes with the other phones' sessions, so
  * every sender in a capture is found; identical results within one file are printed once. */
 #include <getopt.h>
@@ -12,7 +12,7 @@
 
 #include "cli.h"
 #include "sc_pcap.h"
-#include "smartcfg/esptouch_rx.h"
+#include "smartcfg/receiver.h"
 
 #define DECODE_MAX_RESULTS 64 /* distinct sessions remembered per file for deduplication */
 
@@ -20,19 +20,25 @@ static void decode_usage(const sc_cli_t *cli, FILE *f)
 {
     (void)cli;
     fprintf(f,
-            "usage: smartcfg decode [--json] FILE...\n"
-            "Decodes every ESP-TOUCH v1 session in pcap/pcapng captures (802.11+radiotap, plain\n"
-            "802.11 or Ethernet) and prints the credentials, one line per distinct result.\n\n"
-            "  --json    one JSON object per line: file, ssid, ssid_hex, password, password_hex,\n"
-            "            bssid, phone_ip, version, channel, offset, time\n"
+            "usage: smartcfg decode [--json] [--aes-key KEY] [--protocols LIST] FILE...\n"
+            "Decodes every ESP-TOUCH v1, ESP-TOUCH v2 and AirKiss session in pcap/pcapng captures\n"
+            "(802.11+radiotap, plain 802.11 or Ethernet) and prints the credentials, one line per\n"
+            "distinct result.\n\n"
+            "  --json           one JSON object per line: file, protocol (esptouch-v1, esptouch-v2,\n"
+            "                   airkiss), ssid, ssid_hex, password, password_hex, bssid, phone_ip,\n"
+            "                   reserved_hex, random, version, channel, offset, time; null where the\n"
+            "                   protocol carries no such field\n"
+            "  --aes-key KEY    the 16-character device key of encrypted ESP-TOUCH v2 sessions; without\n"
+            "                   it (or with a wrong one) their password is null, never guessed\n"
+            "  --protocols LIST v1,v2,airkiss (default: all three)\n"
             "Text fields print valid UTF-8 as is; other bytes and control characters as \\xHH and\n"
             "a backslash as \\\\ (the _hex fields are always exact).\n"
-            "  -h, --help  this text;  --version  the version\n"
+            "  -h, --help       this text;  --version  the version\n"
             "exit: 0 every file gave a result, 1 a file could not be read, 2 usage error,\n"
             "      3 some readable file gave no result\n\n"
             "examples:\n"
             "  smartcfg air session.pcap && smartcfg decode session.pcap\n"
-            "  smartcfg decode --json a.pcap b.pcapng\n");
+            "  smartcfg decode --json --protocols v2 --aes-key 0123456789abcdef a.pcap b.pcapng\n");
 }
 
 /* Length of the valid UTF-8 sequence at p (1..4), 0 if invalid. Rejects overlongs,
@@ -107,25 +113,41 @@ static void to_hex(const uint8_t *p, size_t n, char *out)
     out[2 * n] = 0;
 }
 
-static void print_result(const char *file, const sc_et_result_t *r, uint64_t ts_us, int json)
+static const char *version_name(sc_proto_t p)
 {
-    const sc_et_creds_t *c = &r->creds;
-    char ssid[4 * SC_SSID_MAX + 1], pwd[4 * SC_PASSWORD_MAX + 1];
-    char ssid_hex[2 * SC_SSID_MAX + 1], pwd_hex[2 * SC_PASSWORD_MAX + 1];
+    return p == SC_PROTO_ESPTOUCH_V1 ? "v1" : p == SC_PROTO_ESPTOUCH_V2 ? "v2" : "airkiss";
+}
+
+static void print_result(const char *file, const sc_rx_result_t *r, uint64_t ts_us, int json)
+{
+    char ssid[4 * SC_SSID_MAX + 1], pwd[4 * SC_PASSWORD_MAX + 1], res[4 * SC_ET2_RESERVED_MAX + 1];
+    char ssid_hex[2 * SC_SSID_MAX + 1], pwd_hex[2 * SC_PASSWORD_MAX + 1], res_hex[2 * SC_ET2_RESERVED_MAX + 1];
     char bssid[18], ip[16], ts[32];
-    text_escape(c->ssid, c->ssid_len, !json, ssid);
-    text_escape(c->password, c->password_len, !json, pwd);
-    to_hex(c->ssid, c->ssid_len, ssid_hex);
-    to_hex(c->password, c->password_len, pwd_hex);
-    snprintf(bssid, sizeof bssid, "%02x:%02x:%02x:%02x:%02x:%02x", c->bssid[0], c->bssid[1], c->bssid[2],
-             c->bssid[3], c->bssid[4], c->bssid[5]);
-    snprintf(ip, sizeof ip, "%u.%u.%u.%u", c->phone_ip[0], c->phone_ip[1], c->phone_ip[2], c->phone_ip[3]);
+    text_escape(r->ssid, r->ssid_len, !json, ssid);
+    text_escape(r->password, r->password_len, !json, pwd);
+    text_escape(r->reserved, r->reserved_len, !json, res);
+    to_hex(r->ssid, r->ssid_len, ssid_hex);
+    to_hex(r->password, r->password_len, pwd_hex);
+    to_hex(r->reserved, r->reserved_len, res_hex);
+    snprintf(bssid, sizeof bssid, "%02x:%02x:%02x:%02x:%02x:%02x", r->bssid[0], r->bssid[1], r->bssid[2],
+             r->bssid[3], r->bssid[4], r->bssid[5]);
+    snprintf(ip, sizeof ip, "%u.%u.%u.%u", r->phone_ip[0], r->phone_ip[1], r->phone_ip[2], r->phone_ip[3]);
     /* seconds.microseconds written exactly: a double would round a 16-digit timestamp */
     snprintf(ts, sizeof ts, "%llu.%06llu", (unsigned long long)(ts_us / 1000000u),
              (unsigned long long)(ts_us % 1000000u));
+    const int is_v2 = r->proto == SC_PROTO_ESPTOUCH_V2, is_ak = r->proto == SC_PROTO_AIRKISS;
     if (!json) {
-        printf("%s: ssid \"%s\" password \"%s\" bssid %s phone_ip %s version v1 channel %u offset %u time %s\n",
-               file, ssid, pwd, bssid, ip, r->channel, r->offset, ts);
+        printf("%s: protocol %s ssid \"%s\"", file, sc_proto_name(r->proto), ssid);
+        if (r->password_known)
+            printf(" password \"%s\"", pwd);
+        else
+            printf(" password unknown (encrypted; give --aes-key)");
+        printf(" bssid %s phone_ip %s", r->has_bssid ? bssid : "none", r->has_phone_ip ? ip : "none");
+        if (is_v2 && r->password_known)
+            printf(" reserved \"%s\"", res);
+        if (is_ak)
+            printf(" random %u", r->random);
+        printf(" version %s channel %u offset %u time %s\n", version_name(r->proto), r->channel, r->offset, ts);
         fflush(stdout);
         return;
     }
@@ -133,36 +155,62 @@ static void print_result(const char *file, const sc_et_result_t *r, uint64_t ts_
     if (!o)
         return;
     cJSON_AddStringToObject(o, "file", file);
+    cJSON_AddStringToObject(o, "protocol", sc_proto_name(r->proto));
     cJSON_AddStringToObject(o, "ssid", ssid);
     cJSON_AddStringToObject(o, "ssid_hex", ssid_hex);
-    cJSON_AddStringToObject(o, "password", pwd);
-    cJSON_AddStringToObject(o, "password_hex", pwd_hex);
-    cJSON_AddStringToObject(o, "bssid", bssid);
-    cJSON_AddStringToObject(o, "phone_ip", ip);
-    cJSON_AddStringToObject(o, "version", "v1");
+    if (r->password_known) {
+        cJSON_AddStringToObject(o, "password", pwd);
+        cJSON_AddStringToObject(o, "password_hex", pwd_hex);
+    } else {
+        cJSON_AddNullToObject(o, "password");
+        cJSON_AddNullToObject(o, "password_hex");
+    }
+    if (r->has_bssid)
+        cJSON_AddStringToObject(o, "bssid", bssid);
+    else
+        cJSON_AddNullToObject(o, "bssid");
+    if (r->has_phone_ip)
+        cJSON_AddStringToObject(o, "phone_ip", ip);
+    else
+        cJSON_AddNullToObject(o, "phone_ip");
+    if (is_v2 && r->password_known)
+        cJSON_AddStringToObject(o, "reserved_hex", res_hex);
+    else
+        cJSON_AddNullToObject(o, "reserved_hex"); /* not v2, or encrypted with the password */
+    if (is_ak)
+        cJSON_AddNumberToObject(o, "random", r->random);
+    else
+        cJSON_AddNullToObject(o, "random");
+    cJSON_AddStringToObject(o, "version", version_name(r->proto));
     cJSON_AddNumberToObject(o, "channel", r->channel);
     cJSON_AddNumberToObject(o, "offset", r->offset);
     cJSON_AddRawToObject(o, "time", ts);
-    char *s = cJSON_PrintUnformatted(o);
-    if (s) {
-        printf("%s\n", s);
-        cJSON_free(s);
+    char *str = cJSON_PrintUnformatted(o);
+    if (str) {
+        printf("%s\n", str);
+        cJSON_free(str);
     }
     cJSON_Delete(o);
     fflush(stdout);
 }
 
-static int same_creds(const sc_et_creds_t *a, const sc_et_creds_t *b)
+static int same_result(const sc_rx_result_t *a, const sc_rx_result_t *b)
 {
-    return a->ssid_len == b->ssid_len && a->password_len == b->password_len &&
+    return a->proto == b->proto && a->ssid_len == b->ssid_len && a->password_len == b->password_len &&
+           a->password_known == b->password_known && a->reserved_len == b->reserved_len &&
            !memcmp(a->ssid, b->ssid, a->ssid_len) && !memcmp(a->password, b->password, a->password_len) &&
-           !memcmp(a->bssid, b->bssid, 6) && !memcmp(a->phone_ip, b->phone_ip, 4);
+           !memcmp(a->reserved, b->reserved, a->reserved_len) && a->has_bssid == b->has_bssid &&
+           (!a->has_bssid || !memcmp(a->bssid, b->bssid, 6)) && !memcmp(a->phone_ip, b->phone_ip, 4) &&
+           a->random == b->random;
 }
 
 enum { FILE_OK = 0, FILE_BAD = 1, FILE_EMPTY = 3 };
 
-static sc_et_rx_t rx;
-static sc_et_creds_t seen[DECODE_MAX_RESULTS];
+static sc_receiver_t rx;
+static sc_rx_result_t seen[DECODE_MAX_RESULTS];
+static unsigned protocols = SC_PROTO_ALL;
+static uint8_t aes_key[16];
+static int have_key;
 
 static int decode_file(const char *path, int json)
 {
@@ -172,7 +220,9 @@ static int decode_file(const char *path, int json)
         fprintf(stderr, "smartcfg decode: %s\n", eb);
         return FILE_BAD;
     }
-    sc_err_t err = sc_et_rx_init(&rx, NULL);
+    sc_err_t err = sc_receiver_init(&rx, protocols);
+    if (!err && have_key)
+        sc_receiver_set_v2_key(&rx, aes_key);
     if (err) {
         fprintf(stderr, "smartcfg decode: receiver: %s\n", sc_strerror(err));
         sc_pcap_close(src);
@@ -196,25 +246,25 @@ static int decode_file(const char *path, int json)
             last_us = f.ts_us;
         uint64_t rel = (last_us - first_us) / 1000u;
         now = rel > UINT32_MAX ? UINT32_MAX : (uint32_t)rel;
-        sc_et_event_t ev;
+        sc_rx_event_t ev;
         if (now - last_tick >= 100) {
-            sc_et_rx_tick(&rx, now, NULL);
+            sc_receiver_tick(&rx, now);
             last_tick = now;
         }
-        if (sc_et_rx_feed(&rx, &f, now, &ev) != SC_ET_EV_DONE)
+        if (sc_receiver_feed(&rx, &f, now, &ev) != SC_ET_EV_DONE)
             continue;
         int dup = 0;
         for (size_t i = 0; i < nseen; i++)
-            dup |= same_creds(&seen[i], &ev.result.creds);
+            dup |= same_result(&seen[i], &ev.result);
         if (!dup) {
             if (nseen < DECODE_MAX_RESULTS)
-                seen[nseen++] = ev.result.creds;
+                seen[nseen++] = ev.result;
             print_result(path, &ev.result, f.ts_us, json);
             results++;
         }
         /* Forget only the phone that finished: a reset would drop the other phones' progress
          * and, in a capture with two senders, the shorter datum would win every time. */
-        sc_et_rx_resume(&rx);
+        sc_receiver_resume(&rx);
     }
     if (rc < 0) {
         fprintf(stderr, "smartcfg decode: %s: %s\n", path, sc_pcap_error(src));
@@ -225,7 +275,7 @@ static int decode_file(const char *path, int json)
                 path, sc_pcap_skipped(src), why[0] ? "; last: " : "", why);
     }
     if (status == FILE_OK && results == 0) {
-        fprintf(stderr, "smartcfg decode: %s: no ESP-TOUCH session decoded\n", path);
+        fprintf(stderr, "smartcfg decode: %s: no ESP-TOUCH or AirKiss session decoded\n", path);
         status = FILE_EMPTY;
     }
     sc_pcap_close(src);
@@ -236,6 +286,8 @@ int cmd_decode(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "json", no_argument, NULL, 'j' },
+        { "aes-key", required_argument, NULL, 'k' },
+        { "protocols", required_argument, NULL, 'p' },
         SC_CLI_STD_OPTIONS,
         { NULL, 0, NULL, 0 }
     };
@@ -245,7 +297,7 @@ int cmd_decode(int argc, char **argv)
     optind = 1;
     opterr = 0;
     for (;;) {
-        int o = getopt_long(argc, argv, SC_CLI_SHORTOPTS "j", opts, NULL);
+        int o = getopt_long(argc, argv, SC_CLI_SHORTOPTS "jk:p:", opts, NULL);
         if (o == -1)
             break;
         int std = sc_cli_std_option(&cli, o, argv);
@@ -253,6 +305,20 @@ int cmd_decode(int argc, char **argv)
             return std;
         if (o == 'j') {
             json = 1;
+            continue;
+        }
+        if (o == 'k') {
+            if (strlen(optarg) != sizeof aes_key) {
+                return sc_cli_usage_error(&cli, "--aes-key must be exactly 16 characters");
+            }
+            memcpy(aes_key, optarg, sizeof aes_key);
+            have_key = 1;
+            continue;
+        }
+        if (o == 'p') {
+            if (sc_proto_parse(optarg, &protocols) != SC_OK) {
+                return sc_cli_usage_error(&cli, "bad --protocols '%s': expected a list of v1, v2, airkiss", optarg);
+            }
             continue;
         }
         return sc_cli_usage_error(&cli, "unknown option '%s'", argv[optind - 1]);

@@ -15,6 +15,7 @@
 #include "smartcfg/tc8266.h"
 #include "smartcfg/device.h"
 #include "smartcfg/errors.h"
+#include "smartcfg/version.h"
 
 typedef struct {
     bool json;
@@ -211,7 +212,7 @@ int device_program_run(const device_program_t *p, int argc, char **argv)
     o.device.user = &rep;
     o.host.on_error = on_host_error;
     o.host.user = &rep;
-    o.host.fw_version = "smartcfg-" SC_VERSION;
+    o.host.fw_version = "smartcfg-" SMARTCFG_VERSION_STRING;
     char why[320] = "";
     sc_err_t e = sc_posix_host_open(&rep.host, &o.host, &o.device, why, sizeof why);
     if (e != SC_OK) {

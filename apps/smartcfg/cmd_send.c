@@ -9,8 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
+#include <time.h>
 #include <unistd.h>
+#include <termios.h>
 
 #include <cjson/cJSON.h>
 
@@ -29,6 +30,7 @@ typedef struct {
     char access_buf[256];
     bool tty, progress_shown;
     uint32_t next_progress;
+    uint8_t aes_key[16], reserved[SC_ET2_RESERVED_MAX]; /* what cfg.extra points to */
 } send_app_t;
 
 static void fmt_ip(char *out, const uint8_t ip[4])
@@ -425,6 +427,12 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --region R         add \"region\" to the token request\n"
             "  --no-token         ESP-TOUCH and acks only\n"
             "  --json             one JSON object per event line, then a summary object\n"
+            "  --protocol P       v1 | v2 | airkiss (default v1): which reference sender, its timing\n"
+            "                     and its ack (v2: UDP 18266+10000*mark; AirKiss: UDP 10000)\n"
+            "  --aes-key K        v2: encrypt password+reserved with this 16-character device key\n"
+            "  --random-iv        v2: AES with a random IV (security 2)\n"
+            "  --reserved R | --reserved-hex H   v2 reserved (custom) data, 0..64 bytes\n"
+            "  --port-mark N      v2: 0..3 (default 0)\n"
             "  -h, --help         this text;  --version  the version\n"
             "exit: 0 all devices done, 1 setup failure, 2 usage, 3 timeout, 4 device error, 5 cloud error,\n"
             "      130 interrupted\n\n"
@@ -555,7 +563,62 @@ static int set_timeout(send_app_t *a, const char *v)
 }
 
 enum { O_SSID = 256, O_SSID_HEX, O_PASSWORD, O_PASSWORD_HEX, O_PASSWORD_FILE, O_BSSID, O_IP, O_IFACE,
-       O_MULTICAST, O_DEST, O_COUNT, O_TIMEOUT, O_TOKEN, O_CLOUD, O_REGION, O_ACCESS, O_NO_TOKEN, O_JSON };
+       O_MULTICAST, O_DEST, O_COUNT, O_TIMEOUT, O_TOKEN, O_CLOUD, O_REGION, O_ACCESS, O_NO_TOKEN, O_JSON,
+       O_PROTOCOL, O_AESKEY, O_RANDIV, O_RES, O_RES_HEX, O_PORTMARK };
+
+/* v2 segment padding and the random parts: varied, not secret */
+static uint8_t send_pad(void *user)
+{
+    (void)user;
+    return (uint8_t)(rand() % 127);
+}
+
+/* --protocol and the v2 options. -1: not one of them. */
+static int protocol_option(send_app_t *a, int o, char *v)
+{
+    sc_send_extra_t *x = &a->cfg.extra;
+    int n;
+    switch (o) {
+    case O_PROTOCOL: {
+        unsigned m;
+        if (sc_proto_parse(v, &m) != SC_OK ||
+            (m != SC_PROTO_ESPTOUCH_V1 && m != SC_PROTO_ESPTOUCH_V2 && m != SC_PROTO_AIRKISS))
+            return sc_cli_usage_error(&a->cli, "--protocol '%s': one of v1, v2, airkiss", v);
+        a->cfg.proto = (sc_proto_t)m;
+        return 0;
+    }
+    case O_AESKEY:
+        if (strlen(v) != sizeof a->aes_key)
+            return sc_cli_usage_error(&a->cli, "--aes-key must be exactly 16 characters");
+        memcpy(a->aes_key, v, sizeof a->aes_key);
+        x->key = a->aes_key;
+        return 0;
+    case O_RANDIV:
+        x->random_iv = 1;
+        return 0;
+    case O_RES:
+        if (strlen(v) > SC_ET2_RESERVED_MAX)
+            return sc_cli_usage_error(&a->cli, "--reserved: at most 64 bytes");
+        x->reserved_len = (uint8_t)strlen(v);
+        memcpy(a->reserved, v, x->reserved_len);
+        x->reserved = a->reserved;
+        return 0;
+    case O_RES_HEX:
+        n = sc_posix_parse_hex(v, a->reserved, SC_ET2_RESERVED_MAX);
+        if (n < 0)
+            return sc_cli_usage_error(&a->cli, "--reserved-hex: hex digits, at most 64 bytes");
+        x->reserved_len = (uint8_t)n;
+        x->reserved = a->reserved;
+        return 0;
+    case O_PORTMARK:
+        if (v[0] < '0' || v[0] > '3' || v[1])
+            return sc_cli_usage_error(&a->cli, "--port-mark '%s' must be 0..3", v);
+        x->port_mark = (uint8_t)(v[0] - '0');
+        return 0;
+    default:
+        return -1;
+    }
+}
 
 /* The network options. -1: not one of them. */
 static int net_option(send_app_t *a, int o, char *v)
@@ -640,6 +703,8 @@ static int one_option(send_app_t *a, int o, char *v)
         return 0;
     default: {
         int rc = net_option(a, o, v);
+        if (rc < 0)
+            rc = protocol_option(a, o, v);
         return rc >= 0 ? rc : token_option(a, o, v);
     }
     }
@@ -664,6 +729,18 @@ static int check_options(send_app_t *a, int argc, char **argv)
                       : a->have_dest ? SC_POSIX_DEST_UNICAST : SC_POSIX_DEST_BROADCAST;
     if (!a->cfg.access_token)
         a->cfg.access_token = getenv("SC_ACCESS_TOKEN");
+    sc_send_extra_t *x = &a->cfg.extra;
+    if ((x->key || x->random_iv || x->reserved_len || x->port_mark) && a->cfg.proto != SC_PROTO_ESPTOUCH_V2)
+        return sc_cli_usage_error(&a->cli, "--aes-key, --random-iv, --reserved and --port-mark are ESP-TOUCH v2 options");
+    if (x->random_iv && !x->key)
+        return sc_cli_usage_error(&a->cli, "--random-iv needs --aes-key");
+    struct timespec rs;
+    clock_gettime(CLOCK_REALTIME, &rs);
+    srand((unsigned)rs.tv_nsec ^ (unsigned)getpid());
+    x->random = (uint8_t)(rand() % 127);
+    for (unsigned i = 0; i < SC_ET2_IV_WIRE; i++)
+        x->iv[i] = (uint8_t)rand();
+    x->pad = send_pad;
     return 0;
 }
 
@@ -689,6 +766,12 @@ static int parse_args(send_app_t *a, int argc, char **argv)
         { "access-token", required_argument, NULL, O_ACCESS },
         { "no-token", no_argument, NULL, O_NO_TOKEN },
         { "json", no_argument, NULL, O_JSON },
+        { "protocol", required_argument, NULL, O_PROTOCOL },
+        { "aes-key", required_argument, NULL, O_AESKEY },
+        { "random-iv", no_argument, NULL, O_RANDIV },
+        { "reserved", required_argument, NULL, O_RES },
+        { "reserved-hex", required_argument, NULL, O_RES_HEX },
+        { "port-mark", required_argument, NULL, O_PORTMARK },
         SC_CLI_STD_OPTIONS,
         { NULL, 0, NULL, 0 },
     };

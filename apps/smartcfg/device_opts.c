@@ -10,12 +10,13 @@
 #include "device_opts.h"
 #include "sc_posix.h"
 #include "sc_posix_netif.h"
+#include "smartcfg/receiver.h"
 
 enum {
     O_RADIO = 0, O_JOIN, O_IFACE, O_PRODUCT_ID, O_DEVICE_NAME, O_DEVICE_SECRET, O_PRODUCT_SECRET, O_REGION,
     O_STATE_DIR, O_BROKER, O_REGISTER_URL, O_TIMEOUT, O_LOG_LEVEL, O_MAC, O_CA_FILE, O_VIRTUAL_BSSID,
     O_VIRTUAL_CIPHER, O_VIRTUAL_LOSS, O_VIRTUAL_JITTER, O_VIRTUAL_CHANNEL, O_SIM_DELAY, O_AT, O_AT_BAUD, O_CHANNELS,
-    O_LOG_LINGER, O_NSTR,
+    O_LOG_LINGER, O_PROTOCOLS, O_AES_KEY, O_NSTR,
     /* booleans */
     O_NO_CLOUD = O_NSTR, O_JSON, O_REALTIME, O_ANY_CHANNEL, O_VIRTUAL_QOS, O_VIRTUAL_NO_FCS, O_TLS,
     O_NALL,
@@ -31,7 +32,7 @@ static const char *const opt_names[O_NALL] = {
     "radio", "join", "iface", "product-id", "device-name", "device-secret", "product-secret", "region",
     "state-dir", "broker", "register-url", "timeout", "log-level", "mac", "ca-file", "virtual-bssid",
     "virtual-cipher", "virtual-loss", "virtual-jitter", "virtual-channel", "sim-delay", "at", "at-baud", "channels",
-    "log-linger",
+    "log-linger", "protocols", "aes-key",
     "no-cloud", "json", "realtime", "any-channel", "virtual-qos", "virtual-no-fcs", "tls",
 };
 
@@ -104,6 +105,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --radio udp[:PORT]      virtual radio: UDP datagrams to PORT (7001) become sniffed frames\n"
             "  --any-channel           file: deliver frames of every channel (no hop emulation)\n"
             "  --channels LIST         channels to search, e.g. 1,6,11 or 1-11,36-165 (default 1-13)\n"
+            "  --protocols LIST        what the receiver listens for: v1,v2,airkiss (default all three)\n"
+            "  --aes-key KEY           ESP-TOUCH v2 device key for encrypted sessions (16 characters)\n"
             "  --virtual-bssid MAC --virtual-cipher open|wep|tkip|ccmp|gcmp --virtual-qos --virtual-no-fcs\n"
             "  --virtual-loss P --virtual-jitter MS --virtual-channel N     (udp: radio)\n"
             "join (how the device joins the AP it was told):\n"
@@ -414,6 +417,23 @@ static int check_channels(device_opts_t *o)
     return 0;
 }
 
+/* The receiver's protocols and the v2 device key. */
+static int check_protocols(device_opts_t *o)
+{
+    unsigned mask = SC_PROTO_ALL;
+    if (o->val_[O_PROTOCOLS] && sc_proto_parse(o->val_[O_PROTOCOLS], &mask) != SC_OK)
+        return sc_cli_usage_error(&o->cli, "--protocols: want a list of v1, v2, airkiss");
+    o->device.protocols = (uint8_t)mask;
+    const char *k = o->val_[O_AES_KEY];
+    if (k) {
+        if (strlen(k) != sizeof o->device.v2_key)
+            return sc_cli_usage_error(&o->cli, "--aes-key: exactly 16 characters");
+        memcpy(o->device.v2_key, k, sizeof o->device.v2_key);
+        o->device.v2_key_set = true;
+    }
+    return 0;
+}
+
 static int check_cipher(device_opts_t *o, sc_cipher_t *c)
 {
     static const struct {
@@ -496,7 +516,7 @@ int device_opts_parse(device_opts_t *o, const device_opts_spec_t *spec, int argc
     if (!o->cli_[O_PRODUCT_SECRET] && (env = getenv("SMARTCFG_PRODUCT_SECRET")) && env[0])
         opt_set(o, spec, O_PRODUCT_SECRET, env, true);
     o->json = o->cli.json = o->flag_[O_JSON];
-    if (check_log_level(o) || check_required(o, spec) || check_identity(o) || check_channels(o) || check_host(o))
+    if (check_log_level(o) || check_required(o, spec) || check_identity(o) || check_channels(o) || check_protocols(o) || check_host(o))
         return SC_EXIT_USAGE;
     for (size_t i = 0; i < spec->nextra; i++)
         o->extra[i] = is_flag(spec, O_NALL + (int)i) ? (o->flag_[O_NALL + i] ? "1" : NULL) : o->val_[O_NALL + i];

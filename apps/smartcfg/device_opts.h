@@ -59,9 +59,9 @@ typedef struct {
     const char *extra[DEVICE_OPTS_MAX_EXTRA]; /* the program's own options, as spec->extra */
 
     /* private: owned copies of the values (wiped when freed) */
-    char *val_[40];
-    bool flag_[40];
-    bool cli_[40];
+    char *val_[44];
+    bool flag_[44];
+    bool cli_[44];
 } device_opts_t;
 
 /* DEVICE_OPTS_RUN, or the exit code to return now: SC_EXIT_OK after --help / --version,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "smartcfg/version.h"
 
 static const struct {
     const char *name;
@@ -43,7 +44,7 @@ static int run(size_t i, int argc, char **argv)
 {
     /* `--version` alone answers for every subcommand, whatever its own parser knows. */
     if (argc == 2 && !strcmp(argv[1], "--version")) {
-        printf("smartcfg %s %s\n", commands[i].name, SC_VERSION);
+        printf("smartcfg %s %s\n", commands[i].name, SMARTCFG_VERSION_STRING);
         return SC_EXIT_OK;
     }
     return commands[i].fn(argc, argv);

@@ -6,13 +6,16 @@
 #ifndef SMARTCFG_AIR_H
 #define SMARTCFG_AIR_H
 
-#include "smartcfg/esptouch.h"
+#include "smartcfg/airkiss.h"
+#include "smartcfg/esptouch_v2.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 typedef enum { SC_CIPHER_OPEN = 0, SC_CIPHER_WEP, SC_CIPHER_TKIP, SC_CIPHER_CCMP, SC_CIPHER_GCMP } sc_cipher_t;
+
+typedef enum { SC_AIR_PROTO_V1 = 0, SC_AIR_PROTO_V2 = 1, SC_AIR_PROTO_AIRKISS = 2 } sc_air_proto_t;
 
 typedef struct {
     sc_et_creds_t creds;
@@ -41,6 +44,16 @@ typedef struct {
                                    BSSID (last byte + 1), as multi-BSSID APs do */
     uint8_t bad_fcs;            /* every frame of this run is a bad-FCS reception (spoofing /
                                    corruption tests; reported by sc_air_next_ex) */
+    /* Added fields (0 = ESP-TOUCH v1 as before). */
+    sc_air_proto_t protocol;    /* which reference sender the phone runs (its own timing) */
+    uint8_t reserved[SC_ET2_RESERVED_MAX]; /* v2 reserved data */
+    uint8_t reserved_len;
+    uint8_t v2_security;        /* v2: 0 none, 1 AES zero IV, 2 AES random IV (drawn from seed) */
+    uint8_t v2_key[SC_ET2_KEY_LEN];
+    uint8_t v2_port_mark;       /* v2: 0..3 */
+    uint8_t ak_random;          /* AirKiss: R */
+    uint8_t ht_control;         /* QoS uplink frames carry a 4-byte HT Control field (Order bit) */
+    uint8_t amsdu;              /* QoS uplink frames are single-subframe A-MSDUs (+14 bytes, addr3 = BSSID) */
 } sc_air_config_t;
 
 /* Vector A credentials (TP-LINK_2.4G / 12345678, BSSID 00:11:22:33:44:55, 192.168.1.100),
@@ -48,9 +61,11 @@ typedef struct {
  * no foreign traffic, whole 45 s run, seed 1. */
 void sc_air_config_default(sc_air_config_t *cfg);
 
-/* Simulator state. Holds a pointer into itself: do not copy an initialised sc_air_t. */
+/* Simulator state: caller-owned storage (common.h), ~20 KiB (frame queue + DTIM buffer).
+ * Holds a pointer into itself: do not copy an initialised sc_air_t. */
+#define SC_AIR_SIZE (20416u + 12u * sizeof(void *))
 typedef struct {
-    uint64_t opaque[4096];      /* private (32 KiB: frame queue + DTIM buffer) */
+    uint64_t opaque[SC_STATE_WORDS(SC_AIR_SIZE)];
 } sc_air_t;
 
 #define SC_AIR_F_BADFCS 1u      /* sc_air_next_ex flag: frame was received with a bad FCS */

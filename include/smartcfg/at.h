@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* AT command front-end: the Tencent IoT AT command set (docs/protocol/tencent.md#at-commands) for a host MCU on a
- * serial line. Sans-I/O: bytes in (any chunking) through sc_at_feed(), reply bytes out through
- * an output callback; the commands act through an ops table (sc_at_ops_t) so the core does
- * not depend on the device orchestrator or the MQTT client. Device/product info is kept in
- * the storage HAL (keys "devinfo", "prdinfo"). No heap, no OS calls; the context is
- * caller-owned. Exact replies, error codes and where we differ from the reference: docs/at.md. */
+/* AT command front-end: the Tencent IoT AT command set (docs/protocol/tencent.md#at-commands) for a
+ * host MCU on a serial line. Sans-I/O: bytes in (any chunking) through sc_at_feed(), reply bytes
+ * out through an output callback; the commands act through an ops table (sc_at_ops_t) so the core
+ * does not depend on the device orchestrator or the MQTT client. Device/product info is kept in the
+ * storage HAL (keys "devinfo", "prdinfo"). No heap, no OS calls; the context is caller-owned. Exact
+ * replies, error codes and where we differ from the reference: docs/at.md. */
 #ifndef SMARTCFG_AT_H
 #define SMARTCFG_AT_H
 
@@ -103,30 +103,10 @@ typedef struct {
     sc_identity_t id;
 } sc_at_info_t;
 
-/* The context: caller-owned, fields private. */
+/* The context: caller-owned storage (common.h), ~1 KiB. */
+#define SC_AT_SIZE (912u + 20u * sizeof(void *))
 typedef struct {
-    sc_at_config_t cfg;
-    sc_at_ops_t ops;
-    /* line assembly */
-    char line[SC_AT_LINE_MAX + 1];
-    size_t len;
-    bool overflow;             /* line exceeded SC_AT_LINE_MAX: discard to "\r\n" */
-    bool bad_byte;             /* non-printable byte seen in this line */
-    bool cr;                   /* previous byte was '\r' */
-    bool echo;
-    /* state */
-    sc_at_info_t dev;          /* cache of "devinfo" */
-    sc_at_info_t prd;          /* cache of "prdinfo" */
-    bool mqtt_task;            /* after AT+TCMQTTCONN until AT+TCMQTTDISCONN / final disconnect */
-    uint8_t log_level;         /* AT+TCLOG */
-    bool mqtt_params_valid;
-    sc_at_mqtt_params_t mqtt_params;
-    sc_at_flow_t flow;         /* provisioning flow running (URC pending) */
-    int pending;               /* command whose result line is outstanding (0: none) */
-    uint32_t pending_deadline;
-    sc_identity_t scratch;     /* dynreg working copy */
-    uint8_t scratch_tls;
-    uint32_t now_ms;
+    uint64_t opaque[SC_STATE_WORDS(SC_AT_SIZE)];
 } sc_at_t;
 
 /* Loads the stored info (a missing or corrupt record is simply absent). */
@@ -135,7 +115,7 @@ sc_err_t sc_at_init(sc_at_t *at, const sc_at_config_t *cfg, const sc_at_ops_t *o
 void sc_at_feed(sc_at_t *at, const void *data, size_t len, uint32_t now_ms);
 /* Times out a pending operation (answers FAIL,202). Returns the next deadline or now + 1 s. */
 uint32_t sc_at_tick(sc_at_t *at, uint32_t now_ms);
-/* Result of an operation that returned SC_AT_PENDING: 0 or a §3 error id. */
+/* Result of an operation that returned SC_AT_PENDING: 0 or an error id (errors.h). */
 void sc_at_complete(sc_at_t *at, int result);
 
 /* Final provisioning result: "+TCSTARTSMART:WIFI_CONNECT_SUCCESS" or

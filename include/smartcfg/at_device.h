@@ -16,27 +16,11 @@
 extern "C" {
 #endif
 
+/* The binding: caller-owned storage (common.h), ~3.4 KiB (it keeps the AT MQTT session's
+ * credentials and a dynreg response buffer). */
+#define SC_AT_DEVICE_SIZE (3344u + 10u * sizeof(void *))
 typedef struct {
-    sc_at_t *at;
-    sc_device_t *dev;
-    const sc_hal_t *hal;
-    sc_device_config_t base;       /* cloud config, windows; identity comes from AT */
-    sc_device_event_cb chain;      /* the application's own event callback (may be NULL) */
-    void *chain_user;
-    bool running;                  /* the device was started by AT and has not finished */
-    bool have_err;
-    uint16_t err_id;
-    int32_t sub_id;
-    /* AT MQTT session */
-    bool mqtt_active;              /* between AT+TCMQTTCONN and AT+TCMQTTDISCONN */
-    bool mqtt_connecting;
-    bool mqtt_reconnecting;
-    uint32_t mqtt_deadline;
-    sc_at_mqtt_params_t mqtt_params;
-    sc_identity_t mqtt_id;
-    sc_cloud_mqtt_creds_t mqtt_creds;  /* kept for the HAL while connected; wiped after */
-    uint32_t now_ms;
-    char http_resp[2048];          /* AT+TCDEVREG response buffer (wiped after use) */
+    uint64_t opaque[SC_STATE_WORDS(SC_AT_DEVICE_SIZE)];
 } sc_at_device_t;
 
 /* Prepares b and fills ops (ctx = b). base: the device configuration to start from (its

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The binder: the device's side of binding to IoT Explorer over MQTT (docs/protocol/tencent.md#mqtt, #dynamic-registration) as a
- * sans-I/O step machine over the HAL — dynamic registration when there is no device secret,
- * connect, subscribe, publish app_bind_token (or bind_device_query) and wait for the reply
- * carrying our clientToken. The strings it sends come from cloud.h. Guide: docs/cloud-device.md. */
+/* The binder: the device's side of binding to IoT Explorer over MQTT
+ * (docs/protocol/tencent.md#mqtt, #dynamic-registration) as a sans-I/O step machine over the HAL —
+ * dynamic registration when there is no device secret, connect, subscribe, publish app_bind_token
+ * (or bind_device_query) and wait for the reply carrying our clientToken. The strings it sends come
+ * from cloud.h. Guide: docs/cloud-device.md. */
 #ifndef SMARTCFG_BINDER_H
 #define SMARTCFG_BINDER_H
 
@@ -23,8 +24,15 @@ extern "C" {
 /* Outcome of the bind step machine. */
 typedef enum { SC_BINDER_PENDING = 0, SC_BINDER_DONE, SC_BINDER_FAILED } sc_binder_status_t;
 
+/* Binder state: caller-owned storage (common.h): topics, credentials, one inbound message.
+ * Without the cloud module it shrinks to a placeholder (the device never binds). */
+#if SMARTCFG_WITH_CLOUD
+#define SC_BINDER_SIZE (2592u + 4u * sizeof(void *))
+#else
+#define SC_BINDER_SIZE 8u
+#endif
 typedef struct {
-    uint64_t opaque[384];    /* private state, 3 KiB (topics, credentials, one inbound message) */
+    uint64_t opaque[SC_STATE_WORDS(SC_BINDER_SIZE)];
 } sc_binder_t;
 
 /* Starts: (dynamic registration if needed, persisting the PSK via storage) -> connect ->
@@ -33,10 +41,11 @@ typedef struct {
  * registration); the token is copied. cfg may be NULL (defaults). */
 sc_err_t sc_binder_start(sc_binder_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
                          sc_identity_t *id, const char *token, uint32_t now_ms);
-/* The "wait for app bind" check after a reboot (docs/protocol/tencent.md#timing-and-the-reference-device-api): same machine and budget, but
- * publishes bind_device_query and waits for bind_device_query_reply with its clientToken.
- * DONE = the device is bound; FAILED 24/<code> = the cloud says it is not; other failures as
- * for the bind. Drive it with sc_binder_step/abort. */
+/* The "wait for app bind" check after a reboot
+ * (docs/protocol/tencent.md#timing-and-the-reference-device-api): same machine and budget, but
+ * publishes bind_device_query and waits for bind_device_query_reply with its clientToken. DONE =
+ * the device is bound; FAILED 24/<code> = the cloud says it is not; other failures as for the bind.
+ * Drive it with sc_binder_step/abort. */
 sc_err_t sc_binder_query_start(sc_binder_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
                                sc_identity_t *id, uint32_t now_ms);
 /* Drives it; on SC_BINDER_FAILED *err_id / *sub_id are the docs/protocol/tencent.md#errors codes

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Tencent Cloud IoT Explorer conventions (docs/protocol/tencent.md#mqtt, #dynamic-registration): MQTT credentials and topics,
- * the app_bind_token messages and dynamic registration, as pure functions over caller
- * buffers. HMAC/SHA/base64/AES from mbedTLS, JSON with cJSON. Public so that the binder
- * (binder.h), the AT front-end (AT+TCMQTTCONN), the local cloud, its broker plugin and tests
- * build and check the very same strings. Guide: docs/cloud-device.md. */
+/* Tencent Cloud IoT Explorer conventions (docs/protocol/tencent.md#mqtt, #dynamic-registration):
+ * MQTT credentials and topics, the app_bind_token messages and dynamic registration, as pure
+ * functions over caller buffers. HMAC/SHA/base64/AES from mbedTLS, JSON with cJSON. Public so that
+ * the binder (binder.h), the AT front-end (AT+TCMQTTCONN), the local cloud, its broker plugin and
+ * tests build and check the very same strings. Guide: docs/cloud-device.md. */
 #ifndef SMARTCFG_CLOUD_H
 #define SMARTCFG_CLOUD_H
 

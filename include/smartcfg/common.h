@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "smartcfg/features.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -48,6 +50,20 @@ typedef struct {
 } sc_ipv4_ep_t;
 
 #define SC_MAC_LEN 6
+
+/* Caller-owned state. Every object a port keeps for the core (device, receiver, binder, AT
+ * context, simulator, ...) is a public storage struct
+ *     typedef struct { uint64_t opaque[SC_STATE_WORDS(SC_<NAME>_SIZE)]; } sc_<name>_t;
+ * with its size in SC_<NAME>_SIZE and alignment SC_STATE_ALIGN, so it can be `static`, a
+ * struct member, on a stack large enough, or carved from a pool, without any heap. Its
+ * fields are private to src/ (each module _Static_asserts that its real state fits and is
+ * aligned). Sizes that hold pointers are written as base + n * sizeof(void *), so a 32-bit
+ * target does not pay for 64-bit pointers; they are constant expressions usable in array
+ * sizes, not in #if. Structs whose every field is documented for the caller to read or fill
+ * (configurations, events, results, the sender's ack table and handshake reply fields, the
+ * diag records) stay plain structs; they hold no hidden state. */
+#define SC_STATE_ALIGN 8u
+#define SC_STATE_WORDS(size) (((size) + 7u) / 8u)
 
 /* ---- the millisecond clock -------------------------------------------------------------
  * Every time in the core is a uint32_t millisecond count that wraps after 49.7 days. Times

@@ -7,7 +7,9 @@
 #ifndef SMARTCFG_DEVICE_H
 #define SMARTCFG_DEVICE_H
 
+#include "smartcfg/binder.h"
 #include "smartcfg/cloud.h"
+#include "smartcfg/esptouch_rx.h"
 #include "smartcfg/errors.h"
 #include "smartcfg/hal.h"
 
@@ -79,12 +81,23 @@ typedef struct {
     uint32_t linger_ms;            /* 10000: skip_cloud: DONE once the app stopped resending this long (its 5 x 2 s schedule) */
     uint16_t ack_count;            /* 30 ack rounds ... */
     uint16_t ack_interval_ms;      /* ... 100 ms apart */
+    uint8_t protocols;             /* sc_proto_t mask the receiver listens for (0 = v1, v2 and AirKiss) */
+    uint8_t v2_key[16];            /* ESP-TOUCH v2 device key (used when v2_key_set) */
+    bool v2_key_set;
 } sc_device_config_t;
 
 void sc_device_config_default(sc_device_config_t *cfg);
 
-/* The device context. Large (decoder, cloud binder, buffers): make it static or a member. */
-typedef struct sc_device sc_device_t;
+/* The device context: caller-owned storage (common.h) holding the receiver, the channel
+ * search, the 8266 service, the error records, the provisioning log, the binder and their
+ * buffers. ~14.5 KiB: make it static or a member, not a stack variable.
+ *     static sc_device_t dev;        (no heap needed)
+ * The size is base (receivers included) + the binder (smaller without the cloud module). */
+#define SC_DEVICE_SIZE (12064u + 60u * sizeof(void *) + SC_BINDER_SIZE)
+typedef struct {
+    uint64_t opaque[SC_STATE_WORDS(SC_DEVICE_SIZE)];
+} sc_device_t;
+/* sizeof(sc_device_t), for code written against the earlier incomplete type. */
 size_t sc_device_size(void);
 
 /* Once per context (it forgets open HAL handles): loads the persisted log and unsent error

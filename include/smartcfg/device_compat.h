@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The Tencent reference device API (qcloud-iot-esp-wifi wifi_config, docs/protocol/tencent.md#timing-and-the-reference-device-api) over one
- * registered sc_device_t, for firmware that already calls these names. The caller still drives
- * the device: sc_device_on_frame() for frames, sc_device_step() until its deadline. Times come
- * from the HAL clock (hal.sys.now_ms). Return codes are the reference's error ids (docs/protocol/tencent.md#errors). */
+/* The Tencent reference device API (qcloud-iot-esp-wifi wifi_config,
+ * docs/protocol/tencent.md#timing-and-the-reference-device-api) over one registered sc_device_t,
+ * for firmware that already calls these names. The caller still drives the device:
+ * sc_device_on_frame() for frames, sc_device_step() until its deadline. Times come from the HAL
+ * clock (hal.sys.now_ms). Return codes are the reference's error ids
+ * (docs/protocol/tencent.md#errors). */
 #ifndef SMARTCFG_DEVICE_COMPAT_H
 #define SMARTCFG_DEVICE_COMPAT_H
 

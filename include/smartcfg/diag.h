@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Diagnostics that survive power cuts: the error records (Current_Error / Previous_Error,
  * docs/protocol/tencent.md#errors) and the provisioning log ring
- * (docs/protocol/tencent.md#device-log-and-the-log-soft-ap), both persisted through the storage HAL with two slots + sequence number +
- * CRC-32, so a write cut at any byte leaves the previous record readable — even on a port
- * that breaks hal.h's atomic-replace promise (why: slots.c). Fixed size, no heap. */
+ * (docs/protocol/tencent.md#device-log-and-the-log-soft-ap), both persisted through the storage HAL
+ * with two slots + sequence number + CRC-32, so a write cut at any byte leaves the previous record
+ * readable — even on a port that breaks hal.h's atomic-replace promise (why: slots.c). Fixed size,
+ * no heap. */
 #ifndef SMARTCFG_DIAG_H
 #define SMARTCFG_DIAG_H
 

@@ -60,10 +60,10 @@ typedef struct {
     uint32_t idle_unlock_ms; /* drop a lock after this long without accepted frames (default 2500) */
 } sc_et_rx_config_t;
 
-/* Opaque-by-convention receiver state; size is part of the ABI so callers can own it
- * (static, stack or a struct member). Fields are private to src/esptouch/. */
+/* Receiver state: caller-owned storage (common.h), 2 KiB on every target. */
+#define SC_ET_RX_SIZE 2048u
 typedef struct {
-    uint64_t opaque[256];   /* <= 2 KiB; the decoder asserts its private state fits */
+    uint64_t opaque[SC_STATE_WORDS(SC_ET_RX_SIZE)];
 } sc_et_rx_t;
 
 sc_err_t sc_et_rx_init(sc_et_rx_t *rx, const sc_et_rx_config_t *cfg); /* cfg may be NULL */

@@ -3,10 +3,11 @@
  * ESP-TOUCH datagrams are on the air), sans-I/O:
  *  - ack collector: validates ESP-TOUCH v1 acks (UDP 18266), de-duplicates devices by MAC and
  *    cross-checks the IP in the ack body with the datagram's source address;
- *  - token handshake (UDP 8266, docs/protocol/tencent.md#the-udp-8266-service): one state machine per device, fed the clock
- *    and the device's replies, tells when to (re)send the token request;
- *  - token API (docs/protocol/tencent.md#the-apps-token-api): request bodies and response parsing for the app <-> cloud
- *    calls, and the state polling policy.
+ *  - token handshake (UDP 8266, docs/protocol/tencent.md#the-udp-8266-service): one state
+ *    machine per device, fed the clock and the device's replies, tells when to (re)send the
+ *    token request;
+ *  - token API (docs/protocol/tencent.md#the-apps-token-api): request bodies and response
+ *    parsing for the app <-> cloud calls, and the state polling policy.
  * Everything is driven by the caller with the current time; nothing here sends or sleeps.
  * cJSON builds/parses the JSON (small, bounded allocations, none in the datagram path). */
 #ifndef SMARTCFG_SENDER_H
@@ -105,7 +106,7 @@ uint32_t sc_send_hs_deadline(const sc_send_hs_t *h);
 sc_send_hs_ev_t sc_send_hs_on_datagram(sc_send_hs_t *h, const uint8_t *buf, size_t len);
 const char *sc_send_hs_ev_name(sc_send_hs_ev_t ev);
 
-/* --- token API (app <-> cloud, docs/protocol/tencent.md#the-apps-token-api) --------------------------------------------- */
+/* --- token API (app <-> cloud, docs/protocol/tencent.md#the-apps-token-api) ------------------- */
 #define SC_SEND_API_CREATE_TOKEN "AppCreateDeviceBindToken"
 #define SC_SEND_API_TOKEN_STATE "AppGetDeviceBindTokenState"
 #define SC_SEND_API_MULTI_STATE "AppGetMultiDeviceBindTokenState"

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The UDP 8266 app <-> device protocol (docs/protocol/tencent.md#the-udp-8266-service): parse the app's requests, build the
- * identity and error replies. Pure functions over caller buffers; the parser uses cJSON (it
- * allocates, bounded by SC_TC8266_DGRAM_MAX) and accepts both the compact ESP and the
- * pretty-printed SDK forms. The service that runs it lives in the device (device.h). */
+/* The UDP 8266 app <-> device protocol (docs/protocol/tencent.md#the-udp-8266-service): parse the
+ * app's requests, build the identity and error replies. Pure functions over caller buffers; the
+ * parser uses cJSON (it allocates, bounded by SC_TC8266_DGRAM_MAX) and accepts both the compact ESP
+ * and the pretty-printed SDK forms. The service that runs it lives in the device (device.h). */
 #ifndef SMARTCFG_TC8266_H
 #define SMARTCFG_TC8266_H
 

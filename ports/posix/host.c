@@ -73,7 +73,7 @@ void sc_posix_host_request_stop(int sig)
 
 static bool before(uint32_t a, uint32_t b)
 {
-    return (int32_t)(a - b) < 0;
+    return sc_ms_diff(a, b) < 0;
 }
 
 /* ------------------------------------------------------------------------------------------

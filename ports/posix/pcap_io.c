@@ -397,31 +397,55 @@ sc_pcap_writer_t *sc_pcap_writer_open(const char *path, char *errbuf, size_t err
 }
 
 #define RT_LEN 16 /* header 8 + flags 1 + pad 1 + channel 4 + signal 1 + pad 1 */
+#define RT_EXT_LEN 36 /* header 8 + 2 more present words + TSFT 8 + flags, pad, channel, signal + 2 x (signal, antenna) + pad */
 
 int sc_pcap_write_ex(sc_pcap_writer_t *w, const sc_frame_t *f, unsigned flags)
 {
     if (!w || !f)
         return SC_ERR_INVAL;
-    uint8_t buf[RT_LEN + 65536];
-    memset(buf, 0, RT_LEN);
-    buf[2] = RT_LEN;
+    uint8_t buf[RT_EXT_LEN + 65536];
+    const int ext = (flags & SC_PCAP_W_EXT) != 0;
+    const size_t rt_len = ext ? RT_EXT_LEN : RT_LEN;
+    memset(buf, 0, rt_len);
+    buf[2] = (uint8_t)rt_len;
     uint32_t present = (1u << RT_FLAGS) | (1u << RT_CHANNEL) | (1u << RT_DBM_SIGNAL);
-    buf[4] = (uint8_t)present;
+    size_t o = 8; /* where the first word's fields start */
+    if (ext) {
+        /* word 0: TSFT, flags, channel, signal, +radiotap namespace, +ext; words 1 and 2: one
+         * antenna each (signal, antenna), the last without ext: fields start at 16 */
+        present |= (1u << RT_TSFT) | (1u << 29) | (1u << 31);
+        uint32_t w1 = (1u << RT_DBM_SIGNAL) | (1u << 11) | (1u << 29) | (1u << 31), w2 = (1u << RT_DBM_SIGNAL) | (1u << 11);
+        for (int i = 0; i < 4; i++) {
+            buf[8 + i] = (uint8_t)(w1 >> (8 * i));
+            buf[12 + i] = (uint8_t)(w2 >> (8 * i));
+        }
+        for (int i = 0; i < 8; i++)
+            buf[16 + i] = (uint8_t)(f->ts_us >> (8 * i)); /* TSFT: any counter will do */
+        o = 24;
+    }
+    for (int i = 0; i < 4; i++)
+        buf[4 + i] = (uint8_t)(present >> (8 * i));
     uint8_t rtf = 0;
     if (f->fcs)
         rtf |= RT_FLAG_FCS;
     if (flags & SC_PCAP_W_BADFCS)
         rtf |= RT_FLAG_BADFCS;
-    buf[8] = rtf;
+    buf[o] = rtf;
     unsigned freq = channel_to_freq(f->channel);
     uint16_t chflags = f->channel > 14 ? 0x0140 : 0x00c0; /* 5 GHz|OFDM or 2 GHz|OFDM */
-    buf[10] = (uint8_t)freq;
-    buf[11] = (uint8_t)(freq >> 8);
-    buf[12] = (uint8_t)chflags;
-    buf[13] = (uint8_t)(chflags >> 8);
-    buf[14] = (uint8_t)f->rssi;
+    buf[o + 2] = (uint8_t)freq;
+    buf[o + 3] = (uint8_t)(freq >> 8);
+    buf[o + 4] = (uint8_t)chflags;
+    buf[o + 5] = (uint8_t)(chflags >> 8);
+    buf[o + 6] = (uint8_t)f->rssi;
+    if (ext) {
+        buf[31] = (uint8_t)(f->rssi - 2); /* antenna 0 */
+        buf[32] = 0;
+        buf[33] = (uint8_t)(f->rssi - 4); /* antenna 1 */
+        buf[34] = 1;
+    }
 
-    uint8_t *m = buf + RT_LEN;
+    uint8_t *m = buf + rt_len;
     size_t n = f->len;
     size_t hl;
     unsigned type = SC_FC_TYPE(f->fc);
@@ -469,7 +493,7 @@ int sc_pcap_write_ex(sc_pcap_writer_t *w, const sc_frame_t *f, unsigned flags)
     memset(&h, 0, sizeof h);
     h.ts.tv_sec = (time_t)(f->ts_us / 1000000u);
     h.ts.tv_usec = (suseconds_t)(f->ts_us % 1000000u);
-    h.caplen = h.len = (bpf_u_int32)(RT_LEN + n);
+    h.caplen = h.len = (bpf_u_int32)(rt_len + n);
     pcap_dump((u_char *)w->dumper, &h, buf);
     return SC_OK;
 }

@@ -162,8 +162,8 @@ static bool dequeue_due(sc_posix_radio_t *r, uint32_t now_ms, sc_frame_t *f)
 {
     size_t best = SIZE_MAX;
     for (size_t i = 0; i < r->qn; i++)
-        if ((int32_t)(now_ms - r->q[i].due_ms) >= 0 &&
-            (best == SIZE_MAX || (int32_t)(r->q[i].due_ms - r->q[best].due_ms) < 0))
+        if (sc_ms_reached(now_ms, r->q[i].due_ms) &&
+            (best == SIZE_MAX || sc_ms_diff(r->q[i].due_ms, r->q[best].due_ms) < 0))
             best = i;
     if (best == SIZE_MAX)
         return false;
@@ -178,7 +178,7 @@ bool sc_posix_radio_next_due(const sc_posix_radio_t *r, uint32_t *due_ms)
         return false;
     uint32_t best = r->q[0].due_ms;
     for (size_t i = 1; i < r->qn; i++)
-        if ((int32_t)(r->q[i].due_ms - best) < 0)
+        if (sc_ms_diff(r->q[i].due_ms, best) < 0)
             best = r->q[i].due_ms;
     *due_ms = best;
     return true;

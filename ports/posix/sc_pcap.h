@@ -42,6 +42,9 @@ int sc_pcap_write(sc_pcap_writer_t *w, const sc_frame_t *f);
  * deliberately wrong when f->fcs) -- spoofed/corrupt receptions for negative tests.
  * Returns SC_ERR_RANGE when f->len is shorter than the header (and FCS). */
 #define SC_PCAP_W_BADFCS 1u
+/* SC_PCAP_W_EXT: write the radiotap header a multi-antenna card produces (three chained
+ * present words, TSFT, per-antenna signal and antenna fields after the first word's fields). */
+#define SC_PCAP_W_EXT 2u
 int sc_pcap_write_ex(sc_pcap_writer_t *w, const sc_frame_t *f, unsigned flags);
 int sc_pcap_writer_close(sc_pcap_writer_t *w);
 

@@ -19,6 +19,7 @@
 #define SC_POSIX_SENDER_H
 
 #include "sc_send_posix.h"
+#include "smartcfg/send_stream.h"
 #include "smartcfg/sender.h"
 
 typedef struct sc_posix_sender sc_posix_sender_t;
@@ -44,6 +45,8 @@ typedef enum { SC_POSIX_SFAIL_NONE = 0, SC_POSIX_SFAIL_DEVICE, SC_POSIX_SFAIL_CL
 typedef struct {
     sc_et_creds_t creds;            /* SSID, password, BSSID, phone IP (copied; wiped at close) */
     sc_posix_send_cfg_t net;        /* interface, destination mode (phone_ip is taken from creds) */
+    sc_proto_t proto;               /* 0 or SC_PROTO_ESPTOUCH_V1, _V2, SC_PROTO_AIRKISS: sender, timing, ack */
+    sc_send_extra_t extra;          /* v2 reserved data / key / IV / port mark, AirKiss random byte */
     uint32_t count;                 /* devices to wait for; 0 = as many as answer until the timeout */
     uint32_t timeout_ms;            /* look for devices this long (sending stops at 45 s at most) */
     sc_posix_sender_flow_t flow;

@@ -23,6 +23,8 @@ typedef struct {
     sc_posix_dest_mode_t mode;
     uint8_t dest[4];          /* SC_POSIX_DEST_UNICAST */
     bool token_socket;        /* open <phone_ip>:8266 (not needed with --no-token) */
+    uint16_t dest_port;       /* 0 = 7001; AirKiss 10001 (sc_send_stream_t.dest_port) */
+    uint16_t ack_port;        /* 0 = 18266; v2 18266 + 10000 * mark, AirKiss 10000 */
 } sc_posix_send_cfg_t;
 
 typedef struct {

@@ -73,9 +73,10 @@ sc_err_t sc_posix_send_open(sc_posix_send_net_t *n, const sc_posix_send_cfg_t *c
     if (n->ack_fd < 0)
         goto sys_fail;
     setsockopt(n->ack_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in any = sin_of(NULL, SC_ET_ACK_PORT);
+    const uint16_t ack_port = cfg->ack_port ? cfg->ack_port : SC_ET_ACK_PORT;
+    struct sockaddr_in any = sin_of(NULL, ack_port);
     if (bind(n->ack_fd, (struct sockaddr *)&any, sizeof any)) {
-        snprintf(why, cap, "cannot listen for acks on UDP %d: %s", SC_ET_ACK_PORT, strerror(errno));
+        snprintf(why, cap, "cannot listen for acks on UDP %u: %s", (unsigned)ack_port, strerror(errno));
         goto fail;
     }
 
@@ -129,14 +130,14 @@ void sc_posix_send_dest(const sc_posix_send_net_t *n, uint32_t group, uint8_t ip
 
 sc_err_t sc_posix_send_datagram(sc_posix_send_net_t *n, uint32_t group, uint16_t len)
 {
-    static uint8_t ones[SC_ET_GUIDE_BASE + 4];
+    static uint8_t ones[1200]; /* the longest datagram of any protocol (v2 COUNT: 1112) */
     if (!ones[0])
         memset(ones, '1', sizeof ones);
     if (len > sizeof ones)
         return SC_ERR_RANGE;
     uint8_t ip[4];
     sc_posix_send_dest(n, group, ip);
-    struct sockaddr_in to = sin_of(ip, SC_ET_PORT);
+    struct sockaddr_in to = sin_of(ip, n->cfg.dest_port ? n->cfg.dest_port : SC_ET_PORT);
     for (;;) {
         ssize_t r = sendto(n->tx_fd, ones, len, 0, (struct sockaddr *)&to, sizeof to);
         if (r == (ssize_t)len)

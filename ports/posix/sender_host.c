@@ -11,7 +11,6 @@
 #include "sc_posix.h"
 #include "sc_posix_sender.h"
 
-#define SENDING_MAX_MS 45000u   /* the reference apps stop sending after 45 s */
 #define INPUT_BURST 64          /* datagrams read per socket per turn */
 
 typedef struct {
@@ -27,9 +26,8 @@ struct sc_posix_sender {
     sc_posix_sender_cfg_t cfg;
     char token[SC_TOKEN_MAX + 1];
     char token_abbrev[16];
-    sc_et_encoder_t enc;
-    sc_et_sched_t sched;
-    sc_et_dgram_t next;
+    sc_send_stream_t stream;   /* the protocol's datagrams, ports and ack check */
+    sc_send_dgram_t next;
     bool sending, discovering, stop_sending;
     uint32_t datagrams, send_errors;
     sc_posix_send_net_t net;
@@ -116,8 +114,18 @@ sc_err_t sc_posix_sender_open(sc_posix_sender_t **out, const sc_posix_sender_cfg
         sc_send_abbrev(s->token, s->token_abbrev, sizeof s->token_abbrev);
     }
     clock_gettime(CLOCK_MONOTONIC, &s->t0);
-    sc_et_encode(&s->enc, &s->cfg.creds);
-    sc_err_t e = sc_posix_send_open(&s->net, &s->cfg.net, why, cap);
+    if (!s->cfg.proto)
+        s->cfg.proto = SC_PROTO_ESPTOUCH_V1;
+    /* v1 stops at 45 s, v2 at 90 s, AirKiss at 60 s: the stream caps the window itself */
+    sc_err_t e = sc_send_stream_init(&s->stream, s->cfg.proto, &s->cfg.creds, &cfg->extra, s->cfg.timeout_ms);
+    s->cfg.extra.key = s->cfg.extra.reserved = NULL; /* the caller's buffers: not kept */
+    if (e != SC_OK) {
+        snprintf(why, cap, "these credentials do not fit the %s protocol", sc_proto_name(s->cfg.proto));
+        return e;
+    }
+    s->cfg.net.dest_port = s->stream.dest_port;
+    s->cfg.net.ack_port = s->stream.ack_port;
+    e = sc_posix_send_open(&s->net, &s->cfg.net, why, cap);
     if (e == SC_OK) {
         s->net_open = true;
         if (cfg->flow == SC_POSIX_SENDER_CLOUD && !(s->http = sc_posix_http_new())) {
@@ -146,7 +154,7 @@ void sc_posix_sender_close(sc_posix_sender_t *s)
 
 static const char *phase(const sc_posix_sender_t *s)
 {
-    return s->sending ? (s->next.is_guide ? "guide" : "data")
+    return s->sending ? sc_proto_name(s->cfg.proto)
            : count_step(s, SC_POSIX_SDEV_HANDSHAKE) ? "handshake"
            : s->poll.active ? "binding" : "listening";
 }
@@ -159,7 +167,7 @@ void sc_posix_sender_stats(const sc_posix_sender_t *s, sc_posix_sender_stats_t *
     o->acks_accepted = s->acks.accepted;
     o->acks_rejected = s->acks.rejected;
     o->found = s->ndev;
-    o->cycle = s->enc.cycle_len;
+    o->cycle = s->stream.cycle_len;
     sc_posix_send_dest(&s->net, 0, o->dest);
     o->cloud_failed = s->cloud_failed;
     o->interrupted = g_interrupted != 0;
@@ -453,6 +461,27 @@ static void on_ack_datagram(sc_posix_sender_t *s, uint32_t now, const uint8_t sr
 {
     uint32_t idx;
     bool is_new;
+    uint8_t v1shape[SC_ET_ACK_LEN];
+    if (s->cfg.proto != SC_PROTO_ESPTOUCH_V1) {
+        /* v2 [mark, MAC] / AirKiss [R] or [R, MAC]: a valid one joins the table as [0, MAC,
+         * source]; an AirKiss ack without a MAC is known by its source address */
+        uint8_t mac[SC_MAC_LEN];
+        bool has_mac;
+        if (sc_send_stream_ack(&s->stream, buf, len, mac, &has_mac) != SC_OK) {
+            s->acks.rejected++;
+            return;
+        }
+        if (!has_mac) {
+            mac[0] = 0x02;
+            mac[1] = 0x00;
+            memcpy(mac + 2, src, 4);
+        }
+        v1shape[0] = 0;
+        memcpy(v1shape + 1, mac, SC_MAC_LEN);
+        memcpy(v1shape + 7, src, 4);
+        buf = v1shape;
+        len = sizeof v1shape;
+    }
     sc_err_t err = sc_send_acks_on_datagram(&s->acks, src, buf, len, &idx, &is_new);
     if (err == SC_ERR_FORMAT || err == SC_ERR_PROTO) {
         /* Broadcast acks of other sessions and LAN noise are normal: report a few, count all. */
@@ -569,7 +598,7 @@ static void devices_step(sc_posix_sender_t *s, uint32_t now)
  * burst/triplet. */
 static void send_due(sc_posix_sender_t *s)
 {
-    if (s->sending && s->stop_sending && s->next.pos == 0)
+    if (s->sending && s->stop_sending && s->next.boundary)
         s->sending = false;
     while (s->sending && (uint64_t)s->next.at_ms * 1000u <= now_us(s)) {
         if (sc_posix_send_datagram(&s->net, s->next.group, s->next.len))
@@ -577,7 +606,7 @@ static void send_due(sc_posix_sender_t *s)
         else
             s->datagrams++;
         uint32_t sent = sc_posix_sender_ms(s);
-        if (sc_et_sched_next(&s->sched, sent, &s->next) != SC_OK || (s->stop_sending && s->next.pos == 0)) {
+        if (sc_send_stream_next(&s->stream, sent, &s->next) != SC_OK || (s->stop_sending && s->next.boundary)) {
             s->sending = false;
             sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_SENDING_DONE, .dev = -1, .n = s->datagrams };
             emit(s, &ev);
@@ -663,14 +692,13 @@ static void start(sc_posix_sender_t *s)
     g_interrupted = 0;
     if (s->cfg.handle_signals)
         sc_posix_stop_signals(sc_posix_sender_request_stop);
-    sc_et_timing_t timing = SC_ET_TIMING_DEFAULT;
-    timing.window_ms = s->cfg.timeout_ms < SENDING_MAX_MS ? s->cfg.timeout_ms : SENDING_MAX_MS;
-    sc_et_sched_init(&s->sched, &s->enc, &timing);
-    sc_send_acks_init(&s->acks, s->enc.t);
+    /* v2 and AirKiss acks are checked by the stream and enter the table in the v1 shape with a
+     * first byte of 0 (on_ack_datagram) */
+    sc_send_acks_init(&s->acks, s->cfg.proto == SC_PROTO_ESPTOUCH_V1 ? s->stream.ack_token : 0);
     sc_send_poll_init(&s->poll, 2000, 20);
     clock_gettime(CLOCK_MONOTONIC, &s->t0);
     emit_simple(s, SC_POSIX_SEV_SENDING, -1, NULL);
-    s->sending = sc_et_sched_next(&s->sched, 0, &s->next) == SC_OK;
+    s->sending = sc_send_stream_next(&s->stream, 0, &s->next) == SC_OK;
     s->discovering = true;
 }
 

@@ -121,7 +121,7 @@ sc_err_t sc_posix_sta_sim_join(sc_posix_station_t *st, const uint8_t *ssid, size
 
 void sc_posix_sta_sim_poll(sc_posix_station_t *st)
 {
-    if ((int32_t)(sc_posix_sta_now(st) - st->sim_due_ms) < 0)
+    if (!sc_ms_reached(sc_posix_sta_now(st), st->sim_due_ms))
         return;
     if (st->sim_outcome != SC_STA_GOT_IP) {
         sc_posix_sta_finish(st, SC_STA_FAILED, st->sim_reason);

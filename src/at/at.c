@@ -1,9 +1,42 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* AT command front-end: line assembly, parameter parsing, dispatch, replies.
- * Reply strings follow docs/protocol/tencent.md#at-commands (the reference AT firmware); docs/at.md lists them. */
+/* AT command front-end: line assembly, parameter parsing, dispatch, replies. Reply strings follow
+ * docs/protocol/tencent.md#at-commands (the reference AT firmware); docs/at.md lists them. */
 #include <string.h>
 
 #include "smartcfg/at.h"
+
+#include "../common/state.h"
+
+/* The AT context behind sc_at_t. */
+typedef struct {
+    sc_at_config_t cfg;
+    sc_at_ops_t ops;
+    /* line assembly */
+    char line[SC_AT_LINE_MAX + 1];
+    size_t len;
+    bool overflow;             /* line exceeded SC_AT_LINE_MAX: discard to "\r\n" */
+    bool bad_byte;             /* non-printable byte seen in this line */
+    bool cr;                   /* previous byte was '\r' */
+    bool echo;
+    /* state */
+    sc_at_info_t dev;          /* cache of "devinfo" */
+    sc_at_info_t prd;          /* cache of "prdinfo" */
+    bool mqtt_task;            /* after AT+TCMQTTCONN until AT+TCMQTTDISCONN / final disconnect */
+    uint8_t log_level;         /* AT+TCLOG */
+    bool mqtt_params_valid;
+    sc_at_mqtt_params_t mqtt_params;
+    sc_at_flow_t flow;         /* provisioning flow running (URC pending) */
+    int pending;               /* command whose result line is outstanding (0: none) */
+    uint32_t pending_deadline;
+    sc_identity_t scratch;     /* dynreg working copy */
+    uint8_t scratch_tls;
+    uint32_t now_ms;
+} at_state_t;
+SC_STATE_FITS(at_state_t, sc_at_t);
+
+static inline at_state_t *AT(sc_at_t *at) { return (at_state_t *)(void *)at; }
+static inline const at_state_t *CAT(const sc_at_t *at) { return (const at_state_t *)(const void *)at; }
+
 
 #define DEFAULT_REGION "ap-guangzhou"
 #define REGION_MAX_LEN 24        /* reference MAX_SIZE_OF_PRODUCT_REGION */
@@ -66,13 +99,13 @@ static void ob_quoted(outbuf_t *o, const char *s)
     ob_str(o, "\"");
 }
 
-static void emit(sc_at_t *at, const char *data, size_t len)
+static void emit(at_state_t *at, const char *data, size_t len)
 {
     if (at->cfg.output && len)
         at->cfg.output(at->cfg.output_user, data, len);
 }
 
-static void ob_flush(sc_at_t *at, outbuf_t *o)
+static void ob_flush(at_state_t *at, outbuf_t *o)
 {
     o->b[o->n++] = '\r';
     o->b[o->n++] = '\n';
@@ -80,14 +113,14 @@ static void ob_flush(sc_at_t *at, outbuf_t *o)
     o->n = 0;
 }
 
-static void reply(sc_at_t *at, const char *line)
+static void reply(at_state_t *at, const char *line)
 {
     outbuf_t o = { .n = 0 };
     ob_str(&o, line);
     ob_flush(at, &o);
 }
 
-static void reply_cme(sc_at_t *at, int code)
+static void reply_cme(at_state_t *at, int code)
 {
     outbuf_t o = { .n = 0 };
     ob_str(&o, "+CME ERROR:");
@@ -96,7 +129,7 @@ static void reply_cme(sc_at_t *at, int code)
 }
 
 /* "+TCxxx:OK" or "+TCxxx:FAIL,<code>" */
-static void reply_result(sc_at_t *at, const char *name, int code)
+static void reply_result(at_state_t *at, const char *name, int code)
 {
     outbuf_t o = { .n = 0 };
     ob_str(&o, name);
@@ -209,7 +242,7 @@ static bool p_int(const params_t *ps, size_t k, long min, long max)
 
 /* ---------------------------------------------------------------- storage */
 
-static sc_err_t info_save(sc_at_t *at, const char *key, const sc_at_info_t *info, bool product)
+static sc_err_t info_save(at_state_t *at, const char *key, const sc_at_info_t *info, bool product)
 {
     if (!at->cfg.storage || !at->cfg.storage->put)
         return SC_OK;
@@ -221,7 +254,7 @@ static sc_err_t info_save(sc_at_t *at, const char *key, const sc_at_info_t *info
     return e;
 }
 
-static void info_load(sc_at_t *at, const char *key, sc_at_info_t *info, bool product)
+static void info_load(at_state_t *at, const char *key, sc_at_info_t *info, bool product)
 {
     memset(info, 0, sizeof *info);
     if (!at->cfg.storage || !at->cfg.storage->get)
@@ -243,7 +276,7 @@ static bool info_equal(const sc_at_info_t *a, const sc_at_info_t *b)
 
 /* The identity the provisioning flows use: device info, else product info (dynamic
  * registration then runs in the flow, as the reference's _load_device_info falls back). */
-static const sc_identity_t *flow_identity(sc_at_t *at, uint8_t *tls)
+static const sc_identity_t *flow_identity(at_state_t *at, uint8_t *tls)
 {
     if (at->dev.valid) {
         at->scratch = at->dev.id;
@@ -277,15 +310,16 @@ struct cmd {
     const char *name;        /* without the "AT" */
     uint8_t forms;           /* bit per form_t */
     int8_t secret_param;     /* set-form parameter masked in the echo (-1: none) */
-    void (*fn)(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps);
+    void (*fn)(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps);
 };
 
 #define FB(f) (1u << (f))
 
 /* The test form's answer: the command with its description, then OK. */
-static void test_reply(sc_at_t *at, const cmd_t *c, const char *tail)
+static void test_reply(at_state_t *at, const cmd_t *c, const char *tail)
 {
-    /* docs/protocol/tencent.md#at-commands: the test form's prefix is the command as received ("AT+TCxxx"). */
+    /* docs/protocol/tencent.md#at-commands: the test form's prefix is the command as received
+     * ("AT+TCxxx"). */
     outbuf_t o = { .n = 0 };
     ob_str(&o, "AT");
     ob_str(&o, c->name);
@@ -296,14 +330,14 @@ static void test_reply(sc_at_t *at, const cmd_t *c, const char *tail)
 
 /* A command that cannot run now (an MQTT task or a provisioning flow in the way) gets
  * +CME ERROR: true when it was refused. */
-static bool refused_busy(sc_at_t *at, bool busy)
+static bool refused_busy(at_state_t *at, bool busy)
 {
     if (busy)
         reply_cme(at, SC_AT_CME_STATE);
     return busy;
 }
 
-static void cmd_gmr(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_gmr(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)f; (void)ps;
     outbuf_t o = { .n = 0 };
@@ -320,7 +354,7 @@ static void cmd_gmr(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
     reply(at, "OK");
 }
 
-static void cmd_tcver(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcver(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)f; (void)ps;
     outbuf_t o = { .n = 0 };
@@ -331,7 +365,7 @@ static void cmd_tcver(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
     reply(at, "OK");
 }
 
-static void cmd_tcmodule(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcmodule(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)f; (void)ps;
     uint8_t mac[SC_MAC_LEN] = { 0 };
@@ -358,7 +392,7 @@ static void cmd_tcmodule(sc_at_t *at, const cmd_t *c, form_t f, const params_t *
     reply(at, "OK");
 }
 
-static void info_query(sc_at_t *at, const char *name, const sc_at_info_t *info, bool product)
+static void info_query(at_state_t *at, const char *name, const sc_at_info_t *info, bool product)
 {
     if (!info->valid) {
         reply_cme(at, SC_AT_CME_FLASH);   /* the reference's load_*_info failure */
@@ -387,7 +421,7 @@ static void info_query(sc_at_t *at, const char *name, const sc_at_info_t *info, 
 }
 
 /* AT+TCDEVINFOSET / AT+TCPRDINFOSET: same shape, product info has the secret second. */
-static void cmd_info(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_info(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     bool product = !strcmp(c->name, "+TCPRDINFOSET");
     sc_at_info_t *cache = product ? &at->prd : &at->dev;
@@ -439,7 +473,7 @@ static void cmd_info(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
     reply_result(at, c->name, code);
 }
 
-static void finish_devreg(sc_at_t *at, int result)
+static void finish_devreg(at_state_t *at, int result)
 {
     if (result == 0) {
         sc_at_info_t next;
@@ -463,13 +497,13 @@ static void finish_devreg(sc_at_t *at, int result)
     reply_result(at, "+TCDEVREG", result);
 }
 
-static void start_pending(sc_at_t *at, int cmd)
+static void start_pending(at_state_t *at, int cmd)
 {
     at->pending = cmd;
     at->pending_deadline = at->now_ms + (at->cfg.pending_timeout_ms ? at->cfg.pending_timeout_ms : 30000u);
 }
 
-static void cmd_tcdevreg(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcdevreg(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)ps;
     if (f == F_TEST) {
@@ -499,14 +533,14 @@ static void cmd_tcdevreg(sc_at_t *at, const cmd_t *c, form_t f, const params_t *
 
 /* The end of +TCSTARTSMART / +TCSAP, at once or when the pending op completes: a flow that
  * failed to start is not running. */
-static void finish_flow(sc_at_t *at, int cmd, int result)
+static void finish_flow(at_state_t *at, int cmd, int result)
 {
     if (result != 0)
         at->flow = SC_AT_FLOW_NONE;
     reply_result(at, cmd == CMD_TCSAP ? "+TCSAP" : "+TCSTARTSMART", result);
 }
 
-static void cmd_tcstartsmart(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcstartsmart(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)ps;
     if (f == F_TEST) {
@@ -534,7 +568,7 @@ static void cmd_tcstartsmart(sc_at_t *at, const cmd_t *c, form_t f, const params
         finish_flow(at, CMD_TCSTARTSMART, r);
 }
 
-static void cmd_stop(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_stop(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)ps;
     bool sap = !strcmp(c->name, "+TCSTOPSAP");
@@ -555,7 +589,7 @@ static void cmd_stop(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
     reply_result(at, sap ? "+TCSTOPSAP" : "+TCSTOPSMART", 0);
 }
 
-static void cmd_tcsap(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcsap(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     if (f == F_TEST) {
         test_reply(at, c, "=<ssid>[,<pwd>,<ch>]");
@@ -594,14 +628,14 @@ static void cmd_tcsap(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
         finish_flow(at, CMD_TCSAP, r);
 }
 
-static void finish_mqttconn(sc_at_t *at, int result)
+static void finish_mqttconn(at_state_t *at, int result)
 {
     if (result != 0)
         at->mqtt_task = false;
     reply_result(at, "+TCMQTTCONN", result);
 }
 
-static void cmd_tcmqttconn(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcmqttconn(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c;
     if (f == F_TEST) {
@@ -662,7 +696,7 @@ static void cmd_tcmqttconn(sc_at_t *at, const cmd_t *c, form_t f, const params_t
         finish_mqttconn(at, r);
 }
 
-static void cmd_tcmqttdisconn(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcmqttdisconn(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)ps;
     if (f == F_TEST) {
@@ -685,7 +719,7 @@ static void cmd_tcmqttdisconn(sc_at_t *at, const cmd_t *c, form_t f, const param
     }
 }
 
-static void cmd_tcmqttstate(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcmqttstate(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)ps;
     if (f == F_QUERY) {
@@ -695,7 +729,7 @@ static void cmd_tcmqttstate(sc_at_t *at, const cmd_t *c, form_t f, const params_
     reply(at, "OK");
 }
 
-static void cmd_tcfwinfo(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcfwinfo(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)ps;
     if (f == F_TEST) {
@@ -707,7 +741,7 @@ static void cmd_tcfwinfo(sc_at_t *at, const cmd_t *c, form_t f, const params_t *
     reply_cme(at, SC_AT_CME_STATE);
 }
 
-static void cmd_tcrestore(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcrestore(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)ps;
     if (f == F_TEST) {
@@ -737,7 +771,7 @@ static void cmd_tcrestore(sc_at_t *at, const cmd_t *c, form_t f, const params_t 
 
 /* AT+TCLOG=<password>,<level>: a wrong password quietly drops to error-only logging (as the
  * reference does: the level is a debugging aid, not a secret). */
-static void cmd_tclog(sc_at_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tclog(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     if (f == F_TEST) {
         test_reply(at, c, ": <log_level>");
@@ -792,7 +826,7 @@ static const cmd_t commands[] = {
 /* ---------------------------------------------------------------- line handling */
 
 /* Echo of a set line with one parameter masked, so a secret never goes back on the wire. */
-static void echo_line(sc_at_t *at, const char *line, size_t len, const cmd_t *c, form_t f, bool parsed,
+static void echo_line(at_state_t *at, const char *line, size_t len, const cmd_t *c, form_t f, bool parsed,
                       const params_t *ps)
 {
     if (!at->echo)
@@ -815,7 +849,7 @@ static void echo_line(sc_at_t *at, const char *line, size_t len, const cmd_t *c,
     emit(at, "\r\n", 2);
 }
 
-static void handle_line(sc_at_t *at, const char *line, size_t len)
+static void handle_line(at_state_t *at, const char *line, size_t len)
 {
     if (at->pending != CMD_NONE) {
         if (at->echo) {
@@ -877,8 +911,9 @@ static void handle_line(sc_at_t *at, const char *line, size_t len)
     sc_wipe(&ps, sizeof ps);   /* decoded secrets do not outlive the command */
 }
 
-void sc_at_feed(sc_at_t *at, const void *data, size_t len, uint32_t now_ms)
+void sc_at_feed(sc_at_t *pub, const void *data, size_t len, uint32_t now_ms)
 {
+    at_state_t *at = AT(pub);
     const uint8_t *p = data;
     at->now_ms = now_ms;
     for (size_t i = 0; i < len; i++) {
@@ -929,8 +964,9 @@ void sc_at_config_default(sc_at_config_t *cfg)
     cfg->pending_timeout_ms = 30000;
 }
 
-sc_err_t sc_at_init(sc_at_t *at, const sc_at_config_t *cfg, const sc_at_ops_t *ops)
+sc_err_t sc_at_init(sc_at_t *pub, const sc_at_config_t *cfg, const sc_at_ops_t *ops)
 {
+    at_state_t *at = AT(pub);
     if (!at || !cfg)
         return SC_ERR_INVAL;
     memset(at, 0, sizeof *at);
@@ -948,8 +984,9 @@ sc_err_t sc_at_init(sc_at_t *at, const sc_at_config_t *cfg, const sc_at_ops_t *o
     return SC_OK;
 }
 
-void sc_at_complete(sc_at_t *at, int result)
+void sc_at_complete(sc_at_t *pub, int result)
 {
+    at_state_t *at = AT(pub);
     int cmd = at->pending;
     at->pending = CMD_NONE;
     switch (cmd) {
@@ -968,20 +1005,22 @@ void sc_at_complete(sc_at_t *at, int result)
     }
 }
 
-uint32_t sc_at_tick(sc_at_t *at, uint32_t now_ms)
+uint32_t sc_at_tick(sc_at_t *pub, uint32_t now_ms)
 {
+    at_state_t *at = AT(pub);
     at->now_ms = now_ms;
     if (at->pending == CMD_NONE)
         return now_ms + 1000;
     if (sc_ms_reached(now_ms, at->pending_deadline)) {
-        sc_at_complete(at, SC_AT_CME_TIMEOUT);
+        sc_at_complete(pub, SC_AT_CME_TIMEOUT);
         return now_ms + 1000;
     }
     return at->pending_deadline;
 }
 
-void sc_at_provision_result(sc_at_t *at, bool success, uint16_t err_id, int32_t sub_id)
+void sc_at_provision_result(sc_at_t *pub, bool success, uint16_t err_id, int32_t sub_id)
 {
+    at_state_t *at = AT(pub);
     if (at->flow == SC_AT_FLOW_NONE)
         return;
     outbuf_t o = { .n = 0 };
@@ -998,8 +1037,9 @@ void sc_at_provision_result(sc_at_t *at, bool success, uint16_t err_id, int32_t 
     ob_flush(at, &o);
 }
 
-void sc_at_mqtt_disconnected(sc_at_t *at, int code, bool will_reconnect)
+void sc_at_mqtt_disconnected(sc_at_t *pub, int code, bool will_reconnect)
 {
+    at_state_t *at = AT(pub);
     if (!will_reconnect)
         at->mqtt_task = false;
     outbuf_t o = { .n = 0 };
@@ -1008,26 +1048,42 @@ void sc_at_mqtt_disconnected(sc_at_t *at, int code, bool will_reconnect)
     ob_flush(at, &o);
 }
 
-void sc_at_mqtt_reconnecting(sc_at_t *at)
+void sc_at_mqtt_reconnecting(sc_at_t *pub)
 {
+    at_state_t *at = AT(pub);
     reply(at, "+TCMQTTRECONNECTING");
 }
 
-void sc_at_mqtt_reconnected(sc_at_t *at)
+void sc_at_mqtt_reconnected(sc_at_t *pub)
 {
+    at_state_t *at = AT(pub);
     reply(at, "+TCMQTTRECONNECTED");
 }
 
-void sc_at_urc(sc_at_t *at, const char *line)
+void sc_at_urc(sc_at_t *pub, const char *line)
 {
+    at_state_t *at = AT(pub);
     reply(at, line);
 }
 
-bool sc_at_echo(const sc_at_t *at) { return at->echo; }
-sc_at_flow_t sc_at_flow(const sc_at_t *at) { return at->flow; }
-bool sc_at_mqtt_task_running(const sc_at_t *at) { return at->mqtt_task; }
-
-const sc_at_info_t *sc_at_devinfo(const sc_at_t *at)
+bool sc_at_echo(const sc_at_t *pub)
 {
+    const at_state_t *at = CAT(pub);
+    return at->echo;
+}
+sc_at_flow_t sc_at_flow(const sc_at_t *pub)
+{
+    const at_state_t *at = CAT(pub);
+    return at->flow;
+}
+bool sc_at_mqtt_task_running(const sc_at_t *pub)
+{
+    const at_state_t *at = CAT(pub);
+    return at->mqtt_task;
+}
+
+const sc_at_info_t *sc_at_devinfo(const sc_at_t *pub)
+{
+    const at_state_t *at = CAT(pub);
     return at->dev.valid ? &at->dev : NULL;
 }

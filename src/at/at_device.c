@@ -4,10 +4,41 @@
 
 #include "smartcfg/at_device.h"
 
+#include "../common/state.h"
+
+/* The binding behind sc_at_device_t (ops.ctx and the event callback's user point at it). */
+typedef struct {
+    sc_at_t *at;
+    sc_device_t *dev;
+    const sc_hal_t *hal;
+    sc_device_config_t base;       /* cloud config, windows; identity comes from AT */
+    sc_device_event_cb chain;      /* the application's own event callback (may be NULL) */
+    void *chain_user;
+    bool running;                  /* the device was started by AT and has not finished */
+    bool have_err;
+    uint16_t err_id;
+    int32_t sub_id;
+    /* AT MQTT session */
+    bool mqtt_active;              /* between AT+TCMQTTCONN and AT+TCMQTTDISCONN */
+    bool mqtt_connecting;
+    bool mqtt_reconnecting;
+    uint32_t mqtt_deadline;
+    sc_at_mqtt_params_t mqtt_params;
+    sc_identity_t mqtt_id;
+    sc_cloud_mqtt_creds_t mqtt_creds;  /* kept for the HAL while connected; wiped after */
+    uint32_t now_ms;
+    char http_resp[2048];          /* AT+TCDEVREG response buffer (wiped after use) */
+} atd_t;
+SC_STATE_FITS(atd_t, sc_at_device_t);
+
+static inline atd_t *ATD(sc_at_device_t *b) { return (atd_t *)(void *)b; }
+static inline const atd_t *CATD(const sc_at_device_t *b) { return (const atd_t *)(const void *)b; }
+
+
 #define MQTT_NO_CONN (-103)          /* QCLOUD_ERR_MQTT_NO_CONN: the reference's drop code */
 #define MQTT_RECONNECT_TIMEOUT (-106)/* QCLOUD_ERR_MQTT_RECONNECT_TIMEOUT */
 
-static uint32_t now_of(sc_at_device_t *b)
+static uint32_t now_of(atd_t *b)
 {
     if (b->hal && b->hal->sys.now_ms)
         b->now_ms = b->hal->sys.now_ms(b->hal->sys.ctx);
@@ -15,7 +46,7 @@ static uint32_t now_of(sc_at_device_t *b)
 }
 
 /* Stops whatever the device does (an AT restart, like the reference, replaces the flow). */
-static void stop_device(sc_at_device_t *b, int32_t reason)
+static void stop_device(atd_t *b, int32_t reason)
 {
     /* Cleared first: the failure the stop itself reports belongs to no AT flow (and on a
      * restart it must not be taken for the new flow's result). */
@@ -24,7 +55,7 @@ static void stop_device(sc_at_device_t *b, int32_t reason)
         sc_device_stop(b->dev, reason, now_of(b));
 }
 
-static int start_flow(sc_at_device_t *b, const sc_identity_t *id, uint8_t tls, bool softap, const char *ssid,
+static int start_flow(atd_t *b, const sc_identity_t *id, uint8_t tls, bool softap, const char *ssid,
                       const char *psw, uint8_t ch)
 {
     if (!b->dev)
@@ -73,14 +104,14 @@ static void op_stop(void *ctx)
 #define MQTT_CONNACK_BASE (-112)     /* -112 - CONNACK rc: -113 .. -117 */
 #define TCP_CONNECT_FAILED (-603)    /* QCLOUD_ERR_TCP_CONNECT */
 
-static void mqtt_wipe(sc_at_device_t *b)
+static void mqtt_wipe(atd_t *b)
 {
     sc_wipe(&b->mqtt_creds, sizeof b->mqtt_creds);
 }
 
 /* Builds fresh credentials (a new connid and expiry each time, as the SDK does) and starts
  * connecting. SC_ERR_IO: the TCP/TLS connection failed at once. */
-static sc_err_t mqtt_begin(sc_at_device_t *b)
+static sc_err_t mqtt_begin(atd_t *b)
 {
     const sc_hal_t *h = b->hal;
     sc_cloud_config_t cc = b->base.cloud;
@@ -108,7 +139,7 @@ static sc_err_t mqtt_begin(sc_at_device_t *b)
     return e;
 }
 
-static int connect_failure_code(const sc_at_device_t *b)
+static int connect_failure_code(const atd_t *b)
 {
     int reason = 0;
     if (b->hal->mqtt.state(b->hal->mqtt.ctx, &reason) == SC_MQTT_FAILED && reason >= 1 && reason <= 5)
@@ -118,7 +149,7 @@ static int connect_failure_code(const sc_at_device_t *b)
 
 static int op_mqtt_connect(void *ctx, const sc_identity_t *id, const sc_at_mqtt_params_t *p)
 {
-    sc_at_device_t *b = ctx;
+    atd_t *b = ctx;
     if (!b->hal || !b->hal->mqtt.connect || !b->hal->mqtt.state)
         return SC_AT_CME_EXEC;
     b->mqtt_id = *id;
@@ -139,7 +170,7 @@ static int op_mqtt_connect(void *ctx, const sc_identity_t *id, const sc_at_mqtt_
 
 static int op_mqtt_state(void *ctx)
 {
-    sc_at_device_t *b = ctx;
+    atd_t *b = ctx;
     if (!b->mqtt_active || !b->hal || !b->hal->mqtt.state)
         return 0;
     return b->hal->mqtt.state(b->hal->mqtt.ctx, NULL) == SC_MQTT_CONNECTED ? 1 : 0;
@@ -147,7 +178,7 @@ static int op_mqtt_state(void *ctx)
 
 static int op_mqtt_disconnect(void *ctx)
 {
-    sc_at_device_t *b = ctx;
+    atd_t *b = ctx;
     if (b->mqtt_active && b->hal && b->hal->mqtt.disconnect)
         (void)b->hal->mqtt.disconnect(b->hal->mqtt.ctx);
     b->mqtt_active = b->mqtt_connecting = b->mqtt_reconnecting = false;
@@ -159,7 +190,7 @@ static int op_mqtt_disconnect(void *ctx)
 /* AT+TCDEVREG: one blocking HTTP exchange (the reference blocks the AT task the same way). */
 static int op_dynreg(void *ctx, sc_identity_t *id)
 {
-    sc_at_device_t *b = ctx;
+    atd_t *b = ctx;
     const sc_hal_t *h = b->hal;
     if (!h || !h->http.post)
         return SC_AT_CME_EXEC;
@@ -194,21 +225,22 @@ static int op_dynreg(void *ctx, sc_identity_t *id)
 
 static void op_restore(void *ctx)
 {
-    sc_at_device_t *b = ctx;
+    atd_t *b = ctx;
     stop_device(b, SC_SUBID_STOP_AT);
     (void)op_mqtt_disconnect(b);
 }
 
 static sc_err_t op_get_mac(void *ctx, uint8_t mac[SC_MAC_LEN])
 {
-    sc_at_device_t *b = ctx;
+    atd_t *b = ctx;
     if (!b->hal || !b->hal->station.get_mac)
         return SC_ERR_UNSUPPORTED;
     return b->hal->station.get_mac(b->hal->station.ctx, mac);
 }
 
-void sc_at_device_step(sc_at_device_t *b, uint32_t now_ms)
+void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
 {
+    atd_t *b = ATD(pub);
     b->now_ms = now_ms;
     if (!b->mqtt_active || !b->at || !b->hal || !b->hal->mqtt.state)
         return;
@@ -263,7 +295,7 @@ void sc_at_device_step(sc_at_device_t *b, uint32_t now_ms)
 
 void sc_at_device_on_event(void *user, const sc_device_event_t *ev)
 {
-    sc_at_device_t *b = user;
+    atd_t *b = user;
     if (ev->type == SC_DEV_EV_ERROR) {
         b->have_err = true;
         b->err_id = ev->err_id;
@@ -282,9 +314,10 @@ void sc_at_device_on_event(void *user, const sc_device_event_t *ev)
         b->chain(b->chain_user, ev);
 }
 
-void sc_at_device_bind(sc_at_device_t *b, sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *base,
+void sc_at_device_bind(sc_at_device_t *pub, sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *base,
                        sc_at_ops_t *ops)
 {
+    atd_t *b = ATD(pub);
     memset(b, 0, sizeof *b);
     b->dev = dev;
     b->hal = hal;
@@ -310,12 +343,14 @@ void sc_at_device_bind(sc_at_device_t *b, sc_device_t *dev, const sc_hal_t *hal,
     ops->get_mac = op_get_mac;
 }
 
-void sc_at_device_attach(sc_at_device_t *b, sc_at_t *at)
+void sc_at_device_attach(sc_at_device_t *pub, sc_at_t *at)
 {
+    atd_t *b = ATD(pub);
     b->at = at;
 }
 
-bool sc_at_device_running(const sc_at_device_t *b)
+bool sc_at_device_running(const sc_at_device_t *pub)
 {
+    const atd_t *b = CATD(pub);
     return b->running;
 }

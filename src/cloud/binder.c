@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The device's app_bind_token exchange as a step machine over the HAL (docs/protocol/tencent.md#mqtt, #dynamic-registration).
- * Unlike the reference (which counts a PUBACK as success and only logs a failing reply), we
- * wait for the reply carrying our clientToken and act on its code, retrying the publish a
- * few times within a budget that ends before the app gives up polling (~40 s). */
+/* The device's app_bind_token exchange as a step machine over the HAL
+ * (docs/protocol/tencent.md#mqtt, #dynamic-registration). Unlike the reference (which counts a
+ * PUBACK as success and only logs a failing reply), we wait for the reply carrying our clientToken
+ * and act on its code, retrying the publish a few times within a budget that ends before the app
+ * gives up polling (~40 s). */
 #include <string.h>
 
+#include "../common/state.h"
 #include "../common/log.h"
 #include "cloud_int.h"
 #include "smartcfg/binder.h"
@@ -54,8 +56,7 @@ typedef struct {
     } u;
 } bind_impl_t;
 
-_Static_assert(sizeof(bind_impl_t) <= sizeof(sc_binder_t), "sc_binder_t.opaque too small");
-_Static_assert(_Alignof(bind_impl_t) <= _Alignof(sc_binder_t), "sc_binder_t alignment");
+SC_STATE_FITS(bind_impl_t, sc_binder_t);
 
 static bind_impl_t *impl(sc_binder_t *b) { return (bind_impl_t *)(void *)b->opaque; }
 static const bind_impl_t *cimpl(const sc_binder_t *b) { return (const bind_impl_t *)(const void *)b->opaque; }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Dynamic registration (docs/protocol/tencent.md#dynamic-registration): the request the device signs with the product
- * secret, and the AES-128-CBC wrapped PSK the cloud answers with. */
+/* Dynamic registration (docs/protocol/tencent.md#dynamic-registration): the request the device
+ * signs with the product secret, and the AES-128-CBC wrapped PSK the cloud answers with. */
 #include <string.h>
 
 #include <cjson/cJSON.h>

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The ESP-TOUCH acknowledgement burst (docs/protocol/esptouch-v1.md#device-side): once joined,
- * the device tells the phone "I got it" with 11 bytes to UDP 18266, to the phone's address
+/* The acknowledgement burst (docs/protocol/esptouch-v1.md#device-side; v2 and AirKiss in
+ * docs/protocol/esptouch-v2.md and airkiss.md): once joined, the device tells the phone "I got
+ * it" in the protocol that delivered the credentials — for v1 with 11 bytes to UDP 18266, to the phone's address
  * from the datum and to broadcast (the phone may have left the AP's subnet view, and a sender
  * may have put 255.255.255.255 in the datum), every ack_interval_ms, ack_count times. It runs
  * beside the state machine on its own socket and never changes the state. */
@@ -8,14 +9,14 @@
 
 #include "device_priv.h"
 
-static sc_err_t send_ack(sc_device_t *d, const sc_ipv4_ep_t *to, const void *buf, size_t len)
+static sc_err_t send_ack(devstate_t *d, const sc_ipv4_ep_t *to, const void *buf, size_t len)
 {
     if (!d->hal.udp.send_to)
         return SC_ERR_UNSUPPORTED;
     return d->hal.udp.send_to(d->hal.udp.ctx, d->ack_h, to, buf, len);
 }
 
-sc_err_t sc_dev_ack_open(sc_device_t *d, uint32_t now)
+sc_err_t sc_dev_ack_open(devstate_t *d, uint32_t now)
 {
     sc_err_t e = d->hal.udp.open(d->hal.udp.ctx, d->ip, 0, true, &d->ack_h);
     if (e != SC_OK) {
@@ -29,7 +30,7 @@ sc_err_t sc_dev_ack_open(sc_device_t *d, uint32_t now)
     return SC_OK;
 }
 
-void sc_dev_ack_close(sc_device_t *d)
+void sc_dev_ack_close(devstate_t *d)
 {
     if (d->ack_open && d->hal.udp.close)
         d->hal.udp.close(d->hal.udp.ctx, d->ack_h);
@@ -38,25 +39,38 @@ void sc_dev_ack_close(sc_device_t *d)
     d->ack_left = 0;
 }
 
-void sc_dev_ack_step(sc_device_t *d, uint32_t now)
+void sc_dev_ack_step(devstate_t *d, uint32_t now)
 {
     if (!d->ack_open || !d->ack_left || !sc_ms_reached(now, d->ack_next))
         return;
-    sc_et_ack_t a;
-    a.t = d->res.t;
-    memcpy(a.mac, d->mac, SC_MAC_LEN);
-    memcpy(a.ip, d->ip, 4);
+    /* the ack speaks the protocol that delivered the credentials (docs/device-linux.md) */
     uint8_t buf[SC_ET_ACK_LEN];
-    sc_et_ack_build(&a, buf);
-    static const uint8_t any[4];
+    size_t blen;
     sc_ipv4_ep_t to = { .port = SC_ET_ACK_PORT };
+    if (d->proto == SC_PROTO_ESPTOUCH_V2) {
+        sc_et2_ack_build(d->ack_token, d->mac, buf); /* [port mark, MAC] to the phone's port */
+        blen = SC_ET2_ACK_LEN;
+        to.port = sc_et2_ack_port(d->ack_token);
+    } else if (d->proto == SC_PROTO_AIRKISS) {
+        buf[0] = d->ack_token; /* the random byte alone: what every AirKiss phone accepts */
+        blen = 1;
+        to.port = SC_AK_ACK_PORT;
+    } else {
+        sc_et_ack_t a;
+        a.t = d->res.t;
+        memcpy(a.mac, d->mac, SC_MAC_LEN);
+        memcpy(a.ip, d->ip, 4);
+        sc_et_ack_build(&a, buf);
+        blen = SC_ET_ACK_LEN;
+    }
+    static const uint8_t any[4];
     bool sent = false;
     if (memcmp(d->res.creds.phone_ip, any, 4)) {
         memcpy(to.addr, d->res.creds.phone_ip, 4);
-        sent |= send_ack(d, &to, buf, sizeof buf) == SC_OK;
+        sent |= send_ack(d, &to, buf, blen) == SC_OK;
     }
     memset(to.addr, 255, 4);
-    sent |= send_ack(d, &to, buf, sizeof buf) == SC_OK;
+    sent |= send_ack(d, &to, buf, blen) == SC_OK;
     if (sent)
         d->stats.acks_sent++;
     if (d->ack_left == d->cfg.ack_count) {
@@ -64,7 +78,7 @@ void sc_dev_ack_step(sc_device_t *d, uint32_t now)
         memset(&ev, 0, sizeof ev);
         ev.type = SC_DEV_EV_ACK_SENT;
         memcpy(ev.peer.addr, d->res.creds.phone_ip, 4);
-        ev.peer.port = SC_ET_ACK_PORT;
+        ev.peer.port = to.port;
         memcpy(ev.ip, d->ip, 4);
         sc_dev_emit(d, &ev);
     }

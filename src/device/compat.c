@@ -12,7 +12,8 @@ void sc_device_compat_register(sc_device_t *dev) { g_dev = dev; }
 
 static uint32_t now_ms(void)
 {
-    return g_dev && g_dev->hal.sys.now_ms ? g_dev->hal.sys.now_ms(g_dev->hal.sys.ctx) : 0;
+    const devstate_t *d = CDEV(g_dev);
+    return d && d->hal.sys.now_ms ? d->hal.sys.now_ms(d->hal.sys.ctx) : 0;
 }
 
 static int to_errid(sc_err_t e, int fallback)

@@ -30,7 +30,7 @@ static void earliest(uint32_t *next, uint32_t now, uint32_t t)
     *next = sc_ms_min(*next, sc_ms_diff(t, now) < 0 ? now : t);
 }
 
-size_t sc_device_size(void) { return sizeof(struct sc_device); }
+size_t sc_device_size(void) { return sizeof(sc_device_t); }
 
 void sc_device_config_default(sc_device_config_t *cfg)
 {
@@ -47,14 +47,14 @@ void sc_device_config_default(sc_device_config_t *cfg)
 
 /* ---- events and the provisioning log ----------------------------------------------- */
 
-void sc_dev_emit(sc_device_t *d, sc_device_event_t *ev)
+void sc_dev_emit(devstate_t *d, sc_device_event_t *ev)
 {
     ev->state = d->state;
     if (d->cfg.on_event)
         d->cfg.on_event(d->cfg.user, ev);
 }
 
-static void emit_simple(sc_device_t *d, sc_device_event_type_t t)
+static void emit_simple(devstate_t *d, sc_device_event_type_t t)
 {
     sc_device_event_t ev;
     memset(&ev, 0, sizeof ev);
@@ -62,7 +62,7 @@ static void emit_simple(sc_device_t *d, sc_device_event_type_t t)
     sc_dev_emit(d, &ev);
 }
 
-void sc_dev_log(sc_device_t *d, uint32_t now, const char *func, int line, const char *fmt, ...)
+void sc_dev_log(devstate_t *d, uint32_t now, const char *func, int line, const char *fmt, ...)
 {
     char msg[SC_DIAG_LOG_ENTRY_MAX];
     int n = snprintf(msg, sizeof msg, "[%s] ", sc_device_state_name(d->state));
@@ -83,7 +83,7 @@ void sc_dev_log(sc_device_t *d, uint32_t now, const char *func, int line, const 
     }
 }
 
-static void set_state(sc_device_t *d, sc_device_state_t s, uint32_t now)
+static void set_state(devstate_t *d, sc_device_state_t s, uint32_t now)
 {
     if (d->state == s)
         return;
@@ -96,7 +96,7 @@ static void set_state(sc_device_t *d, sc_device_state_t s, uint32_t now)
 
 /* Sends every queued record to the app, oldest first; a record leaves the queue (and the
  * flash) only once it was handed to the network. */
-static void flush_errors(sc_device_t *d)
+static void flush_errors(devstate_t *d)
 {
     if (!d->svc.app_known || !d->svc.open || !d->errs.n)
         return;
@@ -112,7 +112,7 @@ static void flush_errors(sc_device_t *d)
         (void)sc_diag_errors_persist(&d->errs, &d->hal.storage, d->scratch);
 }
 
-static void record_error(sc_device_t *d, uint32_t now, uint16_t err_id, int32_t sub_id, const char *why)
+static void record_error(devstate_t *d, uint32_t now, uint16_t err_id, int32_t sub_id, const char *why)
 {
     d->have_last_err = true;
     d->last_err = err_id;
@@ -135,14 +135,14 @@ static void record_error(sc_device_t *d, uint32_t now, uint16_t err_id, int32_t 
     flush_errors(d);
 }
 
-static void radio_off(sc_device_t *d)
+static void radio_off(devstate_t *d)
 {
     if (d->channel && d->hal.radio.set_promiscuous)
         (void)d->hal.radio.set_promiscuous(d->hal.radio.ctx, false);
     d->channel = 0;
 }
 
-static void wipe_secrets(sc_device_t *d)
+static void wipe_secrets(devstate_t *d)
 {
     sc_wipe(d->res.creds.password, sizeof d->res.creds.password);
     d->res.creds.password_len = 0;
@@ -152,7 +152,7 @@ static void wipe_secrets(sc_device_t *d)
 
 /* Ends the attempt: everything but the 8266 service (it stays to deliver the errors and to
  * answer the app's resends until the window closes) and the log service. */
-static void fail(sc_device_t *d, uint32_t now, uint16_t err_id, int32_t sub_id, const char *why)
+static void fail(devstate_t *d, uint32_t now, uint16_t err_id, int32_t sub_id, const char *why)
 {
     radio_off(d);
     if (d->binding) {
@@ -173,7 +173,7 @@ static void fail(sc_device_t *d, uint32_t now, uint16_t err_id, int32_t sub_id, 
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
 /* Copies cfg with defaults for the zero fields; the caller's channel list is copied too. */
-static void apply_config(sc_device_t *d, const sc_device_config_t *cfg)
+static void apply_config(devstate_t *d, const sc_device_config_t *cfg)
 {
     d->cfg = *cfg;
     sc_device_config_t def;
@@ -199,8 +199,9 @@ static void apply_config(sc_device_t *d, const sc_device_config_t *cfg)
 
 static bool active(sc_device_state_t s);
 
-sc_err_t sc_device_configure(sc_device_t *d, const sc_device_config_t *cfg)
+sc_err_t sc_device_configure(sc_device_t *dev, const sc_device_config_t *cfg)
 {
+    devstate_t *d = DEV(dev);
     if (!d || !cfg || !d->inited)
         return SC_ERR_INVAL;
     if (active(d->state))
@@ -209,8 +210,9 @@ sc_err_t sc_device_configure(sc_device_t *d, const sc_device_config_t *cfg)
     return SC_OK;
 }
 
-sc_err_t sc_device_init(sc_device_t *d, const sc_hal_t *hal, const sc_device_config_t *cfg)
+sc_err_t sc_device_init(sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *cfg)
 {
+    devstate_t *d = DEV(dev);
     if (!d || !hal || !cfg)
         return SC_ERR_INVAL;
     memset(d, 0, sizeof *d);
@@ -234,7 +236,7 @@ static bool active(sc_device_state_t s)
     return s != SC_DEV_IDLE && s != SC_DEV_DONE && s != SC_DEV_FAILED;
 }
 
-static void close_flow(sc_device_t *d)
+static void close_flow(devstate_t *d)
 {
     radio_off(d);
     if (d->binding) {
@@ -253,7 +255,7 @@ static void close_flow(sc_device_t *d)
 }
 
 /* Common per-attempt reset; earlier unsent errors become "previous". */
-static sc_err_t begin(sc_device_t *d, sc_device_flow_t flow, uint32_t now)
+static sc_err_t begin(devstate_t *d, sc_device_flow_t flow, uint32_t now)
 {
     if (!d || !d->inited)
         return SC_ERR_INVAL;
@@ -277,18 +279,23 @@ static sc_err_t begin(sc_device_t *d, sc_device_flow_t flow, uint32_t now)
     return SC_OK;
 }
 
-sc_err_t sc_device_start(sc_device_t *d, uint32_t now)
+sc_err_t sc_device_start(sc_device_t *dev, uint32_t now)
 {
+    devstate_t *d = DEV(dev);
     sc_err_t e = begin(d, SC_DEV_FLOW_SMARTCONFIG, now);
     if (e != SC_OK)
         return e;
-    (void)sc_et_rx_init(&d->rx, NULL); /* a firmware-decoding port may run without our receiver */
+    /* a firmware-decoding port may run without our receiver */
+    (void)sc_receiver_init(&d->rx, d->cfg.protocols);
+    if (d->cfg.v2_key_set)
+        sc_receiver_set_v2_key(&d->rx, d->cfg.v2_key);
+    d->proto = SC_PROTO_ESPTOUCH_V1;
     (void)sc_chansearch_init(&d->cs, d->cfg.nchannels ? d->channels : NULL, d->cfg.nchannels, 0);
     if (d->hal.radio.scan) {
         sc_scan_entry_t list[SC_ET_RX_MAX_SCAN];
         size_t n = 0;
         if (d->hal.radio.scan(d->hal.radio.ctx, list, SC_ET_RX_MAX_SCAN, &n) == SC_OK && n)
-            (void)sc_et_rx_set_scan(&d->rx, list, n > SC_ET_RX_MAX_SCAN ? SC_ET_RX_MAX_SCAN : n);
+            (void)sc_et_rx_set_scan(&d->rx.v1, list, n > SC_ET_RX_MAX_SCAN ? SC_ET_RX_MAX_SCAN : n);
     }
     if (d->hal.radio.set_promiscuous && d->hal.radio.set_promiscuous(d->hal.radio.ctx, true) != SC_OK) {
         d->state = SC_DEV_SNIFFING;
@@ -302,7 +309,7 @@ sc_err_t sc_device_start(sc_device_t *d, uint32_t now)
     return SC_OK;
 }
 
-static sc_err_t open_service(sc_device_t *d, const uint8_t *ip, uint32_t now)
+static sc_err_t open_service(devstate_t *d, const uint8_t *ip, uint32_t now)
 {
     sc_err_t e = sc_tc8266_svc_open(&d->svc, ip, SC_TC8266_PORT);
     if (e != SC_OK) {
@@ -312,8 +319,9 @@ static sc_err_t open_service(sc_device_t *d, const uint8_t *ip, uint32_t now)
     return SC_OK;
 }
 
-sc_err_t sc_device_start_softap(sc_device_t *d, const char *ssid, const char *psw, uint8_t ch, uint32_t now)
+sc_err_t sc_device_start_softap(sc_device_t *dev, const char *ssid, const char *psw, uint8_t ch, uint32_t now)
 {
+    devstate_t *d = DEV(dev);
     if (!ssid || !*ssid || strlen(ssid) > SC_SSID_MAX || (psw && strlen(psw) > SC_PASSWORD_MAX))
         return SC_ERR_INVAL;
     sc_err_t e = begin(d, SC_DEV_FLOW_SOFTAP, now);
@@ -336,8 +344,9 @@ sc_err_t sc_device_start_softap(sc_device_t *d, const char *ssid, const char *ps
     return SC_OK;
 }
 
-void sc_device_stop(sc_device_t *d, int32_t reason, uint32_t now)
+void sc_device_stop(sc_device_t *dev, int32_t reason, uint32_t now)
 {
+    devstate_t *d = DEV(dev);
     if (!d || !d->inited)
         return;
     if (active(d->state))
@@ -348,7 +357,7 @@ void sc_device_stop(sc_device_t *d, int32_t reason, uint32_t now)
 
 /* ---- credentials and join ----------------------------------------------------------- */
 
-static void start_join(sc_device_t *d, uint32_t now, const uint8_t *ssid, size_t ssid_len, const uint8_t *pwd,
+static void start_join(devstate_t *d, uint32_t now, const uint8_t *ssid, size_t ssid_len, const uint8_t *pwd,
                        size_t pwd_len, const uint8_t *bssid)
 {
     sc_err_t e = d->hal.station.join(d->hal.station.ctx, ssid, ssid_len, pwd, pwd_len, bssid);
@@ -362,11 +371,11 @@ static void start_join(sc_device_t *d, uint32_t now, const uint8_t *ssid, size_t
     set_state(d, SC_DEV_JOINING, now);
 }
 
-static sc_err_t accept_credentials(sc_device_t *d, const sc_et_result_t *res, uint32_t now)
+static sc_err_t accept_credentials(devstate_t *d, const sc_et_result_t *res, uint32_t now)
 {
     if (sc_et_creds_check(&res->creds) != SC_OK) {
         record_error(d, now, SC_ERRID_SC_DATA, SC_SUBID_INVALID, "credentials");
-        sc_et_rx_reset(&d->rx);
+        sc_receiver_reset(&d->rx);
         return SC_ERR_INVAL;
     }
     d->res = *res;
@@ -390,16 +399,41 @@ static sc_err_t accept_credentials(sc_device_t *d, const sc_et_result_t *res, ui
     return SC_OK;
 }
 
-sc_err_t sc_device_inject_credentials(sc_device_t *d, const sc_et_result_t *res, uint32_t now)
+sc_err_t sc_device_inject_credentials(sc_device_t *dev, const sc_et_result_t *res, uint32_t now)
 {
+    devstate_t *d = DEV(dev);
     if (!d || !res || !d->inited)
         return SC_ERR_INVAL;
     if (d->state != SC_DEV_SNIFFING)
         return SC_ERR_STATE;
+    d->proto = SC_PROTO_ESPTOUCH_V1;
     return accept_credentials(d, res, now);
 }
 
-static void handle_rx_event(sc_device_t *d, sc_et_event_type_t t, const sc_et_event_t *ev, uint32_t now)
+/* A v2 or AirKiss session as the join needs it (the v1 shape); 0 when it cannot be used. */
+static int rx_to_v1(const sc_rx_result_t *r, sc_et_result_t *out)
+{
+    if (r->proto == SC_PROTO_ESPTOUCH_V1) {
+        *out = r->v1;
+        return 1;
+    }
+    memset(out, 0, sizeof *out);
+    if (!r->password_known)
+        return 0; /* encrypted v2 without our key: joining with a guess would only fail */
+    memcpy(out->creds.ssid, r->ssid, r->ssid_len);
+    out->creds.ssid_len = r->ssid_len;
+    memcpy(out->creds.password, r->password, r->password_len);
+    out->creds.password_len = r->password_len;
+    if (r->has_bssid)
+        memcpy(out->creds.bssid, r->bssid, SC_MAC_LEN);
+    out->t = (uint8_t)(9u + r->ssid_len + r->password_len);
+    out->channel = r->channel;
+    out->offset = r->offset;
+    memcpy(out->sender, r->sender, SC_MAC_LEN);
+    return 1;
+}
+
+static void handle_rx_event(devstate_t *d, sc_et_event_type_t t, const sc_rx_event_t *ev, uint32_t now)
 {
     sc_device_event_t de;
     memset(&de, 0, sizeof de);
@@ -420,27 +454,39 @@ static void handle_rx_event(sc_device_t *d, sc_et_event_type_t t, const sc_et_ev
     case SC_ET_EV_UNLOCKED:
         DLOG(d, now, "lock dropped, searching again");
         break;
-    case SC_ET_EV_DONE:
-        (void)accept_credentials(d, &ev->result, now);
+    case SC_ET_EV_DONE: {
+        sc_et_result_t v1;
+        DLOG(d, now, "session complete: %s", sc_proto_name(ev->result.proto));
+        if (!rx_to_v1(&ev->result, &v1)) {
+            record_error(d, now, SC_ERRID_SC_DATA, SC_SUBID_INVALID, "encrypted ESP-TOUCH v2 session, no device key");
+            (void)sc_receiver_resume(&d->rx);
+            break;
+        }
+        d->proto = ev->result.proto;
+        d->ack_token = ev->result.ack_token;
+        (void)accept_credentials(d, &v1, now);
+        sc_wipe(v1.creds.password, sizeof v1.creds.password);
         break;
+    }
     default:
         break;
     }
 }
 
-void sc_device_on_frame(sc_device_t *d, const sc_frame_t *f, uint32_t now)
+void sc_device_on_frame(sc_device_t *dev, const sc_frame_t *f, uint32_t now)
 {
+    devstate_t *d = DEV(dev);
     if (!d || !f || !d->inited || d->state != SC_DEV_SNIFFING)
         return;
-    sc_et_event_t ev;
-    sc_et_event_type_t t = sc_et_rx_feed(&d->rx, f, now, &ev);
+    sc_rx_event_t ev;
+    sc_et_event_type_t t = sc_receiver_feed(&d->rx, f, now, &ev);
     if (t != SC_ET_EV_NONE)
         handle_rx_event(d, t, &ev, now);
 }
 
 /* ---- after the join ------------------------------------------------------------------ */
 
-static void start_binding(sc_device_t *d, uint32_t now)
+static void start_binding(devstate_t *d, uint32_t now)
 {
     if (d->cfg.skip_cloud) {
         set_state(d, SC_DEV_DONE, now);
@@ -455,7 +501,7 @@ static void start_binding(sc_device_t *d, uint32_t now)
     set_state(d, SC_DEV_BINDING, now);
 }
 
-static void got_ip(sc_device_t *d, uint32_t now)
+static void got_ip(devstate_t *d, uint32_t now)
 {
     if (d->hal.station.get_ip && d->hal.station.get_ip(d->hal.station.ctx, d->ip) != SC_OK)
         memset(d->ip, 0, 4);
@@ -482,7 +528,7 @@ static void got_ip(sc_device_t *d, uint32_t now)
     set_state(d, SC_DEV_ACKING, now);
 }
 
-static void step_join(sc_device_t *d, uint32_t now)
+static void step_join(devstate_t *d, uint32_t now)
 {
     sc_sta_reason_t reason = SC_STA_REASON_NONE;
     sc_sta_status_t st = d->hal.station.status(d->hal.station.ctx, &reason);
@@ -500,7 +546,7 @@ static void step_join(sc_device_t *d, uint32_t now)
 
 /* ---- the UDP 8266 service --------------------------------------------------------------- */
 
-static void handle_token_request(sc_device_t *d, const sc_ipv4_ep_t *from, sc_tc8266_req_t *req, uint32_t now)
+static void handle_token_request(devstate_t *d, const sc_ipv4_ep_t *from, sc_tc8266_req_t *req, uint32_t now)
 {
     bool want_softap = d->flow == SC_DEV_FLOW_SOFTAP;
     if ((req->cmd_type == SC_TC8266_CMD_SOFTAP) != want_softap) {
@@ -551,7 +597,7 @@ static void handle_token_request(sc_device_t *d, const sc_ipv4_ep_t *from, sc_tc
 }
 
 /* Drains at most SC_DEV_DRAIN_MAX datagrams of one service; true when more may be queued. */
-static bool drain(sc_device_t *d, sc_tc8266_svc_t *svc, uint32_t now)
+static bool drain(devstate_t *d, sc_tc8266_svc_t *svc, uint32_t now)
 {
     for (int i = 0; i < SC_DEV_DRAIN_MAX; i++) {
         sc_ipv4_ep_t from;
@@ -569,8 +615,9 @@ static bool drain(sc_device_t *d, sc_tc8266_svc_t *svc, uint32_t now)
 
 /* ---- step ------------------------------------------------------------------------------ */
 
-uint32_t sc_device_step(sc_device_t *d, uint32_t now)
+uint32_t sc_device_step(sc_device_t *dev, uint32_t now)
 {
+    devstate_t *d = DEV(dev);
     if (!d || !d->inited)
         return now + 1000;
     uint32_t next = now + 1000;
@@ -591,10 +638,11 @@ uint32_t sc_device_step(sc_device_t *d, uint32_t now)
 
     switch (d->state) {
     case SC_DEV_SNIFFING: {
-        sc_et_event_t ev;
-        sc_et_event_type_t t = sc_et_rx_tick(&d->rx, now, &ev);
-        if (t != SC_ET_EV_NONE)
-            handle_rx_event(d, t, &ev, now);
+        sc_rx_event_t ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = sc_receiver_tick(&d->rx, now);
+        if (ev.type != SC_ET_EV_NONE)
+            handle_rx_event(d, ev.type, &ev, now);
         if (d->state != SC_DEV_SNIFFING)
             break;
         if (due(now, d->window_end)) {
@@ -602,7 +650,10 @@ uint32_t sc_device_step(sc_device_t *d, uint32_t now)
             break;
         }
         uint32_t until = now + 100;
-        uint8_t ch = sc_chansearch_step(&d->cs, &d->rx, now, &until);
+        uint8_t ch = sc_chansearch_step(&d->cs, &d->rx.v1, now, &until);
+        uint8_t other = sc_receiver_locked_channel(&d->rx);
+        if (other && !sc_et_rx_locked_channel(&d->rx.v1))
+            ch = other; /* a v2 or AirKiss lock holds the channel like a v1 lock does */
         if (ch && ch != d->channel) {
             if (d->hal.radio.set_channel)
                 (void)d->hal.radio.set_channel(d->hal.radio.ctx, ch);
@@ -707,11 +758,20 @@ uint32_t sc_device_step(sc_device_t *d, uint32_t now)
 
 /* ---- queries ---------------------------------------------------------------------------- */
 
-sc_device_state_t sc_device_state(const sc_device_t *d) { return d && d->inited ? d->state : SC_DEV_IDLE; }
-uint8_t sc_device_channel(const sc_device_t *d) { return d && d->inited && d->state == SC_DEV_SNIFFING ? d->channel : 0; }
-
-bool sc_device_last_error(const sc_device_t *d, uint16_t *err_id, int32_t *sub_id)
+sc_device_state_t sc_device_state(const sc_device_t *dev)
 {
+    const devstate_t *d = CDEV(dev);
+    return d && d->inited ? d->state : SC_DEV_IDLE;
+}
+uint8_t sc_device_channel(const sc_device_t *dev)
+{
+    const devstate_t *d = CDEV(dev);
+    return d && d->inited && d->state == SC_DEV_SNIFFING ? d->channel : 0;
+}
+
+bool sc_device_last_error(const sc_device_t *dev, uint16_t *err_id, int32_t *sub_id)
+{
+    const devstate_t *d = CDEV(dev);
     if (!d || !d->have_last_err)
         return false;
     if (err_id)
@@ -721,13 +781,15 @@ bool sc_device_last_error(const sc_device_t *d, uint16_t *err_id, int32_t *sub_i
     return true;
 }
 
-size_t sc_device_log(const sc_device_t *d, char *out, size_t cap)
+size_t sc_device_log(const sc_device_t *dev, char *out, size_t cap)
 {
+    const devstate_t *d = CDEV(dev);
     return d ? sc_diag_log_concat(&d->log, out, cap) : 0;
 }
 
-void sc_device_stats(const sc_device_t *d, sc_device_stats_t *out)
+void sc_device_stats(const sc_device_t *dev, sc_device_stats_t *out)
 {
+    const devstate_t *d = CDEV(dev);
     memset(out, 0, sizeof *out);
     if (!d)
         return;

@@ -5,14 +5,19 @@
 
 #include "../tc8266/service.h"
 #include "smartcfg/binder.h"
+#include "smartcfg/receiver.h"
 #include "smartcfg/device.h"
 #include "smartcfg/diag.h"
+
+#include "../common/state.h"
 
 #define SC_DEV_DRAIN_MAX 16       /* datagrams handled per step and socket: bounded work */
 #define SC_DEV_POLL_MS 20         /* socket/station/MQTT poll period */
 #define SC_DEV_IDLE_TICK_MS 3000  /* reference select tick: resend queued errors */
 
-struct sc_device {
+/* The device state behind the caller-owned sc_device_t storage. */
+typedef struct dev_state devstate_t;
+struct dev_state {
     sc_hal_t hal;
     sc_device_config_t cfg;
     uint8_t channels[SC_CHANSEARCH_MAX_CHANNELS];
@@ -25,12 +30,14 @@ struct sc_device {
     uint32_t step_end;         /* per-step deadline (join, token wait) */
     bool joined;
 
-    sc_et_rx_t rx;
+    sc_receiver_t rx;          /* v1, v2 and AirKiss on the same frames */
     sc_chansearch_t cs;
     uint8_t channel;
     uint32_t cs_until;
 
     sc_et_result_t res;        /* holds the password until the join started */
+    sc_proto_t proto;          /* the protocol that delivered res: the ack speaks it */
+    uint8_t ack_token;         /* v2 port mark / AirKiss random byte */
     uint8_t ip[4], mac[SC_MAC_LEN];
 
     int ack_h;
@@ -67,22 +74,26 @@ struct sc_device {
     sc_device_stats_t stats;
     uint8_t scratch[SC_DIAG_SLOT_MAX];
 };
+SC_STATE_FITS(devstate_t, sc_device_t);
+
+static inline devstate_t *DEV(sc_device_t *dev) { return (devstate_t *)(void *)dev; }
+static inline const devstate_t *CDEV(const sc_device_t *dev) { return (const devstate_t *)(const void *)dev; }
 
 /* Shared by the files of src/device: device.c is the state machine, ack.c the ESP-TOUCH ack
  * burst, logap.c the log soft-AP. */
-void sc_dev_emit(sc_device_t *d, sc_device_event_t *ev);
+void sc_dev_emit(devstate_t *d, sc_device_event_t *ev);
 /* The provisioning log: a persisted ring entry (what cmdType 3 returns) and the same line to
  * hal.sys.log. The function name is part of the entry so a pulled log tells where the flow
  * stopped. Callers format steps, codes and lengths only — never a secret. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
 #endif
-void sc_dev_log(sc_device_t *d, uint32_t now, const char *func, int line, const char *fmt, ...);
+void sc_dev_log(devstate_t *d, uint32_t now, const char *func, int line, const char *fmt, ...);
 #define DLOG(d, now, ...) sc_dev_log((d), (now), __func__, __LINE__, __VA_ARGS__)
 
 /* ack.c. open: SC_OK with the burst due now; an error leaves no socket (ack_end = now). */
-sc_err_t sc_dev_ack_open(sc_device_t *d, uint32_t now);
-void sc_dev_ack_step(sc_device_t *d, uint32_t now);
-void sc_dev_ack_close(sc_device_t *d);
+sc_err_t sc_dev_ack_open(devstate_t *d, uint32_t now);
+void sc_dev_ack_step(devstate_t *d, uint32_t now);
+void sc_dev_ack_close(devstate_t *d);
 
 #endif

@@ -5,8 +5,9 @@
  * failure, beside a new attempt, or alone. */
 #include "device_priv.h"
 
-sc_err_t sc_device_start_log_softap(sc_device_t *d, uint32_t now)
+sc_err_t sc_device_start_log_softap(sc_device_t *dev, uint32_t now)
 {
+    devstate_t *d = DEV(dev);
     if (!d || !d->inited)
         return SC_ERR_INVAL;
     if (!d->hal.softap.start || !d->hal.udp.open)
@@ -28,8 +29,9 @@ sc_err_t sc_device_start_log_softap(sc_device_t *d, uint32_t now)
     return SC_OK;
 }
 
-void sc_device_stop_log_softap(sc_device_t *d)
+void sc_device_stop_log_softap(sc_device_t *dev)
 {
+    devstate_t *d = DEV(dev);
     if (!d || !d->inited)
         return;
     sc_tc8266_svc_close(&d->logsvc);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Provisioning log ring (docs/protocol/tencent.md#device-log-and-the-log-soft-ap): the latest 10 lines of at most 128 bytes in the
- * reference format, persisted with the two-slot scheme so a failure's story survives a reboot. */
+/* Provisioning log ring (docs/protocol/tencent.md#device-log-and-the-log-soft-ap): the latest 10
+ * lines of at most 128 bytes in the reference format, persisted with the two-slot scheme so a
+ * failure's story survives a reboot. */
 #include <stdio.h>
 #include <string.h>
 

@@ -3,19 +3,6 @@
 
 #include "smartcfg/esptouch.h"
 
-sc_err_t sc_et_creds_check(const sc_et_creds_t *c)
-{
-    if (!c)
-        return SC_ERR_INVAL;
-    if (c->ssid_len < 1 || c->ssid_len > SC_SSID_MAX)
-        return SC_ERR_RANGE;
-    if (c->password_len > SC_PASSWORD_MAX)
-        return SC_ERR_RANGE;
-    if ((unsigned)c->ssid_len + c->password_len > SC_ET_SP_MAX)
-        return SC_ERR_RANGE;
-    return SC_OK;
-}
-
 void sc_et_datacode(uint8_t value, uint8_t index, uint16_t out[3])
 {
     uint8_t pair[2] = { value, index };
@@ -50,8 +37,9 @@ sc_err_t sc_et_encode(sc_et_encoder_t *enc, const sc_et_creds_t *c)
     enc->t = t;
     enc->ncodes = (uint8_t)(t + 6);
 
-    /* Transmission order (docs/protocol/esptouch-v1.md#transmission-order): indices 0..4, then one BSSID byte after every
-     * three regular codes; BSSID bytes left over when the regular codes run out follow in order. */
+    /* Transmission order (docs/protocol/esptouch-v1.md#transmission-order): indices 0..4, then one
+     * BSSID byte after every three regular codes; BSSID bytes left over when the regular codes run
+     * out follow in order. */
     unsigned n = 0, next_regular = 5, next_bssid = 0;
     for (unsigned i = 0; i < 5; i++)
         enc->order[n++] = (sc_et_code_t){ (uint8_t)i, d[i] };
@@ -76,23 +64,4 @@ void sc_et_mcast_addr(uint32_t group_counter, uint8_t ip[4])
     uint8_t n = (uint8_t)(1 + group_counter % 100);
     ip[0] = 234;
     ip[1] = ip[2] = ip[3] = n;
-}
-
-void sc_et_ack_build(const sc_et_ack_t *a, uint8_t out[SC_ET_ACK_LEN])
-{
-    out[0] = a->t;
-    memcpy(&out[1], a->mac, SC_MAC_LEN);
-    memcpy(&out[7], a->ip, 4);
-}
-
-sc_err_t sc_et_ack_parse(const uint8_t *buf, size_t len, uint8_t expected_t, sc_et_ack_t *out)
-{
-    if (!buf || len != SC_ET_ACK_LEN)
-        return SC_ERR_FORMAT;
-    if (buf[0] != expected_t)
-        return SC_ERR_PROTO;
-    out->t = buf[0];
-    memcpy(out->mac, &buf[1], SC_MAC_LEN);
-    memcpy(out->ip, &buf[7], 4);
-    return SC_OK;
 }

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ESP-TOUCH v1 receiver (docs/protocol/esptouch-v1.md#the-receiver, docs/receiver.md). Streams are keyed per radio copy,
- * calibrated from the guide or from CRC-valid data triplets alone, and vote per byte index into
- * a session shared by the copies of one phone behind one BSSID. All state lives in the
- * caller's sc_et_rx_t: no heap, no OS calls. */
+/* ESP-TOUCH v1 receiver (docs/protocol/esptouch-v1.md#the-receiver, docs/receiver.md). Streams are
+ * keyed per radio copy, calibrated from the guide or from CRC-valid data triplets alone, and vote
+ * per byte index into a session shared by the copies of one phone behind one BSSID. All state lives
+ * in the caller's sc_et_rx_t: no heap, no OS calls. */
 #include <string.h>
 
 #include "crc8.h"
 #include "smartcfg/esptouch_rx.h"
+
+#include "../common/state.h"
 
 #define RX_NSTREAMS 7
 #define RX_NSESSIONS 3
@@ -126,7 +128,7 @@ typedef struct {
 #define RX_MAGIC 0x45545258u
 
 _Static_assert(RX_NHALF <= 64, "trusted halves are a 64-bit mask");
-_Static_assert(sizeof(rx_state_t) <= sizeof(sc_et_rx_t), "receiver state must fit sc_et_rx_t");
+SC_STATE_FITS(rx_state_t, sc_et_rx_t);
 _Static_assert(sizeof(rx_state_t) <= 2048, "receiver state budget is 2 KiB");
 
 /* CRC-8 of the two bytes (v, i): the check of one data code. */

@@ -19,7 +19,8 @@ sc_err_t sc_send_acks_on_datagram(sc_send_acks_t *a, const uint8_t src_ip[4], co
         return err;
     }
     a->accepted++;
-    /* Devices repeat their ack every 100 ms for seconds (docs/protocol/esptouch-v1.md#device-side): one entry per MAC. */
+    /* Devices repeat their ack every 100 ms for seconds (docs/protocol/esptouch-v1.md#device-side):
+     * one entry per MAC. */
     for (uint32_t i = 0; i < a->ndev; i++) {
         if (!memcmp(a->dev[i].mac, ack.mac, SC_MAC_LEN)) {
             *index = i;

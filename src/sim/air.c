@@ -9,6 +9,8 @@
 
 #include "smartcfg/air.h"
 
+#include "../common/state.h"
+
 #define AIR_QCAP 224        /* pending frames; DTIM buffering is the largest producer */
 #define AIR_DTIM_CAP 128    /* relays held for one DTIM interval (1000 ms / 8 ms = 125) */
 #define AIR_BEACON_US 102400u
@@ -25,6 +27,13 @@ typedef struct {
     sc_air_config_t cfg;
     sc_et_encoder_t enc;
     sc_et_sched_t sched;
+    sc_et2_encoder_t enc2;
+    sc_et2_sched_t sched2;
+    sc_ak_encoder_t enc_ak;
+    sc_ak_sched_t sched_ak;
+    uint32_t prev2;         /* v2: due time of the previous datagram */
+    uint32_t gap_ms;        /* the sender's pause between datagrams (foreign traffic spreads over it) */
+    uint8_t inited;
     uint64_t rng;
     uint64_t horizon_us;    /* every frame earlier than this has been generated */
     uint64_t start_us, end_us;
@@ -44,7 +53,7 @@ typedef struct {
     sc_frame_t dtim[AIR_DTIM_CAP];
 } air_state_t;
 
-_Static_assert(sizeof(air_state_t) <= sizeof(sc_air_t), "sc_air_t too small for the simulator state");
+SC_STATE_FITS(air_state_t, sc_air_t);
 
 /* --- PRNG: splitmix64 to seed, xorshift64* to draw ------------------------------------ */
 static uint64_t rng_next(air_state_t *s)
@@ -222,7 +231,7 @@ static uint16_t data_fc(int qos, int tods, int fromds, int protected_)
 
 static void dest_mac(const air_state_t *s, uint32_t group, uint8_t da[6])
 {
-    if (!s->cfg.multicast) {
+    if (!s->cfg.multicast || s->cfg.protocol != SC_AIR_PROTO_V1) {
         memset(da, 0xFF, 6);
         return;
     }
@@ -273,6 +282,18 @@ static void esptouch_copies(air_state_t *s, const sc_et_dgram_t *d)
         memcpy(f.addr3, da, 6);
         f.seq_ctrl = next_seq(&s->seq_phone);
         f.qos_ctrl = 0; /* TID 0, normal ack: the uplink is unicast to the AP */
+        if (c->uplink_qos && c->ht_control) {
+            /* an HT Control field after the QoS Control field, announced by the Order bit */
+            f.fc |= SC_FC_ORDER;
+            f.len = (uint16_t)(f.len + 4u);
+        }
+        if (c->uplink_qos && c->amsdu) {
+            /* one A-MSDU subframe: its 14-byte header (DA, SA, length) before the LLC, and the
+             * header's addr3 is the BSSID (the real DA is inside) */
+            f.qos_ctrl |= 0x0080u;
+            f.len = (uint16_t)(f.len + 14u);
+            memcpy(f.addr3, c->creds.bssid, 6);
+        }
         uint64_t t = t0 + rng_range(s, 0, 200);
         f.ts_us = 0;
         s->stats.esptouch_frames++;
@@ -420,13 +441,43 @@ static void foreign_frame(air_state_t *s, uint64_t t)
     }
 }
 
+/* The next datagram of whichever reference sender the phone runs, in the v1 shape (v2 and
+ * AirKiss always broadcast: their group counter only feeds the multicast option of v1). */
+static sc_err_t next_dgram(air_state_t *s, sc_et_dgram_t *d)
+{
+    memset(d, 0, sizeof *d);
+    if (s->cfg.protocol == SC_AIR_PROTO_V2) {
+        sc_et2_dgram_t g;
+        sc_err_t err = sc_et2_sched_next(&s->sched2, s->prev2, &g);
+        if (err)
+            return err;
+        s->prev2 = g.at_ms;
+        d->at_ms = g.at_ms;
+        d->len = g.len;
+        return SC_OK;
+    }
+    if (s->cfg.protocol == SC_AIR_PROTO_AIRKISS) {
+        sc_ak_dgram_t g;
+        sc_err_t err = sc_ak_sched_next(&s->sched_ak, &g);
+        if (err)
+            return err;
+        d->at_ms = g.at_ms;
+        d->len = g.len;
+        return SC_OK;
+    }
+    uint32_t prev = s->sched.sent ? s->sched.next_at : 0;
+    return sc_et_sched_next(&s->sched, prev, d);
+}
+
+/* v2 segment padding: the reference draws 0..126 */
+static uint8_t pad_byte(void *user) { return (uint8_t)(rng_next((air_state_t *)user) % 127u); }
+
 /* Generates everything caused by the next datagram of the schedule, and the beacons and
  * DTIM bursts due before it. */
 static void generate(air_state_t *s)
 {
     sc_et_dgram_t d;
-    uint32_t prev = s->sched.sent ? s->sched.next_at : 0;
-    if (s->sched_done || sc_et_sched_next(&s->sched, prev, &d) != SC_OK) {
+    if (s->sched_done || next_dgram(s, &d) != SC_OK) {
         s->sched_done = 1;
         if (s->ndtim)
             dtim_flush(s, s->next_dtim_us);
@@ -454,7 +505,7 @@ static void generate(air_state_t *s)
         uint32_t n = (uint32_t)r;
         if (rng_unit(s) < r - (double)n)
             n++;
-        uint32_t span = s->sched.timing.gap_ms * 1000u;
+        uint32_t span = s->gap_ms * 1000u;
         for (uint32_t i = 0; i < n; i++)
             foreign_frame(s, t0 + rng_range(s, 0, span ? span - 1 : 0));
     }
@@ -475,15 +526,55 @@ sc_err_t sc_air_init(sc_air_t *air, const sc_air_config_t *cfg)
         const sc_et_timing_t ref = SC_ET_TIMING_DEFAULT;
         s->cfg.timing = ref;
     }
-    err = sc_et_encode(&s->enc, &s->cfg.creds);
-    if (err)
-        return err;
-    err = sc_et_sched_init(&s->sched, &s->enc, &s->cfg.timing);
-    if (err)
-        return err;
     s->rng = splitmix(cfg->seed);
     if (s->rng == 0)
         s->rng = 1;
+    if (cfg->protocol == SC_AIR_PROTO_V2) {
+        sc_et2_params_t p;
+        memset(&p, 0, sizeof p);
+        memcpy(p.ssid, cfg->creds.ssid, cfg->creds.ssid_len);
+        p.ssid_len = cfg->creds.ssid_len;
+        memcpy(p.password, cfg->creds.password, cfg->creds.password_len);
+        p.password_len = cfg->creds.password_len;
+        if (cfg->reserved_len > SC_ET2_RESERVED_MAX)
+            return SC_ERR_RANGE;
+        memcpy(p.reserved, cfg->reserved, cfg->reserved_len);
+        p.reserved_len = cfg->reserved_len;
+        memcpy(p.bssid, cfg->creds.bssid, 6);
+        p.port_mark = cfg->v2_port_mark;
+        p.security = cfg->v2_security;
+        memcpy(p.key, cfg->v2_key, SC_ET2_KEY_LEN);
+        for (unsigned i = 0; i < SC_ET2_IV_WIRE; i++)
+            p.iv[i] = (uint8_t)rng_next(s);
+        err = sc_et2_encode(&s->enc2, &p, pad_byte, s);
+        memset(&p, 0, sizeof p);
+        if (!err)
+            err = sc_et2_sched_init(&s->sched2, &s->enc2, NULL);
+        s->gap_ms = s->sched2.timing.gap_ms;
+    } else if (cfg->protocol == SC_AIR_PROTO_AIRKISS) {
+        sc_ak_params_t p;
+        memset(&p, 0, sizeof p);
+        memcpy(p.ssid, cfg->creds.ssid, cfg->creds.ssid_len);
+        p.ssid_len = cfg->creds.ssid_len;
+        memcpy(p.password, cfg->creds.password, cfg->creds.password_len);
+        p.password_len = cfg->creds.password_len;
+        p.random = cfg->ak_random;
+        err = sc_ak_encode(&s->enc_ak, &p);
+        memset(&p, 0, sizeof p);
+        if (!err)
+            err = sc_ak_sched_init(&s->sched_ak, &s->enc_ak, NULL);
+        s->gap_ms = s->sched_ak.timing.gap_ms;
+    } else if (cfg->protocol == SC_AIR_PROTO_V1) {
+        err = sc_et_encode(&s->enc, &s->cfg.creds);
+        if (!err)
+            err = sc_et_sched_init(&s->sched, &s->enc, &s->cfg.timing);
+        s->gap_ms = s->cfg.timing.gap_ms;
+    } else {
+        err = SC_ERR_INVAL;
+    }
+    if (err)
+        return err;
+    s->inited = 1;
     s->start_us = (uint64_t)cfg->start_ms * 1000u;
     s->end_us = cfg->duration_ms ? s->start_us + (uint64_t)cfg->duration_ms * 1000u : UINT64_MAX;
     /* the beacon grid and the multicast counter are unrelated to the sender's start */
@@ -514,7 +605,7 @@ sc_err_t sc_air_next_ex(sc_air_t *air, sc_frame_t *out, uint32_t *t_ms, unsigned
     if (!air || !out)
         return SC_ERR_INVAL;
     air_state_t *s = (air_state_t *)(void *)air;
-    if (s->enc.cycle_len == 0)
+    if (!s->inited)
         return SC_ERR_STATE; /* init failed or never ran */
     for (;;) {
         if (s->nq && s->q[0].t_us <= s->horizon_us) {
@@ -555,6 +646,8 @@ void sc_air_stats(const sc_air_t *air, sc_air_stats_t *out)
 
 uint32_t sc_air_floor_ms(const sc_air_config_t *cfg)
 {
+    if (cfg->protocol != SC_AIR_PROTO_V1)
+        return UINT32_MAX; /* the floor model is v1's (whole triplets); none for the others yet */
     sc_et_encoder_t enc;
     sc_et_sched_t sched;
     sc_et_timing_t timing = cfg->timing;

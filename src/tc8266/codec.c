@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* UDP 8266 protocol: request parsing and reply building (docs/protocol/tencent.md#the-udp-8266-service, #errors). */
+/* UDP 8266 protocol: request parsing and reply building
+ * (docs/protocol/tencent.md#the-udp-8266-service, #errors). */
 #include <stdio.h>
 #include <string.h>
 

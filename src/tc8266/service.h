@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Core-internal: the UDP 8266 service (docs/protocol/tencent.md#the-udp-8266-service)
- * and its twin, the UDP 9876 log service of the log soft-AP
- * (docs/protocol/tencent.md#device-log-and-the-log-soft-ap). One socket each, sans-I/O over hal.udp: the device's state machine drives it
- * from sc_device_step() and decides what a valid token request means; the service owns the
- * wire — receiving and parsing, per-peer rate-limited error replies, the identity reply and
- * its repeats, error records to the app, the log reply. Caller-owned state, no heap
- * (cJSON's parse tree aside, bounded by SC_TC8266_DGRAM_MAX). */
+/* Core-internal: the UDP 8266 service (docs/protocol/tencent.md#the-udp-8266-service) and its twin,
+ * the UDP 9876 log service of the log soft-AP
+ * (docs/protocol/tencent.md#device-log-and-the-log-soft-ap). One socket each, sans-I/O over
+ * hal.udp: the device's state machine drives it from sc_device_step() and decides what a valid
+ * token request means; the service owns the wire — receiving and parsing, per-peer rate-limited
+ * error replies, the identity reply and its repeats, error records to the app, the log reply.
+ * Caller-owned state, no heap (cJSON's parse tree aside, bounded by SC_TC8266_DGRAM_MAX). */
 #ifndef SC_TC8266_SERVICE_H
 #define SC_TC8266_SERVICE_H
 

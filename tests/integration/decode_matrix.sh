@@ -48,8 +48,8 @@ accepted = {prim}
 if 'alt_password_hex' in args:
     accepted.add((args.get('alt_ssid_hex', args['ssid_hex']), args['alt_password_hex'], args['alt_ip']))
 saw_primary = False
-keys = {'file', 'ssid', 'ssid_hex', 'password', 'password_hex', 'bssid', 'phone_ip', 'version',
-        'channel', 'offset', 'time'}
+keys = {'file', 'protocol', 'ssid', 'ssid_hex', 'password', 'password_hex', 'bssid', 'phone_ip',
+        'reserved_hex', 'random', 'version', 'channel', 'offset', 'time'}
 for l in lines:
     r = json.loads(l)
     if set(r) != keys:
@@ -58,7 +58,8 @@ for l in lines:
     if got not in accepted:
         sys.exit("unexpected result %s" % l)
     saw_primary |= got == prim
-    exp = {'file': args['file'], 'bssid': args['bssid'], 'version': 'v1', 'channel': int(args['channel'])}
+    exp = {'file': args['file'], 'bssid': args['bssid'], 'version': 'v1', 'channel': int(args['channel']),
+           'protocol': 'esptouch-v1', 'reserved_hex': None, 'random': None}
     if got == prim:
         if 'ssid' in args: exp['ssid'] = args['ssid']
         if 'password' in args: exp['password'] = args['password']

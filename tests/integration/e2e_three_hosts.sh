@@ -44,7 +44,6 @@ start_cloud() {
     echo "cloud did not come up"; cat "$T/cloud.err"; return 1
 }
 stop_cloud() { kill "$CLOUD_PID" 2>/dev/null || true; wait "$CLOUD_PID" 2>/dev/null || true; }
-api() { in_ns $NS_PHONE curl -sf -X "$1" -H 'Content-Type: application/json' -H "$AUTH" "http://$CLOUD:8080$2" ${3:+-d "$3"}; }
 
 start_cloud
 api POST /v1/products "{\"product_id\":\"$PRODUCT\"}" >"$T/product.json"
@@ -52,11 +51,7 @@ api POST "/v1/products/$PRODUCT/devices" "{\"device_name\":\"$DEVNAME\"}" >"$T/d
 DEVICE_SECRET=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["device_secret"])' "$T/devreg.json")
 check "device registered in the cloud" test -n "$DEVICE_SECRET"
 # The phone's user (accounts): made with the admin API, logged in with AppGetToken.
-api POST /v1/users '{"user_name":"phone","password":"phone-password"}' >/dev/null
-export SC_ACCESS_TOKEN=$(api POST "/tokenapi?cmd=AppGetToken" '{"Action":"AppGetToken","UserName":"phone","Password":"phone-password"}' |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["Token"])')
-export SC_FAMILY_ID=$(api POST "/tokenapi?cmd=AppGetFamilyList" "{\"Action\":\"AppGetFamilyList\",\"AccessToken\":\"$SC_ACCESS_TOKEN\"}" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["FamilyList"][0]["FamilyId"])')
+three_hosts_phone_user
 
 # --- the device -------------------------------------------------------------------------
 start_device() { # $1 = tag, rest = extra options; the sim AP accepts only the right password

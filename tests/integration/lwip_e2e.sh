@@ -45,18 +45,13 @@ ip netns exec $NS_CLOUD "$SC" cloud --http $CLOUD:8080 --mqtt $CLOUD:1883 --db "
     --admin-key-file "$T/admin.key" >"$T/cloud.out" 2>"$T/cloud.err" &
 pids+=($!)
 wait_for 20 in_ns $NS_PHONE curl -sf -o /dev/null -H "$AUTH" "http://$CLOUD:8080/v1/bindings" || { echo "cloud did not come up"; cat "$T/cloud.err"; exit 1; }
-api() { in_ns $NS_PHONE curl -sf -X "$1" -H 'Content-Type: application/json' -H "$AUTH" "http://$CLOUD:8080$2" ${3:+-d "$3"}; }
 api POST /v1/products "{\"product_id\":\"$PRODUCT\"}" >"$T/product.json"
 api POST "/v1/products/$PRODUCT/devices" "{\"device_name\":\"$DEVNAME\"}" >"$T/devreg.json"
 DEVICE_SECRET=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["device_secret"])' "$T/devreg.json")
 check "device registered in the cloud" test -n "$DEVICE_SECRET"
 # The phone's user (the local cloud has accounts): made with the admin API, logged in with
 # AppGetToken; the SDK and `smartcfg send` take the AccessToken from the environment.
-api POST /v1/users '{"user_name":"phone","password":"phone-password"}' >/dev/null
-export SC_ACCESS_TOKEN=$(api POST "/tokenapi?cmd=AppGetToken" '{"Action":"AppGetToken","UserName":"phone","Password":"phone-password"}' |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["Token"])')
-export SC_FAMILY_ID=$(api POST "/tokenapi?cmd=AppGetFamilyList" "{\"Action\":\"AppGetFamilyList\",\"AccessToken\":\"$SC_ACCESS_TOKEN\"}" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["FamilyList"][0]["FamilyId"])')
+three_hosts_phone_user
 
 # --- the wire: everything the device's link carries, seen from the bridge's namespace ------
 ip netns exec $NS_BR tcpdump -i br0 -n -e -U -w "$T/wire.pcap" "ether host $DEVMAC" 2>"$T/tcpdump.err" &

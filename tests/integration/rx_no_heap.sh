@@ -3,7 +3,7 @@
 # The receiver and the channel search must not touch the heap (or any libc beyond mem*):
 # their objects in the core library may reference no allocator symbol.
 set -euo pipefail
-lib="$SC_BUILD/libsmartcfg_core.a"
+lib="$SC_BUILD/libsmartcfg.a"
 [ -f "$lib" ] || { echo "rx_no_heap: $lib missing"; exit 1; }
 undef=$(nm -u -A "$lib" 2>/dev/null | grep -E '(rx|chansearch)\.c\.o' || true)
 echo "$undef" | sed 's/^/  /'

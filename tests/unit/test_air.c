@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Air simulator: overheads (docs/protocol/esptouch-v1.md#frame-length-and-overhead), addressing, sequence numbers, retries, loss,
- * capture window, determinism and the floor. */
+/* Air simulator: overheads (docs/protocol/esptouch-v1.md#frame-length-and-overhead), addressing,
+ * sequence numbers, retries, loss, capture window, determinism and the floor. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The device side (the core's bind machine over the POSIX MQTT and HTTP tables) against the
- * local cloud side (`smartcfg cloud`: mosquitto + smartcfg_auth + binding service + HTTP API),
- * two implementations of docs/protocol/tencent.md#mqtt, #dynamic-registration written separately: signed MQTT credentials (both
- * HMACs), app_bind_token and its reply codes, dynamic registration. Starts ./smartcfg (or
- * $SC_BUILD/smartcfg) on free loopback ports with a temporary database.
- * Skips without mosquitto, and in sanitizer builds (the instrumented plugin cannot be loaded
- * into the uninstrumented broker). */
+/* The device side (the core's bind machine over the POSIX MQTT and HTTP tables) against the local
+ * cloud side (`smartcfg cloud`: mosquitto + smartcfg_auth + binding service + HTTP API), two
+ * implementations of docs/protocol/tencent.md#mqtt, #dynamic-registration written separately:
+ * signed MQTT credentials (both HMACs), app_bind_token and its reply codes, dynamic registration.
+ * Starts ./smartcfg (or $SC_BUILD/smartcfg) on free loopback ports with a temporary database. Skips
+ * without mosquitto, and in sanitizer builds (the instrumented plugin cannot be loaded into the
+ * uninstrumented broker). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -215,7 +215,7 @@ static sc_hal_t hal;
 static sc_binder_t B;
 static const char *ca_file_override;   /* TLS: verify against another CA than the cloud's */
 
-/* Runs the core's bind machine to its end; returns the status; e and s get the §3 error. */
+/* Runs the core's bind machine to its end; returns the status; e and s get the error ids (errors.h). */
 static sc_binder_status_t bind_device(const char *dn, const char *psk, const char *psecret, bool sha1,
                                     const char *token, uint16_t *e, int32_t *s)
 {

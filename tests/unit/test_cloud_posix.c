@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The bind machine over the real POSIX tables: libmosquitto against a mosquitto broker this
- * test starts on a free loopback port (plain, anonymous), a responder client answering
- * app_bind_token like the cloud, and dynamic registration over libcurl against a
- * libmicrohttpd endpoint implementing docs/protocol/tencent.md#dynamic-registration (signature checked with mbedTLS here,
+/* The bind machine over the real POSIX tables: libmosquitto against a mosquitto broker this test
+ * starts on a free loopback port (plain, anonymous), a responder client answering app_bind_token
+ * like the cloud, and dynamic registration over libcurl against a libmicrohttpd endpoint
+ * implementing docs/protocol/tencent.md#dynamic-registration (signature checked with mbedTLS here,
  * independently of the device code). Skips when /usr/sbin/mosquitto is missing. */
 #include <setjmp.h>
 #include <stdarg.h>

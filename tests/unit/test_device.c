@@ -81,14 +81,14 @@ static void run(T *t, uint32_t ms)
     unsigned spins = 0;
     for (;;) {
         uint32_t next = sc_device_step(t->dev, t->fh.now);
-        if ((int32_t)(next - t->fh.now) <= 0) {
+        if (sc_ms_diff(next, t->fh.now) <= 0) {
             assert_true(++spins < 100000);
             continue;
         }
         spins = 0;
-        if ((int32_t)(end - t->fh.now) <= 0)
+        if (sc_ms_diff(end, t->fh.now) <= 0)
             break;
-        t->fh.now = (int32_t)(next - end) > 0 ? end : next;
+        t->fh.now = sc_ms_min(next, end);
     }
 }
 
@@ -693,7 +693,7 @@ static void test_air_frames_to_done(void **state)
     size_t delivered = 0;
     while (sc_device_state(t->dev) == SC_DEV_SNIFFING && sc_air_next(&air, &f, &at) == SC_OK) {
         uint32_t now = base + at;
-        while ((int32_t)(deadline - now) <= 0) {
+        while (sc_ms_diff(deadline, now) <= 0) {
             t->fh.now = deadline;
             deadline = sc_device_step(t->dev, t->fh.now);
         }

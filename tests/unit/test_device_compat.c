@@ -14,10 +14,10 @@
 static void run(fake_hal_t *fh, sc_device_t *dev, uint32_t ms)
 {
     uint32_t end = fh->now + ms;
-    while ((int32_t)(end - fh->now) > 0) {
+    while (sc_ms_diff(end, fh->now) > 0) {
         uint32_t next = sc_device_step(dev, fh->now);
-        if ((int32_t)(next - fh->now) > 0)
-            fh->now = (int32_t)(next - end) > 0 ? end : next;
+        if (sc_ms_diff(next, fh->now) > 0)
+            fh->now = sc_ms_min(next, end);
     }
 }
 

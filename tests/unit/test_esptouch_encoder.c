@@ -15,7 +15,7 @@ static void test_crc8_check_value(void **state)
     (void)state;
     assert_int_equal(sc_crc8("123456789", 9), 0xA1);
     assert_int_equal(sc_crc8("", 0), 0x00);
-    /* §9.3 outside vector: CRC8([value, index]) */
+    /* docs/protocol/esptouch-v1.md#independent-checks: CRC8([value, index]) */
     const uint8_t v[4][3] = ET_VEC_CRC_PAIRS;
     for (int i = 0; i < 4; i++) {
         uint8_t pair[2] = { v[i][0], v[i][1] };

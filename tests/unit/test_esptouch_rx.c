@@ -837,7 +837,8 @@ static void test_scan_is_faster(void **state)
     (void)state;
     sc_et_creds_t c;
     creds_make(&c, "TP-LINK_2.4G", 12, "12345678", 8);
-    /* from the start of a run the SSID bytes are the last ones sent (docs/protocol/esptouch-v1.md#transmission-order) */
+    /* from the start of a run the SSID bytes are the last ones sent
+     * (docs/protocol/esptouch-v1.md#transmission-order) */
     phone_init(&P[0], &c, PHONE_A, 510);
     decode_one(&P[0]);
     uint32_t plain = H.done_ms[0];

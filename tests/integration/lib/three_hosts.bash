@@ -59,3 +59,22 @@ three_hosts_result() {
     echo "$1: $passes passed, $fails failed"
     [ $fails -eq 0 ]
 }
+
+# The local cloud's accounts as the phone meets them. three_hosts_admin_key makes the key
+# file for `smartcfg cloud --admin-key-file "$T/admin.key"` and sets AUTH; api METHOD PATH
+# [JSON] calls the cloud (CLOUD:8080) from the phone with it; three_hosts_phone_user creates
+# a user and logs it in with AppGetToken: the SDK and `smartcfg send` take its AccessToken
+# and first family from SC_ACCESS_TOKEN / SC_FAMILY_ID.
+three_hosts_admin_key() {
+    (umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$T/admin.key")
+    AUTH="Authorization: Bearer $(cat "$T/admin.key")"
+}
+api() { in_ns $NS_PHONE curl -sf -X "$1" -H 'Content-Type: application/json' -H "$AUTH" "http://$CLOUD:8080$2" ${3:+-d "$3"}; }
+three_hosts_phone_user() {
+    api POST /v1/users '{"user_name":"phone","password":"phone-password"}' >/dev/null
+    SC_ACCESS_TOKEN=$(api POST "/tokenapi?cmd=AppGetToken" '{"Action":"AppGetToken","UserName":"phone","Password":"phone-password"}' |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["Token"])')
+    SC_FAMILY_ID=$(api POST "/tokenapi?cmd=AppGetFamilyList" "{\"Action\":\"AppGetFamilyList\",\"AccessToken\":\"$SC_ACCESS_TOKEN\"}" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["FamilyList"][0]["FamilyId"])')
+    export SC_ACCESS_TOKEN SC_FAMILY_ID
+}

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 /* ---- items --------------------------------------------------------------------------- */
 static cJSON *new_item(int type)

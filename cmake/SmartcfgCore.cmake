@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: Apache-2.0
+# The portable core: smartcfg::core. One set of objects (position independent so the shared
+# library can use them), archived as libsmartcfg.a and, with SMARTCFG_BUILD_SHARED, linked
+# as libsmartcfg.so.<major>.<minor>. Needs cJSON, and mbedTLS when the cloud module is in.
+include_guard(GLOBAL)
+
+smartcfg_module_files(${CMAKE_CURRENT_SOURCE_DIR}/src SMARTCFG_MOD)
+set(SMARTCFG_CORE_SOURCES "")
+set(SMARTCFG_MODULES_BUILT "")
+foreach(_m IN LISTS SMARTCFG_MOD_NAMES)
+  smartcfg_module_enabled("${SMARTCFG_MOD_${_m}_SWITCH}" _on)
+  if(_on AND SMARTCFG_MOD_${_m}_FILES)
+    list(APPEND SMARTCFG_CORE_SOURCES ${SMARTCFG_MOD_${_m}_FILES})
+    list(APPEND SMARTCFG_MODULES_BUILT ${_m})
+  endif()
+endforeach()
+if(NOT SMARTCFG_CORE_SOURCES)
+  message(FATAL_ERROR "smartcfg: no core sources under ${CMAKE_CURRENT_SOURCE_DIR}/src")
+endif()
+
+smartcfg_find_cjson()
+# mbedTLS crypto: the cloud module (HMAC, base64, AES) and the ESP-TOUCH v2 receiver (AES).
+if(SMARTCFG_WITH_CLOUD OR SMARTCFG_WITH_ESPTOUCH_V2)
+  set(SMARTCFG_NEEDS_MBEDCRYPTO ON)
+  smartcfg_find_mbedcrypto()
+endif()
+
+# Usage requirements every consumer of the core gets: the headers and the module switches
+# (they change sizes in the headers, so library and user must agree on them).
+add_library(smartcfg_config INTERFACE)
+target_include_directories(smartcfg_config INTERFACE
+  $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:include>)
+set(SMARTCFG_DEFINES "")
+foreach(_s IN LISTS SMARTCFG_SWITCHES)
+  if(${_s})
+    list(APPEND SMARTCFG_DEFINES ${_s}=1)
+  else()
+    list(APPEND SMARTCFG_DEFINES ${_s}=0)
+  endif()
+endforeach()
+target_compile_definitions(smartcfg_config INTERFACE ${SMARTCFG_DEFINES})
+set(SMARTCFG_CORE_DEPS smartcfg::dep_cjson)
+if(SMARTCFG_NEEDS_MBEDCRYPTO)
+  list(APPEND SMARTCFG_CORE_DEPS smartcfg::dep_mbedcrypto)
+endif()
+
+add_library(smartcfg_core_obj OBJECT ${SMARTCFG_CORE_SOURCES})
+set_target_properties(smartcfg_core_obj PROPERTIES POSITION_INDEPENDENT_CODE ON C_STANDARD 11
+  C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+target_link_libraries(smartcfg_core_obj PUBLIC smartcfg_config ${SMARTCFG_CORE_DEPS})
+
+add_library(smartcfg_core STATIC $<TARGET_OBJECTS:smartcfg_core_obj>)
+target_link_libraries(smartcfg_core PUBLIC smartcfg_config ${SMARTCFG_CORE_DEPS})
+set_target_properties(smartcfg_core PROPERTIES OUTPUT_NAME smartcfg EXPORT_NAME core_static
+  ARCHIVE_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_library(smartcfg::core ALIAS smartcfg_core)
+add_library(smartcfg::core_static ALIAS smartcfg_core)
+
+if(SMARTCFG_BUILD_SHARED)
+  add_library(smartcfg_core_shared SHARED $<TARGET_OBJECTS:smartcfg_core_obj>)
+  target_link_libraries(smartcfg_core_shared PUBLIC smartcfg_config ${SMARTCFG_CORE_DEPS})
+  set_target_properties(smartcfg_core_shared PROPERTIES OUTPUT_NAME smartcfg EXPORT_NAME core_shared
+    VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR}
+    LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+  add_library(smartcfg::core_shared ALIAS smartcfg_core_shared)
+endif()
+
+string(REPLACE ";" " " _mods "${SMARTCFG_MODULES_BUILT}")
+message(STATUS "smartcfg ${PROJECT_VERSION}: core modules: ${_mods}")

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: Apache-2.0
+# Linux only: the POSIX port of the HAL (smartcfg::posix), the smartcfg program and the
+# mosquitto plugin of the local cloud. Everything here needs the host libraries.
+include_guard(GLOBAL)
+
+find_package(PkgConfig REQUIRED)   # directory scope: ports/*/CMakeLists.txt use pkg_check_modules too
+smartcfg_find_mbedtls()
+smartcfg_find_host_libs(
+  "PCAP|libpcap|libpcap-dev"
+  "NL|libnl-3.0 libnl-genl-3.0|libnl-3-dev libnl-genl-3-dev"
+  "MOSQ|libmosquitto|libmosquitto-dev"
+  "MHD|libmicrohttpd|libmicrohttpd-dev"
+  "CURL|libcurl|libcurl4-openssl-dev"
+  "SQLITE|sqlite3|libsqlite3-dev")
+
+# --- POSIX port: HAL implementations over sockets, libpcap, libmosquitto ... --
+file(GLOB_RECURSE SC_POSIX_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/ports/posix/*.c)
+add_library(smartcfg_posix STATIC ${SC_POSIX_SRC})
+target_compile_definitions(smartcfg_posix PRIVATE _GNU_SOURCE)
+target_include_directories(smartcfg_posix PUBLIC
+  $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/ports/posix> $<INSTALL_INTERFACE:include/smartcfg/posix>)
+target_link_libraries(smartcfg_posix PUBLIC smartcfg_core PkgConfig::PCAP PkgConfig::NL
+  PkgConfig::MOSQ PkgConfig::CURL smartcfg::dep_mbedtls m)
+set_target_properties(smartcfg_posix PROPERTIES OUTPUT_NAME smartcfg-posix EXPORT_NAME posix
+  ARCHIVE_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_library(smartcfg::posix ALIAS smartcfg_posix)
+
+# --- the smartcfg command (send, device, decode, air, cloud, demo) -------------
+file(GLOB SC_APP_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/apps/smartcfg/*.c
+                                       ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/*.c)
+add_executable(smartcfg ${SC_APP_SRC})
+target_compile_definitions(smartcfg PRIVATE _GNU_SOURCE)
+target_include_directories(smartcfg PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/apps/smartcfg ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud)
+target_link_libraries(smartcfg PRIVATE smartcfg_posix PkgConfig::MHD PkgConfig::SQLITE)
+set_target_properties(smartcfg PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+
+# --- man pages: each made from its subcommand's --help at build time (man/help2man.py) -----
+find_package(Python3 COMPONENTS Interpreter REQUIRED)
+set(SC_MAN_PAGES)
+foreach(sub "" send device decode air cloud)
+  if(sub)
+    set(page ${CMAKE_CURRENT_BINARY_DIR}/man/smartcfg-${sub}.1)
+  else()
+    set(page ${CMAKE_CURRENT_BINARY_DIR}/man/smartcfg.1)
+  endif()
+  add_custom_command(OUTPUT ${page}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/man
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/man/help2man.py $<TARGET_FILE:smartcfg> ${sub} > ${page}
+    DEPENDS smartcfg ${CMAKE_CURRENT_SOURCE_DIR}/man/help2man.py VERBATIM)
+  list(APPEND SC_MAN_PAGES ${page})
+endforeach()
+add_custom_target(smartcfg_man ALL DEPENDS ${SC_MAN_PAGES})
+
+# --- mosquitto broker plugin of the local cloud ----------------------------------
+file(GLOB SC_PLUGIN_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/plugin/*.c)
+if(SC_PLUGIN_SRC)
+  add_library(smartcfg_auth MODULE ${SC_PLUGIN_SRC})
+  set_target_properties(smartcfg_auth PROPERTIES PREFIX "" LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}
+    POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET default)
+  target_include_directories(smartcfg_auth PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud)
+  # The core (PIC objects) supplies the credential code the plugin checks, not a copy of it.
+  target_link_libraries(smartcfg_auth PRIVATE smartcfg_core PkgConfig::SQLITE smartcfg::dep_cjson smartcfg::dep_mbedcrypto)
+endif()

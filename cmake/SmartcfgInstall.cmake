@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: Apache-2.0
+# Install rules: headers, libsmartcfg.a/.so, smartcfg.pc, the CMake package (smartcfg::core,
+# smartcfg::posix), the smartcfg program, the broker plugin, man pages and shell completion.
+# Everything installed is relocatable (the .pc and the CMake files find their prefix from
+# their own location), so `cmake --install build --prefix P` works for any P.
+include_guard(GLOBAL)
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+set(SMARTCFG_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/smartcfg)
+
+# First rule: refuse, with a message that says what to do, a prefix we cannot write to
+# (instead of failing half-way through with a copy error).
+install(CODE [[
+  set(_sc_dest "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}")
+  set(_sc_dir "${_sc_dest}")
+  while(NOT EXISTS "${_sc_dir}")
+    get_filename_component(_sc_dir "${_sc_dir}" DIRECTORY)
+  endwhile()
+  set(_sc_probe "${_sc_dir}/.smartcfg-install-probe")
+  execute_process(COMMAND ${CMAKE_COMMAND} -E touch "${_sc_probe}" RESULT_VARIABLE _sc_rc
+                  OUTPUT_QUIET ERROR_QUIET)
+  if(NOT _sc_rc EQUAL 0 OR NOT EXISTS "${_sc_probe}")
+    message(FATAL_ERROR "smartcfg: cannot write to ${_sc_dir} (installing to ${_sc_dest}); nothing was "
+      "installed. Run as a user who may write there, or choose another prefix "
+      "(cmake --install BUILD --prefix DIR, make install PREFIX=DIR).")
+  endif()
+  file(REMOVE "${_sc_probe}")
+]])
+
+# --- headers ---------------------------------------------------------------------------------
+install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/include/smartcfg DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+        FILES_MATCHING PATTERN "*.h")
+
+# --- libraries and the CMake package -----------------------------------------------------------
+set(_sc_export smartcfg_config smartcfg_core)
+if(TARGET smartcfg_core_shared)
+  list(APPEND _sc_export smartcfg_core_shared)
+endif()
+set(SMARTCFG_HAS_POSIX OFF)
+if(TARGET smartcfg_posix)
+  list(APPEND _sc_export smartcfg_posix)
+  set(SMARTCFG_HAS_POSIX ON)
+  file(GLOB _sc_posix_h ${CMAKE_CURRENT_SOURCE_DIR}/ports/posix/*.h)
+  install(FILES ${_sc_posix_h} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/smartcfg/posix)
+endif()
+install(TARGETS ${_sc_export} EXPORT smartcfgTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(EXPORT smartcfgTargets NAMESPACE smartcfg:: DESTINATION ${SMARTCFG_CMAKE_DIR})
+configure_package_config_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/smartcfgConfig.cmake.in
+  ${CMAKE_CURRENT_BINARY_DIR}/smartcfgConfig.cmake INSTALL_DESTINATION ${SMARTCFG_CMAKE_DIR})
+# 0.x: a new minor version may change the API and the state sizes.
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/smartcfgConfigVersion.cmake
+  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/smartcfgConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/smartcfgConfigVersion.cmake
+        ${CMAKE_CURRENT_SOURCE_DIR}/cmake/smartcfgDeps.cmake DESTINATION ${SMARTCFG_CMAKE_DIR})
+
+# --- pkg-config ----------------------------------------------------------------------------------
+# prefix relative to the .pc file's directory, so the file works wherever the tree is installed.
+file(RELATIVE_PATH SMARTCFG_PC_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+string(REGEX REPLACE "/$" "" SMARTCFG_PC_PREFIX "${SMARTCFG_PC_PREFIX}")
+set(SMARTCFG_PC_CFLAGS "")
+foreach(_d IN LISTS SMARTCFG_DEFINES)
+  string(APPEND SMARTCFG_PC_CFLAGS " -D${_d}")
+endforeach()
+set(SMARTCFG_PC_LIBS_DEPS "")
+if(SMARTCFG_NEEDS_MBEDCRYPTO)
+  set(SMARTCFG_PC_LIBS_DEPS "-lmbedcrypto")
+endif()
+if(TARGET smartcfg_core_shared)   # the shared library carries its own dependencies
+  set(SMARTCFG_PC_REQUIRES "Requires.private: libcjson")
+  set(SMARTCFG_PC_LIBS_PRIVATE "Libs.private: ${SMARTCFG_PC_LIBS_DEPS}")
+  set(SMARTCFG_PC_LIBS_DEPS "")
+else()
+  set(SMARTCFG_PC_REQUIRES "Requires: libcjson")
+  set(SMARTCFG_PC_LIBS_PRIVATE "")
+endif()
+configure_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/smartcfg.pc.in ${CMAKE_CURRENT_BINARY_DIR}/smartcfg.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/smartcfg.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# --- programs ---------------------------------------------------------------------------------
+if(TARGET smartcfg)
+  install(TARGETS smartcfg RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
+if(TARGET smartcfg_auth)
+  # `smartcfg cloud` looks for the plugin in <bin>/../lib/smartcfg/ (apps/cloud/cloud_main.c).
+  install(TARGETS smartcfg_auth LIBRARY DESTINATION lib/smartcfg)
+endif()
+
+# --- man pages and shell completion, once they exist -------------------------------------------
+# man/<name>.<section> (or man/man<section>/<name>.<section>) -> share/man/man<section>/;
+# completion/smartcfg.bash (or completion/smartcfg) -> bash-completion; completion/_smartcfg -> zsh.
+file(GLOB_RECURSE _sc_man CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/man/*.[1-9])
+if(SC_MAN_PAGES) # generated from --help (SmartcfgHost.cmake)
+  install(FILES ${SC_MAN_PAGES} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+endif()
+foreach(_p IN LISTS _sc_man)
+  string(REGEX MATCH "[1-9]$" _sec "${_p}")
+  install(FILES ${_p} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${_sec})
+endforeach()
+foreach(_c smartcfg.bash smartcfg)
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/completion/${_c} AND NOT IS_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/completion/${_c})
+    install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/completion/${_c} DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+            RENAME smartcfg)
+    break()
+  endif()
+endforeach()
+if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/completion/_smartcfg)
+  install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/completion/_smartcfg DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/site-functions)
+endif()

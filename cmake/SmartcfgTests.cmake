@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: Apache-2.0
+# Tests (make test), benchmarks (make bench) and fuzzers (SC_FUZZ=ON). Unit tests are
+# tests/unit/test_<name>.c (cmocka, one program each); integration tests are
+# tests/integration/<name>.sh, run with SC_BUILD (this build) and SC_SRC (the sources).
+include_guard(GLOBAL)
+
+smartcfg_find_host_libs("CMOCKA|cmocka|libcmocka-dev")
+enable_testing()
+set(SC_TOP ${CMAKE_CURRENT_SOURCE_DIR})
+set(SC_BIN ${CMAKE_CURRENT_BINARY_DIR})
+
+file(GLOB SC_UNIT_TESTS CONFIGURE_DEPENDS ${SC_TOP}/tests/unit/test_*.c)
+file(GLOB SC_TEST_SUPPORT CONFIGURE_DEPENDS ${SC_TOP}/tests/support/*.c)
+if(SC_TEST_SUPPORT)
+  add_library(sc_testsupport STATIC ${SC_TEST_SUPPORT})
+  target_compile_definitions(sc_testsupport PRIVATE _GNU_SOURCE)
+  target_include_directories(sc_testsupport PUBLIC ${SC_TOP}/tests/support)
+  target_link_libraries(sc_testsupport PUBLIC smartcfg_posix PkgConfig::CMOCKA)
+endif()
+foreach(t ${SC_UNIT_TESTS})
+  get_filename_component(n ${t} NAME_WE)
+  add_executable(${n} ${t})
+  target_compile_definitions(${n} PRIVATE _GNU_SOURCE)
+  target_link_libraries(${n} PRIVATE smartcfg_posix PkgConfig::CMOCKA PkgConfig::SQLITE PkgConfig::MHD)
+  if(SC_TEST_SUPPORT)
+    target_link_libraries(${n} PRIVATE sc_testsupport)
+  endif()
+  set_target_properties(${n} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${SC_BIN}/tests)
+  add_test(NAME unit.${n} COMMAND ${n} WORKING_DIRECTORY ${SC_BIN})
+  set_tests_properties(unit.${n} PROPERTIES LABELS unit TIMEOUT 300)
+endforeach()
+
+file(GLOB SC_INTEG_TESTS CONFIGURE_DEPENDS ${SC_TOP}/tests/integration/*.sh)
+foreach(t ${SC_INTEG_TESTS})
+  get_filename_component(n ${t} NAME_WE)
+  add_test(NAME integ.${n} COMMAND bash ${t})
+  set_tests_properties(integ.${n} PROPERTIES LABELS integration TIMEOUT 600
+    ENVIRONMENT "SC_BUILD=${SC_BIN};SC_SRC=${SC_TOP}")
+endforeach()
+
+# --- benchmarks: bench/bench_<name>.c -----------------------------------------------
+file(GLOB SC_BENCH CONFIGURE_DEPENDS ${SC_TOP}/bench/bench_*.c)
+foreach(b ${SC_BENCH})
+  get_filename_component(n ${b} NAME_WE)
+  add_executable(${n} ${b})
+  target_compile_definitions(${n} PRIVATE _GNU_SOURCE)
+  target_link_libraries(${n} PRIVATE smartcfg_posix PkgConfig::SQLITE PkgConfig::MHD)
+  set_target_properties(${n} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${SC_BIN}/bench)
+endforeach()
+
+# --- fuzzers: fuzz/fuzz_<name>.c (libFuzzer; clang -DSC_FUZZ=ON) ----------------------
+if(SC_FUZZ)
+  file(GLOB SC_FUZZERS CONFIGURE_DEPENDS ${SC_TOP}/fuzz/fuzz_*.c)
+  foreach(f ${SC_FUZZERS})
+    get_filename_component(n ${f} NAME_WE)
+    add_executable(${n} ${f})
+    target_compile_definitions(${n} PRIVATE _GNU_SOURCE)
+    target_compile_options(${n} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${n} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(${n} PRIVATE smartcfg_posix)
+    set_target_properties(${n} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${SC_BIN}/fuzz)
+  endforeach()
+endif()

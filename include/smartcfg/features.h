@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Compile-time module switches. A firmware build leaves out what it does not use by
+ * compiling without that module's sources and defining its switch to 0 for every file that
+ * includes smartcfg headers (CMake does both from its SMARTCFG_WITH_* options and hands the
+ * defines on through smartcfg::core and smartcfg.pc; a hand-written build passes -D itself).
+ * Undefined switches mean "on". What each module holds and weighs: docs/porting.md. */
+#ifndef SMARTCFG_FEATURES_H
+#define SMARTCFG_FEATURES_H
+
+/* IoT Explorer cloud: the MQTT binder (app_bind_token, bind_device_query), credentials,
+ * messages and dynamic registration. Needs mbedTLS. Off: the device stops after the UDP 8266
+ * token handshake (sc_device_config_t.skip_cloud must be set). */
+#ifndef SMARTCFG_WITH_CLOUD
+#define SMARTCFG_WITH_CLOUD 1
+#endif
+/* Dynamic registration (the device fetches its PSK with the product secret). Off: devices
+ * must come with their PSK; the binder fails with err 27 when there is none. Needs the cloud. */
+#ifndef SMARTCFG_WITH_DYNREG
+#define SMARTCFG_WITH_DYNREG SMARTCFG_WITH_CLOUD
+#endif
+/* Tencent AT command front-end (at.h, at_device.h). Needs SMARTCFG_WITH_CLOUD. */
+#ifndef SMARTCFG_WITH_AT
+#define SMARTCFG_WITH_AT 1
+#endif
+/* The phone side: ESP-TOUCH encoder and send schedule, ack collector, token handshake, token
+ * API (sender.h). A device does not need it. */
+#ifndef SMARTCFG_WITH_SENDER
+#define SMARTCFG_WITH_SENDER 1
+#endif
+/* The air simulator (air.h): synthetic captures for tests and tools. Uses the encoder. */
+#ifndef SMARTCFG_WITH_SIM
+#define SMARTCFG_WITH_SIM 1
+#endif
+/* Receivers beside ESP-TOUCH v1 (esptouch/v2_*.c, airkiss/). Reserved: the device's
+ * multi-protocol receiver (src/rx/) always runs all three, so CMake refuses them off for now. */
+#ifndef SMARTCFG_WITH_ESPTOUCH_V2
+#define SMARTCFG_WITH_ESPTOUCH_V2 1
+#endif
+#ifndef SMARTCFG_WITH_AIRKISS
+#define SMARTCFG_WITH_AIRKISS 1
+#endif
+
+#if SMARTCFG_WITH_DYNREG && !SMARTCFG_WITH_CLOUD
+#error "smartcfg: SMARTCFG_WITH_DYNREG needs SMARTCFG_WITH_CLOUD"
+#endif
+#if SMARTCFG_WITH_AT && !SMARTCFG_WITH_CLOUD
+#error "smartcfg: SMARTCFG_WITH_AT needs SMARTCFG_WITH_CLOUD (AT+TCMQTTCONN and AT+TCDEVREG use it)"
+#endif
+
+#endif

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The receiver front: every sniffed frame goes to the ESP-TOUCH v1, ESP-TOUCH v2 and AirKiss
+ * decoders at once; the first session any of them completes is the result, tagged with its
+ * protocol. One caller-owned object (<= 3 KiB, no heap), sans-I/O like the decoders it holds.
+ * Frames are normalised here once for all three (a QoS HT Control field is taken out). */
+#ifndef SMARTCFG_RECEIVER_H
+#define SMARTCFG_RECEIVER_H
+
+#include "smartcfg/airkiss.h"
+#include "smartcfg/esptouch_rx.h"
+#include "smartcfg/esptouch_v2.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    SC_PROTO_NONE = 0,
+    SC_PROTO_ESPTOUCH_V1 = 1,
+    SC_PROTO_ESPTOUCH_V2 = 2,
+    SC_PROTO_AIRKISS = 4,
+    SC_PROTO_ALL = 7
+} sc_proto_t;
+
+/* "esptouch-v1", "esptouch-v2", "airkiss" ("none" otherwise). */
+const char *sc_proto_name(sc_proto_t p);
+/* Parses "v1,v2,airkiss" (also "all", "esptouch-v1", ...) into a mask; SC_ERR_INVAL on an
+ * unknown name or an empty list. */
+sc_err_t sc_proto_parse(const char *list, unsigned *mask);
+
+typedef struct {
+    sc_proto_t proto;
+    uint8_t ssid[SC_SSID_MAX];
+    uint8_t ssid_len;
+    uint8_t password[SC_PASSWORD_MAX];
+    uint8_t password_len;
+    uint8_t password_known;       /* 0: encrypted v2 without the right key: no password at all */
+    uint8_t reserved[SC_ET2_RESERVED_MAX];
+    uint8_t reserved_len;         /* v2 only */
+    uint8_t bssid[SC_MAC_LEN];
+    uint8_t has_bssid;            /* v1: always; v2: when a stream's BSSID matched the CRC; AirKiss: never sent */
+    uint8_t phone_ip[4];
+    uint8_t has_phone_ip;         /* v1 only */
+    uint8_t random;               /* AirKiss: R, what the ack carries */
+    uint8_t ack_token;            /* v1: T; v2: port mark; AirKiss: R */
+    uint8_t channel;
+    uint16_t offset;
+    uint8_t sender[SC_MAC_LEN];
+    sc_et_result_t v1;            /* the v1 decoder's own result (v1 sessions) */
+} sc_rx_result_t;
+
+typedef struct {
+    sc_et_event_type_t type;
+    sc_proto_t proto;             /* the decoder that caused it */
+    uint8_t channel;
+    uint16_t offset;
+    uint8_t known, needed;        /* progress in that decoder's units */
+    sc_rx_result_t result;        /* valid for SC_ET_EV_DONE */
+} sc_rx_event_t;
+
+typedef struct {
+    uint8_t protocols;            /* sc_proto_t mask */
+    uint8_t done;
+    sc_et_rx_t v1;
+    sc_et2_rx_t v2;
+    sc_ak_rx_t ak;
+} sc_receiver_t;
+
+#define SC_RECEIVER_BUDGET 3072u
+
+/* protocols: mask of SC_PROTO_* (0 = all). */
+sc_err_t sc_receiver_init(sc_receiver_t *r, unsigned protocols);
+/* The v2 device key (16 bytes) for encrypted sessions; NULL forgets it. */
+void sc_receiver_set_v2_key(sc_receiver_t *r, const uint8_t *key16);
+void sc_receiver_reset(sc_receiver_t *r);
+/* After a DONE: forget that session only, go on with the others (several phones). */
+sc_err_t sc_receiver_resume(sc_receiver_t *r);
+/* Feeds one frame to every enabled decoder; returns the most important event (DONE first)
+ * and fills ev when not NULL. */
+sc_et_event_type_t sc_receiver_feed(sc_receiver_t *r, const sc_frame_t *f, uint32_t now_ms, sc_rx_event_t *ev);
+sc_et_event_type_t sc_receiver_tick(sc_receiver_t *r, uint32_t now_ms);
+/* A channel some decoder is locked on (0 = none). */
+uint8_t sc_receiver_locked_channel(const sc_receiver_t *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* AirKiss receiver (docs/protocol/airkiss.md, docs/receiver.md).
+ *
+ * A stream locks on the guide run (four frames of lengths O+1 .. O+4). Its symbols are then
+ * read as chains: consecutive frames of the stream, proven consecutive by the 802.11 sequence
+ * number where there is one. Four chained symbols with the magic or prefix tags give T and
+ * CRC8(SSID), or P (checked by CRC8(P)); two chained sequence headers and the data symbols
+ * after them give a block, accepted only if its 7-bit CRC over (index, bytes) holds. Blocks
+ * vote per index across rounds and copies; nothing depends on the order of the phases. The
+ * session completes only when every block has the length T implies and CRC8(SSID) matches
+ * the magic. All state is caller-owned. */
+#include <string.h>
+
+#include "../rx/rxkey.h"
+#include "smartcfg/airkiss.h"
+
+#define AK_NST 3
+#define AK_NBLK 32            /* ceil(127 / 4) */
+#define AK_SESSION_IDLE_MS 15000u
+#define AK_KNOWN 2u
+#define AK_CNT_MAX 3u
+
+enum { ST_FREE = 0, ST_SEARCH, ST_LOCKED };
+enum { P_NONE = 0, P_HDR1, P_BLOCK };
+
+typedef struct {
+    sc_rxhdr_t h;
+    uint8_t state, channel;
+    uint16_t offset;
+    uint16_t hist[3];
+    uint8_t win[3];           /* the last chained symbols below 128, newest last */
+    uint8_t nwin;
+    uint8_t winw;             /* bit k: win[k] came right after its predecessor (by sequence number) */
+    uint8_t bw;               /* weight of the block being read: 2 proven consecutive, else 1 */
+    uint8_t prev, prev_val;   /* block parser */
+    uint8_t bj, bcrc, bn;
+    uint8_t bbytes[4];
+} ak_stream_t;
+
+typedef struct {
+    uint8_t sender[SC_MAC_LEN];
+    uint8_t used;
+    uint8_t t, c, mcnt;       /* magic: T, CRC8(SSID), vote count */
+    uint8_t p, pcnt;          /* prefix */
+    uint8_t blk[AK_NBLK];     /* (count << 3) | length; 0 = nothing */
+    uint8_t msg[SC_AK_MSG_MAX + 1];
+    uint32_t last_ms;
+} ak_session_t;
+
+typedef struct {
+    uint32_t magic;
+    sc_ak_rx_config_t cfg;
+    uint8_t done, reported;
+    ak_stream_t st[AK_NST];
+    ak_session_t ss;
+    sc_ak_rx_stats_t stats;
+} ak_state_t;
+
+#define AK_MAGIC 0x414b5258u
+
+_Static_assert(sizeof(ak_state_t) <= sizeof(sc_ak_rx_t), "AirKiss receiver state must fit sc_ak_rx_t");
+
+static ak_state_t *S(sc_ak_rx_t *rx) { return (ak_state_t *)(void *)rx->opaque; }
+static const ak_state_t *CS(const sc_ak_rx_t *rx) { return (const ak_state_t *)(const void *)rx->opaque; }
+static inline int32_t since(uint32_t now, uint32_t then) { return (int32_t)(now - then); }
+
+sc_err_t sc_ak_rx_init(sc_ak_rx_t *rx, const sc_ak_rx_config_t *cfg)
+{
+    if (!rx)
+        return SC_ERR_INVAL;
+    memset(rx, 0, sizeof *rx);
+    ak_state_t *r = S(rx);
+    r->magic = AK_MAGIC;
+    if (cfg)
+        r->cfg = *cfg;
+    if (r->cfg.offset_max == 0)
+        r->cfg.offset_max = 200;
+    if (r->cfg.offset_min > r->cfg.offset_max)
+        return SC_ERR_RANGE;
+    if (r->cfg.idle_unlock_ms == 0)
+        r->cfg.idle_unlock_ms = 3000;
+    return SC_OK;
+}
+
+void sc_ak_rx_reset(sc_ak_rx_t *rx)
+{
+    ak_state_t *r = S(rx);
+    memset(r->st, 0, sizeof r->st);
+    memset(&r->ss, 0, sizeof r->ss);
+    r->done = 0;
+    r->reported = 0;
+}
+
+sc_err_t sc_ak_rx_resume(sc_ak_rx_t *rx)
+{
+    ak_state_t *r = S(rx);
+    if (!r->done)
+        return SC_ERR_STATE;
+    for (unsigned i = 0; i < AK_NST; i++)
+        if (sc_rxhdr_from(&r->st[i].h, r->ss.sender))
+            memset(&r->st[i], 0, sizeof r->st[i]);
+    memset(&r->ss, 0, sizeof r->ss);
+    r->done = 0;
+    r->reported = 0;
+    return SC_OK;
+}
+
+/* --- session ------------------------------------------------------------------------------ */
+static unsigned blk_len(unsigned t, unsigned j) { return t - 4u * j < 4u ? t - 4u * j : 4u; }
+
+static ak_session_t *session_for(ak_state_t *r, const ak_stream_t *s, uint32_t now)
+{
+    ak_session_t *x = &r->ss;
+    if (x->used && sc_rxhdr_from(&s->h, x->sender))
+        return x;
+    if (x->used && since(now, x->last_ms) < (int32_t)AK_SESSION_IDLE_MS)
+        return NULL;
+    memset(x, 0, sizeof *x);
+    x->used = 1;
+    sc_rxhdr_unpack(s->h.ks, x->sender);
+    x->last_ms = now;
+    r->reported = 0;
+    return x;
+}
+
+static unsigned known_bytes(const ak_session_t *x)
+{
+    unsigned n = 0;
+    for (unsigned j = 0; j < AK_NBLK; j++)
+        if ((x->blk[j] >> 3) >= AK_KNOWN)
+            n += x->blk[j] & 7u;
+    return n;
+}
+
+/* Every block waits for one more agreeing sighting (after a failed SSID CRC). */
+static void soften(ak_session_t *x)
+{
+    for (unsigned j = 0; j < AK_NBLK; j++)
+        if ((x->blk[j] >> 3) >= AK_KNOWN)
+            x->blk[j] = (uint8_t)((1u << 3) | (x->blk[j] & 7u));
+}
+
+static int try_finish(ak_state_t *r, ak_session_t *x, const ak_stream_t *s, sc_ak_result_t *res)
+{
+    if (x->mcnt < AK_KNOWN || x->pcnt < AK_KNOWN)
+        return 0;
+    unsigned t = x->t, p = x->p;
+    if (t < p + 2u || t - p - 1u > SC_SSID_MAX || p > SC_PASSWORD_MAX)
+        return 0;
+    for (unsigned j = 0; 4u * j < t; j++)
+        if ((x->blk[j] >> 3) < AK_KNOWN || (x->blk[j] & 7u) != blk_len(t, j))
+            return 0;
+    unsigned sl = t - p - 1u;
+    if (sc_crc8(x->msg + p + 1u, sl) != x->c) {
+        r->stats.bad_ssid_crc++;
+        soften(x);
+        return 0;
+    }
+    memset(res, 0, sizeof *res);
+    memcpy(res->password, x->msg, p);
+    res->password_len = (uint8_t)p;
+    res->random = x->msg[p];
+    memcpy(res->ssid, x->msg + p + 1u, sl);
+    res->ssid_len = (uint8_t)sl;
+    if (!(sc_rxhdr_flags(&s->h) & (SC_RXK_ETH | SC_RXK_LENONLY))) {
+        sc_rxhdr_unpack(s->h.kb, res->bssid);
+        res->has_bssid = 1;
+    }
+    res->channel = s->channel;
+    res->offset = s->offset;
+    memcpy(res->sender, x->sender, SC_MAC_LEN);
+    return 1;
+}
+
+static void vote_block(ak_state_t *r, ak_session_t *x, unsigned j, const uint8_t *b, unsigned n, unsigned w)
+{
+    uint8_t *e = &x->blk[j];
+    unsigned c = *e >> 3, len = *e & 7u;
+    uint8_t *m = x->msg + 4u * j;
+    if (4u * j + n > SC_AK_MSG_MAX)
+        return;
+    if (c == 0) {
+        memcpy(m, b, n);
+        *e = (uint8_t)((w << 3) | n);
+    } else if (len == n && !memcmp(m, b, n)) {
+        c += w;
+        *e = (uint8_t)(((c > AK_CNT_MAX ? AK_CNT_MAX : c) << 3) | n);
+    } else {
+        r->stats.conflicts++;
+        if (c > w) {
+            *e = (uint8_t)(((c - w) << 3) | len);
+        } else {
+            memcpy(m, b, n);
+            *e = (uint8_t)(((w - c) << 3) | n);
+        }
+    }
+}
+
+/* Magic and prefix: Boyer-Moore votes; a new T drops the blocks (another message). */
+static void vote_magic(ak_state_t *r, ak_session_t *x, unsigned t, unsigned c, unsigned w)
+{
+    if (x->mcnt && x->t == t && x->c == c) {
+        x->mcnt = (uint8_t)(x->mcnt + w > AK_CNT_MAX ? AK_CNT_MAX : x->mcnt + w);
+        return;
+    }
+    if (x->mcnt > w) {
+        r->stats.conflicts++;
+        x->mcnt = (uint8_t)(x->mcnt - w);
+        return;
+    }
+    if (x->mcnt)
+        memset(x->blk, 0, sizeof x->blk);
+    x->t = (uint8_t)t;
+    x->c = (uint8_t)c;
+    x->mcnt = (uint8_t)w;
+}
+
+static void vote_prefix(ak_state_t *r, ak_session_t *x, unsigned p, unsigned w)
+{
+    if (x->pcnt && x->p == p) {
+        x->pcnt = (uint8_t)(x->pcnt + w > AK_CNT_MAX ? AK_CNT_MAX : x->pcnt + w);
+        return;
+    }
+    if (x->pcnt > w) {
+        r->stats.conflicts++;
+        x->pcnt = (uint8_t)(x->pcnt - w);
+        return;
+    }
+    x->p = (uint8_t)p;
+    x->pcnt = (uint8_t)w;
+}
+
+/* --- streams ------------------------------------------------------------------------------ */
+static ak_stream_t *stream_find(ak_state_t *r, const sc_rxkey_t *k, uint32_t now)
+{
+    for (unsigned i = 0; i < AK_NST; i++) {
+        ak_stream_t *s = &r->st[i];
+        if (s->state != ST_FREE && sc_rxhdr_match(&s->h, k))
+            return s;
+    }
+    /* only a length that could open a guide run takes a slot */
+    if (k->len < r->cfg.offset_min + 1u || k->len > r->cfg.offset_max + 4u)
+        return NULL;
+    ak_stream_t *victim = NULL;
+    for (unsigned i = 0; i < AK_NST; i++) {
+        ak_stream_t *s = &r->st[i];
+        if (s->state == ST_FREE) {
+            victim = s;
+            break;
+        }
+        int idle = since(now, s->h.last_ms) >= (int32_t)(s->state == ST_LOCKED ? r->cfg.idle_unlock_ms : 100u);
+        if ((s->state == ST_SEARCH || idle) && (!victim || since(victim->h.last_ms, s->h.last_ms) > 0) &&
+            (s->state == ST_SEARCH ? since(now, s->h.last_ms) >= 20 : 1))
+            victim = s;
+    }
+    if (!victim)
+        return NULL;
+    memset(victim, 0, sizeof *victim);
+    victim->h.ks = k->ks;
+    victim->h.kb = k->kb;
+    victim->h.last_ms = now;
+    victim->state = ST_SEARCH;
+    return victim;
+}
+
+static void chain_reset(ak_stream_t *s)
+{
+    s->nwin = 0;
+    s->winw = 0;
+    s->prev = P_NONE;
+}
+
+static int block_end(ak_state_t *r, ak_session_t *x, ak_stream_t *s, unsigned w)
+{
+    s->prev = P_NONE;
+    if (!x || s->bn == 0 || s->bj >= AK_NBLK)
+        return 0;
+    if (x->mcnt >= AK_KNOWN && s->bn != blk_len(x->t, s->bj))
+        return 0;
+    uint8_t buf[5];
+    buf[0] = s->bj;
+    memcpy(buf + 1, s->bbytes, s->bn);
+    if ((sc_crc8(buf, s->bn + 1u) & 0x7Fu) != s->bcrc) {
+        r->stats.bad_crc++;
+        return 0;
+    }
+    r->stats.blocks_ok++;
+    vote_block(r, x, s->bj, s->bbytes, s->bn, w);
+    return 1;
+}
+
+/* w: 2 when this symbol provably follows the previous one of the stream (sequence number + 1),
+ * else 1. A gap is usually other traffic of the same transmitter (invisible here); it may also
+ * be a lost symbol, so whatever spans it needs a second agreeing sighting. */
+static sc_et_event_type_t stream_symbol(ak_state_t *r, ak_stream_t *s, unsigned x, unsigned w, uint32_t now,
+                                        sc_ak_result_t *res)
+{
+    ak_session_t *ss = session_for(r, s, now);
+    int changed = 0;
+    if (x < 128u) {
+        if (s->prev == P_BLOCK)
+            changed |= block_end(r, ss, s, s->bw);
+        s->prev = P_NONE;
+        if (s->nwin == 3 && ss) {
+            const uint8_t *v = s->win;
+            /* the window's weight: every later symbol of it proven consecutive */
+            unsigned ww = (w == 2u && (s->winw & 6u) == 6u) ? 2u : 1u;
+            if (v[0] < 16u && (v[1] >> 4) == 1u && (v[2] >> 4) == 2u && (x >> 4) == 3u) {
+                /* the first nibble is sent as 8 when it is 0 */
+                unsigned th = v[0] == 8u ? 0u : v[0];
+                if (th < 8u) {
+                    vote_magic(r, ss, (th << 4) | (v[1] & 15u), ((v[2] & 15u) << 4) | (x & 15u), ww);
+                    changed = 1;
+                }
+            } else if ((v[0] >> 4) == 4u && (v[1] >> 4) == 5u && (v[2] >> 4) == 6u && (x >> 4) == 7u) {
+                uint8_t p = (uint8_t)(((v[0] & 15u) << 4) | (v[1] & 15u));
+                if (sc_crc8(&p, 1) == (((v[2] & 15u) << 4) | (x & 15u))) {
+                    vote_prefix(r, ss, p, ww);
+                    changed = 1;
+                }
+            }
+        }
+        if (s->nwin == 3) {
+            s->win[0] = s->win[1];
+            s->win[1] = s->win[2];
+            s->winw = (uint8_t)((s->winw >> 1) & 3u);
+            s->nwin = 2;
+        }
+        s->winw = (uint8_t)(s->winw | ((w == 2u ? 1u : 0u) << s->nwin));
+        s->win[s->nwin++] = (uint8_t)x;
+    } else if (x < 256u) {
+        s->nwin = 0;
+        s->winw = 0;
+        if (s->prev == P_BLOCK) {
+            changed |= block_end(r, ss, s, s->bw);
+        }
+        if (s->prev == P_HDR1) {
+            if (w < s->bw)
+                s->bw = (uint8_t)w;
+            s->bcrc = (uint8_t)(s->prev_val & 0x7Fu);
+            s->bj = (uint8_t)(x & 0x7Fu);
+            s->bn = 0;
+            s->prev = P_BLOCK;
+        } else {
+            s->prev = P_HDR1;
+            s->prev_val = (uint8_t)x;
+            s->bw = 2; /* the block's first symbol: what came before does not matter */
+        }
+    } else {
+        s->nwin = 0;
+        s->winw = 0;
+        if (s->prev == P_BLOCK && s->bn < 4u) {
+            if (w < s->bw)
+                s->bw = (uint8_t)w;
+            s->bbytes[s->bn++] = (uint8_t)x;
+            unsigned need = ss && ss->mcnt >= AK_KNOWN && s->bj < AK_NBLK && 4u * s->bj < ss->t ? blk_len(ss->t, s->bj) : 4u;
+            if (s->bn >= need)
+                changed |= block_end(r, ss, s, s->bw);
+        } else {
+            s->prev = P_NONE;
+        }
+    }
+    if (!changed || !ss)
+        return SC_ET_EV_NONE;
+    ss->last_ms = now;
+    if (try_finish(r, ss, s, res)) {
+        r->done = 1;
+        return SC_ET_EV_DONE;
+    }
+    uint8_t k = (uint8_t)known_bytes(ss);
+    if (k != r->reported) {
+        r->reported = k;
+        return SC_ET_EV_PROGRESS;
+    }
+    return SC_ET_EV_NONE;
+}
+
+sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *kp, uint8_t channel, uint32_t now_ms, sc_ak_result_t *res)
+{
+    ak_state_t *r = S(rx);
+    if (r->magic != AK_MAGIC || r->done)
+        return SC_ET_EV_NONE;
+    r->stats.frames++;
+    const sc_rxkey_t k = *kp;
+    ak_stream_t *s = stream_find(r, &k, now_ms);
+    if (!s)
+        return SC_ET_EV_NONE;
+    if (k.retry && s->h.has_seq && s->h.seq == k.seq)
+        return SC_ET_EV_NONE;
+    int use_seq = k.has_seq && s->h.has_seq;
+    int contig = !use_seq || ((k.seq - s->h.seq) & 0x0FFFu) == 1u;
+    s->h.seq = k.seq;
+    s->h.has_seq = k.has_seq;
+    s->h.last_ms = now_ms;
+    s->channel = channel;
+    uint16_t len = k.len;
+    /* the guide run: O+1, O+2, O+3, O+4 on consecutive frames */
+    int guide = len >= r->cfg.offset_min + 4u && len <= r->cfg.offset_max + 4u && s->hist[2] + 1u == len &&
+                s->hist[1] + 2u == len && s->hist[0] + 3u == len && contig;
+    s->hist[0] = s->hist[1];
+    s->hist[1] = s->hist[2];
+    s->hist[2] = len;
+    if (guide && (s->state != ST_LOCKED || s->offset != len - 4u)) {
+        s->state = ST_LOCKED;
+        s->offset = (uint16_t)(len - 4u);
+        chain_reset(s);
+        r->stats.locks++;
+        return SC_ET_EV_LOCKED;
+    }
+    if (!contig)
+        s->hist[0] = s->hist[1] = 0; /* a guide run must be consecutive */
+    if (s->state != ST_LOCKED)
+        return SC_ET_EV_NONE;
+    if (len <= s->offset || (unsigned)(len - s->offset) >= 512u) {
+        chain_reset(s);
+        return SC_ET_EV_NONE;
+    }
+    sc_ak_result_t tmp;
+    return stream_symbol(r, s, (unsigned)(len - s->offset), use_seq && contig ? 2u : 1u, now_ms, res ? res : &tmp);
+}
+
+sc_et_event_type_t sc_ak_rx_feed(sc_ak_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_ak_result_t *res)
+{
+    if (!rx || !f)
+        return SC_ET_EV_NONE;
+    sc_rxkey_t k;
+    if (!sc_rxkey(f, &k)) {
+        S(rx)->stats.frames++;
+        return SC_ET_EV_NONE;
+    }
+    return sc_ak_rx_feed_key(rx, &k, f->channel, now_ms, res);
+}
+
+sc_et_event_type_t sc_ak_rx_tick(sc_ak_rx_t *rx, uint32_t now_ms)
+{
+    ak_state_t *r = S(rx);
+    sc_et_event_type_t ev = SC_ET_EV_NONE;
+    if (r->magic != AK_MAGIC || r->done)
+        return ev;
+    for (unsigned i = 0; i < AK_NST; i++) {
+        ak_stream_t *s = &r->st[i];
+        if (s->state == ST_LOCKED && since(now_ms, s->h.last_ms) >= (int32_t)r->cfg.idle_unlock_ms) {
+            memset(s, 0, sizeof *s);
+            ev = SC_ET_EV_UNLOCKED;
+        }
+    }
+    if (r->ss.used && since(now_ms, r->ss.last_ms) >= (int32_t)AK_SESSION_IDLE_MS) {
+        memset(&r->ss, 0, sizeof r->ss);
+        r->reported = 0;
+    }
+    return ev;
+}
+
+uint8_t sc_ak_rx_locked_channel(const sc_ak_rx_t *rx)
+{
+    const ak_state_t *r = CS(rx);
+    for (unsigned i = 0; i < AK_NST; i++)
+        if (r->st[i].state == ST_LOCKED)
+            return r->st[i].channel;
+    return 0;
+}
+
+void sc_ak_rx_progress(const sc_ak_rx_t *rx, uint8_t *known, uint8_t *needed)
+{
+    const ak_state_t *r = CS(rx);
+    if (known)
+        *known = (uint8_t)known_bytes(&r->ss);
+    if (needed)
+        *needed = r->ss.mcnt >= AK_KNOWN ? r->ss.t : 0u;
+}
+
+void sc_ak_rx_stats(const sc_ak_rx_t *rx, sc_ak_rx_stats_t *out)
+{
+    *out = CS(rx)->stats;
+}

@@ -1,0 +1,607 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ESP-TOUCH v2 receiver (docs/protocol/esptouch-v2.md, docs/receiver.md).
+ *
+ * Streams (one per sender/AP/direction/frame format) lock on the SYNC/COUNT pattern, which
+ * gives their overhead and N. After that every length is a SYNC, COUNT, SEQ marker or data
+ * plane. A plane is credited to group j only when its position in the packet list is proven:
+ * by 802.11 sequence numbers (the number of frames since the marker or the previous plane
+ * must be exactly what the list puts there) or, without them, by directly following its
+ * predecessor. Planes vote per (group, plane) across rounds and copies, so a group lost on one
+ * round is completed from the planes of the next; a group counts only when its CRC holds, the
+ * header only when its CRC, reserved bits, lengths and N agree. All state is caller-owned. */
+#include <string.h>
+
+#include <mbedtls/aes.h>
+
+#include "../rx/rxkey.h"
+#include "v2_int.h"
+
+#define V2_NST 3
+#define V2_SESSION_IDLE_MS 10000u
+#define V2_PLANE_CNT_MAX 3u
+#define V2_KNOWN 2u            /* a plane is known at this count: one sequence-proven sighting or two others */
+
+enum { ST_FREE = 0, ST_SEARCH, ST_LOCKED };
+enum { A_NONE = 0, A_COUNT, A_MARKER, A_PLANE };
+
+typedef struct {
+    sc_rxhdr_t h;
+    uint8_t state, channel;
+    uint16_t offset;
+    uint16_t hist[3];          /* newest last */
+    uint16_t cand_l, cand_m;   /* a SYNC/COUNT pair seen once (needs a second sighting) */
+    uint16_t aseq;             /* sequence number of the anchor */
+    uint8_t anchor, slot, aplane, since;
+    uint8_t n;                 /* N from this stream's COUNT */
+} v2_stream_t;
+
+typedef struct {
+    uint8_t sender[SC_MAC_LEN];
+    uint8_t used, n, hdr_ok, nok;
+    uint8_t hdr[6];
+    uint8_t ok[6];             /* bit per slot: CRC-valid */
+    uint8_t plane[SC_ET2_MAX_GROUPS][8]; /* (count << 6) | 6-bit value */
+    uint32_t last_ms;
+} v2_session_t;
+
+typedef struct {
+    uint32_t magic;
+    sc_et2_rx_config_t cfg;
+    uint8_t key[SC_ET2_KEY_LEN];
+    uint8_t has_key, done, reported_nok;
+    v2_stream_t st[V2_NST];
+    v2_session_t ss;
+    sc_et2_rx_stats_t stats;
+} v2_state_t;
+
+#define V2_MAGIC 0x45543252u
+
+_Static_assert(sizeof(v2_state_t) <= sizeof(sc_et2_rx_t), "v2 receiver state must fit sc_et2_rx_t");
+
+static v2_state_t *S(sc_et2_rx_t *rx) { return (v2_state_t *)(void *)rx->opaque; }
+static const v2_state_t *CS(const sc_et2_rx_t *rx) { return (const v2_state_t *)(const void *)rx->opaque; }
+static inline int32_t since(uint32_t now, uint32_t then) { return (int32_t)(now - then); }
+
+sc_err_t sc_et2_rx_init(sc_et2_rx_t *rx, const sc_et2_rx_config_t *cfg)
+{
+    if (!rx)
+        return SC_ERR_INVAL;
+    memset(rx, 0, sizeof *rx);
+    v2_state_t *r = S(rx);
+    r->magic = V2_MAGIC;
+    if (cfg)
+        r->cfg = *cfg;
+    if (r->cfg.offset_max == 0)
+        r->cfg.offset_max = 200;
+    if (r->cfg.offset_min > r->cfg.offset_max)
+        return SC_ERR_RANGE;
+    if (r->cfg.idle_unlock_ms == 0)
+        r->cfg.idle_unlock_ms = 3000;
+    return SC_OK;
+}
+
+void sc_et2_rx_set_key(sc_et2_rx_t *rx, const uint8_t *key16)
+{
+    v2_state_t *r = S(rx);
+    if (key16) {
+        memcpy(r->key, key16, SC_ET2_KEY_LEN);
+        r->has_key = 1;
+    } else {
+        memset(r->key, 0, SC_ET2_KEY_LEN);
+        r->has_key = 0;
+    }
+}
+
+void sc_et2_rx_reset(sc_et2_rx_t *rx)
+{
+    v2_state_t *r = S(rx);
+    memset(r->st, 0, sizeof r->st);
+    memset(&r->ss, 0, sizeof r->ss);
+    r->done = 0;
+    r->reported_nok = 0;
+}
+
+sc_err_t sc_et2_rx_resume(sc_et2_rx_t *rx)
+{
+    v2_state_t *r = S(rx);
+    if (!r->done)
+        return SC_ERR_STATE;
+    /* the completed phone's streams stay locked but can no longer feed a session of theirs
+     * until it shows a new COUNT; forgetting them would only relock them */
+    for (unsigned i = 0; i < V2_NST; i++)
+        if (r->st[i].state == ST_LOCKED && sc_rxhdr_from(&r->st[i].h, r->ss.sender))
+            memset(&r->st[i], 0, sizeof r->st[i]);
+    memset(&r->ss, 0, sizeof r->ss);
+    r->done = 0;
+    r->reported_nok = 0;
+    return SC_OK;
+}
+
+/* --- session -------------------------------------------------------------------------- */
+static int slot_ok(const v2_session_t *x, unsigned s) { return (x->ok[s >> 3] >> (s & 7u)) & 1u; }
+
+static void session_claim(v2_session_t *x, const v2_stream_t *s, uint32_t now)
+{
+    memset(x, 0, sizeof *x);
+    x->used = 1;
+    x->n = s->n;
+    sc_rxhdr_unpack(s->h.ks, x->sender);
+    x->last_ms = now;
+}
+
+/* The session this stream may vote into, or NULL (another phone has it). */
+static v2_session_t *session_for(v2_state_t *r, const v2_stream_t *s, uint32_t now)
+{
+    v2_session_t *x = &r->ss;
+    if (x->used && sc_rxhdr_from(&s->h, x->sender)) {
+        if (x->n != s->n) {
+            /* the phone started over with other data (another N): what we have is stale */
+            session_claim(x, s, now);
+            r->reported_nok = 0;
+        }
+        return x;
+    }
+    if (x->used && since(now, x->last_ms) < (int32_t)V2_SESSION_IDLE_MS)
+        return NULL;
+    session_claim(x, s, now);
+    r->reported_nok = 0;
+    return x;
+}
+
+/* The six bytes of a group from its planes; a 7-bit group (width 6) has its CRC in plane 7,
+ * not data. */
+static void group_bytes(const v2_session_t *x, unsigned slot, unsigned width, uint8_t b[6])
+{
+    memset(b, 0, 6);
+    for (unsigned i = 0; i < (width == 6 ? 7u : 8u); i++) {
+        uint8_t d = x->plane[slot][i] & 63u;
+        for (unsigned k = 0; k < 6; k++)
+            b[k] = (uint8_t)(b[k] | (((d >> (5u - k)) & 1u) << i));
+    }
+}
+
+static int group_known(const v2_session_t *x, unsigned slot)
+{
+    for (unsigned i = 0; i < 8; i++)
+        if ((x->plane[slot][i] >> 6) < V2_KNOWN)
+            return 0;
+    return 1;
+}
+
+/* Every plane of a group whose CRC failed needs a fresh confirmation. */
+static void group_soften(v2_session_t *x, unsigned slot)
+{
+    for (unsigned i = 0; i < 8; i++)
+        if ((x->plane[slot][i] >> 6) >= V2_KNOWN)
+            x->plane[slot][i] = (uint8_t)((1u << 6) | (x->plane[slot][i] & 63u));
+}
+
+static int header_layout(const uint8_t h[6], v2_layout_t *lay)
+{
+    unsigned sec = (h[4] >> 1) & 3u;
+    if ((h[4] & 0xE0u) || sec == 3)
+        return -1;
+    unsigned sl = h[0] & 0x7Fu, pl = h[1] & 0x7Fu, rl = h[2] & 0x7Fu;
+    if (sl > SC_SSID_MAX || pl > SC_PASSWORD_MAX || rl > SC_ET2_RESERVED_MAX)
+        return -1;
+    if (sec && pl + rl == 0)
+        return -1; /* a sender never encrypts nothing */
+    return v2_layout(lay, pl, rl, sl, h[1] >> 7, h[2] >> 7, h[0] >> 7, sec);
+}
+
+static unsigned slot_width(const v2_layout_t *lay, unsigned slot)
+{
+    unsigned g = 1;
+    for (unsigned i = 0; i < lay->nseg; i++) {
+        unsigned n = (lay->seg[i].len + lay->seg[i].width - 1u) / lay->seg[i].width;
+        if (slot < g + n)
+            return lay->seg[i].width;
+        g += n;
+    }
+    return 0;
+}
+
+static void try_slot(v2_state_t *r, v2_session_t *x, unsigned slot)
+{
+    if (slot_ok(x, slot) || !group_known(x, slot))
+        return;
+    uint8_t b[6];
+    group_bytes(x, slot, 5, b);
+    if (slot == 0) {
+        v2_layout_t lay;
+        if (sc_crc8(b, 5) != b[5] || header_layout(b, &lay) || 1u + lay.body_groups != x->n) {
+            r->stats.bad_header++;
+            group_soften(x, 0);
+            return;
+        }
+        memcpy(x->hdr, b, 6);
+        x->hdr_ok = 1;
+        x->ok[0] |= 1u;
+        for (unsigned s = 1; s < x->n; s++)
+            try_slot(r, x, s);
+        return;
+    }
+    if (!x->hdr_ok)
+        return;
+    v2_layout_t lay;
+    (void)header_layout(x->hdr, &lay);
+    unsigned w = slot_width(&lay, slot);
+    group_bytes(x, slot, w, b);
+    int good;
+    if (w == 5)
+        good = sc_crc8(b, 5) == b[5];
+    else
+        good = w == 6 && (x->plane[slot][7] & 63u) == (sc_crc8(b, 6) & 63u) && !((b[0] | b[1] | b[2] | b[3] | b[4] | b[5]) & 0x80u);
+    if (!good) {
+        r->stats.bad_crc++;
+        group_soften(x, slot);
+        return;
+    }
+    x->ok[slot >> 3] |= (uint8_t)(1u << (slot & 7u));
+    x->nok++;
+    r->stats.groups_ok++;
+}
+
+static void vote(v2_state_t *r, v2_session_t *x, unsigned slot, unsigned i, uint8_t d, unsigned w, uint32_t now)
+{
+    if (slot_ok(x, slot))
+        return;
+    uint8_t *p = &x->plane[slot][i];
+    unsigned c = *p >> 6, v = *p & 63u;
+    if (c == 0) {
+        *p = (uint8_t)((w << 6) | d);
+    } else if (v == d) {
+        c += w;
+        *p = (uint8_t)(((c > V2_PLANE_CNT_MAX ? V2_PLANE_CNT_MAX : c) << 6) | d);
+    } else {
+        r->stats.conflicts++;
+        *p = c > w ? (uint8_t)(((c - w) << 6) | v) : (uint8_t)(((w - c) << 6) | d);
+    }
+    x->last_ms = now;
+    try_slot(r, x, slot);
+}
+
+/* Segment bytes by kind, from the validated groups. */
+static unsigned seg_bytes(const v2_session_t *x, const v2_layout_t *lay, unsigned kind, uint8_t *out)
+{
+    unsigned slot = 1;
+    for (unsigned i = 0; i < lay->nseg; i++) {
+        const v2_seg_t *sg = &lay->seg[i];
+        unsigned n = (sg->len + sg->width - 1u) / sg->width;
+        if (sg->kind == kind) {
+            unsigned o = 0;
+            for (unsigned g = 0; g < n; g++) {
+                uint8_t b[6];
+                group_bytes(x, slot + g, sg->width, b);
+                for (unsigned k = 0; k < sg->width && o < sg->len; k++)
+                    out[o++] = b[k];
+            }
+            return o;
+        }
+        slot += n;
+    }
+    return 0;
+}
+
+static int any_high(const uint8_t *p, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (p[i] & 0x80u)
+            return 1;
+    return 0;
+}
+
+/* All groups valid: assemble, decrypt and cross-check. 0 = a result, -1 = inconsistent. */
+static int session_finish(v2_state_t *r, const v2_session_t *x, const v2_stream_t *s, sc_et2_result_t *res)
+{
+    v2_layout_t lay;
+    if (header_layout(x->hdr, &lay))
+        return -1;
+    const uint8_t *h = x->hdr;
+    unsigned sl = h[0] & 0x7Fu, pl = h[1] & 0x7Fu, rl = h[2] & 0x7Fu, sec = (h[4] >> 1) & 3u;
+    memset(res, 0, sizeof *res);
+    res->ssid_len = (uint8_t)seg_bytes(x, &lay, V2_SEG_SSID, res->ssid);
+    if (res->ssid_len != sl || any_high(res->ssid, sl) != (h[0] >> 7))
+        return -1;
+    res->security = (uint8_t)sec;
+    res->port_mark = (uint8_t)((h[4] >> 3) & 3u);
+    res->ipv6 = !(h[4] & 1u);
+    res->bssid_crc = h[3];
+    if (sec == 0) {
+        uint8_t buf[SC_PASSWORD_MAX + SC_ET2_RESERVED_MAX];
+        if (seg_bytes(x, &lay, V2_SEG_PR, buf) == pl + rl) {
+            /* one 7-bit segment: nothing may be >= 0x80, and the header said so */
+            if ((h[1] >> 7) || (h[2] >> 7))
+                return -1;
+        } else {
+            if (seg_bytes(x, &lay, V2_SEG_PWD, buf) != pl || seg_bytes(x, &lay, V2_SEG_RES, buf + pl) != rl)
+                return -1;
+            if (any_high(buf, pl) != (h[1] >> 7) || any_high(buf + pl, rl) != (h[2] >> 7))
+                return -1;
+        }
+        memcpy(res->password, buf, pl);
+        memcpy(res->reserved, buf + pl, rl);
+        res->password_len = (uint8_t)pl;
+        res->reserved_len = (uint8_t)rl;
+        res->password_ok = 1;
+        memset(buf, 0, sizeof buf);
+    } else if (r->has_key) {
+        uint8_t ct[SC_PASSWORD_MAX + SC_ET2_RESERVED_MAX + 16], pt[sizeof ct], iv[SC_ET2_IV_WIRE];
+        unsigned n = seg_bytes(x, &lay, V2_SEG_CT, ct);
+        memset(iv, 0, sizeof iv);
+        if (sec == 2 && seg_bytes(x, &lay, V2_SEG_IV, iv) != SC_ET2_IV_WIRE)
+            return -1;
+        mbedtls_aes_context aes;
+        mbedtls_aes_init(&aes);
+        int rc = mbedtls_aes_setkey_dec(&aes, r->key, 128);
+        if (rc == 0)
+            rc = mbedtls_aes_crypt_cbc(&aes, MBEDTLS_AES_DECRYPT, n, iv, ct, pt);
+        mbedtls_aes_free(&aes);
+        /* PKCS#7 and the header's plaintext length must both agree, else the key is wrong */
+        unsigned pad = n ? pt[n - 1] : 0u;
+        int good = rc == 0 && pad >= 1 && pad <= 16 && n - pad == pl + rl;
+        for (unsigned i = 0; good && i < pad; i++)
+            good = pt[n - 1 - i] == pad;
+        if (good && any_high(pt, pl) != (h[1] >> 7))
+            good = 0;
+        if (good) {
+            memcpy(res->password, pt, pl);
+            memcpy(res->reserved, pt + pl, rl);
+            res->password_len = (uint8_t)pl;
+            res->reserved_len = (uint8_t)rl;
+            res->password_ok = 1;
+        } else {
+            r->stats.decrypt_fail++;
+        }
+        memset(pt, 0, sizeof pt);
+    } else {
+        r->stats.decrypt_fail++;
+    }
+    /* the AP the phone is on: the stream BSSID whose CRC the phone sent */
+    for (unsigned i = 0; i < V2_NST; i++) {
+        const v2_stream_t *t = &r->st[i];
+        uint8_t b[SC_MAC_LEN];
+        sc_rxhdr_unpack(t->h.kb, b);
+        if (t->state == ST_LOCKED && !(sc_rxhdr_flags(&t->h) & (SC_RXK_ETH | SC_RXK_LENONLY)) &&
+            sc_rxhdr_from(&t->h, x->sender) && sc_crc8(b, SC_MAC_LEN) == h[3]) {
+            memcpy(res->bssid, b, SC_MAC_LEN);
+            res->has_bssid = 1;
+            break;
+        }
+    }
+    res->channel = s->channel;
+    res->offset = s->offset;
+    memcpy(res->sender, x->sender, SC_MAC_LEN);
+    return 0;
+}
+
+/* --- streams ---------------------------------------------------------------------------- */
+static v2_stream_t *stream_find(v2_state_t *r, const sc_rxkey_t *k, uint32_t now)
+{
+    v2_stream_t *victim = NULL;
+    for (unsigned i = 0; i < V2_NST; i++) {
+        v2_stream_t *s = &r->st[i];
+        if (s->state != ST_FREE && sc_rxhdr_match(&s->h, k))
+            return s;
+    }
+    /* A new stream only from a length that could be a SYNC: other traffic never takes a slot. */
+    if (k->len < SC_ET2_SYNC + r->cfg.offset_min || k->len > SC_ET2_SYNC + r->cfg.offset_max)
+        return NULL;
+    for (unsigned i = 0; i < V2_NST; i++) {
+        v2_stream_t *s = &r->st[i];
+        if (s->state == ST_FREE) {
+            victim = s;
+            break;
+        }
+        /* a searching stream is replaceable; a lock only once it went quiet */
+        int idle = since(now, s->h.last_ms) >= (int32_t)(s->state == ST_LOCKED ? r->cfg.idle_unlock_ms : 300u);
+        if ((s->state == ST_SEARCH || idle) && (!victim || since(victim->h.last_ms, s->h.last_ms) > 0))
+            victim = s;
+    }
+    if (!victim)
+        return NULL;
+    memset(victim, 0, sizeof *victim);
+    victim->h.ks = k->ks;
+    victim->h.kb = k->kb;
+    victim->h.last_ms = now;
+    victim->state = ST_SEARCH;
+    return victim;
+}
+
+static int pair_ok(const v2_state_t *r, uint16_t l, uint16_t m, uint16_t *off, uint8_t *n)
+{
+    if (l < SC_ET2_SYNC + r->cfg.offset_min || l > SC_ET2_SYNC + r->cfg.offset_max || m <= l)
+        return 0;
+    unsigned d = (unsigned)(m - l);   /* COUNT - SYNC = 23 + N */
+    if (d < 24u || d > 23u + SC_ET2_MAX_GROUPS)
+        return 0;
+    *off = (uint16_t)(l - SC_ET2_SYNC);
+    *n = (uint8_t)(d - 23u);
+    return 1;
+}
+
+/* Searching: lock on SYNC COUNT SYNC COUNT, or on one SYNC/COUNT pair seen twice. A plane
+ * 28 below SYNC must not start a lock (the sliding window sees the real pair right after). */
+static int stream_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t seq, uint32_t now)
+{
+    uint16_t off;
+    uint8_t n;
+    int lock = 0;
+    if (pair_ok(r, s->hist[2], len, &off, &n)) {
+        if ((s->hist[0] == s->hist[2] && s->hist[1] == len) || (s->cand_l == s->hist[2] && s->cand_m == len))
+            lock = 1;
+        else {
+            s->cand_l = s->hist[2];
+            s->cand_m = len;
+        }
+    }
+    s->hist[0] = s->hist[1];
+    s->hist[1] = s->hist[2];
+    s->hist[2] = len;
+    if (!lock)
+        return 0;
+    s->state = ST_LOCKED;
+    s->offset = off;
+    s->n = n;
+    s->anchor = A_COUNT;
+    s->aseq = seq;
+    s->since = 0;
+    r->stats.locks++;
+    (void)now;
+    return 1;
+}
+
+/* gap: frames since the anchor by sequence number; use_seq 0 when there are none. */
+static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t len, const sc_rxkey_t *k,
+                                      int use_seq, unsigned gap, uint32_t now, sc_et2_result_t *res)
+{
+    if (len < s->offset) {
+        s->since++;
+        return SC_ET_EV_NONE;
+    }
+    unsigned x = (unsigned)(len - s->offset);
+    int anchor_set = 0;
+    if (x == SC_ET2_SYNC) {
+        /* between the two COUNTs: the anchor stays where it was */
+    } else if (x > SC_ET2_COUNT_BASE && x <= SC_ET2_COUNT_BASE + SC_ET2_MAX_GROUPS) {
+        s->n = (uint8_t)(x - SC_ET2_COUNT_BASE);
+        s->anchor = A_COUNT;
+        anchor_set = 1;
+    } else if (x >= SC_ET2_SEQ_BASE && x < SC_ET2_SEQ_BASE + SC_ET2_MAX_GROUPS - 1u) {
+        s->anchor = A_MARKER;
+        s->slot = (uint8_t)(x - SC_ET2_SEQ_BASE + 1u);
+        anchor_set = 1;
+    } else if (x >= 64u && x < 1024u && (x & 0x40u)) {
+        unsigned i = x >> 7, ok = 0;
+        uint8_t d = (uint8_t)(x & 63u);
+        if (use_seq) {
+            /* frames since the anchor must be what the packet list puts between them */
+            /* Frames of other traffic the sniffer does not key here (the phone's unicast, the
+             * AP's beacons) use sequence numbers too, so a gap can be larger than the list puts
+             * there, but never as large as the distance to the same plane of the next group:
+             * 11 more from a plane, 12 from a marker or COUNT (SEQ x3 between groups, SYNC,
+             * COUNT, header between cycles). Below that distance the position is proven. */
+            switch (s->anchor) {
+            case A_COUNT:
+            case A_MARKER: ok = gap >= i + 1u && gap <= i + 11u; break;
+            case A_PLANE: ok = i > s->aplane && gap >= i - s->aplane && gap <= i - s->aplane + 10u; break;
+            default: break;
+            }
+        } else {
+            ok = s->since == 0 && (s->anchor == A_PLANE ? i == s->aplane + 1u : (s->anchor != A_NONE && i == 0));
+        }
+        if (s->anchor == A_COUNT)
+            s->slot = 0;
+        if (ok && s->slot < s->n) {
+            s->anchor = A_PLANE;
+            s->aplane = (uint8_t)i;
+            anchor_set = 1;
+            v2_session_t *x2 = session_for(r, s, now);
+            if (x2) {
+                vote(r, x2, s->slot, i, d, use_seq ? 2u : 1u, now);
+                if (x2->hdr_ok && x2->nok + 1u == x2->n) {
+                    if (session_finish(r, x2, s, res) == 0) {
+                        r->done = 1;
+                        return SC_ET_EV_DONE;
+                    }
+                    /* consistent groups but an inconsistent whole: start the session over */
+                    r->stats.bad_header++;
+                    session_claim(x2, s, now);
+                    r->reported_nok = 0;
+                }
+                if (x2->nok != r->reported_nok) {
+                    r->reported_nok = x2->nok;
+                    return SC_ET_EV_PROGRESS;
+                }
+            }
+        } else {
+            s->anchor = A_NONE;
+        }
+    }
+    if (anchor_set) {
+        s->since = 0;
+        s->aseq = k->seq;
+    } else if (s->since < 255) {
+        s->since++;
+    }
+    return SC_ET_EV_NONE;
+}
+
+sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *kp, uint8_t channel, uint32_t now_ms, sc_et2_result_t *res)
+{
+    v2_state_t *r = S(rx);
+    if (r->magic != V2_MAGIC || r->done)
+        return SC_ET_EV_NONE;
+    r->stats.frames++;
+    const sc_rxkey_t k = *kp;
+    v2_stream_t *s = stream_find(r, &k, now_ms);
+    if (!s)
+        return SC_ET_EV_NONE;
+    if (k.retry && s->h.has_seq && s->h.seq == k.seq)
+        return SC_ET_EV_NONE; /* a retransmission of what we already have */
+    int use_seq = k.has_seq && s->h.has_seq;
+    unsigned gap = (unsigned)((k.seq - s->aseq) & 0x0FFFu);
+    s->h.seq = k.seq;
+    s->h.has_seq = k.has_seq;
+    s->h.last_ms = now_ms;
+    s->channel = channel;
+    if (s->state == ST_SEARCH)
+        return stream_search(r, s, k.len, k.seq, now_ms) ? SC_ET_EV_LOCKED : SC_ET_EV_NONE;
+    sc_et2_result_t tmp;
+    return stream_data(r, s, k.len, &k, use_seq, gap, now_ms, res ? res : &tmp);
+}
+
+sc_et_event_type_t sc_et2_rx_feed(sc_et2_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et2_result_t *res)
+{
+    if (!rx || !f)
+        return SC_ET_EV_NONE;
+    sc_rxkey_t k;
+    if (!sc_rxkey(f, &k)) {
+        S(rx)->stats.frames++;
+        return SC_ET_EV_NONE;
+    }
+    return sc_et2_rx_feed_key(rx, &k, f->channel, now_ms, res);
+}
+
+sc_et_event_type_t sc_et2_rx_tick(sc_et2_rx_t *rx, uint32_t now_ms)
+{
+    v2_state_t *r = S(rx);
+    sc_et_event_type_t ev = SC_ET_EV_NONE;
+    if (r->magic != V2_MAGIC || r->done)
+        return ev;
+    for (unsigned i = 0; i < V2_NST; i++) {
+        v2_stream_t *s = &r->st[i];
+        if (s->state == ST_LOCKED && since(now_ms, s->h.last_ms) >= (int32_t)r->cfg.idle_unlock_ms) {
+            memset(s, 0, sizeof *s);
+            ev = SC_ET_EV_UNLOCKED;
+        }
+    }
+    if (r->ss.used && since(now_ms, r->ss.last_ms) >= (int32_t)V2_SESSION_IDLE_MS) {
+        memset(&r->ss, 0, sizeof r->ss);
+        r->reported_nok = 0;
+    }
+    return ev;
+}
+
+uint8_t sc_et2_rx_locked_channel(const sc_et2_rx_t *rx)
+{
+    const v2_state_t *r = CS(rx);
+    for (unsigned i = 0; i < V2_NST; i++)
+        if (r->st[i].state == ST_LOCKED)
+            return r->st[i].channel;
+    return 0;
+}
+
+void sc_et2_rx_progress(const sc_et2_rx_t *rx, uint8_t *known, uint8_t *needed)
+{
+    const v2_state_t *r = CS(rx);
+    if (known)
+        *known = r->ss.nok;
+    if (needed)
+        *needed = r->ss.hdr_ok ? (uint8_t)(r->ss.n - 1u) : 0u;
+}
+
+void sc_et2_rx_stats(const sc_et2_rx_t *rx, sc_et2_rx_stats_t *out)
+{
+    *out = CS(rx)->stats;
+}

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Receiver front (receiver.h): the three decoders side by side on the same frames. Each keeps
+ * its own bounded state, so a stream one of them cannot use costs the others nothing, and
+ * hostile input aimed at one decoder can at most occupy that decoder's slots. */
+#include <string.h>
+
+#include "smartcfg/receiver.h"
+
+#include "rxkey.h"
+
+_Static_assert(sizeof(sc_receiver_t) <= SC_RECEIVER_BUDGET, "all three decoders together stay within 3 KiB");
+
+const char *sc_proto_name(sc_proto_t p)
+{
+    switch (p) {
+    case SC_PROTO_ESPTOUCH_V1: return "esptouch-v1";
+    case SC_PROTO_ESPTOUCH_V2: return "esptouch-v2";
+    case SC_PROTO_AIRKISS: return "airkiss";
+    default: return "none";
+    }
+}
+
+sc_err_t sc_proto_parse(const char *list, unsigned *mask)
+{
+    if (!list || !mask)
+        return SC_ERR_INVAL;
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } names[] = {
+        { "v1", SC_PROTO_ESPTOUCH_V1 }, { "esptouch-v1", SC_PROTO_ESPTOUCH_V1 }, { "esptouch", SC_PROTO_ESPTOUCH_V1 },
+        { "v2", SC_PROTO_ESPTOUCH_V2 }, { "esptouch-v2", SC_PROTO_ESPTOUCH_V2 }, { "airkiss", SC_PROTO_AIRKISS },
+        { "all", SC_PROTO_ALL },
+    };
+    unsigned m = 0;
+    const char *p = list;
+    for (;;) {
+        const char *e = p;
+        while (*e && *e != ',')
+            e++;
+        size_t n = (size_t)(e - p), i;
+        for (i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (strlen(names[i].name) == n && !memcmp(names[i].name, p, n))
+                break;
+        if (i == sizeof names / sizeof names[0])
+            return SC_ERR_INVAL;
+        m |= names[i].bit;
+        if (!*e)
+            break;
+        p = e + 1;
+    }
+    *mask = m;
+    return m ? SC_OK : SC_ERR_INVAL;
+}
+
+sc_err_t sc_receiver_init(sc_receiver_t *r, unsigned protocols)
+{
+    if (!r || (protocols & ~(unsigned)SC_PROTO_ALL))
+        return SC_ERR_INVAL;
+    memset(r, 0, sizeof *r);
+    r->protocols = (uint8_t)(protocols ? protocols : SC_PROTO_ALL);
+    sc_err_t err = sc_et_rx_init(&r->v1, NULL);
+    if (!err)
+        err = sc_et2_rx_init(&r->v2, NULL);
+    if (!err)
+        err = sc_ak_rx_init(&r->ak, NULL);
+    return err;
+}
+
+void sc_receiver_set_v2_key(sc_receiver_t *r, const uint8_t *key16) { sc_et2_rx_set_key(&r->v2, key16); }
+
+void sc_receiver_reset(sc_receiver_t *r)
+{
+    sc_et_rx_reset(&r->v1);
+    sc_et2_rx_reset(&r->v2);
+    sc_ak_rx_reset(&r->ak);
+    r->done = 0;
+}
+
+sc_err_t sc_receiver_resume(sc_receiver_t *r)
+{
+    if (!r->done)
+        return SC_ERR_STATE;
+    /* only the decoder that finished has anything to forget */
+    (void)sc_et_rx_resume(&r->v1);
+    (void)sc_et2_rx_resume(&r->v2);
+    (void)sc_ak_rx_resume(&r->ak);
+    r->done = 0;
+    return SC_OK;
+}
+
+static int rank(sc_et_event_type_t t)
+{
+    switch (t) {
+    case SC_ET_EV_DONE: return 4;
+    case SC_ET_EV_LOCKED: return 3;
+    case SC_ET_EV_UNLOCKED: return 2;
+    case SC_ET_EV_PROGRESS: return 1;
+    default: return 0;
+    }
+}
+
+static void from_v1(sc_rx_result_t *o, const sc_et_result_t *v)
+{
+    memset(o, 0, sizeof *o);
+    o->proto = SC_PROTO_ESPTOUCH_V1;
+    memcpy(o->ssid, v->creds.ssid, v->creds.ssid_len);
+    o->ssid_len = v->creds.ssid_len;
+    memcpy(o->password, v->creds.password, v->creds.password_len);
+    o->password_len = v->creds.password_len;
+    o->password_known = 1;
+    memcpy(o->bssid, v->creds.bssid, SC_MAC_LEN);
+    o->has_bssid = 1;
+    memcpy(o->phone_ip, v->creds.phone_ip, 4);
+    o->has_phone_ip = 1;
+    o->ack_token = v->t;
+    o->channel = v->channel;
+    o->offset = v->offset;
+    memcpy(o->sender, v->sender, SC_MAC_LEN);
+    o->v1 = *v;
+}
+
+static void from_v2(sc_rx_result_t *o, const sc_et2_result_t *v)
+{
+    memset(o, 0, sizeof *o);
+    o->proto = SC_PROTO_ESPTOUCH_V2;
+    memcpy(o->ssid, v->ssid, v->ssid_len);
+    o->ssid_len = v->ssid_len;
+    memcpy(o->password, v->password, v->password_len);
+    o->password_len = v->password_len;
+    o->password_known = v->password_ok;
+    memcpy(o->reserved, v->reserved, v->reserved_len);
+    o->reserved_len = v->reserved_len;
+    memcpy(o->bssid, v->bssid, SC_MAC_LEN);
+    o->has_bssid = v->has_bssid;
+    o->ack_token = v->port_mark;
+    o->channel = v->channel;
+    o->offset = v->offset;
+    memcpy(o->sender, v->sender, SC_MAC_LEN);
+}
+
+static void from_ak(sc_rx_result_t *o, const sc_ak_result_t *v)
+{
+    memset(o, 0, sizeof *o);
+    o->proto = SC_PROTO_AIRKISS;
+    memcpy(o->ssid, v->ssid, v->ssid_len);
+    o->ssid_len = v->ssid_len;
+    memcpy(o->password, v->password, v->password_len);
+    o->password_len = v->password_len;
+    o->password_known = 1;
+    /* the phone sends no BSSID: the stream's AP is only a hint for joining */
+    memcpy(o->bssid, v->bssid, SC_MAC_LEN);
+    o->random = v->random;
+    o->ack_token = v->random;
+    o->channel = v->channel;
+    o->offset = v->offset;
+    memcpy(o->sender, v->sender, SC_MAC_LEN);
+}
+
+static void note(sc_rx_event_t *ev, int *best, sc_et_event_type_t t, sc_proto_t p, uint8_t ch, uint16_t off,
+                 uint8_t known, uint8_t needed)
+{
+    if (rank(t) <= *best)
+        return;
+    *best = rank(t);
+    ev->type = t;
+    ev->proto = p;
+    ev->channel = ch;
+    ev->offset = off;
+    ev->known = known;
+    ev->needed = needed;
+}
+
+sc_et_event_type_t sc_receiver_feed(sc_receiver_t *r, const sc_frame_t *f, uint32_t now_ms, sc_rx_event_t *ev)
+{
+    sc_rx_event_t local;
+    if (!ev)
+        ev = &local;
+    ev->type = SC_ET_EV_NONE;
+    ev->proto = SC_PROTO_NONE;
+    if (!r || !f || r->done)
+        return SC_ET_EV_NONE;
+    int best = 0;
+    const sc_frame_t *in = f;
+    sc_frame_t norm;
+    if (f->kind == SC_FRAME_80211 && (f->fc & SC_FC_ORDER) && SC_FC_TYPE(f->fc) == 2u && (SC_FC_SUBTYPE(f->fc) & 8u) &&
+        f->len >= 4u) {
+        /* QoS data with an HT Control field: 4 more header bytes, set per frame by the phone's
+         * rate control. Without them the frame is an ordinary QoS frame of the same stream. */
+        norm = *f;
+        norm.len = (uint16_t)(f->len - 4u);
+        norm.fc = (uint16_t)(f->fc & ~SC_FC_ORDER);
+        in = &norm;
+    }
+    if (r->protocols & SC_PROTO_ESPTOUCH_V1) {
+        sc_et_event_t e;
+        sc_et_event_type_t t = sc_et_rx_feed(&r->v1, in, now_ms, &e);
+        if (t != SC_ET_EV_NONE) {
+            note(ev, &best, t, SC_PROTO_ESPTOUCH_V1, e.channel, e.offset, e.known, e.needed);
+            if (t == SC_ET_EV_DONE)
+                from_v1(&ev->result, &e.result);
+        }
+    }
+    sc_rxkey_t key;
+    if (!(r->protocols & (SC_PROTO_ESPTOUCH_V2 | SC_PROTO_AIRKISS)) || !sc_rxkey(in, &key))
+        goto out;
+    if (r->protocols & SC_PROTO_ESPTOUCH_V2) {
+        sc_et2_result_t res;
+        sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, in->channel, now_ms, &res);
+        if (t != SC_ET_EV_NONE && rank(t) > best) {
+            uint8_t k = 0, n = 0;
+            sc_et2_rx_progress(&r->v2, &k, &n);
+            note(ev, &best, t, SC_PROTO_ESPTOUCH_V2, in->channel, 0, k, n);
+            if (t == SC_ET_EV_DONE) {
+                from_v2(&ev->result, &res);
+                ev->offset = res.offset;
+            }
+        }
+    }
+    if (r->protocols & SC_PROTO_AIRKISS) {
+        sc_ak_result_t res;
+        sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, in->channel, now_ms, &res);
+        if (t != SC_ET_EV_NONE && rank(t) > best) {
+            uint8_t k = 0, n = 0;
+            sc_ak_rx_progress(&r->ak, &k, &n);
+            note(ev, &best, t, SC_PROTO_AIRKISS, in->channel, 0, k, n);
+            if (t == SC_ET_EV_DONE) {
+                from_ak(&ev->result, &res);
+                ev->offset = res.offset;
+            }
+        }
+    }
+out:
+    if (ev->type == SC_ET_EV_DONE)
+        r->done = 1;
+    return ev->type;
+}
+
+sc_et_event_type_t sc_receiver_tick(sc_receiver_t *r, uint32_t now_ms)
+{
+    sc_et_event_type_t out = SC_ET_EV_NONE;
+    if (!r || r->done)
+        return out;
+    if ((r->protocols & SC_PROTO_ESPTOUCH_V1) && sc_et_rx_tick(&r->v1, now_ms, NULL) == SC_ET_EV_UNLOCKED)
+        out = SC_ET_EV_UNLOCKED;
+    if ((r->protocols & SC_PROTO_ESPTOUCH_V2) && sc_et2_rx_tick(&r->v2, now_ms) == SC_ET_EV_UNLOCKED)
+        out = SC_ET_EV_UNLOCKED;
+    if ((r->protocols & SC_PROTO_AIRKISS) && sc_ak_rx_tick(&r->ak, now_ms) == SC_ET_EV_UNLOCKED)
+        out = SC_ET_EV_UNLOCKED;
+    return out;
+}
+
+uint8_t sc_receiver_locked_channel(const sc_receiver_t *r)
+{
+    uint8_t ch = 0;
+    if (r->protocols & SC_PROTO_ESPTOUCH_V1)
+        ch = sc_et_rx_locked_channel(&r->v1);
+    if (!ch && (r->protocols & SC_PROTO_ESPTOUCH_V2))
+        ch = sc_et2_rx_locked_channel(&r->v2);
+    if (!ch && (r->protocols & SC_PROTO_AIRKISS))
+        ch = sc_ak_rx_locked_channel(&r->ak);
+    return ch;
+}

@@ -1,0 +1,147 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# smartcfg inside somebody else's CMake project, with no host library available: pkg-config
+# sees only cJSON (PKG_CONFIG_LIBDIR points at a directory holding libcjson.pc alone), so any
+# attempt to find libpcap, libnl, mosquitto, microhttpd, curl, sqlite or cmocka fails.
+#   1. add_subdirectory() with no option set: core only, a clear status line, the skeleton
+#      links against smartcfg::core and runs;
+#   2. FetchContent from the local path (no network) with SMARTCFG_CORE_ONLY=ON and cJSON
+#      supplied by the parent as its own target (pkg-config finds nothing at all);
+#   3. a firmware-style core without the cloud, AT, sender and simulator modules: builds,
+#      leaves those modules' code (and the cloud's HMAC/base64) out, the switch reaches the user;
+#   4. bad combinations get a clear message at configure time.
+set -euo pipefail
+source "$(dirname "$0")/lib/package.bash"
+package_test_init subproject
+JOBS=2
+
+cjson_pc=$(pkg-config --variable=pcfiledir libcjson)/libcjson.pc
+mkdir -p "$T/pc-cjson" "$T/pc-none"
+cp "$cjson_pc" "$T/pc-cjson/"
+SKEL=$SC_SRC/examples/port-skeleton
+
+configure_build() { # configure_build DIR LOG [cmake args...]
+    local dir=$1 log=$2; shift 2
+    cmake -S "$dir" -B "$dir/b" "$@" >"$log" 2>&1 || { cat "$log"; return 1; }
+    cmake --build "$dir/b" -j $JOBS >>"$log" 2>&1 || { tail -40 "$log"; return 1; }
+}
+no_host_libs() { # no_host_libs CACHE: the configure looked up none of the host libraries
+    ! grep -Eq '^(PCAP|NL|MOSQ|MHD|CURL|SQLITE|CMOCKA)_FOUND' "$1" || fail "host libraries were searched: $(grep -E '^(PCAP|MOSQ)_' "$1")"
+}
+
+# 1. add_subdirectory, nothing set
+P1=$T/parent1
+mkdir -p "$P1"
+cat >"$P1/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.18)
+project(firmware LANGUAGES C)
+add_subdirectory("$SC_SRC" smartcfg)
+add_executable(app "$SKEL/main.c" "$SKEL/fake_chip.c")
+target_link_libraries(app PRIVATE smartcfg::core)
+CM
+PKG_CONFIG_LIBDIR=$T/pc-cjson configure_build "$P1" "$T/p1.log" || fail "add_subdirectory build"
+has 'smartcfg: used as a subproject with SMARTCFG_CORE_ONLY unset: building only the' "$T/p1.log" ||
+    fail "no status line for a parent that sets nothing"
+no_host_libs "$P1/b/CMakeCache.txt"
+[ ! -e "$P1/b/smartcfg/smartcfg" ] || fail "the smartcfg program was built in a core-only subproject"
+out=$("$P1/b/app") || fail "skeleton built by add_subdirectory exited with an error"
+grep -q '^provisioned after ' <<<"$out" || fail "skeleton built by add_subdirectory did not provision"
+ok "add_subdirectory: core only, no host library, skeleton runs"
+
+# 2. FetchContent from the local path; cJSON supplied by the parent as a target
+P2=$T/parent2
+mkdir -p "$P2"
+cjson_inc=$(pkg-config --variable=includedir libcjson)/cjson
+cjson_lib=$(pkg-config --variable=libdir libcjson)/libcjson.so
+cat >"$P2/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.18)
+project(firmware LANGUAGES C)
+add_library(my_cjson INTERFACE)
+target_include_directories(my_cjson INTERFACE "$cjson_inc")
+target_link_libraries(my_cjson INTERFACE "$cjson_lib")
+set(SMARTCFG_CJSON_TARGET my_cjson)
+set(SMARTCFG_CORE_ONLY ON)
+include(FetchContent)
+set(FETCHCONTENT_FULLY_DISCONNECTED ON)
+FetchContent_Declare(smartcfg SOURCE_DIR "$SC_SRC")
+FetchContent_MakeAvailable(smartcfg)
+add_executable(app "$SKEL/main.c" "$SKEL/fake_chip.c")
+target_link_libraries(app PRIVATE smartcfg::core)
+CM
+PKG_CONFIG_LIBDIR=$T/pc-none configure_build "$P2" "$T/p2.log" || fail "FetchContent build"
+no_host_libs "$P2/b/CMakeCache.txt"
+grep -q 'SMARTCFG_PC_CJSON_FOUND:INTERNAL=1' "$P2/b/CMakeCache.txt" && fail "cJSON came from pkg-config, not the parent's target"
+out=$("$P2/b/app") || fail "skeleton built by FetchContent exited with an error"
+grep -q '^provisioned after ' <<<"$out" || fail "skeleton built by FetchContent did not provision"
+ok "FetchContent (local path, disconnected), cJSON from the parent's target: skeleton runs"
+
+# 3. a firmware core: receiver, 8266 service, device, diagnostics only
+P3=$T/parent3
+mkdir -p "$P3"
+cat >"$P3/min.c" <<'C'
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+#include "smartcfg/device.h"
+static uint32_t t;
+static uint32_t now(void *c) { (void)c; return t; }
+static const sc_hal_t hal = { .sys = { NULL, now, NULL, NULL, NULL } };
+static sc_device_t dev;
+int main(void)
+{
+    sc_device_config_t cfg;
+    sc_device_config_default(&cfg);
+    printf("SMARTCFG_WITH_CLOUD=%d sizeof(sc_device_t)=%zu\n", SMARTCFG_WITH_CLOUD, sizeof dev);
+    if (sc_device_init(&dev, &hal, &cfg) != SC_OK)
+        return 1;
+    sc_device_stop(&dev, 0, t);
+    return 0;
+}
+C
+cat >"$P3/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.18)
+project(firmware LANGUAGES C)
+set(SMARTCFG_CORE_ONLY ON)
+set(SMARTCFG_WITH_CLOUD OFF)
+set(SMARTCFG_WITH_AT OFF)
+set(SMARTCFG_WITH_SENDER OFF)
+set(SMARTCFG_WITH_SIM OFF)
+add_subdirectory("$SC_SRC" smartcfg)
+add_executable(min min.c)
+target_link_libraries(min PRIVATE smartcfg::core)
+CM
+PKG_CONFIG_LIBDIR=$T/pc-cjson configure_build "$P3" "$T/p3.log" || fail "minimal core build"
+grep -q 'core modules: common receiver tc8266 diag device esptouch_v2 airkiss$' "$T/p3.log" || { grep 'core modules' "$T/p3.log"; fail "module list"; }
+lib=$P3/b/smartcfg/libsmartcfg.a
+undef=$(nm -u "$lib")
+# mbedTLS stays (the v2 receiver's AES); the cloud's HMAC and base64 must be gone with it
+grep -Eq 'mbedtls_(md_hmac|base64_)' <<<"$undef" && fail "the core without the cloud module uses the cloud's crypto"
+defs=$(nm -g --defined-only "$lib")
+for sym in sc_cloud_mqtt_credentials sc_at_feed sc_send_hs_start sc_air_init; do
+    grep -q " T $sym\$" <<<"$defs" && fail "$sym built although its module is off"
+done
+out=$("$P3/b/min") || fail "minimal program failed"
+grep -q 'SMARTCFG_WITH_CLOUD=0' <<<"$out" || fail "the switch did not reach the user: $out"
+ok "firmware core without cloud/AT/sender/sim: no HMAC/base64, modules left out ($out)"
+
+# 4. clear messages for bad combinations
+P4=$T/parent4
+mkdir -p "$P4"
+printf 'cmake_minimum_required(VERSION 3.18)\nproject(p LANGUAGES C)\nadd_subdirectory("%s" smartcfg)\n' "$SC_SRC" >"$P4/CMakeLists.txt"
+if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$P4" -B "$P4/b" -DSMARTCFG_WITH_CLOUD=OFF -DSMARTCFG_WITH_AT=ON >"$T/p4.log" 2>&1; then
+    fail "AT without cloud configured"
+fi
+has 'SMARTCFG_WITH_AT=ON needs SMARTCFG_WITH_CLOUD=ON' "$T/p4.log" || { cat "$T/p4.log"; fail "no message for AT without cloud"; }
+rm -rf "$P4/b"
+if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$P4" -B "$P4/b" -DSMARTCFG_CORE_ONLY=OFF >"$T/p5.log" 2>&1; then
+    fail "a full build configured without the host libraries"
+fi
+has 'smartcfg: host libraries missing for the POSIX port' "$T/p5.log" || { cat "$T/p5.log"; fail "no message for missing host libraries"; }
+has 'libpcap-dev' "$T/p5.log" || fail "the message does not name the packages"
+rm -rf "$P4/b"
+if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$P4" -B "$P4/b" -DCMAKE_SYSTEM_NAME=Generic \
+        -DCMAKE_TRY_COMPILE_TARGET_TYPE=STATIC_LIBRARY -DSMARTCFG_CORE_ONLY=OFF >"$T/p6.log" 2>&1; then
+    fail "the POSIX port configured for a bare-metal target"
+fi
+has 'run on Linux only' "$T/p6.log" || { cat "$T/p6.log"; fail "no message for an unsupported target"; }
+ok "clear configure-time messages: AT without cloud, missing host libraries (names the packages), POSIX port on a bare-metal target"
+echo "package_subproject: ok"

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* AirKiss: symbols against the worked vectors (docs/protocol/airkiss.md), the exact schedule,
+ * the ack check, and the receiver on smartcfg's order, another sender's order, loss, two
+ * copies and hostile input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "smartcfg/airkiss.h"
+
+static const uint8_t BSSID[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
+static const uint8_t PHONE[6] = { 0x3c, 0x28, 0x6d, 0x12, 0x34, 0x56 };
+
+static void params(sc_ak_params_t *p, const char *ssid, const char *pwd, uint8_t r)
+{
+    memset(p, 0, sizeof *p);
+    p->ssid_len = (uint8_t)strlen(ssid);
+    memcpy(p->ssid, ssid, p->ssid_len);
+    p->password_len = (uint8_t)strlen(pwd);
+    memcpy(p->password, pwd, p->password_len);
+    p->random = r;
+}
+
+static void test_vector_tplink(void **state)
+{
+    (void)state;
+    sc_ak_params_t p;
+    params(&p, "TP-LINK_2.4G", "12345678", 0x42);
+    sc_ak_encoder_t e;
+    assert_int_equal(sc_ak_encode(&e, &p), SC_OK);
+    static const uint16_t magic[4] = { 1, 21, 33, 51 }, prefix[4] = { 64, 88, 108, 114 };
+    assert_memory_equal(e.magic, magic, sizeof magic);
+    assert_memory_equal(e.prefix, prefix, sizeof prefix);
+    static const uint16_t seq[] = {
+        241, 128, 305, 306, 307, 308, 180, 129, 309, 310, 311, 312, 168, 130, 322, 340, 336, 301,
+        162, 131, 332, 329, 334, 331, 142, 132, 351, 306, 302, 308, 186, 133, 327,
+    };
+    assert_int_equal(e.nseq, sizeof seq / sizeof seq[0]);
+    assert_memory_equal(e.seq, seq, sizeof seq);
+    assert_int_equal(e.round_len, 835);
+}
+
+static void test_vector_opencafe(void **state)
+{
+    (void)state;
+    sc_ak_params_t p;
+    params(&p, "OpenCafe", "", 0x21);
+    sc_ak_encoder_t e;
+    assert_int_equal(sc_ak_encode(&e, &p), SC_OK);
+    static const uint16_t magic[4] = { 8, 25, 35, 55 }, prefix[4] = { 64, 80, 96, 112 };
+    assert_memory_equal(e.magic, magic, sizeof magic);
+    assert_memory_equal(e.prefix, prefix, sizeof prefix);
+    static const uint16_t seq[] = { 253, 128, 289, 335, 368, 357, 187, 129, 366, 323, 353, 358, 203, 130, 357 };
+    assert_int_equal(e.nseq, sizeof seq / sizeof seq[0]);
+    assert_memory_equal(e.seq, seq, sizeof seq);
+}
+
+static void test_schedule(void **state)
+{
+    (void)state;
+    sc_ak_params_t p;
+    params(&p, "TP-LINK_2.4G", "12345678", 0x42);
+    sc_ak_encoder_t e;
+    assert_int_equal(sc_ak_encode(&e, &p), SC_OK);
+    sc_ak_sched_t s;
+    assert_int_equal(sc_ak_sched_init(&s, &e, NULL), SC_OK);
+    sc_ak_dgram_t d;
+    uint32_t k = 0, last = 0;
+    while (sc_ak_sched_next(&s, &d) == SC_OK) {
+        assert_int_equal(d.at_ms, k * 5u);
+        uint32_t r = k % 835u;
+        if (r < 200) {
+            assert_int_equal(d.len, r % 4 + 1);
+            assert_int_equal(d.phase, 0);
+        } else if (r < 280) {
+            assert_int_equal(d.len, e.magic[r % 4]);
+        } else {
+            uint32_t q = (r - 280) % 37;
+            assert_int_equal(d.len, q < 4 ? e.prefix[q] : e.seq[q - 4]);
+        }
+        last = d.at_ms;
+        k++;
+    }
+    assert_int_equal(last, 60000);
+    assert_int_equal(k, 12001);
+}
+
+static void test_ack(void **state)
+{
+    (void)state;
+    uint8_t one[1] = { 0x42 }, seven[7] = { 0x42, 1, 2, 3, 4, 5, 6 }, mac[6];
+    bool has = true;
+    assert_int_equal(sc_ak_ack_parse(one, 1, 0x42, mac, &has), SC_OK);
+    assert_false(has);
+    assert_int_equal(sc_ak_ack_parse(seven, 7, 0x42, mac, &has), SC_OK);
+    assert_true(has);
+    assert_memory_equal(mac, seven + 1, 6);
+    assert_int_equal(sc_ak_ack_parse(one, 1, 0x43, mac, &has), SC_ERR_PROTO);
+    assert_int_equal(sc_ak_ack_parse(seven, 3, 0x42, mac, &has), SC_ERR_FORMAT);
+}
+
+/* --- receiver ----------------------------------------------------------------------------- */
+static void frame(sc_frame_t *f, uint16_t sym, uint16_t seq, uint16_t off, int relay)
+{
+    memset(f, 0, sizeof *f);
+    f->kind = SC_FRAME_80211;
+    f->channel = 11;
+    f->len = (uint16_t)(sym + off);
+    f->seq_ctrl = (uint16_t)((seq & 0xFFFu) << 4);
+    if (relay) {
+        f->fc = (uint16_t)((2u << 2) | SC_FC_FROMDS | SC_FC_PROTECTED);
+        memset(f->addr1, 0xFF, 6);
+        memcpy(f->addr2, BSSID, 6);
+        memcpy(f->addr3, PHONE, 6);
+    } else {
+        f->fc = (uint16_t)((2u << 2) | (8u << 4) | SC_FC_TODS | SC_FC_PROTECTED);
+        memcpy(f->addr1, BSSID, 6);
+        memcpy(f->addr2, PHONE, 6);
+        memset(f->addr3, 0xFF, 6);
+    }
+}
+
+static unsigned long lcg;
+static unsigned rnd(unsigned n)
+{
+    lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (unsigned)((lcg >> 33) % n);
+}
+
+/* smartcfg's own schedule through the receiver, both copies, loss in percent. */
+static long run_sched(sc_ak_rx_t *rx, const sc_ak_encoder_t *e, unsigned loss, uint32_t start, sc_ak_result_t *res)
+{
+    sc_ak_sched_t s;
+    assert_int_equal(sc_ak_sched_init(&s, e, NULL), SC_OK);
+    sc_ak_dgram_t d;
+    uint16_t su = 10, sr = 3000;
+    while (sc_ak_sched_next(&s, &d) == SC_OK) {
+        su++;
+        sr++;
+        if (d.at_ms < start)
+            continue;
+        sc_frame_t f;
+        for (int relay = 0; relay < 2; relay++) {
+            if (rnd(100) < loss)
+                continue;
+            frame(&f, d.len, relay ? sr : su, relay ? 68 : 70, relay);
+            if (sc_ak_rx_feed(rx, &f, d.at_ms, res) == SC_ET_EV_DONE)
+                return (long)d.at_ms;
+        }
+    }
+    return -1;
+}
+
+static void check_tplink(const sc_ak_result_t *res)
+{
+    assert_int_equal(res->ssid_len, 12);
+    assert_memory_equal(res->ssid, "TP-LINK_2.4G", 12);
+    assert_int_equal(res->password_len, 8);
+    assert_memory_equal(res->password, "12345678", 8);
+    assert_int_equal(res->random, 0x42);
+}
+
+static void test_rx_own_schedule(void **state)
+{
+    (void)state;
+    sc_ak_params_t p;
+    params(&p, "TP-LINK_2.4G", "12345678", 0x42);
+    sc_ak_encoder_t e;
+    assert_int_equal(sc_ak_encode(&e, &p), SC_OK);
+    static sc_ak_rx_t rx;
+    sc_ak_result_t res;
+    lcg = 1;
+    assert_int_equal(sc_ak_rx_init(&rx, NULL), SC_OK);
+    long t = run_sched(&rx, &e, 0, 0, &res);
+    assert_true(t > 0 && t < 4175);
+    check_tplink(&res);
+    assert_true(res.has_bssid);
+    assert_memory_equal(res.sender, PHONE, 6);
+    for (unsigned seed = 1; seed <= 20; seed++) {
+        lcg = seed;
+        assert_int_equal(sc_ak_rx_init(&rx, NULL), SC_OK);
+        t = run_sched(&rx, &e, 30, seed * 1111u, &res);
+        assert_true(t > 0);
+        check_tplink(&res);
+    }
+}
+
+/* Another sender's order (the real session of docs/protocol/airkiss.md §7): guide, magic, 20
+ * prefixes, then only sequences, in a shuffled block order; lengths-only radio (no seq). */
+static void test_rx_other_order_real(void **state)
+{
+    (void)state;
+    static const uint16_t magic[4] = { 8, 28, 32, 53 }, prefix[4] = { 64, 83, 110, 114 };
+    static const uint16_t blocks[3][6] = {
+        { 202, 128, 305, 306, 307, 341 }, { 166, 129, 326, 321, 339, 340 }, { 219, 130, 351, 305, 309, 311 }
+    };
+    static sc_ak_rx_t rx;
+    assert_int_equal(sc_ak_rx_init(&rx, NULL), SC_OK);
+    sc_ak_result_t res;
+    sc_frame_t f;
+    uint32_t t = 0;
+    int done = 0;
+    memset(&f, 0, sizeof f);
+    f.kind = SC_FRAME_LEN_ONLY;
+    for (unsigned r = 0; r < 10; r++)
+        for (unsigned i = 0; i < 4; i++) {
+            f.len = (uint16_t)(80 + 1 + i);
+            sc_ak_rx_feed(&rx, &f, t += 5, &res);
+        }
+    for (unsigned r = 0; r < 5; r++)
+        for (unsigned i = 0; i < 4; i++) {
+            f.len = (uint16_t)(80 + magic[i]);
+            sc_ak_rx_feed(&rx, &f, t += 5, &res);
+        }
+    for (unsigned r = 0; r < 20; r++)
+        for (unsigned i = 0; i < 4; i++) {
+            f.len = (uint16_t)(80 + prefix[i]);
+            sc_ak_rx_feed(&rx, &f, t += 5, &res);
+        }
+    static const unsigned order[3] = { 2, 0, 1 };
+    for (unsigned r = 0; r < 4 && !done; r++)
+        for (unsigned b = 0; b < 3 && !done; b++)
+            for (unsigned i = 0; i < 6 && !done; i++) {
+                f.len = (uint16_t)(80 + blocks[order[b]][i]);
+                done = sc_ak_rx_feed(&rx, &f, t += 5, &res) == SC_ET_EV_DONE;
+            }
+    assert_true(done);
+    assert_int_equal(res.ssid_len, 8);
+    assert_memory_equal(res.ssid, "FAST_157", 8);
+    assert_int_equal(res.password_len, 3);
+    assert_memory_equal(res.password, "123", 3);
+    assert_int_equal(res.random, 0x55);
+    assert_false(res.has_bssid);
+}
+
+/* Sequence numbers that jump (frames lost or interleaved) never bind symbols across the gap;
+ * random symbols on a locked stream never complete a session. */
+static void test_rx_hostile(void **state)
+{
+    (void)state;
+    static sc_ak_rx_t rx;
+    assert_int_equal(sc_ak_rx_init(&rx, NULL), SC_OK);
+    sc_ak_result_t res;
+    sc_frame_t f;
+    lcg = 99;
+    uint16_t seq = 0;
+    for (unsigned k = 0; k < 300000; k++) {
+        uint16_t sym;
+        if (k % 1000 < 4)
+            sym = (uint16_t)(1 + k % 4);
+        else if (k % 1000 < 8)
+            sym = (uint16_t)(16 * (k % 4) + (k % 4 == 0 ? 1 : rnd(16)));  /* magic-shaped, T small */
+        else
+            sym = (uint16_t)(rnd(3) ? 256 + rnd(256) : 128 + rnd(128));
+        frame(&f, sym, seq, 70, 0);
+        seq = (uint16_t)(seq + 1 + (rnd(50) == 0));
+        assert_int_not_equal(sc_ak_rx_feed(&rx, &f, k * 5u, &res), SC_ET_EV_DONE);
+    }
+    sc_ak_rx_stats_t st;
+    sc_ak_rx_stats(&rx, &st);
+    assert_true(st.locks > 0);
+}
+
+static void test_rx_resume_two(void **state)
+{
+    (void)state;
+    sc_ak_params_t p1, p2;
+    params(&p1, "One", "firstpass", 7);
+    params(&p2, "Second-Net", "", 99);
+    sc_ak_encoder_t e1, e2;
+    assert_int_equal(sc_ak_encode(&e1, &p1), SC_OK);
+    assert_int_equal(sc_ak_encode(&e2, &p2), SC_OK);
+    static sc_ak_rx_t rx;
+    assert_int_equal(sc_ak_rx_init(&rx, NULL), SC_OK);
+    sc_ak_sched_t s1, s2;
+    sc_ak_sched_init(&s1, &e1, NULL);
+    sc_ak_sched_init(&s2, &e2, NULL);
+    int got1 = 0, got2 = 0;
+    uint16_t q1 = 0, q2 = 500;
+    sc_ak_dgram_t d;
+    static const uint8_t phone2[6] = { 2, 0, 0, 0, 0, 2 };
+    while (!(got1 && got2) && sc_ak_sched_next(&s1, &d) == SC_OK) {
+        sc_frame_t f;
+        sc_ak_result_t res;
+        frame(&f, d.len, q1++, 70, 0);
+        int ev = sc_ak_rx_feed(&rx, &f, d.at_ms, &res);
+        if (ev != SC_ET_EV_DONE) {
+            sc_ak_sched_next(&s2, &d);
+            frame(&f, d.len, q2++, 70, 0);
+            memcpy(f.addr2, phone2, 6);
+            ev = sc_ak_rx_feed(&rx, &f, d.at_ms, &res);
+        }
+        if (ev == SC_ET_EV_DONE) {
+            if (res.random == 7) {
+                assert_memory_equal(res.ssid, "One", 3);
+                assert_memory_equal(res.password, "firstpass", 9);
+                got1 = 1;
+            } else {
+                assert_int_equal(res.random, 99);
+                assert_memory_equal(res.ssid, "Second-Net", 10);
+                assert_int_equal(res.password_len, 0);
+                got2 = 1;
+            }
+            assert_int_equal(sc_ak_rx_resume(&rx), SC_OK);
+        }
+    }
+    assert_true(got1 && got2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vector_tplink),
+        cmocka_unit_test(test_vector_opencafe),
+        cmocka_unit_test(test_schedule),
+        cmocka_unit_test(test_ack),
+        cmocka_unit_test(test_rx_own_schedule),
+        cmocka_unit_test(test_rx_other_order_real),
+        cmocka_unit_test(test_rx_hostile),
+        cmocka_unit_test(test_rx_resume_two),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

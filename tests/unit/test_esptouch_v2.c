@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ESP-TOUCH v2: encoder against the documented vectors (docs/protocol/esptouch-v2.md), the
+ * ack, the schedule, and the receiver on clean, lossy, reordered, hostile and encrypted
+ * streams. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "smartcfg/esptouch_v2.h"
+
+static const uint8_t BSSID[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
+static const uint8_t PHONE[6] = { 0x3c, 0x28, 0x6d, 0x12, 0x34, 0x56 };
+
+static void params(sc_et2_params_t *p, const char *ssid, const char *pwd, const char *res)
+{
+    memset(p, 0, sizeof *p);
+    p->ssid_len = (uint8_t)strlen(ssid);
+    memcpy(p->ssid, ssid, p->ssid_len);
+    p->password_len = (uint8_t)strlen(pwd);
+    memcpy(p->password, pwd, p->password_len);
+    p->reserved_len = (uint8_t)strlen(res);
+    memcpy(p->reserved, res, p->reserved_len);
+    memcpy(p->bssid, BSSID, 6);
+}
+
+/* Vector E exactly (security 0). */
+static void test_vector_e_exact(void **state)
+{
+    (void)state;
+    static const uint16_t want[] = {
+        1048, 1076, 1048, 1076, 67,  192, 368, 501, 581, 708, 832, 964,  128, 128, 128, 106, 217, 327, 448,
+        639,  767,  832,  1004, 129, 129, 129, 106, 225, 352, 472, 639,  767, 832, 1020, 130, 130, 130, 74,
+        193,  365,  463,  624,  712, 887, 1008, 131, 131, 131, 113, 253, 343, 500, 602, 718, 881, 971,
+    };
+    sc_et2_params_t p;
+    params(&p, "TP-LINK_2.4G", "123456789012", "");
+    sc_et2_encoder_t e;
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    static const uint8_t hdr[6] = { 0x0c, 0x0c, 0x00, 0xb8, 0x01, 0x19 };
+    assert_memory_equal(e.header, hdr, 6);
+    assert_int_equal(e.npkts, sizeof want / sizeof want[0]);
+    for (unsigned i = 0; i < e.npkts; i++)
+        assert_int_equal(e.pkts[i], want[i]);
+}
+
+static void test_vector_f(void **state)
+{
+    (void)state;
+    static const uint16_t want[] = {
+        1048, 1076, 1048, 1076, 67,  193, 353, 500, 581, 708, 832, 964,  128, 128, 128, 106, 217, 327, 448,
+        639,  767,  832,  1004, 129, 129, 129, 96,  224, 352, 464, 624,  752, 832, 978, 130, 130, 130, 74,
+        193,  365,  463,  624,  712, 887, 1008, 131, 131, 131, 113, 253, 343, 500, 602, 718, 881, 971,
+    };
+    sc_et2_params_t p;
+    params(&p, "TP-LINK_2.4G", "12345678", "");
+    sc_et2_encoder_t e;
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    assert_int_equal(e.npkts, sizeof want / sizeof want[0]);
+    for (unsigned i = 0; i < e.npkts; i++)
+        assert_int_equal(e.pkts[i], want[i]);
+}
+
+static void test_vector_g(void **state)
+{
+    (void)state;
+    static const uint16_t want[] = {
+        1048, 1078, 1048, 1078, 67,  195, 352, 501, 580,  709, 832, 965, 128, 128, 128, 68,  211, 344, 503, 631,
+        726,  880,  973,  129,  129, 129, 98,  202, 356,  468, 581, 710, 833, 1016, 130, 130, 130, 119, 230, 370,
+        487,  585,  728,  895,  1010, 131, 131, 131, 96,  225, 321, 481, 608, 705, 864, 992, 132, 132, 132, 74,
+        193,  365,  463,  624,  712, 887, 1008, 133, 133, 133, 113, 253, 343, 500, 602, 718, 881, 971,
+    };
+    sc_et2_params_t p;
+    params(&p, "TP-LINK_2.4G", "12345678", "");
+    p.security = 1;
+    memcpy(p.key, "1234567890123456", 16);
+    sc_et2_encoder_t e;
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    static const uint8_t hdr[6] = { 0x0c, 0x08, 0x00, 0xb8, 0x03, 0xab };
+    assert_memory_equal(e.header, hdr, 6);
+    assert_int_equal(e.ngroups, 7);
+    assert_int_equal(e.npkts, sizeof want / sizeof want[0]);
+    for (unsigned i = 0; i < e.npkts; i++)
+        assert_int_equal(e.pkts[i], want[i]);
+}
+
+static const uint16_t VEC_H[] = {
+    1048, 1082, 1048, 1082, 67,  200, 363, 502, 580, 709, 833, 964, 128, 128, 128, 88,  232, 320, 473, 634,
+    705,  851,  962,  129,  129, 129, 115, 216, 339, 498, 579, 766, 848, 972, 130, 130, 130, 127, 225, 365,
+    486,  631,  711,  847,  962, 131, 131, 131, 97,  192, 353, 449, 609, 736, 832, 993, 132, 132, 132, 84,
+    204,  323,  448,  577,  705, 833, 961, 133, 133, 133, 107, 217, 376, 455, 576, 704, 833, 960, 134, 134,
+    134,  84,   242,  335,  510, 576, 704, 832, 960, 135, 135, 135, 106, 230, 353, 480, 607, 705, 832, 961,
+    136,  136,  136,  74,   193, 365, 463, 624, 712, 887, 1008, 137, 137, 137, 113, 253, 343, 500, 602, 718,
+    881,  971,
+};
+
+static void params_h(sc_et2_params_t *p)
+{
+    params(p, "TP-LINK_2.4G", "12345678", "custom");
+    p->security = 2;
+    p->port_mark = 1;
+    memcpy(p->key, "1234567890123456", 16);
+    for (int i = 0; i < 20; i++)
+        p->iv[i] = (uint8_t)i;
+}
+
+static void test_vector_h(void **state)
+{
+    (void)state;
+    sc_et2_params_t p;
+    params_h(&p);
+    sc_et2_encoder_t e;
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    static const uint8_t hdr[6] = { 0x0c, 0x08, 0x06, 0xb8, 0x0d, 0x65 };
+    assert_memory_equal(e.header, hdr, 6);
+    assert_int_equal(e.ngroups, 11);
+    assert_int_equal(e.npkts, sizeof VEC_H / sizeof VEC_H[0]);
+    for (unsigned i = 0; i < e.npkts; i++)
+        assert_int_equal(e.pkts[i], VEC_H[i]);
+}
+
+static void test_ack(void **state)
+{
+    (void)state;
+    static const uint8_t mac[6] = { 0x24, 0x0A, 0xC4, 0x12, 0x34, 0x56 };
+    uint8_t a[SC_ET2_ACK_LEN];
+    sc_et2_ack_build(1, mac, a);
+    static const uint8_t want[7] = { 0x01, 0x24, 0x0A, 0xC4, 0x12, 0x34, 0x56 };
+    assert_memory_equal(a, want, 7);
+    assert_int_equal(sc_et2_ack_port(1), 28266);
+    assert_int_equal(sc_et2_ack_port(0), 18266);
+    assert_int_equal(sc_et2_ack_port(3), 48266);
+    assert_int_equal(sc_et2_ack_port(7), 18266);
+    uint8_t got[6];
+    assert_int_equal(sc_et2_ack_parse(a, 7, got), SC_OK);
+    assert_memory_equal(got, mac, 6);
+    assert_int_equal(sc_et2_ack_parse(a, 6, got), SC_ERR_FORMAT);
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    sc_et2_params_t p;
+    params(&p, "x", "", "");
+    sc_et2_encoder_t e;
+    p.port_mark = 4;
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_ERR_INVAL);
+    p.port_mark = 0;
+    p.security = 3;
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_ERR_INVAL);
+    /* the largest layout still fits 41 groups: 32 high-bit SSID bytes, 64+64 encrypted, random IV */
+    params(&p, "", "", "");
+    p.ssid_len = 32;
+    memset(p.ssid, 0xC3, 32);
+    p.password_len = 64;
+    memset(p.password, 0xE4, 64);
+    p.reserved_len = 64;
+    memset(p.reserved, 0xFF, 64);
+    p.security = 2;
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    assert_int_equal(e.ngroups, 41);
+    p.security = 0; /* 13 + 13 + 7 = 33 body groups */
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    assert_int_equal(e.ngroups, 34);
+}
+
+static void test_schedule(void **state)
+{
+    (void)state;
+    sc_et2_params_t p;
+    params(&p, "TP-LINK_2.4G", "123456789012", "");
+    sc_et2_encoder_t e;
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    sc_et2_sched_t s;
+    assert_int_equal(sc_et2_sched_init(&s, &e, NULL), SC_OK);
+    sc_et2_dgram_t d;
+    uint32_t prev = 0, n = 0, last = 0;
+    while (sc_et2_sched_next(&s, prev, &d) == SC_OK) {
+        if (n == 0)
+            assert_int_equal(d.at_ms, 0);
+        else if (n < 56)
+            assert_int_equal(d.at_ms, n * 15u);
+        else if (n == 56)
+            assert_int_equal(d.at_ms, 56u * 15u + 15u); /* an extra gap after each list */
+        assert_int_equal(d.len, e.pkts[n % e.npkts]);
+        if (prev >= 45000)
+            assert_int_equal(d.at_ms - prev, d.index == 0 ? 200u : 100u);
+        prev = d.at_ms;
+        last = d.at_ms;
+        n++;
+    }
+    assert_true(last < 90000 && last >= 89800);
+}
+
+/* --- receiver ----------------------------------------------------------------------------- */
+typedef struct {
+    uint16_t seq;
+    uint32_t t;
+} feeder_t;
+
+static void frame_up(sc_frame_t *f, uint16_t len, uint16_t seq, uint16_t off)
+{
+    memset(f, 0, sizeof *f);
+    f->kind = SC_FRAME_80211;
+    f->channel = 6;
+    f->fc = (uint16_t)((2u << 2) | (8u << 4) | SC_FC_TODS | SC_FC_PROTECTED);
+    f->len = (uint16_t)(len + off);
+    f->seq_ctrl = (uint16_t)((seq & 0xFFFu) << 4);
+    memcpy(f->addr1, BSSID, 6);
+    memcpy(f->addr2, PHONE, 6);
+    memset(f->addr3, 0xFF, 6);
+}
+
+/* Feeds `rounds` cycles of the packet list, dropping packet k when drop(k) says so. Returns the
+ * index of the completing datagram, or -1. */
+static long run(sc_et2_rx_t *rx, const sc_et2_encoder_t *e, unsigned rounds, int (*drop)(unsigned long k),
+                sc_et2_result_t *res)
+{
+    uint16_t seq = 100;
+    unsigned long k = 0;
+    for (unsigned r = 0; r < rounds; r++)
+        for (unsigned i = 0; i < e->npkts; i++, k++, seq++) {
+            if (drop && drop(k))
+                continue;
+            sc_frame_t f;
+            frame_up(&f, e->pkts[i], seq, 70);
+            if (sc_et2_rx_feed(rx, &f, (uint32_t)(k * 15u), res) == SC_ET_EV_DONE)
+                return (long)k;
+        }
+    return -1;
+}
+
+static void test_rx_clean(void **state)
+{
+    (void)state;
+    sc_et2_params_t p;
+    params(&p, "TP-LINK_2.4G", "123456789012", "");
+    sc_et2_encoder_t e;
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    static sc_et2_rx_t rx;
+    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+    sc_et2_result_t res;
+    long k = run(&rx, &e, 3, NULL, &res);
+    assert_true(k >= 0 && k < (long)e.npkts * 2);
+    assert_int_equal(res.ssid_len, 12);
+    assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
+    assert_int_equal(res.password_len, 12);
+    assert_memory_equal(res.password, "123456789012", 12);
+    assert_int_equal(res.reserved_len, 0);
+    assert_true(res.password_ok);
+    assert_true(res.has_bssid);
+    assert_memory_equal(res.bssid, BSSID, 6);
+    assert_memory_equal(res.sender, PHONE, 6);
+    assert_int_equal(res.offset, 70);
+}
+
+static int drop_every7(unsigned long k) { return k % 7 == 3; }
+static unsigned long lcg;
+static int drop_random20(unsigned long k)
+{
+    (void)k;
+    lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (lcg >> 33) % 100 < 20;
+}
+
+static void test_rx_lossy_and_encrypted(void **state)
+{
+    (void)state;
+    sc_et2_params_t p;
+    params_h(&p);
+    sc_et2_encoder_t e;
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    static sc_et2_rx_t rx;
+    sc_et2_result_t res;
+    /* with the key: password and reserved data decrypted */
+    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+    sc_et2_rx_set_key(&rx, (const uint8_t *)"1234567890123456");
+    assert_true(run(&rx, &e, 8, drop_every7, &res) >= 0);
+    assert_true(res.password_ok);
+    assert_int_equal(res.security, 2);
+    assert_int_equal(res.port_mark, 1);
+    assert_int_equal(res.password_len, 8);
+    assert_memory_equal(res.password, "12345678", 8);
+    assert_int_equal(res.reserved_len, 6);
+    assert_memory_equal(res.reserved, "custom", 6);
+    assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
+    /* 20 % random loss: still decodes, within a few rounds */
+    for (unsigned seed = 1; seed <= 20; seed++) {
+        lcg = seed;
+        assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+        sc_et2_rx_set_key(&rx, (const uint8_t *)"1234567890123456");
+        long k = run(&rx, &e, 12, drop_random20, &res);
+        assert_true(k >= 0);
+        assert_memory_equal(res.password, "12345678", 8);
+        assert_memory_equal(res.reserved, "custom", 6);
+    }
+    /* no key: the session completes, the password is unknown, never guessed */
+    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+    assert_true(run(&rx, &e, 3, NULL, &res) >= 0);
+    assert_false(res.password_ok);
+    assert_int_equal(res.password_len, 0);
+    assert_int_equal(res.reserved_len, 0);
+    assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
+    /* wrong key: same */
+    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+    sc_et2_rx_set_key(&rx, (const uint8_t *)"6543210987654321");
+    assert_true(run(&rx, &e, 3, NULL, &res) >= 0);
+    assert_false(res.password_ok);
+    assert_int_equal(res.password_len, 0);
+}
+
+/* High-bit bytes everywhere: separate 8-bit segments. */
+static void test_rx_encoded_segments(void **state)
+{
+    (void)state;
+    sc_et2_params_t p;
+    params(&p, "Caf\xc3\xa9-\xe7\xbd\x91", "p\xc3\xa4ss", "\x01\x02\xff");
+    sc_et2_encoder_t e;
+    uint32_t x = 7;
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, &x), SC_OK);
+    static sc_et2_rx_t rx;
+    sc_et2_result_t res;
+    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+    assert_true(run(&rx, &e, 3, NULL, &res) >= 0);
+    assert_int_equal(res.ssid_len, p.ssid_len);
+    assert_memory_equal(res.ssid, p.ssid, p.ssid_len);
+    assert_int_equal(res.password_len, p.password_len);
+    assert_memory_equal(res.password, p.password, p.password_len);
+    assert_int_equal(res.reserved_len, 3);
+    assert_memory_equal(res.reserved, "\x01\x02\xff", 3);
+}
+
+/* The real ESP32-C3 log (esp-idf #8431): header planes and body group 0 as the device saw them. */
+static void test_rx_real_log_groups(void **state)
+{
+    (void)state;
+    static const uint16_t hdr[8] = { 67, 228, 357, 464, 577, 709, 832, 961 };
+    static const uint16_t g0[8] = { 93, 232, 356, 456, 578, 767, 895, 1012 };
+    uint8_t h[6] = { 0 }, b[6] = { 0 };
+    for (unsigned i = 0; i < 8; i++)
+        for (unsigned k = 0; k < 6; k++) {
+            h[k] = (uint8_t)(h[k] | ((((hdr[i] & 63u) >> (5u - k)) & 1u) << i));
+            if (i < 7)
+                b[k] = (uint8_t)(b[k] | ((((g0[i] & 63u) >> (5u - k)) & 1u) << i));
+        }
+    static const uint8_t want_h[6] = { 0x06, 0x08, 0x00, 0x26, 0x01, 0xB5 };
+    assert_memory_equal(h, want_h, 6);
+    assert_memory_equal(b, "fakepa", 6);
+    assert_int_equal(sc_crc8(b, 6) & 63u, g0[7] & 63u);
+    assert_int_equal(sc_crc8(h, 5), h[5]);
+}
+
+/* Hostile input: random v2-looking lengths on a locked stream never produce a result, and a
+ * real session interleaved with garbage from the same phone still decodes correctly. */
+static void test_rx_hostile(void **state)
+{
+    (void)state;
+    static sc_et2_rx_t rx;
+    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+    sc_et2_result_t res;
+    uint32_t r = 12345;
+    uint16_t seq = 0;
+    sc_frame_t f;
+    for (unsigned k = 0; k < 200000; k++) {
+        r = r * 1103515245u + 12345u;
+        uint16_t len;
+        unsigned pick = (r >> 16) % 16;
+        if (k % 500 < 4)
+            len = (k & 1) ? (uint16_t)(SC_ET2_COUNT_BASE + 5) : SC_ET2_SYNC; /* keeps locks coming */
+        else if (pick < 3)
+            len = (uint16_t)(SC_ET2_SEQ_BASE + (r >> 8) % 6);
+        else
+            len = (uint16_t)(64u + ((r >> 4) % 960u));
+        frame_up(&f, len, seq++, 70);
+        assert_int_not_equal(sc_et2_rx_feed(&rx, &f, k * 15u, &res), SC_ET_EV_DONE);
+    }
+    sc_et2_rx_stats_t st;
+    sc_et2_rx_stats(&rx, &st);
+    assert_true(st.locks > 0);
+}
+
+static void test_rx_resume_two_phones(void **state)
+{
+    (void)state;
+    sc_et2_params_t p1, p2;
+    params(&p1, "NetOne", "alpha123", "r1");
+    params(&p2, "NetTwo", "bravo4567", "");
+    sc_et2_encoder_t e1, e2;
+    assert_int_equal(sc_et2_encode(&e1, &p1, NULL, NULL), SC_OK);
+    assert_int_equal(sc_et2_encode(&e2, &p2, NULL, NULL), SC_OK);
+    static sc_et2_rx_t rx;
+    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+    uint8_t phone2[6] = { 0x02, 0, 0, 0, 0, 9 };
+    int got1 = 0, got2 = 0;
+    uint16_t s1 = 0, s2 = 2000;
+    for (unsigned k = 0; k < 6u * 400u && !(got1 && got2); k++) {
+        sc_frame_t f;
+        sc_et2_result_t res;
+        if (k & 1) {
+            frame_up(&f, e2.pkts[(k / 2) % e2.npkts], s2++, 70);
+            memcpy(f.addr2, phone2, 6);
+        } else {
+            frame_up(&f, e1.pkts[(k / 2) % e1.npkts], s1++, 70);
+        }
+        if (sc_et2_rx_feed(&rx, &f, k * 8u, &res) == SC_ET_EV_DONE) {
+            if (res.ssid_len == 6 && !memcmp(res.ssid, "NetOne", 6)) {
+                assert_memory_equal(res.password, "alpha123", 8);
+                assert_memory_equal(res.reserved, "r1", 2);
+                got1 = 1;
+            } else {
+                assert_memory_equal(res.ssid, "NetTwo", 6);
+                assert_memory_equal(res.password, "bravo4567", 9);
+                got2 = 1;
+            }
+            assert_int_equal(sc_et2_rx_resume(&rx), SC_OK);
+        }
+    }
+    assert_true(got1 && got2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vector_e_exact),
+        cmocka_unit_test(test_vector_f),
+        cmocka_unit_test(test_vector_g),
+        cmocka_unit_test(test_vector_h),
+        cmocka_unit_test(test_ack),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_schedule),
+        cmocka_unit_test(test_rx_clean),
+        cmocka_unit_test(test_rx_lossy_and_encrypted),
+        cmocka_unit_test(test_rx_encoded_segments),
+        cmocka_unit_test(test_rx_real_log_groups),
+        cmocka_unit_test(test_rx_hostile),
+        cmocka_unit_test(test_rx_resume_two_phones),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
