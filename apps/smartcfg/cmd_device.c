@@ -108,7 +108,8 @@ static void on_event(void *user, const sc_device_event_t *ev)
     switch (ev->type) {
     case SC_DEV_EV_STATE:
         r->state = ev->state;
-        sc_posix_host_log(h, SC_LOG_INFO, "state: %s", sc_device_state_name(ev->state));
+        /* the device's own record line says it ("[idle] enter sniffing"): one line per step */
+        sc_posix_host_log(h, SC_LOG_DEBUG, "state: %s", sc_device_state_name(ev->state));
         json_event(r, "state", ",\"state\":\"%s\"", sc_device_state_name(ev->state));
         break;
     case SC_DEV_EV_LOCKED:
