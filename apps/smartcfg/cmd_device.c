@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "device_opts.h"
 #include "device_run.h"
+#include "sc_posix.h"
 #include "sc_posix_host.h"
 #include "smartcfg/tc8266.h"
 #include "smartcfg/device.h"
@@ -48,14 +49,14 @@ static void json_event(const reporter_t *r, const char *event, const char *fmt, 
 {
     if (!r->json)
         return;
-    printf("{\"event\":\"%s\",\"t_ms\":%u", event, sc_posix_host_ms(r->host));
+    printf("{\"v\":1,\"event\":\"%s\",\"t_ms\":%u", event, sc_posix_host_ms(r->host));
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
         vprintf(fmt, ap);
         va_end(ap);
     }
-    printf("}\n");
+    printf(",\"ts\":%llu}\n", (unsigned long long)sc_posix_unix_ms());
     fflush(stdout);
 }
 
@@ -64,9 +65,9 @@ static void json_text_event(const reporter_t *r, const char *event, const char *
 {
     if (!r->json)
         return;
-    printf("{\"event\":\"%s\",\"t_ms\":%u%s,\"%s\":", event, sc_posix_host_ms(r->host), prefix, key);
+    printf("{\"v\":1,\"event\":\"%s\",\"t_ms\":%u%s,\"%s\":", event, sc_posix_host_ms(r->host), prefix, key);
     json_str(stdout, s, n);
-    printf("}\n");
+    printf(",\"ts\":%llu}\n", (unsigned long long)sc_posix_unix_ms());
     fflush(stdout);
 }
 
@@ -156,11 +157,11 @@ static void on_host_error(void *user, const char *text)
     /* the host's own words are already plain: they are the text and the reason */
     if (!r->json)
         return;
-    printf("{\"event\":\"error\",\"t_ms\":%u,\"err_id\":0,\"sub_id\":0,\"text\":", sc_posix_host_ms(r->host));
+    printf("{\"v\":1,\"event\":\"error\",\"t_ms\":%u,\"err_id\":0,\"sub_id\":0,\"text\":", sc_posix_host_ms(r->host));
     json_str(stdout, (const uint8_t *)text, strlen(text));
     printf(",\"reason\":");
     json_str(stdout, (const uint8_t *)text, strlen(text));
-    printf("}\n");
+    printf(",\"ts\":%llu}\n", (unsigned long long)sc_posix_unix_ms());
     fflush(stdout);
 }
 
