@@ -51,6 +51,11 @@ grep -q '"event":"error".*"reason":"wrong Wi-Fi password' "$TMP/devC.jsonl" || f
 in_ns "$SC" send --ssid HomeNet --password-file <(echo "$PASSWORD") --ip 127.0.0.1 --bssid 02:5c:00:00:00:01 \
     --dest 127.0.0.1 --no-token --timeout 3 --json >"$TMP/send-none.jsonl" 2>"$TMP/send-none.err"
 [ "$(grep -c '"event":"progress"' "$TMP/send-none.jsonl")" -ge 2 ] || fail "fewer than 2 progress events in 3 s"
+# piped without --json: a plain progress line every 5 s (one in a 6 s run)
+in_ns "$SC" send --ssid HomeNet --password-file <(echo "$PASSWORD") --ip 127.0.0.1 --bssid 02:5c:00:00:00:01 \
+    --dest 127.0.0.1 --no-token --timeout 6 >"$TMP/plain.out" 2>"$TMP/plain.err"
+grep -qE '^\[ *5\.[0-9]+s\] progress: .* [0-9]+/6s  datagrams [0-9]+  devices: found 0, token acked 0, bound 0' "$TMP/plain.out" \
+    || { cat "$TMP/plain.out"; fail "no plain progress line at 5 s when piped"; }
 # usage errors
 "$SC" send --json --bogus >"$TMP/send-usage.jsonl" 2>/dev/null
 "$SC" device --json --radio >"$TMP/device-usage.jsonl" 2>/dev/null
