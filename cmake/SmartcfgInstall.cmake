@@ -89,6 +89,13 @@ if(TARGET smartcfg_auth)
   install(TARGETS smartcfg_auth LIBRARY DESTINATION lib/smartcfg)
 endif()
 
+# --- the Wireshark dissector: Wireshark loads every .lua in its global Lua plugin folder,
+# <libdir>/wireshark/plugins (what `tshark -G folders` calls "Global Lua Plugins" under /usr).
+if(NOT SMARTCFG_CORE_ONLY)
+  install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/extras/wireshark/smartcfg.lua
+          DESTINATION ${CMAKE_INSTALL_LIBDIR}/wireshark/plugins)
+endif()
+
 # --- man pages and shell completion, once they exist -------------------------------------------
 # man/<name>.<section> (or man/man<section>/<name>.<section>) -> share/man/man<section>/;
 # completion/smartcfg.bash (or completion/smartcfg) -> bash-completion; completion/_smartcfg -> zsh.

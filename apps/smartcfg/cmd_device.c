@@ -146,6 +146,14 @@ static void on_event(void *user, const sc_device_event_t *ev)
     case SC_DEV_EV_ERROR:
         on_error_event(r, ev);
         break;
+    case SC_DEV_EV_STORAGE: { /* loud, but not the flow's error: the exit code stays the flow's */
+        const char *text = ev->text ? ev->text : "storage write failed";
+        sc_posix_host_log(h, SC_LOG_ERROR, "storage: %s (%d)", text, (int)ev->sub_id);
+        char ids[80];
+        snprintf(ids, sizeof ids, ",\"err_id\":0,\"sub_id\":%d,\"storage\":true", (int)ev->sub_id);
+        json_text_event(r, "error", ids, "text", (const uint8_t *)text, strlen(text));
+        break;
+    }
     }
 }
 

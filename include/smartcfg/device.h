@@ -41,7 +41,10 @@ typedef enum {
     SC_DEV_EV_ACK_SENT,
     SC_DEV_EV_TOKEN,      /* token received from peer (the token itself is not given) */
     SC_DEV_EV_BOUND,      /* bind reply code 0 */
-    SC_DEV_EV_ERROR       /* err_id, sub_id, text */
+    SC_DEV_EV_ERROR,      /* err_id, sub_id, text */
+    SC_DEV_EV_STORAGE     /* a record or log write failed (sub_id: sc_err_t; text: what); the
+                             flow goes on. Once per failure streak, and from the first step
+                             after init when the storage is not writable (the previous run's record may be missing). */
 } sc_device_event_type_t;
 
 typedef struct {
@@ -93,7 +96,7 @@ void sc_device_config_default(sc_device_config_t *cfg);
  * buffers. ~14.5 KiB: make it static or a member, not a stack variable.
  *     static sc_device_t dev;        (no heap needed)
  * The size is base (receivers included) + the binder (smaller without the cloud module). */
-#define SC_DEVICE_SIZE (12064u + 60u * sizeof(void *) + SC_BINDER_SIZE)
+#define SC_DEVICE_SIZE (12384u + 60u * sizeof(void *) + SC_BINDER_SIZE) /* +320: token candidates, reply budget */
 typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_DEVICE_SIZE)];
 } sc_device_t;
@@ -132,6 +135,8 @@ size_t sc_device_log(const sc_device_t *dev, char *out, size_t cap);
 /* Counters for diagnostics and tests. */
 typedef struct {
     uint32_t dgrams, bad_dgrams, err_replies, rate_limited, identity_replies, acks_sent, log_replies;
+    uint32_t bytes_in, bytes_out;  /* UDP 8266 + 9876: received / sent (the amplification check) */
+    uint32_t storage_errors;       /* failed record or log writes */
 } sc_device_stats_t;
 void sc_device_stats(const sc_device_t *dev, sc_device_stats_t *out);
 

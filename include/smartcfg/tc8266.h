@@ -36,7 +36,15 @@ typedef struct {
     uint8_t password_len;
 } sc_tc8266_req_t;
 
-/* Parses one datagram. On failure returns SC_ERR_FORMAT (or SC_ERR_RANGE / SC_ERR_UNSUPPORTED)
+/* A token as the cloud issues it: IoT Explorer and our local cloud hand out 32 lower-case hex
+ * digits; we accept 1..SC_TOKEN_MAX characters of [0-9A-Za-z._-] so a longer or differently
+ * cased token format still works, and refuse everything else (NUL, control, non-ASCII,
+ * quotes, spaces, over-long): such a token is never bound. */
+#define SC_TC8266_TOKEN_MIN 1
+bool sc_tc8266_token_valid(const char *token);
+
+/* Parses one datagram. A NUL anywhere (raw or as the \u0000 escape) is a malformed request
+ * (err 2, sub 201); a token that fails sc_tc8266_token_valid is err 2, sub 204. On failure returns SC_ERR_FORMAT (or SC_ERR_RANGE / SC_ERR_UNSUPPORTED)
  * and sets *err_id / *sub_id to what the app is told (err 2, sub 201 JSON / 204 AP info /
  * 208 unknown cmdType). Never reads past len; len > SC_TC8266_DGRAM_MAX is refused unparsed. */
 sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *out, uint16_t *err_id, int32_t *sub_id);

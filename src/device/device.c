@@ -62,6 +62,29 @@ static void emit_simple(devstate_t *d, sc_device_event_type_t t)
     sc_dev_emit(d, &ev);
 }
 
+/* A record (kind 0) or log (kind 1) write returned e. A failure is loud — an event and a
+ * line to hal.sys.log (not the ring: its write is what may be failing) — once per streak, and
+ * never stops the flow: losing the record must not also lose the provisioning. */
+static void sc_dev_store_result(devstate_t *d, int kind, sc_err_t e)
+{
+    if (e == SC_OK || e == SC_ERR_UNSUPPORTED) {
+        d->store_failing[kind] = false;
+        return;
+    }
+    d->stats.storage_errors++;
+    if (d->store_failing[kind])
+        return;
+    d->store_failing[kind] = true;
+    static const char *const what[] = { "error record not saved", "provisioning log not saved" };
+    sc_logf(&d->hal.sys, SC_LOG_ERROR, "storage: %s (%d): it may be missing after a restart", what[kind], (int)e);
+    sc_device_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = SC_DEV_EV_STORAGE;
+    ev.sub_id = e;
+    ev.text = what[kind];
+    sc_dev_emit(d, &ev);
+}
+
 void sc_dev_log(devstate_t *d, uint32_t now, const char *func, int line, const char *fmt, ...)
 {
     char msg[SC_DIAG_LOG_ENTRY_MAX];
@@ -72,7 +95,7 @@ void sc_dev_log(devstate_t *d, uint32_t now, const char *func, int line, const c
         vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
     va_end(ap);
     const char *e = sc_diag_log_add(&d->log, now, func, line, msg);
-    (void)sc_diag_log_persist(&d->log, &d->hal.storage, d->scratch);
+    sc_dev_store_result(d, 1, sc_diag_log_persist(&d->log, &d->hal.storage, d->scratch));
     if (d->hal.sys.log) {
         char line[SC_DIAG_LOG_ENTRY_MAX + 1];
         size_t n = strlen(e);
@@ -109,7 +132,7 @@ static void flush_errors(devstate_t *d)
         changed = true;
     }
     if (changed)
-        (void)sc_diag_errors_persist(&d->errs, &d->hal.storage, d->scratch);
+        sc_dev_store_result(d, 0, sc_diag_errors_persist(&d->errs, &d->hal.storage, d->scratch));
 }
 
 static void record_error(devstate_t *d, uint32_t now, uint16_t err_id, int32_t sub_id, const char *why)
@@ -122,7 +145,7 @@ static void record_error(devstate_t *d, uint32_t now, uint16_t err_id, int32_t s
     bool user_stop = err_id == SC_ERRID_BOARDING_STOP && (sub_id == SC_SUBID_STOP_APP || sub_id == SC_SUBID_STOP_AT);
     if (!user_stop) {
         sc_diag_errors_add(&d->errs, err_id, sub_id);
-        (void)sc_diag_errors_persist(&d->errs, &d->hal.storage, d->scratch);
+        sc_dev_store_result(d, 0, sc_diag_errors_persist(&d->errs, &d->hal.storage, d->scratch));
     }
     DLOG(d, now, "%s: %s (%u, %ld)", why, sc_errid_text(err_id), (unsigned)err_id, (long)sub_id);
     sc_device_event_t ev;
@@ -223,9 +246,23 @@ sc_err_t sc_device_init(sc_device_t *dev, const sc_hal_t *hal, const sc_device_c
     sc_tc8266_svc_init(&d->logsvc, &d->hal, &d->log, true);
     sc_diag_errors_init(&d->errs);
     sc_diag_log_init(&d->log);
+    sc_tc8266_svc_share(&d->logsvc, &d->svc); /* one reply budget for both services */
     if (d->hal.storage.get) {
         (void)sc_diag_log_load(&d->log, &d->hal.storage, d->scratch);
         (void)sc_diag_errors_load(&d->errs, &d->hal.storage, d->scratch);
+    }
+    /* Rewriting what was loaded tells whether this run can save anything. When it cannot, the
+     * previous run could probably not either: its error record may be missing. */
+    if (d->hal.storage.put) {
+        sc_err_t e = sc_diag_errors_persist(&d->errs, &d->hal.storage, d->scratch);
+        if (e != SC_OK && e != SC_ERR_UNSUPPORTED) {
+            d->stats.storage_errors++;
+            d->store_failing[0] = true;
+            sc_logf(&d->hal.sys, SC_LOG_ERROR,
+                    "storage: not writable (%d): the previous run's error record may be missing, and this run's will be",
+                    (int)e);
+            d->store_boot_err = e; /* the event goes out from the first step: the caller may not be ready for events inside init */
+        }
     }
     d->inited = true;
     return SC_OK;
@@ -252,6 +289,8 @@ static void close_flow(devstate_t *d)
     wipe_secrets(d);
     sc_wipe(d->token, sizeof d->token);
     d->have_token = false;
+    sc_wipe(d->cand, sizeof d->cand);
+    d->have_refusal = false;
 }
 
 /* Common per-attempt reset; earlier unsent errors become "previous". */
@@ -381,8 +420,9 @@ static sc_err_t accept_credentials(devstate_t *d, const sc_et_result_t *res, uin
     d->res = *res;
     radio_off(d);
     set_state(d, SC_DEV_CREDENTIALS, now);
-    DLOG(d, now, "credentials: ssid %u bytes, password %u bytes, T %u, channel %u", (unsigned)res->creds.ssid_len,
-         (unsigned)res->creds.password_len, (unsigned)res->t, (unsigned)res->channel);
+    /* Neither the password's length nor T (which gives it away): the log is handed to anyone
+     * on the log soft-AP. */
+    DLOG(d, now, "credentials: ssid %u bytes, channel %u", (unsigned)res->creds.ssid_len, (unsigned)res->channel);
     sc_device_event_t ev;
     memset(&ev, 0, sizeof ev);
     ev.type = SC_DEV_EV_CREDENTIALS;
@@ -546,6 +586,155 @@ static void step_join(devstate_t *d, uint32_t now)
 
 /* ---- the UDP 8266 service --------------------------------------------------------------- */
 
+/* Several candidates only where the cloud can judge them: the SmartConfig flow with a cloud.
+ * Without a cloud (skip_cloud) nothing could tell the tokens apart, and the soft-AP flow's
+ * request also carries the credentials: there the first valid request is kept (sub 207 for
+ * others), as before. */
+static bool multi_candidates(const devstate_t *d)
+{
+    return d->flow == SC_DEV_FLOW_SMARTCONFIG && !d->cfg.skip_cloud;
+}
+
+static sc_dev_cand_t *cand_find(devstate_t *d, const char *token)
+{
+    for (size_t i = 0; i < SC_DEV_CANDIDATES; i++)
+        if (d->cand[i].st != SC_CAND_FREE && strcmp(d->cand[i].token, token) == 0)
+            return &d->cand[i];
+    return NULL;
+}
+
+/* A slot for a new token from `from`: that address's own pending slot (a host replaces only
+ * its own), else a free one, else a refused one. NULL when all are taken by other addresses'
+ * live candidates. */
+static sc_dev_cand_t *cand_slot(devstate_t *d, const sc_ipv4_ep_t *from)
+{
+    sc_dev_cand_t *free_c = NULL, *refused = NULL;
+    for (size_t i = 0; i < SC_DEV_CANDIDATES; i++) {
+        sc_dev_cand_t *c = &d->cand[i];
+        if (c->st == SC_CAND_PENDING && memcmp(c->from.addr, from->addr, 4) == 0)
+            return c;
+        if (c->st == SC_CAND_FREE && !free_c)
+            free_c = c;
+        if (c->st == SC_CAND_REFUSED && !refused)
+            refused = c;
+    }
+    return free_c ? free_c : refused;
+}
+
+static sc_dev_cand_t *cand_next(devstate_t *d)
+{
+    sc_dev_cand_t *best = NULL;
+    for (size_t i = 0; i < SC_DEV_CANDIDATES; i++) {
+        sc_dev_cand_t *c = &d->cand[i];
+        if (c->st == SC_CAND_PENDING && (!best || (int32_t)(c->seq - best->seq) < 0))
+            best = c;
+    }
+    return best;
+}
+
+static size_t cand_count(const devstate_t *d, sc_dev_cand_state_t st)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < SC_DEV_CANDIDATES; i++)
+        n += d->cand[i].st == st;
+    return n;
+}
+
+/* Binds with the oldest pending candidate; its sender becomes the app. */
+static void try_next_candidate(devstate_t *d, uint32_t now)
+{
+    sc_dev_cand_t *c = cand_next(d);
+    if (!c)
+        return;
+    c->st = SC_CAND_TRYING;
+    memcpy(d->token, c->token, sizeof d->token);
+    d->have_token = true;
+    sc_tc8266_svc_set_app(&d->svc, &c->from);
+    DLOG(d, now, "trying token from %u.%u.%u.%u:%u (%u more waiting)", c->from.addr[0], c->from.addr[1],
+         c->from.addr[2], c->from.addr[3], (unsigned)c->from.port, (unsigned)cand_count(d, SC_CAND_PENDING));
+    start_binding(d, now);
+}
+
+/* The cloud refused the token being tried: remember why, try the next one, or wait for one
+ * (the app resends every 2 s) until the token wait runs out. */
+static void candidate_refused(devstate_t *d, uint32_t now, uint16_t err_id, int32_t sub_id)
+{
+    for (size_t i = 0; i < SC_DEV_CANDIDATES; i++)
+        if (d->cand[i].st == SC_CAND_TRYING)
+            d->cand[i].st = SC_CAND_REFUSED;
+    sc_binder_abort(&d->binder);
+    d->binding = false;
+    d->have_refusal = true;
+    d->refused_err = err_id;
+    d->refused_sub = sub_id;
+    sc_wipe(d->token, sizeof d->token);
+    d->have_token = false;
+    DLOG(d, now, "cloud refused a token (%u, %ld)", (unsigned)err_id, (long)sub_id);
+    if (cand_next(d)) {
+        try_next_candidate(d, now);
+        return;
+    }
+    set_state(d, SC_DEV_WAIT_TOKEN, now);
+    d->step_end = now + d->cfg.token_wait_ms;
+}
+
+/* The multi-candidate flow's request handling: SC_OK to answer with the identity. */
+static bool candidate_request(devstate_t *d, const sc_ipv4_ep_t *from, const sc_tc8266_req_t *req, uint32_t now)
+{
+    sc_dev_cand_t *c = cand_find(d, req->token);
+    if (c && c->st == SC_CAND_REFUSED) {
+        sc_tc8266_svc_reject(&d->svc, from, d->refused_err, d->refused_sub, now, "token the cloud refused");
+        return false;
+    }
+    if (!c) {
+        if (d->state == SC_DEV_FAILED) {
+            if (d->have_last_err)
+                sc_tc8266_svc_reject(&d->svc, from, d->last_err, d->last_sub, now, "request after failure");
+            return false;
+        }
+        c = cand_slot(d, from);
+        if (!c) {
+            sc_tc8266_svc_reject(&d->svc, from, SC_ERRID_APP_CMD, SC_SUBID_TOKEN_CHANGED, now, "no room for another token");
+            return false;
+        }
+        bool replaced = c->st == SC_CAND_PENDING;
+        /* A replaced token keeps its slot's identity clock: a host sending a new token in
+         * every datagram gets no more identity replies than one resending the same one. */
+        uint32_t id_at = replaced ? c->id_at : now - SC_DEV_ID_MIN_MS;
+        memset(c, 0, sizeof *c);
+        memcpy(c->token, req->token, sizeof c->token);
+        c->st = SC_CAND_PENDING;
+        c->seq = d->cand_seq++;
+        c->from = *from;
+        c->id_at = id_at;
+        DLOG(d, now, "token %s (%u chars) from %u.%u.%u.%u:%u", replaced ? "replaced" : "received",
+             (unsigned)strlen(c->token), from->addr[0], from->addr[1], from->addr[2], from->addr[3], (unsigned)from->port);
+        sc_device_event_t ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = SC_DEV_EV_TOKEN;
+        ev.peer = *from;
+        sc_dev_emit(d, &ev);
+    }
+    c->from = *from;
+    if (c->st == SC_CAND_TRYING || !d->svc.app_known)
+        sc_tc8266_svc_set_app(&d->svc, from);
+    flush_errors(d);
+    if (d->state == SC_DEV_FAILED) {
+        if (d->have_last_err)
+            sc_tc8266_svc_reject(&d->svc, from, d->last_err, d->last_sub, now, "request after failure");
+        return false;
+    }
+    d->last_token_req = now;
+    if (!d->binding && (d->state == SC_DEV_ACKING || d->state == SC_DEV_WAIT_TOKEN))
+        try_next_candidate(d, now);
+    /* Identity replies are bounded per candidate, not by the junk budget: the app's must get
+     * through a flood, and a sprayer gets one a second for its one slot. */
+    if (!sc_ms_reached(now, c->id_at + SC_DEV_ID_MIN_MS))
+        return false;
+    c->id_at = now;
+    return true;
+}
+
 static void handle_token_request(devstate_t *d, const sc_ipv4_ep_t *from, sc_tc8266_req_t *req, uint32_t now)
 {
     bool want_softap = d->flow == SC_DEV_FLOW_SOFTAP;
@@ -555,6 +744,11 @@ static void handle_token_request(devstate_t *d, const sc_ipv4_ep_t *from, sc_tc8
     }
     if (req->has_region && strcmp(req->region, d->cfg.identity.region) != 0) {
         sc_tc8266_svc_reject(&d->svc, from, SC_ERRID_REGION, SC_SUBID_INVALID, now, "region mismatch");
+        return;
+    }
+    if (multi_candidates(d)) {
+        if (candidate_request(d, from, req, now))
+            sc_tc8266_svc_identify(&d->svc, from, &d->cfg.identity, now);
         return;
     }
     if (d->have_token && strcmp(req->token, d->token) != 0) {
@@ -622,6 +816,15 @@ uint32_t sc_device_step(sc_device_t *dev, uint32_t now)
         return now + 1000;
     uint32_t next = now + 1000;
     bool more = false;
+    if (d->store_boot_err != SC_OK) {
+        sc_device_event_t ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = SC_DEV_EV_STORAGE;
+        ev.sub_id = d->store_boot_err;
+        ev.text = "storage not writable at start: the previous record may be missing";
+        d->store_boot_err = SC_OK;
+        sc_dev_emit(d, &ev);
+    }
 
     if (d->svc.open)
         more |= drain(d, &d->svc, now);
@@ -680,7 +883,10 @@ uint32_t sc_device_step(sc_device_t *dev, uint32_t now)
         }
         if (due(now, d->after_join_end) || due(now, d->window_end) ||
             (d->state == SC_DEV_WAIT_TOKEN && !d->have_token && due(now, d->step_end))) {
-            fail(d, now, SC_ERRID_BOARDING_STOP, SC_SUBID_TIMEOUT, "no token from the app");
+            if (d->have_refusal) /* what the app needs to hear: the cloud's answer */
+                fail(d, now, d->refused_err, d->refused_sub, "every token was refused by the cloud");
+            else
+                fail(d, now, SC_ERRID_BOARDING_STOP, SC_SUBID_TIMEOUT, "no token from the app");
             break;
         }
         if (d->have_token && d->cfg.skip_cloud)
@@ -698,6 +904,12 @@ uint32_t sc_device_step(sc_device_t *dev, uint32_t now)
             DLOG(d, now, "bound");
             emit_simple(d, SC_DEV_EV_BOUND);
             set_state(d, SC_DEV_DONE, now);
+        } else if (bs == SC_BINDER_FAILED && err_id == SC_ERRID_TOKEN_REPLY && multi_candidates(d)) {
+            candidate_refused(d, now, err_id, sub_id); /* never "done" for a refused token */
+            if (d->state == SC_DEV_WAIT_TOKEN)
+                earliest(&next, now, d->step_end);
+            else
+                earliest(&next, now, now);
         } else if (bs == SC_BINDER_FAILED) {
             d->binding = false;
             fail(d, now, err_id, sub_id, "cloud bind");
@@ -802,5 +1014,7 @@ void sc_device_stats(const sc_device_t *dev, sc_device_stats_t *out)
         out->rate_limited += svcs[i]->stats.rate_limited;
         out->identity_replies += svcs[i]->stats.identity_replies;
         out->log_replies += svcs[i]->stats.log_replies;
+        out->bytes_in += svcs[i]->stats.bytes_in;
+        out->bytes_out += svcs[i]->stats.bytes_out;
     }
 }

@@ -15,6 +15,22 @@
 #define SC_DEV_POLL_MS 20         /* socket/station/MQTT poll period */
 #define SC_DEV_IDLE_TICK_MS 3000  /* reference select tick: resend queued errors */
 
+/* Token candidates (docs/device.md#competing-tokens): on a LAN anyone can send a cmdType 0,
+ * so the first token is not trusted to be the app's. Up to SC_DEV_CANDIDATES tokens from
+ * different source addresses are kept and tried with the cloud one after the other until one
+ * binds; one slot per source address, so a host spraying tokens only ever replaces its own. */
+#define SC_DEV_CANDIDATES 4
+#define SC_DEV_ID_MIN_MS 1000     /* identity to one candidate at most once a second (the app resends every 2 s) */
+typedef enum { SC_CAND_FREE = 0, SC_CAND_PENDING, SC_CAND_TRYING, SC_CAND_REFUSED } sc_dev_cand_state_t;
+typedef struct {
+    char token[SC_TOKEN_MAX + 1];  /* secret: wiped with the flow */
+    sc_ipv4_ep_t from;             /* its latest sender */
+    uint32_t id_at;                /* last identity reply to it */
+    uint32_t seq;                  /* arrival order: tried oldest first */
+    uint8_t st;                    /* sc_dev_cand_state_t */
+} sc_dev_cand_t;
+_Static_assert(sizeof(sc_dev_cand_t) * SC_DEV_CANDIDATES <= 256, "token candidates stay within 256 bytes");
+
 /* The device state behind the caller-owned sc_device_t storage. */
 typedef struct dev_state devstate_t;
 struct dev_state {
@@ -51,6 +67,11 @@ struct dev_state {
     char token[SC_TOKEN_MAX + 1];
     bool have_token;
     uint32_t last_token_req;
+    sc_dev_cand_t cand[SC_DEV_CANDIDATES];
+    uint32_t cand_seq;
+    bool have_refusal;         /* the cloud refused a candidate this attempt: ... */
+    uint16_t refused_err;      /* ... with this error, reported if none binds */
+    int32_t refused_sub;
 
     /* soft-AP flow */
     bool softap_up;
@@ -72,6 +93,8 @@ struct dev_state {
     sc_diag_errors_t errs;
     sc_diag_log_t log;
     sc_device_stats_t stats;
+    bool store_failing[2];     /* [0] error records, [1] log: a failure streak is reported once */
+    sc_err_t store_boot_err;   /* the storage refused a write in init: reported by the first step */
     uint8_t scratch[SC_DIAG_SLOT_MAX];
 };
 SC_STATE_FITS(devstate_t, sc_device_t);

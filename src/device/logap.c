@@ -25,6 +25,7 @@ sc_err_t sc_device_start_log_softap(sc_device_t *dev, uint32_t now)
         DLOG(d, now, "log service failed (%d)", e);
         return e;
     }
+    sc_tc8266_svc_log_raised(&d->svc, true); /* cmdType 3 on 8266 too, only while raised */
     DLOG(d, now, "log soft-AP " SC_TC8266_LOG_AP_SSID " up, UDP %u", (unsigned)SC_TC8266_LOG_PORT);
     return SC_OK;
 }
@@ -35,6 +36,7 @@ void sc_device_stop_log_softap(sc_device_t *dev)
     if (!d || !d->inited)
         return;
     sc_tc8266_svc_close(&d->logsvc);
+    sc_tc8266_svc_log_raised(&d->svc, false);
     if (d->log_ap_up && d->hal.softap.stop)
         (void)d->hal.softap.stop(d->hal.softap.ctx);
     d->log_ap_up = false;

@@ -36,12 +36,48 @@ static sc_err_t get_str(const cJSON *obj, const char *name, char *dst, size_t ca
     return SC_OK;
 }
 
+bool sc_tc8266_token_valid(const char *tok)
+{
+    size_t n = 0;
+    for (const char *p = tok; p && *p; p++, n++) {
+        char c = *p;
+        bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' ||
+                  c == '.';
+        if (!ok || n >= SC_TOKEN_MAX)
+            return false;
+    }
+    return n >= SC_TC8266_TOKEN_MIN;
+}
+
+/* True when the datagram holds a NUL: a raw 0 byte, or the JSON escape \u0000 (a backslash
+ * run of odd length before "u0000"). cJSON decodes the escape into a C string, which would
+ * silently cut "a\u0000b" to "a"; no field of a request may contain a NUL. */
+static bool has_nul(const uint8_t *b, size_t len)
+{
+    if (memchr(b, 0, len))
+        return true;
+    for (size_t i = 0; i + 6 <= len; i++) {
+        if (b[i] != '\\' || memcmp(b + i + 1, "u0000", 5) != 0)
+            continue;
+        size_t run = 1;
+        while (run <= i && b[i - run] == '\\')
+            run++;
+        if (run % 2)
+            return true;
+    }
+    return false;
+}
+
 sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *out, uint16_t *err_id, int32_t *sub_id)
 {
     memset(out, 0, sizeof *out);
     *err_id = SC_ERRID_OK;
     *sub_id = 0;
     if (!buf || len == 0 || len > SC_TC8266_DGRAM_MAX)
+        return fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
+    while (len > 1 && ((const uint8_t *)buf)[len - 1] == 0)
+        len--; /* a C client that sent strlen + 1 bytes: the terminator is not part of the JSON */
+    if (has_nul(buf, len))
         return fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
     if (!sc_json_depth_ok(buf, len, SC_JSON_MAX_DEPTH))   /* before cJSON: it recurses per level */
         return fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
@@ -75,6 +111,13 @@ sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *o
     }
     if (e != SC_OK || !out->token[0]) {
         rc = fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
+        goto out;
+    }
+    /* Only what the cloud could have issued is ever bound: non-ASCII, control and other odd
+     * characters are bad input (err 2, sub 204), like a token that is too long. */
+    if (!sc_tc8266_token_valid(out->token)) {
+        sc_wipe(out->token, sizeof out->token);
+        rc = fail(err_id, sub_id, SC_SUBID_AP_INFO, SC_ERR_FORMAT);
         goto out;
     }
     e = get_str(root, "region", out->region, sizeof out->region, NULL);

@@ -14,7 +14,38 @@ void sc_tc8266_svc_init(sc_tc8266_svc_t *s, const sc_hal_t *hal, const sc_diag_l
     s->hal = hal;
     s->log = log;
     s->log_only = log_only;
+    s->log_raised = log_only; /* the 9876 service only exists while the log soft-AP is up */
+    s->budget = &s->own_budget;
     s->h = -1;
+}
+
+void sc_tc8266_svc_share(sc_tc8266_svc_t *s, sc_tc8266_svc_t *with) { s->budget = with->budget; }
+
+void sc_tc8266_svc_log_raised(sc_tc8266_svc_t *s, bool up) { s->log_raised = up || s->log_only; }
+
+/* Takes n bytes from the global reply budget; false (and nothing taken) when it has less. */
+static bool budget_take(sc_tc8266_budget_t *b, uint32_t now, size_t n)
+{
+    if (!b->started) {
+        b->started = true;
+        b->bytes = SC_TC8266_BUDGET_BYTES;
+        b->at = now;
+    }
+    int32_t dt = sc_ms_diff(now, b->at);
+    if (dt > 0) {
+        uint64_t add = (uint64_t)dt * SC_TC8266_BUDGET_RATE / 1000u;
+        if (add) {
+            uint64_t v = b->bytes + add;
+            b->bytes = v > SC_TC8266_BUDGET_BYTES ? SC_TC8266_BUDGET_BYTES : (uint32_t)v;
+            b->at = now;
+        }
+    } else if (dt < -60000) {
+        b->at = now; /* the clock went back: restart the refill from here */
+    }
+    if (b->bytes < n)
+        return false;
+    b->bytes -= (uint32_t)n;
+    return true;
 }
 
 sc_err_t sc_tc8266_svc_open(sc_tc8266_svc_t *s, const uint8_t *local_ip, uint16_t port)
@@ -51,7 +82,10 @@ static sc_err_t send_to(sc_tc8266_svc_t *s, const sc_ipv4_ep_t *to, const void *
         return SC_ERR_STATE;
     if (!s->hal->udp.send_to)
         return SC_ERR_UNSUPPORTED;
-    return s->hal->udp.send_to(s->hal->udp.ctx, s->h, to, buf, len);
+    sc_err_t e = s->hal->udp.send_to(s->hal->udp.ctx, s->h, to, buf, len);
+    if (e == SC_OK)
+        s->stats.bytes_out += (uint32_t)len;
+    return e;
 }
 
 static bool ep_eq(const sc_ipv4_ep_t *a, const sc_ipv4_ep_t *b)
@@ -108,8 +142,13 @@ void sc_tc8266_svc_reject(sc_tc8266_svc_t *s, const sc_ipv4_ep_t *from, uint16_t
     sc_logf(&s->hal->sys, SC_LOG_WARN, "8266: %s from %u.%u.%u.%u:%u -> (%u, %ld)", what, from->addr[0],
             from->addr[1], from->addr[2], from->addr[3], (unsigned)from->port, (unsigned)err_id, (long)sub_id);
     size_t len = 0;
-    if (sc_tc8266_build_error(s->txbuf, sizeof s->txbuf, false, err_id, sub_id, &len) == SC_OK &&
-        send_to(s, from, s->txbuf, len) == SC_OK)
+    if (sc_tc8266_build_error(s->txbuf, sizeof s->txbuf, false, err_id, sub_id, &len) != SC_OK)
+        return;
+    if (!budget_take(s->budget, now, len)) {
+        s->stats.rate_limited++;
+        return;
+    }
+    if (send_to(s, from, s->txbuf, len) == SC_OK)
         s->stats.err_replies++;
 }
 
@@ -144,11 +183,23 @@ sc_err_t sc_tc8266_svc_send_error(sc_tc8266_svc_t *s, bool previous, uint16_t er
     return e == SC_OK ? send_to(s, &s->app, s->txbuf, len) : e;
 }
 
-static void send_log(sc_tc8266_svc_t *s, const sc_ipv4_ep_t *to)
+/* The log goes out only while the log soft-AP is raised and only within the global budget:
+ * it is the longest reply (up to 1280 bytes for a 13-byte query). */
+static bool send_log(sc_tc8266_svc_t *s, const sc_ipv4_ep_t *to, uint32_t now)
 {
+    if (!s->log_raised) {
+        s->stats.bad_dgrams++;
+        return false;
+    }
     size_t len = sc_diag_log_concat(s->log, s->txbuf, sizeof s->txbuf);
-    if (send_to(s, to, s->txbuf, len) == SC_OK)
-        s->stats.log_replies++;
+    if (!budget_take(s->budget, now, len)) {
+        s->stats.rate_limited++;
+        return false;
+    }
+    if (send_to(s, to, s->txbuf, len) != SC_OK)
+        return false;
+    s->stats.log_replies++;
+    return true;
 }
 
 /* The log service answers cmdType 3 and ignores everything else: it runs on an open soft-AP
@@ -161,10 +212,11 @@ static void log_service_dgram(sc_tc8266_svc_t *s, const sc_ipv4_ep_t *from, size
     memset(&req, 0, sizeof req);
     if (!trunc && sc_tc8266_parse_request(s->rxbuf, len, &req, &err_id, &sub_id) == SC_OK &&
         req.cmd_type == SC_TC8266_CMD_LOG) {
-        send_log(s, from);
-        s->log_peer = *from;
-        s->log_resend = true;
-        s->log_resend_at = now + SC_TC8266_LOG_RESEND_MS;
+        if (send_log(s, from, now)) {
+            s->log_peer = *from;
+            s->log_resend = true;
+            s->log_resend_at = now + SC_TC8266_LOG_RESEND_MS;
+        }
     } else {
         s->stats.bad_dgrams++;
     }
@@ -181,6 +233,7 @@ sc_err_t sc_tc8266_svc_recv(sc_tc8266_svc_t *s, uint32_t now, sc_ipv4_ep_t *from
         return SC_ERR_AGAIN;
     if (len > SC_TC8266_DGRAM_MAX)
         trunc = true;
+    s->stats.bytes_in += (uint32_t)len;
     if (s->log_only) {
         log_service_dgram(s, from, len, trunc, now);
         return SC_ERR_DONE;
@@ -198,7 +251,7 @@ sc_err_t sc_tc8266_svc_recv(sc_tc8266_svc_t *s, uint32_t now, sc_ipv4_ep_t *from
         return SC_ERR_DONE;
     }
     if (req->cmd_type == SC_TC8266_CMD_LOG) {
-        send_log(s, from);
+        (void)send_log(s, from, now);
         sc_wipe(req, sizeof *req);
         return SC_ERR_DONE;
     }
@@ -211,7 +264,7 @@ uint32_t sc_tc8266_svc_step(sc_tc8266_svc_t *s, uint32_t now, const sc_identity_
         return next;
     if (s->log_resend) {
         if (sc_ms_reached(now, s->log_resend_at)) {
-            send_log(s, &s->log_peer);
+            (void)send_log(s, &s->log_peer, now);
             s->log_resend = false;
         } else {
             next = sc_ms_min(next, s->log_resend_at);

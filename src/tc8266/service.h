@@ -18,6 +18,20 @@
 #define SC_TC8266_ID_REPEATS 2       /* the identity goes out 3 times in all ... */
 #define SC_TC8266_ID_REPEAT_MS 1000  /* ... 1 s apart (UDP may be lost) */
 #define SC_TC8266_LOG_RESEND_MS 500  /* the log service sends the log twice, 500 ms apart */
+/* The reply budget, in bytes, over all peers and both services (one bucket the device shares
+ * between 8266 and 9876): error and log replies spend it, identity replies (to requests with
+ * an accepted token, rate-bounded by the device) do not. A per-peer table alone lets a host
+ * rotating source ports get ~50x the bytes it sends; this bucket caps what all of the LAN
+ * together gets at BUDGET_BYTES + BUDGET_RATE per second, so any flood above a trickle gets
+ * back less than it sent. The capacity holds the longest log reply twice (it is sent twice). */
+#define SC_TC8266_BUDGET_BYTES 3072
+#define SC_TC8266_BUDGET_RATE 512    /* bytes per second */
+
+typedef struct {
+    uint32_t bytes;
+    uint32_t at;                     /* last refill */
+    bool started;
+} sc_tc8266_budget_t;
 
 typedef struct {
     sc_ipv4_ep_t ep;
@@ -30,12 +44,16 @@ typedef struct {
 /* Counters, summed into sc_device_stats_t. */
 typedef struct {
     uint32_t dgrams, bad_dgrams, err_replies, rate_limited, identity_replies, log_replies;
+    uint32_t bytes_in, bytes_out;    /* all datagrams received / all replies sent */
 } sc_tc8266_stats_t;
 
 typedef struct {
     const sc_hal_t *hal;             /* the device's copy; outlives the service */
     const sc_diag_log_t *log;        /* what cmdType 3 returns */
     bool log_only;                   /* the 9876 service: cmdType 3 only, no error replies */
+    bool log_raised;                 /* cmdType 3 is answered only while the log soft-AP is up */
+    sc_tc8266_budget_t own_budget;
+    sc_tc8266_budget_t *budget;      /* own_budget, or another service's (sc_tc8266_svc_share) */
     bool open;
     int h;
     sc_ipv4_ep_t app;                /* the sender of the last valid request */
@@ -52,6 +70,10 @@ typedef struct {
 } sc_tc8266_svc_t;
 
 void sc_tc8266_svc_init(sc_tc8266_svc_t *s, const sc_hal_t *hal, const sc_diag_log_t *log, bool log_only);
+/* s spends `with`'s reply budget from now on (both must outlive each other). */
+void sc_tc8266_svc_share(sc_tc8266_svc_t *s, sc_tc8266_svc_t *with);
+/* The log soft-AP was raised (true) or taken down: cmdType 3 is answered only while it is up. */
+void sc_tc8266_svc_log_raised(sc_tc8266_svc_t *s, bool up);
 /* Binds local_ip (NULL = any):port. Keeps the peer table and counters. */
 sc_err_t sc_tc8266_svc_open(sc_tc8266_svc_t *s, const uint8_t *local_ip, uint16_t port);
 /* Closes the socket and forgets the app and pending repeats; safe when closed. */

@@ -4,14 +4,17 @@
 app_bind_token published on $thing/up/service/<P>/<D> with app_bind_token_reply (same
 clientToken, the given code) on the down topic, then exits. Records every up message to OUT.
 
-  bind_responder.py PORT PRODUCT DEVICE CODE OUT
+  bind_responder.py PORT PRODUCT DEVICE CODE OUT [GOOD_TOKEN]
+
+With GOOD_TOKEN, it is a cloud that knows one token: that one is answered with code 0 (then it
+exits), every other token with CODE, and it keeps answering.
 """
 import json
 import subprocess
 import sys
 
 
-def main(port, product, device, code, out):
+def main(port, product, device, code, out, good=None):
     up = "$thing/up/service/%s/%s" % (product, device)
     down = "$thing/down/service/%s/%s" % (product, device)
     sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t", up, "-q", "1"],
@@ -25,15 +28,19 @@ def main(port, product, device, code, out):
             continue
         if msg.get("method") != "app_bind_token":
             continue
-        reply = {"method": "app_bind_token_reply", "clientToken": msg.get("clientToken"), "code": int(code),
-                 "status": "ok" if int(code) == 0 else "refused"}
+        c = int(code)
+        if good is not None:
+            c = 0 if msg.get("params", {}).get("token") == good else c
+        reply = {"method": "app_bind_token_reply", "clientToken": msg.get("clientToken"), "code": c,
+                 "status": "ok" if c == 0 else "refused"}
         subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-t", down, "-q", "1",
                         "-m", json.dumps(reply)], check=False)
-        break  # one bind per run: a later run gets its own responder
+        if good is None or c == 0:
+            break  # one bind per run: a later run gets its own responder
     sub.terminate()
     sub.wait()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:6]))
+    sys.exit(main(*sys.argv[1:7]))

@@ -20,10 +20,11 @@ ok "installed twice, identical trees"
 for f in include/smartcfg/device.h include/smartcfg/hal.h include/smartcfg/version.h include/smartcfg/features.h \
          include/smartcfg/posix/sc_posix.h lib/libsmartcfg.a lib/libsmartcfg.so lib/pkgconfig/smartcfg.pc \
          lib/cmake/smartcfg/smartcfgConfig.cmake lib/cmake/smartcfg/smartcfgConfigVersion.cmake \
-         lib/cmake/smartcfg/smartcfgTargets.cmake lib/libsmartcfg-posix.a bin/smartcfg lib/smartcfg/smartcfg_auth.so; do
+         lib/cmake/smartcfg/smartcfgTargets.cmake lib/libsmartcfg-posix.a bin/smartcfg lib/smartcfg/smartcfg_auth.so \
+         lib/wireshark/plugins/smartcfg.lua; do
     [ -e "$P/$f" ] || fail "missing $f"
 done
-ok "headers, static + shared core, smartcfg.pc, CMake package, program, plugin"
+ok "headers, static + shared core, smartcfg.pc, CMake package, program, plugin, Wireshark dissector"
 
 ver=$(sed -n 's/^#define SMARTCFG_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' "$SC_SRC/include/smartcfg/version.h" | paste -sd.)
 [ "$("$P/bin/smartcfg" --version)" = "smartcfg $ver" ] || fail "smartcfg --version: $("$P/bin/smartcfg" --version)"

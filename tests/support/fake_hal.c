@@ -321,7 +321,12 @@ static sc_err_t f_erase(void *ctx, const char *key)
 static sc_err_t f_mconnect(void *ctx, const sc_mqtt_connect_t *p)
 {
     (void)p;
-    ((fake_hal_t *)ctx)->mqtt_connects++;
+    fake_hal_t *fh = ctx;
+    fh->mqtt_connects++;
+    if (fh->mqtt_was_disconnected) { /* a reconnect gets the scripted state again */
+        fh->mqtt_state = fh->mqtt_scripted;
+        fh->mqtt_was_disconnected = false;
+    }
     return SC_OK;
 }
 static sc_mqtt_state_t f_mstate(void *ctx, int *reason)
@@ -359,7 +364,8 @@ static sc_err_t f_mpub(void *ctx, const char *topic, const void *payload, size_t
     else
         snprintf(r->topic, sizeof r->topic, "%s", topic);
     size_t n = 0;
-    sc_cloud_build_app_bind_token_reply(m.client_token, fh->mqtt_reply_code, (char *)r->payload, sizeof r->payload, &n);
+    int32_t code = fh->mqtt_good_token[0] && strcmp(m.token, fh->mqtt_good_token) ? 1001 : fh->mqtt_reply_code;
+    sc_cloud_build_app_bind_token_reply(m.client_token, code, (char *)r->payload, sizeof r->payload, &n);
     r->payload_len = n;
     return SC_OK;
 }
@@ -381,7 +387,12 @@ static sc_err_t f_mpoll(void *ctx, sc_mqtt_msg_t *msg)
 }
 static sc_err_t f_mdisc(void *ctx)
 {
-    ((fake_hal_t *)ctx)->mqtt_state = SC_MQTT_DISCONNECTED;
+    fake_hal_t *fh = ctx;
+    if (!fh->mqtt_was_disconnected)
+        fh->mqtt_scripted = fh->mqtt_state;
+    fh->mqtt_was_disconnected = true;
+    fh->mqtt_state = SC_MQTT_DISCONNECTED;
+    fh->mqtt_qn = 0; /* replies for the old link are gone with it */
     return SC_OK;
 }
 

@@ -77,6 +77,9 @@ typedef struct {
     bool mqtt_silent;
     unsigned mqtt_connects, mqtt_publishes, mqtt_subscribes;
     char mqtt_last_token[40];
+    char mqtt_good_token[40];
+    sc_mqtt_state_t mqtt_scripted;  /* restored by a connect after a disconnect */
+    bool mqtt_was_disconnected;      /* non-empty: the only token the cloud accepts (others: code 1001) */
     sc_mqtt_msg_t mqtt_q[4];
     size_t mqtt_qn;
     /* captured log */
