@@ -33,6 +33,13 @@ target_compile_definitions(smartcfg PRIVATE _GNU_SOURCE)
 target_include_directories(smartcfg PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/apps/smartcfg ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud)
 target_link_libraries(smartcfg PRIVATE smartcfg_posix PkgConfig::MHD PkgConfig::SQLITE)
 set_target_properties(smartcfg PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+# The cloud console's pages (apps/cloud/console_assets) embedded as C arrays (docs/cloud.md "Console").
+file(GLOB SC_CONSOLE_ASSETS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/console_assets/*)
+add_custom_command(OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/console_assets.c
+  COMMAND ${CMAKE_COMMAND} -DOUT=${CMAKE_CURRENT_BINARY_DIR}/console_assets.c
+          -DDIR=${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/console_assets -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/embed.cmake
+  DEPENDS ${SC_CONSOLE_ASSETS} ${CMAKE_CURRENT_SOURCE_DIR}/cmake/embed.cmake VERBATIM)
+target_sources(smartcfg PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/console_assets.c)
 
 # --- man pages: each made from its subcommand's --help at build time (man/help2man.py) -----
 find_package(Python3 COMPONENTS Interpreter REQUIRED)

@@ -49,6 +49,23 @@ static int o_state(void *c) { (void)c; return mode & 4 ? 1 : 0; }
 static int o_disc(void *c) { (void)c; return mode & 4 ? -103 : 0; }
 static int o_dynreg(void *c, sc_identity_t *id) { (void)c; strcpy(id->device_secret, "ZHluc2VjcmV0"); return ret(); }
 
+static int o_pub(void *c, const char *t, int q, const void *p, size_t n) { (void)c; (void)t; (void)q; (void)p; (void)n; return ret(); }
+static int o_sub(void *c, const char *t, int q) { (void)c; (void)t; (void)q; return ret(); }
+static int o_unsub(void *c, const char *t) { (void)c; (void)t; return ret(); }
+static int o_join(void *c, const char *s, const char *p) { (void)c; (void)s; (void)p; return ret(); }
+static void o_quit(void *c) { (void)c; }
+static sc_err_t o_info(void *c, sc_at_wifi_info_t *w)
+{
+    (void)c;
+    if (!(mode & 4))
+        return SC_ERR_STATE;
+    w->joined = true;
+    memcpy(w->ssid, "ap", 3);
+    return SC_OK;
+}
+static sc_err_t o_uart(void *c, uint32_t b, uint8_t d, uint8_t s, uint8_t p, uint8_t f)
+{ (void)c; (void)b; (void)d; (void)s; (void)p; (void)f; return mode & 8 ? SC_ERR_UNSUPPORTED : SC_OK; }
+
 static void out(void *u, const char *d, size_t n)
 {
     (void)u;
@@ -90,6 +107,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.echo = false;   /* the echo reflects the input itself */
     sc_at_ops_t ops = { .start_smartconfig = o_start, .stop_smartconfig = o_stop, .start_softap = o_sap,
                         .stop_softap = o_stop, .mqtt_connect = o_conn, .mqtt_state = o_state,
+                        .mqtt_publish = o_pub, .mqtt_subscribe = o_sub, .mqtt_unsubscribe = o_unsub,
+                        .wifi_join = o_join, .wifi_quit = o_quit, .wifi_info = o_info, .reset = o_quit,
+                        .set_uart = o_uart,
                         .mqtt_disconnect = o_disc, .dynreg = o_dynreg };
     sc_at_init(&at, &cfg, &ops);
     static const char setup[] = "AT+TCDEVINFOSET=1,\"P\",\"d\",\"FUZZSECRETxyz\"\r\n";

@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "cloud.h"
+#include "console.h"
 #include "smartcfg/cloud.h"
 
 #define BODY_MAX (16 * 1024)   /* every legitimate request is well under 1 KiB */
@@ -697,10 +698,11 @@ static bool split2(const char *p, char a[65], char b[65])
 
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
-static bool admin_authorized(cloud_http_t *h, struct MHD_Connection *c)
+static bool admin_authorized(cloud_http_t *h, struct MHD_Connection *c, const char *method)
 {
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    return auth && !strncasecmp(auth, "Bearer ", 7) && cloud_consttime_eq(auth + 7, h->admin_key);
+    return (auth && !strncasecmp(auth, "Bearer ", 7) && cloud_consttime_eq(auth + 7, h->admin_key)) ||
+           cloud_console_authorized(c, method);
 }
 
 static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
@@ -724,9 +726,12 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
             return reg_error(c, 1000, "malformed request: strings must not contain NUL");
         return register_dev(h, c, rq);
     }
+    if (cloud_console_owns(url))
+        return cloud_console_route(&h->store, c, url, method, admin_authorized(h, c, method), h->cert != NULL,
+                                   h->cfg.host, h->cfg.port);
     if (strncmp(url, "/v1/", 4))
         return admin_error(c, 404, "no such endpoint");
-    if (!admin_authorized(h, c)) {
+    if (!admin_authorized(h, c, method)) {
         char addr[64];
         peer_addr(c, addr, sizeof addr);
         if (!rate_ok(h, "anon", addr, h->cfg.anon_rate, h->cfg.anon_burst))
@@ -844,7 +849,8 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
         freeaddrinfo(ai);
         return NULL;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    /* Suspend/resume: the console's event streams wait parked, not in the daemon's thread. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (cfg->tls_cert) {
@@ -884,6 +890,7 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
         goto fail;
     }
     freeaddrinfo(ai);
+    cloud_console_start();
     return h;
 fail:
     freeaddrinfo(ai);
@@ -898,6 +905,7 @@ void cloud_http_stop(cloud_http_t *h)
 {
     if (!h)
         return;
+    cloud_console_stop();
     MHD_stop_daemon(h->d);
     cloud_store_close(&h->store);
     free(h->cert);

@@ -30,6 +30,7 @@
 
 #include "cli.h"
 #include "cloud.h"
+#include "console.h"
 
 #define RESTARTS_MAX 5        /* broker restarts within RESTART_WINDOW before giving up loudly */
 #define RESTART_WINDOW 60
@@ -782,8 +783,13 @@ bad_addr:
             cJSON_AddStringToObject(ev, "admin_key", admin_key);
         else if (key_new)
             fprintf(stderr, "smartcfg cloud: new admin key (shown once; kept in %s): %s\n", keyfile, admin_key);
+        char curl[256];   /* one-time console login link (docs/cloud.md "Console") */
+        cloud_console_login_url(https, http.host, http.port, curl, sizeof curl);
+        cJSON_AddStringToObject(ev, "console_url", curl);
         cloud_event("ready", ev);
         cloud_log("ready: HTTP http://%s:%u/  MQTT %s:%u  db %s", http.host, http.port, mq->host, mq->port, db);
+        if (!json)
+            fprintf(stderr, "smartcfg cloud: console (one-time login link): %s\n", curl);
     }
 
     ret = SC_EXIT_OK;

@@ -16,6 +16,7 @@
 #include <mbedtls/base64.h>
 
 #include "cloud.h"
+#include "console.h"
 
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool events_json;
@@ -92,31 +93,30 @@ void cloud_event(const char *event, cJSON *obj)
         obj = cJSON_CreateObject();
     if (!obj)
         return;
-    if (events_json) {
-        /* "ts" and "event" first so a reader can filter lines cheaply. */
-        cJSON *o = cJSON_CreateObject();
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        cJSON_AddNumberToObject(o, "ts", (double)ts.tv_sec + ts.tv_nsec / 1e9);
-        cJSON_AddStringToObject(o, "event", event);
-        cJSON *it = obj->child;
-        while (it) {
-            cJSON *next = it->next;
-            cJSON_DetachItemViaPointer(obj, it);
-            cJSON_AddItemToObject(o, it->string, it);
-            it = next;
-        }
-        char *s = cJSON_PrintUnformatted(o);
-        cJSON_Delete(o);
-        if (s) {
-            pthread_mutex_lock(&out_lock);
-            fputs(s, stdout);
-            fputc('\n', stdout);
-            fflush(stdout);
-            pthread_mutex_unlock(&out_lock);
-            free(s);
-        }
+    /* "ts" and "event" first so a reader can filter lines cheaply. */
+    cJSON *o = cJSON_CreateObject();
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    cJSON_AddNumberToObject(o, "ts", (double)ts.tv_sec + ts.tv_nsec / 1e9);
+    cJSON_AddStringToObject(o, "event", event);
+    cJSON *it = obj->child;
+    while (it) {
+        cJSON *next = it->next;
+        cJSON_DetachItemViaPointer(obj, it);
+        cJSON_AddItemToObject(o, it->string, it);
+        it = next;
     }
+    cloud_console_publish(o);   /* the console's live stream (it drops secrets itself) */
+    char *s = events_json ? cJSON_PrintUnformatted(o) : NULL;
+    if (s) {
+        pthread_mutex_lock(&out_lock);
+        fputs(s, stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+        pthread_mutex_unlock(&out_lock);
+        free(s);
+    }
+    cJSON_Delete(o);
     cJSON_Delete(obj);
 }
 

@@ -22,6 +22,12 @@ extern "C" {
 #define SC_AT_LINE_MAX 256
 #define SC_AT_MAX_PARAMS 8
 #define SC_AT_SAP_PASSWORD_MAX 32   /* AT+TCSAP: the firmware takes 8..32 characters */
+/* MQTT data channel (the PDF's limits): topics up to 128 bytes, 10 subscriptions, PUBL /
+ * PUBRAW payloads of 1..2048 bytes delivered within 20 s. */
+#define SC_AT_TOPIC_MAX 128
+#define SC_AT_SUB_MAX 10
+#define SC_AT_PUBL_MAX 2048
+#define SC_AT_PUBL_TIMEOUT_MS 20000u
 
 /* "+CME ERROR:<n>" codes of the reference firmware (qcloud_at_cmd.h). */
 enum {
@@ -45,6 +51,19 @@ typedef struct {
     uint8_t clean_session;     /* 0/1 */
     uint8_t reconnect;         /* 0/1 */
 } sc_at_mqtt_params_t;
+
+/* What AT+CWJAP? / AT+CIPSTA? / AT+CIPSTATUS report about the station (ESP-AT basics). */
+typedef struct {
+    bool joined;               /* associated and addressed (GOT_IP) */
+    char ssid[SC_SSID_MAX + 1];
+    uint8_t bssid[SC_MAC_LEN]; /* zeros when the port cannot tell */
+    uint8_t channel;           /* 0 when unknown */
+    int8_t rssi;               /* 0 when unknown */
+    uint8_t ip[4], gateway[4], netmask[4];
+} sc_at_wifi_info_t;
+
+/* AT+CWJAP failure codes (ESP-AT's "+CWJAP:<code>"). */
+enum { SC_AT_CWJAP_TIMEOUT = 1, SC_AT_CWJAP_PASSWORD = 2, SC_AT_CWJAP_NO_AP = 3, SC_AT_CWJAP_FAIL = 4 };
 
 /* What the commands do. Every function may be NULL: the command then answers as "not
  * supported" (FAIL,209 or +CME ERROR:209). Functions returning int return 0 for success or a
@@ -75,6 +94,25 @@ typedef struct {
     void (*set_log_level)(void *ctx, int level);
     /* Station MAC for AT+TCMODULE; may fail (zeros are printed). */
     sc_err_t (*get_mac)(void *ctx, uint8_t mac[SC_MAC_LEN]);
+    /* MQTT data channel: 0 done, an SDK error code (e.g. -103 not connected, -108 refused) or
+     * SC_AT_PENDING (QoS 1 PUBACK, SUBACK, UNSUBACK awaited; then sc_at_complete). */
+    int (*mqtt_publish)(void *ctx, const char *topic, int qos, const void *payload, size_t len);
+    int (*mqtt_subscribe)(void *ctx, const char *topic, int qos);
+    int (*mqtt_unsubscribe)(void *ctx, const char *topic);
+    /* ESP-AT basics. AT+CWJAP: join through the station HAL; 0 joined, SC_AT_CWJAP_* or
+     * SC_AT_PENDING (then sc_at_complete with 0 / SC_AT_CWJAP_*). psw "" = open network. */
+    int (*wifi_join)(void *ctx, const char *ssid, const char *psw);
+    void (*wifi_quit)(void *ctx);                              /* AT+CWQAP, AT+CWMODE=0/2 */
+    sc_err_t (*wifi_info)(void *ctx, sc_at_wifi_info_t *out);  /* may fail: "not joined" */
+    /* AT+RST / AT+RESTORE: stop everything the module runs (flows, MQTT session, join); the
+     * core then prints "ready" as a rebooted module does. */
+    void (*reset)(void *ctx);
+    /* AT+SYSRAM?: free memory in bytes (NULL: 0 is printed). */
+    uint32_t (*free_ram)(void *ctx);
+    /* AT+UART_CUR=: SC_OK when the port can switch; it switches after the reply is written.
+     * NULL: only the current settings are accepted. */
+    sc_err_t (*set_uart)(void *ctx, uint32_t baud, uint8_t databits, uint8_t stopbits, uint8_t parity,
+                         uint8_t flow);
 } sc_at_ops_t;
 
 /* Writes reply bytes to the serial line; must take them all (buffer if needed). */
@@ -89,6 +127,7 @@ typedef struct {
     uint16_t flash_size_mb;
     bool echo;                         /* initial echo (ESP-AT default: on) */
     uint32_t pending_timeout_ms;       /* safety net for SC_AT_PENDING operations (0: 30 s) */
+    uint32_t uart_baud;                /* AT+UART_CUR? (0: 115200) */
 } sc_at_config_t;
 
 void sc_at_config_default(sc_at_config_t *cfg);
@@ -103,8 +142,9 @@ typedef struct {
     sc_identity_t id;
 } sc_at_info_t;
 
-/* The context: caller-owned storage (common.h), ~1 KiB. */
-#define SC_AT_SIZE (912u + 20u * sizeof(void *))
+/* The context: caller-owned storage (common.h), ~4.6 KiB (2 KiB of it the PUBL/PUBRAW payload
+ * buffer, 1.3 KiB the subscription list the reconnect restores). */
+#define SC_AT_SIZE (912u + 3720u + 29u * sizeof(void *))
 typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_AT_SIZE)];
 } sc_at_t;
@@ -129,6 +169,11 @@ void sc_at_mqtt_reconnecting(sc_at_t *at);
 void sc_at_mqtt_reconnected(sc_at_t *at);
 /* Any other unsolicited line (without "\r\n"). */
 void sc_at_urc(sc_at_t *at, const char *line);
+/* A message on a subscribed topic: +TCMQTTRCVPUB:"<topic>",<len>,"<payload>" (payload as
+ * received, not escaped, as the reference prints it). */
+void sc_at_mqtt_received(sc_at_t *at, const char *topic, const void *payload, size_t len);
+/* The subscription list (for restoring it after a reconnect): topic i or NULL past the end. */
+const char *sc_at_subscription(const sc_at_t *at, size_t i, int *qos);
 
 /* Read-only views for the glue code. */
 bool sc_at_echo(const sc_at_t *at);

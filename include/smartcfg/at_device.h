@@ -16,9 +16,15 @@
 extern "C" {
 #endif
 
-/* The binding: caller-owned storage (common.h), ~3.4 KiB (it keeps the AT MQTT session's
- * credentials and a dynreg response buffer). */
-#define SC_AT_DEVICE_SIZE (3344u + 10u * sizeof(void *))
+/* The binding: caller-owned storage (common.h), ~4.7 KiB (it keeps the AT MQTT session's
+ * credentials, a dynreg response buffer and one received message). */
+#define SC_AT_DEVICE_SIZE (3344u + 1296u + 10u * sizeof(void *))
+
+/* How long AT+CWJAP waits for the station HAL before "+CWJAP:1" (ESP-AT's default). */
+#define SC_AT_CWJAP_TIMEOUT_MS 15000u
+/* MQTT reconnect back-off of the AT session (the SDK's). */
+#define SC_AT_RECONNECT_MIN_MS 1000u
+#define SC_AT_RECONNECT_MAX_MS 60000u
 typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_AT_DEVICE_SIZE)];
 } sc_at_device_t;

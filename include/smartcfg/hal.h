@@ -145,6 +145,15 @@ typedef struct {
     /* Non-blocking: SC_ERR_AGAIN when no message is queued. */
     sc_err_t (*poll)(void *ctx, sc_mqtt_msg_t *msg);
     sc_err_t (*disconnect)(void *ctx);
+    /* Optional (NULL = unsupported; the AT data channel then trusts subscribe()): a SUBSCRIBE
+     * / UNSUBSCRIBE whose broker answer the caller follows through request_status(*mid).
+     * Same thread and non-blocking rules as publish(); the port copies the topic. */
+    sc_err_t (*subscribe_req)(void *ctx, const char *topic, int qos, int *mid);
+    sc_err_t (*unsubscribe)(void *ctx, const char *topic, int *mid);
+    /* Outcome of such a request: SC_ERR_AGAIN not answered yet, SC_OK granted (UNSUBACK, or
+     * SUBACK with a QoS), SC_ERR_REFUSED SUBACK 0x80, SC_ERR_NOTFOUND unknown or forgotten mid
+     * (the port remembers at least the last 16 answers). */
+    sc_err_t (*request_status)(void *ctx, int mid);
 } sc_hal_mqtt_t;
 
 /* Small key/value records. What a port must guarantee, exactly:

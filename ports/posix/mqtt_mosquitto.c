@@ -27,6 +27,11 @@ typedef struct {
     int acked[ACK_RING];
     unsigned ack_next;
     bool ack_used[ACK_RING];
+    /* SUBACK / UNSUBACK answers for request_status(): mid and outcome, a ring like acked */
+    int req_mid[ACK_RING];
+    sc_err_t req_res[ACK_RING];
+    bool req_used[ACK_RING];
+    unsigned req_next;
 } posix_mqtt_t;
 
 static int reason_of(int rc, int err)
@@ -104,6 +109,29 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
     p->ack_used[p->ack_next] = true;
     p->ack_next = (p->ack_next + 1) % ACK_RING;
     pthread_mutex_unlock(&p->lock);
+}
+
+static void req_answer(posix_mqtt_t *p, int mid, sc_err_t res)
+{
+    pthread_mutex_lock(&p->lock);
+    p->req_mid[p->req_next] = mid;
+    p->req_res[p->req_next] = res;
+    p->req_used[p->req_next] = true;
+    p->req_next = (p->req_next + 1) % ACK_RING;
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_count, const int *granted)
+{
+    (void)mosq;
+    /* One topic per request: 0x80 (128) in the SUBACK is the broker's refusal. */
+    req_answer(obj, mid, qos_count >= 1 && granted != NULL && granted[0] >= 0 && granted[0] <= 2 ? SC_OK : SC_ERR_REFUSED);
+}
+
+static void on_unsubscribe(struct mosquitto *mosq, void *obj, int mid)
+{
+    (void)mosq;
+    req_answer(obj, mid, SC_OK);
 }
 
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *m)
@@ -207,6 +235,7 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     p->q_head = p->q_count = 0;
     p->stop = p->closing = false;
     memset(p->ack_used, 0, sizeof p->ack_used);
+    memset(p->req_used, 0, sizeof p->req_used);
     pthread_mutex_unlock(&p->lock);
 
     struct mosquitto *m = mosquitto_new(params->client_id, true, p);
@@ -224,6 +253,8 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     mosquitto_disconnect_callback_set(m, on_disconnect);
     mosquitto_publish_callback_set(m, on_publish);
     mosquitto_message_callback_set(m, on_message);
+    mosquitto_subscribe_callback_set(m, on_subscribe);
+    mosquitto_unsubscribe_callback_set(m, on_unsubscribe);
     mosquitto_log_callback_set(m, on_log);
     int rc = MOSQ_ERR_SUCCESS;
     if (params->username != NULL)
@@ -284,6 +315,36 @@ static sc_err_t m_subscribe(void *ctx, const char *topic, int qos)
     if (p->mosq == NULL)
         return SC_ERR_CLOSED;
     return map_rc(mosquitto_subscribe(p->mosq, NULL, topic, qos));
+}
+
+static sc_err_t m_subscribe_req(void *ctx, const char *topic, int qos, int *mid)
+{
+    posix_mqtt_t *p = ctx;
+    if (p->mosq == NULL)
+        return SC_ERR_CLOSED;
+    return map_rc(mosquitto_subscribe(p->mosq, mid, topic, qos));
+}
+
+static sc_err_t m_unsubscribe(void *ctx, const char *topic, int *mid)
+{
+    posix_mqtt_t *p = ctx;
+    if (p->mosq == NULL)
+        return SC_ERR_CLOSED;
+    return map_rc(mosquitto_unsubscribe(p->mosq, mid, topic));
+}
+
+static sc_err_t m_request_status(void *ctx, int mid)
+{
+    posix_mqtt_t *p = ctx;
+    sc_err_t r = SC_ERR_AGAIN;
+    pthread_mutex_lock(&p->lock);
+    if (p->mosq == NULL)
+        r = SC_ERR_NOTFOUND;
+    for (unsigned i = 0; i < ACK_RING; i++)
+        if (p->req_used[i] && p->req_mid[i] == mid)
+            r = p->req_res[i];
+    pthread_mutex_unlock(&p->lock);
+    return r;
 }
 
 static sc_err_t m_publish(void *ctx, const char *topic, const void *payload, size_t len, int qos, int *mid)
@@ -355,6 +416,9 @@ sc_err_t sc_posix_mqtt_init(sc_hal_mqtt_t *out)
     out->puback_received = m_puback_received;
     out->poll = m_poll;
     out->disconnect = m_disconnect;
+    out->subscribe_req = m_subscribe_req;
+    out->unsubscribe = m_unsubscribe;
+    out->request_status = m_request_status;
     return SC_OK;
 }
 

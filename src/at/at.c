@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* AT command front-end: line assembly, parameter parsing, dispatch, replies. Reply strings follow
- * docs/protocol/tencent.md#at-commands (the reference AT firmware); docs/at.md lists them. */
+/* AT command front-end: line assembly, parameter parsing, dispatch, replies.
+ * Reply strings follow docs/protocol/tencent.md#at-commands (the reference AT firmware); docs/at.md lists them. */
 #include <string.h>
 
 #include "smartcfg/at.h"
@@ -31,12 +31,34 @@ typedef struct {
     sc_identity_t scratch;     /* dynreg working copy */
     uint8_t scratch_tls;
     uint32_t now_ms;
+    /* ESP-AT basics */
+    uint8_t cwmode;            /* AT+CWMODE: 0 off, 1 station, 2 soft-AP, 3 both */
+    uint8_t sysmsg;            /* AT+SYSMSG bits */
+    uint32_t uart[5];          /* AT+UART_CUR: baud, data bits, stop bits, parity, flow control */
+    bool lf_in_line;           /* a bare LF inside the line (only AT+TCMQTTPUB's payload takes it) */
+    /* MQTT data channel */
+    struct {
+        char topic[SC_AT_TOPIC_MAX + 1];
+        uint8_t qos;
+    } subs[SC_AT_SUB_MAX];
+    uint8_t nsubs;
+    char req_topic[SC_AT_TOPIC_MAX + 1];   /* the SUB/UNSUB being answered */
+    uint8_t req_qos;
+    uint8_t publ;              /* 0, or the command collecting its payload (PUBL / PUBRAW) */
+    uint8_t publ_qos;
+    uint16_t publ_len, publ_got;
+    uint32_t publ_deadline;
+    char publ_topic[SC_AT_TOPIC_MAX + 1];
+    uint8_t publ_buf[SC_AT_PUBL_MAX];
+    /* AT+TCMODINFOSET (RAM only) */
+    char mod_name[31];
+    uint8_t mod_flash, mod_gpio, mod_connid;
+    uint32_t mod_base, mod_max;
 } at_state_t;
 SC_STATE_FITS(at_state_t, sc_at_t);
 
 static inline at_state_t *AT(sc_at_t *at) { return (at_state_t *)(void *)at; }
 static inline const at_state_t *CAT(const sc_at_t *at) { return (const at_state_t *)(const void *)at; }
-
 
 #define DEFAULT_REGION "ap-guangzhou"
 #define REGION_MAX_LEN 24        /* reference MAX_SIZE_OF_PRODUCT_REGION */
@@ -300,7 +322,13 @@ enum {
     CMD_TCDEVREG = 1,
     CMD_TCMQTTCONN,
     CMD_TCSTARTSMART,
-    CMD_TCSAP
+    CMD_TCSAP,
+    CMD_CWJAP,
+    CMD_PUB,
+    CMD_PUBL,
+    CMD_PUBRAW,
+    CMD_SUB,
+    CMD_UNSUB
 };
 
 typedef enum { F_EXEC, F_QUERY, F_TEST, F_SET } form_t;
@@ -318,14 +346,20 @@ struct cmd {
 /* The test form's answer: the command with its description, then OK. */
 static void test_reply(at_state_t *at, const cmd_t *c, const char *tail)
 {
-    /* docs/protocol/tencent.md#at-commands: the test form's prefix is the command as received
-     * ("AT+TCxxx"). */
+    /* The command name without "AT" (ESP-AT prints its handler's name; the reference's test
+     * report shows "+TCPRDINFOSET:..."). */
     outbuf_t o = { .n = 0 };
-    ob_str(&o, "AT");
     ob_str(&o, c->name);
     ob_str(&o, tail);
     ob_flush(at, &o);
     reply(at, "OK");
+}
+
+/* The session's subscriptions end with it (the PDF: a disconnect cancels them all). */
+static void subs_clear(at_state_t *at)
+{
+    memset(at->subs, 0, sizeof at->subs);
+    at->nsubs = 0;
 }
 
 /* A command that cannot run now (an MQTT task or a provisioning flow in the way) gets
@@ -373,7 +407,7 @@ static void cmd_tcmodule(at_state_t *at, const cmd_t *c, form_t f, const params_
         memset(mac, 0, sizeof mac);
     outbuf_t o = { .n = 0 };
     ob_str(&o, "Module HW name: ");
-    ob_str(&o, at->cfg.module_name);
+    ob_str(&o, at->mod_name);
     ob_flush(at, &o);
     ob_str(&o, "Module FW version: ");
     ob_str(&o, at->cfg.fw_version);
@@ -386,7 +420,7 @@ static void cmd_tcmodule(at_state_t *at, const cmd_t *c, form_t f, const params_
     }
     ob_flush(at, &o);
     ob_str(&o, "Module Flash size: ");
-    ob_int(&o, at->cfg.flash_size_mb);
+    ob_int(&o, at->mod_flash);
     ob_str(&o, "MB");
     ob_flush(at, &o);
     reply(at, "OK");
@@ -500,7 +534,11 @@ static void finish_devreg(at_state_t *at, int result)
 static void start_pending(at_state_t *at, int cmd)
 {
     at->pending = cmd;
-    at->pending_deadline = at->now_ms + (at->cfg.pending_timeout_ms ? at->cfg.pending_timeout_ms : 30000u);
+    /* MQTT requests wait as long as AT+TCMQTTCONN's <cmdtimeout> said (the SDK's own bound). */
+    uint32_t t = at->cfg.pending_timeout_ms ? at->cfg.pending_timeout_ms : 30000u;
+    if (cmd >= CMD_PUB && at->mqtt_params_valid)
+        t = at->mqtt_params.cmd_timeout_ms;
+    at->pending_deadline = at->now_ms + t;
 }
 
 static void cmd_tcdevreg(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
@@ -703,20 +741,22 @@ static void cmd_tcmqttdisconn(at_state_t *at, const cmd_t *c, form_t f, const pa
         reply(at, "OK");
         return;
     }
+    /* The PDF: "not connected -> +CME ERROR:<err>"; 208 is its "state error". */
+    if (refused_busy(at, !at->mqtt_task))
+        return;
     int r = at->ops.mqtt_disconnect ? at->ops.mqtt_disconnect(at->ops.ctx) : 0;
     if (r != 0) {
         reply_cme(at, r);
         return;
     }
-    bool was = at->mqtt_task;
     at->mqtt_task = false;
+    subs_clear(at);
+    /* The reference's MQTT task prints the URC before the command's OK (its test report). */
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, "+TCMQTTDISCON,");
+    ob_int(&o, MQTT_MANUALLY_DISCONNECTED);
+    ob_flush(at, &o);
     reply(at, "OK");
-    if (was) {
-        outbuf_t o = { .n = 0 };
-        ob_str(&o, "+TCMQTTDISCON,");
-        ob_int(&o, MQTT_MANUALLY_DISCONNECTED);
-        ob_flush(at, &o);
-    }
 }
 
 static void cmd_tcmqttstate(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
@@ -737,8 +777,8 @@ static void cmd_tcfwinfo(at_state_t *at, const cmd_t *c, form_t f, const params_
         reply(at, "OK");
         return;
     }
-    /* No MCU firmware is ever downloaded by this build: the reference's "no valid firmware". */
-    reply_cme(at, SC_AT_CME_STATE);
+    /* No MCU firmware has been downloaded: the reference's "no valid firmware". */
+    reply_cme(at, SC_AT_CME_FIRMWARE);
 }
 
 static void cmd_tcrestore(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
@@ -804,7 +844,539 @@ static void cmd_tclog(at_state_t *at, const cmd_t *c, form_t f, const params_t *
     reply(at, "OK");
 }
 
+/* ---------------------------------------------------------------- MQTT data channel */
+
+static const char *const pub_names[] = { "+TCMQTTPUB", "+TCMQTTPUBL", "+TCMQTTPUBRAW" };
+
+static bool mqtt_up(at_state_t *at)
+{
+    return at->mqtt_task && at->ops.mqtt_state && at->ops.mqtt_state(at->ops.ctx) == 1;
+}
+
+static int sub_find(const at_state_t *at, const char *topic)
+{
+    for (int i = 0; i < at->nsubs; i++)
+        if (!strcmp(at->subs[i].topic, topic))
+            return i;
+    return -1;
+}
+
+/* A topic the broker could take: no wildcard in a publish, no NUL, no control bytes. */
+static bool topic_ok(const params_t *ps, size_t k, bool wildcards)
+{
+    if (!p_str(ps, k, 1, SC_AT_TOPIC_MAX))
+        return false;
+    for (size_t i = 0; i < ps->p[k].slen; i++) {
+        unsigned char c = (unsigned char)ps->p[k].s[i];
+        if (c < 0x20 || (!wildcards && (c == '+' || c == '#')))
+            return false;
+    }
+    return true;
+}
+
+static void do_publish(at_state_t *at, int cmd, const char *topic, int qos, const void *payload, size_t len)
+{
+    int r = at->ops.mqtt_publish ? at->ops.mqtt_publish(at->ops.ctx, topic, qos, payload, len) : SC_AT_CME_EXEC;
+    if (r == SC_AT_PENDING)
+        start_pending(at, cmd);
+    else
+        reply_result(at, pub_names[cmd - CMD_PUB], r);
+}
+
+static void cmd_pub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    int cmd = !strcmp(c->name, "+TCMQTTPUB") ? CMD_PUB : !strcmp(c->name, "+TCMQTTPUBL") ? CMD_PUBL : CMD_PUBRAW;
+    if (f == F_TEST) {
+        test_reply(at, c, cmd == CMD_PUB ? ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"PAYLOAD\""
+                                         : ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"LEN(1-2048)\"");
+        return;
+    }
+    if (refused_busy(at, !mqtt_up(at)))
+        return;
+    bool ok = ps->n == 3 && topic_ok(ps, 0, false) && p_int(ps, 1, 0, 1) &&
+              (cmd == CMD_PUB ? p_str(ps, 2, 0, SC_AT_LINE_MAX) : p_int(ps, 2, 1, SC_AT_PUBL_MAX));
+    if (!ok) {
+        reply_cme(at, SC_AT_CME_PARAM);
+        return;
+    }
+    reply(at, "OK");
+    if (cmd == CMD_PUB) {
+        do_publish(at, cmd, ps->p[0].s, (int)ps->p[1].v, ps->p[2].s, ps->p[2].slen);
+        return;
+    }
+    /* Second phase: exactly <len> raw bytes follow (CR/LF included), not echoed. */
+    memcpy(at->publ_topic, ps->p[0].s, ps->p[0].slen + 1);
+    at->publ = (uint8_t)cmd;
+    at->publ_qos = (uint8_t)ps->p[1].v;
+    at->publ_len = (uint16_t)ps->p[2].v;
+    at->publ_got = 0;
+    at->publ_deadline = at->now_ms + SC_AT_PUBL_TIMEOUT_MS;
+    reply(at, ">");
+}
+
+/* PUBL takes the ESP-AT escapes (\" \, \\) in its payload, as AT+TCMQTTPUB's string does;
+ * PUBRAW passes the bytes through untouched (the PDF). */
+static size_t unescape(uint8_t *b, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] == '\\' && i + 1 < n && (b[i + 1] == '"' || b[i + 1] == ',' || b[i + 1] == '\\'))
+            i++;
+        b[o++] = b[i];
+    }
+    return o;
+}
+
+static void publ_abort(at_state_t *at, int code)
+{
+    at->publ = 0;
+    sc_wipe(at->publ_buf, sizeof at->publ_buf);
+    reply_cme(at, code);
+}
+
+static void publ_byte(at_state_t *at, uint8_t b)
+{
+    at->publ_buf[at->publ_got++] = b;
+    /* "+++\r\n" as the payload's start cancels (the PDF's escape from the second phase). */
+    if (at->publ_got == 5 && !memcmp(at->publ_buf, "+++\r\n", 5)) {
+        publ_abort(at, SC_AT_CME_EXEC);
+        return;
+    }
+    if (at->publ_got < at->publ_len)
+        return;
+    int cmd = at->publ;
+    at->publ = 0;
+    size_t n = cmd == CMD_PUBL ? unescape(at->publ_buf, at->publ_got) : at->publ_got;
+    do_publish(at, cmd, at->publ_topic, at->publ_qos, at->publ_buf, n);
+    sc_wipe(at->publ_buf, sizeof at->publ_buf);
+}
+
+static void finish_sub(at_state_t *at, int cmd, int result);
+
+static void cmd_sub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    if (f == F_TEST) {
+        test_reply(at, c, ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\"");
+        return;
+    }
+    if (f == F_QUERY) {
+        for (int i = 0; i < at->nsubs; i++) {
+            outbuf_t o = { .n = 0 };
+            ob_str(&o, "+TCMQTTSUB:\"");
+            ob_str(&o, at->subs[i].topic);   /* as the reference: not escaped */
+            ob_str(&o, "\",");
+            ob_int(&o, at->subs[i].qos);
+            ob_flush(at, &o);
+        }
+        reply(at, "OK");
+        return;
+    }
+    if (refused_busy(at, !mqtt_up(at)))
+        return;
+    if (!(ps->n == 2 && topic_ok(ps, 0, true) && p_int(ps, 1, 0, 1))) {
+        reply_cme(at, SC_AT_CME_PARAM);
+        return;
+    }
+    reply(at, "OK");
+    if (sub_find(at, ps->p[0].s) < 0 && at->nsubs >= SC_AT_SUB_MAX) {
+        reply_result(at, "+TCMQTTSUB", -107);   /* QCLOUD_ERR_MQTT_MAX_SUBSCRIPTIONS */
+        return;
+    }
+    memcpy(at->req_topic, ps->p[0].s, ps->p[0].slen + 1);
+    at->req_qos = (uint8_t)ps->p[1].v;
+    int r = at->ops.mqtt_subscribe ? at->ops.mqtt_subscribe(at->ops.ctx, at->req_topic, at->req_qos) : SC_AT_CME_EXEC;
+    if (r == SC_AT_PENDING)
+        start_pending(at, CMD_SUB);
+    else
+        finish_sub(at, CMD_SUB, r);
+}
+
+static void cmd_unsub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    if (f == F_TEST) {
+        test_reply(at, c, ":\"TOPIC_NAME\"");
+        return;
+    }
+    if (f == F_QUERY) {
+        reply(at, "OK");
+        return;
+    }
+    if (refused_busy(at, !mqtt_up(at)))
+        return;
+    if (!(ps->n == 1 && topic_ok(ps, 0, true))) {
+        reply_cme(at, SC_AT_CME_PARAM);
+        return;
+    }
+    reply(at, "OK");
+    if (sub_find(at, ps->p[0].s) < 0) {
+        reply_result(at, "+TCMQTTUNSUB", -121);   /* QCLOUD_ERR_MQTT_UNSUB_FAIL: not subscribed */
+        return;
+    }
+    memcpy(at->req_topic, ps->p[0].s, ps->p[0].slen + 1);
+    int r = at->ops.mqtt_unsubscribe ? at->ops.mqtt_unsubscribe(at->ops.ctx, at->req_topic) : SC_AT_CME_EXEC;
+    if (r == SC_AT_PENDING)
+        start_pending(at, CMD_UNSUB);
+    else
+        finish_sub(at, CMD_UNSUB, r);
+}
+
+static void finish_sub(at_state_t *at, int cmd, int result)
+{
+    if (result == 0) {
+        int i = sub_find(at, at->req_topic);
+        if (cmd == CMD_SUB) {
+            if (i < 0 && at->nsubs < SC_AT_SUB_MAX)
+                i = at->nsubs++;
+            if (i >= 0) {
+                memcpy(at->subs[i].topic, at->req_topic, sizeof at->subs[i].topic);
+                at->subs[i].qos = at->req_qos;
+            }
+        } else if (i >= 0) {
+            /* keep the order of the rest: AT+TCMQTTSUB? lists in subscription order */
+            memmove(&at->subs[i], &at->subs[i + 1], (size_t)(at->nsubs - i - 1) * sizeof at->subs[0]);
+            at->nsubs--;
+            memset(&at->subs[at->nsubs], 0, sizeof at->subs[0]);
+        }
+    }
+    memset(at->req_topic, 0, sizeof at->req_topic);
+    reply_result(at, cmd == CMD_SUB ? "+TCMQTTSUB" : "+TCMQTTUNSUB", result);
+}
+
+static void cmd_tcmqttsrv(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)ps;
+    if (f == F_TEST) {
+        test_reply(at, c, ":\"MQTT SERVER IP\"");
+        return;
+    }
+    /* The broker comes from the device's cloud configuration (--broker); changing it over AT
+     * is not supported by this build. */
+    if (f == F_QUERY)
+        reply_cme(at, SC_AT_CME_EXEC);
+    else if (!refused_busy(at, at->mqtt_task))
+        reply_cme(at, SC_AT_CME_EXEC);
+}
+
+/* AT+TCMODINFOSET: the module's own description. Kept in RAM (ours: the port's configuration
+ * names the module; the reference writes a flash partition); AT+TCMODULE prints it. */
+static void cmd_tcmodinfoset(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    if (f == F_TEST) {
+        test_reply(at, c, ":\"MODULE NAME\",\"FLASH_SIZE (2/4)\",\"WIFI LED GPIO\",\"FW BASE ADDR\",\"FW MAX SIZE\","
+                          "\"FIXED CONNID\"");
+        return;
+    }
+    outbuf_t o = { .n = 0 };
+    if (f == F_QUERY) {
+        ob_str(&o, "+TCMODINFOSET:");
+        ob_quoted(&o, at->mod_name);
+        long v[5] = { at->mod_flash, at->mod_gpio, (long)at->mod_base, (long)at->mod_max, at->mod_connid };
+        for (int i = 0; i < 5; i++) {
+            ob_str(&o, ",");
+            ob_int(&o, v[i]);
+        }
+        ob_flush(at, &o);
+        reply(at, "OK");
+        return;
+    }
+    if (refused_busy(at, at->mqtt_task))
+        return;
+    /* The PDF's ranges: name up to 30, flash 2 or 4 MB, GPIO 0..16, base a 4 KiB multiple
+     * from 0x111000, max size up to 700 KiB, connid 0/1. */
+    bool ok = ps->n == 6 && p_str(ps, 0, 1, sizeof at->mod_name - 1) &&
+              (p_int(ps, 1, 2, 2) || p_int(ps, 1, 4, 4)) && p_int(ps, 2, 0, 16) &&
+              p_int(ps, 3, 0x111000, 0x7fffffff) && ps->p[3].v % 0x1000 == 0 && p_int(ps, 4, 1, 716800) &&
+              p_int(ps, 5, 0, 1);
+    if (!ok) {
+        reply_cme(at, SC_AT_CME_PARAM);
+        return;
+    }
+    memset(at->mod_name, 0, sizeof at->mod_name);
+    memcpy(at->mod_name, ps->p[0].s, ps->p[0].slen);
+    at->mod_flash = (uint8_t)ps->p[1].v;
+    at->mod_gpio = (uint8_t)ps->p[2].v;
+    at->mod_base = (uint32_t)ps->p[3].v;
+    at->mod_max = (uint32_t)ps->p[4].v;
+    at->mod_connid = (uint8_t)ps->p[5].v;
+    reply(at, "OK");
+    reply_result(at, "+TCMODINFOSET", 0);
+}
+
+static void modinfo_defaults(at_state_t *at)
+{
+    size_t n = strlen(at->cfg.module_name);
+    if (n >= sizeof at->mod_name)
+        n = sizeof at->mod_name - 1;
+    memset(at->mod_name, 0, sizeof at->mod_name);
+    memcpy(at->mod_name, at->cfg.module_name, n);
+    at->mod_flash = (uint8_t)at->cfg.flash_size_mb;
+    at->mod_gpio = 0;
+    at->mod_base = 0x111000;
+    at->mod_max = 716800;
+    at->mod_connid = 1;
+}
+
+/* ---------------------------------------------------------------- ESP-AT basics */
+
+static void ob_ip(outbuf_t *o, const uint8_t ip[4])
+{
+    for (int i = 0; i < 4; i++) {
+        if (i)
+            ob_str(o, ".");
+        ob_int(o, ip[i]);
+    }
+}
+
+static bool wifi_info(at_state_t *at, sc_at_wifi_info_t *wi)
+{
+    memset(wi, 0, sizeof *wi);
+    if (!at->ops.wifi_info || at->ops.wifi_info(at->ops.ctx, wi) != SC_OK || !wi->joined) {
+        memset(wi, 0, sizeof *wi);
+        return false;
+    }
+    wi->ssid[SC_SSID_MAX] = 0;
+    return true;
+}
+
+/* Volatile ESP-AT settings back to their power-on values (AT+RST, AT+RESTORE). */
+static void esp_defaults(at_state_t *at)
+{
+    at->echo = at->cfg.echo;
+    at->cwmode = 1;
+    at->sysmsg = 0;
+    at->uart[0] = at->cfg.uart_baud ? at->cfg.uart_baud : 115200u;
+    at->uart[1] = 8;
+    at->uart[2] = 1;
+    at->uart[3] = 0;
+    at->uart[4] = 0;
+}
+
+/* AT+RST / AT+RESTORE: OK, everything stopped, then "ready" as after a boot. */
+static void cmd_rst(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)f; (void)ps;
+    reply(at, "OK");
+    at->flow = SC_AT_FLOW_NONE;
+    at->mqtt_task = false;
+    subs_clear(at);
+    if (at->ops.reset)
+        at->ops.reset(at->ops.ctx);
+    if (!strcmp(c->name, "+RESTORE")) {
+        /* ESP-AT's factory reset forgets the Wi-Fi settings; the Tencent info stays
+         * (AT+TCRESTORE erases that, the PDF says). */
+        if (at->ops.wifi_quit)
+            at->ops.wifi_quit(at->ops.ctx);
+    }
+    esp_defaults(at);
+    reply(at, "ready");
+}
+
+static void cmd_cwmode(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c;
+    outbuf_t o = { .n = 0 };
+    if (f == F_TEST) {
+        reply(at, "+CWMODE:(0-3)");
+        reply(at, "OK");
+        return;
+    }
+    if (f == F_QUERY) {
+        ob_str(&o, "+CWMODE:");
+        ob_int(&o, at->cwmode);
+        ob_flush(at, &o);
+        reply(at, "OK");
+        return;
+    }
+    if (ps->n != 1 || !p_int(ps, 0, 0, 3)) {
+        reply(at, "ERROR");
+        return;
+    }
+    uint8_t m = (uint8_t)ps->p[0].v;
+    /* Leaving station mode drops the station's connection, as on the module. */
+    if (!(m & 1) && (at->cwmode & 1) && at->ops.wifi_quit)
+        at->ops.wifi_quit(at->ops.ctx);
+    at->cwmode = m;
+    reply(at, "OK");
+}
+
+static void finish_cwjap(at_state_t *at, int result)
+{
+    if (result == 0) {
+        reply(at, "WIFI CONNECTED");
+        reply(at, "WIFI GOT IP");
+        reply(at, "OK");
+        return;
+    }
+    if (result < SC_AT_CWJAP_TIMEOUT || result > SC_AT_CWJAP_FAIL)
+        result = result == SC_AT_CME_TIMEOUT ? SC_AT_CWJAP_TIMEOUT : SC_AT_CWJAP_FAIL;
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, "+CWJAP:");
+    ob_int(&o, result);
+    ob_flush(at, &o);
+    reply(at, "FAIL");
+}
+
+static void cmd_cwjap(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c;
+    if (f == F_QUERY) {
+        sc_at_wifi_info_t wi;
+        if (!wifi_info(at, &wi)) {
+            reply(at, "No AP");
+            reply(at, "OK");
+            return;
+        }
+        outbuf_t o = { .n = 0 };
+        ob_str(&o, "+CWJAP:");
+        ob_quoted(&o, wi.ssid);
+        ob_str(&o, ",\"");
+        for (int i = 0; i < SC_MAC_LEN; i++) {
+            if (i)
+                ob_str(&o, ":");
+            ob_hex2(&o, wi.bssid[i]);
+        }
+        ob_str(&o, "\",");
+        ob_int(&o, wi.channel);
+        ob_str(&o, ",");
+        ob_int(&o, wi.rssi);
+        ob_flush(at, &o);
+        sc_wipe(&wi, sizeof wi);
+        reply(at, "OK");
+        return;
+    }
+    /* The station must be on (CWMODE 1 or 3), and a provisioning flow owns the station. */
+    bool ok = ps->n == 2 && p_str(ps, 0, 1, SC_SSID_MAX) && p_str(ps, 1, 0, SC_PASSWORD_MAX) &&
+              (at->cwmode & 1) && at->flow == SC_AT_FLOW_NONE && at->ops.wifi_join;
+    if (!ok) {
+        reply(at, "ERROR");
+        return;
+    }
+    int r = at->ops.wifi_join(at->ops.ctx, ps->p[0].s, ps->p[1].s);
+    if (r == SC_AT_PENDING)
+        start_pending(at, CMD_CWJAP);
+    else
+        finish_cwjap(at, r);
+}
+
+static void cmd_cwqap(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c; (void)f; (void)ps;
+    sc_at_wifi_info_t wi;
+    bool was = wifi_info(at, &wi);
+    sc_wipe(&wi, sizeof wi);
+    if (at->flow != SC_AT_FLOW_NONE) {
+        reply(at, "ERROR");   /* the station belongs to the provisioning flow */
+        return;
+    }
+    if (at->ops.wifi_quit)
+        at->ops.wifi_quit(at->ops.ctx);
+    reply(at, "OK");
+    if (was)
+        reply(at, "WIFI DISCONNECT");
+}
+
+static void cmd_cipsta(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c; (void)f; (void)ps;
+    sc_at_wifi_info_t wi;
+    (void)wifi_info(at, &wi);   /* not joined: all zeros, as the module prints */
+    static const char *const label[3] = { "+CIPSTA:ip:\"", "+CIPSTA:gateway:\"", "+CIPSTA:netmask:\"" };
+    const uint8_t *addr[3] = { wi.ip, wi.gateway, wi.netmask };
+    for (int i = 0; i < 3; i++) {
+        outbuf_t o = { .n = 0 };
+        ob_str(&o, label[i]);
+        ob_ip(&o, addr[i]);
+        ob_str(&o, "\"");
+        ob_flush(at, &o);
+    }
+    reply(at, "OK");
+}
+
+static void cmd_cipstatus(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c; (void)f; (void)ps;
+    sc_at_wifi_info_t wi;
+    /* 2: station has an IP; 5: not joined (ESP8266 AT). No TCP links of ESP-AT's own. */
+    reply(at, wifi_info(at, &wi) ? "STATUS:2" : "STATUS:5");
+    sc_wipe(&wi, sizeof wi);
+    reply(at, "OK");
+}
+
+static void cmd_sysram(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c; (void)f; (void)ps;
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, "+SYSRAM:");
+    ob_int(&o, at->ops.free_ram ? (long)at->ops.free_ram(at->ops.ctx) : 0);
+    ob_flush(at, &o);
+    reply(at, "OK");
+}
+
+static void cmd_sysmsg(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c;
+    if (f == F_QUERY) {
+        outbuf_t o = { .n = 0 };
+        ob_str(&o, "+SYSMSG:");
+        ob_int(&o, at->sysmsg);
+        ob_flush(at, &o);
+    } else if (ps->n != 1 || !p_int(ps, 0, 0, 7)) {
+        reply(at, "ERROR");
+        return;
+    } else {
+        at->sysmsg = (uint8_t)ps->p[0].v;   /* kept for the query: we print no extra messages */
+    }
+    reply(at, "OK");
+}
+
+static void cmd_uart_cur(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    (void)c;
+    if (f == F_QUERY) {
+        outbuf_t o = { .n = 0 };
+        ob_str(&o, "+UART_CUR:");
+        for (int i = 0; i < 5; i++) {
+            if (i)
+                ob_str(&o, ",");
+            ob_int(&o, (long)at->uart[i]);
+        }
+        ob_flush(at, &o);
+        reply(at, "OK");
+        return;
+    }
+    /* ESP8266 AT's ranges: baud 80..5000000, 5..8 data bits, 1..3 stop bits (1, 1.5, 2),
+     * parity 0..2, flow control 0..3. */
+    bool ok = ps->n == 5 && p_int(ps, 0, 80, 5000000) && p_int(ps, 1, 5, 8) && p_int(ps, 2, 1, 3) &&
+              p_int(ps, 3, 0, 2) && p_int(ps, 4, 0, 3);
+    if (!ok) {
+        reply(at, "ERROR");
+        return;
+    }
+    bool same = true;
+    for (int i = 0; i < 5; i++)
+        same = same && (uint32_t)ps->p[i].v == at->uart[i];
+    if (!same && (!at->ops.set_uart ||
+                  at->ops.set_uart(at->ops.ctx, (uint32_t)ps->p[0].v, (uint8_t)ps->p[1].v, (uint8_t)ps->p[2].v,
+                                   (uint8_t)ps->p[3].v, (uint8_t)ps->p[4].v) != SC_OK)) {
+        reply(at, "ERROR");   /* the port cannot do it: nothing changed */
+        return;
+    }
+    for (int i = 0; i < 5; i++)
+        at->uart[i] = (uint32_t)ps->p[i].v;
+    reply(at, "OK");
+}
+
 static const cmd_t commands[] = {
+    { "+RST", FB(F_EXEC), -1, cmd_rst },
+    { "+RESTORE", FB(F_EXEC), -1, cmd_rst },
+    { "+CWMODE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_cwmode },
+    { "+CWJAP", FB(F_QUERY) | FB(F_SET), 1, cmd_cwjap },
+    { "+CWQAP", FB(F_EXEC), -1, cmd_cwqap },
+    { "+CIPSTA", FB(F_QUERY), -1, cmd_cipsta },
+    { "+CIPSTATUS", FB(F_EXEC), -1, cmd_cipstatus },
+    { "+SYSRAM", FB(F_QUERY), -1, cmd_sysram },
+    { "+SYSMSG", FB(F_QUERY) | FB(F_SET), -1, cmd_sysmsg },
+    { "+UART_CUR", FB(F_QUERY) | FB(F_SET), -1, cmd_uart_cur },
     { "+TCLOG", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tclog },
     { "+GMR", FB(F_EXEC), -1, cmd_gmr },
     { "+TCVER", FB(F_EXEC), -1, cmd_tcver },
@@ -820,6 +1392,13 @@ static const cmd_t commands[] = {
     { "+TCMQTTDISCONN", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcmqttdisconn },
     { "+TCMQTTSTATE", FB(F_TEST) | FB(F_QUERY), -1, cmd_tcmqttstate },
     { "+TCFWINFO", FB(F_TEST) | FB(F_QUERY), -1, cmd_tcfwinfo },
+    { "+TCMQTTPUB", FB(F_TEST) | FB(F_SET), -1, cmd_pub },
+    { "+TCMQTTPUBL", FB(F_TEST) | FB(F_SET), -1, cmd_pub },
+    { "+TCMQTTPUBRAW", FB(F_TEST) | FB(F_SET), -1, cmd_pub },
+    { "+TCMQTTSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_sub },
+    { "+TCMQTTUNSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_unsub },
+    { "+TCMQTTSRV", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tcmqttsrv },
+    { "+TCMODINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tcmodinfoset },
     { "+TCRESTORE", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcrestore },
 };
 
@@ -901,6 +1480,17 @@ static void handle_line(at_state_t *at, const char *line, size_t len)
     bool parsed = true;
     if (c && f == F_SET)
         parsed = parse_params(rest + 1, rlen - 1, ne + 1, &ps);
+    if (at->lf_in_line) {
+        /* Only inside AT+TCMQTTPUB's payload (its third parameter). */
+        bool ok = c && parsed && f == F_SET && !strcmp(c->name, "+TCMQTTPUB") && ps.n == 3 &&
+                  !memchr(line, '\n', ps.p[2].raw_begin);
+        if (!ok) {
+            echo_line(at, line, len, NULL, F_EXEC, false, NULL);
+            reply(at, "ERROR");
+            sc_wipe(&ps, sizeof ps);
+            return;
+        }
+    }
     echo_line(at, line, len, c, c ? f : F_EXEC, parsed, &ps);
     if (!c || !(c->forms & FB(f)) || !parsed) {
         reply(at, "ERROR");
@@ -918,6 +1508,10 @@ void sc_at_feed(sc_at_t *pub, const void *data, size_t len, uint32_t now_ms)
     at->now_ms = now_ms;
     for (size_t i = 0; i < len; i++) {
         uint8_t b = p[i];
+        if (at->publ) {
+            publ_byte(at, b);   /* PUBL / PUBRAW second phase: raw bytes, no framing */
+            continue;
+        }
         if (b == '\n' && at->cr) {
             at->cr = false;
             if (at->overflow || at->bad_byte) {
@@ -930,6 +1524,7 @@ void sc_at_feed(sc_at_t *pub, const void *data, size_t len, uint32_t now_ms)
             at->len = 0;
             at->overflow = false;
             at->bad_byte = false;
+            at->lf_in_line = false;
             continue;
         }
         if (at->cr) {
@@ -940,8 +1535,12 @@ void sc_at_feed(sc_at_t *pub, const void *data, size_t len, uint32_t now_ms)
             at->cr = true;
             continue;
         }
-        if (b < 0x20 || b == 0x7f) {
-            at->bad_byte = true;   /* includes a bare '\n': lines end with "\r\n" exactly */
+        if (b == '\n' && at->len > 0) {
+            /* Kept for AT+TCMQTTPUB, whose quoted payload may span lines (the reference takes
+             * the test tool's multi-line JSON); any other line with it answers ERROR. */
+            at->lf_in_line = true;
+        } else if (b < 0x20 || b == 0x7f) {
+            at->bad_byte = true;   /* lines end with "\r\n" exactly */
             continue;
         }
         if (at->len >= SC_AT_LINE_MAX) {
@@ -979,6 +1578,8 @@ sc_err_t sc_at_init(sc_at_t *pub, const sc_at_config_t *cfg, const sc_at_ops_t *
         at->ops = *ops;
     at->echo = cfg->echo;
     at->log_level = LOG_LEVEL_ERROR;
+    esp_defaults(at);
+    modinfo_defaults(at);
     info_load(at, "devinfo", &at->dev, false);
     info_load(at, "prdinfo", &at->prd, true);
     return SC_OK;
@@ -1000,6 +1601,18 @@ void sc_at_complete(sc_at_t *pub, int result)
     case CMD_TCSAP:
         finish_flow(at, cmd, result);
         break;
+    case CMD_CWJAP:
+        finish_cwjap(at, result);
+        break;
+    case CMD_PUB:
+    case CMD_PUBL:
+    case CMD_PUBRAW:
+        reply_result(at, pub_names[cmd - CMD_PUB], result);
+        break;
+    case CMD_SUB:
+    case CMD_UNSUB:
+        finish_sub(at, cmd, result);
+        break;
     default:
         break;   /* nothing pending: a late or duplicate completion */
     }
@@ -1009,6 +1622,12 @@ uint32_t sc_at_tick(sc_at_t *pub, uint32_t now_ms)
 {
     at_state_t *at = AT(pub);
     at->now_ms = now_ms;
+    if (at->publ) {
+        /* A payload that never fully arrives: nothing is published, the line recovers. */
+        if (!sc_ms_reached(now_ms, at->publ_deadline))
+            return at->publ_deadline;
+        publ_abort(at, SC_AT_CME_TIMEOUT);
+    }
     if (at->pending == CMD_NONE)
         return now_ms + 1000;
     if (sc_ms_reached(now_ms, at->pending_deadline)) {
@@ -1040,8 +1659,10 @@ void sc_at_provision_result(sc_at_t *pub, bool success, uint16_t err_id, int32_t
 void sc_at_mqtt_disconnected(sc_at_t *pub, int code, bool will_reconnect)
 {
     at_state_t *at = AT(pub);
-    if (!will_reconnect)
+    if (!will_reconnect) {
         at->mqtt_task = false;
+        subs_clear(at);
+    }
     outbuf_t o = { .n = 0 };
     ob_str(&o, "+TCMQTTDISCON,");
     ob_int(&o, code);
@@ -1064,6 +1685,30 @@ void sc_at_urc(sc_at_t *pub, const char *line)
 {
     at_state_t *at = AT(pub);
     reply(at, line);
+}
+
+void sc_at_mqtt_received(sc_at_t *pub, const char *topic, const void *payload, size_t len)
+{
+    at_state_t *at = AT(pub);
+    outbuf_t o = { .n = 0 };
+    ob_str(&o, "+TCMQTTRCVPUB:\"");
+    ob_str(&o, topic);
+    ob_str(&o, "\",");
+    ob_int(&o, (long)len);
+    ob_str(&o, ",\"");
+    emit(at, o.b, o.n);
+    emit(at, payload, len);
+    emit(at, "\"\r\n", 3);
+}
+
+const char *sc_at_subscription(const sc_at_t *pub, size_t i, int *qos)
+{
+    const at_state_t *at = CAT(pub);
+    if (i >= at->nsubs)
+        return NULL;
+    if (qos)
+        *qos = at->subs[i].qos;
+    return at->subs[i].topic;
 }
 
 bool sc_at_echo(const sc_at_t *pub)

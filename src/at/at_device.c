@@ -28,6 +28,17 @@ typedef struct {
     sc_cloud_mqtt_creds_t mqtt_creds;  /* kept for the HAL while connected; wiped after */
     uint32_t now_ms;
     char http_resp[2048];          /* AT+TCDEVREG response buffer (wiped after use) */
+    /* MQTT data channel: the one request whose broker answer AT waits for */
+    uint8_t req_kind;              /* 0 none, 1 PUBACK, 2 SUBACK/UNSUBACK */
+    int req_mid;
+    /* reconnect back-off (the SDK's: 1 s doubling to 60 s, forever) */
+    bool mqtt_waiting;             /* between attempts */
+    uint32_t mqtt_backoff_ms, mqtt_retry_at;
+    sc_mqtt_msg_t rx;              /* one received message (in the context: small stacks) */
+    /* AT+CWJAP on the station HAL */
+    bool wifi_joining, wifi_joined;
+    uint32_t wifi_deadline;
+    char wifi_ssid[SC_SSID_MAX + 1];
 } atd_t;
 SC_STATE_FITS(atd_t, sc_at_device_t);
 
@@ -36,7 +47,6 @@ static inline const atd_t *CATD(const sc_at_device_t *b) { return (const atd_t *
 
 
 #define MQTT_NO_CONN (-103)          /* QCLOUD_ERR_MQTT_NO_CONN: the reference's drop code */
-#define MQTT_RECONNECT_TIMEOUT (-106)/* QCLOUD_ERR_MQTT_RECONNECT_TIMEOUT */
 
 static uint32_t now_of(atd_t *b)
 {
@@ -103,6 +113,7 @@ static void op_stop(void *ctx)
 #define MQTT_REQUEST_TIMEOUT (-111)  /* QCLOUD_ERR_MQTT_REQUEST_TIMEOUT */
 #define MQTT_CONNACK_BASE (-112)     /* -112 - CONNACK rc: -113 .. -117 */
 #define TCP_CONNECT_FAILED (-603)    /* QCLOUD_ERR_TCP_CONNECT */
+#define HTTP_TIMEOUT (-11)           /* QCLOUD_ERR_HTTP_TIMEOUT */
 
 static void mqtt_wipe(atd_t *b)
 {
@@ -181,10 +192,119 @@ static int op_mqtt_disconnect(void *ctx)
     atd_t *b = ctx;
     if (b->mqtt_active && b->hal && b->hal->mqtt.disconnect)
         (void)b->hal->mqtt.disconnect(b->hal->mqtt.ctx);
-    b->mqtt_active = b->mqtt_connecting = b->mqtt_reconnecting = false;
+    b->mqtt_active = b->mqtt_connecting = b->mqtt_reconnecting = b->mqtt_waiting = false;
+    b->req_kind = 0;
     memset(&b->mqtt_id, 0, sizeof b->mqtt_id);
     mqtt_wipe(b);
     return 0;
+}
+
+/* ---------------------------------------------------------------- MQTT data channel */
+
+#define MQTT_UNKNOWN (-104)          /* QCLOUD_ERR_MQTT_UNKNOWN */
+#define MQTT_SUB_REFUSED (-108)      /* QCLOUD_ERR_MQTT_SUB */
+
+static int mqtt_err(sc_err_t e)
+{
+    return e == SC_ERR_CLOSED ? MQTT_NO_CONN : MQTT_UNKNOWN;
+}
+
+static bool session_up(const atd_t *b)
+{
+    return b->mqtt_active && !b->mqtt_connecting && !b->mqtt_waiting && b->hal;
+}
+
+static int op_mqtt_publish(void *ctx, const char *topic, int qos, const void *payload, size_t len)
+{
+    atd_t *b = ctx;
+    if (!session_up(b) || !b->hal->mqtt.publish)
+        return MQTT_NO_CONN;
+    int mid = 0;
+    sc_err_t e = b->hal->mqtt.publish(b->hal->mqtt.ctx, topic, payload, len, qos, &mid);
+    if (e != SC_OK)
+        return mqtt_err(e);
+    if (qos == 0 || !b->hal->mqtt.puback_received)
+        return 0;
+    b->req_kind = 1;
+    b->req_mid = mid;
+    return SC_AT_PENDING;
+}
+
+static int sub_request(atd_t *b, const char *topic, int qos, bool unsub)
+{
+    const sc_hal_mqtt_t *m = &b->hal->mqtt;
+    if (!session_up(b))
+        return MQTT_NO_CONN;
+    int mid = 0;
+    sc_err_t e;
+    if (unsub) {
+        if (!m->unsubscribe)
+            return SC_AT_CME_EXEC;
+        e = m->unsubscribe(m->ctx, topic, &mid);
+    } else if (m->subscribe_req) {
+        e = m->subscribe_req(m->ctx, topic, qos, &mid);
+    } else if (m->subscribe) {
+        e = m->subscribe(m->ctx, topic, qos);   /* no SUBACK to follow: trusted */
+        return e == SC_OK ? 0 : mqtt_err(e);
+    } else {
+        return SC_AT_CME_EXEC;
+    }
+    if (e != SC_OK)
+        return mqtt_err(e);
+    if (!m->request_status)
+        return 0;
+    b->req_kind = 2;
+    b->req_mid = mid;
+    return SC_AT_PENDING;
+}
+
+static int op_mqtt_subscribe(void *ctx, const char *topic, int qos)
+{
+    return sub_request(ctx, topic, qos, false);
+}
+
+static int op_mqtt_unsubscribe(void *ctx, const char *topic)
+{
+    return sub_request(ctx, topic, 0, true);
+}
+
+/* The answer AT waits for, and the messages on the session's subscriptions. */
+static void data_step(atd_t *b)
+{
+    const sc_hal_mqtt_t *m = &b->hal->mqtt;
+    if (b->req_kind == 1 && m->puback_received(m->ctx, b->req_mid)) {
+        b->req_kind = 0;
+        sc_at_complete(b->at, 0);
+    } else if (b->req_kind == 2) {
+        sc_err_t e = m->request_status(m->ctx, b->req_mid);
+        if (e != SC_ERR_AGAIN) {
+            b->req_kind = 0;
+            sc_at_complete(b->at, e == SC_OK ? 0 : e == SC_ERR_REFUSED ? MQTT_SUB_REFUSED : MQTT_UNKNOWN);
+        }
+    }
+    if (!m->poll)
+        return;
+    /* Bounded per step so a flood of messages cannot starve the line. */
+    for (int i = 0; i < 8 && m->poll(m->ctx, &b->rx) == SC_OK; i++) {
+        b->rx.topic[sizeof b->rx.topic - 1] = 0;
+        sc_at_mqtt_received(b->at, b->rx.topic, b->rx.payload, b->rx.payload_len);
+    }
+}
+
+/* After a reconnect the broker has forgotten the session's subscriptions (clean session):
+ * ask again, without waiting (the AT line is not blocked for it). */
+static void resubscribe(atd_t *b)
+{
+    const sc_hal_mqtt_t *m = &b->hal->mqtt;
+    int qos = 0;
+    const char *t;
+    for (size_t i = 0; (t = sc_at_subscription(b->at, i, &qos)) != NULL; i++) {
+        int mid = 0;
+        if (m->subscribe_req)
+            (void)m->subscribe_req(m->ctx, t, qos, &mid);
+        else if (m->subscribe)
+            (void)m->subscribe(m->ctx, t, qos);
+    }
 }
 
 /* AT+TCDEVREG: one blocking HTTP exchange (the reference blocks the AT task the same way). */
@@ -210,6 +330,8 @@ static int op_dynreg(void *ctx, sc_identity_t *id)
     sc_err_t e = h->http.post(h->http.ctx, url, "application/x-www-form-urlencoded", body, blen,
                               SC_BINDER_DYNREG_TIMEOUT_MS, &status, resp, sizeof b->http_resp - 1, &rlen);
     sc_wipe(body, sizeof body);
+    if (e == SC_ERR_TIMEOUT)
+        return HTTP_TIMEOUT;
     if (e != SC_OK)
         return TCP_CONNECT_FAILED;
     int32_t code = 0;
@@ -230,6 +352,88 @@ static void op_restore(void *ctx)
     (void)op_mqtt_disconnect(b);
 }
 
+/* ---------------------------------------------------------------- ESP-AT station */
+
+static void wifi_leave(atd_t *b)
+{
+    if ((b->wifi_joining || b->wifi_joined) && b->hal && b->hal->station.leave)
+        (void)b->hal->station.leave(b->hal->station.ctx);
+    b->wifi_joining = b->wifi_joined = false;
+    memset(b->wifi_ssid, 0, sizeof b->wifi_ssid);
+}
+
+/* AT+CWJAP=: the same station backend --join uses; the outcome comes from the step. */
+static int op_wifi_join(void *ctx, const char *ssid, const char *psw)
+{
+    atd_t *b = ctx;
+    const sc_hal_t *h = b->hal;
+    if (!h || !h->station.join || !h->station.status)
+        return SC_AT_CWJAP_FAIL;
+    wifi_leave(b);
+    size_t sl = strlen(ssid);
+    if (h->station.join(h->station.ctx, (const uint8_t *)ssid, sl, (const uint8_t *)psw, strlen(psw), NULL) != SC_OK)
+        return SC_AT_CWJAP_FAIL;
+    memcpy(b->wifi_ssid, ssid, sl < SC_SSID_MAX ? sl : SC_SSID_MAX);
+    b->wifi_joining = true;
+    b->wifi_deadline = now_of(b) + SC_AT_CWJAP_TIMEOUT_MS;
+    return SC_AT_PENDING;
+}
+
+static void op_wifi_quit(void *ctx)
+{
+    wifi_leave(ctx);
+}
+
+static sc_err_t op_wifi_info(void *ctx, sc_at_wifi_info_t *out)
+{
+    atd_t *b = ctx;
+    const sc_hal_t *h = b->hal;
+    if (!b->wifi_joined || !h || !h->station.status || h->station.status(h->station.ctx, NULL) != SC_STA_GOT_IP)
+        return SC_ERR_STATE;
+    out->joined = true;
+    memcpy(out->ssid, b->wifi_ssid, sizeof out->ssid);
+    if (h->station.get_ip)
+        (void)h->station.get_ip(h->station.ctx, out->ip);
+    return SC_OK;
+}
+
+static void wifi_step(atd_t *b, uint32_t now_ms)
+{
+    if (!b->wifi_joining || !b->at)
+        return;
+    sc_sta_reason_t reason = SC_STA_REASON_NONE;
+    sc_sta_status_t st = b->hal->station.status(b->hal->station.ctx, &reason);
+    int r;
+    if (st == SC_STA_GOT_IP)
+        r = 0;
+    else if (st == SC_STA_FAILED)
+        r = reason == SC_STA_REASON_WRONG_PASSWORD ? SC_AT_CWJAP_PASSWORD
+            : reason == SC_STA_REASON_NO_AP        ? SC_AT_CWJAP_NO_AP
+                                                   : SC_AT_CWJAP_FAIL;
+    else if (sc_ms_reached(now_ms, b->wifi_deadline))
+        r = SC_AT_CWJAP_TIMEOUT;
+    else
+        return;
+    b->wifi_joining = false;
+    if (r == 0) {
+        b->wifi_joined = true;
+    } else {
+        if (b->hal->station.leave)
+            (void)b->hal->station.leave(b->hal->station.ctx);
+        memset(b->wifi_ssid, 0, sizeof b->wifi_ssid);
+    }
+    sc_at_complete(b->at, r);
+}
+
+/* AT+RST / AT+RESTORE: what a reboot stops. */
+static void op_reset(void *ctx)
+{
+    atd_t *b = ctx;
+    stop_device(b, SC_SUBID_STOP_AT);
+    (void)op_mqtt_disconnect(b);
+    b->wifi_joining = false;   /* a join in flight is abandoned; a joined station stays (NVS) */
+}
+
 static sc_err_t op_get_mac(void *ctx, uint8_t mac[SC_MAC_LEN])
 {
     atd_t *b = ctx;
@@ -242,6 +446,8 @@ void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
 {
     atd_t *b = ATD(pub);
     b->now_ms = now_ms;
+    if (b->hal)
+        wifi_step(b, now_ms);
     if (!b->mqtt_active || !b->at || !b->hal || !b->hal->mqtt.state)
         return;
     int reason = 0;
@@ -251,6 +457,7 @@ void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
             b->mqtt_connecting = false;
             if (b->mqtt_reconnecting) {
                 b->mqtt_reconnecting = false;
+                resubscribe(b);
                 sc_at_mqtt_reconnected(b->at);
             } else {
                 sc_at_complete(b->at, 0);
@@ -258,11 +465,15 @@ void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
         } else if (st == SC_MQTT_FAILED || sc_ms_reached(now_ms, b->mqtt_deadline)) {
             b->mqtt_connecting = false;
             if (b->mqtt_reconnecting) {
-                /* The reference keeps trying while reconnect is on; we try once per drop and
-                 * then hand the decision back to the host. */
-                b->mqtt_reconnecting = false;
-                b->mqtt_active = false;
-                sc_at_mqtt_disconnected(b->at, MQTT_RECONNECT_TIMEOUT, false);
+                /* As the SDK: wait, double the wait up to 60 s, try again, forever (until
+                 * AT+TCMQTTDISCONN). */
+                if (b->hal->mqtt.disconnect)
+                    (void)b->hal->mqtt.disconnect(b->hal->mqtt.ctx);
+                b->mqtt_waiting = true;
+                b->mqtt_retry_at = now_ms + b->mqtt_backoff_ms;
+                b->mqtt_backoff_ms = b->mqtt_backoff_ms * 2 > SC_AT_RECONNECT_MAX_MS ? SC_AT_RECONNECT_MAX_MS
+                                                                                     : b->mqtt_backoff_ms * 2;
+                return;
             } else {
                 b->mqtt_active = false;
                 sc_at_complete(b->at, st == SC_MQTT_FAILED ? connect_failure_code(b) : MQTT_REQUEST_TIMEOUT);
@@ -276,13 +487,37 @@ void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
         }
         return;
     }
-    if (st != SC_MQTT_CONNECTED) {
-        bool again = b->mqtt_params.reconnect && mqtt_begin(b) == SC_OK;
+    if (b->mqtt_waiting) {
+        if (!sc_ms_reached(now_ms, b->mqtt_retry_at))
+            return;
+        b->mqtt_waiting = false;
+        sc_at_mqtt_reconnecting(b->at);
+        b->mqtt_connecting = true;
+        b->mqtt_deadline = now_ms + b->mqtt_params.cmd_timeout_ms;
+        if (mqtt_begin(b) != SC_OK)
+            b->mqtt_deadline = now_ms;   /* failed at once: the next step schedules the next try */
+        return;
+    }
+    if (st == SC_MQTT_CONNECTED) {
+        data_step(b);
+        return;
+    }
+    {
+        bool again = b->mqtt_params.reconnect;
         sc_at_mqtt_disconnected(b->at, MQTT_NO_CONN, again);
+        if (b->req_kind) {
+            b->req_kind = 0;
+            sc_at_complete(b->at, MQTT_NO_CONN);   /* the request AT waited for is lost */
+        }
         if (again) {
+            if (b->hal->mqtt.disconnect)
+                (void)b->hal->mqtt.disconnect(b->hal->mqtt.ctx);
             sc_at_mqtt_reconnecting(b->at);
             b->mqtt_connecting = b->mqtt_reconnecting = true;
+            b->mqtt_backoff_ms = SC_AT_RECONNECT_MIN_MS;
             b->mqtt_deadline = now_ms + b->mqtt_params.cmd_timeout_ms;
+            if (mqtt_begin(b) != SC_OK)
+                b->mqtt_deadline = now_ms;
         } else {
             b->mqtt_active = false;
             memset(&b->mqtt_id, 0, sizeof b->mqtt_id);
@@ -341,6 +576,13 @@ void sc_at_device_bind(sc_at_device_t *pub, sc_device_t *dev, const sc_hal_t *ha
     ops->dynreg = op_dynreg;
     ops->restore = op_restore;
     ops->get_mac = op_get_mac;
+    ops->mqtt_publish = op_mqtt_publish;
+    ops->mqtt_subscribe = op_mqtt_subscribe;
+    ops->mqtt_unsubscribe = op_mqtt_unsubscribe;
+    ops->wifi_join = op_wifi_join;
+    ops->wifi_quit = op_wifi_quit;
+    ops->wifi_info = op_wifi_info;
+    ops->reset = op_reset;
 }
 
 void sc_at_device_attach(sc_at_device_t *pub, sc_at_t *at)

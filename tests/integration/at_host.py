@@ -93,6 +93,27 @@ def main():
                 print("line %d: no match for %r; pending %r" % (n, arg, buf))
                 dev.kill()
                 return 1
+        elif op == "reply":
+            # Byte for byte: the very next bytes on the line must be exactly these (a Python
+            # bytes literal), e.g. reply b"OK\r\n+TCMQTTPUB:OK\r\n". Waits up to 15 s for them.
+            want = ast.literal_eval(arg)
+            end = time.time() + 15
+            while len(buf) < len(want) and time.time() < end and dev.poll() is None:
+                pump(0.05)
+            if buf[:len(want)] != want:
+                print("line %d: wanted %r; got %r" % (n, want, buf))
+                dev.kill()
+                return 1
+            buf = buf[len(want):]
+        elif op == "quiet":
+            # Nothing at all arrives for this many seconds (no stray reply or URC).
+            end = time.time() + float(arg)
+            while time.time() < end:
+                pump(0.05)
+            if buf:
+                print("line %d: unexpected %r" % (n, buf))
+                dev.kill()
+                return 1
         elif op == "absent":
             pump(0.2)
             if arg.encode() in seen:

@@ -94,6 +94,16 @@ typedef struct {
     bool sap_psw_null;
     uint8_t sap_ch;
     sc_at_mqtt_params_t last_params;
+    /* ESP-AT basics */
+    int joins, quits, resets, uarts, join_ret;
+    bool joined, uart_ok;
+    char join_ssid[33], join_psw[70];
+    uint32_t uart_baud;
+    /* MQTT data channel */
+    int pubs, subs, unsubs, pub_ret, sub_ret, unsub_ret, pub_qos;
+    char pub_topic[140], sub_topic[140];
+    uint8_t pub_payload[2100];
+    size_t pub_len;
     sc_identity_t *pending_id;   /* what a pending dynreg op fills in before completing */
 } fake_ops_t;
 
@@ -157,6 +167,70 @@ static sc_err_t f_mac(void *ctx, uint8_t mac[SC_MAC_LEN])
     return SC_OK;
 }
 
+static int f_join(void *ctx, const char *ssid, const char *psw)
+{
+    fake_ops_t *f = ctx;
+    f->joins++;
+    snprintf(f->join_ssid, sizeof f->join_ssid, "%s", ssid);
+    snprintf(f->join_psw, sizeof f->join_psw, "%s", psw);
+    f->joined = f->join_ret == 0;
+    return f->join_ret;
+}
+static void f_quit(void *ctx) { ((fake_ops_t *)ctx)->quits++; ((fake_ops_t *)ctx)->joined = false; }
+static sc_err_t f_info(void *ctx, sc_at_wifi_info_t *wi)
+{
+    fake_ops_t *f = ctx;
+    if (!f->joined)
+        return SC_ERR_STATE;
+    wi->joined = true;
+    snprintf(wi->ssid, sizeof wi->ssid, "%s", f->join_ssid);
+    static const uint8_t bssid[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0xa5 };
+    memcpy(wi->bssid, bssid, 6);
+    wi->channel = 6;
+    wi->rssi = -42;
+    memcpy(wi->ip, "\x0a\x00\x00\x07", 4);
+    memcpy(wi->gateway, "\x0a\x00\x00\x01", 4);
+    memcpy(wi->netmask, "\xff\xff\xff\x00", 4);
+    return SC_OK;
+}
+static int f_pub(void *ctx, const char *topic, int qos, const void *payload, size_t len)
+{
+    fake_ops_t *f = ctx;
+    f->pubs++;
+    snprintf(f->pub_topic, sizeof f->pub_topic, "%s", topic);
+    f->pub_qos = qos;
+    memcpy(f->pub_payload, payload, len);
+    f->pub_len = len;
+    return f->pub_ret;
+}
+static int f_sub(void *ctx, const char *topic, int qos)
+{
+    fake_ops_t *f = ctx;
+    (void)qos;
+    f->subs++;
+    snprintf(f->sub_topic, sizeof f->sub_topic, "%s", topic);
+    return f->sub_ret;
+}
+static int f_unsub(void *ctx, const char *topic)
+{
+    fake_ops_t *f = ctx;
+    f->unsubs++;
+    snprintf(f->sub_topic, sizeof f->sub_topic, "%s", topic);
+    return f->unsub_ret;
+}
+static void f_reset(void *ctx) { ((fake_ops_t *)ctx)->resets++; }
+static uint32_t f_ram(void *ctx) { (void)ctx; return 40960; }
+static sc_err_t f_uart(void *ctx, uint32_t baud, uint8_t d, uint8_t s, uint8_t p, uint8_t fl)
+{
+    fake_ops_t *f = ctx;
+    (void)d; (void)s; (void)p; (void)fl;
+    f->uarts++;
+    if (!f->uart_ok)
+        return SC_ERR_UNSUPPORTED;
+    f->uart_baud = baud;
+    return SC_OK;
+}
+
 typedef struct {
     sc_at_t at;
     sc_at_config_t cfg;   /* what the context was initialised with, to re-initialise it */
@@ -190,6 +264,8 @@ static sc_at_ops_t fake_ops(fake_ops_t *f)
         .ctx = f, .start_smartconfig = f_start_sc, .stop_smartconfig = f_stop_sc, .start_softap = f_start_sap,
         .stop_softap = f_stop_sap, .mqtt_connect = f_connect, .mqtt_state = f_state,
         .mqtt_disconnect = f_disconnect, .dynreg = f_dynreg, .restore = f_restore, .get_mac = f_mac,
+        .wifi_join = f_join, .wifi_quit = f_quit, .wifi_info = f_info, .reset = f_reset, .free_ram = f_ram,
+        .set_uart = f_uart, .mqtt_publish = f_pub, .mqtt_subscribe = f_sub, .mqtt_unsubscribe = f_unsub,
     };
     return ops;
 }
@@ -235,6 +311,7 @@ static const char *cmd(fix_t *x, const char *s)
     x->outlen = 0;
     x->out[0] = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     sc_at_feed(&x->at, s, strlen(s), 1000);
     return x->out;
 }
@@ -265,12 +342,12 @@ static void test_basic(void **state)
     assert_string_equal(cmd(x, "AT+TCMODULE\r\n"),
                         "Module HW name: test-module\r\nModule FW version: 1.2.3\r\n"
                         "Module Mac addr: 24:0a:c4:00:01:fe\r\nModule Flash size: 4MB\r\nOK\r\n");
-    assert_string_equal(cmd(x, "AT+TCFWINFO?\r\n"), "+CME ERROR:208\r\n");
+    assert_string_equal(cmd(x, "AT+TCFWINFO?\r\n"), "+CME ERROR:205\r\n");
     assert_string_equal(cmd(x, "AT+TCFWINFO=?\r\n"),
                         "+TCFWINFO:\"FW_VERSION\",\"FW_SIZE\",\"FW_MD5\",\"FW_MAX_SIZE_OF_MODULE\"\r\nOK\r\n");
     assert_string_equal(cmd(x, "\r\n"), "");   /* empty lines are ignored */
     /* AT+TCLOG (the first thing Tencent's test tool sends) */
-    assert_string_equal(cmd(x, "AT+TCLOG=?\r\n"), "AT+TCLOG: <log_level>\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCLOG=?\r\n"), "+TCLOG: <log_level>\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCLOG?\r\n"), "+TCLOG: 1\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCLOG=86013388,4\r\n"), "OK\r\n");
     assert_string_equal(cmd(x, "AT+TCLOG?\r\n"), "+TCLOG: 4\r\nOK\r\n");
@@ -312,6 +389,7 @@ static void test_chunked(void **state)
     const char *in = "AT\r\n" DEVINFO "AT+TCDEVINFOSET?\r\n";
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     for (size_t i = 0; in[i]; i++)
         sc_at_feed(&x->at, in + i, 1, 1000);
     char want[512];
@@ -320,6 +398,7 @@ static void test_chunked(void **state)
     assert_string_equal(x->out, want);
     /* and everything in one call */
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     sc_at_feed(&x->at, in, strlen(in), 1000);
     assert_string_equal(x->out, want);
@@ -331,7 +410,7 @@ static void test_devinfo(void **state)
 {
     fix_t *x = *state;
     assert_string_equal(cmd(x, "AT+TCDEVINFOSET=?\r\n"),
-                        "AT+TCDEVINFOSET:\"TLS_MODE(1)\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET_BCC\","
+                        "+TCDEVINFOSET:\"TLS_MODE(1)\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET_BCC\","
                         "\"PRODUCT_REGION\"\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), "+CME ERROR:207\r\n");  /* nothing stored */
     set_devinfo(x);
@@ -485,7 +564,7 @@ static void test_prdinfo_devreg(void **state)
 {
     fix_t *x = *state;
     assert_string_equal(cmd(x, "AT+TCPRDINFOSET=?\r\n"),
-                        "AT+TCPRDINFOSET:\"TLS_MODE(1)\",\"PRODUCT_ID\",\"PRODUCT_SECRET_BCC\",\"DEVICE_NAME\","
+                        "+TCPRDINFOSET:\"TLS_MODE(1)\",\"PRODUCT_ID\",\"PRODUCT_SECRET_BCC\",\"DEVICE_NAME\","
                         "\"PRODUCT_REGION\"\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "OK\r\n+TCDEVREG:FAIL,207\r\n");  /* no product info */
     assert_int_equal(x->f.dynreg, 0);
@@ -523,6 +602,7 @@ static void test_dynreg_pending(void **state)
     snprintf(x->f.pending_id->device_secret, sizeof x->f.pending_id->device_secret, "%s", SECRET);
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     sc_at_complete(&x->at, 0);
     assert_string_equal(x->out, "+TCDEVREG:OK\r\n");
     assert_non_null(sc_at_devinfo(&x->at));
@@ -530,12 +610,14 @@ static void test_dynreg_pending(void **state)
     assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "OK\r\n");
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     assert_int_equal(sc_at_tick(&x->at, 1000 + 29999), 1000 + 30000);
     assert_string_equal(x->out, "");
     sc_at_tick(&x->at, 1000 + 30000);
     assert_string_equal(x->out, "+TCDEVREG:FAIL,202\r\n");
     assert_string_equal(cmd(x, "AT\r\n"), "OK\r\n");
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     sc_at_complete(&x->at, 0);   /* late completion: ignored */
     assert_string_equal(x->out, "");
@@ -546,8 +628,8 @@ static void test_dynreg_pending(void **state)
 static void test_smartconfig(void **state)
 {
     fix_t *x = *state;
-    assert_string_equal(cmd(x, "AT+TCSTARTSMART=?\r\n"), "AT+TCSTARTSMART: CMD FOR START SMARTCONFIG\r\nOK\r\n");
-    assert_string_equal(cmd(x, "AT+TCSTOPSMART=?\r\n"), "AT+TCSTOPSMART:CMD TO STOP SMARTCONFIG\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCSTARTSMART=?\r\n"), "+TCSTARTSMART: CMD FOR START SMARTCONFIG\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCSTOPSMART=?\r\n"), "+TCSTOPSMART:CMD TO STOP SMARTCONFIG\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCSTARTSMART\r\n"), "OK\r\n+TCSTARTSMART:FAIL,27\r\n");  /* no identity */
     assert_int_equal(x->f.start_sc, 0);
     set_devinfo(x);
@@ -566,15 +648,18 @@ static void test_smartconfig(void **state)
     assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "+CME ERROR:208\r\n");
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     sc_at_provision_result(&x->at, true, 0, 0);
     assert_string_equal(x->out, "+TCSTARTSMART:WIFI_CONNECT_SUCCESS\r\n");
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     sc_at_provision_result(&x->at, false, 1, -103);  /* only one final URC per flow */
     assert_string_equal(x->out, "");
     /* failure URC */
     cmd(x, "AT+TCSTARTSMART\r\n");
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     sc_at_provision_result(&x->at, false, 10, 2);
     assert_string_equal(x->out, "+TCSTARTSMART:WIFI_CONNECT_FAILED,10,2\r\n");
@@ -583,6 +668,7 @@ static void test_smartconfig(void **state)
     assert_string_equal(cmd(x, "AT+TCSTOPSMART\r\n"), "OK\r\n+TCSTOPSMART:OK\r\n");
     assert_int_equal(x->f.stop_sc, 1);
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     sc_at_provision_result(&x->at, false, 3, 102);
     assert_string_equal(x->out, "");
@@ -593,9 +679,9 @@ static void test_softap(void **state)
 {
     fix_t *x = *state;
     set_devinfo(x);
-    assert_string_equal(cmd(x, "AT+TCSAP=?\r\n"), "AT+TCSAP=<ssid>[,<pwd>,<ch>]\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCSAP=?\r\n"), "+TCSAP=<ssid>[,<pwd>,<ch>]\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCSAP?\r\n"), "OK\r\n");
-    assert_string_equal(cmd(x, "AT+TCSTOPSAP=?\r\n"), "AT+TCSTOPSAP:CMD TO STOP SOFTAP\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCSTOPSAP=?\r\n"), "+TCSTOPSAP:CMD TO STOP SOFTAP\r\nOK\r\n");
     static const char *const bad[] = {
         "AT+TCSAP=\"\"\r\n", "AT+TCSAP=\"012345678901234567890123456789012\"\r\n", "AT+TCSAP=\"a\",\"short\"\r\n",
         "AT+TCSAP=\"a\",\"012345678901234567890123456789012\"\r\n", "AT+TCSAP=\"a\",\"12345678\",14\r\n",
@@ -616,6 +702,7 @@ static void test_softap(void **state)
     assert_int_equal(x->f.sap_ch, 6);
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     sc_at_provision_result(&x->at, false, 3, 103);
     assert_string_equal(x->out, "+TCSAP:WIFI_CONNECT_FAILED,3,103\r\n");
     x->f.sap_ret = 7;
@@ -623,6 +710,7 @@ static void test_softap(void **state)
     x->f.sap_ret = 0;
     cmd(x, "AT+TCSAP=\"x\"\r\n");
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     sc_at_provision_result(&x->at, true, 0, 0);
     assert_string_equal(x->out, "+TCSAP:WIFI_CONNECT_SUCCESS\r\n");
@@ -688,6 +776,7 @@ static void test_mqtt(void **state)
     /* URCs */
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     sc_at_mqtt_reconnecting(&x->at);
     sc_at_mqtt_reconnected(&x->at);
     sc_at_mqtt_disconnected(&x->at, -106, true);
@@ -697,20 +786,25 @@ static void test_mqtt(void **state)
     x->f.disconnect_ret = -103;
     assert_string_equal(cmd(x, "AT+TCMQTTDISCONN\r\n"), "+CME ERROR:-103\r\n");
     x->f.disconnect_ret = 0;
-    assert_string_equal(cmd(x, "AT+TCMQTTDISCONN\r\n"), "OK\r\n+TCMQTTDISCON,2\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTDISCONN\r\n"), "+TCMQTTDISCON,2\r\nOK\r\n");
     assert_false(sc_at_mqtt_task_running(&x->at));
     assert_string_equal(cmd(x, "AT+TCMQTTSTATE?\r\n"), "+TCMQTTSTATE:0\r\nOK\r\n");
-    assert_string_equal(cmd(x, "AT+TCMQTTDISCONN\r\n"), "OK\r\n");
+    /* not connected: the PDF's +CME ERROR (208, state), the op is not called */
+    int disc = x->f.disconnect;
+    assert_string_equal(cmd(x, "AT+TCMQTTDISCONN\r\n"), "+CME ERROR:208\r\n");
+    assert_int_equal(x->f.disconnect, disc);
     /* pending connect */
     x->f.connect_ret = SC_AT_PENDING;
     assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n");
     assert_string_equal(cmd(x, "AT+TCMQTTSTATE?\r\n"), "busy p...\r\n");
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     sc_at_complete(&x->at, 0);
     assert_string_equal(x->out, "+TCMQTTCONN:OK\r\n");
     assert_true(sc_at_mqtt_task_running(&x->at));
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     sc_at_mqtt_disconnected(&x->at, -103, false);   /* the task ends: commands allowed again */
     assert_false(sc_at_mqtt_task_running(&x->at));
@@ -721,7 +815,7 @@ static void test_mqtt(void **state)
 static void test_restore(void **state)
 {
     fix_t *x = *state;
-    assert_string_equal(cmd(x, "AT+TCRESTORE=?\r\n"), "AT+TCRESTORE: CLEAR CONFIG AND RESET\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCRESTORE=?\r\n"), "+TCRESTORE: CLEAR CONFIG AND RESET\r\nOK\r\n");
     set_devinfo(x);
     cmd(x, "AT+TCPRDINFOSET=1,\"PID0123456\",\"" PSECRET "\",\"dev-9\"\r\n");
     cmd(x, "AT+TCSTARTSMART\r\n");
@@ -764,6 +858,7 @@ static void test_bad_lines(void **state)
     memcpy(big, "AT+TCDEVINFOSET=1,\"", 19);
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     for (int rep = 0; rep < 3; rep++)
         sc_at_feed(&x->at, big, sizeof big, 1000);
     assert_string_equal(x->out, "");
@@ -776,6 +871,7 @@ static void test_bad_lines(void **state)
     memcpy(line + SC_AT_LINE_MAX, "\r\n", 2);
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     sc_at_feed(&x->at, line, SC_AT_LINE_MAX + 2, 1000);
     assert_string_equal(x->out, "ERROR\r\n");
     memset(line, 'B', sizeof line);
@@ -784,11 +880,13 @@ static void test_bad_lines(void **state)
     memcpy(line + SC_AT_LINE_MAX, "\r\n", 2);
     x->outlen = 0;
     x->out[0] = 0;
+    x->out[0] = 0;
     sc_at_feed(&x->at, line, SC_AT_LINE_MAX + 2, 1000);
     assert_string_equal(x->out, "+CME ERROR:204\r\n");  /* parsed: ssid too long */
     line[SC_AT_LINE_MAX] = '"';
     memcpy(line + SC_AT_LINE_MAX + 1, "\r\n", 2);
     x->outlen = 0;
+    x->out[0] = 0;
     x->out[0] = 0;
     sc_at_feed(&x->at, line, SC_AT_LINE_MAX + 3, 1000);
     assert_string_equal(x->out, "ERROR\r\n");           /* over the cap */
@@ -810,6 +908,291 @@ static void test_bad_lines(void **state)
     assert_int_equal(x->f.restore, 0);
 }
 
+/* ESP-AT basics: reply formats as ESP8266 AT prints them; bad input -> ERROR, nothing changed. */
+static void test_esp_basics(void **state)
+{
+    fix_t *x = *state;
+    /* not joined */
+    assert_string_equal(cmd(x, "AT+CWJAP?\r\n"), "No AP\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+CIPSTA?\r\n"),
+                        "+CIPSTA:ip:\"0.0.0.0\"\r\n+CIPSTA:gateway:\"0.0.0.0\"\r\n+CIPSTA:netmask:\"0.0.0.0\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+CIPSTATUS\r\n"), "STATUS:5\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+SYSRAM?\r\n"), "+SYSRAM:40960\r\nOK\r\n");
+    /* CWMODE */
+    assert_string_equal(cmd(x, "AT+CWMODE?\r\n"), "+CWMODE:1\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+CWMODE=?\r\n"), "+CWMODE:(0-3)\r\nOK\r\n");
+    static const char *const bad_mode[] = { "AT+CWMODE=4\r\n", "AT+CWMODE=-1\r\n", "AT+CWMODE=\"1\"\r\n",
+                                            "AT+CWMODE=1,1\r\n", "AT+CWMODE=\r\n", "AT+CWMODE\r\n", "AT+CWMODE=x\r\n" };
+    for (size_t i = 0; i < sizeof bad_mode / sizeof bad_mode[0]; i++)
+        assert_string_equal(cmd(x, bad_mode[i]), "ERROR\r\n");
+    assert_string_equal(cmd(x, "AT+CWMODE?\r\n"), "+CWMODE:1\r\nOK\r\n");
+    /* station off: CWJAP refused */
+    assert_string_equal(cmd(x, "AT+CWMODE=2\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT+CWJAP=\"ap\",\"password1\"\r\n"), "ERROR\r\n");
+    assert_int_equal(x->f.joins, 0);
+    assert_string_equal(cmd(x, "AT+CWMODE=1\r\n"), "OK\r\n");
+    /* CWJAP bad input */
+    static const char *const bad_jap[] = {
+        "AT+CWJAP=\"ap\"\r\n", "AT+CWJAP=\"\",\"password1\"\r\n", "AT+CWJAP=\"ap\",1\r\n",
+        "AT+CWJAP=\"012345678901234567890123456789012\",\"password1\"\r\n",   /* 33 */
+        "AT+CWJAP=\"ap\",\"pw\",\"x\",1\r\n", "AT+CWJAP\r\n", "AT+CWJAP=?\r\n", "AT+CWJAP=\"ap\",\"pw\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad_jap / sizeof bad_jap[0]; i++)
+        assert_string_equal(cmd(x, bad_jap[i]), "ERROR\r\n");
+    assert_int_equal(x->f.joins, 0);
+    /* failure codes */
+    x->f.join_ret = SC_AT_CWJAP_PASSWORD;
+    assert_string_equal(cmd(x, "AT+CWJAP=\"ap\",\"wrongpass\"\r\n"), "+CWJAP:2\r\nFAIL\r\n");
+    /* pending join: busy meanwhile, then the ESP-AT success lines */
+    x->f.join_ret = SC_AT_PENDING;
+    assert_string_equal(cmd(x, "AT+CWJAP=\"my ap\",\"password1\"\r\n"), "");
+    assert_string_equal(x->f.join_psw, "password1");
+    assert_string_equal(cmd(x, "AT+CIPSTATUS\r\n"), "busy p...\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    x->f.joined = true;
+    sc_at_complete(&x->at, 0);
+    assert_string_equal(x->out, "WIFI CONNECTED\r\nWIFI GOT IP\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+CWJAP?\r\n"), "+CWJAP:\"my ap\",\"02:11:22:33:44:a5\",6,-42\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+CIPSTA?\r\n"),
+                        "+CIPSTA:ip:\"10.0.0.7\"\r\n+CIPSTA:gateway:\"10.0.0.1\"\r\n+CIPSTA:netmask:\"255.255.255.0\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+CIPSTATUS\r\n"), "STATUS:2\r\nOK\r\n");
+    /* a pending join that never ends: +CWJAP:1 (timeout) */
+    assert_string_equal(cmd(x, "AT+CWJAP=\"ap2\",\"\"\r\n"), "");
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_tick(&x->at, 1000 + 30000);
+    assert_string_equal(x->out, "+CWJAP:1\r\nFAIL\r\n");
+    /* CWQAP */
+    x->f.joined = true;
+    assert_string_equal(cmd(x, "AT+CWQAP\r\n"), "OK\r\nWIFI DISCONNECT\r\n");
+    assert_string_equal(cmd(x, "AT+CWQAP\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT+CWQAP=1\r\n"), "ERROR\r\n");
+    /* SYSMSG */
+    assert_string_equal(cmd(x, "AT+SYSMSG?\r\n"), "+SYSMSG:0\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+SYSMSG=8\r\n"), "ERROR\r\n");
+    assert_string_equal(cmd(x, "AT+SYSMSG=3\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT+SYSMSG?\r\n"), "+SYSMSG:3\r\nOK\r\n");
+    /* UART_CUR */
+    assert_string_equal(cmd(x, "AT+UART_CUR?\r\n"), "+UART_CUR:115200,8,1,0,0\r\nOK\r\n");
+    static const char *const bad_uart[] = {
+        "AT+UART_CUR=115200,8,1,0\r\n", "AT+UART_CUR=79,8,1,0,0\r\n", "AT+UART_CUR=115200,9,1,0,0\r\n",
+        "AT+UART_CUR=115200,8,4,0,0\r\n", "AT+UART_CUR=115200,8,1,3,0\r\n", "AT+UART_CUR=115200,8,1,0,4\r\n",
+        "AT+UART_CUR=\"115200\",8,1,0,0\r\n", "AT+UART_CUR=115200,8,1,0,0,0\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad_uart / sizeof bad_uart[0]; i++)
+        assert_string_equal(cmd(x, bad_uart[i]), "ERROR\r\n");
+    assert_int_equal(x->f.uarts, 0);
+    assert_string_equal(cmd(x, "AT+UART_CUR=115200,8,1,0,0\r\n"), "OK\r\n");   /* unchanged: no op */
+    assert_int_equal(x->f.uarts, 0);
+    assert_string_equal(cmd(x, "AT+UART_CUR=921600,8,1,0,0\r\n"), "ERROR\r\n"); /* the port cannot */
+    assert_string_equal(cmd(x, "AT+UART_CUR?\r\n"), "+UART_CUR:115200,8,1,0,0\r\nOK\r\n");
+    x->f.uart_ok = true;
+    assert_string_equal(cmd(x, "AT+UART_CUR=921600,8,1,0,0\r\n"), "OK\r\n");
+    assert_int_equal(x->f.uart_baud, 921600);
+    assert_string_equal(cmd(x, "AT+UART_CUR?\r\n"), "+UART_CUR:921600,8,1,0,0\r\nOK\r\n");
+    /* RST: OK, ops reset, settings back to power-on, "ready" */
+    assert_string_equal(cmd(x, "AT+CWMODE=3\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT+RST\r\n"), "OK\r\nready\r\n");
+    assert_int_equal(x->f.resets, 1);
+    assert_string_equal(cmd(x, "AT+CWMODE?\r\n"), "+CWMODE:1\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+SYSMSG?\r\n"), "+SYSMSG:0\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+RST=1\r\n"), "ERROR\r\n");
+    assert_string_equal(cmd(x, "AT+RST?\r\n"), "ERROR\r\n");
+    /* RESTORE: also forgets the station; the Tencent info stays */
+    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
+    x->f.joined = true;
+    int quits = x->f.quits;
+    assert_string_equal(cmd(x, "AT+RESTORE\r\n"), "OK\r\nready\r\n");
+    assert_int_equal(x->f.quits, quits + 1);
+    assert_non_null(sc_at_devinfo(&x->at));
+    check_no_secret(x);
+}
+
+/* The test form names the command without "AT" (the reference's test report). */
+static void test_test_forms(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, "AT+TCPRDINFOSET=?\r\n"),
+                        "+TCPRDINFOSET:\"TLS_MODE(1)\",\"PRODUCT_ID\",\"PRODUCT_SECRET_BCC\",\"DEVICE_NAME\","
+                        "\"PRODUCT_REGION\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCFWINFO?\r\n"), "+CME ERROR:205\r\n");
+}
+
+#define T "PID0123456/dev-001/data"
+
+/* MQTT data channel: PUB/PUBL/PUBRAW/SUB/UNSUB/SUB?, RCVPUB, limits and state errors. */
+static void test_mqtt_data(void **state)
+{
+    fix_t *x = *state;
+    /* test forms (the PDF, without "AT") */
+    assert_string_equal(cmd(x, "AT+TCMQTTPUB=?\r\n"), "+TCMQTTPUB:\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"PAYLOAD\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTPUBL=?\r\n"), "+TCMQTTPUBL:\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"LEN(1-2048)\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTPUBRAW=?\r\n"), "+TCMQTTPUBRAW:\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"LEN(1-2048)\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=?\r\n"), "+TCMQTTSUB:\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTUNSUB=?\r\n"), "+TCMQTTUNSUB:\"TOPIC_NAME\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSRV=?\r\n"), "+TCMQTTSRV:\"MQTT SERVER IP\"\r\nOK\r\n");
+    /* not connected: 208 before any parameter check, nothing called */
+    static const char *const down[] = { "AT+TCMQTTPUB=\"" T "\",0,\"x\"\r\n", "AT+TCMQTTPUBL=\"" T "\",0,5\r\n",
+                                        "AT+TCMQTTPUBRAW=\"" T "\",0,5\r\n", "AT+TCMQTTSUB=\"" T "\",0\r\n",
+                                        "AT+TCMQTTUNSUB=\"" T "\"\r\n", "AT+TCMQTTPUB=1\r\n" };
+    for (size_t i = 0; i < sizeof down / sizeof down[0]; i++)
+        assert_string_equal(cmd(x, down[i]), "+CME ERROR:208\r\n");
+    assert_int_equal(x->f.pubs + x->f.subs + x->f.unsubs, 0);
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB?\r\n"), "OK\r\n");
+    /* connect */
+    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    /* bad parameters: 204, nothing sent */
+    static const char *const bad[] = {
+        "AT+TCMQTTPUB=\"" T "\",2,\"x\"\r\n", "AT+TCMQTTPUB=\"" T "\",0\r\n", "AT+TCMQTTPUB=\"" T "\",0,\"x\",1\r\n",
+        "AT+TCMQTTPUB=\"\",0,\"x\"\r\n", "AT+TCMQTTPUB=\"a/+/b\",0,\"x\"\r\n", "AT+TCMQTTPUB=\"" T "\",\"0\",\"x\"\r\n",
+        "AT+TCMQTTPUB=\"" T "\",0,5\r\n",
+        "AT+TCMQTTPUB=\"012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+        "0123456789012345678901234567890123456789\",0,\"x\"\r\n",   /* topic 129 */
+        "AT+TCMQTTPUBL=\"" T "\",0,0\r\n", "AT+TCMQTTPUBL=\"" T "\",0,2049\r\n", "AT+TCMQTTPUBL=\"" T "\",1,\"5\"\r\n",
+        "AT+TCMQTTPUBRAW=\"" T "\",-1,5\r\n", "AT+TCMQTTSUB=\"" T "\"\r\n", "AT+TCMQTTSUB=\"" T "\",3\r\n",
+        "AT+TCMQTTSUB=" T ",0\r\n", "AT+TCMQTTUNSUB=\"" T "\",0\r\n", "AT+TCMQTTUNSUB=\"\"\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *r = cmd(x, bad[i]);
+        if (strcmp(r, "+CME ERROR:204\r\n") && strcmp(r, "ERROR\r\n"))
+            fail_msg("case %zu: %s -> %s", i, bad[i], r);
+    }
+    assert_int_equal(x->f.pubs + x->f.subs + x->f.unsubs, 0);
+    /* PUB: escapes decoded, QoS 0 at once */
+    assert_string_equal(cmd(x, "AT+TCMQTTPUB=\"" T "\",0,\"{\\\"a\\\":1\\,\\\"b\\\":2}\"\r\n"), "OK\r\n+TCMQTTPUB:OK\r\n");
+    assert_string_equal(x->f.pub_topic, T);
+    assert_int_equal(x->f.pub_len, 13);
+    assert_memory_equal(x->f.pub_payload, "{\"a\":1,\"b\":2}", 13);
+    /* a multi-line payload (the test tool's JSON) */
+    assert_string_equal(cmd(x, "AT+TCMQTTPUB=\"" T "\",0,\"{\\\"a\\\":1\\,\n  \\\"b\\\":2}\"\r\n"), "OK\r\n+TCMQTTPUB:OK\r\n");
+    assert_int_equal(x->f.pub_len, 16);
+    /* LF anywhere else: ERROR */
+    assert_string_equal(cmd(x, "AT+TCMQTTPUB=\"a\nb\",0,\"x\"\r\n"), "ERROR\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"" T "\",\n0\r\n"), "ERROR\r\n");
+    /* QoS 1 waits for the PUBACK: busy meanwhile; a missing PUBACK -> FAIL,202 */
+    x->f.pub_ret = SC_AT_PENDING;
+    assert_string_equal(cmd(x, "AT+TCMQTTPUB=\"" T "\",1,\"hello\"\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT\r\n"), "busy p...\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_complete(&x->at, 0);
+    assert_string_equal(x->out, "+TCMQTTPUB:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTPUB=\"" T "\",1,\"hello\"\r\n"), "OK\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_tick(&x->at, 1000 + 4999);
+    assert_string_equal(x->out, "");
+    sc_at_tick(&x->at, 1000 + 5000);   /* AT+TCMQTTCONN's <cmdtimeout> */
+    assert_string_equal(x->out, "+TCMQTTPUB:FAIL,202\r\n");
+    x->f.pub_ret = 0;
+    /* PUBL: CR/LF inside the payload, escapes decoded, the trailing CRLF an empty line */
+    int pubs = x->f.pubs;
+    assert_string_equal(cmd(x, "AT+TCMQTTPUBL=\"" T "\",1,15\r\n"), "OK\r\n>\r\n");
+    assert_string_equal(cmd(x, "ab\r\ncd\n\\\"e\\,f\\\\"), "+TCMQTTPUBL:OK\r\n");
+    assert_int_equal(x->f.pubs, pubs + 1);
+    assert_int_equal(x->f.pub_len, 12);
+    assert_memory_equal(x->f.pub_payload, "ab\r\ncd\n\"e,f\\", 12);
+    assert_string_equal(cmd(x, "\r\n"), "");
+    /* PUBRAW: bytes untouched, any value */
+    assert_string_equal(cmd(x, "AT+TCMQTTPUBRAW=\"" T "\",0,4\r\n"), "OK\r\n>\r\n");
+    x->outlen = 0;
+    sc_at_feed(&x->at, "\x00\\\"\xff", 4, 1000);
+    assert_string_equal(x->out, "+TCMQTTPUBRAW:OK\r\n");
+    assert_memory_equal(x->f.pub_payload, "\x00\\\"\xff", 4);
+    /* a payload that never comes: +CME ERROR:202 after 20 s, nothing published, line usable */
+    pubs = x->f.pubs;
+    assert_string_equal(cmd(x, "AT+TCMQTTPUBL=\"" T "\",0,100\r\n"), "OK\r\n>\r\n");
+    assert_string_equal(cmd(x, "AT\r\n"), "");   /* payload bytes */
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_tick(&x->at, 1000 + 19999);
+    assert_string_equal(x->out, "");
+    sc_at_tick(&x->at, 1000 + SC_AT_PUBL_TIMEOUT_MS);
+    assert_string_equal(x->out, "+CME ERROR:202\r\n");
+    assert_int_equal(x->f.pubs, pubs);
+    assert_string_equal(cmd(x, "AT\r\n"), "OK\r\n");
+    /* "+++\r\n" cancels */
+    assert_string_equal(cmd(x, "AT+TCMQTTPUBL=\"" T "\",0,100\r\n"), "OK\r\n>\r\n");
+    assert_string_equal(cmd(x, "+++\r\n"), "+CME ERROR:209\r\n");
+    assert_int_equal(x->f.pubs, pubs);
+    assert_string_equal(cmd(x, "AT\r\n"), "OK\r\n");
+    /* SUB / SUB? / UNSUB, list order kept */
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"$sys/operation/result/PID0123456/dev-001\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"" T "\",1\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"PID0123456/dev-001/control\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    x->f.sub_ret = -108;
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"PID0123456/other/event\",0\r\n"), "OK\r\n+TCMQTTSUB:FAIL,-108\r\n");
+    x->f.sub_ret = 0;
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB?\r\n"),
+                        "+TCMQTTSUB:\"$sys/operation/result/PID0123456/dev-001\",0\r\n+TCMQTTSUB:\"" T "\",1\r\n"
+                        "+TCMQTTSUB:\"PID0123456/dev-001/control\",0\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTUNSUB=\"" T "\"\r\n"), "OK\r\n+TCMQTTUNSUB:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTUNSUB=\"" T "\"\r\n"), "OK\r\n+TCMQTTUNSUB:FAIL,-121\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB?\r\n"),
+                        "+TCMQTTSUB:\"$sys/operation/result/PID0123456/dev-001\",0\r\n"
+                        "+TCMQTTSUB:\"PID0123456/dev-001/control\",0\r\nOK\r\n");
+    /* pending SUB answered later */
+    x->f.sub_ret = SC_AT_PENDING;
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"a/b\",0\r\n"), "OK\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_complete(&x->at, -108);
+    assert_string_equal(x->out, "+TCMQTTSUB:FAIL,-108\r\n");
+    x->f.sub_ret = 0;
+    /* at most 10 */
+    char line[64];
+    for (int i = 0; i < 8; i++) {
+        snprintf(line, sizeof line, "AT+TCMQTTSUB=\"t/%d\",0\r\n", i);
+        assert_string_equal(cmd(x, line), "OK\r\n+TCMQTTSUB:OK\r\n");
+    }
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"t/8\",0\r\n"), "OK\r\n+TCMQTTSUB:FAIL,-107\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"t/7\",1\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");   /* same topic: qos */
+    int q = -1;
+    assert_string_equal(sc_at_subscription(&x->at, 9, &q), "t/7");
+    assert_int_equal(q, 1);
+    assert_null(sc_at_subscription(&x->at, 10, &q));
+    /* RCVPUB: payload as received */
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_mqtt_received(&x->at, T, "{\"action\":\"x\"}", 14);
+    assert_string_equal(x->out, "+TCMQTTRCVPUB:\"" T "\",14,\"{\"action\":\"x\"}\"\r\n");
+    /* SRV: the broker is the port's (--broker) */
+    assert_string_equal(cmd(x, "AT+TCMQTTSRV=\"10.0.0.1\"\r\n"), "+CME ERROR:208\r\n");
+    /* disconnect ends the subscriptions */
+    assert_string_equal(cmd(x, "AT+TCMQTTDISCONN\r\n"), "+TCMQTTDISCON,2\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB?\r\n"), "OK\r\n");
+    check_no_secret(x);
+}
+
+static void test_modinfo(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, "AT+TCMODINFOSET=?\r\n"),
+                        "+TCMODINFOSET:\"MODULE NAME\",\"FLASH_SIZE (2/4)\",\"WIFI LED GPIO\",\"FW BASE ADDR\","
+                        "\"FW MAX SIZE\",\"FIXED CONNID\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMODINFOSET?\r\n"), "+TCMODINFOSET:\"test-module\",4,0,1118208,716800,1\r\nOK\r\n");
+    static const char *const bad[] = {
+        "AT+TCMODINFOSET=\"ESP-WROOM-02D\",3,0,1118208,716800,1\r\n",
+        "AT+TCMODINFOSET=\"ESP-WROOM-02D\",2,17,1118208,716800,1\r\n",
+        "AT+TCMODINFOSET=\"ESP-WROOM-02D\",2,0,1118209,716800,1\r\n",
+        "AT+TCMODINFOSET=\"ESP-WROOM-02D\",2,0,1114112,716800,1\r\n",
+        "AT+TCMODINFOSET=\"ESP-WROOM-02D\",2,0,1118208,716801,1\r\n",
+        "AT+TCMODINFOSET=\"ESP-WROOM-02D\",2,0,1118208,716800,2\r\n",
+        "AT+TCMODINFOSET=\"ESP-WROOM-02D\",2,0,1118208,716800\r\n",
+        "AT+TCMODINFOSET=\"0123456789012345678901234567890\",2,0,1118208,716800,1\r\n",
+        "AT+TCMODINFOSET=2,2,0,1118208,716800,1\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_string_equal(cmd(x, bad[i]), "+CME ERROR:204\r\n");
+    assert_string_equal(cmd(x, "AT+TCMODINFOSET?\r\n"), "+TCMODINFOSET:\"test-module\",4,0,1118208,716800,1\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMODINFOSET=\"ESP-WROOM-02D\",2,0,1118208,716800,1\r\n"), "OK\r\n+TCMODINFOSET:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMODULE\r\n"),
+                        "Module HW name: ESP-WROOM-02D\r\nModule FW version: 1.2.3\r\n"
+                        "Module Mac addr: 24:0a:c4:00:01:fe\r\nModule Flash size: 2MB\r\nOK\r\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -826,6 +1209,10 @@ int main(void)
         cmocka_unit_test_setup(test_softap, setup),
         cmocka_unit_test_setup(test_mqtt, setup),
         cmocka_unit_test_setup(test_restore, setup),
+        cmocka_unit_test_setup(test_esp_basics, setup),
+        cmocka_unit_test_setup(test_test_forms, setup),
+        cmocka_unit_test_setup(test_mqtt_data, setup),
+        cmocka_unit_test_setup(test_modinfo, setup),
         cmocka_unit_test_setup(test_bad_lines, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -172,7 +172,7 @@ static void test_events_to_urcs(void **state)
     feed(&at, "AT+TCMQTTSTATE?\r\n");
     assert_string_equal(out, "+TCMQTTSTATE:0\r\nOK\r\n");
     feed(&at, "AT+TCMQTTDISCONN\r\n");
-    assert_string_equal(out, "OK\r\n");
+    assert_string_equal(out, "+CME ERROR:208\r\n");
     feed(&at, "AT+TCSTOPSMART\r\n");
     assert_string_equal(out, "OK\r\n+TCSTOPSMART:OK\r\n");
 }
@@ -341,7 +341,7 @@ static void test_mqtt_session(void **state)
 
     /* manual disconnect */
     feed(&at, "AT+TCMQTTDISCONN\r\n");
-    assert_string_equal(out, "OK\r\n+TCMQTTDISCON,2\r\n");
+    assert_string_equal(out, "+TCMQTTDISCON,2\r\nOK\r\n");
     mqtt_st = SC_MQTT_DISCONNECTED;
     feed(&at, "AT+TCMQTTSTATE?\r\n");
     assert_string_equal(out, "+TCMQTTSTATE:0\r\nOK\r\n");
