@@ -41,6 +41,23 @@ add_custom_command(OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/console_assets.c
   DEPENDS ${SC_CONSOLE_ASSETS} ${CMAKE_CURRENT_SOURCE_DIR}/cmake/embed.cmake VERBATIM)
 target_sources(smartcfg PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/console_assets.c)
 
+# --- man pages: each made from its subcommand's --help at build time (man/help2man.py) -----
+find_package(Python3 COMPONENTS Interpreter REQUIRED)
+set(SC_MAN_PAGES)
+foreach(sub "" send device decode air cloud)
+  if(sub)
+    set(page ${CMAKE_CURRENT_BINARY_DIR}/man/smartcfg-${sub}.1)
+  else()
+    set(page ${CMAKE_CURRENT_BINARY_DIR}/man/smartcfg.1)
+  endif()
+  add_custom_command(OUTPUT ${page}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/man
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/man/help2man.py $<TARGET_FILE:smartcfg> ${sub} > ${page}
+    DEPENDS smartcfg ${CMAKE_CURRENT_SOURCE_DIR}/man/help2man.py VERBATIM)
+  list(APPEND SC_MAN_PAGES ${page})
+endforeach()
+add_custom_target(smartcfg_man ALL DEPENDS ${SC_MAN_PAGES})
+
 # --- mosquitto broker plugin of the local cloud ----------------------------------
 file(GLOB SC_PLUGIN_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/plugin/*.c)
 if(SC_PLUGIN_SRC)

@@ -100,6 +100,9 @@ endif()
 # man/<name>.<section> (or man/man<section>/<name>.<section>) -> share/man/man<section>/;
 # completion/smartcfg.bash (or completion/smartcfg) -> bash-completion; completion/_smartcfg -> zsh.
 file(GLOB_RECURSE _sc_man CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/man/*.[1-9])
+if(SC_MAN_PAGES) # generated from --help (SmartcfgHost.cmake)
+  install(FILES ${SC_MAN_PAGES} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+endif()
 foreach(_p IN LISTS _sc_man)
   string(REGEX MATCH "[1-9]$" _sec "${_p}")
   install(FILES ${_p} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${_sec})

@@ -11,7 +11,8 @@ gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
 iproute2 iw openssl socat tcpdump curl python3 nodejs procps psmisc
 liblwip-dev dpkg-dev dnsmasq-base qemu-system-arm picolibc-arm-none-eabi valgrind
 libpq-dev postgresql rabbitmq-server librabbitmq-dev
-tshark chromium stress-ng"
+tshark chromium stress-ng
+man-db groff-base bsdextrautils"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

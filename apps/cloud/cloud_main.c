@@ -411,8 +411,9 @@ static void broker_stop(broker_t *br)
     broker_join_log(br);
 }
 
-static void usage(FILE *f)
+static void usage(const sc_cli_t *cli, FILE *f)
 {
+    (void)cli;
     fprintf(f,
             "usage: smartcfg cloud [--http HOST:PORT] [--mqtt HOST:PORT] [--broker HOST:PORT] [--db FILE]\n"
             "                      [--token-ttl SECONDS] [--plugin FILE] [--mosquitto FILE] [--json]\n"
@@ -438,7 +439,14 @@ static void usage(FILE *f)
             "  --connect-timeout S   seconds a new MQTT connection has to send CONNECT (default 10)\n"
             "  --http-per-address N  HTTP connections per source address (default 16)\n"
             "  --token-rate N      bind tokens per account per minute (default 60, bursts of 20)\n"
-            "  --token-gc S        an expired token is deleted S seconds after expiry (default 10 x ttl, <= 3600)\n");
+            "  --token-gc S        an expired token is deleted S seconds after expiry (default 10 x ttl, <= 3600)\n"
+            "  -h, --help          this text;  --version  the version\n"
+            "exit: 0 stopped by SIGINT/SIGTERM, 1 setup failure, 2 usage error\n\n"
+            "examples:\n"
+            "  # a cloud on free loopback ports, events as JSON\n"
+            "  smartcfg cloud --http 127.0.0.1:8080 --mqtt 127.0.0.1:1883 --db /tmp/cloud.db --json\n"
+            "  # HTTPS API and an MQTT-over-TLS listener\n"
+            "  smartcfg cloud --tls --mqtts 127.0.0.1:8883 --db /tmp/cloud.db\n");
 }
 
 static int find_mosquitto(char *out, size_t len)
@@ -481,12 +489,18 @@ int cmd_cloud(int argc, char **argv)
         { "tls-dir", required_argument, NULL, 'D' }, { "mqtt-per-address", required_argument, NULL, 'a' },
         { "connect-timeout", required_argument, NULL, 'c' }, { "http-per-address", required_argument, NULL, 'A' },
         { "token-rate", required_argument, NULL, 'r' }, { "token-gc", required_argument, NULL, 'g' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+        SC_CLI_STD_OPTIONS, { NULL, 0, NULL, 0 }
     };
+    sc_cli_t cli;
+    sc_cli_init(&cli, "smartcfg cloud", usage, NULL, argc, argv);
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, SC_CLI_SHORTOPTS, opts, NULL)) != -1) {
         char *end;
+        int std = sc_cli_std_option(&cli, c, argv);
+        if (std >= 0)
+            return std;
         switch (c) {
         case 'H':
             if (parse_hostport(optarg, &http)) goto bad_addr;
@@ -508,8 +522,7 @@ int cmd_cloud(int argc, char **argv)
             errno = 0;
             ttl = strtol(optarg, &end, 10);
             if (*end || errno || ttl < 1 || ttl > 30L * 86400) {
-                fprintf(stderr, "smartcfg cloud: --token-ttl wants 1..2592000 seconds, not '%s'\n", optarg);
-                return SC_EXIT_USAGE;
+                return sc_cli_usage_error(&cli, "--token-ttl wants 1..2592000 seconds, not '%s'", optarg);
             }
             break;
         case 'p':
@@ -537,43 +550,31 @@ int cmd_cloud(int argc, char **argv)
             errno = 0;
             grace = strtol(optarg, &end, 10);
             if (*end || errno || grace < 0 || grace > 30L * 86400) {
-                fprintf(stderr, "smartcfg cloud: --token-gc wants 0..2592000 seconds, not '%s'\n", optarg);
-                return SC_EXIT_USAGE;
+                return sc_cli_usage_error(&cli, "--token-gc wants 0..2592000 seconds, not '%s'", optarg);
             }
             break;
         case 'a': case 'c': case 'A': case 'r': {
             errno = 0;
             long v = strtol(optarg, &end, 10);
             if (*end || errno || v < 1 || v > 1000000) {
-                fprintf(stderr, "smartcfg cloud: --%s wants a number 1..1000000, not '%s'\n",
+                return sc_cli_usage_error(&cli, "--%s wants a number 1..1000000, not '%s'",
                         c == 'a' ? "mqtt-per-address" : c == 'c' ? "connect-timeout" : c == 'A' ? "http-per-address"
                                                                                           : "token-rate", optarg);
-                return SC_EXIT_USAGE;
             }
             *(c == 'a' ? &mqtt_per_addr : c == 'c' ? &connect_timeout : c == 'A' ? &http_per_addr : &token_rate) = v;
             break;
         }
-        case 'h':
-            usage(stdout);
-            return SC_EXIT_OK;
         default:
-            usage(stderr);
-            return SC_EXIT_USAGE;
+            return sc_cli_usage_error(&cli, "unknown option '%s'", argv[optind - 1]);
         }
         continue;
 bad_addr:
-        fprintf(stderr, "smartcfg cloud: '%s' is not HOST:PORT (port 1-65535)\n", optarg);
-        return SC_EXIT_USAGE;
+        return sc_cli_usage_error(&cli, "'%s' is not HOST:PORT (port 1-65535)", optarg);
     }
-    if (optind < argc) {
-        fprintf(stderr, "smartcfg cloud: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return SC_EXIT_USAGE;
-    }
-    if (!*db && default_db(db, sizeof db) != 0) {
-        fprintf(stderr, "smartcfg cloud: cannot create the data directory; give --db FILE\n");
-        return SC_EXIT_FAIL;
-    }
+    if (optind < argc)
+        return sc_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
+    if (!*db && default_db(db, sizeof db) != 0)
+        return sc_cli_fail(&cli, SC_EXIT_FAIL, "cannot create the data directory; give --db FILE");
     cloud_events_init(json);
 
     char err[512];

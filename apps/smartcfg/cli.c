@@ -32,6 +32,7 @@ static void json_error(const sc_cli_t *cli, const char *event, const char *messa
     if (!cli->json)
         return;
     cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "v", 1); /* docs/json.md */
     cJSON_AddStringToObject(o, "event", event);
     cJSON_AddStringToObject(o, "command", cli->name);
     cJSON_AddStringToObject(o, "message", message);

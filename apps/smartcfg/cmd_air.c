@@ -13,8 +13,9 @@
 #include "sc_posix_netif.h"
 #include "smartcfg/air.h"
 
-static void air_usage(FILE *f)
+static void air_usage(const sc_cli_t *cli, FILE *f)
 {
+    (void)cli;
     fprintf(f,
             "usage: smartcfg air [options] OUT.pcap\n"
             "Writes an 802.11+radiotap capture of a phone running a reference sender.\n\n"
@@ -56,7 +57,13 @@ static void air_usage(FILE *f)
             "  --second-ip A.B.C.D (192.168.1.101), --second-phone-mac MAC (phone MAC ^ 1)\n"
             "  --second-bad-fcs   the second phone's frames are all bad-FCS receptions (spoofing)\n"
             "  --second-protocol P  the second phone runs this sender (default: the first's)\n"
-            "exit: 0 written, 1 cannot write OUT, 2 usage error\n");
+            "  -h, --help         this text;  --version  the version\n"
+            "exit: 0 written, 1 cannot write OUT, 2 usage error\n\n"
+            "examples:\n"
+            "  # vector A on channel 6, then decode it\n"
+            "  smartcfg air session.pcap && smartcfg decode session.pcap\n"
+            "  # a lossy air with a second phone sending other credentials\n"
+            "  smartcfg air --ssid MyAP --password secret123 --loss 20%% --second-ssid Other --second-password pw2 two.pcap\n");
 }
 
 static int parse_hex(const char *s, uint8_t *out, size_t max, uint8_t *len)
@@ -147,7 +154,7 @@ static int parse_cipher(const char *s, sc_cipher_t *c)
 enum {
     O_SSID = 256, O_SSID_HEX, O_PWD, O_PWD_HEX, O_BSSID, O_IP, O_PHONE, O_CHANNEL, O_CIPHER, O_GCIPHER,
     O_FCS, O_NOFCS, O_NOQOS, O_DOWNQOS, O_UPONLY, O_DOWNONLY, O_MCAST, O_LOSS, O_RETRY, O_FOREIGN,
-    O_DTIM, O_MBSS, O_START, O_DURATION, O_SEED, O_2SSID, O_2PWD, O_2PWD_HEX, O_2IP, O_2PHONE, O_2BADFCS, O_HELP,
+    O_DTIM, O_MBSS, O_START, O_DURATION, O_SEED, O_2SSID, O_2PWD, O_2PWD_HEX, O_2IP, O_2PHONE, O_2BADFCS,
     O_PROTO, O_AESKEY, O_RANDIV, O_RES, O_RES_HEX, O_PORTMARK, O_RANDOM, O_HTC, O_AMSDU, O_2PROTO, O_RTEXT
 };
 
@@ -167,7 +174,7 @@ static const struct option air_opts[] = {
     { "second-ssid", required_argument, NULL, O_2SSID }, { "second-password", required_argument, NULL, O_2PWD },
     { "second-password-hex", required_argument, NULL, O_2PWD_HEX }, { "second-ip", required_argument, NULL, O_2IP },
     { "second-phone-mac", required_argument, NULL, O_2PHONE },
-    { "second-bad-fcs", no_argument, NULL, O_2BADFCS }, { "help", no_argument, NULL, O_HELP },
+    { "second-bad-fcs", no_argument, NULL, O_2BADFCS }, SC_CLI_STD_OPTIONS,
     { "protocol", required_argument, NULL, O_PROTO }, { "aes-key", required_argument, NULL, O_AESKEY },
     { "random-iv", no_argument, NULL, O_RANDIV }, { "reserved", required_argument, NULL, O_RES },
     { "reserved-hex", required_argument, NULL, O_RES_HEX }, { "port-mark", required_argument, NULL, O_PORTMARK },
@@ -176,10 +183,11 @@ static const struct option air_opts[] = {
     { NULL, 0, NULL, 0 }
 };
 
+static sc_cli_t air_cli;
+
 static int usage_err(const char *opt, const char *val, const char *why)
 {
-    fprintf(stderr, "smartcfg air: bad %s '%s': %s\n(smartcfg air --help)\n", opt, val ? val : "", why);
-    return SC_EXIT_USAGE;
+    return sc_cli_usage_error(&air_cli, "bad %s '%s': %s", opt, val ? val : "", why);
 }
 
 static sc_air_t air_main, air_second; /* 32 KiB each */
@@ -209,18 +217,18 @@ int cmd_air(int argc, char **argv)
     unsigned wflags = 0;
     sc_air_proto_t proto2 = SC_AIR_PROTO_V1;
     c.ak_random = 66;
+    sc_cli_init(&air_cli, "smartcfg air", air_usage, NULL, argc, argv);
     optind = 1;
     opterr = 0;
     for (;;) {
-        int o = getopt_long(argc, argv, "h", air_opts, NULL);
+        int o = getopt_long(argc, argv, SC_CLI_SHORTOPTS, air_opts, NULL);
         if (o == -1)
             break;
+        int std = sc_cli_std_option(&air_cli, o, argv);
+        if (std >= 0)
+            return std;
         const char *a = optarg;
         switch (o) {
-        case 'h':
-        case O_HELP:
-            air_usage(stdout);
-            return SC_EXIT_OK;
         case O_SSID:
             if (parse_text(a, c.creds.ssid, SC_SSID_MAX, &c.creds.ssid_len))
                 return usage_err("--ssid", a, "at most 32 bytes");
@@ -368,36 +376,28 @@ int cmd_air(int argc, char **argv)
         case O_AMSDU: c.amsdu = 1; break;
         case O_RTEXT: wflags = SC_PCAP_W_EXT; break;
         default:
-            fprintf(stderr, "smartcfg air: unknown or incomplete option '%s'\n", argv[optind - 1]);
-            air_usage(stderr);
-            return SC_EXIT_USAGE;
+            return sc_cli_usage_error(&air_cli, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "smartcfg air: exactly one output file expected\n");
-        air_usage(stderr);
-        return SC_EXIT_USAGE;
+        return sc_cli_usage_error(&air_cli, "exactly one output file expected");
     }
     const char *out = argv[optind];
     if (!group_set)
         c.group = c.pairwise;
     if ((have_key || random_iv || c.reserved_len || c.v2_port_mark) && c.protocol != SC_AIR_PROTO_V2) {
-        fprintf(stderr, "smartcfg air: --aes-key, --random-iv, --reserved and --port-mark are ESP-TOUCH v2 options\n");
-        return SC_EXIT_USAGE;
+        return sc_cli_usage_error(&air_cli, "--aes-key, --random-iv, --reserved and --port-mark are ESP-TOUCH v2 options");
     }
     if (random_iv && !have_key) {
-        fprintf(stderr, "smartcfg air: --random-iv needs --aes-key\n");
-        return SC_EXIT_USAGE;
+        return sc_cli_usage_error(&air_cli, "--random-iv needs --aes-key");
     }
     c.v2_security = (uint8_t)(have_key ? (random_iv ? 2 : 1) : 0);
     if (sc_et_creds_check(&c.creds) != SC_OK) {
-        fprintf(stderr, "smartcfg air: SSID must be 1..32 bytes, password 0..64, together at most 113\n");
-        return SC_EXIT_USAGE;
+        return sc_cli_usage_error(&air_cli, "SSID must be 1..32 bytes, password 0..64, together at most 113");
     }
     sc_err_t err = sc_air_init(&air_main, &c);
     if (err) {
-        fprintf(stderr, "smartcfg air: invalid configuration: %s\n", sc_strerror(err));
-        return SC_EXIT_USAGE;
+        return sc_cli_usage_error(&air_cli, "invalid configuration: %s", sc_strerror(err));
     }
     if (second) {
         c2 = c;
@@ -424,16 +424,14 @@ int cmd_air(int argc, char **argv)
         c2.ak_random = (uint8_t)(c.ak_random ^ 0x5A);
         c2.foreign = 0; /* the channel's foreign traffic is already in the first run */
         if (sc_et_creds_check(&c2.creds) != SC_OK || sc_air_init(&air_second, &c2) != SC_OK) {
-            fprintf(stderr, "smartcfg air: second sender: SSID 1..32 bytes, password 0..64, together at most 113\n");
-            return SC_EXIT_USAGE;
+            return sc_cli_usage_error(&air_cli, "second sender: SSID 1..32 bytes, password 0..64, together at most 113");
         }
     }
 
     char eb[512];
     sc_pcap_writer_t *w = sc_pcap_writer_open(out, eb, sizeof eb);
     if (!w) {
-        fprintf(stderr, "smartcfg air: %s\n", eb);
-        return SC_EXIT_FAIL;
+        return sc_cli_fail(&air_cli, SC_EXIT_FAIL, "%s", eb);
     }
     /* Merge the two phones' frames in air order. */
     sc_frame_t fa, fb;
@@ -457,8 +455,7 @@ int cmd_air(int argc, char **argv)
     }
     int crc = sc_pcap_writer_close(w);
     if (rc != SC_OK || crc != SC_OK) {
-        fprintf(stderr, "smartcfg air: %s: write failed (%s)\n", out, sc_strerror(rc ? rc : crc));
-        return SC_EXIT_FAIL;
+        return sc_cli_fail(&air_cli, SC_EXIT_FAIL, "%s: write failed (%s)", out, sc_strerror(rc ? rc : crc));
     }
     uint32_t fl = sc_air_floor_ms(&c);
     if (c.protocol != SC_AIR_PROTO_V1)

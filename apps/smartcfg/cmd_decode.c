@@ -22,8 +22,9 @@
 
 #define DECODE_MAX_RESULTS 64 /* distinct sessions remembered per file for deduplication */
 
-static void decode_usage(FILE *f)
+static void decode_usage(const sc_cli_t *cli, FILE *f)
 {
+    (void)cli;
     fprintf(f,
             "usage: smartcfg decode [options] FILE...      (FILE - reads a capture from stdin)\n"
             "       smartcfg decode [options] -i IFACE [--timeout SEC] [FILTER...]\n"
@@ -47,6 +48,7 @@ static void decode_usage(FILE *f)
             "locked but incomplete (N of M bytes).\n"
             "Text fields print valid UTF-8 as is; other bytes and control characters as \\xHH and\n"
             "a backslash as \\\\ (the _hex fields are always exact).\n"
+            "  -h, --help       this text;  --version  the version\n"
             "exit: 0 every file gave a result, 1 a file could not be read, 2 usage error,\n"
             "      3 some readable file gave no result (live: --timeout), 130 stopped by Ctrl-C\n\n"
             "examples:\n"
@@ -521,9 +523,11 @@ int cmd_decode(int argc, char **argv)
         { "interface", required_argument, NULL, 'i' },
         { "timeout", required_argument, NULL, 't' },
         { "plot", required_argument, NULL, 'P' },
-        { "help", no_argument, NULL, 'h' },
+        SC_CLI_STD_OPTIONS,
         { NULL, 0, NULL, 0 }
     };
+    sc_cli_t cli;
+    sc_cli_init(&cli, "smartcfg decode", decode_usage, NULL, argc, argv);
     int json = 0;
     const char *iface = NULL, *plot_out = NULL;
     uint32_t timeout_ms = 0;
@@ -531,14 +535,13 @@ int cmd_decode(int argc, char **argv)
     opterr = 0;
     for (;;) {
         /* '+': options end at the first operand, so a filter like "udp and not port 53" or
-         * "-" stays an operand */
-        int o = getopt_long(argc, argv, "+jhk:p:i:", opts, NULL);
+         * "-" stays an operand; then the CLI convention's ":h" */
+        int o = getopt_long(argc, argv, "+" SC_CLI_SHORTOPTS "jk:p:i:", opts, NULL);
         if (o == -1)
             break;
-        if (o == 'h') {
-            decode_usage(stdout);
-            return SC_EXIT_OK;
-        }
+        int std = sc_cli_std_option(&cli, o, argv);
+        if (std >= 0)
+            return std;
         if (o == 'j') {
             json = 1;
             continue;
@@ -564,8 +567,7 @@ int cmd_decode(int argc, char **argv)
         }
         if (o == 'k') {
             if (strlen(optarg) != sizeof aes_key) {
-                fprintf(stderr, "smartcfg decode: --aes-key must be exactly 16 characters\n");
-                return SC_EXIT_USAGE;
+                return sc_cli_usage_error(&cli, "--aes-key must be exactly 16 characters");
             }
             memcpy(aes_key, optarg, sizeof aes_key);
             have_key = 1;
@@ -573,23 +575,16 @@ int cmd_decode(int argc, char **argv)
         }
         if (o == 'p') {
             if (sc_proto_parse(optarg, &protocols) != SC_OK) {
-                fprintf(stderr, "smartcfg decode: bad --protocols '%s': expected a list of v1, v2, airkiss\n", optarg);
-                return SC_EXIT_USAGE;
+                return sc_cli_usage_error(&cli, "bad --protocols '%s': expected a list of v1, v2, airkiss", optarg);
             }
             continue;
         }
-        fprintf(stderr, "smartcfg decode: unknown option '%s'\n", argv[optind - 1]);
-        decode_usage(stderr);
-        return SC_EXIT_USAGE;
+        return sc_cli_usage_error(&cli, "unknown option '%s'", argv[optind - 1]);
     }
-    if (!iface && optind >= argc) {
-        fprintf(stderr, "smartcfg decode: no capture file given (a file, - for stdin, or -i IFACE)\n");
-        decode_usage(stderr);
-        return SC_EXIT_USAGE;
-    }
+    if (!iface && optind >= argc)
+        return sc_cli_usage_error(&cli, "no capture file given (a file, - for stdin, or -i IFACE)");
     if (!iface && timeout_ms) {
-        fprintf(stderr, "smartcfg decode: --timeout only applies to a live capture (-i IFACE)\n");
-        return SC_EXIT_USAGE;
+        return sc_cli_usage_error(&cli, "--timeout only applies to a live capture (-i IFACE)");
     }
     if (plot_out && !iface && argc - optind != 1) {
         fprintf(stderr, "smartcfg decode: --plot draws one capture: give exactly one file\n");

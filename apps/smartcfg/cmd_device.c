@@ -11,9 +11,11 @@
 #include "cli.h"
 #include "device_opts.h"
 #include "device_run.h"
+#include "sc_posix.h"
 #include "sc_posix_host.h"
 #include "smartcfg/tc8266.h"
 #include "smartcfg/device.h"
+#include "smartcfg/errors.h"
 #include "smartcfg/version.h"
 
 typedef struct {
@@ -47,14 +49,14 @@ static void json_event(const reporter_t *r, const char *event, const char *fmt, 
 {
     if (!r->json)
         return;
-    printf("{\"event\":\"%s\",\"t_ms\":%u", event, sc_posix_host_ms(r->host));
+    printf("{\"v\":1,\"event\":\"%s\",\"t_ms\":%u", event, sc_posix_host_ms(r->host));
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
         vprintf(fmt, ap);
         va_end(ap);
     }
-    printf("}\n");
+    printf(",\"ts\":%llu}\n", (unsigned long long)sc_posix_unix_ms());
     fflush(stdout);
 }
 
@@ -63,9 +65,9 @@ static void json_text_event(const reporter_t *r, const char *event, const char *
 {
     if (!r->json)
         return;
-    printf("{\"event\":\"%s\",\"t_ms\":%u%s,\"%s\":", event, sc_posix_host_ms(r->host), prefix, key);
+    printf("{\"v\":1,\"event\":\"%s\",\"t_ms\":%u%s,\"%s\":", event, sc_posix_host_ms(r->host), prefix, key);
     json_str(stdout, s, n);
-    printf("}\n");
+    printf(",\"ts\":%llu}\n", (unsigned long long)sc_posix_unix_ms());
     fflush(stdout);
 }
 
@@ -90,9 +92,11 @@ static void on_error_event(reporter_t *r, const sc_device_event_t *ev)
     r->err_id = ev->err_id;
     r->sub_id = ev->sub_id;
     const char *text = ev->text ? ev->text : "";
-    sc_posix_host_log(r->host, SC_LOG_ERROR, "error %u/%d: %s", ev->err_id, (int)ev->sub_id, text);
-    char ids[64];
-    snprintf(ids, sizeof ids, ",\"err_id\":%u,\"sub_id\":%d", ev->err_id, (int)ev->sub_id);
+    /* the reference's words and numbers for the app, a plain sentence for the person */
+    const char *reason = sc_errid_reason(ev->err_id, ev->sub_id);
+    sc_posix_host_log(r->host, SC_LOG_ERROR, "%s (%s, error %u/%d)", reason, text, ev->err_id, (int)ev->sub_id);
+    char ids[256];
+    snprintf(ids, sizeof ids, ",\"err_id\":%u,\"sub_id\":%d,\"reason\":\"%s\"", ev->err_id, (int)ev->sub_id, reason);
     json_text_event(r, "error", ids, "text", (const uint8_t *)text, strlen(text));
 }
 
@@ -105,7 +109,8 @@ static void on_event(void *user, const sc_device_event_t *ev)
     switch (ev->type) {
     case SC_DEV_EV_STATE:
         r->state = ev->state;
-        sc_posix_host_log(h, SC_LOG_INFO, "state: %s", sc_device_state_name(ev->state));
+        /* the device's own record line says it ("[idle] enter sniffing"): one line per step */
+        sc_posix_host_log(h, SC_LOG_DEBUG, "state: %s", sc_device_state_name(ev->state));
         json_event(r, "state", ",\"state\":\"%s\"", sc_device_state_name(ev->state));
         break;
     case SC_DEV_EV_LOCKED:
@@ -157,7 +162,15 @@ static void on_host_error(void *user, const char *text)
 {
     reporter_t *r = user;
     sc_posix_host_log(r->host, SC_LOG_ERROR, "%s", text);
-    json_text_event(r, "error", ",\"err_id\":0,\"sub_id\":0", "text", (const uint8_t *)text, strlen(text));
+    /* the host's own words are already plain: they are the text and the reason */
+    if (!r->json)
+        return;
+    printf("{\"v\":1,\"event\":\"error\",\"t_ms\":%u,\"err_id\":0,\"sub_id\":0,\"text\":", sc_posix_host_ms(r->host));
+    json_str(stdout, (const uint8_t *)text, strlen(text));
+    printf(",\"reason\":");
+    json_str(stdout, (const uint8_t *)text, strlen(text));
+    printf(",\"ts\":%llu}\n", (unsigned long long)sc_posix_unix_ms());
+    fflush(stdout);
 }
 
 static int exit_code_for(const reporter_t *r)

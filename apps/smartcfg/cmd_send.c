@@ -15,7 +15,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "smartcfg/errors.h"
 #include "cli.h"
+#include "sc_posix.h"
 #include "sc_posix_netif.h"
 #include "sc_posix_sender.h"
 
@@ -55,8 +57,10 @@ static void clear_progress(send_app_t *a)
 static void emit_json(const char *event, double t, cJSON *o)
 {
     cJSON *line = cJSON_CreateObject();
+    /* docs/json.md: every line: v, event, t_ms (since the start) first, ts (Unix ms) last */
+    cJSON_AddNumberToObject(line, "v", 1);
     cJSON_AddStringToObject(line, "event", event);
-    cJSON_AddNumberToObject(line, "t", (double)(long)(t * 1000) / 1000.0);
+    cJSON_AddNumberToObject(line, "t_ms", (double)(long)(t * 1000.0 + 0.5));
     cJSON *it = o ? o->child : NULL;
     while (it) {
         cJSON *next = it->next;
@@ -64,6 +68,7 @@ static void emit_json(const char *event, double t, cJSON *o)
         cJSON_AddItemToObject(line, it->string, it);
         it = next;
     }
+    cJSON_AddNumberToObject(line, "ts", (double)sc_posix_unix_ms());
     char *s = cJSON_PrintUnformatted(line);
     if (s) {
         puts(s);
@@ -115,18 +120,51 @@ static cJSON *dev_json(const send_app_t *a, int i, sc_posix_sender_device_t *d, 
     return o;
 }
 
+/* Where the run is: on a terminal one status line redrawn 5 times a second; with --json a
+ * "progress" event every second; piped, a plain line every 5 s - so nobody waits 45-60 s
+ * without knowing the time limit and what has happened so far. */
 static void progress(void *user, uint32_t now)
 {
     send_app_t *a = user;
-    if (!a->tty || a->json || (int32_t)(now - a->next_progress) < 0)
+    if ((int32_t)(now - a->next_progress) < 0)
         return;
-    a->next_progress = now + 200;
+    a->next_progress = now + (a->json ? 1000u : a->tty ? 200u : 5000u);
+    if (!a->json && !a->tty && now < 1000u)
+        return; /* piped: the first line after 5 s, not at the start */
     sc_posix_sender_stats_t st;
     sc_posix_sender_stats(a->s, &st);
-    char line[256];
-    int n = snprintf(line, sizeof line, "%-9s %5.1fs  sent %u  devices %u", st.phase, now / 1000.0, st.datagrams,
-                     st.found);
+    uint32_t identified = 0, bound = 0, failed = 0;
     sc_posix_sender_device_t d;
+    for (uint32_t i = 0; sc_posix_sender_device(a->s, i, &d); i++) {
+        identified += d.step == SC_POSIX_SDEV_IDENTIFIED || d.step == SC_POSIX_SDEV_BOUND;
+        bound += d.step == SC_POSIX_SDEV_BOUND;
+        failed += d.step == SC_POSIX_SDEV_FAILED;
+    }
+    uint32_t elapsed = sc_posix_sender_ms(a->s);
+    if (a->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "phase", st.phase);
+        cJSON_AddNumberToObject(o, "elapsed_ms", elapsed);
+        cJSON_AddNumberToObject(o, "limit_ms", a->cfg.timeout_ms);
+        cJSON_AddNumberToObject(o, "datagrams", st.datagrams);
+        cJSON_AddNumberToObject(o, "found", st.found);
+        cJSON_AddNumberToObject(o, "identified", identified);
+        cJSON_AddNumberToObject(o, "bound", bound);
+        cJSON_AddNumberToObject(o, "failed", failed);
+        emit_json("progress", elapsed / 1000.0, o);
+        cJSON_Delete(o);
+        return;
+    }
+    char line[256];
+    int n = snprintf(line, sizeof line, "%-9s %3u/%us  datagrams %u  devices: found %u, token acked %u, bound %u",
+                     st.phase, elapsed / 1000u, a->cfg.timeout_ms / 1000u, st.datagrams, st.found, identified, bound);
+    if (failed && n > 0 && (size_t)n < sizeof line)
+        n += snprintf(line + n, sizeof line - (size_t)n, ", failed %u", failed);
+    if (!a->tty) {
+        printf("[%6.2fs] progress: %s\n", elapsed / 1000.0, line);
+        fflush(stdout);
+        return;
+    }
     for (uint32_t i = 0; i < 4 && sc_posix_sender_device(a->s, i, &d) && n > 0 && (size_t)n < sizeof line; i++) {
         if (d.step == SC_POSIX_SDEV_HANDSHAKE)
             n += snprintf(line + n, sizeof line - (size_t)n, "  #%u token %u/%u", i, d.sends, d.max_sends);
@@ -217,8 +255,8 @@ static void on_run_event(send_app_t *a, const sc_posix_sender_event_t *ev)
         emit(a, "cloud_retry", o, "cloud: %s (will poll again)", ev->text);
         return;
     case SC_POSIX_SEV_BOUND_OTHER:
-        cJSON_AddStringToObject(o, "productId", ev->product_id);
-        cJSON_AddStringToObject(o, "deviceName", ev->device_name);
+        cJSON_AddStringToObject(o, "product_id", ev->product_id);
+        cJSON_AddStringToObject(o, "device_name", ev->device_name);
         emit(a, "bound_other", o, "cloud: the token was used by %s/%s, not a device of this run", ev->product_id,
              ev->device_name);
         return;
@@ -233,6 +271,23 @@ static void on_run_event(send_app_t *a, const sc_posix_sender_event_t *ev)
         cJSON_Delete(o);
         return;
     }
+}
+
+/* A device's error report ends "(<err>, <sub>)" (tc8266.h): adds err_id, sub_id and the plain
+ * reason from the one error table to o; the reason, or NULL when the text has no such tail. */
+static const char *add_reason(cJSON *o, const char *text)
+{
+    const char *p = text ? strrchr(text, '(') : NULL;
+    unsigned err;
+    long sub;
+    char close;
+    if (!p || sscanf(p, "(%u, %ld%c", &err, &sub, &close) != 3 || close != ')' || err > 0xffff)
+        return NULL;
+    const char *reason = sc_errid_reason((uint16_t)err, (int32_t)sub);
+    cJSON_AddNumberToObject(o, "err_id", err);
+    cJSON_AddNumberToObject(o, "sub_id", (double)sub);
+    cJSON_AddStringToObject(o, "reason", reason);
+    return reason;
 }
 
 /* Events about one device. */
@@ -262,27 +317,35 @@ static void on_device_event(send_app_t *a, const sc_posix_sender_event_t *ev)
              ev->failed ? " - send failed" : "");
         return;
     case SC_POSIX_SEV_IDENTITY:
-        cJSON_AddStringToObject(o, "productId", d.product_id);
-        cJSON_AddStringToObject(o, "deviceName", d.device_name);
+        cJSON_AddStringToObject(o, "product_id", d.product_id);
+        cJSON_AddStringToObject(o, "device_name", d.device_name);
         if (d.product_region[0])
-            cJSON_AddStringToObject(o, "productRegion", d.product_region);
+            cJSON_AddStringToObject(o, "product_region", d.product_region);
         emit(a, "identity", o, "device %s is %s/%s", mac, d.product_id, d.device_name);
         return;
-    case SC_POSIX_SEV_DEVICE_FAILED:
+    case SC_POSIX_SEV_DEVICE_FAILED: {
         cJSON_AddStringToObject(o, "message", ev->text);
-        emit(a, ev->reason, o, "device %s: %s", mac, ev->text);
+        const char *why = add_reason(o, ev->text);
+        if (why)
+            emit(a, ev->reason, o, "device %s: %s (%s)", mac, why, ev->text);
+        else
+            emit(a, ev->reason, o, "device %s: %s", mac, ev->text);
         return;
-    case SC_POSIX_SEV_PREVIOUS_ERROR:
+    }
+    case SC_POSIX_SEV_PREVIOUS_ERROR: {
         cJSON_AddStringToObject(o, "message", ev->text);
-        emit(a, "previous_error", o, "device %s reports an earlier error: %s", mac, ev->text);
+        const char *why = add_reason(o, ev->text);
+        emit(a, "previous_error", o, "device %s reports an earlier error: %s (%s)", mac, why ? why : ev->text,
+             ev->text);
         return;
+    }
     case SC_POSIX_SEV_MALFORMED:
         cJSON_AddStringToObject(o, "reason", ev->text);
         emit(a, "malformed", o, "device %s: unusable reply ignored: %s", mac, ev->text);
         return;
     case SC_POSIX_SEV_BOUND:
-        cJSON_AddStringToObject(o, "productId", d.product_id);
-        cJSON_AddStringToObject(o, "deviceName", d.device_name);
+        cJSON_AddStringToObject(o, "product_id", d.product_id);
+        cJSON_AddStringToObject(o, "device_name", d.device_name);
         emit(a, "bound", o, "device %s bound (%s/%s)", mac, d.product_id, d.device_name);
         return;
     default:
@@ -328,8 +391,8 @@ static cJSON *summary_device(send_app_t *a, uint32_t i, const sc_posix_sender_de
     cJSON_AddStringToObject(e, "ip", ip);
     cJSON_AddStringToObject(e, "state", step_name(d->step));
     if (d->product_id[0]) {
-        cJSON_AddStringToObject(e, "productId", d->product_id);
-        cJSON_AddStringToObject(e, "deviceName", d->device_name);
+        cJSON_AddStringToObject(e, "product_id", d->product_id);
+        cJSON_AddStringToObject(e, "device_name", d->device_name);
     }
     if (d->step == SC_POSIX_SDEV_FAILED)
         cJSON_AddStringToObject(e, "error", d->why);

@@ -466,7 +466,8 @@ static int check_end(sc_posix_host_t *h)
     }
     if (h->cfg.timeout_s && !h->linger_until && sc_posix_now_ms() - h->wall_start >= h->cfg.timeout_s * 1000u) {
         host_error(h, "timed out (--timeout)");
-        sc_device_stop(h->dev, SC_SUBID_TIMEOUT, dev_now(h));
+        /* the user's limit, not the protocol's: a user stop, not kept as Previous_Error */
+        sc_device_stop(h->dev, SC_SUBID_STOP_APP, dev_now(h));
         return SC_POSIX_HOST_TIMEOUT;
     }
     return TURN_NEXT;

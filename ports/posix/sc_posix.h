@@ -9,6 +9,8 @@
 /* Monotonic clock (ms), wall clock, getrandom(), and a log sink writing to stderr.
  * log_user may be NULL. */
 void sc_posix_sys_init(sc_hal_sys_t *sys);
+/* Wall-clock time in Unix milliseconds (the "ts" of JSON events, docs/json.md). */
+uint64_t sc_posix_unix_ms(void);
 uint32_t sc_posix_now_ms(void);
 /* The port's entropy (getrandom): fills buf; for request ids, nonces, keys. */
 void sc_posix_random(void *buf, size_t len);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -14,6 +17,13 @@ uint32_t sc_posix_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+uint64_t sc_posix_unix_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static uint32_t sys_now_ms(void *ctx)
@@ -46,13 +56,48 @@ static void sys_random(void *ctx, void *buf, size_t len)
     sc_posix_random(buf, len);
 }
 
+/* Colour only for a person at a terminal who has not asked for none (https://no-color.org). */
+static bool log_colour(void)
+{
+    static int c = -1;
+    if (c < 0) {
+        const char *nc = getenv("NO_COLOR");
+        c = isatty(STDERR_FILENO) && !(nc && *nc) ? 1 : 0;
+    }
+    return c == 1;
+}
+
+/* The device's record lines look like "<ms>|<function>(<line>): <text>" (diag.h): the
+ * function and line help whoever debugs the code, not the person running it. */
+static const char *strip_record_prefix(const char *line)
+{
+    const char *p = line;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (p == line || *p != '|')
+        return line;
+    const char *q = strstr(p, "): ");
+    return q && memchr(p, '(', (size_t)(q - p)) ? q + 3 : line;
+}
+
+/* One line per message on stderr: wall-clock time, level, text; coloured by level on a terminal. */
 static void sys_log(void *ctx, sc_log_level_t level, const char *line)
 {
     (void)ctx;
     static const char *const names[] = { "error", "warn", "info", "debug" };
+    static const char *const colours[] = { "\033[31m", "\033[33m", "", "\033[2m" };
     if (level > log_threshold)
         return;
-    fprintf(stderr, "[%s] %s\n", names[level <= SC_LOG_DEBUG ? level : SC_LOG_DEBUG], line);
+    unsigned l = level <= SC_LOG_DEBUG ? (unsigned)level : SC_LOG_DEBUG;
+    if (log_threshold < SC_LOG_DEBUG)
+        line = strip_record_prefix(line);
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    localtime_r(&ts.tv_sec, &tm);
+    bool col = log_colour() && colours[l][0];
+    fprintf(stderr, "%02d:%02d:%02d.%03ld %s%-5s %s%s\n", tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L,
+            col ? colours[l] : "", names[l], line, col ? "\033[0m" : "");
 }
 
 void sc_posix_log_level(sc_log_level_t level)

@@ -140,8 +140,13 @@ static void record_error(devstate_t *d, uint32_t now, uint16_t err_id, int32_t s
     d->have_last_err = true;
     d->last_err = err_id;
     d->last_sub = sub_id;
-    sc_diag_errors_add(&d->errs, err_id, sub_id);
-    sc_dev_store_result(d, 0, sc_diag_errors_persist(&d->errs, &d->hal.storage, d->scratch));
+    /* A stop the user asked for (Ctrl-C, --timeout, AT+TCSTOPSMART, the API) is no failure to
+     * report as the next run's Previous_Error: the app did not lose a device, the user ended it. */
+    bool user_stop = err_id == SC_ERRID_BOARDING_STOP && (sub_id == SC_SUBID_STOP_APP || sub_id == SC_SUBID_STOP_AT);
+    if (!user_stop) {
+        sc_diag_errors_add(&d->errs, err_id, sub_id);
+        sc_dev_store_result(d, 0, sc_diag_errors_persist(&d->errs, &d->hal.storage, d->scratch));
+    }
     DLOG(d, now, "%s: %s (%u, %ld)", why, sc_errid_text(err_id), (unsigned)err_id, (long)sub_id);
     sc_device_event_t ev;
     memset(&ev, 0, sizeof ev);

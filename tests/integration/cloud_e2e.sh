@@ -32,7 +32,7 @@ run_flow() {  # NAME DEVICE-NAME [device identity options...]
     "$SMARTCFG" send --ssid TP-LINK_2.4G --password 12345678 --bssid 00:11:22:33:44:55 --ip 127.0.0.1 --dest 127.0.0.1 \
         --cloud "$BASE/" --access-token "$ACCESS" --timeout 50 --json > "$T/$name.send.ev" 2> "$T/$name.send.err" || rc=$?
     wait $dpid || true
-    if [ $rc -ne 0 ] || ! grep -q "\"event\":\"bound\".*\"deviceName\":\"$dn\"" "$T/$name.send.ev"; then
+    if [ $rc -ne 0 ] || ! grep -q "\"event\":\"bound\".*\"device_name\":\"$dn\"" "$T/$name.send.ev"; then
         echo "--- send:"; cat "$T/$name.send.ev" "$T/$name.send.err"; echo "--- device:"; tail -n 30 "$T/$name.dev.ev" "$T/$name.dev.err"
         fail "$name: phone did not see the device bound (send exit $rc)"
     fi

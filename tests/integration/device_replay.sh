@@ -78,6 +78,9 @@ run_device "sim:MyAP:not-the-password:127.0.0.2" bad
 wait "$DEV"; RC=$?
 [ "$RC" != 0 ] || fail "wrong password: exit 0"
 grep -q '"event":"error","t_ms":[0-9]*,"err_id":10,' "$TMP/bad.jsonl" || fail "wrong password: no err 10 event"
+grep -q '"err_id":10,.*"reason":"wrong Wi-Fi password or AP out of range"' "$TMP/bad.jsonl" \
+  || fail "wrong password: no plain reason in the error event"
+grep -q 'wrong Wi-Fi password or AP out of range' "$TMP/bad.err" || fail "wrong password: reason not on the terminal"
 grep -qF -- "$PASSWORD" "$TMP/bad.jsonl" "$TMP/bad.err" && fail "a secret leaked (wrong-password run)"
 echo "wrong password: exit $RC, $(grep -o '"err_id":10,"sub_id":-\?[0-9]*' "$TMP/bad.jsonl" | head -1)"
 echo "PASS"

@@ -9,7 +9,7 @@ CLOUD="--cloud http://127.0.0.1:18080/ --access-token test-access --timeout 5"
 scenario cloud1 0 "--cloud-port 18080 --dev ip=127.0.0.2,mac=24:0a:c4:00:00:01" $CLOUD
 expect cloud1 1 '"event":"token_created".*"token":"a1b2…"'
 expect cloud1 1 '"event":"identity"'
-expect cloud1 1 '"event":"bound".*"deviceName":"dev_0001"'
+expect cloud1 1 '"event":"bound".*"device_name":"dev_0001"'
 expect cloud1 1 '"event":"summary".*"exit":0'
 grep -q '"path": "/tokenapi?cmd=AppCreateDeviceBindToken", "body": {"Action": "AppCreateDeviceBindToken", "RequestId": "smartcfg-[0-9a-f]*", "AccessToken": "test-access"}' "$T/cloud1.log" \
   || { echo "FAIL: cloud1: create-token request"; cat "$T/cloud1.log"; fail=1; }

@@ -22,7 +22,7 @@ TOK="--token a1b2c3d4e5f6 --timeout 5"
 
 scenario one 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01" $TOK --region ap-guangzhou
 expect one 1 '"event":"ack"'
-expect one 1 '"event":"identity".*"deviceName":"dev_0001"'   # sent 3 times, counted once
+expect one 1 '"event":"identity".*"device_name":"dev_0001"'   # sent 3 times, counted once
 expect one 1 '"event":"summary".*"exit":0'
 expect one 1 '"event":"token_sent".*"token":"a1b2…"'
 grep -q '"req": {"cmdType": 0, "token": "a1b2c3d4e5f6", "region": "ap-guangzhou"}' "$T/one.log" \
@@ -38,6 +38,8 @@ expect three 1 '"event":"summary".*"found":3,"ok":3'
 
 scenario current 4 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=current" $TOK
 expect current 1 '"event":"device_error".*"message":"MQTT connect error! (1, -4)"'
+expect current 1 '"event":"device_error".*"err_id":1,"sub_id":-4,"reason":"[a-z]'
+expect three 1 '"event":"previous_error".*"err_id":10,"sub_id":15,"reason":"'
 
 scenario malformed 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=malformed" $TOK
 expect_min malformed 2 '"event":"malformed"'

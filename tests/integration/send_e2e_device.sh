@@ -27,7 +27,7 @@ rc=$?
 fail=0
 [ $rc -eq 0 ] || { echo "FAIL: send exit $rc"; fail=1; }
 grep -q '"event":"ack".*"ip":"127.0.0.2"' "$T/send.ev" || { echo "FAIL: no ack from 127.0.0.2"; fail=1; }
-grep -q '"event":"identity".*"productId":"ABCDEFGHIJ","deviceName":"e2e_dev1"' "$T/send.ev" \
+grep -q '"event":"identity".*"product_id":"ABCDEFGHIJ","device_name":"e2e_dev1"' "$T/send.ev" \
   || { echo "FAIL: no identity"; fail=1; }
 if grep -q -e 12345678 -e e2etoken0123456789 "$T/send.ev"; then echo "FAIL: secret printed"; fail=1; fi
 [ $fail -eq 0 ] || { cat "$T/send.ev"; tail -20 "$T/dev.ev" "$T/dev.err"; }

@@ -19,6 +19,7 @@
 #include "smartcfg/device.h"
 
 #include "dev_harness.h"
+#include "smartcfg/diag.h"
 
 static void test_happy_path_skip_cloud(void **state)
 {
@@ -232,8 +233,14 @@ static void test_stop(void **state)
     assert_true(sc_device_last_error(t->dev, &e, &s));
     assert_int_equal(e, 3);
     assert_int_equal(s, 102);
-    /* no app known (cmdType 3 does not make the sender the app): persisted for next time */
-    assert_non_null(fh_kv(&t->fh, "errrec.a"));
+    /* a stop the user asked for is not kept as the next run's Previous_Error */
+    {
+        static sc_diag_errors_t kept;
+        static uint8_t scratch[SC_DIAG_SLOT_MAX];
+        sc_diag_errors_init(&kept);
+        (void)sc_diag_errors_load(&kept, &t->fh.hal.storage, scratch);
+        assert_int_equal(kept.n, 0);
+    }
     /* a second start works again */
     assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
     assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_ERR_BUSY);

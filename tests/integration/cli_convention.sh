@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The one command-line convention (apps/smartcfg/cli.h, docs/cli.md) on every subcommand:
+# -h/--help exit 0 and end with examples, --version exit 0, an unknown option / a missing value
+# / a stray argument exit 2 with "smartcfg <cmd>: ..." on stderr, and with --json the usage
+# error is also one JSON line on stdout (every subcommand that has --json).
+set -u
+SC=${SC_BUILD:?}/smartcfg
+TMP=$(mktemp -d /tmp/sc_cli_conv.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+fail() { echo "FAIL: $*"; for f in out err; do [ -f "$TMP/$f" ] && { echo "--- $f"; cat "$TMP/$f"; }; done; exit 1; }
+run() { "$SC" "$@" >"$TMP/out" 2>"$TMP/err"; echo $?; }
+
+for cmd in send device decode air cloud; do
+    for h in -h --help; do
+        [ "$(run $cmd $h)" = 0 ] || fail "$cmd $h: exit not 0"
+        grep -q '^examples:' "$TMP/out" || fail "$cmd $h: no examples section"
+        tail -n 1 "$TMP/out" | grep -q 'smartcfg' || fail "$cmd $h: help does not end with an example"
+    done
+    [ "$(run $cmd --version)" = 0 ] || fail "$cmd --version: exit not 0"
+    grep -q "^smartcfg $cmd [0-9]" "$TMP/out" || fail "$cmd --version: no version line"
+    [ "$(run $cmd --no-such-option)" = 2 ] || fail "$cmd --no-such-option: exit not 2"
+    grep -q "^smartcfg $cmd: unknown option '--no-such-option'" "$TMP/err" || fail "$cmd: unknown option message"
+    [ -s "$TMP/out" ] && fail "$cmd: usage error without --json wrote stdout"
+    [ "$(run help $cmd)" = 0 ] || fail "smartcfg help $cmd"
+done
+# a missing value is named as such
+for c in "decode:--json --bogus" "air:--ssid" "cloud:--http" "send:--ssid" "device:--radio"; do
+    cmd=${c%%:*}; arg=${c#*:}
+    rc=$(run $cmd $arg)
+    [ "$rc" = 2 ] || fail "$cmd $arg: exit $rc, want 2"
+    grep -q "^smartcfg $cmd: " "$TMP/err" || fail "$cmd $arg: message style"
+done
+grep -q "needs a value" <(run air --ssid >/dev/null; cat "$TMP/err") || fail "air --ssid: 'needs a value'"
+# stray arguments / bad values
+[ "$(run cloud stray)" = 2 ] || fail "cloud stray argument"
+grep -q "^smartcfg cloud: unexpected argument 'stray'" "$TMP/err" || fail "cloud stray message"
+[ "$(run air --channel 0 out.pcap)" = 2 ] || fail "air --channel 0"
+grep -q "^smartcfg air: bad --channel '0'" "$TMP/err" || fail "air bad value message"
+[ "$(run air)" = 2 ] || fail "air without OUT"
+[ "$(run decode)" = 2 ] || fail "decode without FILE"
+[ "$(run cloud --token-ttl 0)" = 2 ] || fail "cloud --token-ttl 0"
+# --json: the usage error is one JSON line on stdout too
+for cmd in send device decode cloud; do
+    [ "$(run $cmd --json --no-such-option)" = 2 ] || fail "$cmd --json usage error exit"
+    python3 - "$TMP/out" "$cmd" <<'PY' || fail "$cmd --json: usage error is not JSON"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, lines
+o = json.loads(lines[0])
+assert o["event"] == "usage_error" and o["exit"] == 2 and o["command"] == "smartcfg " + sys.argv[2], o
+assert "--no-such-option" in o["message"], o
+PY
+done
+# a setup error with --json: decode of a missing file
+[ "$(run decode --json "$TMP/missing.pcap")" = 1 ] || fail "decode missing file: exit"
+grep -q "^smartcfg decode: " "$TMP/err" || fail "decode missing file: message style"
+# the top level
+[ "$(run)" = 2 ] || fail "smartcfg without a command"
+[ "$(run frobnicate)" = 2 ] || fail "unknown command"
+grep -q "^smartcfg: unknown command 'frobnicate'" "$TMP/err" || fail "unknown command message"
+[ "$(run --help)" = 0 ] || fail "smartcfg --help"
+echo "cli_convention: ok"

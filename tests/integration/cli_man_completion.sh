@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Man pages and bash completion (issue 15 item 12): `cmake --install` puts smartcfg(1), one page
+# per subcommand and the completion script under the prefix; every page renders with man/groff
+# without warnings and carries the options and examples of the --help it was made from; the
+# completion offers the subcommands and each subcommand's options.
+set -u
+B=${SC_BUILD:?}
+SC=$B/smartcfg
+TMP=$(mktemp -d /tmp/sc_cli_man.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+cmake --build "$B" --target smartcfg_man >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; fail "man pages do not build"; }
+cmake --install "$B" --prefix "$TMP/p" >"$TMP/inst.log" 2>&1 || { cat "$TMP/inst.log"; fail "cmake --install"; }
+M=$TMP/p/share/man/man1
+for sub in "" send device decode air cloud; do
+    page=$M/smartcfg${sub:+-$sub}.1
+    [ -s "$page" ] || fail "not installed: $page"
+    groff -man -ww -z "$page" 2>"$TMP/warn" || fail "groff fails on $page"
+    [ -s "$TMP/warn" ] && { cat "$TMP/warn"; fail "groff warns on $page"; }
+    MANWIDTH=200 man -l "$page" 2>/dev/null | col -b >"$TMP/txt"
+    grep -q '^NAME' "$TMP/txt" && grep -q '^SYNOPSIS' "$TMP/txt" && grep -q '^EXAMPLES' "$TMP/txt" || fail "$page: sections"
+    # every option of the help is on the page, and the first example
+    "$SC" $sub --help >"$TMP/help"
+    for o in $(grep -oE -- '--[a-z][a-z0-9-]+' "$TMP/help" | sort -u); do
+        grep -qF -- "$o" "$TMP/txt" || fail "$page lacks $o"
+    done
+    ex=$(sed -n '/^examples:/,$p' "$TMP/help" | grep -m1 '^  smartcfg' | sed 's/^ *//')
+    grep -qF -- "$ex" "$TMP/txt" || fail "$page lacks the example '$ex'"
+done
+# man finds them by name through MANPATH
+MANPATH=$TMP/p/share/man man -w smartcfg-send >/dev/null 2>&1 || fail "man -w smartcfg-send"
+
+C=$TMP/p/share/bash-completion/completions/smartcfg
+[ -s "$C" ] || fail "completion not installed"
+complete_words() { # the line typed so far, as words; prints the candidates
+    PATH="$B:$PATH" bash --norc --noprofile -c '
+        source "$1"; shift
+        COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+        _smartcfg; printf "%s\n" "${COMPREPLY[@]}"' _ "$C" "$@"
+}
+out=$(complete_words smartcfg "")
+for c in send device decode air cloud; do grep -qx "$c" <<<"$out" || fail "completion lacks subcommand $c: $out"; done
+[ "$(complete_words smartcfg de | sort)" = "$(printf 'decode\ndevice')" ] || fail "completion of 'de'"
+out=$(complete_words smartcfg send --)
+for o in --ssid --password-file --count --cloud --json --help --version; do
+    grep -qx -- "$o" <<<"$out" || fail "send completion lacks $o"
+done
+out=$(complete_words smartcfg device --lo)
+grep -qx -- --log-level <<<"$out" || fail "device completion lacks --log-level: $out"
+out=$(complete_words smartcfg device --log-level d)
+[ "$out" = debug ] || fail "--log-level value completion: $out"
+out=$(complete_words smartcfg cloud --to)
+grep -qx -- --token-ttl <<<"$out" && grep -qx -- --token-rate <<<"$out" || fail "cloud completion: $out"
+echo "cli_man_completion: ok"

@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# One JSON convention (docs/json.md, issue 15 item 8): a real provisioning on the virtual radio
+# (two devices, one phone with a token, in a namespace of the test's own), a wrong-password
+# device, a timed-out send and usage errors - and EVERY line the tools print with --json is
+# checked against the event table of docs/json.md by scripts/json_check.py.
+set -u
+SC=${SC_BUILD:?}/smartcfg
+SRC=${SC_SRC:?}
+NS=sc_json_$$
+TMP=$(mktemp -d /tmp/sc_json.XXXXXX)
+cleanup() {
+    for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null; done
+    ip netns del "$NS" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; for f in "$TMP"/*.jsonl "$TMP"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done; exit 1; }
+in_ns() { ip netns exec "$NS" "$@"; }
+check() { python3 "$SRC/scripts/json_check.py" "$SRC/docs/json.md" "$@" || fail "lines of $1 break docs/json.md"; }
+
+ip netns add "$NS" || fail "cannot create namespace"
+in_ns ip link set lo up
+PASSWORD='js0n-pass'
+start_device() { # address, name, password
+    in_ns "$SC" device --radio udp --join "sim:HomeNet:$3:$1" --product-id ABCDEFGHIJ --device-name "$2" \
+        --no-cloud --json --timeout 90 --state-dir "$TMP/state-$2" >"$TMP/$2.jsonl" 2>"$TMP/$2.err" &
+}
+start_device 127.0.0.2 devA "$PASSWORD"; DA=$!
+start_device 127.0.0.3 devB "$PASSWORD"; DB=$!
+for _ in $(seq 100); do grep -q '"state":"sniffing"' "$TMP/devA.jsonl" "$TMP/devB.jsonl" 2>/dev/null && \
+    [ "$(grep -l '"state":"sniffing"' "$TMP/devA.jsonl" "$TMP/devB.jsonl" | wc -l)" = 2 ] && break; sleep 0.1; done
+in_ns "$SC" send --ssid HomeNet --password-file <(echo "$PASSWORD") --ip 127.0.0.1 --bssid 02:5c:00:00:00:01 \
+    --dest 127.255.255.255 --token 00112233445566778899aabbccddeeff --count 2 --timeout 60 --json \
+    >"$TMP/send.jsonl" 2>"$TMP/send.err"; RS=$?
+wait "$DA"; RA=$?
+wait "$DB"; RB=$?
+[ "$RS" = 0 ] && [ "$RA" = 0 ] && [ "$RB" = 0 ] || fail "provisioning: send $RS, devices $RA $RB"
+grep -q '"event":"identity".*"product_id":"ABCDEFGHIJ","device_name":"dev[AB]"' "$TMP/send.jsonl" || fail "identity names"
+grep -q '"event":"progress"' "$TMP/send.jsonl" || fail "no progress event from send"
+
+# a device with the wrong password: error events with err_id/sub_id/reason
+start_device 127.0.0.4 devC wrong-password; DC=$!
+for _ in $(seq 100); do grep -q '"state":"sniffing"' "$TMP/devC.jsonl" 2>/dev/null && break; sleep 0.1; done
+in_ns "$SC" send --ssid HomeNet --password-file <(echo "$PASSWORD") --ip 127.0.0.1 --bssid 02:5c:00:00:00:01 \
+    --dest 127.255.255.255 --token 00112233445566778899aabbccddeeff --timeout 8 --json >"$TMP/send-bad.jsonl" 2>"$TMP/send-bad.err"
+wait "$DC"
+grep -q '"event":"error".*"reason":"wrong Wi-Fi password' "$TMP/devC.jsonl" || fail "no wrong-password error event"
+
+# nothing answers: progress every second, a timeout and the summary
+in_ns "$SC" send --ssid HomeNet --password-file <(echo "$PASSWORD") --ip 127.0.0.1 --bssid 02:5c:00:00:00:01 \
+    --dest 127.0.0.1 --no-token --timeout 3 --json >"$TMP/send-none.jsonl" 2>"$TMP/send-none.err"
+[ "$(grep -c '"event":"progress"' "$TMP/send-none.jsonl")" -ge 2 ] || fail "fewer than 2 progress events in 3 s"
+# piped without --json: a plain progress line every 5 s (one in a 6 s run)
+in_ns "$SC" send --ssid HomeNet --password-file <(echo "$PASSWORD") --ip 127.0.0.1 --bssid 02:5c:00:00:00:01 \
+    --dest 127.0.0.1 --no-token --timeout 6 >"$TMP/plain.out" 2>"$TMP/plain.err"
+grep -qE '^\[ *5\.[0-9]+s\] progress: .* [0-9]+/6s  datagrams [0-9]+  devices: found 0, token acked 0, bound 0' "$TMP/plain.out" \
+    || { cat "$TMP/plain.out"; fail "no plain progress line at 5 s when piped"; }
+# usage errors
+"$SC" send --json --bogus >"$TMP/send-usage.jsonl" 2>/dev/null
+"$SC" device --json --radio >"$TMP/device-usage.jsonl" 2>/dev/null
+[ -s "$TMP/send-usage.jsonl" ] && [ -s "$TMP/device-usage.jsonl" ] || fail "no JSON usage errors"
+
+check send "$TMP"/send*.jsonl
+check device "$TMP"/dev*.jsonl
+# the checker itself fails on a line that breaks the table
+echo '{"v":1,"event":"identity","t_ms":1,"device":0,"mac":"x","productId":"A","deviceName":"d","ts":1}' >"$TMP/broken.jsonl"
+python3 "$SRC/scripts/json_check.py" "$SRC/docs/json.md" send "$TMP/broken.jsonl" >/dev/null && fail "checker accepted a broken line"
+echo "json_lines: ok"
