@@ -245,7 +245,7 @@ static void test_storage_failure_is_loud(void **state)
     app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
     run(t, 50);
     assert_string_equal(reply(t, APP_IP, 8266, 0), IDENTITY); /* the flow goes on */
-    sc_device_stop(t->dev, SC_SUBID_STOP_APP, t->fh.now);      /* an error record to save */
+    sc_device_stop(t->dev, SC_SUBID_TIMEOUT, t->fh.now);       /* an error record to save (a user stop is not kept) */
     assert_int_equal(count_ev(t, SC_DEV_EV_STORAGE), 2);
     assert_true(fh_log_contains(&t->fh, "may be missing"));
     sc_device_stats_t st;
