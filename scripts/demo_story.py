@@ -24,7 +24,7 @@ def events(path):
 
 def live(prefix):
     """Prints the phone's events as they come (stdin: its --json stream)."""
-    skip = {"poll"}
+    skip = {"poll", "progress"}
     for line in sys.stdin:
         try:
             e = json.loads(line)
@@ -34,8 +34,8 @@ def live(prefix):
         if name in skip:
             continue
         fields = ", ".join("%s=%s" % (k, v) for k, v in e.items()
-                           if k not in ("event", "t", "devices") and not isinstance(v, (dict, list)))
-        print("%s %6.2fs %s %s" % (prefix, e.get("t", 0.0), name, fields), flush=True)
+                           if k not in ("event", "t_ms", "ts", "v", "devices") and not isinstance(v, (dict, list)))
+        print("%s %6.2fs %s %s" % (prefix, e.get("t_ms", 0) / 1000.0, name, fields), flush=True)
 
 
 if len(sys.argv) > 1 and sys.argv[1] == "--live":
@@ -54,11 +54,11 @@ def first(evs, name, key="event", **match):
 
 
 def dev_t(e):
+    """Seconds since the tool started (both tools write t_ms: docs/json.md)."""
     return e["t_ms"] / 1000.0 if e and "t_ms" in e else None
 
 
-def ph_t(e):
-    return e.get("t") if e else None
+ph_t = dev_t
 
 
 print()
