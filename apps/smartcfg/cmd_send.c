@@ -126,7 +126,7 @@ static cJSON *dev_json(const send_app_t *a, int i, sc_posix_sender_device_t *d, 
 static void progress(void *user, uint32_t now)
 {
     send_app_t *a = user;
-    if ((int32_t)(now - a->next_progress) < 0)
+    if (!sc_ms_reached(now, a->next_progress))
         return;
     a->next_progress = now + (a->json ? 1000u : a->tty ? 200u : 5000u);
     if (!a->json && !a->tty && now < 1000u)

@@ -638,7 +638,7 @@ static void check_discovery(sc_posix_sender_t *s, uint32_t now)
         s->discovering = false;
         s->stop_sending = true;
     }
-    if (s->discovering && (int32_t)(now - s->cfg.timeout_ms) >= 0) {
+    if (s->discovering && sc_ms_reached(now, s->cfg.timeout_ms)) {
         s->discovering = false;
         s->stop_sending = true;
         if (count == 0 ? s->ndev == 0 : s->ndev < count) {
