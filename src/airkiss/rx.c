@@ -62,7 +62,7 @@ _Static_assert(sizeof(ak_state_t) <= sizeof(sc_ak_rx_t), "AirKiss receiver state
 
 static ak_state_t *S(sc_ak_rx_t *rx) { return (ak_state_t *)(void *)rx->opaque; }
 static const ak_state_t *CS(const sc_ak_rx_t *rx) { return (const ak_state_t *)(const void *)rx->opaque; }
-static inline int32_t since(uint32_t now, uint32_t then) { return (int32_t)(now - then); }
+static inline int32_t since(uint32_t now, uint32_t then) { return sc_ms_diff(now, then); }
 
 sc_err_t sc_ak_rx_init(sc_ak_rx_t *rx, const sc_ak_rx_config_t *cfg)
 {

@@ -60,7 +60,7 @@ _Static_assert(sizeof(v2_state_t) <= sizeof(sc_et2_rx_t), "v2 receiver state mus
 
 static v2_state_t *S(sc_et2_rx_t *rx) { return (v2_state_t *)(void *)rx->opaque; }
 static const v2_state_t *CS(const sc_et2_rx_t *rx) { return (const v2_state_t *)(const void *)rx->opaque; }
-static inline int32_t since(uint32_t now, uint32_t then) { return (int32_t)(now - then); }
+static inline int32_t since(uint32_t now, uint32_t then) { return sc_ms_diff(now, then); }
 
 sc_err_t sc_et2_rx_init(sc_et2_rx_t *rx, const sc_et2_rx_config_t *cfg)
 {
