@@ -104,7 +104,11 @@ s.settimeout(0.5)
 for port, msg in ((9876, b'{"cmdType":3}'), (8266, b'not json')):
     s.sendto(msg, ("127.0.0.1", port))
 EOF
-sleep 1   # tcpdump -U writes each packet as it comes; give it a moment past the last one
+# tcpdump -U writes each packet as it comes: stop it once the last datagram is in the file
+for _ in $(seq 200); do
+    [ -n "$(tshark -r "$T/wire.pcap" -Y 'udp.dstport == 8266 && udp.length == 16' 2>/dev/null)" ] && break
+    sleep 0.1
+done
 kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
 
 expect_datum "$T/wire.pcap" WireAP wire-pass-1 127.0.0.1
