@@ -1462,7 +1462,7 @@ static void handle_line(at_state_t *at, const char *line, size_t len)
             break;
         }
     }
-    form_t f;
+    form_t f = F_EXEC;   /* set below wherever c stays non-NULL; the initialiser quiets arm-none-eabi-gcc -Og */
     const char *rest = line + ne;
     size_t rlen = len - ne;
     if (rlen == 0)
