@@ -134,6 +134,7 @@ typedef struct {
     unsigned conn_limit, per_ip_limit, conn_timeout;
     double token_rate, token_burst;      /* bind tokens per second and burst, per account */
     double anon_rate, anon_burst;        /* unauthenticated requests per second and burst, per address */
+    struct cloud_ota *ota;               /* firmware updates (cloud_ota.h); NULL: none */
 } cloud_http_cfg_t;
 cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t errlen);
 void cloud_http_stop(cloud_http_t *h);

@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "cloud.h"
+#include "cloud_ota.h"
 #include "console.h"
 #include "smartcfg/cloud.h"
 
@@ -106,6 +107,8 @@ typedef struct {
     char *buf;
     size_t len;
     bool too_big;
+    bool streamed;                 /* a firmware upload: the body goes to up (or nowhere) */
+    cloud_ota_upload_t *up;
 } req_t;
 
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *s, size_t len)
@@ -719,6 +722,8 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
             return tok_error(c, 400, "InvalidParameter", "strings must not contain NUL", NULL);
         return token_api(h, c, rq);
     }
+    if (!strncmp(url, "/ota/", 5))   /* the device's download: the URL's token is the capability */
+        return cloud_ota_serve(h->cfg.ota, c, url + 5, method);
     if (!strcmp(url, "/register/dev")) {
         if (!post)
             return admin_error(c, 405, "use POST");
@@ -740,6 +745,8 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
     }
     if (nul)
         return admin_error(c, 400, "strings must not contain NUL");
+    if (cloud_ota_owns(url))
+        return cloud_ota_admin(h->cfg.ota, c, url, method, rq->buf, rq->len, rq->up, h->cert != NULL);
     if (!strcmp(url, "/v1/users"))
         return post ? admin_users(h, c, rq) : admin_error(c, 405, "use POST");
     if (!strcmp(url, "/v1/products"))
@@ -786,6 +793,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
+        /* A firmware upload streams to a file, authorised before its first byte is kept. */
+        if (cloud_ota_upload_url(url, method)) {
+            rq->streamed = true;
+            if (h->cfg.ota && admin_authorized(h, c, method))
+                rq->up = cloud_ota_upload_open(h->cfg.ota, url);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size && rq->streamed) {
+        cloud_ota_upload_data(rq->up, upload, *upload_size);
+        *upload_size = 0;
         return MHD_YES;
     }
     if (*upload_size) {
@@ -820,6 +838,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     (void)cls, (void)c, (void)toe;
     req_t *rq = *con_cls;
     if (rq) {
+        cloud_ota_upload_free(rq->up);
         free(rq->buf);
         free(rq);
     }

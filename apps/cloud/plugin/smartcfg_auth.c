@@ -275,6 +275,27 @@ static bool device_may(const char *client_id, const char *topic, int access)
     return device_exists(lv[3], lv[4]);
 }
 
+/* OTA (docs/ota.md): a device publishes its reports on $ota/report/<P>/<D> and takes updates
+ * from $ota/update/<P>/<D> — its own pair only, no wildcards. */
+static bool device_may_ota(const char *client_id, const char *topic, int access)
+{
+    const char *rest;
+    if (access == MOSQ_ACL_WRITE)
+        rest = !strncmp(topic, "$ota/report/", 12) ? topic + 12 : NULL;
+    else
+        rest = !strncmp(topic, "$ota/update/", 12) ? topic + 12 : NULL;
+    const char *slash = rest ? strchr(rest, '/') : NULL;
+    if (!slash || slash == rest || !slash[1] || strchr(slash + 1, '/') || strpbrk(rest, "+#"))
+        return false;
+    size_t pl = (size_t)(slash - rest);
+    char pid[ID_MAX];
+    if (pl >= sizeof pid || strncmp(client_id, rest, pl) || strcmp(client_id + pl, slash + 1))
+        return false;
+    memcpy(pid, rest, pl);
+    pid[pl] = 0;
+    return device_exists(pid, slash + 1);
+}
+
 static int on_acl_check(int event, void *event_data, void *userdata)
 {
     (void)event, (void)userdata;
@@ -285,9 +306,9 @@ static int on_acl_check(int event, void *event_data, void *userdata)
         return MOSQ_ERR_ACL_DENIED;
     if (service_user && user && !strcmp(user, service_user)) {
         /* Authentication already proved the service password for this username. */
-        if (!strncmp(ed->topic, "$thing/", 7))
+        if (!strncmp(ed->topic, "$thing/", 7) || !strncmp(ed->topic, "$ota/", 5))
             return MOSQ_ERR_SUCCESS;
-    } else if (device_may(client_id, ed->topic, ed->access)) {
+    } else if (device_may(client_id, ed->topic, ed->access) || device_may_ota(client_id, ed->topic, ed->access)) {
         return MOSQ_ERR_SUCCESS;
     }
     char cid[ID_MAX], ctopic[256];
