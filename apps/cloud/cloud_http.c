@@ -140,6 +140,16 @@ static enum MHD_Result admin_error(struct MHD_Connection *c, unsigned status, co
     return send_json(c, status, o);
 }
 
+enum MHD_Result cloud_http_json(struct MHD_Connection *c, unsigned status, cJSON *obj)
+{
+    return send_json(c, status, obj);
+}
+
+enum MHD_Result cloud_http_error(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+    return admin_error(c, status, msg);
+}
+
 static const char *jstr(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);

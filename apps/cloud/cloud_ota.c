@@ -11,22 +11,11 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <mbedtls/md5.h>
-#include <mbedtls/version.h>
+#include <mbedtls/md.h>
 #include <mosquitto.h>
 
 #include "cloud.h"
 #include "cloud_ota.h"
-
-#if MBEDTLS_VERSION_MAJOR < 3
-#define md5_starts mbedtls_md5_starts_ret
-#define md5_update mbedtls_md5_update_ret
-#define md5_finish mbedtls_md5_finish_ret
-#else
-#define md5_starts mbedtls_md5_starts
-#define md5_update mbedtls_md5_update
-#define md5_finish mbedtls_md5_finish
-#endif
 
 #define FW_MAX (64u * 1024u * 1024u)   /* largest image accepted */
 #define VERSION_MAX 32                 /* the SDK's version strings */
@@ -44,7 +33,7 @@ struct cloud_ota_upload {
     char tmp[600];
     uint64_t size;
     bool too_big, failed;
-    mbedtls_md5_context md5;
+    mbedtls_md_context_t md5;
 };
 
 static const char schema[] =
@@ -55,30 +44,6 @@ static const char schema[] =
     " result_msg TEXT, updated INTEGER NOT NULL, PRIMARY KEY (product_id, device_name));";
 
 /* ---- helpers ----------------------------------------------------------------------------- */
-
-static enum MHD_Result send_obj(struct MHD_Connection *c, unsigned status, cJSON *o)
-{
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!s)
-        return MHD_NO;
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-static enum MHD_Result fail(struct MHD_Connection *c, unsigned status, const char *msg)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "error", msg);
-    return send_obj(c, status, o);
-}
 
 /* Versions: 1..32 of [A-Za-z0-9._-] (safe in JSON, logs and URLs alike). */
 static bool valid_version(const char *v)
@@ -145,8 +110,9 @@ cloud_ota_upload_t *cloud_ota_upload_open(cloud_ota_t *o, const char *url)
         free(u);
         return NULL;
     }
-    mbedtls_md5_init(&u->md5);
-    u->failed = md5_starts(&u->md5) != 0;
+    mbedtls_md_init(&u->md5);
+    u->failed = mbedtls_md_setup(&u->md5, mbedtls_md_info_from_type(MBEDTLS_MD_MD5), 0) != 0 ||
+                mbedtls_md_starts(&u->md5) != 0;
     return u;
 }
 
@@ -168,7 +134,7 @@ void cloud_ota_upload_data(cloud_ota_upload_t *u, const char *data, size_t len)
         }
         off += (size_t)n;
     }
-    u->failed = md5_update(&u->md5, (const unsigned char *)data, len) != 0;
+    u->failed = mbedtls_md_update(&u->md5, (const unsigned char *)data, len) != 0;
     u->size += len;
 }
 
@@ -180,7 +146,7 @@ void cloud_ota_upload_free(cloud_ota_upload_t *u)
         close(u->fd);
     if (u->tmp[0])
         unlink(u->tmp);   /* still there unless it was kept under its final name */
-    mbedtls_md5_free(&u->md5);
+    mbedtls_md_free(&u->md5);
     free(u);
 }
 
@@ -188,20 +154,20 @@ static enum MHD_Result upload_finish(cloud_ota_t *o, struct MHD_Connection *c, c
 {
     const char *ver = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "version");
     if (!valid_version(ver))
-        return fail(c, 400, "version: ?version= with 1-32 characters of [A-Za-z0-9._-]");
+        return cloud_http_error(c, 400, "version: ?version= with 1-32 characters of [A-Za-z0-9._-]");
     if (!u)
-        return fail(c, 500, "cannot store the upload");
+        return cloud_http_error(c, 500, "cannot store the upload");
     if (u->too_big)
-        return fail(c, 413, "firmware larger than 64 MiB");
+        return cloud_http_error(c, 413, "firmware larger than 64 MiB");
     if (u->size == 0)
-        return fail(c, 400, "empty firmware: send the image as the request body");
+        return cloud_http_error(c, 400, "empty firmware: send the image as the request body");
     int prc = cloud_store_get_product_secret(&o->store, pid, NULL, 0);
     if (prc == 1)
-        return fail(c, 404, "unknown product");
+        return cloud_http_error(c, 404, "unknown product");
     unsigned char d[16];
     char md5[33], token[TOKEN_HEX + 1], path[600];
-    if (u->failed || prc < 0 || md5_finish(&u->md5, d) != 0 || fsync(u->fd) != 0)
-        return fail(c, 500, "cannot store the upload");
+    if (u->failed || prc < 0 || mbedtls_md_finish(&u->md5, d) != 0 || fsync(u->fd) != 0)
+        return cloud_http_error(c, 500, "cannot store the upload");
     for (int i = 0; i < 16; i++)
         snprintf(md5 + 2 * i, 3, "%02x", d[i]);
     cloud_random_hex(token, TOKEN_HEX);
@@ -226,11 +192,11 @@ static enum MHD_Result upload_finish(cloud_ota_t *o, struct MHD_Connection *c, c
     sqlite3_finalize(st);
     if (rc == SQLITE_CONSTRAINT) {
         unlink(path);
-        return fail(c, 409, "this product already has that version (upload it under a new version)");
+        return cloud_http_error(c, 409, "this product already has that version (upload it under a new version)");
     }
     if (rc != SQLITE_DONE) {
         unlink(path);
-        return fail(c, 500, "cannot store the upload");
+        return cloud_http_error(c, 500, "cannot store the upload");
     }
     u->tmp[0] = 0;   /* kept */
     int dfd = open(o->fwdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -245,7 +211,7 @@ static enum MHD_Result upload_finish(cloud_ota_t *o, struct MHD_Connection *c, c
     cJSON_AddStringToObject(r, "md5", md5);
     cloud_event("ota_firmware_uploaded", cJSON_Duplicate(r, true));
     cloud_log("firmware %s of %s uploaded (%llu bytes)", ver, pid, (unsigned long long)u->size);
-    return send_obj(c, MHD_HTTP_CREATED, r);
+    return cloud_http_json(c, MHD_HTTP_CREATED, r);
 }
 
 /* ---- status records --------------------------------------------------------------------- */
@@ -282,20 +248,20 @@ static enum MHD_Result start_update(cloud_ota_t *o, struct MHD_Connection *c, co
     bool obj = cJSON_IsObject(b);
     cJSON_Delete(b);
     if (!obj)
-        return fail(c, 400, "body must be a JSON object {\"version\":\"V\"}");
+        return cloud_http_error(c, 400, "body must be a JSON object {\"version\":\"V\"}");
     if (!ver[0])
-        return fail(c, 400, "version: 1-32 characters of [A-Za-z0-9._-]");
+        return cloud_http_error(c, 400, "version: 1-32 characters of [A-Za-z0-9._-]");
     int ex = cloud_store_device_exists(&o->store, pid, dn);
     if (ex < 0)
-        return fail(c, 500, "database error");
+        return cloud_http_error(c, 500, "database error");
     if (ex == 0)
-        return fail(c, 404, "no such device");
+        return cloud_http_error(c, 404, "no such device");
     sqlite3_stmt *st = NULL;
     char md5[33] = "", token[TOKEN_HEX + 1] = "";
     int64_t size = 0;
     if (sqlite3_prepare_v2(o->store.db, "SELECT size, md5, token FROM ota_firmware WHERE product_id=? AND version=?",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail(c, 500, "database error");
+        return cloud_http_error(c, 500, "database error");
     sqlite3_bind_text(st, 1, pid, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, ver, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -305,12 +271,12 @@ static enum MHD_Result start_update(cloud_ota_t *o, struct MHD_Connection *c, co
     }
     sqlite3_finalize(st);
     if (!token[0])
-        return fail(c, 404, "no firmware with that version for this product (upload it first)");
+        return cloud_http_error(c, 404, "no firmware with that version for this product (upload it first)");
     /* The download URL names the host the admin reached us on: the address a device on the
      * same network reaches too. */
     const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
     if (!host || !*host || strlen(host) > 255 || strpbrk(host, "/\\ \"@"))
-        return fail(c, 400, "a Host header is needed to build the download URL");
+        return cloud_http_error(c, 400, "a Host header is needed to build the download URL");
     char url[400];
     snprintf(url, sizeof url, "%s://%s/ota/%s", https ? "https" : "http", host, token);
     cJSON *m = cJSON_CreateObject();
@@ -326,7 +292,7 @@ static enum MHD_Result start_update(cloud_ota_t *o, struct MHD_Connection *c, co
     int rc = payload ? mosquitto_publish(o->m, NULL, topic, (int)strlen(payload), payload, 1, false) : MOSQ_ERR_NOMEM;
     free(payload);
     if (rc != MOSQ_ERR_SUCCESS)
-        return fail(c, 503, "cannot publish the update (broker connection down?)");
+        return cloud_http_error(c, 503, "cannot publish the update (broker connection down?)");
     const char *v[3] = { ver, "update_sent", NULL };
     status_put(o, pid, dn, "SET target_version=?3, state=?4, percent=NULL, result_code=NULL, result_msg=NULL", 2, v);
     cJSON *ev = cloud_device_event(pid, dn);
@@ -336,7 +302,7 @@ static enum MHD_Result start_update(cloud_ota_t *o, struct MHD_Connection *c, co
     cJSON *r = cloud_device_event(pid, dn);
     cJSON_AddStringToObject(r, "version", ver);
     cJSON_AddStringToObject(r, "state", "update_sent");
-    return send_obj(c, MHD_HTTP_ACCEPTED, r);
+    return cloud_http_json(c, MHD_HTTP_ACCEPTED, r);
 }
 
 static enum MHD_Result get_status(cloud_ota_t *o, struct MHD_Connection *c, const char *pid, const char *dn)
@@ -345,12 +311,12 @@ static enum MHD_Result get_status(cloud_ota_t *o, struct MHD_Connection *c, cons
     if (sqlite3_prepare_v2(o->store.db,
                            "SELECT reported_version, target_version, state, percent, result_code, result_msg, updated"
                            " FROM ota_status WHERE product_id=? AND device_name=?", -1, &st, NULL) != SQLITE_OK)
-        return fail(c, 500, "database error");
+        return cloud_http_error(c, 500, "database error");
     sqlite3_bind_text(st, 1, pid, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, dn, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_finalize(st);
-        return fail(c, 404, "no OTA record for this device");
+        return cloud_http_error(c, 404, "no OTA record for this device");
     }
     cJSON *r = cloud_device_event(pid, dn);
     static const char *const names[] = { "reported_version", "version", "state", "percent", "result_code", "result_msg",
@@ -364,7 +330,7 @@ static enum MHD_Result get_status(cloud_ota_t *o, struct MHD_Connection *c, cons
             cJSON_AddStringToObject(r, names[i], (const char *)sqlite3_column_text(st, i));
     }
     sqlite3_finalize(st);
-    return send_obj(c, MHD_HTTP_OK, r);
+    return cloud_http_json(c, MHD_HTTP_OK, r);
 }
 
 enum MHD_Result cloud_ota_admin(cloud_ota_t *o, struct MHD_Connection *c, const char *url, const char *method,
@@ -373,24 +339,24 @@ enum MHD_Result cloud_ota_admin(cloud_ota_t *o, struct MHD_Connection *c, const 
     char pid[65], dn[65];
     const char *rest;
     if (!o)
-        return fail(c, 503, "OTA is not running");
+        return cloud_http_error(c, 503, "OTA is not running");
     if (!product_path(url, pid, &rest) || !cloud_valid_id(pid, 64))
-        return fail(c, 400, "bad product id");
+        return cloud_http_error(c, 400, "bad product id");
     bool post = !strcmp(method, "POST");
     if (!strcmp(rest, "/firmware"))
-        return post ? upload_finish(o, c, pid, up) : fail(c, 405, "use POST");
+        return post ? upload_finish(o, c, pid, up) : cloud_http_error(c, 405, "use POST");
     size_t n = strlen(rest) - 9 - 4;   /* "/devices/" D "/ota" */
     if (n >= sizeof dn)
-        return fail(c, 400, "bad device name");
+        return cloud_http_error(c, 400, "bad device name");
     memcpy(dn, rest + 9, n);
     dn[n] = 0;
     if (!cloud_valid_id(dn, 48))
-        return fail(c, 400, "bad device name");
+        return cloud_http_error(c, 400, "bad device name");
     if (post)
         return start_update(o, c, pid, dn, body, len, https);
     if (!strcmp(method, "GET"))
         return get_status(o, c, pid, dn);
-    return fail(c, 405, "use GET or POST");
+    return cloud_http_error(c, 405, "use GET or POST");
 }
 
 /* ---- the download ------------------------------------------------------------------------ */
@@ -448,9 +414,9 @@ static int parse_range(const char *r, uint64_t *first, uint64_t *last, bool *ope
 enum MHD_Result cloud_ota_serve(cloud_ota_t *o, struct MHD_Connection *c, const char *token, const char *method)
 {
     if (!o)
-        return fail(c, 404, "no such firmware");
+        return cloud_http_error(c, 404, "no such firmware");
     if (strcmp(method, "GET"))
-        return fail(c, 405, "use GET");
+        return cloud_http_error(c, 405, "use GET");
     bool ok = strlen(token) == TOKEN_HEX;
     for (const char *p = token; ok && *p; p++)
         ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f');
@@ -465,19 +431,19 @@ enum MHD_Result cloud_ota_serve(cloud_ota_t *o, struct MHD_Connection *c, const 
         sqlite3_finalize(st);
     }
     if (size < 0)
-        return fail(c, 404, "no such firmware");
+        return cloud_http_error(c, 404, "no such firmware");
     char path[600];
     image_path(o, token, path, sizeof path);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
-        return fail(c, 404, "no such firmware");
+        return cloud_http_error(c, 404, "no such firmware");
     uint64_t first = 0, last = (uint64_t)size - 1;
     bool open_end = true, ranged = false;
     const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");
     if (range) {
         if (!parse_range(range, &first, &last, &open_end)) {
             close(fd);
-            return fail(c, 400, "Range: only one range, bytes=N- or bytes=N-M");
+            return cloud_http_error(c, 400, "Range: only one range, bytes=N- or bytes=N-M");
         }
         if (first >= (uint64_t)size) {
             close(fd);

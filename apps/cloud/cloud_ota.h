@@ -11,7 +11,12 @@
 
 #include <microhttpd.h>
 
+struct cJSON;
 typedef struct cloud_ota cloud_ota_t;
+
+/* cloud_http.c's replies, for the endpoints here: a JSON object (freed), and {"error": msg}. */
+enum MHD_Result cloud_http_json(struct MHD_Connection *c, unsigned status, struct cJSON *obj);
+enum MHD_Result cloud_http_error(struct MHD_Connection *c, unsigned status, const char *msg);
 
 /* fwdir: where images live (created 0700). The MQTT client uses the service identity. */
 cloud_ota_t *cloud_ota_new(const char *dbpath, const char *fwdir, const char *mqtt_host, uint16_t mqtt_port,

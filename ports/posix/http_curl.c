@@ -50,6 +50,28 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *user)
     return n;
 }
 
+/* What every request of ours sets: the URL, http(s) only, no redirects, no signals, no
+ * verbose output (bodies carry signatures), the TLS trust. */
+static void common_opts(const posix_http_t *p, CURL *c, const char *url)
+{
+    curl_easy_setopt(c, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 0L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "smartcfg");
+    if (p->ca_file != NULL)
+        curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_file);
+    if (p->insecure) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+}
+
 static sc_err_t h_post(void *ctx, const char *url, const char *content_type, const void *body, size_t len,
                        uint32_t timeout_ms, int *status, char *resp, size_t cap, size_t *resp_len)
 {
@@ -66,15 +88,7 @@ static sc_err_t h_post(void *ctx, const char *url, const char *content_type, con
     strncat(hdr, content_type != NULL ? content_type : "application/json", sizeof hdr - strlen(hdr) - 1);
     struct curl_slist *headers = curl_slist_append(NULL, hdr);
     headers = curl_slist_append(headers, "Expect:");   /* no 100-continue round trip */
-    curl_easy_setopt(c, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_VERBOSE, 0L);
+    common_opts(p, c, url);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body != NULL ? body : "");
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -82,13 +96,6 @@ static sc_err_t h_post(void *ctx, const char *url, const char *content_type, con
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 10000u));
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "smartcfg");
-    if (p->ca_file != NULL)
-        curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_file);
-    if (p->insecure) {
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
     CURLcode rc = curl_easy_perform(c);
     long code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
@@ -154,29 +161,15 @@ static sc_err_t h_get_start(void *ctx, const char *url, uint32_t offset)
         return SC_ERR_NOMEM;
     }
     CURL *c = d->e;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    common_opts(p, c, url);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_dl);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, d);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "smartcfg");
     if (offset > 0) {
         char range[24];
         snprintf(range, sizeof range, "%lu-", (unsigned long)offset);
         curl_easy_setopt(c, CURLOPT_RANGE, range);
         d->ranged = true;
-    }
-    if (p->ca_file != NULL)
-        curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_file);
-    if (p->insecure) {
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
     if (curl_multi_add_handle(d->m, c) != CURLM_OK) {
         h_get_close(ctx);
