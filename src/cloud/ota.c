@@ -82,9 +82,9 @@ static void publish(ota_t *o, cJSON *obj, bool built)
 static void report_version(ota_t *o)
 {
     cJSON *r = cJSON_CreateObject();
-    cJSON *rep = r ? cJSON_AddObjectToObject(r, "report") : NULL;
-    bool ok = rep && cJSON_AddStringToObject(r, "type", "report_version") &&
-              cJSON_AddStringToObject(rep, "version", o->version);
+    bool ok = r && cJSON_AddStringToObject(r, "type", "report_version");   /* "type" first, as the SDK */
+    cJSON *rep = ok ? cJSON_AddObjectToObject(r, "report") : NULL;
+    ok = rep && cJSON_AddStringToObject(rep, "version", o->version);
     publish(o, r, ok);
 }
 
@@ -96,9 +96,10 @@ static void report_progress(ota_t *o, const char *state, int percent, int code, 
     snprintf(pct, sizeof pct, "%d", percent);
     snprintf(rc, sizeof rc, "%d", code);
     cJSON *r = cJSON_CreateObject();
-    cJSON *rep = r ? cJSON_AddObjectToObject(r, "report") : NULL;
+    bool ok = r && cJSON_AddStringToObject(r, "type", "report_progress");
+    cJSON *rep = ok ? cJSON_AddObjectToObject(r, "report") : NULL;
     cJSON *pg = rep ? cJSON_AddObjectToObject(rep, "progress") : NULL;
-    bool ok = pg && cJSON_AddStringToObject(r, "type", "report_progress") && cJSON_AddStringToObject(pg, "state", state) &&
+    ok = pg && cJSON_AddStringToObject(pg, "state", state) &&
               (percent < 0 || cJSON_AddStringToObject(pg, "percent", pct)) && cJSON_AddStringToObject(pg, "result_code", rc) &&
               cJSON_AddStringToObject(pg, "result_msg", msg) && cJSON_AddStringToObject(rep, "version", o->new_version);
     publish(o, r, ok);
