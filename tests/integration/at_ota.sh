@@ -104,8 +104,11 @@ def poll(what, fn, timeout=30.0):
         time.sleep(0.2)
     die("timed out waiting for " + what)
 
-def hangup():
+def hangup(restore=False):
     cmd("AT+TCMQTTDISCONN", b"+TCMQTTDISCON,2\r\nOK\r\n")
+    if restore:   # AT+TCRESTORE forgets the image too (the PDF)
+        cmd("AT+TCRESTORE", b"OK\r\n")
+        cmd("AT+TCFWINFO?", b"+CME ERROR:205\r\n")
     os.close(master)
     try:
         dev.wait(timeout=10)
@@ -142,7 +145,7 @@ if TLS:
     cmd('AT+TCOTASET=1,"1.3.0"', b"OK\r\n+TCOTASET:OK\r\n")
     update("1.5.0", b"+TCOTASTATUS:UPDATESUCCESS\r\n")
     fwinfo_is("1.5.0", fw5)
-    hangup()
+    hangup(restore=True)
 
 fw = open(T + "/fw-1.3.0.bin", "rb").read()
 md5 = hashlib.md5(fw).hexdigest()
@@ -287,5 +290,5 @@ curl -sS --max-time 10 "${CURL_TLS[@]}" -X POST -H "$(admin_auth)" --data-binary
     "$BASE/v1/products/$P/firmware?version=1.5.0" | grep -q '"version":"1.5.0"' || fail "upload over HTTPS"
 drive "$T/tls/ca.crt"
 grep -q '"event":"ota_download","from":0,"bytes":40000' "$T/cloud.events" || fail "no HTTPS download of 1.5.0"
-ok "HTTPS: images survive a restart; the download verifies the cloud's certificate"
+ok "HTTPS: images survive a restart; the download verifies the cloud's certificate; AT+TCRESTORE forgets the image"
 stop_cloud
