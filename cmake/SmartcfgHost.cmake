@@ -61,7 +61,8 @@ add_custom_target(smartcfg_man ALL DEPENDS ${SC_MAN_PAGES})
 # --- mosquitto broker plugin of the local cloud ----------------------------------
 file(GLOB SC_PLUGIN_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/plugin/*.c)
 if(SC_PLUGIN_SRC)
-  add_library(smartcfg_auth MODULE ${SC_PLUGIN_SRC})
+  # cloud_acl.c: the device rules, shared with the RabbitMQ front-end of the cloud.
+  add_library(smartcfg_auth MODULE ${SC_PLUGIN_SRC} ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/cloud_acl.c)
   set_target_properties(smartcfg_auth PROPERTIES PREFIX "" LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}
     POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET default)
   target_include_directories(smartcfg_auth PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud)
