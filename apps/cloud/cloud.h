@@ -42,6 +42,9 @@ int cloud_store_get_product_secret(cloud_store_t *s, const char *pid, char *secr
 int cloud_store_add_device(cloud_store_t *s, const char *pid, const char *dn, const char *psk,
                            int64_t now, char *psk_out, size_t psk_len);
 int cloud_store_device_exists(cloud_store_t *s, const char *pid, const char *dn);
+/* Registered devices whose <ProductId><DeviceName> is client_id (-1 on error); the product id
+ * and PSK of the last match. The registry side of cloud_acl.h for the RabbitMQ front-end. */
+int cloud_store_find_device(cloud_store_t *s, const char *client_id, char *pid, size_t pidlen, char *psk, size_t psklen);
 
 int cloud_store_add_token(cloud_store_t *s, const char *token, const char *user_id, int64_t now, int64_t expire);
 typedef struct {
@@ -134,9 +137,28 @@ typedef struct {
     unsigned conn_limit, per_ip_limit, conn_timeout;
     double token_rate, token_burst;      /* bind tokens per second and burst, per account */
     double anon_rate, anon_burst;        /* unauthenticated requests per second and burst, per address */
+    const char *rabbitmq_vhost;          /* --rabbitmq: answer its HTTP auth backend for this vhost; NULL: off */
+    bool reuse_port;                     /* share the port with other workers on this host (SO_REUSEPORT) */
 } cloud_http_cfg_t;
 cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t errlen);
 void cloud_http_stop(cloud_http_t *h);
+
+/* ---- bind decisions (cloud_bindsvc.c), shared by the mosquitto and RabbitMQ front-ends ---- */
+typedef struct {
+    char topic[160];    /* MQTT form: $thing/down/service/<P>/<D> */
+    char *payload;      /* JSON text */
+} cloud_reply_t;
+typedef struct cloud_binder cloud_binder_t;
+cloud_binder_t *cloud_binder_new(const char *dbpath, char *err, size_t errlen);
+/* One message on $thing/up/service/<P>/<D> (MQTT form, sender already checked by the broker):
+ * decides inside the open transaction and queues the reply. */
+void cloud_binder_request(cloud_binder_t *b, const char *topic, const void *payload, size_t len);
+/* Commits the decisions since the last call: 0 stored (or nothing to store), -1 nothing was
+ * stored (the queued success replies now say 500). Replies are sent only after this. */
+int cloud_binder_commit(cloud_binder_t *b);
+size_t cloud_binder_replies(const cloud_binder_t *b, const cloud_reply_t **r);
+void cloud_binder_clear(cloud_binder_t *b);   /* forget the queued replies */
+void cloud_binder_free(cloud_binder_t *b);
 
 /* ---- MQTT binding service ------------------------------------------------------------- */
 typedef struct cloud_bindsvc cloud_bindsvc_t;
