@@ -170,6 +170,20 @@ int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms);
 bool cloud_bindsvc_connected(const cloud_bindsvc_t *b);
 void cloud_bindsvc_free(cloud_bindsvc_t *b);
 
+/* ---- RabbitMQ front-end of the binding service (cloud_amqp.c, docs/scale.md) ------------- */
+typedef struct cloud_amqp cloud_amqp_t;
+/* spec: amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]; queue: the shared quorum queue. */
+cloud_amqp_t *cloud_amqp_new(const char *spec, const char *queue, unsigned prefetch, const char *dbpath, char *err,
+                             size_t errlen);
+/* Tries every node once: 0 connected and consuming, -1 none would (err says why). */
+int cloud_amqp_connect(cloud_amqp_t *a, char *err, size_t errlen);
+/* One pass (up to timeout_ms waiting): 0, or -1 while no node is reachable (it keeps trying
+ * the list, with back-off). */
+int cloud_amqp_step(cloud_amqp_t *a, int timeout_ms);
+bool cloud_amqp_connected(const cloud_amqp_t *a);
+const char *cloud_amqp_vhost(const cloud_amqp_t *a);
+void cloud_amqp_free(cloud_amqp_t *a);
+
 /* Shared validation of identifiers coming from the network. */
 bool cloud_valid_id(const char *s, size_t maxlen);
 bool cloud_valid_token(const char *s);

@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "cloud.h"
+#include "cloud_authhttp.h"
 #include "console.h"
 #include "smartcfg/cloud.h"
 
@@ -712,6 +713,8 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
     /* cJSON stops a string at an escaped NUL ("A\u0000B" reads as "A"): refuse such bodies
      * rather than act on a silently shortened name, token or secret. */
     bool nul = rq->buf && memmem(rq->buf, rq->len, "\\u0000", 6);
+    if (h->cfg.rabbitmq_vhost && cloud_authhttp_owns(url))   /* --rabbitmq: the broker asks */
+        return cloud_authhttp_route(&h->store, c, url, method, rq->buf, h->cfg.rabbitmq_vhost);
     if (!strcmp(url, "/tokenapi")) {
         if (!post)
             return admin_error(c, 405, "use POST");
@@ -883,6 +886,9 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
                             MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout,
                             MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
+                            /* several workers on one host share the port; the kernel spreads
+                             * the connections and a dead worker's share goes to the others */
+                            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)(cfg->reuse_port ? 1 : 0),
                             MHD_OPTION_ARRAY, tls,
                             MHD_OPTION_END);
     if (!h->d) {
