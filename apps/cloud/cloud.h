@@ -139,6 +139,7 @@ typedef struct {
     double anon_rate, anon_burst;        /* unauthenticated requests per second and burst, per address */
     const char *rabbitmq_vhost;          /* --rabbitmq: answer its HTTP auth backend for this vhost; NULL: off */
     bool reuse_port;                     /* share the port with other workers on this host (SO_REUSEPORT) */
+    struct cloud_ota *ota;               /* firmware updates (cloud_ota.h); NULL: none */
 } cloud_http_cfg_t;
 cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t errlen);
 void cloud_http_stop(cloud_http_t *h);

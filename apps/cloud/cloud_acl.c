@@ -99,8 +99,31 @@ const char *cloud_acl_login(const cloud_acl_registry_t *r, const char *client_id
     return NULL;
 }
 
+/* OTA (docs/ota.md): a device publishes its reports on $ota/report/<P>/<D> and takes updates
+ * from $ota/update/<P>/<D> — its own pair only, no wildcards. */
+static bool device_may_ota(const cloud_acl_registry_t *r, const char *client_id, const char *topic,
+                           cloud_acl_access_t access)
+{
+    const char *rest;
+    if (access == CLOUD_ACL_PUBLISH)
+        rest = !strncmp(topic, "$ota/report/", 12) ? topic + 12 : NULL;
+    else
+        rest = !strncmp(topic, "$ota/update/", 12) ? topic + 12 : NULL;
+    const char *slash = rest ? strchr(rest, '/') : NULL;
+    if (!slash || slash == rest || !slash[1] || strchr(slash + 1, '/') || strpbrk(rest, "+#"))
+        return false;
+    size_t pl = (size_t)(slash - rest);
+    char pid[CLOUD_ACL_ID_MAX];
+    if (pl >= sizeof pid || strncmp(client_id, rest, pl) || strcmp(client_id + pl, slash + 1))
+        return false;
+    memcpy(pid, rest, pl);
+    pid[pl] = 0;
+    return r->device_exists(r->ctx, pid, slash + 1) == 1;
+}
+
 /* Device rights: publish $thing/up/<kind>/<P>/<D>, subscribe and receive $thing/down/<kind>/<P>/<D>
- * (<kind> may be '+' in a subscription). <P>/<D> must be the caller's own registered identity. */
+ * (<kind> may be '+' in a subscription), and the OTA pair above. <P>/<D> must be the caller's
+ * own registered identity. */
 bool cloud_acl_device_may(const cloud_acl_registry_t *r, const char *client_id, const char *topic,
                           cloud_acl_access_t access)
 {
@@ -109,6 +132,8 @@ bool cloud_acl_device_may(const cloud_acl_registry_t *r, const char *client_id, 
     char buf[256], *lv[6];
     if (!client_id || !topic || strlen(topic) >= sizeof buf)
         return false;
+    if (!strncmp(topic, "$ota/", 5))
+        return device_may_ota(r, client_id, topic, access);
     strcpy(buf, topic);
     int n = 0;
     for (char *p = buf, *s; p; n++) {

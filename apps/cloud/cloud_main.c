@@ -30,6 +30,7 @@
 
 #include "cli.h"
 #include "cloud.h"
+#include "cloud_ota.h"
 #include "console.h"
 
 #define RESTARTS_MAX 5        /* broker restarts within RESTART_WINDOW before giving up loudly */
@@ -672,6 +673,7 @@ bad_addr:
     cloud_bindsvc_t *svc = NULL;
     cloud_amqp_t *amqp = NULL;
     cloud_gate_t *gate = NULL;
+    cloud_ota_t *ota = NULL;
     hostport_t pub_mqtt = br.mqtt;
     char svc_user[40] = "smartcfg-service-", svc_pass[65];
     const hostport_t *mq = external ? &ext : &br.mqtt;
@@ -778,6 +780,16 @@ bad_addr:
         cloud_log("mosquitto (pid %d) listening on %s:%u", (int)br.pid, br.mqtt.host, br.mqtt.port);
     }
 
+    {
+        /* Firmware images beside the registry (docs/ota.md). */
+        char fwdir[PATH_MAX];
+        snprintf(fwdir, sizeof fwdir, "%.*s/firmware", PATH_MAX - 16, dbdir);
+        ota = cloud_ota_new(db, fwdir, mq->host, mq->port, svc_user, svc_pass, err, sizeof err);
+        if (!ota) {
+            fprintf(stderr, "smartcfg cloud: %s\n", err);
+            goto out;
+        }
+    }
     cloud_http_cfg_t hc = {
         .host = http.host, .port = http.port, .dbpath = db, .token_ttl = (int)ttl,
         /* default: an expired token reads "expired" for ten lifetimes (at most an hour) */
@@ -785,7 +797,7 @@ bad_addr:
         .tls_cert = https ? tls.cert : NULL, .tls_key = https ? tls.key : NULL,
         .conn_limit = 1024, .per_ip_limit = (unsigned)http_per_addr, .conn_timeout = 5,
         .token_rate = (double)token_rate / 60.0, .token_burst = token_rate < 20 ? (double)token_rate : 20.0,
-        .anon_rate = 5.0, .anon_burst = 30.0,
+        .anon_rate = 5.0, .anon_burst = 30.0, .ota = ota,
         /* RabbitMQ's auth requests all come from its nodes' few addresses */
         .rabbitmq_vhost = amqp ? cloud_amqp_vhost(amqp) : NULL, .reuse_port = amqp != NULL,
     };
@@ -884,6 +896,7 @@ out:
     cloud_bindsvc_free(svc);
     cloud_amqp_free(amqp);
     cloud_http_stop(h);
+    cloud_ota_free(ota);
     cloud_gate_stop(gate);
     broker_stop(&br);
     if (evpipe[1] >= 0)

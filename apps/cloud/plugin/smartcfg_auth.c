@@ -188,7 +188,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
         return MOSQ_ERR_ACL_DENIED;
     if (service_user && user && !strcmp(user, service_user)) {
         /* Authentication already proved the service password for this username. */
-        if (!strncmp(ed->topic, "$thing/", 7))
+        if (!strncmp(ed->topic, "$thing/", 7) || !strncmp(ed->topic, "$ota/", 5))
             return MOSQ_ERR_SUCCESS;
     } else if (cloud_acl_device_may(&registry, client_id, ed->topic, acl_access(ed->access))) {
         return MOSQ_ERR_SUCCESS;
