@@ -11,6 +11,8 @@
 
 #include <sqlite3.h>
 
+#include "cloud_acl.h"
+
 /* ---- bind reply codes (app_bind_token_reply / bind_device_query_reply .code) ---------
  * Chosen to read like HTTP statuses so a device log line is self-explanatory. */
 enum {
@@ -95,7 +97,7 @@ void cloud_random_hex(char *out, size_t nhex);   /* nhex lower-case hex chars + 
 int cloud_random_b64(char *out, size_t outlen, size_t nbytes);
 int cloud_b64_encode(const void *in, size_t inlen, char *out, size_t outlen);
 int cloud_b64_decode(const char *in, unsigned char *out, size_t outlen, size_t *olen);
-bool cloud_consttime_eq(const char *a, const char *b);
+/* cloud_consttime_eq: cloud_acl.h (the broker plugin needs it too) */
 int64_t cloud_now(void);
 int64_t cloud_now_ms(void);   /* monotonic */
 /* The whole file as a NUL-terminated string (NULL on error or when larger than max). */

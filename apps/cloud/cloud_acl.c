@@ -9,7 +9,7 @@
 #include "cloud_acl.h"
 #include "smartcfg/cloud.h"
 
-bool cloud_acl_ct_equal(const char *a, const char *b)
+bool cloud_consttime_eq(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     unsigned char d = la != lb;
@@ -90,7 +90,7 @@ const char *cloud_acl_login(const cloud_acl_registry_t *r, const char *client_id
         return "bad_signature";
     for (size_t i = 0; i <= gl; i++)
         given[i] = (char)tolower((unsigned char)pass[i]);
-    bool match = cloud_acl_ct_equal(given, expect);
+    bool match = cloud_consttime_eq(given, expect);
     memset(expect, 0, sizeof expect);
     if (!match)
         return "bad_signature";

@@ -40,6 +40,6 @@ bool cloud_acl_device_may(const cloud_acl_registry_t *r, const char *client_id, 
                           cloud_acl_access_t access);
 
 /* Constant-time comparison of two secrets (length leaks, content does not). */
-bool cloud_acl_ct_equal(const char *a, const char *b);
+bool cloud_consttime_eq(const char *a, const char *b);
 
 #endif

@@ -780,8 +780,9 @@ bad_addr:
         cloud_log("mosquitto (pid %d) listening on %s:%u", (int)br.pid, br.mqtt.host, br.mqtt.port);
     }
 
-    {
-        /* Firmware images beside the registry (docs/ota.md). */
+    if (!amqp) {
+        /* Firmware images beside the registry (docs/ota.md). Not with --rabbitmq yet: the OTA
+         * push speaks MQTT to the cloud's own broker (docs/scale.md, "What does not"). */
         char fwdir[PATH_MAX];
         snprintf(fwdir, sizeof fwdir, "%.*s/firmware", PATH_MAX - 16, dbdir);
         ota = cloud_ota_new(db, fwdir, mq->host, mq->port, svc_user, svc_pass, err, sizeof err);

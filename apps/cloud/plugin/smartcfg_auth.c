@@ -139,7 +139,7 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
     if (!user || !pass)
         return refuse(client_id, "no_credentials");
     if (service_user && !strcmp(user, service_user)) {
-        if (!cloud_acl_ct_equal(pass, service_password))
+        if (!cloud_consttime_eq(pass, service_password))
             return refuse(client_id, "bad_service_password");
         mosquitto_log_printf(MOSQ_LOG_INFO, "smartcfg_auth: service_connected client=%s", cid);
         return MOSQ_ERR_SUCCESS;
