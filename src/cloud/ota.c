@@ -425,6 +425,16 @@ void sc_ota_disable(sc_ota_t *pub)
     o->st = ST_OFF;
 }
 
+void sc_ota_forget(sc_ota_t *pub)
+{
+    ota_t *o = O(pub);
+    sc_ota_disable(pub);
+    if (o->hal->storage.erase)
+        (void)o->hal->storage.erase(o->hal->storage.ctx, FWINFO_KEY);
+    o->read_pos = 0;
+    memset(o->version, 0, sizeof o->version);
+}
+
 void sc_ota_reconnected(sc_ota_t *pub)
 {
     ota_t *o = O(pub);

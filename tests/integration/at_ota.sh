@@ -7,7 +7,8 @@
 # the upload. The cloud cuts the first download after 50000 bytes: the device resumes with a
 # Range and the cloud's progress records end in "done". A corrupted image on the cloud ends
 # in +TCOTASTATUS:UPDATEFAIL,-4 and the old image stays. Bad input: TCREADFWDATA sizes,
-# TCOTASET parameters, a malformed update message, a Range past the end.
+# TCOTASET parameters, a malformed update message, a Range past the end. Then the tool's TLS
+# run: mode 1 on the cloud's MQTT/TLS listener and an HTTPS download, both with --ca-file.
 set -euo pipefail
 . "$(dirname "$0")/lib/cloud.bash"
 command -v mosquitto >/dev/null || PATH=$PATH:/usr/sbin
@@ -104,8 +105,11 @@ def poll(what, fn, timeout=30.0):
         time.sleep(0.2)
     die("timed out waiting for " + what)
 
-def hangup():
+def hangup(restore=False):
     cmd("AT+TCMQTTDISCONN", b"+TCMQTTDISCON,2\r\nOK\r\n")
+    if restore:   # AT+TCRESTORE forgets the image too (the PDF)
+        cmd("AT+TCRESTORE", b"OK\r\n")
+        cmd("AT+TCFWINFO?", b"+CME ERROR:205\r\n")
     os.close(master)
     try:
         dev.wait(timeout=10)
@@ -115,8 +119,10 @@ def hangup():
     sys.exit(0)
 
 def connect():
-    cmd('AT+TCDEVINFOSET=0,"%s","%s","%s"' % (P, D, E["PSK"]), b"OK\r\n+TCDEVINFOSET:OK\r\n")
-    cmd("AT+TCMQTTCONN=0,5000,240,1,1", b"OK\r\n")
+    # the tool's own parameters over TLS (mode 1, the cloud's MQTT/TLS listener)
+    mode = 1 if TLS else 0
+    cmd('AT+TCDEVINFOSET=%d,"%s","%s","%s"' % (mode, P, D, E["PSK"]), b"OK\r\n+TCDEVINFOSET:OK\r\n")
+    cmd("AT+TCMQTTCONN=%d,10000,240,1,1" % mode, b"OK\r\n")
     expect(b"+TCMQTTCONN:OK\r\n", 15)
 
 def update(version, urc, timeout=60):
@@ -142,7 +148,7 @@ if TLS:
     cmd('AT+TCOTASET=1,"1.3.0"', b"OK\r\n+TCOTASET:OK\r\n")
     update("1.5.0", b"+TCOTASTATUS:UPDATESUCCESS\r\n")
     fwinfo_is("1.5.0", fw5)
-    hangup()
+    hangup(restore=True)
 
 fw = open(T + "/fw-1.3.0.bin", "rb").read()
 md5 = hashlib.md5(fw).hexdigest()
@@ -190,6 +196,7 @@ rec = json.loads(body)
 if rec.get("state") != "done" or rec.get("version") != "1.3.0":
     die("status after the update: %r" % rec)
 cmd('AT+TCOTASET=0,"1.0.0"', b"OK\r\n+TCOTASET:OK\r\n")
+cmd("AT+TCMQTTDISCONN", b"+TCMQTTDISCON,2\r\nOK\r\n")   # the tool reads the image with MQTT down
 
 # the host reads the image back in 2048-byte chunks, as the test tool does
 fwinfo_is("1.3.0", fw)
@@ -240,6 +247,7 @@ path = glob.glob(T + "/firmware/" + tok + ".bin")[0]
 data = bytearray(open(path, "rb").read())
 data[1234] ^= 0xff
 open(path, "wb").write(data)
+connect()
 cmd('AT+TCOTASET=1,"1.3.0"', b"OK\r\n+TCOTASET:OK\r\n")
 update("1.4.0", b"+TCOTASTATUS:UPDATEFAIL,-4\r\n")
 poll("progress fail", lambda: any(e.get("state") == "fail" and e.get("result_code") == -4 for e in events("ota_progress")))
@@ -276,16 +284,18 @@ grep -q '"version":"6.6.6"' "$T/cloud.events" && fail "another device's report w
 ok "the ACL keeps a device to its own \$ota topics"
 grep -qF -- "$PSK" "$T"/dev.out "$T"/dev.err && fail "the device secret was printed"
 
-# HTTPS: the same cloud restarted with --tls; the images survived the restart; the device
-# checks the cloud's certificate with --ca-file on the download.
+# TLS, as the tool runs it (mode 1): the same cloud restarted with --tls --mqtts; the images
+# survived the restart; the device checks the cloud's certificate (--ca-file) on MQTT and on
+# the download.
 stop_cloud
 BASE="https://127.0.0.1:$HTTP_PORT"
 CURL_TLS=(--cacert "$T/tls/ca.crt")
-NO_LOGIN=1 start_cloud --tls
+MQTTS_PORT=$(free_port)
+NO_LOGIN=1 start_cloud --tls --mqtts 127.0.0.1:$MQTTS_PORT
 head -c 40000 /dev/urandom >"$T/fw-1.5.0.bin"
 curl -sS --max-time 10 "${CURL_TLS[@]}" -X POST -H "$(admin_auth)" --data-binary "@$T/fw-1.5.0.bin" \
     "$BASE/v1/products/$P/firmware?version=1.5.0" | grep -q '"version":"1.5.0"' || fail "upload over HTTPS"
-drive "$T/tls/ca.crt"
+MQTT_PORT=$MQTTS_PORT drive "$T/tls/ca.crt"
 grep -q '"event":"ota_download","from":0,"bytes":40000' "$T/cloud.events" || fail "no HTTPS download of 1.5.0"
-ok "HTTPS: images survive a restart; the download verifies the cloud's certificate"
+ok "TLS: MQTT mode 1 and an HTTPS download, both verifying the cloud's CA; images survive a restart; AT+TCRESTORE forgets the image"
 stop_cloud

@@ -372,9 +372,15 @@ static void test_enable_checks(void **state)
     run(3000);
     const fh_kv_t *kv = fh_kv(&fh, "fwinfo");
     assert_non_null(kv);
-    kv->val[10] ^= 1;
     sc_ota_fwinfo_t fi;
+    assert_int_equal(sc_ota_fw_info(&ota, &fi), SC_OK);
+    kv->val[10] ^= 1;
     assert_int_equal(sc_ota_fw_info(&ota, &fi), SC_ERR_NOTFOUND);
+    kv->val[10] ^= 1;
+    assert_int_equal(sc_ota_fw_info(&ota, &fi), SC_OK);
+    sc_ota_forget(&ota);   /* AT+TCRESTORE */
+    assert_int_equal(sc_ota_fw_info(&ota, &fi), SC_ERR_NOTFOUND);
+    assert_false(sc_ota_enabled(&ota));
 }
 
 int main(void)
