@@ -59,6 +59,8 @@ typedef struct {
     uint8_t ntimes;          /* how many of t1, t2 are valid */
     uint8_t offered;         /* bit 0 (1): hist[-1] (hist[-2]) was already offered as a half, so
                                 offering it again is not a second observation */
+    uint16_t q1, q2;         /* 802.11 sequence control of hist[-1] and hist[-2] */
+    uint16_t anc_seq;        /* ... and of the anchor */
 } clk_t;
 
 typedef struct {
@@ -401,6 +403,9 @@ static void fill_try(session_t *x, unsigned t, int p, unsigned *nsol, fill_sol_t
     }
     if (derived_xor >= 0 && miss2)
         return; /* the SSID CRC that must check the derived byte is itself missing */
+    if (derived_xor >= 0 && n)
+        return; /* the XOR would no longer check the guessed bytes: the SSID CRC alone, 8 bits, is
+                   too weak to pick one of many combinations when a wrong half hid the true value */
     uint8_t v3 = x->val[3];
     if (miss3) {
         if (all_known(x, t, t + 6))
@@ -562,10 +567,14 @@ static void session_fill(session_t *x)
  * `trusted`: the stream clock agrees with the placement. `obs`: this is a frame not offered as
  * a half before (a frame can be offered twice, as a window neighbour and by the clock). A half
  * is *confirmed* when a second, different frame places the same symbol at the same index with
- * the clock's agreement. Only confirmed halves feed the completion search: a single frame in a
- * sender's slot can be forged by anyone who copies the phone's MAC, and a forged half that was
- * the only half of its index would hide the true value from the search (docs/receiver.md §9). */
-static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint8_t sym, int trusted, int obs)
+ * the clock's agreement, or at once when `seq_ok`: the frame's 802.11 sequence number also
+ * says it is the frame that many transmissions after the clock's reference — a second, 12-bit
+ * clock that a frame from anyone else matches about once in a thousand. Only confirmed halves
+ * feed the completion search: a lone frame with the phone's MAC in a sender's slot may come from
+ * anyone, and a wrong half that was the only half of its index would hide the true value from
+ * the search (docs/receiver.md §3, §9). */
+static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint8_t sym, int trusted, int obs,
+                        int seq_ok)
 {
     if (idx >= RX_NIDX || cnt_get(x, idx))
         return 0;
@@ -579,7 +588,7 @@ static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint
                 return 0;
             int ch = 0;
             bit_put(x->trusted, h, 1);
-            if (obs && !bit_get(x->confirmed, h)) {
+            if ((obs || seq_ok) && !bit_get(x->confirmed, h)) {
                 bit_put(x->confirmed, h, 1);
                 ch = 1; /* a new candidate for session_fill */
             }
@@ -610,9 +619,9 @@ static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint
     x->half[slot][0] = tag;
     x->half[slot][1] = sym;
     bit_put(x->trusted, slot, trusted != 0);
-    bit_put(x->confirmed, slot, 0);
+    bit_put(x->confirmed, slot, seq_ok != 0);
     x->half_next = (uint8_t)((slot + 1u) % RX_NHALF);
-    return 0; /* one sighting changes nothing the completion search uses */
+    return seq_ok; /* an unconfirmed sighting changes nothing the completion search uses */
 }
 
 /* Checks a session for completion (docs/protocol/esptouch-v1.md#completion). 1 = done (res filled). */
@@ -1068,6 +1077,15 @@ static unsigned session_clock_t(const session_t *x)
     return x->t_hint;
 }
 
+/* Does the 802.11 sequence number agree with the frame being the n-th transmission after the
+ * reference? The sender's station also sends other frames (its own traffic, an AP's beacons),
+ * each taking a number, so a few more are allowed; fewer never. */
+static int seq_fits(uint16_t cur, uint16_t ref, unsigned n)
+{
+    unsigned d = ((unsigned)(cur >> 4) - (unsigned)(ref >> 4)) & 0x0fffu;
+    return n >= 1u && d >= n && d <= n + n / 4u + 1u;
+}
+
 /* Whole datagram slots in dt_ms by the stream's measured interval, or -1 when dt_ms is not
  * within 3/8 of a slot of a whole number of them (jitter of the relay, or another sender). */
 static int clk_slots(const clk_t *k, uint32_t dt_ms)
@@ -1096,6 +1114,11 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
         n = clk_slots(k, now - k->t1);
         c_adj = n == 1 ? 1 : n > 1 ? 0 : -1;
     }
+    int has_seq = timed && s->has_seq && k->ntimes >= 2;
+    uint16_t sq = s->last_seq; /* this frame's sequence control */
+    int a_seq = has_seq && seq_fits(k->q1, k->q2, 1), c_seq = has_seq && seq_fits(sq, k->q1, 1);
+    k->q2 = k->q1;
+    k->q1 = sq;
     k->t2 = k->t1;
     k->t1 = now;
     if (k->ntimes < 2)
@@ -1134,9 +1157,11 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
                 aa = ca = -1; /* both in place yet the CRC fails: trust neither */
         }
         if (a <= 255u && aa != 0)
-            changed |= session_half(r, x, (uint8_t)b, 0, (uint8_t)a, aa == 1, st == 1 && a_new);
+            changed |= session_half(r, x, (uint8_t)b, 0, (uint8_t)a, aa == 1, st == 1 && a_new,
+                                    st == 1 && a_new && aa == 1 && a_seq);
         if (c <= 255u && ca != 0) {
-            changed |= session_half(r, x, (uint8_t)b, 1, (uint8_t)c, ca == 1, timed && !c_offered);
+            changed |= session_half(r, x, (uint8_t)b, 1, (uint8_t)c, ca == 1, timed && !c_offered,
+                                    st == 1 && timed && !c_offered && ca == 1 && c_seq);
             c_offered = 1;
         }
     }
@@ -1171,6 +1196,7 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
             }
         }
         k->anc_idx = (uint8_t)idx;
+        k->anc_seq = sq;
         k->anc_ms = now;
         k->anc_ok = 1;
     } else if (timed && u <= 255u && !any && k->anc_ok) {
@@ -1180,10 +1206,11 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
             unsigned q = (3u * order_pos(t, k->anc_idx) + 1u + (unsigned)n) % (3u * (t + 6u));
             if (q % 3u == 1u)
                 k->anc_ok = 0; /* a nibble where an index belongs: the clock is off */
-            else
+            else {
                 changed |= session_half(r, x, (uint8_t)order_idx(t, q / 3u), q % 3u == 2u, (uint8_t)u, 1,
-                                        !c_offered);
-            c_offered = 1;
+                                        !c_offered, !c_offered && has_seq && seq_fits(sq, k->anc_seq, (unsigned)n));
+                c_offered = 1;
+            }
         } else if (n >= 1 && !t && (unsigned)n % 3u != 0u) {
             /* T unknown yet (the capture began after byte 0 went by): where the order is
              * sequential whatever T is — 0..4, and the regular bytes from 23 up to T - 1 —
@@ -1193,7 +1220,8 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
              * byte of the credentials. (From 0..3, a guess past 4 could be such a byte.) */
             unsigned i = k->anc_idx, j = i + ((unsigned)n + 1u) / 3u;
             if (j <= 4u || i >= 23u) {
-                changed |= session_half(r, x, (uint8_t)j, (unsigned)n % 3u == 1u, (uint8_t)u, 1, !c_offered);
+                changed |= session_half(r, x, (uint8_t)j, (unsigned)n % 3u == 1u, (uint8_t)u, 1, !c_offered,
+                                        !c_offered && has_seq && seq_fits(sq, k->anc_seq, (unsigned)n));
                 c_offered = 1;
             }
         }
