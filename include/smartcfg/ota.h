@@ -83,6 +83,9 @@ sc_err_t sc_ota_fw_info(sc_ota_t *ota, sc_ota_fwinfo_t *out);
  * image; SC_ERR_IO the store failed. */
 sc_err_t sc_ota_fw_read(sc_ota_t *ota, void *buf, size_t cap, size_t *len);
 uint32_t sc_ota_max_size(const sc_ota_t *ota);
+/* AT+TCRESTORE: stops (as sc_ota_disable) and forgets the stored image: its record is
+ * erased, so AT+TCFWINFO? answers "no image" (the PDF: restore clears the cached firmware). */
+void sc_ota_forget(sc_ota_t *ota);
 
 #ifdef __cplusplus
 }

@@ -356,6 +356,8 @@ static int op_dynreg(void *ctx, sc_identity_t *id)
 static void op_restore(void *ctx)
 {
     atd_t *b = ctx;
+    if (b->ota)
+        sc_ota_forget(b->ota);   /* the PDF: restore clears the cached firmware too */
     stop_device(b, SC_SUBID_STOP_AT);
     (void)op_mqtt_disconnect(b);
 }

@@ -82,9 +82,9 @@ static void publish(ota_t *o, cJSON *obj, bool built)
 static void report_version(ota_t *o)
 {
     cJSON *r = cJSON_CreateObject();
-    cJSON *rep = r ? cJSON_AddObjectToObject(r, "report") : NULL;
-    bool ok = rep && cJSON_AddStringToObject(r, "type", "report_version") &&
-              cJSON_AddStringToObject(rep, "version", o->version);
+    bool ok = r && cJSON_AddStringToObject(r, "type", "report_version");   /* "type" first, as the SDK */
+    cJSON *rep = ok ? cJSON_AddObjectToObject(r, "report") : NULL;
+    ok = rep && cJSON_AddStringToObject(rep, "version", o->version);
     publish(o, r, ok);
 }
 
@@ -96,9 +96,10 @@ static void report_progress(ota_t *o, const char *state, int percent, int code, 
     snprintf(pct, sizeof pct, "%d", percent);
     snprintf(rc, sizeof rc, "%d", code);
     cJSON *r = cJSON_CreateObject();
-    cJSON *rep = r ? cJSON_AddObjectToObject(r, "report") : NULL;
+    bool ok = r && cJSON_AddStringToObject(r, "type", "report_progress");
+    cJSON *rep = ok ? cJSON_AddObjectToObject(r, "report") : NULL;
     cJSON *pg = rep ? cJSON_AddObjectToObject(rep, "progress") : NULL;
-    bool ok = pg && cJSON_AddStringToObject(r, "type", "report_progress") && cJSON_AddStringToObject(pg, "state", state) &&
+    ok = pg && cJSON_AddStringToObject(pg, "state", state) &&
               (percent < 0 || cJSON_AddStringToObject(pg, "percent", pct)) && cJSON_AddStringToObject(pg, "result_code", rc) &&
               cJSON_AddStringToObject(pg, "result_msg", msg) && cJSON_AddStringToObject(rep, "version", o->new_version);
     publish(o, r, ok);
@@ -422,6 +423,16 @@ void sc_ota_disable(sc_ota_t *pub)
         (void)o->hal->mqtt.unsubscribe(o->hal->mqtt.ctx, o->update_topic, &mid);
     }
     o->st = ST_OFF;
+}
+
+void sc_ota_forget(sc_ota_t *pub)
+{
+    ota_t *o = O(pub);
+    sc_ota_disable(pub);
+    if (o->hal->storage.erase)
+        (void)o->hal->storage.erase(o->hal->storage.ctx, FWINFO_KEY);
+    o->read_pos = 0;
+    memset(o->version, 0, sizeof o->version);
 }
 
 void sc_ota_reconnected(sc_ota_t *pub)
