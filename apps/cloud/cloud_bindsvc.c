@@ -211,7 +211,7 @@ static void flush(cloud_bindsvc_t *b)
         if (cloud_store_commit(&b->store) != 0) {
             /* Nothing was stored: tell the devices to retry rather than claim success. */
             cloud_store_rollback(&b->store);
-            cloud_log("binding service: commit failed: %s", sqlite3_errmsg(b->store.db));
+            cloud_log("binding service: commit failed: %s", b->store.err);
             for (size_t i = 0; i < b->nreplies; i++) {
                 cJSON *o = cJSON_Parse(b->replies[i].payload);
                 cJSON *code = cJSON_GetObjectItemCaseSensitive(o, "code");

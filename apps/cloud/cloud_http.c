@@ -601,7 +601,6 @@ static enum MHD_Result admin_add_device(cloud_http_t *h, struct MHD_Connection *
 static enum MHD_Result admin_list(cloud_http_t *h, struct MHD_Connection *c, const char *pid)
 {
     /* Listings leave out secrets: the admin API hands a secret out once, when it is created. */
-    sqlite3_stmt *st = NULL;
     const char *sql = pid
         ? "SELECT d.device_name, d.created, (SELECT count(*) FROM tokens t WHERE t.product_id=d.product_id AND"
           " t.device_name=d.device_name AND t.bound_at IS NOT NULL) FROM devices d WHERE d.product_id=?"
@@ -614,27 +613,26 @@ static enum MHD_Result admin_list(cloud_http_t *h, struct MHD_Connection *c, con
         if (prc == 1)
             return admin_error(c, 404, "unknown product");
     }
-    if (sqlite3_prepare_v2(h->store.db, sql, -1, &st, NULL) != SQLITE_OK)
-        return admin_error(c, 500, "database error");
-    if (pid)
-        sqlite3_bind_text(st, 1, pid, -1, SQLITE_TRANSIENT);
+    cloud_rows_t *st = pid ? cloud_store_select(&h->store, sql, "t", pid) : cloud_store_select(&h->store, sql, "");
+    if (!st)
+        return admin_error(c, h->store.unavailable ? 503 : 500, "database error");
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, pid ? "devices" : "bindings");
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (cloud_rows_next(st) == 1) {
         cJSON *e = cJSON_CreateObject();
         if (pid) {
-            cJSON_AddStringToObject(e, "device_name", (const char *)sqlite3_column_text(st, 0));
-            cJSON_AddNumberToObject(e, "created", (double)sqlite3_column_int64(st, 1));
-            cJSON_AddBoolToObject(e, "bound", sqlite3_column_int64(st, 2) > 0);
+            cJSON_AddStringToObject(e, "device_name", cloud_rows_text(st, 0));
+            cJSON_AddNumberToObject(e, "created", (double)cloud_rows_int(st, 1));
+            cJSON_AddBoolToObject(e, "bound", cloud_rows_int(st, 2) > 0);
         } else {
-            cJSON_AddStringToObject(e, "product_id", (const char *)sqlite3_column_text(st, 0));
-            cJSON_AddStringToObject(e, "device_name", (const char *)sqlite3_column_text(st, 1));
-            cJSON_AddNumberToObject(e, "bound_at", (double)sqlite3_column_int64(st, 2));
-            cJSON_AddStringToObject(e, "family_id", (const char *)sqlite3_column_text(st, 3));
-            cJSON_AddStringToObject(e, "room_id", (const char *)sqlite3_column_text(st, 4));
+            cJSON_AddStringToObject(e, "product_id", cloud_rows_text(st, 0));
+            cJSON_AddStringToObject(e, "device_name", cloud_rows_text(st, 1));
+            cJSON_AddNumberToObject(e, "bound_at", (double)cloud_rows_int(st, 2));
+            cJSON_AddStringToObject(e, "family_id", cloud_rows_text(st, 3));
+            cJSON_AddStringToObject(e, "room_id", cloud_rows_text(st, 4));
         }
         cJSON_AddItemToArray(arr, e);
     }
-    sqlite3_finalize(st);
+    cloud_rows_free(st);
     return send_json(c, MHD_HTTP_OK, o);
 }
 
