@@ -158,8 +158,8 @@ static const char *jstr(const cJSON *o, const char *k)
 
 /* ---- token API (docs/protocol/tencent.md#the-apps-token-api) ------------------------------------- */
 
-static enum MHD_Result tok_error(struct MHD_Connection *c, int code, const char *err_code, const char *msg,
-                                 const char *reqid)
+static enum MHD_Result tok_error_as(struct MHD_Connection *c, unsigned status, int code, const char *err_code,
+                                    const char *msg, const char *reqid)
 {
     cJSON *o = cJSON_CreateObject(), *data = cJSON_CreateObject(), *e = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "code", code);
@@ -170,9 +170,26 @@ static enum MHD_Result tok_error(struct MHD_Connection *c, int code, const char 
     if (reqid)
         cJSON_AddStringToObject(data, "RequestId", reqid);
     cJSON_AddItemToObject(o, "data", data);
-    /* 200 like the real service: the SDK reads the envelope, and wx.request only resolves
-     * (rather than rejects) bodies it can read. */
-    return send_json(c, MHD_HTTP_OK, o);
+    return send_json(c, status, o);
+}
+
+/* 200 like the real service: the SDK reads the envelope, and wx.request only resolves
+ * (rather than rejects) bodies it can read. */
+static enum MHD_Result tok_error(struct MHD_Connection *c, int code, const char *err_code, const char *msg,
+                                 const char *reqid)
+{
+    return tok_error_as(c, MHD_HTTP_OK, code, err_code, msg, reqid);
+}
+
+/* A database failure. With the database unreachable (PostgreSQL down, reconnecting) the answer
+ * is HTTP 503, so an HTTP load balancer in front of several workers (docs/scale.md) retries or
+ * fails over, and the app sees a retryable error rather than a verdict. */
+static enum MHD_Result db_error(cloud_http_t *h, struct MHD_Connection *c, const char *reqid)
+{
+    if (!h->store.unavailable)
+        return tok_error(c, 500, "InternalError", "database error", reqid);
+    return tok_error_as(c, MHD_HTTP_SERVICE_UNAVAILABLE, 503, "InternalError.DatabaseUnavailable",
+                        "database unavailable, retry later", reqid);
 }
 
 static enum MHD_Result tok_ok(struct MHD_Connection *c, cJSON *data, const char *reqid)
@@ -201,7 +218,7 @@ static enum MHD_Result app_get_token(cloud_http_t *h, struct MHD_Connection *c, 
     char hex[80];
     int rc = strlen(name) > 64 ? 1 : cloud_store_get_user(&h->store, name, &u);
     if (rc < 0)
-        return tok_error(c, 500, "InternalError", "database error", reqid);
+        return db_error(h, c, reqid);
     if (rc == 1 || pw_hash(pw, u.salt, hex, sizeof hex) != 0 || !cloud_consttime_eq(hex, u.pw_hash)) {
         cloud_log("login of a user refused from %s", addr);
         return tok_error(c, 401, "AuthFailure.InvalidUserNameOrPassword", "wrong user name or password", reqid);
@@ -210,7 +227,7 @@ static enum MHD_Result app_get_token(cloud_http_t *h, struct MHD_Connection *c, 
     cloud_random_hex(tok, 64);
     int64_t exp = cloud_now() + ACCESS_TTL;
     if (cloud_store_add_access_token(&h->store, tok, u.user_id, exp) != 0)
-        return tok_error(c, 500, "InternalError", "database error", reqid);
+        return db_error(h, c, reqid);
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "Token", tok);
     cJSON_AddNumberToObject(d, "ExpireAt", (double)exp);
@@ -273,7 +290,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
     } else if (!strcmp(action, "AppGetToken")) {
         ret = app_get_token(h, c, body, reqid);
     } else if (arc < 0) {
-        ret = tok_error(c, 500, "InternalError", "database error", reqid);
+        ret = db_error(h, c, reqid);
     } else if (arc == 2) {
         ret = tok_error(c, 429, "RequestLimitExceeded", "too many requests from this address; retry later", reqid);
     } else if (arc != 0) {
@@ -286,7 +303,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
         if (!rate_ok(h, "user", u.user_id, h->cfg.token_rate, h->cfg.token_burst)) {
             ret = tok_error(c, 429, "RequestLimitExceeded", "too many bind tokens for this account; retry later", reqid);
         } else if (cloud_store_add_token(&h->store, token, u.user_id, now, exp) != 0) {
-            ret = tok_error(c, 500, "InternalError", "database error", reqid);
+            ret = db_error(h, c, reqid);
         } else {
             cJSON *d = cJSON_CreateObject();
             cJSON_AddStringToObject(d, "Token", token);
@@ -311,7 +328,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
         if (!token) {
             ret = tok_error(c, 400, "InvalidParameter", "missing Token", reqid);
         } else if (rc < 0) {
-            ret = tok_error(c, 500, "InternalError", "database error", reqid);
+            ret = db_error(h, c, reqid);
         } else if (rc == 1) {
             ret = tok_error(c, 404, "ResourceNotFound.TokenNotExist", "token does not exist", reqid);
         } else if (!t.bound_at && now > t.expire) {
@@ -351,7 +368,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
         } else if (strcmp(fbuf, u.family_id)) {
             ret = tok_error(c, 404, "ResourceNotFound.FamilyNotExist", "no such family for this user", reqid);
         } else if (rc < 0) {
-            ret = tok_error(c, 500, "InternalError", "database error", reqid);
+            ret = db_error(h, c, reqid);
         } else if (rc == 1) {
             ret = tok_error(c, 404, "ResourceNotFound.TokenNotExist", "token does not exist", reqid);
         } else if (!t.bound_at) {
@@ -362,7 +379,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
             ret = tok_error(c, 409, "FailedOperation.DeviceAlreadyBound",
                             "the device is bound in another family; it must be unbound there first", reqid);
         } else if (frc != 0) {
-            ret = tok_error(c, 500, "InternalError", "database error", reqid);
+            ret = db_error(h, c, reqid);
         } else {
             ret = tok_ok(c, cJSON_CreateObject(), reqid);
             cJSON *ev = cloud_device_event(pid, dn);
@@ -533,7 +550,7 @@ static enum MHD_Result admin_products(cloud_http_t *h, struct MHD_Connection *c,
         }
         int rc = cloud_store_add_product(&h->store, pid, sec, cloud_now());
         if (rc < 0) {
-            ret = admin_error(c, 500, "database error");
+            ret = admin_error(c, h->store.unavailable ? 503 : 500, "database error");
         } else if (rc == 1) {
             ret = admin_error(c, 409, "product exists");
         } else {
@@ -569,7 +586,7 @@ static enum MHD_Result admin_add_device(cloud_http_t *h, struct MHD_Connection *
                (sec && (strlen(sec) > 44 || cloud_b64_decode(sec, raw, sizeof raw, &rawlen) != 0 || rawlen < PSK_MIN))) {
         ret = admin_error(c, 400, "device_secret must be base64 of 16 to 32 bytes (or absent to have one generated)");
     } else if (prc < 0) {
-        ret = admin_error(c, 500, "database error");
+        ret = admin_error(c, h->store.unavailable ? 503 : 500, "database error");
     } else if (prc == 1) {
         ret = admin_error(c, 404, "unknown product");
     } else if (cloud_store_client_id_taken(&h->store, pid, dn) != 0) {
@@ -581,7 +598,7 @@ static enum MHD_Result admin_add_device(cloud_http_t *h, struct MHD_Connection *
         }
         int rc = cloud_store_add_device(&h->store, pid, dn, sec, cloud_now(), psk, sizeof psk);
         if (rc < 0) {
-            ret = admin_error(c, 500, "database error");
+            ret = admin_error(c, h->store.unavailable ? 503 : 500, "database error");
         } else if (rc == 1) {
             ret = admin_error(c, 409, "device exists");
         } else {
@@ -655,7 +672,7 @@ static enum MHD_Result admin_users(cloud_http_t *h, struct MHD_Connection *c, co
         int rc = pw_hash(pw, salt, hash, sizeof hash) != 0 ? -1
                : cloud_store_add_user(&h->store, uid, name, salt, hash, fam, cloud_now());
         if (rc < 0) {
-            ret = admin_error(c, 500, "database error");
+            ret = admin_error(c, h->store.unavailable ? 503 : 500, "database error");
         } else if (rc == 1) {
             ret = admin_error(c, 409, "user exists");
         } else {
@@ -682,12 +699,12 @@ static enum MHD_Result admin_delete(cloud_http_t *h, struct MHD_Connection *c, c
         return admin_error(c, 400, "bad product id or device name");
     int ex = cloud_store_device_exists(&h->store, pid, dn);
     if (ex < 0)
-        return admin_error(c, 500, "database error");
+        return admin_error(c, h->store.unavailable ? 503 : 500, "database error");
     if (ex == 0)
         return admin_error(c, 404, "no such device");
     int rc = device ? cloud_store_delete_device(&h->store, pid, dn) : cloud_store_unbind(&h->store, pid, dn);
     if (rc < 0)
-        return admin_error(c, 500, "database error");
+        return admin_error(c, h->store.unavailable ? 503 : 500, "database error");
     cloud_event(device ? "device_deleted" : "device_unbound", cloud_device_event(pid, dn));
     cloud_log("device %s/%s %s", pid, dn, device ? "deleted" : "unbound");
     cJSON *o = cloud_device_event(pid, dn);

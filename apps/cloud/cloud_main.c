@@ -615,9 +615,10 @@ bad_addr:
     /* Files beside the registry: the admin key and the TLS material. A database server has no
      * "beside": they go to the default data directory. */
     char dbdir[PATH_MAX];
-    if (!dbfile && default_db(dbdir, sizeof dbdir) != 0)
+    if (dbfile)
+        snprintf(dbdir, sizeof dbdir, "%s", dbfile);
+    else if (default_db(dbdir, sizeof dbdir) != 0)
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "cannot create the data directory; give --admin-key-file and --tls-dir");
-    snprintf(dbdir, sizeof dbdir, "%s", dbfile ? dbfile : dbdir);
     char *slash = strrchr(dbdir, '/');
     if (slash)
         *slash = 0;
