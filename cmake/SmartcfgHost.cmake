@@ -11,7 +11,8 @@ smartcfg_find_host_libs(
   "MOSQ|libmosquitto|libmosquitto-dev"
   "MHD|libmicrohttpd|libmicrohttpd-dev"
   "CURL|libcurl|libcurl4-openssl-dev"
-  "SQLITE|sqlite3|libsqlite3-dev")
+  "SQLITE|sqlite3|libsqlite3-dev"
+  "RMQ|librabbitmq|librabbitmq-dev")
 # libpq: the cloud's PostgreSQL registry backend (`--db postgresql://`, docs/scale.md). Optional:
 # without it that backend says so at start and SQLite remains.
 pkg_check_modules(PQ IMPORTED_TARGET libpq)
@@ -37,7 +38,7 @@ file(GLOB SC_APP_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/apps/smartcfg
 add_executable(smartcfg ${SC_APP_SRC})
 target_compile_definitions(smartcfg PRIVATE _GNU_SOURCE)
 target_include_directories(smartcfg PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/apps/smartcfg ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud)
-target_link_libraries(smartcfg PRIVATE smartcfg_posix PkgConfig::MHD PkgConfig::SQLITE)
+target_link_libraries(smartcfg PRIVATE smartcfg_posix PkgConfig::MHD PkgConfig::SQLITE PkgConfig::RMQ)
 if(PQ_FOUND)
   target_compile_definitions(smartcfg PRIVATE SMARTCFG_HAVE_LIBPQ)
   target_link_libraries(smartcfg PRIVATE PkgConfig::PQ)
@@ -71,9 +72,10 @@ add_custom_target(smartcfg_man ALL DEPENDS ${SC_MAN_PAGES})
 # --- mosquitto broker plugin of the local cloud ----------------------------------
 file(GLOB SC_PLUGIN_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/plugin/*.c)
 if(SC_PLUGIN_SRC)
-  # The registry interface is shared with the cloud: the plugin reads devices through it.
+  # The registry interface (cloud_store*.c) and the device rules (cloud_acl.c) are shared with
+  # the cloud: the plugin reads devices through the one and decides with the other.
   file(GLOB SC_STORE_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/cloud_store*.c)
-  add_library(smartcfg_auth MODULE ${SC_PLUGIN_SRC} ${SC_STORE_SRC})
+  add_library(smartcfg_auth MODULE ${SC_PLUGIN_SRC} ${SC_STORE_SRC} ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/cloud_acl.c)
   set_target_properties(smartcfg_auth PROPERTIES PREFIX "" LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}
     POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET default)
   target_include_directories(smartcfg_auth PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud)

@@ -368,7 +368,7 @@ int cloud_store_device_exists(cloud_store_t *s, const char *pid, const char *dn)
     return exists(cloud_store_select(s, "SELECT 1 FROM devices WHERE product_id=? AND device_name=?", "tt", pid, dn));
 }
 
-int cloud_store_find_client(cloud_store_t *s, const char *client_id, char *pid, size_t pidlen, char *psk,
+int cloud_store_find_device(cloud_store_t *s, const char *client_id, char *pid, size_t pidlen, char *psk,
                             size_t psklen)
 {
     cloud_rows_t *r = cloud_store_select(s,

@@ -84,9 +84,10 @@ int cloud_store_get_product_secret(cloud_store_t *s, const char *pid, char *secr
 int cloud_store_add_device(cloud_store_t *s, const char *pid, const char *dn, const char *psk,
                            int64_t now, char *psk_out, size_t psk_len);
 int cloud_store_device_exists(cloud_store_t *s, const char *pid, const char *dn);
-/* The broker's login lookup: client id <ProductId><DeviceName>, split at every registered
- * product that prefixes it. The number of matching devices (pid/psk of the last), or -1. */
-int cloud_store_find_client(cloud_store_t *s, const char *client_id, char *pid, size_t pidlen, char *psk,
+/* The broker's login lookup (cloud_acl.h find_device): client id <ProductId><DeviceName>, split
+ * at every registered product that prefixes it. The number of matching devices (pid/psk of the
+ * last), or -1. */
+int cloud_store_find_device(cloud_store_t *s, const char *client_id, char *pid, size_t pidlen, char *psk,
                             size_t psklen);
 
 int cloud_store_add_token(cloud_store_t *s, const char *token, const char *user_id, int64_t now, int64_t expire);

@@ -1156,14 +1156,18 @@ static void test_lone_frames_before_t(void **state)
 /* Forged single frames with the phone's MAC at random times (each one lands in its stream's
  * clock like a real frame), two phones with different passwords, loss, retries and foreign
  * traffic: every result is exactly one phone's credentials. */
-static void test_no_false_result_lone_spoofs(void **state)
+/* Forged lone nibble-sized frames with a phone's MAC beside two real phones. `order` picks which
+ * of the spoof's three random draws comes first: gcc and clang once evaluated the draws of one
+ * call in different orders, and clang's order (1) found a false result on main — two password
+ * bytes wrong by the same amount, passing the XOR — built from halves that only the stream
+ * clock had placed (docs/receiver.md §3). Both orders must give only right results. */
+static void run_lone_spoofs(int order)
 {
-    (void)state;
     sc_et_creds_t a, b;
     creds_make(&a, "TP-LINK_2.4G", 12, PW64, 64);
     creds_make(&b, "TP-LINK_2.4G", 12, "other-pw-B!!", 12);
     int ok = 0;
-    for (uint32_t seed = 1; seed <= 12; seed++) {
+    for (uint32_t seed = 1; seed <= 24; seed++) {
         phone_init(&P[0], &a, PHONE_A, 1200 + seed);
         phone_init(&P[1], &b, PHONE_B, 1300 + seed);
         P[0].loss = P[1].loss = 0.1 + 0.02 * (seed % 5);
@@ -1187,13 +1191,18 @@ static void test_no_false_result_lone_spoofs(void **state)
                 /* a lone nibble-sized frame from the phone's MAC, off the sender's slots */
                 phone_t *sp = &P[rnd(&H.rng) & 1u];
                 sc_frame_t f;
-                /* one draw per statement: the order of a call's arguments is unspecified, and
-                 * gcc and clang replayed different spoofs. This is the order gcc used; the other
-                 * one (clang's) finds a false result — two password bytes wrong by the same
-                 * amount, passing the XOR — which is open work (docs/receiver.md, known limits). */
-                uint16_t seq = (uint16_t)rnd(&H.rng);
-                uint16_t len = (uint16_t)(40u + rnd(&H.rng) % 256u + sp->off_up);
-                uint32_t dir = rnd(&H.rng) & 1u;
+                uint16_t seq = 0, len = 0;
+                uint32_t dir = 0;
+                /* one draw per statement, in the order the case asks for */
+                if (order == 0) {
+                    seq = (uint16_t)rnd(&H.rng);
+                    len = (uint16_t)(40u + rnd(&H.rng) % 256u + sp->off_up);
+                    dir = rnd(&H.rng) & 1u;
+                } else {
+                    dir = rnd(&H.rng) & 1u;
+                    len = (uint16_t)(40u + rnd(&H.rng) % 256u + sp->off_up);
+                    seq = (uint16_t)rnd(&H.rng);
+                }
                 frame_80211(&f, sp, dir, len, seq);
                 on_frame(&H, &f, at - P[best].start_ms + 1u + rnd(&H.rng) % 6u);
                 spoofs++;
@@ -1209,7 +1218,19 @@ static void test_no_false_result_lone_spoofs(void **state)
             ok++;
         }
     }
-    assert_true(ok >= 12);
+    assert_true(ok >= 24);
+}
+
+static void test_no_false_result_lone_spoofs(void **state)
+{
+    (void)state;
+    run_lone_spoofs(0);
+}
+
+static void test_no_false_result_lone_spoofs_order2(void **state)
+{
+    (void)state;
+    run_lone_spoofs(1);
 }
 
 /* The search returns fast after a false lock: a lock that no guide frame or valid triplet
@@ -1350,6 +1371,7 @@ int main(void)
         cmocka_unit_test(test_head_bytes_recovered),
         cmocka_unit_test(test_lone_frames_before_t),
         cmocka_unit_test(test_no_false_result_lone_spoofs),
+        cmocka_unit_test(test_no_false_result_lone_spoofs_order2),
         cmocka_unit_test(test_chansearch_false_lock_and_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
