@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 27
 # Device end to end with each protocol on the virtual radio: `smartcfg send --protocol
 # v1|v2|airkiss` sends on real UDP, `smartcfg device --radio udp` (listening for all three,
 # the default) decodes, joins the simulated AP, acks in the protocol that locked (v1 UDP
