@@ -16,6 +16,8 @@
 #include <microhttpd.h>
 
 #include "cloud.h"
+#include "cloud_authhttp.h"
+#include "cloud_ota.h"
 #include "console.h"
 #include "smartcfg/cloud.h"
 
@@ -106,6 +108,8 @@ typedef struct {
     char *buf;
     size_t len;
     bool too_big;
+    bool streamed;                 /* a firmware upload: the body goes to up (or nowhere) */
+    cloud_ota_upload_t *up;
 } req_t;
 
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *s, size_t len)
@@ -135,6 +139,16 @@ static enum MHD_Result admin_error(struct MHD_Connection *c, unsigned status, co
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "error", msg);
     return send_json(c, status, o);
+}
+
+enum MHD_Result cloud_http_json(struct MHD_Connection *c, unsigned status, cJSON *obj)
+{
+    return send_json(c, status, obj);
+}
+
+enum MHD_Result cloud_http_error(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+    return admin_error(c, status, msg);
 }
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -712,12 +726,23 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
     /* cJSON stops a string at an escaped NUL ("A\u0000B" reads as "A"): refuse such bodies
      * rather than act on a silently shortened name, token or secret. */
     bool nul = rq->buf && memmem(rq->buf, rq->len, "\\u0000", 6);
+    if (h->cfg.rabbitmq_vhost && cloud_authhttp_owns(url))   /* --rabbitmq: the broker asks */
+        return cloud_authhttp_route(&h->store, c, url, method, rq->buf, h->cfg.rabbitmq_vhost);
     if (!strcmp(url, "/tokenapi")) {
         if (!post)
             return admin_error(c, 405, "use POST");
         if (nul)
             return tok_error(c, 400, "InvalidParameter", "strings must not contain NUL", NULL);
         return token_api(h, c, rq);
+    }
+    if (!strncmp(url, "/ota/", 5)) {   /* the device's download: the URL's token is the capability */
+        /* Unauthenticated: a budget per address (generous: a download is one request plus a
+         * few resumes) so token guessing cannot keep the daemon's one thread busy. */
+        char addr[64];
+        peer_addr(c, addr, sizeof addr);
+        if (!rate_ok(h, "ota", addr, 20.0, 200.0))
+            return admin_error(c, 429, "too many downloads from this address");
+        return cloud_ota_serve(h->cfg.ota, c, url + 5, method);
     }
     if (!strcmp(url, "/register/dev")) {
         if (!post)
@@ -740,6 +765,8 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
     }
     if (nul)
         return admin_error(c, 400, "strings must not contain NUL");
+    if (cloud_ota_owns(url))
+        return cloud_ota_admin(h->cfg.ota, c, url, method, rq->buf, rq->len, rq->up, h->cert != NULL);
     if (!strcmp(url, "/v1/users"))
         return post ? admin_users(h, c, rq) : admin_error(c, 405, "use POST");
     if (!strcmp(url, "/v1/products"))
@@ -786,6 +813,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
+        /* A firmware upload streams to a file, authorised before its first byte is kept. */
+        if (cloud_ota_upload_url(url, method)) {
+            rq->streamed = true;
+            if (h->cfg.ota && admin_authorized(h, c, method))
+                rq->up = cloud_ota_upload_open(h->cfg.ota, url);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size && rq->streamed) {
+        cloud_ota_upload_data(rq->up, upload, *upload_size);
+        *upload_size = 0;
         return MHD_YES;
     }
     if (*upload_size) {
@@ -820,6 +858,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     (void)cls, (void)c, (void)toe;
     req_t *rq = *con_cls;
     if (rq) {
+        cloud_ota_upload_free(rq->up);
         free(rq->buf);
         free(rq);
     }
@@ -877,12 +916,22 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
     };
     if (!h->cert)
         tls[0].option = MHD_OPTION_END;
+    /* Workers on one host share the port (SO_REUSEPORT): the kernel spreads the connections and
+     * a dead worker's share goes to the others. Only when asked: "false" here would also drop
+     * MHD's usual SO_REUSEADDR, and a restarted cloud would meet its own TIME_WAIT. */
+    struct MHD_OptionItem reuse[] = {
+        { MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    if (!cfg->reuse_port)
+        reuse[0].option = MHD_OPTION_END;
     h->d = MHD_start_daemon(flags, cfg->port, NULL, NULL, handler, h,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
                             MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout,
                             MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
+                            MHD_OPTION_ARRAY, reuse,
                             MHD_OPTION_ARRAY, tls,
                             MHD_OPTION_END);
     if (!h->d) {

@@ -12,6 +12,7 @@
 
 #include "smartcfg/cloud.h"
 #include "smartcfg/hal.h"
+#include "smartcfg/ota.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -144,7 +145,7 @@ typedef struct {
 
 /* The context: caller-owned storage (common.h), ~4.6 KiB (2 KiB of it the PUBL/PUBRAW payload
  * buffer, 1.3 KiB the subscription list the reconnect restores). */
-#define SC_AT_SIZE (912u + 3720u + 29u * sizeof(void *))
+#define SC_AT_SIZE (912u + 3720u + 30u * sizeof(void *))
 typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_AT_SIZE)];
 } sc_at_t;
@@ -174,6 +175,13 @@ void sc_at_urc(sc_at_t *at, const char *line);
 void sc_at_mqtt_received(sc_at_t *at, const char *topic, const void *payload, size_t len);
 /* The subscription list (for restoring it after a reconnect): topic i or NULL past the end. */
 const char *sc_at_subscription(const sc_at_t *at, size_t i, int *qos);
+
+/* OTA (src/at/at_ota.c, docs/ota.md): AT+TCOTASET, AT+TCFWINFO?, AT+TCREADFWDATA act on ota
+ * (NULL: no OTA; AT+TCFWINFO? then answers 205). The glue passes the OTA events on to
+ * sc_at_ota_event, which prints the +TCOTASTATUS URCs. */
+#define SC_AT_FWREAD_MAX 2048      /* AT+TCREADFWDATA's largest <len> (the test tool's reads) */
+void sc_at_attach_ota(sc_at_t *at, sc_ota_t *ota);
+void sc_at_ota_event(sc_at_t *at, sc_ota_event_t ev, int code);
 
 /* Read-only views for the glue code. */
 bool sc_at_echo(const sc_at_t *at);

@@ -18,7 +18,7 @@ extern "C" {
 
 /* The binding: caller-owned storage (common.h), ~4.7 KiB (it keeps the AT MQTT session's
  * credentials, a dynreg response buffer and one received message). */
-#define SC_AT_DEVICE_SIZE (3344u + 1296u + 10u * sizeof(void *))
+#define SC_AT_DEVICE_SIZE (3344u + 1296u + 11u * sizeof(void *))
 
 /* How long AT+CWJAP waits for the station HAL before "+CWJAP:1" (ESP-AT's default). */
 #define SC_AT_CWJAP_TIMEOUT_MS 15000u
@@ -35,6 +35,10 @@ typedef struct {
 void sc_at_device_bind(sc_at_device_t *b, sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *base,
                        sc_at_ops_t *ops);
 void sc_at_device_attach(sc_at_device_t *b, sc_at_t *at);
+/* OTA on the AT MQTT session (docs/ota.md): initialises ota on the binding's HAL, hands it
+ * to the AT front-end (after sc_at_device_attach) and routes $ota/update messages, reconnects
+ * and the +TCOTASTATUS URCs. max_size: the largest image the port's store takes. */
+sc_err_t sc_at_device_attach_ota(sc_at_device_t *b, sc_ota_t *ota, uint32_t max_size);
 /* The device's event callback (sc_device_config_t.on_event with user = b); chains. */
 void sc_at_device_on_event(void *user, const sc_device_event_t *ev);
 /* Follows the AT MQTT session (connect outcome, drops, reconnects). Call from the loop. */

@@ -96,7 +96,7 @@ void sc_device_config_default(sc_device_config_t *cfg);
  * buffers. ~14.5 KiB: make it static or a member, not a stack variable.
  *     static sc_device_t dev;        (no heap needed)
  * The size is base (receivers included) + the binder (smaller without the cloud module). */
-#define SC_DEVICE_SIZE (12384u + 60u * sizeof(void *) + SC_BINDER_SIZE) /* +320: token candidates, reply budget */
+#define SC_DEVICE_SIZE (12384u + 68u * sizeof(void *) + SC_BINDER_SIZE) /* +320: token candidates, reply budget */
 typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_DEVICE_SIZE)];
 } sc_device_t;

@@ -183,7 +183,31 @@ typedef struct {
     void *ctx;
     sc_err_t (*post)(void *ctx, const char *url, const char *content_type, const void *body, size_t len,
                      uint32_t timeout_ms, int *status, char *resp, size_t cap, size_t *resp_len);
+    /* Optional (OTA, docs/ota.md): one streamed GET at a time, non-blocking. get_start() asks
+     * for url from byte `offset` on ("Range: bytes=<offset>-" when offset > 0) and returns at
+     * once; get_read() hands over what arrived: SC_OK with *len > 0, SC_ERR_AGAIN nothing yet,
+     * SC_ERR_DONE the body ended cleanly, SC_ERR_NOTFOUND 404, SC_ERR_AUTH 401/403,
+     * SC_ERR_RANGE 416, SC_ERR_PROTO any other status or a whole body (200) to a ranged
+     * request, SC_ERR_IO the connection broke. get_close() ends it (any time, idempotent). */
+    sc_err_t (*get_start)(void *ctx, const char *url, uint32_t offset);
+    sc_err_t (*get_read)(void *ctx, void *buf, size_t cap, size_t *len);
+    void (*get_close)(void *ctx);
 } sc_hal_http_t;
+
+/* Firmware image store (OTA): one complete image and one being downloaded ("partial"). Kept
+ * apart from the key/value storage because an image is far bigger than a record. write()
+ * goes to the partial image (offset 0 starts it afresh; offsets only ever follow what was
+ * written); commit() makes the partial image the complete one atomically (power loss leaves
+ * the old or the new, never a mix); discard() drops the partial image; read() reads the
+ * complete one (SC_ERR_NOTFOUND when there is none, *len < cap at its end). May block for
+ * a flash write. SC_ERR_NOSPACE when the medium is full. */
+typedef struct {
+    void *ctx;
+    sc_err_t (*write)(void *ctx, uint32_t offset, const void *buf, size_t len);
+    sc_err_t (*commit)(void *ctx);
+    sc_err_t (*discard)(void *ctx);
+    sc_err_t (*read)(void *ctx, uint32_t offset, void *buf, size_t cap, size_t *len);
+} sc_hal_fw_t;
 
 typedef enum { SC_LOG_ERROR = 0, SC_LOG_WARN, SC_LOG_INFO, SC_LOG_DEBUG } sc_log_level_t;
 
@@ -205,6 +229,7 @@ typedef struct {
     sc_hal_mqtt_t mqtt;
     sc_hal_storage_t storage;
     sc_hal_http_t http;
+    sc_hal_fw_t fw;          /* OTA image store (NULL functions: no OTA) */
 } sc_hal_t;
 
 #ifdef __cplusplus

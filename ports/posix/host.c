@@ -10,6 +10,7 @@
 
 #include "sc_posix.h"
 #include "sc_posix_at.h"
+#include "sc_posix_fw.h"
 #include "sc_posix_host.h"
 #include "sc_posix_http.h"
 #include "sc_posix_mqtt.h"
@@ -62,6 +63,9 @@ struct sc_posix_host {
     void *tick_user;
     sc_at_device_t atb;
     bool at_hangup;
+    sc_posix_fw_t fw;      /* the OTA image store (state directory) */
+    sc_ota_t ota;          /* OTA of the AT MQTT session (docs/ota.md) */
+    bool ota_on;
 };
 
 static volatile sig_atomic_t g_stop;
@@ -292,6 +296,10 @@ static sc_err_t open_at(sc_posix_host_t *h, char *why, size_t cap)
     }
     h->at_open = true;
     sc_at_device_attach(&h->atb, sc_posix_at_core());
+    if (h->storage_open && h->http_open) {
+        sc_posix_fw_init(&h->fw, h->storage.dirfd, &h->hal.fw);
+        h->ota_on = sc_at_device_attach_ota(&h->atb, &h->ota, SC_POSIX_FW_MAX) == SC_OK;
+    }
     sc_posix_host_add_fd(h, sc_posix_at_fd(), POLLIN, at_readable, h);
     return SC_OK;
 }
@@ -356,6 +364,10 @@ void sc_posix_host_close(sc_posix_host_t *h)
     if (h->at_open) {
         sc_posix_host_remove_fd(h, sc_posix_at_fd());
         sc_posix_at_close();
+    }
+    if (h->ota_on) {
+        sc_ota_disable(&h->ota);
+        sc_posix_fw_close(&h->fw);
     }
     if (h->dev) {
         /* The context holds credentials and the token: clear it before giving it back. */
@@ -584,6 +596,8 @@ static int wait_ms(sc_posix_host_t *h, uint32_t now)
         if (sc_posix_radio_file_peek(&h->radio, &pf, &rel, err, sizeof err) > 0 && before(h->replay_base + rel, wake))
             wake = h->replay_base + rel;
     }
+    if (h->ota_on && sc_ota_downloading(&h->ota) && before(now + 5, wake))
+        wake = now + 5;   /* the download moves in sc_at_device_step: keep it flowing */
     if (h->tick) {
         uint32_t t = h->tick(h->tick_user, h->dev, now);
         if (before(t, wake))

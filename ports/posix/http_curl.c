@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sc_hal_http_t over libcurl; see sc_posix_http.h. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,9 +9,23 @@
 
 #include "sc_posix_http.h"
 
+/* The one streamed GET (OTA download): curl's multi interface, driven from get_read(), so
+ * nothing blocks; a full buffer pauses the transfer until the core takes the bytes. */
+#define DL_BUF (64 * 1024)   /* > CURL_MAX_WRITE_SIZE: one callback's data always fits an empty buffer */
+typedef struct {
+    CURLM *m;
+    CURL *e;
+    uint8_t *buf;
+    size_t len;
+    bool paused, done, ranged;
+    long status;             /* the response's, once known */
+    CURLcode result;
+} dl_t;
+
 typedef struct {
     char *ca_file;
     bool insecure;
+    dl_t dl;
 } posix_http_t;
 
 typedef struct {
@@ -35,6 +50,28 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *user)
     return n;
 }
 
+/* What every request of ours sets: the URL, http(s) only, no redirects, no signals, no
+ * verbose output (bodies carry signatures), the TLS trust. */
+static void common_opts(const posix_http_t *p, CURL *c, const char *url)
+{
+    curl_easy_setopt(c, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 0L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "smartcfg");
+    if (p->ca_file != NULL)
+        curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_file);
+    if (p->insecure) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+}
+
 static sc_err_t h_post(void *ctx, const char *url, const char *content_type, const void *body, size_t len,
                        uint32_t timeout_ms, int *status, char *resp, size_t cap, size_t *resp_len)
 {
@@ -51,15 +88,7 @@ static sc_err_t h_post(void *ctx, const char *url, const char *content_type, con
     strncat(hdr, content_type != NULL ? content_type : "application/json", sizeof hdr - strlen(hdr) - 1);
     struct curl_slist *headers = curl_slist_append(NULL, hdr);
     headers = curl_slist_append(headers, "Expect:");   /* no 100-continue round trip */
-    curl_easy_setopt(c, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_VERBOSE, 0L);
+    common_opts(p, c, url);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body != NULL ? body : "");
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -67,13 +96,6 @@ static sc_err_t h_post(void *ctx, const char *url, const char *content_type, con
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 10000u));
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "smartcfg");
-    if (p->ca_file != NULL)
-        curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_file);
-    if (p->insecure) {
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
     CURLcode rc = curl_easy_perform(c);
     long code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
@@ -88,6 +110,115 @@ static sc_err_t h_post(void *ctx, const char *url, const char *content_type, con
     *status = (int)code;
     *resp_len = sink.len;
     return SC_OK;
+}
+
+static bool status_ok(const dl_t *d)
+{
+    return d->ranged ? d->status == 206 : d->status == 200;
+}
+
+static size_t on_dl(char *ptr, size_t size, size_t nmemb, void *user)
+{
+    dl_t *d = user;
+    size_t n = size * nmemb;
+    curl_easy_getinfo(d->e, CURLINFO_RESPONSE_CODE, &d->status);
+    if (!status_ok(d))
+        return 0;   /* an error page or a whole file for a ranged request: not image bytes */
+    if (n > DL_BUF - d->len) {
+        d->paused = true;
+        return CURL_WRITEFUNC_PAUSE;   /* curl hands the same bytes again after the unpause */
+    }
+    memcpy(d->buf + d->len, ptr, n);
+    d->len += n;
+    return n;
+}
+
+static void h_get_close(void *ctx)
+{
+    dl_t *d = &((posix_http_t *)ctx)->dl;
+    if (d->m && d->e)
+        curl_multi_remove_handle(d->m, d->e);
+    if (d->e)
+        curl_easy_cleanup(d->e);
+    if (d->m)
+        curl_multi_cleanup(d->m);
+    free(d->buf);
+    memset(d, 0, sizeof *d);
+}
+
+static sc_err_t h_get_start(void *ctx, const char *url, uint32_t offset)
+{
+    posix_http_t *p = ctx;
+    dl_t *d = &p->dl;
+    h_get_close(ctx);
+    if (url == NULL)
+        return SC_ERR_INVAL;
+    d->buf = malloc(DL_BUF);
+    d->m = curl_multi_init();
+    d->e = curl_easy_init();
+    if (!d->buf || !d->m || !d->e) {
+        h_get_close(ctx);
+        return SC_ERR_NOMEM;
+    }
+    CURL *c = d->e;
+    common_opts(p, c, url);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_dl);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, d);
+    if (offset > 0) {
+        char range[24];
+        snprintf(range, sizeof range, "%lu-", (unsigned long)offset);
+        curl_easy_setopt(c, CURLOPT_RANGE, range);
+        d->ranged = true;
+    }
+    if (curl_multi_add_handle(d->m, c) != CURLM_OK) {
+        h_get_close(ctx);
+        return SC_ERR_IO;
+    }
+    return SC_OK;
+}
+
+static sc_err_t h_get_read(void *ctx, void *buf, size_t cap, size_t *len)
+{
+    dl_t *d = &((posix_http_t *)ctx)->dl;
+    *len = 0;
+    if (!d->m)
+        return SC_ERR_STATE;
+    if (!d->done) {
+        int running = 0;
+        curl_multi_perform(d->m, &running);
+        CURLMsg *msg;
+        int left = 0;
+        while ((msg = curl_multi_info_read(d->m, &left)) != NULL)
+            if (msg->msg == CURLMSG_DONE) {
+                d->done = true;
+                d->result = msg->data.result;
+                curl_easy_getinfo(d->e, CURLINFO_RESPONSE_CODE, &d->status);
+            }
+    }
+    if (d->len > 0) {
+        size_t n = d->len < cap ? d->len : cap;
+        memcpy(buf, d->buf, n);
+        memmove(d->buf, d->buf + n, d->len - n);
+        d->len -= n;
+        *len = n;
+        if (d->paused) {
+            d->paused = false;
+            curl_easy_pause(d->e, CURLPAUSE_CONT);
+        }
+        return SC_OK;
+    }
+    if (!d->done)
+        return SC_ERR_AGAIN;
+    if (d->status == 404)
+        return SC_ERR_NOTFOUND;
+    if (d->status == 401 || d->status == 403)
+        return SC_ERR_AUTH;
+    if (d->status == 416)
+        return SC_ERR_RANGE;
+    if (d->status != 0 && !status_ok(d))
+        return SC_ERR_PROTO;
+    return d->result == CURLE_OK ? SC_ERR_DONE : SC_ERR_IO;
 }
 
 sc_err_t sc_posix_http_init(sc_hal_http_t *out, const sc_posix_http_opts_t *opts)
@@ -108,6 +239,9 @@ sc_err_t sc_posix_http_init(sc_hal_http_t *out, const sc_posix_http_opts_t *opts
     }
     out->ctx = p;
     out->post = h_post;
+    out->get_start = h_get_start;
+    out->get_read = h_get_read;
+    out->get_close = h_get_close;
     return SC_OK;
 }
 
@@ -116,6 +250,7 @@ void sc_posix_http_cleanup(sc_hal_http_t *http)
     if (http == NULL || http->ctx == NULL)
         return;
     posix_http_t *p = http->ctx;
+    h_get_close(p);
     free(p->ca_file);
     free(p);
     memset(http, 0, sizeof *http);

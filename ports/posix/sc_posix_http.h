@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* POSIX HTTP(S) POST HAL over libcurl, for dynamic registration.
+/* POSIX HTTP(S) HAL over libcurl: POST for dynamic registration, the streamed GET of the OTA
+ * download (curl's multi interface, non-blocking; Range for a resume).
  *
  *   sc_hal_http_t http;
  *   sc_posix_http_init(&http, NULL);            // or with options, see below

@@ -6,6 +6,7 @@
 #include "smartcfg/at.h"
 
 #include "../common/state.h"
+#include "at_ota.h"
 
 /* The AT context behind sc_at_t. */
 typedef struct {
@@ -54,6 +55,7 @@ typedef struct {
     char mod_name[31];
     uint8_t mod_flash, mod_gpio, mod_connid;
     uint32_t mod_base, mod_max;
+    sc_ota_t *ota;             /* AT+TCOTASET & co. (at_ota.c); NULL: no OTA */
 } at_state_t;
 SC_STATE_FITS(at_state_t, sc_at_t);
 
@@ -769,18 +771,6 @@ static void cmd_tcmqttstate(at_state_t *at, const cmd_t *c, form_t f, const para
     reply(at, "OK");
 }
 
-static void cmd_tcfwinfo(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
-{
-    (void)c; (void)ps;
-    if (f == F_TEST) {
-        reply(at, "+TCFWINFO:\"FW_VERSION\",\"FW_SIZE\",\"FW_MD5\",\"FW_MAX_SIZE_OF_MODULE\"");
-        reply(at, "OK");
-        return;
-    }
-    /* No MCU firmware has been downloaded: the reference's "no valid firmware". */
-    reply_cme(at, SC_AT_CME_FIRMWARE);
-}
-
 static void cmd_tcrestore(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)ps;
@@ -1366,6 +1356,37 @@ static void cmd_uart_cur(at_state_t *at, const cmd_t *c, form_t f, const params_
     reply(at, "OK");
 }
 
+/* The OTA commands live in at_ota.c; they see the parsed parameters through sc_at_arg_t. */
+static void ota_emit(void *user, const char *data, size_t len)
+{
+    emit(user, data, len);
+}
+
+static void cmd_ota(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    sc_at_arg_t a[SC_AT_MAX_PARAMS];
+    size_t n = ps->n < SC_AT_MAX_PARAMS ? ps->n : SC_AT_MAX_PARAMS;
+    for (size_t i = 0; i < n; i++)
+        a[i] = (sc_at_arg_t){ .is_str = ps->p[i].type == P_STR, .is_int = ps->p[i].type == P_INT,
+                              .s = ps->p[i].s, .slen = ps->p[i].slen, .v = ps->p[i].v };
+    sc_at_ota_env_t env = { .ota = at->ota, .dev = at->dev.valid ? &at->dev.id : NULL, .mqtt_up = mqtt_up(at),
+                            .emit = ota_emit, .user = at, .now_ms = at->now_ms,
+                            /* idle here: a PUBL payload phase takes every byte, no command runs */
+                            .scratch = at->publ_buf, .scratch_len = sizeof at->publ_buf };
+    _Static_assert(sizeof at->publ_buf >= SC_AT_FWREAD_MAX, "AT+TCREADFWDATA reads into the PUBL buffer");
+    sc_at_ota_cmd(&env, c->name, (int)f, a, ps->n);
+}
+
+void sc_at_attach_ota(sc_at_t *pub, sc_ota_t *ota)
+{
+    AT(pub)->ota = ota;
+}
+
+void sc_at_ota_event(sc_at_t *pub, sc_ota_event_t ev, int code)
+{
+    sc_at_ota_urc(ota_emit, AT(pub), ev, code);
+}
+
 static const cmd_t commands[] = {
     { "+RST", FB(F_EXEC), -1, cmd_rst },
     { "+RESTORE", FB(F_EXEC), -1, cmd_rst },
@@ -1391,7 +1412,9 @@ static const cmd_t commands[] = {
     { "+TCMQTTCONN", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tcmqttconn },
     { "+TCMQTTDISCONN", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcmqttdisconn },
     { "+TCMQTTSTATE", FB(F_TEST) | FB(F_QUERY), -1, cmd_tcmqttstate },
-    { "+TCFWINFO", FB(F_TEST) | FB(F_QUERY), -1, cmd_tcfwinfo },
+    { "+TCFWINFO", FB(F_TEST) | FB(F_QUERY), -1, cmd_ota },
+    { "+TCOTASET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_ota },
+    { "+TCREADFWDATA", FB(F_TEST) | FB(F_SET), -1, cmd_ota },
     { "+TCMQTTPUB", FB(F_TEST) | FB(F_SET), -1, cmd_pub },
     { "+TCMQTTPUBL", FB(F_TEST) | FB(F_SET), -1, cmd_pub },
     { "+TCMQTTPUBRAW", FB(F_TEST) | FB(F_SET), -1, cmd_pub },

@@ -39,6 +39,7 @@ typedef struct {
     bool wifi_joining, wifi_joined;
     uint32_t wifi_deadline;
     char wifi_ssid[SC_SSID_MAX + 1];
+    sc_ota_t *ota;                 /* NULL: no OTA */
 } atd_t;
 SC_STATE_FITS(atd_t, sc_at_device_t);
 
@@ -190,6 +191,8 @@ static int op_mqtt_state(void *ctx)
 static int op_mqtt_disconnect(void *ctx)
 {
     atd_t *b = ctx;
+    if (b->ota)
+        sc_ota_disable(b->ota);   /* the PDF: the OTA task is cancelled before the disconnect */
     if (b->mqtt_active && b->hal && b->hal->mqtt.disconnect)
         (void)b->hal->mqtt.disconnect(b->hal->mqtt.ctx);
     b->mqtt_active = b->mqtt_connecting = b->mqtt_reconnecting = b->mqtt_waiting = false;
@@ -287,6 +290,9 @@ static void data_step(atd_t *b)
     /* Bounded per step so a flood of messages cannot starve the line. */
     for (int i = 0; i < 8 && m->poll(m->ctx, &b->rx) == SC_OK; i++) {
         b->rx.topic[sizeof b->rx.topic - 1] = 0;
+        if (b->ota && !b->rx.truncated &&
+            sc_ota_on_message(b->ota, b->rx.topic, b->rx.payload, b->rx.payload_len, b->now_ms) == SC_OK)
+            continue;   /* $ota/update: the module's own, not the host's (the reference prints none) */
         sc_at_mqtt_received(b->at, b->rx.topic, b->rx.payload, b->rx.payload_len);
     }
 }
@@ -305,6 +311,8 @@ static void resubscribe(atd_t *b)
         else if (m->subscribe)
             (void)m->subscribe(m->ctx, t, qos);
     }
+    if (b->ota)
+        sc_ota_reconnected(b->ota);
 }
 
 /* AT+TCDEVREG: one blocking HTTP exchange (the reference blocks the AT task the same way). */
@@ -348,6 +356,8 @@ static int op_dynreg(void *ctx, sc_identity_t *id)
 static void op_restore(void *ctx)
 {
     atd_t *b = ctx;
+    if (b->ota)
+        sc_ota_forget(b->ota);   /* the PDF: restore clears the cached firmware too */
     stop_device(b, SC_SUBID_STOP_AT);
     (void)op_mqtt_disconnect(b);
 }
@@ -448,6 +458,8 @@ void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
     b->now_ms = now_ms;
     if (b->hal)
         wifi_step(b, now_ms);
+    if (b->ota)
+        (void)sc_ota_step(b->ota, now_ms);
     if (!b->mqtt_active || !b->at || !b->hal || !b->hal->mqtt.state)
         return;
     int reason = 0;
@@ -589,6 +601,26 @@ void sc_at_device_attach(sc_at_device_t *pub, sc_at_t *at)
 {
     atd_t *b = ATD(pub);
     b->at = at;
+}
+
+static void on_ota_event(void *user, sc_ota_event_t ev, int code)
+{
+    atd_t *b = user;
+    if (b->at)
+        sc_at_ota_event(b->at, ev, code);
+}
+
+sc_err_t sc_at_device_attach_ota(sc_at_device_t *pub, sc_ota_t *ota, uint32_t max_size)
+{
+    atd_t *b = ATD(pub);
+    if (!b->hal || !b->at)
+        return SC_ERR_STATE;
+    sc_err_t e = sc_ota_init(ota, b->hal, max_size, on_ota_event, b);
+    if (e != SC_OK)
+        return e;
+    b->ota = ota;
+    sc_at_attach_ota(b->at, ota);
+    return SC_OK;
 }
 
 bool sc_at_device_running(const sc_at_device_t *pub)

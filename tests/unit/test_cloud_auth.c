@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "../../apps/cloud/plugin/smartcfg_auth.c"
+#include "../../apps/cloud/cloud_acl.c"
 
 /* ---- broker stubs ---------------------------------------------------------------------- */
 struct mosquitto {
@@ -230,6 +231,8 @@ static void test_service_identity(void **state)
     assert_int_equal(acl("svc-1", "svc", "$thing/up/service/+/+", MOSQ_ACL_SUBSCRIBE), MOSQ_ERR_SUCCESS);
     assert_int_equal(acl("svc-1", "svc", "$thing/down/service/XY/Z", MOSQ_ACL_WRITE), MOSQ_ERR_SUCCESS);
     assert_int_equal(acl("svc-1", "svc", "other/topic", MOSQ_ACL_WRITE), MOSQ_ERR_ACL_DENIED);
+    assert_int_equal(acl("svc-1", "svc", "$ota/report/+/+", MOSQ_ACL_SUBSCRIBE), MOSQ_ERR_SUCCESS);
+    assert_int_equal(acl("svc-1", "svc", "$ota/update/XY/Z", MOSQ_ACL_WRITE), MOSQ_ERR_SUCCESS);
 }
 
 static void test_topic_rights(void **state)
@@ -257,6 +260,20 @@ static void test_topic_rights(void **state)
         { "$thing/up/service/PROD000001/dev1", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
         { "thing/up/service/XY/Z", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
         { "", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
+        /* OTA (docs/ota.md): report up, update down, own pair only */
+        { "$ota/report/XY/Z", MOSQ_ACL_WRITE, MOSQ_ERR_SUCCESS },
+        { "$ota/update/XY/Z", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_SUCCESS },
+        { "$ota/update/XY/Z", MOSQ_ACL_READ, MOSQ_ERR_SUCCESS },
+        { "$ota/update/XY/Z", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
+        { "$ota/report/XY/Z", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_ACL_DENIED },
+        { "$ota/report/X/YZ", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
+        { "$ota/report/PROD000001/dev1", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
+        { "$ota/update/+/+", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_ACL_DENIED },
+        { "$ota/update/XY/+", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_ACL_DENIED },
+        { "$ota/update/#", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_ACL_DENIED },
+        { "$ota/update/XY/Z/x", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_ACL_DENIED },
+        { "$ota/report/XY", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
+        { "$ota/report//XYZ", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         int got = acl(id, u, cases[i].topic, cases[i].access);
