@@ -6,7 +6,8 @@
 
 Every line of every FILE must be a JSON object with v == 1 and an event listed for TOOL (or
 "any"); each listed field must be present (unless marked "?") with the listed type; lines with
-t_ms must also carry ts (and the other way round). Exit 1 with one message per bad line."""
+t_ms must also carry ts (and the other way round); field names are snake_case; a token is
+abbreviated (at most 4 characters, then "…"). Exit 1 with one message per bad line."""
 import json
 import re
 import sys
@@ -66,6 +67,8 @@ def main():
                                 errs.append("missing %s" % name)
                         elif not isinstance(o[name], TYPES[typ]) or (typ in ("int", "num") and isinstance(o[name], bool)):
                             errs.append("%s is not %s" % (name, typ))
+                    if ev not in ("usage_error", "setup_error") and "t_ms" not in o:
+                        errs.append("no t_ms")
                     if typ_int_ok(o, "t_ms") and "ts" not in o:
                         errs.append("t_ms without ts")
                     if "ts" in o and not typ_int_ok(o, "ts"):
@@ -73,6 +76,12 @@ def main():
                 for old in ("t", "productId", "deviceName", "productRegion"):
                     if old in o:
                         errs.append("old name %s" % old)
+                for k in o:
+                    if not re.fullmatch(r"[a-z][a-z0-9_]*", k):
+                        errs.append("field name %s is not snake_case" % k)
+                tok = o.get("token")
+                if isinstance(tok, str) and not re.fullmatch(r"[0-9A-Za-z]{0,4}\u2026|", tok):
+                    errs.append("token %r is not abbreviated as xxxx\u2026" % tok)
             if errs:
                 bad += 1
                 print("%s: %s: %s" % (where, "; ".join(errs), line.rstrip()))

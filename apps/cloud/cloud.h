@@ -35,7 +35,7 @@ void cloud_event(const char *event, struct cJSON *obj);
 /* A new event object naming the device: {"product_id": pid, "device_name": dn}. */
 struct cJSON *cloud_device_event(const char *pid, const char *dn);
 void cloud_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* First 6 characters of a token and an ellipsis: enough to correlate, useless to an attacker. */
+/* A token abbreviated as every tool does (sc_send_abbrev: at most 4 characters, then "…"). */
 void cloud_abbrev_token(const char *token, char out[16]);
 
 /* ---- crypto / random ----------------------------------------------------------------------- */

@@ -131,7 +131,7 @@ enum MHD_Result cloud_authhttp_route(cloud_store_t *store, struct MHD_Connection
             return refused(c, "device_refused", cid, "reason", why);
         cJSON *ev = cJSON_CreateObject();
         cJSON_AddStringToObject(ev, "client", cid);
-        cJSON_AddStringToObject(ev, "product", pid);
+        cJSON_AddStringToObject(ev, "product_id", pid);
         cJSON_AddStringToObject(ev, "alg", alg);
         cJSON_AddStringToObject(ev, "broker", "rabbitmq");
         cloud_event("device_connected", ev);

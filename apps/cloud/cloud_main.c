@@ -946,6 +946,8 @@ out:
         rmdir(br.tmpdir);
     }
     mosquitto_lib_cleanup();
-    cloud_event("stopped", NULL);
+    cJSON *stopped = cJSON_CreateObject();
+    cJSON_AddNumberToObject(stopped, "status", ret); /* the exit status (docs/cloud.md) */
+    cloud_event("stopped", stopped);
     return ret;
 }

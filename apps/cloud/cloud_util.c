@@ -16,6 +16,8 @@
 #include <mbedtls/base64.h>
 
 #include "cloud.h"
+#include "sc_posix_event.h"
+#include "smartcfg/sender.h"
 #include "console.h"
 
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -89,46 +91,22 @@ cJSON *cloud_device_event(const char *pid, const char *dn)
 
 void cloud_event(const char *event, cJSON *obj)
 {
-    if (!obj)
-        obj = cJSON_CreateObject();
-    if (!obj)
+    /* the tools' one printer and convention (docs/json.md): v, event, t_ms ... ts */
+    cJSON *o = sc_posix_event_line(event, sc_posix_event_ms(), obj);
+    if (!o)
         return;
-    /* "ts" and "event" first so a reader can filter lines cheaply. */
-    cJSON *o = cJSON_CreateObject();
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    cJSON_AddNumberToObject(o, "ts", (double)ts.tv_sec + ts.tv_nsec / 1e9);
-    cJSON_AddStringToObject(o, "event", event);
-    cJSON *it = obj->child;
-    while (it) {
-        cJSON *next = it->next;
-        cJSON_DetachItemViaPointer(obj, it);
-        cJSON_AddItemToObject(o, it->string, it);
-        it = next;
-    }
     cloud_console_publish(o);   /* the console's live stream (it drops secrets itself) */
-    char *s = events_json ? cJSON_PrintUnformatted(o) : NULL;
-    if (s) {
-        pthread_mutex_lock(&out_lock);
-        fputs(s, stdout);
-        fputc('\n', stdout);
-        fflush(stdout);
-        pthread_mutex_unlock(&out_lock);
-        free(s);
-    }
-    cJSON_Delete(o);
-    cJSON_Delete(obj);
+    if (events_json)
+        sc_posix_event_print(stdout, o);
+    else
+        cJSON_Delete(o);
 }
 
+/* The same abbreviation as everywhere else (send, device, console): a few characters then "…". */
 void cloud_abbrev_token(const char *token, char out[16])
 {
-    size_t n = token ? strlen(token) : 0;
-    if (n > 6)
-        n = 6;
-    memcpy(out, token ? token : "", n);
-    memcpy(out + n, "...", 4);
+    sc_send_abbrev(token, out, 16);
 }
-
 int cloud_random(void *buf, size_t len)
 {
     unsigned char *p = buf;

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "sc_posix_event.h"
 #include "smartcfg/version.h"
 
 void sc_cli_init(sc_cli_t *cli, const char *name, sc_cli_usage_fn usage, const void *ctx, int argc, char **argv)
@@ -26,24 +27,16 @@ void sc_cli_version(const sc_cli_t *cli)
     printf("%s %s\n", cli->name, SMARTCFG_VERSION_STRING);
 }
 
-/* The JSON twin of an error message: one line on stdout. */
+/* The JSON twin of an error message: one line on stdout (docs/json.md; no times: nothing ran). */
 static void json_error(const sc_cli_t *cli, const char *event, const char *message, int code)
 {
     if (!cli->json)
         return;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "v", 1); /* docs/json.md */
-    cJSON_AddStringToObject(o, "event", event);
     cJSON_AddStringToObject(o, "command", cli->name);
     cJSON_AddStringToObject(o, "message", message);
     cJSON_AddNumberToObject(o, "exit", code);
-    char *s = cJSON_PrintUnformatted(o);
-    if (s) {
-        puts(s);
-        free(s);
-    }
-    cJSON_Delete(o);
-    fflush(stdout);
+    sc_posix_event(event, SC_EVENT_NO_TIME, o);
 }
 
 static int report(const sc_cli_t *cli, const char *event, int code, const char *fmt, va_list ap)

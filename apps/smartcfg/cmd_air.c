@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include <cjson/cJSON.h>
+
 #include "sc_pcap.h"
+#include "sc_posix_event.h"
 #include "sc_posix_netif.h"
 #include "smartcfg/air.h"
 
@@ -57,6 +60,7 @@ static void air_usage(const sc_cli_t *cli, FILE *f)
             "  --second-ip A.B.C.D (192.168.1.101), --second-phone-mac MAC (phone MAC ^ 1)\n"
             "  --second-bad-fcs   the second phone's frames are all bad-FCS receptions (spoofing)\n"
             "  --second-protocol P  the second phone runs this sender (default: the first's)\n"
+            "  --json             print the summary as one JSON line (docs/json.md)\n"
             "  -h, --help         this text;  --version  the version\n"
             "exit: 0 written, 1 cannot write OUT, 2 usage error\n\n"
             "examples:\n"
@@ -155,7 +159,7 @@ enum {
     O_SSID = 256, O_SSID_HEX, O_PWD, O_PWD_HEX, O_BSSID, O_IP, O_PHONE, O_CHANNEL, O_CIPHER, O_GCIPHER,
     O_FCS, O_NOFCS, O_NOQOS, O_DOWNQOS, O_UPONLY, O_DOWNONLY, O_MCAST, O_LOSS, O_RETRY, O_FOREIGN,
     O_DTIM, O_MBSS, O_START, O_DURATION, O_SEED, O_2SSID, O_2PWD, O_2PWD_HEX, O_2IP, O_2PHONE, O_2BADFCS,
-    O_PROTO, O_AESKEY, O_RANDIV, O_RES, O_RES_HEX, O_PORTMARK, O_RANDOM, O_HTC, O_AMSDU, O_2PROTO, O_RTEXT
+    O_PROTO, O_AESKEY, O_RANDIV, O_RES, O_RES_HEX, O_PORTMARK, O_RANDOM, O_HTC, O_AMSDU, O_2PROTO, O_RTEXT, O_JSON
 };
 
 static const struct option air_opts[] = {
@@ -180,6 +184,7 @@ static const struct option air_opts[] = {
     { "reserved-hex", required_argument, NULL, O_RES_HEX }, { "port-mark", required_argument, NULL, O_PORTMARK },
     { "random", required_argument, NULL, O_RANDOM }, { "ht-control", no_argument, NULL, O_HTC },
     { "amsdu", no_argument, NULL, O_AMSDU }, { "radiotap-ext", no_argument, NULL, O_RTEXT }, { "second-protocol", required_argument, NULL, O_2PROTO },
+    { "json", no_argument, NULL, O_JSON },
     { NULL, 0, NULL, 0 }
 };
 
@@ -210,6 +215,7 @@ int cmd_air(int argc, char **argv)
     sc_air_config_t c, c2;
     sc_air_config_default(&c);
     int group_set = 0, second = 0;
+    bool json = false;
     int ssid2_set = 0, pwd2_set = 0, ip2_set = 0, phone2_set = 0, bad2 = 0;
     uint8_t ssid2[SC_SSID_MAX], pwd2[SC_PASSWORD_MAX], ssid2_len = 0, pwd2_len = 0, ip2[4], phone2[6];
     uint32_t u;
@@ -375,6 +381,7 @@ int cmd_air(int argc, char **argv)
         case O_HTC: c.ht_control = 1; break;
         case O_AMSDU: c.amsdu = 1; break;
         case O_RTEXT: wflags = SC_PCAP_W_EXT; break;
+        case O_JSON: json = true; break;
         default:
             return sc_cli_usage_error(&air_cli, "unknown option '%s'", argv[optind - 1]);
         }
@@ -458,7 +465,20 @@ int cmd_air(int argc, char **argv)
         return sc_cli_fail(&air_cli, SC_EXIT_FAIL, "%s: write failed (%s)", out, sc_strerror(rc ? rc : crc));
     }
     uint32_t fl = sc_air_floor_ms(&c);
-    if (c.protocol != SC_AIR_PROTO_V1)
+    if (json) {
+        /* docs/json.md: one summary line per capture written */
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "file", out);
+        cJSON_AddStringToObject(o, "protocol", c.protocol == SC_AIR_PROTO_V1   ? "esptouch-v1"
+                                               : c.protocol == SC_AIR_PROTO_V2 ? "esptouch-v2"
+                                                                               : "airkiss");
+        cJSON_AddNumberToObject(o, "frames", (double)n);
+        cJSON_AddNumberToObject(o, "air_ms", last_t);
+        if (c.protocol == SC_AIR_PROTO_V1 && fl != UINT32_MAX)
+            cJSON_AddNumberToObject(o, "floor_ms", fl);
+        cJSON_AddBoolToObject(o, "second_phone", second != 0);
+        sc_posix_event("capture", sc_posix_event_ms(), o);
+    } else if (c.protocol != SC_AIR_PROTO_V1)
         printf("%s: %lu frames, %u ms of air\n", out, n, last_t);
     else if (fl == UINT32_MAX)
         printf("%s: %lu frames, %u ms of air; the data cycle is never complete in this window\n", out, n, last_t);

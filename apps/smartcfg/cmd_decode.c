@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "plot_svg.h"
 #include "sc_pcap.h"
+#include "sc_posix_event.h"
 #include "smartcfg/receiver.h"
 
 #define DECODE_MAX_RESULTS 64 /* distinct sessions remembered per file for deduplication */
@@ -135,16 +136,11 @@ static const char *version_name(sc_proto_t p)
     return p == SC_PROTO_ESPTOUCH_V1 ? "v1" : p == SC_PROTO_ESPTOUCH_V2 ? "v2" : "airkiss";
 }
 
-/* One JSON line on stdout, flushed (a pipe reader sees it at once); frees o. */
-static void emit_json(cJSON *o)
+/* One JSON event line on stdout through the tools' one printer (docs/json.md), flushed (a pipe
+ * reader sees it at once); frees o. */
+static void emit_json(const char *event, cJSON *o)
 {
-    char *str = cJSON_PrintUnformatted(o);
-    if (str) {
-        printf("%s\n", str);
-        cJSON_free(str);
-    }
-    cJSON_Delete(o);
-    fflush(stdout);
+    sc_posix_event(event, sc_posix_event_ms(), o);
 }
 
 static void print_result(const char *file, const sc_rx_result_t *r, uint64_t ts_us, int json)
@@ -214,7 +210,7 @@ static void print_result(const char *file, const sc_rx_result_t *r, uint64_t ts_
     cJSON_AddNumberToObject(o, "channel", r->channel);
     cJSON_AddNumberToObject(o, "offset", r->offset);
     cJSON_AddRawToObject(o, "time", ts);
-    emit_json(o);
+    emit_json("result", o);
 }
 
 static int same_result(const sc_rx_result_t *a, const sc_rx_result_t *b)
@@ -307,7 +303,6 @@ static void print_nothing(const char *name, const decode_diag_t *d, const char *
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return;
-    cJSON_AddStringToObject(o, "event", "no_result");
     cJSON_AddStringToObject(o, "file", name);
     cJSON_AddStringToObject(o, "reason", reason);
     cJSON_AddNumberToObject(o, "frames", (double)d->frames);
@@ -315,7 +310,7 @@ static void print_nothing(const char *name, const decode_diag_t *d, const char *
     cJSON_AddBoolToObject(o, "locked", d->locked);
     cJSON_AddNumberToObject(o, "known", d->known);
     cJSON_AddNumberToObject(o, "needed", d->needed);
-    emit_json(o);
+    emit_json("no_result", o);
 }
 
 static uint64_t mono_ms(void)

@@ -11,7 +11,10 @@
 #include "cli.h"
 #include "device_opts.h"
 #include "device_run.h"
+#include <cjson/cJSON.h>
+
 #include "sc_posix.h"
+#include "sc_posix_event.h"
 #include "sc_posix_host.h"
 #include "smartcfg/tc8266.h"
 #include "smartcfg/device.h"
@@ -27,48 +30,74 @@ typedef struct {
     bool have_error;
 } reporter_t;
 
-static void json_str(FILE *f, const uint8_t *s, size_t n)
+/* An object from a printf'd list of fields ",\"k\":v..." (numbers, addresses, names and the
+ * reason table's sentences: nothing that needs escaping). */
+static cJSON *fields(const char *fmt, va_list ap)
 {
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = s[i];
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c >= 0x20 && c < 0x7f)
-            fputc(c, f);
-        else
-            fprintf(f, "\\u%04x", c); /* bytes, not UTF-8: SSIDs may be anything */
-    }
-    fputc('"', f);
+    char buf[512] = "{";
+    if (fmt)
+        vsnprintf(buf + 1, sizeof buf - 2, fmt, ap);
+    if (buf[1] == ',')
+        memmove(buf + 1, buf + 2, strlen(buf + 2) + 1);
+    size_t n = strlen(buf);
+    buf[n] = '}';
+    buf[n + 1] = '\0';
+    cJSON *o = cJSON_Parse(buf);
+    return o ? o : cJSON_CreateObject();
 }
 
-/* One JSON event: {"event":..., "t_ms":..., <fields printf'd from fmt>}. */
+static cJSON *fields_of(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static cJSON *fields_of(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cJSON *o = fields(fmt, ap);
+    va_end(ap);
+    return o;
+}
+
+/* One JSON event through the tools' one printer (docs/json.md). */
 static void json_event(const reporter_t *r, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void json_event(const reporter_t *r, const char *event, const char *fmt, ...)
 {
     if (!r->json)
         return;
-    printf("{\"v\":1,\"event\":\"%s\",\"t_ms\":%u", event, sc_posix_host_ms(r->host));
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        vprintf(fmt, ap);
-        va_end(ap);
-    }
-    printf(",\"ts\":%llu}\n", (unsigned long long)sc_posix_unix_ms());
-    fflush(stdout);
+    va_list ap;
+    va_start(ap, fmt);
+    cJSON *o = fields(fmt, ap);
+    va_end(ap);
+    sc_posix_event(event, sc_posix_host_ms(r->host), o);
 }
 
+/* Adds a text field of raw bytes (SSIDs may be anything): each byte becomes the code point of
+ * the same value (Latin-1), so any byte string is valid JSON text. */
+static void add_bytes(cJSON *o, const char *key, const uint8_t *s, size_t n)
+{
+    char text[2 * 256 + 1];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 3 < sizeof text; i++) {
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            text[k++] = (char)c;
+        } else {
+            text[k++] = (char)(0xc0 | (c >> 6));
+            text[k++] = (char)(0x80 | (c & 0x3f));
+        }
+    }
+    text[k] = '\0';
+    cJSON_AddStringToObject(o, key, text);
+}
+
+/* Same as json_event with a text field of raw bytes after the printf'd fields (prefix). */
 static void json_text_event(const reporter_t *r, const char *event, const char *prefix, const char *key,
                             const uint8_t *s, size_t n)
 {
     if (!r->json)
         return;
-    printf("{\"v\":1,\"event\":\"%s\",\"t_ms\":%u%s,\"%s\":", event, sc_posix_host_ms(r->host), prefix, key);
-    json_str(stdout, s, n);
-    printf(",\"ts\":%llu}\n", (unsigned long long)sc_posix_unix_ms());
-    fflush(stdout);
+    cJSON *o = fields_of("%s", prefix);
+    add_bytes(o, key, s, n);
+    sc_posix_event(event, sc_posix_host_ms(r->host), o);
 }
 
 static void shown_ssid(char *out, size_t cap, const uint8_t *s, size_t n)
@@ -165,12 +194,10 @@ static void on_host_error(void *user, const char *text)
     /* the host's own words are already plain: they are the text and the reason */
     if (!r->json)
         return;
-    printf("{\"v\":1,\"event\":\"error\",\"t_ms\":%u,\"err_id\":0,\"sub_id\":0,\"text\":", sc_posix_host_ms(r->host));
-    json_str(stdout, (const uint8_t *)text, strlen(text));
-    printf(",\"reason\":");
-    json_str(stdout, (const uint8_t *)text, strlen(text));
-    printf(",\"ts\":%llu}\n", (unsigned long long)sc_posix_unix_ms());
-    fflush(stdout);
+    cJSON *o = fields_of(",\"err_id\":0,\"sub_id\":0");
+    add_bytes(o, "text", (const uint8_t *)text, strlen(text));
+    add_bytes(o, "reason", (const uint8_t *)text, strlen(text));
+    sc_posix_event("error", sc_posix_host_ms(r->host), o);
 }
 
 static int exit_code_for(const reporter_t *r)

@@ -18,6 +18,7 @@
 #include "smartcfg/errors.h"
 #include "cli.h"
 #include "sc_posix.h"
+#include "sc_posix_event.h"
 #include "sc_posix_netif.h"
 #include "sc_posix_sender.h"
 
@@ -54,39 +55,17 @@ static void clear_progress(send_app_t *a)
     }
 }
 
-static void emit_json(const char *event, double t, cJSON *o)
-{
-    cJSON *line = cJSON_CreateObject();
-    /* docs/json.md: every line: v, event, t_ms (since the start) first, ts (Unix ms) last */
-    cJSON_AddNumberToObject(line, "v", 1);
-    cJSON_AddStringToObject(line, "event", event);
-    cJSON_AddNumberToObject(line, "t_ms", (double)(long)(t * 1000.0 + 0.5));
-    cJSON *it = o ? o->child : NULL;
-    while (it) {
-        cJSON *next = it->next;
-        cJSON_DetachItemViaPointer(o, it);
-        cJSON_AddItemToObject(line, it->string, it);
-        it = next;
-    }
-    cJSON_AddNumberToObject(line, "ts", (double)sc_posix_unix_ms());
-    char *s = cJSON_PrintUnformatted(line);
-    if (s) {
-        puts(s);
-        free(s);
-    }
-    cJSON_Delete(line);
-    fflush(stdout);
-}
-
 /* Emits one event: a JSON line with --json, else a human line. Takes ownership of o. */
 static void emit(send_app_t *a, const char *event, cJSON *o, const char *human_fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void emit(send_app_t *a, const char *event, cJSON *o, const char *human_fmt, ...)
 {
-    double t = (double)sc_posix_sender_ms(a->s) / 1000.0;
+    uint32_t ms = sc_posix_sender_ms(a->s);
+    double t = (double)ms / 1000.0;
     if (a->json) {
-        emit_json(event, t, o);
+        sc_posix_event(event, ms, o); /* docs/json.md */
+        return;
     } else if (human_fmt) {
         clear_progress(a);
         char buf[512];
@@ -151,8 +130,7 @@ static void progress(void *user, uint32_t now)
         cJSON_AddNumberToObject(o, "identified", identified);
         cJSON_AddNumberToObject(o, "bound", bound);
         cJSON_AddNumberToObject(o, "failed", failed);
-        emit_json("progress", elapsed / 1000.0, o);
-        cJSON_Delete(o);
+        sc_posix_event("progress", elapsed, o);
         return;
     }
     char line[256];

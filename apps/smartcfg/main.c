@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sc_posix_event.h"
 #include "smartcfg/version.h"
 
 static const struct {
@@ -52,6 +53,7 @@ static int run(size_t i, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    (void)sc_posix_event_ms(); /* starts the clock of the JSON lines' t_ms (docs/json.md) */
     sc_cli_t cli;
     sc_cli_init(&cli, "smartcfg", usage, NULL, argc, argv);
     if (argc < 2)

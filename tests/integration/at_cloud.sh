@@ -66,7 +66,7 @@ expect +TCMQTTSTATE:1
 hangup
 EOF
 at_session dynreg "$T/s2"
-grep -q '"event":"device_registered","product_id":"ATPROD0001","device_name":"at_dev2"' "$T/cloud.events" \
+grep -q '"event":"device_registered","t_ms":[0-9]*,"product_id":"ATPROD0001","device_name":"at_dev2"' "$T/cloud.events" \
     || fail "the cloud did not record the registration"
 ok "AT+TCPRDINFOSET + AT+TCDEVREG register against /register/dev, then connect"
 

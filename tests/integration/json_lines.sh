@@ -3,8 +3,9 @@
 # ctest-cost: 30
 # One JSON convention (docs/json.md, issue 15 item 8): a real provisioning on the virtual radio
 # (two devices, one phone with a token, in a namespace of the test's own), a wrong-password
-# device, a timed-out send and usage errors - and EVERY line the tools print with --json is
-# checked against the event table of docs/json.md by scripts/json_check.py.
+# device, a timed-out send and usage errors, air's and decode's lines, a short life of the cloud -
+# and EVERY line the tools print with --json is checked against the event table of docs/json.md
+# by scripts/json_check.py (v, event, t_ms/ts, the listed fields, snake_case names).
 set -u
 SC=${SC_BUILD:?}/smartcfg
 SRC=${SC_SRC:?}
@@ -62,8 +63,43 @@ grep -qE '^\[ *5\.[0-9]+s\] progress: .* [0-9]+/6s  datagrams [0-9]+  devices: f
 "$SC" device --json --radio >"$TMP/device-usage.jsonl" 2>/dev/null
 [ -s "$TMP/send-usage.jsonl" ] && [ -s "$TMP/device-usage.jsonl" ] || fail "no JSON usage errors"
 
+# air and decode: a synthesised capture's summary, its decoded result, a capture with nothing in it
+"$SC" air --json "$TMP/cap.pcap" >"$TMP/air.jsonl" 2>"$TMP/air.err" || fail "air"
+"$SC" air --json --protocol v2 --second-ssid Other "$TMP/cap2.pcap" >>"$TMP/air.jsonl" 2>>"$TMP/air.err" || fail "air v2"
+"$SC" air --json --bogus >>"$TMP/air.jsonl" 2>/dev/null
+grep -q '"event":"capture".*"frames":[1-9]' "$TMP/air.jsonl" || fail "no capture summary from air"
+"$SC" decode --json "$TMP/cap.pcap" >"$TMP/decode.jsonl" 2>"$TMP/decode.err" || fail "decode"
+"$SC" air --json --duration 50 "$TMP/short.pcap" >/dev/null 2>&1 || fail "air short"
+"$SC" decode --json "$TMP/short.pcap" >>"$TMP/decode.jsonl" 2>>"$TMP/decode.err"
+grep -q '"event":"result"' "$TMP/decode.jsonl" && grep -q '"event":"no_result"' "$TMP/decode.jsonl" || fail "decode lines"
+
+# the cloud (on loopback, free ports): start, a product, a device, a user who logs in and makes a token, SIGTERM
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+HP=$(port); MP=$(port)
+"$SC" cloud --http 127.0.0.1:$HP --mqtt 127.0.0.1:$MP --db "$TMP/cloud.db" --json >"$TMP/cloud.jsonl" 2>"$TMP/cloud.err" &
+CP=$!
+for _ in $(seq 150); do grep -q '"event":"service_connected"' "$TMP/cloud.jsonl" 2>/dev/null && break; sleep 0.1; done
+grep -q '"event":"service_connected"' "$TMP/cloud.jsonl" || fail "cloud not up"
+api() { curl -sS --max-time 5 -X POST -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $(cat "$TMP/admin.key")" "http://127.0.0.1:$HP$1" -d "$2"; }
+api /v1/products '{"product_id":"JSONPROD01"}' >/dev/null
+api /v1/products/JSONPROD01/devices '{"device_name":"json_dev"}' >/dev/null
+api /v1/users '{"user_name":"jsonuser","password":"json-password-1"}' >/dev/null
+ACC=$(api "/tokenapi?cmd=AppGetToken" '{"Action":"AppGetToken","UserName":"jsonuser","Password":"json-password-1"}' | jq -r .data.Token)
+api "/tokenapi?cmd=AppCreateDeviceBindToken" "{\"Action\":\"AppCreateDeviceBindToken\",\"AccessToken\":\"$ACC\"}" >/dev/null
+kill -TERM $CP; wait $CP; RC=$?; [ $RC = 0 ] || fail "cloud exit $RC on SIGTERM"
+for e in ready product_created device_created user_created user_login token_created stopped; do
+    grep -q "\"event\":\"$e\"" "$TMP/cloud.jsonl" || fail "cloud: no $e event"
+done
+
 check send "$TMP"/send*.jsonl
 check device "$TMP"/dev*.jsonl
+check air "$TMP/air.jsonl"
+check decode "$TMP/decode.jsonl"
+check cloud "$TMP/cloud.jsonl"
+# one token prefix everywhere: the send's and the cloud's abbreviations look alike
+grep -ho '"token":"[^"]*"' "$TMP"/send.jsonl "$TMP/cloud.jsonl" | sort -u | grep -qv '"token":"[0-9A-Za-z]\{1,4\}…"' \
+    && fail "a token not abbreviated as xxxx…: $(grep -ho '"token":"[^"]*"' "$TMP"/send.jsonl "$TMP/cloud.jsonl" | sort -u | tr '\n' ' ')"
 # the checker itself fails on a line that breaks the table
 echo '{"v":1,"event":"identity","t_ms":1,"device":0,"mac":"x","productId":"A","deviceName":"d","ts":1}' >"$TMP/broken.jsonl"
 python3 "$SRC/scripts/json_check.py" "$SRC/docs/json.md" send "$TMP/broken.jsonl" >/dev/null && fail "checker accepted a broken line"

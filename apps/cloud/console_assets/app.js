@@ -92,9 +92,9 @@ function follow() {
     let e;
     try { e = JSON.parse(m.data); } catch { return; }
     const who = e.product_id ? ' ' + e.product_id + (e.device_name ? '/' + e.device_name : '') : '';
-    const rest = Object.entries(e).filter(([k]) => !['ts', 'event', 'product_id', 'device_name'].includes(k))
+    const rest = Object.entries(e).filter(([k]) => !['v', 't_ms', 'ts', 'event', 'product_id', 'device_name'].includes(k))
       .map(([k, v]) => k + '=' + (typeof v === 'object' ? JSON.stringify(v) : v)).join(' ');
-    list.prepend(el('li', { 'data-event': e.event }, new Date(e.ts * 1000).toLocaleTimeString() + ' ' + e.event + who + (rest ? ' ' + rest : '')));
+    list.prepend(el('li', { 'data-event': e.event }, new Date(e.ts).toLocaleTimeString() + ' ' + e.event + who + (rest ? ' ' + rest : '')));
     while (list.children.length > 300) list.lastChild.remove();
     // Coalesce: a burst of events refreshes the tables once.
     clearTimeout(pending);

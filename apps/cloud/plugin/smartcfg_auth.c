@@ -132,7 +132,7 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
     char cpid[ID_MAX];
     mosquitto_log_printf(MOSQ_LOG_NOTICE, "smartcfg_auth: connect_ok client=%s product=%s alg=%s", cid,
                          clean(pid, cpid, sizeof cpid), alg);
-    emit("device_connected", 3, (const char *const[]){ "client", client_id, "product", pid, "alg", alg });
+    emit("device_connected", 3, (const char *const[]){ "client", client_id, "product_id", pid, "alg", alg });
     return MOSQ_ERR_SUCCESS;
 }
 

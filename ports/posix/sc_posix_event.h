@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The one printer of JSON event lines for every tool (send, device, decode, air, cloud and the
+ * CLI's usage/setup errors), so the convention of docs/json.md lives in one place:
+ *
+ *   {"v":1,"event":E,"t_ms":T,<the caller's fields, in their order>,"ts":<Unix ms>}
+ *
+ * t_ms is the tool's own clock (milliseconds since it started); SC_EVENT_NO_TIME leaves out
+ * both times (usage and setup errors, printed before anything runs). Lines are written whole
+ * under the stream's lock, so threads (the cloud's) never interleave them. */
+#ifndef SC_POSIX_EVENT_H
+#define SC_POSIX_EVENT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#define SC_EVENT_VERSION 1
+#define SC_EVENT_NO_TIME (-1)
+
+/* The line object (NULL when out of memory); takes ownership of fields (may be NULL). */
+cJSON *sc_posix_event_line(const char *event, int64_t t_ms, cJSON *fields);
+/* Prints line as one line on f and flushes; deletes line. */
+void sc_posix_event_print(FILE *f, cJSON *line);
+/* Both: builds and prints on stdout. Takes ownership of fields. */
+void sc_posix_event(const char *event, int64_t t_ms, cJSON *fields);
+/* Milliseconds since the process first asked (call early: a tool's start). */
+uint32_t sc_posix_event_ms(void);
+
+#endif
