@@ -50,7 +50,7 @@ if 'alt_password_hex' in args:
     accepted.add((args.get('alt_ssid_hex', args['ssid_hex']), args['alt_password_hex'], args['alt_ip']))
 saw_primary = False
 keys = {'file', 'protocol', 'ssid', 'ssid_hex', 'password', 'password_hex', 'bssid', 'phone_ip',
-        'reserved_hex', 'random', 'version', 'channel', 'offset', 'time'}
+        'reserved_hex', 'random', 'version', 'channel', 'offset', 'time', 'v', 'event', 't_ms', 'ts'}  # docs/json.md
 for l in lines:
     r = json.loads(l)
     if set(r) != keys:

@@ -35,7 +35,7 @@ import json, sys
 out, pcap, args = sys.argv[1], sys.argv[2], dict(a.split('=', 1) for a in sys.argv[3:])
 lines = [json.loads(l) for l in open(out).read().splitlines() if l.strip()]
 keys = {'file', 'protocol', 'ssid', 'ssid_hex', 'password', 'password_hex', 'bssid', 'phone_ip',
-        'reserved_hex', 'random', 'version', 'channel', 'offset', 'time'}
+        'reserved_hex', 'random', 'version', 'channel', 'offset', 'time', 'v', 'event', 't_ms', 'ts'}  # docs/json.md
 def val(v):
     if v == 'null': return None
     return int(v) if v.lstrip('-').isdigit() and len(v) < 4 else v

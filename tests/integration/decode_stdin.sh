@@ -13,9 +13,10 @@ fail() { echo "FAIL: $*"; for f in "$TMP"/*.out "$TMP"/*.err; do [ -f "$f" ] && 
 "$SC" decode --json "$TMP/a.pcap" >"$TMP/file.out" || fail "decode of the file"
 "$SC" decode --json - <"$TMP/a.pcap" >"$TMP/stdin.out" 2>"$TMP/stdin.err"; RC=$?
 [ "$RC" = 0 ] || fail "decode - exit $RC"
-grep -q '^{"file":"-","protocol":"esptouch-v1","ssid":"StdinAP".*"password":"stdin-pw-42"' "$TMP/stdin.out" || fail "no result from stdin"
-# the same result either way, but for the name
-[ "$(sed 's/^{"file":"[^"]*"//' "$TMP/file.out")" = "$(sed 's/^{"file":"[^"]*"//' "$TMP/stdin.out")" ] || fail "stdin and file differ"
+grep -q '^{"v":1,"event":"result","t_ms":[0-9]*,"file":"-","protocol":"esptouch-v1","ssid":"StdinAP".*"password":"stdin-pw-42"' "$TMP/stdin.out" || fail "no result from stdin"
+# the same result apart from the file name and the tool's clocks (t_ms, ts)
+same() { sed 's/"t_ms":[0-9]*,"file":"[^"]*"//; s/,"ts":[0-9]*}$/}/' "$1"; }
+[ "$(same "$TMP/file.out")" = "$(same "$TMP/stdin.out")" ] || fail "stdin and file differ"
 # a pipe, not just a redirected file
 cat "$TMP/a.pcap" | "$SC" decode - >"$TMP/pipe.out" 2>&1 || fail "decode from a pipe"
 grep -q '^-: protocol esptouch-v1 ssid "StdinAP"' "$TMP/pipe.out" || fail "pipe result"
