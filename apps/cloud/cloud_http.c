@@ -735,8 +735,15 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
             return tok_error(c, 400, "InvalidParameter", "strings must not contain NUL", NULL);
         return token_api(h, c, rq);
     }
-    if (!strncmp(url, "/ota/", 5))   /* the device's download: the URL's token is the capability */
+    if (!strncmp(url, "/ota/", 5)) {   /* the device's download: the URL's token is the capability */
+        /* Unauthenticated: a budget per address (generous: a download is one request plus a
+         * few resumes) so token guessing cannot keep the daemon's one thread busy. */
+        char addr[64];
+        peer_addr(c, addr, sizeof addr);
+        if (!rate_ok(h, "ota", addr, 20.0, 200.0))
+            return admin_error(c, 429, "too many downloads from this address");
         return cloud_ota_serve(h->cfg.ota, c, url + 5, method);
+    }
     if (!strcmp(url, "/register/dev")) {
         if (!post)
             return admin_error(c, 405, "use POST");
