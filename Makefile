@@ -31,7 +31,7 @@ install:
 # namespaces), the unit tests again under ASan+UBSan, each fuzzer for a bounded time, and the
 # Cortex-M cross-build of the core.
 test: deps build
-	@BUILD=$(BUILD) BUILD_ASAN=$(BUILD_ASAN) BUILD_FUZZ=$(BUILD_FUZZ) JOBS=$(JOBS) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	@BUILD=$(BUILD) BUILD_ASAN=$(BUILD_ASAN) JOBS=$(JOBS) FUZZ_SECONDS=$(FUZZ_SECONDS) \
 		bash scripts/run-tests.sh
 
 test-unit: build
@@ -44,7 +44,7 @@ test-asan:
 
 fuzz:
 	@cmake -S . -B $(BUILD_FUZZ) -DSC_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
-	@cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target sc_fuzzers
 	@sh scripts/run-fuzzers.sh $(BUILD_FUZZ)/fuzz $(FUZZ_SECONDS)
 
 # The core must build freestanding for a Cortex-M target; prints its size.
