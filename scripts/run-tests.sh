@@ -8,6 +8,9 @@
 set -euo pipefail
 BUILD=${BUILD:-build} BUILD_ASAN=${BUILD_ASAN:-build-asan}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)} FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+# How many ctest programs at once: most integration tests spend their time waiting on a
+# protocol's schedule (a sender's rounds, a device's linger), not computing.
+CTEST_JOBS=${CTEST_JOBS:-$JOBS}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 # The tests run Debian's python3 (what `make deps` installs), ahead of any version manager's
@@ -26,7 +29,7 @@ count() { # adds "out of N" of a ctest summary to the total
 }
 
 phase "ctest (unit + integration)"
-(cd "$BUILD" && ctest --output-on-failure -j "$JOBS") 2>&1 | tee "$log"
+(cd "$BUILD" && ctest --output-on-failure -j "$CTEST_JOBS") 2>&1 | tee "$log"
 count
 done_phase ctest
 
