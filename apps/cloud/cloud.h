@@ -65,6 +65,18 @@ int cloud_store_client_id_taken(cloud_store_t *s, const char *pid, const char *d
 int cloud_store_gc(cloud_store_t *s, int64_t now, int64_t token_grace, int64_t dynreg_window);
 int cloud_store_dynreg_seen(cloud_store_t *s, const char *pid, const char *dn, int64_t nonce, int64_t ts);
 
+/* Gateways and the data template (cloud_thing.c, docs/cloud.md "Gateways"). */
+int cloud_store_get_device_psk(cloud_store_t *s, const char *pid, const char *dn, char *psk, size_t len);
+int cloud_store_gw_bind(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
+                        int64_t now);
+int cloud_store_gw_bound(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn);
+int cloud_store_gw_update(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
+                          int online);
+int cloud_store_gw_list(cloud_store_t *s, const char *gpid, const char *gdn,
+                        void (*fn)(void *u, const char *pid, const char *dn, bool online), void *u);
+int cloud_store_thing_put(cloud_store_t *s, const char *pid, const char *dn, const char *reported, int64_t now);
+int cloud_store_thing_get(cloud_store_t *s, const char *pid, const char *dn, char *reported, size_t len);
+
 typedef struct {
     char user_id[40], user_name[65], salt[40], pw_hash[80], family_id[40];
 } cloud_user_t;
@@ -135,6 +147,7 @@ typedef struct {
     double token_rate, token_burst;      /* bind tokens per second and burst, per account */
     double anon_rate, anon_burst;        /* unauthenticated requests per second and burst, per address */
     struct cloud_ota *ota;               /* firmware updates (cloud_ota.h); NULL: none */
+    struct cloud_thing *thing;           /* control / action downlink (cloud_thing.c); NULL: none */
 } cloud_http_cfg_t;
 cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t errlen);
 void cloud_http_stop(cloud_http_t *h);
@@ -148,6 +161,17 @@ cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *
 int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms);
 bool cloud_bindsvc_connected(const cloud_bindsvc_t *b);
 void cloud_bindsvc_free(cloud_bindsvc_t *b);
+
+/* ---- IoT Explorer topics (cloud_thing.c): data template, events, actions, system time,
+ * gateway operations; its own service-identity MQTT client, on libmosquitto's thread. */
+typedef struct cloud_thing cloud_thing_t;
+cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t port, const char *user, const char *pass,
+                               char *err, size_t errlen);
+void cloud_thing_free(cloud_thing_t *t);
+/* POST /v1/products/<P>/devices/<D>/control {"params":{…}} and …/action {"actionId":…,"params":{…}}:
+ * the downlink. 0 sent, -1 not connected or bad input (msg says which). */
+int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool action, const char *body, size_t len,
+                     char *msg, size_t msglen);
 
 /* Shared validation of identifiers coming from the network. */
 bool cloud_valid_id(const char *s, size_t maxlen);

@@ -29,7 +29,16 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS tokens_by_expire ON tokens(expire);"
     /* Dynamic registration requests seen within the timestamp window: a replay is refused. */
     "CREATE TABLE IF NOT EXISTS dynreg_seen(product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
-    " nonce INTEGER NOT NULL, timestamp INTEGER NOT NULL, PRIMARY KEY(product_id, device_name, nonce, timestamp));";
+    " nonce INTEGER NOT NULL, timestamp INTEGER NOT NULL, PRIMARY KEY(product_id, device_name, nonce, timestamp));"
+    /* Gateway topology (docs/cloud.md "Gateways"): a sub-device is bound to at most one gateway;
+     * online says the gateway has its session up. The broker plugin reads it for the ACL. */
+    "CREATE TABLE IF NOT EXISTS gw_subdevs(sub_pid TEXT NOT NULL, sub_dn TEXT NOT NULL, gw_pid TEXT NOT NULL,"
+    " gw_dn TEXT NOT NULL, online INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL,"
+    " PRIMARY KEY(sub_pid, sub_dn));"
+    "CREATE INDEX IF NOT EXISTS gw_subdevs_by_gw ON gw_subdevs(gw_pid, gw_dn);"
+    /* The data template's last reported properties (get_status answers them). */
+    "CREATE TABLE IF NOT EXISTS thing_props(product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
+    " reported TEXT NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY(product_id, device_name));";
 
 /* Columns added after the first release; ALTER fails harmlessly when they exist. */
 static const char *const migrations[] = {
@@ -416,6 +425,105 @@ int cloud_store_check_access_token(cloud_store_t *s, const char *token, int64_t 
         copy_col(st, 0, u->user_id, sizeof u->user_id);
         copy_col(st, 1, u->user_name, sizeof u->user_name);
         copy_col(st, 2, u->family_id, sizeof u->family_id);
+        ret = 0;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* ---- gateways and the data template ------------------------------------------------------ */
+int cloud_store_get_device_psk(cloud_store_t *s, const char *pid, const char *dn, char *psk, size_t len)
+{
+    sqlite3_stmt *st = prep(s, "SELECT psk FROM devices WHERE product_id=? AND device_name=?");
+    if (!st)
+        return -1;
+    const char *v[] = { pid, dn };
+    bind_texts(st, 2, v);
+    int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
+    if (rc == SQLITE_ROW) {
+        copy_col(st, 0, psk, len);
+        ret = 0;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* 0 bound (again), 1 bound to another gateway, -1 error. */
+int cloud_store_gw_bind(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
+                        int64_t now)
+{
+    const char *v[] = { spid, sdn, gpid, gdn };
+    int rc = insert_new(s, "INSERT OR IGNORE INTO gw_subdevs(sub_pid, sub_dn, gw_pid, gw_dn, online, updated)"
+                           " VALUES(?,?,?,?,0,?)", 4, v, 1, &now);
+    if (rc != 1)
+        return rc;
+    int b = cloud_store_gw_bound(s, gpid, gdn, spid, sdn);   /* the row existed: whose is it? */
+    return b < 0 ? -1 : b == 1 ? 0 : 1;
+}
+
+/* 1 when the sub-device is bound to this gateway, 0 not, -1 error. */
+int cloud_store_gw_bound(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn)
+{
+    sqlite3_stmt *st = prep(s, "SELECT 1 FROM gw_subdevs WHERE sub_pid=? AND sub_dn=? AND gw_pid=? AND gw_dn=?");
+    if (!st)
+        return -1;
+    const char *v[] = { spid, sdn, gpid, gdn };
+    bind_texts(st, 4, v);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Unbind (online < 0) or set the session state; rows changed (0: not bound here), or -1. */
+int cloud_store_gw_update(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
+                          int online)
+{
+    const char *v[] = { spid, sdn, gpid, gdn };
+    if (online < 0)
+        return cloud_store_exec(s, "DELETE FROM gw_subdevs WHERE sub_pid=? AND sub_dn=? AND gw_pid=? AND gw_dn=?", 4, v);
+    return cloud_store_exec(s, online ? "UPDATE gw_subdevs SET online=1 WHERE sub_pid=? AND sub_dn=? AND gw_pid=? AND gw_dn=?"
+                                      : "UPDATE gw_subdevs SET online=0 WHERE sub_pid=? AND sub_dn=? AND gw_pid=? AND gw_dn=?",
+                            4, v);
+}
+
+/* The gateway's sub-devices, one callback each. Rows, or -1. */
+int cloud_store_gw_list(cloud_store_t *s, const char *gpid, const char *gdn,
+                        void (*fn)(void *u, const char *pid, const char *dn, bool online), void *u)
+{
+    sqlite3_stmt *st = prep(s, "SELECT sub_pid, sub_dn, online FROM gw_subdevs WHERE gw_pid=? AND gw_dn=?"
+                               " ORDER BY sub_pid, sub_dn");
+    if (!st)
+        return -1;
+    const char *v[] = { gpid, gdn };
+    bind_texts(st, 2, v);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fn(u, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+           sqlite3_column_int(st, 2) != 0);
+        n++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+int cloud_store_thing_put(cloud_store_t *s, const char *pid, const char *dn, const char *reported, int64_t now)
+{
+    const char *v[] = { pid, dn, reported };
+    return run_write(s, "INSERT OR REPLACE INTO thing_props(product_id, device_name, reported, updated)"
+                        " VALUES(?,?,?,?)", 3, v, 1, &now) < 0 ? -1 : 0;
+}
+
+/* 0 found (reported filled), 1 nothing reported yet, -1 error. */
+int cloud_store_thing_get(cloud_store_t *s, const char *pid, const char *dn, char *reported, size_t len)
+{
+    sqlite3_stmt *st = prep(s, "SELECT reported FROM thing_props WHERE product_id=? AND device_name=?");
+    if (!st)
+        return -1;
+    const char *v[] = { pid, dn };
+    bind_texts(st, 2, v);
+    int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
+    if (rc == SQLITE_ROW) {
+        copy_col(st, 0, reported, len);
         ret = 0;
     }
     sqlite3_finalize(st);

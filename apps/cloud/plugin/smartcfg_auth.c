@@ -296,6 +296,87 @@ static bool device_may_ota(const char *client_id, const char *topic, int access)
     return device_exists(pid, slash + 1);
 }
 
+/* 1 when the gateway whose client id is gw_cid has the sub-device <pid>/<dn> bound and online
+ * (the local cloud keeps that topology in gw_subdevs, docs/cloud.md "Gateways"). */
+static bool gateway_proxies(const char *gw_cid, const char *pid, const char *dn)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM gw_subdevs WHERE sub_pid=? AND sub_dn=? AND online=1"
+                               " AND gw_pid || gw_dn = ?", -1, &st, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_text(st, 1, pid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, dn, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, gw_cid, -1, SQLITE_STATIC);
+    bool ok = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/* The other IoT Explorer / IoT Hub topics (docs/cloud.md "Topic rights"). Up (publish):
+ * $sys/operation/<P>/<D>, $shadow/operation/<P>/<D>, $gateway/operation/<P>/<D>, <P>/<D>/data,
+ * <P>/<D>/event. Down (subscribe, receive): the same $…/operation/result/<P>/<D>, <P>/<D>/data,
+ * <P>/<D>/control. Always the caller's own <P>/<D>, no wildcards — except that a gateway also
+ * speaks for its bound, online sub-devices on their custom and $thing topics. */
+static bool device_may_more(const char *client_id, const char *topic, int access)
+{
+    if (access == MOSQ_ACL_UNSUBSCRIBE)
+        return true;
+    if (strpbrk(topic, "+#") || strlen(topic) >= 256)
+        return false;
+    bool up = access == MOSQ_ACL_WRITE, custom = false;
+    static const char *const pre_up[] = { "$sys/operation/", "$shadow/operation/", "$gateway/operation/" };
+    static const char *const pre_down[] = { "$sys/operation/result/", "$shadow/operation/result/",
+                                            "$gateway/operation/result/" };
+    const char *rest = NULL;
+    for (int i = 0; i < 3 && !rest; i++) {
+        const char *pre = up ? pre_up[i] : pre_down[i];
+        size_t n = strlen(pre);
+        if (!strncmp(topic, pre, n) && (up ? strncmp(topic + n, "result/", 7) != 0 : true))
+            rest = topic + n;
+    }
+    char pid[ID_MAX], dn[ID_MAX];
+    if (rest) {
+        const char *slash = strchr(rest, '/');
+        if (!slash || slash == rest || !slash[1] || strchr(slash + 1, '/') || (size_t)(slash - rest) >= sizeof pid ||
+            strlen(slash + 1) >= sizeof dn)
+            return false;
+        memcpy(pid, rest, (size_t)(slash - rest));
+        pid[slash - rest] = 0;
+        strcpy(dn, slash + 1);
+    } else if (topic[0] != '$') {
+        /* <P>/<D>/<name>: data both ways, event up only, control down only */
+        const char *s1 = strchr(topic, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+        if (!s1 || !s2 || s1 == topic || s2 == s1 + 1 || strchr(s2 + 1, '/') || (size_t)(s1 - topic) >= sizeof pid ||
+            (size_t)(s2 - s1 - 1) >= sizeof dn)
+            return false;
+        const char *name = s2 + 1;
+        if (!(!strcmp(name, "data") || (up && !strcmp(name, "event")) || (!up && !strcmp(name, "control"))))
+            return false;
+        memcpy(pid, topic, (size_t)(s1 - topic));
+        pid[s1 - topic] = 0;
+        memcpy(dn, s1 + 1, (size_t)(s2 - s1 - 1));
+        dn[s2 - s1 - 1] = 0;
+        custom = true;
+    } else {
+        /* $thing/<dir>/<kind>/<P>/<D> of a sub-device: the gateway's proxy rights only */
+        const char *dir = up ? "$thing/up/" : "$thing/down/";
+        size_t dl = strlen(dir);
+        const char *k = !strncmp(topic, dir, dl) ? topic + dl : NULL, *s1 = k ? strchr(k, '/') : NULL;
+        const char *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+        if (!s2 || s1 == k || s2 == s1 + 1 || !s2[1] || strchr(s2 + 1, '/') || (size_t)(s2 - s1 - 1) >= sizeof pid ||
+            strlen(s2 + 1) >= sizeof dn)
+            return false;
+        memcpy(pid, s1 + 1, (size_t)(s2 - s1 - 1));
+        pid[s2 - s1 - 1] = 0;
+        strcpy(dn, s2 + 1);
+        return gateway_proxies(client_id, pid, dn);
+    }
+    size_t pl = strlen(pid);
+    if (!strncmp(client_id, pid, pl) && !strcmp(client_id + pl, dn) && device_exists(pid, dn))
+        return true;
+    return custom && gateway_proxies(client_id, pid, dn);
+}
+
 static int on_acl_check(int event, void *event_data, void *userdata)
 {
     (void)event, (void)userdata;
@@ -306,9 +387,11 @@ static int on_acl_check(int event, void *event_data, void *userdata)
         return MOSQ_ERR_ACL_DENIED;
     if (service_user && user && !strcmp(user, service_user)) {
         /* Authentication already proved the service password for this username. */
-        if (!strncmp(ed->topic, "$thing/", 7) || !strncmp(ed->topic, "$ota/", 5))
+        if (!strncmp(ed->topic, "$thing/", 7) || !strncmp(ed->topic, "$ota/", 5) || !strncmp(ed->topic, "$sys/", 5) ||
+            !strncmp(ed->topic, "$gateway/", 9) || ed->topic[0] != '$')
             return MOSQ_ERR_SUCCESS;
-    } else if (device_may(client_id, ed->topic, ed->access) || device_may_ota(client_id, ed->topic, ed->access)) {
+    } else if (device_may(client_id, ed->topic, ed->access) || device_may_ota(client_id, ed->topic, ed->access) ||
+               device_may_more(client_id, ed->topic, ed->access)) {
         return MOSQ_ERR_SUCCESS;
     }
     char cid[ID_MAX], ctopic[256];
