@@ -262,10 +262,11 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
                    ? cJSON_ParseWithLength(msg->payload, (size_t)msg->payloadlen) : NULL;
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(j, "method");
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(j, "clientToken");
-    if (!cJSON_IsObject(j) || (kind <= 3 && !cJSON_IsString(method))) {
+    /* The tool's action reply is {"desired":null,"clientToken":…}: no method needed there. */
+    if (!cJSON_IsObject(j) || (kind <= 2 && !cJSON_IsString(method))) {
         cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddStringToObject(ev, "topic", tp);
-        cJSON_AddStringToObject(ev, "reason", kind <= 3 ? "not a JSON object with a method" : "not a JSON object");
+        cJSON_AddStringToObject(ev, "reason", kind <= 2 ? "not a JSON object with a method" : "not a JSON object");
         cloud_event("malformed_request", ev);
     } else if (kind == 1) {
         property(t, pid, dn, j, method->valuestring);
@@ -281,7 +282,7 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
         cJSON_AddItemToObject(ev, "params", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(j, "params"), true));
         cloud_event("thing_event", ev);
     } else if (kind == 3) {
-        event("thing_action_reply", pid, dn, method->valuestring, j, "message");
+        event("thing_action_reply", pid, dn, cJSON_IsString(method) ? method->valuestring : NULL, j, "message");
     } else if (kind == 4) {
         sys_operation(t, pid, dn, j);
     } else {

@@ -79,6 +79,18 @@ class Session:
                 self.die("%s: no %r within %.0f s" % (line, need, timeout))
             self.pump(0.2)
 
+    def pub(self, topic, qos, msg, extra=()):
+        """The tool's publish_msg: AT+TCMQTTPUB with its escapes, or AT+TCMQTTPUBL when the line
+        would pass the ESP8266's 254-byte command limit. extra: lines that come with the reply
+        (our own message coming back)."""
+        line = 'AT+TCMQTTPUB="%s",%d,"%s"' % (topic, qos, escape(msg))
+        if len(line) <= 254:
+            self.lines(line, [b"OK", b"+TCMQTTPUB:OK"] + list(extra))
+            return
+        esc = escape(msg)
+        self.cmd('AT+TCMQTTPUBL="%s",%d,%d' % (topic, qos, len(esc)), b"OK\r\n>\r\n")
+        self.lines(esc, [b"+TCMQTTPUBL:OK"] + list(extra))
+
     def quiet(self, seconds):
         """Nothing arrives for this long (a message the broker must not deliver)."""
         end = time.time() + seconds
