@@ -366,6 +366,11 @@ static bool device_may_more(const char *client_id, const char *topic, int access
         if (!s2 || s1 == k || s2 == s1 + 1 || !s2[1] || strchr(s2 + 1, '/') || (size_t)(s2 - s1 - 1) >= sizeof pid ||
             strlen(s2 + 1) >= sizeof dn)
             return false;
+        /* the data template only: binding ($thing/.../service) stays the sub-device's own */
+        size_t kl = (size_t)(s1 - k);
+        if (!((kl == 8 && !strncmp(k, "property", 8)) || (kl == 5 && !strncmp(k, "event", 5)) ||
+              (kl == 6 && !strncmp(k, "action", 6))))
+            return false;
         memcpy(pid, s1 + 1, (size_t)(s2 - s1 - 1));
         pid[s2 - s1 - 1] = 0;
         strcpy(dn, s2 + 1);
@@ -375,6 +380,16 @@ static bool device_may_more(const char *client_id, const char *topic, int access
     if (!strncmp(client_id, pid, pl) && !strcmp(client_id + pl, dn) && device_exists(pid, dn))
         return true;
     return custom && gateway_proxies(client_id, pid, dn);
+}
+
+/* The service listens to the devices' custom <P>/<D>/event topics (recorded as events) and
+ * does nothing else on custom topics. */
+static bool service_hears_custom_event(const char *topic, int access)
+{
+    size_t n = strlen(topic);
+    const char *s1 = strchr(topic, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+    return (access == MOSQ_ACL_SUBSCRIBE || access == MOSQ_ACL_READ) && topic[0] != '$' && s2 &&
+           !strchr(s2 + 1, '/') && n > 6 && !strcmp(topic + n - 6, "/event");
 }
 
 static int on_acl_check(int event, void *event_data, void *userdata)
@@ -388,7 +403,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     if (service_user && user && !strcmp(user, service_user)) {
         /* Authentication already proved the service password for this username. */
         if (!strncmp(ed->topic, "$thing/", 7) || !strncmp(ed->topic, "$ota/", 5) || !strncmp(ed->topic, "$sys/", 5) ||
-            !strncmp(ed->topic, "$gateway/", 9) || ed->topic[0] != '$')
+            !strncmp(ed->topic, "$gateway/", 9) || service_hears_custom_event(ed->topic, ed->access))
             return MOSQ_ERR_SUCCESS;
     } else if (device_may(client_id, ed->topic, ed->access) || device_may_ota(client_id, ed->topic, ed->access) ||
                device_may_more(client_id, ed->topic, ed->access)) {
