@@ -11,7 +11,8 @@ smartcfg_find_host_libs(
   "MOSQ|libmosquitto|libmosquitto-dev"
   "MHD|libmicrohttpd|libmicrohttpd-dev"
   "CURL|libcurl|libcurl4-openssl-dev"
-  "SQLITE|sqlite3|libsqlite3-dev")
+  "SQLITE|sqlite3|libsqlite3-dev"
+  "RMQ|librabbitmq|librabbitmq-dev")
 
 # --- POSIX port: HAL implementations over sockets, libpcap, libmosquitto ... --
 file(GLOB_RECURSE SC_POSIX_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/ports/posix/*.c)
@@ -31,7 +32,7 @@ file(GLOB SC_APP_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/apps/smartcfg
 add_executable(smartcfg ${SC_APP_SRC})
 target_compile_definitions(smartcfg PRIVATE _GNU_SOURCE)
 target_include_directories(smartcfg PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/apps/smartcfg ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud)
-target_link_libraries(smartcfg PRIVATE smartcfg_posix PkgConfig::MHD PkgConfig::SQLITE)
+target_link_libraries(smartcfg PRIVATE smartcfg_posix PkgConfig::MHD PkgConfig::SQLITE PkgConfig::RMQ)
 set_target_properties(smartcfg PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 # The cloud console's pages (apps/cloud/console_assets) embedded as C arrays (docs/cloud.md "Console").
 file(GLOB SC_CONSOLE_ASSETS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/console_assets/*)
@@ -61,7 +62,8 @@ add_custom_target(smartcfg_man ALL DEPENDS ${SC_MAN_PAGES})
 # --- mosquitto broker plugin of the local cloud ----------------------------------
 file(GLOB SC_PLUGIN_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/plugin/*.c)
 if(SC_PLUGIN_SRC)
-  add_library(smartcfg_auth MODULE ${SC_PLUGIN_SRC})
+  # cloud_acl.c: the device rules, shared with the RabbitMQ front-end of the cloud.
+  add_library(smartcfg_auth MODULE ${SC_PLUGIN_SRC} ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/cloud_acl.c)
   set_target_properties(smartcfg_auth PROPERTIES PREFIX "" LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}
     POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET default)
   target_include_directories(smartcfg_auth PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud)

@@ -11,6 +11,8 @@
 
 #include <sqlite3.h>
 
+#include "cloud_acl.h"
+
 /* ---- bind reply codes (app_bind_token_reply / bind_device_query_reply .code) ---------
  * Chosen to read like HTTP statuses so a device log line is self-explanatory. */
 enum {
@@ -42,6 +44,9 @@ int cloud_store_get_product_secret(cloud_store_t *s, const char *pid, char *secr
 int cloud_store_add_device(cloud_store_t *s, const char *pid, const char *dn, const char *psk,
                            int64_t now, char *psk_out, size_t psk_len);
 int cloud_store_device_exists(cloud_store_t *s, const char *pid, const char *dn);
+/* Registered devices whose <ProductId><DeviceName> is client_id (-1 on error); the product id
+ * and PSK of the last match. The registry side of cloud_acl.h for the RabbitMQ front-end. */
+int cloud_store_find_device(cloud_store_t *s, const char *client_id, char *pid, size_t pidlen, char *psk, size_t psklen);
 
 int cloud_store_add_token(cloud_store_t *s, const char *token, const char *user_id, int64_t now, int64_t expire);
 typedef struct {
@@ -104,7 +109,7 @@ void cloud_random_hex(char *out, size_t nhex);   /* nhex lower-case hex chars + 
 int cloud_random_b64(char *out, size_t outlen, size_t nbytes);
 int cloud_b64_encode(const void *in, size_t inlen, char *out, size_t outlen);
 int cloud_b64_decode(const char *in, unsigned char *out, size_t outlen, size_t *olen);
-bool cloud_consttime_eq(const char *a, const char *b);
+/* cloud_consttime_eq: cloud_acl.h (the broker plugin needs it too) */
 int64_t cloud_now(void);
 int64_t cloud_now_ms(void);   /* monotonic */
 /* The whole file as a NUL-terminated string (NULL on error or when larger than max). */
@@ -146,11 +151,30 @@ typedef struct {
     unsigned conn_limit, per_ip_limit, conn_timeout;
     double token_rate, token_burst;      /* bind tokens per second and burst, per account */
     double anon_rate, anon_burst;        /* unauthenticated requests per second and burst, per address */
+    const char *rabbitmq_vhost;          /* --rabbitmq: answer its HTTP auth backend for this vhost; NULL: off */
+    bool reuse_port;                     /* share the port with other workers on this host (SO_REUSEPORT) */
     struct cloud_ota *ota;               /* firmware updates (cloud_ota.h); NULL: none */
     struct cloud_thing *thing;           /* control / action downlink (cloud_thing.c); NULL: none */
 } cloud_http_cfg_t;
 cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t errlen);
 void cloud_http_stop(cloud_http_t *h);
+
+/* ---- bind decisions (cloud_bindsvc.c), shared by the mosquitto and RabbitMQ front-ends ---- */
+typedef struct {
+    char topic[160];    /* MQTT form: $thing/down/service/<P>/<D> */
+    char *payload;      /* JSON text */
+} cloud_reply_t;
+typedef struct cloud_binder cloud_binder_t;
+cloud_binder_t *cloud_binder_new(const char *dbpath, char *err, size_t errlen);
+/* One message on $thing/up/service/<P>/<D> (MQTT form, sender already checked by the broker):
+ * decides inside the open transaction and queues the reply. */
+void cloud_binder_request(cloud_binder_t *b, const char *topic, const void *payload, size_t len);
+/* Commits the decisions since the last call: 0 stored (or nothing to store), -1 nothing was
+ * stored (the queued success replies now say 500). Replies are sent only after this. */
+int cloud_binder_commit(cloud_binder_t *b);
+size_t cloud_binder_replies(const cloud_binder_t *b, const cloud_reply_t **r);
+void cloud_binder_clear(cloud_binder_t *b);   /* forget the queued replies */
+void cloud_binder_free(cloud_binder_t *b);
 
 /* ---- MQTT binding service ------------------------------------------------------------- */
 typedef struct cloud_bindsvc cloud_bindsvc_t;
@@ -172,6 +196,20 @@ void cloud_thing_free(cloud_thing_t *t);
  * the downlink. 0 sent, -1 not connected or bad input (msg says which). */
 int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool action, const char *body, size_t len,
                      char *msg, size_t msglen);
+
+/* ---- RabbitMQ front-end of the binding service (cloud_amqp.c, docs/scale.md) ------------- */
+typedef struct cloud_amqp cloud_amqp_t;
+/* spec: amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]; queue: the shared quorum queue. */
+cloud_amqp_t *cloud_amqp_new(const char *spec, const char *queue, unsigned prefetch, const char *dbpath, char *err,
+                             size_t errlen);
+/* Tries every node once: 0 connected and consuming, -1 none would (err says why). */
+int cloud_amqp_connect(cloud_amqp_t *a, char *err, size_t errlen);
+/* One pass (up to timeout_ms waiting): 0, or -1 while no node is reachable (it keeps trying
+ * the list, with back-off). */
+int cloud_amqp_step(cloud_amqp_t *a, int timeout_ms);
+bool cloud_amqp_connected(const cloud_amqp_t *a);
+const char *cloud_amqp_vhost(const cloud_amqp_t *a);
+void cloud_amqp_free(cloud_amqp_t *a);
 
 /* Shared validation of identifiers coming from the network. */
 bool cloud_valid_id(const char *s, size_t maxlen);

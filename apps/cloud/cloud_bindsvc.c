@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The binding service: an MQTT client with the privileged service identity that answers the
- * devices' app_bind_token and bind_device_query requests (docs/protocol/tencent.md#mqtt). Replies go out only
- * after the decision is committed, so a device told "code 0" is bound even if we crash right
- * after; decisions made in one network pass share one commit (the batching that makes 10 000
- * concurrent binds cheap, docs/cloud.md). */
+/* The binding service: answers the devices' app_bind_token and bind_device_query requests
+ * (docs/protocol/tencent.md#mqtt). Two parts: the binder, which decides and stores (shared by
+ * both broker front-ends), and the mosquitto front-end, an MQTT client with the privileged
+ * service identity (the RabbitMQ one is cloud_amqp.c). Replies go out only after the decision
+ * is committed, so a device told "code 0" is bound even if we crash right after; decisions
+ * made in one network pass share one commit (the batching that makes 10 000 concurrent binds
+ * cheap, docs/cloud.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,20 +16,20 @@
 
 #include "cloud.h"
 
-typedef struct {
-    char topic[160];
-    char *payload;
-} reply_t;
+struct cloud_binder {
+    cloud_store_t store;
+    bool in_txn;
+    cloud_reply_t *replies;
+    size_t nreplies, capreplies;
+    unsigned long binds, commits;   /* binds per commit shows the batching at work (bench_cloud) */
+};
 
 struct cloud_bindsvc {
     struct mosquitto *m;
-    cloud_store_t store;
-    bool connected, in_txn;
+    cloud_binder_t *bd;
+    bool connected;
     int64_t next_reconnect;
     unsigned msgs_this_pass;
-    reply_t *replies;
-    size_t nreplies, capreplies;
-    unsigned long binds, commits;   /* binds per commit shows the batching at work (bench_cloud) */
 };
 
 static const char *status_text(int code)
@@ -42,12 +44,12 @@ static const char *status_text(int code)
     }
 }
 
-static void queue_reply(cloud_bindsvc_t *b, const char *pid, const char *dn, const char *method,
+static void queue_reply(cloud_binder_t *b, const char *pid, const char *dn, const char *method,
                         const char *client_token, int code)
 {
     if (b->nreplies == b->capreplies) {
         size_t nc = b->capreplies ? b->capreplies * 2 : 64;
-        reply_t *nr = realloc(b->replies, nc * sizeof *nr);
+        cloud_reply_t *nr = realloc(b->replies, nc * sizeof *nr);
         if (!nr)
             return;   /* the device retries; dropping one reply under OOM is survivable */
         b->replies = nr;
@@ -62,30 +64,27 @@ static void queue_reply(cloud_bindsvc_t *b, const char *pid, const char *dn, con
     cJSON_Delete(o);
     if (!s)
         return;
-    reply_t *r = &b->replies[b->nreplies++];
+    cloud_reply_t *r = &b->replies[b->nreplies++];
     snprintf(r->topic, sizeof r->topic, "$thing/down/service/%s/%s", pid, dn);
     r->payload = s;
 }
 
-static bool ensure_txn(cloud_bindsvc_t *b)
+static bool ensure_txn(cloud_binder_t *b)
 {
     if (!b->in_txn && cloud_store_begin(&b->store) == 0)
         b->in_txn = true;
     return b->in_txn;
 }
 
-static void on_message(struct mosquitto *m, void *ud, const struct mosquitto_message *msg)
+void cloud_binder_request(cloud_binder_t *b, const char *topic, const void *payload, size_t payloadlen)
 {
-    (void)m;
-    cloud_bindsvc_t *b = ud;
-    b->msgs_this_pass++;
-    /* $thing/up/service/<P>/<D>: the broker plugin already made sure the sender owns P/D. */
+    /* $thing/up/service/<P>/<D>: the broker's rules already made sure the sender owns P/D. */
     char pid[72], dn[72];
     const char *pre = "$thing/up/service/";
     size_t pl = strlen(pre);
-    if (!msg->topic || strncmp(msg->topic, pre, pl))
+    if (!topic || strncmp(topic, pre, pl))
         return;
-    const char *p = msg->topic + pl, *slash = strchr(p, '/');
+    const char *p = topic + pl, *slash = strchr(p, '/');
     if (!slash || (size_t)(slash - p) >= sizeof pid || strlen(slash + 1) >= sizeof dn)
         return;
     memcpy(pid, p, (size_t)(slash - p));
@@ -94,8 +93,7 @@ static void on_message(struct mosquitto *m, void *ud, const struct mosquitto_mes
     if (!cloud_valid_id(pid, 64) || !cloud_valid_id(dn, 48))
         return;
 
-    cJSON *j = msg->payloadlen > 0 && msg->payloadlen <= 4096
-                   ? cJSON_ParseWithLength(msg->payload, (size_t)msg->payloadlen) : NULL;
+    cJSON *j = payloadlen > 0 && payloadlen <= 4096 ? cJSON_ParseWithLength(payload, payloadlen) : NULL;
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(j, "method");
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(j, "clientToken");
     const char *client_token = cJSON_IsString(ct) ? ct->valuestring : NULL;
@@ -104,7 +102,7 @@ static void on_message(struct mosquitto *m, void *ud, const struct mosquitto_mes
         cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddNumberToObject(ev, "code", CLOUD_BIND_MALFORMED);
         cloud_event("malformed_request", ev);
-        cloud_log("malformed message from %s/%s (%d bytes)", pid, dn, msg->payloadlen);
+        cloud_log("malformed message from %s/%s (%zu bytes)", pid, dn, payloadlen);
         cJSON_Delete(j);
         return;
     }
@@ -142,6 +140,15 @@ static void on_message(struct mosquitto *m, void *ud, const struct mosquitto_mes
     cJSON_Delete(j);
 }
 
+static void on_message(struct mosquitto *m, void *ud, const struct mosquitto_message *msg)
+{
+    (void)m;
+    cloud_bindsvc_t *b = ud;
+    b->msgs_this_pass++;
+    if (msg->payloadlen >= 0)
+        cloud_binder_request(b->bd, msg->topic, msg->payload, (size_t)msg->payloadlen);
+}
+
 static void on_connect(struct mosquitto *m, void *ud, int rc)
 {
     cloud_bindsvc_t *b = ud;
@@ -172,7 +179,8 @@ cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (cloud_store_open(&b->store, dbpath, err, errlen) != 0) {
+    b->bd = cloud_binder_new(dbpath, err, errlen);
+    if (!b->bd) {
         free(b);
         return NULL;
     }
@@ -204,38 +212,82 @@ cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *
     return b;
 }
 
-static void flush(cloud_bindsvc_t *b)
+int cloud_binder_commit(cloud_binder_t *b)
 {
-    if (b->in_txn) {
-        b->commits++;
-        if (cloud_store_commit(&b->store) != 0) {
-            /* Nothing was stored: tell the devices to retry rather than claim success. */
-            cloud_store_rollback(&b->store);
-            cloud_log("binding service: commit failed: %s", sqlite3_errmsg(b->store.db));
-            for (size_t i = 0; i < b->nreplies; i++) {
-                cJSON *o = cJSON_Parse(b->replies[i].payload);
-                cJSON *code = cJSON_GetObjectItemCaseSensitive(o, "code");
-                if (cJSON_IsNumber(code) && code->valueint == CLOUD_BIND_OK) {
-                    cJSON_SetNumberValue(code, CLOUD_BIND_INTERNAL);
-                    cJSON_ReplaceItemInObject(o, "status", cJSON_CreateString(status_text(CLOUD_BIND_INTERNAL)));
-                    char *s = cJSON_PrintUnformatted(o);
-                    if (s) {
-                        free(b->replies[i].payload);
-                        b->replies[i].payload = s;
-                    }
-                }
-                cJSON_Delete(o);
+    if (!b->in_txn)
+        return 0;
+    b->in_txn = false;
+    b->commits++;
+    if (cloud_store_commit(&b->store) == 0)
+        return 0;
+    /* Nothing was stored: no reply may claim success. */
+    cloud_store_rollback(&b->store);
+    cloud_log("binding service: commit failed: %s", sqlite3_errmsg(b->store.db));
+    for (size_t i = 0; i < b->nreplies; i++) {
+        cJSON *o = cJSON_Parse(b->replies[i].payload);
+        cJSON *code = cJSON_GetObjectItemCaseSensitive(o, "code");
+        if (cJSON_IsNumber(code) && code->valueint == CLOUD_BIND_OK) {
+            cJSON_SetNumberValue(code, CLOUD_BIND_INTERNAL);
+            cJSON_ReplaceItemInObject(o, "status", cJSON_CreateString(status_text(CLOUD_BIND_INTERNAL)));
+            char *s = cJSON_PrintUnformatted(o);
+            if (s) {
+                free(b->replies[i].payload);
+                b->replies[i].payload = s;
             }
         }
-        b->in_txn = false;
+        cJSON_Delete(o);
     }
-    for (size_t i = 0; i < b->nreplies; i++) {
-        if (b->connected)
-            mosquitto_publish(b->m, NULL, b->replies[i].topic, (int)strlen(b->replies[i].payload),
-                              b->replies[i].payload, 1, false);
+    return -1;
+}
+
+size_t cloud_binder_replies(const cloud_binder_t *b, const cloud_reply_t **r)
+{
+    *r = b->replies;
+    return b->nreplies;
+}
+
+void cloud_binder_clear(cloud_binder_t *b)
+{
+    for (size_t i = 0; i < b->nreplies; i++)
         free(b->replies[i].payload);
-    }
     b->nreplies = 0;
+}
+
+cloud_binder_t *cloud_binder_new(const char *dbpath, char *err, size_t errlen)
+{
+    cloud_binder_t *b = calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (cloud_store_open(&b->store, dbpath, err, errlen) != 0) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void cloud_binder_free(cloud_binder_t *b)
+{
+    if (!b)
+        return;
+    if (b->in_txn)
+        cloud_store_rollback(&b->store);
+    cloud_log("binding service: %lu bind requests in %lu commits", b->binds, b->commits);
+    cloud_binder_clear(b);
+    free(b->replies);
+    cloud_store_close(&b->store);
+    free(b);
+}
+
+static void flush(cloud_bindsvc_t *b)
+{
+    cloud_binder_commit(b->bd);   /* on failure the replies say 500: the devices retry */
+    const cloud_reply_t *r;
+    size_t n = cloud_binder_replies(b->bd, &r);
+    for (size_t i = 0; i < n && b->connected; i++)
+        mosquitto_publish(b->m, NULL, r[i].topic, (int)strlen(r[i].payload), r[i].payload, 1, false);
+    cloud_binder_clear(b->bd);
 }
 
 int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms)
@@ -279,17 +331,11 @@ void cloud_bindsvc_free(cloud_bindsvc_t *b)
 {
     if (!b)
         return;
-    if (b->in_txn)
-        cloud_store_rollback(&b->store);
-    cloud_log("binding service: %lu bind requests in %lu commits", b->binds, b->commits);
-    for (size_t i = 0; i < b->nreplies; i++)
-        free(b->replies[i].payload);
-    free(b->replies);
     if (b->m) {
         b->connected = false;   /* a deliberate disconnect is not worth a "lost the broker" line */
         mosquitto_disconnect(b->m);
         mosquitto_destroy(b->m);
     }
-    cloud_store_close(&b->store);
+    cloud_binder_free(b->bd);
     free(b);
 }

@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "cloud.h"
+#include "cloud_authhttp.h"
 #include "cloud_ota.h"
 #include "console.h"
 #include "smartcfg/cloud.h"
@@ -744,6 +745,8 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
     /* cJSON stops a string at an escaped NUL ("A\u0000B" reads as "A"): refuse such bodies
      * rather than act on a silently shortened name, token or secret. */
     bool nul = rq->buf && memmem(rq->buf, rq->len, "\\u0000", 6);
+    if (h->cfg.rabbitmq_vhost && cloud_authhttp_owns(url))   /* --rabbitmq: the broker asks */
+        return cloud_authhttp_route(&h->store, c, url, method, rq->buf, h->cfg.rabbitmq_vhost);
     if (!strcmp(url, "/tokenapi")) {
         if (!post)
             return admin_error(c, 405, "use POST");
@@ -751,8 +754,15 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
             return tok_error(c, 400, "InvalidParameter", "strings must not contain NUL", NULL);
         return token_api(h, c, rq);
     }
-    if (!strncmp(url, "/ota/", 5))   /* the device's download: the URL's token is the capability */
+    if (!strncmp(url, "/ota/", 5)) {   /* the device's download: the URL's token is the capability */
+        /* Unauthenticated: a budget per address (generous: a download is one request plus a
+         * few resumes) so token guessing cannot keep the daemon's one thread busy. */
+        char addr[64];
+        peer_addr(c, addr, sizeof addr);
+        if (!rate_ok(h, "ota", addr, 20.0, 200.0))
+            return admin_error(c, 429, "too many downloads from this address");
         return cloud_ota_serve(h->cfg.ota, c, url + 5, method);
+    }
     if (!strcmp(url, "/register/dev")) {
         if (!post)
             return admin_error(c, 405, "use POST");
@@ -931,12 +941,22 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
     };
     if (!h->cert)
         tls[0].option = MHD_OPTION_END;
+    /* Workers on one host share the port (SO_REUSEPORT): the kernel spreads the connections and
+     * a dead worker's share goes to the others. Only when asked: "false" here would also drop
+     * MHD's usual SO_REUSEADDR, and a restarted cloud would meet its own TIME_WAIT. */
+    struct MHD_OptionItem reuse[] = {
+        { MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    if (!cfg->reuse_port)
+        reuse[0].option = MHD_OPTION_END;
     h->d = MHD_start_daemon(flags, cfg->port, NULL, NULL, handler, h,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
                             MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout,
                             MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
+                            MHD_OPTION_ARRAY, reuse,
                             MHD_OPTION_ARRAY, tls,
                             MHD_OPTION_END);
     if (!h->d) {

@@ -420,12 +420,18 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                      [--token-ttl SECONDS] [--plugin FILE] [--mosquitto FILE] [--json]\n"
             "                      [--admin-key-file F] [--tls] [--mqtts HOST:PORT] [--mqtt-psk HOST:PORT] [--tls-dir DIR]\n"
             "                      [--mqtt-per-address N] [--connect-timeout S] [--http-per-address N] [--token-rate N]\n"
-            "                      [--token-gc S]\n"
+            "                      [--token-gc S] [--rabbitmq amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]]\n"
+            "                      [--queue NAME] [--prefetch N]\n"
             "Runs a local IoT Explorer stand-in until SIGINT/SIGTERM (docs/cloud.md).\n"
             "  --http HOST:PORT    app token API, /register/dev and admin API (default 127.0.0.1:8080)\n"
             "  --mqtt HOST:PORT    listener of the mosquitto we start (default 127.0.0.1:1883)\n"
             "  --broker HOST:PORT  use a running mosquitto with smartcfg_auth loaded instead; the service\n"
             "                      identity comes from SMARTCFG_SERVICE_USER / SMARTCFG_SERVICE_PASSWORD\n"
+            "  --rabbitmq URL      be a stateless worker of a RabbitMQ cluster instead of running mosquitto:\n"
+            "                      consume bind requests from a quorum queue, answer RabbitMQ's HTTP auth\n"
+            "                      backend on --http (/rabbitmq/...), fail over along the node list (docs/scale.md)\n"
+            "  --queue NAME        the workers' shared quorum queue (default smartcfg.bind)\n"
+            "  --prefetch N        requests a worker holds unacked, also its commit batch (default 256)\n"
             "  --db FILE           SQLite registry (default $XDG_DATA_HOME/smartcfg/cloud.db)\n"
             "  --token-ttl S       bind token lifetime (default 600)\n"
             "  --plugin FILE       smartcfg_auth.so (default: next to this binary)\n"
@@ -474,7 +480,9 @@ int cmd_cloud(int argc, char **argv)
     hostport_t mqtts = { "", 0 }, mpsk = { "", 0 };
     bool https = false;
     long grace = -1;
-    long mqtt_per_addr = 32, connect_timeout = 10, http_per_addr = 16, token_rate = 60;
+    long mqtt_per_addr = 32, connect_timeout = 10, http_per_addr = 16, token_rate = 60, prefetch = 256;
+    const char *rabbitmq = NULL, *queue = "smartcfg.bind";
+    bool http_per_addr_set = false;
     /* Every file we create holds or sits next to a secret: private whatever the caller's umask
      * (SQLite creates the registry and its -wal/-shm with 0644 & ~umask). */
     umask(077);
@@ -490,6 +498,8 @@ int cmd_cloud(int argc, char **argv)
         { "tls-dir", required_argument, NULL, 'D' }, { "mqtt-per-address", required_argument, NULL, 'a' },
         { "connect-timeout", required_argument, NULL, 'c' }, { "http-per-address", required_argument, NULL, 'A' },
         { "token-rate", required_argument, NULL, 'r' }, { "token-gc", required_argument, NULL, 'g' },
+        { "rabbitmq", required_argument, NULL, 'R' }, { "queue", required_argument, NULL, 'Q' },
+        { "prefetch", required_argument, NULL, 'F' },
         SC_CLI_STD_OPTIONS, { NULL, 0, NULL, 0 }
     };
     sc_cli_t cli;
@@ -554,6 +564,21 @@ int cmd_cloud(int argc, char **argv)
                 return sc_cli_usage_error(&cli, "--token-gc wants 0..2592000 seconds, not '%s'", optarg);
             }
             break;
+        case 'R':
+            rabbitmq = optarg;
+            external = true;   /* no mosquitto of ours */
+            break;
+        case 'Q':
+            if (!cloud_valid_id(optarg, 120))
+                return sc_cli_usage_error(&cli, "--queue wants a name of letters, digits and _-.:@, not '%s'", optarg);
+            queue = optarg;
+            break;
+        case 'F':
+            errno = 0;
+            prefetch = strtol(optarg, &end, 10);
+            if (*end || errno || prefetch < 1 || prefetch > 65535)
+                return sc_cli_usage_error(&cli, "--prefetch wants 1..65535, not '%s'", optarg);
+            break;
         case 'a': case 'c': case 'A': case 'r': {
             errno = 0;
             long v = strtol(optarg, &end, 10);
@@ -563,6 +588,7 @@ int cmd_cloud(int argc, char **argv)
                                                                                           : "token-rate", optarg);
             }
             *(c == 'a' ? &mqtt_per_addr : c == 'c' ? &connect_timeout : c == 'A' ? &http_per_addr : &token_rate) = v;
+            http_per_addr_set = http_per_addr_set || c == 'A';
             break;
         }
         default:
@@ -574,6 +600,8 @@ bad_addr:
     }
     if (optind < argc)
         return sc_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
+    if (rabbitmq && ext.port)
+        return sc_cli_usage_error(&cli, "--rabbitmq and --broker exclude each other");
     if (!*db && default_db(db, sizeof db) != 0)
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "cannot create the data directory; give --db FILE");
     cloud_events_init(json);
@@ -643,6 +671,7 @@ bad_addr:
     int ret = SC_EXIT_FAIL;
     cloud_http_t *h = NULL;
     cloud_bindsvc_t *svc = NULL;
+    cloud_amqp_t *amqp = NULL;
     cloud_gate_t *gate = NULL;
     cloud_ota_t *ota = NULL;
     cloud_thing_t *thing = NULL;
@@ -651,7 +680,13 @@ bad_addr:
     const hostport_t *mq = external ? &ext : &br.mqtt;
     mosquitto_lib_init();
 
-    if (external) {
+    if (rabbitmq) {
+        amqp = cloud_amqp_new(rabbitmq, queue, (unsigned)prefetch, db, err, sizeof err);
+        if (!amqp || cloud_amqp_connect(amqp, err, sizeof err) != 0) {
+            fprintf(stderr, "smartcfg cloud: %s\n", err);
+            goto out;
+        }
+    } else if (external) {
         const char *u = getenv("SMARTCFG_SERVICE_USER"), *p = getenv("SMARTCFG_SERVICE_PASSWORD");
         if (!u || !p) {
             fprintf(stderr, "smartcfg cloud: --broker needs SMARTCFG_SERVICE_USER and SMARTCFG_SERVICE_PASSWORD "
@@ -746,8 +781,9 @@ bad_addr:
         cloud_log("mosquitto (pid %d) listening on %s:%u", (int)br.pid, br.mqtt.host, br.mqtt.port);
     }
 
-    {
-        /* Firmware images beside the registry (docs/ota.md). */
+    if (!amqp) {
+        /* Firmware images beside the registry (docs/ota.md). Not with --rabbitmq yet: the OTA
+         * push speaks MQTT to the cloud's own broker (docs/scale.md, "What does not"). */
         char fwdir[PATH_MAX];
         snprintf(fwdir, sizeof fwdir, "%.*s/firmware", PATH_MAX - 16, dbdir);
         ota = cloud_ota_new(db, fwdir, mq->host, mq->port, svc_user, svc_pass, err, sizeof err);
@@ -770,14 +806,19 @@ bad_addr:
         .conn_limit = 1024, .per_ip_limit = (unsigned)http_per_addr, .conn_timeout = 5,
         .token_rate = (double)token_rate / 60.0, .token_burst = token_rate < 20 ? (double)token_rate : 20.0,
         .anon_rate = 5.0, .anon_burst = 30.0, .ota = ota, .thing = thing,
+        /* RabbitMQ's auth requests all come from its nodes' few addresses */
+        .rabbitmq_vhost = amqp ? cloud_amqp_vhost(amqp) : NULL, .reuse_port = amqp != NULL,
     };
+    if (amqp && !http_per_addr_set)
+        hc.per_ip_limit = 1024;
     h = cloud_http_start(&hc, err, sizeof err);
     if (!h) {
         fprintf(stderr, "smartcfg cloud: %s\n", err);
         goto out;
     }
-    svc = cloud_bindsvc_new(mq->host, mq->port, svc_user, svc_pass, db, err, sizeof err);
-    if (!svc) {
+    if (!amqp)
+        svc = cloud_bindsvc_new(mq->host, mq->port, svc_user, svc_pass, db, err, sizeof err);
+    if (!amqp && !svc) {
         fprintf(stderr, "smartcfg cloud: %s\n", err);
         goto out;
     }
@@ -786,8 +827,12 @@ bad_addr:
         cJSON_AddStringToObject(ev, "http", http.host);
         cJSON_AddNumberToObject(ev, "http_port", http.port);
         const hostport_t *pm = external ? &ext : &pub_mqtt;
-        cJSON_AddStringToObject(ev, "mqtt", pm->host);
-        cJSON_AddNumberToObject(ev, "mqtt_port", pm->port);
+        if (amqp) {
+            cJSON_AddStringToObject(ev, "rabbitmq_queue", queue);
+        } else {
+            cJSON_AddStringToObject(ev, "mqtt", pm->host);
+            cJSON_AddNumberToObject(ev, "mqtt_port", pm->port);
+        }
         if (mqtts.port)
             cJSON_AddNumberToObject(ev, "mqtts_port", mqtts.port);
         if (mpsk.port)
@@ -806,14 +851,20 @@ bad_addr:
         cloud_console_login_url(https, http.host, http.port, curl, sizeof curl);
         cJSON_AddStringToObject(ev, "console_url", curl);
         cloud_event("ready", ev);
-        cloud_log("ready: HTTP http://%s:%u/  MQTT %s:%u  db %s", http.host, http.port, mq->host, mq->port, db);
+        if (amqp)
+            cloud_log("ready: HTTP http://%s:%u/  RabbitMQ queue %s  db %s", http.host, http.port, queue, db);
+        else
+            cloud_log("ready: HTTP http://%s:%u/  MQTT %s:%u  db %s", http.host, http.port, mq->host, mq->port, db);
         if (!json)
             fprintf(stderr, "smartcfg cloud: console (one-time login link): %s\n", curl);
     }
 
     ret = SC_EXIT_OK;
     while (!stop_signal) {
-        cloud_bindsvc_step(svc, 100);
+        if (amqp)
+            cloud_amqp_step(amqp, 100);
+        else
+            cloud_bindsvc_step(svc, 100);
         if (external)
             continue;
         int status;
@@ -851,6 +902,7 @@ bad_addr:
         cloud_log("stopping on signal %d", (int)stop_signal);
 out:
     cloud_bindsvc_free(svc);
+    cloud_amqp_free(amqp);
     cloud_http_stop(h);
     cloud_ota_free(ota);
     cloud_thing_free(thing);

@@ -200,6 +200,26 @@ int cloud_store_device_exists(cloud_store_t *s, const char *pid, const char *dn)
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The client id is <ProductId><DeviceName> with no separator: every registered product that
+ * prefixes it is a candidate (cloud_acl.h find_device). Returns the number of matches. */
+int cloud_store_find_device(cloud_store_t *s, const char *client_id, char *pid, size_t pidlen, char *psk, size_t psklen)
+{
+    sqlite3_stmt *st = prep(s, "SELECT p.product_id, d.psk FROM products p JOIN devices d ON d.product_id = p.product_id"
+                               " AND d.device_name = substr(?1, length(p.product_id) + 1)"
+                               " WHERE length(?1) > length(p.product_id) AND substr(?1, 1, length(p.product_id)) = p.product_id");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, client_id, -1, SQLITE_TRANSIENT);
+    int found = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        found++;
+        snprintf(pid, pidlen, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(psk, psklen, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? found : -1;
+}
+
 int cloud_store_add_token(cloud_store_t *s, const char *token, const char *user_id, int64_t now, int64_t expire)
 {
     const char *v[] = { token, user_id };

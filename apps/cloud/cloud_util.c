@@ -180,15 +180,6 @@ int cloud_b64_decode(const char *in, unsigned char *out, size_t outlen, size_t *
     return mbedtls_base64_decode(out, outlen, olen, (const unsigned char *)in, strlen(in)) ? -1 : 0;
 }
 
-bool cloud_consttime_eq(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned char d = la != lb;
-    for (size_t i = 0; i < la && i < lb; i++)
-        d |= (unsigned char)(a[i] ^ b[i]);
-    return d == 0;
-}
-
 /* Product ids and device names end up in MQTT topics and SQL keys: keep them to the
  * characters IoT Explorer allows (letters, digits, '_', '-', ':', '.', '@'), never '/', '+', '#'. */
 bool cloud_valid_id(const char *s, size_t maxlen)

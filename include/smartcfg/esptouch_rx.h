@@ -106,14 +106,10 @@ uint8_t sc_et_rx_pinned_channel(const sc_et_rx_t *rx, uint32_t now_ms);
  * valid triplets keep supporting it. */
 #define SC_CHANSEARCH_MAX_CHANNELS 48 /* 2.4 GHz 1..14 and the 5 GHz channels up to 177 */
 
+/* Caller-owned, opaque (common.h): the channel list, where the search is, the lock it follows. */
+#define SC_CHANSEARCH_SIZE 96u
 typedef struct {
-    uint8_t channels[SC_CHANSEARCH_MAX_CHANNELS];
-    uint8_t nchannels;
-    uint8_t current;          /* index into channels */
-    uint32_t dwell_ms;        /* per-channel dwell while searching */
-    uint32_t switch_at;       /* time of the next hop */
-    uint8_t locked_channel;   /* nonzero: stay here */
-    uint32_t state[8];        /* private */
+    uint64_t opaque[SC_STATE_WORDS(SC_CHANSEARCH_SIZE)];
 } sc_chansearch_t;
 
 #define SC_CHANSEARCH_DWELL_MS 24u    /* default dwell: three datagrams of a sender's either phase */

@@ -1374,7 +1374,10 @@ static void cmd_ota(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps
         a[i] = (sc_at_arg_t){ .is_str = ps->p[i].type == P_STR, .is_int = ps->p[i].type == P_INT,
                               .s = ps->p[i].s, .slen = ps->p[i].slen, .v = ps->p[i].v };
     sc_at_ota_env_t env = { .ota = at->ota, .dev = at->dev.valid ? &at->dev.id : NULL, .mqtt_up = mqtt_up(at),
-                            .emit = ota_emit, .user = at, .now_ms = at->now_ms };
+                            .emit = ota_emit, .user = at, .now_ms = at->now_ms,
+                            /* idle here: a PUBL payload phase takes every byte, no command runs */
+                            .scratch = at->publ_buf, .scratch_len = sizeof at->publ_buf };
+    _Static_assert(sizeof at->publ_buf >= SC_AT_FWREAD_MAX, "AT+TCREADFWDATA reads into the PUBL buffer");
     sc_at_ota_cmd(&env, c->name, (int)f, a, ps->n);
 }
 

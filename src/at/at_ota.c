@@ -111,9 +111,10 @@ static void readfw(const sc_at_ota_env_t *e, int form, const sc_at_arg_t *a, siz
         cme(e, SC_AT_CME_STATE);
         return;
     }
-    static uint8_t buf[SC_AT_FWREAD_MAX];   /* the AT task is one thread; not on a small stack */
+    uint8_t *buf = e->scratch;   /* not on a small stack, not static: at.c's idle PUBL buffer */
     size_t got = 0;
-    sc_err_t r = e->ota ? sc_ota_fw_read(e->ota, buf, (size_t)a[0].v, &got) : SC_ERR_NOTFOUND;
+    sc_err_t r = e->ota && e->scratch_len >= (size_t)a[0].v ? sc_ota_fw_read(e->ota, buf, (size_t)a[0].v, &got)
+                                                              : SC_ERR_NOTFOUND;
     if (r != SC_OK) {
         /* none stored: 205; read to the end already ("firmware is read completely", rewind
          * with AT+TCFWINFO?): 208; the store failed: 207. */

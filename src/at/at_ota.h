@@ -23,6 +23,8 @@ typedef struct {
     sc_at_emit_fn emit;
     void *user;
     uint32_t now_ms;
+    uint8_t *scratch;              /* AT+TCREADFWDATA's buffer (at.c lends its idle PUBL one) */
+    size_t scratch_len;            /* >= SC_AT_FWREAD_MAX */
 } sc_at_ota_env_t;
 
 /* form: 0 exec, 1 query ("?"), 2 test ("=?"), 3 set ("="); n: parameters seen (may exceed

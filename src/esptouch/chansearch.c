@@ -15,7 +15,24 @@
 
 #include "smartcfg/esptouch_rx.h"
 
-enum { CS_STARTED = 0, CS_EXTENDS = 1, CS_VISIT = 2, CS_LOOKED = 3 };
+#include "../common/state.h"
+
+typedef struct {
+    uint8_t channels[SC_CHANSEARCH_MAX_CHANNELS];
+    uint8_t nchannels;
+    uint8_t current;        /* index into channels */
+    uint8_t locked_channel; /* nonzero: a supported lock holds the radio here */
+    uint8_t started;
+    uint8_t looked;         /* this visit already got its longer look */
+    uint8_t extends;        /* extra looks granted on this visit */
+    uint32_t dwell_ms;      /* per-channel dwell while searching */
+    uint32_t switch_at;     /* time of the next hop */
+    uint32_t visit;         /* when this visit began */
+} cs_state_t;
+
+SC_STATE_FITS(cs_state_t, sc_chansearch_t);
+
+static cs_state_t *CS(sc_chansearch_t *cs) { return (cs_state_t *)(void *)cs->opaque; }
 
 static inline int32_t since(uint32_t now, uint32_t then) { return sc_ms_diff(now, then); }
 
@@ -78,11 +95,12 @@ size_t sc_chansearch_parse(const char *list, uint8_t *out, size_t cap)
     }
 }
 
-sc_err_t sc_chansearch_init(sc_chansearch_t *cs, const uint8_t *channels, size_t n, uint32_t dwell_ms)
+sc_err_t sc_chansearch_init(sc_chansearch_t *pub, const uint8_t *channels, size_t n, uint32_t dwell_ms)
 {
-    if (!cs)
+    if (!pub)
         return SC_ERR_INVAL;
-    memset(cs, 0, sizeof *cs);
+    memset(pub, 0, sizeof *pub);
+    cs_state_t *cs = CS(pub);
     if (!channels) {
         for (uint8_t i = 0; i < 13; i++)
             cs->channels[i] = (uint8_t)(i + 1);
@@ -101,33 +119,34 @@ sc_err_t sc_chansearch_init(sc_chansearch_t *cs, const uint8_t *channels, size_t
     return SC_OK;
 }
 
-static uint8_t hop(sc_chansearch_t *cs, uint32_t now_ms, uint32_t *until_ms)
+static uint8_t hop(cs_state_t *cs, uint32_t now_ms, uint32_t *until_ms)
 {
     cs->current = (uint8_t)((cs->current + 1) % cs->nchannels);
-    cs->state[CS_EXTENDS] = 0;
-    cs->state[CS_LOOKED] = 0;
-    cs->state[CS_VISIT] = now_ms;
+    cs->extends = 0;
+    cs->looked = 0;
+    cs->visit = now_ms;
     cs->switch_at = now_ms + cs->dwell_ms;
     *until_ms = cs->switch_at;
     return cs->channels[cs->current];
 }
 
-uint8_t sc_chansearch_step(sc_chansearch_t *cs, const sc_et_rx_t *rx, uint32_t now_ms, uint32_t *until_ms)
+uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t now_ms, uint32_t *until_ms)
 {
     uint32_t dummy;
     if (!until_ms)
         until_ms = &dummy;
+    cs_state_t *cs = pub ? CS(pub) : NULL;
     if (!cs || cs->nchannels == 0) {
         *until_ms = now_ms + SC_CHANSEARCH_DWELL_MS;
         return 0;
     }
     if (cs->current >= cs->nchannels)
         cs->current = 0;
-    if (!cs->state[CS_STARTED]) {
-        cs->state[CS_STARTED] = 1;
-        cs->state[CS_EXTENDS] = 0;
-        cs->state[CS_LOOKED] = 0;
-        cs->state[CS_VISIT] = now_ms;
+    if (!cs->started) {
+        cs->started = 1;
+        cs->extends = 0;
+        cs->looked = 0;
+        cs->visit = now_ms;
         cs->switch_at = now_ms + cs->dwell_ms;
         *until_ms = cs->switch_at;
         return cs->channels[cs->current];
@@ -140,7 +159,7 @@ uint8_t sc_chansearch_step(sc_chansearch_t *cs, const sc_et_rx_t *rx, uint32_t n
         for (uint8_t i = 0; i < cs->nchannels; i++)
             if (cs->channels[i] == lc)
                 cs->current = i;
-        cs->state[CS_EXTENDS] = 0;
+        cs->extends = 0;
         cs->switch_at = now_ms + cs->dwell_ms;
         *until_ms = cs->switch_at;
         return lc;
@@ -156,15 +175,15 @@ uint8_t sc_chansearch_step(sc_chansearch_t *cs, const sc_et_rx_t *rx, uint32_t n
         return cs->channels[cs->current];
     }
     uint8_t ch = cs->channels[cs->current];
-    uint32_t visit = now_ms - cs->state[CS_VISIT];
-    if (rx && cs->state[CS_EXTENDS] < SC_CHANSEARCH_MAX_EXTEND &&
+    uint32_t visit = now_ms - cs->visit;
+    if (rx && cs->extends < SC_CHANSEARCH_MAX_EXTEND &&
         sc_et_rx_recent_activity(rx, ch, now_ms, visit + 1u)) {
         /* two triplets agree on an offset: a lock needs a third */
-        cs->state[CS_EXTENDS]++;
+        cs->extends++;
         cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
-    } else if (rx && !cs->state[CS_LOOKED] && sc_et_rx_candidate(rx, ch, now_ms, visit + 1u)) {
+    } else if (rx && !cs->looked && sc_et_rx_candidate(rx, ch, now_ms, visit + 1u)) {
         /* something like a sender: look long enough for a lock from either phase */
-        cs->state[CS_LOOKED] = 1;
+        cs->looked = 1;
         cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
     } else {
         return hop(cs, now_ms, until_ms);

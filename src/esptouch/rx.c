@@ -57,6 +57,10 @@ typedef struct {
     uint8_t anc_idx;         /* its index */
     uint8_t anc_ok;          /* 1: anchor valid (no guide phase since) */
     uint8_t ntimes;          /* how many of t1, t2 are valid */
+    uint8_t offered;         /* bit 0 (1): hist[-1] (hist[-2]) was already offered as a half, so
+                                offering it again is not a second observation */
+    uint16_t q1, q2;         /* 802.11 sequence control of hist[-1] and hist[-2] */
+    uint16_t anc_seq;        /* ... and of the anchor */
 } clk_t;
 
 typedef struct {
@@ -86,8 +90,10 @@ typedef struct {
     uint8_t t_hint;          /* T as the order of two index frames 3 slots apart shows it */
     uint8_t h_idx;           /* the last index frame of any copy (0xff: none) and its arrival, */
     uint16_t h_ms16;         /* low 16 bits of the ms clock: pairs across copies for the hint */
-    uint64_t trusted;        /* bit h: half h was placed by the stream clock, not only by its
-                                neighbours' lengths (only those feed the completion search) */
+    uint8_t trusted[(RX_NHALF + 7) / 8]; /* bit h: half h was placed by the stream clock, not only
+                                            by its neighbours' lengths */
+    uint8_t confirmed[(RX_NHALF + 7) / 8]; /* bit h: half h was also seen in another frame (another
+                                copy, another round); only these feed the completion search */
     uint8_t val[RX_NIDX];
     uint8_t cnt2[RX_NIDX / 2];        /* Boyer-Moore majority counters, a nibble per index; 0 = unknown or tie */
     uint8_t half[RX_NHALF][2]; /* [index | 0x80 for a c-half, symbol]; index 0xff = empty */
@@ -127,7 +133,13 @@ typedef struct {
 
 #define RX_MAGIC 0x45545258u
 
-_Static_assert(RX_NHALF <= 64, "trusted halves are a 64-bit mask");
+_Static_assert(RX_NHALF <= 255, "half slots are counted in a byte");
+
+static inline unsigned bit_get(const uint8_t *m, unsigned h) { return (m[h >> 3] >> (h & 7u)) & 1u; }
+static inline void bit_put(uint8_t *m, unsigned h, unsigned v)
+{
+    m[h >> 3] = (uint8_t)((m[h >> 3] & ~(1u << (h & 7u))) | ((v & 1u) << (h & 7u)));
+}
 SC_STATE_FITS(rx_state_t, sc_et_rx_t);
 _Static_assert(sizeof(rx_state_t) <= 2048, "receiver state budget is 2 KiB");
 
@@ -321,7 +333,7 @@ static unsigned half_cands(const session_t *x, unsigned k, uint8_t *out, unsigne
     unsigned n = 0;
     for (unsigned h = 0; h < RX_NHALF; h++) {
         uint8_t tag = x->half[h][0], sym = x->half[h][1];
-        if (tag == 0xffu || (tag & 0x7fu) != k || !(x->trusted >> h & 1u))
+        if (tag == 0xffu || (tag & 0x7fu) != k || !bit_get(x->confirmed, h))
             continue;
         for (unsigned nib = 0; nib < 16; nib++) {
             uint8_t v = (tag & 0x80u) ? (uint8_t)((nib << 4) | (sym & 15u)) : (uint8_t)(((sym & 15u) << 4) | nib);
@@ -391,6 +403,9 @@ static void fill_try(session_t *x, unsigned t, int p, unsigned *nsol, fill_sol_t
     }
     if (derived_xor >= 0 && miss2)
         return; /* the SSID CRC that must check the derived byte is itself missing */
+    if (derived_xor >= 0 && n)
+        return; /* the XOR would no longer check the guessed bytes: the SSID CRC alone, 8 bits, is
+                   too weak to pick one of many combinations when a wrong half hid the true value */
     uint8_t v3 = x->val[3];
     if (miss3) {
         if (all_known(x, t, t + 6))
@@ -547,8 +562,19 @@ static void session_fill(session_t *x)
 }
 
 /* Stores a half triplet of an index not known yet; when the opposite half of the same index
- * is already there (another copy or another round), the pair is a full CRC-checked triplet. */
-static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint8_t sym, int trusted)
+ * is already there (another copy or another round), the pair is a full CRC-checked triplet.
+ *
+ * `trusted`: the stream clock agrees with the placement. `obs`: this is a frame not offered as
+ * a half before (a frame can be offered twice, as a window neighbour and by the clock). A half
+ * is *confirmed* when a second, different frame places the same symbol at the same index with
+ * the clock's agreement, or at once when `seq_ok`: the frame's 802.11 sequence number also
+ * says it is the frame that many transmissions after the clock's reference — a second, 12-bit
+ * clock that a frame from anyone else matches about once in a thousand. Only confirmed halves
+ * feed the completion search: a lone frame with the phone's MAC in a sender's slot may come from
+ * anyone, and a wrong half that was the only half of its index would hide the true value from
+ * the search (docs/receiver.md §3, §9). */
+static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint8_t sym, int trusted, int obs,
+                        int seq_ok)
 {
     if (idx >= RX_NIDX || cnt_get(x, idx))
         return 0;
@@ -558,10 +584,15 @@ static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint
         if (ht == 0xffu || (ht & 0x7fu) != idx)
             continue;
         if (ht == tag && x->half[h][1] == sym) {
-            if (!trusted || (x->trusted >> h & 1u))
+            if (!trusted)
                 return 0;
-            x->trusted |= (uint64_t)1 << h;
-            return 1;
+            int ch = 0;
+            bit_put(x->trusted, h, 1);
+            if ((obs || seq_ok) && !bit_get(x->confirmed, h)) {
+                bit_put(x->confirmed, h, 1);
+                ch = 1; /* a new candidate for session_fill */
+            }
+            return ch;
         }
         if (ht != tag) {
             uint8_t a = is_c ? x->half[h][1] : sym, c = is_c ? sym : x->half[h][1];
@@ -572,27 +603,25 @@ static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint
             }
         }
     }
-    /* the slot: an empty one or one of an index learnt since, else the next untrusted one,
+    /* the slot: an empty one or one of an index learnt since, else the next unconfirmed one,
      * else the oldest (round robin) */
-    unsigned slot = RX_NHALF, untrusted = RX_NHALF;
+    unsigned slot = RX_NHALF, weak = RX_NHALF;
     for (unsigned j = 0; j < RX_NHALF && slot == RX_NHALF; j++) {
         unsigned h = (x->half_next + j) % RX_NHALF;
         uint8_t ht = x->half[h][0];
         if (ht == 0xffu || cnt_get(x, ht & 0x7fu))
             slot = h;
-        else if (untrusted == RX_NHALF && !(x->trusted >> h & 1u))
-            untrusted = h;
+        else if (weak == RX_NHALF && !bit_get(x->confirmed, h))
+            weak = h;
     }
     if (slot == RX_NHALF)
-        slot = untrusted != RX_NHALF ? untrusted : x->half_next;
+        slot = weak != RX_NHALF ? weak : x->half_next;
     x->half[slot][0] = tag;
     x->half[slot][1] = sym;
-    if (trusted)
-        x->trusted |= (uint64_t)1 << slot;
-    else
-        x->trusted &= ~((uint64_t)1 << slot);
+    bit_put(x->trusted, slot, trusted != 0);
+    bit_put(x->confirmed, slot, seq_ok != 0);
     x->half_next = (uint8_t)((slot + 1u) % RX_NHALF);
-    return 1; /* a new candidate may let session_fill complete the datum */
+    return seq_ok; /* an unconfirmed sighting changes nothing the completion search uses */
 }
 
 /* Checks a session for completion (docs/protocol/esptouch-v1.md#completion). 1 = done (res filled). */
@@ -1048,6 +1077,15 @@ static unsigned session_clock_t(const session_t *x)
     return x->t_hint;
 }
 
+/* Does the 802.11 sequence number agree with the frame being the n-th transmission after the
+ * reference? The sender's station also sends other frames (its own traffic, an AP's beacons),
+ * each taking a number, so a few more are allowed; fewer never. */
+static int seq_fits(uint16_t cur, uint16_t ref, unsigned n)
+{
+    unsigned d = ((unsigned)(cur >> 4) - (unsigned)(ref >> 4)) & 0x0fffu;
+    return n >= 1u && d >= n && d <= n + n / 4u + 1u;
+}
+
 /* Whole datagram slots in dt_ms by the stream's measured interval, or -1 when dt_ms is not
  * within 3/8 of a slot of a whole number of them (jitter of the relay, or another sender). */
 static int clk_slots(const clk_t *k, uint32_t dt_ms)
@@ -1076,10 +1114,19 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
         n = clk_slots(k, now - k->t1);
         c_adj = n == 1 ? 1 : n > 1 ? 0 : -1;
     }
+    int has_seq = timed && s->has_seq && k->ntimes >= 2;
+    uint16_t sq = s->last_seq; /* this frame's sequence control */
+    int a_seq = has_seq && seq_fits(k->q1, k->q2, 1), c_seq = has_seq && seq_fits(sq, k->q1, 1);
+    k->q2 = k->q1;
+    k->q1 = sq;
     k->t2 = k->t1;
     k->t1 = now;
     if (k->ntimes < 2)
         k->ntimes++;
+    /* was the window's a-frame offered as a half when it arrived? (bit 1 after the shift is
+     * hist[-2]); bit 0 is set below when this frame is offered */
+    k->offered = (uint8_t)((k->offered << 1) & 3u);
+    int a_new = timed && !(k->offered & 2u), c_offered = 0;
     if (L >= SC_ET_GUIDE_BASE + off && L <= SC_ET_GUIDE_BASE + 3 + off) {
         k->anc_ok = 0; /* a guide phase: time runs, the data cursor stands still */
         k->support_ms = now;
@@ -1110,9 +1157,13 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
                 aa = ca = -1; /* both in place yet the CRC fails: trust neither */
         }
         if (a <= 255u && aa != 0)
-            changed |= session_half(r, x, (uint8_t)b, 0, (uint8_t)a, aa == 1);
-        if (c <= 255u && ca != 0)
-            changed |= session_half(r, x, (uint8_t)b, 1, (uint8_t)c, ca == 1);
+            changed |= session_half(r, x, (uint8_t)b, 0, (uint8_t)a, aa == 1, st == 1 && a_new,
+                                    st == 1 && a_new && aa == 1 && a_seq);
+        if (c <= 255u && ca != 0) {
+            changed |= session_half(r, x, (uint8_t)b, 1, (uint8_t)c, ca == 1, timed && !c_offered,
+                                    st == 1 && timed && !c_offered && ca == 1 && c_seq);
+            c_offered = 1;
+        }
     }
     /* The stream clock: an index frame anchors the cycle position; a nibble frame whose own
      * index frame was lost gets its position, hence its index, from the time since the anchor. */
@@ -1145,6 +1196,7 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
             }
         }
         k->anc_idx = (uint8_t)idx;
+        k->anc_seq = sq;
         k->anc_ms = now;
         k->anc_ok = 1;
     } else if (timed && u <= 255u && !any && k->anc_ok) {
@@ -1154,8 +1206,11 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
             unsigned q = (3u * order_pos(t, k->anc_idx) + 1u + (unsigned)n) % (3u * (t + 6u));
             if (q % 3u == 1u)
                 k->anc_ok = 0; /* a nibble where an index belongs: the clock is off */
-            else
-                changed |= session_half(r, x, (uint8_t)order_idx(t, q / 3u), q % 3u == 2u, (uint8_t)u, 1);
+            else {
+                changed |= session_half(r, x, (uint8_t)order_idx(t, q / 3u), q % 3u == 2u, (uint8_t)u, 1,
+                                        !c_offered, !c_offered && has_seq && seq_fits(sq, k->anc_seq, (unsigned)n));
+                c_offered = 1;
+            }
         } else if (n >= 1 && !t && (unsigned)n % 3u != 0u) {
             /* T unknown yet (the capture began after byte 0 went by): where the order is
              * sequential whatever T is — 0..4, and the regular bytes from 23 up to T - 1 —
@@ -1164,10 +1219,15 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
              * completion never guesses and any pairing CRC-checks, or none at all — never a
              * byte of the credentials. (From 0..3, a guess past 4 could be such a byte.) */
             unsigned i = k->anc_idx, j = i + ((unsigned)n + 1u) / 3u;
-            if (j <= 4u || i >= 23u)
-                changed |= session_half(r, x, (uint8_t)j, (unsigned)n % 3u == 1u, (uint8_t)u, 1);
+            if (j <= 4u || i >= 23u) {
+                changed |= session_half(r, x, (uint8_t)j, (unsigned)n % 3u == 1u, (uint8_t)u, 1, !c_offered,
+                                        !c_offered && has_seq && seq_fits(sq, k->anc_seq, (unsigned)n));
+                c_offered = 1;
+            }
         }
     }
+    if (c_offered)
+        k->offered |= 1u;
     x->last_ms = now;
     x->channel = s->channel;
     x->offset = s->offset;

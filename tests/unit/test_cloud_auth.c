@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "../../apps/cloud/plugin/smartcfg_auth.c"
+#include "../../apps/cloud/cloud_acl.c"
 
 /* ---- broker stubs ---------------------------------------------------------------------- */
 struct mosquitto {

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The RabbitMQ front-end of the binding service (docs/scale.md): a stateless worker that
+ * consumes the devices' requests from one replicated quorum queue and answers through the
+ * MQTT exchange. Several workers share the queue; each takes at most `prefetch` unacked
+ * requests, decides them with the shared binder (cloud_bindsvc.c), commits, publishes the
+ * replies and only then acks. A worker that dies before its ack loses nothing: RabbitMQ
+ * redelivers to another worker, and a bind repeated by the same device is an idempotent
+ * success. A lost node costs a reconnect to the next address of the list.
+ *
+ * Topics: RabbitMQ's MQTT plugin publishes a device's $thing/up/service/P/D to amq.topic with
+ * the routing key $thing.up.service.P.D ('/' and '.' swapped), and delivers what is routed
+ * with $thing.down.service.P.D to a device subscribed to $thing/down/service/P/D. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+#include <cjson/cJSON.h>
+
+#include "cloud.h"
+
+#define NODES_MAX 16
+#define CHANNEL 1
+#define HEARTBEAT_S 10          /* a node gone without a FIN (other machine) is noticed in ~2x this */
+#define CONNECT_TIMEOUT_S 3
+#define BACKOFF_MAX_MS 5000
+#define EXCHANGE "amq.topic"    /* RabbitMQ's default MQTT exchange (mqtt.exchange) */
+#define BIND_KEY "$thing.up.service.*.*"
+
+struct cloud_amqp {
+    struct amqp_connection_info node[NODES_MAX];
+    char *urls[NODES_MAX];      /* amqp_parse_url points into these */
+    int nnodes, cur;
+    char queue[128];
+    unsigned prefetch;
+    amqp_connection_state_t conn;
+    bool connected;
+    int64_t next_try_ms, backoff_ms;
+    cloud_binder_t *bd;
+    unsigned long requests, redelivered;
+};
+
+/* amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]: one parsed URL per node, so the user,
+ * password and vhost are decoded by librabbitmq, the same way for each. */
+static int parse_nodes(cloud_amqp_t *a, const char *spec, char *err, size_t errlen)
+{
+    const char *scheme = "amqp://";
+    const char *at = strrchr(spec, '@');
+    if (strncmp(spec, scheme, strlen(scheme)) || !at) {
+        snprintf(err, errlen, "--rabbitmq wants amqp://USER:PASSWORD@HOST:PORT[,HOST:PORT...][/VHOST]");
+        return -1;
+    }
+    size_t ulen = (size_t)(at - spec) - strlen(scheme);
+    const char *hosts = at + 1, *path = strchr(hosts, '/');
+    size_t hlen = path ? (size_t)(path - hosts) : strlen(hosts);
+    if (!path)
+        path = "";
+    for (const char *h = hosts; h < hosts + hlen;) {
+        const char *comma = memchr(h, ',', (size_t)(hosts + hlen - h));
+        size_t n = comma ? (size_t)(comma - h) : (size_t)(hosts + hlen - h);
+        if (a->nnodes == NODES_MAX || n == 0) {
+            snprintf(err, errlen, "--rabbitmq: %s", n ? "more than 16 nodes" : "empty HOST:PORT in the list");
+            return -1;
+        }
+        size_t len = strlen(scheme) + ulen + 1 + n + strlen(path) + 1;
+        char *u = malloc(len);
+        if (!u) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        snprintf(u, len, "%s%.*s@%.*s%s", scheme, (int)ulen, spec + strlen(scheme), (int)n, h, path);
+        a->urls[a->nnodes] = u;
+        amqp_default_connection_info(&a->node[a->nnodes]);
+        if (amqp_parse_url(u, &a->node[a->nnodes]) != AMQP_STATUS_OK || a->node[a->nnodes].ssl) {
+            snprintf(err, errlen, "--rabbitmq: cannot parse node %.*s (amqp://, HOST:PORT)", (int)n, h);
+            return -1;
+        }
+        a->nnodes++;
+        h += n + (comma ? 1 : 0);
+    }
+    if (!a->nnodes) {
+        snprintf(err, errlen, "--rabbitmq: no HOST:PORT given");
+        return -1;
+    }
+    return 0;
+}
+
+const char *cloud_amqp_vhost(const cloud_amqp_t *a)
+{
+    return a->node[0].vhost;
+}
+
+static const char *reply_text(amqp_rpc_reply_t r, char *buf, size_t len)
+{
+    switch (r.reply_type) {
+    case AMQP_RESPONSE_NORMAL:
+        return "ok";
+    case AMQP_RESPONSE_NONE:
+        return "missing reply";
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+        return amqp_error_string2(r.library_error);
+    case AMQP_RESPONSE_SERVER_EXCEPTION:
+        if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+            amqp_connection_close_t *m = r.reply.decoded;
+            snprintf(buf, len, "server closed the connection: %u %.*s", m->reply_code, (int)m->reply_text.len,
+                     (const char *)m->reply_text.bytes);
+        } else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+            amqp_channel_close_t *m = r.reply.decoded;
+            snprintf(buf, len, "server closed the channel: %u %.*s", m->reply_code, (int)m->reply_text.len,
+                     (const char *)m->reply_text.bytes);
+        } else {
+            snprintf(buf, len, "server error (method 0x%08x)", (unsigned)r.reply.id);
+        }
+        return buf;
+    }
+    return "unknown";
+}
+
+static void drop_conn(cloud_amqp_t *a, const char *why)
+{
+    if (a->conn) {
+        if (a->connected) {
+            cloud_log("binding service lost RabbitMQ node %s:%d (%s); trying the next one", a->node[a->cur].host,
+                      a->node[a->cur].port, why);
+            cJSON *ev = cJSON_CreateObject();
+            cJSON_AddStringToObject(ev, "host", a->node[a->cur].host);
+            cJSON_AddNumberToObject(ev, "port", a->node[a->cur].port);
+            cJSON_AddStringToObject(ev, "reason", why);
+            cloud_event("service_lost", ev);
+        }
+        amqp_destroy_connection(a->conn);   /* closes the socket: unacked requests go back */
+        a->conn = NULL;
+    }
+    a->connected = false;
+    a->cur = (a->cur + 1) % a->nnodes;
+    /* Back off only after a whole round of the list failed: the next node is tried at once. */
+    if (a->cur == 0)
+        a->backoff_ms = a->backoff_ms ? (a->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : a->backoff_ms * 2) : 200;
+    a->next_try_ms = cloud_now_ms() + (a->cur == 0 ? a->backoff_ms : 0);
+}
+
+/* Connect, log in, declare the quorum queue and its binding, start consuming. */
+static int try_connect(cloud_amqp_t *a, char *err, size_t errlen)
+{
+    const struct amqp_connection_info *n = &a->node[a->cur];
+    char buf[256];
+    a->conn = amqp_new_connection();
+    amqp_socket_t *sock = a->conn ? amqp_tcp_socket_new(a->conn) : NULL;
+    if (!sock) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    struct timeval tv = { CONNECT_TIMEOUT_S, 0 };
+    int rc = amqp_socket_open_noblock(sock, n->host, n->port, &tv);
+    if (rc != AMQP_STATUS_OK) {
+        snprintf(err, errlen, "cannot reach RabbitMQ at %s:%d: %s", n->host, n->port, amqp_error_string2(rc));
+        return -1;
+    }
+    amqp_rpc_reply_t r = amqp_login(a->conn, n->vhost, 0, 131072, HEARTBEAT_S, AMQP_SASL_METHOD_PLAIN, n->user,
+                                    n->password);
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+        /* RabbitMQ answers bad credentials by closing the socket: say what it most likely is. */
+        snprintf(err, errlen, "RabbitMQ at %s:%d refused the login of user '%s' on vhost '%s' (%s; wrong user, "
+                 "password or permissions?)", n->host, n->port, n->user, n->vhost, reply_text(r, buf, sizeof buf));
+        return -1;
+    }
+    amqp_channel_open(a->conn, CHANNEL);
+    r = amqp_get_rpc_reply(a->conn);
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+        amqp_basic_qos(a->conn, CHANNEL, 0, (uint16_t)a->prefetch, 0);
+        r = amqp_get_rpc_reply(a->conn);
+    }
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+        /* Quorum: the queue is replicated (Raft) over the cluster, so a node loss keeps it. */
+        amqp_table_entry_t qt[] = { { amqp_cstring_bytes("x-queue-type"),
+                                      { .kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes("quorum") } } };
+        amqp_table_t args = { 1, qt };
+        amqp_queue_declare(a->conn, CHANNEL, amqp_cstring_bytes(a->queue), 0, 1, 0, 0, args);
+        r = amqp_get_rpc_reply(a->conn);
+    }
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+        amqp_queue_bind(a->conn, CHANNEL, amqp_cstring_bytes(a->queue), amqp_cstring_bytes(EXCHANGE),
+                        amqp_cstring_bytes(BIND_KEY), amqp_empty_table);
+        r = amqp_get_rpc_reply(a->conn);
+    }
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+        amqp_basic_consume(a->conn, CHANNEL, amqp_cstring_bytes(a->queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+        r = amqp_get_rpc_reply(a->conn);
+    }
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+        snprintf(err, errlen, "RabbitMQ at %s:%d: cannot set up queue %s: %s", n->host, n->port, a->queue,
+                 reply_text(r, buf, sizeof buf));
+        return -1;
+    }
+    a->connected = true;
+    a->backoff_ms = 0;
+    cloud_log("binding service consuming %s on RabbitMQ %s:%d (prefetch %u)", a->queue, n->host, n->port, a->prefetch);
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "host", n->host);
+    cJSON_AddNumberToObject(ev, "port", n->port);
+    cJSON_AddStringToObject(ev, "queue", a->queue);
+    cloud_event("service_connected", ev);
+    return 0;
+}
+
+cloud_amqp_t *cloud_amqp_new(const char *spec, const char *queue, unsigned prefetch, const char *dbpath, char *err,
+                             size_t errlen)
+{
+    cloud_amqp_t *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf(a->queue, sizeof a->queue, "%s", queue);
+    a->prefetch = prefetch ? prefetch : 1;
+    if (parse_nodes(a, spec, err, errlen) != 0 || !(a->bd = cloud_binder_new(dbpath, err, errlen))) {
+        cloud_amqp_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+/* At start: every node once, so a wrong password or an unreachable cluster is a clear error
+ * now rather than a silent retry loop. Later losses retry for ever (cloud_amqp_step). */
+int cloud_amqp_connect(cloud_amqp_t *a, char *err, size_t errlen)
+{
+    char e[512] = "";
+    for (int i = 0; i < a->nnodes; i++) {
+        if (try_connect(a, e, sizeof e) == 0)
+            return 0;
+        cloud_log("binding service: %s", e);
+        drop_conn(a, e);
+    }
+    snprintf(err, errlen, "no RabbitMQ node of the list took us; the last said: %s", e);
+    return -1;
+}
+
+static void to_topic(char *s)   /* routing key <-> MQTT topic: RabbitMQ's MQTT mapping, both ways */
+{
+    for (; *s; s++)
+        *s = *s == '.' ? '/' : *s == '/' ? '.' : *s;
+}
+
+/* The pass: wait up to timeout_ms for a request, take what else is ready (up to prefetch),
+ * commit them together, publish the replies, then ack the whole batch at once. */
+int cloud_amqp_step(cloud_amqp_t *a, int timeout_ms)
+{
+    char err[512];
+    if (!a->connected) {
+        if (cloud_now_ms() < a->next_try_ms) {
+            struct timespec ts = { 0, 50 * 1000000L };
+            nanosleep(&ts, NULL);
+            return -1;
+        }
+        if (try_connect(a, err, sizeof err) != 0) {
+            cloud_log("binding service: %s", err);
+            drop_conn(a, err);
+            return -1;
+        }
+    }
+    uint64_t last_tag = 0;
+    unsigned n = 0;
+    const char *fail = NULL;
+    while (n < a->prefetch) {
+        amqp_maybe_release_buffers(a->conn);
+        amqp_envelope_t env;
+        struct timeval tv = { n ? 0 : timeout_ms / 1000, n ? 0 : (timeout_ms % 1000) * 1000 };
+        amqp_rpc_reply_t r = amqp_consume_message(a->conn, &env, &tv, 0);
+        if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT)
+            break;
+        if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+            /* Not a delivery: a close from the server, or a cancel (queue deleted). */
+            amqp_frame_t f;
+            if (amqp_simple_wait_frame_noblock(a->conn, &f, &(struct timeval){ 0, 0 }) == AMQP_STATUS_OK &&
+                f.frame_type == AMQP_FRAME_METHOD) {
+                if (f.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD || f.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD ||
+                    f.payload.method.id == AMQP_BASIC_CANCEL_METHOD)
+                    fail = "the server closed the channel or cancelled the consumer";
+            }
+            if (fail)
+                break;
+            continue;
+        }
+        if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+            fail = r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION ? amqp_error_string2(r.library_error) : "protocol error";
+            break;
+        }
+        char topic[256];
+        size_t kl = env.routing_key.len < sizeof topic - 1 ? env.routing_key.len : sizeof topic - 1;
+        memcpy(topic, env.routing_key.bytes, kl);
+        topic[kl] = 0;
+        to_topic(topic);
+        a->requests++;
+        a->redelivered += env.redelivered != 0;
+        cloud_binder_request(a->bd, topic, env.message.body.bytes, env.message.body.len);
+        last_tag = env.delivery_tag;
+        n++;
+        amqp_destroy_envelope(&env);
+    }
+    if (last_tag) {
+        if (cloud_binder_commit(a->bd) != 0) {
+            /* Nothing stored: no reply, and the requests go back to the queue for a later try
+             * (here or on another worker), after a pause so a broken store is not hammered. */
+            cloud_binder_clear(a->bd);
+            if (!fail)
+                amqp_basic_nack(a->conn, CHANNEL, last_tag, 1, 1);
+            struct timespec ts = { 1, 0 };
+            nanosleep(&ts, NULL);
+        } else {
+            const cloud_reply_t *rp;
+            size_t nr = cloud_binder_replies(a->bd, &rp);
+            amqp_basic_properties_t props = { ._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG,
+                                              .content_type = amqp_cstring_bytes("application/json"),
+                                              .delivery_mode = 1 };
+            for (size_t i = 0; i < nr && !fail; i++) {
+                char key[sizeof rp[i].topic];
+                snprintf(key, sizeof key, "%s", rp[i].topic);
+                to_topic(key);
+                if (amqp_basic_publish(a->conn, CHANNEL, amqp_cstring_bytes(EXCHANGE), amqp_cstring_bytes(key), 0, 0,
+                                       &props, amqp_cstring_bytes(rp[i].payload)) != AMQP_STATUS_OK)
+                    fail = "publish failed";
+            }
+            cloud_binder_clear(a->bd);
+            /* Stored whatever happens next; the ack may be lost with the connection, then the
+             * requests come again and are answered again (idempotent). */
+            if (!fail && amqp_basic_ack(a->conn, CHANNEL, last_tag, 1) != AMQP_STATUS_OK)
+                fail = "ack failed";
+        }
+    }
+    if (fail) {
+        drop_conn(a, fail);
+        return -1;
+    }
+    return 0;
+}
+
+bool cloud_amqp_connected(const cloud_amqp_t *a)
+{
+    return a && a->connected;
+}
+
+void cloud_amqp_free(cloud_amqp_t *a)
+{
+    if (!a)
+        return;
+    if (a->conn) {
+        if (a->connected) {
+            amqp_channel_close(a->conn, CHANNEL, AMQP_REPLY_SUCCESS);
+            amqp_connection_close(a->conn, AMQP_REPLY_SUCCESS);
+        }
+        amqp_destroy_connection(a->conn);
+    }
+    if (a->requests)
+        cloud_log("binding service: %lu requests from RabbitMQ (%lu redelivered)", a->requests, a->redelivered);
+    cloud_binder_free(a->bd);
+    for (int i = 0; i < a->nnodes; i++)
+        free(a->urls[i]);
+    free(a);
+}

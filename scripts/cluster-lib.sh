@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: Apache-2.0
+# Sourced by scripts/test-cluster.sh and bench/cluster/run.sh: a private PostgreSQL (initdb in
+# a temporary directory) and an N-node RabbitMQ cluster on loopback, every part with its own
+# ports, node names, Erlang cookie (in a temporary HOME) and epmd, so two runs on one machine
+# (or another session's broker) never meet. Caller sets CL_DIR (an empty directory it owns)
+# and calls cl_cleanup on exit. Nothing here talks to anything but 127.0.0.1.
+
+RMQ_BIN=${RMQ_BIN:-/usr/lib/rabbitmq/bin}
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+
+cl_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+cl_log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+# Every rabbitmq command of this cluster: its own HOME (cookie), epmd port and no system env file.
+cl_rmq_env() {
+  env HOME="$CL_DIR/home" ERL_EPMD_PORT="$CL_EPMD" RABBITMQ_CONF_ENV_FILE=/dev/null "$@"
+}
+cl_ctl() { # cl_ctl <node index> args...
+  local i=$1; shift
+  cl_rmq_env "$RMQ_BIN/rabbitmqctl" -n "${CL_NODE[$i]}" "$@"
+}
+
+# cl_rmq_setup N AUTH_URL: writes the config of N nodes. AUTH_URL is the cloud's HTTP service
+# (http://127.0.0.1:PORT) that answers rabbitmq_auth_backend_http for the devices.
+cl_rmq_setup() {
+  local n=$1 auth=$2 i
+  CL_EPMD=$(cl_free_port)
+  mkdir -p "$CL_DIR/home"
+  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$CL_DIR/home/.erlang.cookie"
+  chmod 400 "$CL_DIR/home/.erlang.cookie"
+  CL_NODE=() CL_AMQP=() CL_MQTT=() CL_PID=()
+  for ((i = 0; i < n; i++)); do
+    local d="$CL_DIR/rmq$i"
+    mkdir -p "$d/mnesia" "$d/log"
+    CL_NODE[i]="sc$i-$$@localhost"
+    CL_AMQP[i]=$(cl_free_port) CL_MQTT[i]=$(cl_free_port)
+    local dist; dist=$(cl_free_port)
+    echo "[rabbitmq_mqtt,rabbitmq_auth_backend_http]." > "$d/enabled_plugins"
+    # internal first: the workers' own AMQP user (made with rabbitmqctl); http: the devices.
+    cat > "$d/rabbitmq.conf" <<CONF
+listeners.tcp.1 = 127.0.0.1:${CL_AMQP[i]}
+mqtt.listeners.tcp.1 = 127.0.0.1:${CL_MQTT[i]}
+mqtt.allow_anonymous = false
+mqtt.exchange = amq.topic
+loopback_users = none
+auth_backends.1 = internal
+auth_backends.2 = http
+auth_http.http_method = post
+auth_http.user_path = $auth/rabbitmq/user
+auth_http.vhost_path = $auth/rabbitmq/vhost
+auth_http.resource_path = $auth/rabbitmq/resource
+auth_http.topic_path = $auth/rabbitmq/topic
+log.file.level = warning
+log.console = false
+vm_memory_high_watermark.relative = 0.6
+disk_free_limit.absolute = 50MB
+CONF
+    printf 'NODENAME=%s\nDIST_PORT=%s\n' "${CL_NODE[i]}" "$dist" > "$d/env"
+  done
+}
+
+cl_rmq_start() { # cl_rmq_start i: starts node i in the background (does not wait)
+  local i=$1 d="$CL_DIR/rmq$1" dist
+  dist=$(sed -n 's/^DIST_PORT=//p' "$d/env")
+  # setsid directly under '&': $! is then the leader of the node's own process group, which
+  # cl_rmq_kill takes down whole (the script, erl, beam, its port programs).
+  setsid env HOME="$CL_DIR/home" ERL_EPMD_PORT="$CL_EPMD" RABBITMQ_CONF_ENV_FILE=/dev/null \
+    RABBITMQ_NODENAME="${CL_NODE[$i]}" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+    RABBITMQ_NODE_PORT="${CL_AMQP[$i]}" RABBITMQ_DIST_PORT="$dist" \
+    RABBITMQ_CONFIG_FILE="$d/rabbitmq.conf" RABBITMQ_ENABLED_PLUGINS_FILE="$d/enabled_plugins" \
+    RABBITMQ_MNESIA_BASE="$d/mnesia" RABBITMQ_LOG_BASE="$d/log" RABBITMQ_PID_FILE="$d/pid" \
+    RABBITMQ_ADVANCED_CONFIG_FILE="$d/advanced.config" \
+    "$RMQ_BIN/rabbitmq-server" > "$d/stdout" 2>&1 < /dev/null &
+  CL_PID[i]=$!
+}
+
+cl_rmq_wait() { # cl_rmq_wait i timeout_s: polls until the node has booted (await_startup
+  # fails at once while the Erlang VM is not yet reachable)
+  local end=$(( $(date +%s) + $2 ))
+  until cl_ctl "$1" -q --timeout 10 await_startup >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$end" ] || ! kill -0 "${CL_PID[$1]}" 2>/dev/null; then
+      cl_log "rabbitmq node $1 did not start; its log:"
+      tail -n 30 "$CL_DIR/rmq$1/stdout" "$CL_DIR/rmq$1"/log/*.log >&2 2>/dev/null
+      return 1
+    fi
+    sleep 1
+  done
+}
+
+cl_rmq_kill() { # cl_rmq_kill i: the hard way (SIGKILL of the node's process group)
+  local i=$1
+  [ -n "${CL_PID[$i]:-}" ] || return 0
+  kill -KILL -- "-${CL_PID[$i]}" 2>/dev/null || kill -KILL "${CL_PID[$i]}" 2>/dev/null || true
+  wait "${CL_PID[$i]}" 2>/dev/null || true
+  CL_PID[i]=""
+}
+
+# cl_rmq_cluster N USER PASS: starts N nodes in parallel, joins 1..N-1 to node 0 with
+# rabbitmqctl join_cluster, adds the workers' user.
+cl_rmq_cluster() {
+  local n=$1 user=$2 pass=$3 i
+  for ((i = 0; i < n; i++)); do cl_rmq_start "$i"; done
+  for ((i = 0; i < n; i++)); do cl_rmq_wait "$i" 120 || return 1; done
+  for ((i = 1; i < n; i++)); do
+    ( cl_ctl "$i" -q stop_app && cl_ctl "$i" -q join_cluster "${CL_NODE[0]}" && cl_ctl "$i" -q start_app ) >/dev/null ||
+      { cl_log "node $i could not join the cluster"; return 1; }
+  done
+  cl_ctl 0 -q add_user "$user" "$pass" >/dev/null
+  cl_ctl 0 -q set_permissions -p / "$user" '.*' '.*' '.*' >/dev/null
+}
+
+cl_rmq_stop_all() {
+  local i
+  for i in "${!CL_PID[@]}"; do cl_rmq_kill "$i"; done
+  # our epmd (started by the first node on $CL_EPMD) ends with a kill request on its port
+  [ -n "${CL_EPMD:-}" ] && ERL_EPMD_PORT=$CL_EPMD epmd -kill >/dev/null 2>&1 || true
+}
+
+# PostgreSQL: one server in $CL_DIR/pg on a free port, trust auth on loopback only.
+cl_pg_start() {
+  CL_PG_PORT=$(cl_free_port)
+  local d="$CL_DIR/pg" run=""
+  mkdir -p "$d"
+  # initdb and postgres refuse to run as root: as root, run them as the nobody-like owner.
+  if [ "$(id -u)" = 0 ]; then chown -R postgres "$d"; run="runuser -u postgres --"; fi
+  $run "$PG_BIN/initdb" -D "$d/data" -A trust -U smartcfg --no-sync >"$d/initdb.log" 2>&1 ||
+    { cat "$d/initdb.log" >&2; return 1; }
+  $run "$PG_BIN/pg_ctl" -D "$d/data" -l "$d/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $CL_PG_PORT -k $d -c fsync=on -c max_connections=200" start >/dev/null ||
+    { cat "$d/server.log" >&2; return 1; }
+  CL_PG_RUN=$run
+  CL_PG_URL="postgresql://smartcfg@127.0.0.1:$CL_PG_PORT/postgres"
+}
+cl_pg_stop() {
+  [ -n "${CL_PG_PORT:-}" ] || return 0
+  $CL_PG_RUN "$PG_BIN/pg_ctl" -D "$CL_DIR/pg/data" -m immediate stop >/dev/null 2>&1 || true
+  CL_PG_PORT=""
+}
+cl_psql() { psql "$CL_PG_URL" -X -A -t -q "$@"; }
+
+cl_cleanup() {
+  cl_rmq_stop_all
+  cl_pg_stop
+}

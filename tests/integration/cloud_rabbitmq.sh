@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# `smartcfg cloud --rabbitmq` against one real RabbitMQ node (MQTT plugin, HTTP auth backend
+# pointed at the cloud): a wrong cluster password is a clear start-up error; a dead first
+# address is skipped; devices log in with IoT Explorer credentials checked by the cloud's
+# rules (cloud_acl.c) and bind through the quorum queue; a bad signature, another device's
+# down topic and another device's up topic are all refused. The 3-node cluster, worker and
+# node kills are scripts/test-cluster.sh.
+. "$(dirname "$0")/lib/cloud.bash"
+CL_DIR="$T/cluster"
+mkdir -p "$CL_DIR"
+. "${SC_SRC:?}/scripts/cluster-lib.sh"
+trap 'rc=$?; cl_cleanup; (exit $rc); cleanup' EXIT
+MQTT311="$SC_SRC/tests/integration/lib/mqtt311.py"
+
+SVC_PASS=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+cl_rmq_setup 1 "$BASE"
+cl_rmq_cluster 1 smartcfg-worker "$SVC_PASS" || fail "RabbitMQ did not start"
+AMQP=127.0.0.1:${CL_AMQP[0]} RMQTT=127.0.0.1:${CL_MQTT[0]}
+ok "RabbitMQ node up (AMQP $AMQP, MQTT $RMQTT)"
+
+# Bad input at start: the wrong password is refused by RabbitMQ and said so, exit 1.
+set +e
+timeout 60 "$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --db "$DB" --rabbitmq "amqp://smartcfg-worker:Xq7wrongpw@$AMQP" \
+    > /dev/null 2> "$T/badpw.err"
+rc=$?
+set -e
+[ $rc = 1 ] && grep -q "refused the login of user 'smartcfg-worker'" "$T/badpw.err" || { cat "$T/badpw.err"; fail "wrong password: exit $rc"; }
+! grep -q Xq7wrongpw "$T/badpw.err" || fail "the password shows in the error"
+ok "wrong cluster password: clear error, exit 1, password not printed"
+
+DEAD=$(free_port)
+start_cloud --rabbitmq "amqp://smartcfg-worker:$SVC_PASS@127.0.0.1:$DEAD,$AMQP" --prefetch 64
+grep -q "cannot reach RabbitMQ at 127.0.0.1:$DEAD" "$T/cloud.err" || fail "no word about the dead first node"
+cl_ctl 0 -q list_queues name type | grep -q '^smartcfg.bind[[:space:]]*quorum' || fail "no quorum queue smartcfg.bind"
+ok "first address dead: the worker moved on and declared the quorum queue smartcfg.bind"
+
+P=RMQTEST001
+post /v1/products "{\"product_id\":\"$P\"}" >/dev/null
+PSK1=$(post /v1/products/$P/devices '{"device_name":"dev1"}' | jget device_secret)
+PSK2=$(post /v1/products/$P/devices '{"device_name":"dev2"}' | jget device_secret)
+bind_msg() { printf '{"method":"app_bind_token","clientToken":"%s-1","params":{"token":"%s"}}' "$1" "$2"; }
+# rdevice DEV PSK UP DOWN PAYLOAD -> the reply (exit code of mqtt311.py)
+rdevice() {
+    creds $P "$1" "$2" sha256
+    python3 "$MQTT311" "$RMQTT" "$MQ_ID" "$MQ_USER" "$MQ_PASS" "$3" "$4" "$5" 30
+}
+
+TOK=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+R=$(rdevice dev1 "$PSK1" "\$thing/up/service/$P/dev1" "\$thing/down/service/$P/dev1" "$(bind_msg dev1 "$TOK")") \
+    || fail "no bind reply through RabbitMQ"
+[ "$(echo "$R" | jget code)" = 0 ] && [ "$(echo "$R" | jget method)" = app_bind_token_reply ] || fail "bind reply: $R"
+S=$(tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK\"}")
+[ "$(echo "$S" | jget data.State)" = 2 ] && [ "$(echo "$S" | jget data.DeviceName)" = dev1 ] || fail "state after bind: $S"
+grep -q '"event":"device_connected".*"broker":"rabbitmq"' "$T/cloud.events" || fail "no device_connected event"
+ok "device logs in through the HTTP auth backend, binds through the quorum queue (code 0, State 2)"
+
+R=$(rdevice dev1 "$PSK1" "\$thing/up/service/$P/dev1" "\$thing/down/service/$P/dev1" "$(bind_msg dev1 "$TOK")") \
+    && [ "$(echo "$R" | jget code)" = 0 ] || fail "repeated bind: $R"
+ok "the same bind again is an idempotent success (what a redelivery does)"
+
+set +e
+creds $P dev1 "$PSK2" sha256   # dev1 signing with dev2's secret
+python3 "$MQTT311" "$RMQTT" "$MQ_ID" "$MQ_USER" "$MQ_PASS" "" "\$thing/down/service/$P/dev1" x 10 2>"$T/bad.err"
+rc=$?
+set -e
+[ $rc = 2 ] || fail "bad signature: exit $rc ($(cat "$T/bad.err"))"
+for _ in $(seq 50); do grep -q '"reason":"bad_signature"' "$T/cloud.events" && break; sleep 0.1; done
+grep -q '"event":"device_refused".*"reason":"bad_signature"' "$T/cloud.events" || fail "no device_refused event"
+ok "bad signature: CONNACK refusal, device_refused bad_signature"
+
+set +e
+rdevice dev1 "$PSK1" "" "\$thing/down/service/$P/dev2" x 2>"$T/sub.err"
+rc=$?
+set -e
+[ $rc = 3 ] || fail "subscribe to dev2's topic: exit $rc ($(cat "$T/sub.err"))"
+ok "another device's down topic: subscription refused"
+
+TOK2=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+set +e
+rdevice dev1 "$PSK1" "\$thing/up/service/$P/dev2" "\$thing/down/service/$P/dev1" "$(bind_msg dev1 "$TOK2")" 2>"$T/pub.err"
+rc=$?
+set -e
+[ $rc = 3 ] || [ $rc = 4 ] || fail "publish on dev2's topic: exit $rc"
+[ "$(tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK2\"}" | jget data.State)" = 1 ] || fail "token bound through a foreign topic"
+grep -q '"event":"topic_refused".*"access":"publish"' "$T/cloud.events" || fail "no topic_refused event"
+ok "another device's up topic: publish refused, token untouched"
+
+stop_cloud
+ok "worker stops cleanly on SIGTERM"
