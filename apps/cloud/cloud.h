@@ -75,6 +75,7 @@ int cloud_store_get_device_psk(cloud_store_t *s, const char *pid, const char *dn
 int cloud_store_gw_bind(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
                         int64_t now);
 int cloud_store_gw_bound(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn);
+int cloud_store_gw_proxies(cloud_store_t *s, const char *gw_cid, const char *pid, const char *dn);
 int cloud_store_gw_update(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
                           int online);
 int cloud_store_gw_list(cloud_store_t *s, const char *gpid, const char *gdn,

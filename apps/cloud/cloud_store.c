@@ -494,6 +494,19 @@ int cloud_store_gw_bound(cloud_store_t *s, const char *gpid, const char *gdn, co
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The ACL's question (cloud_acl.h): does the gateway logged in as gw_cid speak for <pid>/<dn> now? */
+int cloud_store_gw_proxies(cloud_store_t *s, const char *gw_cid, const char *pid, const char *dn)
+{
+    sqlite3_stmt *st = prep(s, "SELECT 1 FROM gw_subdevs WHERE sub_pid=? AND sub_dn=? AND online=1 AND gw_pid || gw_dn = ?");
+    if (!st)
+        return -1;
+    const char *v[] = { pid, dn, gw_cid };
+    bind_texts(st, 3, v);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Unbind (online < 0) or set the session state; rows changed (0: not bound here), or -1. */
 int cloud_store_gw_update(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
                           int online)
