@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CC         ?= cc
 FUZZ_SECONDS ?= 20
 
-.PHONY: all build install deps test test-unit test-asan fuzz bench demo cross test-m4 clean
+.PHONY: all build install deps test test-load test-unit test-asan fuzz bench demo cross test-m4 clean
 
 all: build
 
@@ -31,8 +31,14 @@ install:
 # namespaces), the unit tests again under ASan+UBSan, each fuzzer for a bounded time, and the
 # Cortex-M cross-build of the core.
 test: deps build
-	@BUILD=$(BUILD) BUILD_ASAN=$(BUILD_ASAN) BUILD_FUZZ=$(BUILD_FUZZ) JOBS=$(JOBS) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	@BUILD=$(BUILD) BUILD_ASAN=$(BUILD_ASAN) JOBS=$(JOBS) FUZZ_SECONDS=$(FUZZ_SECONDS) \
 		bash scripts/run-tests.sh
+
+# make test RUNS times in a row (default 3) beside stress-ng keeping every core busy: the
+# suite must hold on a busy CI machine (scripts/test-under-load.sh; logs in test-load-K.log).
+RUNS ?= 3
+test-load: deps
+	@bash scripts/test-under-load.sh $(RUNS)
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit -j $(JOBS)
@@ -44,7 +50,7 @@ test-asan:
 
 fuzz:
 	@cmake -S . -B $(BUILD_FUZZ) -DSC_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
-	@cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target sc_fuzzers
 	@sh scripts/run-fuzzers.sh $(BUILD_FUZZ)/fuzz $(FUZZ_SECONDS)
 
 # The core must build freestanding for a Cortex-M target; prints its size.

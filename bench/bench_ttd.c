@@ -6,6 +6,9 @@
  * result. Reports per loss level the median and worst ratio and the success rate, the median
  * with a scan list holding the AP, and the worst ratio of starts inside a data phase; then
  * the hard cases of one link only (uplink copies, no relay) with a 64-byte password.
+ * ESP-TOUCH v2 and AirKiss have no schedule floor yet (sc_air_floor_ms models v1's triplets):
+ * for them each lossy capture is measured against the same capture (same start, same seed)
+ * on clean air, through the three-protocol front (x_clean), and the clean time in ms is given.
  * Usage: bench_ttd [runs per level (60)] [master seed (20261125)] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 
 #include "smartcfg/air.h"
 #include "smartcfg/esptouch_rx.h"
+#include "smartcfg/receiver.h"
 
 #include "bench_util.h"
 
@@ -168,6 +172,67 @@ static void measure(level_t *L, double loss, int runs, int with_scan, unsigned f
     qsort(L->ratio, (size_t)L->ok, sizeof L->ratio[0], bench_cmp_double);
 }
 
+/* v2 / AirKiss: ms until the front returns the right credentials, 0 if never; counts wrong
+ * results. */
+static sc_receiver_t front;
+static uint32_t front_ttd(sc_air_proto_t proto, double loss, uint32_t start_ms, uint32_t seed, int *wrong)
+{
+    sc_air_config_t c;
+    sc_air_config_default(&c);
+    c.protocol = proto;
+    c.loss = loss;
+    c.start_ms = start_ms;
+    c.seed = seed;
+    if (sc_air_init(&air, &c) != SC_OK || sc_receiver_init(&front, 0) != SC_OK)
+        return 0;
+    sc_frame_t f;
+    uint32_t t;
+    sc_rx_event_t ev;
+    while (sc_air_next(&air, &f, &t) == SC_OK) {
+        if (sc_receiver_feed(&front, &f, t, &ev) != SC_ET_EV_DONE)
+            continue;
+        const sc_rx_result_t *r = &ev.result;
+        if (r->ssid_len == c.creds.ssid_len && r->password_len == c.creds.password_len && r->password_known &&
+            !memcmp(r->ssid, c.creds.ssid, r->ssid_len) && !memcmp(r->password, c.creds.password, r->password_len))
+            return t ? t : 1;
+        (*wrong)++;
+        sc_receiver_resume(&front);
+    }
+    return 0;
+}
+
+static void measure_front(sc_air_proto_t proto, const char *name, int runs)
+{
+    static double clean[MAX_RUNS], ratio[3][MAX_RUNS];
+    static const double loss[3] = { 0.0, 0.1, 0.3 };
+    int nclean = 0, n[3] = { 0, 0, 0 }, wrong = 0, tried = 0;
+    for (int i = 0; i < runs; i++) {
+        uint32_t start = draw() % START_MAX_MS, seed = draw();
+        uint32_t t0 = front_ttd(proto, 0.0, start, seed, &wrong);
+        tried++;
+        if (!t0)
+            continue;
+        clean[nclean++] = t0;
+        for (int k = 1; k < 3; k++) {
+            uint32_t t = front_ttd(proto, loss[k], start, seed, &wrong);
+            if (t)
+                ratio[k][n[k]++] = (double)t / (double)t0;
+        }
+    }
+    qsort(clean, (size_t)nclean, sizeof clean[0], bench_cmp_double);
+    printf("BENCH ttd_%s_clean_median %.0f ms\n", name, nclean ? clean[nclean / 2] : 0.0);
+    printf("BENCH ttd_%s_clean_worst %.0f ms\n", name, nclean ? clean[nclean - 1] : 0.0);
+    printf("BENCH ttd_%s_clean_success %.0f %%\n", name, 100.0 * nclean / (tried ? tried : 1));
+    for (int k = 1; k < 3; k++) {
+        qsort(ratio[k], (size_t)n[k], sizeof ratio[k][0], bench_cmp_double);
+        printf("BENCH ttd_%s_loss%.0f_median %.2f x_clean\n", name, loss[k] * 100, n[k] ? ratio[k][n[k] / 2] : 0.0);
+        printf("BENCH ttd_%s_loss%.0f_worst %.2f x_clean\n", name, loss[k] * 100, n[k] ? ratio[k][n[k] - 1] : 0.0);
+        printf("BENCH ttd_%s_loss%.0f_success %.0f %%\n", name, loss[k] * 100, 100.0 * n[k] / (nclean ? nclean : 1));
+    }
+    if (wrong)
+        printf("BENCH ttd_%s_wrong_results %d count\n", name, wrong);
+}
+
 static double median(const level_t *L) { return L->ok ? L->ratio[L->ok / 2] : 0.0; }
 static double worst(const level_t *L) { return L->ok ? L->ratio[L->ok - 1] : 0.0; }
 
@@ -227,6 +292,8 @@ int main(int argc, char **argv)
         if (L.wrong)
             printf("BENCH ttd_%s_wrong_results %d count\n", hard[k].name, L.wrong);
     }
+    measure_front(SC_AIR_PROTO_V2, "v2", runs);
+    measure_front(SC_AIR_PROTO_AIRKISS, "airkiss", runs);
     printf("BENCH ttd_runs_per_level %d runs\n", runs);
     return 0;
 }

@@ -13,6 +13,12 @@ smartcfg_find_host_libs(
   "CURL|libcurl|libcurl4-openssl-dev"
   "SQLITE|sqlite3|libsqlite3-dev"
   "RMQ|librabbitmq|librabbitmq-dev")
+# libpq: the cloud's PostgreSQL registry backend (`--db postgresql://`, docs/scale.md). Optional:
+# without it that backend says so at start and SQLite remains.
+pkg_check_modules(PQ IMPORTED_TARGET libpq)
+if(NOT PQ_FOUND)
+  message(STATUS "libpq not found (Debian: libpq-dev): smartcfg cloud without the PostgreSQL backend")
+endif()
 
 # --- POSIX port: HAL implementations over sockets, libpcap, libmosquitto ... --
 file(GLOB_RECURSE SC_POSIX_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/ports/posix/*.c)
@@ -33,6 +39,10 @@ add_executable(smartcfg ${SC_APP_SRC})
 target_compile_definitions(smartcfg PRIVATE _GNU_SOURCE)
 target_include_directories(smartcfg PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/apps/smartcfg ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud)
 target_link_libraries(smartcfg PRIVATE smartcfg_posix PkgConfig::MHD PkgConfig::SQLITE PkgConfig::RMQ)
+if(PQ_FOUND)
+  target_compile_definitions(smartcfg PRIVATE SMARTCFG_HAVE_LIBPQ)
+  target_link_libraries(smartcfg PRIVATE PkgConfig::PQ)
+endif()
 set_target_properties(smartcfg PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 # The cloud console's pages (apps/cloud/console_assets) embedded as C arrays (docs/cloud.md "Console").
 file(GLOB SC_CONSOLE_ASSETS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/console_assets/*)
@@ -62,11 +72,18 @@ add_custom_target(smartcfg_man ALL DEPENDS ${SC_MAN_PAGES})
 # --- mosquitto broker plugin of the local cloud ----------------------------------
 file(GLOB SC_PLUGIN_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/plugin/*.c)
 if(SC_PLUGIN_SRC)
-  # cloud_acl.c: the device rules, shared with the RabbitMQ front-end of the cloud.
-  add_library(smartcfg_auth MODULE ${SC_PLUGIN_SRC} ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/cloud_acl.c)
+  # The registry interface (cloud_store*.c) and the device rules (cloud_acl.c) are shared with
+  # the cloud: the plugin reads devices through the one and decides with the other.
+  file(GLOB SC_STORE_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/cloud_store*.c)
+  add_library(smartcfg_auth MODULE ${SC_PLUGIN_SRC} ${SC_STORE_SRC} ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud/cloud_acl.c)
   set_target_properties(smartcfg_auth PROPERTIES PREFIX "" LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}
     POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET default)
   target_include_directories(smartcfg_auth PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/apps/cloud)
   # The core (PIC objects) supplies the credential code the plugin checks, not a copy of it.
   target_link_libraries(smartcfg_auth PRIVATE smartcfg_core PkgConfig::SQLITE smartcfg::dep_cjson smartcfg::dep_mbedcrypto)
+  target_compile_definitions(smartcfg_auth PRIVATE _GNU_SOURCE)
+  if(PQ_FOUND)
+    target_compile_definitions(smartcfg_auth PRIVATE SMARTCFG_HAVE_LIBPQ)
+    target_link_libraries(smartcfg_auth PRIVATE PkgConfig::PQ)
+  endif()
 endif()

@@ -17,9 +17,14 @@ if(SC_TEST_SUPPORT)
   target_include_directories(sc_testsupport PUBLIC ${SC_TOP}/tests/support)
   target_link_libraries(sc_testsupport PUBLIC smartcfg_posix PkgConfig::CMOCKA)
 endif()
+# sc_unit_tests builds only the unit tests (and what they link): the sanitizer phase of
+# make test needs nothing else, and skipping the programs, benchmarks and plugin saves a
+# whole clang build on a 2-core machine.
+add_custom_target(sc_unit_tests)
 foreach(t ${SC_UNIT_TESTS})
   get_filename_component(n ${t} NAME_WE)
   add_executable(${n} ${t})
+  add_dependencies(sc_unit_tests ${n})
   target_compile_definitions(${n} PRIVATE _GNU_SOURCE)
   target_link_libraries(${n} PRIVATE smartcfg_posix PkgConfig::CMOCKA PkgConfig::SQLITE PkgConfig::MHD)
   if(SC_TEST_SUPPORT)
@@ -36,6 +41,14 @@ foreach(t ${SC_INTEG_TESTS})
   add_test(NAME integ.${n} COMMAND bash ${t})
   set_tests_properties(integ.${n} PROPERTIES LABELS integration TIMEOUT 600
     ENVIRONMENT "SC_BUILD=${SC_BIN};SC_SRC=${SC_TOP}")
+  # A long test says so in a line "# ctest-cost: SECONDS" (its time on an idle machine): ctest
+  # starts the costliest first, so on a fresh checkout (no timing history yet) a 90 s test
+  # does not start last and leave one core idle at the end of the run.
+  file(STRINGS ${t} _cost REGEX "^# ctest-cost: [0-9]+$" LIMIT_COUNT 1)
+  if(_cost)
+    string(REGEX REPLACE "^# ctest-cost: " "" _cost "${_cost}")
+    set_tests_properties(integ.${n} PROPERTIES COST ${_cost})
+  endif()
 endforeach()
 
 # --- benchmarks: bench/bench_<name>.c -----------------------------------------------
@@ -49,11 +62,16 @@ foreach(b ${SC_BENCH})
 endforeach()
 
 # --- fuzzers: fuzz/fuzz_<name>.c (libFuzzer; clang -DSC_FUZZ=ON) ----------------------
+# With SC_SANITIZE=ON as well, one clang build serves both the unit tests under
+# ASan+UBSan and the fuzzers (the libraries carry the fuzzer's coverage hooks, which the
+# sanitizer runtime answers in a program without libFuzzer): that is what make test does.
 if(SC_FUZZ)
   file(GLOB SC_FUZZERS CONFIGURE_DEPENDS ${SC_TOP}/fuzz/fuzz_*.c)
+  add_custom_target(sc_fuzzers)
   foreach(f ${SC_FUZZERS})
     get_filename_component(n ${f} NAME_WE)
     add_executable(${n} ${f})
+    add_dependencies(sc_fuzzers ${n})
     target_compile_definitions(${n} PRIVATE _GNU_SOURCE)
     target_compile_options(${n} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(${n} PRIVATE -fsanitize=fuzzer,address,undefined)

@@ -12,6 +12,10 @@
 #include <string.h>
 
 #include "../apps/cloud/plugin/smartcfg_auth.c"
+/* The registry interface the plugin reads through (SQLite here; no libpq). */
+#include "../apps/cloud/cloud_store.c"
+#include "../apps/cloud/cloud_store_sqlite.c"
+#include "../apps/cloud/cloud_store_pg.c"
 
 struct mosquitto {
     const char *id, *user;

@@ -6,8 +6,11 @@
 # its checks counts). Prints the time of each phase and, on success, one closing line
 # "make test: N passed, 0 failed".
 set -euo pipefail
-BUILD=${BUILD:-build} BUILD_ASAN=${BUILD_ASAN:-build-asan} BUILD_FUZZ=${BUILD_FUZZ:-build-fuzz}
+BUILD=${BUILD:-build} BUILD_ASAN=${BUILD_ASAN:-build-asan}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)} FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+# How many ctest programs at once: most integration tests spend their time waiting on a
+# protocol's schedule (a sender's rounds, a device's linger), not computing.
+CTEST_JOBS=${CTEST_JOBS:-$JOBS}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 # The tests run Debian's python3 (what `make deps` installs), ahead of any version manager's
@@ -26,22 +29,22 @@ count() { # adds "out of N" of a ctest summary to the total
 }
 
 phase "ctest (unit + integration)"
-(cd "$BUILD" && ctest --output-on-failure -j "$JOBS") 2>&1 | tee "$log"
+(cd "$BUILD" && ctest --output-on-failure -j "$CTEST_JOBS") 2>&1 | tee "$log"
 count
 done_phase ctest
 
+# One clang build (ASan+UBSan, with the fuzzers' coverage hooks) serves both the unit tests
+# under the sanitizers and the fuzzers; only those targets are built.
 phase "unit tests under ASan+UBSan"
-cmake -S . -B "$BUILD_ASAN" -DSC_SANITIZE=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build "$BUILD_ASAN" -j "$JOBS" >/dev/null
+cmake -S . -B "$BUILD_ASAN" -DSC_SANITIZE=ON -DSC_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build "$BUILD_ASAN" -j "$JOBS" --target sc_unit_tests sc_fuzzers >/dev/null
 (cd "$BUILD_ASAN" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure -L unit -j "$JOBS") 2>&1 | tee "$log"
 count
 done_phase asan
 
-phase "fuzzers (${FUZZ_SECONDS}s each)"
-cmake -S . -B "$BUILD_FUZZ" -DSC_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build "$BUILD_FUZZ" -j "$JOBS" >/dev/null
-sh scripts/run-fuzzers.sh "$BUILD_FUZZ/fuzz" "$FUZZ_SECONDS" | tee "$log"
+phase "fuzzers (${FUZZ_SECONDS}s each, $JOBS at a time)"
+JOBS="$JOBS" sh scripts/run-fuzzers.sh "$BUILD_ASAN/fuzz" "$FUZZ_SECONDS" | tee "$log"
 total=$((total + $(grep -c '^fuzz: .* for ' "$log")))
 done_phase fuzz
 

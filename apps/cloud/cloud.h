@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Internal interfaces of `smartcfg cloud`, the local IoT Explorer stand-in (docs/cloud.md):
- * the SQLite registry, the HTTP API, the MQTT binding service, event output and the crypto
+ * the registry (cloud_store.h), the HTTP API, the MQTT binding service, event output and the crypto
  * helpers they share. Not a public API: only apps/cloud uses it. */
 #ifndef SMARTCFG_APPS_CLOUD_H
 #define SMARTCFG_APPS_CLOUD_H
@@ -8,8 +8,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <sqlite3.h>
 
 #include "cloud_acl.h"
 
@@ -26,72 +24,8 @@ enum {
 
 #define CLOUD_MQTT_PACKET_MAX (256u * 1024u)   /* IoT Explorer's limit; mosquitto refuses bigger */
 
-/* ---- store (SQLite, one file, WAL) ----------------------------------------------------- */
-typedef struct {
-    sqlite3 *db;
-} cloud_store_t;
-
-int cloud_store_open(cloud_store_t *s, const char *path, char *err, size_t errlen);
-void cloud_store_close(cloud_store_t *s);
-int cloud_store_begin(cloud_store_t *s);
-int cloud_store_commit(cloud_store_t *s);
-void cloud_store_rollback(cloud_store_t *s);
-
-/* Return 0 on success, 1 when the row exists already (then the stored values are
- * returned in the out buffers), -1 on error. */
-int cloud_store_add_product(cloud_store_t *s, const char *pid, const char *secret, int64_t now);
-int cloud_store_get_product_secret(cloud_store_t *s, const char *pid, char *secret, size_t len);
-int cloud_store_add_device(cloud_store_t *s, const char *pid, const char *dn, const char *psk,
-                           int64_t now, char *psk_out, size_t psk_len);
-int cloud_store_device_exists(cloud_store_t *s, const char *pid, const char *dn);
-/* Registered devices whose <ProductId><DeviceName> is client_id (-1 on error); the product id
- * and PSK of the last match. The registry side of cloud_acl.h for the RabbitMQ front-end. */
-int cloud_store_find_device(cloud_store_t *s, const char *client_id, char *pid, size_t pidlen, char *psk, size_t psklen);
-
-int cloud_store_add_token(cloud_store_t *s, const char *token, const char *user_id, int64_t now, int64_t expire);
-typedef struct {
-    int64_t created, expire, bound_at;
-    char product_id[65], device_name[64];
-    char user_id[40];          /* who created it (empty for tokens older than accounts) */
-} cloud_token_t;
-/* 0 found, 1 not found, -1 error */
-int cloud_store_get_token(cloud_store_t *s, const char *token, cloud_token_t *t);
-/* The whole app_bind_token decision; returns a CLOUD_BIND_* code. */
-int cloud_store_bind_token(cloud_store_t *s, const char *token, const char *pid, const char *dn, int64_t now);
-/* CLOUD_BIND_OK when a token was bound by this device, CLOUD_BIND_UNKNOWN otherwise. */
-int cloud_store_device_bound(cloud_store_t *s, const char *pid, const char *dn);
-/* 0 bound, 1 the device is bound in another family (unbind first), -1 error. */
-int cloud_store_bind_family(cloud_store_t *s, const char *token, const char *pid, const char *dn,
-                            const char *family, const char *room, int64_t now);
-int cloud_store_exec(cloud_store_t *s, const char *sql, int n, const char *const *v);
-int cloud_store_unbind(cloud_store_t *s, const char *pid, const char *dn);
-int cloud_store_delete_device(cloud_store_t *s, const char *pid, const char *dn);
-int cloud_store_client_id_taken(cloud_store_t *s, const char *pid, const char *dn);
-int cloud_store_gc(cloud_store_t *s, int64_t now, int64_t token_grace, int64_t dynreg_window);
-int cloud_store_dynreg_seen(cloud_store_t *s, const char *pid, const char *dn, int64_t nonce, int64_t ts);
-
-/* Gateways and the data template (cloud_thing.c, docs/cloud.md "Gateways"). */
-int cloud_store_get_device_psk(cloud_store_t *s, const char *pid, const char *dn, char *psk, size_t len);
-int cloud_store_gw_bind(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
-                        int64_t now);
-int cloud_store_gw_bound(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn);
-int cloud_store_gw_proxies(cloud_store_t *s, const char *gw_cid, const char *pid, const char *dn);
-int cloud_store_gw_update(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
-                          int online);
-int cloud_store_gw_list(cloud_store_t *s, const char *gpid, const char *gdn,
-                        void (*fn)(void *u, const char *pid, const char *dn, bool online), void *u);
-int cloud_store_thing_put(cloud_store_t *s, const char *pid, const char *dn, const char *reported, int64_t now);
-int cloud_store_thing_get(cloud_store_t *s, const char *pid, const char *dn, char *reported, size_t len);
-
-typedef struct {
-    char user_id[40], user_name[65], salt[40], pw_hash[80], family_id[40];
-} cloud_user_t;
-/* 0 created, 1 the name exists, -1 error */
-int cloud_store_add_user(cloud_store_t *s, const char *uid, const char *name, const char *salt, const char *hash,
-                         const char *family, int64_t now);
-int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u);
-int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire);
-int cloud_store_check_access_token(cloud_store_t *s, const char *token, int64_t now, cloud_user_t *u);
+/* ---- store: cloud_store.h (SQLite or PostgreSQL behind one interface) ----------------- */
+#include "cloud_store.h"
 
 /* ---- events: --json lines on stdout, human log on stderr ------------------------------ */
 struct cJSON;
@@ -187,17 +121,6 @@ int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms);
 bool cloud_bindsvc_connected(const cloud_bindsvc_t *b);
 void cloud_bindsvc_free(cloud_bindsvc_t *b);
 
-/* ---- IoT Explorer topics (cloud_thing.c): data template, events, actions, system time,
- * gateway operations; its own service-identity MQTT client, on libmosquitto's thread. */
-typedef struct cloud_thing cloud_thing_t;
-cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t port, const char *user, const char *pass,
-                               char *err, size_t errlen);
-void cloud_thing_free(cloud_thing_t *t);
-/* POST /v1/products/<P>/devices/<D>/control {"params":{…}} and …/action {"actionId":…,"params":{…}}:
- * the downlink. 0 sent, -1 not connected or bad input (msg says which). */
-int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool action, const char *body, size_t len,
-                     char *msg, size_t msglen);
-
 /* ---- RabbitMQ front-end of the binding service (cloud_amqp.c, docs/scale.md) ------------- */
 typedef struct cloud_amqp cloud_amqp_t;
 /* spec: amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]; queue: the shared quorum queue. */
@@ -211,6 +134,17 @@ int cloud_amqp_step(cloud_amqp_t *a, int timeout_ms);
 bool cloud_amqp_connected(const cloud_amqp_t *a);
 const char *cloud_amqp_vhost(const cloud_amqp_t *a);
 void cloud_amqp_free(cloud_amqp_t *a);
+
+/* ---- IoT Explorer topics (cloud_thing.c): data template, events, actions, system time,
+ * gateway operations; its own service-identity MQTT client, on libmosquitto's thread. */
+typedef struct cloud_thing cloud_thing_t;
+cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t port, const char *user, const char *pass,
+                               char *err, size_t errlen);
+void cloud_thing_free(cloud_thing_t *t);
+/* POST /v1/products/<P>/devices/<D>/control {"params":{…}} and …/action {"actionId":…,"params":{…}}:
+ * the downlink. 0 sent, -1 bad input (msg says which); on success msg is the clientToken. */
+int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool action, const char *body, size_t len,
+                     char *msg, size_t msglen);
 
 /* Shared validation of identifiers coming from the network. */
 bool cloud_valid_id(const char *s, size_t maxlen);

@@ -222,7 +222,7 @@ int cloud_binder_commit(cloud_binder_t *b)
         return 0;
     /* Nothing was stored: no reply may claim success. */
     cloud_store_rollback(&b->store);
-    cloud_log("binding service: commit failed: %s", sqlite3_errmsg(b->store.db));
+    cloud_log("binding service: commit failed: %s", b->store.err);
     for (size_t i = 0; i < b->nreplies; i++) {
         cJSON *o = cJSON_Parse(b->replies[i].payload);
         cJSON *code = cJSON_GetObjectItemCaseSensitive(o, "code");

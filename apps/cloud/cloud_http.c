@@ -159,8 +159,8 @@ static const char *jstr(const cJSON *o, const char *k)
 
 /* ---- token API (docs/protocol/tencent.md#the-apps-token-api) ------------------------------------- */
 
-static enum MHD_Result tok_error(struct MHD_Connection *c, int code, const char *err_code, const char *msg,
-                                 const char *reqid)
+static enum MHD_Result tok_error_as(struct MHD_Connection *c, unsigned status, int code, const char *err_code,
+                                    const char *msg, const char *reqid)
 {
     cJSON *o = cJSON_CreateObject(), *data = cJSON_CreateObject(), *e = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "code", code);
@@ -171,9 +171,26 @@ static enum MHD_Result tok_error(struct MHD_Connection *c, int code, const char 
     if (reqid)
         cJSON_AddStringToObject(data, "RequestId", reqid);
     cJSON_AddItemToObject(o, "data", data);
-    /* 200 like the real service: the SDK reads the envelope, and wx.request only resolves
-     * (rather than rejects) bodies it can read. */
-    return send_json(c, MHD_HTTP_OK, o);
+    return send_json(c, status, o);
+}
+
+/* 200 like the real service: the SDK reads the envelope, and wx.request only resolves
+ * (rather than rejects) bodies it can read. */
+static enum MHD_Result tok_error(struct MHD_Connection *c, int code, const char *err_code, const char *msg,
+                                 const char *reqid)
+{
+    return tok_error_as(c, MHD_HTTP_OK, code, err_code, msg, reqid);
+}
+
+/* A database failure. With the database unreachable (PostgreSQL down, reconnecting) the answer
+ * is HTTP 503, so an HTTP load balancer in front of several workers (docs/scale.md) retries or
+ * fails over, and the app sees a retryable error rather than a verdict. */
+static enum MHD_Result db_error(cloud_http_t *h, struct MHD_Connection *c, const char *reqid)
+{
+    if (!h->store.unavailable)
+        return tok_error(c, 500, "InternalError", "database error", reqid);
+    return tok_error_as(c, MHD_HTTP_SERVICE_UNAVAILABLE, 503, "InternalError.DatabaseUnavailable",
+                        "database unavailable, retry later", reqid);
 }
 
 static enum MHD_Result tok_ok(struct MHD_Connection *c, cJSON *data, const char *reqid)
@@ -202,7 +219,7 @@ static enum MHD_Result app_get_token(cloud_http_t *h, struct MHD_Connection *c, 
     char hex[80];
     int rc = strlen(name) > 64 ? 1 : cloud_store_get_user(&h->store, name, &u);
     if (rc < 0)
-        return tok_error(c, 500, "InternalError", "database error", reqid);
+        return db_error(h, c, reqid);
     if (rc == 1 || pw_hash(pw, u.salt, hex, sizeof hex) != 0 || !cloud_consttime_eq(hex, u.pw_hash)) {
         cloud_log("login of a user refused from %s", addr);
         return tok_error(c, 401, "AuthFailure.InvalidUserNameOrPassword", "wrong user name or password", reqid);
@@ -211,7 +228,7 @@ static enum MHD_Result app_get_token(cloud_http_t *h, struct MHD_Connection *c, 
     cloud_random_hex(tok, 64);
     int64_t exp = cloud_now() + ACCESS_TTL;
     if (cloud_store_add_access_token(&h->store, tok, u.user_id, exp) != 0)
-        return tok_error(c, 500, "InternalError", "database error", reqid);
+        return db_error(h, c, reqid);
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "Token", tok);
     cJSON_AddNumberToObject(d, "ExpireAt", (double)exp);
@@ -274,7 +291,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
     } else if (!strcmp(action, "AppGetToken")) {
         ret = app_get_token(h, c, body, reqid);
     } else if (arc < 0) {
-        ret = tok_error(c, 500, "InternalError", "database error", reqid);
+        ret = db_error(h, c, reqid);
     } else if (arc == 2) {
         ret = tok_error(c, 429, "RequestLimitExceeded", "too many requests from this address; retry later", reqid);
     } else if (arc != 0) {
@@ -287,7 +304,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
         if (!rate_ok(h, "user", u.user_id, h->cfg.token_rate, h->cfg.token_burst)) {
             ret = tok_error(c, 429, "RequestLimitExceeded", "too many bind tokens for this account; retry later", reqid);
         } else if (cloud_store_add_token(&h->store, token, u.user_id, now, exp) != 0) {
-            ret = tok_error(c, 500, "InternalError", "database error", reqid);
+            ret = db_error(h, c, reqid);
         } else {
             cJSON *d = cJSON_CreateObject();
             cJSON_AddStringToObject(d, "Token", token);
@@ -312,7 +329,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
         if (!token) {
             ret = tok_error(c, 400, "InvalidParameter", "missing Token", reqid);
         } else if (rc < 0) {
-            ret = tok_error(c, 500, "InternalError", "database error", reqid);
+            ret = db_error(h, c, reqid);
         } else if (rc == 1) {
             ret = tok_error(c, 404, "ResourceNotFound.TokenNotExist", "token does not exist", reqid);
         } else if (!t.bound_at && now > t.expire) {
@@ -352,7 +369,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
         } else if (strcmp(fbuf, u.family_id)) {
             ret = tok_error(c, 404, "ResourceNotFound.FamilyNotExist", "no such family for this user", reqid);
         } else if (rc < 0) {
-            ret = tok_error(c, 500, "InternalError", "database error", reqid);
+            ret = db_error(h, c, reqid);
         } else if (rc == 1) {
             ret = tok_error(c, 404, "ResourceNotFound.TokenNotExist", "token does not exist", reqid);
         } else if (!t.bound_at) {
@@ -363,7 +380,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
             ret = tok_error(c, 409, "FailedOperation.DeviceAlreadyBound",
                             "the device is bound in another family; it must be unbound there first", reqid);
         } else if (frc != 0) {
-            ret = tok_error(c, 500, "InternalError", "database error", reqid);
+            ret = db_error(h, c, reqid);
         } else {
             ret = tok_ok(c, cJSON_CreateObject(), reqid);
             cJSON *ev = cloud_device_event(pid, dn);
@@ -534,7 +551,7 @@ static enum MHD_Result admin_products(cloud_http_t *h, struct MHD_Connection *c,
         }
         int rc = cloud_store_add_product(&h->store, pid, sec, cloud_now());
         if (rc < 0) {
-            ret = admin_error(c, 500, "database error");
+            ret = admin_error(c, h->store.unavailable ? 503 : 500, "database error");
         } else if (rc == 1) {
             ret = admin_error(c, 409, "product exists");
         } else {
@@ -570,7 +587,7 @@ static enum MHD_Result admin_add_device(cloud_http_t *h, struct MHD_Connection *
                (sec && (strlen(sec) > 44 || cloud_b64_decode(sec, raw, sizeof raw, &rawlen) != 0 || rawlen < PSK_MIN))) {
         ret = admin_error(c, 400, "device_secret must be base64 of 16 to 32 bytes (or absent to have one generated)");
     } else if (prc < 0) {
-        ret = admin_error(c, 500, "database error");
+        ret = admin_error(c, h->store.unavailable ? 503 : 500, "database error");
     } else if (prc == 1) {
         ret = admin_error(c, 404, "unknown product");
     } else if (cloud_store_client_id_taken(&h->store, pid, dn) != 0) {
@@ -582,7 +599,7 @@ static enum MHD_Result admin_add_device(cloud_http_t *h, struct MHD_Connection *
         }
         int rc = cloud_store_add_device(&h->store, pid, dn, sec, cloud_now(), psk, sizeof psk);
         if (rc < 0) {
-            ret = admin_error(c, 500, "database error");
+            ret = admin_error(c, h->store.unavailable ? 503 : 500, "database error");
         } else if (rc == 1) {
             ret = admin_error(c, 409, "device exists");
         } else {
@@ -602,7 +619,6 @@ static enum MHD_Result admin_add_device(cloud_http_t *h, struct MHD_Connection *
 static enum MHD_Result admin_list(cloud_http_t *h, struct MHD_Connection *c, const char *pid)
 {
     /* Listings leave out secrets: the admin API hands a secret out once, when it is created. */
-    sqlite3_stmt *st = NULL;
     const char *sql = pid
         ? "SELECT d.device_name, d.created, (SELECT count(*) FROM tokens t WHERE t.product_id=d.product_id AND"
           " t.device_name=d.device_name AND t.bound_at IS NOT NULL) FROM devices d WHERE d.product_id=?"
@@ -615,27 +631,26 @@ static enum MHD_Result admin_list(cloud_http_t *h, struct MHD_Connection *c, con
         if (prc == 1)
             return admin_error(c, 404, "unknown product");
     }
-    if (sqlite3_prepare_v2(h->store.db, sql, -1, &st, NULL) != SQLITE_OK)
-        return admin_error(c, 500, "database error");
-    if (pid)
-        sqlite3_bind_text(st, 1, pid, -1, SQLITE_TRANSIENT);
+    cloud_rows_t *st = pid ? cloud_store_select(&h->store, sql, "t", pid) : cloud_store_select(&h->store, sql, "");
+    if (!st)
+        return admin_error(c, h->store.unavailable ? 503 : 500, "database error");
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, pid ? "devices" : "bindings");
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (cloud_rows_next(st) == 1) {
         cJSON *e = cJSON_CreateObject();
         if (pid) {
-            cJSON_AddStringToObject(e, "device_name", (const char *)sqlite3_column_text(st, 0));
-            cJSON_AddNumberToObject(e, "created", (double)sqlite3_column_int64(st, 1));
-            cJSON_AddBoolToObject(e, "bound", sqlite3_column_int64(st, 2) > 0);
+            cJSON_AddStringToObject(e, "device_name", cloud_rows_text(st, 0));
+            cJSON_AddNumberToObject(e, "created", (double)cloud_rows_int(st, 1));
+            cJSON_AddBoolToObject(e, "bound", cloud_rows_int(st, 2) > 0);
         } else {
-            cJSON_AddStringToObject(e, "product_id", (const char *)sqlite3_column_text(st, 0));
-            cJSON_AddStringToObject(e, "device_name", (const char *)sqlite3_column_text(st, 1));
-            cJSON_AddNumberToObject(e, "bound_at", (double)sqlite3_column_int64(st, 2));
-            cJSON_AddStringToObject(e, "family_id", (const char *)sqlite3_column_text(st, 3));
-            cJSON_AddStringToObject(e, "room_id", (const char *)sqlite3_column_text(st, 4));
+            cJSON_AddStringToObject(e, "product_id", cloud_rows_text(st, 0));
+            cJSON_AddStringToObject(e, "device_name", cloud_rows_text(st, 1));
+            cJSON_AddNumberToObject(e, "bound_at", (double)cloud_rows_int(st, 2));
+            cJSON_AddStringToObject(e, "family_id", cloud_rows_text(st, 3));
+            cJSON_AddStringToObject(e, "room_id", cloud_rows_text(st, 4));
         }
         cJSON_AddItemToArray(arr, e);
     }
-    sqlite3_finalize(st);
+    cloud_rows_free(st);
     return send_json(c, MHD_HTTP_OK, o);
 }
 
@@ -658,7 +673,7 @@ static enum MHD_Result admin_users(cloud_http_t *h, struct MHD_Connection *c, co
         int rc = pw_hash(pw, salt, hash, sizeof hash) != 0 ? -1
                : cloud_store_add_user(&h->store, uid, name, salt, hash, fam, cloud_now());
         if (rc < 0) {
-            ret = admin_error(c, 500, "database error");
+            ret = admin_error(c, h->store.unavailable ? 503 : 500, "database error");
         } else if (rc == 1) {
             ret = admin_error(c, 409, "user exists");
         } else {
@@ -685,12 +700,12 @@ static enum MHD_Result admin_delete(cloud_http_t *h, struct MHD_Connection *c, c
         return admin_error(c, 400, "bad product id or device name");
     int ex = cloud_store_device_exists(&h->store, pid, dn);
     if (ex < 0)
-        return admin_error(c, 500, "database error");
+        return admin_error(c, h->store.unavailable ? 503 : 500, "database error");
     if (ex == 0)
         return admin_error(c, 404, "no such device");
     int rc = device ? cloud_store_delete_device(&h->store, pid, dn) : cloud_store_unbind(&h->store, pid, dn);
     if (rc < 0)
-        return admin_error(c, 500, "database error");
+        return admin_error(c, h->store.unavailable ? 503 : 500, "database error");
     cloud_event(device ? "device_deleted" : "device_unbound", cloud_device_event(pid, dn));
     cloud_log("device %s/%s %s", pid, dn, device ? "deleted" : "unbound");
     cJSON *o = cloud_device_event(pid, dn);

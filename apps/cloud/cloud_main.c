@@ -87,6 +87,11 @@ static int mkdirs(const char *path)
     return (mkdir(buf, 0700) == 0 || errno == EEXIST) ? 0 : -1;
 }
 
+static void store_log(const char *msg)
+{
+    cloud_log("database: %s", msg);
+}
+
 static int default_db(char *out, size_t len)
 {
     const char *x = getenv("XDG_DATA_HOME");
@@ -416,11 +421,12 @@ static void usage(const sc_cli_t *cli, FILE *f)
 {
     (void)cli;
     fprintf(f,
-            "usage: smartcfg cloud [--http HOST:PORT] [--mqtt HOST:PORT] [--broker HOST:PORT] [--db FILE]\n"
+            "usage: smartcfg cloud [--http HOST:PORT] [--mqtt HOST:PORT] [--broker HOST:PORT] [--db DB]\n"
             "                      [--token-ttl SECONDS] [--plugin FILE] [--mosquitto FILE] [--json]\n"
             "                      [--admin-key-file F] [--tls] [--mqtts HOST:PORT] [--mqtt-psk HOST:PORT] [--tls-dir DIR]\n"
             "                      [--mqtt-per-address N] [--connect-timeout S] [--http-per-address N] [--token-rate N]\n"
-            "                      [--token-gc S] [--rabbitmq amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]]\n"
+            "                      [--token-gc S] [--db-wait S]\n"
+            "                      [--rabbitmq amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]]\n"
             "                      [--queue NAME] [--prefetch N]\n"
             "Runs a local IoT Explorer stand-in until SIGINT/SIGTERM (docs/cloud.md).\n"
             "  --http HOST:PORT    app token API, /register/dev and admin API (default 127.0.0.1:8080)\n"
@@ -432,7 +438,9 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                      backend on --http (/rabbitmq/...), fail over along the node list (docs/scale.md)\n"
             "  --queue NAME        the workers' shared quorum queue (default smartcfg.bind)\n"
             "  --prefetch N        requests a worker holds unacked, also its commit batch (default 256)\n"
-            "  --db FILE           SQLite registry (default $XDG_DATA_HOME/smartcfg/cloud.db)\n"
+            "  --db DB             registry: a SQLite FILE or sqlite:FILE (default $XDG_DATA_HOME/smartcfg/cloud.db),\n"
+            "                      or postgresql://USER[:PASS]@HOST:PORT/NAME (several workers on one database)\n"
+            "  --db-wait S         keep retrying an unreachable database server for S seconds at start (default 30)\n"
             "  --token-ttl S       bind token lifetime (default 600)\n"
             "  --plugin FILE       smartcfg_auth.so (default: next to this binary)\n"
             "  --mosquitto FILE    broker binary (default: mosquitto from PATH, then /usr/sbin/mosquitto)\n"
@@ -479,7 +487,7 @@ int cmd_cloud(int argc, char **argv)
     char db[PATH_MAX] = "", plugin[PATH_MAX] = "", keyfile[PATH_MAX] = "", tlsdir[PATH_MAX] = "";
     hostport_t mqtts = { "", 0 }, mpsk = { "", 0 };
     bool https = false;
-    long grace = -1;
+    long grace = -1, db_wait = 30;
     long mqtt_per_addr = 32, connect_timeout = 10, http_per_addr = 16, token_rate = 60, prefetch = 256;
     const char *rabbitmq = NULL, *queue = "smartcfg.bind";
     bool http_per_addr_set = false;
@@ -498,6 +506,7 @@ int cmd_cloud(int argc, char **argv)
         { "tls-dir", required_argument, NULL, 'D' }, { "mqtt-per-address", required_argument, NULL, 'a' },
         { "connect-timeout", required_argument, NULL, 'c' }, { "http-per-address", required_argument, NULL, 'A' },
         { "token-rate", required_argument, NULL, 'r' }, { "token-gc", required_argument, NULL, 'g' },
+        { "db-wait", required_argument, NULL, 'W' },
         { "rabbitmq", required_argument, NULL, 'R' }, { "queue", required_argument, NULL, 'Q' },
         { "prefetch", required_argument, NULL, 'F' },
         SC_CLI_STD_OPTIONS, { NULL, 0, NULL, 0 }
@@ -524,7 +533,19 @@ int cmd_cloud(int argc, char **argv)
             external = true;
             break;
         case 'd':
+            /* It ends up on a line of the broker's configuration: no line breaks or controls. */
+            for (const char *q = optarg; *q; q++)
+                if ((unsigned char)*q < ' ' || *q == 0x7f)
+                    return sc_cli_usage_error(&cli, "--db must not contain control characters");
+            if (!*optarg || strlen(optarg) >= sizeof db)
+                return sc_cli_usage_error(&cli, "--db wants a file name or a postgresql:// URL");
             snprintf(db, sizeof db, "%s", optarg);
+            break;
+        case 'W':
+            errno = 0;
+            db_wait = strtol(optarg, &end, 10);
+            if (*end || errno || db_wait < 0 || db_wait > 86400)
+                return sc_cli_usage_error(&cli, "--db-wait wants 0..86400 seconds, not '%s'", optarg);
             break;
         case 'j':
             json = true;
@@ -605,6 +626,9 @@ bad_addr:
     if (!*db && default_db(db, sizeof db) != 0)
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "cannot create the data directory; give --db FILE");
     cloud_events_init(json);
+    cloud_store_configure(&(cloud_store_cfg_t){ .connect_wait_s = (unsigned)db_wait, .log = store_log });
+    char dbshown[PATH_MAX];   /* the password of a postgresql:// URL never reaches a log */
+    cloud_store_redact(db, dbshown, sizeof dbshown);
 
     char err[512];
     cloud_store_t st;
@@ -613,11 +637,17 @@ bad_addr:
         return SC_EXIT_FAIL;
     }
     cloud_store_close(&st);
-    cloud_private_files(db);
+    const char *dbfile = cloud_store_file(db);
+    if (dbfile)
+        cloud_private_files(dbfile);
 
-    /* Files beside the registry: the admin key and the TLS material. */
+    /* Files beside the registry: the admin key and the TLS material. A database server has no
+     * "beside": they go to the default data directory. */
     char dbdir[PATH_MAX];
-    snprintf(dbdir, sizeof dbdir, "%s", db);
+    if (dbfile)
+        snprintf(dbdir, sizeof dbdir, "%s", dbfile);
+    else if (default_db(dbdir, sizeof dbdir) != 0)
+        return sc_cli_fail(&cli, SC_EXIT_FAIL, "cannot create the data directory; give --admin-key-file and --tls-dir");
     char *slash = strrchr(dbdir, '/');
     if (slash)
         *slash = 0;
@@ -734,7 +764,8 @@ bad_addr:
             goto out;
         }
         char absdb[PATH_MAX];
-        if (!realpath(db, absdb) || write_conf(&br, plugin, absdb, svc_user, svc_pass) != 0) {
+        if ((dbfile ? !realpath(dbfile, absdb) : snprintf(absdb, sizeof absdb, "%s", db) < 0) ||
+            write_conf(&br, plugin, absdb, svc_user, svc_pass) != 0) {
             fprintf(stderr, "smartcfg cloud: cannot write the broker configuration\n");
             goto out;
         }
@@ -840,7 +871,7 @@ bad_addr:
         cJSON_AddBoolToObject(ev, "https", https);
         if (want_tls)
             cJSON_AddStringToObject(ev, "ca_file", tls.ca);
-        cJSON_AddStringToObject(ev, "db", db);
+        cJSON_AddStringToObject(ev, "db", dbshown);
         cJSON_AddStringToObject(ev, "admin_key_file", keyfile);
         /* Printed once, when it is made: afterwards it is only in the 0600 file. */
         if (key_new && json)
@@ -852,9 +883,9 @@ bad_addr:
         cJSON_AddStringToObject(ev, "console_url", curl);
         cloud_event("ready", ev);
         if (amqp)
-            cloud_log("ready: HTTP http://%s:%u/  RabbitMQ queue %s  db %s", http.host, http.port, queue, db);
+            cloud_log("ready: HTTP http://%s:%u/  RabbitMQ queue %s  db %s", http.host, http.port, queue, dbshown);
         else
-            cloud_log("ready: HTTP http://%s:%u/  MQTT %s:%u  db %s", http.host, http.port, mq->host, mq->port, db);
+            cloud_log("ready: HTTP http://%s:%u/  MQTT %s:%u  db %s", http.host, http.port, mq->host, mq->port, dbshown);
         if (!json)
             fprintf(stderr, "smartcfg cloud: console (one-time login link): %s\n", curl);
     }

@@ -36,12 +36,7 @@ struct cloud_ota_upload {
     mbedtls_md_context_t md5;
 };
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS ota_firmware (product_id TEXT NOT NULL, version TEXT NOT NULL, size INTEGER NOT NULL,"
-    " md5 TEXT NOT NULL, token TEXT NOT NULL UNIQUE, created INTEGER NOT NULL, PRIMARY KEY (product_id, version));"
-    "CREATE TABLE IF NOT EXISTS ota_status (product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
-    " reported_version TEXT, target_version TEXT, state TEXT, percent INTEGER, result_code INTEGER,"
-    " result_msg TEXT, updated INTEGER NOT NULL, PRIMARY KEY (product_id, device_name));";
+/* Tables ota_firmware and ota_status: schema migration 3 in cloud_store.c. */
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -172,31 +167,19 @@ static enum MHD_Result upload_finish(cloud_ota_t *o, struct MHD_Connection *c, c
         snprintf(md5 + 2 * i, 3, "%02x", d[i]);
     cloud_random_hex(token, TOKEN_HEX);
     image_path(o, token, path, sizeof path);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(o->store.db,
-                                "INSERT INTO ota_firmware (product_id, version, size, md5, token, created)"
-                                " VALUES (?,?,?,?,?,?)", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, pid, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, ver, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)u->size);
-        sqlite3_bind_text(st, 4, md5, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 5, token, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 6, cloud_now());
-        /* File in place (and on disk) before the row that points at it exists. */
-        if (fchmod(u->fd, 0600) != 0 || rename(u->tmp, path) != 0)
-            rc = SQLITE_IOERR;
-        else
-            rc = sqlite3_step(st);
-    }
-    sqlite3_finalize(st);
-    if (rc == SQLITE_CONSTRAINT) {
+    /* File in place (and on disk) before the row that points at it exists. */
+    int rc = -1;
+    if (fchmod(u->fd, 0600) == 0 && rename(u->tmp, path) == 0)
+        rc = cloud_store_run(&o->store, "INSERT INTO ota_firmware (product_id, version, size, md5, token, created)"
+                                        " VALUES (?,?,?,?,?,?)", "ttitti", pid, ver, (int64_t)u->size, md5, token,
+                             cloud_now());
+    if (rc == CLOUD_STORE_CONFLICT) {
         unlink(path);
         return cloud_http_error(c, 409, "this product already has that version (upload it under a new version)");
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != 1) {
         unlink(path);
-        return cloud_http_error(c, 500, "cannot store the upload");
+        return cloud_http_error(c, o->store.unavailable ? 503 : 500, "cannot store the upload");
     }
     u->tmp[0] = 0;   /* kept */
     int dfd = open(o->fwdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -221,18 +204,21 @@ static void status_put(cloud_ota_t *o, const char *pid, const char *dn, const ch
 {
     /* col_sql: "SET a=?3, b=?4" style assignments over ?3.. (pid, dn are ?1, ?2). */
     char sql[512];
-    const char *const a[2] = { pid, dn };
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)cloud_now());
+    const char *const a[3] = { pid, dn, now };
     cloud_store_exec(&o->store,
-                     "INSERT OR IGNORE INTO ota_status (product_id, device_name, updated) VALUES (?, ?, strftime('%s','now'))",
-                     2, a);
-    const char *args[8];
+                     "INSERT INTO ota_status (product_id, device_name, updated) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                     3, a);
+    const char *args[9];
     args[0] = pid;
     args[1] = dn;
+    int k = 2;
     for (int i = 0; i < n && i < 6; i++)
-        args[2 + i] = v[i];
-    snprintf(sql, sizeof sql, "UPDATE ota_status %s, updated=strftime('%%s','now') WHERE product_id=?1 AND device_name=?2",
-             col_sql);
-    cloud_store_exec(&o->store, sql, 2 + n, args);
+        args[k++] = v[i];
+    args[k] = now;
+    snprintf(sql, sizeof sql, "UPDATE ota_status %s, updated=?%d WHERE product_id=?1 AND device_name=?2", col_sql, k + 1);
+    cloud_store_exec(&o->store, sql, k + 1, args);
 }
 
 /* ---- the admin endpoints -------------------------------------------------------------------- */
@@ -256,20 +242,18 @@ static enum MHD_Result start_update(cloud_ota_t *o, struct MHD_Connection *c, co
         return cloud_http_error(c, 500, "database error");
     if (ex == 0)
         return cloud_http_error(c, 404, "no such device");
-    sqlite3_stmt *st = NULL;
     char md5[33] = "", token[TOKEN_HEX + 1] = "";
     int64_t size = 0;
-    if (sqlite3_prepare_v2(o->store.db, "SELECT size, md5, token FROM ota_firmware WHERE product_id=? AND version=?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return cloud_http_error(c, 500, "database error");
-    sqlite3_bind_text(st, 1, pid, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, ver, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        size = sqlite3_column_int64(st, 0);
-        snprintf(md5, sizeof md5, "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(token, sizeof token, "%s", (const char *)sqlite3_column_text(st, 2));
+    cloud_rows_t *st = cloud_store_select(&o->store, "SELECT size, md5, token FROM ota_firmware WHERE product_id=? AND version=?",
+                                          "tt", pid, ver);
+    if (!st)
+        return cloud_http_error(c, o->store.unavailable ? 503 : 500, "database error");
+    if (cloud_rows_next(st) == 1) {
+        size = cloud_rows_int(st, 0);
+        snprintf(md5, sizeof md5, "%s", cloud_rows_text(st, 1));
+        snprintf(token, sizeof token, "%s", cloud_rows_text(st, 2));
     }
-    sqlite3_finalize(st);
+    cloud_rows_free(st);
     if (!token[0])
         return cloud_http_error(c, 404, "no firmware with that version for this product (upload it first)");
     /* The download URL names the host the admin reached us on: the address a device on the
@@ -307,29 +291,27 @@ static enum MHD_Result start_update(cloud_ota_t *o, struct MHD_Connection *c, co
 
 static enum MHD_Result get_status(cloud_ota_t *o, struct MHD_Connection *c, const char *pid, const char *dn)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(o->store.db,
-                           "SELECT reported_version, target_version, state, percent, result_code, result_msg, updated"
-                           " FROM ota_status WHERE product_id=? AND device_name=?", -1, &st, NULL) != SQLITE_OK)
-        return cloud_http_error(c, 500, "database error");
-    sqlite3_bind_text(st, 1, pid, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, dn, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
+    cloud_rows_t *st = cloud_store_select(&o->store,
+                                          "SELECT reported_version, target_version, state, percent, result_code, result_msg,"
+                                          " updated FROM ota_status WHERE product_id=? AND device_name=?", "tt", pid, dn);
+    if (!st)
+        return cloud_http_error(c, o->store.unavailable ? 503 : 500, "database error");
+    if (cloud_rows_next(st) != 1) {
+        cloud_rows_free(st);
         return cloud_http_error(c, 404, "no OTA record for this device");
     }
     cJSON *r = cloud_device_event(pid, dn);
     static const char *const names[] = { "reported_version", "version", "state", "percent", "result_code", "result_msg",
                                          "updated" };
     for (int i = 0; i < 7; i++) {
-        if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        if (cloud_rows_type(st, i) == CLOUD_COL_NULL)
             continue;
-        if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
-            cJSON_AddNumberToObject(r, names[i], (double)sqlite3_column_int64(st, i));
+        if (cloud_rows_type(st, i) == CLOUD_COL_INT)
+            cJSON_AddNumberToObject(r, names[i], (double)cloud_rows_int(st, i));
         else
-            cJSON_AddStringToObject(r, names[i], (const char *)sqlite3_column_text(st, i));
+            cJSON_AddStringToObject(r, names[i], cloud_rows_text(st, i));
     }
-    sqlite3_finalize(st);
+    cloud_rows_free(st);
     return cloud_http_json(c, MHD_HTTP_OK, r);
 }
 
@@ -422,13 +404,10 @@ enum MHD_Result cloud_ota_serve(cloud_ota_t *o, struct MHD_Connection *c, const 
         ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f');
     int64_t size = -1;
     if (ok) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(o->store.db, "SELECT size FROM ota_firmware WHERE token=?", -1, &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, token, -1, SQLITE_TRANSIENT);
-            if (sqlite3_step(st) == SQLITE_ROW)
-                size = sqlite3_column_int64(st, 0);
-        }
-        sqlite3_finalize(st);
+        cloud_rows_t *st = cloud_store_select(&o->store, "SELECT size FROM ota_firmware WHERE token=?", "t", token);
+        if (cloud_rows_next(st) == 1)
+            size = cloud_rows_int(st, 0);
+        cloud_rows_free(st);
     }
     if (size < 0)
         return cloud_http_error(c, 404, "no such firmware");
@@ -614,13 +593,6 @@ cloud_ota_t *cloud_ota_new(const char *dbpath, const char *fwdir, const char *ho
     }
     if (cloud_store_open(&o->store, dbpath, err, errlen) != 0) {
         free(o);
-        return NULL;
-    }
-    char *msg = NULL;
-    if (sqlite3_exec(o->store.db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot initialise the OTA tables: %s", msg ? msg : "?");
-        sqlite3_free(msg);
-        cloud_ota_free(o);
         return NULL;
     }
     char id[40] = "smartcfg-ota-";

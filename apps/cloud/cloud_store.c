@@ -1,173 +1,358 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The local cloud's registry: products, devices, bind tokens, family bindings in one SQLite
- * file. WAL so the broker plugin (read-only), the HTTP thread and the binding service can use
- * it at once; synchronous=NORMAL because in WAL mode that still never corrupts the file and a
- * crash loses at most the last commits, while FULL costs an fsync per bind (see docs/cloud.md). */
+/* The registry operations, written once over the backend interface (cloud_store.h): the schema
+ * and its migrations, and every query of the local cloud, in the SQL that SQLite and PostgreSQL
+ * both accept. The backends only move statements and rows. */
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cloud.h"
+#include "cloud_store.h"
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS products(product_id TEXT PRIMARY KEY, product_secret TEXT NOT NULL,"
-    " created INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS devices(product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
-    " psk TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(product_id, device_name));"
-    "CREATE TABLE IF NOT EXISTS tokens(token TEXT PRIMARY KEY, created INTEGER NOT NULL,"
-    " expire INTEGER NOT NULL, product_id TEXT, device_name TEXT, bound_at INTEGER);"
-    "CREATE INDEX IF NOT EXISTS tokens_by_device ON tokens(product_id, device_name);"
-    "CREATE TABLE IF NOT EXISTS bindings(product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
-    " family_id TEXT, room_id TEXT, token TEXT, created INTEGER NOT NULL,"
-    " PRIMARY KEY(product_id, device_name));"
-    /* Accounts (docs/cloud.md "Accounts"): users log in with AppGetToken and get an expiring
-     * access token; every bind token and family belongs to one user. */
-    "CREATE TABLE IF NOT EXISTS users(user_id TEXT PRIMARY KEY, user_name TEXT NOT NULL UNIQUE,"
-    " salt TEXT NOT NULL, pw_hash TEXT NOT NULL, family_id TEXT NOT NULL, created INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS access_tokens(token TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
-    " expire INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS access_tokens_by_expire ON access_tokens(expire);"
-    "CREATE INDEX IF NOT EXISTS tokens_by_expire ON tokens(expire);"
-    /* Dynamic registration requests seen within the timestamp window: a replay is refused. */
-    "CREATE TABLE IF NOT EXISTS dynreg_seen(product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
-    " nonce INTEGER NOT NULL, timestamp INTEGER NOT NULL, PRIMARY KEY(product_id, device_name, nonce, timestamp));"
-    /* Gateway topology (docs/cloud.md "Gateways"): a sub-device is bound to at most one gateway;
-     * online says the gateway has its session up. The broker plugin reads it for the ACL. */
-    "CREATE TABLE IF NOT EXISTS gw_subdevs(sub_pid TEXT NOT NULL, sub_dn TEXT NOT NULL, gw_pid TEXT NOT NULL,"
-    " gw_dn TEXT NOT NULL, online INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL,"
-    " PRIMARY KEY(sub_pid, sub_dn));"
-    "CREATE INDEX IF NOT EXISTS gw_subdevs_by_gw ON gw_subdevs(gw_pid, gw_dn);"
-    /* The data template's last reported properties (get_status answers them). */
-    "CREATE TABLE IF NOT EXISTS thing_props(product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
-    " reported TEXT NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY(product_id, device_name));";
+cloud_store_cfg_t cloud_store_settings;
 
-/* Columns added after the first release; ALTER fails harmlessly when they exist. */
-static const char *const migrations[] = {
-    "ALTER TABLE tokens ADD COLUMN user_id TEXT",
-};
-
-int cloud_store_open(cloud_store_t *s, const char *path, char *err, size_t errlen)
+void cloud_store_configure(const cloud_store_cfg_t *cfg)
 {
-    s->db = NULL;
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot open database %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        sqlite3_close(s->db);
-        s->db = NULL;
+    cloud_store_settings = *cfg;
+}
+
+void cloud_store_note(cloud_store_t *s, bool unavailable, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->err, sizeof s->err, fmt, ap);
+    va_end(ap);
+    s->unavailable = unavailable;
+}
+
+/* ---- schema: versioned migrations ------------------------------------------------------------
+ * Append only: a released migration is never edited, a change is a new entry. Each runs in one
+ * transaction together with its schema_version row, so a crash leaves it applied or not.
+ * BIGINT is a 64-bit integer in PostgreSQL and an INTEGER-affinity column in SQLite. */
+typedef struct {
+    int version;
+    const char *sql;
+} migration_t;
+
+static const migration_t migrations[] = {
+    { 1,
+      "CREATE TABLE IF NOT EXISTS products(product_id TEXT PRIMARY KEY, product_secret TEXT NOT NULL,"
+      " created BIGINT NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS devices(product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
+      " psk TEXT NOT NULL, created BIGINT NOT NULL, PRIMARY KEY(product_id, device_name));"
+      "CREATE TABLE IF NOT EXISTS tokens(token TEXT PRIMARY KEY, created BIGINT NOT NULL,"
+      " expire BIGINT NOT NULL, product_id TEXT, device_name TEXT, bound_at BIGINT);"
+      "CREATE INDEX IF NOT EXISTS tokens_by_device ON tokens(product_id, device_name);"
+      "CREATE TABLE IF NOT EXISTS bindings(product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
+      " family_id TEXT, room_id TEXT, token TEXT, created BIGINT NOT NULL,"
+      " PRIMARY KEY(product_id, device_name));"
+      /* Accounts (docs/cloud.md "Accounts"): users log in with AppGetToken and get an expiring
+       * access token; every bind token and family belongs to one user. */
+      "CREATE TABLE IF NOT EXISTS users(user_id TEXT PRIMARY KEY, user_name TEXT NOT NULL UNIQUE,"
+      " salt TEXT NOT NULL, pw_hash TEXT NOT NULL, family_id TEXT NOT NULL, created BIGINT NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS access_tokens(token TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
+      " expire BIGINT NOT NULL);"
+      "CREATE INDEX IF NOT EXISTS access_tokens_by_expire ON access_tokens(expire);"
+      "CREATE INDEX IF NOT EXISTS tokens_by_expire ON tokens(expire);"
+      /* Dynamic registration requests seen within the timestamp window: a replay is refused. */
+      "CREATE TABLE IF NOT EXISTS dynreg_seen(product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
+      " nonce BIGINT NOT NULL, timestamp BIGINT NOT NULL, PRIMARY KEY(product_id, device_name, nonce, timestamp));" },
+    /* Databases from before schema_version may have it already (backend already_applied). */
+    { 2, "ALTER TABLE tokens ADD COLUMN user_id TEXT" },
+    /* OTA (docs/cloud.md "Firmware updates"): images and each device's last known state. */
+    { 3,
+      "CREATE TABLE IF NOT EXISTS ota_firmware (product_id TEXT NOT NULL, version TEXT NOT NULL, size BIGINT NOT NULL,"
+      " md5 TEXT NOT NULL, token TEXT NOT NULL UNIQUE, created BIGINT NOT NULL, PRIMARY KEY (product_id, version));"
+      "CREATE TABLE IF NOT EXISTS ota_status (product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
+      " reported_version TEXT, target_version TEXT, state TEXT, percent BIGINT, result_code BIGINT,"
+      " result_msg TEXT, updated BIGINT NOT NULL, PRIMARY KEY (product_id, device_name));" },
+    /* Gateway topology (docs/cloud.md "Gateways"): a sub-device is bound to at most one
+     * gateway; online says the gateway has its session up (the broker's ACL reads it). And the
+     * data template's last reported properties (get_status answers them). */
+    { 4,
+      "CREATE TABLE IF NOT EXISTS gw_subdevs(sub_pid TEXT NOT NULL, sub_dn TEXT NOT NULL, gw_pid TEXT NOT NULL,"
+      " gw_dn TEXT NOT NULL, online BIGINT NOT NULL DEFAULT 0, updated BIGINT NOT NULL, PRIMARY KEY(sub_pid, sub_dn));"
+      "CREATE INDEX IF NOT EXISTS gw_subdevs_by_gw ON gw_subdevs(gw_pid, gw_dn);"
+      "CREATE TABLE IF NOT EXISTS thing_props(product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
+      " reported TEXT NOT NULL, updated BIGINT NOT NULL, PRIMARY KEY(product_id, device_name));" },
+};
+#define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+int cloud_store_schema_version(void)
+{
+    return migrations[N_MIGRATIONS - 1].version;
+}
+
+static int migrate(cloud_store_t *s)
+{
+    if (s->ops->migrate_lock(s) != 0)
+        return -1;
+    int ret = 0;
+    if (s->ops->script(s, "CREATE TABLE IF NOT EXISTS schema_version(version BIGINT PRIMARY KEY, applied BIGINT NOT NULL)") != 0) {
+        ret = -1;
+        goto out;
+    }
+    for (size_t i = 0; i < N_MIGRATIONS && ret == 0; i++) {
+        /* Under the lock, in the transaction: a second worker that waited sees it done. */
+        if (s->ops->begin(s) != 0) {
+            ret = -1;
+            break;
+        }
+        cloud_rows_t *r = cloud_store_select(s, "SELECT 1 FROM schema_version WHERE version=?", "i",
+                                             (int64_t)migrations[i].version);
+        int have = r ? cloud_rows_next(r) : -1;
+        cloud_rows_free(r);
+        /* A failure SQLite tolerates (already_applied) leaves its transaction usable; PostgreSQL
+         * databases all postdate schema_version, so none is tolerated there. */
+        if (have == 0 && s->ops->script(s, migrations[i].sql) != 0 && !s->ops->already_applied(s))
+            have = -1;
+        if (have == 0 && cloud_store_run(s, "INSERT INTO schema_version(version, applied) VALUES(?,?)", "ii",
+                                         (int64_t)migrations[i].version, (int64_t)time(NULL)) != 1)
+            have = -1;
+        if (have < 0 || cloud_store_commit(s) != 0) {
+            char what[sizeof s->err];
+            snprintf(what, sizeof what, "%s", s->err);
+            cloud_store_rollback(s);
+            cloud_store_note(s, s->unavailable, "schema migration %d: %.150s", migrations[i].version, what);
+            ret = -1;
+        }
+    }
+out:
+    s->ops->migrate_unlock(s);
+    return ret;
+}
+
+/* ---- opening ----------------------------------------------------------------------------- */
+static bool is_pg(const char *spec)
+{
+    return !strncmp(spec, "postgresql://", 13) || !strncmp(spec, "postgres://", 11);
+}
+
+bool cloud_store_is_server(const char *spec)
+{
+    return is_pg(spec);
+}
+
+const char *cloud_store_file(const char *spec)
+{
+    if (is_pg(spec))
+        return NULL;
+    return !strncmp(spec, "sqlite:", 7) ? spec + 7 : spec;
+}
+
+void cloud_store_redact(const char *spec, char *out, size_t len)
+{
+    /* scheme://user:PASSWORD@host…: keep all but the password. A password given as a query
+     * parameter (?password=) is cut with everything after '?'. */
+    const char *at, *colon, *q;
+    const char *auth = strstr(spec, "://");
+    if (!is_pg(spec) || !auth) {
+        snprintf(out, len, "%s", spec);
+        return;
+    }
+    auth += 3;
+    at = strchr(auth, '@');
+    q = strchr(auth, '?');
+    if (q && at && at > q)
+        at = NULL;
+    colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    int n = q ? (int)(q - spec) : (int)strlen(spec);
+    if (colon)
+        snprintf(out, len, "%.*s:***%.*s", (int)(colon - spec), spec, (int)(spec + n - at), at);
+    else
+        snprintf(out, len, "%.*s", n, spec);
+}
+
+static int open_store(cloud_store_t *s, const char *spec, bool readonly, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    s->readonly = readonly;
+    const cloud_store_ops_t *ops = is_pg(spec) ? &cloud_store_pg_ops : &cloud_store_sqlite_ops;
+    const char *target = is_pg(spec) ? spec : cloud_store_file(spec);
+    if (!*target) {
+        snprintf(err, errlen, "empty database name");
         return -1;
     }
-    /* Several processes and threads share the file: wait for a lock instead of failing. */
-    sqlite3_busy_timeout(s->db, 5000);
-    char *msg = NULL;
-    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot initialise database %s: %s", path, msg ? msg : "?");
-        sqlite3_free(msg);
-        sqlite3_close(s->db);
-        s->db = NULL;
-        return -1;
+    char shown[300];
+    cloud_store_redact(spec, shown, sizeof shown);
+    /* A server that is not up yet (the cloud started with the database, or it restarts): retry
+     * with doubling pauses up to connect_wait_s, then give up with the last reason. */
+    unsigned waited_ms = 0, pause_ms = 250, limit_ms = cloud_store_settings.connect_wait_s * 1000u;
+    for (;;) {
+        s->ops = ops;
+        if (ops->open(s, target, err, errlen) == 0) {
+            if (readonly || migrate(s) == 0)
+                return 0;
+            snprintf(err, errlen, "cannot initialise database %s: %s", shown, s->err);
+            ops->close(s);
+        }
+        bool retry = s->unavailable && waited_ms < limit_ms;
+        s->ops = NULL;
+        if (!retry)
+            return -1;
+        if (cloud_store_settings.log) {
+            char m[600];
+            snprintf(m, sizeof m, "%s; retrying in %u ms (%u of %u s waited)", err, pause_ms, waited_ms / 1000,
+                     cloud_store_settings.connect_wait_s);
+            cloud_store_settings.log(m);
+        }
+        struct timespec ts = { (time_t)(pause_ms / 1000), (long)(pause_ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+        waited_ms += pause_ms;
+        pause_ms = pause_ms * 2 > 5000 ? 5000 : pause_ms * 2;
     }
-    for (size_t i = 0; i < sizeof migrations / sizeof migrations[0]; i++)
-        sqlite3_exec(s->db, migrations[i], NULL, NULL, NULL);
-    return 0;
+}
+
+int cloud_store_open(cloud_store_t *s, const char *spec, char *err, size_t errlen)
+{
+    return open_store(s, spec, false, err, errlen);
+}
+
+int cloud_store_open_reader(cloud_store_t *s, const char *spec, char *err, size_t errlen)
+{
+    return open_store(s, spec, true, err, errlen);
 }
 
 void cloud_store_close(cloud_store_t *s)
 {
-    if (s->db)
-        sqlite3_close(s->db);
-    s->db = NULL;
+    if (s->ops)
+        s->ops->close(s);
+    s->ops = NULL;
+    s->be = NULL;
 }
 
 int cloud_store_begin(cloud_store_t *s)
 {
-    /* IMMEDIATE: take the write lock now, so a read-then-write decision is never invalidated. */
-    return sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    return s->ops->begin(s);
 }
 
 int cloud_store_commit(cloud_store_t *s)
 {
-    return sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    return s->ops->script(s, "COMMIT");
 }
 
 void cloud_store_rollback(cloud_store_t *s)
 {
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    char keep[sizeof s->err];   /* the reason the caller rolls back is the one worth keeping */
+    bool down = s->unavailable;
+    snprintf(keep, sizeof keep, "%s", s->err);
+    s->ops->script(s, "ROLLBACK");
+    snprintf(s->err, sizeof s->err, "%s", keep);
+    s->unavailable = down;
 }
 
-static sqlite3_stmt *prep(cloud_store_t *s, const char *sql)
+/* ---- generic statements ------------------------------------------------------------------- */
+static int collect(const char *types, va_list ap, cloud_param_t *p)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    int n = 0;
+    for (; types && types[n]; n++) {
+        if (n == CLOUD_STORE_MAX_PARAMS)
+            return -1;
+        p[n].kind = types[n];
+        if (types[n] == 'i')
+            p[n].i = va_arg(ap, int64_t);
+        else
+            p[n].text = va_arg(ap, const char *);
+    }
+    return n;
+}
+
+int cloud_store_run(cloud_store_t *s, const char *sql, const char *types, ...)
+{
+    cloud_param_t p[CLOUD_STORE_MAX_PARAMS];
+    va_list ap;
+    va_start(ap, types);
+    int n = collect(types, ap, p);
+    va_end(ap);
+    return n < 0 ? -1 : s->ops->exec(s, sql, n, p, NULL);
+}
+
+cloud_rows_t *cloud_store_select(cloud_store_t *s, const char *sql, const char *types, ...)
+{
+    cloud_param_t p[CLOUD_STORE_MAX_PARAMS];
+    cloud_rows_t *r = NULL;
+    va_list ap;
+    va_start(ap, types);
+    int n = collect(types, ap, p);
+    va_end(ap);
+    if (n < 0 || s->ops->exec(s, sql, n, p, &r) < 0)
         return NULL;
-    return st;
+    return r;
 }
 
-static void bind_texts(sqlite3_stmt *st, int n, const char *const *v)
+int cloud_store_exec(cloud_store_t *s, const char *sql, int n, const char *const *v)
 {
-    for (int i = 0; i < n; i++)
-        sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT);
-}
-
-/* One write statement: n text parameters, then ni integer ones. The rows changed, or -1. */
-static int run_write(cloud_store_t *s, const char *sql, int n, const char *const *v, int ni, const int64_t *iv)
-{
-    sqlite3_stmt *st = prep(s, sql);
-    if (!st)
+    cloud_param_t p[CLOUD_STORE_MAX_PARAMS];
+    if (n > CLOUD_STORE_MAX_PARAMS)
         return -1;
-    bind_texts(st, n, v);
-    for (int i = 0; i < ni; i++)
-        sqlite3_bind_int64(st, n + i + 1, iv[i]);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? sqlite3_changes(s->db) : -1;
+    for (int i = 0; i < n; i++)
+        p[i] = (cloud_param_t){ .kind = 't', .text = v[i] };
+    return s->ops->exec(s, sql, n, p, NULL);
 }
 
-/* INSERT OR IGNORE: 0 inserted, 1 the row existed, -1 error. */
-static int insert_new(cloud_store_t *s, const char *sql, int n, const char *const *v, int ni, const int64_t *iv)
+int cloud_rows_next(cloud_rows_t *r)
 {
-    int rc = run_write(s, sql, n, v, ni, iv);
-    return rc < 0 ? -1 : rc == 1 ? 0 : 1;
+    return r ? r->ops->next(r) : -1;
 }
 
-static int copy_col(sqlite3_stmt *st, int col, char *out, size_t len)
+const char *cloud_rows_text(cloud_rows_t *r, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    if (!out || !len)
-        return 0;
-    snprintf(out, len, "%s", t ? (const char *)t : "");
-    return 0;
+    const char *t = r->ops->text(r, col);
+    return t ? t : "";
 }
 
+int64_t cloud_rows_int(cloud_rows_t *r, int col)
+{
+    return r->ops->integer(r, col);
+}
+
+int cloud_rows_type(cloud_rows_t *r, int col)
+{
+    return r->ops->type(r, col);
+}
+
+void cloud_rows_free(cloud_rows_t *r)
+{
+    if (r)
+        r->ops->free_rows(r);
+}
+
+/* The first row's first column copied to out: 0 found, 1 no row, -1 error. */
+static int one_text(cloud_rows_t *r, char *out, size_t len)
+{
+    int rc = cloud_rows_next(r);
+    if (rc == 1 && out && len)
+        snprintf(out, len, "%s", cloud_rows_text(r, 0));
+    cloud_rows_free(r);
+    return rc == 1 ? 0 : rc == 0 ? 1 : -1;
+}
+
+/* INSERT … ON CONFLICT DO NOTHING: 0 inserted, 1 the row existed, -1 error. */
+static int inserted(int changes)
+{
+    return changes < 0 ? -1 : changes == 1 ? 0 : 1;
+}
+
+/* ---- the registry --------------------------------------------------------------------------- */
 int cloud_store_add_product(cloud_store_t *s, const char *pid, const char *secret, int64_t now)
 {
-    const char *v[] = { pid, secret };
-    return insert_new(s, "INSERT OR IGNORE INTO products(product_id, product_secret, created) VALUES(?,?,?)", 2, v,
-                      1, &now);
+    return inserted(cloud_store_run(s, "INSERT INTO products(product_id, product_secret, created) VALUES(?,?,?)"
+                                       " ON CONFLICT DO NOTHING", "tti", pid, secret, now));
 }
 
 int cloud_store_get_product_secret(cloud_store_t *s, const char *pid, char *secret, size_t len)
 {
-    sqlite3_stmt *st = prep(s, "SELECT product_secret FROM products WHERE product_id=?");
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, pid, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st), ret = -1;
-    if (rc == SQLITE_ROW) {
-        copy_col(st, 0, secret, len);
-        ret = 0;
-    } else if (rc == SQLITE_DONE) {
-        ret = 1;
-    }
-    sqlite3_finalize(st);
-    return ret;
+    return one_text(cloud_store_select(s, "SELECT product_secret FROM products WHERE product_id=?", "t", pid), secret,
+                    len);
 }
 
 int cloud_store_add_device(cloud_store_t *s, const char *pid, const char *dn, const char *psk,
                            int64_t now, char *psk_out, size_t psk_len)
 {
-    const char *v[] = { pid, dn, psk };
-    int rc = insert_new(s, "INSERT OR IGNORE INTO devices(product_id, device_name, psk, created) VALUES(?,?,?,?)", 3,
-                        v, 1, &now);
+    int rc = inserted(cloud_store_run(s, "INSERT INTO devices(product_id, device_name, psk, created) VALUES(?,?,?,?)"
+                                         " ON CONFLICT DO NOTHING", "ttti", pid, dn, psk, now));
     if (rc < 0)
         return -1;
     if (rc == 0) {
@@ -175,160 +360,125 @@ int cloud_store_add_device(cloud_store_t *s, const char *pid, const char *dn, co
             snprintf(psk_out, psk_len, "%s", psk);
         return 0;
     }
-    sqlite3_stmt *st = prep(s, "SELECT psk FROM devices WHERE product_id=? AND device_name=?");
-    if (!st)
-        return -1;
-    bind_texts(st, 2, v);
-    int ret = -1;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        copy_col(st, 0, psk_out, psk_len);
-        ret = 1;
-    }
-    sqlite3_finalize(st);
-    return ret;
+    rc = one_text(cloud_store_select(s, "SELECT psk FROM devices WHERE product_id=? AND device_name=?", "tt", pid, dn),
+                  psk_out, psk_len);
+    return rc == 0 ? 1 : -1;
+}
+
+static int exists(cloud_rows_t *r)
+{
+    int rc = cloud_rows_next(r);
+    cloud_rows_free(r);
+    return rc;
 }
 
 int cloud_store_device_exists(cloud_store_t *s, const char *pid, const char *dn)
 {
-    sqlite3_stmt *st = prep(s, "SELECT 1 FROM devices WHERE product_id=? AND device_name=?");
-    if (!st)
-        return -1;
-    const char *v[] = { pid, dn };
-    bind_texts(st, 2, v);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    return exists(cloud_store_select(s, "SELECT 1 FROM devices WHERE product_id=? AND device_name=?", "tt", pid, dn));
 }
 
-/* The client id is <ProductId><DeviceName> with no separator: every registered product that
- * prefixes it is a candidate (cloud_acl.h find_device). Returns the number of matches. */
-int cloud_store_find_device(cloud_store_t *s, const char *client_id, char *pid, size_t pidlen, char *psk, size_t psklen)
+int cloud_store_find_device(cloud_store_t *s, const char *client_id, char *pid, size_t pidlen, char *psk,
+                            size_t psklen)
 {
-    sqlite3_stmt *st = prep(s, "SELECT p.product_id, d.psk FROM products p JOIN devices d ON d.product_id = p.product_id"
-                               " AND d.device_name = substr(?1, length(p.product_id) + 1)"
-                               " WHERE length(?1) > length(p.product_id) AND substr(?1, 1, length(p.product_id)) = p.product_id");
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, client_id, -1, SQLITE_TRANSIENT);
+    cloud_rows_t *r = cloud_store_select(s,
+        "SELECT p.product_id, d.psk FROM products p JOIN devices d ON d.product_id = p.product_id"
+        " AND d.device_name = substr(CAST(?1 AS TEXT), length(p.product_id) + 1)"
+        " WHERE length(CAST(?1 AS TEXT)) > length(p.product_id)"
+        " AND substr(CAST(?1 AS TEXT), 1, length(p.product_id)) = p.product_id", "t", client_id);
     int found = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = cloud_rows_next(r)) == 1) {
         found++;
-        snprintf(pid, pidlen, "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(psk, psklen, "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(pid, pidlen, "%s", cloud_rows_text(r, 0));
+        snprintf(psk, psklen, "%s", cloud_rows_text(r, 1));
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? found : -1;
+    cloud_rows_free(r);
+    return rc < 0 ? -1 : found;
 }
 
 int cloud_store_add_token(cloud_store_t *s, const char *token, const char *user_id, int64_t now, int64_t expire)
 {
-    const char *v[] = { token, user_id };
-    const int64_t iv[] = { now, expire };
-    return run_write(s, "INSERT INTO tokens(token, user_id, created, expire) VALUES(?,?,?,?)", 2, v, 2, iv) == 1 ? 0 : -1;
+    return cloud_store_run(s, "INSERT INTO tokens(token, user_id, created, expire) VALUES(?,?,?,?)", "ttii", token,
+                           user_id, now, expire) == 1 ? 0 : -1;
 }
 
 int cloud_store_get_token(cloud_store_t *s, const char *token, cloud_token_t *t)
 {
-    sqlite3_stmt *st = prep(s, "SELECT created, expire, coalesce(bound_at,0), coalesce(product_id,''),"
-                               " coalesce(device_name,''), coalesce(user_id,'') FROM tokens WHERE token=?");
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, token, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st), ret = -1;
-    if (rc == SQLITE_ROW) {
-        t->created = sqlite3_column_int64(st, 0);
-        t->expire = sqlite3_column_int64(st, 1);
-        t->bound_at = sqlite3_column_int64(st, 2);
-        copy_col(st, 3, t->product_id, sizeof t->product_id);
-        copy_col(st, 4, t->device_name, sizeof t->device_name);
-        copy_col(st, 5, t->user_id, sizeof t->user_id);
-        ret = 0;
-    } else if (rc == SQLITE_DONE) {
-        ret = 1;
+    cloud_rows_t *r = cloud_store_select(s, "SELECT created, expire, coalesce(bound_at,0), coalesce(product_id,''),"
+                                            " coalesce(device_name,''), coalesce(user_id,'') FROM tokens WHERE token=?",
+                                         "t", token);
+    int rc = cloud_rows_next(r);
+    if (rc == 1) {
+        t->created = cloud_rows_int(r, 0);
+        t->expire = cloud_rows_int(r, 1);
+        t->bound_at = cloud_rows_int(r, 2);
+        snprintf(t->product_id, sizeof t->product_id, "%s", cloud_rows_text(r, 3));
+        snprintf(t->device_name, sizeof t->device_name, "%s", cloud_rows_text(r, 4));
+        snprintf(t->user_id, sizeof t->user_id, "%s", cloud_rows_text(r, 5));
     }
-    sqlite3_finalize(st);
-    return ret;
+    cloud_rows_free(r);
+    return rc == 1 ? 0 : rc == 0 ? 1 : -1;
 }
 
 /* Caller holds a transaction (the binding service batches many binds into one commit). */
 int cloud_store_bind_token(cloud_store_t *s, const char *token, const char *pid, const char *dn, int64_t now)
 {
-    cloud_token_t t;
-    int rc = cloud_store_get_token(s, token, &t);
-    if (rc < 0)
-        return CLOUD_BIND_INTERNAL;
-    if (rc == 1)
-        return CLOUD_BIND_UNKNOWN;
-    if (t.bound_at) {
-        /* Same device again: it retried after losing our reply. Idempotent success. */
-        if (!strcmp(t.product_id, pid) && !strcmp(t.device_name, dn))
+    for (int attempt = 0; attempt < 2; attempt++) {
+        cloud_token_t t;
+        int rc = cloud_store_get_token(s, token, &t);
+        if (rc < 0)
+            return CLOUD_BIND_INTERNAL;
+        if (rc == 1)
+            return CLOUD_BIND_UNKNOWN;
+        if (t.bound_at) {
+            /* Same device again: it retried after losing our reply. Idempotent success. */
+            if (!strcmp(t.product_id, pid) && !strcmp(t.device_name, dn))
+                return CLOUD_BIND_OK;
+            return CLOUD_BIND_TAKEN;
+        }
+        if (now > t.expire)
+            return CLOUD_BIND_EXPIRED;
+        /* Only an unbound token is taken. Another worker may have bound it since our read: then
+         * nothing changes here and the second pass reads what it wrote. */
+        rc = cloud_store_run(s, "UPDATE tokens SET product_id=?, device_name=?, bound_at=? WHERE token=? AND bound_at IS NULL",
+                             "ttit", pid, dn, now > 0 ? now : (int64_t)1, token);
+        if (rc < 0)
+            return CLOUD_BIND_INTERNAL;
+        if (rc == 1)
             return CLOUD_BIND_OK;
-        return CLOUD_BIND_TAKEN;
     }
-    if (now > t.expire)
-        return CLOUD_BIND_EXPIRED;
-    sqlite3_stmt *st = prep(s, "UPDATE tokens SET product_id=?, device_name=?, bound_at=? WHERE token=? AND bound_at IS NULL");
-    if (!st)
-        return CLOUD_BIND_INTERNAL;
-    const char *v[] = { pid, dn };
-    bind_texts(st, 2, v);
-    sqlite3_bind_int64(st, 3, now > 0 ? now : 1);
-    sqlite3_bind_text(st, 4, token, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? CLOUD_BIND_OK : CLOUD_BIND_INTERNAL;
+    return CLOUD_BIND_INTERNAL;
 }
 
 int cloud_store_device_bound(cloud_store_t *s, const char *pid, const char *dn)
 {
-    sqlite3_stmt *st = prep(s, "SELECT 1 FROM tokens WHERE product_id=? AND device_name=? AND bound_at IS NOT NULL"
-                               " UNION SELECT 1 FROM bindings WHERE product_id=? AND device_name=? LIMIT 1");
-    if (!st)
-        return CLOUD_BIND_INTERNAL;
-    const char *v[] = { pid, dn, pid, dn };
-    bind_texts(st, 4, v);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? CLOUD_BIND_OK : rc == SQLITE_DONE ? CLOUD_BIND_UNKNOWN : CLOUD_BIND_INTERNAL;
+    int rc = exists(cloud_store_select(s, "SELECT 1 FROM tokens WHERE product_id=? AND device_name=? AND bound_at IS NOT NULL"
+                                          " UNION SELECT 1 FROM bindings WHERE product_id=? AND device_name=? LIMIT 1",
+                                       "tttt", pid, dn, pid, dn));
+    return rc == 1 ? CLOUD_BIND_OK : rc == 0 ? CLOUD_BIND_UNKNOWN : CLOUD_BIND_INTERNAL;
 }
 
 /* A device belongs to at most one family: binding it into another one needs an unbind first
- * (AppDeleteDeviceInFamily or the admin API). Returns 0, 1 when bound in another family, -1. */
+ * (AppDeleteDeviceInFamily or the admin API). One statement decides, so two workers binding the
+ * same device at once cannot both win. Returns 0, 1 when bound in another family, -1. */
 int cloud_store_bind_family(cloud_store_t *s, const char *token, const char *pid, const char *dn,
                             const char *family, const char *room, int64_t now)
 {
-    sqlite3_stmt *st = prep(s, "SELECT coalesce(family_id,'') FROM bindings WHERE product_id=? AND device_name=?");
-    if (!st)
-        return -1;
-    const char *k[] = { pid, dn };
-    bind_texts(st, 2, k);
-    int rc = sqlite3_step(st);
-    bool other = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), family) != 0;
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return -1;
-    if (other)
-        return 1;
-    const char *v[] = { pid, dn, family, room, token };
-    return run_write(s, "INSERT OR REPLACE INTO bindings(product_id, device_name, family_id, room_id, token, created)"
-                        " VALUES(?,?,?,?,?,?)", 5, v, 1, &now) < 0 ? -1 : 0;
-}
-
-/* Runs one statement with text parameters; returns the number of changed rows or -1. */
-int cloud_store_exec(cloud_store_t *s, const char *sql, int n, const char *const *v)
-{
-    return run_write(s, sql, n, v, 0, NULL);
+    int rc = cloud_store_run(s, "INSERT INTO bindings(product_id, device_name, family_id, room_id, token, created)"
+                                " VALUES(?,?,?,?,?,?) ON CONFLICT(product_id, device_name) DO UPDATE SET"
+                                " room_id=excluded.room_id, token=excluded.token, created=excluded.created"
+                                " WHERE coalesce(bindings.family_id,'') = excluded.family_id",
+                             "ttttti", pid, dn, family, room, token, now);
+    return rc < 0 ? -1 : rc == 0 ? 1 : 0;
 }
 
 /* Unbinds a device: its family binding goes, and so do the tokens it bound (so neither
  * bind_device_query nor a token state says "bound" any more). Returns rows removed, or -1. */
 int cloud_store_unbind(cloud_store_t *s, const char *pid, const char *dn)
 {
-    const char *v[] = { pid, dn };
     if (cloud_store_begin(s) != 0)
         return -1;
-    int a = cloud_store_exec(s, "DELETE FROM bindings WHERE product_id=? AND device_name=?", 2, v);
-    int b = cloud_store_exec(s, "DELETE FROM tokens WHERE product_id=? AND device_name=?", 2, v);
+    int a = cloud_store_run(s, "DELETE FROM bindings WHERE product_id=? AND device_name=?", "tt", pid, dn);
+    int b = a < 0 ? -1 : cloud_store_run(s, "DELETE FROM tokens WHERE product_id=? AND device_name=?", "tt", pid, dn);
     if (a < 0 || b < 0 || cloud_store_commit(s) != 0) {
         cloud_store_rollback(s);
         return -1;
@@ -340,8 +490,7 @@ int cloud_store_delete_device(cloud_store_t *s, const char *pid, const char *dn)
 {
     if (cloud_store_unbind(s, pid, dn) < 0)
         return -1;
-    const char *v[] = { pid, dn };
-    return cloud_store_exec(s, "DELETE FROM devices WHERE product_id=? AND device_name=?", 2, v);
+    return cloud_store_run(s, "DELETE FROM devices WHERE product_id=? AND device_name=?", "tt", pid, dn);
 }
 
 /* The client id is <ProductId><DeviceName> without a separator: a new pair must not spell the
@@ -349,15 +498,8 @@ int cloud_store_delete_device(cloud_store_t *s, const char *pid, const char *dn)
  * tell them apart. 1 = collides, 0 = free, -1 = error. */
 int cloud_store_client_id_taken(cloud_store_t *s, const char *pid, const char *dn)
 {
-    sqlite3_stmt *st = prep(s, "SELECT 1 FROM devices WHERE product_id || device_name = ?1 || ?2"
-                               " AND NOT (product_id = ?1 AND device_name = ?2) LIMIT 1");
-    if (!st)
-        return -1;
-    const char *v[] = { pid, dn };
-    bind_texts(st, 2, v);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    return exists(cloud_store_select(s, "SELECT 1 FROM devices WHERE product_id || device_name = CAST(?1 AS TEXT) || CAST(?2 AS TEXT)"
+                                        " AND NOT (product_id = ?1 AND device_name = ?2) LIMIT 1", "tt", pid, dn));
 }
 
 /* Garbage collection: bind tokens that expired unbound are kept readable ("expired") for
@@ -365,24 +507,19 @@ int cloud_store_client_id_taken(cloud_store_t *s, const char *pid, const char *d
  * older than the timestamp window go at once. */
 int cloud_store_gc(cloud_store_t *s, int64_t now, int64_t token_grace, int64_t dynreg_window)
 {
-    sqlite3_stmt *st[3] = {
-        prep(s, "DELETE FROM tokens WHERE bound_at IS NULL AND expire < ?"),
-        prep(s, "DELETE FROM access_tokens WHERE expire < ?"),
-        prep(s, "DELETE FROM dynreg_seen WHERE timestamp < ?"),
+    static const char *const sql[3] = {
+        "DELETE FROM tokens WHERE bound_at IS NULL AND expire < ?",
+        "DELETE FROM access_tokens WHERE expire < ?",
+        "DELETE FROM dynreg_seen WHERE timestamp < ?",
     };
     int64_t lim[3] = { now - token_grace, now, now - dynreg_window };
     int removed = 0, ret = 0;
     for (int i = 0; i < 3; i++) {
-        if (!st[i]) {
+        int rc = cloud_store_run(s, sql[i], "i", lim[i]);
+        if (rc < 0)
             ret = -1;
-            continue;
-        }
-        sqlite3_bind_int64(st[i], 1, lim[i]);
-        if (sqlite3_step(st[i]) == SQLITE_DONE)
-            removed += sqlite3_changes(s->db);
         else
-            ret = -1;
-        sqlite3_finalize(st[i]);
+            removed += rc;
     }
     return ret < 0 ? -1 : removed;
 }
@@ -390,175 +527,132 @@ int cloud_store_gc(cloud_store_t *s, int64_t now, int64_t token_grace, int64_t d
 /* Records a dynamic-registration request; 1 when the same one was seen already (a replay). */
 int cloud_store_dynreg_seen(cloud_store_t *s, const char *pid, const char *dn, int64_t nonce, int64_t ts)
 {
-    const char *v[] = { pid, dn };
-    const int64_t iv[] = { nonce, ts };
-    return insert_new(s, "INSERT OR IGNORE INTO dynreg_seen(product_id, device_name, nonce, timestamp) VALUES(?,?,?,?)",
-                      2, v, 2, iv);
+    return inserted(cloud_store_run(s, "INSERT INTO dynreg_seen(product_id, device_name, nonce, timestamp) VALUES(?,?,?,?)"
+                                       " ON CONFLICT DO NOTHING", "ttii", pid, dn, nonce, ts));
 }
 
 /* ---- users ------------------------------------------------------------------------------ */
 int cloud_store_add_user(cloud_store_t *s, const char *uid, const char *name, const char *salt, const char *hash,
                          const char *family, int64_t now)
 {
-    const char *v[] = { uid, name, salt, hash, family };
-    return insert_new(s, "INSERT OR IGNORE INTO users(user_id, user_name, salt, pw_hash, family_id, created)"
-                         " VALUES(?,?,?,?,?,?)", 5, v, 1, &now);
+    return inserted(cloud_store_run(s, "INSERT INTO users(user_id, user_name, salt, pw_hash, family_id, created)"
+                                       " VALUES(?,?,?,?,?,?) ON CONFLICT DO NOTHING", "ttttti", uid, name, salt,
+                                    hash, family, now));
 }
 
 int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u)
 {
-    sqlite3_stmt *st = prep(s, "SELECT user_id, user_name, salt, pw_hash, family_id FROM users WHERE user_name=?");
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
-    if (rc == SQLITE_ROW) {
-        copy_col(st, 0, u->user_id, sizeof u->user_id);
-        copy_col(st, 1, u->user_name, sizeof u->user_name);
-        copy_col(st, 2, u->salt, sizeof u->salt);
-        copy_col(st, 3, u->pw_hash, sizeof u->pw_hash);
-        copy_col(st, 4, u->family_id, sizeof u->family_id);
-        ret = 0;
+    cloud_rows_t *r = cloud_store_select(s, "SELECT user_id, user_name, salt, pw_hash, family_id FROM users WHERE user_name=?",
+                                         "t", name);
+    int rc = cloud_rows_next(r);
+    if (rc == 1) {
+        snprintf(u->user_id, sizeof u->user_id, "%s", cloud_rows_text(r, 0));
+        snprintf(u->user_name, sizeof u->user_name, "%s", cloud_rows_text(r, 1));
+        snprintf(u->salt, sizeof u->salt, "%s", cloud_rows_text(r, 2));
+        snprintf(u->pw_hash, sizeof u->pw_hash, "%s", cloud_rows_text(r, 3));
+        snprintf(u->family_id, sizeof u->family_id, "%s", cloud_rows_text(r, 4));
     }
-    sqlite3_finalize(st);
-    return ret;
+    cloud_rows_free(r);
+    return rc == 1 ? 0 : rc == 0 ? 1 : -1;
 }
 
 int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire)
 {
-    const char *v[] = { token, uid };
-    return run_write(s, "INSERT INTO access_tokens(token, user_id, expire) VALUES(?,?,?)", 2, v, 1, &expire) == 1 ? 0 : -1;
+    return cloud_store_run(s, "INSERT INTO access_tokens(token, user_id, expire) VALUES(?,?,?)", "tti", token, uid,
+                           expire) == 1 ? 0 : -1;
 }
 
 /* The user an unexpired access token belongs to: 0 (u filled), 1 unknown or expired, -1. */
 int cloud_store_check_access_token(cloud_store_t *s, const char *token, int64_t now, cloud_user_t *u)
 {
-    sqlite3_stmt *st = prep(s, "SELECT u.user_id, u.user_name, u.family_id FROM access_tokens a"
-                               " JOIN users u ON u.user_id = a.user_id WHERE a.token=? AND a.expire >= ?");
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, token, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, now);
-    int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
-    if (rc == SQLITE_ROW) {
+    cloud_rows_t *r = cloud_store_select(s, "SELECT u.user_id, u.user_name, u.family_id FROM access_tokens a"
+                                            " JOIN users u ON u.user_id = a.user_id WHERE a.token=? AND a.expire >= ?",
+                                         "ti", token, now);
+    int rc = cloud_rows_next(r);
+    if (rc == 1) {
         memset(u, 0, sizeof *u);
-        copy_col(st, 0, u->user_id, sizeof u->user_id);
-        copy_col(st, 1, u->user_name, sizeof u->user_name);
-        copy_col(st, 2, u->family_id, sizeof u->family_id);
-        ret = 0;
+        snprintf(u->user_id, sizeof u->user_id, "%s", cloud_rows_text(r, 0));
+        snprintf(u->user_name, sizeof u->user_name, "%s", cloud_rows_text(r, 1));
+        snprintf(u->family_id, sizeof u->family_id, "%s", cloud_rows_text(r, 2));
     }
-    sqlite3_finalize(st);
-    return ret;
+    cloud_rows_free(r);
+    return rc == 1 ? 0 : rc == 0 ? 1 : -1;
 }
 
-/* ---- gateways and the data template ------------------------------------------------------ */
+/* ---- gateways and the data template (cloud_thing.c) -------------------------------------- */
+/* 0 found (psk filled), 1 no such device, -1 error. */
 int cloud_store_get_device_psk(cloud_store_t *s, const char *pid, const char *dn, char *psk, size_t len)
 {
-    sqlite3_stmt *st = prep(s, "SELECT psk FROM devices WHERE product_id=? AND device_name=?");
-    if (!st)
-        return -1;
-    const char *v[] = { pid, dn };
-    bind_texts(st, 2, v);
-    int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
-    if (rc == SQLITE_ROW) {
-        copy_col(st, 0, psk, len);
-        ret = 0;
-    }
-    sqlite3_finalize(st);
-    return ret;
+    cloud_rows_t *r = cloud_store_select(s, "SELECT psk FROM devices WHERE product_id=? AND device_name=?", "tt", pid, dn);
+    int rc = cloud_rows_next(r);
+    if (rc == 1)
+        snprintf(psk, len, "%s", cloud_rows_text(r, 0));
+    cloud_rows_free(r);
+    return rc == 1 ? 0 : rc == 0 ? 1 : -1;
 }
 
 /* 0 bound (again), 1 bound to another gateway, -1 error. */
 int cloud_store_gw_bind(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
                         int64_t now)
 {
-    const char *v[] = { spid, sdn, gpid, gdn };
-    int rc = insert_new(s, "INSERT OR IGNORE INTO gw_subdevs(sub_pid, sub_dn, gw_pid, gw_dn, online, updated)"
-                           " VALUES(?,?,?,?,0,?)", 4, v, 1, &now);
+    int rc = inserted(cloud_store_run(s, "INSERT INTO gw_subdevs(sub_pid, sub_dn, gw_pid, gw_dn, online, updated)"
+                                         " VALUES(?,?,?,?,0,?) ON CONFLICT DO NOTHING", "ttttti", spid, sdn, gpid, gdn, now));
     if (rc != 1)
         return rc;
-    int b = cloud_store_gw_bound(s, gpid, gdn, spid, sdn);   /* the row existed: whose is it? */
-    return b < 0 ? -1 : b == 1 ? 0 : 1;
-}
-
-/* 1 when the sub-device is bound to this gateway, 0 not, -1 error. */
-int cloud_store_gw_bound(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn)
-{
-    sqlite3_stmt *st = prep(s, "SELECT 1 FROM gw_subdevs WHERE sub_pid=? AND sub_dn=? AND gw_pid=? AND gw_dn=?");
-    if (!st)
-        return -1;
-    const char *v[] = { spid, sdn, gpid, gdn };
-    bind_texts(st, 4, v);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    /* the row was there: ours (a repeated bind) or another gateway's */
+    int mine = exists(cloud_store_select(s, "SELECT 1 FROM gw_subdevs WHERE sub_pid=? AND sub_dn=? AND gw_pid=? AND gw_dn=?",
+                                         "tttt", spid, sdn, gpid, gdn));
+    return mine < 0 ? -1 : mine ? 0 : 1;
 }
 
 /* The ACL's question (cloud_acl.h): does the gateway logged in as gw_cid speak for <pid>/<dn> now? */
 int cloud_store_gw_proxies(cloud_store_t *s, const char *gw_cid, const char *pid, const char *dn)
 {
-    sqlite3_stmt *st = prep(s, "SELECT 1 FROM gw_subdevs WHERE sub_pid=? AND sub_dn=? AND online=1 AND gw_pid || gw_dn = ?");
-    if (!st)
-        return -1;
-    const char *v[] = { pid, dn, gw_cid };
-    bind_texts(st, 3, v);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    return exists(cloud_store_select(s, "SELECT 1 FROM gw_subdevs WHERE sub_pid=? AND sub_dn=? AND online=1"
+                                        " AND gw_pid || gw_dn = ?", "ttt", pid, dn, gw_cid));
 }
 
-/* Unbind (online < 0) or set the session state; rows changed (0: not bound here), or -1. */
+/* Unbind (online < 0) or set the session state; rows changed (0: not bound to this gateway), or -1. */
 int cloud_store_gw_update(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
                           int online)
 {
-    const char *v[] = { spid, sdn, gpid, gdn };
     if (online < 0)
-        return cloud_store_exec(s, "DELETE FROM gw_subdevs WHERE sub_pid=? AND sub_dn=? AND gw_pid=? AND gw_dn=?", 4, v);
-    return cloud_store_exec(s, online ? "UPDATE gw_subdevs SET online=1 WHERE sub_pid=? AND sub_dn=? AND gw_pid=? AND gw_dn=?"
-                                      : "UPDATE gw_subdevs SET online=0 WHERE sub_pid=? AND sub_dn=? AND gw_pid=? AND gw_dn=?",
-                            4, v);
+        return cloud_store_run(s, "DELETE FROM gw_subdevs WHERE sub_pid=? AND sub_dn=? AND gw_pid=? AND gw_dn=?", "tttt",
+                               spid, sdn, gpid, gdn);
+    return cloud_store_run(s, "UPDATE gw_subdevs SET online=? WHERE sub_pid=? AND sub_dn=? AND gw_pid=? AND gw_dn=?",
+                           "itttt", (int64_t)(online != 0), spid, sdn, gpid, gdn);
 }
 
-/* The gateway's sub-devices, one callback each. Rows, or -1. */
+/* The gateway's sub-devices, one callback each: the number, or -1. */
 int cloud_store_gw_list(cloud_store_t *s, const char *gpid, const char *gdn,
                         void (*fn)(void *u, const char *pid, const char *dn, bool online), void *u)
 {
-    sqlite3_stmt *st = prep(s, "SELECT sub_pid, sub_dn, online FROM gw_subdevs WHERE gw_pid=? AND gw_dn=?"
-                               " ORDER BY sub_pid, sub_dn");
-    if (!st)
-        return -1;
-    const char *v[] = { gpid, gdn };
-    bind_texts(st, 2, v);
+    cloud_rows_t *r = cloud_store_select(s, "SELECT sub_pid, sub_dn, online FROM gw_subdevs WHERE gw_pid=? AND gw_dn=?"
+                                            " ORDER BY sub_pid, sub_dn", "tt", gpid, gdn);
     int n = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fn(u, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-           sqlite3_column_int(st, 2) != 0);
+    while ((rc = cloud_rows_next(r)) == 1) {
+        fn(u, cloud_rows_text(r, 0), cloud_rows_text(r, 1), cloud_rows_int(r, 2) != 0);
         n++;
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? n : -1;
+    cloud_rows_free(r);
+    return rc < 0 ? -1 : n;
 }
 
 int cloud_store_thing_put(cloud_store_t *s, const char *pid, const char *dn, const char *reported, int64_t now)
 {
-    const char *v[] = { pid, dn, reported };
-    return run_write(s, "INSERT OR REPLACE INTO thing_props(product_id, device_name, reported, updated)"
-                        " VALUES(?,?,?,?)", 3, v, 1, &now) < 0 ? -1 : 0;
+    return cloud_store_run(s, "INSERT INTO thing_props(product_id, device_name, reported, updated) VALUES(?,?,?,?)"
+                              " ON CONFLICT(product_id, device_name) DO UPDATE SET reported=excluded.reported,"
+                              " updated=excluded.updated", "ttti", pid, dn, reported, now) < 0 ? -1 : 0;
 }
 
 /* 0 found (reported filled), 1 nothing reported yet, -1 error. */
 int cloud_store_thing_get(cloud_store_t *s, const char *pid, const char *dn, char *reported, size_t len)
 {
-    sqlite3_stmt *st = prep(s, "SELECT reported FROM thing_props WHERE product_id=? AND device_name=?");
-    if (!st)
-        return -1;
-    const char *v[] = { pid, dn };
-    bind_texts(st, 2, v);
-    int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
-    if (rc == SQLITE_ROW) {
-        copy_col(st, 0, reported, len);
-        ret = 0;
-    }
-    sqlite3_finalize(st);
-    return ret;
+    cloud_rows_t *r = cloud_store_select(s, "SELECT reported FROM thing_props WHERE product_id=? AND device_name=?",
+                                         "tt", pid, dn);
+    int rc = cloud_rows_next(r);
+    if (rc == 1)
+        snprintf(reported, len, "%s", cloud_rows_text(r, 0));
+    cloud_rows_free(r);
+    return rc == 1 ? 0 : rc == 0 ? 1 : -1;
 }

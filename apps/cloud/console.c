@@ -275,10 +275,9 @@ static enum MHD_Result logout(struct MHD_Connection *c)
 
 /* ---- registry snapshot --------------------------------------------------------------------- */
 
-static const char *col(sqlite3_stmt *st, int i)
+static const char *col(cloud_rows_t *st, int i)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
+    return cloud_rows_text(st, i);
 }
 
 /* Last time each device was heard of (connected, bound) in this run: from the event ring. */
@@ -321,29 +320,26 @@ static enum MHD_Result state(cloud_store_t *store, struct MHD_Connection *c)
     int64_t now = cloud_now();
     cJSON_AddNumberToObject(o, "now", (double)now);
     cJSON *prods = cJSON_AddArrayToObject(o, "products"), *toks = cJSON_AddArrayToObject(o, "tokens");
-    sqlite3_stmt *st = NULL;
+    cloud_rows_t *st;
     /* No secret column is selected: a listing never shows a PSK or product secret. */
-    if (sqlite3_prepare_v2(store->db, "SELECT product_id, created FROM products ORDER BY product_id", -1, &st,
-                           NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
+    if ((st = cloud_store_select(store, "SELECT product_id, created FROM products ORDER BY product_id", ""))) {
+        while (cloud_rows_next(st) == 1) {
             cJSON *p = cJSON_CreateObject();
             cJSON_AddStringToObject(p, "product_id", col(st, 0));
-            cJSON_AddNumberToObject(p, "created", (double)sqlite3_column_int64(st, 1));
+            cJSON_AddNumberToObject(p, "created", (double)cloud_rows_int(st, 1));
             cJSON_AddArrayToObject(p, "devices");
             cJSON_AddItemToArray(prods, p);
         }
     }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (sqlite3_prepare_v2(store->db,
+    cloud_rows_free(st);
+    if ((st = cloud_store_select(store,
                            "SELECT d.product_id, d.device_name, d.created,"
                            " (SELECT max(t.bound_at) FROM tokens t WHERE t.product_id=d.product_id AND"
                            "  t.device_name=d.device_name), coalesce(b.family_id,'')"
                            " FROM devices d LEFT JOIN bindings b ON b.product_id=d.product_id AND"
-                           " b.device_name=d.device_name ORDER BY d.product_id, d.device_name",
-                           -1, &st, NULL) == SQLITE_OK) {
+                           " b.device_name=d.device_name ORDER BY d.product_id, d.device_name", ""))) {
         pthread_mutex_lock(&con.lock);
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        while (cloud_rows_next(st) == 1) {
             cJSON *p = NULL, *it;
             cJSON_ArrayForEach(it, prods)
                 if (!strcmp(cJSON_GetObjectItemCaseSensitive(it, "product_id")->valuestring, col(st, 0)))
@@ -352,11 +348,11 @@ static enum MHD_Result state(cloud_store_t *store, struct MHD_Connection *c)
                 continue;
             cJSON *d = cJSON_CreateObject();
             cJSON_AddStringToObject(d, "device_name", col(st, 1));
-            cJSON_AddNumberToObject(d, "created", (double)sqlite3_column_int64(st, 2));
-            bool bound = sqlite3_column_type(st, 3) != SQLITE_NULL;
+            cJSON_AddNumberToObject(d, "created", (double)cloud_rows_int(st, 2));
+            bool bound = cloud_rows_type(st, 3) != CLOUD_COL_NULL;
             cJSON_AddBoolToObject(d, "bound", bound);
             if (bound)
-                cJSON_AddNumberToObject(d, "bound_at", (double)sqlite3_column_int64(st, 3));
+                cJSON_AddNumberToObject(d, "bound_at", (double)cloud_rows_int(st, 3));
             cJSON_AddStringToObject(d, "family_id", col(st, 4));
             double ts;
             const char *what;
@@ -369,28 +365,26 @@ static enum MHD_Result state(cloud_store_t *store, struct MHD_Connection *c)
         }
         pthread_mutex_unlock(&con.lock);
     }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (sqlite3_prepare_v2(store->db,
+    cloud_rows_free(st);
+    if ((st = cloud_store_select(store,
                            "SELECT token, created, expire, coalesce(product_id,''), coalesce(device_name,''),"
-                           " bound_at, coalesce(user_id,'') FROM tokens ORDER BY created DESC LIMIT 200",
-                           -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
+                           " bound_at, coalesce(user_id,'') FROM tokens ORDER BY created DESC LIMIT 200", ""))) {
+        while (cloud_rows_next(st) == 1) {
             cJSON *t = cJSON_CreateObject();
             char ab[16];
             cloud_abbrev_token(col(st, 0), ab);   /* masked: the token itself is a bearer secret */
             cJSON_AddStringToObject(t, "token", ab);
-            cJSON_AddNumberToObject(t, "created", (double)sqlite3_column_int64(st, 1));
-            cJSON_AddNumberToObject(t, "expire", (double)sqlite3_column_int64(st, 2));
-            bool bound = sqlite3_column_type(st, 5) != SQLITE_NULL;
-            cJSON_AddStringToObject(t, "state", bound ? "bound" : now > sqlite3_column_int64(st, 2) ? "expired" : "waiting");
+            cJSON_AddNumberToObject(t, "created", (double)cloud_rows_int(st, 1));
+            cJSON_AddNumberToObject(t, "expire", (double)cloud_rows_int(st, 2));
+            bool bound = cloud_rows_type(st, 5) != CLOUD_COL_NULL;
+            cJSON_AddStringToObject(t, "state", bound ? "bound" : now > cloud_rows_int(st, 2) ? "expired" : "waiting");
             cJSON_AddStringToObject(t, "product_id", col(st, 3));
             cJSON_AddStringToObject(t, "device_name", col(st, 4));
             cJSON_AddStringToObject(t, "user_id", col(st, 6));
             cJSON_AddItemToArray(toks, t);
         }
     }
-    sqlite3_finalize(st);
+    cloud_rows_free(st);
     char *js = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!js)

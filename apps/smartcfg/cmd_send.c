@@ -208,17 +208,23 @@ static void report_sending(send_app_t *a)
          a->ssid_text, c->password_len, bssid, ip, mode, a->multicast ? "234.n.n.n" : dest, SC_ET_PORT, st.cycle);
 }
 
-/* Events about the whole run (dev -1). */
+/* Events about the whole run (dev -1) and the cloud's answers about one device's token
+ * ("device" added). */
 static void on_run_event(send_app_t *a, const sc_posix_sender_event_t *ev)
 {
     char ip[16], mac[18];
     cJSON *o = cJSON_CreateObject();
+    if (ev->dev >= 0)
+        cJSON_AddNumberToObject(o, "device", ev->dev);
     fmt_ip(ip, ev->ip);
     switch (ev->type) {
     case SC_POSIX_SEV_TOKEN_CREATED:
         cJSON_AddStringToObject(o, "token", ev->text);
         cJSON_AddNumberToObject(o, "expire_time", ev->n);
-        emit(a, "token_created", o, "bind token %s created", ev->text);
+        if (ev->dev >= 0)
+            emit(a, "token_created", o, "bind token %s created for device %d", ev->text, ev->dev);
+        else
+            emit(a, "token_created", o, "bind token %s created", ev->text);
         return;
     case SC_POSIX_SEV_CLOUD_ERROR:
         cJSON_AddStringToObject(o, "message", ev->text);
@@ -350,6 +356,7 @@ static void on_device_event(send_app_t *a, const sc_posix_sender_event_t *ev)
         return;
     default:
         cJSON_Delete(o);
+        on_run_event(a, ev); /* the cloud's answers about its token */
         return;
     }
 }
@@ -390,6 +397,8 @@ static cJSON *summary_device(send_app_t *a, uint32_t i, const sc_posix_sender_de
     cJSON_AddStringToObject(e, "mac", mac);
     cJSON_AddStringToObject(e, "ip", ip);
     cJSON_AddStringToObject(e, "state", step_name(d->step));
+    if (d->token_abbrev[0])
+        cJSON_AddStringToObject(e, "token", d->token_abbrev);
     if (d->product_id[0]) {
         cJSON_AddStringToObject(e, "product_id", d->product_id);
         cJSON_AddStringToObject(e, "device_name", d->device_name);
@@ -398,8 +407,9 @@ static cJSON *summary_device(send_app_t *a, uint32_t i, const sc_posix_sender_de
         cJSON_AddStringToObject(e, "error", d->why);
     if (!a->json) {
         clear_progress(a);
-        printf("  device %s %-15s %-10s %s%s%s%s\n", mac, ip, step_name(d->step), d->product_id,
-               d->product_id[0] ? "/" : "", d->device_name, d->step == SC_POSIX_SDEV_FAILED ? d->why : "");
+        printf("  device %s %-15s %-10s %s%s%s%s%s%s\n", mac, ip, step_name(d->step), d->product_id,
+               d->product_id[0] ? "/" : "", d->device_name, d->token_abbrev[0] ? " token " : "", d->token_abbrev,
+               d->step == SC_POSIX_SDEV_FAILED ? d->why : "");
     }
     return e;
 }

@@ -61,7 +61,9 @@ typedef struct {
 } sc_posix_sender_cfg_t;
 
 typedef enum {
-    SC_POSIX_SEV_TOKEN_CREATED = 0, /* text: abbreviated token; n: expire time */
+    SC_POSIX_SEV_TOKEN_CREATED = 0, /* text: abbreviated token; n: expire time; dev: -1 for the
+                                     * token made before the run (the first device's), else the
+                                     * device a fresh token was made for */
     SC_POSIX_SEV_CLOUD_ERROR,       /* the cloud refused or failed (dev -1: creating the token) */
     SC_POSIX_SEV_SENDING,           /* the run starts (its clock too): stats say what goes out */
     SC_POSIX_SEV_SENDING_DONE,      /* n: datagrams sent */
@@ -76,10 +78,10 @@ typedef enum {
                                      * "cloud_error" or "bind_timeout" */
     SC_POSIX_SEV_PREVIOUS_ERROR,    /* dev; text: the error the device queued earlier */
     SC_POSIX_SEV_MALFORMED,         /* dev; text: why its reply was unusable */
-    SC_POSIX_SEV_POLL,              /* n: poll number; state: the token's state */
-    SC_POSIX_SEV_CLOUD_RETRY,       /* text: what failed; the next poll may do better */
+    SC_POSIX_SEV_POLL,              /* dev; n: poll number; state: its token's state */
+    SC_POSIX_SEV_CLOUD_RETRY,       /* dev; text: what failed; the next request may do better */
     SC_POSIX_SEV_BOUND,             /* dev */
-    SC_POSIX_SEV_BOUND_OTHER,       /* product_id/device_name: not a device of this run */
+    SC_POSIX_SEV_BOUND_OTHER,       /* dev: its token was used by product_id/device_name */
     SC_POSIX_SEV_TIMEOUT            /* n: devices found (< count) */
 } sc_posix_sender_ev_type_t;
 
@@ -105,6 +107,7 @@ typedef struct {
     uint8_t ack_ip[4];              /* the address its ack named */
     const char *product_id, *device_name, *product_region;  /* "" until known */
     const char *why;                /* FAILED: why */
+    const char *token_abbrev;       /* its token, abbreviated ("" until it has one) */
     uint32_t sends, max_sends;      /* token requests sent so far / at most */
 } sc_posix_sender_device_t;
 
@@ -122,7 +125,8 @@ void sc_posix_sender_cfg_default(sc_posix_sender_cfg_t *cfg);
 /* Opens the sockets (and the HTTP client for the cloud flow). why says what failed and what to
  * do (no secret). */
 sc_err_t sc_posix_sender_open(sc_posix_sender_t **out, const sc_posix_sender_cfg_t *cfg, char *why, size_t cap);
-/* CLOUD flow: creates the bind token (blocking, at most 15 s). SC_OK after TOKEN_CREATED;
+/* CLOUD flow: creates the first device's bind token (blocking, at most 15 s); each further
+ * device gets a fresh one from the run when it acks. SC_OK after TOKEN_CREATED;
  * otherwise a CLOUD_ERROR event said why. */
 sc_err_t sc_posix_sender_create_token(sc_posix_sender_t *s);
 /* Sends, collects acks, runs the handshakes and the cloud polling until every device is done

@@ -20,6 +20,14 @@ typedef struct {
     char why[SC_SEND_TEXT_MAX];
     char last_previous[SC_SEND_TEXT_MAX]; /* the reference resends queued errors before each reply */
     uint32_t malformed_reported;
+    /* Cloud flow: one token per device, as Tencent's app does (a bound token is spent: the
+     * cloud refuses a second device on it). The first device takes the token made before the
+     * run; each further one gets a fresh token when it acks. */
+    char token[SC_TOKEN_MAX + 1];
+    char token_abbrev[16];
+    bool need_token;           /* acked, waiting for its token from the cloud */
+    uint8_t token_tries;       /* create calls that got no answer */
+    sc_send_poll_t poll;       /* its token's state polling */
 } sdev_t;
 
 struct sc_posix_sender {
@@ -38,9 +46,10 @@ struct sc_posix_sender {
     uint32_t rejected_reported;
     uint32_t stray_reported;   /* UDP 8266 datagrams from addresses that never acked */
     sc_posix_http_t *http;
-    sc_send_poll_t poll;
-    const char *poll_action;
-    bool multi_unsupported;
+    uint32_t http_dev;         /* the device the request in flight is for */
+    bool http_create;          /* ... and whether it creates its token (else polls its state) */
+    bool token_given;          /* the token made before the run went to a device */
+    uint32_t poll_next;        /* round robin over the devices' polls on the one HTTP handle */
     bool cloud_failed;
     struct timespec t0;
 };
@@ -152,11 +161,19 @@ void sc_posix_sender_close(sc_posix_sender_t *s)
     free(s);
 }
 
+static bool polling(const sc_posix_sender_t *s)
+{
+    for (uint32_t i = 0; i < s->ndev; i++)
+        if (s->dev[i].poll.active || s->dev[i].need_token)
+            return true;
+    return false;
+}
+
 static const char *phase(const sc_posix_sender_t *s)
 {
     return s->sending ? sc_proto_name(s->cfg.proto)
            : count_step(s, SC_POSIX_SDEV_HANDSHAKE) ? "handshake"
-           : s->poll.active ? "binding" : "listening";
+           : polling(s) ? "binding" : "listening";
 }
 
 void sc_posix_sender_stats(const sc_posix_sender_t *s, sc_posix_sender_stats_t *o)
@@ -190,6 +207,7 @@ bool sc_posix_sender_device(const sc_posix_sender_t *s, uint32_t i, sc_posix_sen
     o->device_name = d->hs.device_name;
     o->product_region = d->hs.product_region;
     o->why = d->why;
+    o->token_abbrev = d->token_abbrev;
     o->sends = d->hs.sends;
     o->max_sends = d->hs.timing.max_sends;
     return true;
@@ -336,58 +354,118 @@ static void fail_device(sc_posix_sender_t *s, uint32_t i, sc_posix_sfail_t kind,
     emit(s, &ev);
 }
 
-/* A bound (ProductId, DeviceName) from the cloud -> our device; true when one matched. */
-static bool bind_match(sc_posix_sender_t *s, const char *pid, const char *dn)
-{
-    bool any = false;
-    for (uint32_t i = 0; i < s->ndev; i++) {
-        sdev_t *d = &s->dev[i];
-        if (d->step != SC_POSIX_SDEV_IDENTIFIED)
-            continue;
-        /* No names in the answer: the cloud only says the token is used; with one token per
-         * run that means every device that took it. */
-        if ((!pid[0] && !dn[0]) || (!strcmp(pid, d->hs.product_id) && !strcmp(dn, d->hs.device_name))) {
-            d->step = SC_POSIX_SDEV_BOUND;
-            emit_simple(s, SC_POSIX_SEV_BOUND, (int)i, NULL);
-            any = true;
-        }
-    }
-    return any;
-}
-
-/* A poll's answer arrived (or failed). */
-static void poll_answer(sc_posix_sender_t *s, uint32_t now, sc_err_t err, long status, const char *body, size_t len,
+/* Device i's token state arrived (or failed). */
+static void poll_answer(sc_posix_sender_t *s, uint32_t i, sc_err_t err, long status, const char *body, size_t len,
                         char *why, size_t cap)
 {
+    sdev_t *d = &s->dev[i];
     sc_send_api_reply_t r;
-    const char *action = s->poll_action;
-    api_outcome_t out = api_result(action, err, status, body, len, &r, why, cap);
+    api_outcome_t out = api_result(SC_SEND_API_TOKEN_STATE, err, status, body, len, &r, why, cap);
+    if (out == API_REFUSED) {
+        /* The cloud refused the token: the app gives up on it. */
+        s->cloud_failed = true;
+        sc_send_poll_stop(&d->poll);
+        if (d->step == SC_POSIX_SDEV_IDENTIFIED)
+            fail_device(s, i, SC_POSIX_SFAIL_CLOUD, "cloud_error", why);
+        return;
+    }
     if (out != API_OK) {
-        if (!strcmp(action, SC_SEND_API_MULTI_STATE) && out != API_TRANSPORT) {
-            s->multi_unsupported = true; /* older clouds: fall back to the single-state call */
-            s->poll.next_at = now;       /* and do not lose a poll interval for it */
-        } else if (out == API_REFUSED) {
-            /* The cloud refused the token: the app gives up. */
-            s->cloud_failed = true;
-            sc_send_poll_stop(&s->poll);
-            for (uint32_t i = 0; i < s->ndev; i++)
-                if (s->dev[i].step == SC_POSIX_SDEV_IDENTIFIED)
-                    fail_device(s, i, SC_POSIX_SFAIL_CLOUD, "cloud_error", why);
-        } else {
-            /* No answer or garbage: counted as a poll, the next one may do better. */
-            emit_simple(s, SC_POSIX_SEV_CLOUD_RETRY, -1, why);
+        /* No answer or garbage: counted as a poll, the next one may do better. */
+        emit_simple(s, SC_POSIX_SEV_CLOUD_RETRY, (int)i, why);
+        return;
+    }
+    sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_POLL, .dev = (int)i, .n = d->poll.polls, .state = r.state };
+    emit(s, &ev);
+    if (r.state != 2 || d->step != SC_POSIX_SDEV_IDENTIFIED)
+        return;
+    /* No names in the answer: the cloud only says the token is used, and only this device has it. */
+    if ((!r.product_id[0] && !r.device_name[0]) ||
+        (!strcmp(r.product_id, d->hs.product_id) && !strcmp(r.device_name, d->hs.device_name))) {
+        d->step = SC_POSIX_SDEV_BOUND;
+        sc_send_poll_stop(&d->poll);
+        emit_simple(s, SC_POSIX_SEV_BOUND, (int)i, NULL);
+    } else {
+        sc_posix_sender_event_t o = { .type = SC_POSIX_SEV_BOUND_OTHER, .dev = (int)i, .product_id = r.product_id,
+                                      .device_name = r.device_name };
+        emit(s, &o);
+    }
+}
+
+static void start_handshake(sc_posix_sender_t *s, uint32_t i, uint32_t now)
+{
+    sdev_t *d = &s->dev[i];
+    if (sc_send_hs_start(&d->hs, d->token, s->cfg.region, NULL, now)) {
+        fail_device(s, i, SC_POSIX_SFAIL_DEVICE, "device_error", "cannot build the token request");
+        return;
+    }
+    d->step = SC_POSIX_SDEV_HANDSHAKE;
+}
+
+/* Device i's fresh token arrived (or failed): hand it over. */
+static void token_answer(sc_posix_sender_t *s, uint32_t i, uint32_t now, sc_err_t err, long status, const char *body,
+                         size_t len, char *why, size_t cap)
+{
+    sdev_t *d = &s->dev[i];
+    sc_send_api_reply_t r;
+    api_outcome_t out = api_result(SC_SEND_API_CREATE_TOKEN, err, status, body, len, &r, why, cap);
+    if (out == API_OK && !sc_posix_sender_printable(r.token, SC_TOKEN_MAX)) {
+        snprintf(why, cap, "the token from %s is not printable ASCII", SC_SEND_API_CREATE_TOKEN);
+        out = API_FORMAT;
+    }
+    if (out == API_TRANSPORT && ++d->token_tries < 3) {
+        emit_simple(s, SC_POSIX_SEV_CLOUD_RETRY, (int)i, why); /* need_token stays: asked again */
+        return;
+    }
+    d->need_token = false;
+    if (out != API_OK) {
+        s->cloud_failed = true;
+        fail_device(s, i, SC_POSIX_SFAIL_CLOUD, "cloud_error", why);
+        return;
+    }
+    memcpy(d->token, r.token, sizeof d->token);
+    sc_send_abbrev(d->token, d->token_abbrev, sizeof d->token_abbrev);
+    sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_TOKEN_CREATED, .dev = (int)i, .text = d->token_abbrev,
+                                   .n = (uint32_t)r.expire_time };
+    explicit_bzero(&r, sizeof r);
+    emit(s, &ev);
+    start_handshake(s, i, now);
+}
+
+/* The one HTTP handle serves every device: a token for a device that waits for one first (its
+ * handshake cannot start without it), then the due state polls in turn. */
+static void cloud_next_request(sc_posix_sender_t *s, uint32_t now)
+{
+    for (uint32_t i = 0; i < s->ndev; i++) {
+        sdev_t *d = &s->dev[i];
+        if (d->step == SC_POSIX_SDEV_IDENTIFIED && sc_send_poll_exhausted(&d->poll)) {
+            sc_send_poll_stop(&d->poll);
+            fail_device(s, i, SC_POSIX_SFAIL_CLOUD, "bind_timeout",
+                        "the cloud never reported the device bound (BUSINESS_QUERY_BIND_TOKEN_TIMEOUT): "
+                        "the device could not reach the cloud or its bind was refused");
+        }
+    }
+    for (uint32_t i = 0; i < s->ndev; i++) {
+        if (!s->dev[i].need_token)
+            continue;
+        s->http_dev = i;
+        s->http_create = true;
+        if (api_start(s, SC_SEND_API_CREATE_TOKEN, NULL)) {
+            s->dev[i].need_token = false;
+            fail_device(s, i, SC_POSIX_SFAIL_CLOUD, "cloud_error", "cannot start the token request");
         }
         return;
     }
-    sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_POLL, .dev = -1, .n = s->poll.polls, .state = r.state };
-    emit(s, &ev);
-    if (!strcmp(action, SC_SEND_API_MULTI_STATE)) {
-        for (uint32_t k = 0; k < r.nbound; k++)
-            bind_match(s, r.bound[k].product_id, r.bound[k].device_name);
-    } else if (r.state == 2 && !bind_match(s, r.product_id, r.device_name)) {
-        sc_posix_sender_event_t o = { .type = SC_POSIX_SEV_BOUND_OTHER, .dev = -1, .product_id = r.product_id,
-                                      .device_name = r.device_name };
-        emit(s, &o);
+    for (uint32_t k = 0; k < s->ndev; k++) {
+        uint32_t i = (s->poll_next + k) % s->ndev;
+        sdev_t *d = &s->dev[i];
+        if (d->step != SC_POSIX_SDEV_IDENTIFIED || !sc_send_poll_due(&d->poll, now))
+            continue;
+        s->http_dev = i;
+        s->http_create = false;
+        s->poll_next = i + 1;
+        if (api_start(s, SC_SEND_API_TOKEN_STATE, d->token))
+            emit_simple(s, SC_POSIX_SEV_CLOUD_RETRY, (int)i, "cannot start the poll request");
+        return;
     }
 }
 
@@ -403,30 +481,13 @@ static void cloud_step(sc_posix_sender_t *s, uint32_t now)
         sc_err_t err = sc_posix_http_poll(s->http, &status, &body, &len, why, sizeof why);
         if (err == SC_ERR_AGAIN)
             return;
-        poll_answer(s, now, err, status, body, len, why, sizeof why);
-        if (s->cloud_failed)
-            return;
-        if (!count_step(s, SC_POSIX_SDEV_IDENTIFIED))
-            sc_send_poll_stop(&s->poll);
+        if (s->http_create)
+            token_answer(s, s->http_dev, now, err, status, body, len, why, sizeof why);
+        else
+            poll_answer(s, s->http_dev, err, status, body, len, why, sizeof why);
     }
-    if (sc_posix_http_busy(s->http))
-        return;
-    if (sc_send_poll_exhausted(&s->poll)) {
-        sc_send_poll_stop(&s->poll);
-        for (uint32_t i = 0; i < s->ndev; i++)
-            if (s->dev[i].step == SC_POSIX_SDEV_IDENTIFIED)
-                fail_device(s, i, SC_POSIX_SFAIL_CLOUD, "bind_timeout",
-                            "the cloud never reported the device bound (BUSINESS_QUERY_BIND_TOKEN_TIMEOUT): "
-                            "the device could not reach the cloud or its bind was refused");
-        return;
-    }
-    if (sc_send_poll_due(&s->poll, now)) {
-        s->poll_action = count_step(s, SC_POSIX_SDEV_IDENTIFIED) > 1 && !s->multi_unsupported
-                             ? SC_SEND_API_MULTI_STATE
-                             : SC_SEND_API_TOKEN_STATE;
-        if (api_start(s, s->poll_action, s->token))
-            emit_simple(s, SC_POSIX_SEV_CLOUD_RETRY, -1, "cannot start the poll request");
-    }
+    if (!sc_posix_http_busy(s->http))
+        cloud_next_request(s, now);
 }
 
 /* A new device acked: take it on (or not) and start its handshake. */
@@ -435,6 +496,7 @@ static void take_device(sc_posix_sender_t *s, uint32_t idx, uint32_t now)
     s->ndev = idx + 1;
     sdev_t *d = &s->dev[idx];
     memset(d, 0, sizeof *d);
+    sc_send_poll_init(&d->poll, 2000, 20);
     const sc_send_ack_dev_t *a = &s->acks.dev[idx];
     emit_simple(s, SC_POSIX_SEV_ACK, (int)idx, NULL);
     if (a->ip_mismatch)
@@ -450,11 +512,15 @@ static void take_device(sc_posix_sender_t *s, uint32_t idx, uint32_t now)
                     "give the device (or the phone, --ip) another address");
         return;
     }
-    if (sc_send_hs_start(&d->hs, s->token, s->cfg.region, NULL, now)) {
-        fail_device(s, idx, SC_POSIX_SFAIL_DEVICE, "device_error", "cannot build the token request");
+    if (s->cfg.flow == SC_POSIX_SENDER_CLOUD && s->token_given) {
+        d->step = SC_POSIX_SDEV_ACKED;
+        d->need_token = true;   /* cloud_step asks for it */
         return;
     }
-    d->step = SC_POSIX_SDEV_HANDSHAKE;
+    s->token_given = true;
+    memcpy(d->token, s->token, sizeof d->token);
+    memcpy(d->token_abbrev, s->token_abbrev, sizeof d->token_abbrev);
+    start_handshake(s, idx, now);
 }
 
 static void on_ack_datagram(sc_posix_sender_t *s, uint32_t now, const uint8_t src[4], const uint8_t *buf, size_t len)
@@ -525,7 +591,7 @@ static void on_reply(sc_posix_sender_t *s, uint32_t i, uint32_t now, sc_send_hs_
         d->step = SC_POSIX_SDEV_IDENTIFIED;
         emit_simple(s, SC_POSIX_SEV_IDENTITY, (int)i, NULL);
         if (s->cfg.flow == SC_POSIX_SENDER_CLOUD)
-            sc_send_poll_restart(&s->poll, now);
+            sc_send_poll_restart(&d->poll, now);
         break;
     case SC_SEND_HS_EV_DEVICE_ERROR:
         fail_device(s, i, SC_POSIX_SFAIL_DEVICE, "device_error", d->hs.text);
@@ -582,7 +648,7 @@ static void devices_step(sc_posix_sender_t *s, uint32_t now)
             if (ev == SC_SEND_HS_EV_SEND) {
                 sc_err_t err = sc_posix_send_token(&s->net, s->acks.dev[i].src_ip, d->hs.request, d->hs.request_len);
                 sc_posix_sender_event_t e = { .type = SC_POSIX_SEV_TOKEN_SENT, .dev = (int)i, .n = d->hs.sends,
-                                              .failed = err != SC_OK, .text = s->token_abbrev };
+                                              .failed = err != SC_OK, .text = d->token_abbrev };
                 emit(s, &e);
             } else if (ev == SC_SEND_HS_EV_NO_RESPONSE) {
                 fail_device(s, i, SC_POSIX_SFAIL_DEVICE, "no_response", d->hs.text);
@@ -669,10 +735,10 @@ static void wait_next(sc_posix_sender_t *s, uint32_t now)
         uint32_t dl = sc_send_hs_deadline(&s->dev[i].hs);
         if (dl != UINT32_MAX && (uint64_t)dl * 1000u < wake)
             wake = (uint64_t)dl * 1000u;
+        uint32_t pd = sc_send_poll_deadline(&s->dev[i].poll);
+        if (pd != UINT32_MAX && (uint64_t)pd * 1000u < wake)
+            wake = (uint64_t)pd * 1000u;
     }
-    uint32_t pd = sc_send_poll_deadline(&s->poll);
-    if (pd != UINT32_MAX && (uint64_t)pd * 1000u < wake)
-        wake = (uint64_t)pd * 1000u;
     if (s->discovering && (uint64_t)s->cfg.timeout_ms * 1000u < wake)
         wake = (uint64_t)s->cfg.timeout_ms * 1000u;
     if (s->http && sc_posix_http_busy(s->http) && wake > now_us(s) + 5000u)
@@ -695,7 +761,6 @@ static void start(sc_posix_sender_t *s)
     /* v2 and AirKiss acks are checked by the stream and enter the table in the v1 shape with a
      * first byte of 0 (on_ack_datagram) */
     sc_send_acks_init(&s->acks, s->cfg.proto == SC_PROTO_ESPTOUCH_V1 ? s->stream.ack_token : 0);
-    sc_send_poll_init(&s->poll, 2000, 20);
     clock_gettime(CLOCK_MONOTONIC, &s->t0);
     emit_simple(s, SC_POSIX_SEV_SENDING, -1, NULL);
     s->sending = sc_send_stream_next(&s->stream, 0, &s->next) == SC_OK;

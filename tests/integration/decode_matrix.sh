@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 60
 # smartcfg air -> smartcfg decode --json over the matrix of what a sniffer meets: every cipher x
 # QoS x FCS, broadcast/multicast, one direction only, loss, retries, DTIM bursts, heavy foreign
 # traffic, UTF-8/binary/maximum-length credentials, captures starting mid-data-phase; negative

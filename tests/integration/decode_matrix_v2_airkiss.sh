@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 30
 # smartcfg air --protocol v2|airkiss -> smartcfg decode --json: ciphers x QoS x FCS, loss,
 # retries, foreign traffic, HT Control, A-MSDU, 5 GHz, late capture starts, high-bit and
 # maximum-length credentials, reserved data, the AES variants with and without the key (never a

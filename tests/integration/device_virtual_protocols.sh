@@ -1,31 +1,42 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 27
 # Device end to end with each protocol on the virtual radio: `smartcfg send --protocol
 # v1|v2|airkiss` sends on real UDP, `smartcfg device --radio udp` (listening for all three,
 # the default) decodes, joins the simulated AP, acks in the protocol that locked (v1 UDP
 # 18266, v2 18266 + 10000 * port mark, AirKiss the random byte to UDP 10000) and takes the
 # token on UDP 8266. Also: a device restricted to other protocols does not take the session,
-# and an encrypted v2 session reaches a device that has the key. In a private namespace.
+# and an encrypted v2 session reaches a device that has the key. Each case runs in a private
+# namespace of its own, all at once: a case is ~25 s of waiting on the sender's schedule and the
+# device's token linger, not of work, so running them side by side costs no margin.
 set -u
 SC=${SC_BUILD:?}/smartcfg
-NS=scdp_proto_$$
+NSP=scdp_proto_$$
 TMP=$(mktemp -d /tmp/scdp_proto.XXXXXX)
 cleanup() {
-    for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null; done
-    ip netns del "$NS" 2>/dev/null
+    for ns in $(ip netns list | awk '{print $1}' | grep "^${NSP}_"); do
+        for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
+        ip netns del "$ns" 2>/dev/null
+    done
     rm -rf "$TMP"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$TMP"/*.jsonl "$TMP"/*.err; do [ -f "$f" ] && { echo "--- $f"; grep -v progress "$f" | tail -n 15; }; done; exit 1; }
-in_ns() { ip netns exec "$NS" "$@"; }
-ip netns add "$NS" || fail "cannot create namespace"
-in_ns ip link set lo up
+# fail MESSAGE [NAME]: inside a case (NAME given), the case's files only
+fail() {
+    echo "FAIL: $1"
+    for f in "$TMP"/${2:-}*.jsonl "$TMP"/${2:-}*.err; do [ -f "$f" ] && { echo "--- $f"; grep -v progress "$f" | tail -n 15; }; done
+    exit 1
+}
 
 PASSWORD='pr0to-pass'
 TOKEN='00112233445566778899aabbccddeeff'
 # case NAME PROTOCOL RADIO_PORT "device options" "send options"
 run_case() {
     local name=$1 proto=$2 port=$3 dopts=$4 sopts=$5
+    local NS=${NSP}_$name
+    in_ns() { ip netns exec "$NS" "$@"; }
+    ip netns add "$NS" || fail "cannot create namespace" "$name"
+    in_ns ip link set lo up
     # shellcheck disable=SC2086
     in_ns "$SC" device --radio "udp:$port" --join "sim:HomeNet:$PASSWORD:127.0.0.2" --product-id ABCDEFGHIJ \
         --device-name "dev-$name" --no-cloud --json --timeout 60 --state-dir "$TMP/state-$name" $dopts \
@@ -40,23 +51,28 @@ run_case() {
     local src=$?
     wait "$dev"
     local rd=$?
-    [ "$src" = 0 ] || fail "$name: smartcfg send exit $src"
-    [ "$rd" = 0 ] || fail "$name: device exit $rd"
-    grep -q '"event":"credentials","t_ms":[0-9]*,"ssid":"HomeNet"' "$TMP/$name.jsonl" || fail "$name: no credentials"
+    [ "$src" = 0 ] || fail "$name: smartcfg send exit $src" "$name"
+    [ "$rd" = 0 ] || fail "$name: device exit $rd" "$name"
+    grep -q '"event":"credentials","t_ms":[0-9]*,"ssid":"HomeNet"' "$TMP/$name.jsonl" || fail "$name: no credentials" "$name"
     grep -q "session complete: $(case $proto in v1) echo esptouch-v1;; v2) echo esptouch-v2;; *) echo airkiss;; esac)" \
-        "$TMP/$name.jsonl" "$TMP/$name.err" || fail "$name: not locked as $proto"
-    grep -q '"event":"ack"' "$TMP/$name.send.jsonl" || fail "$name: the phone got no $proto ack"
-    grep -q '"event":"token"' "$TMP/$name.jsonl" || fail "$name: no token"
-    grep -qF -- "$PASSWORD" "$TMP/$name.jsonl" "$TMP/$name.err" && fail "$name: password leaked"
+        "$TMP/$name.jsonl" "$TMP/$name.err" || fail "$name: not locked as $proto" "$name"
+    grep -q '"event":"ack"' "$TMP/$name.send.jsonl" || fail "$name: the phone got no $proto ack" "$name"
+    grep -q '"event":"token"' "$TMP/$name.jsonl" || fail "$name: no token" "$name"
+    grep -qF -- "$PASSWORD" "$TMP/$name.jsonl" "$TMP/$name.err" && fail "$name: password leaked" "$name"
     echo "$name: $(grep -o '"event":"credentials","t_ms":[0-9]*' "$TMP/$name.jsonl")"
 }
-run_case v1 v1 7001 "" ""
-run_case v2 v2 7001 "" "--reserved hello --port-mark 1"
-run_case v2aes v2 7001 "--aes-key 1234567890123456" "--aes-key 1234567890123456 --random-iv"
-run_case airkiss airkiss 10001 "" ""
-run_case airkiss_only airkiss 10001 "--protocols airkiss" ""
+pids=()
+run_case v1 v1 7001 "" "" & pids+=($!)
+run_case v2 v2 7001 "" "--reserved hello --port-mark 1" & pids+=($!)
+run_case v2aes v2 7001 "--aes-key 1234567890123456" "--aes-key 1234567890123456 --random-iv" & pids+=($!)
+run_case airkiss airkiss 10001 "" "" & pids+=($!)
+run_case airkiss_only airkiss 10001 "--protocols airkiss" "" & pids+=($!)
 
 # a device listening for v1 only never takes an AirKiss session
+NS=${NSP}_neg
+in_ns() { ip netns exec "$NS" "$@"; }
+ip netns add "$NS" || fail "cannot create namespace"
+in_ns ip link set lo up
 in_ns "$SC" device --radio udp:10001 --join "sim:HomeNet:$PASSWORD:127.0.0.2" --product-id ABCDEFGHIJ \
     --device-name dev-neg --no-cloud --json --timeout 8 --protocols v1 --state-dir "$TMP/state-neg" \
     >"$TMP/neg.jsonl" 2>"$TMP/neg.err" &
@@ -65,5 +81,8 @@ sleep 0.5
 in_ns "$SC" send --protocol airkiss --ssid HomeNet --password "$PASSWORD" --ip 127.0.0.1 --bssid 02:5c:00:00:00:01 \
     --dest 127.255.255.255 --no-token --count 1 --timeout 6 --json >"$TMP/neg.send.jsonl" 2>&1
 wait "$DN"
-grep -q '"event":"credentials"' "$TMP/neg.jsonl" && fail "a v1-only device decoded AirKiss"
+grep -q '"event":"credentials"' "$TMP/neg.jsonl" && fail "a v1-only device decoded AirKiss" neg
+rc=0
+for p in "${pids[@]}"; do wait "$p" || rc=1; done
+[ $rc = 0 ] || { echo "FAIL: a case failed (above)"; exit 1; }
 echo "PASS"

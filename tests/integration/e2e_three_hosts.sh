@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 80
 # Whole provisioning with phone, device and cloud as three hosts: three network namespaces
 # joined by a bridge. The device sniffs the phone's ESP-TOUCH broadcasts with libpcap on its
 # veth (Ethernet frames: the decoder calibrates that overhead itself), "joins" a simulated AP

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 30
 # One JSON convention (docs/json.md, issue 15 item 8): a real provisioning on the virtual radio
 # (two devices, one phone with a token, in a namespace of the test's own), a wrong-password
 # device, a timed-out send and usage errors - and EVERY line the tools print with --json is

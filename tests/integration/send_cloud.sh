@@ -17,9 +17,18 @@ grep -q '"path": "/tokenapi?cmd=AppGetDeviceBindTokenState", "body": {"Token": "
   || { echo "FAIL: cloud1: state poll request"; cat "$T/cloud1.log"; fail=1; }
 grep -q '"token": "a1b2c3d4e5f60718293a4b5c6d7e8f90"' "$T/cloud1.log" || { echo "FAIL: cloud1: device did not get the cloud token"; fail=1; }
 
-# two devices on one token: AppGetMultiDeviceBindTokenState tells which are bound
+# two devices: one token each, as Tencent's app does (the second made when the device acks),
+# each token's state polled on its own
 scenario cloud2 0 "--cloud-port 18080 --dev ip=127.0.0.2,mac=24:0a:c4:00:00:01 --dev ip=127.0.0.3,mac=24:0a:c4:00:00:02" $CLOUD --count 2
 expect cloud2 2 '"event":"bound"'
+expect cloud2 2 '"event":"token_created"'
+expect cloud2 1 '"event":"token_created".*"device":1'
+[ "$(grep -c '"path": "/tokenapi?cmd=AppCreateDeviceBindToken"' "$T/cloud2.log")" = 2 ] \
+  || { echo "FAIL: cloud2: want two create-token calls"; cat "$T/cloud2.log"; fail=1; }
+for tok in a1b2c3d4e5f60718293a4b5c6d7e8f90 a1b2c3d4e5f60718293a4b5c6d7e8f91; do
+  [ "$(grep -c "\"token\": \"$tok\"" "$T/cloud2.log")" -ge 1 ] && grep -q "\"Token\": \"$tok\", \"Action\": \"AppGetDeviceBindTokenState\"" "$T/cloud2.log" \
+    || { echo "FAIL: cloud2: token $tok not handed to a device and polled"; cat "$T/cloud2.log"; fail=1; }
+done
 
 # a cloud that fails the first two polls (HTTP 500, no envelope): retried, then bound
 scenario flaky 0 "--cloud-port 18080 --cloud-mode flaky --dev ip=127.0.0.2,mac=24:0a:c4:00:00:01" $CLOUD

@@ -111,6 +111,7 @@ class World:
         self.requests = []       # every token request as received (for the test to inspect)
         self.log = open(args.log, "a") if args.log else sys.stderr
         self.polls = 0
+        self.tokens = 0          # tokens handed out by AppCreateDeviceBindToken
 
     def note(self, what, **kw):
         kw["what"] = what
@@ -214,7 +215,12 @@ class World:
                     self.wfile.write(b"<html>nope</html>")
                     return
                 elif cmd == "AppCreateDeviceBindToken":
-                    r = {"code": 0, "msg": "", "data": {"Token": "a1b2c3d4e5f60718293a4b5c6d7e8f90", "ExpireTime": 1900000000}}
+                    # a fresh token per call (...8f90, ...8f91, ...), as the real cloud does
+                    with world.lock:
+                        n = world.tokens
+                        world.tokens += 1
+                    r = {"code": 0, "msg": "", "data": {"Token": "a1b2c3d4e5f60718293a4b5c6d7e8f%02d" % (90 + n),
+                                                        "ExpireTime": 1900000000}}
                 elif cmd == "AppGetDeviceBindTokenState" and mode == "flaky" and world.polls < 2:
                     with world.lock:
                         world.polls += 1

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 30
 # The Wireshark dissector (extras/wireshark/smartcfg.lua) under Debian's tshark:
 #  1. `smartcfg air` captures (802.11 + radiotap; CCMP with FCS, TKIP without, open, multicast,
 #     10 % loss): guide frames marked, the stream overhead learned, and the datum rebuilt from

@@ -21,6 +21,10 @@
 
 #include "../../apps/cloud/plugin/smartcfg_auth.c"
 #include "../../apps/cloud/cloud_acl.c"
+/* The registry interface the plugin reads through (SQLite here; no libpq). */
+#include "../../apps/cloud/cloud_store.c"
+#include "../../apps/cloud/cloud_store_sqlite.c"
+#include "../../apps/cloud/cloud_store_pg.c"
 
 /* ---- broker stubs ---------------------------------------------------------------------- */
 struct mosquitto {
@@ -82,7 +86,7 @@ static int setup(void **state)
     sqlite3 *db;
     if (sqlite3_open(dbpath, &db) != SQLITE_OK)
         return -1;
-    /* Same schema as apps/cloud/cloud_store.c. "AB"+"C" and "A"+"BC" collide on purpose. */
+    /* The tables of apps/cloud/cloud_store.c that the plugin reads. "AB"+"C" and "A"+"BC" collide on purpose. */
     const char *sql =
         "CREATE TABLE products(product_id TEXT PRIMARY KEY, product_secret TEXT NOT NULL, created INTEGER NOT NULL);"
         "CREATE TABLE devices(product_id TEXT NOT NULL, device_name TEXT NOT NULL, psk TEXT NOT NULL,"

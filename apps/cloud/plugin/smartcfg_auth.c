@@ -11,7 +11,7 @@
  * docs/cloud.md, "Plugin events"), so the cloud never parses log text back.
  *
  * Options (keys of at least 3 characters: mosquitto 2.0 rejects shorter ones):
- *          plugin_opt_registry <sqlite file>, plugin_opt_service_user <name>,
+ *          plugin_opt_registry <sqlite file or postgresql:// URL>, plugin_opt_service_user <name>,
  *          plugin_opt_service_password <password> (both service options or neither),
  *          plugin_opt_event_fd <descriptor> (optional: where the JSON events go). */
 #define _POSIX_C_SOURCE 200809L   /* strdup: the plugin target is built without _GNU_SOURCE */
@@ -27,29 +27,23 @@
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
-#include <sqlite3.h>
 
 #include "../cloud_acl.h"   /* relative: tests/unit compiles this file in */
+
+#include "../cloud_store.h"
 
 #define ID_MAX CLOUD_ACL_ID_MAX
 #define EVENT_MAX 1024   /* < PIPE_BUF: one write() is one whole line, never interleaved */
 
 static mosquitto_plugin_id_t *plugin_id;
-static sqlite3 *db;
+static cloud_store_t store;
 static char *service_user, *service_password;
 static int event_fd = -1;
 
 static int device_exists(void *ctx, const char *pid, const char *dn)
 {
     (void)ctx;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM devices WHERE product_id=? AND device_name=?", -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(st, 1, pid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, dn, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    return cloud_store_device_exists(&store, pid, dn);
 }
 
 /* The client id is <ProductId><DeviceName> with no separator: try every registered product
@@ -58,38 +52,14 @@ static int device_exists(void *ctx, const char *pid, const char *dn)
 static int find_device(void *ctx, const char *client_id, char *pid, char *psk, size_t psklen)
 {
     (void)ctx;
-    sqlite3_stmt *st;
-    int found = 0;
-    if (sqlite3_prepare_v2(db,
-            "SELECT p.product_id, d.psk FROM products p JOIN devices d ON d.product_id = p.product_id"
-            " AND d.device_name = substr(?1, length(p.product_id) + 1)"
-            " WHERE length(?1) > length(p.product_id) AND substr(?1, 1, length(p.product_id)) = p.product_id",
-            -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(st, 1, client_id, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        found++;
-        snprintf(pid, ID_MAX, "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(psk, psklen, "%s", (const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_finalize(st);
-    return found;
+    return cloud_store_find_device(&store, client_id, pid, ID_MAX, psk, psklen);
 }
 
 /* The gateway topology the local cloud keeps (gw_subdevs, docs/cloud.md "Gateways"). */
 static int gateway_proxies(void *ctx, const char *gw_client_id, const char *pid, const char *dn)
 {
     (void)ctx;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM gw_subdevs WHERE sub_pid=? AND sub_dn=? AND online=1"
-                               " AND gw_pid || gw_dn = ?", -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(st, 1, pid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, dn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, gw_client_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    return cloud_store_gw_proxies(&store, gw_client_id, pid, dn);
 }
 
 static const cloud_acl_registry_t registry = { find_device, device_exists, NULL, gateway_proxies };
@@ -275,19 +245,17 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
                              "smartcfg_auth: set both plugin_opt_service_user and plugin_opt_service_password (>= 16 chars)");
         return MOSQ_ERR_INVAL;
     }
-    if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        mosquitto_log_printf(MOSQ_LOG_ERR, "smartcfg_auth: cannot open registry %s: %s", dbpath,
-                             db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
-        db = NULL;
+    char err[300], shown[300];
+    cloud_store_redact(dbpath, shown, sizeof shown);
+    if (cloud_store_open_reader(&store, dbpath, err, sizeof err) != 0) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "smartcfg_auth: cannot open registry %s: %s", shown, err);
         return MOSQ_ERR_UNKNOWN;
     }
-    sqlite3_busy_timeout(db, 2000);
     if (mosquitto_callback_register(plugin_id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, NULL) != MOSQ_ERR_SUCCESS ||
         mosquitto_callback_register(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, NULL) != MOSQ_ERR_SUCCESS ||
         mosquitto_callback_register(plugin_id, MOSQ_EVT_PSK_KEY, on_psk_key, NULL, NULL) != MOSQ_ERR_SUCCESS)
         return MOSQ_ERR_UNKNOWN;
-    mosquitto_log_printf(MOSQ_LOG_INFO, "smartcfg_auth: loaded, registry %s", dbpath);
+    mosquitto_log_printf(MOSQ_LOG_INFO, "smartcfg_auth: loaded, registry %s", shown);
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -297,8 +265,7 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts, int opt
     mosquitto_callback_unregister(plugin_id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
     mosquitto_callback_unregister(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
     mosquitto_callback_unregister(plugin_id, MOSQ_EVT_PSK_KEY, on_psk_key, NULL);
-    sqlite3_close(db);
-    db = NULL;
+    cloud_store_close(&store);
     free(service_user);
     free(service_password);
     service_user = service_password = NULL;

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The local cloud's registry behind one interface (docs/cloud.md "Storage"): products, devices,
+ * bind tokens, family bindings, accounts and OTA records. Two backends share it:
+ *   - SQLite (cloud_store_sqlite.c), the embedded default: one file, WAL;
+ *   - PostgreSQL (cloud_store_pg.c, libpq), `--db postgresql://…`: several cloud workers on one
+ *     database (docs/scale.md "Storage").
+ * Everything above the backends (the schema, its migrations, every query) is written once, here
+ * and in cloud_store.c, in the SQL both engines speak: `?` / `?N` parameters (the PostgreSQL
+ * backend renumbers them to $N), INSERT … ON CONFLICT, coalesce, CAST(? AS TEXT).
+ *
+ * Contract: a cloud_store_t belongs to one thread at a time (each component opens its own);
+ * a write that returned success is committed (durable) unless the caller holds a transaction,
+ * and then only its cloud_store_commit() returning 0 means durable. Errors never carry a
+ * password: the PostgreSQL URL is redacted in every message. Standalone (no cloud.h): the
+ * mosquitto plugin links it too. */
+#ifndef SMARTCFG_APPS_CLOUD_STORE_H
+#define SMARTCFG_APPS_CLOUD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cloud_store_ops cloud_store_ops_t;
+typedef struct cloud_rows cloud_rows_t;
+
+typedef struct {
+    const cloud_store_ops_t *ops;   /* NULL: closed */
+    void *be;                       /* the backend's connection state */
+    bool readonly;                  /* opened by cloud_store_open_reader */
+    bool unavailable;               /* the last failure was the database being unreachable */
+    char err[200];                  /* the last error, for logs (never a secret) */
+} cloud_store_t;
+
+/* Process-wide settings, read by cloud_store_open (set them before starting components). */
+typedef struct {
+    unsigned connect_wait_s;        /* how long open keeps retrying an unreachable server (0: once) */
+    void (*log)(const char *msg);   /* progress of retries/reconnects; NULL: silent */
+} cloud_store_cfg_t;
+void cloud_store_configure(const cloud_store_cfg_t *cfg);
+
+/* spec: "postgresql://…" / "postgres://…" (libpq URL), "sqlite:PATH", or a plain SQLite path.
+ * Connects (retrying an unreachable server for connect_wait_s with back-off) and applies the
+ * pending schema migrations. 0, or -1 with err filled. */
+int cloud_store_open(cloud_store_t *s, const char *spec, char *err, size_t errlen);
+/* For the broker plugin: reads only, never migrates (the cloud did at its start). */
+int cloud_store_open_reader(cloud_store_t *s, const char *spec, char *err, size_t errlen);
+void cloud_store_close(cloud_store_t *s);
+/* True when spec names a server database (no local file beside it). */
+bool cloud_store_is_server(const char *spec);
+/* spec with any password replaced by "***": safe to log or print. */
+void cloud_store_redact(const char *spec, char *out, size_t len);
+/* The SQLite file behind spec, or NULL for a server database. */
+const char *cloud_store_file(const char *spec);
+/* The schema version the code applies (the highest migration). */
+int cloud_store_schema_version(void);
+
+int cloud_store_begin(cloud_store_t *s);
+int cloud_store_commit(cloud_store_t *s);
+void cloud_store_rollback(cloud_store_t *s);
+
+/* ---- generic statements (listings, admin) -------------------------------------------------
+ * types: one letter per parameter: 't' const char * (NULL = SQL NULL), 'i' int64_t.
+ * cloud_store_run: the number of rows changed, -1 on error, CLOUD_STORE_CONFLICT when a unique
+ * constraint refused the write. cloud_store_select: a cursor, or NULL on error. */
+#define CLOUD_STORE_CONFLICT (-2)
+#define CLOUD_STORE_MAX_PARAMS 8
+int cloud_store_run(cloud_store_t *s, const char *sql, const char *types, ...);
+cloud_rows_t *cloud_store_select(cloud_store_t *s, const char *sql, const char *types, ...);
+/* 1 a row is there, 0 done, -1 error. */
+int cloud_rows_next(cloud_rows_t *r);
+const char *cloud_rows_text(cloud_rows_t *r, int col);   /* "" for NULL; valid until next/free */
+int64_t cloud_rows_int(cloud_rows_t *r, int col);
+enum { CLOUD_COL_NULL, CLOUD_COL_INT, CLOUD_COL_TEXT };
+int cloud_rows_type(cloud_rows_t *r, int col);
+void cloud_rows_free(cloud_rows_t *r);
+/* Text-only cloud_store_run (n parameters from v), kept for the callers that build SQL lists. */
+int cloud_store_exec(cloud_store_t *s, const char *sql, int n, const char *const *v);
+
+/* ---- the registry operations --------------------------------------------------------------
+ * Return 0 on success, 1 when the row exists already (then the stored values are
+ * returned in the out buffers), -1 on error. */
+int cloud_store_add_product(cloud_store_t *s, const char *pid, const char *secret, int64_t now);
+int cloud_store_get_product_secret(cloud_store_t *s, const char *pid, char *secret, size_t len);
+int cloud_store_add_device(cloud_store_t *s, const char *pid, const char *dn, const char *psk,
+                           int64_t now, char *psk_out, size_t psk_len);
+int cloud_store_device_exists(cloud_store_t *s, const char *pid, const char *dn);
+/* The broker's login lookup (cloud_acl.h find_device): client id <ProductId><DeviceName>, split
+ * at every registered product that prefixes it. The number of matching devices (pid/psk of the
+ * last), or -1. */
+int cloud_store_find_device(cloud_store_t *s, const char *client_id, char *pid, size_t pidlen, char *psk,
+                            size_t psklen);
+
+int cloud_store_add_token(cloud_store_t *s, const char *token, const char *user_id, int64_t now, int64_t expire);
+typedef struct {
+    int64_t created, expire, bound_at;
+    char product_id[65], device_name[64];
+    char user_id[40];          /* who created it (empty for tokens older than accounts) */
+} cloud_token_t;
+/* 0 found, 1 not found, -1 error */
+int cloud_store_get_token(cloud_store_t *s, const char *token, cloud_token_t *t);
+/* The whole app_bind_token decision; returns a CLOUD_BIND_* code. Race-free between workers:
+ * the UPDATE only takes an unbound token, and a lost race re-reads the winner's row. */
+int cloud_store_bind_token(cloud_store_t *s, const char *token, const char *pid, const char *dn, int64_t now);
+/* CLOUD_BIND_OK when a token was bound by this device, CLOUD_BIND_UNKNOWN otherwise. */
+int cloud_store_device_bound(cloud_store_t *s, const char *pid, const char *dn);
+/* 0 bound, 1 the device is bound in another family (unbind first), -1 error. */
+int cloud_store_bind_family(cloud_store_t *s, const char *token, const char *pid, const char *dn,
+                            const char *family, const char *room, int64_t now);
+int cloud_store_unbind(cloud_store_t *s, const char *pid, const char *dn);
+int cloud_store_delete_device(cloud_store_t *s, const char *pid, const char *dn);
+int cloud_store_client_id_taken(cloud_store_t *s, const char *pid, const char *dn);
+int cloud_store_gc(cloud_store_t *s, int64_t now, int64_t token_grace, int64_t dynreg_window);
+int cloud_store_dynreg_seen(cloud_store_t *s, const char *pid, const char *dn, int64_t nonce, int64_t ts);
+
+typedef struct {
+    char user_id[40], user_name[65], salt[40], pw_hash[80], family_id[40];
+} cloud_user_t;
+/* 0 created, 1 the name exists, -1 error */
+int cloud_store_add_user(cloud_store_t *s, const char *uid, const char *name, const char *salt, const char *hash,
+                         const char *family, int64_t now);
+int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u);
+int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire);
+int cloud_store_check_access_token(cloud_store_t *s, const char *token, int64_t now, cloud_user_t *u);
+
+/* ---- gateways and the data template (cloud_thing.c, docs/cloud.md "Gateways") ------------ */
+int cloud_store_get_device_psk(cloud_store_t *s, const char *pid, const char *dn, char *psk, size_t len);
+int cloud_store_gw_bind(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
+                        int64_t now);
+int cloud_store_gw_proxies(cloud_store_t *s, const char *gw_cid, const char *pid, const char *dn);
+int cloud_store_gw_update(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
+                          int online);
+int cloud_store_gw_list(cloud_store_t *s, const char *gpid, const char *gdn,
+                        void (*fn)(void *u, const char *pid, const char *dn, bool online), void *u);
+int cloud_store_thing_put(cloud_store_t *s, const char *pid, const char *dn, const char *reported, int64_t now);
+int cloud_store_thing_get(cloud_store_t *s, const char *pid, const char *dn, char *reported, size_t len);
+
+/* ---- backends (cloud_store_sqlite.c, cloud_store_pg.c) ------------------------------------ */
+typedef struct {
+    char kind;            /* 't' or 'i' */
+    const char *text;
+    int64_t i;
+} cloud_param_t;
+
+struct cloud_rows {
+    const cloud_store_ops_t *ops;
+};
+
+struct cloud_store_ops {
+    const char *name;
+    int (*open)(cloud_store_t *s, const char *target, char *err, size_t errlen);
+    void (*close)(cloud_store_t *s);
+    /* Several statements, no parameters (migrations). 0 or -1 (s->err). */
+    int (*script)(cloud_store_t *s, const char *sql);
+    /* One statement. rows != NULL: a cursor for a SELECT. Returns rows changed, -1, or
+     * CLOUD_STORE_CONFLICT. */
+    int (*exec)(cloud_store_t *s, const char *sql, int n, const cloud_param_t *p, cloud_rows_t **rows);
+    int (*begin)(cloud_store_t *s);
+    /* Serialises schema migrations between processes starting at once. */
+    int (*migrate_lock)(cloud_store_t *s);
+    void (*migrate_unlock)(cloud_store_t *s);
+    /* Tolerated while migrating a database made before schema_version existed. */
+    bool (*already_applied)(const cloud_store_t *s);
+    int (*next)(cloud_rows_t *r);
+    const char *(*text)(cloud_rows_t *r, int col);
+    int64_t (*integer)(cloud_rows_t *r, int col);
+    int (*type)(cloud_rows_t *r, int col);
+    void (*free_rows)(cloud_rows_t *r);
+};
+extern const cloud_store_ops_t cloud_store_sqlite_ops;
+extern const cloud_store_ops_t cloud_store_pg_ops;   /* open fails clearly when built without libpq */
+extern cloud_store_cfg_t cloud_store_settings;
+void cloud_store_note(cloud_store_t *s, bool unavailable, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

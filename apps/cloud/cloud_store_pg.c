@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The PostgreSQL backend of the registry (cloud_store.h), over libpq: `smartcfg cloud --db
+ * postgresql://USER@HOST:PORT/DB`. Several cloud workers share one database, so nothing here
+ * keeps state a request depends on besides the connection (docs/scale.md "Storage").
+ *
+ * Losing the server is an expected event, not a crash: the request in flight fails with
+ * s->unavailable set (HTTP 503, no MQTT acknowledgement), later calls reconnect with a
+ * doubling pause, and a transaction whose connection died is never "committed" on a new one
+ * (its statements would otherwise run one by one in autocommit and COMMIT would only warn). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloud_store.h"
+
+#ifndef SMARTCFG_HAVE_LIBPQ
+
+static int pg_open(cloud_store_t *s, const char *target, char *err, size_t errlen)
+{
+    (void)s, (void)target;
+    snprintf(err, errlen, "this smartcfg was built without PostgreSQL support (libpq): use a SQLite file for --db");
+    return -1;
+}
+const cloud_store_ops_t cloud_store_pg_ops = { .name = "postgresql", .open = pg_open };
+
+#else
+
+#include <pthread.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#define SQL_MAX 2048
+#define RECONNECT_MAX_MS 5000
+
+typedef struct {
+    PGconn *c;
+    pthread_mutex_t lock;     /* one PGconn is not thread-safe; results are independent of it */
+    bool in_txn, broken;      /* broken: the connection died inside the transaction */
+    int64_t next_try_ms;
+    unsigned pause_ms;
+} pg_t;
+
+typedef struct {
+    cloud_rows_t base;
+    PGresult *res;
+    int row, nrows;
+} pg_rows_t;
+
+#define PG(s) ((pg_t *)(s)->be)
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* libpq messages end in a newline and may span lines: one line for a log. */
+static void note_conn(cloud_store_t *s, bool unavailable, const char *what, const char *msg)
+{
+    char one[160];
+    snprintf(one, sizeof one, "%s", msg && *msg ? msg : "unknown error");
+    for (char *p = one; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = *(p + 1) ? ' ' : 0;
+    cloud_store_note(s, unavailable, "%s: %s", what, one);
+}
+
+static void say(const char *fmt, const char *arg)
+{
+    if (cloud_store_settings.log) {
+        char m[300];
+        snprintf(m, sizeof m, fmt, arg);
+        cloud_store_settings.log(m);
+    }
+}
+
+/* Quiets the NOTICEs of CREATE … IF NOT EXISTS, which libpq would print on stderr. */
+static void quiet(void *arg, const char *msg)
+{
+    (void)arg, (void)msg;
+}
+
+static int pg_open(cloud_store_t *s, const char *target, char *err, size_t errlen)
+{
+    pg_t *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* connect_timeout before dbname: the URL's own value, when it has one, wins. */
+    const char *const keys[] = { "connect_timeout", "application_name", "dbname", NULL };
+    const char *const vals[] = { "5", "smartcfg-cloud", target, NULL };
+    p->c = PQconnectdbParams(keys, vals, 1);
+    if (!p->c || PQstatus(p->c) != CONNECTION_OK) {
+        note_conn(s, true, "cannot connect to PostgreSQL", p->c ? PQerrorMessage(p->c) : "out of memory");
+        snprintf(err, errlen, "%s", s->err);
+        PQfinish(p->c);
+        free(p);
+        return -1;
+    }
+    PQsetNoticeProcessor(p->c, quiet, NULL);
+    pthread_mutex_init(&p->lock, NULL);
+    p->pause_ms = 250;
+    s->be = p;
+    return 0;
+}
+
+static void pg_close(cloud_store_t *s)
+{
+    pg_t *p = PG(s);
+    if (!p)
+        return;
+    PQfinish(p->c);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+    s->be = NULL;
+}
+
+/* Called with the lock held, before each use. 0: usable now. */
+static int ensure(cloud_store_t *s)
+{
+    pg_t *p = PG(s);
+    s->unavailable = false;
+    if (p->in_txn && p->broken) {
+        cloud_store_note(s, true, "the database connection was lost during this transaction");
+        return -1;
+    }
+    if (PQstatus(p->c) == CONNECTION_OK)
+        return 0;
+    if (p->in_txn) {
+        p->broken = true;
+        cloud_store_note(s, true, "the database connection was lost during this transaction");
+        return -1;
+    }
+    int64_t now = mono_ms();
+    if (now < p->next_try_ms) {
+        cloud_store_note(s, true, "PostgreSQL unreachable (reconnecting)");
+        return -1;
+    }
+    PQreset(p->c);
+    if (PQstatus(p->c) != CONNECTION_OK) {
+        note_conn(s, true, "PostgreSQL unreachable", PQerrorMessage(p->c));
+        p->next_try_ms = mono_ms() + p->pause_ms;
+        p->pause_ms = p->pause_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : p->pause_ms * 2;
+        return -1;
+    }
+    PQsetNoticeProcessor(p->c, quiet, NULL);
+    p->pause_ms = 250;
+    p->next_try_ms = 0;
+    say("PostgreSQL connection %s", "re-established");
+    return 0;
+}
+
+/* A failed result: the reason, and whether retrying later can help (connection, shutdown,
+ * read-only server, serialisation) rather than the request itself being wrong. */
+static int failed(cloud_store_t *s, PGresult *res, const char *what)
+{
+    pg_t *p = PG(s);
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    bool lost = PQstatus(p->c) != CONNECTION_OK;
+    bool retry = lost || !state || !strncmp(state, "08", 2) || !strncmp(state, "57P", 3) ||
+                 !strcmp(state, "25006") || !strncmp(state, "40", 2) || !strncmp(state, "53", 2);
+    if (lost && p->in_txn)
+        p->broken = true;
+    if (lost)
+        say("PostgreSQL connection lost: %s", "requests fail with 'unavailable' until it is back");
+    note_conn(s, retry, what, res ? PQresultErrorMessage(res) : PQerrorMessage(p->c));
+    PQclear(res);
+    return state && !strcmp(state, "23505") ? CLOUD_STORE_CONFLICT : -1;
+}
+
+static int pg_script(cloud_store_t *s, const char *sql)
+{
+    pg_t *p = PG(s);
+    pthread_mutex_lock(&p->lock);
+    bool end = !strcmp(sql, "COMMIT") || !strcmp(sql, "ROLLBACK");
+    int ret = -1;
+    if (ensure(s) == 0) {
+        PGresult *res = PQexec(p->c, sql);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+            failed(s, res, "statement failed");
+        } else if (!strcmp(sql, "COMMIT") && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+            /* An aborted transaction answers COMMIT with ROLLBACK: nothing was stored. */
+            cloud_store_note(s, false, "the transaction was rolled back by the server");
+            PQclear(res);
+        } else {
+            PQclear(res);
+            ret = 0;
+        }
+    }
+    if (end) {
+        p->in_txn = false;
+        p->broken = false;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return end && !strcmp(sql, "ROLLBACK") ? 0 : ret;
+}
+
+static int pg_begin(cloud_store_t *s)
+{
+    pg_t *p = PG(s);
+    pthread_mutex_lock(&p->lock);
+    int ret = -1;
+    if (ensure(s) == 0) {
+        PGresult *res = PQexec(p->c, "BEGIN");
+        if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+            PQclear(res);
+            p->in_txn = true;
+            p->broken = false;
+            ret = 0;
+        } else {
+            failed(s, res, "BEGIN failed");
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return ret;
+}
+
+/* `?` and `?N` (outside quotes) become $N: the queries are written once for both engines. */
+static int renumber(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    int next = 0;
+    bool quoted = false;
+    for (const char *c = in; *c; c++) {
+        char piece[16];
+        if (*c == '\'')
+            quoted = !quoted;
+        if (*c == '?' && !quoted) {
+            if (c[1] >= '0' && c[1] <= '9') {
+                int n = (int)strtol(c + 1, (char **)&c, 10);
+                c--;
+                snprintf(piece, sizeof piece, "$%d", n);
+            } else {
+                snprintf(piece, sizeof piece, "$%d", ++next);
+            }
+        } else {
+            piece[0] = *c;
+            piece[1] = 0;
+        }
+        size_t l = strlen(piece);
+        if (o + l + 1 > cap)
+            return -1;
+        memcpy(out + o, piece, l);
+        o += l;
+    }
+    out[o] = 0;
+    return 0;
+}
+
+static int pg_exec(cloud_store_t *s, const char *sql, int n, const cloud_param_t *prm, cloud_rows_t **rows)
+{
+    pg_t *p = PG(s);
+    char q[SQL_MAX], nums[CLOUD_STORE_MAX_PARAMS][24];
+    const char *vals[CLOUD_STORE_MAX_PARAMS];
+    if (n > CLOUD_STORE_MAX_PARAMS || renumber(sql, q, sizeof q) != 0) {
+        cloud_store_note(s, false, "statement too long or too many parameters");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (prm[i].kind == 'i') {
+            snprintf(nums[i], sizeof nums[i], "%lld", (long long)prm[i].i);
+            vals[i] = nums[i];
+        } else {
+            vals[i] = prm[i].text;   /* NULL is SQL NULL */
+        }
+    }
+    pthread_mutex_lock(&p->lock);
+    int ret = -1;
+    if (ensure(s) == 0) {
+        /* Untyped parameters: the server infers each from its use (a column, a comparison). */
+        PGresult *res = PQexecParams(p->c, q, n, NULL, vals, NULL, NULL, 0);
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_TUPLES_OK && rows) {
+            pg_rows_t *r = calloc(1, sizeof *r);
+            if (r) {
+                r->base.ops = &cloud_store_pg_ops;
+                r->res = res;
+                r->row = -1;
+                r->nrows = PQntuples(res);
+                *rows = &r->base;
+                ret = 0;
+            } else {
+                PQclear(res);
+            }
+        } else if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            ret = atoi(PQcmdTuples(res));
+            PQclear(res);
+        } else {
+            ret = failed(s, res, "query failed");
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return ret;
+}
+
+/* Two workers starting at once would both see a migration missing; a session advisory lock
+ * (a fixed key: "smartcfg" in ASCII) makes the second wait and then find it applied. */
+#define MIGRATE_LOCK_KEY "7237954018839410535"
+
+static int pg_lock(cloud_store_t *s)
+{
+    return pg_script(s, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")");
+}
+
+static void pg_unlock(cloud_store_t *s)
+{
+    pg_script(s, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")");
+}
+
+static bool pg_already_applied(const cloud_store_t *s)
+{
+    (void)s;
+    return false;
+}
+
+static int pg_next(cloud_rows_t *r)
+{
+    pg_rows_t *q = (pg_rows_t *)r;
+    return ++q->row < q->nrows ? 1 : 0;
+}
+
+static const char *pg_text(cloud_rows_t *r, int col)
+{
+    pg_rows_t *q = (pg_rows_t *)r;
+    return PQgetisnull(q->res, q->row, col) ? NULL : PQgetvalue(q->res, q->row, col);
+}
+
+static int64_t pg_int(cloud_rows_t *r, int col)
+{
+    const char *t = pg_text(r, col);
+    return t ? strtoll(t, NULL, 10) : 0;
+}
+
+static int pg_type(cloud_rows_t *r, int col)
+{
+    pg_rows_t *q = (pg_rows_t *)r;
+    if (PQgetisnull(q->res, q->row, col))
+        return CLOUD_COL_NULL;
+    Oid t = PQftype(q->res, col);
+    return t == 20 || t == 21 || t == 23 ? CLOUD_COL_INT : CLOUD_COL_TEXT;   /* int8, int2, int4 */
+}
+
+static void pg_free(cloud_rows_t *r)
+{
+    PQclear(((pg_rows_t *)r)->res);
+    free(r);
+}
+
+const cloud_store_ops_t cloud_store_pg_ops = {
+    .name = "postgresql",
+    .open = pg_open,
+    .close = pg_close,
+    .script = pg_script,
+    .exec = pg_exec,
+    .begin = pg_begin,
+    .migrate_lock = pg_lock,
+    .migrate_unlock = pg_unlock,
+    .already_applied = pg_already_applied,
+    .next = pg_next,
+    .text = pg_text,
+    .integer = pg_int,
+    .type = pg_type,
+    .free_rows = pg_free,
+};
+
+#endif

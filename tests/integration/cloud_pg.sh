@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The local cloud on PostgreSQL (docs/cloud.md "Storage", docs/scale.md "Storage"): a real
+# server made with initdb in a temp dir on a free loopback port. The bind flow over the real
+# broker with `--db postgresql://…`; the schema and its version; a second worker on the same
+# database serving the token API and racing the first on one token (one row); the server
+# stopped mid-run (503 to the app, an error, not an acknowledgement, to the device), then
+# restarted (both workers recover, no acknowledged bind missing); a cloud started before its
+# database waits for it; an unreachable one is a clear, bounded error; the password never
+# appears in the output.
+. "$(dirname "$0")/lib/cloud.bash"
+export XDG_DATA_HOME="$T/data"   # a database server has no "beside": key, TLS and firmware go here
+command -v mosquitto_rr >/dev/null || fail "mosquitto-clients not installed (make deps)"
+command -v psql >/dev/null 2>&1 || PATH="$PATH:/usr/lib/postgresql/15/bin"
+PGBIN=$(dirname "$(readlink -f "$(command -v initdb || echo /usr/lib/postgresql/15/bin/initdb)")")
+[ -x "$PGBIN/postgres" ] || fail "PostgreSQL server binaries not found (make deps: postgresql)"
+
+# PostgreSQL refuses to run as root: as root (CI), the server runs as an unprivileged user.
+PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/sc-pg.XXXXXX")
+AS=()
+if [ "$(id -u)" = 0 ]; then
+    PGOS=$(id -u postgres >/dev/null 2>&1 && echo postgres || echo nobody)
+    chown "$PGOS" "$PGDIR"
+    AS=(runuser -u "$PGOS" --)
+fi
+PGPORT=$(free_port)
+PGPASS="pg-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+printf '%s\n' "$PGPASS" > "$PGDIR/pw" && chmod 644 "$PGDIR/pw"
+pg() { "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" "$@"; }
+pg_start() {
+    pg -w -t 60 -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR" start >/dev/null \
+        || { tail -20 "$PGDIR/log"; fail "PostgreSQL did not start"; }
+}
+sql() { PGPASSWORD=$PGPASS "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U smartcfg -d postgres -v ON_ERROR_STOP=1 -Atc "$1"; }
+stop_pg_on_exit() {
+    local rc=$?
+    pg -m immediate stop >/dev/null 2>&1 || true
+    [ -n "${W2_PID:-}" ] && kill "$W2_PID" 2>/dev/null
+    rm -rf "$PGDIR"
+    (exit $rc)
+    cleanup
+}
+trap stop_pg_on_exit EXIT
+"${AS[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -U smartcfg --pwfile="$PGDIR/pw" -A scram-sha-256 >/dev/null \
+    || fail "initdb failed"
+pg_start
+DB="postgresql://smartcfg:$PGPASS@127.0.0.1:$PGPORT/postgres"
+
+# ---- the bind flow on PostgreSQL --------------------------------------------------------------
+start_cloud --token-ttl 600 --admin-key-file "$ADMIN_KEY_FILE"
+[ "$(sql 'SELECT max(version) FROM schema_version')" -ge 3 ] || fail "schema_version not applied"
+grep '"event":"ready"' "$T/cloud.events" | jget db | grep -q ':\*\*\*@127.0.0.1' || fail "db not redacted in the ready event"
+ok "cloud up on PostgreSQL; migrations recorded in schema_version; URL redacted"
+
+P=PGTEST0001
+post /v1/products "{\"product_id\":\"$P\"}" >/dev/null
+PSK1=$(post /v1/products/$P/devices '{"device_name":"dev1"}' | jget device_secret)
+PSK2=$(post /v1/products/$P/devices '{"device_name":"dev2"}' | jget device_secret)
+device() {  # PORT DEV PSK PAYLOAD -> the reply on the device's down topic
+    creds $P "$2" "$3" sha256
+    timeout 10 mosquitto_rr -h 127.0.0.1 -p "$1" -V mqttv5 -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -W 5 \
+        -t "\$thing/up/service/$P/$2" -e "\$thing/down/service/$P/$2" -m "$4"
+}
+bind_msg() { printf '{"method":"app_bind_token","clientToken":"%s-%s","params":{"token":"%s"}}' "$1" "$(date +%s%N)" "$2"; }
+code_of() { jget code <<<"$1"; }
+ACKED=()   # every token a device got code 0 for: all must be in the database at the end
+
+TOK=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+R=$(device "$MQTT_PORT" dev1 "$PSK1" "$(bind_msg dev1 "$TOK")") || fail "no reply to app_bind_token"
+[ "$(code_of "$R")" = 0 ] || fail "bind on PostgreSQL: $R"
+ACKED+=("$TOK")
+[ "$(sql "SELECT product_id||'/'||device_name FROM tokens WHERE token='$TOK' AND bound_at IS NOT NULL")" = "$P/dev1" ] \
+    || fail "bound row not in PostgreSQL"
+[ "$(tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK\"}" | jget data.State)" = 2 ] || fail "state after bind"
+[ "$(code_of "$(device "$MQTT_PORT" dev2 "$PSK2" "$(bind_msg dev2 "$TOK")")")" = 409 ] || fail "reuse by dev2 not 409"
+ok "device binds through the broker; the row is in PostgreSQL; reuse by another device 409"
+
+# ---- a second worker on the same database -----------------------------------------------------
+H2=$(free_port) M2=$(free_port)
+"$SMARTCFG" cloud --http 127.0.0.1:$H2 --mqtt 127.0.0.1:$M2 --db "$DB" --json --admin-key-file "$ADMIN_KEY_FILE" \
+    --tls-dir "$T/tls2" > "$T/w2.events" 2> "$T/w2.err" &
+W2_PID=$!
+for _ in $(seq 150); do
+    grep -q '"event":"service_connected"' "$T/w2.events" && break
+    kill -0 $W2_PID 2>/dev/null || { cat "$T/w2.err"; fail "second worker exited at start"; }
+    sleep 0.1
+done
+grep -q '"event":"service_connected"' "$T/w2.events" || fail "second worker not ready in 15 s"
+# The token API on worker 2 with the access token worker 1 issued: no worker-local state.
+S=$(BASE=http://127.0.0.1:$H2 tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK\"}")
+[ "$(jget data.State <<<"$S")" = 2 ] || fail "worker 2 does not see worker 1's session/token: $S"
+# One token, two devices, two workers, at once: exactly one wins, one row.
+TOK2=$(BASE=http://127.0.0.1:$H2 tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+device "$MQTT_PORT" dev1 "$PSK1" "$(bind_msg dev1 "$TOK2")" > "$T/r1" & A=$!
+device "$M2" dev2 "$PSK2" "$(bind_msg dev2 "$TOK2")" > "$T/r2" & B=$!
+wait $A $B || true
+C=$(printf '%s %s' "$(code_of "$(cat "$T/r1")")" "$(code_of "$(cat "$T/r2")")")
+[ "$C" = "0 409" ] || [ "$C" = "409 0" ] || fail "race on one token: codes $C"
+ACKED+=("$TOK2")
+[ "$(sql "SELECT count(*) FROM tokens WHERE token='$TOK2' AND bound_at IS NOT NULL")" = 1 ] || fail "race: not one row"
+# The same device binding the same token through both workers at once: both succeed, one row.
+TOK3=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+device "$MQTT_PORT" dev1 "$PSK1" "$(bind_msg dev1 "$TOK3")" > "$T/r1" & A=$!
+device "$M2" dev1 "$PSK1" "$(bind_msg dev1 "$TOK3")" > "$T/r2" & B=$!
+wait $A $B || true
+[ "$(code_of "$(cat "$T/r1")") $(code_of "$(cat "$T/r2")")" = "0 0" ] || fail "same device twice: $(cat "$T/r1" "$T/r2")"
+ACKED+=("$TOK3")
+[ "$(sql "SELECT count(*) FROM tokens WHERE product_id='$P' AND device_name='dev1' AND token='$TOK3'")" = 1 ] \
+    || fail "same device twice: not one row"
+ok "worker 2 serves worker 1's session; two workers racing one token: one 0, one 409, one row; same device twice: idempotent"
+
+# ---- the database stops mid-run --------------------------------------------------------------
+TOK4=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+pg -m fast stop >/dev/null || fail "pg_ctl stop"
+HTTP=$(curl -s -o "$T/body" -w '%{http_code}' --max-time 20 -X POST -H 'Content-Type: application/json' \
+       "$BASE/tokenapi?cmd=AppCreateDeviceBindToken" -d "{\"Action\":\"AppCreateDeviceBindToken\",\"AccessToken\":\"$ACCESS\"}")
+[ "$HTTP" = 503 ] && [ "$(jget data.Error.Code < "$T/body")" = InternalError.DatabaseUnavailable ] \
+    || fail "token API with the database down: HTTP $HTTP $(cat "$T/body")"
+R=$(device "$MQTT_PORT" dev2 "$PSK2" "$(bind_msg dev2 "$TOK4")") || true
+[ "$(code_of "$R" 2>/dev/null)" != 0 ] || fail "a bind was acknowledged with the database down: $R"
+grep -q 'database: PostgreSQL connection lost' "$T/cloud.err" || fail "no clear log line for the lost database"
+ok "database down: token API answers 503 DatabaseUnavailable; the device gets no acknowledgement (${R:-no reply})"
+
+pg_start
+for _ in $(seq 100); do   # the workers reconnect on their own (pauses up to 5 s)
+    R=$(device "$MQTT_PORT" dev2 "$PSK2" "$(bind_msg dev2 "$TOK4")") || true
+    [ "$(code_of "$R" 2>/dev/null)" = 0 ] && break
+    sleep 0.3
+done
+[ "$(code_of "$R")" = 0 ] || fail "no recovery after the database restart: $R"
+ACKED+=("$TOK4")
+for _ in $(seq 100); do
+    S=$(BASE=http://127.0.0.1:$H2 tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK4\"}") || true
+    [ "$(jget data.State <<<"$S" 2>/dev/null)" = 2 ] && break
+    sleep 0.3
+done
+[ "$(jget data.State <<<"$S")" = 2 ] || fail "worker 2 did not recover: $S"
+for t in "${ACKED[@]}"; do
+    [ "$(sql "SELECT count(*) FROM tokens WHERE token='$t' AND bound_at IS NOT NULL")" = 1 ] || fail "acknowledged bind $t missing"
+done
+ok "database back: both workers recover; all ${#ACKED[@]} acknowledged binds are in PostgreSQL exactly once"
+
+# ---- start order and bad input -----------------------------------------------------------------
+kill "$W2_PID"; wait "$W2_PID" 2>/dev/null || true; W2_PID=""
+stop_cloud
+pg -m fast stop >/dev/null
+: > "$T/cloud.events"
+"$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --mqtt 127.0.0.1:$MQTT_PORT --db "$DB" --db-wait 60 --json \
+    --admin-key-file "$ADMIN_KEY_FILE" \
+    >> "$T/cloud.events" 2>> "$T/cloud.err" &
+CLOUD_PID=$!
+for _ in $(seq 300); do   # the cloud says it is waiting before the database exists
+    grep -q 'database: cannot connect to PostgreSQL.*retrying' "$T/cloud.err" && break
+    sleep 0.1
+done
+grep -q 'database: cannot connect to PostgreSQL.*retrying' "$T/cloud.err" || fail "no retry message while waiting"
+pg_start
+for _ in $(seq 300); do
+    grep -q '"event":"service_connected"' "$T/cloud.events" && break
+    kill -0 $CLOUD_PID 2>/dev/null || fail "cloud started before its database exited"
+    sleep 0.1
+done
+grep -q '"event":"service_connected"' "$T/cloud.events" || fail "cloud started before its database did not come up"
+stop_cloud
+ok "a cloud started before its database retries, then comes up"
+
+DEAD=$(free_port)
+START=$(date +%s)
+if "$SMARTCFG" cloud --http 127.0.0.1:$(free_port) --mqtt 127.0.0.1:$(free_port) --db-wait 2 \
+       --db "postgresql://smartcfg:$PGPASS@127.0.0.1:$DEAD/postgres" > "$T/dead.out" 2> "$T/dead.err"; then
+    fail "started against an unreachable database"
+fi
+[ $(( $(date +%s) - START )) -le 30 ] || fail "--db-wait 2 not bounded"
+grep -q 'cannot connect to PostgreSQL' "$T/dead.err" || fail "unclear error: $(cat "$T/dead.err")"
+"$SMARTCFG" cloud --db "$(printf 'x\nplugin_opt_registry /etc/passwd')" 2> "$T/bad.err" && fail "--db with a newline accepted"
+grep -q 'control characters' "$T/bad.err" || fail "no clear error for a --db with a newline"
+if grep -rqF "$PGPASS" "$T"/*.events "$T"/*.err "$T"/*.out; then fail "the database password leaked into the output"; fi
+ok "unreachable database: clear error within --db-wait; a --db with a line break refused; the password never printed"
