@@ -596,7 +596,7 @@ int cloud_store_gw_bind(cloud_store_t *s, const char *gpid, const char *gdn, con
                         int64_t now)
 {
     int rc = inserted(cloud_store_run(s, "INSERT INTO gw_subdevs(sub_pid, sub_dn, gw_pid, gw_dn, online, updated)"
-                                         " VALUES(?,?,?,?,0,?) ON CONFLICT DO NOTHING", "ttttti", spid, sdn, gpid, gdn, now));
+                                         " VALUES(?,?,?,?,0,?) ON CONFLICT DO NOTHING", "tttti", spid, sdn, gpid, gdn, now));
     if (rc != 1)
         return rc;
     /* the row was there: ours (a repeated bind) or another gateway's */
