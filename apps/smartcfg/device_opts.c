@@ -16,7 +16,7 @@ enum {
     O_RADIO = 0, O_JOIN, O_IFACE, O_PRODUCT_ID, O_DEVICE_NAME, O_DEVICE_SECRET, O_PRODUCT_SECRET, O_REGION,
     O_STATE_DIR, O_BROKER, O_REGISTER_URL, O_TIMEOUT, O_LOG_LEVEL, O_MAC, O_CA_FILE, O_VIRTUAL_BSSID,
     O_VIRTUAL_CIPHER, O_VIRTUAL_LOSS, O_VIRTUAL_JITTER, O_VIRTUAL_CHANNEL, O_SIM_DELAY, O_AT, O_AT_BAUD, O_CHANNELS,
-    O_LOG_LINGER, O_PROTOCOLS, O_AES_KEY, O_NSTR,
+    O_LOG_LINGER, O_PROTOCOLS, O_AES_KEY, O_TOKEN_LINGER, O_NSTR,
     /* booleans */
     O_NO_CLOUD = O_NSTR, O_JSON, O_REALTIME, O_ANY_CHANNEL, O_VIRTUAL_QOS, O_VIRTUAL_NO_FCS, O_TLS,
     O_NALL,
@@ -32,7 +32,7 @@ static const char *const opt_names[O_NALL] = {
     "radio", "join", "iface", "product-id", "device-name", "device-secret", "product-secret", "region",
     "state-dir", "broker", "register-url", "timeout", "log-level", "mac", "ca-file", "virtual-bssid",
     "virtual-cipher", "virtual-loss", "virtual-jitter", "virtual-channel", "sim-delay", "at", "at-baud", "channels",
-    "log-linger", "protocols", "aes-key",
+    "log-linger", "protocols", "aes-key", "token-linger",
     "no-cloud", "json", "realtime", "any-channel", "virtual-qos", "virtual-no-fcs", "tls",
 };
 
@@ -119,6 +119,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --product-id P --device-name D --device-secret S | --product-secret S (dynamic registration)\n"
             "  --region R (ap-guangzhou)  --broker HOST:PORT  --tls  --ca-file F  --register-url URL\n"
             "  --no-cloud              stop after the token handshake (no MQTT)\n"
+            "  --token-linger S        --no-cloud: done once the app stopped resending its token for S seconds\n"
+            "                          (default 10: the app's 5 tries 2 s apart)\n"
             "  secrets are better kept out of argv: config file, SMARTCFG_DEVICE_SECRET, SMARTCFG_PRODUCT_SECRET\n"
             "general:\n"
             "  --config FILE           'key = value' lines with the same names as the options\n"
@@ -398,6 +400,14 @@ static int check_identity(device_opts_t *o)
         return sc_cli_usage_error(&o->cli, "--product-id and --device-name must not be empty");
     d->cloud.tls = o->flag_[O_TLS];
     d->skip_cloud = o->flag_[O_NO_CLOUD];
+    if (o->val_[O_TOKEN_LINGER]) {
+        uint32_t s = 0;
+        if (parse_uint(o, O_TOKEN_LINGER, 600, &s))
+            return SC_EXIT_USAGE;
+        if (!s) /* the core reads 0 as "the default" */
+            return sc_cli_usage_error(&o->cli, "--token-linger: want 1..600 seconds");
+        d->linger_ms = s * 1000u;
+    }
     return check_broker(o, &d->cloud);
 }
 
