@@ -153,10 +153,11 @@ void cloud_store_redact(const char *spec, char *out, size_t len)
         return;
     }
     auth += 3;
-    at = strchr(auth, '@');
     q = strchr(auth, '?');
-    if (q && at && at > q)
-        at = NULL;
+    at = NULL;   /* the last '@' before the parameters: a stray '@' in a password stays hidden */
+    for (const char *c = auth; *c && c != q; c++)
+        if (*c == '@')
+            at = c;
     colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
     int n = q ? (int)(q - spec) : (int)strlen(spec);
     if (colon)
