@@ -19,8 +19,8 @@ if(NOT SMARTCFG_CORE_SOURCES)
 endif()
 
 smartcfg_find_cjson()
-# mbedTLS crypto: the cloud module (HMAC, base64, AES) and the ESP-TOUCH v2 receiver (AES).
-if(SMARTCFG_WITH_CLOUD OR SMARTCFG_WITH_ESPTOUCH_V2)
+# mbedTLS crypto: the cloud module (HMAC, base64, AES) and the ESP-TOUCH v2 sources (AES).
+if(SMARTCFG_WITH_CLOUD OR "esptouch_v2" IN_LIST SMARTCFG_MODULES_BUILT)
   set(SMARTCFG_NEEDS_MBEDCRYPTO ON)
   smartcfg_find_mbedcrypto()
 endif()

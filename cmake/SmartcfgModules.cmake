@@ -27,8 +27,10 @@ set(SMARTCFG_MODULES
   "encoder|SMARTCFG_WITH_SENDER,SMARTCFG_WITH_SIM|esptouch/encoder.c esptouch/schedule.c"
   "sender|SMARTCFG_WITH_SENDER|sender/*.c"
   "sim|SMARTCFG_WITH_SIM|sim/*.c"
-  "esptouch_v2|SMARTCFG_WITH_ESPTOUCH_V2|esptouch/v2*.c esptouch2/*.c"
-  "airkiss|SMARTCFG_WITH_AIRKISS|airkiss/*.c"
+  # The v2 and AirKiss sources hold encoders as well as receivers: the sender and the
+  # simulator need them even when the device's receiver front leaves the decoder out.
+  "esptouch_v2|SMARTCFG_WITH_ESPTOUCH_V2,SMARTCFG_WITH_SENDER,SMARTCFG_WITH_SIM|esptouch/v2*.c esptouch2/*.c"
+  "airkiss|SMARTCFG_WITH_AIRKISS,SMARTCFG_WITH_SENDER,SMARTCFG_WITH_SIM|airkiss/*.c"
 )
 
 # smartcfg_module_files(<src dir> <out prefix>): sets <out>_NAMES (module names in order,

@@ -46,15 +46,11 @@ option(SMARTCFG_WITH_DYNREG "Dynamic registration: fetch the device PSK with the
 option(SMARTCFG_WITH_AT "Tencent AT command front-end (needs SMARTCFG_WITH_CLOUD)" ON)
 option(SMARTCFG_WITH_SENDER "Phone side: ESP-TOUCH encoder, ack collector, token handshake and API" ON)
 option(SMARTCFG_WITH_SIM "Air simulator (synthetic captures)" ON)
-option(SMARTCFG_WITH_ESPTOUCH_V2 "ESP-TOUCH v2 receiver (when its sources are present)" ON)
-option(SMARTCFG_WITH_AIRKISS "AirKiss receiver (when its sources are present)" ON)
+option(SMARTCFG_WITH_ESPTOUCH_V2 "ESP-TOUCH v2 receiver in the device's receiver front (needs mbedTLS)" ON)
+option(SMARTCFG_WITH_AIRKISS "AirKiss receiver in the device's receiver front" ON)
 set(SMARTCFG_SWITCHES SMARTCFG_WITH_CLOUD SMARTCFG_WITH_DYNREG SMARTCFG_WITH_AT SMARTCFG_WITH_SENDER SMARTCFG_WITH_SIM
     SMARTCFG_WITH_ESPTOUCH_V2 SMARTCFG_WITH_AIRKISS)
 
-if(NOT SMARTCFG_WITH_ESPTOUCH_V2 OR NOT SMARTCFG_WITH_AIRKISS)
-  message(FATAL_ERROR "smartcfg: SMARTCFG_WITH_ESPTOUCH_V2 / SMARTCFG_WITH_AIRKISS cannot be turned off "
-    "yet: the device's receiver (src/rx/receiver.c) always runs v1, v2 and AirKiss side by side.")
-endif()
 if(SMARTCFG_WITH_DYNREG AND NOT SMARTCFG_WITH_CLOUD)
   message(FATAL_ERROR "smartcfg: SMARTCFG_WITH_DYNREG=ON needs SMARTCFG_WITH_CLOUD=ON.")
 endif()

@@ -12,6 +12,9 @@
 #                      shared helpers they pull in (CRC, JSON, credentials, messages) count;
 #                      without dynamic registration (SMARTCFG_WITH_DYNREG=0), and _dynreg with
 #   m4_flash_device_firmware  everything reachable from the device API (device.h): a port
+#   m4_flash_rx_8266_binder_<v>, m4_flash_device_firmware_<v>  the same two for firmware
+#                      variants compiled again with receiver switches at 0 (and the sender,
+#                      simulator, AT and dynreg off): v1 (ESP-TOUCH v1 only), nov2, noairkiss
 #   m4_state_<type>    sizeof the caller-owned state objects on this target (RAM a port owns)
 # cJSON and mbedTLS are portable C libraries the target links on its own; only their headers
 # are needed here, and their code is not counted.
@@ -90,6 +93,39 @@ dev_roots=$(roots $(sed -n 's/^device //p' "$out/objs.txt"))
 # shellcheck disable=SC2086
 echo "BENCH m4_flash_device_firmware $(linked "$out/device_fw.elf" "$dev_roots" $all) bytes"
 
+# Firmware variants: the core compiled again with some switches at 0 (the module list decides
+# which sources each variant compiles, as CMake would), linked from the same roots.
+variant() { # variant TAG SWITCH...: SWITCH names a switch set to 0
+    tag=$1; shift
+    vd=$out/obj-$tag vdefs="" vobjs=""
+    mkdir -p "$vd"
+    for s in SMARTCFG_WITH_SENDER SMARTCFG_WITH_SIM SMARTCFG_WITH_AT SMARTCFG_WITH_DYNREG "$@"; do vdefs="$vdefs -D$s=0"; done
+    while read -r mod sw files; do
+        on=0
+        for s in $(echo "$sw" | tr , ' '); do
+            case "$s $vdefs " in ALWAYS*) on=1 ;; *" -D$s=0 "*) ;; *) on=1 ;; esac
+        done
+        [ "$on" = 1 ] || continue
+        for c in $files; do
+            o="$vd/$(echo "${c#"$top"/}" | tr / _).o"
+            # shellcheck disable=SC2086
+            $CC $flags $vdefs -c "$c" -o "$o"
+            vobjs="$vobjs $o"
+        done
+    done <"$out/modules.txt"
+    # shellcheck disable=SC2086
+    echo "BENCH m4_flash_rx_8266_binder_$tag $(linked "$vd/rx8266bind.elf" "$rx_roots" $vobjs) bytes"
+    # shellcheck disable=SC2086
+    echo "BENCH m4_flash_device_firmware_$tag $(linked "$vd/device_fw.elf" "$dev_roots" $vobjs) bytes"
+    printf '#include "smartcfg/device.h"\nchar m4_state_device_%s[sizeof(sc_device_t)];\n' "$tag" >"$vd/probe.c"
+    # shellcheck disable=SC2086
+    $CC $flags $vdefs -fcommon -c "$vd/probe.c" -o "$vd/probe.o"
+    "$NM" -S "$vd/probe.o" | while read -r _ sz _ name; do case $name in m4_state_*) echo "BENCH $name $((0x$sz)) bytes" ;; esac; done
+}
+variant v1 SMARTCFG_WITH_ESPTOUCH_V2 SMARTCFG_WITH_AIRKISS
+variant nov2 SMARTCFG_WITH_ESPTOUCH_V2
+variant noairkiss SMARTCFG_WITH_AIRKISS
+
 # The caller-owned state on this target: sizeof of each storage type, read from a probe object.
 cat >"$out/state_probe.c" <<'C'
 #include "smartcfg/air.h"
@@ -99,6 +135,7 @@ cat >"$out/state_probe.c" <<'C'
 #include "smartcfg/device.h"
 char m4_state_device[sizeof(sc_device_t)];
 char m4_state_receiver[sizeof(sc_et_rx_t)];
+char m4_state_receiver_front[sizeof(sc_receiver_t)];
 char m4_state_binder[sizeof(sc_binder_t)];
 char m4_state_at[sizeof(sc_at_t)];
 char m4_state_at_device[sizeof(sc_at_device_t)];

@@ -87,8 +87,10 @@ typedef struct {
     uint32_t idle_unlock_ms;      /* 3000 */
 } sc_ak_rx_config_t;
 
+/* Receiver state: caller-owned storage (common.h), the same size on every target. */
+#define SC_AK_RX_SIZE 416u
 typedef struct {
-    uint64_t opaque[52];          /* 416 bytes; the decoder asserts its private state fits */
+    uint64_t opaque[SC_STATE_WORDS(SC_AK_RX_SIZE)];
 } sc_ak_rx_t;
 
 typedef struct {

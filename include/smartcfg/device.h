@@ -12,6 +12,7 @@
 #include "smartcfg/esptouch_rx.h"
 #include "smartcfg/errors.h"
 #include "smartcfg/hal.h"
+#include "smartcfg/receiver.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -95,8 +96,8 @@ void sc_device_config_default(sc_device_config_t *cfg);
  * search, the 8266 service, the error records, the provisioning log, the binder and their
  * buffers. ~14.5 KiB: make it static or a member, not a stack variable.
  *     static sc_device_t dev;        (no heap needed)
- * The size is base (receivers included) + the binder (smaller without the cloud module). */
-#define SC_DEVICE_SIZE (12384u + 68u * sizeof(void *) + SC_BINDER_SIZE) /* +320: token candidates, reply budget */
+ * The size is base + the receiver + the binder (each smaller without its modules). */
+#define SC_DEVICE_SIZE (9336u + SC_RECEIVER_SIZE + 68u * sizeof(void *) + SC_BINDER_SIZE) /* +320: token candidates, reply budget */
 typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_DEVICE_SIZE)];
 } sc_device_t;

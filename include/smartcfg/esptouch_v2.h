@@ -116,8 +116,10 @@ typedef struct {
     uint32_t idle_unlock_ms;        /* drop a lock after this long without a v2 symbol (3000) */
 } sc_et2_rx_config_t;
 
+/* Receiver state: caller-owned storage (common.h), the same size on every target. */
+#define SC_ET2_RX_SIZE 576u
 typedef struct {
-    uint64_t opaque[72];            /* 576 bytes; the decoder asserts its private state fits */
+    uint64_t opaque[SC_STATE_WORDS(SC_ET2_RX_SIZE)];
 } sc_et2_rx_t;
 
 typedef struct {

@@ -31,8 +31,10 @@
 #ifndef SMARTCFG_WITH_SIM
 #define SMARTCFG_WITH_SIM 1
 #endif
-/* Receivers beside ESP-TOUCH v1 (esptouch/v2_*.c, airkiss/). Reserved: the device's
- * multi-protocol receiver (src/rx/) always runs all three, so CMake refuses them off for now. */
+/* Receivers beside ESP-TOUCH v1 (esptouch/v2_rx.c, airkiss/rx.c). Off: the receiver front
+ * (receiver.h) decodes without it, sc_receiver_t and sc_device_t shrink by its state, the
+ * device never speaks its ack, and asking for it at run time is SC_ERR_UNSUPPORTED. Their
+ * encoders stay available to the sender and the simulator when those are on. */
 #ifndef SMARTCFG_WITH_ESPTOUCH_V2
 #define SMARTCFG_WITH_ESPTOUCH_V2 1
 #endif

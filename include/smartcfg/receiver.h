@@ -2,13 +2,16 @@
 /* The receiver front: every sniffed frame goes to the ESP-TOUCH v1, ESP-TOUCH v2 and AirKiss
  * decoders at once; the first session any of them completes is the result, tagged with its
  * protocol. One caller-owned object (<= 3 KiB, no heap), sans-I/O like the decoders it holds.
- * Frames are normalised here once for all three (a QoS HT Control field is taken out). */
+ * Frames are normalised here once for all three (a QoS HT Control field is taken out).
+ * A build without SMARTCFG_WITH_ESPTOUCH_V2 / SMARTCFG_WITH_AIRKISS (features.h) leaves that
+ * decoder out: its code is not linked and sc_receiver_t shrinks by its state. */
 #ifndef SMARTCFG_RECEIVER_H
 #define SMARTCFG_RECEIVER_H
 
 #include "smartcfg/airkiss.h"
 #include "smartcfg/esptouch_rx.h"
 #include "smartcfg/esptouch_v2.h"
+#include "smartcfg/features.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -22,10 +25,16 @@ typedef enum {
     SC_PROTO_ALL = 7
 } sc_proto_t;
 
+/* The protocols this build decodes: v1 always, v2 and AirKiss when their switches are on. */
+#define SC_PROTO_BUILT                                                                  \
+    (SC_PROTO_ESPTOUCH_V1 | (SMARTCFG_WITH_ESPTOUCH_V2 ? SC_PROTO_ESPTOUCH_V2 : 0) |   \
+     (SMARTCFG_WITH_AIRKISS ? SC_PROTO_AIRKISS : 0))
+
 /* "esptouch-v1", "esptouch-v2", "airkiss" ("none" otherwise). */
 const char *sc_proto_name(sc_proto_t p);
 /* Parses "v1,v2,airkiss" (also "all", "esptouch-v1", ...) into a mask; SC_ERR_INVAL on an
- * unknown name or an empty list. */
+ * unknown name or an empty list, SC_ERR_UNSUPPORTED for a protocol this build left out.
+ * "all" is every protocol built (SC_PROTO_BUILT). */
 sc_err_t sc_proto_parse(const char *list, unsigned *mask);
 
 typedef struct {
@@ -58,17 +67,19 @@ typedef struct {
     sc_rx_result_t result;        /* valid for SC_ET_EV_DONE */
 } sc_rx_event_t;
 
+/* Caller-owned storage (common.h): the decoders' states side by side plus 8 bytes of its own;
+ * only the decoders built count. */
+#define SC_RECEIVER_SIZE                                                                     \
+    (8u + SC_ET_RX_SIZE + (SMARTCFG_WITH_ESPTOUCH_V2 ? SC_ET2_RX_SIZE : 0u) +                \
+     (SMARTCFG_WITH_AIRKISS ? SC_AK_RX_SIZE : 0u))
 typedef struct {
-    uint8_t protocols;            /* sc_proto_t mask */
-    uint8_t done;
-    sc_et_rx_t v1;
-    sc_et2_rx_t v2;
-    sc_ak_rx_t ak;
+    uint64_t opaque[SC_STATE_WORDS(SC_RECEIVER_SIZE)];
 } sc_receiver_t;
 
-#define SC_RECEIVER_BUDGET 3072u
+#define SC_RECEIVER_BUDGET 3072u  /* all three decoders together stay within 3 KiB */
 
-/* protocols: mask of SC_PROTO_* (0 = all). */
+/* protocols: mask of SC_PROTO_* (0 = every protocol built). SC_ERR_UNSUPPORTED when it names
+ * a protocol this build left out. */
 sc_err_t sc_receiver_init(sc_receiver_t *r, unsigned protocols);
 /* The v2 device key (16 bytes) for encrypted sessions; NULL forgets it. */
 void sc_receiver_set_v2_key(sc_receiver_t *r, const uint8_t *key16);
@@ -81,6 +92,9 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *r, const sc_frame_t *f, uint3
 sc_et_event_type_t sc_receiver_tick(sc_receiver_t *r, uint32_t now_ms);
 /* A channel some decoder is locked on (0 = none). */
 uint8_t sc_receiver_locked_channel(const sc_receiver_t *r);
+/* The ESP-TOUCH v1 decoder inside, for what only it has: the scan list (sc_et_rx_set_scan)
+ * and the channel search that reads its locks (sc_chansearch_step). */
+sc_et_rx_t *sc_receiver_v1(sc_receiver_t *r);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
  * the magic. All state is caller-owned. */
 #include <string.h>
 
+#include "../common/state.h"
 #include "../rx/rxkey.h"
 #include "smartcfg/airkiss.h"
 
@@ -58,7 +59,7 @@ typedef struct {
 
 #define AK_MAGIC 0x414b5258u
 
-_Static_assert(sizeof(ak_state_t) <= sizeof(sc_ak_rx_t), "AirKiss receiver state must fit sc_ak_rx_t");
+SC_STATE_FITS(ak_state_t, sc_ak_rx_t);
 
 static ak_state_t *S(sc_ak_rx_t *rx) { return (ak_state_t *)(void *)rx->opaque; }
 static const ak_state_t *CS(const sc_ak_rx_t *rx) { return (const ak_state_t *)(const void *)rx->opaque; }

@@ -47,15 +47,22 @@ void sc_dev_ack_step(devstate_t *d, uint32_t now)
     uint8_t buf[SC_ET_ACK_LEN];
     size_t blen;
     sc_ipv4_ep_t to = { .port = SC_ET_ACK_PORT };
+    /* a protocol left out of the build (features.h) never delivers credentials: no ack */
+#if SMARTCFG_WITH_ESPTOUCH_V2
     if (d->proto == SC_PROTO_ESPTOUCH_V2) {
         sc_et2_ack_build(d->ack_token, d->mac, buf); /* [port mark, MAC] to the phone's port */
         blen = SC_ET2_ACK_LEN;
         to.port = sc_et2_ack_port(d->ack_token);
-    } else if (d->proto == SC_PROTO_AIRKISS) {
+    } else
+#endif
+#if SMARTCFG_WITH_AIRKISS
+    if (d->proto == SC_PROTO_AIRKISS) {
         buf[0] = d->ack_token; /* the random byte alone: what every AirKiss phone accepts */
         blen = 1;
         to.port = SC_AK_ACK_PORT;
-    } else {
+    } else
+#endif
+    {
         sc_et_ack_t a;
         a.t = d->res.t;
         memcpy(a.mac, d->mac, SC_MAC_LEN);

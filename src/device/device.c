@@ -334,7 +334,7 @@ sc_err_t sc_device_start(sc_device_t *dev, uint32_t now)
         sc_scan_entry_t list[SC_ET_RX_MAX_SCAN];
         size_t n = 0;
         if (d->hal.radio.scan(d->hal.radio.ctx, list, SC_ET_RX_MAX_SCAN, &n) == SC_OK && n)
-            (void)sc_et_rx_set_scan(&d->rx.v1, list, n > SC_ET_RX_MAX_SCAN ? SC_ET_RX_MAX_SCAN : n);
+            (void)sc_et_rx_set_scan(sc_receiver_v1(&d->rx), list, n > SC_ET_RX_MAX_SCAN ? SC_ET_RX_MAX_SCAN : n);
     }
     if (d->hal.radio.set_promiscuous && d->hal.radio.set_promiscuous(d->hal.radio.ctx, true) != SC_OK) {
         d->state = SC_DEV_SNIFFING;
@@ -853,9 +853,9 @@ uint32_t sc_device_step(sc_device_t *dev, uint32_t now)
             break;
         }
         uint32_t until = now + 100;
-        uint8_t ch = sc_chansearch_step(&d->cs, &d->rx.v1, now, &until);
+        uint8_t ch = sc_chansearch_step(&d->cs, sc_receiver_v1(&d->rx), now, &until);
         uint8_t other = sc_receiver_locked_channel(&d->rx);
-        if (other && !sc_et_rx_locked_channel(&d->rx.v1))
+        if (other && !sc_et_rx_locked_channel(sc_receiver_v1(&d->rx)))
             ch = other; /* a v2 or AirKiss lock holds the channel like a v1 lock does */
         if (ch && ch != d->channel) {
             if (d->hal.radio.set_channel)

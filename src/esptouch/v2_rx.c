@@ -13,6 +13,7 @@
 
 #include <mbedtls/aes.h>
 
+#include "../common/state.h"
 #include "../rx/rxkey.h"
 #include "v2_int.h"
 
@@ -56,7 +57,7 @@ typedef struct {
 
 #define V2_MAGIC 0x45543252u
 
-_Static_assert(sizeof(v2_state_t) <= sizeof(sc_et2_rx_t), "v2 receiver state must fit sc_et2_rx_t");
+SC_STATE_FITS(v2_state_t, sc_et2_rx_t);
 
 static v2_state_t *S(sc_et2_rx_t *rx) { return (v2_state_t *)(void *)rx->opaque; }
 static const v2_state_t *CS(const sc_et2_rx_t *rx) { return (const v2_state_t *)(const void *)rx->opaque; }

@@ -1,14 +1,32 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Receiver front (receiver.h): the three decoders side by side on the same frames. Each keeps
  * its own bounded state, so a stream one of them cannot use costs the others nothing, and
- * hostile input aimed at one decoder can at most occupy that decoder's slots. */
+ * hostile input aimed at one decoder can at most occupy that decoder's slots. A decoder whose
+ * switch is off (features.h) is not referenced at all, so a firmware does not link it. */
 #include <string.h>
 
 #include "smartcfg/receiver.h"
 
+#include "../common/state.h"
 #include "rxkey.h"
 
+typedef struct {
+    sc_et_rx_t v1;
+#if SMARTCFG_WITH_ESPTOUCH_V2
+    sc_et2_rx_t v2;
+#endif
+#if SMARTCFG_WITH_AIRKISS
+    sc_ak_rx_t ak;
+#endif
+    uint8_t protocols;            /* sc_proto_t mask, within SC_PROTO_BUILT */
+    uint8_t done;
+} rx_state_t;
+
+SC_STATE_FITS(rx_state_t, sc_receiver_t);
 _Static_assert(sizeof(sc_receiver_t) <= SC_RECEIVER_BUDGET, "all three decoders together stay within 3 KiB");
+
+static rx_state_t *S(sc_receiver_t *r) { return (rx_state_t *)(void *)r->opaque; }
+static const rx_state_t *CS(const sc_receiver_t *r) { return (const rx_state_t *)(const void *)r->opaque; }
 
 const char *sc_proto_name(sc_proto_t p)
 {
@@ -30,7 +48,7 @@ sc_err_t sc_proto_parse(const char *list, unsigned *mask)
     } names[] = {
         { "v1", SC_PROTO_ESPTOUCH_V1 }, { "esptouch-v1", SC_PROTO_ESPTOUCH_V1 }, { "esptouch", SC_PROTO_ESPTOUCH_V1 },
         { "v2", SC_PROTO_ESPTOUCH_V2 }, { "esptouch-v2", SC_PROTO_ESPTOUCH_V2 }, { "airkiss", SC_PROTO_AIRKISS },
-        { "all", SC_PROTO_ALL },
+        { "all", SC_PROTO_BUILT },
     };
     unsigned m = 0;
     const char *p = list;
@@ -44,6 +62,8 @@ sc_err_t sc_proto_parse(const char *list, unsigned *mask)
                 break;
         if (i == sizeof names / sizeof names[0])
             return SC_ERR_INVAL;
+        if (names[i].bit & ~(unsigned)SC_PROTO_BUILT)
+            return SC_ERR_UNSUPPORTED; /* a known protocol this build left out */
         m |= names[i].bit;
         if (!*e)
             break;
@@ -53,38 +73,62 @@ sc_err_t sc_proto_parse(const char *list, unsigned *mask)
     return m ? SC_OK : SC_ERR_INVAL;
 }
 
-sc_err_t sc_receiver_init(sc_receiver_t *r, unsigned protocols)
+sc_err_t sc_receiver_init(sc_receiver_t *rs, unsigned protocols)
 {
-    if (!r || (protocols & ~(unsigned)SC_PROTO_ALL))
+    if (!rs || (protocols & ~(unsigned)SC_PROTO_ALL))
         return SC_ERR_INVAL;
-    memset(r, 0, sizeof *r);
-    r->protocols = (uint8_t)(protocols ? protocols : SC_PROTO_ALL);
+    if (protocols & ~(unsigned)SC_PROTO_BUILT)
+        return SC_ERR_UNSUPPORTED;
+    memset(rs, 0, sizeof *rs);
+    rx_state_t *r = S(rs);
+    r->protocols = (uint8_t)(protocols ? protocols : SC_PROTO_BUILT);
     sc_err_t err = sc_et_rx_init(&r->v1, NULL);
+#if SMARTCFG_WITH_ESPTOUCH_V2
     if (!err)
         err = sc_et2_rx_init(&r->v2, NULL);
+#endif
+#if SMARTCFG_WITH_AIRKISS
     if (!err)
         err = sc_ak_rx_init(&r->ak, NULL);
+#endif
     return err;
 }
 
-void sc_receiver_set_v2_key(sc_receiver_t *r, const uint8_t *key16) { sc_et2_rx_set_key(&r->v2, key16); }
-
-void sc_receiver_reset(sc_receiver_t *r)
+void sc_receiver_set_v2_key(sc_receiver_t *r, const uint8_t *key16)
 {
+#if SMARTCFG_WITH_ESPTOUCH_V2
+    sc_et2_rx_set_key(&S(r)->v2, key16);
+#else
+    (void)r, (void)key16; /* no v2 decoder to key */
+#endif
+}
+
+void sc_receiver_reset(sc_receiver_t *rs)
+{
+    rx_state_t *r = S(rs);
     sc_et_rx_reset(&r->v1);
+#if SMARTCFG_WITH_ESPTOUCH_V2
     sc_et2_rx_reset(&r->v2);
+#endif
+#if SMARTCFG_WITH_AIRKISS
     sc_ak_rx_reset(&r->ak);
+#endif
     r->done = 0;
 }
 
-sc_err_t sc_receiver_resume(sc_receiver_t *r)
+sc_err_t sc_receiver_resume(sc_receiver_t *rs)
 {
+    rx_state_t *r = S(rs);
     if (!r->done)
         return SC_ERR_STATE;
     /* only the decoder that finished has anything to forget */
     (void)sc_et_rx_resume(&r->v1);
+#if SMARTCFG_WITH_ESPTOUCH_V2
     (void)sc_et2_rx_resume(&r->v2);
+#endif
+#if SMARTCFG_WITH_AIRKISS
     (void)sc_ak_rx_resume(&r->ak);
+#endif
     r->done = 0;
     return SC_OK;
 }
@@ -120,6 +164,7 @@ static void from_v1(sc_rx_result_t *o, const sc_et_result_t *v)
     o->v1 = *v;
 }
 
+#if SMARTCFG_WITH_ESPTOUCH_V2
 static void from_v2(sc_rx_result_t *o, const sc_et2_result_t *v)
 {
     memset(o, 0, sizeof *o);
@@ -139,6 +184,9 @@ static void from_v2(sc_rx_result_t *o, const sc_et2_result_t *v)
     memcpy(o->sender, v->sender, SC_MAC_LEN);
 }
 
+#endif
+
+#if SMARTCFG_WITH_AIRKISS
 static void from_ak(sc_rx_result_t *o, const sc_ak_result_t *v)
 {
     memset(o, 0, sizeof *o);
@@ -156,6 +204,7 @@ static void from_ak(sc_rx_result_t *o, const sc_ak_result_t *v)
     o->offset = v->offset;
     memcpy(o->sender, v->sender, SC_MAC_LEN);
 }
+#endif
 
 static void note(sc_rx_event_t *ev, int *best, sc_et_event_type_t t, sc_proto_t p, uint8_t ch, uint16_t off,
                  uint8_t known, uint8_t needed)
@@ -171,15 +220,16 @@ static void note(sc_rx_event_t *ev, int *best, sc_et_event_type_t t, sc_proto_t 
     ev->needed = needed;
 }
 
-sc_et_event_type_t sc_receiver_feed(sc_receiver_t *r, const sc_frame_t *f, uint32_t now_ms, sc_rx_event_t *ev)
+sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint32_t now_ms, sc_rx_event_t *ev)
 {
     sc_rx_event_t local;
     if (!ev)
         ev = &local;
     ev->type = SC_ET_EV_NONE;
     ev->proto = SC_PROTO_NONE;
-    if (!r || !f || r->done)
+    if (!rs || !f || CS(rs)->done)
         return SC_ET_EV_NONE;
+    rx_state_t *r = S(rs);
     int best = 0;
     const sc_frame_t *in = f;
     sc_frame_t norm;
@@ -201,14 +251,18 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *r, const sc_frame_t *f, uint3
                 from_v1(&ev->result, &e.result);
         }
     }
+#if SMARTCFG_WITH_ESPTOUCH_V2 || SMARTCFG_WITH_AIRKISS
+    /* one keying of the frame for both stream decoders */
     sc_rxkey_t key;
     if (!(r->protocols & (SC_PROTO_ESPTOUCH_V2 | SC_PROTO_AIRKISS)) || !sc_rxkey(in, &key))
         goto out;
+    uint8_t k = 0, n = 0;
+#endif
+#if SMARTCFG_WITH_ESPTOUCH_V2
     if (r->protocols & SC_PROTO_ESPTOUCH_V2) {
         sc_et2_result_t res;
         sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, in->channel, now_ms, &res);
         if (t != SC_ET_EV_NONE && rank(t) > best) {
-            uint8_t k = 0, n = 0;
             sc_et2_rx_progress(&r->v2, &k, &n);
             note(ev, &best, t, SC_PROTO_ESPTOUCH_V2, in->channel, 0, k, n);
             if (t == SC_ET_EV_DONE) {
@@ -217,11 +271,12 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *r, const sc_frame_t *f, uint3
             }
         }
     }
+#endif
+#if SMARTCFG_WITH_AIRKISS
     if (r->protocols & SC_PROTO_AIRKISS) {
         sc_ak_result_t res;
         sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, in->channel, now_ms, &res);
         if (t != SC_ET_EV_NONE && rank(t) > best) {
-            uint8_t k = 0, n = 0;
             sc_ak_rx_progress(&r->ak, &k, &n);
             note(ev, &best, t, SC_PROTO_AIRKISS, in->channel, 0, k, n);
             if (t == SC_ET_EV_DONE) {
@@ -230,34 +285,49 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *r, const sc_frame_t *f, uint3
             }
         }
     }
+#endif
+#if SMARTCFG_WITH_ESPTOUCH_V2 || SMARTCFG_WITH_AIRKISS
 out:
+#endif
     if (ev->type == SC_ET_EV_DONE)
         r->done = 1;
     return ev->type;
 }
 
-sc_et_event_type_t sc_receiver_tick(sc_receiver_t *r, uint32_t now_ms)
+sc_et_event_type_t sc_receiver_tick(sc_receiver_t *rs, uint32_t now_ms)
 {
     sc_et_event_type_t out = SC_ET_EV_NONE;
-    if (!r || r->done)
+    if (!rs || CS(rs)->done)
         return out;
+    rx_state_t *r = S(rs);
     if ((r->protocols & SC_PROTO_ESPTOUCH_V1) && sc_et_rx_tick(&r->v1, now_ms, NULL) == SC_ET_EV_UNLOCKED)
         out = SC_ET_EV_UNLOCKED;
+#if SMARTCFG_WITH_ESPTOUCH_V2
     if ((r->protocols & SC_PROTO_ESPTOUCH_V2) && sc_et2_rx_tick(&r->v2, now_ms) == SC_ET_EV_UNLOCKED)
         out = SC_ET_EV_UNLOCKED;
+#endif
+#if SMARTCFG_WITH_AIRKISS
     if ((r->protocols & SC_PROTO_AIRKISS) && sc_ak_rx_tick(&r->ak, now_ms) == SC_ET_EV_UNLOCKED)
         out = SC_ET_EV_UNLOCKED;
+#endif
     return out;
 }
 
-uint8_t sc_receiver_locked_channel(const sc_receiver_t *r)
+uint8_t sc_receiver_locked_channel(const sc_receiver_t *rs)
 {
+    const rx_state_t *r = CS(rs);
     uint8_t ch = 0;
     if (r->protocols & SC_PROTO_ESPTOUCH_V1)
         ch = sc_et_rx_locked_channel(&r->v1);
+#if SMARTCFG_WITH_ESPTOUCH_V2
     if (!ch && (r->protocols & SC_PROTO_ESPTOUCH_V2))
         ch = sc_et2_rx_locked_channel(&r->v2);
+#endif
+#if SMARTCFG_WITH_AIRKISS
     if (!ch && (r->protocols & SC_PROTO_AIRKISS))
         ch = sc_ak_rx_locked_channel(&r->ak);
+#endif
     return ch;
 }
+
+sc_et_rx_t *sc_receiver_v1(sc_receiver_t *r) { return &S(r)->v1; }

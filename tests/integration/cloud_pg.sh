@@ -23,7 +23,12 @@ if [ "$(id -u)" = 0 ]; then
     chown "$PGOS" "$PGDIR"
     AS=(runuser -u "$PGOS" --)
 fi
-PGPORT=$(free_port)
+# All the ports at once: one python start costs seconds on a loaded machine.
+read -r PGPORT H2 M2 DEAD H3 M3 < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(6)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
 PGPASS="pg-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 printf '%s\n' "$PGPASS" > "$PGDIR/pw" && chmod 644 "$PGDIR/pw"
 pg() { "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" "$@"; }
@@ -41,7 +46,7 @@ stop_pg_on_exit() {
     cleanup
 }
 trap stop_pg_on_exit EXIT
-"${AS[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -U smartcfg --pwfile="$PGDIR/pw" -A scram-sha-256 >/dev/null \
+"${AS[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -U smartcfg --pwfile="$PGDIR/pw" -A scram-sha-256 --no-sync >/dev/null \
     || fail "initdb failed"
 pg_start
 DB="postgresql://smartcfg:$PGPASS@127.0.0.1:$PGPORT/postgres"
@@ -76,7 +81,6 @@ ACKED+=("$TOK")
 ok "device binds through the broker; the row is in PostgreSQL; reuse by another device 409"
 
 # ---- a second worker on the same database -----------------------------------------------------
-H2=$(free_port) M2=$(free_port)
 "$SMARTCFG" cloud --http 127.0.0.1:$H2 --mqtt 127.0.0.1:$M2 --db "$DB" --json --admin-key-file "$ADMIN_KEY_FILE" \
     --tls-dir "$T/tls2" > "$T/w2.events" 2> "$T/w2.err" &
 W2_PID=$!
@@ -140,6 +144,30 @@ for t in "${ACKED[@]}"; do
 done
 ok "database back: both workers recover; all ${#ACKED[@]} acknowledged binds are in PostgreSQL exactly once"
 
+# ---- a read-only server (a standby, or one set read-only) ----------------------------------
+ro() { PGOPTIONS='-c default_transaction_read_only=off' sql "ALTER SYSTEM SET default_transaction_read_only = $1" >/dev/null \
+       && sql 'SELECT pg_reload_conf()' >/dev/null; }
+TOK5=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+ro on
+for _ in $(seq 100); do   # the reload reaches the sessions asynchronously
+    HTTP=$(curl -s -o "$T/body" -w '%{http_code}' --max-time 20 -X POST -H 'Content-Type: application/json' \
+           "$BASE/tokenapi?cmd=AppCreateDeviceBindToken" -d "{\"Action\":\"AppCreateDeviceBindToken\",\"AccessToken\":\"$ACCESS\"}")
+    [ "$HTTP" = 503 ] && break
+    sleep 0.2
+done
+[ "$HTTP" = 503 ] || fail "token API on a read-only database: HTTP $HTTP $(cat "$T/body")"
+R=$(device "$MQTT_PORT" dev2 "$PSK2" "$(bind_msg dev2 "$TOK5")") || true
+[ "$(code_of "$R" 2>/dev/null)" != 0 ] || fail "a bind was acknowledged by a read-only database: $R"
+[ "$(sql "SELECT count(*) FROM tokens WHERE token='$TOK5' AND bound_at IS NOT NULL")" = 0 ] || fail "read-only: row changed"
+ro off
+for _ in $(seq 100); do
+    R=$(device "$MQTT_PORT" dev2 "$PSK2" "$(bind_msg dev2 "$TOK5")") || true
+    [ "$(code_of "$R" 2>/dev/null)" = 0 ] && break
+    sleep 0.3
+done
+[ "$(code_of "$R")" = 0 ] || fail "no recovery from read-only: $R"
+ok "read-only database: 503 and no acknowledgement; writable again: binds"
+
 # ---- start order and bad input -----------------------------------------------------------------
 kill "$W2_PID"; wait "$W2_PID" 2>/dev/null || true; W2_PID=""
 stop_cloud
@@ -164,9 +192,8 @@ grep -q '"event":"service_connected"' "$T/cloud.events" || fail "cloud started b
 stop_cloud
 ok "a cloud started before its database retries, then comes up"
 
-DEAD=$(free_port)
 START=$(date +%s)
-if "$SMARTCFG" cloud --http 127.0.0.1:$(free_port) --mqtt 127.0.0.1:$(free_port) --db-wait 2 \
+if "$SMARTCFG" cloud --http 127.0.0.1:$H3 --mqtt 127.0.0.1:$M3 --db-wait 2 \
        --db "postgresql://smartcfg:$PGPASS@127.0.0.1:$DEAD/postgres" > "$T/dead.out" 2> "$T/dead.err"; then
     fail "started against an unreachable database"
 fi

@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The receiver switches (SMARTCFG_WITH_ESPTOUCH_V2, SMARTCFG_WITH_AIRKISS) really remove code:
+#   1. the core with each of them off and with both off (the simulator on, to make captures):
+#      rx_switches/main.c decodes every protocol the build keeps on lossy air, the others are
+#      refused and their captures never complete, and the receiver front's object refers to
+#      no decoder that is off;
+#   2. a v1-only firmware core (cloud, AT, sender and simulator off too): no v2 or AirKiss
+#      receiver code in libsmartcfg.a and no mbedTLS at all.
+set -euo pipefail
+source "$(dirname "$0")/lib/package.bash"
+package_test_init rx_switches
+JOBS=2
+
+build() { # build DIR LOG -D...: a parent project with the core as a subproject and the check program
+    local dir=$1 log=$2; shift 2
+    mkdir -p "$dir"
+    cat >"$dir/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.18)
+project(fw LANGUAGES C)
+add_subdirectory("$SC_SRC" smartcfg)
+if(SMARTCFG_WITH_SIM)
+  add_executable(check "$SC_SRC/tests/integration/rx_switches/main.c")
+  target_link_libraries(check PRIVATE smartcfg::core)
+endif()
+CM
+    # Debug: no optimiser, the quickest build; the switches are preprocessor work
+    cmake -S "$dir" -B "$dir/b" -DCMAKE_BUILD_TYPE=Debug -DSMARTCFG_CORE_ONLY=ON -DSMARTCFG_WITH_CLOUD=OFF \
+        -DSMARTCFG_WITH_AT=OFF -DSMARTCFG_WITH_SENDER=OFF "$@" >"$log" 2>&1 || { cat "$log"; fail "configure $*"; }
+    cmake --build "$dir/b" -j $JOBS >>"$log" 2>&1 || { tail -40 "$log"; fail "build $*"; }
+}
+
+for combo in "OFF OFF" "OFF ON" "ON OFF"; do
+    set -- $combo
+    d=$T/v2$1-ak$2
+    build "$d" "$T/$1$2.log" -DSMARTCFG_WITH_SIM=ON -DSMARTCFG_WITH_ESPTOUCH_V2="$1" -DSMARTCFG_WITH_AIRKISS="$2"
+    out=$("$d/b/check") || { echo "$out"; fail "v2=$1 airkiss=$2: the receiver checks failed"; }
+    grep -q '^[1-9][0-9]* passed, 0 failed$' <<<"$out" || { echo "$out"; fail "v2=$1 airkiss=$2: no result line"; }
+    obj=$(find "$d/b" -name 'receiver.c.o' | head -1)
+    [ -n "$obj" ] || fail "no receiver.c.o in $d/b"
+    undef=$(nm -u "$obj")
+    if [ "$1" = OFF ] && grep -q 'sc_et2_rx_' <<<"$undef"; then fail "v2 off but the front calls $(grep sc_et2_rx_ <<<"$undef")"; fi
+    if [ "$2" = OFF ] && grep -q 'sc_ak_rx_' <<<"$undef"; then fail "AirKiss off but the front calls $(grep sc_ak_rx_ <<<"$undef")"; fi
+    ok "v2=$1 airkiss=$2: $(head -1 <<<"$out"); $(tail -1 <<<"$out")"
+done
+
+d=$T/fw
+build "$d" "$T/fw.log" -DSMARTCFG_WITH_SIM=OFF -DSMARTCFG_WITH_ESPTOUCH_V2=OFF -DSMARTCFG_WITH_AIRKISS=OFF
+grep -q 'core modules: common receiver tc8266 diag device$' "$T/fw.log" || { grep 'core modules' "$T/fw.log"; fail "module list"; }
+lib=$d/b/smartcfg/libsmartcfg.a
+defs=$(nm -g --defined-only "$lib")
+for sym in sc_et2_rx_feed sc_et2_rx_init sc_ak_rx_feed sc_ak_rx_init sc_et2_encode sc_ak_encode; do
+    grep -q " T $sym\$" <<<"$defs" && fail "$sym built although v2 and AirKiss are off"
+done
+grep -q ' T sc_receiver_feed$' <<<"$defs" || fail "no receiver front in the v1-only core"
+nm -u "$lib" | grep -q 'mbedtls_' && fail "the v1-only core without the cloud still needs mbedTLS: $(nm -u "$lib" | grep mbedtls_ | head -3)"
+ok "v1-only firmware core: no v2/AirKiss code, no mbedTLS"
