@@ -30,7 +30,7 @@ enum {
 /* ---- events: --json lines on stdout, human log on stderr ------------------------------ */
 struct cJSON;
 void cloud_events_init(bool json);
-/* Takes ownership of obj (adds "ts" and "event"). Thread-safe. */
+/* Takes ownership of obj; one line by the tools' one printer (docs/json.md). Thread-safe. */
 void cloud_event(const char *event, struct cJSON *obj);
 /* A new event object naming the device: {"product_id": pid, "device_name": dn}. */
 struct cJSON *cloud_device_event(const char *pid, const char *dn);

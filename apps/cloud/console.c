@@ -300,7 +300,7 @@ static void last_seen(const char *pid, const char *dn, double *ts, const char **
             static const char *const seen[] = { "device_connected", "bind_result", "bind_query", "device_refused" };
             for (size_t k = 0; k < sizeof seen / sizeof seen[0]; k++) {
                 if (!strcmp(e->valuestring, seen[k])) {
-                    *ts = t->valuedouble;
+                    *ts = t->valuedouble / 1000.0; /* events: Unix ms (docs/json.md); the state API: s */
                     *what = seen[k];
                 }
             }

@@ -26,7 +26,7 @@ int cloud_console_start(void);
 void cloud_console_stop(void);
 /* The current one-time login link (a new one when the last was used or expired). */
 void cloud_console_login_url(bool https, const char *host, unsigned port, char *out, size_t len);
-/* Any thread: one finished event object ({"ts","event",...}); secrets are scrubbed here. */
+/* Any thread: one finished event object ({"v","event","t_ms",...,"ts"}, docs/json.md); secrets are scrubbed here. */
 void cloud_console_publish(const struct cJSON *ev);
 
 /* HTTP thread only. */
