@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CC         ?= cc
 FUZZ_SECONDS ?= 20
 
-.PHONY: all build install deps test test-load test-unit test-asan fuzz bench demo cross test-m4 clean
+.PHONY: all build install deps test test-load test-unit test-asan test-cluster fuzz bench bench-cluster demo cross test-m4 clean
 
 all: build
 
@@ -33,6 +33,11 @@ install:
 test: deps build
 	@BUILD=$(BUILD) BUILD_ASAN=$(BUILD_ASAN) JOBS=$(JOBS) FUZZ_SECONDS=$(FUZZ_SECONDS) \
 		bash scripts/run-tests.sh
+
+# The local cloud as workers of a 3-node RabbitMQ cluster over PostgreSQL, with a node and a
+# worker killed mid-run (docs/scale.md); also a phase of `make test`.
+test-cluster: build
+	@BUILD=$(BUILD) bash scripts/test-cluster.sh
 
 # make test RUNS times in a row (default 3) beside stress-ng keeping every core busy: the
 # suite must hold on a busy CI machine (scripts/test-under-load.sh; logs in test-load-K.log).
@@ -64,6 +69,11 @@ test-m4: deps
 
 bench: deps build
 	@sh scripts/run-bench.sh $(BUILD)
+
+# Bind throughput and p99 latency: 1 vs 2 workers on the cluster, and the default mosquitto +
+# SQLite, for 10 000 and 50 000 devices (docs/scale.md). Minutes, so not part of `make bench`.
+bench-cluster: build
+	@BUILD=$(BUILD) bash bench/cluster/run.sh
 
 demo: deps build
 	@bash scripts/demo.sh $(BUILD)

@@ -13,6 +13,9 @@
  * 1, 2 and 4 run twice: plain (HTTP, MQTT) and with TLS (HTTPS, MQTT over TLS: the devices
  * here speak mbedTLS), accounts on in both; the _tls figures are the second run.
  * Prints "BENCH <name> <value> <unit>". usage: bench_cloud [--scale 100,1000,5000] [--iters 300]
+ * bench_cloud --load FILE --brokers HOST:PORT[,...] is the load client of the cluster test and
+ * bench (scripts/test-cluster.sh, bench/cluster/run.sh): the same simulated devices against
+ * brokers someone else runs, each retrying and failing over like a real one (run_load).
  * Needs the smartcfg binary next to bench/ (build/smartcfg) or in $SC_BUILD. */
 #include <errno.h>
 #include <limits.h>
@@ -146,6 +149,11 @@ typedef struct {
     size_t outlen;
     char user[96], pass[96];
     unsigned srcidx;
+    unsigned tries;             /* --load: connections made; the broker is brokers[(srcidx + tries) % n] */
+    double t_first, t_retry;    /* --load: first publish; when to reconnect or republish */
+    double lat_bound;           /* --load: first publish -> first code-0 reply */
+    double t_conn;              /* --load: when the current connection attempt began */
+    bool bound;
     mbedtls_ssl_context *ssl;   /* TLS round */
     bool hs_done, want_write;
 } simdev_t;
@@ -201,6 +209,9 @@ static const char *product = "BENCHPROD1";
 /* Connects in flight at once: mosquitto listens with a backlog of about 100. */
 #define WAVE 100
 static int mqtt_port;
+static uint16_t load_ports[16];   /* --load: the brokers (loopback) the devices spread over */
+static int nload_ports;
+static unsigned char sub_qos = 1;   /* --sub-qos: the QoS of the devices' reply subscription */
 /* epoll, not poll(): poll() over 10 000 sockets made the bench itself the biggest CPU user. */
 static int ep = -1;
 
@@ -315,7 +326,8 @@ static int dev_connect(simdev_t *d)
      * cloud caps connections per source address. */
     struct sockaddr_in src = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(next_src + d->srcidx / 16) };
     bind(d->fd, (struct sockaddr *)&src, sizeof src);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)mqtt_port),
+    uint16_t port = nload_ports ? load_ports[(d->srcidx + d->tries++) % (unsigned)nload_ports] : (uint16_t)mqtt_port;
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     if (connect(d->fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS)
         return -1;
@@ -359,7 +371,7 @@ static void handle_packet(simdev_t *d, unsigned char type, const unsigned char *
         put16(b, 1);
         k = 2;
         k += put_str(b + k, d->down);
-        b[k++] = 1;
+        b[k++] = sub_qos;
         queue_packet(d, 0x82, b, k);
         break;
     case 9:   /* SUBACK */
@@ -859,12 +871,181 @@ static int run_round(const char *smartcfg, const int *scales, int nscales, int i
     return 0;
 }
 
+/* ---- --load: the load client of the cluster test and bench ------------------------------
+ * FILE: a line "product <P>", then one line per device "<name> <psk> <token>". Every device
+ * connects (waves of WAVE), subscribes, publishes its app_bind_token and, like a real device,
+ * retries until it holds a code-0 reply: a lost connection, a refused CONNECT (a killed node
+ * or auth worker) or no reply in 5 s -> reconnect to the next broker after 0.5 s and publish
+ * again; a 500 -> publish again after 1 s (binds are idempotent). The latency of a device runs from its FIRST publish to
+ * its code-0 reply, so what a node or worker kill costs shows in the tail. Writes "<name>
+ * <code> <latency ms> <connections>" per device to OUT and prints "LOAD key=value" lines. */
+static int run_load(const char *file, const char *out, double deadline_s)
+{
+    FILE *f = fopen(file, "r");
+    char line[256], pbuf[64];
+    if (!f || !fgets(line, sizeof line, f) || sscanf(line, "product %63s", pbuf) != 1) {
+        fprintf(stderr, "bench_cloud: %s: want a first line 'product <P>'\n", file);
+        return 2;
+    }
+    static char prod[64];
+    snprintf(prod, sizeof prod, "%s", pbuf);
+    product = prod;
+    int n = 0, cap = 1024;
+    simdev_t *devs = malloc((size_t)cap * sizeof *devs);
+    char name[64], psk[64], tok[33];
+    while (devs && fgets(line, sizeof line, f)) {
+        if (sscanf(line, "%23s %63s %32s", name, psk, tok) != 3)
+            continue;
+        if (n == cap) {
+            cap *= 2;
+            simdev_t *nd = realloc(devs, (size_t)cap * sizeof *devs);
+            if (!nd)
+                break;
+            devs = nd;
+        }
+        if (make_device(&devs[n], name, psk) != 0) {
+            fprintf(stderr, "bench_cloud: bad PSK for %s\n", name);
+            return 2;
+        }
+        snprintf(devs[n].token, sizeof devs[n].token, "%s", tok);
+        devs[n].srcidx = (unsigned)n;
+        n++;
+    }
+    fclose(f);
+    if (!devs || n == 0)
+        return 2;
+    double t0 = now_ms(), end = t0 + deadline_s * 1e3, last_scan = 0;
+    int started = 0, done = 0, reconnects = 0, republished = 0;
+    struct epoll_event evs[1024];
+    while (done < n && now_ms() < end) {
+        int connecting = 0;
+        double now = now_ms();
+        if (now - last_scan >= 50) {   /* timers and state changes: a scan every 50 ms */
+            last_scan = now;
+            for (int i = 0; i < started; i++) {
+                simdev_t *d = &devs[i];
+                if (d->bound)
+                    continue;   /* its connection stays open, as a bound device's would */
+                if (d->state == ST_FAILED || d->fd < 0) {
+                    if (d->fd >= 0) {
+                        epoll_ctl(ep, EPOLL_CTL_DEL, d->fd, NULL);
+                        close(d->fd);
+                        d->fd = -1;
+                    }
+                    if (!d->t_retry)
+                        d->t_retry = now + 500;
+                    else if (now >= d->t_retry) {
+                        d->t_retry = 0;
+                        d->outlen = d->inlen = 0;
+                        reconnects++;
+                        d->t_conn = now;
+                        if (dev_connect(d) != 0)
+                            d->state = ST_FAILED;
+                    }
+                    continue;
+                }
+                if (d->state < ST_SUBSCRIBED && d->t_conn && now - d->t_conn > 10000) {
+                    d->state = ST_FAILED;   /* no CONNACK/SUBACK in 10 s (a node hanging as it dies) */
+                    continue;
+                }
+                if (d->state == ST_PUBLISHED && now - d->t_pub > 5000) {
+                    /* No reply in 5 s: start over on a fresh connection (the next broker). A
+                     * subscription made just after a node died can be a queue on that dead
+                     * node: it takes the SUBSCRIBE and never delivers. */
+                    d->state = ST_FAILED;
+                    republished++;
+                    continue;
+                }
+                connecting += d->state < ST_SUBSCRIBED;
+                bool again = d->state == ST_REPLIED && d->code != 0 && now - d->t_reply > 1000;
+                if (d->state == ST_SUBSCRIBED || again) {
+                    republished += again;
+                    double first = d->t_first;
+                    publish_bind(d);
+                    d->t_first = first ? first : d->t_pub;
+                }
+            }
+            while (started < n && connecting < WAVE) {
+                devs[started].t_conn = now;
+                if (dev_connect(&devs[started]) != 0)
+                    devs[started].state = ST_FAILED;
+                started++;
+                connecting++;
+            }
+        }
+        int k = epoll_wait(ep, evs, 1024, 5);
+        for (int j = 0; j < k; j++) {
+            simdev_t *d = evs[j].data.ptr;
+            if (evs[j].events & EPOLLOUT)
+                flush_out(d);
+            if (evs[j].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+                dev_read(d);
+            if (d->outlen && d->state != ST_FAILED)
+                flush_out(d);
+            if (!d->bound && d->state == ST_REPLIED && d->code == 0) {   /* later replies: counted once */
+                d->bound = true;
+                d->lat_bound = d->t_reply - d->t_first;
+                done++;
+            }
+        }
+    }
+    double elapsed = now_ms() - t0;
+    FILE *o = fopen(out, "w");
+    double *lat = calloc((size_t)n, sizeof *lat);
+    int nl = 0;
+    for (int i = 0; i < n; i++) {
+        bool ok = devs[i].bound;
+        if (ok)
+            lat[nl++] = devs[i].lat_bound;
+        if (o)
+            fprintf(o, "%s %d %.1f %u\n", devs[i].name, ok ? 0 : devs[i].state == ST_REPLIED ? devs[i].code : -1,
+                    ok ? devs[i].lat_bound : -1.0, devs[i].tries);
+    }
+    if (o)
+        fclose(o);
+    printf("LOAD devices=%d bound=%d elapsed_ms=%.0f reconnects=%d republished=%d\n", n, nl, elapsed, reconnects,
+           republished);
+    if (nl)
+        printf("LOAD p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n", pct(lat, nl, 0.5), pct(lat, nl, 0.99), pct(lat, nl, 1.0));
+    fflush(stdout);
+    for (int i = 0; i < n; i++)
+        dev_close(&devs[i]);
+    free(lat);
+    free(devs);
+    return nl == n ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     /* 5 000, not 10 000: each device is now two descriptors in smartcfg cloud (the MQTT gate
      * relays it to mosquitto), and the usual limit is 20 000. */
     int scales[8] = { 100, 1000, 5000 }, nscales = 3, iters = 300;
+    const char *load = NULL, *load_out = "/dev/null";
+    double load_deadline = 120;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--load") && i + 1 < argc) {
+            load = argv[++i];
+            continue;
+        }
+        if (!strcmp(argv[i], "--out") && i + 1 < argc) {
+            load_out = argv[++i];
+            continue;
+        }
+        if (!strcmp(argv[i], "--sub-qos") && i + 1 < argc) {
+            sub_qos = (unsigned char)(atoi(argv[++i]) ? 1 : 0);
+            continue;
+        }
+        if (!strcmp(argv[i], "--deadline") && i + 1 < argc) {
+            load_deadline = atof(argv[++i]);
+            continue;
+        }
+        if (!strcmp(argv[i], "--brokers") && i + 1 < argc) {   /* 127.0.0.1:PORT[,...] */
+            for (char *s = strtok(argv[++i], ","); s && nload_ports < 16; s = strtok(NULL, ",")) {
+                const char *c = strrchr(s, ':');
+                load_ports[nload_ports++] = (uint16_t)atoi(c ? c + 1 : s);
+            }
+            continue;
+        }
         if (!strcmp(argv[i], "--scale") && i + 1 < argc) {
             nscales = 0;
             for (char *s = strtok(argv[++i], ","); s && nscales < 8; s = strtok(NULL, ","))
@@ -872,7 +1053,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--iters") && i + 1 < argc) {
             iters = atoi(argv[++i]);
         } else {
-            fprintf(stderr, "usage: bench_cloud [--scale 100,1000,5000] [--iters 300]\n");
+            fprintf(stderr, "usage: bench_cloud [--scale 100,1000,5000] [--iters 300]\n"
+                            "       bench_cloud --load FILE --brokers 127.0.0.1:PORT[,...] [--out FILE] [--deadline S] [--sub-qos 0|1]\n");
             return 2;
         }
     }
@@ -886,6 +1068,8 @@ int main(int argc, char **argv)
     ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
         return 1;
+    if (load)
+        return nload_ports ? run_load(load, load_out, load_deadline) : 2;
 
     char smartcfg[PATH_MAX + 32] = "", exe[PATH_MAX];
     const char *b = getenv("SC_BUILD");

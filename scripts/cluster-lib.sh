@@ -75,16 +75,18 @@ cl_rmq_start() { # cl_rmq_start i: starts node i in the background (does not wai
   CL_PID[i]=$!
 }
 
-cl_rmq_wait() { # cl_rmq_wait i timeout_s: polls until the node has booted (await_startup
-  # fails at once while the Erlang VM is not yet reachable)
+cl_rmq_wait() { # cl_rmq_wait i timeout_s: until node i has booted. Polls its AMQP port (the
+  # listeners open at the end of the boot), not rabbitmqctl: each rabbitmqctl run is an Erlang
+  # VM start, seconds of CPU that the booting nodes need on a small machine.
   local end=$(( $(date +%s) + $2 ))
-  until cl_ctl "$1" -q --timeout 10 await_startup >/dev/null 2>&1; do
+  until (exec 3<>"/dev/tcp/127.0.0.1/${CL_AMQP[$1]}") 2>/dev/null &&
+        cl_ctl "$1" -q --timeout 60 await_startup >/dev/null 2>&1; do
     if [ "$(date +%s)" -ge "$end" ] || ! kill -0 "${CL_PID[$1]}" 2>/dev/null; then
       cl_log "rabbitmq node $1 did not start; its log:"
       tail -n 30 "$CL_DIR/rmq$1/stdout" "$CL_DIR/rmq$1"/log/*.log >&2 2>/dev/null
       return 1
     fi
-    sleep 1
+    sleep 0.5
   done
 }
 
@@ -102,9 +104,16 @@ cl_rmq_cluster() {
   local n=$1 user=$2 pass=$3 i
   for ((i = 0; i < n; i++)); do cl_rmq_start "$i"; done
   for ((i = 0; i < n; i++)); do cl_rmq_wait "$i" 120 || return 1; done
+  # The joins run in parallel too: each is a stop_app / join_cluster / start_app cycle of
+  # seconds, and Mnesia takes concurrent joiners to one seed.
+  local jobs=()
   for ((i = 1; i < n; i++)); do
-    ( cl_ctl "$i" -q stop_app && cl_ctl "$i" -q join_cluster "${CL_NODE[0]}" && cl_ctl "$i" -q start_app ) >/dev/null ||
-      { cl_log "node $i could not join the cluster"; return 1; }
+    ( cl_ctl "$i" -q stop_app && cl_ctl "$i" -q join_cluster "${CL_NODE[0]}" && cl_ctl "$i" -q start_app ) \
+      > "$CL_DIR/rmq$i/join.log" 2>&1 &
+    jobs+=($!)
+  done
+  for ((i = 1; i < n; i++)); do
+    wait "${jobs[$((i - 1))]}" || { cl_log "node $i could not join the cluster:"; cat "$CL_DIR/rmq$i/join.log" >&2; return 1; }
   done
   cl_ctl 0 -q add_user "$user" "$pass" >/dev/null
   cl_ctl 0 -q set_permissions -p / "$user" '.*' '.*' '.*' >/dev/null
@@ -117,28 +126,26 @@ cl_rmq_stop_all() {
   [ -n "${CL_EPMD:-}" ] && ERL_EPMD_PORT=$CL_EPMD epmd -kill >/dev/null 2>&1 || true
 }
 
-# PostgreSQL: one server in $CL_DIR/pg on a free port, trust auth on loopback only.
+# PostgreSQL: one server in $CL_DIR/pg on a free port, trust auth on loopback only. Prints
+# URL=<postgresql://...> last (callers run it in the background, next to the RabbitMQ boot).
+cl_pg_run() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cl_pg_start() {
-  CL_PG_PORT=$(cl_free_port)
-  local d="$CL_DIR/pg" run=""
+  local port d="$CL_DIR/pg"
+  port=$(cl_free_port)
   mkdir -p "$d"
-  # initdb and postgres refuse to run as root: as root, run them as the nobody-like owner.
-  if [ "$(id -u)" = 0 ]; then chown -R postgres "$d"; run="runuser -u postgres --"; fi
-  $run "$PG_BIN/initdb" -D "$d/data" -A trust -U smartcfg --no-sync >"$d/initdb.log" 2>&1 ||
+  # initdb and postgres refuse to run as root: as root they run as the postgres user.
+  [ "$(id -u)" = 0 ] && chown -R postgres "$d"
+  cl_pg_run "$PG_BIN/initdb" -D "$d/data" -A trust -U smartcfg --no-sync >"$d/initdb.log" 2>&1 ||
     { cat "$d/initdb.log" >&2; return 1; }
-  $run "$PG_BIN/pg_ctl" -D "$d/data" -l "$d/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $CL_PG_PORT -k $d -c fsync=on -c max_connections=200" start >/dev/null ||
+  cl_pg_run "$PG_BIN/pg_ctl" -D "$d/data" -l "$d/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $d -c max_connections=200" start >/dev/null ||
     { cat "$d/server.log" >&2; return 1; }
-  CL_PG_RUN=$run
-  CL_PG_URL="postgresql://smartcfg@127.0.0.1:$CL_PG_PORT/postgres"
+  echo "URL=postgresql://smartcfg@127.0.0.1:$port/postgres"
 }
 cl_pg_stop() {
-  [ -n "${CL_PG_PORT:-}" ] || return 0
-  $CL_PG_RUN "$PG_BIN/pg_ctl" -D "$CL_DIR/pg/data" -m immediate stop >/dev/null 2>&1 || true
-  CL_PG_PORT=""
+  [ -f "$CL_DIR/pg/data/postmaster.pid" ] || return 0
+  cl_pg_run "$PG_BIN/pg_ctl" -D "$CL_DIR/pg/data" -m immediate stop >/dev/null 2>&1 || true
 }
-cl_psql() { psql "$CL_PG_URL" -X -A -t -q "$@"; }
-
 cl_cleanup() {
   cl_rmq_stop_all
   cl_pg_stop

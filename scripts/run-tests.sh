@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The whole suite, as `make test` and CI run it: ctest (unit + integration) on the normal
-# build, the unit tests again under ASan+UBSan (clang), every fuzzer for a bounded time, the
+# build, the cluster test (scripts/test-cluster.sh), the unit tests again under ASan+UBSan (clang), every fuzzer for a bounded time, the
 # Cortex-M cross-build of the core, and the core's self-test on an emulated Cortex-M4 (each of
 # its checks counts). Prints the time of each phase and, on success, one closing line
 # "make test: N passed, 0 failed".
@@ -32,6 +32,11 @@ phase "ctest (unit + integration)"
 (cd "$BUILD" && ctest --output-on-failure -j "$CTEST_JOBS") 2>&1 | tee "$log"
 count
 done_phase ctest
+
+phase "cluster: PostgreSQL, 3 RabbitMQ nodes, two workers, kills (scripts/test-cluster.sh)"
+BUILD="$BUILD" bash scripts/test-cluster.sh 2>&1 | tee "$log"
+total=$((total + $(sed -n 's/^\([0-9]*\) passed, 0 failed$/\1/p' "$log" | tail -1)))
+done_phase cluster
 
 # One clang build (ASan+UBSan, with the fuzzers' coverage hooks) serves both the unit tests
 # under the sanitizers and the fuzzers; only those targets are built.

@@ -183,6 +183,8 @@ static int open_store(cloud_store_t *s, const char *spec, bool readonly, char *e
         s->ops = NULL;
         if (!retry)
             return -1;
+        if (pause_ms > limit_ms - waited_ms)   /* the bound is the bound: no pause past it */
+            pause_ms = limit_ms - waited_ms;
         if (cloud_store_settings.log) {
             char m[600];
             snprintf(m, sizeof m, "%s; retrying in %u ms (%u of %u s waited)", err, pause_ms, waited_ms / 1000,

@@ -37,6 +37,7 @@ typedef struct {
     PGconn *c;
     pthread_mutex_t lock;     /* one PGconn is not thread-safe; results are independent of it */
     bool in_txn, broken;      /* broken: the connection died inside the transaction */
+    bool stale;               /* connected to a read-only server: reconnect to find the primary */
     int64_t next_try_ms;
     unsigned pause_ms;
 } pg_t;
@@ -62,7 +63,7 @@ static void note_conn(cloud_store_t *s, bool unavailable, const char *what, cons
     char one[160];
     snprintf(one, sizeof one, "%s", msg && *msg ? msg : "unknown error");
     for (char *p = one; *p; p++)
-        if (*p == '\n' || *p == '\r')
+        if (*p == '\n' || *p == '\r' || *p == '\t')
             *p = *(p + 1) ? ' ' : 0;
     cloud_store_note(s, unavailable, "%s: %s", what, one);
 }
@@ -127,7 +128,7 @@ static int ensure(cloud_store_t *s)
         cloud_store_note(s, true, "the database connection was lost during this transaction");
         return -1;
     }
-    if (PQstatus(p->c) == CONNECTION_OK)
+    if (PQstatus(p->c) == CONNECTION_OK && !(p->stale && !p->in_txn))
         return 0;
     if (p->in_txn) {
         p->broken = true;
@@ -139,6 +140,7 @@ static int ensure(cloud_store_t *s)
         cloud_store_note(s, true, "PostgreSQL unreachable (reconnecting)");
         return -1;
     }
+    p->stale = false;
     PQreset(p->c);
     if (PQstatus(p->c) != CONNECTION_OK) {
         note_conn(s, true, "PostgreSQL unreachable", PQerrorMessage(p->c));
@@ -164,6 +166,10 @@ static int failed(cloud_store_t *s, PGresult *res, const char *what)
                  !strcmp(state, "25006") || !strncmp(state, "40", 2) || !strncmp(state, "53", 2);
     if (lost && p->in_txn)
         p->broken = true;
+    /* A standby (after a failover, or a wrong address): a multi-host URL with
+     * target_session_attrs=read-write finds the new primary on the next connection. */
+    if (state && !strcmp(state, "25006"))
+        p->stale = true;
     if (lost)
         say("PostgreSQL connection lost: %s", "requests fail with 'unavailable' until it is back");
     note_conn(s, retry, what, res ? PQresultErrorMessage(res) : PQerrorMessage(p->c));

@@ -16,7 +16,7 @@ enum {
     O_RADIO = 0, O_JOIN, O_IFACE, O_PRODUCT_ID, O_DEVICE_NAME, O_DEVICE_SECRET, O_PRODUCT_SECRET, O_REGION,
     O_STATE_DIR, O_BROKER, O_REGISTER_URL, O_TIMEOUT, O_LOG_LEVEL, O_MAC, O_CA_FILE, O_VIRTUAL_BSSID,
     O_VIRTUAL_CIPHER, O_VIRTUAL_LOSS, O_VIRTUAL_JITTER, O_VIRTUAL_CHANNEL, O_SIM_DELAY, O_AT, O_AT_BAUD, O_CHANNELS,
-    O_LOG_LINGER, O_PROTOCOLS, O_AES_KEY, O_NSTR,
+    O_LOG_LINGER, O_PROTOCOLS, O_AES_KEY, O_TOKEN_LINGER, O_NSTR,
     /* booleans */
     O_NO_CLOUD = O_NSTR, O_JSON, O_REALTIME, O_ANY_CHANNEL, O_VIRTUAL_QOS, O_VIRTUAL_NO_FCS, O_TLS,
     O_NALL,
@@ -32,7 +32,7 @@ static const char *const opt_names[O_NALL] = {
     "radio", "join", "iface", "product-id", "device-name", "device-secret", "product-secret", "region",
     "state-dir", "broker", "register-url", "timeout", "log-level", "mac", "ca-file", "virtual-bssid",
     "virtual-cipher", "virtual-loss", "virtual-jitter", "virtual-channel", "sim-delay", "at", "at-baud", "channels",
-    "log-linger", "protocols", "aes-key",
+    "log-linger", "protocols", "aes-key", "token-linger",
     "no-cloud", "json", "realtime", "any-channel", "virtual-qos", "virtual-no-fcs", "tls",
 };
 
@@ -117,8 +117,10 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --mac MAC               station MAC to report (default: the interface's, else a stable fake)\n"
             "identity and cloud:\n"
             "  --product-id P --device-name D --device-secret S | --product-secret S (dynamic registration)\n"
-            "  --region R (ap-guangzhou)  --broker HOST:PORT  --tls  --ca-file F  --register-url URL\n"
+            "  --region R (ap-guangzhou)  --broker HOST:PORT[,HOST:PORT...]  --tls  --ca-file F  --register-url URL\n"
             "  --no-cloud              stop after the token handshake (no MQTT)\n"
+            "  --token-linger S        --no-cloud: done once the app stopped resending its token for S seconds\n"
+            "                          (default 10: the app's 5 tries 2 s apart)\n"
             "  secrets are better kept out of argv: config file, SMARTCFG_DEVICE_SECRET, SMARTCFG_PRODUCT_SECRET\n"
             "general:\n"
             "  --config FILE           'key = value' lines with the same names as the options\n"
@@ -354,27 +356,40 @@ static int check_required(device_opts_t *o, const device_opts_spec_t *spec)
     return 0;
 }
 
+/* --broker HOST[:PORT][,HOST[:PORT]...]: the brokers of one cluster, tried in order when a
+ * connection fails before the broker answered (the POSIX port does the failover). */
 static int check_broker(device_opts_t *o, sc_cloud_config_t *cloud)
 {
     const char *b = o->val_[O_BROKER];
     if (!b)
         return 0;
-    const char *colon = strrchr(b, ':');
-    uint32_t port = 0;
-    size_t hl = colon ? (size_t)(colon - b) : strlen(b);
-    if (colon) {
-        char *end;
-        errno = 0;
-        unsigned long v = strtoul(colon + 1, &end, 10);
-        if (!colon[1] || *end || errno || v > 65535 || colon[1] == '-')
-            hl = 0;
-        port = (uint32_t)v;
+    for (const char *s = b;;) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        const char *colon = memchr(s, ':', n);
+        size_t hl = colon ? (size_t)(colon - s) : n;
+        if (colon) {
+            char *end;
+            errno = 0;
+            unsigned long v = strtoul(colon + 1, &end, 10);
+            if (colon + 1 == s + n || end != s + n || errno || v < 1 || v > 65535 || colon[1] == '-')
+                hl = 0;
+        }
+        if (hl == 0)
+            return sc_cli_usage_error(&o->cli, "--broker: want HOST[:PORT][,HOST[:PORT]...]");
+        if (!comma)
+            break;
+        s = comma + 1;
     }
-    if (hl == 0 || hl >= sizeof cloud->host)
-        return sc_cli_usage_error(&o->cli, "--broker: want HOST[:PORT]");
+    if (strlen(b) >= sizeof cloud->host)
+        return sc_cli_usage_error(&o->cli, "--broker: the list is longer than %zu characters", sizeof cloud->host - 1);
+    /* One address: host and port apart, as before (the port also picks TLS defaults). A list
+     * goes to the port whole; its entries carry their own ports. */
+    const char *colon = strchr(b, ',') ? NULL : strrchr(b, ':');
+    size_t hl = colon ? (size_t)(colon - b) : strlen(b);
     memcpy(cloud->host, b, hl);
     cloud->host[hl] = '\0';
-    cloud->port = (uint16_t)port;
+    cloud->port = colon ? (uint16_t)strtoul(colon + 1, NULL, 10) : 0;
     return 0;
 }
 
@@ -398,6 +413,14 @@ static int check_identity(device_opts_t *o)
         return sc_cli_usage_error(&o->cli, "--product-id and --device-name must not be empty");
     d->cloud.tls = o->flag_[O_TLS];
     d->skip_cloud = o->flag_[O_NO_CLOUD];
+    if (o->val_[O_TOKEN_LINGER]) {
+        uint32_t s = 0;
+        if (parse_uint(o, O_TOKEN_LINGER, 600, &s))
+            return SC_EXIT_USAGE;
+        if (!s) /* the core reads 0 as "the default" */
+            return sc_cli_usage_error(&o->cli, "--token-linger: want 1..600 seconds");
+        d->linger_ms = s * 1000u;
+    }
     return check_broker(o, &d->cloud);
 }
 

@@ -23,6 +23,7 @@ extern "C" {
 #define SC_OTA_STALL_MS 20000u
 #define SC_OTA_TRIES 5u
 #define SC_OTA_RETRY_MS 1000u
+#define SC_OTA_SUBACK_MS 10000u   /* how long AT+TCOTASET=1 waits for the broker's SUBACK */
 
 /* IoT Explorer's report_progress result codes (the SDK's IOT_OTAR_*): also the code of the
  * +TCOTASTATUS:UPDATEFAIL URC. */
@@ -35,6 +36,8 @@ enum {
 };
 
 typedef enum {
+    SC_OTA_EV_ENABLED,               /* after SC_ERR_AGAIN from sc_ota_enable: code 0 (the SUBACK
+                                      * granted, version reported), SC_ERR_REFUSED, SC_ERR_TIMEOUT */
     SC_OTA_EV_ENTER_UPDATE,          /* the update message was accepted: downloading */
     SC_OTA_EV_SUCCESS,               /* stored and checked */
     SC_OTA_EV_FAIL                   /* code: SC_OTA_RESULT_* */
@@ -60,7 +63,10 @@ typedef struct {
  * max_size: the largest image accepted (what AT+TCFWINFO? reports as the module's buffer). */
 sc_err_t sc_ota_init(sc_ota_t *ota, const sc_hal_t *hal, uint32_t max_size, sc_ota_event_cb cb, void *user);
 /* AT+TCOTASET=1: subscribe $ota/update/P/D and report version (again when already enabled).
- * SC_ERR_BUSY while downloading, SC_ERR_RANGE bad version, SC_ERR_IO MQTT refused. */
+ * SC_OK done (a port without SUBACK tracking), SC_ERR_AGAIN the SUBSCRIBE is out and the
+ * version is reported once the broker grants it (SC_OTA_EV_ENABLED tells), SC_ERR_BUSY while
+ * downloading, SC_ERR_RANGE bad version, SC_ERR_IO MQTT refused. As the reference: only a
+ * granted subscription makes an update message reach us, so success waits for it. */
 sc_err_t sc_ota_enable(sc_ota_t *ota, const char *product_id, const char *device_name, const char *version,
                        uint32_t now_ms);
 /* AT+TCOTASET=0: cancels a download (the partial image is dropped) and stops listening. */

@@ -11,6 +11,7 @@
 #include "sc_posix_mqtt.h"
 
 #define ACK_RING 64
+#define ADDR_MAX 8   /* "HOST[:PORT],HOST[:PORT]...": brokers of one cluster, tried in order */
 #define DEFAULT_CA "/etc/ssl/certs/ca-certificates.crt"
 
 typedef struct {
@@ -32,6 +33,14 @@ typedef struct {
     sc_err_t req_res[ACK_RING];
     bool req_used[ACK_RING];
     unsigned req_next;
+    /* Failover (smartcfg device --broker A,B,C): a transport failure before the first CONNACK
+     * moves on to the next address; a refusal (CONNACK code) or a loss after it does not. */
+    struct {
+        char host[128];
+        int port;
+    } addr[ADDR_MAX];
+    int naddr, cur, keepalive;
+    bool connacked;
 } posix_mqtt_t;
 
 static int reason_of(int rc, int err)
@@ -54,6 +63,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 {
     posix_mqtt_t *p = obj;
     pthread_mutex_lock(&p->lock);
+    p->connacked = true;
     if (rc == 0) {
         p->state = SC_MQTT_CONNECTED;
         p->reason = 0;
@@ -170,6 +180,46 @@ static void sleep_ms(unsigned ms)
         ;
 }
 
+/* "HOST[:PORT][,HOST[:PORT]...]" (port default: dflt) into p->addr. 0, or -1 when malformed. */
+static int parse_addrs(posix_mqtt_t *p, const char *list, int dflt)
+{
+    p->naddr = p->cur = 0;
+    for (const char *s = list; *s;) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        const char *colon = memchr(s, ':', n);
+        size_t hl = colon ? (size_t)(colon - s) : n;
+        if (p->naddr == ADDR_MAX || hl == 0 || hl >= sizeof p->addr[0].host)
+            return -1;
+        memcpy(p->addr[p->naddr].host, s, hl);
+        p->addr[p->naddr].host[hl] = '\0';
+        p->addr[p->naddr].port = colon ? atoi(colon + 1) : dflt;
+        if (p->addr[p->naddr].port < 1 || p->addr[p->naddr].port > 65535)
+            return -1;
+        p->naddr++;
+        s += n + (comma ? 1 : 0);
+    }
+    return p->naddr ? 0 : -1;
+}
+
+/* Loop thread (or m_connect): the transport to the current broker failed before any CONNACK;
+ * start connecting to the next one. MOSQ_ERR_SUCCESS when a connect is under way again. */
+static int next_address(posix_mqtt_t *p)
+{
+    pthread_mutex_lock(&p->lock);
+    bool more = !p->connacked && !p->closing && p->cur + 1 < p->naddr;
+    if (more) {
+        p->cur++;
+        p->state = SC_MQTT_CONNECTING;
+        p->reason = 0;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (!more)
+        return MOSQ_ERR_NO_CONN;
+    int rc = mosquitto_connect_async(p->mosq, p->addr[p->cur].host, p->addr[p->cur].port, p->keepalive);
+    return rc == MOSQ_ERR_SUCCESS ? rc : next_address(p);
+}
+
 /* Our own network thread instead of mosquitto_loop_start(): libmosquitto's loop_forever
  * reconnects on its own and cannot be stopped while a TCP connect is pending (a silent
  * broker would hang the teardown for minutes). This one never reconnects, reports the first
@@ -192,6 +242,8 @@ static void *loop_main(void *arg)
                 break;
             continue;
         }
+        if (rc != MOSQ_ERR_SUCCESS && next_address(p) == MOSQ_ERR_SUCCESS)
+            continue;
         if (rc != MOSQ_ERR_SUCCESS) {
             pthread_mutex_lock(&p->lock);
             if (p->state == SC_MQTT_CONNECTING || p->state == SC_MQTT_CONNECTED) {
@@ -236,7 +288,11 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     p->stop = p->closing = false;
     memset(p->ack_used, 0, sizeof p->ack_used);
     memset(p->req_used, 0, sizeof p->req_used);
+    p->connacked = false;
+    p->keepalive = params->keepalive_s ? params->keepalive_s : 60;
     pthread_mutex_unlock(&p->lock);
+    if (parse_addrs(p, params->host, params->port) != 0)
+        return SC_ERR_INVAL;
 
     struct mosquitto *m = mosquitto_new(params->client_id, true, p);
     if (m == NULL) {
@@ -264,8 +320,10 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     int err = 0;
     if (rc == MOSQ_ERR_SUCCESS) {
         errno = 0;
-        rc = mosquitto_connect_async(m, params->host, params->port, params->keepalive_s ? params->keepalive_s : 60);
+        rc = mosquitto_connect_async(m, p->addr[0].host, p->addr[0].port, p->keepalive);
         err = errno;
+        if (rc != MOSQ_ERR_SUCCESS && next_address(p) == MOSQ_ERR_SUCCESS)
+            rc = MOSQ_ERR_SUCCESS;   /* the first broker refused at once; the next one is on */
     }
     if (rc == MOSQ_ERR_SUCCESS && pthread_create(&p->thread, NULL, loop_main, p) != 0) {
         rc = MOSQ_ERR_ERRNO;

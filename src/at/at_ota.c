@@ -65,6 +65,8 @@ static void otaset(const sc_at_ota_env_t *e, int form, const sc_at_arg_t *a, siz
         out(e, "+TCOTASET:OK");
         return;
     }
+    if (r == SC_ERR_AGAIN)
+        return;   /* +TCOTASET:OK once the broker granted the subscription (sc_at_ota_urc) */
     char b[32];
     snprintf(b, sizeof b, "+TCOTASET:FAIL,%d", r == SC_ERR_RANGE ? SC_AT_CME_PARAM : SC_AT_CME_EXEC);
     out(e, b);
@@ -142,7 +144,11 @@ void sc_at_ota_cmd(const sc_at_ota_env_t *e, const char *name, int form, const s
 void sc_at_ota_urc(sc_at_emit_fn emit, void *user, sc_ota_event_t ev, int code)
 {
     char b[40];
-    if (ev == SC_OTA_EV_ENTER_UPDATE)
+    if (ev == SC_OTA_EV_ENABLED && code == 0)
+        snprintf(b, sizeof b, "+TCOTASET:OK");
+    else if (ev == SC_OTA_EV_ENABLED)   /* no SUBACK in time: 202; refused: 209 */
+        snprintf(b, sizeof b, "+TCOTASET:FAIL,%d", code == SC_ERR_TIMEOUT ? SC_AT_CME_TIMEOUT : SC_AT_CME_EXEC);
+    else if (ev == SC_OTA_EV_ENTER_UPDATE)
         snprintf(b, sizeof b, "+TCOTASTATUS:ENTERUPDATE");
     else if (ev == SC_OTA_EV_SUCCESS)
         snprintf(b, sizeof b, "+TCOTASTATUS:UPDATESUCCESS");

@@ -54,6 +54,9 @@ typedef struct {
     uint32_t deadline;                             /* stall limit or the next try */
     mbedtls_md5_context md5ctx;
     uint32_t read_pos;   /* the host's read position in the stored image */
+    bool sub_wait;       /* AT+TCOTASET=1 waits for the SUBACK of sub_mid until sub_deadline */
+    int sub_mid;
+    uint32_t sub_deadline;
     uint8_t buf[CHUNK];
 } ota_t;
 SC_STATE_FITS(ota_t, sc_ota_t);
@@ -389,7 +392,6 @@ static bool topic(char *out, const char *kind, const char *pid, const char *dn)
 sc_err_t sc_ota_enable(sc_ota_t *pub, const char *pid, const char *dn, const char *version, uint32_t now_ms)
 {
     ota_t *o = O(pub);
-    (void)now_ms;
     if (o->st == ST_DOWNLOAD || o->st == ST_WAIT_RETRY)
         return SC_ERR_BUSY;
     if (!version || !printable(version, 1, SC_OTA_VERSION_MAX) || strchr(version, '"') || strchr(version, '\\'))
@@ -400,11 +402,19 @@ sc_err_t sc_ota_enable(sc_ota_t *pub, const char *pid, const char *dn, const cha
     if (!m->publish || (!m->subscribe && !m->subscribe_req))
         return SC_ERR_UNSUPPORTED;
     int mid = 0;
-    sc_err_t e = m->subscribe_req ? m->subscribe_req(m->ctx, o->update_topic, 1, &mid) : m->subscribe(m->ctx, o->update_topic, 1);
+    bool track = m->subscribe_req && m->request_status;
+    sc_err_t e = track ? m->subscribe_req(m->ctx, o->update_topic, 1, &mid)
+                       : m->subscribe ? m->subscribe(m->ctx, o->update_topic, 1) : SC_ERR_UNSUPPORTED;
     if (e != SC_OK)
         return SC_ERR_IO;
     memcpy(o->version, version, strlen(version) + 1);
     o->st = ST_LISTEN;
+    if (track) {
+        o->sub_wait = true;
+        o->sub_mid = mid;
+        o->sub_deadline = now_ms + SC_OTA_SUBACK_MS;
+        return SC_ERR_AGAIN;
+    }
     report_version(o);
     return SC_OK;
 }
@@ -418,6 +428,7 @@ void sc_ota_disable(sc_ota_t *pub)
         if (o->hal->fw.discard)
             (void)o->hal->fw.discard(o->hal->fw.ctx);
     }
+    o->sub_wait = false;   /* a pending AT+TCOTASET=1 ends without its URC */
     if (o->st != ST_OFF && o->hal->mqtt.unsubscribe) {
         int mid = 0;
         (void)o->hal->mqtt.unsubscribe(o->hal->mqtt.ctx, o->update_topic, &mid);
@@ -468,9 +479,30 @@ uint32_t sc_ota_max_size(const sc_ota_t *pub)
     return CO(pub)->max_size;
 }
 
+/* The SUBACK AT+TCOTASET=1 waits for: granted -> report the version; else off again. */
+static void sub_step(ota_t *o, uint32_t now)
+{
+    sc_err_t e = o->hal->mqtt.request_status(o->hal->mqtt.ctx, o->sub_mid);
+    if (e == SC_ERR_AGAIN && !sc_ms_reached(now, o->sub_deadline))
+        return;
+    o->sub_wait = false;
+    if (e == SC_OK) {
+        report_version(o);
+        event(o, SC_OTA_EV_ENABLED, 0);
+        return;
+    }
+    o->st = ST_OFF;
+    event(o, SC_OTA_EV_ENABLED, e == SC_ERR_AGAIN ? SC_ERR_TIMEOUT : SC_ERR_REFUSED);
+}
+
 uint32_t sc_ota_step(sc_ota_t *pub, uint32_t now_ms)
 {
     ota_t *o = O(pub);
+    if (o->sub_wait) {
+        sub_step(o, now_ms);
+        if (o->sub_wait)
+            return now_ms + 20;
+    }
     if (o->st == ST_WAIT_RETRY && sc_ms_reached(now_ms, o->deadline))
         start_try(o, now_ms);
     if (o->st == ST_DOWNLOAD) {

@@ -23,7 +23,12 @@ if [ "$(id -u)" = 0 ]; then
     chown "$PGOS" "$PGDIR"
     AS=(runuser -u "$PGOS" --)
 fi
-PGPORT=$(free_port)
+# All the ports at once: one python start costs seconds on a loaded machine.
+read -r PGPORT H2 M2 DEAD H3 M3 < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(6)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
 PGPASS="pg-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 printf '%s\n' "$PGPASS" > "$PGDIR/pw" && chmod 644 "$PGDIR/pw"
 pg() { "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" "$@"; }
@@ -41,7 +46,7 @@ stop_pg_on_exit() {
     cleanup
 }
 trap stop_pg_on_exit EXIT
-"${AS[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -U smartcfg --pwfile="$PGDIR/pw" -A scram-sha-256 >/dev/null \
+"${AS[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -U smartcfg --pwfile="$PGDIR/pw" -A scram-sha-256 --no-sync >/dev/null \
     || fail "initdb failed"
 pg_start
 DB="postgresql://smartcfg:$PGPASS@127.0.0.1:$PGPORT/postgres"
@@ -76,7 +81,6 @@ ACKED+=("$TOK")
 ok "device binds through the broker; the row is in PostgreSQL; reuse by another device 409"
 
 # ---- a second worker on the same database -----------------------------------------------------
-H2=$(free_port) M2=$(free_port)
 "$SMARTCFG" cloud --http 127.0.0.1:$H2 --mqtt 127.0.0.1:$M2 --db "$DB" --json --admin-key-file "$ADMIN_KEY_FILE" \
     --tls-dir "$T/tls2" > "$T/w2.events" 2> "$T/w2.err" &
 W2_PID=$!
@@ -164,9 +168,8 @@ grep -q '"event":"service_connected"' "$T/cloud.events" || fail "cloud started b
 stop_cloud
 ok "a cloud started before its database retries, then comes up"
 
-DEAD=$(free_port)
 START=$(date +%s)
-if "$SMARTCFG" cloud --http 127.0.0.1:$(free_port) --mqtt 127.0.0.1:$(free_port) --db-wait 2 \
+if "$SMARTCFG" cloud --http 127.0.0.1:$H3 --mqtt 127.0.0.1:$M3 --db-wait 2 \
        --db "postgresql://smartcfg:$PGPASS@127.0.0.1:$DEAD/postgres" > "$T/dead.out" 2> "$T/dead.err"; then
     fail "started against an unreachable database"
 fi

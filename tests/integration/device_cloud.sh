@@ -4,6 +4,7 @@
 # `smartcfg device` through the cloud binding on a real mosquitto broker (in a private
 # namespace): decode a capture, join (sim), ack, take the token on 8266, connect with the
 # IoT Explorer credentials, publish app_bind_token and act on the reply: code 0 -> bound, exit 0;
+# --broker with two addresses, the first one dead -> bound through the second;
 # code != 0 -> err 24 / sub = code, exit 5; no broker -> err 1, exit 5.
 set -u
 SC=${SC_BUILD:?}/smartcfg
@@ -66,6 +67,12 @@ run ok 0 "$PORT"
 grep -q '"event":"bound"' "$TMP/ok.jsonl" || fail "no bound event"
 grep -q "\"token\":\"$TOKEN\"" "$TMP/up-ok.log" || fail "app_bind_token did not carry the token"
 echo "bound: $(grep -o '"event":"bound","t_ms":[0-9]*' "$TMP/ok.jsonl")"
+
+# --broker A,B: the first address refuses the connection, the device goes on to the second.
+run failover 0 "1,127.0.0.1:$PORT"
+[ "$RC" = 0 ] || fail "failover run: exit $RC"
+grep -q '"event":"bound"' "$TMP/failover.jsonl" || fail "failover run: not bound"
+echo "failover: first broker address refused, bound through the second"
 
 run refused 4321 "$PORT"
 [ "$RC" = 5 ] || fail "refused run: exit $RC (want 5)"

@@ -21,7 +21,7 @@ veth_pair_up
 PASSWORD='w1red-but-sniffed'
 TOKEN='0f1e2d3c4b5a69788796a5b4c3d2e1f0'
 ip netns exec "$NSD" "$SC" device --radio "pcap:$VD" --join "sim:WiredAP:$PASSWORD" --iface "$VD" --sim-delay 300 \
-    --product-id ABCDEFGHIJ --device-name devpcap --no-cloud --json --timeout 90 --state-dir "$TMP/state" \
+    --product-id ABCDEFGHIJ --device-name devpcap --no-cloud --token-linger 2 --json --timeout 90 --state-dir "$TMP/state" \
     >"$TMP/dev.jsonl" 2>"$TMP/dev.err" &
 DEV=$!
 sleep 0.5

@@ -31,7 +31,7 @@ TOKEN='0123456789abcdef0123456789abcdef'
 ESC_PW=${PASSWORD//:/\\:}
 run_device() { # $1 = join spec, $2 = tag
     SMARTCFG_DEVICE_SECRET=$SECRET in_ns "$SC" device --radio "file:$TMP/cap.pcap" --join "$1" \
-        --product-id ABCDEFGHIJ --device-name dev1 --no-cloud --json --timeout 60 \
+        --product-id ABCDEFGHIJ --device-name dev1 --no-cloud --token-linger 2 --json --timeout 60 \
         --state-dir "$TMP/state-$2" --log-level debug >"$TMP/$2.jsonl" 2>"$TMP/$2.err" &
     DEV=$!
 }

@@ -25,7 +25,7 @@ PASSWORD='v1rtual-pass'
 TOKEN='00112233445566778899aabbccddeeff'
 start_device() { # $1 = address, $2 = name
     in_ns "$SC" device --radio udp --join "sim:HomeNet:$PASSWORD:$1" --product-id ABCDEFGHIJ --device-name "$2" \
-        --no-cloud --json --timeout 90 --state-dir "$TMP/state-$2" >"$TMP/$2.jsonl" 2>"$TMP/$2.err" &
+        --no-cloud --token-linger 2 --json --timeout 90 --state-dir "$TMP/state-$2" >"$TMP/$2.jsonl" 2>"$TMP/$2.err" &
 }
 start_device 127.0.0.2 devA; DA=$!
 start_device 127.0.0.3 devB; DB=$!

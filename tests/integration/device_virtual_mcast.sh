@@ -18,7 +18,7 @@ fail() { echo "FAIL: $*"; for f in "$TMP"/*.jsonl "$TMP"/*.err; do [ -f "$f" ] &
 veth_pair_up
 
 ip netns exec "$NSD" "$SC" device --radio udp --join sim:McastAP:pw12345678 --iface "$VD" --sim-delay 200 \
-    --product-id ABCDEFGHIJ --device-name devmc --no-cloud --json --timeout 60 --state-dir "$TMP/state" \
+    --product-id ABCDEFGHIJ --device-name devmc --no-cloud --token-linger 2 --json --timeout 60 --state-dir "$TMP/state" \
     --log-level debug >"$TMP/dev.jsonl" 2>"$TMP/dev.err" &
 DEV=$!
 for _ in $(seq 300); do   # until the radio is up (or the device gave up), at most 30 s

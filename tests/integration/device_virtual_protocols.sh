@@ -39,7 +39,7 @@ run_case() {
     in_ns ip link set lo up
     # shellcheck disable=SC2086
     in_ns "$SC" device --radio "udp:$port" --join "sim:HomeNet:$PASSWORD:127.0.0.2" --product-id ABCDEFGHIJ \
-        --device-name "dev-$name" --no-cloud --json --timeout 60 --state-dir "$TMP/state-$name" $dopts \
+        --device-name "dev-$name" --no-cloud --token-linger 2 --json --timeout 60 --state-dir "$TMP/state-$name" $dopts \
         >"$TMP/$name.jsonl" 2>"$TMP/$name.err" &
     local dev=$!
     # the device is listening once its radio line is out

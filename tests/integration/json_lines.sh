@@ -25,7 +25,7 @@ in_ns ip link set lo up
 PASSWORD='js0n-pass'
 start_device() { # address, name, password
     in_ns "$SC" device --radio udp --join "sim:HomeNet:$3:$1" --product-id ABCDEFGHIJ --device-name "$2" \
-        --no-cloud --json --timeout 90 --state-dir "$TMP/state-$2" >"$TMP/$2.jsonl" 2>"$TMP/$2.err" &
+        --no-cloud --token-linger 2 --json --timeout 90 --state-dir "$TMP/state-$2" >"$TMP/$2.jsonl" 2>"$TMP/$2.err" &
 }
 start_device 127.0.0.2 devA "$PASSWORD"; DA=$!
 start_device 127.0.0.3 devB "$PASSWORD"; DB=$!

@@ -14,7 +14,7 @@ trap cleanup EXIT
 ip netns add $NS; ip -n $NS link set lo up; mkdir -p "$T/state"
 export SMARTCFG_DEVICE_SECRET=c2VjcmV0c2VjcmV0c2VjcmV0
 ip netns exec $NS "$B/smartcfg" device --radio udp --join sim:TP-LINK_2.4G:12345678:127.0.0.2 \
-  --product-id ABCDEFGHIJ --device-name e2e_dev1 --no-cloud --state-dir "$T/state" --timeout 60 --json \
+  --product-id ABCDEFGHIJ --device-name e2e_dev1 --no-cloud --token-linger 2 --state-dir "$T/state" --timeout 60 --json \
   > "$T/dev.ev" 2> "$T/dev.err" &
 dpid=$!
 sleep 0.5

@@ -91,7 +91,7 @@ for _ in $(seq 100); do grep -q "listening on" "$T/tcpdump.err" && break; sleep 
 TOKEN=fedcba9876543210fedcba9876543210
 export SMARTCFG_DEVICE_SECRET=c2VjcmV0c2VjcmV0c2VjcmV0
 in_ns "$SC" device --radio udp --join sim:WireAP:wire-pass-1:127.0.0.2 --product-id WSPRODUCT1 \
-    --device-name ws-dev --no-cloud --state-dir "$T/state" --timeout 60 --json >"$T/dev.out" 2>"$T/dev.err" &
+    --device-name ws-dev --no-cloud --token-linger 2 --state-dir "$T/state" --timeout 60 --json >"$T/dev.out" 2>"$T/dev.err" &
 DEVPID=$!; pids+=($DEVPID)
 in_ns "$SC" send --ssid WireAP --password wire-pass-1 --bssid 02:5c:00:00:00:01 --ip 127.0.0.1 --dest 127.0.0.1 \
     --token $TOKEN --timeout 40 --json >"$T/send.out" 2>"$T/send.err" || fail "send: $(tail -3 "$T/send.err")"

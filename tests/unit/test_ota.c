@@ -54,6 +54,25 @@ static sc_err_t m_sub(void *ctx, const char *topic, int qos)
     return SC_OK;
 }
 
+static sc_err_t suback = SC_ERR_AGAIN;    /* what request_status answers */
+static int sub_mid_seen;
+
+static sc_err_t m_subreq(void *ctx, const char *topic, int qos, int *mid)
+{
+    (void)ctx; (void)qos;
+    assert_string_equal(topic, T_UPDATE);
+    nsubs++;
+    *mid = 77;
+    return SC_OK;
+}
+
+static sc_err_t m_status(void *ctx, int mid)
+{
+    (void)ctx;
+    sub_mid_seen = mid;
+    return suback;
+}
+
 static sc_err_t g_start(void *ctx, const char *url, uint32_t off)
 {
     (void)ctx;
@@ -147,6 +166,7 @@ static int setup(void **state)
     fh.hal.mqtt.publish = m_pub;
     fh.hal.mqtt.subscribe = m_sub;
     fh.hal.mqtt.subscribe_req = NULL;
+    fh.hal.mqtt.request_status = NULL;
     fh.hal.http = (sc_hal_http_t){ .get_start = g_start, .get_read = g_read, .get_close = g_close };
     fh.hal.fw = (sc_hal_fw_t){ .write = f_write, .commit = f_commit, .discard = f_discard, .read = f_read };
     npubs = nsubs = nstarts = nev = discards = 0;
@@ -350,6 +370,43 @@ static void test_bad_messages_ignored(void **state)
     assert_int_equal(events[nev - 1], SC_OTA_EV_SUCCESS);
 }
 
+/* With SUBACK tracking AT+TCOTASET=1 succeeds only once the broker granted the topic; the
+ * version is reported after that, as the reference does. */
+static void test_enable_waits_for_suback(void **state)
+{
+    (void)state;
+    fh.hal.mqtt.subscribe_req = m_subreq;
+    fh.hal.mqtt.request_status = m_status;
+    suback = SC_ERR_AGAIN;
+    assert_int_equal(sc_ota_enable(&ota, "PRD", "dev", "1.0.0", fh.now), SC_ERR_AGAIN);
+    run(500);
+    assert_int_equal(nev, 0);
+    assert_int_equal(npubs, 0);   /* no version report before the SUBACK */
+    suback = SC_OK;
+    run(100);
+    assert_int_equal(sub_mid_seen, 77);
+    assert_int_equal(nev, 1);
+    assert_int_equal(events[0], SC_OTA_EV_ENABLED);
+    assert_int_equal(codes[0], 0);
+    assert_int_equal(npubs, 1);
+    assert_true(sc_ota_enabled(&ota));
+    /* refused */
+    suback = SC_ERR_REFUSED;
+    assert_int_equal(sc_ota_enable(&ota, "PRD", "dev", "1.0.1", fh.now), SC_ERR_AGAIN);
+    run(100);
+    assert_int_equal(events[nev - 1], SC_OTA_EV_ENABLED);
+    assert_int_equal(codes[nev - 1], SC_ERR_REFUSED);
+    assert_false(sc_ota_enabled(&ota));
+    /* never answered: bounded */
+    suback = SC_ERR_AGAIN;
+    int before = nev;
+    assert_int_equal(sc_ota_enable(&ota, "PRD", "dev", "1.0.1", fh.now), SC_ERR_AGAIN);
+    run(SC_OTA_SUBACK_MS + 100);
+    assert_int_equal(nev, before + 1);
+    assert_int_equal(codes[nev - 1], SC_ERR_TIMEOUT);
+    assert_false(sc_ota_enabled(&ota));
+}
+
 static void test_enable_checks(void **state)
 {
     (void)state;
@@ -393,6 +450,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_404_and_stall, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_messages_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enable_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enable_waits_for_suback, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
