@@ -89,6 +89,7 @@ typedef struct {
     const char *rabbitmq_vhost;          /* --rabbitmq: answer its HTTP auth backend for this vhost; NULL: off */
     bool reuse_port;                     /* share the port with other workers on this host (SO_REUSEPORT) */
     struct cloud_ota *ota;               /* firmware updates (cloud_ota.h); NULL: none */
+    struct cloud_thing *thing;           /* control / action downlink (cloud_thing.c); NULL: none */
 } cloud_http_cfg_t;
 cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t errlen);
 void cloud_http_stop(cloud_http_t *h);
@@ -133,6 +134,17 @@ int cloud_amqp_step(cloud_amqp_t *a, int timeout_ms);
 bool cloud_amqp_connected(const cloud_amqp_t *a);
 const char *cloud_amqp_vhost(const cloud_amqp_t *a);
 void cloud_amqp_free(cloud_amqp_t *a);
+
+/* ---- IoT Explorer topics (cloud_thing.c): data template, events, actions, system time,
+ * gateway operations; its own service-identity MQTT client, on libmosquitto's thread. */
+typedef struct cloud_thing cloud_thing_t;
+cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t port, const char *user, const char *pass,
+                               char *err, size_t errlen);
+void cloud_thing_free(cloud_thing_t *t);
+/* POST /v1/products/<P>/devices/<D>/control {"params":{…}} and …/action {"actionId":…,"params":{…}}:
+ * the downlink. 0 sent, -1 bad input (msg says which); on success msg is the clientToken. */
+int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool action, const char *body, size_t len,
+                     char *msg, size_t msglen);
 
 /* Shared validation of identifiers coming from the network. */
 bool cloud_valid_id(const char *s, size_t maxlen);

@@ -121,19 +121,98 @@ static bool device_may_ota(const cloud_acl_registry_t *r, const char *client_id,
     return r->device_exists(r->ctx, pid, slash + 1) == 1;
 }
 
+static bool proxies(const cloud_acl_registry_t *r, const char *client_id, const char *pid, const char *dn)
+{
+    return r->gateway_proxies && r->gateway_proxies(r->ctx, client_id, pid, dn) == 1;
+}
+
+/* The other IoT Explorer / IoT Hub topics (docs/cloud.md "Topic rights"). Up (publish):
+ * $sys/operation/<P>/<D>, $shadow/operation/<P>/<D>, $gateway/operation/<P>/<D>, <P>/<D>/data,
+ * <P>/<D>/event. Down (subscribe, receive): the same $…/operation/result/<P>/<D>, <P>/<D>/data,
+ * <P>/<D>/control. Always the caller's own <P>/<D>, no wildcards — except that a gateway also
+ * speaks for its bound, online sub-devices on their custom and data-template topics. */
+static bool device_may_more(const cloud_acl_registry_t *r, const char *client_id, const char *topic,
+                            cloud_acl_access_t access)
+{
+    if (strpbrk(topic, "+#"))
+        return false;
+    bool up = access == CLOUD_ACL_PUBLISH, custom = false;
+    static const char *const pre_up[] = { "$sys/operation/", "$shadow/operation/", "$gateway/operation/" };
+    static const char *const pre_down[] = { "$sys/operation/result/", "$shadow/operation/result/",
+                                            "$gateway/operation/result/" };
+    const char *rest = NULL;
+    for (int i = 0; i < 3 && !rest; i++) {
+        const char *pre = up ? pre_up[i] : pre_down[i];
+        size_t n = strlen(pre);
+        if (!strncmp(topic, pre, n) && (!up || strncmp(topic + n, "result/", 7) != 0))
+            rest = topic + n;
+    }
+    char pid[CLOUD_ACL_ID_MAX], dn[CLOUD_ACL_ID_MAX];
+    if (rest) {
+        const char *slash = strchr(rest, '/');
+        if (!slash || slash == rest || !slash[1] || strchr(slash + 1, '/') || (size_t)(slash - rest) >= sizeof pid ||
+            strlen(slash + 1) >= sizeof dn)
+            return false;
+        memcpy(pid, rest, (size_t)(slash - rest));
+        pid[slash - rest] = 0;
+        strcpy(dn, slash + 1);
+    } else if (topic[0] != '$') {
+        /* <P>/<D>/<name>: data both ways, event up only, control down only */
+        const char *s1 = strchr(topic, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+        if (!s1 || !s2 || s1 == topic || s2 == s1 + 1 || strchr(s2 + 1, '/') || (size_t)(s1 - topic) >= sizeof pid ||
+            (size_t)(s2 - s1 - 1) >= sizeof dn)
+            return false;
+        const char *name = s2 + 1;
+        if (!(!strcmp(name, "data") || (up && !strcmp(name, "event")) || (!up && !strcmp(name, "control"))))
+            return false;
+        memcpy(pid, topic, (size_t)(s1 - topic));
+        pid[s1 - topic] = 0;
+        memcpy(dn, s1 + 1, (size_t)(s2 - s1 - 1));
+        dn[s2 - s1 - 1] = 0;
+        custom = true;
+    } else {
+        /* $thing/<dir>/<kind>/<P>/<D> of a sub-device, data-template kinds only: binding
+         * ($thing/.../service) stays the sub-device's own */
+        const char *dir = up ? "$thing/up/" : "$thing/down/";
+        size_t dl = strlen(dir);
+        const char *k = !strncmp(topic, dir, dl) ? topic + dl : NULL, *s1 = k ? strchr(k, '/') : NULL;
+        const char *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+        if (!s2 || s1 == k || s2 == s1 + 1 || !s2[1] || strchr(s2 + 1, '/') || (size_t)(s2 - s1 - 1) >= sizeof pid ||
+            strlen(s2 + 1) >= sizeof dn)
+            return false;
+        size_t kl = (size_t)(s1 - k);
+        if (!((kl == 8 && !strncmp(k, "property", 8)) || (kl == 5 && !strncmp(k, "event", 5)) ||
+              (kl == 6 && !strncmp(k, "action", 6))))
+            return false;
+        memcpy(pid, s1 + 1, (size_t)(s2 - s1 - 1));
+        pid[s2 - s1 - 1] = 0;
+        strcpy(dn, s2 + 1);
+        return proxies(r, client_id, pid, dn);
+    }
+    size_t pl = strlen(pid);
+    if (!strncmp(client_id, pid, pl) && !strcmp(client_id + pl, dn) && r->device_exists(r->ctx, pid, dn) == 1)
+        return true;
+    return custom && proxies(r, client_id, pid, dn);
+}
+
+bool cloud_acl_service_may(const char *topic, cloud_acl_access_t access)
+{
+    if (!strncmp(topic, "$thing/", 7) || !strncmp(topic, "$ota/", 5) || !strncmp(topic, "$sys/", 5) ||
+        !strncmp(topic, "$gateway/", 9))
+        return true;
+    size_t n = strlen(topic);
+    const char *s1 = strchr(topic, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+    return (access == CLOUD_ACL_SUBSCRIBE || access == CLOUD_ACL_READ) && topic[0] != '$' && s2 &&
+           !strchr(s2 + 1, '/') && n > 6 && !strcmp(topic + n - 6, "/event");
+}
+
 /* Device rights: publish $thing/up/<kind>/<P>/<D>, subscribe and receive $thing/down/<kind>/<P>/<D>
  * (<kind> may be '+' in a subscription), and the OTA pair above. <P>/<D> must be the caller's
  * own registered identity. */
-bool cloud_acl_device_may(const cloud_acl_registry_t *r, const char *client_id, const char *topic,
-                          cloud_acl_access_t access)
+static bool device_may_thing(const cloud_acl_registry_t *r, const char *client_id, const char *topic,
+                             cloud_acl_access_t access)
 {
-    if (access == CLOUD_ACL_UNSUBSCRIBE)
-        return true;
     char buf[256], *lv[6];
-    if (!client_id || !topic || strlen(topic) >= sizeof buf)
-        return false;
-    if (!strncmp(topic, "$ota/", 5))
-        return device_may_ota(r, client_id, topic, access);
     strcpy(buf, topic);
     int n = 0;
     for (char *p = buf, *s; p; n++) {
@@ -160,4 +239,16 @@ bool cloud_acl_device_may(const cloud_acl_registry_t *r, const char *client_id, 
         return false;
     /* Concatenation alone could be split elsewhere (AB/C vs A/BC); the registered split wins. */
     return r->device_exists(r->ctx, lv[3], lv[4]) == 1;
+}
+
+bool cloud_acl_device_may(const cloud_acl_registry_t *r, const char *client_id, const char *topic,
+                          cloud_acl_access_t access)
+{
+    if (access == CLOUD_ACL_UNSUBSCRIBE)
+        return true;
+    if (!client_id || !topic || strlen(topic) >= 256)
+        return false;
+    if (!strncmp(topic, "$ota/", 5))
+        return device_may_ota(r, client_id, topic, access);
+    return device_may_thing(r, client_id, topic, access) || device_may_more(r, client_id, topic, access);
 }

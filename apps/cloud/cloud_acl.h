@@ -27,6 +27,9 @@ typedef struct {
     /* 1 when <pid>/<dn> is registered, 0 when not, -1 on error. */
     int (*device_exists)(void *ctx, const char *pid, const char *dn);
     void *ctx;
+    /* 1 when the gateway logged in as gw_client_id has the sub-device <pid>/<dn> bound and
+     * online (docs/cloud.md "Gateways"), 0 when not, -1 on error. NULL: no gateways. */
+    int (*gateway_proxies)(void *ctx, const char *gw_client_id, const char *pid, const char *dn);
 } cloud_acl_registry_t;
 
 /* A device's CONNECT credentials (docs/protocol/tencent.md#mqtt): NULL when they are good,
@@ -38,6 +41,10 @@ const char *cloud_acl_login(const cloud_acl_registry_t *r, const char *client_id
 /* Whether a device (already logged in as client_id) may do access on an MQTT topic. */
 bool cloud_acl_device_may(const cloud_acl_registry_t *r, const char *client_id, const char *topic,
                           cloud_acl_access_t access);
+
+/* The privileged service identity's topics: $thing, $ota, $sys, $gateway, and the devices'
+ * custom <P>/<D>/event topics to listen to (nothing else on custom topics). */
+bool cloud_acl_service_may(const char *topic, cloud_acl_access_t access);
 
 /* Constant-time comparison of two secrets (length leaks, content does not). */
 bool cloud_consttime_eq(const char *a, const char *b);

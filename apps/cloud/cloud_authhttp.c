@@ -104,6 +104,11 @@ static enum MHD_Result refused(struct MHD_Connection *c, const char *event, cons
     return answer(c, false);
 }
 
+static int reg_gateway(void *ctx, const char *gw_client_id, const char *pid, const char *dn)
+{
+    return cloud_store_gw_proxies(ctx, gw_client_id, pid, dn);
+}
+
 bool cloud_authhttp_owns(const char *url)
 {
     return !strncmp(url, CLOUD_AUTHHTTP_PREFIX, strlen(CLOUD_AUTHHTTP_PREFIX));
@@ -115,7 +120,7 @@ enum MHD_Result cloud_authhttp_route(cloud_store_t *store, struct MHD_Connection
     const char *what = url + strlen(CLOUD_AUTHHTTP_PREFIX);
     form_t f;
     form_parse(body ? body : (char[]){ 0 }, &f);
-    const cloud_acl_registry_t reg = { reg_find, reg_exists, store };
+    const cloud_acl_registry_t reg = { reg_find, reg_exists, store, reg_gateway };
     const char *user = form_get(&f, "username");
     char client[CLOUD_ACL_ID_MAX];
     if (strcmp(method, "POST"))

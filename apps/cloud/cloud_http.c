@@ -734,6 +734,25 @@ static bool admin_authorized(cloud_http_t *h, struct MHD_Connection *c, const ch
            cloud_console_authorized(c, method);
 }
 
+/* POST /v1/products/<P>/devices/<D>/control | /action: the data template's downlink. */
+static enum MHD_Result thing_down(cloud_http_t *h, struct MHD_Connection *c, const char *pid, const char *dn,
+                                  bool action, bool post, const req_t *rq)
+{
+    if (!post)
+        return admin_error(c, 405, "use POST");
+    if (!cloud_valid_id(pid, 64) || !cloud_valid_id(dn, 48))
+        return admin_error(c, 400, "bad product id or device name");
+    int ex = cloud_store_device_exists(&h->store, pid, dn);
+    if (ex != 1)
+        return admin_error(c, ex == 0 ? 404 : 500, ex == 0 ? "unknown device" : "registry error");
+    char msg[96];
+    if (!h->cfg.thing || cloud_thing_down(h->cfg.thing, pid, dn, action, rq->buf, rq->len, msg, sizeof msg) != 0)
+        return admin_error(c, 400, h->cfg.thing ? msg : "no MQTT service");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "clientToken", msg);
+    return cloud_http_json(c, 202, o);
+}
+
 static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
                              const req_t *rq)
 {
@@ -808,6 +827,12 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
         if (slash && !strncmp(slash, "/devices/", 9) && (size_t)(slash - p) < sizeof pid) {
             memcpy(pid, p, (size_t)(slash - p));
             pid[slash - p] = 0;
+            const char *sl2 = strchr(slash + 9, '/');
+            if (sl2 && (!strcmp(sl2, "/control") || !strcmp(sl2, "/action")) && (size_t)(sl2 - slash - 9) < sizeof b) {
+                memcpy(b, slash + 9, (size_t)(sl2 - slash - 9));
+                b[sl2 - slash - 9] = 0;
+                return thing_down(h, c, pid, b, !strcmp(sl2, "/action"), post, rq);
+            }
             if (strlen(slash + 9) >= sizeof b || strchr(slash + 9, '/'))
                 return admin_error(c, 404, "no such endpoint");
             strcpy(b, slash + 9);

@@ -704,6 +704,7 @@ bad_addr:
     cloud_amqp_t *amqp = NULL;
     cloud_gate_t *gate = NULL;
     cloud_ota_t *ota = NULL;
+    cloud_thing_t *thing = NULL;
     hostport_t pub_mqtt = br.mqtt;
     char svc_user[40] = "smartcfg-service-", svc_pass[65];
     const hostport_t *mq = external ? &ext : &br.mqtt;
@@ -822,6 +823,12 @@ bad_addr:
             goto out;
         }
     }
+    /* The data template, system time and gateway topics (docs/cloud.md). */
+    thing = cloud_thing_new(db, mq->host, mq->port, svc_user, svc_pass, err, sizeof err);
+    if (!thing) {
+        fprintf(stderr, "smartcfg cloud: %s\n", err);
+        goto out;
+    }
     cloud_http_cfg_t hc = {
         .host = http.host, .port = http.port, .dbpath = db, .token_ttl = (int)ttl,
         /* default: an expired token reads "expired" for ten lifetimes (at most an hour) */
@@ -829,7 +836,7 @@ bad_addr:
         .tls_cert = https ? tls.cert : NULL, .tls_key = https ? tls.key : NULL,
         .conn_limit = 1024, .per_ip_limit = (unsigned)http_per_addr, .conn_timeout = 5,
         .token_rate = (double)token_rate / 60.0, .token_burst = token_rate < 20 ? (double)token_rate : 20.0,
-        .anon_rate = 5.0, .anon_burst = 30.0, .ota = ota,
+        .anon_rate = 5.0, .anon_burst = 30.0, .ota = ota, .thing = thing,
         /* RabbitMQ's auth requests all come from its nodes' few addresses */
         .rabbitmq_vhost = amqp ? cloud_amqp_vhost(amqp) : NULL, .reuse_port = amqp != NULL,
     };
@@ -929,6 +936,7 @@ out:
     cloud_amqp_free(amqp);
     cloud_http_stop(h);
     cloud_ota_free(ota);
+    cloud_thing_free(thing);
     cloud_gate_stop(gate);
     broker_stop(&br);
     if (evpipe[1] >= 0)

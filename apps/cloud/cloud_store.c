@@ -68,6 +68,15 @@ static const migration_t migrations[] = {
       "CREATE TABLE IF NOT EXISTS ota_status (product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
       " reported_version TEXT, target_version TEXT, state TEXT, percent BIGINT, result_code BIGINT,"
       " result_msg TEXT, updated BIGINT NOT NULL, PRIMARY KEY (product_id, device_name));" },
+    /* Gateway topology (docs/cloud.md "Gateways"): a sub-device is bound to at most one
+     * gateway; online says the gateway has its session up (the broker's ACL reads it). And the
+     * data template's last reported properties (get_status answers them). */
+    { 4,
+      "CREATE TABLE IF NOT EXISTS gw_subdevs(sub_pid TEXT NOT NULL, sub_dn TEXT NOT NULL, gw_pid TEXT NOT NULL,"
+      " gw_dn TEXT NOT NULL, online BIGINT NOT NULL DEFAULT 0, updated BIGINT NOT NULL, PRIMARY KEY(sub_pid, sub_dn));"
+      "CREATE INDEX IF NOT EXISTS gw_subdevs_by_gw ON gw_subdevs(gw_pid, gw_dn);"
+      "CREATE TABLE IF NOT EXISTS thing_props(product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
+      " reported TEXT NOT NULL, updated BIGINT NOT NULL, PRIMARY KEY(product_id, device_name));" },
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -144,10 +153,11 @@ void cloud_store_redact(const char *spec, char *out, size_t len)
         return;
     }
     auth += 3;
-    at = strchr(auth, '@');
     q = strchr(auth, '?');
-    if (q && at && at > q)
-        at = NULL;
+    at = NULL;   /* the last '@' before the parameters: a stray '@' in a password stays hidden */
+    for (const char *c = auth; *c && c != q; c++)
+        if (*c == '@')
+            at = c;
     colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
     int n = q ? (int)(q - spec) : (int)strlen(spec);
     if (colon)
@@ -568,6 +578,84 @@ int cloud_store_check_access_token(cloud_store_t *s, const char *token, int64_t 
         snprintf(u->user_name, sizeof u->user_name, "%s", cloud_rows_text(r, 1));
         snprintf(u->family_id, sizeof u->family_id, "%s", cloud_rows_text(r, 2));
     }
+    cloud_rows_free(r);
+    return rc == 1 ? 0 : rc == 0 ? 1 : -1;
+}
+
+/* ---- gateways and the data template (cloud_thing.c) -------------------------------------- */
+/* 0 found (psk filled), 1 no such device, -1 error. */
+int cloud_store_get_device_psk(cloud_store_t *s, const char *pid, const char *dn, char *psk, size_t len)
+{
+    cloud_rows_t *r = cloud_store_select(s, "SELECT psk FROM devices WHERE product_id=? AND device_name=?", "tt", pid, dn);
+    int rc = cloud_rows_next(r);
+    if (rc == 1)
+        snprintf(psk, len, "%s", cloud_rows_text(r, 0));
+    cloud_rows_free(r);
+    return rc == 1 ? 0 : rc == 0 ? 1 : -1;
+}
+
+/* 0 bound (again), 1 bound to another gateway, -1 error. */
+int cloud_store_gw_bind(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
+                        int64_t now)
+{
+    int rc = inserted(cloud_store_run(s, "INSERT INTO gw_subdevs(sub_pid, sub_dn, gw_pid, gw_dn, online, updated)"
+                                         " VALUES(?,?,?,?,0,?) ON CONFLICT DO NOTHING", "tttti", spid, sdn, gpid, gdn, now));
+    if (rc != 1)
+        return rc;
+    /* the row was there: ours (a repeated bind) or another gateway's */
+    int mine = exists(cloud_store_select(s, "SELECT 1 FROM gw_subdevs WHERE sub_pid=? AND sub_dn=? AND gw_pid=? AND gw_dn=?",
+                                         "tttt", spid, sdn, gpid, gdn));
+    return mine < 0 ? -1 : mine ? 0 : 1;
+}
+
+/* The ACL's question (cloud_acl.h): does the gateway logged in as gw_cid speak for <pid>/<dn> now? */
+int cloud_store_gw_proxies(cloud_store_t *s, const char *gw_cid, const char *pid, const char *dn)
+{
+    return exists(cloud_store_select(s, "SELECT 1 FROM gw_subdevs WHERE sub_pid=? AND sub_dn=? AND online=1"
+                                        " AND gw_pid || gw_dn = ?", "ttt", pid, dn, gw_cid));
+}
+
+/* Unbind (online < 0) or set the session state; rows changed (0: not bound to this gateway), or -1. */
+int cloud_store_gw_update(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
+                          int online)
+{
+    if (online < 0)
+        return cloud_store_run(s, "DELETE FROM gw_subdevs WHERE sub_pid=? AND sub_dn=? AND gw_pid=? AND gw_dn=?", "tttt",
+                               spid, sdn, gpid, gdn);
+    return cloud_store_run(s, "UPDATE gw_subdevs SET online=? WHERE sub_pid=? AND sub_dn=? AND gw_pid=? AND gw_dn=?",
+                           "itttt", (int64_t)(online != 0), spid, sdn, gpid, gdn);
+}
+
+/* The gateway's sub-devices, one callback each: the number, or -1. */
+int cloud_store_gw_list(cloud_store_t *s, const char *gpid, const char *gdn,
+                        void (*fn)(void *u, const char *pid, const char *dn, bool online), void *u)
+{
+    cloud_rows_t *r = cloud_store_select(s, "SELECT sub_pid, sub_dn, online FROM gw_subdevs WHERE gw_pid=? AND gw_dn=?"
+                                            " ORDER BY sub_pid, sub_dn", "tt", gpid, gdn);
+    int n = 0, rc;
+    while ((rc = cloud_rows_next(r)) == 1) {
+        fn(u, cloud_rows_text(r, 0), cloud_rows_text(r, 1), cloud_rows_int(r, 2) != 0);
+        n++;
+    }
+    cloud_rows_free(r);
+    return rc < 0 ? -1 : n;
+}
+
+int cloud_store_thing_put(cloud_store_t *s, const char *pid, const char *dn, const char *reported, int64_t now)
+{
+    return cloud_store_run(s, "INSERT INTO thing_props(product_id, device_name, reported, updated) VALUES(?,?,?,?)"
+                              " ON CONFLICT(product_id, device_name) DO UPDATE SET reported=excluded.reported,"
+                              " updated=excluded.updated", "ttti", pid, dn, reported, now) < 0 ? -1 : 0;
+}
+
+/* 0 found (reported filled), 1 nothing reported yet, -1 error. */
+int cloud_store_thing_get(cloud_store_t *s, const char *pid, const char *dn, char *reported, size_t len)
+{
+    cloud_rows_t *r = cloud_store_select(s, "SELECT reported FROM thing_props WHERE product_id=? AND device_name=?",
+                                         "tt", pid, dn);
+    int rc = cloud_rows_next(r);
+    if (rc == 1)
+        snprintf(reported, len, "%s", cloud_rows_text(r, 0));
     cloud_rows_free(r);
     return rc == 1 ? 0 : rc == 0 ? 1 : -1;
 }

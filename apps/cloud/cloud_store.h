@@ -122,6 +122,18 @@ int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u);
 int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire);
 int cloud_store_check_access_token(cloud_store_t *s, const char *token, int64_t now, cloud_user_t *u);
 
+/* ---- gateways and the data template (cloud_thing.c, docs/cloud.md "Gateways") ------------ */
+int cloud_store_get_device_psk(cloud_store_t *s, const char *pid, const char *dn, char *psk, size_t len);
+int cloud_store_gw_bind(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
+                        int64_t now);
+int cloud_store_gw_proxies(cloud_store_t *s, const char *gw_cid, const char *pid, const char *dn);
+int cloud_store_gw_update(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
+                          int online);
+int cloud_store_gw_list(cloud_store_t *s, const char *gpid, const char *gdn,
+                        void (*fn)(void *u, const char *pid, const char *dn, bool online), void *u);
+int cloud_store_thing_put(cloud_store_t *s, const char *pid, const char *dn, const char *reported, int64_t now);
+int cloud_store_thing_get(cloud_store_t *s, const char *pid, const char *dn, char *reported, size_t len);
+
 /* ---- backends (cloud_store_sqlite.c, cloud_store_pg.c) ------------------------------------ */
 typedef struct {
     char kind;            /* 't' or 'i' */

@@ -114,6 +114,8 @@ typedef struct {
      * NULL: only the current settings are accepted. */
     sc_err_t (*set_uart)(void *ctx, uint32_t baud, uint8_t databits, uint8_t stopbits, uint8_t parity,
                          uint8_t flow);
+    /* AT+TCGWBIND's signature: an unpredictable nonce and the Unix time in seconds (0 unknown). */
+    void (*nonce_time)(void *ctx, uint32_t *nonce, uint64_t *unix_s);
 } sc_at_ops_t;
 
 /* Writes reply bytes to the serial line; must take them all (buffer if needed). */
@@ -143,9 +145,9 @@ typedef struct {
     sc_identity_t id;
 } sc_at_info_t;
 
-/* The context: caller-owned storage (common.h), ~4.6 KiB (2 KiB of it the PUBL/PUBRAW payload
- * buffer, 1.3 KiB the subscription list the reconnect restores). */
-#define SC_AT_SIZE (912u + 3720u + 30u * sizeof(void *))
+/* The context: caller-owned storage (common.h), ~5.6 KiB (2 KiB of it the PUBL/PUBRAW payload
+ * buffer, 1.3 KiB the subscription list the reconnect restores, 1 KiB the gateway state). */
+#define SC_AT_SIZE (912u + 3720u + 1000u + 31u * sizeof(void *))
 typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_AT_SIZE)];
 } sc_at_t;

@@ -86,6 +86,13 @@ sc_err_t sc_cloud_mqtt_password(const char *psk_b64, const char *username, bool 
  * *sha1 (may be NULL) tells which algorithm the password names. */
 sc_err_t sc_cloud_mqtt_password_check(const char *psk_b64, const char *username, const char *password, bool *sha1);
 
+/* Gateway bind signature (docs/at.md "Gateway"): base64 of the HMAC-SHA256, keyed with the
+ * sub-device's decoded PSK, of "<subP><subD>;<random>;<expiry>" — what the gateway sends in a
+ * $gateway/operation "bind" and the cloud recomputes. out needs 45 bytes. */
+#define SC_CLOUD_GW_SIGN_SIZE 45
+sc_err_t sc_cloud_gw_bind_sign(const char *psk_b64, const char *sub_pid, const char *sub_dn, uint32_t random,
+                               uint64_t expiry, char *out, size_t cap);
+
 /* "$thing/up/service/<P>/<D>" and "$thing/down/service/<P>/<D>". */
 sc_err_t sc_cloud_topic_up(const sc_identity_t *id, char *out, size_t cap);
 sc_err_t sc_cloud_topic_down(const sc_identity_t *id, char *out, size_t cap);

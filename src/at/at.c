@@ -6,6 +6,7 @@
 #include "smartcfg/at.h"
 
 #include "../common/state.h"
+#include "at_gw.h"
 #include "at_ota.h"
 
 /* The AT context behind sc_at_t. */
@@ -56,6 +57,7 @@ typedef struct {
     uint8_t mod_flash, mod_gpio, mod_connid;
     uint32_t mod_base, mod_max;
     sc_ota_t *ota;             /* AT+TCOTASET & co. (at_ota.c); NULL: no OTA */
+    sc_at_gw_t gw;             /* AT+TCGWBIND / AT+TCGWONLINE (at_gw.c) */
 } at_state_t;
 SC_STATE_FITS(at_state_t, sc_at_t);
 
@@ -330,7 +332,8 @@ enum {
     CMD_PUBL,
     CMD_PUBRAW,
     CMD_SUB,
-    CMD_UNSUB
+    CMD_UNSUB,
+    CMD_GW
 };
 
 typedef enum { F_EXEC, F_QUERY, F_TEST, F_SET } form_t;
@@ -753,6 +756,7 @@ static void cmd_tcmqttdisconn(at_state_t *at, const cmd_t *c, form_t f, const pa
     }
     at->mqtt_task = false;
     subs_clear(at);
+    sc_at_gw_session_ended(&at->gw);
     /* The reference's MQTT task prints the URC before the command's OK (its test report). */
     outbuf_t o = { .n = 0 };
     ob_str(&o, "+TCMQTTDISCON,");
@@ -1387,6 +1391,30 @@ void sc_at_ota_event(sc_at_t *pub, sc_ota_event_t ev, int code)
     sc_at_ota_urc(ota_emit, AT(pub), ev, code);
 }
 
+/* The gateway commands live in at_gw.c; at.c keeps their pending state and timeout. */
+static sc_at_gw_env_t gw_env(at_state_t *at)
+{
+    return (sc_at_gw_env_t){ .ops = &at->ops, .dev = at->dev.valid ? &at->dev.id : NULL, .mqtt_up = mqtt_up(at),
+                             .emit = ota_emit, .user = at };
+}
+
+static void gw_pending(at_state_t *at, int r)
+{
+    if (r == SC_AT_PENDING)
+        start_pending(at, CMD_GW);
+}
+
+static void cmd_gw(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+{
+    sc_at_arg_t a[SC_AT_MAX_PARAMS];
+    size_t n = ps->n < SC_AT_MAX_PARAMS ? ps->n : SC_AT_MAX_PARAMS;
+    for (size_t i = 0; i < n; i++)
+        a[i] = (sc_at_arg_t){ .is_str = ps->p[i].type == P_STR, .is_int = ps->p[i].type == P_INT,
+                              .s = ps->p[i].s, .slen = ps->p[i].slen, .v = ps->p[i].v };
+    sc_at_gw_env_t env = gw_env(at);
+    gw_pending(at, sc_at_gw_cmd(&env, &at->gw, c->name, (int)f, a, ps->n));
+}
+
 static const cmd_t commands[] = {
     { "+RST", FB(F_EXEC), -1, cmd_rst },
     { "+RESTORE", FB(F_EXEC), -1, cmd_rst },
@@ -1422,6 +1450,8 @@ static const cmd_t commands[] = {
     { "+TCMQTTUNSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_unsub },
     { "+TCMQTTSRV", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tcmqttsrv },
     { "+TCMODINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tcmodinfoset },
+    { "+TCGWBIND", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 3, cmd_gw },
+    { "+TCGWONLINE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_gw },
     { "+TCRESTORE", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcrestore },
 };
 
@@ -1636,6 +1666,14 @@ void sc_at_complete(sc_at_t *pub, int result)
     case CMD_UNSUB:
         finish_sub(at, cmd, result);
         break;
+    case CMD_GW: {
+        sc_at_gw_env_t env = gw_env(at);
+        if (at->gw.phase == 2)
+            sc_at_gw_timeout(&env, &at->gw, result);   /* only the deadline completes this phase */
+        else
+            gw_pending(at, sc_at_gw_complete(&env, &at->gw, result));
+        break;
+    }
     default:
         break;   /* nothing pending: a late or duplicate completion */
     }
@@ -1686,6 +1724,7 @@ void sc_at_mqtt_disconnected(sc_at_t *pub, int code, bool will_reconnect)
         at->mqtt_task = false;
         subs_clear(at);
     }
+    sc_at_gw_session_ended(&at->gw);
     outbuf_t o = { .n = 0 };
     ob_str(&o, "+TCMQTTDISCON,");
     ob_int(&o, code);
@@ -1713,6 +1752,12 @@ void sc_at_urc(sc_at_t *pub, const char *line)
 void sc_at_mqtt_received(sc_at_t *pub, const char *topic, const void *payload, size_t len)
 {
     at_state_t *at = AT(pub);
+    sc_at_gw_env_t env = gw_env(at);
+    int gw = sc_at_gw_message(&env, &at->gw, topic, payload, len);
+    if (gw == 2 && at->pending == CMD_GW)
+        at->pending = CMD_NONE;
+    if (gw)
+        return;   /* $gateway/operation/result: the module's own, as the reference */
     outbuf_t o = { .n = 0 };
     ob_str(&o, "+TCMQTTRCVPUB:\"");
     ob_str(&o, topic);

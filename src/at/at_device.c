@@ -315,6 +315,14 @@ static void resubscribe(atd_t *b)
         sc_ota_reconnected(b->ota);
 }
 
+static void op_nonce_time(void *ctx, uint32_t *nonce, uint64_t *unix_s)
+{
+    const sc_hal_t *h = ((atd_t *)ctx)->hal;
+    if (h && h->sys.random)
+        h->sys.random(h->sys.ctx, nonce, sizeof *nonce);
+    *unix_s = h && h->sys.unix_time ? h->sys.unix_time(h->sys.ctx) : 0;
+}
+
 /* AT+TCDEVREG: one blocking HTTP exchange (the reference blocks the AT task the same way). */
 static int op_dynreg(void *ctx, sc_identity_t *id)
 {
@@ -595,6 +603,7 @@ void sc_at_device_bind(sc_at_device_t *pub, sc_device_t *dev, const sc_hal_t *ha
     ops->wifi_quit = op_wifi_quit;
     ops->wifi_info = op_wifi_info;
     ops->reset = op_reset;
+    ops->nonce_time = op_nonce_time;
 }
 
 void sc_at_device_attach(sc_at_device_t *pub, sc_at_t *at)

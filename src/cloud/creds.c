@@ -86,6 +86,39 @@ sc_err_t sc_cloud_mqtt_password(const char *psk_b64, const char *username, bool 
     return sc_sb_finish(&sb, NULL);
 }
 
+/* Gateway bind (docs/at.md "Gateway"): proof that the gateway holds the sub-device's PSK. */
+sc_err_t sc_cloud_gw_bind_sign(const char *psk_b64, const char *sub_pid, const char *sub_dn, uint32_t random,
+                               uint64_t expiry, char *out, size_t cap)
+{
+    if (psk_b64 == NULL || sub_pid == NULL || sub_dn == NULL || out == NULL)
+        return SC_ERR_INVAL;
+    char text[SC_PRODUCT_ID_MAX + SC_DEVICE_NAME_MAX + 40];
+    sc_sb_t sb;
+    sc_sb_init(&sb, text, sizeof text);
+    sc_sb_str(&sb, sub_pid);
+    sc_sb_str(&sb, sub_dn);
+    sc_sb_str(&sb, ";");
+    sc_sb_u64(&sb, random);
+    sc_sb_str(&sb, ";");
+    sc_sb_u64(&sb, expiry);
+    size_t tlen = 0;
+    if (sc_sb_finish(&sb, &tlen) != SC_OK)
+        return SC_ERR_RANGE;
+    uint8_t key[PSK_RAW_MAX], mac[32];
+    size_t klen = 0, olen = 0;
+    sc_err_t rc = psk_decode(psk_b64, key, &klen);
+    if (rc != SC_OK)
+        return rc;
+    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+    if (md == NULL || mbedtls_md_hmac(md, key, klen, (const uint8_t *)text, tlen, mac) != 0)
+        rc = SC_ERR_UNSUPPORTED;
+    else if (mbedtls_base64_encode((unsigned char *)out, cap, &olen, mac, sizeof mac) != 0)
+        rc = SC_ERR_RANGE;
+    sc_wipe(key, sizeof key);
+    sc_wipe(mac, sizeof mac);
+    return rc;
+}
+
 sc_err_t sc_cloud_mqtt_password_check(const char *psk_b64, const char *username, const char *password, bool *sha1)
 {
     if (psk_b64 == NULL || username == NULL || password == NULL)

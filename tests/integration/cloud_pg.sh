@@ -144,6 +144,30 @@ for t in "${ACKED[@]}"; do
 done
 ok "database back: both workers recover; all ${#ACKED[@]} acknowledged binds are in PostgreSQL exactly once"
 
+# ---- a read-only server (a standby, or one set read-only) ----------------------------------
+ro() { PGOPTIONS='-c default_transaction_read_only=off' sql "ALTER SYSTEM SET default_transaction_read_only = $1" >/dev/null \
+       && sql 'SELECT pg_reload_conf()' >/dev/null; }
+TOK5=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+ro on
+for _ in $(seq 100); do   # the reload reaches the sessions asynchronously
+    HTTP=$(curl -s -o "$T/body" -w '%{http_code}' --max-time 20 -X POST -H 'Content-Type: application/json' \
+           "$BASE/tokenapi?cmd=AppCreateDeviceBindToken" -d "{\"Action\":\"AppCreateDeviceBindToken\",\"AccessToken\":\"$ACCESS\"}")
+    [ "$HTTP" = 503 ] && break
+    sleep 0.2
+done
+[ "$HTTP" = 503 ] || fail "token API on a read-only database: HTTP $HTTP $(cat "$T/body")"
+R=$(device "$MQTT_PORT" dev2 "$PSK2" "$(bind_msg dev2 "$TOK5")") || true
+[ "$(code_of "$R" 2>/dev/null)" != 0 ] || fail "a bind was acknowledged by a read-only database: $R"
+[ "$(sql "SELECT count(*) FROM tokens WHERE token='$TOK5' AND bound_at IS NOT NULL")" = 0 ] || fail "read-only: row changed"
+ro off
+for _ in $(seq 100); do
+    R=$(device "$MQTT_PORT" dev2 "$PSK2" "$(bind_msg dev2 "$TOK5")") || true
+    [ "$(code_of "$R" 2>/dev/null)" = 0 ] && break
+    sleep 0.3
+done
+[ "$(code_of "$R")" = 0 ] || fail "no recovery from read-only: $R"
+ok "read-only database: 503 and no acknowledgement; writable again: binds"
+
 # ---- start order and bad input -----------------------------------------------------------------
 kill "$W2_PID"; wait "$W2_PID" 2>/dev/null || true; W2_PID=""
 stop_cloud

@@ -93,7 +93,11 @@ static int setup(void **state)
         " created INTEGER NOT NULL, PRIMARY KEY(product_id, device_name));"
         "INSERT INTO products VALUES('PROD000001','s',0),('AB','s',0),('A','s',0),('XY','s',0);"
         "INSERT INTO devices VALUES('PROD000001','dev1','" PSK_A "',0),('AB','C','" PSK_A "',0),"
-        "('A','BC','" PSK_A "',0),('XY','Z','" PSK_A "',0),('PROD000001','badpsk','!!!',0);";
+        "('A','BC','" PSK_A "',0),('XY','Z','" PSK_A "',0),('PROD000001','badpsk','!!!',0);"
+        /* gateway XY/Z speaks for PROD000001/dev1 (online); A/BC is bound to AB/C, offline */
+        "CREATE TABLE gw_subdevs(sub_pid TEXT NOT NULL, sub_dn TEXT NOT NULL, gw_pid TEXT NOT NULL,"
+        " gw_dn TEXT NOT NULL, online INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL, PRIMARY KEY(sub_pid, sub_dn));"
+        "INSERT INTO gw_subdevs VALUES('PROD000001','dev1','XY','Z',1,0),('A','BC','AB','C',0,0);";
     int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
     sqlite3_close(db);
     if (rc != SQLITE_OK)
@@ -237,6 +241,11 @@ static void test_service_identity(void **state)
     assert_int_equal(acl("svc-1", "svc", "other/topic", MOSQ_ACL_WRITE), MOSQ_ERR_ACL_DENIED);
     assert_int_equal(acl("svc-1", "svc", "$ota/report/+/+", MOSQ_ACL_SUBSCRIBE), MOSQ_ERR_SUCCESS);
     assert_int_equal(acl("svc-1", "svc", "$ota/update/XY/Z", MOSQ_ACL_WRITE), MOSQ_ERR_SUCCESS);
+    assert_int_equal(acl("svc-1", "svc", "$sys/operation/result/XY/Z", MOSQ_ACL_WRITE), MOSQ_ERR_SUCCESS);
+    assert_int_equal(acl("svc-1", "svc", "$gateway/operation/+/+", MOSQ_ACL_SUBSCRIBE), MOSQ_ERR_SUCCESS);
+    assert_int_equal(acl("svc-1", "svc", "+/+/event", MOSQ_ACL_SUBSCRIBE), MOSQ_ERR_SUCCESS);
+    assert_int_equal(acl("svc-1", "svc", "XY/Z/event", MOSQ_ACL_WRITE), MOSQ_ERR_ACL_DENIED);
+    assert_int_equal(acl("svc-1", "svc", "XY/Z/data", MOSQ_ACL_SUBSCRIBE), MOSQ_ERR_ACL_DENIED);
 }
 
 static void test_topic_rights(void **state)
@@ -278,6 +287,40 @@ static void test_topic_rights(void **state)
         { "$ota/update/XY/Z/x", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_ACL_DENIED },
         { "$ota/report/XY", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
         { "$ota/report//XYZ", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
+        /* system time, shadow and gateway operations: request up, result down, own pair */
+        { "$sys/operation/XY/Z", MOSQ_ACL_WRITE, MOSQ_ERR_SUCCESS },
+        { "$sys/operation/result/XY/Z", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_SUCCESS },
+        { "$sys/operation/result/XY/Z", MOSQ_ACL_READ, MOSQ_ERR_SUCCESS },
+        { "$sys/operation/result/XY/Z", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
+        { "$sys/operation/XY/Z", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_ACL_DENIED },
+        { "$sys/operation/result/+/+", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_ACL_DENIED },
+        { "$sys/operation/PROD000001/dev1", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },   /* not for a sub-device */
+        { "$shadow/operation/result/XY/Z", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_SUCCESS },
+        { "$gateway/operation/XY/Z", MOSQ_ACL_WRITE, MOSQ_ERR_SUCCESS },
+        { "$gateway/operation/result/XY/Z", MOSQ_ACL_READ, MOSQ_ERR_SUCCESS },
+        { "$gateway/operation/X/YZ", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
+        { "$gateway/operation/PROD000001/dev1", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
+        /* IoT Hub custom topics: data both ways, event up, control down */
+        { "XY/Z/data", MOSQ_ACL_WRITE, MOSQ_ERR_SUCCESS },
+        { "XY/Z/data", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_SUCCESS },
+        { "XY/Z/event", MOSQ_ACL_WRITE, MOSQ_ERR_SUCCESS },
+        { "XY/Z/event", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_ACL_DENIED },
+        { "XY/Z/control", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_SUCCESS },
+        { "XY/Z/control", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
+        { "XY/Z/other", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
+        { "XY/+/data", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_ACL_DENIED },
+        { "XY/Z/data/x", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
+        { "X/YZ/data", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
+        /* a gateway for its bound, online sub-device: custom and $thing topics */
+        { "PROD000001/dev1/data", MOSQ_ACL_WRITE, MOSQ_ERR_SUCCESS },
+        { "PROD000001/dev1/data", MOSQ_ACL_READ, MOSQ_ERR_SUCCESS },
+        { "PROD000001/dev1/control", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },
+        { "$thing/up/property/PROD000001/dev1", MOSQ_ACL_WRITE, MOSQ_ERR_SUCCESS },
+        { "$thing/down/property/PROD000001/dev1", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_SUCCESS },
+        { "$thing/down/+/PROD000001/dev1", MOSQ_ACL_SUBSCRIBE, MOSQ_ERR_ACL_DENIED },
+        { "$thing/up/service/PROD000001/dev1", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },  /* binding: its own */
+        { "A/BC/data", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },                         /* another gateway's */
+        { "PROD000001/badpsk/data", MOSQ_ACL_WRITE, MOSQ_ERR_ACL_DENIED },            /* not bound */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         int got = acl(id, u, cases[i].topic, cases[i].access);

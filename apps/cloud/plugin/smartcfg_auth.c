@@ -55,7 +55,14 @@ static int find_device(void *ctx, const char *client_id, char *pid, char *psk, s
     return cloud_store_find_device(&store, client_id, pid, ID_MAX, psk, psklen);
 }
 
-static const cloud_acl_registry_t registry = { find_device, device_exists, NULL };
+/* The gateway topology the local cloud keeps (gw_subdevs, docs/cloud.md "Gateways"). */
+static int gateway_proxies(void *ctx, const char *gw_client_id, const char *pid, const char *dn)
+{
+    (void)ctx;
+    return cloud_store_gw_proxies(&store, gw_client_id, pid, dn);
+}
+
+static const cloud_acl_registry_t registry = { find_device, device_exists, NULL, gateway_proxies };
 
 /* Client ids and topics come from unauthenticated peers: a newline, space or '=' in them must
  * not forge a log line or a key=value pair that smartcfg cloud turns into an event. */
@@ -167,7 +174,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
         return MOSQ_ERR_ACL_DENIED;
     if (service_user && user && !strcmp(user, service_user)) {
         /* Authentication already proved the service password for this username. */
-        if (!strncmp(ed->topic, "$thing/", 7) || !strncmp(ed->topic, "$ota/", 5))
+        if (cloud_acl_service_may(ed->topic, acl_access(ed->access)))
             return MOSQ_ERR_SUCCESS;
     } else if (cloud_acl_device_may(&registry, client_id, ed->topic, acl_access(ed->access))) {
         return MOSQ_ERR_SUCCESS;

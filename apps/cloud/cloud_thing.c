@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The IoT Explorer topics of the local cloud (docs/cloud.md "Data template, system time,
+ * gateways"): data template reports and get_status on $thing/up/property, events on
+ * $thing/up/event, action replies on $thing/up/action, the system time on $sys/operation and
+ * the gateway operations on $gateway/operation — each answered on its down/result topic. The
+ * broker plugin already made sure a sender owns the <P>/<D> in the topic. Threads: libmosquitto's
+ * loop thread (messages) and the HTTP daemon's (cloud_thing_down); one FULLMUTEX SQLite
+ * connection and libmosquitto's thread-safe publish serve both. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <mosquitto.h>
+
+#include "cloud.h"
+#include "smartcfg/cloud.h"
+
+#define MSG_MAX 16384          /* larger messages are not template traffic: dropped with an event */
+#define GW_SIGN_WINDOW 600     /* seconds a bind's timestamp may be off */
+
+/* Gateway result codes (ours: IoT Explorer does not publish its list). */
+enum { GW_OK = 0, GW_BAD_REQUEST = 400, GW_NOT_BOUND = 401, GW_BAD_SIGNATURE = 403, GW_UNKNOWN = 404,
+       GW_OTHER_GATEWAY = 409, GW_INTERNAL = 500 };
+
+struct cloud_thing {
+    cloud_store_t store;
+    struct mosquitto *m;
+};
+
+static const char *const subs[] = { "$thing/up/property/+/+", "$thing/up/event/+/+", "$thing/up/action/+/+",
+                                    "$sys/operation/+/+", "$gateway/operation/+/+", "+/+/event" };
+
+static void send_json(cloud_thing_t *t, const char *fmt, const char *pid, const char *dn, cJSON *o)
+{
+    char topic[200];
+    snprintf(topic, sizeof topic, fmt, pid, dn);
+    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (s)
+        mosquitto_publish(t->m, NULL, topic, (int)strlen(s), s, 0, false);
+    free(s);
+}
+
+static cJSON *reply(const char *method, const cJSON *token, int code, const char *status)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "method", method);
+    cJSON_AddStringToObject(r, "clientToken", cJSON_IsString(token) ? token->valuestring : "");
+    cJSON_AddNumberToObject(r, "code", code);
+    cJSON_AddStringToObject(r, "status", status);
+    return r;
+}
+
+static void event(const char *name, const char *pid, const char *dn, const char *method, const cJSON *extra,
+                  const char *key)
+{
+    cJSON *ev = cloud_device_event(pid, dn);
+    if (method)
+        cJSON_AddStringToObject(ev, "method", method);
+    if (extra && key)
+        cJSON_AddItemToObject(ev, key, cJSON_Duplicate(extra, true));
+    cloud_event(name, ev);
+}
+
+/* $thing/up/property: report (merged into what was reported before), get_status, control_reply. */
+static void property(cloud_thing_t *t, const char *pid, const char *dn, const cJSON *j, const char *method)
+{
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(j, "clientToken");
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(j, "params");
+    if (!strcmp(method, "report")) {
+        if (!cJSON_IsObject(params)) {
+            send_json(t, "$thing/down/property/%s/%s", pid, dn, reply("report_reply", tok, 406, "params must be an object"));
+            return;
+        }
+        char old[MSG_MAX];
+        cJSON *cur = cloud_store_thing_get(&t->store, pid, dn, old, sizeof old) == 0 ? cJSON_Parse(old) : NULL;
+        if (!cJSON_IsObject(cur)) {
+            cJSON_Delete(cur);
+            cur = cJSON_CreateObject();
+        }
+        const cJSON *p;
+        cJSON_ArrayForEach(p, params) {
+            cJSON_DeleteItemFromObjectCaseSensitive(cur, p->string);
+            cJSON_AddItemToObject(cur, p->string, cJSON_Duplicate(p, true));
+        }
+        char *s = cJSON_PrintUnformatted(cur);
+        cJSON_Delete(cur);
+        int rc = s && strlen(s) < MSG_MAX ? cloud_store_thing_put(&t->store, pid, dn, s, cloud_now()) : -1;
+        free(s);
+        send_json(t, "$thing/down/property/%s/%s", pid, dn,
+                  rc == 0 ? reply("report_reply", tok, 0, "success") : reply("report_reply", tok, 500, "cannot store"));
+        event("thing_report", pid, dn, NULL, params, "params");
+    } else if (!strcmp(method, "get_status")) {
+        char cur[MSG_MAX];
+        cJSON *r = reply("get_status_reply", tok, 0, "success"), *data = cJSON_AddObjectToObject(r, "data");
+        cJSON_AddStringToObject(r, "type", "report");
+        cJSON *rep = cloud_store_thing_get(&t->store, pid, dn, cur, sizeof cur) == 0 ? cJSON_Parse(cur) : NULL;
+        cJSON_AddItemToObject(data, "reported", rep ? rep : cJSON_CreateObject());
+        send_json(t, "$thing/down/property/%s/%s", pid, dn, r);
+        event("thing_get_status", pid, dn, NULL, NULL, NULL);
+    } else {
+        event("thing_property", pid, dn, method, j, "message");   /* control_reply and the like */
+    }
+}
+
+static void sys_operation(cloud_thing_t *t, const char *pid, const char *dn, const cJSON *j)
+{
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(j, "resource"), *r;
+    bool time_asked = false;
+    cJSON_ArrayForEach(r, res)
+        time_asked |= cJSON_IsString(r) && !strcmp(r->valuestring, "time");
+    if (!cJSON_IsString(type) || strcmp(type->valuestring, "get") || !time_asked) {
+        event("malformed_request", pid, dn, "$sys/operation", NULL, NULL);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "get");
+    cJSON_AddNumberToObject(o, "time", (double)cloud_now());
+    send_json(t, "$sys/operation/result/%s/%s", pid, dn, o);
+    event("sys_time", pid, dn, NULL, NULL, NULL);
+}
+
+/* ---- gateways ---------------------------------------------------------------------------- */
+
+static int gw_check_sign(cloud_thing_t *t, const char *spid, const char *sdn, const cJSON *d)
+{
+    const cJSON *sig = cJSON_GetObjectItemCaseSensitive(d, "signature");
+    const cJSON *rnd = cJSON_GetObjectItemCaseSensitive(d, "random");
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(d, "timestamp");
+    const cJSON *sm = cJSON_GetObjectItemCaseSensitive(d, "signmethod");
+    if (!cJSON_IsString(sig) || !cJSON_IsNumber(rnd) || !cJSON_IsNumber(ts) || rnd->valuedouble < 0 ||
+        rnd->valuedouble > 4294967295.0 || !cJSON_IsString(sm) || strcmp(sm->valuestring, "hmacsha256"))
+        return GW_BAD_REQUEST;
+    double now = (double)cloud_now();
+    if (ts->valuedouble < now - GW_SIGN_WINDOW || ts->valuedouble > now + GW_SIGN_WINDOW)
+        return GW_BAD_SIGNATURE;
+    char psk[128], expect[SC_CLOUD_GW_SIGN_SIZE];
+    int rc = cloud_store_get_device_psk(&t->store, spid, sdn, psk, sizeof psk);
+    if (rc != 0)
+        return rc == 1 ? GW_UNKNOWN : GW_INTERNAL;
+    bool ok = sc_cloud_gw_bind_sign(psk, spid, sdn, (uint32_t)rnd->valuedouble, (uint64_t)ts->valuedouble, expect,
+                                    sizeof expect) == SC_OK &&
+              cloud_consttime_eq(expect, sig->valuestring);
+    memset(psk, 0, sizeof psk);
+    return ok ? GW_OK : GW_BAD_SIGNATURE;
+}
+
+static int gw_one(cloud_thing_t *t, const char *gpid, const char *gdn, const char *type, const char *spid,
+                  const char *sdn, const cJSON *d)
+{
+    if (!cloud_valid_id(spid, 64) || !cloud_valid_id(sdn, 48))
+        return GW_BAD_REQUEST;
+    if (!strcmp(gpid, spid) && !strcmp(gdn, sdn))
+        return GW_BAD_REQUEST;   /* a gateway is not its own sub-device */
+    if (!strcmp(type, "bind")) {
+        int rc = gw_check_sign(t, spid, sdn, d);
+        if (rc != GW_OK)
+            return rc;
+        rc = cloud_store_gw_bind(&t->store, gpid, gdn, spid, sdn, cloud_now());
+        return rc == 0 ? GW_OK : rc == 1 ? GW_OTHER_GATEWAY : GW_INTERNAL;
+    }
+    int online = !strcmp(type, "unbind") ? -1 : !strcmp(type, "online") ? 1 : 0;
+    int rc = cloud_store_gw_update(&t->store, gpid, gdn, spid, sdn, online);
+    return rc < 0 ? GW_INTERNAL : rc == 0 ? GW_NOT_BOUND : GW_OK;
+}
+
+static void gw_list_one(void *u, const char *pid, const char *dn, bool online)
+{
+    (void)online;
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "product_id", pid);
+    cJSON_AddStringToObject(d, "device_name", dn);
+    cJSON_AddItemToArray(u, d);
+}
+
+static void gateway(cloud_thing_t *t, const char *gpid, const char *gdn, const cJSON *j)
+{
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
+    const char *ty = cJSON_IsString(type) ? type->valuestring : "";
+    cJSON *o = cJSON_CreateObject(), *p = cJSON_AddObjectToObject(o, "payload");
+    cJSON_AddStringToObject(o, "type", ty);
+    cJSON *out = cJSON_AddArrayToObject(p, "devices");
+    if (!strcmp(ty, "describe_sub_devices")) {
+        cloud_store_gw_list(&t->store, gpid, gdn, gw_list_one, out);
+        send_json(t, "$gateway/operation/result/%s/%s", gpid, gdn, o);
+        return;
+    }
+    bool known = !strcmp(ty, "bind") || !strcmp(ty, "unbind") || !strcmp(ty, "online") || !strcmp(ty, "offline");
+    const cJSON *devs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "payload"), "devices"), *d;
+    if (!known || !cJSON_IsArray(devs)) {
+        cJSON_Delete(o);
+        event("malformed_request", gpid, gdn, "$gateway/operation", NULL, NULL);
+        return;
+    }
+    cJSON_ArrayForEach(d, devs) {
+        const cJSON *sp = cJSON_GetObjectItemCaseSensitive(d, "product_id");
+        const cJSON *sd = cJSON_GetObjectItemCaseSensitive(d, "device_name");
+        if (!cJSON_IsString(sp) || !cJSON_IsString(sd))
+            continue;
+        int rc = gw_one(t, gpid, gdn, ty, sp->valuestring, sd->valuestring, d);
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "product_id", sp->valuestring);
+        cJSON_AddStringToObject(r, "device_name", sd->valuestring);
+        cJSON_AddNumberToObject(r, "result", rc);
+        cJSON_AddItemToArray(out, r);
+        cJSON *ev = cloud_device_event(gpid, gdn);
+        cJSON_AddStringToObject(ev, "operation", ty);
+        cJSON_AddStringToObject(ev, "sub_product_id", sp->valuestring);
+        cJSON_AddStringToObject(ev, "sub_device_name", sd->valuestring);
+        cJSON_AddNumberToObject(ev, "result", rc);
+        cloud_event("gateway_operation", ev);
+    }
+    send_json(t, "$gateway/operation/result/%s/%s", gpid, gdn, o);
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------ */
+
+/* "<prefix><P>/<D>" -> P, D; false when the shape is wrong. */
+static bool split(const char *topic, const char *prefix, char pid[65], char dn[65])
+{
+    size_t pl = strlen(prefix);
+    if (strncmp(topic, prefix, pl))
+        return false;
+    const char *p = topic + pl, *slash = strchr(p, '/');
+    if (!slash || (size_t)(slash - p) >= 65 || strlen(slash + 1) >= 65 || strchr(slash + 1, '/'))
+        return false;
+    memcpy(pid, p, (size_t)(slash - p));
+    pid[slash - p] = 0;
+    strcpy(dn, slash + 1);
+    return cloud_valid_id(pid, 64) && cloud_valid_id(dn, 48);
+}
+
+static void on_message(struct mosquitto *m, void *user, const struct mosquitto_message *msg)
+{
+    (void)m;
+    cloud_thing_t *t = user;
+    char pid[65], dn[65];
+    const char *tp = msg->topic;
+    size_t tl = strlen(tp);
+    /* IoT Hub custom topic <P>/<D>/event: only recorded (the device's own business). */
+    if (tl > 6 && !strcmp(tp + tl - 6, "/event") && tp[0] != '$') {
+        char head[140];
+        if (tl - 6 < sizeof head) {
+            memcpy(head, tp, tl - 6);
+            head[tl - 6] = 0;
+            if (split(head, "", pid, dn)) {
+                cJSON *ev = cloud_device_event(pid, dn);
+                cJSON_AddNumberToObject(ev, "bytes", msg->payloadlen);
+                cloud_event("device_custom_event", ev);
+            }
+        }
+        return;
+    }
+    int kind = split(tp, "$thing/up/property/", pid, dn) ? 1 : split(tp, "$thing/up/event/", pid, dn) ? 2
+             : split(tp, "$thing/up/action/", pid, dn)   ? 3 : split(tp, "$sys/operation/", pid, dn) ? 4
+             : split(tp, "$gateway/operation/", pid, dn) ? 5 : 0;
+    if (!kind)
+        return;
+    cJSON *j = msg->payloadlen > 0 && msg->payloadlen <= MSG_MAX
+                   ? cJSON_ParseWithLength(msg->payload, (size_t)msg->payloadlen) : NULL;
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(j, "method");
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(j, "clientToken");
+    /* The tool's action reply is {"desired":null,"clientToken":…}: no method needed there. */
+    if (!cJSON_IsObject(j) || (kind <= 2 && !cJSON_IsString(method))) {
+        cJSON *ev = cloud_device_event(pid, dn);
+        cJSON_AddStringToObject(ev, "topic", tp);
+        cJSON_AddStringToObject(ev, "reason", kind <= 2 ? "not a JSON object with a method" : "not a JSON object");
+        cloud_event("malformed_request", ev);
+    } else if (kind == 1) {
+        property(t, pid, dn, j, method->valuestring);
+    } else if (kind == 2) {
+        /* event_post / events_post: acknowledged, recorded */
+        cJSON *r = reply("event_reply", tok, 0, "");
+        cJSON_AddObjectToObject(r, "data");
+        send_json(t, "$thing/down/event/%s/%s", pid, dn, r);
+        cJSON *ev = cloud_device_event(pid, dn);
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "eventId");
+        cJSON_AddStringToObject(ev, "method", method->valuestring);
+        cJSON_AddStringToObject(ev, "event_id", cJSON_IsString(id) ? id->valuestring : "");
+        cJSON_AddItemToObject(ev, "params", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(j, "params"), true));
+        cloud_event("thing_event", ev);
+    } else if (kind == 3) {
+        event("thing_action_reply", pid, dn, cJSON_IsString(method) ? method->valuestring : NULL, j, "message");
+    } else if (kind == 4) {
+        sys_operation(t, pid, dn, j);
+    } else {
+        gateway(t, pid, dn, j);
+    }
+    cJSON_Delete(j);
+}
+
+static void on_connect(struct mosquitto *m, void *user, int rc)
+{
+    (void)user;
+    if (rc == 0)
+        for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+            mosquitto_subscribe(m, NULL, subs[i], 0);
+}
+
+int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool action, const char *body, size_t len,
+                     char *msg, size_t msglen)
+{
+    cJSON *j = body && len ? cJSON_ParseWithLength(body, len) : NULL;
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(j, "params");
+    const cJSON *aid = cJSON_GetObjectItemCaseSensitive(j, "actionId");
+    if (!cJSON_IsObject(params) || (action && !cJSON_IsString(aid))) {
+        cJSON_Delete(j);
+        snprintf(msg, msglen, action ? "body: {\"actionId\": \"…\", \"params\": {…}}" : "body: {\"params\": {…}}");
+        return -1;
+    }
+    char token[40] = "smartcfg-";
+    cloud_random_hex(token + strlen(token), 16);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "method", action ? "action" : "control");
+    cJSON_AddStringToObject(o, "clientToken", token);
+    if (action)
+        cJSON_AddStringToObject(o, "actionId", aid->valuestring);
+    cJSON_AddNumberToObject(o, "timestamp", (double)cloud_now());
+    cJSON_AddItemToObject(o, "params", cJSON_Duplicate(params, true));
+    cJSON_Delete(j);
+    send_json(t, action ? "$thing/down/action/%s/%s" : "$thing/down/property/%s/%s", pid, dn, o);
+    snprintf(msg, msglen, "%s", token);
+    cJSON *ev = cloud_device_event(pid, dn);
+    cJSON_AddStringToObject(ev, "method", action ? "action" : "control");
+    cJSON_AddStringToObject(ev, "clientToken", token);
+    cloud_event("thing_down", ev);
+    return 0;
+}
+
+cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t port, const char *user, const char *pass,
+                               char *err, size_t errlen)
+{
+    cloud_thing_t *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (cloud_store_open(&t->store, dbpath, err, errlen) != 0) {
+        free(t);
+        return NULL;
+    }
+    char id[40] = "smartcfg-thing-";
+    cloud_random_hex(id + strlen(id), 8);
+    t->m = mosquitto_new(id, true, t);
+    if (!t->m) {
+        snprintf(err, errlen, "mosquitto_new failed");
+        cloud_thing_free(t);
+        return NULL;
+    }
+    mosquitto_int_option(t->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    mosquitto_int_option(t->m, MOSQ_OPT_TCP_NODELAY, 1);
+    mosquitto_username_pw_set(t->m, user, pass);
+    mosquitto_connect_callback_set(t->m, on_connect);
+    mosquitto_message_callback_set(t->m, on_message);
+    mosquitto_reconnect_delay_set(t->m, 1, 10, true);
+    (void)mosquitto_connect_async(t->m, host, port, 30);
+    if (mosquitto_loop_start(t->m) != MOSQ_ERR_SUCCESS) {
+        snprintf(err, errlen, "cannot start the MQTT thread of the IoT Explorer topics");
+        cloud_thing_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void cloud_thing_free(cloud_thing_t *t)
+{
+    if (!t)
+        return;
+    if (t->m) {
+        mosquitto_disconnect(t->m);
+        mosquitto_loop_stop(t->m, true);
+        mosquitto_destroy(t->m);
+    }
+    cloud_store_close(&t->store);
+    free(t);
+}
