@@ -7,13 +7,7 @@
 # the tool's parameters, the sub/unsub list and AT+TCMODULE. The gateway, IE and HUB modes are
 # at_gw.sh and at_ie.sh; OTA is at_ota.sh.
 set -euo pipefail
-. "$(dirname "$0")/lib/cloud.bash"
-command -v mosquitto >/dev/null || PATH=$PATH:/usr/sbin
-command -v mosquitto >/dev/null || fail "mosquitto not installed"
-MQTTS_PORT=$(free_port)
-BASE="https://127.0.0.1:$HTTP_PORT"
-CURL_TLS=(--cacert "$T/tls/ca.crt")
-NO_LOGIN=1 start_cloud --tls --mqtts 127.0.0.1:$MQTTS_PORT
+. "$(dirname "$0")/lib/at_tool.bash"
 P=TOOLPROD01
 post /v1/products "{\"product_id\":\"$P\"}" >/dev/null
 PSK=$(post /v1/products/$P/devices '{"device_name":"test_device"}' | jget device_secret)
@@ -69,9 +63,7 @@ s.expect(b"OK\r\n")
 s.hangup()
 print("session ok")
 PYEOF
-SMARTCFG=$SMARTCFG SC_SRC=$SC_SRC BASE=$BASE KEY=$(cat "$ADMIN_KEY_FILE") P=$P PSK=$PSK T=$T \
-    MQTT_PORT=$MQTTS_PORT UDP_PORT=$(free_port) CA="$T/tls/ca.crt" EVENTS="$T/cloud.events" \
-    timeout 120 python3 "$T/drive.py" || fail "AT tool modes session"
+run_drive "AT tool modes session" P=$P PSK=$PSK
 ok "the tool's ESP8266 pre-check and MQTT mode (device info, connect cycle, sub/unsub list, module info) over TLS mode 1"
 grep -qF -- "$PSK" "$T"/dev.out "$T"/dev.err "$T/cloud.events" && fail "the device secret was printed"
 stop_cloud
