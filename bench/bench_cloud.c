@@ -474,6 +474,17 @@ static void publish_bind(simdev_t *d)
     flush_out(d);
 }
 
+/* One epoll event of a device: send what waits, read what came, send what that queued. */
+static void serve(simdev_t *d, uint32_t events)
+{
+    if (events & EPOLLOUT)
+        flush_out(d);
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+        dev_read(d);
+    if (d->outlen && d->state != ST_FAILED)
+        flush_out(d);
+}
+
 /* Drives every device's socket until all of devs[0..n) reached `state` (or failed), or the
  * timeout. Events of other devices (earlier waves) are served too. */
 static int drive(simdev_t *devs, int n, int state, double timeout_ms)
@@ -489,12 +500,7 @@ static int drive(simdev_t *devs, int n, int state, double timeout_ms)
         int k = epoll_wait(ep, evs, 1024, 5);
         for (int j = 0; j < k; j++) {
             simdev_t *d = evs[j].data.ptr;
-            if (evs[j].events & EPOLLOUT)
-                flush_out(d);
-            if (evs[j].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-                dev_read(d);
-            if (d->outlen)
-                flush_out(d);
+            serve(d, evs[j].events);
             if (d->state == ST_FAILED && d->fd >= 0) {
                 epoll_ctl(ep, EPOLL_CTL_DEL, d->fd, NULL);
                 close(d->fd);
@@ -976,12 +982,7 @@ static int run_load(const char *file, const char *out, double deadline_s)
         int k = epoll_wait(ep, evs, 1024, 5);
         for (int j = 0; j < k; j++) {
             simdev_t *d = evs[j].data.ptr;
-            if (evs[j].events & EPOLLOUT)
-                flush_out(d);
-            if (evs[j].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-                dev_read(d);
-            if (d->outlen && d->state != ST_FAILED)
-                flush_out(d);
+            serve(d, evs[j].events);
             if (!d->bound && d->state == ST_REPLIED && d->code == 0) {   /* later replies: counted once */
                 d->bound = true;
                 d->lat_bound = d->t_reply - d->t_first;

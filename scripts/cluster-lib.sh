@@ -3,7 +3,7 @@
 # a temporary directory) and an N-node RabbitMQ cluster on loopback, every part with its own
 # ports, node names, Erlang cookie (in a temporary HOME) and epmd, so two runs on one machine
 # (or another session's broker) never meet. Caller sets CL_DIR (an empty directory it owns)
-# and calls cl_cleanup on exit. Nothing here talks to anything but 127.0.0.1.
+# and calls cl_cleanup on exit (it also kills the workers listed in W_PID). Nothing here talks to anything but 127.0.0.1.
 
 RMQ_BIN=${RMQ_BIN:-/usr/lib/rabbitmq/bin}
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
@@ -146,7 +146,11 @@ cl_pg_stop() {
   [ -f "$CL_DIR/pg/data/postmaster.pid" ] || return 0
   cl_pg_run "$PG_BIN/pg_ctl" -D "$CL_DIR/pg/data" -m immediate stop >/dev/null 2>&1 || true
 }
+# The caller's workers (W_PID), the nodes, PostgreSQL, then $CL_DIR: the EXIT trap.
 cl_cleanup() {
+  local p
+  for p in "${W_PID[@]}"; do [ -n "$p" ] && kill -KILL "$p" 2>/dev/null; done
   cl_rmq_stop_all
   cl_pg_stop
+  rm -rf "$CL_DIR"
 }

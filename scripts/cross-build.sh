@@ -77,8 +77,12 @@ mod_objs() { sed -n "s/^$1 //p" "$out/objs.txt"; }
 "$NM" -u $(mod_objs device) | awk '{ print $2 }' | sort -u >"$out/device_uses.txt"
 # shellcheck disable=SC2046
 "$NM" -g --defined-only $(mod_objs tc8266) $(mod_objs binder) | awk '$2 == "T" { print $3 }' | sort -u >"$out/svc_defs.txt"
+# The receiver's roots are its public functions (include/smartcfg/): its internal helpers
+# (frame keying, stream tables) count only where a decoder that is built calls them.
+cat "$top"/include/smartcfg/*.h | tr -c 'A-Za-z0-9_' '\n' | sort -u >"$out/public_names.txt"
+pub_roots() { "$NM" -g --defined-only "$@" | awk '$2 == "T" { print $3 }' | sort -u | comm -12 - "$out/public_names.txt" | sed 's/^/-Wl,-u,/' | tr '\n' ' '; }
 # shellcheck disable=SC2046
-rx_roots="$(roots $(mod_objs receiver)) $(comm -12 "$out/device_uses.txt" "$out/svc_defs.txt" | sed 's/^/-Wl,-u,/' | tr '\n' ' ')"
+rx_roots="$(pub_roots $(mod_objs receiver)) $(comm -12 "$out/device_uses.txt" "$out/svc_defs.txt" | sed 's/^/-Wl,-u,/' | tr '\n' ' ')"
 # The binder with dynamic registration (the default) and without (SMARTCFG_WITH_DYNREG=0, a
 # device with a factory PSK: dynreg_off.c stands in for the dynreg module).
 # shellcheck disable=SC2086

@@ -29,13 +29,7 @@ fail() {
     echo "$PASSED passed, 1 failed"
     exit 1
 }
-cleanup() {
-    local p
-    for p in "${W_PID[@]}"; do [ -n "$p" ] && kill -KILL "$p" 2>/dev/null; done
-    cl_cleanup
-    rm -rf "$CL_DIR"
-}
-trap cleanup EXIT
+trap cl_cleanup EXIT
 [ -x "$SC" ] && [ -x "$LOADER" ] || fail "build first (make build): $SC, $LOADER"
 
 HTTP=$(cl_free_port)

@@ -19,13 +19,7 @@ CL_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sc-bench-cluster.XXXXXX")
 chmod 755 "$CL_DIR"
 . "$top/scripts/cluster-lib.sh"
 W_PID=()
-cleanup() {
-    local p
-    for p in "${W_PID[@]}"; do [ -n "$p" ] && kill -KILL "$p" 2>/dev/null; done
-    cl_cleanup
-    rm -rf "$CL_DIR"
-}
-trap cleanup EXIT
+trap cl_cleanup EXIT
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 log() { echo "bench-cluster: $*" >&2; }
 

@@ -88,7 +88,7 @@ typedef struct {
 } sc_ak_rx_config_t;
 
 /* Receiver state: caller-owned storage (common.h), the same size on every target. */
-#define SC_AK_RX_SIZE 416u
+#define SC_AK_RX_SIZE 384u
 typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_AK_RX_SIZE)];
 } sc_ak_rx_t;

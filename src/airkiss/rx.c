@@ -21,13 +21,10 @@
 #define AK_KNOWN 2u
 #define AK_CNT_MAX 3u
 
-enum { ST_FREE = 0, ST_SEARCH, ST_LOCKED };
 enum { P_NONE = 0, P_HDR1, P_BLOCK };
 
 typedef struct {
-    sc_rxhdr_t h;
-    uint8_t state, channel;
-    uint16_t offset;
+    sc_rxhdr_t h;              /* first: the stream table helpers (rxkey.h) walk it */
     uint16_t hist[3];
     uint8_t win[3];           /* the last chained symbols below 128, newest last */
     uint8_t nwin;
@@ -167,8 +164,8 @@ static int try_finish(ak_state_t *r, ak_session_t *x, const ak_stream_t *s, sc_a
         sc_rxhdr_unpack(s->h.kb, res->bssid);
         res->has_bssid = 1;
     }
-    res->channel = s->channel;
-    res->offset = s->offset;
+    res->channel = s->h.channel;
+    res->offset = s->h.offset;
     memcpy(res->sender, x->sender, SC_MAC_LEN);
     return 1;
 }
@@ -232,36 +229,13 @@ static void vote_prefix(ak_state_t *r, ak_session_t *x, unsigned p, unsigned w)
 }
 
 /* --- streams ------------------------------------------------------------------------------ */
-static ak_stream_t *stream_find(ak_state_t *r, const sc_rxkey_t *k, uint32_t now)
+static sc_rxtab_t table(const ak_state_t *r)
 {
-    for (unsigned i = 0; i < AK_NST; i++) {
-        ak_stream_t *s = &r->st[i];
-        if (s->state != ST_FREE && sc_rxhdr_match(&s->h, k))
-            return s;
-    }
-    /* only a length that could open a guide run takes a slot */
-    if (k->len < r->cfg.offset_min + 1u || k->len > r->cfg.offset_max + 4u)
-        return NULL;
-    ak_stream_t *victim = NULL;
-    for (unsigned i = 0; i < AK_NST; i++) {
-        ak_stream_t *s = &r->st[i];
-        if (s->state == ST_FREE) {
-            victim = s;
-            break;
-        }
-        int idle = since(now, s->h.last_ms) >= (int32_t)(s->state == ST_LOCKED ? r->cfg.idle_unlock_ms : 100u);
-        if ((s->state == ST_SEARCH || idle) && (!victim || since(victim->h.last_ms, s->h.last_ms) > 0) &&
-            (s->state == ST_SEARCH ? since(now, s->h.last_ms) >= 20 : 1))
-            victim = s;
-    }
-    if (!victim)
-        return NULL;
-    memset(victim, 0, sizeof *victim);
-    victim->h.ks = k->ks;
-    victim->h.kb = k->kb;
-    victim->h.last_ms = now;
-    victim->state = ST_SEARCH;
-    return victim;
+    /* only a length that could open a guide run takes a slot; a searching stream heard within
+     * 20 ms may be in the middle of its guide run */
+    sc_rxtab_t t = { (void *)r->st, AK_NST, sizeof r->st[0], (uint16_t)(r->cfg.offset_min + 1u),
+                     (uint16_t)(r->cfg.offset_max + 4u), 20, r->cfg.idle_unlock_ms };
+    return t;
 }
 
 static void chain_reset(ak_stream_t *s)
@@ -382,18 +356,16 @@ sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *kp, uint8
     if (r->magic != AK_MAGIC || r->done)
         return SC_ET_EV_NONE;
     r->stats.frames++;
-    const sc_rxkey_t k = *kp;
-    ak_stream_t *s = stream_find(r, &k, now_ms);
-    if (!s)
+    if (!kp)
         return SC_ET_EV_NONE;
-    if (k.retry && s->h.has_seq && s->h.seq == k.seq)
+    const sc_rxkey_t k = *kp;
+    sc_rxtab_t t = table(r);
+    ak_stream_t *s = (ak_stream_t *)(void *)sc_rxtab_find(&t, &k, now_ms);
+    if (!s)
         return SC_ET_EV_NONE;
     int use_seq = k.has_seq && s->h.has_seq;
     int contig = !use_seq || ((k.seq - s->h.seq) & 0x0FFFu) == 1u;
-    s->h.seq = k.seq;
-    s->h.has_seq = k.has_seq;
-    s->h.last_ms = now_ms;
-    s->channel = channel;
+    sc_rxhdr_note(&s->h, &k, channel, now_ms);
     uint16_t len = k.len;
     /* the guide run: O+1, O+2, O+3, O+4 on consecutive frames */
     int guide = len >= r->cfg.offset_min + 4u && len <= r->cfg.offset_max + 4u && s->hist[2] + 1u == len &&
@@ -401,50 +373,40 @@ sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *kp, uint8
     s->hist[0] = s->hist[1];
     s->hist[1] = s->hist[2];
     s->hist[2] = len;
-    if (guide && (s->state != ST_LOCKED || s->offset != len - 4u)) {
-        s->state = ST_LOCKED;
-        s->offset = (uint16_t)(len - 4u);
+    if (guide && (s->h.state != SC_RXS_LOCKED || s->h.offset != len - 4u)) {
+        s->h.state = SC_RXS_LOCKED;
+        s->h.offset = (uint16_t)(len - 4u);
         chain_reset(s);
         r->stats.locks++;
         return SC_ET_EV_LOCKED;
     }
     if (!contig)
         s->hist[0] = s->hist[1] = 0; /* a guide run must be consecutive */
-    if (s->state != ST_LOCKED)
+    if (s->h.state != SC_RXS_LOCKED)
         return SC_ET_EV_NONE;
-    if (len <= s->offset || (unsigned)(len - s->offset) >= 512u) {
+    if (len <= s->h.offset || (unsigned)(len - s->h.offset) >= 512u) {
         chain_reset(s);
         return SC_ET_EV_NONE;
     }
     sc_ak_result_t tmp;
-    return stream_symbol(r, s, (unsigned)(len - s->offset), use_seq && contig ? 2u : 1u, now_ms, res ? res : &tmp);
+    return stream_symbol(r, s, (unsigned)(len - s->h.offset), use_seq && contig ? 2u : 1u, now_ms, res ? res : &tmp);
 }
 
 sc_et_event_type_t sc_ak_rx_feed(sc_ak_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_ak_result_t *res)
 {
+    sc_rxkey_t k;
     if (!rx || !f)
         return SC_ET_EV_NONE;
-    sc_rxkey_t k;
-    if (!sc_rxkey(f, &k)) {
-        S(rx)->stats.frames++;
-        return SC_ET_EV_NONE;
-    }
-    return sc_ak_rx_feed_key(rx, &k, f->channel, now_ms, res);
+    return sc_ak_rx_feed_key(rx, sc_rxkey(f, &k) ? &k : NULL, f->channel, now_ms, res);
 }
 
 sc_et_event_type_t sc_ak_rx_tick(sc_ak_rx_t *rx, uint32_t now_ms)
 {
     ak_state_t *r = S(rx);
-    sc_et_event_type_t ev = SC_ET_EV_NONE;
     if (r->magic != AK_MAGIC || r->done)
-        return ev;
-    for (unsigned i = 0; i < AK_NST; i++) {
-        ak_stream_t *s = &r->st[i];
-        if (s->state == ST_LOCKED && since(now_ms, s->h.last_ms) >= (int32_t)r->cfg.idle_unlock_ms) {
-            memset(s, 0, sizeof *s);
-            ev = SC_ET_EV_UNLOCKED;
-        }
-    }
+        return SC_ET_EV_NONE;
+    sc_rxtab_t t = table(r);
+    sc_et_event_type_t ev = sc_rxtab_expire(&t, now_ms) ? SC_ET_EV_UNLOCKED : SC_ET_EV_NONE;
     if (r->ss.used && since(now_ms, r->ss.last_ms) >= (int32_t)AK_SESSION_IDLE_MS) {
         memset(&r->ss, 0, sizeof r->ss);
         r->reported = 0;
@@ -454,11 +416,8 @@ sc_et_event_type_t sc_ak_rx_tick(sc_ak_rx_t *rx, uint32_t now_ms)
 
 uint8_t sc_ak_rx_locked_channel(const sc_ak_rx_t *rx)
 {
-    const ak_state_t *r = CS(rx);
-    for (unsigned i = 0; i < AK_NST; i++)
-        if (r->st[i].state == ST_LOCKED)
-            return r->st[i].channel;
-    return 0;
+    sc_rxtab_t t = table(CS(rx));
+    return sc_rxtab_locked_channel(&t);
 }
 
 void sc_ak_rx_progress(const sc_ak_rx_t *rx, uint8_t *known, uint8_t *needed)

@@ -22,13 +22,10 @@
 #define V2_PLANE_CNT_MAX 3u
 #define V2_KNOWN 2u            /* a plane is known at this count: one sequence-proven sighting or two others */
 
-enum { ST_FREE = 0, ST_SEARCH, ST_LOCKED };
 enum { A_NONE = 0, A_COUNT, A_MARKER, A_PLANE };
 
 typedef struct {
-    sc_rxhdr_t h;
-    uint8_t state, channel;
-    uint16_t offset;
+    sc_rxhdr_t h;              /* first: the stream table helpers (rxkey.h) walk it */
     uint16_t hist[3];          /* newest last */
     uint16_t cand_l, cand_m;   /* a SYNC/COUNT pair seen once (needs a second sighting) */
     uint16_t aseq;             /* sequence number of the anchor */
@@ -110,7 +107,7 @@ sc_err_t sc_et2_rx_resume(sc_et2_rx_t *rx)
     /* the completed phone's streams stay locked but can no longer feed a session of theirs
      * until it shows a new COUNT; forgetting them would only relock them */
     for (unsigned i = 0; i < V2_NST; i++)
-        if (r->st[i].state == ST_LOCKED && sc_rxhdr_from(&r->st[i].h, r->ss.sender))
+        if (r->st[i].h.state == SC_RXS_LOCKED && sc_rxhdr_from(&r->st[i].h, r->ss.sender))
             memset(&r->st[i], 0, sizeof r->st[i]);
     memset(&r->ss, 0, sizeof r->ss);
     r->done = 0;
@@ -363,50 +360,26 @@ static int session_finish(v2_state_t *r, const v2_session_t *x, const v2_stream_
         const v2_stream_t *t = &r->st[i];
         uint8_t b[SC_MAC_LEN];
         sc_rxhdr_unpack(t->h.kb, b);
-        if (t->state == ST_LOCKED && !(sc_rxhdr_flags(&t->h) & (SC_RXK_ETH | SC_RXK_LENONLY)) &&
+        if (t->h.state == SC_RXS_LOCKED && !(sc_rxhdr_flags(&t->h) & (SC_RXK_ETH | SC_RXK_LENONLY)) &&
             sc_rxhdr_from(&t->h, x->sender) && sc_crc8(b, SC_MAC_LEN) == h[3]) {
             memcpy(res->bssid, b, SC_MAC_LEN);
             res->has_bssid = 1;
             break;
         }
     }
-    res->channel = s->channel;
-    res->offset = s->offset;
+    res->channel = s->h.channel;
+    res->offset = s->h.offset;
     memcpy(res->sender, x->sender, SC_MAC_LEN);
     return 0;
 }
 
 /* --- streams ---------------------------------------------------------------------------- */
-static v2_stream_t *stream_find(v2_state_t *r, const sc_rxkey_t *k, uint32_t now)
+static sc_rxtab_t table(const v2_state_t *r)
 {
-    v2_stream_t *victim = NULL;
-    for (unsigned i = 0; i < V2_NST; i++) {
-        v2_stream_t *s = &r->st[i];
-        if (s->state != ST_FREE && sc_rxhdr_match(&s->h, k))
-            return s;
-    }
-    /* A new stream only from a length that could be a SYNC: other traffic never takes a slot. */
-    if (k->len < SC_ET2_SYNC + r->cfg.offset_min || k->len > SC_ET2_SYNC + r->cfg.offset_max)
-        return NULL;
-    for (unsigned i = 0; i < V2_NST; i++) {
-        v2_stream_t *s = &r->st[i];
-        if (s->state == ST_FREE) {
-            victim = s;
-            break;
-        }
-        /* a searching stream is replaceable; a lock only once it went quiet */
-        int idle = since(now, s->h.last_ms) >= (int32_t)(s->state == ST_LOCKED ? r->cfg.idle_unlock_ms : 300u);
-        if ((s->state == ST_SEARCH || idle) && (!victim || since(victim->h.last_ms, s->h.last_ms) > 0))
-            victim = s;
-    }
-    if (!victim)
-        return NULL;
-    memset(victim, 0, sizeof *victim);
-    victim->h.ks = k->ks;
-    victim->h.kb = k->kb;
-    victim->h.last_ms = now;
-    victim->state = ST_SEARCH;
-    return victim;
+    /* a new stream only from a length that could be a SYNC */
+    sc_rxtab_t t = { (void *)r->st, V2_NST, sizeof r->st[0], (uint16_t)(SC_ET2_SYNC + r->cfg.offset_min),
+                     (uint16_t)(SC_ET2_SYNC + r->cfg.offset_max), 0, r->cfg.idle_unlock_ms };
+    return t;
 }
 
 static int pair_ok(const v2_state_t *r, uint16_t l, uint16_t m, uint16_t *off, uint8_t *n)
@@ -441,8 +414,8 @@ static int stream_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t s
     s->hist[2] = len;
     if (!lock)
         return 0;
-    s->state = ST_LOCKED;
-    s->offset = off;
+    s->h.state = SC_RXS_LOCKED;
+    s->h.offset = off;
     s->n = n;
     s->anchor = A_COUNT;
     s->aseq = seq;
@@ -456,11 +429,11 @@ static int stream_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t s
 static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t len, const sc_rxkey_t *k,
                                       int use_seq, unsigned gap, uint32_t now, sc_et2_result_t *res)
 {
-    if (len < s->offset) {
+    if (len < s->h.offset) {
         s->since++;
         return SC_ET_EV_NONE;
     }
-    unsigned x = (unsigned)(len - s->offset);
+    unsigned x = (unsigned)(len - s->h.offset);
     int anchor_set = 0;
     if (x == SC_ET2_SYNC) {
         /* between the two COUNTs: the anchor stays where it was */
@@ -534,19 +507,17 @@ sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *kp, uin
     if (r->magic != V2_MAGIC || r->done)
         return SC_ET_EV_NONE;
     r->stats.frames++;
+    if (!kp)
+        return SC_ET_EV_NONE;
     const sc_rxkey_t k = *kp;
-    v2_stream_t *s = stream_find(r, &k, now_ms);
+    sc_rxtab_t t = table(r);
+    v2_stream_t *s = (v2_stream_t *)(void *)sc_rxtab_find(&t, &k, now_ms);
     if (!s)
         return SC_ET_EV_NONE;
-    if (k.retry && s->h.has_seq && s->h.seq == k.seq)
-        return SC_ET_EV_NONE; /* a retransmission of what we already have */
     int use_seq = k.has_seq && s->h.has_seq;
     unsigned gap = (unsigned)((k.seq - s->aseq) & 0x0FFFu);
-    s->h.seq = k.seq;
-    s->h.has_seq = k.has_seq;
-    s->h.last_ms = now_ms;
-    s->channel = channel;
-    if (s->state == ST_SEARCH)
+    sc_rxhdr_note(&s->h, &k, channel, now_ms);
+    if (s->h.state == SC_RXS_SEARCH)
         return stream_search(r, s, k.len, k.seq, now_ms) ? SC_ET_EV_LOCKED : SC_ET_EV_NONE;
     sc_et2_result_t tmp;
     return stream_data(r, s, k.len, &k, use_seq, gap, now_ms, res ? res : &tmp);
@@ -554,29 +525,19 @@ sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *kp, uin
 
 sc_et_event_type_t sc_et2_rx_feed(sc_et2_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et2_result_t *res)
 {
+    sc_rxkey_t k;
     if (!rx || !f)
         return SC_ET_EV_NONE;
-    sc_rxkey_t k;
-    if (!sc_rxkey(f, &k)) {
-        S(rx)->stats.frames++;
-        return SC_ET_EV_NONE;
-    }
-    return sc_et2_rx_feed_key(rx, &k, f->channel, now_ms, res);
+    return sc_et2_rx_feed_key(rx, sc_rxkey(f, &k) ? &k : NULL, f->channel, now_ms, res);
 }
 
 sc_et_event_type_t sc_et2_rx_tick(sc_et2_rx_t *rx, uint32_t now_ms)
 {
     v2_state_t *r = S(rx);
-    sc_et_event_type_t ev = SC_ET_EV_NONE;
     if (r->magic != V2_MAGIC || r->done)
-        return ev;
-    for (unsigned i = 0; i < V2_NST; i++) {
-        v2_stream_t *s = &r->st[i];
-        if (s->state == ST_LOCKED && since(now_ms, s->h.last_ms) >= (int32_t)r->cfg.idle_unlock_ms) {
-            memset(s, 0, sizeof *s);
-            ev = SC_ET_EV_UNLOCKED;
-        }
-    }
+        return SC_ET_EV_NONE;
+    sc_rxtab_t t = table(r);
+    sc_et_event_type_t ev = sc_rxtab_expire(&t, now_ms) ? SC_ET_EV_UNLOCKED : SC_ET_EV_NONE;
     if (r->ss.used && since(now_ms, r->ss.last_ms) >= (int32_t)V2_SESSION_IDLE_MS) {
         memset(&r->ss, 0, sizeof r->ss);
         r->reported_nok = 0;
@@ -586,11 +547,8 @@ sc_et_event_type_t sc_et2_rx_tick(sc_et2_rx_t *rx, uint32_t now_ms)
 
 uint8_t sc_et2_rx_locked_channel(const sc_et2_rx_t *rx)
 {
-    const v2_state_t *r = CS(rx);
-    for (unsigned i = 0; i < V2_NST; i++)
-        if (r->st[i].state == ST_LOCKED)
-            return r->st[i].channel;
-    return 0;
+    sc_rxtab_t t = table(CS(rx));
+    return sc_rxtab_locked_channel(&t);
 }
 
 void sc_et2_rx_progress(const sc_et2_rx_t *rx, uint8_t *known, uint8_t *needed)

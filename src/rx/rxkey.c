@@ -89,3 +89,62 @@ int sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
     k->retry = (fc & SC_FC_RETRY) ? 1u : 0u;
     return 1;
 }
+
+/* --- stream tables (rxkey.h) ---------------------------------------------------------- */
+static sc_rxhdr_t *at(const sc_rxtab_t *t, unsigned i) { return (sc_rxhdr_t *)(void *)((char *)t->st + i * t->size); }
+
+sc_rxhdr_t *sc_rxtab_find(const sc_rxtab_t *t, const sc_rxkey_t *k, uint32_t now)
+{
+    for (unsigned i = 0; i < t->n; i++) {
+        sc_rxhdr_t *h = at(t, i);
+        if (h->state != SC_RXS_FREE && sc_rxhdr_match(h, k))
+            /* a retry of the frame this stream saw last adds nothing */
+            return k->retry && h->has_seq && h->seq == k->seq ? NULL : h;
+    }
+    /* only a length that could open the protocol's pattern takes a slot: other traffic never does */
+    if (k->len < t->open_min || k->len > t->open_max)
+        return NULL;
+    sc_rxhdr_t *victim = NULL;
+    for (unsigned i = 0; i < t->n; i++) {
+        sc_rxhdr_t *h = at(t, i);
+        if (h->state == SC_RXS_FREE) {
+            victim = h;
+            break;
+        }
+        /* a searching stream is replaceable; a lock only once it went quiet */
+        int32_t quiet = sc_ms_diff(now, h->last_ms);
+        int ok = h->state == SC_RXS_SEARCH ? (!t->search_quiet_ms || quiet >= (int32_t)t->search_quiet_ms)
+                                           : quiet >= (int32_t)t->idle_unlock_ms;
+        if (ok && (!victim || sc_ms_diff(victim->last_ms, h->last_ms) > 0))
+            victim = h;
+    }
+    if (!victim)
+        return NULL;
+    memset(victim, 0, t->size);
+    victim->ks = k->ks;
+    victim->kb = k->kb;
+    victim->last_ms = now;
+    victim->state = SC_RXS_SEARCH;
+    return victim;
+}
+
+int sc_rxtab_expire(const sc_rxtab_t *t, uint32_t now)
+{
+    int freed = 0;
+    for (unsigned i = 0; i < t->n; i++) {
+        sc_rxhdr_t *h = at(t, i);
+        if (h->state == SC_RXS_LOCKED && sc_ms_diff(now, h->last_ms) >= (int32_t)t->idle_unlock_ms) {
+            memset(h, 0, t->size);
+            freed = 1;
+        }
+    }
+    return freed;
+}
+
+uint8_t sc_rxtab_locked_channel(const sc_rxtab_t *t)
+{
+    for (unsigned i = 0; i < t->n; i++)
+        if (at(t, i)->state == SC_RXS_LOCKED)
+            return at(t, i)->channel;
+    return 0;
+}

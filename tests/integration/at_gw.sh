@@ -9,13 +9,7 @@
 # nothing is bound; online before bind 401; the cloud's topology and events; bad input 204;
 # no session 208; the sub-device's secret never printed.
 set -euo pipefail
-. "$(dirname "$0")/lib/cloud.bash"
-command -v mosquitto >/dev/null || PATH=$PATH:/usr/sbin
-command -v mosquitto >/dev/null || fail "mosquitto not installed"
-MQTTS_PORT=$(free_port)
-BASE="https://127.0.0.1:$HTTP_PORT"
-CURL_TLS=(--cacert "$T/tls/ca.crt")
-NO_LOGIN=1 start_cloud --tls --mqtts 127.0.0.1:$MQTTS_PORT
+. "$(dirname "$0")/lib/at_tool.bash"
 GP=GWPROD0001
 SP=SUBPROD001
 post /v1/products "{\"product_id\":\"$GP\"}" >/dev/null
@@ -91,9 +85,7 @@ if ops != want:
 s.hangup()
 print("\n".join(s.transcript), file=sys.stderr); print("session ok")
 PYEOF
-SMARTCFG=$SMARTCFG SC_SRC=$SC_SRC BASE=$BASE KEY=$(cat "$ADMIN_KEY_FILE") GP=$GP SP=$SP GPSK=$GPSK SPSK=$SPSK T=$T \
-    MQTT_PORT=$MQTTS_PORT UDP_PORT=$(free_port) CA="$T/tls/ca.crt" EVENTS="$T/cloud.events" \
-    timeout 120 python3 "$T/drive.py" || fail "AT gateway session"
+run_drive "AT gateway session" GP=$GP SP=$SP GPSK=$GPSK SPSK=$SPSK
 ok "gateway over TLS mode 1: bind, online, the sub-device's data topic both ways, offline, unbind (the tool's sequence)"
 ok "refused: a wrong secret 403, unknown sub-device 404, online before bind 401, the sub-device's topics unless bound and online"
 grep -qF -- "$SPSK" "$T"/dev.out "$T"/dev.err "$T/cloud.events" "$T/cloud.err" && fail "the sub-device secret was printed"

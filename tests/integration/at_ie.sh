@@ -10,13 +10,7 @@
 # 300-character message through PUBL), the system time on $sys/operation/result, and the
 # rights (event not subscribable, another device's topics refused). Replies byte for byte.
 set -euo pipefail
-. "$(dirname "$0")/lib/cloud.bash"
-command -v mosquitto >/dev/null || PATH=$PATH:/usr/sbin
-command -v mosquitto >/dev/null || fail "mosquitto not installed"
-MQTTS_PORT=$(free_port)
-BASE="https://127.0.0.1:$HTTP_PORT"
-CURL_TLS=(--cacert "$T/tls/ca.crt")
-NO_LOGIN=1 start_cloud --tls --mqtts 127.0.0.1:$MQTTS_PORT
+. "$(dirname "$0")/lib/at_tool.bash"
 P=IEPROD0001
 post /v1/products "{\"product_id\":\"$P\"}" >/dev/null
 PSK=$(post /v1/products/$P/devices '{"device_name":"device1"}' | jget device_secret)
@@ -143,9 +137,7 @@ s.hangup()
 print("\n".join(s.transcript[-5:]), file=sys.stderr)
 print("session ok")
 PYEOF
-SMARTCFG=$SMARTCFG SC_SRC=$SC_SRC BASE=$BASE KEY=$(cat "$ADMIN_KEY_FILE") P=$P PSK=$PSK T=$T \
-    MQTT_PORT=$MQTTS_PORT UDP_PORT=$(free_port) CA="$T/tls/ca.crt" EVENTS="$T/cloud.events" \
-    timeout 120 python3 "$T/drive.py" || fail "AT IE/HUB session"
+run_drive "AT IE/HUB session" P=$P PSK=$PSK
 ok "IE mode over TLS mode 1: event_reply, get_status_reply, report_reply, control and action down, action_reply recorded"
 ok "HUB mode: sub/unsub list, data both ways (QoS 0, multi-line QoS 1, 300 characters through PUBL), system time, rights"
 grep -q '"event":"thing_event".*"event_id":"low_voltage"' "$T/cloud.events" || fail "no thing_event in the event stream"
