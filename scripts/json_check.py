@@ -7,7 +7,7 @@
 Every line of every FILE must be a JSON object with v == 1 and an event listed for TOOL (or
 "any"); each listed field must be present (unless marked "?") with the listed type; lines with
 t_ms must also carry ts (and the other way round); field names are snake_case; a token is
-abbreviated (at most 4 characters, then "…"). Exit 1 with one message per bad line."""
+abbreviated (at most 4 characters, whatever they are — a hostile token's too — then "…"). Exit 1 with one message per bad line."""
 import json
 import re
 import sys
@@ -80,7 +80,7 @@ def main():
                     if not re.fullmatch(r"[a-z][a-z0-9_]*", k):
                         errs.append("field name %s is not snake_case" % k)
                 tok = o.get("token")
-                if isinstance(tok, str) and not re.fullmatch(r"[0-9A-Za-z]{0,4}\u2026|", tok):
+                if isinstance(tok, str) and not re.fullmatch(r"[^\u2026]{0,4}\u2026|", tok):
                     errs.append("token %r is not abbreviated as xxxx\u2026" % tok)
             if errs:
                 bad += 1

@@ -324,7 +324,7 @@ int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool act
     snprintf(msg, msglen, "%s", token);
     cJSON *ev = cloud_device_event(pid, dn);
     cJSON_AddStringToObject(ev, "method", action ? "action" : "control");
-    cJSON_AddStringToObject(ev, "clientToken", token);
+    cJSON_AddStringToObject(ev, "client_token", token);   /* docs/json.md: snake_case names */
     cloud_event("thing_down", ev);
     return 0;
 }

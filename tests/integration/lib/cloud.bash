@@ -5,12 +5,20 @@
 set -euo pipefail
 : "${SC_BUILD:?SC_BUILD must point at the build directory}"
 SMARTCFG="$SC_BUILD/smartcfg"
+CLOUD_LIB_TOP=${SC_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
 T=$(mktemp -d "${TMPDIR:-/tmp}/sc-cloud-test.XXXXXX")
 CLOUD_PID=""
 cleanup() {
     local rc=$?
     [ -n "$CLOUD_PID" ] && kill "$CLOUD_PID" 2>/dev/null && wait "$CLOUD_PID" 2>/dev/null
     jobs -p | xargs -r kill 2>/dev/null || true
+    # Every line the cloud printed in this test (bind, OTA, data template, gateway, ...) must
+    # follow docs/json.md: a test that passes with an undocumented or misnamed event fails here.
+    if [ $rc -eq 0 ] && [ -s "$T/cloud.events" ]; then
+        python3 "$CLOUD_LIB_TOP/scripts/json_check.py" "$CLOUD_LIB_TOP/docs/json.md" cloud \
+            $(ls "$T"/cloud.events.* 2>/dev/null) "$T/cloud.events" >&2 || {
+            echo "FAIL: the cloud's JSON lines break docs/json.md" >&2; rc=1; }
+    fi
     if [ $rc -ne 0 ] && [ -f "$T/cloud.err" ]; then echo "--- cloud stderr:"; tail -n 60 "$T/cloud.err"; fi
     rm -rf "$T"
     exit $rc
@@ -35,6 +43,8 @@ DB="$T/cloud.db"
 ADMIN_KEY_FILE="$T/admin.key"
 CLOUD_SCHEME=http
 start_cloud() {
+    # a restart keeps the earlier run's lines for the check at exit
+    [ -s "$T/cloud.events" ] && mv "$T/cloud.events" "$T/cloud.events.$(date +%s%N)"
     : > "$T/cloud.events"
     "$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --mqtt 127.0.0.1:$MQTT_PORT --db "$DB" --json "$@" \
         >> "$T/cloud.events" 2>> "$T/cloud.err" &
