@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../apps/cloud/plugin/smartcfg_auth.c"
+#include "../apps/cloud/cloud_acl.c"
 /* The registry interface the plugin reads through (SQLite here; no libpq). */
 #include "../apps/cloud/cloud_store.c"
 #include "../apps/cloud/cloud_store_sqlite.c"
