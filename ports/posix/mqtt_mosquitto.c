@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sc_hal_mqtt_t over libmosquitto; see sc_posix_mqtt.h for the threading model. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,24 @@ static int next_address(posix_mqtt_t *p)
     return rc == MOSQ_ERR_SUCCESS ? rc : next_address(p);
 }
 
+/* Loop thread: a refused TCP connect before any CONNACK. With TLS, libmosquitto (2.0)
+ * reports success from mosquitto_connect_async() even when the connect was refused, and
+ * mosquitto_loop() then keeps answering success on the dead socket; the session would only
+ * end at the caller's CONNACK timeout, which the AT front-end reports as a request timeout
+ * (-111) instead of the reference's TCP connect failure (-603). The kernel still says it: the
+ * socket is hung up (POLLHUP/POLLERR) while no CONNACK has come. */
+static bool connect_refused(posix_mqtt_t *p)
+{
+    pthread_mutex_lock(&p->lock);
+    bool connecting = !p->connacked && p->state == SC_MQTT_CONNECTING;
+    pthread_mutex_unlock(&p->lock);
+    int fd = connecting ? mosquitto_socket(p->mosq) : -1;
+    if (fd < 0)
+        return false;
+    struct pollfd pf = { .fd = fd, .events = POLLOUT };
+    return poll(&pf, 1, 0) == 1 && (pf.revents & (POLLHUP | POLLERR));
+}
+
 /* Our own network thread instead of mosquitto_loop_start(): libmosquitto's loop_forever
  * reconnects on its own and cannot be stopped while a TCP connect is pending (a silent
  * broker would hang the teardown for minutes). This one never reconnects, reports the first
@@ -237,6 +256,10 @@ static void *loop_main(void *arg)
         errno = 0;
         int rc = mosquitto_loop(p->mosq, 50, 1);
         int err = errno;
+        if (rc == MOSQ_ERR_SUCCESS && !closing && connect_refused(p)) {
+            rc = MOSQ_ERR_ERRNO;
+            err = ECONNREFUSED;
+        }
         if (closing) {
             if (rc != MOSQ_ERR_SUCCESS || ++closing_ticks > 10)
                 break;

@@ -3,7 +3,7 @@
 # The AT MQTT session of `smartcfg device --at` against a real mosquitto on a loopback port:
 # AT+TCMQTTCONN (tls mode 0, ours) -> +TCMQTTCONN:OK, AT+TCMQTTSTATE? -> 1, identity changes
 # refused with 208 while it runs, AT+TCMQTTDISCONN, a broker that goes away -> +TCMQTTDISCON,
-# a broker that is not there -> +TCMQTTCONN:FAIL,-603. The secret never shows.
+# a broker that is not there -> +TCMQTTCONN:FAIL,-603, with or without TLS. The secret never shows.
 set -u
 SC=${SC_BUILD:?}/smartcfg
 HOST=${SC_SRC:?}/tests/integration/at_host.py
@@ -99,6 +99,20 @@ expect +TCMQTTSTATE:0
 hangup
 EOF
 run s3 "$DEAD" "$TMP/s3" || fail "session 3: $(cat "$TMP/s3-host.out")"
+
+# the same over TLS (mode 1): the refused connect is still a TCP connect failure, reported
+# at once as -603, not the request timeout (-111) at the end of the 2 s command timeout
+cat >"$TMP/s4" <<EOF
+send ATE0
+expect OK
+send AT+TCMQTTCONN=1,2000,60,1,0
+expect OK
+wait 10 +TCMQTTCONN:FAIL,-603
+send AT+TCMQTTSTATE?
+expect +TCMQTTSTATE:0
+hangup
+EOF
+run s4 "$DEAD" "$TMP/s4" || fail "session 4 (TLS): $(cat "$TMP/s4-host.out")"
 
 cat "$TMP"/*-host.err | grep '^<<' | grep -qF -- "$SECRET" && fail "the secret came back on the AT line"
 grep -qF -- "$SECRET" "$TMP"/*-dev.out "$TMP"/*-dev.err "$TMP/broker.log" && fail "the secret was printed"
