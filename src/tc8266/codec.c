@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* UDP 8266 protocol: request parsing and reply building
  * (docs/protocol/tencent.md#the-udp-8266-service, #errors). */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -88,8 +89,10 @@ sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *o
     }
     sc_err_t rc = SC_OK;
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(root, "cmdType");
-    /* cmdType must be an integral number: "0" or 0.5 are a malformed request, not a guess. */
-    if (!cJSON_IsNumber(ct) || ct->valuedouble != (double)(int)ct->valuedouble || ct->valueint < 0) {
+    /* cmdType must be an integral number: "0" or 0.5 are a malformed request, not a guess.
+     * The range comes first: converting 7e117 (or NaN) to int is undefined behaviour. */
+    if (!cJSON_IsNumber(ct) || !(ct->valuedouble >= 0.0 && ct->valuedouble <= (double)INT_MAX) ||
+        ct->valuedouble != (double)(int)ct->valuedouble) {
         rc = fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
         goto out;
     }

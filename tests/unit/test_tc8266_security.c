@@ -43,6 +43,11 @@ static void test_token_format(void **state)
         "{\"cmdType\":0,\"token\":\"\\u007f\"}",
         "{\"cmdType\":0,\"token\":\"0123456789abcdef0123456789abcdef0\"}", /* 33 */
         "{\"cmdType\":1,\"ssid\":\"a\\u0000b\",\"token\":\"" TOKEN "\"}",
+        /* a cmdType beyond int (found by fuzz_device: the conversion was undefined) */
+        "{\"cmdType\":7777777777777777777777777777777777777777777777777777770,\"token\":\"" TOKEN "\"}",
+        "{\"cmdType\":2147483648,\"token\":\"" TOKEN "\"}",
+        "{\"cmdType\":-1,\"token\":\"" TOKEN "\"}",
+        "{\"cmdType\":1e400,\"token\":\"" TOKEN "\"}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sc_err_t e = parse(bad[i], 0, &err, &sub);
