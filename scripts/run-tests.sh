@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The whole suite, as `make test` and CI run it: ctest (unit + integration) on the normal
-# build, the cluster test (scripts/test-cluster.sh), the unit tests again under ASan+UBSan (clang), every fuzzer for a bounded time, the
-# Cortex-M cross-build of the core, and the core's self-test on an emulated Cortex-M4 (each of
-# its checks counts). Prints the time of each phase and, on success, one closing line
+# build, the cluster test (scripts/test-cluster.sh), the unit tests again under ASan+UBSan
+# (clang), every fuzzer for a bounded time, the Cortex-M cross-build of the core, and the
+# core's self-test on an emulated Cortex-M4 (each of its checks counts). Prints the time of each phase and, on success, one closing line
 # "make test: N passed, 0 failed".
 set -euo pipefail
 BUILD=${BUILD:-build} BUILD_ASAN=${BUILD_ASAN:-build-asan}
