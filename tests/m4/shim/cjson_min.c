@@ -117,6 +117,19 @@ cJSON *cJSON_AddObjectToObject(cJSON *const object, const char *const name)
     return add(object, name, new_item(cJSON_Object));
 }
 
+cJSON *cJSON_AddArrayToObject(cJSON *const object, const char *const name)
+{
+    return add(object, name, new_item(cJSON_Array));
+}
+
+cJSON_bool cJSON_AddItemToArray(cJSON *array, cJSON *item)
+{
+    if (!array || !item || (array->type & 0xFF) != cJSON_Array)
+        return 0;
+    append(array, item);
+    return 1;
+}
+
 cJSON *cJSON_GetObjectItemCaseSensitive(const cJSON *const object, const char *const string)
 {
     if (!object || !string)
