@@ -1360,7 +1360,15 @@ static void cmd_uart_cur(at_state_t *at, const cmd_t *c, form_t f, const params_
     reply(at, "OK");
 }
 
-/* The OTA commands live in at_ota.c; they see the parsed parameters through sc_at_arg_t. */
+/* The OTA and gateway commands (at_ota.c, at_gw.c) see the parsed parameters as sc_at_arg_t. */
+static void to_args(const params_t *ps, sc_at_arg_t a[SC_AT_MAX_PARAMS])
+{
+    size_t n = ps->n < SC_AT_MAX_PARAMS ? ps->n : SC_AT_MAX_PARAMS;
+    for (size_t i = 0; i < n; i++)
+        a[i] = (sc_at_arg_t){ .is_str = ps->p[i].type == P_STR, .is_int = ps->p[i].type == P_INT,
+                              .s = ps->p[i].s, .slen = ps->p[i].slen, .v = ps->p[i].v };
+}
+
 static void ota_emit(void *user, const char *data, size_t len)
 {
     emit(user, data, len);
@@ -1369,10 +1377,7 @@ static void ota_emit(void *user, const char *data, size_t len)
 static void cmd_ota(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     sc_at_arg_t a[SC_AT_MAX_PARAMS];
-    size_t n = ps->n < SC_AT_MAX_PARAMS ? ps->n : SC_AT_MAX_PARAMS;
-    for (size_t i = 0; i < n; i++)
-        a[i] = (sc_at_arg_t){ .is_str = ps->p[i].type == P_STR, .is_int = ps->p[i].type == P_INT,
-                              .s = ps->p[i].s, .slen = ps->p[i].slen, .v = ps->p[i].v };
+    to_args(ps, a);
     sc_at_ota_env_t env = { .ota = at->ota, .dev = at->dev.valid ? &at->dev.id : NULL, .mqtt_up = mqtt_up(at),
                             .emit = ota_emit, .user = at, .now_ms = at->now_ms,
                             /* idle here: a PUBL payload phase takes every byte, no command runs */
@@ -1407,10 +1412,7 @@ static void gw_pending(at_state_t *at, int r)
 static void cmd_gw(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     sc_at_arg_t a[SC_AT_MAX_PARAMS];
-    size_t n = ps->n < SC_AT_MAX_PARAMS ? ps->n : SC_AT_MAX_PARAMS;
-    for (size_t i = 0; i < n; i++)
-        a[i] = (sc_at_arg_t){ .is_str = ps->p[i].type == P_STR, .is_int = ps->p[i].type == P_INT,
-                              .s = ps->p[i].s, .slen = ps->p[i].slen, .v = ps->p[i].v };
+    to_args(ps, a);
     sc_at_gw_env_t env = gw_env(at);
     gw_pending(at, sc_at_gw_cmd(&env, &at->gw, c->name, (int)f, a, ps->n));
 }
