@@ -29,6 +29,7 @@ overhead() { # cipher qos fcs
     echo $(( ($2 ? 26 : 24) + sec + 36 + ($3 ? 4 : 0) ))
 }
 
+. "$(dirname "$0")/lib/batch_check.bash"
 hex() { printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n'; }
 
 # check NAME JSONL key=value... : every line must be one of the accepted results (the primary,
@@ -40,12 +41,13 @@ check() {
     printf '%s\n' "$2" "${@:3}" >"$T/$1.case"
 }
 
-# check_all: checks every recorded case, in order; prints a FAIL line (and the first lines of
-# the decoder's output) per wrong case and last "checked GOOD BAD"
+# check_all: checks every recorded case, in order (lib/batch_check.py)
 check_all() {
     [ -f "$T/cases" ] || { echo "checked 0 0"; return; }
-    python3 - "$T" <<'EOF'
+    python3 - "$T" "$(dirname "$0")/lib" <<'EOF'
 import json, sys
+sys.path.insert(0, sys.argv[2])
+from batch_check import run_all, shown
 keys = {'file', 'protocol', 'ssid', 'ssid_hex', 'password', 'password_hex', 'bssid', 'phone_ip',
         'reserved_hex', 'random', 'version', 'channel', 'offset', 'time', 'v', 'event', 't_ms', 'ts'}  # docs/json.md
 def check(out, args):
@@ -82,21 +84,11 @@ def check(out, args):
     if not saw_primary:
         return "the primary sender was not decoded"
     return None
-good = bad = 0
-for name in open("%s/cases" % sys.argv[1], encoding='utf-8').read().split():
-    out, *rest = open("%s/%s.case" % (sys.argv[1], name), encoding='utf-8').read().split('\n')[:-1]
-    try:
-        why = check(out, dict(a.split('=', 1) for a in rest))
-    except Exception as e:  # unparseable output fails this case, not the checker
-        why = "%s: %s" % (type(e).__name__, e)
-    if why is None:
-        good += 1
-        continue
-    bad += 1
-    print("FAIL %s\n    %s" % (name, why))
-    shown = open(out, encoding='utf-8', errors='replace').read().splitlines()[:5]
-    print("".join("    %s\n" % l for l in shown), end="")
-print("checked %d %d" % (good, bad))
+def case(lines):
+    out, *rest = lines
+    why = check(out, dict(a.split('=', 1) for a in rest))
+    return None if why is None else "\n    %s%s" % (why, shown(out))
+run_all(sys.argv[1], case)
 EOF
 }
 
@@ -246,13 +238,6 @@ else
 fi
 
 check_all >"$T/check.log" 2>&1
-grep -v '^checked ' "$T/check.log"
-# the checker's last line is "checked GOOD BAD"; anything else (a crash) fails the test
-last=$(tail -1 "$T/check.log")
-if [[ $last =~ ^checked\ ([0-9]+)\ ([0-9]+)$ ]]; then
-    pass=$((pass + BASH_REMATCH[1])); fail=$((fail + BASH_REMATCH[2]))
-else
-    echo "FAIL: the field checker did not finish"; fail=$((fail + 1))
-fi
+batch_check_count "$T/check.log"
 echo "decode_matrix: $pass passed, $fail failed, $skipped skipped"
 [ $fail -eq 0 ]
