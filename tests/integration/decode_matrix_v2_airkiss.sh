@@ -13,6 +13,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 pass=0
 fail=0
+. "$(dirname "$0")/lib/batch_check.bash"
 hex() { printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n'; }
 
 # run NAME "air options" "decode options" key=value... (expected fields of the one session;
@@ -40,12 +41,13 @@ run() {
     ) &
 }
 
-# check_all: checks every case run() recorded, in order; prints a FAIL line (and the first lines
-# of the decoder's output) per wrong case and last "checked PASSED FAILED"
+# check_all: checks every case run() recorded, in order (lib/batch_check.py)
 check_all() {
     [ -f "$T/cases" ] || { echo "checked 0 0"; return; }
-    python3 - "$T" <<'EOF'
-import json, sys
+    python3 - "$T" "$(dirname "$0")/lib" <<'EOF'
+import json, os, sys
+sys.path.insert(0, sys.argv[2])
+from batch_check import run_all, shown
 keys = {'file', 'protocol', 'ssid', 'ssid_hex', 'password', 'password_hex', 'bssid', 'phone_ip',
         'reserved_hex', 'random', 'version', 'channel', 'offset', 'time', 'v', 'event', 't_ms', 'ts'}  # docs/json.md
 def val(v):
@@ -71,32 +73,14 @@ def check(out, pcap, args):
     if not (t0 <= r['time'] <= t0 + float(args.get('maxs', '90'))):
         return "time %r" % r['time']
     return None
-good = bad = 0
-names = open("%s/cases" % sys.argv[1]).read().split()
-for name in names:
-    opts, out, err, pcap, *rest = open("%s/%s.case" % (sys.argv[1], name)).read().split('\n')[:-1]
-    try:
-        with open("%s/%s.airfail" % (sys.argv[1], name)) as f:
-            print("FAIL %s: air: %s" % (name, f.read().strip()))
-            bad += 1
-            continue
-    except FileNotFoundError:
-        pass
-    try:
-        why = check(out, pcap, dict(a.split('=', 1) for a in rest))
-    except Exception as e:  # unparseable output fails this case, not the checker
-        why = "%s: %s" % (type(e).__name__, e)
-    if why is None:
-        good += 1
-        continue
-    bad += 1
-    print("FAIL %s (%s)\n    %s" % (name, opts, why))
-    shown = (open(out).read() + open(err).read()).splitlines()[:5]
-    print("".join("    %s\n" % l for l in shown), end="")
-if good + bad != len(names):  # never a silent pass: every recorded case is counted
-    print("FAIL checker: %d of %d cases checked" % (good + bad, len(names)))
-    bad += 1
-print("checked %d %d" % (good, bad))
+def case(lines):
+    opts, out, err, pcap, *rest = lines
+    airfail = pcap[:-len('.pcap')] + '.airfail'
+    if os.path.exists(airfail):  # the capture itself failed (run() keeps air's message)
+        return ": air:%s" % shown(airfail)
+    why = check(out, pcap, dict(a.split('=', 1) for a in rest))
+    return None if why is None else " (%s)\n    %s%s" % (opts, why, shown(out, err))
+run_all(sys.argv[1], case)
 EOF
 }
 
@@ -182,13 +166,6 @@ else pass=$((pass + 1)); fi
 
 wait   # the last cases
 check_all >"$T/check.log" 2>&1
-grep -v '^checked ' "$T/check.log"
-# the checker's last line is "checked GOOD BAD"; anything else (a crash) fails the test
-last=$(tail -1 "$T/check.log")
-if [[ $last =~ ^checked\ ([0-9]+)\ ([0-9]+)$ ]]; then
-    pass=$((pass + BASH_REMATCH[1])); fail=$((fail + BASH_REMATCH[2]))
-else
-    echo "FAIL: the field checker did not finish"; fail=$((fail + 1))
-fi
+batch_check_count "$T/check.log"
 echo "decode_matrix_v2_airkiss: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
