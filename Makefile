@@ -6,7 +6,7 @@ BUILD_FUZZ ?= build-fuzz
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CC         ?= cc
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 12
 
 .PHONY: all build install deps test test-load test-unit test-asan test-cluster fuzz bench bench-cluster demo cross test-m4 clean
 

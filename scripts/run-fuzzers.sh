@@ -4,7 +4,8 @@
 # fuzz/corpus/<name>/, JOBS (default: the number of cores) targets at a time. Each run is
 # bounded by wall-clock time (-max_total_time), so running them side by side halves the
 # phase's length on two cores without changing what each fuzzer is allowed; on a busy machine
-# each simply executes fewer inputs. A failure prints the fuzzer's log tail and fails the run.
+# each simply executes fewer inputs (but still replays all of its seeds first: checked). A
+# failure prints the fuzzer's log tail and fails the run.
 #   scripts/run-fuzzers.sh DIR [SECONDS]
 set -eu
 dir=$1; secs=${2:-20}
@@ -44,6 +45,12 @@ for rcf in "$tmp"/*.rc; do
     tail -50 "$tmp/$n.log"; echo "fuzz: $n FAILED"; failed=1
   else
     printf '%s: ' "$n"; grep -E 'stat::number_of_executed_units' "$tmp/$n.log" || echo
+  fi
+  # libFuzzer prints INITED once it has run every input of its corpus directories (the seeds
+  # and anything found earlier): only after that does the time bound start to cut the run
+  # short. A short bound must never cost the seeds their replay.
+  if ! grep -q 'INITED' "$tmp/$n.log"; then
+    tail -20 "$tmp/$n.log"; echo "fuzz: $n stopped before replaying all of its seeds"; failed=1
   fi
 done
 exit $failed

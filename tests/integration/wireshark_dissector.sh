@@ -27,9 +27,14 @@ ok() { echo "ok - $*"; }
 command -v tshark >/dev/null || fail "tshark not installed (make deps)"
 ts() { tshark -n -X lua_script:"$LUA" "$@" 2>"$T/tshark.err"; }
 
-# datum FILE -> prints "index value" for every decoded byte, failing on two values for one index
+# datum FILE -> prints "index value" for every decoded byte, failing on two values for one index.
+# FILE is a capture, or the output of esptouch_fields (one tshark run serves several checks:
+# each run loads Wireshark's dissectors and the Lua script, seconds of CPU on a busy machine).
 datum() {
-    ts -r "$1" -Y esptouch.value -T fields -e esptouch.index -e esptouch.value | python3 -c '
+    case $1 in
+    *.fields) awk -F'\t' '$5 != "" { print $4 "\t" $5 }' "$1" ;;
+    *) ts -r "$1" -Y esptouch.value -T fields -e esptouch.index -e esptouch.value ;;
+    esac | python3 -c '
 import sys
 seen = {}
 for line in sys.stdin:
@@ -39,6 +44,13 @@ for line in sys.stdin:
         sys.exit("index %d decoded as 0x%02x and 0x%02x" % (i, seen[i], v))
 for i in sorted(seen):
     print(i, seen[i])'
+}
+
+# esptouch_fields CAPTURE -> CAPTURE.fields: for every ESP-TOUCH packet, tab-separated
+# guide (1/0), length, overhead, datum index, decoded byte (empty when the packet has none)
+esptouch_fields() {
+    ts -r "$1" -Y esptouch -T fields -e esptouch.guide -e esptouch.length -e esptouch.overhead \
+        -e esptouch.index -e esptouch.value >"$1.fields" || fail "tshark on $1: $(cat "$T/tshark.err")"
 }
 
 # expect_datum FILE SSID PASSWORD IP: the bytes the dissector decoded against the sender's datum
@@ -61,11 +73,12 @@ EOF
 
 # --- 1. on the air -------------------------------------------------------------------------
 "$SC" air --ssid 'Cafe Wi-Fi' --password 'espresso-2026' --ip 192.168.3.17 "$T/ccmp.pcap" >/dev/null
-expect_datum "$T/ccmp.pcap" 'Cafe Wi-Fi' 'espresso-2026' 192.168.3.17
+esptouch_fields "$T/ccmp.pcap"
+expect_datum "$T/ccmp.pcap.fields" 'Cafe Wi-Fi' 'espresso-2026' 192.168.3.17
 ok "CCMP + FCS capture: every datum byte decoded, none wrong"
-G=$(ts -r "$T/ccmp.pcap" -Y 'esptouch.guide == 1' -T fields -e esptouch.length | sort -u | tr '\n' ' ')
+G=$(awk -F'\t' '$1 == 1 { print $2 }' "$T/ccmp.pcap.fields" | sort -u | tr '\n' ' ')
 [ "$G" = "512 513 514 515 " ] || fail "guide lengths: $G"
-O=$(ts -r "$T/ccmp.pcap" -Y esptouch -T fields -e esptouch.overhead | sort -u | tr '\n' ' ')
+O=$(cut -f3 "$T/ccmp.pcap.fields" | sort -u | tr '\n' ' ')
 # CCMP, FCS not counted: QoS uplink 26+16+36 = 78, plain-Data relay 24+16+36 = 76
 [ "$O" = "76 78 " ] || fail "overheads learned: $O (want 76 78)"
 ok "guide frames marked 515..512; overheads 76 (relay) and 78 (QoS uplink) learned per stream"
@@ -105,9 +118,11 @@ s.settimeout(0.5)
 for port, msg in ((9876, b'{"cmdType":3}'), (8266, b'not json')):
     s.sendto(msg, ("127.0.0.1", port))
 EOF
-# tcpdump -U writes each packet as it comes: stop it once the last datagram is in the file
+# tcpdump -U writes each packet as it comes: stop it once the last datagram (UDP length 16:
+# "not json" to 8266) is in the file; the poll reads the file with tcpdump, which starts in
+# milliseconds where tshark takes seconds of CPU
 for _ in $(seq 200); do
-    [ -n "$(tshark -r "$T/wire.pcap" -Y 'udp.dstport == 8266 && udp.length == 16' 2>/dev/null)" ] && break
+    [ -n "$(tcpdump -r "$T/wire.pcap" -n 'udp dst port 8266 and udp[4:2] = 16' 2>/dev/null)" ] && break
     sleep 0.1
 done
 kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
