@@ -65,7 +65,7 @@ python3 "$MQTT311" "$RMQTT" "$MQ_ID" "$MQ_USER" "$MQ_PASS" "" "\$thing/down/serv
 rc=$?
 set -e
 [ $rc = 2 ] || fail "bad signature: exit $rc ($(cat "$T/bad.err"))"
-for _ in $(seq 50); do grep -q '"reason":"bad_signature"' "$T/cloud.events" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q '"reason":"bad_signature"' "$T/cloud.events" && break; sleep 0.1; done
 grep -q '"event":"device_refused".*"reason":"bad_signature"' "$T/cloud.events" || fail "no device_refused event"
 ok "bad signature: CONNACK refusal, device_refused bad_signature"
 

@@ -21,7 +21,7 @@ for flow in v2 v3; do
     rm -f "$T/token"
     SC_ACCESS_TOKEN=$ACCESS SC_FAMILY_ID=$FAMILY node "$SC_SRC/tests/integration/lib/sdk_app.js" "$NM/node_modules" "$BASE/" "$T/token" $flow > "$T/node.$flow" 2>&1 &
     NODE_PID=$!
-    for _ in $(seq 100); do [ -s "$T/token" ] && break; sleep 0.1; done
+    for _ in $(seq 600); do [ -s "$T/token" ] && break; sleep 0.1; done
     [ -s "$T/token" ] || { cat "$T/node.$flow"; fail "$flow: the SDK did not create a token"; }
     # The app polls every 2 s; bind after its first poll saw State 1.
     sleep 1

@@ -20,7 +20,7 @@ creds $P dev1 "$PSK" sha1
 
 BPID=$(grep '"event":"broker_started"' "$T/cloud.events" | head -1 | jget pid)
 kill -KILL "$BPID"
-for _ in $(seq 100); do grep -q '"event":"broker_restarted"' "$T/cloud.events" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q '"event":"broker_restarted"' "$T/cloud.events" && break; sleep 0.1; done
 grep -q '"event":"broker_died"' "$T/cloud.events" || fail "no broker_died event"
 grep -q '"event":"broker_restarted"' "$T/cloud.events" || fail "broker not restarted"
 ok "a killed mosquitto is reported and restarted"
@@ -60,13 +60,13 @@ plugin_opt_service_password $SVC_PASS
 CONF
 mosquitto -c "$T/own.conf" > "$T/own.log" 2>&1 &
 OWN=$!
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$MQTT_PORT) 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/$MQTT_PORT) 2>/dev/null && break; sleep 0.1; done
 : > "$T/cloud.events"
 SMARTCFG_SERVICE_USER=ops-service SMARTCFG_SERVICE_PASSWORD=$SVC_PASS \
     "$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --broker 127.0.0.1:$MQTT_PORT --db "$DB" --json \
     > "$T/cloud.events" 2>> "$T/cloud.err" &
 CLOUD_PID=$!
-for _ in $(seq 100); do grep -q service_connected "$T/cloud.events" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q service_connected "$T/cloud.events" && break; sleep 0.1; done
 TOK=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
 REPLY=$(timeout 10 mosquitto_rr -h 127.0.0.1 -p "$MQTT_PORT" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -W 5 \
     -t "\$thing/up/service/$P/dev1" -e "\$thing/down/service/$P/dev1" \

@@ -25,7 +25,7 @@ ip netns exec "$NSD" "$SC" decode --json --timeout 60 --plot "$TMP/live.svg" -i 
     >"$TMP/dec.out" 2>"$TMP/dec.err" &
 DEC=$!
 # decode says it listens once the capture is open: only then start the sender
-for _ in $(seq 100); do grep -q listening "$TMP/dec.err" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q listening "$TMP/dec.err" && break; sleep 0.1; done
 grep -q "listening on $VD (ethernet), filter \"udp and dst host $NET.255\"" "$TMP/dec.err" || fail "decode did not start listening"
 ip netns exec "$NSA" "$SC" send --ssid LiveAP --password "$PASSWORD" --ip "$NET.1" --iface "$VA" \
     --bssid 02:5c:00:00:00:01 --dest "$NET.255" --token 00112233445566778899aabbccddeeff --timeout 60 \
@@ -60,7 +60,7 @@ grep -q "nothing decoded: no frames captured (check the interface and the filter
 #    `smartcfg send` to 127.0.0.1 is seen but cannot decode, and the reason says why
 ip netns exec "$NSD" "$SC" decode --json --timeout 3 -i lo udp port 7001 >"$TMP/uni.out" 2>"$TMP/uni.err" &
 UNI=$!
-for _ in $(seq 100); do grep -q listening "$TMP/uni.err" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q listening "$TMP/uni.err" && break; sleep 0.1; done
 ip netns exec "$NSD" "$SC" send --ssid LiveAP --password "$PASSWORD" --ip 127.0.0.1 \
     --bssid 02:5c:00:00:00:01 --dest 127.0.0.1 --token 00112233445566778899aabbccddeeff --timeout 5 \
     >"$TMP/send3.out" 2>"$TMP/send3.err" &
@@ -85,7 +85,7 @@ grep -q "bad filter 'udp and and'" "$TMP/bad.err" || fail "bad filter message"
 # 5. Ctrl-C: exit 130, the reason says the user stopped it
 ip netns exec "$NSD" "$SC" decode -i "$VD" >"$TMP/int.out" 2>"$TMP/int.err" &
 INT=$!
-for _ in $(seq 100); do grep -q listening "$TMP/int.err" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q listening "$TMP/int.err" && break; sleep 0.1; done
 kill -INT "$INT"
 wait "$INT"; RC=$?
 [ "$RC" = 130 ] || fail "SIGINT: exit $RC, expected 130"

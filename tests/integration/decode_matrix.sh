@@ -29,57 +29,67 @@ overhead() { # cipher qos fcs
     echo $(( ($2 ? 26 : 24) + sec + 36 + ($3 ? 4 : 0) ))
 }
 
+. "$(dirname "$0")/lib/batch_check.bash"
 hex() { printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n'; }
 
 # check NAME JSONL key=value... : every line must be one of the accepted results (the primary,
-# or alt_* when given) with every field exact; at least one line must be the primary.
+# or alt_* when given) with every field exact; at least one line must be the primary. The case
+# is recorded here and checked by check_all at the end, one python3 for every case (a python3
+# start per case was a third of this test's CPU).
 check() {
-    local name=$1 out=$2
-    shift 2
-    if python3 - "$out" "$@" <<'EOF'; then
+    printf '%s\n' "$1" >>"$T/cases"
+    printf '%s\n' "$2" "${@:3}" >"$T/$1.case"
+}
+
+# check_all: checks every recorded case, in order (lib/batch_check.py)
+check_all() {
+    [ -f "$T/cases" ] || { echo "checked 0 0"; return; }
+    python3 - "$T" "$(dirname "$0")/lib" <<'EOF'
 import json, sys
-out, args = sys.argv[1], dict(a.split('=', 1) for a in sys.argv[2:])
-lines = [l for l in open(out).read().splitlines() if l.strip()]
-if not lines:
-    sys.exit("no result")
-offsets = {int(o) for o in args['offsets'].split(',')}
-t0, dur = 1700000000, float(args.get('dur', '45000')) / 1000
-prim = (args['ssid_hex'], args['password_hex'], args['ip'])
-accepted = {prim}
-if 'alt_password_hex' in args:
-    accepted.add((args.get('alt_ssid_hex', args['ssid_hex']), args['alt_password_hex'], args['alt_ip']))
-saw_primary = False
+sys.path.insert(0, sys.argv[2])
+from batch_check import run_all, shown
 keys = {'file', 'protocol', 'ssid', 'ssid_hex', 'password', 'password_hex', 'bssid', 'phone_ip',
         'reserved_hex', 'random', 'version', 'channel', 'offset', 'time', 'v', 'event', 't_ms', 'ts'}  # docs/json.md
-for l in lines:
-    r = json.loads(l)
-    if set(r) != keys:
-        sys.exit("fields %s" % sorted(r))
-    got = (r['ssid_hex'], r['password_hex'], r['phone_ip'])
-    if got not in accepted:
-        sys.exit("unexpected result %s" % l)
-    saw_primary |= got == prim
-    exp = {'file': args['file'], 'bssid': args['bssid'], 'version': 'v1', 'channel': int(args['channel']),
-           'protocol': 'esptouch-v1', 'reserved_hex': None, 'random': None}
-    if got == prim:
-        if 'ssid' in args: exp['ssid'] = args['ssid']
-        if 'password' in args: exp['password'] = args['password']
-    for k, v in exp.items():
-        if r[k] != v:
-            sys.exit("%s: %r != %r in %s" % (k, r[k], v, l))
-    if r['offset'] not in offsets:
-        sys.exit("offset %r not in %s" % (r['offset'], sorted(offsets)))
-    if not isinstance(r['time'], (int, float)) or not (t0 <= r['time'] <= t0 + dur):
-        sys.exit("time %r" % r['time'])
-if not saw_primary:
-    sys.exit("the primary sender was not decoded")
+def check(out, args):
+    lines = [l for l in open(out, encoding='utf-8').read().splitlines() if l.strip()]
+    if not lines:
+        return "no result"
+    offsets = {int(o) for o in args['offsets'].split(',')}
+    t0, dur = 1700000000, float(args.get('dur', '45000')) / 1000
+    prim = (args['ssid_hex'], args['password_hex'], args['ip'])
+    accepted = {prim}
+    if 'alt_password_hex' in args:
+        accepted.add((args.get('alt_ssid_hex', args['ssid_hex']), args['alt_password_hex'], args['alt_ip']))
+    saw_primary = False
+    for l in lines:
+        r = json.loads(l)
+        if set(r) != keys:
+            return "fields %s" % sorted(r)
+        got = (r['ssid_hex'], r['password_hex'], r['phone_ip'])
+        if got not in accepted:
+            return "unexpected result %s" % l
+        saw_primary |= got == prim
+        exp = {'file': args['file'], 'bssid': args['bssid'], 'version': 'v1', 'channel': int(args['channel']),
+               'protocol': 'esptouch-v1', 'reserved_hex': None, 'random': None}
+        if got == prim:
+            if 'ssid' in args: exp['ssid'] = args['ssid']
+            if 'password' in args: exp['password'] = args['password']
+        for k, v in exp.items():
+            if r[k] != v:
+                return "%s: %r != %r in %s" % (k, r[k], v, l)
+        if r['offset'] not in offsets:
+            return "offset %r not in %s" % (r['offset'], sorted(offsets))
+        if not isinstance(r['time'], (int, float)) or not (t0 <= r['time'] <= t0 + dur):
+            return "time %r" % r['time']
+    if not saw_primary:
+        return "the primary sender was not decoded"
+    return None
+def case(lines):
+    out, *rest = lines
+    why = check(out, dict(a.split('=', 1) for a in rest))
+    return None if why is None else "\n    %s%s" % (why, shown(out))
+run_all(sys.argv[1], case)
 EOF
-        pass=$((pass + 1))
-    else
-        echo "FAIL $name"
-        sed 's/^/    /' "$out" | head -5
-        fail=$((fail + 1))
-    fi
 }
 
 # run NAME "air options" key=value... (expected: defaults of vector A unless overridden)
@@ -227,5 +237,7 @@ else
     echo "FAIL two_files"; fail=$((fail + 1))
 fi
 
+check_all >"$T/check.log" 2>&1
+batch_check_count "$T/check.log"
 echo "decode_matrix: $pass passed, $fail failed, $skipped skipped"
 [ $fail -eq 0 ]

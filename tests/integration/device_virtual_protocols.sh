@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 27
+# ctest-cost: 12
 # Device end to end with each protocol on the virtual radio: `smartcfg send --protocol
 # v1|v2|airkiss` sends on real UDP, `smartcfg device --radio udp` (listening for all three,
 # the default) decodes, joins the simulated AP, acks in the protocol that locked (v1 UDP
@@ -39,11 +39,15 @@ run_case() {
     in_ns ip link set lo up
     # shellcheck disable=SC2086
     in_ns "$SC" device --radio "udp:$port" --join "sim:HomeNet:$PASSWORD:127.0.0.2" --product-id ABCDEFGHIJ \
-        --device-name "dev-$name" --no-cloud --token-linger 2 --json --timeout 60 --state-dir "$TMP/state-$name" $dopts \
+        --device-name "dev-$name" --no-cloud --token-linger 2 --json --timeout 150 --state-dir "$TMP/state-$name" $dopts \
         >"$TMP/$name.jsonl" 2>"$TMP/$name.err" &
     local dev=$!
-    # the device is listening once its radio line is out
-    for _ in $(seq 100); do grep -q 'virtual radio on UDP' "$TMP/$name.err" "$TMP/$name.jsonl" 2>/dev/null && break; sleep 0.1; done
+    # The device's radio is bound once it reports the sniffing state (it opens the radio first).
+    # Its --timeout runs from its start, not the phone's: it is far above the phone's 50 s so a
+    # slow start on a busy machine cannot end the device before the phone is done (a device
+    # that is done exits at once, so a passing run does not wait for it).
+    for _ in $(seq 600); do grep -q '"state":"sniffing"' "$TMP/$name.jsonl" 2>/dev/null && break; sleep 0.1; done
+    grep -q '"state":"sniffing"' "$TMP/$name.jsonl" || fail "$name: the device did not start sniffing in 60 s" "$name"
     # shellcheck disable=SC2086
     in_ns "$SC" send --protocol "$proto" --ssid HomeNet --password "$PASSWORD" --ip 127.0.0.1 \
         --bssid 02:5c:00:00:00:01 --dest 127.255.255.255 --token "$TOKEN" --count 1 --timeout 50 --json $sopts \
@@ -74,13 +78,20 @@ in_ns() { ip netns exec "$NS" "$@"; }
 ip netns add "$NS" || fail "cannot create namespace"
 in_ns ip link set lo up
 in_ns "$SC" device --radio udp:10001 --join "sim:HomeNet:$PASSWORD:127.0.0.2" --product-id ABCDEFGHIJ \
-    --device-name dev-neg --no-cloud --json --timeout 8 --protocols v1 --state-dir "$TMP/state-neg" \
+    --device-name dev-neg --no-cloud --json --timeout 150 --protocols v1 --state-dir "$TMP/state-neg" \
     >"$TMP/neg.jsonl" 2>"$TMP/neg.err" &
 DN=$!
-sleep 0.5
+# the device hears the phone's whole 6 s of AirKiss: it is listening before the phone starts
+# and is stopped only after the phone is done
+for _ in $(seq 600); do grep -q '"state":"sniffing"' "$TMP/neg.jsonl" 2>/dev/null && break; sleep 0.1; done
+grep -q '"state":"sniffing"' "$TMP/neg.jsonl" || fail "neg: the device did not start sniffing in 60 s" neg
 in_ns "$SC" send --protocol airkiss --ssid HomeNet --password "$PASSWORD" --ip 127.0.0.1 --bssid 02:5c:00:00:00:01 \
     --dest 127.255.255.255 --no-token --count 1 --timeout 6 --json >"$TMP/neg.send.jsonl" 2>&1
+grep -q '"event":"sending",' "$TMP/neg.send.jsonl" || fail "neg: the phone did not send" neg
+# $DN is the backgrounded in_ns shell: the device is the one process left in the namespace
+for p in $(ip netns pids "$NS"); do kill -TERM "$p" 2>/dev/null; done
 wait "$DN"
+grep -q '"event":"exit"' "$TMP/neg.jsonl" || fail "neg: the device did not stop cleanly" neg
 grep -q '"event":"credentials"' "$TMP/neg.jsonl" && fail "a v1-only device decoded AirKiss" neg
 rc=0
 for p in "${pids[@]}"; do wait "$p" || rc=1; done

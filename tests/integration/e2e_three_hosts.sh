@@ -27,7 +27,7 @@ three_hosts_up $PHONE $DEV $CLOUD
 ip netns exec $NS_BR tcpdump -i br0 -U -n -w "$T/wire.pcap" udp 2>"$T/tcpdump.log" &
 TCPDUMP_PID=$!
 pids+=("$TCPDUMP_PID")
-for _ in $(seq 100); do grep -q "listening on" "$T/tcpdump.log" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q "listening on" "$T/tcpdump.log" && break; sleep 0.1; done
 
 # --- the cloud --------------------------------------------------------------------------
 (umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$T/admin.key")
@@ -139,7 +139,7 @@ check "cloud down: device acked" has_event send-clouddown.out ack
 check "cloud down: phone received Current_Error" has_event send-clouddown.out device_error
 check "cloud down: the error names the MQTT connect" grep -q 'MQTT connect error! (1,' "$T/send-clouddown.out"
 check "cloud down: send exits 4" test "$rc" = 4
-for _ in $(seq 50); do grep -q '"err_id":1,' "$T/dev-clouddown.out" && break; sleep 0.2; done
+for _ in $(seq 300); do grep -q '"err_id":1,' "$T/dev-clouddown.out" && break; sleep 0.2; done
 check "cloud down: device recorded err 1" grep -q '"err_id":1,' "$T/dev-clouddown.out"
 
 # 5. after the failure the log is pulled through the log service and shows steps and reason

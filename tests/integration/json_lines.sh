@@ -43,7 +43,7 @@ grep -q '"event":"progress"' "$TMP/send.jsonl" || fail "no progress event from s
 
 # a device with the wrong password: error events with err_id/sub_id/reason
 start_device 127.0.0.4 devC wrong-password; DC=$!
-for _ in $(seq 100); do grep -q '"state":"sniffing"' "$TMP/devC.jsonl" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q '"state":"sniffing"' "$TMP/devC.jsonl" 2>/dev/null && break; sleep 0.1; done
 in_ns "$SC" send --ssid HomeNet --password-file <(echo "$PASSWORD") --ip 127.0.0.1 --bssid 02:5c:00:00:00:01 \
     --dest 127.255.255.255 --token 00112233445566778899aabbccddeeff --timeout 8 --json >"$TMP/send-bad.jsonl" 2>"$TMP/send-bad.err"
 wait "$DC"

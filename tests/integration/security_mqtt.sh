@@ -37,7 +37,7 @@ print("after", len(still_open()), flush=True)
 EOF
 python3 "$T/idle.py" "$MQTT_PORT" 400 15 "$T/attack.on" "$(dirname "$0")/lib" > "$T/idle.out" &
 ATT=$!
-for _ in $(seq 100); do [ -s "$T/attack.on" ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ -s "$T/attack.on" ] && break; sleep 0.1; done
 [ -s "$T/attack.on" ] || fail "attacker did not start"
 held=$(awk '/^held/ {print $2}' "$T/idle.out")
 [ -n "$held" ] && [ "$held" -le 20 ] || fail "the attacker holds $held idle connections (cap 20)"

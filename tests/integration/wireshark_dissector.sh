@@ -100,7 +100,7 @@ ip netns add $NS
 ip -n $NS link set lo up
 in_ns() { ip netns exec $NS "$@"; }
 ip netns exec $NS tcpdump -i lo -U -n -w "$T/wire.pcap" udp 2>"$T/tcpdump.err" & pids+=($!)   # not via in_ns: $! must be tcpdump itself
-for _ in $(seq 100); do grep -q "listening on" "$T/tcpdump.err" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q "listening on" "$T/tcpdump.err" && break; sleep 0.1; done
 TOKEN=fedcba9876543210fedcba9876543210
 export SMARTCFG_DEVICE_SECRET=c2VjcmV0c2VjcmV0c2VjcmV0
 in_ns "$SC" device --radio udp --join sim:WireAP:wire-pass-1:127.0.0.2 --product-id WSPRODUCT1 \
