@@ -42,6 +42,18 @@
 #define SMARTCFG_WITH_AIRKISS 1
 #endif
 
+/* Plain-language error reasons (sc_errid_reason): ~1.5 KB of sentences for people, which a
+ * device never sends (the app gets the reference text). On by default where there is an OS to
+ * show them (host tools, the cloud, tests), off on a bare-metal build; -D either way. Off,
+ * sc_errid_reason returns the reference text. */
+#ifndef SMARTCFG_WITH_REASONS
+#if defined(__unix__) || defined(__APPLE__) || defined(_WIN32)
+#define SMARTCFG_WITH_REASONS 1
+#else
+#define SMARTCFG_WITH_REASONS 0
+#endif
+#endif
+
 #if SMARTCFG_WITH_DYNREG && !SMARTCFG_WITH_CLOUD
 #error "smartcfg: SMARTCFG_WITH_DYNREG needs SMARTCFG_WITH_CLOUD"
 #endif

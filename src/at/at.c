@@ -1379,7 +1379,7 @@ static void cmd_ota(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps
     sc_at_arg_t a[SC_AT_MAX_PARAMS];
     to_args(ps, a);
     sc_at_ota_env_t env = { .ota = at->ota, .dev = at->dev.valid ? &at->dev.id : NULL, .mqtt_up = mqtt_up(at),
-                            .emit = ota_emit, .user = at, .now_ms = at->now_ms,
+                            .out = { ota_emit, at }, .now_ms = at->now_ms,
                             /* idle here: a PUBL payload phase takes every byte, no command runs */
                             .scratch = at->publ_buf, .scratch_len = sizeof at->publ_buf };
     _Static_assert(sizeof at->publ_buf >= SC_AT_FWREAD_MAX, "AT+TCREADFWDATA reads into the PUBL buffer");
@@ -1393,14 +1393,14 @@ void sc_at_attach_ota(sc_at_t *pub, sc_ota_t *ota)
 
 void sc_at_ota_event(sc_at_t *pub, sc_ota_event_t ev, int code)
 {
-    sc_at_ota_urc(ota_emit, AT(pub), ev, code);
+    sc_at_ota_urc(&(sc_at_sink_t){ ota_emit, AT(pub) }, ev, code);
 }
 
 /* The gateway commands live in at_gw.c; at.c keeps their pending state and timeout. */
 static sc_at_gw_env_t gw_env(at_state_t *at)
 {
     return (sc_at_gw_env_t){ .ops = &at->ops, .dev = at->dev.valid ? &at->dev.id : NULL, .mqtt_up = mqtt_up(at),
-                             .emit = ota_emit, .user = at };
+                             .out = { ota_emit, at } };
 }
 
 static void gw_pending(at_state_t *at, int r)

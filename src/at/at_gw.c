@@ -19,19 +19,6 @@ static const char *const op_type[] = { "bind", "unbind", "online", "offline" };
 #define GW_ERR_NOT_BOUND (-1)   /* reply code when the cloud answers without a result */
 #define NOT_OURS (-2147483647)  /* a result for another request (type or device) */
 
-static void out(const sc_at_gw_env_t *e, const char *s)
-{
-    e->emit(e->user, s, strlen(s));
-    e->emit(e->user, "\r\n", 2);
-}
-
-static void cme(const sc_at_gw_env_t *e, int code)
-{
-    char b[24];
-    snprintf(b, sizeof b, "+CME ERROR:%d", code);
-    out(e, b);
-}
-
 static const char *cmd_of(const sc_at_gw_t *g)
 {
     return g->op <= GW_UNBIND ? "+TCGWBIND" : "+TCGWONLINE";
@@ -46,7 +33,7 @@ static void result(const sc_at_gw_env_t *e, sc_at_gw_t *g, int code)
         snprintf(b, sizeof b, "%s:FAIL,%d", cmd_of(g), code);
     g->phase = 0;
     memset(g->msg, 0, sizeof g->msg);   /* held a signature */
-    out(e, b);
+    sc_at_line(&e->out, b);
 }
 
 /* The names go into a topic and into JSON: the cloud's identifier rules (no separators,
@@ -123,18 +110,18 @@ static void query(const sc_at_gw_env_t *e, const sc_at_gw_t *g, bool online)
         char b[32 + SC_PRODUCT_ID_MAX + SC_DEVICE_NAME_MAX];
         snprintf(b, sizeof b, "%s:\"%s\",\"%s\"", online ? "+TCGWONLINE" : "+TCGWBIND", g->subs[i].pid,
                  g->subs[i].dn);
-        out(e, b);
+        sc_at_line(&e->out, b);
     }
-    out(e, "OK");
+    sc_at_line(&e->out, "OK");
 }
 
 int sc_at_gw_cmd(const sc_at_gw_env_t *e, sc_at_gw_t *g, const char *name, int form, const sc_at_arg_t *a, size_t n)
 {
     bool bind = !strcmp(name, "+TCGWBIND");
     if (form == SC_AT_OTA_FORM_TEST) {
-        out(e, bind ? "+TCGWBIND:\"MODE\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET\""
-                    : "+TCGWONLINE:\"MODE\",\"PRODUCT_ID\",\"DEVICE_NAME\"");
-        out(e, "OK");
+        sc_at_line(&e->out, bind ? "+TCGWBIND:\"MODE\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET\""
+                                 : "+TCGWONLINE:\"MODE\",\"PRODUCT_ID\",\"DEVICE_NAME\"");
+        sc_at_line(&e->out, "OK");
         return 0;
     }
     if (form == SC_AT_OTA_FORM_QUERY) {
@@ -148,14 +135,14 @@ int sc_at_gw_cmd(const sc_at_gw_env_t *e, sc_at_gw_t *g, const char *name, int f
     ok = ok && n == (with_secret ? 4u : 3u) &&
          (!with_secret || (a[3].is_str && a[3].slen >= 1 && a[3].slen <= SC_DEVICE_SECRET_MAX));
     if (!ok) {
-        cme(e, SC_AT_CME_PARAM);
+        sc_at_cme(&e->out, SC_AT_CME_PARAM);
         return 0;
     }
     if (!e->mqtt_up || !e->dev || g->phase) {
-        cme(e, SC_AT_CME_STATE);   /* no MQTT session, or a gateway request still running */
+        sc_at_cme(&e->out, SC_AT_CME_STATE);   /* no MQTT session, or a gateway request still running */
         return 0;
     }
-    out(e, "OK");
+    sc_at_line(&e->out, "OK");
     g->op = (uint8_t)(bind ? (a[0].v ? GW_UNBIND : GW_BIND) : (a[0].v ? GW_OFFLINE : GW_ONLINE));
     memcpy(g->pid, a[1].s, a[1].slen + 1);
     memcpy(g->dn, a[2].s, a[2].slen + 1);

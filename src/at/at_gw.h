@@ -30,8 +30,7 @@ typedef struct {
     const sc_at_ops_t *ops;
     const sc_identity_t *dev;      /* the gateway's own device info (NULL: none) */
     bool mqtt_up;
-    sc_at_emit_fn emit;
-    void *user;
+    sc_at_sink_t out;
 } sc_at_gw_env_t;
 
 /* Returns SC_AT_PENDING while the operation runs (at.c then waits with its command timeout

@@ -7,93 +7,80 @@
 
 #include "at_ota.h"
 
-static void out(const sc_at_ota_env_t *e, const char *s)
-{
-    e->emit(e->user, s, strlen(s));
-    e->emit(e->user, "\r\n", 2);
-}
-
-static void cme(const sc_at_ota_env_t *e, int code)
-{
-    char b[24];
-    snprintf(b, sizeof b, "+CME ERROR:%d", code);
-    out(e, b);
-}
-
 /* AT+TCOTASET=<ctlstate>,"<fw_ver>": 1 subscribes $ota/update and reports the version (again
  * when already on), 0 stops the background task. */
 static void otaset(const sc_at_ota_env_t *e, int form, const sc_at_arg_t *a, size_t n)
 {
     if (form == SC_AT_OTA_FORM_TEST) {
-        out(e, "+TCOTASET:1(ENABLE)/0(DISABLE),\"FW_version\"");
-        out(e, "OK");
+        sc_at_line(&e->out, "+TCOTASET:1(ENABLE)/0(DISABLE),\"FW_version\"");
+        sc_at_line(&e->out, "OK");
         return;
     }
     if (form == SC_AT_OTA_FORM_QUERY) {
         if (!e->ota) {
-            cme(e, SC_AT_CME_EXEC);
+            sc_at_cme(&e->out, SC_AT_CME_EXEC);
             return;
         }
         char b[24 + SC_OTA_VERSION_MAX];
         snprintf(b, sizeof b, "+TCOTASET:%d,\"%s\"", sc_ota_enabled(e->ota) ? 1 : 0, sc_ota_version(e->ota));
-        out(e, "OK");   /* the reference prints its OK before the answer (the PDF, its test report) */
-        out(e, b);
+        sc_at_line(&e->out, "OK");   /* the reference prints its OK before the answer (the PDF, its test report) */
+        sc_at_line(&e->out, b);
         return;
     }
     /* The reference: "ctrl invalid" / "version name oversize" -> parameter error. */
     if (n != 2 || !a[0].is_int || (a[0].v != 0 && a[0].v != 1) || !a[1].is_str || a[1].slen < 1 ||
         a[1].slen > SC_OTA_VERSION_MAX || memchr(a[1].s, '"', a[1].slen) || memchr(a[1].s, '\\', a[1].slen)) {
-        cme(e, SC_AT_CME_PARAM);
+        sc_at_cme(&e->out, SC_AT_CME_PARAM);
         return;
     }
     if (!e->ota) {
-        cme(e, SC_AT_CME_EXEC);
+        sc_at_cme(&e->out, SC_AT_CME_EXEC);
         return;
     }
     if (a[0].v == 1 && (sc_ota_downloading(e->ota) || !e->mqtt_up || !e->dev)) {
-        cme(e, SC_AT_CME_STATE);   /* downloading, or "mqtt ota not ready" */
+        sc_at_cme(&e->out, SC_AT_CME_STATE);   /* downloading, or "mqtt ota not ready" */
         return;
     }
-    out(e, "OK");
+    sc_at_line(&e->out, "OK");
     if (a[0].v == 0) {
         sc_ota_disable(e->ota);
-        out(e, "+TCOTASET:OK");
+        sc_at_line(&e->out, "+TCOTASET:OK");
         return;
     }
     sc_err_t r = sc_ota_enable(e->ota, e->dev->product_id, e->dev->device_name, a[1].s, e->now_ms);
     if (r == SC_OK) {
-        out(e, "+TCOTASET:OK");
+        sc_at_line(&e->out, "+TCOTASET:OK");
         return;
     }
     if (r == SC_ERR_AGAIN)
         return;   /* +TCOTASET:OK once the broker granted the subscription (sc_at_ota_urc) */
     char b[32];
     snprintf(b, sizeof b, "+TCOTASET:FAIL,%d", r == SC_ERR_RANGE ? SC_AT_CME_PARAM : SC_AT_CME_EXEC);
-    out(e, b);
+    sc_at_line(&e->out, b);
 }
 
 /* AT+TCFWINFO?: the stored image; rewinds AT+TCREADFWDATA. */
 static void fwinfo(const sc_at_ota_env_t *e, int form)
 {
     if (form == SC_AT_OTA_FORM_TEST) {
-        out(e, "+TCFWINFO:\"FW_VERSION\",\"FW_SIZE\",\"FW_MD5\",\"FW_MAX_SIZE_OF_MODULE\"");
-        out(e, "OK");
+        sc_at_line(&e->out, "+TCFWINFO:\"FW_VERSION\",\"FW_SIZE\",\"FW_MD5\",\"FW_MAX_SIZE_OF_MODULE\"");
+        sc_at_line(&e->out, "OK");
         return;
     }
     if (e->ota && sc_ota_downloading(e->ota)) {
-        cme(e, SC_AT_CME_STATE);   /* "firmware is downloading" */
+        sc_at_cme(&e->out, SC_AT_CME_STATE);   /* "firmware is downloading" */
         return;
     }
     sc_ota_fwinfo_t fi;
     if (!e->ota || sc_ota_fw_info(e->ota, &fi) != SC_OK) {
-        cme(e, SC_AT_CME_FIRMWARE);   /* no valid firmware */
+        sc_at_cme(&e->out, SC_AT_CME_FIRMWARE);   /* no valid firmware */
         return;
     }
     char b[48 + SC_OTA_VERSION_MAX + SC_OTA_MD5_HEX];
     snprintf(b, sizeof b, "+TCFWINFO:\"%s\",%lu,\"%s\",%lu", fi.version, (unsigned long)fi.size, fi.md5,
              (unsigned long)sc_ota_max_size(e->ota));
-    out(e, "OK");
-    out(e, b);
+    sc_at_line(&e->out, "OK");
+    sc_at_line(&e->out, b);
 }
 
 /* AT+TCREADFWDATA=<len>: the next <len> bytes (fewer at the end) as
@@ -101,16 +88,16 @@ static void fwinfo(const sc_at_ota_env_t *e, int form)
 static void readfw(const sc_at_ota_env_t *e, int form, const sc_at_arg_t *a, size_t n)
 {
     if (form == SC_AT_OTA_FORM_TEST) {
-        out(e, "+TCREADFWDATA:\"LEN_FOR_READ\"");
-        out(e, "OK");
+        sc_at_line(&e->out, "+TCREADFWDATA:\"LEN_FOR_READ\"");
+        sc_at_line(&e->out, "OK");
         return;
     }
     if (n != 1 || !a[0].is_int || a[0].v < 1 || a[0].v > SC_AT_FWREAD_MAX) {
-        cme(e, SC_AT_CME_PARAM);   /* "read_size_bytes oversize" */
+        sc_at_cme(&e->out, SC_AT_CME_PARAM);   /* "read_size_bytes oversize" */
         return;
     }
     if (e->ota && sc_ota_downloading(e->ota)) {
-        cme(e, SC_AT_CME_STATE);
+        sc_at_cme(&e->out, SC_AT_CME_STATE);
         return;
     }
     uint8_t *buf = e->scratch;   /* not on a small stack, not static: at.c's idle PUBL buffer */
@@ -120,15 +107,15 @@ static void readfw(const sc_at_ota_env_t *e, int form, const sc_at_arg_t *a, siz
     if (r != SC_OK) {
         /* none stored: 205; read to the end already ("firmware is read completely", rewind
          * with AT+TCFWINFO?): 208; the store failed: 207. */
-        cme(e, r == SC_ERR_NOTFOUND ? SC_AT_CME_FIRMWARE : r == SC_ERR_DONE ? SC_AT_CME_STATE : SC_AT_CME_FLASH);
+        sc_at_cme(&e->out, r == SC_ERR_NOTFOUND ? SC_AT_CME_FIRMWARE : r == SC_ERR_DONE ? SC_AT_CME_STATE : SC_AT_CME_FLASH);
         return;
     }
     char h[32];
     snprintf(h, sizeof h, "+TCREADFWDATA:%lu,", (unsigned long)got);
-    out(e, "OK");
-    e->emit(e->user, h, strlen(h));
-    e->emit(e->user, (const char *)buf, got);
-    e->emit(e->user, "\r\n", 2);
+    sc_at_line(&e->out, "OK");
+    e->out.emit(e->out.user, h, strlen(h));
+    e->out.emit(e->out.user, (const char *)buf, got);
+    e->out.emit(e->out.user, "\r\n", 2);
 }
 
 void sc_at_ota_cmd(const sc_at_ota_env_t *e, const char *name, int form, const sc_at_arg_t *a, size_t n)
@@ -141,7 +128,7 @@ void sc_at_ota_cmd(const sc_at_ota_env_t *e, const char *name, int form, const s
         readfw(e, form, a, n);
 }
 
-void sc_at_ota_urc(sc_at_emit_fn emit, void *user, sc_ota_event_t ev, int code)
+void sc_at_ota_urc(const sc_at_sink_t *out, sc_ota_event_t ev, int code)
 {
     char b[40];
     if (ev == SC_OTA_EV_ENABLED && code == 0)
@@ -154,6 +141,5 @@ void sc_at_ota_urc(sc_at_emit_fn emit, void *user, sc_ota_event_t ev, int code)
         snprintf(b, sizeof b, "+TCOTASTATUS:UPDATESUCCESS");
     else
         snprintf(b, sizeof b, "+TCOTASTATUS:UPDATEFAIL,%d", code);
-    emit(user, b, strlen(b));
-    emit(user, "\r\n", 2);
+    sc_at_line(out, b);
 }

@@ -6,6 +6,8 @@
 
 #include "smartcfg/at.h"
 
+#include "at_sink.h"
+
 /* One parsed parameter. */
 typedef struct {
     bool is_str, is_int;
@@ -14,14 +16,11 @@ typedef struct {
     long v;
 } sc_at_arg_t;
 
-typedef void (*sc_at_emit_fn)(void *user, const char *data, size_t len);
-
 typedef struct {
     sc_ota_t *ota;                 /* NULL: no OTA in this build/port */
     const sc_identity_t *dev;      /* stored device info (NULL: none) */
     bool mqtt_up;                  /* the AT MQTT session is connected */
-    sc_at_emit_fn emit;
-    void *user;
+    sc_at_sink_t out;              /* the answers' way to the host */
     uint32_t now_ms;
     uint8_t *scratch;              /* AT+TCREADFWDATA's buffer (at.c lends its idle PUBL one) */
     size_t scratch_len;            /* >= SC_AT_FWREAD_MAX */
@@ -33,6 +32,6 @@ typedef struct {
 #define SC_AT_OTA_FORM_TEST 2
 #define SC_AT_OTA_FORM_SET 3
 void sc_at_ota_cmd(const sc_at_ota_env_t *env, const char *name, int form, const sc_at_arg_t *args, size_t n);
-void sc_at_ota_urc(sc_at_emit_fn emit, void *user, sc_ota_event_t ev, int code);
+void sc_at_ota_urc(const sc_at_sink_t *out, sc_ota_event_t ev, int code);
 
 #endif

@@ -199,6 +199,12 @@ static void do_dynreg(bind_impl_t *s, uint32_t now_ms)
         s->state = ST_CONNECT;
         return;
     }
+#if !SMARTCFG_WITH_DYNREG
+    /* A factory-PSK build (features.h): registering is not compiled in, so none of the
+     * request/decode/persist path below is either. */
+    (void)hal, (void)now_ms;
+    fail(s, SC_ERRID_DEVINFO, SC_ERR_UNSUPPORTED, "no PSK and no dynamic registration in this build");
+#else
     if (hal->http.post == NULL) {
         fail(s, SC_ERRID_DEVINFO, SC_ERR_UNSUPPORTED, "dynreg: no HTTP in this HAL");
         return;
@@ -281,6 +287,7 @@ static void do_dynreg(bind_impl_t *s, uint32_t now_ms)
     s->stats.dynreg_done = true;
     BLOG(s, SC_LOG_INFO, "dynamic registration done, PSK stored");
     s->state = ST_CONNECT;
+#endif
 }
 
 static void do_connect(bind_impl_t *s, uint32_t now_ms)

@@ -9,39 +9,103 @@
 
 typedef struct {
     const char *text;    /* reference text, on the wire */
-    const char *reason;  /* plain words */
     bool cloud;          /* the cloud step failed, not the radio, the AP or the app */
 } errid_entry_t;
 
+/* The reasons live in their own tables, apart from the wire texts, so that a firmware link
+ * that never asks for a reason (the device and the 8266 service only send the wire text) drops
+ * them with --gc-sections, and SMARTCFG_WITH_REASONS=0 leaves them out of a whole-core link. */
 static const errid_entry_t errids[SC_ERRID__COUNT] = {
-    [0] = { "Everything OK!", "no error", false },
-    [1] = { "MQTT connect error!", "could not reach the cloud over MQTT (network, broker or credentials)", true },
-    [2] = { "APP command error!", "the app sent a request the device cannot use", false },
-    [3] = { "WIFI boarding stop!", "provisioning stopped before it finished", false },
-    [4] = { "RTOS task error!", "the device could not start a task", false },
-    [5] = { "RTOS queue error!", "the device could not create a queue", false },
-    [6] = { "WIFI STA init error!", "the Wi-Fi station could not be initialised", false },
-    [7] = { "WIFI AP init error!", "the soft-AP could not be started", false },
-    [8] = { "WIFI start error!", "Wi-Fi could not be started", false },
-    [9] = { "WIFI config error!", "the Wi-Fi join could not be started", false },
-    [10] = { "WIFI connect error!", "could not join the Wi-Fi network", false },
-    [11] = { "WIFI disconnect error!", "the Wi-Fi link dropped", false },
-    [12] = { "WIFI AP STA error!", "AP+station mode failed", false },
-    [13] = { "ESP smartconfig start error!", "the radio could not start sniffing", false },
-    [14] = { "ESP smartconfig data error!", "the credentials received over the air are invalid", false },
-    [15] = { "SRV socket open error!", "the UDP 8266 service could not be opened", false },
-    [16] = { "SRV socket bind error!", "the UDP 8266 port is taken", false },
-    [17] = { "SRV socket listen error!", "the UDP 8266 service failed", false },
-    [18] = { "SRV socket fcntl error!", "the UDP 8266 service failed", false },
-    [19] = { "SRV socket accept error!", "the UDP 8266 service failed", false },
-    [20] = { "SRV socket recv error!", "the UDP 8266 service could not receive", false },
-    [21] = { "SRV socket select error!", "the UDP 8266 service failed", false },
-    [22] = { "SRV socket send error!", "the UDP 8266 service could not send", false },
-    [23] = { "MQTT Token send error!", "the bind token could not be published to the cloud", true },
-    [24] = { "MQTT Token reply error!", "the cloud refused the bind token (expired, used or unknown)", true },
-    [25] = { "MQTT Token recv timeout!", "the cloud did not answer the bind request in time", true },
-    [26] = { "Product Region fault error!", "the app and the device are set to different regions", false },
-    [27] = { "Device Info error!", "the device identity or secret is missing or invalid", true },
+    [0] = { "Everything OK!", false },
+    [1] = { "MQTT connect error!", true },
+    [2] = { "APP command error!", false },
+    [3] = { "WIFI boarding stop!", false },
+    [4] = { "RTOS task error!", false },
+    [5] = { "RTOS queue error!", false },
+    [6] = { "WIFI STA init error!", false },
+    [7] = { "WIFI AP init error!", false },
+    [8] = { "WIFI start error!", false },
+    [9] = { "WIFI config error!", false },
+    [10] = { "WIFI connect error!", false },
+    [11] = { "WIFI disconnect error!", false },
+    [12] = { "WIFI AP STA error!", false },
+    [13] = { "ESP smartconfig start error!", false },
+    [14] = { "ESP smartconfig data error!", false },
+    [15] = { "SRV socket open error!", false },
+    [16] = { "SRV socket bind error!", false },
+    [17] = { "SRV socket listen error!", false },
+    [18] = { "SRV socket fcntl error!", false },
+    [19] = { "SRV socket accept error!", false },
+    [20] = { "SRV socket recv error!", false },
+    [21] = { "SRV socket select error!", false },
+    [22] = { "SRV socket send error!", false },
+    [23] = { "MQTT Token send error!", true },
+    [24] = { "MQTT Token reply error!", true },
+    [25] = { "MQTT Token recv timeout!", true },
+    [26] = { "Product Region fault error!", false },
+    [27] = { "Device Info error!", true },
+};
+
+
+const char *sc_errid_text(uint16_t err_id)
+{
+    return err_id < SC_ERRID__COUNT ? errids[err_id].text : "Unknown error!";
+}
+
+const char *sc_subid_text(int32_t sub_id)
+{
+    switch (sub_id) {
+    case SC_SUBID_STOP_APP: return "stopped by app";
+    case SC_SUBID_STOP_AT: return "stopped by AT";
+    case SC_SUBID_TIMEOUT: return "execution timeout";
+    case SC_SUBID_INVALID: return "invalid data";
+    case SC_SUBID_JSON: return "JSON format";
+    case SC_SUBID_TIMESTAMP: return "timestamp";
+    case SC_SUBID_SIGNATURE: return "signature";
+    case SC_SUBID_AP_INFO: return "AP info";
+    case SC_SUBID_JSON_PRINT: return "JSON print";
+    case SC_SUBID_COMM_TASK: return "comm task";
+    case SC_SUBID_TOKEN_CHANGED: return "token changed";
+    case SC_SUBID_UNKNOWN_CMD: return "unknown cmdType";
+    default: return NULL;
+    }
+}
+
+bool sc_errid_is_cloud(uint16_t err_id)
+{
+    return err_id < SC_ERRID__COUNT && errids[err_id].cloud;
+}
+
+#if SMARTCFG_WITH_REASONS
+static const char *const reasons[SC_ERRID__COUNT] = {
+    [0] = "no error",
+    [1] = "could not reach the cloud over MQTT (network, broker or credentials)",
+    [2] = "the app sent a request the device cannot use",
+    [3] = "provisioning stopped before it finished",
+    [4] = "the device could not start a task",
+    [5] = "the device could not create a queue",
+    [6] = "the Wi-Fi station could not be initialised",
+    [7] = "the soft-AP could not be started",
+    [8] = "Wi-Fi could not be started",
+    [9] = "the Wi-Fi join could not be started",
+    [10] = "could not join the Wi-Fi network",
+    [11] = "the Wi-Fi link dropped",
+    [12] = "AP+station mode failed",
+    [13] = "the radio could not start sniffing",
+    [14] = "the credentials received over the air are invalid",
+    [15] = "the UDP 8266 service could not be opened",
+    [16] = "the UDP 8266 port is taken",
+    [17] = "the UDP 8266 service failed",
+    [18] = "the UDP 8266 service failed",
+    [19] = "the UDP 8266 service failed",
+    [20] = "the UDP 8266 service could not receive",
+    [21] = "the UDP 8266 service failed",
+    [22] = "the UDP 8266 service could not send",
+    [23] = "the bind token could not be published to the cloud",
+    [24] = "the cloud refused the bind token (expired, used or unknown)",
+    [25] = "the cloud did not answer the bind request in time",
+    [26] = "the app and the device are set to different regions",
+    [27] = "the device identity or secret is missing or invalid",
 };
 
 /* Pairs whose sub id says more than the error id alone. */
@@ -69,30 +133,6 @@ static const struct {
     { SC_ERRID_TOKEN_SEND, SC_SUBID_TIMEOUT, "the cloud never acknowledged the bind request" },
 };
 
-const char *sc_errid_text(uint16_t err_id)
-{
-    return err_id < SC_ERRID__COUNT ? errids[err_id].text : "Unknown error!";
-}
-
-const char *sc_subid_text(int32_t sub_id)
-{
-    switch (sub_id) {
-    case SC_SUBID_STOP_APP: return "stopped by app";
-    case SC_SUBID_STOP_AT: return "stopped by AT";
-    case SC_SUBID_TIMEOUT: return "execution timeout";
-    case SC_SUBID_INVALID: return "invalid data";
-    case SC_SUBID_JSON: return "JSON format";
-    case SC_SUBID_TIMESTAMP: return "timestamp";
-    case SC_SUBID_SIGNATURE: return "signature";
-    case SC_SUBID_AP_INFO: return "AP info";
-    case SC_SUBID_JSON_PRINT: return "JSON print";
-    case SC_SUBID_COMM_TASK: return "comm task";
-    case SC_SUBID_TOKEN_CHANGED: return "token changed";
-    case SC_SUBID_UNKNOWN_CMD: return "unknown cmdType";
-    default: return NULL;
-    }
-}
-
 const char *sc_errid_reason(uint16_t err_id, int32_t sub_id)
 {
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
@@ -100,10 +140,14 @@ const char *sc_errid_reason(uint16_t err_id, int32_t sub_id)
             return pairs[i].reason;
     if (err_id == SC_ERRID_WIFI_CONNECT && sub_id > SC_SUBID_JOIN_BASE)
         return "could not join the Wi-Fi network";
-    return err_id < SC_ERRID__COUNT ? errids[err_id].reason : "unknown error";
+    return err_id < SC_ERRID__COUNT ? reasons[err_id] : "unknown error";
 }
-
-bool sc_errid_is_cloud(uint16_t err_id)
+#else
+/* Built without reasons (docs/porting.md): the wire text stands in, so callers still get a
+ * non-NULL line that names the error. */
+const char *sc_errid_reason(uint16_t err_id, int32_t sub_id)
 {
-    return err_id < SC_ERRID__COUNT && errids[err_id].cloud;
+    (void)sub_id;
+    return sc_errid_text(err_id);
 }
+#endif
