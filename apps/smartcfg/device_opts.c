@@ -203,8 +203,8 @@ static int config_line(device_opts_t *o, const device_opts_spec_t *spec, char *s
         bool b;
         if (!parse_bool(val, &b))
             return sc_cli_usage_error(&o->cli, "%s: '%s' wants true or false", where, key);
-        if (b)
-            opt_set(o, spec, id, NULL, false);
+        if (b) /* a flag keeps no value; "" rather than NULL so no path can strdup(NULL) */
+            opt_set(o, spec, id, "", false);
         return 0;
     }
     if (id == O_DEVICE_SECRET || id == O_PRODUCT_SECRET)

@@ -349,7 +349,11 @@ static void fail_device(sc_posix_sender_t *s, uint32_t i, sc_posix_sfail_t kind,
     sdev_t *d = &s->dev[i];
     d->step = SC_POSIX_SDEV_FAILED;
     d->fail = kind;
-    snprintf(d->why, sizeof d->why, "%s", why);
+    /* memmove, not snprintf("%s"): callers pass texts that live in the same sdev_t (d->hs.text),
+     * which gcc's -Wrestrict (Release builds) rejects for snprintf. */
+    size_t n = strnlen(why, sizeof d->why - 1);
+    memmove(d->why, why, n);
+    d->why[n] = '\0';
     sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_DEVICE_FAILED, .dev = (int)i, .text = d->why, .reason = reason };
     emit(s, &ev);
 }

@@ -88,6 +88,13 @@ printf 'radio = wifi\n' >"$TMP/radio.conf"
 "$SC" device --config "$TMP/radio.conf" --radio "file:$TMP/none.pcap" --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud \
     --state-dir "$TMP/s" >"$TMP/out" 2>"$TMP/err"
 grep -q "unknown --radio backend" "$TMP/err" && fail "config value won over the flag"
+# a flag set to true in the config file takes effect (no cloud: no secret needed; the run stops at the
+# missing capture instead)
+printf 'no-cloud = true\n' >"$TMP/flag.conf"
+"$SC" device --config "$TMP/flag.conf" --radio "file:$TMP/none.pcap" --join sim:A:b:127.0.0.2 "${ID[@]}" \
+    --state-dir "$TMP/s" >"$TMP/out" 2>"$TMP/err"
+grep -q "needs --device-secret" "$TMP/err" && fail "no-cloud = true in the config file ignored"
+grep -q -- "--radio" "$TMP/err" || fail "flag config: no radio error: $(cat "$TMP/err")"
 # --json: usage and setup errors are JSON lines on stdout too (the text stays on stderr)
 json_err() { # EVENT CODE PATTERN -- ARGS...
     local ev=$1 want=$2 pat=$3; shift 4
