@@ -122,7 +122,7 @@ EOF
 (
     for _ in $(seq 900); do grep -q '^>> raw b..$' "$TMP/host.err" 2>/dev/null && break; sleep 0.1; done
     mosquitto_pub -h 127.0.0.1 -p "$PORT" -t "$T" -m from-other -q 1
-    for _ in $(seq 100); do grep -q '^<<.*from-other' "$TMP/host.err" 2>/dev/null && break; sleep 0.1; done
+    for _ in $(seq 600); do grep -q '^<<.*from-other' "$TMP/host.err" 2>/dev/null && break; sleep 0.1; done
     kill "$BROKER"; wait "$BROKER" 2>/dev/null
     sleep 2.5   # at least one failed attempt: +TCMQTTRECONNECTING more than once
     mosquitto -c "$TMP/mosq.conf" >>"$TMP/broker.log" 2>&1 &

@@ -84,12 +84,12 @@ ok "device binds through the broker; the row is in PostgreSQL; reuse by another 
 "$SMARTCFG" cloud --http 127.0.0.1:$H2 --mqtt 127.0.0.1:$M2 --db "$DB" --json --admin-key-file "$ADMIN_KEY_FILE" \
     --tls-dir "$T/tls2" > "$T/w2.events" 2> "$T/w2.err" &
 W2_PID=$!
-for _ in $(seq 150); do
+for _ in $(seq 600); do
     grep -q '"event":"service_connected"' "$T/w2.events" && break
     kill -0 $W2_PID 2>/dev/null || { cat "$T/w2.err"; fail "second worker exited at start"; }
     sleep 0.1
 done
-grep -q '"event":"service_connected"' "$T/w2.events" || fail "second worker not ready in 15 s"
+grep -q '"event":"service_connected"' "$T/w2.events" || fail "second worker not ready in 60 s"
 # The token API on worker 2 with the access token worker 1 issued: no worker-local state.
 S=$(BASE=http://127.0.0.1:$H2 tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK\"}")
 [ "$(jget data.State <<<"$S")" = 2 ] || fail "worker 2 does not see worker 1's session/token: $S"
@@ -126,14 +126,14 @@ grep -q 'database: PostgreSQL connection lost' "$T/cloud.err" || fail "no clear 
 ok "database down: token API answers 503 DatabaseUnavailable; the device gets no acknowledgement (${R:-no reply})"
 
 pg_start
-for _ in $(seq 100); do   # the workers reconnect on their own (pauses up to 5 s)
+for _ in $(seq 200); do   # the workers reconnect on their own (pauses up to 5 s)
     R=$(device "$MQTT_PORT" dev2 "$PSK2" "$(bind_msg dev2 "$TOK4")") || true
     [ "$(code_of "$R" 2>/dev/null)" = 0 ] && break
     sleep 0.3
 done
 [ "$(code_of "$R")" = 0 ] || fail "no recovery after the database restart: $R"
 ACKED+=("$TOK4")
-for _ in $(seq 100); do
+for _ in $(seq 200); do
     S=$(BASE=http://127.0.0.1:$H2 tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK4\"}") || true
     [ "$(jget data.State <<<"$S" 2>/dev/null)" = 2 ] && break
     sleep 0.3
@@ -149,7 +149,7 @@ ro() { PGOPTIONS='-c default_transaction_read_only=off' sql "ALTER SYSTEM SET de
        && sql 'SELECT pg_reload_conf()' >/dev/null; }
 TOK5=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
 ro on
-for _ in $(seq 100); do   # the reload reaches the sessions asynchronously
+for _ in $(seq 300); do   # the reload reaches the sessions asynchronously
     HTTP=$(curl -s -o "$T/body" -w '%{http_code}' --max-time 20 -X POST -H 'Content-Type: application/json' \
            "$BASE/tokenapi?cmd=AppCreateDeviceBindToken" -d "{\"Action\":\"AppCreateDeviceBindToken\",\"AccessToken\":\"$ACCESS\"}")
     [ "$HTTP" = 503 ] && break
@@ -160,7 +160,7 @@ R=$(device "$MQTT_PORT" dev2 "$PSK2" "$(bind_msg dev2 "$TOK5")") || true
 [ "$(code_of "$R" 2>/dev/null)" != 0 ] || fail "a bind was acknowledged by a read-only database: $R"
 [ "$(sql "SELECT count(*) FROM tokens WHERE token='$TOK5' AND bound_at IS NOT NULL")" = 0 ] || fail "read-only: row changed"
 ro off
-for _ in $(seq 100); do
+for _ in $(seq 200); do
     R=$(device "$MQTT_PORT" dev2 "$PSK2" "$(bind_msg dev2 "$TOK5")") || true
     [ "$(code_of "$R" 2>/dev/null)" = 0 ] && break
     sleep 0.3

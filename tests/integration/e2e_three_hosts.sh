@@ -38,7 +38,7 @@ start_cloud() {
         >>"$T/cloud.out" 2>>"$T/cloud.err" &
     CLOUD_PID=$!
     pids+=("$CLOUD_PID")
-    for _ in $(seq 100); do
+    for _ in $(seq 600); do
         in_ns $NS_PHONE curl -sf -o /dev/null -H "$AUTH" "http://$CLOUD:8080/v1/bindings" && return 0
         sleep 0.1
     done

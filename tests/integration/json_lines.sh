@@ -30,7 +30,7 @@ start_device() { # address, name, password
 }
 start_device 127.0.0.2 devA "$PASSWORD"; DA=$!
 start_device 127.0.0.3 devB "$PASSWORD"; DB=$!
-for _ in $(seq 100); do grep -q '"state":"sniffing"' "$TMP/devA.jsonl" "$TMP/devB.jsonl" 2>/dev/null && \
+for _ in $(seq 600); do grep -q '"state":"sniffing"' "$TMP/devA.jsonl" "$TMP/devB.jsonl" 2>/dev/null && \
     [ "$(grep -l '"state":"sniffing"' "$TMP/devA.jsonl" "$TMP/devB.jsonl" | wc -l)" = 2 ] && break; sleep 0.1; done
 in_ns "$SC" send --ssid HomeNet --password-file <(echo "$PASSWORD") --ip 127.0.0.1 --bssid 02:5c:00:00:00:01 \
     --dest 127.255.255.255 --token 00112233445566778899aabbccddeeff --count 2 --timeout 60 --json \
@@ -78,7 +78,7 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 HP=$(port); MP=$(port)
 "$SC" cloud --http 127.0.0.1:$HP --mqtt 127.0.0.1:$MP --db "$TMP/cloud.db" --json >"$TMP/cloud.jsonl" 2>"$TMP/cloud.err" &
 CP=$!
-for _ in $(seq 150); do grep -q '"event":"service_connected"' "$TMP/cloud.jsonl" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q '"event":"service_connected"' "$TMP/cloud.jsonl" 2>/dev/null && break; sleep 0.1; done
 grep -q '"event":"service_connected"' "$TMP/cloud.jsonl" || fail "cloud not up"
 api() { curl -sS --max-time 5 -X POST -H 'Content-Type: application/json' \
     -H "Authorization: Bearer $(cat "$TMP/admin.key")" "http://127.0.0.1:$HP$1" -d "$2"; }

@@ -44,7 +44,7 @@ AUTH="Authorization: Bearer $(cat "$T/admin.key")"
 ip netns exec $NS_CLOUD "$SC" cloud --http $CLOUD:8080 --mqtt $CLOUD:1883 --db "$T/cloud.db" --json \
     --admin-key-file "$T/admin.key" >"$T/cloud.out" 2>"$T/cloud.err" &
 pids+=($!)
-wait_for 20 in_ns $NS_PHONE curl -sf -o /dev/null -H "$AUTH" "http://$CLOUD:8080/v1/bindings" || { echo "cloud did not come up"; cat "$T/cloud.err"; exit 1; }
+wait_for 60 in_ns $NS_PHONE curl -sf -o /dev/null -H "$AUTH" "http://$CLOUD:8080/v1/bindings" || { echo "cloud did not come up"; cat "$T/cloud.err"; exit 1; }
 api POST /v1/products "{\"product_id\":\"$PRODUCT\"}" >"$T/product.json"
 api POST "/v1/products/$PRODUCT/devices" "{\"device_name\":\"$DEVNAME\"}" >"$T/devreg.json"
 DEVICE_SECRET=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["device_secret"])' "$T/devreg.json")
@@ -57,14 +57,14 @@ three_hosts_phone_user
 ip netns exec $NS_BR tcpdump -i br0 -n -e -U -w "$T/wire.pcap" "ether host $DEVMAC" 2>"$T/tcpdump.err" &
 TCPDUMP_PID=$!
 pids+=("$TCPDUMP_PID")
-wait_for 10 grep -q "listening on" "$T/tcpdump.err" || { echo "tcpdump did not start"; cat "$T/tcpdump.err"; exit 1; }
+wait_for 60 grep -q "listening on" "$T/tcpdump.err" || { echo "tcpdump did not start"; cat "$T/tcpdump.err"; exit 1; }
 
 # --- a DHCP server on the cloud host: one address, for the device --------------------------
 ip netns exec $NS_CLOUD dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --user=root \
     --interface=eth0 --bind-interfaces --dhcp-range=$DEV,$DEV,255.255.255.0,10m \
     --dhcp-leasefile="$T/leases" --pid-file="$T/dnsmasq.pid" --log-dhcp --log-facility="$T/dnsmasq.log" &
 pids+=($!)
-wait_for 20 grep -qs "DHCP, IP range" "$T/dnsmasq.log" || { echo "dnsmasq did not start"; cat "$T/dnsmasq.log"; exit 1; }
+wait_for 60 grep -qs "DHCP, IP range" "$T/dnsmasq.log" || { echo "dnsmasq did not start"; cat "$T/dnsmasq.log"; exit 1; }
 
 # --- the device on lwIP -----------------------------------------------------------------------
 start_device() { # $1 = tag, rest = extra options (--ip, or none: DHCP)
@@ -75,7 +75,7 @@ start_device() { # $1 = tag, rest = extra options (--ip, or none: DHCP)
         --state-dir "$T/devstate" --timeout 90 --json "$@" >"$T/dev-$tag.out" 2>"$T/dev-$tag.err" &
     DEV_PID=$!
     pids+=("$DEV_PID")
-    wait_for 20 grep -q '"state":"sniffing"' "$T/dev-$tag.out" || { echo "device did not start"; cat "$T/dev-$tag.err"; exit 1; }
+    wait_for 60 grep -q '"state":"sniffing"' "$T/dev-$tag.out" || { echo "device did not start"; cat "$T/dev-$tag.err"; exit 1; }
 }
 start_device dhcp
 

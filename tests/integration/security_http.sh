@@ -31,7 +31,7 @@ print("after", len(alive()), flush=True)
 EOF2
 python3 "$T/slow.py" "$HTTP_PORT" 300 "$T/attack.on" "$(dirname "$0")/lib" > "$T/slow.out" &
 ATT=$!
-for _ in $(seq 150); do [ -s "$T/attack.on" ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ -s "$T/attack.on" ] && break; sleep 0.1; done
 [ -s "$T/attack.on" ] || fail "attacker did not start"
 held=$(awk '/^held/ {print $2}' "$T/slow.out")
 [ -n "$held" ] && [ "$held" -le 16 ] || fail "the attacker holds $held HTTP connections (cap 16)"

@@ -24,7 +24,7 @@ for i in 1 2 3; do
 done
 # every device listens before the phone starts (the state event comes once its radio is open)
 for i in 1 2 3; do
-    for _ in $(seq 150); do grep -q '"state":"sniffing"' "$T/dev$i.ev" 2>/dev/null && break; sleep 0.1; done
+    for _ in $(seq 600); do grep -q '"state":"sniffing"' "$T/dev$i.ev" 2>/dev/null && break; sleep 0.1; done
     grep -q '"state":"sniffing"' "$T/dev$i.ev" || fail "device $i never started sniffing: $(tail -n 3 "$T/dev$i.err")"
 done
 rc=0

@@ -6,7 +6,7 @@
 # is the "air" that wakes the fake devices.
 set -euo pipefail
 . "$(dirname "$0")/send_common.inc"
-TOK="--token a1b2c3d4e5f6 --timeout 5"
+TOK="--token a1b2c3d4e5f6 --timeout 10"   # scenarios end at their count; 10 s only bounds a stall
 
 # a device that never answers the token: 6 sends 2 s apart, then UDP_NOT_RESPONSE (12 s) -
 # in the background, in its own namespace, while the rest runs
@@ -65,7 +65,7 @@ expect acksonly 2 '"event":"ack"'
 expect acksonly 0 '"event":"token_sent"'
 
 # --count 0: run to the timeout, every device counts
-scenario countzero 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01 --dev ip=127.0.0.3,mac=24:0a:c4:00:00:02" $TOK --count 0 --timeout 2
+scenario countzero 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01 --dev ip=127.0.0.3,mac=24:0a:c4:00:00:02" $TOK --count 0 --timeout 4
 expect countzero 2 '"event":"identity"'
 
 wait $silent_pid || fail=1

@@ -121,7 +121,7 @@ EOF
 # tcpdump -U writes each packet as it comes: stop it once the last datagram (UDP length 16:
 # "not json" to 8266) is in the file; the poll reads the file with tcpdump, which starts in
 # milliseconds where tshark takes seconds of CPU
-for _ in $(seq 200); do
+for _ in $(seq 600); do
     [ -n "$(tcpdump -r "$T/wire.pcap" -n 'udp dst port 8266 and udp[4:2] = 16' 2>/dev/null)" ] && break
     sleep 0.1
 done

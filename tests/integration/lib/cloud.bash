@@ -78,8 +78,8 @@ stop_cloud() {
 
 # Every request carries the admin key (the admin API needs it; the others ignore it).
 admin_auth() { printf 'Authorization: Bearer %s' "$(cat "$ADMIN_KEY_FILE" 2>/dev/null)"; }
-post() { curl -sS --max-time 5 "${CURL_TLS[@]}" -X POST -H 'Content-Type: application/json' -H "$(admin_auth)" "$BASE$1" -d "$2"; }
-get() { curl -sS --max-time 5 "${CURL_TLS[@]}" -H "$(admin_auth)" "$BASE$1"; }
+post() { curl -sS --max-time 30 "${CURL_TLS[@]}" -X POST -H 'Content-Type: application/json' -H "$(admin_auth)" "$BASE$1" -d "$2"; }
+get() { curl -sS --max-time 30 "${CURL_TLS[@]}" -H "$(admin_auth)" "$BASE$1"; }
 CURL_TLS=()
 # jget PATH (a.b.0.c) -> the value (strings raw, objects/arrays compact JSON); fails when
 # the path is missing. jq, not python: a python start costs seconds on a loaded machine.
