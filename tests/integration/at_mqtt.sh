@@ -18,7 +18,7 @@ fail() { echo "FAIL: $*"; for f in "$TMP"/*.out "$TMP"/*.err "$TMP"/*.log; do [ 
 command -v mosquitto >/dev/null || PATH=$PATH:/usr/sbin
 command -v mosquitto >/dev/null || fail "mosquitto not installed (make deps)"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(python3 "$(dirname "$0")/lib/free_port.py" $$)   # leased: the broker restarts on it
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$PORT" >"$TMP/mosq.conf"
 mosquitto -c "$TMP/mosq.conf" >"$TMP/broker.log" 2>&1 &
 BROKER=$!
@@ -28,7 +28,7 @@ for _ in $(seq 1 50); do
 done
 
 SECRET='c2VjcmV0LWF0LW1xdHQ='
-DEAD=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+DEAD=$(python3 "$(dirname "$0")/lib/free_port.py" $$)
 run() { # $1 tag, $2 broker port, $3 script
     AT_DEV_OUT=$TMP/$1-dev.out AT_DEV_ERR=$TMP/$1-dev.err python3 "$HOST" "$3" -- \
         "$SC" device --radio "udp:$((20000 + RANDOM % 20000))" --join sim:ap:password1:127.0.0.1 --no-cloud \

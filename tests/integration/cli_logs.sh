@@ -8,7 +8,7 @@ SC=${SC_BUILD:?}/smartcfg
 TMP=$(mktemp -d /tmp/sc_cli_logs.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 fail() { echo "FAIL: $*"; for f in "$TMP"/*.log; do echo "--- $f"; cat -A "$f"; done; exit 1; }
-free_port() { python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+free_port() { python3 "$(dirname "$0")/lib/free_port.py" $$; }   # leased, outside the ephemeral range
 args() { echo "device --radio udp:$(free_port) --join sim:MyAP:secret123:127.0.0.2 --product-id ABCDEFGHIJ --device-name dev1 --no-cloud --timeout 1 --state-dir $TMP/state"; }
 
 "$SC" $(args) 2>"$TMP/info.log" >/dev/null

@@ -10,7 +10,7 @@ TMP=$(mktemp -d /tmp/sc_cli_stop.XXXXXX)
 DEV=
 trap '[ -n "$DEV" ] && kill "$DEV" 2>/dev/null; rm -rf "$TMP"' EXIT
 fail() { echo "FAIL: $*"; for f in "$TMP"/*.out "$TMP"/*.err; do echo "--- $f"; cat "$f"; done; exit 1; }
-free_port() { python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+free_port() { python3 "$(dirname "$0")/lib/free_port.py" $$; }   # leased, outside the ephemeral range
 # A background job of a script starts with SIGINT ignored; the launcher gives the device the
 # default disposition a terminal's foreground job has, so its own Ctrl-C handling is tested.
 dev() { # tag, extra args...  (run in a subshell: it execs the device, so $! is the device)

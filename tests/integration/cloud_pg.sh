@@ -24,11 +24,7 @@ if [ "$(id -u)" = 0 ]; then
     AS=(runuser -u "$PGOS" --)
 fi
 # All the ports at once: one python start costs seconds on a loaded machine.
-read -r PGPORT H2 M2 DEAD H3 M3 < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(6)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
+read -r PGPORT H2 M2 DEAD H3 M3 < <(python3 "$(dirname "$0")/lib/free_port.py" $$ 6 | tr '\n' ' '; echo)
 PGPASS="pg-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 printf '%s\n' "$PGPASS" > "$PGDIR/pw" && chmod 644 "$PGDIR/pw"
 pg() { "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" "$@"; }

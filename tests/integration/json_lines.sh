@@ -74,7 +74,7 @@ grep -q '"event":"capture".*"frames":[1-9]' "$TMP/air.jsonl" || fail "no capture
 grep -q '"event":"result"' "$TMP/decode.jsonl" && grep -q '"event":"no_result"' "$TMP/decode.jsonl" || fail "decode lines"
 
 # the cloud (on loopback, free ports): start, a product, a device, a user who logs in and makes a token, SIGTERM
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port() { python3 "$(dirname "$0")/lib/free_port.py" $$; }   # leased, outside the ephemeral range
 HP=$(port); MP=$(port)
 "$SC" cloud --http 127.0.0.1:$HP --mqtt 127.0.0.1:$MP --db "$TMP/cloud.db" --json >"$TMP/cloud.jsonl" 2>"$TMP/cloud.err" &
 CP=$!

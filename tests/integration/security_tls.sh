@@ -51,7 +51,11 @@ stop_cloud
 "$SMARTCFG" cloud --http 127.0.0.2:$HTTP_PORT --mqtt 127.0.0.1:$MQTT_PORT --db "$DB" --json \
     > "$T/warn.events" 2> "$T/warn.err" &
 CLOUD_PID=$!
-for _ in $(seq 600); do grep -q '"event":"ready"' "$T/warn.events" && break; sleep 0.1; done
+for _ in $(seq 600); do
+    grep -q '"event":"ready"' "$T/warn.events" && break
+    kill -0 $CLOUD_PID 2>/dev/null || fail "cloud on 127.0.0.2 exited at start: $(cat "$T/warn.err")"
+    sleep 0.1
+done
 grep -q 'WARNING: the HTTP API on 127.0.0.2 is reachable from the network WITHOUT TLS' "$T/warn.err" || fail "no warning"
 grep -q '"event":"warning"' "$T/warn.events" || fail "no warning event"
 stop_cloud

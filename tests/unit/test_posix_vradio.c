@@ -18,6 +18,7 @@
 #include "sc_posix_netif.h"
 #include "sc_posix_radio.h"
 #include "smartcfg/esptouch_rx.h"
+#include "test_util.h"
 
 static void test_overheads(void **state)
 {
@@ -88,17 +89,6 @@ static uint32_t clk(void *ctx)
     return fake_now;
 }
 
-static uint16_t free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    bind(fd, (struct sockaddr *)&sa, sizeof sa);
-    socklen_t l = sizeof sa;
-    getsockname(fd, (struct sockaddr *)&sa, &l);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 static void send_len(uint16_t port, size_t len)
 {
     static uint8_t buf[4096];
@@ -129,7 +119,7 @@ static void test_udp_socket(void **state)
     sc_posix_radio_t r;
     sc_hal_radio_t h;
     char err[128], spec[32];
-    uint16_t port = free_port();
+    uint16_t port = tu_free_port();
     snprintf(spec, sizeof spec, "udp:%u", port);
     assert_int_equal(sc_posix_radio_open(&r, spec, NULL, &sys, &h, err, sizeof err), SC_OK);
     assert_int_equal(h.set_channel(h.ctx, 11), SC_OK);
@@ -302,7 +292,7 @@ static void test_pcap_live_lo(void **state)
     assert_int_equal(h.set_channel(h.ctx, 9), SC_OK);
     assert_int_equal(r.channel, 9);
     assert_true(sc_posix_radio_fd(&r) >= 0);
-    uint16_t port = free_port();
+    uint16_t port = tu_free_port();
     const size_t L = 1237; /* unlikely to be anyone else's loopback datagram */
     send_len(port, L);
     bool seen = false;

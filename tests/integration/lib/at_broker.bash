@@ -14,7 +14,7 @@ command -v mosquitto >/dev/null || PATH=$PATH:/usr/sbin
 command -v mosquitto >/dev/null || fail "mosquitto not installed (make deps)"
 command -v mosquitto_pub >/dev/null || fail "mosquitto_pub not installed (make deps: mosquitto-clients)"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(python3 "$(dirname "${BASH_SOURCE[0]}")/free_port.py" $$)   # leased: the broker restarts on it
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$PORT" >"$TMP/mosq.conf"
 start_broker() {
     mosquitto -c "$TMP/mosq.conf" >>"$TMP/broker.log" 2>&1 &

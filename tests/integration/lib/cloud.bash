@@ -28,9 +28,9 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok - $*"; }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+# free_port [N]: ports leased to this test, outside the kernel's ephemeral range (lib/free_port.py)
+FREE_PORT_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/free_port.py"
+free_port() { python3 "$FREE_PORT_PY" $$ "${1:-1}"; }
 
 HTTP_PORT=$(free_port)
 MQTT_PORT=$(free_port)
