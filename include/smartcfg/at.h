@@ -87,7 +87,10 @@ typedef struct {
     int (*mqtt_state)(void *ctx);      /* 1 connected, 0 not */
     /* 0, or the code "+CME ERROR:<code>" carries. */
     int (*mqtt_disconnect)(void *ctx);
-    /* Dynamic registration: fills id->device_secret on success (synchronous or SC_AT_PENDING). */
+    /* Dynamic registration: fills id->device_secret on success and returns 0, or returns
+     * SC_AT_PENDING and later calls sc_at_complete_dynreg() (copy from id what you keep —
+     * the product secret included — and wipe it when done). Meanwhile other commands get
+     * "busy p...", as on the reference module. */
     int (*dynreg)(void *ctx, sc_identity_t *id);
     /* AT+TCRESTORE after the stored info was erased (e.g. stop everything, reboot). */
     void (*restore)(void *ctx);
@@ -160,6 +163,11 @@ void sc_at_feed(sc_at_t *at, const void *data, size_t len, uint32_t now_ms);
 uint32_t sc_at_tick(sc_at_t *at, uint32_t now_ms);
 /* Result of an operation that returned SC_AT_PENDING: 0 or an error id (errors.h). */
 void sc_at_complete(sc_at_t *at, int result);
+/* Result of a dynreg op that returned SC_AT_PENDING: 0 with the device secret (base64, at
+ * most SC_DEVICE_SECRET_MAX characters; it is copied and stored as the device info), or an
+ * error id / the cloud's code (device_secret then ignored, may be NULL). Ignored unless an
+ * AT+TCDEVREG is pending. */
+void sc_at_complete_dynreg(sc_at_t *at, int result, const char *device_secret);
 
 /* Final provisioning result: "+TCSTARTSMART:WIFI_CONNECT_SUCCESS" or
  * "+TCSTARTSMART:WIFI_CONNECT_FAILED,<err_id>,<sub_id>" (+TCSAP for the soft-AP flow).

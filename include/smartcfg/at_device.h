@@ -3,8 +3,10 @@
  * HAL: AT+TCSTARTSMART / AT+TCSAP (re)initialise the device with the AT-stored identity and
  * start it; the device's events become the final +TCSTARTSMART / +TCSAP URCs; the AT MQTT
  * session runs on hal->mqtt with IoT Explorer credentials (sc_cloud_mqtt_credentials, broker
- * from the base cloud config); AT+TCDEVREG runs dynamic registration over hal->http
- * (blocking, bounded by SC_BINDER_DYNREG_TIMEOUT_MS). Portable: no OS calls, no heap. */
+ * from the base cloud config); AT+TCDEVREG runs dynamic registration over hal->http, in
+ * the background when the HAL has post_start/post_poll (other commands get "busy p..."
+ * meanwhile), else one blocking post() bounded by SC_BINDER_DYNREG_TIMEOUT_MS. Portable: no
+ * OS calls, no heap. */
 #ifndef SMARTCFG_AT_DEVICE_H
 #define SMARTCFG_AT_DEVICE_H
 
@@ -16,9 +18,9 @@
 extern "C" {
 #endif
 
-/* The binding: caller-owned storage (common.h), ~4.7 KiB (it keeps the AT MQTT session's
+/* The binding: caller-owned storage (common.h), ~4.8 KiB (it keeps the AT MQTT session's
  * credentials, a dynreg response buffer and one received message). */
-#define SC_AT_DEVICE_SIZE (3344u + 1296u + 11u * sizeof(void *))
+#define SC_AT_DEVICE_SIZE (3424u + 1296u + 11u * sizeof(void *))
 
 /* How long AT+CWJAP waits for the station HAL before "+CWJAP:1" (ESP-AT's default). */
 #define SC_AT_CWJAP_TIMEOUT_MS 15000u
@@ -45,6 +47,9 @@ void sc_at_device_on_event(void *user, const sc_device_event_t *ev);
 void sc_at_device_step(sc_at_device_t *b, uint32_t now_ms);
 /* True while an AT-started provisioning flow runs (the device is not idle because of AT). */
 bool sc_at_device_running(const sc_at_device_t *b);
+/* True while AT+TCDEVREG's exchange runs in the background: the loop should call
+ * sc_at_device_step() often (every few ms) until it ends, the HAL's POST moves only there. */
+bool sc_at_device_registering(const sc_at_device_t *b);
 
 #ifdef __cplusplus
 }

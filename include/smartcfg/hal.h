@@ -178,11 +178,23 @@ typedef struct {
     sc_err_t (*erase)(void *ctx, const char *key); /* SC_OK when absent */
 } sc_hal_storage_t;
 
-/* HTTP(S) POST for dynamic registration. Blocking, bounded by timeout_ms. */
+/* HTTP(S) POST for dynamic registration. post() blocks, bounded by timeout_ms. */
 typedef struct {
     void *ctx;
     sc_err_t (*post)(void *ctx, const char *url, const char *content_type, const void *body, size_t len,
                      uint32_t timeout_ms, int *status, char *resp, size_t cap, size_t *resp_len);
+    /* Optional: the same POST without blocking, so that a front-end keeps answering while it
+     * runs (AT+TCDEVREG answers "busy p..." to other commands meanwhile; with NULL here it
+     * blocks in post()). One at a time. post_start() copies url, content type and body before
+     * it returns (the caller wipes its body at once) and never waits on the network;
+     * post_poll() returns SC_ERR_AGAIN while the exchange runs, then once the result post()
+     * would have given (status and response copied into resp, as post() does) and the
+     * exchange is over; post_cancel() ends it at any time (idempotent). The port wipes its
+     * copies of body and response: they carry signatures and secrets. */
+    sc_err_t (*post_start)(void *ctx, const char *url, const char *content_type, const void *body, size_t len,
+                           uint32_t timeout_ms);
+    sc_err_t (*post_poll)(void *ctx, int *status, char *resp, size_t cap, size_t *resp_len);
+    void (*post_cancel)(void *ctx);
     /* Optional (OTA, docs/ota.md): one streamed GET at a time, non-blocking. get_start() asks
      * for url from byte `offset` on ("Range: bytes=<offset>-" when offset > 0) and returns at
      * once; get_read() hands over what arrived: SC_OK with *len > 0, SC_ERR_AGAIN nothing yet,

@@ -598,6 +598,8 @@ static int wait_ms(sc_posix_host_t *h, uint32_t now)
     }
     if (h->ota_on && sc_ota_downloading(&h->ota) && before(now + 5, wake))
         wake = now + 5;   /* the download moves in sc_at_device_step: keep it flowing */
+    if (h->at_open && sc_at_device_registering(&h->atb) && before(now + 5, wake))
+        wake = now + 5;   /* AT+TCDEVREG's POST moves in sc_at_device_step too */
     if (h->tick) {
         uint32_t t = h->tick(h->tick_user, h->dev, now);
         if (before(t, wake))

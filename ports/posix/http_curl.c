@@ -22,10 +22,26 @@ typedef struct {
     CURLcode result;
 } dl_t;
 
+/* The one non-blocking POST (AT+TCDEVREG): the same multi interface. The body and the
+ * response are our own heap copies, wiped before they are freed (signatures, secrets). */
+#define AP_RESP_MAX (16 * 1024)
+typedef struct {
+    CURLM *m;
+    CURL *e;
+    struct curl_slist *headers;
+    char *body;
+    size_t body_len;
+    char *resp;
+    size_t resp_len;
+    bool overflow, done;
+    CURLcode result;
+} apost_t;
+
 typedef struct {
     char *ca_file;
     bool insecure;
     dl_t dl;
+    apost_t ap;
 } posix_http_t;
 
 typedef struct {
@@ -110,6 +126,121 @@ static sc_err_t h_post(void *ctx, const char *url, const char *content_type, con
     *status = (int)code;
     *resp_len = sink.len;
     return SC_OK;
+}
+
+static size_t on_apost(char *ptr, size_t size, size_t nmemb, void *user)
+{
+    apost_t *a = user;
+    size_t n = size * nmemb;
+    if (n > AP_RESP_MAX - a->resp_len) {
+        a->overflow = true;
+        return 0;
+    }
+    memcpy(a->resp + a->resp_len, ptr, n);
+    a->resp_len += n;
+    return n;
+}
+
+static void h_post_cancel(void *ctx)
+{
+    apost_t *a = &((posix_http_t *)ctx)->ap;
+    if (a->m && a->e)
+        curl_multi_remove_handle(a->m, a->e);
+    if (a->e)
+        curl_easy_cleanup(a->e);
+    if (a->m)
+        curl_multi_cleanup(a->m);
+    curl_slist_free_all(a->headers);
+    if (a->body) {
+        sc_wipe(a->body, a->body_len);
+        free(a->body);
+    }
+    if (a->resp) {
+        sc_wipe(a->resp, AP_RESP_MAX);
+        free(a->resp);
+    }
+    memset(a, 0, sizeof *a);
+}
+
+static sc_err_t h_post_start(void *ctx, const char *url, const char *content_type, const void *body, size_t len,
+                             uint32_t timeout_ms)
+{
+    posix_http_t *p = ctx;
+    apost_t *a = &p->ap;
+    h_post_cancel(ctx);
+    if (url == NULL || (body == NULL && len > 0))
+        return SC_ERR_INVAL;
+    a->m = curl_multi_init();
+    a->e = curl_easy_init();
+    a->body = malloc(len + 1);
+    a->resp = malloc(AP_RESP_MAX);
+    if (!a->m || !a->e || !a->body || !a->resp) {
+        h_post_cancel(ctx);
+        return SC_ERR_NOMEM;
+    }
+    if (len > 0)
+        memcpy(a->body, body, len);
+    a->body[len] = 0;
+    a->body_len = len + 1;
+    char hdr[160] = "Content-Type: ";
+    strncat(hdr, content_type != NULL ? content_type : "application/json", sizeof hdr - strlen(hdr) - 1);
+    a->headers = curl_slist_append(NULL, hdr);
+    a->headers = curl_slist_append(a->headers, "Expect:");
+    CURL *c = a->e;
+    common_opts(p, c, url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, a->body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, a->headers);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 10000u));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_apost);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
+    if (curl_multi_add_handle(a->m, c) != CURLM_OK) {
+        h_post_cancel(ctx);
+        return SC_ERR_IO;
+    }
+    int running = 0;
+    curl_multi_perform(a->m, &running);   /* starts the connect; never waits */
+    return SC_OK;
+}
+
+static sc_err_t h_post_poll(void *ctx, int *status, char *resp, size_t cap, size_t *resp_len)
+{
+    apost_t *a = &((posix_http_t *)ctx)->ap;
+    if (status == NULL || resp == NULL || resp_len == NULL)
+        return SC_ERR_INVAL;
+    *status = 0;
+    *resp_len = 0;
+    if (!a->m)
+        return SC_ERR_STATE;
+    int running = 0;
+    curl_multi_perform(a->m, &running);
+    CURLMsg *msg;
+    int left = 0;
+    while ((msg = curl_multi_info_read(a->m, &left)) != NULL)
+        if (msg->msg == CURLMSG_DONE) {
+            a->done = true;
+            a->result = msg->data.result;
+        }
+    if (!a->done)
+        return SC_ERR_AGAIN;
+    long code = 0;
+    curl_easy_getinfo(a->e, CURLINFO_RESPONSE_CODE, &code);
+    sc_err_t e;
+    if (a->overflow || a->resp_len > cap) {
+        e = SC_ERR_NOSPACE;
+    } else if (a->result == CURLE_OPERATION_TIMEDOUT) {
+        e = SC_ERR_TIMEOUT;
+    } else if (a->result != CURLE_OK) {
+        e = SC_ERR_IO;
+    } else {
+        memcpy(resp, a->resp, a->resp_len);
+        *resp_len = a->resp_len;
+        *status = (int)code;
+        e = SC_OK;
+    }
+    h_post_cancel(ctx);   /* one result per exchange; the copies are wiped */
+    return e;
 }
 
 static bool status_ok(const dl_t *d)
@@ -239,6 +370,9 @@ sc_err_t sc_posix_http_init(sc_hal_http_t *out, const sc_posix_http_opts_t *opts
     }
     out->ctx = p;
     out->post = h_post;
+    out->post_start = h_post_start;
+    out->post_poll = h_post_poll;
+    out->post_cancel = h_post_cancel;
     out->get_start = h_get_start;
     out->get_read = h_get_read;
     out->get_close = h_get_close;
@@ -251,6 +385,7 @@ void sc_posix_http_cleanup(sc_hal_http_t *http)
         return;
     posix_http_t *p = http->ctx;
     h_get_close(p);
+    h_post_cancel(p);
     free(p->ca_file);
     free(p);
     memset(http, 0, sizeof *http);

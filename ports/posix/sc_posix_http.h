@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* POSIX HTTP(S) HAL over libcurl: POST for dynamic registration, the streamed GET of the OTA
- * download (curl's multi interface, non-blocking; Range for a resume).
+/* POSIX HTTP(S) HAL over libcurl: POST for dynamic registration (blocking post(), and
+ * post_start/post_poll on curl's multi interface for a front-end that must keep answering),
+ * the streamed GET of the OTA download (multi interface, non-blocking; Range for a resume).
  *
  *   sc_hal_http_t http;
  *   sc_posix_http_init(&http, NULL);            // or with options, see below
@@ -8,7 +9,8 @@
  *   ...
  *   sc_posix_http_cleanup(&http);
  *
- * post() blocks for at most timeout_ms (connect + transfer). Only http:// and https:// URLs
+ * post() blocks for at most timeout_ms (connect + transfer); post_poll() gives the same
+ * results once the exchange is over (responses up to 16 KiB). Only http:// and https:// URLs
  * are followed, no redirects. Responses longer than cap fail with SC_ERR_NOSPACE (never a
  * silently cut JSON). Transport failures give SC_ERR_IO (SC_ERR_TIMEOUT on timeout); any
  * HTTP status is returned in *status with SC_OK. Nothing is printed: curl's verbose mode is

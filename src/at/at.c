@@ -1681,6 +1681,26 @@ void sc_at_complete(sc_at_t *pub, int result)
     }
 }
 
+void sc_at_complete_dynreg(sc_at_t *pub, int result, const char *device_secret)
+{
+    at_state_t *at = AT(pub);
+    if (at->pending != CMD_TCDEVREG)
+        return;   /* timed out or reset meanwhile: the result belongs to no command */
+    if (result == 0) {
+        size_t n = 0;
+        /* Bounded: the port's string is not trusted to end. */
+        while (device_secret && n <= SC_DEVICE_SECRET_MAX && device_secret[n])
+            n++;
+        if (!device_secret || n == 0 || n > SC_DEVICE_SECRET_MAX) {
+            result = SC_AT_CME_EXEC;
+        } else {
+            memcpy(at->scratch.device_secret, device_secret, n);
+            at->scratch.device_secret[n] = 0;
+        }
+    }
+    sc_at_complete(pub, result);
+}
+
 uint32_t sc_at_tick(sc_at_t *pub, uint32_t now_ms)
 {
     at_state_t *at = AT(pub);

@@ -28,6 +28,10 @@ typedef struct {
     sc_cloud_mqtt_creds_t mqtt_creds;  /* kept for the HAL while connected; wiped after */
     uint32_t now_ms;
     char http_resp[2048];          /* AT+TCDEVREG response buffer (wiped after use) */
+    /* AT+TCDEVREG in the background (the HAL's post_start/post_poll) */
+    bool reg_busy;
+    uint32_t reg_deadline;         /* our own bound, should the port's timeout not fire */
+    char reg_psk[SC_PRODUCT_SECRET_MAX + 1];  /* to decrypt the answer; wiped at the end */
     /* MQTT data channel: the one request whose broker answer AT waits for */
     uint8_t req_kind;              /* 0 none, 1 PUBACK, 2 SUBACK/UNSUBACK */
     int req_mid;
@@ -323,7 +327,37 @@ static void op_nonce_time(void *ctx, uint32_t *nonce, uint64_t *unix_s)
     *unix_s = h && h->sys.unix_time ? h->sys.unix_time(h->sys.ctx) : 0;
 }
 
-/* AT+TCDEVREG: one blocking HTTP exchange (the reference blocks the AT task the same way). */
+/* The cloud's answer to a registration: 0 with id->device_secret filled, or the code the
+ * reply carries (the transport's, the cloud's own, or 209). */
+static int dynreg_result(atd_t *b, sc_err_t e, const char *product_secret, size_t rlen, char *secret, size_t cap)
+{
+    if (e == SC_ERR_TIMEOUT)
+        return HTTP_TIMEOUT;
+    if (e != SC_OK)
+        return TCP_CONNECT_FAILED;
+    int32_t code = 0;
+    e = sc_cloud_dynreg_decode(product_secret, b->http_resp, rlen, secret, cap, &code);
+    sc_wipe(b->http_resp, sizeof b->http_resp);
+    if (e == SC_OK)
+        return 0;
+    sc_wipe(secret, cap);
+    if (e == SC_ERR_REFUSED && code != 0)
+        return (int)code;   /* the cloud's own code, as the reference prints it */
+    return SC_AT_CME_EXEC;
+}
+
+static void dynreg_cancel(atd_t *b)
+{
+    if (b->reg_busy && b->hal && b->hal->http.post_cancel)
+        b->hal->http.post_cancel(b->hal->http.ctx);
+    b->reg_busy = false;
+    sc_wipe(b->reg_psk, sizeof b->reg_psk);
+    sc_wipe(b->http_resp, sizeof b->http_resp);
+}
+
+/* AT+TCDEVREG. With the HAL's non-blocking POST the exchange runs in the background (the AT
+ * line answers "busy p..." meanwhile, as the reference module does) and dynreg_step()
+ * completes it; otherwise one blocking post(), bounded by SC_BINDER_DYNREG_TIMEOUT_MS. */
 static int op_dynreg(void *ctx, sc_identity_t *id)
 {
     atd_t *b = ctx;
@@ -339,26 +373,48 @@ static int op_dynreg(void *ctx, sc_identity_t *id)
     size_t blen = 0;
     if (sc_cloud_dynreg_request(id, nonce, ts, body, sizeof body, &blen) != SC_OK)
         return 27;
-    char *resp = b->http_resp;   /* in the context: a small MCU stack stays small */
+    const char *url = b->base.cloud.register_url[0] ? b->base.cloud.register_url : SC_CLOUD_REGISTER_URL;
+    const char *ctype = "application/x-www-form-urlencoded";
+    dynreg_cancel(b);
+    if (h->http.post_start && h->http.post_poll) {
+        sc_err_t e = h->http.post_start(h->http.ctx, url, ctype, body, blen, SC_BINDER_DYNREG_TIMEOUT_MS);
+        sc_wipe(body, sizeof body);
+        if (e != SC_OK)
+            return TCP_CONNECT_FAILED;
+        memcpy(b->reg_psk, id->product_secret, sizeof b->reg_psk);
+        b->reg_psk[SC_PRODUCT_SECRET_MAX] = 0;
+        b->reg_busy = true;
+        /* A port whose timeout never fires must not hold the line: 1 s past its bound. */
+        b->reg_deadline = now_of(b) + SC_BINDER_DYNREG_TIMEOUT_MS + 1000u;
+        return SC_AT_PENDING;
+    }
     size_t rlen = 0;
     int status = 0;
-    const char *url = b->base.cloud.register_url[0] ? b->base.cloud.register_url : SC_CLOUD_REGISTER_URL;
-    sc_err_t e = h->http.post(h->http.ctx, url, "application/x-www-form-urlencoded", body, blen,
-                              SC_BINDER_DYNREG_TIMEOUT_MS, &status, resp, sizeof b->http_resp - 1, &rlen);
+    sc_err_t e = h->http.post(h->http.ctx, url, ctype, body, blen, SC_BINDER_DYNREG_TIMEOUT_MS, &status,
+                              b->http_resp, sizeof b->http_resp - 1, &rlen);
     sc_wipe(body, sizeof body);
-    if (e == SC_ERR_TIMEOUT)
-        return HTTP_TIMEOUT;
-    if (e != SC_OK)
-        return TCP_CONNECT_FAILED;
-    int32_t code = 0;
-    e = sc_cloud_dynreg_decode(id->product_secret, resp, rlen, id->device_secret, sizeof id->device_secret, &code);
-    sc_wipe(resp, sizeof b->http_resp);
-    if (e == SC_OK)
-        return 0;
-    sc_wipe(id->device_secret, sizeof id->device_secret);
-    if (e == SC_ERR_REFUSED && code != 0)
-        return (int)code;   /* the cloud's own code, as the reference prints it */
-    return SC_AT_CME_EXEC;
+    return dynreg_result(b, e, id->product_secret, rlen, id->device_secret, sizeof id->device_secret);
+}
+
+/* Follows a background registration; the AT core takes the result (or ignores it when its
+ * own deadline or an AT+RST came first). */
+static void dynreg_step(atd_t *b, uint32_t now_ms)
+{
+    const sc_hal_http_t *hh = &b->hal->http;
+    int status = 0;
+    size_t rlen = 0;
+    sc_err_t e = hh->post_poll(hh->ctx, &status, b->http_resp, sizeof b->http_resp - 1, &rlen);
+    if (e == SC_ERR_AGAIN) {
+        if (!sc_ms_reached(now_ms, b->reg_deadline))
+            return;
+        e = SC_ERR_TIMEOUT;
+    }
+    char secret[SC_DEVICE_SECRET_MAX + 1];
+    int r = dynreg_result(b, e, b->reg_psk, rlen, secret, sizeof secret);
+    dynreg_cancel(b);   /* ends the exchange (idempotent after a result) and wipes the psk */
+    if (b->at)
+        sc_at_complete_dynreg(b->at, r, r == 0 ? secret : NULL);
+    sc_wipe(secret, sizeof secret);
 }
 
 static void op_restore(void *ctx)
@@ -447,6 +503,7 @@ static void wifi_step(atd_t *b, uint32_t now_ms)
 static void op_reset(void *ctx)
 {
     atd_t *b = ctx;
+    dynreg_cancel(b);   /* a registration in flight is abandoned; its result would belong to nothing */
     stop_device(b, SC_SUBID_STOP_AT);
     (void)op_mqtt_disconnect(b);
     b->wifi_joining = false;   /* a join in flight is abandoned; a joined station stays (NVS) */
@@ -468,6 +525,8 @@ void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
         wifi_step(b, now_ms);
     if (b->ota)
         (void)sc_ota_step(b->ota, now_ms);
+    if (b->reg_busy)
+        dynreg_step(b, now_ms);
     if (!b->mqtt_active || !b->at || !b->hal || !b->hal->mqtt.state)
         return;
     int reason = 0;
@@ -636,4 +695,9 @@ bool sc_at_device_running(const sc_at_device_t *pub)
 {
     const atd_t *b = CATD(pub);
     return b->running;
+}
+
+bool sc_at_device_registering(const sc_at_device_t *pub)
+{
+    return CATD(pub)->reg_busy;
 }

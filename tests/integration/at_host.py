@@ -12,6 +12,8 @@ The device command gets the pty's slave path wherever an argument is "{tty}". SC
   wait <seconds> <text>  like expect, with a longer timeout
   absent <text>          <text> has not appeared in any reply so far
   sleep <seconds>
+  touch <path>           create <path> (tells a helper of the test to go on)
+  wait_file <seconds> <path>  wait until a helper of the test created <path>
   hangup                 close the pty; the device must exit within 5 s (exit code printed)
 Replies are consumed up to the end of each match, so the same line can be expected again.
 Exit 0 when every step passed; the full transcript goes to stderr."""
@@ -122,6 +124,19 @@ def main():
                 return 1
         elif op == "sleep":
             time.sleep(float(arg))
+        elif op == "touch":
+            # Tells a helper of the test (a gate, a fake server) to go on.
+            open(arg, "w").close()
+        elif op == "wait_file":
+            # Until a helper of the test says it got this far (e.g. holds a request).
+            t_s, _, path = arg.partition(" ")
+            end = time.time() + float(t_s)
+            while not os.path.exists(path) and time.time() < end:
+                pump(0.05)
+            if not os.path.exists(path):
+                print("line %d: %s never appeared; pending %r" % (n, path, buf))
+                dev.kill()
+                return 1
         elif op == "hangup":
             os.close(master)
             try:

@@ -623,6 +623,47 @@ static void test_dynreg_pending(void **state)
     assert_string_equal(x->out, "");
 }
 
+/* A background registration hands its secret over with sc_at_complete_dynreg: stored on
+ * success; a secret that does not fit is refused (209), an error code is printed as it is;
+ * with nothing pending the call changes nothing. */
+static void test_dynreg_complete_dynreg(void **state)
+{
+    fix_t *x = *state;
+    cmd(x, "AT+TCPRDINFOSET=1,\"PID0123456\",\"" PSECRET "\",\"dev-9\"\r\n");
+    x->f.dynreg_ret = SC_AT_PENDING;
+    sc_at_complete_dynreg(&x->at, 0, SECRET);   /* nothing pending: ignored */
+    assert_null(sc_at_devinfo(&x->at));
+    assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), "busy p...\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_complete_dynreg(&x->at, -11, NULL);
+    assert_string_equal(x->out, "+TCDEVREG:FAIL,-11\r\n");
+    assert_null(sc_at_devinfo(&x->at));
+    /* 45 characters: longer than any device secret */
+    assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "OK\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_complete_dynreg(&x->at, 0, "0123456789012345678901234567890123456789abcde");
+    assert_string_equal(x->out, "+TCDEVREG:FAIL,209\r\n");
+    assert_null(sc_at_devinfo(&x->at));
+    assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "OK\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_complete_dynreg(&x->at, 0, SECRET);
+    assert_string_equal(x->out, "+TCDEVREG:OK\r\n");
+    assert_non_null(sc_at_devinfo(&x->at));
+    char want[160];
+    snprintf(want, sizeof want, "+TCDEVINFOSET:1,\"PID0123456\",\"dev-9\",%u,\"ap-guangzhou\"\r\nOK\r\n",
+             sc_at_bcc(SECRET));
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), want);
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_complete_dynreg(&x->at, 1004, NULL);   /* late: ignored */
+    assert_string_equal(x->out, "");
+    check_no_secret(x);
+}
+
 /* ---------------------------------------------------------------- provisioning */
 
 static void test_smartconfig(void **state)
@@ -1205,6 +1246,7 @@ int main(void)
         cmocka_unit_test(test_record_codec),
         cmocka_unit_test_setup(test_prdinfo_devreg, setup),
         cmocka_unit_test_setup(test_dynreg_pending, setup),
+        cmocka_unit_test_setup(test_dynreg_complete_dynreg, setup),
         cmocka_unit_test_setup(test_smartconfig, setup),
         cmocka_unit_test_setup(test_softap, setup),
         cmocka_unit_test_setup(test_mqtt, setup),

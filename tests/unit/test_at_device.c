@@ -375,12 +375,146 @@ static void test_mqtt_session(void **state)
     assert_null(memmem(&b, sizeof b, PSK, strlen(PSK)));     /* no device secret */
 }
 
+/* AT+TCDEVREG with the HAL's non-blocking POST: the line answers "busy p..." while the
+ * exchange runs; the answer arrives through sc_at_device_step; a port that never answers is
+ * cut at the binding's own bound (-11); when the AT core's deadline comes first, AT+RST
+ * cancels the exchange; nothing secret stays behind. */
+static int posts, polls, cancels;
+static bool post_ready;
+static sc_err_t post_result;
+static sc_err_t hp_start(void *ctx, const char *url, const char *ct, const void *body, size_t len, uint32_t to)
+{
+    (void)ctx; (void)ct;
+    assert_string_equal(url, "http://127.0.0.1:1/register/dev");
+    assert_int_equal(to, SC_BINDER_DYNREG_TIMEOUT_MS);
+    assert_non_null(memmem(body, len, "\"productId\":\"PIDDYN0001\"", 24));
+    posts++;
+    post_ready = false;
+    return SC_OK;
+}
+static sc_err_t hp_poll(void *ctx, int *status, char *resp, size_t cap, size_t *rlen)
+{
+    (void)ctx;
+    polls++;
+    if (!post_ready)
+        return SC_ERR_AGAIN;
+    if (post_result != SC_OK)
+        return post_result;
+    *status = 200;
+    assert_int_equal(sc_cloud_dynreg_response(PRODSEC, PSK, resp, cap, rlen), SC_OK);
+    return SC_OK;
+}
+static void hp_cancel(void *ctx)
+{
+    (void)ctx;
+    cancels++;
+}
+
+static void test_dynreg_async(void **state)
+{
+    (void)state;
+    static sc_at_device_t b;
+    static sc_at_t at;
+    static sc_hal_t hal;
+    memset(&hal, 0, sizeof hal);
+    hal.sys.random = rnd;
+    hal.sys.unix_time = unix_time;
+    hal.sys.now_ms = now_ms;
+    hal.http.post = http_post;   /* never called: the non-blocking pair is there */
+    hal.http.post_start = hp_start;
+    hal.http.post_poll = hp_poll;
+    hal.http.post_cancel = hp_cancel;
+    sc_device_config_t base;
+    memset(&base, 0, sizeof base);
+    snprintf(base.cloud.register_url, sizeof base.cloud.register_url, "http://127.0.0.1:1/register/dev");
+    sc_at_ops_t ops;
+    sc_at_device_bind(&b, NULL, &hal, &base, &ops);
+    sc_at_config_t cfg;
+    sc_at_config_default(&cfg);
+    cfg.output = capture;
+    cfg.echo = false;
+    sc_at_init(&at, &cfg, &ops);
+    sc_at_device_attach(&b, &at);
+    clock_ms = 5000;
+    sc_at_tick(&at, clock_ms);
+
+    feed(&at, "AT+TCPRDINFOSET=0,\"PIDDYN0001\",\"" PRODSEC "\",\"dev-dyn\"\r\n");
+    feed(&at, "AT+TCDEVREG\r\n");
+    assert_string_equal(out, "OK\r\n");
+    assert_int_equal(posts, 1);
+    assert_true(sc_at_device_registering(&b));
+    feed(&at, "AT+GMR\r\n");
+    assert_string_equal(out, "busy p...\r\n");
+    feed(&at, "AT+TCDEVREG\r\n");
+    assert_string_equal(out, "busy p...\r\n");
+    assert_int_equal(posts, 1);
+    reset();
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(out, "");
+    post_ready = true;
+    post_result = SC_OK;
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(out, "+TCDEVREG:OK\r\n");
+    assert_false(sc_at_device_registering(&b));
+    char want[160];
+    snprintf(want, sizeof want, "+TCDEVINFOSET:0,\"PIDDYN0001\",\"dev-dyn\",%u,\"ap-guangzhou\"\r\nOK\r\n",
+             sc_at_bcc(PSK));
+    feed(&at, "AT+TCDEVINFOSET?\r\n");
+    assert_string_equal(out, want);
+
+    /* the transport's timeout is the reference's -11 */
+    feed(&at, "AT+TCDEVREG\r\n");
+    post_ready = true;
+    post_result = SC_ERR_TIMEOUT;
+    reset();
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(out, "+TCDEVREG:FAIL,-11\r\n");
+    /* a port that never answers: cut 1 s past the HTTP bound, also -11 */
+    feed(&at, "AT+TCDEVREG\r\n");
+    reset();
+    sc_at_device_step(&b, clock_ms += SC_BINDER_DYNREG_TIMEOUT_MS);
+    sc_at_tick(&at, clock_ms);
+    assert_string_equal(out, "");
+    sc_at_device_step(&b, clock_ms += 1000);
+    assert_string_equal(out, "+TCDEVREG:FAIL,-11\r\n");
+    assert_false(sc_at_device_registering(&b));
+    /* a refused connection */
+    feed(&at, "AT+TCDEVREG\r\n");
+    post_ready = true;
+    post_result = SC_ERR_IO;
+    reset();
+    sc_at_device_step(&b, clock_ms += 10);
+    assert_string_equal(out, "+TCDEVREG:FAIL,-603\r\n");
+
+    /* the AT core's own deadline first (202), then AT+RST abandons the exchange */
+    feed(&at, "AT+TCDEVREG\r\n");
+    post_ready = false;
+    reset();
+    sc_at_tick(&at, clock_ms += 30000);
+    assert_string_equal(out, "+TCDEVREG:FAIL,202\r\n");
+    assert_true(sc_at_device_registering(&b));
+    int c0 = cancels;
+    feed(&at, "AT+RST\r\n");
+    assert_false(sc_at_device_registering(&b));
+    assert_true(cancels > c0);
+    post_ready = true;
+    post_result = SC_OK;
+    reset();
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(out, "");   /* nothing is polled any more */
+
+    /* no product or device secret kept in the binding */
+    assert_null(memmem(&b, sizeof b, PRODSEC, strlen(PRODSEC)));
+    assert_null(memmem(&b, sizeof b, PSK, strlen(PSK)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_events_to_urcs),
         cmocka_unit_test(test_no_device),
         cmocka_unit_test(test_mqtt_session),
+        cmocka_unit_test(test_dynreg_async),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
