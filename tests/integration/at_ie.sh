@@ -122,7 +122,8 @@ s.lines('AT+TCMQTTPUB="%s",1,"%s"' % (DATA, escape(m)),
         [b"OK", b"+TCMQTTPUB:OK", b'+TCMQTTRCVPUB:"%s",%d,"%s"' % (DATA.encode(), len(m), m.encode())])
 long = hub_msg("".join(random.choice(string.ascii_uppercase + string.digits) for _ in range(300)))
 s.pub(DATA, 1, long, [b'+TCMQTTRCVPUB:"%s",%d,"%s"' % (DATA.encode(), len(long), long.encode())])
-# rights: the event topic is up only; control is down only (a QoS 0 publish is simply dropped);
+# rights: the event topic is up only; control is down only (a QoS 0 publish is simply dropped,
+# a QoS 1 one never acknowledged);
 # another device's data topic is not ours
 s.cmd('AT+TCMQTTSUB="%s/%s/event",0' % (P, D), b"OK\r\n+TCMQTTSUB:FAIL,-108\r\n")
 s.cmd('AT+TCMQTTSUB="%s/device2/data",0' % P, b"OK\r\n+TCMQTTSUB:FAIL,-108\r\n")
@@ -131,6 +132,15 @@ s.cmd('AT+TCMQTTSUB="%s/+/data",0' % P, b"OK\r\n+TCMQTTSUB:FAIL,-108\r\n")
 s.cmd("AT+TCMQTTSUB?", b'+TCMQTTSUB:"%s",0\r\n+TCMQTTSUB:"%s",0\r\nOK\r\n' % (SYS.encode(), DATA.encode()))
 s.cmd('AT+TCMQTTPUB="%s",0,"hello"' % CTRL, b"OK\r\n+TCMQTTPUB:OK\r\n")
 poll(s, "the refused publish on control", lambda: [e for e in events("topic_refused") if e.get("topic") == CTRL])
+# the tool's QoS 1 item: a publish on control must not be acknowledged (IoT Explorer sends no
+# PUBACK; the local cloud closes the connection instead), so it fails; the session comes back
+# with its subscriptions
+s.lines('AT+TCMQTTPUB="%s",1,"hello"' % CTRL,
+        [b"OK", b"+TCMQTTDISCON,-103", b"+TCMQTTPUB:FAIL,-103", b"+TCMQTTRECONNECTING", b"+TCMQTTRECONNECTED"], 30)
+s.cmd("AT+TCMQTTSUB?", b'+TCMQTTSUB:"%s",0\r\n+TCMQTTSUB:"%s",0\r\nOK\r\n' % (SYS.encode(), DATA.encode()))
+m = '{"action":"again"}'
+s.cmd('AT+TCMQTTPUB="%s",0,"%s"' % (DATA, escape(m)),
+      b'OK\r\n+TCMQTTPUB:OK\r\n+TCMQTTRCVPUB:"%s",%d,"%s"\r\n' % (DATA.encode(), len(m), m.encode()), 20)
 s.cmd('AT+TCMQTTPUB="%s/%s/event",1,"%s"' % (P, D, escape('{"e":1}')), b"OK\r\n+TCMQTTPUB:OK\r\n")
 poll(s, "the custom event", lambda: events("device_custom_event"))
 s.hangup()

@@ -54,18 +54,26 @@ out=$(timeout 5 mosquitto_sub "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS"
 echo "$out" | grep -q "denied" && fail "own wildcard subscribe denied"
 ok "subscribe: own \$thing/down/+/P/D allowed, foreign and # refused"
 
-# Publish: MQTT 3.1.1 cannot say no, so the broker drops it; prove the service never saw it:
-# a valid token published on dev2's topic by dev1 must stay unbound.
+# Publish. QoS 0: MQTT 3.1.1 cannot say no, so the broker drops it silently. QoS 1: the broker
+# closes the connection rather than acknowledge it (IoT Explorer sends no PUBACK either), so the
+# publisher never gets a false acknowledgement. Either way the service never sees it: a valid
+# token published on dev2's topic by dev1 must stay unbound.
 TOK=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
-pub -t "\$thing/up/service/$P/dev2" -m "{\"method\":\"app_bind_token\",\"clientToken\":\"x-1\",\"params\":{\"token\":\"$TOK\"}}" >/dev/null
-pub -t "\$thing/down/service/$P/dev1" -m '{"method":"app_bind_token_reply","code":0}' >/dev/null
+pub0() { mosquitto_pub "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 0 "$@" 2>&1; }
+pub0 -t "\$thing/up/service/$P/dev2" -m "{\"method\":\"app_bind_token\",\"clientToken\":\"x-1\",\"params\":{\"token\":\"$TOK\"}}" >/dev/null \
+    || fail "a QoS 0 publish on a foreign topic was not dropped silently"
+out=$(pub -t "\$thing/up/service/$P/dev2" -m "{\"method\":\"app_bind_token\",\"clientToken\":\"x-2\",\"params\":{\"token\":\"$TOK\"}}") \
+    && fail "a QoS 1 publish on a foreign topic was acknowledged: $out"
+out=$(pub -t "\$thing/down/service/$P/dev1" -m '{"method":"app_bind_token_reply","code":0}') \
+    && fail "a QoS 1 publish on its own down topic was acknowledged: $out"
+pub -t "\$thing/up/service/$P/dev1" -m '{"method":"not_a_bind"}' >/dev/null || fail "an allowed QoS 1 publish failed"
 sleep 0.5
 [ "$(tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK\"}" | jget data.State)" = 1 ] || fail "foreign publish reached the service"
 grep -q "\"event\":\"topic_refused\",\"t_ms\":[0-9]*,\"client\":\"${P}dev1\",\"access\":\"publish\",\"topic\":\"\$thing/up/service/$P/dev2\"" "$T/cloud.events" \
     || fail "no topic_refused event for the foreign publish"
 grep -q "\"access\":\"publish\",\"topic\":\"\$thing/down/service/$P/dev1\"" "$T/cloud.events" \
     || fail "publishing on its own down topic was not refused"
-ok "publish: foreign up topic and own down topic refused and logged"
+ok "publish: foreign up topic and own down topic refused and logged (QoS 0 dropped, QoS 1 connection closed, never acknowledged)"
 
 grep -q 'device_refused.*"reason":"bad_signature"' "$T/cloud.events" || fail "no bad_signature refusal event"
 grep -q 'device_refused.*"reason":"expired"' "$T/cloud.events" || fail "no expired refusal event"

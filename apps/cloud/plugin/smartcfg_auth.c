@@ -184,6 +184,13 @@ static int on_acl_check(int event, void *event_data, void *userdata)
                          clean(client_id, cid, sizeof cid), access_name(ed->access), clean(ed->topic, ctopic, sizeof ctopic));
     emit("topic_refused", 3,
          (const char *const[]){ "client", client_id, "access", access_name(ed->access), "topic", ed->topic });
+    /* A QoS 1/2 publish asks for an acknowledgement; IoT Explorer gives none for a topic the
+     * device may not publish on (its wait times out). MQTT 3.1.1 has no negative PUBACK and
+     * mosquitto acknowledges a denied publish, which would tell the device its message was
+     * taken; any error other than "denied" makes mosquitto close the connection instead:
+     * no false acknowledgement, and the device learns it at once. QoS 0 stays a silent drop. */
+    if (ed->access == MOSQ_ACL_WRITE && ed->qos > 0)
+        return MOSQ_ERR_AUTH;
     return MOSQ_ERR_ACL_DENIED;
 }
 
