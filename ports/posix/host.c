@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 
 #include "sc_posix.h"
 #include "sc_posix_at.h"
@@ -281,10 +282,23 @@ static sc_err_t open_device(sc_posix_host_t *h, char *why, size_t cap)
     return SC_ERR_IO; /* a setup failure, not a spec to correct: exit 1 as before */
 }
 
+/* AT+SYSRAM?: on an MCU the free heap; here the kernel's free memory (sysinfo), capped to
+ * what the reply's 32 bits hold. */
+static uint32_t at_free_ram(void *ctx)
+{
+    (void)ctx;
+    struct sysinfo si;
+    if (sysinfo(&si) != 0)
+        return 0;
+    uint64_t b = (uint64_t)si.freeram * (si.mem_unit ? si.mem_unit : 1u);
+    return b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
+}
+
 static sc_err_t open_at(sc_posix_host_t *h, char *why, size_t cap)
 {
     sc_at_ops_t ops;
     sc_at_device_bind(&h->atb, h->dev, &h->hal, &h->dcfg, &ops);
+    ops.free_ram = at_free_ram;
     sc_at_config_t atcfg;
     sc_at_config_default(&atcfg);
     atcfg.storage = &h->hal.storage;

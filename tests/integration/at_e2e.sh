@@ -6,6 +6,7 @@
 # app peer on 8266, and the host sees +TCSTARTSMART:OK then +TCSTARTSMART:WIFI_CONNECT_SUCCESS.
 #  1. --no-cloud: success after the token handshake;
 #  2. a wrong AP password: +TCSTARTSMART:WIFI_CONNECT_FAILED,10,<reason>;
+#  2b. soft-AP boarding as the AT test tool's WIFI mode drives it (AT+TCSAP, the app's cmdType 1);
 #  3. with `smartcfg cloud`: the device binds the app's token over MQTT (success = bound, as in
 #     the reference), then the host's own MQTT session: AT+TCMQTTSTATE? answers 1.
 # No secret on the AT line, stdout, stderr or the cloud's logs.
@@ -71,6 +72,30 @@ hangup
 EOF
 session bad "sim:MyAP:not-the-password:127.0.0.2" "$T/bad.script" --no-cloud
 ok "wrong AP password -> +TCSTARTSMART:WIFI_CONNECT_FAILED,10,<reason>"
+
+# --- 2b. soft-AP boarding (Tencent's AT test tool's WIFI mode) -----------------------------------
+# AT+TCSAP raises the soft-AP; the app sends the router's SSID/password and its token to 8266
+# (cmdType 1) and gets the identity (cmdType 2); the device joins and the host sees
+# +TCSAP:WIFI_CONNECT_SUCCESS. The app starts once the host has seen +TCSAP:OK.
+cat >"$T/sap.script" <<EOF
+send ATE0
+expect OK
+send AT+TCDEVINFOSET=0,"ABCDEFGHIJ","dev1","$SECRET"
+expect +TCDEVINFOSET:OK
+send AT+TCSAP="ESP8266-SoftAP","12345678"
+expect OK
+expect +TCSAP:OK
+touch $T/sap-go
+wait 60 +TCSAP:WIFI_CONNECT_SUCCESS
+hangup
+EOF
+( python3 "$PEER" softap 127.0.0.1 MyAP "$PASSWORD" "$TOKEN" "$T/sap.out" "$T/sap-go" >"$T/sap.log" 2>&1 ) &
+APP=$!
+session sap "sim:MyAP:$ESC_PW:127.0.0.2" "$T/sap.script" --no-cloud
+wait "$APP" || fail "soft-AP exchange: $(cat "$T/sap.log")"
+grep -q '"productId": *"ABCDEFGHIJ", *"deviceName": *"dev1"' "$T/sap.log" \
+    || fail "the app did not get the identity over the soft-AP: $(cat "$T/sap.log")"
+ok "AT+TCSAP -> the app's SSID/password/token over the soft-AP -> joined -> +TCSAP:WIFI_CONNECT_SUCCESS"
 
 # --- 3. with the local cloud: bind, then the host's MQTT session --------------------------------
 start_cloud

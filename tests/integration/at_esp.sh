@@ -26,7 +26,7 @@ reply b'+CIPSTA:ip:"0.0.0.0"\r\n+CIPSTA:gateway:"0.0.0.0"\r\n+CIPSTA:netmask:"0.
 send AT+CIPSTATUS
 reply b"STATUS:5\r\nOK\r\n"
 send AT+SYSRAM?
-expect_re \+SYSRAM:[0-9]+\r\nOK\r\n
+expect_re \+SYSRAM:[1-9][0-9]*\r\nOK\r\n
 send AT+UART_CUR?
 reply b"+UART_CUR:115200,8,1,0,0\r\nOK\r\n"
 # bad input

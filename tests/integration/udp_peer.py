@@ -6,6 +6,10 @@
                                                      READY is created once the socket is bound
   udp_peer.py token  BIND_IP DEVICE_IP TOKEN OUT     the app's token exchange on 8266 (bound to 8266
                                                      like the real app; resend every 2 s, 5 resends)
+  udp_peer.py softap DEVICE_IP SSID PASSWORD TOKEN OUT GO
+                                                     the soft-AP flow's app: once GO exists, sends
+                                                     {"cmdType":1,ssid,password,token} to the
+                                                     device's 8266 every 2 s until it answers (60 s)
   udp_peer.py matrix BIND_IP DEVICE_IP TOKEN OUT     bad-input matrix, then 10 000 junk datagrams
                                                      with one real request in the middle, then retries
 Prints a one-line summary; exit 0 when the device answered as expected.
@@ -96,6 +100,31 @@ def token(bind_ip, device_ip, tok, out):
             print("token: identity reply after %d send(s): %s" % (attempt + 1, json.dumps(ids[0])))
             return 0
     print("token: no identity reply")
+    return 1
+
+
+def softap(device_ip, ssid, password, tok, out, go):
+    # The device's soft-AP service listens on every address (port 8266), so the app sends from
+    # a port of its own; the answer goes to the datagram's source, as for the station flow.
+    end = time.time() + 60
+    while not os.path.exists(go):
+        if time.time() > end:
+            print("softap: never told to go")
+            return 1
+        time.sleep(0.05)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    req = json.dumps({"cmdType": 1, "ssid": ssid, "password": password, "token": tok}).encode()
+    for attempt in range(30):
+        s.sendto(req, (device_ip, 8266))
+        got = replies(s, 2.0)
+        for src, data in got:
+            record(out, src="%s:%d" % src, text=data.decode("utf-8", "replace"))
+        ids = identity([parse_reply(d) for _, d in got])
+        if ids:
+            print("softap: identity reply after %d send(s): %s" % (attempt + 1, json.dumps(ids[0])))
+            return 0
+    print("softap: no identity reply")
     return 1
 
 
@@ -192,6 +221,8 @@ def main(argv):
         return listen(*argv[2:7])
     if cmd == "token":
         return token(*argv[2:6])
+    if cmd == "softap":
+        return softap(*argv[2:8])
     if cmd == "matrix":
         f = matrix(*argv[2:6])
         f += flood(*argv[2:6])
