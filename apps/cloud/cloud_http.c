@@ -20,6 +20,7 @@
 #include "cloud_ota.h"
 #include "console.h"
 #include "smartcfg/cloud.h"
+#include "smartcfg/errors.h"
 
 #define BODY_MAX (16 * 1024)   /* every legitimate request is well under 1 KiB */
 #define DYNREG_WINDOW 300      /* seconds of clock skew accepted on /register/dev */
@@ -424,6 +425,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
 }
 
 /* ---- dynamic registration (docs/protocol/tencent.md#dynamic-registration) ------------------------ */
+/* The reply codes are IoT Explorer's (errors.h SC_DYNREG_*); the message says which check failed. */
 
 static enum MHD_Result reg_error(struct MHD_Connection *c, int code, const char *msg)
 {
@@ -443,7 +445,7 @@ static enum MHD_Result register_dev(cloud_http_t *h, struct MHD_Connection *c, c
     char secret[128], addr[64];
     peer_addr(c, addr, sizeof addr);
     if (!rate_ok(h, "anon", addr, h->cfg.anon_rate, h->cfg.anon_burst)) {
-        ret = reg_error(c, 1429, "too many requests from this address; retry later");
+        ret = reg_error(c, SC_DYNREG_RATE_LIMITED, "too many requests from this address; retry later");
         goto out;
     }
     /* nonce: the device's 32-bit random number; timestamp: Unix seconds. Both integers. */
@@ -451,17 +453,17 @@ static enum MHD_Result register_dev(cloud_http_t *h, struct MHD_Connection *c, c
         !cJSON_IsNumber(nonce) || !cJSON_IsNumber(ts) || nonce->valuedouble < 0 ||
         nonce->valuedouble > 4294967295.0 || nonce->valuedouble != (double)(uint64_t)nonce->valuedouble ||
         ts->valuedouble < 0 || ts->valuedouble > 1e12) {
-        ret = reg_error(c, 1000, "malformed request: need deviceName, productId, nonce, timestamp, signature");
+        ret = reg_error(c, SC_DYNREG_INVALID_PARAM, "malformed request: need deviceName, productId, nonce, timestamp, signature");
         goto out;
     }
     int64_t now = cloud_now(), t = (int64_t)ts->valuedouble;
     int prc = cloud_store_get_product_secret(&h->store, pid, secret, sizeof secret);
     if (prc < 0) {
-        ret = reg_error(c, 1500, "internal error");
+        ret = reg_error(c, SC_DYNREG_INTERNAL, "internal error");
         goto out;
     }
     if (prc == 1) {
-        ret = reg_error(c, 1001, "unknown product");
+        ret = reg_error(c, SC_DYNREG_NO_PRODUCT, "unknown product");
         goto out;
     }
     /* The very signing and encryption helpers the device uses (smartcfg/cloud.h), so both
@@ -470,7 +472,7 @@ static enum MHD_Result register_dev(cloud_http_t *h, struct MHD_Connection *c, c
     if (sc_cloud_dynreg_signature(secret, pid, dn, (uint32_t)nonce->valuedouble, (uint64_t)t, expect,
                                   sizeof expect) != SC_OK ||
         !cloud_consttime_eq(sig, expect)) {
-        ret = reg_error(c, 1002, "signature mismatch");
+        ret = reg_error(c, SC_DYNREG_SIGNATURE, "signature mismatch");
         cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddStringToObject(ev, "reason", "signature");
         cloud_event("register_refused", ev);
@@ -478,23 +480,23 @@ static enum MHD_Result register_dev(cloud_http_t *h, struct MHD_Connection *c, c
         goto out;
     }
     if (t < now - DYNREG_WINDOW || t > now + DYNREG_WINDOW) {
-        ret = reg_error(c, 1003, "timestamp out of the accepted window");
+        ret = reg_error(c, SC_DYNREG_SIGNATURE, "timestamp out of the accepted window");
         cloud_log("dynamic registration of %s/%s refused: timestamp %lld s off", pid, dn, (long long)(t - now));
         goto out;
     }
     if (strlen(secret) < 16) {
-        ret = reg_error(c, 1004, "product secret shorter than 16 characters cannot encrypt the reply");
+        ret = reg_error(c, SC_DYNREG_NOT_SUPPORTED, "product secret shorter than 16 characters cannot encrypt the reply");
         goto out;
     }
     /* A captured request replayed within the window would hand out the PSK again. */
     int seen = cloud_store_dynreg_seen(&h->store, pid, dn, (int64_t)nonce->valuedouble, t);
     int taken = seen == 0 ? cloud_store_client_id_taken(&h->store, pid, dn) : 0;
     if (seen < 0 || taken < 0) {
-        ret = reg_error(c, 1500, "internal error");
+        ret = reg_error(c, SC_DYNREG_INTERNAL, "internal error");
         goto out;
     }
     if (seen || taken) {
-        ret = reg_error(c, seen ? 1005 : 1006, seen ? "replayed request (same nonce and timestamp)"
+        ret = reg_error(c, seen ? SC_DYNREG_SIGNATURE : SC_DYNREG_INVALID_PARAM, seen ? "replayed request (same nonce and timestamp)"
                                                    : "client id (product id + device name) collides with another device");
         cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddStringToObject(ev, "reason", seen ? "replay" : "client_id_collision");
@@ -503,18 +505,18 @@ static enum MHD_Result register_dev(cloud_http_t *h, struct MHD_Connection *c, c
     }
     char psk[64], newpsk[64];
     if (cloud_random_b64(newpsk, sizeof newpsk, 16) != 0) {
-        ret = reg_error(c, 1500, "internal error");
+        ret = reg_error(c, SC_DYNREG_INTERNAL, "internal error");
         goto out;
     }
     int drc = cloud_store_add_device(&h->store, pid, dn, newpsk, now, psk, sizeof psk);
     if (drc < 0) {
-        ret = reg_error(c, 1500, "internal error");
+        ret = reg_error(c, SC_DYNREG_INTERNAL, "internal error");
         goto out;
     }
     char reply[512];
     size_t rlen;
     if (sc_cloud_dynreg_response(secret, psk, reply, sizeof reply, &rlen) != SC_OK) {
-        ret = reg_error(c, 1500, "internal error");
+        ret = reg_error(c, SC_DYNREG_INTERNAL, "internal error");
         goto out;
     }
     ret = send_text(c, MHD_HTTP_OK, reply, rlen);
@@ -782,7 +784,7 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
         if (!post)
             return admin_error(c, 405, "use POST");
         if (nul)
-            return reg_error(c, 1000, "malformed request: strings must not contain NUL");
+            return reg_error(c, SC_DYNREG_INVALID_PARAM, "malformed request: strings must not contain NUL");
         return register_dev(h, c, rq);
     }
     if (cloud_console_owns(url))

@@ -60,6 +60,22 @@ enum {
     SC_SUBID_JOIN_BASE = 300
 };
 
+/* Dynamic registration's codes: the "code" of IoT Explorer's /register/dev reply, which
+ * AT+TCDEVREG prints as +TCDEVREG:FAIL,<code> (the reference command set's table). The local
+ * cloud answers with these; SC_DYNREG_RATE_LIMITED is ours (no reference code). */
+enum {
+    SC_DYNREG_INTERNAL = 1000,          /* internal error */
+    SC_DYNREG_NO_PRODUCT = 1004,        /* the product does not exist */
+    SC_DYNREG_INVALID_PARAM = 1006,     /* a parameter is missing or invalid */
+    SC_DYNREG_SIGNATURE = 1010,         /* the signature check failed (also: stale or replayed) */
+    SC_DYNREG_NOT_SUPPORTED = 1011,     /* the product does not allow dynamic registration */
+    SC_DYNREG_TOO_MANY_TIMES = 1012,    /* the device was registered too many times */
+    SC_DYNREG_NO_SUCH_DEVICE = 1020,    /* pre-created mode: the device is not defined */
+    SC_DYNREG_REGISTERED = 1021,        /* the device is already registered */
+    SC_DYNREG_LIMIT = 1031,             /* the product's automatic registrations are used up */
+    SC_DYNREG_RATE_LIMITED = 1429       /* ours: too many requests from one address */
+};
+
 /* The reference text of an error id ("MQTT connect error!"); "Unknown error!" if unknown.
  * This is what the 8266 error reply's "log" carries. */
 const char *sc_errid_text(uint16_t err_id);

@@ -36,16 +36,16 @@ ok "the returned PSK authenticates on the broker"
 [ "$(decrypt "$(register devA "$SECRET")" | jget psk)" = "$PSK" ] || fail "second registration changed the PSK"
 ok "registering again returns the existing PSK"
 
-[ "$(register devB "wrongwrongwrongwrong" | jget code)" = 1002 ] || fail "wrong signature accepted"
+[ "$(register devB "wrongwrongwrongwrong" | jget code)" = 1010 ] || fail "wrong signature accepted"
 [ "$(get "/v1/products/$P/devices" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["devices"]))')" = 1 ] \
     || fail "a refused registration created a device"
-ok "wrong signature -> 1002, no device created"
-[ "$(register devB "$SECRET" $(( $(date +%s) - 3600 )) | jget code)" = 1003 ] || fail "stale timestamp accepted"
-ok "stale timestamp -> 1003"
+ok "wrong signature -> 1010 (IoT Explorer: signature check failed), no device created"
+[ "$(register devB "$SECRET" $(( $(date +%s) - 3600 )) | jget code)" = 1010 ] || fail "stale timestamp accepted"
+ok "stale timestamp -> 1010"
 R=$(curl -sS -X POST "$BASE/register/dev" -d '{"deviceName":"x","nonce":1,"productId":"NOPE000000","timestamp":1,"signature":"eA=="}')
-[ "$(echo "$R" | jget code)" = 1001 ] || fail "unknown product: $R"
-[ "$(curl -sS -X POST "$BASE/register/dev" -d '{"deviceName":' | jget code)" = 1000 ] || fail "malformed body"
-ok "unknown product -> 1001, malformed -> 1000"
+[ "$(echo "$R" | jget code)" = 1004 ] || fail "unknown product: $R"
+[ "$(curl -sS -X POST "$BASE/register/dev" -d '{"deviceName":' | jget code)" = 1006 ] || fail "malformed body"
+ok "unknown product -> 1004, malformed -> 1006 (IoT Explorer's codes)"
 for s in "$SECRET" "$PSK"; do
     grep -qF -- "$s" "$T/cloud.err" "$T/cloud.events" && fail "a secret leaked into the logs"
 done

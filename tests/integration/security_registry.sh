@@ -71,7 +71,7 @@ ok "F8: expired tokens are garbage-collected"
 NONCE=4242
 B=$(dynreg_body $P dyn1 "$SECRET" "" $NONCE)
 [ "$(post /register/dev "$B" | jget code)" = 0 ] || fail "first registration"
-[ "$(post /register/dev "$B" | jget code)" = 1005 ] || fail "a replayed registration was not refused"
+[ "$(post /register/dev "$B" | jget code)" = 1010 ] || fail "a replayed registration was not refused"
 ok "F8: a replayed /register/dev (same nonce and timestamp) is refused"
 
 # ---- F10 ----

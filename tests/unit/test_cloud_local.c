@@ -32,6 +32,7 @@
 #include "sc_posix_mqtt.h"
 #include "smartcfg/binder.h"
 #include "smartcfg/cloud.h"
+#include "smartcfg/errors.h"
 #include "test_util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -324,7 +325,7 @@ static void test_dynreg_then_bind(void **state)
     new_token(tok);
     assert_int_equal(bind_device("dyn2", NULL, "not-the-product-secret", false, tok, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 27);     /* Device Info error, sub = the cloud's code */
-    assert_int_equal(s, 1002);   /* signature mismatch (docs/cloud.md) */
+    assert_int_equal(s, SC_DYNREG_SIGNATURE);   /* 1010, signature check failed (docs/cloud.md) */
 }
 
 /* TLS: a server the device cannot verify (its CA is not the cloud's) is never talked to. */
