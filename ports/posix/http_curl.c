@@ -88,6 +88,35 @@ static void common_opts(const posix_http_t *p, CURL *c, const char *url)
     }
 }
 
+/* The POST both forms send: content type, no 100-continue round trip, the body (not copied:
+ * it must outlive the transfer), the timeout. The header list is the caller's to free. */
+static struct curl_slist *post_opts(const posix_http_t *p, CURL *c, const char *url, const char *content_type,
+                                    const void *body, size_t len, uint32_t timeout_ms)
+{
+    char hdr[160] = "Content-Type: ";
+    strncat(hdr, content_type != NULL ? content_type : "application/json", sizeof hdr - strlen(hdr) - 1);
+    struct curl_slist *headers = curl_slist_append(NULL, hdr);
+    headers = curl_slist_append(headers, "Expect:");
+    common_opts(p, c, url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 10000u));
+    return headers;
+}
+
+/* Ends a multi transfer (either handle may be NULL). */
+static void multi_end(CURLM *m, CURL *e)
+{
+    if (m && e)
+        curl_multi_remove_handle(m, e);
+    if (e)
+        curl_easy_cleanup(e);
+    if (m)
+        curl_multi_cleanup(m);
+}
+
 static sc_err_t h_post(void *ctx, const char *url, const char *content_type, const void *body, size_t len,
                        uint32_t timeout_ms, int *status, char *resp, size_t cap, size_t *resp_len)
 {
@@ -100,16 +129,7 @@ static sc_err_t h_post(void *ctx, const char *url, const char *content_type, con
     if (c == NULL)
         return SC_ERR_NOMEM;
     sink_t sink = { resp, cap, 0, false };
-    char hdr[160] = "Content-Type: ";
-    strncat(hdr, content_type != NULL ? content_type : "application/json", sizeof hdr - strlen(hdr) - 1);
-    struct curl_slist *headers = curl_slist_append(NULL, hdr);
-    headers = curl_slist_append(headers, "Expect:");   /* no 100-continue round trip */
-    common_opts(p, c, url);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body != NULL ? body : "");
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 10000u));
+    struct curl_slist *headers = post_opts(p, c, url, content_type, body, len, timeout_ms);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     CURLcode rc = curl_easy_perform(c);
@@ -144,12 +164,7 @@ static size_t on_apost(char *ptr, size_t size, size_t nmemb, void *user)
 static void h_post_cancel(void *ctx)
 {
     apost_t *a = &((posix_http_t *)ctx)->ap;
-    if (a->m && a->e)
-        curl_multi_remove_handle(a->m, a->e);
-    if (a->e)
-        curl_easy_cleanup(a->e);
-    if (a->m)
-        curl_multi_cleanup(a->m);
+    multi_end(a->m, a->e);
     curl_slist_free_all(a->headers);
     if (a->body) {
         sc_wipe(a->body, a->body_len);
@@ -182,17 +197,8 @@ static sc_err_t h_post_start(void *ctx, const char *url, const char *content_typ
         memcpy(a->body, body, len);
     a->body[len] = 0;
     a->body_len = len + 1;
-    char hdr[160] = "Content-Type: ";
-    strncat(hdr, content_type != NULL ? content_type : "application/json", sizeof hdr - strlen(hdr) - 1);
-    a->headers = curl_slist_append(NULL, hdr);
-    a->headers = curl_slist_append(a->headers, "Expect:");
     CURL *c = a->e;
-    common_opts(p, c, url);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, a->body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, a->headers);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 10000u));
+    a->headers = post_opts(p, c, url, content_type, a->body, len, timeout_ms);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_apost);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
     if (curl_multi_add_handle(a->m, c) != CURLM_OK) {
@@ -267,12 +273,7 @@ static size_t on_dl(char *ptr, size_t size, size_t nmemb, void *user)
 static void h_get_close(void *ctx)
 {
     dl_t *d = &((posix_http_t *)ctx)->dl;
-    if (d->m && d->e)
-        curl_multi_remove_handle(d->m, d->e);
-    if (d->e)
-        curl_easy_cleanup(d->e);
-    if (d->m)
-        curl_multi_cleanup(d->m);
+    multi_end(d->m, d->e);
     free(d->buf);
     memset(d, 0, sizeof *d);
 }

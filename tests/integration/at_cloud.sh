@@ -7,7 +7,7 @@
 # AT+TCPRDINFOSET + AT+TCDEVREG register a new device, which then connects. No secret shows.
 set -euo pipefail
 . "$(dirname "$0")/lib/cloud.bash"
-HOST=${SC_SRC:?}/tests/integration/at_host.py
+. "$(dirname "$0")/lib/at_session.bash"
 command -v mosquitto >/dev/null || PATH=$PATH:/usr/sbin
 command -v mosquitto >/dev/null || fail "mosquitto not installed"
 start_cloud
@@ -16,13 +16,6 @@ PSEC=$(post /v1/products "{\"product_id\":\"$P\"}" | jget product_secret)
 PSK=$(post /v1/products/$P/devices '{"device_name":"at_dev1"}' | jget device_secret)
 WRONG=$(printf 'not-the-right-key' | base64)
 
-at_session() { # TAG SCRIPT
-    AT_DEV_OUT=$T/$1-dev.out AT_DEV_ERR=$T/$1-dev.err python3 "$HOST" "$2" -- \
-        "$SMARTCFG" device --radio "udp:$(free_port)" --join sim:ap:password1:127.0.0.1 --no-cloud --at '{tty}' \
-        --broker "127.0.0.1:$MQTT_PORT" --register-url "$BASE/register/dev" --state-dir "$T/state-$1" \
-        --log-level debug >"$T/$1-host.out" 2>"$T/$1-host.err" \
-        || { cat "$T/$1-host.out"; tail -n 30 "$T/$1-dev.err"; fail "AT session $1"; }
-}
 
 cat >"$T/s1" <<EOF
 send ATE0
@@ -46,7 +39,7 @@ send AT+TCMQTTSTATE?
 expect +TCMQTTSTATE:0
 hangup
 EOF
-at_session psk "$T/s1"
+at_session psk "$T/s1" --register-url "$BASE/register/dev"
 ok "AT+TCMQTTCONN with the device secret: the local cloud accepts it, AT+TCMQTTSTATE? 1; a wrong PSK is refused"
 
 cat >"$T/s2" <<EOF
@@ -65,7 +58,7 @@ send AT+TCMQTTSTATE?
 expect +TCMQTTSTATE:1
 hangup
 EOF
-at_session dynreg "$T/s2"
+at_session dynreg "$T/s2" --register-url "$BASE/register/dev"
 grep -q '"event":"device_registered","t_ms":[0-9]*,"product_id":"ATPROD0001","device_name":"at_dev2"' "$T/cloud.events" \
     || fail "the cloud did not record the registration"
 ok "AT+TCPRDINFOSET + AT+TCDEVREG register against /register/dev, then connect"

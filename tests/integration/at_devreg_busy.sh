@@ -8,7 +8,7 @@
 # +TCDEVREG:FAIL,-11, after which the line answers again. No secret shows anywhere.
 set -euo pipefail
 . "$(dirname "$0")/lib/cloud.bash"
-HOST=${SC_SRC:?}/tests/integration/at_host.py
+. "$(dirname "$0")/lib/at_session.bash"
 command -v mosquitto >/dev/null || PATH=$PATH:/usr/sbin
 command -v mosquitto >/dev/null || fail "mosquitto not installed"
 start_cloud
@@ -53,13 +53,6 @@ for _ in $(seq 600); do
     sleep 0.1
 done
 
-at_session() { # TAG REGISTER-URL SCRIPT
-    AT_DEV_OUT=$T/$1-dev.out AT_DEV_ERR=$T/$1-dev.err python3 "$HOST" "$3" -- \
-        "$SMARTCFG" device --radio "udp:$(free_port)" --join sim:ap:password1:127.0.0.1 --no-cloud --at '{tty}' \
-        --broker "127.0.0.1:$MQTT_PORT" --register-url "$2" --state-dir "$T/state-$1" \
-        --log-level debug >"$T/$1-host.out" 2>"$T/$1-host.err" \
-        || { cat "$T/$1-host.out"; tail -n 30 "$T/$1-dev.err"; fail "AT session $1"; }
-}
 
 cat >"$T/s1" <<EOF
 send ATE0
@@ -86,7 +79,7 @@ send AT+TCMQTTCONN=0,5000,60,1,0
 wait 60 +TCMQTTCONN:OK
 hangup
 EOF
-at_session gate "http://127.0.0.1:$GATE_PORT/register/dev" "$T/s1"
+at_session gate "$T/s1" --register-url "http://127.0.0.1:$GATE_PORT/register/dev"
 [ ! -e "$T/req-2" ] || fail "the AT+TCDEVREG sent while busy reached the cloud"
 ok "AT+TCDEVREG in the background: busy p... to AT, AT+GMR and a second AT+TCDEVREG; then +TCDEVREG:OK and a connect"
 
@@ -106,7 +99,7 @@ send AT+TCDEVINFOSET?
 absent +TCDEVINFOSET:0,"$P","silent_dev"
 hangup
 EOF
-at_session silent "http://127.0.0.1:$SILENT_PORT/register/dev" "$T/s2"
+at_session silent "$T/s2" --register-url "http://127.0.0.1:$SILENT_PORT/register/dev"
 ok "a registration server that never answers: +TCDEVREG:FAIL,-11 (the reference's HTTP timeout), then the line answers"
 
 for s in "$PSEC"; do

@@ -87,20 +87,24 @@ def identity(objs):
     return [o for o in objs if isinstance(o, dict) and o.get("cmdType") == 2 and "deviceReply" not in o]
 
 
-def token(bind_ip, device_ip, tok, out):
-    s = app_socket(bind_ip)
-    req = json.dumps({"cmdType": 0, "token": tok, "region": "ap-guangzhou"}).encode()
-    for attempt in range(6):
+def until_identity(what, s, req, device_ip, tries, out):
+    """The app's resend loop: req to the device's 8266 every 2 s until it answers its identity."""
+    for attempt in range(tries):
         s.sendto(req, (device_ip, 8266))
         got = replies(s, 2.0)
         for src, data in got:
             record(out, src="%s:%d" % src, text=data.decode("utf-8", "replace"))
         ids = identity([parse_reply(d) for _, d in got])
         if ids:
-            print("token: identity reply after %d send(s): %s" % (attempt + 1, json.dumps(ids[0])))
+            print("%s: identity reply after %d send(s): %s" % (what, attempt + 1, json.dumps(ids[0])))
             return 0
-    print("token: no identity reply")
+    print("%s: no identity reply" % what)
     return 1
+
+
+def token(bind_ip, device_ip, tok, out):
+    req = json.dumps({"cmdType": 0, "token": tok, "region": "ap-guangzhou"}).encode()
+    return until_identity("token", app_socket(bind_ip), req, device_ip, 6, out)
 
 
 def softap(device_ip, ssid, password, tok, out, go):
@@ -115,17 +119,7 @@ def softap(device_ip, ssid, password, tok, out, go):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
     req = json.dumps({"cmdType": 1, "ssid": ssid, "password": password, "token": tok}).encode()
-    for attempt in range(30):
-        s.sendto(req, (device_ip, 8266))
-        got = replies(s, 2.0)
-        for src, data in got:
-            record(out, src="%s:%d" % src, text=data.decode("utf-8", "replace"))
-        ids = identity([parse_reply(d) for _, d in got])
-        if ids:
-            print("softap: identity reply after %d send(s): %s" % (attempt + 1, json.dumps(ids[0])))
-            return 0
-    print("softap: no identity reply")
-    return 1
+    return until_identity("softap", s, req, device_ip, 30, out)
 
 
 def matrix(bind_ip, device_ip, tok, out):

@@ -267,6 +267,23 @@ static sc_err_t http_post(void *ctx, const char *url, const char *ct, const void
     return SC_OK;
 }
 
+/* The binding on hal (no device), an AT context on it without echo, replies into out; the
+ * registration URL the fake HTTP HALs expect. */
+static void bind_at(sc_at_device_t *b, sc_at_t *at, const sc_hal_t *hal)
+{
+    sc_device_config_t base;
+    memset(&base, 0, sizeof base);
+    snprintf(base.cloud.register_url, sizeof base.cloud.register_url, "http://127.0.0.1:1/register/dev");
+    sc_at_ops_t ops;
+    sc_at_device_bind(b, NULL, hal, &base, &ops);
+    sc_at_config_t cfg;
+    sc_at_config_default(&cfg);
+    cfg.output = capture;
+    cfg.echo = false;
+    sc_at_init(at, &cfg, &ops);
+    sc_at_device_attach(b, at);
+}
+
 static void test_mqtt_session(void **state)
 {
     (void)state;
@@ -281,17 +298,7 @@ static void test_mqtt_session(void **state)
     hal.sys.unix_time = unix_time;
     hal.sys.now_ms = now_ms;
     hal.http.post = http_post;
-    sc_device_config_t base;
-    memset(&base, 0, sizeof base);
-    snprintf(base.cloud.register_url, sizeof base.cloud.register_url, "http://127.0.0.1:1/register/dev");
-    sc_at_ops_t ops;
-    sc_at_device_bind(&b, NULL, &hal, &base, &ops);
-    sc_at_config_t cfg;
-    sc_at_config_default(&cfg);
-    cfg.output = capture;
-    cfg.echo = false;
-    sc_at_init(&at, &cfg, &ops);
-    sc_at_device_attach(&b, &at);
+    bind_at(&b, &at, &hal);
     mqtt_st = SC_MQTT_DISCONNECTED;
 
     /* dynamic registration over the HTTP HAL */
@@ -424,17 +431,7 @@ static void test_dynreg_async(void **state)
     hal.http.post_start = hp_start;
     hal.http.post_poll = hp_poll;
     hal.http.post_cancel = hp_cancel;
-    sc_device_config_t base;
-    memset(&base, 0, sizeof base);
-    snprintf(base.cloud.register_url, sizeof base.cloud.register_url, "http://127.0.0.1:1/register/dev");
-    sc_at_ops_t ops;
-    sc_at_device_bind(&b, NULL, &hal, &base, &ops);
-    sc_at_config_t cfg;
-    sc_at_config_default(&cfg);
-    cfg.output = capture;
-    cfg.echo = false;
-    sc_at_init(&at, &cfg, &ops);
-    sc_at_device_attach(&b, &at);
+    bind_at(&b, &at, &hal);
     clock_ms = 5000;
     sc_at_tick(&at, clock_ms);
 
