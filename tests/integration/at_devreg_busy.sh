@@ -9,8 +9,6 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/cloud.bash"
 . "$(dirname "$0")/lib/at_session.bash"
-command -v mosquitto >/dev/null || PATH=$PATH:/usr/sbin
-command -v mosquitto >/dev/null || fail "mosquitto not installed"
 start_cloud
 P=ATBUSY0001
 PSEC=$(post /v1/products "{\"product_id\":\"$P\"}" | jget product_secret)

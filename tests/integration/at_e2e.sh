@@ -16,7 +16,6 @@ netns_self SC_AT_E2E_NS sc-at-e2e "$0"
 . "$(dirname "$0")/lib/cloud.bash"
 PEER=${SC_SRC:?}/tests/integration/udp_peer.py
 HOST=${SC_SRC:?}/tests/integration/at_host.py
-command -v mosquitto >/dev/null || PATH=$PATH:/usr/sbin
 
 PASSWORD='s3cret-Pa55:word'
 "$SMARTCFG" air --ssid MyAP --password "$PASSWORD" --ip 127.0.0.1 --channel 6 "$T/cap.pcap" >"$T/air.out" 2>&1 \

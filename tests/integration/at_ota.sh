@@ -11,8 +11,6 @@
 # run: mode 1 on the cloud's MQTT/TLS listener and an HTTPS download, both with --ca-file.
 set -euo pipefail
 . "$(dirname "$0")/lib/cloud.bash"
-command -v mosquitto >/dev/null || PATH=$PATH:/usr/sbin
-command -v mosquitto >/dev/null || fail "mosquitto not installed"
 export SMARTCFG_CLOUD_OTA_CUT_AFTER=50000
 NO_LOGIN=1 start_cloud
 P=OTAPROD001

@@ -3,8 +3,6 @@
 # MQTT/TLS listener, as Tencent's AT test tool talks to IoT Explorer (mode 1), and the run of a
 # drive.py written against lib/at_tool.py. Needs SC_BUILD and SC_SRC.
 . "$(dirname "${BASH_SOURCE[0]}")/cloud.bash"
-command -v mosquitto >/dev/null || PATH=$PATH:/usr/sbin
-command -v mosquitto >/dev/null || fail "mosquitto not installed"
 MQTTS_PORT=$(free_port)
 BASE="https://127.0.0.1:$HTTP_PORT"
 CURL_TLS=(--cacert "$T/tls/ca.crt")

@@ -27,6 +27,9 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok - $*"; }
+# The cloud runs mosquitto, which Debian installs in /usr/sbin.
+command -v mosquitto >/dev/null || PATH=$PATH:/usr/sbin
+command -v mosquitto >/dev/null || fail "mosquitto not installed (make deps)"
 
 # free_port [N]: ports leased to this test, outside the kernel's ephemeral range (lib/free_port.py)
 FREE_PORT_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/free_port.py"
