@@ -22,6 +22,12 @@ typedef struct {
     CURLcode result;
 } dl_t;
 
+typedef struct {
+    char *buf;
+    size_t cap, len;
+    bool overflow;
+} sink_t;
+
 /* The one non-blocking POST (AT+TCDEVREG): the same multi interface. The body and the
  * response are our own heap copies, wiped before they are freed (signatures, secrets). */
 #define AP_RESP_MAX (16 * 1024)
@@ -31,9 +37,8 @@ typedef struct {
     struct curl_slist *headers;
     char *body;
     size_t body_len;
-    char *resp;
-    size_t resp_len;
-    bool overflow, done;
+    sink_t resp;             /* on_data's, as the blocking POST: AP_RESP_MAX bytes */
+    bool done;
     CURLcode result;
 } apost_t;
 
@@ -44,11 +49,6 @@ typedef struct {
     apost_t ap;
 } posix_http_t;
 
-typedef struct {
-    char *buf;
-    size_t cap, len;
-    bool overflow;
-} sink_t;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -148,19 +148,6 @@ static sc_err_t h_post(void *ctx, const char *url, const char *content_type, con
     return SC_OK;
 }
 
-static size_t on_apost(char *ptr, size_t size, size_t nmemb, void *user)
-{
-    apost_t *a = user;
-    size_t n = size * nmemb;
-    if (n > AP_RESP_MAX - a->resp_len) {
-        a->overflow = true;
-        return 0;
-    }
-    memcpy(a->resp + a->resp_len, ptr, n);
-    a->resp_len += n;
-    return n;
-}
-
 static void h_post_cancel(void *ctx)
 {
     apost_t *a = &((posix_http_t *)ctx)->ap;
@@ -170,9 +157,9 @@ static void h_post_cancel(void *ctx)
         sc_wipe(a->body, a->body_len);
         free(a->body);
     }
-    if (a->resp) {
-        sc_wipe(a->resp, AP_RESP_MAX);
-        free(a->resp);
+    if (a->resp.buf) {
+        sc_wipe(a->resp.buf, a->resp.cap);
+        free(a->resp.buf);
     }
     memset(a, 0, sizeof *a);
 }
@@ -188,8 +175,9 @@ static sc_err_t h_post_start(void *ctx, const char *url, const char *content_typ
     a->m = curl_multi_init();
     a->e = curl_easy_init();
     a->body = malloc(len + 1);
-    a->resp = malloc(AP_RESP_MAX);
-    if (!a->m || !a->e || !a->body || !a->resp) {
+    a->resp.buf = malloc(AP_RESP_MAX);
+    a->resp.cap = a->resp.buf ? AP_RESP_MAX : 0;
+    if (!a->m || !a->e || !a->body || !a->resp.buf) {
         h_post_cancel(ctx);
         return SC_ERR_NOMEM;
     }
@@ -199,8 +187,8 @@ static sc_err_t h_post_start(void *ctx, const char *url, const char *content_typ
     a->body_len = len + 1;
     CURL *c = a->e;
     a->headers = post_opts(p, c, url, content_type, a->body, len, timeout_ms);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_apost);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &a->resp);
     if (curl_multi_add_handle(a->m, c) != CURLM_OK) {
         h_post_cancel(ctx);
         return SC_ERR_IO;
@@ -233,15 +221,15 @@ static sc_err_t h_post_poll(void *ctx, int *status, char *resp, size_t cap, size
     long code = 0;
     curl_easy_getinfo(a->e, CURLINFO_RESPONSE_CODE, &code);
     sc_err_t e;
-    if (a->overflow || a->resp_len > cap) {
+    if (a->resp.overflow || a->resp.len > cap) {
         e = SC_ERR_NOSPACE;
     } else if (a->result == CURLE_OPERATION_TIMEDOUT) {
         e = SC_ERR_TIMEOUT;
     } else if (a->result != CURLE_OK) {
         e = SC_ERR_IO;
     } else {
-        memcpy(resp, a->resp, a->resp_len);
-        *resp_len = a->resp_len;
+        memcpy(resp, a->resp.buf, a->resp.len);
+        *resp_len = a->resp.len;
         *status = (int)code;
         e = SC_OK;
     }
