@@ -88,6 +88,8 @@ typedef struct {
     double anon_rate, anon_burst;        /* unauthenticated requests per second and burst, per address */
     const char *rabbitmq_vhost;          /* --rabbitmq: answer its HTTP auth backend for this vhost; NULL: off */
     bool reuse_port;                     /* share the port with other workers on this host (SO_REUSEPORT) */
+    unsigned threads;                    /* HTTP threads (>1: a pool; only the RabbitMQ auth answers run
+                                          * in parallel, each thread on its own read connection) */
     struct cloud_ota *ota;               /* firmware updates (cloud_ota.h); NULL: none */
     struct cloud_thing *thing;           /* control / action downlink (cloud_thing.c); NULL: none */
 } cloud_http_cfg_t;

@@ -4,6 +4,7 @@
  * (docs/protocol/tencent.md#the-apps-token-api), dynamic registration (#dynamic-registration) and a small admin API
  * for a trusted network (docs/cloud.md). */
 #include <netdb.h>
+#include <pthread.h>
 #include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +40,17 @@ typedef struct {
     int64_t last_ms;
 } bucket_t;
 
+/* Threads. With cfg.threads > 1 libmicrohttpd runs a pool of that many threads. Everything but
+ * the RabbitMQ auth answers runs under `lock`, one request at a time, as with one thread (the
+ * store, the rate buckets, OTA and the console's state are single-owner). The auth answers
+ * only read the registry: each pool thread opens its own read connection the first time it
+ * needs one (`auth_key`; closed when the thread ends), so RabbitMQ's many parallel questions
+ * are answered in parallel. */
 struct cloud_http {
     struct MHD_Daemon *d;
+    pthread_mutex_t lock;
+    pthread_key_t auth_key;
+    bool auth_key_made;
     cloud_store_t store;
     cloud_http_cfg_t cfg;
     char admin_key[80];
@@ -110,6 +120,7 @@ typedef struct {
     size_t len;
     bool too_big;
     bool streamed;                 /* a firmware upload: the body goes to up (or nowhere) */
+    bool auth;                     /* a RabbitMQ auth question: answered without the lock */
     cloud_ota_upload_t *up;
 } req_t;
 
@@ -762,8 +773,6 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
     /* cJSON stops a string at an escaped NUL ("A\u0000B" reads as "A"): refuse such bodies
      * rather than act on a silently shortened name, token or secret. */
     bool nul = rq->buf && memmem(rq->buf, rq->len, "\\u0000", 6);
-    if (h->cfg.rabbitmq_vhost && cloud_authhttp_owns(url))   /* --rabbitmq: the broker asks */
-        return cloud_authhttp_route(&h->store, c, url, method, rq->buf, h->cfg.rabbitmq_vhost);
     if (!strcmp(url, "/tokenapi")) {
         if (!post)
             return admin_error(c, 405, "use POST");
@@ -844,17 +853,46 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
     return admin_error(c, 404, "no such endpoint");
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                               const char *version, const char *upload, size_t *upload_size, void **con_cls)
+/* --rabbitmq: the broker asks about a device (cloud_authhttp.c), on this thread's own read
+ * connection; if it cannot be opened, on the shared one, under the lock. */
+static void auth_store_free(void *p)
+{
+    cloud_store_close(p);
+    free(p);
+}
+
+static enum MHD_Result auth_answer(cloud_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
+                                   const req_t *rq)
+{
+    cloud_store_t *st = h->auth_key_made ? pthread_getspecific(h->auth_key) : NULL;
+    if (!st && h->auth_key_made && (st = calloc(1, sizeof *st)) != NULL) {
+        char err[200];
+        if (cloud_store_open_reader(st, h->cfg.dbpath, err, sizeof err) != 0 ||
+            pthread_setspecific(h->auth_key, st) != 0) {
+            cloud_log("http: auth thread: no own database connection, sharing one: %s", err);
+            auth_store_free(st);
+            st = NULL;
+        }
+    }
+    if (st)
+        return cloud_authhttp_route(st, c, url, method, rq->buf, h->cfg.rabbitmq_vhost);
+    pthread_mutex_lock(&h->lock);
+    enum MHD_Result r = cloud_authhttp_route(&h->store, c, url, method, rq->buf, h->cfg.rabbitmq_vhost);
+    pthread_mutex_unlock(&h->lock);
+    return r;
+}
+
+static enum MHD_Result handle(cloud_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
     (void)version;
-    cloud_http_t *h = cls;
     req_t *rq = *con_cls;
     if (!rq) {
         rq = calloc(1, sizeof *rq);
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
+        rq->auth = h->cfg.rabbitmq_vhost && cloud_authhttp_owns(url);
         /* A firmware upload streams to a file, authorised before its first byte is kept. */
         if (cloud_ota_upload_url(url, method)) {
             rq->streamed = true;
@@ -887,12 +925,29 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     if (rq->too_big)
         return admin_error(c, 413, "request body larger than 16 KiB");
+    if (rq->auth)
+        return auth_answer(h, c, url, method, rq);
     int64_t now = cloud_now();
-    if (now != h->last_gc) {   /* at most once a second, on the thread that owns the store */
+    if (now != h->last_gc) {   /* at most once a second, by the one request holding the store */
         h->last_gc = now;
         cloud_store_gc(&h->store, now, h->cfg.token_grace, DYNREG_WINDOW);
     }
     return route(h, c, url, method, rq);
+}
+
+/* Every request but the RabbitMQ auth answers holds the lock (see struct cloud_http); a
+ * connection's own body buffer needs none (one connection is served by one thread). */
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                               const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    cloud_http_t *h = cls;
+    const req_t *rq = *con_cls;
+    if ((rq && rq->auth) || (!rq && h->cfg.rabbitmq_vhost && cloud_authhttp_owns(url)))
+        return handle(h, c, url, method, version, upload, upload_size, con_cls);
+    pthread_mutex_lock(&h->lock);
+    enum MHD_Result r = handle(h, c, url, method, version, upload, upload_size, con_cls);
+    pthread_mutex_unlock(&h->lock);
+    return r;
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -925,7 +980,12 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
     }
     h->cfg = *cfg;
     snprintf(h->admin_key, sizeof h->admin_key, "%s", cfg->admin_key);
+    pthread_mutex_init(&h->lock, NULL);
+    h->auth_key_made = cfg->rabbitmq_vhost && pthread_key_create(&h->auth_key, auth_store_free) == 0;
     if (cloud_store_open(&h->store, cfg->dbpath, err, errlen) != 0) {
+        if (h->auth_key_made)
+            pthread_key_delete(h->auth_key);
+        pthread_mutex_destroy(&h->lock);
         free(h);
         freeaddrinfo(ai);
         return NULL;
@@ -967,6 +1027,12 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
     };
     if (!cfg->reuse_port)
         reuse[0].option = MHD_OPTION_END;
+    struct MHD_OptionItem pool[] = {
+        { MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    if (cfg->threads <= 1)
+        pool[0].option = MHD_OPTION_END;
     h->d = MHD_start_daemon(flags, cfg->port, NULL, NULL, handler, h,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
@@ -974,6 +1040,7 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
                             MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
                             MHD_OPTION_ARRAY, reuse,
+                            MHD_OPTION_ARRAY, pool,
                             MHD_OPTION_ARRAY, tls,
                             MHD_OPTION_END);
     if (!h->d) {
@@ -986,6 +1053,9 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
 fail:
     freeaddrinfo(ai);
     cloud_store_close(&h->store);
+    if (h->auth_key_made)
+        pthread_key_delete(h->auth_key);
+    pthread_mutex_destroy(&h->lock);
     free(h->cert);
     free(h->key);
     free(h);
@@ -997,8 +1067,11 @@ void cloud_http_stop(cloud_http_t *h)
     if (!h)
         return;
     cloud_console_stop();
-    MHD_stop_daemon(h->d);
+    MHD_stop_daemon(h->d);   /* joins the pool: each thread's auth connection is closed by now */
     cloud_store_close(&h->store);
+    if (h->auth_key_made)
+        pthread_key_delete(h->auth_key);
+    pthread_mutex_destroy(&h->lock);
     free(h->cert);
     free(h->key);
     free(h);

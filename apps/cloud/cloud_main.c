@@ -427,7 +427,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                      [--mqtt-per-address N] [--connect-timeout S] [--http-per-address N] [--token-rate N]\n"
             "                      [--token-gc S] [--db-wait S]\n"
             "                      [--rabbitmq amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]]\n"
-            "                      [--queue NAME] [--prefetch N]\n"
+            "                      [--queue NAME] [--prefetch N] [--http-threads N]\n"
             "Runs a local IoT Explorer stand-in until SIGINT/SIGTERM (docs/cloud.md).\n"
             "  --http HOST:PORT    app token API, /register/dev and admin API (default 127.0.0.1:8080)\n"
             "  --mqtt HOST:PORT    listener of the mosquitto we start (default 127.0.0.1:1883)\n"
@@ -438,6 +438,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                      backend on --http (/rabbitmq/...), fail over along the node list (docs/scale.md)\n"
             "  --queue NAME        the workers' shared quorum queue (default smartcfg.bind)\n"
             "  --prefetch N        requests a worker holds unacked, also its commit batch (default 256)\n"
+            "  --http-threads N    threads answering RabbitMQ's auth questions, each with its own database\n"
+            "                      connection (default 8 with --rabbitmq; the rest of the API is one at a time)\n"
             "  --db DB             registry: a SQLite FILE or sqlite:FILE (default $XDG_DATA_HOME/smartcfg/cloud.db),\n"
             "                      or postgresql://USER[:PASS]@HOST:PORT/NAME (several workers on one database)\n"
             "  --db-wait S         keep retrying an unreachable database server for S seconds at start (default 30)\n"
@@ -489,6 +491,7 @@ int cmd_cloud(int argc, char **argv)
     bool https = false;
     long grace = -1, db_wait = 30;
     long mqtt_per_addr = 32, connect_timeout = 10, http_per_addr = 16, token_rate = 60, prefetch = 256;
+    long http_threads = 0;   /* 0: the default, 8 with --rabbitmq, else 1 */
     const char *rabbitmq = NULL, *queue = "smartcfg.bind";
     bool http_per_addr_set = false;
     /* Every file we create holds or sits next to a secret: private whatever the caller's umask
@@ -508,7 +511,7 @@ int cmd_cloud(int argc, char **argv)
         { "token-rate", required_argument, NULL, 'r' }, { "token-gc", required_argument, NULL, 'g' },
         { "db-wait", required_argument, NULL, 'W' },
         { "rabbitmq", required_argument, NULL, 'R' }, { "queue", required_argument, NULL, 'Q' },
-        { "prefetch", required_argument, NULL, 'F' },
+        { "prefetch", required_argument, NULL, 'F' }, { "http-threads", required_argument, NULL, 'N' },
         SC_CLI_STD_OPTIONS, { NULL, 0, NULL, 0 }
     };
     sc_cli_t cli;
@@ -599,6 +602,12 @@ int cmd_cloud(int argc, char **argv)
             prefetch = strtol(optarg, &end, 10);
             if (*end || errno || prefetch < 1 || prefetch > 65535)
                 return sc_cli_usage_error(&cli, "--prefetch wants 1..65535, not '%s'", optarg);
+            break;
+        case 'N':
+            errno = 0;
+            http_threads = strtol(optarg, &end, 10);
+            if (*end || errno || http_threads < 1 || http_threads > 64)
+                return sc_cli_usage_error(&cli, "--http-threads wants 1..64, not '%s'", optarg);
             break;
         case 'a': case 'c': case 'A': case 'r': {
             errno = 0;
@@ -839,6 +848,9 @@ bad_addr:
         .anon_rate = 5.0, .anon_burst = 30.0, .ota = ota, .thing = thing,
         /* RabbitMQ's auth requests all come from its nodes' few addresses */
         .rabbitmq_vhost = amqp ? cloud_amqp_vhost(amqp) : NULL, .reuse_port = amqp != NULL,
+        /* Every device login through RabbitMQ is about seven HTTP questions, each a database
+         * round trip: answered one at a time they were the cluster's limit (docs/scale.md). */
+        .threads = (unsigned)(http_threads ? http_threads : amqp ? 8 : 1),
     };
     if (amqp && !http_per_addr_set)
         hc.per_ip_limit = 1024;

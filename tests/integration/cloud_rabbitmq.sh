@@ -69,6 +69,35 @@ for _ in $(seq 600); do grep -q '"reason":"bad_signature"' "$T/cloud.events" && 
 grep -q '"event":"device_refused".*"reason":"bad_signature"' "$T/cloud.events" || fail "no device_refused event"
 ok "bad signature: CONNACK refusal, device_refused bad_signature"
 
+# The auth answers run on a pool of threads (--http-threads, default 8 with --rabbitmq), each
+# on its own database connection: 600 questions on 24 parallel connections, good and bad
+# logins interleaved, must each get their own answer, and the token API (one request at a
+# time, under the lock) keeps answering meanwhile.
+creds $P dev1 "$PSK1" sha256; GOOD_ID=$MQ_ID GOOD_USER=$MQ_USER GOOD_PASS=$MQ_PASS
+creds $P dev1 "$PSK2" sha256; BAD_PASS=$MQ_PASS
+python3 - "$BASE" "$GOOD_ID" "$GOOD_USER" "$GOOD_PASS" "$BAD_PASS" > "$T/par.out" <<'PY' || fail "parallel auth: $(tail -3 "$T/par.out")"
+import sys, threading, urllib.parse, urllib.request
+base, cid, user, good, bad = sys.argv[1:6]
+wrong = []
+def ask(k):
+    pw = good if k % 2 == 0 else bad
+    body = urllib.parse.urlencode({"username": user, "password": pw, "client_id": cid, "vhost": "/"}).encode()
+    got = urllib.request.urlopen(base + "/rabbitmq/user", body, timeout=30).read().decode()
+    if got != ("allow" if pw == good else "deny"):
+        wrong.append((k, got))
+def worker(i):
+    for k in range(i, 600, 24):
+        ask(k)
+ts = [threading.Thread(target=worker, args=(i,)) for i in range(24)]
+for t in ts: t.start()
+for t in ts: t.join()
+print("wrong answers:", len(wrong), wrong[:3])
+sys.exit(1 if wrong else 0)
+PY
+TOK3=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+[ -n "$TOK3" ] || fail "token API after the parallel auth questions"
+ok "600 auth questions on 24 connections: every answer right (pool of threads, own connections)"
+
 set +e
 rdevice dev1 "$PSK1" "" "\$thing/down/service/$P/dev2" x 2>"$T/sub.err"
 rc=$?
