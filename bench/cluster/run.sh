@@ -14,6 +14,12 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(cd "${BUILD:-$top/build}" && pwd)
 SC=$BUILD/smartcfg LOADER=$BUILD/bench/bench_cloud
 SIZES=${SIZES:-10000 50000}
+# Which rows: "cluster" (1 and 2 workers per size), "kill" (2 workers, a node and a worker
+# killed, first size), "mosquitto" (the default broker and SQLite per size).
+CONFIGS=${CONFIGS:-cluster kill mosquitto}
+WORKERS=${WORKERS:-1 2}
+LOADNO=0
+want() { [[ " $CONFIGS " == *" $1 "* ]]; }
 PER_LOADER=15000
 CL_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sc-bench-cluster.XXXXXX")
 chmod 755 "$CL_DIR"
@@ -48,7 +54,10 @@ stop_workers() { local k; for k in "${!W_PID[@]}"; do [ -n "${W_PID[$k]}" ] && k
 # load NAME DB BROKERS N [kill]: registers N devices, runs the loaders, prints BENCH lines.
 load() {
     local name=$1 db=$2 brokers=$3 n=$4 kill=${5:-} P
-    P=$(echo "B$name" | tr -cd 'A-Za-z0-9' | cut -c1-20)
+    # A product of its own per row: rows share one database, and a device or token left by an
+    # earlier row must not count (or collide) in this one.
+    LOADNO=$((LOADNO + 1))
+    P=$(printf 'BENCH%02d%s' "$LOADNO" "$(head -c 3 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr a-f A-F)")
     python3 "$top/scripts/cluster_setup.py" sql "$db" "$P" "$n" "$CL_DIR/load.all"
     rm -f "$CL_DIR"/slice.* "$CL_DIR"/res.* "$CL_DIR"/out.*
     # slices of PER_LOADER devices, each file with its own "product" line
@@ -93,28 +102,33 @@ load() {
 q() { if [[ $1 == postgres* ]]; then psql "$1" -X -A -t -q -c "$2"; else sqlite3 "$1" "$2"; fi; }
 
 BROKERS=$(printf '127.0.0.1:%s,' "${CL_MQTT[@]}"); BROKERS=${BROKERS%,}
-for n in $SIZES; do
-    for w in 1 2; do
-        start_worker 1 0 1 2
-        [ $w = 2 ] && start_worker 2 1 2 0
-        load "cluster_${STORE}_${n}_${w}worker" "$DB" "$BROKERS" "$n"
-        stop_workers
+if want cluster; then
+    for n in $SIZES; do
+        for w in $WORKERS; do
+            start_worker 1 0 1 2
+            [ "$w" = 2 ] && start_worker 2 1 2 0
+            load "cluster_${STORE}_${n}_${w}worker" "$DB" "$BROKERS" "$n"
+            stop_workers
+        done
     done
-done
-# the kill: 2 workers, the first size
-n=${SIZES%% *}
-start_worker 1 0 1 2; start_worker 2 1 2 0
-load "cluster_${STORE}_${n}_kill" "$DB" "$BROKERS" "$n" kill
-stop_workers
+fi
+if want kill; then   # 2 workers, the first size
+    n=${SIZES%% *}
+    start_worker 1 0 1 2; start_worker 2 1 2 0
+    load "cluster_${STORE}_${n}_kill" "$DB" "$BROKERS" "$n" kill
+    stop_workers
+fi
 cl_rmq_stop_all
 
 # the default: one smartcfg cloud, its mosquitto and SQLite
-MQ=$(cl_free_port)
-for n in $SIZES; do
-    db=$CL_DIR/mosq-$n.db
-    "$SC" cloud --http 127.0.0.1:$HTTP --mqtt 127.0.0.1:$MQ --db "$db" --mqtt-per-address 1000000 > /dev/null 2>&1 &
-    W_PID[9]=$!
-    for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$HTTP") 2>/dev/null && break; sleep 0.1; done
-    load "mosquitto_sqlite_${n}" "$db" "127.0.0.1:$MQ" "$n"
-    kill -TERM "${W_PID[9]}"; wait "${W_PID[9]}" 2>/dev/null || true; W_PID[9]=""
-done
+if want mosquitto; then
+    MQ=$(cl_free_port)
+    for n in $SIZES; do
+        db=$CL_DIR/mosq-$n.db
+        "$SC" cloud --http 127.0.0.1:$HTTP --mqtt 127.0.0.1:$MQ --db "$db" --mqtt-per-address 1000000 > /dev/null 2>&1 &
+        W_PID[9]=$!
+        for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$HTTP") 2>/dev/null && break; sleep 0.1; done
+        load "mosquitto_sqlite_${n}" "$db" "127.0.0.1:$MQ" "$n"
+        kill -TERM "${W_PID[9]}"; wait "${W_PID[9]}" 2>/dev/null || true; W_PID[9]=""
+    done
+fi
