@@ -8,7 +8,11 @@
 RMQ_BIN=${RMQ_BIN:-/usr/lib/rabbitmq/bin}
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 
-cl_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Ports leased below the kernel's ephemeral range (tests/integration/lib/free_port.py says why):
+# a port from bind(0) could be handed to some outgoing connection before the node binds it,
+# and the node then dies with dist_port_already_used (seen in the bench beside other tests).
+CL_FREE_PORT_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests/integration/lib" && pwd)/free_port.py
+cl_free_port() { python3 "$CL_FREE_PORT_PY" $$; }
 
 cl_log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
@@ -77,6 +81,7 @@ cl_rmq_start() { # cl_rmq_start i: starts node i in the background (does not wai
     RABBITMQ_CONFIG_FILE="$d/rabbitmq.conf" RABBITMQ_ENABLED_PLUGINS_FILE="$d/enabled_plugins" \
     RABBITMQ_MNESIA_BASE="$d/mnesia" RABBITMQ_LOG_BASE="$d/log" RABBITMQ_PID_FILE="$d/pid" \
     RABBITMQ_ADVANCED_CONFIG_FILE="$d/advanced.config" \
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="${CL_ERL_ARGS-}" \
     "$RMQ_BIN/rabbitmq-server" > "$d/stdout" 2>&1 < /dev/null &
   CL_PID[i]=$!
 }

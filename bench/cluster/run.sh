@@ -65,7 +65,7 @@ load() {
     local pids=() f
     for f in "$CL_DIR"/slice.*; do
         { echo "product $P"; cat "$f"; } > "$f.load"
-        "$LOADER" --load "$f.load" --brokers "$brokers" --out "${f/slice/res}" --deadline 600 --sub-qos 0 > "${f/slice/out}" 2>&1 &
+        "$LOADER" --load "$f.load" --brokers "$brokers" --out "${f/slice/res}" --deadline "$(( n / 25 > 600 ? n / 25 : 600 ))" --sub-qos 0 > "${f/slice/out}" 2>&1 &
         pids+=($!)
     done
     if [ -n "$kill" ]; then
