@@ -866,7 +866,7 @@ static enum MHD_Result auth_answer(cloud_http_t *h, struct MHD_Connection *c, co
 {
     cloud_store_t *st = h->auth_key_made ? pthread_getspecific(h->auth_key) : NULL;
     if (!st && h->auth_key_made && (st = calloc(1, sizeof *st)) != NULL) {
-        char err[200];
+        char err[200] = "out of thread-specific slots";
         if (cloud_store_open_reader(st, h->cfg.dbpath, err, sizeof err) != 0 ||
             pthread_setspecific(h->auth_key, st) != 0) {
             cloud_log("http: auth thread: no own database connection, sharing one: %s", err);
