@@ -134,6 +134,8 @@ typedef struct {
 #define RX_MAGIC 0x45545258u
 
 _Static_assert(RX_NHALF <= 255, "half slots are counted in a byte");
+_Static_assert(sizeof(stream_t) % 4u == 0 && sizeof(((stream_t *)0)->u) % 4u == 0,
+               "streams are cleared a word at a time (sc_zero_words)");
 
 static inline unsigned bit_get(const uint8_t *m, unsigned h) { return (m[h >> 3] >> (h & 7u)) & 1u; }
 static inline void bit_put(uint8_t *m, unsigned h, unsigned v)
@@ -717,15 +719,14 @@ static void ev_stream(evbuf_t *e, sc_et_event_type_t type, const rx_state_t *r, 
 {
     if (ev_rank(type) <= ev_rank(e->ev.type))
         return;
-    uint8_t keep_known = e->ev.known, keep_needed = e->ev.needed;
-    memset(&e->ev, 0, sizeof e->ev);
+    /* Only the event's fields: its result is defined for SC_ET_EV_DONE alone, and the caller
+     * fills it then. Clearing the whole event (~150 bytes, a byte loop in small libcs) on every
+     * lock and progress report was a large share of those frames' instructions (docs/m4.md). */
     e->ev.type = type;
     e->ev.channel = s->channel;
     e->ev.offset = s->offset;
-    memcpy(e->ev.bssid, s->bssid, SC_MAC_LEN);
-    memcpy(e->ev.sender, s->sender, SC_MAC_LEN);
-    e->ev.known = keep_known;
-    e->ev.needed = keep_needed;
+    mac_cpy(e->ev.bssid, s->bssid);
+    mac_cpy(e->ev.sender, s->sender);
     if (s->session != NO_SESSION) {
         const session_t *x = &r->ss[s->session];
         e->ev.known = x->reported_known;
@@ -742,7 +743,7 @@ static void stream_unlock(rx_state_t *r, stream_t *s)
     s->session = NO_SESSION;
     s->nhist = 0;
     s->good = s->misses = 0;
-    memset(&s->u, 0, sizeof s->u);
+    sc_zero_words(&s->u, sizeof s->u);
     if (si == NO_SESSION)
         return;
     for (unsigned k = 0; k < RX_NSTREAMS; k++)
@@ -758,7 +759,7 @@ static void stream_lock(rx_state_t *r, stream_t *s, uint16_t off, uint32_t now, 
     s->offset = off;
     s->good = 0;
     s->misses = 0;
-    memset(&s->u, 0, sizeof s->u);
+    sc_zero_words(&s->u, sizeof s->u);
     s->u.clk.slot16 = RX_SLOT16;
     s->u.clk.support_ms = now;
     s->session = session_get(r, s, now);
@@ -849,9 +850,9 @@ static stream_t *stream_find(rx_state_t *r, const stream_t *k, uint32_t now)
     }
     if (!victim)
         return NULL;
-    memset(victim, 0, sizeof *victim);
-    memcpy(victim->bssid, k->bssid, SC_MAC_LEN);
-    memcpy(victim->sender, k->sender, SC_MAC_LEN);
+    sc_zero_words(victim, sizeof *victim); /* often: foreign senders come and go */
+    mac_cpy(victim->bssid, k->bssid);
+    mac_cpy(victim->sender, k->sender);
     victim->channel = k->channel;
     victim->flags = k->flags;
     victim->state = ST_SEARCH;
@@ -1410,8 +1411,17 @@ sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t n
             mac_zero(ev->bssid);
             mac_zero(ev->sender);
             ev->known = ev->needed = 0;
-        } else {
+        } else if (e.ev.type == SC_ET_EV_DONE) {
             *ev = e.ev;
+        } else {
+            /* the same for the other events: a whole-struct copy is a ~150-byte memcpy */
+            ev->type = e.ev.type;
+            ev->channel = e.ev.channel;
+            ev->offset = e.ev.offset;
+            mac_cpy(ev->bssid, e.ev.bssid);
+            mac_cpy(ev->sender, e.ev.sender);
+            ev->known = e.ev.known;
+            ev->needed = e.ev.needed;
         }
     }
     return e.ev.type;
