@@ -99,12 +99,21 @@ typedef struct {
     uint8_t half[RX_NHALF][2]; /* [index | 0x80 for a c-half, symbol]; index 0xff = empty */
 } session_t;
 
-static inline unsigned cnt_get(const session_t *x, unsigned i)
+/* Always inlined: -Os keeps these out of line (they are used in many places), and the call
+ * then costs more than the nibble access itself in the loops of the completion search, the
+ * half-triplet store and the known-bytes checks that run on every frame that changed a vote. */
+#if defined(__GNUC__) || defined(__clang__)
+#define RX_HOT_INLINE inline __attribute__((always_inline))
+#else
+#define RX_HOT_INLINE inline
+#endif
+
+static RX_HOT_INLINE unsigned cnt_get(const session_t *x, unsigned i)
 {
     return (x->cnt2[i >> 1] >> ((i & 1u) * 4u)) & 15u;
 }
 
-static inline void cnt_set(session_t *x, unsigned i, unsigned c)
+static RX_HOT_INLINE void cnt_set(session_t *x, unsigned i, unsigned c)
 {
     unsigned sh = (i & 1u) * 4u;
     x->cnt2[i >> 1] = (uint8_t)((x->cnt2[i >> 1] & ~(15u << sh)) | (c << sh));
@@ -137,8 +146,8 @@ _Static_assert(RX_NHALF <= 255, "half slots are counted in a byte");
 _Static_assert(sizeof(stream_t) % 4u == 0 && sizeof(((stream_t *)0)->u) % 4u == 0,
                "streams are cleared a word at a time (sc_zero_words)");
 
-static inline unsigned bit_get(const uint8_t *m, unsigned h) { return (m[h >> 3] >> (h & 7u)) & 1u; }
-static inline void bit_put(uint8_t *m, unsigned h, unsigned v)
+static RX_HOT_INLINE unsigned bit_get(const uint8_t *m, unsigned h) { return (m[h >> 3] >> (h & 7u)) & 1u; }
+static RX_HOT_INLINE void bit_put(uint8_t *m, unsigned h, unsigned v)
 {
     m[h >> 3] = (uint8_t)((m[h >> 3] & ~(1u << (h & 7u))) | ((v & 1u) << (h & 7u)));
 }
@@ -279,6 +288,23 @@ static void session_soften(session_t *x, unsigned from, unsigned to)
         }
 }
 
+/* How many of the indices from..to-1 have no value yet: the completion search's bound, asked
+ * on every frame that changed a vote (up to 101 indices). Two nibble counters per byte, so a
+ * byte at a time in the middle. */
+static unsigned count_missing(const session_t *x, unsigned from, unsigned to)
+{
+    unsigned n = 0, i = from;
+    if (i < to && (i & 1u))
+        n += !cnt_get(x, i++);
+    for (; i + 1u < to; i += 2u) {
+        unsigned b = x->cnt2[i >> 1];
+        n += !(b & 15u) + !(b >> 4);
+    }
+    if (i < to)
+        n += !cnt_get(x, i);
+    return n;
+}
+
 static int all_known(const session_t *x, unsigned from, unsigned to)
 {
     for (unsigned i = from; i < to; i++)
@@ -368,12 +394,9 @@ static void fill_try(session_t *x, unsigned t, int p, unsigned *nsol, fill_sol_t
     unsigned n = 0, combos = 1;
     int derived_xor = p < 0 ? 1 : -1, miss2 = 0, miss3 = 0;
     uint8_t rest = (uint8_t)(t ^ (p < 0 ? 0u : (unsigned)p)); /* XOR of 0..T-1, byte 4 included */
-    unsigned nmiss = 0;
     if (t - 4u > x->known + RX_FILL_MAX + 1u)
         return;
-    for (unsigned i = 4; i < t; i++)
-        nmiss += !cnt_get(x, i);
-    if (nmiss > RX_FILL_MAX + 1u)
+    if (count_missing(x, 4, t) > RX_FILL_MAX + 1u)
         return; /* too far from complete: not worth the candidates (the common case, cheap) */
     for (unsigned i = 2; i < t; i++) {
         if (cnt_get(x, i)) {
@@ -514,17 +537,18 @@ static unsigned head_cands(const session_t *x, unsigned i, uint8_t out[17])
  * password or IP byte derived from the XOR alone would be unchecked, and is never taken. */
 static void session_fill(session_t *x)
 {
-    unsigned tg = cnt_get(x, 0) ? x->val[0] : x->t_hint, nmiss = 0;
+    unsigned tg = cnt_get(x, 0) ? x->val[0] : x->t_hint;
     if (tg >= 10 && tg <= 105) {
         if (tg - 4u > x->known + RX_FILL_MAX + 1u)
             return; /* (known counts every index: a cheap bound first) */
-        for (unsigned i = 4; i < tg; i++)
-            nmiss += !cnt_get(x, i);
-        if (nmiss > RX_FILL_MAX + 1u)
+        if (count_missing(x, 4, tg) > RX_FILL_MAX + 1u)
             return; /* far from complete (the common case): skip the candidates */
     }
     uint8_t c0[17], c1[17];
-    unsigned n0 = head_cands(x, 0, c0), n1 = head_cands(x, 1, c1);
+    unsigned n0 = head_cands(x, 0, c0);
+    if (!n0)
+        return; /* no T to try: byte 1's candidates (a scan of every half) would go unused */
+    unsigned n1 = head_cands(x, 1, c1);
     int derive1 = !cnt_get(x, 1) && n1 == 0;
     if (!n0 || (!n1 && !derive1) || (!cnt_get(x, 2) && derive1))
         return;
