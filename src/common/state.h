@@ -20,12 +20,18 @@
  * sender taking a slot happens for much of the foreign traffic). memset there is a byte loop
  * in small embedded libcs (picolibc as Debian builds it: 4 instructions a byte, ~290 for one
  * 72-byte v1 stream on a Cortex-M4, docs/m4.md), and compilers turn a plain word loop back
- * into a memset call; the volatile stores keep it a loop of word stores. bytes must be a
- * multiple of 4 and p 4-byte aligned (every caller's object holds a uint32_t or wider). */
+ * into a memset call; the volatile stores keep it a loop of word stores, two per turn to
+ * halve the loop's own instructions. bytes must be a multiple of 4 and p 4-byte aligned
+ * (every caller's object holds a uint32_t or wider). */
 static inline void sc_zero_words(void *p, size_t bytes)
 {
     volatile uint32_t *w = (volatile uint32_t *)p;
-    for (size_t i = 0; i < bytes / 4u; i++)
+    size_t n = bytes / 4u, i = 0;
+    for (; i + 1u < n; i += 2u) {
+        w[i] = 0;
+        w[i + 1u] = 0;
+    }
+    if (i < n)
         w[i] = 0;
 }
 

@@ -5,6 +5,10 @@
 
 #include "../common/state.h"
 
+/* every stream starts with sc_rxhdr_t (a uint64_t first): 4-byte aligned, its size a multiple
+ * of 4, as sc_zero_words needs */
+_Static_assert(_Alignof(sc_rxhdr_t) >= 4 && sizeof(sc_rxhdr_t) % 4u == 0, "streams are cleared a word at a time");
+
 /* MAC bytes 0..3 in bits 0..31 and 4..5 in bits 32..47 (host order, as sc_rxhdr_unpack reads
  * them back), flags in bits 48..55. Two plain loads: no byte stores to reload. */
 static uint64_t pack(const uint8_t *m, unsigned flags)
@@ -122,7 +126,7 @@ sc_rxhdr_t *sc_rxtab_find(const sc_rxtab_t *t, const sc_rxkey_t *k, uint32_t now
     }
     if (!victim)
         return NULL;
-    sc_zero_words(victim, t->size); /* sizes are multiples of 8: each stream starts with sc_rxhdr_t */
+    sc_zero_words(victim, t->size);
     victim->ks = k->ks;
     victim->kb = k->kb;
     victim->last_ms = now;
