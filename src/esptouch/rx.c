@@ -99,12 +99,21 @@ typedef struct {
     uint8_t half[RX_NHALF][2]; /* [index | 0x80 for a c-half, symbol]; index 0xff = empty */
 } session_t;
 
-static inline unsigned cnt_get(const session_t *x, unsigned i)
+/* Always inlined: -Os keeps these out of line (they are used in many places), and the call
+ * then costs more than the nibble access itself in the loops of the completion search, the
+ * half-triplet store and the known-bytes checks that run on every frame that changed a vote. */
+#if defined(__GNUC__) || defined(__clang__)
+#define RX_HOT_INLINE inline __attribute__((always_inline))
+#else
+#define RX_HOT_INLINE inline
+#endif
+
+static RX_HOT_INLINE unsigned cnt_get(const session_t *x, unsigned i)
 {
     return (x->cnt2[i >> 1] >> ((i & 1u) * 4u)) & 15u;
 }
 
-static inline void cnt_set(session_t *x, unsigned i, unsigned c)
+static RX_HOT_INLINE void cnt_set(session_t *x, unsigned i, unsigned c)
 {
     unsigned sh = (i & 1u) * 4u;
     x->cnt2[i >> 1] = (uint8_t)((x->cnt2[i >> 1] & ~(15u << sh)) | (c << sh));
@@ -134,9 +143,11 @@ typedef struct {
 #define RX_MAGIC 0x45545258u
 
 _Static_assert(RX_NHALF <= 255, "half slots are counted in a byte");
+_Static_assert(sizeof(stream_t) % 4u == 0 && sizeof(((stream_t *)0)->u) % 4u == 0,
+               "streams are cleared a word at a time (sc_zero_words)");
 
-static inline unsigned bit_get(const uint8_t *m, unsigned h) { return (m[h >> 3] >> (h & 7u)) & 1u; }
-static inline void bit_put(uint8_t *m, unsigned h, unsigned v)
+static RX_HOT_INLINE unsigned bit_get(const uint8_t *m, unsigned h) { return (m[h >> 3] >> (h & 7u)) & 1u; }
+static RX_HOT_INLINE void bit_put(uint8_t *m, unsigned h, unsigned v)
 {
     m[h >> 3] = (uint8_t)((m[h >> 3] & ~(1u << (h & 7u))) | ((v & 1u) << (h & 7u)));
 }
@@ -277,6 +288,23 @@ static void session_soften(session_t *x, unsigned from, unsigned to)
         }
 }
 
+/* How many of the indices from..to-1 have no value yet: the completion search's bound, asked
+ * on every frame that changed a vote (up to 101 indices). Two nibble counters per byte, so a
+ * byte at a time in the middle. */
+static unsigned count_missing(const session_t *x, unsigned from, unsigned to)
+{
+    unsigned n = 0, i = from;
+    if (i < to && (i & 1u))
+        n += !cnt_get(x, i++);
+    for (; i + 1u < to; i += 2u) {
+        unsigned b = x->cnt2[i >> 1];
+        n += !(b & 15u) + !(b >> 4);
+    }
+    if (i < to)
+        n += !cnt_get(x, i);
+    return n;
+}
+
 static int all_known(const session_t *x, unsigned from, unsigned to)
 {
     for (unsigned i = from; i < to; i++)
@@ -366,12 +394,9 @@ static void fill_try(session_t *x, unsigned t, int p, unsigned *nsol, fill_sol_t
     unsigned n = 0, combos = 1;
     int derived_xor = p < 0 ? 1 : -1, miss2 = 0, miss3 = 0;
     uint8_t rest = (uint8_t)(t ^ (p < 0 ? 0u : (unsigned)p)); /* XOR of 0..T-1, byte 4 included */
-    unsigned nmiss = 0;
     if (t - 4u > x->known + RX_FILL_MAX + 1u)
         return;
-    for (unsigned i = 4; i < t; i++)
-        nmiss += !cnt_get(x, i);
-    if (nmiss > RX_FILL_MAX + 1u)
+    if (count_missing(x, 4, t) > RX_FILL_MAX + 1u)
         return; /* too far from complete: not worth the candidates (the common case, cheap) */
     for (unsigned i = 2; i < t; i++) {
         if (cnt_get(x, i)) {
@@ -512,17 +537,18 @@ static unsigned head_cands(const session_t *x, unsigned i, uint8_t out[17])
  * password or IP byte derived from the XOR alone would be unchecked, and is never taken. */
 static void session_fill(session_t *x)
 {
-    unsigned tg = cnt_get(x, 0) ? x->val[0] : x->t_hint, nmiss = 0;
+    unsigned tg = cnt_get(x, 0) ? x->val[0] : x->t_hint;
     if (tg >= 10 && tg <= 105) {
         if (tg - 4u > x->known + RX_FILL_MAX + 1u)
             return; /* (known counts every index: a cheap bound first) */
-        for (unsigned i = 4; i < tg; i++)
-            nmiss += !cnt_get(x, i);
-        if (nmiss > RX_FILL_MAX + 1u)
+        if (count_missing(x, 4, tg) > RX_FILL_MAX + 1u)
             return; /* far from complete (the common case): skip the candidates */
     }
     uint8_t c0[17], c1[17];
-    unsigned n0 = head_cands(x, 0, c0), n1 = head_cands(x, 1, c1);
+    unsigned n0 = head_cands(x, 0, c0);
+    if (!n0)
+        return; /* no T to try: byte 1's candidates (a scan of every half) would go unused */
+    unsigned n1 = head_cands(x, 1, c1);
     int derive1 = !cnt_get(x, 1) && n1 == 0;
     if (!n0 || (!n1 && !derive1) || (!cnt_get(x, 2) && derive1))
         return;
@@ -717,15 +743,14 @@ static void ev_stream(evbuf_t *e, sc_et_event_type_t type, const rx_state_t *r, 
 {
     if (ev_rank(type) <= ev_rank(e->ev.type))
         return;
-    uint8_t keep_known = e->ev.known, keep_needed = e->ev.needed;
-    memset(&e->ev, 0, sizeof e->ev);
+    /* Only the event's fields: its result is defined for SC_ET_EV_DONE alone, and the caller
+     * fills it then. Clearing the whole event (~150 bytes, a byte loop in small libcs) on every
+     * lock and progress report was a large share of those frames' instructions (docs/m4.md). */
     e->ev.type = type;
     e->ev.channel = s->channel;
     e->ev.offset = s->offset;
-    memcpy(e->ev.bssid, s->bssid, SC_MAC_LEN);
-    memcpy(e->ev.sender, s->sender, SC_MAC_LEN);
-    e->ev.known = keep_known;
-    e->ev.needed = keep_needed;
+    mac_cpy(e->ev.bssid, s->bssid);
+    mac_cpy(e->ev.sender, s->sender);
     if (s->session != NO_SESSION) {
         const session_t *x = &r->ss[s->session];
         e->ev.known = x->reported_known;
@@ -742,7 +767,7 @@ static void stream_unlock(rx_state_t *r, stream_t *s)
     s->session = NO_SESSION;
     s->nhist = 0;
     s->good = s->misses = 0;
-    memset(&s->u, 0, sizeof s->u);
+    sc_zero_words(&s->u, sizeof s->u);
     if (si == NO_SESSION)
         return;
     for (unsigned k = 0; k < RX_NSTREAMS; k++)
@@ -758,7 +783,7 @@ static void stream_lock(rx_state_t *r, stream_t *s, uint16_t off, uint32_t now, 
     s->offset = off;
     s->good = 0;
     s->misses = 0;
-    memset(&s->u, 0, sizeof s->u);
+    sc_zero_words(&s->u, sizeof s->u);
     s->u.clk.slot16 = RX_SLOT16;
     s->u.clk.support_ms = now;
     s->session = session_get(r, s, now);
@@ -849,9 +874,9 @@ static stream_t *stream_find(rx_state_t *r, const stream_t *k, uint32_t now)
     }
     if (!victim)
         return NULL;
-    memset(victim, 0, sizeof *victim);
-    memcpy(victim->bssid, k->bssid, SC_MAC_LEN);
-    memcpy(victim->sender, k->sender, SC_MAC_LEN);
+    sc_zero_words(victim, sizeof *victim); /* often: foreign senders come and go */
+    mac_cpy(victim->bssid, k->bssid);
+    mac_cpy(victim->sender, k->sender);
     victim->channel = k->channel;
     victim->flags = k->flags;
     victim->state = ST_SEARCH;
@@ -1410,8 +1435,17 @@ sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t n
             mac_zero(ev->bssid);
             mac_zero(ev->sender);
             ev->known = ev->needed = 0;
-        } else {
+        } else if (e.ev.type == SC_ET_EV_DONE) {
             *ev = e.ev;
+        } else {
+            /* the same for the other events: a whole-struct copy is a ~150-byte memcpy */
+            ev->type = e.ev.type;
+            ev->channel = e.ev.channel;
+            ev->offset = e.ev.offset;
+            mac_cpy(ev->bssid, e.ev.bssid);
+            mac_cpy(ev->sender, e.ev.sender);
+            ev->known = e.ev.known;
+            ev->needed = e.ev.needed;
         }
     }
     return e.ev.type;

@@ -3,6 +3,12 @@
 
 #include "rxkey.h"
 
+#include "../common/state.h"
+
+/* every stream starts with sc_rxhdr_t (a uint64_t first): 4-byte aligned, its size a multiple
+ * of 4, as sc_zero_words needs */
+_Static_assert(_Alignof(sc_rxhdr_t) >= 4 && sizeof(sc_rxhdr_t) % 4u == 0, "streams are cleared a word at a time");
+
 /* MAC bytes 0..3 in bits 0..31 and 4..5 in bits 32..47 (host order, as sc_rxhdr_unpack reads
  * them back), flags in bits 48..55. Two plain loads: no byte stores to reload. */
 static uint64_t pack(const uint8_t *m, unsigned flags)
@@ -120,7 +126,7 @@ sc_rxhdr_t *sc_rxtab_find(const sc_rxtab_t *t, const sc_rxkey_t *k, uint32_t now
     }
     if (!victim)
         return NULL;
-    memset(victim, 0, t->size);
+    sc_zero_words(victim, t->size);
     victim->ks = k->ks;
     victim->kb = k->kb;
     victim->last_ms = now;
@@ -134,7 +140,7 @@ int sc_rxtab_expire(const sc_rxtab_t *t, uint32_t now)
     for (unsigned i = 0; i < t->n; i++) {
         sc_rxhdr_t *h = at(t, i);
         if (h->state == SC_RXS_LOCKED && sc_ms_diff(now, h->last_ms) >= (int32_t)t->idle_unlock_ms) {
-            memset(h, 0, t->size);
+            sc_zero_words(h, t->size);
             freed = 1;
         }
     }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Figures of the core on the Cortex-M4 (run by bench/m4.sh under QEMU with -icount):
- *  - instructions per received frame of the ESP-TOUCH receiver (sc_et_rx_feed), over the
- *    same simulated captures as bench/bench_decoder.c (6 runs: 10 % loss, 5 % retries, one
- *    foreign frame per datagram, reset after each result): median, mean, p99, max;
- *  - stack high-water marks of sc_et_rx_feed, sc_device_step and sc_device_on_frame, the
+ *  - instructions per received frame of the receiver the device runs (sc_receiver_feed, all
+ *    three decoders: ESP-TOUCH v1, v2 and AirKiss), and of the ESP-TOUCH v1 decoder alone
+ *    (sc_et_rx_feed), over the same simulated captures as bench/bench_decoder.c (6 runs: 10 %
+ *    loss, 5 % retries, one foreign frame per datagram, reset after each result): median,
+ *    mean, p99, max;
+ *  - stack high-water marks of both, of sc_device_step and sc_device_on_frame, the
  *    device running a whole flow (air -> credentials -> join -> acks -> token -> DONE) over
  *    the fake HAL.
  * Instructions: under `-icount shift=S` QEMU advances virtual time by exactly 2^S ns per
@@ -14,12 +16,14 @@
  * deepest overwritten word found after it. Prints "BENCH <name> <value> <unit>".
  * Built with -DM4_PROFILE (scripts/test-m4.sh --profile) it is instead a sampling profiler of
  * the receiver: SysTick interrupts every 100003 ticks (~3900 instructions; QEMU under -icount makes each interrupt costly) and the interrupted
- * PC is counted while sc_et_rx_feed runs; the script maps the counts to functions. */
+ * PC is counted while the receiver front (all three decoders) runs; the script maps the counts
+ * to functions. */
 #include <stdio.h>
 #include <string.h>
 
 #include "flows.h"
 #include "m4.h"
+#include "smartcfg/receiver.h"
 
 #define HIST 4096              /* per-frame instruction histogram; larger goes to the last bin */
 #define WINDOW (16u * 1024u)   /* painted stack window (bytes) */
@@ -28,6 +32,7 @@
 static uint32_t hist[HIST];
 static sc_air_t air;
 static sc_et_rx_t rx;
+static sc_receiver_t front;
 static m4_dev_t dt;
 static uint32_t tick_overhead, ticks_per_kinsn;   /* timer-read cost; ticks per 1000 instructions */
 
@@ -91,19 +96,46 @@ __attribute__((naked)) void sc_m4_systick(void)
 #define PROF(on) ((void)0)
 #endif
 
-/* One frame into the receiver, measured: instructions into the histogram, stack depth. */
-static __attribute__((noinline)) sc_et_event_type_t feed(const sc_frame_t *f, uint32_t t, uint32_t *n)
+/* One frame into the receiver, measured: instructions into the histogram, stack depth. One
+ * function per entry point, so the measured region holds the call alone (a choice between the
+ * two inside it would be counted too). */
+static int v1_only;   /* the ESP-TOUCH v1 decoder alone, else the front (what the device feeds) */
+
+static uintptr_t measure_begin(void)
 {
-    sc_et_event_t ev;
     uintptr_t sp = sc_m4_sp();
     sc_m4_paint(sp, WINDOW);
+    return sp;
+}
+
+static void measure_end(uintptr_t sp, uint32_t ticks, uint32_t *n)
+{
+    *n = insns(ticks);
+    size_t used = sc_m4_stack_used(sp, WINDOW);
+    rx_stack = used > rx_stack ? used : rx_stack;
+}
+
+static __attribute__((noinline)) sc_et_event_type_t feed_v1(const sc_frame_t *f, uint32_t t, uint32_t *n)
+{
+    sc_et_event_t ev;
+    uintptr_t sp = measure_begin();
     uint32_t t0 = sc_m4_ticks();
     PROF(1);
     sc_et_event_type_t r = sc_et_rx_feed(&rx, f, t, &ev);
     PROF(0);
-    *n = insns(sc_m4_ticks_since(t0));
-    size_t used = sc_m4_stack_used(sp, WINDOW);
-    rx_stack = used > rx_stack ? used : rx_stack;
+    measure_end(sp, sc_m4_ticks_since(t0), n);
+    return r;
+}
+
+static __attribute__((noinline)) sc_et_event_type_t feed_front(const sc_frame_t *f, uint32_t t, uint32_t *n)
+{
+    sc_rx_event_t ev;
+    uintptr_t sp = measure_begin();
+    uint32_t t0 = sc_m4_ticks();
+    PROF(1);
+    sc_et_event_type_t r = sc_receiver_feed(&front, f, t, &ev);
+    PROF(0);
+    measure_end(sp, sc_m4_ticks_since(t0), n);
     return r;
 }
 
@@ -114,9 +146,12 @@ static void on_frame(void *user, const sc_frame_t *f, uint32_t t)
 {
     (void)user;
     uint32_t n;
-    if (feed(f, t, &n) == SC_ET_EV_DONE) {
+    if ((v1_only ? feed_v1(f, t, &n) : feed_front(f, t, &n)) == SC_ET_EV_DONE) {
         results++;
-        sc_et_rx_reset(&rx);
+        if (v1_only)
+            sc_et_rx_reset(&rx);
+        else
+            sc_receiver_reset(&front);
     }
     hist[n < HIST ? n : HIST - 1]++;
     sum += n;
@@ -124,17 +159,24 @@ static void on_frame(void *user, const sc_frame_t *f, uint32_t t)
     frames++;
 }
 
-static int bench_receiver(void)
+/* tag "" for the front (the device's receiver), "_v1" for the v1 decoder alone. */
+static int bench_receiver(int only_v1, const char *tag)
 {
-    if (sc_et_rx_init(&rx, NULL) != SC_OK || !m4_rx_capture(&air, on_frame, NULL) || !frames)
+    memset(hist, 0, sizeof hist);
+    frames = sum = 0;
+    max_insn = results = 0;
+    rx_stack = 0;
+    v1_only = only_v1;
+    sc_err_t err = only_v1 ? sc_et_rx_init(&rx, NULL) : sc_receiver_init(&front, 0);
+    if (err != SC_OK || !m4_rx_capture(&air, on_frame, NULL) || !frames)
         return 1;
-    printf("BENCH m4_rx_insn_per_frame_median %lu insn\n", (unsigned long)percentile(frames, 50));
-    printf("BENCH m4_rx_insn_per_frame_mean %.1f insn\n", (double)sum / (double)frames);
-    printf("BENCH m4_rx_insn_per_frame_p99 %lu insn\n", (unsigned long)percentile(frames, 99));
-    printf("BENCH m4_rx_insn_per_frame_max %lu insn\n", (unsigned long)max_insn);
-    printf("BENCH m4_rx_capture_frames %lu frames\n", (unsigned long)frames);
-    printf("BENCH m4_rx_results %lu count\n", (unsigned long)results);
-    printf("BENCH m4_rx_stack_bytes %lu bytes\n", (unsigned long)rx_stack);
+    printf("BENCH m4_rx%s_insn_per_frame_median %lu insn\n", tag, (unsigned long)percentile(frames, 50));
+    printf("BENCH m4_rx%s_insn_per_frame_mean %.1f insn\n", tag, (double)sum / (double)frames);
+    printf("BENCH m4_rx%s_insn_per_frame_p99 %lu insn\n", tag, (unsigned long)percentile(frames, 99));
+    printf("BENCH m4_rx%s_insn_per_frame_max %lu insn\n", tag, (unsigned long)max_insn);
+    printf("BENCH m4_rx%s_capture_frames %lu frames\n", tag, (unsigned long)frames);
+    printf("BENCH m4_rx%s_results %lu count\n", tag, (unsigned long)results);
+    printf("BENCH m4_rx%s_stack_bytes %lu bytes\n", tag, (unsigned long)rx_stack);
     return results ? 0 : 1;
 }
 
@@ -201,7 +243,7 @@ int main(void)
     syst[1] = 100003u - 1u;
     syst[2] = 0;
     syst[0] = 1u | 2u | 4u;   /* enable, interrupt, processor clock */
-    int rc = bench_receiver();
+    int rc = bench_receiver(0, "");
     syst[0] = 0;
     for (uint32_t i = 0; i < PROF_CODE_MAX / 2; i++)
         if (prof_pc[i])
@@ -216,7 +258,7 @@ int main(void)
         printf("bench_m4: run under qemu -icount shift=10 (see bench/m4.sh)\n");
         return 1;
     }
-    if (bench_receiver() || bench_device()) {
+    if (bench_receiver(0, "") || bench_receiver(1, "_v1") || bench_device()) {
         printf("bench_m4: a scenario failed\n");
         return 1;
     }
