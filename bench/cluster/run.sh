@@ -43,11 +43,22 @@ amqp_list() { local s="" i; for i in "$@"; do s="$s${s:+,}127.0.0.1:${CL_AMQP[$i
 start_worker() { # k node-order...
     local k=$1; shift
     "$SC" cloud --rabbitmq "$(amqp_list "$@")" --http 127.0.0.1:$HTTP --db "$DB" \
-        --admin-key-file "$CL_DIR/admin.key" --prefetch 256 > "$CL_DIR/w$k.events" 2> /dev/null &
+        --admin-key-file "$CL_DIR/admin.key" --prefetch 256 > "$CL_DIR/w$k.events" 2> "$CL_DIR/w$k.err" &
     W_PID[k]=$!
-    for _ in $(seq 600); do grep -q . "$CL_DIR/w$k.events" 2>/dev/null || true; sleep 0.1
+    for _ in $(seq 3000); do sleep 0.1
         (exec 3<>"/dev/tcp/127.0.0.1/$HTTP") 2>/dev/null && return 0; done
-    log "worker $k did not start"; exit 1
+    log "worker $k did not start: $(tail -3 "$CL_DIR/w$k.err")"; exit 1
+}
+# settle: after a row, until RabbitMQ has closed the row's device connections and dropped their
+# subscription queues (10 000 take RabbitMQ 3.10 minutes on 2 cores; a worker started meanwhile
+# waits for its AMQP connection, and the next row would be measured against the clean-up).
+settle() {
+    local t0=$SECONDS n
+    while n=$(cl_ctl 0 -q list_queues name 2>/dev/null | grep -c '^mqtt-subscription-'); [ "${n:-0}" -gt 0 ]; do
+        [ $((SECONDS - t0)) -gt 900 ] && { log "RabbitMQ still holds $n device queues after 900 s"; return 0; }
+        sleep 5
+    done
+    log "RabbitMQ settled in $((SECONDS - t0)) s"
 }
 stop_workers() { local k; for k in "${!W_PID[@]}"; do [ -n "${W_PID[$k]}" ] && kill -TERM "${W_PID[$k]}" 2>/dev/null && wait "${W_PID[$k]}" 2>/dev/null; W_PID[k]=""; done; true; }
 
@@ -108,7 +119,7 @@ if want cluster; then
             start_worker 1 0 1 2
             [ "$w" = 2 ] && start_worker 2 1 2 0
             load "cluster_${STORE}_${n}_${w}worker" "$DB" "$BROKERS" "$n"
-            stop_workers
+            stop_workers; settle
         done
     done
 fi
