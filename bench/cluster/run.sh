@@ -32,12 +32,14 @@ log() { echo "bench-cluster: $*" >&2; }
 HTTP=$(cl_free_port)
 WPASS=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 if "$SC" cloud --help 2>&1 | grep -q 'postgresql://'; then PG=1; else PG=""; fi
-cl_rmq_setup 3 "http://127.0.0.1:$HTTP"
-if [ -n "$PG" ]; then cl_pg_start > "$CL_DIR/pg.out" 2>&1 & PG_JOB=$!; fi
-cl_rmq_cluster 3 smartcfg-worker "$WPASS"
-if [ -n "$PG" ]; then wait $PG_JOB; DB=$(sed -n 's/^URL=//p' "$CL_DIR/pg.out"); else DB=$CL_DIR/cluster.db; fi
-STORE=$([ -n "$PG" ] && echo postgresql || echo sqlite)
-log "cluster up; store $STORE"
+if want cluster || want kill; then
+    cl_rmq_setup 3 "http://127.0.0.1:$HTTP"
+    if [ -n "$PG" ]; then cl_pg_start > "$CL_DIR/pg.out" 2>&1 & PG_JOB=$!; fi
+    cl_rmq_cluster 3 smartcfg-worker "$WPASS"
+    if [ -n "$PG" ]; then wait $PG_JOB; DB=$(sed -n 's/^URL=//p' "$CL_DIR/pg.out"); else DB=$CL_DIR/cluster.db; fi
+    STORE=$([ -n "$PG" ] && echo postgresql || echo sqlite)
+    log "cluster up; store $STORE"
+fi
 
 amqp_list() { local s="" i; for i in "$@"; do s="$s${s:+,}127.0.0.1:${CL_AMQP[$i]}"; done; echo "amqp://smartcfg-worker:$WPASS@$s"; }
 start_worker() { # k node-order...
@@ -129,12 +131,16 @@ if want kill; then   # 2 workers, the first size
     load "cluster_${STORE}_${n}_kill" "$DB" "$BROKERS" "$n" kill
     stop_workers
 fi
-cl_rmq_stop_all
+if want cluster || want kill; then cl_rmq_stop_all; fi
 
 # the default: one smartcfg cloud, its mosquitto and SQLite
 if want mosquitto; then
     MQ=$(cl_free_port)
+    # One cloud process relays every device connection (two descriptors each): it takes at most
+    # (RLIMIT_NOFILE - 512) / 2 devices at once and refuses the rest (apps/cloud/cloud_main.c).
+    cap=$(( ($(ulimit -n) - 512) / 2 ))
     for n in $SIZES; do
+        [ "$n" -le "$cap" ] || log "mosquitto_sqlite_$n: more devices than one cloud process takes at once with $(ulimit -n) descriptors ($cap): the rest are refused (raise ulimit -n)"
         db=$CL_DIR/mosq-$n.db
         "$SC" cloud --http 127.0.0.1:$HTTP --mqtt 127.0.0.1:$MQ --db "$db" --mqtt-per-address 1000000 > /dev/null 2>&1 &
         W_PID[9]=$!
