@@ -18,7 +18,8 @@ cl_log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
 # Every rabbitmq command of this cluster: its own HOME (cookie), epmd port and no system env file.
 cl_rmq_env() {
-  env HOME="$CL_DIR/home" ERL_EPMD_PORT="$CL_EPMD" RABBITMQ_CONF_ENV_FILE=/dev/null "$@"
+  env HOME="$CL_DIR/home" ERL_EPMD_PORT="$CL_EPMD" ERL_CRASH_DUMP="$CL_DIR/erl_crash.dump" \
+    RABBITMQ_CONF_ENV_FILE=/dev/null "$@"
 }
 cl_ctl() { # cl_ctl <node index> args...
   local i=$1; shift
@@ -76,6 +77,7 @@ cl_rmq_start() { # cl_rmq_start i: starts node i in the background (does not wai
   # setsid directly under '&': $! is then the leader of the node's own process group, which
   # cl_rmq_kill takes down whole (the script, erl, beam, its port programs).
   setsid env HOME="$CL_DIR/home" ERL_EPMD_PORT="$CL_EPMD" RABBITMQ_CONF_ENV_FILE=/dev/null \
+    ERL_CRASH_DUMP="$CL_DIR/rmq$1/erl_crash.dump" \
     RABBITMQ_NODENAME="${CL_NODE[$i]}" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
     RABBITMQ_NODE_PORT="${CL_AMQP[$i]}" RABBITMQ_DIST_PORT="$dist" \
     RABBITMQ_CONFIG_FILE="$d/rabbitmq.conf" RABBITMQ_ENABLED_PLUGINS_FILE="$d/enabled_plugins" \
