@@ -550,7 +550,7 @@ static void session_fill(session_t *x)
         return; /* no T to try: byte 1's candidates (a scan of every half) would go unused */
     unsigned n1 = head_cands(x, 1, c1);
     int derive1 = !cnt_get(x, 1) && n1 == 0;
-    if (!n0 || (!n1 && !derive1) || (!cnt_get(x, 2) && derive1))
+    if ((!n1 && !derive1) || (!cnt_get(x, 2) && derive1))
         return;
     unsigned nsol = 0;
     fill_sol_t sol;
@@ -1435,10 +1435,8 @@ sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t n
             mac_zero(ev->bssid);
             mac_zero(ev->sender);
             ev->known = ev->needed = 0;
-        } else if (e.ev.type == SC_ET_EV_DONE) {
-            *ev = e.ev;
         } else {
-            /* the same for the other events: a whole-struct copy is a ~150-byte memcpy */
+            /* field by field, the result for DONE only: a whole-struct copy is a ~150-byte memcpy */
             ev->type = e.ev.type;
             ev->channel = e.ev.channel;
             ev->offset = e.ev.offset;
@@ -1446,6 +1444,8 @@ sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t n
             mac_cpy(ev->sender, e.ev.sender);
             ev->known = e.ev.known;
             ev->needed = e.ev.needed;
+            if (e.ev.type == SC_ET_EV_DONE)
+                ev->result = e.ev.result;
         }
     }
     return e.ev.type;
