@@ -853,6 +853,12 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
     return admin_error(c, 404, "no such endpoint");
 }
 
+/* --rabbitmq: a question of RabbitMQ's auth backend (answered without the lock). */
+static bool is_auth(const cloud_http_t *h, const char *url)
+{
+    return h->cfg.rabbitmq_vhost && cloud_authhttp_owns(url);
+}
+
 /* --rabbitmq: the broker asks about a device (cloud_authhttp.c), on this thread's own read
  * connection; if it cannot be opened, on the shared one, under the lock. */
 static void auth_store_free(void *p)
@@ -892,7 +898,7 @@ static enum MHD_Result handle(cloud_http_t *h, struct MHD_Connection *c, const c
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
-        rq->auth = h->cfg.rabbitmq_vhost && cloud_authhttp_owns(url);
+        rq->auth = is_auth(h, url);
         /* A firmware upload streams to a file, authorised before its first byte is kept. */
         if (cloud_ota_upload_url(url, method)) {
             rq->streamed = true;
@@ -942,7 +948,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 {
     cloud_http_t *h = cls;
     const req_t *rq = *con_cls;
-    if ((rq && rq->auth) || (!rq && h->cfg.rabbitmq_vhost && cloud_authhttp_owns(url)))
+    if (rq ? rq->auth : is_auth(h, url))
         return handle(h, c, url, method, version, upload, upload_size, con_cls);
     pthread_mutex_lock(&h->lock);
     enum MHD_Result r = handle(h, c, url, method, version, upload, upload_size, con_cls);
