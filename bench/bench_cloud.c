@@ -42,6 +42,8 @@
 #include <netinet/tcp.h>
 #include <sqlite3.h>
 
+#include "smartcfg/binder.h"   /* --load retries on the device binder's schedule */
+
 static double now_ms(void)
 {
     struct timespec ts;
@@ -153,6 +155,9 @@ typedef struct {
     double t_first, t_retry;    /* --load: first publish; when to reconnect or republish */
     double lat_bound;           /* --load: first publish -> first code-0 reply */
     double t_conn;              /* --load: when the current connection attempt began */
+    unsigned npub;              /* --load: requests sent on the current connection */
+    unsigned silent;            /* --load: connections given up for want of a reply */
+    bool up;                    /* --load: the current connection had its CONNACK */
     bool bound;
     mbedtls_ssl_context *ssl;   /* TLS round */
     bool hs_done, want_write;
@@ -366,6 +371,7 @@ static void handle_packet(simdev_t *d, unsigned char type, const unsigned char *
             return;
         }
         d->state = ST_CONNECTED;
+        d->up = true;
         unsigned char b[128];
         size_t k = 0;
         put16(b, 1);
@@ -880,9 +886,15 @@ static int run_round(const char *smartcfg, const int *scales, int nscales, int i
 /* ---- --load: the load client of the cluster test and bench ------------------------------
  * FILE: a line "product <P>", then one line per device "<name> <psk> <token>". Every device
  * connects (waves of WAVE), subscribes, publishes its app_bind_token and, like a real device,
- * retries until it holds a code-0 reply: a lost connection, a refused CONNECT (a killed node
- * or auth worker) or no reply in 5 s -> reconnect to the next broker after 0.5 s and publish
- * again; a 500 -> publish again after 1 s (binds are idempotent). The latency of a device runs from its FIRST publish to
+ * retries until it holds a code-0 reply, on the schedule of the device's binder (binder.h): the
+ * request again after SC_BINDER_PUBLISH_RETRY_MS on the same connection, and when
+ * SC_BINDER_PUBLISH_TRIES went unanswered as long, a new connection to the next broker (a
+ * subscription made just after a node died can be a queue on that dead node: it takes the
+ * SUBSCRIBE and never delivers), the waits doubled after each connection given up that way; a
+ * link lost after its CONNACK -> at once a new connection to the next broker; a refused
+ * CONNECT (a killed node or auth worker) -> the next broker after 0.5 s (where the device's
+ * binder would give up, the load client keeps trying); a 500 -> publish again after 1 s
+ * (binds are idempotent). The latency of a device runs from its FIRST publish to
  * its code-0 reply, so what a node or worker kill costs shows in the tail. Writes "<name>
  * <code> <latency ms> <connections>" per device to OUT and prints "LOAD key=value" lines. */
 static int run_load(const char *file, const char *out, double deadline_s)
@@ -939,10 +951,12 @@ static int run_load(const char *file, const char *out, double deadline_s)
                         d->fd = -1;
                     }
                     if (!d->t_retry)
-                        d->t_retry = now + 500;
+                        d->t_retry = now + (d->up ? 0 : 500);
                     else if (now >= d->t_retry) {
                         d->t_retry = 0;
                         d->outlen = d->inlen = 0;
+                        d->up = false;
+                        d->npub = 0;
                         reconnects++;
                         d->t_conn = now;
                         if (dev_connect(d) != 0)
@@ -954,12 +968,19 @@ static int run_load(const char *file, const char *out, double deadline_s)
                     d->state = ST_FAILED;   /* no CONNACK/SUBACK in 10 s (a node hanging as it dies) */
                     continue;
                 }
-                if (d->state == ST_PUBLISHED && now - d->t_pub > 5000) {
-                    /* No reply in 5 s: start over on a fresh connection (the next broker). A
-                     * subscription made just after a node died can be a queue on that dead
-                     * node: it takes the SUBSCRIBE and never delivers. */
-                    d->state = ST_FAILED;
+                unsigned shift = d->silent > 4 ? 4 : d->silent;
+                if (d->state == ST_PUBLISHED && now - d->t_pub > (double)(SC_BINDER_PUBLISH_RETRY_MS << shift)) {
                     republished++;
+                    if (d->npub >= SC_BINDER_PUBLISH_TRIES) {
+                        d->state = ST_FAILED;   /* give the connection up: the next broker, at once */
+                        d->up = true;
+                        d->silent++;
+                        continue;
+                    }
+                    double first = d->t_first;
+                    publish_bind(d);
+                    d->npub++;
+                    d->t_first = first;
                     continue;
                 }
                 connecting += d->state < ST_SUBSCRIBED;
@@ -968,6 +989,7 @@ static int run_load(const char *file, const char *out, double deadline_s)
                     republished += again;
                     double first = d->t_first;
                     publish_bind(d);
+                    d->npub++;
                     d->t_first = first ? first : d->t_pub;
                 }
             }

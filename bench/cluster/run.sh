@@ -101,6 +101,8 @@ load() {
     # elapsed: the slowest loader; latencies: every device
     local el
     el=$(grep -h '^LOAD devices' "$CL_DIR"/out.* | sed 's/.*elapsed_ms=\([0-9]*\).*/\1/' | sort -n | tail -1)
+    # KEEP=DIR: the per-device results (name, code, latency ms, connections) of every row
+    [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cat "$CL_DIR"/res.* > "$KEEP/$name.res"
     awk '$2 == 0 {print $3}' "$CL_DIR"/res.* | sort -n > "$CL_DIR/lat"
     local bound p99 mx
     bound=$(wc -l < "$CL_DIR/lat")

@@ -17,8 +17,20 @@ extern "C" {
 /* The app polls the token state for ~40 s after the UDP handshake; finish well before. */
 #define SC_BINDER_TIMEOUT_MS 30000u
 #define SC_BINDER_CONNECT_TIMEOUT_MS 10000u
-#define SC_BINDER_PUBLISH_RETRY_MS 5000u
-#define SC_BINDER_PUBLISH_TRIES 3
+/* The request is sent SC_BINDER_PUBLISH_TRIES times per connection, SC_BINDER_PUBLISH_RETRY_MS
+ * apart; when the last try is as long unanswered, the connection is given up and opened again
+ * (its subscription may be a queue on a dead cluster node, which takes the SUBSCRIBE and never
+ * delivers), and after each connection given up that way the waits double: requests at
+ * 0, 2 | 4, 8 | 12, 20 | 28 s when nothing answers. A connection opened again because its
+ * link was lost keeps the waits: a lost link says nothing about a slow cloud. A request or
+ * reply lost in a failover costs ~2 s, a dead subscription ~4 s, and a slow cloud sees the
+ * retries thin out. */
+#define SC_BINDER_PUBLISH_RETRY_MS 2000u
+#define SC_BINDER_PUBLISH_TRIES 2
+/* Connections opened again within the bind budget: after the link is lost while waiting for the
+ * reply (a broker node died; the port moves on to its next address), or when the tries on one
+ * connection went unanswered. A refused or failing connect still ends the bind at once. */
+#define SC_BINDER_RECONNECTS 3
 #define SC_BINDER_DYNREG_TIMEOUT_MS 10000u
 
 /* Outcome of the bind step machine. */
@@ -65,6 +77,7 @@ typedef struct {
     uint32_t publishes;       /* app_bind_token / bind_device_query sent (tries) */
     uint32_t malformed;       /* down-topic messages that were not valid JSON messages */
     uint32_t ignored;         /* valid messages for someone else / other methods */
+    uint32_t reconnects;      /* connections opened again while waiting (SC_BINDER_RECONNECTS) */
     bool dynreg_done;         /* a PSK was obtained (or loaded from storage) this time */
 } sc_binder_stats_t;
 void sc_binder_stats(const sc_binder_t *b, sc_binder_stats_t *out);

@@ -35,13 +35,17 @@ typedef struct {
     bool req_used[ACK_RING];
     unsigned req_next;
     /* Failover (smartcfg device --broker A,B,C): a transport failure before the first CONNACK
-     * moves on to the next address; a refusal (CONNACK code) or a loss after it does not. */
+     * moves on to the next address, each address tried once per connect(); a refusal (CONNACK
+     * code) or a loss after it does not. A connect() after a session that had its CONNACK (the
+     * binder opening a lost link again) starts at the address after that session's one. */
     struct {
         char host[128];
         int port;
     } addr[ADDR_MAX];
-    int naddr, cur, keepalive;
+    int naddr, cur, tried, keepalive;
     bool connacked;
+    char list[ADDR_MAX * 136];   /* the list the addresses came from, to know it is the same */
+    int list_port;
 } posix_mqtt_t;
 
 static int reason_of(int rc, int err)
@@ -184,7 +188,7 @@ static void sleep_ms(unsigned ms)
 /* "HOST[:PORT][,HOST[:PORT]...]" (port default: dflt) into p->addr. 0, or -1 when malformed. */
 static int parse_addrs(posix_mqtt_t *p, const char *list, int dflt)
 {
-    p->naddr = p->cur = 0;
+    p->naddr = p->cur = p->tried = 0;
     for (const char *s = list; *s;) {
         const char *comma = strchr(s, ',');
         size_t n = comma ? (size_t)(comma - s) : strlen(s);
@@ -208,9 +212,10 @@ static int parse_addrs(posix_mqtt_t *p, const char *list, int dflt)
 static int next_address(posix_mqtt_t *p)
 {
     pthread_mutex_lock(&p->lock);
-    bool more = !p->connacked && !p->closing && p->cur + 1 < p->naddr;
+    bool more = !p->connacked && !p->closing && p->tried + 1 < p->naddr;
     if (more) {
-        p->cur++;
+        p->tried++;
+        p->cur = (p->cur + 1) % p->naddr;
         p->state = SC_MQTT_CONNECTING;
         p->reason = 0;
     }
@@ -305,6 +310,9 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
         return SC_ERR_INVAL;
     teardown(p);
     pthread_mutex_lock(&p->lock);
+    int was = -1;
+    if (p->connacked && p->naddr > 1 && p->list_port == params->port && strcmp(p->list, params->host) == 0)
+        was = p->cur;   /* reopening after a session on addr[cur]: that node may be the one that died */
     p->state = SC_MQTT_CONNECTING;
     p->reason = 0;
     p->q_head = p->q_count = 0;
@@ -314,8 +322,12 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     p->connacked = false;
     p->keepalive = params->keepalive_s ? params->keepalive_s : 60;
     pthread_mutex_unlock(&p->lock);
-    if (parse_addrs(p, params->host, params->port) != 0)
+    if (parse_addrs(p, params->host, params->port) != 0 || strlen(params->host) >= sizeof p->list)
         return SC_ERR_INVAL;
+    memcpy(p->list, params->host, strlen(params->host) + 1);
+    p->list_port = params->port;
+    if (was >= 0)
+        p->cur = (was + 1) % p->naddr;
 
     struct mosquitto *m = mosquitto_new(params->client_id, true, p);
     if (m == NULL) {
@@ -343,7 +355,7 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     int err = 0;
     if (rc == MOSQ_ERR_SUCCESS) {
         errno = 0;
-        rc = mosquitto_connect_async(m, p->addr[0].host, p->addr[0].port, p->keepalive);
+        rc = mosquitto_connect_async(m, p->addr[p->cur].host, p->addr[p->cur].port, p->keepalive);
         err = errno;
         if (rc != MOSQ_ERR_SUCCESS && next_address(p) == MOSQ_ERR_SUCCESS)
             rc = MOSQ_ERR_SUCCESS;   /* the first broker refused at once; the next one is on */

@@ -3,7 +3,8 @@
  * (docs/protocol/tencent.md#mqtt, #dynamic-registration). Unlike the reference (which counts a
  * PUBACK as success and only logs a failing reply), we wait for the reply carrying our clientToken
  * and act on its code, retrying the publish a few times within a budget that ends before the app
- * gives up polling (~40 s). */
+ * gives up polling (~40 s). A link lost while waiting (a broker of a cluster died) is opened again
+ * within that budget instead of failing the bind. */
 #include <string.h>
 
 #include "../common/state.h"
@@ -31,7 +32,9 @@ typedef struct {
     uint32_t deadline;          /* whole bind */
     uint32_t t_connect_deadline;
     uint32_t t_next_pub;
-    int npub;
+    int npub;                   /* tries on the current connection */
+    uint8_t reconnects;
+    uint8_t silent;             /* connections given up because nothing answered (binder.h) */
     int mids[SC_BINDER_PUBLISH_TRIES];
     bool mid_valid[SC_BINDER_PUBLISH_TRIES];
     bool acked;
@@ -336,7 +339,9 @@ static void publish(bind_impl_t *s, uint32_t now_ms)
     int mid = -1;
     int k = s->npub++;
     s->stats.publishes++;
-    s->t_next_pub = now_ms + SC_BINDER_PUBLISH_RETRY_MS;
+    /* after the last try, this is when the connection is given up (do_wait); the wait doubles
+     * with every connection given up for silence, not for a lost link (binder.h) */
+    s->t_next_pub = now_ms + (SC_BINDER_PUBLISH_RETRY_MS << s->silent);
     sc_err_t rc = hal->mqtt.publish(hal->mqtt.ctx, s->topic_up, s->payload, s->payload_len, 1, &mid);
     if (rc != SC_OK) {
         BLOG(s, SC_LOG_WARN, "publish failed: %s", sc_strerror(rc));
@@ -361,7 +366,10 @@ static void on_connected(bind_impl_t *s, uint32_t now_ms)
     uint64_t ms = hal->sys.unix_time != NULL ? hal->sys.unix_time(hal->sys.ctx) * 1000u : 0;
     if (ms == 0)
         ms = now_ms;   /* any value unique for this device works as a clientToken */
-    rc = sc_cloud_client_token(s->id->device_name, ms, s->client_token, sizeof s->client_token);
+    /* On a connection opened again the clientToken stays: a reply to a request sent over the
+     * lost connection still counts (the cloud answers a repeated bind the same way). */
+    rc = s->client_token[0] != '\0' ? SC_OK
+                                    : sc_cloud_client_token(s->id->device_name, ms, s->client_token, sizeof s->client_token);
     if (rc == SC_OK)
         rc = s->query ? sc_cloud_build_bind_device_query(s->client_token, ms, s->payload, sizeof s->payload,
                                                          &s->payload_len)
@@ -426,6 +434,24 @@ static bool handle_msg(bind_impl_t *s)
     return true;
 }
 
+/* Opens the connection again (the step after this one connects): false when the budget of
+ * reconnections or time is spent. The tries and PUBACKs of the old connection are forgotten. */
+static bool reconnect(bind_impl_t *s, uint32_t now_ms, const char *why)
+{
+    if (s->reconnects >= SC_BINDER_RECONNECTS || reached(now_ms, s->deadline))
+        return false;
+    s->reconnects++;
+    s->stats.reconnects++;
+    BLOG(s, SC_LOG_WARN, "%s: connecting again (%d of %d)", why, s->reconnects, SC_BINDER_RECONNECTS);
+    close_link(s);
+    s->npub = 0;
+    s->acked = false;
+    memset(s->mid_valid, 0, sizeof s->mid_valid);
+    s->state = ST_CONNECT;
+    set_reason(s, "connecting again", 0, false);
+    return true;
+}
+
 static void do_wait(bind_impl_t *s, uint32_t now_ms)
 {
     const sc_hal_mqtt_t *m = &s->hal->mqtt;
@@ -441,7 +467,8 @@ static void do_wait(bind_impl_t *s, uint32_t now_ms)
     int reason = 0;
     sc_mqtt_state_t st = m->state(m->ctx, &reason);
     if (st != SC_MQTT_CONNECTED) {
-        fail(s, SC_ERRID_MQTT_CONNECT, reason != 0 ? reason : SC_ERR_CLOSED, "MQTT link lost while waiting");
+        if (!reconnect(s, now_ms, "MQTT link lost while waiting"))
+            fail(s, SC_ERRID_MQTT_CONNECT, reason != 0 ? reason : SC_ERR_CLOSED, "MQTT link lost while waiting");
         return;
     }
     check_acks(s);
@@ -452,8 +479,12 @@ static void do_wait(bind_impl_t *s, uint32_t now_ms)
             fail(s, SC_ERRID_TOKEN_SEND, SC_SUBID_TIMEOUT, "publish never acknowledged");
         return;
     }
-    if (s->npub < SC_BINDER_PUBLISH_TRIES && reached(now_ms, s->t_next_pub))
+    if (!reached(now_ms, s->t_next_pub))
+        return;
+    if (s->npub < SC_BINDER_PUBLISH_TRIES)
         publish(s, now_ms);
+    else if (reconnect(s, now_ms, "no reply on this connection"))
+        s->silent++;
 }
 
 sc_binder_status_t sc_binder_step(sc_binder_t *b, uint32_t now_ms, uint16_t *err_id, int32_t *sub_id)
@@ -529,8 +560,10 @@ uint32_t sc_binder_next(const sc_binder_t *b)
         return s->t_start;   /* now */
     case ST_CONNECTING:
         return s->t_connect_deadline;
-    case ST_WAIT:
-        return s->npub < SC_BINDER_PUBLISH_TRIES ? sc_ms_min(s->t_next_pub, s->deadline) : s->deadline;
+    case ST_WAIT: /* the next try, or giving the connection up; once neither is left, only the deadline */
+        return s->npub < SC_BINDER_PUBLISH_TRIES || s->reconnects < SC_BINDER_RECONNECTS
+                   ? sc_ms_min(s->t_next_pub, s->deadline)
+                   : s->deadline;
     default:
         return s->deadline;
     }

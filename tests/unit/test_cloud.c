@@ -470,14 +470,99 @@ static void test_bind_timeout_with_retries(void **state)
     assert_int_equal(run(&B, 40000, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 25);
     assert_int_equal(s, 103);
-    assert_int_equal(F.npub, SC_BINDER_PUBLISH_TRIES);
-    for (int i = 0; i < SC_BINDER_PUBLISH_TRIES; i++)   /* every 5 s from the first try */
-        assert_true(F.pub_at[i] - F.pub_at[0] >= (uint32_t)i * SC_BINDER_PUBLISH_RETRY_MS &&
-                    F.pub_at[i] - F.pub_at[0] <= (uint32_t)i * SC_BINDER_PUBLISH_RETRY_MS + 100);
+    /* Two tries per connection; as long after the second the connection is given up and opened
+     * again (a subscription on a dead node never delivers), each new connection waiting twice
+     * as long, up to the 30 s budget: 0, 2 | 4, 8 | 12, 20 | 28 s. Each reopening costs one
+     * 100 ms step of run(). */
+    static const uint32_t want[] = { 0, 2000, 4000, 8000, 12000, 20000, 28000 };
+    assert_int_equal(F.npub, 7);
+    for (int i = 0; i < 7; i++)
+        assert_true(F.pub_at[i] - F.pub_at[0] >= want[i] && F.pub_at[i] - F.pub_at[0] <= want[i] + 400);
     assert_true(F.now - t0 >= SC_BINDER_TIMEOUT_MS && F.now - t0 <= SC_BINDER_TIMEOUT_MS + 200);
     sc_binder_stats_t st;
     sc_binder_stats(&B, &st);
-    assert_int_equal(st.publishes, 3);
+    assert_int_equal(st.publishes, 7);
+    assert_int_equal(st.reconnects, 3);
+    assert_int_equal(F.disconnects, 4);   /* three reopenings and the failure */
+    assert_int_equal(F.logs_with_secret, 0);
+}
+
+/* A broker node dies while the device waits for its reply: the link is opened again (the port
+ * moves on to the next address) and the request sent again with the same clientToken, so a
+ * reply to either request binds. Bounded: the SC_BINDER_RECONNECTS+1-th loss fails the bind,
+ * and so does a reopening the broker refuses. */
+static void test_bind_reconnects_after_link_loss(void **state)
+{
+    (void)state;
+    sc_identity_t id;
+    make_id(&id);
+    F.auto_reply = false;
+    uint16_t e;
+    int32_t s;
+    assert_int_equal(sc_binder_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_PENDING);
+    assert_int_equal(F.npub, 1);
+    F.state = SC_MQTT_FAILED;
+    F.reason = 104;
+    F.now += 100;
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_PENDING);
+    assert_int_equal(F.disconnects, 1);
+    assert_true(sc_binder_next(&B) == F.now || (int32_t)(sc_binder_next(&B) - F.now) <= 0);   /* connect at once */
+    F.now += 100;
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_PENDING);
+    assert_int_equal(F.npub, 2);
+    assert_non_null(strstr(F.last_pub, "\"clientToken\":\"dev001-1700000000000\""));
+    assert_string_equal(F.subscribed, "$thing/down/service/" PID "/" DNAME);
+    /* a lost link is no sign of a slow cloud: the next try still comes 2 s later, not 4 */
+    F.now += SC_BINDER_PUBLISH_RETRY_MS - 100;
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_PENDING);
+    assert_int_equal(F.npub, 2);
+    F.now += 100;
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_PENDING);
+    assert_int_equal(F.npub, 3);
+    /* the reply to the first request arrives over the new link */
+    char r[256];
+    assert_int_equal(sc_cloud_build_app_bind_token_reply("dev001-1700000000000", 0, r, sizeof r, NULL), SC_OK);
+    fq_push("$thing/down/service/" PID "/" DNAME, r);
+    F.now += 100;
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_DONE);
+    sc_binder_stats_t st;
+    sc_binder_stats(&B, &st);
+    assert_int_equal(st.reconnects, 1);
+    assert_int_equal(F.logs_with_secret, 0);
+    assert_non_null(strstr(F.logbuf, "MQTT link lost while waiting: connecting again (1 of 3)"));
+
+    /* every reopened link dies too: the loss after the last reopening ends the bind */
+    setup(NULL);
+    F.auto_reply = false;
+    assert_int_equal(sc_binder_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
+    for (int i = 0; i <= SC_BINDER_RECONNECTS; i++) {
+        assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_PENDING);
+        assert_int_equal(F.npub, i + 1);
+        F.state = SC_MQTT_FAILED;
+        F.reason = 104;
+        F.now += 100;
+        sc_binder_status_t bs = sc_binder_step(&B, F.now, &e, &s);
+        assert_int_equal(bs, i < SC_BINDER_RECONNECTS ? SC_BINDER_PENDING : SC_BINDER_FAILED);
+        F.now += 100;
+    }
+    assert_int_equal(e, 1);
+    assert_int_equal(s, 104);
+
+    /* the broker refuses the reopening: no further tries */
+    setup(NULL);
+    F.auto_reply = false;
+    assert_int_equal(sc_binder_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_PENDING);
+    F.state = SC_MQTT_FAILED;
+    F.reason = 104;
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_PENDING);
+    F.connect_rc = SC_ERR_IO;
+    F.reason = 111;
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_FAILED);
+    assert_int_equal(e, 1);
+    assert_int_equal(s, 111);
+    assert_int_equal(F.npub, 1);
 }
 
 static void test_bind_no_puback(void **state)
@@ -528,16 +613,7 @@ static void test_bind_connect_failure(void **state)
     assert_int_equal(run(&B, 20000, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 1);
     assert_int_equal(s, 103);
-    /* link lost while waiting */
-    setup(NULL);
-    F.auto_reply = false;
-    assert_int_equal(sc_binder_start(&B, &H, NULL, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_PENDING);
-    F.state = SC_MQTT_FAILED;
-    F.reason = 7;
-    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_FAILED);
-    assert_int_equal(e, 1);
-    assert_int_equal(s, 7);
+    /* link lost while waiting: test_bind_reconnects_after_link_loss */
 }
 
 static void test_bind_ignores_others_and_garbage(void **state)
@@ -736,6 +812,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_bind_success, setup),
         cmocka_unit_test_setup(test_bind_reply_code, setup),
         cmocka_unit_test_setup(test_bind_timeout_with_retries, setup),
+        cmocka_unit_test_setup(test_bind_reconnects_after_link_loss, setup),
         cmocka_unit_test_setup(test_bind_no_puback, setup),
         cmocka_unit_test_setup(test_bind_connect_failure, setup),
         cmocka_unit_test_setup(test_bind_ignores_others_and_garbage, setup),
