@@ -75,8 +75,10 @@ cl_rmq_start() { # cl_rmq_start i: starts node i in the background (does not wai
   local i=$1 d="$CL_DIR/rmq$1" dist
   dist=$(sed -n 's/^DIST_PORT=//p' "$d/env")
   # setsid directly under '&': $! is then the leader of the node's own process group, which
-  # cl_rmq_kill takes down whole (the script, erl, beam, its port programs).
-  setsid env HOME="$CL_DIR/home" ERL_EPMD_PORT="$CL_EPMD" RABBITMQ_CONF_ENV_FILE=/dev/null \
+  # cl_rmq_kill takes down whole (the script, erl, beam, its port programs). env -C: the node
+  # runs in its own directory, where Mnesia writes a core file if it has to (a MnesiaCore.*
+  # once landed in the caller's working tree).
+  setsid env -C "$d" HOME="$CL_DIR/home" ERL_EPMD_PORT="$CL_EPMD" RABBITMQ_CONF_ENV_FILE=/dev/null \
     ERL_CRASH_DUMP="$CL_DIR/rmq$1/erl_crash.dump" \
     RABBITMQ_NODENAME="${CL_NODE[$i]}" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
     RABBITMQ_NODE_PORT="${CL_AMQP[$i]}" RABBITMQ_DIST_PORT="$dist" \
