@@ -216,6 +216,7 @@ static const char *product = "BENCHPROD1";
 static int mqtt_port;
 static uint16_t load_ports[16];   /* --load: the brokers (loopback) the devices spread over */
 static int nload_ports;
+static int load_wave = WAVE;       /* --wave: --load devices connecting at once (this process) */
 static unsigned char sub_qos = 1;   /* --sub-qos: the QoS of the devices' reply subscription */
 /* epoll, not poll(): poll() over 10 000 sockets made the bench itself the biggest CPU user. */
 static int ep = -1;
@@ -885,7 +886,7 @@ static int run_round(const char *smartcfg, const int *scales, int nscales, int i
 
 /* ---- --load: the load client of the cluster test and bench ------------------------------
  * FILE: a line "product <P>", then one line per device "<name> <psk> <token>". Every device
- * connects (waves of WAVE), subscribes, publishes its app_bind_token and, like a real device,
+ * connects (at most --wave at once, default WAVE), subscribes, publishes its app_bind_token and, like a real device,
  * retries until it holds a code-0 reply, on the schedule of the device's binder (binder.h): the
  * request again after SC_BINDER_PUBLISH_RETRY_MS on the same connection, and when
  * SC_BINDER_PUBLISH_TRIES went unanswered as long, a new connection to the next broker (a
@@ -993,7 +994,7 @@ static int run_load(const char *file, const char *out, double deadline_s)
                     d->t_first = first ? first : d->t_pub;
                 }
             }
-            while (started < n && connecting < WAVE) {
+            while (started < n && connecting < load_wave) {
                 devs[started].t_conn = now;
                 if (dev_connect(&devs[started]) != 0)
                     devs[started].state = ST_FAILED;
@@ -1058,6 +1059,14 @@ int main(int argc, char **argv)
             sub_qos = (unsigned char)(atoi(argv[++i]) ? 1 : 0);
             continue;
         }
+        if (!strcmp(argv[i], "--wave") && i + 1 < argc) {
+            load_wave = atoi(argv[++i]);
+            if (load_wave < 1 || load_wave > 10000) {
+                fprintf(stderr, "bench_cloud: --wave wants 1..10000\n");
+                return 2;
+            }
+            continue;
+        }
         if (!strcmp(argv[i], "--deadline") && i + 1 < argc) {
             load_deadline = atof(argv[++i]);
             continue;
@@ -1077,7 +1086,7 @@ int main(int argc, char **argv)
             iters = atoi(argv[++i]);
         } else {
             fprintf(stderr, "usage: bench_cloud [--scale 100,1000,5000] [--iters 300]\n"
-                            "       bench_cloud --load FILE --brokers 127.0.0.1:PORT[,...] [--out FILE] [--deadline S] [--sub-qos 0|1]\n");
+                            "       bench_cloud --load FILE --brokers 127.0.0.1:PORT[,...] [--out FILE] [--deadline S] [--sub-qos 0|1] [--wave N]\n");
             return 2;
         }
     }

@@ -75,12 +75,25 @@ load() {
     rm -f "$CL_DIR"/slice.* "$CL_DIR"/res.* "$CL_DIR"/out.*
     # slices of PER_LOADER devices, each file with its own "product" line
     tail -n +2 "$CL_DIR/load.all" | split -l $PER_LOADER - "$CL_DIR/slice."
-    local pids=() f
+    # CONNECTING devices at once over all loaders (default 100): 400 at once thrashed three
+    # RabbitMQ 3.10 nodes on 2 cores (CONNACKs slower than the devices' 10 s timeout)
+    local pids=() f nl wave
+    nl=$(ls "$CL_DIR"/slice.* | wc -l)
+    wave=$(( ${CONNECTING:-100} / nl )); [ "$wave" -ge 1 ] || wave=1
     for f in "$CL_DIR"/slice.*; do
         { echo "product $P"; cat "$f"; } > "$f.load"
-        "$LOADER" --load "$f.load" --brokers "$brokers" --out "${f/slice/res}" --deadline "$(( n / 25 > 600 ? n / 25 : 600 ))" --sub-qos 0 > "${f/slice/out}" 2>&1 &
+        "$LOADER" --load "$f.load" --brokers "$brokers" --out "${f/slice/res}" --deadline "$(( n / 25 > 600 ? n / 25 : 600 ))" --sub-qos 0 --wave "$wave" > "${f/slice/out}" 2>&1 &
         pids+=($!)
     done
+    # MIN_FREE_MB (default 1500): the loaders are stopped when the machine runs out of memory
+    # (the RabbitMQ nodes grow with every connection) rather than let the kernel pick a victim
+    ( while sleep 5; do
+        a=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+        if [ "${a:-0}" -lt $(( ${MIN_FREE_MB:-1500} * 1024 )) ]; then
+            log "$name: only $((a / 1024)) MB of memory left: loaders stopped"; kill "${pids[@]}" 2>/dev/null; exit 0
+        fi
+      done ) &
+    local guard=$!
     if [ -n "$kill" ]; then
         for _ in $(seq 3000); do
             [ "$(cat "$CL_DIR"/res.* 2>/dev/null | wc -l)" -gt 0 ] && break
@@ -97,6 +110,7 @@ load() {
     fi
     local rc=0
     for f in "${pids[@]}"; do wait "$f" || rc=1; done
+    kill "$guard" 2>/dev/null; wait "$guard" 2>/dev/null || true
     [ $rc = 0 ] || log "$name: not every device bound: $(grep -h '^LOAD devices' "$CL_DIR"/out.* | tr '\n' ' ')"
     # elapsed: the slowest loader; latencies: every device
     local el
