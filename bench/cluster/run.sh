@@ -25,7 +25,8 @@ CL_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sc-bench-cluster.XXXXXX")
 chmod 755 "$CL_DIR"
 . "$top/scripts/cluster-lib.sh"
 W_PID=()
-trap cl_cleanup EXIT
+# on any exit (also ^C or a TERM): the load processes and the memory guard first, then the cluster
+trap 'kill $(jobs -p) 2>/dev/null; cl_cleanup' EXIT
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 log() { echo "bench-cluster: $*" >&2; }
 
