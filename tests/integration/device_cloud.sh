@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 30
+# ctest-cost: 45
 # `smartcfg device` through the cloud binding on a real mosquitto broker (in a private
 # namespace): decode a capture, join (sim), ack, take the token on 8266, connect with the
 # IoT Explorer credentials, publish app_bind_token and act on the reply: code 0 -> bound, exit 0;
