@@ -297,18 +297,44 @@ struct cmd {
     const char *name;        /* without the "AT" */
     uint8_t forms;           /* bit per form_t */
     int8_t secret_param;     /* set-form parameter masked in the echo (-1: none) */
+    uint8_t test;            /* the test form's description (T_*; T_OK: a bare OK) */
     void (*fn)(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps);
 };
 
-#define FB(f) (1u << (f))
+/* The test forms' answers: "<name><description>" and OK, printed by the dispatcher (no command
+ * does anything else for "=?"). The descriptions as the reference firmware prints them, in T_*
+ * order, one pool walked to the index (cold path). */
+enum {
+    T_OK, T_CWMODE, T_TCLOG, T_DEVINFO, T_PRDINFO, T_STARTSMART, T_STOPSMART, T_TCSAP, T_STOPSAP,
+    T_MQTTCONN, T_FWINFO, T_OTASET, T_READFW, T_PUB, T_PUBL, T_SUB, T_UNSUB, T_MQTTSRV, T_MODINFO,
+    T_GWBIND, T_GWONLINE, T_RESTORE
+};
+static const char test_texts[] =
+    "\0"                                                                          /* T_OK */
+    ":(0-3)\0"                                                                    /* T_CWMODE */
+    ": <log_level>\0"                                                             /* T_TCLOG */
+    ":\"TLS_MODE(1)\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET_BCC\",\"PRODUCT_REGION\"\0"
+    ":\"TLS_MODE(1)\",\"PRODUCT_ID\",\"PRODUCT_SECRET_BCC\",\"DEVICE_NAME\",\"PRODUCT_REGION\"\0"
+    ": CMD FOR START SMARTCONFIG\0"                                               /* T_STARTSMART */
+    ":CMD TO STOP SMARTCONFIG\0"
+    "=<ssid>[,<pwd>,<ch>]\0"                                                      /* T_TCSAP */
+    ":CMD TO STOP SOFTAP\0"
+    ":<TLSMODE_SELECTED>,<CMDTIMEOUT_VALUE(1000-20000ms)>,<KEEPALIVE>(60-690s),"
+    "<CLEAN_SESSION>(0/1),<RECONNECT>(0/1)\0"                                     /* T_MQTTCONN */
+    ":\"FW_VERSION\",\"FW_SIZE\",\"FW_MD5\",\"FW_MAX_SIZE_OF_MODULE\"\0"
+    ":1(ENABLE)/0(DISABLE),\"FW_version\"\0"                                      /* T_OTASET */
+    ":\"LEN_FOR_READ\"\0"
+    ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"PAYLOAD\"\0"                       /* T_PUB */
+    ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"LEN(1-2048)\"\0"
+    ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\"\0"                                   /* T_SUB */
+    ":\"TOPIC_NAME\"\0"
+    ":\"MQTT SERVER IP\"\0"                                                       /* T_MQTTSRV */
+    ":\"MODULE NAME\",\"FLASH_SIZE (2/4)\",\"WIFI LED GPIO\",\"FW BASE ADDR\",\"FW MAX SIZE\",\"FIXED CONNID\"\0"
+    ":\"MODE\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET\"\0"                 /* T_GWBIND */
+    ":\"MODE\",\"PRODUCT_ID\",\"DEVICE_NAME\"\0"
+    ": CLEAR CONFIG AND RESET";                                                   /* T_RESTORE */
 
-/* The test form's answer: the command with its description, then OK. */
-static void test_reply(at_state_t *at, const cmd_t *c, const char *tail)
-{
-    /* The command name without "AT" (ESP-AT prints its handler's name; the reference's test
-     * report shows "+TCPRDINFOSET:..."). */
-    say(at, "%s%s\nOK", c->name, tail);
-}
+#define FB(f) (1u << (f))
 
 /* The session's subscriptions end with it (the PDF: a disconnect cancels them all). */
 static void subs_clear(at_state_t *at)
@@ -368,11 +394,6 @@ static void cmd_info(at_state_t *at, const cmd_t *c, form_t f, const params_t *p
 {
     bool product = !strcmp(c->name, "+TCPRDINFOSET");
     sc_at_info_t *cache = product ? &at->prd : &at->dev;
-    if (f == F_TEST) {
-        test_reply(at, c, product ? ":\"TLS_MODE(1)\",\"PRODUCT_ID\",\"PRODUCT_SECRET_BCC\",\"DEVICE_NAME\",\"PRODUCT_REGION\""
-                                  : ":\"TLS_MODE(1)\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET_BCC\",\"PRODUCT_REGION\"");
-        return;
-    }
     if (f == F_QUERY) {
         info_query(at, c->name, cache, product);
         return;
@@ -452,11 +473,7 @@ static void start_pending(at_state_t *at, int cmd)
 
 static void cmd_tcdevreg(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    (void)c; (void)ps;
-    if (f == F_TEST) {
-        reply_ok(at);
-        return;
-    }
+    (void)f; (void)c; (void)ps;
     if (refused_busy(at, at->mqtt_task || at->flow != SC_AT_FLOW_NONE))
         return;
     reply_ok(at);
@@ -489,11 +506,7 @@ static void finish_flow(at_state_t *at, int cmd, int result)
 
 static void cmd_tcstartsmart(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    (void)ps;
-    if (f == F_TEST) {
-        test_reply(at, c, ": CMD FOR START SMARTCONFIG");
-        return;
-    }
+    (void)c; (void)f; (void)ps;
     if (refused_busy(at, at->mqtt_task))
         return;
     reply_ok(at);
@@ -517,12 +530,8 @@ static void cmd_tcstartsmart(at_state_t *at, const cmd_t *c, form_t f, const par
 
 static void cmd_stop(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    (void)ps;
+    (void)f; (void)ps;
     bool sap = !strcmp(c->name, "+TCSTOPSAP");
-    if (f == F_TEST) {
-        test_reply(at, c, sap ? ":CMD TO STOP SOFTAP" : ":CMD TO STOP SMARTCONFIG");
-        return;
-    }
     if (refused_busy(at, at->mqtt_task))
         return;
     void (*stop)(void *) = sap ? at->ops.stop_softap : at->ops.stop_smartconfig;
@@ -538,10 +547,7 @@ static void cmd_stop(at_state_t *at, const cmd_t *c, form_t f, const params_t *p
 
 static void cmd_tcsap(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    if (f == F_TEST) {
-        test_reply(at, c, "=<ssid>[,<pwd>,<ch>]");
-        return;
-    }
+    (void)c;
     if (f == F_QUERY) {
         reply_ok(at);
         return;
@@ -585,11 +591,6 @@ static void finish_mqttconn(at_state_t *at, int result)
 static void cmd_tcmqttconn(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c;
-    if (f == F_TEST) {
-        say(at, "+TCMQTTCONN:<TLSMODE_SELECTED>,<CMDTIMEOUT_VALUE(1000-20000ms)>,<KEEPALIVE>(60-690s),"
-                "<CLEAN_SESSION>(0/1),<RECONNECT>(0/1)\nOK");
-        return;
-    }
     if (f == F_QUERY) {
         if (!at->mqtt_params_valid) {
             reply_cme(at, SC_AT_CME_STATE);
@@ -633,11 +634,7 @@ static void cmd_tcmqttconn(at_state_t *at, const cmd_t *c, form_t f, const param
 
 static void cmd_tcmqttdisconn(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    (void)c; (void)ps;
-    if (f == F_TEST) {
-        reply_ok(at);
-        return;
-    }
+    (void)f; (void)c; (void)ps;
     /* The PDF: "not connected -> +CME ERROR:<err>"; 208 is its "state error". */
     if (refused_busy(at, !at->mqtt_task))
         return;
@@ -665,11 +662,7 @@ static void cmd_tcmqttstate(at_state_t *at, const cmd_t *c, form_t f, const para
 
 static void cmd_tcrestore(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    (void)ps;
-    if (f == F_TEST) {
-        test_reply(at, c, ": CLEAR CONFIG AND RESET");
-        return;
-    }
+    (void)c; (void)f; (void)ps;
     if (refused_busy(at, at->mqtt_task))
         return;
     reply_ok(at);
@@ -695,10 +688,6 @@ static void cmd_tcrestore(at_state_t *at, const cmd_t *c, form_t f, const params
  * reference does: the level is a debugging aid, not a secret). */
 static void cmd_tclog(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    if (f == F_TEST) {
-        test_reply(at, c, ": <log_level>");
-        return;
-    }
     if (f == F_QUERY) {
         say(at, "%s: %d\nOK", c->name, at->log_level);
         return;
@@ -762,12 +751,8 @@ static void do_publish(at_state_t *at, int cmd, const char *topic, int qos, cons
 
 static void cmd_pub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
+    (void)f;
     int cmd = !strcmp(c->name, "+TCMQTTPUB") ? CMD_PUB : !strcmp(c->name, "+TCMQTTPUBL") ? CMD_PUBL : CMD_PUBRAW;
-    if (f == F_TEST) {
-        test_reply(at, c, cmd == CMD_PUB ? ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"PAYLOAD\""
-                                         : ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"LEN(1-2048)\"");
-        return;
-    }
     if (refused_busy(at, !mqtt_up(at)))
         return;
     bool ok = ps->n == 3 && topic_ok(ps, 0, false) && p_int(ps, 1, 0, 1) &&
@@ -832,10 +817,7 @@ static void finish_sub(at_state_t *at, int cmd, int result);
 
 static void cmd_sub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    if (f == F_TEST) {
-        test_reply(at, c, ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\"");
-        return;
-    }
+    (void)c;
     if (f == F_QUERY) {
         for (int i = 0; i < at->nsubs; i++)   /* the topic as the reference: not escaped */
             say(at, "+TCMQTTSUB:\"%s\",%d", at->subs[i].topic, at->subs[i].qos);
@@ -864,10 +846,7 @@ static void cmd_sub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps
 
 static void cmd_unsub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    if (f == F_TEST) {
-        test_reply(at, c, ":\"TOPIC_NAME\"");
-        return;
-    }
+    (void)c;
     if (f == F_QUERY) {
         reply_ok(at);
         return;
@@ -915,11 +894,7 @@ static void finish_sub(at_state_t *at, int cmd, int result)
 
 static void cmd_tcmqttsrv(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    (void)ps;
-    if (f == F_TEST) {
-        test_reply(at, c, ":\"MQTT SERVER IP\"");
-        return;
-    }
+    (void)c; (void)ps;
     /* The broker comes from the device's cloud configuration (--broker); changing it over AT
      * is not supported by this build. */
     if (f == F_QUERY)
@@ -932,11 +907,7 @@ static void cmd_tcmqttsrv(at_state_t *at, const cmd_t *c, form_t f, const params
  * names the module; the reference writes a flash partition); AT+TCMODULE prints it. */
 static void cmd_tcmodinfoset(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    if (f == F_TEST) {
-        test_reply(at, c, ":\"MODULE NAME\",\"FLASH_SIZE (2/4)\",\"WIFI LED GPIO\",\"FW BASE ADDR\",\"FW MAX SIZE\","
-                          "\"FIXED CONNID\"");
-        return;
-    }
+    (void)c;
     if (f == F_QUERY) {
         say(at, "+TCMODINFOSET:%q,%d,%d,%u,%u,%d\nOK", at->mod_name, at->mod_flash, at->mod_gpio, (unsigned)at->mod_base,
             (unsigned)at->mod_max, at->mod_connid);
@@ -1028,10 +999,6 @@ static void cmd_rst(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps
 static void cmd_cwmode(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c;
-    if (f == F_TEST) {
-        say(at, "+CWMODE:(0-3)\nOK");
-        return;
-    }
     if (f == F_QUERY) {
         say(at, "+CWMODE:%d\nOK", at->cwmode);
         return;
@@ -1225,43 +1192,43 @@ static void cmd_gw(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 }
 
 static const cmd_t commands[] = {
-    { "+RST", FB(F_EXEC), -1, cmd_rst },
-    { "+RESTORE", FB(F_EXEC), -1, cmd_rst },
-    { "+CWMODE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_cwmode },
-    { "+CWJAP", FB(F_QUERY) | FB(F_SET), 1, cmd_cwjap },
-    { "+CWQAP", FB(F_EXEC), -1, cmd_cwqap },
-    { "+CIPSTA", FB(F_QUERY), -1, cmd_cipsta },
-    { "+CIPSTATUS", FB(F_EXEC), -1, cmd_cipstatus },
-    { "+SYSRAM", FB(F_QUERY), -1, cmd_sysram },
-    { "+SYSMSG", FB(F_QUERY) | FB(F_SET), -1, cmd_sysmsg },
-    { "+UART_CUR", FB(F_QUERY) | FB(F_SET), -1, cmd_uart_cur },
-    { "+TCLOG", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tclog },
-    { "+GMR", FB(F_EXEC), -1, cmd_gmr },
-    { "+TCVER", FB(F_EXEC), -1, cmd_tcver },
-    { "+TCMODULE", FB(F_EXEC), -1, cmd_tcmodule },
-    { "+TCDEVINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 3, cmd_info },
-    { "+TCPRDINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 2, cmd_info },
-    { "+TCDEVREG", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcdevreg },
-    { "+TCSTARTSMART", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcstartsmart },
-    { "+TCSTOPSMART", FB(F_TEST) | FB(F_EXEC), -1, cmd_stop },
-    { "+TCSAP", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 1, cmd_tcsap },
-    { "+TCSTOPSAP", FB(F_TEST) | FB(F_EXEC), -1, cmd_stop },
-    { "+TCMQTTCONN", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tcmqttconn },
-    { "+TCMQTTDISCONN", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcmqttdisconn },
-    { "+TCMQTTSTATE", FB(F_TEST) | FB(F_QUERY), -1, cmd_tcmqttstate },
-    { "+TCFWINFO", FB(F_TEST) | FB(F_QUERY), -1, cmd_ota },
-    { "+TCOTASET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_ota },
-    { "+TCREADFWDATA", FB(F_TEST) | FB(F_SET), -1, cmd_ota },
-    { "+TCMQTTPUB", FB(F_TEST) | FB(F_SET), -1, cmd_pub },
-    { "+TCMQTTPUBL", FB(F_TEST) | FB(F_SET), -1, cmd_pub },
-    { "+TCMQTTPUBRAW", FB(F_TEST) | FB(F_SET), -1, cmd_pub },
-    { "+TCMQTTSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_sub },
-    { "+TCMQTTUNSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_unsub },
-    { "+TCMQTTSRV", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tcmqttsrv },
-    { "+TCMODINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tcmodinfoset },
-    { "+TCGWBIND", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 3, cmd_gw },
-    { "+TCGWONLINE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_gw },
-    { "+TCRESTORE", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcrestore },
+    { "+RST", FB(F_EXEC), -1, T_OK, cmd_rst },
+    { "+RESTORE", FB(F_EXEC), -1, T_OK, cmd_rst },
+    { "+CWMODE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_CWMODE, cmd_cwmode },
+    { "+CWJAP", FB(F_QUERY) | FB(F_SET), 1, T_OK, cmd_cwjap },
+    { "+CWQAP", FB(F_EXEC), -1, T_OK, cmd_cwqap },
+    { "+CIPSTA", FB(F_QUERY), -1, T_OK, cmd_cipsta },
+    { "+CIPSTATUS", FB(F_EXEC), -1, T_OK, cmd_cipstatus },
+    { "+SYSRAM", FB(F_QUERY), -1, T_OK, cmd_sysram },
+    { "+SYSMSG", FB(F_QUERY) | FB(F_SET), -1, T_OK, cmd_sysmsg },
+    { "+UART_CUR", FB(F_QUERY) | FB(F_SET), -1, T_OK, cmd_uart_cur },
+    { "+TCLOG", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_TCLOG, cmd_tclog },
+    { "+GMR", FB(F_EXEC), -1, T_OK, cmd_gmr },
+    { "+TCVER", FB(F_EXEC), -1, T_OK, cmd_tcver },
+    { "+TCMODULE", FB(F_EXEC), -1, T_OK, cmd_tcmodule },
+    { "+TCDEVINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 3, T_DEVINFO, cmd_info },
+    { "+TCPRDINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 2, T_PRDINFO, cmd_info },
+    { "+TCDEVREG", FB(F_TEST) | FB(F_EXEC), -1, T_OK, cmd_tcdevreg },
+    { "+TCSTARTSMART", FB(F_TEST) | FB(F_EXEC), -1, T_STARTSMART, cmd_tcstartsmart },
+    { "+TCSTOPSMART", FB(F_TEST) | FB(F_EXEC), -1, T_STOPSMART, cmd_stop },
+    { "+TCSAP", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 1, T_TCSAP, cmd_tcsap },
+    { "+TCSTOPSAP", FB(F_TEST) | FB(F_EXEC), -1, T_STOPSAP, cmd_stop },
+    { "+TCMQTTCONN", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_MQTTCONN, cmd_tcmqttconn },
+    { "+TCMQTTDISCONN", FB(F_TEST) | FB(F_EXEC), -1, T_OK, cmd_tcmqttdisconn },
+    { "+TCMQTTSTATE", FB(F_TEST) | FB(F_QUERY), -1, T_OK, cmd_tcmqttstate },
+    { "+TCFWINFO", FB(F_TEST) | FB(F_QUERY), -1, T_FWINFO, cmd_ota },
+    { "+TCOTASET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_OTASET, cmd_ota },
+    { "+TCREADFWDATA", FB(F_TEST) | FB(F_SET), -1, T_READFW, cmd_ota },
+    { "+TCMQTTPUB", FB(F_TEST) | FB(F_SET), -1, T_PUB, cmd_pub },
+    { "+TCMQTTPUBL", FB(F_TEST) | FB(F_SET), -1, T_PUBL, cmd_pub },
+    { "+TCMQTTPUBRAW", FB(F_TEST) | FB(F_SET), -1, T_PUBL, cmd_pub },
+    { "+TCMQTTSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_SUB, cmd_sub },
+    { "+TCMQTTUNSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_UNSUB, cmd_unsub },
+    { "+TCMQTTSRV", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_MQTTSRV, cmd_tcmqttsrv },
+    { "+TCMODINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_MODINFO, cmd_tcmodinfoset },
+    { "+TCGWBIND", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 3, T_GWBIND, cmd_gw },
+    { "+TCGWONLINE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_GWONLINE, cmd_gw },
+    { "+TCRESTORE", FB(F_TEST) | FB(F_EXEC), -1, T_RESTORE, cmd_tcrestore },
 };
 
 /* ---------------------------------------------------------------- line handling */
@@ -1357,6 +1324,14 @@ static void handle_line(at_state_t *at, const char *line, size_t len)
     if (!c || !(c->forms & FB(f)) || !parsed) {
         reply_error(at);
         memset(&ps, 0, sizeof ps);
+        return;
+    }
+    if (f == F_TEST) {
+        const char *t = test_texts;
+        for (unsigned i = c->test; i; i--)
+            while (*t++)
+                ;
+        say(at, *t ? "%s%s\nOK" : "OK", c->name, t);
         return;
     }
     c->fn(at, c, f, &ps);

@@ -110,11 +110,6 @@ static void query(const sc_at_gw_env_t *e, const sc_at_gw_t *g, bool online)
 int sc_at_gw_cmd(const sc_at_gw_env_t *e, sc_at_gw_t *g, const char *name, int form, const sc_at_arg_t *a, size_t n)
 {
     bool bind = !strcmp(name, "+TCGWBIND");
-    if (form == SC_AT_OTA_FORM_TEST) {
-        sc_at_say(&e->out, bind ? "+TCGWBIND:\"MODE\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET\"\nOK"
-                                : "+TCGWONLINE:\"MODE\",\"PRODUCT_ID\",\"DEVICE_NAME\"\nOK");
-        return 0;
-    }
     if (form == SC_AT_OTA_FORM_QUERY) {
         query(e, g, !bind);
         return 0;

@@ -10,10 +10,6 @@
  * when already on), 0 stops the background task. */
 static void otaset(const sc_at_ota_env_t *e, int form, const sc_at_arg_t *a, size_t n)
 {
-    if (form == SC_AT_OTA_FORM_TEST) {
-        sc_at_say(&e->out, "+TCOTASET:1(ENABLE)/0(DISABLE),\"FW_version\"\nOK");
-        return;
-    }
     if (form == SC_AT_OTA_FORM_QUERY) {
         if (!e->ota) {
             sc_at_cme(&e->out, SC_AT_CME_EXEC);
@@ -54,12 +50,8 @@ static void otaset(const sc_at_ota_env_t *e, int form, const sc_at_arg_t *a, siz
 }
 
 /* AT+TCFWINFO?: the stored image; rewinds AT+TCREADFWDATA. */
-static void fwinfo(const sc_at_ota_env_t *e, int form)
+static void fwinfo(const sc_at_ota_env_t *e)
 {
-    if (form == SC_AT_OTA_FORM_TEST) {
-        sc_at_say(&e->out, "+TCFWINFO:\"FW_VERSION\",\"FW_SIZE\",\"FW_MD5\",\"FW_MAX_SIZE_OF_MODULE\"\nOK");
-        return;
-    }
     if (e->ota && sc_ota_downloading(e->ota)) {
         sc_at_cme(&e->out, SC_AT_CME_STATE);   /* "firmware is downloading" */
         return;
@@ -75,12 +67,8 @@ static void fwinfo(const sc_at_ota_env_t *e, int form)
 
 /* AT+TCREADFWDATA=<len>: the next <len> bytes (fewer at the end) as
  * "+TCREADFWDATA:<n>,<n raw bytes>\r\n" — raw, as the reference and its test tool do. */
-static void readfw(const sc_at_ota_env_t *e, int form, const sc_at_arg_t *a, size_t n)
+static void readfw(const sc_at_ota_env_t *e, const sc_at_arg_t *a, size_t n)
 {
-    if (form == SC_AT_OTA_FORM_TEST) {
-        sc_at_say(&e->out, "+TCREADFWDATA:\"LEN_FOR_READ\"\nOK");
-        return;
-    }
     if (n != 1 || !a[0].is_int || a[0].v < 1 || a[0].v > SC_AT_FWREAD_MAX) {
         sc_at_cme(&e->out, SC_AT_CME_PARAM);   /* "read_size_bytes oversize" */
         return;
@@ -107,9 +95,9 @@ void sc_at_ota_cmd(const sc_at_ota_env_t *e, const char *name, int form, const s
     if (!strcmp(name, "+TCOTASET"))
         otaset(e, form, a, n);
     else if (!strcmp(name, "+TCFWINFO"))
-        fwinfo(e, form);
+        fwinfo(e);
     else
-        readfw(e, form, a, n);
+        readfw(e, a, n);
 }
 
 void sc_at_ota_urc(const sc_at_sink_t *out, sc_ota_event_t ev, int code)
