@@ -11,8 +11,6 @@
 #                      binder: linked with --gc-sections from those functions only, so the
 #                      shared helpers they pull in (CRC, JSON, credentials, messages) count;
 #                      without dynamic registration (SMARTCFG_WITH_DYNREG=0), and _dynreg with
-#   m4_flash_rx_8266_binder_libc, m4_flash_core_all_libc  the same links with picolibc and
-#                      libgcc (if installed): with the libc code the core makes the firmware carry
 #   m4_flash_device_firmware  everything reachable from the device API (device.h): a port
 #   m4_flash_rx_8266_binder_<v>, m4_flash_device_firmware_<v>  the same two for firmware
 #                      variants compiled again with receiver switches at 0 (and the sender,
@@ -104,19 +102,6 @@ while read -r mod sw files; do
 done <"$out/modules.txt"
 # shellcheck disable=SC2086
 echo "BENCH m4_flash_rx_8266_binder $(linked "$out/rx8266bind.elf" "$rx_roots" $nodr) bytes"
-# The same two links with the libc and libgcc a firmware links them with (picolibc, the
-# bare-metal libc Debian's toolchain ships, when installed; CROSS_LIBC names another libc.a):
-# what the core takes from them (string functions, 64-bit division, any printf family) counts.
-# shellcheck disable=SC2086
-libc=${CROSS_LIBC:-/usr/lib/picolibc/arm-none-eabi/lib/$($CC $arch -print-multi-directory)/libc.a}
-if [ -f "$libc" ]; then
-    # shellcheck disable=SC2086
-    libgcc=$($CC $arch -print-libgcc-file-name)
-    # shellcheck disable=SC2086
-    echo "BENCH m4_flash_rx_8266_binder_libc $(linked "$out/rx8266bind_libc.elf" "$rx_roots" $nodr "$libc" "$libgcc") bytes"
-    # shellcheck disable=SC2086
-    echo "BENCH m4_flash_core_all_libc $(linked "$out/core_all_libc.elf" "$(roots $all)" $all "$libc" "$libgcc") bytes"
-fi
 # shellcheck disable=SC2086
 dev_roots=$(roots $(sed -n 's/^device //p' "$out/objs.txt"))
 # shellcheck disable=SC2086

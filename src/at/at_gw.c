@@ -4,13 +4,13 @@
  * $gateway/operation/<P>/<D> to bind/unbind a sub-device or to take its session on/offline,
  * and answers the host when the cloud's result arrives on $gateway/operation/result/<P>/<D>.
  * Messages are built and read with cJSON (the core's JSON), never by hand. */
+#include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "at_gw.h"
 
-#include "../common/fmt.h"
 #include "../common/json_out.h"
 
 enum { GW_BIND, GW_UNBIND, GW_ONLINE, GW_OFFLINE };
@@ -55,7 +55,7 @@ static int sub_find(const sc_at_gw_t *g, const char *pid, const char *dn)
 
 static void topic(const sc_at_gw_env_t *e, bool res, char *t, size_t cap)
 {
-    sc_fmt(t, cap, "$gateway/operation/%s%s/%s", res ? "result/" : "", e->dev->product_id, e->dev->device_name);
+    snprintf(t, cap, "$gateway/operation/%s%s/%s", res ? "result/" : "", e->dev->product_id, e->dev->device_name);
 }
 
 /* {"type":"<op>","payload":{"devices":[{"product_id":…,"device_name":…[, bind proof]}]}} */

@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The AT answers' formatter (at_sink.h): a line buffer and a few directives; numbers by the
- * core's sc_fmt (no libc printf, no second number formatter). */
+/* The AT answers' formatter (at_sink.h): a line buffer, a few directives, no libc printf. */
 #include "at_sink.h"
-
-#include "../common/fmt.h"
 
 typedef struct {
     const sc_at_sink_t *s;
@@ -23,15 +20,25 @@ static void puts_(line_t *l, const char *s)
         put(l, *s++);
 }
 
-/* n bytes of p, each printed with fmt (one byte's number), separated by sep */
-static void put_bytes(line_t *l, const unsigned char *p, unsigned n, const char *fmt, char sep)
+static void put_uint(line_t *l, unsigned v, unsigned base, unsigned width)
+{
+    char tmp[12];
+    unsigned n = 0;
+    do {
+        tmp[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v || n < width);
+    while (n)
+        put(l, tmp[--n]);
+}
+
+/* n bytes of p, each as put_uint(base, width), separated by sep */
+static void put_bytes(line_t *l, const unsigned char *p, unsigned n, unsigned base, unsigned width, char sep)
 {
     for (unsigned i = 0; i < n; i++) {
-        char tmp[4];
         if (i)
             put(l, sep);
-        sc_fmt(tmp, sizeof tmp, fmt, p[i]);
-        puts_(l, tmp);
+        put_uint(l, p[i], base, width);
     }
 }
 
@@ -73,17 +80,17 @@ void sc_at_vsay(const sc_at_sink_t *s, const char *fmt, va_list ap)
                 put(&l, *q);
             }
             put(&l, '"');
-        } else if (c == 'd' || c == 'u') {
-            char tmp[12];
-            if (c == 'd')
-                sc_fmt(tmp, sizeof tmp, "%d", va_arg(ap, int));
-            else
-                sc_fmt(tmp, sizeof tmp, "%u", va_arg(ap, unsigned));
-            puts_(&l, tmp);
+        } else if (c == 'd') {
+            int v = va_arg(ap, int);
+            if (v < 0)
+                put(&l, '-');
+            put_uint(&l, v < 0 ? 0u - (unsigned)v : (unsigned)v, 10, 1);
+        } else if (c == 'u') {
+            put_uint(&l, va_arg(ap, unsigned), 10, 1);
         } else if (c == 'm') {
-            put_bytes(&l, va_arg(ap, const unsigned char *), 6, "%02x", ':');
+            put_bytes(&l, va_arg(ap, const unsigned char *), 6, 16, 2, ':');
         } else if (c == 'a') {
-            put_bytes(&l, va_arg(ap, const unsigned char *), 4, "%u", '.');
+            put_bytes(&l, va_arg(ap, const unsigned char *), 4, 10, 1, '.');
         } else {   /* 'b' */
             const char *p = va_arg(ap, const char *);
             size_t n = va_arg(ap, size_t);

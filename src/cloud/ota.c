@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* OTA state machine (smartcfg/ota.h; the protocol in docs/ota.md). */
+#include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -20,7 +21,6 @@
 #include "smartcfg/diag.h"
 #include "smartcfg/ota.h"
 
-#include "../common/fmt.h"
 #include "../common/le.h"
 #include "../common/json_depth.h"
 #include "../common/json_out.h"
@@ -96,8 +96,8 @@ static void report_version(ota_t *o)
 static void report_progress(ota_t *o, const char *state, int percent, int code, const char *msg)
 {
     char pct[8], rc[8];
-    sc_fmt(pct, sizeof pct, "%d", percent);
-    sc_fmt(rc, sizeof rc, "%d", code);
+    snprintf(pct, sizeof pct, "%d", percent);
+    snprintf(rc, sizeof rc, "%d", code);
     cJSON *r = cJSON_CreateObject();
     bool ok = r && cJSON_AddStringToObject(r, "type", "report_progress");
     cJSON *rep = ok ? cJSON_AddObjectToObject(r, "report") : NULL;
@@ -204,7 +204,7 @@ static void complete(ota_t *o)
     char hex[SC_OTA_MD5_HEX + 1];
     int rc = md5_finish(&o->md5ctx, d);
     for (int i = 0; i < 16; i++)
-        sc_fmt(hex + 2 * i, 3, "%02x", d[i]);
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
     http_close(o);
     if (rc != 0 || strcmp(hex, o->md5)) {
         finish(o, SC_OTA_RESULT_MD5, "MD5_not_match");
@@ -385,7 +385,7 @@ sc_err_t sc_ota_init(sc_ota_t *pub, const sc_hal_t *hal, uint32_t max_size, sc_o
 
 static bool topic(char *out, const char *kind, const char *pid, const char *dn)
 {
-    int n = sc_fmt(out, TOPIC_MAX, "$ota/%s/%s/%s", kind, pid, dn);
+    int n = snprintf(out, TOPIC_MAX, "$ota/%s/%s/%s", kind, pid, dn);
     return n > 0 && n < TOPIC_MAX;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdarg.h>
-#include "fmt.h"
+#include <stdio.h>
+
 #include "log.h"
 
 void sc_log_line(const sc_hal_sys_t *sys, sc_log_level_t level, const char *line)
@@ -16,7 +17,7 @@ void sc_logf(const sc_hal_sys_t *sys, sc_log_level_t level, const char *fmt, ...
     char line[SC_LOG_LINE_MAX];
     va_list ap;
     va_start(ap, fmt);
-    sc_vfmt(line, sizeof line, fmt, ap);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     sys->log(sys->ctx, level, line);
 }

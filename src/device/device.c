@@ -7,9 +7,9 @@
  * error record (diag.h) that reaches the app as Current_Error, or as Previous_Error on the
  * next attempt if it could not be delivered. No secret is ever formatted into a log line. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "../common/fmt.h"
 #include "../common/log.h"
 #include "device_priv.h"
 
@@ -88,11 +88,11 @@ static void sc_dev_store_result(devstate_t *d, int kind, sc_err_t e)
 void sc_dev_log(devstate_t *d, uint32_t now, const char *func, int line, const char *fmt, ...)
 {
     char msg[SC_DIAG_LOG_ENTRY_MAX];
-    int n = sc_fmt(msg, sizeof msg, "[%s] ", sc_device_state_name(d->state));
+    int n = snprintf(msg, sizeof msg, "[%s] ", sc_device_state_name(d->state));
     va_list ap;
     va_start(ap, fmt);
     if (n > 0 && (size_t)n < sizeof msg)
-        sc_vfmt(msg + n, sizeof msg - (size_t)n, fmt, ap);
+        vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
     va_end(ap);
     const char *e = sc_diag_log_add(&d->log, now, func, line, msg);
     sc_dev_store_result(d, 1, sc_diag_log_persist(&d->log, &d->hal.storage, d->scratch));

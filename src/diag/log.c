@@ -2,11 +2,10 @@
 /* Provisioning log ring (docs/protocol/tencent.md#device-log-and-the-log-soft-ap): the latest 10
  * lines of at most 128 bytes in the reference format, persisted with the two-slot scheme so a
  * failure's story survives a reboot. */
+#include <stdio.h>
 #include <string.h>
 
 #include "smartcfg/diag.h"
-
-#include "../common/fmt.h"
 
 void sc_diag_log_init(sc_diag_log_t *l)
 {
@@ -25,7 +24,7 @@ const char *sc_diag_log_add(sc_diag_log_t *l, uint32_t ms, const char *func, int
     }
     char *e = l->entry[idx];
     /* Leave room for "\r\n" so a cut line still ends like every other. */
-    int n = sc_fmt(e, SC_DIAG_LOG_ENTRY_MAX - 1, "%lu|%s(%d): %s", (unsigned long)ms, func ? func : "?", line,
+    int n = snprintf(e, SC_DIAG_LOG_ENTRY_MAX - 1, "%lu|%s(%d): %s", (unsigned long)ms, func ? func : "?", line,
                      msg ? msg : "");
     size_t len = n < 0 ? 0 : (size_t)n;
     if (len > SC_DIAG_LOG_ENTRY_MAX - 2)

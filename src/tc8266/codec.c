@@ -2,11 +2,11 @@
 /* UDP 8266 protocol: request parsing and reply building
  * (docs/protocol/tencent.md#the-udp-8266-service, #errors). */
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
-#include "../common/fmt.h"
 #include "../common/json_out.h"
 #include "../common/json_depth.h"
 
@@ -181,7 +181,7 @@ sc_err_t sc_tc8266_build_error(char *out, size_t cap, bool previous, uint16_t er
     if (!out || cap == 0)
         return SC_ERR_INVAL;
     char log[96];
-    sc_fmt(log, sizeof log, "%s (%u, %ld)", sc_errid_text(err_id), (unsigned)err_id, (long)sub_id);
+    snprintf(log, sizeof log, "%s (%u, %ld)", sc_errid_text(err_id), (unsigned)err_id, (long)sub_id);
     cJSON *o = cJSON_CreateObject();
     bool ok = o && cJSON_AddNumberToObject(o, "cmdType", SC_TC8266_CMD_REPLY) &&
               cJSON_AddStringToObject(o, "deviceReply", previous ? "Previous_Error" : "Current_Error") &&
