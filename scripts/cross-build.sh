@@ -84,14 +84,24 @@ pub_roots() { "$NM" -g --defined-only "$@" | awk '$2 == "T" { print $3 }' | sort
 # shellcheck disable=SC2046
 rx_roots="$(pub_roots $(mod_objs receiver)) $(comm -12 "$out/device_uses.txt" "$out/svc_defs.txt" | sed 's/^/-Wl,-u,/' | tr '\n' ' ')"
 # The binder with dynamic registration (the default) and without (SMARTCFG_WITH_DYNREG=0, a
-# device with a factory PSK: dynreg_off.c stands in for the dynreg module).
+# device with a factory PSK). Without, the core is compiled again with the switch at 0, as such
+# a firmware compiles every file (features.h): the binder then leaves its registration path out,
+# and dynreg_off.c stands in for the dynreg module.
 # shellcheck disable=SC2086
 echo "BENCH m4_flash_rx_8266_binder_dynreg $(linked "$out/rx8266bind_dynreg.elf" "$rx_roots" $all) bytes"
+mkdir -p "$out/obj-nodr"
+nodr=""
+while read -r mod sw files; do
+    [ "$mod" != dynreg ] || continue
+    for c in $files; do
+        o="$out/obj-nodr/$(echo "${c#"$top"/}" | tr / _).o"
+        # shellcheck disable=SC2086
+        $CC $flags -DSMARTCFG_WITH_DYNREG=0 -c "$c" -o "$o"
+        nodr="$nodr $o"
+    done
+done <"$out/modules.txt"
 # shellcheck disable=SC2086
-$CC $flags -DSMARTCFG_WITH_DYNREG=0 -c "$top/src/cloud/dynreg_off.c" -o "$out/dynreg_off.o"
-nodr=$(for f in $all; do case " $(sed -n 's/^dynreg //p' "$out/objs.txt") " in *" $f "*) ;; *) echo "$f" ;; esac; done)
-# shellcheck disable=SC2086
-echo "BENCH m4_flash_rx_8266_binder $(linked "$out/rx8266bind.elf" "$rx_roots" $nodr "$out/dynreg_off.o") bytes"
+echo "BENCH m4_flash_rx_8266_binder $(linked "$out/rx8266bind.elf" "$rx_roots" $nodr) bytes"
 # shellcheck disable=SC2086
 dev_roots=$(roots $(sed -n 's/^device //p' "$out/objs.txt"))
 # shellcheck disable=SC2086

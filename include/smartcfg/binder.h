@@ -69,7 +69,10 @@ void sc_binder_abort(sc_binder_t *b);
 
 /* When step wants to run again at the latest (a deadline; polling sooner is fine). */
 uint32_t sc_binder_next(const sc_binder_t *b);
-/* Why it failed / what it does now, in words (never a secret). */
+/* Why it failed / what it does now, in words (never a secret). Built with
+ * SMARTCFG_WITH_REASONS=0 (features.h: bare metal) only a failure has words, its error id's
+ * reference text and sub id ("MQTT connect error! (-110)"); otherwise "idle", "in progress" or
+ * "bound". */
 const char *sc_binder_reason(const sc_binder_t *b);
 
 /* Counters for tests and diagnostics. */

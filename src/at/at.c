@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* AT command front-end: line assembly, parameter parsing, dispatch, replies.
  * Reply strings follow docs/protocol/tencent.md#at-commands (the reference AT firmware); docs/at.md lists them. */
+#include <stdarg.h>
 #include <string.h>
 
 #include "smartcfg/at.h"
@@ -8,6 +9,7 @@
 #include "../common/state.h"
 #include "at_gw.h"
 #include "at_ota.h"
+#include "at_sink.h"
 
 /* The AT context behind sc_at_t. */
 typedef struct {
@@ -71,59 +73,8 @@ static inline const at_state_t *CAT(const sc_at_t *at) { return (const at_state_
 #define MQTT_MANUALLY_DISCONNECTED 2 /* QCLOUD_RET_MQTT_MANUALLY_DISCONNECTED */
 #define LOG_PASSWORD 86013388L    /* AT+TCLOG's first parameter (the reference's 0x052075CC) */
 #define LOG_LEVEL_ERROR 1
-#define OUT_MAX 320
 
 /* ---------------------------------------------------------------- output */
-
-typedef struct {
-    char b[OUT_MAX];
-    size_t n;
-} outbuf_t;
-
-static void ob_str(outbuf_t *o, const char *s)
-{
-    while (*s && o->n < sizeof o->b - 2)
-        o->b[o->n++] = *s++;
-}
-
-static void ob_int(outbuf_t *o, long v)
-{
-    char tmp[24];
-    size_t n = 0;
-    unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        tmp[n++] = '-';
-    while (n && o->n < sizeof o->b - 2)
-        o->b[o->n++] = tmp[--n];
-}
-
-static void ob_hex2(outbuf_t *o, uint8_t v)
-{
-    static const char hex[] = "0123456789abcdef";
-    char s[3] = { hex[v >> 4], hex[v & 15], 0 };
-    ob_str(o, s);
-}
-
-/* Reference strings are printed inside quotes without escaping; we escape the three
- * characters the parser treats specially so a reply can be parsed back unambiguously. */
-static void ob_quoted(outbuf_t *o, const char *s)
-{
-    ob_str(o, "\"");
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\' || *s == ',') {
-            char e[3] = { '\\', *s, 0 };
-            ob_str(o, e);
-        } else {
-            char c[2] = { *s, 0 };
-            ob_str(o, c);
-        }
-    }
-    ob_str(o, "\"");
-}
 
 static void emit(at_state_t *at, const char *data, size_t len)
 {
@@ -131,41 +82,44 @@ static void emit(at_state_t *at, const char *data, size_t len)
         at->cfg.output(at->cfg.output_user, data, len);
 }
 
-static void ob_flush(at_state_t *at, outbuf_t *o)
+static void sink_emit(void *user, const char *data, size_t len)
 {
-    o->b[o->n++] = '\r';
-    o->b[o->n++] = '\n';
-    emit(at, o->b, o->n);
-    o->n = 0;
+    emit(user, data, len);
+}
+
+/* Answer lines from a format (at_sink.h: '\n' ends a line, %s %q %d %u %m %a %b). */
+static void say(at_state_t *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sc_at_vsay(&(sc_at_sink_t){ sink_emit, at }, fmt, ap);
+    va_end(ap);
 }
 
 static void reply(at_state_t *at, const char *line)
 {
-    outbuf_t o = { .n = 0 };
-    ob_str(&o, line);
-    ob_flush(at, &o);
+    say(at, "%s", line);
+}
+
+static void reply_ok(at_state_t *at)
+{
+    say(at, "OK");
+}
+
+static void reply_error(at_state_t *at)
+{
+    say(at, "ERROR");
 }
 
 static void reply_cme(at_state_t *at, int code)
 {
-    outbuf_t o = { .n = 0 };
-    ob_str(&o, "+CME ERROR:");
-    ob_int(&o, code);
-    ob_flush(at, &o);
+    say(at, "+CME ERROR:%d", code);
 }
 
 /* "+TCxxx:OK" or "+TCxxx:FAIL,<code>" */
 static void reply_result(at_state_t *at, const char *name, int code)
 {
-    outbuf_t o = { .n = 0 };
-    ob_str(&o, name);
-    if (code == 0) {
-        ob_str(&o, ":OK");
-    } else {
-        ob_str(&o, ":FAIL,");
-        ob_int(&o, code);
-    }
-    ob_flush(at, &o);
+    say(at, code == 0 ? "%s:OK" : "%s:FAIL,%d", name, code);
 }
 
 /* ---------------------------------------------------------------- parameters */
@@ -343,22 +297,44 @@ struct cmd {
     const char *name;        /* without the "AT" */
     uint8_t forms;           /* bit per form_t */
     int8_t secret_param;     /* set-form parameter masked in the echo (-1: none) */
+    uint8_t test;            /* the test form's description (T_*; T_OK: a bare OK) */
     void (*fn)(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps);
 };
 
-#define FB(f) (1u << (f))
+/* The test forms' answers: "<name><description>" and OK, printed by the dispatcher (no command
+ * does anything else for "=?"). The descriptions as the reference firmware prints them, in T_*
+ * order, one pool walked to the index (cold path). */
+enum {
+    T_OK, T_CWMODE, T_TCLOG, T_DEVINFO, T_PRDINFO, T_STARTSMART, T_STOPSMART, T_TCSAP, T_STOPSAP,
+    T_MQTTCONN, T_FWINFO, T_OTASET, T_READFW, T_PUB, T_PUBL, T_SUB, T_UNSUB, T_MQTTSRV, T_MODINFO,
+    T_GWBIND, T_GWONLINE, T_RESTORE
+};
+static const char test_texts[] =
+    "\0"                                                                          /* T_OK */
+    ":(0-3)\0"                                                                    /* T_CWMODE */
+    ": <log_level>\0"                                                             /* T_TCLOG */
+    ":\"TLS_MODE(1)\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET_BCC\",\"PRODUCT_REGION\"\0"
+    ":\"TLS_MODE(1)\",\"PRODUCT_ID\",\"PRODUCT_SECRET_BCC\",\"DEVICE_NAME\",\"PRODUCT_REGION\"\0"
+    ": CMD FOR START SMARTCONFIG\0"                                               /* T_STARTSMART */
+    ":CMD TO STOP SMARTCONFIG\0"
+    "=<ssid>[,<pwd>,<ch>]\0"                                                      /* T_TCSAP */
+    ":CMD TO STOP SOFTAP\0"
+    ":<TLSMODE_SELECTED>,<CMDTIMEOUT_VALUE(1000-20000ms)>,<KEEPALIVE>(60-690s),"
+    "<CLEAN_SESSION>(0/1),<RECONNECT>(0/1)\0"                                     /* T_MQTTCONN */
+    ":\"FW_VERSION\",\"FW_SIZE\",\"FW_MD5\",\"FW_MAX_SIZE_OF_MODULE\"\0"
+    ":1(ENABLE)/0(DISABLE),\"FW_version\"\0"                                      /* T_OTASET */
+    ":\"LEN_FOR_READ\"\0"
+    ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"PAYLOAD\"\0"                       /* T_PUB */
+    ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"LEN(1-2048)\"\0"
+    ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\"\0"                                   /* T_SUB */
+    ":\"TOPIC_NAME\"\0"
+    ":\"MQTT SERVER IP\"\0"                                                       /* T_MQTTSRV */
+    ":\"MODULE NAME\",\"FLASH_SIZE (2/4)\",\"WIFI LED GPIO\",\"FW BASE ADDR\",\"FW MAX SIZE\",\"FIXED CONNID\"\0"
+    ":\"MODE\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET\"\0"                 /* T_GWBIND */
+    ":\"MODE\",\"PRODUCT_ID\",\"DEVICE_NAME\"\0"
+    ": CLEAR CONFIG AND RESET";                                                   /* T_RESTORE */
 
-/* The test form's answer: the command with its description, then OK. */
-static void test_reply(at_state_t *at, const cmd_t *c, const char *tail)
-{
-    /* The command name without "AT" (ESP-AT prints its handler's name; the reference's test
-     * report shows "+TCPRDINFOSET:..."). */
-    outbuf_t o = { .n = 0 };
-    ob_str(&o, c->name);
-    ob_str(&o, tail);
-    ob_flush(at, &o);
-    reply(at, "OK");
-}
+#define FB(f) (1u << (f))
 
 /* The session's subscriptions end with it (the PDF: a disconnect cancels them all). */
 static void subs_clear(at_state_t *at)
@@ -379,29 +355,14 @@ static bool refused_busy(at_state_t *at, bool busy)
 static void cmd_gmr(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)f; (void)ps;
-    outbuf_t o = { .n = 0 };
-    ob_str(&o, "AT version:");
-    ob_str(&o, at->cfg.fw_version);
-    ob_flush(at, &o);
-    reply(at, "SDK version:smartcfg");
-    ob_str(&o, "Bin version:");
-    ob_str(&o, at->cfg.fw_version);
-    ob_str(&o, "(");
-    ob_str(&o, at->cfg.module_name);
-    ob_str(&o, ")");
-    ob_flush(at, &o);
-    reply(at, "OK");
+    say(at, "AT version:%s\nSDK version:smartcfg\nBin version:%s(%s)\nOK", at->cfg.fw_version, at->cfg.fw_version,
+        at->cfg.module_name);
 }
 
 static void cmd_tcver(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)f; (void)ps;
-    outbuf_t o = { .n = 0 };
-    ob_str(&o, "Tencent Cloud IoT AT  version: ");
-    ob_str(&o, at->cfg.fw_version);
-    ob_flush(at, &o);
-    reply(at, "Tencent Cloud IoT SDK version: smartcfg");
-    reply(at, "OK");
+    say(at, "Tencent Cloud IoT AT  version: %s\nTencent Cloud IoT SDK version: smartcfg\nOK", at->cfg.fw_version);
 }
 
 static void cmd_tcmodule(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
@@ -410,25 +371,8 @@ static void cmd_tcmodule(at_state_t *at, const cmd_t *c, form_t f, const params_
     uint8_t mac[SC_MAC_LEN] = { 0 };
     if (!at->ops.get_mac || at->ops.get_mac(at->ops.ctx, mac) != SC_OK)
         memset(mac, 0, sizeof mac);
-    outbuf_t o = { .n = 0 };
-    ob_str(&o, "Module HW name: ");
-    ob_str(&o, at->mod_name);
-    ob_flush(at, &o);
-    ob_str(&o, "Module FW version: ");
-    ob_str(&o, at->cfg.fw_version);
-    ob_flush(at, &o);
-    ob_str(&o, "Module Mac addr: ");
-    for (int i = 0; i < SC_MAC_LEN; i++) {
-        if (i)
-            ob_str(&o, ":");
-        ob_hex2(&o, mac[i]);
-    }
-    ob_flush(at, &o);
-    ob_str(&o, "Module Flash size: ");
-    ob_int(&o, at->mod_flash);
-    ob_str(&o, "MB");
-    ob_flush(at, &o);
-    reply(at, "OK");
+    say(at, "Module HW name: %s\nModule FW version: %s\nModule Mac addr: %m\nModule Flash size: %dMB\nOK", at->mod_name,
+        at->cfg.fw_version, mac, at->mod_flash);
 }
 
 static void info_query(at_state_t *at, const char *name, const sc_at_info_t *info, bool product)
@@ -437,26 +381,12 @@ static void info_query(at_state_t *at, const char *name, const sc_at_info_t *inf
         reply_cme(at, SC_AT_CME_FLASH);   /* the reference's load_*_info failure */
         return;
     }
-    outbuf_t o = { .n = 0 };
-    ob_str(&o, name);
-    ob_str(&o, ":");
-    ob_int(&o, info->tls_mode);
-    ob_str(&o, ",");
-    ob_quoted(&o, info->id.product_id);
-    ob_str(&o, ",");
-    if (product) {
-        ob_int(&o, sc_at_bcc(info->id.product_secret));
-        ob_str(&o, ",");
-        ob_quoted(&o, info->id.device_name);
-    } else {
-        ob_quoted(&o, info->id.device_name);
-        ob_str(&o, ",");
-        ob_int(&o, sc_at_bcc(info->id.device_secret));
-    }
-    ob_str(&o, ",");
-    ob_quoted(&o, info->id.region);
-    ob_flush(at, &o);
-    reply(at, "OK");
+    if (product)
+        say(at, "%s:%d,%q,%d,%q,%q\nOK", name, info->tls_mode, info->id.product_id, sc_at_bcc(info->id.product_secret),
+            info->id.device_name, info->id.region);
+    else
+        say(at, "%s:%d,%q,%q,%d,%q\nOK", name, info->tls_mode, info->id.product_id, info->id.device_name,
+            sc_at_bcc(info->id.device_secret), info->id.region);
 }
 
 /* AT+TCDEVINFOSET / AT+TCPRDINFOSET: same shape, product info has the secret second. */
@@ -464,11 +394,6 @@ static void cmd_info(at_state_t *at, const cmd_t *c, form_t f, const params_t *p
 {
     bool product = !strcmp(c->name, "+TCPRDINFOSET");
     sc_at_info_t *cache = product ? &at->prd : &at->dev;
-    if (f == F_TEST) {
-        test_reply(at, c, product ? ":\"TLS_MODE(1)\",\"PRODUCT_ID\",\"PRODUCT_SECRET_BCC\",\"DEVICE_NAME\",\"PRODUCT_REGION\""
-                                  : ":\"TLS_MODE(1)\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET_BCC\",\"PRODUCT_REGION\"");
-        return;
-    }
     if (f == F_QUERY) {
         info_query(at, c->name, cache, product);
         return;
@@ -499,7 +424,7 @@ static void cmd_info(at_state_t *at, const cmd_t *c, form_t f, const params_t *p
         memcpy(next.id.region, ps->p[4].s, ps->p[4].slen);
     else
         memcpy(next.id.region, DEFAULT_REGION, sizeof DEFAULT_REGION);
-    reply(at, "OK");
+    reply_ok(at);
     int code = 0;
     /* Saved only if changed: flash wears, and an unchanged record needs no write. */
     if (!info_equal(&next, cache)) {
@@ -548,14 +473,10 @@ static void start_pending(at_state_t *at, int cmd)
 
 static void cmd_tcdevreg(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    (void)c; (void)ps;
-    if (f == F_TEST) {
-        reply(at, "OK");
-        return;
-    }
+    (void)f; (void)c; (void)ps;
     if (refused_busy(at, at->mqtt_task || at->flow != SC_AT_FLOW_NONE))
         return;
-    reply(at, "OK");
+    reply_ok(at);
     if (!at->prd.valid) {
         reply_result(at, "+TCDEVREG", SC_AT_CME_FLASH);
         return;
@@ -585,14 +506,10 @@ static void finish_flow(at_state_t *at, int cmd, int result)
 
 static void cmd_tcstartsmart(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    (void)ps;
-    if (f == F_TEST) {
-        test_reply(at, c, ": CMD FOR START SMARTCONFIG");
-        return;
-    }
+    (void)c; (void)f; (void)ps;
     if (refused_busy(at, at->mqtt_task))
         return;
-    reply(at, "OK");
+    reply_ok(at);
     uint8_t tls = 1;
     const sc_identity_t *id = flow_identity(at, &tls);
     int r;
@@ -613,12 +530,8 @@ static void cmd_tcstartsmart(at_state_t *at, const cmd_t *c, form_t f, const par
 
 static void cmd_stop(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    (void)ps;
+    (void)f; (void)ps;
     bool sap = !strcmp(c->name, "+TCSTOPSAP");
-    if (f == F_TEST) {
-        test_reply(at, c, sap ? ":CMD TO STOP SOFTAP" : ":CMD TO STOP SMARTCONFIG");
-        return;
-    }
     if (refused_busy(at, at->mqtt_task))
         return;
     void (*stop)(void *) = sap ? at->ops.stop_softap : at->ops.stop_smartconfig;
@@ -627,19 +540,16 @@ static void cmd_stop(at_state_t *at, const cmd_t *c, form_t f, const params_t *p
     at->flow = SC_AT_FLOW_NONE;
     if (stop)
         stop(at->ops.ctx);
-    reply(at, "OK");
+    reply_ok(at);
     /* ours: Tencent's test tool waits for "+TCSTOPSMART:OK" / "+TCSTOPSAP:OK". */
     reply_result(at, sap ? "+TCSTOPSAP" : "+TCSTOPSMART", 0);
 }
 
 static void cmd_tcsap(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    if (f == F_TEST) {
-        test_reply(at, c, "=<ssid>[,<pwd>,<ch>]");
-        return;
-    }
+    (void)c;
     if (f == F_QUERY) {
-        reply(at, "OK");
+        reply_ok(at);
         return;
     }
     if (refused_busy(at, at->mqtt_task))
@@ -651,7 +561,7 @@ static void cmd_tcsap(at_state_t *at, const cmd_t *c, form_t f, const params_t *
         reply_cme(at, SC_AT_CME_PARAM);
         return;
     }
-    reply(at, "OK");
+    reply_ok(at);
     uint8_t tls = 1;
     const sc_identity_t *id = flow_identity(at, &tls);
     int r;
@@ -681,30 +591,13 @@ static void finish_mqttconn(at_state_t *at, int result)
 static void cmd_tcmqttconn(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c;
-    if (f == F_TEST) {
-        reply(at, "+TCMQTTCONN:<TLSMODE_SELECTED>,<CMDTIMEOUT_VALUE(1000-20000ms)>,<KEEPALIVE>(60-690s),"
-                  "<CLEAN_SESSION>(0/1),<RECONNECT>(0/1)");
-        reply(at, "OK");
-        return;
-    }
     if (f == F_QUERY) {
         if (!at->mqtt_params_valid) {
             reply_cme(at, SC_AT_CME_STATE);
             return;
         }
-        outbuf_t o = { .n = 0 };
-        ob_str(&o, "+TCMQTTCONN:");
-        ob_int(&o, at->mqtt_params.tls_mode);
-        ob_str(&o, ",");
-        ob_int(&o, (long)at->mqtt_params.cmd_timeout_ms);
-        ob_str(&o, ",");
-        ob_int(&o, at->mqtt_params.keepalive_s);
-        ob_str(&o, ",");
-        ob_int(&o, at->mqtt_params.clean_session);
-        ob_str(&o, ",");
-        ob_int(&o, at->mqtt_params.reconnect);
-        ob_flush(at, &o);
-        reply(at, "OK");
+        say(at, "+TCMQTTCONN:%d,%u,%d,%d,%d\nOK", at->mqtt_params.tls_mode, (unsigned)at->mqtt_params.cmd_timeout_ms,
+            at->mqtt_params.keepalive_s, at->mqtt_params.clean_session, at->mqtt_params.reconnect);
         return;
     }
     /* The provisioning flow drives the same MQTT client for its bind: one user at a time. */
@@ -716,7 +609,7 @@ static void cmd_tcmqttconn(at_state_t *at, const cmd_t *c, form_t f, const param
         reply_cme(at, SC_AT_CME_PARAM);
         return;
     }
-    reply(at, "OK");
+    reply_ok(at);
     if (!at->dev.valid) {
         reply_result(at, "+TCMQTTCONN", SC_AT_CME_FLASH);
         return;
@@ -741,11 +634,7 @@ static void cmd_tcmqttconn(at_state_t *at, const cmd_t *c, form_t f, const param
 
 static void cmd_tcmqttdisconn(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    (void)c; (void)ps;
-    if (f == F_TEST) {
-        reply(at, "OK");
-        return;
-    }
+    (void)f; (void)c; (void)ps;
     /* The PDF: "not connected -> +CME ERROR:<err>"; 208 is its "state error". */
     if (refused_busy(at, !at->mqtt_task))
         return;
@@ -758,11 +647,7 @@ static void cmd_tcmqttdisconn(at_state_t *at, const cmd_t *c, form_t f, const pa
     subs_clear(at);
     sc_at_gw_session_ended(&at->gw);
     /* The reference's MQTT task prints the URC before the command's OK (its test report). */
-    outbuf_t o = { .n = 0 };
-    ob_str(&o, "+TCMQTTDISCON,");
-    ob_int(&o, MQTT_MANUALLY_DISCONNECTED);
-    ob_flush(at, &o);
-    reply(at, "OK");
+    say(at, "+TCMQTTDISCON,%d\nOK", MQTT_MANUALLY_DISCONNECTED);
 }
 
 static void cmd_tcmqttstate(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
@@ -772,19 +657,15 @@ static void cmd_tcmqttstate(at_state_t *at, const cmd_t *c, form_t f, const para
         int s = at->ops.mqtt_state ? at->ops.mqtt_state(at->ops.ctx) : 0;
         reply(at, s == 1 ? "+TCMQTTSTATE:1" : "+TCMQTTSTATE:0");
     }
-    reply(at, "OK");
+    reply_ok(at);
 }
 
 static void cmd_tcrestore(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    (void)ps;
-    if (f == F_TEST) {
-        test_reply(at, c, ": CLEAR CONFIG AND RESET");
-        return;
-    }
+    (void)c; (void)f; (void)ps;
     if (refused_busy(at, at->mqtt_task))
         return;
-    reply(at, "OK");
+    reply_ok(at);
     if (at->flow != SC_AT_FLOW_NONE) {
         at->flow = SC_AT_FLOW_NONE;
         if (at->ops.stop_smartconfig)
@@ -807,21 +688,12 @@ static void cmd_tcrestore(at_state_t *at, const cmd_t *c, form_t f, const params
  * reference does: the level is a debugging aid, not a secret). */
 static void cmd_tclog(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    if (f == F_TEST) {
-        test_reply(at, c, ": <log_level>");
-        return;
-    }
     if (f == F_QUERY) {
-        outbuf_t o = { .n = 0 };
-        ob_str(&o, c->name);
-        ob_str(&o, ": ");
-        ob_int(&o, at->log_level);
-        ob_flush(at, &o);
-        reply(at, "OK");
+        say(at, "%s: %d\nOK", c->name, at->log_level);
         return;
     }
     if (ps->n != 2 || !p_int(ps, 0, -999999999, 999999999) || !p_int(ps, 1, -999999999, 999999999)) {
-        reply(at, "ERROR");
+        reply_error(at);
         return;
     }
     int level = LOG_LEVEL_ERROR;
@@ -835,7 +707,7 @@ static void cmd_tclog(at_state_t *at, const cmd_t *c, form_t f, const params_t *
     at->log_level = (uint8_t)level;
     if (at->ops.set_log_level)
         at->ops.set_log_level(at->ops.ctx, level);
-    reply(at, "OK");
+    reply_ok(at);
 }
 
 /* ---------------------------------------------------------------- MQTT data channel */
@@ -879,12 +751,8 @@ static void do_publish(at_state_t *at, int cmd, const char *topic, int qos, cons
 
 static void cmd_pub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
+    (void)f;
     int cmd = !strcmp(c->name, "+TCMQTTPUB") ? CMD_PUB : !strcmp(c->name, "+TCMQTTPUBL") ? CMD_PUBL : CMD_PUBRAW;
-    if (f == F_TEST) {
-        test_reply(at, c, cmd == CMD_PUB ? ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"PAYLOAD\""
-                                         : ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"LEN(1-2048)\"");
-        return;
-    }
     if (refused_busy(at, !mqtt_up(at)))
         return;
     bool ok = ps->n == 3 && topic_ok(ps, 0, false) && p_int(ps, 1, 0, 1) &&
@@ -893,7 +761,7 @@ static void cmd_pub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps
         reply_cme(at, SC_AT_CME_PARAM);
         return;
     }
-    reply(at, "OK");
+    reply_ok(at);
     if (cmd == CMD_PUB) {
         do_publish(at, cmd, ps->p[0].s, (int)ps->p[1].v, ps->p[2].s, ps->p[2].slen);
         return;
@@ -949,20 +817,11 @@ static void finish_sub(at_state_t *at, int cmd, int result);
 
 static void cmd_sub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    if (f == F_TEST) {
-        test_reply(at, c, ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\"");
-        return;
-    }
+    (void)c;
     if (f == F_QUERY) {
-        for (int i = 0; i < at->nsubs; i++) {
-            outbuf_t o = { .n = 0 };
-            ob_str(&o, "+TCMQTTSUB:\"");
-            ob_str(&o, at->subs[i].topic);   /* as the reference: not escaped */
-            ob_str(&o, "\",");
-            ob_int(&o, at->subs[i].qos);
-            ob_flush(at, &o);
-        }
-        reply(at, "OK");
+        for (int i = 0; i < at->nsubs; i++)   /* the topic as the reference: not escaped */
+            say(at, "+TCMQTTSUB:\"%s\",%d", at->subs[i].topic, at->subs[i].qos);
+        reply_ok(at);
         return;
     }
     if (refused_busy(at, !mqtt_up(at)))
@@ -971,7 +830,7 @@ static void cmd_sub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps
         reply_cme(at, SC_AT_CME_PARAM);
         return;
     }
-    reply(at, "OK");
+    reply_ok(at);
     if (sub_find(at, ps->p[0].s) < 0 && at->nsubs >= SC_AT_SUB_MAX) {
         reply_result(at, "+TCMQTTSUB", -107);   /* QCLOUD_ERR_MQTT_MAX_SUBSCRIPTIONS */
         return;
@@ -987,12 +846,9 @@ static void cmd_sub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps
 
 static void cmd_unsub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    if (f == F_TEST) {
-        test_reply(at, c, ":\"TOPIC_NAME\"");
-        return;
-    }
+    (void)c;
     if (f == F_QUERY) {
-        reply(at, "OK");
+        reply_ok(at);
         return;
     }
     if (refused_busy(at, !mqtt_up(at)))
@@ -1001,7 +857,7 @@ static void cmd_unsub(at_state_t *at, const cmd_t *c, form_t f, const params_t *
         reply_cme(at, SC_AT_CME_PARAM);
         return;
     }
-    reply(at, "OK");
+    reply_ok(at);
     if (sub_find(at, ps->p[0].s) < 0) {
         reply_result(at, "+TCMQTTUNSUB", -121);   /* QCLOUD_ERR_MQTT_UNSUB_FAIL: not subscribed */
         return;
@@ -1038,11 +894,7 @@ static void finish_sub(at_state_t *at, int cmd, int result)
 
 static void cmd_tcmqttsrv(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    (void)ps;
-    if (f == F_TEST) {
-        test_reply(at, c, ":\"MQTT SERVER IP\"");
-        return;
-    }
+    (void)c; (void)ps;
     /* The broker comes from the device's cloud configuration (--broker); changing it over AT
      * is not supported by this build. */
     if (f == F_QUERY)
@@ -1055,22 +907,10 @@ static void cmd_tcmqttsrv(at_state_t *at, const cmd_t *c, form_t f, const params
  * names the module; the reference writes a flash partition); AT+TCMODULE prints it. */
 static void cmd_tcmodinfoset(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
-    if (f == F_TEST) {
-        test_reply(at, c, ":\"MODULE NAME\",\"FLASH_SIZE (2/4)\",\"WIFI LED GPIO\",\"FW BASE ADDR\",\"FW MAX SIZE\","
-                          "\"FIXED CONNID\"");
-        return;
-    }
-    outbuf_t o = { .n = 0 };
+    (void)c;
     if (f == F_QUERY) {
-        ob_str(&o, "+TCMODINFOSET:");
-        ob_quoted(&o, at->mod_name);
-        long v[5] = { at->mod_flash, at->mod_gpio, (long)at->mod_base, (long)at->mod_max, at->mod_connid };
-        for (int i = 0; i < 5; i++) {
-            ob_str(&o, ",");
-            ob_int(&o, v[i]);
-        }
-        ob_flush(at, &o);
-        reply(at, "OK");
+        say(at, "+TCMODINFOSET:%q,%d,%d,%u,%u,%d\nOK", at->mod_name, at->mod_flash, at->mod_gpio, (unsigned)at->mod_base,
+            (unsigned)at->mod_max, at->mod_connid);
         return;
     }
     if (refused_busy(at, at->mqtt_task))
@@ -1092,7 +932,7 @@ static void cmd_tcmodinfoset(at_state_t *at, const cmd_t *c, form_t f, const par
     at->mod_base = (uint32_t)ps->p[3].v;
     at->mod_max = (uint32_t)ps->p[4].v;
     at->mod_connid = (uint8_t)ps->p[5].v;
-    reply(at, "OK");
+    reply_ok(at);
     reply_result(at, "+TCMODINFOSET", 0);
 }
 
@@ -1111,15 +951,6 @@ static void modinfo_defaults(at_state_t *at)
 }
 
 /* ---------------------------------------------------------------- ESP-AT basics */
-
-static void ob_ip(outbuf_t *o, const uint8_t ip[4])
-{
-    for (int i = 0; i < 4; i++) {
-        if (i)
-            ob_str(o, ".");
-        ob_int(o, ip[i]);
-    }
-}
 
 static bool wifi_info(at_state_t *at, sc_at_wifi_info_t *wi)
 {
@@ -1149,7 +980,7 @@ static void esp_defaults(at_state_t *at)
 static void cmd_rst(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)f; (void)ps;
-    reply(at, "OK");
+    reply_ok(at);
     at->flow = SC_AT_FLOW_NONE;
     at->mqtt_task = false;
     subs_clear(at);
@@ -1168,21 +999,12 @@ static void cmd_rst(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps
 static void cmd_cwmode(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c;
-    outbuf_t o = { .n = 0 };
-    if (f == F_TEST) {
-        reply(at, "+CWMODE:(0-3)");
-        reply(at, "OK");
-        return;
-    }
     if (f == F_QUERY) {
-        ob_str(&o, "+CWMODE:");
-        ob_int(&o, at->cwmode);
-        ob_flush(at, &o);
-        reply(at, "OK");
+        say(at, "+CWMODE:%d\nOK", at->cwmode);
         return;
     }
     if (ps->n != 1 || !p_int(ps, 0, 0, 3)) {
-        reply(at, "ERROR");
+        reply_error(at);
         return;
     }
     uint8_t m = (uint8_t)ps->p[0].v;
@@ -1190,24 +1012,18 @@ static void cmd_cwmode(at_state_t *at, const cmd_t *c, form_t f, const params_t 
     if (!(m & 1) && (at->cwmode & 1) && at->ops.wifi_quit)
         at->ops.wifi_quit(at->ops.ctx);
     at->cwmode = m;
-    reply(at, "OK");
+    reply_ok(at);
 }
 
 static void finish_cwjap(at_state_t *at, int result)
 {
     if (result == 0) {
-        reply(at, "WIFI CONNECTED");
-        reply(at, "WIFI GOT IP");
-        reply(at, "OK");
+        say(at, "WIFI CONNECTED\nWIFI GOT IP\nOK");
         return;
     }
     if (result < SC_AT_CWJAP_TIMEOUT || result > SC_AT_CWJAP_FAIL)
         result = result == SC_AT_CME_TIMEOUT ? SC_AT_CWJAP_TIMEOUT : SC_AT_CWJAP_FAIL;
-    outbuf_t o = { .n = 0 };
-    ob_str(&o, "+CWJAP:");
-    ob_int(&o, result);
-    ob_flush(at, &o);
-    reply(at, "FAIL");
+    say(at, "+CWJAP:%d\nFAIL", result);
 }
 
 static void cmd_cwjap(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
@@ -1216,33 +1032,19 @@ static void cmd_cwjap(at_state_t *at, const cmd_t *c, form_t f, const params_t *
     if (f == F_QUERY) {
         sc_at_wifi_info_t wi;
         if (!wifi_info(at, &wi)) {
-            reply(at, "No AP");
-            reply(at, "OK");
+            say(at, "No AP\nOK");
             return;
         }
-        outbuf_t o = { .n = 0 };
-        ob_str(&o, "+CWJAP:");
-        ob_quoted(&o, wi.ssid);
-        ob_str(&o, ",\"");
-        for (int i = 0; i < SC_MAC_LEN; i++) {
-            if (i)
-                ob_str(&o, ":");
-            ob_hex2(&o, wi.bssid[i]);
-        }
-        ob_str(&o, "\",");
-        ob_int(&o, wi.channel);
-        ob_str(&o, ",");
-        ob_int(&o, wi.rssi);
-        ob_flush(at, &o);
+        say(at, "+CWJAP:%q,\"%m\",%d,%d", wi.ssid, wi.bssid, wi.channel, wi.rssi);
         sc_wipe(&wi, sizeof wi);
-        reply(at, "OK");
+        reply_ok(at);
         return;
     }
     /* The station must be on (CWMODE 1 or 3), and a provisioning flow owns the station. */
     bool ok = ps->n == 2 && p_str(ps, 0, 1, SC_SSID_MAX) && p_str(ps, 1, 0, SC_PASSWORD_MAX) &&
               (at->cwmode & 1) && at->flow == SC_AT_FLOW_NONE && at->ops.wifi_join;
     if (!ok) {
-        reply(at, "ERROR");
+        reply_error(at);
         return;
     }
     int r = at->ops.wifi_join(at->ops.ctx, ps->p[0].s, ps->p[1].s);
@@ -1259,12 +1061,12 @@ static void cmd_cwqap(at_state_t *at, const cmd_t *c, form_t f, const params_t *
     bool was = wifi_info(at, &wi);
     sc_wipe(&wi, sizeof wi);
     if (at->flow != SC_AT_FLOW_NONE) {
-        reply(at, "ERROR");   /* the station belongs to the provisioning flow */
+        reply_error(at);   /* the station belongs to the provisioning flow */
         return;
     }
     if (at->ops.wifi_quit)
         at->ops.wifi_quit(at->ops.ctx);
-    reply(at, "OK");
+    reply_ok(at);
     if (was)
         reply(at, "WIFI DISCONNECT");
 }
@@ -1274,16 +1076,7 @@ static void cmd_cipsta(at_state_t *at, const cmd_t *c, form_t f, const params_t 
     (void)c; (void)f; (void)ps;
     sc_at_wifi_info_t wi;
     (void)wifi_info(at, &wi);   /* not joined: all zeros, as the module prints */
-    static const char *const label[3] = { "+CIPSTA:ip:\"", "+CIPSTA:gateway:\"", "+CIPSTA:netmask:\"" };
-    const uint8_t *addr[3] = { wi.ip, wi.gateway, wi.netmask };
-    for (int i = 0; i < 3; i++) {
-        outbuf_t o = { .n = 0 };
-        ob_str(&o, label[i]);
-        ob_ip(&o, addr[i]);
-        ob_str(&o, "\"");
-        ob_flush(at, &o);
-    }
-    reply(at, "OK");
+    say(at, "+CIPSTA:ip:\"%a\"\n+CIPSTA:gateway:\"%a\"\n+CIPSTA:netmask:\"%a\"\nOK", wi.ip, wi.gateway, wi.netmask);
 }
 
 static void cmd_cipstatus(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
@@ -1293,49 +1086,35 @@ static void cmd_cipstatus(at_state_t *at, const cmd_t *c, form_t f, const params
     /* 2: station has an IP; 5: not joined (ESP8266 AT). No TCP links of ESP-AT's own. */
     reply(at, wifi_info(at, &wi) ? "STATUS:2" : "STATUS:5");
     sc_wipe(&wi, sizeof wi);
-    reply(at, "OK");
+    reply_ok(at);
 }
 
 static void cmd_sysram(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c; (void)f; (void)ps;
-    outbuf_t o = { .n = 0 };
-    ob_str(&o, "+SYSRAM:");
-    ob_int(&o, at->ops.free_ram ? (long)at->ops.free_ram(at->ops.ctx) : 0);
-    ob_flush(at, &o);
-    reply(at, "OK");
+    say(at, "+SYSRAM:%u\nOK", at->ops.free_ram ? (unsigned)at->ops.free_ram(at->ops.ctx) : 0u);
 }
 
 static void cmd_sysmsg(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c;
     if (f == F_QUERY) {
-        outbuf_t o = { .n = 0 };
-        ob_str(&o, "+SYSMSG:");
-        ob_int(&o, at->sysmsg);
-        ob_flush(at, &o);
+        say(at, "+SYSMSG:%d", at->sysmsg);
     } else if (ps->n != 1 || !p_int(ps, 0, 0, 7)) {
-        reply(at, "ERROR");
+        reply_error(at);
         return;
     } else {
         at->sysmsg = (uint8_t)ps->p[0].v;   /* kept for the query: we print no extra messages */
     }
-    reply(at, "OK");
+    reply_ok(at);
 }
 
 static void cmd_uart_cur(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     (void)c;
     if (f == F_QUERY) {
-        outbuf_t o = { .n = 0 };
-        ob_str(&o, "+UART_CUR:");
-        for (int i = 0; i < 5; i++) {
-            if (i)
-                ob_str(&o, ",");
-            ob_int(&o, (long)at->uart[i]);
-        }
-        ob_flush(at, &o);
-        reply(at, "OK");
+        say(at, "+UART_CUR:%u,%u,%u,%u,%u\nOK", (unsigned)at->uart[0], (unsigned)at->uart[1], (unsigned)at->uart[2],
+            (unsigned)at->uart[3], (unsigned)at->uart[4]);
         return;
     }
     /* ESP8266 AT's ranges: baud 80..5000000, 5..8 data bits, 1..3 stop bits (1, 1.5, 2),
@@ -1343,7 +1122,7 @@ static void cmd_uart_cur(at_state_t *at, const cmd_t *c, form_t f, const params_
     bool ok = ps->n == 5 && p_int(ps, 0, 80, 5000000) && p_int(ps, 1, 5, 8) && p_int(ps, 2, 1, 3) &&
               p_int(ps, 3, 0, 2) && p_int(ps, 4, 0, 3);
     if (!ok) {
-        reply(at, "ERROR");
+        reply_error(at);
         return;
     }
     bool same = true;
@@ -1352,12 +1131,12 @@ static void cmd_uart_cur(at_state_t *at, const cmd_t *c, form_t f, const params_
     if (!same && (!at->ops.set_uart ||
                   at->ops.set_uart(at->ops.ctx, (uint32_t)ps->p[0].v, (uint8_t)ps->p[1].v, (uint8_t)ps->p[2].v,
                                    (uint8_t)ps->p[3].v, (uint8_t)ps->p[4].v) != SC_OK)) {
-        reply(at, "ERROR");   /* the port cannot do it: nothing changed */
+        reply_error(at);   /* the port cannot do it: nothing changed */
         return;
     }
     for (int i = 0; i < 5; i++)
         at->uart[i] = (uint32_t)ps->p[i].v;
-    reply(at, "OK");
+    reply_ok(at);
 }
 
 /* The OTA and gateway commands (at_ota.c, at_gw.c) see the parsed parameters as sc_at_arg_t. */
@@ -1369,17 +1148,12 @@ static void to_args(const params_t *ps, sc_at_arg_t a[SC_AT_MAX_PARAMS])
                               .s = ps->p[i].s, .slen = ps->p[i].slen, .v = ps->p[i].v };
 }
 
-static void ota_emit(void *user, const char *data, size_t len)
-{
-    emit(user, data, len);
-}
-
 static void cmd_ota(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 {
     sc_at_arg_t a[SC_AT_MAX_PARAMS];
     to_args(ps, a);
     sc_at_ota_env_t env = { .ota = at->ota, .dev = at->dev.valid ? &at->dev.id : NULL, .mqtt_up = mqtt_up(at),
-                            .out = { ota_emit, at }, .now_ms = at->now_ms,
+                            .out = { sink_emit, at }, .now_ms = at->now_ms,
                             /* idle here: a PUBL payload phase takes every byte, no command runs */
                             .scratch = at->publ_buf, .scratch_len = sizeof at->publ_buf };
     _Static_assert(sizeof at->publ_buf >= SC_AT_FWREAD_MAX, "AT+TCREADFWDATA reads into the PUBL buffer");
@@ -1393,14 +1167,14 @@ void sc_at_attach_ota(sc_at_t *pub, sc_ota_t *ota)
 
 void sc_at_ota_event(sc_at_t *pub, sc_ota_event_t ev, int code)
 {
-    sc_at_ota_urc(&(sc_at_sink_t){ ota_emit, AT(pub) }, ev, code);
+    sc_at_ota_urc(&(sc_at_sink_t){ sink_emit, AT(pub) }, ev, code);
 }
 
 /* The gateway commands live in at_gw.c; at.c keeps their pending state and timeout. */
 static sc_at_gw_env_t gw_env(at_state_t *at)
 {
     return (sc_at_gw_env_t){ .ops = &at->ops, .dev = at->dev.valid ? &at->dev.id : NULL, .mqtt_up = mqtt_up(at),
-                             .out = { ota_emit, at } };
+                             .out = { sink_emit, at } };
 }
 
 static void gw_pending(at_state_t *at, int r)
@@ -1418,43 +1192,43 @@ static void cmd_gw(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
 }
 
 static const cmd_t commands[] = {
-    { "+RST", FB(F_EXEC), -1, cmd_rst },
-    { "+RESTORE", FB(F_EXEC), -1, cmd_rst },
-    { "+CWMODE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_cwmode },
-    { "+CWJAP", FB(F_QUERY) | FB(F_SET), 1, cmd_cwjap },
-    { "+CWQAP", FB(F_EXEC), -1, cmd_cwqap },
-    { "+CIPSTA", FB(F_QUERY), -1, cmd_cipsta },
-    { "+CIPSTATUS", FB(F_EXEC), -1, cmd_cipstatus },
-    { "+SYSRAM", FB(F_QUERY), -1, cmd_sysram },
-    { "+SYSMSG", FB(F_QUERY) | FB(F_SET), -1, cmd_sysmsg },
-    { "+UART_CUR", FB(F_QUERY) | FB(F_SET), -1, cmd_uart_cur },
-    { "+TCLOG", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tclog },
-    { "+GMR", FB(F_EXEC), -1, cmd_gmr },
-    { "+TCVER", FB(F_EXEC), -1, cmd_tcver },
-    { "+TCMODULE", FB(F_EXEC), -1, cmd_tcmodule },
-    { "+TCDEVINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 3, cmd_info },
-    { "+TCPRDINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 2, cmd_info },
-    { "+TCDEVREG", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcdevreg },
-    { "+TCSTARTSMART", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcstartsmart },
-    { "+TCSTOPSMART", FB(F_TEST) | FB(F_EXEC), -1, cmd_stop },
-    { "+TCSAP", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 1, cmd_tcsap },
-    { "+TCSTOPSAP", FB(F_TEST) | FB(F_EXEC), -1, cmd_stop },
-    { "+TCMQTTCONN", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tcmqttconn },
-    { "+TCMQTTDISCONN", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcmqttdisconn },
-    { "+TCMQTTSTATE", FB(F_TEST) | FB(F_QUERY), -1, cmd_tcmqttstate },
-    { "+TCFWINFO", FB(F_TEST) | FB(F_QUERY), -1, cmd_ota },
-    { "+TCOTASET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_ota },
-    { "+TCREADFWDATA", FB(F_TEST) | FB(F_SET), -1, cmd_ota },
-    { "+TCMQTTPUB", FB(F_TEST) | FB(F_SET), -1, cmd_pub },
-    { "+TCMQTTPUBL", FB(F_TEST) | FB(F_SET), -1, cmd_pub },
-    { "+TCMQTTPUBRAW", FB(F_TEST) | FB(F_SET), -1, cmd_pub },
-    { "+TCMQTTSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_sub },
-    { "+TCMQTTUNSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_unsub },
-    { "+TCMQTTSRV", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tcmqttsrv },
-    { "+TCMODINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_tcmodinfoset },
-    { "+TCGWBIND", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 3, cmd_gw },
-    { "+TCGWONLINE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, cmd_gw },
-    { "+TCRESTORE", FB(F_TEST) | FB(F_EXEC), -1, cmd_tcrestore },
+    { "+RST", FB(F_EXEC), -1, T_OK, cmd_rst },
+    { "+RESTORE", FB(F_EXEC), -1, T_OK, cmd_rst },
+    { "+CWMODE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_CWMODE, cmd_cwmode },
+    { "+CWJAP", FB(F_QUERY) | FB(F_SET), 1, T_OK, cmd_cwjap },
+    { "+CWQAP", FB(F_EXEC), -1, T_OK, cmd_cwqap },
+    { "+CIPSTA", FB(F_QUERY), -1, T_OK, cmd_cipsta },
+    { "+CIPSTATUS", FB(F_EXEC), -1, T_OK, cmd_cipstatus },
+    { "+SYSRAM", FB(F_QUERY), -1, T_OK, cmd_sysram },
+    { "+SYSMSG", FB(F_QUERY) | FB(F_SET), -1, T_OK, cmd_sysmsg },
+    { "+UART_CUR", FB(F_QUERY) | FB(F_SET), -1, T_OK, cmd_uart_cur },
+    { "+TCLOG", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_TCLOG, cmd_tclog },
+    { "+GMR", FB(F_EXEC), -1, T_OK, cmd_gmr },
+    { "+TCVER", FB(F_EXEC), -1, T_OK, cmd_tcver },
+    { "+TCMODULE", FB(F_EXEC), -1, T_OK, cmd_tcmodule },
+    { "+TCDEVINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 3, T_DEVINFO, cmd_info },
+    { "+TCPRDINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 2, T_PRDINFO, cmd_info },
+    { "+TCDEVREG", FB(F_TEST) | FB(F_EXEC), -1, T_OK, cmd_tcdevreg },
+    { "+TCSTARTSMART", FB(F_TEST) | FB(F_EXEC), -1, T_STARTSMART, cmd_tcstartsmart },
+    { "+TCSTOPSMART", FB(F_TEST) | FB(F_EXEC), -1, T_STOPSMART, cmd_stop },
+    { "+TCSAP", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 1, T_TCSAP, cmd_tcsap },
+    { "+TCSTOPSAP", FB(F_TEST) | FB(F_EXEC), -1, T_STOPSAP, cmd_stop },
+    { "+TCMQTTCONN", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_MQTTCONN, cmd_tcmqttconn },
+    { "+TCMQTTDISCONN", FB(F_TEST) | FB(F_EXEC), -1, T_OK, cmd_tcmqttdisconn },
+    { "+TCMQTTSTATE", FB(F_TEST) | FB(F_QUERY), -1, T_OK, cmd_tcmqttstate },
+    { "+TCFWINFO", FB(F_TEST) | FB(F_QUERY), -1, T_FWINFO, cmd_ota },
+    { "+TCOTASET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_OTASET, cmd_ota },
+    { "+TCREADFWDATA", FB(F_TEST) | FB(F_SET), -1, T_READFW, cmd_ota },
+    { "+TCMQTTPUB", FB(F_TEST) | FB(F_SET), -1, T_PUB, cmd_pub },
+    { "+TCMQTTPUBL", FB(F_TEST) | FB(F_SET), -1, T_PUBL, cmd_pub },
+    { "+TCMQTTPUBRAW", FB(F_TEST) | FB(F_SET), -1, T_PUBL, cmd_pub },
+    { "+TCMQTTSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_SUB, cmd_sub },
+    { "+TCMQTTUNSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_UNSUB, cmd_unsub },
+    { "+TCMQTTSRV", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_MQTTSRV, cmd_tcmqttsrv },
+    { "+TCMODINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_MODINFO, cmd_tcmodinfoset },
+    { "+TCGWBIND", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 3, T_GWBIND, cmd_gw },
+    { "+TCGWONLINE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_GWONLINE, cmd_gw },
+    { "+TCRESTORE", FB(F_TEST) | FB(F_EXEC), -1, T_RESTORE, cmd_tcrestore },
 };
 
 /* ---------------------------------------------------------------- line handling */
@@ -1495,14 +1269,14 @@ static void handle_line(at_state_t *at, const char *line, size_t len)
     }
     if (len < 2 || line[0] != 'A' || line[1] != 'T') {
         echo_line(at, line, len, NULL, F_EXEC, false, NULL);
-        reply(at, "ERROR");
+        reply_error(at);
         return;
     }
     if (len == 2 || (len == 4 && line[2] == 'E' && (line[3] == '0' || line[3] == '1'))) {
         echo_line(at, line, len, NULL, F_EXEC, false, NULL);
         if (len == 4)
             at->echo = line[3] == '1';
-        reply(at, "OK");
+        reply_ok(at);
         return;
     }
     /* Command name: up to '=', '?' or the end. */
@@ -1541,15 +1315,23 @@ static void handle_line(at_state_t *at, const char *line, size_t len)
                   !memchr(line, '\n', ps.p[2].raw_begin);
         if (!ok) {
             echo_line(at, line, len, NULL, F_EXEC, false, NULL);
-            reply(at, "ERROR");
+            reply_error(at);
             sc_wipe(&ps, sizeof ps);
             return;
         }
     }
     echo_line(at, line, len, c, c ? f : F_EXEC, parsed, &ps);
     if (!c || !(c->forms & FB(f)) || !parsed) {
-        reply(at, "ERROR");
+        reply_error(at);
         memset(&ps, 0, sizeof ps);
+        return;
+    }
+    if (f == F_TEST) {
+        const char *t = test_texts;
+        for (unsigned i = c->test; i; i--)
+            while (*t++)
+                ;
+        say(at, *t ? "%s%s\nOK" : "OK", c->name, t);
         return;
     }
     c->fn(at, c, f, &ps);
@@ -1570,7 +1352,7 @@ void sc_at_feed(sc_at_t *pub, const void *data, size_t len, uint32_t now_ms)
         if (b == '\n' && at->cr) {
             at->cr = false;
             if (at->overflow || at->bad_byte) {
-                reply(at, "ERROR");
+                reply_error(at);
             } else if (at->len > 0) {
                 at->line[at->len] = 0;
                 handle_line(at, at->line, at->len);
@@ -1725,18 +1507,9 @@ void sc_at_provision_result(sc_at_t *pub, bool success, uint16_t err_id, int32_t
     at_state_t *at = AT(pub);
     if (at->flow == SC_AT_FLOW_NONE)
         return;
-    outbuf_t o = { .n = 0 };
-    ob_str(&o, at->flow == SC_AT_FLOW_SOFTAP ? "+TCSAP:" : "+TCSTARTSMART:");
-    if (success) {
-        ob_str(&o, "WIFI_CONNECT_SUCCESS");
-    } else {
-        ob_str(&o, "WIFI_CONNECT_FAILED,");
-        ob_int(&o, err_id);
-        ob_str(&o, ",");
-        ob_int(&o, sub_id);
-    }
+    const char *name = at->flow == SC_AT_FLOW_SOFTAP ? "+TCSAP" : "+TCSTARTSMART";
     at->flow = SC_AT_FLOW_NONE;
-    ob_flush(at, &o);
+    say(at, success ? "%s:WIFI_CONNECT_SUCCESS" : "%s:WIFI_CONNECT_FAILED,%d,%d", name, err_id, (int)sub_id);
 }
 
 void sc_at_mqtt_disconnected(sc_at_t *pub, int code, bool will_reconnect)
@@ -1747,10 +1520,7 @@ void sc_at_mqtt_disconnected(sc_at_t *pub, int code, bool will_reconnect)
         subs_clear(at);
     }
     sc_at_gw_session_ended(&at->gw);
-    outbuf_t o = { .n = 0 };
-    ob_str(&o, "+TCMQTTDISCON,");
-    ob_int(&o, code);
-    ob_flush(at, &o);
+    say(at, "+TCMQTTDISCON,%d", code);
 }
 
 void sc_at_mqtt_reconnecting(sc_at_t *pub)
@@ -1780,15 +1550,7 @@ void sc_at_mqtt_received(sc_at_t *pub, const char *topic, const void *payload, s
         at->pending = CMD_NONE;
     if (gw)
         return;   /* $gateway/operation/result: the module's own, as the reference */
-    outbuf_t o = { .n = 0 };
-    ob_str(&o, "+TCMQTTRCVPUB:\"");
-    ob_str(&o, topic);
-    ob_str(&o, "\",");
-    ob_int(&o, (long)len);
-    ob_str(&o, ",\"");
-    emit(at, o.b, o.n);
-    emit(at, payload, len);
-    emit(at, "\"\r\n", 3);
+    say(at, "+TCMQTTRCVPUB:\"%s\",%u,\"%b\"", topic, (unsigned)len, payload, len);
 }
 
 const char *sc_at_subscription(const sc_at_t *pub, size_t i, int *qos)

@@ -26,14 +26,9 @@ static const char *cmd_of(const sc_at_gw_t *g)
 
 static void result(const sc_at_gw_env_t *e, sc_at_gw_t *g, int code)
 {
-    char b[40];
-    if (code == 0)
-        snprintf(b, sizeof b, "%s:OK", cmd_of(g));
-    else
-        snprintf(b, sizeof b, "%s:FAIL,%d", cmd_of(g), code);
     g->phase = 0;
     memset(g->msg, 0, sizeof g->msg);   /* held a signature */
-    sc_at_line(&e->out, b);
+    sc_at_say(&e->out, code == 0 ? "%s:OK" : "%s:FAIL,%d", cmd_of(g), code);
 }
 
 /* The names go into a topic and into JSON: the cloud's identifier rules (no separators,
@@ -107,10 +102,7 @@ static void query(const sc_at_gw_env_t *e, const sc_at_gw_t *g, bool online)
     for (int i = 0; i < g->nsubs; i++) {
         if (online && !g->subs[i].online)
             continue;
-        char b[32 + SC_PRODUCT_ID_MAX + SC_DEVICE_NAME_MAX];
-        snprintf(b, sizeof b, "%s:\"%s\",\"%s\"", online ? "+TCGWONLINE" : "+TCGWBIND", g->subs[i].pid,
-                 g->subs[i].dn);
-        sc_at_line(&e->out, b);
+        sc_at_say(&e->out, "%s:\"%s\",\"%s\"", online ? "+TCGWONLINE" : "+TCGWBIND", g->subs[i].pid, g->subs[i].dn);
     }
     sc_at_line(&e->out, "OK");
 }
@@ -118,12 +110,6 @@ static void query(const sc_at_gw_env_t *e, const sc_at_gw_t *g, bool online)
 int sc_at_gw_cmd(const sc_at_gw_env_t *e, sc_at_gw_t *g, const char *name, int form, const sc_at_arg_t *a, size_t n)
 {
     bool bind = !strcmp(name, "+TCGWBIND");
-    if (form == SC_AT_OTA_FORM_TEST) {
-        sc_at_line(&e->out, bind ? "+TCGWBIND:\"MODE\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET\""
-                                 : "+TCGWONLINE:\"MODE\",\"PRODUCT_ID\",\"DEVICE_NAME\"");
-        sc_at_line(&e->out, "OK");
-        return 0;
-    }
     if (form == SC_AT_OTA_FORM_QUERY) {
         query(e, g, !bind);
         return 0;

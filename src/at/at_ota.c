@@ -2,7 +2,6 @@
 /* The OTA AT commands: AT+TCOTASET, AT+TCFWINFO, AT+TCREADFWDATA and the +TCOTASTATUS URCs
  * (docs/ota.md, docs/at.md). Replies and codes as the reference firmware prints them; the
  * update itself is the OTA core's (smartcfg/ota.h). */
-#include <stdio.h>
 #include <string.h>
 
 #include "at_ota.h"
@@ -11,20 +10,13 @@
  * when already on), 0 stops the background task. */
 static void otaset(const sc_at_ota_env_t *e, int form, const sc_at_arg_t *a, size_t n)
 {
-    if (form == SC_AT_OTA_FORM_TEST) {
-        sc_at_line(&e->out, "+TCOTASET:1(ENABLE)/0(DISABLE),\"FW_version\"");
-        sc_at_line(&e->out, "OK");
-        return;
-    }
     if (form == SC_AT_OTA_FORM_QUERY) {
         if (!e->ota) {
             sc_at_cme(&e->out, SC_AT_CME_EXEC);
             return;
         }
-        char b[24 + SC_OTA_VERSION_MAX];
-        snprintf(b, sizeof b, "+TCOTASET:%d,\"%s\"", sc_ota_enabled(e->ota) ? 1 : 0, sc_ota_version(e->ota));
-        sc_at_line(&e->out, "OK");   /* the reference prints its OK before the answer (the PDF, its test report) */
-        sc_at_line(&e->out, b);
+        /* the reference prints its OK before the answer (the PDF, its test report) */
+        sc_at_say(&e->out, "OK\n+TCOTASET:%d,\"%s\"", sc_ota_enabled(e->ota) ? 1 : 0, sc_ota_version(e->ota));
         return;
     }
     /* The reference: "ctrl invalid" / "version name oversize" -> parameter error. */
@@ -54,19 +46,12 @@ static void otaset(const sc_at_ota_env_t *e, int form, const sc_at_arg_t *a, siz
     }
     if (r == SC_ERR_AGAIN)
         return;   /* +TCOTASET:OK once the broker granted the subscription (sc_at_ota_urc) */
-    char b[32];
-    snprintf(b, sizeof b, "+TCOTASET:FAIL,%d", r == SC_ERR_RANGE ? SC_AT_CME_PARAM : SC_AT_CME_EXEC);
-    sc_at_line(&e->out, b);
+    sc_at_say(&e->out, "+TCOTASET:FAIL,%d", r == SC_ERR_RANGE ? SC_AT_CME_PARAM : SC_AT_CME_EXEC);
 }
 
 /* AT+TCFWINFO?: the stored image; rewinds AT+TCREADFWDATA. */
-static void fwinfo(const sc_at_ota_env_t *e, int form)
+static void fwinfo(const sc_at_ota_env_t *e)
 {
-    if (form == SC_AT_OTA_FORM_TEST) {
-        sc_at_line(&e->out, "+TCFWINFO:\"FW_VERSION\",\"FW_SIZE\",\"FW_MD5\",\"FW_MAX_SIZE_OF_MODULE\"");
-        sc_at_line(&e->out, "OK");
-        return;
-    }
     if (e->ota && sc_ota_downloading(e->ota)) {
         sc_at_cme(&e->out, SC_AT_CME_STATE);   /* "firmware is downloading" */
         return;
@@ -76,22 +61,14 @@ static void fwinfo(const sc_at_ota_env_t *e, int form)
         sc_at_cme(&e->out, SC_AT_CME_FIRMWARE);   /* no valid firmware */
         return;
     }
-    char b[48 + SC_OTA_VERSION_MAX + SC_OTA_MD5_HEX];
-    snprintf(b, sizeof b, "+TCFWINFO:\"%s\",%lu,\"%s\",%lu", fi.version, (unsigned long)fi.size, fi.md5,
-             (unsigned long)sc_ota_max_size(e->ota));
-    sc_at_line(&e->out, "OK");
-    sc_at_line(&e->out, b);
+    sc_at_say(&e->out, "OK\n+TCFWINFO:\"%s\",%u,\"%s\",%u", fi.version, (unsigned)fi.size, fi.md5,
+              (unsigned)sc_ota_max_size(e->ota));
 }
 
 /* AT+TCREADFWDATA=<len>: the next <len> bytes (fewer at the end) as
  * "+TCREADFWDATA:<n>,<n raw bytes>\r\n" — raw, as the reference and its test tool do. */
-static void readfw(const sc_at_ota_env_t *e, int form, const sc_at_arg_t *a, size_t n)
+static void readfw(const sc_at_ota_env_t *e, const sc_at_arg_t *a, size_t n)
 {
-    if (form == SC_AT_OTA_FORM_TEST) {
-        sc_at_line(&e->out, "+TCREADFWDATA:\"LEN_FOR_READ\"");
-        sc_at_line(&e->out, "OK");
-        return;
-    }
     if (n != 1 || !a[0].is_int || a[0].v < 1 || a[0].v > SC_AT_FWREAD_MAX) {
         sc_at_cme(&e->out, SC_AT_CME_PARAM);   /* "read_size_bytes oversize" */
         return;
@@ -110,12 +87,7 @@ static void readfw(const sc_at_ota_env_t *e, int form, const sc_at_arg_t *a, siz
         sc_at_cme(&e->out, r == SC_ERR_NOTFOUND ? SC_AT_CME_FIRMWARE : r == SC_ERR_DONE ? SC_AT_CME_STATE : SC_AT_CME_FLASH);
         return;
     }
-    char h[32];
-    snprintf(h, sizeof h, "+TCREADFWDATA:%lu,", (unsigned long)got);
-    sc_at_line(&e->out, "OK");
-    e->out.emit(e->out.user, h, strlen(h));
-    e->out.emit(e->out.user, (const char *)buf, got);
-    e->out.emit(e->out.user, "\r\n", 2);
+    sc_at_say(&e->out, "OK\n+TCREADFWDATA:%u,%b", (unsigned)got, (const char *)buf, got);
 }
 
 void sc_at_ota_cmd(const sc_at_ota_env_t *e, const char *name, int form, const sc_at_arg_t *a, size_t n)
@@ -123,23 +95,24 @@ void sc_at_ota_cmd(const sc_at_ota_env_t *e, const char *name, int form, const s
     if (!strcmp(name, "+TCOTASET"))
         otaset(e, form, a, n);
     else if (!strcmp(name, "+TCFWINFO"))
-        fwinfo(e, form);
+        fwinfo(e);
     else
-        readfw(e, form, a, n);
+        readfw(e, a, n);
 }
 
 void sc_at_ota_urc(const sc_at_sink_t *out, sc_ota_event_t ev, int code)
 {
-    char b[40];
+    const char *f;
     if (ev == SC_OTA_EV_ENABLED && code == 0)
-        snprintf(b, sizeof b, "+TCOTASET:OK");
-    else if (ev == SC_OTA_EV_ENABLED)   /* no SUBACK in time: 202; refused: 209 */
-        snprintf(b, sizeof b, "+TCOTASET:FAIL,%d", code == SC_ERR_TIMEOUT ? SC_AT_CME_TIMEOUT : SC_AT_CME_EXEC);
-    else if (ev == SC_OTA_EV_ENTER_UPDATE)
-        snprintf(b, sizeof b, "+TCOTASTATUS:ENTERUPDATE");
+        f = "+TCOTASET:OK";
+    else if (ev == SC_OTA_EV_ENABLED) {   /* no SUBACK in time: 202; refused: 209 */
+        f = "+TCOTASET:FAIL,%d";
+        code = code == SC_ERR_TIMEOUT ? SC_AT_CME_TIMEOUT : SC_AT_CME_EXEC;
+    } else if (ev == SC_OTA_EV_ENTER_UPDATE)
+        f = "+TCOTASTATUS:ENTERUPDATE";
     else if (ev == SC_OTA_EV_SUCCESS)
-        snprintf(b, sizeof b, "+TCOTASTATUS:UPDATESUCCESS");
+        f = "+TCOTASTATUS:UPDATESUCCESS";
     else
-        snprintf(b, sizeof b, "+TCOTASTATUS:UPDATEFAIL,%d", code);
-    sc_at_line(out, b);
+        f = "+TCOTASTATUS:UPDATEFAIL,%d";
+    sc_at_say(out, f, code);
 }

@@ -26,8 +26,9 @@ typedef struct {
     size_t scratch_len;            /* >= SC_AT_FWREAD_MAX */
 } sc_at_ota_env_t;
 
-/* form: 0 exec, 1 query ("?"), 2 test ("=?"), 3 set ("="); n: parameters seen (may exceed
- * the entries in args, then the count alone tells "too many"). */
+/* form: 0 exec, 1 query ("?"), 3 set ("="); the test form ("=?", 2) never comes here: at.c's
+ * dispatcher answers it from its table. n: parameters seen (may exceed the entries in args,
+ * then the count alone tells "too many"). */
 #define SC_AT_OTA_FORM_QUERY 1
 #define SC_AT_OTA_FORM_TEST 2
 #define SC_AT_OTA_FORM_SET 3

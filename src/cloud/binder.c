@@ -68,8 +68,22 @@ static bool reached(uint32_t now, uint32_t t) { return sc_ms_reached(now, t); }
 
 #define BLOG(s, lvl, ...) sc_logf((s)->hal != NULL ? &(s)->hal->sys : NULL, (lvl), "cloud: " __VA_ARGS__)
 
-static void set_reason(bind_impl_t *s, const char *text, int64_t num, bool has_num)
+/* The reasons are sentences for people (the log, sc_binder_reason). Built with
+ * SMARTCFG_WITH_REASONS=0 (bare metal, features.h) none of them is compiled: a failure's reason
+ * is its error id's reference text with the sub id, and the progress words are left out (WHY
+ * turns every reason argument below into NULL, so the strings never reach the object). */
+#if SMARTCFG_WITH_REASONS
+#define WHY(text) (text)
+#else
+#define WHY(text) ((const char *)NULL)
+#endif
+#define set_reason(s, text, num, has_num) set_reason_((s), WHY(text), (num), (has_num))
+#define fail(s, err_id, sub_id, why) fail_((s), (err_id), (sub_id), WHY(why))
+
+static void set_reason_(bind_impl_t *s, const char *text, int64_t num, bool has_num)
 {
+    if (text == NULL)
+        return;
     sc_sb_t sb;
     sc_sb_init(&sb, s->reason, sizeof s->reason);
     sc_sb_str(&sb, text);
@@ -96,11 +110,11 @@ static void wipe_secrets(bind_impl_t *s)
     sc_wipe(&s->u, sizeof s->u);
 }
 
-static void fail(bind_impl_t *s, uint16_t err_id, int32_t sub_id, const char *why)
+static void fail_(bind_impl_t *s, uint16_t err_id, int32_t sub_id, const char *why)
 {
     s->err_id = err_id;
     s->sub_id = sub_id;
-    set_reason(s, why, sub_id, true);
+    set_reason_(s, why != NULL ? why : sc_errid_text(err_id), sub_id, true);
     BLOG(s, SC_LOG_ERROR, "bind failed: %s", s->reason);
     close_link(s);
     wipe_secrets(s);
@@ -547,7 +561,11 @@ void sc_binder_abort(sc_binder_t *b)
         s->state = ST_FAILED;
         s->err_id = SC_ERRID_BOARDING_STOP;
         s->sub_id = SC_SUBID_STOP_APP;
-        set_reason(s, "aborted", 0, false);
+#if SMARTCFG_WITH_REASONS
+        set_reason_(s, "aborted", 0, false);
+#else
+        set_reason_(s, sc_errid_text(s->err_id), s->sub_id, true);
+#endif
     }
 }
 
@@ -572,7 +590,10 @@ uint32_t sc_binder_next(const sc_binder_t *b)
 const char *sc_binder_reason(const sc_binder_t *b)
 {
     const bind_impl_t *s = cimpl(b);
-    return s->reason[0] != '\0' ? s->reason : "idle";
+    if (s->reason[0] != '\0')
+        return s->reason;
+    /* without SMARTCFG_WITH_REASONS only a failure has a reason */
+    return s->state == ST_DONE ? "bound" : s->state == ST_IDLE ? "idle" : "in progress";
 }
 
 void sc_binder_stats(const sc_binder_t *b, sc_binder_stats_t *out)

@@ -1,28 +1,37 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "smartcfg/common.h"
 
+/* The texts of SC_OK, SC_ERR_INVAL (-1) ... SC_ERR_REFUSED (-18) in that order, one pool
+ * walked to the code (no pointer per code): a cold path, for logs and tools. */
+static const char texts[] =
+    "ok\0"
+    "invalid argument\0"
+    "value out of range\0"
+    "no space left\0"
+    "checksum mismatch\0"
+    "malformed input\0"          /* -5 */
+    "not allowed in this state\0"
+    "timed out\0"
+    "I/O error\0"
+    "not found\0"
+    "try again\0"                /* -10 */
+    "authentication failed\0"
+    "not supported\0"
+    "busy\0"
+    "out of memory\0"
+    "protocol error\0"           /* -15 */
+    "closed\0"
+    "done\0"
+    "refused";                   /* -18 */
+_Static_assert(SC_ERR_REFUSED == -18 && SC_ERR__LAST == -19, "one text per code in texts[]");
+
 const char *sc_strerror(sc_err_t err)
 {
-    switch (err) {
-    case SC_OK: return "ok";
-    case SC_ERR_INVAL: return "invalid argument";
-    case SC_ERR_RANGE: return "value out of range";
-    case SC_ERR_NOSPACE: return "no space left";
-    case SC_ERR_CRC: return "checksum mismatch";
-    case SC_ERR_FORMAT: return "malformed input";
-    case SC_ERR_STATE: return "not allowed in this state";
-    case SC_ERR_TIMEOUT: return "timed out";
-    case SC_ERR_IO: return "I/O error";
-    case SC_ERR_NOTFOUND: return "not found";
-    case SC_ERR_AGAIN: return "try again";
-    case SC_ERR_AUTH: return "authentication failed";
-    case SC_ERR_UNSUPPORTED: return "not supported";
-    case SC_ERR_BUSY: return "busy";
-    case SC_ERR_NOMEM: return "out of memory";
-    case SC_ERR_PROTO: return "protocol error";
-    case SC_ERR_CLOSED: return "closed";
-    case SC_ERR_DONE: return "done";
-    case SC_ERR_REFUSED: return "refused";
-    default: return "unknown error";
-    }
+    if (err > SC_OK || err <= SC_ERR__LAST)
+        return "unknown error";
+    const char *p = texts;
+    for (int i = 0; i > (int)err; i--)
+        while (*p++)
+            ;
+    return p;
 }

@@ -7,49 +7,55 @@
 #include "smartcfg/errors.h"
 #include "smartcfg/hal.h"
 
-typedef struct {
-    const char *text;    /* reference text, on the wire */
-    bool cloud;          /* the cloud step failed, not the radio, the AP or the app */
-} errid_entry_t;
+/* The reference texts, in error id order, one pool (no pointer per entry): sc_errid_text walks
+ * to the id's string. The reasons live in their own tables, apart from the wire texts, so that
+ * a firmware link that never asks for a reason (the device and the 8266 service only send the
+ * wire text) drops them with --gc-sections, and SMARTCFG_WITH_REASONS=0 leaves them out of a
+ * whole-core link. */
+static const char texts[] =
+    "Everything OK!\0"                  /* 0 */
+    "MQTT connect error!\0"
+    "APP command error!\0"
+    "WIFI boarding stop!\0"
+    "RTOS task error!\0"
+    "RTOS queue error!\0"               /* 5 */
+    "WIFI STA init error!\0"
+    "WIFI AP init error!\0"
+    "WIFI start error!\0"
+    "WIFI config error!\0"
+    "WIFI connect error!\0"             /* 10 */
+    "WIFI disconnect error!\0"
+    "WIFI AP STA error!\0"
+    "ESP smartconfig start error!\0"
+    "ESP smartconfig data error!\0"
+    "SRV socket open error!\0"          /* 15 */
+    "SRV socket bind error!\0"
+    "SRV socket listen error!\0"
+    "SRV socket fcntl error!\0"
+    "SRV socket accept error!\0"
+    "SRV socket recv error!\0"          /* 20 */
+    "SRV socket select error!\0"
+    "SRV socket send error!\0"
+    "MQTT Token send error!\0"
+    "MQTT Token reply error!\0"
+    "MQTT Token recv timeout!\0"        /* 25 */
+    "Product Region fault error!\0"
+    "Device Info error!";               /* 27 */
 
-/* The reasons live in their own tables, apart from the wire texts, so that a firmware link
- * that never asks for a reason (the device and the 8266 service only send the wire text) drops
- * them with --gc-sections, and SMARTCFG_WITH_REASONS=0 leaves them out of a whole-core link. */
-static const errid_entry_t errids[SC_ERRID__COUNT] = {
-    [0] = { "Everything OK!", false },
-    [1] = { "MQTT connect error!", true },
-    [2] = { "APP command error!", false },
-    [3] = { "WIFI boarding stop!", false },
-    [4] = { "RTOS task error!", false },
-    [5] = { "RTOS queue error!", false },
-    [6] = { "WIFI STA init error!", false },
-    [7] = { "WIFI AP init error!", false },
-    [8] = { "WIFI start error!", false },
-    [9] = { "WIFI config error!", false },
-    [10] = { "WIFI connect error!", false },
-    [11] = { "WIFI disconnect error!", false },
-    [12] = { "WIFI AP STA error!", false },
-    [13] = { "ESP smartconfig start error!", false },
-    [14] = { "ESP smartconfig data error!", false },
-    [15] = { "SRV socket open error!", false },
-    [16] = { "SRV socket bind error!", false },
-    [17] = { "SRV socket listen error!", false },
-    [18] = { "SRV socket fcntl error!", false },
-    [19] = { "SRV socket accept error!", false },
-    [20] = { "SRV socket recv error!", false },
-    [21] = { "SRV socket select error!", false },
-    [22] = { "SRV socket send error!", false },
-    [23] = { "MQTT Token send error!", true },
-    [24] = { "MQTT Token reply error!", true },
-    [25] = { "MQTT Token recv timeout!", true },
-    [26] = { "Product Region fault error!", false },
-    [27] = { "Device Info error!", true },
-};
-
+/* The errors of the cloud step: the cloud failed, not the radio, the AP or the app. */
+#define CLOUD_IDS ((1ul << SC_ERRID_MQTT_CONNECT) | (1ul << SC_ERRID_TOKEN_SEND) | (1ul << SC_ERRID_TOKEN_REPLY) | \
+                   (1ul << SC_ERRID_TOKEN_TIMEOUT) | (1ul << SC_ERRID_DEVINFO))
+_Static_assert(SC_ERRID__COUNT == 28 && SC_ERRID_DEVINFO == 27, "one text per error id in texts[]");
 
 const char *sc_errid_text(uint16_t err_id)
 {
-    return err_id < SC_ERRID__COUNT ? errids[err_id].text : "Unknown error!";
+    if (err_id >= SC_ERRID__COUNT)
+        return "Unknown error!";
+    const char *p = texts;
+    while (err_id--)
+        while (*p++)
+            ;
+    return p;
 }
 
 const char *sc_subid_text(int32_t sub_id)
@@ -73,7 +79,7 @@ const char *sc_subid_text(int32_t sub_id)
 
 bool sc_errid_is_cloud(uint16_t err_id)
 {
-    return err_id < SC_ERRID__COUNT && errids[err_id].cloud;
+    return err_id < SC_ERRID__COUNT && ((CLOUD_IDS >> err_id) & 1u);
 }
 
 #if SMARTCFG_WITH_REASONS

@@ -266,6 +266,18 @@ static uint16_t next_seq(uint16_t *ctr)
     return v;
 }
 
+static const uint8_t bcast[6] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+
+/* The three addresses of a frame and its sequence number from *ctr: one call per frame
+ * instead of the same four statements at every frame the simulator makes. */
+static void addrs(sc_frame_t *f, const uint8_t *a1, const uint8_t *a2, const uint8_t *a3, uint16_t *ctr)
+{
+    memcpy(f->addr1, a1, 6);
+    memcpy(f->addr2, a2, 6);
+    memcpy(f->addr3, a3, 6);
+    f->seq_ctrl = next_seq(ctr);
+}
+
 static void esptouch_copies(air_state_t *s, const sc_et_dgram_t *d)
 {
     const sc_air_config_t *c = &s->cfg;
@@ -277,10 +289,7 @@ static void esptouch_copies(air_state_t *s, const sc_et_dgram_t *d)
         frame_base(s, &f, data_fc(c->uplink_qos, 1, 0, c->pairwise != SC_CIPHER_OPEN),
                    (uint16_t)(d->len + sc_air_overhead(c->pairwise, c->uplink_qos, 0)),
                    (int8_t)(-44 - (int)rng_range(s, 0, 8)));
-        memcpy(f.addr1, c->creds.bssid, 6);
-        memcpy(f.addr2, c->phone_mac, 6);
-        memcpy(f.addr3, da, 6);
-        f.seq_ctrl = next_seq(&s->seq_phone);
+        addrs(&f, c->creds.bssid, c->phone_mac, da, &s->seq_phone);
         f.qos_ctrl = 0; /* TID 0, normal ack: the uplink is unicast to the AP */
         if (c->uplink_qos && c->ht_control) {
             /* an HT Control field after the QoS Control field, announced by the Order bit */
@@ -311,10 +320,7 @@ static void esptouch_copies(air_state_t *s, const sc_et_dgram_t *d)
     if (c->downlink) {
         frame_base(s, &f, data_fc(c->downlink_qos, 0, 1, c->group != SC_CIPHER_OPEN),
                    (uint16_t)(d->len + sc_air_overhead(c->group, c->downlink_qos, 0)), -38);
-        memcpy(f.addr1, da, 6);
-        memcpy(f.addr2, c->creds.bssid, 6);
-        memcpy(f.addr3, c->phone_mac, 6);
-        f.seq_ctrl = next_seq(&s->seq_ap);
+        addrs(&f, da, c->creds.bssid, c->phone_mac, &s->seq_ap);
         f.qos_ctrl = 0x0020; /* no-ack policy: group-addressed frames are never acknowledged */
         s->stats.esptouch_frames++;
         relay(s, t0, &f);
@@ -334,10 +340,7 @@ static void beacon(air_state_t *s, uint64_t t, int dtim)
     /* 24 header + 12 fixed + SSID/rates/DS/TIM/RSN/WMM elements */
     frame_base(s, &f, (uint16_t)((0u << 2) | (8u << 4)), (uint16_t)(24 + 12 + 2 + s->cfg.creds.ssid_len + 150),
                -38);
-    memset(f.addr1, 0xFF, 6);
-    memcpy(f.addr2, s->cfg.creds.bssid, 6);
-    memcpy(f.addr3, s->cfg.creds.bssid, 6);
-    f.seq_ctrl = next_seq(&s->seq_ap);
+    addrs(&f, bcast, s->cfg.creds.bssid, s->cfg.creds.bssid, &s->seq_ap);
     (void)dtim;
     s->stats.foreign++;
     emit(s, t, &f);
@@ -378,60 +381,42 @@ static void foreign_frame(air_state_t *s, uint64_t t)
         }
         frame_base(s, &f, data_fc(1, 1, 0, c->pairwise != SC_CIPHER_OPEN),
                    (uint16_t)(body + sc_air_overhead(c->pairwise, 1, 0)), (int8_t)-(int)rng_range(s, 50, 80));
-        memcpy(f.addr1, c->creds.bssid, 6);
-        memcpy(f.addr2, s->sta[k], 6);
-        memcpy(f.addr3, da, 6);
-        f.seq_ctrl = next_seq(&s->seq_sta[k]);
+        addrs(&f, c->creds.bssid, s->sta[k], da, &s->seq_sta[k]);
         emit(s, t, &f);
         frame_base(s, &f, data_fc(c->downlink_qos, 0, 1, c->group != SC_CIPHER_OPEN),
                    (uint16_t)(body + sc_air_overhead(c->group, c->downlink_qos, 0)), -38);
-        memcpy(f.addr1, da, 6);
-        memcpy(f.addr2, c->creds.bssid, 6);
-        memcpy(f.addr3, s->sta[k], 6);
-        f.seq_ctrl = next_seq(&s->seq_ap);
+        addrs(&f, da, c->creds.bssid, s->sta[k], &s->seq_ap);
         relay(s, t, &f);
     } else if (kind < 55) {
         /* a neighbouring BSS on the same channel relaying broadcasts */
         frame_base(s, &f, data_fc(0, 0, 1, 1), (uint16_t)(body + sc_air_overhead(SC_CIPHER_TKIP, 0, 0)),
                    (int8_t)-(int)rng_range(s, 60, 90));
-        memset(f.addr1, 0xFF, 6);
-        memcpy(f.addr2, s->other_bssid, 6);
-        memcpy(f.addr3, s->sta[0], 6);
+        addrs(&f, bcast, s->other_bssid, s->sta[0], &s->seq_ap2);
         f.addr3[5] ^= 0x80;
-        f.seq_ctrl = next_seq(&s->seq_ap2);
         emit(s, t, &f);
     } else if (kind < 70) {
         /* the phone's own unicast traffic: same transmitter and BSSID as the ESP-TOUCH
          * uplink, but a unicast DA (the gateway) */
         frame_base(s, &f, data_fc(c->uplink_qos, 1, 0, c->pairwise != SC_CIPHER_OPEN),
                    (uint16_t)(body + sc_air_overhead(c->pairwise, c->uplink_qos, 0)), -46);
-        memcpy(f.addr1, c->creds.bssid, 6);
-        memcpy(f.addr2, c->phone_mac, 6);
-        memcpy(f.addr3, s->gateway, 6);
-        f.seq_ctrl = next_seq(&s->seq_phone);
+        addrs(&f, c->creds.bssid, c->phone_mac, s->gateway, &s->seq_phone);
         emit(s, t, &f);
     } else if (kind < 80) {
         /* unicast downlink to another station */
         uint32_t k = rng_range(s, 0, AIR_NSTA - 1);
         frame_base(s, &f, data_fc(1, 0, 1, c->pairwise != SC_CIPHER_OPEN),
                    (uint16_t)(body + sc_air_overhead(c->pairwise, 1, 0)), -38);
-        memcpy(f.addr1, s->sta[k], 6);
-        memcpy(f.addr2, c->creds.bssid, 6);
-        memcpy(f.addr3, s->gateway, 6);
-        f.seq_ctrl = next_seq(&s->seq_ap);
+        addrs(&f, s->sta[k], c->creds.bssid, s->gateway, &s->seq_ap);
         emit(s, t, &f);
     } else if (kind < 90) {
         /* probe request from a passer-by, or the neighbour's beacon */
         int probe = rng_range(s, 0, 1) != 0;
         frame_base(s, &f, (uint16_t)((probe ? 4u : 8u) << 4), (uint16_t)(probe ? rng_range(s, 40, 200) : 180),
                    (int8_t)-(int)rng_range(s, 60, 90));
-        memset(f.addr1, 0xFF, 6);
-        memcpy(f.addr2, probe ? s->sta[3] : s->other_bssid, 6);
         if (probe)
-            memset(f.addr3, 0xFF, 6);
+            addrs(&f, bcast, s->sta[3], bcast, &s->seq_sta[3]);
         else
-            memcpy(f.addr3, s->other_bssid, 6);
-        f.seq_ctrl = next_seq(probe ? &s->seq_sta[3] : &s->seq_ap2);
+            addrs(&f, bcast, s->other_bssid, s->other_bssid, &s->seq_ap2);
         emit(s, t, &f);
     } else {
         /* ACK to a station: 10-byte control frame */

@@ -23,6 +23,10 @@ void sc_tc8266_svc_share(sc_tc8266_svc_t *s, sc_tc8266_svc_t *with) { s->budget 
 
 void sc_tc8266_svc_log_raised(sc_tc8266_svc_t *s, bool up) { s->log_raised = up || s->log_only; }
 
+/* The time an empty budget takes to fill up (rounded up, so FILL_MS ms always refill it all). */
+#define FILL_MS ((SC_TC8266_BUDGET_BYTES * 1000u + SC_TC8266_BUDGET_RATE - 1u) / SC_TC8266_BUDGET_RATE)
+_Static_assert(FILL_MS * (uint64_t)SC_TC8266_BUDGET_RATE <= UINT32_MAX / 2, "the clamped refill fits 32 bits");
+
 /* Takes n bytes from the global reply budget; false (and nothing taken) when it has less. */
 static bool budget_take(sc_tc8266_budget_t *b, uint32_t now, size_t n)
 {
@@ -33,10 +37,13 @@ static bool budget_take(sc_tc8266_budget_t *b, uint32_t now, size_t n)
     }
     int32_t dt = sc_ms_diff(now, b->at);
     if (dt > 0) {
-        uint64_t add = (uint64_t)dt * SC_TC8266_BUDGET_RATE / 1000u;
+        /* Past FILL_MS the bucket is full whatever dt is: clamped, the refill is 32-bit
+         * arithmetic (no 64-bit multiply and divide helpers on a 32-bit MCU). */
+        uint32_t ms = (uint32_t)dt < FILL_MS ? (uint32_t)dt : FILL_MS;
+        uint32_t add = ms * SC_TC8266_BUDGET_RATE / 1000u;
         if (add) {
-            uint64_t v = b->bytes + add;
-            b->bytes = v > SC_TC8266_BUDGET_BYTES ? SC_TC8266_BUDGET_BYTES : (uint32_t)v;
+            uint32_t v = b->bytes + add;
+            b->bytes = v > SC_TC8266_BUDGET_BYTES ? SC_TC8266_BUDGET_BYTES : v;
             b->at = now;
         }
     } else if (dt < -60000) {

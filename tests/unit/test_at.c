@@ -770,6 +770,8 @@ static void test_mqtt(void **state)
     assert_string_equal(cmd(x, "AT+TCMQTTCONN?\r\n"), "+CME ERROR:208\r\n");
     assert_string_equal(cmd(x, "AT+TCMQTTSTATE?\r\n"), "+TCMQTTSTATE:0\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCMQTTSTATE=?\r\n"), "OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTDISCONN=?\r\n"), "OK\r\n");   /* test forms with a bare OK */
+    assert_string_equal(cmd(x, "AT+TCDEVREG=?\r\n"), "OK\r\n");
     assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:FAIL,207\r\n"); /* no devinfo */
     assert_int_equal(x->f.connect, 0);
     set_devinfo(x);
