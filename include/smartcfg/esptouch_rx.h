@@ -93,6 +93,11 @@ int sc_et_rx_recent_activity(const sc_et_rx_t *rx, uint8_t channel, uint32_t now
  * channel within the last within_ms (<= 30000): worth a longer look. Random traffic causes it
  * now and then. */
 int sc_et_rx_candidate(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
+/* 1 if some stream on channel heard a group-addressed data frame of an ESP-TOUCH length
+ * (data or guide, under any accepted overhead) within the last within_ms: one frame of a
+ * sender is enough, so the channel search glances at a channel and stays a full dwell only
+ * where this holds. Foreign broadcasts cause it often. */
+int sc_et_rx_heard(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
 /* The channel of a lock still supported by guide frames or valid triplets in the last 400 ms,
  * or of one whose channel has been silent since (0 if none): what the channel search stays
  * on. A false lock stops pinning as soon as other frames on its channel show it is alive. */
