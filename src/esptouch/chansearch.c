@@ -23,14 +23,22 @@ typedef struct {
     uint8_t current;        /* index into channels */
     uint8_t locked_channel; /* nonzero: a supported lock holds the radio here */
     uint8_t started;
-    uint8_t looked;         /* this visit already got its longer look */
+    uint8_t looks;          /* look slices granted on this visit for candidate traffic */
+    uint8_t full;           /* this visit got (or needs no glance before) the full dwell */
     uint8_t extends;        /* extra looks granted on this visit */
     uint32_t dwell_ms;      /* per-channel dwell while searching */
     uint32_t switch_at;     /* time of the next hop */
     uint32_t visit;         /* when this visit began */
+    uint32_t checked;       /* when this visit was last judged (start of the current slice) */
 } cs_state_t;
 
 SC_STATE_FITS(cs_state_t, sc_chansearch_t);
+
+/* The longer look at candidate traffic, in slices: CS_MAX_LOOKS slices add up to twice
+ * SC_CHANSEARCH_LOOK_MS, enough for a guide-less lock at 10 % loss. */
+#define CS_LOOK_SLICE_MS SC_CHANSEARCH_DWELL_MS
+#define CS_GLANCE_MS(dwell) ((dwell) / 2u)
+#define CS_MAX_LOOKS ((2u * SC_CHANSEARCH_LOOK_MS + CS_LOOK_SLICE_MS - 1u) / CS_LOOK_SLICE_MS)
 
 static cs_state_t *CS(sc_chansearch_t *cs) { return (cs_state_t *)(void *)cs->opaque; }
 
@@ -119,15 +127,26 @@ sc_err_t sc_chansearch_init(sc_chansearch_t *pub, const uint8_t *channels, size_
     return SC_OK;
 }
 
-static uint8_t hop(cs_state_t *cs, uint32_t now_ms, uint32_t *until_ms)
+/* Starts a visit of the current channel at now_ms. With a receiver to ask, the visit begins
+ * with a glance (half the dwell): a sender's datagrams come every 8 ms in either phase, so
+ * one of its frames is heard in that time, and the rest of the dwell is spent only where one
+ * was (sc_et_rx_heard). Without one, every visit is a full dwell. */
+static uint8_t visit_start(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_ms)
 {
-    cs->current = (uint8_t)((cs->current + 1) % cs->nchannels);
     cs->extends = 0;
-    cs->looked = 0;
+    cs->looks = 0;
+    cs->full = (uint8_t)!glance;
     cs->visit = now_ms;
-    cs->switch_at = now_ms + cs->dwell_ms;
+    cs->checked = now_ms;
+    cs->switch_at = now_ms + (glance ? CS_GLANCE_MS(cs->dwell_ms) : cs->dwell_ms);
     *until_ms = cs->switch_at;
     return cs->channels[cs->current];
+}
+
+static uint8_t hop(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_ms)
+{
+    cs->current = (uint8_t)((cs->current + 1) % cs->nchannels);
+    return visit_start(cs, glance, now_ms, until_ms);
 }
 
 uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t now_ms, uint32_t *until_ms)
@@ -144,12 +163,7 @@ uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t 
         cs->current = 0;
     if (!cs->started) {
         cs->started = 1;
-        cs->extends = 0;
-        cs->looked = 0;
-        cs->visit = now_ms;
-        cs->switch_at = now_ms + cs->dwell_ms;
-        *until_ms = cs->switch_at;
-        return cs->channels[cs->current];
+        return visit_start(cs, rx != NULL, now_ms, until_ms);
     }
     uint8_t lc = rx ? sc_et_rx_pinned_channel(rx, now_ms) : 0;
     if (lc) {
@@ -168,25 +182,35 @@ uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t 
         /* unlocked, or the lock lost its support: the sender stopped or the lock was false;
          * the channel was just searched thoroughly, so move on */
         cs->locked_channel = 0;
-        return hop(cs, now_ms, until_ms);
+        return hop(cs, rx != NULL, now_ms, until_ms);
     }
     if (since(now_ms, cs->switch_at) < 0) {
         *until_ms = cs->switch_at;
         return cs->channels[cs->current];
     }
     uint8_t ch = cs->channels[cs->current];
-    uint32_t visit = now_ms - cs->visit;
+    uint32_t visit = now_ms - cs->visit, slice = now_ms - cs->checked;
+    int glancing = !cs->full;
+    cs->checked = now_ms;
+    cs->full = 1; /* whatever follows, the glance is over */
     if (rx && cs->extends < SC_CHANSEARCH_MAX_EXTEND &&
         sc_et_rx_recent_activity(rx, ch, now_ms, visit + 1u)) {
         /* two triplets agree on an offset: a lock needs a third */
         cs->extends++;
         cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
-    } else if (rx && !cs->looked && sc_et_rx_candidate(rx, ch, now_ms, visit + 1u)) {
-        /* something like a sender: look long enough for a lock from either phase */
-        cs->looked = 1;
-        cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
+    } else if (rx && cs->looks < CS_MAX_LOOKS && sc_et_rx_candidate(rx, ch, now_ms, slice + 1u)) {
+        /* something like a sender: look one slice more while it keeps looking like one. A
+         * sender in either phase renews the candidate every datagram or two, so it holds the
+         * radio until it locks (or shows triplet evidence); a random look-alike is usually
+         * gone by the next slice, and costs that slice instead of a whole long look. */
+        cs->looks++;
+        cs->switch_at = now_ms + CS_LOOK_SLICE_MS;
+    } else if (rx && glancing && sc_et_rx_heard(rx, ch, now_ms, visit + 1u)) {
+        /* the glance heard a frame of an ESP-TOUCH length: stay the rest of the dwell, long
+         * enough for two frames of one transmitter a datagram apart (a candidate) */
+        cs->switch_at = cs->visit + cs->dwell_ms;
     } else {
-        return hop(cs, now_ms, until_ms);
+        return hop(cs, rx != NULL, now_ms, until_ms);
     }
     *until_ms = cs->switch_at;
     return ch;
