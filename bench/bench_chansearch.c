@@ -39,6 +39,7 @@ static sc_et_rx_t rx;
  * was on the AP's channel, the receiver's events, the sender's phase), to see where a run
  * lost its time. */
 static int tracing;
+static int false_locks; /* locks on foreign traffic while hopping (each costs the search time) */
 static uint32_t trace_start; /* the air's time 0 in the sender's run (start_ms) */
 
 static char phase_at(uint32_t air_ms)
@@ -145,6 +146,8 @@ static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uin
             (*wrong)++;
             sc_et_rx_reset(&rx);
         }
+        if (n && et == SC_ET_EV_LOCKED && memcmp(ev.sender, c->phone_mac, 6) != 0)
+            false_locks++;
         /* the port acts on a lock or an unlock at once, not at the next deadline */
         if (n && (et == SC_ET_EV_LOCKED || et == SC_ET_EV_UNLOCKED))
             until = now;
@@ -159,6 +162,7 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
     static double fl_ratio[MAX_RUNS]; /* the floor for a hopper / fixed */
     static double vs_floor[MAX_RUNS]; /* hopping / the floor for a hopper */
     int ok = 0, fails = 0, wrong = 0, within = 0, fl_within = 0;
+    false_locks = 0;
     for (int i = 0; i < runs; i++) {
         sc_air_config_t c;
         sc_air_config_default(&c);
@@ -226,6 +230,7 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
     }
     printf("BENCH chansearch_%s_failures %d count\n", name, fails);
     printf("BENCH chansearch_%s_wrong_results %d count\n", name, wrong);
+    printf("BENCH chansearch_%s_foreign_locks %d count\n", name, false_locks);
 }
 
 int main(int argc, char **argv)
