@@ -4,13 +4,20 @@
  *
  * The sender repeats a 2 s guide phase and a 4 s data phase, one datagram every 8 ms, and the
  * receiver locks on either (four guide frames, or three CRC-valid triplets). So a visit needs
- * only to *notice* a sender: a short dwell (24 ms, three datagrams) sweeps 13 channels in about
- * a third of a second and a 36-channel dual-band list inside one guide phase. A channel showing
- * candidate traffic (a guide step, or a CRC-valid triplet under some offset) gets a longer look
- * (120 ms: a lock from either phase); guide-less evidence (two triplets agreeing on an
- * offset) up to four more looks. A lock holds the radio only while guide frames or valid
- * triplets keep supporting it (sc_et_rx_pinned_channel), so a false lock on random traffic
- * lets the search go on within 400 ms instead of the lock's 2.5 s expiry. */
+ * only to *notice* a sender, and the time to reach the AP's channel is what a device that
+ * starts mid-session loses (what it missed before comes back a round later, or after the next
+ * guide phase). A visit begins with a glance (half the dwell, 12 ms): one frame of a sender
+ * arrives in that time, so a channel where no frame of an ESP-TOUCH length was heard
+ * (sc_et_rx_heard) is left at once; where one was, the visit lasts the dwell (24 ms, three
+ * datagrams), enough for the two frames of one transmitter that make candidate traffic (a
+ * guide step, two group frames at most two slots apart, or a CRC-valid triplet under some
+ * offset). Candidate traffic is then looked at in slices of 24 ms, each granted only if the
+ * candidate was renewed in the last one: a sender renews it every datagram or two and holds
+ * the radio until it locks, a random look-alike costs one slice. Guide-less evidence (two
+ * triplets agreeing on an offset) gets up to four looks of 120 ms. A lock holds the radio only
+ * while guide frames or valid triplets keep supporting it (sc_et_rx_pinned_channel), so a false
+ * lock on random traffic lets the search go on within 400 ms instead of the lock's 2.5 s
+ * expiry. */
 #include <string.h>
 
 #include "smartcfg/esptouch_rx.h"
@@ -24,7 +31,7 @@ typedef struct {
     uint8_t locked_channel; /* nonzero: a supported lock holds the radio here */
     uint8_t started;
     uint8_t looks;          /* look slices granted on this visit for candidate traffic */
-    uint8_t full;           /* this visit got (or needs no glance before) the full dwell */
+    uint8_t full;           /* the glance of this visit is over (or it had none) */
     uint8_t extends;        /* extra looks granted on this visit */
     uint32_t dwell_ms;      /* per-channel dwell while searching */
     uint32_t switch_at;     /* time of the next hop */
@@ -34,10 +41,13 @@ typedef struct {
 
 SC_STATE_FITS(cs_state_t, sc_chansearch_t);
 
-/* The longer look at candidate traffic, in slices: CS_MAX_LOOKS slices add up to twice
- * SC_CHANSEARCH_LOOK_MS, enough for a guide-less lock at 10 % loss. */
+/* The longer look at candidate traffic, in slices of three datagrams (the sender's cadence,
+ * whatever dwell the port chose); at most CS_MAX_LOOKS slices, twice SC_CHANSEARCH_LOOK_MS,
+ * for a channel whose look-alike traffic never locks. */
 #define CS_LOOK_SLICE_MS SC_CHANSEARCH_DWELL_MS
-#define CS_GLANCE_MS(dwell) ((dwell) / 2u)
+/* The glance: half the dwell (at least 1 ms), one datagram slot and the retune with margin at
+ * the default dwell. */
+#define CS_GLANCE_MS(dwell) (((dwell) + 1u) / 2u)
 #define CS_MAX_LOOKS ((2u * SC_CHANSEARCH_LOOK_MS + CS_LOOK_SLICE_MS - 1u) / CS_LOOK_SLICE_MS)
 
 static cs_state_t *CS(sc_chansearch_t *cs) { return (cs_state_t *)(void *)cs->opaque; }
