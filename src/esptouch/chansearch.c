@@ -7,17 +7,16 @@
  * only to *notice* a sender, and the time to reach the AP's channel is what a device that
  * starts mid-session loses (what it missed before comes back a round later, or after the next
  * guide phase). A visit begins with a glance (half the dwell, 12 ms): one frame of a sender
- * arrives in that time, so a channel where no frame of an ESP-TOUCH length was heard
+ * normally arrives in that time, so a channel where no frame of an ESP-TOUCH length was heard
  * (sc_et_rx_heard) is left at once; where one was, the visit lasts the dwell (24 ms, three
  * datagrams), enough for the two frames of one transmitter that make candidate traffic (a
  * guide step, two group frames at most two slots apart, or a CRC-valid triplet under some
- * offset). Candidate traffic is then looked at in slices of 24 ms, each granted only if the
- * candidate was renewed in the last one: a sender renews it every datagram or two and holds
- * the radio until it locks, a random look-alike costs one slice. Guide-less evidence (two
- * triplets agreeing on an offset) gets up to four looks of 120 ms. A lock holds the radio only
- * while guide frames or valid triplets keep supporting it (sc_et_rx_pinned_channel), so a false
- * lock on random traffic lets the search go on within 400 ms instead of the lock's 2.5 s
- * expiry. */
+ * offset). Candidate traffic gets a longer look (120 ms: a lock from either phase, or the next
+ * burst of relays an AP held for its DTIM beacon); guide-less evidence (two triplets agreeing
+ * on an offset) up to four more looks. The first sweep follows the list, later ones a new
+ * random order each (see reshuffle). A lock holds the radio only while guide frames or valid
+ * triplets keep supporting it (sc_et_rx_pinned_channel), so a false lock on random traffic
+ * lets the search go on within 400 ms instead of the lock's 2.5 s expiry. */
 #include <string.h>
 
 #include "smartcfg/esptouch_rx.h"
@@ -30,25 +29,20 @@ typedef struct {
     uint8_t current;        /* index into channels */
     uint8_t locked_channel; /* nonzero: a supported lock holds the radio here */
     uint8_t started;
-    uint8_t looks;          /* look slices granted on this visit for candidate traffic */
+    uint8_t looked;         /* this visit already got its longer look */
     uint8_t full;           /* the glance of this visit is over (or it had none) */
     uint8_t extends;        /* extra looks granted on this visit */
     uint32_t dwell_ms;      /* per-channel dwell while searching */
     uint32_t switch_at;     /* time of the next hop */
     uint32_t visit;         /* when this visit began */
-    uint32_t checked;       /* when this visit was last judged (start of the current slice) */
+    uint32_t rng;           /* xorshift state for the order of the sweeps after the first */
 } cs_state_t;
 
 SC_STATE_FITS(cs_state_t, sc_chansearch_t);
 
-/* The longer look at candidate traffic, in slices of three datagrams (the sender's cadence,
- * whatever dwell the port chose); at most CS_MAX_LOOKS slices, twice SC_CHANSEARCH_LOOK_MS,
- * for a channel whose look-alike traffic never locks. */
-#define CS_LOOK_SLICE_MS SC_CHANSEARCH_DWELL_MS
 /* The glance: half the dwell (at least 1 ms), one datagram slot and the retune with margin at
  * the default dwell. */
 #define CS_GLANCE_MS(dwell) (((dwell) + 1u) / 2u)
-#define CS_MAX_LOOKS ((2u * SC_CHANSEARCH_LOOK_MS + CS_LOOK_SLICE_MS - 1u) / CS_LOOK_SLICE_MS)
 
 static cs_state_t *CS(sc_chansearch_t *cs) { return (cs_state_t *)(void *)cs->opaque; }
 
@@ -144,18 +138,52 @@ sc_err_t sc_chansearch_init(sc_chansearch_t *pub, const uint8_t *channels, size_
 static uint8_t visit_start(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_ms)
 {
     cs->extends = 0;
-    cs->looks = 0;
+    cs->looked = 0;
     cs->full = (uint8_t)!glance;
     cs->visit = now_ms;
-    cs->checked = now_ms;
     cs->switch_at = now_ms + (glance ? CS_GLANCE_MS(cs->dwell_ms) : cs->dwell_ms);
     *until_ms = cs->switch_at;
     return cs->channels[cs->current];
 }
 
+static uint32_t cs_rand(cs_state_t *cs)
+{
+    uint32_t x = cs->rng ? cs->rng : 0x9e3779b9u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    cs->rng = x;
+    return x;
+}
+
+/* After a sweep, the next one visits the channels in a new random order (never the channel
+ * just left first). A fixed order revisits each channel at one fixed period, and an AP that
+ * holds group frames for its DTIM beacon sends the sender's relays in bursts at another: when
+ * the two line up (a sweep of 13 glances is about two 100 ms DTIM intervals) the search can
+ * miss every burst for seconds. A random order spreads the revisits over the whole range. */
+static void reshuffle(cs_state_t *cs)
+{
+    uint8_t last = cs->channels[cs->nchannels - 1u];
+    for (uint8_t i = (uint8_t)(cs->nchannels - 1u); i > 0; i--) {
+        uint8_t j = (uint8_t)(cs_rand(cs) % (i + 1u));
+        uint8_t t = cs->channels[i];
+        cs->channels[i] = cs->channels[j];
+        cs->channels[j] = t;
+    }
+    if (cs->nchannels > 1 && cs->channels[0] == last) {
+        uint8_t j = (uint8_t)(1u + cs_rand(cs) % (cs->nchannels - 1u));
+        cs->channels[0] = cs->channels[j];
+        cs->channels[j] = last;
+    }
+}
+
 static uint8_t hop(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_ms)
 {
-    cs->current = (uint8_t)((cs->current + 1) % cs->nchannels);
+    cs->current = (uint8_t)(cs->current + 1u);
+    if (cs->current >= cs->nchannels) {
+        cs->current = 0;
+        reshuffle(cs);
+    }
     return visit_start(cs, glance, now_ms, until_ms);
 }
 
@@ -173,6 +201,7 @@ uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t 
         cs->current = 0;
     if (!cs->started) {
         cs->started = 1;
+        cs->rng = (now_ms * 2654435761u) ^ 0x9e3779b9u; /* any nonzero seed does */
         return visit_start(cs, rx != NULL, now_ms, until_ms);
     }
     uint8_t lc = rx ? sc_et_rx_pinned_channel(rx, now_ms) : 0;
@@ -199,22 +228,19 @@ uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t 
         return cs->channels[cs->current];
     }
     uint8_t ch = cs->channels[cs->current];
-    uint32_t visit = now_ms - cs->visit, slice = now_ms - cs->checked;
+    uint32_t visit = now_ms - cs->visit;
     int glancing = !cs->full;
-    cs->checked = now_ms;
     cs->full = 1; /* whatever follows, the glance is over */
     if (rx && cs->extends < SC_CHANSEARCH_MAX_EXTEND &&
         sc_et_rx_recent_activity(rx, ch, now_ms, visit + 1u)) {
         /* two triplets agree on an offset: a lock needs a third */
         cs->extends++;
         cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
-    } else if (rx && cs->looks < CS_MAX_LOOKS && sc_et_rx_candidate(rx, ch, now_ms, slice + 1u)) {
-        /* something like a sender: look one slice more while it keeps looking like one. A
-         * sender in either phase renews the candidate every datagram or two, so it holds the
-         * radio until it locks (or shows triplet evidence); a random look-alike is usually
-         * gone by the next slice, and costs that slice instead of a whole long look. */
-        cs->looks++;
-        cs->switch_at = now_ms + CS_LOOK_SLICE_MS;
+    } else if (rx && !cs->looked && sc_et_rx_candidate(rx, ch, now_ms, visit + 1u)) {
+        /* something like a sender: look long enough for a lock from either phase, and for the
+         * next burst of relays an AP holds for its DTIM beacon (100 ms apart) */
+        cs->looked = 1;
+        cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
     } else if (rx && glancing && sc_et_rx_heard(rx, ch, now_ms, visit + 1u)) {
         /* the glance heard a frame of an ESP-TOUCH length: stay the rest of the dwell, long
          * enough for two frames of one transmitter a datagram apart (a candidate) */
