@@ -11,7 +11,8 @@
  *  - "mid": the device starts hopping at a random point of the phone's 45 s run, in a guide
  *    or a data phase alike (as bench_ttd's captures); time counted from the device's start.
  * Reports median and worst ratio per channel list: 2.4 GHz 1..13, and a dual-band card (1..11
- * and the 5 GHz channels 36..165).
+ * and the 5 GHz channels 36..165); the *_dtim_* cases again with only the AP's relays, which
+ * it holds for a 100 ms DTIM beacon and sends in bursts (the search must catch a burst).
  * "mid" also reports the floor for a hopper: the fixed receiver, deaf until a sweep that listens
  * one datagram slot per channel would first reach the AP's channel (what a search in list order cannot beat).
  * Usage: bench_chansearch [runs per case (60)] [master seed (20261202)]
@@ -155,7 +156,7 @@ static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uin
     return UINT32_MAX;
 }
 
-static void measure(const char *name, const uint8_t *list, size_t n, int runs, int mid)
+static void measure(const char *name, const uint8_t *list, size_t n, int runs, int mid, int dtim)
 {
     static double ratio[MAX_RUNS];
     static double extra[MAX_RUNS];
@@ -171,6 +172,12 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
         c.seed = draw();
         c.loss = 0.1;
         c.foreign = 1.0;
+        if (dtim) {
+            /* the device hears only the AP's relays, held for a DTIM beacon every 100 ms and
+             * sent in a burst (a power-saving station on the AP; the phone on the other band) */
+            c.uplink = 0;
+            c.dtim_ms = 100;
+        }
         uint32_t ahead = mid ? 0 : draw() % HOP_AHEAD_MAX;
         uint32_t fixed = ttd(&c, NULL, 0, 0, 0, &wrong);
         uint32_t hop = ttd(&c, list, n, ahead, 0, &wrong);
@@ -254,10 +261,14 @@ int main(int argc, char **argv)
             continue;
         dual[nd++] = (uint8_t)c5;
     }
-    measure("2g_start", list24, n24, runs, 0);
-    measure("dual_start", dual, nd, runs, 0);
-    measure("2g_mid", list24, n24, runs, 1);
-    measure("dual_mid", dual, nd, runs, 1);
+    measure("2g_start", list24, n24, runs, 0, 0);
+    measure("dual_start", dual, nd, runs, 0, 0);
+    measure("2g_mid", list24, n24, runs, 1, 0);
+    measure("dual_mid", dual, nd, runs, 1, 0);
+    measure("2g_dtim_start", list24, n24, runs, 0, 1);
+    measure("dual_dtim_start", dual, nd, runs, 0, 1);
+    measure("2g_dtim_mid", list24, n24, runs, 1, 1);
+    measure("dual_dtim_mid", dual, nd, runs, 1, 1);
     printf("BENCH chansearch_dual_channels %zu count\n", nd);
     printf("BENCH chansearch_runs_per_list %d runs\n", runs);
     return 0;
