@@ -107,9 +107,10 @@ uint8_t sc_et_rx_pinned_channel(const sc_et_rx_t *rx, uint32_t now_ms);
  * Which channel to listen on next and for how long; the port only tunes the radio. Each
  * visit starts with a glance of half the dwell and lasts the dwell only where a frame of an
  * ESP-TOUCH length was heard, so 13 channels are swept in about 0.2 s and a dual-band list of
- * 36 in about 0.6 s (docs/receiver.md §7); a channel with candidate traffic is looked at as
- * long as the candidate keeps coming, one with guide-less evidence longer still, and a lock
- * holds the radio as long as guide frames or valid triplets keep supporting it. */
+ * 36 in about 0.6 s (docs/receiver.md §7); sweeps after the first take a new random order; a
+ * channel with candidate traffic gets a longer look, one with guide-less evidence longer
+ * still, and a lock holds the radio as long as guide frames or valid triplets keep
+ * supporting it. */
 #define SC_CHANSEARCH_MAX_CHANNELS 48 /* 2.4 GHz 1..14 and the 5 GHz channels up to 177 */
 
 /* Caller-owned, opaque (common.h): the channel list, where the search is, the lock it follows. */
@@ -120,8 +121,7 @@ typedef struct {
 
 #define SC_CHANSEARCH_DWELL_MS 24u    /* default dwell: three datagrams of a sender's either phase
                                          (a visit glances for half of it first) */
-#define SC_CHANSEARCH_LOOK_MS 120u    /* a look at guide-less evidence; candidate traffic holds the
-                                         radio up to twice this while it keeps coming */
+#define SC_CHANSEARCH_LOOK_MS 120u    /* the longer look at a channel with candidate traffic */
 #define SC_CHANSEARCH_MAX_EXTEND 4u   /* extra looks granted on a channel with guide-less evidence */
 
 /* channels NULL = 1..13 (n ignored), else 1..SC_CHANSEARCH_MAX_CHANNELS channel numbers

@@ -6,17 +6,16 @@
  * receiver locks on either (four guide frames, or three CRC-valid triplets). So a visit needs
  * only to *notice* a sender, and the time to reach the AP's channel is what a device that
  * starts mid-session loses (what it missed before comes back a round later, or after the next
- * guide phase). A visit begins with a glance (half the dwell, 12 ms): one frame of a sender
- * normally arrives in that time, so a channel where no frame of an ESP-TOUCH length was heard
- * (sc_et_rx_heard) is left at once; where one was, the visit lasts the dwell (24 ms, three
- * datagrams), enough for the two frames of one transmitter that make candidate traffic (a
- * guide step, two group frames at most two slots apart, or a CRC-valid triplet under some
- * offset). Candidate traffic gets a longer look (120 ms: a lock from either phase, or the next
- * burst of relays an AP held for its DTIM beacon); guide-less evidence (two triplets agreeing
- * on an offset) up to four more looks. The first sweep follows the list, later ones a new
- * random order each (see reshuffle). A lock holds the radio only while guide frames or valid
- * triplets keep supporting it (sc_et_rx_pinned_channel), so a false lock on random traffic
- * lets the search go on within 400 ms instead of the lock's 2.5 s expiry. */
+ * guide phase). The first sweep therefore glances (half the dwell, 12 ms) at each channel and
+ * stays the dwell (24 ms, three datagrams) only where a frame of an ESP-TOUCH length was heard
+ * (sc_et_rx_heard): enough for the two frames of one transmitter that make candidate traffic
+ * (a guide step, two group frames at most two slots apart, or a CRC-valid triplet under some
+ * offset). Later sweeps dwell on every channel (see visit_start). Candidate traffic gets a
+ * longer look (120 ms: a lock from either phase, or the next DTIM burst of relays);
+ * guide-less evidence (two triplets agreeing on an offset) up to four more looks. A lock holds
+ * the radio only while guide frames or valid triplets keep supporting it
+ * (sc_et_rx_pinned_channel), so a false lock on random traffic lets the search go on within
+ * 400 ms instead of the lock's 2.5 s expiry. */
 #include <string.h>
 
 #include "smartcfg/esptouch_rx.h"
@@ -32,10 +31,10 @@ typedef struct {
     uint8_t looked;         /* this visit already got its longer look */
     uint8_t full;           /* the glance of this visit is over (or it had none) */
     uint8_t extends;        /* extra looks granted on this visit */
+    uint8_t swept;          /* the first sweep is over: visits no longer glance */
     uint32_t dwell_ms;      /* per-channel dwell while searching */
     uint32_t switch_at;     /* time of the next hop */
     uint32_t visit;         /* when this visit began */
-    uint32_t rng;           /* xorshift state for the order of the sweeps after the first */
 } cs_state_t;
 
 SC_STATE_FITS(cs_state_t, sc_chansearch_t);
@@ -131,12 +130,17 @@ sc_err_t sc_chansearch_init(sc_chansearch_t *pub, const uint8_t *channels, size_
     return SC_OK;
 }
 
-/* Starts a visit of the current channel at now_ms. With a receiver to ask, the visit begins
- * with a glance (half the dwell): a sender's datagrams come every 8 ms in either phase, so
- * one of its frames is heard in that time, and the rest of the dwell is spent only where one
- * was (sc_et_rx_heard). Without one, every visit is a full dwell. */
+/* Starts a visit of the current channel at now_ms. On the first sweep, with a receiver to ask,
+ * the visit begins with a glance (half the dwell): a sender's datagrams come every 8 ms in
+ * either phase, so one of its frames normally arrives in that time, and the rest of the dwell
+ * is spent only where one did (sc_et_rx_heard). The first sweep is what a device that starts
+ * while a phone is already sending loses. Later sweeps dwell on every channel: with an AP that
+ * holds its relays for a 100 ms DTIM beacon and sends them in bursts, glancing on every sweep
+ * cost 6-10 points of bench_chansearch's dual-band figures, and a sweep of 13 glances (about
+ * two DTIM intervals) was traced coming back between the same two bursts for seconds. */
 static uint8_t visit_start(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_ms)
 {
+    glance = glance && !cs->swept;
     cs->extends = 0;
     cs->looked = 0;
     cs->full = (uint8_t)!glance;
@@ -146,43 +150,12 @@ static uint8_t visit_start(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t
     return cs->channels[cs->current];
 }
 
-static uint32_t cs_rand(cs_state_t *cs)
-{
-    uint32_t x = cs->rng ? cs->rng : 0x9e3779b9u;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    cs->rng = x;
-    return x;
-}
-
-/* After a sweep, the next one visits the channels in a new random order (never the channel
- * just left first). A fixed order revisits each channel at one fixed period, and an AP that
- * holds group frames for its DTIM beacon sends the sender's relays in bursts at another: when
- * the two line up (a sweep of 13 glances is about two 100 ms DTIM intervals) the search can
- * miss every burst for seconds. A random order spreads the revisits over the whole range. */
-static void reshuffle(cs_state_t *cs)
-{
-    uint8_t last = cs->channels[cs->nchannels - 1u];
-    for (uint8_t i = (uint8_t)(cs->nchannels - 1u); i > 0; i--) {
-        uint8_t j = (uint8_t)(cs_rand(cs) % (i + 1u));
-        uint8_t t = cs->channels[i];
-        cs->channels[i] = cs->channels[j];
-        cs->channels[j] = t;
-    }
-    if (cs->nchannels > 1 && cs->channels[0] == last) {
-        uint8_t j = (uint8_t)(1u + cs_rand(cs) % (cs->nchannels - 1u));
-        cs->channels[0] = cs->channels[j];
-        cs->channels[j] = last;
-    }
-}
-
 static uint8_t hop(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_ms)
 {
     cs->current = (uint8_t)(cs->current + 1u);
     if (cs->current >= cs->nchannels) {
         cs->current = 0;
-        reshuffle(cs);
+        cs->swept = 1;
     }
     return visit_start(cs, glance, now_ms, until_ms);
 }
@@ -201,7 +174,6 @@ uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t 
         cs->current = 0;
     if (!cs->started) {
         cs->started = 1;
-        cs->rng = (now_ms * 2654435761u) ^ 0x9e3779b9u; /* any nonzero seed does */
         return visit_start(cs, rx != NULL, now_ms, until_ms);
     }
     uint8_t lc = rx ? sc_et_rx_pinned_channel(rx, now_ms) : 0;
