@@ -104,13 +104,12 @@ int sc_et_rx_heard(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint3
 uint8_t sc_et_rx_pinned_channel(const sc_et_rx_t *rx, uint32_t now_ms);
 
 /* --- channel search policy ---------------------------------------------------------
- * Which channel to listen on next and for how long; the port only tunes the radio. Each
- * visit starts with a glance of half the dwell and lasts the dwell only where a frame of an
- * ESP-TOUCH length was heard, so 13 channels are swept in about 0.2 s and a dual-band list of
- * 36 in about 0.6 s (docs/receiver.md §7); sweeps after the first take a new random order; a
- * channel with candidate traffic gets a longer look, one with guide-less evidence longer
- * still, and a lock holds the radio as long as guide frames or valid triplets keep
- * supporting it. */
+ * Which channel to listen on next and for how long; the port only tunes the radio. The first
+ * sweep glances at each channel for half the dwell and stays the dwell only where a frame of
+ * an ESP-TOUCH length was heard (13 channels in about 0.2 s, a dual-band list of 36 in about
+ * 0.6 s: docs/receiver.md §7); later sweeps dwell on every channel. A channel with candidate
+ * traffic gets a longer look, one with guide-less evidence longer still, and a lock holds the
+ * radio as long as guide frames or valid triplets keep supporting it. */
 #define SC_CHANSEARCH_MAX_CHANNELS 48 /* 2.4 GHz 1..14 and the 5 GHz channels up to 177 */
 
 /* Caller-owned, opaque (common.h): the channel list, where the search is, the lock it follows. */
@@ -120,7 +119,7 @@ typedef struct {
 } sc_chansearch_t;
 
 #define SC_CHANSEARCH_DWELL_MS 24u    /* default dwell: three datagrams of a sender's either phase
-                                         (a visit glances for half of it first) */
+                                         (the first sweep glances for half of it first) */
 #define SC_CHANSEARCH_LOOK_MS 120u    /* the longer look at a channel with candidate traffic */
 #define SC_CHANSEARCH_MAX_EXTEND 4u   /* extra looks granted on a channel with guide-less evidence */
 
