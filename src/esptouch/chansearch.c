@@ -136,7 +136,7 @@ sc_err_t sc_chansearch_init(sc_chansearch_t *pub, const uint8_t *channels, size_
  * is spent only where one did (sc_et_rx_heard). The first sweep is what a device that starts
  * while a phone is already sending loses. Later sweeps dwell on every channel: with an AP that
  * holds its relays for a 100 ms DTIM beacon and sends them in bursts, glancing on every sweep
- * cost 6-10 points of bench_chansearch's dual-band figures, and a sweep of 13 glances (about
+ * cost 5-10 points of bench_chansearch's dual-band DTIM figure, and a sweep of 13 glances (about
  * two DTIM intervals) was traced coming back between the same two bursts for seconds. */
 static uint8_t visit_start(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_ms)
 {
