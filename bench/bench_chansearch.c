@@ -11,8 +11,12 @@
  *  - "mid": the device starts hopping at a random point of the phone's 45 s run, in a guide
  *    or a data phase alike (as bench_ttd's captures); time counted from the device's start.
  * Reports median and worst ratio per channel list: 2.4 GHz 1..13, and a dual-band card (1..11
- * and the 5 GHz channels 36..165).
- * Usage: bench_chansearch [runs per case (60)] [master seed (20261202)] */
+ * and the 5 GHz channels 36..165); the *_dtim_* cases again with only the AP's relays, which
+ * it holds for a 100 ms DTIM beacon and sends in bursts (the search must catch a burst).
+ * "mid" also reports the floor for a hopper: the fixed receiver, deaf until a sweep that listens
+ * one datagram slot per channel would first reach the AP's channel (what a search in list order cannot beat).
+ * Usage: bench_chansearch [runs per case (60)] [master seed (20261202)]
+ * BENCH_CS_DEBUG=1 lists the runs above 1.5x on stderr, BENCH_CS_TRACE=1 also their timelines. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +31,23 @@
 #define SWITCH_MS 2u     /* a retune loses this much air (a typical driver's channel switch) */
 #define NOISE_GAP_MS 15u /* foreign broadcasts on every channel */
 #define HOP_AHEAD_MAX 3000u /* "start": the device has been hopping up to this long */
+#define SLOT_MS 8u       /* the sender's datagram interval: the least a visit must listen to hear one */
 
 static sc_air_t air;
 static sc_et_rx_t rx;
+
+/* BENCH_CS_TRACE=1: the worst runs are replayed with a timeline on stderr (when the hopper
+ * was on the AP's channel, the receiver's events, the sender's phase), to see where a run
+ * lost its time. */
+static int tracing;
+static int false_locks; /* locks on foreign traffic while hopping (each costs the search time) */
+static uint32_t trace_start; /* the air's time 0 in the sender's run (start_ms) */
+
+static char phase_at(uint32_t air_ms)
+{
+    /* the reference sender: a 2 s guide phase at the start of every 6 s period */
+    return (trace_start + air_ms) % 6000u < 2000u ? 'G' : 'D';
+}
 
 static uint64_t master;
 static uint32_t draw(void) { return bench_draw(&master); }
@@ -63,15 +81,16 @@ static void noise_frame(sc_frame_t *f, uint8_t ch)
 
 /* Time (ms since the phone's start, or since the device's start with c->start_ms) to the
  * correct result; hopping over list when n > 0 (the hopper started ahead ms before the air's
- * time 0), else fixed on the AP's channel. UINT32_MAX when nothing (correct) came before the
- * capture ended. */
-static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uint32_t ahead, int *wrong)
+ * time 0), else fixed on the AP's channel and deaf until late ms. UINT32_MAX when nothing
+ * (correct) came before the capture ended. */
+static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uint32_t ahead, uint32_t late,
+                    int *wrong)
 {
     if (sc_air_init(&air, c) != SC_OK || sc_et_rx_init(&rx, NULL) != SC_OK)
         return UINT32_MAX;
     noise_rng = c->seed | 1u;
     sc_chansearch_t cs;
-    uint32_t until = 0, deaf_until = 0, noise_at = 0;
+    uint32_t until = 0, deaf_until = n ? 0 : late, noise_at = 0;
     uint8_t tuned = c->channel;
     if (n) {
         if (sc_chansearch_init(&cs, list, n, 0) != SC_OK)
@@ -91,6 +110,9 @@ static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uin
         if (n && (int32_t)(now - until) >= 0) {
             uint32_t at = until;
             uint8_t ch = sc_chansearch_step(&cs, &rx, at, &until);
+            if (tracing && ch != tuned && (ch == c->channel || tuned == c->channel))
+                fprintf(stderr, "  %6u %c %s AP channel\n", at - ahead, phase_at(at - ahead),
+                        ch == c->channel ? "on " : "off");
             if (ch != tuned) {
                 tuned = ch;
                 deaf_until = at + SWITCH_MS;
@@ -114,12 +136,19 @@ static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uin
         if (fp->channel != tuned || (int32_t)(now - deaf_until) < 0)
             continue;
         sc_et_event_type_t et = sc_et_rx_feed(&rx, fp, now, &ev);
+        if (tracing && (et == SC_ET_EV_LOCKED || et == SC_ET_EV_UNLOCKED || et == SC_ET_EV_PROGRESS))
+            fprintf(stderr, "  %6u %c %s ch %u known %u/%u%s\n", now - ahead, phase_at(now - ahead),
+                    et == SC_ET_EV_LOCKED ? "LOCKED  " : et == SC_ET_EV_UNLOCKED ? "UNLOCKED" : "progress",
+                    ev.channel ? ev.channel : fp->channel, ev.known, ev.needed,
+                    fp->channel == c->channel ? "" : " (foreign)");
         if (et == SC_ET_EV_DONE) {
             if (bench_same_creds(&ev.result.creds, &c->creds))
                 return now - ahead;
             (*wrong)++;
             sc_et_rx_reset(&rx);
         }
+        if (n && et == SC_ET_EV_LOCKED && memcmp(ev.sender, c->phone_mac, 6) != 0)
+            false_locks++;
         /* the port acts on a lock or an unlock at once, not at the next deadline */
         if (n && (et == SC_ET_EV_LOCKED || et == SC_ET_EV_UNLOCKED))
             until = now;
@@ -127,11 +156,14 @@ static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uin
     return UINT32_MAX;
 }
 
-static void measure(const char *name, const uint8_t *list, size_t n, int runs, int mid)
+static void measure(const char *name, const uint8_t *list, size_t n, int runs, int mid, int dtim)
 {
     static double ratio[MAX_RUNS];
     static double extra[MAX_RUNS];
-    int ok = 0, fails = 0, wrong = 0, within = 0;
+    static double fl_ratio[MAX_RUNS]; /* the floor for a hopper / fixed */
+    static double vs_floor[MAX_RUNS]; /* hopping / the floor for a hopper */
+    int ok = 0, fails = 0, wrong = 0, within = 0, fl_within = 0;
+    false_locks = 0;
     for (int i = 0; i < runs; i++) {
         sc_air_config_t c;
         sc_air_config_default(&c);
@@ -140,32 +172,72 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
         c.seed = draw();
         c.loss = 0.1;
         c.foreign = 1.0;
+        if (dtim) {
+            /* the device hears only the AP's relays, held for a DTIM beacon every 100 ms and
+             * sent in a burst (a power-saving station on the AP; the phone on the other band) */
+            c.uplink = 0;
+            c.dtim_ms = 100;
+        }
         uint32_t ahead = mid ? 0 : draw() % HOP_AHEAD_MAX;
-        uint32_t fixed = ttd(&c, NULL, 0, 0, &wrong);
-        uint32_t hop = ttd(&c, list, n, ahead, &wrong);
+        uint32_t fixed = ttd(&c, NULL, 0, 0, 0, &wrong);
+        uint32_t hop = ttd(&c, list, n, ahead, 0, &wrong);
         if (fixed == UINT32_MAX)
             continue; /* not decodable even on the right channel: nothing to compare */
         if (hop == UINT32_MAX) {
             fails++;
             continue;
         }
-        if (getenv("BENCH_CS_DEBUG") && (double)hop > 1.5 * fixed)
-            fprintf(stderr, "%s run %d ch %u start %u (phase %u) fixed %u hop %u\n", name, i, c.channel, c.start_ms,
-                    c.start_ms % 6000u, fixed, hop);
+        unsigned pos = 0;
+        while (list[pos] != c.channel)
+            pos++;
+        /* The floor for a hopper ("mid"): a device that knows nothing of the AP's channel
+         * reaches it at the earliest after listening one datagram slot on each channel before
+         * it in the list (and retuning to each); from then on it is the fixed receiver. What it
+         * could not hear before then, no search can recover. */
+        uint32_t late = mid ? pos * (SLOT_MS + SWITCH_MS) : 0;
+        uint32_t hfloor = mid ? ttd(&c, NULL, 0, 0, late, &wrong) : fixed;
+        if (hfloor == UINT32_MAX || hfloor < fixed)
+            hfloor = hfloor == UINT32_MAX ? hop : fixed;
+        if ((getenv("BENCH_CS_DEBUG") || getenv("BENCH_CS_TRACE")) && (double)hop > 1.5 * fixed) {
+            fprintf(stderr, "%s run %d ch %u (list position %u) start %u (phase %u) fixed %u floor %u hop %u\n",
+                    name, i, c.channel, pos, c.start_ms, c.start_ms % 6000u, fixed, hfloor, hop);
+            if (getenv("BENCH_CS_TRACE")) {
+                int w = 0;
+                tracing = 1;
+                trace_start = c.start_ms;
+                fprintf(stderr, " fixed:\n");
+                (void)ttd(&c, NULL, 0, 0, 0, &w);
+                fprintf(stderr, " hopping:\n");
+                (void)ttd(&c, list, n, ahead, 0, &w);
+                tracing = 0;
+            }
+        }
         ratio[ok] = (double)hop / (double)(fixed ? fixed : 1);
         within += ratio[ok] <= 1.5;
+        fl_ratio[ok] = (double)hfloor / (double)(fixed ? fixed : 1);
+        fl_within += fl_ratio[ok] <= 1.5;
+        vs_floor[ok] = (double)hop / (double)(hfloor ? hfloor : 1);
         extra[ok++] = (double)hop - (double)fixed;
     }
     qsort(ratio, (size_t)ok, sizeof ratio[0], bench_cmp_double);
     qsort(extra, (size_t)ok, sizeof extra[0], bench_cmp_double);
+    qsort(fl_ratio, (size_t)ok, sizeof fl_ratio[0], bench_cmp_double);
+    qsort(vs_floor, (size_t)ok, sizeof vs_floor[0], bench_cmp_double);
     printf("BENCH chansearch_%s_median %.2f x_fixed\n", name, ok ? ratio[ok / 2] : 0.0);
     printf("BENCH chansearch_%s_worst %.2f x_fixed\n", name, ok ? ratio[ok - 1] : 0.0);
     printf("BENCH chansearch_%s_extra_median %.0f ms\n", name, ok ? extra[ok / 2] : 0.0);
     printf("BENCH chansearch_%s_extra_worst %.0f ms\n", name, ok ? extra[ok - 1] : 0.0);
     printf("BENCH chansearch_%s_within_1_5x %.0f %%\n", name, ok ? 100.0 * within / ok : 0.0);
+    if (mid) {
+        printf("BENCH chansearch_%s_floor_median %.2f x_fixed\n", name, ok ? fl_ratio[ok / 2] : 0.0);
+        printf("BENCH chansearch_%s_floor_worst %.2f x_fixed\n", name, ok ? fl_ratio[ok - 1] : 0.0);
+        printf("BENCH chansearch_%s_floor_within_1_5x %.0f %%\n", name, ok ? 100.0 * fl_within / ok : 0.0);
+        printf("BENCH chansearch_%s_vs_floor_median %.2f x_floor\n", name, ok ? vs_floor[ok / 2] : 0.0);
+        printf("BENCH chansearch_%s_vs_floor_worst %.2f x_floor\n", name, ok ? vs_floor[ok - 1] : 0.0);
+    }
     printf("BENCH chansearch_%s_failures %d count\n", name, fails);
-    if (wrong)
-        printf("BENCH chansearch_%s_wrong_results %d count\n", name, wrong);
+    printf("BENCH chansearch_%s_wrong_results %d count\n", name, wrong);
+    printf("BENCH chansearch_%s_foreign_locks %d count\n", name, false_locks);
 }
 
 int main(int argc, char **argv)
@@ -189,10 +261,14 @@ int main(int argc, char **argv)
             continue;
         dual[nd++] = (uint8_t)c5;
     }
-    measure("2g_start", list24, n24, runs, 0);
-    measure("dual_start", dual, nd, runs, 0);
-    measure("2g_mid", list24, n24, runs, 1);
-    measure("dual_mid", dual, nd, runs, 1);
+    measure("2g_start", list24, n24, runs, 0, 0);
+    measure("dual_start", dual, nd, runs, 0, 0);
+    measure("2g_mid", list24, n24, runs, 1, 0);
+    measure("dual_mid", dual, nd, runs, 1, 0);
+    measure("2g_dtim_start", list24, n24, runs, 0, 1);
+    measure("dual_dtim_start", dual, nd, runs, 0, 1);
+    measure("2g_dtim_mid", list24, n24, runs, 1, 1);
+    measure("dual_dtim_mid", dual, nd, runs, 1, 1);
     printf("BENCH chansearch_dual_channels %zu count\n", nd);
     printf("BENCH chansearch_runs_per_list %d runs\n", runs);
     return 0;

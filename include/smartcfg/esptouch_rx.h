@@ -93,17 +93,23 @@ int sc_et_rx_recent_activity(const sc_et_rx_t *rx, uint8_t channel, uint32_t now
  * channel within the last within_ms (<= 30000): worth a longer look. Random traffic causes it
  * now and then. */
 int sc_et_rx_candidate(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
+/* 1 if some stream on channel heard a group-addressed data frame of an ESP-TOUCH length
+ * (data or guide, under any accepted overhead) within the last within_ms: one frame of a
+ * sender is enough, so the channel search glances at a channel and stays a full dwell only
+ * where this holds. Foreign broadcasts cause it often. */
+int sc_et_rx_heard(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
 /* The channel of a lock still supported by guide frames or valid triplets in the last 400 ms,
  * or of one whose channel has been silent since (0 if none): what the channel search stays
  * on. A false lock stops pinning as soon as other frames on its channel show it is alive. */
 uint8_t sc_et_rx_pinned_channel(const sc_et_rx_t *rx, uint32_t now_ms);
 
 /* --- channel search policy ---------------------------------------------------------
- * Which channel to listen on next and for how long; the port only tunes the radio. A short
- * dwell per channel sweeps 13 channels in about half a second (a dual-band list of 36 inside
- * one 2 s guide phase); a channel with candidate traffic gets a longer look, one with
- * guide-less evidence longer still, and a lock holds the radio as long as guide frames or
- * valid triplets keep supporting it. */
+ * Which channel to listen on next and for how long; the port only tunes the radio. The first
+ * sweep glances at each channel for half the dwell and stays the dwell only where a frame of
+ * an ESP-TOUCH length was heard (13 channels in about 0.2 s, a dual-band list of 36 in about
+ * 0.6 s: docs/receiver.md §7); later sweeps dwell on every channel. A channel with candidate
+ * traffic gets a longer look, one with guide-less evidence longer still, and a lock holds the
+ * radio as long as guide frames or valid triplets keep supporting it. */
 #define SC_CHANSEARCH_MAX_CHANNELS 48 /* 2.4 GHz 1..14 and the 5 GHz channels up to 177 */
 
 /* Caller-owned, opaque (common.h): the channel list, where the search is, the lock it follows. */
@@ -112,12 +118,14 @@ typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_CHANSEARCH_SIZE)];
 } sc_chansearch_t;
 
-#define SC_CHANSEARCH_DWELL_MS 24u    /* default dwell: three datagrams of a sender's either phase */
+#define SC_CHANSEARCH_DWELL_MS 24u    /* default dwell: three datagrams of a sender's either phase
+                                         (the first sweep glances for half of it first) */
 #define SC_CHANSEARCH_LOOK_MS 120u    /* the longer look at a channel with candidate traffic */
 #define SC_CHANSEARCH_MAX_EXTEND 4u   /* extra looks granted on a channel with guide-less evidence */
 
 /* channels NULL = 1..13 (n ignored), else 1..SC_CHANSEARCH_MAX_CHANNELS channel numbers
- * (2.4 GHz 1..14, 5 GHz 32..177). dwell_ms 0 = default. */
+ * (2.4 GHz 1..14, 5 GHz 32..177). dwell_ms 0 = default; a radio whose retune takes more than
+ * a few ms wants a longer one, so that the glance still hears a datagram slot. */
 sc_err_t sc_chansearch_init(sc_chansearch_t *cs, const uint8_t *channels, size_t n, uint32_t dwell_ms);
 /* Given the receiver state at now_ms, returns the channel to be tuned to now and sets
  * *until_ms to when to ask again (ask earlier too after a LOCKED or UNLOCKED event). */

@@ -4,13 +4,18 @@
  *
  * The sender repeats a 2 s guide phase and a 4 s data phase, one datagram every 8 ms, and the
  * receiver locks on either (four guide frames, or three CRC-valid triplets). So a visit needs
- * only to *notice* a sender: a short dwell (24 ms, three datagrams) sweeps 13 channels in about
- * a third of a second and a 36-channel dual-band list inside one guide phase. A channel showing
- * candidate traffic (a guide step, or a CRC-valid triplet under some offset) gets a longer look
- * (120 ms: a lock from either phase); guide-less evidence (two triplets agreeing on an
- * offset) up to four more looks. A lock holds the radio only while guide frames or valid
- * triplets keep supporting it (sc_et_rx_pinned_channel), so a false lock on random traffic
- * lets the search go on within 400 ms instead of the lock's 2.5 s expiry. */
+ * only to *notice* a sender, and the time to reach the AP's channel is what a device that
+ * starts mid-session loses (what it missed before comes back a round later, or after the next
+ * guide phase). The first sweep therefore glances (half the dwell, 12 ms) at each channel and
+ * stays the dwell (24 ms, three datagrams) only where a frame of an ESP-TOUCH length was heard
+ * (sc_et_rx_heard): enough for the two frames of one transmitter that make candidate traffic
+ * (a guide step, two group frames at most two slots apart, or a CRC-valid triplet under some
+ * offset). Later sweeps dwell on every channel (see visit_start). Candidate traffic gets a
+ * longer look (120 ms: a lock from either phase, or the next DTIM burst of relays);
+ * guide-less evidence (two triplets agreeing on an offset) up to four more looks. A lock holds
+ * the radio only while guide frames or valid triplets keep supporting it
+ * (sc_et_rx_pinned_channel), so a false lock on random traffic lets the search go on within
+ * 400 ms instead of the lock's 2.5 s expiry. */
 #include <string.h>
 
 #include "smartcfg/esptouch_rx.h"
@@ -24,13 +29,19 @@ typedef struct {
     uint8_t locked_channel; /* nonzero: a supported lock holds the radio here */
     uint8_t started;
     uint8_t looked;         /* this visit already got its longer look */
+    uint8_t full;           /* the glance of this visit is over (or it had none) */
     uint8_t extends;        /* extra looks granted on this visit */
+    uint8_t swept;          /* the first sweep is over: visits no longer glance */
     uint32_t dwell_ms;      /* per-channel dwell while searching */
     uint32_t switch_at;     /* time of the next hop */
     uint32_t visit;         /* when this visit began */
 } cs_state_t;
 
 SC_STATE_FITS(cs_state_t, sc_chansearch_t);
+
+/* The glance: half the dwell (at least 1 ms), one datagram slot and the retune with margin at
+ * the default dwell. */
+#define CS_GLANCE_MS(dwell) (((dwell) + 1u) / 2u)
 
 static cs_state_t *CS(sc_chansearch_t *cs) { return (cs_state_t *)(void *)cs->opaque; }
 
@@ -119,15 +130,34 @@ sc_err_t sc_chansearch_init(sc_chansearch_t *pub, const uint8_t *channels, size_
     return SC_OK;
 }
 
-static uint8_t hop(cs_state_t *cs, uint32_t now_ms, uint32_t *until_ms)
+/* Starts a visit of the current channel at now_ms. On the first sweep, with a receiver to ask,
+ * the visit begins with a glance (half the dwell): a sender's datagrams come every 8 ms in
+ * either phase, so one of its frames normally arrives in that time, and the rest of the dwell
+ * is spent only where one did (sc_et_rx_heard). The first sweep is what a device that starts
+ * while a phone is already sending loses. Later sweeps dwell on every channel: with an AP that
+ * holds its relays for a 100 ms DTIM beacon and sends them in bursts, glancing on every sweep
+ * cost 5-10 points of bench_chansearch's dual-band DTIM figure, and a sweep of 13 glances (about
+ * two DTIM intervals) was traced coming back between the same two bursts for seconds. */
+static uint8_t visit_start(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_ms)
 {
-    cs->current = (uint8_t)((cs->current + 1) % cs->nchannels);
+    glance = glance && !cs->swept;
     cs->extends = 0;
     cs->looked = 0;
+    cs->full = (uint8_t)!glance;
     cs->visit = now_ms;
-    cs->switch_at = now_ms + cs->dwell_ms;
+    cs->switch_at = now_ms + (glance ? CS_GLANCE_MS(cs->dwell_ms) : cs->dwell_ms);
     *until_ms = cs->switch_at;
     return cs->channels[cs->current];
+}
+
+static uint8_t hop(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_ms)
+{
+    cs->current = (uint8_t)(cs->current + 1u);
+    if (cs->current >= cs->nchannels) {
+        cs->current = 0;
+        cs->swept = 1;
+    }
+    return visit_start(cs, glance, now_ms, until_ms);
 }
 
 uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t now_ms, uint32_t *until_ms)
@@ -144,12 +174,7 @@ uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t 
         cs->current = 0;
     if (!cs->started) {
         cs->started = 1;
-        cs->extends = 0;
-        cs->looked = 0;
-        cs->visit = now_ms;
-        cs->switch_at = now_ms + cs->dwell_ms;
-        *until_ms = cs->switch_at;
-        return cs->channels[cs->current];
+        return visit_start(cs, rx != NULL, now_ms, until_ms);
     }
     uint8_t lc = rx ? sc_et_rx_pinned_channel(rx, now_ms) : 0;
     if (lc) {
@@ -168,7 +193,7 @@ uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t 
         /* unlocked, or the lock lost its support: the sender stopped or the lock was false;
          * the channel was just searched thoroughly, so move on */
         cs->locked_channel = 0;
-        return hop(cs, now_ms, until_ms);
+        return hop(cs, rx != NULL, now_ms, until_ms);
     }
     if (since(now_ms, cs->switch_at) < 0) {
         *until_ms = cs->switch_at;
@@ -176,17 +201,24 @@ uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t 
     }
     uint8_t ch = cs->channels[cs->current];
     uint32_t visit = now_ms - cs->visit;
+    int glancing = !cs->full;
+    cs->full = 1; /* whatever follows, the glance is over */
     if (rx && cs->extends < SC_CHANSEARCH_MAX_EXTEND &&
         sc_et_rx_recent_activity(rx, ch, now_ms, visit + 1u)) {
         /* two triplets agree on an offset: a lock needs a third */
         cs->extends++;
         cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
     } else if (rx && !cs->looked && sc_et_rx_candidate(rx, ch, now_ms, visit + 1u)) {
-        /* something like a sender: look long enough for a lock from either phase */
+        /* something like a sender: look long enough for a lock from either phase, and for the
+         * next burst of relays an AP holds for its DTIM beacon (100 ms apart) */
         cs->looked = 1;
         cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
+    } else if (rx && glancing && sc_et_rx_heard(rx, ch, now_ms, visit + 1u)) {
+        /* the glance heard a frame of an ESP-TOUCH length: stay the rest of the dwell, long
+         * enough for two frames of one transmitter a datagram apart (a candidate) */
+        cs->switch_at = cs->visit + cs->dwell_ms;
     } else {
-        return hop(cs, now_ms, until_ms);
+        return hop(cs, rx != NULL, now_ms, until_ms);
     }
     *until_ms = cs->switch_at;
     return ch;

@@ -1523,6 +1523,28 @@ int sc_et_rx_candidate(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, u
     return r->cand_channel == channel && within_ms <= 30000u && age <= within_ms;
 }
 
+/* Weaker still: some stream on channel heard a group-addressed data frame of an ESP-TOUCH
+ * length (data or guide, under any accepted overhead) within the last within_ms. One frame of
+ * a sender is enough, so a short glance at a channel can tell whether a full dwell is worth
+ * it; foreign broadcasts cause it often. Reads the streams' state only. */
+int sc_et_rx_heard(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms)
+{
+    if (!rx || CS(rx)->magic != RX_MAGIC || !channel)
+        return 0;
+    const rx_state_t *r = CS(rx);
+    const unsigned lo = SC_ET_EXTRA_LEN + r->cfg.offset_min, hi = SC_ET_GUIDE_BASE + 3u + r->cfg.offset_max;
+    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
+        const stream_t *s = &r->st[i];
+        if (s->state == ST_FREE || s->channel != channel || !s->nhist || since(now_ms, s->last_ms) < 0 ||
+            since(now_ms, s->last_ms) > (int32_t)within_ms)
+            continue;
+        unsigned L = hist_at(s, 0);
+        if (L >= lo && L <= hi)
+            return 1;
+    }
+    return 0;
+}
+
 /* The channel of a lock that is still supported by guide frames or valid triplets within
  * RX_PIN_MS: a lock on random traffic (or on a sender that went away) stops pinning the radio
  * as soon as the channel's other traffic shows it is alive, instead of when it expires. */

@@ -1000,12 +1000,16 @@ static void test_chansearch(void **state)
     assert_int_equal(sc_chansearch_init(&cs, list, 3, 100), SC_OK);
     static sc_et_rx_t rx;
     sc_et_rx_init(&rx, NULL);
+    /* with a receiver to ask, a silent channel gets only a glance (half the dwell) */
     assert_int_equal(sc_chansearch_step(&cs, &rx, 0, &until), 1);
+    assert_int_equal(until, 50);
+    assert_int_equal(sc_chansearch_step(&cs, &rx, 25, &until), 1);
+    assert_int_equal(sc_chansearch_step(&cs, &rx, 50, &until), 6);
     assert_int_equal(until, 100);
-    assert_int_equal(sc_chansearch_step(&cs, &rx, 50, &until), 1);
-    assert_int_equal(sc_chansearch_step(&cs, &rx, 100, &until), 6);
-    assert_int_equal(sc_chansearch_step(&cs, &rx, 200, &until), 11);
+    assert_int_equal(sc_chansearch_step(&cs, &rx, 100, &until), 11);
+    /* after the first sweep every visit is a dwell */
     assert_int_equal(sc_chansearch_step(&cs, &rx, 300, &until), 1);
+    assert_int_equal(until, 400);
     /* lock on channel 6 (a guide): stay there */
     sc_et_creds_t c;
     creds_make(&c, "x", 1, "", 0);
@@ -1317,6 +1321,88 @@ static void test_chansearch_false_lock_and_lists(void **state)
     assert_int_equal(sc_chansearch_init(&cs, bad, 2, 0), SC_ERR_INVAL);
 }
 
+/* A glance, then a dwell only where a frame of an ESP-TOUCH length was heard, and one longer
+ * look at candidate traffic; look-alike traffic that never locks lets the search go on. */
+static void test_chansearch_glance_and_look(void **state)
+{
+    (void)state;
+    static sc_et_rx_t rx;
+    sc_chansearch_t cs;
+    uint32_t until;
+    sc_et_event_t ev;
+    sc_frame_t f;
+    const uint32_t D = SC_CHANSEARCH_DWELL_MS, G = SC_CHANSEARCH_DWELL_MS / 2u;
+    assert_int_equal(sc_et_rx_init(&rx, NULL), SC_OK);
+    static const uint8_t list[] = { 1, 6, 11 };
+    assert_int_equal(sc_chansearch_init(&cs, list, 3, 0), SC_OK);
+    sc_et_creds_t c;
+    creds_make(&c, "x", 1, "", 0);
+    phone_init(&P[0], &c, PHONE_A, 1500);
+    /* channel 1: only a frame far longer than any ESP-TOUCH datagram */
+    assert_int_equal(sc_chansearch_step(&cs, &rx, 0, &until), 1);
+    assert_int_equal(until, G);
+    P[0].channel = 1;
+    frame_80211(&f, &P[0], 0, 1400, 1);
+    sc_et_rx_feed(&rx, &f, 3, &ev);
+    assert_false(sc_et_rx_heard(&rx, 1, G, G));
+    assert_int_equal(sc_chansearch_step(&cs, &rx, G, &until), 6);
+    assert_int_equal(until, 2 * G);
+    /* channel 6: one data-sized frame is worth the rest of the dwell, not more */
+    P[0].channel = 6;
+    frame_80211(&f, &P[0], 1, (uint16_t)(100 + P[0].off_up), 2);
+    sc_et_rx_feed(&rx, &f, G + 4, &ev);
+    assert_true(sc_et_rx_heard(&rx, 6, 2 * G, G));
+    assert_false(sc_et_rx_heard(&rx, 11, 2 * G, G));
+    assert_int_equal(sc_chansearch_step(&cs, &rx, 2 * G, &until), 6);
+    assert_int_equal(until, G + D);
+    assert_int_equal(sc_chansearch_step(&cs, &rx, G + D, &until), 11);
+    /* channel 11: two group frames of one transmitter 8 ms apart (a candidate): one look */
+    uint32_t t0 = G + D;
+    P[0].channel = 11;
+    frame_80211(&f, &P[0], 1, (uint16_t)(200 + P[0].off_up), 3);
+    sc_et_rx_feed(&rx, &f, t0 + 1, &ev);
+    frame_80211(&f, &P[0], 1, (uint16_t)(200 + P[0].off_up), 4);
+    sc_et_rx_feed(&rx, &f, t0 + 9, &ev);
+    assert_int_equal(sc_chansearch_step(&cs, &rx, t0 + G, &until), 11);
+    assert_int_equal(until, t0 + G + SC_CHANSEARCH_LOOK_MS);
+    uint32_t arrived = until;
+    const uint8_t ch = 1;
+    assert_int_equal(sc_chansearch_step(&cs, &rx, arrived, &until), ch);
+    /* look-alike traffic that keeps coming (one length, so never a triplet or a guide) holds
+     * the radio for the look, not for ever */
+    uint32_t t = arrived, left = 0;
+    P[0].channel = ch;
+    for (uint16_t k = 0; t < arrived + 2000 && !left; k++) {
+        t += 8;
+        frame_80211(&f, &P[0], 1, (uint16_t)(200 + P[0].off_up), (uint16_t)(10 + k));
+        sc_et_rx_feed(&rx, &f, t, &ev);
+        assert_int_equal(ev.type, SC_ET_EV_NONE);
+        if ((int32_t)(t - until) >= 0 && sc_chansearch_step(&cs, &rx, t, &until) != ch)
+            left = t;
+    }
+    assert_true(left != 0);
+    assert_true(left - arrived >= SC_CHANSEARCH_LOOK_MS);
+    assert_true(left - arrived <= SC_CHANSEARCH_LOOK_MS + 2 * D);
+}
+
+/* The first sweep glances at every channel; later sweeps dwell on every channel, in list order
+ * (glancing on every sweep missed an AP's DTIM bursts of relays for seconds). */
+static void test_chansearch_first_sweep_glances(void **state)
+{
+    (void)state;
+    static sc_et_rx_t rx;
+    sc_chansearch_t cs;
+    uint32_t now = 0, until = 0;
+    assert_int_equal(sc_et_rx_init(&rx, NULL), SC_OK);
+    assert_int_equal(sc_chansearch_init(&cs, NULL, 0, 0), SC_OK);
+    for (int sw = 0; sw < 3; sw++)
+        for (int i = 0; i < 13; i++) {
+            assert_int_equal(sc_chansearch_step(&cs, &rx, now, &until), i + 1);
+            assert_int_equal(until - now, sw ? SC_CHANSEARCH_DWELL_MS : SC_CHANSEARCH_DWELL_MS / 2u);
+            now = until;
+        }
+}
+
 /* The air simulator (src/sim): realistic air with both copies, DTIM, multi-BSSID, multicast */
 #include "smartcfg/air.h"
 static sc_air_t AIR;
@@ -1389,6 +1475,8 @@ int main(void)
         cmocka_unit_test(test_no_false_result_lone_spoofs),
         cmocka_unit_test(test_no_false_result_lone_spoofs_order2),
         cmocka_unit_test(test_chansearch_false_lock_and_lists),
+        cmocka_unit_test(test_chansearch_glance_and_look),
+        cmocka_unit_test(test_chansearch_first_sweep_glances),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
