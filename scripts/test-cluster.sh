@@ -36,7 +36,7 @@ HTTP=$(cl_free_port)
 BASE=http://127.0.0.1:$HTTP
 WPASS=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 # --db postgresql:// when this build has the PostgreSQL store, else one SQLite file both use.
-if "$SC" cloud --help 2>&1 | grep -q 'postgresql://'; then PG=1; else PG=""; fi
+if grep -q 'postgresql://' <<<"$("$SC" cloud --help 2>&1)"; then PG=1; else PG=""; fi
 
 # RabbitMQ boot is the slow part: the 3 nodes and PostgreSQL come up at the same time.
 cl_rmq_setup 3 "$BASE"
@@ -77,7 +77,7 @@ start_worker() { # k node-order...
 }
 start_worker 1 0 1 2   # worker 1 consumes through node 0 first, worker 2 through node 1
 start_worker 2 1 2 0
-cl_ctl 1 -q list_queues name type | grep -q '^smartcfg.bind[[:space:]]*quorum' || fail "no quorum queue"
+grep -q '^smartcfg.bind[[:space:]]*quorum' <<<"$(cl_ctl 1 -q list_queues name type)" || fail "no quorum queue"
 ok "two workers up on one HTTP port, consuming the quorum queue smartcfg.bind"
 
 python3 "$top/scripts/cluster_setup.py" api "$BASE" "$CL_DIR/admin.key" CLUSTER001 "$DEVICES" "$CL_DIR/load" \

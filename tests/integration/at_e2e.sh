@@ -125,7 +125,7 @@ grep -q "\"event\":\"bind_result\",\"t_ms\":[0-9]*,\"product_id\":\"$P\",\"devic
 ok "with smartcfg cloud: bound -> WIFI_CONNECT_SUCCESS, then AT+TCMQTTCONN and AT+TCMQTTSTATE? 1"
 
 for s in "$PASSWORD" "$SECRET" "$TOKEN" "$PSK" "$CTOKEN"; do
-    grep -h '^<<' "$T"/*-host.err | grep -qF -- "$s" && fail "a secret came back on the AT line"
+    grep -qF -- "$s" <<<"$(grep -h '^<<' "$T"/*-host.err)" && fail "a secret came back on the AT line"
     grep -qF -- "$s" "$T"/*-dev.out "$T"/*-dev.err "$T/cloud.err" && fail "a secret was printed"
 done
 ok "no secret on the AT line or in the logs"

@@ -298,8 +298,9 @@ CURL_TLS=(--cacert "$T/tls/ca.crt")
 MQTTS_PORT=$(free_port)
 NO_LOGIN=1 start_cloud --tls --mqtts 127.0.0.1:$MQTTS_PORT
 head -c 40000 /dev/urandom >"$T/fw-1.5.0.bin"
-curl -sS --max-time 10 "${CURL_TLS[@]}" -X POST -H "$(admin_auth)" --data-binary "@$T/fw-1.5.0.bin" \
-    "$BASE/v1/products/$P/firmware?version=1.5.0" | grep -q '"version":"1.5.0"' || fail "upload over HTTPS"
+up=$(curl -sS --max-time 10 "${CURL_TLS[@]}" -X POST -H "$(admin_auth)" --data-binary "@$T/fw-1.5.0.bin" \
+    "$BASE/v1/products/$P/firmware?version=1.5.0") || fail "upload over HTTPS: curl"
+grep -q '"version":"1.5.0"' <<<"$up" || fail "upload over HTTPS: $up"
 MQTT_PORT=$MQTTS_PORT drive "$T/tls/ca.crt"
 grep -q '"event":"ota_download","t_ms":[0-9]*,"from":0,"bytes":40000' "$T/cloud.events" || fail "no HTTPS download of 1.5.0"
 ok "TLS: MQTT mode 1 and an HTTPS download, both verifying the cloud's CA; images survive a restart; AT+TCRESTORE forgets the image"

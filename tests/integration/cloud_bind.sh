@@ -38,7 +38,7 @@ ok "AppCreateDeviceBindToken; state 1 while waiting"
 
 REPLY=$(device dev1 "$PSK1" "$(bind_msg dev1 "$TOK")") || fail "no reply to app_bind_token"
 expect_code "$REPLY" app_bind_token_reply 0
-echo "$REPLY" | jget clientToken | grep -q '^dev1-' || fail "clientToken not echoed: $REPLY"
+grep -q '^dev1-' <<<"$(jget clientToken <<<"$REPLY")" || fail "clientToken not echoed: $REPLY"
 S=$(tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK\"}")
 [ "$(echo "$S" | jget data.State)" = 2 ] && [ "$(echo "$S" | jget data.ProductId)" = $P ] \
     && [ "$(echo "$S" | jget data.DeviceName)" = dev1 ] || fail "state after bind: $S"

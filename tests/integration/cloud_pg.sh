@@ -50,7 +50,7 @@ DB="postgresql://smartcfg:$PGPASS@127.0.0.1:$PGPORT/postgres"
 # ---- the bind flow on PostgreSQL --------------------------------------------------------------
 start_cloud --token-ttl 600 --admin-key-file "$ADMIN_KEY_FILE"
 [ "$(sql 'SELECT max(version) FROM schema_version')" -ge 3 ] || fail "schema_version not applied"
-grep '"event":"ready"' "$T/cloud.events" | jget db | grep -q ':\*\*\*@127.0.0.1' || fail "db not redacted in the ready event"
+grep -q ':\*\*\*@127.0.0.1' <<<"$(grep '"event":"ready"' "$T/cloud.events" | jget db)" || fail "db not redacted in the ready event"
 ok "cloud up on PostgreSQL; migrations recorded in schema_version; URL redacted"
 
 P=PGTEST0001

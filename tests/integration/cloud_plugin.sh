@@ -24,7 +24,7 @@ grep -q '"event":"device_connected","t_ms":[0-9]*,"client":"PLUGTEST01dev1","pro
 
 creds $P dev1 "$PSK2" sha256   # dev2's secret for dev1
 out=$(pub -t "\$thing/up/service/$P/dev1" -m x) && fail "wrong secret admitted"
-echo "$out" | grep -qi "not authori" || fail "wrong secret: unexpected error: $out"
+grep -qi "not authori" <<<"$out" || fail "wrong secret: unexpected error: $out"
 ok "refuses a wrong secret"
 
 creds $P dev1 "$PSK1" sha256 $(( $(date +%s) - 10 ))
@@ -47,11 +47,11 @@ ok "refuses mismatched client id, unknown algorithm, anonymous"
 
 # Foreign topics. Subscribe: the broker answers SUBACK with a failure code.
 out=$(timeout 5 mosquitto_sub "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -t "\$thing/down/service/$P/dev2" -W 1 2>&1 || true)
-echo "$out" | grep -q "denied" || fail "foreign subscribe not denied: $out"
+grep -q "denied" <<<"$out" || fail "foreign subscribe not denied: $out"
 out=$(timeout 5 mosquitto_sub "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -t '$thing/down/#' -W 1 2>&1 || true)
-echo "$out" | grep -q "denied" || fail "wildcard subscribe not denied: $out"
+grep -q "denied" <<<"$out" || fail "wildcard subscribe not denied: $out"
 out=$(timeout 5 mosquitto_sub "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -t "\$thing/down/+/$P/dev1" -W 1 2>&1 || true)
-echo "$out" | grep -q "denied" && fail "own wildcard subscribe denied"
+grep -q "denied" <<<"$out" && fail "own wildcard subscribe denied"
 ok "subscribe: own \$thing/down/+/P/D allowed, foreign and # refused"
 
 # Publish. QoS 0: MQTT 3.1.1 cannot say no, so the broker drops it silently. QoS 1: the broker

@@ -32,7 +32,7 @@ ok "wrong cluster password: clear error, exit 1, password not printed"
 DEAD=$(free_port)
 start_cloud --rabbitmq "amqp://smartcfg-worker:$SVC_PASS@127.0.0.1:$DEAD,$AMQP" --prefetch 64
 grep -q "cannot reach RabbitMQ at 127.0.0.1:$DEAD" "$T/cloud.err" || fail "no word about the dead first node"
-cl_ctl 0 -q list_queues name type | grep -q '^smartcfg.bind[[:space:]]*quorum' || fail "no quorum queue smartcfg.bind"
+grep -q '^smartcfg.bind[[:space:]]*quorum' <<<"$(cl_ctl 0 -q list_queues name type)" || fail "no quorum queue smartcfg.bind"
 ok "first address dead: the worker moved on and declared the quorum queue smartcfg.bind"
 
 P=RMQTEST001

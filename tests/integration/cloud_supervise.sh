@@ -4,12 +4,12 @@
 # reconnects), stops everything on SIGTERM, and refuses bad command lines clearly.
 . "$(dirname "$0")/lib/cloud.bash"
 
-out=$("$SMARTCFG" cloud --http nope 2>&1) && fail "bad --http accepted"; echo "$out" | grep -q "HOST:PORT" || fail "$out"
+out=$("$SMARTCFG" cloud --http nope 2>&1) && fail "bad --http accepted"; grep -q "HOST:PORT" <<<"$out" || fail "$out"
 out=$("$SMARTCFG" cloud --mqtt 127.0.0.1:99999 2>&1) && fail "bad port accepted"
 out=$("$SMARTCFG" cloud --token-ttl -5 2>&1) && fail "bad ttl accepted"
 out=$("$SMARTCFG" cloud --bogus 2>&1) && fail "unknown option accepted"
 out=$("$SMARTCFG" cloud --broker 127.0.0.1:1 --db "$T/x.db" 2>&1 </dev/null) && fail "--broker without service identity accepted"
-echo "$out" | grep -q SMARTCFG_SERVICE_USER || fail "$out"
+grep -q SMARTCFG_SERVICE_USER <<<"$out" || fail "$out"
 ok "bad command lines refused with a clear message"
 
 start_cloud

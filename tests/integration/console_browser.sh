@@ -79,7 +79,7 @@ ok "  page shows it bound, the token bound, and the bind_result event arrived ov
 # rules with curl.
 URL2=$(post /v1/console/login '' | jget console_url)
 hdr=$(curl -s -D - -o /dev/null -c "$T/jar" "$URL2")
-echo "$hdr" | grep -qi '^set-cookie: sc_console=[0-9a-f]\{64\}; Path=/; HttpOnly; SameSite=Strict' || fail "session cookie: $hdr"
+grep -qi '^set-cookie: sc_console=[0-9a-f]\{64\}; Path=/; HttpOnly; SameSite=Strict' <<<"$hdr" || fail "session cookie: $hdr"
 [ "$(code "$URL2")" = 403 ] || fail "login link worked twice"
 [ "$(code -b "$T/jar" -X POST -d '{"product_id":"X"}' "$BASE/v1/products")" = 401 ] || fail "cookie without CSRF token changed state"
 CS=$(curl -s -b "$T/jar" "$BASE/console/api/state" | jget csrf)

@@ -53,5 +53,5 @@ for sym in sc_et2_rx_feed sc_et2_rx_init sc_ak_rx_feed sc_ak_rx_init sc_et2_enco
     grep -q " T $sym\$" <<<"$defs" && fail "$sym built although v2 and AirKiss are off"
 done
 grep -q ' T sc_receiver_feed$' <<<"$defs" || fail "no receiver front in the v1-only core"
-nm -u "$lib" | grep -q 'mbedtls_' && fail "the v1-only core without the cloud still needs mbedTLS: $(nm -u "$lib" | grep mbedtls_ | head -3)"
+grep -q 'mbedtls_' <<<"$(nm -u "$lib")" && fail "the v1-only core without the cloud still needs mbedTLS: $(nm -u "$lib" | grep mbedtls_ | head -3)"
 ok "v1-only firmware core: no v2/AirKiss code, no mbedTLS"

@@ -37,7 +37,7 @@ ok "F7: registry, -wal, -shm, admin key, broker config are 0600 under umask 000"
 # ---- F5 ----
 post /v1/products '{"product_id":"A","product_secret":"0123456789abcdef0123"}' >/dev/null
 R=$(post /v1/products/A/devices '{"device_name":"BCDEFGHIJdev1"}')
-[ "$(echo "$R" | jget error)" != "" ] && ! echo "$R" | grep -q device_secret || fail "colliding device created: $R"
+[ "$(echo "$R" | jget error)" != "" ] && ! grep -q device_secret <<<"$R" || fail "colliding device created: $R"
 R=$(post /register/dev "$(dynreg_body A BCDEFGHIJdev1 0123456789abcdef0123)")
 [ "$(echo "$R" | jget code)" = 1006 ] || fail "dynreg of a colliding client id: $R"
 ok "F5: A + BCDEFGHIJdev1 (client id of ABCDEFGHIJ/dev1) refused by the admin API and /register/dev"
