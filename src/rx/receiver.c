@@ -261,7 +261,7 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
 #if SMARTCFG_WITH_ESPTOUCH_V2
     if (r->protocols & SC_PROTO_ESPTOUCH_V2) {
         sc_et2_result_t res;
-        sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, in->channel, now_ms, &res);
+        sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, now_ms, &res);
         if (t != SC_ET_EV_NONE && rank(t) > best) {
             sc_et2_rx_progress(&r->v2, &k, &n);
             note(ev, &best, t, SC_PROTO_ESPTOUCH_V2, in->channel, 0, k, n);
@@ -275,7 +275,7 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
 #if SMARTCFG_WITH_AIRKISS
     if (r->protocols & SC_PROTO_AIRKISS) {
         sc_ak_result_t res;
-        sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, in->channel, now_ms, &res);
+        sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, now_ms, &res);
         if (t != SC_ET_EV_NONE && rank(t) > best) {
             sc_ak_rx_progress(&r->ak, &k, &n);
             note(ev, &best, t, SC_PROTO_AIRKISS, in->channel, 0, k, n);
