@@ -9,6 +9,7 @@
 #include "smartcfg/esptouch_rx.h"
 
 #include "../common/state.h"
+#include "../rx/rxkey.h"
 
 #define RX_NSTREAMS 7
 #define RX_NSESSIONS 3
@@ -33,8 +34,10 @@
 #define RX_OFFSET_CAP 255u   /* offsets are kept in a byte in the candidate table */
 
 enum { ST_FREE = 0, ST_SEARCH, ST_LOCKED };
+/* the stream flags are sc_rxkey's (rxkey.h), so a key made once serves all three decoders */
 enum {
-    SF_TODS = 1u, SF_FROMDS = 2u, SF_QOS = 4u, SF_PROT = 8u, SF_ETH = 16u, SF_LENONLY = 32u,
+    SF_TODS = SC_RXK_TODS, SF_FROMDS = SC_RXK_FROMDS, SF_QOS = SC_RXK_QOS, SF_PROT = SC_RXK_PROT,
+    SF_ETH = SC_RXK_ETH, SF_LENONLY = SC_RXK_LENONLY,
 };
 #define NO_SESSION 0xffu
 
@@ -63,10 +66,14 @@ typedef struct {
     uint16_t anc_seq;        /* ... and of the anchor */
 } clk_t;
 
+/* The key comes first, laid out as sc_rxkey packs it (rxkey.h): sender bytes 0..3, then sender
+ * bytes 4..5 + flags + channel, BSSID bytes 0..3, BSSID bytes 4..5: stream_find compares four
+ * words, the one that differs between senders first, instead of 14 bytes one by one. */
 typedef struct {
-    uint8_t bssid[SC_MAC_LEN];
     uint8_t sender[SC_MAC_LEN];
-    uint8_t channel, flags, state, session;
+    uint8_t flags, channel;
+    uint8_t bssid[SC_MAC_LEN];
+    uint8_t state, session;
     uint16_t offset, last_seq;
     uint16_t hist[RX_HIST];  /* newest last */
     uint8_t nhist, has_seq;
@@ -735,26 +742,25 @@ static int ev_rank(sc_et_event_type_t t)
     }
 }
 
-typedef struct {
-    sc_et_event_t ev;
-} evbuf_t;
+/* The event a feed builds (the caller's own in sc_et_rx_feed_key). */
+typedef sc_et_event_t evbuf_t;
 
 static void ev_stream(evbuf_t *e, sc_et_event_type_t type, const rx_state_t *r, const stream_t *s)
 {
-    if (ev_rank(type) <= ev_rank(e->ev.type))
+    if (ev_rank(type) <= ev_rank(e->type))
         return;
     /* Only the event's fields: its result is defined for SC_ET_EV_DONE alone, and the caller
      * fills it then. Clearing the whole event (~150 bytes, a byte loop in small libcs) on every
      * lock and progress report was a large share of those frames' instructions (docs/m4.md). */
-    e->ev.type = type;
-    e->ev.channel = s->channel;
-    e->ev.offset = s->offset;
-    mac_cpy(e->ev.bssid, s->bssid);
-    mac_cpy(e->ev.sender, s->sender);
+    e->type = type;
+    e->channel = s->channel;
+    e->offset = s->offset;
+    mac_cpy(e->bssid, s->bssid);
+    mac_cpy(e->sender, s->sender);
     if (s->session != NO_SESSION) {
         const session_t *x = &r->ss[s->session];
-        e->ev.known = x->reported_known;
-        e->ev.needed = x->reported_needed;
+        e->known = x->reported_known;
+        e->needed = x->reported_needed;
     }
 }
 
@@ -794,71 +800,39 @@ static void stream_lock(rx_state_t *r, stream_t *s, uint16_t off, uint32_t now, 
     ev_stream(e, SC_ET_EV_LOCKED, r, s);
 }
 
-/* Key of an accepted frame; 0 = drop. */
-static int frame_key(rx_state_t *r, const sc_frame_t *f, stream_t *k)
+/* A frame's stream key as the four words at the start of stream_t (sc_rxkey's packing, plus
+ * the channel: v1 keeps a stream per channel). */
+typedef struct {
+    uint32_t w[4];          /* w[3]: BSSID bytes 4..5 in the low half, the rest zero */
+} skey_t;
+
+static RX_HOT_INLINE void skey_make(skey_t *q, const sc_rxkey_t *k)
 {
-    mac_zero(k->bssid);
-    mac_zero(k->sender);
-    k->channel = f->channel;
-    k->flags = 0;
-    if (f->kind == SC_FRAME_LEN_ONLY) {
-        k->flags = SF_LENONLY;
-        return 1;
-    }
-    if (f->kind == SC_FRAME_ETHERNET) {
-        if (!(f->addr1[0] & 1u)) {
-            r->stats.dropped_nondata++;
-            return 0;
-        }
-        mac_cpy(k->sender, f->addr2);
-        k->flags = SF_ETH;
-        return 1;
-    }
-    if (f->kind != SC_FRAME_80211) {
-        r->stats.dropped_nondata++;
-        return 0;
-    }
-    uint16_t fc = f->fc;
-    unsigned sub = SC_FC_SUBTYPE(fc);
-    unsigned dir = fc & (SC_FC_TODS | SC_FC_FROMDS);
-    /* no-data subtypes, fragments, HT-control/Order frames (their header is 4 bytes longer
-     * at random) and WDS (sender in addr4, not delivered) never carry a datagram we can use */
-    if (SC_FC_TYPE(fc) != 2u || (sub & 4u) || (fc & (SC_FC_MOREFRAG | SC_FC_ORDER)) ||
-        (f->seq_ctrl & 0x000fu) || dir == 0 || dir == (SC_FC_TODS | SC_FC_FROMDS) ||
-        ((sub & 8u) && (f->qos_ctrl & 0x0080u))) {
-        r->stats.dropped_nondata++;
-        return 0;
-    }
-    const uint8_t *da;
-    if (dir == SC_FC_TODS) {
-        mac_cpy(k->bssid, f->addr1);
-        mac_cpy(k->sender, f->addr2);
-        da = f->addr3;
-        k->flags = SF_TODS;
-    } else {
-        mac_cpy(k->bssid, f->addr2);
-        mac_cpy(k->sender, f->addr3);
-        da = f->addr1;
-        k->flags = SF_FROMDS;
-    }
-    if (!(da[0] & 1u)) {
-        r->stats.dropped_nondata++;
-        return 0;
-    }
-    if (sub & 8u)
-        k->flags |= SF_QOS;
-    if (fc & SC_FC_PROTECTED)
-        k->flags |= SF_PROT;
-    return 1;
+    q->w[0] = (uint32_t)k->ks;
+    q->w[1] = (uint32_t)(k->ks >> 32) | ((uint32_t)k->channel << 24);
+    q->w[2] = (uint32_t)k->kb;
+    q->w[3] = (uint32_t)(k->kb >> 32);
 }
 
-static stream_t *stream_find(rx_state_t *r, const stream_t *k, uint32_t now)
+static RX_HOT_INLINE uint32_t sword(const stream_t *s, unsigned i)
+{
+    uint32_t w;
+    memcpy(&w, (const uint8_t *)s + 4u * i, 4);
+    return w;
+}
+
+_Static_assert(offsetof(stream_t, flags) == 6 && offsetof(stream_t, channel) == 7 && offsetof(stream_t, bssid) == 8 &&
+                   offsetof(stream_t, state) == 14 && _Alignof(stream_t) >= 4,
+               "stream_t starts with the packed key words");
+
+static stream_t *stream_find(rx_state_t *r, const skey_t *k, uint32_t now)
 {
     stream_t *victim = NULL;
     for (unsigned i = 0; i < RX_NSTREAMS; i++) {
         stream_t *s = &r->st[i];
-        if (s->state != ST_FREE && s->channel == k->channel && s->flags == k->flags &&
-            mac_eq(s->sender, k->sender) && mac_eq(s->bssid, k->bssid))
+        /* sender bytes 4..5, flags and channel first: most streams differ there */
+        if (sword(s, 1) == k->w[1] && sword(s, 0) == k->w[0] && sword(s, 2) == k->w[2] &&
+            (sword(s, 3) & 0xffffu) == k->w[3] && s->state != ST_FREE)
             return s;
     }
     /* a new key takes a free slot, else the stalest searching one; locks are never evicted
@@ -875,10 +849,8 @@ static stream_t *stream_find(rx_state_t *r, const stream_t *k, uint32_t now)
     if (!victim)
         return NULL;
     sc_zero_words(victim, sizeof *victim); /* often: foreign senders come and go */
-    mac_cpy(victim->bssid, k->bssid);
-    mac_cpy(victim->sender, k->sender);
-    victim->channel = k->channel;
-    victim->flags = k->flags;
+    memcpy(victim, k->w, 3 * sizeof k->w[0]);
+    memcpy(victim->bssid + 4, &k->w[3], 2);
     victim->state = ST_SEARCH;
     victim->session = NO_SESSION;
     victim->last_ms = now;
@@ -1014,9 +986,9 @@ static void session_progress(rx_state_t *r, stream_t *s, session_t *x, evbuf_t *
         x->reported_known = known;
         x->reported_needed = needed;
         ev_stream(e, SC_ET_EV_PROGRESS, r, s);
-        if (e->ev.type == SC_ET_EV_PROGRESS) {
-            e->ev.known = known;
-            e->ev.needed = needed;
+        if (e->type == SC_ET_EV_PROGRESS) {
+            e->known = known;
+            e->needed = needed;
         }
     }
 }
@@ -1264,7 +1236,7 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
             r->done = 1;
             r->done_session = s->session;
             ev_stream(e, SC_ET_EV_DONE, r, s);
-            e->ev.result = res;
+            e->result = res;
             return;
         }
         session_progress(r, s, x, e);
@@ -1375,60 +1347,96 @@ sc_err_t sc_et_rx_set_scan(sc_et_rx_t *rx, const sc_scan_entry_t *list, size_t n
     return n > SC_ET_RX_MAX_SCAN ? SC_ERR_NOSPACE : SC_OK;
 }
 
+/* One frame v1 takes (keyed by sc_rxkey) into its stream. */
+static void frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_t *e)
+{
+    skey_t q;
+    skey_make(&q, k);
+    stream_t *s = stream_find(r, &q, now_ms);
+    if (!s)
+        return;
+    if (k->has_seq) {
+        /* an 802.11 frame; sequence control as received (its fragment number is 0 here) */
+        uint16_t sc = (uint16_t)(k->seq << 4);
+        int dup = k->retry && s->has_seq && s->last_seq == sc;
+        s->last_seq = sc;
+        s->has_seq = 1;
+        if (dup) {
+            r->stats.dropped_retry++;
+            return;
+        }
+    }
+    uint32_t prev_ms = s->last_ms;
+    s->last_ms = now_ms;
+    /* written out: compilers turn the loop back into a memmove call */
+    _Static_assert(RX_HIST == 6, "history shift below assumes 6 entries");
+    s->hist[0] = s->hist[1];
+    s->hist[1] = s->hist[2];
+    s->hist[2] = s->hist[3];
+    s->hist[3] = s->hist[4];
+    s->hist[4] = s->hist[5];
+    s->hist[RX_HIST - 1] = k->len;
+    if (s->nhist < RX_HIST)
+        s->nhist++;
+    if (s->state == ST_LOCKED)
+        stream_data(r, s, now_ms, e);
+    else
+        stream_search(r, s, now_ms, prev_ms, e);
+}
+
+/* The part of a feed before the frame: 0 when the decoder takes no frame (not initialised,
+ * or done). */
+static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e)
+{
+    e->type = SC_ET_EV_NONE;
+    e->known = e->needed = 0;
+    if (r->magic != RX_MAGIC || r->done)
+        return 0;
+    if (since(now_ms, r->last_expire) >= (int32_t)RX_EXPIRE_EVERY_MS || since(now_ms, r->last_expire) < 0)
+        expire(r, now_ms, e);
+    return 1;
+}
+
+sc_et_event_type_t sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev)
+{
+    /* the caller's event is the buffer: it reads the fields only when the type is not NONE */
+    evbuf_t *e = ev;
+    rx_state_t *r = S(rx);
+    if (!feed_begin(r, now_ms, e))
+        return SC_ET_EV_NONE;
+    r->stats.frames++;
+    if (k)
+        frame_in(r, k, now_ms, e);
+    else
+        r->stats.dropped_nondata++;
+    return e->type;
+}
+
 sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et_event_t *ev)
 {
     evbuf_t e;
-    e.ev.type = SC_ET_EV_NONE;
-    e.ev.known = e.ev.needed = 0;
-    if (!rx || S(rx)->magic != RX_MAGIC || S(rx)->done) {
+    if (!rx || !feed_begin(S(rx), now_ms, &e)) {
         if (ev)
             memset(ev, 0, sizeof *ev);
         return SC_ET_EV_NONE;
     }
     rx_state_t *r = S(rx);
-    if (since(now_ms, r->last_expire) >= (int32_t)RX_EXPIRE_EVERY_MS || since(now_ms, r->last_expire) < 0)
-        expire(r, now_ms, &e);
     if (f) {
         r->stats.frames++;
-        stream_t k;
-        if (frame_key(r, f, &k)) {
-            stream_t *s = stream_find(r, &k, now_ms);
-            if (s) {
-                int dup = 0;
-                if (f->kind == SC_FRAME_80211) {
-                    dup = (f->fc & SC_FC_RETRY) && s->has_seq && s->last_seq == f->seq_ctrl;
-                    s->last_seq = f->seq_ctrl;
-                    s->has_seq = 1;
-                }
-                if (dup) {
-                    r->stats.dropped_retry++;
-                } else {
-                    uint32_t prev_ms = s->last_ms;
-                    s->last_ms = now_ms;
-                    /* written out: compilers turn the loop back into a memmove call */
-                    _Static_assert(RX_HIST == 6, "history shift below assumes 6 entries");
-                    s->hist[0] = s->hist[1];
-                    s->hist[1] = s->hist[2];
-                    s->hist[2] = s->hist[3];
-                    s->hist[3] = s->hist[4];
-                    s->hist[4] = s->hist[5];
-                    s->hist[RX_HIST - 1] = f->len;
-                    if (s->nhist < RX_HIST)
-                        s->nhist++;
-                    if (s->state == ST_LOCKED)
-                        stream_data(r, s, now_ms, &e);
-                    else
-                        stream_search(r, s, now_ms, prev_ms, &e);
-                }
-            }
-        }
+        sc_rxkey_t k;
+        /* on its own, v1 takes no frame with the Order bit (the receiver front takes a QoS
+         * frame's HT Control field out first, sc_rxkey for all three decoders) */
+        if (!(sc_rxkey(f, &k) & SC_RXKEY_V1) || (f->kind == SC_FRAME_80211 && (f->fc & SC_FC_ORDER)))
+            r->stats.dropped_nondata++;
+        else
+            frame_in(r, &k, now_ms, &e);
     }
     if (ev) {
         /* Nothing happened (almost every frame): clear the event's fields but not its result,
          * which is defined for SC_ET_EV_DONE alone. Clearing the whole event (~150 bytes) on
          * every frame was half of the receiver's per-frame instructions on a Cortex-M4
          * (docs/m4.md). */
-        if (e.ev.type == SC_ET_EV_NONE) {
+        if (e.type == SC_ET_EV_NONE) {
             ev->type = SC_ET_EV_NONE;
             ev->channel = 0;
             ev->offset = 0;
@@ -1437,18 +1445,18 @@ sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t n
             ev->known = ev->needed = 0;
         } else {
             /* field by field, the result for DONE only: a whole-struct copy is a ~150-byte memcpy */
-            ev->type = e.ev.type;
-            ev->channel = e.ev.channel;
-            ev->offset = e.ev.offset;
-            mac_cpy(ev->bssid, e.ev.bssid);
-            mac_cpy(ev->sender, e.ev.sender);
-            ev->known = e.ev.known;
-            ev->needed = e.ev.needed;
-            if (e.ev.type == SC_ET_EV_DONE)
-                ev->result = e.ev.result;
+            ev->type = e.type;
+            ev->channel = e.channel;
+            ev->offset = e.offset;
+            mac_cpy(ev->bssid, e.bssid);
+            mac_cpy(ev->sender, e.sender);
+            ev->known = e.known;
+            ev->needed = e.needed;
+            if (e.type == SC_ET_EV_DONE)
+                ev->result = e.result;
         }
     }
-    return e.ev.type;
+    return e.type;
 }
 
 sc_et_event_type_t sc_et_rx_tick(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev)

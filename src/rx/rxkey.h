@@ -230,7 +230,11 @@ static inline unsigned sc_rxhdr_gap(const sc_rxhdr_t *h, const sc_rxkey_t *k)
  * for all of them; the frame's channel is k->channel); k NULL: a frame no stream can use, only
  * counted. */
 #include "smartcfg/airkiss.h"
+#include "smartcfg/esptouch_rx.h"
 #include "smartcfg/esptouch_v2.h"
+/* v1's: k NULL also for a frame v1 does not take (sc_rxkey without SC_RXKEY_V1); ev is always
+ * written, its fields other than type only when type is not SC_ET_EV_NONE. */
+sc_et_event_type_t sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev);
 sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et2_result_t *res);
 sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_ak_result_t *res);
 
