@@ -821,39 +821,60 @@ static RX_HOT_INLINE uint32_t sword(const stream_t *s, unsigned i)
     return w;
 }
 
+#if defined(__BYTE_ORDER__)
+/* the key words are read and written as the byte fields they overlay */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "stream_t's key words assume a little-endian target");
+#endif
 _Static_assert(offsetof(stream_t, flags) == 6 && offsetof(stream_t, channel) == 7 && offsetof(stream_t, bssid) == 8 &&
                    offsetof(stream_t, state) == 14 && _Alignof(stream_t) >= 4,
                "stream_t starts with the packed key words");
 
+/* The frame's stream, or a fresh one: one pass finds the key and, for a new key, the slot it
+ * takes (a free slot, else the stalest searching one; locks are never evicted by new traffic,
+ * they expire on their own). A new sender taking a slot is common (foreign senders come and go,
+ * more of them than slots), so the slot is written word by word: its key, and zeros where
+ * stream_t has state (a byte loop in small libcs otherwise, docs/m4.md). */
 static stream_t *stream_find(rx_state_t *r, const skey_t *k, uint32_t now)
 {
-    stream_t *victim = NULL;
+    stream_t *victim = NULL, *free_slot = NULL;
     for (unsigned i = 0; i < RX_NSTREAMS; i++) {
         stream_t *s = &r->st[i];
         /* sender bytes 4..5, flags and channel first: most streams differ there */
         if (sword(s, 1) == k->w[1] && sword(s, 0) == k->w[0] && sword(s, 2) == k->w[2] &&
             (sword(s, 3) & 0xffffu) == k->w[3] && s->state != ST_FREE)
             return s;
-    }
-    /* a new key takes a free slot, else the stalest searching one; locks are never evicted
-     * by new traffic (they expire on their own) */
-    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
-        stream_t *s = &r->st[i];
         if (s->state == ST_FREE) {
+            if (!free_slot)
+                free_slot = s;
+        } else if (s->state == ST_SEARCH && (!victim || since(victim->last_ms, s->last_ms) > 0)) {
             victim = s;
-            break;
         }
-        if (s->state == ST_SEARCH && (!victim || since(victim->last_ms, s->last_ms) > 0))
-            victim = s;
     }
+    if (free_slot)
+        victim = free_slot;
     if (!victim)
         return NULL;
-    sc_zero_words(victim, sizeof *victim); /* often: foreign senders come and go */
-    memcpy(victim, k->w, 3 * sizeof k->w[0]);
-    memcpy(victim->bssid + 4, &k->w[3], 2);
-    victim->state = ST_SEARCH;
-    victim->session = NO_SESSION;
-    victim->last_ms = now;
+    _Static_assert(sizeof(stream_t) == 72 && offsetof(stream_t, last_ms) == 36 && offsetof(stream_t, u) == 40,
+                   "the word layout written below");
+    volatile uint32_t *w = (volatile uint32_t *)(void *)victim;
+    w[0] = k->w[0];
+    w[1] = k->w[1];
+    w[2] = k->w[2];
+    w[3] = k->w[3] | ((uint32_t)ST_SEARCH << 16) | ((uint32_t)NO_SESSION << 24); /* state, session */
+    w[4] = 0;   /* offset, last_seq */
+    w[5] = 0;   /* hist */
+    w[6] = 0;
+    w[7] = 0;
+    w[8] = 0;   /* nhist, has_seq, good, misses */
+    w[9] = now; /* last_ms */
+    w[10] = 0;  /* u */
+    w[11] = 0;
+    w[12] = 0;
+    w[13] = 0;
+    w[14] = 0;
+    w[15] = 0;
+    w[16] = 0;
+    w[17] = 0;
     return victim;
 }
 
@@ -924,7 +945,10 @@ static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev
             (since(now, prev_ms) <= (int32_t)RX_CAND_GAP_MS && l0 >= lo && l0 <= hi && l1 >= lo && l1 <= hi))
             candidate(r, s, now);
     }
-    if (s->nhist >= 4) {
+    /* a guide quartet ends with a guide length: test the newest before the four (most frames
+     * of foreign traffic are not one) */
+    unsigned l_new = hist_at(s, 0);
+    if (s->nhist >= 4 && l_new >= SC_ET_GUIDE_BASE + omin && l_new <= SC_ET_GUIDE_BASE + 3u + omax) {
         unsigned lo = 0xffff, hi = 0, seen = 0;
         for (unsigned k = 0; k < 4; k++) {
             unsigned L = hist_at(s, k);
@@ -1079,7 +1103,7 @@ static unsigned session_clock_t(const session_t *x)
 /* Does the 802.11 sequence number agree with the frame being the n-th transmission after the
  * reference? The sender's station also sends other frames (its own traffic, an AP's beacons),
  * each taking a number, so a few more are allowed; fewer never. */
-static int seq_fits(uint16_t cur, uint16_t ref, unsigned n)
+static RX_HOT_INLINE int seq_fits(uint16_t cur, uint16_t ref, unsigned n)
 {
     unsigned d = ((unsigned)(cur >> 4) - (unsigned)(ref >> 4)) & 0x0fffu;
     return n >= 1u && d >= n && d <= n + n / 4u + 1u;
@@ -1103,25 +1127,19 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
     unsigned L = hist_at(s, 0);
     clk_t *k = &s->u.clk;
     int timed = !(s->flags & SF_LENONLY); /* a length-only stream interleaves both copies */
-    /* are the window's outer frames the index frame's own neighbours in time? 1 yes, 0 no
-     * (a frame was lost between), -1 unknown */
-    int a_adj = -1, c_adj = -1;
-    if (timed && k->ntimes >= 2 && hist_at(s, 1) - s->offset - 296u <= 127u) {
-        /* (only a window around an index frame asks) */
-        int n = clk_slots(k, k->t1 - k->t2);
-        a_adj = n == 1 ? 1 : n > 1 ? 0 : -1;
-        n = clk_slots(k, now - k->t1);
-        c_adj = n == 1 ? 1 : n > 1 ? 0 : -1;
-    }
-    int has_seq = timed && s->has_seq && k->ntimes >= 2;
+    /* The clock moves on with every frame, guide frames too (about a third of a phone's): so the
+     * previous two frames' times and sequence numbers are kept here and what the data path asks
+     * of them is worked out after the guide test below, not before it. */
+    uint32_t t1 = k->t1, t2 = k->t2;
+    uint16_t q1 = k->q1, q2 = k->q2;
+    unsigned ntimes = k->ntimes;
     uint16_t sq = s->last_seq; /* this frame's sequence control */
-    int a_seq = has_seq && seq_fits(k->q1, k->q2, 1), c_seq = has_seq && seq_fits(sq, k->q1, 1);
-    k->q2 = k->q1;
+    k->q2 = q1;
     k->q1 = sq;
-    k->t2 = k->t1;
+    k->t2 = t1;
     k->t1 = now;
-    if (k->ntimes < 2)
-        k->ntimes++;
+    if (ntimes < 2)
+        k->ntimes = (uint8_t)(ntimes + 1u);
     /* was the window's a-frame offered as a half when it arrived? (bit 1 after the shift is
      * hist[-2]); bit 0 is set below when this frame is offered */
     k->offered = (uint8_t)((k->offered << 1) & 3u);
@@ -1131,6 +1149,18 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
         k->support_ms = now;
         return;        /* guide frames keep the lock alive but are not data */
     }
+    /* are the window's outer frames the index frame's own neighbours in time? 1 yes, 0 no
+     * (a frame was lost between), -1 unknown */
+    int a_adj = -1, c_adj = -1;
+    if (timed && ntimes >= 2 && hist_at(s, 1) - s->offset - 296u <= 127u) {
+        /* (only a window around an index frame asks) */
+        int n = clk_slots(k, t1 - t2);
+        a_adj = n == 1 ? 1 : n > 1 ? 0 : -1;
+        n = clk_slots(k, now - t1);
+        c_adj = n == 1 ? 1 : n > 1 ? 0 : -1;
+    }
+    int has_seq = timed && s->has_seq && ntimes >= 2;
+    int a_seq = has_seq && seq_fits(q1, q2, 1), c_seq = has_seq && seq_fits(sq, q1, 1);
     unsigned strides = (s->flags & SF_LENONLY) ? 2 : 1;
     session_t *x = &r->ss[s->session];
     int any = 0, changed = 0;
@@ -1392,7 +1422,8 @@ static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e)
     e->known = e->needed = 0;
     if (r->magic != RX_MAGIC || r->done)
         return 0;
-    if (since(now_ms, r->last_expire) >= (int32_t)RX_EXPIRE_EVERY_MS || since(now_ms, r->last_expire) < 0)
+    /* since(now, last_expire) >= RX_EXPIRE_EVERY_MS or < 0, as one unsigned compare */
+    if (now_ms - r->last_expire >= RX_EXPIRE_EVERY_MS)
         expire(r, now_ms, e);
     return 1;
 }
@@ -1424,12 +1455,13 @@ sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t n
     if (f) {
         r->stats.frames++;
         sc_rxkey_t k;
+        k.ks = k.kb = 0; /* set by sc_rxkey when v1 takes f; gcc -Os cannot tell (-Wmaybe-uninitialized) */
         /* on its own, v1 takes no frame with the Order bit (the receiver front takes a QoS
          * frame's HT Control field out first, sc_rxkey for all three decoders) */
-        if (!(sc_rxkey(f, &k) & SC_RXKEY_V1) || (f->kind == SC_FRAME_80211 && (f->fc & SC_FC_ORDER)))
-            r->stats.dropped_nondata++;
-        else
+        if ((sc_rxkey(f, &k) & SC_RXKEY_V1) && !(f->kind == SC_FRAME_80211 && (f->fc & SC_FC_ORDER)))
             frame_in(r, &k, now_ms, &e);
+        else
+            r->stats.dropped_nondata++;
     }
     if (ev) {
         /* Nothing happened (almost every frame): clear the event's fields but not its result,

@@ -119,76 +119,77 @@ static SC_RX_INLINE uint64_t sc_rxkey_pack(const uint8_t *m, unsigned flags)
  * field is taken out here for all three). Fills k when not 0. */
 static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
 {
-    k->len = f->len;
-    k->channel = f->channel;
-    k->has_seq = 0;
-    k->retry = 0;
-    k->seq = 0;
     if (f->kind != SC_FRAME_80211) {
+        k->len = f->len;
+        k->channel = f->channel;
+        k->has_seq = 0;
+        k->retry = 0;
+        k->seq = 0;
+        k->kb = 0;
         if (f->kind == SC_FRAME_LEN_ONLY) {
             k->flags = SC_RXK_LENONLY;
             k->ks = (uint64_t)SC_RXK_LENONLY << 48;
-            k->kb = 0;
             return SC_RXKEY_STREAM | SC_RXKEY_V1;
         }
         if (f->kind != SC_FRAME_ETHERNET || !(f->addr1[0] & 1u))
             return 0;
         k->flags = SC_RXK_ETH;
         k->ks = sc_rxkey_pack(f->addr2, SC_RXK_ETH);
-        k->kb = 0;
         return SC_RXKEY_STREAM | SC_RXKEY_V1;
     }
     unsigned fc = f->fc;
-    unsigned sub = SC_FC_SUBTYPE(fc);
-    unsigned dir = fc & (SC_FC_TODS | SC_FC_FROMDS);
-    if (SC_FC_TYPE(fc) != 2u || (sub & 4u) || (fc & SC_FC_MOREFRAG) || (f->seq_ctrl & 0x000fu) || dir == 0 ||
-        dir == (SC_FC_TODS | SC_FC_FROMDS))
+    /* one mask for the type (data), the no-data subtype bit (subtype & 4) and More Fragments;
+     * then not a later fragment, and ToDS or FromDS but not both (WDS) */
+    unsigned dir = (fc & (SC_FC_TODS | SC_FC_FROMDS)) >> 8;
+    if ((fc & (0x000Cu | 0x0040u | SC_FC_MOREFRAG)) != 0x0008u || (f->seq_ctrl & 0x000fu) || dir - 1u > 1u)
         return 0;
-    unsigned ok = SC_RXKEY_STREAM | SC_RXKEY_V1;
+    unsigned qos = fc & 0x0080u; /* subtype & 8 */
+    unsigned ok = SC_RXKEY_STREAM | SC_RXKEY_V1, len = f->len;
     if (fc & SC_FC_ORDER) {
-        if (sub & 8u) {
+        if (qos) {
             /* In a QoS data frame the Order bit announces a 4-byte HT Control field: a phone sets
              * it frame by frame, so it is removed here rather than calibrated as another
              * overhead. Without QoS the bit is the legacy strictly-ordered class: no extra bytes
              * (v1 never took those). */
-            if (k->len < 4)
+            if (len < 4)
                 return 0;
-            k->len = (uint16_t)(k->len - 4u);
+            len -= 4u;
         } else {
             ok = SC_RXKEY_STREAM;
         }
     }
     const uint8_t *bssid, *sender, *da;
-    unsigned flags;
-    if (dir == SC_FC_TODS) {
+    if (dir == 1u) {
         bssid = f->addr1;
         sender = f->addr2;
         da = f->addr3;
-        flags = SC_RXK_TODS;
     } else {
         bssid = f->addr2;
         sender = f->addr3;
         da = f->addr1;
-        flags = SC_RXK_FROMDS;
     }
-    if ((sub & 8u) && (f->qos_ctrl & 0x0080u)) {
+    /* the direction bits are SC_RXK_TODS / SC_RXK_FROMDS; QoS and Protected moved to theirs */
+    _Static_assert(SC_RXK_TODS == 1u && SC_RXK_FROMDS == 2u && SC_RXK_QOS == 0x0080u >> 5 && SC_RXK_PROT == SC_FC_PROTECTED >> 11,
+                   "flag bits as the frame control's");
+    unsigned flags = dir | (qos >> 5) | ((fc & SC_FC_PROTECTED) >> 11);
+    if (qos && (f->qos_ctrl & 0x0080u)) {
         /* A-MSDU: the addresses inside the subframes are not in the header (addr3 is the BSSID
          * uplink). One subframe keeps its length plus a constant 14-byte subframe header, so
          * it is its own stream with its own overhead; several subframes sum their lengths,
-         * which no CRC accepts. The source behind a ToDS A-MSDU is its transmitter. */
+         * which no CRC accepts. The source behind a ToDS A-MSDU is its transmitter; behind a
+         * FromDS one, addr3 is not the phone: no sender. */
         flags |= SC_RXK_AMSDU;
         ok = SC_RXKEY_STREAM;
+        k->ks = dir == 2u ? (uint64_t)flags << 48 : sc_rxkey_pack(sender, flags);
     } else if (!(da[0] & 1u)) {
         return 0;
+    } else {
+        k->ks = sc_rxkey_pack(sender, flags);
     }
-    if (sub & 8u)
-        flags |= SC_RXK_QOS;
-    if (fc & SC_FC_PROTECTED)
-        flags |= SC_RXK_PROT;
-    k->flags = (uint8_t)flags;
-    /* a FromDS A-MSDU's addr3 is not the phone: no sender */
-    k->ks = (flags & SC_RXK_AMSDU) && dir == SC_FC_FROMDS ? (uint64_t)flags << 48 : sc_rxkey_pack(sender, flags);
     k->kb = sc_rxkey_pack(bssid, 0);
+    k->flags = (uint8_t)flags;
+    k->len = (uint16_t)len;
+    k->channel = f->channel;
     k->has_seq = 1;
     k->seq = (uint16_t)(f->seq_ctrl >> 4);
     k->retry = (fc & SC_FC_RETRY) ? 1u : 0u;
