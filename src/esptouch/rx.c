@@ -829,29 +829,34 @@ _Static_assert(offsetof(stream_t, flags) == 6 && offsetof(stream_t, channel) == 
                    offsetof(stream_t, state) == 14 && _Alignof(stream_t) >= 4,
                "stream_t starts with the packed key words");
 
-/* The frame's stream, or a fresh one: one pass finds the key and, for a new key, the slot it
- * takes (a free slot, else the stalest searching one; locks are never evicted by new traffic,
- * they expire on their own). A new sender taking a slot is common (foreign senders come and go,
- * more of them than slots), so the slot is written word by word: its key, and zeros where
- * stream_t has state (a byte loop in small libcs otherwise, docs/m4.md). */
+/* The frame's stream, or a fresh one: a new key takes a free slot, else the stalest searching
+ * one; locks are never evicted by new traffic (they expire on their own). The key walk is the
+ * per-frame part, so it compares one word per slot (sender bytes 4..5, flags and channel: most
+ * streams differ there) and the rest on a hit. A new sender taking a slot is common too
+ * (foreign senders come and go, more of them than slots), so the slot is written word by word:
+ * its key, and zeros where stream_t has state (a byte loop in small libcs otherwise,
+ * docs/m4.md). */
 static stream_t *stream_find(rx_state_t *r, const skey_t *k, uint32_t now)
 {
-    stream_t *victim = NULL, *free_slot = NULL;
     for (unsigned i = 0; i < RX_NSTREAMS; i++) {
         stream_t *s = &r->st[i];
-        /* sender bytes 4..5, flags and channel first: most streams differ there */
         if (sword(s, 1) == k->w[1] && sword(s, 0) == k->w[0] && sword(s, 2) == k->w[2] &&
             (sword(s, 3) & 0xffffu) == k->w[3] && s->state != ST_FREE)
             return s;
+    }
+    stream_t *victim = NULL;
+    uint32_t vms = 0; /* victim->last_ms */
+    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
+        stream_t *s = &r->st[i];
         if (s->state == ST_FREE) {
-            if (!free_slot)
-                free_slot = s;
-        } else if (s->state == ST_SEARCH && (!victim || since(victim->last_ms, s->last_ms) > 0)) {
             victim = s;
+            break;
+        }
+        if (s->state == ST_SEARCH && (!victim || since(vms, s->last_ms) > 0)) {
+            victim = s;
+            vms = s->last_ms;
         }
     }
-    if (free_slot)
-        victim = free_slot;
     if (!victim)
         return NULL;
     _Static_assert(sizeof(stream_t) == 72 && offsetof(stream_t, last_ms) == 36 && offsetof(stream_t, u) == 40,
@@ -1398,12 +1403,14 @@ static void frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_
     }
     uint32_t prev_ms = s->last_ms;
     s->last_ms = now_ms;
-    /* written out: compilers turn the loop back into a memmove call */
+    /* one length along: two 4-byte moves and one 2-byte move (a loop becomes a memmove call,
+     * five 2-byte moves are twice the instructions) */
     _Static_assert(RX_HIST == 6, "history shift below assumes 6 entries");
-    s->hist[0] = s->hist[1];
-    s->hist[1] = s->hist[2];
-    s->hist[2] = s->hist[3];
-    s->hist[3] = s->hist[4];
+    uint32_t h01, h23;
+    memcpy(&h01, &s->hist[1], 4);
+    memcpy(&h23, &s->hist[3], 4);
+    memcpy(&s->hist[0], &h01, 4);
+    memcpy(&s->hist[2], &h23, 4);
     s->hist[4] = s->hist[5];
     s->hist[RX_HIST - 1] = k->len;
     if (s->nhist < RX_HIST)
