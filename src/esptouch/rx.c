@@ -114,6 +114,13 @@ typedef struct {
 #else
 #define RX_HOT_INLINE inline
 #endif
+/* The stream walks run on every frame: unrolled (-Os keeps loops), no counter or branch back
+ * per slot. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define RX_UNROLL_STREAMS _Pragma("GCC unroll 7")
+#else
+#define RX_UNROLL_STREAMS
+#endif
 
 static RX_HOT_INLINE unsigned cnt_get(const session_t *x, unsigned i)
 {
@@ -838,6 +845,8 @@ _Static_assert(offsetof(stream_t, flags) == 6 && offsetof(stream_t, channel) == 
  * docs/m4.md). */
 static stream_t *stream_find(rx_state_t *r, const skey_t *k, uint32_t now)
 {
+    _Static_assert(RX_NSTREAMS == 7, "RX_UNROLL_STREAMS unrolls 7");
+    RX_UNROLL_STREAMS
     for (unsigned i = 0; i < RX_NSTREAMS; i++) {
         stream_t *s = &r->st[i];
         if (sword(s, 1) == k->w[1] && sword(s, 0) == k->w[0] && sword(s, 2) == k->w[2] &&
@@ -846,6 +855,7 @@ static stream_t *stream_find(rx_state_t *r, const skey_t *k, uint32_t now)
     }
     stream_t *victim = NULL;
     uint32_t vms = 0; /* victim->last_ms */
+    RX_UNROLL_STREAMS
     for (unsigned i = 0; i < RX_NSTREAMS; i++) {
         stream_t *s = &r->st[i];
         if (s->state == ST_FREE) {

@@ -67,6 +67,10 @@ static SC_RX_INLINE sc_rxhdr_t *sc_rxtab_match(void *st, unsigned n, size_t size
 {
     uint32_t hi = (uint32_t)(k->ks >> 32);
     char *p = (char *)st;
+    /* unrolled where n is a decoder's constant (-Os keeps loops): no counter per slot */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
     for (unsigned i = 0; i < n; i++, p += size) {
         sc_rxhdr_t *h = (sc_rxhdr_t *)(void *)p;
         if ((uint32_t)(h->ks >> 32) == hi && (uint32_t)h->ks == (uint32_t)k->ks && h->kb == k->kb &&
