@@ -983,7 +983,11 @@ static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev
     for (unsigned st = 1; st <= strides; st++) {
         if (s->nhist < 2 * st + 1)
             break;
-        unsigned a = hist_at(s, 2 * st), b = hist_at(s, st), c = hist_at(s, 0);
+        unsigned b = hist_at(s, st);
+        /* an index length under no offset leaves the range below empty: most foreign frames */
+        if (b - (296u + omin) > 127u + (omax - omin))
+            continue;
+        unsigned a = hist_at(s, 2 * st), c = hist_at(s, 0);
         unsigned mx = a > c ? a : c, mn = a < c ? a : c;
         /* offsets putting b in 296..423 and a, c in 40..295 */
         int lo = (int)omin, hi = (int)omax;

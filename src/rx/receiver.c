@@ -236,7 +236,8 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
      * without them the frame is an ordinary QoS frame of the same stream). */
     sc_rxkey_t key;
     unsigned use = sc_rxkey(f, &key);
-    if (r->protocols & SC_PROTO_ESPTOUCH_V1) {
+    unsigned protocols = r->protocols; /* read once: the calls below could change it for all the compiler knows */
+    if (protocols & SC_PROTO_ESPTOUCH_V1) {
         sc_et_event_t e;
         sc_et_event_type_t t = sc_et_rx_feed_key(&r->v1, (use & SC_RXKEY_V1) ? &key : NULL, now_ms, &e);
         if (t != SC_ET_EV_NONE) {
@@ -249,13 +250,13 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     /* the stream decoders count only the frames they can key */
     if (!use)
         goto out;
-    uint8_t k = 0, n = 0;
 #endif
 #if SMARTCFG_WITH_ESPTOUCH_V2
-    if (r->protocols & SC_PROTO_ESPTOUCH_V2) {
+    if (protocols & SC_PROTO_ESPTOUCH_V2) {
         sc_et2_result_t res;
         sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, now_ms, &res);
         if (t != SC_ET_EV_NONE && rank(t) > best) {
+            uint8_t k = 0, n = 0;
             sc_et2_rx_progress(&r->v2, &k, &n);
             note(ev, &best, t, SC_PROTO_ESPTOUCH_V2, key.channel, 0, k, n);
             if (t == SC_ET_EV_DONE) {
@@ -266,10 +267,11 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     }
 #endif
 #if SMARTCFG_WITH_AIRKISS
-    if (r->protocols & SC_PROTO_AIRKISS) {
+    if (protocols & SC_PROTO_AIRKISS) {
         sc_ak_result_t res;
         sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, now_ms, &res);
         if (t != SC_ET_EV_NONE && rank(t) > best) {
+            uint8_t k = 0, n = 0;
             sc_ak_rx_progress(&r->ak, &k, &n);
             note(ev, &best, t, SC_PROTO_AIRKISS, key.channel, 0, k, n);
             if (t == SC_ET_EV_DONE) {
