@@ -1464,6 +1464,31 @@ sc_et_event_type_t sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32
     return e->type;
 }
 
+/* The caller's event from the feed's: every field but the result (defined for DONE alone). */
+static void ev_fields(sc_et_event_t *ev, const evbuf_t *e)
+{
+    /* Nothing happened (almost every frame): clear the event's fields but not its result.
+     * Clearing the whole event (~150 bytes) on every frame was half of the receiver's per-frame
+     * instructions on a Cortex-M4 (docs/m4.md). */
+    if (e->type == SC_ET_EV_NONE) {
+        ev->type = SC_ET_EV_NONE;
+        ev->channel = 0;
+        ev->offset = 0;
+        mac_zero(ev->bssid);
+        mac_zero(ev->sender);
+        ev->known = ev->needed = 0;
+    } else {
+        /* field by field: a whole-struct copy is a ~150-byte memcpy */
+        ev->type = e->type;
+        ev->channel = e->channel;
+        ev->offset = e->offset;
+        mac_cpy(ev->bssid, e->bssid);
+        mac_cpy(ev->sender, e->sender);
+        ev->known = e->known;
+        ev->needed = e->needed;
+    }
+}
+
 sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et_event_t *ev)
 {
     evbuf_t e;
@@ -1476,7 +1501,6 @@ sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t n
     if (f) {
         r->stats.frames++;
         sc_rxkey_t k;
-        k.ks = k.kb = 0; /* set by sc_rxkey when v1 takes f; gcc -Os cannot tell (-Wmaybe-uninitialized) */
         /* on its own, v1 takes no frame with the Order bit (the receiver front takes a QoS
          * frame's HT Control field out first, sc_rxkey for all three decoders) */
         if ((sc_rxkey(f, &k) & SC_RXKEY_V1) && !(f->kind == SC_FRAME_80211 && (f->fc & SC_FC_ORDER)))
@@ -1485,36 +1509,27 @@ sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t n
             r->stats.dropped_nondata++;
     }
     if (ev) {
-        /* Nothing happened (almost every frame): clear the event's fields but not its result,
-         * which is defined for SC_ET_EV_DONE alone. Clearing the whole event (~150 bytes) on
-         * every frame was half of the receiver's per-frame instructions on a Cortex-M4
-         * (docs/m4.md). */
-        if (e.type == SC_ET_EV_NONE) {
-            ev->type = SC_ET_EV_NONE;
-            ev->channel = 0;
-            ev->offset = 0;
-            mac_zero(ev->bssid);
-            mac_zero(ev->sender);
-            ev->known = ev->needed = 0;
-        } else {
-            /* field by field, the result for DONE only: a whole-struct copy is a ~150-byte memcpy */
-            ev->type = e.type;
-            ev->channel = e.channel;
-            ev->offset = e.offset;
-            mac_cpy(ev->bssid, e.bssid);
-            mac_cpy(ev->sender, e.sender);
-            ev->known = e.known;
-            ev->needed = e.needed;
-            if (e.type == SC_ET_EV_DONE)
-                ev->result = e.result;
-        }
+        ev_fields(ev, &e);
+        if (e.type == SC_ET_EV_DONE)
+            ev->result = e.result;
     }
     return e.type;
 }
 
 sc_et_event_type_t sc_et_rx_tick(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev)
 {
-    return sc_et_rx_feed(rx, NULL, now_ms, ev);
+    /* sc_et_rx_feed without a frame, written out: a tick only expires streams (UNLOCKED at
+     * most, never DONE), and gcc -O3 inlining the feed here warned that the result it would
+     * copy for a DONE may be uninitialised */
+    evbuf_t e;
+    if (!rx || !feed_begin(S(rx), now_ms, &e)) {
+        if (ev)
+            memset(ev, 0, sizeof *ev);
+        return SC_ET_EV_NONE;
+    }
+    if (ev)
+        ev_fields(ev, &e);
+    return e.type;
 }
 
 /* The channel of the lock with the most valid triplets; with pin_only, only among the locks
