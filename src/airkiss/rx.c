@@ -350,23 +350,34 @@ static sc_et_event_type_t stream_symbol(ak_state_t *r, ak_stream_t *s, unsigned 
     return SC_ET_EV_NONE;
 }
 
-sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *kp, uint8_t channel, uint32_t now_ms, sc_ak_result_t *res)
+/* The frame's stream (rxkey.h): the walk inlined, and a table built only for a length that may
+ * open a guide run. NULL for none and for a retransmission of the stream's last frame. */
+static ak_stream_t *stream_for(ak_state_t *r, const sc_rxkey_t *k, uint32_t now)
+{
+    sc_rxhdr_t *h = sc_rxtab_match(r->st, AK_NST, sizeof r->st[0], k);
+    if (h)
+        return k->retry && h->has_seq && h->seq == k->seq ? NULL : (ak_stream_t *)(void *)h;
+    if (k->len < (uint16_t)(r->cfg.offset_min + 1u) || k->len > (uint16_t)(r->cfg.offset_max + 4u))
+        return NULL;
+    sc_rxtab_t t = table(r);
+    return (ak_stream_t *)(void *)sc_rxtab_open(&t, k, now);
+}
+
+sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_ak_result_t *res)
 {
     ak_state_t *r = S(rx);
     if (r->magic != AK_MAGIC || r->done)
         return SC_ET_EV_NONE;
     r->stats.frames++;
-    if (!kp)
+    if (!k)
         return SC_ET_EV_NONE;
-    const sc_rxkey_t k = *kp;
-    sc_rxtab_t t = table(r);
-    ak_stream_t *s = (ak_stream_t *)(void *)sc_rxtab_find(&t, &k, now_ms);
+    ak_stream_t *s = stream_for(r, k, now_ms);
     if (!s)
         return SC_ET_EV_NONE;
-    int use_seq = k.has_seq && s->h.has_seq;
-    int contig = !use_seq || ((k.seq - s->h.seq) & 0x0FFFu) == 1u;
-    sc_rxhdr_note(&s->h, &k, channel, now_ms);
-    uint16_t len = k.len;
+    int use_seq = k->has_seq && s->h.has_seq;
+    int contig = !use_seq || ((k->seq - s->h.seq) & 0x0FFFu) == 1u;
+    sc_rxhdr_note(&s->h, k, k->channel, now_ms);
+    uint16_t len = k->len;
     /* the guide run: O+1, O+2, O+3, O+4 on consecutive frames */
     int guide = len >= r->cfg.offset_min + 4u && len <= r->cfg.offset_max + 4u && s->hist[2] + 1u == len &&
                 s->hist[1] + 2u == len && s->hist[0] + 3u == len && contig;
@@ -397,7 +408,7 @@ sc_et_event_type_t sc_ak_rx_feed(sc_ak_rx_t *rx, const sc_frame_t *f, uint32_t n
     sc_rxkey_t k;
     if (!rx || !f)
         return SC_ET_EV_NONE;
-    return sc_ak_rx_feed_key(rx, sc_rxkey(f, &k) ? &k : NULL, f->channel, now_ms, res);
+    return sc_ak_rx_feed_key(rx, sc_rxkey(f, &k) ? &k : NULL, now_ms, res);
 }
 
 sc_et_event_type_t sc_ak_rx_tick(sc_ak_rx_t *rx, uint32_t now_ms)

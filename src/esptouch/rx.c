@@ -9,6 +9,7 @@
 #include "smartcfg/esptouch_rx.h"
 
 #include "../common/state.h"
+#include "../rx/rxkey.h"
 
 #define RX_NSTREAMS 7
 #define RX_NSESSIONS 3
@@ -33,8 +34,10 @@
 #define RX_OFFSET_CAP 255u   /* offsets are kept in a byte in the candidate table */
 
 enum { ST_FREE = 0, ST_SEARCH, ST_LOCKED };
+/* the stream flags are sc_rxkey's (rxkey.h), so a key made once serves all three decoders */
 enum {
-    SF_TODS = 1u, SF_FROMDS = 2u, SF_QOS = 4u, SF_PROT = 8u, SF_ETH = 16u, SF_LENONLY = 32u,
+    SF_TODS = SC_RXK_TODS, SF_FROMDS = SC_RXK_FROMDS, SF_QOS = SC_RXK_QOS, SF_PROT = SC_RXK_PROT,
+    SF_ETH = SC_RXK_ETH, SF_LENONLY = SC_RXK_LENONLY,
 };
 #define NO_SESSION 0xffu
 
@@ -63,10 +66,14 @@ typedef struct {
     uint16_t anc_seq;        /* ... and of the anchor */
 } clk_t;
 
+/* The key comes first, laid out as sc_rxkey packs it (rxkey.h): sender bytes 0..3, then sender
+ * bytes 4..5 + flags + channel, BSSID bytes 0..3, BSSID bytes 4..5: stream_find compares four
+ * words, the one that differs between senders first, instead of 14 bytes one by one. */
 typedef struct {
-    uint8_t bssid[SC_MAC_LEN];
     uint8_t sender[SC_MAC_LEN];
-    uint8_t channel, flags, state, session;
+    uint8_t flags, channel;
+    uint8_t bssid[SC_MAC_LEN];
+    uint8_t state, session;
     uint16_t offset, last_seq;
     uint16_t hist[RX_HIST];  /* newest last */
     uint8_t nhist, has_seq;
@@ -106,6 +113,13 @@ typedef struct {
 #define RX_HOT_INLINE inline __attribute__((always_inline))
 #else
 #define RX_HOT_INLINE inline
+#endif
+/* The stream walks run on every frame: unrolled (-Os keeps loops), no counter or branch back
+ * per slot. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define RX_UNROLL_STREAMS _Pragma("GCC unroll 7")
+#else
+#define RX_UNROLL_STREAMS
 #endif
 
 static RX_HOT_INLINE unsigned cnt_get(const session_t *x, unsigned i)
@@ -735,26 +749,25 @@ static int ev_rank(sc_et_event_type_t t)
     }
 }
 
-typedef struct {
-    sc_et_event_t ev;
-} evbuf_t;
+/* The event a feed builds (the caller's own in sc_et_rx_feed_key). */
+typedef sc_et_event_t evbuf_t;
 
 static void ev_stream(evbuf_t *e, sc_et_event_type_t type, const rx_state_t *r, const stream_t *s)
 {
-    if (ev_rank(type) <= ev_rank(e->ev.type))
+    if (ev_rank(type) <= ev_rank(e->type))
         return;
     /* Only the event's fields: its result is defined for SC_ET_EV_DONE alone, and the caller
      * fills it then. Clearing the whole event (~150 bytes, a byte loop in small libcs) on every
      * lock and progress report was a large share of those frames' instructions (docs/m4.md). */
-    e->ev.type = type;
-    e->ev.channel = s->channel;
-    e->ev.offset = s->offset;
-    mac_cpy(e->ev.bssid, s->bssid);
-    mac_cpy(e->ev.sender, s->sender);
+    e->type = type;
+    e->channel = s->channel;
+    e->offset = s->offset;
+    mac_cpy(e->bssid, s->bssid);
+    mac_cpy(e->sender, s->sender);
     if (s->session != NO_SESSION) {
         const session_t *x = &r->ss[s->session];
-        e->ev.known = x->reported_known;
-        e->ev.needed = x->reported_needed;
+        e->known = x->reported_known;
+        e->needed = x->reported_needed;
     }
 }
 
@@ -794,94 +807,89 @@ static void stream_lock(rx_state_t *r, stream_t *s, uint16_t off, uint32_t now, 
     ev_stream(e, SC_ET_EV_LOCKED, r, s);
 }
 
-/* Key of an accepted frame; 0 = drop. */
-static int frame_key(rx_state_t *r, const sc_frame_t *f, stream_t *k)
+/* A frame's stream key as the four words at the start of stream_t (sc_rxkey's packing, plus
+ * the channel: v1 keeps a stream per channel). */
+typedef struct {
+    uint32_t w[4];          /* w[3]: BSSID bytes 4..5 in the low half, the rest zero */
+} skey_t;
+
+static RX_HOT_INLINE void skey_make(skey_t *q, const sc_rxkey_t *k)
 {
-    mac_zero(k->bssid);
-    mac_zero(k->sender);
-    k->channel = f->channel;
-    k->flags = 0;
-    if (f->kind == SC_FRAME_LEN_ONLY) {
-        k->flags = SF_LENONLY;
-        return 1;
-    }
-    if (f->kind == SC_FRAME_ETHERNET) {
-        if (!(f->addr1[0] & 1u)) {
-            r->stats.dropped_nondata++;
-            return 0;
-        }
-        mac_cpy(k->sender, f->addr2);
-        k->flags = SF_ETH;
-        return 1;
-    }
-    if (f->kind != SC_FRAME_80211) {
-        r->stats.dropped_nondata++;
-        return 0;
-    }
-    uint16_t fc = f->fc;
-    unsigned sub = SC_FC_SUBTYPE(fc);
-    unsigned dir = fc & (SC_FC_TODS | SC_FC_FROMDS);
-    /* no-data subtypes, fragments, HT-control/Order frames (their header is 4 bytes longer
-     * at random) and WDS (sender in addr4, not delivered) never carry a datagram we can use */
-    if (SC_FC_TYPE(fc) != 2u || (sub & 4u) || (fc & (SC_FC_MOREFRAG | SC_FC_ORDER)) ||
-        (f->seq_ctrl & 0x000fu) || dir == 0 || dir == (SC_FC_TODS | SC_FC_FROMDS) ||
-        ((sub & 8u) && (f->qos_ctrl & 0x0080u))) {
-        r->stats.dropped_nondata++;
-        return 0;
-    }
-    const uint8_t *da;
-    if (dir == SC_FC_TODS) {
-        mac_cpy(k->bssid, f->addr1);
-        mac_cpy(k->sender, f->addr2);
-        da = f->addr3;
-        k->flags = SF_TODS;
-    } else {
-        mac_cpy(k->bssid, f->addr2);
-        mac_cpy(k->sender, f->addr3);
-        da = f->addr1;
-        k->flags = SF_FROMDS;
-    }
-    if (!(da[0] & 1u)) {
-        r->stats.dropped_nondata++;
-        return 0;
-    }
-    if (sub & 8u)
-        k->flags |= SF_QOS;
-    if (fc & SC_FC_PROTECTED)
-        k->flags |= SF_PROT;
-    return 1;
+    q->w[0] = (uint32_t)k->ks;
+    q->w[1] = (uint32_t)(k->ks >> 32) | ((uint32_t)k->channel << 24);
+    q->w[2] = (uint32_t)k->kb;
+    q->w[3] = (uint32_t)(k->kb >> 32);
 }
 
-static stream_t *stream_find(rx_state_t *r, const stream_t *k, uint32_t now)
+static RX_HOT_INLINE uint32_t sword(const stream_t *s, unsigned i)
 {
-    stream_t *victim = NULL;
+    uint32_t w;
+    memcpy(&w, (const uint8_t *)s + 4u * i, 4);
+    return w;
+}
+
+#if defined(__BYTE_ORDER__)
+/* the key words are read and written as the byte fields they overlay */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "stream_t's key words assume a little-endian target");
+#endif
+_Static_assert(offsetof(stream_t, flags) == 6 && offsetof(stream_t, channel) == 7 && offsetof(stream_t, bssid) == 8 &&
+                   offsetof(stream_t, state) == 14 && _Alignof(stream_t) >= 4,
+               "stream_t starts with the packed key words");
+
+/* The frame's stream, or a fresh one: a new key takes a free slot, else the stalest searching
+ * one; locks are never evicted by new traffic (they expire on their own). The key walk is the
+ * per-frame part, so it compares one word per slot (sender bytes 4..5, flags and channel: most
+ * streams differ there) and the rest on a hit. A new sender taking a slot is common too
+ * (foreign senders come and go, more of them than slots), so the slot is written word by word:
+ * its key, and zeros where stream_t has state (a byte loop in small libcs otherwise,
+ * docs/m4.md). */
+static stream_t *stream_find(rx_state_t *r, const skey_t *k, uint32_t now)
+{
+    _Static_assert(RX_NSTREAMS == 7, "RX_UNROLL_STREAMS unrolls 7");
+    RX_UNROLL_STREAMS
     for (unsigned i = 0; i < RX_NSTREAMS; i++) {
         stream_t *s = &r->st[i];
-        if (s->state != ST_FREE && s->channel == k->channel && s->flags == k->flags &&
-            mac_eq(s->sender, k->sender) && mac_eq(s->bssid, k->bssid))
+        if (sword(s, 1) == k->w[1] && sword(s, 0) == k->w[0] && sword(s, 2) == k->w[2] &&
+            (sword(s, 3) & 0xffffu) == k->w[3] && s->state != ST_FREE)
             return s;
     }
-    /* a new key takes a free slot, else the stalest searching one; locks are never evicted
-     * by new traffic (they expire on their own) */
+    stream_t *victim = NULL;
+    uint32_t vms = 0; /* victim->last_ms */
+    RX_UNROLL_STREAMS
     for (unsigned i = 0; i < RX_NSTREAMS; i++) {
         stream_t *s = &r->st[i];
         if (s->state == ST_FREE) {
             victim = s;
             break;
         }
-        if (s->state == ST_SEARCH && (!victim || since(victim->last_ms, s->last_ms) > 0))
+        if (s->state == ST_SEARCH && (!victim || since(vms, s->last_ms) > 0)) {
             victim = s;
+            vms = s->last_ms;
+        }
     }
     if (!victim)
         return NULL;
-    sc_zero_words(victim, sizeof *victim); /* often: foreign senders come and go */
-    mac_cpy(victim->bssid, k->bssid);
-    mac_cpy(victim->sender, k->sender);
-    victim->channel = k->channel;
-    victim->flags = k->flags;
-    victim->state = ST_SEARCH;
-    victim->session = NO_SESSION;
-    victim->last_ms = now;
+    _Static_assert(sizeof(stream_t) == 72 && offsetof(stream_t, last_ms) == 36 && offsetof(stream_t, u) == 40,
+                   "the word layout written below");
+    volatile uint32_t *w = (volatile uint32_t *)(void *)victim;
+    w[0] = k->w[0];
+    w[1] = k->w[1];
+    w[2] = k->w[2];
+    w[3] = k->w[3] | ((uint32_t)ST_SEARCH << 16) | ((uint32_t)NO_SESSION << 24); /* state, session */
+    w[4] = 0;   /* offset, last_seq */
+    w[5] = 0;   /* hist */
+    w[6] = 0;
+    w[7] = 0;
+    w[8] = 0;   /* nhist, has_seq, good, misses */
+    w[9] = now; /* last_ms */
+    w[10] = 0;  /* u */
+    w[11] = 0;
+    w[12] = 0;
+    w[13] = 0;
+    w[14] = 0;
+    w[15] = 0;
+    w[16] = 0;
+    w[17] = 0;
     return victim;
 }
 
@@ -952,7 +960,10 @@ static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev
             (since(now, prev_ms) <= (int32_t)RX_CAND_GAP_MS && l0 >= lo && l0 <= hi && l1 >= lo && l1 <= hi))
             candidate(r, s, now);
     }
-    if (s->nhist >= 4) {
+    /* a guide quartet ends with a guide length: test the newest before the four (most frames
+     * of foreign traffic are not one) */
+    unsigned l_new = hist_at(s, 0);
+    if (s->nhist >= 4 && l_new >= SC_ET_GUIDE_BASE + omin && l_new <= SC_ET_GUIDE_BASE + 3u + omax) {
         unsigned lo = 0xffff, hi = 0, seen = 0;
         for (unsigned k = 0; k < 4; k++) {
             unsigned L = hist_at(s, k);
@@ -972,7 +983,11 @@ static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev
     for (unsigned st = 1; st <= strides; st++) {
         if (s->nhist < 2 * st + 1)
             break;
-        unsigned a = hist_at(s, 2 * st), b = hist_at(s, st), c = hist_at(s, 0);
+        unsigned b = hist_at(s, st);
+        /* an index length under no offset leaves the range below empty: most foreign frames */
+        if (b - (296u + omin) > 127u + (omax - omin))
+            continue;
+        unsigned a = hist_at(s, 2 * st), c = hist_at(s, 0);
         unsigned mx = a > c ? a : c, mn = a < c ? a : c;
         /* offsets putting b in 296..423 and a, c in 40..295 */
         int lo = (int)omin, hi = (int)omax;
@@ -1014,9 +1029,9 @@ static void session_progress(rx_state_t *r, stream_t *s, session_t *x, evbuf_t *
         x->reported_known = known;
         x->reported_needed = needed;
         ev_stream(e, SC_ET_EV_PROGRESS, r, s);
-        if (e->ev.type == SC_ET_EV_PROGRESS) {
-            e->ev.known = known;
-            e->ev.needed = needed;
+        if (e->type == SC_ET_EV_PROGRESS) {
+            e->known = known;
+            e->needed = needed;
         }
     }
 }
@@ -1107,7 +1122,7 @@ static unsigned session_clock_t(const session_t *x)
 /* Does the 802.11 sequence number agree with the frame being the n-th transmission after the
  * reference? The sender's station also sends other frames (its own traffic, an AP's beacons),
  * each taking a number, so a few more are allowed; fewer never. */
-static int seq_fits(uint16_t cur, uint16_t ref, unsigned n)
+static RX_HOT_INLINE int seq_fits(uint16_t cur, uint16_t ref, unsigned n)
 {
     unsigned d = ((unsigned)(cur >> 4) - (unsigned)(ref >> 4)) & 0x0fffu;
     return n >= 1u && d >= n && d <= n + n / 4u + 1u;
@@ -1131,25 +1146,19 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
     unsigned L = hist_at(s, 0);
     clk_t *k = &s->u.clk;
     int timed = !(s->flags & SF_LENONLY); /* a length-only stream interleaves both copies */
-    /* are the window's outer frames the index frame's own neighbours in time? 1 yes, 0 no
-     * (a frame was lost between), -1 unknown */
-    int a_adj = -1, c_adj = -1;
-    if (timed && k->ntimes >= 2 && hist_at(s, 1) - s->offset - 296u <= 127u) {
-        /* (only a window around an index frame asks) */
-        int n = clk_slots(k, k->t1 - k->t2);
-        a_adj = n == 1 ? 1 : n > 1 ? 0 : -1;
-        n = clk_slots(k, now - k->t1);
-        c_adj = n == 1 ? 1 : n > 1 ? 0 : -1;
-    }
-    int has_seq = timed && s->has_seq && k->ntimes >= 2;
+    /* The clock moves on with every frame, guide frames too (about a third of a phone's): so the
+     * previous two frames' times and sequence numbers are kept here and what the data path asks
+     * of them is worked out after the guide test below, not before it. */
+    uint32_t t1 = k->t1, t2 = k->t2;
+    uint16_t q1 = k->q1, q2 = k->q2;
+    unsigned ntimes = k->ntimes;
     uint16_t sq = s->last_seq; /* this frame's sequence control */
-    int a_seq = has_seq && seq_fits(k->q1, k->q2, 1), c_seq = has_seq && seq_fits(sq, k->q1, 1);
-    k->q2 = k->q1;
+    k->q2 = q1;
     k->q1 = sq;
-    k->t2 = k->t1;
+    k->t2 = t1;
     k->t1 = now;
-    if (k->ntimes < 2)
-        k->ntimes++;
+    if (ntimes < 2)
+        k->ntimes = (uint8_t)(ntimes + 1u);
     /* was the window's a-frame offered as a half when it arrived? (bit 1 after the shift is
      * hist[-2]); bit 0 is set below when this frame is offered */
     k->offered = (uint8_t)((k->offered << 1) & 3u);
@@ -1159,6 +1168,18 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
         k->support_ms = now;
         return;        /* guide frames keep the lock alive but are not data */
     }
+    /* are the window's outer frames the index frame's own neighbours in time? 1 yes, 0 no
+     * (a frame was lost between), -1 unknown */
+    int a_adj = -1, c_adj = -1;
+    if (timed && ntimes >= 2 && hist_at(s, 1) - s->offset - 296u <= 127u) {
+        /* (only a window around an index frame asks) */
+        int n = clk_slots(k, t1 - t2);
+        a_adj = n == 1 ? 1 : n > 1 ? 0 : -1;
+        n = clk_slots(k, now - t1);
+        c_adj = n == 1 ? 1 : n > 1 ? 0 : -1;
+    }
+    int has_seq = timed && s->has_seq && ntimes >= 2;
+    int a_seq = has_seq && seq_fits(q1, q2, 1), c_seq = has_seq && seq_fits(sq, q1, 1);
     unsigned strides = (s->flags & SF_LENONLY) ? 2 : 1;
     session_t *x = &r->ss[s->session];
     int any = 0, changed = 0;
@@ -1264,7 +1285,7 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
             r->done = 1;
             r->done_session = s->session;
             ev_stream(e, SC_ET_EV_DONE, r, s);
-            e->ev.result = res;
+            e->result = res;
             return;
         }
         session_progress(r, s, x, e);
@@ -1375,85 +1396,140 @@ sc_err_t sc_et_rx_set_scan(sc_et_rx_t *rx, const sc_scan_entry_t *list, size_t n
     return n > SC_ET_RX_MAX_SCAN ? SC_ERR_NOSPACE : SC_OK;
 }
 
+/* One frame v1 takes (keyed by sc_rxkey) into its stream. */
+static void frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_t *e)
+{
+    skey_t q;
+    skey_make(&q, k);
+    stream_t *s = stream_find(r, &q, now_ms);
+    if (!s)
+        return;
+    if (k->has_seq) {
+        /* an 802.11 frame; sequence control as received (its fragment number is 0 here) */
+        uint16_t sc = (uint16_t)(k->seq << 4);
+        int dup = k->retry && s->has_seq && s->last_seq == sc;
+        s->last_seq = sc;
+        s->has_seq = 1;
+        if (dup) {
+            r->stats.dropped_retry++;
+            return;
+        }
+    }
+    uint32_t prev_ms = s->last_ms;
+    s->last_ms = now_ms;
+    /* one length along: two 4-byte moves and one 2-byte move (a loop becomes a memmove call,
+     * five 2-byte moves are twice the instructions) */
+    _Static_assert(RX_HIST == 6, "history shift below assumes 6 entries");
+    uint32_t h01, h23;
+    memcpy(&h01, &s->hist[1], 4);
+    memcpy(&h23, &s->hist[3], 4);
+    memcpy(&s->hist[0], &h01, 4);
+    memcpy(&s->hist[2], &h23, 4);
+    s->hist[4] = s->hist[5];
+    s->hist[RX_HIST - 1] = k->len;
+    if (s->nhist < RX_HIST)
+        s->nhist++;
+    if (s->state == ST_LOCKED)
+        stream_data(r, s, now_ms, e);
+    else
+        stream_search(r, s, now_ms, prev_ms, e);
+}
+
+/* The part of a feed before the frame: 0 when the decoder takes no frame (not initialised,
+ * or done). */
+static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e)
+{
+    e->type = SC_ET_EV_NONE;
+    e->known = e->needed = 0;
+    if (r->magic != RX_MAGIC || r->done)
+        return 0;
+    /* since(now, last_expire) >= RX_EXPIRE_EVERY_MS or < 0, as one unsigned compare */
+    if (now_ms - r->last_expire >= RX_EXPIRE_EVERY_MS)
+        expire(r, now_ms, e);
+    return 1;
+}
+
+sc_et_event_type_t sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev)
+{
+    /* the caller's event is the buffer: it reads the fields only when the type is not NONE */
+    evbuf_t *e = ev;
+    rx_state_t *r = S(rx);
+    if (!feed_begin(r, now_ms, e))
+        return SC_ET_EV_NONE;
+    r->stats.frames++;
+    if (k)
+        frame_in(r, k, now_ms, e);
+    else
+        r->stats.dropped_nondata++;
+    return e->type;
+}
+
+/* The caller's event from the feed's: every field but the result (defined for DONE alone). */
+static void ev_fields(sc_et_event_t *ev, const evbuf_t *e)
+{
+    /* Nothing happened (almost every frame): clear the event's fields but not its result.
+     * Clearing the whole event (~150 bytes) on every frame was half of the receiver's per-frame
+     * instructions on a Cortex-M4 (docs/m4.md). */
+    if (e->type == SC_ET_EV_NONE) {
+        ev->type = SC_ET_EV_NONE;
+        ev->channel = 0;
+        ev->offset = 0;
+        mac_zero(ev->bssid);
+        mac_zero(ev->sender);
+        ev->known = ev->needed = 0;
+    } else {
+        /* field by field: a whole-struct copy is a ~150-byte memcpy */
+        ev->type = e->type;
+        ev->channel = e->channel;
+        ev->offset = e->offset;
+        mac_cpy(ev->bssid, e->bssid);
+        mac_cpy(ev->sender, e->sender);
+        ev->known = e->known;
+        ev->needed = e->needed;
+    }
+}
+
 sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et_event_t *ev)
 {
     evbuf_t e;
-    e.ev.type = SC_ET_EV_NONE;
-    e.ev.known = e.ev.needed = 0;
-    if (!rx || S(rx)->magic != RX_MAGIC || S(rx)->done) {
+    if (!rx || !feed_begin(S(rx), now_ms, &e)) {
         if (ev)
             memset(ev, 0, sizeof *ev);
         return SC_ET_EV_NONE;
     }
     rx_state_t *r = S(rx);
-    if (since(now_ms, r->last_expire) >= (int32_t)RX_EXPIRE_EVERY_MS || since(now_ms, r->last_expire) < 0)
-        expire(r, now_ms, &e);
     if (f) {
         r->stats.frames++;
-        stream_t k;
-        if (frame_key(r, f, &k)) {
-            stream_t *s = stream_find(r, &k, now_ms);
-            if (s) {
-                int dup = 0;
-                if (f->kind == SC_FRAME_80211) {
-                    dup = (f->fc & SC_FC_RETRY) && s->has_seq && s->last_seq == f->seq_ctrl;
-                    s->last_seq = f->seq_ctrl;
-                    s->has_seq = 1;
-                }
-                if (dup) {
-                    r->stats.dropped_retry++;
-                } else {
-                    uint32_t prev_ms = s->last_ms;
-                    s->last_ms = now_ms;
-                    /* written out: compilers turn the loop back into a memmove call */
-                    _Static_assert(RX_HIST == 6, "history shift below assumes 6 entries");
-                    s->hist[0] = s->hist[1];
-                    s->hist[1] = s->hist[2];
-                    s->hist[2] = s->hist[3];
-                    s->hist[3] = s->hist[4];
-                    s->hist[4] = s->hist[5];
-                    s->hist[RX_HIST - 1] = f->len;
-                    if (s->nhist < RX_HIST)
-                        s->nhist++;
-                    if (s->state == ST_LOCKED)
-                        stream_data(r, s, now_ms, &e);
-                    else
-                        stream_search(r, s, now_ms, prev_ms, &e);
-                }
-            }
-        }
+        sc_rxkey_t k;
+        /* on its own, v1 takes no frame with the Order bit (the receiver front takes a QoS
+         * frame's HT Control field out first, sc_rxkey for all three decoders) */
+        if ((sc_rxkey(f, &k) & SC_RXKEY_V1) && !(f->kind == SC_FRAME_80211 && (f->fc & SC_FC_ORDER)))
+            frame_in(r, &k, now_ms, &e);
+        else
+            r->stats.dropped_nondata++;
     }
     if (ev) {
-        /* Nothing happened (almost every frame): clear the event's fields but not its result,
-         * which is defined for SC_ET_EV_DONE alone. Clearing the whole event (~150 bytes) on
-         * every frame was half of the receiver's per-frame instructions on a Cortex-M4
-         * (docs/m4.md). */
-        if (e.ev.type == SC_ET_EV_NONE) {
-            ev->type = SC_ET_EV_NONE;
-            ev->channel = 0;
-            ev->offset = 0;
-            mac_zero(ev->bssid);
-            mac_zero(ev->sender);
-            ev->known = ev->needed = 0;
-        } else {
-            /* field by field, the result for DONE only: a whole-struct copy is a ~150-byte memcpy */
-            ev->type = e.ev.type;
-            ev->channel = e.ev.channel;
-            ev->offset = e.ev.offset;
-            mac_cpy(ev->bssid, e.ev.bssid);
-            mac_cpy(ev->sender, e.ev.sender);
-            ev->known = e.ev.known;
-            ev->needed = e.ev.needed;
-            if (e.ev.type == SC_ET_EV_DONE)
-                ev->result = e.ev.result;
-        }
+        ev_fields(ev, &e);
+        if (e.type == SC_ET_EV_DONE)
+            ev->result = e.result;
     }
-    return e.ev.type;
+    return e.type;
 }
 
 sc_et_event_type_t sc_et_rx_tick(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev)
 {
-    return sc_et_rx_feed(rx, NULL, now_ms, ev);
+    /* sc_et_rx_feed without a frame, written out: a tick only expires streams (UNLOCKED at
+     * most, never DONE), and gcc -O3 inlining the feed here warned that the result it would
+     * copy for a DONE may be uninitialised */
+    evbuf_t e;
+    if (!rx || !feed_begin(S(rx), now_ms, &e)) {
+        if (ev)
+            memset(ev, 0, sizeof *ev);
+        return SC_ET_EV_NONE;
+    }
+    if (ev)
+        ev_fields(ev, &e);
+    return e.type;
 }
 
 /* The channel of the lock with the most valid triplets; with pin_only, only among the locks

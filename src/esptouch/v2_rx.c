@@ -501,26 +501,37 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
     return SC_ET_EV_NONE;
 }
 
-sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *kp, uint8_t channel, uint32_t now_ms, sc_et2_result_t *res)
+/* The frame's stream (rxkey.h): the walk inlined, and a table built only for a length that may
+ * open a stream (a SYNC's). NULL for none and for a retransmission of the stream's last frame. */
+static v2_stream_t *stream_for(v2_state_t *r, const sc_rxkey_t *k, uint32_t now)
+{
+    sc_rxhdr_t *h = sc_rxtab_match(r->st, V2_NST, sizeof r->st[0], k);
+    if (h)
+        return k->retry && h->has_seq && h->seq == k->seq ? NULL : (v2_stream_t *)(void *)h;
+    if (k->len < (uint16_t)(SC_ET2_SYNC + r->cfg.offset_min) || k->len > (uint16_t)(SC_ET2_SYNC + r->cfg.offset_max))
+        return NULL;
+    sc_rxtab_t t = table(r);
+    return (v2_stream_t *)(void *)sc_rxtab_open(&t, k, now);
+}
+
+sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et2_result_t *res)
 {
     v2_state_t *r = S(rx);
     if (r->magic != V2_MAGIC || r->done)
         return SC_ET_EV_NONE;
     r->stats.frames++;
-    if (!kp)
+    if (!k)
         return SC_ET_EV_NONE;
-    const sc_rxkey_t k = *kp;
-    sc_rxtab_t t = table(r);
-    v2_stream_t *s = (v2_stream_t *)(void *)sc_rxtab_find(&t, &k, now_ms);
+    v2_stream_t *s = stream_for(r, k, now_ms);
     if (!s)
         return SC_ET_EV_NONE;
-    int use_seq = k.has_seq && s->h.has_seq;
-    unsigned gap = (unsigned)((k.seq - s->aseq) & 0x0FFFu);
-    sc_rxhdr_note(&s->h, &k, channel, now_ms);
+    int use_seq = k->has_seq && s->h.has_seq;
+    unsigned gap = (unsigned)((k->seq - s->aseq) & 0x0FFFu);
+    sc_rxhdr_note(&s->h, k, k->channel, now_ms);
     if (s->h.state == SC_RXS_SEARCH)
-        return stream_search(r, s, k.len, k.seq, now_ms) ? SC_ET_EV_LOCKED : SC_ET_EV_NONE;
+        return stream_search(r, s, k->len, k->seq, now_ms) ? SC_ET_EV_LOCKED : SC_ET_EV_NONE;
     sc_et2_result_t tmp;
-    return stream_data(r, s, k.len, &k, use_seq, gap, now_ms, res ? res : &tmp);
+    return stream_data(r, s, k->len, k, use_seq, gap, now_ms, res ? res : &tmp);
 }
 
 sc_et_event_type_t sc_et2_rx_feed(sc_et2_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et2_result_t *res)
@@ -528,7 +539,7 @@ sc_et_event_type_t sc_et2_rx_feed(sc_et2_rx_t *rx, const sc_frame_t *f, uint32_t
     sc_rxkey_t k;
     if (!rx || !f)
         return SC_ET_EV_NONE;
-    return sc_et2_rx_feed_key(rx, sc_rxkey(f, &k) ? &k : NULL, f->channel, now_ms, res);
+    return sc_et2_rx_feed_key(rx, sc_rxkey(f, &k) ? &k : NULL, now_ms, res);
 }
 
 sc_et_event_type_t sc_et2_rx_tick(sc_et2_rx_t *rx, uint32_t now_ms)

@@ -231,20 +231,15 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
         return SC_ET_EV_NONE;
     rx_state_t *r = S(rs);
     int best = 0;
-    const sc_frame_t *in = f;
-    sc_frame_t norm;
-    if (f->kind == SC_FRAME_80211 && (f->fc & SC_FC_ORDER) && SC_FC_TYPE(f->fc) == 2u && (SC_FC_SUBTYPE(f->fc) & 8u) &&
-        f->len >= 4u) {
-        /* QoS data with an HT Control field: 4 more header bytes, set per frame by the phone's
-         * rate control. Without them the frame is an ordinary QoS frame of the same stream. */
-        norm = *f;
-        norm.len = (uint16_t)(f->len - 4u);
-        norm.fc = (uint16_t)(f->fc & ~SC_FC_ORDER);
-        in = &norm;
-    }
-    if (r->protocols & SC_PROTO_ESPTOUCH_V1) {
+    /* One keying of the frame for all three decoders (rxkey.h): it also takes a QoS frame's HT
+     * Control field out (4 more header bytes, set per frame by the phone's rate control;
+     * without them the frame is an ordinary QoS frame of the same stream). */
+    sc_rxkey_t key;
+    unsigned use = sc_rxkey(f, &key);
+    unsigned protocols = r->protocols; /* read once: the calls below could change it for all the compiler knows */
+    if (protocols & SC_PROTO_ESPTOUCH_V1) {
         sc_et_event_t e;
-        sc_et_event_type_t t = sc_et_rx_feed(&r->v1, in, now_ms, &e);
+        sc_et_event_type_t t = sc_et_rx_feed_key(&r->v1, (use & SC_RXKEY_V1) ? &key : NULL, now_ms, &e);
         if (t != SC_ET_EV_NONE) {
             note(ev, &best, t, SC_PROTO_ESPTOUCH_V1, e.channel, e.offset, e.known, e.needed);
             if (t == SC_ET_EV_DONE)
@@ -252,19 +247,18 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
         }
     }
 #if SMARTCFG_WITH_ESPTOUCH_V2 || SMARTCFG_WITH_AIRKISS
-    /* one keying of the frame for both stream decoders */
-    sc_rxkey_t key;
-    if (!(r->protocols & (SC_PROTO_ESPTOUCH_V2 | SC_PROTO_AIRKISS)) || !sc_rxkey(in, &key))
+    /* the stream decoders count only the frames they can key */
+    if (!use)
         goto out;
-    uint8_t k = 0, n = 0;
 #endif
 #if SMARTCFG_WITH_ESPTOUCH_V2
-    if (r->protocols & SC_PROTO_ESPTOUCH_V2) {
+    if (protocols & SC_PROTO_ESPTOUCH_V2) {
         sc_et2_result_t res;
-        sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, in->channel, now_ms, &res);
+        sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, now_ms, &res);
         if (t != SC_ET_EV_NONE && rank(t) > best) {
+            uint8_t k = 0, n = 0;
             sc_et2_rx_progress(&r->v2, &k, &n);
-            note(ev, &best, t, SC_PROTO_ESPTOUCH_V2, in->channel, 0, k, n);
+            note(ev, &best, t, SC_PROTO_ESPTOUCH_V2, key.channel, 0, k, n);
             if (t == SC_ET_EV_DONE) {
                 from_v2(&ev->result, &res);
                 ev->offset = res.offset;
@@ -273,12 +267,13 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     }
 #endif
 #if SMARTCFG_WITH_AIRKISS
-    if (r->protocols & SC_PROTO_AIRKISS) {
+    if (protocols & SC_PROTO_AIRKISS) {
         sc_ak_result_t res;
-        sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, in->channel, now_ms, &res);
+        sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, now_ms, &res);
         if (t != SC_ET_EV_NONE && rank(t) > best) {
+            uint8_t k = 0, n = 0;
             sc_ak_rx_progress(&r->ak, &k, &n);
-            note(ev, &best, t, SC_PROTO_AIRKISS, in->channel, 0, k, n);
+            note(ev, &best, t, SC_PROTO_AIRKISS, key.channel, 0, k, n);
             if (t == SC_ET_EV_DONE) {
                 from_ak(&ev->result, &res);
                 ev->offset = res.offset;

@@ -18,6 +18,7 @@ typedef struct {
     uint64_t ks, kb;                /* the phone (transmitter ToDS, source FromDS) + flags, and the
                                        BSSID, packed: one compare each per stream */
     uint8_t flags;                  /* SC_RXK_*: frames with other flags have another overhead */
+    uint8_t channel;                /* the frame's (v1 keys its streams per channel too) */
     uint8_t has_seq;
     uint8_t retry;
     uint16_t seq;                   /* 12-bit sequence number */
@@ -51,10 +52,39 @@ typedef struct {
     uint32_t idle_unlock_ms;
 } sc_rxtab_t;
 
-/* The stream frame k belongs to, or a fresh one when its length may open one (a free slot,
- * else the least recently heard searching or silent locked stream). NULL when there is none,
- * and for a retransmission of the stream's last frame. Does not note the frame (see below). */
-sc_rxhdr_t *sc_rxtab_find(const sc_rxtab_t *t, const sc_rxkey_t *k, uint32_t now);
+#if defined(__GNUC__) || defined(__clang__)
+#define SC_RX_INLINE inline __attribute__((always_inline))
+#else
+#define SC_RX_INLINE inline
+#endif
+
+/* The stream frame k belongs to, or NULL. The walk runs for every keyed frame of both stream
+ * decoders, and almost every frame matches none of their few streams: so the word that
+ * differs between senders (MAC bytes 4..5 and the flags, the upper half of ks) is compared
+ * first, one load and compare per slot, and only a match reads the rest. A free slot never
+ * matches: its state is checked after the key, on a match alone. */
+static SC_RX_INLINE sc_rxhdr_t *sc_rxtab_match(void *st, unsigned n, size_t size, const sc_rxkey_t *k)
+{
+    uint32_t hi = (uint32_t)(k->ks >> 32);
+    char *p = (char *)st;
+    /* unrolled where n is a decoder's constant (-Os keeps loops): no counter per slot */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
+    for (unsigned i = 0; i < n; i++, p += size) {
+        sc_rxhdr_t *h = (sc_rxhdr_t *)(void *)p;
+        if ((uint32_t)(h->ks >> 32) == hi && (uint32_t)h->ks == (uint32_t)k->ks && h->kb == k->kb &&
+            h->state != SC_RXS_FREE)
+            return h;
+    }
+    return NULL;
+}
+/* A fresh stream for k (a free slot, else the least recently heard searching or silent
+ * locked stream), or NULL. Only for a frame no stream matched (sc_rxtab_match) whose length
+ * may open one (open_min..open_max): other traffic never takes a slot. A decoder tests the
+ * length itself before building its sc_rxtab_t, so a frame that cannot open costs nothing
+ * more. Does not note the frame (see below). */
+sc_rxhdr_t *sc_rxtab_open(const sc_rxtab_t *t, const sc_rxkey_t *k, uint32_t now);
 /* The frame is the stream's newest: sequence number, time, channel. */
 static inline void sc_rxhdr_note(sc_rxhdr_t *h, const sc_rxkey_t *k, uint8_t channel, uint32_t now)
 {
@@ -68,9 +98,107 @@ int sc_rxtab_expire(const sc_rxtab_t *t, uint32_t now);
 /* The channel of a locked stream (0 = none). */
 uint8_t sc_rxtab_locked_channel(const sc_rxtab_t *t);
 
-/* 1 when f can carry a provisioning datagram (group-addressed data, not a fragment, not WDS,
- * not a null/no-data subtype); fills k. */
-int sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k);
+/* sc_rxkey's answer: which decoders may use the frame. */
+enum {
+    SC_RXKEY_STREAM = 1u,           /* the stream decoders (v2, AirKiss) */
+    SC_RXKEY_V1 = 2u,               /* ESP-TOUCH v1 too (it refuses A-MSDUs and the legacy Order bit) */
+};
+
+/* MAC bytes 0..3 in bits 0..31 and 4..5 in bits 32..47 (host order, as sc_rxhdr_unpack reads
+ * them back), flags in bits 48..55. Two plain loads: no byte stores to reload. */
+static SC_RX_INLINE uint64_t sc_rxkey_pack(const uint8_t *m, unsigned flags)
+{
+    uint32_t lo;
+    uint16_t hi;
+    memcpy(&lo, m, 4);
+    memcpy(&hi, m + 4, 2);
+    return (uint64_t)lo | ((uint64_t)hi << 32) | ((uint64_t)flags << 48);
+}
+
+/* Keys f once for all three decoders (the receiver front runs it on every frame the radio
+ * delivers, so it is inlined and tests the frame control word once). 0 when no decoder can use
+ * f; else SC_RXKEY_STREAM when it can carry a provisioning datagram (group-addressed data, not
+ * a fragment, not WDS, not a null/no-data subtype), plus SC_RXKEY_V1 when ESP-TOUCH v1 takes it
+ * as well: v1 refuses A-MSDUs, and the Order bit of a non-QoS frame (a QoS frame's HT Control
+ * field is taken out here for all three). Fills k when not 0. */
+static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
+{
+    if (f->kind != SC_FRAME_80211) {
+        k->len = f->len;
+        k->channel = f->channel;
+        k->has_seq = 0;
+        k->retry = 0;
+        k->seq = 0;
+        k->kb = 0;
+        if (f->kind == SC_FRAME_LEN_ONLY) {
+            k->flags = SC_RXK_LENONLY;
+            k->ks = (uint64_t)SC_RXK_LENONLY << 48;
+            return SC_RXKEY_STREAM | SC_RXKEY_V1;
+        }
+        if (f->kind != SC_FRAME_ETHERNET || !(f->addr1[0] & 1u))
+            return 0;
+        k->flags = SC_RXK_ETH;
+        k->ks = sc_rxkey_pack(f->addr2, SC_RXK_ETH);
+        return SC_RXKEY_STREAM | SC_RXKEY_V1;
+    }
+    unsigned fc = f->fc;
+    /* one mask for the type (data), the no-data subtype bit (subtype & 4) and More Fragments;
+     * then not a later fragment, and ToDS or FromDS but not both (WDS) */
+    unsigned dir = (fc & (SC_FC_TODS | SC_FC_FROMDS)) >> 8;
+    if ((fc & (0x000Cu | 0x0040u | SC_FC_MOREFRAG)) != 0x0008u || (f->seq_ctrl & 0x000fu) || dir - 1u > 1u)
+        return 0;
+    unsigned qos = fc & 0x0080u; /* subtype & 8 */
+    unsigned ok = SC_RXKEY_STREAM | SC_RXKEY_V1, len = f->len;
+    if (fc & SC_FC_ORDER) {
+        if (qos) {
+            /* In a QoS data frame the Order bit announces a 4-byte HT Control field: a phone sets
+             * it frame by frame, so it is removed here rather than calibrated as another
+             * overhead. Without QoS the bit is the legacy strictly-ordered class: no extra bytes
+             * (v1 never took those). */
+            if (len < 4)
+                return 0;
+            len -= 4u;
+        } else {
+            ok = SC_RXKEY_STREAM;
+        }
+    }
+    const uint8_t *bssid, *sender, *da;
+    if (dir == 1u) {
+        bssid = f->addr1;
+        sender = f->addr2;
+        da = f->addr3;
+    } else {
+        bssid = f->addr2;
+        sender = f->addr3;
+        da = f->addr1;
+    }
+    /* the direction bits are SC_RXK_TODS / SC_RXK_FROMDS; QoS and Protected moved to theirs */
+    _Static_assert(SC_RXK_TODS == 1u && SC_RXK_FROMDS == 2u && SC_RXK_QOS == 0x0080u >> 5 && SC_RXK_PROT == SC_FC_PROTECTED >> 11,
+                   "flag bits as the frame control's");
+    unsigned flags = dir | (qos >> 5) | ((fc & SC_FC_PROTECTED) >> 11);
+    if (qos && (f->qos_ctrl & 0x0080u)) {
+        /* A-MSDU: the addresses inside the subframes are not in the header (addr3 is the BSSID
+         * uplink). One subframe keeps its length plus a constant 14-byte subframe header, so
+         * it is its own stream with its own overhead; several subframes sum their lengths,
+         * which no CRC accepts. The source behind a ToDS A-MSDU is its transmitter; behind a
+         * FromDS one, addr3 is not the phone: no sender. */
+        flags |= SC_RXK_AMSDU;
+        ok = SC_RXKEY_STREAM;
+        k->ks = dir == 2u ? (uint64_t)flags << 48 : sc_rxkey_pack(sender, flags);
+    } else if (!(da[0] & 1u)) {
+        return 0;
+    } else {
+        k->ks = sc_rxkey_pack(sender, flags);
+    }
+    k->kb = sc_rxkey_pack(bssid, 0);
+    k->flags = (uint8_t)flags;
+    k->len = (uint16_t)len;
+    k->channel = f->channel;
+    k->has_seq = 1;
+    k->seq = (uint16_t)(f->seq_ctrl >> 4);
+    k->retry = (fc & SC_FC_RETRY) ? 1u : 0u;
+    return ok;
+}
 
 static inline void sc_rxhdr_unpack(uint64_t v, uint8_t m[SC_MAC_LEN])
 {
@@ -104,12 +232,15 @@ static inline unsigned sc_rxhdr_gap(const sc_rxhdr_t *h, const sc_rxkey_t *k)
 }
 
 /* The decoders' entry points for a frame the front has keyed already (one sc_rxkey per frame
- * for all of them); k NULL: a frame no stream can use, only counted. */
+ * for all of them; the frame's channel is k->channel); k NULL: a frame no stream can use, only
+ * counted. */
 #include "smartcfg/airkiss.h"
+#include "smartcfg/esptouch_rx.h"
 #include "smartcfg/esptouch_v2.h"
-sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint8_t channel, uint32_t now_ms,
-                                      sc_et2_result_t *res);
-sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint8_t channel, uint32_t now_ms,
-                                     sc_ak_result_t *res);
+/* v1's: k NULL also for a frame v1 does not take (sc_rxkey without SC_RXKEY_V1); ev is always
+ * written, its fields other than type only when type is not SC_ET_EV_NONE. */
+sc_et_event_type_t sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev);
+sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et2_result_t *res);
+sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_ak_result_t *res);
 
 #endif
