@@ -449,7 +449,9 @@ static bool handle_msg(bind_impl_t *s)
 }
 
 /* Opens the connection again (the step after this one connects): false when the budget of
- * reconnections or time is spent. The tries and PUBACKs of the old connection are forgotten. */
+ * reconnections or time is spent. The old connection's tries and message ids are forgotten;
+ * `acked` stays: a PUBACK on any connection means the cloud has the request, so a bind that
+ * then times out is "no reply" (25), not "never acknowledged" (23). */
 static bool reconnect(bind_impl_t *s, uint32_t now_ms, const char *why)
 {
     if (s->reconnects >= SC_BINDER_RECONNECTS || reached(now_ms, s->deadline))
@@ -459,7 +461,6 @@ static bool reconnect(bind_impl_t *s, uint32_t now_ms, const char *why)
     BLOG(s, SC_LOG_WARN, "%s: connecting again (%d of %d)", why, s->reconnects, SC_BINDER_RECONNECTS);
     close_link(s);
     s->npub = 0;
-    s->acked = false;
     memset(s->mid_valid, 0, sizeof s->mid_valid);
     s->state = ST_CONNECT;
     set_reason(s, "connecting again", 0, false);

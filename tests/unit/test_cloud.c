@@ -536,6 +536,19 @@ static void test_bind_reconnects_after_link_loss(void **state)
     sc_binder_stats(&B, &st);
     assert_int_equal(st.reconnects, 1);
     assert_int_equal(F.logs_with_secret, 0);
+
+    /* acknowledged on the first connection, never on the second: the cloud has the request,
+     * so the timeout is "no reply" (25), not "never acknowledged" (23) */
+    setup(NULL);
+    start_silent(&id);
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_PENDING);
+    F.now += 100;
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_PENDING);   /* sees the PUBACK */
+    F.auto_ack = false;
+    F.state = SC_MQTT_FAILED;
+    assert_int_equal(run(&B, 40000, &e, &s), SC_BINDER_FAILED);
+    assert_int_equal(e, 25);
+    assert_int_equal(s, 103);
     assert_non_null(strstr(F.logbuf, "MQTT link lost while waiting: connecting again (1 of 3)"));
 
     /* every reopened link dies too: the loss after the last reopening ends the bind */
