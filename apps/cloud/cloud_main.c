@@ -417,6 +417,18 @@ static void broker_stop(broker_t *br)
     broker_join_log(br);
 }
 
+/* The whole of s as a decimal number within lo..hi: the test every numeric option here makes. */
+static bool num_in(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end || errno || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
 static void usage(const sc_cli_t *cli, FILE *f)
 {
     (void)cli;
@@ -520,7 +532,6 @@ int cmd_cloud(int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, SC_CLI_SHORTOPTS, opts, NULL)) != -1) {
-        char *end;
         int std = sc_cli_std_option(&cli, c, argv);
         if (std >= 0)
             return std;
@@ -545,20 +556,15 @@ int cmd_cloud(int argc, char **argv)
             snprintf(db, sizeof db, "%s", optarg);
             break;
         case 'W':
-            errno = 0;
-            db_wait = strtol(optarg, &end, 10);
-            if (*end || errno || db_wait < 0 || db_wait > 86400)
+            if (!num_in(optarg, 0, 86400, &db_wait))
                 return sc_cli_usage_error(&cli, "--db-wait wants 0..86400 seconds, not '%s'", optarg);
             break;
         case 'j':
             json = true;
             break;
         case 't':
-            errno = 0;
-            ttl = strtol(optarg, &end, 10);
-            if (*end || errno || ttl < 1 || ttl > 30L * 86400) {
+            if (!num_in(optarg, 1, 30L * 86400, &ttl))
                 return sc_cli_usage_error(&cli, "--token-ttl wants 1..2592000 seconds, not '%s'", optarg);
-            }
             break;
         case 'p':
             snprintf(plugin, sizeof plugin, "%s", optarg);
@@ -582,11 +588,8 @@ int cmd_cloud(int argc, char **argv)
             snprintf(tlsdir, sizeof tlsdir, "%s", optarg);
             break;
         case 'g':
-            errno = 0;
-            grace = strtol(optarg, &end, 10);
-            if (*end || errno || grace < 0 || grace > 30L * 86400) {
+            if (!num_in(optarg, 0, 30L * 86400, &grace))
                 return sc_cli_usage_error(&cli, "--token-gc wants 0..2592000 seconds, not '%s'", optarg);
-            }
             break;
         case 'R':
             rabbitmq = optarg;
@@ -598,21 +601,16 @@ int cmd_cloud(int argc, char **argv)
             queue = optarg;
             break;
         case 'F':
-            errno = 0;
-            prefetch = strtol(optarg, &end, 10);
-            if (*end || errno || prefetch < 1 || prefetch > 65535)
+            if (!num_in(optarg, 1, 65535, &prefetch))
                 return sc_cli_usage_error(&cli, "--prefetch wants 1..65535, not '%s'", optarg);
             break;
         case 'N':
-            errno = 0;
-            http_threads = strtol(optarg, &end, 10);
-            if (*end || errno || http_threads < 1 || http_threads > 64)
+            if (!num_in(optarg, 1, 64, &http_threads))
                 return sc_cli_usage_error(&cli, "--http-threads wants 1..64, not '%s'", optarg);
             break;
         case 'a': case 'c': case 'A': case 'r': {
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            if (*end || errno || v < 1 || v > 1000000) {
+            long v;
+            if (!num_in(optarg, 1, 1000000, &v)) {
                 return sc_cli_usage_error(&cli, "--%s wants a number 1..1000000, not '%s'",
                         c == 'a' ? "mqtt-per-address" : c == 'c' ? "connect-timeout" : c == 'A' ? "http-per-address"
                                                                                           : "token-rate", optarg);
