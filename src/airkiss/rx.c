@@ -231,10 +231,8 @@ static void vote_prefix(ak_state_t *r, ak_session_t *x, unsigned p, unsigned w)
 /* --- streams ------------------------------------------------------------------------------ */
 static sc_rxtab_t table(const ak_state_t *r)
 {
-    /* only a length that could open a guide run takes a slot; a searching stream heard within
-     * 20 ms may be in the middle of its guide run */
-    sc_rxtab_t t = { (void *)r->st, AK_NST, sizeof r->st[0], (uint16_t)(r->cfg.offset_min + 1u),
-                     (uint16_t)(r->cfg.offset_max + 4u), 20, r->cfg.idle_unlock_ms };
+    /* a searching stream heard within 20 ms may be in the middle of its guide run */
+    sc_rxtab_t t = { (void *)r->st, AK_NST, sizeof r->st[0], 20, r->cfg.idle_unlock_ms };
     return t;
 }
 
@@ -351,7 +349,7 @@ static sc_et_event_type_t stream_symbol(ak_state_t *r, ak_stream_t *s, unsigned 
 }
 
 /* The frame's stream (rxkey.h): the walk inlined, and a table built only for a length that may
- * open a guide run. NULL for none and for a retransmission of the stream's last frame. */
+ * open a guide run (the only place that range is written). NULL for none and for a retransmission of the stream's last frame. */
 static ak_stream_t *stream_for(ak_state_t *r, const sc_rxkey_t *k, uint32_t now)
 {
     sc_rxhdr_t *h = sc_rxtab_match(r->st, AK_NST, sizeof r->st[0], k);

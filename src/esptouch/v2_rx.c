@@ -376,9 +376,7 @@ static int session_finish(v2_state_t *r, const v2_session_t *x, const v2_stream_
 /* --- streams ---------------------------------------------------------------------------- */
 static sc_rxtab_t table(const v2_state_t *r)
 {
-    /* a new stream only from a length that could be a SYNC */
-    sc_rxtab_t t = { (void *)r->st, V2_NST, sizeof r->st[0], (uint16_t)(SC_ET2_SYNC + r->cfg.offset_min),
-                     (uint16_t)(SC_ET2_SYNC + r->cfg.offset_max), 0, r->cfg.idle_unlock_ms };
+    sc_rxtab_t t = { (void *)r->st, V2_NST, sizeof r->st[0], 0, r->cfg.idle_unlock_ms };
     return t;
 }
 
@@ -502,7 +500,7 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
 }
 
 /* The frame's stream (rxkey.h): the walk inlined, and a table built only for a length that may
- * open a stream (a SYNC's). NULL for none and for a retransmission of the stream's last frame. */
+ * open a stream (a SYNC's: the only place that range is written). NULL for none and for a retransmission of the stream's last frame. */
 static v2_stream_t *stream_for(v2_state_t *r, const sc_rxkey_t *k, uint32_t now)
 {
     sc_rxhdr_t *h = sc_rxtab_match(r->st, V2_NST, sizeof r->st[0], k);

@@ -40,14 +40,13 @@ typedef struct {
 } sc_rxhdr_t;
 
 /* A decoder's stream table: n streams of `size` bytes each, every one starting with its
- * sc_rxhdr_t. The lengths a new stream may open with and how long a lock survives silence are
- * the decoder's; search_quiet_ms > 0 protects a searching stream heard that recently from
+ * sc_rxhdr_t. How long a lock survives silence is the decoder's (so are the lengths a new stream
+ * may open with: it tests them before it opens one, sc_rxtab_open); search_quiet_ms > 0 protects a searching stream heard that recently from
  * being replaced (AirKiss's guide run is short, so a burst of foreign openers must not evict
  * it mid-run). */
 typedef struct {
     void *st;
     uint16_t n, size;
-    uint16_t open_min, open_max;    /* frame lengths that may open a stream */
     uint16_t search_quiet_ms;
     uint32_t idle_unlock_ms;
 } sc_rxtab_t;
@@ -81,7 +80,7 @@ static SC_RX_INLINE sc_rxhdr_t *sc_rxtab_match(void *st, unsigned n, size_t size
 }
 /* A fresh stream for k (a free slot, else the least recently heard searching or silent
  * locked stream), or NULL. Only for a frame no stream matched (sc_rxtab_match) whose length
- * may open one (open_min..open_max): other traffic never takes a slot. A decoder tests the
+ * may open one in the decoder's protocol: other traffic never takes a slot. A decoder tests the
  * length itself before building its sc_rxtab_t, so a frame that cannot open costs nothing
  * more. Does not note the frame (see below). */
 sc_rxhdr_t *sc_rxtab_open(const sc_rxtab_t *t, const sc_rxkey_t *k, uint32_t now);
