@@ -6,6 +6,7 @@
 
 #include "smartcfg/at.h"
 
+#include "../common/pool.h"
 #include "../common/state.h"
 #include "at_gw.h"
 #include "at_ota.h"
@@ -1327,10 +1328,7 @@ static void handle_line(at_state_t *at, const char *line, size_t len)
         return;
     }
     if (f == F_TEST) {
-        const char *t = test_texts;
-        for (unsigned i = c->test; i; i--)
-            while (*t++)
-                ;
+        const char *t = sc_pool_at(test_texts, c->test);
         say(at, *t ? "%s%s\nOK" : "OK", c->name, t);
         return;
     }

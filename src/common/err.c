@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "smartcfg/common.h"
 
+#include "pool.h"
+
 /* The texts of SC_OK, SC_ERR_INVAL (-1) ... SC_ERR_REFUSED (-18) in that order, one pool
  * walked to the code (no pointer per code): a cold path, for logs and tools. */
 static const char texts[] =
@@ -29,9 +31,13 @@ const char *sc_strerror(sc_err_t err)
 {
     if (err > SC_OK || err <= SC_ERR__LAST)
         return "unknown error";
-    const char *p = texts;
-    for (int i = 0; i > (int)err; i--)
-        while (*p++)
+    return sc_pool_at(texts, (unsigned)-(int)err);
+}
+
+const char *sc_pool_at(const char *pool, unsigned i)
+{
+    while (i--)
+        while (*pool++)
             ;
-    return p;
+    return pool;
 }

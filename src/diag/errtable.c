@@ -7,6 +7,8 @@
 #include "smartcfg/errors.h"
 #include "smartcfg/hal.h"
 
+#include "../common/pool.h"
+
 /* The reference texts, in error id order, one pool (no pointer per entry): sc_errid_text walks
  * to the id's string. The reasons live in their own tables, apart from the wire texts, so that
  * a firmware link that never asks for a reason (the device and the 8266 service only send the
@@ -51,11 +53,7 @@ const char *sc_errid_text(uint16_t err_id)
 {
     if (err_id >= SC_ERRID__COUNT)
         return "Unknown error!";
-    const char *p = texts;
-    while (err_id--)
-        while (*p++)
-            ;
-    return p;
+    return sc_pool_at(texts, err_id);
 }
 
 const char *sc_subid_text(int32_t sub_id)
