@@ -2,6 +2,8 @@
 /* The AT answers' formatter (at_sink.h): a line buffer, a few directives, no libc printf. */
 #include "at_sink.h"
 
+#include "../common/num.h"
+
 typedef struct {
     const sc_at_sink_t *s;
     size_t n;
@@ -22,14 +24,9 @@ static void puts_(line_t *l, const char *s)
 
 static void put_uint(line_t *l, unsigned v, unsigned base, unsigned width)
 {
-    char tmp[12];
-    unsigned n = 0;
-    do {
-        tmp[n++] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v || n < width);
-    while (n)
-        put(l, tmp[--n]);
+    char tmp[SC_U32_DIGITS_MAX];
+    for (const char *p = sc_u32_digits(tmp + sizeof tmp, v, base, width); p < tmp + sizeof tmp; p++)
+        put(l, *p);
 }
 
 /* n bytes of p, each as put_uint(base, width), separated by sep */

@@ -5,6 +5,8 @@
 
 #include "smartcfg/common.h"
 
+#include "../common/num.h"
+
 void sc_sb_init(sc_sb_t *sb, char *buf, size_t cap)
 {
     sb->p = buf;
@@ -35,13 +37,9 @@ void sc_sb_str(sc_sb_t *sb, const char *s)
 
 void sc_sb_u64(sc_sb_t *sb, uint64_t v)
 {
-    char tmp[24];
-    size_t i = sizeof tmp;
-    do {
-        tmp[--i] = (char)('0' + (v % 10u));
-        v /= 10u;
-    } while (v != 0);
-    sc_sb_mem(sb, tmp + i, sizeof tmp - i);
+    char tmp[SC_U64_DIGITS_MAX];
+    const char *p = sc_u64_digits(tmp + sizeof tmp, v);
+    sc_sb_mem(sb, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 void sc_sb_i64(sc_sb_t *sb, int64_t v)
