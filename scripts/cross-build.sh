@@ -40,8 +40,18 @@ linked() { # linked OUT ROOTS OBJ...: a final link (identical strings merged, as
     o=$1 r=$2; shift 2  # keeping only what ROOTS reach; libc, cJSON and mbedTLS left unresolved
     # shellcheck disable=SC2086
     "$CC" $arch -nostdlib -nostartfiles -Wl,--gc-sections -Wl,--unresolved-symbols=ignore-all -Wl,-e,0 \
-        $r -o "$o" "$@"
+        -Wl,-Map,"$o.map" $r -o "$o" "$@"
     flash "$o"
+}
+# helpers OUT ROOTS OBJ...: the libgcc code the same link pulls in (64-bit division, soft
+# double), the part of a firmware's runtime library our own code decides; counted apart from
+# the flash figures above, which leave every library out
+helpers() {
+    o=$1 r=$2; shift 2
+    # shellcheck disable=SC2086
+    "$CC" $arch -nostdlib -nostartfiles -Wl,--gc-sections -Wl,--unresolved-symbols=ignore-all -Wl,-e,0 \
+        $r -o "$o.gcc" "$@" -lgcc
+    echo $(($(flash "$o.gcc") - $(flash "$o")))
 }
 
 all=""
@@ -103,9 +113,13 @@ done <"$out/modules.txt"
 # shellcheck disable=SC2086
 echo "BENCH m4_flash_rx_8266_binder $(linked "$out/rx8266bind.elf" "$rx_roots" $nodr) bytes"
 # shellcheck disable=SC2086
+echo "BENCH m4_libgcc_rx_8266_binder $(helpers "$out/rx8266bind.elf" "$rx_roots" $nodr) bytes"
+# shellcheck disable=SC2086
 dev_roots=$(roots $(sed -n 's/^device //p' "$out/objs.txt"))
 # shellcheck disable=SC2086
 echo "BENCH m4_flash_device_firmware $(linked "$out/device_fw.elf" "$dev_roots" $all) bytes"
+# shellcheck disable=SC2086
+echo "BENCH m4_libgcc_device_firmware $(helpers "$out/device_fw.elf" "$dev_roots" $all) bytes"
 
 # Firmware variants: the core compiled again with some switches at 0 (the module list decides
 # which sources each variant compiles, as CMake would), linked from the same roots.
