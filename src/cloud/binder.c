@@ -358,7 +358,12 @@ static void publish(bind_impl_t *s, uint32_t now_ms)
     s->t_next_pub = now_ms + (SC_BINDER_PUBLISH_RETRY_MS << s->silent);
     sc_err_t rc = hal->mqtt.publish(hal->mqtt.ctx, s->topic_up, s->payload, s->payload_len, 1, &mid);
     if (rc != SC_OK) {
+#if SMARTCFG_WITH_REASONS
         BLOG(s, SC_LOG_WARN, "publish failed: %s", sc_strerror(rc));
+#else
+        /* the code, not its words: sc_strerror's texts (~0.3 KB) would be linked for this line alone */
+        BLOG(s, SC_LOG_WARN, "publish failed: %d", (int)rc);
+#endif
         if (s->npub >= SC_BINDER_PUBLISH_TRIES && !s->acked)
             fail(s, SC_ERRID_TOKEN_SEND, rc, "publish failed");
         return;
