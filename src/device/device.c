@@ -678,6 +678,29 @@ static void candidate_refused(devstate_t *d, uint32_t now, uint16_t err_id, int3
     d->step_end = now + d->cfg.token_wait_ms;
 }
 
+/* A request after a failure is answered with the failure, never with the identity: the app
+ * must not go on polling the cloud. True when the device has failed (the request ends here). */
+static bool failed_reply(devstate_t *d, const sc_ipv4_ep_t *from, uint32_t now)
+{
+    if (d->state != SC_DEV_FAILED)
+        return false;
+    if (d->have_last_err)
+        sc_tc8266_svc_reject(&d->svc, from, d->last_err, d->last_sub, now, "request after failure");
+    return true;
+}
+
+/* A new token came in (or replaced its sender's pending one): the log line and the event. */
+static void token_arrived(devstate_t *d, uint32_t now, const sc_ipv4_ep_t *from, const char *token, bool replaced)
+{
+    DLOG(d, now, "token %s (%u chars) from %u.%u.%u.%u:%u", replaced ? "replaced" : "received",
+         (unsigned)strlen(token), from->addr[0], from->addr[1], from->addr[2], from->addr[3], (unsigned)from->port);
+    sc_device_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = SC_DEV_EV_TOKEN;
+    ev.peer = *from;
+    sc_dev_emit(d, &ev);
+}
+
 /* The multi-candidate flow's request handling: SC_OK to answer with the identity. */
 static bool candidate_request(devstate_t *d, const sc_ipv4_ep_t *from, const sc_tc8266_req_t *req, uint32_t now)
 {
@@ -687,11 +710,8 @@ static bool candidate_request(devstate_t *d, const sc_ipv4_ep_t *from, const sc_
         return false;
     }
     if (!c) {
-        if (d->state == SC_DEV_FAILED) {
-            if (d->have_last_err)
-                sc_tc8266_svc_reject(&d->svc, from, d->last_err, d->last_sub, now, "request after failure");
+        if (failed_reply(d, from, now))
             return false;
-        }
         c = cand_slot(d, from);
         if (!c) {
             sc_tc8266_svc_reject(&d->svc, from, SC_ERRID_APP_CMD, SC_SUBID_TOKEN_CHANGED, now, "no room for another token");
@@ -707,23 +727,14 @@ static bool candidate_request(devstate_t *d, const sc_ipv4_ep_t *from, const sc_
         c->seq = d->cand_seq++;
         c->from = *from;
         c->id_at = id_at;
-        DLOG(d, now, "token %s (%u chars) from %u.%u.%u.%u:%u", replaced ? "replaced" : "received",
-             (unsigned)strlen(c->token), from->addr[0], from->addr[1], from->addr[2], from->addr[3], (unsigned)from->port);
-        sc_device_event_t ev;
-        memset(&ev, 0, sizeof ev);
-        ev.type = SC_DEV_EV_TOKEN;
-        ev.peer = *from;
-        sc_dev_emit(d, &ev);
+        token_arrived(d, now, from, c->token, replaced);
     }
     c->from = *from;
     if (c->st == SC_CAND_TRYING || !d->svc.app_known)
         sc_tc8266_svc_set_app(&d->svc, from);
     flush_errors(d);
-    if (d->state == SC_DEV_FAILED) {
-        if (d->have_last_err)
-            sc_tc8266_svc_reject(&d->svc, from, d->last_err, d->last_sub, now, "request after failure");
+    if (failed_reply(d, from, now))
         return false;
-    }
     d->last_token_req = now;
     if (!d->binding && (d->state == SC_DEV_ACKING || d->state == SC_DEV_WAIT_TOKEN))
         try_next_candidate(d, now);
@@ -758,25 +769,15 @@ static void handle_token_request(devstate_t *d, const sc_ipv4_ep_t *from, sc_tc8
     /* A valid request: its sender is the app from now on (errors go there first). */
     sc_tc8266_svc_set_app(&d->svc, from);
     flush_errors(d);
-    if (d->state == SC_DEV_FAILED) {
-        /* No identity after a failure: the app must not go on polling the cloud. */
-        if (d->have_last_err)
-            sc_tc8266_svc_reject(&d->svc, from, d->last_err, d->last_sub, now, "request after failure");
+    if (failed_reply(d, from, now))
         return;
-    }
     d->last_token_req = now;
     sc_tc8266_svc_identify(&d->svc, from, &d->cfg.identity, now);
     if (d->have_token)
         return; /* a resend: answered again, nothing else changes */
     memcpy(d->token, req->token, sizeof d->token);
     d->have_token = true;
-    DLOG(d, now, "token received (%u chars) from %u.%u.%u.%u:%u", (unsigned)strlen(d->token), from->addr[0],
-         from->addr[1], from->addr[2], from->addr[3], (unsigned)from->port);
-    sc_device_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = SC_DEV_EV_TOKEN;
-    ev.peer = *from;
-    sc_dev_emit(d, &ev);
+    token_arrived(d, now, from, d->token, false);
     if (want_softap) {
         memcpy(d->sap_ssid, req->ssid, req->ssid_len);
         d->sap_ssid_len = req->ssid_len;
