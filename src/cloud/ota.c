@@ -198,6 +198,20 @@ static void try_failed(ota_t *o, uint32_t now, int result, const char *why)
     o->deadline = now + SC_OTA_RETRY_MS;
 }
 
+/* floor(100 * part / whole) for part <= whole (whole > 0), without a 64-bit division: the
+ * quotient is at most 100, so it is found bit by bit (7 steps) with 32x32->64 multiplies and
+ * 64-bit compares, which a Cortex-M4 does inline (UMULL), where `/` would call libgcc's
+ * __aeabi_uldivmod; an image near 4 GiB still gets the exact percentage. */
+static int percent(uint32_t part, uint32_t whole)
+{
+    uint64_t n = (uint64_t)part * 100u;
+    unsigned q = 0;
+    for (unsigned bit = 64; bit; bit >>= 1)
+        if ((uint64_t)(q + bit) * whole <= n)
+            q += bit;
+    return (int)q;
+}
+
 static void complete(ota_t *o)
 {
     uint8_t d[16];
@@ -270,7 +284,7 @@ static void pump(ota_t *o, uint32_t now)
         o->got += (uint32_t)n;
         o->tries = 0;   /* progress: the resume budget starts again */
         o->deadline = now + SC_OTA_STALL_MS;
-        int pct = (int)((uint64_t)o->got * 100u / o->size);
+        int pct = percent(o->got, o->size);
         if (pct >= o->last_percent + 10 && pct < 100) {
             o->last_percent = (uint8_t)(pct - pct % 10);
             report_progress(o, "downloading", pct, 0, "");
