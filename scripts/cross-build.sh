@@ -12,6 +12,9 @@
 #                      shared helpers they pull in (CRC, JSON, credentials, messages) count;
 #                      without dynamic registration (SMARTCFG_WITH_DYNREG=0), and _dynreg with
 #   m4_flash_device_firmware  everything reachable from the device API (device.h): a port
+#   m4_flash_at_firmware  the same with the AT front-end's API as roots too (an AT module)
+#   m4_libgcc_<link>   the libgcc code (64-bit division, soft double) that link pulls in, apart
+#                      from the m4_flash_ figures, which leave every library out
 #   m4_flash_rx_8266_binder_<v>, m4_flash_device_firmware_<v>  the same two for firmware
 #                      variants compiled again with receiver switches at 0 (and the sender,
 #                      simulator, AT and dynreg off): v1 (ESP-TOUCH v1 only), nov2, noairkiss
@@ -120,6 +123,14 @@ dev_roots=$(roots $(sed -n 's/^device //p' "$out/objs.txt"))
 echo "BENCH m4_flash_device_firmware $(linked "$out/device_fw.elf" "$dev_roots" $all) bytes"
 # shellcheck disable=SC2086
 echo "BENCH m4_libgcc_device_firmware $(helpers "$out/device_fw.elf" "$dev_roots" $all) bytes"
+# An AT module (the host drives it over a UART): the device API and the AT front-end with what
+# they reach (the binder, dynreg, OTA over AT, the gateway commands).
+# shellcheck disable=SC2046,SC2086
+at_roots="$dev_roots $(roots $(mod_objs at))"
+# shellcheck disable=SC2086
+echo "BENCH m4_flash_at_firmware $(linked "$out/at_fw.elf" "$at_roots" $all) bytes"
+# shellcheck disable=SC2086
+echo "BENCH m4_libgcc_at_firmware $(helpers "$out/at_fw.elf" "$at_roots" $all) bytes"
 
 # Firmware variants: the core compiled again with some switches at 0 (the module list decides
 # which sources each variant compiles, as CMake would), linked from the same roots.
