@@ -173,22 +173,29 @@ static void wipe_secrets(devstate_t *d)
     d->sap_pwd_len = 0;
 }
 
-/* Ends the attempt: everything but the 8266 service (it stays to deliver the errors and to
- * answer the app's resends until the window closes) and the log service. */
-static void fail(devstate_t *d, uint32_t now, uint16_t err_id, int32_t sub_id, const char *why)
+/* What a failure and the next attempt's start both end: the radio, the binder, the soft-AP
+ * and its pending join, the secrets. (softap_up is only ever read together with
+ * hal.softap.stop, so clearing it without a stop function changes nothing.) */
+static void end_links(devstate_t *d)
 {
     radio_off(d);
     if (d->binding) {
         sc_binder_abort(&d->binder);
         d->binding = false;
     }
-    if (d->softap_up && d->hal.softap.stop) {
+    if (d->softap_up && d->hal.softap.stop)
         (void)d->hal.softap.stop(d->hal.softap.ctx);
-        d->softap_up = false;
-    }
+    d->softap_up = false;
     d->softap_join_at = 0;
-    sc_tc8266_svc_stop_repeats(&d->svc); /* no identity after a failure */
     wipe_secrets(d);
+}
+
+/* Ends the attempt: everything but the 8266 service (it stays to deliver the errors and to
+ * answer the app's resends until the window closes) and the log service. */
+static void fail(devstate_t *d, uint32_t now, uint16_t err_id, int32_t sub_id, const char *why)
+{
+    end_links(d);
+    sc_tc8266_svc_stop_repeats(&d->svc); /* no identity after a failure */
     record_error(d, now, err_id, sub_id, why);
     set_state(d, SC_DEV_FAILED, now);
 }
@@ -275,18 +282,9 @@ static bool active(sc_device_state_t s)
 
 static void close_flow(devstate_t *d)
 {
-    radio_off(d);
-    if (d->binding) {
-        sc_binder_abort(&d->binder);
-        d->binding = false;
-    }
-    if (d->softap_up && d->hal.softap.stop)
-        (void)d->hal.softap.stop(d->hal.softap.ctx);
-    d->softap_up = false;
+    end_links(d);
     sc_tc8266_svc_close(&d->svc);
     sc_dev_ack_close(d);
-    d->softap_join_at = 0;
-    wipe_secrets(d);
     sc_wipe(d->token, sizeof d->token);
     d->have_token = false;
     sc_wipe(d->cand, sizeof d->cand);
