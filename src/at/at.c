@@ -304,12 +304,15 @@ struct cmd {
 
 /* The test forms' answers: "<name><description>" and OK, printed by the dispatcher (no command
  * does anything else for "=?"). The descriptions as the reference firmware prints them, in T_*
- * order, one pool walked to the index (cold path). */
+ * order, one pool walked to the index (cold path). A description that begins with another one
+ * (the reference extends them parameter by parameter) starts with that one's index as a
+ * control byte (below ' ', never printed itself) and holds only the rest. */
 enum {
     T_OK, T_CWMODE, T_TCLOG, T_DEVINFO, T_PRDINFO, T_STARTSMART, T_STOPSMART, T_TCSAP, T_STOPSAP,
     T_MQTTCONN, T_FWINFO, T_OTASET, T_READFW, T_PUB, T_PUBL, T_SUB, T_UNSUB, T_MQTTSRV, T_MODINFO,
     T_GWBIND, T_GWONLINE, T_RESTORE
 };
+_Static_assert(T_SUB == 0x0f && T_GWONLINE == 0x14, "the control bytes in test_texts name T_SUB and T_GWONLINE");
 static const char test_texts[] =
     "\0"                                                                          /* T_OK */
     ":(0-3)\0"                                                                    /* T_CWMODE */
@@ -325,14 +328,14 @@ static const char test_texts[] =
     ":\"FW_VERSION\",\"FW_SIZE\",\"FW_MD5\",\"FW_MAX_SIZE_OF_MODULE\"\0"
     ":1(ENABLE)/0(DISABLE),\"FW_version\"\0"                                      /* T_OTASET */
     ":\"LEN_FOR_READ\"\0"
-    ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"PAYLOAD\"\0"                       /* T_PUB */
-    ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"LEN(1-2048)\"\0"
+    "\x0f" ",\"PAYLOAD\"\0"                                                        /* T_PUB: T_SUB + */
+    "\x0f" ",\"LEN(1-2048)\"\0"                                                    /* T_PUBL: T_SUB + */
     ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\"\0"                                   /* T_SUB */
     ":\"TOPIC_NAME\"\0"
     ":\"MQTT SERVER IP\"\0"                                                       /* T_MQTTSRV */
     ":\"MODULE NAME\",\"FLASH_SIZE (2/4)\",\"WIFI LED GPIO\",\"FW BASE ADDR\",\"FW MAX SIZE\",\"FIXED CONNID\"\0"
-    ":\"MODE\",\"PRODUCT_ID\",\"DEVICE_NAME\",\"DEVICE_SECRET\"\0"                 /* T_GWBIND */
-    ":\"MODE\",\"PRODUCT_ID\",\"DEVICE_NAME\"\0"
+    "\x14" ",\"DEVICE_SECRET\"\0"                                                  /* T_GWBIND: T_GWONLINE + */
+    ":\"MODE\",\"PRODUCT_ID\",\"DEVICE_NAME\"\0"                                 /* T_GWONLINE */
     ": CLEAR CONFIG AND RESET";                                                   /* T_RESTORE */
 
 #define FB(f) (1u << (f))
@@ -1328,8 +1331,10 @@ static void handle_line(at_state_t *at, const char *line, size_t len)
         return;
     }
     if (f == F_TEST) {
-        const char *t = sc_pool_at(test_texts, c->test);
-        say(at, *t ? "%s%s\nOK" : "OK", c->name, t);
+        const char *t = sc_pool_at(test_texts, c->test), *head = "";
+        if (*t && (unsigned char)*t < ' ')
+            head = sc_pool_at(test_texts, (unsigned char)*t++);
+        say(at, *t ? "%s%s%s\nOK" : "OK", c->name, head, t);
         return;
     }
     c->fn(at, c, f, &ps);
