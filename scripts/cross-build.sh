@@ -117,7 +117,7 @@ done <"$out/modules.txt"
 echo "BENCH m4_flash_rx_8266_binder $(linked "$out/rx8266bind.elf" "$rx_roots" $nodr) bytes"
 # shellcheck disable=SC2086
 echo "BENCH m4_libgcc_rx_8266_binder $(helpers "$out/rx8266bind.elf" "$rx_roots" $nodr) bytes"
-# shellcheck disable=SC2086
+# shellcheck disable=SC2046,SC2086
 dev_roots=$(roots $(sed -n 's/^device //p' "$out/objs.txt"))
 # shellcheck disable=SC2086
 echo "BENCH m4_flash_device_firmware $(linked "$out/device_fw.elf" "$dev_roots" $all) bytes"
