@@ -903,10 +903,8 @@ static stream_t *stream_find(rx_state_t *r, const skey_t *k, unsigned len, uint3
     w[1] = k->w[1];
     w[2] = k->w[2];
     w[3] = k->w[3] | ((uint32_t)ST_SEARCH << 16) | ((uint32_t)NO_SESSION << 24); /* state, session */
-    w[4] = 0;   /* offset, last_seq */
-    w[5] = 0;   /* hist */
-    w[6] = 0;
-    w[7] = 0;
+    /* offset, last_seq and hist (words 4..7) are left as they are: offset is set by a lock,
+     * last_seq read only after has_seq, hist only below nhist (as after stream_unlock) */
     w[8] = 0;   /* nhist, has_seq, good, misses */
     w[9] = now; /* last_ms */
     w[10] = 0;  /* u */
@@ -977,6 +975,10 @@ static void candidate(rx_state_t *r, const stream_t *s, uint32_t now)
 static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev_ms, evbuf_t *e)
 {
     const unsigned omin = r->omin, omax = r->omax;
+    /* every test below ends at the newest length, and none passes where no frame may open a
+     * stream (opens_stream): most of the foreign traffic's frames stop here */
+    if (!opens_stream(r, hist_at(s, 0)))
+        return 0;
     if (s->nhist >= 2) {
         /* a sender is probably here, worth a longer look before anything locks: a step of the
          * guide (515, 514, 513, 512, 515, ...), or two group-addressed frames of one
