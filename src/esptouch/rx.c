@@ -1586,7 +1586,8 @@ static uint8_t best_lock_channel(const rx_state_t *r, int pin_only, uint32_t now
                     since(r->st[j].last_ms, sup) > (int32_t)RX_PIN_MS)
                     pinned = 0;
             /* a frame that opened no stream counts as one more stream's (opens_stream); its
-             * time is kept modulo 2^16 ms, which expire() bounds (RX_QUIET_KEEP_MS) */
+             * time is kept modulo 2^16 ms: expire() forgets it after RX_QUIET_KEEP_MS, so only a
+             * lock unsupported for over half a minute could misread it (either way) */
             if (r->quiet_channel == (uint8_t)(s->channel + 1u) &&
                 (int16_t)(uint16_t)(r->quiet_ms16 - (uint16_t)sup) > (int16_t)RX_PIN_MS)
                 pinned = 0;
