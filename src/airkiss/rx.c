@@ -72,7 +72,7 @@ sc_err_t sc_ak_rx_init(sc_ak_rx_t *rx, const sc_ak_rx_config_t *cfg)
     if (cfg)
         r->cfg = *cfg;
     if (r->cfg.offset_max == 0)
-        r->cfg.offset_max = 200;
+        r->cfg.offset_max = SC_RX_OFFSET_MAX_DEFAULT;
     if (r->cfg.offset_min > r->cfg.offset_max)
         return SC_ERR_RANGE;
     if (r->cfg.idle_unlock_ms == 0)
@@ -427,6 +427,11 @@ uint8_t sc_ak_rx_locked_channel(const sc_ak_rx_t *rx)
 {
     sc_rxtab_t t = table(CS(rx));
     return sc_rxtab_locked_channel(&t);
+}
+
+sc_rxsum_t sc_ak_rx_senders(const sc_ak_rx_t *rx)
+{
+    return sc_rxsum_of(CS(rx)->st, AK_NST, sizeof CS(rx)->st[0]);
 }
 
 void sc_ak_rx_progress(const sc_ak_rx_t *rx, uint8_t *known, uint8_t *needed)

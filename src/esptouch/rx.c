@@ -30,6 +30,7 @@
 #define RX_FILL_COMBOS 256u  /* candidate combinations it enumerates at most */
 #define RX_CAND_GAP_MS 17u   /* two datagram slots and jitter */
 #define RX_PIN_MS 400u       /* a lock pins the channel search while supported this recently */
+#define RX_QUIET_KEEP_MS 20000u /* the frame that opened no stream tells the channel is alive this long */
 #define RX_EXPIRE_EVERY_MS 50u
 #define RX_OFFSET_CAP 255u   /* offsets are kept in a byte in the candidate table */
 
@@ -141,13 +142,18 @@ typedef struct {
 
 typedef struct {
     uint32_t magic;
-    sc_et_rx_config_t cfg;
+    uint32_t idle_unlock_ms; /* the configuration (sc_et_rx_config_t): the offsets fit a byte */
+    uint8_t omin, omax;      /* (RX_OFFSET_CAP), which leaves room for the quiet frame below */
     uint8_t nscan, done, done_session;
     uint8_t act_channel;
+    uint8_t cand_channel;    /* last candidate traffic: its channel ... */
+    uint8_t quiet_channel;   /* the newest frame that opened no stream (opens_stream): its
+                                channel + 1 (0 = none or forgotten; channel 0 is "unknown") ... */
     uint32_t act_ms;
     uint32_t last_expire;
-    uint16_t cand_ms16;      /* last candidate traffic (low 16 bits of the ms clock) ... */
-    uint8_t cand_channel;    /* ... and its channel */
+    uint16_t cand_ms16;      /* ... and the low 16 bits of the ms clock when it came */
+    uint16_t quiet_ms16;     /* ... and when it came (best_lock_channel reads it as one more
+                                stream's last frame) */
     sc_et_rx_stats_t stats;
     stream_t st[RX_NSTREAMS];
     session_t ss[RX_NSESSIONS];
@@ -836,14 +842,29 @@ _Static_assert(offsetof(stream_t, flags) == 6 && offsetof(stream_t, channel) == 
                    offsetof(stream_t, state) == 14 && _Alignof(stream_t) >= 4,
                "stream_t starts with the packed key words");
 
+/* Whether a frame of length len may open a stream. A searching stream's tests all end at its
+ * newest length (stream_search: the guide step, two frames of ESP-TOUCH lengths, the guide
+ * quartet, the triplets' c), and none passes for a newest length outside 40 + offset_min ..
+ * 518 + offset_max (the guide step's "515 after 512" reaches 3 above the guide lengths): such a
+ * frame as a stream's first changes nothing a later test reads (it is no window's member, and
+ * sc_et_rx_heard wants the newest length in range too). Opening a stream for it only evicted
+ * the stalest searching stream, under foreign traffic (more group-addressed senders than
+ * slots, lengths 40..1500) often a phone's, whose history was then lost: so it opens none.
+ * Its stream's later frames find it all the same once one of them opens it. */
+static RX_HOT_INLINE int opens_stream(const rx_state_t *r, unsigned len)
+{
+    return len - (SC_ET_EXTRA_LEN + r->omin) <= (SC_ET_GUIDE_BASE + 6u - SC_ET_EXTRA_LEN) + (unsigned)(r->omax - r->omin);
+}
+
 /* The frame's stream, or a fresh one: a new key takes a free slot, else the stalest searching
  * one; locks are never evicted by new traffic (they expire on their own). The key walk is the
  * per-frame part, so it compares one word per slot (sender bytes 4..5, flags and channel: most
  * streams differ there) and the rest on a hit. A new sender taking a slot is common too
  * (foreign senders come and go, more of them than slots), so the slot is written word by word:
  * its key, and zeros where stream_t has state (a byte loop in small libcs otherwise,
- * docs/m4.md). */
-static stream_t *stream_find(rx_state_t *r, const skey_t *k, uint32_t now)
+ * docs/m4.md). A frame of a length that opens no stream (opens_stream, tested on a miss alone)
+ * takes no slot. */
+static stream_t *stream_find(rx_state_t *r, const skey_t *k, unsigned len, uint32_t now)
 {
     _Static_assert(RX_NSTREAMS == 7, "RX_UNROLL_STREAMS unrolls 7");
     RX_UNROLL_STREAMS
@@ -852,6 +873,12 @@ static stream_t *stream_find(rx_state_t *r, const skey_t *k, uint32_t now)
         if (sword(s, 1) == k->w[1] && sword(s, 0) == k->w[0] && sword(s, 2) == k->w[2] &&
             (sword(s, 3) & 0xffffu) == k->w[3] && s->state != ST_FREE)
             return s;
+    }
+    if (!opens_stream(r, len)) {
+        /* the channel is alive all the same (best_lock_channel) */
+        r->quiet_channel = (uint8_t)((k->w[1] >> 24) + 1u);
+        r->quiet_ms16 = (uint16_t)now;
+        return NULL;
     }
     stream_t *victim = NULL;
     uint32_t vms = 0; /* victim->last_ms */
@@ -876,10 +903,8 @@ static stream_t *stream_find(rx_state_t *r, const skey_t *k, uint32_t now)
     w[1] = k->w[1];
     w[2] = k->w[2];
     w[3] = k->w[3] | ((uint32_t)ST_SEARCH << 16) | ((uint32_t)NO_SESSION << 24); /* state, session */
-    w[4] = 0;   /* offset, last_seq */
-    w[5] = 0;   /* hist */
-    w[6] = 0;
-    w[7] = 0;
+    /* offset, last_seq and hist (words 4..7) are left as they are: offset is set by a lock,
+     * last_seq read only after has_seq, hist only below nhist (as after stream_unlock) */
     w[8] = 0;   /* nhist, has_seq, good, misses */
     w[9] = now; /* last_ms */
     w[10] = 0;  /* u */
@@ -949,7 +974,11 @@ static void candidate(rx_state_t *r, const stream_t *s, uint32_t now)
 
 static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev_ms, evbuf_t *e)
 {
-    const unsigned omin = r->cfg.offset_min, omax = r->cfg.offset_max;
+    const unsigned omin = r->omin, omax = r->omax;
+    /* every test below ends at the newest length, and none passes where no frame may open a
+     * stream (opens_stream): most of the foreign traffic's frames stop here */
+    if (!opens_stream(r, hist_at(s, 0)))
+        return 0;
     if (s->nhist >= 2) {
         /* a sender is probably here, worth a longer look before anything locks: a step of the
          * guide (515, 514, 513, 512, 515, ...), or two group-addressed frames of one
@@ -1310,9 +1339,12 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
 static void expire(rx_state_t *r, uint32_t now, evbuf_t *e)
 {
     r->last_expire = now;
+    /* the quiet frame's time is 16 bits: forgotten before it could pass for a recent one */
+    if ((uint16_t)((uint16_t)now - r->quiet_ms16) > RX_QUIET_KEEP_MS)
+        r->quiet_channel = 0;
     for (unsigned i = 0; i < RX_NSTREAMS; i++) {
         stream_t *s = &r->st[i];
-        if (s->state == ST_LOCKED && since(now, s->last_ms) > (int32_t)r->cfg.idle_unlock_ms) {
+        if (s->state == ST_LOCKED && since(now, s->last_ms) > (int32_t)r->idle_unlock_ms) {
             ev_stream(e, SC_ET_EV_UNLOCKED, r, s);
             stream_unlock(r, s);
         } else if (s->state == ST_SEARCH && since(now, s->last_ms) > (int32_t)RX_STREAM_STALE_MS) {
@@ -1339,7 +1371,9 @@ sc_err_t sc_et_rx_init(sc_et_rx_t *rx, const sc_et_rx_config_t *cfg)
         if (c.offset_min > c.offset_max || c.offset_max > RX_OFFSET_CAP)
             return SC_ERR_RANGE;
     }
-    r->cfg = c;
+    r->idle_unlock_ms = c.idle_unlock_ms;
+    r->omin = (uint8_t)c.offset_min;
+    r->omax = (uint8_t)c.offset_max;
     r->magic = RX_MAGIC;
     for (unsigned i = 0; i < RX_NSTREAMS; i++)
         r->st[i].session = NO_SESSION;
@@ -1401,7 +1435,7 @@ static void frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_
 {
     skey_t q;
     skey_make(&q, k);
-    stream_t *s = stream_find(r, &q, now_ms);
+    stream_t *s = stream_find(r, &q, k->len, now_ms);
     if (!s)
         return;
     if (k->has_seq) {
@@ -1551,6 +1585,12 @@ static uint8_t best_lock_channel(const rx_state_t *r, int pin_only, uint32_t now
                 if (r->st[j].state != ST_FREE && r->st[j].channel == s->channel &&
                     since(r->st[j].last_ms, sup) > (int32_t)RX_PIN_MS)
                     pinned = 0;
+            /* a frame that opened no stream counts as one more stream's (opens_stream); its
+             * time is kept modulo 2^16 ms: expire() forgets it after RX_QUIET_KEEP_MS, so only a
+             * lock unsupported for over half a minute could misread it (either way) */
+            if (r->quiet_channel == (uint8_t)(s->channel + 1u) &&
+                (int16_t)(uint16_t)(r->quiet_ms16 - (uint16_t)sup) > (int16_t)RX_PIN_MS)
+                pinned = 0;
         }
         if (pinned)
             best = s;
@@ -1608,7 +1648,7 @@ int sc_et_rx_heard(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint3
     if (!rx || CS(rx)->magic != RX_MAGIC || !channel)
         return 0;
     const rx_state_t *r = CS(rx);
-    const unsigned lo = SC_ET_EXTRA_LEN + r->cfg.offset_min, hi = SC_ET_GUIDE_BASE + 3u + r->cfg.offset_max;
+    const unsigned lo = SC_ET_EXTRA_LEN + r->omin, hi = SC_ET_GUIDE_BASE + 3u + r->omax;
     for (unsigned i = 0; i < RX_NSTREAMS; i++) {
         const stream_t *s = &r->st[i];
         if (s->state == ST_FREE || s->channel != channel || !s->nhist || since(now_ms, s->last_ms) < 0 ||

@@ -70,7 +70,7 @@ sc_err_t sc_et2_rx_init(sc_et2_rx_t *rx, const sc_et2_rx_config_t *cfg)
     if (cfg)
         r->cfg = *cfg;
     if (r->cfg.offset_max == 0)
-        r->cfg.offset_max = 200;
+        r->cfg.offset_max = SC_RX_OFFSET_MAX_DEFAULT;
     if (r->cfg.offset_min > r->cfg.offset_max)
         return SC_ERR_RANGE;
     if (r->cfg.idle_unlock_ms == 0)
@@ -558,6 +558,11 @@ uint8_t sc_et2_rx_locked_channel(const sc_et2_rx_t *rx)
 {
     sc_rxtab_t t = table(CS(rx));
     return sc_rxtab_locked_channel(&t);
+}
+
+sc_rxsum_t sc_et2_rx_senders(const sc_et2_rx_t *rx)
+{
+    return sc_rxsum_of(CS(rx)->st, V2_NST, sizeof CS(rx)->st[0]);
 }
 
 void sc_et2_rx_progress(const sc_et2_rx_t *rx, uint8_t *known, uint8_t *needed)

@@ -20,6 +20,9 @@ typedef struct {
 #endif
     uint8_t protocols;            /* sc_proto_t mask, within SC_PROTO_BUILT */
     uint8_t done;
+    /* which senders the stream decoders have streams for (rxkey.h), so that a frame neither can
+     * use skips them whole; updated after every call that may open a stream and every tick */
+    sc_rxsum_t v2_senders, ak_senders;
 } rx_state_t;
 
 SC_STATE_FITS(rx_state_t, sc_receiver_t);
@@ -103,6 +106,19 @@ void sc_receiver_set_v2_key(sc_receiver_t *r, const uint8_t *key16)
 #endif
 }
 
+/* The summaries read again from the decoders' tables (after a change of their streams other
+ * than an opening, which the feed handles). */
+static void senders_read(rx_state_t *r)
+{
+#if SMARTCFG_WITH_ESPTOUCH_V2
+    r->v2_senders = sc_et2_rx_senders(&r->v2);
+#endif
+#if SMARTCFG_WITH_AIRKISS
+    r->ak_senders = sc_ak_rx_senders(&r->ak);
+#endif
+    (void)r;
+}
+
 void sc_receiver_reset(sc_receiver_t *rs)
 {
     rx_state_t *r = S(rs);
@@ -113,6 +129,7 @@ void sc_receiver_reset(sc_receiver_t *rs)
 #if SMARTCFG_WITH_AIRKISS
     sc_ak_rx_reset(&r->ak);
 #endif
+    senders_read(r);
     r->done = 0;
 }
 
@@ -129,6 +146,7 @@ sc_err_t sc_receiver_resume(sc_receiver_t *rs)
 #if SMARTCFG_WITH_AIRKISS
     (void)sc_ak_rx_resume(&r->ak);
 #endif
+    senders_read(r);
     r->done = 0;
     return SC_OK;
 }
@@ -251,10 +269,19 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     if (!use)
         goto out;
 #endif
+#if SMARTCFG_WITH_ESPTOUCH_V2 || SMARTCFG_WITH_AIRKISS
+    /* A stream decoder finds no stream for a sender whose bit its summary lacks, and opens one
+     * only for a length of its opening range (the front runs them with their default offsets):
+     * any other frame it would only count, so it is not called (most frames are foreign). */
+    sc_rxsum_t bit = sc_rxsum_bit(key.ks);
+#endif
 #if SMARTCFG_WITH_ESPTOUCH_V2
-    if (protocols & SC_PROTO_ESPTOUCH_V2) {
+    int v2_opens = (unsigned)key.len - SC_ET2_SYNC <= SC_RX_OFFSET_MAX_DEFAULT; /* a SYNC's */
+    if ((protocols & SC_PROTO_ESPTOUCH_V2) && ((r->v2_senders & bit) || v2_opens)) {
         sc_et2_result_t res;
         sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, now_ms, &res);
+        if (v2_opens)
+            r->v2_senders = sc_et2_rx_senders(&r->v2);
         if (t != SC_ET_EV_NONE && rank(t) > best) {
             uint8_t k = 0, n = 0;
             sc_et2_rx_progress(&r->v2, &k, &n);
@@ -267,9 +294,12 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     }
 #endif
 #if SMARTCFG_WITH_AIRKISS
-    if (protocols & SC_PROTO_AIRKISS) {
+    int ak_opens = (unsigned)key.len - 1u < SC_RX_OFFSET_MAX_DEFAULT + 4u; /* a guide run's first (O + 1) */
+    if ((protocols & SC_PROTO_AIRKISS) && ((r->ak_senders & bit) || ak_opens)) {
         sc_ak_result_t res;
         sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, now_ms, &res);
+        if (ak_opens)
+            r->ak_senders = sc_ak_rx_senders(&r->ak);
         if (t != SC_ET_EV_NONE && rank(t) > best) {
             uint8_t k = 0, n = 0;
             sc_ak_rx_progress(&r->ak, &k, &n);
@@ -305,6 +335,7 @@ sc_et_event_type_t sc_receiver_tick(sc_receiver_t *rs, uint32_t now_ms)
     if ((r->protocols & SC_PROTO_AIRKISS) && sc_ak_rx_tick(&r->ak, now_ms) == SC_ET_EV_UNLOCKED)
         out = SC_ET_EV_UNLOCKED;
 #endif
+    senders_read(r); /* expired locks freed their slots */
     return out;
 }
 

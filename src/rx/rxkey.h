@@ -199,6 +199,38 @@ static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
     return ok;
 }
 
+/* The stream decoders' default overhead range (their configuration's offset_max 0 means this):
+ * the receiver front, which runs them with the defaults, tests the lengths that may open one
+ * of their streams itself (sc_rxsum_t). */
+#define SC_RX_OFFSET_MAX_DEFAULT 200u
+
+/* A summary of a stream table's senders: bit sc_rxsum_bit(ks) set for every stream in use (a
+ * free slot's key is zeros and counts as none). The front keeps one per stream decoder and calls
+ * the decoder only for a frame whose sender's bit is set or whose length may open a stream:
+ * any other frame would find no stream and open none, so the decoder would do nothing with it
+ * (docs/m4.md: most frames are foreign, and the decoders' tables hold few senders). */
+typedef uint16_t sc_rxsum_t;
+/* MAC bytes 4..5 and the flags (the word sc_rxtab_match compares first), folded to 4 bits */
+static SC_RX_INLINE sc_rxsum_t sc_rxsum_bit(uint64_t ks)
+{
+    uint32_t hi = (uint32_t)(ks >> 32);
+    hi ^= hi >> 12;
+    hi ^= hi >> 6;
+    return (sc_rxsum_t)(1u << (hi & 15u));
+}
+/* The summary of n streams of `size` bytes from st, each starting with its sc_rxhdr_t. */
+static inline sc_rxsum_t sc_rxsum_of(const void *st, unsigned n, size_t size)
+{
+    sc_rxsum_t m = 0;
+    const char *p = (const char *)st;
+    for (unsigned i = 0; i < n; i++, p += size) {
+        const sc_rxhdr_t *h = (const sc_rxhdr_t *)(const void *)p;
+        if (h->state != SC_RXS_FREE)
+            m = (sc_rxsum_t)(m | sc_rxsum_bit(h->ks));
+    }
+    return m;
+}
+
 static inline void sc_rxhdr_unpack(uint64_t v, uint8_t m[SC_MAC_LEN])
 {
     /* the inverse of sc_rxkey's packing: MAC bytes 0..3 in bits 0..31, 4..5 in 32..47 */
@@ -241,5 +273,9 @@ static inline unsigned sc_rxhdr_gap(const sc_rxhdr_t *h, const sc_rxkey_t *k)
 sc_et_event_type_t sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev);
 sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et2_result_t *res);
 sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_ak_result_t *res);
+/* The stream decoders' sender summaries (sc_rxsum_t), read again by the front after every call
+ * that may have changed their streams. */
+sc_rxsum_t sc_et2_rx_senders(const sc_et2_rx_t *rx);
+sc_rxsum_t sc_ak_rx_senders(const sc_ak_rx_t *rx);
 
 #endif

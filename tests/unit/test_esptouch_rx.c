@@ -1253,6 +1253,50 @@ static void test_no_false_result_lone_spoofs_order2(void **state)
     run_lone_spoofs(1);
 }
 
+/* A frame whose length no search test can use (outside 40 + offset_min .. 518 + offset_max)
+ * opens no stream: a burst of new group-addressed senders of such lengths (more senders than
+ * stream slots) between a phone's guide frames does not evict the phone's searching stream, and
+ * the quartet still locks. One sender of an ESP-TOUCH length still opens a stream (the heard
+ * test sees it). */
+static void test_foreign_lengths_open_no_stream(void **state)
+{
+    (void)state;
+    static sc_et_rx_t rx;
+    sc_et_event_t ev;
+    assert_int_equal(sc_et_rx_init(&rx, NULL), SC_OK);
+    sc_et_creds_t c;
+    creds_make(&c, "x", 1, "", 0);
+    phone_init(&P[0], &c, PHONE_A, 1401);
+    sc_frame_t f;
+    uint32_t t = 100;
+    for (int i = 0; i < 3; i++) {
+        frame_80211(&f, &P[0], 1, (uint16_t)(515 - i + P[0].off_up), (uint16_t)(i + 1));
+        assert_int_equal(sc_et_rx_feed(&rx, &f, t++, &ev), SC_ET_EV_NONE);
+    }
+    for (int k = 0; k < 24; k++) {
+        memset(&f, 0, sizeof f);
+        f.kind = SC_FRAME_80211;
+        f.channel = P[0].channel;
+        f.fc = 0x0208 | SC_FC_PROTECTED;
+        memset(f.addr1, 0xff, 6);
+        memcpy(f.addr2, BSSID, 6);
+        f.addr3[0] = 0x02;
+        f.addr3[5] = (uint8_t)k;
+        f.len = (uint16_t)(k & 1 ? 700 + 20 * k : 30); /* above 518 + 160, below 40 */
+        assert_int_equal(sc_et_rx_feed(&rx, &f, t++, &ev), SC_ET_EV_NONE);
+    }
+    assert_false(sc_et_rx_heard(&rx, P[0].channel, t, 5));
+    frame_80211(&f, &P[0], 1, (uint16_t)(512 + P[0].off_up), 4);
+    assert_int_equal(sc_et_rx_feed(&rx, &f, t++, &ev), SC_ET_EV_LOCKED);
+    assert_int_equal(ev.offset, P[0].off_up);
+    /* a frame of an ESP-TOUCH length opens a stream as before */
+    assert_int_equal(sc_et_rx_init(&rx, NULL), SC_OK);
+    f.addr2[5] ^= 1;
+    f.len = 300;
+    sc_et_rx_feed(&rx, &f, t, &ev);
+    assert_true(sc_et_rx_heard(&rx, P[0].channel, t, 5));
+}
+
 /* The search returns fast after a false lock: a lock that no guide frame or valid triplet
  * supports stops pinning the radio once other traffic on its channel shows the channel is
  * alive. Channel lists take 5 GHz numbers and ranges. */
@@ -1474,6 +1518,7 @@ int main(void)
         cmocka_unit_test(test_lone_frames_before_t),
         cmocka_unit_test(test_no_false_result_lone_spoofs),
         cmocka_unit_test(test_no_false_result_lone_spoofs_order2),
+        cmocka_unit_test(test_foreign_lengths_open_no_stream),
         cmocka_unit_test(test_chansearch_false_lock_and_lists),
         cmocka_unit_test(test_chansearch_glance_and_look),
         cmocka_unit_test(test_chansearch_first_sweep_glances),
