@@ -31,6 +31,9 @@ typedef struct {
     uint16_t aseq;             /* sequence number of the anchor */
     uint8_t anchor, slot, aplane, since;
     uint8_t n;                 /* N from this stream's COUNT */
+    uint8_t sure;              /* the anchor's slot is proven (see stream_data) */
+    uint8_t prevmk;            /* slot + 1 when this stream's previous frame was a marker, else 0 */
+    uint8_t ncand;             /* a COUNT's N that differed from n, seen once */
 } v2_stream_t;
 
 typedef struct {
@@ -416,6 +419,9 @@ static int stream_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t s
     s->h.offset = off;
     s->n = n;
     s->anchor = A_COUNT;
+    s->sure = 1;
+    s->prevmk = 0;
+    s->ncand = 0;
     s->aseq = seq;
     s->since = 0;
     r->stats.locks++;
@@ -429,19 +435,53 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
 {
     if (len < s->h.offset) {
         s->since++;
+        s->prevmk = 0;
         return SC_ET_EV_NONE;
     }
     unsigned x = (unsigned)(len - s->h.offset);
     int anchor_set = 0;
+    uint8_t prevmk = s->prevmk;
+    s->prevmk = 0;
+    /* A group's planes are credited to the slot its marker names, and a sequence-proven plane
+     * counts as known at once: one marker whose length was corrupted (or forged) would move a
+     * whole CRC-valid group into the wrong slot (a v2 SSID "TP-LINTP-LIN" came out of a
+     * capture with 2 % of the phone's lengths changed by 1..3). So a slot counts as proven
+     * (`sure`) only from two adjacent copies of its marker, from the sure planes of the group
+     * before it, or from a COUNT (slot 0, whatever N it says); planes placed under an unproven
+     * slot vote with the weight of an unproven sighting and need a second one. */
     if (x == SC_ET2_SYNC) {
         /* between the two COUNTs: the anchor stays where it was */
     } else if (x > SC_ET2_COUNT_BASE && x <= SC_ET2_COUNT_BASE + SC_ET2_MAX_GROUPS) {
-        s->n = (uint8_t)(x - SC_ET2_COUNT_BASE);
+        /* N changes (the phone started over with other data) only when two COUNTs say so:
+         * one corrupted COUNT must not throw the session away. */
+        uint8_t n = (uint8_t)(x - SC_ET2_COUNT_BASE);
+        if (n == s->n) {
+            s->ncand = 0;
+        } else if (n == s->ncand) {
+            s->n = n;
+            s->ncand = 0;
+        } else {
+            s->ncand = n;
+        }
         s->anchor = A_COUNT;
+        s->sure = 1;
         anchor_set = 1;
     } else if (x >= SC_ET2_SEQ_BASE && x < SC_ET2_SEQ_BASE + SC_ET2_MAX_GROUPS - 1u) {
+        uint8_t slot = (uint8_t)(x - SC_ET2_SEQ_BASE + 1u);
+        int copy = prevmk == slot + 1u;
+        int follows = s->anchor == A_PLANE && s->sure && s->slot + 1u == slot &&
+                      (use_seq ? gap >= 8u - s->aplane && gap <= 8u - s->aplane + 12u : s->since == 0);
+        int beside_sure = s->anchor == A_MARKER && s->sure && s->slot != slot && (use_seq ? gap <= 2u : s->since == 0);
+        s->prevmk = (uint8_t)(slot + 1u);
+        if (!copy && !follows && beside_sure) {
+            /* right beside a proven copy of another marker: this copy is the odd one out */
+            if (s->since < 255)
+                s->since++;
+            return SC_ET_EV_NONE;
+        }
         s->anchor = A_MARKER;
-        s->slot = (uint8_t)(x - SC_ET2_SEQ_BASE + 1u);
+        s->slot = slot;
+        s->sure = (uint8_t)(copy || follows);
         anchor_set = 1;
     } else if (x >= 64u && x < 1024u && (x & 0x40u)) {
         unsigned i = x >> 7, ok = 0;
@@ -470,7 +510,7 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
             anchor_set = 1;
             v2_session_t *x2 = session_for(r, s, now);
             if (x2) {
-                vote(r, x2, s->slot, i, d, use_seq ? 2u : 1u, now);
+                vote(r, x2, s->slot, i, d, use_seq && s->sure ? 2u : 1u, now);
                 if (x2->hdr_ok && x2->nok + 1u == x2->n) {
                     if (session_finish(r, x2, s, res) == 0) {
                         r->done = 1;
@@ -488,6 +528,7 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
             }
         } else {
             s->anchor = A_NONE;
+            s->sure = 0;
         }
     }
     if (anchor_set) {
