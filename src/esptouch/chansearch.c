@@ -15,7 +15,11 @@
  * guide-less evidence (two triplets agreeing on an offset) up to four more looks. A lock holds
  * the radio only while guide frames or valid triplets keep supporting it
  * (sc_et_rx_pinned_channel), so a false lock on random traffic lets the search go on within
- * 400 ms instead of the lock's 2.5 s expiry. */
+ * 400 ms instead of the lock's 2.5 s expiry.
+ * sc_chansearch_step_rx reads the whole receiver front: a v2 or AirKiss lock pins too, their
+ * candidate traffic gets the same look, and a look that did not lock while candidate traffic
+ * went on gets more (up to SC_CHANSEARCH_MAX_LINGER): v2 locks only at the head of its packet
+ * list and AirKiss only on its guide run, seconds apart, where a v1 sender locks in one look. */
 #include <string.h>
 
 #include "smartcfg/esptouch_rx.h"
