@@ -15,14 +15,21 @@
  * it holds for a 100 ms DTIM beacon and sends in bursts (the search must catch a burst).
  * "mid" also reports the floor for a hopper: the fixed receiver, deaf until a sweep that listens
  * one datagram slot per channel would first reach the AP's channel (what a search in list order cannot beat).
+ * The v1 cases feed the v1 decoder and search with sc_chansearch_step; the front_* cases run the
+ * same v1 air through the three-protocol front and sc_chansearch_step_rx (what a device does),
+ * and the v2_* and ak_* cases ESP-TOUCH v2 and AirKiss senders (their reference timing: a
+ * datagram every 15 and 5 ms; the floor listens one of their slots per channel) the same way.
  * Usage: bench_chansearch [runs per case (60)] [master seed (20261202)]
- * BENCH_CS_DEBUG=1 lists the runs above 1.5x on stderr, BENCH_CS_TRACE=1 also their timelines. */
+ * BENCH_CS_DEBUG=1 lists the runs above 1.5x on stderr, BENCH_CS_TRACE=1 also their timelines
+ * (and the first two runs per case that never decoded); BENCH_CS_OLD=1 runs the front's cases
+ * with the search of 2026-12-03 (v1 signals only, a v2 or AirKiss lock overriding it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "smartcfg/air.h"
 #include "smartcfg/esptouch_rx.h"
+#include "smartcfg/receiver.h"
 
 #include "bench_util.h"
 
@@ -35,6 +42,10 @@
 
 static sc_air_t air;
 static sc_et_rx_t rx;
+/* v2 and AirKiss runs: the three-protocol front a device runs (sc_device_step), all protocols */
+static sc_receiver_t front;
+static int old_policy; /* BENCH_CS_OLD=1: the front's runs search as before (v1 signals only) */
+static int v1_front;   /* the v1 "front_*" cases: v1 air through the front, as a device runs it */
 
 /* BENCH_CS_TRACE=1: the worst runs are replayed with a timeline on stderr (when the hopper
  * was on the AP's channel, the receiver's events, the sender's phase), to see where a run
@@ -79,27 +90,51 @@ static void noise_frame(sc_frame_t *f, uint8_t ch)
     f->seq_ctrl = (uint16_t)(noise_next() << 4);
 }
 
+/* The search step for the front's runs. Before (BENCH_CS_OLD=1, what sc_device_step did until
+ * 2026-12-04): the search read the v1 decoder only and a v2 or AirKiss lock overrode its
+ * answer. Now: sc_chansearch_step_rx reads all three. */
+static uint8_t front_step(sc_chansearch_t *cs, uint32_t now, uint32_t *until)
+{
+    if (!old_policy)
+        return sc_chansearch_step_rx(cs, &front, now, until);
+    uint8_t ch = sc_chansearch_step(cs, sc_receiver_v1(&front), now, until);
+    uint8_t other = sc_receiver_locked_channel(&front);
+    if (other && !sc_et_rx_locked_channel(sc_receiver_v1(&front)))
+        ch = other;
+    return ch;
+}
+
+static int front_right(const sc_rx_result_t *r, const sc_air_config_t *c)
+{
+    return r->ssid_len == c->creds.ssid_len && r->password_len == c->creds.password_len && r->password_known &&
+           !memcmp(r->ssid, c->creds.ssid, r->ssid_len) && !memcmp(r->password, c->creds.password, r->password_len);
+}
+
 /* Time (ms since the phone's start, or since the device's start with c->start_ms) to the
  * correct result; hopping over list when n > 0 (the hopper started ahead ms before the air's
  * time 0), else fixed on the AP's channel and deaf until late ms. UINT32_MAX when nothing
- * (correct) came before the capture ended. */
+ * (correct) came before the capture ended. v1 air goes to the v1 decoder alone (the figures
+ * since 2026-12-01), v2 and AirKiss air to the front. */
 static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uint32_t ahead, uint32_t late,
                     int *wrong)
 {
-    if (sc_air_init(&air, c) != SC_OK || sc_et_rx_init(&rx, NULL) != SC_OK)
+    int fr = c->protocol != SC_AIR_PROTO_V1 || v1_front;
+    if (sc_air_init(&air, c) != SC_OK || (fr ? sc_receiver_init(&front, 0) : sc_et_rx_init(&rx, NULL)) != SC_OK)
         return UINT32_MAX;
     noise_rng = c->seed | 1u;
     sc_chansearch_t cs;
     uint32_t until = 0, deaf_until = n ? 0 : late, noise_at = 0;
     uint8_t tuned = c->channel;
+    uint32_t tuned_at = 0;
     if (n) {
         if (sc_chansearch_init(&cs, list, n, 0) != SC_OK)
             return UINT32_MAX;
-        tuned = sc_chansearch_step(&cs, &rx, 0, &until);
+        tuned = fr ? front_step(&cs, 0, &until) : sc_chansearch_step(&cs, &rx, 0, &until);
     }
     sc_frame_t f, nf;
     uint32_t t;
     sc_et_event_t ev;
+    sc_rx_event_t fev;
     int have = sc_air_next(&air, &f, &t) == SC_OK;
     if (have)
         t += ahead;
@@ -109,17 +144,20 @@ static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uin
         uint32_t now = is_noise ? noise_at : t;
         if (n && (int32_t)(now - until) >= 0) {
             uint32_t at = until;
-            uint8_t ch = sc_chansearch_step(&cs, &rx, at, &until);
+            uint8_t ch = fr ? front_step(&cs, at, &until) : sc_chansearch_step(&cs, &rx, at, &until);
             if (tracing && ch != tuned && (ch == c->channel || tuned == c->channel))
                 fprintf(stderr, "  %6u %c %s AP channel\n", at - ahead, phase_at(at - ahead),
                         ch == c->channel ? "on " : "off");
             if (ch != tuned) {
+                if (tracing && at - tuned_at > 300u)
+                    fprintf(stderr, "  %6u   stayed %u ms on ch %u\n", at - ahead, at - tuned_at, tuned);
+                tuned_at = at;
                 tuned = ch;
                 deaf_until = at + SWITCH_MS;
             }
             if ((int32_t)(until - at) <= 0)
                 until = at + 1;
-            if (sc_et_rx_tick(&rx, at, &ev) == SC_ET_EV_UNLOCKED)
+            if ((fr ? sc_receiver_tick(&front, at) : sc_et_rx_tick(&rx, at, &ev)) == SC_ET_EV_UNLOCKED)
                 until = at;
             continue;
         }
@@ -135,19 +173,37 @@ static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uin
         }
         if (fp->channel != tuned || (int32_t)(now - deaf_until) < 0)
             continue;
-        sc_et_event_type_t et = sc_et_rx_feed(&rx, fp, now, &ev);
+        sc_et_event_type_t et;
+        int foreign_lock, right = 0;
+        if (fr) {
+            et = sc_receiver_feed(&front, fp, now, &fev);
+            /* the front's events do not name the sender: a lock on another channel than the
+             * AP's can only be foreign traffic */
+            foreign_lock = fev.channel != c->channel;
+            if (et == SC_ET_EV_DONE)
+                right = front_right(&fev.result, c) &&
+                        (c->protocol != SC_AIR_PROTO_V1 || bench_same_creds(&fev.result.v1.creds, &c->creds));
+        } else {
+            et = sc_et_rx_feed(&rx, fp, now, &ev);
+            foreign_lock = memcmp(ev.sender, c->phone_mac, 6) != 0;
+            if (et == SC_ET_EV_DONE)
+                right = bench_same_creds(&ev.result.creds, &c->creds);
+        }
         if (tracing && (et == SC_ET_EV_LOCKED || et == SC_ET_EV_UNLOCKED || et == SC_ET_EV_PROGRESS))
             fprintf(stderr, "  %6u %c %s ch %u known %u/%u%s\n", now - ahead, phase_at(now - ahead),
                     et == SC_ET_EV_LOCKED ? "LOCKED  " : et == SC_ET_EV_UNLOCKED ? "UNLOCKED" : "progress",
-                    ev.channel ? ev.channel : fp->channel, ev.known, ev.needed,
+                    fp->channel, fr ? fev.known : ev.known, fr ? fev.needed : ev.needed,
                     fp->channel == c->channel ? "" : " (foreign)");
         if (et == SC_ET_EV_DONE) {
-            if (bench_same_creds(&ev.result.creds, &c->creds))
+            if (right)
                 return now - ahead;
             (*wrong)++;
-            sc_et_rx_reset(&rx);
+            if (fr)
+                (void)sc_receiver_resume(&front);
+            else
+                sc_et_rx_reset(&rx);
         }
-        if (n && et == SC_ET_EV_LOCKED && memcmp(ev.sender, c->phone_mac, 6) != 0)
+        if (n && et == SC_ET_EV_LOCKED && foreign_lock)
             false_locks++;
         /* the port acts on a lock or an unlock at once, not at the next deadline */
         if (n && (et == SC_ET_EV_LOCKED || et == SC_ET_EV_UNLOCKED))
@@ -156,7 +212,8 @@ static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uin
     return UINT32_MAX;
 }
 
-static void measure(const char *name, const uint8_t *list, size_t n, int runs, int mid, int dtim)
+static void measure(const char *name, const uint8_t *list, size_t n, int runs, int mid, int dtim,
+                    sc_air_proto_t proto)
 {
     static double ratio[MAX_RUNS];
     static double extra[MAX_RUNS];
@@ -172,6 +229,7 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
         c.seed = draw();
         c.loss = 0.1;
         c.foreign = 1.0;
+        c.protocol = proto;
         if (dtim) {
             /* the device hears only the AP's relays, held for a DTIM beacon every 100 ms and
              * sent in a burst (a power-saving station on the AP; the phone on the other band) */
@@ -185,6 +243,14 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
             continue; /* not decodable even on the right channel: nothing to compare */
         if (hop == UINT32_MAX) {
             fails++;
+            if (getenv("BENCH_CS_TRACE") && fails <= 2) {
+                int w = 0;
+                fprintf(stderr, "%s run %d ch %u start %u fixed %u: FAILED\n", name, i, c.channel, c.start_ms, fixed);
+                tracing = 1;
+                trace_start = c.start_ms;
+                (void)ttd(&c, list, n, ahead, 0, &w);
+                tracing = 0;
+            }
             continue;
         }
         unsigned pos = 0;
@@ -194,7 +260,8 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
          * reaches it at the earliest after listening one datagram slot on each channel before
          * it in the list (and retuning to each); from then on it is the fixed receiver. What it
          * could not hear before then, no search can recover. */
-        uint32_t late = mid ? pos * (SLOT_MS + SWITCH_MS) : 0;
+        uint32_t slot = proto == SC_AIR_PROTO_V2 ? 15u : proto == SC_AIR_PROTO_AIRKISS ? 5u : SLOT_MS;
+        uint32_t late = mid ? pos * (slot + SWITCH_MS) : 0;
         uint32_t hfloor = mid ? ttd(&c, NULL, 0, 0, late, &wrong) : fixed;
         if (hfloor == UINT32_MAX || hfloor < fixed)
             hfloor = hfloor == UINT32_MAX ? hop : fixed;
@@ -261,14 +328,31 @@ int main(int argc, char **argv)
             continue;
         dual[nd++] = (uint8_t)c5;
     }
-    measure("2g_start", list24, n24, runs, 0, 0);
-    measure("dual_start", dual, nd, runs, 0, 0);
-    measure("2g_mid", list24, n24, runs, 1, 0);
-    measure("dual_mid", dual, nd, runs, 1, 0);
-    measure("2g_dtim_start", list24, n24, runs, 0, 1);
-    measure("dual_dtim_start", dual, nd, runs, 0, 1);
-    measure("2g_dtim_mid", list24, n24, runs, 1, 1);
-    measure("dual_dtim_mid", dual, nd, runs, 1, 1);
+    old_policy = getenv("BENCH_CS_OLD") != NULL;
+    measure("2g_start", list24, n24, runs, 0, 0, SC_AIR_PROTO_V1);
+    measure("dual_start", dual, nd, runs, 0, 0, SC_AIR_PROTO_V1);
+    measure("2g_mid", list24, n24, runs, 1, 0, SC_AIR_PROTO_V1);
+    measure("dual_mid", dual, nd, runs, 1, 0, SC_AIR_PROTO_V1);
+    measure("2g_dtim_start", list24, n24, runs, 0, 1, SC_AIR_PROTO_V1);
+    measure("dual_dtim_start", dual, nd, runs, 0, 1, SC_AIR_PROTO_V1);
+    measure("2g_dtim_mid", list24, n24, runs, 1, 1, SC_AIR_PROTO_V1);
+    measure("dual_dtim_mid", dual, nd, runs, 1, 1, SC_AIR_PROTO_V1);
+    /* v1 air through the three-protocol front and sc_chansearch_step_rx (a device) */
+    v1_front = 1;
+    measure("front_2g_mid", list24, n24, runs, 1, 0, SC_AIR_PROTO_V1);
+    measure("front_dual_mid", dual, nd, runs, 1, 0, SC_AIR_PROTO_V1);
+    measure("front_dual_dtim_start", dual, nd, runs, 0, 1, SC_AIR_PROTO_V1);
+    measure("front_dual_dtim_mid", dual, nd, runs, 1, 1, SC_AIR_PROTO_V1);
+    v1_front = 0;
+    /* ESP-TOUCH v2 and AirKiss senders through the three-protocol front (uplink and relays) */
+    measure("v2_2g_start", list24, n24, runs, 0, 0, SC_AIR_PROTO_V2);
+    measure("v2_dual_start", dual, nd, runs, 0, 0, SC_AIR_PROTO_V2);
+    measure("v2_2g_mid", list24, n24, runs, 1, 0, SC_AIR_PROTO_V2);
+    measure("v2_dual_mid", dual, nd, runs, 1, 0, SC_AIR_PROTO_V2);
+    measure("ak_2g_start", list24, n24, runs, 0, 0, SC_AIR_PROTO_AIRKISS);
+    measure("ak_dual_start", dual, nd, runs, 0, 0, SC_AIR_PROTO_AIRKISS);
+    measure("ak_2g_mid", list24, n24, runs, 1, 0, SC_AIR_PROTO_AIRKISS);
+    measure("ak_dual_mid", dual, nd, runs, 1, 0, SC_AIR_PROTO_AIRKISS);
     printf("BENCH chansearch_dual_channels %zu count\n", nd);
     printf("BENCH chansearch_runs_per_list %d runs\n", runs);
     return 0;

@@ -103,6 +103,9 @@ sc_err_t sc_ak_rx_resume(sc_ak_rx_t *rx);
 sc_et_event_type_t sc_ak_rx_feed(sc_ak_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_ak_result_t *res);
 sc_et_event_type_t sc_ak_rx_tick(sc_ak_rx_t *rx, uint32_t now_ms);
 uint8_t sc_ak_rx_locked_channel(const sc_ak_rx_t *rx);
+/* 1 if a searching stream on channel, heard within the last within_ms, got two frames in a
+ * row (by sequence number) since one of a guide length: candidate traffic for the channel search. */
+int sc_ak_rx_candidate(const sc_ak_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
 /* Message bytes known / T (0 until the magic is known). */
 void sc_ak_rx_progress(const sc_ak_rx_t *rx, uint8_t *known, uint8_t *needed);
 void sc_ak_rx_stats(const sc_ak_rx_t *rx, sc_ak_rx_stats_t *out);

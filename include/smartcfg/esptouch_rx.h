@@ -109,7 +109,8 @@ uint8_t sc_et_rx_pinned_channel(const sc_et_rx_t *rx, uint32_t now_ms);
  * an ESP-TOUCH length was heard (13 channels in about 0.2 s, a dual-band list of 36 in about
  * 0.6 s: docs/receiver.md §7); later sweeps dwell on every channel. A channel with candidate
  * traffic gets a longer look, one with guide-less evidence longer still, and a lock holds the
- * radio as long as guide frames or valid triplets keep supporting it. */
+ * radio as long as guide frames or valid triplets keep supporting it. A device listening for
+ * v2 and AirKiss too uses sc_chansearch_step_rx (receiver.h). */
 #define SC_CHANSEARCH_MAX_CHANNELS 48 /* 2.4 GHz 1..14 and the 5 GHz channels up to 177 */
 
 /* Caller-owned, opaque (common.h): the channel list, where the search is, the lock it follows. */
@@ -122,6 +123,9 @@ typedef struct {
                                          (the first sweep glances for half of it first) */
 #define SC_CHANSEARCH_LOOK_MS 120u    /* the longer look at a channel with candidate traffic */
 #define SC_CHANSEARCH_MAX_EXTEND 4u   /* extra looks granted on a channel with guide-less evidence */
+#define SC_CHANSEARCH_MAX_LINGER 20u  /* sc_chansearch_step_rx: more looks while candidate traffic
+                                         goes on without a lock (v2 and AirKiss lock only at the
+                                         head of a list or a round) */
 
 /* channels NULL = 1..13 (n ignored), else 1..SC_CHANSEARCH_MAX_CHANNELS channel numbers
  * (2.4 GHz 1..14, 5 GHz 32..177). dwell_ms 0 = default; a radio whose retune takes more than

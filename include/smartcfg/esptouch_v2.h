@@ -138,6 +138,9 @@ sc_err_t sc_et2_rx_resume(sc_et2_rx_t *rx);
 sc_et_event_type_t sc_et2_rx_feed(sc_et2_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et2_result_t *res);
 sc_et_event_type_t sc_et2_rx_tick(sc_et2_rx_t *rx, uint32_t now_ms);
 uint8_t sc_et2_rx_locked_channel(const sc_et2_rx_t *rx);
+/* 1 if a searching stream on channel, heard within the last within_ms, saw the head of a
+ * packet list (a SYNC then a COUNT of one transmitter): candidate traffic for the channel search. */
+int sc_et2_rx_candidate(const sc_et2_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
 /* Groups validated / groups needed (0 until the header is known). */
 void sc_et2_rx_progress(const sc_et2_rx_t *rx, uint8_t *known, uint8_t *needed);
 void sc_et2_rx_stats(const sc_et2_rx_t *rx, sc_et2_rx_stats_t *out);

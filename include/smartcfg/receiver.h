@@ -93,8 +93,17 @@ sc_et_event_type_t sc_receiver_tick(sc_receiver_t *r, uint32_t now_ms);
 /* A channel some decoder is locked on (0 = none). */
 uint8_t sc_receiver_locked_channel(const sc_receiver_t *r);
 /* The ESP-TOUCH v1 decoder inside, for what only it has: the scan list (sc_et_rx_set_scan)
- * and the channel search that reads its locks (sc_chansearch_step). */
+ * and the v1-only channel search (sc_chansearch_step; a device uses sc_chansearch_step_rx). */
 sc_et_rx_t *sc_receiver_v1(sc_receiver_t *r);
+
+/* The channel search over all three decoders (docs/receiver.md §7): sc_chansearch_step with
+ * the v1 decoder's signals, plus a v2 or AirKiss lock holding the radio like a supported v1
+ * lock, and their candidate traffic (a v2 packet list's head, two AirKiss frames in a row
+ * after one of a guide length) getting a longer look, as v1's does. */
+uint8_t sc_chansearch_step_rx(sc_chansearch_t *cs, const sc_receiver_t *r, uint32_t now_ms, uint32_t *until_ms);
+/* What it reads beside v1 and sc_receiver_locked_channel: whether the v2 or the AirKiss
+ * decoder saw candidate traffic on channel within the last within_ms. */
+int sc_receiver_stream_candidate(const sc_receiver_t *r, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
 
 #ifdef __cplusplus
 }

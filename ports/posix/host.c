@@ -29,7 +29,7 @@
 struct sc_posix_host {
     sc_posix_host_cfg_t cfg;
     sc_device_config_t dcfg;
-    uint8_t channels[32];
+    uint8_t channels[SC_CHANSEARCH_MAX_CHANNELS]; /* what --channels parses: a dual-band list is 36 */
     sc_hal_t hal;
     sc_posix_udp_t udp;
     sc_posix_storage_t storage;

@@ -447,3 +447,22 @@ void sc_ak_rx_stats(const sc_ak_rx_t *rx, sc_ak_rx_stats_t *out)
 {
     *out = CS(rx)->stats;
 }
+
+/* --- channel search (sc_chansearch_step_rx) ----------------------------------------------
+ * Read-only: nothing on the per-frame path. A stream opens only on a frame of a guide length
+ * (offset + 1..4), and hist[1] is nonzero only after two frames of it proven consecutive by
+ * their sequence numbers (a gap clears the history): a sender every 5 ms gives that within a
+ * dwell, a foreign station's broadcasts, interleaved with its other frames, rarely do. */
+int sc_ak_rx_candidate(const sc_ak_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms)
+{
+    const ak_state_t *r = CS(rx);
+    if (r->magic != AK_MAGIC || !channel)
+        return 0;
+    for (unsigned i = 0; i < AK_NST; i++) {
+        const ak_stream_t *s = &r->st[i];
+        if (s->h.state != SC_RXS_FREE && s->h.channel == channel && (s->hist[1] || s->h.state == SC_RXS_LOCKED) &&
+            since(now_ms, s->h.last_ms) >= 0 && since(now_ms, s->h.last_ms) <= (int32_t)within_ms)
+            return 1;
+    }
+    return 0;
+}

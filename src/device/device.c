@@ -852,10 +852,9 @@ uint32_t sc_device_step(sc_device_t *dev, uint32_t now)
             break;
         }
         uint32_t until = now + 100;
-        uint8_t ch = sc_chansearch_step(&d->cs, sc_receiver_v1(&d->rx), now, &until);
-        uint8_t other = sc_receiver_locked_channel(&d->rx);
-        if (other && !sc_et_rx_locked_channel(sc_receiver_v1(&d->rx)))
-            ch = other; /* a v2 or AirKiss lock holds the channel like a v1 lock does */
+        /* the search reads all three decoders: a v2 or AirKiss lock holds the channel like a
+         * supported v1 lock, and their senders get the longer looks v1's do */
+        uint8_t ch = sc_chansearch_step_rx(&d->cs, &d->rx, now, &until);
         if (ch && ch != d->channel) {
             if (d->hal.radio.set_channel)
                 (void)d->hal.radio.set_channel(d->hal.radio.ctx, ch);

@@ -15,10 +15,15 @@
  * guide-less evidence (two triplets agreeing on an offset) up to four more looks. A lock holds
  * the radio only while guide frames or valid triplets keep supporting it
  * (sc_et_rx_pinned_channel), so a false lock on random traffic lets the search go on within
- * 400 ms instead of the lock's 2.5 s expiry. */
+ * 400 ms instead of the lock's 2.5 s expiry.
+ * sc_chansearch_step_rx reads the whole receiver front: a v2 or AirKiss lock pins too, their
+ * candidate traffic gets the same look, and a look that did not lock while candidate traffic
+ * went on gets more (up to SC_CHANSEARCH_MAX_LINGER): v2 locks only at the head of its packet
+ * list and AirKiss only on its guide run, seconds apart, where a v1 sender locks in one look. */
 #include <string.h>
 
 #include "smartcfg/esptouch_rx.h"
+#include "smartcfg/receiver.h"
 
 #include "../common/state.h"
 
@@ -32,6 +37,7 @@ typedef struct {
     uint8_t full;           /* the glance of this visit is over (or it had none) */
     uint8_t extends;        /* extra looks granted on this visit */
     uint8_t swept;          /* the first sweep is over: visits no longer glance */
+    uint8_t lingers;        /* looks added on this visit because candidate traffic went on */
     uint32_t dwell_ms;      /* per-channel dwell while searching */
     uint32_t switch_at;     /* time of the next hop */
     uint32_t visit;         /* when this visit began */
@@ -143,6 +149,7 @@ static uint8_t visit_start(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t
     glance = glance && !cs->swept;
     cs->extends = 0;
     cs->looked = 0;
+    cs->lingers = 0;
     cs->full = (uint8_t)!glance;
     cs->visit = now_ms;
     cs->switch_at = now_ms + (glance ? CS_GLANCE_MS(cs->dwell_ms) : cs->dwell_ms);
@@ -160,7 +167,10 @@ static uint8_t hop(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_
     return visit_start(cs, glance, now_ms, until_ms);
 }
 
-uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t now_ms, uint32_t *until_ms)
+/* rx: the v1 decoder (NULL: no receiver to ask, fixed dwell); front: the three-protocol front
+ * rx belongs to, or NULL for v1 alone. */
+static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receiver_t *front, uint32_t now_ms,
+                    uint32_t *until_ms)
 {
     uint32_t dummy;
     if (!until_ms)
@@ -177,6 +187,9 @@ uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t 
         return visit_start(cs, rx != NULL, now_ms, until_ms);
     }
     uint8_t lc = rx ? sc_et_rx_pinned_channel(rx, now_ms) : 0;
+    if (!lc && front && !sc_et_rx_locked_channel(rx))
+        lc = sc_receiver_locked_channel(front); /* a v2 or AirKiss lock (they need frames of
+                                                   their protocol's structure) pins until it expires */
     if (lc) {
         /* a supported lock pins the radio; re-ask one dwell later so an unlock (or a lock that
          * stopped being supported) is noticed quickly */
@@ -203,14 +216,27 @@ uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t 
     uint32_t visit = now_ms - cs->visit;
     int glancing = !cs->full;
     cs->full = 1; /* whatever follows, the glance is over */
+    /* candidate traffic since the visit began, or in the last look once it had one */
+    uint32_t w = visit < SC_CHANSEARCH_LOOK_MS ? visit + 1u : SC_CHANSEARCH_LOOK_MS;
+    int cand = rx && (sc_et_rx_candidate(rx, ch, now_ms, w) ||
+                      (front && sc_receiver_stream_candidate(front, ch, now_ms, w)));
     if (rx && cs->extends < SC_CHANSEARCH_MAX_EXTEND &&
         sc_et_rx_recent_activity(rx, ch, now_ms, visit + 1u)) {
         /* two triplets agree on an offset: a lock needs a third */
         cs->extends++;
         cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
-    } else if (rx && !cs->looked && sc_et_rx_candidate(rx, ch, now_ms, visit + 1u)) {
-        /* something like a sender: look long enough for a lock from either phase, and for the
-         * next burst of relays an AP holds for its DTIM beacon (100 ms apart) */
+    } else if (cand && (!cs->looked || (front && cs->lingers < SC_CHANSEARCH_MAX_LINGER && ++cs->lingers))) {
+        /* Something like a sender (a v1 guide step or triplet, two v1-length frames of one
+         * transmitter, the head of a v2 packet list, two AirKiss frames in a row): look long
+         * enough for a v1 lock from either phase, and for the next burst of relays an AP holds
+         * for its DTIM beacon (100 ms apart).
+         * With the front (sc_chansearch_step_rx), a look that did not lock while candidate
+         * traffic went on is followed by more: a v1 sender would have locked by then, so this is
+         * likely a v2 sender between the heads of its packet lists (one every 0.3..7 s) or an
+         * AirKiss one between its guide runs (every few seconds), and both lock only there.
+         * Up to a cap: a foreign candidate costs at most 2.5 s. bench_chansearch, v2 runs that
+         * never decoded in the sender's 45 s: 226..274 of 300 -> 0..1; a cap of 10 measured
+         * worse, 40 the same. */
         cs->looked = 1;
         cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
     } else if (rx && glancing && sc_et_rx_heard(rx, ch, now_ms, visit + 1u)) {
@@ -222,4 +248,15 @@ uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t 
     }
     *until_ms = cs->switch_at;
     return ch;
+}
+
+uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t now_ms, uint32_t *until_ms)
+{
+    return step(pub, rx, NULL, now_ms, until_ms);
+}
+
+uint8_t sc_chansearch_step_rx(sc_chansearch_t *pub, const sc_receiver_t *r, uint32_t now_ms, uint32_t *until_ms)
+{
+    /* sc_receiver_v1 hands out the decoder for writing too; the search only reads it */
+    return step(pub, r ? sc_receiver_v1((sc_receiver_t *)(uintptr_t)r) : NULL, r, now_ms, until_ms);
 }

@@ -619,3 +619,20 @@ void sc_et2_rx_stats(const sc_et2_rx_t *rx, sc_et2_rx_stats_t *out)
 {
     *out = CS(rx)->stats;
 }
+
+/* --- channel search (sc_chansearch_step_rx) ----------------------------------------------
+ * Read-only: nothing on the per-frame path. cand_l is set only by a SYNC followed by a COUNT of
+ * the same transmitter: the head of a packet list, which random traffic rarely forms. */
+int sc_et2_rx_candidate(const sc_et2_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms)
+{
+    const v2_state_t *r = CS(rx);
+    if (r->magic != V2_MAGIC || !channel)
+        return 0;
+    for (unsigned i = 0; i < V2_NST; i++) {
+        const v2_stream_t *s = &r->st[i];
+        if (s->h.state == SC_RXS_SEARCH && s->h.channel == channel && s->cand_l && since(now_ms, s->h.last_ms) >= 0 &&
+            since(now_ms, s->h.last_ms) <= (int32_t)within_ms)
+            return 1;
+    }
+    return 0;
+}

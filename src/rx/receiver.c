@@ -357,3 +357,20 @@ uint8_t sc_receiver_locked_channel(const sc_receiver_t *rs)
 }
 
 sc_et_rx_t *sc_receiver_v1(sc_receiver_t *r) { return &S(r)->v1; }
+
+/* --- channel search signals (sc_chansearch_step_rx) ------------------------------------------
+ * The v2 and AirKiss decoders' part of what the search reads; v1's it asks itself. */
+int sc_receiver_stream_candidate(const sc_receiver_t *rs, uint8_t channel, uint32_t now_ms, uint32_t within_ms)
+{
+    int c = 0;
+#if SMARTCFG_WITH_ESPTOUCH_V2
+    if (CS(rs)->protocols & SC_PROTO_ESPTOUCH_V2)
+        c = sc_et2_rx_candidate(&CS(rs)->v2, channel, now_ms, within_ms);
+#endif
+#if SMARTCFG_WITH_AIRKISS
+    if (!c && (CS(rs)->protocols & SC_PROTO_AIRKISS))
+        c = sc_ak_rx_candidate(&CS(rs)->ak, channel, now_ms, within_ms);
+#endif
+    (void)rs, (void)channel, (void)now_ms, (void)within_ms;
+    return c;
+}

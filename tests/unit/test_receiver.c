@@ -201,6 +201,75 @@ static void test_two_protocols(void **state)
     assert_int_equal(got, 3);
 }
 
+/* The channel search over the front (sc_chansearch_step_rx): a device hopping 1..13 that starts
+ * in the middle of a phone's run finds v1, v2 and AirKiss senders alike and decodes them well
+ * within the phone's window. The radio hears only the channel it is tuned to and loses 2 ms per
+ * retune. v2 locks only at the head of its packet list and AirKiss only on its guide run: with
+ * the v1 signals alone (the search before 2026-12-04) most v2 runs never decoded. */
+static long hop_decode(const sc_air_config_t *c, sc_rx_result_t *res)
+{
+    assert_int_equal(sc_air_init(&air, c), SC_OK);
+    assert_int_equal(sc_receiver_init(&rx, 0), SC_OK);
+    sc_chansearch_t cs;
+    assert_int_equal(sc_chansearch_init(&cs, NULL, 0, 0), SC_OK);
+    uint32_t until = 0, deaf = 0;
+    uint8_t tuned = sc_chansearch_step_rx(&cs, &rx, 0, &until);
+    sc_frame_t f;
+    uint32_t t;
+    sc_rx_event_t ev;
+    int have = sc_air_next(&air, &f, &t) == SC_OK;
+    while (have) {
+        if ((int32_t)(t - until) >= 0) {
+            uint32_t at = until;
+            uint8_t ch = sc_chansearch_step_rx(&cs, &rx, at, &until);
+            assert_true(ch >= 1 && ch <= 13);
+            if (ch != tuned)
+                deaf = at + 2;
+            tuned = ch;
+            if ((int32_t)(until - at) <= 0)
+                until = at + 1;
+            if (sc_receiver_tick(&rx, at) == SC_ET_EV_UNLOCKED)
+                until = at;
+            continue;
+        }
+        sc_frame_t cur = f;
+        uint32_t now = t;
+        have = sc_air_next(&air, &f, &t) == SC_OK;
+        if (cur.channel != tuned || (int32_t)(now - deaf) < 0)
+            continue;
+        sc_et_event_type_t et = sc_receiver_feed(&rx, &cur, now, &ev);
+        if (et == SC_ET_EV_DONE) {
+            *res = ev.result;
+            return (long)now;
+        }
+        if (et == SC_ET_EV_LOCKED || et == SC_ET_EV_UNLOCKED)
+            until = now; /* a port asks again at once */
+    }
+    return -1;
+}
+
+static void test_search_each_protocol(void **state)
+{
+    (void)state;
+    static const sc_air_proto_t protos[] = { SC_AIR_PROTO_V1, SC_AIR_PROTO_V2, SC_AIR_PROTO_AIRKISS };
+    for (unsigned p = 0; p < 3; p++) {
+        for (unsigned seed = 1; seed <= 4; seed++) {
+            sc_air_config_t c;
+            sc_rx_result_t r;
+            config(&c, protos[p]);
+            c.seed = seed;
+            c.channel = (uint8_t)(seed * 3u + 1u); /* 4, 7, 10, 13 */
+            c.start_ms = 2500u + 4100u * seed;     /* guide and data phases alike */
+            c.duration_ms = 20000;
+            long t = hop_decode(&c, &r);
+            assert_true(t >= 0);
+            check_common(&r);
+            assert_int_equal(r.channel, c.channel);
+            assert_int_equal(r.proto, p == 0 ? SC_PROTO_ESPTOUCH_V1 : p == 1 ? SC_PROTO_ESPTOUCH_V2 : SC_PROTO_AIRKISS);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_v2_encrypted),
         cmocka_unit_test(test_variety),
         cmocka_unit_test(test_two_protocols),
+        cmocka_unit_test(test_search_each_protocol),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
