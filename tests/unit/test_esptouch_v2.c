@@ -381,6 +381,97 @@ static void test_rx_hostile(void **state)
     assert_true(st.locks > 0);
 }
 
+/* One corrupted marker must not move a group: in the first round the third copy of body
+ * group 2's marker (the SSID's first group, slot 3) says group 3, and in the second variant its
+ * first two copies are lost as well. Before markers had to be proven, the group's planes went to
+ * slot 4 under sequence-number proof, where one sighting counts, the group's CRC held (it is a
+ * real group) and the SSID came out as "TP-LINTP-LIN". */
+static void test_rx_corrupt_marker(void **state)
+{
+    (void)state;
+    sc_et2_params_t p;
+    params(&p, "TP-LINK_2.4G", "123456789012", "");
+    sc_et2_encoder_t e;
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    for (int lose_two = 0; lose_two <= 1; lose_two++) {
+        static sc_et2_rx_t rx;
+        assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+        sc_et2_result_t res;
+        uint16_t seq = 100;
+        unsigned long k = 0;
+        long done = -1;
+        for (unsigned r = 0; r < 6 && done < 0; r++) {
+            unsigned copy = 0;
+            for (unsigned i = 0; i < e.npkts && done < 0; i++, k++, seq++) {
+                uint16_t len = e.pkts[i];
+                if (r == 0 && len == SC_ET2_SEQ_BASE + 2u) {
+                    copy++;
+                    if (copy < 3 && lose_two)
+                        continue;
+                    if (copy == 3)
+                        len = SC_ET2_SEQ_BASE + 3u;
+                }
+                sc_frame_t f;
+                frame_up(&f, len, seq, 70);
+                if (sc_et2_rx_feed(&rx, &f, (uint32_t)(k * 15u), &res) == SC_ET_EV_DONE)
+                    done = (long)k;
+            }
+            assert_int_equal(copy, r == 0 ? 3u : 0u);
+        }
+        assert_true(done >= 0);
+        assert_int_equal(res.ssid_len, 12);
+        assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
+        assert_int_equal(res.password_len, 12);
+        assert_memory_equal(res.password, "123456789012", 12);
+    }
+}
+
+/* A single COUNT with another N (a corrupted length) does not throw away what the session
+ * holds: N changes only when two COUNTs say so. */
+static void test_rx_corrupt_count(void **state)
+{
+    (void)state;
+    sc_et2_params_t p;
+    params(&p, "TP-LINK_2.4G", "123456789012", "");
+    sc_et2_encoder_t e;
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    assert_int_equal(e.pkts[12], SC_ET2_SEQ_BASE);
+    assert_int_equal(e.pkts[23], SC_ET2_SEQ_BASE + 1u);
+    static sc_et2_rx_t rx;
+    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+    sc_et2_result_t res;
+    uint16_t seq = 100;
+    unsigned long k = 0;
+    long done = -1;
+    uint8_t known_before = 0, n = 0;
+    for (unsigned r = 0; r < 3 && done < 0; r++)
+        for (unsigned i = 0; i < e.npkts && done < 0; i++, k++, seq++) {
+            uint16_t len = e.pkts[i];
+            /* round 1: its second COUNT, right before the header planes, says N + 2 */
+            if (r == 1 && i == 3) {
+                assert_true(len > SC_ET2_COUNT_BASE);
+                sc_et2_rx_progress(&rx, &known_before, &n);
+                len = (uint16_t)(len + 2u);
+            }
+            /* round 0 loses the last group's planes and round 1 body group 0's (packets 15..22,
+             * after SYNC COUNT SYNC COUNT, the header's 8 planes and 3 markers): round 1
+             * finishes only with what round 0 gave */
+            if (r == 0 && i + 8u >= e.npkts)
+                continue;
+            if (r == 1 && i >= 15u && i < 23u)
+                continue;
+            sc_frame_t f;
+            frame_up(&f, len, seq, 70);
+            if (sc_et2_rx_feed(&rx, &f, (uint32_t)(k * 15u), &res) == SC_ET_EV_DONE)
+                done = (long)k;
+        }
+    assert_true(known_before > 0);
+    /* finished in round 1: the session was kept through the odd COUNT */
+    assert_true(done >= (long)e.npkts && done < 2 * (long)e.npkts);
+    assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
+    assert_memory_equal(res.password, "123456789012", 12);
+}
+
 static void test_rx_resume_two_phones(void **state)
 {
     (void)state;
@@ -435,6 +526,8 @@ int main(void)
         cmocka_unit_test(test_rx_encoded_segments),
         cmocka_unit_test(test_rx_real_log_groups),
         cmocka_unit_test(test_rx_hostile),
+        cmocka_unit_test(test_rx_corrupt_marker),
+        cmocka_unit_test(test_rx_corrupt_count),
         cmocka_unit_test(test_rx_resume_two_phones),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
