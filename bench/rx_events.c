@@ -267,7 +267,7 @@ static void run_capture(unsigned k)
     /* how the radio delivers: mostly 802.11 headers, some length-only and Ethernet captures */
     unsigned kind = k % 12u == 10u ? SC_FRAME_LEN_ONLY : k % 12u == 11u ? SC_FRAME_ETHERNET : SC_FRAME_80211;
     unsigned nextra = (k % 4u) * 8u; /* extra group-addressed senders (0, 8, 16, 24) */
-    double mut = (k % 3u) * 0.02;    /* share of the phone's frames mutated */
+    double mut = ((k / 3u) % 3u) * 0.02; /* share of the phone's frames mutated (k / 3: every protocol gets each rate) */
     if (sc_air_init(&air, &c) != SC_OK) {
         printf("%u air init failed\n", k);
         return;
