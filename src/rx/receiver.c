@@ -277,10 +277,16 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
 #endif
 #if SMARTCFG_WITH_ESPTOUCH_V2
     int v2_opens = (unsigned)key.len - SC_ET2_SYNC <= SC_RX_OFFSET_MAX_DEFAULT; /* a SYNC's */
-    if ((protocols & SC_PROTO_ESPTOUCH_V2) && ((r->v2_senders & bit) || v2_opens)) {
+    sc_rxsum_t v2_had = r->v2_senders & bit;
+    if ((protocols & SC_PROTO_ESPTOUCH_V2) && (v2_had || v2_opens)) {
         sc_et2_result_t res;
         sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, now_ms, &res);
-        if (v2_opens)
+        /* Read the summary again only after an opening for a sender whose bit was clear: a
+         * summary may hold more bits than the table has senders (a stream replaced by an
+         * opening under an already set bit), which costs only a call that finds no stream; it
+         * must never hold fewer. A stream's sender sends many lengths of the opening range
+         * under its set bit, and each reading walked the table. */
+        if (v2_opens && !v2_had)
             r->v2_senders = sc_et2_rx_senders(&r->v2);
         if (t != SC_ET_EV_NONE && rank(t) > best) {
             uint8_t k = 0, n = 0;
@@ -295,10 +301,13 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
 #endif
 #if SMARTCFG_WITH_AIRKISS
     int ak_opens = (unsigned)key.len - 1u < SC_RX_OFFSET_MAX_DEFAULT + 4u; /* a guide run's first (O + 1) */
-    if ((protocols & SC_PROTO_AIRKISS) && ((r->ak_senders & bit) || ak_opens)) {
+    sc_rxsum_t ak_had = r->ak_senders & bit;
+    if ((protocols & SC_PROTO_AIRKISS) && (ak_had || ak_opens)) {
         sc_ak_result_t res;
         sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, now_ms, &res);
-        if (ak_opens)
+        /* as for v2 (a v1 phone sends many lengths of the guide range, and its AirKiss stream
+         * matches them under a set bit) */
+        if (ak_opens && !ak_had)
             r->ak_senders = sc_ak_rx_senders(&r->ak);
         if (t != SC_ET_EV_NONE && rank(t) > best) {
             uint8_t k = 0, n = 0;
