@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Event dump of the receivers, to compare two builds event by event (issue #10: a change that
- * makes the receiver cheaper must not change what it decodes, or must be explained where it
- * does). Runs N simulated captures (air simulator: ESP-TOUCH v1, v2 and AirKiss phones in turn,
- * loss, retries, DTIM bursts, second BSSIDs, HT Control, A-MSDUs, length-only and Ethernet
- * captures) with mutated and injected frames on top (changed lengths, spoofed senders, repeated
- * retries, many extra group-addressed senders of random lengths, the phone's MAC with bogus
- * lengths), and feeds every frame to the receiver front (all three decoders) and to each
- * decoder alone. Prints one line per event (frame number, decoder, type, channel, offset,
+/* Event dump of the receivers, and their wrong results under corrupted air.
+ * Compares two builds event by event (issue #10: a change that makes the receiver cheaper must
+ * not change what it decodes, or must be explained where it does), and counts results whose
+ * SSID or password differ from what the phone sent (issue #11: corrupted or hostile frames never
+ * yield a wrong SSID/password). Runs N simulated captures (air simulator: ESP-TOUCH v1, v2 and
+ * AirKiss phones in turn, loss, retries, DTIM bursts, second BSSIDs, HT Control, A-MSDUs,
+ * length-only and Ethernet captures) with mutated and injected frames on top (changed lengths,
+ * spoofed senders, repeated retries, many extra group-addressed senders of random lengths, the
+ * phone's MAC with bogus lengths; each protocol at each share of mutated frames: 0, 2, 4 %), and
+ * feeds every frame to the receiver front (all three decoders) and to each decoder alone.
+ * With --dump it prints one line per event (frame number, decoder, type, channel, offset,
  * progress; the credentials on DONE), every 100 ms of capture time the ticks' events and what
  * the channel search reads (locked/pinned channel, sc_et_rx_heard/candidate/recent_activity),
  * and each decoder's statistics at the end of a capture. Deterministic: two builds give the
- * same dump exactly when they decode the same.
- * Not built by CMake (no benchmark figure). Build it against each tree and diff the dumps:
- *   cc -std=c11 -O2 -I include bench/rx_events.c $(find src -name '*.c') -lmbedcrypto -lcjson -lm -o rx_events
- *   ./rx_events [captures (72)] > events.txt */
+ * same dump exactly when they decode the same. Without it, only BENCH lines (make bench);
+ * --check exits 1 on any wrong result (integ.rx_no_wrong).
+ *   build-rel/bench/bench_rx_events [captures (3000)] [--dump] [--check]
+ * Diffing two trees: build each (or cc -std=c11 -O2 -I include bench/bench_rx_events.c
+ * $(find src -name '*.c') -lmbedcrypto -lcjson -lm), run with --dump, diff the outputs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,7 @@ static sc_receiver_t front;
 static sc_et_rx_t v1;
 static sc_et2_rx_t v2;
 static sc_ak_rx_t ak;
+static FILE *out; /* the dump (--dump), or /dev/null */
 
 static uint32_t rng = 1;
 static uint32_t rnd(void)
@@ -48,31 +53,47 @@ static void mac_str(char *o, const uint8_t *m)
 
 static void print_bytes(const char *tag, const uint8_t *b, unsigned n)
 {
-    printf(" %s=", tag);
+    fprintf(out, " %s=", tag);
     for (unsigned i = 0; i < n; i++)
-        printf("%02x", b[i]);
+        fprintf(out, "%02x", b[i]);
 }
 
 static unsigned cap_no;
 static unsigned long frame_no;
+static const sc_et_creds_t *want;  /* what the capture's phone sends */
+static unsigned long results, wrongs;
+
+/* A result is wrong when its SSID differs, or its password where it has one (an encrypted v2
+ * session without the key has none). */
+static void check(const char *who, const uint8_t *ssid, unsigned sl, const uint8_t *pw, unsigned pl, int pw_known)
+{
+    results++;
+    if (sl == want->ssid_len && !memcmp(ssid, want->ssid, sl) &&
+        (!pw_known || (pl == want->password_len && !memcmp(pw, want->password, pl))))
+        return;
+    wrongs++;
+    fprintf(stderr, "capture %u frame %lu: %s result wrong\n", cap_no, frame_no, who);
+}
+
 
 static void ev_front(const sc_rx_event_t *e)
 {
-    printf("%u %lu front t=%d p=%d ch=%u off=%u k=%u n=%u", cap_no, frame_no, (int)e->type, (int)e->proto, e->channel,
+    fprintf(out, "%u %lu front t=%d p=%d ch=%u off=%u k=%u n=%u", cap_no, frame_no, (int)e->type, (int)e->proto, e->channel,
            e->offset, e->known, e->needed);
     if (e->type == SC_ET_EV_DONE) {
         const sc_rx_result_t *r = &e->result;
+        check("front", r->ssid, r->ssid_len, r->password, r->password_len, r->password_known);
         char s[13], b[13];
         mac_str(s, r->sender);
         mac_str(b, r->bssid);
         print_bytes("ssid", r->ssid, r->ssid_len);
         print_bytes("pw", r->password, r->password_len);
         print_bytes("res", r->reserved, r->reserved_len);
-        printf(" pk=%u bssid=%s/%u ip=%u.%u.%u.%u/%u rnd=%u tok=%u rch=%u roff=%u sender=%s", r->password_known, b,
+        fprintf(out, " pk=%u bssid=%s/%u ip=%u.%u.%u.%u/%u rnd=%u tok=%u rch=%u roff=%u sender=%s", r->password_known, b,
                r->has_bssid, r->phone_ip[0], r->phone_ip[1], r->phone_ip[2], r->phone_ip[3], r->has_phone_ip, r->random,
                r->ack_token, r->channel, r->offset, s);
     }
-    printf("\n");
+    fprintf(out, "\n");
 }
 
 static void ev_v1(const sc_et_event_t *e, const char *who)
@@ -80,45 +101,48 @@ static void ev_v1(const sc_et_event_t *e, const char *who)
     char s[13], b[13];
     mac_str(s, e->sender);
     mac_str(b, e->bssid);
-    printf("%u %lu %s t=%d ch=%u off=%u k=%u n=%u bssid=%s sender=%s", cap_no, frame_no, who, (int)e->type, e->channel,
+    fprintf(out, "%u %lu %s t=%d ch=%u off=%u k=%u n=%u bssid=%s sender=%s", cap_no, frame_no, who, (int)e->type, e->channel,
            e->offset, e->known, e->needed, b, s);
     if (e->type == SC_ET_EV_DONE) {
         const sc_et_result_t *r = &e->result;
+        check(who, r->creds.ssid, r->creds.ssid_len, r->creds.password, r->creds.password_len, 1);
         print_bytes("ssid", r->creds.ssid, r->creds.ssid_len);
         print_bytes("pw", r->creds.password, r->creds.password_len);
         print_bytes("bssid", r->creds.bssid, SC_MAC_LEN);
         print_bytes("ip", r->creds.phone_ip, 4);
-        printf(" t=%u rch=%u roff=%u", r->t, r->channel, r->offset);
+        fprintf(out, " t=%u rch=%u roff=%u", r->t, r->channel, r->offset);
     }
-    printf("\n");
+    fprintf(out, "\n");
 }
 
 static void ev_v2(sc_et_event_type_t t, const sc_et2_result_t *r)
 {
     uint8_t k = 0, n = 0;
     sc_et2_rx_progress(&v2, &k, &n);
-    printf("%u %lu v2 t=%d k=%u n=%u", cap_no, frame_no, (int)t, k, n);
+    fprintf(out, "%u %lu v2 t=%d k=%u n=%u", cap_no, frame_no, (int)t, k, n);
     if (t == SC_ET_EV_DONE) {
+        check("v2", r->ssid, r->ssid_len, r->password, r->password_len, r->password_ok);
         print_bytes("ssid", r->ssid, r->ssid_len);
         print_bytes("pw", r->password, r->password_len);
         print_bytes("res", r->reserved, r->reserved_len);
         print_bytes("bssid", r->bssid, SC_MAC_LEN);
-        printf(" hb=%u pok=%u pm=%u ch=%u off=%u", r->has_bssid, r->password_ok, r->port_mark, r->channel, r->offset);
+        fprintf(out, " hb=%u pok=%u pm=%u ch=%u off=%u", r->has_bssid, r->password_ok, r->port_mark, r->channel, r->offset);
     }
-    printf("\n");
+    fprintf(out, "\n");
 }
 
 static void ev_ak(sc_et_event_type_t t, const sc_ak_result_t *r)
 {
     uint8_t k = 0, n = 0;
     sc_ak_rx_progress(&ak, &k, &n);
-    printf("%u %lu ak t=%d k=%u n=%u", cap_no, frame_no, (int)t, k, n);
+    fprintf(out, "%u %lu ak t=%d k=%u n=%u", cap_no, frame_no, (int)t, k, n);
     if (t == SC_ET_EV_DONE) {
+        check("airkiss", r->ssid, r->ssid_len, r->password, r->password_len, 1);
         print_bytes("ssid", r->ssid, r->ssid_len);
         print_bytes("pw", r->password, r->password_len);
-        printf(" rnd=%u ch=%u off=%u", r->random, r->channel, r->offset);
+        fprintf(out, " rnd=%u ch=%u off=%u", r->random, r->channel, r->offset);
     }
-    printf("\n");
+    fprintf(out, "\n");
 }
 
 static unsigned dones;
@@ -171,7 +195,7 @@ static void tick_all(uint32_t t, uint8_t ch)
     int t2 = (int)sc_et2_rx_tick(&v2, t);
     int ta = (int)sc_ak_rx_tick(&ak, t);
     sc_et_rx_t *fv1 = sc_receiver_v1(&front);
-    printf("%u %lu tick %d %d %d %d lc=%u/%u/%u/%u pin=%u/%u heard=%d/%d cand=%d/%d act=%d/%d\n", cap_no, frame_no, ft,
+    fprintf(out, "%u %lu tick %d %d %d %d lc=%u/%u/%u/%u pin=%u/%u heard=%d/%d cand=%d/%d act=%d/%d\n", cap_no, frame_no, ft,
            t1, t2, ta, sc_receiver_locked_channel(&front), sc_et_rx_locked_channel(&v1), sc_et2_rx_locked_channel(&v2),
            sc_ak_rx_locked_channel(&ak), sc_et_rx_pinned_channel(fv1, t), sc_et_rx_pinned_channel(&v1, t),
            sc_et_rx_heard(fv1, ch, t, 200), sc_et_rx_heard(&v1, ch, t, 200), sc_et_rx_candidate(fv1, ch, t, 1000),
@@ -188,7 +212,7 @@ static void stats_all(void)
     sc_ak_rx_stats_t d;
     sc_et2_rx_stats(&v2, &c);
     sc_ak_rx_stats(&ak, &d);
-    printf("%u stats front-v1 frames=%lu nondata=%lu retry=%lu tok=%lu flocks=%lu | v1 frames=%lu nondata=%lu retry=%lu "
+    fprintf(out, "%u stats front-v1 frames=%lu nondata=%lu retry=%lu tok=%lu flocks=%lu | v1 frames=%lu nondata=%lu retry=%lu "
            "tok=%lu flocks=%lu | v2 %lu %lu %lu %lu %lu %lu %lu | ak %lu %lu %lu %lu %lu %lu\n",
            cap_no, (unsigned long)a.frames, (unsigned long)a.dropped_nondata, (unsigned long)a.dropped_retry,
            (unsigned long)a.triplets_ok, (unsigned long)a.false_locks, (unsigned long)b.frames,
@@ -268,15 +292,16 @@ static void run_capture(unsigned k)
     unsigned kind = k % 12u == 10u ? SC_FRAME_LEN_ONLY : k % 12u == 11u ? SC_FRAME_ETHERNET : SC_FRAME_80211;
     unsigned nextra = (k % 4u) * 8u; /* extra group-addressed senders (0, 8, 16, 24) */
     double mut = ((k / 3u) % 3u) * 0.02; /* share of the phone's frames mutated (k / 3: every protocol gets each rate) */
+    want = &c.creds;
     if (sc_air_init(&air, &c) != SC_OK) {
-        printf("%u air init failed\n", k);
+        fprintf(out, "%u air init failed\n", k);
         return;
     }
     cap_no = k;
     frame_no = 0;
     if (sc_receiver_init(&front, 0) != SC_OK || sc_et_rx_init(&v1, NULL) != SC_OK || sc_et2_rx_init(&v2, NULL) != SC_OK ||
         sc_ak_rx_init(&ak, NULL) != SC_OK) {
-        printf("%u init failed\n", k);
+        fprintf(out, "%u init failed\n", k);
         return;
     }
     if (k % 2u) {
@@ -347,9 +372,32 @@ static void run_capture(unsigned k)
 
 int main(int argc, char **argv)
 {
-    unsigned n = argc > 1 ? (unsigned)atoi(argv[1]) : 72u;
+    unsigned n = 3000;
+    int dump = 0, check_only = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--dump"))
+            dump = 1;
+        else if (!strcmp(argv[i], "--check"))
+            check_only = 1;
+        else if (atoi(argv[i]) > 0)
+            n = (unsigned)atoi(argv[i]);
+        else {
+            fprintf(stderr, "usage: bench_rx_events [captures] [--dump] [--check]\n");
+            return 2;
+        }
+    }
+    out = dump ? stdout : fopen("/dev/null", "w");
+    if (!out) {
+        perror("bench_rx_events: /dev/null");
+        return 2;
+    }
     for (unsigned k = 0; k < n; k++)
         run_capture(k);
-    printf("captures %u front-dones %u\n", n, dones);
-    return 0;
+    fprintf(out, "captures %u front-dones %u\n", n, dones);
+    if (!dump) {
+        printf("BENCH rx_events_captures %u count\n", n);
+        printf("BENCH rx_events_results %lu count\n", results);
+        printf("BENCH rx_events_wrong_results %lu count\n", wrongs);
+    }
+    return check_only && wrongs ? 1 : 0;
 }
