@@ -446,7 +446,7 @@ static void fill_try(session_t *x, unsigned t, int p, unsigned *nsol, fill_sol_t
          * errors that cancel. A half the clock and the sequence number place is trusted, but a
          * frame whose length was changed in the air (or forged with the phone's numbers) keeps
          * both; two such halves that hid the true values of two bytes gave a wrong password
-         * (bench/rx_events.c, corrupted lengths). Once the session has shown such a frame (a
+         * (bench/bench_rx_events.c, corrupted lengths). Once the session has shown such a frame (a
          * window whose three frames are in place yet fail the CRC), it guesses at most one of
          * those bytes at a time. Not always: an uplink-only phone has nothing but such halves,
          * and waiting for a second sighting cost its lossy tails half a round and more. */
