@@ -460,8 +460,7 @@ int sc_ak_rx_candidate(const sc_ak_rx_t *rx, uint8_t channel, uint32_t now_ms, u
         return 0;
     for (unsigned i = 0; i < AK_NST; i++) {
         const ak_stream_t *s = &r->st[i];
-        if (s->h.state != SC_RXS_FREE && s->h.channel == channel && (s->hist[1] || s->h.state == SC_RXS_LOCKED) &&
-            since(now_ms, s->h.last_ms) >= 0 && since(now_ms, s->h.last_ms) <= (int32_t)within_ms)
+        if (sc_rxhdr_heard(&s->h, channel, now_ms, within_ms) && (s->hist[1] || s->h.state == SC_RXS_LOCKED))
             return 1;
     }
     return 0;

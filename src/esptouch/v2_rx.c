@@ -630,8 +630,7 @@ int sc_et2_rx_candidate(const sc_et2_rx_t *rx, uint8_t channel, uint32_t now_ms,
         return 0;
     for (unsigned i = 0; i < V2_NST; i++) {
         const v2_stream_t *s = &r->st[i];
-        if (s->h.state == SC_RXS_SEARCH && s->h.channel == channel && s->cand_l && since(now_ms, s->h.last_ms) >= 0 &&
-            since(now_ms, s->h.last_ms) <= (int32_t)within_ms)
+        if (s->h.state == SC_RXS_SEARCH && s->cand_l && sc_rxhdr_heard(&s->h, channel, now_ms, within_ms))
             return 1;
     }
     return 0;

@@ -92,6 +92,13 @@ static inline void sc_rxhdr_note(sc_rxhdr_t *h, const sc_rxkey_t *k, uint8_t cha
     h->last_ms = now;
     h->channel = channel;
 }
+/* Whether the stream is in use and its newest frame came on channel within the last within_ms:
+ * what the channel search's candidate readings (v2, AirKiss) start from. */
+static inline int sc_rxhdr_heard(const sc_rxhdr_t *h, uint8_t channel, uint32_t now, uint32_t within_ms)
+{
+    int32_t age = sc_ms_diff(now, h->last_ms);
+    return h->state != SC_RXS_FREE && h->channel == channel && age >= 0 && age <= (int32_t)within_ms;
+}
 /* Frees the locks silent for idle_unlock_ms or longer: 1 when it freed one. */
 int sc_rxtab_expire(const sc_rxtab_t *t, uint32_t now);
 /* The channel of a locked stream (0 = none). */
