@@ -213,19 +213,22 @@ static void frame_up(sc_frame_t *f, uint16_t len, uint16_t seq, uint16_t off)
     memset(f->addr3, 0xFF, 6);
 }
 
-/* Feeds `rounds` cycles of the packet list, dropping packet k when drop(k) says so. Returns the
- * index of the completing datagram, or -1. */
-static long run(sc_et2_rx_t *rx, const sc_et2_encoder_t *e, unsigned rounds, int (*drop)(unsigned long k),
-                sc_et2_result_t *res)
+/* What the air does to datagram k (packet i of round r): nonzero drops it; it may change *len. */
+typedef int (*air_edit_t)(unsigned long k, unsigned r, unsigned i, uint16_t *len);
+
+/* Feeds `rounds` cycles of the packet list through edit (NULL: clean air). Returns the index
+ * of the completing datagram, or -1. */
+static long run(sc_et2_rx_t *rx, const sc_et2_encoder_t *e, unsigned rounds, air_edit_t edit, sc_et2_result_t *res)
 {
     uint16_t seq = 100;
     unsigned long k = 0;
     for (unsigned r = 0; r < rounds; r++)
         for (unsigned i = 0; i < e->npkts; i++, k++, seq++) {
-            if (drop && drop(k))
+            uint16_t len = e->pkts[i];
+            if (edit && edit(k, r, i, &len))
                 continue;
             sc_frame_t f;
-            frame_up(&f, e->pkts[i], seq, 70);
+            frame_up(&f, len, seq, 70);
             if (sc_et2_rx_feed(rx, &f, (uint32_t)(k * 15u), res) == SC_ET_EV_DONE)
                 return (long)k;
         }
@@ -256,11 +259,15 @@ static void test_rx_clean(void **state)
     assert_int_equal(res.offset, 70);
 }
 
-static int drop_every7(unsigned long k) { return k % 7 == 3; }
-static unsigned long lcg;
-static int drop_random20(unsigned long k)
+static int drop_every7(unsigned long k, unsigned r, unsigned i, uint16_t *len)
 {
-    (void)k;
+    (void)r, (void)i, (void)len;
+    return k % 7 == 3;
+}
+static unsigned long lcg;
+static int drop_random20(unsigned long k, unsigned r, unsigned i, uint16_t *len)
+{
+    (void)k, (void)r, (void)i, (void)len;
     lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
     return (lcg >> 33) % 100 < 20;
 }
@@ -386,6 +393,19 @@ static void test_rx_hostile(void **state)
  * first two copies are lost as well. Before markers had to be proven, the group's planes went to
  * slot 4 under sequence-number proof, where one sighting counts, the group's CRC held (it is a
  * real group) and the SSID came out as "TP-LINTP-LIN". */
+static int marker_lose_two;
+static unsigned marker_copies;
+static int corrupt_marker(unsigned long k, unsigned r, unsigned i, uint16_t *len)
+{
+    (void)k, (void)i;
+    if (r != 0 || *len != SC_ET2_SEQ_BASE + 2u)
+        return 0;
+    if (++marker_copies < 3)
+        return marker_lose_two;
+    *len = SC_ET2_SEQ_BASE + 3u;
+    return 0;
+}
+
 static void test_rx_corrupt_marker(void **state)
 {
     (void)state;
@@ -393,32 +413,13 @@ static void test_rx_corrupt_marker(void **state)
     params(&p, "TP-LINK_2.4G", "123456789012", "");
     sc_et2_encoder_t e;
     assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
-    for (int lose_two = 0; lose_two <= 1; lose_two++) {
+    for (marker_lose_two = 0; marker_lose_two <= 1; marker_lose_two++) {
         static sc_et2_rx_t rx;
         assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
         sc_et2_result_t res;
-        uint16_t seq = 100;
-        unsigned long k = 0;
-        long done = -1;
-        for (unsigned r = 0; r < 6 && done < 0; r++) {
-            unsigned copy = 0;
-            for (unsigned i = 0; i < e.npkts && done < 0; i++, k++, seq++) {
-                uint16_t len = e.pkts[i];
-                if (r == 0 && len == SC_ET2_SEQ_BASE + 2u) {
-                    copy++;
-                    if (copy < 3 && lose_two)
-                        continue;
-                    if (copy == 3)
-                        len = SC_ET2_SEQ_BASE + 3u;
-                }
-                sc_frame_t f;
-                frame_up(&f, len, seq, 70);
-                if (sc_et2_rx_feed(&rx, &f, (uint32_t)(k * 15u), &res) == SC_ET_EV_DONE)
-                    done = (long)k;
-            }
-            assert_int_equal(copy, r == 0 ? 3u : 0u);
-        }
-        assert_true(done >= 0);
+        marker_copies = 0;
+        assert_true(run(&rx, &e, 6, corrupt_marker, &res) >= 0);
+        assert_int_equal(marker_copies, 3);
         assert_int_equal(res.ssid_len, 12);
         assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
         assert_int_equal(res.password_len, 12);
@@ -428,6 +429,25 @@ static void test_rx_corrupt_marker(void **state)
 
 /* A single COUNT with another N (a corrupted length) does not throw away what the session
  * holds: N changes only when two COUNTs say so. */
+static sc_et2_rx_t count_rx;
+static unsigned count_npkts;
+static uint8_t count_known_before;
+static int corrupt_count(unsigned long k, unsigned r, unsigned i, uint16_t *len)
+{
+    (void)k;
+    /* round 1: its second COUNT, right before the header planes, says N + 2 */
+    if (r == 1 && i == 3) {
+        assert_true(*len > SC_ET2_COUNT_BASE);
+        uint8_t n = 0;
+        sc_et2_rx_progress(&count_rx, &count_known_before, &n);
+        *len = (uint16_t)(*len + 2u);
+    }
+    /* round 0 loses the last group's planes and round 1 body group 0's (packets 15..22, after
+     * SYNC COUNT SYNC COUNT, the header's 8 planes and 3 markers): round 1 finishes only with
+     * what round 0 gave */
+    return (r == 0 && i + 8u >= count_npkts) || (r == 1 && i >= 15u && i < 23u);
+}
+
 static void test_rx_corrupt_count(void **state)
 {
     (void)state;
@@ -437,35 +457,12 @@ static void test_rx_corrupt_count(void **state)
     assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
     assert_int_equal(e.pkts[12], SC_ET2_SEQ_BASE);
     assert_int_equal(e.pkts[23], SC_ET2_SEQ_BASE + 1u);
-    static sc_et2_rx_t rx;
-    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+    assert_int_equal(sc_et2_rx_init(&count_rx, NULL), SC_OK);
     sc_et2_result_t res;
-    uint16_t seq = 100;
-    unsigned long k = 0;
-    long done = -1;
-    uint8_t known_before = 0, n = 0;
-    for (unsigned r = 0; r < 3 && done < 0; r++)
-        for (unsigned i = 0; i < e.npkts && done < 0; i++, k++, seq++) {
-            uint16_t len = e.pkts[i];
-            /* round 1: its second COUNT, right before the header planes, says N + 2 */
-            if (r == 1 && i == 3) {
-                assert_true(len > SC_ET2_COUNT_BASE);
-                sc_et2_rx_progress(&rx, &known_before, &n);
-                len = (uint16_t)(len + 2u);
-            }
-            /* round 0 loses the last group's planes and round 1 body group 0's (packets 15..22,
-             * after SYNC COUNT SYNC COUNT, the header's 8 planes and 3 markers): round 1
-             * finishes only with what round 0 gave */
-            if (r == 0 && i + 8u >= e.npkts)
-                continue;
-            if (r == 1 && i >= 15u && i < 23u)
-                continue;
-            sc_frame_t f;
-            frame_up(&f, len, seq, 70);
-            if (sc_et2_rx_feed(&rx, &f, (uint32_t)(k * 15u), &res) == SC_ET_EV_DONE)
-                done = (long)k;
-        }
-    assert_true(known_before > 0);
+    count_npkts = e.npkts;
+    count_known_before = 0;
+    long done = run(&count_rx, &e, 3, corrupt_count, &res);
+    assert_true(count_known_before > 0);
     /* finished in round 1: the session was kept through the odd COUNT */
     assert_true(done >= (long)e.npkts && done < 2 * (long)e.npkts);
     assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
