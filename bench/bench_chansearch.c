@@ -161,12 +161,18 @@ static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uin
                 until = at;
             continue;
         }
-        const sc_frame_t *fp = &f;
+        /* the frame due now is fed at its own time: the air's next frame is read into f only
+         * after f was copied (until 2026-12-04 f was overwritten first, so every air frame went
+         * in with the time of the frame before it, the first not at all, and v1's stream clock
+         * saw honest windows out of place) */
+        sc_frame_t cur;
+        const sc_frame_t *fp = &cur;
         if (is_noise) {
             noise_frame(&nf, tuned);
             fp = &nf;
             noise_at += NOISE_GAP_MS / 2u + noise_next() % NOISE_GAP_MS;
         } else {
+            cur = f;
             have = sc_air_next(&air, &f, &t) == SC_OK;
             if (have)
                 t += ahead;
