@@ -14,8 +14,9 @@
  * the channel search reads (locked/pinned channel, sc_et_rx_heard/candidate/recent_activity),
  * and each decoder's statistics at the end of a capture. Deterministic: two builds give the
  * same dump exactly when they decode the same. Without it, only BENCH lines (make bench);
- * --check exits 1 on any wrong result (integ.rx_no_wrong).
- *   build-rel/bench/bench_rx_events [captures (3000)] [--dump] [--check]
+ * --check exits 1 on any wrong result (integ.rx_no_wrong). --scale F multiplies the shares of
+ * mutated frames (F 2.5: 0, 5, 10 %), for the rarer ways a wrong result could pass.
+ *   build-rel/bench/bench_rx_events [captures (3000)] [--dump] [--check] [--scale F (1)]
  * Diffing two trees: build each (or cc -std=c11 -O2 -I include bench/bench_rx_events.c
  * $(find src -name '*.c') -lmbedcrypto -lcjson -lm), run with --dump, diff the outputs. */
 #include <stdio.h>
@@ -32,6 +33,7 @@ static sc_et_rx_t v1;
 static sc_et2_rx_t v2;
 static sc_ak_rx_t ak;
 static FILE *out; /* the dump (--dump), or /dev/null */
+static double scale = 1.0; /* --scale: multiplies the shares of mutated frames */
 
 static uint32_t rng = 1;
 static uint32_t rnd(void)
@@ -291,7 +293,7 @@ static void run_capture(unsigned k)
     /* how the radio delivers: mostly 802.11 headers, some length-only and Ethernet captures */
     unsigned kind = k % 12u == 10u ? SC_FRAME_LEN_ONLY : k % 12u == 11u ? SC_FRAME_ETHERNET : SC_FRAME_80211;
     unsigned nextra = (k % 4u) * 8u; /* extra group-addressed senders (0, 8, 16, 24) */
-    double mut = ((k / 3u) % 3u) * 0.02; /* share of the phone's frames mutated (k / 3: every protocol gets each rate) */
+    double mut = ((k / 3u) % 3u) * 0.02 * scale; /* share of the phone's frames mutated (k / 3: every protocol gets each rate) */
     want = &c.creds;
     if (sc_air_init(&air, &c) != SC_OK) {
         fprintf(out, "%u air init failed\n", k);
@@ -379,10 +381,18 @@ int main(int argc, char **argv)
             dump = 1;
         else if (!strcmp(argv[i], "--check"))
             check_only = 1;
+        else if (!strcmp(argv[i], "--scale") && i + 1 < argc) {
+            char *end;
+            scale = strtod(argv[++i], &end);
+            if (*end || end == argv[i] || !(scale > 0.0 && scale <= 12.5)) {
+                fprintf(stderr, "bench_rx_events: --scale wants a number in (0, 12.5] (shares up to 50 %%)\n");
+                return 2;
+            }
+        }
         else if (atoi(argv[i]) > 0)
             n = (unsigned)atoi(argv[i]);
         else {
-            fprintf(stderr, "usage: bench_rx_events [captures] [--dump] [--check]\n");
+            fprintf(stderr, "usage: bench_rx_events [captures] [--dump] [--check] [--scale F]\n");
             return 2;
         }
     }

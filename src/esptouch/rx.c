@@ -449,8 +449,11 @@ static void fill_try(session_t *x, unsigned t, int p, unsigned *nsol, fill_sol_t
          * (bench/bench_rx_events.c, corrupted lengths). Once the session has shown such a frame (a
          * window whose three frames are in place yet fail the CRC), it guesses at most one of
          * those bytes at a time. Not always: an uplink-only phone has nothing but such halves,
-         * and waiting for a second sighting cost its lossy tails half a round and more. */
-        if (x->tainted && p >= 0 && i < 9u + (unsigned)p && xor_only++)
+         * and waiting for a second sighting cost its lossy tails half a round and more.
+         * Without byte 2 the SSID's CRC is derived from the guess instead of checking it, so the
+         * SSID's bytes are then XOR-only too (two of them passed with a wrong SSID, both from
+         * such halves: bench_rx_events at 2.5x its shares of changed lengths). */
+        if (x->tainted && p >= 0 && (i < 9u + (unsigned)p || miss2) && xor_only++)
             return;
         ncand[n] = (uint8_t)nc;
         miss[n++] = (uint8_t)i;
