@@ -1444,14 +1444,14 @@ sc_err_t sc_et_rx_set_scan(sc_et_rx_t *rx, const sc_scan_entry_t *list, size_t n
     return n > SC_ET_RX_MAX_SCAN ? SC_ERR_NOSPACE : SC_OK;
 }
 
-/* One frame v1 takes (keyed by sc_rxkey) into its stream. */
-static void frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_t *e)
+/* One frame v1 takes (keyed by sc_rxkey) into its stream. 1 when that stream was locked. */
+static int frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_t *e)
 {
     skey_t q;
     skey_make(&q, k);
     stream_t *s = stream_find(r, &q, k->len, now_ms);
     if (!s)
-        return;
+        return 0;
     if (k->has_seq) {
         /* an 802.11 frame; sequence control as received (its fragment number is 0 here) */
         uint16_t sc = (uint16_t)(k->seq << 4);
@@ -1460,7 +1460,7 @@ static void frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_
         s->has_seq = 1;
         if (dup) {
             r->stats.dropped_retry++;
-            return;
+            return s->state == ST_LOCKED;
         }
     }
     uint32_t prev_ms = s->last_ms;
@@ -1477,10 +1477,12 @@ static void frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_
     s->hist[RX_HIST - 1] = k->len;
     if (s->nhist < RX_HIST)
         s->nhist++;
-    if (s->state == ST_LOCKED)
+    if (s->state == ST_LOCKED) {
         stream_data(r, s, now_ms, e);
-    else
-        stream_search(r, s, now_ms, prev_ms, e);
+        return 1;
+    }
+    stream_search(r, s, now_ms, prev_ms, e);
+    return 0;
 }
 
 /* The part of a feed before the frame: 0 when the decoder takes no frame (not initialised,
@@ -1497,16 +1499,18 @@ static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e)
     return 1;
 }
 
-sc_et_event_type_t sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev)
+sc_et_event_type_t sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev,
+                                     int *in_lock)
 {
     /* the caller's event is the buffer: it reads the fields only when the type is not NONE */
     evbuf_t *e = ev;
     rx_state_t *r = S(rx);
+    *in_lock = 0;
     if (!feed_begin(r, now_ms, e))
         return SC_ET_EV_NONE;
     r->stats.frames++;
     if (k)
-        frame_in(r, k, now_ms, e);
+        *in_lock = frame_in(r, k, now_ms, e);
     else
         r->stats.dropped_nondata++;
     return e->type;
