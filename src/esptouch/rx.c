@@ -1499,21 +1499,20 @@ static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e)
     return 1;
 }
 
-sc_et_event_type_t sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev,
-                                     int *in_lock)
+unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev)
 {
     /* the caller's event is the buffer: it reads the fields only when the type is not NONE */
     evbuf_t *e = ev;
     rx_state_t *r = S(rx);
-    *in_lock = 0;
     if (!feed_begin(r, now_ms, e))
         return SC_ET_EV_NONE;
     r->stats.frames++;
+    unsigned lock = 0;
     if (k)
-        *in_lock = frame_in(r, k, now_ms, e);
+        lock = frame_in(r, k, now_ms, e) ? SC_ET_FEED_IN_LOCK : 0u;
     else
         r->stats.dropped_nondata++;
-    return e->type;
+    return (unsigned)e->type | lock;
 }
 
 /* The caller's event from the feed's: every field but the result (defined for DONE alone). */

@@ -257,10 +257,12 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     sc_rxkey_t key;
     unsigned use = sc_rxkey(f, &key);
     unsigned protocols = r->protocols; /* read once: the calls below could change it for all the compiler knows */
-    int v1_lock = 0;
+    unsigned v1_lock = 0;
     if (protocols & SC_PROTO_ESPTOUCH_V1) {
         sc_et_event_t e;
-        sc_et_event_type_t t = sc_et_rx_feed_key(&r->v1, (use & SC_RXKEY_V1) ? &key : NULL, now_ms, &e, &v1_lock);
+        unsigned got = sc_et_rx_feed_key(&r->v1, (use & SC_RXKEY_V1) ? &key : NULL, now_ms, &e);
+        v1_lock = got & SC_ET_FEED_IN_LOCK;
+        sc_et_event_type_t t = (sc_et_event_type_t)(got & 0xffu);
         if (t != SC_ET_EV_NONE) {
             note(ev, &best, t, SC_PROTO_ESPTOUCH_V1, e.channel, e.offset, e.known, e.needed);
             if (t == SC_ET_EV_DONE)
