@@ -307,12 +307,15 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
 #if SMARTCFG_WITH_AIRKISS
     int ak_opens = (unsigned)key.len - 1u < SC_RX_OFFSET_MAX_DEFAULT + 4u; /* a guide run's first (O + 1) */
     sc_rxsum_t ak_had = r->ak_senders & bit;
-    /* A searching stream is skipped for a frame outside the guide range that has a sequence
-     * number (docs/m4.md): such a frame breaks any guide run through it, and so does the gap it
-     * leaves in the stream's sequence numbers when it is not seen. Most of the v1 phone's
-     * frames are of that kind, and its AirKiss stream took each of them. Frames without
-     * sequence numbers are all seen (no gap would show). */
-    if ((protocols & SC_PROTO_AIRKISS) && (ak_opens || (r->ak_locked & bit) || (ak_had && (!key.has_seq || !v1_lock)))) {
+    /* A frame of a sender v1 has locked on (an ESP-TOUCH v1 phone) is not given to a searching
+     * AirKiss stream when it is outside the guide range and has a sequence number (docs/m4.md):
+     * such a frame breaks any guide run through it, and so does the gap it leaves in the
+     * stream's sequence numbers when it is not seen. The v1 phone's lengths fall in and out of
+     * the guide range in turn, so it has AirKiss streams, and they took every one of its frames.
+     * Frames without sequence numbers (no gap would show) and AirKiss's own locks (ak_locked, a
+     * subset of ak_senders: a bit without a stream costs a call that finds none) get them all.
+     * Tested in this order because most frames have no AirKiss stream. */
+    if ((protocols & SC_PROTO_AIRKISS) && (ak_opens || (ak_had && (!v1_lock || !key.has_seq || (r->ak_locked & bit))))) {
         sc_ak_result_t res;
         sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, now_ms, &res);
         /* as for v2 (a v1 phone sends many lengths of the guide range, and its AirKiss stream
