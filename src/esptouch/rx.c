@@ -1486,12 +1486,13 @@ static int frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_t
 }
 
 /* The part of a feed before the frame: 0 when the decoder takes no frame (not initialised,
- * or done). */
-static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e)
+ * or done). inited: the caller knows it was initialised (the receiver front, which initialised
+ * it itself), so the magic is not read on every frame. */
+static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e, int inited)
 {
     e->type = SC_ET_EV_NONE;
     e->known = e->needed = 0;
-    if (r->magic != RX_MAGIC || r->done)
+    if ((!inited && r->magic != RX_MAGIC) || r->done)
         return 0;
     /* since(now, last_expire) >= RX_EXPIRE_EVERY_MS or < 0, as one unsigned compare */
     if (now_ms - r->last_expire >= RX_EXPIRE_EVERY_MS)
@@ -1504,7 +1505,7 @@ unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms,
     /* the caller's event is the buffer: it reads the fields only when the type is not NONE */
     evbuf_t *e = ev;
     rx_state_t *r = S(rx);
-    if (!feed_begin(r, now_ms, e))
+    if (!feed_begin(r, now_ms, e, 1))
         return SC_ET_EV_NONE;
     r->stats.frames++;
     unsigned lock = 0;
@@ -1543,7 +1544,7 @@ static void ev_fields(sc_et_event_t *ev, const evbuf_t *e)
 sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et_event_t *ev)
 {
     evbuf_t e;
-    if (!rx || !feed_begin(S(rx), now_ms, &e)) {
+    if (!rx || !feed_begin(S(rx), now_ms, &e, 0)) {
         if (ev)
             memset(ev, 0, sizeof *ev);
         return SC_ET_EV_NONE;
@@ -1573,7 +1574,7 @@ sc_et_event_type_t sc_et_rx_tick(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t 
      * most, never DONE), and gcc -O3 inlining the feed here warned that the result it would
      * copy for a DONE may be uninitialised */
     evbuf_t e;
-    if (!rx || !feed_begin(S(rx), now_ms, &e)) {
+    if (!rx || !feed_begin(S(rx), now_ms, &e, 0)) {
         if (ev)
             memset(ev, 0, sizeof *ev);
         return SC_ET_EV_NONE;
