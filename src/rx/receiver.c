@@ -257,7 +257,7 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     sc_rxkey_t key;
     unsigned use = sc_rxkey(f, &key);
     unsigned protocols = r->protocols; /* read once: the calls below could change it for all the compiler knows */
-    unsigned v1_lock = 0;
+    unsigned v1_lock = 0; /* the frame's v1 stream is locked (read for AirKiss) */
     if (protocols & SC_PROTO_ESPTOUCH_V1) {
         sc_et_event_t e;
         unsigned got = sc_et_rx_feed_key(&r->v1, (use & SC_RXKEY_V1) ? &key : NULL, now_ms, &e);
@@ -338,6 +338,7 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
 #if SMARTCFG_WITH_ESPTOUCH_V2 || SMARTCFG_WITH_AIRKISS
 out:
 #endif
+    (void)v1_lock;
     if (ev->type == SC_ET_EV_DONE)
         r->done = 1;
     return ev->type;
