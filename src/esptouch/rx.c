@@ -1444,14 +1444,15 @@ sc_err_t sc_et_rx_set_scan(sc_et_rx_t *rx, const sc_scan_entry_t *list, size_t n
     return n > SC_ET_RX_MAX_SCAN ? SC_ERR_NOSPACE : SC_OK;
 }
 
-/* One frame v1 takes (keyed by sc_rxkey) into its stream. 1 when that stream was locked. */
-static int frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_t *e)
+/* One frame v1 takes (keyed by sc_rxkey) into its stream. SC_ET_FEED_IN_LOCK when that stream
+ * was locked, else 0 (the front's answer as it is: no test and shift after the call). */
+static unsigned frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_t *e)
 {
     skey_t q;
     skey_make(&q, k);
     stream_t *s = stream_find(r, &q, k->len, now_ms);
     if (!s)
-        return 0;
+        return 0u;
     if (k->has_seq) {
         /* an 802.11 frame; sequence control as received (its fragment number is 0 here) */
         uint16_t sc = (uint16_t)(k->seq << 4);
@@ -1460,7 +1461,7 @@ static int frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_t
         s->has_seq = 1;
         if (dup) {
             r->stats.dropped_retry++;
-            return s->state == ST_LOCKED;
+            return s->state == ST_LOCKED ? SC_ET_FEED_IN_LOCK : 0u;
         }
     }
     uint32_t prev_ms = s->last_ms;
@@ -1479,10 +1480,10 @@ static int frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_t
         s->nhist++;
     if (s->state == ST_LOCKED) {
         stream_data(r, s, now_ms, e);
-        return 1;
+        return SC_ET_FEED_IN_LOCK;
     }
     stream_search(r, s, now_ms, prev_ms, e);
-    return 0;
+    return 0u;
 }
 
 /* The part of a feed before the frame: 0 when the decoder takes no frame (not initialised,
@@ -1510,7 +1511,7 @@ unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms,
     r->stats.frames++;
     unsigned lock = 0;
     if (k)
-        lock = frame_in(r, k, now_ms, e) ? SC_ET_FEED_IN_LOCK : 0u;
+        lock = frame_in(r, k, now_ms, e);
     else
         r->stats.dropped_nondata++;
     return (unsigned)e->type | lock;
