@@ -364,7 +364,7 @@ static ak_stream_t *stream_for(ak_state_t *r, const sc_rxkey_t *k, uint32_t now)
 sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_ak_result_t *res)
 {
     ak_state_t *r = S(rx);
-    if (r->magic != AK_MAGIC || r->done)
+    if (r->done) /* the magic is the public feed's to test (the front initialised it) */
         return SC_ET_EV_NONE;
     r->stats.frames++;
     if (!k)
@@ -404,7 +404,7 @@ sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32
 sc_et_event_type_t sc_ak_rx_feed(sc_ak_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_ak_result_t *res)
 {
     sc_rxkey_t k;
-    if (!rx || !f)
+    if (!rx || !f || S(rx)->magic != AK_MAGIC)
         return SC_ET_EV_NONE;
     return sc_ak_rx_feed_key(rx, sc_rxkey(f, &k) ? &k : NULL, now_ms, res);
 }
@@ -432,6 +432,15 @@ uint8_t sc_ak_rx_locked_channel(const sc_ak_rx_t *rx)
 sc_rxsum_t sc_ak_rx_senders(const sc_ak_rx_t *rx)
 {
     return sc_rxsum_of(CS(rx)->st, AK_NST, sizeof CS(rx)->st[0]);
+}
+
+sc_rxsum_t sc_ak_rx_locked_senders(const sc_ak_rx_t *rx)
+{
+    sc_rxsum_t m = 0;
+    for (unsigned i = 0; i < AK_NST; i++)
+        if (CS(rx)->st[i].h.state == SC_RXS_LOCKED)
+            m = (sc_rxsum_t)(m | sc_rxsum_bit(CS(rx)->st[i].h.ks));
+    return m;
 }
 
 void sc_ak_rx_progress(const sc_ak_rx_t *rx, uint8_t *known, uint8_t *needed)

@@ -1447,14 +1447,15 @@ sc_err_t sc_et_rx_set_scan(sc_et_rx_t *rx, const sc_scan_entry_t *list, size_t n
     return n > SC_ET_RX_MAX_SCAN ? SC_ERR_NOSPACE : SC_OK;
 }
 
-/* One frame v1 takes (keyed by sc_rxkey) into its stream. */
-static void frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_t *e)
+/* One frame v1 takes (keyed by sc_rxkey) into its stream. SC_ET_FEED_IN_LOCK when that stream
+ * was locked, else 0 (the front's answer as it is: no test and shift after the call). */
+static unsigned frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_t *e)
 {
     skey_t q;
     skey_make(&q, k);
     stream_t *s = stream_find(r, &q, k->len, now_ms);
     if (!s)
-        return;
+        return 0u;
     if (k->has_seq) {
         /* an 802.11 frame; sequence control as received (its fragment number is 0 here) */
         uint16_t sc = (uint16_t)(k->seq << 4);
@@ -1463,7 +1464,7 @@ static void frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_
         s->has_seq = 1;
         if (dup) {
             r->stats.dropped_retry++;
-            return;
+            return s->state == ST_LOCKED ? SC_ET_FEED_IN_LOCK : 0u;
         }
     }
     uint32_t prev_ms = s->last_ms;
@@ -1480,19 +1481,22 @@ static void frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_
     s->hist[RX_HIST - 1] = k->len;
     if (s->nhist < RX_HIST)
         s->nhist++;
-    if (s->state == ST_LOCKED)
+    if (s->state == ST_LOCKED) {
         stream_data(r, s, now_ms, e);
-    else
-        stream_search(r, s, now_ms, prev_ms, e);
+        return SC_ET_FEED_IN_LOCK;
+    }
+    stream_search(r, s, now_ms, prev_ms, e);
+    return 0u;
 }
 
 /* The part of a feed before the frame: 0 when the decoder takes no frame (not initialised,
- * or done). */
-static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e)
+ * or done). inited: the caller knows it was initialised (the receiver front, which initialised
+ * it itself), so the magic is not read on every frame. */
+static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e, int inited)
 {
     e->type = SC_ET_EV_NONE;
     e->known = e->needed = 0;
-    if (r->magic != RX_MAGIC || r->done)
+    if ((!inited && r->magic != RX_MAGIC) || r->done)
         return 0;
     /* since(now, last_expire) >= RX_EXPIRE_EVERY_MS or < 0, as one unsigned compare */
     if (now_ms - r->last_expire >= RX_EXPIRE_EVERY_MS)
@@ -1500,19 +1504,20 @@ static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e)
     return 1;
 }
 
-sc_et_event_type_t sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev)
+unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev)
 {
     /* the caller's event is the buffer: it reads the fields only when the type is not NONE */
     evbuf_t *e = ev;
     rx_state_t *r = S(rx);
-    if (!feed_begin(r, now_ms, e))
+    if (!feed_begin(r, now_ms, e, 1))
         return SC_ET_EV_NONE;
     r->stats.frames++;
+    unsigned lock = 0;
     if (k)
-        frame_in(r, k, now_ms, e);
+        lock = frame_in(r, k, now_ms, e);
     else
         r->stats.dropped_nondata++;
-    return e->type;
+    return (unsigned)e->type | lock;
 }
 
 /* The caller's event from the feed's: every field but the result (defined for DONE alone). */
@@ -1543,7 +1548,7 @@ static void ev_fields(sc_et_event_t *ev, const evbuf_t *e)
 sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et_event_t *ev)
 {
     evbuf_t e;
-    if (!rx || !feed_begin(S(rx), now_ms, &e)) {
+    if (!rx || !feed_begin(S(rx), now_ms, &e, 0)) {
         if (ev)
             memset(ev, 0, sizeof *ev);
         return SC_ET_EV_NONE;
@@ -1573,7 +1578,7 @@ sc_et_event_type_t sc_et_rx_tick(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t 
      * most, never DONE), and gcc -O3 inlining the feed here warned that the result it would
      * copy for a DONE may be uninitialised */
     evbuf_t e;
-    if (!rx || !feed_begin(S(rx), now_ms, &e)) {
+    if (!rx || !feed_begin(S(rx), now_ms, &e, 0)) {
         if (ev)
             memset(ev, 0, sizeof *ev);
         return SC_ET_EV_NONE;

@@ -556,7 +556,7 @@ static v2_stream_t *stream_for(v2_state_t *r, const sc_rxkey_t *k, uint32_t now)
 sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et2_result_t *res)
 {
     v2_state_t *r = S(rx);
-    if (r->magic != V2_MAGIC || r->done)
+    if (r->done) /* the magic is the public feed's to test (the front initialised it) */
         return SC_ET_EV_NONE;
     r->stats.frames++;
     if (!k)
@@ -576,7 +576,7 @@ sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint
 sc_et_event_type_t sc_et2_rx_feed(sc_et2_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et2_result_t *res)
 {
     sc_rxkey_t k;
-    if (!rx || !f)
+    if (!rx || !f || S(rx)->magic != V2_MAGIC)
         return SC_ET_EV_NONE;
     return sc_et2_rx_feed_key(rx, sc_rxkey(f, &k) ? &k : NULL, now_ms, res);
 }

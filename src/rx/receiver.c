@@ -23,6 +23,7 @@ typedef struct {
     /* which senders the stream decoders have streams for (rxkey.h), so that a frame neither can
      * use skips them whole; updated after every call that may open a stream and every tick */
     sc_rxsum_t v2_senders, ak_senders;
+    sc_rxsum_t ak_locked;         /* AirKiss's locked streams' senders (the rest are searching) */
 } rx_state_t;
 
 SC_STATE_FITS(rx_state_t, sc_receiver_t);
@@ -115,6 +116,7 @@ static void senders_read(rx_state_t *r)
 #endif
 #if SMARTCFG_WITH_AIRKISS
     r->ak_senders = sc_ak_rx_senders(&r->ak);
+    r->ak_locked = sc_ak_rx_locked_senders(&r->ak);
 #endif
     (void)r;
 }
@@ -255,9 +257,12 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     sc_rxkey_t key;
     unsigned use = sc_rxkey(f, &key);
     unsigned protocols = r->protocols; /* read once: the calls below could change it for all the compiler knows */
+    unsigned v1_lock = 0; /* the frame's v1 stream is locked (read for AirKiss) */
     if (protocols & SC_PROTO_ESPTOUCH_V1) {
         sc_et_event_t e;
-        sc_et_event_type_t t = sc_et_rx_feed_key(&r->v1, (use & SC_RXKEY_V1) ? &key : NULL, now_ms, &e);
+        unsigned got = sc_et_rx_feed_key(&r->v1, (use & SC_RXKEY_V1) ? &key : NULL, now_ms, &e);
+        v1_lock = got & SC_ET_FEED_IN_LOCK;
+        sc_et_event_type_t t = (sc_et_event_type_t)(got & 0xffu);
         if (t != SC_ET_EV_NONE) {
             note(ev, &best, t, SC_PROTO_ESPTOUCH_V1, e.channel, e.offset, e.known, e.needed);
             if (t == SC_ET_EV_DONE)
@@ -302,13 +307,23 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
 #if SMARTCFG_WITH_AIRKISS
     int ak_opens = (unsigned)key.len - 1u < SC_RX_OFFSET_MAX_DEFAULT + 4u; /* a guide run's first (O + 1) */
     sc_rxsum_t ak_had = r->ak_senders & bit;
-    if ((protocols & SC_PROTO_AIRKISS) && (ak_had || ak_opens)) {
+    /* A frame of a sender v1 has locked on (an ESP-TOUCH v1 phone) is not given to a searching
+     * AirKiss stream when it is outside the guide range and has a sequence number (docs/m4.md):
+     * such a frame breaks any guide run through it, and so does the gap it leaves in the
+     * stream's sequence numbers when it is not seen. The v1 phone's lengths fall in and out of
+     * the guide range in turn, so it has AirKiss streams, and they took every one of its frames.
+     * Frames without sequence numbers (no gap would show) and AirKiss's own locks (ak_locked, a
+     * subset of ak_senders: a bit without a stream costs a call that finds none) get them all.
+     * Tested in this order because most frames have no AirKiss stream. */
+    if ((protocols & SC_PROTO_AIRKISS) && (ak_opens || (ak_had && (!v1_lock || !key.has_seq || (r->ak_locked & bit))))) {
         sc_ak_result_t res;
         sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, now_ms, &res);
         /* as for v2 (a v1 phone sends many lengths of the guide range, and its AirKiss stream
          * matches them under a set bit) */
         if (ak_opens && !ak_had)
             r->ak_senders = sc_ak_rx_senders(&r->ak);
+        if (t == SC_ET_EV_LOCKED)
+            r->ak_locked = sc_ak_rx_locked_senders(&r->ak);
         if (t != SC_ET_EV_NONE && rank(t) > best) {
             uint8_t k = 0, n = 0;
             sc_ak_rx_progress(&r->ak, &k, &n);
@@ -323,6 +338,7 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
 #if SMARTCFG_WITH_ESPTOUCH_V2 || SMARTCFG_WITH_AIRKISS
 out:
 #endif
+    (void)v1_lock;
     if (ev->type == SC_ET_EV_DONE)
         r->done = 1;
     return ev->type;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The receiver front on simulated air: each protocol alone through all three decoders, the
  * protocol mask, two phones of different protocols at once, and real-air variety (HT Control,
- * A-MSDU, 5 GHz channels) with loss and foreign traffic. */
+ * A-MSDU, 5 GHz channels) with loss and foreign traffic, and AirKiss on a sender v1 has locked on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -201,6 +201,58 @@ static void test_two_protocols(void **state)
     assert_int_equal(got, 3);
 }
 
+/* The front gives AirKiss no frame outside its guide range of a sender v1 has locked on (an
+ * ESP-TOUCH v1 phone), unless AirKiss has locked on that sender too (a false v1 lock on an
+ * AirKiss phone must not hold back AirKiss' symbols, most of which lie above the guide range).
+ * One sender: a v1 guide quartet (v1 locks), an AirKiss guide run (AirKiss locks while v1's lock
+ * holds), then AirKiss data symbols for 250 ms (fewer than the 60 data frames after which v1
+ * calls a lock without triplets false): AirKiss' stream hears them, as the channel
+ * search's reading of it shows (a stream not given them would have been silent all that time). */
+static void ak_frame(sc_frame_t *f, uint16_t len, uint16_t seq)
+{
+    static const uint8_t phone[6] = { 0x3c, 0x28, 0x6d, 0x12, 0x34, 0x56 };
+    static const uint8_t bssid[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
+    memset(f, 0, sizeof *f);
+    f->kind = SC_FRAME_80211;
+    f->channel = 6;
+    f->len = len;
+    f->seq_ctrl = (uint16_t)((seq & 0xFFFu) << 4);
+    f->fc = (uint16_t)((2u << 2) | (8u << 4) | SC_FC_TODS | SC_FC_PROTECTED);
+    memcpy(f->addr1, bssid, 6);
+    memcpy(f->addr2, phone, 6);
+    memset(f->addr3, 0xFF, 6);
+}
+
+static void test_v1_locked_sender_airkiss_lock(void **state)
+{
+    (void)state;
+    assert_int_equal(sc_receiver_init(&rx, 0), SC_OK);
+    sc_frame_t f;
+    sc_rx_event_t ev;
+    uint32_t t = 1000;
+    uint16_t seq = 100, off = 60;
+    static const uint16_t v1_guide[] = { 515, 514, 513, 512 };
+    for (unsigned i = 0; i < 4; i++, t += 5) {
+        ak_frame(&f, (uint16_t)(v1_guide[i] + off), seq++);
+        (void)sc_receiver_feed(&rx, &f, t, &ev);
+    }
+    assert_int_equal(sc_et_rx_locked_channel(sc_receiver_v1(&rx)), 6);
+    int ak_locked = 0;
+    for (unsigned i = 1; i <= 4; i++, t += 5) {
+        ak_frame(&f, (uint16_t)(off + i), seq++);
+        if (sc_receiver_feed(&rx, &f, t, &ev) == SC_ET_EV_LOCKED && ev.proto == SC_PROTO_AIRKISS)
+            ak_locked = 1;
+    }
+    assert_true(ak_locked);
+    assert_int_equal(sc_et_rx_locked_channel(sc_receiver_v1(&rx)), 6);
+    for (unsigned i = 0; i < 50; i++, t += 5) {
+        ak_frame(&f, (uint16_t)(off + 256u + i), seq++);
+        (void)sc_receiver_feed(&rx, &f, t, &ev);
+    }
+    assert_int_equal(sc_et_rx_locked_channel(sc_receiver_v1(&rx)), 6); /* v1's lock held throughout */
+    assert_true(sc_receiver_stream_candidate(&rx, 6, t, 50));
+}
+
 /* The channel search over the front (sc_chansearch_step_rx): a device hopping 1..13 that starts
  * in the middle of a phone's run finds v1, v2 and AirKiss senders alike and decodes them well
  * within the phone's window. The radio hears only the channel it is tuned to and loses 2 ms per
@@ -278,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_v2_encrypted),
         cmocka_unit_test(test_variety),
         cmocka_unit_test(test_two_protocols),
+        cmocka_unit_test(test_v1_locked_sender_airkiss_lock),
         cmocka_unit_test(test_search_each_protocol),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
