@@ -132,6 +132,15 @@ echo "BENCH m4_flash_at_firmware $(linked "$out/at_fw.elf" "$at_roots" $all) byt
 # shellcheck disable=SC2086
 echo "BENCH m4_libgcc_at_firmware $(helpers "$out/at_fw.elf" "$at_roots" $all) bytes"
 
+# The receivers alone, as the device calls them (its undefined symbols that the receiver, v2 and
+# AirKiss modules define: the front, the channel search, the decoders, the ack and the
+# credentials check): the figure to set beside Espressif's closed receiver library
+# (docs/receiver.md §8), which has no 8266 service and no binder.
+# shellcheck disable=SC2046
+rxdev_roots=$("$NM" -g --defined-only $(mod_objs receiver) $(mod_objs esptouch_v2) $(mod_objs airkiss) | awk '$2 == "T" { print $3 }' | sort -u | comm -12 - "$out/device_uses.txt" | sed 's/^/-Wl,-u,/' | tr '\n' ' ')
+# shellcheck disable=SC2086
+echo "BENCH m4_flash_receivers $(linked "$out/receivers.elf" "$rxdev_roots" $all) bytes"
+
 # Firmware variants: the core compiled again with some switches at 0 (the module list decides
 # which sources each variant compiles, as CMake would), linked from the same roots.
 variant() { # variant TAG SWITCH...: SWITCH names a switch set to 0
@@ -156,6 +165,8 @@ variant() { # variant TAG SWITCH...: SWITCH names a switch set to 0
     echo "BENCH m4_flash_rx_8266_binder_$tag $(linked "$vd/rx8266bind.elf" "$rx_roots" $vobjs) bytes"
     # shellcheck disable=SC2086
     echo "BENCH m4_flash_device_firmware_$tag $(linked "$vd/device_fw.elf" "$dev_roots" $vobjs) bytes"
+    # shellcheck disable=SC2086
+    echo "BENCH m4_flash_receivers_$tag $(linked "$vd/receivers.elf" "$rxdev_roots" $vobjs) bytes"
     printf '#include "smartcfg/device.h"\nchar m4_state_device_%s[sizeof(sc_device_t)];\n' "$tag" >"$vd/probe.c"
     # shellcheck disable=SC2086
     $CC $flags $vdefs -fcommon -c "$vd/probe.c" -o "$vd/probe.o"
