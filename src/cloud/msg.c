@@ -105,14 +105,16 @@ static bool get_int(const cJSON *obj, const char *name, double lo, double hi, do
             s++;
         if (*s == '\0' || strlen(s) > 18)
             return false;
-        d = 0;
+        /* At most 18 digits: exact in 64 bits, and one rounding to double at the end is the
+         * rounding the digit-by-digit double sum made (exact below 2^53, where every accepted
+         * value lies). */
+        int64_t v = 0;
         for (; *s != '\0'; s++) {
             if (*s < '0' || *s > '9')
                 return false;
-            d = d * 10 + (*s - '0');
+            v = v * 10 + (*s - '0');
         }
-        if (neg)
-            d = -d;
+        d = (double)(neg ? -v : v);
     } else {
         return false;
     }
