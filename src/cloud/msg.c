@@ -80,14 +80,7 @@ sc_err_t sc_cloud_build_bind_device_query(const char *client_token, uint64_t tim
 static bool copy_str(const cJSON *obj, const char *name, char *out, size_t cap)
 {
     out[0] = '\0';
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (!cJSON_IsString(v) || v->valuestring == NULL)
-        return true;
-    size_t n = strlen(v->valuestring);
-    if (n >= cap)
-        return false;
-    memcpy(out, v->valuestring, n + 1);
-    return true;
+    return sc_json_get_str(obj, name, out, cap, NULL) != SC_ERR_RANGE;
 }
 
 /* Some cloud variants send numbers as strings ("code":"0"); accept both, reject fractions

@@ -12,24 +12,6 @@
 
 #include "smartcfg/tc8266.h"
 
-/* Copies a JSON string member; SC_ERR_NOTFOUND when absent, SC_ERR_FORMAT when not a string,
- * SC_ERR_RANGE when longer than cap - 1 (never truncated: a cut token would bind wrongly). */
-static sc_err_t get_str(const cJSON *obj, const char *name, char *dst, size_t cap, size_t *len)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (!it)
-        return SC_ERR_NOTFOUND;
-    if (!cJSON_IsString(it) || !it->valuestring)
-        return SC_ERR_FORMAT;
-    size_t n = strlen(it->valuestring);
-    if (n >= cap)
-        return SC_ERR_RANGE;
-    memcpy(dst, it->valuestring, n + 1);
-    if (len)
-        *len = n;
-    return SC_OK;
-}
-
 bool sc_tc8266_token_valid(const char *tok)
 {
     size_t n = 0;
@@ -102,7 +84,7 @@ sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *o
         rc = SC_ERR_UNSUPPORTED;
         goto out;
     }
-    sc_err_t e = get_str(root, "token", out->token, sizeof out->token, NULL);
+    sc_err_t e = sc_json_get_str(root, "token", out->token, sizeof out->token, NULL);
     if (e == SC_ERR_RANGE) {
         sub = SC_SUBID_AP_INFO;
         rc = SC_ERR_RANGE;
@@ -117,7 +99,7 @@ sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *o
         sub = SC_SUBID_AP_INFO;
         goto out;
     }
-    e = get_str(root, "region", out->region, sizeof out->region, NULL);
+    e = sc_json_get_str(root, "region", out->region, sizeof out->region, NULL);
     if (e == SC_OK)
         out->has_region = true;
     else if (e != SC_ERR_NOTFOUND)
@@ -125,8 +107,8 @@ sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *o
     if (out->cmd_type == SC_TC8266_CMD_SOFTAP) {
         char ssid[SC_SSID_MAX + 1], pwd[SC_PASSWORD_MAX + 1];
         size_t sl = 0, pl = 0;
-        e = get_str(root, "ssid", ssid, sizeof ssid, &sl);
-        sc_err_t e2 = get_str(root, "password", pwd, sizeof pwd, &pl);
+        e = sc_json_get_str(root, "ssid", ssid, sizeof ssid, &sl);
+        sc_err_t e2 = sc_json_get_str(root, "password", pwd, sizeof pwd, &pl);
         if (e2 == SC_ERR_NOTFOUND) { /* open network */
             e2 = SC_OK;
             pl = 0;
@@ -226,8 +208,8 @@ static sc_err_t reply_from_object(const cJSON *o, sc_tc8266_reply_t *out)
         out->has_log = get_text(o, "log", out->log, sizeof out->log);
         return SC_OK;
     }
-    sc_err_t ep = get_str(o, "productId", out->product_id, sizeof out->product_id, NULL);
-    sc_err_t ed = get_str(o, "deviceName", out->device_name, sizeof out->device_name, NULL);
+    sc_err_t ep = sc_json_get_str(o, "productId", out->product_id, sizeof out->product_id, NULL);
+    sc_err_t ed = sc_json_get_str(o, "deviceName", out->device_name, sizeof out->device_name, NULL);
     if ((ep != SC_OK && ep != SC_ERR_RANGE) || (ed != SC_OK && ed != SC_ERR_RANGE) ||
         (ep == SC_OK && !out->product_id[0]) || (ed == SC_OK && !out->device_name[0]))
         return reply_format(out, "identity reply without productId/deviceName");
