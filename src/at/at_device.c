@@ -155,6 +155,30 @@ static sc_err_t mqtt_begin(atd_t *b)
     return e;
 }
 
+/* The port's disconnect, where it has one. */
+static void mqtt_drop(atd_t *b)
+{
+    if (b->hal->mqtt.disconnect)
+        (void)b->hal->mqtt.disconnect(b->hal->mqtt.ctx);
+}
+
+/* The session is over: its identity and credentials go. */
+static void mqtt_forget(atd_t *b)
+{
+    memset(&b->mqtt_id, 0, sizeof b->mqtt_id);
+    mqtt_wipe(b);
+}
+
+/* Connects again with fresh credentials; a try that fails at once ends its wait now, so the
+ * next step schedules the next try. */
+static void mqtt_retry(atd_t *b, uint32_t now_ms)
+{
+    b->mqtt_connecting = true;
+    b->mqtt_deadline = now_ms + b->mqtt_params.cmd_timeout_ms;
+    if (mqtt_begin(b) != SC_OK)
+        b->mqtt_deadline = now_ms;
+}
+
 static int connect_failure_code(const atd_t *b)
 {
     int reason = 0;
@@ -201,8 +225,7 @@ static int op_mqtt_disconnect(void *ctx)
         (void)b->hal->mqtt.disconnect(b->hal->mqtt.ctx);
     b->mqtt_active = b->mqtt_connecting = b->mqtt_reconnecting = b->mqtt_waiting = false;
     b->req_kind = 0;
-    memset(&b->mqtt_id, 0, sizeof b->mqtt_id);
-    mqtt_wipe(b);
+    mqtt_forget(b);
     return 0;
 }
 
@@ -546,8 +569,7 @@ void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
             if (b->mqtt_reconnecting) {
                 /* As the SDK: wait, double the wait up to 60 s, try again, forever (until
                  * AT+TCMQTTDISCONN). */
-                if (b->hal->mqtt.disconnect)
-                    (void)b->hal->mqtt.disconnect(b->hal->mqtt.ctx);
+                mqtt_drop(b);
                 b->mqtt_waiting = true;
                 b->mqtt_retry_at = now_ms + b->mqtt_backoff_ms;
                 b->mqtt_backoff_ms = b->mqtt_backoff_ms * 2 > SC_AT_RECONNECT_MAX_MS ? SC_AT_RECONNECT_MAX_MS
@@ -557,12 +579,9 @@ void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
                 b->mqtt_active = false;
                 sc_at_complete(b->at, st == SC_MQTT_FAILED ? connect_failure_code(b) : MQTT_REQUEST_TIMEOUT);
             }
-            if (b->hal->mqtt.disconnect)
-                (void)b->hal->mqtt.disconnect(b->hal->mqtt.ctx);
-            if (!b->mqtt_active) {
-                memset(&b->mqtt_id, 0, sizeof b->mqtt_id);
-                mqtt_wipe(b);
-            }
+            mqtt_drop(b);
+            if (!b->mqtt_active)
+                mqtt_forget(b);
         }
         return;
     }
@@ -571,10 +590,7 @@ void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
             return;
         b->mqtt_waiting = false;
         sc_at_mqtt_reconnecting(b->at);
-        b->mqtt_connecting = true;
-        b->mqtt_deadline = now_ms + b->mqtt_params.cmd_timeout_ms;
-        if (mqtt_begin(b) != SC_OK)
-            b->mqtt_deadline = now_ms;   /* failed at once: the next step schedules the next try */
+        mqtt_retry(b, now_ms);
         return;
     }
     if (st == SC_MQTT_CONNECTED) {
@@ -589,18 +605,14 @@ void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
             sc_at_complete(b->at, MQTT_NO_CONN);   /* the request AT waited for is lost */
         }
         if (again) {
-            if (b->hal->mqtt.disconnect)
-                (void)b->hal->mqtt.disconnect(b->hal->mqtt.ctx);
+            mqtt_drop(b);
             sc_at_mqtt_reconnecting(b->at);
-            b->mqtt_connecting = b->mqtt_reconnecting = true;
+            b->mqtt_reconnecting = true;
             b->mqtt_backoff_ms = SC_AT_RECONNECT_MIN_MS;
-            b->mqtt_deadline = now_ms + b->mqtt_params.cmd_timeout_ms;
-            if (mqtt_begin(b) != SC_OK)
-                b->mqtt_deadline = now_ms;
+            mqtt_retry(b, now_ms);
         } else {
             b->mqtt_active = false;
-            memset(&b->mqtt_id, 0, sizeof b->mqtt_id);
-            mqtt_wipe(b);
+            mqtt_forget(b);
         }
     }
 }

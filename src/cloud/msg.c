@@ -80,14 +80,7 @@ sc_err_t sc_cloud_build_bind_device_query(const char *client_token, uint64_t tim
 static bool copy_str(const cJSON *obj, const char *name, char *out, size_t cap)
 {
     out[0] = '\0';
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (!cJSON_IsString(v) || v->valuestring == NULL)
-        return true;
-    size_t n = strlen(v->valuestring);
-    if (n >= cap)
-        return false;
-    memcpy(out, v->valuestring, n + 1);
-    return true;
+    return sc_json_get_str(obj, name, out, cap, NULL) != SC_ERR_RANGE;
 }
 
 /* Some cloud variants send numbers as strings ("code":"0"); accept both, reject fractions
@@ -105,14 +98,16 @@ static bool get_int(const cJSON *obj, const char *name, double lo, double hi, do
             s++;
         if (*s == '\0' || strlen(s) > 18)
             return false;
-        d = 0;
+        /* At most 18 digits: exact in 64 bits, and one rounding to double at the end is the
+         * rounding the digit-by-digit double sum made (exact below 2^53, where every accepted
+         * value lies). */
+        int64_t v = 0;
         for (; *s != '\0'; s++) {
             if (*s < '0' || *s > '9')
                 return false;
-            d = d * 10 + (*s - '0');
+            v = v * 10 + (*s - '0');
         }
-        if (neg)
-            d = -d;
+        d = (double)(neg ? -v : v);
     } else {
         return false;
     }

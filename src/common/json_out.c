@@ -27,3 +27,19 @@ sc_err_t sc_json_emit(cJSON *obj, bool built, const char *suffix, char *out, siz
         *len = n + sl;
     return SC_OK;
 }
+
+sc_err_t sc_json_get_str(const cJSON *obj, const char *name, char *dst, size_t cap, size_t *len)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!it)
+        return SC_ERR_NOTFOUND;
+    if (!cJSON_IsString(it) || !it->valuestring)
+        return SC_ERR_FORMAT;
+    size_t n = strlen(it->valuestring);
+    if (n >= cap)
+        return SC_ERR_RANGE;
+    memcpy(dst, it->valuestring, n + 1);
+    if (len)
+        *len = n;
+    return SC_OK;
+}

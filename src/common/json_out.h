@@ -14,4 +14,9 @@
  * SC_ERR_NOMEM: obj NULL or incomplete; SC_ERR_NOSPACE: does not fit in cap. */
 sc_err_t sc_json_emit(cJSON *obj, bool built, const char *suffix, char *out, size_t cap, size_t *len);
 
+/* Copies a JSON string member with its NUL (the 8266 requests, the MQTT messages): SC_ERR_NOTFOUND
+ * when absent, SC_ERR_FORMAT when not a string, SC_ERR_RANGE when longer than cap - 1 (never
+ * truncated: a cut token would bind wrongly); dst is untouched unless SC_OK. len may be NULL. */
+sc_err_t sc_json_get_str(const cJSON *obj, const char *name, char *dst, size_t cap, size_t *len);
+
 #endif

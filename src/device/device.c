@@ -7,6 +7,7 @@
  * error record (diag.h) that reaches the app as Current_Error, or as Previous_Error on the
  * next attempt if it could not be delivered. No secret is ever formatted into a log line. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -1004,15 +1005,15 @@ void sc_device_stats(const sc_device_t *dev, sc_device_stats_t *out)
     if (!d)
         return;
     *out = d->stats; /* the device's own counters (acks) ... */
-    const sc_tc8266_svc_t *svcs[] = { &d->svc, &d->logsvc }; /* ... and both services' */
-    for (size_t i = 0; i < 2; i++) {
-        out->dgrams += svcs[i]->stats.dgrams;
-        out->bad_dgrams += svcs[i]->stats.bad_dgrams;
-        out->err_replies += svcs[i]->stats.err_replies;
-        out->rate_limited += svcs[i]->stats.rate_limited;
-        out->identity_replies += svcs[i]->stats.identity_replies;
-        out->log_replies += svcs[i]->stats.log_replies;
-        out->bytes_in += svcs[i]->stats.bytes_in;
-        out->bytes_out += svcs[i]->stats.bytes_out;
-    }
+    /* ... and both services': each service counter added to the device counter of the same
+     * name, by a table of their offsets (one loop instead of eight additions per service). */
+#define SUM(f) { offsetof(sc_tc8266_stats_t, f), offsetof(sc_device_stats_t, f) }
+    static const uint8_t sums[][2] = { SUM(dgrams), SUM(bad_dgrams), SUM(err_replies), SUM(rate_limited),
+                                       SUM(identity_replies), SUM(log_replies), SUM(bytes_in), SUM(bytes_out) };
+#undef SUM
+    const sc_tc8266_stats_t *svcs[] = { &d->svc.stats, &d->logsvc.stats };
+    for (size_t i = 0; i < 2; i++)
+        for (size_t k = 0; k < sizeof sums / sizeof sums[0]; k++)
+            *(uint32_t *)(void *)((char *)out + sums[k][1]) +=
+                *(const uint32_t *)(const void *)((const char *)svcs[i] + sums[k][0]);
 }

@@ -12,31 +12,6 @@
 
 #include "smartcfg/tc8266.h"
 
-static sc_err_t fail(uint16_t *err_id, int32_t *sub_id, int32_t sub, sc_err_t e)
-{
-    *err_id = SC_ERRID_APP_CMD;
-    *sub_id = sub;
-    return e;
-}
-
-/* Copies a JSON string member; SC_ERR_NOTFOUND when absent, SC_ERR_FORMAT when not a string,
- * SC_ERR_RANGE when longer than cap - 1 (never truncated: a cut token would bind wrongly). */
-static sc_err_t get_str(const cJSON *obj, const char *name, char *dst, size_t cap, size_t *len)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (!it)
-        return SC_ERR_NOTFOUND;
-    if (!cJSON_IsString(it) || !it->valuestring)
-        return SC_ERR_FORMAT;
-    size_t n = strlen(it->valuestring);
-    if (n >= cap)
-        return SC_ERR_RANGE;
-    memcpy(dst, it->valuestring, n + 1);
-    if (len)
-        *len = n;
-    return SC_OK;
-}
-
 bool sc_tc8266_token_valid(const char *tok)
 {
     size_t n = 0;
@@ -74,73 +49,74 @@ sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *o
     memset(out, 0, sizeof *out);
     *err_id = SC_ERRID_OK;
     *sub_id = 0;
+    /* Every refusal is err 2 (APP_CMD) with a sub id: the checks below only pick the sub id
+     * and the code, and the one exit at `out` reports them (one copy of the error path). */
+    int32_t sub = SC_SUBID_JSON;
+    sc_err_t rc = SC_ERR_FORMAT;
+    cJSON *root = NULL;
     if (!buf || len == 0 || len > SC_TC8266_DGRAM_MAX)
-        return fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
+        goto out;
     while (len > 1 && ((const uint8_t *)buf)[len - 1] == 0)
         len--; /* a C client that sent strlen + 1 bytes: the terminator is not part of the JSON */
     if (has_nul(buf, len))
-        return fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
+        goto out;
     if (!sc_json_depth_ok(buf, len, SC_JSON_MAX_DEPTH))   /* before cJSON: it recurses per level */
-        return fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
-    cJSON *root = cJSON_ParseWithLength((const char *)buf, len);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
-    }
-    sc_err_t rc = SC_OK;
+        goto out;
+    root = cJSON_ParseWithLength((const char *)buf, len);
+    if (!root || !cJSON_IsObject(root))
+        goto out;
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(root, "cmdType");
     /* cmdType must be an integral number: "0" or 0.5 are a malformed request, not a guess.
      * The range comes first: converting 7e117 (or NaN) to int is undefined behaviour. */
     if (!cJSON_IsNumber(ct) || !(ct->valuedouble >= 0.0 && ct->valuedouble <= (double)INT_MAX) ||
-        ct->valuedouble != (double)(int)ct->valuedouble) {
-        rc = fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
+        ct->valuedouble != (double)(int)ct->valuedouble)
         goto out;
-    }
     out->cmd_type = ct->valueint;
     switch (out->cmd_type) {
     case SC_TC8266_CMD_LOG:
+        rc = SC_OK;
         goto out;
     case SC_TC8266_CMD_TOKEN:
     case SC_TC8266_CMD_SOFTAP:
         break;
     default:
-        rc = fail(err_id, sub_id, SC_SUBID_UNKNOWN_CMD, SC_ERR_UNSUPPORTED);
+        sub = SC_SUBID_UNKNOWN_CMD;
+        rc = SC_ERR_UNSUPPORTED;
         goto out;
     }
-    sc_err_t e = get_str(root, "token", out->token, sizeof out->token, NULL);
+    sc_err_t e = sc_json_get_str(root, "token", out->token, sizeof out->token, NULL);
     if (e == SC_ERR_RANGE) {
-        rc = fail(err_id, sub_id, SC_SUBID_AP_INFO, SC_ERR_RANGE);
+        sub = SC_SUBID_AP_INFO;
+        rc = SC_ERR_RANGE;
         goto out;
     }
-    if (e != SC_OK || !out->token[0]) {
-        rc = fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
+    if (e != SC_OK || !out->token[0])
         goto out;
-    }
     /* Only what the cloud could have issued is ever bound: non-ASCII, control and other odd
      * characters are bad input (err 2, sub 204), like a token that is too long. */
     if (!sc_tc8266_token_valid(out->token)) {
         sc_wipe(out->token, sizeof out->token);
-        rc = fail(err_id, sub_id, SC_SUBID_AP_INFO, SC_ERR_FORMAT);
+        sub = SC_SUBID_AP_INFO;
         goto out;
     }
-    e = get_str(root, "region", out->region, sizeof out->region, NULL);
+    e = sc_json_get_str(root, "region", out->region, sizeof out->region, NULL);
     if (e == SC_OK)
         out->has_region = true;
-    else if (e != SC_ERR_NOTFOUND) {
-        rc = fail(err_id, sub_id, SC_SUBID_JSON, SC_ERR_FORMAT);
+    else if (e != SC_ERR_NOTFOUND)
         goto out;
-    }
     if (out->cmd_type == SC_TC8266_CMD_SOFTAP) {
         char ssid[SC_SSID_MAX + 1], pwd[SC_PASSWORD_MAX + 1];
         size_t sl = 0, pl = 0;
-        e = get_str(root, "ssid", ssid, sizeof ssid, &sl);
-        sc_err_t e2 = get_str(root, "password", pwd, sizeof pwd, &pl);
+        e = sc_json_get_str(root, "ssid", ssid, sizeof ssid, &sl);
+        sc_err_t e2 = sc_json_get_str(root, "password", pwd, sizeof pwd, &pl);
         if (e2 == SC_ERR_NOTFOUND) { /* open network */
             e2 = SC_OK;
             pl = 0;
         }
         if (e != SC_OK || e2 != SC_OK || sl == 0) {
-            rc = fail(err_id, sub_id, SC_SUBID_AP_INFO, e == SC_ERR_RANGE || e2 == SC_ERR_RANGE ? SC_ERR_RANGE : SC_ERR_FORMAT);
+            sub = SC_SUBID_AP_INFO;
+            if (e == SC_ERR_RANGE || e2 == SC_ERR_RANGE)
+                rc = SC_ERR_RANGE;
             sc_wipe(pwd, sizeof pwd);
             goto out;
         }
@@ -150,15 +126,17 @@ sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *o
         out->password_len = (uint8_t)pl;
         sc_wipe(pwd, sizeof pwd);
     }
+    rc = SC_OK;
 out:
-    if (rc != SC_OK)
+    if (rc != SC_OK) {
+        *err_id = SC_ERRID_APP_CMD;
+        *sub_id = sub;
         sc_wipe(out->password, sizeof out->password);
-    /* cJSON copied the password into its own heap strings: wipe them before freeing. */
-    for (const char *k = "password"; k; k = NULL) {
-        cJSON *p = cJSON_GetObjectItemCaseSensitive(root, k);
-        if (cJSON_IsString(p) && p->valuestring)
-            sc_wipe(p->valuestring, strlen(p->valuestring));
     }
+    /* cJSON copied the password into its own heap strings: wipe them before freeing. */
+    cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "password");
+    if (cJSON_IsString(p) && p->valuestring)
+        sc_wipe(p->valuestring, strlen(p->valuestring));
     cJSON_Delete(root);
     return rc;
 }
@@ -230,8 +208,8 @@ static sc_err_t reply_from_object(const cJSON *o, sc_tc8266_reply_t *out)
         out->has_log = get_text(o, "log", out->log, sizeof out->log);
         return SC_OK;
     }
-    sc_err_t ep = get_str(o, "productId", out->product_id, sizeof out->product_id, NULL);
-    sc_err_t ed = get_str(o, "deviceName", out->device_name, sizeof out->device_name, NULL);
+    sc_err_t ep = sc_json_get_str(o, "productId", out->product_id, sizeof out->product_id, NULL);
+    sc_err_t ed = sc_json_get_str(o, "deviceName", out->device_name, sizeof out->device_name, NULL);
     if ((ep != SC_OK && ep != SC_ERR_RANGE) || (ed != SC_OK && ed != SC_ERR_RANGE) ||
         (ep == SC_OK && !out->product_id[0]) || (ed == SC_OK && !out->device_name[0]))
         return reply_format(out, "identity reply without productId/deviceName");
