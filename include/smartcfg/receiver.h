@@ -67,10 +67,10 @@ typedef struct {
     sc_rx_result_t result;        /* valid for SC_ET_EV_DONE */
 } sc_rx_event_t;
 
-/* Caller-owned storage (common.h): the decoders' states side by side plus 8 bytes of its own;
- * only the decoders built count. */
+/* Caller-owned storage (common.h): the decoders' states side by side plus 16 bytes of its own
+ * (its init marker, the protocols, the sender summaries); only the decoders built count. */
 #define SC_RECEIVER_SIZE                                                                     \
-    (8u + SC_ET_RX_SIZE + (SMARTCFG_WITH_ESPTOUCH_V2 ? SC_ET2_RX_SIZE : 0u) +                \
+    (16u + SC_ET_RX_SIZE + (SMARTCFG_WITH_ESPTOUCH_V2 ? SC_ET2_RX_SIZE : 0u) +                \
      (SMARTCFG_WITH_AIRKISS ? SC_AK_RX_SIZE : 0u))
 typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_RECEIVER_SIZE)];

@@ -11,6 +11,10 @@
 #include "rxkey.h"
 
 typedef struct {
+    uint32_t run;                 /* RXF_RUN after sc_receiver_init (and a reset or a resume),
+                                     RXF_DONE after a result, anything else: never initialised.
+                                     The decoders' keyed feeds test no init marker of their own:
+                                     this one word stands for theirs and for "done" */
     sc_et_rx_t v1;
 #if SMARTCFG_WITH_ESPTOUCH_V2
     sc_et2_rx_t v2;
@@ -19,12 +23,16 @@ typedef struct {
     sc_ak_rx_t ak;
 #endif
     uint8_t protocols;            /* sc_proto_t mask, within SC_PROTO_BUILT */
-    uint8_t done;
     /* which senders the stream decoders have streams for (rxkey.h), so that a frame neither can
      * use skips them whole; updated after every call that may open a stream and every tick */
     sc_rxsum_t v2_senders, ak_senders;
     sc_rxsum_t ak_locked;         /* AirKiss's locked streams' senders (the rest are searching) */
 } rx_state_t;
+
+#define RXF_RUN 0x52584652u
+#define RXF_DONE 0x52584644u
+/* initialised, running or done */
+static int inited(const rx_state_t *r) { return r->run == RXF_RUN || r->run == RXF_DONE; }
 
 SC_STATE_FITS(rx_state_t, sc_receiver_t);
 _Static_assert(sizeof(sc_receiver_t) <= SC_RECEIVER_BUDGET, "all three decoders together stay within 3 KiB");
@@ -95,6 +103,8 @@ sc_err_t sc_receiver_init(sc_receiver_t *rs, unsigned protocols)
     if (!err)
         err = sc_ak_rx_init(&r->ak, NULL);
 #endif
+    if (!err)
+        r->run = RXF_RUN;
     return err;
 }
 
@@ -124,6 +134,8 @@ static void senders_read(rx_state_t *r)
 void sc_receiver_reset(sc_receiver_t *rs)
 {
     rx_state_t *r = S(rs);
+    if (!inited(r))
+        return;
     sc_et_rx_reset(&r->v1);
 #if SMARTCFG_WITH_ESPTOUCH_V2
     sc_et2_rx_reset(&r->v2);
@@ -132,13 +144,13 @@ void sc_receiver_reset(sc_receiver_t *rs)
     sc_ak_rx_reset(&r->ak);
 #endif
     senders_read(r);
-    r->done = 0;
+    r->run = RXF_RUN;
 }
 
 sc_err_t sc_receiver_resume(sc_receiver_t *rs)
 {
     rx_state_t *r = S(rs);
-    if (!r->done)
+    if (r->run != RXF_DONE)
         return SC_ERR_STATE;
     /* only the decoder that finished has anything to forget */
     (void)sc_et_rx_resume(&r->v1);
@@ -149,7 +161,7 @@ sc_err_t sc_receiver_resume(sc_receiver_t *rs)
     (void)sc_ak_rx_resume(&r->ak);
 #endif
     senders_read(r);
-    r->done = 0;
+    r->run = RXF_RUN;
     return SC_OK;
 }
 
@@ -247,8 +259,8 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
         ev = &local;
     ev->type = SC_ET_EV_NONE;
     ev->proto = SC_PROTO_NONE;
-    if (!rs || !f || CS(rs)->done)
-        return SC_ET_EV_NONE;
+    if (!rs || !f || CS(rs)->run != RXF_RUN)
+        return SC_ET_EV_NONE; /* done, or never initialised (nothing is fed) */
     rx_state_t *r = S(rs);
     int best = 0;
     /* One keying of the frame for all three decoders (rxkey.h): it also takes a QoS frame's HT
@@ -340,14 +352,14 @@ out:
 #endif
     (void)v1_lock;
     if (ev->type == SC_ET_EV_DONE)
-        r->done = 1;
+        r->run = RXF_DONE;
     return ev->type;
 }
 
 sc_et_event_type_t sc_receiver_tick(sc_receiver_t *rs, uint32_t now_ms)
 {
     sc_et_event_type_t out = SC_ET_EV_NONE;
-    if (!rs || CS(rs)->done)
+    if (!rs || CS(rs)->run != RXF_RUN)
         return out;
     rx_state_t *r = S(rs);
     if ((r->protocols & SC_PROTO_ESPTOUCH_V1) && sc_et_rx_tick(&r->v1, now_ms, NULL) == SC_ET_EV_UNLOCKED)
