@@ -431,16 +431,12 @@ uint8_t sc_ak_rx_locked_channel(const sc_ak_rx_t *rx)
 
 sc_rxsum_t sc_ak_rx_senders(const sc_ak_rx_t *rx)
 {
-    return sc_rxsum_of(CS(rx)->st, AK_NST, sizeof CS(rx)->st[0]);
+    return sc_rxsum_of(CS(rx)->st, AK_NST, sizeof CS(rx)->st[0], 0);
 }
 
 sc_rxsum_t sc_ak_rx_locked_senders(const sc_ak_rx_t *rx)
 {
-    sc_rxsum_t m = 0;
-    for (unsigned i = 0; i < AK_NST; i++)
-        if (CS(rx)->st[i].h.state == SC_RXS_LOCKED)
-            m = (sc_rxsum_t)(m | sc_rxsum_bit(CS(rx)->st[i].h.ks));
-    return m;
+    return sc_rxsum_of(CS(rx)->st, AK_NST, sizeof CS(rx)->st[0], 1);
 }
 
 void sc_ak_rx_progress(const sc_ak_rx_t *rx, uint8_t *known, uint8_t *needed)

@@ -603,7 +603,7 @@ uint8_t sc_et2_rx_locked_channel(const sc_et2_rx_t *rx)
 
 sc_rxsum_t sc_et2_rx_senders(const sc_et2_rx_t *rx)
 {
-    return sc_rxsum_of(CS(rx)->st, V2_NST, sizeof CS(rx)->st[0]);
+    return sc_rxsum_of(CS(rx)->st, V2_NST, sizeof CS(rx)->st[0], 0);
 }
 
 void sc_et2_rx_progress(const sc_et2_rx_t *rx, uint8_t *known, uint8_t *needed)

@@ -225,14 +225,15 @@ static SC_RX_INLINE sc_rxsum_t sc_rxsum_bit(uint64_t ks)
     hi ^= hi >> 6;
     return (sc_rxsum_t)(1u << (hi & 15u));
 }
-/* The summary of n streams of `size` bytes from st, each starting with its sc_rxhdr_t. */
-static inline sc_rxsum_t sc_rxsum_of(const void *st, unsigned n, size_t size)
+/* The summary of n streams of `size` bytes from st, each starting with its sc_rxhdr_t: of the
+ * streams in use, or with locked_only of the locked ones alone. */
+static inline sc_rxsum_t sc_rxsum_of(const void *st, unsigned n, size_t size, int locked_only)
 {
     sc_rxsum_t m = 0;
     const char *p = (const char *)st;
     for (unsigned i = 0; i < n; i++, p += size) {
         const sc_rxhdr_t *h = (const sc_rxhdr_t *)(const void *)p;
-        if (h->state != SC_RXS_FREE)
+        if (locked_only ? h->state == SC_RXS_LOCKED : h->state != SC_RXS_FREE)
             m = (sc_rxsum_t)(m | sc_rxsum_bit(h->ks));
     }
     return m;
