@@ -44,10 +44,14 @@ if [ -n "$PG" ]; then
     cl_pg_start > "$CL_DIR/pg.out" 2>&1 &
     PG_JOB=$!
 fi
-cl_rmq_cluster 3 smartcfg-worker "$WPASS" || fail "RabbitMQ cluster did not form"
+CL_JOIN_FAIL_ONCE=2 cl_rmq_cluster 3 smartcfg-worker "$WPASS" 2> "$CL_DIR/cluster.err" ||
+    { cat "$CL_DIR/cluster.err" >&2; fail "RabbitMQ cluster did not form"; }
+cat "$CL_DIR/cluster.err" >&2
+grep -q "node 2 did not join the cluster (attempt 1), joining it again alone" "$CL_DIR/cluster.err" ||
+    fail "node 2's made-to-fail first join was not retried"
 running=$(cl_ctl 0 -q cluster_status --formatter json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["running_nodes"]))')
 [ "$running" = 3 ] || fail "cluster has $running running nodes"
-ok "3-node RabbitMQ cluster formed with join_cluster (MQTT ${CL_MQTT[*]})"
+ok "3-node RabbitMQ cluster formed with join_cluster, node 2 after a failed first join (MQTT ${CL_MQTT[*]})"
 if [ -n "$PG" ]; then
     wait $PG_JOB || { cat "$CL_DIR/pg.out"; fail "PostgreSQL did not start"; }
     DB=$(sed -n 's/^URL=//p' "$CL_DIR/pg.out")
