@@ -117,7 +117,7 @@ typedef struct {
 } sc_et2_rx_config_t;
 
 /* Receiver state: caller-owned storage (common.h), the same size on every target. */
-#define SC_ET2_RX_SIZE 600u
+#define SC_ET2_RX_SIZE 584u
 typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_ET2_RX_SIZE)];
 } sc_et2_rx_t;

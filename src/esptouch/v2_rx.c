@@ -34,7 +34,6 @@ typedef struct {
     uint8_t sure;              /* the anchor's slot is proven (see stream_data) */
     uint8_t prevmk;            /* slot + 1 when this stream's previous frame was a marker, else 0 */
     uint8_t ncand;             /* a COUNT's N that differed from n, seen once */
-    uint16_t mk;               /* searching, raw owner: the length of the marker the anchor is on */
 } v2_stream_t;
 
 typedef struct {
@@ -42,12 +41,8 @@ typedef struct {
     uint8_t used, n, hdr_ok, nok;
     uint8_t hdr[6];
     uint8_t ok[6];             /* bit per slot: CRC-valid */
-    uint8_t fromraw[6];        /* bit per slot: planes carried over from a raw session */
     uint8_t plane[SC_ET2_MAX_GROUPS][8]; /* (count << 6) | 6-bit value */
-    uint8_t raw;               /* rows and values before the overhead is known (raw_*) */
-    uint8_t owner;             /* raw: the searching stream that fills it (index + 1) */
     uint32_t last_ms;
-    uint16_t olo, ohi;         /* raw: the overheads every proven plane allows */
 } v2_session_t;
 
 typedef struct {
@@ -135,32 +130,19 @@ static void session_claim(v2_session_t *x, const v2_stream_t *s, uint32_t now)
     x->last_ms = now;
 }
 
-static int raw_adopt(v2_state_t *r, v2_session_t *x);
-static void try_slot(v2_state_t *r, v2_session_t *x, unsigned slot);
-
 /* The session this stream may vote into, or NULL (another phone has it). */
 static v2_session_t *session_for(v2_state_t *r, const v2_stream_t *s, uint32_t now)
 {
     v2_session_t *x = &r->ss;
-    /* a raw session (a searching stream's planes before its overhead is known) yields to any
-     * lock: it is what the receiver had before raw sessions existed, an unused one; the other
-     * copy of its own phone keeps it when the owner's overhead is known (raw_adopt) */
-    if (x->used && x->raw && sc_rxhdr_from(&s->h, x->sender))
-        (void)raw_adopt(r, x);
-    if (x->used && !x->raw && sc_rxhdr_from(&s->h, x->sender)) {
-        if (x->n != s->n && s->n) {
-            if (!x->n) {
-                x->n = s->n; /* a lock without the list head learns N from its COUNTs */
-                try_slot(r, x, 0);
-            } else {
-                /* the phone started over with other data (another N): what we have is stale */
-                session_claim(x, s, now);
-                r->reported_nok = 0;
-            }
+    if (x->used && sc_rxhdr_from(&s->h, x->sender)) {
+        if (x->n != s->n) {
+            /* the phone started over with other data (another N): what we have is stale */
+            session_claim(x, s, now);
+            r->reported_nok = 0;
         }
         return x;
     }
-    if (x->used && !x->raw && since(now, x->last_ms) < (int32_t)V2_SESSION_IDLE_MS)
+    if (x->used && since(now, x->last_ms) < (int32_t)V2_SESSION_IDLE_MS)
         return NULL;
     session_claim(x, s, now);
     r->reported_nok = 0;
@@ -228,8 +210,6 @@ static void try_slot(v2_state_t *r, v2_session_t *x, unsigned slot)
     group_bytes(x, slot, 5, b);
     if (slot == 0) {
         v2_layout_t lay;
-        if (!x->n)
-            return; /* a lock without the list head: the header waits for N (session_for) */
         if (sc_crc8(b, 5) != b[5] || header_layout(b, &lay) || 1u + lay.body_groups != x->n) {
             r->stats.bad_header++;
             group_soften(x, 0);
@@ -263,9 +243,11 @@ static void try_slot(v2_state_t *r, v2_session_t *x, unsigned slot)
     r->stats.groups_ok++;
 }
 
-/* One vote of weight w for value d: a Boyer-Moore counter of at most V2_PLANE_CNT_MAX. */
-static inline void plane_vote(v2_state_t *r, uint8_t *p, uint8_t d, unsigned w)
+static void vote(v2_state_t *r, v2_session_t *x, unsigned slot, unsigned i, uint8_t d, unsigned w, uint32_t now)
 {
+    if (slot_ok(x, slot))
+        return;
+    uint8_t *p = &x->plane[slot][i];
     unsigned c = *p >> 6, v = *p & 63u;
     if (c == 0) {
         *p = (uint8_t)((w << 6) | d);
@@ -276,19 +258,6 @@ static inline void plane_vote(v2_state_t *r, uint8_t *p, uint8_t d, unsigned w)
         r->stats.conflicts++;
         *p = c > w ? (uint8_t)(((c - w) << 6) | v) : (uint8_t)(((w - c) << 6) | d);
     }
-}
-
-static void vote(v2_state_t *r, v2_session_t *x, unsigned slot, unsigned i, uint8_t d, unsigned w, uint32_t now)
-{
-    if (slot_ok(x, slot))
-        return;
-    uint8_t *p = &x->plane[slot][i];
-    /* a value gathered raw yields to a proven sighting under the lock: raw places are proven
-     * by the same rules, but a changed or injected length there would otherwise cost the right
-     * value two more sightings */
-    if (w == 2u && ((x->fromraw[slot >> 3] >> (slot & 7u)) & 1u) && (*p & 63u) != d)
-        *p = 0;
-    plane_vote(r, p, d, w);
     x->last_ms = now;
     try_slot(r, x, slot);
 }
@@ -426,273 +395,6 @@ static int pair_ok(const v2_state_t *r, uint16_t l, uint16_t m, uint16_t *off, u
     return 1;
 }
 
-/* --- a lock without the list head (raw sessions) ----------------------------------------
- * A stream locks on SYNC/COUNT, once per packet list (about 1.4 s for a short SSID and
- * password): a hopper that arrives after the head would wait a whole list. Before that, a
- * searching stream may fill the session "raw": its markers and planes are recognised without
- * the overhead O, by their lengths relative to the marker (a marker is 128 + j + O, plane i of
- * its group 128·i + 64 + d + O, so len − marker + 103 = 128·i + (d − j + 39) with the last
- * term in 0..102 whatever O is). A raw row is the marker's length mod 41 and a raw value
- * (d − j + 39) mod 64; under a candidate O the row is slot (row − 127 − O) mod 41 (0: no
- * group) and the value d = (raw + slot + 24) mod 64. Places are proven as for a lock (two
- * copies of a marker, sequence numbers), and votes count as they do there. When a row is
- * complete, every O that the proven planes allow is tried: the stream locks on the one O
- * under which every complete row is a CRC-valid group (as a 7-bit or an 8-bit group: the
- * header says which only later), once there are three such rows and no other O passes them
- * all (a wrong O passes a row with a chance of 2^-6 + 2^-8). The rows then become the
- * session's slots; the header (slot 0) and N come at the next head, as for any lock, and
- * every group is CRC-checked again with the header's widths. Any lock takes a raw session
- * over, as it took an unused one before. */
-#define V2_RAW_ROWS 3u          /* complete, CRC-valid rows that a raw lock needs */
-#define V2_RAW_HOLD_MS 500u     /* a raw session whose owner stopped voting is free again */
-
-static unsigned raw_slot(unsigned row, unsigned off) { return (row + 41u * 8u - (127u + off) % 41u) % 41u; }
-
-/* Whether eight plane values form a CRC-valid group of either kind. */
-static int raw_group_ok(const uint8_t d[8])
-{
-    uint8_t b[6] = { 0 };
-    for (unsigned i = 0; i < 8; i++)
-        for (unsigned k = 0; k < 6; k++)
-            b[k] = (uint8_t)(b[k] | (((d[i] >> (5u - k)) & 1u) << i));
-    if (sc_crc8(b, 5) == b[5])
-        return 1;                       /* an 8-bit group (or the header) */
-    uint8_t c = d[7];
-    for (unsigned k = 0; k < 6; k++)
-        b[k] &= 0x7Fu;
-    return (c & 63u) == (sc_crc8(b, 6) & 63u); /* a 7-bit group: plane 7 is its CRC */
-}
-
-static void raw_rows_swap(v2_session_t *x, unsigned a, unsigned b)
-{
-    uint8_t t[8];
-    memcpy(t, x->plane[a], 8);
-    memcpy(x->plane[a], x->plane[b], 8);
-    memcpy(x->plane[b], t, 8);
-}
-
-static void raw_rows_reverse(v2_session_t *x, unsigned a, unsigned b) /* rows a .. b-1 */
-{
-    while (a + 1u < b)
-        raw_rows_swap(x, a++, --b);
-}
-
-/* The raw session becomes an ordinary one under overhead off, N not yet known. */
-static void raw_convert(v2_session_t *x, unsigned off)
-{
-    unsigned c = raw_slot(0, off); /* row r goes to slot (r + c) mod 41 */
-    raw_rows_reverse(x, 0, 41u);
-    raw_rows_reverse(x, 0, c);
-    raw_rows_reverse(x, c, 41u);
-    memset(x->plane[0], 0, 8);
-    for (unsigned s = 1; s < SC_ET2_MAX_GROUPS; s++) {
-        if (group_known(x, s)) {
-            /* a complete row that is no valid group holds a wrong value: it is dropped */
-            uint8_t d[8];
-            for (unsigned i = 0; i < 8; i++)
-                d[i] = (uint8_t)((x->plane[s][i] + s + 24u) & 63u);
-            if (!raw_group_ok(d))
-                memset(x->plane[s], 0, 8);
-        }
-        for (unsigned i = 0; i < 8; i++)
-            if (x->plane[s][i] >> 6) {
-                x->plane[s][i] = (uint8_t)((x->plane[s][i] & 0xC0u) | ((x->plane[s][i] + s + 24u) & 63u));
-                x->fromraw[s >> 3] = (uint8_t)(x->fromraw[s >> 3] | (1u << (s & 7u)));
-            }
-    }
-    x->raw = 0;
-    x->owner = 0;
-    x->n = 0;
-}
-
-/* The number of complete raw rows, all CRC-valid groups under overhead off; -1 when one is not. */
-static int raw_rows_ok(const v2_session_t *x, unsigned off)
-{
-    int n = 0;
-    for (unsigned row = 0; row < SC_ET2_MAX_GROUPS; row++) {
-        if (!group_known(x, row))
-            continue;
-        unsigned slot = raw_slot(row, off);
-        uint8_t d[8];
-        for (unsigned i = 0; i < 8; i++)
-            d[i] = (uint8_t)((x->plane[row][i] + slot + 24u) & 63u);
-        if (!slot || !raw_group_ok(d))
-            return -1;
-        n++;
-    }
-    return n;
-}
-
-/* The other copy of the raw owner's phone (uplink or relay) locked on a list head first: the
- * owner, still searching, has just seen that head's SYNC/COUNT pair too (cand_l), so its rows
- * are kept under that pair's overhead when the proven planes allow it and every complete row
- * is a valid group under it; the owner's own lock must then agree (stream_search), else the
- * session starts over. 0: they are dropped, as an unused session's nothing was. */
-static int raw_adopt(v2_state_t *r, v2_session_t *x)
-{
-    v2_stream_t *o = &r->st[x->owner - 1u];
-    if (o->h.state != SC_RXS_SEARCH || !o->cand_l || x->ohi == 0xFFFFu || !sc_rxhdr_from(&o->h, x->sender))
-        return 0;
-    unsigned off = (unsigned)(o->cand_l - SC_ET2_SYNC), owner = x->owner;
-    if (off < x->olo || off > x->ohi || raw_rows_ok(x, off) < 0)
-        return 0;
-    raw_convert(x, off);
-    x->owner = (uint8_t)owner;
-    x->olo = (uint16_t)off;
-    return 1;
-}
-
-/* After row `row` became complete: 1 and *off when one overhead makes every complete row a
- * valid group and there are V2_RAW_ROWS of them; 0 to wait; -1 when no overhead does (some
- * complete row holds a wrong value: all of them need fresh confirmation). */
-static int raw_offset(const v2_state_t *r, const v2_session_t *x, uint16_t *off)
-{
-    if (x->ohi == 0xFFFFu)
-        return 0; /* no sequence-proven plane has bounded O yet */
-    unsigned lo = x->olo > r->cfg.offset_min ? x->olo : r->cfg.offset_min;
-    unsigned hi = x->ohi < r->cfg.offset_max ? x->ohi : r->cfg.offset_max;
-    int found = 0;
-    unsigned rows = 0;
-    for (unsigned o = lo; o <= hi; o++) {
-        int n = raw_rows_ok(x, o);
-        if (n < 0)
-            continue;
-        if (found)
-            return 0; /* two overheads fit: wait for another group */
-        found = 1;
-        *off = (uint16_t)o;
-        rows = (unsigned)n;
-    }
-    if (!found)
-        return -1;
-    return rows >= V2_RAW_ROWS;
-}
-
-/* Whether searching stream s may fill the raw session (it holds it, or nobody does). */
-static int raw_claimable(const v2_state_t *r, const v2_session_t *x, uint32_t now)
-{
-    if (!x->used)
-        return 1;
-    if (!x->raw)
-        return since(now, x->last_ms) >= (int32_t)V2_SESSION_IDLE_MS;
-    const v2_stream_t *o = &r->st[x->owner - 1u];
-    return since(now, x->last_ms) >= (int32_t)V2_RAW_HOLD_MS || o->h.state != SC_RXS_SEARCH ||
-           !sc_rxhdr_from(&o->h, x->sender);
-}
-
-/* A searching stream's frame (after stream_search, which found no head): 1 when it locked. */
-static int raw_feed(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t prev, int use_seq, unsigned gap,
-                    uint16_t seq, uint32_t now)
-{
-    v2_session_t *x = &r->ss;
-    unsigned me = (unsigned)(s - r->st) + 1u;
-    int mine = x->used && x->raw && x->owner == me;
-    int anchor_set = 0;
-    if (mine && s->mk && len != s->mk) {
-        int v = (int)len - (int)s->mk + 103;
-        if (v >= 0 && v < 1024 && (v & 127) <= 102) {
-            unsigned i = (unsigned)v >> 7, u = (unsigned)v & 127u, ok = 0;
-            if (use_seq) {
-                switch (s->anchor) {
-                case A_MARKER: ok = gap >= i + 1u && gap <= i + 11u; break;
-                case A_PLANE: ok = i > s->aplane && gap >= i - s->aplane && gap <= i - s->aplane + 10u; break;
-                default: break;
-                }
-            } else {
-                ok = s->since == 0 && (s->anchor == A_PLANE ? i == s->aplane + 1u : s->anchor == A_MARKER && i == 0);
-            }
-            if (ok) {
-                unsigned w = use_seq && s->sure ? 2u : 1u;
-                if (w == 2u) {
-                    /* O = marker - 128 - j, and d = u + j - 39 is 0..63 */
-                    int jlo = 39 - (int)u > 0 ? 39 - (int)u : 0, jhi = 102 - (int)u < 39 ? 102 - (int)u : 39;
-                    int olo = (int)s->mk - 128 - jhi, ohi = (int)s->mk - 128 - jlo;
-                    if (olo < 0)
-                        olo = 0;
-                    if (ohi >= olo) {
-                        int lo = olo > x->olo ? olo : x->olo, hi = ohi < x->ohi ? ohi : x->ohi;
-                        if (lo > hi) { /* a wrong plane somewhere: start again from this one */
-                            lo = olo;
-                            hi = ohi;
-                        }
-                        x->olo = (uint16_t)lo;
-                        x->ohi = (uint16_t)hi;
-                    }
-                }
-                unsigned row = s->slot;
-                plane_vote(r, &x->plane[row][i], (uint8_t)(u & 63u), w);
-                x->last_ms = now;
-                s->anchor = A_PLANE;
-                s->aplane = (uint8_t)i;
-                s->since = 0;
-                s->aseq = seq;
-                uint16_t off = 0;
-                int lk = group_known(x, row) ? raw_offset(r, x, &off) : 0;
-                if (lk < 0) {
-                    for (unsigned g = 0; g < SC_ET2_MAX_GROUPS; g++)
-                        group_soften(x, g);
-                } else if (lk) {
-                    raw_convert(x, off);
-                    s->h.state = SC_RXS_LOCKED;
-                    s->h.offset = off;
-                    s->n = 0;
-                    s->slot = (uint8_t)raw_slot(row, off);
-                    s->mk = 0;
-                    s->prevmk = 0;
-                    s->ncand = 0;
-                    r->stats.locks++;
-                    return 1;
-                }
-                return 0;
-            }
-        }
-    }
-    /* a marker? (what is no plane of the anchor's group) */
-    if (len >= 128u + r->cfg.offset_min && len <= 167u + r->cfg.offset_max) {
-        int copy = len == prev;
-        int follows = mine && s->anchor == A_PLANE && s->sure && s->mk + 1u == len &&
-                      (use_seq ? gap >= 8u - s->aplane && gap <= 8u - s->aplane + 12u : s->since == 0);
-        if (!mine && (copy || follows) && raw_claimable(r, x, now)) {
-            memset(x, 0, sizeof *x);
-            x->used = 1;
-            x->raw = 1;
-            x->owner = (uint8_t)me;
-            sc_rxhdr_unpack(s->h.ks, x->sender);
-            x->last_ms = now;
-            x->ohi = 0xFFFFu;
-            r->reported_nok = 0;
-            mine = 1;
-        }
-        if (mine) {
-            /* Only a proven marker anchors raw planes: without O a single marker cannot be told
-             * from a plane 0 or 1 (the header's too), and what it anchored would come again every
-             * round in the same wrong row. A copy naming another group right beside a proven one
-             * is ignored, as in a lock. */
-            int beside_sure = s->anchor == A_MARKER && s->sure && s->mk != len && (use_seq ? gap <= 2u : s->since == 0);
-            if (copy || follows) {
-                s->anchor = A_MARKER;
-                s->mk = len;
-                s->slot = (uint8_t)(len % 41u);
-                s->sure = 1;
-                anchor_set = 1;
-            } else if (!beside_sure) {
-                s->anchor = A_NONE;
-                s->sure = 0;
-            }
-        }
-    } else if (mine) {
-        s->anchor = A_NONE;
-        s->sure = 0;
-    }
-    if (anchor_set) {
-        s->since = 0;
-        s->aseq = seq;
-    } else if (s->since < 255) {
-        s->since++;
-    }
-    return 0;
-}
-
 /* Searching: lock on SYNC COUNT SYNC COUNT, or on one SYNC/COUNT pair seen twice. A plane
  * 28 below SYNC must not start a lock (the sliding window sees the real pair right after). */
 static int stream_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t seq, uint32_t now)
@@ -716,14 +418,6 @@ static int stream_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t s
     s->h.state = SC_RXS_LOCKED;
     s->h.offset = off;
     s->n = n;
-    s->mk = 0;
-    if (r->ss.used && r->ss.owner == (unsigned)(s - r->st) + 1u && sc_rxhdr_from(&s->h, r->ss.sender)) {
-        if (r->ss.raw)
-            raw_convert(&r->ss, off); /* what it gathered raw is now in place */
-        else if (r->ss.olo != off)
-            memset(&r->ss, 0, sizeof r->ss); /* its rows were kept under another overhead */
-        r->ss.owner = 0;
-    }
     s->anchor = A_COUNT;
     s->sure = 1;
     s->prevmk = 0;
@@ -762,7 +456,6 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
          * one corrupted COUNT must not throw the session away. */
         uint8_t n = (uint8_t)(x - SC_ET2_COUNT_BASE);
         if (n == s->n) {
-            /* (a lock without the list head has n 0 and takes N from two agreeing COUNTs too) */
             s->ncand = 0;
         } else if (n == s->ncand) {
             s->n = n;
@@ -811,7 +504,7 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
         }
         if (s->anchor == A_COUNT)
             s->slot = 0;
-        if (ok && s->slot < (s->n ? s->n : SC_ET2_MAX_GROUPS)) {
+        if (ok && s->slot < s->n) {
             s->anchor = A_PLANE;
             s->aplane = (uint8_t)i;
             anchor_set = 1;
@@ -857,21 +550,7 @@ static v2_stream_t *stream_for(v2_state_t *r, const sc_rxkey_t *k, uint32_t now)
     if (k->len < (uint16_t)(SC_ET2_SYNC + r->cfg.offset_min) || k->len > (uint16_t)(SC_ET2_SYNC + r->cfg.offset_max))
         return NULL;
     sc_rxtab_t t = table(r);
-    /* the searching streams of a raw session's phone are kept like locks while it fills: foreign
-     * openers (large broadcasts) would otherwise evict the owner and its rows, or the other copy */
-    unsigned kept = 0;
-    if (r->ss.used && r->ss.raw && since(now, r->ss.last_ms) < (int32_t)V2_RAW_HOLD_MS)
-        for (unsigned i = 0; i < V2_NST; i++)
-            if (r->st[i].h.state == SC_RXS_SEARCH && sc_rxhdr_from(&r->st[i].h, r->ss.sender)) {
-                r->st[i].h.state = SC_RXS_LOCKED; /* both copies of the phone: the other one
-                                                     must not be evicted in its place */
-                kept |= 1u << i;
-            }
-    v2_stream_t *o = (v2_stream_t *)(void *)sc_rxtab_open(&t, k, now);
-    for (unsigned i = 0; i < V2_NST; i++)
-        if (((kept >> i) & 1u) && &r->st[i] != o)
-            r->st[i].h.state = SC_RXS_SEARCH;
-    return o;
+    return (v2_stream_t *)(void *)sc_rxtab_open(&t, k, now);
 }
 
 sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et2_result_t *res)
@@ -888,13 +567,8 @@ sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint
     int use_seq = k->has_seq && s->h.has_seq;
     unsigned gap = (unsigned)((k->seq - s->aseq) & 0x0FFFu);
     sc_rxhdr_note(&s->h, k, k->channel, now_ms);
-    if (s->h.state == SC_RXS_SEARCH) {
-        uint16_t prev = s->hist[2];
-        if (stream_search(r, s, k->len, k->seq, now_ms) ||
-            raw_feed(r, s, k->len, prev, use_seq, gap, k->seq, now_ms))
-            return SC_ET_EV_LOCKED;
-        return SC_ET_EV_NONE;
-    }
+    if (s->h.state == SC_RXS_SEARCH)
+        return stream_search(r, s, k->len, k->seq, now_ms) ? SC_ET_EV_LOCKED : SC_ET_EV_NONE;
     sc_et2_result_t tmp;
     return stream_data(r, s, k->len, k, use_seq, gap, now_ms, res ? res : &tmp);
 }
@@ -948,8 +622,7 @@ void sc_et2_rx_stats(const sc_et2_rx_t *rx, sc_et2_rx_stats_t *out)
 
 /* --- channel search (sc_chansearch_step_rx) ----------------------------------------------
  * Read-only: nothing on the per-frame path. cand_l is set only by a SYNC followed by a COUNT of
- * the same transmitter: the head of a packet list, which random traffic rarely forms; a raw
- * session's owner has shown a marker twice and, after it, planes in their places. */
+ * the same transmitter: the head of a packet list, which random traffic rarely forms. */
 int sc_et2_rx_candidate(const sc_et2_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms)
 {
     const v2_state_t *r = CS(rx);
@@ -957,8 +630,7 @@ int sc_et2_rx_candidate(const sc_et2_rx_t *rx, uint8_t channel, uint32_t now_ms,
         return 0;
     for (unsigned i = 0; i < V2_NST; i++) {
         const v2_stream_t *s = &r->st[i];
-        if (s->h.state == SC_RXS_SEARCH && (s->cand_l || (r->ss.used && r->ss.raw && r->ss.owner == i + 1u)) &&
-            sc_rxhdr_heard(&s->h, channel, now_ms, within_ms))
+        if (s->h.state == SC_RXS_SEARCH && s->cand_l && sc_rxhdr_heard(&s->h, channel, now_ms, within_ms))
             return 1;
     }
     return 0;
