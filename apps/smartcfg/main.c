@@ -12,9 +12,9 @@ static const struct {
     int (*fn)(int, char **);
     const char *help;
 } commands[] = {
-    { "send", cmd_send, "phone side: send SSID/password over ESP-TOUCH, collect acks, hand out tokens" },
+    { "send", cmd_send, "phone side: send SSID/password (ESP-TOUCH v1/v2, AirKiss), collect acks, hand out tokens" },
     { "device", cmd_device, "device side: sniff, decode, join, ack, serve the token, bind to the cloud" },
-    { "decode", cmd_decode, "decode every ESP-TOUCH session found in capture files" },
+    { "decode", cmd_decode, "decode every ESP-TOUCH v1/v2 and AirKiss session found in capture files" },
     { "air", cmd_air, "write a synthesised radiotap capture of a phone running the reference sender" },
     { "cloud", cmd_cloud, "run a local IoT Explorer stand-in (mosquitto + binding service + app API)" },
 };
