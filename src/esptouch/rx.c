@@ -882,13 +882,18 @@ static RX_HOT_INLINE int opens_stream(const rx_state_t *r, unsigned len)
 static stream_t *stream_find(rx_state_t *r, const skey_t *k, unsigned len, uint32_t now)
 {
     _Static_assert(RX_NSTREAMS == 7, "RX_UNROLL_STREAMS unrolls 7");
+    /* the slot's index, not its address, leaves the walk: a pointer kept per slot cost every
+     * slot passed an instruction */
+    unsigned hit;
     RX_UNROLL_STREAMS
-    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
-        stream_t *s = &r->st[i];
+    for (hit = 0; hit < RX_NSTREAMS; hit++) {
+        const stream_t *s = &r->st[hit];
         if (sword(s, 1) == k->w[1] && sword(s, 0) == k->w[0] && sword(s, 2) == k->w[2] &&
             (sword(s, 3) & 0xffffu) == k->w[3] && s->state != ST_FREE)
-            return s;
+            break;
     }
+    if (hit < RX_NSTREAMS)
+        return &r->st[hit];
     if (!opens_stream(r, len)) {
         /* the channel is alive all the same (best_lock_channel) */
         r->quiet_channel = (uint8_t)((k->w[1] >> 24) + 1u);
