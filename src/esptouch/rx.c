@@ -900,22 +900,23 @@ static stream_t *stream_find(rx_state_t *r, const skey_t *k, unsigned len, uint3
         r->quiet_ms16 = (uint16_t)now;
         return NULL;
     }
-    stream_t *victim = NULL;
-    uint32_t vms = 0; /* victim->last_ms */
+    unsigned vi = RX_NSTREAMS; /* the victim's index, as in the walk above */
+    uint32_t vms = 0;          /* its last_ms */
     RX_UNROLL_STREAMS
     for (unsigned i = 0; i < RX_NSTREAMS; i++) {
-        stream_t *s = &r->st[i];
+        const stream_t *s = &r->st[i];
         if (s->state == ST_FREE) {
-            victim = s;
+            vi = i;
             break;
         }
-        if (s->state == ST_SEARCH && (!victim || since(vms, s->last_ms) > 0)) {
-            victim = s;
+        if (s->state == ST_SEARCH && (vi == RX_NSTREAMS || since(vms, s->last_ms) > 0)) {
+            vi = i;
             vms = s->last_ms;
         }
     }
-    if (!victim)
+    if (vi == RX_NSTREAMS)
         return NULL;
+    stream_t *victim = &r->st[vi];
     _Static_assert(sizeof(stream_t) == 72 && offsetof(stream_t, last_ms) == 36 && offsetof(stream_t, u) == 40,
                    "the word layout written below");
     volatile uint32_t *w = (volatile uint32_t *)(void *)victim;
