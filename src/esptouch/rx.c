@@ -882,35 +882,41 @@ static RX_HOT_INLINE int opens_stream(const rx_state_t *r, unsigned len)
 static stream_t *stream_find(rx_state_t *r, const skey_t *k, unsigned len, uint32_t now)
 {
     _Static_assert(RX_NSTREAMS == 7, "RX_UNROLL_STREAMS unrolls 7");
+    /* the slot's index, not its address, leaves the walk: a pointer kept per slot cost every
+     * slot passed an instruction */
+    unsigned hit;
     RX_UNROLL_STREAMS
-    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
-        stream_t *s = &r->st[i];
+    for (hit = 0; hit < RX_NSTREAMS; hit++) {
+        const stream_t *s = &r->st[hit];
         if (sword(s, 1) == k->w[1] && sword(s, 0) == k->w[0] && sword(s, 2) == k->w[2] &&
             (sword(s, 3) & 0xffffu) == k->w[3] && s->state != ST_FREE)
-            return s;
+            break;
     }
+    if (hit < RX_NSTREAMS)
+        return &r->st[hit];
     if (!opens_stream(r, len)) {
         /* the channel is alive all the same (best_lock_channel) */
         r->quiet_channel = (uint8_t)((k->w[1] >> 24) + 1u);
         r->quiet_ms16 = (uint16_t)now;
         return NULL;
     }
-    stream_t *victim = NULL;
-    uint32_t vms = 0; /* victim->last_ms */
+    unsigned vi = RX_NSTREAMS; /* the victim's index, as in the walk above */
+    uint32_t vms = 0;          /* its last_ms */
     RX_UNROLL_STREAMS
     for (unsigned i = 0; i < RX_NSTREAMS; i++) {
-        stream_t *s = &r->st[i];
+        const stream_t *s = &r->st[i];
         if (s->state == ST_FREE) {
-            victim = s;
+            vi = i;
             break;
         }
-        if (s->state == ST_SEARCH && (!victim || since(vms, s->last_ms) > 0)) {
-            victim = s;
+        if (s->state == ST_SEARCH && (vi == RX_NSTREAMS || since(vms, s->last_ms) > 0)) {
+            vi = i;
             vms = s->last_ms;
         }
     }
-    if (!victim)
+    if (vi == RX_NSTREAMS)
         return NULL;
+    stream_t *victim = &r->st[vi];
     _Static_assert(sizeof(stream_t) == 72 && offsetof(stream_t, last_ms) == 36 && offsetof(stream_t, u) == 40,
                    "the word layout written below");
     volatile uint32_t *w = (volatile uint32_t *)(void *)victim;
@@ -1448,8 +1454,10 @@ sc_err_t sc_et_rx_set_scan(sc_et_rx_t *rx, const sc_scan_entry_t *list, size_t n
 }
 
 /* One frame v1 takes (keyed by sc_rxkey) into its stream. SC_ET_FEED_IN_LOCK when that stream
- * was locked, else 0 (the front's answer as it is: no test and shift after the call). */
-static unsigned frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_t *e)
+ * was locked, else 0 (the front's answer as it is: no test and shift after the call). Inlined
+ * into its one caller, sc_et_rx_feed_key (sc_et_rx_feed goes through it too): a call of its own
+ * cost every keyed frame a second prologue, epilogue and argument moves (docs/m4.md). */
+static RX_HOT_INLINE unsigned frame_in(rx_state_t *r, const sc_rxkey_t *k, uint32_t now_ms, evbuf_t *e)
 {
     skey_t q;
     skey_make(&q, k);
@@ -1504,19 +1512,28 @@ static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e, 
     return 1;
 }
 
+/* A frame v1 does not take: counted (kept out of line, so that it does not pay for the keyed
+ * path's prologue). */
+static __attribute__((noinline)) unsigned feed_nokey(rx_state_t *r, uint32_t now_ms, evbuf_t *e)
+{
+    if (!feed_begin(r, now_ms, e, 1))
+        return SC_ET_EV_NONE;
+    r->stats.frames++;
+    r->stats.dropped_nondata++;
+    return (unsigned)e->type;
+}
+
 unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev)
 {
     /* the caller's event is the buffer: it reads the fields only when the type is not NONE */
     evbuf_t *e = ev;
     rx_state_t *r = S(rx);
+    if (!k)
+        return feed_nokey(r, now_ms, e);
     if (!feed_begin(r, now_ms, e, 1))
         return SC_ET_EV_NONE;
     r->stats.frames++;
-    unsigned lock = 0;
-    if (k)
-        lock = frame_in(r, k, now_ms, e);
-    else
-        r->stats.dropped_nondata++;
+    unsigned lock = frame_in(r, k, now_ms, e);
     return (unsigned)e->type | lock;
 }
 
@@ -1548,21 +1565,21 @@ static void ev_fields(sc_et_event_t *ev, const evbuf_t *e)
 sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et_event_t *ev)
 {
     evbuf_t e;
-    if (!rx || !feed_begin(S(rx), now_ms, &e, 0)) {
+    /* the keyed entry point leaves the magic to its callers; done is tested here as well, so
+     * that a finished decoder clears the whole event as it always did */
+    if (!rx || S(rx)->magic != RX_MAGIC || S(rx)->done) {
         if (ev)
             memset(ev, 0, sizeof *ev);
         return SC_ET_EV_NONE;
     }
-    rx_state_t *r = S(rx);
     if (f) {
-        r->stats.frames++;
         sc_rxkey_t k;
         /* on its own, v1 takes no frame with the Order bit (the receiver front takes a QoS
          * frame's HT Control field out first, sc_rxkey for all three decoders) */
-        if ((sc_rxkey(f, &k) & SC_RXKEY_V1) && !(f->kind == SC_FRAME_80211 && (f->fc & SC_FC_ORDER)))
-            frame_in(r, &k, now_ms, &e);
-        else
-            r->stats.dropped_nondata++;
+        int take = (sc_rxkey(f, &k) & SC_RXKEY_V1) && !(f->kind == SC_FRAME_80211 && (f->fc & SC_FC_ORDER));
+        (void)sc_et_rx_feed_key(rx, take ? &k : NULL, now_ms, &e);
+    } else {
+        (void)feed_begin(S(rx), now_ms, &e, 1);
     }
     if (ev) {
         ev_fields(ev, &e);

@@ -5,6 +5,7 @@
 #ifndef SC_RXKEY_H
 #define SC_RXKEY_H
 
+#include <stddef.h>
 #include <string.h>
 
 #include "smartcfg/esptouch.h"
@@ -197,12 +198,27 @@ static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
         k->ks = sc_rxkey_pack(sender, flags);
     }
     k->kb = sc_rxkey_pack(bssid, 0);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* flags, channel, has_seq, retry and then seq, len are adjacent: two word stores instead of
+     * six byte and halfword stores (every keyed frame passes here, docs/m4.md) */
+    _Static_assert(offsetof(sc_rxkey_t, channel) == offsetof(sc_rxkey_t, flags) + 1 &&
+                       offsetof(sc_rxkey_t, has_seq) == offsetof(sc_rxkey_t, flags) + 2 &&
+                       offsetof(sc_rxkey_t, retry) == offsetof(sc_rxkey_t, flags) + 3 &&
+                       offsetof(sc_rxkey_t, seq) == offsetof(sc_rxkey_t, flags) + 4 &&
+                       offsetof(sc_rxkey_t, len) == offsetof(sc_rxkey_t, flags) + 6 && SC_FC_RETRY == 0x0800u,
+                   "the key's byte fields as two words");
+    uint32_t w0 = flags | ((uint32_t)f->channel << 8) | (1u << 16) | ((fc & SC_FC_RETRY) << 13);
+    uint32_t w1 = ((uint32_t)f->seq_ctrl >> 4) | (len << 16);
+    memcpy(&k->flags, &w0, 4);
+    memcpy(&k->seq, &w1, 4);
+#else
     k->flags = (uint8_t)flags;
     k->len = (uint16_t)len;
     k->channel = f->channel;
     k->has_seq = 1;
     k->seq = (uint16_t)(f->seq_ctrl >> 4);
     k->retry = (fc & SC_FC_RETRY) ? 1u : 0u;
+#endif
     return ok;
 }
 
