@@ -113,8 +113,10 @@ typedef struct {
  * half-triplet store and the known-bytes checks that run on every frame that changed a vote. */
 #if defined(__GNUC__) || defined(__clang__)
 #define RX_HOT_INLINE inline __attribute__((always_inline))
+#define RX_NOINLINE __attribute__((noinline))
 #else
 #define RX_HOT_INLINE inline
+#define RX_NOINLINE
 #endif
 /* The stream walks run on every frame: unrolled (-Os keeps loops), no counter or branch back
  * per slot. */
@@ -688,7 +690,7 @@ static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint
 /* Checks a session for completion (docs/protocol/esptouch-v1.md#completion). 1 = done (res filled).
  * Kept out of line: it runs only when a byte changed, and inlined into sc_et_rx_feed it cost
  * ~360 B of Cortex-M4 flash (register spills across the whole frame path). */
-__attribute__((noinline)) static int session_try(rx_state_t *r, session_t *x, sc_et_result_t *res)
+RX_NOINLINE static int session_try(rx_state_t *r, session_t *x, sc_et_result_t *res)
 {
     unsigned p, t = session_t_len(x, &p);
     if (!t || x->known < t || !all_known(x, 2, t)) {
@@ -1514,7 +1516,7 @@ static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e, 
 
 /* A frame v1 does not take: counted (kept out of line, so that it does not pay for the keyed
  * path's prologue). */
-static __attribute__((noinline)) unsigned feed_nokey(rx_state_t *r, uint32_t now_ms, evbuf_t *e)
+static RX_NOINLINE unsigned feed_nokey(rx_state_t *r, uint32_t now_ms, evbuf_t *e)
 {
     if (!feed_begin(r, now_ms, e, 1))
         return SC_ET_EV_NONE;

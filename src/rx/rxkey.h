@@ -209,8 +209,9 @@ static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
                    "the key's byte fields as two words");
     uint32_t w0 = flags | ((uint32_t)f->channel << 8) | (1u << 16) | ((fc & SC_FC_RETRY) << 13);
     uint32_t w1 = ((uint32_t)f->seq_ctrl >> 4) | (len << 16);
-    memcpy(&k->flags, &w0, 4);
-    memcpy(&k->seq, &w1, 4);
+    /* through the struct's own bytes: the words span several members */
+    memcpy((unsigned char *)k + offsetof(sc_rxkey_t, flags), &w0, 4);
+    memcpy((unsigned char *)k + offsetof(sc_rxkey_t, seq), &w1, 4);
 #else
     k->flags = (uint8_t)flags;
     k->len = (uint16_t)len;
