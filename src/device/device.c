@@ -1011,6 +1011,11 @@ void sc_device_stats(const sc_device_t *dev, sc_device_stats_t *out)
     static const uint8_t sums[][2] = { SUM(dgrams), SUM(bad_dgrams), SUM(err_replies), SUM(rate_limited),
                                        SUM(identity_replies), SUM(log_replies), SUM(bytes_in), SUM(bytes_out) };
 #undef SUM
+    /* the table's premises: every counter summed is a uint32_t on both sides (whole structs of
+     * them), and every offset fits its byte */
+    _Static_assert(sizeof(sc_tc8266_stats_t) == 8 * sizeof(uint32_t) &&
+                       sizeof(sc_device_stats_t) == 10 * sizeof(uint32_t) && sizeof(sc_device_stats_t) <= 256,
+                   "the stats are uint32_t counters, summed by their offsets");
     const sc_tc8266_stats_t *svcs[] = { &d->svc.stats, &d->logsvc.stats };
     for (size_t i = 0; i < 2; i++)
         for (size_t k = 0; k < sizeof sums / sizeof sums[0]; k++)
