@@ -81,11 +81,11 @@ for name, text in [("lock", "locked on channel {channel}, length offset {offset}
     if e:
         story.append((None, "device", text.format(**{k: e.get(k, "?") for k in ("channel", "offset", "ssid", "ip", "peer")})))
 for name, text in [("ack", "ack from device {mac} at {ip}"),
-                   ("identity", "identity reply: productId {productId}, deviceName {deviceName}"),
+                   ("identity", "identity reply: productId {product_id}, deviceName {device_name}"),
                    ("bound", "the cloud reports the token bound by the device")]:
     e = first(phone, name)
     if e:
-        story.append((ph_t(e), "phone", text.format(**{k: e.get(k, "?") for k in ("mac", "ip", "productId", "deviceName")})))
+        story.append((ph_t(e), "phone", text.format(**{k: e.get(k, "?") for k in ("mac", "ip", "product_id", "device_name")})))
 for t, who, text in story:
     print("  %-7s %s" % (who, text))
 
