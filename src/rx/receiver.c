@@ -290,11 +290,11 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     /* A stream decoder finds no stream for a sender whose bit its summary lacks, and opens one
      * only for a length of its opening range (the front runs them with their default offsets):
      * any other frame it would only count, so it is not called (most frames are foreign). */
-    sc_rxsum_t bit = sc_rxsum_bit(key.ks);
+    unsigned bit = sc_rxsum_bit(key.ks);
 #endif
 #if SMARTCFG_WITH_ESPTOUCH_V2
     int v2_opens = (unsigned)key.len - SC_ET2_SYNC <= SC_RX_OFFSET_MAX_DEFAULT; /* a SYNC's */
-    sc_rxsum_t v2_had = r->v2_senders & bit;
+    unsigned v2_had = r->v2_senders & bit;
     if ((protocols & SC_PROTO_ESPTOUCH_V2) && (v2_had || v2_opens)) {
         sc_et2_result_t res;
         sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, now_ms, &res);
@@ -318,7 +318,7 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
 #endif
 #if SMARTCFG_WITH_AIRKISS
     int ak_opens = (unsigned)key.len - 1u < SC_RX_OFFSET_MAX_DEFAULT + 4u; /* a guide run's first (O + 1) */
-    sc_rxsum_t ak_had = r->ak_senders & bit;
+    unsigned ak_had = r->ak_senders & bit;
     /* A frame of a sender v1 has locked on (an ESP-TOUCH v1 phone) is not given to a searching
      * AirKiss stream when it is outside the guide range and has a sequence number (docs/m4.md):
      * such a frame breaks any guide run through it, and so does the gap it leaves in the

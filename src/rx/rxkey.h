@@ -169,16 +169,16 @@ static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
             ok = SC_RXKEY_STREAM;
         }
     }
-    const uint8_t *bssid, *sender, *da;
-    if (dir == 1u) {
-        bssid = f->addr1;
-        sender = f->addr2;
-        da = f->addr3;
-    } else {
-        bssid = f->addr2;
-        sender = f->addr3;
-        da = f->addr1;
-    }
+    /* ToDS: BSSID, sender, destination = addr1, addr2, addr3; FromDS: addr2, addr3, addr1. The
+     * three are adjacent, so the BSSID and sender are one window 6 bytes further for FromDS and
+     * the destination 12 bytes back: arithmetic instead of three selects (every data frame). */
+    _Static_assert(offsetof(sc_frame_t, addr2) == offsetof(sc_frame_t, addr1) + SC_MAC_LEN &&
+                       offsetof(sc_frame_t, addr3) == offsetof(sc_frame_t, addr2) + SC_MAC_LEN,
+                   "the frame's addresses are adjacent");
+    unsigned from_ds = dir - 1u; /* 0 ToDS, 1 FromDS */
+    const uint8_t *bssid = (const uint8_t *)f + offsetof(sc_frame_t, addr1) + SC_MAC_LEN * from_ds;
+    const uint8_t *sender = bssid + SC_MAC_LEN;
+    const uint8_t *da = (const uint8_t *)f + offsetof(sc_frame_t, addr3) - 2u * SC_MAC_LEN * from_ds;
     /* the direction bits are SC_RXK_TODS / SC_RXK_FROMDS; QoS and Protected moved to theirs */
     _Static_assert(SC_RXK_TODS == 1u && SC_RXK_FROMDS == 2u && SC_RXK_QOS == 0x0080u >> 5 && SC_RXK_PROT == SC_FC_PROTECTED >> 11,
                    "flag bits as the frame control's");
@@ -234,13 +234,15 @@ static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
  * any other frame would find no stream and open none, so the decoder would do nothing with it
  * (docs/m4.md: most frames are foreign, and the decoders' tables hold few senders). */
 typedef uint16_t sc_rxsum_t;
-/* MAC bytes 4..5 and the flags (the word sc_rxtab_match compares first), folded to 4 bits */
-static SC_RX_INLINE sc_rxsum_t sc_rxsum_bit(uint64_t ks)
+/* MAC bytes 4..5 and the flags (the word sc_rxtab_match compares first), folded to 4 bits. An
+ * unsigned, not an sc_rxsum_t: the front tests it against its summaries on every keyed frame,
+ * and a 16-bit value costs a zero extension there. */
+static SC_RX_INLINE unsigned sc_rxsum_bit(uint64_t ks)
 {
     uint32_t hi = (uint32_t)(ks >> 32);
     hi ^= hi >> 12;
     hi ^= hi >> 6;
-    return (sc_rxsum_t)(1u << (hi & 15u));
+    return 1u << (hi & 15u);
 }
 /* The summary of n streams of `size` bytes from st, each starting with its sc_rxhdr_t: of the
  * streams in use, or with locked_only of the locked ones alone. */
