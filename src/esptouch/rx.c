@@ -1514,10 +1514,12 @@ static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e, 
     return 1;
 }
 
-/* A frame v1 does not take: counted (kept out of line, so that it does not pay for the keyed
- * path's prologue). */
-static RX_NOINLINE unsigned feed_nokey(rx_state_t *r, uint32_t now_ms, evbuf_t *e)
+/* A frame v1 does not take: counted. An entry point of its own, so that it does not pay for the
+ * keyed path's prologue, and the keyed path no test for a missing key (docs/m4.md). */
+unsigned sc_et_rx_feed_nokey(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev)
 {
+    evbuf_t *e = ev;
+    rx_state_t *r = S(rx);
     if (!feed_begin(r, now_ms, e, 1))
         return SC_ET_EV_NONE;
     r->stats.frames++;
@@ -1530,8 +1532,6 @@ unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms,
     /* the caller's event is the buffer: it reads the fields only when the type is not NONE */
     evbuf_t *e = ev;
     rx_state_t *r = S(rx);
-    if (!k)
-        return feed_nokey(r, now_ms, e);
     if (!feed_begin(r, now_ms, e, 1))
         return SC_ET_EV_NONE;
     r->stats.frames++;
@@ -1579,7 +1579,7 @@ sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t n
         /* on its own, v1 takes no frame with the Order bit (the receiver front takes a QoS
          * frame's HT Control field out first, sc_rxkey for all three decoders) */
         int take = (sc_rxkey(f, &k) & SC_RXKEY_V1) && !(f->kind == SC_FRAME_80211 && (f->fc & SC_FC_ORDER));
-        (void)sc_et_rx_feed_key(rx, take ? &k : NULL, now_ms, &e);
+        (void)(take ? sc_et_rx_feed_key(rx, &k, now_ms, &e) : sc_et_rx_feed_nokey(rx, now_ms, &e));
     } else {
         (void)feed_begin(S(rx), now_ms, &e, 1);
     }

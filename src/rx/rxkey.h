@@ -290,17 +290,19 @@ static inline unsigned sc_rxhdr_gap(const sc_rxhdr_t *h, const sc_rxkey_t *k)
 }
 
 /* The decoders' entry points for a frame the front has keyed already (one sc_rxkey per frame
- * for all of them; the frame's channel is k->channel); k NULL: a frame no stream can use, only
- * counted. */
+ * for all of them; the frame's channel is k->channel); for the stream decoders k NULL: a frame
+ * no stream can use, only counted. */
 #include "smartcfg/airkiss.h"
 #include "smartcfg/esptouch_rx.h"
 #include "smartcfg/esptouch_v2.h"
-/* v1's: k NULL also for a frame v1 does not take (sc_rxkey without SC_RXKEY_V1); ev is always
- * written, its fields other than type only when type is not SC_ET_EV_NONE. Returns the event's
- * type, plus SC_ET_FEED_IN_LOCK when the frame belonged to a locked v1 stream (its sender is an
- * ESP-TOUCH v1 phone; in the return value: a fifth argument would go through the stack). */
+/* v1's: k not NULL; a frame no stream can use, or v1 does not take (sc_rxkey without
+ * SC_RXKEY_V1), goes to sc_et_rx_feed_nokey (only counted). ev is always written, its fields
+ * other than type only when type is not SC_ET_EV_NONE. Returns the event's type, plus
+ * SC_ET_FEED_IN_LOCK when the frame belonged to a locked v1 stream (its sender is an ESP-TOUCH
+ * v1 phone; in the return value: a fifth argument would go through the stack). */
 #define SC_ET_FEED_IN_LOCK 0x100u
 unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev);
+unsigned sc_et_rx_feed_nokey(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev);
 sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et2_result_t *res);
 sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_ak_result_t *res);
 /* The stream decoders' sender summaries (sc_rxsum_t), read again by the front after every call
