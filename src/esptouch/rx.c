@@ -1500,13 +1500,15 @@ static RX_HOT_INLINE unsigned frame_in(rx_state_t *r, const sc_rxkey_t *k, uint3
 }
 
 /* The part of a feed before the frame: 0 when the decoder takes no frame (not initialised,
- * or done). inited: the caller knows it was initialised (the receiver front, which initialised
- * it itself), so the magic is not read on every frame. */
-static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e, int inited)
+ * or done). running: the caller knows it was initialised and is not done, so neither the magic
+ * nor done is read on every frame: the receiver front, which initialised it itself and stops
+ * feeding on the DONE a decoder reports (its one run word stands for both), and sc_et_rx_feed,
+ * which tests them itself first. */
+static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e, int running)
 {
     e->type = SC_ET_EV_NONE;
     e->known = e->needed = 0;
-    if ((!inited && r->magic != RX_MAGIC) || r->done)
+    if (!running && (r->magic != RX_MAGIC || r->done))
         return 0;
     /* since(now, last_expire) >= RX_EXPIRE_EVERY_MS or < 0, as one unsigned compare */
     if (now_ms - r->last_expire >= RX_EXPIRE_EVERY_MS)
