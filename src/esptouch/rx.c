@@ -902,22 +902,37 @@ static stream_t *stream_find(rx_state_t *r, const skey_t *k, unsigned len, uint3
         r->quiet_ms16 = (uint16_t)now;
         return NULL;
     }
+    /* The victim: the first free slot, else the searching stream heard least recently (ties to
+     * the first). Searched from now down: a searching stream heard before now is older than any
+     * that is not, so the walk needs no "none yet" state per slot (each slot one state test on
+     * the common path, a searching one first); only when none was heard before now (a burst
+     * within one millisecond) does the second walk below take the first of the oldest. */
     unsigned vi = RX_NSTREAMS; /* the victim's index, as in the walk above */
-    uint32_t vms = 0;          /* its last_ms */
+    uint32_t vms = now;        /* its last_ms */
     RX_UNROLL_STREAMS
     for (unsigned i = 0; i < RX_NSTREAMS; i++) {
         const stream_t *s = &r->st[i];
-        if (s->state == ST_FREE) {
+        if (s->state == ST_SEARCH) {
+            if (since(vms, s->last_ms) > 0) {
+                vi = i;
+                vms = s->last_ms;
+            }
+        } else if (s->state == ST_FREE) {
             vi = i;
             break;
         }
-        if (s->state == ST_SEARCH && (vi == RX_NSTREAMS || since(vms, s->last_ms) > 0)) {
-            vi = i;
-            vms = s->last_ms;
-        }
     }
-    if (vi == RX_NSTREAMS)
-        return NULL;
+    if (vi == RX_NSTREAMS) {
+        for (unsigned i = 0; i < RX_NSTREAMS; i++) {
+            const stream_t *s = &r->st[i];
+            if (s->state == ST_SEARCH && (vi == RX_NSTREAMS || since(vms, s->last_ms) > 0)) {
+                vi = i;
+                vms = s->last_ms;
+            }
+        }
+        if (vi == RX_NSTREAMS)
+            return NULL;
+    }
     stream_t *victim = &r->st[vi];
     _Static_assert(sizeof(stream_t) == 72 && offsetof(stream_t, last_ms) == 36 && offsetof(stream_t, u) == 40,
                    "the word layout written below");
