@@ -1549,8 +1549,9 @@ unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms,
     /* the caller's event is the buffer: it reads the fields only when the type is not NONE */
     evbuf_t *e = ev;
     rx_state_t *r = S(rx);
-    if (!feed_begin(r, now_ms, e, 1))
-        return SC_ET_EV_NONE;
+    /* feed_begin without the event's clearing, which the caller did (rxkey.h) */
+    if (now_ms - r->last_expire >= RX_EXPIRE_EVERY_MS)
+        expire(r, now_ms, e);
     r->stats.frames++;
     unsigned lock = frame_in(r, k, now_ms, e);
     return (unsigned)e->type | lock;
@@ -1596,6 +1597,8 @@ sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t n
         /* on its own, v1 takes no frame with the Order bit (the receiver front takes a QoS
          * frame's HT Control field out first, sc_rxkey for all three decoders) */
         int take = (sc_rxkey(f, &k) & SC_RXKEY_V1) && !(f->kind == SC_FRAME_80211 && (f->fc & SC_FC_ORDER));
+        e.type = SC_ET_EV_NONE;
+        e.known = e.needed = 0;
         (void)(take ? sc_et_rx_feed_key(rx, &k, now_ms, &e) : sc_et_rx_feed_nokey(rx, now_ms, &e));
     } else {
         (void)feed_begin(S(rx), now_ms, &e, 1);

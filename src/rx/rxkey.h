@@ -296,8 +296,10 @@ static inline unsigned sc_rxhdr_gap(const sc_rxhdr_t *h, const sc_rxkey_t *k)
 #include "smartcfg/esptouch_rx.h"
 #include "smartcfg/esptouch_v2.h"
 /* v1's: k not NULL; a frame no stream can use, or v1 does not take (sc_rxkey without
- * SC_RXKEY_V1), goes to sc_et_rx_feed_nokey (only counted). ev is always written, its fields
- * other than type only when type is not SC_ET_EV_NONE. Returns the event's type, plus
+ * SC_RXKEY_V1), goes to sc_et_rx_feed_nokey (only counted). The keyed feed's caller clears
+ * ev's type, known and needed first (the event is the caller's local: it stores the zeros
+ * without a reload of the pointer); nokey clears them itself. The fields other than type are
+ * written only when type is not SC_ET_EV_NONE. Returns the event's type, plus
  * SC_ET_FEED_IN_LOCK when the frame belonged to a locked v1 stream (its sender is an ESP-TOUCH
  * v1 phone; in the return value: a fifth argument would go through the stack). */
 #define SC_ET_FEED_IN_LOCK 0x100u
