@@ -331,8 +331,8 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
      * the guide range in turn, so it has AirKiss streams, and they took every one of its frames.
      * Frames without sequence numbers (no gap would show) and AirKiss's own locks (ak_locked, a
      * subset of ak_senders: a bit without a stream costs a call that finds none) get them all.
-     * Tested in this order because most frames have no AirKiss stream (the protocol last, as for
- * v2). */
+     * Tested in this order because most frames have no AirKiss stream (the protocol last, as
+     * for v2). */
     if ((ak_opens || (ak_had && (!v1_lock || !key.has_seq || (r->ak_locked & bit)))) && (protocols & SC_PROTO_AIRKISS)) {
         sc_ak_result_t res;
         sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, now_ms, &res);
