@@ -93,7 +93,8 @@ sc_et_event_type_t sc_receiver_tick(sc_receiver_t *r, uint32_t now_ms);
 /* A channel some decoder is locked on (0 = none). */
 uint8_t sc_receiver_locked_channel(const sc_receiver_t *r);
 /* The ESP-TOUCH v1 decoder inside, for what only it has: the scan list (sc_et_rx_set_scan)
- * and the v1-only channel search (sc_chansearch_step; a device uses sc_chansearch_step_rx). */
+ * and the v1-only channel search (sc_chansearch_step; a device uses sc_chansearch_step_rx).
+ * Not for feeding frames: the front keeps the decoders' init and done state for them. */
 sc_et_rx_t *sc_receiver_v1(sc_receiver_t *r);
 
 /* The channel search over all three decoders (docs/receiver.md §7): sc_chansearch_step with

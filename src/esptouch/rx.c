@@ -902,22 +902,37 @@ static stream_t *stream_find(rx_state_t *r, const skey_t *k, unsigned len, uint3
         r->quiet_ms16 = (uint16_t)now;
         return NULL;
     }
+    /* The victim: the first free slot, else the searching stream heard least recently (ties to
+     * the first). Searched from now down: a searching stream heard before now is older than any
+     * that is not, so the walk needs no "none yet" state per slot (each slot one state test on
+     * the common path, a searching one first); only when none was heard before now (a burst
+     * within one millisecond) does the second walk below take the first of the oldest. */
     unsigned vi = RX_NSTREAMS; /* the victim's index, as in the walk above */
-    uint32_t vms = 0;          /* its last_ms */
+    uint32_t vms = now;        /* its last_ms */
     RX_UNROLL_STREAMS
     for (unsigned i = 0; i < RX_NSTREAMS; i++) {
         const stream_t *s = &r->st[i];
-        if (s->state == ST_FREE) {
+        if (s->state == ST_SEARCH) {
+            if (since(vms, s->last_ms) > 0) {
+                vi = i;
+                vms = s->last_ms;
+            }
+        } else if (s->state == ST_FREE) {
             vi = i;
             break;
         }
-        if (s->state == ST_SEARCH && (vi == RX_NSTREAMS || since(vms, s->last_ms) > 0)) {
-            vi = i;
-            vms = s->last_ms;
-        }
     }
-    if (vi == RX_NSTREAMS)
-        return NULL;
+    if (vi == RX_NSTREAMS) {
+        for (unsigned i = 0; i < RX_NSTREAMS; i++) {
+            const stream_t *s = &r->st[i];
+            if (s->state == ST_SEARCH && (vi == RX_NSTREAMS || since(vms, s->last_ms) > 0)) {
+                vi = i;
+                vms = s->last_ms;
+            }
+        }
+        if (vi == RX_NSTREAMS)
+            return NULL;
+    }
     stream_t *victim = &r->st[vi];
     _Static_assert(sizeof(stream_t) == 72 && offsetof(stream_t, last_ms) == 36 && offsetof(stream_t, u) == 40,
                    "the word layout written below");
@@ -1500,13 +1515,15 @@ static RX_HOT_INLINE unsigned frame_in(rx_state_t *r, const sc_rxkey_t *k, uint3
 }
 
 /* The part of a feed before the frame: 0 when the decoder takes no frame (not initialised,
- * or done). inited: the caller knows it was initialised (the receiver front, which initialised
- * it itself), so the magic is not read on every frame. */
-static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e, int inited)
+ * or done). running: the caller knows it was initialised and is not done, so neither the magic
+ * nor done is read on every frame: the receiver front, which initialised it itself and stops
+ * feeding on the DONE a decoder reports (its one run word stands for both), and sc_et_rx_feed,
+ * which tests them itself first. */
+static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e, int running)
 {
     e->type = SC_ET_EV_NONE;
     e->known = e->needed = 0;
-    if ((!inited && r->magic != RX_MAGIC) || r->done)
+    if (!running && (r->magic != RX_MAGIC || r->done))
         return 0;
     /* since(now, last_expire) >= RX_EXPIRE_EVERY_MS or < 0, as one unsigned compare */
     if (now_ms - r->last_expire >= RX_EXPIRE_EVERY_MS)
@@ -1514,10 +1531,12 @@ static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e, 
     return 1;
 }
 
-/* A frame v1 does not take: counted (kept out of line, so that it does not pay for the keyed
- * path's prologue). */
-static RX_NOINLINE unsigned feed_nokey(rx_state_t *r, uint32_t now_ms, evbuf_t *e)
+/* A frame v1 does not take: counted. An entry point of its own, so that it does not pay for the
+ * keyed path's prologue, and the keyed path no test for a missing key (docs/m4.md). */
+unsigned sc_et_rx_feed_nokey(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev)
 {
+    evbuf_t *e = ev;
+    rx_state_t *r = S(rx);
     if (!feed_begin(r, now_ms, e, 1))
         return SC_ET_EV_NONE;
     r->stats.frames++;
@@ -1530,10 +1549,9 @@ unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms,
     /* the caller's event is the buffer: it reads the fields only when the type is not NONE */
     evbuf_t *e = ev;
     rx_state_t *r = S(rx);
-    if (!k)
-        return feed_nokey(r, now_ms, e);
-    if (!feed_begin(r, now_ms, e, 1))
-        return SC_ET_EV_NONE;
+    /* feed_begin without the event's clearing, which the caller did (rxkey.h) */
+    if (now_ms - r->last_expire >= RX_EXPIRE_EVERY_MS)
+        expire(r, now_ms, e);
     r->stats.frames++;
     unsigned lock = frame_in(r, k, now_ms, e);
     return (unsigned)e->type | lock;
@@ -1579,7 +1597,9 @@ sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t n
         /* on its own, v1 takes no frame with the Order bit (the receiver front takes a QoS
          * frame's HT Control field out first, sc_rxkey for all three decoders) */
         int take = (sc_rxkey(f, &k) & SC_RXKEY_V1) && !(f->kind == SC_FRAME_80211 && (f->fc & SC_FC_ORDER));
-        (void)sc_et_rx_feed_key(rx, take ? &k : NULL, now_ms, &e);
+        e.type = SC_ET_EV_NONE;
+        e.known = e.needed = 0;
+        (void)(take ? sc_et_rx_feed_key(rx, &k, now_ms, &e) : sc_et_rx_feed_nokey(rx, now_ms, &e));
     } else {
         (void)feed_begin(S(rx), now_ms, &e, 1);
     }

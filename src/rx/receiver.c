@@ -13,8 +13,9 @@
 typedef struct {
     uint32_t run;                 /* RXF_RUN after sc_receiver_init (and a reset or a resume),
                                      RXF_DONE after a result, anything else: never initialised.
-                                     The decoders' keyed feeds test no init marker of their own:
-                                     this one word stands for theirs and for "done" */
+                                     The decoders' keyed feeds test no init marker of their own,
+                                     and v1's no "done" either: this one word stands for theirs
+                                     (a decoder's DONE is the front's, which then feeds none) */
     sc_et_rx_t v1;
 #if SMARTCFG_WITH_ESPTOUCH_V2
     sc_et2_rx_t v2;
@@ -272,7 +273,10 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     unsigned v1_lock = 0; /* the frame's v1 stream is locked (read for AirKiss) */
     if (protocols & SC_PROTO_ESPTOUCH_V1) {
         sc_et_event_t e;
-        unsigned got = sc_et_rx_feed_key(&r->v1, (use & SC_RXKEY_V1) ? &key : NULL, now_ms, &e);
+        e.type = SC_ET_EV_NONE; /* v1's keyed feed leaves these to its caller */
+        e.known = e.needed = 0;
+        unsigned got = (use & SC_RXKEY_V1) ? sc_et_rx_feed_key(&r->v1, &key, now_ms, &e)
+                                           : sc_et_rx_feed_nokey(&r->v1, now_ms, &e);
         v1_lock = got & SC_ET_FEED_IN_LOCK;
         sc_et_event_type_t t = (sc_et_event_type_t)(got & 0xffu);
         if (t != SC_ET_EV_NONE) {
@@ -290,12 +294,13 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     /* A stream decoder finds no stream for a sender whose bit its summary lacks, and opens one
      * only for a length of its opening range (the front runs them with their default offsets):
      * any other frame it would only count, so it is not called (most frames are foreign). */
-    sc_rxsum_t bit = sc_rxsum_bit(key.ks);
+    unsigned bit = sc_rxsum_bit(key.ks);
 #endif
 #if SMARTCFG_WITH_ESPTOUCH_V2
     int v2_opens = (unsigned)key.len - SC_ET2_SYNC <= SC_RX_OFFSET_MAX_DEFAULT; /* a SYNC's */
-    sc_rxsum_t v2_had = r->v2_senders & bit;
-    if ((protocols & SC_PROTO_ESPTOUCH_V2) && (v2_had || v2_opens)) {
+    unsigned v2_had = r->v2_senders & bit;
+    /* the protocol is tested last: most frames neither have a bit nor may open a stream */
+    if ((v2_had || v2_opens) && (protocols & SC_PROTO_ESPTOUCH_V2)) {
         sc_et2_result_t res;
         sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, now_ms, &res);
         /* Read the summary again only after an opening for a sender whose bit was clear: a
@@ -318,7 +323,7 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
 #endif
 #if SMARTCFG_WITH_AIRKISS
     int ak_opens = (unsigned)key.len - 1u < SC_RX_OFFSET_MAX_DEFAULT + 4u; /* a guide run's first (O + 1) */
-    sc_rxsum_t ak_had = r->ak_senders & bit;
+    unsigned ak_had = r->ak_senders & bit;
     /* A frame of a sender v1 has locked on (an ESP-TOUCH v1 phone) is not given to a searching
      * AirKiss stream when it is outside the guide range and has a sequence number (docs/m4.md):
      * such a frame breaks any guide run through it, and so does the gap it leaves in the
@@ -326,8 +331,9 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
      * the guide range in turn, so it has AirKiss streams, and they took every one of its frames.
      * Frames without sequence numbers (no gap would show) and AirKiss's own locks (ak_locked, a
      * subset of ak_senders: a bit without a stream costs a call that finds none) get them all.
-     * Tested in this order because most frames have no AirKiss stream. */
-    if ((protocols & SC_PROTO_AIRKISS) && (ak_opens || (ak_had && (!v1_lock || !key.has_seq || (r->ak_locked & bit))))) {
+     * Tested in this order because most frames have no AirKiss stream (the protocol last, as
+     * for v2). */
+    if ((ak_opens || (ak_had && (!v1_lock || !key.has_seq || (r->ak_locked & bit)))) && (protocols & SC_PROTO_AIRKISS)) {
         sc_ak_result_t res;
         sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, now_ms, &res);
         /* as for v2 (a v1 phone sends many lengths of the guide range, and its AirKiss stream

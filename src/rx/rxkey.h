@@ -169,16 +169,16 @@ static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
             ok = SC_RXKEY_STREAM;
         }
     }
-    const uint8_t *bssid, *sender, *da;
-    if (dir == 1u) {
-        bssid = f->addr1;
-        sender = f->addr2;
-        da = f->addr3;
-    } else {
-        bssid = f->addr2;
-        sender = f->addr3;
-        da = f->addr1;
-    }
+    /* ToDS: BSSID, sender, destination = addr1, addr2, addr3; FromDS: addr2, addr3, addr1. The
+     * three are adjacent, so the BSSID and sender are one window 6 bytes further for FromDS and
+     * the destination 12 bytes back: arithmetic instead of three selects (every data frame). */
+    _Static_assert(offsetof(sc_frame_t, addr2) == offsetof(sc_frame_t, addr1) + SC_MAC_LEN &&
+                       offsetof(sc_frame_t, addr3) == offsetof(sc_frame_t, addr2) + SC_MAC_LEN,
+                   "the frame's addresses are adjacent");
+    unsigned from_ds = dir - 1u; /* 0 ToDS, 1 FromDS */
+    const uint8_t *bssid = (const uint8_t *)f + offsetof(sc_frame_t, addr1) + SC_MAC_LEN * from_ds;
+    const uint8_t *sender = bssid + SC_MAC_LEN;
+    const uint8_t *da = (const uint8_t *)f + offsetof(sc_frame_t, addr3) - 2u * SC_MAC_LEN * from_ds;
     /* the direction bits are SC_RXK_TODS / SC_RXK_FROMDS; QoS and Protected moved to theirs */
     _Static_assert(SC_RXK_TODS == 1u && SC_RXK_FROMDS == 2u && SC_RXK_QOS == 0x0080u >> 5 && SC_RXK_PROT == SC_FC_PROTECTED >> 11,
                    "flag bits as the frame control's");
@@ -234,13 +234,15 @@ static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
  * any other frame would find no stream and open none, so the decoder would do nothing with it
  * (docs/m4.md: most frames are foreign, and the decoders' tables hold few senders). */
 typedef uint16_t sc_rxsum_t;
-/* MAC bytes 4..5 and the flags (the word sc_rxtab_match compares first), folded to 4 bits */
-static SC_RX_INLINE sc_rxsum_t sc_rxsum_bit(uint64_t ks)
+/* MAC bytes 4..5 and the flags (the word sc_rxtab_match compares first), folded to 4 bits. An
+ * unsigned, not an sc_rxsum_t: the front tests it against its summaries on every keyed frame,
+ * and a 16-bit value costs a zero extension there. */
+static SC_RX_INLINE unsigned sc_rxsum_bit(uint64_t ks)
 {
     uint32_t hi = (uint32_t)(ks >> 32);
     hi ^= hi >> 12;
     hi ^= hi >> 6;
-    return (sc_rxsum_t)(1u << (hi & 15u));
+    return 1u << (hi & 15u);
 }
 /* The summary of n streams of `size` bytes from st, each starting with its sc_rxhdr_t: of the
  * streams in use, or with locked_only of the locked ones alone. */
@@ -288,17 +290,21 @@ static inline unsigned sc_rxhdr_gap(const sc_rxhdr_t *h, const sc_rxkey_t *k)
 }
 
 /* The decoders' entry points for a frame the front has keyed already (one sc_rxkey per frame
- * for all of them; the frame's channel is k->channel); k NULL: a frame no stream can use, only
- * counted. */
+ * for all of them; the frame's channel is k->channel); for the stream decoders k NULL: a frame
+ * no stream can use, only counted. */
 #include "smartcfg/airkiss.h"
 #include "smartcfg/esptouch_rx.h"
 #include "smartcfg/esptouch_v2.h"
-/* v1's: k NULL also for a frame v1 does not take (sc_rxkey without SC_RXKEY_V1); ev is always
- * written, its fields other than type only when type is not SC_ET_EV_NONE. Returns the event's
- * type, plus SC_ET_FEED_IN_LOCK when the frame belonged to a locked v1 stream (its sender is an
- * ESP-TOUCH v1 phone; in the return value: a fifth argument would go through the stack). */
+/* v1's: k not NULL; a frame no stream can use, or v1 does not take (sc_rxkey without
+ * SC_RXKEY_V1), goes to sc_et_rx_feed_nokey (only counted). The keyed feed's caller clears
+ * ev's type, known and needed first (the event is the caller's local: it stores the zeros
+ * without a reload of the pointer); nokey clears them itself. The fields other than type are
+ * written only when type is not SC_ET_EV_NONE. Returns the event's type, plus
+ * SC_ET_FEED_IN_LOCK when the frame belonged to a locked v1 stream (its sender is an ESP-TOUCH
+ * v1 phone; in the return value: a fifth argument would go through the stack). */
 #define SC_ET_FEED_IN_LOCK 0x100u
 unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev);
+unsigned sc_et_rx_feed_nokey(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev);
 sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et2_result_t *res);
 sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_ak_result_t *res);
 /* The stream decoders' sender summaries (sc_rxsum_t), read again by the front after every call
