@@ -12,15 +12,18 @@
 #include <string.h>
 
 #include "../common/log.h"
+#include "../common/pool.h"
 #include "device_priv.h"
 
-static const char *const state_names[] = {
-    "idle", "sniffing", "credentials", "joining", "acking", "wait_token", "binding", "done", "failed", "softap",
-};
+/* A text pool (pool.h): one name per state, in the enum's order. Every log line asks for one,
+ * a walk of at most nine names. */
+static const char state_names[] = "idle\0sniffing\0credentials\0joining\0acking\0wait_token\0binding\0done\0"
+                                  "failed\0softap";
+_Static_assert(SC_DEV_SOFTAP == 9, "one name per state in state_names");
 
 const char *sc_device_state_name(sc_device_state_t s)
 {
-    return (unsigned)s < sizeof state_names / sizeof state_names[0] ? state_names[s] : "unknown";
+    return (unsigned)s <= SC_DEV_SOFTAP ? sc_pool_at(state_names, (unsigned)s) : "unknown";
 }
 
 static bool due(uint32_t now, uint32_t t) { return sc_ms_reached(now, t); }
