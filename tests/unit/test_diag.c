@@ -14,6 +14,9 @@
 #include "fake_hal.h"
 #include "smartcfg/tc8266.h"
 #include "smartcfg/diag.h"
+#include "smartcfg/device.h"
+#include "smartcfg/errors.h"
+#include "smartcfg/sender.h"
 
 static uint8_t scratch[SC_DIAG_SLOT_MAX];
 
@@ -246,6 +249,37 @@ static void test_bind_proto(void **state)
     assert_string_equal(sc_errid_text(999), "Unknown error!");
 }
 
+/* The name tables kept as text pools (src/common/pool.h): a pool is walked, not bounded by its
+ * own size, so a name dropped or added in the middle would shift every later one, and one too
+ * few would walk past the pool's end. Every name of each, and both neighbours of each range. */
+static void test_name_pools(void **state)
+{
+    (void)state;
+    static const char *const states[] = { "idle", "sniffing", "credentials", "joining", "acking",
+                                          "wait_token", "binding", "done", "failed", "softap" };
+    for (unsigned i = 0; i < sizeof states / sizeof states[0]; i++)
+        assert_string_equal(sc_device_state_name((sc_device_state_t)i), states[i]);
+    assert_string_equal(sc_device_state_name((sc_device_state_t)10), "unknown");
+    assert_string_equal(sc_device_state_name((sc_device_state_t)-1), "unknown");
+
+    static const char *const evs[] = { "none", "token_sent", "identity", "repeat", "device_error",
+                                       "previous_error", "malformed", "no_response", "ignored" };
+    for (unsigned i = 0; i < sizeof evs / sizeof evs[0]; i++)
+        assert_string_equal(sc_send_hs_ev_name((sc_send_hs_ev_t)i), evs[i]);
+    assert_string_equal(sc_send_hs_ev_name((sc_send_hs_ev_t)9), "unknown");
+
+    static const struct { int32_t id; const char *text; } subs[] = {
+        { 101, "stopped by app" }, { 102, "stopped by AT" }, { 103, "execution timeout" }, { 104, "invalid data" },
+        { 201, "JSON format" },    { 202, "timestamp" },     { 203, "signature" },         { 204, "AP info" },
+        { 205, "JSON print" },     { 206, "comm task" },     { 207, "token changed" },     { 208, "unknown cmdType" },
+    };
+    for (unsigned i = 0; i < sizeof subs / sizeof subs[0]; i++)
+        assert_string_equal(sc_subid_text(subs[i].id), subs[i].text);
+    static const int32_t none[] = { 0, 100, 105, 200, 209, -101, INT32_MIN, INT32_MAX };
+    for (unsigned i = 0; i < sizeof none / sizeof none[0]; i++)
+        assert_null(sc_subid_text(none[i]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_errors_persist_and_crash),
         cmocka_unit_test(test_log_ring),
         cmocka_unit_test(test_bind_proto),
+        cmocka_unit_test(test_name_pools),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
