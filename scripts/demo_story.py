@@ -53,6 +53,19 @@ def first(evs, name, key="event", **match):
     return None
 
 
+class _Fields(dict):
+    """An event's fields for a story line; a field the event lacks prints as "?"."""
+
+    def __missing__(self, key):
+        return "?"
+
+
+def fill(text, e):
+    """The line `text` with the event's fields by the names docs/json.md gives them: the
+    template alone names them, so there is no second list to keep in step with it."""
+    return text.format_map(_Fields(e))
+
+
 def dev_t(e):
     """Seconds since the tool started (both tools write t_ms: docs/json.md)."""
     return e["t_ms"] / 1000.0 if e and "t_ms" in e else None
@@ -79,13 +92,13 @@ for name, text in [("lock", "locked on channel {channel}, length offset {offset}
                    ("bound", "published app_bind_token over MQTT; the cloud replied code 0")]:
     e = first(device, name)
     if e:
-        story.append((None, "device", text.format(**{k: e.get(k, "?") for k in ("channel", "offset", "ssid", "ip", "peer")})))
+        story.append((None, "device", fill(text, e)))
 for name, text in [("ack", "ack from device {mac} at {ip}"),
                    ("identity", "identity reply: productId {product_id}, deviceName {device_name}"),
                    ("bound", "the cloud reports the token bound by the device")]:
     e = first(phone, name)
     if e:
-        story.append((ph_t(e), "phone", text.format(**{k: e.get(k, "?") for k in ("mac", "ip", "product_id", "device_name")})))
+        story.append((ph_t(e), "phone", fill(text, e)))
 for t, who, text in story:
     print("  %-7s %s" % (who, text))
 
