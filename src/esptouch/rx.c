@@ -1514,34 +1514,27 @@ static RX_HOT_INLINE unsigned frame_in(rx_state_t *r, const sc_rxkey_t *k, uint3
     return 0u;
 }
 
-/* The part of a feed before the frame: 0 when the decoder takes no frame (not initialised,
- * or done). running: the caller knows it was initialised and is not done, so neither the magic
- * nor done is read on every frame: the receiver front, which initialised it itself and stops
- * feeding on the DONE a decoder reports (its one run word stands for both), and sc_et_rx_feed,
- * which tests them itself first. */
-static RX_HOT_INLINE int feed_begin(rx_state_t *r, uint32_t now_ms, evbuf_t *e, int running)
+/* Every feed's first step: the streams' expiry, due every RX_EXPIRE_EVERY_MS. */
+static RX_HOT_INLINE void feed_expire(rx_state_t *r, uint32_t now_ms, evbuf_t *e)
 {
-    e->type = SC_ET_EV_NONE;
-    e->known = e->needed = 0;
-    if (!running && (r->magic != RX_MAGIC || r->done))
-        return 0;
     /* since(now, last_expire) >= RX_EXPIRE_EVERY_MS or < 0, as one unsigned compare */
     if (now_ms - r->last_expire >= RX_EXPIRE_EVERY_MS)
         expire(r, now_ms, e);
-    return 1;
 }
 
 /* A frame v1 does not take: counted. An entry point of its own, so that it does not pay for the
- * keyed path's prologue, and the keyed path no test for a missing key (docs/m4.md). */
+ * keyed path's prologue, and the keyed path no test for a missing key (docs/m4.md). As the keyed
+ * feed, it reads neither the magic nor done: its callers know the decoder is initialised and
+ * running (the receiver front, which initialised it itself and stops feeding on the DONE a
+ * decoder reports, its one run word standing for both; sc_et_rx_feed, which tests them itself
+ * first), and they clear the event (rxkey.h). */
 unsigned sc_et_rx_feed_nokey(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev)
 {
-    evbuf_t *e = ev;
     rx_state_t *r = S(rx);
-    if (!feed_begin(r, now_ms, e, 1))
-        return SC_ET_EV_NONE;
+    feed_expire(r, now_ms, ev);
     r->stats.frames++;
     r->stats.dropped_nondata++;
-    return (unsigned)e->type;
+    return (unsigned)ev->type;
 }
 
 unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev)
@@ -1549,12 +1542,22 @@ unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms,
     /* the caller's event is the buffer: it reads the fields only when the type is not NONE */
     evbuf_t *e = ev;
     rx_state_t *r = S(rx);
-    /* feed_begin without the event's clearing, which the caller did (rxkey.h) */
-    if (now_ms - r->last_expire >= RX_EXPIRE_EVERY_MS)
-        expire(r, now_ms, e);
+    feed_expire(r, now_ms, e);
     r->stats.frames++;
     unsigned lock = frame_in(r, k, now_ms, e);
     return (unsigned)e->type | lock;
+}
+
+/* The public feed and tick take frames only of an initialised decoder that has not finished
+ * (the entry points above leave both to their callers); otherwise they clear the caller's whole
+ * event, as they always did. */
+static RX_HOT_INLINE int feed_running(const sc_et_rx_t *rx, sc_et_event_t *ev)
+{
+    if (rx && CS(rx)->magic == RX_MAGIC && !CS(rx)->done)
+        return 1;
+    if (ev)
+        memset(ev, 0, sizeof *ev);
+    return 0;
 }
 
 /* The caller's event from the feed's: every field but the result (defined for DONE alone). */
@@ -1585,23 +1588,17 @@ static void ev_fields(sc_et_event_t *ev, const evbuf_t *e)
 sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et_event_t *ev)
 {
     evbuf_t e;
-    /* the keyed entry point leaves the magic to its callers; done is tested here as well, so
-     * that a finished decoder clears the whole event as it always did */
-    if (!rx || S(rx)->magic != RX_MAGIC || S(rx)->done) {
-        if (ev)
-            memset(ev, 0, sizeof *ev);
+    if (!feed_running(rx, ev))
         return SC_ET_EV_NONE;
-    }
+    sc_et_ev_none(&e);
     if (f) {
         sc_rxkey_t k;
         /* on its own, v1 takes no frame with the Order bit (the receiver front takes a QoS
          * frame's HT Control field out first, sc_rxkey for all three decoders) */
         int take = (sc_rxkey(f, &k) & SC_RXKEY_V1) && !(f->kind == SC_FRAME_80211 && (f->fc & SC_FC_ORDER));
-        e.type = SC_ET_EV_NONE;
-        e.known = e.needed = 0;
         (void)(take ? sc_et_rx_feed_key(rx, &k, now_ms, &e) : sc_et_rx_feed_nokey(rx, now_ms, &e));
     } else {
-        (void)feed_begin(S(rx), now_ms, &e, 1);
+        feed_expire(S(rx), now_ms, &e);
     }
     if (ev) {
         ev_fields(ev, &e);
@@ -1617,11 +1614,10 @@ sc_et_event_type_t sc_et_rx_tick(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t 
      * most, never DONE), and gcc -O3 inlining the feed here warned that the result it would
      * copy for a DONE may be uninitialised */
     evbuf_t e;
-    if (!rx || !feed_begin(S(rx), now_ms, &e, 0)) {
-        if (ev)
-            memset(ev, 0, sizeof *ev);
+    if (!feed_running(rx, ev))
         return SC_ET_EV_NONE;
-    }
+    sc_et_ev_none(&e);
+    feed_expire(S(rx), now_ms, &e);
     if (ev)
         ev_fields(ev, &e);
     return e.type;

@@ -273,8 +273,7 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     unsigned v1_lock = 0; /* the frame's v1 stream is locked (read for AirKiss) */
     if (protocols & SC_PROTO_ESPTOUCH_V1) {
         sc_et_event_t e;
-        e.type = SC_ET_EV_NONE; /* v1's keyed feed leaves these to its caller */
-        e.known = e.needed = 0;
+        sc_et_ev_none(&e); /* v1's feeds leave it to their caller */
         unsigned got = (use & SC_RXKEY_V1) ? sc_et_rx_feed_key(&r->v1, &key, now_ms, &e)
                                            : sc_et_rx_feed_nokey(&r->v1, now_ms, &e);
         v1_lock = got & SC_ET_FEED_IN_LOCK;
