@@ -19,6 +19,8 @@
 #                      variants compiled again with receiver switches at 0 (and the sender,
 #                      simulator, AT and dynreg off): v1 (ESP-TOUCH v1 only), nov2, noairkiss
 #   m4_state_<type>    sizeof the caller-owned state objects on this target (RAM a port owns)
+#   m4_fw_libs_{rx_8266_binder,device_firmware}_{nano,newlib}  only with CROSS_CJSON_SRC: those
+#                      two links with cJSON and newlib-nano / newlib (text + data, mbedTLS left out)
 # cJSON and mbedTLS are portable C libraries the target links on its own; only their headers
 # are needed here, and their code is not counted.
 set -eu
@@ -140,6 +142,31 @@ echo "BENCH m4_libgcc_at_firmware $(helpers "$out/at_fw.elf" "$at_roots" $all) b
 rxdev_roots=$("$NM" -g --defined-only $(mod_objs receiver) $(mod_objs esptouch_v2) $(mod_objs airkiss) | awk '$2 == "T" { print $3 }' | sort -u | comm -12 - "$out/device_uses.txt" | sed 's/^/-Wl,-u,/' | tr '\n' ' ')
 # shellcheck disable=SC2086
 echo "BENCH m4_flash_receivers $(linked "$out/receivers.elf" "$rxdev_roots" $all) bytes"
+
+# With CROSS_CJSON_SRC=path/to/cJSON.c (its cJSON.h beside it; Debian 12 ships 1.7.15): the
+# receiver + 8266 + binder and the device firmware as a port links them, with cJSON and newlib
+# (nano, and the full one) -- what the core's library calls cost (cJSON's parser and printer,
+# printf, strtod, their soft-double helpers). mbedTLS is still left out, and so is what the
+# port calls itself.
+with_libs() { # with_libs NAME ROOTS OBJ...
+    n=$1 r=$2; shift 2
+    for libc in c_nano c; do
+        # shellcheck disable=SC2086
+        "$CC" $arch -nostartfiles -Wl,--gc-sections -Wl,--unresolved-symbols=ignore-all -Wl,-e,0 \
+            $r -o "$out/${n}_$libc.elf" "$@" "$out/cjson.o" -Wl,--start-group -l$libc -lm -lgcc -Wl,--end-group
+        t=newlib; [ "$libc" = c ] || t=nano
+        echo "BENCH m4_fw_libs_${n}_$t $(ram_flash "$out/${n}_$libc.elf") bytes"
+    done
+}
+ram_flash() { "$SIZE" "$@" | awk 'NR > 1 { t += $1 + $2 } END { print t + 0 }'; }
+if [ -n "${CROSS_CJSON_SRC:-}" ]; then
+    # shellcheck disable=SC2086
+    $CC $arch -Os -ffunction-sections -fdata-sections -I"$(dirname "$CROSS_CJSON_SRC")" -c "$CROSS_CJSON_SRC" -o "$out/cjson.o"
+    # shellcheck disable=SC2086
+    with_libs rx_8266_binder "$rx_roots" $nodr
+    # shellcheck disable=SC2086
+    with_libs device_firmware "$dev_roots" $all
+fi
 
 # Firmware variants: the core compiled again with some switches at 0 (the module list decides
 # which sources each variant compiles, as CMake would), linked from the same roots.
