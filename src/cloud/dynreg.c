@@ -64,15 +64,11 @@ sc_err_t sc_cloud_dynreg_request(const sc_identity_t *id, uint32_t nonce, uint64
                                             sig, sizeof sig);
     if (rc != SC_OK)
         return rc;
-    sc_jw_t w;
-    sc_jw_open(&w, out, cap);
-    sc_jw_str(&w, "deviceName", id->device_name);
-    sc_jw_num(&w, "nonce", nonce, false);
-    sc_jw_str(&w, "productId", id->product_id);
-    sc_jw_num(&w, "timestamp", timestamp, false);
-    sc_jw_str(&w, "signature", sig);
-    sc_jw_close(&w);
-    return sc_jw_end(&w, NULL, len);
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o && cJSON_AddStringToObject(o, "deviceName", id->device_name) &&
+              cJSON_AddNumberToObject(o, "nonce", nonce) && cJSON_AddStringToObject(o, "productId", id->product_id) &&
+              cJSON_AddNumberToObject(o, "timestamp", (double)timestamp) && cJSON_AddStringToObject(o, "signature", sig);
+    return sc_json_emit(o, ok, NULL, out, cap, len);
 }
 
 static sc_err_t aes_cbc(const char *product_secret, int mode, uint8_t *buf, size_t n)

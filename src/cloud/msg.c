@@ -22,11 +22,11 @@ sc_err_t sc_cloud_client_token(const char *device_name, uint64_t ms, char *out, 
 }
 
 /* Every message opens the same way: {"method":"<method>","clientToken":"<client_token>" */
-static void open_msg(sc_jw_t *w, char *out, size_t cap, const char *method, const char *client_token)
+static cJSON *open_msg(const char *method, const char *client_token, bool *ok)
 {
-    sc_jw_open(w, out, cap);
-    sc_jw_str(w, "method", method);
-    sc_jw_str(w, "clientToken", client_token);
+    cJSON *o = cJSON_CreateObject();
+    *ok = o && cJSON_AddStringToObject(o, "method", method) && cJSON_AddStringToObject(o, "clientToken", client_token);
+    return o;
 }
 
 sc_err_t sc_cloud_build_app_bind_token(const char *client_token, const char *token, char *out, size_t cap,
@@ -34,13 +34,11 @@ sc_err_t sc_cloud_build_app_bind_token(const char *client_token, const char *tok
 {
     if (client_token == NULL || token == NULL || out == NULL)
         return SC_ERR_INVAL;
-    sc_jw_t w;
-    open_msg(&w, out, cap, "app_bind_token", client_token);
-    sc_jw_obj(&w, "params");
-    sc_jw_str(&w, "token", token);
-    sc_jw_close(&w);
-    sc_jw_close(&w);
-    return sc_jw_end(&w, NULL, len);
+    bool ok;
+    cJSON *o = open_msg("app_bind_token", client_token, &ok);
+    cJSON *params = ok ? cJSON_AddObjectToObject(o, "params") : NULL;
+    ok = ok && params && cJSON_AddStringToObject(params, "token", token);
+    return sc_json_emit(o, ok, NULL, out, cap, len);
 }
 
 static sc_err_t build_reply(const char *method, const char *client_token, int32_t code, char *out, size_t cap,
@@ -48,12 +46,11 @@ static sc_err_t build_reply(const char *method, const char *client_token, int32_
 {
     if (client_token == NULL || out == NULL)
         return SC_ERR_INVAL;
-    sc_jw_t w;
-    open_msg(&w, out, cap, method, client_token);
-    sc_jw_num(&w, "code", code < 0 ? 0u - (uint64_t)(int64_t)code : (uint64_t)code, code < 0);
-    sc_jw_str(&w, "status", code == 0 ? "success" : "fail");
-    sc_jw_close(&w);
-    return sc_jw_end(&w, NULL, len);
+    bool ok;
+    cJSON *o = open_msg(method, client_token, &ok);
+    ok = ok && cJSON_AddNumberToObject(o, "code", code) &&
+         cJSON_AddStringToObject(o, "status", code == 0 ? "success" : "fail");
+    return sc_json_emit(o, ok, NULL, out, cap, len);
 }
 
 sc_err_t sc_cloud_build_app_bind_token_reply(const char *client_token, int32_t code, char *out, size_t cap,
@@ -73,11 +70,10 @@ sc_err_t sc_cloud_build_bind_device_query(const char *client_token, uint64_t tim
 {
     if (client_token == NULL || out == NULL)
         return SC_ERR_INVAL;
-    sc_jw_t w;
-    open_msg(&w, out, cap, "bind_device_query", client_token);
-    sc_jw_num(&w, "timestamp", timestamp_ms, false);
-    sc_jw_close(&w);
-    return sc_jw_end(&w, NULL, len);
+    bool ok;
+    cJSON *o = open_msg("bind_device_query", client_token, &ok);
+    ok = ok && cJSON_AddNumberToObject(o, "timestamp", (double)timestamp_ms);
+    return sc_json_emit(o, ok, NULL, out, cap, len);
 }
 
 /* Copies a JSON string field; false if it is too long (absent is fine: empty). */

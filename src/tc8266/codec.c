@@ -145,15 +145,13 @@ sc_err_t sc_tc8266_build_identity(char *out, size_t cap, const sc_identity_t *id
 {
     if (!out || cap == 0 || !id)
         return SC_ERR_INVAL;
-    sc_jw_t w;
-    sc_jw_open(&w, out, cap);
-    sc_jw_num(&w, "cmdType", SC_TC8266_CMD_REPLY, false);
-    sc_jw_str(&w, "productId", id->product_id);
-    sc_jw_str(&w, "deviceName", id->device_name);
-    sc_jw_str(&w, "productRegion", id->region[0] ? id->region : "ap-guangzhou");
-    sc_jw_str(&w, "protoVersion", "2.0");
-    sc_jw_close(&w);
-    return sc_jw_end(&w, "\r\n", len);
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o && cJSON_AddNumberToObject(o, "cmdType", SC_TC8266_CMD_REPLY) &&
+              cJSON_AddStringToObject(o, "productId", id->product_id) &&
+              cJSON_AddStringToObject(o, "deviceName", id->device_name) &&
+              cJSON_AddStringToObject(o, "productRegion", id->region[0] ? id->region : "ap-guangzhou") &&
+              cJSON_AddStringToObject(o, "protoVersion", "2.0");
+    return sc_json_emit(o, ok, "\r\n", out, cap, len);
 }
 
 sc_err_t sc_tc8266_build_error(char *out, size_t cap, bool previous, uint16_t err_id, int32_t sub_id, size_t *len)
@@ -162,13 +160,11 @@ sc_err_t sc_tc8266_build_error(char *out, size_t cap, bool previous, uint16_t er
         return SC_ERR_INVAL;
     char log[96];
     snprintf(log, sizeof log, "%s (%u, %ld)", sc_errid_text(err_id), (unsigned)err_id, (long)sub_id);
-    sc_jw_t w;
-    sc_jw_open(&w, out, cap);
-    sc_jw_num(&w, "cmdType", SC_TC8266_CMD_REPLY, false);
-    sc_jw_str(&w, "deviceReply", previous ? "Previous_Error" : "Current_Error");
-    sc_jw_str(&w, "log", log);
-    sc_jw_close(&w);
-    return sc_jw_end(&w, "\r\n", len);
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o && cJSON_AddNumberToObject(o, "cmdType", SC_TC8266_CMD_REPLY) &&
+              cJSON_AddStringToObject(o, "deviceReply", previous ? "Previous_Error" : "Current_Error") &&
+              cJSON_AddStringToObject(o, "log", log);
+    return sc_json_emit(o, ok, "\r\n", out, cap, len);
 }
 
 /* Copies a string member, cut to cap - 1: for texts shown to people, never for identifiers. */
