@@ -18,7 +18,9 @@
  * The v1 cases feed the v1 decoder and search with sc_chansearch_step; the front_* cases run the
  * same v1 air through the three-protocol front and sc_chansearch_step_rx (what a device does),
  * and the v2_* and ak_* cases ESP-TOUCH v2 and AirKiss senders (their reference timing: a
- * datagram every 15 and 5 ms; the floor listens one of their slots per channel) the same way.
+ * datagram every 15 and 5 ms; the floor listens one of their slots per channel) the same way;
+ * the v2long_* cases v2 again with a 32-byte SSID and a 64-byte password (18 groups, a packet
+ * list every 3 s, where vector A's comes every 0.86 s).
  * Usage: bench_chansearch [runs per case (60)] [master seed (20261202)]
  * BENCH_CS_DEBUG=1 lists the runs above 1.5x on stderr, BENCH_CS_TRACE=1 also their timelines
  * (and the first two runs per case that never decoded); BENCH_CS_OLD=1 runs the front's cases
@@ -46,6 +48,7 @@ static sc_et_rx_t rx;
 static sc_receiver_t front;
 static int old_policy; /* BENCH_CS_OLD=1: the front's runs search as before (v1 signals only) */
 static int v1_front;   /* the v1 "front_*" cases: v1 air through the front, as a device runs it */
+static int long_creds; /* the v2long_* cases: a 32-byte SSID and a 64-byte password */
 
 /* BENCH_CS_TRACE=1: the worst runs are replayed with a timeline on stderr (when the hopper
  * was on the AP's channel, the receiver's events, the sender's phase), to see where a run
@@ -236,6 +239,13 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
         c.loss = 0.1;
         c.foreign = 1.0;
         c.protocol = proto;
+        if (long_creds) {
+            /* the longest SSID and a 64-byte password: v2 sends 18 groups, a list every 3 s */
+            memset(c.creds.ssid, 'S', 32);
+            c.creds.ssid_len = 32;
+            memset(c.creds.password, 'p', 64);
+            c.creds.password_len = 64;
+        }
         if (dtim) {
             /* the device hears only the AP's relays, held for a DTIM beacon every 100 ms and
              * sent in a burst (a power-saving station on the AP; the phone on the other band) */
@@ -359,6 +369,12 @@ int main(int argc, char **argv)
     measure("ak_dual_start", dual, nd, runs, 0, 0, SC_AIR_PROTO_AIRKISS);
     measure("ak_2g_mid", list24, n24, runs, 1, 0, SC_AIR_PROTO_AIRKISS);
     measure("ak_dual_mid", dual, nd, runs, 1, 0, SC_AIR_PROTO_AIRKISS);
+    /* v2 with long credentials (last, so the cases above keep their draws) */
+    long_creds = 1;
+    measure("v2long_2g_start", list24, n24, runs, 0, 0, SC_AIR_PROTO_V2);
+    measure("v2long_2g_mid", list24, n24, runs, 1, 0, SC_AIR_PROTO_V2);
+    measure("v2long_dual_mid", dual, nd, runs, 1, 0, SC_AIR_PROTO_V2);
+    long_creds = 0;
     printf("BENCH chansearch_dual_channels %zu count\n", nd);
     printf("BENCH chansearch_runs_per_list %d runs\n", runs);
     return 0;

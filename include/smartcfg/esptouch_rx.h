@@ -123,9 +123,10 @@ typedef struct {
                                          (the first sweep glances for half of it first) */
 #define SC_CHANSEARCH_LOOK_MS 120u    /* the longer look at a channel with candidate traffic */
 #define SC_CHANSEARCH_MAX_EXTEND 4u   /* extra looks granted on a channel with guide-less evidence */
-#define SC_CHANSEARCH_MAX_LINGER 20u  /* sc_chansearch_step_rx: more looks while candidate traffic
+#define SC_CHANSEARCH_MAX_LINGER 60u  /* sc_chansearch_step_rx: more looks while candidate traffic
                                          goes on without a lock (v2 and AirKiss lock only at the
-                                         head of a list or a round) */
+                                         head of a list or a round): 7.2 s, a whole v2 packet list
+                                         of 41 groups (6.8 s) */
 
 /* channels NULL = 1..13 (n ignored), else 1..SC_CHANSEARCH_MAX_CHANNELS channel numbers
  * (2.4 GHz 1..14, 5 GHz 32..177). dwell_ms 0 = default; a radio whose retune takes more than

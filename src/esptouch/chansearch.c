@@ -234,9 +234,12 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
          * traffic went on is followed by more: a v1 sender would have locked by then, so this is
          * likely a v2 sender between the heads of its packet lists (one every 0.3..7 s) or an
          * AirKiss one between its guide runs (every few seconds), and both lock only there.
-         * Up to a cap: a foreign candidate costs at most 2.5 s. bench_chansearch, v2 runs that
-         * never decoded in the sender's 45 s: 226..274 of 300 -> 0..1; a cap of 10 measured
-         * worse, 40 the same. */
+         * Up to a cap that covers a whole v2 packet list (7.2 s; a list of 41 groups takes
+         * 6.8 s), since the next head may be a list away: a foreign candidate costs at most that,
+         * but only while candidate traffic keeps coming in every look. bench_chansearch, v2 runs
+         * that never decoded in the sender's 45 s: 226..274 of 300 -> 0..1 (vector A, a list
+         * every 0.86 s; a cap of 10 measured worse, 40 the same); with 18 groups (a 3 s list,
+         * the v2long cases) the cap of 2.4 s left before the next head. */
         cs->looked = 1;
         cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
     } else if (rx && glancing && sc_et_rx_heard(rx, ch, now_ms, visit + 1u)) {

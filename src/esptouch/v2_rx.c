@@ -622,7 +622,11 @@ void sc_et2_rx_stats(const sc_et2_rx_t *rx, sc_et2_rx_stats_t *out)
 
 /* --- channel search (sc_chansearch_step_rx) ----------------------------------------------
  * Read-only: nothing on the per-frame path. cand_l is set only by a SYNC followed by a COUNT of
- * the same transmitter: the head of a packet list, which random traffic rarely forms. */
+ * the same transmitter: the head of a packet list, which random traffic rarely forms. It stays
+ * set until the stream locks or is evicted, so only a pair among the stream's last three lengths
+ * (the COUNT newest or one frame before) counts: a foreign station that once sent such a pair
+ * would otherwise be candidate traffic with every later broadcast, and the search lingers on
+ * candidate traffic for up to a whole v2 packet list (SC_CHANSEARCH_MAX_LINGER). */
 int sc_et2_rx_candidate(const sc_et2_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms)
 {
     const v2_state_t *r = CS(rx);
@@ -630,7 +634,8 @@ int sc_et2_rx_candidate(const sc_et2_rx_t *rx, uint8_t channel, uint32_t now_ms,
         return 0;
     for (unsigned i = 0; i < V2_NST; i++) {
         const v2_stream_t *s = &r->st[i];
-        if (s->h.state == SC_RXS_SEARCH && s->cand_l && sc_rxhdr_heard(&s->h, channel, now_ms, within_ms))
+        if (s->h.state == SC_RXS_SEARCH && s->cand_l && sc_rxhdr_heard(&s->h, channel, now_ms, within_ms) &&
+            ((s->hist[1] == s->cand_l && s->hist[2] == s->cand_m) || (s->hist[0] == s->cand_l && s->hist[1] == s->cand_m)))
             return 1;
     }
     return 0;

@@ -362,6 +362,71 @@ static void test_search_each_protocol(void **state)
     }
 }
 
+/* The search lingers on candidate traffic without a lock for up to a whole v2 packet list
+ * (SC_CHANSEARCH_MAX_LINGER looks): a list of 41 groups takes 6.8 s, and v2 locks only at its
+ * head. One transmitter on channel 6 sends lengths 61 and 63 in turn every 15 ms with
+ * consecutive sequence numbers: candidate traffic for v1 (two frames of ESP-TOUCH lengths) and
+ * AirKiss (two consecutive frames after one of a guide length), which no decoder locks on.
+ * The search must stay longer than a 41-group list, and still leave (a foreign candidate costs
+ * at most the cap). With the cap of 20 looks (until 2026-12-04) it left after 2.5 s. */
+static void test_search_lingers_a_list(void **state)
+{
+    (void)state;
+    assert_int_equal(sc_receiver_init(&rx, 0), SC_OK);
+    sc_chansearch_t cs;
+    assert_int_equal(sc_chansearch_init(&cs, NULL, 0, 0), SC_OK);
+    uint32_t until = 0, next = 0, arrived = 0, left = 0;
+    uint16_t seq = 0;
+    uint8_t tuned = sc_chansearch_step_rx(&cs, &rx, 0, &until);
+    for (uint32_t now = 0; now < 20000u && !left; now++) {
+        if ((int32_t)(now - until) >= 0) {
+            uint8_t ch = sc_chansearch_step_rx(&cs, &rx, now, &until);
+            if (ch == 6 && tuned != 6 && !arrived)
+                arrived = now;
+            if (ch != 6 && tuned == 6 && arrived)
+                left = now;
+            tuned = ch;
+            if ((int32_t)(until - now) <= 0)
+                until = now + 1;
+        }
+        if (now == next) {
+            sc_frame_t f;
+            sc_rx_event_t ev;
+            ak_frame(&f, (seq & 1u) ? 63 : 61, seq);
+            seq++;
+            next += 15;
+            if (tuned == 6)
+                assert_int_equal(sc_receiver_feed(&rx, &f, now, &ev), SC_ET_EV_NONE);
+        }
+    }
+    assert_true(arrived > 0 && arrived < 500);
+    assert_true(left > arrived);
+    assert_true(left - arrived >= 6800u);
+    assert_true(left - arrived <= SC_CHANSEARCH_LOOK_MS * (SC_CHANSEARCH_MAX_LINGER + 2u) + SC_CHANSEARCH_DWELL_MS);
+}
+
+/* v2's candidate signal for the search is a SYNC/COUNT pair among its transmitter's last three
+ * lengths: the pair stays in the stream until it locks, and a foreign station that once sent
+ * such lengths must not be candidate traffic with every later broadcast (the search lingers on
+ * it for up to a whole list). */
+static void test_v2_candidate_fresh(void **state)
+{
+    (void)state;
+    static sc_et2_rx_t v2;
+    assert_int_equal(sc_et2_rx_init(&v2, NULL), SC_OK);
+    const uint16_t off = 80;
+    const uint16_t lens[] = { SC_ET2_SYNC + off, SC_ET2_COUNT_BASE + 5u + off, 300u + off, 301u + off };
+    const int fresh[] = { 0, 1, 1, 0 };
+    uint32_t t = 1000;
+    for (unsigned i = 0; i < 4; i++, t += 15) {
+        sc_frame_t f;
+        ak_frame(&f, lens[i], (uint16_t)(100u + i));
+        assert_int_equal(sc_et2_rx_feed(&v2, &f, t, NULL), SC_ET_EV_NONE);
+        assert_int_equal(sc_et2_rx_candidate(&v2, 6, t, 50), fresh[i]);
+    }
+    assert_int_equal(sc_et2_rx_locked_channel(&v2), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +438,8 @@ int main(void)
         cmocka_unit_test(test_two_protocols),
         cmocka_unit_test(test_v1_locked_sender_airkiss_lock),
         cmocka_unit_test(test_search_each_protocol),
+        cmocka_unit_test(test_search_lingers_a_list),
+        cmocka_unit_test(test_v2_candidate_fresh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
