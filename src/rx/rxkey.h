@@ -175,10 +175,12 @@ static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
     _Static_assert(offsetof(sc_frame_t, addr2) == offsetof(sc_frame_t, addr1) + SC_MAC_LEN &&
                        offsetof(sc_frame_t, addr3) == offsetof(sc_frame_t, addr2) + SC_MAC_LEN,
                    "the frame's addresses are adjacent");
-    unsigned from_ds = dir - 1u; /* 0 ToDS, 1 FromDS */
-    const uint8_t *bssid = (const uint8_t *)f + offsetof(sc_frame_t, addr1) + SC_MAC_LEN * from_ds;
+    /* 0 ToDS, SC_MAC_LEN FromDS: a mask, not a product (-Os built both offsets with a constant
+     * load and a multiply, on every data frame) */
+    unsigned shift = (0u - (dir - 1u)) & SC_MAC_LEN;
+    const uint8_t *bssid = (const uint8_t *)f + offsetof(sc_frame_t, addr1) + shift;
     const uint8_t *sender = bssid + SC_MAC_LEN;
-    const uint8_t *da = (const uint8_t *)f + offsetof(sc_frame_t, addr3) - 2u * SC_MAC_LEN * from_ds;
+    const uint8_t *da = (const uint8_t *)f + offsetof(sc_frame_t, addr3) - 2u * shift;
     /* the direction bits are SC_RXK_TODS / SC_RXK_FROMDS; QoS and Protected moved to theirs */
     _Static_assert(SC_RXK_TODS == 1u && SC_RXK_FROMDS == 2u && SC_RXK_QOS == 0x0080u >> 5 && SC_RXK_PROT == SC_FC_PROTECTED >> 11,
                    "flag bits as the frame control's");
