@@ -63,7 +63,7 @@ typedef struct {
     uint8_t ntimes;          /* how many of t1, t2 are valid */
     uint8_t offered;         /* bit 0 (1): hist[-1] (hist[-2]) was already offered as a half, so
                                 offering it again is not a second observation */
-    uint16_t q1, q2;         /* 802.11 sequence control of hist[-1] and hist[-2] */
+    uint16_t q1, q2;         /* 802.11 sequence number of hist[-1] and hist[-2] */
     uint16_t anc_seq;        /* ... and of the anchor */
 } clk_t;
 
@@ -75,7 +75,7 @@ typedef struct {
     uint8_t flags, channel;
     uint8_t bssid[SC_MAC_LEN];
     uint8_t state, session;
-    uint16_t offset, last_seq;
+    uint16_t offset, last_seq; /* last_seq: the 12-bit sequence number as sc_rxkey gives it */
     uint16_t hist[RX_HIST];  /* newest last */
     uint8_t nhist, has_seq;
     uint8_t good, misses;    /* valid triplets since lock (capped); data frames since the last one;
@@ -1188,7 +1188,7 @@ static unsigned session_clock_t(const session_t *x)
  * each taking a number, so a few more are allowed; fewer never. */
 static RX_HOT_INLINE int seq_fits(uint16_t cur, uint16_t ref, unsigned n)
 {
-    unsigned d = ((unsigned)(cur >> 4) - (unsigned)(ref >> 4)) & 0x0fffu;
+    unsigned d = ((unsigned)cur - (unsigned)ref) & 0x0fffu; /* 12-bit sequence numbers */
     return n >= 1u && d >= n && d <= n + n / 4u + 1u;
 }
 
@@ -1216,7 +1216,7 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
     uint32_t t1 = k->t1, t2 = k->t2;
     uint16_t q1 = k->q1, q2 = k->q2;
     unsigned ntimes = k->ntimes;
-    uint16_t sq = s->last_seq; /* this frame's sequence control */
+    uint16_t sq = s->last_seq; /* this frame's sequence number */
     k->q2 = q1;
     k->q1 = sq;
     k->t2 = t1;
@@ -1479,10 +1479,10 @@ static RX_HOT_INLINE unsigned frame_in(rx_state_t *r, const sc_rxkey_t *k, uint3
     if (!s)
         return 0u;
     if (k->has_seq) {
-        /* an 802.11 frame; sequence control as received (its fragment number is 0 here) */
-        uint16_t sc = (uint16_t)(k->seq << 4);
-        int dup = k->retry && s->has_seq && s->last_seq == sc;
-        s->last_seq = sc;
+        /* an 802.11 frame; its sequence number kept as the key has it (12 bits: no shift back to
+         * the sequence control field and truncation on every frame) */
+        int dup = k->retry && s->has_seq && s->last_seq == k->seq;
+        s->last_seq = k->seq;
         s->has_seq = 1;
         if (dup) {
             r->stats.dropped_retry++;
