@@ -292,8 +292,10 @@ static inline unsigned sc_rxhdr_gap(const sc_rxhdr_t *h, const sc_rxkey_t *k)
 }
 
 /* The decoders' entry points for a frame the front has keyed already (one sc_rxkey per frame
- * for all of them; the frame's channel is k->channel); for the stream decoders k NULL: a frame
- * no stream can use, only counted. */
+ * for all of them; the frame's channel is k->channel). None of them tests an init marker or
+ * a finished decoder: their callers do (the front's run word, the public feeds). The stream
+ * decoders' take k not NULL: a frame no stream can use is counted by their public feeds, and
+ * the front does not pass it. */
 #include "smartcfg/airkiss.h"
 #include "smartcfg/esptouch_rx.h"
 #include "smartcfg/esptouch_v2.h"
