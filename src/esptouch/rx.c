@@ -1531,7 +1531,7 @@ unsigned sc_et_rx_feed_nokey(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev)
     feed_expire(r, now_ms, ev);
     r->stats.frames++;
     r->stats.dropped_nondata++;
-    return (unsigned)ev->type;
+    return 0u;
 }
 
 unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev)
@@ -1541,8 +1541,7 @@ unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms,
     rx_state_t *r = S(rx);
     feed_expire(r, now_ms, e);
     r->stats.frames++;
-    unsigned lock = frame_in(r, k, now_ms, e);
-    return (unsigned)e->type | lock;
+    return frame_in(r, k, now_ms, e);
 }
 
 /* The public feed and tick take frames only of an initialised decoder that has not finished

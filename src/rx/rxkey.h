@@ -303,9 +303,10 @@ static inline unsigned sc_rxhdr_gap(const sc_rxhdr_t *h, const sc_rxkey_t *k)
  * SC_RXKEY_V1), goes to sc_et_rx_feed_nokey (only counted). Both leave the clearing of ev to
  * their caller, sc_et_ev_none first (the event is the caller's local: it stores the zeros
  * without a reload of the pointer). The fields other than type are written only when type is
- * not SC_ET_EV_NONE. Returns the event's type, plus SC_ET_FEED_IN_LOCK when the frame belonged
- * to a locked v1 stream (its sender is an ESP-TOUCH v1 phone; in the return value: a fifth
- * argument would go through the stack). */
+ * not SC_ET_EV_NONE. Both return SC_ET_FEED_IN_LOCK when the frame belonged to a locked v1
+ * stream (its sender is an ESP-TOUCH v1 phone; in the return value: a fifth argument would go
+ * through the stack), else 0; the event's type the caller reads in its own event (returning
+ * it as well cost the feed a reload of the event's pointer and a load on every frame). */
 #define SC_ET_FEED_IN_LOCK 0x100u
 /* What a v1 feed's caller clears before the call: the fields read on every frame. */
 static SC_RX_INLINE void sc_et_ev_none(sc_et_event_t *ev)
