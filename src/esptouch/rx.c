@@ -850,6 +850,13 @@ static RX_HOT_INLINE uint32_t sword(const stream_t *s, unsigned i)
     memcpy(&w, (const uint8_t *)s + 4u * i, 4);
     return w;
 }
+/* BSSID bytes 4..5, the low half of word 3: a halfword load (a word and a mask cost one more) */
+static RX_HOT_INLINE uint32_t sbssid_hi(const stream_t *s)
+{
+    uint16_t h;
+    memcpy(&h, (const uint8_t *)s + 12u, 2);
+    return h;
+}
 
 #if defined(__BYTE_ORDER__)
 /* the key words are read and written as the byte fields they overlay */
@@ -891,7 +898,7 @@ static stream_t *stream_find(rx_state_t *r, const skey_t *k, unsigned len, uint3
     for (hit = 0; hit < RX_NSTREAMS; hit++) {
         const stream_t *s = &r->st[hit];
         if (sword(s, 1) == k->w[1] && sword(s, 0) == k->w[0] && sword(s, 2) == k->w[2] &&
-            (sword(s, 3) & 0xffffu) == k->w[3] && s->state != ST_FREE)
+            sbssid_hi(s) == k->w[3] && s->state != ST_FREE)
             break;
     }
     if (hit < RX_NSTREAMS)
