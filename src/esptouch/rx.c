@@ -1050,6 +1050,11 @@ static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev
             }
         }
     }
+    /* a triplet needs three lengths (stride 1; stride 2 five): tested before the loop, whose
+     * set-up GCC hoists above its first test, and a new stream (much of the foreign traffic)
+     * has fewer */
+    if (s->nhist < 3)
+        return 0;
     unsigned strides = (s->flags & SF_LENONLY) ? 2 : 1;
     for (unsigned st = 1; st <= strides; st++) {
         if (s->nhist < 2 * st + 1)
