@@ -1014,6 +1014,43 @@ static void candidate(rx_state_t *r, const stream_t *s, uint32_t now)
     r->cand_ms16 = (uint16_t)now;
 }
 
+/* The triplet window of stride st around index length b (in the index range under some
+ * offset): the offsets under which it is a CRC-valid triplet go to the candidates, and the
+ * third index of one offset locks the stream. 1 when it locked. Out of line: most frames
+ * stop at the range test before it, and GCC hoisted this search's set-up above that test. */
+static RX_NOINLINE int triplet_window(rx_state_t *r, stream_t *s, unsigned st, unsigned b, uint32_t now, evbuf_t *e)
+{
+    const unsigned omin = r->omin, omax = r->omax;
+    unsigned a = hist_at(s, 2 * st), c = hist_at(s, 0);
+    unsigned mx = a > c ? a : c, mn = a < c ? a : c;
+    /* offsets putting b in 296..423 and a, c in 40..295 */
+    int lo = (int)omin, hi = (int)omax;
+    if ((int)b - 423 > lo) lo = (int)b - 423;
+    if ((int)mx - 295 > lo) lo = (int)mx - 295;
+    if ((int)b - 296 < hi) hi = (int)b - 296;
+    if ((int)mn - 40 < hi) hi = (int)mn - 40;
+    for (int o = lo; o <= hi; o++) {
+        unsigned va = a - (unsigned)o - 40u, vc = c - (unsigned)o - 40u;
+        uint8_t v = (uint8_t)(((va & 15u) << 4) | (vc & 15u));
+        uint8_t i = (uint8_t)(b - (unsigned)o - 296u);
+        if (crc_pair(v, i) != (uint8_t)((va & 0xf0u) | (vc >> 4)))
+            continue;
+        cand_t *c3 = cand_add(r, s, (uint8_t)o, i, v, now);
+        candidate(r, s, now);
+        if (!c3)
+            continue;
+        cand_t keep = *c3;
+        stream_lock(r, s, (uint16_t)o, now, e);
+        session_t *x = &r->ss[s->session];
+        for (unsigned k = 0; k < keep.n; k++)
+            vote(r, x, keep.idx[k], keep.val[k]);
+        r->stats.triplets_ok += keep.n;
+        s->good = (uint8_t)keep.n;
+        return 1;
+    }
+    return 0;
+}
+
 static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev_ms, evbuf_t *e)
 {
     const unsigned omin = r->omin, omax = r->omax;
@@ -1063,33 +1100,8 @@ static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev
         /* an index length under no offset leaves the range below empty: most foreign frames */
         if (b - (296u + omin) > 127u + (omax - omin))
             continue;
-        unsigned a = hist_at(s, 2 * st), c = hist_at(s, 0);
-        unsigned mx = a > c ? a : c, mn = a < c ? a : c;
-        /* offsets putting b in 296..423 and a, c in 40..295 */
-        int lo = (int)omin, hi = (int)omax;
-        if ((int)b - 423 > lo) lo = (int)b - 423;
-        if ((int)mx - 295 > lo) lo = (int)mx - 295;
-        if ((int)b - 296 < hi) hi = (int)b - 296;
-        if ((int)mn - 40 < hi) hi = (int)mn - 40;
-        for (int o = lo; o <= hi; o++) {
-            unsigned va = a - (unsigned)o - 40u, vc = c - (unsigned)o - 40u;
-            uint8_t v = (uint8_t)(((va & 15u) << 4) | (vc & 15u));
-            uint8_t i = (uint8_t)(b - (unsigned)o - 296u);
-            if (crc_pair(v, i) != (uint8_t)((va & 0xf0u) | (vc >> 4)))
-                continue;
-            cand_t *c3 = cand_add(r, s, (uint8_t)o, i, v, now);
-            candidate(r, s, now);
-            if (!c3)
-                continue;
-            cand_t keep = *c3;
-            stream_lock(r, s, (uint16_t)o, now, e);
-            session_t *x = &r->ss[s->session];
-            for (unsigned k = 0; k < keep.n; k++)
-                vote(r, x, keep.idx[k], keep.val[k]);
-            r->stats.triplets_ok += keep.n;
-            s->good = (uint8_t)keep.n;
+        if (triplet_window(r, s, st, b, now, e))
             return 1;
-        }
     }
     return 0;
 }
