@@ -1087,9 +1087,8 @@ static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev
             }
         }
     }
-    /* a triplet needs three lengths (stride 1; stride 2 five): tested before the loop, whose
-     * set-up GCC hoists above its first test, and a new stream (much of the foreign traffic)
-     * has fewer */
+    /* a triplet needs three lengths (stride 1; stride 2 five): one test before the loop's
+     * set-up, as a new stream (much of the foreign traffic) has fewer */
     if (s->nhist < 3)
         return 0;
     unsigned strides = (s->flags & SF_LENONLY) ? 2 : 1;
