@@ -563,11 +563,15 @@ sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint
     v2_stream_t *s = stream_for(r, k, now_ms);
     if (!s)
         return SC_ET_EV_NONE;
+    if (s->h.state == SC_RXS_SEARCH) {
+        /* (most calls: the searching streams of foreign senders) */
+        sc_rxhdr_note(&s->h, k, k->channel, now_ms);
+        return stream_search(r, s, k->len, k->seq, now_ms) ? SC_ET_EV_LOCKED : SC_ET_EV_NONE;
+    }
+    /* what the data path asks of the stream's previous frame, before the note replaces it */
     int use_seq = k->has_seq && s->h.has_seq;
     unsigned gap = (unsigned)((k->seq - s->aseq) & 0x0FFFu);
     sc_rxhdr_note(&s->h, k, k->channel, now_ms);
-    if (s->h.state == SC_RXS_SEARCH)
-        return stream_search(r, s, k->len, k->seq, now_ms) ? SC_ET_EV_LOCKED : SC_ET_EV_NONE;
     sc_et2_result_t tmp;
     return stream_data(r, s, k->len, k, use_seq, gap, now_ms, res ? res : &tmp);
 }
