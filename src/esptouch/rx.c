@@ -144,6 +144,8 @@ typedef struct {
 } scan_t;
 
 typedef struct {
+    /* first: the stream walks' slot addresses are then index * 72 with no base offset */
+    stream_t st[RX_NSTREAMS];
     uint32_t magic;
     uint32_t idle_unlock_ms; /* the configuration (sc_et_rx_config_t): the offsets fit a byte */
     uint8_t omin, omax;      /* (RX_OFFSET_CAP), which leaves room for the quiet frame below */
@@ -158,7 +160,6 @@ typedef struct {
     uint16_t quiet_ms16;     /* ... and when it came (best_lock_channel reads it as one more
                                 stream's last frame) */
     sc_et_rx_stats_t stats;
-    stream_t st[RX_NSTREAMS];
     session_t ss[RX_NSESSIONS];
     scan_t scan[SC_ET_RX_MAX_SCAN];
 } rx_state_t;
