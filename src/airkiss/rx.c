@@ -46,10 +46,10 @@ typedef struct {
 } ak_session_t;
 
 typedef struct {
+    ak_stream_t st[AK_NST];   /* first: a stream's address is its index times its size */
     uint32_t magic;
     sc_ak_rx_config_t cfg;
     uint8_t done, reported;
-    ak_stream_t st[AK_NST];
     ak_session_t ss;
     sc_ak_rx_stats_t stats;
 } ak_state_t;

@@ -46,11 +46,11 @@ typedef struct {
 } v2_session_t;
 
 typedef struct {
+    v2_stream_t st[V2_NST];    /* first: a stream's address is its index times its size */
     uint32_t magic;
     sc_et2_rx_config_t cfg;
     uint8_t key[SC_ET2_KEY_LEN];
     uint8_t has_key, done, reported_nok;
-    v2_stream_t st[V2_NST];
     v2_session_t ss;
     sc_et2_rx_stats_t stats;
 } v2_state_t;
