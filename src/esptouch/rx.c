@@ -943,8 +943,8 @@ static stream_t *stream_find(rx_state_t *r, const skey_t *k, unsigned len, uint3
     }
     stream_t *victim = &r->st[vi];
     _Static_assert(sizeof(stream_t) == 72 && offsetof(stream_t, last_ms) == 36 && offsetof(stream_t, u) == 40 &&
-                       offsetof(rx_state_t, st) % 8u == 0 && _Alignof(sc_et_rx_t) >= 8,
-                   "the word layout written below, every stream 8-aligned (the state is sc_et_rx_t's)");
+                       offsetof(rx_state_t, st) % 8u == 0 && _Alignof(sc_et_rx_t) >= _Alignof(uint64_t),
+                   "the word layout written below, every stream aligned for uint64_t (the state is sc_et_rx_t's)");
     /* as pairs of words: one strd per pair, where word stores took one instruction per word
      * (5 % of the frames open a stream, docs/m4.md); volatile, so that the zeros stay stores
      * rather than a call to memset */
