@@ -63,7 +63,7 @@ typedef struct {
     uint8_t ntimes;          /* how many of t1, t2 are valid */
     uint8_t offered;         /* bit 0 (1): hist[-1] (hist[-2]) was already offered as a half, so
                                 offering it again is not a second observation */
-    uint16_t q1, q2;         /* 802.11 sequence control of hist[-1] and hist[-2] */
+    uint16_t q1, q2;         /* 802.11 sequence number of hist[-1] and hist[-2] */
     uint16_t anc_seq;        /* ... and of the anchor */
 } clk_t;
 
@@ -75,7 +75,7 @@ typedef struct {
     uint8_t flags, channel;
     uint8_t bssid[SC_MAC_LEN];
     uint8_t state, session;
-    uint16_t offset, last_seq;
+    uint16_t offset, last_seq; /* last_seq: the 12-bit sequence number as sc_rxkey gives it */
     uint16_t hist[RX_HIST];  /* newest last */
     uint8_t nhist, has_seq;
     uint8_t good, misses;    /* valid triplets since lock (capped); data frames since the last one;
@@ -144,6 +144,8 @@ typedef struct {
 } scan_t;
 
 typedef struct {
+    /* first: the stream walks' slot addresses are then index * 72 with no base offset */
+    stream_t st[RX_NSTREAMS];
     uint32_t magic;
     uint32_t idle_unlock_ms; /* the configuration (sc_et_rx_config_t): the offsets fit a byte */
     uint8_t omin, omax;      /* (RX_OFFSET_CAP), which leaves room for the quiet frame below */
@@ -158,7 +160,6 @@ typedef struct {
     uint16_t quiet_ms16;     /* ... and when it came (best_lock_channel reads it as one more
                                 stream's last frame) */
     sc_et_rx_stats_t stats;
-    stream_t st[RX_NSTREAMS];
     session_t ss[RX_NSESSIONS];
     scan_t scan[SC_ET_RX_MAX_SCAN];
 } rx_state_t;
@@ -850,6 +851,13 @@ static RX_HOT_INLINE uint32_t sword(const stream_t *s, unsigned i)
     memcpy(&w, (const uint8_t *)s + 4u * i, 4);
     return w;
 }
+/* BSSID bytes 4..5, the low half of word 3: a halfword load (a word and a mask cost one more) */
+static RX_HOT_INLINE uint32_t sbssid_hi(const stream_t *s)
+{
+    uint16_t h;
+    memcpy(&h, (const uint8_t *)s + 12u, 2);
+    return h;
+}
 
 #if defined(__BYTE_ORDER__)
 /* the key words are read and written as the byte fields they overlay */
@@ -891,7 +899,7 @@ static stream_t *stream_find(rx_state_t *r, const skey_t *k, unsigned len, uint3
     for (hit = 0; hit < RX_NSTREAMS; hit++) {
         const stream_t *s = &r->st[hit];
         if (sword(s, 1) == k->w[1] && sword(s, 0) == k->w[0] && sword(s, 2) == k->w[2] &&
-            (sword(s, 3) & 0xffffu) == k->w[3] && s->state != ST_FREE)
+            sbssid_hi(s) == k->w[3] && s->state != ST_FREE)
             break;
     }
     if (hit < RX_NSTREAMS)
@@ -934,25 +942,22 @@ static stream_t *stream_find(rx_state_t *r, const skey_t *k, unsigned len, uint3
             return NULL;
     }
     stream_t *victim = &r->st[vi];
-    _Static_assert(sizeof(stream_t) == 72 && offsetof(stream_t, last_ms) == 36 && offsetof(stream_t, u) == 40,
-                   "the word layout written below");
-    volatile uint32_t *w = (volatile uint32_t *)(void *)victim;
-    w[0] = k->w[0];
-    w[1] = k->w[1];
-    w[2] = k->w[2];
-    w[3] = k->w[3] | ((uint32_t)ST_SEARCH << 16) | ((uint32_t)NO_SESSION << 24); /* state, session */
+    _Static_assert(sizeof(stream_t) == 72 && offsetof(stream_t, last_ms) == 36 && offsetof(stream_t, u) == 40 &&
+                       offsetof(rx_state_t, st) % 8u == 0 && _Alignof(sc_et_rx_t) >= _Alignof(uint64_t),
+                   "the word layout written below, every stream aligned for uint64_t (the state is sc_et_rx_t's)");
+    /* as pairs of words: one strd per pair, where word stores took one instruction per word
+     * (5 % of the frames open a stream, docs/m4.md); volatile, so that the zeros stay stores
+     * rather than a call to memset */
+    volatile uint64_t *w = (volatile uint64_t *)(void *)victim;
+    w[0] = k->w[0] | ((uint64_t)k->w[1] << 32);
+    w[1] = k->w[2] | ((uint64_t)(k->w[3] | ((uint32_t)ST_SEARCH << 16) | ((uint32_t)NO_SESSION << 24)) << 32); /* state, session */
     /* offset, last_seq and hist (words 4..7) are left as they are: offset is set by a lock,
      * last_seq read only after has_seq, hist only below nhist (as after stream_unlock) */
-    w[8] = 0;   /* nhist, has_seq, good, misses */
-    w[9] = now; /* last_ms */
-    w[10] = 0;  /* u */
-    w[11] = 0;
-    w[12] = 0;
-    w[13] = 0;
-    w[14] = 0;
-    w[15] = 0;
-    w[16] = 0;
-    w[17] = 0;
+    w[4] = (uint64_t)now << 32; /* nhist, has_seq, good, misses: 0; last_ms */
+    w[5] = 0;  /* u */
+    w[6] = 0;
+    w[7] = 0;
+    w[8] = 0;
     return victim;
 }
 
@@ -1010,6 +1015,43 @@ static void candidate(rx_state_t *r, const stream_t *s, uint32_t now)
     r->cand_ms16 = (uint16_t)now;
 }
 
+/* The triplet window of stride st around index length b (in the index range under some
+ * offset): the offsets under which it is a CRC-valid triplet go to the candidates, and the
+ * third index of one offset locks the stream. 1 when it locked. Out of line: most frames
+ * stop at the range test before it, and GCC hoisted this search's set-up above that test. */
+static RX_NOINLINE int triplet_window(rx_state_t *r, stream_t *s, unsigned st, unsigned b, uint32_t now, evbuf_t *e)
+{
+    const unsigned omin = r->omin, omax = r->omax;
+    unsigned a = hist_at(s, 2 * st), c = hist_at(s, 0);
+    unsigned mx = a > c ? a : c, mn = a < c ? a : c;
+    /* offsets putting b in 296..423 and a, c in 40..295 */
+    int lo = (int)omin, hi = (int)omax;
+    if ((int)b - 423 > lo) lo = (int)b - 423;
+    if ((int)mx - 295 > lo) lo = (int)mx - 295;
+    if ((int)b - 296 < hi) hi = (int)b - 296;
+    if ((int)mn - 40 < hi) hi = (int)mn - 40;
+    for (int o = lo; o <= hi; o++) {
+        unsigned va = a - (unsigned)o - 40u, vc = c - (unsigned)o - 40u;
+        uint8_t v = (uint8_t)(((va & 15u) << 4) | (vc & 15u));
+        uint8_t i = (uint8_t)(b - (unsigned)o - 296u);
+        if (crc_pair(v, i) != (uint8_t)((va & 0xf0u) | (vc >> 4)))
+            continue;
+        cand_t *c3 = cand_add(r, s, (uint8_t)o, i, v, now);
+        candidate(r, s, now);
+        if (!c3)
+            continue;
+        cand_t keep = *c3;
+        stream_lock(r, s, (uint16_t)o, now, e);
+        session_t *x = &r->ss[s->session];
+        for (unsigned k = 0; k < keep.n; k++)
+            vote(r, x, keep.idx[k], keep.val[k]);
+        r->stats.triplets_ok += keep.n;
+        s->good = (uint8_t)keep.n;
+        return 1;
+    }
+    return 0;
+}
+
 static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev_ms, evbuf_t *e)
 {
     const unsigned omin = r->omin, omax = r->omax;
@@ -1046,6 +1088,10 @@ static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev
             }
         }
     }
+    /* a triplet needs three lengths (stride 1; stride 2 five): one test before the loop's
+     * set-up, as a new stream (much of the foreign traffic) has fewer */
+    if (s->nhist < 3)
+        return 0;
     unsigned strides = (s->flags & SF_LENONLY) ? 2 : 1;
     for (unsigned st = 1; st <= strides; st++) {
         if (s->nhist < 2 * st + 1)
@@ -1054,33 +1100,8 @@ static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev
         /* an index length under no offset leaves the range below empty: most foreign frames */
         if (b - (296u + omin) > 127u + (omax - omin))
             continue;
-        unsigned a = hist_at(s, 2 * st), c = hist_at(s, 0);
-        unsigned mx = a > c ? a : c, mn = a < c ? a : c;
-        /* offsets putting b in 296..423 and a, c in 40..295 */
-        int lo = (int)omin, hi = (int)omax;
-        if ((int)b - 423 > lo) lo = (int)b - 423;
-        if ((int)mx - 295 > lo) lo = (int)mx - 295;
-        if ((int)b - 296 < hi) hi = (int)b - 296;
-        if ((int)mn - 40 < hi) hi = (int)mn - 40;
-        for (int o = lo; o <= hi; o++) {
-            unsigned va = a - (unsigned)o - 40u, vc = c - (unsigned)o - 40u;
-            uint8_t v = (uint8_t)(((va & 15u) << 4) | (vc & 15u));
-            uint8_t i = (uint8_t)(b - (unsigned)o - 296u);
-            if (crc_pair(v, i) != (uint8_t)((va & 0xf0u) | (vc >> 4)))
-                continue;
-            cand_t *c3 = cand_add(r, s, (uint8_t)o, i, v, now);
-            candidate(r, s, now);
-            if (!c3)
-                continue;
-            cand_t keep = *c3;
-            stream_lock(r, s, (uint16_t)o, now, e);
-            session_t *x = &r->ss[s->session];
-            for (unsigned k = 0; k < keep.n; k++)
-                vote(r, x, keep.idx[k], keep.val[k]);
-            r->stats.triplets_ok += keep.n;
-            s->good = (uint8_t)keep.n;
+        if (triplet_window(r, s, st, b, now, e))
             return 1;
-        }
     }
     return 0;
 }
@@ -1191,7 +1212,7 @@ static unsigned session_clock_t(const session_t *x)
  * each taking a number, so a few more are allowed; fewer never. */
 static RX_HOT_INLINE int seq_fits(uint16_t cur, uint16_t ref, unsigned n)
 {
-    unsigned d = ((unsigned)(cur >> 4) - (unsigned)(ref >> 4)) & 0x0fffu;
+    unsigned d = ((unsigned)cur - (unsigned)ref) & 0x0fffu; /* 12-bit sequence numbers */
     return n >= 1u && d >= n && d <= n + n / 4u + 1u;
 }
 
@@ -1219,7 +1240,7 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
     uint32_t t1 = k->t1, t2 = k->t2;
     uint16_t q1 = k->q1, q2 = k->q2;
     unsigned ntimes = k->ntimes;
-    uint16_t sq = s->last_seq; /* this frame's sequence control */
+    uint16_t sq = s->last_seq; /* this frame's sequence number */
     k->q2 = q1;
     k->q1 = sq;
     k->t2 = t1;
@@ -1482,10 +1503,10 @@ static RX_HOT_INLINE unsigned frame_in(rx_state_t *r, const sc_rxkey_t *k, uint3
     if (!s)
         return 0u;
     if (k->has_seq) {
-        /* an 802.11 frame; sequence control as received (its fragment number is 0 here) */
-        uint16_t sc = (uint16_t)(k->seq << 4);
-        int dup = k->retry && s->has_seq && s->last_seq == sc;
-        s->last_seq = sc;
+        /* an 802.11 frame; its sequence number kept as the key has it (12 bits: no shift back to
+         * the sequence control field and truncation on every frame) */
+        int dup = k->retry && s->has_seq && s->last_seq == k->seq;
+        s->last_seq = k->seq;
         s->has_seq = 1;
         if (dup) {
             r->stats.dropped_retry++;
@@ -1534,7 +1555,7 @@ unsigned sc_et_rx_feed_nokey(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev)
     feed_expire(r, now_ms, ev);
     r->stats.frames++;
     r->stats.dropped_nondata++;
-    return (unsigned)ev->type;
+    return 0u;
 }
 
 unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev)
@@ -1544,8 +1565,7 @@ unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms,
     rx_state_t *r = S(rx);
     feed_expire(r, now_ms, e);
     r->stats.frames++;
-    unsigned lock = frame_in(r, k, now_ms, e);
-    return (unsigned)e->type | lock;
+    return frame_in(r, k, now_ms, e);
 }
 
 /* The public feed and tick take frames only of an initialised decoder that has not finished

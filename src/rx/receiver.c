@@ -274,10 +274,9 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     if (protocols & SC_PROTO_ESPTOUCH_V1) {
         sc_et_event_t e;
         sc_et_ev_none(&e); /* v1's feeds leave it to their caller */
-        unsigned got = (use & SC_RXKEY_V1) ? sc_et_rx_feed_key(&r->v1, &key, now_ms, &e)
-                                           : sc_et_rx_feed_nokey(&r->v1, now_ms, &e);
-        v1_lock = got & SC_ET_FEED_IN_LOCK;
-        sc_et_event_type_t t = (sc_et_event_type_t)(got & 0xffu);
+        v1_lock = (use & SC_RXKEY_V1) ? sc_et_rx_feed_key(&r->v1, &key, now_ms, &e)
+                                      : sc_et_rx_feed_nokey(&r->v1, now_ms, &e);
+        sc_et_event_type_t t = e.type;
         if (t != SC_ET_EV_NONE) {
             note(ev, &best, t, SC_PROTO_ESPTOUCH_V1, e.channel, e.offset, e.known, e.needed);
             if (t == SC_ET_EV_DONE)

@@ -175,10 +175,12 @@ static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
     _Static_assert(offsetof(sc_frame_t, addr2) == offsetof(sc_frame_t, addr1) + SC_MAC_LEN &&
                        offsetof(sc_frame_t, addr3) == offsetof(sc_frame_t, addr2) + SC_MAC_LEN,
                    "the frame's addresses are adjacent");
-    unsigned from_ds = dir - 1u; /* 0 ToDS, 1 FromDS */
-    const uint8_t *bssid = (const uint8_t *)f + offsetof(sc_frame_t, addr1) + SC_MAC_LEN * from_ds;
+    /* 0 ToDS, SC_MAC_LEN FromDS: a mask, not a product (-Os built both offsets with a constant
+     * load and a multiply, on every data frame) */
+    unsigned shift = (0u - (dir - 1u)) & SC_MAC_LEN;
+    const uint8_t *bssid = (const uint8_t *)f + offsetof(sc_frame_t, addr1) + shift;
     const uint8_t *sender = bssid + SC_MAC_LEN;
-    const uint8_t *da = (const uint8_t *)f + offsetof(sc_frame_t, addr3) - 2u * SC_MAC_LEN * from_ds;
+    const uint8_t *da = (const uint8_t *)f + offsetof(sc_frame_t, addr3) - 2u * shift;
     /* the direction bits are SC_RXK_TODS / SC_RXK_FROMDS; QoS and Protected moved to theirs */
     _Static_assert(SC_RXK_TODS == 1u && SC_RXK_FROMDS == 2u && SC_RXK_QOS == 0x0080u >> 5 && SC_RXK_PROT == SC_FC_PROTECTED >> 11,
                    "flag bits as the frame control's");
@@ -290,8 +292,10 @@ static inline unsigned sc_rxhdr_gap(const sc_rxhdr_t *h, const sc_rxkey_t *k)
 }
 
 /* The decoders' entry points for a frame the front has keyed already (one sc_rxkey per frame
- * for all of them; the frame's channel is k->channel); for the stream decoders k NULL: a frame
- * no stream can use, only counted. */
+ * for all of them; the frame's channel is k->channel). None of them tests an init marker or
+ * a finished decoder: their callers do (the front's run word, the public feeds). The stream
+ * decoders' take k not NULL: a frame no stream can use is counted by their public feeds, and
+ * the front does not pass it. */
 #include "smartcfg/airkiss.h"
 #include "smartcfg/esptouch_rx.h"
 #include "smartcfg/esptouch_v2.h"
@@ -299,9 +303,10 @@ static inline unsigned sc_rxhdr_gap(const sc_rxhdr_t *h, const sc_rxkey_t *k)
  * SC_RXKEY_V1), goes to sc_et_rx_feed_nokey (only counted). Both leave the clearing of ev to
  * their caller, sc_et_ev_none first (the event is the caller's local: it stores the zeros
  * without a reload of the pointer). The fields other than type are written only when type is
- * not SC_ET_EV_NONE. Returns the event's type, plus SC_ET_FEED_IN_LOCK when the frame belonged
- * to a locked v1 stream (its sender is an ESP-TOUCH v1 phone; in the return value: a fifth
- * argument would go through the stack). */
+ * not SC_ET_EV_NONE. Both return SC_ET_FEED_IN_LOCK when the frame belonged to a locked v1
+ * stream (its sender is an ESP-TOUCH v1 phone; in the return value: a fifth argument would go
+ * through the stack), else 0; the event's type the caller reads in its own event (returning
+ * it as well cost the feed a reload of the event's pointer and a load on every frame). */
 #define SC_ET_FEED_IN_LOCK 0x100u
 /* What a v1 feed's caller clears before the call: the fields read on every frame. */
 static SC_RX_INLINE void sc_et_ev_none(sc_et_event_t *ev)
