@@ -13,9 +13,9 @@
 typedef struct {
     uint32_t run;                 /* RXF_RUN after sc_receiver_init (and a reset or a resume),
                                      RXF_DONE after a result, anything else: never initialised.
-                                     The decoders' keyed feeds test no init marker of their own,
-                                     and v1's no "done" either: this one word stands for theirs
-                                     (a decoder's DONE is the front's, which then feeds none) */
+                                     The decoders' keyed feeds test no init marker and no
+                                     "done" of their own: this one word stands for theirs (a
+                                     decoder's DONE is the front's, which then feeds none) */
     sc_et_rx_t v1;
 #if SMARTCFG_WITH_ESPTOUCH_V2
     sc_et2_rx_t v2;
