@@ -29,6 +29,7 @@
 #define RX_FILL_MAX 8u       /* missing bytes the completion search considers */
 #define RX_FILL_COMBOS 256u  /* candidate combinations it enumerates at most */
 #define RX_CAND_GAP_MS 17u   /* two datagram slots and jitter */
+#define RX_V2_SLOT_MIN_MS 12u /* an ESP-TOUCH v2 sender's 15 ms datagram gap, less the AP's relay jitter */
 #define RX_PIN_MS 400u       /* a lock pins the channel search while supported this recently */
 #define RX_QUIET_KEEP_MS 20000u /* the frame that opened no stream tells the channel is alive this long */
 #define RX_EXPIRE_EVERY_MS 50u
@@ -1056,9 +1057,23 @@ static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev
 {
     const unsigned omin = r->omin, omax = r->omax;
     /* every test below ends at the newest length, and none passes where no frame may open a
-     * stream (opens_stream): most of the foreign traffic's frames stop here */
-    if (!opens_stream(r, hist_at(s, 0)))
+     * stream (opens_stream): most of the foreign traffic's frames stop here, after one test */
+    unsigned l_top = hist_at(s, 0);
+    if (!opens_stream(r, l_top)) {
+        /* Candidate traffic for the channel search from an ESP-TOUCH v2 sender too: its data
+         * plane i+1 comes one datagram (15 ms) after plane i and is 65..191 longer whatever the
+         * overhead ((i << 7) | 0x40 | d), and plane 4 and above are mostly longer than any v1
+         * length, so a 24 ms visit that heard plane 3 and then plane 4 made no candidate below.
+         * The first of the two must have an ESP-TOUCH length and the gap must be a datagram's
+         * (a burst of one station's frames is not), which keeps foreign pairs rare. It gives
+         * nothing to lock on: the search only looks longer. bench_chansearch 300 x seeds
+         * 1/7/99, v2 within 1.5x: 1..13 mid-session 59/61/52 -> 63/65/60 % (docs/receiver.md §7). */
+        unsigned l_prev = hist_at(s, 1);
+        if (l_top - l_prev - 65u <= 126u && s->nhist >= 2 && opens_stream(r, l_prev) &&
+            (uint32_t)since(now, prev_ms) - RX_V2_SLOT_MIN_MS <= RX_CAND_GAP_MS - RX_V2_SLOT_MIN_MS)
+            candidate(r, s, now);
         return 0;
+    }
     if (s->nhist >= 2) {
         /* a sender is probably here, worth a longer look before anything locks: a step of the
          * guide (515, 514, 513, 512, 515, ...), or two group-addressed frames of one

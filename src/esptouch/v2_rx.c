@@ -21,6 +21,12 @@
 #define V2_SESSION_IDLE_MS 10000u
 #define V2_PLANE_CNT_MAX 3u
 #define V2_KNOWN 2u            /* a plane is known at this count: one sequence-proven sighting or two others */
+/* A group's plane 7 (lengths 960..1023 above the overhead) and the next group's first marker
+ * (128..167) one datagram later: the marker is this much shorter, whatever the overhead */
+#define V2_STEP_LO (0x3C0u - (SC_ET2_SEQ_BASE + SC_ET2_MAX_GROUPS - 2u))
+#define V2_STEP_SPAN (0x3FFu - SC_ET2_SEQ_BASE - V2_STEP_LO)
+#define V2_STEP_MIN_MS 12u     /* the sender's 15 ms gap, less the AP's relay jitter ... */
+#define V2_STEP_MAX_MS 17u     /* ... and plus it */
 
 enum { A_NONE = 0, A_COUNT, A_MARKER, A_PLANE };
 
@@ -34,7 +40,11 @@ typedef struct {
     uint8_t sure;              /* the anchor's slot is proven (see stream_data) */
     uint8_t prevmk;            /* slot + 1 when this stream's previous frame was a marker, else 0 */
     uint8_t ncand;             /* a COUNT's N that differed from n, seen once */
+    uint16_t step_ms16;        /* searching: when plane 7 and the next marker came (low 16 bits
+                                  of the ms clock, | 1; 0 = never): sc_et2_rx_candidate */
 } v2_stream_t;
+/* step_ms16 sits in what was the stream's tail padding: the state keeps its size */
+_Static_assert(sizeof(v2_stream_t) == 56, "v2_stream_t grew");
 
 typedef struct {
     uint8_t sender[SC_MAC_LEN];
@@ -565,6 +575,15 @@ sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint
         return SC_ET_EV_NONE;
     if (s->h.state == SC_RXS_SEARCH) {
         /* (most calls: the searching streams of foreign senders) */
+        /* Candidate traffic for the channel search, without a list head: plane 7 opens a stream
+         * under most overheads (it reaches SYNC's range), and the next group's marker follows
+         * one datagram later, V2_STEP_LO..+SPAN shorter. A 24 ms visit hears two datagrams at
+         * most; v1's candidates see the pairs among markers and planes 0..4 (rx.c), this one
+         * the pair they cannot. Nothing locks on it: the search only looks longer. Tested
+         * before the note, which replaces the previous frame's time. */
+        if ((unsigned)(s->hist[2] - k->len - V2_STEP_LO) <= V2_STEP_SPAN &&
+            now_ms - s->h.last_ms - V2_STEP_MIN_MS <= V2_STEP_MAX_MS - V2_STEP_MIN_MS)
+            s->step_ms16 = (uint16_t)(now_ms | 1u);
         sc_rxhdr_note(&s->h, k, k->channel, now_ms);
         return stream_search(r, s, k->len, k->seq, now_ms) ? SC_ET_EV_LOCKED : SC_ET_EV_NONE;
     }
@@ -628,7 +647,8 @@ void sc_et2_rx_stats(const sc_et2_rx_t *rx, sc_et2_rx_stats_t *out)
 }
 
 /* --- channel search (sc_chansearch_step_rx) ----------------------------------------------
- * Read-only: nothing on the per-frame path. cand_l is set only by a SYNC followed by a COUNT of
+ * Read-only; the per-frame path adds only the plane-7 step (step_ms16, sc_et2_rx_feed_key),
+ * which is fresh by its own time. cand_l is set only by a SYNC followed by a COUNT of
  * the same transmitter: the head of a packet list, which random traffic rarely forms. It stays
  * set until the stream locks or is evicted, so only a pair among the stream's last three lengths
  * (the COUNT newest or one frame before) counts: a foreign station that once sent such a pair
@@ -643,6 +663,10 @@ int sc_et2_rx_candidate(const sc_et2_rx_t *rx, uint8_t channel, uint32_t now_ms,
         const v2_stream_t *s = &r->st[i];
         if (s->h.state == SC_RXS_SEARCH && s->cand_l && sc_rxhdr_heard(&s->h, channel, now_ms, within_ms) &&
             ((s->hist[1] == s->cand_l && s->hist[2] == s->cand_m) || (s->hist[0] == s->cand_l && s->hist[1] == s->cand_m)))
+            return 1;
+        /* plane 7 and the next marker within the window (step_ms16 may be 1 ms ahead: | 1) */
+        if (s->h.state == SC_RXS_SEARCH && s->step_ms16 && sc_rxhdr_heard(&s->h, channel, now_ms, within_ms) &&
+            (uint16_t)((uint16_t)now_ms - s->step_ms16 + 1u) <= within_ms + 1u)
             return 1;
     }
     return 0;

@@ -1429,6 +1429,45 @@ static void test_chansearch_glance_and_look(void **state)
     assert_true(left - arrived <= SC_CHANSEARCH_LOOK_MS + 2 * D);
 }
 
+/* An ESP-TOUCH v2 sender in a 24 ms visit: data plane 3 (an ESP-TOUCH length) and then plane 4
+ * one datagram later (longer than any v1 length) is candidate traffic, so the channel search
+ * takes its look; until 2026-12-04 a candidate needed both lengths in v1's range. The same two
+ * lengths in a burst, two datagrams apart, or a step no plane makes are not. */
+static void test_candidate_v2_plane_step(void **state)
+{
+    (void)state;
+    static sc_et_rx_t rx;
+    sc_et_event_t ev;
+    sc_frame_t f;
+    sc_et_creds_t c;
+    creds_make(&c, "x", 1, "", 0);
+    phone_init(&P[0], &c, PHONE_A, 1500);
+    P[0].channel = 6;
+    const uint16_t o = P[0].off_up;
+    /* plane i with value d: (i << 7) | 0x40 | d, plus the overhead */
+    const uint16_t p3 = (uint16_t)((3u << 7) + 0x40u + 9u + o), p4 = (uint16_t)((4u << 7) + 0x40u + 50u + o);
+    struct { uint32_t gap; uint16_t second; int cand; } cases[] = {
+        { 15, p4, 1 },                  /* the next plane, a datagram later */
+        { 12, p4, 1 },                  /* the AP's relay jitter */
+        { 17, p4, 1 },
+        { 4, p4, 0 },                   /* a burst of one station's frames */
+        { 30, p4, 0 },                  /* two datagrams apart: not the next plane */
+        { 15, (uint16_t)(p3 + 200u), 0 }, /* more than a plane's step */
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(sc_et_rx_init(&rx, NULL), SC_OK);
+        uint32_t t = 1000;
+        frame_80211(&f, &P[0], 1, p3, 1);
+        sc_et_rx_feed(&rx, &f, t, &ev);
+        assert_false(sc_et_rx_candidate(&rx, 6, t, 24));
+        t += cases[i].gap;
+        frame_80211(&f, &P[0], 1, cases[i].second, 2);
+        sc_et_rx_feed(&rx, &f, t, &ev);
+        assert_int_equal(sc_et_rx_candidate(&rx, 6, t, 24), cases[i].cand);
+        assert_false(sc_et_rx_candidate(&rx, 1, t, 24)); /* only where it was heard */
+    }
+}
+
 /* The first sweep glances at every channel; later sweeps dwell on every channel, in list order
  * (glancing on every sweep missed an AP's DTIM bursts of relays for seconds). */
 static void test_chansearch_first_sweep_glances(void **state)
@@ -1521,6 +1560,7 @@ int main(void)
         cmocka_unit_test(test_foreign_lengths_open_no_stream),
         cmocka_unit_test(test_chansearch_false_lock_and_lists),
         cmocka_unit_test(test_chansearch_glance_and_look),
+        cmocka_unit_test(test_candidate_v2_plane_step),
         cmocka_unit_test(test_chansearch_first_sweep_glances),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

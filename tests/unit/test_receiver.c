@@ -427,6 +427,44 @@ static void test_v2_candidate_fresh(void **state)
     assert_int_equal(sc_et2_rx_locked_channel(&v2), 0);
 }
 
+/* v2 without a list head: a group's plane 7 (which opens a stream: its length reaches SYNC's
+ * range) and the next group's marker one datagram later are candidate traffic; not in a burst,
+ * not two datagrams apart, not for a step no plane 7 and marker make, and only while fresh. */
+static void test_v2_candidate_plane7_marker(void **state)
+{
+    (void)state;
+    static sc_et2_rx_t v2;
+    const uint16_t off = 80;
+    const uint16_t p7 = (uint16_t)((7u << 7) + 0x40u + 40u + off); /* 1080: in SYNC's range */
+    const uint16_t mk = (uint16_t)(SC_ET2_SEQ_BASE + 3u + off);
+    struct { uint32_t gap; uint16_t second; int cand; } cases[] = {
+        { 15, mk, 1 }, { 12, mk, 1 }, { 17, mk, 1 },
+        { 5, mk, 0 },                        /* a burst */
+        { 30, mk, 0 },                       /* a datagram lost between: not this step */
+        { 15, (uint16_t)(mk + 200u), 0 },    /* 200 shorter than plane 7: no marker */
+        { 15, (uint16_t)(p7 - 1000u), 0 },   /* shorter than any marker */
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(sc_et2_rx_init(&v2, NULL), SC_OK);
+        sc_frame_t f;
+        uint32_t t = 1000;
+        ak_frame(&f, p7, 100);
+        assert_int_equal(sc_et2_rx_feed(&v2, &f, t, NULL), SC_ET_EV_NONE);
+        assert_int_equal(sc_et2_rx_candidate(&v2, 6, t, 50), 0);
+        t += cases[i].gap;
+        ak_frame(&f, cases[i].second, 101);
+        assert_int_equal(sc_et2_rx_feed(&v2, &f, t, NULL), SC_ET_EV_NONE);
+        assert_int_equal(sc_et2_rx_candidate(&v2, 6, t, 50), cases[i].cand);
+        assert_int_equal(sc_et2_rx_candidate(&v2, 1, t, 50), 0);
+        if (cases[i].cand) {
+            /* stale once the window has passed, though the stream is still heard */
+            ak_frame(&f, (uint16_t)(300u + off), 102);
+            assert_int_equal(sc_et2_rx_feed(&v2, &f, t + 60, NULL), SC_ET_EV_NONE);
+            assert_int_equal(sc_et2_rx_candidate(&v2, 6, t + 60, 50), 0);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_search_each_protocol),
         cmocka_unit_test(test_search_lingers_a_list),
         cmocka_unit_test(test_v2_candidate_fresh),
+        cmocka_unit_test(test_v2_candidate_plane7_marker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
