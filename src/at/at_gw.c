@@ -107,9 +107,8 @@ static void query(const sc_at_gw_env_t *e, const sc_at_gw_t *g, bool online)
     sc_at_line(&e->out, "OK");
 }
 
-int sc_at_gw_cmd(const sc_at_gw_env_t *e, sc_at_gw_t *g, const char *name, int form, const sc_at_arg_t *a, size_t n)
+int sc_at_gw_cmd(const sc_at_gw_env_t *e, sc_at_gw_t *g, bool bind, int form, const sc_at_arg_t *a, size_t n)
 {
-    bool bind = !strcmp(name, "+TCGWBIND");
     if (form == SC_AT_OTA_FORM_QUERY) {
         query(e, g, !bind);
         return 0;
