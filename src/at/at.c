@@ -6,6 +6,7 @@
 
 #include "smartcfg/at.h"
 
+#include "../common/outline.h"
 #include "../common/pool.h"
 #include "../common/state.h"
 #include "at_gw.h"
@@ -395,7 +396,7 @@ static const char command_names[] = AT_COMMANDS(X);   /* without the "AT" */
 #undef X
 
 /* The ci-th command's name (cold paths: a walk of the pool). */
-static const char *cname(unsigned ci)
+SC_OUTLINE static const char *cname(unsigned ci)
 {
     return sc_pool_at(command_names, ci);
 }
@@ -561,7 +562,7 @@ static void cmd_tcdevreg(at_state_t *at, unsigned ci, form_t f, const params_t *
 
 /* The end of +TCSTARTSMART / +TCSAP, at once or when the pending op completes: a flow that
  * failed to start is not running. */
-static void finish_flow(at_state_t *at, int cmd, int result)
+SC_OUTLINE static void finish_flow(at_state_t *at, int cmd, int result)
 {
     if (result != 0)
         at->flow = SC_AT_FLOW_NONE;
@@ -1026,7 +1027,7 @@ static bool wifi_info(at_state_t *at, sc_at_wifi_info_t *wi)
 }
 
 /* Volatile ESP-AT settings back to their power-on values (AT+RST, AT+RESTORE). */
-static void esp_defaults(at_state_t *at)
+SC_OUTLINE static void esp_defaults(at_state_t *at)
 {
     at->echo = at->cfg.echo;
     at->cwmode = 1;
@@ -1233,7 +1234,7 @@ void sc_at_ota_event(sc_at_t *pub, sc_ota_event_t ev, int code)
 }
 
 /* The gateway commands live in at_gw.c; at.c keeps their pending state and timeout. */
-static sc_at_gw_env_t gw_env(at_state_t *at)
+SC_OUTLINE static sc_at_gw_env_t gw_env(at_state_t *at)
 {
     return (sc_at_gw_env_t){ .ops = &at->ops, .dev = at->dev.valid ? &at->dev.id : NULL, .mqtt_up = mqtt_up(at),
                              .out = { sink_emit, at } };

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../common/log.h"
+#include "../common/outline.h"
 #include "../common/pool.h"
 #include "device_priv.h"
 
@@ -173,7 +174,7 @@ static void radio_off(devstate_t *d)
     d->channel = 0;
 }
 
-static void wipe_secrets(devstate_t *d)
+SC_OUTLINE static void wipe_secrets(devstate_t *d)
 {
     sc_wipe(d->res.creds.password, sizeof d->res.creds.password);
     d->res.creds.password_len = 0;

@@ -9,6 +9,7 @@
 
 #include "smartcfg/air.h"
 
+#include "../common/outline.h"
 #include "../common/state.h"
 
 #define AIR_QCAP 224        /* pending frames; DTIM buffering is the largest producer */
@@ -66,7 +67,7 @@ static uint64_t rng_next(air_state_t *s)
     return x * 0x2545F4914F6CDD1DULL;
 }
 
-static double rng_unit(air_state_t *s) { return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0); }
+SC_OUTLINE static double rng_unit(air_state_t *s) { return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0); }
 
 static uint32_t rng_range(air_state_t *s, uint32_t lo, uint32_t hi) /* inclusive */
 {
@@ -149,12 +150,9 @@ static sc_err_t check_config(const sc_air_config_t *c)
 }
 
 /* --- queue: binary min-heap on (t_us, order) ------------------------------------------- */
-/* Out of line in a size build (-Os, where GCC inlined its 64-bit compare at all three uses:
- * 100 bytes); a speed build keeps it inline for the benches' millions of frames. */
-#if defined(__GNUC__) && defined(__OPTIMIZE_SIZE__)
-__attribute__((noinline))
-#endif
-static int before(const air_pending_t *a, const air_pending_t *b)
+/* Out of line in a size build (outline.h: GCC -Os inlined its 64-bit compare at all three
+ * uses, 100 bytes more). */
+SC_OUTLINE static int before(const air_pending_t *a, const air_pending_t *b)
 {
     return a->t_us < b->t_us || (a->t_us == b->t_us && a->order < b->order);
 }
