@@ -128,19 +128,11 @@ static void reply_result(at_state_t *at, unsigned ci, int code)
 
 /* ---------------------------------------------------------------- parameters */
 
-typedef enum { P_STR, P_INT, P_OTHER } ptype_t;
-
+/* The parameters in the shape the OTA and gateway commands take them (at_ota.h), so they
+ * get the array itself, no converted copy; each one's span in the line (raw) beside it. */
 typedef struct {
-    ptype_t type;
-    const char *s;      /* decoded string (P_STR), NUL-terminated */
-    size_t slen;
-    long v;             /* P_INT */
-    size_t raw_begin;   /* span in the line, for echo masking */
-    size_t raw_end;
-} param_t;
-
-typedef struct {
-    param_t p[SC_AT_MAX_PARAMS];
+    sc_at_arg_t p[SC_AT_MAX_PARAMS];  /* is_str: decoded, NUL-terminated; is_int: v; neither: "" */
+    size_t raw[SC_AT_MAX_PARAMS][2];  /* [begin, end) in the line, for echo masking */
     size_t n;           /* parameters seen (may exceed SC_AT_MAX_PARAMS: then only counted) */
     char store[SC_AT_LINE_MAX + SC_AT_MAX_PARAMS + 1];
 } params_t;
@@ -153,10 +145,13 @@ static bool parse_params(const char *s, size_t len, size_t base, params_t *ps)
     size_t i = 0, used = 0;
     ps->n = 0;
     for (;;) {
-        param_t tmp;
-        param_t *p = ps->n < SC_AT_MAX_PARAMS ? &ps->p[ps->n] : &tmp;
+        sc_at_arg_t tmp;
+        size_t tmp_raw[2];
+        bool kept = ps->n < SC_AT_MAX_PARAMS;
+        sc_at_arg_t *p = kept ? &ps->p[ps->n] : &tmp;
+        size_t *raw = kept ? ps->raw[ps->n] : tmp_raw;
         char *dst = ps->store + used;
-        p->raw_begin = base + i;
+        raw[0] = base + i;
         if (i < len && s[i] == '"') {
             size_t n = 0;
             i++;
@@ -174,7 +169,8 @@ static bool parse_params(const char *s, size_t len, size_t base, params_t *ps)
                 dst[n++] = c;
             }
             dst[n] = 0;
-            p->type = P_STR;
+            p->is_str = true;
+            p->is_int = false;
             p->s = dst;
             p->slen = n;
             used += n + 1;
@@ -197,12 +193,13 @@ static bool parse_params(const char *s, size_t len, size_t base, params_t *ps)
                 else
                     v = v * 10 + (s[k] - '0');
             }
-            p->type = ok ? P_INT : P_OTHER;
+            p->is_str = false;
+            p->is_int = ok;
             p->v = neg ? -v : v;
             p->s = "";
             p->slen = 0;
         }
-        p->raw_end = base + i;
+        raw[1] = base + i;
         ps->n++;
         if (i >= len)
             return true;
@@ -214,13 +211,13 @@ static bool parse_params(const char *s, size_t len, size_t base, params_t *ps)
 
 static bool p_str(const params_t *ps, size_t k, size_t min, size_t max)
 {
-    return k < ps->n && k < SC_AT_MAX_PARAMS && ps->p[k].type == P_STR && ps->p[k].slen >= min &&
+    return k < ps->n && k < SC_AT_MAX_PARAMS && ps->p[k].is_str && ps->p[k].slen >= min &&
            ps->p[k].slen <= max;
 }
 
 static bool p_int(const params_t *ps, size_t k, long min, long max)
 {
-    return k < ps->n && k < SC_AT_MAX_PARAMS && ps->p[k].type == P_INT && ps->p[k].v >= min &&
+    return k < ps->n && k < SC_AT_MAX_PARAMS && ps->p[k].is_int && ps->p[k].v >= min &&
            ps->p[k].v <= max;
 }
 
@@ -1202,25 +1199,14 @@ static void cmd_uart_cur(at_state_t *at, unsigned ci, form_t f, const params_t *
     reply_ok(at);
 }
 
-/* The OTA and gateway commands (at_ota.c, at_gw.c) see the parsed parameters as sc_at_arg_t. */
-static void to_args(const params_t *ps, sc_at_arg_t a[SC_AT_MAX_PARAMS])
-{
-    size_t n = ps->n < SC_AT_MAX_PARAMS ? ps->n : SC_AT_MAX_PARAMS;
-    for (size_t i = 0; i < n; i++)
-        a[i] = (sc_at_arg_t){ .is_str = ps->p[i].type == P_STR, .is_int = ps->p[i].type == P_INT,
-                              .s = ps->p[i].s, .slen = ps->p[i].slen, .v = ps->p[i].v };
-}
-
 static void cmd_ota(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    sc_at_arg_t a[SC_AT_MAX_PARAMS];
-    to_args(ps, a);
     sc_at_ota_env_t env = { .ota = at->ota, .dev = at->dev.valid ? &at->dev.id : NULL, .mqtt_up = mqtt_up(at),
                             .out = { sink_emit, at }, .now_ms = at->now_ms,
                             /* idle here: a PUBL payload phase takes every byte, no command runs */
                             .scratch = at->publ_buf, .scratch_len = sizeof at->publ_buf };
     _Static_assert(sizeof at->publ_buf >= SC_AT_FWREAD_MAX, "AT+TCREADFWDATA reads into the PUBL buffer");
-    sc_at_ota_cmd(&env, (int)(ci - C_TCFWINFO), (int)f, a, ps->n);
+    sc_at_ota_cmd(&env, (int)(ci - C_TCFWINFO), (int)f, ps->p, ps->n);
 }
 
 void sc_at_attach_ota(sc_at_t *pub, sc_ota_t *ota)
@@ -1248,10 +1234,8 @@ static void gw_pending(at_state_t *at, int r)
 
 static void cmd_gw(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    sc_at_arg_t a[SC_AT_MAX_PARAMS];
-    to_args(ps, a);
     sc_at_gw_env_t env = gw_env(at);
-    gw_pending(at, sc_at_gw_cmd(&env, &at->gw, ci == C_TCGWBIND, (int)f, a, ps->n));
+    gw_pending(at, sc_at_gw_cmd(&env, &at->gw, ci == C_TCGWBIND, (int)f, ps->p, ps->n));
 }
 
 #define X(id, name, forms, secret, test, fn) { forms, secret, test, fn },
@@ -1278,9 +1262,9 @@ static void echo_line(at_state_t *at, const char *line, size_t len, const cmd_t 
         emit(at, "***\r\n", 5);
         return;
     }
-    emit(at, line, ps->p[k].raw_begin);
+    emit(at, line, ps->raw[k][0]);
     emit(at, "\"***\"", 5);
-    emit(at, line + ps->p[k].raw_end, len - ps->p[k].raw_end);
+    emit(at, line + ps->raw[k][1], len - ps->raw[k][1]);
     emit(at, "\r\n", 2);
 }
 
@@ -1340,7 +1324,7 @@ static void handle_line(at_state_t *at, const char *line, size_t len)
     if (at->lf_in_line) {
         /* Only inside AT+TCMQTTPUB's payload (its third parameter). */
         bool ok = c && parsed && f == F_SET && ci == C_TCMQTTPUB && ps.n == 3 &&
-                  !memchr(line, '\n', ps.p[2].raw_begin);
+                  !memchr(line, '\n', ps.raw[2][0]);
         if (!ok) {
             echo_line(at, line, len, NULL, F_EXEC, false, NULL, 0);
             reply_error(at);
