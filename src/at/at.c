@@ -363,9 +363,9 @@ static const char test_texts[] =
     X(TCDEVINFOSET, "+TCDEVINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 3, T_DEVINFO, cmd_info) \
     X(TCPRDINFOSET, "+TCPRDINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 2, T_PRDINFO, cmd_info) \
     X(TCDEVREG, "+TCDEVREG", FB(F_TEST) | FB(F_EXEC), -1, T_OK, cmd_tcdevreg) \
-    X(TCSTARTSMART, "+TCSTARTSMART", FB(F_TEST) | FB(F_EXEC), -1, T_STARTSMART, cmd_tcstartsmart) \
+    X(TCSTARTSMART, "+TCSTARTSMART", FB(F_TEST) | FB(F_EXEC), -1, T_STARTSMART, cmd_flow) \
     X(TCSTOPSMART, "+TCSTOPSMART", FB(F_TEST) | FB(F_EXEC), -1, T_STOPSMART, cmd_stop) \
-    X(TCSAP, "+TCSAP", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 1, T_TCSAP, cmd_tcsap) \
+    X(TCSAP, "+TCSAP", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 1, T_TCSAP, cmd_flow) \
     X(TCSTOPSAP, "+TCSTOPSAP", FB(F_TEST) | FB(F_EXEC), -1, T_STOPSAP, cmd_stop) \
     X(TCMQTTCONN, "+TCMQTTCONN", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_MQTTCONN, cmd_tcmqttconn) \
     X(TCMQTTDISCONN, "+TCMQTTDISCONN", FB(F_TEST) | FB(F_EXEC), -1, T_OK, cmd_tcmqttdisconn) \
@@ -570,28 +570,46 @@ SC_OUTLINE static void finish_flow(at_state_t *at, int cmd, int result)
     reply_result(at, cmd == CMD_TCSAP ? C_TCSAP : C_TCSTARTSMART, result);
 }
 
-static void cmd_tcstartsmart(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
+/* AT+TCSTARTSMART and AT+TCSAP: one start-up for the two provisioning flows, which differ
+ * in the soft-AP's parameters, the op they call and their failure codes. */
+static void cmd_flow(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)ci; (void)f; (void)ps;
+    bool sap = ci == C_TCSAP;
+    if (f == F_QUERY) {   /* AT+TCSAP? (AT+TCSTARTSMART has no query form) */
+        reply_ok(at);
+        return;
+    }
     if (refused_busy(at, at->mqtt_task))
         return;
+    /* AT+TCSAP: the SSID is a Wi-Fi SSID; the firmware takes soft-AP passwords of 8..32 only. */
+    bool ok = !sap || (ps->n >= 1 && ps->n <= 3 && p_str(ps, 0, 1, SC_SSID_MAX) &&
+                       (ps->n < 2 || p_str(ps, 1, 8, SC_AT_SAP_PASSWORD_MAX)) && (ps->n < 3 || p_int(ps, 2, 0, 13)));
+    if (!ok) {
+        reply_cme(at, SC_AT_CME_PARAM);
+        return;
+    }
     reply_ok(at);
     uint8_t tls = 1;
     const sc_identity_t *id = flow_identity(at, &tls);
     int r;
     if (!id)
         r = 27;                         /* ERR_DEVICE_INFO: nothing to bind with */
-    else if (!at->ops.start_smartconfig)
-        r = 13;                         /* ERR_SC_START */
-    else {
+    else if (sap ? !at->ops.start_softap : !at->ops.start_smartconfig)
+        r = sap ? 7 : 13;               /* ERR_AP_INIT, ERR_SC_START */
+    else if (sap) {
+        at->flow = SC_AT_FLOW_SOFTAP;
+        r = at->ops.start_softap(at->ops.ctx, id, tls, ps->p[0].s, ps->n >= 2 ? ps->p[1].s : NULL,
+                                 ps->n >= 3 ? (uint8_t)ps->p[2].v : 0);
+    } else {
         at->flow = SC_AT_FLOW_SMARTCONFIG;
         r = at->ops.start_smartconfig(at->ops.ctx, id, tls);
     }
     sc_wipe(&at->scratch, sizeof at->scratch);   /* the op copied what it keeps */
+    int cmd = sap ? CMD_TCSAP : CMD_TCSTARTSMART;
     if (r == SC_AT_PENDING)
-        start_pending(at, CMD_TCSTARTSMART);
+        start_pending(at, cmd);
     else
-        finish_flow(at, CMD_TCSTARTSMART, r);
+        finish_flow(at, cmd, r);
 }
 
 static void cmd_stop(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
@@ -609,42 +627,6 @@ static void cmd_stop(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
     reply_ok(at);
     /* ours: Tencent's test tool waits for "+TCSTOPSMART:OK" / "+TCSTOPSAP:OK". */
     reply_result(at, ci, 0);
-}
-
-static void cmd_tcsap(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
-{
-    (void)ci;
-    if (f == F_QUERY) {
-        reply_ok(at);
-        return;
-    }
-    if (refused_busy(at, at->mqtt_task))
-        return;
-    /* AT+TCSAP: the SSID is a Wi-Fi SSID; the firmware takes soft-AP passwords of 8..32 only. */
-    bool ok = ps->n >= 1 && ps->n <= 3 && p_str(ps, 0, 1, SC_SSID_MAX) && (ps->n < 2 || p_str(ps, 1, 8, SC_AT_SAP_PASSWORD_MAX)) &&
-              (ps->n < 3 || p_int(ps, 2, 0, 13));
-    if (!ok) {
-        reply_cme(at, SC_AT_CME_PARAM);
-        return;
-    }
-    reply_ok(at);
-    uint8_t tls = 1;
-    const sc_identity_t *id = flow_identity(at, &tls);
-    int r;
-    if (!id)
-        r = 27;
-    else if (!at->ops.start_softap)
-        r = 7;                          /* ERR_AP_INIT */
-    else {
-        at->flow = SC_AT_FLOW_SOFTAP;
-        r = at->ops.start_softap(at->ops.ctx, id, tls, ps->p[0].s, ps->n >= 2 ? ps->p[1].s : NULL,
-                                 ps->n >= 3 ? (uint8_t)ps->p[2].v : 0);
-    }
-    sc_wipe(&at->scratch, sizeof at->scratch);
-    if (r == SC_AT_PENDING)
-        start_pending(at, CMD_TCSAP);
-    else
-        finish_flow(at, CMD_TCSAP, r);
 }
 
 static void finish_mqttconn(at_state_t *at, int result)
