@@ -377,7 +377,7 @@ static const char test_texts[] =
     X(TCMQTTPUBL, "+TCMQTTPUBL", FB(F_TEST) | FB(F_SET), -1, T_PUBL, cmd_pub) \
     X(TCMQTTPUBRAW, "+TCMQTTPUBRAW", FB(F_TEST) | FB(F_SET), -1, T_PUBL, cmd_pub) \
     X(TCMQTTSUB, "+TCMQTTSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_SUB, cmd_sub) \
-    X(TCMQTTUNSUB, "+TCMQTTUNSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_UNSUB, cmd_unsub) \
+    X(TCMQTTUNSUB, "+TCMQTTUNSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_UNSUB, cmd_sub) \
     X(TCMQTTSRV, "+TCMQTTSRV", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_MQTTSRV, cmd_tcmqttsrv) \
     X(TCMODINFOSET, "+TCMODINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_MODINFO, cmd_tcmodinfoset) \
     X(TCGWBIND, "+TCGWBIND", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 3, T_GWBIND, cmd_gw) \
@@ -861,59 +861,43 @@ static void publ_byte(at_state_t *at, uint8_t b)
 
 static void finish_sub(at_state_t *at, int cmd, int result);
 
+/* AT+TCMQTTSUB and AT+TCMQTTUNSUB: one handler, told apart by index (the unsubscribe has no
+ * QoS, a bare OK for its query, and refuses a topic not subscribed instead of a full table). */
 static void cmd_sub(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)ci;
+    bool unsub = ci == C_TCMQTTUNSUB;
     if (f == F_QUERY) {
-        for (int i = 0; i < at->nsubs; i++)   /* the topic as the reference: not escaped */
+        for (int i = 0; !unsub && i < at->nsubs; i++)   /* the topic as the reference: not escaped */
             say(at, "+TCMQTTSUB:\"%s\",%d", at->subs[i].topic, at->subs[i].qos);
         reply_ok(at);
         return;
     }
     if (refused_busy(at, !mqtt_up(at)))
         return;
-    if (!(ps->n == 2 && topic_ok(ps, 0, true) && p_int(ps, 1, 0, 1))) {
+    if (!(ps->n == (unsub ? 1u : 2u) && topic_ok(ps, 0, true) && (unsub || p_int(ps, 1, 0, 1)))) {
         reply_cme(at, SC_AT_CME_PARAM);
         return;
     }
     reply_ok(at);
-    if (sub_find(at, ps->p[0].s) < 0 && at->nsubs >= SC_AT_SUB_MAX) {
-        reply_result(at, C_TCMQTTSUB, -107);   /* QCLOUD_ERR_MQTT_MAX_SUBSCRIPTIONS */
+    bool known = sub_find(at, ps->p[0].s) >= 0;
+    if (unsub ? !known : !known && at->nsubs >= SC_AT_SUB_MAX) {
+        /* QCLOUD_ERR_MQTT_UNSUB_FAIL: not subscribed; QCLOUD_ERR_MQTT_MAX_SUBSCRIPTIONS */
+        reply_result(at, ci, unsub ? -121 : -107);
         return;
     }
     memcpy(at->req_topic, ps->p[0].s, ps->p[0].slen + 1);
-    at->req_qos = (uint8_t)ps->p[1].v;
-    int r = at->ops.mqtt_subscribe ? at->ops.mqtt_subscribe(at->ops.ctx, at->req_topic, at->req_qos) : SC_AT_CME_EXEC;
+    int r;
+    if (unsub) {
+        r = at->ops.mqtt_unsubscribe ? at->ops.mqtt_unsubscribe(at->ops.ctx, at->req_topic) : SC_AT_CME_EXEC;
+    } else {
+        at->req_qos = (uint8_t)ps->p[1].v;
+        r = at->ops.mqtt_subscribe ? at->ops.mqtt_subscribe(at->ops.ctx, at->req_topic, at->req_qos) : SC_AT_CME_EXEC;
+    }
+    int cmd = unsub ? CMD_UNSUB : CMD_SUB;
     if (r == SC_AT_PENDING)
-        start_pending(at, CMD_SUB);
+        start_pending(at, cmd);
     else
-        finish_sub(at, CMD_SUB, r);
-}
-
-static void cmd_unsub(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
-{
-    (void)ci;
-    if (f == F_QUERY) {
-        reply_ok(at);
-        return;
-    }
-    if (refused_busy(at, !mqtt_up(at)))
-        return;
-    if (!(ps->n == 1 && topic_ok(ps, 0, true))) {
-        reply_cme(at, SC_AT_CME_PARAM);
-        return;
-    }
-    reply_ok(at);
-    if (sub_find(at, ps->p[0].s) < 0) {
-        reply_result(at, C_TCMQTTUNSUB, -121);   /* QCLOUD_ERR_MQTT_UNSUB_FAIL: not subscribed */
-        return;
-    }
-    memcpy(at->req_topic, ps->p[0].s, ps->p[0].slen + 1);
-    int r = at->ops.mqtt_unsubscribe ? at->ops.mqtt_unsubscribe(at->ops.ctx, at->req_topic) : SC_AT_CME_EXEC;
-    if (r == SC_AT_PENDING)
-        start_pending(at, CMD_UNSUB);
-    else
-        finish_sub(at, CMD_UNSUB, r);
+        finish_sub(at, cmd, r);
 }
 
 static void finish_sub(at_state_t *at, int cmd, int result)
