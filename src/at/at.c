@@ -348,13 +348,13 @@ static const char test_texts[] =
 #define AT_COMMANDS(X) \
     X(RST, "+RST", FB(F_EXEC), -1, T_OK, cmd_rst) \
     X(RESTORE, "+RESTORE", FB(F_EXEC), -1, T_OK, cmd_rst) \
-    X(CWMODE, "+CWMODE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_CWMODE, cmd_cwmode) \
+    X(CWMODE, "+CWMODE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_CWMODE, cmd_mode) \
     X(CWJAP, "+CWJAP", FB(F_QUERY) | FB(F_SET), 1, T_OK, cmd_cwjap) \
     X(CWQAP, "+CWQAP", FB(F_EXEC), -1, T_OK, cmd_cwqap) \
     X(CIPSTA, "+CIPSTA", FB(F_QUERY), -1, T_OK, cmd_cipsta) \
     X(CIPSTATUS, "+CIPSTATUS", FB(F_EXEC), -1, T_OK, cmd_cipstatus) \
     X(SYSRAM, "+SYSRAM", FB(F_QUERY), -1, T_OK, cmd_sysram) \
-    X(SYSMSG, "+SYSMSG", FB(F_QUERY) | FB(F_SET), -1, T_OK, cmd_sysmsg) \
+    X(SYSMSG, "+SYSMSG", FB(F_QUERY) | FB(F_SET), -1, T_OK, cmd_mode) \
     X(UART_CUR, "+UART_CUR", FB(F_QUERY) | FB(F_SET), -1, T_OK, cmd_uart_cur) \
     X(TCLOG, "+TCLOG", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_TCLOG, cmd_tclog) \
     X(GMR, "+GMR", FB(F_EXEC), -1, T_OK, cmd_gmr) \
@@ -1026,24 +1026,6 @@ static void cmd_rst(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
     reply(at, "ready");
 }
 
-static void cmd_cwmode(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
-{
-    (void)ci;
-    if (f == F_QUERY) {
-        say(at, "+CWMODE:%d\nOK", at->cwmode);
-        return;
-    }
-    if (ps->n != 1 || !p_int(ps, 0, 0, 3)) {
-        reply_error(at);
-        return;
-    }
-    uint8_t m = (uint8_t)ps->p[0].v;
-    /* Leaving station mode drops the station's connection, as on the module. */
-    if (!(m & 1) && (at->cwmode & 1) && at->ops.wifi_quit)
-        at->ops.wifi_quit(at->ops.ctx);
-    at->cwmode = m;
-    reply_ok(at);
-}
 
 static void finish_cwjap(at_state_t *at, int result)
 {
@@ -1125,17 +1107,24 @@ static void cmd_sysram(at_state_t *at, unsigned ci, form_t f, const params_t *ps
     say(at, "+SYSRAM:%u\nOK", at->ops.free_ram ? (unsigned)at->ops.free_ram(at->ops.ctx) : 0u);
 }
 
-static void cmd_sysmsg(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
+/* AT+CWMODE and AT+SYSMSG: one byte each, queried as "+<name>:<value>" and set within a
+ * range (0..3, 0..7); leaving station mode drops the station's connection, as on the module. */
+static void cmd_mode(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)ci;
+    bool cw = ci == C_CWMODE;
+    uint8_t *v = cw ? &at->cwmode : &at->sysmsg;
     if (f == F_QUERY) {
-        say(at, "+SYSMSG:%d", at->sysmsg);
-    } else if (ps->n != 1 || !p_int(ps, 0, 0, 7)) {
+        say(at, "%s:%d\nOK", cname(ci), *v);
+        return;
+    }
+    if (ps->n != 1 || !p_int(ps, 0, 0, cw ? 3 : 7)) {
         reply_error(at);
         return;
-    } else {
-        at->sysmsg = (uint8_t)ps->p[0].v;   /* kept for the query: we print no extra messages */
     }
+    uint8_t m = (uint8_t)ps->p[0].v;   /* AT+SYSMSG: kept for the query, we print no extra messages */
+    if (cw && !(m & 1) && (at->cwmode & 1) && at->ops.wifi_quit)
+        at->ops.wifi_quit(at->ops.ctx);
+    *v = m;
     reply_ok(at);
 }
 
