@@ -6,6 +6,7 @@
 
 #include "smartcfg/at.h"
 
+#include "../common/outline.h"
 #include "../common/pool.h"
 #include "../common/state.h"
 #include "at_gw.h"
@@ -117,27 +118,21 @@ static void reply_cme(at_state_t *at, int code)
     say(at, "+CME ERROR:%d", code);
 }
 
-/* "+TCxxx:OK" or "+TCxxx:FAIL,<code>" */
-static void reply_result(at_state_t *at, const char *name, int code)
+static const char *cname(unsigned ci);
+
+/* "+TCxxx:OK" or "+TCxxx:FAIL,<code>" for the ci-th command */
+static void reply_result(at_state_t *at, unsigned ci, int code)
 {
-    say(at, code == 0 ? "%s:OK" : "%s:FAIL,%d", name, code);
+    say(at, code == 0 ? "%s:OK" : "%s:FAIL,%d", cname(ci), code);
 }
 
 /* ---------------------------------------------------------------- parameters */
 
-typedef enum { P_STR, P_INT, P_OTHER } ptype_t;
-
+/* The parameters in the shape the OTA and gateway commands take them (at_ota.h), so they
+ * get the array itself, no converted copy; each one's span in the line (raw) beside it. */
 typedef struct {
-    ptype_t type;
-    const char *s;      /* decoded string (P_STR), NUL-terminated */
-    size_t slen;
-    long v;             /* P_INT */
-    size_t raw_begin;   /* span in the line, for echo masking */
-    size_t raw_end;
-} param_t;
-
-typedef struct {
-    param_t p[SC_AT_MAX_PARAMS];
+    sc_at_arg_t p[SC_AT_MAX_PARAMS];  /* is_str: decoded, NUL-terminated; is_int: v; neither: "" */
+    size_t raw[SC_AT_MAX_PARAMS][2];  /* [begin, end) in the line, for echo masking */
     size_t n;           /* parameters seen (may exceed SC_AT_MAX_PARAMS: then only counted) */
     char store[SC_AT_LINE_MAX + SC_AT_MAX_PARAMS + 1];
 } params_t;
@@ -150,10 +145,13 @@ static bool parse_params(const char *s, size_t len, size_t base, params_t *ps)
     size_t i = 0, used = 0;
     ps->n = 0;
     for (;;) {
-        param_t tmp;
-        param_t *p = ps->n < SC_AT_MAX_PARAMS ? &ps->p[ps->n] : &tmp;
+        sc_at_arg_t tmp;
+        size_t tmp_raw[2];
+        bool kept = ps->n < SC_AT_MAX_PARAMS;
+        sc_at_arg_t *p = kept ? &ps->p[ps->n] : &tmp;
+        size_t *raw = kept ? ps->raw[ps->n] : tmp_raw;
         char *dst = ps->store + used;
-        p->raw_begin = base + i;
+        raw[0] = base + i;
         if (i < len && s[i] == '"') {
             size_t n = 0;
             i++;
@@ -171,7 +169,8 @@ static bool parse_params(const char *s, size_t len, size_t base, params_t *ps)
                 dst[n++] = c;
             }
             dst[n] = 0;
-            p->type = P_STR;
+            p->is_str = true;
+            p->is_int = false;
             p->s = dst;
             p->slen = n;
             used += n + 1;
@@ -194,12 +193,13 @@ static bool parse_params(const char *s, size_t len, size_t base, params_t *ps)
                 else
                     v = v * 10 + (s[k] - '0');
             }
-            p->type = ok ? P_INT : P_OTHER;
+            p->is_str = false;
+            p->is_int = ok;
             p->v = neg ? -v : v;
             p->s = "";
             p->slen = 0;
         }
-        p->raw_end = base + i;
+        raw[1] = base + i;
         ps->n++;
         if (i >= len)
             return true;
@@ -211,13 +211,13 @@ static bool parse_params(const char *s, size_t len, size_t base, params_t *ps)
 
 static bool p_str(const params_t *ps, size_t k, size_t min, size_t max)
 {
-    return k < ps->n && k < SC_AT_MAX_PARAMS && ps->p[k].type == P_STR && ps->p[k].slen >= min &&
+    return k < ps->n && k < SC_AT_MAX_PARAMS && ps->p[k].is_str && ps->p[k].slen >= min &&
            ps->p[k].slen <= max;
 }
 
 static bool p_int(const params_t *ps, size_t k, long min, long max)
 {
-    return k < ps->n && k < SC_AT_MAX_PARAMS && ps->p[k].type == P_INT && ps->p[k].v >= min &&
+    return k < ps->n && k < SC_AT_MAX_PARAMS && ps->p[k].is_int && ps->p[k].v >= min &&
            ps->p[k].v <= max;
 }
 
@@ -247,12 +247,15 @@ static void info_load(at_state_t *at, const char *key, sc_at_info_t *info, bool 
     sc_wipe(rec, sizeof rec);
 }
 
+/* Every info held here is zero past each string's NUL (cleared, then filled by length: cmd_info,
+ * finish_devreg, sc_at_record_decode; AT+TCRESTORE clears) and has no padding, so equal strings
+ * are equal bytes: one memcmp instead of five strcmp. */
+_Static_assert(sizeof(sc_at_info_t) == 2 + (SC_PRODUCT_ID_MAX + 1) + (SC_DEVICE_NAME_MAX + 1) +
+                                           (SC_DEVICE_SECRET_MAX + 1) + (SC_PRODUCT_SECRET_MAX + 1) + (SC_REGION_MAX + 1),
+               "sc_at_info_t is bytes only: no padding for memcmp to trip on");
 static bool info_equal(const sc_at_info_t *a, const sc_at_info_t *b)
 {
-    return a->valid == b->valid && a->tls_mode == b->tls_mode &&
-           !strcmp(a->id.product_id, b->id.product_id) && !strcmp(a->id.device_name, b->id.device_name) &&
-           !strcmp(a->id.device_secret, b->id.device_secret) &&
-           !strcmp(a->id.product_secret, b->id.product_secret) && !strcmp(a->id.region, b->id.region);
+    return !memcmp(a, b, sizeof *a);
 }
 
 /* The identity the provisioning flows use: device info, else product info (dynamic
@@ -293,14 +296,14 @@ enum {
 
 typedef enum { F_EXEC, F_QUERY, F_TEST, F_SET } form_t;
 
-typedef struct cmd cmd_t;
-struct cmd {
-    const char *name;        /* without the "AT" */
+/* A command: its name is the ci-th string of command_names (below), not a pointer here: 8
+ * bytes an entry instead of 12, and every answer that names a command takes it from that pool. */
+typedef struct {
     uint8_t forms;           /* bit per form_t */
     int8_t secret_param;     /* set-form parameter masked in the echo (-1: none) */
     uint8_t test;            /* the test form's description (T_*; T_OK: a bare OK) */
-    void (*fn)(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps);
-};
+    void (*fn)(at_state_t *at, unsigned ci, form_t f, const params_t *ps);
+} cmd_t;
 
 /* The test forms' answers: "<name><description>" and OK, printed by the dispatcher (no command
  * does anything else for "=?"). The descriptions as the reference firmware prints them, in T_*
@@ -340,6 +343,64 @@ static const char test_texts[] =
 
 #define FB(f) (1u << (f))
 
+/* The command table, in one list so that the name pool, the C_* indices and the entries cannot
+ * fall out of step: X(id, name, forms, secret_param, test, fn). */
+#define AT_COMMANDS(X) \
+    X(RST, "+RST", FB(F_EXEC), -1, T_OK, cmd_rst) \
+    X(RESTORE, "+RESTORE", FB(F_EXEC), -1, T_OK, cmd_rst) \
+    X(CWMODE, "+CWMODE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_CWMODE, cmd_mode) \
+    X(CWJAP, "+CWJAP", FB(F_QUERY) | FB(F_SET), 1, T_OK, cmd_cwjap) \
+    X(CWQAP, "+CWQAP", FB(F_EXEC), -1, T_OK, cmd_cwqap) \
+    X(CIPSTA, "+CIPSTA", FB(F_QUERY), -1, T_OK, cmd_cipsta) \
+    X(CIPSTATUS, "+CIPSTATUS", FB(F_EXEC), -1, T_OK, cmd_cipstatus) \
+    X(SYSRAM, "+SYSRAM", FB(F_QUERY), -1, T_OK, cmd_sysram) \
+    X(SYSMSG, "+SYSMSG", FB(F_QUERY) | FB(F_SET), -1, T_OK, cmd_mode) \
+    X(UART_CUR, "+UART_CUR", FB(F_QUERY) | FB(F_SET), -1, T_OK, cmd_uart_cur) \
+    X(TCLOG, "+TCLOG", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_TCLOG, cmd_tclog) \
+    X(GMR, "+GMR", FB(F_EXEC), -1, T_OK, cmd_gmr) \
+    X(TCVER, "+TCVER", FB(F_EXEC), -1, T_OK, cmd_tcver) \
+    X(TCMODULE, "+TCMODULE", FB(F_EXEC), -1, T_OK, cmd_tcmodule) \
+    X(TCDEVINFOSET, "+TCDEVINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 3, T_DEVINFO, cmd_info) \
+    X(TCPRDINFOSET, "+TCPRDINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 2, T_PRDINFO, cmd_info) \
+    X(TCDEVREG, "+TCDEVREG", FB(F_TEST) | FB(F_EXEC), -1, T_OK, cmd_tcdevreg) \
+    X(TCSTARTSMART, "+TCSTARTSMART", FB(F_TEST) | FB(F_EXEC), -1, T_STARTSMART, cmd_flow) \
+    X(TCSTOPSMART, "+TCSTOPSMART", FB(F_TEST) | FB(F_EXEC), -1, T_STOPSMART, cmd_stop) \
+    X(TCSAP, "+TCSAP", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 1, T_TCSAP, cmd_flow) \
+    X(TCSTOPSAP, "+TCSTOPSAP", FB(F_TEST) | FB(F_EXEC), -1, T_STOPSAP, cmd_stop) \
+    X(TCMQTTCONN, "+TCMQTTCONN", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_MQTTCONN, cmd_tcmqttconn) \
+    X(TCMQTTDISCONN, "+TCMQTTDISCONN", FB(F_TEST) | FB(F_EXEC), -1, T_OK, cmd_tcmqttdisconn) \
+    X(TCMQTTSTATE, "+TCMQTTSTATE", FB(F_TEST) | FB(F_QUERY), -1, T_OK, cmd_tcmqttstate) \
+    X(TCFWINFO, "+TCFWINFO", FB(F_TEST) | FB(F_QUERY), -1, T_FWINFO, cmd_ota) \
+    X(TCOTASET, "+TCOTASET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_OTASET, cmd_ota) \
+    X(TCREADFWDATA, "+TCREADFWDATA", FB(F_TEST) | FB(F_SET), -1, T_READFW, cmd_ota) \
+    X(TCMQTTPUB, "+TCMQTTPUB", FB(F_TEST) | FB(F_SET), -1, T_PUB, cmd_pub) \
+    X(TCMQTTPUBL, "+TCMQTTPUBL", FB(F_TEST) | FB(F_SET), -1, T_PUBL, cmd_pub) \
+    X(TCMQTTPUBRAW, "+TCMQTTPUBRAW", FB(F_TEST) | FB(F_SET), -1, T_PUBL, cmd_pub) \
+    X(TCMQTTSUB, "+TCMQTTSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_SUB, cmd_sub) \
+    X(TCMQTTUNSUB, "+TCMQTTUNSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_UNSUB, cmd_sub) \
+    X(TCMQTTSRV, "+TCMQTTSRV", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_MQTTSRV, cmd_tcmqttsrv) \
+    X(TCMODINFOSET, "+TCMODINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_MODINFO, cmd_tcmodinfoset) \
+    X(TCGWBIND, "+TCGWBIND", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 3, T_GWBIND, cmd_gw) \
+    X(TCGWONLINE, "+TCGWONLINE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_GWONLINE, cmd_gw) \
+    X(TCRESTORE, "+TCRESTORE", FB(F_TEST) | FB(F_EXEC), -1, T_RESTORE, cmd_tcrestore)
+
+#define X(id, name, forms, secret, test, fn) C_##id,
+enum { AT_COMMANDS(X) C__COUNT };
+#undef X
+_Static_assert(C_TCOTASET - C_TCFWINFO == SC_AT_OTA_OTASET && C_TCREADFWDATA - C_TCFWINFO == SC_AT_OTA_READFWDATA,
+               "at_ota.c tells its commands apart by their distance from AT+TCFWINFO");
+_Static_assert(C_TCMQTTPUBL - C_TCMQTTPUB == CMD_PUBL - CMD_PUB && C_TCMQTTPUBRAW - C_TCMQTTPUB == CMD_PUBRAW - CMD_PUB,
+               "the three publish commands in the CMD_PUB* order");
+#define X(id, name, forms, secret, test, fn) name "\0"
+static const char command_names[] = AT_COMMANDS(X);   /* without the "AT" */
+#undef X
+
+/* The ci-th command's name (cold paths: a walk of the pool). */
+SC_OUTLINE static const char *cname(unsigned ci)
+{
+    return sc_pool_at(command_names, ci);
+}
+
 /* The session's subscriptions end with it (the PDF: a disconnect cancels them all). */
 static void subs_clear(at_state_t *at)
 {
@@ -356,22 +417,22 @@ static bool refused_busy(at_state_t *at, bool busy)
     return busy;
 }
 
-static void cmd_gmr(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_gmr(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c; (void)f; (void)ps;
+    (void)ci; (void)f; (void)ps;
     say(at, "AT version:%s\nSDK version:smartcfg\nBin version:%s(%s)\nOK", at->cfg.fw_version, at->cfg.fw_version,
         at->cfg.module_name);
 }
 
-static void cmd_tcver(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcver(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c; (void)f; (void)ps;
+    (void)ci; (void)f; (void)ps;
     say(at, "Tencent Cloud IoT AT  version: %s\nTencent Cloud IoT SDK version: smartcfg\nOK", at->cfg.fw_version);
 }
 
-static void cmd_tcmodule(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcmodule(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c; (void)f; (void)ps;
+    (void)ci; (void)f; (void)ps;
     uint8_t mac[SC_MAC_LEN] = { 0 };
     if (!at->ops.get_mac || at->ops.get_mac(at->ops.ctx, mac) != SC_OK)
         memset(mac, 0, sizeof mac);
@@ -394,12 +455,12 @@ static void info_query(at_state_t *at, const char *name, const sc_at_info_t *inf
 }
 
 /* AT+TCDEVINFOSET / AT+TCPRDINFOSET: same shape, product info has the secret second. */
-static void cmd_info(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_info(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    bool product = !strcmp(c->name, "+TCPRDINFOSET");
+    bool product = ci == C_TCPRDINFOSET;
     sc_at_info_t *cache = product ? &at->prd : &at->dev;
     if (f == F_QUERY) {
-        info_query(at, c->name, cache, product);
+        info_query(at, cname(ci), cache, product);
         return;
     }
     /* Changing the identity under a running MQTT session or provisioning flow would make the
@@ -438,7 +499,7 @@ static void cmd_info(at_state_t *at, const cmd_t *c, form_t f, const params_t *p
             code = SC_AT_CME_FLASH;   /* the previous record (and cache) stay as they were */
     }
     sc_wipe(&next, sizeof next);   /* a dying local holding the secret */
-    reply_result(at, c->name, code);
+    reply_result(at, ci, code);
 }
 
 static void finish_devreg(at_state_t *at, int result)
@@ -450,9 +511,10 @@ static void finish_devreg(at_state_t *at, int result)
         next.tls_mode = at->scratch_tls;
         memcpy(next.id.product_id, at->scratch.product_id, sizeof next.id.product_id);
         memcpy(next.id.device_name, at->scratch.device_name, sizeof next.id.device_name);
-        memcpy(next.id.device_secret, at->scratch.device_secret, sizeof next.id.device_secret);
         memcpy(next.id.region, at->scratch.region, sizeof next.id.region);
-        next.id.device_secret[SC_DEVICE_SECRET_MAX] = 0;
+        /* up to its NUL only: the port wrote it and may have left bytes past it (info_equal) */
+        for (size_t i = 0; i < SC_DEVICE_SECRET_MAX && at->scratch.device_secret[i]; i++)
+            next.id.device_secret[i] = at->scratch.device_secret[i];
         if (next.id.device_secret[0] == 0)
             result = SC_AT_CME_EXEC;  /* the op claimed success without a secret */
         else if (info_save(at, "devinfo", &next, false) == SC_OK)
@@ -462,7 +524,7 @@ static void finish_devreg(at_state_t *at, int result)
         sc_wipe(&next, sizeof next);
     }
     sc_wipe(&at->scratch, sizeof at->scratch);
-    reply_result(at, "+TCDEVREG", result);
+    reply_result(at, C_TCDEVREG, result);
 }
 
 static void start_pending(at_state_t *at, int cmd)
@@ -475,18 +537,18 @@ static void start_pending(at_state_t *at, int cmd)
     at->pending_deadline = at->now_ms + t;
 }
 
-static void cmd_tcdevreg(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcdevreg(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)f; (void)c; (void)ps;
+    (void)f; (void)ci; (void)ps;
     if (refused_busy(at, at->mqtt_task || at->flow != SC_AT_FLOW_NONE))
         return;
     reply_ok(at);
     if (!at->prd.valid) {
-        reply_result(at, "+TCDEVREG", SC_AT_CME_FLASH);
+        reply_result(at, C_TCDEVREG, SC_AT_CME_FLASH);
         return;
     }
     if (!at->ops.dynreg) {
-        reply_result(at, "+TCDEVREG", SC_AT_CME_EXEC);
+        reply_result(at, C_TCDEVREG, SC_AT_CME_EXEC);
         return;
     }
     at->scratch = at->prd.id;
@@ -501,41 +563,59 @@ static void cmd_tcdevreg(at_state_t *at, const cmd_t *c, form_t f, const params_
 
 /* The end of +TCSTARTSMART / +TCSAP, at once or when the pending op completes: a flow that
  * failed to start is not running. */
-static void finish_flow(at_state_t *at, int cmd, int result)
+SC_OUTLINE static void finish_flow(at_state_t *at, int cmd, int result)
 {
     if (result != 0)
         at->flow = SC_AT_FLOW_NONE;
-    reply_result(at, cmd == CMD_TCSAP ? "+TCSAP" : "+TCSTARTSMART", result);
+    reply_result(at, cmd == CMD_TCSAP ? C_TCSAP : C_TCSTARTSMART, result);
 }
 
-static void cmd_tcstartsmart(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+/* AT+TCSTARTSMART and AT+TCSAP: one start-up for the two provisioning flows, which differ
+ * in the soft-AP's parameters, the op they call and their failure codes. */
+static void cmd_flow(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c; (void)f; (void)ps;
+    bool sap = ci == C_TCSAP;
+    if (f == F_QUERY) {   /* AT+TCSAP? (AT+TCSTARTSMART has no query form) */
+        reply_ok(at);
+        return;
+    }
     if (refused_busy(at, at->mqtt_task))
         return;
+    /* AT+TCSAP: the SSID is a Wi-Fi SSID; the firmware takes soft-AP passwords of 8..32 only. */
+    bool ok = !sap || (ps->n >= 1 && ps->n <= 3 && p_str(ps, 0, 1, SC_SSID_MAX) &&
+                       (ps->n < 2 || p_str(ps, 1, 8, SC_AT_SAP_PASSWORD_MAX)) && (ps->n < 3 || p_int(ps, 2, 0, 13)));
+    if (!ok) {
+        reply_cme(at, SC_AT_CME_PARAM);
+        return;
+    }
     reply_ok(at);
     uint8_t tls = 1;
     const sc_identity_t *id = flow_identity(at, &tls);
     int r;
     if (!id)
         r = 27;                         /* ERR_DEVICE_INFO: nothing to bind with */
-    else if (!at->ops.start_smartconfig)
-        r = 13;                         /* ERR_SC_START */
-    else {
+    else if (sap ? !at->ops.start_softap : !at->ops.start_smartconfig)
+        r = sap ? 7 : 13;               /* ERR_AP_INIT, ERR_SC_START */
+    else if (sap) {
+        at->flow = SC_AT_FLOW_SOFTAP;
+        r = at->ops.start_softap(at->ops.ctx, id, tls, ps->p[0].s, ps->n >= 2 ? ps->p[1].s : NULL,
+                                 ps->n >= 3 ? (uint8_t)ps->p[2].v : 0);
+    } else {
         at->flow = SC_AT_FLOW_SMARTCONFIG;
         r = at->ops.start_smartconfig(at->ops.ctx, id, tls);
     }
     sc_wipe(&at->scratch, sizeof at->scratch);   /* the op copied what it keeps */
+    int cmd = sap ? CMD_TCSAP : CMD_TCSTARTSMART;
     if (r == SC_AT_PENDING)
-        start_pending(at, CMD_TCSTARTSMART);
+        start_pending(at, cmd);
     else
-        finish_flow(at, CMD_TCSTARTSMART, r);
+        finish_flow(at, cmd, r);
 }
 
-static void cmd_stop(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_stop(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
     (void)f; (void)ps;
-    bool sap = !strcmp(c->name, "+TCSTOPSAP");
+    bool sap = ci == C_TCSTOPSAP;
     if (refused_busy(at, at->mqtt_task))
         return;
     void (*stop)(void *) = sap ? at->ops.stop_softap : at->ops.stop_smartconfig;
@@ -546,55 +626,19 @@ static void cmd_stop(at_state_t *at, const cmd_t *c, form_t f, const params_t *p
         stop(at->ops.ctx);
     reply_ok(at);
     /* ours: Tencent's test tool waits for "+TCSTOPSMART:OK" / "+TCSTOPSAP:OK". */
-    reply_result(at, sap ? "+TCSTOPSAP" : "+TCSTOPSMART", 0);
-}
-
-static void cmd_tcsap(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
-{
-    (void)c;
-    if (f == F_QUERY) {
-        reply_ok(at);
-        return;
-    }
-    if (refused_busy(at, at->mqtt_task))
-        return;
-    /* AT+TCSAP: the SSID is a Wi-Fi SSID; the firmware takes soft-AP passwords of 8..32 only. */
-    bool ok = ps->n >= 1 && ps->n <= 3 && p_str(ps, 0, 1, SC_SSID_MAX) && (ps->n < 2 || p_str(ps, 1, 8, SC_AT_SAP_PASSWORD_MAX)) &&
-              (ps->n < 3 || p_int(ps, 2, 0, 13));
-    if (!ok) {
-        reply_cme(at, SC_AT_CME_PARAM);
-        return;
-    }
-    reply_ok(at);
-    uint8_t tls = 1;
-    const sc_identity_t *id = flow_identity(at, &tls);
-    int r;
-    if (!id)
-        r = 27;
-    else if (!at->ops.start_softap)
-        r = 7;                          /* ERR_AP_INIT */
-    else {
-        at->flow = SC_AT_FLOW_SOFTAP;
-        r = at->ops.start_softap(at->ops.ctx, id, tls, ps->p[0].s, ps->n >= 2 ? ps->p[1].s : NULL,
-                                 ps->n >= 3 ? (uint8_t)ps->p[2].v : 0);
-    }
-    sc_wipe(&at->scratch, sizeof at->scratch);
-    if (r == SC_AT_PENDING)
-        start_pending(at, CMD_TCSAP);
-    else
-        finish_flow(at, CMD_TCSAP, r);
+    reply_result(at, ci, 0);
 }
 
 static void finish_mqttconn(at_state_t *at, int result)
 {
     if (result != 0)
         at->mqtt_task = false;
-    reply_result(at, "+TCMQTTCONN", result);
+    reply_result(at, C_TCMQTTCONN, result);
 }
 
-static void cmd_tcmqttconn(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcmqttconn(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c;
+    (void)ci;
     if (f == F_QUERY) {
         if (!at->mqtt_params_valid) {
             reply_cme(at, SC_AT_CME_STATE);
@@ -615,7 +659,7 @@ static void cmd_tcmqttconn(at_state_t *at, const cmd_t *c, form_t f, const param
     }
     reply_ok(at);
     if (!at->dev.valid) {
-        reply_result(at, "+TCMQTTCONN", SC_AT_CME_FLASH);
+        reply_result(at, C_TCMQTTCONN, SC_AT_CME_FLASH);
         return;
     }
     at->mqtt_params.tls_mode = (uint8_t)ps->p[0].v;
@@ -625,7 +669,7 @@ static void cmd_tcmqttconn(at_state_t *at, const cmd_t *c, form_t f, const param
     at->mqtt_params.reconnect = (uint8_t)ps->p[4].v;
     at->mqtt_params_valid = true;
     if (!at->ops.mqtt_connect) {
-        reply_result(at, "+TCMQTTCONN", SC_AT_CME_EXEC);
+        reply_result(at, C_TCMQTTCONN, SC_AT_CME_EXEC);
         return;
     }
     at->mqtt_task = true;
@@ -636,9 +680,9 @@ static void cmd_tcmqttconn(at_state_t *at, const cmd_t *c, form_t f, const param
         finish_mqttconn(at, r);
 }
 
-static void cmd_tcmqttdisconn(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcmqttdisconn(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)f; (void)c; (void)ps;
+    (void)f; (void)ci; (void)ps;
     /* The PDF: "not connected -> +CME ERROR:<err>"; 208 is its "state error". */
     if (refused_busy(at, !at->mqtt_task))
         return;
@@ -654,9 +698,9 @@ static void cmd_tcmqttdisconn(at_state_t *at, const cmd_t *c, form_t f, const pa
     say(at, "+TCMQTTDISCON,%d\nOK", MQTT_MANUALLY_DISCONNECTED);
 }
 
-static void cmd_tcmqttstate(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcmqttstate(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c; (void)ps;
+    (void)ci; (void)ps;
     if (f == F_QUERY) {
         int s = at->ops.mqtt_state ? at->ops.mqtt_state(at->ops.ctx) : 0;
         reply(at, s == 1 ? "+TCMQTTSTATE:1" : "+TCMQTTSTATE:0");
@@ -664,9 +708,9 @@ static void cmd_tcmqttstate(at_state_t *at, const cmd_t *c, form_t f, const para
     reply_ok(at);
 }
 
-static void cmd_tcrestore(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcrestore(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c; (void)f; (void)ps;
+    (void)ci; (void)f; (void)ps;
     if (refused_busy(at, at->mqtt_task))
         return;
     reply_ok(at);
@@ -690,10 +734,10 @@ static void cmd_tcrestore(at_state_t *at, const cmd_t *c, form_t f, const params
 
 /* AT+TCLOG=<password>,<level>: a wrong password quietly drops to error-only logging (as the
  * reference does: the level is a debugging aid, not a secret). */
-static void cmd_tclog(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tclog(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
     if (f == F_QUERY) {
-        say(at, "%s: %d\nOK", c->name, at->log_level);
+        say(at, "%s: %d\nOK", cname(ci), at->log_level);
         return;
     }
     if (ps->n != 2 || !p_int(ps, 0, -999999999, 999999999) || !p_int(ps, 1, -999999999, 999999999)) {
@@ -715,8 +759,6 @@ static void cmd_tclog(at_state_t *at, const cmd_t *c, form_t f, const params_t *
 }
 
 /* ---------------------------------------------------------------- MQTT data channel */
-
-static const char *const pub_names[] = { "+TCMQTTPUB", "+TCMQTTPUBL", "+TCMQTTPUBRAW" };
 
 static bool mqtt_up(at_state_t *at)
 {
@@ -750,13 +792,13 @@ static void do_publish(at_state_t *at, int cmd, const char *topic, int qos, cons
     if (r == SC_AT_PENDING)
         start_pending(at, cmd);
     else
-        reply_result(at, pub_names[cmd - CMD_PUB], r);
+        reply_result(at, C_TCMQTTPUB + (unsigned)(cmd - CMD_PUB), r);
 }
 
-static void cmd_pub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_pub(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
     (void)f;
-    int cmd = !strcmp(c->name, "+TCMQTTPUB") ? CMD_PUB : !strcmp(c->name, "+TCMQTTPUBL") ? CMD_PUBL : CMD_PUBRAW;
+    int cmd = CMD_PUB + (int)(ci - C_TCMQTTPUB);
     if (refused_busy(at, !mqtt_up(at)))
         return;
     bool ok = ps->n == 3 && topic_ok(ps, 0, false) && p_int(ps, 1, 0, 1) &&
@@ -819,59 +861,43 @@ static void publ_byte(at_state_t *at, uint8_t b)
 
 static void finish_sub(at_state_t *at, int cmd, int result);
 
-static void cmd_sub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+/* AT+TCMQTTSUB and AT+TCMQTTUNSUB: one handler, told apart by index (the unsubscribe has no
+ * QoS, a bare OK for its query, and refuses a topic not subscribed instead of a full table). */
+static void cmd_sub(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c;
+    bool unsub = ci == C_TCMQTTUNSUB;
     if (f == F_QUERY) {
-        for (int i = 0; i < at->nsubs; i++)   /* the topic as the reference: not escaped */
+        for (int i = 0; !unsub && i < at->nsubs; i++)   /* the topic as the reference: not escaped */
             say(at, "+TCMQTTSUB:\"%s\",%d", at->subs[i].topic, at->subs[i].qos);
         reply_ok(at);
         return;
     }
     if (refused_busy(at, !mqtt_up(at)))
         return;
-    if (!(ps->n == 2 && topic_ok(ps, 0, true) && p_int(ps, 1, 0, 1))) {
+    if (!(ps->n == (unsub ? 1u : 2u) && topic_ok(ps, 0, true) && (unsub || p_int(ps, 1, 0, 1)))) {
         reply_cme(at, SC_AT_CME_PARAM);
         return;
     }
     reply_ok(at);
-    if (sub_find(at, ps->p[0].s) < 0 && at->nsubs >= SC_AT_SUB_MAX) {
-        reply_result(at, "+TCMQTTSUB", -107);   /* QCLOUD_ERR_MQTT_MAX_SUBSCRIPTIONS */
+    bool known = sub_find(at, ps->p[0].s) >= 0;
+    if (unsub ? !known : !known && at->nsubs >= SC_AT_SUB_MAX) {
+        /* QCLOUD_ERR_MQTT_UNSUB_FAIL: not subscribed; QCLOUD_ERR_MQTT_MAX_SUBSCRIPTIONS */
+        reply_result(at, ci, unsub ? -121 : -107);
         return;
     }
     memcpy(at->req_topic, ps->p[0].s, ps->p[0].slen + 1);
-    at->req_qos = (uint8_t)ps->p[1].v;
-    int r = at->ops.mqtt_subscribe ? at->ops.mqtt_subscribe(at->ops.ctx, at->req_topic, at->req_qos) : SC_AT_CME_EXEC;
+    int r;
+    if (unsub) {
+        r = at->ops.mqtt_unsubscribe ? at->ops.mqtt_unsubscribe(at->ops.ctx, at->req_topic) : SC_AT_CME_EXEC;
+    } else {
+        at->req_qos = (uint8_t)ps->p[1].v;
+        r = at->ops.mqtt_subscribe ? at->ops.mqtt_subscribe(at->ops.ctx, at->req_topic, at->req_qos) : SC_AT_CME_EXEC;
+    }
+    int cmd = unsub ? CMD_UNSUB : CMD_SUB;
     if (r == SC_AT_PENDING)
-        start_pending(at, CMD_SUB);
+        start_pending(at, cmd);
     else
-        finish_sub(at, CMD_SUB, r);
-}
-
-static void cmd_unsub(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
-{
-    (void)c;
-    if (f == F_QUERY) {
-        reply_ok(at);
-        return;
-    }
-    if (refused_busy(at, !mqtt_up(at)))
-        return;
-    if (!(ps->n == 1 && topic_ok(ps, 0, true))) {
-        reply_cme(at, SC_AT_CME_PARAM);
-        return;
-    }
-    reply_ok(at);
-    if (sub_find(at, ps->p[0].s) < 0) {
-        reply_result(at, "+TCMQTTUNSUB", -121);   /* QCLOUD_ERR_MQTT_UNSUB_FAIL: not subscribed */
-        return;
-    }
-    memcpy(at->req_topic, ps->p[0].s, ps->p[0].slen + 1);
-    int r = at->ops.mqtt_unsubscribe ? at->ops.mqtt_unsubscribe(at->ops.ctx, at->req_topic) : SC_AT_CME_EXEC;
-    if (r == SC_AT_PENDING)
-        start_pending(at, CMD_UNSUB);
-    else
-        finish_sub(at, CMD_UNSUB, r);
+        finish_sub(at, cmd, r);
 }
 
 static void finish_sub(at_state_t *at, int cmd, int result)
@@ -893,12 +919,12 @@ static void finish_sub(at_state_t *at, int cmd, int result)
         }
     }
     memset(at->req_topic, 0, sizeof at->req_topic);
-    reply_result(at, cmd == CMD_SUB ? "+TCMQTTSUB" : "+TCMQTTUNSUB", result);
+    reply_result(at, cmd == CMD_SUB ? C_TCMQTTSUB : C_TCMQTTUNSUB, result);
 }
 
-static void cmd_tcmqttsrv(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcmqttsrv(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c; (void)ps;
+    (void)ci; (void)ps;
     /* The broker comes from the device's cloud configuration (--broker); changing it over AT
      * is not supported by this build. */
     if (f == F_QUERY)
@@ -909,9 +935,9 @@ static void cmd_tcmqttsrv(at_state_t *at, const cmd_t *c, form_t f, const params
 
 /* AT+TCMODINFOSET: the module's own description. Kept in RAM (ours: the port's configuration
  * names the module; the reference writes a flash partition); AT+TCMODULE prints it. */
-static void cmd_tcmodinfoset(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_tcmodinfoset(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c;
+    (void)ci;
     if (f == F_QUERY) {
         say(at, "+TCMODINFOSET:%q,%d,%d,%u,%u,%d\nOK", at->mod_name, at->mod_flash, at->mod_gpio, (unsigned)at->mod_base,
             (unsigned)at->mod_max, at->mod_connid);
@@ -937,7 +963,7 @@ static void cmd_tcmodinfoset(at_state_t *at, const cmd_t *c, form_t f, const par
     at->mod_max = (uint32_t)ps->p[4].v;
     at->mod_connid = (uint8_t)ps->p[5].v;
     reply_ok(at);
-    reply_result(at, "+TCMODINFOSET", 0);
+    reply_result(at, ci, 0);
 }
 
 static void modinfo_defaults(at_state_t *at)
@@ -968,7 +994,7 @@ static bool wifi_info(at_state_t *at, sc_at_wifi_info_t *wi)
 }
 
 /* Volatile ESP-AT settings back to their power-on values (AT+RST, AT+RESTORE). */
-static void esp_defaults(at_state_t *at)
+SC_OUTLINE static void esp_defaults(at_state_t *at)
 {
     at->echo = at->cfg.echo;
     at->cwmode = 1;
@@ -981,7 +1007,7 @@ static void esp_defaults(at_state_t *at)
 }
 
 /* AT+RST / AT+RESTORE: OK, everything stopped, then "ready" as after a boot. */
-static void cmd_rst(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_rst(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
     (void)f; (void)ps;
     reply_ok(at);
@@ -990,7 +1016,7 @@ static void cmd_rst(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps
     subs_clear(at);
     if (at->ops.reset)
         at->ops.reset(at->ops.ctx);
-    if (!strcmp(c->name, "+RESTORE")) {
+    if (ci == C_RESTORE) {
         /* ESP-AT's factory reset forgets the Wi-Fi settings; the Tencent info stays
          * (AT+TCRESTORE erases that, the PDF says). */
         if (at->ops.wifi_quit)
@@ -1000,24 +1026,6 @@ static void cmd_rst(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps
     reply(at, "ready");
 }
 
-static void cmd_cwmode(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
-{
-    (void)c;
-    if (f == F_QUERY) {
-        say(at, "+CWMODE:%d\nOK", at->cwmode);
-        return;
-    }
-    if (ps->n != 1 || !p_int(ps, 0, 0, 3)) {
-        reply_error(at);
-        return;
-    }
-    uint8_t m = (uint8_t)ps->p[0].v;
-    /* Leaving station mode drops the station's connection, as on the module. */
-    if (!(m & 1) && (at->cwmode & 1) && at->ops.wifi_quit)
-        at->ops.wifi_quit(at->ops.ctx);
-    at->cwmode = m;
-    reply_ok(at);
-}
 
 static void finish_cwjap(at_state_t *at, int result)
 {
@@ -1030,9 +1038,9 @@ static void finish_cwjap(at_state_t *at, int result)
     say(at, "+CWJAP:%d\nFAIL", result);
 }
 
-static void cmd_cwjap(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_cwjap(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c;
+    (void)ci;
     if (f == F_QUERY) {
         sc_at_wifi_info_t wi;
         if (!wifi_info(at, &wi)) {
@@ -1058,9 +1066,9 @@ static void cmd_cwjap(at_state_t *at, const cmd_t *c, form_t f, const params_t *
         finish_cwjap(at, r);
 }
 
-static void cmd_cwqap(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_cwqap(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c; (void)f; (void)ps;
+    (void)ci; (void)f; (void)ps;
     sc_at_wifi_info_t wi;
     bool was = wifi_info(at, &wi);
     sc_wipe(&wi, sizeof wi);
@@ -1075,17 +1083,17 @@ static void cmd_cwqap(at_state_t *at, const cmd_t *c, form_t f, const params_t *
         reply(at, "WIFI DISCONNECT");
 }
 
-static void cmd_cipsta(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_cipsta(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c; (void)f; (void)ps;
+    (void)ci; (void)f; (void)ps;
     sc_at_wifi_info_t wi;
     (void)wifi_info(at, &wi);   /* not joined: all zeros, as the module prints */
     say(at, "+CIPSTA:ip:\"%a\"\n+CIPSTA:gateway:\"%a\"\n+CIPSTA:netmask:\"%a\"\nOK", wi.ip, wi.gateway, wi.netmask);
 }
 
-static void cmd_cipstatus(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_cipstatus(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c; (void)f; (void)ps;
+    (void)ci; (void)f; (void)ps;
     sc_at_wifi_info_t wi;
     /* 2: station has an IP; 5: not joined (ESP8266 AT). No TCP links of ESP-AT's own. */
     reply(at, wifi_info(at, &wi) ? "STATUS:2" : "STATUS:5");
@@ -1093,29 +1101,36 @@ static void cmd_cipstatus(at_state_t *at, const cmd_t *c, form_t f, const params
     reply_ok(at);
 }
 
-static void cmd_sysram(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_sysram(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c; (void)f; (void)ps;
+    (void)ci; (void)f; (void)ps;
     say(at, "+SYSRAM:%u\nOK", at->ops.free_ram ? (unsigned)at->ops.free_ram(at->ops.ctx) : 0u);
 }
 
-static void cmd_sysmsg(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+/* AT+CWMODE and AT+SYSMSG: one byte each, queried as "+<name>:<value>" and set within a
+ * range (0..3, 0..7); leaving station mode drops the station's connection, as on the module. */
+static void cmd_mode(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c;
+    bool cw = ci == C_CWMODE;
+    uint8_t *v = cw ? &at->cwmode : &at->sysmsg;
     if (f == F_QUERY) {
-        say(at, "+SYSMSG:%d", at->sysmsg);
-    } else if (ps->n != 1 || !p_int(ps, 0, 0, 7)) {
+        say(at, "%s:%d\nOK", cname(ci), *v);
+        return;
+    }
+    if (ps->n != 1 || !p_int(ps, 0, 0, cw ? 3 : 7)) {
         reply_error(at);
         return;
-    } else {
-        at->sysmsg = (uint8_t)ps->p[0].v;   /* kept for the query: we print no extra messages */
     }
+    uint8_t m = (uint8_t)ps->p[0].v;   /* AT+SYSMSG: kept for the query, we print no extra messages */
+    if (cw && !(m & 1) && (at->cwmode & 1) && at->ops.wifi_quit)
+        at->ops.wifi_quit(at->ops.ctx);
+    *v = m;
     reply_ok(at);
 }
 
-static void cmd_uart_cur(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_uart_cur(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    (void)c;
+    (void)ci;
     if (f == F_QUERY) {
         say(at, "+UART_CUR:%u,%u,%u,%u,%u\nOK", (unsigned)at->uart[0], (unsigned)at->uart[1], (unsigned)at->uart[2],
             (unsigned)at->uart[3], (unsigned)at->uart[4]);
@@ -1143,25 +1158,14 @@ static void cmd_uart_cur(at_state_t *at, const cmd_t *c, form_t f, const params_
     reply_ok(at);
 }
 
-/* The OTA and gateway commands (at_ota.c, at_gw.c) see the parsed parameters as sc_at_arg_t. */
-static void to_args(const params_t *ps, sc_at_arg_t a[SC_AT_MAX_PARAMS])
+static void cmd_ota(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    size_t n = ps->n < SC_AT_MAX_PARAMS ? ps->n : SC_AT_MAX_PARAMS;
-    for (size_t i = 0; i < n; i++)
-        a[i] = (sc_at_arg_t){ .is_str = ps->p[i].type == P_STR, .is_int = ps->p[i].type == P_INT,
-                              .s = ps->p[i].s, .slen = ps->p[i].slen, .v = ps->p[i].v };
-}
-
-static void cmd_ota(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
-{
-    sc_at_arg_t a[SC_AT_MAX_PARAMS];
-    to_args(ps, a);
     sc_at_ota_env_t env = { .ota = at->ota, .dev = at->dev.valid ? &at->dev.id : NULL, .mqtt_up = mqtt_up(at),
                             .out = { sink_emit, at }, .now_ms = at->now_ms,
                             /* idle here: a PUBL payload phase takes every byte, no command runs */
                             .scratch = at->publ_buf, .scratch_len = sizeof at->publ_buf };
     _Static_assert(sizeof at->publ_buf >= SC_AT_FWREAD_MAX, "AT+TCREADFWDATA reads into the PUBL buffer");
-    sc_at_ota_cmd(&env, c->name, (int)f, a, ps->n);
+    sc_at_ota_cmd(&env, (int)(ci - C_TCFWINFO), (int)f, ps->p, ps->n);
 }
 
 void sc_at_attach_ota(sc_at_t *pub, sc_ota_t *ota)
@@ -1175,7 +1179,7 @@ void sc_at_ota_event(sc_at_t *pub, sc_ota_event_t ev, int code)
 }
 
 /* The gateway commands live in at_gw.c; at.c keeps their pending state and timeout. */
-static sc_at_gw_env_t gw_env(at_state_t *at)
+SC_OUTLINE static sc_at_gw_env_t gw_env(at_state_t *at)
 {
     return (sc_at_gw_env_t){ .ops = &at->ops, .dev = at->dev.valid ? &at->dev.id : NULL, .mqtt_up = mqtt_up(at),
                              .out = { sink_emit, at } };
@@ -1187,59 +1191,22 @@ static void gw_pending(at_state_t *at, int r)
         start_pending(at, CMD_GW);
 }
 
-static void cmd_gw(at_state_t *at, const cmd_t *c, form_t f, const params_t *ps)
+static void cmd_gw(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
-    sc_at_arg_t a[SC_AT_MAX_PARAMS];
-    to_args(ps, a);
     sc_at_gw_env_t env = gw_env(at);
-    gw_pending(at, sc_at_gw_cmd(&env, &at->gw, c->name, (int)f, a, ps->n));
+    gw_pending(at, sc_at_gw_cmd(&env, &at->gw, ci == C_TCGWBIND, (int)f, ps->p, ps->n));
 }
 
-static const cmd_t commands[] = {
-    { "+RST", FB(F_EXEC), -1, T_OK, cmd_rst },
-    { "+RESTORE", FB(F_EXEC), -1, T_OK, cmd_rst },
-    { "+CWMODE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_CWMODE, cmd_cwmode },
-    { "+CWJAP", FB(F_QUERY) | FB(F_SET), 1, T_OK, cmd_cwjap },
-    { "+CWQAP", FB(F_EXEC), -1, T_OK, cmd_cwqap },
-    { "+CIPSTA", FB(F_QUERY), -1, T_OK, cmd_cipsta },
-    { "+CIPSTATUS", FB(F_EXEC), -1, T_OK, cmd_cipstatus },
-    { "+SYSRAM", FB(F_QUERY), -1, T_OK, cmd_sysram },
-    { "+SYSMSG", FB(F_QUERY) | FB(F_SET), -1, T_OK, cmd_sysmsg },
-    { "+UART_CUR", FB(F_QUERY) | FB(F_SET), -1, T_OK, cmd_uart_cur },
-    { "+TCLOG", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_TCLOG, cmd_tclog },
-    { "+GMR", FB(F_EXEC), -1, T_OK, cmd_gmr },
-    { "+TCVER", FB(F_EXEC), -1, T_OK, cmd_tcver },
-    { "+TCMODULE", FB(F_EXEC), -1, T_OK, cmd_tcmodule },
-    { "+TCDEVINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 3, T_DEVINFO, cmd_info },
-    { "+TCPRDINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 2, T_PRDINFO, cmd_info },
-    { "+TCDEVREG", FB(F_TEST) | FB(F_EXEC), -1, T_OK, cmd_tcdevreg },
-    { "+TCSTARTSMART", FB(F_TEST) | FB(F_EXEC), -1, T_STARTSMART, cmd_tcstartsmart },
-    { "+TCSTOPSMART", FB(F_TEST) | FB(F_EXEC), -1, T_STOPSMART, cmd_stop },
-    { "+TCSAP", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 1, T_TCSAP, cmd_tcsap },
-    { "+TCSTOPSAP", FB(F_TEST) | FB(F_EXEC), -1, T_STOPSAP, cmd_stop },
-    { "+TCMQTTCONN", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_MQTTCONN, cmd_tcmqttconn },
-    { "+TCMQTTDISCONN", FB(F_TEST) | FB(F_EXEC), -1, T_OK, cmd_tcmqttdisconn },
-    { "+TCMQTTSTATE", FB(F_TEST) | FB(F_QUERY), -1, T_OK, cmd_tcmqttstate },
-    { "+TCFWINFO", FB(F_TEST) | FB(F_QUERY), -1, T_FWINFO, cmd_ota },
-    { "+TCOTASET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_OTASET, cmd_ota },
-    { "+TCREADFWDATA", FB(F_TEST) | FB(F_SET), -1, T_READFW, cmd_ota },
-    { "+TCMQTTPUB", FB(F_TEST) | FB(F_SET), -1, T_PUB, cmd_pub },
-    { "+TCMQTTPUBL", FB(F_TEST) | FB(F_SET), -1, T_PUBL, cmd_pub },
-    { "+TCMQTTPUBRAW", FB(F_TEST) | FB(F_SET), -1, T_PUBL, cmd_pub },
-    { "+TCMQTTSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_SUB, cmd_sub },
-    { "+TCMQTTUNSUB", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_UNSUB, cmd_unsub },
-    { "+TCMQTTSRV", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_MQTTSRV, cmd_tcmqttsrv },
-    { "+TCMODINFOSET", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_MODINFO, cmd_tcmodinfoset },
-    { "+TCGWBIND", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), 3, T_GWBIND, cmd_gw },
-    { "+TCGWONLINE", FB(F_TEST) | FB(F_QUERY) | FB(F_SET), -1, T_GWONLINE, cmd_gw },
-    { "+TCRESTORE", FB(F_TEST) | FB(F_EXEC), -1, T_RESTORE, cmd_tcrestore },
-};
+#define X(id, name, forms, secret, test, fn) { forms, secret, test, fn },
+static const cmd_t commands[] = { AT_COMMANDS(X) };
+#undef X
+_Static_assert(sizeof commands / sizeof commands[0] == C__COUNT, "one entry per command name");
 
 /* ---------------------------------------------------------------- line handling */
 
 /* Echo of a set line with one parameter masked, so a secret never goes back on the wire. */
 static void echo_line(at_state_t *at, const char *line, size_t len, const cmd_t *c, form_t f, bool parsed,
-                      const params_t *ps)
+                      const params_t *ps, size_t ne)
 {
     if (!at->echo)
         return;
@@ -1249,15 +1216,14 @@ static void echo_line(at_state_t *at, const char *line, size_t len, const cmd_t 
         return;
     }
     size_t k = (size_t)c->secret_param;
-    size_t eq = 2 + strlen(c->name) + 1;   /* "AT" name "=" */
     if (!parsed || k >= ps->n || k >= SC_AT_MAX_PARAMS) {
-        emit(at, line, eq);
+        emit(at, line, ne + 1);   /* "AT" name "=" */
         emit(at, "***\r\n", 5);
         return;
     }
-    emit(at, line, ps->p[k].raw_begin);
+    emit(at, line, ps->raw[k][0]);
     emit(at, "\"***\"", 5);
-    emit(at, line + ps->p[k].raw_end, len - ps->p[k].raw_end);
+    emit(at, line + ps->raw[k][1], len - ps->raw[k][1]);
     emit(at, "\r\n", 2);
 }
 
@@ -1272,12 +1238,12 @@ static void handle_line(at_state_t *at, const char *line, size_t len)
         return;
     }
     if (len < 2 || line[0] != 'A' || line[1] != 'T') {
-        echo_line(at, line, len, NULL, F_EXEC, false, NULL);
+        echo_line(at, line, len, NULL, F_EXEC, false, NULL, 0);
         reply_error(at);
         return;
     }
     if (len == 2 || (len == 4 && line[2] == 'E' && (line[3] == '0' || line[3] == '1'))) {
-        echo_line(at, line, len, NULL, F_EXEC, false, NULL);
+        echo_line(at, line, len, NULL, F_EXEC, false, NULL, 0);
         if (len == 4)
             at->echo = line[3] == '1';
         reply_ok(at);
@@ -1287,14 +1253,15 @@ static void handle_line(at_state_t *at, const char *line, size_t len)
     size_t ne = 2;
     while (ne < len && line[ne] != '=' && line[ne] != '?')
         ne++;
-    const cmd_t *c = NULL;
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        size_t nl = strlen(commands[i].name);
-        if (nl == ne - 2 && !memcmp(line + 2, commands[i].name, nl)) {
-            c = &commands[i];
+    const char *name = command_names;
+    unsigned ci = 0;
+    for (; ci < C__COUNT; ci++) {
+        size_t nl = strlen(name);
+        if (nl == ne - 2 && !memcmp(line + 2, name, nl))
             break;
-        }
+        name += nl + 1;
     }
+    const cmd_t *c = ci < C__COUNT ? &commands[ci] : NULL;
     form_t f = F_EXEC;   /* set below wherever c stays non-NULL; the initialiser quiets arm-none-eabi-gcc -Og */
     const char *rest = line + ne;
     size_t rlen = len - ne;
@@ -1315,16 +1282,16 @@ static void handle_line(at_state_t *at, const char *line, size_t len)
         parsed = parse_params(rest + 1, rlen - 1, ne + 1, &ps);
     if (at->lf_in_line) {
         /* Only inside AT+TCMQTTPUB's payload (its third parameter). */
-        bool ok = c && parsed && f == F_SET && !strcmp(c->name, "+TCMQTTPUB") && ps.n == 3 &&
-                  !memchr(line, '\n', ps.p[2].raw_begin);
+        bool ok = c && parsed && f == F_SET && ci == C_TCMQTTPUB && ps.n == 3 &&
+                  !memchr(line, '\n', ps.raw[2][0]);
         if (!ok) {
-            echo_line(at, line, len, NULL, F_EXEC, false, NULL);
+            echo_line(at, line, len, NULL, F_EXEC, false, NULL, 0);
             reply_error(at);
             sc_wipe(&ps, sizeof ps);
             return;
         }
     }
-    echo_line(at, line, len, c, c ? f : F_EXEC, parsed, &ps);
+    echo_line(at, line, len, c, c ? f : F_EXEC, parsed, &ps, ne);
     if (!c || !(c->forms & FB(f)) || !parsed) {
         reply_error(at);
         memset(&ps, 0, sizeof ps);
@@ -1334,10 +1301,10 @@ static void handle_line(at_state_t *at, const char *line, size_t len)
         const char *t = sc_pool_at(test_texts, c->test), *head = "";
         if (*t && (unsigned char)*t < ' ')
             head = sc_pool_at(test_texts, (unsigned char)*t++);
-        say(at, *t ? "%s%s%s\nOK" : "OK", c->name, head, t);
+        say(at, *t ? "%s%s%s\nOK" : "OK", name, head, t);
         return;
     }
-    c->fn(at, c, f, &ps);
+    c->fn(at, ci, f, &ps);
     sc_wipe(&ps, sizeof ps);   /* decoded secrets do not outlive the command */
 }
 
@@ -1447,7 +1414,7 @@ void sc_at_complete(sc_at_t *pub, int result)
     case CMD_PUB:
     case CMD_PUBL:
     case CMD_PUBRAW:
-        reply_result(at, pub_names[cmd - CMD_PUB], result);
+        reply_result(at, C_TCMQTTPUB + (unsigned)(cmd - CMD_PUB), result);
         break;
     case CMD_SUB:
     case CMD_UNSUB:
@@ -1510,7 +1477,7 @@ void sc_at_provision_result(sc_at_t *pub, bool success, uint16_t err_id, int32_t
     at_state_t *at = AT(pub);
     if (at->flow == SC_AT_FLOW_NONE)
         return;
-    const char *name = at->flow == SC_AT_FLOW_SOFTAP ? "+TCSAP" : "+TCSTARTSMART";
+    const char *name = cname(at->flow == SC_AT_FLOW_SOFTAP ? C_TCSAP : C_TCSTARTSMART);
     at->flow = SC_AT_FLOW_NONE;
     say(at, success ? "%s:WIFI_CONNECT_SUCCESS" : "%s:WIFI_CONNECT_FAILED,%d,%d", name, err_id, (int)sub_id);
 }

@@ -4,6 +4,7 @@
 
 #include "smartcfg/at_device.h"
 
+#include "../common/outline.h"
 #include "../common/state.h"
 
 /* The binding behind sc_at_device_t (ops.ctx and the event callback's user point at it). */
@@ -260,7 +261,7 @@ static int op_mqtt_publish(void *ctx, const char *topic, int qos, const void *pa
     return SC_AT_PENDING;
 }
 
-static int sub_request(atd_t *b, const char *topic, int qos, bool unsub)
+SC_OUTLINE static int sub_request(atd_t *b, const char *topic, int qos, bool unsub)
 {
     const sc_hal_mqtt_t *m = &b->hal->mqtt;
     if (!session_up(b))

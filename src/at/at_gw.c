@@ -12,6 +12,7 @@
 #include "at_gw.h"
 
 #include "../common/json_out.h"
+#include "../common/outline.h"
 
 enum { GW_BIND, GW_UNBIND, GW_ONLINE, GW_OFFLINE };
 static const char *const op_type[] = { "bind", "unbind", "online", "offline" };
@@ -53,7 +54,7 @@ static int sub_find(const sc_at_gw_t *g, const char *pid, const char *dn)
     return -1;
 }
 
-static void topic(const sc_at_gw_env_t *e, bool res, char *t, size_t cap)
+SC_OUTLINE static void topic(const sc_at_gw_env_t *e, bool res, char *t, size_t cap)
 {
     snprintf(t, cap, "$gateway/operation/%s%s/%s", res ? "result/" : "", e->dev->product_id, e->dev->device_name);
 }
@@ -107,9 +108,8 @@ static void query(const sc_at_gw_env_t *e, const sc_at_gw_t *g, bool online)
     sc_at_line(&e->out, "OK");
 }
 
-int sc_at_gw_cmd(const sc_at_gw_env_t *e, sc_at_gw_t *g, const char *name, int form, const sc_at_arg_t *a, size_t n)
+int sc_at_gw_cmd(const sc_at_gw_env_t *e, sc_at_gw_t *g, bool bind, int form, const sc_at_arg_t *a, size_t n)
 {
-    bool bind = !strcmp(name, "+TCGWBIND");
     if (form == SC_AT_OTA_FORM_QUERY) {
         query(e, g, !bind);
         return 0;

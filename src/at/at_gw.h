@@ -35,7 +35,7 @@ typedef struct {
 
 /* Returns SC_AT_PENDING while the operation runs (at.c then waits with its command timeout
  * and calls sc_at_gw_complete / sc_at_gw_timeout), 0 when the command is answered. */
-int sc_at_gw_cmd(const sc_at_gw_env_t *e, sc_at_gw_t *g, const char *name, int form, const sc_at_arg_t *a, size_t n);
+int sc_at_gw_cmd(const sc_at_gw_env_t *e, sc_at_gw_t *g, bool bind, int form, const sc_at_arg_t *a, size_t n);
 /* The SUBACK or PUBACK at.c waited for. */
 int sc_at_gw_complete(const sc_at_gw_env_t *e, sc_at_gw_t *g, int result);
 void sc_at_gw_timeout(const sc_at_gw_env_t *e, sc_at_gw_t *g, int code);

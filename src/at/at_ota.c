@@ -90,11 +90,11 @@ static void readfw(const sc_at_ota_env_t *e, const sc_at_arg_t *a, size_t n)
     sc_at_say(&e->out, "OK\n+TCREADFWDATA:%u,%b", (unsigned)got, (const char *)buf, got);
 }
 
-void sc_at_ota_cmd(const sc_at_ota_env_t *e, const char *name, int form, const sc_at_arg_t *a, size_t n)
+void sc_at_ota_cmd(const sc_at_ota_env_t *e, int cmd, int form, const sc_at_arg_t *a, size_t n)
 {
-    if (!strcmp(name, "+TCOTASET"))
+    if (cmd == SC_AT_OTA_OTASET)
         otaset(e, form, a, n);
-    else if (!strcmp(name, "+TCFWINFO"))
+    else if (cmd == SC_AT_OTA_FWINFO)
         fwinfo(e);
     else
         readfw(e, a, n);

@@ -32,7 +32,9 @@ typedef struct {
 #define SC_AT_OTA_FORM_QUERY 1
 #define SC_AT_OTA_FORM_TEST 2
 #define SC_AT_OTA_FORM_SET 3
-void sc_at_ota_cmd(const sc_at_ota_env_t *env, const char *name, int form, const sc_at_arg_t *args, size_t n);
+/* cmd: which command, in at.c's table order (it passes its index less AT+TCFWINFO's). */
+enum { SC_AT_OTA_FWINFO, SC_AT_OTA_OTASET, SC_AT_OTA_READFWDATA };
+void sc_at_ota_cmd(const sc_at_ota_env_t *env, int cmd, int form, const sc_at_arg_t *args, size_t n);
 void sc_at_ota_urc(const sc_at_sink_t *out, sc_ota_event_t ev, int code);
 
 #endif

@@ -3,6 +3,7 @@
 #include "at_sink.h"
 
 #include "../common/num.h"
+#include "../common/outline.h"
 
 typedef struct {
     const sc_at_sink_t *s;
@@ -30,7 +31,7 @@ static void put_uint(line_t *l, unsigned v, unsigned base, unsigned width)
 }
 
 /* n bytes of p, each as put_uint(base, width), separated by sep */
-static void put_bytes(line_t *l, const unsigned char *p, unsigned n, unsigned base, unsigned width, char sep)
+SC_OUTLINE static void put_bytes(line_t *l, const unsigned char *p, unsigned n, unsigned base, unsigned width, char sep)
 {
     for (unsigned i = 0; i < n; i++) {
         if (i)

@@ -26,6 +26,7 @@
 #include "../common/json_out.h"
 #include "../common/log.h"
 #include "../common/state.h"
+#include "cloud_int.h"
 
 #define TOPIC_MAX 160
 #define CHUNK 512             /* bytes moved from HTTP to the store per read */
@@ -217,8 +218,10 @@ static void complete(ota_t *o)
     uint8_t d[16];
     char hex[SC_OTA_MD5_HEX + 1];
     int rc = md5_finish(&o->md5ctx, d);
-    for (int i = 0; i < 16; i++)
-        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    sc_sb_t sb;   /* lower-case hex from the core's digit loop, as the credentials' HMACs */
+    sc_sb_init(&sb, hex, sizeof hex);
+    sc_sb_hex(&sb, d, sizeof d);
+    (void)sc_sb_finish(&sb, NULL);
     http_close(o);
     if (rc != 0 || strcmp(hex, o->md5)) {
         finish(o, SC_OTA_RESULT_MD5, "MD5_not_match");

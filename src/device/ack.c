@@ -82,8 +82,7 @@ void sc_dev_ack_step(devstate_t *d, uint32_t now)
         d->stats.acks_sent++;
     if (d->ack_left == d->cfg.ack_count) {
         sc_device_event_t ev;
-        memset(&ev, 0, sizeof ev);
-        ev.type = SC_DEV_EV_ACK_SENT;
+        sc_dev_ev_init(&ev, SC_DEV_EV_ACK_SENT);
         memcpy(ev.peer.addr, d->res.creds.phone_ip, 4);
         ev.peer.port = to.port;
         memcpy(ev.ip, d->ip, 4);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../common/log.h"
+#include "../common/outline.h"
 #include "../common/pool.h"
 #include "device_priv.h"
 
@@ -58,11 +59,17 @@ void sc_dev_emit(devstate_t *d, sc_device_event_t *ev)
         d->cfg.on_event(d->cfg.user, ev);
 }
 
+/* A cleared event of type t (one copy of the clearing for the nine places that emit one). */
+void sc_dev_ev_init(sc_device_event_t *ev, sc_device_event_type_t t)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = t;
+}
+
 static void emit_simple(devstate_t *d, sc_device_event_type_t t)
 {
     sc_device_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = t;
+    sc_dev_ev_init(&ev, t);
     sc_dev_emit(d, &ev);
 }
 
@@ -82,8 +89,7 @@ static void sc_dev_store_result(devstate_t *d, int kind, sc_err_t e)
     static const char *const what[] = { "error record not saved", "provisioning log not saved" };
     sc_logf(&d->hal.sys, SC_LOG_ERROR, "storage: %s (%d): it may be missing after a restart", what[kind], (int)e);
     sc_device_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = SC_DEV_EV_STORAGE;
+    sc_dev_ev_init(&ev, SC_DEV_EV_STORAGE);
     ev.sub_id = e;
     ev.text = what[kind];
     sc_dev_emit(d, &ev);
@@ -153,8 +159,7 @@ static void record_error(devstate_t *d, uint32_t now, uint16_t err_id, int32_t s
     }
     DLOG(d, now, "%s: %s (%u, %ld)", why, sc_errid_text(err_id), (unsigned)err_id, (long)sub_id);
     sc_device_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = SC_DEV_EV_ERROR;
+    sc_dev_ev_init(&ev, SC_DEV_EV_ERROR);
     ev.err_id = err_id;
     ev.sub_id = sub_id;
     ev.text = sc_errid_text(err_id);
@@ -169,7 +174,7 @@ static void radio_off(devstate_t *d)
     d->channel = 0;
 }
 
-static void wipe_secrets(devstate_t *d)
+SC_OUTLINE static void wipe_secrets(devstate_t *d)
 {
     sc_wipe(d->res.creds.password, sizeof d->res.creds.password);
     d->res.creds.password_len = 0;
@@ -426,8 +431,7 @@ static sc_err_t accept_credentials(devstate_t *d, const sc_et_result_t *res, uin
      * on the log soft-AP. */
     DLOG(d, now, "credentials: ssid %u bytes, channel %u", (unsigned)res->creds.ssid_len, (unsigned)res->channel);
     sc_device_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = SC_DEV_EV_CREDENTIALS;
+    sc_dev_ev_init(&ev, SC_DEV_EV_CREDENTIALS);
     memcpy(ev.ssid, res->creds.ssid, res->creds.ssid_len);
     ev.ssid_len = res->creds.ssid_len;
     ev.channel = res->channel;
@@ -553,8 +557,7 @@ static void got_ip(devstate_t *d, uint32_t now)
     d->after_join_end = now + d->cfg.after_join_ms;
     DLOG(d, now, "got IP %u.%u.%u.%u", d->ip[0], d->ip[1], d->ip[2], d->ip[3]);
     sc_device_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = SC_DEV_EV_IP;
+    sc_dev_ev_init(&ev, SC_DEV_EV_IP);
     memcpy(ev.ip, d->ip, 4);
     sc_dev_emit(d, &ev);
     if (d->flow == SC_DEV_FLOW_SOFTAP) {
@@ -697,8 +700,7 @@ static void token_arrived(devstate_t *d, uint32_t now, const sc_ipv4_ep_t *from,
     DLOG(d, now, "token %s (%u chars) from %u.%u.%u.%u:%u", replaced ? "replaced" : "received",
          (unsigned)strlen(token), from->addr[0], from->addr[1], from->addr[2], from->addr[3], (unsigned)from->port);
     sc_device_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = SC_DEV_EV_TOKEN;
+    sc_dev_ev_init(&ev, SC_DEV_EV_TOKEN);
     ev.peer = *from;
     sc_dev_emit(d, &ev);
 }
@@ -821,8 +823,7 @@ uint32_t sc_device_step(sc_device_t *dev, uint32_t now)
     bool more = false;
     if (d->store_boot_err != SC_OK) {
         sc_device_event_t ev;
-        memset(&ev, 0, sizeof ev);
-        ev.type = SC_DEV_EV_STORAGE;
+        sc_dev_ev_init(&ev, SC_DEV_EV_STORAGE);
         ev.sub_id = d->store_boot_err;
         ev.text = "storage not writable at start: the previous record may be missing";
         d->store_boot_err = SC_OK;

@@ -105,6 +105,7 @@ static inline const devstate_t *CDEV(const sc_device_t *dev) { return (const dev
 /* Shared by the files of src/device: device.c is the state machine, ack.c the ESP-TOUCH ack
  * burst, logap.c the log soft-AP. */
 void sc_dev_emit(devstate_t *d, sc_device_event_t *ev);
+void sc_dev_ev_init(sc_device_event_t *ev, sc_device_event_type_t t);
 /* The provisioning log: a persisted ring entry (what cmdType 3 returns) and the same line to
  * hal.sys.log. The function name is part of the entry so a pulled log tells where the flow
  * stopped. Callers format steps, codes and lengths only — never a secret. */

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "../common/json_out.h"
+#include "../common/outline.h"
 #include "../common/pool.h"
 #include "smartcfg/sender.h"
 #include "smartcfg/tc8266.h"
@@ -27,7 +28,7 @@ static void copy_text(char *dst, size_t cap, const char *src)
     dst[i] = '\0';
 }
 
-static void set_text(sc_send_hs_t *h, const char *s)
+SC_OUTLINE static void set_text(sc_send_hs_t *h, const char *s)
 {
     copy_text(h->text, sizeof h->text, s);
 }

@@ -9,6 +9,7 @@
 
 #include "smartcfg/air.h"
 
+#include "../common/outline.h"
 #include "../common/state.h"
 
 #define AIR_QCAP 224        /* pending frames; DTIM buffering is the largest producer */
@@ -66,7 +67,7 @@ static uint64_t rng_next(air_state_t *s)
     return x * 0x2545F4914F6CDD1DULL;
 }
 
-static double rng_unit(air_state_t *s) { return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0); }
+SC_OUTLINE static double rng_unit(air_state_t *s) { return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0); }
 
 static uint32_t rng_range(air_state_t *s, uint32_t lo, uint32_t hi) /* inclusive */
 {
@@ -149,7 +150,9 @@ static sc_err_t check_config(const sc_air_config_t *c)
 }
 
 /* --- queue: binary min-heap on (t_us, order) ------------------------------------------- */
-static int before(const air_pending_t *a, const air_pending_t *b)
+/* Out of line in a size build (outline.h: GCC -Os inlined its 64-bit compare at all three
+ * uses, 100 bytes more). */
+SC_OUTLINE static int before(const air_pending_t *a, const air_pending_t *b)
 {
     return a->t_us < b->t_us || (a->t_us == b->t_us && a->order < b->order);
 }
@@ -217,26 +220,19 @@ static void frame_base(const air_state_t *s, sc_frame_t *f, uint16_t fc, uint16_
     f->rssi = rssi;
 }
 
-static uint16_t data_fc(int qos, int tods, int fromds, int protected_)
-{
-    uint16_t fc = (uint16_t)((2u << 2) | ((qos ? 8u : 0u) << 4));
-    if (tods)
-        fc |= SC_FC_TODS;
-    if (fromds)
-        fc |= SC_FC_FROMDS;
-    if (protected_)
-        fc |= SC_FC_PROTECTED;
-    return fc;
-}
-
 /* A data frame carrying a UDP payload of `body` bytes under `cipher`: its protected bit and
  * its length (header, security, LLC, IP, UDP) both follow from the cipher and the QoS header,
- * so the seven data frames of the simulator say them once. */
-static void data_frame(const air_state_t *s, sc_frame_t *f, int qos, int tods, int fromds, sc_cipher_t cipher,
-                       uint16_t body, int8_t rssi)
+ * so the seven data frames of the simulator say them once. Every one goes one way through
+ * the AP: up (a station to the AP, ToDS) or down (the AP to stations, FromDS), one argument
+ * instead of the two direction bits. */
+static void data_frame(const air_state_t *s, sc_frame_t *f, int qos, int up, sc_cipher_t cipher, uint16_t body,
+                       int8_t rssi)
 {
-    frame_base(s, f, data_fc(qos, tods, fromds, cipher != SC_CIPHER_OPEN),
-               (uint16_t)(body + sc_air_overhead(cipher, qos, 0)), rssi);
+    uint16_t fc = (uint16_t)((2u << 2) | ((qos ? 8u : 0u) << 4));
+    fc |= up ? SC_FC_TODS : SC_FC_FROMDS;
+    if (cipher != SC_CIPHER_OPEN)
+        fc |= SC_FC_PROTECTED;
+    frame_base(s, f, fc, (uint16_t)(body + sc_air_overhead(cipher, qos, 0)), rssi);
 }
 
 static void dest_mac(const air_state_t *s, uint32_t group, uint8_t da[6])
@@ -296,7 +292,7 @@ static void esptouch_copies(air_state_t *s, const sc_et_dgram_t *d)
     dest_mac(s, d->group, da);
     sc_frame_t f;
     if (c->uplink) {
-        data_frame(s, &f, c->uplink_qos, 1, 0, c->pairwise, d->len, (int8_t)(-44 - (int)rng_range(s, 0, 8)));
+        data_frame(s, &f, c->uplink_qos, 1, c->pairwise, d->len, (int8_t)(-44 - (int)rng_range(s, 0, 8)));
         addrs(&f, c->creds.bssid, c->phone_mac, da, &s->seq_phone);
         f.qos_ctrl = 0; /* TID 0, normal ack: the uplink is unicast to the AP */
         if (c->uplink_qos && c->ht_control) {
@@ -326,7 +322,7 @@ static void esptouch_copies(air_state_t *s, const sc_et_dgram_t *d)
         }
     }
     if (c->downlink) {
-        data_frame(s, &f, c->downlink_qos, 0, 1, c->group, d->len, -38);
+        data_frame(s, &f, c->downlink_qos, 0, c->group, d->len, -38);
         addrs(&f, da, c->creds.bssid, c->phone_mac, &s->seq_ap);
         f.qos_ctrl = 0x0020; /* no-ack policy: group-addressed frames are never acknowledged */
         s->stats.esptouch_frames++;
@@ -386,28 +382,28 @@ static void foreign_frame(air_state_t *s, uint64_t t)
             static const uint8_t mdns[6] = { 0x01, 0x00, 0x5E, 0x00, 0x00, 0xFB };
             memcpy(da, mdns, 6);
         }
-        data_frame(s, &f, 1, 1, 0, c->pairwise, body, (int8_t)-(int)rng_range(s, 50, 80));
+        data_frame(s, &f, 1, 1, c->pairwise, body, (int8_t)-(int)rng_range(s, 50, 80));
         addrs(&f, c->creds.bssid, s->sta[k], da, &s->seq_sta[k]);
         emit(s, t, &f);
-        data_frame(s, &f, c->downlink_qos, 0, 1, c->group, body, -38);
+        data_frame(s, &f, c->downlink_qos, 0, c->group, body, -38);
         addrs(&f, da, c->creds.bssid, s->sta[k], &s->seq_ap);
         relay(s, t, &f);
     } else if (kind < 55) {
         /* a neighbouring BSS on the same channel relaying broadcasts */
-        data_frame(s, &f, 0, 0, 1, SC_CIPHER_TKIP, body, (int8_t)-(int)rng_range(s, 60, 90));
+        data_frame(s, &f, 0, 0, SC_CIPHER_TKIP, body, (int8_t)-(int)rng_range(s, 60, 90));
         addrs(&f, bcast, s->other_bssid, s->sta[0], &s->seq_ap2);
         f.addr3[5] ^= 0x80;
         emit(s, t, &f);
     } else if (kind < 70) {
         /* the phone's own unicast traffic: same transmitter and BSSID as the ESP-TOUCH
          * uplink, but a unicast DA (the gateway) */
-        data_frame(s, &f, c->uplink_qos, 1, 0, c->pairwise, body, -46);
+        data_frame(s, &f, c->uplink_qos, 1, c->pairwise, body, -46);
         addrs(&f, c->creds.bssid, c->phone_mac, s->gateway, &s->seq_phone);
         emit(s, t, &f);
     } else if (kind < 80) {
         /* unicast downlink to another station */
         uint32_t k = rng_range(s, 0, AIR_NSTA - 1);
-        data_frame(s, &f, 1, 0, 1, c->pairwise, body, -38);
+        data_frame(s, &f, 1, 0, c->pairwise, body, -38);
         addrs(&f, s->sta[k], c->creds.bssid, s->gateway, &s->seq_ap);
         emit(s, t, &f);
     } else if (kind < 90) {

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* SC_OUTLINE marks a static helper that GCC -Os copies into each of its callers although one
+ * out-of-line copy is smaller: measured one by one with `make cross` (docs/m4.md, the sixth
+ * size round), kept where the object shrank. Only in a size build: a speed build (-O2, the
+ * host's benches) inlines as it sees fit. */
+#ifndef SC_COMMON_OUTLINE_H
+#define SC_COMMON_OUTLINE_H
+
+#if defined(__GNUC__) && defined(__OPTIMIZE_SIZE__)
+#define SC_OUTLINE __attribute__((noinline))
+#else
+#define SC_OUTLINE
+#endif
+
+#endif
