@@ -49,6 +49,11 @@ SC_STATE_FITS(cs_state_t, sc_chansearch_t);
  * the default dwell. */
 #define CS_GLANCE_MS(dwell) (((dwell) + 1u) / 2u)
 
+/* How long after a frame of an ESP-TOUCH length a v1-only glance waits for the same
+ * transmitter's next datagram: the sender's 8 ms slot and 2 ms for its jitter. Counted from the
+ * frame heard, so the retune is behind it. */
+#define CS_NEXT_V1_MS 10u
+
 static cs_state_t *CS(sc_chansearch_t *cs) { return (cs_state_t *)(void *)cs->opaque; }
 
 static inline int32_t since(uint32_t now, uint32_t then) { return sc_ms_diff(now, then); }
@@ -243,9 +248,26 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
         cs->looked = 1;
         cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
     } else if (rx && glancing && sc_et_rx_heard(rx, ch, now_ms, visit + 1u)) {
-        /* the glance heard a frame of an ESP-TOUCH length: stay the rest of the dwell, long
-         * enough for two frames of one transmitter a datagram apart (a candidate) */
+        /* The glance heard a frame of an ESP-TOUCH length: stay the rest of the dwell, long
+         * enough for two frames of one transmitter a datagram apart (a candidate). */
         cs->switch_at = cs->visit + cs->dwell_ms;
+        if (!front) {
+            /* v1 alone: only until the same transmitter's next datagram is due after the
+             * newest such frame. A third of the glances hear a foreign frame of such a length,
+             * and staying the dwell there was most of the first sweep's time beyond the
+             * floor's 10 ms per channel (docs/receiver.md §8: dual-band mid-session 82-83 ->
+             * 86-88 % within 1.5x). The frame shows the radio listens, so no retune margin
+             * is needed after it. Not with the front: v2 sends every 15 ms, and even 17 ms
+             * left v2 runs that never decoded (0 -> 0..4 of 1000) for no v1 gain. */
+            uint32_t d = 0;
+            while (d <= visit && !sc_et_rx_heard(rx, ch, now_ms, d))
+                d++; /* the newest such frame came d ms ago */
+            uint32_t next = now_ms - d + CS_NEXT_V1_MS;
+            if (since(next, cs->switch_at) < 0)
+                cs->switch_at = next;
+            if (since(cs->switch_at, now_ms) <= 0)
+                return hop(cs, 1, now_ms, until_ms);
+        }
     } else {
         return hop(cs, rx != NULL, now_ms, until_ms);
     }
