@@ -7,8 +7,9 @@
  * only to *notice* a sender, and the time to reach the AP's channel is what a device that
  * starts mid-session loses (what it missed before comes back a round later, or after the next
  * guide phase). The first sweep therefore glances (half the dwell, 12 ms) at each channel and
- * stays the dwell (24 ms, three datagrams) only where a frame of an ESP-TOUCH length was heard
- * (sc_et_rx_heard): enough for the two frames of one transmitter that make candidate traffic
+ * stays longer only where a frame of an ESP-TOUCH length was heard (sc_et_rx_heard): v1 alone
+ * until 10 ms after the newest such frame, with the front the dwell (24 ms, three datagrams);
+ * enough for the two frames of one transmitter that make candidate traffic
  * (a guide step, two group frames at most two slots apart, or a CRC-valid triplet under some
  * offset). Later sweeps dwell on every channel (see visit_start). Candidate traffic gets a
  * longer look (120 ms: a lock from either phase, or the next DTIM burst of relays);
