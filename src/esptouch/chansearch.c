@@ -261,8 +261,10 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
              * is needed after it. Not with the front: v2 sends every 15 ms, and even 17 ms
              * left v2 runs that never decoded (0 -> 0..4 of 1000) for no v1 gain. */
             uint32_t d = 0;
-            while (d <= visit && !sc_et_rx_heard(rx, ch, now_ms, d))
-                d++; /* the newest such frame came d ms ago */
+            /* the newest such frame came d ms ago (the walk is bounded by the dwell, so a port
+             * that asks late does not pay for it: an older frame leaves at once) */
+            while (d <= visit && d < cs->dwell_ms && !sc_et_rx_heard(rx, ch, now_ms, d))
+                d++;
             uint32_t next = now_ms - d + CS_NEXT_V1_MS;
             if (since(next, cs->switch_at) < 0)
                 cs->switch_at = next;
