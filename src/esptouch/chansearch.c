@@ -7,8 +7,9 @@
  * only to *notice* a sender, and the time to reach the AP's channel is what a device that
  * starts mid-session loses (what it missed before comes back a round later, or after the next
  * guide phase). The first sweep therefore glances (half the dwell, 12 ms) at each channel and
- * stays the dwell (24 ms, three datagrams) only where a frame of an ESP-TOUCH length was heard
- * (sc_et_rx_heard): enough for the two frames of one transmitter that make candidate traffic
+ * stays longer only where a frame of an ESP-TOUCH length was heard (sc_et_rx_heard): v1 alone
+ * until 10 ms after the newest such frame, with the front the dwell (24 ms, three datagrams);
+ * enough for the two frames of one transmitter that make candidate traffic
  * (a guide step, two group frames at most two slots apart, or a CRC-valid triplet under some
  * offset). Later sweeps dwell on every channel (see visit_start). Candidate traffic gets a
  * longer look (120 ms: a lock from either phase, or the next DTIM burst of relays);
@@ -48,6 +49,11 @@ SC_STATE_FITS(cs_state_t, sc_chansearch_t);
 /* The glance: half the dwell (at least 1 ms), one datagram slot and the retune with margin at
  * the default dwell. */
 #define CS_GLANCE_MS(dwell) (((dwell) + 1u) / 2u)
+
+/* How long after a frame of an ESP-TOUCH length a v1-only glance waits for the same
+ * transmitter's next datagram: the sender's 8 ms slot and 2 ms for its jitter. Counted from the
+ * frame heard, so the retune is behind it. */
+#define CS_NEXT_V1_MS 10u
 
 static cs_state_t *CS(sc_chansearch_t *cs) { return (cs_state_t *)(void *)cs->opaque; }
 
@@ -243,9 +249,28 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
         cs->looked = 1;
         cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
     } else if (rx && glancing && sc_et_rx_heard(rx, ch, now_ms, visit + 1u)) {
-        /* the glance heard a frame of an ESP-TOUCH length: stay the rest of the dwell, long
-         * enough for two frames of one transmitter a datagram apart (a candidate) */
+        /* The glance heard a frame of an ESP-TOUCH length: stay the rest of the dwell, long
+         * enough for two frames of one transmitter a datagram apart (a candidate). */
         cs->switch_at = cs->visit + cs->dwell_ms;
+        if (!front) {
+            /* v1 alone: only until the same transmitter's next datagram is due after the
+             * newest such frame. A third of the glances hear a foreign frame of such a length,
+             * and staying the dwell there was most of the first sweep's time beyond the
+             * floor's 10 ms per channel (docs/receiver.md §8: dual-band mid-session 82-83 ->
+             * 86-88 % within 1.5x). The frame shows the radio listens, so no retune margin
+             * is needed after it. Not with the front: v2 sends every 15 ms, and even 17 ms
+             * left v2 runs that never decoded (0 -> 0..4 of 1000) for no v1 gain. */
+            uint32_t d = 0;
+            /* the newest such frame came d ms ago (the walk is bounded by the dwell, so a port
+             * that asks late does not pay for it: an older frame leaves at once) */
+            while (d <= visit && d < cs->dwell_ms && !sc_et_rx_heard(rx, ch, now_ms, d))
+                d++;
+            uint32_t next = now_ms - d + CS_NEXT_V1_MS;
+            if (since(next, cs->switch_at) < 0)
+                cs->switch_at = next;
+            if (since(cs->switch_at, now_ms) <= 0)
+                return hop(cs, 1, now_ms, until_ms);
+        }
     } else {
         return hop(cs, rx != NULL, now_ms, until_ms);
     }

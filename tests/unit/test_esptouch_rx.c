@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "smartcfg/esptouch_rx.h"
+#include "smartcfg/receiver.h"
 
 static const uint8_t BSSID[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t PHONE_A[6] = { 0x3c, 0x28, 0x6d, 0x12, 0x34, 0x56 };
@@ -1391,17 +1392,18 @@ static void test_chansearch_glance_and_look(void **state)
     assert_false(sc_et_rx_heard(&rx, 1, G, G));
     assert_int_equal(sc_chansearch_step(&cs, &rx, G, &until), 6);
     assert_int_equal(until, 2 * G);
-    /* channel 6: one data-sized frame is worth the rest of the dwell, not more */
+    /* channel 6: one data-sized frame is worth waiting for its transmitter's next datagram
+     * (8 ms and 2 ms of jitter after it), not the rest of the dwell (until 2026-12-05) */
     P[0].channel = 6;
     frame_80211(&f, &P[0], 1, (uint16_t)(100 + P[0].off_up), 2);
     sc_et_rx_feed(&rx, &f, G + 4, &ev);
     assert_true(sc_et_rx_heard(&rx, 6, 2 * G, G));
     assert_false(sc_et_rx_heard(&rx, 11, 2 * G, G));
     assert_int_equal(sc_chansearch_step(&cs, &rx, 2 * G, &until), 6);
-    assert_int_equal(until, G + D);
-    assert_int_equal(sc_chansearch_step(&cs, &rx, G + D, &until), 11);
+    assert_int_equal(until, G + 4 + 10);
+    assert_int_equal(sc_chansearch_step(&cs, &rx, G + 4 + 10, &until), 11);
     /* channel 11: two group frames of one transmitter 8 ms apart (a candidate): one look */
-    uint32_t t0 = G + D;
+    uint32_t t0 = G + 4 + 10;
     P[0].channel = 11;
     frame_80211(&f, &P[0], 1, (uint16_t)(200 + P[0].off_up), 3);
     sc_et_rx_feed(&rx, &f, t0 + 1, &ev);
@@ -1466,6 +1468,45 @@ static void test_candidate_v2_plane_step(void **state)
         assert_int_equal(sc_et_rx_candidate(&rx, 6, t, 24), cases[i].cand);
         assert_false(sc_et_rx_candidate(&rx, 1, t, 24)); /* only where it was heard */
     }
+}
+
+/* A glance that heard a frame of an ESP-TOUCH length late waits for its transmitter's next
+ * datagram past the glance, and that pair gets the look; with the three-protocol front the
+ * rest of the dwell is kept (a v2 sender's datagrams are 15 ms apart). */
+static void test_chansearch_glance_waits_for_next(void **state)
+{
+    (void)state;
+    static sc_et_rx_t rx;
+    sc_chansearch_t cs;
+    uint32_t until;
+    sc_et_event_t ev;
+    sc_frame_t f;
+    const uint32_t G = SC_CHANSEARCH_DWELL_MS / 2u;
+    assert_int_equal(sc_et_rx_init(&rx, NULL), SC_OK);
+    static const uint8_t list[] = { 3, 9 };
+    assert_int_equal(sc_chansearch_init(&cs, list, 2, 0), SC_OK);
+    sc_et_creds_t c;
+    creds_make(&c, "x", 1, "", 0);
+    phone_init(&P[0], &c, PHONE_A, 1500);
+    assert_int_equal(sc_chansearch_step(&cs, &rx, 1000, &until), 3);
+    P[0].channel = 3;
+    frame_80211(&f, &P[0], 1, (uint16_t)(150 + P[0].off_up), 2);
+    sc_et_rx_feed(&rx, &f, 1000 + G - 1, &ev);
+    assert_int_equal(sc_chansearch_step(&cs, &rx, 1000 + G, &until), 3);
+    assert_int_equal(until, 1000 + G - 1 + 10);
+    frame_80211(&f, &P[0], 1, (uint16_t)(150 + P[0].off_up), 3);
+    sc_et_rx_feed(&rx, &f, 1000 + G - 1 + 8, &ev);
+    assert_int_equal(sc_chansearch_step(&cs, &rx, until, &until), 3);
+    assert_int_equal(until, 1000 + G - 1 + 10 + SC_CHANSEARCH_LOOK_MS);
+    /* the front: one such frame early in the glance keeps the rest of the dwell */
+    static sc_receiver_t front;
+    assert_int_equal(sc_receiver_init(&front, 0), SC_OK);
+    assert_int_equal(sc_chansearch_init(&cs, list, 2, 0), SC_OK);
+    assert_int_equal(sc_chansearch_step_rx(&cs, &front, 2000, &until), 3);
+    frame_80211(&f, &P[0], 1, (uint16_t)(150 + P[0].off_up), 4);
+    sc_receiver_feed(&front, &f, 2002, NULL);
+    assert_int_equal(sc_chansearch_step_rx(&cs, &front, 2000 + G, &until), 3);
+    assert_int_equal(until, 2000 + SC_CHANSEARCH_DWELL_MS);
 }
 
 /* The first sweep glances at every channel; later sweeps dwell on every channel, in list order
@@ -1561,6 +1602,7 @@ int main(void)
         cmocka_unit_test(test_chansearch_false_lock_and_lists),
         cmocka_unit_test(test_chansearch_glance_and_look),
         cmocka_unit_test(test_candidate_v2_plane_step),
+        cmocka_unit_test(test_chansearch_glance_waits_for_next),
         cmocka_unit_test(test_chansearch_first_sweep_glances),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
