@@ -49,6 +49,9 @@ static sc_receiver_t front;
 static int old_policy; /* BENCH_CS_OLD=1: the front's runs search as before (v1 signals only) */
 static int v1_front;   /* the v1 "front_*" cases: v1 air through the front, as a device runs it */
 static int long_creds; /* the v2long_* cases: a 32-byte SSID and a 64-byte password */
+/* the front's protocols (0 = all built); the nov2_* cases: v1 and AirKiss, what the reference
+ * ESP8266 device listens for (SC_TYPE_ESPTOUCH_AIRKISS) */
+static unsigned front_protocols;
 
 /* BENCH_CS_TRACE=1: the worst runs are replayed with a timeline on stderr (when the hopper
  * was on the AP's channel, the receiver's events, the sender's phase), to see where a run
@@ -122,7 +125,7 @@ static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uin
                     int *wrong)
 {
     int fr = c->protocol != SC_AIR_PROTO_V1 || v1_front;
-    if (sc_air_init(&air, c) != SC_OK || (fr ? sc_receiver_init(&front, 0) : sc_et_rx_init(&rx, NULL)) != SC_OK)
+    if (sc_air_init(&air, c) != SC_OK || (fr ? sc_receiver_init(&front, front_protocols) : sc_et_rx_init(&rx, NULL)) != SC_OK)
         return UINT32_MAX;
     noise_rng = c->seed | 1u;
     sc_chansearch_t cs;
@@ -375,6 +378,17 @@ int main(int argc, char **argv)
     measure("v2long_2g_mid", list24, n24, runs, 1, 0, SC_AIR_PROTO_V2);
     measure("v2long_dual_mid", dual, nd, runs, 1, 0, SC_AIR_PROTO_V2);
     long_creds = 0;
+    /* v1 and AirKiss air through a front without v2 (last, so the cases above keep their draws) */
+    front_protocols = SC_PROTO_ESPTOUCH_V1 | SC_PROTO_AIRKISS;
+    v1_front = 1;
+    measure("nov2_front_2g_mid", list24, n24, runs, 1, 0, SC_AIR_PROTO_V1);
+    measure("nov2_front_dual_mid", dual, nd, runs, 1, 0, SC_AIR_PROTO_V1);
+    measure("nov2_front_dual_dtim_mid", dual, nd, runs, 1, 1, SC_AIR_PROTO_V1);
+    v1_front = 0;
+    measure("nov2_ak_dual_start", dual, nd, runs, 0, 0, SC_AIR_PROTO_AIRKISS);
+    measure("nov2_ak_2g_mid", list24, n24, runs, 1, 0, SC_AIR_PROTO_AIRKISS);
+    measure("nov2_ak_dual_mid", dual, nd, runs, 1, 0, SC_AIR_PROTO_AIRKISS);
+    front_protocols = 0;
     printf("BENCH chansearch_dual_channels %zu count\n", nd);
     printf("BENCH chansearch_runs_per_list %d runs\n", runs);
     return 0;
