@@ -96,6 +96,8 @@ uint8_t sc_receiver_locked_channel(const sc_receiver_t *r);
  * and the v1-only channel search (sc_chansearch_step; a device uses sc_chansearch_step_rx).
  * Not for feeding frames: the front keeps the decoders' init and done state for them. */
 sc_et_rx_t *sc_receiver_v1(sc_receiver_t *r);
+/* The protocols it decodes (sc_proto_t mask, as sc_receiver_init resolved them). */
+unsigned sc_receiver_protocols(const sc_receiver_t *r);
 
 /* The channel search over all three decoders (docs/receiver.md §7): sc_chansearch_step with
  * the v1 decoder's signals, plus a v2 or AirKiss lock holding the radio like a supported v1

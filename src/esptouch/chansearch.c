@@ -252,13 +252,14 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
         /* The glance heard a frame of an ESP-TOUCH length: stay the rest of the dwell, long
          * enough for two frames of one transmitter a datagram apart (a candidate). */
         cs->switch_at = cs->visit + cs->dwell_ms;
-        if (!front) {
-            /* v1 alone: only until the same transmitter's next datagram is due after the
-             * newest such frame. A third of the glances hear a foreign frame of such a length,
-             * and staying the dwell there was most of the first sweep's time beyond the
+        if (!front || !(sc_receiver_protocols(front) & SC_PROTO_ESPTOUCH_V2)) {
+            /* v1 alone, or a front without v2 (v1 and AirKiss, what the reference ESP8266
+             * device listens for): only until the same transmitter's next datagram is due after
+             * the newest such frame. A third of the glances hear a foreign frame of such a
+             * length, and staying the dwell there was most of the first sweep's time beyond the
              * floor's 10 ms per channel (docs/receiver.md §8: dual-band mid-session 82-83 ->
              * 86-88 % within 1.5x). The frame shows the radio listens, so no retune margin
-             * is needed after it. Not with the front: v2 sends every 15 ms, and even 17 ms
+             * is needed after it. Not while v2 is decoded: v2 sends every 15 ms, and even 17 ms
              * left v2 runs that never decoded (0 -> 0..4 of 1000) for no v1 gain. */
             uint32_t d = 0;
             /* the newest such frame came d ms ago (the walk is bounded by the dwell, so a port

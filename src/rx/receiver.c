@@ -399,6 +399,8 @@ uint8_t sc_receiver_locked_channel(const sc_receiver_t *rs)
 
 sc_et_rx_t *sc_receiver_v1(sc_receiver_t *r) { return &S(r)->v1; }
 
+unsigned sc_receiver_protocols(const sc_receiver_t *r) { return CS(r)->protocols; }
+
 /* --- channel search signals (sc_chansearch_step_rx) ------------------------------------------
  * The v2 and AirKiss decoders' part of what the search reads; v1's it asks itself. */
 int sc_receiver_stream_candidate(const sc_receiver_t *rs, uint8_t channel, uint32_t now_ms, uint32_t within_ms)

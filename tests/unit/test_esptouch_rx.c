@@ -1472,7 +1472,8 @@ static void test_candidate_v2_plane_step(void **state)
 
 /* A glance that heard a frame of an ESP-TOUCH length late waits for its transmitter's next
  * datagram past the glance, and that pair gets the look; with the three-protocol front the
- * rest of the dwell is kept (a v2 sender's datagrams are 15 ms apart). */
+ * rest of the dwell is kept while it decodes v2 (a v2 sender's datagrams are 15 ms apart), and a
+ * front without v2 waits as v1 alone does. */
 static void test_chansearch_glance_waits_for_next(void **state)
 {
     (void)state;
@@ -1507,6 +1508,17 @@ static void test_chansearch_glance_waits_for_next(void **state)
     sc_receiver_feed(&front, &f, 2002, NULL);
     assert_int_equal(sc_chansearch_step_rx(&cs, &front, 2000 + G, &until), 3);
     assert_int_equal(until, 2000 + SC_CHANSEARCH_DWELL_MS);
+    /* a front without v2 (v1 and AirKiss, the reference ESP8266's set) waits as v1 alone does */
+    assert_int_equal(sc_receiver_init(&front, SC_PROTO_BUILT & ~(unsigned)SC_PROTO_ESPTOUCH_V2), SC_OK);
+    assert_int_equal(sc_receiver_protocols(&front), SC_PROTO_BUILT & ~(unsigned)SC_PROTO_ESPTOUCH_V2);
+    assert_int_equal(sc_chansearch_init(&cs, list, 2, 0), SC_OK);
+    assert_int_equal(sc_chansearch_step_rx(&cs, &front, 3000, &until), 3);
+    frame_80211(&f, &P[0], 1, (uint16_t)(150 + P[0].off_up), 5);
+    sc_receiver_feed(&front, &f, 3000 + G - 1, NULL);
+    assert_int_equal(sc_chansearch_step_rx(&cs, &front, 3000 + G, &until), 3);
+    assert_int_equal(until, 3000 + G - 1 + 10);
+    /* nothing more came: the next channel once that datagram was due */
+    assert_int_equal(sc_chansearch_step_rx(&cs, &front, until, &until), 9);
 }
 
 /* The first sweep glances at every channel; later sweeps dwell on every channel, in list order
