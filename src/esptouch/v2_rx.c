@@ -406,16 +406,7 @@ static int pair_ok(const v2_state_t *r, uint16_t l, uint16_t m, uint16_t *off, u
 }
 
 /* Searching: lock on SYNC COUNT SYNC COUNT, or on one SYNC/COUNT pair seen twice. A plane
- * 28 below SYNC must not start a lock (the sliding window sees the real pair right after).
- * Returns 1 for a lock, 2 for a lock on the header's plane 0 (the frame is then data too).
- *
- * The head (SYNC COUNT SYNC COUNT, then the header's plane 0) comes once per packet list, so a
- * head that lost one of its four frames cost a whole list (about 1 s; 34 % of heads at 10 %
- * loss). Three of those four, in their order, and plane 0 right after them under the pair's
- * offset lock too: "C S C h" (first SYNC lost), "S S C h", "S C C h", "S C S h". Four frames
- * with a repeat and a fifth within a 64-wide window, as unlikely from foreign traffic as the
- * full pattern; the phone's own lists never form it under another offset (their repeats are
- * markers, 800 or more below plane 0 of any offset a SYNC-range length gives). */
+ * 28 below SYNC must not start a lock (the sliding window sees the real pair right after). */
 static int stream_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t seq, uint32_t now)
 {
     uint16_t off;
@@ -428,15 +419,6 @@ static int stream_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t s
             s->cand_l = s->hist[2];
             s->cand_m = len;
         }
-    } else if ((unsigned)(len + SC_ET2_SYNC - s->hist[1] - 64u) < 64u ||
-               (unsigned)(len + SC_ET2_SYNC - s->hist[0] - 64u) < 64u) {
-        /* (plane 0 under the offset of one of the last two SYNCs: the tests below only then) */
-        if (pair_ok(r, s->hist[1], s->hist[2], &off, &n) && (s->hist[0] == s->hist[1] || s->hist[0] == s->hist[2]) &&
-            len - off - 64u < 64u)
-            lock = 2;
-        else if (pair_ok(r, s->hist[0], s->hist[1], &off, &n) && (s->hist[2] == s->hist[0] || s->hist[2] == s->hist[1]) &&
-                 len - off - 64u < 64u)
-            lock = 2;
     }
     s->hist[0] = s->hist[1];
     s->hist[1] = s->hist[2];
@@ -454,7 +436,7 @@ static int stream_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t s
     s->since = 0;
     r->stats.locks++;
     (void)now;
-    return lock;
+    return 1;
 }
 
 /* gap: frames since the anchor by sequence number; use_seq 0 when there are none. */
@@ -603,15 +585,7 @@ sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint
             now_ms - s->h.last_ms - V2_STEP_MIN_MS <= V2_STEP_MAX_MS - V2_STEP_MIN_MS)
             s->step_ms16 = (uint16_t)(now_ms | 1u);
         sc_rxhdr_note(&s->h, k, k->channel, now_ms);
-        int lock = stream_search(r, s, k->len, k->seq, now_ms);
-        if (lock == 2) {
-            /* locked on the header's plane 0, one frame after where a COUNT anchors */
-            sc_et2_result_t tmp;
-            sc_et_event_type_t ev = stream_data(r, s, k->len, k, k->has_seq, 1u, now_ms, res ? res : &tmp);
-            if (ev != SC_ET_EV_NONE)
-                return ev;
-        }
-        return lock ? SC_ET_EV_LOCKED : SC_ET_EV_NONE;
+        return stream_search(r, s, k->len, k->seq, now_ms) ? SC_ET_EV_LOCKED : SC_ET_EV_NONE;
     }
     /* what the data path asks of the stream's previous frame, before the note replaces it */
     int use_seq = k->has_seq && s->h.has_seq;

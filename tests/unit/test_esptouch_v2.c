@@ -469,35 +469,6 @@ static void test_rx_corrupt_count(void **state)
     assert_memory_equal(res.password, "123456789012", 12);
 }
 
-/* A head that lost one of its four frames (SYNC COUNT SYNC COUNT) still locks, on the
- * header's plane 0 after the three left: the list is decoded in the round it started, not a
- * whole list later (the old receiver waited for the next head). */
-static unsigned head_drop;
-static int drop_head_frame(unsigned long k, unsigned r, unsigned i, uint16_t *len)
-{
-    (void)k, (void)len;
-    return r == 0 && i == head_drop;
-}
-
-static void test_rx_head_missing_one(void **state)
-{
-    (void)state;
-    sc_et2_params_t p;
-    params(&p, "TP-LINK_2.4G", "123456789012", "");
-    sc_et2_encoder_t e;
-    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
-    for (head_drop = 0; head_drop < 4; head_drop++) {
-        static sc_et2_rx_t rx;
-        assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
-        sc_et2_result_t res;
-        long k = run(&rx, &e, 3, drop_head_frame, &res);
-        assert_true(k >= 0 && k < (long)e.npkts);
-        assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
-        assert_memory_equal(res.password, "123456789012", 12);
-        assert_int_equal(res.offset, 70);
-    }
-}
-
 static void test_rx_resume_two_phones(void **state)
 {
     (void)state;
@@ -554,7 +525,6 @@ int main(void)
         cmocka_unit_test(test_rx_hostile),
         cmocka_unit_test(test_rx_corrupt_marker),
         cmocka_unit_test(test_rx_corrupt_count),
-        cmocka_unit_test(test_rx_head_missing_one),
         cmocka_unit_test(test_rx_resume_two_phones),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
