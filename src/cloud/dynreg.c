@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Dynamic registration (docs/protocol/tencent.md#dynamic-registration): the request the device
  * signs with the product secret, and the AES-128-CBC wrapped PSK the cloud answers with. */
+#include <limits.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -108,9 +109,11 @@ sc_err_t sc_cloud_dynreg_decode(const char *product_secret, const void *resp, si
     if (!cJSON_IsObject(root) || !cJSON_IsNumber(code))
         goto done;
     if (code->valuedouble != 0) {
+        /* cJSON's valueint is the code truncated, saturated beyond int: a saturated one that is
+         * not the number itself was out of range */
+        int v = code->valueint;
         if (cloud_code != NULL)
-            *cloud_code = (code->valuedouble >= -2147483648.0 && code->valuedouble <= 2147483647.0)
-                              ? (int32_t)code->valuedouble : -1;
+            *cloud_code = (v == INT_MAX || v == INT_MIN) && code->valuedouble != (double)v ? -1 : v;
         rc = SC_ERR_REFUSED;
         goto done;
     }

@@ -141,23 +141,25 @@ sc_err_t sc_cloud_parse_msg(const void *payload, size_t len, sc_cloud_msg_t *out
         out->has_code = true;
         out->code = (int32_t)d;
     }
-    if (strcmp(out->method, "app_bind_token") == 0) {
-        out->type = SC_CLOUD_MSG_APP_BIND_TOKEN;
+    /* One lookup for the five methods, in sc_cloud_msg_type_t order (the texts are the same
+     * literals the builders and the binder use, merged by the linker). */
+    static const char *const methods[] = { "app_bind_token", "app_bind_token_reply", "bind_device_query",
+                                           "bind_device_query_reply", "bind_device" };
+    _Static_assert(sizeof methods / sizeof methods[0] == SC_CLOUD_MSG_BIND_DEVICE &&
+                       SC_CLOUD_MSG_BIND_DEVICE_QUERY_REPLY == 4,
+                   "one method per message type, in enum order");
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (strcmp(out->method, methods[i]) == 0)
+            out->type = (sc_cloud_msg_type_t)(i + 1);
+    if (out->type == SC_CLOUD_MSG_APP_BIND_TOKEN) {
         const cJSON *params = cJSON_GetObjectItemCaseSensitive(root, "params");
         if (!cJSON_IsObject(params) || !copy_str(params, "token", out->token, sizeof out->token)) {
             rc = cJSON_IsObject(params) ? SC_ERR_RANGE : SC_ERR_FORMAT;
             goto done;
         }
-    } else if (strcmp(out->method, "app_bind_token_reply") == 0) {
-        out->type = SC_CLOUD_MSG_APP_BIND_TOKEN_REPLY;
-    } else if (strcmp(out->method, "bind_device_query") == 0) {
-        out->type = SC_CLOUD_MSG_BIND_DEVICE_QUERY;
+    } else if (out->type == SC_CLOUD_MSG_BIND_DEVICE_QUERY) {
         if (get_int(root, "timestamp", 0, 9007199254740992.0, &d))
             out->timestamp = (uint64_t)d;
-    } else if (strcmp(out->method, "bind_device_query_reply") == 0) {
-        out->type = SC_CLOUD_MSG_BIND_DEVICE_QUERY_REPLY;
-    } else if (strcmp(out->method, "bind_device") == 0) {
-        out->type = SC_CLOUD_MSG_BIND_DEVICE;
     }
 done:
     cJSON_Delete(root);

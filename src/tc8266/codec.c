@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* UDP 8266 protocol: request parsing and reply building
  * (docs/protocol/tencent.md#the-udp-8266-service, #errors). */
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,9 +66,9 @@ sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *o
         goto out;
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(root, "cmdType");
     /* cmdType must be an integral number: "0" or 0.5 are a malformed request, not a guess.
-     * The range comes first: converting 7e117 (or NaN) to int is undefined behaviour. */
-    if (!cJSON_IsNumber(ct) || !(ct->valuedouble >= 0.0 && ct->valuedouble <= (double)INT_MAX) ||
-        ct->valuedouble != (double)(int)ct->valuedouble)
+     * cJSON's valueint is the number saturated to int (7e117 gives INT_MAX), so the number is
+     * a non-negative int exactly when it equals a non-negative valueint. */
+    if (!cJSON_IsNumber(ct) || ct->valueint < 0 || ct->valuedouble != (double)ct->valueint)
         goto out;
     out->cmd_type = ct->valueint;
     switch (out->cmd_type) {

@@ -237,6 +237,22 @@ static void test_dynreg_vectors(void **state)
     assert_int_equal(sc_cloud_dynreg_decode(PSECRET, refused, strlen(refused), psk, sizeof psk, &code),
                      SC_ERR_REFUSED);
     assert_int_equal(code, 1021);
+    /* a refusal code outside int32 is -1, a fraction is cut toward zero, the ends of int32 stay */
+    static const struct {
+        const char *json;
+        int32_t code;
+    } codes[] = {
+        { "{\"code\":4294967296}", -1 },         { "{\"code\":-2147483648.5}", -1 },
+        { "{\"code\":1e400}", -1 },              { "{\"code\":-7.9}", -7 },
+        { "{\"code\":2147483647}", INT32_MAX },  { "{\"code\":-2147483648}", INT32_MIN },
+        { "{\"code\":-2147483647.5}", -2147483647 },
+    };
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        code = 0;
+        assert_int_equal(sc_cloud_dynreg_decode(PSECRET, codes[i].json, strlen(codes[i].json), psk, sizeof psk, &code),
+                         SC_ERR_REFUSED);
+        assert_int_equal(code, codes[i].code);
+    }
     assert_int_equal(sc_cloud_dynreg_decode(PSECRET, "{\"code\":0,\"payload\":\"@@@\"}", 26, psk, sizeof psk, &code),
                      SC_ERR_FORMAT);
     assert_int_equal(sc_cloud_dynreg_decode(PSECRET, "<html>", 6, psk, sizeof psk, &code), SC_ERR_FORMAT);

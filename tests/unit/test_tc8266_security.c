@@ -48,6 +48,10 @@ static void test_token_format(void **state)
         "{\"cmdType\":2147483648,\"token\":\"" TOKEN "\"}",
         "{\"cmdType\":-1,\"token\":\"" TOKEN "\"}",
         "{\"cmdType\":1e400,\"token\":\"" TOKEN "\"}",
+        /* saturated (INT_MIN) or truncated (0) by cJSON's valueint: never equal to the number */
+        "{\"cmdType\":-1e400,\"token\":\"" TOKEN "\"}",
+        "{\"cmdType\":-0.5,\"token\":\"" TOKEN "\"}",
+        "{\"cmdType\":2147483647.5,\"token\":\"" TOKEN "\"}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sc_err_t e = parse(bad[i], 0, &err, &sub);
