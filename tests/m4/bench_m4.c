@@ -146,7 +146,7 @@ static uint32_t max_insn, results;
  * control, the phone's uplink, the AP's relay of it, every other data frame. */
 enum { CL_MGMT, CL_UPLINK, CL_RELAY, CL_OTHER, CL_N };
 static const char *const cl_name[CL_N] = { "mgmt", "uplink", "relay", "other" };
-static uint16_t cl_hist[CL_N][HIST];   /* saturating: a class has < 65536 frames of one count */
+static uint32_t cl_hist[CL_N][HIST];
 static uint32_t cl_frames[CL_N];
 static uint8_t phone_mac[SC_MAC_LEN];
 
@@ -172,8 +172,7 @@ static void on_frame(void *user, const sc_frame_t *f, uint32_t t)
     }
     hist[n < HIST ? n : HIST - 1]++;
     unsigned c = frame_class(f);
-    uint16_t *b = &cl_hist[c][n < HIST ? n : HIST - 1];
-    *b = (uint16_t)(*b + (*b < UINT16_MAX));
+    cl_hist[c][n < HIST ? n : HIST - 1]++;
     cl_frames[c]++;
     sum += n;
     max_insn = n > max_insn ? n : max_insn;
