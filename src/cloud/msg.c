@@ -141,16 +141,20 @@ sc_err_t sc_cloud_parse_msg(const void *payload, size_t len, sc_cloud_msg_t *out
         out->has_code = true;
         out->code = (int32_t)d;
     }
-    /* One lookup for the five methods, in sc_cloud_msg_type_t order (the texts are the same
-     * literals the builders and the binder use, merged by the linker). */
-    static const char *const methods[] = { "app_bind_token", "app_bind_token_reply", "bind_device_query",
-                                           "bind_device_query_reply", "bind_device" };
-    _Static_assert(sizeof methods / sizeof methods[0] == SC_CLOUD_MSG_BIND_DEVICE &&
-                       SC_CLOUD_MSG_BIND_DEVICE_QUERY_REPLY == 4,
-                   "one method per message type, in enum order");
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+    /* One lookup for the five methods, indexed by their sc_cloud_msg_type_t (the texts are the
+     * same literals the builders and the binder use, merged by the linker); anything else
+     * stays SC_CLOUD_MSG_OTHER. */
+    static const char *const methods[] = {
+        [SC_CLOUD_MSG_APP_BIND_TOKEN] = "app_bind_token",
+        [SC_CLOUD_MSG_APP_BIND_TOKEN_REPLY] = "app_bind_token_reply",
+        [SC_CLOUD_MSG_BIND_DEVICE_QUERY] = "bind_device_query",
+        [SC_CLOUD_MSG_BIND_DEVICE_QUERY_REPLY] = "bind_device_query_reply",
+        [SC_CLOUD_MSG_BIND_DEVICE] = "bind_device",
+    };
+    _Static_assert(SC_CLOUD_MSG_OTHER == 0 && SC_CLOUD_MSG_APP_BIND_TOKEN == 1, "methods[0] is OTHER's, unnamed");
+    for (size_t i = SC_CLOUD_MSG_APP_BIND_TOKEN; i < sizeof methods / sizeof methods[0]; i++)
         if (strcmp(out->method, methods[i]) == 0)
-            out->type = (sc_cloud_msg_type_t)(i + 1);
+            out->type = (sc_cloud_msg_type_t)i;
     if (out->type == SC_CLOUD_MSG_APP_BIND_TOKEN) {
         const cJSON *params = cJSON_GetObjectItemCaseSensitive(root, "params");
         if (!cJSON_IsObject(params) || !copy_str(params, "token", out->token, sizeof out->token)) {
