@@ -59,11 +59,11 @@ static uint32_t insns(uint32_t ticks)
     return (uint32_t)(((uint64_t)t * 1000u + ticks_per_kinsn / 2) / ticks_per_kinsn);
 }
 
-static uint32_t percentile(uint64_t total, unsigned pct)
+static uint32_t percentile(const uint32_t *h, uint64_t total, unsigned pct)
 {
     uint64_t want = (total * pct + 99) / 100, seen = 0;
     for (uint32_t i = 0; i < HIST; i++) {
-        seen += hist[i];
+        seen += h[i];
         if (seen >= want && want)
             return i;
     }
@@ -192,24 +192,20 @@ static int bench_receiver(int only_v1, const char *tag)
     sc_err_t err = only_v1 ? sc_et_rx_init(&rx, NULL) : sc_receiver_init(&front, 0);
     if (err != SC_OK || !m4_rx_capture(&air, on_frame, NULL) || !frames)
         return 1;
-    printf("BENCH m4_rx%s_insn_per_frame_median %lu insn\n", tag, (unsigned long)percentile(frames, 50));
+    printf("BENCH m4_rx%s_insn_per_frame_median %lu insn\n", tag, (unsigned long)percentile(hist, frames, 50));
     /* per class: its median and how many of its frames cost at most 250
      * (the goal: half of all frames must) */
     for (unsigned c = 0; c < CL_N; c++) {
-        uint32_t seen = 0, med = 0, le250 = 0;
-        for (uint32_t i = 0; i < HIST; i++) {
-            seen += cl_hist[c][i];
-            if (!med && seen * 2u >= cl_frames[c])
-                med = i;
-            if (i == 250u)
-                le250 = seen;
-        }
-        printf("BENCH m4_rx%s_%s_insn_median %lu insn\n", tag, cl_name[c], (unsigned long)med);
+        uint32_t le250 = 0;
+        for (uint32_t i = 0; i <= 250u; i++)
+            le250 += cl_hist[c][i];
+        printf("BENCH m4_rx%s_%s_insn_median %lu insn\n", tag, cl_name[c],
+               (unsigned long)percentile(cl_hist[c], cl_frames[c], 50));
         printf("BENCH m4_rx%s_%s_frames %lu frames\n", tag, cl_name[c], (unsigned long)cl_frames[c]);
         printf("BENCH m4_rx%s_%s_frames_le250 %lu frames\n", tag, cl_name[c], (unsigned long)le250);
     }
     printf("BENCH m4_rx%s_insn_per_frame_mean %.1f insn\n", tag, (double)sum / (double)frames);
-    printf("BENCH m4_rx%s_insn_per_frame_p99 %lu insn\n", tag, (unsigned long)percentile(frames, 99));
+    printf("BENCH m4_rx%s_insn_per_frame_p99 %lu insn\n", tag, (unsigned long)percentile(hist, frames, 99));
     printf("BENCH m4_rx%s_insn_per_frame_max %lu insn\n", tag, (unsigned long)max_insn);
     printf("BENCH m4_rx%s_capture_frames %lu frames\n", tag, (unsigned long)frames);
     printf("BENCH m4_rx%s_results %lu count\n", tag, (unsigned long)results);
