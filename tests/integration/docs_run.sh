@@ -43,6 +43,67 @@ if (cd "$SRC" && if git rev-parse --git-dir >/dev/null 2>&1; then git grep -n 's
     FAILS=$((FAILS + 1))
 fi
 
+# 1b. every relative link in the repo's Markdown reaches a file, and its #anchor a heading of
+# that file (GitHub's anchor rule: lower case, punctuation dropped, spaces to hyphens, -1, -2
+# for repeats), so a renamed section or moved doc cannot leave a reader at a dead link
+python3 - "$SRC" <<'PY' || { echo "FAIL: broken links in the docs (above)"; FAILS=$((FAILS + 1)); }
+import glob, os, re, sys, unicodedata
+src = sys.argv[1]
+files = sorted(set(glob.glob('*.md', root_dir=src) + glob.glob('docs/**/*.md', root_dir=src, recursive=True)
+                   + glob.glob('examples/**/*.md', root_dir=src, recursive=True)
+                   + glob.glob('ports/**/*.md', root_dir=src, recursive=True)
+                   + glob.glob('extras/**/*.md', root_dir=src, recursive=True)))
+def slug(h):
+    h = re.sub(r'`|\*\*|\*|_(?=\w)|(?<=\w)_', lambda m: '' if m.group(0) in ('`', '**', '*') else m.group(0), h)
+    h = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', h)  # a link in a heading keeps its text
+    h = h.strip().lower()
+    out = []
+    for ch in h:
+        if ch.isalnum() or ch in '-_':
+            out.append(ch)
+        elif ch == ' ':
+            out.append('-')
+    return ''.join(out)
+anchors = {}
+def anchors_of(path):
+    if path not in anchors:
+        seen, found, fence = {}, set(), False
+        for line in open(path, encoding='utf-8'):
+            if line.startswith('```'):
+                fence = not fence
+            if fence:
+                continue
+            m = re.match(r'(#{1,6})\s+(.*?)\s*#*\s*$', line)
+            if m:
+                s = slug(m.group(2))
+                n = seen.get(s, 0)
+                seen[s] = n + 1
+                found.add(s if n == 0 else f'{s}-{n}')
+        anchors[path] = found
+    return anchors[path]
+bad = 0
+for f in files:
+    path = os.path.join(src, f)
+    fence = False
+    for no, line in enumerate(open(path, encoding='utf-8'), 1):
+        if line.startswith('```'):
+            fence = not fence
+        if fence:
+            continue
+        for m in re.finditer(r'\]\(([^)\s]+)\)', line):
+            t = m.group(1)
+            if re.match(r'[a-z]+:', t):
+                continue
+            p, _, a = t.partition('#')
+            tp = os.path.normpath(os.path.join(os.path.dirname(path), p)) if p else path
+            if not os.path.exists(tp):
+                print(f'{f}:{no}: link to {t}: no such file'); bad += 1; continue
+            if a and tp.endswith('.md') and a not in anchors_of(tp):
+                print(f'{f}:{no}: link to {t}: no heading with that anchor'); bad += 1
+print(f'{len(files)} files, {bad} broken links')
+sys.exit(1 if bad else 0)
+PY
+
 # 2. extract the blocks (one script per block) and check no command hides outside ```sh
 python3 - "$SRC" "$TMP" <<'PY' || { echo "FAIL: docs convention (above)"; FAILS=$((FAILS + 1)); }
 import glob, os, re, sys
