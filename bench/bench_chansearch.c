@@ -24,7 +24,9 @@
  * Usage: bench_chansearch [runs per case (60)] [master seed (20261202)]
  * BENCH_CS_DEBUG=1 lists the runs above 1.5x on stderr, BENCH_CS_TRACE=1 also their timelines
  * (and the first two runs per case that never decoded); BENCH_CS_OLD=1 runs the front's cases
- * with the search of 2026-12-03 (v1 signals only, a v2 or AirKiss lock overriding it). */
+ * with the search of 2026-12-03 (v1 signals only, a v2 or AirKiss lock overriding it);
+ * BENCH_CS_ONLY=a,b runs only the cases whose name contains a or b (each keeps its draws);
+ * BENCH_CS_DTIM_MS=n sets the *_dtim_* cases' DTIM interval (100 ms). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,9 @@ static int long_creds; /* the v2long_* cases: a 32-byte SSID and a 64-byte passw
 /* the front's protocols (0 = all built); the nov2_* cases: v1 and AirKiss, what the reference
  * ESP8266 device listens for (SC_TYPE_ESPTOUCH_AIRKISS) */
 static unsigned front_protocols;
+/* the DTIM interval of the *_dtim_* cases: 100 ms, or BENCH_CS_DTIM_MS (a real AP's beacon
+ * interval is 102.4 ms, its DTIM period 1..3 of them) */
+static unsigned dtim_ms = 100;
 
 /* BENCH_CS_TRACE=1: the worst runs are replayed with a timeline on stderr (when the hopper
  * was on the AP's channel, the receiver's events, the sender's phase), to see where a run
@@ -224,6 +229,22 @@ static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uin
     return UINT32_MAX;
 }
 
+/* BENCH_CS_ONLY: comma-separated parts of case names; unset = every case */
+static int wanted(const char *name)
+{
+    const char *only = getenv("BENCH_CS_ONLY");
+    if (!only)
+        return 1;
+    while (*only) {
+        size_t k = strcspn(only, ",");
+        for (const char *p = name; *p; p++)
+            if (k && !strncmp(p, only, k))
+                return 1;
+        only += k + (only[k] == ',');
+    }
+    return 0;
+}
+
 static void measure(const char *name, const uint8_t *list, size_t n, int runs, int mid, int dtim,
                     sc_air_proto_t proto)
 {
@@ -233,6 +254,7 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
     static double vs_floor[MAX_RUNS]; /* hopping / the floor for a hopper */
     int ok = 0, fails = 0, wrong = 0, within = 0, fl_within = 0;
     false_locks = 0;
+    const int skip = !wanted(name); /* its runs still make their draws: the others keep theirs */
     for (int i = 0; i < runs; i++) {
         sc_air_config_t c;
         sc_air_config_default(&c);
@@ -253,9 +275,11 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
             /* the device hears only the AP's relays, held for a DTIM beacon every 100 ms and
              * sent in a burst (a power-saving station on the AP; the phone on the other band) */
             c.uplink = 0;
-            c.dtim_ms = 100;
+            c.dtim_ms = dtim_ms;
         }
         uint32_t ahead = mid ? 0 : draw() % HOP_AHEAD_MAX;
+        if (skip)
+            continue;
         uint32_t fixed = ttd(&c, NULL, 0, 0, 0, &wrong);
         uint32_t hop = ttd(&c, list, n, ahead, 0, &wrong);
         if (fixed == UINT32_MAX)
@@ -305,6 +329,8 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
         vs_floor[ok] = (double)hop / (double)(hfloor ? hfloor : 1);
         extra[ok++] = (double)hop - (double)fixed;
     }
+    if (skip)
+        return;
     qsort(ratio, (size_t)ok, sizeof ratio[0], bench_cmp_double);
     qsort(extra, (size_t)ok, sizeof extra[0], bench_cmp_double);
     qsort(fl_ratio, (size_t)ok, sizeof fl_ratio[0], bench_cmp_double);
@@ -348,6 +374,8 @@ int main(int argc, char **argv)
         dual[nd++] = (uint8_t)c5;
     }
     old_policy = getenv("BENCH_CS_OLD") != NULL;
+    if (getenv("BENCH_CS_DTIM_MS") && atoi(getenv("BENCH_CS_DTIM_MS")) > 0)
+        dtim_ms = (unsigned)atoi(getenv("BENCH_CS_DTIM_MS"));
     measure("2g_start", list24, n24, runs, 0, 0, SC_AIR_PROTO_V1);
     measure("dual_start", dual, nd, runs, 0, 0, SC_AIR_PROTO_V1);
     measure("2g_mid", list24, n24, runs, 1, 0, SC_AIR_PROTO_V1);
