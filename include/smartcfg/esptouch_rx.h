@@ -107,8 +107,9 @@ uint8_t sc_et_rx_pinned_channel(const sc_et_rx_t *rx, uint32_t now_ms);
  * Which channel to listen on next and for how long; the port only tunes the radio. The first
  * sweep glances at each channel for half the dwell and stays longer only where a frame of
  * an ESP-TOUCH length was heard (sc_chansearch_step: until 10 ms after it, the sender's next
- * datagram; the front's search: the same without v2, the dwell with it), 13 channels in about 0.2 s, a dual-band list of 36
- * in about 0.5-0.6 s (docs/receiver.md §7); later sweeps dwell on every channel. A channel with candidate
+ * datagram; the front's search: the same without v2, 17 ms with it), 13 channels in about 0.2 s, a dual-band list of 36
+ * in about 0.5-0.6 s (docs/receiver.md §7); later sweeps dwell on every channel (with v2 they
+ * glance too: v2's datagrams are 15 ms apart). A channel with candidate
  * traffic gets a longer look, one with guide-less evidence longer still, and a lock holds the
  * radio as long as guide frames or valid triplets keep supporting it. A device listening for
  * v2 and AirKiss too uses sc_chansearch_step_rx (receiver.h). */

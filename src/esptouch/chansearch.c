@@ -7,11 +7,12 @@
  * only to *notice* a sender, and the time to reach the AP's channel is what a device that
  * starts mid-session loses (what it missed before comes back a round later, or after the next
  * guide phase). The first sweep therefore glances (half the dwell, 12 ms) at each channel and
- * stays longer only where a frame of an ESP-TOUCH length was heard (sc_et_rx_heard): v1 alone
- * until 10 ms after the newest such frame, with the front the dwell (24 ms, three datagrams);
- * enough for the two frames of one transmitter that make candidate traffic
- * (a guide step, two group frames at most two slots apart, or a CRC-valid triplet under some
- * offset). Later sweeps dwell on every channel (see visit_start). Candidate traffic gets a
+ * stays longer only where a frame of an ESP-TOUCH length was heard (sc_et_rx_heard): until the
+ * same transmitter's next datagram is due after the newest such frame (10 ms; 17 ms with a
+ * front that decodes v2, whose datagrams are 15 ms apart), enough for the two frames of one
+ * transmitter that make candidate traffic (a guide step, two group frames at most two slots
+ * apart, or a CRC-valid triplet under some offset). Later sweeps dwell on every channel, but
+ * with v2 they glance too (see visit_start). Candidate traffic gets a
  * longer look (120 ms: a lock from either phase, or the next DTIM burst of relays);
  * guide-less evidence (two triplets agreeing on an offset) up to four more looks. A lock holds
  * the radio only while guide frames or valid triplets keep supporting it
@@ -37,11 +38,14 @@ typedef struct {
     uint8_t looked;         /* this visit already got its longer look */
     uint8_t full;           /* the glance of this visit is over (or it had none) */
     uint8_t extends;        /* extra looks granted on this visit */
-    uint8_t swept;          /* the first sweep is over: visits no longer glance */
+    uint8_t swept;          /* the first sweep is over: visits no longer glance (but with v2) */
     uint8_t lingers;        /* looks added on this visit because candidate traffic went on */
+    uint8_t v2;             /* the front decodes ESP-TOUCH v2: every sweep glances (visit_start) */
+    uint8_t rewait;         /* after the first sweep: this visit may wait once more (waited_at) */
     uint32_t dwell_ms;      /* per-channel dwell while searching */
     uint32_t switch_at;     /* time of the next hop */
     uint32_t visit;         /* when this visit began */
+    uint32_t waited_at;     /* when the glance's wait began */
 } cs_state_t;
 
 SC_STATE_FITS(cs_state_t, sc_chansearch_t);
@@ -54,6 +58,10 @@ SC_STATE_FITS(cs_state_t, sc_chansearch_t);
  * transmitter's next datagram: the sender's 8 ms slot and 2 ms for its jitter. Counted from the
  * frame heard, so the retune is behind it. */
 #define CS_NEXT_V1_MS 10u
+
+/* The same for a front that decodes ESP-TOUCH v2: its sender's next datagram comes 13..17 ms
+ * after one (15 ms and 2 ms of jitter), the slowest of the three protocols. */
+#define CS_NEXT_V2_MS 17u
 
 static cs_state_t *CS(sc_chansearch_t *cs) { return (cs_state_t *)(void *)cs->opaque; }
 
@@ -148,14 +156,21 @@ sc_err_t sc_chansearch_init(sc_chansearch_t *pub, const uint8_t *channels, size_
  * is spent only where one did (sc_et_rx_heard). The first sweep is what a device that starts
  * while a phone is already sending loses. Later sweeps dwell on every channel: with an AP that
  * holds its relays for a 100 ms DTIM beacon and sends them in bursts, glancing on every sweep
- * cost 5-10 points of bench_chansearch's dual-band DTIM figure, and a sweep of 13 glances (about
- * two DTIM intervals) was traced coming back between the same two bursts for seconds. */
+ * cost 5-10 points of bench_chansearch's dual-band DTIM figure (v1 alone), and a sweep of 13
+ * glances (about two DTIM intervals) was traced coming back between the same two bursts for
+ * seconds. A front that decodes v2 glances on every sweep (docs/receiver.md §7): a 24 ms dwell
+ * holds two of v2's datagrams (15 ms apart) only about half the time, and candidate traffic
+ * needs two; the glance's wait for the heard frame's successor gives it two, and the time the
+ * glances save pays for that wait. The dual-band DTIM line with v2's front lost about 2 points
+ * (100 ms DTIM only: a sweep of 36 x 24 ms steps the AP channel's visits 64 ms across that
+ * period, and glances make the sweep's length vary; with 102, 205 or 307 ms it gained). */
 static uint8_t visit_start(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_ms)
 {
-    glance = glance && !cs->swept;
+    glance = glance && (!cs->swept || cs->v2);
     cs->extends = 0;
     cs->looked = 0;
     cs->lingers = 0;
+    cs->rewait = 0;
     cs->full = (uint8_t)!glance;
     cs->visit = now_ms;
     cs->switch_at = now_ms + (glance ? CS_GLANCE_MS(cs->dwell_ms) : cs->dwell_ms);
@@ -173,6 +188,17 @@ static uint8_t hop(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_
     return visit_start(cs, glance, now_ms, until_ms);
 }
 
+/* How many ms ago the newest frame of an ESP-TOUCH length came on channel ch. The walk is
+ * bounded by the visit and the dwell, so a port that asks late does not pay for it: an older
+ * frame counts as that old, and the wait after it is then over at once. */
+static uint32_t newest_heard(const cs_state_t *cs, const sc_et_rx_t *rx, uint8_t ch, uint32_t now_ms, uint32_t visit)
+{
+    uint32_t d = 0;
+    while (d <= visit && d < cs->dwell_ms && !sc_et_rx_heard(rx, ch, now_ms, d))
+        d++;
+    return d;
+}
+
 /* rx: the v1 decoder (NULL: no receiver to ask, fixed dwell); front: the three-protocol front
  * rx belongs to, or NULL for v1 alone. */
 static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receiver_t *front, uint32_t now_ms,
@@ -188,6 +214,7 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
     }
     if (cs->current >= cs->nchannels)
         cs->current = 0;
+    cs->v2 = (uint8_t)(front && (sc_receiver_protocols(front) & SC_PROTO_ESPTOUCH_V2));
     if (!cs->started) {
         cs->started = 1;
         return visit_start(cs, rx != NULL, now_ms, until_ms);
@@ -230,6 +257,7 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
         sc_et_rx_recent_activity(rx, ch, now_ms, visit + 1u)) {
         /* two triplets agree on an offset: a lock needs a third */
         cs->extends++;
+        cs->rewait = 0;
         cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
     } else if (cand && (!cs->looked || (front && cs->lingers < SC_CHANSEARCH_MAX_LINGER && ++cs->lingers))) {
         /* Something like a sender (a v1 guide step or triplet, two v1-length frames of one
@@ -247,31 +275,41 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
          * every 0.86 s; a cap of 10 measured worse, 40 the same); with 18 groups (a 3 s list,
          * the v2long cases) the cap of 2.4 s left before the next head. */
         cs->looked = 1;
+        cs->rewait = 0;
         cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
-    } else if (rx && glancing && sc_et_rx_heard(rx, ch, now_ms, visit + 1u)) {
-        /* The glance heard a frame of an ESP-TOUCH length: stay the rest of the dwell, long
-         * enough for two frames of one transmitter a datagram apart (a candidate). */
-        cs->switch_at = cs->visit + cs->dwell_ms;
-        if (!front || !(sc_receiver_protocols(front) & SC_PROTO_ESPTOUCH_V2)) {
+    } else if (rx && ((glancing && sc_et_rx_heard(rx, ch, now_ms, visit + 1u)) ||
+                      (cs->rewait && since(now_ms, cs->waited_at) > 0 &&
+                       sc_et_rx_heard(rx, ch, now_ms, (uint32_t)since(now_ms, cs->waited_at))))) {
+        /* The glance heard a frame of an ESP-TOUCH length: stay until the same transmitter's
+         * next datagram is due after the newest such frame (the frame shows the radio listens,
+         * so no retune margin is needed after it), long enough for two frames of one
+         * transmitter a datagram apart (a candidate). */
+        uint32_t next = now_ms - newest_heard(cs, rx, ch, now_ms, visit) + (cs->v2 ? CS_NEXT_V2_MS : CS_NEXT_V1_MS);
+        if (cs->v2) {
+            /* v2's datagrams are 15 ms apart: until 2026-12-05 the visit stayed the dwell
+             * (24 ms) here, which missed the successor of a frame heard late in the glance,
+             * and later sweeps did not glance at all (docs/receiver.md §8: v2 mid-session
+             * 1..13 68/67/62 -> 81/80/80 % within 1.5x).
+             * After the first sweep, a new such frame that came during this wait without
+             * making candidate traffic gets one wait more (rewait): the wait may have been for
+             * a foreign frame's successor and the new one the sender's. Not on the first sweep,
+             * whose pace is what v1 through the front loses (front_dual_mid 81/80/80 ->
+             * 79/78/76 % with it). */
+            cs->switch_at = next;
+            cs->rewait = (uint8_t)(cs->swept && glancing);
+            cs->waited_at = now_ms;
+        } else {
             /* v1 alone, or a front without v2 (v1 and AirKiss, what the reference ESP8266
-             * device listens for): only until the same transmitter's next datagram is due after
-             * the newest such frame. A third of the glances hear a foreign frame of such a
-             * length, and staying the dwell there was most of the first sweep's time beyond the
-             * floor's 10 ms per channel (docs/receiver.md §8: dual-band mid-session 82-83 ->
-             * 86-88 % within 1.5x). The frame shows the radio listens, so no retune margin
-             * is needed after it. Not while v2 is decoded: v2 sends every 15 ms, and even 17 ms
-             * left v2 runs that never decoded (0 -> 0..4 of 1000) for no v1 gain. */
-            uint32_t d = 0;
-            /* the newest such frame came d ms ago (the walk is bounded by the dwell, so a port
-             * that asks late does not pay for it: an older frame leaves at once) */
-            while (d <= visit && d < cs->dwell_ms && !sc_et_rx_heard(rx, ch, now_ms, d))
-                d++;
-            uint32_t next = now_ms - d + CS_NEXT_V1_MS;
+             * device listens for): v1's 8 ms slot and 2 ms of jitter, at most the dwell. A
+             * third of the glances hear a foreign frame of such a length, and staying the dwell
+             * there was most of the first sweep's time beyond the floor's 10 ms per channel
+             * (docs/receiver.md §8: dual-band mid-session 82-83 -> 86-88 % within 1.5x). */
+            cs->switch_at = cs->visit + cs->dwell_ms;
             if (since(next, cs->switch_at) < 0)
                 cs->switch_at = next;
-            if (since(cs->switch_at, now_ms) <= 0)
-                return hop(cs, 1, now_ms, until_ms);
         }
+        if (since(cs->switch_at, now_ms) <= 0)
+            return hop(cs, 1, now_ms, until_ms);
     } else {
         return hop(cs, rx != NULL, now_ms, until_ms);
     }

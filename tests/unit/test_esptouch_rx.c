@@ -1499,7 +1499,8 @@ static void test_chansearch_glance_waits_for_next(void **state)
     sc_et_rx_feed(&rx, &f, 1000 + G - 1 + 8, &ev);
     assert_int_equal(sc_chansearch_step(&cs, &rx, until, &until), 3);
     assert_int_equal(until, 1000 + G - 1 + 10 + SC_CHANSEARCH_LOOK_MS);
-    /* the front: one such frame early in the glance keeps the rest of the dwell */
+    /* the front (with v2): until v2's next datagram is due, 17 ms after the frame, which for a
+     * frame late in the glance is past the dwell */
     static sc_receiver_t front;
     assert_int_equal(sc_receiver_init(&front, 0), SC_OK);
     assert_int_equal(sc_chansearch_init(&cs, list, 2, 0), SC_OK);
@@ -1507,7 +1508,14 @@ static void test_chansearch_glance_waits_for_next(void **state)
     frame_80211(&f, &P[0], 1, (uint16_t)(150 + P[0].off_up), 4);
     sc_receiver_feed(&front, &f, 2002, NULL);
     assert_int_equal(sc_chansearch_step_rx(&cs, &front, 2000 + G, &until), 3);
-    assert_int_equal(until, 2000 + SC_CHANSEARCH_DWELL_MS);
+    assert_int_equal(until, 2002 + 17);
+    assert_int_equal(sc_chansearch_step_rx(&cs, &front, until, &until), 9);
+    frame_80211(&f, &P[0], 1, (uint16_t)(150 + P[0].off_up), 5);
+    f.channel = 9;
+    sc_receiver_feed(&front, &f, 2019 + G - 1, NULL);
+    assert_int_equal(sc_chansearch_step_rx(&cs, &front, 2019 + G, &until), 9);
+    assert_int_equal(until, 2019 + G - 1 + 17);
+    assert_true(until > 2019 + SC_CHANSEARCH_DWELL_MS);
     /* a front without v2 (v1 and AirKiss, the reference ESP8266's set) waits as v1 alone does */
     assert_int_equal(sc_receiver_init(&front, SC_PROTO_BUILT & ~(unsigned)SC_PROTO_ESPTOUCH_V2), SC_OK);
     assert_int_equal(sc_receiver_protocols(&front), SC_PROTO_BUILT & ~(unsigned)SC_PROTO_ESPTOUCH_V2);
@@ -1522,7 +1530,8 @@ static void test_chansearch_glance_waits_for_next(void **state)
 }
 
 /* The first sweep glances at every channel; later sweeps dwell on every channel, in list order
- * (glancing on every sweep missed an AP's DTIM bursts of relays for seconds). */
+ * (glancing on every sweep missed an AP's DTIM bursts of relays for seconds; v1 alone: a front
+ * that decodes v2 glances on every sweep, test_receiver's test_search_v2_glances). */
 static void test_chansearch_first_sweep_glances(void **state)
 {
     (void)state;

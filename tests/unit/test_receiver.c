@@ -340,6 +340,53 @@ static long hop_decode(const sc_air_config_t *c, sc_rx_result_t *res)
     return -1;
 }
 
+/* With a front that decodes v2, every sweep glances (half the dwell) and a glance that heard a
+ * frame of an ESP-TOUCH length waits until that transmitter's next v2 datagram is due, 17 ms
+ * after the newest such frame; after the first sweep, a new such frame during that wait gets
+ * one more wait (docs/receiver.md §7). A front without v2 dwells on later sweeps. */
+static void test_search_v2_glances(void **state)
+{
+    (void)state;
+    static const uint8_t list[] = { 1, 6, 11 };
+    sc_chansearch_t cs;
+    uint32_t until = 0;
+    assert_int_equal(sc_receiver_init(&rx, SC_PROTO_ESPTOUCH_V1 | SC_PROTO_AIRKISS), SC_OK);
+    assert_int_equal(sc_chansearch_init(&cs, list, 3, 0), SC_OK);
+    assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 0, &until), 1);
+    assert_int_equal(until, 12u);
+    assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 12, &until), 6);
+    assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 24, &until), 11);
+    assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 36, &until), 1);
+    assert_int_equal(until, 36u + SC_CHANSEARCH_DWELL_MS); /* no v2: later sweeps dwell */
+
+    assert_int_equal(sc_receiver_init(&rx, 0), SC_OK);
+    assert_int_equal(sc_chansearch_init(&cs, list, 3, 0), SC_OK);
+    assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 0, &until), 1);
+    assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 12, &until), 6);
+    assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 24, &until), 11);
+    assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 36, &until), 1);
+    assert_int_equal(until, 48u); /* the second sweep glances too */
+    assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 48, &until), 6);
+    assert_int_equal(until, 60u);
+    /* three transmitters, one frame each: heard, never candidate traffic */
+    static const uint32_t at[] = { 50, 62, 70 };
+    for (unsigned i = 0; i < 3; i++) {
+        sc_frame_t f;
+        sc_rx_event_t ev;
+        ak_frame(&f, 300, 7);
+        f.addr2[5] = (uint8_t)(0x10u + i);
+        (void)sc_receiver_feed(&rx, &f, at[i], &ev);
+        if (i == 0) {
+            assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 60, &until), 6);
+            assert_int_equal(until, 50u + 17u);
+        } else if (i == 1) {
+            assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 67, &until), 6);
+            assert_int_equal(until, 62u + 17u); /* the new frame's successor */
+        }
+    }
+    assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 79, &until), 11); /* one more wait only */
+}
+
 static void test_search_each_protocol(void **state)
 {
     (void)state;
@@ -476,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_two_protocols),
         cmocka_unit_test(test_v1_locked_sender_airkiss_lock),
         cmocka_unit_test(test_search_each_protocol),
+        cmocka_unit_test(test_search_v2_glances),
         cmocka_unit_test(test_search_lingers_a_list),
         cmocka_unit_test(test_v2_candidate_fresh),
         cmocka_unit_test(test_v2_candidate_plane7_marker),
