@@ -214,7 +214,8 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
     }
     if (cs->current >= cs->nchannels)
         cs->current = 0;
-    cs->v2 = (uint8_t)(front && (sc_receiver_protocols(front) & SC_PROTO_ESPTOUCH_V2));
+    /* (a build without v2, features.h, drops what only v2 needs) */
+    cs->v2 = (uint8_t)(SMARTCFG_WITH_ESPTOUCH_V2 && front && (sc_receiver_protocols(front) & SC_PROTO_ESPTOUCH_V2));
     if (!cs->started) {
         cs->started = 1;
         return visit_start(cs, rx != NULL, now_ms, until_ms);
