@@ -15,7 +15,7 @@
 #include "../rx/rxkey.h"
 #include "smartcfg/airkiss.h"
 
-#define AK_NST 3
+#define AK_NST SC_RXTAB_AK_N /* the front reads the table too (sc_rxtab_holds) */
 #define AK_NBLK 32            /* ceil(127 / 4) */
 #define AK_SESSION_IDLE_MS 15000u
 #define AK_KNOWN 2u
@@ -55,6 +55,8 @@ typedef struct {
 } ak_state_t;
 
 #define AK_MAGIC 0x414b5258u
+_Static_assert(sizeof(ak_stream_t) == SC_RXTAB_AK_SIZE && offsetof(ak_state_t, st) == 0,
+               "the table where the front reads it (rxkey.h)");
 
 SC_STATE_FITS(ak_state_t, sc_ak_rx_t);
 

@@ -1506,6 +1506,22 @@ sc_err_t sc_et_rx_set_scan(sc_et_rx_t *rx, const sc_scan_entry_t *list, size_t n
     return n > SC_ET_RX_MAX_SCAN ? SC_ERR_NOSPACE : SC_OK;
 }
 
+/* len as the stream's newest length, one along: two 4-byte moves and one 2-byte move (a loop
+ * becomes a memmove call, five 2-byte moves are twice the instructions); nh is nhist */
+static RX_HOT_INLINE void hist_push(stream_t *s, unsigned nh, unsigned len)
+{
+    _Static_assert(RX_HIST == 6, "history shift below assumes 6 entries");
+    uint32_t h01, h23;
+    memcpy(&h01, &s->hist[1], 4);
+    memcpy(&h23, &s->hist[3], 4);
+    memcpy(&s->hist[0], &h01, 4);
+    memcpy(&s->hist[2], &h23, 4);
+    s->hist[4] = s->hist[5];
+    s->hist[RX_HIST - 1] = (uint16_t)len;
+    if (nh < RX_HIST)
+        s->nhist = (uint8_t)(nh + 1u);
+}
+
 /* One frame v1 takes (keyed by sc_rxkey) into its stream. SC_ET_FEED_IN_LOCK when that stream
  * was locked, else 0 (the front's answer as it is: no test and shift after the call). Inlined
  * into its one caller, sc_et_rx_feed_key (sc_et_rx_feed goes through it too): a call of its own
@@ -1530,22 +1546,37 @@ static RX_HOT_INLINE unsigned frame_in(rx_state_t *r, const sc_rxkey_t *k, uint3
     }
     uint32_t prev_ms = s->last_ms;
     s->last_ms = now_ms;
-    /* one length along: two 4-byte moves and one 2-byte move (a loop becomes a memmove call,
-     * five 2-byte moves are twice the instructions) */
-    _Static_assert(RX_HIST == 6, "history shift below assumes 6 entries");
-    uint32_t h01, h23;
-    memcpy(&h01, &s->hist[1], 4);
-    memcpy(&h23, &s->hist[3], 4);
-    memcpy(&s->hist[0], &h01, 4);
-    memcpy(&s->hist[2], &h23, 4);
-    s->hist[4] = s->hist[5];
-    s->hist[RX_HIST - 1] = k->len;
-    if (s->nhist < RX_HIST)
-        s->nhist++;
+    unsigned nh = s->nhist, len = k->len;
     if (s->state == ST_LOCKED) {
+        hist_push(s, nh, len);
         stream_data(r, s, now_ms, e);
         return SC_ET_FEED_IN_LOCK;
     }
+    if (!opens_stream(r, len) && !(s->flags & SF_LENONLY)) {
+        /* A length no search test can use (opens_stream): the same candidate test as
+         * stream_search's for it, and then the history starts again. Every search test whose
+         * window holds such a length fails on it (each one wants every length of its window in
+         * 40 + offset_min .. 518 + offset_max), and so does sc_et_rx_heard when it is the newest:
+         * a history that forgets it answers the same. A lock needs a window of three or four
+         * lengths after it, so a lock's first data windows never reach back to it either. Half
+         * of the foreign senders' lengths are such: each paid the shift and the search's call.
+         * Not for a length-only stream, whose stride-2 windows skip every other length. */
+        if (nh && len - hist_at(s, 0) - 65u <= 126u && opens_stream(r, hist_at(s, 0)) &&
+            (uint32_t)since(now_ms, prev_ms) - RX_V2_SLOT_MIN_MS <= RX_CAND_GAP_MS - RX_V2_SLOT_MIN_MS)
+            candidate(r, s, now_ms);
+        s->nhist = 0;
+        return 0u;
+    }
+    if (!nh) {
+        /* A searching stream's first length (a new stream, a fifth of the foreign frames; one
+         * just unlocked; or the first after a length no test can use, above): no search test
+         * runs on one length (stream_search wants two and more), so neither the shift nor the
+         * search's call (~25 instructions). hist is read only below nhist. */
+        s->hist[RX_HIST - 1] = (uint16_t)len;
+        s->nhist = 1;
+        return 0u;
+    }
+    hist_push(s, nh, len);
     stream_search(r, s, now_ms, prev_ms, e);
     return 0u;
 }

@@ -17,7 +17,7 @@
 #include "../rx/rxkey.h"
 #include "v2_int.h"
 
-#define V2_NST 3
+#define V2_NST SC_RXTAB_V2_N /* the front reads the table too (sc_rxtab_holds) */
 #define V2_SESSION_IDLE_MS 10000u
 #define V2_PLANE_CNT_MAX 3u
 #define V2_KNOWN 2u            /* a plane is known at this count: one sequence-proven sighting or two others */
@@ -66,6 +66,8 @@ typedef struct {
 } v2_state_t;
 
 #define V2_MAGIC 0x45543252u
+_Static_assert(sizeof(v2_stream_t) == SC_RXTAB_V2_SIZE && offsetof(v2_state_t, st) == 0,
+               "the table where the front reads it (rxkey.h)");
 
 SC_STATE_FITS(v2_state_t, sc_et2_rx_t);
 

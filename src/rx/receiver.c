@@ -297,8 +297,10 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
 #if SMARTCFG_WITH_ESPTOUCH_V2
     int v2_opens = (unsigned)key.len - SC_ET2_SYNC <= SC_RX_OFFSET_MAX_DEFAULT; /* a SYNC's */
     unsigned v2_had = r->v2_senders & bit;
-    /* the protocol is tested last: most frames neither have a bit nor may open a stream */
-    if ((v2_had || v2_opens) && (protocols & SC_PROTO_ESPTOUCH_V2)) {
+    /* the protocol is tested last: most frames neither have a bit nor may open a stream; a set
+     * bit is checked against the table's sender words (another sender's bit cost a call) */
+    if ((v2_opens || (v2_had && sc_rxtab_holds(r->v2.opaque, SC_RXTAB_V2_N, SC_RXTAB_V2_SIZE, (uint32_t)(key.ks >> 32)))) &&
+        (protocols & SC_PROTO_ESPTOUCH_V2)) {
         sc_et2_result_t res;
         sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, now_ms, &res);
         /* Read the summary again only after an opening for a sender whose bit was clear: a
@@ -331,7 +333,9 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
      * subset of ak_senders: a bit without a stream costs a call that finds none) get them all.
      * Tested in this order because most frames have no AirKiss stream (the protocol last, as
      * for v2). */
-    if ((ak_opens || (ak_had && (!v1_lock || !key.has_seq || (r->ak_locked & bit)))) && (protocols & SC_PROTO_AIRKISS)) {
+    if ((ak_opens || (ak_had && (!v1_lock || !key.has_seq || (r->ak_locked & bit)) &&
+                      sc_rxtab_holds(r->ak.opaque, SC_RXTAB_AK_N, SC_RXTAB_AK_SIZE, (uint32_t)(key.ks >> 32)))) &&
+        (protocols & SC_PROTO_AIRKISS)) {
         sc_ak_result_t res;
         sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, now_ms, &res);
         /* as for v2 (a v1 phone sends many lengths of the guide range, and its AirKiss stream
