@@ -243,8 +243,9 @@ static void try_slot(v2_state_t *r, v2_session_t *x, unsigned slot)
     int good;
     if (w == 5)
         good = sc_crc8(b, 5) == b[5];
-    else
-        good = w == 6 && (x->plane[slot][7] & 63u) == (sc_crc8(b, 6) & 63u) && !((b[0] | b[1] | b[2] | b[3] | b[4] | b[5]) & 0x80u);
+    else /* a 7-bit group: its planes 0..6 are the bytes' bits 0..6, so every byte is < 0x80 by
+          * construction and the 6-bit CRC in plane 7 is its only check (docs/receiver.md §9) */
+        good = w == 6 && (x->plane[slot][7] & 63u) == (sc_crc8(b, 6) & 63u);
     if (!good) {
         r->stats.bad_crc++;
         group_soften(x, slot);
