@@ -1053,6 +1053,25 @@ static RX_NOINLINE int triplet_window(rx_state_t *r, stream_t *s, unsigned st, u
     return 0;
 }
 
+/* Candidate traffic for the channel search from an ESP-TOUCH v2 sender too, for a length no
+ * v1 test can use (l_top) after the stream's previous one (l_prev): v2's data plane i+1 comes
+ * one datagram (15 ms) after plane i and is 65..191 longer whatever the overhead
+ * ((i << 7) | 0x40 | d), and plane 4 and above are mostly longer than any v1 length, so a 24 ms
+ * visit that heard plane 3 and then plane 4 made no candidate in stream_search's tests. The first
+ * of the two must have an ESP-TOUCH length and the gap must be a datagram's (a burst of one
+ * station's frames is not), which keeps foreign pairs rare. It gives nothing to lock on: the
+ * search only looks longer. bench_chansearch 300 x seeds 1/7/99, v2 within 1.5x: 1..13
+ * mid-session 59/61/52 -> 63/65/60 % (docs/receiver.md §7). One test for both callers:
+ * frame_in (a searching stream, which then forgets its history) and stream_search (a
+ * length-only stream, which keeps it). */
+static RX_HOT_INLINE void v2_plane_step(rx_state_t *r, const stream_t *s, unsigned l_prev, unsigned l_top, uint32_t now,
+                                        uint32_t prev_ms)
+{
+    if (l_top - l_prev - 65u <= 126u && opens_stream(r, l_prev) &&
+        (uint32_t)since(now, prev_ms) - RX_V2_SLOT_MIN_MS <= RX_CAND_GAP_MS - RX_V2_SLOT_MIN_MS)
+        candidate(r, s, now);
+}
+
 static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev_ms, evbuf_t *e)
 {
     const unsigned omin = r->omin, omax = r->omax;
@@ -1060,18 +1079,9 @@ static int stream_search(rx_state_t *r, stream_t *s, uint32_t now, uint32_t prev
      * stream (opens_stream): most of the foreign traffic's frames stop here, after one test */
     unsigned l_top = hist_at(s, 0);
     if (!opens_stream(r, l_top)) {
-        /* Candidate traffic for the channel search from an ESP-TOUCH v2 sender too: its data
-         * plane i+1 comes one datagram (15 ms) after plane i and is 65..191 longer whatever the
-         * overhead ((i << 7) | 0x40 | d), and plane 4 and above are mostly longer than any v1
-         * length, so a 24 ms visit that heard plane 3 and then plane 4 made no candidate below.
-         * The first of the two must have an ESP-TOUCH length and the gap must be a datagram's
-         * (a burst of one station's frames is not), which keeps foreign pairs rare. It gives
-         * nothing to lock on: the search only looks longer. bench_chansearch 300 x seeds
-         * 1/7/99, v2 within 1.5x: 1..13 mid-session 59/61/52 -> 63/65/60 % (docs/receiver.md §7). */
-        unsigned l_prev = hist_at(s, 1);
-        if (l_top - l_prev - 65u <= 126u && s->nhist >= 2 && opens_stream(r, l_prev) &&
-            (uint32_t)since(now, prev_ms) - RX_V2_SLOT_MIN_MS <= RX_CAND_GAP_MS - RX_V2_SLOT_MIN_MS)
-            candidate(r, s, now);
+        /* (only a length-only stream gets here: frame_in takes such a length of the others) */
+        if (s->nhist >= 2)
+            v2_plane_step(r, s, hist_at(s, 1), l_top, now, prev_ms);
         return 0;
     }
     if (s->nhist >= 2) {
@@ -1553,17 +1563,16 @@ static RX_HOT_INLINE unsigned frame_in(rx_state_t *r, const sc_rxkey_t *k, uint3
         return SC_ET_FEED_IN_LOCK;
     }
     if (!opens_stream(r, len) && !(s->flags & SF_LENONLY)) {
-        /* A length no search test can use (opens_stream): the same candidate test as
-         * stream_search's for it, and then the history starts again. Every search test whose
+        /* A length no search test can use (opens_stream): v2's plane step (v2_plane_step), and
+         * then the history starts again. Every search test whose
          * window holds such a length fails on it (each one wants every length of its window in
          * 40 + offset_min .. 518 + offset_max), and so does sc_et_rx_heard when it is the newest:
          * a history that forgets it answers the same. A lock needs a window of three or four
          * lengths after it, so a lock's first data windows never reach back to it either. Half
          * of the foreign senders' lengths are such: each paid the shift and the search's call.
          * Not for a length-only stream, whose stride-2 windows skip every other length. */
-        if (nh && len - hist_at(s, 0) - 65u <= 126u && opens_stream(r, hist_at(s, 0)) &&
-            (uint32_t)since(now_ms, prev_ms) - RX_V2_SLOT_MIN_MS <= RX_CAND_GAP_MS - RX_V2_SLOT_MIN_MS)
-            candidate(r, s, now_ms);
+        if (nh)
+            v2_plane_step(r, s, hist_at(s, 0), len, now_ms, prev_ms);
         s->nhist = 0;
         return 0u;
     }
