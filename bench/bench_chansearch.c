@@ -252,6 +252,8 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
     static double extra[MAX_RUNS];
     static double fl_ratio[MAX_RUNS]; /* the floor for a hopper / fixed */
     static double vs_floor[MAX_RUNS]; /* hopping / the floor for a hopper */
+    static double fixed_ms[MAX_RUNS], hop_ms[MAX_RUNS]; /* absolute times: a decoder change that
+                                                         * speeds up both moves the ratio either way */
     int ok = 0, fails = 0, wrong = 0, within = 0, fl_within = 0;
     false_locks = 0;
     const int skip = !wanted(name); /* its runs still make their draws: the others keep theirs */
@@ -327,18 +329,24 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
         fl_ratio[ok] = (double)hfloor / (double)(fixed ? fixed : 1);
         fl_within += fl_ratio[ok] <= 1.5;
         vs_floor[ok] = (double)hop / (double)(hfloor ? hfloor : 1);
+        fixed_ms[ok] = (double)fixed;
+        hop_ms[ok] = (double)hop;
         extra[ok++] = (double)hop - (double)fixed;
     }
     if (skip)
         return;
     qsort(ratio, (size_t)ok, sizeof ratio[0], bench_cmp_double);
     qsort(extra, (size_t)ok, sizeof extra[0], bench_cmp_double);
+    qsort(fixed_ms, (size_t)ok, sizeof fixed_ms[0], bench_cmp_double);
+    qsort(hop_ms, (size_t)ok, sizeof hop_ms[0], bench_cmp_double);
     qsort(fl_ratio, (size_t)ok, sizeof fl_ratio[0], bench_cmp_double);
     qsort(vs_floor, (size_t)ok, sizeof vs_floor[0], bench_cmp_double);
     printf("BENCH chansearch_%s_median %.2f x_fixed\n", name, ok ? ratio[ok / 2] : 0.0);
     printf("BENCH chansearch_%s_worst %.2f x_fixed\n", name, ok ? ratio[ok - 1] : 0.0);
     printf("BENCH chansearch_%s_extra_median %.0f ms\n", name, ok ? extra[ok / 2] : 0.0);
     printf("BENCH chansearch_%s_extra_worst %.0f ms\n", name, ok ? extra[ok - 1] : 0.0);
+    printf("BENCH chansearch_%s_fixed_median_ms %.0f ms\n", name, ok ? fixed_ms[ok / 2] : 0.0);
+    printf("BENCH chansearch_%s_hop_median_ms %.0f ms\n", name, ok ? hop_ms[ok / 2] : 0.0);
     printf("BENCH chansearch_%s_within_1_5x %.0f %%\n", name, ok ? 100.0 * within / ok : 0.0);
     if (mid) {
         printf("BENCH chansearch_%s_floor_median %.2f x_fixed\n", name, ok ? fl_ratio[ok / 2] : 0.0);
