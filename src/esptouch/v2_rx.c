@@ -256,12 +256,42 @@ static void try_slot(v2_state_t *r, v2_session_t *x, unsigned slot)
     r->stats.groups_ok++;
 }
 
+/* A 7-bit group's 6-bit CRC passes a wrong group 1 time in 64 (docs/receiver.md §9), and a
+ * plane counts as known at one sequence-proven sighting, so one changed length can complete a
+ * wrong group. Such a group is accepted early but is contradicted by the next sighting of the
+ * changed plane, usually before the session ends: an accepted group keeps counting its planes'
+ * sightings, and a 7-bit group reopens when a sighting outweighs one of its planes (a plane
+ * seen twice survives one contradiction). Honest air never contradicts an accepted group. */
+static int reopen(v2_state_t *r, v2_session_t *x, unsigned slot, uint8_t *p, unsigned c, unsigned v, uint8_t d, unsigned w)
+{
+    if (v == d) {
+        c += w;
+        *p = (uint8_t)(((c > V2_PLANE_CNT_MAX ? V2_PLANE_CNT_MAX : c) << 6) | d);
+        return 0;
+    }
+    r->stats.conflicts++;
+    if (c > w) {
+        *p = (uint8_t)(((c - w) << 6) | v);
+        return 0;
+    }
+    v2_layout_t lay;
+    if (!slot || header_layout(x->hdr, &lay) || slot_width(&lay, slot) != 6)
+        return 0;
+    x->ok[slot >> 3] &= (uint8_t)~(1u << (slot & 7u));
+    x->nok--;
+    *p = (uint8_t)(((w - c) << 6) | d);
+    return 1;
+}
+
 static void vote(v2_state_t *r, v2_session_t *x, unsigned slot, unsigned i, uint8_t d, unsigned w, uint32_t now)
 {
-    if (slot_ok(x, slot))
-        return;
     uint8_t *p = &x->plane[slot][i];
     unsigned c = *p >> 6, v = *p & 63u;
+    if (slot_ok(x, slot)) {
+        if (reopen(r, x, slot, p, c, v, d, w))
+            x->last_ms = now;
+        return;
+    }
     if (c == 0) {
         *p = (uint8_t)((w << 6) | d);
     } else if (v == d) {
