@@ -214,6 +214,13 @@ static unsigned slot_width(const v2_layout_t *lay, unsigned slot)
     return 0;
 }
 
+/* The width of a body group under the session's header (0 without one). */
+static unsigned body_width(const v2_session_t *x, unsigned slot)
+{
+    v2_layout_t lay;
+    return header_layout(x->hdr, &lay) ? 0u : slot_width(&lay, slot);
+}
+
 static void try_slot(v2_state_t *r, v2_session_t *x, unsigned slot)
 {
     if (slot_ok(x, slot) || !group_known(x, slot))
@@ -236,9 +243,7 @@ static void try_slot(v2_state_t *r, v2_session_t *x, unsigned slot)
     }
     if (!x->hdr_ok)
         return;
-    v2_layout_t lay;
-    (void)header_layout(x->hdr, &lay);
-    unsigned w = slot_width(&lay, slot);
+    unsigned w = body_width(x, slot);
     group_bytes(x, slot, w, b);
     int good;
     if (w == 5)
@@ -256,12 +261,16 @@ static void try_slot(v2_state_t *r, v2_session_t *x, unsigned slot)
     r->stats.groups_ok++;
 }
 
+/* A 7-bit group's 6-bit CRC passes a wrong group 1 time in 64 (docs/receiver.md §9), and a
+ * plane counts as known at one sequence-proven sighting, so one changed length can complete a
+ * wrong group. Such a group is accepted, but the next sighting of the changed plane contradicts
+ * it, usually before the session ends: so an accepted group's planes go on counting their
+ * sightings, and a 7-bit group reopens when a contradicting sighting outweighs one of its planes
+ * (a plane seen twice survives one). Honest air never contradicts an accepted group. */
 static void vote(v2_state_t *r, v2_session_t *x, unsigned slot, unsigned i, uint8_t d, unsigned w, uint32_t now)
 {
-    if (slot_ok(x, slot))
-        return;
     uint8_t *p = &x->plane[slot][i];
-    unsigned c = *p >> 6, v = *p & 63u;
+    unsigned c = *p >> 6, v = *p & 63u, acc = (unsigned)slot_ok(x, slot);
     if (c == 0) {
         *p = (uint8_t)((w << 6) | d);
     } else if (v == d) {
@@ -269,8 +278,21 @@ static void vote(v2_state_t *r, v2_session_t *x, unsigned slot, unsigned i, uint
         *p = (uint8_t)(((c > V2_PLANE_CNT_MAX ? V2_PLANE_CNT_MAX : c) << 6) | d);
     } else {
         r->stats.conflicts++;
-        *p = c > w ? (uint8_t)(((c - w) << 6) | v) : (uint8_t)(((w - c) << 6) | d);
+        if (c > w) {
+            *p = (uint8_t)(((c - w) << 6) | v);
+        } else if (acc && (!slot || body_width(x, slot) != 6)) {
+            return; /* the header and 8-bit groups: an 8-bit CRC holds them */
+        } else {
+            *p = (uint8_t)(((w - c) << 6) | d);
+            if (acc) {
+                x->ok[slot >> 3] &= (uint8_t)~(1u << (slot & 7u));
+                x->nok--;
+                acc = 0;
+            }
+        }
     }
+    if (acc)
+        return;
     x->last_ms = now;
     try_slot(r, x, slot);
 }

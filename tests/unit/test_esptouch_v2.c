@@ -469,6 +469,70 @@ static void test_rx_corrupt_count(void **state)
     assert_memory_equal(res.password, "123456789012", 12);
 }
 
+/* A changed plane value under a proven slot: two of the SSID's first 7-bit group's planes are
+ * changed in round 0 such that its 6-bit CRC still holds (the search below finds such a pair),
+ * and the last group's CRC plane is lost, so round 0 cannot finish. Round 1 shows the true
+ * planes: the accepted wrong group must reopen, and the session finish (in round 2) with the
+ * true SSID. Before accepted groups reopened, round 1 finished with a wrong SSID. */
+static unsigned crc_pkt[2], crc_last;
+static uint16_t crc_len[2];
+static int corrupt_crc_group(unsigned long k, unsigned r, unsigned i, uint16_t *len)
+{
+    (void)k;
+    if (r != 0)
+        return 0;
+    for (unsigned j = 0; j < 2; j++)
+        if (i == crc_pkt[j])
+            *len = crc_len[j];
+    return i == crc_last;
+}
+
+static void test_rx_reopen_crc_collision(void **state)
+{
+    (void)state;
+    sc_et2_params_t p;
+    params(&p, "TP-LINK_2.4G", "123456789012", "");
+    sc_et2_encoder_t e;
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    /* body group 2 (slot 3, "TP-LIN") after SYNC COUNT SYNC COUNT, the header's 8 planes and two
+     * groups of 3 markers and 8 planes; the last group (slot 4) ends the list */
+    const unsigned base = 12u + 2u * 11u + 3u;
+    assert_int_equal(e.pkts[base - 1u], SC_ET2_SEQ_BASE + 2u);
+    crc_last = e.npkts - 1u;
+    int found = 0;
+    for (unsigned a = 0; a < 7 && !found; a++)
+        for (unsigned b = a + 1; b < 7 && !found; b++)
+            for (int da = -3; da <= 3 && !found; da++)
+                for (int db = -3; db <= 3 && !found; db++) {
+                    uint8_t d[8], g[6] = { 0 };
+                    for (unsigned i = 0; i < 8; i++)
+                        d[i] = (uint8_t)(e.pkts[base + i] & 63u);
+                    if (!da || !db || d[a] + da < 0 || d[a] + da > 63 || d[b] + db < 0 || d[b] + db > 63)
+                        continue;
+                    d[a] = (uint8_t)(d[a] + da);
+                    d[b] = (uint8_t)(d[b] + db);
+                    for (unsigned i = 0; i < 7; i++)
+                        for (unsigned k = 0; k < 6; k++)
+                            g[k] = (uint8_t)(g[k] | (((d[i] >> (5u - k)) & 1u) << i));
+                    if ((sc_crc8(g, 6) & 63u) != d[7])
+                        continue;
+                    crc_pkt[0] = base + a;
+                    crc_len[0] = (uint16_t)(e.pkts[base + a] + da);
+                    crc_pkt[1] = base + b;
+                    crc_len[1] = (uint16_t)(e.pkts[base + b] + db);
+                    found = 1;
+                }
+    assert_true(found);
+    static sc_et2_rx_t rx;
+    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+    sc_et2_result_t res;
+    long done = run(&rx, &e, 4, corrupt_crc_group, &res);
+    assert_true(done >= 2 * (long)e.npkts && done < 3 * (long)e.npkts);
+    assert_int_equal(res.ssid_len, 12);
+    assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
+    assert_memory_equal(res.password, "123456789012", 12);
+}
+
 static void test_rx_resume_two_phones(void **state)
 {
     (void)state;
@@ -526,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_rx_corrupt_marker),
         cmocka_unit_test(test_rx_corrupt_count),
         cmocka_unit_test(test_rx_resume_two_phones),
+        cmocka_unit_test(test_rx_reopen_crc_collision),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
