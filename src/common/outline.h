@@ -12,4 +12,12 @@
 #define SC_OUTLINE
 #endif
 
+/* SC_NOINLINE keeps a rarely run helper out of its hot caller in every build: inlined, its
+ * registers and spills would be paid by every call of the caller (docs/m4.md). */
+#if defined(__GNUC__)
+#define SC_NOINLINE __attribute__((noinline))
+#else
+#define SC_NOINLINE
+#endif
+
 #endif

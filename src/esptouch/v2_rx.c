@@ -13,6 +13,7 @@
 
 #include <mbedtls/aes.h>
 
+#include "../common/outline.h"
 #include "../common/state.h"
 #include "../rx/rxkey.h"
 #include "v2_int.h"
@@ -42,8 +43,10 @@ typedef struct {
     uint8_t ncand;             /* a COUNT's N that differed from n, seen once */
     uint16_t step_ms16;        /* searching: when plane 7 and the next marker came (low 16 bits
                                   of the ms clock, | 1; 0 = never): sc_et2_rx_candidate */
+    uint8_t tent;              /* locked on three of the head's four frames (head_partial): offset
+                                  and N rest on one frame seen once, until a header plane agrees */
 } v2_stream_t;
-/* step_ms16 sits in what was the stream's tail padding: the state keeps its size */
+/* step_ms16 and tent sit in what was the stream's tail padding: the state keeps its size */
 _Static_assert(sizeof(v2_stream_t) == 56, "v2_stream_t grew");
 
 typedef struct {
@@ -148,6 +151,8 @@ static v2_session_t *session_for(v2_state_t *r, const v2_stream_t *s, uint32_t n
     v2_session_t *x = &r->ss;
     if (x->used && sc_rxhdr_from(&s->h, x->sender)) {
         if (x->n != s->n) {
+            if (s->tent)
+                return NULL; /* an unconfirmed N does not throw the sender's session away */
             /* the phone started over with other data (another N): what we have is stale */
             session_claim(x, s, now);
             r->reported_nok = 0;
@@ -171,6 +176,15 @@ static void group_bytes(const v2_session_t *x, unsigned slot, unsigned width, ui
         for (unsigned k = 0; k < 6; k++)
             b[k] = (uint8_t)(b[k] | (((d >> (5u - k)) & 1u) << i));
     }
+}
+
+/* Plane i of a validated header, as its data plane carries it (b0 in bit 5). */
+static unsigned header_plane(const uint8_t h[6], unsigned i)
+{
+    unsigned d = 0;
+    for (unsigned k = 0; k < 6; k++)
+        d = d << 1 | ((h[k] >> i) & 1u);
+    return d;
 }
 
 static int group_known(const v2_session_t *x, unsigned slot)
@@ -418,7 +432,7 @@ static sc_rxtab_t table(const v2_state_t *r)
     return t;
 }
 
-static int pair_ok(const v2_state_t *r, uint16_t l, uint16_t m, uint16_t *off, uint8_t *n)
+static SC_RX_INLINE int pair_ok(const v2_state_t *r, uint16_t l, uint16_t m, uint16_t *off, uint8_t *n)
 {
     if (l < SC_ET2_SYNC + r->cfg.offset_min || l > SC_ET2_SYNC + r->cfg.offset_max || m <= l)
         return 0;
@@ -430,26 +444,9 @@ static int pair_ok(const v2_state_t *r, uint16_t l, uint16_t m, uint16_t *off, u
     return 1;
 }
 
-/* Searching: lock on SYNC COUNT SYNC COUNT, or on one SYNC/COUNT pair seen twice. A plane
- * 28 below SYNC must not start a lock (the sliding window sees the real pair right after). */
-static int stream_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t seq, uint32_t now)
+/* A searching stream locks: its offset and N, anchored at a COUNT (tentative: head_partial). */
+static SC_NOINLINE void stream_lock(v2_state_t *r, v2_stream_t *s, uint16_t off, uint8_t n, int tent, uint16_t seq)
 {
-    uint16_t off;
-    uint8_t n;
-    int lock = 0;
-    if (pair_ok(r, s->hist[2], len, &off, &n)) {
-        if ((s->hist[0] == s->hist[2] && s->hist[1] == len) || (s->cand_l == s->hist[2] && s->cand_m == len))
-            lock = 1;
-        else {
-            s->cand_l = s->hist[2];
-            s->cand_m = len;
-        }
-    }
-    s->hist[0] = s->hist[1];
-    s->hist[1] = s->hist[2];
-    s->hist[2] = len;
-    if (!lock)
-        return 0;
     s->h.state = SC_RXS_LOCKED;
     s->h.offset = off;
     s->n = n;
@@ -457,11 +454,88 @@ static int stream_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t s
     s->sure = 1;
     s->prevmk = 0;
     s->ncand = 0;
+    s->tent = (uint8_t)tent;
     s->aseq = seq;
     s->since = 0;
     r->stats.locks++;
+}
+
+/* The head (SYNC COUNT SYNC COUNT, then the header's plane 0) comes once per packet list, so a
+ * head that lost one of its four frames cost a whole list (about 1 s; 34 % of heads at 10 %
+ * loss). Three of those four, in their order, and plane 0 right after them under the pair's
+ * offset lock too: "C S C h" (first SYNC lost), "S S C h", "S C C h", "S C S h". Four frames
+ * with a repeat and a fifth within a 64-wide window, as unlikely from foreign traffic as the
+ * full pattern; the phone's own lists never form it under another offset (their repeats are
+ * markers, 800 or more below plane 0 of any offset a SYNC-range length gives). One of the four
+ * frames is seen once, so a corrupted one gives a wrong offset or N: such a lock is tentative
+ * (v2_stream_t.tent, stream_data). Returns the offset << 8 | N for such a lock, else 0. Out of
+ * line in a size build: stream_search calls it only for plane 0 under the newest pair's offset,
+ * and its inlined copies would cost every searching stream's frame registers (docs/m4.md). */
+static SC_OUTLINE uint32_t head_partial(const v2_state_t *r, const v2_stream_t *s, uint16_t len)
+{
+    const uint16_t *h = s->hist;
+    uint16_t off;
+    uint8_t n;
+    if (pair_ok(r, h[1], h[2], &off, &n) && (h[0] == h[1] || h[0] == h[2]) && (unsigned)(len - off - 64u) < 64u)
+        return (uint32_t)off << 8 | n;
+    if (pair_ok(r, h[0], h[1], &off, &n) && (h[2] == h[0] || h[2] == h[1]) && (unsigned)(len - off - 64u) < 64u)
+        return (uint32_t)off << 8 | n;
+    return 0; /* (N is never 0) */
+}
+
+/* Searching: lock on SYNC COUNT SYNC COUNT, or on one SYNC/COUNT pair seen twice. A plane
+ * 28 below SYNC must not start a lock (the sliding window sees the real pair right after).
+ * Returns 1 for a lock, 2 for a tentative lock on the header's plane 0 (head_partial; the frame
+ * is then data too). */
+static int stream_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t seq, uint32_t now)
+{
+    uint16_t off;
+    uint8_t n;
+    int lock = 0;
+    uint16_t p = s->hist[2];
+    /* a SYNC or (a partial head's) COUNT before this frame: one test for most foreign frames */
+    if (p >= SC_ET2_SYNC + r->cfg.offset_min && p <= SC_ET2_SYNC + r->cfg.offset_max + 23u + SC_ET2_MAX_GROUPS) {
+        if (pair_ok(r, p, len, &off, &n)) {
+            if ((s->hist[0] == p && s->hist[1] == len) || (s->cand_l == p && s->cand_m == len))
+                lock = 1;
+            else {
+                s->cand_l = p;
+                s->cand_m = len;
+            }
+        } else if ((unsigned)(len + SC_ET2_SYNC - s->cand_l - 64u) < 64u) {
+            /* plane 0 under the offset of the newest pair (every partial head holds one) */
+            uint32_t hp = head_partial(r, s, len);
+            if (hp) {
+                off = (uint16_t)(hp >> 8);
+                n = (uint8_t)hp;
+                lock = 2;
+            }
+        }
+    }
+    s->hist[0] = s->hist[1];
+    s->hist[1] = s->hist[2];
+    s->hist[2] = len;
+    if (lock)
+        stream_lock(r, s, off, n, lock == 2, seq);
     (void)now;
-    return 1;
+    return lock;
+}
+
+/* A tentative stream keeps watching for a whole head's window (S C S C), which relocks it and
+ * confirms it. Only the window: a pair seen twice, or another partial head, among data lengths
+ * read under a wrong offset (plane 7s look like SYNCs and COUNTs 25..88 lower) would lock it
+ * wrongly again. Out of line: it runs for a tentative stream's frames alone. */
+static SC_NOINLINE int tent_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t seq)
+{
+    uint16_t off;
+    uint8_t n;
+    int whole = pair_ok(r, s->hist[2], len, &off, &n) && s->hist[0] == s->hist[2] && s->hist[1] == len;
+    s->hist[0] = s->hist[1];
+    s->hist[1] = s->hist[2];
+    s->hist[2] = len;
+    if (whole)
+        stream_lock(r, s, off, n, 0, seq);
+    return whole;
 }
 
 /* gap: frames since the anchor by sequence number; use_seq 0 when there are none. */
@@ -544,8 +618,16 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
             s->aplane = (uint8_t)i;
             anchor_set = 1;
             v2_session_t *x2 = session_for(r, s, now);
+            /* A tentative stream votes only on the header (its CRC8, lengths and N check what
+             * a wrong offset or N would make of it) until its own header plane agrees with the
+             * validated header: a wrong offset shifts every plane value, and the 6-bit CRC of a
+             * 7-bit group passes one such group in 64. */
+            if (x2 && s->tent && s->slot)
+                x2 = NULL;
             if (x2) {
                 vote(r, x2, s->slot, i, d, use_seq && s->sure ? 2u : 1u, now);
+                if (s->tent && x2->hdr_ok && header_plane(x2->hdr, i) == d)
+                    s->tent = 0;
                 if (x2->hdr_ok && x2->nok + 1u == x2->n) {
                     if (session_finish(r, x2, s, res) == 0) {
                         r->done = 1;
@@ -598,6 +680,8 @@ sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint
     v2_stream_t *s = stream_for(r, k, now_ms);
     if (!s)
         return SC_ET_EV_NONE;
+    int use_seq, part = 1; /* part: a tentative lock on this frame (its event is at least LOCKED) */
+    unsigned gap;
     if (s->h.state == SC_RXS_SEARCH) {
         /* (most calls: the searching streams of foreign senders) */
         /* Candidate traffic for the channel search, without a list head: plane 7 opens a stream
@@ -610,14 +694,27 @@ sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint
             now_ms - s->h.last_ms - V2_STEP_MIN_MS <= V2_STEP_MAX_MS - V2_STEP_MIN_MS)
             s->step_ms16 = (uint16_t)(now_ms | 1u);
         sc_rxhdr_note(&s->h, k, k->channel, now_ms);
-        return stream_search(r, s, k->len, k->seq, now_ms) ? SC_ET_EV_LOCKED : SC_ET_EV_NONE;
+        int lock = stream_search(r, s, k->len, k->seq, now_ms);
+        if (lock != 2)
+            return lock ? SC_ET_EV_LOCKED : SC_ET_EV_NONE;
+        /* a tentative lock on the header's plane 0: this frame is data, one after the COUNT */
+        use_seq = k->has_seq;
+        gap = 1u;
+    } else {
+        /* A tentative lock keeps searching: a whole head relocks it (tent_search). */
+        if (s->tent && tent_search(r, s, k->len, k->seq)) {
+            sc_rxhdr_note(&s->h, k, k->channel, now_ms);
+            return SC_ET_EV_LOCKED;
+        }
+        /* what the data path asks of the stream's previous frame, before the note replaces it */
+        use_seq = k->has_seq && s->h.has_seq;
+        gap = (unsigned)((k->seq - s->aseq) & 0x0FFFu);
+        sc_rxhdr_note(&s->h, k, k->channel, now_ms);
+        part = 0;
     }
-    /* what the data path asks of the stream's previous frame, before the note replaces it */
-    int use_seq = k->has_seq && s->h.has_seq;
-    unsigned gap = (unsigned)((k->seq - s->aseq) & 0x0FFFu);
-    sc_rxhdr_note(&s->h, k, k->channel, now_ms);
     sc_et2_result_t tmp;
-    return stream_data(r, s, k->len, k, use_seq, gap, now_ms, res ? res : &tmp);
+    sc_et_event_type_t ev = stream_data(r, s, k->len, k, use_seq, gap, now_ms, res ? res : &tmp);
+    return ev != SC_ET_EV_NONE || !part ? ev : SC_ET_EV_LOCKED;
 }
 
 sc_et_event_type_t sc_et2_rx_feed(sc_et2_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et2_result_t *res)

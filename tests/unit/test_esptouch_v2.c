@@ -533,6 +533,70 @@ static void test_rx_reopen_crc_collision(void **state)
     assert_memory_equal(res.password, "123456789012", 12);
 }
 
+/* A head that lost one of its four frames (SYNC COUNT SYNC COUNT) still locks, tentatively,
+ * on the header's plane 0 after the three left: the list decodes in the round it started
+ * instead of a whole list later (docs/protocol/esptouch-v2.md §8). */
+static unsigned head_drop;
+static int drop_head_frame(unsigned long k, unsigned r, unsigned i, uint16_t *len)
+{
+    (void)k, (void)len;
+    return r == 0 && i == head_drop;
+}
+
+static void test_rx_head_missing_one(void **state)
+{
+    (void)state;
+    sc_et2_params_t p;
+    params(&p, "TP-LINK_2.4G", "123456789012", "");
+    sc_et2_encoder_t e;
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    for (head_drop = 0; head_drop < 4; head_drop++) {
+        static sc_et2_rx_t rx;
+        assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+        sc_et2_result_t res;
+        long k = run(&rx, &e, 3, drop_head_frame, &res);
+        assert_true(k >= 0 && k < (long)e.npkts);
+        assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
+        assert_memory_equal(res.password, "123456789012", 12);
+        assert_int_equal(res.offset, 70);
+    }
+}
+
+/* The one frame of a partial head seen once may be corrupted: here round 0 loses its first
+ * SYNC and the second SYNC arrives 2 longer, so "C S' C h" locks tentatively under offset 72
+ * and an N two smaller. Such a stream votes only on the header (which its wrong offset fails),
+ * keeps watching for a whole head and relocks on round 1's: the right result in round 1, none
+ * wrong before it. */
+static int corrupt_partial_head(unsigned long k, unsigned r, unsigned i, uint16_t *len)
+{
+    (void)k;
+    if (r != 0)
+        return 0;
+    if (i == 2)
+        *len = (uint16_t)(*len + 2u);
+    return i == 0;
+}
+
+static void test_rx_head_partial_corrupt(void **state)
+{
+    (void)state;
+    sc_et2_params_t p;
+    params(&p, "TP-LINK_2.4G", "123456789012", "");
+    sc_et2_encoder_t e;
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    static sc_et2_rx_t rx;
+    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+    sc_et2_result_t res;
+    long k = run(&rx, &e, 3, corrupt_partial_head, &res);
+    assert_true(k >= (long)e.npkts && k < 2 * (long)e.npkts);
+    assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
+    assert_memory_equal(res.password, "123456789012", 12);
+    assert_int_equal(res.offset, 70);
+    sc_et2_rx_stats_t st;
+    sc_et2_rx_stats(&rx, &st);
+    assert_int_equal(st.locks, 2); /* the tentative lock, then the whole head's */
+}
+
 static void test_rx_resume_two_phones(void **state)
 {
     (void)state;
@@ -589,6 +653,8 @@ int main(void)
         cmocka_unit_test(test_rx_hostile),
         cmocka_unit_test(test_rx_corrupt_marker),
         cmocka_unit_test(test_rx_corrupt_count),
+        cmocka_unit_test(test_rx_head_missing_one),
+        cmocka_unit_test(test_rx_head_partial_corrupt),
         cmocka_unit_test(test_rx_resume_two_phones),
         cmocka_unit_test(test_rx_reopen_crc_collision),
     };
