@@ -26,6 +26,14 @@ static void params(sc_et2_params_t *p, const char *ssid, const char *pwd, const 
     memcpy(p->bssid, BSSID, 6);
 }
 
+/* The encoder for the tests' usual session: SSID "TP-LINK_2.4G", password "123456789012". */
+static void encode_vector_a(sc_et2_encoder_t *e)
+{
+    sc_et2_params_t p;
+    params(&p, "TP-LINK_2.4G", "123456789012", "");
+    assert_int_equal(sc_et2_encode(e, &p, NULL, NULL), SC_OK);
+}
+
 /* Vector E exactly (security 0). */
 static void test_vector_e_exact(void **state)
 {
@@ -35,10 +43,8 @@ static void test_vector_e_exact(void **state)
         639,  767,  832,  1004, 129, 129, 129, 106, 225, 352, 472, 639,  767, 832, 1020, 130, 130, 130, 74,
         193,  365,  463,  624,  712, 887, 1008, 131, 131, 131, 113, 253, 343, 500, 602, 718, 881, 971,
     };
-    sc_et2_params_t p;
-    params(&p, "TP-LINK_2.4G", "123456789012", "");
     sc_et2_encoder_t e;
-    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    encode_vector_a(&e);
     static const uint8_t hdr[6] = { 0x0c, 0x0c, 0x00, 0xb8, 0x01, 0x19 };
     assert_memory_equal(e.header, hdr, 6);
     assert_int_equal(e.npkts, sizeof want / sizeof want[0]);
@@ -169,10 +175,8 @@ static void test_limits(void **state)
 static void test_schedule(void **state)
 {
     (void)state;
-    sc_et2_params_t p;
-    params(&p, "TP-LINK_2.4G", "123456789012", "");
     sc_et2_encoder_t e;
-    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    encode_vector_a(&e);
     sc_et2_sched_t s;
     assert_int_equal(sc_et2_sched_init(&s, &e, NULL), SC_OK);
     sc_et2_dgram_t d;
@@ -235,17 +239,21 @@ static long run(sc_et2_rx_t *rx, const sc_et2_encoder_t *e, unsigned rounds, air
     return -1;
 }
 
+/* A fresh receiver fed vector A (encode_vector_a) through edit: run()'s answer. */
+static long run_vector_a(sc_et2_rx_t *rx, sc_et2_encoder_t *e, unsigned rounds, air_edit_t edit, sc_et2_result_t *res)
+{
+    encode_vector_a(e);
+    assert_int_equal(sc_et2_rx_init(rx, NULL), SC_OK);
+    return run(rx, e, rounds, edit, res);
+}
+
 static void test_rx_clean(void **state)
 {
     (void)state;
-    sc_et2_params_t p;
-    params(&p, "TP-LINK_2.4G", "123456789012", "");
     sc_et2_encoder_t e;
-    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
     static sc_et2_rx_t rx;
-    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
     sc_et2_result_t res;
-    long k = run(&rx, &e, 3, NULL, &res);
+    long k = run_vector_a(&rx, &e, 3, NULL, &res);
     assert_true(k >= 0 && k < (long)e.npkts * 2);
     assert_int_equal(res.ssid_len, 12);
     assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
@@ -409,10 +417,8 @@ static int corrupt_marker(unsigned long k, unsigned r, unsigned i, uint16_t *len
 static void test_rx_corrupt_marker(void **state)
 {
     (void)state;
-    sc_et2_params_t p;
-    params(&p, "TP-LINK_2.4G", "123456789012", "");
     sc_et2_encoder_t e;
-    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    encode_vector_a(&e);
     for (marker_lose_two = 0; marker_lose_two <= 1; marker_lose_two++) {
         static sc_et2_rx_t rx;
         assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
@@ -451,10 +457,8 @@ static int corrupt_count(unsigned long k, unsigned r, unsigned i, uint16_t *len)
 static void test_rx_corrupt_count(void **state)
 {
     (void)state;
-    sc_et2_params_t p;
-    params(&p, "TP-LINK_2.4G", "123456789012", "");
     sc_et2_encoder_t e;
-    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    encode_vector_a(&e);
     assert_int_equal(e.pkts[12], SC_ET2_SEQ_BASE);
     assert_int_equal(e.pkts[23], SC_ET2_SEQ_BASE + 1u);
     assert_int_equal(sc_et2_rx_init(&count_rx, NULL), SC_OK);
@@ -490,10 +494,8 @@ static int corrupt_crc_group(unsigned long k, unsigned r, unsigned i, uint16_t *
 static void test_rx_reopen_crc_collision(void **state)
 {
     (void)state;
-    sc_et2_params_t p;
-    params(&p, "TP-LINK_2.4G", "123456789012", "");
     sc_et2_encoder_t e;
-    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    encode_vector_a(&e);
     /* body group 2 (slot 3, "TP-LIN") after SYNC COUNT SYNC COUNT, the header's 8 planes and two
      * groups of 3 markers and 8 planes; the last group (slot 4) ends the list */
     const unsigned base = 12u + 2u * 11u + 3u;
@@ -546,10 +548,8 @@ static int drop_head_frame(unsigned long k, unsigned r, unsigned i, uint16_t *le
 static void test_rx_head_missing_one(void **state)
 {
     (void)state;
-    sc_et2_params_t p;
-    params(&p, "TP-LINK_2.4G", "123456789012", "");
     sc_et2_encoder_t e;
-    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    encode_vector_a(&e);
     for (head_drop = 0; head_drop < 4; head_drop++) {
         static sc_et2_rx_t rx;
         assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
@@ -580,14 +580,10 @@ static int corrupt_partial_head(unsigned long k, unsigned r, unsigned i, uint16_
 static void test_rx_head_partial_corrupt(void **state)
 {
     (void)state;
-    sc_et2_params_t p;
-    params(&p, "TP-LINK_2.4G", "123456789012", "");
     sc_et2_encoder_t e;
-    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
     static sc_et2_rx_t rx;
-    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
     sc_et2_result_t res;
-    long k = run(&rx, &e, 3, corrupt_partial_head, &res);
+    long k = run_vector_a(&rx, &e, 3, corrupt_partial_head, &res);
     assert_true(k >= (long)e.npkts && k < 2 * (long)e.npkts);
     assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
     assert_memory_equal(res.password, "123456789012", 12);
