@@ -617,13 +617,11 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
             s->anchor = A_PLANE;
             s->aplane = (uint8_t)i;
             anchor_set = 1;
-            v2_session_t *x2 = session_for(r, s, now);
             /* A tentative stream votes only on the header (its CRC8, lengths and N check what
              * a wrong offset or N would make of it) until its own header plane agrees with the
              * validated header: a wrong offset shifts every plane value, and the 6-bit CRC of a
-             * 7-bit group passes one such group in 64. */
-            if (x2 && s->tent && s->slot)
-                x2 = NULL;
+             * 7-bit group passes one such group in 64. A body plane of it claims no session. */
+            v2_session_t *x2 = s->tent && s->slot ? NULL : session_for(r, s, now);
             if (x2) {
                 vote(r, x2, s->slot, i, d, use_seq && s->sure ? 2u : 1u, now);
                 if (s->tent && x2->hdr_ok && header_plane(x2->hdr, i) == d)
