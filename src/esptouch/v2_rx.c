@@ -178,15 +178,6 @@ static void group_bytes(const v2_session_t *x, unsigned slot, unsigned width, ui
     }
 }
 
-/* Plane i of a validated header, as its data plane carries it (b0 in bit 5). */
-static unsigned header_plane(const uint8_t h[6], unsigned i)
-{
-    unsigned d = 0;
-    for (unsigned k = 0; k < 6; k++)
-        d = d << 1 | ((h[k] >> i) & 1u);
-    return d;
-}
-
 static int group_known(const v2_session_t *x, unsigned slot)
 {
     for (unsigned i = 0; i < 8; i++)
@@ -624,7 +615,7 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
             v2_session_t *x2 = s->tent && s->slot ? NULL : session_for(r, s, now);
             if (x2) {
                 vote(r, x2, s->slot, i, d, use_seq && s->sure ? 2u : 1u, now);
-                if (s->tent && x2->hdr_ok && header_plane(x2->hdr, i) == d)
+                if (s->tent && x2->hdr_ok && v2_plane(x2->hdr, i) == d)
                     s->tent = 0;
                 if (x2->hdr_ok && x2->nok + 1u == x2->n) {
                     if (session_finish(r, x2, s, res) == 0) {
