@@ -8,6 +8,7 @@
 #include "crc8.h"
 #include "smartcfg/esptouch_rx.h"
 
+#include "../common/outline.h"
 #include "../common/state.h"
 #include "../rx/rxkey.h"
 
@@ -114,10 +115,8 @@ typedef struct {
  * half-triplet store and the known-bytes checks that run on every frame that changed a vote. */
 #if defined(__GNUC__) || defined(__clang__)
 #define RX_HOT_INLINE inline __attribute__((always_inline))
-#define RX_NOINLINE __attribute__((noinline))
 #else
 #define RX_HOT_INLINE inline
-#define RX_NOINLINE
 #endif
 /* The stream walks run on every frame: unrolled (-Os keeps loops), no counter or branch back
  * per slot. */
@@ -692,7 +691,7 @@ static int session_half(rx_state_t *r, session_t *x, uint8_t idx, int is_c, uint
 /* Checks a session for completion (docs/protocol/esptouch-v1.md#completion). 1 = done (res filled).
  * Kept out of line: it runs only when a byte changed, and inlined into sc_et_rx_feed it cost
  * ~360 B of Cortex-M4 flash (register spills across the whole frame path). */
-RX_NOINLINE static int session_try(rx_state_t *r, session_t *x, sc_et_result_t *res)
+SC_NOINLINE static int session_try(rx_state_t *r, session_t *x, sc_et_result_t *res)
 {
     unsigned p, t = session_t_len(x, &p);
     if (!t || x->known < t || !all_known(x, 2, t)) {
@@ -1020,7 +1019,7 @@ static void candidate(rx_state_t *r, const stream_t *s, uint32_t now)
  * offset): the offsets under which it is a CRC-valid triplet go to the candidates, and the
  * third index of one offset locks the stream. 1 when it locked. Out of line: most frames
  * stop at the range test before it, and GCC hoisted this search's set-up above that test. */
-static RX_NOINLINE int triplet_window(rx_state_t *r, stream_t *s, unsigned st, unsigned b, uint32_t now, evbuf_t *e)
+static SC_NOINLINE int triplet_window(rx_state_t *r, stream_t *s, unsigned st, unsigned b, uint32_t now, evbuf_t *e)
 {
     const unsigned omin = r->omin, omax = r->omax;
     unsigned a = hist_at(s, 2 * st), c = hist_at(s, 0);
