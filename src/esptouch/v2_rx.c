@@ -435,6 +435,20 @@ static SC_RX_INLINE int pair_ok(const v2_state_t *r, uint16_t l, uint16_t m, uin
     return 1;
 }
 
+/* The last three lengths and this one repeat as SYNC COUNT SYNC COUNT do (with the pair tested
+ * apart): the whole head's window, for the search and for a tentative stream alike. */
+static SC_RX_INLINE int head_window(const v2_stream_t *s, uint16_t len)
+{
+    return s->hist[0] == s->hist[2] && s->hist[1] == len;
+}
+
+static SC_RX_INLINE void hist_push(v2_stream_t *s, uint16_t len)
+{
+    s->hist[0] = s->hist[1];
+    s->hist[1] = s->hist[2];
+    s->hist[2] = len;
+}
+
 /* A searching stream locks: its offset and N, anchored at a COUNT (tentative: head_partial). */
 static SC_NOINLINE void stream_lock(v2_state_t *r, v2_stream_t *s, uint16_t off, uint8_t n, int tent, uint16_t seq)
 {
@@ -487,7 +501,7 @@ static int stream_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t s
     /* a SYNC or (a partial head's) COUNT before this frame: one test for most foreign frames */
     if (p >= SC_ET2_SYNC + r->cfg.offset_min && p <= SC_ET2_SYNC + r->cfg.offset_max + 23u + SC_ET2_MAX_GROUPS) {
         if (pair_ok(r, p, len, &off, &n)) {
-            if ((s->hist[0] == p && s->hist[1] == len) || (s->cand_l == p && s->cand_m == len))
+            if (head_window(s, len) || (s->cand_l == p && s->cand_m == len))
                 lock = 1;
             else {
                 s->cand_l = p;
@@ -503,9 +517,7 @@ static int stream_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t s
             }
         }
     }
-    s->hist[0] = s->hist[1];
-    s->hist[1] = s->hist[2];
-    s->hist[2] = len;
+    hist_push(s, len);
     if (lock)
         stream_lock(r, s, off, n, lock == 2, seq);
     (void)now;
@@ -520,10 +532,8 @@ static SC_NOINLINE int tent_search(v2_state_t *r, v2_stream_t *s, uint16_t len, 
 {
     uint16_t off;
     uint8_t n;
-    int whole = pair_ok(r, s->hist[2], len, &off, &n) && s->hist[0] == s->hist[2] && s->hist[1] == len;
-    s->hist[0] = s->hist[1];
-    s->hist[1] = s->hist[2];
-    s->hist[2] = len;
+    int whole = pair_ok(r, s->hist[2], len, &off, &n) && head_window(s, len);
+    hist_push(s, len);
     if (whole)
         stream_lock(r, s, off, n, 0, seq);
     return whole;
