@@ -656,7 +656,40 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
     return SC_ET_EV_NONE;
 }
 
-/* The frame's stream (rxkey.h): the walk inlined, and a table built only for a length that may
+/* A fresh stream for k: sc_rxtab_open's choice (a free slot, else the least recently heard
+ * searching stream or silent lock, ties to the first) for v2's three slots, and the slot cleared
+ * a word at a time, unrolled. About one foreign length in seven lies in SYNC's range and opens
+ * a stream; the generic walk and the cleared slot's loop cost such a frame ~130 instructions
+ * (docs/m4.md). */
+static v2_stream_t *stream_open(v2_state_t *r, const sc_rxkey_t *k, uint32_t now)
+{
+    v2_stream_t *victim = NULL;
+    for (unsigned i = 0; i < V2_NST; i++) {
+        v2_stream_t *s = &r->st[i];
+        if (s->h.state == SC_RXS_FREE) {
+            victim = s;
+            break;
+        }
+        if ((s->h.state == SC_RXS_SEARCH || since(now, s->h.last_ms) >= (int32_t)r->cfg.idle_unlock_ms) &&
+            (!victim || since(victim->h.last_ms, s->h.last_ms) > 0))
+            victim = s;
+    }
+    if (!victim)
+        return NULL;
+    volatile uint32_t *w = (volatile uint32_t *)(void *)victim;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 14
+#endif
+    for (unsigned i = 0; i < sizeof *victim / 4u; i++)
+        w[i] = 0;
+    victim->h.ks = k->ks;
+    victim->h.kb = k->kb;
+    victim->h.last_ms = now;
+    victim->h.state = SC_RXS_SEARCH;
+    return victim;
+}
+
+/* The frame's stream (rxkey.h): the walk inlined, and an opening only for a length that may
  * open a stream (a SYNC's: the only place that range is written). NULL for none and for a retransmission of the stream's last frame. */
 static v2_stream_t *stream_for(v2_state_t *r, const sc_rxkey_t *k, uint32_t now)
 {
@@ -665,8 +698,7 @@ static v2_stream_t *stream_for(v2_state_t *r, const sc_rxkey_t *k, uint32_t now)
         return k->retry && h->has_seq && h->seq == k->seq ? NULL : (v2_stream_t *)(void *)h;
     if (k->len < (uint16_t)(SC_ET2_SYNC + r->cfg.offset_min) || k->len > (uint16_t)(SC_ET2_SYNC + r->cfg.offset_max))
         return NULL;
-    sc_rxtab_t t = table(r);
-    return (v2_stream_t *)(void *)sc_rxtab_open(&t, k, now);
+    return stream_open(r, k, now);
 }
 
 sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et2_result_t *res)
