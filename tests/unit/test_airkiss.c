@@ -338,6 +338,14 @@ static int feed_blk(sc_ak_rx_t *rx, unsigned j, uint16_t *seq, uint32_t *t, sc_a
     return feed_syms(rx, AK_BLK[j], j == 5 ? 3u : 6u, seq, t, res);
 }
 
+/* A fresh receiver that has seen the guide and the magic (the start of both tests below). */
+static void start_locked(sc_ak_rx_t *rx, uint16_t *seq, uint32_t *t, sc_ak_result_t *res)
+{
+    assert_int_equal(sc_ak_rx_init(rx, NULL), SC_OK);
+    assert_false(feed_syms(rx, AK_GUIDE, 4, seq, t, res));
+    assert_false(feed_syms(rx, AK_MAGIC, 4, seq, t, res));
+}
+
 /* A block taken on one proven sighting whose changed lengths passed the 7-bit CRC, in a session
  * that then shows a proven chain failing its CRC: the block waits for another sighting and the
  * session never completes with it (bench_rx_events captures 11753, 12101). */
@@ -347,12 +355,10 @@ static void test_rx_changed_lengths_one_sighting(void **state)
     static const uint8_t bad[5] = { 1, '5', '^', '7', '8' };
     assert_int_equal(sc_crc8(bad, 5) & 0x7F, 180 & 0x7F);
     static sc_ak_rx_t rx;
-    assert_int_equal(sc_ak_rx_init(&rx, NULL), SC_OK);
     sc_ak_result_t res;
     uint16_t seq = 100;
     uint32_t t = 0;
-    assert_false(feed_syms(&rx, AK_GUIDE, 4, &seq, &t, &res));
-    assert_false(feed_syms(&rx, AK_MAGIC, 4, &seq, &t, &res));
+    start_locked(&rx, &seq, &t, &res);
     assert_false(feed_syms(&rx, AK_PREFIX, 4, &seq, &t, &res));
     assert_false(feed_blk(&rx, 0, &seq, &t, &res));
     assert_false(feed_syms(&rx, AK_BLK1_BAD, 6, &seq, &t, &res));
@@ -379,12 +385,10 @@ static void test_rx_changed_magic_keeps_blocks(void **state)
 {
     (void)state;
     static sc_ak_rx_t rx;
-    assert_int_equal(sc_ak_rx_init(&rx, NULL), SC_OK);
     sc_ak_result_t res;
     uint16_t seq = 100;
     uint32_t t = 0;
-    assert_false(feed_syms(&rx, AK_GUIDE, 4, &seq, &t, &res));
-    assert_false(feed_syms(&rx, AK_MAGIC, 4, &seq, &t, &res));
+    start_locked(&rx, &seq, &t, &res);
     for (unsigned r = 0; r < 2; r++) { /* blocks 0..4 twice; block 5 lost */
         assert_false(feed_syms(&rx, AK_PREFIX, 4, &seq, &t, &res));
         for (unsigned j = 0; j < 5; j++)
