@@ -656,24 +656,14 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
     return SC_ET_EV_NONE;
 }
 
-/* A fresh stream for k: sc_rxtab_open's choice (a free slot, else the least recently heard
- * searching stream or silent lock, ties to the first) for v2's three slots, and the slot cleared
- * a word at a time, unrolled. About one foreign length in seven lies in SYNC's range and opens
+/* A fresh stream for k: sc_rxtab_open's choice (sc_rxtab_victim, its constants folded for v2's
+ * three slots), and the slot cleared a word at a time, unrolled. About one foreign length in seven lies in SYNC's range and opens
  * a stream; the generic walk and the cleared slot's loop cost such a frame ~130 instructions
  * (docs/m4.md). */
 static v2_stream_t *stream_open(v2_state_t *r, const sc_rxkey_t *k, uint32_t now)
 {
-    v2_stream_t *victim = NULL;
-    for (unsigned i = 0; i < V2_NST; i++) {
-        v2_stream_t *s = &r->st[i];
-        if (s->h.state == SC_RXS_FREE) {
-            victim = s;
-            break;
-        }
-        if ((s->h.state == SC_RXS_SEARCH || since(now, s->h.last_ms) >= (int32_t)r->cfg.idle_unlock_ms) &&
-            (!victim || since(victim->h.last_ms, s->h.last_ms) > 0))
-            victim = s;
-    }
+    v2_stream_t *victim =
+        (v2_stream_t *)(void *)sc_rxtab_victim(r->st, V2_NST, sizeof r->st[0], 0, r->cfg.idle_unlock_ms, now);
     if (!victim)
         return NULL;
     volatile uint32_t *w = (volatile uint32_t *)(void *)victim;
@@ -682,10 +672,7 @@ static v2_stream_t *stream_open(v2_state_t *r, const sc_rxkey_t *k, uint32_t now
 #endif
     for (unsigned i = 0; i < sizeof *victim / 4u; i++)
         w[i] = 0;
-    victim->h.ks = k->ks;
-    victim->h.kb = k->kb;
-    victim->h.last_ms = now;
-    victim->h.state = SC_RXS_SEARCH;
+    sc_rxhdr_claim(&victim->h, k, now);
     return victim;
 }
 

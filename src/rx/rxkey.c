@@ -14,27 +14,11 @@ static sc_rxhdr_t *at(const sc_rxtab_t *t, unsigned i) { return (sc_rxhdr_t *)(v
 
 sc_rxhdr_t *sc_rxtab_open(const sc_rxtab_t *t, const sc_rxkey_t *k, uint32_t now)
 {
-    sc_rxhdr_t *victim = NULL;
-    for (unsigned i = 0; i < t->n; i++) {
-        sc_rxhdr_t *h = at(t, i);
-        if (h->state == SC_RXS_FREE) {
-            victim = h;
-            break;
-        }
-        /* a searching stream is replaceable; a lock only once it went quiet */
-        int32_t quiet = sc_ms_diff(now, h->last_ms);
-        int ok = h->state == SC_RXS_SEARCH ? (!t->search_quiet_ms || quiet >= (int32_t)t->search_quiet_ms)
-                                           : quiet >= (int32_t)t->idle_unlock_ms;
-        if (ok && (!victim || sc_ms_diff(victim->last_ms, h->last_ms) > 0))
-            victim = h;
-    }
+    sc_rxhdr_t *victim = sc_rxtab_victim(t->st, t->n, t->size, t->search_quiet_ms, t->idle_unlock_ms, now);
     if (!victim)
         return NULL;
     sc_zero_words(victim, t->size);
-    victim->ks = k->ks;
-    victim->kb = k->kb;
-    victim->last_ms = now;
-    victim->state = SC_RXS_SEARCH;
+    sc_rxhdr_claim(victim, k, now);
     return victim;
 }
 

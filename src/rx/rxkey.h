@@ -104,8 +104,36 @@ static SC_RX_INLINE int sc_rxtab_holds(const void *st, unsigned n, size_t size, 
             return 1;
     return 0;
 }
+/* Which slot a fresh stream takes: a free one, else the least recently heard searching stream
+ * (one heard within search_quiet_ms is kept, when that is > 0) or locked stream silent for
+ * idle_unlock_ms, ties to the first; NULL when none may go. Inline so that a decoder with a
+ * fixed table (v2's opener) gets the walk with its constants folded. */
+static SC_RX_INLINE sc_rxhdr_t *sc_rxtab_victim(void *st, unsigned n, size_t size, uint32_t search_quiet_ms,
+                                               uint32_t idle_unlock_ms, uint32_t now)
+{
+    sc_rxhdr_t *victim = NULL;
+    for (unsigned i = 0; i < n; i++) {
+        sc_rxhdr_t *h = (sc_rxhdr_t *)(void *)((char *)st + i * size);
+        if (h->state == SC_RXS_FREE)
+            return h;
+        int32_t quiet = sc_ms_diff(now, h->last_ms);
+        int ok = h->state == SC_RXS_SEARCH ? (!search_quiet_ms || quiet >= (int32_t)search_quiet_ms)
+                                           : quiet >= (int32_t)idle_unlock_ms;
+        if (ok && (!victim || sc_ms_diff(victim->last_ms, h->last_ms) > 0))
+            victim = h;
+    }
+    return victim;
+}
+/* The slot, cleared, becomes k's searching stream (sc_rxtab_open, v2's opener). */
+static inline void sc_rxhdr_claim(sc_rxhdr_t *h, const sc_rxkey_t *k, uint32_t now)
+{
+    h->ks = k->ks;
+    h->kb = k->kb;
+    h->last_ms = now;
+    h->state = SC_RXS_SEARCH;
+}
 /* A fresh stream for k (a free slot, else the least recently heard searching or silent
- * locked stream), or NULL. Only for a frame no stream matched (sc_rxtab_match) whose length
+ * locked stream: sc_rxtab_victim), or NULL. Only for a frame no stream matched (sc_rxtab_match) whose length
  * may open one in the decoder's protocol: other traffic never takes a slot. A decoder tests the
  * length itself before building its sc_rxtab_t, so a frame that cannot open costs nothing
  * more. Does not note the frame (see below). */
