@@ -627,6 +627,20 @@ static void fill_try(session_t *x, unsigned t, int p, unsigned *nsol, fill_sol_t
     x->val[2] = save_2;
 }
 
+/* Whether an index at or past `from` is known by two votes or more (a byte of counters at a
+ * time, from the top: a nibble below 2 has bits 1..3 clear). */
+static int voted_past(const session_t *x, unsigned from)
+{
+    for (unsigned k = RX_NIDX / 2u; k-- > from / 2u;) {
+        unsigned b = x->cnt2[k];
+        if (k == from / 2u && (from & 1u))
+            b &= 0xf0u; /* the low nibble is index from - 1 */
+        if (b & 0xeeu)
+            return 1;
+    }
+    return 0;
+}
+
 /* Candidates of byte 0 or 1 when it is missing: its halves, and for T the schedule's hint. */
 static unsigned head_cands(const session_t *x, unsigned i, uint8_t out[17])
 {
@@ -677,15 +691,6 @@ static void session_fill(session_t *x)
     int derive1 = !cnt_get(x, 1) && n1 == 0;
     if ((!n1 && !derive1) || (!cnt_get(x, 2) && derive1))
         return;
-    /* A datum ends with the BSSID at T..T+5, so a byte known at T+6 or beyond rules that T
-     * out. Without it a changed length that named 26 for T = 29 completed a 9-byte SSID
-     * ("TP-LINK_2" for "TP-LINK_2.4G") while byte 2 was missing too, with bytes 32..34 known
-     * by two and three votes: only the XOR checked it (bench_rx_events 100000 --check --scale
-     * 7.5, capture 75300). A byte on one vote does not count: a changed frame can vote an index
-     * past the true end, and then it held back a right result (capture 2307 at 7.5x). */
-    unsigned top = RX_NIDX;
-    while (top && cnt_get(x, top - 1u) < 2u)
-        top--;
     unsigned nsol = 0;
     fill_sol_t sol;
     sol.n = 0;
@@ -693,13 +698,26 @@ static void session_fill(session_t *x)
         for (unsigned i1 = 0; i1 < (derive1 ? 1u : n1) && nsol < 2; i1++) {
             unsigned t = c0[i0];
             int p = derive1 ? -1 : (int)c1[i1];
-            if (t < 10 || t > 105 || top > t + 6u || (p >= 0 && (p > SC_PASSWORD_MAX || t < 10u + (unsigned)p ||
+            if (t < 10 || t > 105 || (p >= 0 && (p > SC_PASSWORD_MAX || t < 10u + (unsigned)p ||
                                                   t - 9u - (unsigned)p > SC_SSID_MAX)))
                 continue;
             if (p >= 0 && cnt_get(x, 0) && cnt_get(x, 1) && all_known(x, 2, t))
                 return; /* nothing missing: the checks in session_try decide */
             unsigned before = nsol;
             fill_try(x, t, p, &nsol, &sol);
+            /* A datum ends with the BSSID at T..T+5, so a byte known at T+6 or beyond rules a
+             * guessed T out. Without it a changed length that named 26 for T = 29 completed a
+             * 9-byte SSID ("TP-LINK_2" for "TP-LINK_2.4G") while byte 2 was missing too, with
+             * bytes 32..34 known by two and three votes: only the XOR checked it
+             * (bench_rx_events 100000 --check --scale 7.5, capture 75300). A byte on one vote
+             * does not count: a changed frame can vote an index past the true end, and then it
+             * held back a right result (capture 2307 at 7.5x). Asked only of a first solution,
+             * which is rare: on every search it showed in the Cortex-M4 mean. (After a first
+             * one, a second solution refuses both whether it is ruled out or not.) */
+            if (nsol > before && !before && !cnt_get(x, 0) && voted_past(x, t + 6u)) {
+                nsol = 0;
+                continue;
+            }
             if (nsol > before) {
                 if (!cnt_get(x, 0) && sol.n < RX_FILL_MAX + 4) {
                     sol.idx[sol.n] = 0;
