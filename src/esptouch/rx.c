@@ -538,9 +538,21 @@ static void fill_try(session_t *x, unsigned t, int p, unsigned *nsol, fill_sol_t
          * a pair waits for a second sighting of one of them. Halves of different nibbles are
          * left alone: asking it of every pair of one kind cost an uplink-only phone's 64-byte
          * password at 5 % loss a third of a round (bench_ttd median 1.02 -> 1.37 x the floor,
-         * against 1.04 this way). */
+         * against 1.04 this way — both measured while a frame offered on arrival and again by
+         * its window counted as two, which exempted most first-nibble halves; this rule alone
+         * really costs 1.22). */
         if (p >= 0 && (i < 9u + (unsigned)p || miss2)) {
             if (single & single_seen)
+                return;
+            /* Single-frame halves of one index that name different values: one of them is
+             * wrong, and the XOR that should pick the other cancels a wrong pick when another
+             * byte is wrong by the same difference (the CRC's linearity again): IP byte 6 from
+             * 0x4c for 0x4a beside password byte 14 from 0x95 for 0x93, both +2 and both XOR 6
+             * (bench_rx_events 100000 --check --scale 7.5, capture 51726); a guessed byte 11
+             * beside a wrong vote of byte 10 (capture 93948). Such a byte waits for a second
+             * frame. Honest air does not show it: bench_ttd, bench_chansearch and the
+             * unmutated captures' events are the same with it. */
+            if (nc >= 2 && single)
                 return;
             single_seen |= single;
         }
@@ -1388,10 +1400,14 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
     k->t1 = now;
     if (ntimes < 2)
         k->ntimes = (uint8_t)(ntimes + 1u);
-    /* was the window's a-frame offered as a half when it arrived? (bit 1 after the shift is
-     * hist[-2]); bit 0 is set below when this frame is offered */
-    k->offered = (uint8_t)((k->offered << 1) & 3u);
+    /* was the window's a-frame (hist[-2]: bit 1, read before the shift) offered as a half when
+     * it arrived? Bit 0 is set below when this frame is offered. Until 2026-12-05 the bit was
+     * read after the shift, which is hist[-1]'s — an index frame, never offered — so a frame
+     * placed by the clock on arrival and offered again by its window counted as a second frame:
+     * `twice` and `confirmed` from one frame, and a length changed once in the air passed for
+     * one seen twice (bench_rx_events 100000 --check --scale 2.5, capture 39306). */
     int a_new = timed && !(k->offered & 2u), c_offered = 0;
+    k->offered = (uint8_t)((k->offered << 1) & 3u);
     if (L >= SC_ET_GUIDE_BASE + off && L <= SC_ET_GUIDE_BASE + 3 + off) {
         k->anc_ok = 0; /* a guide phase: time runs, the data cursor stands still */
         k->support_ms = now;

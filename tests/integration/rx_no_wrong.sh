@@ -14,7 +14,10 @@
 # (two single-frame halves of one kind and nibble cancelling in the XOR; a window broken by a
 # lost frame whose CRC passed by chance), 12279 at 2.5x (a later run of a sender whose frames
 # had come changed), 27903 at 7.5x (a single-frame half beside a proven one of the same byte),
-# 75300 at 7.5x (of 100 000: T guessed 3 short while bytes past its end were known by votes);
+# 75300 at 7.5x (of 100 000: T guessed 3 short while bytes past its end were known by votes),
+# 39306 at 2.5x and 99174 at 7.5x (of 100 000: a changed frame offered by the clock and again
+# by its window counted as seen in two frames), 51726 and 93948 at 7.5x (of 100 000: a byte
+# guessed from one of two disagreeing single-frame halves);
 # AirKiss 11753, 12101, 22148, 29969 at 7.5x (a password block on one proven sighting whose
 # changed lengths kept its 7-bit CRC).
 set -euo pipefail
@@ -48,4 +51,6 @@ one 1 25458
 one 2.5 12279
 one 7.5 27903
 one 7.5 75300
+one 2.5 39306
+for k in 99174 51726 93948; do one 7.5 "$k"; done
 for k in 11753 12101 22148 29969; do one 7.5 "$k"; done
