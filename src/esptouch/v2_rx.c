@@ -315,7 +315,8 @@ static void vote(v2_state_t *r, v2_session_t *x, unsigned slot, unsigned i, uint
                 /* two proven sightings that disagree: count 0, keeping one value in the plane
                  * (the newer unless it is 0, a fresh plane's) and the other in disp */
                 *p = (uint8_t)(d ? d : v);
-                x->disp = V2_DISP(slot, i, d ? v : d);
+                if (slot && body_width(x, slot) != 5)
+                    x->disp = V2_DISP(slot, i, d ? v : d);
             } else {
                 *p = 0; /* two unproven sightings: a fresh plane */
             }
