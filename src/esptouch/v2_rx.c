@@ -54,9 +54,8 @@ typedef struct {
     uint8_t used, n, hdr_ok, nok;
     uint8_t hdr[6];
     uint8_t ok[6];             /* bit per slot: CRC-valid */
-    uint8_t plane[SC_ET2_MAX_GROUPS][8]; /* (count << 6) | 6-bit value; count 0 with a value:
-                                            disputed (vote) */
-    uint16_t disp;             /* the newest dispute's other value: V2_DISP(slot, plane, value) */
+    uint8_t plane[SC_ET2_MAX_GROUPS][8]; /* (count << 6) | 6-bit value */
+    uint16_t disp;             /* the newest dispute's older value: V2_DISP(slot, plane, value) */
     uint32_t last_ms;
 } v2_session_t;
 #define V2_DISP(slot, i, d) ((uint16_t)(0x8000u | (slot) << 9 | (i) << 6 | (d)))
@@ -277,26 +276,38 @@ static void try_slot(v2_state_t *r, v2_session_t *x, unsigned slot)
  * it, usually before the session ends: so an accepted group's planes go on counting their
  * sightings, and a 7-bit group reopens when a contradicting sighting outweighs one of its planes
  * (a plane seen twice survives one). Honest air never contradicts an accepted group.
- * Two proven sightings of a plane that disagree cancel to count 0, and one of them was
- * changed: honest air never gives such a pair. Before, the plane then forgot it, and the next
+ * Two proven sightings of a plane that disagree cancelled to count 0, yet one of them was
+ * changed: honest air never gives such a pair. The plane then forgot it, and the next
  * proven sighting alone made it known again, even one of a third value: capture 21271 of
  * bench_rx_events at 7.5x (plane 5 of the SSID's first group seen true, then 3 low, then 2
  * high; the last completed the group past its 6-bit CRC beside a changed CRC plane). Now the
- * cancelled plane keeps the newer of the two values (count 0 with a value: a fresh plane is 0)
- * and the session's newest dispute the other (disp), and in a 7-bit group a proven sighting
- * that agrees with neither counts as unproven: the plane needs a second that agrees. One that
- * agrees with either counts as before. A plane whose other value a later dispute took from disp
- * knows only the newer one, so a sighting of the older waits for one more (the cost, in
- * captures with changed lengths only; disp sits in padding, the state keeps its size). */
+ * plane of a 7-bit group keeps the newer of the two values at count 1 and the session's newest
+ * dispute the older (disp), so a proven sighting that agrees with neither counts as unproven:
+ * the plane needs a second that agrees. One that agrees with either counts as before. A plane
+ * whose older value a later dispute took from disp knows only the newer one, so a sighting of
+ * the older waits for one more (the cost, in captures with changed lengths only; disp sits in
+ * padding, the state keeps its size, and a fresh plane's vote is as before). */
+static SC_NOINLINE void plane_overturn(v2_session_t *x, unsigned slot, unsigned id, unsigned w)
+{
+    /* a sighting id (plane << 6 | value) of weight w outweighs or cancels the other value its
+     * plane holds (out of line: it runs on conflicts alone) */
+    uint8_t *p = &x->plane[slot][id >> 6];
+    unsigned c = *p >> 6, v = *p & 63u;
+    /* the older value of this plane's dispute (below) counts as it did before the dispute; any
+     * other takes the count left, 1 or 0 */
+    unsigned n = x->disp == V2_DISP(slot, 0u, id) ? w : w - c;
+    if (n == 0 && w == 2u && slot && body_width(x, slot) != 5) {
+        n = 1; /* a 7-bit group's dispute: the newer value at 1, the older in disp */
+        x->disp = V2_DISP(slot, id >> 6, v);
+    }
+    *p = (uint8_t)((n << 6) | (id & 63u));
+}
+
 static void vote(v2_state_t *r, v2_session_t *x, unsigned slot, unsigned i, uint8_t d, unsigned w, uint32_t now)
 {
     uint8_t *p = &x->plane[slot][i];
     unsigned c = *p >> 6, v = *p & 63u, acc = (unsigned)slot_ok(x, slot);
     if (c == 0) {
-        /* a disputed plane (v: one of its two values) counts a proven sighting of neither as
-         * unproven: in a 7-bit group, where the 6-bit CRC is the only check */
-        if (v && v != d && x->disp != V2_DISP(slot, i, d) && slot && body_width(x, slot) != 5)
-            w = 1;
         *p = (uint8_t)((w << 6) | d);
     } else if (v == d) {
         c += w;
@@ -308,18 +319,7 @@ static void vote(v2_state_t *r, v2_session_t *x, unsigned slot, unsigned i, uint
         } else if (acc && (!slot || body_width(x, slot) != 6)) {
             return; /* the header and 8-bit groups: an 8-bit CRC holds them */
         } else {
-            /* (w - c) is 1 or 0; an unproven pair's cancel leaves a fresh plane */
-            if (w > c) {
-                *p = (uint8_t)((1u << 6) | d);
-            } else if (w == 2u) {
-                /* two proven sightings that disagree: count 0, keeping one value in the plane
-                 * (the newer unless it is 0, a fresh plane's) and the other in disp */
-                *p = (uint8_t)(d ? d : v);
-                if (slot && body_width(x, slot) != 5)
-                    x->disp = V2_DISP(slot, i, d ? v : d);
-            } else {
-                *p = 0; /* two unproven sightings: a fresh plane */
-            }
+            plane_overturn(x, slot, i << 6 | d, w);
             if (acc) {
                 x->ok[slot >> 3] &= (uint8_t)~(1u << (slot & 7u));
                 x->nok--;
