@@ -68,6 +68,7 @@ typedef struct {
     sc_et2_rx_config_t cfg;
     uint8_t key[SC_ET2_KEY_LEN];
     uint8_t has_key, done, reported_nok;
+    uint8_t marked;            /* the session showed a misplaced marker (stream_data) */
     v2_session_t ss;
     sc_et2_rx_stats_t stats;
 } v2_state_t;
@@ -119,6 +120,7 @@ void sc_et2_rx_reset(sc_et2_rx_t *rx)
     memset(&r->ss, 0, sizeof r->ss);
     r->done = 0;
     r->reported_nok = 0;
+    r->marked = 0;
 }
 
 sc_err_t sc_et2_rx_resume(sc_et2_rx_t *rx)
@@ -134,6 +136,7 @@ sc_err_t sc_et2_rx_resume(sc_et2_rx_t *rx)
     memset(&r->ss, 0, sizeof r->ss);
     r->done = 0;
     r->reported_nok = 0;
+    r->marked = 0;
     return SC_OK;
 }
 
@@ -160,6 +163,7 @@ static v2_session_t *session_for(v2_state_t *r, const v2_stream_t *s, uint32_t n
             /* the phone started over with other data (another N): what we have is stale */
             session_claim(x, s, now);
             r->reported_nok = 0;
+            r->marked = 0;
         }
         return x;
     }
@@ -167,6 +171,7 @@ static v2_session_t *session_for(v2_state_t *r, const v2_stream_t *s, uint32_t n
         return NULL;
     session_claim(x, s, now);
     r->reported_nok = 0;
+    r->marked = 0;
     return x;
 }
 
@@ -230,6 +235,20 @@ static unsigned body_width(const v2_session_t *x, unsigned slot)
     return header_layout(x->hdr, &lay) ? 0u : slot_width(&lay, slot);
 }
 
+/* One of the group's planes has been seen twice (the count's top: two proven sightings, or
+ * more that agree). A session that showed a changed length (r->marked) takes a 7-bit group only
+ * then: its 6-bit CRC passes one wrong group in 64, and a group of single sightings in a
+ * session that one copy of the phone gave in one round is otherwise never seen again before
+ * the session ends (capture 95980 of bench_rx_events at 2.5x: planes 0 and 4 of the SSID's
+ * first group each 3 high, every other group complete in the same round). */
+static int plane_twice(const v2_session_t *x, unsigned slot)
+{
+    for (unsigned i = 0; i < 8; i++)
+        if ((x->plane[slot][i] >> 6) == V2_PLANE_CNT_MAX)
+            return 1;
+    return 0;
+}
+
 static void try_slot(v2_state_t *r, v2_session_t *x, unsigned slot)
 {
     if (slot_ok(x, slot) || !group_known(x, slot))
@@ -257,6 +276,8 @@ static void try_slot(v2_state_t *r, v2_session_t *x, unsigned slot)
     int good;
     if (w == 5)
         good = sc_crc8(b, 5) == b[5];
+    else if (w == 6 && r->marked && !plane_twice(x, slot))
+        return; /* (in a marked session, a 7-bit group waits until one plane is seen twice) */
     else /* a 7-bit group: its planes 0..6 are the bytes' bits 0..6, so every byte is < 0x80 by
           * construction and the 6-bit CRC in plane 7 is its only check (docs/receiver.md §9) */
         good = w == 6 && (x->plane[slot][7] & 63u) == (sc_crc8(b, 6) & 63u);
@@ -614,6 +635,14 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
                       (use_seq ? gap >= 8u - s->aplane && gap <= 8u - s->aplane + 12u : s->since == 0);
         int beside_sure = s->anchor == A_MARKER && s->sure && s->slot != slot && (use_seq ? gap <= 2u : s->since == 0);
         s->prevmk = (uint8_t)(slot + 1u);
+        /* A marker where the list cannot have one, by sequence number: within two frames of a
+         * proven copy of another marker, or before the next group's three copies are over
+         * after a proven plane and not the next group's marker in its place. Honest air never
+         * shows one (the phone's other frames only widen gaps); a changed length does, and
+         * marks the session (try_slot). A tentative stream's places may be wrong: not it. */
+        if (use_seq && !s->tent && !follows &&
+            (beside_sure || (s->anchor == A_PLANE && s->sure && gap <= 10u - s->aplane)))
+            r->marked = 1;
         if (!copy && !follows && beside_sure) {
             /* right beside a proven copy of another marker: this copy is the odd one out */
             if (s->since < 255)
@@ -667,6 +696,7 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
                     r->stats.bad_header++;
                     session_claim(x2, s, now);
                     r->reported_nok = 0;
+                    r->marked = 0;
                 }
                 if (x2->nok != r->reported_nok) {
                     r->reported_nok = x2->nok;
@@ -788,6 +818,7 @@ sc_et_event_type_t sc_et2_rx_tick(sc_et2_rx_t *rx, uint32_t now_ms)
     if (r->ss.used && since(now_ms, r->ss.last_ms) >= (int32_t)V2_SESSION_IDLE_MS) {
         memset(&r->ss, 0, sizeof r->ss);
         r->reported_nok = 0;
+        r->marked = 0;
     }
     return ev;
 }
