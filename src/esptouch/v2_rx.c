@@ -55,8 +55,12 @@ typedef struct {
     uint8_t hdr[6];
     uint8_t ok[6];             /* bit per slot: CRC-valid */
     uint8_t plane[SC_ET2_MAX_GROUPS][8]; /* (count << 6) | 6-bit value */
+    uint16_t disp;             /* the newest dispute's older value: V2_DISP(slot, plane, value) */
     uint32_t last_ms;
 } v2_session_t;
+#define V2_DISP(slot, i, d) ((uint16_t)(0x8000u | (slot) << 9 | (i) << 6 | (d)))
+/* disp sits in what was padding before last_ms: the state keeps its size */
+_Static_assert(sizeof(v2_session_t) == 356, "v2_session_t grew");
 
 typedef struct {
     v2_stream_t st[V2_NST];    /* first: a stream's address is its index times its size */
@@ -64,6 +68,7 @@ typedef struct {
     sc_et2_rx_config_t cfg;
     uint8_t key[SC_ET2_KEY_LEN];
     uint8_t has_key, done, reported_nok;
+    uint8_t marked;            /* the session showed a misplaced marker (stream_data) */
     v2_session_t ss;
     sc_et2_rx_stats_t stats;
 } v2_state_t;
@@ -115,6 +120,7 @@ void sc_et2_rx_reset(sc_et2_rx_t *rx)
     memset(&r->ss, 0, sizeof r->ss);
     r->done = 0;
     r->reported_nok = 0;
+    r->marked = 0;
 }
 
 sc_err_t sc_et2_rx_resume(sc_et2_rx_t *rx)
@@ -130,6 +136,7 @@ sc_err_t sc_et2_rx_resume(sc_et2_rx_t *rx)
     memset(&r->ss, 0, sizeof r->ss);
     r->done = 0;
     r->reported_nok = 0;
+    r->marked = 0;
     return SC_OK;
 }
 
@@ -156,6 +163,7 @@ static v2_session_t *session_for(v2_state_t *r, const v2_stream_t *s, uint32_t n
             /* the phone started over with other data (another N): what we have is stale */
             session_claim(x, s, now);
             r->reported_nok = 0;
+            r->marked = 0;
         }
         return x;
     }
@@ -163,6 +171,7 @@ static v2_session_t *session_for(v2_state_t *r, const v2_stream_t *s, uint32_t n
         return NULL;
     session_claim(x, s, now);
     r->reported_nok = 0;
+    r->marked = 0;
     return x;
 }
 
@@ -226,6 +235,20 @@ static unsigned body_width(const v2_session_t *x, unsigned slot)
     return header_layout(x->hdr, &lay) ? 0u : slot_width(&lay, slot);
 }
 
+/* One of the group's planes has been seen twice (the count's top: two proven sightings, or
+ * more that agree). A session that showed a changed length (r->marked) takes a 7-bit group only
+ * then: its 6-bit CRC passes one wrong group in 64, and a group of single sightings in a
+ * session that one copy of the phone gave in one round is otherwise never seen again before
+ * the session ends (capture 95980 of bench_rx_events at 2.5x: planes 0 and 4 of the SSID's
+ * first group each 3 high, every other group complete in the same round). */
+static int plane_twice(const v2_session_t *x, unsigned slot)
+{
+    for (unsigned i = 0; i < 8; i++)
+        if ((x->plane[slot][i] >> 6) == V2_PLANE_CNT_MAX)
+            return 1;
+    return 0;
+}
+
 static void try_slot(v2_state_t *r, v2_session_t *x, unsigned slot)
 {
     if (slot_ok(x, slot) || !group_known(x, slot))
@@ -253,6 +276,8 @@ static void try_slot(v2_state_t *r, v2_session_t *x, unsigned slot)
     int good;
     if (w == 5)
         good = sc_crc8(b, 5) == b[5];
+    else if (w == 6 && r->marked && !plane_twice(x, slot))
+        return; /* (in a marked session, a 7-bit group waits until one plane is seen twice) */
     else /* a 7-bit group: its planes 0..6 are the bytes' bits 0..6, so every byte is < 0x80 by
           * construction and the 6-bit CRC in plane 7 is its only check (docs/receiver.md §9) */
         good = w == 6 && (x->plane[slot][7] & 63u) == (sc_crc8(b, 6) & 63u);
@@ -271,7 +296,34 @@ static void try_slot(v2_state_t *r, v2_session_t *x, unsigned slot)
  * wrong group. Such a group is accepted, but the next sighting of the changed plane contradicts
  * it, usually before the session ends: so an accepted group's planes go on counting their
  * sightings, and a 7-bit group reopens when a contradicting sighting outweighs one of its planes
- * (a plane seen twice survives one). Honest air never contradicts an accepted group. */
+ * (a plane seen twice survives one). Honest air never contradicts an accepted group.
+ * Two proven sightings of a plane that disagree cancelled to count 0, yet one of them was
+ * changed: honest air never gives such a pair. The plane then forgot it, and the next
+ * proven sighting alone made it known again, even one of a third value: capture 21271 of
+ * bench_rx_events at 7.5x (plane 5 of the SSID's first group seen true, then 3 low, then 2
+ * high; the last completed the group past its 6-bit CRC beside a changed CRC plane). Now the
+ * plane of a 7-bit group keeps the newer of the two values at count 1 and the session's newest
+ * dispute the older (disp), so a proven sighting that agrees with neither counts as unproven:
+ * the plane needs a second that agrees. One that agrees with either counts as before. A plane
+ * whose older value a later dispute took from disp knows only the newer one, so a sighting of
+ * the older waits for one more (the cost, in captures with changed lengths only; disp sits in
+ * padding, the state keeps its size, and a fresh plane's vote is as before). */
+static SC_NOINLINE void plane_overturn(v2_session_t *x, unsigned slot, unsigned id, unsigned w)
+{
+    /* a sighting id (plane << 6 | value) of weight w outweighs or cancels the other value its
+     * plane holds (out of line: it runs on conflicts alone) */
+    uint8_t *p = &x->plane[slot][id >> 6];
+    unsigned c = *p >> 6, v = *p & 63u;
+    /* the older value of this plane's dispute (below) counts as it did before the dispute; any
+     * other takes the count left, 1 or 0 */
+    unsigned n = x->disp == V2_DISP(slot, 0u, id) ? w : w - c;
+    if (n == 0 && w == 2u && slot && body_width(x, slot) != 5) {
+        n = 1; /* a 7-bit group's dispute: the newer value at 1, the older in disp */
+        x->disp = V2_DISP(slot, id >> 6, v);
+    }
+    *p = (uint8_t)((n << 6) | (id & 63u));
+}
+
 static void vote(v2_state_t *r, v2_session_t *x, unsigned slot, unsigned i, uint8_t d, unsigned w, uint32_t now)
 {
     uint8_t *p = &x->plane[slot][i];
@@ -288,7 +340,7 @@ static void vote(v2_state_t *r, v2_session_t *x, unsigned slot, unsigned i, uint
         } else if (acc && (!slot || body_width(x, slot) != 6)) {
             return; /* the header and 8-bit groups: an 8-bit CRC holds them */
         } else {
-            *p = (uint8_t)(((w - c) << 6) | d);
+            plane_overturn(x, slot, i << 6 | d, w);
             if (acc) {
                 x->ok[slot >> 3] &= (uint8_t)~(1u << (slot & 7u));
                 x->nok--;
@@ -583,6 +635,14 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
                       (use_seq ? gap >= 8u - s->aplane && gap <= 8u - s->aplane + 12u : s->since == 0);
         int beside_sure = s->anchor == A_MARKER && s->sure && s->slot != slot && (use_seq ? gap <= 2u : s->since == 0);
         s->prevmk = (uint8_t)(slot + 1u);
+        /* A marker where the list cannot have one, by sequence number: within two frames of a
+         * proven copy of another marker, or before the next group's three copies are over
+         * after a proven plane and not the next group's marker in its place. Honest air never
+         * shows one (the phone's other frames only widen gaps); a changed length does, and
+         * marks the session (try_slot). A tentative stream's places may be wrong: not it. */
+        if (use_seq && !s->tent && !follows &&
+            (beside_sure || (s->anchor == A_PLANE && s->sure && gap <= 10u - s->aplane)))
+            r->marked = 1;
         if (!copy && !follows && beside_sure) {
             /* right beside a proven copy of another marker: this copy is the odd one out */
             if (s->since < 255)
@@ -636,6 +696,7 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
                     r->stats.bad_header++;
                     session_claim(x2, s, now);
                     r->reported_nok = 0;
+                    r->marked = 0;
                 }
                 if (x2->nok != r->reported_nok) {
                     r->reported_nok = x2->nok;
@@ -757,6 +818,7 @@ sc_et_event_type_t sc_et2_rx_tick(sc_et2_rx_t *rx, uint32_t now_ms)
     if (r->ss.used && since(now_ms, r->ss.last_ms) >= (int32_t)V2_SESSION_IDLE_MS) {
         memset(&r->ss, 0, sizeof r->ss);
         r->reported_nok = 0;
+        r->marked = 0;
     }
     return ev;
 }

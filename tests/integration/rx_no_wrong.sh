@@ -19,7 +19,10 @@
 # by its window counted as seen in two frames), 51726 and 93948 at 7.5x (of 100 000: a byte
 # guessed from one of two disagreeing single-frame halves);
 # AirKiss 11753, 12101, 22148, 29969 at 7.5x (a password block on one proven sighting whose
-# changed lengths kept its 7-bit CRC).
+# changed lengths kept its 7-bit CRC); ESP-TOUCH v2 (100 000 captures) 95980 at 2.5x (two
+# changed planes of a 7-bit group past its 6-bit CRC, seen once, in a session that one copy of
+# the phone gave in one round) and 21271 at 7.5x (a plane whose two proven sightings disagreed,
+# then a third changed value completing a 7-bit group past its 6-bit CRC).
 set -euo pipefail
 b="$SC_BUILD/bench/bench_rx_events"
 [ -x "$b" ] || { echo "rx_no_wrong: $b missing"; exit 1; }
@@ -54,3 +57,5 @@ one 7.5 75300
 one 2.5 39306
 for k in 99174 51726 93948; do one 7.5 "$k"; done
 for k in 11753 12101 22148 29969; do one 7.5 "$k"; done
+one 2.5 95980
+one 7.5 21271

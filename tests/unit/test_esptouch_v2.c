@@ -535,6 +535,140 @@ static void test_rx_reopen_crc_collision(void **state)
     assert_memory_equal(res.password, "123456789012", 12);
 }
 
+/* A plane whose two proven sightings disagree, then a third value (capture 21271 of
+ * bench_rx_events at 7.5x): plane a of the SSID's first 7-bit group is seen true in round 0
+ * (the group's other planes lost), changed in round 1 (the others lost again), and changed to a
+ * third value in round 2, beside a changed plane b, such that the group's 6-bit CRC holds. The
+ * dispute of round 1 left the plane empty, so round 2's value was known at one sighting and
+ * the session finished with a wrong SSID; now a disputed plane counts a proven sighting of a
+ * third value as unproven, and the session finishes (in round 4) with the true SSID. */
+static unsigned disp_base, disp_a, disp_b;
+static uint16_t disp_len_a[2], disp_len_b;
+static int dispute_plane(unsigned long k, unsigned r, unsigned i, uint16_t *len)
+{
+    (void)k;
+    if (i < disp_base || i >= disp_base + 8u || r > 2)
+        return 0;
+    unsigned pl = i - disp_base;
+    if (r < 2)
+        return pl != disp_a ? 1 : (r == 1 ? (*len = disp_len_a[0], 0) : 0);
+    if (pl == disp_a)
+        *len = disp_len_a[1];
+    else if (pl == disp_b)
+        *len = disp_len_b;
+    return 0;
+}
+
+static void test_rx_disputed_plane(void **state)
+{
+    (void)state;
+    sc_et2_encoder_t e;
+    encode_vector_a(&e);
+    disp_base = 12u + 2u * 11u + 3u; /* body group 2 (slot 3, "TP-LIN"), as above */
+    assert_int_equal(e.pkts[disp_base - 1u], SC_ET2_SEQ_BASE + 2u);
+    int found = 0;
+    for (unsigned a = 0; a < 7 && !found; a++) {
+        uint8_t d0[8];
+        for (unsigned i = 0; i < 8; i++)
+            d0[i] = (uint8_t)(e.pkts[disp_base + i] & 63u);
+        int da1 = d0[a] < 63 ? 1 : -1; /* round 1's value */
+        for (unsigned b = 0; b < 8 && !found; b++)
+            for (int da = -3; da <= 3 && !found; da++)
+                for (int db = -3; db <= 3 && !found; db++) {
+                    uint8_t d[8], g[6] = { 0 };
+                    memcpy(d, d0, 8);
+                    if (b == a || !da || da == da1 || !db || d[a] + da < 0 || d[a] + da > 63 || d[b] + db < 0 ||
+                        d[b] + db > 63)
+                        continue;
+                    d[a] = (uint8_t)(d[a] + da);
+                    d[b] = (uint8_t)(d[b] + db);
+                    for (unsigned i = 0; i < 7; i++)
+                        for (unsigned k = 0; k < 6; k++)
+                            g[k] = (uint8_t)(g[k] | (((d[i] >> (5u - k)) & 1u) << i));
+                    if ((sc_crc8(g, 6) & 63u) != d[7])
+                        continue;
+                    disp_a = a;
+                    disp_b = b;
+                    disp_len_a[0] = (uint16_t)(e.pkts[disp_base + a] + da1);
+                    disp_len_a[1] = (uint16_t)(e.pkts[disp_base + a] + da);
+                    disp_len_b = (uint16_t)(e.pkts[disp_base + b] + db);
+                    found = 1;
+                }
+    }
+    assert_true(found);
+    static sc_et2_rx_t rx;
+    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+    sc_et2_result_t res;
+    long done = run(&rx, &e, 6, dispute_plane, &res);
+    assert_true(done >= 3 * (long)e.npkts && done < 5 * (long)e.npkts);
+    assert_int_equal(res.ssid_len, 12);
+    assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
+    assert_memory_equal(res.password, "123456789012", 12);
+}
+
+/* A session that showed a marker where the list cannot have one takes a 7-bit group only once
+ * one of its planes is seen twice (capture 95980 of bench_rx_events at 2.5x). One copy of the
+ * phone, round 0: the third copy of body group 0's marker says group 1 (beside two proven
+ * copies: a changed length), and two planes of the SSID's first 7-bit group are changed such
+ * that its 6-bit CRC holds; every group is seen once. Before, round 0 finished with a wrong
+ * SSID; now the group waits, round 1's true planes dispute the changed ones, and round 2
+ * finishes with the true SSID. */
+static unsigned mk_pkt[2];
+static uint16_t mk_len[2];
+static int marked_round(unsigned long k, unsigned r, unsigned i, uint16_t *len)
+{
+    (void)k;
+    if (r != 0)
+        return 0;
+    if (i == 14u)
+        *len = (uint16_t)(*len + 1u);
+    for (unsigned j = 0; j < 2; j++)
+        if (i == mk_pkt[j])
+            *len = mk_len[j];
+    return 0;
+}
+
+static void test_rx_marked_session(void **state)
+{
+    (void)state;
+    sc_et2_encoder_t e;
+    encode_vector_a(&e);
+    assert_int_equal(e.pkts[14], SC_ET2_SEQ_BASE);
+    const unsigned base = 12u + 2u * 11u + 3u; /* body group 2 (slot 3, "TP-LIN"), as above */
+    int found = 0;
+    for (unsigned a = 0; a < 8 && !found; a++)
+        for (unsigned b = a + 1; b < 8 && !found; b++)
+            for (int da = -3; da <= 3 && !found; da++)
+                for (int db = -3; db <= 3 && !found; db++) {
+                    uint8_t d[8], g[6] = { 0 };
+                    for (unsigned i = 0; i < 8; i++)
+                        d[i] = (uint8_t)(e.pkts[base + i] & 63u);
+                    if (!da || !db || d[a] + da < 0 || d[a] + da > 63 || d[b] + db < 0 || d[b] + db > 63)
+                        continue;
+                    d[a] = (uint8_t)(d[a] + da);
+                    d[b] = (uint8_t)(d[b] + db);
+                    for (unsigned i = 0; i < 7; i++)
+                        for (unsigned k = 0; k < 6; k++)
+                            g[k] = (uint8_t)(g[k] | (((d[i] >> (5u - k)) & 1u) << i));
+                    if ((sc_crc8(g, 6) & 63u) != d[7])
+                        continue;
+                    mk_pkt[0] = base + a;
+                    mk_len[0] = (uint16_t)(e.pkts[base + a] + da);
+                    mk_pkt[1] = base + b;
+                    mk_len[1] = (uint16_t)(e.pkts[base + b] + db);
+                    found = 1;
+                }
+    assert_true(found);
+    static sc_et2_rx_t rx;
+    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+    sc_et2_result_t res;
+    long done = run(&rx, &e, 4, marked_round, &res);
+    assert_true(done >= 2 * (long)e.npkts && done < 3 * (long)e.npkts);
+    assert_int_equal(res.ssid_len, 12);
+    assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
+    assert_memory_equal(res.password, "123456789012", 12);
+}
+
 /* A head that lost one of its four frames (SYNC COUNT SYNC COUNT) still locks, tentatively,
  * on the header's plane 0 after the three left: the list decodes in the round it started
  * instead of a whole list later (docs/protocol/esptouch-v2.md §8). */
@@ -653,6 +787,8 @@ int main(void)
         cmocka_unit_test(test_rx_head_partial_corrupt),
         cmocka_unit_test(test_rx_resume_two_phones),
         cmocka_unit_test(test_rx_reopen_crc_collision),
+        cmocka_unit_test(test_rx_disputed_plane),
+        cmocka_unit_test(test_rx_marked_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
