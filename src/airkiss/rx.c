@@ -433,11 +433,9 @@ sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32
      * header and the others not, or all three headers: the phone sends headers in pairs, so a
      * length was changed. It marks the session (try_finish), as a failing proven chain does;
      * sending its blocks back too (changed_lengths) cost more and caught no more. */
-    if (use_seq && contig && s->hist[0]) {
-        unsigned o = s->h.offset;
-        unsigned h0 = (unsigned)(s->hist[0] - o - 128u) < 128u, h1 = (unsigned)(s->hist[1] - o - 128u) < 128u,
-                 h2 = (unsigned)(len - o - 128u) < 128u;
-        if (h1 && h0 == h2) {
+    unsigned hdr = s->h.offset + 128u; /* a header's lengths: hdr .. hdr + 127 */
+    if ((unsigned)(s->hist[1] - hdr) < 128u && s->hist[0] && use_seq) {
+        if (((unsigned)(s->hist[0] - hdr) < 128u) == ((unsigned)(len - hdr) < 128u)) {
             ak_session_t *x = session_for(r, s, now_ms);
             if (x)
                 x->used |= AK_MARKED;
