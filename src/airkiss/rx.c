@@ -8,7 +8,8 @@
  * after them give a block, accepted only if its 7-bit CRC over (index, bytes) holds. Blocks
  * vote per index across rounds and copies; nothing depends on the order of the phases. The
  * session completes only when every block has the length T implies and CRC8(SSID) matches
- * the magic. All state is caller-owned. */
+ * the magic, and, once the sender's frames showed changed lengths, every password block was
+ * seen twice. All state is caller-owned. */
 #include <string.h>
 
 #include "../common/state.h"
@@ -20,6 +21,8 @@
 #define AK_SESSION_IDLE_MS 15000u
 #define AK_KNOWN 2u
 #define AK_CNT_MAX 3u
+#define AK_USED 1u   /* ak_session_t.used: the slot holds a session */
+#define AK_MARKED 2u /* the sender's frames came changed (changed_lengths, the header check) */
 
 enum { P_NONE = 0, P_HDR1, P_BLOCK };
 
@@ -37,7 +40,8 @@ typedef struct {
 
 typedef struct {
     uint8_t sender[SC_MAC_LEN];
-    uint8_t used;
+    uint8_t used;             /* AK_USED | AK_MARKED; AK_MARKED alone: a retired session's sender
+                               * and its mark, for that sender's next run (sc_ak_rx_resume) */
     uint8_t t, c, mcnt;       /* magic: T, CRC8(SSID), vote count */
     uint8_t p, pcnt;          /* prefix */
     uint8_t blk[AK_NBLK];     /* (count << 3) | length; 0 = nothing. count 1: one sighting across
@@ -100,7 +104,12 @@ sc_err_t sc_ak_rx_resume(sc_ak_rx_t *rx)
     for (unsigned i = 0; i < AK_NST; i++)
         if (sc_rxhdr_from(&r->st[i].h, r->ss.sender))
             memset(&r->st[i], 0, sizeof r->st[i]);
+    /* the votes go; whose they were and the mark stay for the sender's next run (session_for) */
+    uint8_t sender[SC_MAC_LEN], mark = (uint8_t)(r->ss.used & AK_MARKED);
+    memcpy(sender, r->ss.sender, SC_MAC_LEN);
     memset(&r->ss, 0, sizeof r->ss);
+    memcpy(r->ss.sender, sender, SC_MAC_LEN);
+    r->ss.used = mark;
     r->done = 0;
     r->reported = 0;
     return SC_OK;
@@ -112,12 +121,15 @@ static unsigned blk_len(unsigned t, unsigned j) { return t - 4u * j < 4u ? t - 4
 static ak_session_t *session_for(ak_state_t *r, const ak_stream_t *s, uint32_t now)
 {
     ak_session_t *x = &r->ss;
-    if (x->used && sc_rxhdr_from(&s->h, x->sender))
+    if ((x->used & AK_USED) && sc_rxhdr_from(&s->h, x->sender))
         return x;
-    if (x->used && since(now, x->last_ms) < (int32_t)AK_SESSION_IDLE_MS)
+    if ((x->used & AK_USED) && since(now, x->last_ms) < (int32_t)AK_SESSION_IDLE_MS)
         return NULL;
+    /* a sender's mark outlives its session (sc_ak_rx_resume): its next run's frames come the
+     * same way, and a session started afresh has not yet seen the chains that show it */
+    uint8_t mark = (uint8_t)((x->used & AK_MARKED) && sc_rxhdr_from(&s->h, x->sender) ? AK_MARKED : 0u);
     memset(x, 0, sizeof *x);
-    x->used = 1;
+    x->used = (uint8_t)(AK_USED | mark);
     sc_rxhdr_unpack(s->h.ks, x->sender);
     x->last_ms = now;
     r->reported = 0;
@@ -151,6 +163,12 @@ static int try_finish(ak_state_t *r, ak_session_t *x, const ak_stream_t *s, sc_a
     for (unsigned j = 0; 4u * j < t; j++)
         if ((x->blk[j] >> 3) < AK_KNOWN || (x->blk[j] & 7u) != blk_len(t, j))
             return 0;
+    /* Nothing but its 7-bit CRC checks a password block (the SSID's CRC8 covers the SSID's): in a
+     * session whose frames came changed, each must have been seen twice. */
+    if (x->used & AK_MARKED)
+        for (unsigned j = 0; 4u * j < p; j++)
+            if ((x->blk[j] >> 3) < AK_CNT_MAX)
+                return 0;
     unsigned sl = t - p - 1u;
     if (sc_crc8(x->msg + p + 1u, sl) != x->c) {
         r->stats.bad_ssid_crc++;
@@ -248,6 +266,18 @@ static void chain_reset(ak_stream_t *s)
     s->prev = P_NONE;
 }
 
+/* A proven chain failed its CRC: the session's lengths came changed (lost frames make no proven
+ * chain), and a block taken on one proven sighting alone may have passed its 7-bit CRC with some
+ * (1 in 128), so each such block waits for one more agreeing sighting. The mark (try_finish)
+ * covers the password blocks that come after. */
+static void changed_lengths(ak_session_t *x)
+{
+    for (unsigned j = 0; j < AK_NBLK; j++)
+        if ((x->blk[j] >> 3) == 2u)
+            x->blk[j] = (uint8_t)(x->blk[j] - 8u);
+    x->used |= AK_MARKED;
+}
+
 static int block_end(ak_state_t *r, ak_session_t *x, ak_stream_t *s, unsigned w)
 {
     s->prev = P_NONE;
@@ -260,13 +290,8 @@ static int block_end(ak_state_t *r, ak_session_t *x, ak_stream_t *s, unsigned w)
     memcpy(buf + 1, s->bbytes, s->bn);
     if ((sc_crc8(buf, s->bn + 1u) & 0x7Fu) != s->bcrc) {
         r->stats.bad_crc++;
-        /* A proven chain that fails shows changed lengths in this session, and a block taken on
-         * one proven sighting alone may have passed its 7-bit CRC with some (1 in 128): each
-         * such block waits for one more agreeing sighting. Lost frames make no proven chain. */
         if (w == 2u)
-            for (unsigned j = 0; j < AK_NBLK; j++)
-                if ((x->blk[j] >> 3) == 2u)
-                    x->blk[j] = (uint8_t)(x->blk[j] - 8u);
+            changed_lengths(x);
         return 0;
     }
     r->stats.blocks_ok++;
@@ -404,6 +429,18 @@ sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32
         s->hist[0] = s->hist[1] = 0; /* a guide run must be consecutive */
     if (s->h.state != SC_RXS_LOCKED)
         return SC_ET_EV_NONE;
+    /* Three frames proven consecutive (hist[0] is kept only then) whose middle one is a sequence
+     * header and the others not, or all three headers: the phone sends headers in pairs, so a
+     * length was changed. It marks the session (try_finish), as a failing proven chain does;
+     * sending its blocks back too (changed_lengths) cost more and caught no more. */
+    unsigned hdr = s->h.offset + 128u; /* a header's lengths: hdr .. hdr + 127 */
+    if ((unsigned)(s->hist[1] - hdr) < 128u && s->hist[0] && use_seq) {
+        if (((unsigned)(s->hist[0] - hdr) < 128u) == ((unsigned)(len - hdr) < 128u)) {
+            ak_session_t *x = session_for(r, s, now_ms);
+            if (x)
+                x->used |= AK_MARKED;
+        }
+    }
     if (len <= s->h.offset || (unsigned)(len - s->h.offset) >= 512u) {
         chain_reset(s);
         return SC_ET_EV_NONE;
@@ -431,7 +468,7 @@ sc_et_event_type_t sc_ak_rx_tick(sc_ak_rx_t *rx, uint32_t now_ms)
         return SC_ET_EV_NONE;
     sc_rxtab_t t = table(r);
     sc_et_event_type_t ev = sc_rxtab_expire(&t, now_ms) ? SC_ET_EV_UNLOCKED : SC_ET_EV_NONE;
-    if (r->ss.used && since(now_ms, r->ss.last_ms) >= (int32_t)AK_SESSION_IDLE_MS) {
+    if ((r->ss.used & AK_USED) && since(now_ms, r->ss.last_ms) >= (int32_t)AK_SESSION_IDLE_MS) {
         memset(&r->ss, 0, sizeof r->ss);
         r->reported = 0;
     }

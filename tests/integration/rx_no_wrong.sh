@@ -19,10 +19,14 @@
 # by its window counted as seen in two frames), 51726 and 93948 at 7.5x (of 100 000: a byte
 # guessed from one of two disagreeing single-frame halves);
 # AirKiss 11753, 12101, 22148, 29969 at 7.5x (a password block on one proven sighting whose
-# changed lengths kept its 7-bit CRC); ESP-TOUCH v2 (100 000 captures) 95980 at 2.5x (two
-# changed planes of a 7-bit group past its 6-bit CRC, seen once, in a session that one copy of
-# the phone gave in one round) and 21271 at 7.5x (a plane whose two proven sightings disagreed,
-# then a third changed value completing a 7-bit group past its 6-bit CRC).
+# changed lengths kept its 7-bit CRC); 100 000 captures found the same path after a session had
+# shown changed lengths: AirKiss 62738 at 2.5x, 60830, 62225, 77801 at 7.5x. 60830 and 62225
+# now give no result at all: their password block 1 came changed in nearly every sighting, and
+# the one right result 60830 gave came from the same one-sighting path as its wrong one.
+# ESP-TOUCH v2 (100 000 captures) 95980 at 2.5x (two changed planes of a 7-bit group past its
+# 6-bit CRC, seen once, in a session that one copy of the phone gave in one round) and 21271 at
+# 7.5x (a plane whose two proven sightings disagreed, then a third changed value completing a
+# 7-bit group past its 6-bit CRC).
 set -euo pipefail
 b="$SC_BUILD/bench/bench_rx_events"
 [ -x "$b" ] || { echo "rx_no_wrong: $b missing"; exit 1; }
@@ -37,14 +41,14 @@ run() {
     [ "$rc" -eq 0 ] || { echo "rx_no_wrong: FAIL: exit $rc at scale $1"; exit 1; }
     echo "rx_no_wrong: ok at scale $1 ($n results, none wrong)"
 }
-# one SCALE CAPTURE
+# one SCALE CAPTURE [MIN_RESULTS (1)]
 one() {
     local rc=0 out
     out=$("$b" --capture "$2" --check --scale "$1" 2>&1) || rc=$?
     grep -q '^BENCH rx_events_wrong_results 0 count$' <<<"$out" && [ "$rc" -eq 0 ] ||
         { echo "$out"; echo "rx_no_wrong: FAIL: capture $2 at scale $1 (rc $rc)"; exit 1; }
     n=$(sed -n 's/^BENCH rx_events_results \([0-9]*\) count$/\1/p' <<<"$out")
-    [ "${n:-0}" -gt 0 ] || { echo "rx_no_wrong: FAIL: capture $2 at scale $1 gave no result"; exit 1; }
+    [ "${n:-0}" -ge "${3:-1}" ] || { echo "rx_no_wrong: FAIL: capture $2 at scale $1 gave ${n:-0} results (expected >= ${3:-1})"; exit 1; }
     echo "rx_no_wrong: ok capture $2 at scale $1 ($n results, none wrong)"
 }
 run 1 30000
@@ -59,3 +63,7 @@ for k in 99174 51726 93948; do one 7.5 "$k"; done
 for k in 11753 12101 22148 29969; do one 7.5 "$k"; done
 one 2.5 95980
 one 7.5 21271
+one 2.5 62738
+one 7.5 60830 0
+one 7.5 62225 0
+one 7.5 77801
