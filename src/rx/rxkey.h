@@ -104,6 +104,19 @@ static SC_RX_INLINE int sc_rxtab_holds(const void *st, unsigned n, size_t size, 
             return 1;
     return 0;
 }
+/* The first stream of the table at st with k's upper key word (sc_rxtab_holds' test), or NULL:
+ * a stream of k's sender, or another that shares the word, or a free slot that kept its key. */
+static SC_RX_INLINE sc_rxhdr_t *sc_rxtab_hi(void *st, unsigned n, size_t size, uint32_t hi)
+{
+    char *p = (char *)st;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
+    for (unsigned i = 0; i < n; i++, p += size)
+        if ((uint32_t)(((sc_rxhdr_t *)(void *)p)->ks >> 32) == hi)
+            return (sc_rxhdr_t *)(void *)p;
+    return NULL;
+}
 /* Which slot a fresh stream takes: a free one, else the least recently heard searching stream
  * (one heard within search_quiet_ms is kept, when that is > 0) or locked stream silent for
  * idle_unlock_ms, ties to the first; NULL when none may go. Inline so that a decoder with a
