@@ -12,6 +12,9 @@
 #if SMARTCFG_WITH_ESPTOUCH_V2
 #include "../esptouch/v2_stream.h"
 #endif
+#if SMARTCFG_WITH_AIRKISS
+#include "../airkiss/ak_stream.h"
+#endif
 #include "rxkey.h"
 
 typedef struct {
@@ -258,6 +261,17 @@ static SC_NOINLINE int v2_plain(v2_stream_t *s, const sc_rxkey_t *k, uint32_t no
 }
 #endif
 
+#if SMARTCFG_WITH_AIRKISS
+/* The same for AirKiss (ak_plain_len). */
+static SC_NOINLINE int ak_plain(ak_stream_t *s, const sc_rxkey_t *k, uint32_t now)
+{
+    if (!ak_plain_len(s, k->len) || (uint32_t)s->h.ks != (uint32_t)k->ks || s->h.kb != k->kb)
+        return 0;
+    ak_plain_note(s, k, now);
+    return 1;
+}
+#endif
+
 static void note(sc_rx_event_t *ev, int *best, sc_et_event_type_t t, sc_proto_t p, uint8_t ch, uint16_t off,
                  uint8_t known, uint8_t needed)
 {
@@ -321,10 +335,10 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
      * a plain frame of a searching stream (most frames of the foreign senders' streams) is
      * noted without the decoder's call (v2_plain) */
     v2_stream_t *v2s;
-    if ((v2_had && (v2s = (v2_stream_t *)(void *)sc_rxtab_hi(r->v2.opaque, SC_RXTAB_V2_N, SC_RXTAB_V2_SIZE,
-                                                              (uint32_t)(key.ks >> 32)))
-             ? !v2_plain(v2s, &key, now_ms)
-             : v2_opens) &&
+    if ((v2_opens || (v2_had &&
+                      (v2s = (v2_stream_t *)(void *)sc_rxtab_hi(r->v2.opaque, SC_RXTAB_V2_N, SC_RXTAB_V2_SIZE,
+                                                                (uint32_t)(key.ks >> 32))) &&
+                      !v2_plain(v2s, &key, now_ms))) &&
         (protocols & SC_PROTO_ESPTOUCH_V2)) {
         sc_et2_result_t res;
         sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, now_ms, &res);
@@ -358,8 +372,11 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
      * subset of ak_senders: a bit without a stream costs a call that finds none) get them all.
      * Tested in this order because most frames have no AirKiss stream (the protocol last, as
      * for v2). */
+    ak_stream_t *aks;
     if ((ak_opens || (ak_had && (!v1_lock || !key.has_seq || (r->ak_locked & bit)) &&
-                      sc_rxtab_holds(r->ak.opaque, SC_RXTAB_AK_N, SC_RXTAB_AK_SIZE, (uint32_t)(key.ks >> 32)))) &&
+                      (aks = (ak_stream_t *)(void *)sc_rxtab_hi(r->ak.opaque, SC_RXTAB_AK_N, SC_RXTAB_AK_SIZE,
+                                                                (uint32_t)(key.ks >> 32))) &&
+                      !ak_plain(aks, &key, now_ms))) && /* a plain frame of a searching stream: noted, as for v2 */
         (protocols & SC_PROTO_AIRKISS)) {
         sc_ak_result_t res;
         sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, now_ms, &res);
