@@ -44,17 +44,23 @@ static SC_RX_INLINE void v2_hist_push(v2_stream_t *s, uint16_t len)
 }
 
 /* Whether a frame of length len is a plain frame of stream s: one that can do nothing but move
- * the stream's clock and history. So it is when the stream is searching, its newest length can
- * start no pair (stream_search tests nothing else) and lies less than V2_STEP_LO above this one
- * (no plane-7 step, sc_et2_rx_feed_key). Most frames of the foreign senders' searching streams
- * are plain, and the receiver front notes them itself (v2_plain_note) without the decoder's
- * call (docs/m4.md, branch pf14). */
+ * the stream's clock and history. So it is when the stream is searching, its newest length lies
+ * less than V2_STEP_LO above this one (no plane-7 step, sc_et2_rx_feed_key), and stream_search
+ * would test nothing that can pass: the newest length starts no pair (outside SC_ET2_SYNC +
+ * offset_min .. + offset_max + V2_PAIR_SPAN), or it does, but this one is no COUNT for it
+ * (pair_ok: a SYNC, then 24..23 + SC_ET2_MAX_GROUPS longer) and no plane 0 under the offset of
+ * the stream's pair (64..127 above cand_l - SC_ET2_SYNC; never with cand_l 0). Most frames of
+ * the foreign senders' searching streams are plain, and the receiver front notes them itself
+ * (v2_plain_note) without the decoder's call (docs/m4.md, branch pf14). */
 static SC_RX_INLINE int v2_plain_len(const v2_stream_t *s, unsigned len, unsigned offset_min, unsigned offset_max)
 {
     unsigned p = s->hist[2];
-    return s->h.state == SC_RXS_SEARCH && p - (SC_ET2_SYNC + offset_min) > offset_max - offset_min + V2_PAIR_SPAN &&
-           p - len - V2_STEP_LO > V2_STEP_SPAN;
+    return s->h.state == SC_RXS_SEARCH && p - len - V2_STEP_LO > V2_STEP_SPAN &&
+           (p - (SC_ET2_SYNC + offset_min) > offset_max - offset_min + V2_PAIR_SPAN || /* (most frames) */
+            ((p > SC_ET2_SYNC + offset_max || len - p - 24u > SC_ET2_MAX_GROUPS - 1u) &&
+             len + SC_ET2_SYNC - s->cand_l - 64u >= 64u));
 }
+
 /* A plain frame k of s (v2_plain_len, and s is k's stream) noted and pushed, exactly as the
  * decoder's feed would (a retransmission of the stream's last frame changes nothing there). */
 static SC_RX_INLINE void v2_plain_note(v2_stream_t *s, const sc_rxkey_t *k, uint32_t now)
