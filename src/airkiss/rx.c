@@ -16,7 +16,7 @@
 #include "ak_stream.h"
 #include "smartcfg/airkiss.h"
 
-#define AK_NST SC_RXTAB_AK_N /* the front reads the table too (sc_rxtab_holds) */
+#define AK_NST SC_RXTAB_AK_N /* the front reads the table too (sc_rxtab_hi) */
 #define AK_NBLK 32            /* ceil(127 / 4) */
 #define AK_SESSION_IDLE_MS 15000u
 #define AK_KNOWN 2u

@@ -19,7 +19,7 @@
 #include "v2_int.h"
 #include "v2_stream.h"
 
-#define V2_NST SC_RXTAB_V2_N /* the front reads the table too (sc_rxtab_holds) */
+#define V2_NST SC_RXTAB_V2_N /* the front reads the table too (sc_rxtab_hi) */
 #define V2_SESSION_IDLE_MS 10000u
 #define V2_PLANE_CNT_MAX 3u
 #define V2_KNOWN 2u            /* a plane is known at this count: one sequence-proven sighting or two others */
