@@ -333,12 +333,13 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     /* the protocol is tested last: most frames neither have a bit nor may open a stream; a set
      * bit is checked against the table's sender words (another sender's bit cost a call), and
      * a plain frame of a searching stream (most frames of the foreign senders' streams) is
-     * noted without the decoder's call (v2_plain) */
+     * noted without the decoder's call (v2_plain), a SYNC-range length too (the v1 phone sends
+     * none, so its frames pay nothing for the found stream's checks; AirKiss below cannot) */
     v2_stream_t *v2s;
-    if ((v2_opens || (v2_had &&
-                      (v2s = (v2_stream_t *)(void *)sc_rxtab_hi(r->v2.opaque, SC_RXTAB_V2_N, SC_RXTAB_V2_SIZE,
-                                                                (uint32_t)(key.ks >> 32))) &&
-                      !v2_plain(v2s, &key, now_ms))) &&
+    if ((v2_had && (v2s = (v2_stream_t *)(void *)sc_rxtab_hi(r->v2.opaque, SC_RXTAB_V2_N, SC_RXTAB_V2_SIZE,
+                                                              (uint32_t)(key.ks >> 32)))
+             ? !v2_plain(v2s, &key, now_ms)
+             : v2_opens) &&
         (protocols & SC_PROTO_ESPTOUCH_V2)) {
         sc_et2_result_t res;
         sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, now_ms, &res);
@@ -376,7 +377,9 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     if ((ak_opens || (ak_had && (!v1_lock || !key.has_seq || (r->ak_locked & bit)) &&
                       (aks = (ak_stream_t *)(void *)sc_rxtab_hi(r->ak.opaque, SC_RXTAB_AK_N, SC_RXTAB_AK_SIZE,
                                                                 (uint32_t)(key.ks >> 32))) &&
-                      !ak_plain(aks, &key, now_ms))) && /* a plain frame of a searching stream: noted, as for v2 */
+                      !ak_plain(aks, &key, now_ms))) && /* a plain frame of a searching stream: noted, as for
+                                                         * v2, but not a length of the opening range, which the
+                                                         * v1 phone's frames mostly have: their call stays as it was */
         (protocols & SC_PROTO_AIRKISS)) {
         sc_ak_result_t res;
         sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, now_ms, &res);
