@@ -14,9 +14,10 @@
 
 #include "../common/state.h"
 #include "../rx/rxkey.h"
+#include "ak_stream.h"
 #include "smartcfg/airkiss.h"
 
-#define AK_NST SC_RXTAB_AK_N /* the front reads the table too (sc_rxtab_holds) */
+#define AK_NST SC_RXTAB_AK_N /* the front reads the table too (sc_rxtab_hi) */
 #define AK_NBLK 32            /* ceil(127 / 4) */
 #define AK_SESSION_IDLE_MS 15000u
 #define AK_KNOWN 2u
@@ -25,18 +26,6 @@
 #define AK_MARKED 2u /* the sender's frames came changed (changed_lengths, the header check) */
 
 enum { P_NONE = 0, P_HDR1, P_BLOCK };
-
-typedef struct {
-    sc_rxhdr_t h;              /* first: the stream table helpers (rxkey.h) walk it */
-    uint16_t hist[3];
-    uint8_t win[3];           /* the last chained symbols below 128, newest last */
-    uint8_t nwin;
-    uint8_t winw;             /* bit k: win[k] came right after its predecessor (by sequence number) */
-    uint8_t bw;               /* weight of the block being read: 2 proven consecutive, else 1 */
-    uint8_t prev, prev_val;   /* block parser */
-    uint8_t bj, bcrc, bn;
-    uint8_t bbytes[4];
-} ak_stream_t;
 
 typedef struct {
     uint8_t sender[SC_MAC_LEN];

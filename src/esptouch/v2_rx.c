@@ -17,37 +17,14 @@
 #include "../common/state.h"
 #include "../rx/rxkey.h"
 #include "v2_int.h"
+#include "v2_stream.h"
 
-#define V2_NST SC_RXTAB_V2_N /* the front reads the table too (sc_rxtab_holds) */
+#define V2_NST SC_RXTAB_V2_N /* the front reads the table too (sc_rxtab_hi) */
 #define V2_SESSION_IDLE_MS 10000u
 #define V2_PLANE_CNT_MAX 3u
 #define V2_KNOWN 2u            /* a plane is known at this count: one sequence-proven sighting or two others */
-/* A group's plane 7 (lengths 960..1023 above the overhead) and the next group's first marker
- * (128..167) one datagram later: the marker is this much shorter, whatever the overhead */
-#define V2_STEP_LO (0x3C0u - (SC_ET2_SEQ_BASE + SC_ET2_MAX_GROUPS - 2u))
-#define V2_STEP_SPAN (0x3FFu - SC_ET2_SEQ_BASE - V2_STEP_LO)
-#define V2_STEP_MIN_MS 12u     /* the sender's 15 ms gap, less the AP's relay jitter ... */
-#define V2_STEP_MAX_MS 17u     /* ... and plus it */
 
 enum { A_NONE = 0, A_COUNT, A_MARKER, A_PLANE };
-
-typedef struct {
-    sc_rxhdr_t h;              /* first: the stream table helpers (rxkey.h) walk it */
-    uint16_t hist[3];          /* newest last */
-    uint16_t cand_l, cand_m;   /* a SYNC/COUNT pair seen once (needs a second sighting) */
-    uint16_t aseq;             /* sequence number of the anchor */
-    uint8_t anchor, slot, aplane, since;
-    uint8_t n;                 /* N from this stream's COUNT */
-    uint8_t sure;              /* the anchor's slot is proven (see stream_data) */
-    uint8_t prevmk;            /* slot + 1 when this stream's previous frame was a marker, else 0 */
-    uint8_t ncand;             /* a COUNT's N that differed from n, seen once */
-    uint16_t step_ms16;        /* searching: when plane 7 and the next marker came (low 16 bits
-                                  of the ms clock, | 1; 0 = never): sc_et2_rx_candidate */
-    uint8_t tent;              /* locked on three of the head's four frames (head_partial): offset
-                                  and N rest on one frame seen once, until a header plane agrees */
-} v2_stream_t;
-/* step_ms16 and tent sit in what was the stream's tail padding: the state keeps its size */
-_Static_assert(sizeof(v2_stream_t) == 56, "v2_stream_t grew");
 
 typedef struct {
     uint8_t sender[SC_MAC_LEN];
@@ -494,13 +471,6 @@ static SC_RX_INLINE int head_window(const v2_stream_t *s, uint16_t len)
     return s->hist[0] == s->hist[2] && s->hist[1] == len;
 }
 
-static SC_RX_INLINE void hist_push(v2_stream_t *s, uint16_t len)
-{
-    s->hist[0] = s->hist[1];
-    s->hist[1] = s->hist[2];
-    s->hist[2] = len;
-}
-
 /* A searching stream locks: its offset and N, anchored at a COUNT (tentative: head_partial). */
 static SC_NOINLINE void stream_lock(v2_state_t *r, v2_stream_t *s, uint16_t off, uint8_t n, int tent, uint16_t seq)
 {
@@ -551,7 +521,7 @@ static int stream_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t s
     int lock = 0;
     uint16_t p = s->hist[2];
     /* a SYNC or (a partial head's) COUNT before this frame: one test for most foreign frames */
-    if (p >= SC_ET2_SYNC + r->cfg.offset_min && p <= SC_ET2_SYNC + r->cfg.offset_max + 23u + SC_ET2_MAX_GROUPS) {
+    if (p >= SC_ET2_SYNC + r->cfg.offset_min && p <= SC_ET2_SYNC + r->cfg.offset_max + V2_PAIR_SPAN) {
         if (pair_ok(r, p, len, &off, &n)) {
             if (head_window(s, len) || (s->cand_l == p && s->cand_m == len))
                 lock = 1;
@@ -569,7 +539,7 @@ static int stream_search(v2_state_t *r, v2_stream_t *s, uint16_t len, uint16_t s
             }
         }
     }
-    hist_push(s, len);
+    v2_hist_push(s, len);
     if (lock)
         stream_lock(r, s, off, n, lock == 2, seq);
     (void)now;
@@ -585,7 +555,7 @@ static SC_NOINLINE int tent_search(v2_state_t *r, v2_stream_t *s, uint16_t len, 
     uint16_t off;
     uint8_t n;
     int whole = pair_ok(r, s->hist[2], len, &off, &n) && head_window(s, len);
-    hist_push(s, len);
+    v2_hist_push(s, len);
     if (whole)
         stream_lock(r, s, off, n, 0, seq);
     return whole;

@@ -7,7 +7,14 @@
 
 #include "smartcfg/receiver.h"
 
+#include "../common/outline.h"
 #include "../common/state.h"
+#if SMARTCFG_WITH_ESPTOUCH_V2
+#include "../esptouch/v2_stream.h"
+#endif
+#if SMARTCFG_WITH_AIRKISS
+#include "../airkiss/ak_stream.h"
+#endif
 #include "rxkey.h"
 
 typedef struct {
@@ -239,6 +246,32 @@ static void from_ak(sc_rx_result_t *o, const sc_ak_result_t *v)
 }
 #endif
 
+#if SMARTCFG_WITH_ESPTOUCH_V2
+/* The frame is a plain frame of s, a searching v2 stream whose upper key word is the frame's
+ * (v2_plain_len): then it is noted as the decoder would note it, and 1; else 0, nothing
+ * changed, and the decoder gets the frame. Out of line: inlined, its registers cost the
+ * front's other paths more than the call costs here (docs/m4.md, branch pf14). */
+static SC_NOINLINE int v2_plain(v2_stream_t *s, const sc_rxkey_t *k, uint32_t now)
+{
+    /* the length first: a frame that is not plain leaves at once */
+    if (!v2_plain_len(s, k->len, 0, SC_RX_OFFSET_MAX_DEFAULT) || (uint32_t)s->h.ks != (uint32_t)k->ks || s->h.kb != k->kb)
+        return 0;
+    v2_plain_note(s, k, now);
+    return 1;
+}
+#endif
+
+#if SMARTCFG_WITH_AIRKISS
+/* The same for AirKiss (ak_plain_len). */
+static SC_NOINLINE int ak_plain(ak_stream_t *s, const sc_rxkey_t *k, uint32_t now)
+{
+    if (!ak_plain_len(s, k->len) || (uint32_t)s->h.ks != (uint32_t)k->ks || s->h.kb != k->kb)
+        return 0;
+    ak_plain_note(s, k, now);
+    return 1;
+}
+#endif
+
 static void note(sc_rx_event_t *ev, int *best, sc_et_event_type_t t, sc_proto_t p, uint8_t ch, uint16_t off,
                  uint8_t known, uint8_t needed)
 {
@@ -298,8 +331,15 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     int v2_opens = (unsigned)key.len - SC_ET2_SYNC <= SC_RX_OFFSET_MAX_DEFAULT; /* a SYNC's */
     unsigned v2_had = r->v2_senders & bit;
     /* the protocol is tested last: most frames neither have a bit nor may open a stream; a set
-     * bit is checked against the table's sender words (another sender's bit cost a call) */
-    if ((v2_opens || (v2_had && sc_rxtab_holds(r->v2.opaque, SC_RXTAB_V2_N, SC_RXTAB_V2_SIZE, (uint32_t)(key.ks >> 32)))) &&
+     * bit is checked against the table's sender words (another sender's bit cost a call), and
+     * a plain frame of a searching stream (most frames of the foreign senders' streams) is
+     * noted without the decoder's call (v2_plain), a SYNC-range length too (the v1 phone sends
+     * none, so its frames pay nothing for the found stream's checks; AirKiss below cannot) */
+    v2_stream_t *v2s;
+    if ((v2_had && (v2s = (v2_stream_t *)(void *)sc_rxtab_hi(r->v2.opaque, SC_RXTAB_V2_N, SC_RXTAB_V2_SIZE,
+                                                              (uint32_t)(key.ks >> 32)))
+             ? !v2_plain(v2s, &key, now_ms)
+             : v2_opens) &&
         (protocols & SC_PROTO_ESPTOUCH_V2)) {
         sc_et2_result_t res;
         sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, now_ms, &res);
@@ -333,8 +373,13 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
      * subset of ak_senders: a bit without a stream costs a call that finds none) get them all.
      * Tested in this order because most frames have no AirKiss stream (the protocol last, as
      * for v2). */
+    ak_stream_t *aks;
     if ((ak_opens || (ak_had && (!v1_lock || !key.has_seq || (r->ak_locked & bit)) &&
-                      sc_rxtab_holds(r->ak.opaque, SC_RXTAB_AK_N, SC_RXTAB_AK_SIZE, (uint32_t)(key.ks >> 32)))) &&
+                      (aks = (ak_stream_t *)(void *)sc_rxtab_hi(r->ak.opaque, SC_RXTAB_AK_N, SC_RXTAB_AK_SIZE,
+                                                                (uint32_t)(key.ks >> 32))) &&
+                      !ak_plain(aks, &key, now_ms))) && /* a plain frame of a searching stream: noted, as for
+                                                         * v2, but not a length of the opening range, which the
+                                                         * v1 phone's frames mostly have: their call stays as it was */
         (protocols & SC_PROTO_AIRKISS)) {
         sc_ak_result_t res;
         sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, now_ms, &res);

@@ -79,30 +79,30 @@ static SC_RX_INLINE sc_rxhdr_t *sc_rxtab_match(void *st, unsigned n, size_t size
     }
     return NULL;
 }
-/* The stream decoders' tables as the receiver front reads them (sc_rxtab_holds): each
+/* The stream decoders' tables as the receiver front reads them (sc_rxtab_hi): each
  * decoder's state begins with its n streams of `size` bytes (asserted in v2_rx.c and
  * airkiss/rx.c, which take their table sizes from here). */
 #define SC_RXTAB_V2_N 3u
 #define SC_RXTAB_V2_SIZE 56u
 #define SC_RXTAB_AK_N 3u
 #define SC_RXTAB_AK_SIZE 56u
-/* Whether the table at st may hold a stream of k's sender: one of its streams has k's upper key
- * word (sender bytes 4..5 and the flags, the word sc_rxtab_match compares first). 0 only when
- * sc_rxtab_match finds nothing, so the front skips a decoder that would only have counted the
- * frame; a free slot whose key stayed in place may answer 1 (a call that finds no stream, as
- * before). The front's sender summaries share a bit between senders, and the phone's own frames
- * paid a whole call of a decoder whose foreign sender had its bit (docs/m4.md): this walk is
- * a load and compare per slot, the call some 45 instructions. */
-static SC_RX_INLINE int sc_rxtab_holds(const void *st, unsigned n, size_t size, uint32_t hi)
+/* The first stream of the table at st whose upper key word (sender bytes 4..5 and the flags, the
+ * word sc_rxtab_match compares first) is hi, or NULL: k's stream, or another that shares the
+ * word, or a free slot whose key stayed in place. NULL only when sc_rxtab_match finds nothing,
+ * so the front skips a decoder that would only have counted the frame; a found stream the front
+ * checks whole before it notes a plain frame itself (receiver.c). The front's sender summaries
+ * share a bit between senders, and the phone's own frames paid a whole call of a decoder whose
+ * foreign sender had its bit (docs/m4.md): this walk is a load and compare per slot. */
+static SC_RX_INLINE sc_rxhdr_t *sc_rxtab_hi(void *st, unsigned n, size_t size, uint32_t hi)
 {
-    const char *p = (const char *)st;
+    char *p = (char *)st;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 4
 #endif
     for (unsigned i = 0; i < n; i++, p += size)
-        if ((uint32_t)(((const sc_rxhdr_t *)(const void *)p)->ks >> 32) == hi)
-            return 1;
-    return 0;
+        if ((uint32_t)(((sc_rxhdr_t *)(void *)p)->ks >> 32) == hi)
+            return (sc_rxhdr_t *)(void *)p;
+    return NULL;
 }
 /* Which slot a fresh stream takes: a free one, else the least recently heard searching stream
  * (one heard within search_quiet_ms is kept, when that is > 0) or locked stream silent for

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* AirKiss receiver: its stream, shared by the decoder (rx.c) and the receiver front
+ * (src/rx/receiver.c), which notes a searching stream's plain frames itself (ak_plain_len,
+ * ak_plain_note). */
+#ifndef SC_AK_STREAM_H
+#define SC_AK_STREAM_H
+
+#include "../rx/rxkey.h"
+
+typedef struct {
+    sc_rxhdr_t h;              /* first: the stream table helpers (rxkey.h) walk it */
+    uint16_t hist[3];
+    uint8_t win[3];           /* the last chained symbols below 128, newest last */
+    uint8_t nwin;
+    uint8_t winw;             /* bit k: win[k] came right after its predecessor (by sequence number) */
+    uint8_t bw;               /* weight of the block being read: 2 proven consecutive, else 1 */
+    uint8_t prev, prev_val;   /* block parser */
+    uint8_t bj, bcrc, bn;
+    uint8_t bbytes[4];
+} ak_stream_t;
+
+/* Whether a frame of length len is a plain frame of stream s: the stream is searching and len
+ * does not follow its newest length by one, so the frame ends no guide run (sc_ak_rx_feed_key
+ * tests nothing else on a searching stream) and can only move the stream's clock and history.
+ * The receiver front notes such frames itself (ak_plain_note) without the decoder's call
+ * (docs/m4.md, branch pf14). */
+static SC_RX_INLINE int ak_plain_len(const ak_stream_t *s, unsigned len)
+{
+    return s->h.state == SC_RXS_SEARCH && s->hist[2] + 1u != len;
+}
+/* A plain frame k of s (ak_plain_len, and s is k's stream) noted and pushed, exactly as the
+ * decoder's feed would: a retransmission of the stream's last frame changes nothing, and a gap
+ * in the sequence numbers clears the older lengths (a guide run must be consecutive). */
+static SC_RX_INLINE void ak_plain_note(ak_stream_t *s, const sc_rxkey_t *k, uint32_t now)
+{
+    if (k->retry && s->h.has_seq && s->h.seq == k->seq)
+        return;
+    int contig = !(k->has_seq && s->h.has_seq) || ((k->seq - s->h.seq) & 0x0FFFu) == 1u;
+    sc_rxhdr_note(&s->h, k, k->channel, now);
+    s->hist[0] = contig ? s->hist[1] : 0u;
+    s->hist[1] = contig ? s->hist[2] : 0u;
+    s->hist[2] = k->len;
+}
+
+#endif
