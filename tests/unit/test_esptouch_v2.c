@@ -478,6 +478,37 @@ static void test_rx_corrupt_count(void **state)
  * and the last group's CRC plane is lost, so round 0 cannot finish. Round 1 shows the true
  * planes: the accepted wrong group must reopen, and the session finish (in round 2) with the
  * true SSID. Before accepted groups reopened, round 1 finished with a wrong SSID. */
+/* Two of a 7-bit group's planes (among the first `nplanes`, plane 7 being its 6-bit CRC) whose
+ * lengths, each changed by -3..3, leave the group's CRC valid: the packet numbers and changed
+ * lengths of the first such pair, 0 if there is none. */
+static int crc_keeping_pair(const sc_et2_encoder_t *e, unsigned base, unsigned nplanes, unsigned pkt[2],
+                            uint16_t len[2])
+{
+    for (unsigned a = 0; a < nplanes; a++)
+        for (unsigned b = a + 1; b < nplanes; b++)
+            for (int da = -3; da <= 3; da++)
+                for (int db = -3; db <= 3; db++) {
+                    uint8_t d[8], g[6] = { 0 };
+                    for (unsigned i = 0; i < 8; i++)
+                        d[i] = (uint8_t)(e->pkts[base + i] & 63u);
+                    if (!da || !db || d[a] + da < 0 || d[a] + da > 63 || d[b] + db < 0 || d[b] + db > 63)
+                        continue;
+                    d[a] = (uint8_t)(d[a] + da);
+                    d[b] = (uint8_t)(d[b] + db);
+                    for (unsigned i = 0; i < 7; i++)
+                        for (unsigned k = 0; k < 6; k++)
+                            g[k] = (uint8_t)(g[k] | (((d[i] >> (5u - k)) & 1u) << i));
+                    if ((sc_crc8(g, 6) & 63u) != d[7])
+                        continue;
+                    pkt[0] = base + a;
+                    len[0] = (uint16_t)(e->pkts[base + a] + da);
+                    pkt[1] = base + b;
+                    len[1] = (uint16_t)(e->pkts[base + b] + db);
+                    return 1;
+                }
+    return 0;
+}
+
 static unsigned crc_pkt[2], crc_last;
 static uint16_t crc_len[2];
 static int corrupt_crc_group(unsigned long k, unsigned r, unsigned i, uint16_t *len)
@@ -501,30 +532,7 @@ static void test_rx_reopen_crc_collision(void **state)
     const unsigned base = 12u + 2u * 11u + 3u;
     assert_int_equal(e.pkts[base - 1u], SC_ET2_SEQ_BASE + 2u);
     crc_last = e.npkts - 1u;
-    int found = 0;
-    for (unsigned a = 0; a < 7 && !found; a++)
-        for (unsigned b = a + 1; b < 7 && !found; b++)
-            for (int da = -3; da <= 3 && !found; da++)
-                for (int db = -3; db <= 3 && !found; db++) {
-                    uint8_t d[8], g[6] = { 0 };
-                    for (unsigned i = 0; i < 8; i++)
-                        d[i] = (uint8_t)(e.pkts[base + i] & 63u);
-                    if (!da || !db || d[a] + da < 0 || d[a] + da > 63 || d[b] + db < 0 || d[b] + db > 63)
-                        continue;
-                    d[a] = (uint8_t)(d[a] + da);
-                    d[b] = (uint8_t)(d[b] + db);
-                    for (unsigned i = 0; i < 7; i++)
-                        for (unsigned k = 0; k < 6; k++)
-                            g[k] = (uint8_t)(g[k] | (((d[i] >> (5u - k)) & 1u) << i));
-                    if ((sc_crc8(g, 6) & 63u) != d[7])
-                        continue;
-                    crc_pkt[0] = base + a;
-                    crc_len[0] = (uint16_t)(e.pkts[base + a] + da);
-                    crc_pkt[1] = base + b;
-                    crc_len[1] = (uint16_t)(e.pkts[base + b] + db);
-                    found = 1;
-                }
-    assert_true(found);
+    assert_true(crc_keeping_pair(&e, base, 7, crc_pkt, crc_len));
     static sc_et2_rx_t rx;
     assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
     sc_et2_result_t res;
@@ -635,30 +643,7 @@ static void test_rx_marked_session(void **state)
     encode_vector_a(&e);
     assert_int_equal(e.pkts[14], SC_ET2_SEQ_BASE);
     const unsigned base = 12u + 2u * 11u + 3u; /* body group 2 (slot 3, "TP-LIN"), as above */
-    int found = 0;
-    for (unsigned a = 0; a < 8 && !found; a++)
-        for (unsigned b = a + 1; b < 8 && !found; b++)
-            for (int da = -3; da <= 3 && !found; da++)
-                for (int db = -3; db <= 3 && !found; db++) {
-                    uint8_t d[8], g[6] = { 0 };
-                    for (unsigned i = 0; i < 8; i++)
-                        d[i] = (uint8_t)(e.pkts[base + i] & 63u);
-                    if (!da || !db || d[a] + da < 0 || d[a] + da > 63 || d[b] + db < 0 || d[b] + db > 63)
-                        continue;
-                    d[a] = (uint8_t)(d[a] + da);
-                    d[b] = (uint8_t)(d[b] + db);
-                    for (unsigned i = 0; i < 7; i++)
-                        for (unsigned k = 0; k < 6; k++)
-                            g[k] = (uint8_t)(g[k] | (((d[i] >> (5u - k)) & 1u) << i));
-                    if ((sc_crc8(g, 6) & 63u) != d[7])
-                        continue;
-                    mk_pkt[0] = base + a;
-                    mk_len[0] = (uint16_t)(e.pkts[base + a] + da);
-                    mk_pkt[1] = base + b;
-                    mk_len[1] = (uint16_t)(e.pkts[base + b] + db);
-                    found = 1;
-                }
-    assert_true(found);
+    assert_true(crc_keeping_pair(&e, base, 8, mk_pkt, mk_len));
     static sc_et2_rx_t rx;
     assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
     sc_et2_result_t res;
