@@ -478,6 +478,31 @@ static void test_rx_corrupt_count(void **state)
  * and the last group's CRC plane is lost, so round 0 cannot finish. Round 1 shows the true
  * planes: the accepted wrong group must reopen, and the session finish (in round 2) with the
  * true SSID. Before accepted groups reopened, round 1 finished with a wrong SSID. */
+/* Whether a 7-bit group's eight plane values (6 bits each: planes 0..6 carry the six bytes'
+ * bits 0..6, plane 7 the CRC) pass its 6-bit CRC. */
+static int group7_crc_ok(const uint8_t d[8])
+{
+    uint8_t g[6] = { 0 };
+    for (unsigned i = 0; i < 7; i++)
+        for (unsigned k = 0; k < 6; k++)
+            g[k] = (uint8_t)(g[k] | (((d[i] >> (5u - k)) & 1u) << i));
+    return (sc_crc8(g, 6) & 63u) == d[7];
+}
+
+/* Vector A over four rounds with `edit` changing the air: the right datum, and only in the third
+ * round (the changed group is not taken in the first two). */
+static void right_in_third_round(const sc_et2_encoder_t *e, air_edit_t edit)
+{
+    static sc_et2_rx_t rx;
+    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+    sc_et2_result_t res;
+    long done = run(&rx, e, 4, edit, &res);
+    assert_true(done >= 2 * (long)e->npkts && done < 3 * (long)e->npkts);
+    assert_int_equal(res.ssid_len, 12);
+    assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
+    assert_memory_equal(res.password, "123456789012", 12);
+}
+
 /* Two of a 7-bit group's planes (among the first `nplanes`, plane 7 being its 6-bit CRC) whose
  * lengths, each changed by -3..3, leave the group's CRC valid: the packet numbers and changed
  * lengths of the first such pair, 0 if there is none. */
@@ -488,17 +513,14 @@ static int crc_keeping_pair(const sc_et2_encoder_t *e, unsigned base, unsigned n
         for (unsigned b = a + 1; b < nplanes; b++)
             for (int da = -3; da <= 3; da++)
                 for (int db = -3; db <= 3; db++) {
-                    uint8_t d[8], g[6] = { 0 };
+                    uint8_t d[8];
                     for (unsigned i = 0; i < 8; i++)
                         d[i] = (uint8_t)(e->pkts[base + i] & 63u);
                     if (!da || !db || d[a] + da < 0 || d[a] + da > 63 || d[b] + db < 0 || d[b] + db > 63)
                         continue;
                     d[a] = (uint8_t)(d[a] + da);
                     d[b] = (uint8_t)(d[b] + db);
-                    for (unsigned i = 0; i < 7; i++)
-                        for (unsigned k = 0; k < 6; k++)
-                            g[k] = (uint8_t)(g[k] | (((d[i] >> (5u - k)) & 1u) << i));
-                    if ((sc_crc8(g, 6) & 63u) != d[7])
+                    if (!group7_crc_ok(d))
                         continue;
                     pkt[0] = base + a;
                     len[0] = (uint16_t)(e->pkts[base + a] + da);
@@ -533,14 +555,7 @@ static void test_rx_reopen_crc_collision(void **state)
     assert_int_equal(e.pkts[base - 1u], SC_ET2_SEQ_BASE + 2u);
     crc_last = e.npkts - 1u;
     assert_true(crc_keeping_pair(&e, base, 7, crc_pkt, crc_len));
-    static sc_et2_rx_t rx;
-    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
-    sc_et2_result_t res;
-    long done = run(&rx, &e, 4, corrupt_crc_group, &res);
-    assert_true(done >= 2 * (long)e.npkts && done < 3 * (long)e.npkts);
-    assert_int_equal(res.ssid_len, 12);
-    assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
-    assert_memory_equal(res.password, "123456789012", 12);
+    right_in_third_round(&e, corrupt_crc_group);
 }
 
 /* A plane whose two proven sightings disagree, then a third value (capture 21271 of
@@ -583,17 +598,14 @@ static void test_rx_disputed_plane(void **state)
         for (unsigned b = 0; b < 8 && !found; b++)
             for (int da = -3; da <= 3 && !found; da++)
                 for (int db = -3; db <= 3 && !found; db++) {
-                    uint8_t d[8], g[6] = { 0 };
+                    uint8_t d[8];
                     memcpy(d, d0, 8);
                     if (b == a || !da || da == da1 || !db || d[a] + da < 0 || d[a] + da > 63 || d[b] + db < 0 ||
                         d[b] + db > 63)
                         continue;
                     d[a] = (uint8_t)(d[a] + da);
                     d[b] = (uint8_t)(d[b] + db);
-                    for (unsigned i = 0; i < 7; i++)
-                        for (unsigned k = 0; k < 6; k++)
-                            g[k] = (uint8_t)(g[k] | (((d[i] >> (5u - k)) & 1u) << i));
-                    if ((sc_crc8(g, 6) & 63u) != d[7])
+                    if (!group7_crc_ok(d))
                         continue;
                     disp_a = a;
                     disp_b = b;
@@ -644,14 +656,7 @@ static void test_rx_marked_session(void **state)
     assert_int_equal(e.pkts[14], SC_ET2_SEQ_BASE);
     const unsigned base = 12u + 2u * 11u + 3u; /* body group 2 (slot 3, "TP-LIN"), as above */
     assert_true(crc_keeping_pair(&e, base, 8, mk_pkt, mk_len));
-    static sc_et2_rx_t rx;
-    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
-    sc_et2_result_t res;
-    long done = run(&rx, &e, 4, marked_round, &res);
-    assert_true(done >= 2 * (long)e.npkts && done < 3 * (long)e.npkts);
-    assert_int_equal(res.ssid_len, 12);
-    assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
-    assert_memory_equal(res.password, "123456789012", 12);
+    right_in_third_round(&e, marked_round);
 }
 
 /* A head that lost one of its four frames (SYNC COUNT SYNC COUNT) still locks, tentatively,
