@@ -412,9 +412,9 @@ static int half_agrees(uint8_t idx, uint8_t v, uint8_t tag, uint8_t sym)
  * index has any, stand alone: a right half of the other kind would have paired with them into a
  * CRC-checked triplet, so a single-frame half that did not is wrong. As a candidate it is what
  * lets two changed frames pass the XOR: the CRC being linear, a half whose data nibble changed
- * by e names the true value XOR a difference that depends on e and on the half's kind alone, not
- * on the index, so two such candidates of one kind with the same e cancel in the XOR whatever
- * their indices (bench_rx_events 30000 --check --scale 7.5, capture 27903: a length +2 on the
+ * names the true value XOR a difference that depends on the nibble's change (true XOR shown) and
+ * on the half's kind alone, not on the index, so two such candidates of one kind whose nibbles
+ * changed alike cancel in the XOR whatever their indices (bench_rx_events 30000 --check --scale 7.5, capture 27903: a length +2 on the
  * nibble 2 of '2' and -2 on the nibble 4 of '4' gave 0x54 and 0x52, both XOR 0x66; '4' had a
  * first-nibble half seen twice beside the wrong second-nibble one). *single: the single-frame
  * halves the candidates came from, a bit per kind and data nibble (bit 16 * kind + nibble), 0
