@@ -33,7 +33,7 @@ static SC_RX_INLINE int ak_plain_len(const ak_stream_t *s, unsigned len)
  * in the sequence numbers clears the older lengths (a guide run must be consecutive). */
 static SC_RX_INLINE void ak_plain_note(ak_stream_t *s, const sc_rxkey_t *k, uint32_t now)
 {
-    if (k->retry && s->h.has_seq && s->h.seq == k->seq)
+    if (sc_rxhdr_repeat(&s->h, k))
         return;
     int contig = !(k->has_seq && s->h.has_seq) || ((k->seq - s->h.seq) & 0x0FFFu) == 1u;
     sc_rxhdr_note(&s->h, k, k->channel, now);

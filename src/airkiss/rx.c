@@ -380,7 +380,7 @@ static ak_stream_t *stream_for(ak_state_t *r, const sc_rxkey_t *k, uint32_t now)
 {
     sc_rxhdr_t *h = sc_rxtab_match(r->st, AK_NST, sizeof r->st[0], k);
     if (h)
-        return k->retry && h->has_seq && h->seq == k->seq ? NULL : (ak_stream_t *)(void *)h;
+        return sc_rxhdr_repeat(h, k) ? NULL : (ak_stream_t *)(void *)h;
     if (k->len < (uint16_t)(r->cfg.offset_min + 1u) || k->len > (uint16_t)(r->cfg.offset_max + 4u))
         return NULL;
     sc_rxtab_t t = table(r);

@@ -713,7 +713,7 @@ static v2_stream_t *stream_for(v2_state_t *r, const sc_rxkey_t *k, uint32_t now)
 {
     sc_rxhdr_t *h = sc_rxtab_match(r->st, V2_NST, sizeof r->st[0], k);
     if (h)
-        return k->retry && h->has_seq && h->seq == k->seq ? NULL : (v2_stream_t *)(void *)h;
+        return sc_rxhdr_repeat(h, k) ? NULL : (v2_stream_t *)(void *)h;
     if (k->len < (uint16_t)(SC_ET2_SYNC + r->cfg.offset_min) || k->len > (uint16_t)(SC_ET2_SYNC + r->cfg.offset_max))
         return NULL;
     return stream_open(r, k, now);

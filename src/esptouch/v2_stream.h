@@ -65,7 +65,7 @@ static SC_RX_INLINE int v2_plain_len(const v2_stream_t *s, unsigned len, unsigne
  * decoder's feed would (a retransmission of the stream's last frame changes nothing there). */
 static SC_RX_INLINE void v2_plain_note(v2_stream_t *s, const sc_rxkey_t *k, uint32_t now)
 {
-    if (k->retry && s->h.has_seq && s->h.seq == k->seq)
+    if (sc_rxhdr_repeat(&s->h, k))
         return;
     sc_rxhdr_note(&s->h, k, k->channel, now);
     v2_hist_push(s, k->len);

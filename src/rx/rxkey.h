@@ -138,6 +138,12 @@ static inline void sc_rxhdr_claim(sc_rxhdr_t *h, const sc_rxkey_t *k, uint32_t n
  * length itself before building its sc_rxtab_t, so a frame that cannot open costs nothing
  * more. Does not note the frame (see below). */
 sc_rxhdr_t *sc_rxtab_open(const sc_rxtab_t *t, const sc_rxkey_t *k, uint32_t now);
+/* Whether k is a retransmission of h's last frame (the retry bit and the same sequence number):
+ * the v2 and AirKiss decoders and the front's notes of their plain frames ignore it. */
+static SC_RX_INLINE int sc_rxhdr_repeat(const sc_rxhdr_t *h, const sc_rxkey_t *k)
+{
+    return k->retry && h->has_seq && h->seq == k->seq;
+}
 /* The frame is the stream's newest: sequence number, time, channel. */
 static inline void sc_rxhdr_note(sc_rxhdr_t *h, const sc_rxkey_t *k, uint8_t channel, uint32_t now)
 {
