@@ -90,14 +90,20 @@ void sc_et2_rx_set_key(sc_et2_rx_t *rx, const uint8_t *key16)
     }
 }
 
+/* No session: its votes, what was reported of it and its mark (the one session's state). */
+static void session_forget(v2_state_t *r)
+{
+    memset(&r->ss, 0, sizeof r->ss);
+    r->reported_nok = 0;
+    r->marked = 0;
+}
+
 void sc_et2_rx_reset(sc_et2_rx_t *rx)
 {
     v2_state_t *r = S(rx);
     memset(r->st, 0, sizeof r->st);
-    memset(&r->ss, 0, sizeof r->ss);
+    session_forget(r);
     r->done = 0;
-    r->reported_nok = 0;
-    r->marked = 0;
 }
 
 sc_err_t sc_et2_rx_resume(sc_et2_rx_t *rx)
@@ -110,19 +116,19 @@ sc_err_t sc_et2_rx_resume(sc_et2_rx_t *rx)
     for (unsigned i = 0; i < V2_NST; i++)
         if (r->st[i].h.state == SC_RXS_LOCKED && sc_rxhdr_from(&r->st[i].h, r->ss.sender))
             memset(&r->st[i], 0, sizeof r->st[i]);
-    memset(&r->ss, 0, sizeof r->ss);
+    session_forget(r);
     r->done = 0;
-    r->reported_nok = 0;
-    r->marked = 0;
     return SC_OK;
 }
 
 /* --- session -------------------------------------------------------------------------- */
 static int slot_ok(const v2_session_t *x, unsigned s) { return (x->ok[s >> 3] >> (s & 7u)) & 1u; }
 
-static void session_claim(v2_session_t *x, const v2_stream_t *s, uint32_t now)
+/* The session starts over for s's sender (session_forget first). */
+static void session_claim(v2_state_t *r, const v2_stream_t *s, uint32_t now)
 {
-    memset(x, 0, sizeof *x);
+    session_forget(r);
+    v2_session_t *x = &r->ss;
     x->used = 1;
     x->n = s->n;
     sc_rxhdr_unpack(s->h.ks, x->sender);
@@ -138,17 +144,13 @@ static v2_session_t *session_for(v2_state_t *r, const v2_stream_t *s, uint32_t n
             if (s->tent)
                 return NULL; /* an unconfirmed N does not throw the sender's session away */
             /* the phone started over with other data (another N): what we have is stale */
-            session_claim(x, s, now);
-            r->reported_nok = 0;
-            r->marked = 0;
+            session_claim(r, s, now);
         }
         return x;
     }
     if (x->used && since(now, x->last_ms) < (int32_t)V2_SESSION_IDLE_MS)
         return NULL;
-    session_claim(x, s, now);
-    r->reported_nok = 0;
-    r->marked = 0;
+    session_claim(r, s, now);
     return x;
 }
 
@@ -664,9 +666,7 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
                     }
                     /* consistent groups but an inconsistent whole: start the session over */
                     r->stats.bad_header++;
-                    session_claim(x2, s, now);
-                    r->reported_nok = 0;
-                    r->marked = 0;
+                    session_claim(r, s, now);
                 }
                 if (x2->nok != r->reported_nok) {
                     r->reported_nok = x2->nok;
@@ -786,9 +786,7 @@ sc_et_event_type_t sc_et2_rx_tick(sc_et2_rx_t *rx, uint32_t now_ms)
     sc_rxtab_t t = table(r);
     sc_et_event_type_t ev = sc_rxtab_expire(&t, now_ms) ? SC_ET_EV_UNLOCKED : SC_ET_EV_NONE;
     if (r->ss.used && since(now_ms, r->ss.last_ms) >= (int32_t)V2_SESSION_IDLE_MS) {
-        memset(&r->ss, 0, sizeof r->ss);
-        r->reported_nok = 0;
-        r->marked = 0;
+        session_forget(r);
     }
     return ev;
 }
