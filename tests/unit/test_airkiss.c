@@ -333,6 +333,9 @@ static const uint16_t AK_BLK[6][6] = { { 241, 128, 305, 306, 307, 308 }, { 180, 
 /* block 1 with '6' (310) changed into '^' (350): its 7-bit CRC still holds, as a bogus length
  * in capture 12101 of bench_rx_events --scale 7.5 made it */
 static const uint16_t AK_BLK1_BAD[6] = { 180, 129, 309, 350, 311, 312 };
+/* block 3 ("LINK") with 'I' (329) changed into 'J' (330): it fails its 7-bit CRC, a chain proven
+ * consecutive that shows the session's lengths came changed */
+static const uint16_t AK_BLK3_BAD[6] = { 162, 131, 332, 330, 334, 331 };
 
 static int feed_blk(sc_ak_rx_t *rx, unsigned j, uint16_t *seq, uint32_t *t, sc_ak_result_t *res)
 {
@@ -345,6 +348,19 @@ static void start_locked(sc_ak_rx_t *rx, uint16_t *seq, uint32_t *t, sc_ak_resul
     assert_int_equal(sc_ak_rx_init(rx, NULL), SC_OK);
     assert_false(feed_syms(rx, AK_GUIDE, 4, seq, t, res));
     assert_false(feed_syms(rx, AK_MAGIC, 4, seq, t, res));
+}
+
+/* Rounds of the prefix and every block once each, until the receiver completes (1) or the
+ * rounds are over (0). */
+static int feed_rounds(sc_ak_rx_t *rx, unsigned rounds, uint16_t *seq, uint32_t *t, sc_ak_result_t *res)
+{
+    int done = 0;
+    for (unsigned r = 0; r < rounds && !done; r++) {
+        done = feed_syms(rx, AK_PREFIX, 4, seq, t, res);
+        for (unsigned j = 0; j < 6 && !done; j++)
+            done = feed_blk(rx, j, seq, t, res);
+    }
+    return done;
 }
 
 /* A block taken on one proven sighting whose changed lengths passed the 7-bit CRC, in a session
@@ -364,33 +380,14 @@ static void test_rx_changed_lengths_one_sighting(void **state)
     assert_false(feed_blk(&rx, 0, &seq, &t, &res));
     assert_false(feed_syms(&rx, AK_BLK1_BAD, 6, &seq, &t, &res));
     assert_false(feed_blk(&rx, 2, &seq, &t, &res));
-    static const uint16_t blk3_changed[6] = { 162, 131, 332, 330, 334, 331 }; /* fails its CRC */
-    assert_false(feed_syms(&rx, blk3_changed, 6, &seq, &t, &res));
+    assert_false(feed_syms(&rx, AK_BLK3_BAD, 6, &seq, &t, &res));
     int done = 0;
     for (unsigned j = 3; j < 6; j++)
         done |= feed_blk(&rx, j, &seq, &t, &res);
     assert_false(done); /* before 2026-12-05: DONE with password "12345^78" */
     /* the next rounds' true sightings complete it, right */
-    for (unsigned r = 0; r < 2 && !done; r++) {
-        done = feed_syms(&rx, AK_PREFIX, 4, &seq, &t, &res);
-        for (unsigned j = 0; j < 6 && !done; j++)
-            done = feed_blk(&rx, j, &seq, &t, &res);
-    }
-    assert_true(done);
+    assert_true(feed_rounds(&rx, 2, &seq, &t, &res));
     check_tplink(&res);
-}
-
-/* The rounds after a result that a marked session refused: each feeds the prefix and every
- * block once; 1 when the receiver completes. */
-static int feed_rounds(sc_ak_rx_t *rx, unsigned rounds, uint16_t *seq, uint32_t *t, sc_ak_result_t *res)
-{
-    int done = 0;
-    for (unsigned r = 0; r < rounds && !done; r++) {
-        done = feed_syms(rx, AK_PREFIX, 4, seq, t, res);
-        for (unsigned j = 0; j < 6 && !done; j++)
-            done = feed_blk(rx, j, seq, t, res);
-    }
-    return done;
 }
 
 /* A session that showed changed lengths before a password block with changed lengths passed its
@@ -401,7 +398,6 @@ static int feed_rounds(sc_ak_rx_t *rx, unsigned rounds, uint16_t *seq, uint32_t 
 static void test_rx_marked_session_password_twice(void **state)
 {
     (void)state;
-    static const uint16_t blk3_changed[6] = { 162, 131, 332, 330, 334, 331 }; /* fails its CRC */
     static const uint16_t lone_header[3] = { 1, 203, 3 };                   /* 2 -> 203 */
     for (unsigned how = 0; how < 2; how++) {
         static sc_ak_rx_t rx;
@@ -410,7 +406,7 @@ static void test_rx_marked_session_password_twice(void **state)
         uint32_t t = 0;
         start_locked(&rx, &seq, &t, &res);
         if (how == 0)
-            assert_false(feed_syms(&rx, blk3_changed, 6, &seq, &t, &res));
+            assert_false(feed_syms(&rx, AK_BLK3_BAD, 6, &seq, &t, &res));
         else
             assert_false(feed_syms(&rx, lone_header, 3, &seq, &t, &res));
         assert_false(feed_syms(&rx, AK_PREFIX, 4, &seq, &t, &res));
@@ -432,7 +428,6 @@ static void test_rx_marked_session_password_twice(void **state)
 static void test_rx_mark_outlives_resume(void **state)
 {
     (void)state;
-    static const uint16_t blk3_changed[6] = { 162, 131, 332, 330, 334, 331 };
     for (unsigned marked = 0; marked < 2; marked++) {
         static sc_ak_rx_t rx;
         sc_ak_result_t res;
@@ -440,7 +435,7 @@ static void test_rx_mark_outlives_resume(void **state)
         uint32_t t = 0;
         start_locked(&rx, &seq, &t, &res);
         if (marked)
-            assert_false(feed_syms(&rx, blk3_changed, 6, &seq, &t, &res));
+            assert_false(feed_syms(&rx, AK_BLK3_BAD, 6, &seq, &t, &res));
         assert_true(feed_rounds(&rx, 3, &seq, &t, &res));
         check_tplink(&res);
         assert_int_equal(sc_ak_rx_resume(&rx), SC_OK);
