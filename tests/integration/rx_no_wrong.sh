@@ -30,27 +30,22 @@
 set -euo pipefail
 b="$SC_BUILD/bench/bench_rx_events"
 [ -x "$b" ] || { echo "rx_no_wrong: $b missing"; exit 1; }
-# run SCALE MIN_RESULTS
-run() {
-    local rc=0 out n
-    out=$("$b" 3000 --check --scale "$1" 2>&1) || rc=$?
-    echo "$out"
-    grep -q '^BENCH rx_events_wrong_results 0 count$' <<<"$out" || { echo "rx_no_wrong: FAIL: wrong results at scale $1 (rc $rc)"; exit 1; }
-    n=$(sed -n 's/^BENCH rx_events_results \([0-9]*\) count$/\1/p' <<<"$out")
-    [ "${n:-0}" -gt "$2" ] || { echo "rx_no_wrong: FAIL: only ${n:-0} results at scale $1 (expected > $2)"; exit 1; }
-    [ "$rc" -eq 0 ] || { echo "rx_no_wrong: FAIL: exit $rc at scale $1"; exit 1; }
-    echo "rx_no_wrong: ok at scale $1 ($n results, none wrong)"
-}
-# one SCALE CAPTURE [MIN_RESULTS (1)]
-one() {
-    local rc=0 out
-    out=$("$b" --capture "$2" --check --scale "$1" 2>&1) || rc=$?
+# check WHAT MIN_RESULTS BENCH_ARGS...: bench_rx_events --check with BENCH_ARGS must exit 0,
+# give no wrong result and at least MIN_RESULTS results (WHAT names the run in messages)
+check() {
+    local what=$1 min=$2 rc=0 out n
+    shift 2
+    out=$("$b" "$@" --check 2>&1) || rc=$?
     grep -q '^BENCH rx_events_wrong_results 0 count$' <<<"$out" && [ "$rc" -eq 0 ] ||
-        { echo "$out"; echo "rx_no_wrong: FAIL: capture $2 at scale $1 (rc $rc)"; exit 1; }
+        { echo "$out"; echo "rx_no_wrong: FAIL: $what: wrong results or exit $rc"; exit 1; }
     n=$(sed -n 's/^BENCH rx_events_results \([0-9]*\) count$/\1/p' <<<"$out")
-    [ "${n:-0}" -ge "${3:-1}" ] || { echo "rx_no_wrong: FAIL: capture $2 at scale $1 gave ${n:-0} results (expected >= ${3:-1})"; exit 1; }
-    echo "rx_no_wrong: ok capture $2 at scale $1 ($n results, none wrong)"
+    [ "${n:-0}" -ge "$min" ] || { echo "rx_no_wrong: FAIL: $what gave ${n:-0} results (expected >= $min)"; exit 1; }
+    echo "rx_no_wrong: ok $what ($n results, none wrong)"
 }
+# run SCALE MIN_RESULTS: the 3000 captures, more than MIN_RESULTS results
+run() { check "3000 captures at scale $1" $(($2 + 1)) 3000 --scale "$1"; }
+# one SCALE CAPTURE [MIN_RESULTS (1)]: one capture alone
+one() { check "capture $2 at scale $1" "${3:-1}" --capture "$2" --scale "$1"; }
 run 1 30000
 run 2.5 28000
 one 1 14682
