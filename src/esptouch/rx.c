@@ -150,7 +150,8 @@ typedef struct {
     uint32_t magic;
     uint32_t idle_unlock_ms; /* the configuration (sc_et_rx_config_t): the offsets fit a byte */
     uint8_t omin, omax;      /* (RX_OFFSET_CAP), which leaves room for the quiet frame below */
-    uint8_t nscan, done, done_session;
+    uint8_t nscan;
+    uint8_t done;            /* finished: the completed session's index + 1 (0 = running) */
     uint8_t act_channel;
     uint8_t cand_channel;    /* last candidate traffic: its channel ... */
     uint8_t quiet_channel;   /* the newest frame that opened no stream (opens_stream): its
@@ -1538,8 +1539,7 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
     if (changed) {
         sc_et_result_t res;
         if (session_try(r, x, &res)) {
-            r->done = 1;
-            r->done_session = s->session;
+            r->done = (uint8_t)(s->session + 1u);
             ev_stream(e, SC_ET_EV_DONE, r, s);
             e->result = res;
             return;
@@ -1627,12 +1627,13 @@ sc_err_t sc_et_rx_resume(sc_et_rx_t *rx)
     rx_state_t *r = S(rx);
     if (!r->done)
         return SC_ERR_STATE;
+    unsigned si = r->done - 1u;
     r->done = 0;
-    if (r->done_session < RX_NSESSIONS) {
+    if (si < RX_NSESSIONS) {
         for (unsigned k = 0; k < RX_NSTREAMS; k++)
-            if (r->st[k].session == r->done_session)
+            if (r->st[k].session == si)
                 stream_unlock(r, &r->st[k]);
-        session_retire(&r->ss[r->done_session]);
+        session_retire(&r->ss[si]);
     }
     return SC_OK;
 }
