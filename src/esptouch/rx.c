@@ -341,22 +341,31 @@ static void session_soften(session_t *x, unsigned from, unsigned to)
         }
 }
 
-/* How many of the indices from..to-1 have no value yet: the completion search's bound, asked
- * on every frame that changed a vote (up to 101 indices). Two nibble counters per byte, so a
- * byte at a time in the middle. */
-static unsigned count_missing(const session_t *x, unsigned from, unsigned to)
+/* Whether more than lim of the indices from..to-1 have no value yet: the completion search's
+ * bound, asked on every frame that changed a vote (up to 101 indices). Eight nibble counters a
+ * word at a time (a nibble is nonzero when bit 0 of w | w >> 1 | w >> 2 | w >> 3 is set in it;
+ * the product sums those bits into the top nibble), the counters outside from..to-1 set to count
+ * as known, and it stops once the answer is yes (most sessions are far from complete). */
+static int missing_over(const session_t *x, unsigned from, unsigned to, unsigned lim)
 {
-    unsigned n = 0, i = from;
-    if (i < to && (i & 1u))
-        n += !cnt_get(x, i++);
-    for (; i + 1u < to; i += 2u) {
-        unsigned b = x->cnt2[i >> 1];
-        n += !(b & 15u) + !(b >> 4);
+    unsigned n = 0;
+    uint32_t pad = 0x11111111u & ((1u << 4u * (from & 7u)) - 1u); /* below from */
+    for (unsigned i = from & ~7u; i < to; i += 8u) {
+        uint32_t w;
+        memcpy(&w, &x->cnt2[i >> 1], 4);
+        if (to - i < 8u)
+            pad |= 0x11111111u & ~((1u << 4u * (to - i)) - 1u); /* from to on */
+        w |= pad;
+        pad = 0;
+        w |= w >> 1;
+        w |= w >> 2;
+        n += 8u - (((w & 0x11111111u) * 0x11111111u) >> 28);
+        if (n > lim)
+            return 1;
     }
-    if (i < to)
-        n += !cnt_get(x, i);
-    return n;
+    return 0;
 }
+_Static_assert(RX_NIDX % 8u == 0 && offsetof(session_t, cnt2) % 4u == 0, "missing_over reads whole words of cnt2");
 
 static int all_known(const session_t *x, unsigned from, unsigned to)
 {
@@ -494,7 +503,7 @@ static void fill_try(session_t *x, unsigned t, int p, unsigned *nsol, fill_sol_t
     uint8_t rest = (uint8_t)(t ^ (p < 0 ? 0u : (unsigned)p)); /* XOR of 0..T-1, byte 4 included */
     if (t - 4u > x->known + RX_FILL_MAX + 1u)
         return;
-    if (count_missing(x, 4, t) > RX_FILL_MAX + 1u)
+    if (missing_over(x, 4, t, RX_FILL_MAX + 1u))
         return; /* too far from complete: not worth the candidates (the common case, cheap) */
     for (unsigned i = 2; i < t; i++) {
         if (cnt_get(x, i)) {
@@ -693,7 +702,7 @@ static void session_fill(session_t *x)
     if (tg >= 10 && tg <= 105) {
         if (tg - 4u > x->known + RX_FILL_MAX + 1u)
             return; /* (known counts every index: a cheap bound first) */
-        if (count_missing(x, 4, tg) > RX_FILL_MAX + 1u)
+        if (missing_over(x, 4, tg, RX_FILL_MAX + 1u))
             return; /* far from complete (the common case): skip the candidates */
     }
     uint8_t c0[17], c1[17];
