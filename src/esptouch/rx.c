@@ -152,6 +152,7 @@ typedef struct {
     uint8_t omin, omax;      /* (RX_OFFSET_CAP), which leaves room for the quiet frame below */
     uint8_t nscan;
     uint8_t done;            /* finished: the completed session's index + 1 (0 = running) */
+    uint8_t vq;              /* the eviction queue's head and time (stream_find, victim_next) */
     uint8_t act_channel;
     uint8_t cand_channel;    /* last candidate traffic: its channel ... */
     uint8_t quiet_channel;   /* the newest frame that opened no stream (opens_stream): its
@@ -224,8 +225,10 @@ static void session_free(rx_state_t *r, uint8_t si)
     for (unsigned k = 0; k < RX_NSTREAMS; k++)
         if (r->st[k].session == si) {
             r->st[k].session = NO_SESSION;
-            if (r->st[k].state == ST_LOCKED)
+            if (r->st[k].state == ST_LOCKED) {
                 r->st[k].state = ST_SEARCH;
+                r->vq = 0; /* searching again: not in the eviction queue (victim_next) */
+            }
         }
 }
 
@@ -940,6 +943,7 @@ static void stream_unlock(rx_state_t *r, stream_t *s)
 {
     uint8_t si = s->session;
     s->state = ST_SEARCH;
+    r->vq = 0; /* searching again: not in the eviction queue (victim_next) */
     s->session = NO_SESSION;
     s->nhist = 0;
     s->good = s->misses = 0;
@@ -1020,6 +1024,79 @@ static RX_HOT_INLINE int opens_stream(const rx_state_t *r, unsigned len)
     return len - (SC_ET_EXTRA_LEN + r->omin) <= (SC_ET_GUIDE_BASE + 6u - SC_ET_EXTRA_LEN) + (unsigned)(r->omax - r->omin);
 }
 
+/* The eviction queue: the searching streams the last walk found oldest, in the order the walk
+ * would evict them, so that the next openings take their victims without the seven-slot walk
+ * (~35 instructions of a foreign sender's opening on the M4; with more foreign senders than
+ * slots one frame in twenty opens a stream, docs/m4.md). rx_state_t's vq holds the head (a slot
+ * index + 1, 0 = none) and when the queue was made (bits 3..7: last_expire in 1024 ms units).
+ * A searching stream does not use its offset (a lock sets it), so a member keeps there the link
+ * to the next one (bits 13..15, index + 1) and the low 13 bits of its last_ms as it joined.
+ *
+ * The queue gives the walk's victim exactly (the same events). Its members are the searching
+ * streams last heard before L, the last_expire when it was made, sorted as the walk chooses
+ * (least recently heard, ties to the first slot), the walk's own victim left out. Every frame
+ * since came at or after L: the frames between two expiries come within 50 ms after the first,
+ * and an expiry that finds the clock gone back, or a second or more on, or the queue more than
+ * three units old, drops it. So a member's last_ms is below every last_ms written since, and a
+ * member heard since shows other low 13 bits (less than 8 s after it joined: a queue lives under
+ * 5.2 s and a searching stream unheard for 1.5 s is freed). The first member still searching
+ * and unheard is therefore the walk's victim, as long as no slot is free and no stream searches
+ * again: a freeing (expire), an unlock (stream_unlock, session_free) and a reset drop the queue,
+ * and a member found locked sends the opening to the walk, which makes a new queue. */
+#define RX_VQ_LINK 13u
+#define RX_VQ_SNAP ((1u << RX_VQ_LINK) - 1u)
+#define RX_VQ_AGE 3u /* units of 1024 ms a queue may be old at an expiry */
+_Static_assert(RX_NSTREAMS < 8, "a link is a slot index + 1 in three bits");
+
+/* The queue made after a walk chose vi and found no free slot: the searching streams heard
+ * before last_expire but vi, oldest first (ties to the first slot). Out of line: a third of the
+ * openings make one, and those pay for it (~100..250 instructions, docs/m4.md). */
+static SC_NOINLINE void vq_build(rx_state_t *r, unsigned vi)
+{
+    /* (age << 3 | 7 - index), oldest first */
+    uint32_t L = r->last_expire, key[RX_NSTREAMS];
+    unsigned n = 0;
+    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
+        const stream_t *s = &r->st[i];
+        int32_t age = since(L, s->last_ms);
+        if (i == vi || s->state != ST_SEARCH || age <= 0)
+            continue;
+        /* age <= 1500 ms (the expiry at L freed the staler ones): the key's shift keeps it whole */
+        uint32_t k = ((uint32_t)age << 3) | (7u - i);
+        unsigned j = n++;
+        for (; j && key[j - 1u] < k; j--)
+            key[j] = key[j - 1u];
+        key[j] = k;
+    }
+    unsigned nx = 0;
+    while (n) {
+        unsigned i = 7u - (key[--n] & 7u);
+        stream_t *s = &r->st[i];
+        s->offset = (uint16_t)((nx << RX_VQ_LINK) | (s->last_ms & RX_VQ_SNAP));
+        nx = i + 1u;
+    }
+    r->vq = (uint8_t)(((L >> 10) << 3) | nx);
+}
+
+/* The queue's next victim (its first member still searching and unheard since), or RX_NSTREAMS
+ * when the walk must choose: the queue is empty or a member locked. */
+static RX_HOT_INLINE unsigned victim_next(rx_state_t *r)
+{
+    unsigned q = r->vq, e = q & 7u;
+    while (e) {
+        stream_t *s = &r->st[e - 1u];
+        if (s->state != ST_SEARCH)
+            break; /* locked since: its link is gone */
+        unsigned o = s->offset, nx = o >> RX_VQ_LINK;
+        if (((o ^ s->last_ms) & RX_VQ_SNAP) == 0) {
+            r->vq = (uint8_t)((q & ~7u) | nx);
+            return e - 1u;
+        }
+        e = nx;
+    }
+    return RX_NSTREAMS;
+}
+
 /* The frame's stream, or a fresh one: a new key takes a free slot, else the stalest searching
  * one; locks are never evicted by new traffic (they expire on their own). The key walk is the
  * per-frame part, so it compares one word per slot (sender bytes 4..5, flags and channel: most
@@ -1049,36 +1126,44 @@ static stream_t *stream_find(rx_state_t *r, const skey_t *k, unsigned len, uint3
         r->quiet_ms16 = (uint16_t)now;
         return NULL;
     }
-    /* The victim: the first free slot, else the searching stream heard least recently (ties to
-     * the first). Searched from now down: a searching stream heard before now is older than any
-     * that is not, so the walk needs no "none yet" state per slot (each slot one state test on
-     * the common path, a searching one first); only when none was heard before now (a burst
-     * within one millisecond) does the second walk below take the first of the oldest. */
-    unsigned vi = RX_NSTREAMS; /* the victim's index, as in the walk above */
-    uint32_t vms = now;        /* its last_ms */
-    RX_UNROLL_STREAMS
-    for (unsigned i = 0; i < RX_NSTREAMS; i++) {
-        const stream_t *s = &r->st[i];
-        if (s->state == ST_SEARCH) {
-            if (since(vms, s->last_ms) > 0) {
-                vi = i;
-                vms = s->last_ms;
-            }
-        } else if (s->state == ST_FREE) {
-            vi = i;
-            break;
-        }
-    }
+    unsigned vi = victim_next(r);
     if (vi == RX_NSTREAMS) {
+        /* The victim by a walk: the first free slot, else the searching stream heard least
+         * recently (ties to the first). Searched from now down: a searching stream heard before
+         * now is older than any that is not, so the walk needs no "none yet" state per slot
+         * (each slot one state test on the common path, a searching one first); only when none
+         * was heard before now (a burst within one millisecond) does the second walk below take
+         * the first of the oldest. With no free slot, the next victims are queued (vq_build). */
+        uint32_t vms = now; /* the victim's last_ms */
+        RX_UNROLL_STREAMS
         for (unsigned i = 0; i < RX_NSTREAMS; i++) {
             const stream_t *s = &r->st[i];
-            if (s->state == ST_SEARCH && (vi == RX_NSTREAMS || since(vms, s->last_ms) > 0)) {
-                vi = i;
-                vms = s->last_ms;
+            if (s->state == ST_SEARCH) {
+                if (since(vms, s->last_ms) > 0) {
+                    vi = i;
+                    vms = s->last_ms;
+                }
+            } else if (s->state == ST_FREE) {
+                vi = i + RX_NSTREAMS + 1u;
+                break;
             }
         }
-        if (vi == RX_NSTREAMS)
-            return NULL;
+        if (vi > RX_NSTREAMS) {
+            vi -= RX_NSTREAMS + 1u; /* a free slot: the queue is empty (every freeing empties it) */
+        } else {
+            if (vi == RX_NSTREAMS) {
+                for (unsigned i = 0; i < RX_NSTREAMS; i++) {
+                    const stream_t *s = &r->st[i];
+                    if (s->state == ST_SEARCH && (vi == RX_NSTREAMS || since(vms, s->last_ms) > 0)) {
+                        vi = i;
+                        vms = s->last_ms;
+                    }
+                }
+                if (vi == RX_NSTREAMS)
+                    return NULL;
+            }
+            vq_build(r, vi);
+        }
     }
     stream_t *victim = &r->st[vi];
     _Static_assert(sizeof(stream_t) == 72 && offsetof(stream_t, last_ms) == 36 && offsetof(stream_t, u) == 40 &&
@@ -1574,6 +1659,11 @@ static void stream_data(rx_state_t *r, stream_t *s, uint32_t now, evbuf_t *e)
 
 static void expire(rx_state_t *r, uint32_t now, evbuf_t *e)
 {
+    /* the eviction queue (victim_next) lasts while the clock goes on by less than a second
+     * between expiries, and RX_VQ_AGE of its 1024 ms units at most */
+    unsigned q = r->vq;
+    if (q && (now - r->last_expire >= 1000u || (((now >> 10) - (q >> 3)) & 31u) > RX_VQ_AGE))
+        r->vq = 0;
     r->last_expire = now;
     /* the quiet frame's time is 16 bits: forgotten before it could pass for a recent one */
     if ((uint16_t)((uint16_t)now - r->quiet_ms16) > RX_QUIET_KEEP_MS)
@@ -1585,6 +1675,7 @@ static void expire(rx_state_t *r, uint32_t now, evbuf_t *e)
             stream_unlock(r, s);
         } else if (s->state == ST_SEARCH && since(now, s->last_ms) > (int32_t)RX_STREAM_STALE_MS) {
             s->state = ST_FREE;
+            r->vq = 0; /* a free slot comes before any queued victim */
         }
     }
 }
@@ -1626,6 +1717,7 @@ void sc_et_rx_reset(sc_et_rx_t *rx)
     for (unsigned i = 0; i < RX_NSTREAMS; i++)
         r->st[i].session = NO_SESSION;
     r->done = 0;
+    r->vq = 0;
     r->act_channel = 0;
 }
 
