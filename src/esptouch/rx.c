@@ -1088,7 +1088,7 @@ static RX_HOT_INLINE unsigned victim_next(rx_state_t *r)
         if (s->state != ST_SEARCH)
             break; /* locked since: its link is gone */
         unsigned o = s->offset, nx = o >> RX_VQ_LINK;
-        if (((o ^ s->last_ms) & RX_VQ_SNAP) == 0) {
+        if (!((o ^ s->last_ms) << (32u - RX_VQ_LINK))) { /* the low 13 bits agree (one shift, no mask) */
             r->vq = (uint8_t)((q & ~7u) | nx);
             return e - 1u;
         }
