@@ -1078,9 +1078,9 @@ static SC_NOINLINE void vq_build(rx_state_t *r, unsigned vi)
     r->vq = (uint8_t)(((L >> 10) << 3) | nx);
 }
 
-/* The queue's next victim (its first member still searching and unheard since), or RX_NSTREAMS
- * when the walk must choose: the queue is empty or a member locked. */
-static RX_HOT_INLINE unsigned victim_next(rx_state_t *r)
+/* The queue's next victim (its first member still searching and unheard since), or NULL when
+ * the walk must choose: the queue is empty or a member locked. */
+static RX_HOT_INLINE stream_t *victim_next(rx_state_t *r)
 {
     unsigned q = r->vq, e = q & 7u;
     while (e) {
@@ -1090,11 +1090,11 @@ static RX_HOT_INLINE unsigned victim_next(rx_state_t *r)
         unsigned o = s->offset, nx = o >> RX_VQ_LINK;
         if (!((o ^ s->last_ms) << (32u - RX_VQ_LINK))) { /* the low 13 bits agree (one shift, no mask) */
             r->vq = (uint8_t)((q & ~7u) | nx);
-            return e - 1u;
+            return s;
         }
         e = nx;
     }
-    return RX_NSTREAMS;
+    return NULL;
 }
 
 /* The frame's stream, or a fresh one: a new key takes a free slot, else the stalest searching
@@ -1126,8 +1126,9 @@ static stream_t *stream_find(rx_state_t *r, const skey_t *k, unsigned len, uint3
         r->quiet_ms16 = (uint16_t)now;
         return NULL;
     }
-    unsigned vi = victim_next(r);
-    if (vi == RX_NSTREAMS) {
+    stream_t *victim = victim_next(r);
+    if (!victim) {
+        unsigned vi = RX_NSTREAMS;
         /* The victim by a walk: the first free slot, else the searching stream heard least
          * recently (ties to the first). Searched from now down: a searching stream heard before
          * now is older than any that is not, so the walk needs no "none yet" state per slot
@@ -1164,8 +1165,8 @@ static stream_t *stream_find(rx_state_t *r, const skey_t *k, unsigned len, uint3
             }
             vq_build(r, vi);
         }
+        victim = &r->st[vi];
     }
-    stream_t *victim = &r->st[vi];
     _Static_assert(sizeof(stream_t) == 72 && offsetof(stream_t, last_ms) == 36 && offsetof(stream_t, u) == 40 &&
                        offsetof(rx_state_t, st) % 8u == 0 && _Alignof(sc_et_rx_t) >= _Alignof(uint64_t),
                    "the word layout written below, every stream aligned for uint64_t (the state is sc_et_rx_t's)");
