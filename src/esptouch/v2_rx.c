@@ -563,6 +563,32 @@ static SC_NOINLINE int tent_search(v2_state_t *r, v2_stream_t *s, uint16_t len, 
     return whole;
 }
 
+/* A plane i the stream cannot place (stream_data: not where the list puts it, gap frames after
+ * the anchor by sequence number) ends the stream's chain, unless it came after a proven anchor
+ * (sure) sooner than the packet list puts any frame of plane i after it: the phone's other frames and lost ones only widen
+ * gaps, so its length was changed. Before 2026-12-06 such a frame ended the chain like any
+ * plane out of place, and the group's later planes in this copy went unheard: capture 2776 of
+ * bench_rx_events at 7.5x (one copy's plane 1 became a plane 2 one frame after plane 0; the
+ * other copy's planes 1 and 3, each changed and seen once, completed the SSID's last 7-bit
+ * group past its 6-bit CRC, where the first copy's true plane 3 would have contradicted them). Now
+ * the frame is dropped and the chain goes on from the same anchor, unproven: its next planes
+ * count as unproven sightings (weight 1), whose place is still proven by the anchor, and a
+ * second such frame (or any plane out of place) ends it as before. The anchor may be the
+ * changed frame instead (a plane index one off): then the group's next true planes are out of
+ * place under it too, and the second ends the chain; a frame of the next group reaches the
+ * window only past all three of its markers lost, as it did before at weight 2. Out of line:
+ * it runs on frames out of place alone. */
+static SC_NOINLINE void plane_out_of_place(v2_stream_t *s, unsigned i, unsigned gap, int use_seq)
+{
+    unsigned a = s->anchor, p = s->aplane;
+    /* (the same plane comes again in the next group, 11 - aplane + i after plane aplane; after
+     * a marker, its third copy) */
+    int early = a == A_PLANE ? gap < (i > p ? i - p : 11u - p + i) : a != A_NONE && gap < i + 1u;
+    if (!(use_seq && s->sure && !s->tent && early))
+        s->anchor = A_NONE; /* the chain ends */
+    s->sure = 0;
+}
+
 /* gap: frames since the anchor by sequence number; use_seq 0 when there are none. */
 static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t len, const sc_rxkey_t *k,
                                       int use_seq, unsigned gap, uint32_t now, sc_et2_result_t *res)
@@ -674,8 +700,7 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
                 }
             }
         } else {
-            s->anchor = A_NONE;
-            s->sure = 0;
+            plane_out_of_place(s, i, gap, use_seq); /* the chain ends, or goes on unproven */
         }
     }
     if (anchor_set) {

@@ -26,7 +26,9 @@
 # ESP-TOUCH v2 (100 000 captures) 95980 at 2.5x (two changed planes of a 7-bit group past its
 # 6-bit CRC, seen once, in a session that one copy of the phone gave in one round) and 21271 at
 # 7.5x (a plane whose two proven sightings disagreed, then a third changed value completing a
-# 7-bit group past its 6-bit CRC).
+# 7-bit group past its 6-bit CRC); 2776 at 7.5x (two changed planes of the relay copy completing
+# the SSID's last 7-bit group past its 6-bit CRC, where the uplink copy's chain had ended at a
+# plane that came sooner than the list can put it, a changed length, before its true planes).
 set -euo pipefail
 b="$SC_BUILD/bench/bench_rx_events"
 [ -x "$b" ] || { echo "rx_no_wrong: $b missing"; exit 1; }
@@ -58,6 +60,7 @@ for k in 99174 51726 93948; do one 7.5 "$k"; done
 for k in 11753 12101 22148 29969; do one 7.5 "$k"; done
 one 2.5 95980
 one 7.5 21271
+one 7.5 2776
 one 2.5 62738
 one 7.5 60830 0
 one 7.5 62225 0

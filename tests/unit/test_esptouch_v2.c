@@ -659,6 +659,78 @@ static void test_rx_marked_session(void **state)
     right_in_third_round(&e, marked_round);
 }
 
+/* A plane that comes sooner than the list can put it (a changed length) no longer ends its
+ * copy's chain (capture 2776 of bench_rx_events at 7.5x). Two copies of the phone, the uplink
+ * and the AP's relay, each with its own sequence numbers, round 0: in the uplink copy the SSID's
+ * last 7-bit group (slot 4, "K_2.4G") has plane a changed into a plane a + 1 one frame after
+ * its predecessor; in the relay copy planes a and b > a are changed such that the group's
+ * 6-bit CRC holds. Every other group is whole in both copies. Before, the uplink
+ * copy's chain ended at the changed frame, the relay copy's single sightings completed the group
+ * and round 0 finished with a wrong SSID; now the uplink copy's later planes count as unproven
+ * sightings, the true plane b leaves the relay copy's changed one unknown, and round 1
+ * finishes with the true SSID. */
+static unsigned early_base, early_pkt[2];
+static uint16_t early_len[2];
+
+/* Feeds `rounds` cycles through both copies, the uplink's frame first; edit gets the copy
+ * (0 uplink, 1 relay) as k. The index of the completing datagram, or -1. */
+static long run_two_copies(sc_et2_rx_t *rx, const sc_et2_encoder_t *e, unsigned rounds, air_edit_t edit,
+                           sc_et2_result_t *res)
+{
+    uint16_t seq[2] = { 100, 3000 };
+    unsigned long k = 0;
+    for (unsigned r = 0; r < rounds; r++)
+        for (unsigned i = 0; i < e->npkts; i++, k++)
+            for (unsigned c = 0; c < 2; c++) {
+                uint16_t len = e->pkts[i];
+                sc_frame_t f;
+                frame_up(&f, len, seq[c]++, 70);
+                if (edit(c, r, i, &len))
+                    continue;
+                if (c) { /* the relay: from the AP, the phone as the source */
+                    f.fc = (uint16_t)((2u << 2) | (8u << 4) | SC_FC_FROMDS);
+                    memset(f.addr1, 0xFF, 6);
+                    memcpy(f.addr2, BSSID, 6);
+                    memcpy(f.addr3, PHONE, 6);
+                }
+                f.len = (uint16_t)(len + 70u + 2u * c);
+                if (sc_et2_rx_feed(rx, &f, (uint32_t)(k * 15u + c), res) == SC_ET_EV_DONE)
+                    return (long)k;
+            }
+    return -1;
+}
+
+static int early_plane(unsigned long c, unsigned r, unsigned i, uint16_t *len)
+{
+    if (r != 0)
+        return 0;
+    if (c == 0 && i == early_pkt[0])
+        *len = (uint16_t)(*len + 128u); /* plane a's length read as a plane a + 1 */
+    for (unsigned j = 0; c == 1 && j < 2; j++)
+        if (i == early_pkt[j])
+            *len = early_len[j];
+    return 0;
+}
+
+static void test_rx_plane_too_early(void **state)
+{
+    (void)state;
+    sc_et2_encoder_t e;
+    encode_vector_a(&e);
+    early_base = 12u + 3u * 11u + 3u; /* body group 3 (slot 4, "K_2.4G"), the list's last */
+    assert_int_equal(e.pkts[early_base - 1u], SC_ET2_SEQ_BASE + 3u);
+    assert_int_equal(e.npkts, early_base + 8u);
+    assert_true(crc_keeping_pair(&e, early_base, 8, early_pkt, early_len));
+    static sc_et2_rx_t rx;
+    assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+    sc_et2_result_t res;
+    long done = run_two_copies(&rx, &e, 3, early_plane, &res);
+    assert_true(done >= (long)e.npkts && done < 2 * (long)e.npkts);
+    assert_int_equal(res.ssid_len, 12);
+    assert_memory_equal(res.ssid, "TP-LINK_2.4G", 12);
+    assert_memory_equal(res.password, "123456789012", 12);
+}
+
 /* A head that lost one of its four frames (SYNC COUNT SYNC COUNT) still locks, tentatively,
  * on the header's plane 0 after the three left: the list decodes in the round it started
  * instead of a whole list later (docs/protocol/esptouch-v2.md §8). */
@@ -779,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_rx_reopen_crc_collision),
         cmocka_unit_test(test_rx_disputed_plane),
         cmocka_unit_test(test_rx_marked_session),
+        cmocka_unit_test(test_rx_plane_too_early),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
