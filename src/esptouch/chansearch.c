@@ -28,6 +28,7 @@
 #include "smartcfg/esptouch_rx.h"
 #include "smartcfg/receiver.h"
 
+#include "../common/outline.h"
 #include "../common/state.h"
 
 typedef struct {
@@ -201,34 +202,35 @@ static uint8_t visit_start(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t
 #define CS_PAD_NEAR 140u    /* 14 ms */
 #define CS_PAD_STEP 220u    /* 22 ms */
 
-static uint32_t sweep_pad(const cs_state_t *cs, uint32_t now_ms)
+/* At the end of a sweep: the ms its last visit goes on (0: the next sweep begins now). */
+static SC_OUTLINE uint32_t sweep_end(cs_state_t *cs, int glance, uint32_t now_ms)
 {
     uint32_t ph = (now_ms - cs->sweep_at) % 512u * 10u % CS_BEACON_DMS;
-    if (ph >= CS_PAD_NEAR && ph <= CS_BEACON_DMS - CS_PAD_NEAR)
-        return 0;
-    return (CS_PAD_STEP + CS_BEACON_DMS - ph) % CS_BEACON_DMS / 10u;
+    if (glance && cs->swept && !cs->padded && (ph < CS_PAD_NEAR || ph > CS_BEACON_DMS - CS_PAD_NEAR)) {
+        cs->padded = 1;
+        return (CS_PAD_STEP + CS_BEACON_DMS - ph) % CS_BEACON_DMS / 10u;
+    }
+    cs->swept = 1;
+    cs->sweep_at = now_ms;
+    cs->padded = 0;
+    return 0;
 }
 
 /* glance: there is a receiver to ask (visit_start); without one the dwell stays fixed. */
 static uint8_t hop(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_ms)
 {
-    if (glance && cs->swept && !cs->padded && cs->current + 1u >= cs->nchannels) {
-        uint32_t pad = sweep_pad(cs, now_ms);
-        cs->padded = 1;
+    uint8_t next = (uint8_t)(cs->current + 1u);
+    if (next >= cs->nchannels) {
+        uint32_t pad = sweep_end(cs, glance, now_ms);
         if (pad) {
             /* the last visit of the sweep goes on (a look may still follow) */
             cs->switch_at = now_ms + pad;
             *until_ms = cs->switch_at;
             return cs->channels[cs->current];
         }
+        next = 0;
     }
-    cs->current = (uint8_t)(cs->current + 1u);
-    if (cs->current >= cs->nchannels) {
-        cs->current = 0;
-        cs->swept = 1;
-        cs->sweep_at = now_ms;
-        cs->padded = 0;
-    }
+    cs->current = next;
     return visit_start(cs, glance, now_ms, until_ms);
 }
 
