@@ -14,7 +14,7 @@
  * apart, or a CRC-valid triplet under some offset). Later sweeps dwell on every channel, but
  * with v2 they glance too (see visit_start). Candidate traffic gets a
  * longer look (103 ms, one beacon interval: a lock from either phase, or the next DTIM burst of
- * relays; a later sweep near a whole number of intervals is stretched, sweep_pad);
+ * relays; a later sweep near a whole number of intervals is stretched, sweep_end);
  * guide-less evidence (two triplets agreeing on an offset) up to four more looks. A lock holds
  * the radio only while guide frames or valid triplets keep supporting it
  * (sc_et_rx_pinned_channel), so a false lock on random traffic lets the search go on within
@@ -49,7 +49,7 @@ typedef struct {
     uint32_t visit;         /* when this visit began */
     uint32_t waited_at;     /* when the glance's wait began */
     uint32_t sweep_at;      /* when this sweep began */
-    uint8_t padded;         /* this sweep's last visit was already stretched (sweep_pad) */
+    uint8_t padded;         /* this sweep's last visit was already stretched (sweep_end) */
 } cs_state_t;
 
 SC_STATE_FITS(cs_state_t, sc_chansearch_t);
