@@ -26,7 +26,11 @@
  * (and the first two runs per case that never decoded); BENCH_CS_OLD=1 runs the front's cases
  * with the search of 2026-12-03 (v1 signals only, a v2 or AirKiss lock overriding it);
  * BENCH_CS_ONLY=a,b runs only the cases whose name contains a or b (each keeps its draws);
- * BENCH_CS_DTIM_MS=n sets the *_dtim_* cases' DTIM interval (100 ms). */
+ * BENCH_CS_DTIM_MS=n sets the *_dtim_* cases' DTIM interval (100 ms); BENCH_CS_DTIM_FLOOR=1
+ * also reports, for the *_dtim_mid cases, the floor of a search that listens one whole DTIM
+ * interval on every channel before the AP's (with relays only, a visit notices the sender only
+ * when it overlaps a burst, so the floor above, one datagram slot per channel, is out of reach
+ * of any search that does not know the burst's phase). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,7 +258,9 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
     static double vs_floor[MAX_RUNS]; /* hopping / the floor for a hopper */
     static double fixed_ms[MAX_RUNS], hop_ms[MAX_RUNS]; /* absolute times: a decoder change that
                                                          * speeds up both moves the ratio either way */
-    int ok = 0, fails = 0, wrong = 0, within = 0, fl_within = 0;
+    static double df_ratio[MAX_RUNS]; /* BENCH_CS_DTIM_FLOOR: the DTIM floor / fixed */
+    int ok = 0, fails = 0, wrong = 0, within = 0, fl_within = 0, df_within = 0;
+    const int dfloor = dtim && mid && getenv("BENCH_CS_DTIM_FLOOR");
     false_locks = 0;
     const int skip = !wanted(name); /* its runs still make their draws: the others keep theirs */
     for (int i = 0; i < runs; i++) {
@@ -324,6 +330,14 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
                 tracing = 0;
             }
         }
+        if (dfloor) {
+            /* one DTIM interval and a retune on every channel before the AP's */
+            uint32_t df = ttd(&c, NULL, 0, 0, pos * (dtim_ms + SWITCH_MS), &wrong);
+            if (df == UINT32_MAX || df < fixed)
+                df = df == UINT32_MAX ? hop : fixed;
+            df_ratio[ok] = (double)df / (double)(fixed ? fixed : 1);
+            df_within += df_ratio[ok] <= 1.5;
+        }
         ratio[ok] = (double)hop / (double)(fixed ? fixed : 1);
         within += ratio[ok] <= 1.5;
         fl_ratio[ok] = (double)hfloor / (double)(fixed ? fixed : 1);
@@ -352,6 +366,12 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
         printf("BENCH chansearch_%s_floor_median %.2f x_fixed\n", name, ok ? fl_ratio[ok / 2] : 0.0);
         printf("BENCH chansearch_%s_floor_worst %.2f x_fixed\n", name, ok ? fl_ratio[ok - 1] : 0.0);
         printf("BENCH chansearch_%s_floor_within_1_5x %.0f %%\n", name, ok ? 100.0 * fl_within / ok : 0.0);
+        if (dfloor) {
+            qsort(df_ratio, (size_t)ok, sizeof df_ratio[0], bench_cmp_double);
+            printf("BENCH chansearch_%s_dtim_floor_median %.2f x_fixed\n", name, ok ? df_ratio[ok / 2] : 0.0);
+            printf("BENCH chansearch_%s_dtim_floor_worst %.2f x_fixed\n", name, ok ? df_ratio[ok - 1] : 0.0);
+            printf("BENCH chansearch_%s_dtim_floor_within_1_5x %.0f %%\n", name, ok ? 100.0 * df_within / ok : 0.0);
+        }
         printf("BENCH chansearch_%s_vs_floor_median %.2f x_floor\n", name, ok ? vs_floor[ok / 2] : 0.0);
         printf("BENCH chansearch_%s_vs_floor_worst %.2f x_floor\n", name, ok ? vs_floor[ok - 1] : 0.0);
     }

@@ -123,9 +123,11 @@ typedef struct {
 
 #define SC_CHANSEARCH_DWELL_MS 24u    /* default dwell: three datagrams of a sender's either phase
                                          (the first sweep glances for half of it first) */
-#define SC_CHANSEARCH_LOOK_MS 120u    /* the longer look at a channel with candidate traffic */
+#define SC_CHANSEARCH_LOOK_MS 103u    /* the longer look at a channel with candidate traffic: one
+                                         beacon interval (100 TU, 102.4 ms), so the next burst of
+                                         relays an AP holds for its DTIM beacon comes within it */
 #define SC_CHANSEARCH_MAX_EXTEND 4u   /* extra looks granted on a channel with guide-less evidence */
-#define SC_CHANSEARCH_MAX_LINGER 60u  /* sc_chansearch_step_rx: more looks while candidate traffic
+#define SC_CHANSEARCH_MAX_LINGER 70u  /* sc_chansearch_step_rx: more looks while candidate traffic
                                          goes on without a lock (v2 and AirKiss lock only at the
                                          head of a list or a round): 7.2 s, a whole v2 packet list
                                          of 41 groups (6.8 s) */

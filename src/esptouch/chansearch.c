@@ -13,7 +13,8 @@
  * transmitter that make candidate traffic (a guide step, two group frames at most two slots
  * apart, or a CRC-valid triplet under some offset). Later sweeps dwell on every channel, but
  * with v2 they glance too (see visit_start). Candidate traffic gets a
- * longer look (120 ms: a lock from either phase, or the next DTIM burst of relays);
+ * longer look (103 ms, one beacon interval: a lock from either phase, or the next DTIM burst of
+ * relays; a later sweep near a whole number of intervals is stretched, sweep_end);
  * guide-less evidence (two triplets agreeing on an offset) up to four more looks. A lock holds
  * the radio only while guide frames or valid triplets keep supporting it
  * (sc_et_rx_pinned_channel), so a false lock on random traffic lets the search go on within
@@ -27,6 +28,7 @@
 #include "smartcfg/esptouch_rx.h"
 #include "smartcfg/receiver.h"
 
+#include "../common/outline.h"
 #include "../common/state.h"
 
 typedef struct {
@@ -46,6 +48,8 @@ typedef struct {
     uint32_t switch_at;     /* time of the next hop */
     uint32_t visit;         /* when this visit began */
     uint32_t waited_at;     /* when the glance's wait began */
+    uint32_t sweep_at;      /* when this sweep began */
+    uint8_t padded;         /* this sweep's last visit was already stretched (sweep_end) */
 } cs_state_t;
 
 SC_STATE_FITS(cs_state_t, sc_chansearch_t);
@@ -178,13 +182,55 @@ static uint8_t visit_start(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t
     return cs->channels[cs->current];
 }
 
+/* An AP whose stations doze holds group-addressed frames for its DTIM beacon and relays them
+ * in a burst of a few ms, one beacon interval (100 TU, 102.4 ms) or a few apart, and a device
+ * that hears only those relays notices a sender only in a visit that overlaps a burst. Later
+ * sweeps visit every channel in the same order, so a channel's visits step across the burst's
+ * phase by the sweep's length modulo that interval: a 13-channel sweep of 24 ms dwells lasts
+ * 312 ms, 4.8 ms past three intervals (12 ms past three of the bench's 100 ms), and a visit
+ * covering about 26 ms of phase (22 ms heard after the retune, and a burst that began a few ms
+ * earlier) then comes back 5 ms further each sweep: up to 16 sweeps (5 s) to meet the burst.
+ * A sweep that ends within CS_PAD_NEAR of a whole number of intervals is therefore stretched,
+ * on its last channel (listening on), to CS_PAD_STEP past one: a channel's visits then step
+ * 22 ms (29 ms with 100 ms) and meet the burst within five sweeps. Other sweep lengths are left
+ * alone: every fixed target loses somewhere (a dual-band sweep of 864 ms is 44.8 ms past eight
+ * intervals of 102.4 and 64 past eight of 100; stretching it to 22 past nine measured worse at
+ * 100 ms, and the bench's 102 ms puts it near half an interval, docs/receiver.md §8). In tenths
+ * of a ms; the sweep's length is first taken modulo five intervals (512 ms), so the product
+ * cannot overflow. */
+#define CS_BEACON_DMS 1024u /* 100 TU */
+#define CS_PAD_NEAR 140u    /* 14 ms */
+#define CS_PAD_STEP 220u    /* 22 ms */
+
+/* At the end of a sweep: the ms its last visit goes on (0: the next sweep begins now). */
+static SC_OUTLINE uint32_t sweep_end(cs_state_t *cs, int glance, uint32_t now_ms)
+{
+    uint32_t ph = (now_ms - cs->sweep_at) % 512u * 10u % CS_BEACON_DMS;
+    if (glance && cs->swept && !cs->padded && (ph < CS_PAD_NEAR || ph > CS_BEACON_DMS - CS_PAD_NEAR)) {
+        cs->padded = 1;
+        return (CS_PAD_STEP + CS_BEACON_DMS - ph) % CS_BEACON_DMS / 10u;
+    }
+    cs->swept = 1;
+    cs->sweep_at = now_ms;
+    cs->padded = 0;
+    return 0;
+}
+
+/* glance: there is a receiver to ask (visit_start); without one the dwell stays fixed. */
 static uint8_t hop(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_ms)
 {
-    cs->current = (uint8_t)(cs->current + 1u);
-    if (cs->current >= cs->nchannels) {
-        cs->current = 0;
-        cs->swept = 1;
+    uint8_t next = (uint8_t)(cs->current + 1u);
+    if (next >= cs->nchannels) {
+        uint32_t pad = sweep_end(cs, glance, now_ms);
+        if (pad) {
+            /* the last visit of the sweep goes on (a look may still follow) */
+            cs->switch_at = now_ms + pad;
+            *until_ms = cs->switch_at;
+            return cs->channels[cs->current];
+        }
+        next = 0;
     }
+    cs->current = next;
     return visit_start(cs, glance, now_ms, until_ms);
 }
 
@@ -218,6 +264,7 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
     cs->v2 = (uint8_t)(SMARTCFG_WITH_ESPTOUCH_V2 && front && (sc_receiver_protocols(front) & SC_PROTO_ESPTOUCH_V2));
     if (!cs->started) {
         cs->started = 1;
+        cs->sweep_at = now_ms;
         return visit_start(cs, rx != NULL, now_ms, until_ms);
     }
     uint8_t lc = rx ? sc_et_rx_pinned_channel(rx, now_ms) : 0;

@@ -1052,6 +1052,71 @@ static void test_chansearch(void **state)
     assert_true(extended);
 }
 
+/* With relays held for a DTIM beacon, a channel's visits step across the burst's phase by the
+ * sweep's length modulo the beacon interval (102.4 ms). 13 dwells of 24 ms make 312 ms, 4.8 ms
+ * past three intervals: the sweep's last visit is stretched until 22 ms past them (17 ms more),
+ * so the visits step 22 ms a sweep. A sweep of 3 dwells (72 ms) is left alone, and so is a
+ * search without a receiver to ask. */
+static void test_chansearch_sweep_pad(void **state)
+{
+    (void)state;
+    static sc_et_rx_t rx;
+    sc_et_rx_init(&rx, NULL);
+    sc_chansearch_t cs;
+    uint32_t now = 0, until = 0;
+    assert_int_equal(sc_chansearch_init(&cs, NULL, 0, 0), SC_OK);
+    /* the first sweep glances at the silent channels, the second dwells */
+    uint8_t ch = sc_chansearch_step(&cs, &rx, now, &until);
+    for (int i = 0; i < 13 + 12; i++) {
+        assert_int_equal(until - now, i < 13 ? SC_CHANSEARCH_DWELL_MS / 2 : SC_CHANSEARCH_DWELL_MS);
+        now = until;
+        ch = sc_chansearch_step(&cs, &rx, now, &until);
+    }
+    uint32_t sweep_at = 13u * (SC_CHANSEARCH_DWELL_MS / 2);
+    assert_int_equal(ch, 13);
+    assert_int_equal(now, sweep_at + 12u * SC_CHANSEARCH_DWELL_MS);
+    /* the last visit: its dwell, then 17 ms more on the same channel */
+    assert_int_equal(until - now, SC_CHANSEARCH_DWELL_MS);
+    now = until;
+    assert_int_equal(sc_chansearch_step(&cs, &rx, now, &until), 13);
+    assert_int_equal(now - sweep_at, 312);
+    assert_int_equal(until - now, 17);
+    now = until;
+    assert_int_equal(sc_chansearch_step(&cs, &rx, now, &until), 1);
+    assert_int_equal(now - sweep_at, 329); /* 3 x 102.4 + 22 (+ 0.2) */
+    assert_int_equal(until - now, SC_CHANSEARCH_DWELL_MS);
+    /* the next sweep is stretched the same way: channel 1 comes back 329 ms later */
+    sweep_at = now;
+    for (int i = 0; i < 13; i++) {
+        now = until;
+        ch = sc_chansearch_step(&cs, &rx, now, &until);
+    }
+    assert_int_equal(ch, 13);
+    now = until;
+    assert_int_equal(sc_chansearch_step(&cs, &rx, now, &until), 1);
+    assert_int_equal(now - sweep_at, 329);
+
+    /* 1, 6, 11: 72 ms a sweep, far from a whole interval: every visit a dwell */
+    static const uint8_t list[] = { 1, 6, 11 };
+    assert_int_equal(sc_chansearch_init(&cs, list, 3, 0), SC_OK);
+    now = 0;
+    (void)sc_chansearch_step(&cs, &rx, now, &until);
+    for (int i = 0; i < 3 + 9; i++) {
+        assert_int_equal(until - now, i < 3 ? SC_CHANSEARCH_DWELL_MS / 2 : SC_CHANSEARCH_DWELL_MS);
+        now = until;
+        assert_int_equal(sc_chansearch_step(&cs, &rx, now, &until), list[(i + 1) % 3]);
+    }
+    /* without a receiver the dwell stays fixed (13 dwells of 24 ms, no stretch) */
+    assert_int_equal(sc_chansearch_init(&cs, NULL, 0, 0), SC_OK);
+    now = 0;
+    (void)sc_chansearch_step(&cs, NULL, now, &until);
+    for (int i = 0; i < 3 * 13; i++) {
+        assert_int_equal(until - now, SC_CHANSEARCH_DWELL_MS);
+        now = until;
+        assert_int_equal(sc_chansearch_step(&cs, NULL, now, &until), (i + 1) % 13 + 1);
+    }
+}
+
 /* --- the hard tail: recovery paths ------------------------------------------------- */
 
 static void drop_frame(phone_t *p, uint8_t idx, uint8_t pos)
@@ -1531,7 +1596,9 @@ static void test_chansearch_glance_waits_for_next(void **state)
 
 /* The first sweep glances at every channel; later sweeps dwell on every channel, in list order
  * (glancing on every sweep missed an AP's DTIM bursts of relays for seconds; v1 alone: a front
- * that decodes v2 glances on every sweep, test_receiver's test_search_v2_glances). */
+ * that decodes v2 glances on every sweep, test_receiver's test_search_v2_glances). A later
+ * sweep of 13 dwells (312 ms, 4.8 ms past three beacon intervals) ends with its last visit
+ * stretched 17 ms (test_chansearch_sweep_pad). */
 static void test_chansearch_first_sweep_glances(void **state)
 {
     (void)state;
@@ -1545,6 +1612,11 @@ static void test_chansearch_first_sweep_glances(void **state)
             assert_int_equal(sc_chansearch_step(&cs, &rx, now, &until), i + 1);
             assert_int_equal(until - now, sw ? SC_CHANSEARCH_DWELL_MS : SC_CHANSEARCH_DWELL_MS / 2u);
             now = until;
+            if (sw && i == 12) {
+                assert_int_equal(sc_chansearch_step(&cs, &rx, now, &until), 13);
+                assert_int_equal(until - now, 17);
+                now = until;
+            }
         }
 }
 
@@ -1625,6 +1697,7 @@ int main(void)
         cmocka_unit_test(test_candidate_v2_plane_step),
         cmocka_unit_test(test_chansearch_glance_waits_for_next),
         cmocka_unit_test(test_chansearch_first_sweep_glances),
+        cmocka_unit_test(test_chansearch_sweep_pad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
