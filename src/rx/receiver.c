@@ -37,8 +37,10 @@ typedef struct {
     sc_rxsum_t ak_locked;         /* AirKiss's locked streams' senders (the rest are searching) */
 } rx_state_t;
 
-#define RXF_RUN 0x52584652u
-#define RXF_DONE 0x52584644u
+/* Four equal bytes: a Thumb-2 compare takes them as an immediate (the run word is tested on
+ * every frame; a literal load was one more instruction) */
+#define RXF_RUN 0x52525252u
+#define RXF_DONE 0x44444444u
 /* initialised, running or done */
 static int inited(const rx_state_t *r) { return r->run == RXF_RUN || r->run == RXF_DONE; }
 
