@@ -288,7 +288,7 @@ static void note(sc_rx_event_t *ev, int *best, sc_et_event_type_t t, sc_proto_t 
     ev->needed = needed;
 }
 
-sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint32_t now_ms, sc_rx_event_t *ev)
+SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint32_t now_ms, sc_rx_event_t *ev)
 {
     sc_rx_event_t local;
     if (!ev)
