@@ -304,9 +304,10 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
      * without them the frame is an ordinary QoS frame of the same stream). */
     sc_rxkey_t key;
     unsigned use = sc_rxkey(f, &key);
-    unsigned protocols = r->protocols; /* read once: the calls below could change it for all the compiler knows */
+    /* the protocol mask is read where it is tested: the v2 and AirKiss tests are rarely reached,
+     * and a copy kept across v1's call took a stack slot on every frame (no decoder writes it) */
     unsigned v1_lock = 0; /* the frame's v1 stream is locked (read for AirKiss) */
-    if (protocols & SC_PROTO_ESPTOUCH_V1) {
+    if (r->protocols & SC_PROTO_ESPTOUCH_V1) {
         sc_et_event_t e;
         sc_et_ev_none(&e); /* v1's feeds leave it to their caller */
         v1_lock = (use & SC_RXKEY_V1) ? sc_et_rx_feed_key(&r->v1, &key, now_ms, &e)
@@ -342,7 +343,7 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
                                                               (uint32_t)(key.ks >> 32)))
              ? !v2_plain(v2s, &key, now_ms)
              : v2_opens) &&
-        (protocols & SC_PROTO_ESPTOUCH_V2)) {
+        (r->protocols & SC_PROTO_ESPTOUCH_V2)) {
         sc_et2_result_t res;
         sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, now_ms, &res);
         /* Read the summary again only after an opening for a sender whose bit was clear: a
@@ -382,7 +383,7 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
                       !ak_plain(aks, &key, now_ms))) && /* a plain frame of a searching stream: noted, as for
                                                          * v2, but not a length of the opening range, which the
                                                          * v1 phone's frames mostly have: their call stays as it was */
-        (protocols & SC_PROTO_AIRKISS)) {
+        (r->protocols & SC_PROTO_AIRKISS)) {
         sc_ak_result_t res;
         sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, now_ms, &res);
         /* as for v2 (a v1 phone sends many lengths of the guide range, and its AirKiss stream
