@@ -288,6 +288,62 @@ static void note(sc_rx_event_t *ev, int *best, sc_et_event_type_t t, sc_proto_t 
     ev->needed = needed;
 }
 
+#if SMARTCFG_WITH_ESPTOUCH_V2
+/* The v2 decoder's call and its event, out of line: the front's frame and registers stay those
+ * of its common paths (most frames call no stream decoder; docs/m4.md, branch pf16). reread:
+ * the frame may have opened a stream for a sender whose summary bit was clear. Returns the
+ * front's new best rank. */
+static SC_NOINLINE int v2_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t now_ms, sc_rx_event_t *ev, int best,
+                               int reread)
+{
+    sc_et2_result_t res;
+    sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, key, now_ms, &res);
+    /* Read the summary again only after an opening for a sender whose bit was clear: a
+     * summary may hold more bits than the table has senders (a stream replaced by an
+     * opening under an already set bit), which costs only a call that finds no stream; it
+     * must never hold fewer. A stream's sender sends many lengths of the opening range
+     * under its set bit, and each reading walked the table. */
+    if (reread)
+        r->v2_senders = sc_et2_rx_senders(&r->v2);
+    if (t != SC_ET_EV_NONE && rank(t) > best) {
+        uint8_t k = 0, n = 0;
+        sc_et2_rx_progress(&r->v2, &k, &n);
+        note(ev, &best, t, SC_PROTO_ESPTOUCH_V2, key->channel, 0, k, n);
+        if (t == SC_ET_EV_DONE) {
+            from_v2(&ev->result, &res);
+            ev->offset = res.offset;
+        }
+    }
+    return best;
+}
+#endif
+
+#if SMARTCFG_WITH_AIRKISS
+/* The same for AirKiss. */
+static SC_NOINLINE int ak_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t now_ms, sc_rx_event_t *ev, int best,
+                               int reread)
+{
+    sc_ak_result_t res;
+    sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, key, now_ms, &res);
+    /* as for v2 (a v1 phone sends many lengths of the guide range, and its AirKiss stream
+     * matches them under a set bit) */
+    if (reread)
+        r->ak_senders = sc_ak_rx_senders(&r->ak);
+    if (t == SC_ET_EV_LOCKED)
+        r->ak_locked = sc_ak_rx_locked_senders(&r->ak);
+    if (t != SC_ET_EV_NONE && rank(t) > best) {
+        uint8_t k = 0, n = 0;
+        sc_ak_rx_progress(&r->ak, &k, &n);
+        note(ev, &best, t, SC_PROTO_AIRKISS, key->channel, 0, k, n);
+        if (t == SC_ET_EV_DONE) {
+            from_ak(&ev->result, &res);
+            ev->offset = res.offset;
+        }
+    }
+    return best;
+}
+#endif
+
 SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint32_t now_ms, sc_rx_event_t *ev)
 {
     sc_rx_event_t local;
@@ -344,24 +400,7 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
              ? !v2_plain(v2s, &key, now_ms)
              : v2_opens) &&
         (r->protocols & SC_PROTO_ESPTOUCH_V2)) {
-        sc_et2_result_t res;
-        sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, now_ms, &res);
-        /* Read the summary again only after an opening for a sender whose bit was clear: a
-         * summary may hold more bits than the table has senders (a stream replaced by an
-         * opening under an already set bit), which costs only a call that finds no stream; it
-         * must never hold fewer. A stream's sender sends many lengths of the opening range
-         * under its set bit, and each reading walked the table. */
-        if (v2_opens && !v2_had)
-            r->v2_senders = sc_et2_rx_senders(&r->v2);
-        if (t != SC_ET_EV_NONE && rank(t) > best) {
-            uint8_t k = 0, n = 0;
-            sc_et2_rx_progress(&r->v2, &k, &n);
-            note(ev, &best, t, SC_PROTO_ESPTOUCH_V2, key.channel, 0, k, n);
-            if (t == SC_ET_EV_DONE) {
-                from_v2(&ev->result, &res);
-                ev->offset = res.offset;
-            }
-        }
+        best = v2_call(r, &key, now_ms, ev, best, v2_opens && !v2_had);
     }
 #endif
 #if SMARTCFG_WITH_AIRKISS
@@ -384,23 +423,7 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
                                                          * v2, but not a length of the opening range, which the
                                                          * v1 phone's frames mostly have: their call stays as it was */
         (r->protocols & SC_PROTO_AIRKISS)) {
-        sc_ak_result_t res;
-        sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, now_ms, &res);
-        /* as for v2 (a v1 phone sends many lengths of the guide range, and its AirKiss stream
-         * matches them under a set bit) */
-        if (ak_opens && !ak_had)
-            r->ak_senders = sc_ak_rx_senders(&r->ak);
-        if (t == SC_ET_EV_LOCKED)
-            r->ak_locked = sc_ak_rx_locked_senders(&r->ak);
-        if (t != SC_ET_EV_NONE && rank(t) > best) {
-            uint8_t k = 0, n = 0;
-            sc_ak_rx_progress(&r->ak, &k, &n);
-            note(ev, &best, t, SC_PROTO_AIRKISS, key.channel, 0, k, n);
-            if (t == SC_ET_EV_DONE) {
-                from_ak(&ev->result, &res);
-                ev->offset = res.offset;
-            }
-        }
+        best = ak_call(r, &key, now_ms, ev, best, ak_opens && !ak_had);
     }
 #endif
 #if SMARTCFG_WITH_ESPTOUCH_V2 || SMARTCFG_WITH_AIRKISS
