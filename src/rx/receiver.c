@@ -288,6 +288,17 @@ static void note(sc_rx_event_t *ev, int *best, sc_et_event_type_t t, sc_proto_t 
     ev->needed = needed;
 }
 
+/* v1's event, the first of the frame (out of line, as the others' below). Returns the front's
+ * best rank. */
+static SC_NOINLINE int v1_event(sc_rx_event_t *ev, const sc_et_event_t *e)
+{
+    int best = 0;
+    note(ev, &best, e->type, SC_PROTO_ESPTOUCH_V1, e->channel, e->offset, e->known, e->needed);
+    if (e->type == SC_ET_EV_DONE)
+        from_v1(&ev->result, &e->result);
+    return best;
+}
+
 #if SMARTCFG_WITH_ESPTOUCH_V2
 /* The v2 decoder's call and its event, out of line: the front's frame and registers stay those
  * of its common paths (most frames call no stream decoder; docs/m4.md, branch pf16). reread:
@@ -368,12 +379,8 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
         sc_et_ev_none(&e); /* v1's feeds leave it to their caller */
         v1_lock = (use & SC_RXKEY_V1) ? sc_et_rx_feed_key(&r->v1, &key, now_ms, &e)
                                       : sc_et_rx_feed_nokey(&r->v1, now_ms, &e);
-        sc_et_event_type_t t = e.type;
-        if (t != SC_ET_EV_NONE) {
-            note(ev, &best, t, SC_PROTO_ESPTOUCH_V1, e.channel, e.offset, e.known, e.needed);
-            if (t == SC_ET_EV_DONE)
-                from_v1(&ev->result, &e.result);
-        }
+        if (e.type != SC_ET_EV_NONE)
+            best = v1_event(ev, &e);
     }
 #if SMARTCFG_WITH_ESPTOUCH_V2 || SMARTCFG_WITH_AIRKISS
     /* the stream decoders count only the frames they can key */
