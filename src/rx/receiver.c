@@ -288,6 +288,15 @@ static void note(sc_rx_event_t *ev, int *best, sc_et_event_type_t t, sc_proto_t 
     ev->needed = needed;
 }
 
+#if SMARTCFG_WITH_ESPTOUCH_V2
+/* A SYNC's length: it may open a v2 stream (the front runs the decoder with its defaults). */
+static int v2_opens(unsigned len) { return len - SC_ET2_SYNC <= SC_RX_OFFSET_MAX_DEFAULT; }
+#endif
+#if SMARTCFG_WITH_AIRKISS
+/* A guide run's first length (O + 1): it may open an AirKiss stream. */
+static int ak_opens(unsigned len) { return len - 1u < SC_RX_OFFSET_MAX_DEFAULT + 4u; }
+#endif
+
 /* v1's event, the first of the frame (out of line, as the others' below). Returns the front's
  * best rank. */
 static SC_NOINLINE int v1_event(sc_rx_event_t *ev, const sc_et_event_t *e)
@@ -301,11 +310,12 @@ static SC_NOINLINE int v1_event(sc_rx_event_t *ev, const sc_et_event_t *e)
 
 #if SMARTCFG_WITH_ESPTOUCH_V2
 /* The v2 decoder's call and its event, out of line: the front's frame and registers stay those
- * of its common paths (most frames call no stream decoder; docs/m4.md, branch pf16). reread:
- * the frame may have opened a stream for a sender whose summary bit was clear. Returns the
- * front's new best rank. */
+ * of its common paths (most frames call no stream decoder; docs/m4.md, branch pf16). had: the
+ * sender's summary bit (when clear, an opening length may have added its stream; tested here,
+ * so that the front keeps no opening flag across its calls). Returns the front's new best
+ * rank. */
 static SC_NOINLINE int v2_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t now_ms, sc_rx_event_t *ev, int best,
-                               int reread)
+                               unsigned had)
 {
     sc_et2_result_t res;
     sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, key, now_ms, &res);
@@ -314,7 +324,7 @@ static SC_NOINLINE int v2_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t no
      * opening under an already set bit), which costs only a call that finds no stream; it
      * must never hold fewer. A stream's sender sends many lengths of the opening range
      * under its set bit, and each reading walked the table. */
-    if (reread)
+    if (!had && v2_opens(key->len))
         r->v2_senders = sc_et2_rx_senders(&r->v2);
     if (t != SC_ET_EV_NONE && rank(t) > best) {
         uint8_t k = 0, n = 0;
@@ -332,13 +342,13 @@ static SC_NOINLINE int v2_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t no
 #if SMARTCFG_WITH_AIRKISS
 /* The same for AirKiss. */
 static SC_NOINLINE int ak_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t now_ms, sc_rx_event_t *ev, int best,
-                               int reread)
+                               unsigned had)
 {
     sc_ak_result_t res;
     sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, key, now_ms, &res);
     /* as for v2 (a v1 phone sends many lengths of the guide range, and its AirKiss stream
      * matches them under a set bit) */
-    if (reread)
+    if (!had && ak_opens(key->len))
         r->ak_senders = sc_ak_rx_senders(&r->ak);
     if (t == SC_ET_EV_LOCKED)
         r->ak_locked = sc_ak_rx_locked_senders(&r->ak);
@@ -394,7 +404,6 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
     unsigned bit = sc_rxsum_bit(key.ks);
 #endif
 #if SMARTCFG_WITH_ESPTOUCH_V2
-    int v2_opens = (unsigned)key.len - SC_ET2_SYNC <= SC_RX_OFFSET_MAX_DEFAULT; /* a SYNC's */
     unsigned v2_had = r->v2_senders & bit;
     /* the protocol is tested last: most frames neither have a bit nor may open a stream; a set
      * bit is checked against the table's sender words (another sender's bit cost a call), and
@@ -405,13 +414,12 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
     if ((v2_had && (v2s = (v2_stream_t *)(void *)sc_rxtab_hi(r->v2.opaque, SC_RXTAB_V2_N, SC_RXTAB_V2_SIZE,
                                                               (uint32_t)(key.ks >> 32)))
              ? !v2_plain(v2s, &key, now_ms)
-             : v2_opens) &&
+             : v2_opens(key.len)) &&
         (r->protocols & SC_PROTO_ESPTOUCH_V2)) {
-        best = v2_call(r, &key, now_ms, ev, best, v2_opens && !v2_had);
+        best = v2_call(r, &key, now_ms, ev, best, v2_had);
     }
 #endif
 #if SMARTCFG_WITH_AIRKISS
-    int ak_opens = (unsigned)key.len - 1u < SC_RX_OFFSET_MAX_DEFAULT + 4u; /* a guide run's first (O + 1) */
     unsigned ak_had = r->ak_senders & bit;
     /* A frame of a sender v1 has locked on (an ESP-TOUCH v1 phone) is not given to a searching
      * AirKiss stream when it is outside the guide range and has a sequence number (docs/m4.md):
@@ -423,14 +431,14 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
      * Tested in this order because most frames have no AirKiss stream (the protocol last, as
      * for v2). */
     ak_stream_t *aks;
-    if ((ak_opens || (ak_had && (!v1_lock || !key.has_seq || (r->ak_locked & bit)) &&
+    if ((ak_opens(key.len) || (ak_had && (!v1_lock || !key.has_seq || (r->ak_locked & bit)) &&
                       (aks = (ak_stream_t *)(void *)sc_rxtab_hi(r->ak.opaque, SC_RXTAB_AK_N, SC_RXTAB_AK_SIZE,
                                                                 (uint32_t)(key.ks >> 32))) &&
                       !ak_plain(aks, &key, now_ms))) && /* a plain frame of a searching stream: noted, as for
                                                          * v2, but not a length of the opening range, which the
                                                          * v1 phone's frames mostly have: their call stays as it was */
         (r->protocols & SC_PROTO_AIRKISS)) {
-        best = ak_call(r, &key, now_ms, ev, best, ak_opens && !ak_had);
+        best = ak_call(r, &key, now_ms, ev, best, ak_had);
     }
 #endif
 #if SMARTCFG_WITH_ESPTOUCH_V2 || SMARTCFG_WITH_AIRKISS
