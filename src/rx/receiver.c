@@ -444,7 +444,7 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
 #if SMARTCFG_WITH_ESPTOUCH_V2 || SMARTCFG_WITH_AIRKISS
 out:
 #endif
-    (void)v1_lock;
+    (void)v1_lock, (void)best; /* read by the stream decoders only, when built */
     if (ev->type == SC_ET_EV_DONE)
         r->run = RXF_DONE;
     return ev->type;
