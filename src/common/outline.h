@@ -20,4 +20,15 @@
 #define SC_NOINLINE
 #endif
 
+/* SC_HOT_LAYOUT: a per-frame function whose blocks GCC -Os lays out with the "simple"
+ * algorithm (its default for size) is laid out with "stc" (software trace cache, -O2's), which
+ * puts the common paths in a line: fewer taken branches and jumps between them, and smaller
+ * here (the receiver front: 4 instructions fewer a frame at the median, 48 bytes less;
+ * docs/m4.md, branch pf16). GCC only: clang has no such attribute. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE_SIZE__)
+#define SC_HOT_LAYOUT __attribute__((optimize("reorder-blocks-algorithm=stc")))
+#else
+#define SC_HOT_LAYOUT
+#endif
+
 #endif

@@ -37,8 +37,10 @@ typedef struct {
     sc_rxsum_t ak_locked;         /* AirKiss's locked streams' senders (the rest are searching) */
 } rx_state_t;
 
-#define RXF_RUN 0x52584652u
-#define RXF_DONE 0x52584644u
+/* Four equal bytes: a Thumb-2 compare takes them as an immediate (the run word is tested on
+ * every frame; a literal load was one more instruction) */
+#define RXF_RUN 0x52525252u
+#define RXF_DONE 0x44444444u
 /* initialised, running or done */
 static int inited(const rx_state_t *r) { return r->run == RXF_RUN || r->run == RXF_DONE; }
 
@@ -286,7 +288,84 @@ static void note(sc_rx_event_t *ev, int *best, sc_et_event_type_t t, sc_proto_t 
     ev->needed = needed;
 }
 
-sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint32_t now_ms, sc_rx_event_t *ev)
+#if SMARTCFG_WITH_ESPTOUCH_V2
+/* A SYNC's length: it may open a v2 stream (the front runs the decoder with its defaults). */
+static int v2_opens(unsigned len) { return len - SC_ET2_SYNC <= SC_RX_OFFSET_MAX_DEFAULT; }
+#endif
+#if SMARTCFG_WITH_AIRKISS
+/* A guide run's first length (O + 1): it may open an AirKiss stream. */
+static int ak_opens(unsigned len) { return len - 1u < SC_RX_OFFSET_MAX_DEFAULT + 4u; }
+#endif
+
+/* v1's event, the first of the frame (out of line, as the others' below). Returns the front's
+ * best rank. */
+static SC_NOINLINE int v1_event(sc_rx_event_t *ev, const sc_et_event_t *e)
+{
+    int best = 0;
+    note(ev, &best, e->type, SC_PROTO_ESPTOUCH_V1, e->channel, e->offset, e->known, e->needed);
+    if (e->type == SC_ET_EV_DONE)
+        from_v1(&ev->result, &e->result);
+    return best;
+}
+
+#if SMARTCFG_WITH_ESPTOUCH_V2
+/* The v2 decoder's call and its event, out of line: the front's frame and registers stay those
+ * of its common paths (most frames call no stream decoder; docs/m4.md, branch pf16). had: the
+ * sender's summary bit (when clear, an opening length may have added its stream; tested here,
+ * so that the front keeps no opening flag across its calls). Returns the front's new best
+ * rank. */
+static SC_NOINLINE int v2_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t now_ms, sc_rx_event_t *ev, int best,
+                               unsigned had)
+{
+    sc_et2_result_t res;
+    sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, key, now_ms, &res);
+    /* Read the summary again only after an opening for a sender whose bit was clear: a
+     * summary may hold more bits than the table has senders (a stream replaced by an
+     * opening under an already set bit), which costs only a call that finds no stream; it
+     * must never hold fewer. A stream's sender sends many lengths of the opening range
+     * under its set bit, and each reading walked the table. */
+    if (!had && v2_opens(key->len))
+        r->v2_senders = sc_et2_rx_senders(&r->v2);
+    if (t != SC_ET_EV_NONE && rank(t) > best) {
+        uint8_t k = 0, n = 0;
+        sc_et2_rx_progress(&r->v2, &k, &n);
+        note(ev, &best, t, SC_PROTO_ESPTOUCH_V2, key->channel, 0, k, n);
+        if (t == SC_ET_EV_DONE) {
+            from_v2(&ev->result, &res);
+            ev->offset = res.offset;
+        }
+    }
+    return best;
+}
+#endif
+
+#if SMARTCFG_WITH_AIRKISS
+/* The same for AirKiss. */
+static SC_NOINLINE int ak_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t now_ms, sc_rx_event_t *ev, int best,
+                               unsigned had)
+{
+    sc_ak_result_t res;
+    sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, key, now_ms, &res);
+    /* as for v2 (a v1 phone sends many lengths of the guide range, and its AirKiss stream
+     * matches them under a set bit) */
+    if (!had && ak_opens(key->len))
+        r->ak_senders = sc_ak_rx_senders(&r->ak);
+    if (t == SC_ET_EV_LOCKED)
+        r->ak_locked = sc_ak_rx_locked_senders(&r->ak);
+    if (t != SC_ET_EV_NONE && rank(t) > best) {
+        uint8_t k = 0, n = 0;
+        sc_ak_rx_progress(&r->ak, &k, &n);
+        note(ev, &best, t, SC_PROTO_AIRKISS, key->channel, 0, k, n);
+        if (t == SC_ET_EV_DONE) {
+            from_ak(&ev->result, &res);
+            ev->offset = res.offset;
+        }
+    }
+    return best;
+}
+#endif
+
+SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint32_t now_ms, sc_rx_event_t *ev)
 {
     sc_rx_event_t local;
     if (!ev)
@@ -302,19 +381,16 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
      * without them the frame is an ordinary QoS frame of the same stream). */
     sc_rxkey_t key;
     unsigned use = sc_rxkey(f, &key);
-    unsigned protocols = r->protocols; /* read once: the calls below could change it for all the compiler knows */
+    /* the protocol mask is read where it is tested: the v2 and AirKiss tests are rarely reached,
+     * and a copy kept across v1's call took a stack slot on every frame (no decoder writes it) */
     unsigned v1_lock = 0; /* the frame's v1 stream is locked (read for AirKiss) */
-    if (protocols & SC_PROTO_ESPTOUCH_V1) {
+    if (r->protocols & SC_PROTO_ESPTOUCH_V1) {
         sc_et_event_t e;
         sc_et_ev_none(&e); /* v1's feeds leave it to their caller */
         v1_lock = (use & SC_RXKEY_V1) ? sc_et_rx_feed_key(&r->v1, &key, now_ms, &e)
                                       : sc_et_rx_feed_nokey(&r->v1, now_ms, &e);
-        sc_et_event_type_t t = e.type;
-        if (t != SC_ET_EV_NONE) {
-            note(ev, &best, t, SC_PROTO_ESPTOUCH_V1, e.channel, e.offset, e.known, e.needed);
-            if (t == SC_ET_EV_DONE)
-                from_v1(&ev->result, &e.result);
-        }
+        if (e.type != SC_ET_EV_NONE)
+            best = v1_event(ev, &e);
     }
 #if SMARTCFG_WITH_ESPTOUCH_V2 || SMARTCFG_WITH_AIRKISS
     /* the stream decoders count only the frames they can key */
@@ -328,7 +404,6 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     unsigned bit = sc_rxsum_bit(key.ks);
 #endif
 #if SMARTCFG_WITH_ESPTOUCH_V2
-    int v2_opens = (unsigned)key.len - SC_ET2_SYNC <= SC_RX_OFFSET_MAX_DEFAULT; /* a SYNC's */
     unsigned v2_had = r->v2_senders & bit;
     /* the protocol is tested last: most frames neither have a bit nor may open a stream; a set
      * bit is checked against the table's sender words (another sender's bit cost a call), and
@@ -339,30 +414,12 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
     if ((v2_had && (v2s = (v2_stream_t *)(void *)sc_rxtab_hi(r->v2.opaque, SC_RXTAB_V2_N, SC_RXTAB_V2_SIZE,
                                                               (uint32_t)(key.ks >> 32)))
              ? !v2_plain(v2s, &key, now_ms)
-             : v2_opens) &&
-        (protocols & SC_PROTO_ESPTOUCH_V2)) {
-        sc_et2_result_t res;
-        sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, &key, now_ms, &res);
-        /* Read the summary again only after an opening for a sender whose bit was clear: a
-         * summary may hold more bits than the table has senders (a stream replaced by an
-         * opening under an already set bit), which costs only a call that finds no stream; it
-         * must never hold fewer. A stream's sender sends many lengths of the opening range
-         * under its set bit, and each reading walked the table. */
-        if (v2_opens && !v2_had)
-            r->v2_senders = sc_et2_rx_senders(&r->v2);
-        if (t != SC_ET_EV_NONE && rank(t) > best) {
-            uint8_t k = 0, n = 0;
-            sc_et2_rx_progress(&r->v2, &k, &n);
-            note(ev, &best, t, SC_PROTO_ESPTOUCH_V2, key.channel, 0, k, n);
-            if (t == SC_ET_EV_DONE) {
-                from_v2(&ev->result, &res);
-                ev->offset = res.offset;
-            }
-        }
+             : v2_opens(key.len)) &&
+        (r->protocols & SC_PROTO_ESPTOUCH_V2)) {
+        best = v2_call(r, &key, now_ms, ev, best, v2_had);
     }
 #endif
 #if SMARTCFG_WITH_AIRKISS
-    int ak_opens = (unsigned)key.len - 1u < SC_RX_OFFSET_MAX_DEFAULT + 4u; /* a guide run's first (O + 1) */
     unsigned ak_had = r->ak_senders & bit;
     /* A frame of a sender v1 has locked on (an ESP-TOUCH v1 phone) is not given to a searching
      * AirKiss stream when it is outside the guide range and has a sequence number (docs/m4.md):
@@ -374,36 +431,20 @@ sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_frame_t *f, uint
      * Tested in this order because most frames have no AirKiss stream (the protocol last, as
      * for v2). */
     ak_stream_t *aks;
-    if ((ak_opens || (ak_had && (!v1_lock || !key.has_seq || (r->ak_locked & bit)) &&
+    if ((ak_opens(key.len) || (ak_had && (!v1_lock || !key.has_seq || (r->ak_locked & bit)) &&
                       (aks = (ak_stream_t *)(void *)sc_rxtab_hi(r->ak.opaque, SC_RXTAB_AK_N, SC_RXTAB_AK_SIZE,
                                                                 (uint32_t)(key.ks >> 32))) &&
                       !ak_plain(aks, &key, now_ms))) && /* a plain frame of a searching stream: noted, as for
                                                          * v2, but not a length of the opening range, which the
                                                          * v1 phone's frames mostly have: their call stays as it was */
-        (protocols & SC_PROTO_AIRKISS)) {
-        sc_ak_result_t res;
-        sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, &key, now_ms, &res);
-        /* as for v2 (a v1 phone sends many lengths of the guide range, and its AirKiss stream
-         * matches them under a set bit) */
-        if (ak_opens && !ak_had)
-            r->ak_senders = sc_ak_rx_senders(&r->ak);
-        if (t == SC_ET_EV_LOCKED)
-            r->ak_locked = sc_ak_rx_locked_senders(&r->ak);
-        if (t != SC_ET_EV_NONE && rank(t) > best) {
-            uint8_t k = 0, n = 0;
-            sc_ak_rx_progress(&r->ak, &k, &n);
-            note(ev, &best, t, SC_PROTO_AIRKISS, key.channel, 0, k, n);
-            if (t == SC_ET_EV_DONE) {
-                from_ak(&ev->result, &res);
-                ev->offset = res.offset;
-            }
-        }
+        (r->protocols & SC_PROTO_AIRKISS)) {
+        best = ak_call(r, &key, now_ms, ev, best, ak_had);
     }
 #endif
 #if SMARTCFG_WITH_ESPTOUCH_V2 || SMARTCFG_WITH_AIRKISS
 out:
 #endif
-    (void)v1_lock;
+    (void)v1_lock, (void)best; /* read by the stream decoders only, when built */
     if (ev->type == SC_ET_EV_DONE)
         r->run = RXF_DONE;
     return ev->type;

@@ -228,6 +228,13 @@ static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
             ok = SC_RXKEY_STREAM;
         }
     }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* seq and len (adjacent, asserted below) as one word, stored before the addresses are read:
+     * kept to the end, they took registers the address work then spilled (a frame that turns
+     * out to have no use leaves k with them, which its callers do not read) */
+    uint32_t w1 = ((uint32_t)f->seq_ctrl >> 4) | (len << 16);
+    memcpy((unsigned char *)k + offsetof(sc_rxkey_t, seq), &w1, 4);
+#endif
     /* ToDS: BSSID, sender, destination = addr1, addr2, addr3; FromDS: addr2, addr3, addr1. The
      * three are adjacent, so the BSSID and sender are one window 6 bytes further for FromDS and
      * the destination 12 bytes back: arithmetic instead of three selects (every data frame). */
@@ -269,10 +276,8 @@ static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
                        offsetof(sc_rxkey_t, len) == offsetof(sc_rxkey_t, flags) + 6 && SC_FC_RETRY == 0x0800u,
                    "the key's byte fields as two words");
     uint32_t w0 = flags | ((uint32_t)f->channel << 8) | (1u << 16) | ((fc & SC_FC_RETRY) << 13);
-    uint32_t w1 = ((uint32_t)f->seq_ctrl >> 4) | (len << 16);
     /* through the struct's own bytes: the words span several members */
     memcpy((unsigned char *)k + offsetof(sc_rxkey_t, flags), &w0, 4);
-    memcpy((unsigned char *)k + offsetof(sc_rxkey_t, seq), &w1, 4);
 #else
     k->flags = (uint8_t)flags;
     k->len = (uint16_t)len;
