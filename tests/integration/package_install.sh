@@ -79,6 +79,69 @@ run_skeleton "$T/skel-static" static
 ok "port-skeleton against libsmartcfg.a + pkg-config --static: built and provisioned"
 unset PKG_CONFIG_PATH
 
+# Every installed header (the core's and the POSIX port's) compiles on its own, as C11 and as
+# C++ with -pedantic, and a C++ program links functions of both libraries (extern "C").
+echo 'int sc_unused_;' >"$T/tail.c"
+for h in "$P"/include/smartcfg/*.h "$P"/include/smartcfg/posix/*.h; do
+    inc=${h#"$P"/include/}
+    printf '#include <%s>\nint sc_unused_;\n' "$inc" >"$T/one.c"
+    cp "$T/one.c" "$T/one.cpp"
+    cc -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -I"$P/include" "$T/one.c" 2>"$T/hdr.log" ||
+        { cat "$T/hdr.log"; fail "$inc does not compile alone (C11)"; }
+    c++ -std=c++11 -Wall -Wextra -Werror -pedantic -fsyntax-only -I"$P/include" "$T/one.cpp" 2>"$T/hdr.log" ||
+        { cat "$T/hdr.log"; fail "$inc does not compile alone (C++)"; }
+done
+mkdir -p "$T/cxx"
+{
+    for h in "$P"/include/smartcfg/*.h "$P"/include/smartcfg/posix/*.h; do echo "#include <${h#"$P"/include/}>"; done
+    cat <<'CPP'
+#include <cstdio>
+static sc_device_t dev;   // static storage from C++ too
+int main()
+{
+    sc_device_config_t cfg;
+    sc_device_config_default(&cfg);
+    sc_posix_udp_t udp;
+    sc_hal_udp_t hal;
+    sc_posix_udp_init(&udp, &hal);
+    std::printf("%s %zu %d\n", SMARTCFG_VERSION_STRING, sizeof dev, sc_posix_now_ms() > 0u);
+    return 0;
+}
+CPP
+} >"$T/cxx/main.cpp"
+cat >"$T/cxx/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.18)
+project(cxx LANGUAGES C CXX)
+find_package(smartcfg REQUIRED COMPONENTS posix)
+add_executable(cxx main.cpp)
+target_compile_options(cxx PRIVATE -Wall -Wextra -Werror -pedantic)
+target_link_libraries(cxx PRIVATE smartcfg::core smartcfg::posix)
+CM
+{ cmake -S "$T/cxx" -B "$T/cxx/b" -DCMAKE_PREFIX_PATH="$P" && cmake --build "$T/cxx/b"; } >"$T/cxx.log" 2>&1 ||
+    { tail -20 "$T/cxx.log"; fail "a C++ program using smartcfg::core and smartcfg::posix"; }
+"$T/cxx/b/cxx" | grep -q "^$ver " || fail "the C++ program did not run"
+ok "every installed header compiles alone (C11 and C++); a C++ program links the core and the POSIX port"
+
+# The core needs only cJSON and mbedTLS: with pkg-config seeing nothing but cJSON (no libpcap,
+# libnl, libmosquitto, libcurl), find_package(smartcfg) still gives smartcfg::core, and
+# COMPONENTS posix is refused with the packages it lacks.
+mkdir -p "$T/pc-cjson" "$T/nohost"
+cp "$(pkg-config --variable=pcfiledir libcjson)/libcjson.pc" "$T/pc-cjson/"
+printf 'cmake_minimum_required(VERSION 3.18)\nproject(n LANGUAGES C)\nfind_package(smartcfg REQUIRED ${COMPS})\nadd_executable(n main.c)\ntarget_link_libraries(n PRIVATE smartcfg::core)\n' >"$T/nohost/CMakeLists.txt"
+printf '#include <smartcfg/device.h>\nint main(void) { sc_device_config_t c; sc_device_config_default(&c); return 0; }\n' >"$T/nohost/main.c"
+{ PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$T/nohost" -B "$T/nohost/b" -DCMAKE_PREFIX_PATH="$P" &&
+  cmake --build "$T/nohost/b"; } >"$T/nohost.log" 2>&1 ||
+    { tail -20 "$T/nohost.log"; fail "find_package(smartcfg) for the core needed the POSIX port's host libraries"; }
+"$T/nohost/b/n" || fail "the core-only consumer did not run"
+rm -rf "$T/nohost/b"
+if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$T/nohost" -B "$T/nohost/b" -DCMAKE_PREFIX_PATH="$P" \
+        "-DCOMPS=COMPONENTS;posix" >"$T/nohost2.log" 2>&1; then
+    fail "find_package(smartcfg COMPONENTS posix) succeeded without the host libraries"
+fi
+has 'needs host libraries that were not found: libpcap-dev' "$T/nohost2.log" ||
+    { cat "$T/nohost2.log"; fail "no clear message for COMPONENTS posix without host libraries"; }
+ok "find_package(smartcfg) without host libraries: smartcfg::core works, COMPONENTS posix names what is missing"
+
 # 3. make install PREFIX=... (the user's entry point) into a fresh prefix
 make -s -C "$SC_SRC" install BUILD="$SC_BUILD" PREFIX="$T/mk" >"$T/mk.log" 2>&1 || { cat "$T/mk.log"; fail "make install"; }
 [ -f "$T/mk/lib/pkgconfig/smartcfg.pc" ] && [ -x "$T/mk/bin/smartcfg" ] || fail "make install left files out"
@@ -99,6 +162,18 @@ fi
 has 'smartcfg: cannot write to' "$T/ro.log" || { cat "$T/ro.log"; fail "no clear message for a read-only prefix"; }
 has 'Installing:' "$T/ro.log" && fail "files were installed before the refusal"
 ok "read-only prefix: refused with '$(grep -o 'smartcfg: cannot write to [^ ]*' "$T/ro.log" | head -1)'"
+# make install as a user who may write neither the prefix nor the build tree: the same message,
+# not a build step's "Permission denied" on the build directory.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+        setpriv --reuid=nobody --regid=nogroup --clear-groups test -r "$SC_SRC/Makefile"; then
+    mkdir -p "$T/rootonly" && chmod 755 "$T/rootonly" && chmod o+x "$T"
+    if setpriv --reuid=nobody --regid=nogroup --clear-groups make -s -C "$SC_SRC" install BUILD="$SC_BUILD" \
+            PREFIX="$T/rootonly/usr" >"$T/ro2.log" 2>&1; then
+        fail "make install as nobody into a root-owned prefix succeeded"
+    fi
+    has 'smartcfg: cannot write to' "$T/ro2.log" || { cat "$T/ro2.log"; fail "make install as nobody: no clear message"; }
+    ok "make install as nobody into a root-owned prefix: refused before building"
+fi
 # docs/porting.md shows the skeleton exactly as it is built here.
 sed -n '/<!-- port-skeleton:begin -->/,/<!-- port-skeleton:end -->/p' "$SC_SRC/docs/porting.md" |
     sed '1,2d;$d' | sed '$d' >"$T/doc_skeleton.c"
