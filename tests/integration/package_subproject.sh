@@ -106,11 +106,15 @@ set(SMARTCFG_WITH_CLOUD OFF)
 set(SMARTCFG_WITH_AT OFF)
 set(SMARTCFG_WITH_SENDER OFF)
 set(SMARTCFG_WITH_SIM OFF)
+set(SMARTCFG_INSTALL ON)
 add_subdirectory("$SC_SRC" smartcfg)
 add_executable(min min.c)
 target_link_libraries(min PRIVATE smartcfg::core)
 CM
-PKG_CONFIG_LIBDIR=$T/pc-cjson configure_build "$P3" "$T/p3.log" || fail "minimal core build"
+PKG_CONFIG_LIBDIR=$T/pc-cjson configure_build "$P3" "$T/p3.log" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON ||
+    fail "minimal core build"
+# no shared object is made of a firmware core's objects: plain code, not -fPIC
+grep -q -- '-fPIC' "$P3/b/compile_commands.json" && fail "the firmware core was compiled with -fPIC"
 grep -q 'core modules: common receiver tc8266 diag device esptouch_v2 airkiss$' "$T/p3.log" || { grep 'core modules' "$T/p3.log"; fail "module list"; }
 lib=$P3/b/smartcfg/libsmartcfg.a
 undef=$(nm -u "$lib")
@@ -123,6 +127,27 @@ done
 out=$("$P3/b/min") || fail "minimal program failed"
 grep -q 'SMARTCFG_WITH_CLOUD=0' <<<"$out" || fail "the switch did not reach the user: $out"
 ok "firmware core without cloud/AT/sender/sim: no HMAC/base64, modules left out ($out)"
+
+# 3b. that firmware core installed by its parent (SMARTCFG_INSTALL=ON) and used from the prefix:
+# no program, no completion for it, no POSIX port; the switches reach find_package's user.
+cmake --install "$P3/b" --prefix "$T/fw" >"$T/p3i.log" 2>&1 || { cat "$T/p3i.log"; fail "install of the firmware core"; }
+[ -f "$T/fw/lib/libsmartcfg.a" ] && [ -f "$T/fw/include/smartcfg/device.h" ] || fail "firmware core install incomplete"
+for f in bin share/bash-completion share/zsh include/smartcfg/posix lib/cmake/smartcfg/smartcfgPosixTargets.cmake; do
+    [ ! -e "$T/fw/$f" ] || fail "a core-only install has $f"
+done
+mkdir -p "$T/fwuse"
+cp "$P3/min.c" "$T/fwuse/"
+printf 'cmake_minimum_required(VERSION 3.18)\nproject(u LANGUAGES C)\nfind_package(smartcfg REQUIRED ${COMPS})\nadd_executable(min min.c)\ntarget_link_libraries(min PRIVATE smartcfg::core)\n' >"$T/fwuse/CMakeLists.txt"
+PKG_CONFIG_LIBDIR=$T/pc-cjson configure_build "$T/fwuse" "$T/fwuse.log" -DCMAKE_PREFIX_PATH="$T/fw" ||
+    fail "find_package of the installed firmware core"
+"$T/fwuse/b/min" | grep -q 'SMARTCFG_WITH_CLOUD=0' || fail "the installed package lost the module switches"
+rm -rf "$T/fwuse/b"
+if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$T/fwuse" -B "$T/fwuse/b" -DCMAKE_PREFIX_PATH="$T/fw" \
+        "-DCOMPS=COMPONENTS;posix" >"$T/fwuse2.log" 2>&1; then
+    fail "COMPONENTS posix found in a core-only install"
+fi
+has 'installed without the POSIX port' "$T/fwuse2.log" || { cat "$T/fwuse2.log"; fail "no message for COMPONENTS posix"; }
+ok "the firmware core installed by its parent: core only, switches kept, COMPONENTS posix refused clearly"
 
 # 4. clear messages for bad combinations
 P4=$T/parent4
