@@ -77,6 +77,15 @@ libs=$(ldd "$T/skel-static")
 [[ $libs == *libsmartcfg* ]] && fail "static build still uses libsmartcfg.so"
 run_skeleton "$T/skel-static" static
 ok "port-skeleton against libsmartcfg.a + pkg-config --static: built and provisioned"
+# A build that sets a module switch the library was not built with (here AirKiss off against
+# a library with it) has a smaller sc_device_t than the library writes: init must refuse it.
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Wextra -Werror -DSMARTCFG_WITH_AIRKISS=0 -I"$P/include" -o "$T/skel-mismatch" \
+    "$SC_SRC/examples/port-skeleton/main.c" "$SC_SRC/examples/port-skeleton/fake_chip.c" "$P/lib/libsmartcfg.a" \
+    $(pkg-config --static --libs-only-other --libs-only-l smartcfg | sed 's/-lsmartcfg//') || fail "mismatch build"
+if out=$("$T/skel-mismatch" 2>&1); then fail "a caller with a smaller sc_device_t was let through"; fi
+grep -q 'other SMARTCFG_WITH_\* switches' <<<"$out" || { echo "$out" | tail -5; fail "no message for the size mismatch"; }
+ok "a caller built with other module switches than the library: sc_device_init refuses, says why"
 unset PKG_CONFIG_PATH
 
 # Every installed header (the core's and the POSIX port's) compiles on its own, as C11 and as
