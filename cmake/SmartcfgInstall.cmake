@@ -17,7 +17,10 @@ install(CODE [[
   while(NOT EXISTS "${_sc_dir}")
     get_filename_component(_sc_dir "${_sc_dir}" DIRECTORY)
   endwhile()
-  set(_sc_probe "${_sc_dir}/.smartcfg-install-probe")
+  # an unpredictable name: the nearest existing directory may be a shared one like /tmp, where
+  # a fixed name could be a planted symlink that root's touch would follow
+  string(RANDOM LENGTH 16 _sc_rand)
+  set(_sc_probe "${_sc_dir}/.smartcfg-install-probe-${_sc_rand}")
   execute_process(COMMAND ${CMAKE_COMMAND} -E touch "${_sc_probe}" RESULT_VARIABLE _sc_rc
                   OUTPUT_QUIET ERROR_QUIET)
   if(NOT _sc_rc EQUAL 0 OR NOT EXISTS "${_sc_probe}")
