@@ -9,8 +9,8 @@
 
 static unsigned groups_of(unsigned len, unsigned width) { return (len + width - 1u) / width; }
 
-int v2_layout(v2_layout_t *l, unsigned p, unsigned r, unsigned s, int enc_p, int enc_r, int enc_s,
-              unsigned security)
+int sc_v2_layout(v2_layout_t *l, unsigned p, unsigned r, unsigned s, int enc_p, int enc_r, int enc_s,
+                 unsigned security)
 {
     memset(l, 0, sizeof *l);
     if (security) {
@@ -66,7 +66,7 @@ sc_err_t sc_et2_encode(sc_et2_encoder_t *enc, const sc_et2_params_t *p, sc_et2_p
     unsigned sec = (pl + rl) ? p->security : 0u;
     int ep = encoded(p->password, pl), er = encoded(p->reserved, rl), es = encoded(p->ssid, sl);
     v2_layout_t lay;
-    if (v2_layout(&lay, pl, rl, sl, ep, er, es, sec))
+    if (sc_v2_layout(&lay, pl, rl, sl, ep, er, es, sec))
         return SC_ERR_RANGE;
     uint8_t *h = enc->header;
     h[0] = (uint8_t)(sl | (es ? 0x80u : 0u));

@@ -20,8 +20,8 @@ typedef struct {
 
 /* Layout of the body for plaintext lengths p (password), r (reserved), s (SSID), their
  * "encoded" bits and the effective security. 0, or -1 when more than 40 body groups. */
-int v2_layout(v2_layout_t *l, unsigned p, unsigned r, unsigned s, int enc_p, int enc_r, int enc_s,
-              unsigned security);
+int sc_v2_layout(v2_layout_t *l, unsigned p, unsigned r, unsigned s, int enc_p, int enc_r, int enc_s,
+                 unsigned security);
 /* Plane i (0..7) of a 6-byte group: bit i of each byte, byte 0 in bit 5. */
 static inline uint8_t v2_plane(const uint8_t b[6], unsigned i)
 {

@@ -192,7 +192,7 @@ static int header_layout(const uint8_t h[6], v2_layout_t *lay)
         return -1;
     if (sec && pl + rl == 0)
         return -1; /* a sender never encrypts nothing */
-    return v2_layout(lay, pl, rl, sl, h[1] >> 7, h[2] >> 7, h[0] >> 7, sec);
+    return sc_v2_layout(lay, pl, rl, sl, h[1] >> 7, h[2] >> 7, h[0] >> 7, sec);
 }
 
 static unsigned slot_width(const v2_layout_t *lay, unsigned slot)
