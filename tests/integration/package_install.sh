@@ -26,6 +26,16 @@ for f in include/smartcfg/device.h include/smartcfg/hal.h include/smartcfg/versi
 done
 ok "headers, static + shared core, smartcfg.pc, CMake package, program, plugin, Wireshark dissector"
 
+# The libraries define no global name outside their namespace (sc_*), apart from the seed's
+# compat API that device_compat.h declares: a firmware's own symbols must not collide with ours.
+compat=$(grep -oE '\b[a-z_A-Z]+\(' "$P/include/smartcfg/device_compat.h" | tr -d '(' | sort -u)
+for lib in libsmartcfg.a libsmartcfg-posix.a; do
+    foreign=$(nm -g --defined-only "$P/lib/$lib" | awk 'NF == 3 { print $3 }' | grep -v '^sc_' | sort -u |
+        grep -vxF -f <(echo "$compat") || true)
+    [ -z "$foreign" ] || fail "$lib defines global symbols outside sc_*: $(echo $foreign)"
+done
+ok "global symbols of libsmartcfg.a and libsmartcfg-posix.a: sc_* and the compat API only"
+
 ver=$(sed -n 's/^#define SMARTCFG_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' "$SC_SRC/include/smartcfg/version.h" | paste -sd.)
 [ "$("$P/bin/smartcfg" --version)" = "smartcfg $ver" ] || fail "smartcfg --version: $("$P/bin/smartcfg" --version)"
 [ "$(PKG_CONFIG_PATH=$P/lib/pkgconfig pkg-config --modversion smartcfg)" = "$ver" ] || fail "smartcfg.pc version"
@@ -90,16 +100,18 @@ unset PKG_CONFIG_PATH
 
 # Every installed header (the core's and the POSIX port's) compiles on its own, as C11 and as
 # C++ with -pedantic, and a C++ program links functions of both libraries (extern "C").
-echo 'int sc_unused_;' >"$T/tail.c"
+mkdir -p "$T/hdr"
 for h in "$P"/include/smartcfg/*.h "$P"/include/smartcfg/posix/*.h; do
     inc=${h#"$P"/include/}
-    printf '#include <%s>\nint sc_unused_;\n' "$inc" >"$T/one.c"
-    cp "$T/one.c" "$T/one.cpp"
-    cc -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -I"$P/include" "$T/one.c" 2>"$T/hdr.log" ||
-        { cat "$T/hdr.log"; fail "$inc does not compile alone (C11)"; }
-    c++ -std=c++11 -Wall -Wextra -Werror -pedantic -fsyntax-only -I"$P/include" "$T/one.cpp" 2>"$T/hdr.log" ||
-        { cat "$T/hdr.log"; fail "$inc does not compile alone (C++)"; }
+    one=$T/hdr/${inc//[\/.]/_}   # one translation unit per header, named after it (no fork: builtins only)
+    printf '#include <%s>\nint sc_unused_;\n' "$inc" >"$one.c"
+    printf '#include <%s>\nint sc_unused_;\n' "$inc" >"$one.cpp"
 done
+# (one compiler run per language: the driver starts a cc1 per file and names the failing one)
+cc -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -I"$P/include" "$T"/hdr/*.c 2>"$T/hdr.log" ||
+    { head -20 "$T/hdr.log"; fail "an installed header does not compile alone (C11)"; }
+c++ -std=c++11 -Wall -Wextra -Werror -pedantic -fsyntax-only -I"$P/include" "$T"/hdr/*.cpp 2>"$T/hdr.log" ||
+    { head -20 "$T/hdr.log"; fail "an installed header does not compile alone (C++)"; }
 mkdir -p "$T/cxx"
 {
     for h in "$P"/include/smartcfg/*.h "$P"/include/smartcfg/posix/*.h; do echo "#include <${h#"$P"/include/}>"; done
@@ -120,7 +132,7 @@ CPP
 } >"$T/cxx/main.cpp"
 cat >"$T/cxx/CMakeLists.txt" <<'CM'
 cmake_minimum_required(VERSION 3.18)
-project(cxx LANGUAGES C CXX)
+project(cxx LANGUAGES CXX)
 find_package(smartcfg REQUIRED COMPONENTS posix)
 add_executable(cxx main.cpp)
 target_compile_options(cxx PRIVATE -Wall -Wextra -Werror -pedantic)
