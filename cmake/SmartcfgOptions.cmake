@@ -73,7 +73,9 @@ if(NOT CMAKE_C_COMPILER_ID MATCHES "^(GNU|Clang|AppleClang)$")
     "supported. smartcfg is C11 built and tested with GCC and Clang (including arm-none-eabi-gcc); "
     "set CMAKE_C_COMPILER to one of them.")
 endif()
-if(NOT "c_std_11" IN_LIST CMAKE_C_COMPILE_FEATURES)
+# (an empty feature list means CMake did not probe the compiler, e.g. CMAKE_C_COMPILER_FORCED
+# in an embedded toolchain file: nothing is known, so nothing is refused; the build tells)
+if(CMAKE_C_COMPILE_FEATURES AND NOT "c_std_11" IN_LIST CMAKE_C_COMPILE_FEATURES)
   message(FATAL_ERROR "smartcfg: ${CMAKE_C_COMPILER_ID} ${CMAKE_C_COMPILER_VERSION} does not support "
     "C11, which smartcfg needs (_Static_assert, _Alignof).")
 endif()

@@ -169,5 +169,20 @@ if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$P4" -B "$P4/b" -DCMAKE_SYSTEM_NAME=G
     fail "the POSIX port configured for a bare-metal target"
 fi
 has 'run on Linux only' "$T/p6.log" || { cat "$T/p6.log"; fail "no message for an unsupported target"; }
-ok "clear configure-time messages: AT without cloud, missing host libraries (names the packages), POSIX port on a bare-metal target"
+# ... and a setup that is fine is not refused: an embedded-style toolchain file that forces the
+# compiler (CMake then probes nothing, so it knows no compile features), with cJSON and mbedTLS
+# as the parent's own targets, configures (it used to be told the compiler lacked C11).
+P7=$T/parent7
+mkdir -p "$P7"
+printf 'set(CMAKE_C_COMPILER cc)\nset(CMAKE_C_COMPILER_FORCED TRUE)\n' >"$P7/forced.cmake"
+cat >"$P7/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.18)
+project(fw LANGUAGES C)
+add_library(cjson INTERFACE)
+add_library(mbedcrypto INTERFACE)
+add_subdirectory("$SC_SRC" smartcfg)
+CM
+PKG_CONFIG_LIBDIR=$T/pc-none cmake -S "$P7" -B "$P7/b" -DCMAKE_TOOLCHAIN_FILE="$P7/forced.cmake" >"$T/p7.log" 2>&1 ||
+    { cat "$T/p7.log"; fail "a forced compiler (no probed features) was refused"; }
+ok "clear configure-time messages: AT without cloud, missing host libraries (names the packages), POSIX port on a bare-metal target; a forced compiler is not refused"
 echo "package_subproject: ok"
