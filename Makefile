@@ -16,8 +16,8 @@ deps:
 	@sh scripts/deps.sh
 
 build:
-	@cmake -S . -B $(BUILD) -DCMAKE_C_COMPILER=$(CC) >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS)
+	@cmake -S . -B "$(BUILD)" -DCMAKE_C_COMPILER=$(CC) >/dev/null
+	@cmake --build "$(BUILD)" -j $(JOBS)
 
 # Headers, libsmartcfg.a/.so, smartcfg.pc, the CMake package, the smartcfg program and the
 # broker plugin under $(PREFIX) (cmake --install does the same: cmake/SmartcfgInstall.cmake).
@@ -28,9 +28,9 @@ install:
 	@d="$(DESTDIR)$(PREFIX)"; while [ ! -e "$$d" ]; do d=$$(dirname "$$d"); done; \
 	if [ ! -w "$$d" ]; then echo "smartcfg: cannot write to $$d (installing to $(DESTDIR)$(PREFIX)); nothing was" \
 	  "installed. Run as a user who may write there, or choose another prefix (make install PREFIX=DIR)." >&2; exit 1; fi
-	@test -f $(BUILD)/cmake_install.cmake || $(MAKE) build
-	@cmake --build $(BUILD) -j $(JOBS)
-	@cmake --install $(BUILD) --prefix $(PREFIX)
+	@test -f "$(BUILD)/cmake_install.cmake" || $(MAKE) build
+	@cmake --build "$(BUILD)" -j $(JOBS)
+	@cmake --install "$(BUILD)" --prefix "$(PREFIX)"
 
 # The whole suite (scripts/run-tests.sh): unit + integration (real sockets, mosquitto,
 # namespaces), the unit tests again under ASan+UBSan, each fuzzer for a bounded time, and the

@@ -164,9 +164,9 @@ has 'needs host libraries that were not found: libpcap-dev' "$T/nohost2.log" ||
 ok "find_package(smartcfg) without host libraries: smartcfg::core works, COMPONENTS posix names what is missing"
 
 # 3. make install PREFIX=... (the user's entry point) into a fresh prefix
-make -s -C "$SC_SRC" install BUILD="$SC_BUILD" PREFIX="$T/mk" >"$T/mk.log" 2>&1 || { cat "$T/mk.log"; fail "make install"; }
-[ -f "$T/mk/lib/pkgconfig/smartcfg.pc" ] && [ -x "$T/mk/bin/smartcfg" ] || fail "make install left files out"
-ok "make install PREFIX=..."
+make -s -C "$SC_SRC" install BUILD="$SC_BUILD" PREFIX="$T/mk dir" >"$T/mk.log" 2>&1 || { cat "$T/mk.log"; fail "make install"; }
+[ -f "$T/mk dir/lib/pkgconfig/smartcfg.pc" ] && [ -x "$T/mk dir/bin/smartcfg" ] || fail "make install left files out"
+ok "make install PREFIX=... (a path with a space)"
 
 # 4. A prefix without write permission: a clear message, a failure exit, nothing written.
 RO=$T/ro
