@@ -145,10 +145,11 @@ ok "every installed header compiles alone (C11 and C++); a C++ program links the
 
 # The core needs only cJSON and mbedTLS: with pkg-config seeing nothing but cJSON (no libpcap,
 # libnl, libmosquitto, libcurl), find_package(smartcfg) still gives smartcfg::core, and
-# COMPONENTS posix is refused with the packages it lacks.
+# COMPONENTS posix is refused with the packages it lacks. (The consumer's old
+# cmake_minimum_required leaves IN_LIST and friends OLD: the package file sets its own policies.)
 mkdir -p "$T/pc-cjson" "$T/nohost"
 cp "$(pkg-config --variable=pcfiledir libcjson)/libcjson.pc" "$T/pc-cjson/"
-printf 'cmake_minimum_required(VERSION 3.18)\nproject(n LANGUAGES C)\nfind_package(smartcfg REQUIRED ${COMPS})\nadd_executable(n main.c)\ntarget_link_libraries(n PRIVATE smartcfg::core)\n' >"$T/nohost/CMakeLists.txt"
+printf 'cmake_minimum_required(VERSION 3.1)\nproject(n LANGUAGES C)\nfind_package(smartcfg REQUIRED ${COMPS})\nadd_executable(n main.c)\ntarget_link_libraries(n PRIVATE smartcfg::core)\n' >"$T/nohost/CMakeLists.txt"
 printf '#include <smartcfg/device.h>\nint main(void) { sc_device_config_t c; sc_device_config_default(&c); return 0; }\n' >"$T/nohost/main.c"
 { PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$T/nohost" -B "$T/nohost/b" -DCMAKE_PREFIX_PATH="$P" &&
   cmake --build "$T/nohost/b"; } >"$T/nohost.log" 2>&1 ||
