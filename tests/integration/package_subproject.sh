@@ -184,5 +184,20 @@ add_subdirectory("$SC_SRC" smartcfg)
 CM
 PKG_CONFIG_LIBDIR=$T/pc-none cmake -S "$P7" -B "$P7/b" -DCMAKE_TOOLCHAIN_FILE="$P7/forced.cmake" >"$T/p7.log" 2>&1 ||
     { cat "$T/p7.log"; fail "a forced compiler (no probed features) was refused"; }
-ok "clear configure-time messages: AT without cloud, missing host libraries (names the packages), POSIX port on a bare-metal target; a forced compiler is not refused"
+# a big-endian target (clang for big-endian MIPS): refused at configure time, not by a
+# _Static_assert deep in the receiver; the same target little-endian is fine
+if command -v clang >/dev/null; then
+    for t in mips:1 mipsel:0; do
+        printf 'set(CMAKE_SYSTEM_NAME Generic)\nset(CMAKE_C_COMPILER clang)\nset(CMAKE_C_COMPILER_TARGET %s-none-elf)\nset(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)\n' \
+            "${t%:*}" >"$P7/${t%:*}.cmake"
+        rm -rf "$P7/b"
+        if PKG_CONFIG_LIBDIR=$T/pc-none cmake -S "$P7" -B "$P7/b" -DCMAKE_TOOLCHAIN_FILE="$P7/${t%:*}.cmake" >"$T/p8.log" 2>&1; then
+            [ "${t#*:}" = 0 ] || fail "a big-endian target (${t%:*}) configured"
+        else
+            [ "${t#*:}" = 1 ] || { cat "$T/p8.log"; fail "a little-endian target (${t%:*}) was refused"; }
+            has 'smartcfg: the target is big-endian' "$T/p8.log" || { cat "$T/p8.log"; fail "no message for a big-endian target"; }
+        fi
+    done
+fi
+ok "clear configure-time messages: AT without cloud, missing host libraries (names the packages), POSIX port on a bare-metal target, a big-endian target; a forced compiler is not refused"
 echo "package_subproject: ok"
