@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 25
+# ctest-cost: 32
 # smartcfg inside somebody else's CMake project, with no host library available: pkg-config
 # sees only cJSON (PKG_CONFIG_LIBDIR points at a directory holding libcjson.pc alone), so any
 # attempt to find libpcap, libnl, mosquitto, microhttpd, curl, sqlite or cmocka fails.
