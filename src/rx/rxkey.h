@@ -303,13 +303,14 @@ typedef uint16_t sc_rxsum_t;
 /* MAC bytes 4..5 and the flags (the word sc_rxtab_match compares first), folded to 4 bits. An
  * unsigned, not an sc_rxsum_t: the front tests it against its summaries on every keyed frame,
  * and a 16-bit value costs a zero extension there. */
-static SC_RX_INLINE unsigned sc_rxsum_bit(uint64_t ks)
+static SC_RX_INLINE unsigned sc_rxsum_idx(uint64_t ks)
 {
     uint32_t hi = (uint32_t)(ks >> 32);
     hi ^= hi >> 12;
     hi ^= hi >> 6;
-    return 1u << (hi & 15u);
+    return hi & 15u;
 }
+static SC_RX_INLINE unsigned sc_rxsum_bit(uint64_t ks) { return 1u << sc_rxsum_idx(ks); }
 /* The summary of n streams of `size` bytes from st, each starting with its sc_rxhdr_t: of the
  * streams in use, or with locked_only of the locked ones alone. */
 static inline sc_rxsum_t sc_rxsum_of(const void *st, unsigned n, size_t size, int locked_only)
