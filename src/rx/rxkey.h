@@ -366,19 +366,16 @@ static inline unsigned sc_rxhdr_gap(const sc_rxhdr_t *h, const sc_rxkey_t *k)
 #include "smartcfg/esptouch_v2.h"
 /* v1's: k not NULL; a frame no stream can use, or v1 does not take (sc_rxkey without
  * SC_RXKEY_V1), goes to sc_et_rx_feed_nokey (only counted). Both leave the clearing of ev to
- * their caller, sc_et_ev_none first (the event is the caller's local: it stores the zeros
- * without a reload of the pointer). The fields other than type are written only when type is
+ * their caller, sc_et_ev_none first (the event is the caller's local: it stores the
+ * type without a reload of the pointer). The fields other than type are written only when type is
  * not SC_ET_EV_NONE. Both return SC_ET_FEED_IN_LOCK when the frame belonged to a locked v1
  * stream (its sender is an ESP-TOUCH v1 phone; in the return value: a fifth argument would go
  * through the stack), else 0; the event's type the caller reads in its own event (returning
  * it as well cost the feed a reload of the event's pointer and a load on every frame). */
 #define SC_ET_FEED_IN_LOCK 0x100u
-/* What a v1 feed's caller clears before the call: the fields read on every frame. */
-static SC_RX_INLINE void sc_et_ev_none(sc_et_event_t *ev)
-{
-    ev->type = SC_ET_EV_NONE;
-    ev->known = ev->needed = 0;
-}
+/* What a v1 feed's caller clears before the call: the type, read on every frame (the feed
+ * writes known and needed with the frame's first event). */
+static SC_RX_INLINE void sc_et_ev_none(sc_et_event_t *ev) { ev->type = SC_ET_EV_NONE; }
 unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev);
 unsigned sc_et_rx_feed_nokey(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev);
 sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et2_result_t *res);
