@@ -403,6 +403,7 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
      * any other frame it would only count, so it is not called (most frames are foreign). */
     unsigned idx = sc_rxsum_idx(key.ks);
     uint32_t had = r->senders >> idx;
+    unsigned len = key.len;
 #endif
 #if SMARTCFG_WITH_ESPTOUCH_V2
     unsigned v2_had = had & 1u;
@@ -415,7 +416,7 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
     if ((v2_had && (v2s = (v2_stream_t *)(void *)sc_rxtab_hi(r->v2.opaque, SC_RXTAB_V2_N, SC_RXTAB_V2_SIZE,
                                                               (uint32_t)(key.ks >> 32)))
              ? !v2_plain(v2s, &key, now_ms)
-             : v2_opens(key.len)) &&
+             : v2_opens(len)) &&
         (r->protocols & SC_PROTO_ESPTOUCH_V2)) {
         best = v2_call(r, &key, now_ms, ev, best, v2_had);
     }
@@ -432,7 +433,7 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
      * Tested in this order because most frames have no AirKiss stream (the protocol last, as
      * for v2). */
     ak_stream_t *aks;
-    if ((ak_opens(key.len) || (ak_had && (!v1_lock || !key.has_seq || ((r->ak_locked >> idx) & 1u)) &&
+    if ((ak_opens(len) || (ak_had && (!v1_lock || !key.has_seq || ((r->ak_locked >> idx) & 1u)) &&
                       (aks = (ak_stream_t *)(void *)sc_rxtab_hi(r->ak.opaque, SC_RXTAB_AK_N, SC_RXTAB_AK_SIZE,
                                                                 (uint32_t)(key.ks >> 32))) &&
                       !ak_plain(aks, &key, now_ms))) && /* a plain frame of a searching stream: noted, as for
