@@ -310,14 +310,15 @@ static SC_NOINLINE int v1_event(sc_rx_event_t *ev, const sc_et_event_t *e)
 
 #if SMARTCFG_WITH_ESPTOUCH_V2
 /* The v2 decoder's call and its event, out of line: the front's frame and registers stay those
- * of its common paths (most frames call no stream decoder; docs/m4.md, branch pf16). had: the
- * sender's summary bit (when clear, an opening length may have added its stream; tested here,
- * so that the front keeps no opening flag across its calls). Returns the front's new best
+ * of its common paths (most frames call no stream decoder; docs/m4.md, branch pf16). The
+ * sender's summary bit is read here before the call (when clear, an opening length may have
+ * added its stream; tested here, so that the front keeps neither an opening flag nor the bit
+ * across its calls: the bit cost v2's plain frames a spill). Returns the front's new best
  * rank. */
-static SC_NOINLINE int v2_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t now_ms, sc_rx_event_t *ev, int best,
-                               unsigned had)
+static SC_NOINLINE int v2_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t now_ms, sc_rx_event_t *ev, int best)
 {
     sc_et2_result_t res;
+    unsigned had = (r->senders >> sc_rxsum_idx(key->ks)) & 1u;
     sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, key, now_ms, &res);
     /* Read the summary again only after an opening for a sender whose bit was clear: a
      * summary may hold more bits than the table has senders (a stream replaced by an
@@ -418,7 +419,7 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
              ? !v2_plain(v2s, &key, now_ms)
              : v2_opens(len)) &&
         (r->protocols & SC_PROTO_ESPTOUCH_V2)) {
-        best = v2_call(r, &key, now_ms, ev, best, v2_had);
+        best = v2_call(r, &key, now_ms, ev, best);
     }
 #endif
 #if SMARTCFG_WITH_AIRKISS
