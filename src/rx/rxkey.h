@@ -300,9 +300,10 @@ static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
  * any other frame would find no stream and open none, so the decoder would do nothing with it
  * (docs/m4.md: most frames are foreign, and the decoders' tables hold few senders). */
 typedef uint16_t sc_rxsum_t;
-/* MAC bytes 4..5 and the flags (the word sc_rxtab_match compares first), folded to 4 bits. An
- * unsigned, not an sc_rxsum_t: the front tests it against its summaries on every keyed frame,
- * and a 16-bit value costs a zero extension there. */
+/* MAC bytes 4..5 and the flags (the word sc_rxtab_match compares first), folded to 4 bits: the
+ * index of the sender's bit (the front shifts its summaries by it rather than build the mask).
+ * An unsigned, not an sc_rxsum_t: the front tests it against its summaries on every keyed
+ * frame, and a 16-bit value costs a zero extension there. */
 static SC_RX_INLINE unsigned sc_rxsum_idx(uint64_t ks)
 {
     uint32_t hi = (uint32_t)(ks >> 32);
@@ -310,6 +311,7 @@ static SC_RX_INLINE unsigned sc_rxsum_idx(uint64_t ks)
     hi ^= hi >> 6;
     return hi & 15u;
 }
+/* the bit itself, as the decoders set it in their summaries (sc_rxsum_of) */
 static SC_RX_INLINE unsigned sc_rxsum_bit(uint64_t ks) { return 1u << sc_rxsum_idx(ks); }
 /* The summary of n streams of `size` bytes from st, each starting with its sc_rxhdr_t: of the
  * streams in use, or with locked_only of the locked ones alone. */
