@@ -925,16 +925,21 @@ static void ev_stream(evbuf_t *e, sc_et_event_type_t type, const rx_state_t *r, 
     /* Only the event's fields: its result is defined for SC_ET_EV_DONE alone, and the caller
      * fills it then. Clearing the whole event (~150 bytes, a byte loop in small libcs) on every
      * lock and progress report was a large share of those frames' instructions (docs/m4.md). */
+    /* known and needed: the session's; a stream without one leaves those of the frame's earlier
+     * event, or zeros on its first (the callers clear only the type, sc_et_ev_none: a store
+     * fewer on every frame, here on an event's) */
+    if (s->session != NO_SESSION) {
+        const session_t *x = &r->ss[s->session];
+        e->known = x->reported_known;
+        e->needed = x->reported_needed;
+    } else if (e->type == SC_ET_EV_NONE) {
+        e->known = e->needed = 0;
+    }
     e->type = type;
     e->channel = s->channel;
     e->offset = s->offset;
     mac_cpy(e->bssid, s->bssid);
     mac_cpy(e->sender, s->sender);
-    if (s->session != NO_SESSION) {
-        const session_t *x = &r->ss[s->session];
-        e->known = x->reported_known;
-        e->needed = x->reported_needed;
-    }
 }
 
 /* --- streams ----------------------------------------------------------------------- */

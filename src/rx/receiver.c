@@ -30,10 +30,11 @@ typedef struct {
 #if SMARTCFG_WITH_AIRKISS
     sc_ak_rx_t ak;
 #endif
-    uint8_t protocols;            /* sc_proto_t mask, within SC_PROTO_BUILT */
     /* which senders the stream decoders have streams for (rxkey.h), so that a frame neither can
      * use skips them whole; updated after every call that may open a stream and every tick */
-    sc_rxsum_t v2_senders, ak_senders;
+    uint32_t senders;             /* v2's summary (sc_rxsum_t) in bits 0..15, AirKiss's in 16..31:
+                                     the front reads both with one load */
+    uint8_t protocols;            /* sc_proto_t mask, within SC_PROTO_BUILT */
     sc_rxsum_t ak_locked;         /* AirKiss's locked streams' senders (the rest are searching) */
 } rx_state_t;
 
@@ -137,10 +138,10 @@ void sc_receiver_set_v2_key(sc_receiver_t *r, const uint8_t *key16)
 static void senders_read(rx_state_t *r)
 {
 #if SMARTCFG_WITH_ESPTOUCH_V2
-    r->v2_senders = sc_et2_rx_senders(&r->v2);
+    r->senders = sc_et2_rx_senders(&r->v2);
 #endif
 #if SMARTCFG_WITH_AIRKISS
-    r->ak_senders = sc_ak_rx_senders(&r->ak);
+    r->senders = (r->senders & 0xFFFFu) | (uint32_t)sc_ak_rx_senders(&r->ak) << 16;
     r->ak_locked = sc_ak_rx_locked_senders(&r->ak);
 #endif
     (void)r;
@@ -315,14 +316,15 @@ static SC_NOINLINE int v1_event(sc_rx_event_t *ev, const sc_et_event_t *e)
 
 #if SMARTCFG_WITH_ESPTOUCH_V2
 /* The v2 decoder's call and its event, out of line: the front's frame and registers stay those
- * of its common paths (most frames call no stream decoder; docs/m4.md, branch pf16). had: the
- * sender's summary bit (when clear, an opening length may have added its stream; tested here,
- * so that the front keeps no opening flag across its calls). Returns the front's new best
+ * of its common paths (most frames call no stream decoder; docs/m4.md, branch pf16). The
+ * sender's summary bit is read here before the call (when clear, an opening length may have
+ * added its stream; tested here, so that the front keeps neither an opening flag nor the bit
+ * across its calls: the bit cost v2's plain frames a spill). Returns the front's new best
  * rank. */
-static SC_NOINLINE int v2_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t now_ms, sc_rx_event_t *ev, int best,
-                               unsigned had)
+static SC_NOINLINE int v2_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t now_ms, sc_rx_event_t *ev, int best)
 {
     sc_et2_result_t res;
+    unsigned had = (r->senders >> sc_rxsum_idx(key->ks)) & 1u;
     sc_et_event_type_t t = sc_et2_rx_feed_key(&r->v2, key, now_ms, &res);
     /* Read the summary again only after an opening for a sender whose bit was clear: a
      * summary may hold more bits than the table has senders (a stream replaced by an
@@ -330,7 +332,7 @@ static SC_NOINLINE int v2_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t no
      * must never hold fewer. A stream's sender sends many lengths of the opening range
      * under its set bit, and each reading walked the table. */
     if (!had && v2_opens(key->len))
-        r->v2_senders = sc_et2_rx_senders(&r->v2);
+        r->senders = (r->senders & 0xFFFF0000u) | sc_et2_rx_senders(&r->v2);
     if (t != SC_ET_EV_NONE && rank(t) > best) {
         uint8_t k = 0, n = 0;
         sc_et2_rx_progress(&r->v2, &k, &n);
@@ -354,7 +356,7 @@ static SC_NOINLINE int ak_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t no
     /* as for v2 (a v1 phone sends many lengths of the guide range, and its AirKiss stream
      * matches them under a set bit) */
     if (!had && ak_opens(key->len))
-        r->ak_senders = sc_ak_rx_senders(&r->ak);
+        r->senders = (r->senders & 0xFFFFu) | (uint32_t)sc_ak_rx_senders(&r->ak) << 16;
     if (t == SC_ET_EV_LOCKED)
         r->ak_locked = sc_ak_rx_locked_senders(&r->ak);
     if (t != SC_ET_EV_NONE && rank(t) > best) {
@@ -406,10 +408,16 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
     /* A stream decoder finds no stream for a sender whose bit its summary lacks, and opens one
      * only for a length of its opening range (the front runs them with their default offsets):
      * any other frame it would only count, so it is not called (most frames are foreign). */
-    unsigned bit = sc_rxsum_bit(key.ks);
+    /* The sender's bit of both summaries, as bits 0 and 16 of one word shifted by the bit's
+     * index: one load, and no mask to build (two instructions fewer a keyed frame, docs/m4.md,
+     * branch pf17). The length is read once for both opening tests (the key's copy was loaded
+     * again for AirKiss's). */
+    unsigned idx = sc_rxsum_idx(key.ks);
+    uint32_t had = r->senders >> idx;
+    unsigned len = key.len;
 #endif
 #if SMARTCFG_WITH_ESPTOUCH_V2
-    unsigned v2_had = r->v2_senders & bit;
+    unsigned v2_had = had & 1u;
     /* the protocol is tested last: most frames neither have a bit nor may open a stream; a set
      * bit is checked against the table's sender words (another sender's bit cost a call), and
      * a plain frame of a searching stream (most frames of the foreign senders' streams) is
@@ -419,13 +427,13 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
     if ((v2_had && (v2s = (v2_stream_t *)(void *)sc_rxtab_hi(r->v2.opaque, SC_RXTAB_V2_N, SC_RXTAB_V2_SIZE,
                                                               (uint32_t)(key.ks >> 32)))
              ? !v2_plain(v2s, &key, now_ms)
-             : v2_opens(key.len)) &&
+             : v2_opens(len)) &&
         (r->protocols & SC_PROTO_ESPTOUCH_V2)) {
-        best = v2_call(r, &key, now_ms, ev, best, v2_had);
+        best = v2_call(r, &key, now_ms, ev, best);
     }
 #endif
 #if SMARTCFG_WITH_AIRKISS
-    unsigned ak_had = r->ak_senders & bit;
+    unsigned ak_had = had & 0x10000u;
     /* A frame of a sender v1 has locked on (an ESP-TOUCH v1 phone) is not given to a searching
      * AirKiss stream when it is outside the guide range and has a sequence number (docs/m4.md):
      * such a frame breaks any guide run through it, and so does the gap it leaves in the
@@ -436,7 +444,7 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
      * Tested in this order because most frames have no AirKiss stream (the protocol last, as
      * for v2). */
     ak_stream_t *aks;
-    if ((ak_opens(key.len) || (ak_had && (!v1_lock || !key.has_seq || (r->ak_locked & bit)) &&
+    if ((ak_opens(len) || (ak_had && (!v1_lock || !key.has_seq || ((r->ak_locked >> idx) & 1u)) &&
                       (aks = (ak_stream_t *)(void *)sc_rxtab_hi(r->ak.opaque, SC_RXTAB_AK_N, SC_RXTAB_AK_SIZE,
                                                                 (uint32_t)(key.ks >> 32))) &&
                       !ak_plain(aks, &key, now_ms))) && /* a plain frame of a searching stream: noted, as for

@@ -301,16 +301,19 @@ static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
  * any other frame would find no stream and open none, so the decoder would do nothing with it
  * (docs/m4.md: most frames are foreign, and the decoders' tables hold few senders). */
 typedef uint16_t sc_rxsum_t;
-/* MAC bytes 4..5 and the flags (the word sc_rxtab_match compares first), folded to 4 bits. An
- * unsigned, not an sc_rxsum_t: the front tests it against its summaries on every keyed frame,
- * and a 16-bit value costs a zero extension there. */
-static SC_RX_INLINE unsigned sc_rxsum_bit(uint64_t ks)
+/* MAC bytes 4..5 and the flags (the word sc_rxtab_match compares first), folded to 4 bits: the
+ * index of the sender's bit (the front shifts its summaries by it rather than build the mask).
+ * An unsigned, not an sc_rxsum_t: the front tests it against its summaries on every keyed
+ * frame, and a 16-bit value costs a zero extension there. */
+static SC_RX_INLINE unsigned sc_rxsum_idx(uint64_t ks)
 {
     uint32_t hi = (uint32_t)(ks >> 32);
     hi ^= hi >> 12;
     hi ^= hi >> 6;
-    return 1u << (hi & 15u);
+    return hi & 15u;
 }
+/* the bit itself, as the decoders set it in their summaries (sc_rxsum_of) */
+static SC_RX_INLINE unsigned sc_rxsum_bit(uint64_t ks) { return 1u << sc_rxsum_idx(ks); }
 /* The summary of n streams of `size` bytes from st, each starting with its sc_rxhdr_t: of the
  * streams in use, or with locked_only of the locked ones alone. */
 static inline sc_rxsum_t sc_rxsum_of(const void *st, unsigned n, size_t size, int locked_only)
@@ -366,19 +369,16 @@ static inline unsigned sc_rxhdr_gap(const sc_rxhdr_t *h, const sc_rxkey_t *k)
 #include "smartcfg/esptouch_v2.h"
 /* v1's: k not NULL; a frame no stream can use, or v1 does not take (sc_rxkey without
  * SC_RXKEY_V1), goes to sc_et_rx_feed_nokey (only counted). Both leave the clearing of ev to
- * their caller, sc_et_ev_none first (the event is the caller's local: it stores the zeros
- * without a reload of the pointer). The fields other than type are written only when type is
+ * their caller, sc_et_ev_none first (the event is the caller's local: it stores the
+ * type without a reload of the pointer). The fields other than type are written only when type is
  * not SC_ET_EV_NONE. Both return SC_ET_FEED_IN_LOCK when the frame belonged to a locked v1
  * stream (its sender is an ESP-TOUCH v1 phone; in the return value: a fifth argument would go
  * through the stack), else 0; the event's type the caller reads in its own event (returning
  * it as well cost the feed a reload of the event's pointer and a load on every frame). */
 #define SC_ET_FEED_IN_LOCK 0x100u
-/* What a v1 feed's caller clears before the call: the fields read on every frame. */
-static SC_RX_INLINE void sc_et_ev_none(sc_et_event_t *ev)
-{
-    ev->type = SC_ET_EV_NONE;
-    ev->known = ev->needed = 0;
-}
+/* What a v1 feed's caller clears before the call: the type, read on every frame (the feed
+ * writes known and needed with the frame's first event). */
+static SC_RX_INLINE void sc_et_ev_none(sc_et_event_t *ev) { ev->type = SC_ET_EV_NONE; }
 unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev);
 unsigned sc_et_rx_feed_nokey(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev);
 sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et2_result_t *res);
