@@ -433,8 +433,9 @@ static void usage(const sc_cli_t *cli, FILE *f)
     (void)cli;
     fprintf(f,
             "usage: smartcfg send --ssid S --password P [options]\n"
-            "Send Wi-Fi credentials over ESP-TOUCH v1, collect device acks, hand each device a\n"
-            "Tencent IoT Explorer bind token and follow the binding. See docs/send.md.\n\n"
+            "Send Wi-Fi credentials over ESP-TOUCH v1 (or v2, AirKiss: --protocol), collect device\n"
+            "acks, hand each device a Tencent IoT Explorer bind token and follow the binding.\n"
+            "See docs/send.md.\n\n"
             "  --ssid S | --ssid-hex H        network name (1-32 bytes); default: the current association\n"
             "  --password P | --password-hex H | --password-file F   (0-64 bytes; '' = open network)\n"
             "                     --password-file - reads stdin (on a terminal: a prompt, no echo);\n"
