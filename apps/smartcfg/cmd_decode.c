@@ -243,9 +243,11 @@ typedef struct {
     unsigned long amsdu; /* QoS data frames carrying an A-MSDU: their destination is inside */
     int locked;           /* a stream locked at some point */
     unsigned long unlocks;
-    sc_proto_t lock_proto;
+    sc_proto_t lock_proto;  /* the first lock */
     uint8_t lock_channel;
     uint16_t lock_offset;
+    uint8_t proto_channel[3]; /* each protocol's first lock (v1, v2, AirKiss), for the progress */
+    uint16_t proto_offset[3];
     sc_proto_t prog_proto;
     uint8_t known, needed; /* the furthest progress (datum bytes known of needed) */
 } decode_diag_t;
@@ -279,6 +281,16 @@ static const uint8_t *sender_of(const sc_frame_t *f)
     return f->addr2;
 }
 
+/* "protocol, channel C[, overhead O]": the receiver's lock events give the overhead for v1
+ * only (v2's and AirKiss's carry 0; their results carry it), so the others show none. */
+static void lock_desc(char *out, size_t n, sc_proto_t p, unsigned ch, unsigned off)
+{
+    if (p == SC_PROTO_ESPTOUCH_V1)
+        snprintf(out, n, "%s, channel %u, overhead %u", sc_proto_name(p), ch, off);
+    else
+        snprintf(out, n, "%s, channel %u", sc_proto_name(p), ch);
+}
+
 /* The plain reason a source gave no result, from the furthest stage reached. */
 static void why_nothing(const decode_diag_t *d, int live, char *out, size_t n)
 {
@@ -301,14 +313,18 @@ static void why_nothing(const decode_diag_t *d, int live, char *out, size_t n)
                  "no guide seen: %lu group-addressed frames, but no ESP-TOUCH guide (lengths 515..512 + overhead) "
                  "or AirKiss magic field, so no stream locked",
                  d->group);
-    else if (d->needed == 0)
-        snprintf(out, n, "locked (%s, channel %u, overhead %u) but no datum complete yet%s",
-                 sc_proto_name(d->lock_proto), d->lock_channel, d->lock_offset,
+    else if (d->needed == 0) {
+        char lk[64];
+        lock_desc(lk, sizeof lk, d->lock_proto, d->lock_channel, d->lock_offset);
+        snprintf(out, n, "locked (%s) but no datum complete yet%s", lk,
                  d->unlocks ? "; the lock was dropped again (stale or false)" : "");
-    else
-        snprintf(out, n, "locked (%s, channel %u, overhead %u) but incomplete: %u of %u bytes%s",
-                 sc_proto_name(d->prog_proto), d->lock_channel, d->lock_offset, d->known, d->needed,
+    } else {
+        char lk[64];
+        const int i = d->prog_proto == SC_PROTO_ESPTOUCH_V1 ? 0 : d->prog_proto == SC_PROTO_ESPTOUCH_V2 ? 1 : 2;
+        lock_desc(lk, sizeof lk, d->prog_proto, d->proto_channel[i], d->proto_offset[i]);
+        snprintf(out, n, "locked (%s) but incomplete: %u of %u bytes%s", lk, d->known, d->needed,
                  d->unlocks ? "; the lock was dropped again (the sender stopped or frames were lost)" : "");
+    }
 }
 
 static void print_nothing(const char *name, const decode_diag_t *d, const char *reason, int json)
@@ -412,15 +428,22 @@ static int decode_src(sc_pcap_src_t *src, const char *path, int json, int live, 
             last_tick = now;
         }
         sc_et_event_type_t t = sc_receiver_feed(&rx, &f, now, &ev);
-        char label[48];
+        char label[96];
         if (t == SC_ET_EV_LOCKED) {
             if (!d.locked) {
                 d.lock_proto = ev.proto;
                 d.lock_channel = ev.channel;
                 d.lock_offset = ev.offset;
             }
+            const int i = ev.proto == SC_PROTO_ESPTOUCH_V1 ? 0 : ev.proto == SC_PROTO_ESPTOUCH_V2 ? 1 : 2;
+            if (!d.proto_channel[i] && !d.proto_offset[i]) {
+                d.proto_channel[i] = ev.channel;
+                d.proto_offset[i] = ev.offset;
+            }
             d.locked = 1;
-            snprintf(label, sizeof label, "lock %s ch %u overhead %u", sc_proto_name(ev.proto), ev.channel, ev.offset);
+            char lk[64];
+            lock_desc(lk, sizeof lk, ev.proto, ev.channel, ev.offset);
+            snprintf(label, sizeof label, "lock %s", lk);
             sc_plot_mark(plot, last_us, SC_PLOT_LOCK, ev.offset, label);
         } else if (t == SC_ET_EV_UNLOCKED) {
             d.unlocks++;

@@ -13,6 +13,10 @@ LIB=$(dirname "$0")/lib
 # the phone's uplink as one-subframe A-MSDUs only: the header's DA is the AP, the broadcast
 # address is inside; v1 does not decode these, and "no group-addressed frames" alone misled
 "$SC" air --uplink-only --amsdu --duration 8000 "$TMP/amsdu.pcap" >/dev/null || fail "air amsdu"
+# v2 and AirKiss cut after their first lock: the lock events of those two carry no overhead,
+# which the reason printed as "overhead 0"
+"$SC" air --protocol v2 --duration 300 "$TMP/v2short.pcap" >/dev/null || fail "air v2short"
+"$SC" air --protocol airkiss --duration 300 "$TMP/akshort.pcap" >/dev/null || fail "air akshort"
 PYTHONPATH=$LIB python3 - "$TMP" <<'PY' || fail "crafting captures"
 import sys, pcap_craft as c
 d = sys.argv[1]
@@ -49,6 +53,8 @@ check noguide "no guide seen: 500 group-addressed frames" "o['group_frames'] == 
 check guideonly "locked (esptouch-v1, channel 6, overhead 82) but no datum complete yet" "o['locked'] and o['needed'] == 0"
 check partial "locked (esptouch-v1, channel 6, overhead 82) but incomplete: " \
     "o['locked'] and 0 < o['known'] < o['needed']"
+check v2short "locked (esptouch-v2, channel 6) but no datum complete yet" "o['locked'] and o['needed'] == 0"
+check akshort "locked (airkiss, channel 6) but no datum complete yet" "o['locked'] and o['needed'] == 0"
 check amsdu "no group-addressed frames among 1000, but 1000 are A-MSDU aggregates (" \
     "o['frames'] == 1000 and o['group_frames'] == 0 and 'ESP-TOUCH v1 does not' in o['reason']"
 # the N of M in the text is the JSON's known/needed
