@@ -620,6 +620,7 @@ int cmd_decode(int argc, char **argv)
                 return sc_cli_usage_error(&cli, "--aes-key must be exactly 16 characters");
             }
             memcpy(aes_key, optarg, sizeof aes_key);
+            memset(optarg, 'x', strlen(optarg)); /* a device key: not in /proc/<pid>/cmdline */
             have_key = 1;
             continue;
         }

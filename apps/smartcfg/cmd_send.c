@@ -618,6 +618,8 @@ static int protocol_option(send_app_t *a, int o, char *v)
             return sc_cli_usage_error(&a->cli, "--aes-key must be exactly 16 characters");
         memcpy(a->aes_key, v, sizeof a->aes_key);
         x->key = a->aes_key;
+        /* the device key guards the Wi-Fi password on the air: not in /proc/<pid>/cmdline */
+        memset(v, 'x', strlen(v));
         return 0;
     case O_RANDIV:
         x->random_iv = 1;
