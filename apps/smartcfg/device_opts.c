@@ -207,7 +207,7 @@ static int config_line(device_opts_t *o, const device_opts_spec_t *spec, char *s
             opt_set(o, spec, id, "", false);
         return 0;
     }
-    if (id == O_DEVICE_SECRET || id == O_PRODUCT_SECRET)
+    if (id == O_DEVICE_SECRET || id == O_PRODUCT_SECRET || id == O_AES_KEY)
         *has_secret = true;
     opt_set(o, spec, id, val, false);
     return 0;

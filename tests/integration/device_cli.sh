@@ -80,6 +80,11 @@ grep -qF -- "$KEY" <<<"$CMDLINE" && fail "the --aes-key is in /proc/PID/cmdline:
 grep -qF -- "--aes-key xxxxxxxxxxxxxxxx" <<<"$CMDLINE" || fail "the --aes-key was not blanked: $CMDLINE"
 grep -q "visible to other users" "$TMP/err" || fail "no warning for --aes-key on the command line"
 grep -qF -- "$KEY" "$TMP/out" "$TMP/err" && fail "the --aes-key was echoed"
+printf 'aes-key = %s\n' "$KEY" >"$TMP/key.conf"
+chmod 644 "$TMP/key.conf"
+"$SC" device --config "$TMP/key.conf" --radio "file:$TMP/none.pcap" --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud \
+    --state-dir "$TMP/s" >"$TMP/out" 2>"$TMP/err"
+grep -q "readable by others" "$TMP/err" || fail "no warning for a readable config holding the --aes-key"
 # ... in a config file others can read: warned about; a private one: not
 # (every run below stops before sniffing: the capture does not exist)
 printf 'device_secret = "%s"\nproduct_id = ABCDEFGHIJ\ndevice-name = dev1\nradio = file:%s/none.pcap\njoin = sim:A:b:127.0.0.2\nstate-dir = %s\ntimeout = 1\n' \
