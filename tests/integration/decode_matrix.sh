@@ -237,6 +237,19 @@ else
     echo "FAIL two_files"; fail=$((fail + 1))
 fi
 
+# Known gap (issue 11 item 7, in the receiver: not fixed by the CLI audit): ESP-TOUCH v1 ignores
+# one-subframe A-MSDU frames, though their lengths survive (+14, constant) and v2 and AirKiss
+# decode them (decode_matrix_v2_airkiss.sh). XFAIL until v1 decodes this capture; an XPASS
+# means it does: make it an ordinary case and drop "v1 ignores A-MSDU" from docs/receiver.md.
+if [ $stub -eq 0 ]; then
+    "$SC" air --uplink-only --amsdu --duration 8000 "$T/v1_amsdu.pcap" >/dev/null 2>&1
+    if "$SC" decode "$T/v1_amsdu.pcap" >/dev/null 2>&1; then
+        echo "XPASS v1_amsdu: v1 decodes a one-subframe A-MSDU uplink now (see the comment above)"
+    else
+        echo "XFAIL v1_amsdu: v1 does not decode a one-subframe A-MSDU uplink (known gap)"
+    fi
+fi
+
 check_all >"$T/check.log" 2>&1
 batch_check_count "$T/check.log"
 echo "decode_matrix: $pass passed, $fail failed, $skipped skipped"
