@@ -144,8 +144,14 @@ static void on_event(void *user, const sc_device_event_t *ev)
         json_event(r, "state", ",\"state\":\"%s\"", sc_device_state_name(ev->state));
         break;
     case SC_DEV_EV_LOCKED:
-        sc_posix_host_log(h, SC_LOG_INFO, "locked: channel %u, overhead %u", ev->channel, ev->offset);
-        json_event(r, "lock", ",\"channel\":%u,\"offset\":%u", ev->channel, ev->offset);
+        /* the receiver gives the overhead of v1's locks only (v2's and AirKiss's: 0) */
+        if ((sc_proto_t)ev->proto == SC_PROTO_ESPTOUCH_V1)
+            sc_posix_host_log(h, SC_LOG_INFO, "locked: channel %u, overhead %u", ev->channel, ev->offset);
+        else
+            sc_posix_host_log(h, SC_LOG_INFO, "locked (%s): channel %u", sc_proto_name((sc_proto_t)ev->proto),
+                              ev->channel);
+        json_event(r, "lock", ",\"channel\":%u,\"offset\":%u,\"protocol\":\"%s\"", ev->channel, ev->offset,
+                   sc_proto_name((sc_proto_t)ev->proto));
         break;
     case SC_DEV_EV_PROGRESS:
         sc_posix_host_log(h, SC_LOG_DEBUG, "progress: %u/%u", ev->known, ev->needed);

@@ -495,6 +495,7 @@ static void handle_rx_event(devstate_t *d, sc_et_event_type_t t, const sc_rx_eve
         de.type = SC_DEV_EV_LOCKED;
         de.channel = ev->channel;
         de.offset = ev->offset;
+        de.proto = (uint8_t)ev->proto;
         sc_dev_emit(d, &de);
         break;
     case SC_ET_EV_PROGRESS:

@@ -61,6 +61,8 @@ run_case() {
     grep -q "session complete: $(case $proto in v1) echo esptouch-v1;; v2) echo esptouch-v2;; *) echo airkiss;; esac)" \
         "$TMP/$name.jsonl" "$TMP/$name.err" || fail "$name: not locked as $proto" "$name"
     grep -q '"event":"ack"' "$TMP/$name.send.jsonl" || fail "$name: the phone got no $proto ack" "$name"
+    grep -q "\"event\":\"lock\",.*\"protocol\":\"$(case $proto in v1) echo esptouch-v1;; v2) echo esptouch-v2;; *) echo airkiss;; esac)\"" \
+        "$TMP/$name.jsonl" || fail "$name: no lock line naming $proto" "$name"
     # the application hears the protocol and v2's reserved (custom) data
     if [ -n "$fields" ]; then
         grep -q "\"event\":\"credentials\",.*$fields" "$TMP/$name.jsonl" ||
