@@ -15,7 +15,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "smartcfg/airkiss.h"
 #include "smartcfg/errors.h"
+#include "smartcfg/esptouch_v2.h"
 #include "cli.h"
 #include "sc_posix.h"
 #include "sc_posix_event.h"
@@ -169,21 +171,32 @@ static void report_sending(send_app_t *a)
     const char *mode = a->multicast ? "multicast" : a->have_dest ? "unicast" : "broadcast";
     const char *flow = a->cfg.flow == SC_POSIX_SENDER_CLOUD ? "cloud"
                        : a->cfg.flow == SC_POSIX_SENDER_TOKEN ? "token" : "ack-only";
+    /* each protocol's own ports (the datagrams went to 7001 in the text whatever the protocol) */
+    const sc_proto_t proto = a->cfg.proto;
+    const int port = proto == SC_PROTO_AIRKISS ? SC_AK_PORT : proto == SC_PROTO_ESPTOUCH_V2 ? SC_ET2_PORT : SC_ET_PORT;
+    const int ack_port = proto == SC_PROTO_AIRKISS        ? SC_AK_ACK_PORT
+                         : proto == SC_PROTO_ESPTOUCH_V2 ? sc_et2_ack_port(a->cfg.extra.port_mark)
+                                                         : SC_ET_ACK_PORT;
     cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "protocol", sc_proto_name(proto));
     cJSON_AddStringToObject(o, "ssid", a->ssid_text);
     cJSON_AddNumberToObject(o, "password_len", c->password_len);
     cJSON_AddStringToObject(o, "bssid", bssid);
     cJSON_AddStringToObject(o, "phone_ip", ip);
     cJSON_AddStringToObject(o, "mode", mode);
     cJSON_AddStringToObject(o, "dest", a->multicast ? "234.n.n.n" : dest);
+    cJSON_AddNumberToObject(o, "port", port);
+    cJSON_AddNumberToObject(o, "ack_port", ack_port);
     cJSON_AddNumberToObject(o, "count", a->cfg.count);
     cJSON_AddNumberToObject(o, "timeout_ms", a->cfg.timeout_ms);
     cJSON_AddNumberToObject(o, "cycle", st.cycle);
     cJSON_AddStringToObject(o, "flow", flow);
     if (a->cfg.flow != SC_POSIX_SENDER_ACK_ONLY)
         cJSON_AddStringToObject(o, "token", st.token_abbrev);
-    emit(a, "sending", o, "sending SSID '%s' (password %u bytes) BSSID %s phone %s, %s to %s:%d, %u-datagram cycle",
-         a->ssid_text, c->password_len, bssid, ip, mode, a->multicast ? "234.n.n.n" : dest, SC_ET_PORT, st.cycle);
+    emit(a, "sending", o,
+         "sending %s: SSID '%s' (password %u bytes) BSSID %s phone %s, %s to %s:%d, %u-datagram cycle, acks on UDP %d",
+         sc_proto_name(proto), a->ssid_text, c->password_len, bssid, ip, mode, a->multicast ? "234.n.n.n" : dest, port,
+         st.cycle, ack_port);
 }
 
 /* Events about the whole run (dev -1) and the cloud's answers about one device's token

@@ -63,6 +63,9 @@ run_case() {
     grep -q '"event":"ack"' "$TMP/$name.send.jsonl" || fail "$name: the phone got no $proto ack" "$name"
     grep -q "\"event\":\"lock\",.*\"protocol\":\"$(case $proto in v1) echo esptouch-v1;; v2) echo esptouch-v2;; *) echo airkiss;; esac)\"" \
         "$TMP/$name.jsonl" || fail "$name: no lock line naming $proto" "$name"
+    # the phone says what it sends and where (the text said port 7001 for AirKiss too)
+    grep -q "\"event\":\"sending\",.*\"protocol\":\"$(case $proto in v1) echo esptouch-v1;; v2) echo esptouch-v2;; *) echo airkiss;; esac)\".*\"port\":$port," \
+        "$TMP/$name.send.jsonl" || fail "$name: the sending line does not name $proto and port $port" "$name"
     # the application hears the protocol and v2's reserved (custom) data
     if [ -n "$fields" ]; then
         grep -q "\"event\":\"credentials\",.*$fields" "$TMP/$name.jsonl" ||
