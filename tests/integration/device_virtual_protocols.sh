@@ -63,6 +63,9 @@ run_case() {
     grep -q '"event":"ack"' "$TMP/$name.send.jsonl" || fail "$name: the phone got no $proto ack" "$name"
     grep -q "\"event\":\"lock\",.*\"protocol\":\"$(case $proto in v1) echo esptouch-v1;; v2) echo esptouch-v2;; *) echo airkiss;; esac)\"" \
         "$TMP/$name.jsonl" || fail "$name: no lock line naming $proto" "$name"
+    # the device says where its ack went: the phone's address (v1) or the broadcast one (v2 and
+    # AirKiss carry no phone address; the line said 0.0.0.0)
+    grep -q '"event":"ack",.*"peer":"0\.0\.0\.0' "$TMP/$name.jsonl" && fail "$name: ack reported to 0.0.0.0" "$name"
     # the phone says what it sends and where (the text said port 7001 for AirKiss too)
     grep -q "\"event\":\"sending\",.*\"protocol\":\"$(case $proto in v1) echo esptouch-v1;; v2) echo esptouch-v2;; *) echo airkiss;; esac)\".*\"port\":$port," \
         "$TMP/$name.send.jsonl" || fail "$name: the sending line does not name $proto and port $port" "$name"
