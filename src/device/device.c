@@ -511,7 +511,9 @@ static void handle_rx_event(devstate_t *d, sc_et_event_type_t t, const sc_rx_eve
         sc_et_result_t v1;
         DLOG(d, now, "session complete: %s", sc_proto_name(ev->result.proto));
         if (!rx_to_v1(&ev->result, &v1)) {
-            record_error(d, now, SC_ERRID_SC_DATA, SC_SUBID_INVALID, "encrypted ESP-TOUCH v2 session, no device key");
+            /* without a key, or with one that does not decrypt it (the phone used another) */
+            record_error(d, now, SC_ERRID_SC_DATA, SC_SUBID_INVALID,
+                         "encrypted ESP-TOUCH v2 session: no device key, or not this one");
             (void)sc_receiver_resume(&d->rx);
             break;
         }
