@@ -779,8 +779,9 @@ static int check_options(send_app_t *a, int argc, char **argv)
     clock_gettime(CLOCK_REALTIME, &rs);
     srand((unsigned)rs.tv_nsec ^ (unsigned)getpid());
     x->random = (uint8_t)(rand() % 127);
-    for (unsigned i = 0; i < SC_ET2_IV_WIRE; i++)
-        x->iv[i] = (uint8_t)rand();
+    /* the AES IV of security 2: from the kernel's generator, as an app draws it, not from a
+     * rand() seeded with the clock and the pid */
+    sc_posix_random(x->iv, SC_ET2_IV_WIRE);
     x->pad = send_pad;
     return 0;
 }
