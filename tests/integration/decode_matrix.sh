@@ -225,6 +225,18 @@ expect_exit no_args 2 "$SC" decode
 expect_exit bad_opt 2 "$SC" decode --frobnicate "$good"
 expect_exit air_bad_cipher 2 "$SC" air --cipher rot13 "$T/x.pcap"
 expect_exit air_long_ssid 2 "$SC" air --ssid 0123456789012345678901234567890123 "$T/x.pcap"
+# channels radiotap cannot carry back: 5 GHz numbers above 177 are 6 GHz frequencies to a
+# reader (air --channel 191 decoded as channel 1), 15..31 are no channels
+expect_exit air_channel_191 2 "$SC" air --channel 191 "$T/x.pcap"
+expect_exit air_channel_20 2 "$SC" air --channel 20 "$T/x.pcap"
+for ch in 14 32 177; do
+    "$SC" air --channel $ch --duration 4000 "$T/ch$ch.pcap" >/dev/null 2>&1
+    if "$SC" decode --json "$T/ch$ch.pcap" 2>/dev/null | grep -q "\"channel\":$ch,"; then
+        pass=$((pass + 1))
+    else
+        echo "FAIL air_channel_$ch: the capture does not decode as channel $ch"; fail=$((fail + 1))
+    fi
+done
 expect_exit air_no_out 2 "$SC" air
 expect_exit air_unwritable 1 "$SC" air --duration 100 "$T/no/such/dir/x.pcap"
 # two files in one run: each result names its file
