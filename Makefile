@@ -16,16 +16,21 @@ deps:
 	@sh scripts/deps.sh
 
 build:
-	@cmake -S . -B $(BUILD) -DCMAKE_C_COMPILER=$(CC) >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS)
+	@cmake -S . -B "$(BUILD)" -DCMAKE_C_COMPILER=$(CC) >/dev/null
+	@cmake --build "$(BUILD)" -j $(JOBS)
 
 # Headers, libsmartcfg.a/.so, smartcfg.pc, the CMake package, the smartcfg program and the
 # broker plugin under $(PREFIX) (cmake --install does the same: cmake/SmartcfgInstall.cmake).
 # Installs what $(BUILD) holds (building it first if it was never configured).
+# The prefix is checked first (as cmake/SmartcfgInstall.cmake's first rule does), so a user who
+# may not write there gets that message, not a build step's error about the build directory.
 install:
-	@test -f $(BUILD)/cmake_install.cmake || $(MAKE) build
-	@cmake --build $(BUILD) -j $(JOBS)
-	@cmake --install $(BUILD) --prefix $(PREFIX)
+	@d="$(DESTDIR)$(PREFIX)"; while [ ! -e "$$d" ]; do d=$$(dirname "$$d"); done; \
+	if [ ! -w "$$d" ]; then echo "smartcfg: cannot write to $$d (installing to $(DESTDIR)$(PREFIX)); nothing was" \
+	  "installed. Run as a user who may write there, or choose another prefix (make install PREFIX=DIR)." >&2; exit 1; fi
+	@test -f "$(BUILD)/cmake_install.cmake" || $(MAKE) build
+	@cmake --build "$(BUILD)" -j $(JOBS)
+	@cmake --install "$(BUILD)" --prefix "$(PREFIX)"
 
 # The whole suite (scripts/run-tests.sh): unit + integration (real sockets, mosquitto,
 # namespaces), the unit tests again under ASan+UBSan, each fuzzer for a bounded time, and the

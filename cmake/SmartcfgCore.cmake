@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-# The portable core: smartcfg::core. One set of objects (position independent so the shared
-# library can use them), archived as libsmartcfg.a and, with SMARTCFG_BUILD_SHARED, linked
+# The portable core: smartcfg::core. One set of objects (position independent when the shared
+# library is built from them too), archived as libsmartcfg.a and, with SMARTCFG_BUILD_SHARED, linked
 # as libsmartcfg.so.<major>.<minor>. Needs cJSON, and mbedTLS when the cloud module is in.
 include_guard(GLOBAL)
 
@@ -45,8 +45,15 @@ if(SMARTCFG_NEEDS_MBEDCRYPTO)
 endif()
 
 add_library(smartcfg_core_obj OBJECT ${SMARTCFG_CORE_SOURCES})
-set_target_properties(smartcfg_core_obj PROPERTIES POSITION_INDEPENDENT_CODE ON C_STANDARD 11
-  C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+set_target_properties(smartcfg_core_obj PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+# Position-independent only when a shared object is made of these objects (libsmartcfg.so, or
+# the broker plugin, which links the static core): a firmware (a core-only subproject, a cross
+# build) gets plain code (-fPIC costs a Cortex-M4 2-4 % of flash and a GOT load per global
+# access); a parent linking the static core into its own shared library sets
+# CMAKE_POSITION_INDEPENDENT_CODE, which this then follows.
+if(SMARTCFG_BUILD_SHARED OR NOT SMARTCFG_CORE_ONLY)
+  set_target_properties(smartcfg_core_obj PROPERTIES POSITION_INDEPENDENT_CODE ON)
+endif()
 target_link_libraries(smartcfg_core_obj PUBLIC smartcfg_config ${SMARTCFG_CORE_DEPS})
 
 add_library(smartcfg_core STATIC $<TARGET_OBJECTS:smartcfg_core_obj>)

@@ -17,7 +17,10 @@ install(CODE [[
   while(NOT EXISTS "${_sc_dir}")
     get_filename_component(_sc_dir "${_sc_dir}" DIRECTORY)
   endwhile()
-  set(_sc_probe "${_sc_dir}/.smartcfg-install-probe")
+  # an unpredictable name: the nearest existing directory may be a shared one like /tmp, where
+  # a fixed name could be a planted symlink that root's touch would follow
+  string(RANDOM LENGTH 16 _sc_rand)
+  set(_sc_probe "${_sc_dir}/.smartcfg-install-probe-${_sc_rand}")
   execute_process(COMMAND ${CMAKE_COMMAND} -E touch "${_sc_probe}" RESULT_VARIABLE _sc_rc
                   OUTPUT_QUIET ERROR_QUIET)
   if(NOT _sc_rc EQUAL 0 OR NOT EXISTS "${_sc_probe}")
@@ -37,18 +40,22 @@ set(_sc_export smartcfg_config smartcfg_core)
 if(TARGET smartcfg_core_shared)
   list(APPEND _sc_export smartcfg_core_shared)
 endif()
-set(SMARTCFG_HAS_POSIX OFF)
-if(TARGET smartcfg_posix)
-  list(APPEND _sc_export smartcfg_posix)
-  set(SMARTCFG_HAS_POSIX ON)
-  file(GLOB _sc_posix_h ${CMAKE_CURRENT_SOURCE_DIR}/ports/posix/*.h)
-  install(FILES ${_sc_posix_h} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/smartcfg/posix)
-endif()
 install(TARGETS ${_sc_export} EXPORT smartcfgTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT smartcfgTargets NAMESPACE smartcfg:: DESTINATION ${SMARTCFG_CMAKE_DIR})
+# The POSIX port in an export set of its own: smartcfgConfig.cmake loads it only when its host
+# libraries (libpcap, libnl, libmosquitto, libcurl, mbedTLS) are there, so a user of the core
+# alone does not need them.
+set(SMARTCFG_HAS_POSIX OFF)
+if(TARGET smartcfg_posix)
+  set(SMARTCFG_HAS_POSIX ON)
+  file(GLOB _sc_posix_h ${CMAKE_CURRENT_SOURCE_DIR}/ports/posix/*.h)
+  install(FILES ${_sc_posix_h} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/smartcfg/posix)
+  install(TARGETS smartcfg_posix EXPORT smartcfgPosixTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(EXPORT smartcfgPosixTargets NAMESPACE smartcfg:: DESTINATION ${SMARTCFG_CMAKE_DIR})
+endif()
 configure_package_config_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/smartcfgConfig.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/smartcfgConfig.cmake INSTALL_DESTINATION ${SMARTCFG_CMAKE_DIR})
 # 0.x: a new minor version may change the API and the state sizes.
@@ -108,12 +115,15 @@ foreach(_p IN LISTS _sc_man)
   install(FILES ${_p} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${_sec})
 endforeach()
 foreach(_c smartcfg.bash smartcfg)
+  if(NOT TARGET smartcfg)   # a core-only build installs no program to complete
+    break()
+  endif()
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/completion/${_c} AND NOT IS_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/completion/${_c})
     install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/completion/${_c} DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
             RENAME smartcfg)
     break()
   endif()
 endforeach()
-if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/completion/_smartcfg)
+if(TARGET smartcfg AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/completion/_smartcfg)
   install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/completion/_smartcfg DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/site-functions)
 endif()

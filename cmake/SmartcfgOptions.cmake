@@ -73,9 +73,17 @@ if(NOT CMAKE_C_COMPILER_ID MATCHES "^(GNU|Clang|AppleClang)$")
     "supported. smartcfg is C11 built and tested with GCC and Clang (including arm-none-eabi-gcc); "
     "set CMAKE_C_COMPILER to one of them.")
 endif()
-if(NOT "c_std_11" IN_LIST CMAKE_C_COMPILE_FEATURES)
+# (an empty feature list means CMake did not probe the compiler, e.g. CMAKE_C_COMPILER_FORCED
+# in an embedded toolchain file: nothing is known, so nothing is refused; the build tells)
+if(CMAKE_C_COMPILE_FEATURES AND NOT "c_std_11" IN_LIST CMAKE_C_COMPILE_FEATURES)
   message(FATAL_ERROR "smartcfg: ${CMAKE_C_COMPILER_ID} ${CMAKE_C_COMPILER_VERSION} does not support "
     "C11, which smartcfg needs (_Static_assert, _Alignof).")
+endif()
+if(CMAKE_C_BYTE_ORDER STREQUAL "BIG_ENDIAN")
+  message(FATAL_ERROR "smartcfg: the target is big-endian (${CMAKE_SYSTEM_PROCESSOR}, ${CMAKE_C_COMPILER}); "
+    "the receiver's stream tables read their byte fields as little-endian words (src/esptouch/rx.c, "
+    "src/rx/rxkey.h), so only little-endian targets are supported (Cortex-M, Xtensa, RISC-V, x86, "
+    "little-endian ARM and MIPS).")
 endif()
 if(NOT SMARTCFG_CORE_ONLY AND NOT CMAKE_SYSTEM_NAME STREQUAL "Linux")
   message(FATAL_ERROR "smartcfg: the POSIX port, the smartcfg program and the tests run on Linux only "

@@ -119,14 +119,11 @@ function(smartcfg_find_mbedtls)
   _smartcfg_find_mbed(mbedtls SMARTCFG_MBEDTLS_TARGETS mbedtls mbedx509 mbedcrypto)
 endfunction()
 
-# The POSIX port's and the tools' host libraries, all through pkg-config. Collects every
-# missing one into one message instead of stopping at the first.
-function(smartcfg_find_host_libs)
+# smartcfg_probe_host_libs(<out> "VAR|module...|debian package"...): looks each library up
+# through pkg-config (PkgConfig::VAR) and sets <out> to the Debian packages of the missing
+# ones (empty: all found; every package when pkg-config itself is missing). No error.
+function(smartcfg_probe_host_libs out)
   find_package(PkgConfig QUIET)
-  if(NOT PKG_CONFIG_FOUND)
-    message(FATAL_ERROR "smartcfg: pkg-config not found; the POSIX port and the tools find their "
-      "libraries with it (Debian: pkgconf). For the portable core alone: -DSMARTCFG_CORE_ONLY=ON.")
-  endif()
   set(missing "")
   foreach(spec IN LISTS ARGN)  # "VAR|module...|debian package"
     string(REPLACE "|" ";" p "${spec}")
@@ -135,16 +132,54 @@ function(smartcfg_find_host_libs)
     list(GET p 2 deb)
     separate_arguments(mods)
     if(NOT TARGET PkgConfig::${var})
-      pkg_check_modules(${var} QUIET IMPORTED_TARGET GLOBAL ${mods})
+      if(PKG_CONFIG_FOUND)
+        pkg_check_modules(${var} QUIET IMPORTED_TARGET GLOBAL ${mods})
+      endif()
       if(NOT ${var}_FOUND)
         list(APPEND missing "${deb}")
       endif()
     endif()
   endforeach()
+  set(${out} "${missing}" PARENT_SCOPE)
+endfunction()
+
+# The POSIX port's and the tools' host libraries, all through pkg-config. Collects every
+# missing one into one message instead of stopping at the first.
+function(smartcfg_find_host_libs)
+  find_package(PkgConfig QUIET)
+  if(NOT PKG_CONFIG_FOUND)
+    message(FATAL_ERROR "smartcfg: pkg-config not found; the POSIX port and the tools find their "
+      "libraries with it (Debian: pkgconf). For the portable core alone: -DSMARTCFG_CORE_ONLY=ON.")
+  endif()
+  smartcfg_probe_host_libs(missing ${ARGN})
   if(missing)
     string(REPLACE ";" " " missing "${missing}")
     message(FATAL_ERROR "smartcfg: host libraries missing for the POSIX port / tools / tests: ${missing}\n"
       "Install them with `make deps` (scripts/deps.sh), or configure with -DSMARTCFG_CORE_ONLY=ON "
       "to build only the portable core (needs cJSON, and mbedTLS for the cloud module).")
   endif()
+endfunction()
+
+# smartcfg_probe_mbedtls(<out>): TRUE when mbedTLS's TLS and X.509 libraries (the POSIX port's)
+# can be found the way smartcfg_find_mbedtls() finds them. No error.
+function(smartcfg_probe_mbedtls out)
+  set(ok TRUE)
+  if(NOT TARGET smartcfg::dep_mbedtls AND NOT SMARTCFG_MBEDTLS_TARGETS)
+    find_package(MbedTLS CONFIG QUIET)
+    find_package(PkgConfig QUIET)
+    foreach(lib mbedtls mbedx509)
+      if(NOT TARGET MbedTLS::${lib} AND NOT TARGET ${lib})
+        if(PKG_CONFIG_FOUND)
+          pkg_check_modules(SMARTCFG_PC_${lib} QUIET IMPORTED_TARGET GLOBAL ${lib})
+        endif()
+        if(NOT SMARTCFG_PC_${lib}_FOUND)
+          find_library(SMARTCFG_LIB_${lib} ${lib})
+          if(NOT SMARTCFG_LIB_${lib})
+            set(ok FALSE)
+          endif()
+        endif()
+      endif()
+    endforeach()
+  endif()
+  set(${out} ${ok} PARENT_SCOPE)
 endfunction()

@@ -401,6 +401,9 @@ int cmd_air(int argc, char **argv)
     if (random_iv && !have_key) {
         return sc_cli_usage_error(&air_cli, "--random-iv needs --aes-key");
     }
+    if (have_key && !sc_et2_can_encrypt(c.creds.password, c.creds.password_len)) {
+        return sc_cli_usage_error(&air_cli, "--aes-key: the password has bytes >= 0x80 and is not UTF-8: a receiver cannot tell such a plaintext from a wrong key's, so it is not encrypted (send it as UTF-8, or without --aes-key)");
+    }
     c.v2_security = (uint8_t)(have_key ? (random_iv ? 2 : 1) : 0);
     if (sc_et_creds_check(&c.creds) != SC_OK) {
         return sc_cli_usage_error(&air_cli, "SSID must be 1..32 bytes, password 0..64, together at most 113");

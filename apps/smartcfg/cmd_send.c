@@ -775,6 +775,8 @@ static int check_options(send_app_t *a, int argc, char **argv)
         return sc_cli_usage_error(&a->cli, "--aes-key, --random-iv, --reserved and --port-mark are ESP-TOUCH v2 options");
     if (x->random_iv && !x->key)
         return sc_cli_usage_error(&a->cli, "--random-iv needs --aes-key");
+    if (x->key && !sc_et2_can_encrypt(a->cfg.creds.password, a->cfg.creds.password_len))
+        return sc_cli_usage_error(&a->cli, "--aes-key: the password has bytes >= 0x80 and is not UTF-8: a receiver cannot tell such a plaintext from a wrong key's, so it is not encrypted (send it as UTF-8, or without --aes-key)");
     struct timespec rs;
     clock_gettime(CLOCK_REALTIME, &rs);
     srand((unsigned)rs.tv_nsec ^ (unsigned)getpid());

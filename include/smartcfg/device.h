@@ -111,8 +111,15 @@ typedef struct {
 size_t sc_device_size(void);
 
 /* Once per context (it forgets open HAL handles): loads the persisted log and unsent error
- * records. To change the configuration later use sc_device_configure. */
-sc_err_t sc_device_init(sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *cfg);
+ * records. To change the configuration later use sc_device_configure.
+ * The macro hands the library the caller's sizeof(sc_device_t): code compiled with other
+ * SMARTCFG_WITH_* switches than the library (they change the size; smartcfg::core and
+ * `pkg-config --cflags smartcfg` carry the library's) would give it a smaller object than it
+ * writes, so sc_device_init_sized then refuses with SC_ERR_INVAL (and a log line) instead. */
+sc_err_t sc_device_init_sized(sc_device_t *dev, size_t size, const sc_hal_t *hal, const sc_device_config_t *cfg);
+#define sc_device_init(dev, hal, cfg) sc_device_init_sized((dev), sizeof(sc_device_t), (hal), (cfg))
+/* The same without the size check (what the macro hides; its address may be taken). */
+sc_err_t(sc_device_init)(sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *cfg);
 /* New configuration (identity, windows, ...) between attempts; SC_ERR_BUSY while a flow runs. */
 sc_err_t sc_device_configure(sc_device_t *dev, const sc_device_config_t *cfg);
 sc_err_t sc_device_start(sc_device_t *dev, uint32_t now_ms);                   /* SmartConfig flow */

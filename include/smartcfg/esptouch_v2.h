@@ -51,9 +51,13 @@ typedef struct {
 /* pad: source of the segment padding bytes (the reference uses random 0..126); called once per
  * padding byte; NULL pads with zeros (the documented vectors). Returns SC_ERR_RANGE for lengths
  * beyond the limits or a layout needing more than 41 groups, SC_ERR_INVAL for a bad port mark
- * or security value. */
+ * or security value, or for a password to encrypt that has bytes >= 0x80 and is not UTF-8 (a
+ * receiver cannot tell its plaintext from a wrong key's; docs/protocol/esptouch-v2.md §8). */
 typedef uint8_t (*sc_et2_pad_fn)(void *user);
 sc_err_t sc_et2_encode(sc_et2_encoder_t *enc, const sc_et2_params_t *p, sc_et2_pad_fn pad, void *user);
+/* 1 when a password may be sent encrypted: all bytes < 0x80, or UTF-8 (what sc_et2_encode
+ * asks; a front-end says why before it fails). */
+int sc_et2_can_encrypt(const uint8_t *password, unsigned len);
 
 /* --- sender schedule (reference timing) ---------------------------------------------- */
 typedef struct {

@@ -79,8 +79,12 @@ typedef struct {
 #define SC_RECEIVER_BUDGET 3072u  /* all three decoders together stay within 3 KiB */
 
 /* protocols: mask of SC_PROTO_* (0 = every protocol built). SC_ERR_UNSUPPORTED when it names
- * a protocol this build left out. */
-sc_err_t sc_receiver_init(sc_receiver_t *r, unsigned protocols);
+ * a protocol this build left out. The macro hands the library the caller's
+ * sizeof(sc_receiver_t): SC_ERR_INVAL when it is smaller than the library's (the caller was
+ * compiled with other SMARTCFG_WITH_ESPTOUCH_V2/_AIRKISS switches; see sc_device_init). */
+sc_err_t sc_receiver_init_sized(sc_receiver_t *r, size_t size, unsigned protocols);
+#define sc_receiver_init(r, protocols) sc_receiver_init_sized((r), sizeof(sc_receiver_t), (protocols))
+sc_err_t(sc_receiver_init)(sc_receiver_t *r, unsigned protocols);
 /* The v2 device key (16 bytes) for encrypted sessions; NULL forgets it. */
 void sc_receiver_set_v2_key(sc_receiver_t *r, const uint8_t *key16);
 void sc_receiver_reset(sc_receiver_t *r);

@@ -71,7 +71,7 @@ static int setup(void *ctx, device_opts_t *o)
         return sc_cli_usage_error(&o->cli, "--tap: interface name too long");
     snprintf(g.net.tap, sizeof g.net.tap, "%s", tap);
     if (o->extra[X_IP] && parse_cidr(o->extra[X_IP], &g.net) < 0)
-        return sc_cli_usage_error(&o->cli, "--ip: want A.B.C.D/N");
+        return sc_cli_usage_error(&o->cli, "--ip: want A.B.C.D[/N]");
     if (o->extra[X_GW] && (!o->extra[X_IP] || sc_posix_parse_ipv4(o->extra[X_GW], g.net.gw) != SC_OK))
         return sc_cli_usage_error(&o->cli, "--gw: want A.B.C.D, with --ip (DHCP brings its own router)");
     if (!o->host.join_spec || strncmp(o->host.join_spec, "sim:", 4) != 0)
@@ -151,8 +151,10 @@ int main(int argc, char **argv)
     static const device_opts_extra_t extra[] = {
         [X_TAP] = { "tap", true, "  --tap IFNAME            the tap interface lwIP runs on (create it first; lwIP's\n"
                                  "                          network: every packet of the device goes through it)\n" },
-        [X_IP] = { "ip", true, "  --ip A.B.C.D/N          lwIP's static address (default: DHCP once joined)\n" },
-        [X_GW] = { "gw", true, "  --gw A.B.C.D            router, with --ip\n" },
+        [X_IP] = { "ip", true, "  --ip A.B.C.D[/N]        lwIP's static address, N 24 if left out (default: DHCP once joined)\n" },
+        [X_GW] = { "gw", true, "  --gw A.B.C.D            router, with --ip\n"
+                               "  of the options above, --join takes sim: only (a real association would give the\n"
+                               "  link to the host's stack, not to lwIP's tap), and --at is not supported yet\n" },
     };
     static const device_program_t prog = {
         .spec = { "smartcfg-lwip", extra, sizeof extra / sizeof extra[0],

@@ -19,6 +19,10 @@
 
 #include "smartcfg/hal.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- the stack and its one network interface ------------------------------------------ */
 
 typedef struct {
@@ -115,4 +119,7 @@ typedef struct {
 
 void sc_lwip_station_wrap(sc_lwip_station_t *s, const sc_hal_station_t *inner, sc_hal_station_t *hal);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -9,6 +9,10 @@
 
 #include "smartcfg/esptouch.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct sc_pcap_src sc_pcap_src_t;
 
 /* errbuf receives a clear message on failure (missing, unreadable, corrupt, unsupported link
@@ -51,4 +55,7 @@ int sc_pcap_write(sc_pcap_writer_t *w, const sc_frame_t *f);
 int sc_pcap_write_ex(sc_pcap_writer_t *w, const sc_frame_t *f, unsigned flags);
 int sc_pcap_writer_close(sc_pcap_writer_t *w);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -6,6 +6,10 @@
 
 #include "smartcfg/hal.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Monotonic clock (ms), wall clock, getrandom(), and a log sink writing to stderr.
  * log_user may be NULL. */
 void sc_posix_sys_init(sc_hal_sys_t *sys);
@@ -20,4 +24,7 @@ void sc_posix_stop_signals(void (*on_stop)(int sig));
 /* Sets the minimum level printed by the stderr log sink (default SC_LOG_INFO). */
 void sc_posix_log_level(sc_log_level_t level);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -10,6 +10,10 @@
 
 #include "smartcfg/at.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SC_POSIX_AT_DEFAULT_BAUD 115200u
 
 /* path: a tty device or pty, or "-" for stdin/stdout (termios left alone: may be a pipe).
@@ -31,4 +35,7 @@ unsigned long sc_posix_at_dropped(void);
 /* Restores the tty settings and closes. */
 void sc_posix_at_close(void);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

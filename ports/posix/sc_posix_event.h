@@ -15,6 +15,10 @@
 
 #include <cjson/cJSON.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SC_EVENT_VERSION 1
 #define SC_EVENT_NO_TIME (-1)
 
@@ -27,4 +31,7 @@ void sc_posix_event(const char *event, int64_t t_ms, cJSON *fields);
 /* Milliseconds since the process first asked (call early: a tool's start). */
 uint32_t sc_posix_event_ms(void);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -7,6 +7,10 @@
 
 #include "smartcfg/hal.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SC_POSIX_FW_MAX (16u * 1024u * 1024u)   /* largest image accepted (AT+TCFWINFO?'s last field) */
 
 typedef struct {
@@ -18,4 +22,7 @@ typedef struct {
 void sc_posix_fw_init(sc_posix_fw_t *f, int dirfd, sc_hal_fw_t *hal);
 void sc_posix_fw_close(sc_posix_fw_t *f);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

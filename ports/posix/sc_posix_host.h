@@ -35,6 +35,10 @@
 #include "sc_posix_station.h"
 #include "smartcfg/device.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct sc_posix_host sc_posix_host_t;
 
 typedef struct {
@@ -120,4 +124,7 @@ void sc_posix_host_remove_fd(sc_posix_host_t *h, int fd);
 typedef uint32_t (*sc_posix_host_tick_cb)(void *user, sc_device_t *dev, uint32_t now_ms);
 void sc_posix_host_set_tick(sc_posix_host_t *h, sc_posix_host_tick_cb cb, void *user);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -20,6 +20,10 @@
 
 #include "smartcfg/hal.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     const char *ca_file;   /* PEM bundle for https; NULL: the system default */
     bool insecure;         /* skip TLS verification (local tests only) */
@@ -29,4 +33,7 @@ typedef struct {
 sc_err_t sc_posix_http_init(sc_hal_http_t *out, const sc_posix_http_opts_t *opts);
 void sc_posix_http_cleanup(sc_hal_http_t *http);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

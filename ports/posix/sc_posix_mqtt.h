@@ -29,6 +29,10 @@
 
 #include "smartcfg/hal.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SC_POSIX_MQTT_QUEUE 16
 
 sc_err_t sc_posix_mqtt_init(sc_hal_mqtt_t *out);
@@ -36,4 +40,7 @@ void sc_posix_mqtt_cleanup(sc_hal_mqtt_t *mqtt);
 /* Messages dropped because the inbound queue was full. */
 unsigned sc_posix_mqtt_dropped(const sc_hal_mqtt_t *mqtt);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -7,6 +7,10 @@
 
 #include "smartcfg/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* First IPv4 address of iface. SC_ERR_NOTFOUND when it has none (or does not exist). */
 sc_err_t sc_posix_netif_ipv4(const char *iface, uint8_t ip[4]);
 /* Hardware address; SC_ERR_NOTFOUND when the interface does not exist or has an all-zero MAC. */
@@ -25,4 +29,7 @@ sc_err_t sc_posix_parse_ipv4(const char *s, uint8_t ip[4]);
  * that a device sees the AP it then joins): 02:5c:00:00:00:01 unless configured. */
 extern const uint8_t sc_posix_default_bssid[SC_MAC_LEN];
 
+#ifdef __cplusplus
+}
+#endif
 #endif

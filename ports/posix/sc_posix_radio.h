@@ -16,6 +16,10 @@
 #include "smartcfg/air.h"
 #include "smartcfg/hal.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum { SC_POSIX_RADIO_PCAP = 0, SC_POSIX_RADIO_FILE, SC_POSIX_RADIO_UDP } sc_posix_radio_kind_t;
 
 /* Virtual radio (udp:) options. */
@@ -108,4 +112,7 @@ void sc_posix_vradio_frame(sc_posix_radio_t *r, const uint8_t src[4], const uint
 /* Channel number -> MHz (2.4 GHz 1..14, 5 GHz 32..177); 0 for none. */
 uint32_t sc_posix_channel_freq(uint8_t channel);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -22,6 +22,10 @@
 #include "smartcfg/send_stream.h"
 #include "smartcfg/sender.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct sc_posix_sender sc_posix_sender_t;
 typedef struct sc_posix_sender_event sc_posix_sender_event_t;
 
@@ -147,4 +151,7 @@ bool sc_posix_sender_printable(const char *s, size_t max);
 /* true when that device finished well for the flow (acked / identified / bound). */
 bool sc_posix_sender_device_ok(const sc_posix_sender_t *s, uint32_t i);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

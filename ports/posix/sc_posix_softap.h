@@ -7,6 +7,10 @@
 
 #include "smartcfg/hal.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     const sc_hal_sys_t *sys;
     bool up;
@@ -17,4 +21,7 @@ typedef struct {
 
 void sc_posix_softap_init(sc_posix_softap_t *ap, const sc_hal_sys_t *sys, sc_hal_softap_t *hal);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

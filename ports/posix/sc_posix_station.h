@@ -15,6 +15,10 @@
 
 #include "smartcfg/hal.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum { SC_POSIX_STA_SIM = 0, SC_POSIX_STA_EXEC, SC_POSIX_STA_WPA } sc_posix_sta_kind_t;
 
 typedef struct {
@@ -89,4 +93,7 @@ void sc_posix_sta_log(sc_posix_station_t *st, sc_log_level_t level, const char *
 uint32_t sc_posix_sta_now(const sc_posix_station_t *st);
 void sc_posix_sta_finish(sc_posix_station_t *st, sc_sta_status_t status, sc_sta_reason_t reason);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

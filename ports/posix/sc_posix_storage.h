@@ -7,6 +7,10 @@
 
 #include "smartcfg/hal.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SC_POSIX_KEY_MAX 64
 
 typedef struct {
@@ -25,4 +29,7 @@ bool sc_posix_storage_key_valid(const char *key);
 /* The default state directory: $XDG_STATE_HOME/smartcfg, else $HOME/.local/state/smartcfg. */
 sc_err_t sc_posix_storage_default_dir(char *out, size_t cap);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -8,6 +8,10 @@
 
 #include "smartcfg/hal.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SC_POSIX_UDP_MAX 16
 
 typedef struct {
@@ -22,4 +26,7 @@ size_t sc_posix_udp_pollfds(const sc_posix_udp_t *u, struct pollfd *pfd, size_t 
 /* Closes every socket still open. */
 void sc_posix_udp_close_all(sc_posix_udp_t *u);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

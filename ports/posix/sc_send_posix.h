@@ -11,6 +11,10 @@
 
 #include "smartcfg/sender.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
     SC_POSIX_DEST_BROADCAST = 0,  /* 255.255.255.255 (the Android reference default) */
     SC_POSIX_DEST_MULTICAST,      /* 234.n.n.n rotating per burst/triplet */
@@ -80,4 +84,7 @@ sc_err_t sc_posix_iface_ipv4(const char *ifname, uint8_t ip[4], char *name_out, 
 /* true when ip is assigned to an interface of this host (or is in 127/8, always local). */
 bool sc_posix_ip_is_local(const uint8_t ip[4]);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -249,7 +249,20 @@ sc_err_t sc_device_configure(sc_device_t *dev, const sc_device_config_t *cfg)
     return SC_OK;
 }
 
-sc_err_t sc_device_init(sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *cfg)
+sc_err_t sc_device_init_sized(sc_device_t *dev, size_t size, const sc_hal_t *hal, const sc_device_config_t *cfg)
+{
+    if (size < sizeof(sc_device_t)) {
+#if SMARTCFG_WITH_REASONS /* the sentence where there is an OS to show it (features.h) */
+        if (hal)
+            sc_logf(&hal->sys, SC_LOG_ERROR, "sc_device_t: %u bytes in the caller, %u in the library: other SMARTCFG_WITH_* switches",
+                    (unsigned)size, (unsigned)sizeof(sc_device_t));
+#endif
+        return SC_ERR_INVAL;
+    }
+    return (sc_device_init)(dev, hal, cfg);
+}
+
+sc_err_t(sc_device_init)(sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *cfg)
 {
     devstate_t *d = DEV(dev);
     if (!d || !hal || !cfg)
@@ -332,7 +345,7 @@ sc_err_t sc_device_start(sc_device_t *dev, uint32_t now)
     if (e != SC_OK)
         return e;
     /* a firmware-decoding port may run without our receiver */
-    (void)sc_receiver_init(&d->rx, d->cfg.protocols);
+    (void)(sc_receiver_init)(&d->rx, d->cfg.protocols); /* its own storage: no size check */
     if (d->cfg.v2_key_set)
         sc_receiver_set_v2_key(&d->rx, d->cfg.v2_key);
     d->proto = SC_PROTO_ESPTOUCH_V1;

@@ -9,8 +9,8 @@
 
 static unsigned groups_of(unsigned len, unsigned width) { return (len + width - 1u) / width; }
 
-int v2_layout(v2_layout_t *l, unsigned p, unsigned r, unsigned s, int enc_p, int enc_r, int enc_s,
-              unsigned security)
+int sc_v2_layout(v2_layout_t *l, unsigned p, unsigned r, unsigned s, int enc_p, int enc_r, int enc_s,
+                 unsigned security)
 {
     memset(l, 0, sizeof *l);
     if (security) {
@@ -51,6 +51,48 @@ static void push_planes(sc_et2_encoder_t *e, const uint8_t b[6], unsigned nplane
         e->pkts[e->npkts++] = (uint16_t)((i << 7) | 0x40u | v2_plane(b, i));
 }
 
+/* 1 when p[0..n) is well-formed UTF-8 (RFC 3629: shortest form, no surrogates, at most
+ * U+10FFFF). What an encrypted password with high bytes must be (v2_int.h). */
+int sc_v2_utf8_ok(const uint8_t *p, unsigned n)
+{
+    for (unsigned i = 0; i < n;) {
+        unsigned c = p[i], more, min;
+        if (c < 0x80u) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2u && c <= 0xDFu) {
+            more = 1;
+            min = 0x80u;
+        } else if (c >= 0xE0u && c <= 0xEFu) {
+            more = 2;
+            min = 0x800u;
+        } else if (c >= 0xF0u && c <= 0xF4u) {
+            more = 3;
+            min = 0x10000u;
+        } else {
+            return 0; /* a continuation byte first, C0/C1 (always overlong) or F5..FF */
+        }
+        if (n - i <= more)
+            return 0;
+        uint32_t cp = c & (0x3Fu >> more);
+        for (unsigned k = 1; k <= more; k++) {
+            if ((p[i + k] & 0xC0u) != 0x80u)
+                return 0;
+            cp = cp << 6 | (p[i + k] & 0x3Fu);
+        }
+        if (cp < min || cp > 0x10FFFFu || (cp >= 0xD800u && cp <= 0xDFFFu))
+            return 0;
+        i += more + 1u;
+    }
+    return 1;
+}
+
+int sc_et2_can_encrypt(const uint8_t *password, unsigned len)
+{
+    return !encoded(password, len) || sc_v2_utf8_ok(password, len);
+}
+
 sc_err_t sc_et2_encode(sc_et2_encoder_t *enc, const sc_et2_params_t *p, sc_et2_pad_fn pad, void *user)
 {
     if (!enc || !p)
@@ -65,8 +107,10 @@ sc_err_t sc_et2_encode(sc_et2_encoder_t *enc, const sc_et2_params_t *p, sc_et2_p
     /* Nothing to encrypt means no encryption, whatever was asked (the reference does the same). */
     unsigned sec = (pl + rl) ? p->security : 0u;
     int ep = encoded(p->password, pl), er = encoded(p->reserved, rl), es = encoded(p->ssid, sl);
+    if (sec && !sc_et2_can_encrypt(p->password, pl))
+        return SC_ERR_INVAL; /* the receiver would take it for a wrong key (v2_int.h) */
     v2_layout_t lay;
-    if (v2_layout(&lay, pl, rl, sl, ep, er, es, sec))
+    if (sc_v2_layout(&lay, pl, rl, sl, ep, er, es, sec))
         return SC_ERR_RANGE;
     uint8_t *h = enc->header;
     h[0] = (uint8_t)(sl | (es ? 0x80u : 0u));

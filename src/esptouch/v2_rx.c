@@ -192,7 +192,7 @@ static int header_layout(const uint8_t h[6], v2_layout_t *lay)
         return -1;
     if (sec && pl + rl == 0)
         return -1; /* a sender never encrypts nothing */
-    return v2_layout(lay, pl, rl, sl, h[1] >> 7, h[2] >> 7, h[0] >> 7, sec);
+    return sc_v2_layout(lay, pl, rl, sl, h[1] >> 7, h[2] >> 7, h[0] >> 7, sec);
 }
 
 static unsigned slot_width(const v2_layout_t *lay, unsigned slot)
@@ -414,7 +414,16 @@ static int session_finish(v2_state_t *r, const v2_session_t *x, const v2_stream_
         int good = rc == 0 && pad >= 1 && pad <= 16 && n - pad == pl + rl;
         for (unsigned i = 0; good && i < pad; i++)
             good = pt[n - 1 - i] == pad;
-        if (good && any_high(pt, pl) != (h[1] >> 7))
+        /* What else a wrong key must get past. AES-CBC carries no MAC: a wrong key gives
+         * random plaintext, and a one-byte pad (password + reserved = 15 mod 16) lets one key
+         * in 256 through PKCS#7. The header's "encoded" bits are computed on the plaintext:
+         * an ASCII password or reserved data must decrypt to bytes all < 0x80 (2^-8 a byte),
+         * an encoded one to at least one high byte. An encoded password is also the UTF-8 the
+         * apps send (random bytes with a high byte are UTF-8 about once in 7000 at 15 bytes,
+         * 190 at 8). So a sender encrypting a non-UTF-8 password gets no password here:
+         * nothing could tell it from a wrong key. */
+        if (good && (any_high(pt, pl) != (h[1] >> 7) || any_high(pt + pl, rl) != (h[2] >> 7) ||
+                     ((h[1] >> 7) && !sc_v2_utf8_ok(pt, pl))))
             good = 0;
         if (good) {
             memcpy(res->password, pt, pl);

@@ -95,7 +95,12 @@ sc_err_t sc_proto_parse(const char *list, unsigned *mask)
     return m ? SC_OK : SC_ERR_INVAL;
 }
 
-sc_err_t sc_receiver_init(sc_receiver_t *rs, unsigned protocols)
+sc_err_t sc_receiver_init_sized(sc_receiver_t *rs, size_t size, unsigned protocols)
+{
+    return size < sizeof(sc_receiver_t) ? SC_ERR_INVAL : (sc_receiver_init)(rs, protocols);
+}
+
+sc_err_t(sc_receiver_init)(sc_receiver_t *rs, unsigned protocols)
 {
     if (!rs || (protocols & ~(unsigned)SC_PROTO_ALL))
         return SC_ERR_INVAL;

@@ -167,7 +167,7 @@ uint8_t sc_rxtab_locked_channel(const sc_rxtab_t *t);
 /* sc_rxkey's answer: which decoders may use the frame. */
 enum {
     SC_RXKEY_STREAM = 1u,           /* the stream decoders (v2, AirKiss) */
-    SC_RXKEY_V1 = 2u,               /* ESP-TOUCH v1 too (it refuses A-MSDUs and the legacy Order bit) */
+    SC_RXKEY_V1 = 2u,               /* ESP-TOUCH v1 too (it refuses the legacy Order bit) */
 };
 
 /* MAC bytes 0..3 in bits 0..31 and 4..5 in bits 32..47 (host order, as sc_rxhdr_unpack reads
@@ -185,8 +185,8 @@ static SC_RX_INLINE uint64_t sc_rxkey_pack(const uint8_t *m, unsigned flags)
  * delivers, so it is inlined and tests the frame control word once). 0 when no decoder can use
  * f; else SC_RXKEY_STREAM when it can carry a provisioning datagram (group-addressed data, not
  * a fragment, not WDS, not a null/no-data subtype), plus SC_RXKEY_V1 when ESP-TOUCH v1 takes it
- * as well: v1 refuses A-MSDUs, and the Order bit of a non-QoS frame (a QoS frame's HT Control
- * field is taken out here for all three). Fills k when not 0. */
+ * as well: v1 refuses the Order bit of a non-QoS frame (a QoS frame's HT Control field is taken
+ * out here for all three). Fills k when not 0. */
 static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
 {
     if (f->kind != SC_FRAME_80211) {
@@ -256,9 +256,10 @@ static SC_RX_INLINE unsigned sc_rxkey(const sc_frame_t *f, sc_rxkey_t *k)
          * uplink). One subframe keeps its length plus a constant 14-byte subframe header, so
          * it is its own stream with its own overhead; several subframes sum their lengths,
          * which no CRC accepts. The source behind a ToDS A-MSDU is its transmitter; behind a
-         * FromDS one, addr3 is not the phone: no sender. */
+         * FromDS one, addr3 is not the phone: no sender. All three decoders take it: the
+         * flag keeps it a stream apart, calibrated on its own, and v1's session joins an uplink
+         * A-MSDU stream to the relay's copy by sender and BSSID as it does any uplink. */
         flags |= SC_RXK_AMSDU;
-        ok = SC_RXKEY_STREAM;
         k->ks = dir == 2u ? (uint64_t)flags << 48 : sc_rxkey_pack(sender, flags);
     } else if (!(da[0] & 1u)) {
         return 0;

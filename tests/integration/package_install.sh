@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 20
 # The installed package, used as a library user would: `cmake --install` and `make install`
 # into temporary prefixes (twice: a re-install must work and change nothing), the files the
 # package promises, then examples/port-skeleton built against the installed tree once through
@@ -25,6 +26,16 @@ for f in include/smartcfg/device.h include/smartcfg/hal.h include/smartcfg/versi
     [ -e "$P/$f" ] || fail "missing $f"
 done
 ok "headers, static + shared core, smartcfg.pc, CMake package, program, plugin, Wireshark dissector"
+
+# The libraries define no global name outside their namespace (sc_*), apart from the seed's
+# compat API that device_compat.h declares: a firmware's own symbols must not collide with ours.
+compat=$(grep -oE '\b[a-z_A-Z]+\(' "$P/include/smartcfg/device_compat.h" | tr -d '(' | sort -u)
+for lib in libsmartcfg.a libsmartcfg-posix.a; do
+    foreign=$(nm -g --defined-only "$P/lib/$lib" | awk 'NF == 3 { print $3 }' | grep -v '^sc_' | sort -u |
+        grep -vxF -f <(echo "$compat") || true)
+    [ -z "$foreign" ] || fail "$lib defines global symbols outside sc_*: $(echo $foreign)"
+done
+ok "global symbols of libsmartcfg.a and libsmartcfg-posix.a: sc_* and the compat API only"
 
 ver=$(sed -n 's/^#define SMARTCFG_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' "$SC_SRC/include/smartcfg/version.h" | paste -sd.)
 [ "$("$P/bin/smartcfg" --version)" = "smartcfg $ver" ] || fail "smartcfg --version: $("$P/bin/smartcfg" --version)"
@@ -77,12 +88,87 @@ libs=$(ldd "$T/skel-static")
 [[ $libs == *libsmartcfg* ]] && fail "static build still uses libsmartcfg.so"
 run_skeleton "$T/skel-static" static
 ok "port-skeleton against libsmartcfg.a + pkg-config --static: built and provisioned"
+# A build that sets a module switch the library was not built with (here AirKiss off against
+# a library with it) has a smaller sc_device_t than the library writes: init must refuse it.
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Wextra -Werror -DSMARTCFG_WITH_AIRKISS=0 -I"$P/include" -o "$T/skel-mismatch" \
+    "$SC_SRC/examples/port-skeleton/main.c" "$SC_SRC/examples/port-skeleton/fake_chip.c" "$P/lib/libsmartcfg.a" \
+    $(pkg-config --static --libs-only-other --libs-only-l smartcfg | sed 's/-lsmartcfg//') || fail "mismatch build"
+if out=$("$T/skel-mismatch" 2>&1); then fail "a caller with a smaller sc_device_t was let through"; fi
+grep -q 'other SMARTCFG_WITH_\* switches' <<<"$out" || { echo "$out" | tail -5; fail "no message for the size mismatch"; }
+ok "a caller built with other module switches than the library: sc_device_init refuses, says why"
 unset PKG_CONFIG_PATH
 
+# Every installed header (the core's and the POSIX port's) compiles on its own, as C11 and as
+# C++ with -pedantic, and a C++ program links functions of both libraries (extern "C").
+mkdir -p "$T/hdr"
+for h in "$P"/include/smartcfg/*.h "$P"/include/smartcfg/posix/*.h; do
+    inc=${h#"$P"/include/}
+    one=$T/hdr/${inc//[\/.]/_}   # one translation unit per header, named after it (no fork: builtins only)
+    printf '#include <%s>\nint sc_unused_;\n' "$inc" >"$one.c"
+    printf '#include <%s>\nint sc_unused_;\n' "$inc" >"$one.cpp"
+done
+# (one compiler run per language: the driver starts a cc1 per file and names the failing one)
+cc -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -I"$P/include" "$T"/hdr/*.c 2>"$T/hdr.log" ||
+    { head -20 "$T/hdr.log"; fail "an installed header does not compile alone (C11)"; }
+c++ -std=c++11 -Wall -Wextra -Werror -pedantic -fsyntax-only -I"$P/include" "$T"/hdr/*.cpp 2>"$T/hdr.log" ||
+    { head -20 "$T/hdr.log"; fail "an installed header does not compile alone (C++)"; }
+mkdir -p "$T/cxx"
+{
+    for h in "$P"/include/smartcfg/*.h "$P"/include/smartcfg/posix/*.h; do echo "#include <${h#"$P"/include/}>"; done
+    cat <<'CPP'
+#include <cstdio>
+static sc_device_t dev;   // static storage from C++ too
+int main()
+{
+    sc_device_config_t cfg;
+    sc_device_config_default(&cfg);
+    sc_posix_udp_t udp;
+    sc_hal_udp_t hal;
+    sc_posix_udp_init(&udp, &hal);
+    std::printf("%s %zu %d\n", SMARTCFG_VERSION_STRING, sizeof dev, sc_posix_now_ms() > 0u);
+    return 0;
+}
+CPP
+} >"$T/cxx/main.cpp"
+cat >"$T/cxx/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.18)
+project(cxx LANGUAGES CXX)
+find_package(smartcfg REQUIRED COMPONENTS posix)
+add_executable(cxx main.cpp)
+target_compile_options(cxx PRIVATE -Wall -Wextra -Werror -pedantic)
+target_link_libraries(cxx PRIVATE smartcfg::core smartcfg::posix)
+CM
+{ cmake -S "$T/cxx" -B "$T/cxx/b" -DCMAKE_PREFIX_PATH="$P" && cmake --build "$T/cxx/b"; } >"$T/cxx.log" 2>&1 ||
+    { tail -20 "$T/cxx.log"; fail "a C++ program using smartcfg::core and smartcfg::posix"; }
+"$T/cxx/b/cxx" | grep -q "^$ver " || fail "the C++ program did not run"
+ok "every installed header compiles alone (C11 and C++); a C++ program links the core and the POSIX port"
+
+# The core needs only cJSON and mbedTLS: with pkg-config seeing nothing but cJSON (no libpcap,
+# libnl, libmosquitto, libcurl), find_package(smartcfg) still gives smartcfg::core, and
+# COMPONENTS posix is refused with the packages it lacks. (The consumer's old
+# cmake_minimum_required leaves IN_LIST and friends OLD: the package file sets its own policies.)
+mkdir -p "$T/pc-cjson" "$T/nohost"
+cp "$(pkg-config --variable=pcfiledir libcjson)/libcjson.pc" "$T/pc-cjson/"
+printf 'cmake_minimum_required(VERSION 3.1)\nproject(n LANGUAGES C)\nfind_package(smartcfg REQUIRED ${COMPS})\nadd_executable(n main.c)\ntarget_link_libraries(n PRIVATE smartcfg::core)\n' >"$T/nohost/CMakeLists.txt"
+printf '#include <smartcfg/device.h>\nint main(void) { sc_device_config_t c; sc_device_config_default(&c); return 0; }\n' >"$T/nohost/main.c"
+{ PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$T/nohost" -B "$T/nohost/b" -DCMAKE_PREFIX_PATH="$P" &&
+  cmake --build "$T/nohost/b"; } >"$T/nohost.log" 2>&1 ||
+    { tail -20 "$T/nohost.log"; fail "find_package(smartcfg) for the core needed the POSIX port's host libraries"; }
+"$T/nohost/b/n" || fail "the core-only consumer did not run"
+rm -rf "$T/nohost/b"
+if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$T/nohost" -B "$T/nohost/b" -DCMAKE_PREFIX_PATH="$P" \
+        "-DCOMPS=COMPONENTS;posix" >"$T/nohost2.log" 2>&1; then
+    fail "find_package(smartcfg COMPONENTS posix) succeeded without the host libraries"
+fi
+has 'needs host libraries that were not found: libpcap-dev' "$T/nohost2.log" ||
+    { cat "$T/nohost2.log"; fail "no clear message for COMPONENTS posix without host libraries"; }
+ok "find_package(smartcfg) without host libraries: smartcfg::core works, COMPONENTS posix names what is missing"
+
 # 3. make install PREFIX=... (the user's entry point) into a fresh prefix
-make -s -C "$SC_SRC" install BUILD="$SC_BUILD" PREFIX="$T/mk" >"$T/mk.log" 2>&1 || { cat "$T/mk.log"; fail "make install"; }
-[ -f "$T/mk/lib/pkgconfig/smartcfg.pc" ] && [ -x "$T/mk/bin/smartcfg" ] || fail "make install left files out"
-ok "make install PREFIX=..."
+make -s -C "$SC_SRC" install BUILD="$SC_BUILD" PREFIX="$T/mk dir" >"$T/mk.log" 2>&1 || { cat "$T/mk.log"; fail "make install"; }
+[ -f "$T/mk dir/lib/pkgconfig/smartcfg.pc" ] && [ -x "$T/mk dir/bin/smartcfg" ] || fail "make install left files out"
+ok "make install PREFIX=... (a path with a space)"
 
 # 4. A prefix without write permission: a clear message, a failure exit, nothing written.
 RO=$T/ro
@@ -99,6 +185,18 @@ fi
 has 'smartcfg: cannot write to' "$T/ro.log" || { cat "$T/ro.log"; fail "no clear message for a read-only prefix"; }
 has 'Installing:' "$T/ro.log" && fail "files were installed before the refusal"
 ok "read-only prefix: refused with '$(grep -o 'smartcfg: cannot write to [^ ]*' "$T/ro.log" | head -1)'"
+# make install as a user who may write neither the prefix nor the build tree: the same message,
+# not a build step's "Permission denied" on the build directory.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+        setpriv --reuid=nobody --regid=nogroup --clear-groups test -r "$SC_SRC/Makefile"; then
+    mkdir -p "$T/rootonly" && chmod 755 "$T/rootonly" && chmod o+x "$T"
+    if setpriv --reuid=nobody --regid=nogroup --clear-groups make -s -C "$SC_SRC" install BUILD="$SC_BUILD" \
+            PREFIX="$T/rootonly/usr" >"$T/ro2.log" 2>&1; then
+        fail "make install as nobody into a root-owned prefix succeeded"
+    fi
+    has 'smartcfg: cannot write to' "$T/ro2.log" || { cat "$T/ro2.log"; fail "make install as nobody: no clear message"; }
+    ok "make install as nobody into a root-owned prefix: refused before building"
+fi
 # docs/porting.md shows the skeleton exactly as it is built here.
 sed -n '/<!-- port-skeleton:begin -->/,/<!-- port-skeleton:end -->/p' "$SC_SRC/docs/porting.md" |
     sed '1,2d;$d' | sed '$d' >"$T/doc_skeleton.c"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 25
+# ctest-cost: 32
 # smartcfg inside somebody else's CMake project, with no host library available: pkg-config
 # sees only cJSON (PKG_CONFIG_LIBDIR points at a directory holding libcjson.pc alone), so any
 # attempt to find libpcap, libnl, mosquitto, microhttpd, curl, sqlite or cmocka fails.
@@ -106,11 +106,15 @@ set(SMARTCFG_WITH_CLOUD OFF)
 set(SMARTCFG_WITH_AT OFF)
 set(SMARTCFG_WITH_SENDER OFF)
 set(SMARTCFG_WITH_SIM OFF)
+set(SMARTCFG_INSTALL ON)
 add_subdirectory("$SC_SRC" smartcfg)
 add_executable(min min.c)
 target_link_libraries(min PRIVATE smartcfg::core)
 CM
-PKG_CONFIG_LIBDIR=$T/pc-cjson configure_build "$P3" "$T/p3.log" || fail "minimal core build"
+PKG_CONFIG_LIBDIR=$T/pc-cjson configure_build "$P3" "$T/p3.log" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON ||
+    fail "minimal core build"
+# no shared object is made of a firmware core's objects: plain code, not -fPIC
+grep -q -- '-fPIC' "$P3/b/compile_commands.json" && fail "the firmware core was compiled with -fPIC"
 grep -q 'core modules: common receiver tc8266 diag device esptouch_v2 airkiss$' "$T/p3.log" || { grep 'core modules' "$T/p3.log"; fail "module list"; }
 lib=$P3/b/smartcfg/libsmartcfg.a
 undef=$(nm -u "$lib")
@@ -123,6 +127,27 @@ done
 out=$("$P3/b/min") || fail "minimal program failed"
 grep -q 'SMARTCFG_WITH_CLOUD=0' <<<"$out" || fail "the switch did not reach the user: $out"
 ok "firmware core without cloud/AT/sender/sim: no HMAC/base64, modules left out ($out)"
+
+# 3b. that firmware core installed by its parent (SMARTCFG_INSTALL=ON) and used from the prefix:
+# no program, no completion for it, no POSIX port; the switches reach find_package's user.
+cmake --install "$P3/b" --prefix "$T/fw" >"$T/p3i.log" 2>&1 || { cat "$T/p3i.log"; fail "install of the firmware core"; }
+[ -f "$T/fw/lib/libsmartcfg.a" ] && [ -f "$T/fw/include/smartcfg/device.h" ] || fail "firmware core install incomplete"
+for f in bin share/bash-completion share/zsh include/smartcfg/posix lib/cmake/smartcfg/smartcfgPosixTargets.cmake; do
+    [ ! -e "$T/fw/$f" ] || fail "a core-only install has $f"
+done
+mkdir -p "$T/fwuse"
+cp "$P3/min.c" "$T/fwuse/"
+printf 'cmake_minimum_required(VERSION 3.18)\nproject(u LANGUAGES C)\nfind_package(smartcfg REQUIRED ${COMPS})\nadd_executable(min min.c)\ntarget_link_libraries(min PRIVATE smartcfg::core)\n' >"$T/fwuse/CMakeLists.txt"
+PKG_CONFIG_LIBDIR=$T/pc-cjson configure_build "$T/fwuse" "$T/fwuse.log" -DCMAKE_PREFIX_PATH="$T/fw" ||
+    fail "find_package of the installed firmware core"
+"$T/fwuse/b/min" | grep -q 'SMARTCFG_WITH_CLOUD=0' || fail "the installed package lost the module switches"
+rm -rf "$T/fwuse/b"
+if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$T/fwuse" -B "$T/fwuse/b" -DCMAKE_PREFIX_PATH="$T/fw" \
+        "-DCOMPS=COMPONENTS;posix" >"$T/fwuse2.log" 2>&1; then
+    fail "COMPONENTS posix found in a core-only install"
+fi
+has 'installed without the POSIX port' "$T/fwuse2.log" || { cat "$T/fwuse2.log"; fail "no message for COMPONENTS posix"; }
+ok "the firmware core installed by its parent: core only, switches kept, COMPONENTS posix refused clearly"
 
 # 4. clear messages for bad combinations
 P4=$T/parent4
@@ -144,5 +169,35 @@ if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$P4" -B "$P4/b" -DCMAKE_SYSTEM_NAME=G
     fail "the POSIX port configured for a bare-metal target"
 fi
 has 'run on Linux only' "$T/p6.log" || { cat "$T/p6.log"; fail "no message for an unsupported target"; }
-ok "clear configure-time messages: AT without cloud, missing host libraries (names the packages), POSIX port on a bare-metal target"
+# ... and a setup that is fine is not refused: an embedded-style toolchain file that forces the
+# compiler (CMake then probes nothing, so it knows no compile features), with cJSON and mbedTLS
+# as the parent's own targets, configures (it used to be told the compiler lacked C11).
+P7=$T/parent7
+mkdir -p "$P7"
+printf 'set(CMAKE_C_COMPILER cc)\nset(CMAKE_C_COMPILER_FORCED TRUE)\n' >"$P7/forced.cmake"
+cat >"$P7/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.18)
+project(fw LANGUAGES C)
+add_library(cjson INTERFACE)
+add_library(mbedcrypto INTERFACE)
+add_subdirectory("$SC_SRC" smartcfg)
+CM
+PKG_CONFIG_LIBDIR=$T/pc-none cmake -S "$P7" -B "$P7/b" -DCMAKE_TOOLCHAIN_FILE="$P7/forced.cmake" >"$T/p7.log" 2>&1 ||
+    { cat "$T/p7.log"; fail "a forced compiler (no probed features) was refused"; }
+# a big-endian target (clang for big-endian MIPS): refused at configure time, not by a
+# _Static_assert deep in the receiver; the same target little-endian is fine
+if command -v clang >/dev/null; then
+    for t in mips:1 mipsel:0; do
+        printf 'set(CMAKE_SYSTEM_NAME Generic)\nset(CMAKE_C_COMPILER clang)\nset(CMAKE_C_COMPILER_TARGET %s-none-elf)\nset(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)\n' \
+            "${t%:*}" >"$P7/${t%:*}.cmake"
+        rm -rf "$P7/b"
+        if PKG_CONFIG_LIBDIR=$T/pc-none cmake -S "$P7" -B "$P7/b" -DCMAKE_TOOLCHAIN_FILE="$P7/${t%:*}.cmake" >"$T/p8.log" 2>&1; then
+            [ "${t#*:}" = 0 ] || fail "a big-endian target (${t%:*}) configured"
+        else
+            [ "${t#*:}" = 1 ] || { cat "$T/p8.log"; fail "a little-endian target (${t%:*}) was refused"; }
+            has 'smartcfg: the target is big-endian' "$T/p8.log" || { cat "$T/p8.log"; fail "no message for a big-endian target"; }
+        fi
+    done
+fi
+ok "clear configure-time messages: AT without cloud, missing host libraries (names the packages), POSIX port on a bare-metal target, a big-endian target; a forced compiler is not refused"
 echo "package_subproject: ok"

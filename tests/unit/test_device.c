@@ -21,6 +21,38 @@
 #include "dev_harness.h"
 #include "smartcfg/diag.h"
 
+/* A caller compiled with other SMARTCFG_WITH_* switches than the library has a smaller
+ * sc_device_t: init refuses it (with a log line) and writes nothing into it. */
+static char size_log[200];
+static void size_log_cb(void *ctx, sc_log_level_t level, const char *line)
+{
+    (void)ctx; (void)level;
+    snprintf(size_log, sizeof size_log, "%s", line);
+}
+static uint32_t size_now(void *ctx) { (void)ctx; return 0; }
+static void test_init_caller_size(void **state)
+{
+    (void)state;
+    static sc_device_t dev;
+    sc_hal_t hal;
+    memset(&hal, 0, sizeof hal);
+    hal.sys.now_ms = size_now;
+    hal.sys.log = size_log_cb;
+    sc_device_config_t cfg;
+    sc_device_config_default(&cfg);
+    memset(&dev, 0xa5, sizeof dev);
+    assert_int_equal(sc_device_init_sized(&dev, sizeof dev - 8, &hal, &cfg), SC_ERR_INVAL);
+    for (size_t k = 0; k < sizeof dev; k++)
+        assert_int_equal(((const uint8_t *)&dev)[k], 0xa5);
+    assert_non_null(strstr(size_log, "other SMARTCFG_WITH_* switches"));
+    assert_int_equal(sc_device_init_sized(&dev, sizeof dev - 8, NULL, &cfg), SC_ERR_INVAL);
+    /* the macro passes this file's sizeof(sc_device_t), the library's own here */
+    assert_int_equal(sc_device_init(&dev, &hal, &cfg), SC_OK);
+    assert_int_equal(sc_device_init_sized(&dev, sizeof dev + 64, &hal, &cfg), SC_OK);
+    assert_int_equal((sc_device_init)(&dev, &hal, &cfg), SC_OK);
+    sc_device_stop(&dev, 0, 0);
+}
+
 static void test_happy_path_skip_cloud(void **state)
 {
     (void)state;
@@ -710,6 +742,7 @@ static void test_rate_limit_per_peer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_init_caller_size),
         cmocka_unit_test(test_happy_path_skip_cloud),
         cmocka_unit_test(test_token_during_ack),
         cmocka_unit_test(test_bind_failure_reported),

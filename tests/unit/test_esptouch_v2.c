@@ -9,6 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <mbedtls/aes.h>
+
 #include "smartcfg/esptouch_v2.h"
 
 static const uint8_t BSSID[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
@@ -165,11 +167,59 @@ static void test_limits(void **state)
     p.reserved_len = 64;
     memset(p.reserved, 0xFF, 64);
     p.security = 2;
+    /* an encrypted password with high bytes must be UTF-8 (v2_int.h): 0xE4 x 64 is not */
+    assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_ERR_INVAL);
+    for (unsigned i = 0; i < 64; i += 2)
+        memcpy(p.password + i, "\xc3\xa4", 2); /* U+00E4 x 32 */
     assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
     assert_int_equal(e.ngroups, 41);
     p.security = 0; /* 13 + 13 + 7 = 33 body groups */
     assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
     assert_int_equal(e.ngroups, 34);
+}
+
+/* What may be encrypted: ASCII, or UTF-8 when a byte is >= 0x80 (v2_int.h). */
+static void test_can_encrypt(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *b;
+        unsigned n;
+        int ok;
+    } v[] = {
+        { "", 0, 1 },
+        { "plain ascii", 11, 1 },
+        { "\xc3\xa4", 2, 1 },             /* U+00E4 */
+        { "\xe2\x82\xac", 3, 1 },         /* U+20AC */
+        { "\xf0\x9f\x98\x80", 4, 1 },     /* U+1F600 */
+        { "\xf4\x8f\xbf\xbf", 4, 1 },     /* U+10FFFF, the last */
+        { "\xed\x9f\xbf", 3, 1 },         /* U+D7FF, below the surrogates */
+        { "\x80", 1, 0 },                 /* a continuation byte first */
+        { "\xc0\x80", 2, 0 },             /* overlong NUL */
+        { "\xc1\xbf", 2, 0 },             /* overlong */
+        { "\xe0\x9f\xbf", 3, 0 },         /* overlong three-byte */
+        { "\xf0\x8f\xbf\xbf", 4, 0 },     /* overlong four-byte */
+        { "\xed\xa0\x80", 3, 0 },         /* U+D800, a surrogate */
+        { "\xf4\x90\x80\x80", 4, 0 },     /* above U+10FFFF */
+        { "\xf5\x80\x80\x80", 4, 0 },
+        { "\xe2\x82", 2, 0 },             /* cut short */
+        { "a\xc3", 2, 0 },
+        { "\xc3\x28", 2, 0 },             /* no continuation */
+        { "\xff", 1, 0 },
+    };
+    for (unsigned i = 0; i < sizeof v / sizeof v[0]; i++) {
+        assert_int_equal(sc_et2_can_encrypt((const uint8_t *)v[i].b, v[i].n), v[i].ok);
+        sc_et2_params_t p;
+        params(&p, "x", "", "");
+        memcpy(p.password, v[i].b, v[i].n);
+        p.password_len = (uint8_t)v[i].n;
+        p.security = 1;
+        memcpy(p.key, "1234567890123456", 16);
+        sc_et2_encoder_t e;
+        assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), v[i].ok ? SC_OK : SC_ERR_INVAL);
+        p.security = 0; /* unencrypted, any bytes: the group CRCs check them */
+        assert_int_equal(sc_et2_encode(&e, &p, NULL, NULL), SC_OK);
+    }
 }
 
 static void test_schedule(void **state)
@@ -324,6 +374,73 @@ static void test_rx_lossy_and_encrypted(void **state)
     assert_true(run(&rx, &e, 3, NULL, &res) >= 0);
     assert_false(res.password_ok);
     assert_int_equal(res.password_len, 0);
+}
+
+/* 1 when key, wrongly used for a 15-byte security-1 plaintext, still finds the one-byte pad:
+ * the 16-byte block encrypted with p's key (zero IV) and decrypted with key. */
+static unsigned rx_pad_passes(const sc_et2_params_t *p, const uint8_t *key)
+{
+    uint8_t pt[16], ct[16], out[16], iv[16];
+    memcpy(pt, p->password, p->password_len);
+    memcpy(pt + p->password_len, p->reserved, p->reserved_len);
+    pt[15] = 1;
+    mbedtls_aes_context aes;
+    mbedtls_aes_init(&aes);
+    assert_int_equal(mbedtls_aes_setkey_enc(&aes, p->key, 128), 0);
+    memset(iv, 0, sizeof iv);
+    assert_int_equal(mbedtls_aes_crypt_cbc(&aes, MBEDTLS_AES_ENCRYPT, 16, iv, pt, ct), 0);
+    assert_int_equal(mbedtls_aes_setkey_dec(&aes, key, 128), 0);
+    memset(iv, 0, sizeof iv);
+    assert_int_equal(mbedtls_aes_crypt_cbc(&aes, MBEDTLS_AES_DECRYPT, 16, iv, ct, out), 0);
+    mbedtls_aes_free(&aes);
+    return out[15] == 1;
+}
+
+/* Wrong keys against a one-byte PKCS#7 pad (password + reserved = 15 bytes): about one wrong key
+ * in 256 passes the pad, and with an "encoded" password (high bytes) the header's bit checks
+ * nothing more, so before 2026-12-06 such a key gave a wrong password (found by the CLI audit:
+ * 3 of 600 random keys). The receiver now also asks that an encoded password be UTF-8 and that
+ * the reserved data's high bytes agree with its own bit: none of 3000 wrong keys may give a
+ * password (each that passes the pad alone is counted, so the test shows it meets some). */
+static void test_rx_wrong_key_pad1(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pwd, *res;
+    } cases[] = {
+        { "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9" "a", "" }, /* 15: é x 7, a */
+        { "p\xc3\xa4ss-w\xc3\xb6rt!", "abc" },                                 /* 12 + 3 */
+    };
+    static sc_et2_rx_t rx;
+    unsigned pad_passes = 0;
+    for (unsigned c = 0; c < 2; c++) {
+        sc_et2_params_t p;
+        params(&p, "TP-LINK_2.4G", cases[c].pwd, cases[c].res);
+        assert_int_equal((p.password_len + p.reserved_len) % 16u, 15u);
+        p.security = 1;
+        memcpy(p.key, "1234567890123456", 16);
+        sc_et2_encoder_t e;
+        uint32_t x = 11;
+        assert_int_equal(sc_et2_encode(&e, &p, NULL, &x), SC_OK);
+        uint64_t g = 0x9e3779b97f4a7c15ull + c;
+        for (unsigned k = 0; k < 1500; k++) {
+            uint8_t key[16];
+            for (unsigned i = 0; i < 16; i++) {
+                g = g * 6364136223846793005ull + 1442695040888963407ull;
+                key[i] = (uint8_t)(g >> 56);
+            }
+            assert_int_equal(sc_et2_rx_init(&rx, NULL), SC_OK);
+            sc_et2_rx_set_key(&rx, key);
+            sc_et2_result_t res;
+            assert_true(run(&rx, &e, 3, NULL, &res) >= 0);
+            assert_false(res.password_ok);
+            assert_int_equal(res.password_len, 0);
+            pad_passes += rx_pad_passes(&p, key);
+        }
+    }
+    /* 3000 keys, 1 in 256 each: the expectation is 11.7; fewer than 3 would mean the test did
+     * not meet the case it is about */
+    assert_true(pad_passes >= 3);
 }
 
 /* High-bit bytes everywhere: separate 8-bit segments. */
@@ -837,9 +954,11 @@ int main(void)
         cmocka_unit_test(test_vector_h),
         cmocka_unit_test(test_ack),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_can_encrypt),
         cmocka_unit_test(test_schedule),
         cmocka_unit_test(test_rx_clean),
         cmocka_unit_test(test_rx_lossy_and_encrypted),
+        cmocka_unit_test(test_rx_wrong_key_pad1),
         cmocka_unit_test(test_rx_encoded_segments),
         cmocka_unit_test(test_rx_real_log_groups),
         cmocka_unit_test(test_rx_hostile),
