@@ -301,7 +301,7 @@ static void why_nothing(const decode_diag_t *d, int live, char *out, size_t n)
     else if (d->group == 0 && d->amsdu)
         snprintf(out, n,
                  "no group-addressed frames among %lu, but %lu are A-MSDU aggregates (their destination is "
-                 "inside; ESP-TOUCH v2 and AirKiss decode a one-subframe A-MSDU, ESP-TOUCH v1 does not)",
+                 "inside) and no guide was seen among them, so no stream locked",
                  d->frames, d->amsdu);
     else if (d->group == 0)
         snprintf(out, n,

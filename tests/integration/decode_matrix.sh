@@ -135,6 +135,9 @@ done
 run mixed_group "$D --cipher ccmp --group-cipher tkip --downlink-qos" offsets="$(overhead ccmp 1 1),$(overhead tkip 1 1)" dur=4500
 run multicast "$D --multicast" offsets=82,80 dur=4500
 run uplink_only "$D --uplink-only" offsets=82 dur=4500
+# the phone's uplink as one-subframe A-MSDUs only (+14: the subframe header): v1 decodes them
+# since the amsdu branch (issue 11 item 7; the CLI audit found it refusing them)
+run uplink_amsdu "$D --uplink-only --amsdu" offsets=96 dur=4500
 run downlink_only "$D --downlink-only" offsets=80 dur=4500
 run downlink_only_mcast_dtim "--duration 6000 --downlink-only --multicast --dtim 307 --foreign 1" offsets=80 dur=6000
 run multi_bssid "$D --multi-bssid --downlink-only" offsets=80 dur=4500
@@ -247,19 +250,6 @@ elif [ "$(python3 -c 'import json,sys; print(sorted({json.loads(l)["file"].rspli
     pass=$((pass + 1))
 else
     echo "FAIL two_files"; fail=$((fail + 1))
-fi
-
-# Known gap (issue 11 item 7, in the receiver: not fixed by the CLI audit): ESP-TOUCH v1 ignores
-# one-subframe A-MSDU frames, though their lengths survive (+14, constant) and v2 and AirKiss
-# decode them (decode_matrix_v2_airkiss.sh). XFAIL until v1 decodes this capture; an XPASS
-# means it does: make it an ordinary case and drop "v1 ignores A-MSDU" from docs/receiver.md.
-if [ $stub -eq 0 ]; then
-    "$SC" air --uplink-only --amsdu --duration 8000 "$T/v1_amsdu.pcap" >/dev/null 2>&1
-    if "$SC" decode "$T/v1_amsdu.pcap" >/dev/null 2>&1; then
-        echo "XPASS v1_amsdu: v1 decodes a one-subframe A-MSDU uplink now (see the comment above)"
-    else
-        echo "XFAIL v1_amsdu: v1 does not decode a one-subframe A-MSDU uplink (known gap)"
-    fi
 fi
 
 check_all >"$T/check.log" 2>&1
