@@ -35,7 +35,8 @@ static void decode_usage(const sc_cli_t *cli, FILE *f)
             "  --json           one JSON object per line: file, protocol (esptouch-v1, esptouch-v2,\n"
             "                   airkiss), ssid, ssid_hex, password, password_hex, bssid, phone_ip,\n"
             "                   reserved_hex, random, version, channel, offset, time; null where the\n"
-            "                   protocol carries no such field\n"
+            "                   protocol carries no such field; a file that cannot be read gives a\n"
+            "                   read_error line (file, message)\n"
             "  --aes-key KEY    the 16-character device key of encrypted ESP-TOUCH v2 sessions; without\n"
             "                   it (or with a wrong one) their password is null, never guessed\n"
             "  --protocols LIST v1,v2,airkiss (default: all three)\n"
@@ -143,6 +144,9 @@ static void emit_json(const char *event, cJSON *o)
     sc_posix_event(event, sc_posix_event_ms(), o);
 }
 
+static int have_key; /* --aes-key given */
+static sc_cli_t cli;  /* the command line convention: usage and setup errors are JSON lines too */
+
 static void print_result(const char *file, const sc_rx_result_t *r, uint64_t ts_us, int json)
 {
     char ssid[4 * SC_SSID_MAX + 1], pwd[4 * SC_PASSWORD_MAX + 1], res[4 * SC_ET2_RESERVED_MAX + 1];
@@ -166,7 +170,8 @@ static void print_result(const char *file, const sc_rx_result_t *r, uint64_t ts_
         if (r->password_known)
             printf(" password \"%s\"", pwd);
         else
-            printf(" password unknown (encrypted; give --aes-key)");
+            printf(" password unknown (encrypted; %s)",
+                   have_key ? "the --aes-key given does not decrypt it" : "give --aes-key");
         printf(" bssid %s phone_ip %s", r->has_bssid ? bssid : "none", r->has_phone_ip ? ip : "none");
         if (is_v2 && r->password_known)
             printf(" reserved \"%s\"", res);
@@ -229,7 +234,6 @@ static sc_receiver_t rx;
 static sc_rx_result_t seen[DECODE_MAX_RESULTS];
 static unsigned protocols = SC_PROTO_ALL;
 static uint8_t aes_key[16];
-static int have_key;
 static volatile sig_atomic_t stop_sig;
 
 static void on_signal(int sig) { stop_sig = sig; }
@@ -237,11 +241,14 @@ static void on_signal(int sig) { stop_sig = sig; }
 /* What the receiver got from one source, to say why nothing decoded. */
 typedef struct {
     unsigned long frames, group;
+    unsigned long amsdu; /* QoS data frames carrying an A-MSDU: their destination is inside */
     int locked;           /* a stream locked at some point */
     unsigned long unlocks;
-    sc_proto_t lock_proto;
+    sc_proto_t lock_proto;  /* the first lock */
     uint8_t lock_channel;
     uint16_t lock_offset;
+    uint8_t proto_channel[3]; /* each protocol's first lock (v1, v2, AirKiss), for the progress */
+    uint16_t proto_offset[3];
     sc_proto_t prog_proto;
     uint8_t known, needed; /* the furthest progress (datum bytes known of needed) */
 } decode_diag_t;
@@ -259,6 +266,14 @@ static int is_group(const sc_frame_t *f)
     return da[0] & 1u;
 }
 
+/* A QoS data frame whose payload is an A-MSDU: the header's DA is the AP or the station, the
+ * datagram's destination is in the subframe, which the reader does not parse. */
+static int is_amsdu(const sc_frame_t *f)
+{
+    return f->kind == SC_FRAME_80211 && SC_FC_TYPE(f->fc) == 2u && (SC_FC_SUBTYPE(f->fc) & 8u) &&
+           (f->qos_ctrl & 0x0080u);
+}
+
 /* The station that sent the frame (the phone), for the plot's streams. */
 static const uint8_t *sender_of(const sc_frame_t *f)
 {
@@ -267,12 +282,27 @@ static const uint8_t *sender_of(const sc_frame_t *f)
     return f->addr2;
 }
 
+/* "protocol, channel C[, overhead O]": the receiver's lock events give the overhead for v1
+ * only (v2's and AirKiss's carry 0; their results carry it), so the others show none. */
+static void lock_desc(char *out, size_t n, sc_proto_t p, unsigned ch, unsigned off)
+{
+    if (p == SC_PROTO_ESPTOUCH_V1)
+        snprintf(out, n, "%s, channel %u, overhead %u", sc_proto_name(p), ch, off);
+    else
+        snprintf(out, n, "%s, channel %u", sc_proto_name(p), ch);
+}
+
 /* The plain reason a source gave no result, from the furthest stage reached. */
 static void why_nothing(const decode_diag_t *d, int live, char *out, size_t n)
 {
     if (d->frames == 0)
         snprintf(out, n, "%s", live ? "no frames captured (check the interface and the filter)"
                                     : "the capture holds no frame the reader could use");
+    else if (d->group == 0 && d->amsdu)
+        snprintf(out, n,
+                 "no group-addressed frames among %lu, but %lu are A-MSDU aggregates (their destination is "
+                 "inside) and no guide was seen among them, so no stream locked",
+                 d->frames, d->amsdu);
     else if (d->group == 0)
         snprintf(out, n,
                  "no group-addressed frames among %lu (ESP-TOUCH and AirKiss are only sent to multicast/"
@@ -284,14 +314,18 @@ static void why_nothing(const decode_diag_t *d, int live, char *out, size_t n)
                  "no guide seen: %lu group-addressed frames, but no ESP-TOUCH guide (lengths 515..512 + overhead) "
                  "or AirKiss magic field, so no stream locked",
                  d->group);
-    else if (d->needed == 0)
-        snprintf(out, n, "locked (%s, channel %u, overhead %u) but no datum complete yet%s",
-                 sc_proto_name(d->lock_proto), d->lock_channel, d->lock_offset,
+    else if (d->needed == 0) {
+        char lk[64];
+        lock_desc(lk, sizeof lk, d->lock_proto, d->lock_channel, d->lock_offset);
+        snprintf(out, n, "locked (%s) but no datum complete yet%s", lk,
                  d->unlocks ? "; the lock was dropped again (stale or false)" : "");
-    else
-        snprintf(out, n, "locked (%s, channel %u, overhead %u) but incomplete: %u of %u bytes%s",
-                 sc_proto_name(d->prog_proto), d->lock_channel, d->lock_offset, d->known, d->needed,
+    } else {
+        char lk[64];
+        const int i = d->prog_proto == SC_PROTO_ESPTOUCH_V1 ? 0 : d->prog_proto == SC_PROTO_ESPTOUCH_V2 ? 1 : 2;
+        lock_desc(lk, sizeof lk, d->prog_proto, d->proto_channel[i], d->proto_offset[i]);
+        snprintf(out, n, "locked (%s) but incomplete: %u of %u bytes%s", lk, d->known, d->needed,
                  d->unlocks ? "; the lock was dropped again (the sender stopped or frames were lost)" : "");
+    }
 }
 
 static void print_nothing(const char *name, const decode_diag_t *d, const char *reason, int json)
@@ -311,6 +345,23 @@ static void print_nothing(const char *name, const decode_diag_t *d, const char *
     cJSON_AddNumberToObject(o, "known", d->known);
     cJSON_AddNumberToObject(o, "needed", d->needed);
     emit_json("no_result", o);
+}
+
+/* With --json, a source that cannot be read (exit 1) is a line too: a reader of stdout alone
+ * would otherwise not know which file gave nothing. */
+static void print_read_error(const char *name, const char *message, int json)
+{
+    if (!json)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return;
+    size_t n = strlen(name);
+    if (!strncmp(message, name, n) && message[n] == ':' && message[n + 1] == ' ')
+        message += n + 2; /* the file is its own field */
+    cJSON_AddStringToObject(o, "file", name);
+    cJSON_AddStringToObject(o, "message", message);
+    emit_json("read_error", o);
 }
 
 static uint64_t mono_ms(void)
@@ -367,6 +418,7 @@ static int decode_src(sc_pcap_src_t *src, const char *path, int json, int live, 
         const int group = is_group(&f);
         d.frames++;
         d.group += group != 0;
+        d.amsdu += !group && is_amsdu(&f);
         sc_plot_frame(plot, last_us, f.len, sender_of(&f), group);
         sc_rx_event_t ev;
         if (now - last_tick >= 100) {
@@ -377,15 +429,22 @@ static int decode_src(sc_pcap_src_t *src, const char *path, int json, int live, 
             last_tick = now;
         }
         sc_et_event_type_t t = sc_receiver_feed(&rx, &f, now, &ev);
-        char label[48];
+        char label[96];
         if (t == SC_ET_EV_LOCKED) {
             if (!d.locked) {
                 d.lock_proto = ev.proto;
                 d.lock_channel = ev.channel;
                 d.lock_offset = ev.offset;
             }
+            const int i = ev.proto == SC_PROTO_ESPTOUCH_V1 ? 0 : ev.proto == SC_PROTO_ESPTOUCH_V2 ? 1 : 2;
+            if (!d.proto_channel[i] && !d.proto_offset[i]) {
+                d.proto_channel[i] = ev.channel;
+                d.proto_offset[i] = ev.offset;
+            }
             d.locked = 1;
-            snprintf(label, sizeof label, "lock %s ch %u overhead %u", sc_proto_name(ev.proto), ev.channel, ev.offset);
+            char lk[64];
+            lock_desc(lk, sizeof lk, ev.proto, ev.channel, ev.offset);
+            snprintf(label, sizeof label, "lock %s", lk);
             sc_plot_mark(plot, last_us, SC_PLOT_LOCK, ev.offset, label);
         } else if (t == SC_ET_EV_UNLOCKED) {
             d.unlocks++;
@@ -425,6 +484,7 @@ static int decode_src(sc_pcap_src_t *src, const char *path, int json, int live, 
         sc_plot_discard(plot); /* a session left unfinished after a result: the repeat of one */
     if (rc < 0) {
         fprintf(stderr, "smartcfg decode: %s: %s\n", path, sc_pcap_error(src));
+        print_read_error(path, sc_pcap_error(src), json);
         status = FILE_BAD;
     } else if (sc_pcap_skipped(src)) {
         const char *why = sc_pcap_error(src);
@@ -456,6 +516,7 @@ static int decode_file(const char *path, int json, sc_plot_t *plot)
                                            : sc_pcap_open_fp(stdin, "-", eb, sizeof eb);
     if (!src) {
         fprintf(stderr, "smartcfg decode: %s\n", eb);
+        print_read_error(path, eb, json);
         return FILE_BAD;
     }
     int st = decode_src(src, path, json, 0, 0, plot);
@@ -471,20 +532,17 @@ static int decode_live(const char *iface, int argc, char **argv, int json, uint3
     for (int i = 0; i < argc; i++) {
         int n = snprintf(filter + o, sizeof filter - o, "%s%s", i ? " " : "", argv[i]);
         if (n < 0 || (size_t)n >= sizeof filter - o) {
-            fprintf(stderr, "smartcfg decode: filter too long\n");
-            return SC_EXIT_USAGE;
+            return sc_cli_usage_error(&cli, "filter too long");
         }
         o += (size_t)n;
     }
     sc_pcap_src_t *src = sc_pcap_open_live(iface, eb, sizeof eb);
-    if (!src) {
-        fprintf(stderr, "smartcfg decode: %s\n", eb);
-        return SC_EXIT_FAIL;
-    }
+    if (!src)
+        return sc_cli_fail(&cli, SC_EXIT_FAIL, "%s", eb);
     if (filter[0] && sc_pcap_set_filter(src, filter) < 0) {
-        fprintf(stderr, "smartcfg decode: %s: %s\n", iface, sc_pcap_error(src));
+        int rc = sc_cli_usage_error(&cli, "%s: %s", iface, sc_pcap_error(src));
         sc_pcap_close(src);
-        return SC_EXIT_USAGE;
+        return rc;
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -521,7 +579,6 @@ int cmd_decode(int argc, char **argv)
         SC_CLI_STD_OPTIONS,
         { NULL, 0, NULL, 0 }
     };
-    sc_cli_t cli;
     sc_cli_init(&cli, "smartcfg decode", decode_usage, NULL, argc, argv);
     int json = 0;
     const char *iface = NULL, *plot_out = NULL;
@@ -554,8 +611,7 @@ int cmd_decode(int argc, char **argv)
             errno = 0;
             unsigned long v = strtoul(optarg, &end, 10);
             if (errno || end == optarg || *end || v == 0 || v > 86400) {
-                fprintf(stderr, "smartcfg decode: bad --timeout '%s': seconds, 1..86400\n", optarg);
-                return SC_EXIT_USAGE;
+                return sc_cli_usage_error(&cli, "bad --timeout '%s': seconds, 1..86400", optarg);
             }
             timeout_ms = (uint32_t)v * 1000u;
             continue;
@@ -565,6 +621,7 @@ int cmd_decode(int argc, char **argv)
                 return sc_cli_usage_error(&cli, "--aes-key must be exactly 16 characters");
             }
             memcpy(aes_key, optarg, sizeof aes_key);
+            memset(optarg, 'x', strlen(optarg)); /* a device key: not in /proc/<pid>/cmdline */
             have_key = 1;
             continue;
         }
@@ -582,20 +639,17 @@ int cmd_decode(int argc, char **argv)
         return sc_cli_usage_error(&cli, "--timeout only applies to a live capture (-i IFACE)");
     }
     if (plot_out && !iface && argc - optind != 1) {
-        fprintf(stderr, "smartcfg decode: --plot draws one capture: give exactly one file\n");
-        return SC_EXIT_USAGE;
+        return sc_cli_usage_error(&cli, "--plot draws one capture: give exactly one file");
     }
     int stdin_uses = 0;
     for (int i = optind; !iface && i < argc; i++)
         stdin_uses += !strcmp(argv[i], "-");
     if (stdin_uses > 1) {
-        fprintf(stderr, "smartcfg decode: '-' (stdin) can be given only once\n");
-        return SC_EXIT_USAGE;
+        return sc_cli_usage_error(&cli, "'-' (stdin) can be given only once");
     }
     sc_plot_t *plot = NULL;
     if (plot_out && !(plot = sc_plot_new())) {
-        fprintf(stderr, "smartcfg decode: out of memory\n");
-        return SC_EXIT_FAIL;
+        return sc_cli_fail(&cli, SC_EXIT_FAIL, "out of memory");
     }
     int rc;
     if (iface) {

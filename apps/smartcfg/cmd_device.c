@@ -18,6 +18,7 @@
 #include "sc_posix_host.h"
 #include "smartcfg/tc8266.h"
 #include "smartcfg/device.h"
+#include "smartcfg/receiver.h"
 #include "smartcfg/errors.h"
 #include "smartcfg/version.h"
 
@@ -143,18 +144,48 @@ static void on_event(void *user, const sc_device_event_t *ev)
         json_event(r, "state", ",\"state\":\"%s\"", sc_device_state_name(ev->state));
         break;
     case SC_DEV_EV_LOCKED:
-        sc_posix_host_log(h, SC_LOG_INFO, "locked: channel %u, overhead %u", ev->channel, ev->offset);
-        json_event(r, "lock", ",\"channel\":%u,\"offset\":%u", ev->channel, ev->offset);
+        /* the receiver gives the overhead of v1's locks only (v2's and AirKiss's: 0) */
+        if ((sc_proto_t)ev->proto == SC_PROTO_ESPTOUCH_V1)
+            sc_posix_host_log(h, SC_LOG_INFO, "locked: channel %u, overhead %u", ev->channel, ev->offset);
+        else
+            sc_posix_host_log(h, SC_LOG_INFO, "locked (%s): channel %u", sc_proto_name((sc_proto_t)ev->proto),
+                              ev->channel);
+        json_event(r, "lock", ",\"channel\":%u,\"offset\":%u,\"protocol\":\"%s\"", ev->channel, ev->offset,
+                   sc_proto_name((sc_proto_t)ev->proto));
         break;
     case SC_DEV_EV_PROGRESS:
         sc_posix_host_log(h, SC_LOG_DEBUG, "progress: %u/%u", ev->known, ev->needed);
         json_event(r, "progress", ",\"known\":%u,\"needed\":%u", ev->known, ev->needed);
         break;
-    case SC_DEV_EV_CREDENTIALS:
+    case SC_DEV_EV_CREDENTIALS: {
+        /* the protocol, and ESP-TOUCH v2's reserved (custom) data: the phone's message to the
+         * application (docs/device-linux.md); the log gives its size, the JSON its bytes */
+        const sc_proto_t proto = (sc_proto_t)ev->proto;
         shown_ssid(ssid, sizeof ssid, ev->ssid, sl);
-        sc_posix_host_log(h, SC_LOG_INFO, "credentials: SSID \"%s\" (password not shown)", ssid);
-        json_text_event(r, "credentials", "", "ssid", ev->ssid, sl);
+        if (proto == SC_PROTO_ESPTOUCH_V2)
+            sc_posix_host_log(h, SC_LOG_INFO, "credentials: SSID \"%s\" (password not shown), reserved data %u bytes",
+                              ssid, (unsigned)ev->reserved_len);
+        else
+            sc_posix_host_log(h, SC_LOG_INFO, "credentials: SSID \"%s\" (password not shown)", ssid);
+        if (!r->json)
+            break;
+        cJSON *o = cJSON_CreateObject();
+        add_bytes(o, "ssid", ev->ssid, sl);
+        cJSON_AddStringToObject(o, "protocol", sc_proto_name(proto));
+        if (proto == SC_PROTO_ESPTOUCH_V2) {
+            static const char hexd[] = "0123456789abcdef";
+            char hex[2 * 255 + 1];
+            size_t n = ev->reserved ? ev->reserved_len : 0;
+            for (size_t i = 0; i < n; i++) {
+                hex[2 * i] = hexd[ev->reserved[i] >> 4];
+                hex[2 * i + 1] = hexd[ev->reserved[i] & 15];
+            }
+            hex[2 * n] = '\0';
+            cJSON_AddStringToObject(o, "reserved_hex", hex);
+        }
+        sc_posix_event("credentials", sc_posix_host_ms(h), o);
         break;
+    }
     case SC_DEV_EV_IP:
         sc_posix_host_log(h, SC_LOG_INFO, "ip: %u.%u.%u.%u", IP4(ev->ip));
         json_event(r, "ip", ",\"ip\":\"%u.%u.%u.%u\"", IP4(ev->ip));

@@ -15,7 +15,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "smartcfg/airkiss.h"
 #include "smartcfg/errors.h"
+#include "smartcfg/esptouch_v2.h"
 #include "cli.h"
 #include "sc_posix.h"
 #include "sc_posix_event.h"
@@ -169,21 +171,32 @@ static void report_sending(send_app_t *a)
     const char *mode = a->multicast ? "multicast" : a->have_dest ? "unicast" : "broadcast";
     const char *flow = a->cfg.flow == SC_POSIX_SENDER_CLOUD ? "cloud"
                        : a->cfg.flow == SC_POSIX_SENDER_TOKEN ? "token" : "ack-only";
+    /* each protocol's own ports (the datagrams went to 7001 in the text whatever the protocol) */
+    const sc_proto_t proto = a->cfg.proto;
+    const int port = proto == SC_PROTO_AIRKISS ? SC_AK_PORT : proto == SC_PROTO_ESPTOUCH_V2 ? SC_ET2_PORT : SC_ET_PORT;
+    const int ack_port = proto == SC_PROTO_AIRKISS        ? SC_AK_ACK_PORT
+                         : proto == SC_PROTO_ESPTOUCH_V2 ? sc_et2_ack_port(a->cfg.extra.port_mark)
+                                                         : SC_ET_ACK_PORT;
     cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "protocol", sc_proto_name(proto));
     cJSON_AddStringToObject(o, "ssid", a->ssid_text);
     cJSON_AddNumberToObject(o, "password_len", c->password_len);
     cJSON_AddStringToObject(o, "bssid", bssid);
     cJSON_AddStringToObject(o, "phone_ip", ip);
     cJSON_AddStringToObject(o, "mode", mode);
     cJSON_AddStringToObject(o, "dest", a->multicast ? "234.n.n.n" : dest);
+    cJSON_AddNumberToObject(o, "port", port);
+    cJSON_AddNumberToObject(o, "ack_port", ack_port);
     cJSON_AddNumberToObject(o, "count", a->cfg.count);
     cJSON_AddNumberToObject(o, "timeout_ms", a->cfg.timeout_ms);
     cJSON_AddNumberToObject(o, "cycle", st.cycle);
     cJSON_AddStringToObject(o, "flow", flow);
     if (a->cfg.flow != SC_POSIX_SENDER_ACK_ONLY)
         cJSON_AddStringToObject(o, "token", st.token_abbrev);
-    emit(a, "sending", o, "sending SSID '%s' (password %u bytes) BSSID %s phone %s, %s to %s:%d, %u-datagram cycle",
-         a->ssid_text, c->password_len, bssid, ip, mode, a->multicast ? "234.n.n.n" : dest, SC_ET_PORT, st.cycle);
+    emit(a, "sending", o,
+         "sending %s: SSID '%s' (password %u bytes) BSSID %s phone %s, %s to %s:%d, %u-datagram cycle, acks on UDP %d",
+         sc_proto_name(proto), a->ssid_text, c->password_len, bssid, ip, mode, a->multicast ? "234.n.n.n" : dest, port,
+         st.cycle, ack_port);
 }
 
 /* Events about the whole run (dev -1) and the cloud's answers about one device's token
@@ -433,8 +446,9 @@ static void usage(const sc_cli_t *cli, FILE *f)
     (void)cli;
     fprintf(f,
             "usage: smartcfg send --ssid S --password P [options]\n"
-            "Send Wi-Fi credentials over ESP-TOUCH v1, collect device acks, hand each device a\n"
-            "Tencent IoT Explorer bind token and follow the binding. See docs/send.md.\n\n"
+            "Send Wi-Fi credentials over ESP-TOUCH v1 (or v2, AirKiss: --protocol), collect device\n"
+            "acks, hand each device a Tencent IoT Explorer bind token and follow the binding.\n"
+            "See docs/send.md.\n\n"
             "  --ssid S | --ssid-hex H        network name (1-32 bytes); default: the current association\n"
             "  --password P | --password-hex H | --password-file F   (0-64 bytes; '' = open network)\n"
             "                     --password-file - reads stdin (on a terminal: a prompt, no echo);\n"
@@ -617,6 +631,8 @@ static int protocol_option(send_app_t *a, int o, char *v)
             return sc_cli_usage_error(&a->cli, "--aes-key must be exactly 16 characters");
         memcpy(a->aes_key, v, sizeof a->aes_key);
         x->key = a->aes_key;
+        /* the device key guards the Wi-Fi password on the air: not in /proc/<pid>/cmdline */
+        memset(v, 'x', strlen(v));
         return 0;
     case O_RANDIV:
         x->random_iv = 1;
@@ -765,8 +781,9 @@ static int check_options(send_app_t *a, int argc, char **argv)
     clock_gettime(CLOCK_REALTIME, &rs);
     srand((unsigned)rs.tv_nsec ^ (unsigned)getpid());
     x->random = (uint8_t)(rand() % 127);
-    for (unsigned i = 0; i < SC_ET2_IV_WIRE; i++)
-        x->iv[i] = (uint8_t)rand();
+    /* the AES IV of security 2: from the kernel's generator, as an app draws it, not from a
+     * rand() seeded with the clock and the pid */
+    sc_posix_random(x->iv, SC_ET2_IV_WIRE);
     x->pad = send_pad;
     return 0;
 }

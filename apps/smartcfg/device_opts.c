@@ -207,7 +207,7 @@ static int config_line(device_opts_t *o, const device_opts_spec_t *spec, char *s
             opt_set(o, spec, id, "", false);
         return 0;
     }
-    if (id == O_DEVICE_SECRET || id == O_PRODUCT_SECRET)
+    if (id == O_DEVICE_SECRET || id == O_PRODUCT_SECRET || id == O_AES_KEY)
         *has_secret = true;
     opt_set(o, spec, id, val, false);
     return 0;
@@ -275,7 +275,7 @@ static int parse_cmdline(device_opts_t *o, const device_opts_spec_t *spec, int a
             continue;
         }
         opt_set(o, spec, id, optarg, true);
-        if (id == O_DEVICE_SECRET || id == O_PRODUCT_SECRET) {
+        if (id == O_DEVICE_SECRET || id == O_PRODUCT_SECRET || id == O_AES_KEY) {
             secret_on_cli = true;
             /* Our copy is taken; blank argv so /proc/<pid>/cmdline stops showing it. */
             memset(optarg, 'x', strlen(optarg));
@@ -288,7 +288,7 @@ static int parse_cmdline(device_opts_t *o, const device_opts_spec_t *spec, int a
         return sc_cli_usage_error(&o->cli, "unexpected argument '%s'", argv[optind]);
     if (secret_on_cli)
         sc_cli_warn(&o->cli, "a secret on the command line is visible to other users "
-                             "(use --config FILE or SMARTCFG_DEVICE_SECRET / SMARTCFG_PRODUCT_SECRET)");
+                             "(use --config FILE, or SMARTCFG_DEVICE_SECRET / SMARTCFG_PRODUCT_SECRET)");
     return DEVICE_OPTS_RUN;
 }
 

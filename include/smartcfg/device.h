@@ -35,9 +35,9 @@ const char *sc_device_state_name(sc_device_state_t s);
 
 typedef enum {
     SC_DEV_EV_STATE = 0,  /* state changed: ev->state */
-    SC_DEV_EV_LOCKED,     /* sniffer locked: channel, offset */
+    SC_DEV_EV_LOCKED,     /* sniffer locked: channel, offset, proto */
     SC_DEV_EV_PROGRESS,   /* known/needed */
-    SC_DEV_EV_CREDENTIALS,/* ssid (never the password) */
+    SC_DEV_EV_CREDENTIALS,/* ssid, proto, reserved (never the password) */
     SC_DEV_EV_IP,         /* got ip */
     SC_DEV_EV_ACK_SENT,
     SC_DEV_EV_TOKEN,      /* token received from peer (the token itself is not given) */
@@ -61,6 +61,12 @@ typedef struct {
     uint16_t err_id;
     int32_t sub_id;
     const char *text;
+    /* SC_DEV_EV_LOCKED: the protocol that locked (an sc_proto_t; offset is v1's only, 0 for v2
+     * and AirKiss). SC_DEV_EV_CREDENTIALS: the protocol that delivered them and, for
+     * ESP-TOUCH v2, the phone's reserved (custom) data, reserved_len bytes (NULL when none). */
+    uint8_t proto;
+    uint8_t reserved_len;
+    const uint8_t *reserved;
 } sc_device_event_t;
 
 /* Runs inside sc_device_* calls: it may read (sc_device_state, sc_device_last_error, ...) but

@@ -83,7 +83,9 @@ void sc_dev_ack_step(devstate_t *d, uint32_t now)
     if (d->ack_left == d->cfg.ack_count) {
         sc_device_event_t ev;
         sc_dev_ev_init(&ev, SC_DEV_EV_ACK_SENT);
-        memcpy(ev.peer.addr, d->res.creds.phone_ip, 4);
+        /* the phone's address, or the broadcast one when the protocol carries none (v2,
+         * AirKiss): never 0.0.0.0, where no ack went */
+        memcpy(ev.peer.addr, memcmp(d->res.creds.phone_ip, any, 4) ? d->res.creds.phone_ip : to.addr, 4);
         ev.peer.port = to.port;
         memcpy(ev.ip, d->ip, 4);
         sc_dev_emit(d, &ev);

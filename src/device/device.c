@@ -430,7 +430,10 @@ static void start_join(devstate_t *d, uint32_t now, const uint8_t *ssid, size_t 
     set_state(d, SC_DEV_JOINING, now);
 }
 
-static sc_err_t accept_credentials(devstate_t *d, const sc_et_result_t *res, uint32_t now)
+/* reserved: ESP-TOUCH v2's custom data, handed to the application in the credentials event
+ * (the caller's buffer, not kept). */
+static sc_err_t accept_credentials(devstate_t *d, const sc_et_result_t *res, const uint8_t *reserved,
+                                   uint8_t reserved_len, uint32_t now)
 {
     if (sc_et_creds_check(&res->creds) != SC_OK) {
         record_error(d, now, SC_ERRID_SC_DATA, SC_SUBID_INVALID, "credentials");
@@ -449,6 +452,9 @@ static sc_err_t accept_credentials(devstate_t *d, const sc_et_result_t *res, uin
     ev.ssid_len = res->creds.ssid_len;
     ev.channel = res->channel;
     memcpy(ev.peer.addr, res->creds.phone_ip, 4);
+    ev.proto = (uint8_t)d->proto;
+    ev.reserved = reserved_len ? reserved : NULL;
+    ev.reserved_len = reserved_len;
     sc_dev_emit(d, &ev);
     /* An all-zero BSSID means "unknown": joining by SSID is then the only option. */
     static const uint8_t zero[SC_MAC_LEN];
@@ -466,7 +472,7 @@ sc_err_t sc_device_inject_credentials(sc_device_t *dev, const sc_et_result_t *re
     if (d->state != SC_DEV_SNIFFING)
         return SC_ERR_STATE;
     d->proto = SC_PROTO_ESPTOUCH_V1;
-    return accept_credentials(d, res, now);
+    return accept_credentials(d, res, NULL, 0, now);
 }
 
 /* A v2 or AirKiss session as the join needs it (the v1 shape); 0 when it cannot be used. */
@@ -502,6 +508,7 @@ static void handle_rx_event(devstate_t *d, sc_et_event_type_t t, const sc_rx_eve
         de.type = SC_DEV_EV_LOCKED;
         de.channel = ev->channel;
         de.offset = ev->offset;
+        de.proto = (uint8_t)ev->proto;
         sc_dev_emit(d, &de);
         break;
     case SC_ET_EV_PROGRESS:
@@ -517,13 +524,16 @@ static void handle_rx_event(devstate_t *d, sc_et_event_type_t t, const sc_rx_eve
         sc_et_result_t v1;
         DLOG(d, now, "session complete: %s", sc_proto_name(ev->result.proto));
         if (!rx_to_v1(&ev->result, &v1)) {
-            record_error(d, now, SC_ERRID_SC_DATA, SC_SUBID_INVALID, "encrypted ESP-TOUCH v2 session, no device key");
+            /* without a key, or with one that does not decrypt it (the phone used another) */
+            record_error(d, now, SC_ERRID_SC_DATA, SC_SUBID_INVALID,
+                         "encrypted ESP-TOUCH v2 session: no device key, or not this one");
             (void)sc_receiver_resume(&d->rx);
             break;
         }
         d->proto = ev->result.proto;
         d->ack_token = ev->result.ack_token;
-        (void)accept_credentials(d, &v1, now);
+        (void)accept_credentials(d, &v1, ev->result.reserved,
+                                 ev->result.proto == SC_PROTO_ESPTOUCH_V2 ? ev->result.reserved_len : 0, now);
         sc_wipe(v1.creds.password, sizeof v1.creds.password);
         break;
     }

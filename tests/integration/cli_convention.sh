@@ -52,9 +52,29 @@ assert o["event"] == "usage_error" and o["exit"] == 2 and o["command"] == "smart
 assert "--no-such-option" in o["message"], o
 PY
 done
-# a setup error with --json: decode of a missing file
+# a setup error with --json: decode of a missing file (and its JSON line: read_error)
 [ "$(run decode --json "$TMP/missing.pcap")" = 1 ] || fail "decode missing file: exit"
 grep -q "^smartcfg decode: " "$TMP/err" || fail "decode missing file: message style"
+# one_json EVENT EXIT: stdout is exactly one JSON line of that event (and exit, if it has one)
+one_json() {
+    python3 - "$TMP/out" "$1" "$2" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, lines
+o = json.loads(lines[0])
+assert o["event"] == sys.argv[2] and o.get("exit", int(sys.argv[3])) == int(sys.argv[3]), o
+assert o.get("file", "x") and o.get("message"), o
+PY
+}
+one_json read_error 1 || fail "decode --json missing file: no read_error line"
+# decode's own checks of its command line follow the convention too (they were plain stderr)
+for args in "--timeout 0 -i lo" "--plot $TMP/x.svg a b" "- -" "-i lo --timeout 1 bad((filter"; do
+    # shellcheck disable=SC2086
+    rc=$(run decode --json $args)
+    [ "$rc" = 2 ] || fail "decode --json $args: exit $rc, want 2"
+    grep -q "^smartcfg decode: " "$TMP/err" || fail "decode $args: message style"
+    one_json usage_error 2 || fail "decode --json $args: the usage error is not one JSON line"
+done
 # the top level
 [ "$(run)" = 2 ] || fail "smartcfg without a command"
 [ "$(run frobnicate)" = 2 ] || fail "unknown command"

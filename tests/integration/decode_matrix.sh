@@ -135,6 +135,9 @@ done
 run mixed_group "$D --cipher ccmp --group-cipher tkip --downlink-qos" offsets="$(overhead ccmp 1 1),$(overhead tkip 1 1)" dur=4500
 run multicast "$D --multicast" offsets=82,80 dur=4500
 run uplink_only "$D --uplink-only" offsets=82 dur=4500
+# the phone's uplink as one-subframe A-MSDUs only (+14: the subframe header): v1 decodes them
+# since the amsdu branch (issue 11 item 7; the CLI audit found it refusing them)
+run uplink_amsdu "$D --uplink-only --amsdu" offsets=96 dur=4500
 run downlink_only "$D --downlink-only" offsets=80 dur=4500
 run downlink_only_mcast_dtim "--duration 6000 --downlink-only --multicast --dtim 307 --foreign 1" offsets=80 dur=6000
 run multi_bssid "$D --multi-bssid --downlink-only" offsets=80 dur=4500
@@ -225,6 +228,18 @@ expect_exit no_args 2 "$SC" decode
 expect_exit bad_opt 2 "$SC" decode --frobnicate "$good"
 expect_exit air_bad_cipher 2 "$SC" air --cipher rot13 "$T/x.pcap"
 expect_exit air_long_ssid 2 "$SC" air --ssid 0123456789012345678901234567890123 "$T/x.pcap"
+# channels radiotap cannot carry back: 5 GHz numbers above 177 are 6 GHz frequencies to a
+# reader (air --channel 191 decoded as channel 1), 15..31 are no channels
+expect_exit air_channel_191 2 "$SC" air --channel 191 "$T/x.pcap"
+expect_exit air_channel_20 2 "$SC" air --channel 20 "$T/x.pcap"
+for ch in 14 32 177; do
+    "$SC" air --channel $ch --duration 4000 "$T/ch$ch.pcap" >/dev/null 2>&1
+    if "$SC" decode --json "$T/ch$ch.pcap" 2>/dev/null | grep -q "\"channel\":$ch,"; then
+        pass=$((pass + 1))
+    else
+        echo "FAIL air_channel_$ch: the capture does not decode as channel $ch"; fail=$((fail + 1))
+    fi
+done
 expect_exit air_no_out 2 "$SC" air
 expect_exit air_unwritable 1 "$SC" air --duration 100 "$T/no/such/dir/x.pcap"
 # two files in one run: each result names its file

@@ -164,6 +164,18 @@ if "$SC" decode --aes-key short "$T/only.pcap" >/dev/null 2>&1; then
     echo "FAIL aes-key: a short key was accepted"; fail=$((fail + 1))
 else pass=$((pass + 1)); fi
 
+# A wrong --aes-key passes PKCS#7 when the padding is one byte (password + reserved = 15 mod 16)
+# about once in 256 keys; with a password that has high bytes, decode printed a wrong password
+# (the CLI audit: 3 of 600 random keys). This key is one such for this capture; since the v2key
+# branch the receiver rejects it (docs/protocol/esptouch-v2.md §8).
+"$SC" air --protocol v2 --aes-key 1234567890123456 --password-hex c3a9c3a9c3a9c3a9c3a9c3a9c3a961 \
+    --duration 20000 "$T/wrongkey1.pcap" >/dev/null 2>&1
+if "$SC" decode --json --aes-key a10b046535d3adb5 "$T/wrongkey1.pcap" 2>/dev/null | grep -q '"password":null'; then
+    pass=$((pass + 1))
+else
+    echo "FAIL v2_wrong_key_pad1: a wrong key that passes PKCS#7 gave a password"; fail=$((fail + 1))
+fi
+
 wait   # the last cases
 check_all >"$T/check.log" 2>&1
 batch_check_count "$T/check.log"

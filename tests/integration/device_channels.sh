@@ -43,4 +43,21 @@ for proto in v1 v2 airkiss; do
     run_case "$proto" 11 1-13 7000
     run_case "$proto" 149 1-11,36-165 20000
 done
+
+# Known gap (the receiver front and the channel search; not fixed by the CLI audit): a device
+# that listens for ESP-TOUCH v2 without v1 (`--protocols v2`) never finds a v2 phone while it
+# hops, in the whole 90 s of the sender: the search's glance is extended only by frames v1's
+# decoder heard (sc_et_rx_heard), and the front does not feed v1 when v1 is off, so a 12 ms
+# glance must catch v2's 60 ms packet-list head to stay. On one channel it decodes in 0.66 s;
+# with v1 on as well, hopping, in 1.35 s. XFAIL until it decodes; an XPASS means it does: make
+# it an ordinary case.
+"$SC" air --protocol v2 --ssid HomeNet --password "$PASSWORD" --channel 6 "$TMP/v2only.pcap" >/dev/null 2>&1
+"$SC" device --radio "file:$TMP/v2only.pcap" --channels 1-13 --protocols v2 --join "sim:HomeNet:$PASSWORD:127.0.0.2" \
+    --product-id ABCDEFGHIJ --device-name dev-v2only --no-cloud --json --timeout 100 \
+    --state-dir "$TMP/state-v2only" >"$TMP/v2only.jsonl" 2>"$TMP/v2only.err"
+if grep -q '"event":"credentials"' "$TMP/v2only.jsonl"; then
+    echo "XPASS v2_only_hopping: a --protocols v2 device decodes while hopping now (see the comment above)"
+else
+    echo "XFAIL v2_only_hopping: a --protocols v2 device never decodes while hopping (known gap)"
+fi
 echo "PASS"

@@ -83,4 +83,18 @@ grep -q '"err_id":10,.*"reason":"wrong Wi-Fi password or AP out of range"' "$TMP
 grep -q 'wrong Wi-Fi password or AP out of range' "$TMP/bad.err" || fail "wrong password: reason not on the terminal"
 grep -qF -- "$PASSWORD" "$TMP/bad.jsonl" "$TMP/bad.err" && fail "a secret leaked (wrong-password run)"
 echo "wrong password: exit $RC, $(grep -o '"err_id":10,"sub_id":-\?[0-9]*' "$TMP/bad.jsonl" | head -1)"
+
+# --- an encrypted v2 session and a device with another key ------------------------------------
+# never credentials (no join with a guessed password), an error that says why (it used to say
+# "no device key" though the device had one)
+"$SC" air --protocol v2 --aes-key 1234567890123456 --ssid MyAP --password "$PASSWORD" --duration 15000 \
+    "$TMP/aes.pcap" >/dev/null 2>&1 || fail "smartcfg air (v2, AES)"
+SMARTCFG_DEVICE_SECRET=$SECRET in_ns "$SC" device --radio "file:$TMP/aes.pcap" --join "sim:MyAP:$ESC_PW:127.0.0.2" \
+    --product-id ABCDEFGHIJ --device-name dev1 --no-cloud --json --timeout 10 --aes-key 6543210987654321 \
+    --state-dir "$TMP/state-key" >"$TMP/key.jsonl" 2>"$TMP/key.err"
+grep -q '"event":"credentials"' "$TMP/key.jsonl" && fail "wrong key: the device took credentials"
+grep -q 'encrypted ESP-TOUCH v2 session: no device key, or not this one' "$TMP/key.err" ||
+    fail "wrong key: the reason is not given"
+grep -qF -- "$PASSWORD" "$TMP/key.jsonl" "$TMP/key.err" && fail "a secret leaked (wrong-key run)"
+echo "wrong v2 key: no credentials, $(grep -c '"err_id":14' "$TMP/key.jsonl") error event(s)"
 echo "PASS"

@@ -30,9 +30,9 @@ fail() {
 
 PASSWORD='pr0to-pass'
 TOKEN='00112233445566778899aabbccddeeff'
-# case NAME PROTOCOL RADIO_PORT "device options" "send options"
+# case NAME PROTOCOL RADIO_PORT "device options" "send options" ["the credentials line's fields"]
 run_case() {
-    local name=$1 proto=$2 port=$3 dopts=$4 sopts=$5
+    local name=$1 proto=$2 port=$3 dopts=$4 sopts=$5 fields=${6:-}
     local NS=${NSP}_$name
     in_ns() { ip netns exec "$NS" "$@"; }
     ip netns add "$NS" || fail "cannot create namespace" "$name"
@@ -61,15 +61,29 @@ run_case() {
     grep -q "session complete: $(case $proto in v1) echo esptouch-v1;; v2) echo esptouch-v2;; *) echo airkiss;; esac)" \
         "$TMP/$name.jsonl" "$TMP/$name.err" || fail "$name: not locked as $proto" "$name"
     grep -q '"event":"ack"' "$TMP/$name.send.jsonl" || fail "$name: the phone got no $proto ack" "$name"
+    grep -q "\"event\":\"lock\",.*\"protocol\":\"$(case $proto in v1) echo esptouch-v1;; v2) echo esptouch-v2;; *) echo airkiss;; esac)\"" \
+        "$TMP/$name.jsonl" || fail "$name: no lock line naming $proto" "$name"
+    # the device says where its ack went: the phone's address (v1) or the broadcast one (v2 and
+    # AirKiss carry no phone address; the line said 0.0.0.0)
+    grep -q '"event":"ack",.*"peer":"0\.0\.0\.0' "$TMP/$name.jsonl" && fail "$name: ack reported to 0.0.0.0" "$name"
+    # the phone says what it sends and where (the text said port 7001 for AirKiss too)
+    grep -q "\"event\":\"sending\",.*\"protocol\":\"$(case $proto in v1) echo esptouch-v1;; v2) echo esptouch-v2;; *) echo airkiss;; esac)\".*\"port\":$port," \
+        "$TMP/$name.send.jsonl" || fail "$name: the sending line does not name $proto and port $port" "$name"
+    # the application hears the protocol and v2's reserved (custom) data
+    if [ -n "$fields" ]; then
+        grep -q "\"event\":\"credentials\",.*$fields" "$TMP/$name.jsonl" ||
+            fail "$name: the credentials line lacks $fields" "$name"
+    fi
     grep -q '"event":"token"' "$TMP/$name.jsonl" || fail "$name: no token" "$name"
     grep -qF -- "$PASSWORD" "$TMP/$name.jsonl" "$TMP/$name.err" && fail "$name: password leaked" "$name"
     echo "$name: $(grep -o '"event":"credentials","t_ms":[0-9]*' "$TMP/$name.jsonl")"
 }
 pids=()
-run_case v1 v1 7001 "" "" & pids+=($!)
-run_case v2 v2 7001 "" "--reserved hello --port-mark 1" & pids+=($!)
-run_case v2aes v2 7001 "--aes-key 1234567890123456" "--aes-key 1234567890123456 --random-iv" & pids+=($!)
-run_case airkiss airkiss 10001 "" "" & pids+=($!)
+run_case v1 v1 7001 "" "" '"protocol":"esptouch-v1"' & pids+=($!)
+run_case v2 v2 7001 "" "--reserved hello --port-mark 1" '"protocol":"esptouch-v2","reserved_hex":"68656c6c6f"' & pids+=($!)
+run_case v2aes v2 7001 "--aes-key 1234567890123456" "--aes-key 1234567890123456 --random-iv --reserved-hex 00ff7f80" \
+    '"protocol":"esptouch-v2","reserved_hex":"00ff7f80"' & pids+=($!)
+run_case airkiss airkiss 10001 "" "" '"protocol":"airkiss"' & pids+=($!)
 run_case airkiss_only airkiss 10001 "--protocols airkiss" "" & pids+=($!)
 
 # a device listening for v1 only never takes an AirKiss session

@@ -71,6 +71,9 @@ grep -q '"event":"capture".*"frames":[1-9]' "$TMP/air.jsonl" || fail "no capture
 "$SC" decode --json "$TMP/cap.pcap" >"$TMP/decode.jsonl" 2>"$TMP/decode.err" || fail "decode"
 "$SC" air --json --duration 50 "$TMP/short.pcap" >/dev/null 2>&1 || fail "air short"
 "$SC" decode --json "$TMP/short.pcap" >>"$TMP/decode.jsonl" 2>>"$TMP/decode.err"
+# a file decode cannot read is a line too (read_error), not only a message on stderr
+"$SC" decode --json "$TMP/missing.pcap" >>"$TMP/decode.jsonl" 2>>"$TMP/decode.err"
+grep -q '"event":"read_error"' "$TMP/decode.jsonl" || fail "no read_error line from decode"
 grep -q '"event":"result"' "$TMP/decode.jsonl" && grep -q '"event":"no_result"' "$TMP/decode.jsonl" || fail "decode lines"
 
 # the cloud (on loopback, free ports): start, a product, a device, a user who logs in and makes a token, SIGTERM

@@ -115,4 +115,19 @@ assert b"S3cretPw" not in out, "the password was echoed: %r" % out
 assert b"--count '-1' must be 0..32" in out, "the password was not taken: %r" % out
 assert os.WEXITSTATUS(status) == 2, out
 PY
+# the ESP-TOUCH v2 device key is blanked in argv (/proc/PID/cmdline) once parsed, as the
+# password is: send blocks reading a FIFO as --password-file after it took --aes-key
+KEY='K3y-0f-the-dev1c'
+T=$(mktemp -d)
+mkfifo "$T/pw"
+"$B/smartcfg" send --protocol v2 --aes-key "$KEY" --ssid x --bssid 00:11:22:33:44:55 --ip 127.0.0.1 \
+  --dest 127.0.0.1 --no-token --timeout 1 --password-file "$T/pw" >"$T/out" 2>&1 &
+SP=$!
+for _ in $(seq 100); do grep -qF 'xxxxxxxxxxxxxxxx' "/proc/$SP/cmdline" 2>/dev/null && break; sleep 0.1; done
+CMDLINE=$(tr '\0' ' ' <"/proc/$SP/cmdline" 2>/dev/null)
+kill "$SP" 2>/dev/null; wait "$SP" 2>/dev/null
+if grep -qF -- "$KEY" <<<"$CMDLINE" || ! grep -qF -- "--aes-key xxxxxxxxxxxxxxxx" <<<"$CMDLINE"; then
+  echo "FAIL: send --aes-key not blanked in /proc/PID/cmdline: $CMDLINE"; fail=1
+fi
+rm -rf "$T"
 exit $fail

@@ -596,6 +596,72 @@ static void test_air_frames_to_done(void **state)
     rm(t);
 }
 
+/* An ESP-TOUCH v2 session through sc_device_on_frame: the credentials event names the
+ * protocol and hands the phone's reserved (custom) data to the application (the device used to
+ * drop it); the lock event names the protocol too. */
+static const uint8_t v2_reserved[] = { 0x00, 'c', 'u', 's', 't', 0xff };
+static uint8_t seen_reserved[SC_ET2_RESERVED_MAX];
+static int seen_reserved_len = -1;
+static sc_device_event_cb inner_cb;
+
+static void grab_reserved(void *user, const sc_device_event_t *ev)
+{
+    if (ev->type == SC_DEV_EV_CREDENTIALS) {
+        seen_reserved_len = ev->reserved_len;
+        if (ev->reserved && ev->reserved_len <= sizeof seen_reserved)
+            memcpy(seen_reserved, ev->reserved, ev->reserved_len); /* valid for the call only */
+    }
+    inner_cb(user, ev);
+}
+
+static void test_air_v2_reserved_to_app(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    inner_cb = t->cfg.on_event;
+    t->cfg.on_event = grab_reserved;
+    reboot(t); /* the same device, initialised again with the wrapping callback */
+    static sc_air_t air;
+    sc_air_config_t ac;
+    sc_air_config_default(&ac);
+    ac.protocol = SC_AIR_PROTO_V2;
+    ac.creds = creds().creds;
+    memcpy(ac.reserved, v2_reserved, sizeof v2_reserved);
+    ac.reserved_len = sizeof v2_reserved;
+    ac.channel = 6;
+    ac.seed = 9;
+    assert_int_equal(sc_air_init(&air, &ac), SC_OK);
+    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
+    uint32_t base = t->fh.now, deadline = sc_device_step(t->dev, t->fh.now);
+    sc_frame_t f;
+    uint32_t at;
+    while (sc_device_state(t->dev) == SC_DEV_SNIFFING && sc_air_next(&air, &f, &at) == SC_OK) {
+        uint32_t now = base + at;
+        while (sc_ms_diff(deadline, now) <= 0) {
+            t->fh.now = deadline;
+            deadline = sc_device_step(t->dev, t->fh.now);
+        }
+        t->fh.now = now;
+        if (sc_device_channel(t->dev) == f.channel)
+            sc_device_on_frame(t->dev, &f, now);
+    }
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_JOINING);
+    assert_memory_equal(t->fh.join_pwd, PASSWORD, strlen(PASSWORD));
+    int creds_seen = 0, lock_v2 = 0;
+    for (size_t i = 0; i < t->nev; i++) {
+        if (t->ev[i].type == SC_DEV_EV_CREDENTIALS) {
+            creds_seen++;
+            assert_int_equal(t->ev[i].proto, SC_PROTO_ESPTOUCH_V2);
+        }
+        lock_v2 |= t->ev[i].type == SC_DEV_EV_LOCKED && t->ev[i].proto == SC_PROTO_ESPTOUCH_V2;
+    }
+    assert_int_equal(creds_seen, 1);
+    assert_true(lock_v2);
+    assert_int_equal(seen_reserved_len, (int)sizeof v2_reserved);
+    assert_memory_equal(seen_reserved, v2_reserved, sizeof v2_reserved);
+    rm(t);
+}
+
 /* Power lost at every byte of the storage writes of a failing attempt (join fails, nobody
  * to tell): after the reboot the device starts normally and reports either the join error
  * as Previous_Error (record completed) or nothing, never garbage, and never twice. */
@@ -691,6 +757,7 @@ int main(void)
         cmocka_unit_test(test_inject_states_and_bad_creds),
         cmocka_unit_test(test_cloud_binding),
         cmocka_unit_test(test_air_frames_to_done),
+        cmocka_unit_test(test_air_v2_reserved_to_app),
         cmocka_unit_test(test_power_cut_during_failure),
         cmocka_unit_test(test_rate_limit_per_peer),
     };
