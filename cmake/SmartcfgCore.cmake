@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-# The portable core: smartcfg::core. One set of objects (position independent when the shared
-# library is built from them too), archived as libsmartcfg.a and, with SMARTCFG_BUILD_SHARED, linked
-# as libsmartcfg.so.<major>.<minor>. Needs cJSON, and mbedTLS when the cloud module is in.
+# The portable core: smartcfg::core. One set of objects archived as libsmartcfg.a and, with
+# SMARTCFG_BUILD_SHARED, the same sources compiled again with hidden visibility and linked as
+# libsmartcfg.so.<major>.<minor>, which exports the public API only (SC_API, export.h).
+# Needs cJSON, and mbedTLS when the cloud module is in.
 include_guard(GLOBAL)
 
 smartcfg_module_files(${CMAKE_CURRENT_SOURCE_DIR}/src SMARTCFG_MOD)
@@ -46,8 +47,9 @@ endif()
 
 add_library(smartcfg_core_obj OBJECT ${SMARTCFG_CORE_SOURCES})
 set_target_properties(smartcfg_core_obj PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
-# Position-independent only when a shared object is made of these objects (libsmartcfg.so, or
-# the broker plugin, which links the static core): a firmware (a core-only subproject, a cross
+# Position-independent only when a shared object may be made of these objects (the broker
+# plugin, which links the static core; with SMARTCFG_BUILD_SHARED a user may link libsmartcfg.a
+# into a shared object of their own as well): a firmware (a core-only subproject, a cross
 # build) gets plain code (-fPIC costs a Cortex-M4 2-4 % of flash and a GOT load per global
 # access); a parent linking the static core into its own shared library sets
 # CMAKE_POSITION_INDEPENDENT_CODE, which this then follows.
@@ -64,9 +66,16 @@ add_library(smartcfg::core ALIAS smartcfg_core)
 add_library(smartcfg::core_static ALIAS smartcfg_core)
 
 if(SMARTCFG_BUILD_SHARED)
-  add_library(smartcfg_core_shared SHARED $<TARGET_OBJECTS:smartcfg_core_obj>)
+  # Objects of its own, compiled with -fvisibility=hidden and SMARTCFG_BUILDING_SHARED: the
+  # library exports exactly the functions the public headers mark SC_API (export.h); the
+  # helpers the core's sources share (sc_sb_*, sc_logf, ...) stay inside it. libsmartcfg.a
+  # keeps its objects as they were (a firmware, the tests and the benches link it and call
+  # some of those helpers). tests/integration/package_install.sh checks the exported set.
+  add_library(smartcfg_core_shared SHARED ${SMARTCFG_CORE_SOURCES})
+  target_compile_definitions(smartcfg_core_shared PRIVATE SMARTCFG_BUILDING_SHARED)
   target_link_libraries(smartcfg_core_shared PUBLIC smartcfg_config ${SMARTCFG_CORE_DEPS})
   set_target_properties(smartcfg_core_shared PROPERTIES OUTPUT_NAME smartcfg EXPORT_NAME core_shared
+    C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF C_VISIBILITY_PRESET hidden
     VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR}
     LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
   add_library(smartcfg::core_shared ALIAS smartcfg_core_shared)

@@ -59,7 +59,7 @@ typedef struct {
 /* Vector A credentials (TP-LINK_2.4G / 12345678, BSSID 00:11:22:33:44:55, 192.168.1.100),
  * channel 6, CCMP/CCMP, both copies, QoS uplink, non-QoS relay, FCS, broadcast, no loss,
  * no foreign traffic, whole 45 s run, seed 1. */
-void sc_air_config_default(sc_air_config_t *cfg);
+SC_API void sc_air_config_default(sc_air_config_t *cfg);
 
 /* Simulator state: caller-owned storage (common.h), ~20 KiB (frame queue + DTIM buffer).
  * Holds a pointer into itself: do not copy an initialised sc_air_t. */
@@ -70,12 +70,12 @@ typedef struct {
 
 #define SC_AIR_F_BADFCS 1u      /* sc_air_next_ex flag: frame was received with a bad FCS */
 
-sc_err_t sc_air_init(sc_air_t *air, const sc_air_config_t *cfg);
+SC_API sc_err_t sc_air_init(sc_air_t *air, const sc_air_config_t *cfg);
 /* Next frame in time order; SC_ERR_DONE at the end. *t_ms is the air time since the
  * capture start. */
-sc_err_t sc_air_next(sc_air_t *air, sc_frame_t *out, uint32_t *t_ms);
+SC_API sc_err_t sc_air_next(sc_air_t *air, sc_frame_t *out, uint32_t *t_ms);
 /* Same, with per-frame flags (SC_AIR_F_*); flags may be NULL. */
-sc_err_t sc_air_next_ex(sc_air_t *air, sc_frame_t *out, uint32_t *t_ms, unsigned *flags);
+SC_API sc_err_t sc_air_next_ex(sc_air_t *air, sc_frame_t *out, uint32_t *t_ms, unsigned *flags);
 /* What the simulator generated so far (for tests and the air command's summary). */
 typedef struct {
     uint32_t esptouch_frames;   /* ESP-TOUCH copies generated (incl. retries), before loss */
@@ -84,14 +84,14 @@ typedef struct {
     uint32_t foreign;           /* foreign frames generated */
     uint32_t overflow;          /* frames dropped because the simulator's queue was full */
 } sc_air_stats_t;
-void sc_air_stats(const sc_air_t *air, sc_air_stats_t *out);
+SC_API void sc_air_stats(const sc_air_t *air, sc_air_stats_t *out);
 /* The floor: air time (ms since the capture start) until every datum index (0..T+5) has been
  * on the air once as a whole triplet sent after the capture start (ideal schedule, loss,
  * jitter and relay delay ignored). UINT32_MAX if that never happens before the sender stops
  * or the capture ends. */
-uint32_t sc_air_floor_ms(const sc_air_config_t *cfg);
+SC_API uint32_t sc_air_floor_ms(const sc_air_config_t *cfg);
 /* Overhead O = frame length - UDP payload length for a copy (for tests). */
-uint16_t sc_air_overhead(sc_cipher_t c, int qos, int fcs);
+SC_API uint16_t sc_air_overhead(sc_cipher_t c, int qos, int fcs);
 
 #ifdef __cplusplus
 }

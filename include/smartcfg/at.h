@@ -136,7 +136,7 @@ typedef struct {
     uint32_t uart_baud;                /* AT+UART_CUR? (0: 115200) */
 } sc_at_config_t;
 
-void sc_at_config_default(sc_at_config_t *cfg);
+SC_API void sc_at_config_default(sc_at_config_t *cfg);
 
 /* Which provisioning flow the URCs belong to. */
 typedef enum { SC_AT_FLOW_NONE = 0, SC_AT_FLOW_SMARTCONFIG, SC_AT_FLOW_SOFTAP } sc_at_flow_t;
@@ -156,57 +156,57 @@ typedef struct {
 } sc_at_t;
 
 /* Loads the stored info (a missing or corrupt record is simply absent). */
-sc_err_t sc_at_init(sc_at_t *at, const sc_at_config_t *cfg, const sc_at_ops_t *ops);
+SC_API sc_err_t sc_at_init(sc_at_t *at, const sc_at_config_t *cfg, const sc_at_ops_t *ops);
 /* Feeds received bytes; replies go to cfg.output before it returns. */
-void sc_at_feed(sc_at_t *at, const void *data, size_t len, uint32_t now_ms);
+SC_API void sc_at_feed(sc_at_t *at, const void *data, size_t len, uint32_t now_ms);
 /* Times out a pending operation (answers FAIL,202). Returns the next deadline or now + 1 s. */
-uint32_t sc_at_tick(sc_at_t *at, uint32_t now_ms);
+SC_API uint32_t sc_at_tick(sc_at_t *at, uint32_t now_ms);
 /* Result of an operation that returned SC_AT_PENDING: 0 or an error id (errors.h). */
-void sc_at_complete(sc_at_t *at, int result);
+SC_API void sc_at_complete(sc_at_t *at, int result);
 /* Result of a dynreg op that returned SC_AT_PENDING: 0 with the device secret (base64, at
  * most SC_DEVICE_SECRET_MAX characters; it is copied and stored as the device info), or an
  * error id / the cloud's code (device_secret then ignored, may be NULL). Ignored unless an
  * AT+TCDEVREG is pending. */
-void sc_at_complete_dynreg(sc_at_t *at, int result, const char *device_secret);
+SC_API void sc_at_complete_dynreg(sc_at_t *at, int result, const char *device_secret);
 
 /* Final provisioning result: "+TCSTARTSMART:WIFI_CONNECT_SUCCESS" or
  * "+TCSTARTSMART:WIFI_CONNECT_FAILED,<err_id>,<sub_id>" (+TCSAP for the soft-AP flow).
  * Ignored when no flow is running (e.g. after AT+TCSTOPSMART). */
-void sc_at_provision_result(sc_at_t *at, bool success, uint16_t err_id, int32_t sub_id);
+SC_API void sc_at_provision_result(sc_at_t *at, bool success, uint16_t err_id, int32_t sub_id);
 /* MQTT session URCs: +TCMQTTDISCON,<code> (ends the MQTT task unless reconnecting),
  * +TCMQTTRECONNECTING, +TCMQTTRECONNECTED. */
-void sc_at_mqtt_disconnected(sc_at_t *at, int code, bool will_reconnect);
-void sc_at_mqtt_reconnecting(sc_at_t *at);
-void sc_at_mqtt_reconnected(sc_at_t *at);
+SC_API void sc_at_mqtt_disconnected(sc_at_t *at, int code, bool will_reconnect);
+SC_API void sc_at_mqtt_reconnecting(sc_at_t *at);
+SC_API void sc_at_mqtt_reconnected(sc_at_t *at);
 /* Any other unsolicited line (without "\r\n"). */
-void sc_at_urc(sc_at_t *at, const char *line);
+SC_API void sc_at_urc(sc_at_t *at, const char *line);
 /* A message on a subscribed topic: +TCMQTTRCVPUB:"<topic>",<len>,"<payload>" (payload as
  * received, not escaped, as the reference prints it). */
-void sc_at_mqtt_received(sc_at_t *at, const char *topic, const void *payload, size_t len);
+SC_API void sc_at_mqtt_received(sc_at_t *at, const char *topic, const void *payload, size_t len);
 /* The subscription list (for restoring it after a reconnect): topic i or NULL past the end. */
-const char *sc_at_subscription(const sc_at_t *at, size_t i, int *qos);
+SC_API const char *sc_at_subscription(const sc_at_t *at, size_t i, int *qos);
 
 /* OTA (src/at/at_ota.c, docs/ota.md): AT+TCOTASET, AT+TCFWINFO?, AT+TCREADFWDATA act on ota
  * (NULL: no OTA; AT+TCFWINFO? then answers 205). The glue passes the OTA events on to
  * sc_at_ota_event, which prints the +TCOTASTATUS URCs. */
 #define SC_AT_FWREAD_MAX 2048      /* AT+TCREADFWDATA's largest <len> (the test tool's reads) */
-void sc_at_attach_ota(sc_at_t *at, sc_ota_t *ota);
-void sc_at_ota_event(sc_at_t *at, sc_ota_event_t ev, int code);
+SC_API void sc_at_attach_ota(sc_at_t *at, sc_ota_t *ota);
+SC_API void sc_at_ota_event(sc_at_t *at, sc_ota_event_t ev, int code);
 
 /* Read-only views for the glue code. */
-bool sc_at_echo(const sc_at_t *at);
-sc_at_flow_t sc_at_flow(const sc_at_t *at);
-bool sc_at_mqtt_task_running(const sc_at_t *at);
+SC_API bool sc_at_echo(const sc_at_t *at);
+SC_API sc_at_flow_t sc_at_flow(const sc_at_t *at);
+SC_API bool sc_at_mqtt_task_running(const sc_at_t *at);
 /* The stored device info (NULL when none). Holds the secret: never print it. */
-const sc_at_info_t *sc_at_devinfo(const sc_at_t *at);
+SC_API const sc_at_info_t *sc_at_devinfo(const sc_at_t *at);
 
 /* XOR of the secret's bytes, as AT+TCDEVINFOSET? reports it (0 for an empty secret). */
-uint8_t sc_at_bcc(const char *secret);
+SC_API uint8_t sc_at_bcc(const char *secret);
 
 /* Record codec used for "devinfo"/"prdinfo": magic, version, fields, CRC-32. */
 #define SC_AT_RECORD_SIZE 192
-sc_err_t sc_at_record_encode(const sc_at_info_t *info, bool product, uint8_t out[SC_AT_RECORD_SIZE]);
-sc_err_t sc_at_record_decode(const uint8_t *buf, size_t len, bool product, sc_at_info_t *info);
+SC_API sc_err_t sc_at_record_encode(const sc_at_info_t *info, bool product, uint8_t out[SC_AT_RECORD_SIZE]);
+SC_API sc_err_t sc_at_record_decode(const uint8_t *buf, size_t len, bool product, sc_at_info_t *info);
 
 #ifdef __cplusplus
 }

@@ -34,22 +34,22 @@ typedef struct {
 /* Prepares b and fills ops (ctx = b). base: the device configuration to start from (its
  * on_event/user are kept as the chained callback). Then call sc_at_init(at, ..., ops) and
  * sc_at_device_attach(b, at). */
-void sc_at_device_bind(sc_at_device_t *b, sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *base,
-                       sc_at_ops_t *ops);
-void sc_at_device_attach(sc_at_device_t *b, sc_at_t *at);
+SC_API void sc_at_device_bind(sc_at_device_t *b, sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *base,
+                              sc_at_ops_t *ops);
+SC_API void sc_at_device_attach(sc_at_device_t *b, sc_at_t *at);
 /* OTA on the AT MQTT session (docs/ota.md): initialises ota on the binding's HAL, hands it
  * to the AT front-end (after sc_at_device_attach) and routes $ota/update messages, reconnects
  * and the +TCOTASTATUS URCs. max_size: the largest image the port's store takes. */
-sc_err_t sc_at_device_attach_ota(sc_at_device_t *b, sc_ota_t *ota, uint32_t max_size);
+SC_API sc_err_t sc_at_device_attach_ota(sc_at_device_t *b, sc_ota_t *ota, uint32_t max_size);
 /* The device's event callback (sc_device_config_t.on_event with user = b); chains. */
-void sc_at_device_on_event(void *user, const sc_device_event_t *ev);
+SC_API void sc_at_device_on_event(void *user, const sc_device_event_t *ev);
 /* Follows the AT MQTT session (connect outcome, drops, reconnects). Call from the loop. */
-void sc_at_device_step(sc_at_device_t *b, uint32_t now_ms);
+SC_API void sc_at_device_step(sc_at_device_t *b, uint32_t now_ms);
 /* True while an AT-started provisioning flow runs (the device is not idle because of AT). */
-bool sc_at_device_running(const sc_at_device_t *b);
+SC_API bool sc_at_device_running(const sc_at_device_t *b);
 /* True while AT+TCDEVREG's exchange runs in the background: the loop should call
  * sc_at_device_step() often (every few ms) until it ends, the HAL's POST moves only there. */
-bool sc_at_device_registering(const sc_at_device_t *b);
+SC_API bool sc_at_device_registering(const sc_at_device_t *b);
 
 #ifdef __cplusplus
 }

@@ -51,29 +51,29 @@ typedef struct {
  * subscribe -> publish app_bind_token -> wait for the reply with the same clientToken.
  * hal, cfg and id must outlive the binder (id->device_secret is filled in by dynamic
  * registration); the token is copied. cfg may be NULL (defaults). */
-sc_err_t sc_binder_start(sc_binder_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
-                         sc_identity_t *id, const char *token, uint32_t now_ms);
+SC_API sc_err_t sc_binder_start(sc_binder_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
+                                sc_identity_t *id, const char *token, uint32_t now_ms);
 /* The "wait for app bind" check after a reboot
  * (docs/protocol/tencent.md#timing-and-the-reference-device-api): same machine and budget, but
  * publishes bind_device_query and waits for bind_device_query_reply with its clientToken. DONE =
  * the device is bound; FAILED 24/<code> = the cloud says it is not; other failures as for the bind.
  * Drive it with sc_binder_step/abort. */
-sc_err_t sc_binder_query_start(sc_binder_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
-                               sc_identity_t *id, uint32_t now_ms);
+SC_API sc_err_t sc_binder_query_start(sc_binder_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
+                                      sc_identity_t *id, uint32_t now_ms);
 /* Drives it; on SC_BINDER_FAILED *err_id / *sub_id are the docs/protocol/tencent.md#errors codes
  * (1 = MQTT connect, 24 = reply code != 0, 25 = reply timeout, 27 = device info). */
-sc_binder_status_t sc_binder_step(sc_binder_t *b, uint32_t now_ms, uint16_t *err_id, int32_t *sub_id);
+SC_API sc_binder_status_t sc_binder_step(sc_binder_t *b, uint32_t now_ms, uint16_t *err_id, int32_t *sub_id);
 /* Stops and disconnects (also after DONE: the binder leaves the MQTT link up on success so a
  * caller may keep using it). Safe to call twice or on a binder never started. */
-void sc_binder_abort(sc_binder_t *b);
+SC_API void sc_binder_abort(sc_binder_t *b);
 
 /* When step wants to run again at the latest (a deadline; polling sooner is fine). */
-uint32_t sc_binder_next(const sc_binder_t *b);
+SC_API uint32_t sc_binder_next(const sc_binder_t *b);
 /* Why it failed / what it does now, in words (never a secret). Built with
  * SMARTCFG_WITH_REASONS=0 (features.h: bare metal) only a failure has words, its error id's
  * reference text and sub id ("MQTT connect error! (-110)"); otherwise "idle", "in progress" or
  * "bound". */
-const char *sc_binder_reason(const sc_binder_t *b);
+SC_API const char *sc_binder_reason(const sc_binder_t *b);
 
 /* Counters for tests and diagnostics. */
 typedef struct {
@@ -83,7 +83,7 @@ typedef struct {
     uint32_t reconnects;      /* connections opened again while waiting (SC_BINDER_RECONNECTS) */
     bool dynreg_done;         /* a PSK was obtained (or loaded from storage) this time */
 } sc_binder_stats_t;
-void sc_binder_stats(const sc_binder_t *b, sc_binder_stats_t *out);
+SC_API void sc_binder_stats(const sc_binder_t *b, sc_binder_stats_t *out);
 
 #ifdef __cplusplus
 }

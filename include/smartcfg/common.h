@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "smartcfg/export.h"
 #include "smartcfg/features.h"
 
 #ifdef __cplusplus
@@ -41,7 +42,7 @@ enum {
 };
 
 /* Human-readable text of an error code; never NULL. */
-const char *sc_strerror(sc_err_t err);
+SC_API const char *sc_strerror(sc_err_t err);
 
 /* IPv4 endpoint; address in network order (a[0] is the first dotted number). */
 typedef struct {
@@ -81,7 +82,7 @@ static inline uint32_t sc_ms_min(uint32_t a, uint32_t b) { return sc_ms_diff(a, 
  * Zeroes n bytes through a volatile pointer, so the compiler cannot drop the stores as dead
  * (a plain memset on a buffer about to go out of scope may legally be removed). Use it on
  * every password, token, key and PSK before its storage dies or is reused. */
-void sc_wipe(void *p, size_t n);
+SC_API void sc_wipe(void *p, size_t n);
 
 #ifdef __cplusplus
 }

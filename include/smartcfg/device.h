@@ -31,7 +31,7 @@ typedef enum {
     SC_DEV_SOFTAP         /* soft-AP flow: waiting for cmdType 1 */
 } sc_device_state_t;
 
-const char *sc_device_state_name(sc_device_state_t s);
+SC_API const char *sc_device_state_name(sc_device_state_t s);
 
 typedef enum {
     SC_DEV_EV_STATE = 0,  /* state changed: ev->state */
@@ -96,7 +96,7 @@ typedef struct {
     bool v2_key_set;
 } sc_device_config_t;
 
-void sc_device_config_default(sc_device_config_t *cfg);
+SC_API void sc_device_config_default(sc_device_config_t *cfg);
 
 /* The device context: caller-owned storage (common.h) holding the receiver, the channel
  * search, the 8266 service, the error records, the provisioning log, the binder and their
@@ -108,7 +108,7 @@ typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_DEVICE_SIZE)];
 } sc_device_t;
 /* sizeof(sc_device_t), for code written against the earlier incomplete type. */
-size_t sc_device_size(void);
+SC_API size_t sc_device_size(void);
 
 /* Once per context (it forgets open HAL handles): loads the persisted log and unsent error
  * records. To change the configuration later use sc_device_configure.
@@ -116,35 +116,35 @@ size_t sc_device_size(void);
  * SMARTCFG_WITH_* switches than the library (they change the size; smartcfg::core and
  * `pkg-config --cflags smartcfg` carry the library's) would give it a smaller object than it
  * writes, so sc_device_init_sized then refuses with SC_ERR_INVAL (and a log line) instead. */
-sc_err_t sc_device_init_sized(sc_device_t *dev, size_t size, const sc_hal_t *hal, const sc_device_config_t *cfg);
+SC_API sc_err_t sc_device_init_sized(sc_device_t *dev, size_t size, const sc_hal_t *hal, const sc_device_config_t *cfg);
 #define sc_device_init(dev, hal, cfg) sc_device_init_sized((dev), sizeof(sc_device_t), (hal), (cfg))
 /* The same without the size check (what the macro hides; its address may be taken). */
-sc_err_t(sc_device_init)(sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *cfg);
+SC_API sc_err_t(sc_device_init)(sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *cfg);
 /* New configuration (identity, windows, ...) between attempts; SC_ERR_BUSY while a flow runs. */
-sc_err_t sc_device_configure(sc_device_t *dev, const sc_device_config_t *cfg);
-sc_err_t sc_device_start(sc_device_t *dev, uint32_t now_ms);                   /* SmartConfig flow */
-sc_err_t sc_device_start_softap(sc_device_t *dev, const char *ssid, const char *psw, uint8_t ch, uint32_t now_ms);
+SC_API sc_err_t sc_device_configure(sc_device_t *dev, const sc_device_config_t *cfg);
+SC_API sc_err_t sc_device_start(sc_device_t *dev, uint32_t now_ms);                   /* SmartConfig flow */
+SC_API sc_err_t sc_device_start_softap(sc_device_t *dev, const char *ssid, const char *psw, uint8_t ch, uint32_t now_ms);
 /* reason: the sub id recorded under error 3 (SC_SUBID_STOP_APP, SC_SUBID_STOP_AT, ...). */
-void sc_device_stop(sc_device_t *dev, int32_t reason, uint32_t now_ms);
-void sc_device_on_frame(sc_device_t *dev, const sc_frame_t *f, uint32_t now_ms);
+SC_API void sc_device_stop(sc_device_t *dev, int32_t reason, uint32_t now_ms);
+SC_API void sc_device_on_frame(sc_device_t *dev, const sc_frame_t *f, uint32_t now_ms);
 /* Does all due work; returns the time (ms) at which it wants to be called again. */
-uint32_t sc_device_step(sc_device_t *dev, uint32_t now_ms);
-sc_device_state_t sc_device_state(const sc_device_t *dev);
+SC_API uint32_t sc_device_step(sc_device_t *dev, uint32_t now_ms);
+SC_API sc_device_state_t sc_device_state(const sc_device_t *dev);
 /* The channel the radio should be on now (0: radio idle). */
-uint8_t sc_device_channel(const sc_device_t *dev);
+SC_API uint8_t sc_device_channel(const sc_device_t *dev);
 /* Raises the log soft-AP ESP-LOG-QUERY and the UDP 9876 log service. */
-sc_err_t sc_device_start_log_softap(sc_device_t *dev, uint32_t now_ms);
-void sc_device_stop_log_softap(sc_device_t *dev);
+SC_API sc_err_t sc_device_start_log_softap(sc_device_t *dev, uint32_t now_ms);
+SC_API void sc_device_stop_log_softap(sc_device_t *dev);
 
 /* For ports whose radio firmware decodes ESP-TOUCH itself (and for tests): hands decoded
  * credentials to a started SmartConfig flow as if the receiver had produced them.
  * SC_ERR_STATE unless sniffing; SC_ERR_INVAL (err 14/104 recorded) for invalid lengths. */
-sc_err_t sc_device_inject_credentials(sc_device_t *dev, const sc_et_result_t *res, uint32_t now_ms);
+SC_API sc_err_t sc_device_inject_credentials(sc_device_t *dev, const sc_et_result_t *res, uint32_t now_ms);
 
 /* The last error recorded in this attempt (false if none). */
-bool sc_device_last_error(const sc_device_t *dev, uint16_t *err_id, int32_t *sub_id);
+SC_API bool sc_device_last_error(const sc_device_t *dev, uint16_t *err_id, int32_t *sub_id);
 /* Concatenated provisioning log (what cmdType 3 returns); returns its length. */
-size_t sc_device_log(const sc_device_t *dev, char *out, size_t cap);
+SC_API size_t sc_device_log(const sc_device_t *dev, char *out, size_t cap);
 
 /* Counters for diagnostics and tests. */
 typedef struct {
@@ -152,7 +152,7 @@ typedef struct {
     uint32_t bytes_in, bytes_out;  /* UDP 8266 + 9876: received / sent (the amplification check) */
     uint32_t storage_errors;       /* failed record or log writes */
 } sc_device_stats_t;
-void sc_device_stats(const sc_device_t *dev, sc_device_stats_t *out);
+SC_API void sc_device_stats(const sc_device_t *dev, sc_device_stats_t *out);
 
 #ifdef __cplusplus
 }

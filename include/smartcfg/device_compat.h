@@ -17,16 +17,16 @@ extern "C" {
 enum { WIFI_CONFIG_SUCCESS = 0, WIFI_CONFIG_GOING_ON = 1, WIFI_CONFIG_FAILED = 2 };
 
 /* Registers the device the functions below act on (NULL unregisters). */
-void sc_device_compat_register(sc_device_t *dev);
+SC_API void sc_device_compat_register(sc_device_t *dev);
 
 /* 0 on success, else an error id: 27 device info, 13 start error, 4 nothing registered, ... */
-int start_smartconfig(void);
-void stop_smartconfig(void);   /* records err 3 / 101 if the flow was running */
-int start_softAP(const char *ssid, const char *psw, uint8_t ch); /* 7 AP init, 27, 4 */
-void stop_softAP(void);
-bool is_wifi_config_successful(void);
-int query_wifi_config_state(void);
-int start_log_softAP(void);    /* 0 or 7 */
+SC_API int start_smartconfig(void);
+SC_API void stop_smartconfig(void);   /* records err 3 / 101 if the flow was running */
+SC_API int start_softAP(const char *ssid, const char *psw, uint8_t ch); /* 7 AP init, 27, 4 */
+SC_API void stop_softAP(void);
+SC_API bool is_wifi_config_successful(void);
+SC_API int query_wifi_config_state(void);
+SC_API int start_log_softAP(void);    /* 0 or 7 */
 
 #ifdef __cplusplus
 }

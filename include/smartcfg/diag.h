@@ -25,17 +25,17 @@ typedef struct {
     uint8_t newest;    /* 0 = a, 1 = b, 0xFF = none valid */
 } sc_diag_slots_t;
 
-void sc_diag_slots_init(sc_diag_slots_t *s, const char *key_a, const char *key_b);
+SC_API void sc_diag_slots_init(sc_diag_slots_t *s, const char *key_a, const char *key_b);
 /* Reads the newest valid slot into payload. SC_ERR_NOTFOUND when neither slot is valid.
  * scratch must hold SC_DIAG_SLOT_MAX bytes. */
-sc_err_t sc_diag_slots_load(sc_diag_slots_t *s, const sc_hal_storage_t *st, void *payload, size_t cap,
-                            size_t *len, uint8_t *scratch);
+SC_API sc_err_t sc_diag_slots_load(sc_diag_slots_t *s, const sc_hal_storage_t *st, void *payload, size_t cap,
+                                   size_t *len, uint8_t *scratch);
 /* Writes payload into the slot that does not hold the newest record, with seq + 1. */
-sc_err_t sc_diag_slots_save(sc_diag_slots_t *s, const sc_hal_storage_t *st, const void *payload, size_t len,
-                            uint8_t *scratch);
+SC_API sc_err_t sc_diag_slots_save(sc_diag_slots_t *s, const sc_hal_storage_t *st, const void *payload, size_t len,
+                                   uint8_t *scratch);
 /* The IEEE CRC-32 (reflected 0xEDB88320, init and final XOR 0xFFFFFFFF; "123456789" ->
  * 0xCBF43926): every stored record's check, and the 802.11 FCS. */
-uint32_t sc_diag_crc32(const void *data, size_t len);
+SC_API uint32_t sc_diag_crc32(const void *data, size_t len);
 
 /* --- error records ----------------------------------------------------------------- */
 #define SC_DIAG_MAX_ERRORS 16
@@ -55,14 +55,14 @@ typedef struct {
     sc_diag_slots_t slots;
 } sc_diag_errors_t;
 
-void sc_diag_errors_init(sc_diag_errors_t *e);
+SC_API void sc_diag_errors_init(sc_diag_errors_t *e);
 /* Loads what an earlier attempt left unsent; every loaded record becomes "previous". */
-sc_err_t sc_diag_errors_load(sc_diag_errors_t *e, const sc_hal_storage_t *st, uint8_t *scratch);
+SC_API sc_err_t sc_diag_errors_load(sc_diag_errors_t *e, const sc_hal_storage_t *st, uint8_t *scratch);
 /* Queues a current error (drops the oldest when full). Does not persist. */
-void sc_diag_errors_add(sc_diag_errors_t *e, uint16_t err_id, int32_t sub_id);
+SC_API void sc_diag_errors_add(sc_diag_errors_t *e, uint16_t err_id, int32_t sub_id);
 /* Removes the first record (after it was sent). */
-void sc_diag_errors_pop(sc_diag_errors_t *e);
-sc_err_t sc_diag_errors_persist(sc_diag_errors_t *e, const sc_hal_storage_t *st, uint8_t *scratch);
+SC_API void sc_diag_errors_pop(sc_diag_errors_t *e);
+SC_API sc_err_t sc_diag_errors_persist(sc_diag_errors_t *e, const sc_hal_storage_t *st, uint8_t *scratch);
 
 /* --- provisioning log ring --------------------------------------------------------- */
 #define SC_DIAG_LOG_ENTRIES 10
@@ -77,14 +77,14 @@ typedef struct {
     sc_diag_slots_t slots;
 } sc_diag_log_t;
 
-void sc_diag_log_init(sc_diag_log_t *l);
+SC_API void sc_diag_log_init(sc_diag_log_t *l);
 /* Appends "<ms>|<func>(<line>): <msg>\r\n", cut to 128 bytes (the "\r\n" is kept). Callers pass
  * no secret: the device only ever formats steps, reasons, codes and lengths. */
-const char *sc_diag_log_add(sc_diag_log_t *l, uint32_t ms, const char *func, int line, const char *msg);
+SC_API const char *sc_diag_log_add(sc_diag_log_t *l, uint32_t ms, const char *func, int line, const char *msg);
 /* The entries oldest first, concatenated (at most 10 x 128 bytes); NUL-terminated. */
-size_t sc_diag_log_concat(const sc_diag_log_t *l, char *out, size_t cap);
-sc_err_t sc_diag_log_load(sc_diag_log_t *l, const sc_hal_storage_t *st, uint8_t *scratch);
-sc_err_t sc_diag_log_persist(sc_diag_log_t *l, const sc_hal_storage_t *st, uint8_t *scratch);
+SC_API size_t sc_diag_log_concat(const sc_diag_log_t *l, char *out, size_t cap);
+SC_API sc_err_t sc_diag_log_load(sc_diag_log_t *l, const sc_hal_storage_t *st, uint8_t *scratch);
+SC_API sc_err_t sc_diag_log_persist(sc_diag_log_t *l, const sc_hal_storage_t *st, uint8_t *scratch);
 
 #ifdef __cplusplus
 }

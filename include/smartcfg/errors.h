@@ -78,17 +78,17 @@ enum {
 
 /* The reference text of an error id ("MQTT connect error!"); "Unknown error!" if unknown.
  * This is what the 8266 error reply's "log" carries. */
-const char *sc_errid_text(uint16_t err_id);
+SC_API const char *sc_errid_text(uint16_t err_id);
 /* What a sub id means ("execution timeout"); NULL when it is not one of the named sub ids
  * (then it is an sc_err_t, an errno or a cloud code). */
-const char *sc_subid_text(int32_t sub_id);
+SC_API const char *sc_subid_text(int32_t sub_id);
 /* A plain sentence for people ("wrong Wi-Fi password or AP out of range"), from the pair:
  * the sub id refines the error id where it says more. Never NULL. Built with
  * SMARTCFG_WITH_REASONS=0 (the default on bare metal, features.h) it is sc_errid_text's line. */
-const char *sc_errid_reason(uint16_t err_id, int32_t sub_id);
+SC_API const char *sc_errid_reason(uint16_t err_id, int32_t sub_id);
 /* true for the errors of the cloud step (MQTT connect, token publish/reply/timeout, device
  * info): the network and the credentials are fine, the cloud side is not. */
-bool sc_errid_is_cloud(uint16_t err_id);
+SC_API bool sc_errid_is_cloud(uint16_t err_id);
 
 #ifdef __cplusplus
 }

@@ -23,8 +23,8 @@ extern "C" {
 #define SC_ET_ACK_LEN 11
 
 /* Reflected CRC-8, poly 0x8C, init 0 (CRC-8/MAXIM-DOW; check "123456789" = 0xA1). */
-uint8_t sc_crc8(const void *data, size_t len);
-uint8_t sc_crc8_update(uint8_t crc, const void *data, size_t len);
+SC_API uint8_t sc_crc8(const void *data, size_t len);
+SC_API uint8_t sc_crc8_update(uint8_t crc, const void *data, size_t len);
 
 /* What the phone sends. SSID/password are raw octets (not NUL-terminated). */
 typedef struct {
@@ -37,7 +37,7 @@ typedef struct {
 } sc_et_creds_t;
 
 /* Validates lengths (ssid 1..32, password 0..64, ssid+password <= 113). */
-sc_err_t sc_et_creds_check(const sc_et_creds_t *c);
+SC_API sc_err_t sc_et_creds_check(const sc_et_creds_t *c);
 
 typedef struct {
     uint8_t index;
@@ -54,9 +54,9 @@ typedef struct {
     uint16_t cycle_len;                     /* 3 * ncodes */
 } sc_et_encoder_t;
 
-sc_err_t sc_et_encode(sc_et_encoder_t *enc, const sc_et_creds_t *c);
+SC_API sc_err_t sc_et_encode(sc_et_encoder_t *enc, const sc_et_creds_t *c);
 /* The three UDP payload lengths of one byte at one index. */
-void sc_et_datacode(uint8_t value, uint8_t index, uint16_t out[3]);
+SC_API void sc_et_datacode(uint8_t value, uint8_t index, uint16_t out[3]);
 
 /* --- sender schedule ------------------------------------------------------------
  * The reference sender loop (docs/protocol/esptouch-v1.md#timing) as a deterministic iterator: each call
@@ -95,12 +95,12 @@ typedef struct {
 } sc_et_sched_t;
 
 /* timing may be NULL (reference values). The schedule starts at 0 ms with a guide phase. */
-sc_err_t sc_et_sched_init(sc_et_sched_t *s, const sc_et_encoder_t *enc, const sc_et_timing_t *timing);
+SC_API sc_err_t sc_et_sched_init(sc_et_sched_t *s, const sc_et_encoder_t *enc, const sc_et_timing_t *timing);
 /* Next datagram due at or after sent_prev_ms (the time the previous one really left; pass
  * out->at_ms of the previous one for ideal timing). Returns SC_ERR_DONE after the window. */
-sc_err_t sc_et_sched_next(sc_et_sched_t *s, uint32_t sent_prev_ms, sc_et_dgram_t *out);
+SC_API sc_err_t sc_et_sched_next(sc_et_sched_t *s, uint32_t sent_prev_ms, sc_et_dgram_t *out);
 /* Multicast destination of a group: 234.n.n.n, n = 1 + (counter % 100). */
-void sc_et_mcast_addr(uint32_t group_counter, uint8_t ip[4]);
+SC_API void sc_et_mcast_addr(uint32_t group_counter, uint8_t ip[4]);
 
 /* --- acknowledgement (device -> phone, UDP 18266) ---------------------------------- */
 typedef struct {
@@ -109,9 +109,9 @@ typedef struct {
     uint8_t ip[4];           /* device IPv4 */
 } sc_et_ack_t;
 
-void sc_et_ack_build(const sc_et_ack_t *a, uint8_t out[SC_ET_ACK_LEN]);
+SC_API void sc_et_ack_build(const sc_et_ack_t *a, uint8_t out[SC_ET_ACK_LEN]);
 /* Accepts only exactly 11 bytes with byte 0 == expected_t (what the reference apps do). */
-sc_err_t sc_et_ack_parse(const uint8_t *buf, size_t len, uint8_t expected_t, sc_et_ack_t *out);
+SC_API sc_err_t sc_et_ack_parse(const uint8_t *buf, size_t len, uint8_t expected_t, sc_et_ack_t *out);
 
 /* --- what a sniffer delivers ------------------------------------------------------ */
 enum {

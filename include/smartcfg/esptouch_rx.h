@@ -66,42 +66,42 @@ typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_ET_RX_SIZE)];
 } sc_et_rx_t;
 
-sc_err_t sc_et_rx_init(sc_et_rx_t *rx, const sc_et_rx_config_t *cfg); /* cfg may be NULL */
-void sc_et_rx_reset(sc_et_rx_t *rx);       /* clean unlock + restart, keeps config and scan list */
+SC_API sc_err_t sc_et_rx_init(sc_et_rx_t *rx, const sc_et_rx_config_t *cfg); /* cfg may be NULL */
+SC_API void sc_et_rx_reset(sc_et_rx_t *rx);       /* clean unlock + restart, keeps config and scan list */
 /* After SC_ET_EV_DONE: forget only the session that completed and go on decoding the others
  * (several phones in one capture). SC_ERR_STATE when not done. */
-sc_err_t sc_et_rx_resume(sc_et_rx_t *rx);
+SC_API sc_err_t sc_et_rx_resume(sc_et_rx_t *rx);
 /* Optional scan list (copied, at most SC_ET_RX_MAX_SCAN entries). */
-sc_err_t sc_et_rx_set_scan(sc_et_rx_t *rx, const sc_scan_entry_t *list, size_t n);
+SC_API sc_err_t sc_et_rx_set_scan(sc_et_rx_t *rx, const sc_scan_entry_t *list, size_t n);
 /* Feeds one frame seen at now_ms (monotonic). Returns the most important event it caused
  * (SC_ET_EV_NONE mostly) and fills ev when not NULL. After SC_ET_EV_DONE the receiver stays
  * done until reset. */
-sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et_event_t *ev);
+SC_API sc_et_event_type_t sc_et_rx_feed(sc_et_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et_event_t *ev);
 /* Time passes without frames: expires stale locks (may return SC_ET_EV_UNLOCKED). */
-sc_et_event_type_t sc_et_rx_tick(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev);
+SC_API sc_et_event_type_t sc_et_rx_tick(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev);
 /* Locked on some stream? Returns its channel (0 if none). */
-uint8_t sc_et_rx_locked_channel(const sc_et_rx_t *rx);
+SC_API uint8_t sc_et_rx_locked_channel(const sc_et_rx_t *rx);
 /* Counters of dropped input (bad CRC, retries, non-data, ...), for diagnostics. */
 typedef struct {
     uint32_t frames, dropped_nondata, dropped_retry, bad_crc, triplets_ok, conflicts, false_locks;
 } sc_et_rx_stats_t;
-void sc_et_rx_stats(const sc_et_rx_t *rx, sc_et_rx_stats_t *out);
+SC_API void sc_et_rx_stats(const sc_et_rx_t *rx, sc_et_rx_stats_t *out);
 /* 1 if guide-less evidence (CRC-valid triplets agreeing on an offset) was seen on channel
  * within the last within_ms: a sender is probably there even before a lock. */
-int sc_et_rx_recent_activity(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
+SC_API int sc_et_rx_recent_activity(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
 /* 1 if candidate traffic (a guide step, or a CRC-valid triplet under some offset) was seen on
  * channel within the last within_ms (<= 30000): worth a longer look. Random traffic causes it
  * now and then. */
-int sc_et_rx_candidate(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
+SC_API int sc_et_rx_candidate(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
 /* 1 if some stream on channel heard a group-addressed data frame of an ESP-TOUCH length
  * (data or guide, under any accepted overhead) within the last within_ms: one frame of a
  * sender is enough, so the channel search glances at a channel and stays a full dwell only
  * where this holds. Foreign broadcasts cause it often. */
-int sc_et_rx_heard(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
+SC_API int sc_et_rx_heard(const sc_et_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
 /* The channel of a lock still supported by guide frames or valid triplets in the last 400 ms,
  * or of one whose channel has been silent since (0 if none): what the channel search stays
  * on. A false lock stops pinning as soon as other frames on its channel show it is alive. */
-uint8_t sc_et_rx_pinned_channel(const sc_et_rx_t *rx, uint32_t now_ms);
+SC_API uint8_t sc_et_rx_pinned_channel(const sc_et_rx_t *rx, uint32_t now_ms);
 
 /* --- channel search policy ---------------------------------------------------------
  * Which channel to listen on next and for how long; the port only tunes the radio. The first
@@ -135,15 +135,15 @@ typedef struct {
 /* channels NULL = 1..13 (n ignored), else 1..SC_CHANSEARCH_MAX_CHANNELS channel numbers
  * (2.4 GHz 1..14, 5 GHz 32..177). dwell_ms 0 = default; a radio whose retune takes more than
  * a few ms wants a longer one, so that the glance still hears a datagram slot. */
-sc_err_t sc_chansearch_init(sc_chansearch_t *cs, const uint8_t *channels, size_t n, uint32_t dwell_ms);
+SC_API sc_err_t sc_chansearch_init(sc_chansearch_t *cs, const uint8_t *channels, size_t n, uint32_t dwell_ms);
 /* Given the receiver state at now_ms, returns the channel to be tuned to now and sets
  * *until_ms to when to ask again (ask earlier too after a LOCKED or UNLOCKED event). */
-uint8_t sc_chansearch_step(sc_chansearch_t *cs, const sc_et_rx_t *rx, uint32_t now_ms, uint32_t *until_ms);
+SC_API uint8_t sc_chansearch_step(sc_chansearch_t *cs, const sc_et_rx_t *rx, uint32_t now_ms, uint32_t *until_ms);
 /* Parses a channel list such as "1-13", "1,6,11" or "1-11,36-165": a range of 5 GHz numbers
  * expands to the 20 MHz channels in it (36, 40, ... 64, 100 ... 144, 149 ... 165, 169, 173,
  * 177), a 2.4 GHz range to every number. Returns the count, 0 on a syntax error, a number
  * outside 1..14 / 32..177 or more than cap channels. */
-size_t sc_chansearch_parse(const char *list, uint8_t *out, size_t cap);
+SC_API size_t sc_chansearch_parse(const char *list, uint8_t *out, size_t cap);
 
 #ifdef __cplusplus
 }

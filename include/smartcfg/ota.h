@@ -61,37 +61,37 @@ typedef struct {
 
 /* hal: mqtt (publish, subscribe), http.get_*, fw.*, storage (the "fwinfo" record).
  * max_size: the largest image accepted (what AT+TCFWINFO? reports as the module's buffer). */
-sc_err_t sc_ota_init(sc_ota_t *ota, const sc_hal_t *hal, uint32_t max_size, sc_ota_event_cb cb, void *user);
+SC_API sc_err_t sc_ota_init(sc_ota_t *ota, const sc_hal_t *hal, uint32_t max_size, sc_ota_event_cb cb, void *user);
 /* AT+TCOTASET=1: subscribe $ota/update/P/D and report version (again when already enabled).
  * SC_OK done (a port without SUBACK tracking), SC_ERR_AGAIN the SUBSCRIBE is out and the
  * version is reported once the broker grants it (SC_OTA_EV_ENABLED tells), SC_ERR_BUSY while
  * downloading, SC_ERR_RANGE bad version, SC_ERR_IO MQTT refused. As the reference: only a
  * granted subscription makes an update message reach us, so success waits for it. */
-sc_err_t sc_ota_enable(sc_ota_t *ota, const char *product_id, const char *device_name, const char *version,
-                       uint32_t now_ms);
+SC_API sc_err_t sc_ota_enable(sc_ota_t *ota, const char *product_id, const char *device_name, const char *version,
+                              uint32_t now_ms);
 /* AT+TCOTASET=0: cancels a download (the partial image is dropped) and stops listening. */
-void sc_ota_disable(sc_ota_t *ota);
-bool sc_ota_enabled(const sc_ota_t *ota);
-bool sc_ota_downloading(const sc_ota_t *ota);
-const char *sc_ota_version(const sc_ota_t *ota);   /* the version last enabled with ("" none) */
+SC_API void sc_ota_disable(sc_ota_t *ota);
+SC_API bool sc_ota_enabled(const sc_ota_t *ota);
+SC_API bool sc_ota_downloading(const sc_ota_t *ota);
+SC_API const char *sc_ota_version(const sc_ota_t *ota);   /* the version last enabled with ("" none) */
 /* A message from the MQTT session: SC_ERR_NOTFOUND when it is not ours (pass it on),
  * SC_OK when consumed (a malformed update is consumed and ignored: logged, nothing changes). */
-sc_err_t sc_ota_on_message(sc_ota_t *ota, const char *topic, const void *payload, size_t len, uint32_t now_ms);
+SC_API sc_err_t sc_ota_on_message(sc_ota_t *ota, const char *topic, const void *payload, size_t len, uint32_t now_ms);
 /* The MQTT session came back: subscribe again. */
-void sc_ota_reconnected(sc_ota_t *ota);
+SC_API void sc_ota_reconnected(sc_ota_t *ota);
 /* Moves the download on; returns the next deadline. */
-uint32_t sc_ota_step(sc_ota_t *ota, uint32_t now_ms);
+SC_API uint32_t sc_ota_step(sc_ota_t *ota, uint32_t now_ms);
 /* The stored image's record; rewinds the host's read position (AT+TCFWINFO?).
  * SC_ERR_NOTFOUND: no valid image. */
-sc_err_t sc_ota_fw_info(sc_ota_t *ota, sc_ota_fwinfo_t *out);
+SC_API sc_err_t sc_ota_fw_info(sc_ota_t *ota, sc_ota_fwinfo_t *out);
 /* The next bytes of the image for the host (AT+TCREADFWDATA); *len < cap at the end.
  * SC_ERR_DONE: everything was read already (AT+TCFWINFO? rewinds); SC_ERR_NOTFOUND no
  * image; SC_ERR_IO the store failed. */
-sc_err_t sc_ota_fw_read(sc_ota_t *ota, void *buf, size_t cap, size_t *len);
-uint32_t sc_ota_max_size(const sc_ota_t *ota);
+SC_API sc_err_t sc_ota_fw_read(sc_ota_t *ota, void *buf, size_t cap, size_t *len);
+SC_API uint32_t sc_ota_max_size(const sc_ota_t *ota);
 /* AT+TCRESTORE: stops (as sc_ota_disable) and forgets the stored image: its record is
  * erased, so AT+TCFWINFO? answers "no image" (the PDF: restore clears the cached firmware). */
-void sc_ota_forget(sc_ota_t *ota);
+SC_API void sc_ota_forget(sc_ota_t *ota);
 
 #ifdef __cplusplus
 }

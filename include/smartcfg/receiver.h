@@ -31,11 +31,11 @@ typedef enum {
      (SMARTCFG_WITH_AIRKISS ? SC_PROTO_AIRKISS : 0))
 
 /* "esptouch-v1", "esptouch-v2", "airkiss" ("none" otherwise). */
-const char *sc_proto_name(sc_proto_t p);
+SC_API const char *sc_proto_name(sc_proto_t p);
 /* Parses "v1,v2,airkiss" (also "all", "esptouch-v1", ...) into a mask; SC_ERR_INVAL on an
  * unknown name or an empty list, SC_ERR_UNSUPPORTED for a protocol this build left out.
  * "all" is every protocol built (SC_PROTO_BUILT). */
-sc_err_t sc_proto_parse(const char *list, unsigned *mask);
+SC_API sc_err_t sc_proto_parse(const char *list, unsigned *mask);
 
 typedef struct {
     sc_proto_t proto;
@@ -82,35 +82,35 @@ typedef struct {
  * a protocol this build left out. The macro hands the library the caller's
  * sizeof(sc_receiver_t): SC_ERR_INVAL when it is smaller than the library's (the caller was
  * compiled with other SMARTCFG_WITH_ESPTOUCH_V2/_AIRKISS switches; see sc_device_init). */
-sc_err_t sc_receiver_init_sized(sc_receiver_t *r, size_t size, unsigned protocols);
+SC_API sc_err_t sc_receiver_init_sized(sc_receiver_t *r, size_t size, unsigned protocols);
 #define sc_receiver_init(r, protocols) sc_receiver_init_sized((r), sizeof(sc_receiver_t), (protocols))
-sc_err_t(sc_receiver_init)(sc_receiver_t *r, unsigned protocols);
+SC_API sc_err_t(sc_receiver_init)(sc_receiver_t *r, unsigned protocols);
 /* The v2 device key (16 bytes) for encrypted sessions; NULL forgets it. */
-void sc_receiver_set_v2_key(sc_receiver_t *r, const uint8_t *key16);
-void sc_receiver_reset(sc_receiver_t *r);
+SC_API void sc_receiver_set_v2_key(sc_receiver_t *r, const uint8_t *key16);
+SC_API void sc_receiver_reset(sc_receiver_t *r);
 /* After a DONE: forget that session only, go on with the others (several phones). */
-sc_err_t sc_receiver_resume(sc_receiver_t *r);
+SC_API sc_err_t sc_receiver_resume(sc_receiver_t *r);
 /* Feeds one frame to every enabled decoder; returns the most important event (DONE first)
  * and fills ev when not NULL. */
-sc_et_event_type_t sc_receiver_feed(sc_receiver_t *r, const sc_frame_t *f, uint32_t now_ms, sc_rx_event_t *ev);
-sc_et_event_type_t sc_receiver_tick(sc_receiver_t *r, uint32_t now_ms);
+SC_API sc_et_event_type_t sc_receiver_feed(sc_receiver_t *r, const sc_frame_t *f, uint32_t now_ms, sc_rx_event_t *ev);
+SC_API sc_et_event_type_t sc_receiver_tick(sc_receiver_t *r, uint32_t now_ms);
 /* A channel some decoder is locked on (0 = none). */
-uint8_t sc_receiver_locked_channel(const sc_receiver_t *r);
+SC_API uint8_t sc_receiver_locked_channel(const sc_receiver_t *r);
 /* The ESP-TOUCH v1 decoder inside, for what only it has: the scan list (sc_et_rx_set_scan)
  * and the v1-only channel search (sc_chansearch_step; a device uses sc_chansearch_step_rx).
  * Not for feeding frames: the front keeps the decoders' init and done state for them. */
-sc_et_rx_t *sc_receiver_v1(sc_receiver_t *r);
+SC_API sc_et_rx_t *sc_receiver_v1(sc_receiver_t *r);
 /* The protocols it decodes (sc_proto_t mask, as sc_receiver_init resolved them). */
-unsigned sc_receiver_protocols(const sc_receiver_t *r);
+SC_API unsigned sc_receiver_protocols(const sc_receiver_t *r);
 
 /* The channel search over all three decoders (docs/receiver.md §7): sc_chansearch_step with
  * the v1 decoder's signals, plus a v2 or AirKiss lock holding the radio like a supported v1
  * lock, and their candidate traffic (a v2 packet list's head, two AirKiss frames in a row
  * after one of a guide length) getting a longer look, as v1's does. */
-uint8_t sc_chansearch_step_rx(sc_chansearch_t *cs, const sc_receiver_t *r, uint32_t now_ms, uint32_t *until_ms);
+SC_API uint8_t sc_chansearch_step_rx(sc_chansearch_t *cs, const sc_receiver_t *r, uint32_t now_ms, uint32_t *until_ms);
 /* What it reads beside v1 and sc_receiver_locked_channel: whether the v2 or the AirKiss
  * decoder saw candidate traffic on channel within the last within_ms. */
-int sc_receiver_stream_candidate(const sc_receiver_t *r, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
+SC_API int sc_receiver_stream_candidate(const sc_receiver_t *r, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
 
 #ifdef __cplusplus
 }

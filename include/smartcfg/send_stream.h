@@ -47,14 +47,14 @@ typedef struct {
 } sc_send_stream_t;
 
 /* window_ms: stop sending after this (capped by the protocol's own window: 45, 90, 60 s). */
-sc_err_t sc_send_stream_init(sc_send_stream_t *s, sc_proto_t proto, const sc_et_creds_t *c,
-                             const sc_send_extra_t *x, uint32_t window_ms);
+SC_API sc_err_t sc_send_stream_init(sc_send_stream_t *s, sc_proto_t proto, const sc_et_creds_t *c,
+                                    const sc_send_extra_t *x, uint32_t window_ms);
 /* Next datagram; sent_prev_ms = when the previous one really left. SC_ERR_DONE at the end. */
-sc_err_t sc_send_stream_next(sc_send_stream_t *s, uint32_t sent_prev_ms, sc_send_dgram_t *out);
+SC_API sc_err_t sc_send_stream_next(sc_send_stream_t *s, uint32_t sent_prev_ms, sc_send_dgram_t *out);
 /* A datagram received on ack_port: SC_OK when it is this session's ack; mac = the device's
  * MAC when the ack carries one (*has_mac), else zeros. */
-sc_err_t sc_send_stream_ack(const sc_send_stream_t *s, const uint8_t *buf, size_t len, uint8_t mac[SC_MAC_LEN],
-                            bool *has_mac);
+SC_API sc_err_t sc_send_stream_ack(const sc_send_stream_t *s, const uint8_t *buf, size_t len, uint8_t mac[SC_MAC_LEN],
+                                   bool *has_mac);
 
 #ifdef __cplusplus
 }

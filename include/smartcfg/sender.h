@@ -40,13 +40,13 @@ typedef struct {
     uint32_t overflow;        /* new devices dropped because the table was full */
 } sc_send_acks_t;
 
-void sc_send_acks_init(sc_send_acks_t *a, uint8_t expected_t);
+SC_API void sc_send_acks_init(sc_send_acks_t *a, uint8_t expected_t);
 /* Feeds one datagram received on UDP 18266. SC_OK and *index = the device's slot
  * (*is_new says whether it is the first ack of that MAC); SC_ERR_FORMAT / SC_ERR_PROTO when
  * the datagram is not a valid ack for this session (counted, to be ignored);
  * SC_ERR_NOSPACE when the device table is full. */
-sc_err_t sc_send_acks_on_datagram(sc_send_acks_t *a, const uint8_t src_ip[4], const uint8_t *buf,
-                                  size_t len, uint32_t *index, bool *is_new);
+SC_API sc_err_t sc_send_acks_on_datagram(sc_send_acks_t *a, const uint8_t src_ip[4], const uint8_t *buf,
+                                         size_t len, uint32_t *index, bool *is_new);
 
 /* --- token handshake (UDP 8266) ---------------------------------------------------------- */
 typedef struct {
@@ -92,19 +92,19 @@ typedef struct {
 
 /* Builds {"cmdType":0,"token":"<token>"[,"region":"<region>"]} (region NULL or "" = none).
  * token: 1..SC_TOKEN_MAX printable characters. The first send is due at now_ms. */
-sc_err_t sc_send_hs_start(sc_send_hs_t *h, const char *token, const char *region,
-                          const sc_send_hs_timing_t *timing, uint32_t now_ms);
+SC_API sc_err_t sc_send_hs_start(sc_send_hs_t *h, const char *token, const char *region,
+                                 const sc_send_hs_timing_t *timing, uint32_t now_ms);
 /* Time-driven part: returns SC_SEND_HS_EV_SEND when the request must go out now,
  * SC_SEND_HS_EV_NO_RESPONSE once when the device has not answered after the last resend's
  * interval, else SC_SEND_HS_EV_NONE. Call until it returns NONE. */
-sc_send_hs_ev_t sc_send_hs_step(sc_send_hs_t *h, uint32_t now_ms);
+SC_API sc_send_hs_ev_t sc_send_hs_step(sc_send_hs_t *h, uint32_t now_ms);
 /* The earliest time step() has something to do (UINT32_MAX when nothing is pending). */
-uint32_t sc_send_hs_deadline(const sc_send_hs_t *h);
+SC_API uint32_t sc_send_hs_deadline(const sc_send_hs_t *h);
 /* A datagram from the device. May hold several JSON objects (each optionally followed by
  * "\r\n"); the most significant event is returned and the state updated. Compact and
  * pretty-printed JSON are both accepted. */
-sc_send_hs_ev_t sc_send_hs_on_datagram(sc_send_hs_t *h, const uint8_t *buf, size_t len);
-const char *sc_send_hs_ev_name(sc_send_hs_ev_t ev);
+SC_API sc_send_hs_ev_t sc_send_hs_on_datagram(sc_send_hs_t *h, const uint8_t *buf, size_t len);
+SC_API const char *sc_send_hs_ev_name(sc_send_hs_ev_t ev);
 
 /* --- token API (app <-> cloud, docs/protocol/tencent.md#the-apps-token-api) ------------------- */
 #define SC_SEND_API_CREATE_TOKEN "AppCreateDeviceBindToken"
@@ -113,8 +113,8 @@ const char *sc_send_hs_ev_name(sc_send_hs_ev_t ev);
 
 /* Request body {..params, "Action", "RequestId", "AccessToken"}; token NULL = no Token param.
  * Writes a NUL-terminated string; SC_ERR_NOSPACE when cap is too small. */
-sc_err_t sc_send_api_request(char *out, size_t cap, const char *action, const char *token,
-                             const char *request_id, const char *access_token);
+SC_API sc_err_t sc_send_api_request(char *out, size_t cap, const char *action, const char *token,
+                                    const char *request_id, const char *access_token);
 
 typedef struct {
     int code;                     /* envelope code (0 = ok) */
@@ -134,7 +134,7 @@ typedef struct {
 
 /* Parses a response to `action`. SC_OK: envelope valid (check code); SC_ERR_FORMAT: not the
  * envelope, or a code-0 reply missing what the action must return (msg says what). */
-sc_err_t sc_send_api_parse(const char *action, const char *body, size_t len, sc_send_api_reply_t *r);
+SC_API sc_err_t sc_send_api_parse(const char *action, const char *body, size_t len, sc_send_api_reply_t *r);
 
 /* The app's state polling policy: every interval_ms, at most max_polls times; restarted
  * (sc_send_poll_restart) when another device takes the token. */
@@ -146,21 +146,21 @@ typedef struct {
     bool active;
 } sc_send_poll_t;
 
-void sc_send_poll_init(sc_send_poll_t *p, uint32_t interval_ms, uint32_t max_polls);
+SC_API void sc_send_poll_init(sc_send_poll_t *p, uint32_t interval_ms, uint32_t max_polls);
 /* Starts or restarts the budget; the first poll is due interval_ms after now (the device
  * needs that long to reach the cloud). */
-void sc_send_poll_restart(sc_send_poll_t *p, uint32_t now_ms);
+SC_API void sc_send_poll_restart(sc_send_poll_t *p, uint32_t now_ms);
 /* true: issue a poll now (counted). */
-bool sc_send_poll_due(sc_send_poll_t *p, uint32_t now_ms);
+SC_API bool sc_send_poll_due(sc_send_poll_t *p, uint32_t now_ms);
 /* true once all max_polls have been issued and answered without success: give up
  * (BUSINESS_QUERY_BIND_TOKEN_TIMEOUT). Call after handling each poll's answer. */
-bool sc_send_poll_exhausted(const sc_send_poll_t *p);
-void sc_send_poll_stop(sc_send_poll_t *p);
-uint32_t sc_send_poll_deadline(const sc_send_poll_t *p);
+SC_API bool sc_send_poll_exhausted(const sc_send_poll_t *p);
+SC_API void sc_send_poll_stop(sc_send_poll_t *p);
+SC_API uint32_t sc_send_poll_deadline(const sc_send_poll_t *p);
 
 /* "ab12…" style abbreviation of a secret for display: at most 4 leading characters and an
  * ellipsis; never the whole secret (short secrets show fewer characters). */
-void sc_send_abbrev(const char *secret, char *out, size_t cap);
+SC_API void sc_send_abbrev(const char *secret, char *out, size_t cap);
 
 #ifdef __cplusplus
 }

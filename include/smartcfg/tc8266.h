@@ -41,18 +41,18 @@ typedef struct {
  * cased token format still works, and refuse everything else (NUL, control, non-ASCII,
  * quotes, spaces, over-long): such a token is never bound. */
 #define SC_TC8266_TOKEN_MIN 1
-bool sc_tc8266_token_valid(const char *token);
+SC_API bool sc_tc8266_token_valid(const char *token);
 
 /* Parses one datagram. A NUL anywhere (raw or as the \u0000 escape) is a malformed request
  * (err 2, sub 201); a token that fails sc_tc8266_token_valid is err 2, sub 204. On failure returns SC_ERR_FORMAT (or SC_ERR_RANGE / SC_ERR_UNSUPPORTED)
  * and sets *err_id / *sub_id to what the app is told (err 2, sub 201 JSON / 204 AP info /
  * 208 unknown cmdType). Never reads past len; len > SC_TC8266_DGRAM_MAX is refused unparsed. */
-sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *out, uint16_t *err_id, int32_t *sub_id);
+SC_API sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *out, uint16_t *err_id, int32_t *sub_id);
 
 /* {"cmdType":2,"productId":..,"deviceName":..,"productRegion":..,"protoVersion":"2.0"}\r\n */
-sc_err_t sc_tc8266_build_identity(char *out, size_t cap, const sc_identity_t *id, size_t *len);
+SC_API sc_err_t sc_tc8266_build_identity(char *out, size_t cap, const sc_identity_t *id, size_t *len);
 /* {"cmdType":2,"deviceReply":"Current_Error"|"Previous_Error","log":"<text> (<err>, <sub>)"}\r\n */
-sc_err_t sc_tc8266_build_error(char *out, size_t cap, bool previous, uint16_t err_id, int32_t sub_id, size_t *len);
+SC_API sc_err_t sc_tc8266_build_error(char *out, size_t cap, bool previous, uint16_t err_id, int32_t sub_id, size_t *len);
 /* A device's reply as the app reads it (either form). */
 #define SC_TC8266_LOG_TEXT_MAX 159   /* longer "log" texts are cut: they are for people */
 typedef struct {
@@ -71,7 +71,7 @@ typedef struct {
  * (product id and device name, both non-empty and within the limits), an error report, or
  * other_cmd. SC_ERR_FORMAT: anything else, with out->why. Strings are copied as received:
  * a caller that prints them neutralises control characters. */
-sc_err_t sc_tc8266_parse_reply(const void *buf, size_t len, sc_tc8266_reply_t *out, size_t *used);
+SC_API sc_err_t sc_tc8266_parse_reply(const void *buf, size_t len, sc_tc8266_reply_t *out, size_t *used);
 
 #ifdef __cplusplus
 }

@@ -37,6 +37,33 @@ for lib in libsmartcfg.a libsmartcfg-posix.a; do
 done
 ok "global symbols of libsmartcfg.a and libsmartcfg-posix.a: sc_* and the compat API only"
 
+# libsmartcfg.so exports the public API and nothing else (SC_API, include/smartcfg/export.h):
+# an exported internal becomes ABI a user can link against and clashes with a firmware's own
+# names. The public API is what the installed headers declare: run through the preprocessor
+# with the library's module switches (smartcfg.pc), every name followed by "(" (a prototype,
+# also as "(name)(" when a macro of that name exists; a function-pointer member is "(*name)(",
+# not counted) or declared extern. Both ways: no export outside that set, and no public
+# function of libsmartcfg.a missing from the .so.
+for h in "$P"/include/smartcfg/*.h; do echo "#include <smartcfg/${h##*/}>"; done >"$T/api.c"
+# shellcheck disable=SC2046
+cc -std=c11 -E -P $(PKG_CONFIG_PATH=$P/lib/pkgconfig pkg-config --cflags smartcfg) "$T/api.c" >"$T/api.i" ||
+    fail "preprocess the installed headers"
+{ grep -oE '\b[A-Za-z_][A-Za-z0-9_]*[[:space:]]*\(' "$T/api.i" | tr -d '( \t'
+  grep -oE '\([A-Za-z_][A-Za-z0-9_]*\)[[:space:]]*\(' "$T/api.i" | tr -d '() \t'  # (name)(: kept from a macro
+  grep -oE '\bextern\b[^;(]*\b[A-Za-z_][A-Za-z0-9_]*[[:space:]]*[[;]' "$T/api.i" | grep -oE '[A-Za-z_][A-Za-z0-9_]*[[:space:]]*[[;]$' | tr -d '[; \t' || true
+} | sort -u >"$T/declared"
+grep -qx sc_device_init "$T/declared" || fail "no public declarations found in the installed headers"
+nm -D --defined-only "$P/lib/libsmartcfg.so" | awk 'NF == 3 { print $3 }' | sort -u >"$T/so_exports"
+foreign=$(grep -v '^sc_' "$T/so_exports" | grep -vxF -f <(echo "$compat") || true)
+[ -z "$foreign" ] || fail "libsmartcfg.so exports names outside sc_*: ${foreign//$'\n'/ }"
+internal=$(grep '^sc_' "$T/so_exports" | grep -vxF -f "$T/declared" || true)
+[ -z "$internal" ] || fail "libsmartcfg.so exports $(echo "$internal" | wc -l) names no installed header declares: ${internal//$'\n'/ }"
+nm -g --defined-only "$P/lib/libsmartcfg.a" | awk 'NF == 3 && $2 == "T" { print $3 }' | sort -u |
+    grep -xF -f "$T/declared" >"$T/static_api" || true
+hidden=$(comm -23 "$T/static_api" "$T/so_exports")
+[ -z "$hidden" ] || fail "public functions libsmartcfg.so does not export (no SC_API?): ${hidden//$'\n'/ }"
+ok "libsmartcfg.so exports exactly the public API: $(wc -l <"$T/so_exports") names, each declared in an installed header"
+
 ver=$(sed -n 's/^#define SMARTCFG_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' "$SC_SRC/include/smartcfg/version.h" | paste -sd.)
 [ "$("$P/bin/smartcfg" --version)" = "smartcfg $ver" ] || fail "smartcfg --version: $("$P/bin/smartcfg" --version)"
 [ "$(PKG_CONFIG_PATH=$P/lib/pkgconfig pkg-config --modversion smartcfg)" = "$ver" ] || fail "smartcfg.pc version"
