@@ -267,8 +267,11 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
         cs->sweep_at = now_ms;
         return visit_start(cs, rx != NULL, now_ms, until_ms);
     }
-    uint8_t lc = rx ? sc_et_rx_pinned_channel(rx, now_ms) : 0;
-    if (!lc && front && !sc_et_rx_locked_channel(rx))
+    /* a front without v1 in its mask feeds v1's decoder all the same, as the search's sensor
+     * (receiver.c): its locks then pin nothing and hold no look */
+    int v1 = rx && (!front || (sc_receiver_protocols(front) & SC_PROTO_ESPTOUCH_V1));
+    uint8_t lc = v1 ? sc_et_rx_pinned_channel(rx, now_ms) : 0;
+    if (!lc && front && !(v1 && sc_et_rx_locked_channel(rx)))
         lc = sc_receiver_locked_channel(front); /* a v2 or AirKiss lock (they need frames of
                                                    their protocol's structure) pins until it expires */
     if (lc) {
@@ -301,8 +304,7 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
     uint32_t w = visit < SC_CHANSEARCH_LOOK_MS ? visit + 1u : SC_CHANSEARCH_LOOK_MS;
     int cand = rx && (sc_et_rx_candidate(rx, ch, now_ms, w) ||
                       (front && sc_receiver_stream_candidate(front, ch, now_ms, w)));
-    if (rx && cs->extends < SC_CHANSEARCH_MAX_EXTEND &&
-        sc_et_rx_recent_activity(rx, ch, now_ms, visit + 1u)) {
+    if (v1 && cs->extends < SC_CHANSEARCH_MAX_EXTEND && sc_et_rx_recent_activity(rx, ch, now_ms, visit + 1u)) {
         /* two triplets agree on an offset: a lock needs a third */
         cs->extends++;
         cs->rewait = 0;

@@ -304,10 +304,17 @@ static int ak_opens(unsigned len) { return len - 1u < SC_RX_OFFSET_MAX_DEFAULT +
 #endif
 
 /* v1's event, the first of the frame (out of line, as the others' below). Returns the front's
- * best rank. */
-static SC_NOINLINE int v1_event(sc_rx_event_t *ev, const sc_et_event_t *e)
+ * best rank. A front without v1 in its mask still feeds v1's decoder (sc_receiver_feed) and
+ * drops its events here; a session v1 finished is forgotten at once, so that its tracker goes
+ * on hearing. */
+static SC_NOINLINE int v1_event(rx_state_t *r, sc_rx_event_t *ev, const sc_et_event_t *e)
 {
     int best = 0;
+    if (!(r->protocols & SC_PROTO_ESPTOUCH_V1)) {
+        if (e->type == SC_ET_EV_DONE)
+            (void)sc_et_rx_resume(&r->v1);
+        return 0;
+    }
     note(ev, &best, e->type, SC_PROTO_ESPTOUCH_V1, e->channel, e->offset, e->known, e->needed);
     if (e->type == SC_ET_EV_DONE)
         from_v1(&ev->result, &e->result);
@@ -388,16 +395,21 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
      * without them the frame is an ordinary QoS frame of the same stream). */
     sc_rxkey_t key;
     unsigned use = sc_rxkey(f, &key);
-    /* the protocol mask is read where it is tested: the v2 and AirKiss tests are rarely reached,
-     * and a copy kept across v1's call took a stack slot on every frame (no decoder writes it) */
-    unsigned v1_lock = 0; /* the frame's v1 stream is locked (read for AirKiss) */
-    if (r->protocols & SC_PROTO_ESPTOUCH_V1) {
+    /* v1's decoder is fed whatever the protocol mask says: its stream tracker is the channel
+     * search's sensor for all three protocols (frames of ESP-TOUCH lengths heard, candidate
+     * traffic, a v2 packet list's head; chansearch.c), and a front without v1 dropped it: a
+     * device listening for v2 or AirKiss alone that hopped never stayed on its phone's channel
+     * (test_search_each_protocol). Without v1 in the mask v1_event drops its events and the
+     * search ignores its locks. The mask is read where it is tested: the v2 and AirKiss tests
+     * are rarely reached, and a copy kept across v1's call took a stack slot on every frame. */
+    unsigned v1_lock; /* the frame's v1 stream is locked (read for AirKiss) */
+    {
         sc_et_event_t e;
         sc_et_ev_none(&e); /* v1's feeds leave it to their caller */
         v1_lock = (use & SC_RXKEY_V1) ? sc_et_rx_feed_key(&r->v1, &key, now_ms, &e)
                                       : sc_et_rx_feed_nokey(&r->v1, now_ms, &e);
         if (e.type != SC_ET_EV_NONE)
-            best = v1_event(ev, &e);
+            best = v1_event(r, ev, &e);
     }
 #if SMARTCFG_WITH_ESPTOUCH_V2 || SMARTCFG_WITH_AIRKISS
     /* the stream decoders count only the frames they can key */
@@ -469,7 +481,8 @@ sc_et_event_type_t sc_receiver_tick(sc_receiver_t *rs, uint32_t now_ms)
     if (!rs || CS(rs)->run != RXF_RUN)
         return out;
     rx_state_t *r = S(rs);
-    if ((r->protocols & SC_PROTO_ESPTOUCH_V1) && sc_et_rx_tick(&r->v1, now_ms, NULL) == SC_ET_EV_UNLOCKED)
+    /* v1 is ticked whatever the mask says: it is fed so (sc_receiver_feed) */
+    if (sc_et_rx_tick(&r->v1, now_ms, NULL) == SC_ET_EV_UNLOCKED && (r->protocols & SC_PROTO_ESPTOUCH_V1))
         out = SC_ET_EV_UNLOCKED;
 #if SMARTCFG_WITH_ESPTOUCH_V2
     if ((r->protocols & SC_PROTO_ESPTOUCH_V2) && sc_et2_rx_tick(&r->v2, now_ms) == SC_ET_EV_UNLOCKED)
