@@ -545,6 +545,32 @@ static void test_cloud_binding(void **state)
     }
 }
 
+/* Starts the device and plays air through sc_device_on_frame, delivering a frame only while the
+ * radio is tuned to its channel (as a real radio would) and stepping the device at its
+ * deadlines, until it leaves sniffing: it must be joining then. Returns the frames delivered. */
+static size_t air_until_joining(T *t, sc_air_t *air)
+{
+    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
+    uint32_t base = t->fh.now, deadline = sc_device_step(t->dev, t->fh.now);
+    sc_frame_t f;
+    uint32_t at;
+    size_t delivered = 0;
+    while (sc_device_state(t->dev) == SC_DEV_SNIFFING && sc_air_next(air, &f, &at) == SC_OK) {
+        uint32_t now = base + at;
+        while (sc_ms_diff(deadline, now) <= 0) {
+            t->fh.now = deadline;
+            deadline = sc_device_step(t->dev, t->fh.now);
+        }
+        t->fh.now = now;
+        if (sc_device_channel(t->dev) == f.channel) {
+            sc_device_on_frame(t->dev, &f, now);
+            delivered++;
+        }
+    }
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_JOINING);
+    return delivered;
+}
+
 /* End to end on the device side: encoder-generated frames from the air simulator through
  * sc_device_on_frame, delivered only while the radio is tuned to the frame's channel (as a
  * real radio would), to credentials, join and the token handshake. */
@@ -561,25 +587,7 @@ static void test_air_frames_to_done(void **state)
     ac.foreign = 0.5;
     ac.seed = 7;
     assert_int_equal(sc_air_init(&air, &ac), SC_OK);
-    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
-    uint32_t base = t->fh.now, deadline = sc_device_step(t->dev, t->fh.now);
-    sc_frame_t f;
-    uint32_t at;
-    size_t delivered = 0;
-    while (sc_device_state(t->dev) == SC_DEV_SNIFFING && sc_air_next(&air, &f, &at) == SC_OK) {
-        uint32_t now = base + at;
-        while (sc_ms_diff(deadline, now) <= 0) {
-            t->fh.now = deadline;
-            deadline = sc_device_step(t->dev, t->fh.now);
-        }
-        t->fh.now = now;
-        if (sc_device_channel(t->dev) == f.channel) {
-            sc_device_on_frame(t->dev, &f, now);
-            delivered++;
-        }
-    }
-    assert_int_equal(sc_device_state(t->dev), SC_DEV_JOINING);
-    assert_true(delivered > 0);
+    assert_true(air_until_joining(t, &air) > 0);
     assert_true(t->fh.channel_sets >= 1);
     assert_int_equal(t->fh.join_ssid_len, 4);
     assert_memory_equal(t->fh.join_ssid, "MyAP", 4);
@@ -631,21 +639,7 @@ static void test_air_v2_reserved_to_app(void **state)
     ac.channel = 6;
     ac.seed = 9;
     assert_int_equal(sc_air_init(&air, &ac), SC_OK);
-    assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
-    uint32_t base = t->fh.now, deadline = sc_device_step(t->dev, t->fh.now);
-    sc_frame_t f;
-    uint32_t at;
-    while (sc_device_state(t->dev) == SC_DEV_SNIFFING && sc_air_next(&air, &f, &at) == SC_OK) {
-        uint32_t now = base + at;
-        while (sc_ms_diff(deadline, now) <= 0) {
-            t->fh.now = deadline;
-            deadline = sc_device_step(t->dev, t->fh.now);
-        }
-        t->fh.now = now;
-        if (sc_device_channel(t->dev) == f.channel)
-            sc_device_on_frame(t->dev, &f, now);
-    }
-    assert_int_equal(sc_device_state(t->dev), SC_DEV_JOINING);
+    assert_true(air_until_joining(t, &air) > 0);
     assert_memory_equal(t->fh.join_pwd, PASSWORD, strlen(PASSWORD));
     int creds_seen = 0, lock_v2 = 0;
     for (size_t i = 0; i < t->nev; i++) {
