@@ -168,7 +168,7 @@ sc_err_t sc_chansearch_init(sc_chansearch_t *pub, const uint8_t *channels, size_
  * glances save pays for that wait. The dual-band DTIM line with v2's front lost about 2 points
  * (100 ms DTIM only: a sweep of 36 x 24 ms steps the AP channel's visits 64 ms across that
  * period, and glances make the sweep's length vary; with 102, 205 or 307 ms it gained). */
-static uint8_t visit_start(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_ms)
+SC_OUTLINE static uint8_t visit_start(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_ms)
 {
     glance = glance && (!cs->swept || cs->v2);
     cs->extends = 0;

@@ -1382,7 +1382,7 @@ static void session_progress(rx_state_t *r, stream_t *s, session_t *x, evbuf_t *
  * position (docs/protocol/esptouch-v1.md#transmission-order: 0..4, then a BSSID byte before every three regular bytes, BSSID
  * bytes left over at the end). Closed forms when all six BSSID bytes are interleaved (T >= 23),
  * else the encoder's rule walked step by step. */
-static unsigned order_walk(unsigned t, unsigned want_idx, unsigned want_pos, int by_pos)
+SC_OUTLINE static unsigned order_walk(unsigned t, unsigned want_idx, unsigned want_pos, int by_pos)
 {
     unsigned n = 5, reg = 5, bss = 0;
     while (reg < t || bss < SC_MAC_LEN) {
@@ -1454,7 +1454,7 @@ static unsigned order_t_hint(unsigned i, unsigned j)
 }
 
 /* T for the stream clock: byte 0 when known, else the schedule's hint. */
-static unsigned session_clock_t(const session_t *x)
+SC_OUTLINE static unsigned session_clock_t(const session_t *x)
 {
     if (cnt_get(x, 0) && x->val[0] >= 10 && x->val[0] <= 105)
         return x->val[0];
@@ -1884,6 +1884,20 @@ static RX_HOT_INLINE int feed_running(const sc_et_rx_t *rx, sc_et_event_t *ev)
     return 0;
 }
 
+/* An event's fields for the caller (a frame with an event, rare): out of line in a size build,
+ * where its two inlined copies cost 58 bytes more than one. */
+SC_OUTLINE static void ev_copy(sc_et_event_t *ev, const evbuf_t *e)
+{
+    /* field by field: a whole-struct copy is a ~150-byte memcpy */
+    ev->type = e->type;
+    ev->channel = e->channel;
+    ev->offset = e->offset;
+    mac_cpy(ev->bssid, e->bssid);
+    mac_cpy(ev->sender, e->sender);
+    ev->known = e->known;
+    ev->needed = e->needed;
+}
+
 /* The caller's event from the feed's: every field but the result (defined for DONE alone). */
 static void ev_fields(sc_et_event_t *ev, const evbuf_t *e)
 {
@@ -1898,14 +1912,7 @@ static void ev_fields(sc_et_event_t *ev, const evbuf_t *e)
         mac_zero(ev->sender);
         ev->known = ev->needed = 0;
     } else {
-        /* field by field: a whole-struct copy is a ~150-byte memcpy */
-        ev->type = e->type;
-        ev->channel = e->channel;
-        ev->offset = e->offset;
-        mac_cpy(ev->bssid, e->bssid);
-        mac_cpy(ev->sender, e->sender);
-        ev->known = e->known;
-        ev->needed = e->needed;
+        ev_copy(ev, e);
     }
 }
 
@@ -1949,7 +1956,7 @@ sc_et_event_type_t sc_et_rx_tick(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t 
 
 /* The channel of the lock with the most valid triplets; with pin_only, only among the locks
  * that still pin the channel search (see sc_et_rx_pinned_channel). */
-static uint8_t best_lock_channel(const rx_state_t *r, int pin_only, uint32_t now_ms)
+SC_OUTLINE static uint8_t best_lock_channel(const rx_state_t *r, int pin_only, uint32_t now_ms)
 {
     const stream_t *best = NULL;
     for (unsigned i = 0; i < RX_NSTREAMS; i++) {

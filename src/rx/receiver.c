@@ -181,15 +181,12 @@ sc_err_t sc_receiver_resume(sc_receiver_t *rs)
     return SC_OK;
 }
 
-static int rank(sc_et_event_type_t t)
+/* How much an event matters (DONE 4, LOCKED 3, UNLOCKED 2, PROGRESS 1, NONE 0), by the enum's
+ * order: a table, smaller than the switch GCC -Os inlined into the three callers. */
+SC_OUTLINE static int rank(sc_et_event_type_t t)
 {
-    switch (t) {
-    case SC_ET_EV_DONE: return 4;
-    case SC_ET_EV_LOCKED: return 3;
-    case SC_ET_EV_UNLOCKED: return 2;
-    case SC_ET_EV_PROGRESS: return 1;
-    default: return 0;
-    }
+    static const uint8_t r[] = { 0, 3, 1, 4, 2 };
+    return (unsigned)t < sizeof r ? r[t] : 0;
 }
 
 static void from_v1(sc_rx_result_t *o, const sc_et_result_t *v)
