@@ -12,6 +12,7 @@
  * seen twice. All state is caller-owned. */
 #include <string.h>
 
+#include "../common/outline.h"
 #include "../common/state.h"
 #include "../rx/rxkey.h"
 #include "ak_stream.h"
@@ -241,7 +242,7 @@ static void vote_prefix(ak_state_t *r, ak_session_t *x, unsigned p, unsigned w)
 }
 
 /* --- streams ------------------------------------------------------------------------------ */
-static sc_rxtab_t table(const ak_state_t *r)
+SC_OUTLINE static sc_rxtab_t table(const ak_state_t *r)
 {
     /* a searching stream heard within 20 ms may be in the middle of its guide run */
     sc_rxtab_t t = { (void *)r->st, AK_NST, sizeof r->st[0], 20, r->cfg.idle_unlock_ms };
