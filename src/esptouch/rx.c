@@ -126,13 +126,6 @@ typedef struct {
 #else
 #define RX_UNROLL_STREAMS
 #endif
-/* ... except in a size build, for a walk that is not per-frame (the victim walk, run by an
- * opening frame alone): unrolled it is 200 bytes of a Cortex-M4's flash (docs/m4.md). */
-#if defined(__OPTIMIZE_SIZE__)
-#define RX_UNROLL_STREAMS_SPEED
-#else
-#define RX_UNROLL_STREAMS_SPEED RX_UNROLL_STREAMS
-#endif
 
 static RX_HOT_INLINE unsigned cnt_get(const session_t *x, unsigned i)
 {
@@ -1147,11 +1140,10 @@ static stream_t *stream_find(rx_state_t *r, const skey_t *k, unsigned len, uint3
          * (each slot one state test on the common path, a searching one first); only when none
          * was heard before now (a burst within one millisecond) does the second walk below take
          * the first of the oldest. With no free slot, the next victims are queued (vq_build).
-         * Not unrolled in a size build, unlike the key walk above: an opening frame alone walks
-         * it, and the unrolled copy was 200 bytes of flash for ~3 instructions at the M4 median
+         * Not unrolled, unlike the key walk above: an opening frame alone walks it, and the
+         * unrolled copy was 200 bytes of flash for ~3 instructions at the M4 median
          * (docs/m4.md, the receivers' size round). */
         uint32_t vms = now; /* the victim's last_ms */
-        RX_UNROLL_STREAMS_SPEED
         for (unsigned i = 0; i < RX_NSTREAMS; i++) {
             const stream_t *s = &r->st[i];
             if (s->state == ST_SEARCH) {
