@@ -1139,11 +1139,9 @@ static stream_t *stream_find(rx_state_t *r, const skey_t *k, unsigned len, uint3
          * now is older than any that is not, so the walk needs no "none yet" state per slot
          * (each slot one state test on the common path, a searching one first); only when none
          * was heard before now (a burst within one millisecond) does the second walk below take
-         * the first of the oldest. With no free slot, the next victims are queued (vq_build).
-         * Not unrolled, unlike the key walk above: an opening frame alone walks it, and the
-         * unrolled copy was 200 bytes of flash for ~3 instructions at the M4 median
-         * (docs/m4.md, the receivers' size round). */
+         * the first of the oldest. With no free slot, the next victims are queued (vq_build). */
         uint32_t vms = now; /* the victim's last_ms */
+        RX_UNROLL_STREAMS
         for (unsigned i = 0; i < RX_NSTREAMS; i++) {
             const stream_t *s = &r->st[i];
             if (s->state == ST_SEARCH) {
