@@ -185,6 +185,9 @@ sc_err_t sc_receiver_resume(sc_receiver_t *rs)
  * order: a table, smaller than the switch GCC -Os inlined into the three callers. */
 SC_OUTLINE static int rank(sc_et_event_type_t t)
 {
+    _Static_assert(SC_ET_EV_NONE == 0 && SC_ET_EV_LOCKED == 1 && SC_ET_EV_PROGRESS == 2 && SC_ET_EV_DONE == 3 &&
+                       SC_ET_EV_UNLOCKED == 4,
+                   "rank's table follows sc_et_event_type_t");
     static const uint8_t r[] = { 0, 3, 1, 4, 2 };
     return (unsigned)t < sizeof r ? r[t] : 0;
 }
