@@ -37,14 +37,6 @@ int sc_v2_layout(v2_layout_t *l, unsigned p, unsigned r, unsigned s, int enc_p, 
     return 0;
 }
 
-static int encoded(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] & 0x80u)
-            return 1;
-    return 0;
-}
-
 static void push_planes(sc_et2_encoder_t *e, const uint8_t b[6], unsigned nplanes)
 {
     for (unsigned i = 0; i < nplanes; i++)
@@ -52,8 +44,11 @@ static void push_planes(sc_et2_encoder_t *e, const uint8_t b[6], unsigned nplane
 }
 
 /* 1 when p[0..n) is well-formed UTF-8 (RFC 3629: shortest form, no surrogates, at most
- * U+10FFFF). What an encrypted password with high bytes must be (v2_int.h). */
-int sc_v2_utf8_ok(const uint8_t *p, unsigned n)
+ * U+10FFFF). AES-CBC carries no MAC, so with a one-byte PKCS#7 pad one wrong key in 256
+ * decrypts to something the pad accepts: an encrypted password with a byte >= 0x80 must
+ * therefore also be UTF-8 (what the apps send) for the receiver to take it, and the encoder
+ * refuses to encrypt one that is not (sc_et2_can_encrypt, both sides). */
+static int utf8_ok(const uint8_t *p, unsigned n)
 {
     for (unsigned i = 0; i < n;) {
         unsigned c = p[i], more, min;
@@ -90,7 +85,7 @@ int sc_v2_utf8_ok(const uint8_t *p, unsigned n)
 
 int sc_et2_can_encrypt(const uint8_t *password, unsigned len)
 {
-    return !encoded(password, len) || sc_v2_utf8_ok(password, len);
+    return !v2_encoded(password, len) || utf8_ok(password, len);
 }
 
 sc_err_t sc_et2_encode(sc_et2_encoder_t *enc, const sc_et2_params_t *p, sc_et2_pad_fn pad, void *user)
@@ -106,7 +101,7 @@ sc_err_t sc_et2_encode(sc_et2_encoder_t *enc, const sc_et2_params_t *p, sc_et2_p
     const unsigned pl = p->password_len, rl = p->reserved_len, sl = p->ssid_len;
     /* Nothing to encrypt means no encryption, whatever was asked (the reference does the same). */
     unsigned sec = (pl + rl) ? p->security : 0u;
-    int ep = encoded(p->password, pl), er = encoded(p->reserved, rl), es = encoded(p->ssid, sl);
+    int ep = v2_encoded(p->password, pl), er = v2_encoded(p->reserved, rl), es = v2_encoded(p->ssid, sl);
     if (sec && !sc_et2_can_encrypt(p->password, pl))
         return SC_ERR_INVAL; /* the receiver would take it for a wrong key (v2_int.h) */
     v2_layout_t lay;

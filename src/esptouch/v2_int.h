@@ -22,11 +22,15 @@ typedef struct {
  * "encoded" bits and the effective security. 0, or -1 when more than 40 body groups. */
 int sc_v2_layout(v2_layout_t *l, unsigned p, unsigned r, unsigned s, int enc_p, int enc_r, int enc_s,
                  unsigned security);
-/* 1 when p[0..n) is well-formed UTF-8. AES-CBC carries no MAC, so with a one-byte PKCS#7 pad
- * one wrong key in 256 decrypts to something the pad accepts; an encrypted password with a
- * byte >= 0x80 must therefore also be UTF-8 (what the apps send) for the receiver to take it,
- * and the encoder refuses to encrypt one that is not. */
-int sc_v2_utf8_ok(const uint8_t *p, unsigned n);
+/* The header's "encoded" bit of a field: 1 when a byte is >= 0x80 (the encoder sets it, the
+ * receiver checks the decoded bytes against it). */
+static inline int v2_encoded(const uint8_t *p, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (p[i] & 0x80u)
+            return 1;
+    return 0;
+}
 /* Plane i (0..7) of a 6-byte group: bit i of each byte, byte 0 in bit 5. */
 static inline uint8_t v2_plane(const uint8_t b[6], unsigned i)
 {

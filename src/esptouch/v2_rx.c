@@ -355,14 +355,6 @@ static unsigned seg_bytes(const v2_session_t *x, const v2_layout_t *lay, unsigne
     return 0;
 }
 
-static int any_high(const uint8_t *p, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        if (p[i] & 0x80u)
-            return 1;
-    return 0;
-}
-
 /* All groups valid: assemble, decrypt and cross-check. 0 = a result, -1 = inconsistent. */
 static int session_finish(v2_state_t *r, const v2_session_t *x, const v2_stream_t *s, sc_et2_result_t *res)
 {
@@ -373,7 +365,7 @@ static int session_finish(v2_state_t *r, const v2_session_t *x, const v2_stream_
     unsigned sl = h[0] & 0x7Fu, pl = h[1] & 0x7Fu, rl = h[2] & 0x7Fu, sec = (h[4] >> 1) & 3u;
     memset(res, 0, sizeof *res);
     res->ssid_len = (uint8_t)seg_bytes(x, &lay, V2_SEG_SSID, res->ssid);
-    if (res->ssid_len != sl || any_high(res->ssid, sl) != (h[0] >> 7))
+    if (res->ssid_len != sl || v2_encoded(res->ssid, sl) != (h[0] >> 7))
         return -1;
     res->security = (uint8_t)sec;
     res->port_mark = (uint8_t)((h[4] >> 3) & 3u);
@@ -388,7 +380,7 @@ static int session_finish(v2_state_t *r, const v2_session_t *x, const v2_stream_
         } else {
             if (seg_bytes(x, &lay, V2_SEG_PWD, buf) != pl || seg_bytes(x, &lay, V2_SEG_RES, buf + pl) != rl)
                 return -1;
-            if (any_high(buf, pl) != (h[1] >> 7) || any_high(buf + pl, rl) != (h[2] >> 7))
+            if (v2_encoded(buf, pl) != (h[1] >> 7) || v2_encoded(buf + pl, rl) != (h[2] >> 7))
                 return -1;
         }
         memcpy(res->password, buf, pl);
@@ -420,10 +412,11 @@ static int session_finish(v2_state_t *r, const v2_session_t *x, const v2_stream_
          * an ASCII password or reserved data must decrypt to bytes all < 0x80 (2^-8 a byte),
          * an encoded one to at least one high byte. An encoded password is also the UTF-8 the
          * apps send (random bytes with a high byte are UTF-8 about once in 7000 at 15 bytes,
-         * 190 at 8). So a sender encrypting a non-UTF-8 password gets no password here:
-         * nothing could tell it from a wrong key. */
-        if (good && (any_high(pt, pl) != (h[1] >> 7) || any_high(pt + pl, rl) != (h[2] >> 7) ||
-                     ((h[1] >> 7) && !sc_v2_utf8_ok(pt, pl))))
+         * 190 at 8): exactly what the encoder agrees to encrypt (sc_et2_can_encrypt). So a
+         * sender encrypting a non-UTF-8 password gets no password here: nothing could tell it
+         * from a wrong key. */
+        if (good && (v2_encoded(pt, pl) != (h[1] >> 7) || v2_encoded(pt + pl, rl) != (h[2] >> 7) ||
+                     !sc_et2_can_encrypt(pt, pl)))
             good = 0;
         if (good) {
             memcpy(res->password, pt, pl);
