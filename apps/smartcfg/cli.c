@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "sc_posix_event.h"
+#include "smartcfg/esptouch_v2.h"
 #include "smartcfg/version.h"
 
 void sc_cli_init(sc_cli_t *cli, const char *name, sc_cli_usage_fn usage, const void *ctx, int argc, char **argv)
@@ -57,6 +58,20 @@ int sc_cli_usage_error(const sc_cli_t *cli, const char *fmt, ...)
     int rc = report(cli, "usage_error", SC_EXIT_USAGE, fmt, ap);
     va_end(ap);
     return rc;
+}
+
+int sc_cli_v2_options(const sc_cli_t *cli, bool v2, bool key, bool random_iv, bool other, const uint8_t *password,
+                      unsigned password_len)
+{
+    if ((key || random_iv || other) && !v2)
+        return sc_cli_usage_error(cli, "--aes-key, --random-iv, --reserved and --port-mark are ESP-TOUCH v2 options");
+    if (random_iv && !key)
+        return sc_cli_usage_error(cli, "--random-iv needs --aes-key");
+    if (key && !sc_et2_can_encrypt(password, password_len))
+        return sc_cli_usage_error(cli, "--aes-key: the password has bytes >= 0x80 and is not UTF-8: a receiver "
+                                       "cannot tell such a plaintext from a wrong key's, so it is not encrypted "
+                                       "(send it as UTF-8, or without --aes-key)");
+    return 0;
 }
 
 int sc_cli_fail(const sc_cli_t *cli, int code, const char *fmt, ...)

@@ -22,6 +22,7 @@
 #define SMARTCFG_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 int cmd_decode(int argc, char **argv);
@@ -70,6 +71,11 @@ int sc_cli_usage_error(const sc_cli_t *cli, const char *fmt, ...) __attribute__(
 int sc_cli_fail(const sc_cli_t *cli, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* "<name>: warning: <message>" on stderr (never JSON: the run goes on). */
 void sc_cli_warn(const sc_cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The ESP-TOUCH v2 options of `air` and `send`, checked alike: v2 (the protocol is v2), key
+ * (--aes-key), random_iv, other (--reserved or --port-mark), the password that would be
+ * encrypted. 0 when they agree, else the usage error's exit status. */
+int sc_cli_v2_options(const sc_cli_t *cli, bool v2, bool key, bool random_iv, bool other, const uint8_t *password,
+                      unsigned password_len);
 /* Prints "<name> <version>" (stdout). */
 void sc_cli_version(const sc_cli_t *cli);
 

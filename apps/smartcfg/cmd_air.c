@@ -395,15 +395,10 @@ int cmd_air(int argc, char **argv)
     const char *out = argv[optind];
     if (!group_set)
         c.group = c.pairwise;
-    if ((have_key || random_iv || c.reserved_len || c.v2_port_mark) && c.protocol != SC_AIR_PROTO_V2) {
-        return sc_cli_usage_error(&air_cli, "--aes-key, --random-iv, --reserved and --port-mark are ESP-TOUCH v2 options");
-    }
-    if (random_iv && !have_key) {
-        return sc_cli_usage_error(&air_cli, "--random-iv needs --aes-key");
-    }
-    if (have_key && !sc_et2_can_encrypt(c.creds.password, c.creds.password_len)) {
-        return sc_cli_usage_error(&air_cli, "--aes-key: the password has bytes >= 0x80 and is not UTF-8: a receiver cannot tell such a plaintext from a wrong key's, so it is not encrypted (send it as UTF-8, or without --aes-key)");
-    }
+    int v2rc = sc_cli_v2_options(&air_cli, c.protocol == SC_AIR_PROTO_V2, have_key, random_iv,
+                                 c.reserved_len || c.v2_port_mark, c.creds.password, c.creds.password_len);
+    if (v2rc)
+        return v2rc;
     c.v2_security = (uint8_t)(have_key ? (random_iv ? 2 : 1) : 0);
     if (sc_et_creds_check(&c.creds) != SC_OK) {
         return sc_cli_usage_error(&air_cli, "SSID must be 1..32 bytes, password 0..64, together at most 113");

@@ -771,12 +771,10 @@ static int check_options(send_app_t *a, int argc, char **argv)
     if (!a->cfg.access_token)
         a->cfg.access_token = getenv("SC_ACCESS_TOKEN");
     sc_send_extra_t *x = &a->cfg.extra;
-    if ((x->key || x->random_iv || x->reserved_len || x->port_mark) && a->cfg.proto != SC_PROTO_ESPTOUCH_V2)
-        return sc_cli_usage_error(&a->cli, "--aes-key, --random-iv, --reserved and --port-mark are ESP-TOUCH v2 options");
-    if (x->random_iv && !x->key)
-        return sc_cli_usage_error(&a->cli, "--random-iv needs --aes-key");
-    if (x->key && !sc_et2_can_encrypt(a->cfg.creds.password, a->cfg.creds.password_len))
-        return sc_cli_usage_error(&a->cli, "--aes-key: the password has bytes >= 0x80 and is not UTF-8: a receiver cannot tell such a plaintext from a wrong key's, so it is not encrypted (send it as UTF-8, or without --aes-key)");
+    int v2rc = sc_cli_v2_options(&a->cli, a->cfg.proto == SC_PROTO_ESPTOUCH_V2, x->key != NULL, x->random_iv,
+                                 x->reserved_len || x->port_mark, a->cfg.creds.password, a->cfg.creds.password_len);
+    if (v2rc)
+        return v2rc;
     struct timespec rs;
     clock_gettime(CLOCK_REALTIME, &rs);
     srand((unsigned)rs.tv_nsec ^ (unsigned)getpid());

@@ -34,6 +34,10 @@ check 2 'printable ASCII' --ssid x --password S3cretPw $OK --token 'a b'
 check 2 'count' --ssid x --password S3cretPw $OK --count -1
 check 2 'timeout' --ssid x --password S3cretPw $OK --timeout 0
 check 2 'unknown option' --ssid x --password S3cretPw $OK --frobnicate
+# the v2 options, checked alike by send and air (cli.c, sc_cli_v2_options)
+check 2 'are ESP-TOUCH v2 options' --ssid x --password S3cretPw $OK --reserved ab
+check 2 'random-iv needs --aes-key' --ssid x --password S3cretPw $OK --protocol v2 --random-iv
+check 2 'is not UTF-8' --ssid x --password-hex ff41 $OK --protocol v2 --aes-key 1234567890123456
 check 0 'usage: smartcfg send' --help
 check 0 'usage: smartcfg send' -h
 check 0 '^smartcfg send [0-9]' --version
