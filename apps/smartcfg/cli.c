@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "sc_posix_event.h"
 #include "smartcfg/esptouch_v2.h"
+#include "smartcfg/receiver.h"
 #include "smartcfg/version.h"
 
 void sc_cli_init(sc_cli_t *cli, const char *name, sc_cli_usage_fn usage, const void *ctx, int argc, char **argv)
@@ -71,6 +72,41 @@ int sc_cli_v2_options(const sc_cli_t *cli, bool v2, bool key, bool random_iv, bo
         return sc_cli_usage_error(cli, "--aes-key: the password has bytes >= 0x80 and is not UTF-8: a receiver "
                                        "cannot tell such a plaintext from a wrong key's, so it is not encrypted "
                                        "(send it as UTF-8, or without --aes-key)");
+    return 0;
+}
+
+int sc_cli_protocols(const sc_cli_t *cli, const char *opt, const char *list, unsigned *mask)
+{
+    unsigned acc = 0;
+    const char *p = list;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        char item[24];
+        unsigned m = 0;
+        sc_err_t e = SC_ERR_INVAL;
+        if (n > 0 && n < sizeof item) {
+            memcpy(item, p, n);
+            item[n] = 0;
+            e = sc_proto_parse(item, &m);
+        } else {
+            snprintf(item, sizeof item, "%.*s%s", n ? 16 : 0, p, n ? "..." : "");
+        }
+        if (!n)
+            return sc_cli_usage_error(cli, "%s '%s': an empty item (want a list of v1, v2, airkiss)", opt, list);
+        if (e == SC_ERR_UNSUPPORTED)
+            return sc_cli_usage_error(cli, "%s '%s': %s is not in this build", opt, list, item);
+        if (e != SC_OK)
+            return sc_cli_usage_error(cli, "%s '%s': unknown protocol '%s' (want a list of v1, v2, airkiss)", opt,
+                                      list, item);
+        if (m & acc)
+            return sc_cli_usage_error(cli, "%s '%s': '%s' repeats a protocol already in the list (name each once)",
+                                      opt, list, item);
+        acc |= m;
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    *mask = acc;
     return 0;
 }
 

@@ -76,6 +76,11 @@ void sc_cli_warn(const sc_cli_t *cli, const char *fmt, ...) __attribute__((forma
  * encrypted. 0 when they agree, else the usage error's exit status. */
 int sc_cli_v2_options(const sc_cli_t *cli, bool v2, bool key, bool random_iv, bool other, const uint8_t *password,
                       unsigned password_len);
+/* A --protocols list (v1,v2,airkiss; aliases and "all" as sc_proto_parse takes them) into *mask,
+ * each protocol named once: 0, else the usage error's status with a message naming the bad item
+ * (unknown, empty, left out of this build, or a protocol an earlier item already named:
+ * "v1,v1", "v1,esptouch-v1", "all,v2"). opt: the option as the message shows it. */
+int sc_cli_protocols(const sc_cli_t *cli, const char *opt, const char *list, unsigned *mask);
 /* Prints "<name> <version>" (stdout). */
 void sc_cli_version(const sc_cli_t *cli);
 

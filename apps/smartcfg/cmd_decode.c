@@ -626,9 +626,9 @@ int cmd_decode(int argc, char **argv)
             continue;
         }
         if (o == 'p') {
-            if (sc_proto_parse(optarg, &protocols) != SC_OK) {
-                return sc_cli_usage_error(&cli, "bad --protocols '%s': expected a list of v1, v2, airkiss", optarg);
-            }
+            int rc = sc_cli_protocols(&cli, "--protocols", optarg, &protocols);
+            if (rc)
+                return rc;
             continue;
         }
         return sc_cli_usage_error(&cli, "unknown option '%s'", argv[optind - 1]);

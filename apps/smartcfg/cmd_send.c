@@ -620,7 +620,8 @@ static int protocol_option(send_app_t *a, int o, char *v)
     switch (o) {
     case O_PROTOCOL: {
         unsigned m;
-        if (sc_proto_parse(v, &m) != SC_OK ||
+        /* one name: a list ("v1,v1", "v1,esptouch") is not a protocol, even when it names one */
+        if (strchr(v, ',') || sc_proto_parse(v, &m) != SC_OK ||
             (m != SC_PROTO_ESPTOUCH_V1 && m != SC_PROTO_ESPTOUCH_V2 && m != SC_PROTO_AIRKISS))
             return sc_cli_usage_error(&a->cli, "--protocol '%s': one of v1, v2, airkiss", v);
         a->cfg.proto = (sc_proto_t)m;

@@ -444,8 +444,11 @@ static int check_channels(device_opts_t *o)
 static int check_protocols(device_opts_t *o)
 {
     unsigned mask = SC_PROTO_ALL;
-    if (o->val_[O_PROTOCOLS] && sc_proto_parse(o->val_[O_PROTOCOLS], &mask) != SC_OK)
-        return sc_cli_usage_error(&o->cli, "--protocols: want a list of v1, v2, airkiss");
+    if (o->val_[O_PROTOCOLS]) {
+        int rc = sc_cli_protocols(&o->cli, "--protocols", o->val_[O_PROTOCOLS], &mask);
+        if (rc)
+            return rc;
+    }
     o->device.protocols = (uint8_t)mask;
     const char *k = o->val_[O_AES_KEY];
     if (k) {

@@ -38,6 +38,15 @@ grep -q "^smartcfg cloud: unexpected argument 'stray'" "$TMP/err" || fail "cloud
 [ "$(run air --channel 0 out.pcap)" = 2 ] || fail "air --channel 0"
 grep -q "^smartcfg air: bad --channel '0'" "$TMP/err" || fail "air bad value message"
 [ "$(run air)" = 2 ] || fail "air without OUT"
+# a protocol named twice is a usage error naming the repeat, in every command taking a list
+# (decode --protocols; device's in device_cli.sh) or one protocol (send/air --protocol)
+[ "$(run decode --json --protocols v2,airkiss,v2 x.pcap)" = 2 ] || fail "decode --protocols v2,airkiss,v2"
+grep -q "^smartcfg decode: --protocols 'v2,airkiss,v2': 'v2' repeats a protocol" "$TMP/err" || fail "decode repeat message"
+grep -q '"event":"usage_error".*repeats a protocol.*"exit":2' "$TMP/out" || fail "decode repeat: no JSON usage_error"
+[ "$(run send --protocol v1,v1 --ssid x --password 12345678)" = 2 ] || fail "send --protocol v1,v1"
+grep -q "^smartcfg send: --protocol 'v1,v1'" "$TMP/err" || fail "send --protocol list message"
+[ "$(run air --protocol v1,v1 out.pcap)" = 2 ] || fail "air --protocol v1,v1"
+
 [ "$(run decode)" = 2 ] || fail "decode without FILE"
 [ "$(run cloud --token-ttl 0)" = 2 ] || fail "cloud --token-ttl 0"
 # --json: the usage error is one JSON line on stdout too

@@ -47,6 +47,13 @@ expect 2 "--virtual-loss" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --n
 expect 2 "--virtual-cipher" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-cipher rot13
 expect 2 "--channels" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --channels 1,x
 expect 2 "--channels" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --channels 0
+# --protocols: each protocol once (a repeat, by name or alias, is named in the message), no
+# empty item, no unknown name
+for l in v1,v1 v1,esptouch-v1 all,v2 airkiss,v2,airkiss; do
+    expect 2 "^smartcfg device: --protocols '$l': '.*' repeats a protocol" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 2 --state-dir "$TMP/s" --protocols "$l"
+done
+expect 2 "^smartcfg device: --protocols 'v1,,v2': an empty item" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 2 --state-dir "$TMP/s" --protocols v1,,v2
+expect 2 "^smartcfg device: --protocols 'v1,v9': unknown protocol 'v9'" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 2 --state-dir "$TMP/s" --protocols v1,v9
 expect 2 "--mac" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --mac 01:02
 expect 2 "--log-level" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --log-level loud
 expect 2 "too long" -- --radio udp --join sim:A:b:127.0.0.2 --product-id ABCDEFGHIJKLMNOP --device-name d --no-cloud
