@@ -286,10 +286,7 @@ static const uint8_t *sender_of(const sc_frame_t *f)
  * only (v2's and AirKiss's carry 0; their results carry it), so the others show none. */
 static void lock_desc(char *out, size_t n, sc_proto_t p, unsigned ch, unsigned off)
 {
-    if (p == SC_PROTO_ESPTOUCH_V1)
-        snprintf(out, n, "%s, channel %u, overhead %u", sc_proto_name(p), ch, off);
-    else
-        snprintf(out, n, "%s, channel %u", sc_proto_name(p), ch);
+    snprintf(out, n, "%s, channel %u, overhead %u", sc_proto_name(p), ch, off);
 }
 
 /* The plain reason a source gave no result, from the furthest stage reached. */

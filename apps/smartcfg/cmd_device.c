@@ -144,12 +144,12 @@ static void on_event(void *user, const sc_device_event_t *ev)
         json_event(r, "state", ",\"state\":\"%s\"", sc_device_state_name(ev->state));
         break;
     case SC_DEV_EV_LOCKED:
-        /* the receiver gives the overhead of v1's locks only (v2's and AirKiss's: 0) */
+        /* every protocol's lock carries its stream's overhead (receiver.h) */
         if ((sc_proto_t)ev->proto == SC_PROTO_ESPTOUCH_V1)
             sc_posix_host_log(h, SC_LOG_INFO, "locked: channel %u, overhead %u", ev->channel, ev->offset);
         else
-            sc_posix_host_log(h, SC_LOG_INFO, "locked (%s): channel %u", sc_proto_name((sc_proto_t)ev->proto),
-                              ev->channel);
+            sc_posix_host_log(h, SC_LOG_INFO, "locked (%s): channel %u, overhead %u",
+                              sc_proto_name((sc_proto_t)ev->proto), ev->channel, ev->offset);
         json_event(r, "lock", ",\"channel\":%u,\"offset\":%u,\"protocol\":\"%s\"", ev->channel, ev->offset,
                    sc_proto_name((sc_proto_t)ev->proto));
         break;

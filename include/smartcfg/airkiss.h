@@ -100,6 +100,8 @@ typedef struct {
 SC_API sc_err_t sc_ak_rx_init(sc_ak_rx_t *rx, const sc_ak_rx_config_t *cfg);
 SC_API void sc_ak_rx_reset(sc_ak_rx_t *rx);
 SC_API sc_err_t sc_ak_rx_resume(sc_ak_rx_t *rx);
+/* As sc_et2_rx_feed: the result in *res (when not NULL) on DONE; on LOCKED only res->offset,
+ * the locked stream's overhead. */
 SC_API sc_et_event_type_t sc_ak_rx_feed(sc_ak_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_ak_result_t *res);
 SC_API sc_et_event_type_t sc_ak_rx_tick(sc_ak_rx_t *rx, uint32_t now_ms);
 SC_API uint8_t sc_ak_rx_locked_channel(const sc_ak_rx_t *rx);

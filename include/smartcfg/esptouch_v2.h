@@ -136,9 +136,9 @@ SC_API void sc_et2_rx_set_key(sc_et2_rx_t *rx, const uint8_t *key16);
 SC_API void sc_et2_rx_reset(sc_et2_rx_t *rx);   /* forget everything but config and key */
 /* After DONE: forget the completed session, keep decoding the others. */
 SC_API sc_err_t sc_et2_rx_resume(sc_et2_rx_t *rx);
-/* Feeds one frame at now_ms; returns SC_ET_EV_LOCKED / PROGRESS / DONE / UNLOCKED / NONE.
- * On DONE the result is in *res (when not NULL) and the receiver stays done until resume
- * or reset. */
+/* Feeds one frame at now_ms; returns SC_ET_EV_LOCKED / PROGRESS / DONE / NONE (UNLOCKED comes
+ * from the tick). On DONE the result is in *res (when not NULL) and the receiver stays done
+ * until resume or reset; on LOCKED only res->offset is written: the locked stream's overhead. */
 SC_API sc_et_event_type_t sc_et2_rx_feed(sc_et2_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et2_result_t *res);
 SC_API sc_et_event_type_t sc_et2_rx_tick(sc_et2_rx_t *rx, uint32_t now_ms);
 SC_API uint8_t sc_et2_rx_locked_channel(const sc_et2_rx_t *rx);

@@ -413,6 +413,7 @@ sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32
         s->h.offset = (uint16_t)(len - 4u);
         chain_reset(s);
         r->stats.locks++;
+        res->offset = s->h.offset; /* a lock's overhead, as DONE's (airkiss.h) */
         return SC_ET_EV_LOCKED;
     }
     if (!contig)
@@ -435,8 +436,7 @@ sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32
         chain_reset(s);
         return SC_ET_EV_NONE;
     }
-    sc_ak_result_t tmp;
-    return stream_symbol(r, s, (unsigned)(len - s->h.offset), use_seq && contig ? 2u : 1u, now_ms, res ? res : &tmp);
+    return stream_symbol(r, s, (unsigned)(len - s->h.offset), use_seq && contig ? 2u : 1u, now_ms, res);
 }
 
 sc_et_event_type_t sc_ak_rx_feed(sc_ak_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_ak_result_t *res)
@@ -448,7 +448,8 @@ sc_et_event_type_t sc_ak_rx_feed(sc_ak_rx_t *rx, const sc_frame_t *f, uint32_t n
         S(rx)->stats.frames++; /* a frame no stream can use: only counted */
         return SC_ET_EV_NONE;
     }
-    return sc_ak_rx_feed_key(rx, &k, now_ms, res);
+    sc_ak_result_t tmp; /* the keyed feed writes its result (rxkey.h) */
+    return sc_ak_rx_feed_key(rx, &k, now_ms, res ? res : &tmp);
 }
 
 sc_et_event_type_t sc_ak_rx_tick(sc_ak_rx_t *rx, uint32_t now_ms)

@@ -771,8 +771,10 @@ sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint
             s->step_ms16 = (uint16_t)(now_ms | 1u);
         sc_rxhdr_note(&s->h, k, k->channel, now_ms);
         int lock = stream_search(r, s, k->len, k->seq, now_ms);
+        if (!lock)
+            return SC_ET_EV_NONE;
         if (lock != 2)
-            return lock ? SC_ET_EV_LOCKED : SC_ET_EV_NONE;
+            goto locked;
         /* a tentative lock on the header's plane 0: this frame is data, one after the COUNT */
         use_seq = k->has_seq;
         gap = 1u;
@@ -780,7 +782,7 @@ sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint
         /* A tentative lock keeps searching: a whole head relocks it (tent_search). */
         if (s->tent && tent_search(r, s, k->len, k->seq)) {
             sc_rxhdr_note(&s->h, k, k->channel, now_ms);
-            return SC_ET_EV_LOCKED;
+            goto locked;
         }
         /* what the data path asks of the stream's previous frame, before the note replaces it */
         use_seq = k->has_seq && s->h.has_seq;
@@ -788,9 +790,13 @@ sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint
         sc_rxhdr_note(&s->h, k, k->channel, now_ms);
         part = 0;
     }
-    sc_et2_result_t tmp;
-    sc_et_event_type_t ev = stream_data(r, s, k->len, k, use_seq, gap, now_ms, res ? res : &tmp);
-    return ev != SC_ET_EV_NONE || !part ? ev : SC_ET_EV_LOCKED;
+    sc_et_event_type_t ev = stream_data(r, s, k->len, k, use_seq, gap, now_ms, res);
+    if (ev != SC_ET_EV_NONE || !part)
+        return ev;
+locked:
+    /* a lock's overhead, as DONE's (esptouch_v2.h): the caller's event carries it */
+    res->offset = s->h.offset;
+    return SC_ET_EV_LOCKED;
 }
 
 sc_et_event_type_t sc_et2_rx_feed(sc_et2_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et2_result_t *res)
@@ -802,7 +808,8 @@ sc_et_event_type_t sc_et2_rx_feed(sc_et2_rx_t *rx, const sc_frame_t *f, uint32_t
         S(rx)->stats.frames++; /* a frame no stream can use: only counted */
         return SC_ET_EV_NONE;
     }
-    return sc_et2_rx_feed_key(rx, &k, now_ms, res);
+    sc_et2_result_t tmp; /* the keyed feed writes its result (rxkey.h) */
+    return sc_et2_rx_feed_key(rx, &k, now_ms, res ? res : &tmp);
 }
 
 sc_et_event_type_t sc_et2_rx_tick(sc_et2_rx_t *rx, uint32_t now_ms)

@@ -343,11 +343,11 @@ static SC_NOINLINE int v2_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t no
     if (t != SC_ET_EV_NONE && rank(t) > best) {
         uint8_t k = 0, n = 0;
         sc_et2_rx_progress(&r->v2, &k, &n);
-        note(ev, &best, t, SC_PROTO_ESPTOUCH_V2, key->channel, 0, k, n);
-        if (t == SC_ET_EV_DONE) {
+        /* the decoder gives the stream's overhead with LOCKED and DONE (its feed returns no
+         * UNLOCKED); PROGRESS carries none, as v1's */
+        note(ev, &best, t, SC_PROTO_ESPTOUCH_V2, key->channel, t == SC_ET_EV_PROGRESS ? 0u : res.offset, k, n);
+        if (t == SC_ET_EV_DONE)
             from_v2(&ev->result, &res);
-            ev->offset = res.offset;
-        }
     }
     return best;
 }
@@ -369,11 +369,11 @@ static SC_NOINLINE int ak_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t no
     if (t != SC_ET_EV_NONE && rank(t) > best) {
         uint8_t k = 0, n = 0;
         sc_ak_rx_progress(&r->ak, &k, &n);
-        note(ev, &best, t, SC_PROTO_AIRKISS, key->channel, 0, k, n);
-        if (t == SC_ET_EV_DONE) {
+        /* the decoder gives the stream's overhead with LOCKED and DONE (its feed returns no
+         * UNLOCKED); PROGRESS carries none, as v1's */
+        note(ev, &best, t, SC_PROTO_AIRKISS, key->channel, t == SC_ET_EV_PROGRESS ? 0u : res.offset, k, n);
+        if (t == SC_ET_EV_DONE)
             from_ak(&ev->result, &res);
-            ev->offset = res.offset;
-        }
     }
     return best;
 }

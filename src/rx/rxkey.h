@@ -381,6 +381,8 @@ static inline unsigned sc_rxhdr_gap(const sc_rxhdr_t *h, const sc_rxkey_t *k)
 static SC_RX_INLINE void sc_et_ev_none(sc_et_event_t *ev) { ev->type = SC_ET_EV_NONE; }
 unsigned sc_et_rx_feed_key(sc_et_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et_event_t *ev);
 unsigned sc_et_rx_feed_nokey(sc_et_rx_t *rx, uint32_t now_ms, sc_et_event_t *ev);
+/* The stream decoders' keyed feeds (the front's): res is never NULL (their public feeds lend
+ * one); it holds the stream's overhead after LOCKED and the result after DONE. */
 sc_et_event_type_t sc_et2_rx_feed_key(sc_et2_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_et2_result_t *res);
 sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32_t now_ms, sc_ak_result_t *res);
 /* The stream decoders' sender summaries (sc_rxsum_t), read again by the front after every call

@@ -55,8 +55,8 @@ check noguide "no guide seen: 500 group-addressed frames" "o['group_frames'] == 
 check guideonly "locked (esptouch-v1, channel 6, overhead 82) but no datum complete yet" "o['locked'] and o['needed'] == 0"
 check partial "locked (esptouch-v1, channel 6, overhead 82) but incomplete: " \
     "o['locked'] and 0 < o['known'] < o['needed']"
-check v2short "locked (esptouch-v2, channel 6) but no datum complete yet" "o['locked'] and o['needed'] == 0"
-check akshort "locked (airkiss, channel 6) but no datum complete yet" "o['locked'] and o['needed'] == 0"
+check v2short "locked (esptouch-v2, channel 6, overhead 82) but no datum complete yet" "o['locked'] and o['needed'] == 0"
+check akshort "locked (airkiss, channel 6, overhead 82) but no datum complete yet" "o['locked'] and o['needed'] == 0"
 check amsdu "no group-addressed frames among 1000, but 1000 are A-MSDU aggregates (" \
     "o['frames'] == 1000 and o['group_frames'] == 0 and 'no guide was seen' in o['reason']" --protocols airkiss
 # the N of M in the text is the JSON's known/needed

@@ -32,6 +32,11 @@ run_case() {
         --state-dir "$TMP/state-$name" >"$TMP/$name.jsonl" 2>"$TMP/$name.err"
     grep -q "not supported\|not implemented" "$TMP/$name.err" && fail "$name: not in this build" "$name"
     grep -q "\"event\":\"lock\",\"t_ms\":[0-9]*,\"channel\":$ch," "$TMP/$name.jsonl" || fail "$name: no lock on channel $ch" "$name"
+    # every protocol's lock event carries its stream's overhead (CCMP + FCS: 82 uplink, 80 relay;
+    # v2's and AirKiss's said 0 until 2026-12-06)
+    local pn=esptouch-$proto; [ "$proto" = airkiss ] && pn=airkiss
+    grep -Eq "\"event\":\"lock\",\"t_ms\":[0-9]*,\"channel\":$ch,\"offset\":8[02],\"protocol\":\"$pn\"" "$TMP/$name.jsonl" ||
+        fail "$name: no $pn lock with its overhead" "$name"
     grep -q '"event":"credentials","t_ms":[0-9]*,"ssid":"HomeNet"' "$TMP/$name.jsonl" || fail "$name: no credentials" "$name"
     if [ "$proto" = airkiss ]; then # the AirKiss ack (the random byte to UDP 10000): the right decoder
         grep -q '"event":"ack","t_ms":[0-9]*,"peer":"[0-9.]*:10000"' "$TMP/$name.jsonl" || fail "$name: no AirKiss ack" "$name"

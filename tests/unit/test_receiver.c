@@ -109,6 +109,39 @@ static void test_each_protocol(void **state)
     assert_int_equal(decode(&c, SC_PROTO_ESPTOUCH_V1 | SC_PROTO_ESPTOUCH_V2, &r), -1);
 }
 
+/* Every protocol's LOCKED event carries its stream's overhead, and so does DONE (v2's and
+ * AirKiss's locks said 0 until 2026-12-06, and the CLI left the overhead out of their lock
+ * lines). The default air: CCMP with FCS, the QoS uplink 82 and the plain relay 80. */
+static void test_lock_offset(void **state)
+{
+    (void)state;
+    static const sc_air_proto_t ps[] = { SC_AIR_PROTO_V1, SC_AIR_PROTO_V2, SC_AIR_PROTO_AIRKISS };
+    static const sc_proto_t want[] = { SC_PROTO_ESPTOUCH_V1, SC_PROTO_ESPTOUCH_V2, SC_PROTO_AIRKISS };
+    for (unsigned i = 0; i < 3; i++) {
+        sc_air_config_t c;
+        sc_air_config_default(&c);
+        c.protocol = ps[i];
+        assert_int_equal(sc_air_init(&air, &c), SC_OK);
+        assert_int_equal(sc_receiver_init(&rx, 0), SC_OK);
+        sc_frame_t f;
+        uint32_t t;
+        sc_rx_event_t ev;
+        unsigned locks = 0, done = 0;
+        while (!done && sc_air_next(&air, &f, &t) == SC_OK) {
+            sc_et_event_type_t et = sc_receiver_feed(&rx, &f, t, &ev);
+            if (et == SC_ET_EV_LOCKED || et == SC_ET_EV_DONE) {
+                assert_int_equal(ev.proto, want[i]);
+                assert_true(ev.offset == 80 || ev.offset == 82);
+                locks += et == SC_ET_EV_LOCKED;
+                done = et == SC_ET_EV_DONE;
+            }
+        }
+        assert_true(done);
+        assert_true(locks >= 1);
+        assert_true(ev.result.offset == 80 || ev.result.offset == 82);
+    }
+}
+
 /* A front that was never initialised (zeroed storage, or garbage as on a stack) takes no frame
  * and writes nothing. Until 2026-12-04 each decoder's own init marker refused such storage;
  * their keyed feeds now leave that test to the front's marker. These fills are also refused by
@@ -539,6 +572,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_budget),
         cmocka_unit_test(test_each_protocol),
+        cmocka_unit_test(test_lock_offset),
         cmocka_unit_test(test_init_caller_size),
         cmocka_unit_test(test_not_initialised),
         cmocka_unit_test(test_v2_encrypted),
