@@ -61,8 +61,8 @@ typedef struct {
     uint16_t err_id;
     int32_t sub_id;
     const char *text;
-    /* SC_DEV_EV_LOCKED: the protocol that locked (an sc_proto_t; offset is v1's only, 0 for v2
-     * and AirKiss). SC_DEV_EV_CREDENTIALS: the protocol that delivered them and, for
+    /* SC_DEV_EV_LOCKED: the protocol that locked (an sc_proto_t) and, in offset, its stream's
+     * overhead (every protocol; v2's and AirKiss's were 0 until 2026-12-06). SC_DEV_EV_CREDENTIALS: the protocol that delivered them and, for
      * ESP-TOUCH v2, the phone's reserved (custom) data, reserved_len bytes (NULL when none). */
     uint8_t proto;
     uint8_t reserved_len;

@@ -656,6 +656,88 @@ static void test_air_v2_reserved_to_app(void **state)
     rm(t);
 }
 
+/* ESP-TOUCH v2 and AirKiss through sc_device_on_frame, the whole flow in the protocol that
+ * locked: the lock event with its overhead, the ack in that protocol (v2: [port mark, MAC] to
+ * broadcast on 18266 + 10000 x mark; AirKiss: the random byte to broadcast on 10000; 30 of
+ * each, none of v1's), the token handshake to DONE; and a failed join from such a session
+ * reported as v1's is (the error, then Previous_Error to the next attempt's app). */
+static void test_air_each_protocol_flow(void **state)
+{
+    (void)state;
+    static const sc_air_proto_t ps[] = { SC_AIR_PROTO_V2, SC_AIR_PROTO_AIRKISS };
+    static const uint8_t mac[6] = { 0x24, 0x0A, 0xC4, 1, 2, 3 };
+    for (unsigned i = 0; i < 2; i++) {
+        const sc_proto_t proto = ps[i] == SC_AIR_PROTO_V2 ? SC_PROTO_ESPTOUCH_V2 : SC_PROTO_AIRKISS;
+        static sc_air_t air;
+        sc_air_config_t ac;
+        sc_air_config_default(&ac);
+        ac.protocol = ps[i];
+        ac.creds = creds().creds;
+        ac.channel = 6;
+        ac.seed = 11 + i;
+        ac.v2_port_mark = 2;
+        ac.ak_random = 0x5a;
+        T *t = mk(true);
+        assert_int_equal(sc_air_init(&air, &ac), SC_OK);
+        assert_true(air_until_joining(t, &air) > 0);
+        assert_memory_equal(t->fh.join_pwd, PASSWORD, strlen(PASSWORD));
+        int locks = 0;
+        for (size_t k = 0; k < t->nev; k++)
+            if (t->ev[k].type == SC_DEV_EV_LOCKED && t->ev[k].proto == proto) {
+                assert_true(t->ev[k].offset == 80 || t->ev[k].offset == 82); /* CCMP + FCS */
+                locks++;
+            }
+        assert_true(locks >= 1);
+        run(t, 4000);
+        assert_int_equal(sc_device_state(t->dev), SC_DEV_WAIT_TOKEN);
+        assert_int_equal(fh_count_sent(&t->fh, "255.255.255.255", 18266), 0);
+        assert_int_equal(fh_count_sent(&t->fh, DATUM_IP, 18266), 0);
+        if (proto == SC_PROTO_ESPTOUCH_V2) {
+            assert_int_equal(fh_count_sent(&t->fh, "255.255.255.255", 38266), 30);
+            const fh_dgram_t *a = fh_nth_sent(&t->fh, "255.255.255.255", 38266, 0);
+            assert_int_equal(a->len, 7);
+            assert_int_equal(a->data[0], 2);
+            assert_memory_equal(a->data + 1, mac, 6);
+        } else {
+            assert_int_equal(fh_count_sent(&t->fh, "255.255.255.255", 10000), 30);
+            const fh_dgram_t *a = fh_nth_sent(&t->fh, "255.255.255.255", 10000, 0);
+            assert_int_equal(a->len, 1);
+            assert_int_equal(a->data[0], 0x5a);
+        }
+        app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+        run(t, 12000);
+        assert_string_equal(reply(t, APP_IP, 8266, 0), IDENTITY);
+        assert_int_equal(sc_device_state(t->dev), SC_DEV_DONE);
+        assert_no_secrets(t);
+        rm(t);
+
+        /* the same session, and the AP refuses the password */
+        t = mk(true);
+        t->fh.sta_outcome = SC_STA_FAILED;
+        t->fh.sta_reason = SC_STA_REASON_WRONG_PASSWORD;
+        assert_int_equal(sc_air_init(&air, &ac), SC_OK);
+        assert_true(air_until_joining(t, &air) > 0);
+        run(t, 1000);
+        assert_int_equal(sc_device_state(t->dev), SC_DEV_FAILED);
+        uint16_t e;
+        int32_t sub;
+        assert_true(sc_device_last_error(t->dev, &e, &sub));
+        assert_int_equal(e, SC_ERRID_WIFI_CONNECT);
+        assert_int_equal(sub, SC_SUBID_JOIN_BASE + SC_STA_REASON_WRONG_PASSWORD);
+        assert_int_equal(count_ev(t, SC_DEV_EV_ERROR), 1);
+        reboot(t);
+        t->fh.sta_outcome = SC_STA_GOT_IP;
+        fh_clear_sent(&t->fh);
+        to_wait_token(t);
+        app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+        run(t, 50);
+        assert_non_null(strstr(reply(t, APP_IP, 8266, 0), "Previous_Error"));
+        assert_string_equal(reply(t, APP_IP, 8266, 1), IDENTITY);
+        assert_no_secrets(t);
+        rm(t);
+    }
+}
+
 /* Power lost at every byte of the storage writes of a failing attempt (join fails, nobody
  * to tell): after the reboot the device starts normally and reports either the join error
  * as Previous_Error (record completed) or nothing, never garbage, and never twice. */
@@ -752,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_cloud_binding),
         cmocka_unit_test(test_air_frames_to_done),
         cmocka_unit_test(test_air_v2_reserved_to_app),
+        cmocka_unit_test(test_air_each_protocol_flow),
         cmocka_unit_test(test_power_cut_during_failure),
         cmocka_unit_test(test_rate_limit_per_peer),
     };
