@@ -139,6 +139,11 @@ run uplink_only "$D --uplink-only" offsets=82 dur=4500
 # since the amsdu branch (issue 11 item 7; the CLI audit found it refusing them)
 run uplink_amsdu "$D --uplink-only --amsdu" offsets=96 dur=4500
 run downlink_only "$D --downlink-only" offsets=80 dur=4500
+# real-air variety for v1 through the CLI as well (issue 11 item 7; v2 and AirKiss in
+# decode_matrix_v2_airkiss.sh): HT Control (+4, not part of the overhead), chained radiotap
+# present words, 5 GHz channel numbers back from radiotap frequencies
+run v1_htc_rtext_5g "$D --ht-control --radiotap-ext --channel 36" offsets=82,80 dur=4500 channel=36
+run v1_htc_5g_lossy "$D --ht-control --channel 165 --loss 0.1 --seed 4" offsets=82,80 dur=4500 channel=165
 run downlink_only_mcast_dtim "--duration 6000 --downlink-only --multicast --dtim 307 --foreign 1" offsets=80 dur=6000
 run multi_bssid "$D --multi-bssid --downlink-only" offsets=80 dur=4500
 run channel_11 "$D --channel 11 --cipher wep" offsets=74,72 dur=4500 channel=11
