@@ -252,6 +252,56 @@ static void test_deterministic_and_window(void **state)
     assert_true(foreign > 500);
 }
 
+/* Every protocol's capture clock reads ts_base at the sender's t = 0 (issue 11 item 4): on clean
+ * air the phone's k-th datagram leaves at k x its gap (v1 8 ms, v2 15 ms, AirKiss 5 ms; v2's
+ * cycle pause comes after the fourth), its uplink copy within 1 ms of it. With --start S the
+ * capture starts S ms into the run: its first uplink copy is the run's first datagram at or
+ * after S, at that datagram's time minus S (the same length as in the whole run). */
+static void test_capture_clock_each_protocol(void **state)
+{
+    (void)state;
+    static const sc_air_proto_t ps[] = { SC_AIR_PROTO_V1, SC_AIR_PROTO_V2, SC_AIR_PROTO_AIRKISS };
+    static const unsigned gap[] = { 8, 15, 5 };
+    for (unsigned i = 0; i < 3; i++) {
+        sc_air_config_t c;
+        sc_air_config_default(&c);
+        c.protocol = ps[i];
+        c.duration_ms = 8000;
+        assert_int_equal(sc_air_init(&air, &c), SC_OK);
+        sc_frame_t f;
+        uint32_t t;
+        static uint64_t up_us[2000];
+        static uint16_t up_len[2000];
+        unsigned n = 0;
+        while (sc_air_next(&air, &f, &t) == SC_OK && n < 2000)
+            if (copy_kind(&c, &f) == 1) {
+                up_us[n] = f.ts_us - c.ts_base_us;
+                up_len[n++] = f.len;
+            }
+        assert_true(n > 400);
+        for (unsigned k = 0; k < 4; k++)
+            assert_true(up_us[k] >= k * gap[i] * 1000u && up_us[k] < k * gap[i] * 1000u + 1000u);
+        const uint32_t start = 5000;
+        unsigned j = 0;
+        while (up_us[j] < (uint64_t)start * 1000u)
+            j++;
+        const uint64_t at_us = up_us[j] / 1000u * 1000u; /* the datagram's ms (the copy is < 1 ms late) */
+        c.start_ms = start;
+        c.duration_ms = 1000;
+        assert_int_equal(sc_air_init(&air, &c), SC_OK);
+        int got = 0;
+        while (!got && sc_air_next(&air, &f, &t) == SC_OK)
+            if (copy_kind(&c, &f) == 1) {
+                assert_true(f.ts_us >= c.ts_base_us);
+                assert_true(f.ts_us - c.ts_base_us >= at_us - start * 1000u);
+                assert_true(f.ts_us - c.ts_base_us < at_us - start * 1000u + 1000u);
+                assert_int_equal(f.len, up_len[j]);
+                got = 1;
+            }
+        assert_true(got);
+    }
+}
+
 static void test_floor(void **state)
 {
     (void)state;
@@ -305,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_multicast_da),
         cmocka_unit_test(test_deterministic_and_window),
         cmocka_unit_test(test_floor),
+        cmocka_unit_test(test_capture_clock_each_protocol),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
