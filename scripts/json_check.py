@@ -5,7 +5,7 @@
     json_check.py docs/json.md TOOL FILE...
 
 Every line of every FILE must be a JSON object with v == 1 and an event listed for TOOL (or
-"any"); each listed field must be present (unless marked "?") with the listed type; lines with
+"any"); each listed field must be present (unless marked "?") with the listed type ("/null": or null); lines with
 t_ms must also carry ts (and the other way round); field names are snake_case; a token is
 abbreviated (at most 4 characters, whatever they are — a hostile token's too — then "…"). Exit 1 with one message per bad line."""
 import json
@@ -29,7 +29,7 @@ def table(path):
         spec = {}
         for f in fields.split():
             name, typ = f.split(":")
-            spec[name] = (typ.rstrip("?"), typ.endswith("?"))
+            spec[name] = (typ.rstrip("?"), typ.endswith("?"))  # "str/null": a string or null
         events[(tool, event)] = spec
     return events
 
@@ -65,7 +65,10 @@ def main():
                         if name not in o:
                             if not optional:
                                 errs.append("missing %s" % name)
-                        elif not isinstance(o[name], TYPES[typ]) or (typ in ("int", "num") and isinstance(o[name], bool)):
+                        elif o[name] is None and typ.endswith("/null"):
+                            pass
+                        elif not isinstance(o[name], TYPES[typ.split("/")[0]]) or (
+                                typ.split("/")[0] in ("int", "num") and isinstance(o[name], bool)):
                             errs.append("%s is not %s" % (name, typ))
                     if ev not in ("usage_error", "setup_error") and "t_ms" not in o:
                         errs.append("no t_ms")
