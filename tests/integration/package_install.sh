@@ -64,7 +64,9 @@ cmake -S "$SC_SRC/examples/port-skeleton" -B "$T/skel-cmake" -DCMAKE_PREFIX_PATH
     { cat "$T/cfg.log"; fail "configure the skeleton with find_package"; }
 cmake --build "$T/skel-cmake" >"$T/build.log" 2>&1 || { cat "$T/build.log"; fail "build the skeleton (CMake)"; }
 run_skeleton "$T/skel-cmake/port_skeleton" find_package
-ok "port-skeleton via find_package(smartcfg): built and provisioned"
+libs=$(ldd "$T/skel-cmake/port_skeleton")
+[[ $libs == *libsmartcfg* ]] && fail "smartcfg::core without SMARTCFG_USE_SHARED linked libsmartcfg.so"
+ok "port-skeleton via find_package(smartcfg): built (static core) and provisioned"
 
 # An incompatible version request is refused by smartcfgConfigVersion.cmake.
 mkdir -p "$T/badver"
@@ -202,10 +204,13 @@ mkdir -p "$T/pc-cjson" "$T/nohost"
 cp "$(pkg-config --variable=pcfiledir libcjson)/libcjson.pc" "$T/pc-cjson/"
 printf 'cmake_minimum_required(VERSION 3.1)\nproject(n LANGUAGES C)\nfind_package(smartcfg REQUIRED ${COMPS})\nadd_executable(n main.c)\ntarget_link_libraries(n PRIVATE smartcfg::core)\n' >"$T/nohost/CMakeLists.txt"
 printf '#include <smartcfg/device.h>\nint main(void) { sc_device_config_t c; sc_device_config_default(&c); return 0; }\n' >"$T/nohost/main.c"
-{ PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$T/nohost" -B "$T/nohost/b" -DCMAKE_PREFIX_PATH="$P" &&
+# (SMARTCFG_USE_SHARED: smartcfg::core is libsmartcfg.so here; the skeleton above took the .a)
+{ PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$T/nohost" -B "$T/nohost/b" -DCMAKE_PREFIX_PATH="$P" -DSMARTCFG_USE_SHARED=ON &&
   cmake --build "$T/nohost/b"; } >"$T/nohost.log" 2>&1 ||
     { tail -20 "$T/nohost.log"; fail "find_package(smartcfg) for the core needed the POSIX port's host libraries"; }
 "$T/nohost/b/n" || fail "the core-only consumer did not run"
+libs=$(ldd "$T/nohost/b/n")
+[[ $libs == *"=> $P/lib/libsmartcfg.so."* ]] || { echo "$libs"; fail "SMARTCFG_USE_SHARED: not linked to the installed libsmartcfg.so"; }
 rm -rf "$T/nohost/b"
 if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$T/nohost" -B "$T/nohost/b" -DCMAKE_PREFIX_PATH="$P" \
         "-DCOMPS=COMPONENTS;posix" >"$T/nohost2.log" 2>&1; then
@@ -213,12 +218,15 @@ if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$T/nohost" -B "$T/nohost/b" -DCMAKE_P
 fi
 has 'needs host libraries that were not found: libpcap-dev' "$T/nohost2.log" ||
     { cat "$T/nohost2.log"; fail "no clear message for COMPONENTS posix without host libraries"; }
-ok "find_package(smartcfg) without host libraries: smartcfg::core works, COMPONENTS posix names what is missing"
+ok "find_package(smartcfg) without host libraries: smartcfg::core works (shared, SMARTCFG_USE_SHARED), COMPONENTS posix names what is missing"
 
 # 3. make install PREFIX=... (the user's entry point) into a fresh prefix
 make -s -C "$SC_SRC" install BUILD="$SC_BUILD" PREFIX="$T/mk dir" >"$T/mk.log" 2>&1 || { cat "$T/mk.log"; fail "make install"; }
 [ -f "$T/mk dir/lib/pkgconfig/smartcfg.pc" ] && [ -x "$T/mk dir/bin/smartcfg" ] || fail "make install left files out"
-ok "make install PREFIX=... (a path with a space)"
+# without PREFIX the prefix is /usr/local (read from make -n: nothing is installed there)
+mk=$(env -u PREFIX -u DESTDIR make -s -n -C "$SC_SRC" install BUILD="$SC_BUILD")
+[[ $mk == *'cmake --install "'"$SC_BUILD"'" --prefix "/usr/local"'* ]] || { echo "$mk"; fail "make install's default prefix"; }
+ok "make install PREFIX=... (a path with a space); the default PREFIX is /usr/local"
 
 # 4. A prefix without write permission: a clear message, a failure exit, nothing written.
 RO=$T/ro
