@@ -186,6 +186,14 @@ if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$P4" -B "$P4/b" -DCMAKE_SYSTEM_NAME=G
     fail "the POSIX port configured for a bare-metal target"
 fi
 has 'run on Linux only' "$T/p6.log" || { cat "$T/p6.log"; fail "no message for an unsupported target"; }
+# an unsupported compiler: a toolchain file that names its compiler TinyCC (CMake takes its word)
+printf 'set(CMAKE_C_COMPILER cc)\nset(CMAKE_C_COMPILER_FORCED TRUE)\nset(CMAKE_C_COMPILER_ID_RUN TRUE)\nset(CMAKE_C_COMPILER_ID TinyCC)\n' >"$P4/tcc.cmake"
+rm -rf "$P4/b"
+if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$P4" -B "$P4/b" -DCMAKE_TOOLCHAIN_FILE="$P4/tcc.cmake" >"$T/p9.log" 2>&1; then
+    fail "an unsupported compiler (TinyCC) configured"
+fi
+has "smartcfg: the C compiler 'TinyCC'" "$T/p9.log" && has 'is not supported' "$T/p9.log" ||
+    { cat "$T/p9.log"; fail "no message for an unsupported compiler"; }
 # ... and a setup that is fine is not refused: an embedded-style toolchain file that forces the
 # compiler (CMake then probes nothing, so it knows no compile features), with cJSON and mbedTLS
 # as the parent's own targets, configures (it used to be told the compiler lacked C11).
@@ -216,5 +224,5 @@ if command -v clang >/dev/null; then
         fi
     done
 fi
-ok "clear configure-time messages: AT without cloud, missing host libraries (names the packages), POSIX port on a bare-metal target, a big-endian target; a forced compiler is not refused"
+ok "clear configure-time messages: AT without cloud, missing host libraries (names the packages), POSIX port on a bare-metal target, an unsupported compiler, a big-endian target; a forced compiler is not refused"
 echo "package_subproject: ok"
