@@ -49,6 +49,19 @@ ok "version $ver from version.h in smartcfg --version and smartcfg.pc"
 
 # A tree moved after installing still works: the .pc and the CMake files are relocatable.
 mv "$P" "$T/moved"; P=$T/moved
+# The installed `smartcfg cloud` finds the installed broker plugin (<bin>/../lib/smartcfg/), here
+# in the moved tree: it gets past that lookup to starting mosquitto (a missing file on purpose:
+# nothing listens); without the plugin it says so.
+cloud_try() { env -u SMARTCFG_AUTH_PLUGIN HOME="$T/home" XDG_DATA_HOME="$T/home" XDG_STATE_HOME="$T/home" \
+    XDG_CONFIG_HOME="$T/home" timeout 20 "$P/bin/smartcfg" cloud --db "$T/home/c.db" --mosquitto "$T/no-mosquitto" 2>&1 || true; }
+mkdir -p "$T/home"
+out=$(cloud_try)
+[[ $out == *"mosquitto: cannot run $T/no-mosquitto"* ]] || { echo "$out"; fail "installed smartcfg cloud did not find its plugin"; }
+mv "$P/lib/smartcfg/smartcfg_auth.so" "$T/plugin.so"
+out=$(cloud_try)
+mv "$T/plugin.so" "$P/lib/smartcfg/smartcfg_auth.so"
+[[ $out == *"smartcfg_auth.so is neither next to this program nor in its ../lib/smartcfg/"* ]] || { echo "$out"; fail "no message for a missing plugin"; }
+ok "the installed smartcfg cloud finds the installed broker plugin (in a moved tree too)"
 
 run_skeleton() { # run_skeleton BINARY WHAT
     local out
