@@ -86,6 +86,15 @@ else()
 endif()
 configure_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/smartcfg.pc.in ${CMAKE_CURRENT_BINARY_DIR}/smartcfg.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/smartcfg.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# smartcfg-posix.pc: the Linux port (libsmartcfg-posix.a, a static archive, so its libraries are
+# public: the host libraries by their .pc, mbedTLS by name as Debian's 2.28 has no .pc). With
+# libsmartcfg.so installed, -lsmartcfg links the shared core; every core function the port
+# calls is public API (tests/integration/package_install.sh checks both).
+if(TARGET smartcfg_posix)
+  set(SMARTCFG_POSIX_PC_LIBS "-lmbedtls -lmbedx509 -lmbedcrypto -lm")
+  configure_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/smartcfg-posix.pc.in ${CMAKE_CURRENT_BINARY_DIR}/smartcfg-posix.pc @ONLY)
+  install(FILES ${CMAKE_CURRENT_BINARY_DIR}/smartcfg-posix.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endif()
 
 # --- programs ---------------------------------------------------------------------------------
 if(TARGET smartcfg)

@@ -8,10 +8,12 @@
 # Where each comes from, first match wins:
 #   1. a target the parent names: SMARTCFG_CJSON_TARGET, SMARTCFG_MBEDCRYPTO_TARGET,
 #      SMARTCFG_MBEDTLS_TARGETS (e.g. its own add_subdirectory(cJSON) / (mbedtls));
-#   2. a target the parent already has: cjson; MbedTLS::mbedcrypto or mbedcrypto;
-#   3. pkg-config (libcjson.pc; mbedcrypto.pc from mbedTLS 3), then CMake packages
-#      (cJSONConfig.cmake, MbedTLSConfig.cmake), then a plain header + library search
-#      (Debian's mbedTLS 2.28 ships neither .pc nor CMake files).
+#   2. a target the parent already has: cjson (what cJSON's own build and its cJSONConfig.cmake
+#      define: a parent that ran find_package(cJSON) gets it used); MbedTLS::mbedcrypto or
+#      mbedcrypto (smartcfg runs find_package(MbedTLS CONFIG) itself, mbedTLS 3's CMake package);
+#   3. pkg-config (libcjson.pc; mbedcrypto.pc from mbedTLS 3), then a plain header + library
+#      search (Debian's mbedTLS 2.28 ships neither .pc nor CMake files). smartcfg does not call
+#      find_package(cJSON) itself: cJSON's own install writes libcjson.pc beside its CMake files.
 include_guard(GLOBAL)
 
 function(_smartcfg_wrap name)  # _smartcfg_wrap(<dep name> <link items...>)

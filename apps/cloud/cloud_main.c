@@ -456,7 +456,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                      or postgresql://USER[:PASS]@HOST:PORT/NAME (several workers on one database)\n"
             "  --db-wait S         keep retrying an unreachable database server for S seconds at start (default 30)\n"
             "  --token-ttl S       bind token lifetime (default 600)\n"
-            "  --plugin FILE       smartcfg_auth.so (default: next to this binary)\n"
+            "  --plugin FILE       smartcfg_auth.so (default: next to this binary, else its ../lib/smartcfg/)\n"
             "  --mosquitto FILE    broker binary (default: mosquitto from PATH, then /usr/sbin/mosquitto)\n"
             "  --json              one JSON event per line on stdout; the human log stays on stderr\n"
             "  --admin-key-file F  admin API key (made, 0600, at first start; default: admin.key beside --db)\n"
@@ -690,7 +690,8 @@ bad_addr:
         if (env && *env)
             snprintf(plugin, sizeof plugin, "%s", env);
         else if (!external && find_plugin(plugin, sizeof plugin) != 0) {
-            fprintf(stderr, "smartcfg cloud: smartcfg_auth.so not found next to the binary; give --plugin FILE\n");
+            fprintf(stderr, "smartcfg cloud: the broker plugin smartcfg_auth.so is neither next to this program nor in "
+                            "its ../lib/smartcfg/; give --plugin FILE\n");
             return SC_EXIT_FAIL;
         }
     }

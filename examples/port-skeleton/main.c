@@ -2,7 +2,7 @@
 /* The porting guide's skeleton (docs/porting.md) as a program: the HAL a chip implements,
  * mapped onto its SDK (chip.h), and the one loop that drives the core. Every object lives in
  * static storage; the port never calls malloc. Built and run by `make test`
- * (tests/integration/package_example.sh) against the installed package, once through
+ * (tests/integration/package_install.sh) against the installed package, once through
  * find_package(smartcfg) and once through pkg-config. */
 #include <stdio.h>
 #include <string.h>

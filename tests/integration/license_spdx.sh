@@ -19,7 +19,7 @@ fi
 list=()
 while IFS= read -r f; do
     case $f in
-        *.c | *.h | *.sh | *.bash | *.py | *.js | *.lua | *.ld | *.inc | *.cmake | *.in | *.html | CMakeLists.txt | */CMakeLists.txt | Makefile) ;;
+        *.c | *.h | *.sh | *.bash | *.py | *.js | *.css | *.lua | *.ld | *.inc | *.cmake | *.in | *.html | CMakeLists.txt | */CMakeLists.txt | Makefile) ;;
         *) continue ;;
     esac
     case $f in build*/* | fuzz/corpus/*) continue ;; esac

@@ -19,13 +19,13 @@ cmp -s "$T/tree1" "$T/tree2" || { diff "$T/tree1" "$T/tree2"; fail "re-install c
 ok "installed twice, identical trees"
 
 for f in include/smartcfg/device.h include/smartcfg/hal.h include/smartcfg/version.h include/smartcfg/features.h \
-         include/smartcfg/posix/sc_posix.h lib/libsmartcfg.a lib/libsmartcfg.so lib/pkgconfig/smartcfg.pc \
+         include/smartcfg/posix/sc_posix.h lib/libsmartcfg.a lib/libsmartcfg.so lib/pkgconfig/smartcfg.pc lib/pkgconfig/smartcfg-posix.pc \
          lib/cmake/smartcfg/smartcfgConfig.cmake lib/cmake/smartcfg/smartcfgConfigVersion.cmake \
          lib/cmake/smartcfg/smartcfgTargets.cmake lib/libsmartcfg-posix.a bin/smartcfg lib/smartcfg/smartcfg_auth.so \
          lib/wireshark/plugins/smartcfg.lua; do
     [ -e "$P/$f" ] || fail "missing $f"
 done
-ok "headers, static + shared core, smartcfg.pc, CMake package, program, plugin, Wireshark dissector"
+ok "headers, static + shared core, smartcfg.pc + smartcfg-posix.pc, CMake package, program, plugin, Wireshark dissector"
 
 # The libraries define no global name outside their namespace (sc_*), apart from the seed's
 # compat API that device_compat.h declares: a firmware's own symbols must not collide with ours.
@@ -37,32 +37,10 @@ for lib in libsmartcfg.a libsmartcfg-posix.a; do
 done
 ok "global symbols of libsmartcfg.a and libsmartcfg-posix.a: sc_* and the compat API only"
 
-# libsmartcfg.so exports the public API and nothing else (SC_API, include/smartcfg/export.h):
-# an exported internal becomes ABI a user can link against and clashes with a firmware's own
-# names. The public API is what the installed headers declare: run through the preprocessor
-# with the library's module switches (smartcfg.pc), every name followed by "(" (a prototype,
-# also as "(name)(" when a macro of that name exists; a function-pointer member is "(*name)(",
-# not counted) or declared extern. Both ways: no export outside that set, and no public
-# function of libsmartcfg.a missing from the .so.
-for h in "$P"/include/smartcfg/*.h; do echo "#include <smartcfg/${h##*/}>"; done >"$T/api.c"
-# shellcheck disable=SC2046
-cc -std=c11 -E -P $(PKG_CONFIG_PATH=$P/lib/pkgconfig pkg-config --cflags smartcfg) "$T/api.c" >"$T/api.i" ||
-    fail "preprocess the installed headers"
-{ grep -oE '\b[A-Za-z_][A-Za-z0-9_]*[[:space:]]*\(' "$T/api.i" | tr -d '( \t'
-  grep -oE '\([A-Za-z_][A-Za-z0-9_]*\)[[:space:]]*\(' "$T/api.i" | tr -d '() \t'  # (name)(: kept from a macro
-  grep -oE '\bextern\b[^;(]*\b[A-Za-z_][A-Za-z0-9_]*[[:space:]]*[[;]' "$T/api.i" | grep -oE '[A-Za-z_][A-Za-z0-9_]*[[:space:]]*[[;]$' | tr -d '[; \t' || true
-} | sort -u >"$T/declared"
-grep -qx sc_device_init "$T/declared" || fail "no public declarations found in the installed headers"
-nm -D --defined-only "$P/lib/libsmartcfg.so" | awk 'NF == 3 { print $3 }' | sort -u >"$T/so_exports"
-foreign=$(grep -v '^sc_' "$T/so_exports" | grep -vxF -f <(echo "$compat") || true)
-[ -z "$foreign" ] || fail "libsmartcfg.so exports names outside sc_*: ${foreign//$'\n'/ }"
-internal=$(grep '^sc_' "$T/so_exports" | grep -vxF -f "$T/declared" || true)
-[ -z "$internal" ] || fail "libsmartcfg.so exports $(echo "$internal" | wc -l) names no installed header declares: ${internal//$'\n'/ }"
-nm -g --defined-only "$P/lib/libsmartcfg.a" | awk 'NF == 3 && $2 == "T" { print $3 }' | sort -u |
-    grep -xF -f "$T/declared" >"$T/static_api" || true
-hidden=$(comm -23 "$T/static_api" "$T/so_exports")
-[ -z "$hidden" ] || fail "public functions libsmartcfg.so does not export (no SC_API?): ${hidden//$'\n'/ }"
-ok "libsmartcfg.so exports exactly the public API: $(wc -l <"$T/so_exports") names, each declared in an installed header"
+# libsmartcfg.so exports the public API and nothing else (check_so_exports, lib/package.bash);
+# tests/integration/rx_switches.sh checks the same of a shared core with every module off.
+check_so_exports "$P"
+ok "libsmartcfg.so exports exactly the public API: $SO_EXPORTS names, each declared in an installed header"
 
 ver=$(sed -n 's/^#define SMARTCFG_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' "$SC_SRC/include/smartcfg/version.h" | paste -sd.)
 [ "$("$P/bin/smartcfg" --version)" = "smartcfg $ver" ] || fail "smartcfg --version: $("$P/bin/smartcfg" --version)"
@@ -71,6 +49,19 @@ ok "version $ver from version.h in smartcfg --version and smartcfg.pc"
 
 # A tree moved after installing still works: the .pc and the CMake files are relocatable.
 mv "$P" "$T/moved"; P=$T/moved
+# The installed `smartcfg cloud` finds the installed broker plugin (<bin>/../lib/smartcfg/), here
+# in the moved tree: it gets past that lookup to starting mosquitto (a missing file on purpose:
+# nothing listens); without the plugin it says so.
+cloud_try() { env -u SMARTCFG_AUTH_PLUGIN HOME="$T/home" XDG_DATA_HOME="$T/home" XDG_STATE_HOME="$T/home" \
+    XDG_CONFIG_HOME="$T/home" timeout 20 "$P/bin/smartcfg" cloud --db "$T/home/c.db" --mosquitto "$T/no-mosquitto" 2>&1 || true; }
+mkdir -p "$T/home"
+out=$(cloud_try)
+[[ $out == *"mosquitto: cannot run $T/no-mosquitto"* ]] || { echo "$out"; fail "installed smartcfg cloud did not find its plugin"; }
+mv "$P/lib/smartcfg/smartcfg_auth.so" "$T/plugin.so"
+out=$(cloud_try)
+mv "$T/plugin.so" "$P/lib/smartcfg/smartcfg_auth.so"
+[[ $out == *"smartcfg_auth.so is neither next to this program nor in its ../lib/smartcfg/"* ]] || { echo "$out"; fail "no message for a missing plugin"; }
+ok "the installed smartcfg cloud finds the installed broker plugin (in a moved tree too)"
 
 run_skeleton() { # run_skeleton BINARY WHAT
     local out
@@ -86,7 +77,9 @@ cmake -S "$SC_SRC/examples/port-skeleton" -B "$T/skel-cmake" -DCMAKE_PREFIX_PATH
     { cat "$T/cfg.log"; fail "configure the skeleton with find_package"; }
 cmake --build "$T/skel-cmake" >"$T/build.log" 2>&1 || { cat "$T/build.log"; fail "build the skeleton (CMake)"; }
 run_skeleton "$T/skel-cmake/port_skeleton" find_package
-ok "port-skeleton via find_package(smartcfg): built and provisioned"
+libs=$(ldd "$T/skel-cmake/port_skeleton")
+[[ $libs == *libsmartcfg* ]] && fail "smartcfg::core without SMARTCFG_USE_SHARED linked libsmartcfg.so"
+ok "port-skeleton via find_package(smartcfg): built (static core) and provisioned"
 
 # An incompatible version request is refused by smartcfgConfigVersion.cmake.
 mkdir -p "$T/badver"
@@ -171,6 +164,51 @@ CM
 "$T/cxx/b/cxx" | grep -q "^$ver " || fail "the C++ program did not run"
 ok "every installed header compiles alone (C11 and C++); a C++ program links the core and the POSIX port"
 
+# smartcfg-posix.pc: a C program using the Linux port (its file storage, through the HAL table)
+# and the core, built with `pkg-config --cflags --libs smartcfg-posix` alone and run. It links the
+# port's static archive against the shared core, so every core function any of the port's
+# objects calls must be exported by libsmartcfg.so, not only those this program pulls in.
+mkdir -p "$T/posixpc"
+cat >"$T/posixpc/main.c" <<'C'
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+#include <string.h>
+
+#include "sc_posix.h"
+#include "sc_posix_storage.h"
+#include "smartcfg/version.h"
+
+int main(int argc, char **argv)
+{
+    sc_posix_storage_t st;
+    sc_hal_storage_t kv;
+    char err[256] = "", buf[16];
+    size_t n = 0;
+    if (argc != 2 || sc_posix_storage_open(&st, argv[1], &kv, err, sizeof err) != SC_OK) {
+        fprintf(stderr, "storage: %s\n", err);
+        return 1;
+    }
+    if (kv.put(kv.ctx, "k", "hello", 5) != SC_OK || kv.get(kv.ctx, "k", buf, sizeof buf, &n) != SC_OK || n != 5 ||
+        memcmp(buf, "hello", 5) != 0)
+        return 1;
+    sc_posix_storage_close(&st);
+    printf("%s %s %d\n", SMARTCFG_VERSION_STRING, sc_strerror(SC_ERR_NOTFOUND), sc_posix_now_ms() > 0u);
+    return 0;
+}
+C
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Wextra -Werror -o "$T/posixpc/prog" "$T/posixpc/main.c" \
+    $(PKG_CONFIG_PATH=$P/lib/pkgconfig pkg-config --cflags --libs smartcfg-posix) -Wl,-rpath,"$P/lib" ||
+    fail "build a program with pkg-config --cflags --libs smartcfg-posix"
+"$T/posixpc/prog" "$T/posixpc/state" | grep -q "^$ver " || fail "the smartcfg-posix program did not run"
+[ -f "$T/posixpc/state/k" ] || fail "the smartcfg-posix program stored nothing"
+[ "$(PKG_CONFIG_PATH=$P/lib/pkgconfig pkg-config --modversion smartcfg-posix)" = "$ver" ] || fail "smartcfg-posix.pc version"
+need=$(nm -u "$P/lib/libsmartcfg-posix.a" | awk '$1 == "U" && $2 ~ /^sc_/ { print $2 }' | sort -u |
+    comm -23 - <(nm -g --defined-only "$P/lib/libsmartcfg-posix.a" | awk 'NF == 3 { print $3 }' | sort -u) |
+    comm -23 - <(nm -D --defined-only "$P/lib/libsmartcfg.so" | awk 'NF == 3 { print $3 }' | sort -u))
+[ -z "$need" ] || fail "libsmartcfg-posix.a calls core functions libsmartcfg.so does not export: ${need//$'\n'/ }"
+ok "pkg-config --cflags --libs smartcfg-posix: a program on the port and the shared core built and ran"
+
 # The core needs only cJSON and mbedTLS: with pkg-config seeing nothing but cJSON (no libpcap,
 # libnl, libmosquitto, libcurl), find_package(smartcfg) still gives smartcfg::core, and
 # COMPONENTS posix is refused with the packages it lacks. (The consumer's old
@@ -179,10 +217,13 @@ mkdir -p "$T/pc-cjson" "$T/nohost"
 cp "$(pkg-config --variable=pcfiledir libcjson)/libcjson.pc" "$T/pc-cjson/"
 printf 'cmake_minimum_required(VERSION 3.1)\nproject(n LANGUAGES C)\nfind_package(smartcfg REQUIRED ${COMPS})\nadd_executable(n main.c)\ntarget_link_libraries(n PRIVATE smartcfg::core)\n' >"$T/nohost/CMakeLists.txt"
 printf '#include <smartcfg/device.h>\nint main(void) { sc_device_config_t c; sc_device_config_default(&c); return 0; }\n' >"$T/nohost/main.c"
-{ PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$T/nohost" -B "$T/nohost/b" -DCMAKE_PREFIX_PATH="$P" &&
+# (SMARTCFG_USE_SHARED: smartcfg::core is libsmartcfg.so here; the skeleton above took the .a)
+{ PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$T/nohost" -B "$T/nohost/b" -DCMAKE_PREFIX_PATH="$P" -DSMARTCFG_USE_SHARED=ON &&
   cmake --build "$T/nohost/b"; } >"$T/nohost.log" 2>&1 ||
     { tail -20 "$T/nohost.log"; fail "find_package(smartcfg) for the core needed the POSIX port's host libraries"; }
 "$T/nohost/b/n" || fail "the core-only consumer did not run"
+libs=$(ldd "$T/nohost/b/n")
+[[ $libs == *"=> $P/lib/libsmartcfg.so."* ]] || { echo "$libs"; fail "SMARTCFG_USE_SHARED: not linked to the installed libsmartcfg.so"; }
 rm -rf "$T/nohost/b"
 if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$T/nohost" -B "$T/nohost/b" -DCMAKE_PREFIX_PATH="$P" \
         "-DCOMPS=COMPONENTS;posix" >"$T/nohost2.log" 2>&1; then
@@ -190,12 +231,15 @@ if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$T/nohost" -B "$T/nohost/b" -DCMAKE_P
 fi
 has 'needs host libraries that were not found: libpcap-dev' "$T/nohost2.log" ||
     { cat "$T/nohost2.log"; fail "no clear message for COMPONENTS posix without host libraries"; }
-ok "find_package(smartcfg) without host libraries: smartcfg::core works, COMPONENTS posix names what is missing"
+ok "find_package(smartcfg) without host libraries: smartcfg::core works (shared, SMARTCFG_USE_SHARED), COMPONENTS posix names what is missing"
 
 # 3. make install PREFIX=... (the user's entry point) into a fresh prefix
 make -s -C "$SC_SRC" install BUILD="$SC_BUILD" PREFIX="$T/mk dir" >"$T/mk.log" 2>&1 || { cat "$T/mk.log"; fail "make install"; }
 [ -f "$T/mk dir/lib/pkgconfig/smartcfg.pc" ] && [ -x "$T/mk dir/bin/smartcfg" ] || fail "make install left files out"
-ok "make install PREFIX=... (a path with a space)"
+# without PREFIX the prefix is /usr/local (read from make -n: nothing is installed there)
+mk=$(env -u PREFIX -u DESTDIR make -s -n -C "$SC_SRC" install BUILD="$SC_BUILD")
+[[ $mk == *'cmake --install "'"$SC_BUILD"'" --prefix "/usr/local"'* ]] || { echo "$mk"; fail "make install's default prefix"; }
+ok "make install PREFIX=... (a path with a space); the default PREFIX is /usr/local"
 
 # 4. A prefix without write permission: a clear message, a failure exit, nothing written.
 RO=$T/ro

@@ -4,10 +4,10 @@
 # smartcfg inside somebody else's CMake project, with no host library available: pkg-config
 # sees only cJSON (PKG_CONFIG_LIBDIR points at a directory holding libcjson.pc alone), so any
 # attempt to find libpcap, libnl, mosquitto, microhttpd, curl, sqlite or cmocka fails.
-#   1. add_subdirectory() with no option set: core only, a clear status line, the skeleton
-#      links against smartcfg::core and runs;
-#   2. FetchContent from the local path (no network) with SMARTCFG_CORE_ONLY=ON and cJSON
-#      supplied by the parent as its own target (pkg-config finds nothing at all);
+#   1. add_subdirectory() with no option set: core only, a clear status line, mbedTLS found
+#      through its CMake package, the skeleton links against smartcfg::core and runs;
+#   2. FetchContent from the local path (no network) with SMARTCFG_CORE_ONLY=ON and cJSON and
+#      mbedTLS supplied by the parent as its own targets (pkg-config finds nothing at all);
 #   3. a firmware-style core without the cloud, AT, sender and simulator modules: builds,
 #      leaves those modules' code (and the cloud's HMAC/base64) out, the switch reaches the user;
 #   4. bad combinations get a clear message at configure time.
@@ -40,20 +40,33 @@ add_subdirectory("$SC_SRC" smartcfg)
 add_executable(app "$SKEL/main.c" "$SKEL/fake_chip.c")
 target_link_libraries(app PRIVATE smartcfg::core)
 CM
-PKG_CONFIG_LIBDIR=$T/pc-cjson configure_build "$P1" "$T/p1.log" || fail "add_subdirectory build"
+# mbedTLS through its CMake package, as mbedTLS 3 installs one (MbedTLSConfig.cmake defining
+# MbedTLS::mbedcrypto; Debian's 2.28 has none, so a stand-in over the system library). Parts 2
+# and 3 take it from the parent's target and from the plain library search.
+mkdir -p "$T/mbedpkg/lib/cmake/MbedTLS"
+cat >"$T/mbedpkg/lib/cmake/MbedTLS/MbedTLSConfig.cmake" <<CM
+add_library(MbedTLS::mbedcrypto UNKNOWN IMPORTED)
+set_target_properties(MbedTLS::mbedcrypto PROPERTIES IMPORTED_LOCATION "$(cc -print-file-name=libmbedcrypto.so)")
+CM
+PKG_CONFIG_LIBDIR=$T/pc-cjson configure_build "$P1" "$T/p1.log" -DCMAKE_PREFIX_PATH="$T/mbedpkg" ||
+    fail "add_subdirectory build"
+grep -q '^MbedTLS_DIR:PATH=' "$P1/b/CMakeCache.txt" && ! grep -q '^SMARTCFG_LIB_mbedcrypto:FILEPATH=/' "$P1/b/CMakeCache.txt" ||
+    fail "mbedTLS did not come from its CMake package (MbedTLSConfig.cmake)"
 has 'smartcfg: used as a subproject with SMARTCFG_CORE_ONLY unset: building only the' "$T/p1.log" ||
     fail "no status line for a parent that sets nothing"
 no_host_libs "$P1/b/CMakeCache.txt"
 [ ! -e "$P1/b/smartcfg/smartcfg" ] || fail "the smartcfg program was built in a core-only subproject"
 out=$("$P1/b/app") || fail "skeleton built by add_subdirectory exited with an error"
 grep -q '^provisioned after ' <<<"$out" || fail "skeleton built by add_subdirectory did not provision"
-ok "add_subdirectory: core only, no host library, skeleton runs"
+ok "add_subdirectory: core only, no host library, mbedTLS from its CMake package, skeleton runs"
 
 # 2. FetchContent from the local path; cJSON supplied by the parent as a target
 P2=$T/parent2
 mkdir -p "$P2"
 cjson_inc=$(pkg-config --variable=includedir libcjson)/cjson
 cjson_lib=$(pkg-config --variable=libdir libcjson)/libcjson.so
+mbed_lib=$(cc -print-file-name=libmbedcrypto.so)
+case $mbed_lib in /*) ;; *) fail "libmbedcrypto.so not found by the compiler" ;; esac
 cat >"$P2/CMakeLists.txt" <<CM
 cmake_minimum_required(VERSION 3.18)
 project(firmware LANGUAGES C)
@@ -61,6 +74,9 @@ add_library(my_cjson INTERFACE)
 target_include_directories(my_cjson INTERFACE "$cjson_inc")
 target_link_libraries(my_cjson INTERFACE "$cjson_lib")
 set(SMARTCFG_CJSON_TARGET my_cjson)
+add_library(my_crypto INTERFACE)
+target_link_libraries(my_crypto INTERFACE "$mbed_lib")
+set(SMARTCFG_MBEDCRYPTO_TARGET my_crypto)
 set(SMARTCFG_CORE_ONLY ON)
 include(FetchContent)
 set(FETCHCONTENT_FULLY_DISCONNECTED ON)
@@ -72,9 +88,10 @@ CM
 PKG_CONFIG_LIBDIR=$T/pc-none configure_build "$P2" "$T/p2.log" || fail "FetchContent build"
 no_host_libs "$P2/b/CMakeCache.txt"
 grep -q 'SMARTCFG_PC_CJSON_FOUND:INTERNAL=1' "$P2/b/CMakeCache.txt" && fail "cJSON came from pkg-config, not the parent's target"
+grep -q '^SMARTCFG_LIB_mbedcrypto:FILEPATH=/' "$P2/b/CMakeCache.txt" && fail "mbedTLS was searched for, not taken from the parent's target"
 out=$("$P2/b/app") || fail "skeleton built by FetchContent exited with an error"
 grep -q '^provisioned after ' <<<"$out" || fail "skeleton built by FetchContent did not provision"
-ok "FetchContent (local path, disconnected), cJSON from the parent's target: skeleton runs"
+ok "FetchContent (local path, disconnected), cJSON and mbedTLS from the parent's targets: skeleton runs"
 
 # 3. a firmware core: receiver, 8266 service, device, diagnostics only
 P3=$T/parent3
@@ -169,6 +186,14 @@ if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$P4" -B "$P4/b" -DCMAKE_SYSTEM_NAME=G
     fail "the POSIX port configured for a bare-metal target"
 fi
 has 'run on Linux only' "$T/p6.log" || { cat "$T/p6.log"; fail "no message for an unsupported target"; }
+# an unsupported compiler: a toolchain file that names its compiler TinyCC (CMake takes its word)
+printf 'set(CMAKE_C_COMPILER cc)\nset(CMAKE_C_COMPILER_FORCED TRUE)\nset(CMAKE_C_COMPILER_ID_RUN TRUE)\nset(CMAKE_C_COMPILER_ID TinyCC)\n' >"$P4/tcc.cmake"
+rm -rf "$P4/b"
+if PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$P4" -B "$P4/b" -DCMAKE_TOOLCHAIN_FILE="$P4/tcc.cmake" >"$T/p9.log" 2>&1; then
+    fail "an unsupported compiler (TinyCC) configured"
+fi
+has "smartcfg: the C compiler 'TinyCC'" "$T/p9.log" && has 'is not supported' "$T/p9.log" ||
+    { cat "$T/p9.log"; fail "no message for an unsupported compiler"; }
 # ... and a setup that is fine is not refused: an embedded-style toolchain file that forces the
 # compiler (CMake then probes nothing, so it knows no compile features), with cJSON and mbedTLS
 # as the parent's own targets, configures (it used to be told the compiler lacked C11).
@@ -199,5 +224,5 @@ if command -v clang >/dev/null; then
         fi
     done
 fi
-ok "clear configure-time messages: AT without cloud, missing host libraries (names the packages), POSIX port on a bare-metal target, a big-endian target; a forced compiler is not refused"
+ok "clear configure-time messages: AT without cloud, missing host libraries (names the packages), POSIX port on a bare-metal target, an unsupported compiler, a big-endian target; a forced compiler is not refused"
 echo "package_subproject: ok"

@@ -6,7 +6,9 @@
 #      refused and their captures never complete, and the receiver front's object refers to
 #      no decoder that is off;
 #   2. a v1-only firmware core (cloud, AT, sender and simulator off too): no v2 or AirKiss
-#      receiver code in libsmartcfg.a and no mbedTLS at all.
+#      receiver code in libsmartcfg.a and no mbedTLS at all;
+#   3. the same core built as a shared library too and installed: libsmartcfg.so exports
+#      exactly the public API its headers declare with every switch off.
 set -euo pipefail
 source "$(dirname "$0")/lib/package.bash"
 package_test_init rx_switches
@@ -45,7 +47,9 @@ for combo in "OFF OFF" "OFF ON" "ON OFF"; do
 done
 
 d=$T/fw
-build "$d" "$T/fw.log" -DSMARTCFG_WITH_SIM=OFF -DSMARTCFG_WITH_ESPTOUCH_V2=OFF -DSMARTCFG_WITH_AIRKISS=OFF
+# also as a shared library, installed: the one build with every SMARTCFG_WITH_* switch off
+build "$d" "$T/fw.log" -DSMARTCFG_WITH_SIM=OFF -DSMARTCFG_WITH_ESPTOUCH_V2=OFF -DSMARTCFG_WITH_AIRKISS=OFF \
+    -DSMARTCFG_BUILD_SHARED=ON -DSMARTCFG_INSTALL=ON
 grep -q 'core modules: common receiver tc8266 diag device$' "$T/fw.log" || { grep 'core modules' "$T/fw.log"; fail "module list"; }
 lib=$d/b/smartcfg/libsmartcfg.a
 defs=$(nm -g --defined-only "$lib")
@@ -55,3 +59,15 @@ done
 grep -q ' T sc_receiver_feed$' <<<"$defs" || fail "no receiver front in the v1-only core"
 grep -q 'mbedtls_' <<<"$(nm -u "$lib")" && fail "the v1-only core without the cloud still needs mbedTLS: $(nm -u "$lib" | grep mbedtls_ | head -3)"
 ok "v1-only firmware core: no v2/AirKiss code, no mbedTLS"
+
+# 3. that core's libsmartcfg.so exports exactly what its installed headers declare with the
+# switches off (check_so_exports: package_install checks the same of the full build)
+cmake --install "$d/b" --prefix "$T/fwp" >"$T/fwi.log" 2>&1 || { cat "$T/fwi.log"; fail "install the modules-off core"; }
+PKG_CONFIG_PATH=$T/fwp/lib/pkgconfig pkg-config --cflags smartcfg | grep -q -- '-DSMARTCFG_WITH_CLOUD=0 .*-DSMARTCFG_WITH_AIRKISS=0' ||
+    fail "the modules-off smartcfg.pc does not carry the switches"
+check_so_exports "$T/fwp"
+# (sc_binder_start/step/abort stay: device/cloud_off.c's stand-ins, declared either way)
+left_out=$(nm -D --defined-only "$T/fwp/lib/libsmartcfg.so" | awk 'NF == 3 { print $3 }' |
+    grep -E '^sc_(cloud|dynreg|at|ota|send|air|et2|ak)_' || true)
+[ -z "$left_out" ] || fail "the modules-off libsmartcfg.so exports left-out modules' functions: ${left_out//$'\n'/ }"
+ok "modules-off libsmartcfg.so: exports exactly the $SO_EXPORTS names its installed headers declare with the switches off"
