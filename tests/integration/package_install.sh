@@ -240,6 +240,14 @@ make -s -C "$SC_SRC" install BUILD="$SC_BUILD" PREFIX="$T/mk dir" >"$T/mk.log" 2
 mk=$(env -u PREFIX -u DESTDIR make -s -n -C "$SC_SRC" install BUILD="$SC_BUILD")
 [[ $mk == *'cmake --install "'"$SC_BUILD"'" --prefix "/usr/local"'* ]] || { echo "$mk"; fail "make install's default prefix"; }
 ok "make install PREFIX=... (a path with a space); the default PREFIX is /usr/local"
+# DESTDIR stages the tree for a distribution package: the files land under DESTDIR/PREFIX and
+# the package files never name the staging directory (smartcfg.pc and the CMake package are
+# relocatable: they find the prefix from their own place)
+make -s -C "$SC_SRC" install BUILD="$SC_BUILD" PREFIX=/usr DESTDIR="$T/stage" >"$T/stage.log" 2>&1 || { cat "$T/stage.log"; fail "make install DESTDIR=..."; }
+[ -f "$T/stage/usr/lib/pkgconfig/smartcfg.pc" ] && [ -x "$T/stage/usr/bin/smartcfg" ] && [ -f "$T/stage/usr/include/smartcfg/device.h" ] ||
+    fail "make install DESTDIR=... did not stage under DESTDIR/PREFIX"
+! grep -rlF "$T/stage" "$T/stage/usr/lib/pkgconfig" "$T/stage/usr/lib/cmake" || fail "the staging directory leaked into the package files"
+ok "make install DESTDIR=... PREFIX=/usr stages the tree; the package files do not name the staging directory"
 
 # 4. A prefix without write permission: a clear message, a failure exit, nothing written.
 RO=$T/ro
