@@ -77,6 +77,9 @@ printf '\n== Cortex-M cross-build of the core (beside the fuzzers)\n'
 cat "$side/cross.log"
 [ "$(cat "$side/cross.rc" 2>/dev/null)" = 0 ] || { echo "cross-build FAILED"; exit 1; }
 total=$((total + 1))
+# the flash figures the README and docs/porting.md print are this build's
+python3 scripts/size-doc-check.py "$side/cross.log" || { echo "size figures in the docs FAILED"; exit 1; }
+total=$((total + 1))
 printf '== cross: %ss\n' "$(cat "$side/cross.s")"
 
 printf '\n== core self-test on an emulated Cortex-M4 (QEMU mps2-an386), after the cross-build\n'
