@@ -18,18 +18,18 @@ endif()
 set(SMARTCFG_MODULES
   "common|ALWAYS|common/*.c"
   "receiver|ALWAYS|rx/*.c esptouch/rx.c esptouch/chansearch.c esptouch/crc8.c esptouch/common.c"
-  "tc8266|ALWAYS|bind/*.c tc8266/*.c"
+  "tc8266|ALWAYS|tc8266/*.c"
   "diag|ALWAYS|diag/*.c"
   "device|ALWAYS|device/*.c"
   "dynreg|SMARTCFG_WITH_DYNREG|cloud/dynreg.c"
-  "binder|SMARTCFG_WITH_CLOUD|cloud/*.c binder/*.c"
+  "binder|SMARTCFG_WITH_CLOUD|cloud/*.c"
   "at|SMARTCFG_WITH_AT|at/*.c"
   "encoder|SMARTCFG_WITH_SENDER,SMARTCFG_WITH_SIM|esptouch/encoder.c esptouch/schedule.c"
   "sender|SMARTCFG_WITH_SENDER|sender/*.c"
   "sim|SMARTCFG_WITH_SIM|sim/*.c"
   # The v2 and AirKiss sources hold encoders as well as receivers: the sender and the
   # simulator need them even when the device's receiver front leaves the decoder out.
-  "esptouch_v2|SMARTCFG_WITH_ESPTOUCH_V2,SMARTCFG_WITH_SENDER,SMARTCFG_WITH_SIM|esptouch/v2*.c esptouch2/*.c"
+  "esptouch_v2|SMARTCFG_WITH_ESPTOUCH_V2,SMARTCFG_WITH_SENDER,SMARTCFG_WITH_SIM|esptouch/v2*.c"
   "airkiss|SMARTCFG_WITH_AIRKISS,SMARTCFG_WITH_SENDER,SMARTCFG_WITH_SIM|airkiss/*.c"
 )
 
