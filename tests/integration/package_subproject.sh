@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 32
+# ctest-cost: 50
 # smartcfg inside somebody else's CMake project, with no host library available: pkg-config
 # sees only cJSON (PKG_CONFIG_LIBDIR points at a directory holding libcjson.pc alone), so any
 # attempt to find libpcap, libnl, mosquitto, microhttpd, curl, sqlite or cmocka fails.
@@ -10,7 +10,8 @@
 #      mbedTLS supplied by the parent as its own targets (pkg-config finds nothing at all);
 #   3. a firmware-style core without the cloud, AT, sender and simulator modules: builds,
 #      leaves those modules' code (and the cloud's HMAC/base64) out, the switch reaches the user;
-#   4. bad combinations get a clear message at configure time.
+#   4. bad combinations get a clear message at configure time;
+#   5. the core alone at the top level (SMARTCFG_CORE_ONLY=ON), installed and used with pkg-config.
 set -euo pipefail
 source "$(dirname "$0")/lib/package.bash"
 package_test_init subproject
@@ -225,4 +226,22 @@ if command -v clang >/dev/null; then
     done
 fi
 ok "clear configure-time messages: AT without cloud, missing host libraries (names the packages), POSIX port on a bare-metal target, an unsupported compiler, a big-endian target; a forced compiler is not refused"
+# 5. The core alone at the top level, as docs/porting.md tells a machine with only cJSON and
+# mbedTLS to install it: both libraries, headers, smartcfg.pc and the CMake package, no program,
+# and a program built from the prefix with pkg-config alone (rpath: a prefix off the loader's path)
+{ PKG_CONFIG_LIBDIR=$T/pc-cjson cmake -S "$SC_SRC" -B "$T/top" -DSMARTCFG_CORE_ONLY=ON &&
+  cmake --build "$T/top" -j $JOBS; } >"$T/top.log" 2>&1 || { tail -40 "$T/top.log"; fail "top-level SMARTCFG_CORE_ONLY=ON build"; }
+no_host_libs "$T/top/CMakeCache.txt"
+cmake --install "$T/top" --prefix "$T/co" >"$T/coi.log" 2>&1 || { cat "$T/coi.log"; fail "install of the top-level core-only build"; }
+for f in lib/libsmartcfg.a lib/libsmartcfg.so include/smartcfg/device.h lib/pkgconfig/smartcfg.pc lib/cmake/smartcfg/smartcfgConfig.cmake; do
+    [ -e "$T/co/$f" ] || fail "a top-level core-only install lacks $f"
+done
+[ ! -e "$T/co/bin" ] || fail "a top-level core-only install has a bin/"
+# shellcheck disable=SC2046 # pkg-config's words are meant to split
+cc -std=c11 -o "$T/co-skel" "$SKEL/main.c" "$SKEL/fake_chip.c" \
+    $(PKG_CONFIG_PATH="$T/co/lib/pkgconfig" PKG_CONFIG_LIBDIR=$T/pc-cjson pkg-config --cflags --libs smartcfg) -Wl,-rpath,"$T/co/lib" ||
+    fail "the skeleton does not build from the top-level core-only prefix with pkg-config"
+"$T/co-skel" | grep -q '^provisioned after ' || fail "the skeleton built from the core-only prefix did not provision"
+ok "top-level SMARTCFG_CORE_ONLY=ON: no host library, installs the core alone, the skeleton builds from it with pkg-config"
+
 echo "package_subproject: ok"
