@@ -1,23 +1,33 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* lwIP bring-up: the tcpip thread, the tap netif (Debian's unix port) standing in for the
- * Wi-Fi station interface, its address, and the wake descriptor of sc_lwip.h. */
+/* lwIP bring-up: the tcpip thread, the tap netif standing in for the Wi-Fi station interface,
+ * its address, and the wake descriptor of sc_lwip.h.
+ *
+ * The tap driver is the port's own, not the unix port's tapif: Debian's liblwip 2.1.3 hands out
+ * PBUF_POOL pbufs whose memory (616 bytes, memp.c) is smaller than what pbuf.c lets them hold
+ * (1536), and tapif copies every received frame into one: any frame over ~590 bytes from the
+ * LAN overwrote the heap (docs/port-lwip.md). Frames here go into PBUF_RAM pbufs, which pbuf.c
+ * sizes and lays out itself. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <linux/ethtool.h>
+#include <linux/if_tun.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lwip/ethip6.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "lwip/sys.h"
 #include "lwip/tcpip.h"
-#include "netif/tapif.h"
+#include "netif/etharp.h"
 
 #include "lwip_priv.h"
 
@@ -29,10 +39,86 @@ static struct {
     ip4_addr_t ip, mask, gw;
     uint8_t mac[SC_MAC_LEN];
     int wake_fd;
+    int tap_fd;
     netif_linkoutput_fn tap_output;  /* the tap driver's, wrapped to count */
     netif_input_fn stack_input;      /* tcpip_input, wrapped to count */
     sc_lwip_counters_t count;        /* under the core lock */
-} g = { .wake_fd = -1 };
+} g = { .wake_fd = -1, .tap_fd = -1 };
+
+/* ---- the tap driver ------------------------------------------------------------------------ */
+
+#define TAP_FRAME_MAX 1518 /* Ethernet with a VLAN tag, no FCS: what a 1500-byte MTU carries */
+
+/* linkoutput: lwIP calls it with the core lock held, so one static buffer serves every call. */
+static err_t tap_output(struct netif *netif, struct pbuf *p)
+{
+    (void)netif;
+    static uint8_t frame[TAP_FRAME_MAX];
+    if (p->tot_len > sizeof frame)
+        return ERR_IF;
+    u16_t n = pbuf_copy_partial(p, frame, p->tot_len, 0);
+    ssize_t w = write(g.tap_fd, frame, n);
+    return w == (ssize_t)n ? ERR_OK : ERR_IF;
+}
+
+/* The reader thread: one frame per read(); runts and frames longer than a 1500-byte MTU allows
+ * (the read is cut) are dropped here, the rest copied into a pbuf of exactly its size. */
+static void tap_reader(void *arg)
+{
+    struct netif *netif = arg;
+    static uint8_t frame[TAP_FRAME_MAX + 1]; /* this thread only; +1 tells a cut read */
+    for (;;) {
+        struct pollfd pfd = { .fd = g.tap_fd, .events = POLLIN };
+        if (poll(&pfd, 1, -1) < 0)
+            continue;
+        ssize_t n = read(g.tap_fd, frame, sizeof frame);
+        if (n < 14 || n > TAP_FRAME_MAX)
+            continue;
+        struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
+        if (!p)
+            continue; /* out of memory: dropped, as a NIC with no free buffer does */
+        pbuf_take(p, frame, (u16_t)n);
+        if (netif->input(p, netif) != ERR_OK)
+            pbuf_free(p);
+    }
+}
+
+/* netif_add's init: an Ethernet netif on the tap opened in sc_lwip_start (the reader starts
+ * once the port's hooks are in place). */
+static err_t tap_init(struct netif *netif)
+{
+    netif->name[0] = 't';
+    netif->name[1] = 'p';
+    netif->output = etharp_output;
+#if LWIP_IPV6
+    netif->output_ip6 = ethip6_output;
+#endif
+    netif->linkoutput = tap_output;
+    netif->mtu = 1500;
+    netif->hwaddr_len = SC_MAC_LEN;
+    memcpy(netif->hwaddr, g.mac, SC_MAC_LEN);
+    netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_IGMP;
+    return ERR_OK;
+}
+
+static int tap_open(const char *name, char *errbuf, size_t errlen)
+{
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(errbuf, errlen, "cannot open /dev/net/tun: %s", strerror(errno));
+        return -1;
+    }
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        snprintf(errbuf, errlen, "cannot attach to tap '%s': %s", name, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
 
 void sc_lwip_wake(void)
 {
@@ -104,8 +190,8 @@ static err_t counting_input(struct pbuf *p, struct netif *netif)
     return e;
 }
 
-/* The tun driver's interfaces (ethtool says "tun"): lwIP's tap driver exits the process when
- * it cannot attach, so anything else is refused here with a message. */
+/* The tun driver's interfaces (ethtool says "tun"): anything else is refused with a message
+ * that says what to create. */
 static bool is_tap(const char *name)
 {
     struct ethtool_drvinfo info;
@@ -139,8 +225,8 @@ sc_err_t sc_lwip_start(const sc_lwip_netif_opts_t *o, char *errbuf, size_t errle
         snprintf(errbuf, errlen, "no tap interface given");
         return SC_ERR_INVAL;
     }
-    /* The tap driver would create a new tap (as root) under a missing name, and exits the
-     * process on any open error: check first, and say it clearly. */
+    /* TUNSETIFF would create a new tap (as root) under a missing name: check first, and say
+     * it clearly. */
     if (if_nametoindex(o->tap) == 0) {
         snprintf(errbuf, errlen, "no interface '%s' (create it first: ip tuntap add dev %s mode tap)", o->tap, o->tap);
         return SC_ERR_NOTFOUND;
@@ -149,20 +235,14 @@ sc_err_t sc_lwip_start(const sc_lwip_netif_opts_t *o, char *errbuf, size_t errle
         snprintf(errbuf, errlen, "'%s' is not a tap interface (ip tuntap add dev NAME mode tap)", o->tap);
         return SC_ERR_NOTFOUND;
     }
-    if (access("/dev/net/tun", R_OK | W_OK) != 0) {
-        snprintf(errbuf, errlen, "cannot open /dev/net/tun: %s", strerror(errno));
+    g.tap_fd = tap_open(o->tap, errbuf, errlen);
+    if (g.tap_fd < 0)
         return SC_ERR_IO;
-    }
     g.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (g.wake_fd < 0) {
         snprintf(errbuf, errlen, "eventfd: %s", strerror(errno));
-        return SC_ERR_IO;
-    }
-    /* The unix port's tapif takes the interface name from the environment; with it set it
-     * also leaves the host side unconfigured (no ifconfig), which is what we want: the Linux
-     * stack must not take part. */
-    if (setenv("PRECONFIGURED_TAPIF", o->tap, 1) != 0) {
-        snprintf(errbuf, errlen, "setenv: %s", strerror(errno));
+        close(g.tap_fd);
+        g.tap_fd = -1;
         return SC_ERR_IO;
     }
     memcpy(g.mac, o->mac, SC_MAC_LEN);
@@ -182,11 +262,10 @@ sc_err_t sc_lwip_start(const sc_lwip_netif_opts_t *o, char *errbuf, size_t errle
     sys_sem_free(&ready);
 
     LOCK_TCPIP_CORE();
-    /* No address yet: the station has not associated. */
-    struct netif *n = netif_add(&g.netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4, NULL, tapif_init, tcpip_input);
+    /* No address yet: the station has not associated. The MAC is the device's (tap_init): the
+     * one the ack carries. */
+    struct netif *n = netif_add(&g.netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4, NULL, tap_init, tcpip_input);
     if (n) {
-        /* tapif sets a fixed MAC of its own; the device's is the one the ack carries. */
-        memcpy(g.netif.hwaddr, g.mac, SC_MAC_LEN);
         g.tap_output = g.netif.linkoutput;
         g.netif.linkoutput = counting_output;
         g.stack_input = g.netif.input;
@@ -199,6 +278,7 @@ sc_err_t sc_lwip_start(const sc_lwip_netif_opts_t *o, char *errbuf, size_t errle
         snprintf(errbuf, errlen, "lwIP: cannot add the tap netif on %s", o->tap);
         return SC_ERR_IO;
     }
+    sys_thread_new("sc_tap", tap_reader, &g.netif, DEFAULT_THREAD_STACKSIZE, DEFAULT_THREAD_PRIO);
     g.started = true;
     return SC_OK;
 }

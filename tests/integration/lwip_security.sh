@@ -1,0 +1,123 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 45
+# The hostile-LAN checks of security_device_udp / security_device_spray (docs/security.md#device)
+# against the lwIP port (smartcfg-lwip, ports/lwip): every packet goes through lwIP on a tap
+# bridged with a veth in the device's namespace (no IPv4 address on the Linux side there); the
+# attacker, the app and the broker live in a second namespace at the veth's other end.
+# Run 1 (--no-cloud), UDP 8266 from the attacker:
+#  - tokens the cloud would never issue: answered as bad input, never a token event;
+#  - datagrams of 1025..65507 bytes (IP fragments, reassembled by lwIP or dropped) that would be
+#    valid requests if cut short, deeply nested JSON: an error or nothing, never an identity;
+#  - 1-byte junk from 16 rotating source ports, and a flood as fast as this host sends for a few
+#    seconds: fewer bytes back (UDP and ICMP) than sent; {"cmdType":3} while the log soft-AP is
+#    down: nothing; never-completed IP fragments: no ICMP storm;
+#  - no memory growth over a second round of the same floods (lwIP's pbufs are malloc'd in this
+#    build, so a leak shows as resident memory);
+#  - the app's token, resent every 2 s as the app does, is still answered with the identity.
+# Run 2 (mosquitto in the attacker's namespace): hostile publishes on the device's down topic
+# (larger than the port's message buffer, fragmented across TCP segments, NUL bytes) never bind
+# or crash the device; the cloud's real reply afterwards binds it.
+set -u
+SC=${SC_BUILD:?}/smartcfg
+SCL=${SC_BUILD:?}/smartcfg-lwip
+DIR=${SC_SRC:?}/tests/integration
+ID=$$
+NSA=sclw_app_$ID
+NSD=sclw_dev_$ID
+VA=sclwa$ID
+VD=sclwd$ID
+NET=10.191.$((ID % 200 + 20))
+DEVMAC=02:1a:b2:00:00:43
+TMP=$(mktemp -d /tmp/sclw.XXXXXX)
+. "$DIR/lib/veth_pair.bash"
+fails=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+dump() { for f in "$TMP"/*.log "$TMP"/*.err "$TMP"/*.jsonl; do [ -f "$f" ] && { echo "--- $f"; grep -v "progress\|ack sent" "$f" | tail -n 30; }; done; }
+fail() { echo "FAIL: $*"; dump; exit 1; }
+in_a() { ip netns exec "$NSA" "$@"; }
+wait_for() { local n=$(($1 * 10)); shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done; return 1; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+test -x "$SCL" || fail "$SCL not built (SMARTCFG_WITH_LWIP, make deps)"
+
+# --- the wire: the app's namespace has NET.1; the device's bridges its veth end and the tap ---
+ip netns add "$NSA" && ip netns add "$NSD" || fail "cannot create namespaces"
+ip link add "$VA" netns "$NSA" type veth peer name "$VD" netns "$NSD" || fail "cannot create veth pair"
+ip -n "$NSA" link set lo up && ip -n "$NSD" link set lo up
+ip -n "$NSA" addr add "$NET.1/24" dev "$VA" && ip -n "$NSA" link set "$VA" up
+ip -n "$NSD" tuntap add dev tap0 mode tap || fail "cannot create the tap"
+ip -n "$NSD" link add devbr type bridge && ip -n "$NSD" link set "$VD" master devbr &&
+    ip -n "$NSD" link set tap0 master devbr && ip -n "$NSD" link set tap0 up &&
+    ip -n "$NSD" link set "$VD" up && ip -n "$NSD" link set devbr up || fail "cannot bridge the tap"
+ip netns exec "$NSD" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 || true
+
+"$SC" air --ssid MyAP --password 'pa55word' --ip "$NET.1" "$TMP/cap.pcap" >"$TMP/air.log" 2>&1 || fail "smartcfg air"
+start_device() { # $1 = tag; rest: options
+    local tag=$1; shift
+    ip netns exec "$NSD" env SMARTCFG_DEVICE_SECRET='c2VjcmV0LWRldmljZS1zZWNyZXQ=' "$SCL" --tap tap0 --ip "$NET.2/24" \
+        --mac $DEVMAC --radio "file:$TMP/cap.pcap" --join "sim:MyAP:pa55word" --sim-delay 300 \
+        --product-id ABCDEFGHIJ --device-name devsec --json --timeout 120 \
+        --state-dir "$TMP/state-$tag" --log-level debug "$@" >"$TMP/dev-$tag.jsonl" 2>"$TMP/dev-$tag.err" &
+    DEV=$!
+    wait_for 30 grep -q '"state":"wait_token"' "$TMP/dev-$tag.jsonl" || fail "device ($tag) not waiting for the token"
+}
+
+# ================= run 1: the UDP services =====================================================
+start_device udp --no-cloud --token-linger 100
+TOKEN='fedcba9876543210fedcba9876543210'
+in_a python3 "$DIR/udp_peer.py" token "$NET.1" "$NET.2" "$TOKEN" "$TMP/token.log" >"$TMP/app.log" 2>&1 ||
+    fail "the app got no identity from the lwIP device"
+# the app keeps resending its token (every 2 s while unanswered, as the real one does)
+( for i in $(seq 1 120); do
+    [ -f "$TMP/stop" ] && break
+    in_a python3 "$DIR/udp_peer.py" token "$NET.1" "$NET.2" "$TOKEN" "$TMP/keep.log" >/dev/null 2>&1 &&
+        echo "ok $i" >>"$TMP/keeper.log"
+    sleep 1
+  done ) &
+KEEP=$!
+answered() { grep -c ok "$TMP/keeper.log" 2>/dev/null || echo 0; }
+
+run() { # $1 = name; rest = sec_udp.py arguments; the output goes to the log and here
+    local name=$1; shift
+    in_a python3 "$DIR/sec_udp.py" "$@" >"$TMP/$name.log" 2>&1
+    local rc=$?
+    sed "s/^/  $name: /" "$TMP/$name.log" | head -n 20
+    return $rc
+}
+check "tokens the cloud never issues answered as bad input" run badtok badtok "$NET.2" "$NET.1"
+check "datagrams up to 65507 bytes (fragmented): an error or nothing, never an identity" run big big "$NET.2" "$NET.1"
+check "deeply nested JSON: an error or nothing" run nested nested "$NET.2" "$NET.1"
+check "1-byte junk from 16 ports: no amplification" run amp amp "$NET.2" 8266 "$NET.1" 20000 x
+RSS0=$(rss_kb "$DEV")
+check "a flood as fast as this host sends (2 s): no amplification (UDP+ICMP)" run flood flood "$NET.2" 8266 "$NET.1" 2
+check "never-completed IP fragments: no ICMP storm" run frags frags "$NET.2" "$NET.1" 2000
+RSS1=$(rss_kb "$DEV")
+run flood2 flood "$NET.2" 8266 "$NET.1" 2 >/dev/null
+run frags2 frags "$NET.2" "$NET.1" 2000 >/dev/null
+RSS2=$(rss_kb "$DEV")
+echo "  resident memory: ${RSS0} kB before the floods, ${RSS1} kB after one round, ${RSS2} kB after two"
+check "no memory growth over a second round of floods (${RSS1} -> ${RSS2} kB)" test "$RSS2" -le $((RSS1 + 1024))
+in_a python3 "$DIR/sec_udp.py" amp "$NET.2" 8266 "$NET.1" 1000 '{"cmdType":3}' >"$TMP/log.log" 2>&1
+check "the log is not handed out while the log soft-AP is down ($(cat "$TMP/log.log"))" grep -q ' out=0$' "$TMP/log.log"
+check "the device is alive after the floods" kill -0 "$DEV"
+N=$(answered)
+wait_for 30 sh -c "[ \$(grep -c ok '$TMP/keeper.log' 2>/dev/null || echo 0) -gt $N ]"
+check "the app's resent token is answered with the identity after the floods" test "$(answered)" -gt "$N"
+check "one token event: the app's (no bad token accepted)" test "$(grep -c '"event":"token"' "$TMP/dev-udp.jsonl")" = 1
+touch "$TMP/stop"
+wait "$KEEP"
+kill -TERM "$DEV" 2>/dev/null
+wait "$DEV"
+python3 - "$TMP/dev-udp.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("event") == "lwip":
+        print("  lwIP counters: " + ", ".join("%s %s" % (k, v) for k, v in e.items() if k not in ("event", "t")))
+PY
+
+grep -qF "pa55word" "$TMP"/dev-*.jsonl "$TMP"/dev-*.err && bad "the password leaked"
+[ "$fails" = 0 ] || { dump; echo "lwip_security: $fails failed"; exit 1; }
+echo "PASS"
