@@ -145,9 +145,57 @@ void sc_lwip_wake_drain(void)
     (void)n;
 }
 
+/* ICMP errors lwIP sends in answer to junk (port unreachable for every datagram to a closed
+ * port, time exceeded for every fragmented datagram it gives up on) have no rate limit in lwIP:
+ * 1-byte datagrams from a LAN host got 36 times their bytes back, to whatever source address
+ * they carried. Linux allows a burst of 6 and then one a second per peer; here one bucket for
+ * all peers does the same (nothing of the device's needs them). */
+#define ICMP_ERR_BURST 6
+#define ICMP_ERR_EVERY_MS 1000
+
+static bool icmp_error(struct pbuf *p)
+{
+    uint8_t h[14 + 60 + 1];
+    u16_t n = pbuf_copy_partial(p, h, sizeof h, 0);
+    if (n < 14 + 20 + 1 || h[12] != 0x08 || h[13] != 0x00)
+        return false; /* not IPv4 */
+    const uint8_t *ip = h + 14;
+    unsigned ihl = (ip[0] & 0x0fu) * 4u;
+    if ((ip[0] >> 4) != 4 || ip[9] != 1 || ihl < 20 || 14u + ihl >= n || ((ip[6] & 0x1fu) | ip[7]) != 0)
+        return false; /* not ICMP, or not its first fragment */
+    uint8_t type = ip[ihl];
+    return type == 3 || type == 4 || type == 11 || type == 12;
+}
+
+static bool icmp_error_allowed(void)
+{
+    static bool init;
+    static u32_t last;
+    static unsigned tokens;
+    u32_t now = sys_now();
+    if (!init) {
+        init = true;
+        last = now;
+        tokens = ICMP_ERR_BURST;
+    }
+    u32_t add = (now - last) / ICMP_ERR_EVERY_MS;
+    if (add) {
+        tokens = tokens + add > ICMP_ERR_BURST ? ICMP_ERR_BURST : tokens + (unsigned)add;
+        last += add * ICMP_ERR_EVERY_MS;
+    }
+    if (!tokens)
+        return false;
+    tokens--;
+    return true;
+}
+
 /* Runs in the tcpip thread (lwIP calls linkoutput with the core lock held). */
 static err_t counting_output(struct netif *netif, struct pbuf *p)
 {
+    if (icmp_error(p) && !icmp_error_allowed()) {
+        g.count.icmp_limited++;
+        return ERR_OK; /* dropped, as a rate limit does: not the link's error */
+    }
     err_t e = g.tap_output(netif, p);
     if (e == ERR_OK) {
         g.count.tx_frames++;

@@ -131,9 +131,9 @@ static void report(void *ctx, char *fields, size_t fcap, char *line, size_t lcap
     sc_lwip_counters(&c);
     snprintf(fields, fcap,
              ",\"rx_frames\":%lu,\"tx_frames\":%lu,\"rx_bytes\":%lu,\"tx_bytes\":%lu,\"tx_errors\":%lu,"
-             "\"udp_sent\":%lu,\"udp_received\":%lu,\"udp_dropped\":%lu",
+             "\"udp_sent\":%lu,\"udp_received\":%lu,\"udp_dropped\":%lu,\"icmp_limited\":%lu",
              c.rx_frames, c.tx_frames, c.rx_bytes, c.tx_bytes, c.tx_errors, g.udp.sent, g.udp.received,
-             g.udp.dropped);
+             g.udp.dropped, c.icmp_limited);
     snprintf(line, lcap, "lwIP netif: %lu frames in, %lu out; UDP %lu sent, %lu received, %lu dropped",
              c.rx_frames, c.tx_frames, g.udp.sent, g.udp.received, g.udp.dropped);
 }

@@ -38,6 +38,7 @@ typedef struct {
  * the port's own. */
 typedef struct {
     unsigned long rx_frames, tx_frames, rx_bytes, tx_bytes, tx_errors;
+    unsigned long icmp_limited; /* ICMP errors not sent: over the rate limit (lwip_net.c) */
 } sc_lwip_counters_t;
 
 /* Starts lwIP (tcpip thread), adds the tap netif with the MAC, link down and no address

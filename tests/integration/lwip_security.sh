@@ -90,6 +90,7 @@ check "tokens the cloud never issues answered as bad input" run badtok badtok "$
 check "datagrams up to 65507 bytes (fragmented): an error or nothing, never an identity" run big big "$NET.2" "$NET.1"
 check "deeply nested JSON: an error or nothing" run nested nested "$NET.2" "$NET.1"
 check "1-byte junk from 16 ports: no amplification" run amp amp "$NET.2" 8266 "$NET.1" 20000 x
+check "1-byte junk from 16 ports to a closed port (9876): no ICMP amplification" run closed amp "$NET.2" 9876 "$NET.1" 20000 x
 RSS0=$(rss_kb "$DEV")
 check "a flood as fast as this host sends (2 s): no amplification (UDP+ICMP)" run flood flood "$NET.2" 8266 "$NET.1" 2
 check "never-completed IP fragments: no ICMP storm" run frags frags "$NET.2" "$NET.1" 2000

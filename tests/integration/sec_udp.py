@@ -8,7 +8,8 @@ Only ever sends to the address it is given (a namespace the test made).
       touches MARKER after the first datagram went out.
   sec_udp.py amp DEV_IP PORT SRC_IP N PAYLOAD
       sends PAYLOAD N times to DEV_IP:PORT round-robin from 16 source ports, reads every reply
-      during and for 1.5 s after, prints "in=<bytes> out=<bytes>" and exits 1 if out > in.
+      (UDP, and ICMP errors: a closed port's) during and for 1.5 s after, prints
+      "in=<bytes> out=<bytes>" and exits 1 if out > in.
   sec_udp.py badtok DEV_IP SRC_IP
       sends tokens the cloud would never issue; each must get a Current_Error (2, 201 or 204).
   sec_udp.py big DEV_IP SRC_IP
@@ -69,17 +70,18 @@ def drain(socks, timeout):
 
 def amp(dev_ip, port, src_ip, n, payload):
     socks = [sock(src_ip) for _ in range(16)]
+    ic = icmp_sock()
     data = payload.encode()
     sent = out = 0
     for i in range(int(n)):
         socks[i % 16].sendto(data, (dev_ip, int(port)))
         sent += len(data)
         if i % 64 == 63:
-            out += drain(socks, 0)
+            out += drain(socks, 0) + drain_icmp(ic, dev_ip)
             time.sleep(0.001)  # stay below the device's socket buffer: it is the budget we measure
     end = time.time() + 1.5
     while time.time() < end:
-        out += drain(socks, max(0.0, end - time.time()))
+        out += drain(socks, max(0.0, end - time.time())) + drain_icmp(ic, dev_ip)
     print("in=%d out=%d" % (sent, out))
     return 0 if out <= sent else 1
 
@@ -194,7 +196,7 @@ def frags(dev_ip, src_ip, n):
     src, dst = socket.inet_aton(src_ip), socket.inet_aton(dev_ip)
     sent = out = 0
     for i in range(int(n)):
-        body = b'{"cmdType":0,"token":"' + b"a" * 40
+        body = b'{"cmdTyp'  # a fragment's data is a multiple of 8 bytes: 16 with the UDP header
         udp = struct.pack("!HHHH", 20000 + i % 16, 8266, 8 + 3000, 0) + body
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), (i * 7919) & 0xffff, 0x2000, 64, 17, 0, src, dst)
         ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
