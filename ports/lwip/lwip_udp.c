@@ -156,7 +156,10 @@ static sc_err_t udp_recv_from(void *ctx, int handle, sc_ipv4_ep_t *from, void *b
         size_t n = d->len < cap ? d->len : cap;
         if (n)
             memcpy(buf, d->data, n);
-        bool cut = d->real_len > cap;
+        /* cut when the caller's buffer was too small, and also when the datagram was longer
+         * than the copy this port kept: a caller with a larger buffer must not take the first
+         * SC_LWIP_UDP_DGRAM bytes of a longer datagram for the whole of it */
+        bool cut = d->real_len > n;
         *len = n;
         if (truncated)
             *truncated = cut;

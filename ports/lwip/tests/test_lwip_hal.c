@@ -28,6 +28,7 @@
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 #include "lwip/tcpip.h"
+#include "lwip/udp.h"
 #include "sc_lwip.h"
 
 #define TAP "sclwtap0"
@@ -303,6 +304,29 @@ static void test_udp_loop_truncation_and_overflow(void **state)
     assert_true(wait_until(got_dgram, &r, 3000));
     assert_int_equal(r.len, 10);
     assert_true(r.cut);
+
+    /* longer than the port's own copy (SC_LWIP_UDP_DGRAM) but not than the caller's buffer: the
+     * caller gets the part kept, and is told it is not the whole datagram. (The HAL's send_to
+     * stops at 1472 bytes: this one goes out through lwIP's raw API, looped back unfragmented.) */
+    LOCK_TCPIP_CORE();
+    struct udp_pcb *raw = udp_new();
+    struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, 2000, PBUF_RAM);
+    assert_non_null(raw);
+    assert_non_null(p);
+    memset(p->payload, 'y', p->len);
+    ip_addr_t self = IPADDR4_INIT_BYTES(IP[0], IP[1], IP[2], IP[3]);
+    err_t e = udp_sendto(raw, p, &self, 8266);
+    pbuf_free(p);
+    udp_remove(raw);
+    UNLOCK_TCPIP_CORE();
+    assert_int_equal(e, ERR_OK);
+    uint8_t huge[4096];
+    size_t hlen = 0;
+    bool hcut = false;
+    for (int i = 0; i < 300 && g_hal.recv_from(g_hal.ctx, b, NULL, huge, sizeof huge, &hlen, &hcut) != SC_OK; i++)
+        usleep(10000);
+    assert_int_equal(hlen, SC_LWIP_UDP_DGRAM);
+    assert_true(hcut);
 
     /* a flood: the ring keeps SC_LWIP_UDP_QUEUE, drops the rest, and recv still works */
     for (int i = 0; i < SC_LWIP_UDP_QUEUE + 4; i++)
