@@ -3,13 +3,23 @@
  * source package, see CMakeLists.txt). lwIP's client calls back in the tcpip thread: the
  * callbacks record the connection state, the acknowledged publishes and the incoming messages
  * (reassembled from lwIP's fragments) under the core lock, and wake the core's loop. No
- * reconnect: the core decides, as with the POSIX port. */
+ * reconnect: the core decides, as with the POSIX port.
+ *
+ * Between TCP and lwIP's client sits the port's packet aligner (rx_*): lwIP 2.1.3's parser keeps
+ * a packet's bytes across TCP segments only when a segment ends exactly where its 512-byte
+ * buffer fills or the packet ends; any other boundary made it write the next segment over the
+ * bytes it had kept (the topic, the start of the payload) and hand that on as a message. The
+ * aligner buffers the stream and gives the client exactly those pieces: the fixed header with
+ * the first buffer's worth of the packet, then one buffer's worth at a time, whatever the
+ * segments were. It also sees the topic's bytes, so a topic with a NUL (lwIP hands the topic
+ * on as a C string: "a\0b" would be "a") is dropped instead of taken for another topic. */
 #include <errno.h>
 #include <string.h>
 
 #include "lwip/apps/mqtt.h"
 #include "lwip/apps/mqtt_priv.h"
 #include "lwip/ip_addr.h"
+#include "lwip/tcp.h"
 #include "lwip/tcpip.h"
 
 #include "sc_lwip.h"
@@ -28,8 +38,18 @@ struct sc_lwip_mqtt {
     sc_mqtt_msg_t queue[SC_LWIP_MQTT_QUEUE];
     unsigned q_head, q_count, dropped;
     sc_mqtt_msg_t in;             /* the message being reassembled */
-    size_t in_total;
+    size_t in_total, in_seen;
     bool in_active, in_drop;
+    unsigned long bad;            /* publishes dropped: NUL in the topic, topic too long */
+    /* the aligner: one piece for lwIP's parser (fixed header <= 5 bytes + one buffer) */
+    tcp_connected_fn rx_inner_connected;
+    tcp_recv_fn rx_inner_recv;
+    uint8_t rx_buf[5 + MQTT_VAR_HEADER_BUFFER_LEN];
+    size_t rx_n;                  /* bytes held */
+    size_t rx_hdr;                /* fixed header's length once complete, else 0 */
+    uint32_t rx_rem;              /* the packet's remaining length */
+    uint32_t rx_done;             /* bytes of it already handed on */
+    bool rx_topic_nul;            /* the piece being handed on is a publish with a NUL in its topic */
 };
 
 static sc_lwip_mqtt_t g_mqtt;
@@ -79,19 +99,24 @@ static void on_incoming_publish(void *arg, const char *topic, u32_t tot_len)
     sc_lwip_mqtt_t *m = arg;
     memset(&m->in, 0, sizeof m->in);
     size_t tl = strlen(topic);
-    if (tl >= sizeof m->in.topic)
-        tl = sizeof m->in.topic - 1; /* a longer topic cannot be ours; keep it visibly cut */
-    memcpy(m->in.topic, topic, tl);
     m->in_total = tot_len;
+    m->in_seen = 0;
     m->in_active = true;
     m->in_drop = m->q_count == SC_LWIP_MQTT_QUEUE;
+    if (m->rx_topic_nul || tl >= sizeof m->in.topic) {
+        /* not a topic we subscribed to, whatever its first bytes say: never cut it into one */
+        m->in_drop = true;
+        m->bad++;
+    } else {
+        memcpy(m->in.topic, topic, tl);
+    }
     if (tot_len == 0) {
         /* no data callback follows for an empty payload in every lwIP version: finish here */
         if (!m->in_drop) {
             m->queue[(m->q_head + m->q_count) % SC_LWIP_MQTT_QUEUE] = m->in;
             m->q_count++;
             sc_lwip_wake();
-        } else {
+        } else if (!m->rx_topic_nul) {
             m->dropped++;
         }
         m->in_active = false;
@@ -108,9 +133,12 @@ static void on_incoming_data(void *arg, const u8_t *data, u16_t len, u8_t flags)
     if (n && data)
         memcpy(m->in.payload + m->in.payload_len, data, n);
     m->in.payload_len += n;
+    m->in_seen += len;
     if (n < len)
         m->in.truncated = true;
     if (flags & MQTT_DATA_FLAG_LAST) {
+        if (m->in_seen != m->in_total)
+            m->in.truncated = true; /* the parser lost bytes: never whole */
         if (m->in_drop) {
             m->dropped++;
         } else {
@@ -121,6 +149,112 @@ static void on_incoming_data(void *arg, const u8_t *data, u16_t len, u8_t flags)
         m->in_active = false;
         memset(&m->in, 0, sizeof m->in);
     }
+}
+
+/* ---- the aligner: TCP -> lwIP's parser, one whole piece at a time (tcpip thread) ---------------- */
+
+static void rx_reset(sc_lwip_mqtt_t *m)
+{
+    m->rx_n = m->rx_hdr = 0;
+    m->rx_rem = m->rx_done = 0;
+    m->rx_topic_nul = false;
+}
+
+/* The piece of the packet lwIP's parser takes whole: the fixed header (first piece only) and
+ * the body up to its buffer's end (MQTT_VAR_HEADER_BUFFER_LEN, header included) or the
+ * packet's end. */
+static size_t rx_piece_len(const sc_lwip_mqtt_t *m)
+{
+    size_t body = m->rx_rem - m->rx_done;
+    size_t room = MQTT_VAR_HEADER_BUFFER_LEN - m->rx_hdr;
+    return (m->rx_done == 0 ? m->rx_hdr : 0) + (body < room ? body : room);
+}
+
+enum { RX_OK, RX_CLOSED, RX_ABORTED };
+
+/* The piece complete in rx_buf goes to lwIP's recv callback as one pbuf. */
+static int rx_hand_on(sc_lwip_mqtt_t *m, struct tcp_pcb *pcb)
+{
+    struct pbuf *q = pbuf_alloc(PBUF_RAW, (u16_t)m->rx_n, PBUF_RAM);
+    if (!q) {
+        tcp_abort(pcb); /* lwIP's error callback reports the loss; the core reconnects */
+        return RX_ABORTED;
+    }
+    pbuf_take(q, m->rx_buf, (u16_t)m->rx_n);
+    m->rx_topic_nul = false;
+    if (m->rx_done == 0 && (m->rx_buf[0] >> 4) == 3 && m->rx_n >= m->rx_hdr + 2) {
+        size_t tl = (size_t)m->rx_buf[m->rx_hdr] << 8 | m->rx_buf[m->rx_hdr + 1];
+        size_t have = m->rx_n - m->rx_hdr - 2;
+        m->rx_topic_nul = memchr(m->rx_buf + m->rx_hdr + 2, 0, tl < have ? tl : have) != NULL;
+    }
+    m->rx_done += (uint32_t)(m->rx_n - (m->rx_done == 0 ? m->rx_hdr : 0));
+    m->rx_n = 0;
+    m->rx_inner_recv(&m->client, pcb, q, ERR_OK); /* frees q; may close the connection */
+    m->rx_topic_nul = false;
+    if (m->client.conn != pcb)
+        return RX_CLOSED;
+    if (m->rx_done >= m->rx_rem)
+        m->rx_hdr = m->rx_rem = m->rx_done = 0; /* the packet is through: the next one's header */
+    return RX_OK;
+}
+
+static err_t rx_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    sc_lwip_mqtt_t *m = &g_mqtt;
+    if (!p || err != ERR_OK)
+        return m->rx_inner_recv(arg, pcb, p, err); /* closed by the broker, or an error: lwIP's */
+    u16_t off = 0;
+    for (;;) {
+        if (m->rx_hdr && m->rx_n == rx_piece_len(m)) {
+            int r = rx_hand_on(m, pcb);
+            if (r != RX_OK) {
+                pbuf_free(p);
+                return r == RX_ABORTED ? ERR_ABRT : ERR_OK; /* closed: as lwIP's own callback */
+            }
+            continue;
+        }
+        if (off >= p->tot_len)
+            break;
+        if (!m->rx_hdr) {
+            /* the fixed header: the type byte and 1..4 length bytes */
+            uint8_t b = pbuf_get_at(p, off++);
+            m->rx_buf[m->rx_n++] = b;
+            if (m->rx_n >= 2 && !(b & 0x80)) {
+                uint32_t rem = 0;
+                for (size_t i = m->rx_n - 1; i >= 1; i--)
+                    rem = rem << 7 | (m->rx_buf[i] & 0x7fu);
+                m->rx_hdr = m->rx_n;
+                m->rx_rem = rem;
+                m->rx_done = 0;
+            } else if (m->rx_n == 5) { /* a fifth length byte: not MQTT */
+                pbuf_free(p);
+                tcp_abort(pcb);
+                return ERR_ABRT;
+            }
+            continue;
+        }
+        size_t take = rx_piece_len(m) - m->rx_n;
+        if (take > (size_t)(p->tot_len - off))
+            take = p->tot_len - off;
+        pbuf_copy_partial(p, m->rx_buf + m->rx_n, (u16_t)take, off);
+        m->rx_n += take;
+        off = (u16_t)(off + take);
+    }
+    pbuf_free(p);
+    return ERR_OK;
+}
+
+/* lwIP's client installs its recv callback when TCP connects: put the aligner in front. */
+static err_t rx_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+    sc_lwip_mqtt_t *m = &g_mqtt;
+    err_t e = m->rx_inner_connected(arg, pcb, err);
+    if (e == ERR_OK && err == ERR_OK && pcb->recv && pcb->recv != rx_recv) {
+        m->rx_inner_recv = pcb->recv;
+        rx_reset(m);
+        tcp_recv(pcb, rx_recv);
+    }
+    return e;
 }
 
 /* ---- the HAL: the core's thread ------------------------------------------------------------ */
@@ -172,6 +306,12 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *p)
         } else {
             /* lwIP's connect wipes the client struct: the callbacks go in afterwards */
             mqtt_set_inpub_callback(&m->client, on_incoming_publish, on_incoming_data, m);
+            /* and the aligner once TCP is up (LWIP_ALTCP is off: the conn is a tcp_pcb) */
+            struct tcp_pcb *pcb = m->client.conn;
+            if (pcb && pcb->connected) {
+                m->rx_inner_connected = pcb->connected;
+                pcb->connected = rx_connected;
+            }
         }
     }
     UNLOCK_TCPIP_CORE();
