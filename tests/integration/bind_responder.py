@@ -8,16 +8,22 @@ clientToken, the given code) on the down topic, then exits. Records every up mes
 
 With GOOD_TOKEN, it is a cloud that knows one token: that one is answered with code 0 (then it
 exits), every other token with CODE, and it keeps answering.
+Environment: BROKER_HOST (default 127.0.0.1); RESPONDER_GO, a file whose creation it waits for
+before answering (the test's hostile messages go first).
 """
 import json
+import os
 import subprocess
 import sys
+import time
 
 
 def main(port, product, device, code, out, good=None):
     up = "$thing/up/service/%s/%s" % (product, device)
     down = "$thing/down/service/%s/%s" % (product, device)
-    sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t", up, "-q", "1"],
+    host = os.environ.get("BROKER_HOST", "127.0.0.1")
+    go = os.environ.get("RESPONDER_GO")
+    sub = subprocess.Popen(["mosquitto_sub", "-h", host, "-p", port, "-t", up, "-q", "1"],
                            stdout=subprocess.PIPE, text=True)
     for line in sub.stdout:
         with open(out, "a") as f:
@@ -33,7 +39,9 @@ def main(port, product, device, code, out, good=None):
             c = 0 if msg.get("params", {}).get("token") == good else c
         reply = {"method": "app_bind_token_reply", "clientToken": msg.get("clientToken"), "code": c,
                  "status": "ok" if c == 0 else "refused"}
-        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-t", down, "-q", "1",
+        while go and not os.path.exists(go):
+            time.sleep(0.05)
+        subprocess.run(["mosquitto_pub", "-h", host, "-p", port, "-t", down, "-q", "1",
                         "-m", json.dumps(reply)], check=False)
         if good is None or c == 0:
             break  # one bind per run: a later run gets its own responder

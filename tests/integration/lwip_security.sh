@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 45
+# ctest-cost: 50
 # The hostile-LAN checks of security_device_udp / security_device_spray (docs/security.md#device)
 # against the lwIP port (smartcfg-lwip, ports/lwip): every packet goes through lwIP on a tap
 # bridged with a veth in the device's namespace (no IPv4 address on the Linux side there); the
@@ -32,8 +32,10 @@ DEVMAC=02:1a:b2:00:00:43
 TMP=$(mktemp -d /tmp/sclw.XXXXXX)
 . "$DIR/lib/veth_pair.bash"
 fails=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+T0=$(date +%s%3N)
+el() { local t; t=$(( $(date +%s%3N) - T0 )); printf '%d.%d s' $((t / 1000)) $((t % 1000 / 100)); }
+ok() { echo "ok: $* [$(el)]"; }
+bad() { echo "FAIL: $* [$(el)]"; fails=$((fails + 1)); }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
 dump() { for f in "$TMP"/*.log "$TMP"/*.err "$TMP"/*.jsonl; do [ -f "$f" ] && { echo "--- $f"; grep -v "progress\|ack sent" "$f" | tail -n 30; }; done; }
 fail() { echo "FAIL: $*"; dump; exit 1; }
@@ -61,9 +63,20 @@ start_device() { # $1 = tag; rest: options
         --product-id ABCDEFGHIJ --device-name devsec --json --timeout 120 \
         --state-dir "$TMP/state-$tag" --log-level debug "$@" >"$TMP/dev-$tag.jsonl" 2>"$TMP/dev-$tag.err" &
     DEV=$!
-    wait_for 30 grep -q '"state":"wait_token"' "$TMP/dev-$tag.jsonl" || fail "device ($tag) not waiting for the token"
+    # the token service is open from the ack burst on (the app sends as soon as it has an ack)
+    wait_for 30 grep -q '"state":"acking"' "$TMP/dev-$tag.jsonl" || fail "device ($tag) never opened UDP 8266"
 }
 
+# --- run 2's broker, started now (it waits on the attacker's side of the wire) ---------------
+# mosquitto on the attacker's side of the wire (a port of the namespace the test made), a cloud
+# stand-in that answers the device's bind only once the hostile messages are through
+printf 'listener 1883 %s\nallow_anonymous true\n' "$NET.1" >"$TMP/mosq.conf"
+ip netns exec "$NSA" mosquitto -c "$TMP/mosq.conf" >"$TMP/mosq.log" 2>&1 &
+wait_for 10 in_a mosquitto_pub -h "$NET.1" -p 1883 -t probe -m x 2>/dev/null || fail "mosquitto did not start"
+DOWN='$thing/down/service/ABCDEFGHIJ/devsec'
+BROKER_HOST=$NET.1 RESPONDER_GO=$TMP/go ip netns exec "$NSA" python3 "$DIR/bind_responder.py" 1883 ABCDEFGHIJ devsec 0 \
+    "$TMP/up.log" >"$TMP/responder.log" 2>&1 &
+wait_for 10 sh -c "ip netns exec $NSA ss -Htn state established '( dport = :1883 )' | grep -q ." || fail "the responder did not subscribe"
 # ================= run 1: the UDP services =====================================================
 start_device udp --no-cloud --token-linger 100
 TOKEN='fedcba9876543210fedcba9876543210'
@@ -95,12 +108,12 @@ RSS0=$(rss_kb "$DEV")
 check "a flood as fast as this host sends (2 s): no amplification (UDP+ICMP)" run flood flood "$NET.2" 8266 "$NET.1" 2
 check "never-completed IP fragments: no ICMP storm" run frags frags "$NET.2" "$NET.1" 2000
 RSS1=$(rss_kb "$DEV")
-run flood2 flood "$NET.2" 8266 "$NET.1" 2 >/dev/null
-run frags2 frags "$NET.2" "$NET.1" 2000 >/dev/null
+run flood2 flood "$NET.2" 8266 "$NET.1" 1 >/dev/null
+run frags2 frags "$NET.2" "$NET.1" 1000 >/dev/null
 RSS2=$(rss_kb "$DEV")
 echo "  resident memory: ${RSS0} kB before the floods, ${RSS1} kB after one round, ${RSS2} kB after two"
 check "no memory growth over a second round of floods (${RSS1} -> ${RSS2} kB)" test "$RSS2" -le $((RSS1 + 1024))
-in_a python3 "$DIR/sec_udp.py" amp "$NET.2" 8266 "$NET.1" 1000 '{"cmdType":3}' >"$TMP/log.log" 2>&1
+in_a python3 "$DIR/sec_udp.py" amp "$NET.2" 8266 "$NET.1" 500 '{"cmdType":3}' >"$TMP/log.log" 2>&1
 check "the log is not handed out while the log soft-AP is down ($(cat "$TMP/log.log"))" grep -q ' out=0$' "$TMP/log.log"
 check "the device is alive after the floods" kill -0 "$DEV"
 N=$(answered)
@@ -118,6 +131,37 @@ for line in open(sys.argv[1]):
     if e.get("event") == "lwip":
         print("  lwIP counters: " + ", ".join("%s %s" % (k, v) for k, v in e.items() if k not in ("event", "t")))
 PY
+
+# ================= run 2: the broker's side ===================================================
+start_device mqtt --broker "$NET.1:1883"
+in_a python3 "$DIR/udp_peer.py" token "$NET.1" "$NET.2" "$TOKEN" "$TMP/token2.log" >"$TMP/app2.log" 2>&1 ||
+    fail "the app got no identity from the lwIP device (run 2)"
+wait_for 20 grep -q app_bind_token "$TMP/up.log" || fail "the device never asked the cloud to bind"
+echo "  run 2: the device asked the cloud to bind [$(el)]"
+CT=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["clientToken"])' "$TMP/up.log")
+pub() { in_a mosquitto_pub -h "$NET.1" -p 1883 -t "$DOWN" -q 1 "$@"; }
+# the cloud's refusal of this very bind, padded past the port's 1024-byte message: whole it would
+# fail the device (code 5); cut, it must be malformed, not a refusal
+python3 -c 'import json,sys; sys.stdout.write(json.dumps({"method":"app_bind_token_reply","clientToken":sys.argv[1],"code":5}) + " " * 3000)' "$CT" >"$TMP/big.json"
+pub -f "$TMP/big.json"
+# a burst of 700-byte messages back to back: publishes cross TCP segment boundaries anywhere
+python3 -c 'import sys; [print("{\"method\":\"junk\",\"n\":%d,\"pad\":\"%s\"}" % (i, "p" * 660)) for i in range(12)]' | pub -l
+pub -f "$TMP/big.json"            # again, after the burst: the stream is in step
+head -c 65536 /dev/zero | tr '\0' 'x' >"$TMP/huge.bin"; pub -f "$TMP/huge.bin"        # 64 KiB
+printf '\0\0{"code":5}\0' >"$TMP/nul.bin"; pub -f "$TMP/nul.bin"                    # NUL bytes
+python3 -c 'print("[" * 1000)' | pub -s                                               # deep nesting
+pub -n                                                                                # empty
+pub -m 'not json'
+echo "  run 2: hostile publishes sent [$(el)]"
+sleep 0.5
+check "hostile publishes on the down topic: the device is alive and still binding" \
+    sh -c "kill -0 $DEV && ! grep -q '\"event\":\"error\"' '$TMP/dev-mqtt.jsonl'"
+check "the padded refusal was malformed (cut), not a refusal" grep -q "malformed message on the down topic" "$TMP/dev-mqtt.err"
+touch "$TMP/go"
+DRC=0
+wait "$DEV" || DRC=$?
+check "the cloud's real reply afterwards binds the device (exit $DRC)" test "$DRC" = 0
+check "bound event" grep -q '"event":"bound"' "$TMP/dev-mqtt.jsonl"
 
 grep -qF "pa55word" "$TMP"/dev-*.jsonl "$TMP"/dev-*.err && bad "the password leaked"
 [ "$fails" = 0 ] || { dump; echo "lwip_security: $fails failed"; exit 1; }

@@ -127,7 +127,7 @@ def answers(s, seconds):
 def probe(dev_ip, src_ip, what, payload):
     s = sock(src_ip)
     s.sendto(payload, (dev_ip, 8266))
-    got = answers(s, 0.6)
+    got = answers(s, 0.4)
     wrong = [t for t in got if is_identity(t) or "Current_Error" not in t]
     print("%s (%d bytes): %s%s" % (what, len(payload), (got[0].strip()[:80] if got else "no reply"),
                                    "  <- WRONG" if wrong else ""))
@@ -137,7 +137,7 @@ def probe(dev_ip, src_ip, what, payload):
 def big(dev_ip, src_ip):
     bad = 0
     req = json.dumps({"cmdType": 0, "token": "0123456789abcdef0123456789abcde9"}).encode()
-    for n in (1025, 1400, 1472, 1473, 2000, 4000, 9000, 14000, 30000, 65507):
+    for n in (1025, 1472, 1473, 4000, 14000, 65507):
         bad += probe(dev_ip, src_ip, "big", req + b" " * (n - len(req)))
     return 1 if bad else 0
 
@@ -172,7 +172,7 @@ def flood(dev_ip, port, src_ip, seconds):
             sent += len(data)
             n += 1
         out += drain(socks, 0) + drain_icmp(ic, dev_ip)
-    end = time.time() + 1.5
+    end = time.time() + 1.0
     while time.time() < end:
         out += drain(socks, max(0.0, end - time.time())) + drain_icmp(ic, dev_ip)
     print("in=%d out=%d dgrams=%d pps=%d" % (sent, out, n, n / float(seconds)))
@@ -205,7 +205,7 @@ def frags(dev_ip, src_ip, n):
         if i % 64 == 63:
             out += drain_icmp(ic, dev_ip)
             time.sleep(0.001)
-    end = time.time() + 1.5
+    end = time.time() + 1.0
     while time.time() < end:
         time.sleep(0.1)
         out += drain_icmp(ic, dev_ip)
