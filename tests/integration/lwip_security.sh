@@ -2,22 +2,26 @@
 # SPDX-License-Identifier: Apache-2.0
 # ctest-cost: 50
 # The hostile-LAN checks of security_device_udp / security_device_spray (docs/security.md#device)
-# against the lwIP port (smartcfg-lwip, ports/lwip): every packet goes through lwIP on a tap
-# bridged with a veth in the device's namespace (no IPv4 address on the Linux side there); the
-# attacker, the app and the broker live in a second namespace at the veth's other end.
-# Run 1 (--no-cloud), UDP 8266 from the attacker:
+# against the lwIP port (smartcfg-lwip, ports/lwip; docs/port-lwip.md#hostile-input): every
+# packet goes through lwIP on a tap bridged with a veth in the device's namespace (no IPv4
+# address on the Linux side there); the attacker, the app and the broker live in a second
+# namespace at the veth's other end.
+# Run 1 (--no-cloud), UDP from the attacker:
 #  - tokens the cloud would never issue: answered as bad input, never a token event;
 #  - datagrams of 1025..65507 bytes (IP fragments, reassembled by lwIP or dropped) that would be
-#    valid requests if cut short, deeply nested JSON: an error or nothing, never an identity;
-#  - 1-byte junk from 16 rotating source ports, and a flood as fast as this host sends for a few
-#    seconds: fewer bytes back (UDP and ICMP) than sent; {"cmdType":3} while the log soft-AP is
-#    down: nothing; never-completed IP fragments: no ICMP storm;
-#  - no memory growth over a second round of the same floods (lwIP's pbufs are malloc'd in this
-#    build, so a leak shows as resident memory);
+#    valid requests if cut short, deeply nested JSON: an error or nothing, never an identity (a
+#    1025-byte datagram used to overflow the heap: Debian's tapif and PBUF_POOL);
+#  - 1-byte junk from 16 rotating source ports to 8266 and to a closed port, a flood as fast as
+#    this host sends, never-completed IP fragments: fewer bytes back (UDP and ICMP) than sent
+#    (lwIP itself has no ICMP rate limit); {"cmdType":3} while the log soft-AP is down: nothing;
+#  - no memory growth over a second round of the floods (lwIP's pbufs are malloc'd in this
+#    build, so a pbuf leak shows as resident memory);
 #  - the app's token, resent every 2 s as the app does, is still answered with the identity.
 # Run 2 (mosquitto in the attacker's namespace): hostile publishes on the device's down topic
-# (larger than the port's message buffer, fragmented across TCP segments, NUL bytes) never bind
-# or crash the device; the cloud's real reply afterwards binds it.
+# (larger than the port's message buffer, a burst across TCP segments, 64 KiB, NUL bytes, deep
+# nesting) neither crash nor fail the device; the cloud's real reply afterwards binds it.
+# (lwIP's MQTT parser and publishes cut at other TCP boundaries, or with a NUL in the topic,
+# which mosquitto refuses to carry, are unit.test_lwip_hal's hostile-broker case.)
 set -u
 SC=${SC_BUILD:?}/smartcfg
 SCL=${SC_BUILD:?}/smartcfg-lwip
@@ -31,6 +35,8 @@ NET=10.191.$((ID % 200 + 20))
 DEVMAC=02:1a:b2:00:00:43
 TMP=$(mktemp -d /tmp/sclw.XXXXXX)
 . "$DIR/lib/veth_pair.bash"
+KEEP=
+trap '[ -n "$KEEP" ] && kill "$KEEP" 2>/dev/null; cleanup' EXIT   # the app's resend loop too
 fails=0
 T0=$(date +%s%3N)
 el() { local t; t=$(( $(date +%s%3N) - T0 )); printf '%d.%d s' $((t / 1000)) $((t % 1000 / 100)); }
