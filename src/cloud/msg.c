@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../common/json_depth.h"
 #include "../common/json_out.h"
 #include "cloud_int.h"
 #include "smartcfg/cloud.h"
@@ -122,9 +123,26 @@ sc_err_t sc_cloud_parse_msg(const void *payload, size_t len, sc_cloud_msg_t *out
     if (payload == NULL || out == NULL)
         return SC_ERR_INVAL;
     memset(out, 0, sizeof *out);
-    cJSON *root = cJSON_ParseWithLength((const char *)payload, len);
+    /* What the cloud never sends is malformed rather than read as the message before it: a NUL
+     * (raw, or \u0000, which cJSON cuts a string at: clientToken "x\u0000y" would be "x"),
+     * anything but white space after the JSON, and nesting deeper than any message (cJSON
+     * recurses per level: 1 KB of '[' needs tens of KiB of a chip's stack). A C sender's
+     * terminator is not part of the JSON. */
+    const char *p = payload;
+    while (len > 1 && p[len - 1] == '\0')
+        len--;
+    if (sc_json_has_nul(p, len) || !sc_json_depth_ok(p, len, SC_JSON_MAX_DEPTH))
+        return SC_ERR_FORMAT;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(p, len, &end, false);
     if (root == NULL)
         return SC_ERR_FORMAT;
+    for (size_t i = end ? (size_t)(end - p) : len; i < len; i++) {
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') {
+            cJSON_Delete(root);
+            return SC_ERR_FORMAT;
+        }
+    }
     sc_err_t rc = SC_OK;
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "method");
     if (!cJSON_IsObject(root) || !cJSON_IsString(m) || m->valuestring == NULL) {

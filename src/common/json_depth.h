@@ -13,30 +13,6 @@
 
 /* True when no object/array in buf[0..len) nests deeper than max (brackets inside strings
  * do not count). Linear, no allocation; says nothing else about validity. */
-static inline bool sc_json_depth_ok(const void *buf, size_t len, unsigned max)
-{
-    const unsigned char *p = buf;
-    unsigned depth = 0;
-    bool in_str = false, esc = false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = p[i];
-        if (in_str) {
-            if (esc)
-                esc = false;
-            else if (c == '\\')
-                esc = true;
-            else if (c == '"')
-                in_str = false;
-        } else if (c == '"') {
-            in_str = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > max)
-                return false;
-        } else if ((c == '}' || c == ']') && depth) {
-            depth--;
-        }
-    }
-    return true;
-}
+bool sc_json_depth_ok(const void *buf, size_t len, unsigned max);
 
 #endif

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdint.h>
 #include <string.h>
 
+#include "json_depth.h"
 #include "json_out.h"
 
 sc_err_t sc_json_emit(cJSON *obj, bool built, const char *suffix, char *out, size_t cap, size_t *len)
@@ -42,4 +44,47 @@ sc_err_t sc_json_get_str(const cJSON *obj, const char *name, char *dst, size_t c
     if (len)
         *len = n;
     return SC_OK;
+}
+
+bool sc_json_has_nul(const void *buf, size_t len)
+{
+    const uint8_t *b = buf;
+    if (memchr(b, 0, len))
+        return true;
+    for (size_t i = 0; i + 6 <= len; i++) {
+        if (b[i] != '\\' || memcmp(b + i + 1, "u0000", 5) != 0)
+            continue;
+        size_t run = 1;
+        while (run <= i && b[i - run] == '\\')
+            run++;
+        if (run % 2)
+            return true;
+    }
+    return false;
+}
+
+bool sc_json_depth_ok(const void *buf, size_t len, unsigned max)
+{
+    const unsigned char *p = buf;
+    unsigned depth = 0;
+    bool in_str = false, esc = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = p[i];
+        if (in_str) {
+            if (esc)
+                esc = false;
+            else if (c == '\\')
+                esc = true;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max)
+                return false;
+        } else if ((c == '}' || c == ']') && depth) {
+            depth--;
+        }
+    }
+    return true;
 }

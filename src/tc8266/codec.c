@@ -24,25 +24,6 @@ bool sc_tc8266_token_valid(const char *tok)
     return n >= SC_TC8266_TOKEN_MIN;
 }
 
-/* True when the datagram holds a NUL: a raw 0 byte, or the JSON escape \u0000 (a backslash
- * run of odd length before "u0000"). cJSON decodes the escape into a C string, which would
- * silently cut "a\u0000b" to "a"; no field of a request may contain a NUL. */
-static bool has_nul(const uint8_t *b, size_t len)
-{
-    if (memchr(b, 0, len))
-        return true;
-    for (size_t i = 0; i + 6 <= len; i++) {
-        if (b[i] != '\\' || memcmp(b + i + 1, "u0000", 5) != 0)
-            continue;
-        size_t run = 1;
-        while (run <= i && b[i - run] == '\\')
-            run++;
-        if (run % 2)
-            return true;
-    }
-    return false;
-}
-
 sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *out, uint16_t *err_id, int32_t *sub_id)
 {
     memset(out, 0, sizeof *out);
@@ -57,7 +38,7 @@ sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *o
         goto out;
     while (len > 1 && ((const uint8_t *)buf)[len - 1] == 0)
         len--; /* a C client that sent strlen + 1 bytes: the terminator is not part of the JSON */
-    if (has_nul(buf, len))
+    if (sc_json_has_nul(buf, len))
         goto out;
     if (!sc_json_depth_ok(buf, len, SC_JSON_MAX_DEPTH))   /* before cJSON: it recurses per level */
         goto out;

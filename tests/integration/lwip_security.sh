@@ -155,6 +155,12 @@ python3 -c 'import sys; [print("{\"method\":\"junk\",\"n\":%d,\"pad\":\"%s\"}" %
 pub -f "$TMP/big.json"            # again, after the burst: the stream is in step
 head -c 65536 /dev/zero | tr '\0' 'x' >"$TMP/huge.bin"; pub -f "$TMP/huge.bin"        # 64 KiB
 printf '\0\0{"code":5}\0' >"$TMP/nul.bin"; pub -f "$TMP/nul.bin"                    # NUL bytes
+# this bind's refusal in forms a C string or a lenient parser reads as the refusal itself: a
+# clientToken with \u0000 after it, a raw NUL and more JSON after it, a second object after it
+R='{"method":"app_bind_token_reply","clientToken":"'$CT'","code":5}'
+pub -m '{"method":"app_bind_token_reply","clientToken":"'$CT'\u0000x","code":5}'
+printf '%s\0{}' "$R" >"$TMP/nul2.bin"; pub -f "$TMP/nul2.bin"
+pub -m "$R"'{"code":0}'
 python3 -c 'print("[" * 1000)' | pub -s                                               # deep nesting
 pub -n                                                                                # empty
 pub -m 'not json'

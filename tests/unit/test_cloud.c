@@ -191,6 +191,26 @@ static void test_topics_and_messages(void **state)
     /* not NUL-terminated input must not be read past len */
     char nonul[8] = { '{', '"', 'm', '"', ':', '1', '}', 'X' };
     assert_int_equal(sc_cloud_parse_msg(nonul, 7, &m), SC_ERR_FORMAT);
+    /* what the cloud never sends is malformed, not read as the message before it: a NUL (raw,
+     * or \u0000, which cJSON cuts a C string at: clientToken "x\u0000y" would read as "x"),
+     * bytes after the JSON, nesting deeper than any message (cJSON recurses per level: a 1 KB
+     * payload of '[' needs tens of KiB of stack on a chip). A C sender's terminator is fine. */
+    static const char nul_esc[] = "{\"method\":\"app_bind_token_reply\",\"clientToken\":\"x\\u0000y\",\"code\":5}";
+    assert_int_equal(sc_cloud_parse_msg(nul_esc, sizeof nul_esc - 1, &m), SC_ERR_FORMAT);
+    static const char nul_esc_ok[] = "{\"method\":\"report\",\"clientToken\":\"x\\\\u0000y\"}"; /* \\ then u0000 */
+    assert_int_equal(sc_cloud_parse_msg(nul_esc_ok, sizeof nul_esc_ok - 1, &m), SC_OK);
+    static const char nul_raw[] = "{\"method\":\"app_bind_token_reply\",\"clientToken\":\"x\",\"code\":5}\0{}";
+    assert_int_equal(sc_cloud_parse_msg(nul_raw, sizeof nul_raw - 1, &m), SC_ERR_FORMAT);
+    assert_int_equal(sc_cloud_parse_msg(nul_raw, sizeof nul_raw - 3, &m), SC_OK); /* "...}\0": a terminator */
+    static const char trailing[] = "{\"method\":\"app_bind_token_reply\",\"clientToken\":\"x\",\"code\":5}{\"code\":0}";
+    assert_int_equal(sc_cloud_parse_msg(trailing, sizeof trailing - 1, &m), SC_ERR_FORMAT);
+    static const char spaces[] = "{\"method\":\"report\"}  \r\n";
+    assert_int_equal(sc_cloud_parse_msg(spaces, sizeof spaces - 1, &m), SC_OK);
+    char deep[1024];
+    memset(deep, '[', sizeof deep);
+    assert_int_equal(sc_cloud_parse_msg(deep, sizeof deep, &m), SC_ERR_FORMAT);
+    static const char deep_obj[] = "{\"method\":\"report\",\"x\":[[[[[[[[[[1]]]]]]]]]]}";
+    assert_int_equal(sc_cloud_parse_msg(deep_obj, sizeof deep_obj - 1, &m), SC_ERR_FORMAT);
     /* token too long for the device is refused, not truncated */
     assert_int_equal(sc_cloud_build_app_bind_token(ct, "0123456789012345678901234567890123456789", buf,
                                                    sizeof buf, &n), SC_OK);
