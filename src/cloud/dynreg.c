@@ -9,6 +9,7 @@
 #include <mbedtls/base64.h>
 #include <mbedtls/md.h>
 
+#include "../common/json_depth.h"
 #include "../common/json_out.h"
 #include "cloud_int.h"
 #include "smartcfg/cloud.h"
@@ -99,6 +100,10 @@ sc_err_t sc_cloud_dynreg_decode(const char *product_secret, const void *resp, si
         *cloud_code = 0;
     if (strlen(product_secret) < DYNREG_KEY_LEN)
         return SC_ERR_INVAL;
+    /* cJSON recurses per level of nesting: a response deeper than any registration answer is
+     * refused before it can take the device's stack (as the 8266 and cloud message parsers do) */
+    if (!sc_json_depth_ok(resp, len, SC_JSON_MAX_DEPTH))
+        return SC_ERR_FORMAT;
     cJSON *root = cJSON_ParseWithLength((const char *)resp, len);
     if (root == NULL)
         return SC_ERR_FORMAT;

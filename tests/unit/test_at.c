@@ -313,8 +313,6 @@ static const char *cmd(fix_t *x, const char *s)
 {
     x->outlen = 0;
     x->out[0] = 0;
-    x->out[0] = 0;
-    x->out[0] = 0;
     sc_at_feed(&x->at, s, strlen(s), 1000);
     return x->out;
 }
@@ -1071,6 +1069,36 @@ static void test_test_forms(void **state)
     assert_string_equal(cmd(x, "AT+TCFWINFO?\r\n"), "+CME ERROR:205\r\n");
 }
 
+/* AT+TCGWBIND's answer from the broker is read like every network JSON the core parses: a
+ * result with a NUL in a name (cJSON would cut "sub_device1\u0000x" to the bound name) or
+ * nested deeper than any answer is not the answer; the real one after them still is. */
+static void test_gw_result_hostile(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCGWBIND=0,\"SUBPROD001\",\"sub_device1\",\"MDEyMzQ1Njc4OWFiY2RlZg==\"\r\n"),
+                        "OK\r\n");
+    assert_string_equal(x->f.pub_topic, "$gateway/operation/PID0123456/dev-001");
+    static const char rt[] = "$gateway/operation/result/PID0123456/dev-001";
+    static const char *const hostile[] = {
+        "{\"type\":\"bind\",\"payload\":{\"devices\":[{\"product_id\":\"SUBPROD001\","
+        "\"device_name\":\"sub_device1\\u0000x\",\"result\":0}]}}",
+        "{\"type\":\"bind\",\"payload\":{\"devices\":[{\"product_id\":\"SUBPROD001\","
+        "\"device_name\":\"sub_device1\",\"result\":0,\"x\":[[[[[[[[]]]]]]]]}]}}",
+    };
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        x->outlen = 0;
+        x->out[0] = 0;
+        sc_at_mqtt_received(&x->at, rt, hostile[i], strlen(hostile[i]));
+        assert_string_equal(x->out, "");   /* not an answer: the bind still waits */
+    }
+    static const char good[] = "{\"type\":\"bind\",\"payload\":{\"devices\":[{\"product_id\":\"SUBPROD001\","
+                               "\"device_name\":\"sub_device1\",\"result\":0}]}}";
+    sc_at_mqtt_received(&x->at, rt, good, strlen(good));
+    assert_string_equal(x->out, "+TCGWBIND:OK\r\n");
+}
+
 #define T "PID0123456/dev-001/data"
 
 /* MQTT data channel: PUB/PUBL/PUBRAW/SUB/UNSUB/SUB?, RCVPUB, limits and state errors. */
@@ -1265,6 +1293,7 @@ int main(void)
         cmocka_unit_test_setup(test_esp_basics, setup),
         cmocka_unit_test_setup(test_test_forms, setup),
         cmocka_unit_test_setup(test_mqtt_data, setup),
+        cmocka_unit_test_setup(test_gw_result_hostile, setup),
         cmocka_unit_test_setup(test_modinfo, setup),
         cmocka_unit_test_setup(test_bad_lines, setup),
     };

@@ -276,6 +276,14 @@ static void test_dynreg_vectors(void **state)
     assert_int_equal(sc_cloud_dynreg_decode(PSECRET, "{\"code\":0,\"payload\":\"@@@\"}", 26, psk, sizeof psk, &code),
                      SC_ERR_FORMAT);
     assert_int_equal(sc_cloud_dynreg_decode(PSECRET, "<html>", 6, psk, sizeof psk, &code), SC_ERR_FORMAT);
+    /* the good answer with a member nested past SC_JSON_MAX_DEPTH: refused before cJSON recurses
+     * into it (depth 8 is still read) */
+    char deep[512];
+    snprintf(deep, sizeof deep, "{\"x\":[[[[[[[[]]]]]]]],%s", resp + 1);
+    assert_int_equal(sc_cloud_dynreg_decode(PSECRET, deep, strlen(deep), psk, sizeof psk, &code), SC_ERR_FORMAT);
+    snprintf(deep, sizeof deep, "{\"x\":[[[[[[[]]]]]]],%s", resp + 1);
+    assert_int_equal(sc_cloud_dynreg_decode(PSECRET, deep, strlen(deep), psk, sizeof psk, &code), SC_OK);
+    assert_string_equal(psk, PSK);
     assert_int_equal(sc_cloud_dynreg_decode("short", resp, strlen(resp), psk, sizeof psk, &code), SC_ERR_INVAL);
 }
 
