@@ -97,7 +97,7 @@ sc_err_t sc_ak_rx_resume(sc_ak_rx_t *rx)
     for (unsigned i = 0; i < AK_NST; i++)
         if (sc_rxhdr_from(&r->st[i].h, r->ss.sender))
             memset(&r->st[i], 0, sizeof r->st[i]);
-    /* the votes go; whose they were and the mark stay for the sender's next run (session_for) */
+    /* the votes go; whose they were and the mark stay for the sender's next run (session_claim) */
     uint8_t sender[SC_MAC_LEN], mark = (uint8_t)(r->ss.used & AK_MARKED);
     memcpy(sender, r->ss.sender, SC_MAC_LEN);
     memset(&r->ss, 0, sizeof r->ss);
@@ -111,42 +111,40 @@ sc_err_t sc_ak_rx_resume(sc_ak_rx_t *rx)
 /* --- session ------------------------------------------------------------------------------ */
 static unsigned blk_len(unsigned t, unsigned j) { return t - 4u * j < 4u ? t - 4u * j : 4u; }
 
-static ak_session_t *session_for(ak_state_t *r, const ak_stream_t *s, uint32_t now)
+/* The session of s's sender, or NULL: nothing claimed. A stream claims the session
+ * (session_claim) only for something to vote (a magic, a prefix, a block past its CRC): a lock
+ * is only a guide run, which anyone can send, and streams of such senders took the one session
+ * at their first symbol and held it from the phone for AK_SESSION_IDLE_MS (docs/receiver.md §9).
+ * A mark the stream showed before its sender had a session (ak_stream_t.mark) goes to it here. */
+static ak_session_t *session_mine(ak_state_t *r, const ak_stream_t *s)
 {
     ak_session_t *x = &r->ss;
-    if ((x->used & AK_USED) && sc_rxhdr_from(&s->h, x->sender))
+    if (!(x->used & AK_USED) || !sc_rxhdr_from(&s->h, x->sender))
+        return NULL;
+    if (s->mark)
+        x->used |= AK_MARKED;
+    return x;
+}
+
+/* s's sender's session, claimed when none is (another sender's after AK_SESSION_IDLE_MS of no
+ * vote), or NULL. */
+static ak_session_t *session_claim(ak_state_t *r, const ak_stream_t *s, uint32_t now)
+{
+    ak_session_t *x = session_mine(r, s);
+    if (x)
         return x;
+    x = &r->ss;
     if ((x->used & AK_USED) && since(now, x->last_ms) < (int32_t)AK_SESSION_IDLE_MS)
         return NULL;
     /* a sender's mark outlives its session (sc_ak_rx_resume): its next run's frames come the
      * same way, and a session started afresh has not yet seen the chains that show it */
-    uint8_t mark = (uint8_t)((x->used & AK_MARKED) && sc_rxhdr_from(&s->h, x->sender) ? AK_MARKED : 0u);
+    unsigned mark = ((x->used & AK_MARKED) && sc_rxhdr_from(&s->h, x->sender)) || s->mark ? AK_MARKED : 0u;
     memset(x, 0, sizeof *x);
     x->used = (uint8_t)(AK_USED | mark);
     sc_rxhdr_unpack(s->h.ks, x->sender);
     x->last_ms = now;
     r->reported = 0;
     return x;
-}
-
-/* session_for for a stream with something to vote: a mark it showed before it had a session
- * goes to the session (the tree before claimed it at the stream's first symbol). */
-static ak_session_t *session_claim(ak_state_t *r, ak_stream_t *s, uint32_t now)
-{
-    ak_session_t *x = session_for(r, s, now);
-    if (x && s->mark)
-        x->used |= AK_MARKED;
-    return x;
-}
-
-/* The session of s's sender, or NULL: nothing claimed. A stream claims the session (session_for)
- * only for something to vote (a magic, a prefix, a block past its CRC): a lock is only a guide
- * run, which anyone can send, and streams of such senders took the one session at their first
- * symbol and held it from the phone for AK_SESSION_IDLE_MS (docs/receiver.md §9). */
-static ak_session_t *session_mine(ak_state_t *r, const ak_stream_t *s)
-{
-    ak_session_t *x = &r->ss;
-    return (x->used & AK_USED) && sc_rxhdr_from(&s->h, x->sender) ? x : NULL;
 }
 
 static unsigned known_bytes(const ak_session_t *x)
