@@ -147,9 +147,8 @@ static void test_lock_offset(void **state)
  * protocols' opening patterns (v1's guide, v2's SYNC COUNT SYNC COUNT head, AirKiss's guide
  * run) under varied overheads, and random lengths, two frames for every frame of the phone's
  * air. Each phone still completes, with its own credentials, within 1.5 times its time on the
- * same air without the flood plus one second. (The phone's own protocol's patterns from
- * sixteen senders do slow v2: 990 -> 4050 ms with this seed, its three stream slots taken by
- * heads; docs/receiver.md.) */
+ * same air without the flood plus one second. (The phone's own protocol's patterns:
+ * test_same_protocol_flood.) */
 static uint16_t hostile_len(uint32_t *rng, unsigned sender, unsigned k, unsigned spare, int own)
 {
     *rng = *rng * 1103515245u + 12345u;
@@ -251,11 +250,12 @@ static void test_hostile_no_stall(void **state)
 
 /* The same flood aimed at the phone's *own* protocol (issue 11, "Bad input"; no service denied
  * to the legitimate user): sixteen senders of v2 heads or AirKiss guide runs, each followed by
- * random lengths, held the stream decoders' three slots (a locked stream kept its slot until
- * idle_unlock_ms of silence, AirKiss's single session went to whichever locked stream spoke
- * first), and the phone took 990 -> 4050 ms (v2) and 1765 -> 17 716 ms (AirKiss). A slot whose
- * stream showed nothing checked since its lock now goes to a new opener after a short grace
- * (docs/receiver.md §0). Simulated time: the bound is the test's own, not a wall clock's. */
+ * random lengths. Until 2026-12-06 the phone took 990 -> 4050 ms (v2: openers of the sixteen
+ * replaced its searching stream between the frames of its head) and 1765 -> 18 205 ms (AirKiss:
+ * each hostile lock claimed the one session at its first symbol and held it 15 s). Now a v2
+ * stream waiting for its pair is kept 17 ms, an AirKiss stream claims the session only to vote,
+ * and an AirKiss lock that voted nothing yields its slot after 1.5 s (docs/receiver.md §0, §9).
+ * Simulated time: the bounds are the test's own, not a wall clock's. */
 static void test_same_protocol_flood(void **state)
 {
     (void)state;
