@@ -17,6 +17,7 @@ typedef struct {
     uint8_t prev, prev_val;   /* block parser */
     uint8_t bj, bcrc, bn;
     uint8_t bbytes[4];
+    uint8_t mark;             /* a changed length showed before the stream had a session (rx.c) */
 } ak_stream_t;
 
 /* Whether a frame of length len is a plain frame of stream s: the stream is searching and len

@@ -21,6 +21,9 @@
 #define AK_NST SC_RXTAB_AK_N /* the front reads the table too (sc_rxtab_hi) */
 #define AK_NBLK 32            /* ceil(127 / 4) */
 #define AK_SESSION_IDLE_MS 15000u
+/* A lock that showed no progress (no magic, prefix or block: sc_rxhdr_t.prog) gives its slot to a
+ * new opener after this long: a phone's guide field lasts 200 frames, then its magic comes */
+#define AK_GRACE_MS 1500u
 #define AK_KNOWN 2u
 #define AK_CNT_MAX 3u
 #define AK_USED 1u   /* ak_session_t.used: the slot holds a session */
@@ -94,7 +97,7 @@ sc_err_t sc_ak_rx_resume(sc_ak_rx_t *rx)
     for (unsigned i = 0; i < AK_NST; i++)
         if (sc_rxhdr_from(&r->st[i].h, r->ss.sender))
             memset(&r->st[i], 0, sizeof r->st[i]);
-    /* the votes go; whose they were and the mark stay for the sender's next run (session_for) */
+    /* the votes go; whose they were and the mark stay for the sender's next run (session_claim) */
     uint8_t sender[SC_MAC_LEN], mark = (uint8_t)(r->ss.used & AK_MARKED);
     memcpy(sender, r->ss.sender, SC_MAC_LEN);
     memset(&r->ss, 0, sizeof r->ss);
@@ -108,16 +111,34 @@ sc_err_t sc_ak_rx_resume(sc_ak_rx_t *rx)
 /* --- session ------------------------------------------------------------------------------ */
 static unsigned blk_len(unsigned t, unsigned j) { return t - 4u * j < 4u ? t - 4u * j : 4u; }
 
-static ak_session_t *session_for(ak_state_t *r, const ak_stream_t *s, uint32_t now)
+/* The session of s's sender, or NULL: nothing claimed. A stream claims the session
+ * (session_claim) only for something to vote (a magic, a prefix, a block past its CRC): a lock
+ * is only a guide run, which anyone can send, and streams of such senders took the one session
+ * at their first symbol and held it from the phone for AK_SESSION_IDLE_MS (docs/receiver.md §9).
+ * A mark the stream showed before its sender had a session (ak_stream_t.mark) goes to it here. */
+static ak_session_t *session_mine(ak_state_t *r, const ak_stream_t *s)
 {
     ak_session_t *x = &r->ss;
-    if ((x->used & AK_USED) && sc_rxhdr_from(&s->h, x->sender))
+    if (!(x->used & AK_USED) || !sc_rxhdr_from(&s->h, x->sender))
+        return NULL;
+    if (s->mark)
+        x->used |= AK_MARKED;
+    return x;
+}
+
+/* s's sender's session, claimed when none is (another sender's after AK_SESSION_IDLE_MS of no
+ * vote), or NULL. */
+static ak_session_t *session_claim(ak_state_t *r, const ak_stream_t *s, uint32_t now)
+{
+    ak_session_t *x = session_mine(r, s);
+    if (x)
         return x;
+    x = &r->ss;
     if ((x->used & AK_USED) && since(now, x->last_ms) < (int32_t)AK_SESSION_IDLE_MS)
         return NULL;
     /* a sender's mark outlives its session (sc_ak_rx_resume): its next run's frames come the
      * same way, and a session started afresh has not yet seen the chains that show it */
-    uint8_t mark = (uint8_t)((x->used & AK_MARKED) && sc_rxhdr_from(&s->h, x->sender) ? AK_MARKED : 0u);
+    unsigned mark = ((x->used & AK_MARKED) && sc_rxhdr_from(&s->h, x->sender)) || s->mark ? AK_MARKED : 0u;
     memset(x, 0, sizeof *x);
     x->used = (uint8_t)(AK_USED | mark);
     sc_rxhdr_unpack(s->h.ks, x->sender);
@@ -245,7 +266,7 @@ static void vote_prefix(ak_state_t *r, ak_session_t *x, unsigned p, unsigned w)
 SC_OUTLINE static sc_rxtab_t table(const ak_state_t *r)
 {
     /* a searching stream heard within 20 ms may be in the middle of its guide run */
-    sc_rxtab_t t = { (void *)r->st, AK_NST, sizeof r->st[0], 20, r->cfg.idle_unlock_ms };
+    sc_rxtab_t t = { (void *)r->st, AK_NST, sizeof r->st[0], 20, AK_GRACE_MS, r->cfg.idle_unlock_ms };
     return t;
 }
 
@@ -268,22 +289,33 @@ static void changed_lengths(ak_session_t *x)
     x->used |= AK_MARKED;
 }
 
-static int block_end(ak_state_t *r, ak_session_t *x, ak_stream_t *s, unsigned w)
+/* *xp: the stream's session, or NULL when it has none yet (claimed here for a block past its
+ * CRC). A failing proven chain of a stream without a session marks the stream (AK_MARK_PENDING),
+ * and its session when it claims one. */
+static int block_end(ak_state_t *r, ak_session_t **xp, ak_stream_t *s, unsigned w, uint32_t now)
 {
+    ak_session_t *x = *xp;
     s->prev = P_NONE;
-    if (!x || s->bn == 0 || s->bj >= AK_NBLK)
+    if (s->bn == 0 || s->bj >= AK_NBLK)
         return 0;
-    if (x->mcnt >= AK_KNOWN && s->bn != blk_len(x->t, s->bj))
+    if (x && x->mcnt >= AK_KNOWN && s->bn != blk_len(x->t, s->bj))
         return 0;
     uint8_t buf[5];
     buf[0] = s->bj;
     memcpy(buf + 1, s->bbytes, s->bn);
     if ((sc_crc8(buf, s->bn + 1u) & 0x7Fu) != s->bcrc) {
+        if (!x) {
+            if (w == 2u)
+                s->mark = 1;
+            return 0;
+        }
         r->stats.bad_crc++;
         if (w == 2u)
             changed_lengths(x);
         return 0;
     }
+    if (!x && !(x = *xp = session_claim(r, s, now)))
+        return 0;
     r->stats.blocks_ok++;
     vote_block(r, x, s->bj, s->bbytes, s->bn, w);
     return 1;
@@ -295,26 +327,26 @@ static int block_end(ak_state_t *r, ak_session_t *x, ak_stream_t *s, unsigned w)
 static sc_et_event_type_t stream_symbol(ak_state_t *r, ak_stream_t *s, unsigned x, unsigned w, uint32_t now,
                                         sc_ak_result_t *res)
 {
-    ak_session_t *ss = session_for(r, s, now);
+    ak_session_t *ss = session_mine(r, s);
     int changed = 0;
     if (x < 128u) {
         if (s->prev == P_BLOCK)
-            changed |= block_end(r, ss, s, s->bw);
+            changed |= block_end(r, &ss, s, s->bw, now);
         s->prev = P_NONE;
-        if (s->nwin == 3 && ss) {
+        if (s->nwin == 3) {
             const uint8_t *v = s->win;
             /* the window's weight: every later symbol of it proven consecutive */
             unsigned ww = (w == 2u && (s->winw & 6u) == 6u) ? 2u : 1u;
             if (v[0] < 16u && (v[1] >> 4) == 1u && (v[2] >> 4) == 2u && (x >> 4) == 3u) {
                 /* the first nibble is sent as 8 when it is 0 */
                 unsigned th = v[0] == 8u ? 0u : v[0];
-                if (th < 8u) {
+                if (th < 8u && (ss || (ss = session_claim(r, s, now)))) {
                     vote_magic(r, ss, (th << 4) | (v[1] & 15u), ((v[2] & 15u) << 4) | (x & 15u), ww);
                     changed = 1;
                 }
             } else if ((v[0] >> 4) == 4u && (v[1] >> 4) == 5u && (v[2] >> 4) == 6u && (x >> 4) == 7u) {
                 uint8_t p = (uint8_t)(((v[0] & 15u) << 4) | (v[1] & 15u));
-                if (sc_crc8(&p, 1) == (((v[2] & 15u) << 4) | (x & 15u))) {
+                if (sc_crc8(&p, 1) == (((v[2] & 15u) << 4) | (x & 15u)) && (ss || (ss = session_claim(r, s, now)))) {
                     vote_prefix(r, ss, p, ww);
                     changed = 1;
                 }
@@ -332,7 +364,7 @@ static sc_et_event_type_t stream_symbol(ak_state_t *r, ak_stream_t *s, unsigned 
         s->nwin = 0;
         s->winw = 0;
         if (s->prev == P_BLOCK) {
-            changed |= block_end(r, ss, s, s->bw);
+            changed |= block_end(r, &ss, s, s->bw, now);
         }
         if (s->prev == P_HDR1) {
             if (w < s->bw)
@@ -355,13 +387,14 @@ static sc_et_event_type_t stream_symbol(ak_state_t *r, ak_stream_t *s, unsigned 
             s->bbytes[s->bn++] = (uint8_t)x;
             unsigned need = ss && ss->mcnt >= AK_KNOWN && s->bj < AK_NBLK && 4u * s->bj < ss->t ? blk_len(ss->t, s->bj) : 4u;
             if (s->bn >= need)
-                changed |= block_end(r, ss, s, s->bw);
+                changed |= block_end(r, &ss, s, s->bw, now);
         } else {
             s->prev = P_NONE;
         }
     }
     if (!changed || !ss)
         return SC_ET_EV_NONE;
+    s->h.prog = 1; /* the stream keeps its slot (sc_rxtab_victim) */
     ss->last_ms = now;
     if (try_finish(r, ss, s, res)) {
         r->done = 1;
@@ -411,6 +444,7 @@ sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32
     if (guide && (s->h.state != SC_RXS_LOCKED || s->h.offset != len - 4u)) {
         s->h.state = SC_RXS_LOCKED;
         s->h.offset = (uint16_t)(len - 4u);
+        s->h.lock_ms = now_ms;
         chain_reset(s);
         r->stats.locks++;
         res->offset = s->h.offset; /* a lock's overhead, as DONE's (airkiss.h) */
@@ -427,9 +461,11 @@ sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32
     unsigned hdr = s->h.offset + 128u; /* a header's lengths: hdr .. hdr + 127 */
     if ((unsigned)(s->hist[1] - hdr) < 128u && s->hist[0] && use_seq) {
         if (((unsigned)(s->hist[0] - hdr) < 128u) == ((unsigned)(len - hdr) < 128u)) {
-            ak_session_t *x = session_for(r, s, now_ms);
+            ak_session_t *x = session_mine(r, s);
             if (x)
                 x->used |= AK_MARKED;
+            else
+                s->mark = 1; /* for the session it claims (session_claim) */
         }
     }
     if (len <= s->h.offset || (unsigned)(len - s->h.offset) >= 512u) {

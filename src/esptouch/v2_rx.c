@@ -21,6 +21,11 @@
 
 #define V2_NST SC_RXTAB_V2_N /* the front reads the table too (sc_rxtab_hi) */
 #define V2_SESSION_IDLE_MS 10000u
+/* A searching stream whose newest frame may start a pair (a SYNC, a COUNT) is kept from openers
+ * for the sender's gap and its jitter (V2_STEP_MAX_MS), while it is younger than this: a phone's
+ * head is four frames 15 ms apart, and openers of sixteen other senders replaced its stream
+ * between them (docs/receiver.md §9) */
+#define V2_WAIT_MS 1000u
 #define V2_PLANE_CNT_MAX 3u
 #define V2_KNOWN 2u            /* a plane is known at this count: one sequence-proven sighting or two others */
 
@@ -452,7 +457,7 @@ static int session_finish(v2_state_t *r, const v2_session_t *x, const v2_stream_
 /* --- streams ---------------------------------------------------------------------------- */
 static sc_rxtab_t table(const v2_state_t *r)
 {
-    sc_rxtab_t t = { (void *)r->st, V2_NST, sizeof r->st[0], 0, r->cfg.idle_unlock_ms };
+    sc_rxtab_t t = { (void *)r->st, V2_NST, sizeof r->st[0], 0, 0, r->cfg.idle_unlock_ms }; /* (expiry) */
     return t;
 }
 
@@ -714,14 +719,34 @@ static sc_et_event_type_t stream_data(v2_state_t *r, v2_stream_t *s, uint16_t le
     return SC_ET_EV_NONE;
 }
 
-/* A fresh stream for k: sc_rxtab_open's choice (sc_rxtab_victim, its constants folded for v2's
- * three slots), and the slot cleared a word at a time, unrolled. About one foreign length in seven lies in SYNC's range and opens
+/* A fresh stream for k: sc_rxtab_victim's choice with v2's wait (below), its constants folded
+ * for v2's three slots, and the slot cleared a word at a time, unrolled. About one foreign length in seven lies in SYNC's range and opens
  * a stream; the generic walk and the cleared slot's loop cost such a frame ~130 instructions
  * (docs/m4.md). */
 static v2_stream_t *stream_open(v2_state_t *r, const sc_rxkey_t *k, uint32_t now)
 {
-    v2_stream_t *victim =
-        (v2_stream_t *)(void *)sc_rxtab_victim(r->st, V2_NST, sizeof r->st[0], 0, r->cfg.idle_unlock_ms, now);
+    /* sc_rxtab_victim's order (a free slot, else the least recently heard searching stream or
+     * silent lock), but a young searching stream that waits for the second frame of a pair
+     * (V2_WAIT_MS) is kept. A lock is not given up before idle_unlock_ms: replacing a lock
+     * without progress after a grace, as AirKiss does, cost honest air (docs/receiver.md §9). */
+    v2_stream_t *victim = NULL;
+    for (unsigned i = 0; i < V2_NST; i++) {
+        v2_stream_t *s = &r->st[i];
+        if (s->h.state == SC_RXS_FREE) {
+            victim = s;
+            break;
+        }
+        int32_t quiet = sc_ms_diff(now, s->h.last_ms);
+        int ok;
+        if (s->h.state == SC_RXS_SEARCH)
+            ok = quiet > (int32_t)V2_STEP_MAX_MS ||
+                 (unsigned)s->hist[2] - (SC_ET2_SYNC + r->cfg.offset_min) > r->cfg.offset_max - r->cfg.offset_min + V2_PAIR_SPAN ||
+                 sc_ms_diff(now, s->h.lock_ms) >= (int32_t)V2_WAIT_MS;
+        else
+            ok = quiet >= (int32_t)r->cfg.idle_unlock_ms;
+        if (ok && (!victim || sc_ms_diff(victim->h.last_ms, s->h.last_ms) > 0))
+            victim = s;
+    }
     if (!victim)
         return NULL;
     volatile uint32_t *w = (volatile uint32_t *)(void *)victim;

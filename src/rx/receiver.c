@@ -362,10 +362,12 @@ static SC_NOINLINE int ak_call(rx_state_t *r, const sc_rxkey_t *key, uint32_t no
     sc_et_event_type_t t = sc_ak_rx_feed_key(&r->ak, key, now_ms, &res);
     /* as for v2 (a v1 phone sends many lengths of the guide range, and its AirKiss stream
      * matches them under a set bit) */
-    if (!had && ak_opens(key->len))
+    if (!had && ak_opens(key->len)) {
         r->senders = (r->senders & 0xFFFFu) | (uint32_t)sc_ak_rx_senders(&r->ak) << 16;
-    if (t == SC_ET_EV_LOCKED)
+        r->ak_locked = sc_ak_rx_locked_senders(&r->ak); /* the opening may have replaced a lock */
+    } else if (t == SC_ET_EV_LOCKED) {
         r->ak_locked = sc_ak_rx_locked_senders(&r->ak);
+    }
     if (t != SC_ET_EV_NONE && rank(t) > best) {
         uint8_t k = 0, n = 0;
         sc_ak_rx_progress(&r->ak, &k, &n);

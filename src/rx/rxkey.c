@@ -14,7 +14,7 @@ static sc_rxhdr_t *at(const sc_rxtab_t *t, unsigned i) { return (sc_rxhdr_t *)(v
 
 sc_rxhdr_t *sc_rxtab_open(const sc_rxtab_t *t, const sc_rxkey_t *k, uint32_t now)
 {
-    sc_rxhdr_t *victim = sc_rxtab_victim(t->st, t->n, t->size, t->search_quiet_ms, t->idle_unlock_ms, now);
+    sc_rxhdr_t *victim = sc_rxtab_victim(t->st, t->n, t->size, t->search_quiet_ms, t->grace_ms, t->idle_unlock_ms, now);
     if (!victim)
         return NULL;
     sc_zero_words(victim, t->size);

@@ -38,6 +38,12 @@ typedef struct {
     uint8_t has_seq;
     uint8_t state;                  /* SC_RXS_* */
     uint8_t channel;                /* where it was last heard */
+    uint8_t prog;                   /* locked: the stream showed checked progress (AirKiss: a vote
+                                       of a magic, prefix or block); it then keeps its slot until
+                                       idle_unlock_ms of silence (sc_rxtab_victim) */
+    uint32_t lock_ms;               /* when it opened (v2: a young searching stream is kept), then,
+                                       in AirKiss, when it locked (the grace of a lock without
+                                       progress) */
 } sc_rxhdr_t;
 
 /* A decoder's stream table: n streams of `size` bytes each, every one starting with its
@@ -49,6 +55,7 @@ typedef struct {
     void *st;
     uint16_t n, size;
     uint16_t search_quiet_ms;
+    uint16_t grace_ms;              /* a lock without progress may go after this long (0: never) */
     uint32_t idle_unlock_ms;
 } sc_rxtab_t;
 
@@ -106,12 +113,16 @@ static SC_RX_INLINE sc_rxhdr_t *sc_rxtab_hi(void *st, unsigned n, size_t size, u
 }
 /* Which slot a fresh stream takes: a free one, else the least recently heard searching stream
  * (one heard within search_quiet_ms is kept, when that is > 0) or locked stream silent for
- * idle_unlock_ms, ties to the first; NULL when none may go. Inline so that a decoder with a
- * fixed table (v2's opener) gets the walk with its constants folded. */
+ * idle_unlock_ms, ties to the first; else the oldest lock that has shown no progress (prog 0)
+ * for grace_ms since it locked; NULL when none may go. A lock is only an opening pattern, which
+ * anyone can send: senders of it alone (a flood of guide runs or heads) held every slot, heard
+ * all the time, and a phone waited for a slot (docs/receiver.md §9). A stream with checked
+ * progress keeps its slot as before. Inline so that a decoder with a fixed table (v2's opener)
+ * gets the walk with its constants folded; it runs for opening frames alone. */
 static SC_RX_INLINE sc_rxhdr_t *sc_rxtab_victim(void *st, unsigned n, size_t size, uint32_t search_quiet_ms,
-                                               uint32_t idle_unlock_ms, uint32_t now)
+                                               uint32_t grace_ms, uint32_t idle_unlock_ms, uint32_t now)
 {
-    sc_rxhdr_t *victim = NULL;
+    sc_rxhdr_t *victim = NULL, *weak = NULL;
     for (unsigned i = 0; i < n; i++) {
         sc_rxhdr_t *h = (sc_rxhdr_t *)(void *)((char *)st + i * size);
         if (h->state == SC_RXS_FREE)
@@ -121,8 +132,11 @@ static SC_RX_INLINE sc_rxhdr_t *sc_rxtab_victim(void *st, unsigned n, size_t siz
                                            : quiet >= (int32_t)idle_unlock_ms;
         if (ok && (!victim || sc_ms_diff(victim->last_ms, h->last_ms) > 0))
             victim = h;
+        else if (!ok && grace_ms && h->state == SC_RXS_LOCKED && !h->prog && sc_ms_diff(now, h->lock_ms) >= (int32_t)grace_ms &&
+                 (!weak || sc_ms_diff(weak->lock_ms, h->lock_ms) > 0))
+            weak = h;
     }
-    return victim;
+    return victim ? victim : weak;
 }
 /* The slot, cleared, becomes k's searching stream (sc_rxtab_open, v2's opener). */
 static inline void sc_rxhdr_claim(sc_rxhdr_t *h, const sc_rxkey_t *k, uint32_t now)
@@ -130,6 +144,7 @@ static inline void sc_rxhdr_claim(sc_rxhdr_t *h, const sc_rxkey_t *k, uint32_t n
     h->ks = k->ks;
     h->kb = k->kb;
     h->last_ms = now;
+    h->lock_ms = now; /* a searching stream's: when it opened (v2's stream_open) */
     h->state = SC_RXS_SEARCH;
 }
 /* A fresh stream for k (a free slot, else the least recently heard searching or silent
