@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """Checks the flash figures the README and docs/porting.md print against `make cross`.
 
-    python3 scripts/size-doc-check.py CROSS_LOG
+    python3 scripts/size-doc-check.py CROSS_LOG [--fix]
 
 CROSS_LOG holds the `BENCH m4_* N bytes` lines of scripts/cross-build.sh. Each figure below is
 written in the docs in KB (1000 bytes) to one decimal; the check is that the doc's number is
 the measured one rounded half up (32 143 bytes -> 32.1 KB). Two audits found size figures left
 behind by later changes; this makes such a drift fail `make test` with the row to mend.
+
+--fix writes the measured figures into the docs instead of failing (then review the diff: the
+text around a figure, such as a goal's verdict, may need words too).
 
 A row is found by the start of its first cell; its numbers are the `N.N KB`-style decimals of
 the cell that holds the figures, in order, compared with the BENCH names listed for it.
@@ -74,9 +77,26 @@ def kb(n):
     return "%d.%d" % (tenths // 10, tenths % 10)
 
 
+def replace_nums(text, pat, want):
+    """text with the first len(want) matches of pat replaced by want, in order."""
+    it = iter(want)
+    n = [0]
+
+    def sub(m):
+        if n[0] >= len(want):
+            return m.group(0)
+        n[0] += 1
+        return next(it)
+    return re.sub(pat, sub, text)
+
+
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: size-doc-check.py CROSS_LOG")
+    args = [a for a in sys.argv[1:] if a != "--fix"]
+    fix = len(args) != len(sys.argv) - 1
+    if len(args) != 1:
+        sys.exit("usage: size-doc-check.py CROSS_LOG [--fix]")
+    sys.argv[1] = args[0]
+    docs = {}
     bench = {}
     for line in Path(sys.argv[1]).read_text().splitlines():
         m = re.match(r"BENCH (m4_\w+) (\d+) bytes$", line)
@@ -86,7 +106,8 @@ def main():
         sys.exit("size-doc-check: no BENCH m4_* lines in %s" % sys.argv[1])
     bad = 0
     for fname, start, cell, names in ROWS:
-        rows = [l for l in (TOP / fname).read_text().splitlines()
+        docs.setdefault(fname, (TOP / fname).read_text())
+        rows = [l for l in docs[fname].splitlines()
                 if l.startswith("| ") and l[2:].startswith(start)]
         if len(rows) != 1:
             print("size-doc-check: %s: %d table rows start with %r (expected one)" % (fname, len(rows), start))
@@ -104,13 +125,18 @@ def main():
             want.append(kb(bench[n]))
         if want is None:
             continue
-        if got[:len(want)] != want:
+        if got[:len(want)] != want and fix:
+            cells[cell] = replace_nums(cells[cell], r"\d+\.\d", want)
+            docs[fname] = docs[fname].replace(rows[0], "| " + " | ".join(cells) + " |", 1)
+            print("size-doc-check: %s, row %r: %s -> %s KB" % (fname, start, " / ".join(got[:len(want)]), " / ".join(want)))
+        elif got[:len(want)] != want:
             print("size-doc-check: %s, row %r: the doc says %s KB, make cross measured %s (%s)" % (
                 fname, start, " / ".join(got[:len(want)]) or "nothing", " / ".join(want),
                 ", ".join("%s %d bytes" % (n, bench[n]) for n in names)))
             bad += 1
     for fname, pat, names in PROSE:
-        text = " ".join(l.strip() for l in (TOP / fname).read_text().splitlines())
+        docs.setdefault(fname, (TOP / fname).read_text())
+        text = " ".join(l.strip() for l in docs[fname].splitlines())
         found = re.findall(pat, text)
         if len(found) != 1:
             print("size-doc-check: %s: %d places match %r (expected one)" % (fname, len(found), pat))
@@ -122,10 +148,30 @@ def main():
             bad += 1
             continue
         want = [kb(bench[n]) for n in names]
-        if got != want:
+        if got != want and fix:
+            # the figures sit inside running text that may wrap: replace each old figure in the
+            # first place the pattern's first words occur, one figure at a time
+            m = re.search(pat.replace(" ", r"\s+"), docs[fname])
+            if not m:
+                print("size-doc-check: %s: cannot place %r across its line breaks; mend by hand" % (fname, pat))
+                bad += 1
+                continue
+            span = docs[fname][m.start():m.end()]
+            span = replace_nums(span, r"\d+\.\d", want) if len(re.findall(r"\d+\.\d", span)) == len(want) else None
+            if span is None:
+                print("size-doc-check: %s: %r holds other numbers; mend by hand" % (fname, pat))
+                bad += 1
+                continue
+            docs[fname] = docs[fname][:m.start()] + span + docs[fname][m.end():]
+            print("size-doc-check: %s, text: %s -> %s KB" % (fname, " / ".join(got), " / ".join(want)))
+        elif got != want:
             print("size-doc-check: %s, the text's %s KB: make cross measured %s (%s)" % (
                 fname, " / ".join(got), " / ".join(want), ", ".join("%s %d bytes" % (n, bench[n]) for n in names)))
             bad += 1
+    if fix:
+        for fname, text in docs.items():
+            if text != (TOP / fname).read_text():
+                (TOP / fname).write_text(text)
     if bad:
         print("size-doc-check: %d figure(s) in the docs differ from make cross: mend the rows above" % bad)
         sys.exit(1)
