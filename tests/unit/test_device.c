@@ -21,6 +21,17 @@
 #include "dev_harness.h"
 #include "smartcfg/diag.h"
 
+/* The device has failed with exactly this error record (what the app gets as Current_Error). */
+static void assert_failed(T *t, uint16_t err, int32_t sub)
+{
+    uint16_t e;
+    int32_t s;
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_FAILED);
+    assert_true(sc_device_last_error(t->dev, &e, &s));
+    assert_int_equal(e, err);
+    assert_int_equal(s, sub);
+}
+
 /* A caller compiled with other SMARTCFG_WITH_* switches than the library has a smaller
  * sc_device_t: init refuses it (with a log line) and writes nothing into it. */
 static char size_log[200];
@@ -162,12 +173,7 @@ static void test_join_failure_previous_error_once(void **state)
     sc_et_result_t r = creds();
     sc_device_inject_credentials(t->dev, &r, t->fh.now);
     run(t, 1000);
-    assert_int_equal(sc_device_state(t->dev), SC_DEV_FAILED);
-    uint16_t e;
-    int32_t s;
-    assert_true(sc_device_last_error(t->dev, &e, &s));
-    assert_int_equal(e, SC_ERRID_WIFI_CONNECT);
-    assert_int_equal(s, SC_SUBID_JOIN_BASE + SC_STA_REASON_WRONG_PASSWORD);
+    assert_failed(t, SC_ERRID_WIFI_CONNECT, SC_SUBID_JOIN_BASE + SC_STA_REASON_WRONG_PASSWORD);
     assert_true(saw_state(t, SC_DEV_FAILED));
     assert_no_secrets(t);
 
@@ -201,8 +207,6 @@ static void test_join_failure_previous_error_once(void **state)
 static void test_timeouts(void **state)
 {
     (void)state;
-    uint16_t e;
-    int32_t s;
     /* no credentials in the window */
     T *t = mk(true);
     assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
@@ -210,10 +214,7 @@ static void test_timeouts(void **state)
     assert_int_equal(sc_device_state(t->dev), SC_DEV_SNIFFING);
     assert_true(t->fh.channel_sets >= 1);
     run(t, 1100);
-    assert_int_equal(sc_device_state(t->dev), SC_DEV_FAILED);
-    assert_true(sc_device_last_error(t->dev, &e, &s));
-    assert_int_equal(e, 3);
-    assert_int_equal(s, 103);
+    assert_failed(t, 3, 103);
     assert_false(t->fh.promisc);
     assert_int_equal(sc_device_channel(t->dev), 0);
     rm(t);
@@ -227,10 +228,7 @@ static void test_timeouts(void **state)
     run(t, 59000);
     assert_int_equal(sc_device_state(t->dev), SC_DEV_JOINING);
     run(t, 1100);
-    assert_int_equal(sc_device_state(t->dev), SC_DEV_FAILED);
-    assert_true(sc_device_last_error(t->dev, &e, &s));
-    assert_int_equal(e, 10);
-    assert_int_equal(s, 103);
+    assert_failed(t, 10, 103);
     rm(t);
 
     /* no token from the app */
@@ -239,10 +237,7 @@ static void test_timeouts(void **state)
     run(t, 19000);
     assert_int_equal(sc_device_state(t->dev), SC_DEV_WAIT_TOKEN);
     run(t, 2000);
-    assert_int_equal(sc_device_state(t->dev), SC_DEV_FAILED);
-    assert_true(sc_device_last_error(t->dev, &e, &s));
-    assert_int_equal(e, 3);
-    assert_int_equal(s, 103);
+    assert_failed(t, 3, 103);
     /* the app shows up late: it gets the error, not the identity */
     app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
     run(t, 50);
@@ -718,12 +713,7 @@ static void test_air_each_protocol_flow(void **state)
         assert_int_equal(sc_air_init(&air, &ac), SC_OK);
         assert_true(air_until_joining(t, &air) > 0);
         run(t, 1000);
-        assert_int_equal(sc_device_state(t->dev), SC_DEV_FAILED);
-        uint16_t e;
-        int32_t sub;
-        assert_true(sc_device_last_error(t->dev, &e, &sub));
-        assert_int_equal(e, SC_ERRID_WIFI_CONNECT);
-        assert_int_equal(sub, SC_SUBID_JOIN_BASE + SC_STA_REASON_WRONG_PASSWORD);
+        assert_failed(t, SC_ERRID_WIFI_CONNECT, SC_SUBID_JOIN_BASE + SC_STA_REASON_WRONG_PASSWORD);
         assert_int_equal(count_ev(t, SC_DEV_EV_ERROR), 1);
         reboot(t);
         t->fh.sta_outcome = SC_STA_GOT_IP;
