@@ -290,7 +290,7 @@ static void changed_lengths(ak_session_t *x)
 }
 
 /* *xp: the stream's session, or NULL when it has none yet (claimed here for a block past its
- * CRC). A failing proven chain of a stream without a session marks the stream (AK_MARK_PENDING),
+ * CRC). A failing proven chain of a stream without a session marks the stream (ak_stream_t.mark),
  * and its session when it claims one. */
 static int block_end(ak_state_t *r, ak_session_t **xp, ak_stream_t *s, unsigned w, uint32_t now)
 {
