@@ -338,6 +338,9 @@ static int check_log_level(device_opts_t *o)
 
 static int check_required(device_opts_t *o, const device_opts_spec_t *spec)
 {
+    for (size_t i = 0; i < spec->nextra; i++)
+        if (spec->extra[i].required && !o->val_[O_NALL + i] && !o->flag_[O_NALL + i])
+            return sc_cli_usage_error(&o->cli, "%s", spec->extra[i].required);
     if (!o->val_[O_RADIO] || !o->val_[O_JOIN])
         return sc_cli_usage_error(&o->cli, "--radio and --join are required");
     if (o->val_[O_AT]) {

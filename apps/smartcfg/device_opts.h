@@ -39,6 +39,9 @@ typedef struct {
     const char *name;             /* long option name without "--", e.g. "tap" */
     bool has_value;               /* false: a flag (its value reads "1" when given) */
     const char *help;             /* its lines for the help text ("  --tap NAME   ...\n") */
+    const char *required;         /* NULL: optional; else the usage error when it is missing,
+                                   * checked before every other option's (the program's own
+                                   * first need, e.g. smartcfg-lwip's --tap) */
 } device_opts_extra_t;
 
 typedef struct {

@@ -150,7 +150,8 @@ int main(int argc, char **argv)
 {
     static const device_opts_extra_t extra[] = {
         [X_TAP] = { "tap", true, "  --tap IFNAME            the tap interface lwIP runs on (create it first; lwIP's\n"
-                                 "                          network: every packet of the device goes through it)\n" },
+                                 "                          network: every packet of the device goes through it)\n",
+                    "--tap IFNAME is required (a tap interface you created)" },
         [X_IP] = { "ip", true, "  --ip A.B.C.D[/N]        lwIP's static address, N 24 if left out (default: DHCP once joined)\n" },
         [X_GW] = { "gw", true, "  --gw A.B.C.D            router, with --ip\n"
                                "  of the options above, --join takes sim: only (a real association would give the\n"

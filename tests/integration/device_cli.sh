@@ -142,4 +142,11 @@ json_err usage_error 2 "bad1.conf:2" -- --config "$TMP/bad1.conf"
 json_err setup_error 1 "--radio" -- --radio file:/nonexistent.pcap --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 # state directory created private
 [ "$(stat -c %a "$TMP/s")" = 700 ] || fail "state dir mode $(stat -c %a "$TMP/s")"
+# smartcfg-lwip shares these options and adds --tap: its own first need is named first, not the
+# missing cloud secret behind it (found by the issue-10 audit)
+if [ -x "$SC_BUILD/smartcfg-lwip" ]; then
+    env -u SMARTCFG_DEVICE_SECRET "$SC_BUILD/smartcfg-lwip" --radio udp --join sim:A:b "${ID[@]}" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    [ "$rc" = 2 ] && grep -q "^smartcfg-lwip: --tap IFNAME is required" "$TMP/err" || fail "smartcfg-lwip without --tap: exit $rc, $(head -1 "$TMP/err")"
+fi
 echo "PASS"
