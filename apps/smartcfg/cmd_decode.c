@@ -282,8 +282,8 @@ static const uint8_t *sender_of(const sc_frame_t *f)
     return f->addr2;
 }
 
-/* "protocol, channel C[, overhead O]": the receiver's lock events give the overhead for v1
- * only (v2's and AirKiss's carry 0; their results carry it), so the others show none. */
+/* "protocol, channel C, overhead O": every protocol's lock event carries its stream's overhead
+ * (v2's and AirKiss's since 2026-12-06; they carried 0 before). */
 static void lock_desc(char *out, size_t n, sc_proto_t p, unsigned ch, unsigned off)
 {
     snprintf(out, n, "%s, channel %u, overhead %u", sc_proto_name(p), ch, off);
