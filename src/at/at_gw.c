@@ -196,9 +196,7 @@ int sc_at_gw_message(const sc_at_gw_env_t *e, sc_at_gw_t *g, const char *t, cons
     /* As every network JSON the core reads: no NUL (cJSON would cut "dn\u0000x" to the
      * sub-device's name) and no nesting beyond any result's (cJSON recurses per level, on the
      * module's stack); either is not an answer, like a message that does not parse. */
-    cJSON *j = len < 4096 && !sc_json_has_nul(payload, len) && sc_json_depth_ok(payload, len, SC_JSON_MAX_DEPTH)
-                   ? cJSON_ParseWithLength(payload, len)
-                   : NULL;
+    cJSON *j = len < 4096 && sc_json_net_ok(payload, len) ? cJSON_ParseWithLength(payload, len) : NULL;
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
     const cJSON *devs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "payload"), "devices");
     const cJSON *d;

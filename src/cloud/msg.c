@@ -131,7 +131,7 @@ sc_err_t sc_cloud_parse_msg(const void *payload, size_t len, sc_cloud_msg_t *out
     const char *p = payload;
     while (len > 1 && p[len - 1] == '\0')
         len--;
-    if (sc_json_has_nul(p, len) || !sc_json_depth_ok(p, len, SC_JSON_MAX_DEPTH))
+    if (!sc_json_net_ok(p, len))
         return SC_ERR_FORMAT;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(p, len, &end, false);

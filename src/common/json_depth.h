@@ -15,4 +15,10 @@
  * do not count). Linear, no allocation; says nothing else about validity. */
 bool sc_json_depth_ok(const void *buf, size_t len, unsigned max);
 
+/* What a JSON text from the network must pass before cJSON reads it (the 8266 requests, the
+ * cloud's messages, the AT gateway's results): no NUL, raw or as the escape \u0000 (cJSON
+ * decodes it into a C string, which would silently cut "a\u0000b" to "a"; no field the core
+ * reads may hold one), and no nesting deeper than SC_JSON_MAX_DEPTH. */
+bool sc_json_net_ok(const void *buf, size_t len);
+
 #endif

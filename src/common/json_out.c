@@ -46,7 +46,8 @@ sc_err_t sc_json_get_str(const cJSON *obj, const char *name, char *dst, size_t c
     return SC_OK;
 }
 
-bool sc_json_has_nul(const void *buf, size_t len)
+/* A raw 0 byte, or the escape \u0000 (a backslash run of odd length before "u0000"). */
+static bool has_nul(const void *buf, size_t len)
 {
     const uint8_t *b = buf;
     if (memchr(b, 0, len))
@@ -87,4 +88,9 @@ bool sc_json_depth_ok(const void *buf, size_t len, unsigned max)
         }
     }
     return true;
+}
+
+bool sc_json_net_ok(const void *buf, size_t len)
+{
+    return !has_nul(buf, len) && sc_json_depth_ok(buf, len, SC_JSON_MAX_DEPTH);
 }

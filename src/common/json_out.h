@@ -19,10 +19,4 @@ sc_err_t sc_json_emit(cJSON *obj, bool built, const char *suffix, char *out, siz
  * truncated: a cut token would bind wrongly); dst is untouched unless SC_OK. len may be NULL. */
 sc_err_t sc_json_get_str(const cJSON *obj, const char *name, char *dst, size_t cap, size_t *len);
 
-/* True when buf holds a NUL: a raw 0 byte, or the JSON escape \u0000 (a backslash run of odd
- * length before "u0000"). cJSON decodes the escape into a C string, which would silently cut
- * "a\u0000b" to "a"; no field the core reads from the network may contain a NUL (the 8266
- * requests, the cloud's messages). */
-bool sc_json_has_nul(const void *buf, size_t len);
-
 #endif

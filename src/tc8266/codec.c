@@ -38,9 +38,7 @@ sc_err_t sc_tc8266_parse_request(const void *buf, size_t len, sc_tc8266_req_t *o
         goto out;
     while (len > 1 && ((const uint8_t *)buf)[len - 1] == 0)
         len--; /* a C client that sent strlen + 1 bytes: the terminator is not part of the JSON */
-    if (sc_json_has_nul(buf, len))
-        goto out;
-    if (!sc_json_depth_ok(buf, len, SC_JSON_MAX_DEPTH))   /* before cJSON: it recurses per level */
+    if (!sc_json_net_ok(buf, len))   /* no NUL, bounded nesting: before cJSON (it recurses per level) */
         goto out;
     root = cJSON_ParseWithLength((const char *)buf, len);
     if (!root || !cJSON_IsObject(root))
