@@ -95,15 +95,14 @@ def main():
     fix = len(args) != len(sys.argv) - 1
     if len(args) != 1:
         sys.exit("usage: size-doc-check.py CROSS_LOG [--fix]")
-    sys.argv[1] = args[0]
     docs = {}
     bench = {}
-    for line in Path(sys.argv[1]).read_text().splitlines():
+    for line in Path(args[0]).read_text().splitlines():
         m = re.match(r"BENCH (m4_\w+) (\d+) bytes$", line)
         if m:
             bench[m.group(1)] = int(m.group(2))
     if not bench:
-        sys.exit("size-doc-check: no BENCH m4_* lines in %s" % sys.argv[1])
+        sys.exit("size-doc-check: no BENCH m4_* lines in %s" % args[0])
     bad = 0
     for fname, start, cell, names in ROWS:
         docs.setdefault(fname, (TOP / fname).read_text())
