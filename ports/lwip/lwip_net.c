@@ -16,7 +16,6 @@
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
 #include <net/if.h>
-#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -61,17 +60,15 @@ static err_t tap_output(struct netif *netif, struct pbuf *p)
     return w == (ssize_t)n ? ERR_OK : ERR_IF;
 }
 
-/* The reader thread: one frame per read(); runts and frames longer than a 1500-byte MTU allows
- * (the read is cut) are dropped here, the rest copied into a pbuf of exactly its size. */
+/* The reader thread: one frame per blocking read() (the tap is opened blocking, so the read
+ * itself waits); runts and frames longer than a 1500-byte MTU allows (the read is cut) are
+ * dropped here, the rest copied into a pbuf of exactly its size. */
 static void tap_reader(void *arg)
 {
     struct netif *netif = arg;
     static uint8_t frame[TAP_FRAME_MAX + 1]; /* this thread only; +1 tells a cut read */
     for (;;) {
-        struct pollfd pfd = { .fd = g.tap_fd, .events = POLLIN };
-        if (poll(&pfd, 1, -1) < 0)
-            continue;
-        ssize_t n = read(g.tap_fd, frame, sizeof frame);
+        ssize_t n = read(g.tap_fd, frame, sizeof frame); /* -1 (EINTR) is dropped below */
         if (n < 14 || n > TAP_FRAME_MAX)
             continue;
         struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
