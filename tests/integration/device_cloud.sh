@@ -8,13 +8,13 @@
 # killed while the device waits for its reply -> the link is opened again on the second, bound;
 # code != 0 -> err 24 / sub = code, exit 5; no broker -> err 1, exit 5.
 set -u
+. "$(dirname "$0")/lib/netns_self.bash"   # netns_gone
 SC=${SC_BUILD:?}/smartcfg
 DIR=${SC_SRC:?}/tests/integration
 NS=scdp_cloud_$$
 TMP=$(mktemp -d /tmp/scdp_cloud.XXXXXX)
 cleanup() {
-    for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null; done
-    ip netns del "$NS" 2>/dev/null
+    netns_gone "$NS"
     rm -rf "$TMP"
 }
 trap cleanup EXIT

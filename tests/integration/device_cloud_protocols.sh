@@ -14,6 +14,7 @@
 # Each case runs in a network namespace of its own with its own cloud and broker, all at once:
 # a case is mostly waiting (the sender's schedule, the binding round trips), not work.
 set -u
+. "$(dirname "$0")/lib/netns_self.bash"   # netns_gone
 DIR=$(cd "$(dirname "$0")" && pwd)
 
 if [ -z "${SC_DCP_CASE:-}" ]; then
@@ -21,10 +22,7 @@ if [ -z "${SC_DCP_CASE:-}" ]; then
     NSP=scdcp_$$
     OUT=$(mktemp -d /tmp/scdcp.XXXXXX)
     cleanup() {
-        for ns in $(ip netns list | awk '{print $1}' | grep "^${NSP}_"); do
-            for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
-            ip netns del "$ns" 2>/dev/null
-        done
+        netns_gone_prefix "${NSP}_"
         rm -rf "$OUT"
     }
     trap cleanup EXIT

@@ -5,13 +5,13 @@
 # exchanged on 8266 (--no-cloud), exit 0; a wrong sim password reports the join failure (err 10).
 # No secret appears on stdout, stderr or in the state directory.
 set -u
+. "$(dirname "$0")/lib/netns_self.bash"   # netns_gone
 SC=${SC_BUILD:?}/smartcfg
 PEER=${SC_SRC:?}/tests/integration/udp_peer.py
 NS=scdp_replay_$$
 TMP=$(mktemp -d /tmp/scdp_replay.XXXXXX)
 cleanup() {
-    for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null; done
-    ip netns del "$NS" 2>/dev/null
+    netns_gone "$NS"
     rm -rf "$TMP"
 }
 trap cleanup EXIT

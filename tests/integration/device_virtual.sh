@@ -5,12 +5,12 @@
 # simulated AP, acks and takes the token. Two devices share the port (each on its own
 # 127.0.0.x address and with its own MAC) in a private network namespace.
 set -u
+. "$(dirname "$0")/lib/netns_self.bash"   # netns_gone
 SC=${SC_BUILD:?}/smartcfg
 NS=scdp_virt_$$
 TMP=$(mktemp -d /tmp/scdp_virt.XXXXXX)
 cleanup() {
-    for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null; done
-    ip netns del "$NS" 2>/dev/null
+    netns_gone "$NS"
     rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -10,14 +10,12 @@
 # namespace of its own, all at once: a case is ~25 s of waiting on the sender's schedule and the
 # device's token linger, not of work, so running them side by side costs no margin.
 set -u
+. "$(dirname "$0")/lib/netns_self.bash"   # netns_gone
 SC=${SC_BUILD:?}/smartcfg
 NSP=scdp_proto_$$
 TMP=$(mktemp -d /tmp/scdp_proto.XXXXXX)
 cleanup() {
-    for ns in $(ip netns list | awk '{print $1}' | grep "^${NSP}_"); do
-        for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
-        ip netns del "$ns" 2>/dev/null
-    done
+    netns_gone_prefix "${NSP}_"
     rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -21,15 +21,13 @@
 #    test: show commands in ```sh so they are run.
 #  - No file may point outside the repo: `git grep shared/docs` must be empty.
 set -u
+. "$(dirname "$0")/lib/netns_self.bash"   # netns_gone
 SC_BUILD=${SC_BUILD:?}
 SRC=${SC_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 TMP=$(mktemp -d /tmp/sc_docs_run.XXXXXX)
 NSP=scdoc$$
 cleanup() {
-    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^${NSP}_"); do
-        for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
-        ip netns del "$ns" 2>/dev/null
-    done
+    netns_gone_prefix "${NSP}_"
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -190,8 +188,7 @@ PY
     (cd "$dir" && HOME=$dir XDG_DATA_HOME= BLOCK_OUT=$TMP/$b.out PATH="$SC_BUILD:$PATH" timeout 180 ip netns exec "$ns" \
         bash "$TMP/$b.sh" >"$TMP/$b.out" 2>&1 </dev/null)
     rc=$?
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
-    ip netns del "$ns" 2>/dev/null
+    netns_gone "$ns"
     RUN=$((RUN + 1))
     if [ "$rc" != 0 ] || grep -qE 'usage:|unknown option' "$TMP/$b.out"; then
         echo "FAIL: the block at $where (exit $rc):"

@@ -7,13 +7,13 @@
 # and EVERY line the tools print with --json is checked against the event table of docs/json.md
 # by scripts/json_check.py (v, event, t_ms/ts, the listed fields, snake_case names).
 set -u
+. "$(dirname "$0")/lib/netns_self.bash"   # netns_gone
 SC=${SC_BUILD:?}/smartcfg
 SRC=${SC_SRC:?}
 NS=sc_json_$$
 TMP=$(mktemp -d /tmp/sc_json.XXXXXX)
 cleanup() {
-    for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null; done
-    ip netns del "$NS" 2>/dev/null
+    netns_gone "$NS"
     rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -6,13 +6,13 @@
 # token, in a private namespace) refuses EVILTOKEN. The device must bind the app's token and
 # exit 0 — it used to take the first token, and fail.
 set -u
+. "$(dirname "$0")/lib/netns_self.bash"   # netns_gone
 SC=${SC_BUILD:?}/smartcfg
 DIR=${SC_SRC:?}/tests/integration
 NS=scsp_$$
 TMP=$(mktemp -d /tmp/scsp.XXXXXX)
 cleanup() {
-    for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null; done
-    ip netns del "$NS" 2>/dev/null
+    netns_gone "$NS"
     rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -15,3 +15,20 @@ netns_self() {
     env "$var=$NETNS_SELF" ip netns exec "$NETNS_SELF" bash "$script" || rc=$?
     exit $rc
 }
+
+# netns_gone NS...: kills every process left in each namespace and deletes it (a test's clean-up;
+# quiet about namespaces already gone).
+netns_gone() {
+    local ns p
+    for ns in "$@"; do
+        for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
+        ip netns del "$ns" 2>/dev/null
+    done
+    return 0
+}
+
+# netns_gone_prefix PREFIX: netns_gone for every namespace whose name starts with PREFIX.
+netns_gone_prefix() {
+    # shellcheck disable=SC2046 # one name per word
+    netns_gone $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$1")
+}
