@@ -76,7 +76,7 @@ test-m4: deps
 	@bash scripts/test-m4.sh
 
 bench: deps build
-	@sh scripts/run-bench.sh $(BUILD)
+	@bash scripts/run-bench.sh $(BUILD)
 
 # Bind throughput and p99 latency: 1 vs 2 workers on the cluster, and the default mosquitto +
 # SQLite, for 10 000 and 50 000 devices (docs/scale.md). Minutes, so not part of `make bench`.
