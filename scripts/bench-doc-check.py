@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Checks the benchmark figures the README and docs/m4.md print against the benchmarks' output.
+"""Checks the benchmark figures the README, docs/m4.md and docs/receiver.md print against the benchmarks' output.
 
     python3 scripts/bench-doc-check.py BENCH_LOG [BENCH_LOG ...] [--fix]
 
@@ -9,7 +9,7 @@ the logs hold its first figure's name, so one log checks what its benchmarks pri
 - `scripts/test-m4.sh --bench`: the Cortex-M4 instructions per frame and stack high-water
   marks (README, docs/m4.md); with `bench/m4.sh`'s x86 line, the x86 figure too;
 - `bench_ttd` and `bench_chansearch` (default arguments): the README's time-to-decode and
-  channel-search ratios. Both run on simulated air with fixed seeds, so their figures are the
+  channel-search ratios, and the current column of docs/receiver.md's bench_ttd table. Both run on simulated air with fixed seeds, so their figures are the
   same on every machine and build; `make test` runs them and this check.
 The flash figures have their own check (scripts/size-doc-check.py, in `make cross`). This one
 exists because the README had left such figures behind: a stack four changes old, a median of
@@ -29,7 +29,8 @@ from pathlib import Path
 TOP = Path(__file__).resolve().parent.parent
 INT = r"(\d{1,3}(?: \d{3})+|\d+)"   # 245, 1248, 10 166 (the docs group from five digits)
 DEC = r"(\d+\.\d)"
-X = r"(\d+\.\d\d)×"             # a ratio as bench_ttd prints it: 0.98x
+D2 = r"(\d+\.\d\d)"
+X = D2 + "×"             # a ratio as bench_ttd prints it: 0.98x
 
 # (file, pattern, names): the pattern's groups are the named figures, in order
 PLACES = [
@@ -43,6 +44,24 @@ PLACES = [
     ("README.md", r"\| with a scan list holding the SSID \(median\) \| " + X, ["ttd_scan_median"]),
     ("README.md", r"phone starts while hopping \(worst\) \| " + X + " / " + X,
      ["chansearch_2g_start_worst", "chansearch_dual_start_worst"]),
+    # docs/receiver.md §8's bench_ttd table: the "now" column (after five dated ones) and the
+    # worst run against the loss floor
+] + [("docs/receiver.md", r"\| " + case + r" \|" + r" [^|\n]* \|" * 4 + " " + D2 + " / " + D2
+      + (r" \(" + INT + r" %\)" if "success" in case else "") + r" \| " + (D2 if lf else "—") + r" \|", names)
+     for case, names, lf in [
+         ("clean median / worst", ["ttd_loss0_median", "ttd_loss0_worst"], False),
+         ("10 % loss median / worst", ["ttd_loss10_median", "ttd_loss10_worst", "ttd_loss10_worst_vs_loss_floor"],
+          True),
+         ("30 % loss median / worst", ["ttd_loss30_median", "ttd_loss30_worst", "ttd_loss30_worst_vs_loss_floor"],
+          True),
+         ("pw64 uplink 5 % median / worst", ["ttd_pw64_uplink_loss5_median", "ttd_pw64_uplink_loss5_worst",
+                                             "ttd_pw64_uplink_loss5_worst_vs_loss_floor"], True),
+         (r"pw64 uplink 30 % median / worst \(success\)",
+          ["ttd_pw64_uplink_loss30_median", "ttd_pw64_uplink_loss30_worst", "ttd_pw64_uplink_loss30_success",
+           "ttd_pw64_uplink_loss30_worst_vs_loss_floor"], True)]
+] + [("docs/receiver.md", r"\| scan list median \|" + r" [^|\n]* \|" * 4 + " " + D2 + r" \| — \|", ["ttd_scan_median"]),
+     ("docs/receiver.md", r"\| data-phase start worst \|" + r" [^|\n]* \|" * 4 + " " + D2 + r" \| — \|",
+      ["ttd_datastart_worst"]),
     ("README.md", r"\| " + INT + " / " + INT + "; " + DEC + r" \(goal ≤ 250 for the front with all three"
      r" decoders: met, " + INT + " frames to spare",
      ["m4_rx_insn_per_frame_median", "m4_rx_v1_insn_per_frame_median", "x86_rx_insn_per_frame_mean",
@@ -134,7 +153,7 @@ def main():
         sys.exit(1)
     if not checked:
         sys.exit("bench-doc-check: the logs hold none of the figures the docs print (%s)" % ", ".join(args))
-    print("bench-doc-check: %d places in README.md and docs/m4.md match the benchmarks" % checked)
+    print("bench-doc-check: %d places in README.md, docs/m4.md and docs/receiver.md match the benchmarks" % checked)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# The README's time-to-decode and channel-search figures are what the benchmarks print today.
+# The README's time-to-decode and channel-search figures, and docs/receiver.md's bench_ttd table,
+# are what the benchmarks print today.
 # bench_ttd and bench_chansearch run the receiver on simulated air with fixed seeds, so their
 # default runs give the same figures on every machine and build (about 2 s together); the
 # README had kept a 64-byte-password median (1.02x) for a day after the receiver's change made
