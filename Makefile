@@ -64,11 +64,13 @@ fuzz:
 	@sh scripts/run-fuzzers.sh $(BUILD_FUZZ)/fuzz $(FUZZ_SECONDS)
 
 # The core must build freestanding for a Cortex-M target; prints its size, then checks that the
-# flash figures the README and docs/porting.md print are these (scripts/size-doc-check.py).
+# flash figures and state sizes the README and docs/porting.md print are these
+# (scripts/size-doc-check.py, scripts/bench-doc-check.py).
 cross:
 	@sh scripts/cross-build.sh >build-cross.log 2>&1 || { cat build-cross.log; exit 1; }
 	@cat build-cross.log
 	@python3 scripts/size-doc-check.py build-cross.log
+	@python3 scripts/bench-doc-check.py build-cross.log
 
 # The core and its self-test on an emulated Cortex-M4 (QEMU mps2-an386, picolibc, semihosting);
 # see docs/m4.md.

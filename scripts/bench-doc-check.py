@@ -1,26 +1,31 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Checks the benchmark figures the README, docs/m4.md and docs/receiver.md print against the benchmarks' output.
+"""Checks the benchmark figures the docs print against the benchmarks' output.
 
     python3 scripts/bench-doc-check.py BENCH_LOG [BENCH_LOG ...] [--fix]
 
 Each BENCH_LOG holds `BENCH <name> <value> <unit>` lines. A place in the docs is checked when
-the logs hold its first figure's name, so one log checks what its benchmarks print:
+the logs hold its first figure's name, so each log checks what its benchmarks print:
 - `scripts/test-m4.sh --bench`: the Cortex-M4 instructions per frame and stack high-water
   marks (README, docs/m4.md); with `bench/m4.sh`'s x86 line, the x86 figure too;
 - `bench_ttd` and `bench_chansearch` (default arguments): the README's time-to-decode and
-  channel-search ratios, and the current column of docs/receiver.md's bench_ttd table. Both run on simulated air with fixed seeds, so their figures are the
-  same on every machine and build; `make test` runs them and this check.
-The flash figures have their own check (scripts/size-doc-check.py, in `make cross`). This one
-exists because the README had left such figures behind: a stack four changes old, a median of
-the 64-byte-password case (1.02x where the bench says 1.22x).
+  channel-search ratios and the current column of docs/receiver.md's bench_ttd table. Both
+  run on simulated air with fixed seeds, so their figures are the same on every machine and
+  build; `make test` runs them and this check (`integ.bench_doc_figures`);
+- `make cross`'s log: the Cortex-M4 sizes of the caller-owned state (README, docs/porting.md);
+  `make cross` and `make test` run this check on it. Its flash figures have their own check,
+  scripts/size-doc-check.py, on the same log.
+`make bench` checks everything after its run. This exists because the docs had left such
+figures behind: a stack four changes old, the 64-byte-password median (1.02x where the bench
+said 1.22x).
 
 A place is a pattern over the doc's text (a space in it matches any white space, so a figure
 may sit across a line break) whose groups are the figures, in order, written as the bench
-prints them (integers of five digits and more grouped by a space, as the docs write them).
-In docs/m4.md each row opens with the current figure and keeps older ones after it: only the
-first is checked. --fix writes the measured figures into those groups (then read the diff: a
-goal's verdict or a figure's history in the words around it is still yours to write).
+prints them, grouped by thousands where the doc groups them (porting.md's 2 048, the
+README's 2048, everyone's 10 166). In docs/m4.md each row opens with the current figure and
+keeps older ones after it: only the first is checked. --fix writes the measured figures into
+those groups (then read the diff: a goal's verdict or a figure's history in the words around
+it is still yours to write).
 """
 import re
 import sys
@@ -44,6 +49,16 @@ PLACES = [
     ("README.md", r"\| with a scan list holding the SSID \(median\) \| " + X, ["ttd_scan_median"]),
     ("README.md", r"phone starts while hopping \(worst\) \| " + X + " / " + X,
      ["chansearch_2g_start_worst", "chansearch_dual_start_worst"]),
+    # the caller-owned state on the M4 (make cross): the README's row and porting.md's table
+    ("README.md", r"\| `sc_device_t` \(whole device incl. receiver and binder\) \| " + INT + r" B on Cortex-M4 \("
+     + INT + " B v1 only", ["m4_state_device", "m4_state_device_v1"]),
+    ("docs/porting.md", r"\| `sc_device_t` \| `SC_DEVICE_SIZE` \| " + INT + r" B \(" + INT + " B v1 only",
+     ["m4_state_device", "m4_state_device_v1"]),
+] + [("docs/porting.md", r"\| `" + typ + r"` \| `SC_\w+_SIZE` \| " + INT + " B", [name]) for typ, name in [
+    ("sc_receiver_t", "m4_state_receiver_front"), ("sc_et_rx_t", "m4_state_receiver"),
+    ("sc_binder_t", "m4_state_binder"), ("sc_at_t", "m4_state_at"), ("sc_at_device_t", "m4_state_at_device"),
+    ("sc_air_t", "m4_state_air")]
+] + [
     # docs/receiver.md §8's bench_ttd table: the "now" column (after five dated ones) and the
     # worst run against the loss floor
 ] + [("docs/receiver.md", r"\| " + case + r" \|" + r" [^|\n]* \|" * 4 + " " + D2 + " / " + D2
@@ -91,9 +106,19 @@ LE250 = ["m4_rx_%s_frames_le250" % c for c in ("mgmt", "uplink", "relay", "other
 
 def fmt(raw):
     """the bench's printed value as the docs write it"""
-    if raw.isdigit() and len(raw) >= 5:
-        return raw[:-3] + " " + raw[-3:]
-    return raw
+    return group(raw) if len(raw) >= 5 else raw
+
+
+def group(raw):
+    """an integer grouped by thousands, as porting.md's state table writes 2 048"""
+    if not raw.isdigit():
+        return raw
+    s = raw
+    out = ""
+    while len(s) > 3:
+        out = " " + s[-3:] + out
+        s = s[:-3]
+    return s + out
 
 
 def main():
@@ -130,7 +155,8 @@ def main():
         checked += 1
         m = found[0]
         got = [re.sub(r"\s+", " ", g) for g in m.groups()]
-        want = [fmt(bench[n]) for n in names]
+        # a figure in the doc's own grouping: porting.md writes 2 048, the README 2048
+        want = [group(bench[n]) if " " in g else fmt(bench[n]) for n, g in zip(names, got)]
         if got == want:
             continue
         if fix:
@@ -153,7 +179,7 @@ def main():
         sys.exit(1)
     if not checked:
         sys.exit("bench-doc-check: the logs hold none of the figures the docs print (%s)" % ", ".join(args))
-    print("bench-doc-check: %d places in README.md, docs/m4.md and docs/receiver.md match the benchmarks" % checked)
+    print("bench-doc-check: %d places in README.md, docs/m4.md, docs/receiver.md and docs/porting.md match the benchmarks" % checked)
 
 
 if __name__ == "__main__":

@@ -80,6 +80,9 @@ total=$((total + 1))
 # the flash figures the README and docs/porting.md print are this build's
 python3 scripts/size-doc-check.py "$side/cross.log" || { echo "size figures in the docs FAILED"; exit 1; }
 total=$((total + 1))
+# and the state sizes they print (bench-doc-check.py: the places make cross's figures fill)
+python3 scripts/bench-doc-check.py "$side/cross.log" || { echo "state sizes in the docs FAILED"; exit 1; }
+total=$((total + 1))
 printf '== cross: %ss\n' "$(cat "$side/cross.s")"
 
 printf '\n== core self-test on an emulated Cortex-M4 (QEMU mps2-an386), after the cross-build\n'
