@@ -24,6 +24,7 @@
 #include "ota_mem.h"
 #include "smartcfg/air.h"
 #include "smartcfg/at.h"
+#include "smartcfg/at_device.h"
 #include "smartcfg/device.h"
 
 #include "dev_harness.h"
@@ -600,6 +601,91 @@ static void test_port_buffers_not_kept(void **state)
     assert_non_null(strstr(at_text, "OK"));
 }
 
+/* ---- the AT module: the same entries NULL under the AT binding ----------------------------- */
+
+/* A port that is an AT module (at_device.h) reaches the HAL through the binding: every AT
+ * command that touches it, with each entry NULL in turn. Each command must be answered (OK,
+ * ERROR, FAIL or CME ERROR; a pending one within the pending timeout), nothing may crash. */
+static const char *const at_cmds[] = {
+    "AT\r\n",
+    "AT+TCMODULE\r\n",
+    "AT+TCDEVINFOSET=1,\"ABCDEFGHIJ\",\"dev1\",\"" SECRET "\"\r\n",
+    "AT+TCMQTTCONN=1,5000,240,1,0\r\n",
+    "AT+TCMQTTSTATE?\r\n",
+    "AT+TCMQTTPUB=\"$thing/up/property/ABCDEFGHIJ/dev1\",0,\"{}\"\r\n",
+    "AT+TCMQTTPUB=\"$thing/up/property/ABCDEFGHIJ/dev1\",1,\"{}\"\r\n",
+    "AT+TCMQTTSUB=\"$thing/down/property/ABCDEFGHIJ/dev1\",0\r\n",
+    "AT+TCMQTTUNSUB=\"$thing/down/property/ABCDEFGHIJ/dev1\"\r\n",
+    "AT+TCOTASET=1,\"1.0.0\"\r\n",
+    "AT+TCFWINFO?\r\n",
+    "AT+TCREADFWDATA=16\r\n",
+    "AT+TCOTASET=0,\"1.0.0\"\r\n",
+    "AT+TCMQTTDISCONN\r\n",
+    "AT+TCPRDINFOSET=1,\"ABCDEFGHIJ\",\"c2VjcmV0LXByb2R1Y3Qta2V5\",\"dev2\"\r\n",
+    "AT+TCDEVREG\r\n",
+    "AT+TCDEVINFOSET=1,\"ABCDEFGHIJ\",\"dev1\",\"" SECRET "\"\r\n",
+    "AT+TCSTARTSMART\r\n",
+    "AT+TCSTOPSMART\r\n",
+    "AT+TCSAP=\"ap\",\"wifipass99\"\r\n",
+    "AT+TCSTOPSAP\r\n",
+    "AT+CWJAP=\"MyAP\",\"password\"\r\n",
+    "AT+CWJAP?\r\n",
+    "AT+CIPSTA?\r\n",
+    "AT+CWQAP\r\n",
+    "AT+RST\r\n",
+    "AT+TCRESTORE\r\n",
+};
+
+static void at_run(sc_at_device_t *b, sc_at_t *at, sc_device_t *dev, sc_ota_t *o, fake_hal_t *fh, uint32_t ms)
+{
+    for (uint32_t end = fh->now + ms; sc_ms_diff(end, fh->now) > 0; fh->now += 20) {
+        sc_at_device_step(b, fh->now);
+        (void)sc_device_step(dev, fh->now);
+        (void)sc_at_tick(at, fh->now);
+        (void)sc_ota_step(o, fh->now);
+    }
+}
+
+static void test_at_each_entry_null(void **state)
+{
+    (void)state;
+    static sc_at_device_t b;
+    static sc_at_t at;
+    static sc_device_t dev;
+    static sc_ota_t o;
+    static fake_hal_t fh;
+    for (size_t i = 0; i <= NENTRIES; i++) { /* the last round: nothing NULL */
+        const char *what = i < NENTRIES ? entries[i].name : "nothing";
+        fh_init(&fh);
+        fill_all(&fh.hal);
+        if (i < NENTRIES)
+            memset((char *)&fh.hal + entries[i].off, 0, entries[i].size);
+        fh.mqtt_state = SC_MQTT_CONNECTED;
+        sc_device_config_t base;
+        sc_device_config_default(&base);
+        sc_at_ops_t ops;
+        sc_at_device_bind(&b, &dev, &fh.hal, &base, &ops);
+        sc_at_config_t ac;
+        sc_at_config_default(&ac);
+        ac.output = at_out;
+        ac.storage = &fh.hal.storage;
+        ac.pending_timeout_ms = 3000;
+        assert_int_equal(sc_at_init(&at, &ac, &ops), SC_OK);
+        sc_at_device_attach(&b, &at);
+        (void)sc_at_device_attach_ota(&b, &o, 8192);
+        for (size_t k = 0; k < sizeof at_cmds / sizeof at_cmds[0]; k++) {
+            at_len = 0;
+            at_text[0] = '\0';
+            sc_at_feed(&at, at_cmds[k], strlen(at_cmds[k]), fh.now);
+            at_run(&b, &at, &dev, &o, &fh, 3500);
+            if (!strstr(at_text, "OK") && !strstr(at_text, "ERROR") && !strstr(at_text, "FAIL"))
+                fail_msg("AT without %s: %.*s answered \"%s\"", what, (int)strlen(at_cmds[k]) - 2, at_cmds[k], at_text);
+        }
+        sc_device_stop(&dev, SC_SUBID_STOP_AT, fh.now);
+        fh_free(&fh);
+    }
+}
+
 /* What the core hands the HAL lives only for the call: the join password and the MQTT
  * password are wiped as soon as join() and connect() return, so a port that kept the pointer
  * instead of copying would join with zeros. */
@@ -668,6 +754,7 @@ int main(void)
         cmocka_unit_test(test_each_entry_null),
         cmocka_unit_test(test_null_documented_failures),
         cmocka_unit_test(test_ota_each_entry_null),
+        cmocka_unit_test(test_at_each_entry_null),
         cmocka_unit_test(test_port_buffers_not_kept),
         cmocka_unit_test(test_core_buffers_not_for_keeping),
     };
