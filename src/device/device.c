@@ -329,11 +329,11 @@ static sc_err_t begin(devstate_t *d, sc_device_flow_t flow, uint32_t now)
         return SC_ERR_INVAL;
     if (active(d->state))
         return SC_ERR_BUSY;
+    if (!hal_has_required(&d->hal))
+        return SC_ERR_UNSUPPORTED; /* before close_flow: a refused start changes nothing */
     close_flow(d);
     if (!d->cfg.identity.product_id[0] || !d->cfg.identity.device_name[0])
         return SC_ERR_INVAL;
-    if (!hal_has_required(&d->hal))
-        return SC_ERR_UNSUPPORTED;
     for (uint8_t i = 0; i < d->errs.n; i++)
         d->errs.rec[i].previous = 1;
     d->flow = flow;
