@@ -19,6 +19,8 @@
 #                      variants compiled again with receiver switches at 0 (and the sender,
 #                      simulator, AT and dynreg off): v1 (ESP-TOUCH v1 only), nov2, noairkiss
 #   m4_state_<type>    sizeof the caller-owned state objects on this target (RAM a port owns)
+#   m4_stack_device_{on_frame,step,start,init}[_v1]  the deepest stack below each device entry
+#                      point, our frames only (scripts/stack-depth.py; GCC only)
 #   m4_fw_libs_{rx_8266_binder,device_firmware}_{nano,newlib}  only with CROSS_CJSON_SRC: those
 #                      two links with cJSON and newlib-nano / newlib (text + data, mbedTLS left out)
 # cJSON and mbedTLS are portable C libraries the target links on its own; only their headers
@@ -35,6 +37,18 @@ rm -rf "$out"; mkdir -p "$out/obj"
 arch="-mcpu=cortex-m4 -mthumb"
 flags="-std=c11 -Wall -Wextra -Werror -Os $arch -ffunction-sections -fdata-sections
  -I$top/include -I/usr/include/cjson -idirafter /usr/include"
+# GCC's call graph with each function's frame beside every object (OBJ.ci; the code is the
+# same): scripts/stack-depth.py reads the deepest stack of the device's entry points from it.
+# A compiler without the option (CROSS_CC=clang) prints no m4_stack_* lines.
+cg=""
+printf 'int f(void);\nint f(void) { return 0; }\n' >"$out/cg.c"
+# shellcheck disable=SC2086
+if "$CC" $arch -fcallgraph-info=su -c "$out/cg.c" -o "$out/cg.o" 2>/dev/null; then cg="-fcallgraph-info=su"; fi
+flags="$flags $cg"
+stack() { # stack DIR: the deepest stack of the device's entry points, from DIR's call graphs
+    [ -z "$cg" ] || python3 "$top/scripts/stack-depth.py" "$1" "device_on_frame$2=sc_device_on_frame" \
+        "device_step$2=sc_device_step" "device_start$2=sc_device_start" "device_init$2=sc_device_init_sized"
+}
 
 cmake -DSMARTCFG_LIST_MODULES="$top/src" -P "$top/cmake/SmartcfgModules.cmake" >"$out/modules.txt"
 flash() { "$SIZE" "$@" | awk 'NR > 1 { t += $1 } END { print t + 0 }'; }
@@ -123,6 +137,7 @@ echo "BENCH m4_libgcc_rx_8266_binder $(helpers "$out/rx8266bind.elf" "$rx_roots"
 dev_roots=$(roots $(sed -n 's/^device //p' "$out/objs.txt"))
 # shellcheck disable=SC2086
 echo "BENCH m4_flash_device_firmware $(linked "$out/device_fw.elf" "$dev_roots" $all) bytes"
+stack "$out/obj" ""
 # shellcheck disable=SC2086
 echo "BENCH m4_libgcc_device_firmware $(helpers "$out/device_fw.elf" "$dev_roots" $all) bytes"
 # An AT module (the host drives it over a UART): the device API and the AT front-end with what
@@ -200,6 +215,7 @@ variant() { # variant TAG SWITCH...: SWITCH names a switch set to 0
     "$NM" -S "$vd/probe.o" | while read -r _ sz _ name; do case $name in m4_state_*) echo "BENCH $name $((0x$sz)) bytes" ;; esac; done
 }
 variant v1 SMARTCFG_WITH_ESPTOUCH_V2 SMARTCFG_WITH_AIRKISS
+stack "$out/obj-v1" _v1
 variant nov2 SMARTCFG_WITH_ESPTOUCH_V2
 variant noairkiss SMARTCFG_WITH_AIRKISS
 

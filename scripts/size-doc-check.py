@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Checks the flash figures the README and docs/porting.md print against `make cross`.
+"""Checks the flash (and stack) figures the README and docs/porting.md print against `make cross`.
 
     python3 scripts/size-doc-check.py CROSS_LOG [--fix]
 
@@ -68,6 +68,13 @@ PROSE = [
      r"receiver \+ 8266 service \+ binder \*\*(\d+\.\d) KB\*\* \((\d+\.\d) KB with dynreg, (\d+\.\d) KB v1 only\)",
      ["m4_flash_rx_8266_binder", "m4_flash_rx_8266_binder_dynreg", "m4_flash_rx_8266_binder_v1"]),
     ("docs/porting.md", r"whole core with every module \*\*(\d+\.\d) KB\*\*", ["m4_flash_core_all"]),
+    # the stack figures (scripts/stack-depth.py), in the same KB
+    ("docs/porting.md", r"\*\*(\d+\.\d) KB\*\* below `sc_device_on_frame` \((\d+\.\d) KB v1 only\)",
+     ["m4_stack_device_on_frame", "m4_stack_device_on_frame_v1"]),
+    ("docs/porting.md", r"`sc_device_step` (\d+\.\d) KB \(dynamic registration's AES decryption; (\d+\.\d) KB v1 only",
+     ["m4_stack_device_step", "m4_stack_device_step_v1"]),
+    ("docs/porting.md", r"`sc_device_start` (\d+\.\d) KB \(most of it", ["m4_stack_device_start"]),
+    ("docs/porting.md", r"`sc_device_init` (\d+\.\d) KB \(a default", ["m4_stack_device_init"]),
 ]
 
 

@@ -50,8 +50,9 @@ static sc_err_t hal_promisc(void *c, bool on) { (void)c; return chip_wifi_promis
 static sc_err_t hal_channel(void *c, uint8_t ch)
 {
     (void)c;
-    fq_tail = fq_head;   /* frames of the old channel must not reach the core */
-    return chip_wifi_channel(ch) ? SC_ERR_IO : SC_OK;
+    sc_err_t e = chip_wifi_channel(ch) ? SC_ERR_IO : SC_OK;
+    fq_tail = fq_head;   /* tuned: what the old channel queued must not reach the core */
+    return e;
 }
 
 /* ---- station ------------------------------------------------------------------------ */

@@ -156,6 +156,8 @@ typedef struct {
 } sc_at_t;
 
 /* Loads the stored info (a missing or corrupt record is simply absent). */
+/* cfg and ops are copied; what cfg points to is kept: storage (the table, not a copy),
+ * module_name, fw_version and output_user must outlive the context. */
 SC_API sc_err_t sc_at_init(sc_at_t *at, const sc_at_config_t *cfg, const sc_at_ops_t *ops);
 /* Feeds received bytes; replies go to cfg.output before it returns. */
 SC_API void sc_at_feed(sc_at_t *at, const void *data, size_t len, uint32_t now_ms);

@@ -31,8 +31,9 @@ typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_AT_DEVICE_SIZE)];
 } sc_at_device_t;
 
-/* Prepares b and fills ops (ctx = b). base: the device configuration to start from (its
- * on_event/user are kept as the chained callback). Then call sc_at_init(at, ..., ops) and
+/* Prepares b and fills ops (ctx = b). dev and hal are kept by pointer (they must outlive b).
+ * base: the device configuration to start from, copied (its on_event/user are kept as the
+ * chained callback). Then call sc_at_init(at, ..., ops) and
  * sc_at_device_attach(b, at). */
 SC_API void sc_at_device_bind(sc_at_device_t *b, sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *base,
                               sc_at_ops_t *ops);

@@ -12,10 +12,14 @@
  *  - returns quickly (non-blocking); SC_OK or a negative sc_err_t; no partial effects on error;
  *  - pointers passed in are valid only for the call: copy what you keep (SSID, password,
  *    MQTT credentials...); never log a secret (password, token, device secret, MQTT password).
- * Required for the SmartConfig flow: sys.now_ms, station.join/status/get_ip, udp.open/
- * send_to/recv_from/close; radio.* unless the radio firmware decodes ESP-TOUCH itself
- * (sc_device_inject_credentials). Soft-AP for the soft-AP and log flows, MQTT for binding,
- * storage for persistence (without it records live in RAM only). Porting guide: docs/porting.md. */
+ * Required for both flows (sc_device_start and sc_device_start_softap refuse a HAL without
+ * one of them: SC_ERR_UNSUPPORTED, nothing started): sys.now_ms, station.join/status/get_ip,
+ * udp.open/send_to/recv_from/close. Everything else may be NULL; what the core then does,
+ * entry by entry, is in docs/porting.md ("Without an entry"); tests/unit/test_port_contract.c
+ * runs every flow with each entry NULL. radio.* is not needed when the radio firmware decodes
+ * ESP-TOUCH itself (sc_device_inject_credentials). Soft-AP (start and stop) for the soft-AP
+ * and log flows, MQTT for binding, storage for persistence (without it records live in RAM
+ * only). Which function may block: docs/porting.md ("Threads, contexts and blocking"). */
 #ifndef SMARTCFG_HAL_H
 #define SMARTCFG_HAL_H
 
@@ -28,7 +32,9 @@ extern "C" {
 
 /* Radio in promiscuous mode. Frames reach the core through sc_device_on_frame() (from the
  * core's thread: a port whose driver calls back in an interrupt queues the few fields of
- * sc_frame_t and feeds them later). */
+ * sc_frame_t and feeds them later). A port whose radio is driven elsewhere may leave
+ * set_promiscuous and set_channel NULL: it then tunes to sc_device_channel() itself (0 = off)
+ * after every sc_device_step(). */
 typedef struct {
     void *ctx;
     /* on: deliver every 802.11 data frame (length and header fields; the payload is not
@@ -73,13 +79,15 @@ typedef struct {
     sc_sta_status_t (*status)(void *ctx, sc_sta_reason_t *reason);
     /* The station's IPv4 address (network order), valid after GOT_IP. */
     sc_err_t (*get_ip)(void *ctx, uint8_t ip[4]);
-    /* The station interface's MAC (what the ESP-TOUCH ack carries). */
+    /* The station interface's MAC (what the ESP-TOUCH ack carries). NULL or an error: the ack
+     * carries 00:00:00:00:00:00, which the app cannot tell from another device's. */
     sc_err_t (*get_mac)(void *ctx, uint8_t mac[SC_MAC_LEN]);
     /* Optional: abandon a join in progress (join timeout). */
     sc_err_t (*leave)(void *ctx);
 } sc_hal_station_t;
 
-/* Soft-AP (the soft-AP provisioning flow and the log soft-AP). */
+/* Soft-AP (the soft-AP provisioning flow and the log soft-AP). start and stop come as a
+ * pair: with either NULL both are SC_ERR_UNSUPPORTED. */
 typedef struct {
     void *ctx;
     /* Raises an AP (WPA2-PSK, or open when password is NULL) with a DHCP server; channel 0 =
@@ -131,15 +139,19 @@ typedef struct {
 } sc_mqtt_msg_t;
 
 /* MQTT 3.1.1 client (used by the cloud binder, cloud.h). connect starts connecting and returns
- * (DNS may block, see docs/porting.md); state() tells the outcome (reason: CONNACK code or
- * port errno on FAILED). The port copies the sc_mqtt_connect_t strings. Messages on
- * subscribed topics are queued by the port (a few suffice) and drained through poll(). */
+ * (resolving a host name may block, docs/porting.md "Threads, contexts and blocking");
+ * state() tells the outcome (reason: CONNACK code or port errno on FAILED). The port copies
+ * the sc_mqtt_connect_t strings (the binder wipes the password when connect returns).
+ * Messages on subscribed topics are queued by the port (a few suffice) and drained through
+ * poll(). connect, state, subscribe, publish and poll are the binder's minimum: with one of
+ * them NULL the bind step fails with err 1, sub SC_ERR_UNSUPPORTED (told to the app). */
 typedef struct {
     void *ctx;
     sc_err_t (*connect)(void *ctx, const sc_mqtt_connect_t *params);
     sc_mqtt_state_t (*state)(void *ctx, int *reason);   /* reason: port/broker code on failure */
     sc_err_t (*subscribe)(void *ctx, const char *topic, int qos);
-    /* *mid identifies the publish; puback_received() tells when QoS 1 was acknowledged. */
+    /* *mid identifies the publish; puback_received() tells when QoS 1 was acknowledged (NULL:
+     * the binder takes the cloud's reply as the only evidence). */
     sc_err_t (*publish)(void *ctx, const char *topic, const void *payload, size_t len, int qos, int *mid);
     bool (*puback_received)(void *ctx, int mid);
     /* Non-blocking: SC_ERR_AGAIN when no message is queued. */

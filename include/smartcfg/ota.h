@@ -59,13 +59,17 @@ typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_OTA_SIZE)];
 } sc_ota_t;
 
-/* hal: mqtt (publish, subscribe), http.get_*, fw.*, storage (the "fwinfo" record).
+/* hal: mqtt (publish, subscribe), http.get_*, fw.*, storage (the "fwinfo" record); kept by
+ * pointer (it must outlive ota). Without get_start, get_read, fw.write, fw.commit or
+ * storage.put an update ends with a failure report; without fw.read or storage.get there is
+ * no image to read back.
  * max_size: the largest image accepted (what AT+TCFWINFO? reports as the module's buffer). */
 SC_API sc_err_t sc_ota_init(sc_ota_t *ota, const sc_hal_t *hal, uint32_t max_size, sc_ota_event_cb cb, void *user);
 /* AT+TCOTASET=1: subscribe $ota/update/P/D and report version (again when already enabled).
  * SC_OK done (a port without SUBACK tracking), SC_ERR_AGAIN the SUBSCRIBE is out and the
  * version is reported once the broker grants it (SC_OTA_EV_ENABLED tells), SC_ERR_BUSY while
- * downloading, SC_ERR_RANGE bad version, SC_ERR_IO MQTT refused. As the reference: only a
+ * downloading, SC_ERR_RANGE bad version, SC_ERR_IO MQTT refused, SC_ERR_UNSUPPORTED no
+ * mqtt.publish, or neither subscribe nor subscribe_req, in the HAL. As the reference: only a
  * granted subscription makes an update message reach us, so success waits for it. */
 SC_API sc_err_t sc_ota_enable(sc_ota_t *ota, const char *product_id, const char *device_name, const char *version,
                               uint32_t now_ms);

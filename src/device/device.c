@@ -313,6 +313,15 @@ static void close_flow(devstate_t *d)
     d->have_refusal = false;
 }
 
+/* What hal.h lists as required for a flow: without any of these the flow could not end
+ * well (no IP for the ack and the services, no reply to the app, sockets never released), so
+ * sc_device_start refuses with SC_ERR_UNSUPPORTED instead of failing late. */
+static bool hal_has_required(const sc_hal_t *h)
+{
+    return h->sys.now_ms && h->station.join && h->station.status && h->station.get_ip && h->udp.open &&
+           h->udp.send_to && h->udp.recv_from && h->udp.close;
+}
+
 /* Common per-attempt reset; earlier unsent errors become "previous". */
 static sc_err_t begin(devstate_t *d, sc_device_flow_t flow, uint32_t now)
 {
@@ -320,11 +329,11 @@ static sc_err_t begin(devstate_t *d, sc_device_flow_t flow, uint32_t now)
         return SC_ERR_INVAL;
     if (active(d->state))
         return SC_ERR_BUSY;
+    if (!hal_has_required(&d->hal))
+        return SC_ERR_UNSUPPORTED; /* before close_flow: a refused start changes nothing */
     close_flow(d);
     if (!d->cfg.identity.product_id[0] || !d->cfg.identity.device_name[0])
         return SC_ERR_INVAL;
-    if (!d->hal.station.join || !d->hal.station.status || !d->hal.udp.open || !d->hal.udp.recv_from)
-        return SC_ERR_UNSUPPORTED;
     for (uint8_t i = 0; i < d->errs.n; i++)
         d->errs.rec[i].previous = 1;
     d->flow = flow;
@@ -383,11 +392,13 @@ sc_err_t sc_device_start_softap(sc_device_t *dev, const char *ssid, const char *
     devstate_t *d = DEV(dev);
     if (!ssid || !*ssid || strlen(ssid) > SC_SSID_MAX || (psw && strlen(psw) > SC_PASSWORD_MAX))
         return SC_ERR_INVAL;
+    /* before begin(): a port without a soft-AP changes nothing by asking (start and stop
+     * come as a pair: an AP the core cannot take down would stay up during the join) */
+    if (d && d->inited && (!d->hal.softap.start || !d->hal.softap.stop))
+        return SC_ERR_UNSUPPORTED;
     sc_err_t e = begin(d, SC_DEV_FLOW_SOFTAP, now);
     if (e != SC_OK)
         return e;
-    if (!d->hal.softap.start)
-        return SC_ERR_UNSUPPORTED;
     d->state = SC_DEV_SOFTAP;
     e = d->hal.softap.start(d->hal.softap.ctx, ssid, psw && *psw ? psw : NULL, ch);
     if (e != SC_OK) {

@@ -10,7 +10,9 @@ sc_err_t sc_device_start_log_softap(sc_device_t *dev, uint32_t now)
     devstate_t *d = DEV(dev);
     if (!d || !d->inited)
         return SC_ERR_INVAL;
-    if (!d->hal.softap.start || !d->hal.udp.open)
+    /* the soft-AP as a pair (an AP it could not take down again) and a whole UDP table */
+    const sc_hal_t *h = &d->hal;
+    if (!h->softap.start || !h->softap.stop || !h->udp.open || !h->udp.send_to || !h->udp.recv_from || !h->udp.close)
         return SC_ERR_UNSUPPORTED;
     if (!d->log_ap_up) {
         sc_err_t e = d->hal.softap.start(d->hal.softap.ctx, SC_TC8266_LOG_AP_SSID, SC_TC8266_LOG_AP_PASSWORD, 0);

@@ -88,6 +88,15 @@ static sc_err_t u_recv(void *ctx, int h, sc_ipv4_ep_t *from, void *buf, size_t c
     return SC_ERR_AGAIN;
 }
 
+/* The rest of what hal.h requires for a flow (sc_device_start refuses a HAL without it). */
+static sc_err_t st_ip(void *ctx, uint8_t ip[4]) { (void)ctx; memset(ip, 0, 4); return SC_OK; }
+static sc_err_t u_send(void *ctx, int h, const sc_ipv4_ep_t *to, const void *buf, size_t len)
+{
+    (void)ctx; (void)h; (void)to; (void)buf; (void)len;
+    return SC_OK;
+}
+static void u_close(void *ctx, int h) { (void)ctx; (void)h; }
+
 static void feed(sc_at_t *at, const char *s)
 {
     reset();
@@ -109,6 +118,9 @@ static void test_events_to_urcs(void **state)
     hal.station.status = st_status;
     hal.udp.open = u_open;
     hal.udp.recv_from = u_recv;
+    hal.station.get_ip = st_ip;
+    hal.udp.send_to = u_send;
+    hal.udp.close = u_close;
     hal.mqtt.state = m_state;
     hal.mqtt.connect = m_connect;
     hal.mqtt.disconnect = m_disconnect;
