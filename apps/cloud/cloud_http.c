@@ -770,9 +770,10 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
                              const req_t *rq)
 {
     bool post = !strcmp(method, "POST"), get = !strcmp(method, "GET"), del = !strcmp(method, "DELETE");
-    /* cJSON stops a string at an escaped NUL ("A\u0000B" reads as "A"): refuse such bodies
-     * rather than act on a silently shortened name, token or secret. */
-    bool nul = rq->buf && memmem(rq->buf, rq->len, "\\u0000", 6);
+    /* cJSON stops a string at an escaped NUL ("A\u0000B" reads as "A") and at a raw NUL byte
+     * alike (it copies the byte, and C reads the string up to it): refuse such bodies rather than
+     * act on a silently shortened name, token or secret. No JSON text holds a raw NUL. */
+    bool nul = rq->buf && (memchr(rq->buf, 0, rq->len) || memmem(rq->buf, rq->len, "\\u0000", 6));
     if (!strcmp(url, "/tokenapi")) {
         if (!post)
             return admin_error(c, 405, "use POST");

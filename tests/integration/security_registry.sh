@@ -49,7 +49,19 @@ code() { curl -s -o /dev/null -w '%{http_code}' -X POST -H "$(admin_auth)" "$BAS
 [ "$(code /v1/products/$P/devices '{"device_name":"short","device_secret":"AQ=="}')" = 400 ] || fail "1-byte PSK accepted"
 [ "$(code /v1/products/$P/devices '{"device_name":"typed","device_secret":7}')" = 400 ] || fail "numeric device_secret"
 [ "$(tokenapi AppGetDeviceBindTokenState '{"Token":"a\u0000b"}' | jget data.Error.Code)" = InvalidParameter ] || fail "NUL in a token"
+# F14: a raw NUL byte (not the \u0000 escape) was copied by cJSON and cut the C string there:
+# "RAWNUL<NUL>X" created product RAWNUL, and "tester<NUL>x" / "<password><NUL>x" logged in.
+rawcode() { printf "$2" | curl -s -o /dev/null -w '%{http_code}' -X POST -H "$(admin_auth)" "$BASE$1" --data-binary @-; }
+[ "$(rawcode /v1/products '{"product_id":"RAWNUL\0X"}')" = 400 ] || fail "F14: raw NUL in product_id accepted"
+[ "$(get /v1/products/RAWNUL/devices | jget error)" = "unknown product" ] || fail "F14: product RAWNUL was created"
+R=$(printf '{"Action":"AppGetToken","UserName":"tester\0x","Password":"tester-password-1\0x"}' \
+    | curl -s -X POST "$BASE/tokenapi?cmd=AppGetToken" --data-binary @-)
+[ "$(echo "$R" | jget data.Error.Code)" = InvalidParameter ] || fail "F14: login with a raw NUL: $R"
+B=$(dynreg_body $P rawnul "$SECRET")   # signed for "rawnul", sent as "rawnul<NUL>x"
+R=$(printf "${B/\"rawnul\"/\"rawnul\\0x\"}" | curl -s -X POST "$BASE/register/dev" --data-binary @-)
+[ "$(echo "$R" | jget code)" = 1006 ] || fail "F14: /register/dev with a raw NUL: $R"
 ok "F11: NUL in names/tokens, wrongly typed secrets and a 1-byte PSK are refused"
+ok "F14: a raw NUL byte anywhere in a body is refused like \\u0000 (admin API, token API, /register/dev)"
 
 # ---- F8 ----
 R=$(post "/tokenapi?cmd=AppCreateDeviceBindToken" '{"Action":"AppCreateDeviceBindToken","AccessToken":"forged"}')
