@@ -75,6 +75,14 @@ ACKED+=("$TOK")
 [ "$(tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK\"}" | jget data.State)" = 2 ] || fail "state after bind"
 [ "$(code_of "$(device "$MQTT_PORT" dev2 "$PSK2" "$(bind_msg dev2 "$TOK")")")" = 409 ] || fail "reuse by dev2 not 409"
 ok "device binds through the broker; the row is in PostgreSQL; reuse by another device 409"
+# docs/security.md F16 on this engine: a deleted device takes its gateway rows and properties along
+post /v1/products/$P/devices '{"device_name":"dev3"}' >/dev/null
+sql "INSERT INTO gw_subdevs(sub_pid, sub_dn, gw_pid, gw_dn, online, updated) VALUES('$P','dev3','$P','dev1',1,0)" >/dev/null
+sql "INSERT INTO thing_props(product_id, device_name, reported, updated) VALUES('$P','dev3','{}',0)" >/dev/null
+[ "$(curl -s -X DELETE -H "$(admin_auth)" "$BASE/v1/products/$P/devices/dev3" | jget deleted)" = true ] || fail "admin delete on PostgreSQL"
+[ "$(sql "SELECT (SELECT count(*) FROM gw_subdevs) + (SELECT count(*) FROM thing_props) + (SELECT count(*) FROM devices WHERE device_name='dev3')")" = 0 ] \
+    || fail "a deleted device's rows are left in PostgreSQL"
+ok "a deleted device's gateway rows and properties go with it (PostgreSQL)"
 
 # ---- a second worker on the same database -----------------------------------------------------
 "$SMARTCFG" cloud --http 127.0.0.1:$H2 --mqtt 127.0.0.1:$M2 --db "$DB" --json --admin-key-file "$ADMIN_KEY_FILE" \
