@@ -882,9 +882,9 @@ static enum MHD_Result auth_answer(cloud_http_t *h, struct MHD_Connection *c, co
         }
     }
     if (st)
-        return cloud_authhttp_route(st, c, url, method, rq->buf, h->cfg.rabbitmq_vhost);
+        return cloud_authhttp_route(st, c, url, method, rq->buf, rq->len, h->cfg.rabbitmq_vhost);
     pthread_mutex_lock(&h->lock);
-    enum MHD_Result r = cloud_authhttp_route(&h->store, c, url, method, rq->buf, h->cfg.rabbitmq_vhost);
+    enum MHD_Result r = cloud_authhttp_route(&h->store, c, url, method, rq->buf, rq->len, h->cfg.rabbitmq_vhost);
     pthread_mutex_unlock(&h->lock);
     return r;
 }
