@@ -4,6 +4,7 @@
  * Both use one SQLite connection opened FULLMUTEX; libmosquitto's publish is thread-safe. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,6 +491,17 @@ static void text_of(const cJSON *v, char *out, size_t len)
         snprintf(out, len, "%.0f", v->valuedouble);
 }
 
+/* A decimal integer in [lo, hi], the whole text. The device's percent and result code go into
+ * integer columns: text the column cannot hold was a silent database error on PostgreSQL (the
+ * record not updated while the event said it was) and a 0 or a huge number on SQLite. */
+static bool int_text(const char *t, long long lo, long long hi)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(t, &end, 10);
+    return *t && t[strspn(t, "-0123456789")] == 0 && *end == 0 && errno == 0 && v >= lo && v <= hi;
+}
+
 static void on_message(struct mosquitto *m, void *user, const struct mosquitto_message *msg)
 {
     (void)m;
@@ -541,10 +553,12 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
         text_of(cJSON_GetObjectItemCaseSensitive(pg, "result_msg"), rmsg, sizeof rmsg);
         bool known = !strcmp(state, "downloading") || !strcmp(state, "burning") || !strcmp(state, "done") ||
                      !strcmp(state, "fail");
-        if (!known) {
+        bool nums = (!pct[0] || int_text(pct, 0, 100)) && (!code[0] || int_text(code, INT32_MIN, INT32_MAX));
+        if (!known || !nums) {
             cJSON *ev = cloud_device_event(pid, dn);
             cJSON_AddStringToObject(ev, "topic", "$ota/report");
-            cJSON_AddStringToObject(ev, "reason", "report_progress with an unknown state");
+            cJSON_AddStringToObject(ev, "reason", known ? "report_progress with a percent (0-100) or result_code out of range"
+                                                        : "report_progress with an unknown state");
             cloud_event("malformed_request", ev);
         } else {
             const char *v[5] = { ver, state, pct[0] ? pct : NULL, code[0] ? code : "0", rmsg };

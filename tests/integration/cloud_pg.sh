@@ -83,6 +83,22 @@ sql "INSERT INTO thing_props(product_id, device_name, reported, updated) VALUES(
 [ "$(sql "SELECT (SELECT count(*) FROM gw_subdevs) + (SELECT count(*) FROM thing_props) + (SELECT count(*) FROM devices WHERE device_name='dev3')")" = 0 ] \
     || fail "a deleted device's rows are left in PostgreSQL"
 ok "a deleted device's gateway rows and properties go with it (PostgreSQL)"
+# docs/security.md F18: a device's OTA progress with numbers the columns cannot hold: on
+# PostgreSQL the update failed silently while the ota_progress event said it was taken (SQLite
+# stored 0 for "abc" and 10^10 for 1e300)
+ota_pub() {
+    creds $P dev2 "$PSK2" sha256
+    mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -V mqttv311 -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -t "\$ota/report/$P/dev2" -m "$1"
+}
+prog() { printf '{"type":"report_progress","report":{"version":"2.0.0","progress":{"state":"downloading","percent":%s,"result_code":%s,"result_msg":""}}}' "$1" "$2"; }
+ota_pub "$(prog '"abc"' '"0"')"
+ota_pub "$(prog 5 '"99999999999"')"
+ota_pub "$(prog 1e300 0)"
+ota_pub "$(prog '"30"' '"0"')"
+for _ in $(seq 50); do [ "$(grep -c '"event":"ota_progress"\|"reason":"report_progress with' "$T/cloud.events")" -ge 4 ] && break; sleep 0.1; done
+[ "$(sql "SELECT percent FROM ota_status WHERE device_name='dev2'")" = 30 ] || fail "F18: the valid progress report was not stored"
+[ "$(grep -c '"event":"malformed_request".*"device_name":"dev2"' "$T/cloud.events")" = 3 ] || fail "F18: out-of-range OTA numbers not refused as malformed"
+ok "F18: OTA progress with a percent or result code out of range is malformed_request, nothing stored"
 
 # ---- a second worker on the same database -----------------------------------------------------
 "$SMARTCFG" cloud --http 127.0.0.1:$H2 --mqtt 127.0.0.1:$M2 --db "$DB" --json --admin-key-file "$ADMIN_KEY_FILE" \
