@@ -797,9 +797,13 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
             return reg_error(c, SC_DYNREG_INVALID_PARAM, "malformed request: strings must not contain NUL");
         return register_dev(h, c, rq);
     }
-    if (cloud_console_owns(url))
-        return cloud_console_route(&h->store, c, url, method, admin_authorized(h, c, method), h->cert != NULL,
-                                   h->cfg.host, h->cfg.port);
+    if (cloud_console_owns(url)) {
+        enum MHD_Result r = cloud_console_route(&h->store, c, url, method, admin_authorized(h, c, method),
+                                                h->cert != NULL, h->cfg.host, h->cfg.port);
+        if (del)   /* a product deleted with its firmware rows: its images go too */
+            cloud_ota_sweep(h->cfg.ota);
+        return r;
+    }
     if (strncmp(url, "/v1/", 4))
         return admin_error(c, 404, "no such endpoint");
     if (!admin_authorized(h, c, method)) {

@@ -2,6 +2,7 @@
 /* OTA on the local cloud; see cloud_ota.h and docs/ota.md. Threads: the HTTP daemon's (uploads,
  * the admin endpoints, the download) and libmosquitto's loop thread (the devices' reports).
  * Both use one SQLite connection opened FULLMUTEX; libmosquitto's publish is thread-safe. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -342,6 +343,35 @@ enum MHD_Result cloud_ota_admin(cloud_ota_t *o, struct MHD_Connection *c, const 
     return cloud_http_error(c, 405, "use GET or POST");
 }
 
+/* ---- files nothing names -------------------------------------------------------------------- */
+
+void cloud_ota_sweep(cloud_ota_t *o)
+{
+    DIR *d = o ? opendir(o->fwdir) : NULL;
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char token[TOKEN_HEX + 1];
+        size_t n = strlen(e->d_name);
+        if (n != TOKEN_HEX + 4 || strcmp(e->d_name + TOKEN_HEX, ".bin") ||
+            strspn(e->d_name, "0123456789abcdef") != TOKEN_HEX)
+            continue;
+        memcpy(token, e->d_name, TOKEN_HEX);
+        token[TOKEN_HEX] = 0;
+        cloud_rows_t *st = cloud_store_select(&o->store, "SELECT 1 FROM ota_firmware WHERE token=?", "t", token);
+        int rc = st ? cloud_rows_next(st) : -1;
+        cloud_rows_free(st);
+        if (rc == 0) {   /* no row (a database error keeps the file) */
+            char path[600];
+            image_path(o, token, path, sizeof path);
+            if (unlink(path) == 0)
+                cloud_log("firmware image %.4s… removed: its product was deleted", token);
+        }
+    }
+    closedir(d);
+}
+
 /* ---- the download ------------------------------------------------------------------------ */
 
 typedef struct {
@@ -609,6 +639,7 @@ cloud_ota_t *cloud_ota_new(const char *dbpath, const char *fwdir, const char *ho
         free(o);
         return NULL;
     }
+    cloud_ota_sweep(o);   /* images a product delete or a crash mid-upload left without a row */
     char id[40] = "smartcfg-ota-";
     cloud_random_hex(id + strlen(id), 8);
     o->m = mosquitto_new(id, true, o);

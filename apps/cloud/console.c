@@ -512,6 +512,7 @@ static enum MHD_Result delete_product(cloud_store_t *store, struct MHD_Connectio
     static const char *const sql[] = { "DELETE FROM bindings WHERE product_id=?1", "DELETE FROM tokens WHERE product_id=?1",
                                        "DELETE FROM gw_subdevs WHERE sub_pid=?1 OR gw_pid=?1",
                                        "DELETE FROM thing_props WHERE product_id=?1", "DELETE FROM ota_status WHERE product_id=?1",
+                                       "DELETE FROM ota_firmware WHERE product_id=?1",
                                        "DELETE FROM devices WHERE product_id=?1", "DELETE FROM products WHERE product_id=?1" };
     if (cloud_store_begin(store) != 0)
         return page_text(c, 500, "database error");

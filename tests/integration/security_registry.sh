@@ -177,6 +177,24 @@ print(*(d.execute('SELECT count(*) FROM ' + t).fetchone()[0] for t in ('gw_subde
 [ "$R" = "0 0" ] || fail "F16: rows of deleted devices left (gw_subdevs, ota_status): $R"
 ok "F16: deleting a device ends its gateway bindings (either side), reported properties and OTA record"
 
+# ---- F19: a product deleted in the console left its firmware ----
+# Its images stayed downloadable at their /ota/<token> URLs, and a product created again under
+# the same id inherited them (uploading its "1.0.0" was a 409; pushing "1.0.0" sent the old image).
+G=FWPRODUCT1
+post /v1/products "{\"product_id\":\"$G\"}" >/dev/null
+head -c 3000 /dev/urandom > "$T/fw.bin"
+fwup() { curl -s -o /dev/null -w '%{http_code}' -X POST -H "$(admin_auth)" --data-binary @"$T/fw.bin" "$BASE/v1/products/$G/firmware?version=1.0.0"; }
+[ "$(fwup)" = 201 ] || fail "F19: firmware upload"
+FWTOK=$(python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT token FROM ota_firmware WHERE product_id='$G'\").fetchone()[0])" "$DB")
+curl -s -c "$T/jar" -o /dev/null "$(post /v1/console/login '' | jget console_url)"
+CSRF=$(curl -s -b "$T/jar" "$BASE/console/api/state" | jget csrf)
+[ "$(curl -s -b "$T/jar" -H "X-CSRF-Token: $CSRF" -X DELETE "$BASE/console/api/products/$G" | jget deleted)" = true ] || fail "F19: console delete"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/ota/$FWTOK")" = 404 ] || fail "F19: the deleted product's image is still served"
+post /v1/products "{\"product_id\":\"$G\"}" >/dev/null
+[ "$(fwup)" = 201 ] || fail "F19: the re-created product inherited the deleted one's firmware 1.0.0"
+ls "$(dirname "$DB")/firmware/$FWTOK.bin" 2>/dev/null && fail "F19: the deleted product's image file is still on disk"
+ok "F19: a product deleted in the console takes its firmware along (rows, files, download URLs)"
+
 # ---- F7: a killed run's temp dir is cleaned at the next start ----
 kill -9 "$CLOUD_PID"; wait "$CLOUD_PID" 2>/dev/null || true; CLOUD_PID=""
 sleep 0.5
