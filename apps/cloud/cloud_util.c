@@ -102,10 +102,23 @@ void cloud_event(const char *event, cJSON *obj)
         cJSON_Delete(o);
 }
 
-/* The same abbreviation as everywhere else (send, device, console): a few characters then "…". */
+/* The same abbreviation as everywhere else (send, device, console): a few characters then "…".
+ * The token may be a device's, whatever it sent: anything but printable ASCII becomes '?' first,
+ * so its bytes can neither drive the terminal of whoever reads the log ("\e[8m" hid all that
+ * followed) nor cut a UTF-8 character in half in an event line (docs/json.md: UTF-8). */
 void cloud_abbrev_token(const char *token, char out[16])
 {
-    sc_send_abbrev(token, out, 16);
+    if (!token) {
+        sc_send_abbrev(NULL, out, 16);
+        return;
+    }
+    /* Its first 15 bytes decide as the whole would: 4 characters shown from a length of 12 on. */
+    char clean[16];
+    size_t n = 0;
+    for (; token[n] && n < sizeof clean - 1; n++)
+        clean[n] = token[n] > 0x20 && token[n] < 0x7f ? token[n] : '?';
+    clean[n] = 0;
+    sc_send_abbrev(clean, out, 16);
 }
 int cloud_random(void *buf, size_t len)
 {
