@@ -555,6 +555,7 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
     if (!cJSON_IsString(type) || !cJSON_IsObject(rep) || !valid_version(ver)) {
         cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddStringToObject(ev, "topic", "$ota/report");
+        cJSON_AddNumberToObject(ev, "code", 400);   /* docs/json.md: malformed_request has a code */
         cJSON_AddStringToObject(ev, "reason", "not an OTA report (type, report.version)");
         cloud_event("malformed_request", ev);
     } else if (!strcmp(type->valuestring, "report_version")) {
@@ -587,6 +588,7 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
         if (!known || !nums) {
             cJSON *ev = cloud_device_event(pid, dn);
             cJSON_AddStringToObject(ev, "topic", "$ota/report");
+            cJSON_AddNumberToObject(ev, "code", 400);   /* docs/json.md: malformed_request has a code */
             cJSON_AddStringToObject(ev, "reason", known ? "report_progress with a percent (0-100) or result_code out of range"
                                                         : "report_progress with an unknown state");
             cloud_event("malformed_request", ev);

@@ -56,6 +56,8 @@ static void event(const char *name, const char *pid, const char *dn, const char 
                   const char *key)
 {
     cJSON *ev = cloud_device_event(pid, dn);
+    if (!strcmp(name, "malformed_request"))
+        cJSON_AddNumberToObject(ev, "code", 400);   /* docs/json.md: malformed_request has a code */
     if (method)
         cJSON_AddStringToObject(ev, "method", method);
     if (extra && key)
@@ -267,6 +269,7 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
         cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddStringToObject(ev, "topic", tp);
         cJSON_AddStringToObject(ev, "reason", kind <= 2 ? "not a JSON object with a method" : "not a JSON object");
+        cJSON_AddNumberToObject(ev, "code", 400);
         cloud_event("malformed_request", ev);
     } else if (kind == 1) {
         property(t, pid, dn, j, method->valuestring);
