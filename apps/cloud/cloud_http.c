@@ -258,6 +258,7 @@ static void id_text(const cJSON *v, char *out, size_t len)
         snprintf(out, len, "%s", v->valuestring);
     else if (cJSON_IsNumber(v))
         snprintf(out, len, "%.0f", v->valuedouble);
+    cloud_utf8_fix(out);   /* a cut character would fail the binding's write on PostgreSQL */
 }
 
 static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, const req_t *rq)
@@ -273,6 +274,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
         action = cmd;
     char reqid[80];
     snprintf(reqid, sizeof reqid, "%s", jstr(body, "RequestId") ? jstr(body, "RequestId") : "");
+    cloud_utf8_fix(reqid);   /* echoed in the reply, which must stay UTF-8 */
     enum MHD_Result ret;
     int64_t now = cloud_now();
     cloud_user_t u;

@@ -582,6 +582,7 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
         text_of(cJSON_GetObjectItemCaseSensitive(pg, "percent"), pct, sizeof pct);
         text_of(cJSON_GetObjectItemCaseSensitive(pg, "result_code"), code, sizeof code);
         text_of(cJSON_GetObjectItemCaseSensitive(pg, "result_msg"), rmsg, sizeof rmsg);
+        cloud_utf8_fix(rmsg);   /* cut to 63 bytes, perhaps inside a character: PostgreSQL refused it */
         bool known = !strcmp(state, "downloading") || !strcmp(state, "burning") || !strcmp(state, "done") ||
                      !strcmp(state, "fail");
         bool nums = (!pct[0] || int_text(pct, 0, 100)) && (!code[0] || int_text(code, INT32_MIN, INT32_MAX));

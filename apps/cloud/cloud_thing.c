@@ -88,6 +88,7 @@ static void property(cloud_thing_t *t, const char *pid, const char *dn, const cJ
         }
         char *s = cJSON_PrintUnformatted(cur);
         cJSON_Delete(cur);
+        cloud_utf8_fix(s);   /* stray bytes only sit inside strings: '?' keeps the JSON valid */
         int rc = s && strlen(s) < MSG_MAX ? cloud_store_thing_put(&t->store, pid, dn, s, cloud_now()) : -1;
         free(s);
         send_json(t, "$thing/down/property/%s/%s", pid, dn,

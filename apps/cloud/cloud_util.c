@@ -119,7 +119,7 @@ static size_t utf8_len(const unsigned char *s)
  * sequence becomes '?', in place. Events carry what devices sent (data-template params, OTA
  * messages, gateway entries), and cJSON takes any bytes in a JSON string; a --json line or a
  * console event must stay UTF-8 (docs/json.md) whatever a device puts there. */
-static void utf8_fix(char *s)
+void cloud_utf8_fix(char *s)
 {
     unsigned char *p = (unsigned char *)s;
     while (p && *p) {
@@ -135,9 +135,9 @@ static void utf8_fix_tree(cJSON *o)
 {
     for (cJSON *it = o; it; it = it->next) {
         if (it->string && !(it->type & cJSON_StringIsConst))
-            utf8_fix(it->string);
+            cloud_utf8_fix(it->string);
         if (cJSON_IsString(it))
-            utf8_fix(it->valuestring);
+            cloud_utf8_fix(it->valuestring);
         utf8_fix_tree(it->child);
     }
 }

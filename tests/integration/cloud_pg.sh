@@ -99,6 +99,19 @@ for _ in $(seq 50); do [ "$(grep -c '"event":"ota_progress"\|"reason":"report_pr
 [ "$(sql "SELECT percent FROM ota_status WHERE device_name='dev2'")" = 30 ] || fail "F18: the valid progress report was not stored"
 [ "$(grep -c '"event":"malformed_request".*"device_name":"dev2"' "$T/cloud.events")" = 3 ] || fail "F18: out-of-range OTA numbers not refused as malformed"
 ok "F18: OTA progress with a percent or result code out of range is malformed_request, nothing stored"
+# F21: a device's text that PostgreSQL's UTF-8 columns refuse: an OTA result_msg "x" + 30 "中"
+# (cut to 63 bytes, mid-character) and a data-template report with a byte that is not UTF-8
+# failed their writes here, unseen (SQLite took both).
+ota_pub "$(printf '{"type":"report_progress","report":{"version":"2.0.0","progress":{"state":"fail","result_code":"-4","result_msg":"x%s"}}}' "$(printf '中%.0s' $(seq 30))")"
+printf '{"method":"report","clientToken":"u1","params":{"note\xff":"ok"}}' > "$T/notutf8"
+creds $P dev2 "$PSK2" sha256
+mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -V mqttv311 -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -t "\$thing/up/property/$P/dev2" -f "$T/notutf8"
+for _ in $(seq 50); do [ "$(grep -c '"event":"thing_report".*"device_name":"dev2"' "$T/cloud.events")" -ge 1 ] && break; sleep 0.1; done
+[ "$(sql "SELECT reported FROM thing_props WHERE device_name='dev2'")" = '{"note?":"ok"}' ] \
+    || fail "F21: a report with a byte that is not UTF-8 was not stored"
+[ "$(sql "SELECT state || ' ' || result_code || ' ' || length(result_msg) FROM ota_status WHERE device_name='dev2'")" = "fail -4 23" ] \
+    || fail "F21: an OTA result_msg cut mid-character was not stored: $(sql "SELECT state, result_code, result_msg FROM ota_status WHERE device_name='dev2'")"
+ok "F21: a device's text cut mid-character or not UTF-8 is stored on PostgreSQL ('?' for the stray bytes)"
 
 # ---- a second worker on the same database -----------------------------------------------------
 "$SMARTCFG" cloud --http 127.0.0.1:$H2 --mqtt 127.0.0.1:$M2 --db "$DB" --json --admin-key-file "$ADMIN_KEY_FILE" \
