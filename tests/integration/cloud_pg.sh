@@ -111,7 +111,9 @@ for _ in $(seq 50); do [ "$(grep -c '"event":"thing_report".*"device_name":"dev2
     || fail "F21: a report with a byte that is not UTF-8 was not stored"
 [ "$(sql "SELECT state || ' ' || result_code || ' ' || length(result_msg) FROM ota_status WHERE device_name='dev2'")" = "fail -4 23" ] \
     || fail "F21: an OTA result_msg cut mid-character was not stored: $(sql "SELECT state, result_code, result_msg FROM ota_status WHERE device_name='dev2'")"
-ok "F21: a device's text cut mid-character or not UTF-8 is stored on PostgreSQL ('?' for the stray bytes)"
+R=$(tokenapi AppTokenBindDeviceFamily "{\"FamilyId\":\"$FAMILY\",\"ProductId\":\"$P\",\"DeviceName\":\"dev1\",\"Token\":\"$TOK\",\"RoomId\":\"x$(printf '中%.0s' $(seq 30))\"}")
+[ "$(echo "$R" | jget code)" = 0 ] || fail "F21: a RoomId cut mid-character: $R"
+ok "F21: a device's text cut mid-character or not UTF-8 is stored on PostgreSQL ('?' for the stray bytes), an app's RoomId too"
 
 # ---- a second worker on the same database -----------------------------------------------------
 "$SMARTCFG" cloud --http 127.0.0.1:$H2 --mqtt 127.0.0.1:$M2 --db "$DB" --json --admin-key-file "$ADMIN_KEY_FILE" \
