@@ -125,6 +125,32 @@ print("wrong:", bad)
 sys.exit(1 if bad else 0)
 PY
 ok "F17: auth forms with %00 in a value or a repeated field are refused; the plain ones still allowed"
+# The auth questions are answered to the RabbitMQ nodes only (--rabbitmq-auth-from; default
+# the --rabbitmq hosts, 127.0.0.1 and ::1): a host elsewhere, here a second loopback address,
+# gets 403 before its form is read, so its questions are neither answered nor events.
+python3 - "$HTTP_PORT" "$GOOD_ID" "$GOOD_USER" "$BAD_PASS" > "$T/src.out" <<'PY' || fail "auth from another source: $(cat "$T/src.out")"
+import http.client, sys, urllib.parse
+port, cid, user, pw = sys.argv[1:5]
+body = urllib.parse.urlencode({"username": user, "password": pw, "client_id": cid + "from3", "vhost": "/"})
+for _ in range(20):
+    c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30, source_address=("127.0.0.3", 0))
+    c.request("POST", "/rabbitmq/user", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    r = c.getresponse()
+    got = (r.status, r.read().decode())
+    c.close()
+    if r.status != 403:
+        print("answered:", got)
+        sys.exit(1)
+print("refused 20:", got)
+PY
+! grep -q "${GOOD_ID}from3" "$T/cloud.events" || fail "a refused source's question became an event"
+[ "$(grep -c 'RabbitMQ auth question from 127.0.0.3 refused' "$T/cloud.err")" = 1 ] ||
+    fail "the refused source not logged exactly once: $(grep -c 'auth question from' "$T/cloud.err")"
+set +e
+"$SMARTCFG" cloud --rabbitmq-auth-from 127.0.0.1 --db "$T/x.db" 2>"$T/usage.err"; rc=$?
+set -e
+[ $rc = 2 ] && grep -q -- "--rabbitmq-auth-from goes with --rabbitmq" "$T/usage.err" || fail "auth-from alone: exit $rc"
+ok "auth questions from a source that is not a node: 403, no answer, no event, logged once"
 
 set +e
 rdevice dev1 "$PSK1" "" "\$thing/down/service/$P/dev2" x 2>"$T/sub.err"
