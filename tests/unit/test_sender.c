@@ -47,13 +47,27 @@ static void test_acks(void **state)
     assert_int_equal(idx, 1);
     assert_true(a.dev[1].ip_mismatch);
     assert_memory_equal(a.dev[1].src_ip, other, 4);
-    /* table full */
-    for (int i = 2; i < SC_SEND_MAX_DEVICES; i++) {
+    /* F21: another MAC from an address that already acked is not a second device */
+    ack2[6] = 0x58;
+    assert_int_equal(sc_send_acks_on_datagram(&a, other, ack2, 11, &idx, &is_new), SC_ERR_BUSY);
+    assert_int_equal(a.ndev, 2);
+    assert_int_equal(a.rejected, 4);
+    /* ... while its own MAC from a new address (a new lease) is still that device */
+    const uint8_t moved[4] = { 192, 168, 1, 99 };
+    assert_int_equal(sc_send_acks_on_datagram(&a, moved, ack2 /* 0x58: new */, 11, &idx, &is_new), SC_OK);
+    assert_true(is_new);
+    assert_int_equal(sc_send_acks_on_datagram(&a, moved, ack, 11, &idx, &is_new), SC_OK);
+    assert_false(is_new);
+    assert_int_equal(idx, 0);
+    /* table full: a device per address */
+    for (int i = 3; i < SC_SEND_MAX_DEVICES; i++) {
         ack2[6] = (uint8_t)(0x60 + i);
-        assert_int_equal(sc_send_acks_on_datagram(&a, other, ack2, 11, &idx, &is_new), SC_OK);
+        const uint8_t from[4] = { 10, 0, 0, (uint8_t)i };
+        assert_int_equal(sc_send_acks_on_datagram(&a, from, ack2, 11, &idx, &is_new), SC_OK);
     }
     ack2[6] = 0xff;
-    assert_int_equal(sc_send_acks_on_datagram(&a, other, ack2, 11, &idx, &is_new), SC_ERR_NOSPACE);
+    const uint8_t last[4] = { 10, 0, 1, 1 };
+    assert_int_equal(sc_send_acks_on_datagram(&a, last, ack2, 11, &idx, &is_new), SC_ERR_NOSPACE);
 }
 
 static void test_request(void **state)
