@@ -8,11 +8,16 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "sc_posix.h"
 #include "sc_posix_at.h"
 
 /* A host that stops reading must not stall the device loop: a write waits at most this long
  * for room, then the rest of the reply is dropped (and counted). */
 #define WRITE_WAIT_MS 200
+/* ... and all the waits together take at most a tenth of the time after a first 200 ms: a
+ * host that keeps sending commands but never reads used to cost 200 ms a reply, minutes of a
+ * stalled device for a few KB of commands (F24). Kept in tenths of a millisecond. */
+#define WAIT_BUDGET_MAX (WRITE_WAIT_MS * 10u)
 
 static struct {
     bool open;
@@ -22,7 +27,18 @@ static struct {
     struct termios saved;
     sc_at_t at;
     unsigned long dropped;
+    uint32_t wait_budget;   /* tenths of a ms of waiting for the line still allowed */
+    uint32_t budget_at;     /* when it was last refilled */
 } g = { .in_fd = -1, .out_fd = -1 };
+
+/* How long the next write may wait for room (ms): 1 ms of budget comes back per 10 ms. */
+static int wait_allowance(uint32_t now)
+{
+    uint32_t refill = now - g.budget_at;
+    g.budget_at = now;
+    g.wait_budget = refill >= WAIT_BUDGET_MAX - g.wait_budget ? WAIT_BUDGET_MAX : g.wait_budget + refill;
+    return (int)(g.wait_budget / 10u);
+}
 
 static speed_t baud_const(uint32_t baud)
 {
@@ -56,9 +72,16 @@ static void line_write(void *user, const char *data, size_t len)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            struct pollfd p = { .fd = g.out_fd, .events = POLLOUT };
-            if (poll(&p, 1, WRITE_WAIT_MS) > 0 && (p.revents & POLLOUT))
-                continue;
+            uint32_t t0 = sc_posix_now_ms();
+            int allow = wait_allowance(t0);
+            if (allow > 0) {
+                struct pollfd p = { .fd = g.out_fd, .events = POLLOUT };
+                int r = poll(&p, 1, allow);
+                uint32_t spent = (sc_posix_now_ms() - t0) * 10u;
+                g.wait_budget = spent >= g.wait_budget ? 0 : g.wait_budget - spent;
+                if (r > 0 && (p.revents & POLLOUT))
+                    continue;
+            }
         }
         g.dropped += len;   /* nobody reading, or the line is gone */
         return;
@@ -129,6 +152,8 @@ sc_err_t sc_posix_at_open(const char *path, uint32_t baud, const sc_at_config_t 
     c.output = line_write;
     c.output_user = NULL;
     g.dropped = 0;
+    g.wait_budget = WAIT_BUDGET_MAX;
+    g.budget_at = sc_posix_now_ms();
     g.open = true;
     sc_err_t e = sc_at_init(&g.at, &c, ops);
     if (e != SC_OK) {
