@@ -8,16 +8,15 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "sc_posix.h"
 #include "sc_posix_at.h"
 
 /* A host that stops reading must not stall the device loop: a write waits at most this long
- * for room, then the rest of the reply is dropped (and counted). */
+ * for room, then the rest of the reply is dropped (and counted). After such a drop the line
+ * is "congested": writes no longer wait at all until one gets bytes through again, so a host
+ * that keeps sending commands but never reads costs 200 ms once, not 200 ms a reply (F24). A
+ * slow but live line (a UART at its baud rate) never waits that long and keeps its
+ * backpressure. */
 #define WRITE_WAIT_MS 200
-/* ... and all the waits together take at most a tenth of the time after a first 200 ms: a
- * host that keeps sending commands but never reads used to cost 200 ms a reply, minutes of a
- * stalled device for a few KB of commands (F24). Kept in tenths of a millisecond. */
-#define WAIT_BUDGET_MAX (WRITE_WAIT_MS * 10u)
 
 static struct {
     bool open;
@@ -27,18 +26,8 @@ static struct {
     struct termios saved;
     sc_at_t at;
     unsigned long dropped;
-    uint32_t wait_budget;   /* tenths of a ms of waiting for the line still allowed */
-    uint32_t budget_at;     /* when it was last refilled */
+    bool congested;   /* the last write gave up: do not wait again until bytes get through */
 } g = { .in_fd = -1, .out_fd = -1 };
-
-/* How long the next write may wait for room (ms): 1 ms of budget comes back per 10 ms. */
-static int wait_allowance(uint32_t now)
-{
-    uint32_t refill = now - g.budget_at;
-    g.budget_at = now;
-    g.wait_budget = refill >= WAIT_BUDGET_MAX - g.wait_budget ? WAIT_BUDGET_MAX : g.wait_budget + refill;
-    return (int)(g.wait_budget / 10u);
-}
 
 static speed_t baud_const(uint32_t baud)
 {
@@ -67,22 +56,17 @@ static void line_write(void *user, const char *data, size_t len)
         if (n > 0) {
             data += n;
             len -= (size_t)n;
+            g.congested = false;
             continue;
         }
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            uint32_t t0 = sc_posix_now_ms();
-            int allow = wait_allowance(t0);
-            if (allow > 0) {
-                struct pollfd p = { .fd = g.out_fd, .events = POLLOUT };
-                int r = poll(&p, 1, allow);
-                uint32_t spent = (sc_posix_now_ms() - t0) * 10u;
-                g.wait_budget = spent >= g.wait_budget ? 0 : g.wait_budget - spent;
-                if (r > 0 && (p.revents & POLLOUT))
-                    continue;
-            }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !g.congested) {
+            struct pollfd p = { .fd = g.out_fd, .events = POLLOUT };
+            if (poll(&p, 1, WRITE_WAIT_MS) > 0 && (p.revents & POLLOUT))
+                continue;
         }
+        g.congested = true;
         g.dropped += len;   /* nobody reading, or the line is gone */
         return;
     }
@@ -152,8 +136,7 @@ sc_err_t sc_posix_at_open(const char *path, uint32_t baud, const sc_at_config_t 
     c.output = line_write;
     c.output_user = NULL;
     g.dropped = 0;
-    g.wait_budget = WAIT_BUDGET_MAX;
-    g.budget_at = sc_posix_now_ms();
+    g.congested = false;
     g.open = true;
     sc_err_t e = sc_at_init(&g.at, &c, ops);
     if (e != SC_OK) {
