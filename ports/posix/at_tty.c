@@ -13,7 +13,7 @@
 /* A host that stops reading must not stall the device loop: a write waits at most this long
  * for room, then the rest of the reply is dropped (and counted). After such a drop the line
  * is "congested": writes no longer wait at all until one gets bytes through again, so a host
- * that keeps sending commands but never reads costs 200 ms once, not 200 ms a reply (F24). A
+ * that keeps sending commands but never reads costs 200 ms once, not 200 ms a reply (F34). A
  * slow but live line (a UART at its baud rate) never waits that long and keeps its
  * backpressure. */
 #define WRITE_WAIT_MS 200

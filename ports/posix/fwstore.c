@@ -31,7 +31,7 @@ static sc_err_t fw_write(void *ctx, uint32_t offset, const void *buf, size_t len
     sc_posix_fw_t *f = ctx;
     if (offset == 0) {
         close_part(f);
-        /* A fresh inode every time (F20): whatever is under the name (a FIFO, a hard link to
+        /* A fresh inode every time (F30): whatever is under the name (a FIFO, a hard link to
          * a file elsewhere) is unlinked, never opened. */
         if (unlinkat(f->dirfd, PART, 0) < 0 && errno != ENOENT)
             return SC_ERR_IO;
@@ -80,7 +80,7 @@ static sc_err_t fw_read(void *ctx, uint32_t offset, void *buf, size_t cap, size_
     int fd = openat(f->dirfd, IMAGE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return errno == ENOENT ? SC_ERR_NOTFOUND : SC_ERR_IO;
-    struct stat st;   /* a FIFO, a directory, someone else's file: not our image (F20) */
+    struct stat st;   /* a FIFO, a directory, someone else's file: not our image (F30) */
     if (fstat(fd, &st) < 0 || !sc_posix_storage_entry_ours(&st)) {
         close(fd);
         return SC_ERR_IO;

@@ -28,7 +28,7 @@ void sc_posix_storage_close(sc_posix_storage_t *s);
 bool sc_posix_storage_key_valid(const char *key);
 /* An entry found under a record's (or the image's) name is used only when it is a regular
  * file owned by the effective user: a FIFO, a directory or another user's file planted in the
- * state directory is never read as ours (docs/security.md F20). */
+ * state directory is never read as ours (docs/security.md F30). */
 struct stat;
 bool sc_posix_storage_entry_ours(const struct stat *st);
 /* The default state directory: $XDG_STATE_HOME/smartcfg, else $HOME/.local/state/smartcfg. */

@@ -565,7 +565,7 @@ static void on_ack_datagram(sc_posix_sender_t *s, uint32_t now, const uint8_t sr
         return;
     }
     if (err == SC_ERR_BUSY) {
-        /* F21: one device per address; a host acking under many MACs is reported a few times */
+        /* F31: one device per address; a host acking under many MACs is reported a few times */
         if (s->rejected_reported++ < 5) {
             sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_ACK_REJECTED, .dev = -1, .n = (uint32_t)len,
                                            .text = "another MAC from an address that already acked" };

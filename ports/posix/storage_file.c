@@ -67,7 +67,7 @@ static sc_err_t st_get(void *ctx, const char *key, void *buf, size_t cap, size_t
     sc_posix_storage_t *s = ctx;
     if (!sc_posix_storage_key_valid(key) || !len || (!buf && cap))
         return SC_ERR_INVAL;
-    /* O_NONBLOCK: a FIFO planted under the name must not block the device for ever (F20);
+    /* O_NONBLOCK: a FIFO planted under the name must not block the device for ever (F30);
      * it then fails the checks below like a directory or a device node. */
     int fd = openat(s->dirfd, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
@@ -121,7 +121,7 @@ static sc_err_t st_put(void *ctx, const char *key, const void *buf, size_t len)
     char tmp[SC_POSIX_KEY_MAX + 8];
     snprintf(tmp, sizeof tmp, ".%s.tmp", key);
     /* Whatever is under the temp name goes first (a crash's leftover, or a FIFO or a hard link
-     * to a file elsewhere planted there, F20), then O_EXCL makes a new file: nothing but a
+     * to a file elsewhere planted there, F30), then O_EXCL makes a new file: nothing but a
      * fresh inode of ours is ever written. */
     (void)unlinkat(s->dirfd, tmp, 0);
     int fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -1239,7 +1239,7 @@ static void reply_error_or_busy(at_state_t *at, bool busy)
 static void handle_line(at_state_t *at, const char *line, size_t len)
 {
     /* While a command runs in the background every line gets "busy p...", after the same
-     * (masked) echo as any other line: a secret sent then must not come back (F23). */
+     * (masked) echo as any other line: a secret sent then must not come back (F33). */
     bool busy = at->pending != CMD_NONE;
     if (len < 2 || line[0] != 'A' || line[1] != 'T') {
         echo_line(at, line, len, NULL, F_EXEC, false, NULL, 0);
@@ -1293,7 +1293,7 @@ static void handle_line(at_state_t *at, const char *line, size_t len)
         bool ok = c && parsed && f == F_SET && ci == C_TCMQTTPUB && ps.n == 3 &&
                   !memchr(line, '\n', ps.raw[2][0]);
         if (!ok) {
-            /* echoed as a line that does not parse: a secret command's parameters as *** (F23) */
+            /* echoed as a line that does not parse: a secret command's parameters as *** (F33) */
             echo_line(at, line, len, c, c ? f : F_EXEC, false, &ps, ne);
             reply_error_or_busy(at, busy);
             sc_wipe(&ps, sizeof ps);

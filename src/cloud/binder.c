@@ -186,7 +186,7 @@ sc_err_t sc_binder_query_start(sc_binder_t *b, const sc_hal_t *hal, const sc_clo
     return start(b, hal, cfg, id, "-", now_ms, true);
 }
 
-/* The PSK record names its device (F22): "<product id>\0<device name>\0<psk>", so a state
+/* The PSK record names its device (F32): "<product id>\0<device name>\0<psk>", so a state
  * kept across a change of identity is never taken for the new one (its PSK would fail the
  * MQTT login, and the new device would never register). A record of before (the PSK alone,
  * no NUL) is still taken: it cannot say whose it is. */

@@ -108,7 +108,7 @@ sc_err_t sc_send_api_parse(const char *action, const char *body, size_t len, sc_
         set_msg(r, "empty response");
         return SC_ERR_FORMAT;
     }
-    /* bounded nesting before cJSON, which recurses per level (F25) */
+    /* bounded nesting before cJSON, which recurses per level (F35) */
     cJSON *o = sc_json_depth_ok(body, len, SC_JSON_MAX_DEPTH) ? cJSON_ParseWithLength(body, len) : NULL;
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);

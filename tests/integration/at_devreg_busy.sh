@@ -81,7 +81,7 @@ at_session gate "$T/s1" --register-url "http://127.0.0.1:$GATE_PORT/register/dev
 [ ! -e "$T/req-2" ] || fail "the AT+TCDEVREG sent while busy reached the cloud"
 ok "AT+TCDEVREG in the background: busy p... to AT, AT+GMR and a second AT+TCDEVREG; then +TCDEVREG:OK and a connect"
 
-# Echo on (the default) here: a secret sent while busy is echoed masked (F23), as at any other time.
+# Echo on (the default) here: a secret sent while busy is echoed masked (F33), as at any other time.
 cat >"$T/s2" <<EOF
 send AT+TCPRDINFOSET=0,"$P","$PSEC","silent_dev"
 expect +TCPRDINFOSET:OK

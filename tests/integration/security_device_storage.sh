@@ -44,7 +44,7 @@ FULL="mount -t tmpfs -o size=16k tmpfs $TMP/full && (dd if=/dev/zero of=$TMP/ful
 run full "$FULL"
 check full
 echo "full: $(grep -c '"storage":true' "$TMP/full.jsonl") storage events, exit $RC"
-# F20: FIFOs planted under the record names (anyone can, in a shared sticky state dir): the
+# F30: FIFOs planted under the record names (anyone can, in a shared sticky state dir): the
 # device used to block at start for ever in open(); now they are not records, the flow runs.
 mkdir -p "$TMP/fifo"
 for k in errrec.a errrec.b log.a log.b .errrec.a.tmp; do mkfifo "$TMP/fifo/$k" || fail "mkfifo"; done

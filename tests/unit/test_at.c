@@ -384,7 +384,7 @@ static void test_echo(void **state)
     assert_null(strstr(x->all, "wifipass99"));
 }
 
-/* F23 (docs/security.md#device): the echo while a command runs in the background ("busy p...")
+/* F33 (docs/security.md#device): the echo while a command runs in the background ("busy p...")
  * and of a line with a stray LF showed the whole line, secrets included. */
 static void test_echo_busy_and_lf(void **state)
 {

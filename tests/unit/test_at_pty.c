@@ -125,7 +125,7 @@ static void test_pty_session(void **state)
     }
     assert_true(sc_posix_at_dropped() > 0);
     assert_true(sc_posix_now_ms() - t0 < 10000);
-    /* F24: and it keeps sending: 300 more commands (each reply dropped) cost a bounded time,
+    /* F34: and it keeps sending: 300 more commands (each reply dropped) cost a bounded time,
      * not 200 ms each (a minute, during which the device did nothing else) */
     t0 = sc_posix_now_ms();
     for (int i = 0; i < 300; i++) {

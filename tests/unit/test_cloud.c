@@ -826,7 +826,7 @@ static void test_bind_dynreg_fake(void **state)
     assert_int_equal(http_calls, 1);
     assert_string_equal(id.device_secret, PSK);
     sc_binder_abort(&B);
-    /* F22: the record names its device; another identity on the same storage registers
+    /* F32: the record names its device; another identity on the same storage registers
      * itself instead of connecting with that device's PSK */
     strcpy(id.device_name, "another_dev");   /* (the fake cloud answers only dev001: no DONE) */
     id.device_secret[0] = '\0';
@@ -841,7 +841,7 @@ static void test_bind_dynreg_fake(void **state)
     assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
     assert_int_equal(http_calls, 3);
     sc_binder_abort(&B);
-    /* a record of before F22 (the PSK alone) is still taken */
+    /* a record of before F32 (the PSK alone) is still taken */
     memcpy(store_val, PSK, strlen(PSK));
     store_len = strlen(PSK);
     id.device_secret[0] = '\0';

@@ -151,7 +151,7 @@ static void test_key_validation(void **state)
     sc_posix_storage_close(&s);
 }
 
-/* F20 (docs/security.md#device): entries planted under a record's name by whoever can write
+/* F30 (docs/security.md#device): entries planted under a record's name by whoever can write
  * the state directory (another user when it is a shared sticky directory such as /tmp). A
  * FIFO used to block the device at start for ever (open(O_RDONLY) waits for a writer); a
  * record owned by another user was used as ours (an AT devinfo made by someone else is a

@@ -48,7 +48,7 @@ static void test_acks(void **state)
     assert_int_equal(idx, 1);
     assert_true(a.dev[1].ip_mismatch);
     assert_memory_equal(a.dev[1].src_ip, other, 4);
-    /* F21: another MAC from an address that already acked is not a second device */
+    /* F31: another MAC from an address that already acked is not a second device */
     ack2[6] = 0x58;
     assert_int_equal(sc_send_acks_on_datagram(&a, other, ack2, 11, &idx, &is_new), SC_ERR_BUSY);
     assert_int_equal(a.ndev, 2);
@@ -189,7 +189,7 @@ static void test_errors(void **state)
     assert_int_equal(h.state, SC_SEND_HS_FAILED);
 }
 
-/* F25 (docs/security.md#device): a LAN host that acked answers the token with 1 400 nested
+/* F35 (docs/security.md#device): a LAN host that acked answers the token with 1 400 nested
  * '[' (a 1500-byte datagram): cJSON recursed into each level (up to its limit of 1000), some
  * 100 KiB of stack in a debug build and tens of KiB on a chip running the phone side. The
  * reply is now refused as nested past 8 before cJSON sees it; run on a 32 KiB stack. */
