@@ -37,6 +37,10 @@ struct cJSON *cloud_device_event(const char *pid, const char *dn);
 void cloud_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A token abbreviated as every tool does (sc_send_abbrev: at most 4 characters, then "…"). */
 void cloud_abbrev_token(const char *token, char out[16]);
+/* s made valid UTF-8 in place: each byte outside a valid sequence (a stray byte, a character cut
+ * by a bounded copy) becomes '?'. For what devices and apps send before it is stored (PostgreSQL
+ * refuses text that is not UTF-8) or printed. */
+void cloud_utf8_fix(char *s);
 
 /* ---- crypto / random ----------------------------------------------------------------------- */
 int cloud_random(void *buf, size_t len);

@@ -258,6 +258,7 @@ static void id_text(const cJSON *v, char *out, size_t len)
         snprintf(out, len, "%s", v->valuestring);
     else if (cJSON_IsNumber(v))
         snprintf(out, len, "%.0f", v->valuedouble);
+    cloud_utf8_fix(out);   /* a cut character would fail the binding's write on PostgreSQL */
 }
 
 static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, const req_t *rq)
@@ -273,6 +274,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
         action = cmd;
     char reqid[80];
     snprintf(reqid, sizeof reqid, "%s", jstr(body, "RequestId") ? jstr(body, "RequestId") : "");
+    cloud_utf8_fix(reqid);   /* echoed in the reply, which must stay UTF-8 */
     enum MHD_Result ret;
     int64_t now = cloud_now();
     cloud_user_t u;
@@ -770,9 +772,10 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
                              const req_t *rq)
 {
     bool post = !strcmp(method, "POST"), get = !strcmp(method, "GET"), del = !strcmp(method, "DELETE");
-    /* cJSON stops a string at an escaped NUL ("A\u0000B" reads as "A"): refuse such bodies
-     * rather than act on a silently shortened name, token or secret. */
-    bool nul = rq->buf && memmem(rq->buf, rq->len, "\\u0000", 6);
+    /* cJSON stops a string at an escaped NUL ("A\u0000B" reads as "A") and at a raw NUL byte
+     * alike (it copies the byte, and C reads the string up to it): refuse such bodies rather than
+     * act on a silently shortened name, token or secret. No JSON text holds a raw NUL. */
+    bool nul = rq->buf && (memchr(rq->buf, 0, rq->len) || memmem(rq->buf, rq->len, "\\u0000", 6));
     if (!strcmp(url, "/tokenapi")) {
         if (!post)
             return admin_error(c, 405, "use POST");
@@ -796,9 +799,13 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
             return reg_error(c, SC_DYNREG_INVALID_PARAM, "malformed request: strings must not contain NUL");
         return register_dev(h, c, rq);
     }
-    if (cloud_console_owns(url))
-        return cloud_console_route(&h->store, c, url, method, admin_authorized(h, c, method), h->cert != NULL,
-                                   h->cfg.host, h->cfg.port);
+    if (cloud_console_owns(url)) {
+        enum MHD_Result r = cloud_console_route(&h->store, c, url, method, admin_authorized(h, c, method),
+                                                h->cert != NULL, h->cfg.host, h->cfg.port);
+        if (del)   /* a product deleted with its firmware rows: its images go too */
+            cloud_ota_sweep(h->cfg.ota);
+        return r;
+    }
     if (strncmp(url, "/v1/", 4))
         return admin_error(c, 404, "no such endpoint");
     if (!admin_authorized(h, c, method)) {
@@ -881,9 +888,9 @@ static enum MHD_Result auth_answer(cloud_http_t *h, struct MHD_Connection *c, co
         }
     }
     if (st)
-        return cloud_authhttp_route(st, c, url, method, rq->buf, h->cfg.rabbitmq_vhost);
+        return cloud_authhttp_route(st, c, url, method, rq->buf, rq->len, h->cfg.rabbitmq_vhost);
     pthread_mutex_lock(&h->lock);
-    enum MHD_Result r = cloud_authhttp_route(&h->store, c, url, method, rq->buf, h->cfg.rabbitmq_vhost);
+    enum MHD_Result r = cloud_authhttp_route(&h->store, c, url, method, rq->buf, rq->len, h->cfg.rabbitmq_vhost);
     pthread_mutex_unlock(&h->lock);
     return r;
 }

@@ -97,6 +97,34 @@ PY
 TOK3=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
 [ -n "$TOK3" ] || fail "token API after the parallel auth questions"
 ok "600 auth questions on 24 connections: every answer right (pool of threads, own connections)"
+# docs/security.md F17: the questions come as forms; a value with %00 was cut there by the
+# unescaping (the routing key "<own topic>%00.x" was judged as the own topic: allow), and of a
+# repeated field the first was read. Neither is a form RabbitMQ sends; each is now refused.
+python3 - "$BASE" "$GOOD_ID" "$GOOD_USER" "$GOOD_PASS" "$P" > "$T/form.out" <<'PY' || fail "F17: hostile auth forms: $(cat "$T/form.out")"
+import sys, urllib.parse, urllib.request
+base, cid, user, pw, p = sys.argv[1:6]
+q = lambda s: urllib.parse.quote(s, safe="")
+def ask(path, body):
+    return urllib.request.urlopen(base + "/rabbitmq/" + path, body.encode(), timeout=30).read().decode()
+topic = "username=%s&vhost=%%2F&resource=topic&name=amq.topic&permission=write&routing_key=" % q(user)
+own = q("$thing.up.service.%s.dev1" % p)
+login = "username=%s&password=%s&vhost=%%2F&client_id=" % (q(user), q(pw))
+queue = "username=%s&vhost=%%2F&resource=queue&permission=configure&name=" % q(user)
+cases = [
+    ("topic", topic + own, "allow"),
+    ("user", login + q(cid), "allow"),
+    ("resource", queue + q("mqtt-subscription-%sqos0" % cid), "allow"),
+    ("topic", topic + own + "%00.x", "deny"),
+    ("topic", topic + own + "&routing_key=" + q("$thing.up.service.%s.dev2" % p), "deny"),
+    ("user", login + q(cid) + "%00x", "deny"),
+    ("resource", queue + q("mqtt-subscription-%sqos0" % cid) + "%00x", "deny"),
+    ("vhost", "username=%s&vhost=%%2F%%00x" % q(user), "deny"),
+]
+bad = [(i, path, got) for i, (path, body, want) in enumerate(cases) for got in [ask(path, body)] if got != want]
+print("wrong:", bad)
+sys.exit(1 if bad else 0)
+PY
+ok "F17: auth forms with %00 in a value or a repeated field are refused; the plain ones still allowed"
 
 set +e
 rdevice dev1 "$PSK1" "" "\$thing/down/service/$P/dev2" x 2>"$T/sub.err"
