@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fake_hal.h"
+#include "smartcfg/air.h"
 #include "smartcfg/device.h"
 #include "smartcfg/tc8266.h"
 
@@ -93,6 +94,37 @@ static inline size_t count_ev(const T *t, sc_device_event_type_t type)
     for (size_t i = 0; i < t->nev; i++)
         n += t->ev[i].type == type;
     return n;
+}
+
+/* Plays air through sc_device_on_frame while the device sniffs, delivering a frame only while
+ * the radio is tuned to its channel (sc_device_channel(), as a real radio would) and stepping
+ * the device at its deadlines. Each frame goes over in a copy of the port's that is scribbled
+ * over and freed right after the call: the core must not keep it (hal.h). Returns the frames
+ * delivered. */
+static inline size_t air_play(T *t, sc_air_t *air)
+{
+    uint32_t base = t->fh.now, deadline = sc_device_step(t->dev, t->fh.now);
+    sc_frame_t f;
+    uint32_t at;
+    size_t delivered = 0;
+    while (sc_device_state(t->dev) == SC_DEV_SNIFFING && sc_air_next(air, &f, &at) == SC_OK) {
+        uint32_t now = base + at;
+        while (sc_ms_diff(deadline, now) <= 0) {
+            t->fh.now = deadline;
+            deadline = sc_device_step(t->dev, t->fh.now);
+        }
+        t->fh.now = now;
+        if (sc_device_channel(t->dev) == f.channel) {
+            sc_frame_t *copy = malloc(sizeof *copy);
+            assert_non_null(copy);
+            *copy = f;
+            sc_device_on_frame(t->dev, copy, now);
+            memset(copy, 0xA5, sizeof *copy);
+            free(copy);
+            delivered++;
+        }
+    }
+    return delivered;
 }
 
 static inline bool saw_state(const T *t, sc_device_state_t s)

@@ -540,28 +540,12 @@ static void test_cloud_binding(void **state)
     }
 }
 
-/* Starts the device and plays air through sc_device_on_frame, delivering a frame only while the
- * radio is tuned to its channel (as a real radio would) and stepping the device at its
- * deadlines, until it leaves sniffing: it must be joining then. Returns the frames delivered. */
+/* Starts the device and plays air to it (air_play, dev_harness.h) until it leaves sniffing:
+ * it must be joining then. Returns the frames delivered. */
 static size_t air_until_joining(T *t, sc_air_t *air)
 {
     assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
-    uint32_t base = t->fh.now, deadline = sc_device_step(t->dev, t->fh.now);
-    sc_frame_t f;
-    uint32_t at;
-    size_t delivered = 0;
-    while (sc_device_state(t->dev) == SC_DEV_SNIFFING && sc_air_next(air, &f, &at) == SC_OK) {
-        uint32_t now = base + at;
-        while (sc_ms_diff(deadline, now) <= 0) {
-            t->fh.now = deadline;
-            deadline = sc_device_step(t->dev, t->fh.now);
-        }
-        t->fh.now = now;
-        if (sc_device_channel(t->dev) == f.channel) {
-            sc_device_on_frame(t->dev, &f, now);
-            delivered++;
-        }
-    }
+    size_t delivered = air_play(t, air);
     assert_int_equal(sc_device_state(t->dev), SC_DEV_JOINING);
     return delivered;
 }

@@ -234,25 +234,7 @@ static void air_to_joining(T *t)
     ac.channel = 6;
     ac.seed = 3;
     assert_int_equal(sc_air_init(&air, &ac), SC_OK);
-    uint32_t base = t->fh.now, deadline = sc_device_step(t->dev, t->fh.now);
-    sc_frame_t f;
-    uint32_t at;
-    while (sc_device_state(t->dev) == SC_DEV_SNIFFING && sc_air_next(&air, &f, &at) == SC_OK) {
-        uint32_t now = base + at;
-        while (sc_ms_diff(deadline, now) <= 0) {
-            t->fh.now = deadline;
-            deadline = sc_device_step(t->dev, t->fh.now);
-        }
-        t->fh.now = now;
-        if (sc_device_channel(t->dev) == f.channel) {
-            /* a copy of the port's that dies with the call: the core must not keep it */
-            sc_frame_t *copy = malloc(sizeof *copy);
-            *copy = f;
-            sc_device_on_frame(t->dev, copy, now);
-            memset(copy, 0xA5, sizeof *copy);
-            free(copy);
-        }
-    }
+    (void)air_play(t, &air); /* each frame in a copy that dies with the call */
 }
 
 static void smartconfig_flow(const entry_t *e, bool by_air)
