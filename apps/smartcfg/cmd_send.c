@@ -398,8 +398,9 @@ static cJSON *summary_device(send_app_t *a, uint32_t i, const sc_posix_sender_de
         cJSON_AddStringToObject(e, "error", d->why);
     if (!a->json) {
         clear_progress(a);
-        printf("  device %s %-15s %-10s %s%s%s%s%s%s\n", mac, ip, step_name(d->step), d->product_id,
+        printf("  device %s %-15s %-10s %s%s%s%s%s%s%s\n", mac, ip, step_name(d->step), d->product_id,
                d->product_id[0] ? "/" : "", d->device_name, d->token_abbrev[0] ? " token " : "", d->token_abbrev,
+               d->step == SC_POSIX_SDEV_FAILED ? " - " : "",
                d->step == SC_POSIX_SDEV_FAILED ? d->why : "");
     }
     return e;

@@ -22,6 +22,7 @@ TOK="--token a1b2c3d4e5f6 --timeout 10"   # scenarios end at their count; 10 s o
 
 scenario one 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01" $TOK --region ap-guangzhou
 expect one 1 '"event":"ack"'
+expect one 1 '"event":"sending".*"protocol":"esptouch-v1"'   # the default, named (it said "none")
 expect one 1 '"event":"identity".*"device_name":"dev_0001"'   # sent 3 times, counted once
 expect one 1 '"event":"summary".*"exit":0'
 expect one 1 '"event":"token_sent".*"token":"a1b2…"'
@@ -40,6 +41,9 @@ scenario current 4 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=current" $TOK
 expect current 1 '"event":"device_error".*"message":"MQTT connect error! (1, -4)"'
 expect current 1 '"event":"device_error".*"err_id":1,"sub_id":-4,"reason":"[a-z]'
 expect three 1 '"event":"previous_error".*"err_id":10,"sub_id":15,"reason":"'
+# the same without --json: the summary line of the failed device keeps the error apart
+SEND_ARGS=${SEND_ARGS% --json} scenario currenth 4 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=current" $TOK
+expect currenth 1 '^  device 24:0a:c4:00:00:01 127.0.0.2 *failed *token a1b2… - MQTT connect error! (1, -4)$'
 
 scenario malformed 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=malformed" $TOK
 expect_min malformed 2 '"event":"malformed"'
