@@ -40,9 +40,9 @@ static void decode_usage(const sc_cli_t *cli, FILE *f)
             "  --aes-key KEY    the 16-character device key of encrypted ESP-TOUCH v2 sessions; without\n"
             "                   it (or with a wrong one) their password is null, never guessed\n"
             "  --protocols LIST v1,v2,airkiss (default: all three)\n"
-            "  -i, --interface IFACE  decode live from IFACE (monitor-mode Wi-Fi or any capture\n"
-            "                   interface), FILTER a BPF expression as tcpdump takes it; stops at the\n"
-            "                   first result, Ctrl-C or --timeout SEC\n"
+            "  -i, --iface IFACE  (or --interface) decode live from IFACE (monitor-mode Wi-Fi or any\n"
+            "                   capture interface), FILTER a BPF expression as tcpdump takes it; stops\n"
+            "                   at the first result, Ctrl-C or --timeout SEC\n"
             "  --plot OUT.svg   draw the capture: frame lengths over time per sender, guide and data\n"
             "                   phases, the lock, each datum byte, the completing frame\n"
             "When nothing decodes, the reason is printed (stderr; with --json a line\n"
@@ -571,6 +571,7 @@ int cmd_decode(int argc, char **argv)
         { "aes-key", required_argument, NULL, 'k' },
         { "protocols", required_argument, NULL, 'p' },
         { "interface", required_argument, NULL, 'i' },
+        { "iface", required_argument, NULL, 'i' }, /* as send and device spell it */
         { "timeout", required_argument, NULL, 't' },
         { "plot", required_argument, NULL, 'P' },
         SC_CLI_STD_OPTIONS,
