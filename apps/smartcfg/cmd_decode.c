@@ -5,6 +5,7 @@
  * every sender in a capture is found; identical results within one file are printed once. */
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -533,6 +534,10 @@ static int decode_live(const char *iface, int argc, char **argv, int json, uint3
         }
         o += (size_t)n;
     }
+    /* a name that is no interface is a usage error, as send's and device's --iface ("any" is
+     * libpcap's own) */
+    if (!if_nametoindex(iface) && strcmp(iface, "any"))
+        return sc_cli_usage_error(&cli, "--iface: no interface '%s'", iface);
     sc_pcap_src_t *src = sc_pcap_open_live(iface, eb, sizeof eb);
     if (!src)
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "%s", eb);
