@@ -35,6 +35,7 @@ typedef struct {
     bool tty, progress_shown;
     uint32_t next_progress;
     uint8_t aes_key[16], reserved[SC_ET2_RESERVED_MAX]; /* what cfg.extra points to */
+    const char *failure[SC_SEND_MAX_DEVICES]; /* the event that failed each device (a literal) */
 } send_app_t;
 
 static void fmt_ip(char *out, const uint8_t ip[4])
@@ -321,6 +322,8 @@ static void on_device_event(send_app_t *a, const sc_posix_sender_event_t *ev)
         emit(a, "identity", o, "device %s is %s/%s", mac, d.product_id, d.device_name);
         return;
     case SC_POSIX_SEV_DEVICE_FAILED: {
+        if (ev->dev >= 0 && ev->dev < SC_SEND_MAX_DEVICES)
+            a->failure[ev->dev] = ev->reason;
         cJSON_AddStringToObject(o, "message", ev->text);
         const char *why = add_reason(o, ev->text);
         if (why)
@@ -394,8 +397,14 @@ static cJSON *summary_device(send_app_t *a, uint32_t i, const sc_posix_sender_de
         cJSON_AddStringToObject(e, "product_id", d->product_id);
         cJSON_AddStringToObject(e, "device_name", d->device_name);
     }
-    if (d->step == SC_POSIX_SDEV_FAILED)
+    if (d->step == SC_POSIX_SDEV_FAILED) {
+        /* what a script switches on: the failing event's name, and the device's own error
+         * numbers when it gave some (Current_Error), as the event carried them */
         cJSON_AddStringToObject(e, "error", d->why);
+        if (i < SC_SEND_MAX_DEVICES && a->failure[i])
+            cJSON_AddStringToObject(e, "failure", a->failure[i]);
+        add_reason(e, d->why);
+    }
     if (!a->json) {
         clear_progress(a);
         printf("  device %s %-15s %-10s %s%s%s%s%s%s%s\n", mac, ip, step_name(d->step), d->product_id,
