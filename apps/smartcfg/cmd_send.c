@@ -468,8 +468,9 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --iface IF         interface to send from\n"
             "  --multicast        send to rotating 234.n.n.n instead of 255.255.255.255\n"
             "  --dest A           send the ESP-TOUCH datagrams to this unicast address instead\n"
-            "  --count N          stop once N devices are done (default 1; 0 = until the timeout)\n"
-            "  --timeout S        look for devices for S seconds (default 60; sending stops at 45)\n"
+            "  --count N          stop once N devices are done (0..32, default 1; 0 = until the timeout)\n"
+            "  --timeout S        look for devices for S seconds (0 < S <= 3600, e.g. 2.5; default 60;\n"
+            "                     sending stops at 45)\n"
             "  --token T          hand this bind token to each device (no cloud polling)\n"
             "  --cloud URL        get a token from the token API at URL and follow the binding\n"
             "  --access-token A   AccessToken for the token API (default: $SC_ACCESS_TOKEN or empty)\n"
@@ -600,11 +601,15 @@ static int set_count(send_app_t *a, const char *v)
 
 static int set_timeout(send_app_t *a, const char *v)
 {
+    /* plain decimal (digits, an optional fraction): strtod alone took 0x10 and 1e3 */
+    size_t i = strspn(v, "0123456789");
+    if (i && v[i] == '.')
+        i += 1 + strspn(v + i + 1, "0123456789");
     char *end;
     errno = 0;
     double s = strtod(v, &end);
-    if (errno || *end || end == v || !(s > 0 && s <= 3600))
-        return sc_cli_usage_error(&a->cli, "--timeout '%s' must be a number of seconds in (0, 3600]", v);
+    if (!i || v[i] || errno || *end || end == v || !(s > 0 && s <= 3600))
+        return sc_cli_usage_error(&a->cli, "--timeout '%s' must be a decimal number of seconds in (0, 3600]", v);
     a->cfg.timeout_ms = (uint32_t)(s * 1000.0 + 0.5);
     if (!a->cfg.timeout_ms)
         a->cfg.timeout_ms = 1;
