@@ -37,6 +37,10 @@ struct cJSON *cloud_device_event(const char *pid, const char *dn);
 void cloud_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A token abbreviated as every tool does (sc_send_abbrev: at most 4 characters, then "…"). */
 void cloud_abbrev_token(const char *token, char out[16]);
+/* s made valid UTF-8 in place: each byte outside a valid sequence (a stray byte, a character cut
+ * by a bounded copy) becomes '?'. For what devices and apps send before it is stored (PostgreSQL
+ * refuses text that is not UTF-8) or printed. */
+void cloud_utf8_fix(char *s);
 
 /* ---- crypto / random ----------------------------------------------------------------------- */
 int cloud_random(void *buf, size_t len);
@@ -87,6 +91,8 @@ typedef struct {
     double token_rate, token_burst;      /* bind tokens per second and burst, per account */
     double anon_rate, anon_burst;        /* unauthenticated requests per second and burst, per address */
     const char *rabbitmq_vhost;          /* --rabbitmq: answer its HTTP auth backend for this vhost; NULL: off */
+    const char *rabbitmq_auth_from;      /* with it: the addresses or host names (comma-separated) whose
+                                          * auth questions are answered; every other source gets 403 */
     bool reuse_port;                     /* share the port with other workers on this host (SO_REUSEPORT) */
     unsigned threads;                    /* HTTP threads (>1: a pool; only the RabbitMQ auth answers run
                                           * in parallel, each thread on its own read connection) */
@@ -135,6 +141,9 @@ int cloud_amqp_connect(cloud_amqp_t *a, char *err, size_t errlen);
 int cloud_amqp_step(cloud_amqp_t *a, int timeout_ms);
 bool cloud_amqp_connected(const cloud_amqp_t *a);
 const char *cloud_amqp_vhost(const cloud_amqp_t *a);
+/* The node list's hosts, as --rabbitmq names them: i < cloud_amqp_nodes(a). */
+unsigned cloud_amqp_nodes(const cloud_amqp_t *a);
+const char *cloud_amqp_node_host(const cloud_amqp_t *a, unsigned i);
 void cloud_amqp_free(cloud_amqp_t *a);
 
 /* ---- IoT Explorer topics (cloud_thing.c): data template, events, actions, system time,

@@ -93,6 +93,16 @@ const char *cloud_amqp_vhost(const cloud_amqp_t *a)
     return a->node[0].vhost;
 }
 
+unsigned cloud_amqp_nodes(const cloud_amqp_t *a)
+{
+    return (unsigned)a->nnodes;
+}
+
+const char *cloud_amqp_node_host(const cloud_amqp_t *a, unsigned i)
+{
+    return i < (unsigned)a->nnodes ? a->node[i].host : NULL;
+}
+
 static const char *reply_text(amqp_rpc_reply_t r, char *buf, size_t len)
 {
     switch (r.reply_type) {

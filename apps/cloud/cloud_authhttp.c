@@ -20,18 +20,25 @@
 #include "cloud_acl.h"
 #include "cloud_authhttp.h"
 
-#define FIELDS_MAX 12
+#define FIELDS_MAX 32
 
 typedef struct {
     const char *k[FIELDS_MAX], *v[FIELDS_MAX];
     int n;
+    bool bad;                  /* not a form RabbitMQ sends: every question is refused */
 } form_t;
 
-/* application/x-www-form-urlencoded, split and unescaped in place. */
-static void form_parse(char *body, form_t *f)
+/* application/x-www-form-urlencoded, split and unescaped in place. RabbitMQ sends each field
+ * once, with no NUL in it. A %00 used to end the C string there ("<own topic>%00.x" was judged
+ * as the own topic while the broker would route the whole key), and of a repeated field the
+ * first was read: the mosquitto front-end never sees either, so the one set of rules
+ * (cloud_acl.c) only holds if such a form is refused as a whole. So is one with a raw NUL
+ * (len: the body's length) or with more fields than we keep. */
+static void form_parse(char *body, size_t len, form_t *f)
 {
     f->n = 0;
-    for (char *p = body, *amp; p && *p && f->n < FIELDS_MAX; p = amp) {
+    f->bad = strlen(body) != len;
+    for (char *p = body, *amp; p && *p && !f->bad; p = amp) {
         amp = strchr(p, '&');
         if (amp)
             *amp++ = 0;
@@ -45,8 +52,12 @@ static void form_parse(char *body, form_t *f)
         for (char *q = eq + 1; *q; q++)
             if (*q == '+')
                 *q = ' ';
-        MHD_http_unescape(p);
-        MHD_http_unescape(eq + 1);
+        if (MHD_http_unescape(p) != strlen(p) || MHD_http_unescape(eq + 1) != strlen(eq + 1) || f->n == FIELDS_MAX) {
+            f->bad = true;
+            break;
+        }
+        for (int i = 0; i < f->n; i++)
+            f->bad |= !strcmp(f->k[i], p);
         f->k[f->n] = p;
         f->v[f->n++] = eq + 1;
     }
@@ -93,12 +104,17 @@ static bool username_client(const char *user, char out[CLOUD_ACL_ID_MAX])
     return true;
 }
 
+/* A refusal, as its event (docs/json.md): device_refused {client, reason} for a login,
+ * topic_refused {client, access, topic} for the other questions (access: the question's
+ * permission, or "vhost"; topic: what was asked for). */
 static enum MHD_Result refused(struct MHD_Connection *c, const char *event, const char *client, const char *k,
-                               const char *v)
+                               const char *v, const char *topic)
 {
     cJSON *ev = cJSON_CreateObject();
     cJSON_AddStringToObject(ev, "client", client && *client ? client : "-");
     cJSON_AddStringToObject(ev, k, v ? v : "-");
+    if (topic)
+        cJSON_AddStringToObject(ev, "topic", topic);
     cJSON_AddStringToObject(ev, "broker", "rabbitmq");
     cloud_event(event, ev);
     return answer(c, false);
@@ -115,16 +131,19 @@ bool cloud_authhttp_owns(const char *url)
 }
 
 enum MHD_Result cloud_authhttp_route(cloud_store_t *store, struct MHD_Connection *c, const char *url,
-                                     const char *method, char *body, const char *vhost)
+                                     const char *method, char *body, size_t len, const char *vhost)
 {
     const char *what = url + strlen(CLOUD_AUTHHTTP_PREFIX);
     form_t f;
-    form_parse(body ? body : (char[]){ 0 }, &f);
+    form_parse(body ? body : (char[]){ 0 }, body ? len : 0, &f);
     const cloud_acl_registry_t reg = { reg_find, reg_exists, store, reg_gateway };
     const char *user = form_get(&f, "username");
     char client[CLOUD_ACL_ID_MAX];
     if (strcmp(method, "POST"))
         return answer(c, false);   /* the backend is configured with http_method = post */
+    if (f.bad)
+        return !strcmp(what, "user") ? refused(c, "device_refused", NULL, "reason", "malformed_form", NULL)
+                                     : refused(c, "topic_refused", NULL, "access", "malformed_form", "-");
 
     if (!strcmp(what, "user")) {
         const char *cid = form_get(&f, "client_id");
@@ -133,7 +152,7 @@ enum MHD_Result cloud_authhttp_route(cloud_store_t *store, struct MHD_Connection
         /* No client_id: not an MQTT login (AMQP, STOMP ...): devices only speak MQTT. */
         const char *why = cid ? cloud_acl_login(&reg, cid, user, form_get(&f, "password"), pid, &alg) : "not_mqtt";
         if (why)
-            return refused(c, "device_refused", cid, "reason", why);
+            return refused(c, "device_refused", cid, "reason", why, NULL);
         cJSON *ev = cJSON_CreateObject();
         cJSON_AddStringToObject(ev, "client", cid);
         cJSON_AddStringToObject(ev, "product_id", pid);
@@ -146,7 +165,7 @@ enum MHD_Result cloud_authhttp_route(cloud_store_t *store, struct MHD_Connection
         return answer(c, false);
     const char *v = form_get(&f, "vhost");
     if (!v || strcmp(v, vhost))
-        return refused(c, "topic_refused", client, "vhost", v);
+        return refused(c, "topic_refused", client, "access", "vhost", v ? v : "-");
     if (!strcmp(what, "vhost"))
         return answer(c, true);
 
@@ -163,7 +182,7 @@ enum MHD_Result cloud_authhttp_route(cloud_store_t *store, struct MHD_Connection
             snprintf(q1, sizeof q1, "mqtt-subscription-%sqos1", client);
             ok = !strcmp(name, q0) || !strcmp(name, q1);
         }
-        return ok ? answer(c, true) : refused(c, "topic_refused", client, "resource", name);
+        return ok ? answer(c, true) : refused(c, "topic_refused", client, "access", perm, name);
     }
     if (!strcmp(what, "topic")) {
         const char *rk = form_get(&f, "routing_key");

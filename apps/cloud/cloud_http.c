@@ -4,6 +4,7 @@
  * (docs/protocol/tencent.md#the-apps-token-api), dynamic registration (#dynamic-registration) and a small admin API
  * for a trusted network (docs/cloud.md). */
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <strings.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #define ACCESS_TTL 86400       /* an AccessToken from AppGetToken lives a day */
 #define PBKDF2_ITERATIONS 10000
 #define BUCKETS 1024           /* rate-limit entries (users and addresses) kept at once */
+#define AUTH_FROM_MAX 64       /* addresses the RabbitMQ auth questions may come from */
 
 /* Token bucket per user (token creation) or per source address (unauthenticated endpoints):
  * a burst, then a steady rate. A full table recycles the entry idle the longest. Only the
@@ -57,6 +59,14 @@ struct cloud_http {
     bucket_t buckets[BUCKETS];
     int64_t last_gc;
     char *cert, *key;
+    /* --rabbitmq: the addresses whose auth questions are answered (cfg.rabbitmq_auth_from,
+     * resolved at start; IPv4 as 4 bytes, IPv6 as 16) */
+    struct {
+        int family;
+        unsigned char a[16];
+    } auth_from[AUTH_FROM_MAX];
+    unsigned n_auth_from;
+    int64_t auth_refused_logged;   /* when the last refused source was logged (ms) */
 };
 
 static bool rate_ok(cloud_http_t *h, const char *kind, const char *who, double rate, double burst)
@@ -258,6 +268,7 @@ static void id_text(const cJSON *v, char *out, size_t len)
         snprintf(out, len, "%s", v->valuestring);
     else if (cJSON_IsNumber(v))
         snprintf(out, len, "%.0f", v->valuedouble);
+    cloud_utf8_fix(out);   /* a cut character would fail the binding's write on PostgreSQL */
 }
 
 static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, const req_t *rq)
@@ -273,6 +284,7 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
         action = cmd;
     char reqid[80];
     snprintf(reqid, sizeof reqid, "%s", jstr(body, "RequestId") ? jstr(body, "RequestId") : "");
+    cloud_utf8_fix(reqid);   /* echoed in the reply, which must stay UTF-8 */
     enum MHD_Result ret;
     int64_t now = cloud_now();
     cloud_user_t u;
@@ -770,9 +782,10 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
                              const req_t *rq)
 {
     bool post = !strcmp(method, "POST"), get = !strcmp(method, "GET"), del = !strcmp(method, "DELETE");
-    /* cJSON stops a string at an escaped NUL ("A\u0000B" reads as "A"): refuse such bodies
-     * rather than act on a silently shortened name, token or secret. */
-    bool nul = rq->buf && memmem(rq->buf, rq->len, "\\u0000", 6);
+    /* cJSON stops a string at an escaped NUL ("A\u0000B" reads as "A") and at a raw NUL byte
+     * alike (it copies the byte, and C reads the string up to it): refuse such bodies rather than
+     * act on a silently shortened name, token or secret. No JSON text holds a raw NUL. */
+    bool nul = rq->buf && (memchr(rq->buf, 0, rq->len) || memmem(rq->buf, rq->len, "\\u0000", 6));
     if (!strcmp(url, "/tokenapi")) {
         if (!post)
             return admin_error(c, 405, "use POST");
@@ -796,9 +809,13 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
             return reg_error(c, SC_DYNREG_INVALID_PARAM, "malformed request: strings must not contain NUL");
         return register_dev(h, c, rq);
     }
-    if (cloud_console_owns(url))
-        return cloud_console_route(&h->store, c, url, method, admin_authorized(h, c, method), h->cert != NULL,
-                                   h->cfg.host, h->cfg.port);
+    if (cloud_console_owns(url)) {
+        enum MHD_Result r = cloud_console_route(&h->store, c, url, method, admin_authorized(h, c, method),
+                                                h->cert != NULL, h->cfg.host, h->cfg.port);
+        if (del)   /* a product deleted with its firmware rows: its images go too */
+            cloud_ota_sweep(h->cfg.ota);
+        return r;
+    }
     if (strncmp(url, "/v1/", 4))
         return admin_error(c, 404, "no such endpoint");
     if (!admin_authorized(h, c, method)) {
@@ -867,6 +884,85 @@ static void auth_store_free(void *p)
     free(p);
 }
 
+/* The auth questions come from the RabbitMQ nodes, and only they need the answers: anyone
+ * else who reaches the port could ask at will, and each refusal is an event (a flood of the
+ * log and the console's list), so other sources are turned away before any question is read.
+ * A v4 peer on a dual-stack socket arrives as ::ffff:a.b.c.d and is compared as a.b.c.d. */
+static bool auth_source_ok(cloud_http_t *h, struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    int fam;
+    const unsigned char *b;
+    if (!sa)
+        return false;
+    if (sa->sa_family == AF_INET) {
+        fam = AF_INET;
+        b = (const unsigned char *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    } else if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        fam = IN6_IS_ADDR_V4MAPPED(a6) ? AF_INET : AF_INET6;
+        b = a6->s6_addr + (fam == AF_INET ? 12 : 0);
+    } else {
+        return false;
+    }
+    for (unsigned i = 0; i < h->n_auth_from; i++)
+        if (h->auth_from[i].family == fam && !memcmp(h->auth_from[i].a, b, fam == AF_INET ? 4 : 16))
+            return true;
+    pthread_mutex_lock(&h->lock);
+    int64_t now = cloud_now_ms();
+    bool say = !h->auth_refused_logged || now - h->auth_refused_logged >= 60000; /* a word a minute */
+    if (say)
+        h->auth_refused_logged = now;
+    pthread_mutex_unlock(&h->lock);
+    if (say) {
+        char who[64];
+        peer_addr(c, who, sizeof who);
+        cloud_log("http: RabbitMQ auth question from %s refused: not an address of --rabbitmq-auth-from "
+                  "(the next refusals within a minute are not logged)", who);
+    }
+    return false;
+}
+
+/* --rabbitmq-auth-from: each item an address or a host name (all of its addresses). */
+static int auth_from_parse(cloud_http_t *h, const char *list, char *err, size_t errlen)
+{
+    char item[256];
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof item) {
+            snprintf(err, errlen, "--rabbitmq-auth-from: %s", n ? "a name longer than 255 characters" : "an empty item");
+            return -1;
+        }
+        memcpy(item, p, n);
+        item[n] = 0;
+        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai = NULL;
+        int gr = getaddrinfo(item, NULL, &hints, &ai);
+        if (gr) {
+            snprintf(err, errlen, "--rabbitmq-auth-from: %s: %s", item, gai_strerror(gr));
+            return -1;
+        }
+        for (struct addrinfo *x = ai; x; x = x->ai_next) {
+            if (x->ai_family != AF_INET && x->ai_family != AF_INET6)
+                continue;
+            if (h->n_auth_from == AUTH_FROM_MAX) {
+                freeaddrinfo(ai);
+                snprintf(err, errlen, "--rabbitmq-auth-from: more than %d addresses", AUTH_FROM_MAX);
+                return -1;
+            }
+            bool v4 = x->ai_family == AF_INET;
+            const void *src = v4 ? (const void *)&((const struct sockaddr_in *)(const void *)x->ai_addr)->sin_addr
+                                 : (const void *)&((const struct sockaddr_in6 *)(const void *)x->ai_addr)->sin6_addr;
+            h->auth_from[h->n_auth_from].family = x->ai_family;
+            memcpy(h->auth_from[h->n_auth_from].a, src, v4 ? 4 : 16);
+            h->n_auth_from++;
+        }
+        freeaddrinfo(ai);
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
 static enum MHD_Result auth_answer(cloud_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
                                    const req_t *rq)
 {
@@ -881,9 +977,9 @@ static enum MHD_Result auth_answer(cloud_http_t *h, struct MHD_Connection *c, co
         }
     }
     if (st)
-        return cloud_authhttp_route(st, c, url, method, rq->buf, h->cfg.rabbitmq_vhost);
+        return cloud_authhttp_route(st, c, url, method, rq->buf, rq->len, h->cfg.rabbitmq_vhost);
     pthread_mutex_lock(&h->lock);
-    enum MHD_Result r = cloud_authhttp_route(&h->store, c, url, method, rq->buf, h->cfg.rabbitmq_vhost);
+    enum MHD_Result r = cloud_authhttp_route(&h->store, c, url, method, rq->buf, rq->len, h->cfg.rabbitmq_vhost);
     pthread_mutex_unlock(&h->lock);
     return r;
 }
@@ -932,7 +1028,8 @@ static enum MHD_Result handle(cloud_http_t *h, struct MHD_Connection *c, const c
     if (rq->too_big)
         return admin_error(c, 413, "request body larger than 16 KiB");
     if (rq->auth)
-        return auth_answer(h, c, url, method, rq);
+        return auth_source_ok(h, c) ? auth_answer(h, c, url, method, rq)
+                                    : admin_error(c, 403, "RabbitMQ auth questions are answered to its nodes only");
     int64_t now = cloud_now();
     if (now != h->last_gc) {   /* at most once a second, by the one request holding the store */
         h->last_gc = now;
@@ -985,6 +1082,12 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
         return NULL;
     }
     h->cfg = *cfg;
+    h->cfg.rabbitmq_auth_from = NULL;   /* resolved here; the text is the caller's */
+    if (cfg->rabbitmq_vhost && auth_from_parse(h, cfg->rabbitmq_auth_from ? cfg->rabbitmq_auth_from : "", err, errlen)) {
+        free(h);
+        freeaddrinfo(ai);
+        return NULL;
+    }
     snprintf(h->admin_key, sizeof h->admin_key, "%s", cfg->admin_key);
     pthread_mutex_init(&h->lock, NULL);
     h->auth_key_made = cfg->rabbitmq_vhost && pthread_key_create(&h->auth_key, auth_store_free) == 0;

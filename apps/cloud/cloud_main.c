@@ -439,7 +439,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                      [--mqtt-per-address N] [--connect-timeout S] [--http-per-address N] [--token-rate N]\n"
             "                      [--token-gc S] [--db-wait S]\n"
             "                      [--rabbitmq amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]]\n"
-            "                      [--queue NAME] [--prefetch N] [--http-threads N]\n"
+            "                      [--queue NAME] [--prefetch N] [--http-threads N] [--rabbitmq-auth-from LIST]\n"
             "Runs a local IoT Explorer stand-in until SIGINT/SIGTERM (docs/cloud.md).\n"
             "  --http HOST:PORT    app token API, /register/dev and admin API (default 127.0.0.1:8080)\n"
             "  --mqtt HOST:PORT    listener of the mosquitto we start (default 127.0.0.1:1883)\n"
@@ -448,6 +448,9 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --rabbitmq URL      be a stateless worker of a RabbitMQ cluster instead of running mosquitto:\n"
             "                      consume bind requests from a quorum queue, answer RabbitMQ's HTTP auth\n"
             "                      backend on --http (/rabbitmq/...), fail over along the node list (docs/scale.md)\n"
+            "  --rabbitmq-auth-from ADDRESS[,ADDRESS...]\n"
+            "                      the only sources whose auth questions are answered, addresses or host names\n"
+            "                      (default: the --rabbitmq nodes' hosts, 127.0.0.1 and ::1; others get 403)\n"
             "  --queue NAME        the workers' shared quorum queue (default smartcfg.bind)\n"
             "  --prefetch N        requests a worker holds unacked, also its commit batch (default 256)\n"
             "  --http-threads N    threads answering RabbitMQ's auth questions, each with its own database\n"
@@ -504,7 +507,7 @@ int cmd_cloud(int argc, char **argv)
     long grace = -1, db_wait = 30;
     long mqtt_per_addr = 32, connect_timeout = 10, http_per_addr = 16, token_rate = 60, prefetch = 256;
     long http_threads = 0;   /* 0: the default, 8 with --rabbitmq, else 1 */
-    const char *rabbitmq = NULL, *queue = "smartcfg.bind";
+    const char *rabbitmq = NULL, *queue = "smartcfg.bind", *auth_from = NULL;
     bool http_per_addr_set = false;
     /* Every file we create holds or sits next to a secret: private whatever the caller's umask
      * (SQLite creates the registry and its -wal/-shm with 0644 & ~umask). */
@@ -524,6 +527,7 @@ int cmd_cloud(int argc, char **argv)
         { "db-wait", required_argument, NULL, 'W' },
         { "rabbitmq", required_argument, NULL, 'R' }, { "queue", required_argument, NULL, 'Q' },
         { "prefetch", required_argument, NULL, 'F' }, { "http-threads", required_argument, NULL, 'N' },
+        { "rabbitmq-auth-from", required_argument, NULL, 'U' },
         SC_CLI_STD_OPTIONS, { NULL, 0, NULL, 0 }
     };
     sc_cli_t cli;
@@ -591,6 +595,11 @@ int cmd_cloud(int argc, char **argv)
             if (!num_in(optarg, 0, 30L * 86400, &grace))
                 return sc_cli_usage_error(&cli, "--token-gc wants 0..2592000 seconds, not '%s'", optarg);
             break;
+        case 'U':
+            if (!*optarg || strlen(optarg) > 1000)
+                return sc_cli_usage_error(&cli, "--rabbitmq-auth-from wants ADDRESS[,ADDRESS...] (host names too)");
+            auth_from = optarg;
+            break;
         case 'R':
             rabbitmq = optarg;
             external = true;   /* no mosquitto of ours */
@@ -630,6 +639,8 @@ bad_addr:
         return sc_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
     if (rabbitmq && ext.port)
         return sc_cli_usage_error(&cli, "--rabbitmq and --broker exclude each other");
+    if (auth_from && !rabbitmq)
+        return sc_cli_usage_error(&cli, "--rabbitmq-auth-from goes with --rabbitmq");
     if (!*db && default_db(db, sizeof db) != 0)
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "cannot create the data directory; give --db FILE");
     cloud_events_init(json);
@@ -837,6 +848,13 @@ bad_addr:
         fprintf(stderr, "smartcfg cloud: %s\n", err);
         goto out;
     }
+    /* Who may ask the RabbitMQ auth questions: the nodes --rabbitmq names, and this host
+     * (a node beside the worker may connect from either loopback address), unless said. */
+    char auth_from_nodes[16 * 260 + 32] = "127.0.0.1,::1";
+    for (unsigned i = 0; amqp && !auth_from && i < cloud_amqp_nodes(amqp); i++) {
+        size_t n = strlen(auth_from_nodes);
+        snprintf(auth_from_nodes + n, sizeof auth_from_nodes - n, ",%s", cloud_amqp_node_host(amqp, i));
+    }
     cloud_http_cfg_t hc = {
         .host = http.host, .port = http.port, .dbpath = db, .token_ttl = (int)ttl,
         /* default: an expired token reads "expired" for ten lifetimes (at most an hour) */
@@ -847,6 +865,7 @@ bad_addr:
         .anon_rate = 5.0, .anon_burst = 30.0, .ota = ota, .thing = thing,
         /* RabbitMQ's auth requests all come from its nodes' few addresses */
         .rabbitmq_vhost = amqp ? cloud_amqp_vhost(amqp) : NULL, .reuse_port = amqp != NULL,
+        .rabbitmq_auth_from = auth_from ? auth_from : auth_from_nodes,
         /* Every device login through RabbitMQ is about seven HTTP questions, each a database
          * round trip: answered one at a time they were the cluster's limit (docs/scale.md). */
         .threads = (unsigned)(http_threads ? http_threads : amqp ? 8 : 1),

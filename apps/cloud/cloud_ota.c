@@ -2,8 +2,10 @@
 /* OTA on the local cloud; see cloud_ota.h and docs/ota.md. Threads: the HTTP daemon's (uploads,
  * the admin endpoints, the download) and libmosquitto's loop thread (the devices' reports).
  * Both use one SQLite connection opened FULLMUTEX; libmosquitto's publish is thread-safe. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,6 +343,35 @@ enum MHD_Result cloud_ota_admin(cloud_ota_t *o, struct MHD_Connection *c, const 
     return cloud_http_error(c, 405, "use GET or POST");
 }
 
+/* ---- files nothing names -------------------------------------------------------------------- */
+
+void cloud_ota_sweep(cloud_ota_t *o)
+{
+    DIR *d = o ? opendir(o->fwdir) : NULL;
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char token[TOKEN_HEX + 1];
+        size_t n = strlen(e->d_name);
+        if (n != TOKEN_HEX + 4 || strcmp(e->d_name + TOKEN_HEX, ".bin") ||
+            strspn(e->d_name, "0123456789abcdef") != TOKEN_HEX)
+            continue;
+        memcpy(token, e->d_name, TOKEN_HEX);
+        token[TOKEN_HEX] = 0;
+        cloud_rows_t *st = cloud_store_select(&o->store, "SELECT 1 FROM ota_firmware WHERE token=?", "t", token);
+        int rc = st ? cloud_rows_next(st) : -1;
+        cloud_rows_free(st);
+        if (rc == 0) {   /* no row (a database error keeps the file) */
+            char path[600];
+            image_path(o, token, path, sizeof path);
+            if (unlink(path) == 0)
+                cloud_log("firmware image %.4s… removed: its product was deleted", token);
+        }
+    }
+    closedir(d);
+}
+
 /* ---- the download ------------------------------------------------------------------------ */
 
 typedef struct {
@@ -490,6 +521,17 @@ static void text_of(const cJSON *v, char *out, size_t len)
         snprintf(out, len, "%.0f", v->valuedouble);
 }
 
+/* A decimal integer in [lo, hi], the whole text. The device's percent and result code go into
+ * integer columns: text the column cannot hold was a silent database error on PostgreSQL (the
+ * record not updated while the event said it was) and a 0 or a huge number on SQLite. */
+static bool int_text(const char *t, long long lo, long long hi)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(t, &end, 10);
+    return *t && t[strspn(t, "-0123456789")] == 0 && *end == 0 && errno == 0 && v >= lo && v <= hi;
+}
+
 static void on_message(struct mosquitto *m, void *user, const struct mosquitto_message *msg)
 {
     (void)m;
@@ -513,6 +555,7 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
     if (!cJSON_IsString(type) || !cJSON_IsObject(rep) || !valid_version(ver)) {
         cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddStringToObject(ev, "topic", "$ota/report");
+        cJSON_AddNumberToObject(ev, "code", 400);   /* docs/json.md: malformed_request has a code */
         cJSON_AddStringToObject(ev, "reason", "not an OTA report (type, report.version)");
         cloud_event("malformed_request", ev);
     } else if (!strcmp(type->valuestring, "report_version")) {
@@ -539,12 +582,16 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
         text_of(cJSON_GetObjectItemCaseSensitive(pg, "percent"), pct, sizeof pct);
         text_of(cJSON_GetObjectItemCaseSensitive(pg, "result_code"), code, sizeof code);
         text_of(cJSON_GetObjectItemCaseSensitive(pg, "result_msg"), rmsg, sizeof rmsg);
+        cloud_utf8_fix(rmsg);   /* cut to 63 bytes, perhaps inside a character: PostgreSQL refused it */
         bool known = !strcmp(state, "downloading") || !strcmp(state, "burning") || !strcmp(state, "done") ||
                      !strcmp(state, "fail");
-        if (!known) {
+        bool nums = (!pct[0] || int_text(pct, 0, 100)) && (!code[0] || int_text(code, INT32_MIN, INT32_MAX));
+        if (!known || !nums) {
             cJSON *ev = cloud_device_event(pid, dn);
             cJSON_AddStringToObject(ev, "topic", "$ota/report");
-            cJSON_AddStringToObject(ev, "reason", "report_progress with an unknown state");
+            cJSON_AddNumberToObject(ev, "code", 400);   /* docs/json.md: malformed_request has a code */
+            cJSON_AddStringToObject(ev, "reason", known ? "report_progress with a percent (0-100) or result_code out of range"
+                                                        : "report_progress with an unknown state");
             cloud_event("malformed_request", ev);
         } else {
             const char *v[5] = { ver, state, pct[0] ? pct : NULL, code[0] ? code : "0", rmsg };
@@ -595,6 +642,7 @@ cloud_ota_t *cloud_ota_new(const char *dbpath, const char *fwdir, const char *ho
         free(o);
         return NULL;
     }
+    cloud_ota_sweep(o);   /* images a product delete or a crash mid-upload left without a row */
     char id[40] = "smartcfg-ota-";
     cloud_random_hex(id + strlen(id), 8);
     o->m = mosquitto_new(id, true, o);

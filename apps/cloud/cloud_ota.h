@@ -35,6 +35,10 @@ void cloud_ota_upload_free(cloud_ota_upload_t *u);
 bool cloud_ota_owns(const char *url);
 enum MHD_Result cloud_ota_admin(cloud_ota_t *o, struct MHD_Connection *c, const char *url, const char *method,
                                 const char *body, size_t len, cloud_ota_upload_t *up, bool https);
+/* Removes the image files no ota_firmware row names any more (a product deleted in the console
+ * took its rows along). HTTP thread, like the uploads (a finished upload's file is renamed into
+ * place just before its row is written, in the same request). */
+void cloud_ota_sweep(cloud_ota_t *o);
 /* GET /ota/<token>: the image, unauthenticated (the token in the URL is the capability). */
 enum MHD_Result cloud_ota_serve(cloud_ota_t *o, struct MHD_Connection *c, const char *token, const char *method);
 

@@ -489,11 +489,32 @@ int cloud_store_unbind(cloud_store_t *s, const char *pid, const char *dn)
     return a + b;
 }
 
+/* Everything the registry holds about the device goes with it, in one transaction: a device
+ * created later under the same name (or the same client id) starts from nothing. Before, the
+ * gateway topology stayed (a gateway kept speaking for a re-created sub-device without a new
+ * signed bind, and a re-created gateway inherited the old one's sub-devices), and so did the
+ * reported properties (get_status handed them to the new device) and the OTA record. Returns
+ * the devices rows removed (0 or 1), or -1. */
 int cloud_store_delete_device(cloud_store_t *s, const char *pid, const char *dn)
 {
-    if (cloud_store_unbind(s, pid, dn) < 0)
+    static const char *const sql[] = {
+        "DELETE FROM bindings WHERE product_id=?1 AND device_name=?2",
+        "DELETE FROM tokens WHERE product_id=?1 AND device_name=?2",
+        "DELETE FROM gw_subdevs WHERE (sub_pid=?1 AND sub_dn=?2) OR (gw_pid=?1 AND gw_dn=?2)",
+        "DELETE FROM thing_props WHERE product_id=?1 AND device_name=?2",
+        "DELETE FROM ota_status WHERE product_id=?1 AND device_name=?2",
+        "DELETE FROM devices WHERE product_id=?1 AND device_name=?2",
+    };
+    if (cloud_store_begin(s) != 0)
         return -1;
-    return cloud_store_run(s, "DELETE FROM devices WHERE product_id=? AND device_name=?", "tt", pid, dn);
+    int rc = 0;
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0] && rc >= 0; i++)
+        rc = cloud_store_run(s, sql[i], "tt", pid, dn);
+    if (rc < 0 || cloud_store_commit(s) != 0) {
+        cloud_store_rollback(s);
+        return -1;
+    }
+    return rc;
 }
 
 /* The client id is <ProductId><DeviceName> without a separator: a new pair must not spell the

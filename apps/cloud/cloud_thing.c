@@ -56,6 +56,8 @@ static void event(const char *name, const char *pid, const char *dn, const char 
                   const char *key)
 {
     cJSON *ev = cloud_device_event(pid, dn);
+    if (!strcmp(name, "malformed_request"))
+        cJSON_AddNumberToObject(ev, "code", 400);   /* docs/json.md: malformed_request has a code */
     if (method)
         cJSON_AddStringToObject(ev, "method", method);
     if (extra && key)
@@ -86,6 +88,7 @@ static void property(cloud_thing_t *t, const char *pid, const char *dn, const cJ
         }
         char *s = cJSON_PrintUnformatted(cur);
         cJSON_Delete(cur);
+        cloud_utf8_fix(s);   /* stray bytes only sit inside strings: '?' keeps the JSON valid */
         int rc = s && strlen(s) < MSG_MAX ? cloud_store_thing_put(&t->store, pid, dn, s, cloud_now()) : -1;
         free(s);
         send_json(t, "$thing/down/property/%s/%s", pid, dn,
@@ -267,6 +270,7 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
         cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddStringToObject(ev, "topic", tp);
         cJSON_AddStringToObject(ev, "reason", kind <= 2 ? "not a JSON object with a method" : "not a JSON object");
+        cJSON_AddNumberToObject(ev, "code", 400);
         cloud_event("malformed_request", ev);
     } else if (kind == 1) {
         property(t, pid, dn, j, method->valuestring);

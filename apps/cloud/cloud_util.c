@@ -89,12 +89,66 @@ cJSON *cloud_device_event(const char *pid, const char *dn)
     return ev;
 }
 
+/* Length of the UTF-8 sequence at s (RFC 3629: shortest form, no surrogates, at most
+ * U+10FFFF), 0 when the bytes there are not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0], cp;
+    size_t n;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)   /* also the terminating NUL */
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3fu);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
+/* Every string of an event, keys too, as valid UTF-8: a byte that does not belong to a valid
+ * sequence becomes '?', in place. Events carry what devices sent (data-template params, OTA
+ * messages, gateway entries), and cJSON takes any bytes in a JSON string; a --json line or a
+ * console event must stay UTF-8 (docs/json.md) whatever a device puts there. */
+void cloud_utf8_fix(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (p && *p) {
+        size_t n = utf8_len(p);
+        if (n)
+            p += n;
+        else
+            *p++ = '?';
+    }
+}
+
+static void utf8_fix_tree(cJSON *o)
+{
+    for (cJSON *it = o; it; it = it->next) {
+        if (it->string && !(it->type & cJSON_StringIsConst))
+            cloud_utf8_fix(it->string);
+        if (cJSON_IsString(it))
+            cloud_utf8_fix(it->valuestring);
+        utf8_fix_tree(it->child);
+    }
+}
+
 void cloud_event(const char *event, cJSON *obj)
 {
     /* the tools' one printer and convention (docs/json.md): v, event, t_ms ... ts */
     cJSON *o = sc_posix_event_line(event, sc_posix_event_ms(), obj);
     if (!o)
         return;
+    utf8_fix_tree(o->child);
     cloud_console_publish(o);   /* the console's live stream (it drops secrets itself) */
     if (events_json)
         sc_posix_event_print(stdout, o);
@@ -102,10 +156,23 @@ void cloud_event(const char *event, cJSON *obj)
         cJSON_Delete(o);
 }
 
-/* The same abbreviation as everywhere else (send, device, console): a few characters then "…". */
+/* The same abbreviation as everywhere else (send, device, console): a few characters then "…".
+ * The token may be a device's, whatever it sent: anything but printable ASCII becomes '?' first,
+ * so its bytes can neither drive the terminal of whoever reads the log ("\e[8m" hid all that
+ * followed) nor cut a UTF-8 character in half in an event line (docs/json.md: UTF-8). */
 void cloud_abbrev_token(const char *token, char out[16])
 {
-    sc_send_abbrev(token, out, 16);
+    if (!token) {
+        sc_send_abbrev(NULL, out, 16);
+        return;
+    }
+    /* Its first 15 bytes decide as the whole would: 4 characters shown from a length of 12 on. */
+    char clean[16];
+    size_t n = 0;
+    for (; token[n] && n < sizeof clean - 1; n++)
+        clean[n] = token[n] > 0x20 && token[n] < 0x7f ? token[n] : '?';
+    clean[n] = 0;
+    sc_send_abbrev(clean, out, 16);
 }
 int cloud_random(void *buf, size_t len)
 {

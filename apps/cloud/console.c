@@ -34,6 +34,18 @@ typedef struct {
     int64_t expire;
 } session_t;
 
+/* One event of the ring: its text for the streams, and, read once when it is published, what
+ * the state snapshot needs to say when a device was last heard of (last_seen), so that a
+ * snapshot never parses the ring again (it used to parse all of it once per device: 256 events
+ * of up to 16 KiB each, a device's own data-template reports, times every device). */
+typedef struct {
+    char *json;
+    const char *seen;          /* one of seen_kinds[], or NULL */
+    double ts;                 /* the event's ts, s */
+    char pid[65], dn[49];      /* product_id/device_name, or "" */
+    char client[128];          /* the broker's client id (product id + device name), or "" */
+} ring_t;
+
 typedef struct {
     struct MHD_Connection *c;
     uint64_t next;             /* sequence number of the next event to send */
@@ -48,7 +60,7 @@ static struct {
     char login[65];
     int64_t login_expire;
     session_t sess[SESSIONS];
-    char *ring[RING];
+    ring_t ring[RING];
     uint64_t seq;              /* events published so far */
     stream_t streams[STREAMS];
 } con = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
@@ -81,19 +93,41 @@ static void scrub(cJSON *o)
     }
 }
 
+/* The events that tell when a device was last heard of (the state's last_seen/last_event). */
+static const char *const seen_kinds[] = { "device_connected", "bind_result", "bind_query", "device_refused" };
+
+static void copy_field(const cJSON *o, const char *key, char *out, size_t len)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    size_t n = cJSON_IsString(v) ? strlen(v->valuestring) : 0;
+    out[0] = 0;
+    if (n && n < len)   /* too long for any registered device: it names none */
+        memcpy(out, v->valuestring, n + 1);
+}
+
 void cloud_console_publish(const cJSON *ev)
 {
     cJSON *o = cJSON_Duplicate(ev, 1);
     if (!o)
         return;
     scrub(o);
-    char *s = cJSON_PrintUnformatted(o);
+    ring_t r = { .json = cJSON_PrintUnformatted(o) };
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "event"), *t = cJSON_GetObjectItemCaseSensitive(o, "ts");
+    for (size_t k = 0; cJSON_IsString(e) && cJSON_IsNumber(t) && k < sizeof seen_kinds / sizeof seen_kinds[0]; k++)
+        if (!strcmp(e->valuestring, seen_kinds[k]))
+            r.seen = seen_kinds[k];
+    if (r.seen) {
+        r.ts = t->valuedouble / 1000.0;   /* events: Unix ms (docs/json.md); the state API: s */
+        copy_field(o, "product_id", r.pid, sizeof r.pid);
+        copy_field(o, "device_name", r.dn, sizeof r.dn);
+        copy_field(o, "client", r.client, sizeof r.client);
+    }
     cJSON_Delete(o);
-    if (!s)
+    if (!r.json)
         return;
     pthread_mutex_lock(&con.lock);
-    free(con.ring[con.seq % RING]);
-    con.ring[con.seq % RING] = s;
+    free(con.ring[con.seq % RING].json);
+    con.ring[con.seq % RING] = r;
     con.seq++;
     if (con.running)
         resume_all_locked();
@@ -280,32 +314,24 @@ static const char *col(cloud_rows_t *st, int i)
     return cloud_rows_text(st, i);
 }
 
-/* Last time each device was heard of (connected, bound) in this run: from the event ring. */
+/* Last time each device was heard of (connected, bound) in this run: from the event ring's
+ * summaries (no parsing here: this runs once per device of a snapshot, under the lock). */
 static void last_seen(const char *pid, const char *dn, double *ts, const char **what)
 {
     *ts = 0;
     *what = "";
+    size_t pl = strlen(pid);
     for (uint64_t i = con.seq > RING ? con.seq - RING : 0; i < con.seq; i++) {
-        cJSON *o = cJSON_Parse(con.ring[i % RING]);
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "product_id"),
-                    *d = cJSON_GetObjectItemCaseSensitive(o, "device_name"),
-                    *e = cJSON_GetObjectItemCaseSensitive(o, "event"), *t = cJSON_GetObjectItemCaseSensitive(o, "ts");
+        const ring_t *r = &con.ring[i % RING];
+        if (!r->seen)
+            continue;
         /* The broker plugin names a device by its MQTT client id (product id + device name). */
-        const cJSON *cl = cJSON_GetObjectItemCaseSensitive(o, "client");
-        size_t pl = strlen(pid);
-        bool me = (cJSON_IsString(p) && cJSON_IsString(d) && !strcmp(p->valuestring, pid) &&
-                   !strcmp(d->valuestring, dn)) ||
-                  (cJSON_IsString(cl) && !strncmp(cl->valuestring, pid, pl) && !strcmp(cl->valuestring + pl, dn));
-        if (me && cJSON_IsString(e) && cJSON_IsNumber(t)) {
-            static const char *const seen[] = { "device_connected", "bind_result", "bind_query", "device_refused" };
-            for (size_t k = 0; k < sizeof seen / sizeof seen[0]; k++) {
-                if (!strcmp(e->valuestring, seen[k])) {
-                    *ts = t->valuedouble / 1000.0; /* events: Unix ms (docs/json.md); the state API: s */
-                    *what = seen[k];
-                }
-            }
+        bool me = (r->pid[0] && r->dn[0] && !strcmp(r->pid, pid) && !strcmp(r->dn, dn)) ||
+                  (r->client[0] && !strncmp(r->client, pid, pl) && !strcmp(r->client + pl, dn));
+        if (me) {
+            *ts = r->ts;
+            *what = r->seen;
         }
-        cJSON_Delete(o);
     }
 }
 
@@ -339,13 +365,18 @@ static enum MHD_Result state(cloud_store_t *store, struct MHD_Connection *c)
                            " FROM devices d LEFT JOIN bindings b ON b.product_id=d.product_id AND"
                            " b.device_name=d.device_name ORDER BY d.product_id, d.device_name", ""))) {
         pthread_mutex_lock(&con.lock);
+        cJSON *last = NULL;   /* rows come by product: the previous row's product, mostly */
         while (cloud_rows_next(st) == 1) {
             cJSON *p = NULL, *it;
-            cJSON_ArrayForEach(it, prods)
-                if (!strcmp(cJSON_GetObjectItemCaseSensitive(it, "product_id")->valuestring, col(st, 0)))
-                    p = it;
+            if (last && !strcmp(cJSON_GetObjectItemCaseSensitive(last, "product_id")->valuestring, col(st, 0)))
+                p = last;
+            else
+                cJSON_ArrayForEach(it, prods)
+                    if (!strcmp(cJSON_GetObjectItemCaseSensitive(it, "product_id")->valuestring, col(st, 0)))
+                        p = it;
             if (!p)
                 continue;
+            last = p;
             cJSON *d = cJSON_CreateObject();
             cJSON_AddStringToObject(d, "device_name", col(st, 1));
             cJSON_AddNumberToObject(d, "created", (double)cloud_rows_int(st, 2));
@@ -409,7 +440,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     if (s->next + RING < con.seq)
         s->next = con.seq - RING;   /* fell behind: the oldest events are gone */
     while (s->next < con.seq) {
-        const char *e = con.ring[s->next % RING];
+        const char *e = con.ring[s->next % RING].json;
         size_t need = strlen(e) + 32;
         if ((size_t)n + need > max)
             break;
@@ -477,8 +508,12 @@ static enum MHD_Result delete_product(cloud_store_t *store, struct MHD_Connectio
     if (!cloud_valid_id(pid, 64))
         return page_text(c, 400, "bad product id");
     const char *v[] = { pid };
-    static const char *const sql[] = { "DELETE FROM bindings WHERE product_id=?", "DELETE FROM tokens WHERE product_id=?",
-                                       "DELETE FROM devices WHERE product_id=?", "DELETE FROM products WHERE product_id=?" };
+    /* Whatever the registry holds about its devices goes too (cloud_store_delete_device). */
+    static const char *const sql[] = { "DELETE FROM bindings WHERE product_id=?1", "DELETE FROM tokens WHERE product_id=?1",
+                                       "DELETE FROM gw_subdevs WHERE sub_pid=?1 OR gw_pid=?1",
+                                       "DELETE FROM thing_props WHERE product_id=?1", "DELETE FROM ota_status WHERE product_id=?1",
+                                       "DELETE FROM ota_firmware WHERE product_id=?1",
+                                       "DELETE FROM devices WHERE product_id=?1", "DELETE FROM products WHERE product_id=?1" };
     if (cloud_store_begin(store) != 0)
         return page_text(c, 500, "database error");
     int rc = 0;

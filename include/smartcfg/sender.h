@@ -36,15 +36,16 @@ typedef struct {
     uint32_t ndev;
     sc_send_ack_dev_t dev[SC_SEND_MAX_DEVICES];
     uint32_t accepted;        /* valid acks, duplicates included */
-    uint32_t rejected;        /* wrong length / wrong first byte */
+    uint32_t rejected;        /* wrong length / wrong first byte / another MAC of a known address */
     uint32_t overflow;        /* new devices dropped because the table was full */
 } sc_send_acks_t;
 
 SC_API void sc_send_acks_init(sc_send_acks_t *a, uint8_t expected_t);
 /* Feeds one datagram received on UDP 18266. SC_OK and *index = the device's slot
  * (*is_new says whether it is the first ack of that MAC); SC_ERR_FORMAT / SC_ERR_PROTO when
- * the datagram is not a valid ack for this session (counted, to be ignored);
- * SC_ERR_NOSPACE when the device table is full. */
+ * the datagram is not a valid ack for this session (counted, to be ignored); SC_ERR_BUSY
+ * (counted as rejected) for a new MAC from an address that already acked under another one:
+ * one device per address; SC_ERR_NOSPACE when the device table is full. */
 SC_API sc_err_t sc_send_acks_on_datagram(sc_send_acks_t *a, const uint8_t src_ip[4], const uint8_t *buf,
                                          size_t len, uint32_t *index, bool *is_new);
 

@@ -11,7 +11,11 @@
 #include "sc_posix_at.h"
 
 /* A host that stops reading must not stall the device loop: a write waits at most this long
- * for room, then the rest of the reply is dropped (and counted). */
+ * for room, then the rest of the reply is dropped (and counted). After such a drop the line
+ * is "congested": writes no longer wait at all until one gets bytes through again, so a host
+ * that keeps sending commands but never reads costs 200 ms once, not 200 ms a reply (F34). A
+ * slow but live line (a UART at its baud rate) never waits that long and keeps its
+ * backpressure. */
 #define WRITE_WAIT_MS 200
 
 static struct {
@@ -22,6 +26,7 @@ static struct {
     struct termios saved;
     sc_at_t at;
     unsigned long dropped;
+    bool congested;   /* the last write gave up: do not wait again until bytes get through */
 } g = { .in_fd = -1, .out_fd = -1 };
 
 static speed_t baud_const(uint32_t baud)
@@ -51,15 +56,17 @@ static void line_write(void *user, const char *data, size_t len)
         if (n > 0) {
             data += n;
             len -= (size_t)n;
+            g.congested = false;
             continue;
         }
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !g.congested) {
             struct pollfd p = { .fd = g.out_fd, .events = POLLOUT };
             if (poll(&p, 1, WRITE_WAIT_MS) > 0 && (p.revents & POLLOUT))
                 continue;
         }
+        g.congested = true;
         g.dropped += len;   /* nobody reading, or the line is gone */
         return;
     }
@@ -129,6 +136,7 @@ sc_err_t sc_posix_at_open(const char *path, uint32_t baud, const sc_at_config_t 
     c.output = line_write;
     c.output_user = NULL;
     g.dropped = 0;
+    g.congested = false;
     g.open = true;
     sc_err_t e = sc_at_init(&g.at, &c, ops);
     if (e != SC_OK) {

@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sc_posix_fw.h"
+#include "sc_posix_storage.h"
 
 #define PART "ota-image.part"
 #define IMAGE "ota-image.bin"
@@ -29,7 +31,11 @@ static sc_err_t fw_write(void *ctx, uint32_t offset, const void *buf, size_t len
     sc_posix_fw_t *f = ctx;
     if (offset == 0) {
         close_part(f);
-        f->part = openat(f->dirfd, PART, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        /* A fresh inode every time (F30): whatever is under the name (a FIFO, a hard link to
+         * a file elsewhere) is unlinked, never opened. */
+        if (unlinkat(f->dirfd, PART, 0) < 0 && errno != ENOENT)
+            return SC_ERR_IO;
+        f->part = openat(f->dirfd, PART, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (f->part < 0)
             return io_err();
     }
@@ -71,9 +77,14 @@ static sc_err_t fw_read(void *ctx, uint32_t offset, void *buf, size_t cap, size_
 {
     sc_posix_fw_t *f = ctx;
     *len = 0;
-    int fd = openat(f->dirfd, IMAGE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = openat(f->dirfd, IMAGE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return errno == ENOENT ? SC_ERR_NOTFOUND : SC_ERR_IO;
+    struct stat st;   /* a FIFO, a directory, someone else's file: not our image (F30) */
+    if (fstat(fd, &st) < 0 || !sc_posix_storage_entry_ours(&st)) {
+        close(fd);
+        return SC_ERR_IO;
+    }
     size_t got = 0;
     while (got < cap) {
         ssize_t n = pread(fd, (uint8_t *)buf + got, cap - got, (off_t)offset + (off_t)got);

@@ -26,6 +26,11 @@ void sc_posix_storage_close(sc_posix_storage_t *s);
 /* Keys: 1..64 characters of [A-Za-z0-9_-.], not starting with '.' (so a key can never name
  * a temp file, "..", or a path). */
 bool sc_posix_storage_key_valid(const char *key);
+/* An entry found under a record's (or the image's) name is used only when it is a regular
+ * file owned by the effective user: a FIFO, a directory or another user's file planted in the
+ * state directory is never read as ours (docs/security.md F30). */
+struct stat;
+bool sc_posix_storage_entry_ours(const struct stat *st);
 /* The default state directory: $XDG_STATE_HOME/smartcfg, else $HOME/.local/state/smartcfg. */
 sc_err_t sc_posix_storage_default_dir(char *out, size_t cap);
 

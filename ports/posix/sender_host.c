@@ -565,6 +565,16 @@ static void on_ack_datagram(sc_posix_sender_t *s, uint32_t now, const uint8_t sr
         }
         return;
     }
+    if (err == SC_ERR_BUSY) {
+        /* F31: one device per address; a host acking under many MACs is reported a few times */
+        if (s->rejected_reported++ < 5) {
+            sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_ACK_REJECTED, .dev = -1, .n = (uint32_t)len,
+                                           .text = "another MAC from an address that already acked" };
+            memcpy(ev.ip, src, 4);
+            emit(s, &ev);
+        }
+        return;
+    }
     if (err || !is_new)
         return;
     if (s->cfg.count > 0 && idx >= s->cfg.count) {

@@ -15,6 +15,11 @@
 
 #define MAX_RECORD (1u << 20) /* records are small; refuse anything absurd */
 
+bool sc_posix_storage_entry_ours(const struct stat *st)
+{
+    return S_ISREG(st->st_mode) && st->st_uid == geteuid();
+}
+
 bool sc_posix_storage_key_valid(const char *key)
 {
     if (!key || !key[0] || key[0] == '.')
@@ -62,11 +67,13 @@ static sc_err_t st_get(void *ctx, const char *key, void *buf, size_t cap, size_t
     sc_posix_storage_t *s = ctx;
     if (!sc_posix_storage_key_valid(key) || !len || (!buf && cap))
         return SC_ERR_INVAL;
-    int fd = openat(s->dirfd, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* O_NONBLOCK: a FIFO planted under the name must not block the device for ever (F30);
+     * it then fails the checks below like a directory or a device node. */
+    int fd = openat(s->dirfd, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return errno == ENOENT ? SC_ERR_NOTFOUND : SC_ERR_IO;
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) < 0 || !sc_posix_storage_entry_ours(&st)) {
         close(fd);
         return SC_ERR_IO;
     }
@@ -113,11 +120,13 @@ static sc_err_t st_put(void *ctx, const char *key, const void *buf, size_t len)
         return SC_ERR_INVAL;
     char tmp[SC_POSIX_KEY_MAX + 8];
     snprintf(tmp, sizeof tmp, ".%s.tmp", key);
-    /* O_TRUNC rather than O_EXCL: a temp file left by a crash is simply overwritten. */
-    int fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    /* Whatever is under the temp name goes first (a crash's leftover, or a FIFO or a hard link
+     * to a file elsewhere planted there, F30), then O_EXCL makes a new file: nothing but a
+     * fresh inode of ours is ever written. */
+    (void)unlinkat(s->dirfd, tmp, 0);
+    int fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return SC_ERR_IO;
-    (void)fchmod(fd, 0600); /* an old temp file may carry other bits */
     if (write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
         close(fd);
         unlinkat(s->dirfd, tmp, 0);

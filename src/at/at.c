@@ -1227,23 +1227,31 @@ static void echo_line(at_state_t *at, const char *line, size_t len, const cmd_t 
     emit(at, "\r\n", 2);
 }
 
+/* ERROR, or ESP-AT's answer while a command is still running. */
+static void reply_error_or_busy(at_state_t *at, bool busy)
+{
+    if (busy)
+        reply(at, "busy p...");
+    else
+        reply_error(at);
+}
+
 static void handle_line(at_state_t *at, const char *line, size_t len)
 {
-    if (at->pending != CMD_NONE) {
-        if (at->echo) {
-            emit(at, line, len);
-            emit(at, "\r\n", 2);
-        }
-        reply(at, "busy p...");    /* ESP-AT's answer while a command is still running */
-        return;
-    }
+    /* While a command runs in the background every line gets "busy p...", after the same
+     * (masked) echo as any other line: a secret sent then must not come back (F33). */
+    bool busy = at->pending != CMD_NONE;
     if (len < 2 || line[0] != 'A' || line[1] != 'T') {
         echo_line(at, line, len, NULL, F_EXEC, false, NULL, 0);
-        reply_error(at);
+        reply_error_or_busy(at, busy);
         return;
     }
     if (len == 2 || (len == 4 && line[2] == 'E' && (line[3] == '0' || line[3] == '1'))) {
         echo_line(at, line, len, NULL, F_EXEC, false, NULL, 0);
+        if (busy) {
+            reply(at, "busy p...");
+            return;
+        }
         if (len == 4)
             at->echo = line[3] == '1';
         reply_ok(at);
@@ -1285,13 +1293,19 @@ static void handle_line(at_state_t *at, const char *line, size_t len)
         bool ok = c && parsed && f == F_SET && ci == C_TCMQTTPUB && ps.n == 3 &&
                   !memchr(line, '\n', ps.raw[2][0]);
         if (!ok) {
-            echo_line(at, line, len, NULL, F_EXEC, false, NULL, 0);
-            reply_error(at);
+            /* echoed as a line that does not parse: a secret command's parameters as *** (F33) */
+            echo_line(at, line, len, c, c ? f : F_EXEC, false, &ps, ne);
+            reply_error_or_busy(at, busy);
             sc_wipe(&ps, sizeof ps);
             return;
         }
     }
     echo_line(at, line, len, c, c ? f : F_EXEC, parsed, &ps, ne);
+    if (busy) {
+        reply(at, "busy p...");
+        sc_wipe(&ps, sizeof ps);
+        return;
+    }
     if (!c || !(c->forms & FB(f)) || !parsed) {
         reply_error(at);
         memset(&ps, 0, sizeof ps);

@@ -186,25 +186,47 @@ sc_err_t sc_binder_query_start(sc_binder_t *b, const sc_hal_t *hal, const sc_clo
     return start(b, hal, cfg, id, "-", now_ms, true);
 }
 
+/* The PSK record names its device (F32): "<product id>\0<device name>\0<psk>", so a state
+ * kept across a change of identity is never taken for the new one (its PSK would fail the
+ * MQTT login, and the new device would never register). A record of before (the PSK alone,
+ * no NUL) is still taken: it cannot say whose it is. */
+#define PSK_REC_MAX (SC_PRODUCT_ID_MAX + 1 + SC_DEVICE_NAME_MAX + 1 + SC_DEVICE_SECRET_MAX)
+/* Its two buffers live in the request buffer, free before the request is built and after it
+ * went out: on the stack they cost the deepest path (dynreg) 0.3 KB. */
+_Static_assert(2 * PSK_REC_MAX + 1 <= sizeof(((bind_impl_t *)0)->u.dr.req), "PSK record scratch fits the request buffer");
+
+static size_t psk_record(const sc_identity_t *id, const char *psk, char *rec)
+{
+    size_t a = strlen(id->product_id) + 1, b = strlen(id->device_name) + 1, c = strlen(psk);
+    memcpy(rec, id->product_id, a);
+    memcpy(rec + a, id->device_name, b);
+    memcpy(rec + a + b, psk, c);
+    return a + b + c;
+}
+
 /* PSK from a previous registration: registering twice is refused by the cloud, so the
- * stored key wins. */
+ * stored key wins -- when it is this device's. */
 static bool load_stored_psk(bind_impl_t *s)
 {
     const sc_hal_storage_t *st = &s->hal->storage;
     if (st->get == NULL)
         return false;
-    char buf[SC_DEVICE_SECRET_MAX + 1];
-    size_t n = 0;
-    if (st->get(st->ctx, SC_CLOUD_PSK_KEY, buf, sizeof buf - 1, &n) != SC_OK || n == 0 || n > SC_DEVICE_SECRET_MAX)
+    char *buf = s->u.dr.req, *ours = s->u.dr.req + PSK_REC_MAX + 1;   /* before the request */
+    size_t n = 0, pl = psk_record(s->id, "", ours);
+    if (st->get(st->ctx, SC_CLOUD_PSK_KEY, buf, PSK_REC_MAX, &n) != SC_OK || n == 0 || n > PSK_REC_MAX)
         return false;
     buf[n] = '\0';
-    if (strlen(buf) != n) {
-        sc_wipe(buf, sizeof buf);
-        return false;
+    const char *psk = buf;
+    if (strlen(buf) != n) {   /* names its device: this one's names, then a PSK; else none */
+        bool mine = n > pl && memcmp(buf, ours, pl) == 0;
+        psk += pl;
+        n = mine ? n - pl : 0;
     }
-    memcpy(s->id->device_secret, buf, n + 1);
-    sc_wipe(buf, sizeof buf);
-    return true;
+    bool ok = n > 0 && n <= SC_DEVICE_SECRET_MAX && strlen(psk) == n;
+    if (ok)
+        memcpy(s->id->device_secret, psk, n + 1);
+    sc_wipe(buf, PSK_REC_MAX + 1);
+    return ok;
 }
 
 static void do_dynreg(bind_impl_t *s, uint32_t now_ms)
@@ -282,13 +304,13 @@ static void do_dynreg(bind_impl_t *s, uint32_t now_ms)
     size_t pl = strlen(psk);
     const sc_hal_storage_t *st = &hal->storage;
     if (st->put != NULL) {
-        char back[SC_DEVICE_SECRET_MAX + 1];
-        size_t bn = 0;
-        rc = st->put(st->ctx, SC_CLOUD_PSK_KEY, psk, pl);
+        char *rec = s->u.dr.req, *back = s->u.dr.req + PSK_REC_MAX;   /* the request went out */
+        size_t rl = psk_record(s->id, psk, rec), bn = 0;
+        rc = st->put(st->ctx, SC_CLOUD_PSK_KEY, rec, rl);
         if (rc == SC_OK && st->get != NULL)
-            rc = st->get(st->ctx, SC_CLOUD_PSK_KEY, back, sizeof back, &bn);
-        bool same = rc == SC_OK && (st->get == NULL || (bn == pl && memcmp(back, psk, pl) == 0));
-        sc_wipe(back, sizeof back);
+            rc = st->get(st->ctx, SC_CLOUD_PSK_KEY, back, PSK_REC_MAX, &bn);
+        bool same = rc == SC_OK && (st->get == NULL || (bn == rl && memcmp(back, rec, rl) == 0));
+        sc_wipe(rec, 2 * PSK_REC_MAX);
         if (!same) {
             sc_wipe(psk, sizeof psk);
             /* Registered but not stored: the next boot could not register again. Say so. */

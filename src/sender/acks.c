@@ -28,6 +28,15 @@ sc_err_t sc_send_acks_on_datagram(sc_send_acks_t *a, const uint8_t src_ip[4], co
             return SC_OK;
         }
     }
+    /* One device per source address (F31): a LAN host acking under made-up MACs would
+     * otherwise fill the table before the real device acks, and replies on UDP 8266 are
+     * told apart by address anyway. */
+    for (uint32_t i = 0; i < a->ndev; i++) {
+        if (!memcmp(a->dev[i].src_ip, src_ip, 4)) {
+            a->rejected++;
+            return SC_ERR_BUSY;
+        }
+    }
     if (a->ndev >= SC_SEND_MAX_DEVICES) {
         a->overflow++;
         return SC_ERR_NOSPACE;

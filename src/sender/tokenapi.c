@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../common/json_depth.h"
 #include "../common/json_out.h"
 
 #include "smartcfg/sender.h"
@@ -107,7 +108,8 @@ sc_err_t sc_send_api_parse(const char *action, const char *body, size_t len, sc_
         set_msg(r, "empty response");
         return SC_ERR_FORMAT;
     }
-    cJSON *o = cJSON_ParseWithLength(body, len);
+    /* bounded nesting before cJSON, which recurses per level (F35) */
+    cJSON *o = sc_json_depth_ok(body, len, SC_JSON_MAX_DEPTH) ? cJSON_ParseWithLength(body, len) : NULL;
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
         set_msg(r, "response is not a JSON object");

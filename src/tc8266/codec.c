@@ -204,6 +204,10 @@ sc_err_t sc_tc8266_parse_reply(const void *buf, size_t len, sc_tc8266_reply_t *o
         *used = 0;
     if (!buf || len == 0)
         return reply_format(out, "empty reply");
+    /* Bounded nesting before cJSON, which recurses per level (F35). Raw NULs between objects
+     * stay allowed (the loop of sc_send_hs_on_datagram skips them). */
+    if (!sc_json_depth_ok(buf, len, SC_JSON_MAX_DEPTH))
+        return reply_format(out, "reply nested too deep");
     const char *p = buf, *stop = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(p, len, &stop, false);
     if (!root)

@@ -81,15 +81,23 @@ at_session gate "$T/s1" --register-url "http://127.0.0.1:$GATE_PORT/register/dev
 [ ! -e "$T/req-2" ] || fail "the AT+TCDEVREG sent while busy reached the cloud"
 ok "AT+TCDEVREG in the background: busy p... to AT, AT+GMR and a second AT+TCDEVREG; then +TCDEVREG:OK and a connect"
 
+# Echo on (the default) here: a secret sent while busy is echoed masked (F33), as at any other time.
 cat >"$T/s2" <<EOF
-send ATE0
-expect OK
 send AT+TCPRDINFOSET=0,"$P","$PSEC","silent_dev"
 expect +TCPRDINFOSET:OK
 send AT+TCDEVREG
 expect OK
 send AT
 expect busy p...
+send AT+TCDEVINFOSET=0,"$P","silent_dev","c2VjcmV0LWJ1c3ktZWNobw=="
+expect AT+TCDEVINFOSET=0,"$P","silent_dev","***"
+expect busy p...
+send AT+CWJAP="ap","wifi-busy-pw"
+expect AT+CWJAP="ap","***"
+expect busy p...
+absent c2VjcmV0LWJ1c3ktZWNobw==
+absent wifi-busy-pw
+absent $PSEC
 wait 60 +TCDEVREG:FAIL,-11
 send AT
 expect OK

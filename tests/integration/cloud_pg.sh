@@ -75,6 +75,45 @@ ACKED+=("$TOK")
 [ "$(tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK\"}" | jget data.State)" = 2 ] || fail "state after bind"
 [ "$(code_of "$(device "$MQTT_PORT" dev2 "$PSK2" "$(bind_msg dev2 "$TOK")")")" = 409 ] || fail "reuse by dev2 not 409"
 ok "device binds through the broker; the row is in PostgreSQL; reuse by another device 409"
+# docs/security.md F16 on this engine: a deleted device takes its gateway rows and properties along
+post /v1/products/$P/devices '{"device_name":"dev3"}' >/dev/null
+sql "INSERT INTO gw_subdevs(sub_pid, sub_dn, gw_pid, gw_dn, online, updated) VALUES('$P','dev3','$P','dev1',1,0)" >/dev/null
+sql "INSERT INTO thing_props(product_id, device_name, reported, updated) VALUES('$P','dev3','{}',0)" >/dev/null
+[ "$(curl -s -X DELETE -H "$(admin_auth)" "$BASE/v1/products/$P/devices/dev3" | jget deleted)" = true ] || fail "admin delete on PostgreSQL"
+[ "$(sql "SELECT (SELECT count(*) FROM gw_subdevs) + (SELECT count(*) FROM thing_props) + (SELECT count(*) FROM devices WHERE device_name='dev3')")" = 0 ] \
+    || fail "a deleted device's rows are left in PostgreSQL"
+ok "a deleted device's gateway rows and properties go with it (PostgreSQL)"
+# docs/security.md F18: a device's OTA progress with numbers the columns cannot hold: on
+# PostgreSQL the update failed silently while the ota_progress event said it was taken (SQLite
+# stored 0 for "abc" and 10^10 for 1e300)
+ota_pub() {
+    creds $P dev2 "$PSK2" sha256
+    mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -V mqttv311 -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -t "\$ota/report/$P/dev2" -m "$1"
+}
+prog() { printf '{"type":"report_progress","report":{"version":"2.0.0","progress":{"state":"downloading","percent":%s,"result_code":%s,"result_msg":""}}}' "$1" "$2"; }
+ota_pub "$(prog '"abc"' '"0"')"
+ota_pub "$(prog 5 '"99999999999"')"
+ota_pub "$(prog 1e300 0)"
+ota_pub "$(prog '"30"' '"0"')"
+for _ in $(seq 50); do [ "$(grep -c '"event":"ota_progress"\|"reason":"report_progress with' "$T/cloud.events")" -ge 4 ] && break; sleep 0.1; done
+[ "$(sql "SELECT percent FROM ota_status WHERE device_name='dev2'")" = 30 ] || fail "F18: the valid progress report was not stored"
+[ "$(grep -c '"event":"malformed_request".*"device_name":"dev2"' "$T/cloud.events")" = 3 ] || fail "F18: out-of-range OTA numbers not refused as malformed"
+ok "F18: OTA progress with a percent or result code out of range is malformed_request, nothing stored"
+# F21: a device's text that PostgreSQL's UTF-8 columns refuse: an OTA result_msg "x" + 30 "中"
+# (cut to 63 bytes, mid-character) and a data-template report with a byte that is not UTF-8
+# failed their writes here, unseen (SQLite took both).
+ota_pub "$(printf '{"type":"report_progress","report":{"version":"2.0.0","progress":{"state":"fail","result_code":"-4","result_msg":"x%s"}}}' "$(printf '中%.0s' $(seq 30))")"
+printf '{"method":"report","clientToken":"u1","params":{"note\xff":"ok"}}' > "$T/notutf8"
+creds $P dev2 "$PSK2" sha256
+mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -V mqttv311 -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -t "\$thing/up/property/$P/dev2" -f "$T/notutf8"
+for _ in $(seq 50); do [ "$(grep -c '"event":"thing_report".*"device_name":"dev2"' "$T/cloud.events")" -ge 1 ] && break; sleep 0.1; done
+[ "$(sql "SELECT reported FROM thing_props WHERE device_name='dev2'")" = '{"note?":"ok"}' ] \
+    || fail "F21: a report with a byte that is not UTF-8 was not stored"
+[ "$(sql "SELECT state || ' ' || result_code || ' ' || length(result_msg) FROM ota_status WHERE device_name='dev2'")" = "fail -4 23" ] \
+    || fail "F21: an OTA result_msg cut mid-character was not stored: $(sql "SELECT state, result_code, result_msg FROM ota_status WHERE device_name='dev2'")"
+R=$(tokenapi AppTokenBindDeviceFamily "{\"FamilyId\":\"$FAMILY\",\"ProductId\":\"$P\",\"DeviceName\":\"dev1\",\"Token\":\"$TOK\",\"RoomId\":\"x$(printf '中%.0s' $(seq 30))\"}")
+[ "$(echo "$R" | jget code)" = 0 ] || fail "F21: a RoomId cut mid-character: $R"
+ok "F21: a device's text cut mid-character or not UTF-8 is stored on PostgreSQL ('?' for the stray bytes), an app's RoomId too"
 
 # ---- a second worker on the same database -----------------------------------------------------
 "$SMARTCFG" cloud --http 127.0.0.1:$H2 --mqtt 127.0.0.1:$M2 --db "$DB" --json --admin-key-file "$ADMIN_KEY_FILE" \

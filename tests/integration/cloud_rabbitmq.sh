@@ -97,6 +97,60 @@ PY
 TOK3=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
 [ -n "$TOK3" ] || fail "token API after the parallel auth questions"
 ok "600 auth questions on 24 connections: every answer right (pool of threads, own connections)"
+# docs/security.md F17: the questions come as forms; a value with %00 was cut there by the
+# unescaping (the routing key "<own topic>%00.x" was judged as the own topic: allow), and of a
+# repeated field the first was read. Neither is a form RabbitMQ sends; each is now refused.
+python3 - "$BASE" "$GOOD_ID" "$GOOD_USER" "$GOOD_PASS" "$P" > "$T/form.out" <<'PY' || fail "F17: hostile auth forms: $(cat "$T/form.out")"
+import sys, urllib.parse, urllib.request
+base, cid, user, pw, p = sys.argv[1:6]
+q = lambda s: urllib.parse.quote(s, safe="")
+def ask(path, body):
+    return urllib.request.urlopen(base + "/rabbitmq/" + path, body.encode(), timeout=30).read().decode()
+topic = "username=%s&vhost=%%2F&resource=topic&name=amq.topic&permission=write&routing_key=" % q(user)
+own = q("$thing.up.service.%s.dev1" % p)
+login = "username=%s&password=%s&vhost=%%2F&client_id=" % (q(user), q(pw))
+queue = "username=%s&vhost=%%2F&resource=queue&permission=configure&name=" % q(user)
+cases = [
+    ("topic", topic + own, "allow"),
+    ("user", login + q(cid), "allow"),
+    ("resource", queue + q("mqtt-subscription-%sqos0" % cid), "allow"),
+    ("topic", topic + own + "%00.x", "deny"),
+    ("topic", topic + own + "&routing_key=" + q("$thing.up.service.%s.dev2" % p), "deny"),
+    ("user", login + q(cid) + "%00x", "deny"),
+    ("resource", queue + q("mqtt-subscription-%sqos0" % cid) + "%00x", "deny"),
+    ("vhost", "username=%s&vhost=%%2F%%00x" % q(user), "deny"),
+]
+bad = [(i, path, got) for i, (path, body, want) in enumerate(cases) for got in [ask(path, body)] if got != want]
+print("wrong:", bad)
+sys.exit(1 if bad else 0)
+PY
+ok "F17: auth forms with %00 in a value or a repeated field are refused; the plain ones still allowed"
+# The auth questions are answered to the RabbitMQ nodes only (--rabbitmq-auth-from; default
+# the --rabbitmq hosts, 127.0.0.1 and ::1): a host elsewhere, here a second loopback address,
+# gets 403 before its form is read, so its questions are neither answered nor events.
+python3 - "$HTTP_PORT" "$GOOD_ID" "$GOOD_USER" "$BAD_PASS" > "$T/src.out" <<'PY' || fail "auth from another source: $(cat "$T/src.out")"
+import http.client, sys, urllib.parse
+port, cid, user, pw = sys.argv[1:5]
+body = urllib.parse.urlencode({"username": user, "password": pw, "client_id": cid + "from3", "vhost": "/"})
+for _ in range(20):
+    c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30, source_address=("127.0.0.3", 0))
+    c.request("POST", "/rabbitmq/user", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    r = c.getresponse()
+    got = (r.status, r.read().decode())
+    c.close()
+    if r.status != 403:
+        print("answered:", got)
+        sys.exit(1)
+print("refused 20:", got)
+PY
+! grep -q "${GOOD_ID}from3" "$T/cloud.events" || fail "a refused source's question became an event"
+[ "$(grep -c 'RabbitMQ auth question from 127.0.0.3 refused' "$T/cloud.err")" = 1 ] ||
+    fail "the refused source not logged exactly once: $(grep -c 'auth question from' "$T/cloud.err")"
+set +e
+"$SMARTCFG" cloud --rabbitmq-auth-from 127.0.0.1 --db "$T/x.db" 2>"$T/usage.err"; rc=$?
+set -e
+[ $rc = 2 ] && grep -q -- "--rabbitmq-auth-from goes with --rabbitmq" "$T/usage.err" || fail "auth-from alone: exit $rc"
+ok "auth questions from a source that is not a node: 403, no answer, no event, logged once"
 
 set +e
 rdevice dev1 "$PSK1" "" "\$thing/down/service/$P/dev2" x 2>"$T/sub.err"

@@ -6,7 +6,8 @@
 # see the page show it bound and the live event stream show the bind; unbind, then delete
 # the product, from the page.
 # Also: no session/key -> refused; the login link works once; CSRF header required; the page
-# leaks no secret (PSK only at creation, tokens masked).
+# leaks no secret (PSK only at creation, tokens masked); markup a device sends stays text in the
+# live event list.
 . "$(dirname "$0")/lib/cloud.bash"
 command -v chromium >/dev/null || fail "chromium not installed (make deps)"
 command -v mosquitto_rr >/dev/null || fail "mosquitto-clients not installed (make deps)"
@@ -40,6 +41,8 @@ cat > "$T/steps1.json" <<JSON
  ["wait", "!!document.querySelector('[data-device=\"$P/dev1\"] .state-bound')", 20],
  ["wait", "[...document.querySelectorAll('#events li[data-event=bind_result]')].some(li => li.textContent.includes('$P/dev1') && li.textContent.includes('code=0'))", 20],
  ["wait", "[...document.querySelectorAll('#tokens td.state .state-bound')].length === 1", 20],
+ ["wait", "[...document.querySelectorAll('#events li[data-event=thing_report]')].some(li => li.textContent.includes('<img id=pwned'))", 20],
+ ["eval", "document.getElementById('pwned') === null && document.title !== 'pwned' && !document.querySelector('#events img')"],
  ["save", "document.documentElement.outerHTML", "$T/page-bound.html"],
  ["shot", "$T/console.png"],
  ["goto", "$BASE/console/"],
@@ -68,6 +71,9 @@ M=\$(printf '{"method":"app_bind_token","clientToken":"c-1","params":{"token":"%
 REPLY=\$(timeout 10 mosquitto_rr -h 127.0.0.1 -p $MQTT_PORT -V mqttv5 -i "${P}dev1" -u "\$U" -P "\$H;hmacsha256" -q 1 -W 5 \
     -t '\$thing/up/service/$P/dev1' -e '\$thing/down/service/$P/dev1' -m "\$M")
 echo "\$REPLY" | jq -e '.code == 0' >/dev/null || { echo "bind reply: \$REPLY" >&2; exit 1; }
+# a string the device chose, shown in the live event list: text, never markup
+timeout 10 mosquitto_pub -h 127.0.0.1 -p $MQTT_PORT -V mqttv311 -i "${P}dev1" -u "\$U" -P "\$H;hmacsha256" -q 1 \
+    -t '\$thing/up/property/$P/dev1' -m '{"method":"report","clientToken":"c-2","params":{"x":"<img id=pwned src=x onerror=document.title=\\"pwned\\">"}}'
 SH
 python3 "$HERE/console_cdp.py" "$T/profile" "$T/steps1.json" 2> "$T/cdp.err" || { cat "$T/cdp.err"; fail "browser steps"; }
 cp "$T/console.png" "$SC_BUILD/console_browser.png"

@@ -44,4 +44,16 @@ FULL="mount -t tmpfs -o size=16k tmpfs $TMP/full && (dd if=/dev/zero of=$TMP/ful
 run full "$FULL"
 check full
 echo "full: $(grep -c '"storage":true' "$TMP/full.jsonl") storage events, exit $RC"
+# F30: FIFOs planted under the record names (anyone can, in a shared sticky state dir): the
+# device used to block at start for ever in open(); now they are not records, the flow runs.
+mkdir -p "$TMP/fifo"
+for k in errrec.a errrec.b log.a log.b .errrec.a.tmp; do mkfifo "$TMP/fifo/$k" || fail "mkfifo"; done
+RC=0
+timeout 30 "$SC" device --radio "file:$TMP/cap.pcap" --join "sim:MyAP:wrong-password:127.0.0.2" \
+    --product-id ABCDEFGHIJ --device-name devsec --no-cloud --json --timeout 20 --sim-delay 100 \
+    --state-dir "$TMP/fifo" >"$TMP/fifo.jsonl" 2>"$TMP/fifo.err" || RC=$?
+[ "$RC" = 4 ] || fail "fifo: exit $RC (want 4; 124 = the device hung on a planted FIFO)"
+grep -q '"event":"error","t_ms":[0-9]*,"err_id":10,' "$TMP/fifo.jsonl" || fail "fifo: the flow's own error is missing"
+[ -f "$TMP/fifo/errrec.a" ] && [ ! -p "$TMP/fifo/errrec.a" ] || fail "fifo: the record was not written over the FIFO"
+echo "planted FIFOs: exit $RC"
 echo "PASS"

@@ -5,7 +5,9 @@
 #  F1 a host opening hundreds of idle TCP connections to the MQTT port (no CONNECT) keeps
 #     at most --mqtt-per-address of them, loses them after --connect-timeout, and a device
 #     connects and binds meanwhile;
-#  F6 a publish bigger than 256 KiB is refused (the connection dropped) and the cloud binds on.
+#  F6 a publish bigger than 256 KiB is refused (the connection dropped) and the cloud binds on;
+#  F20 a device's malformed bind token reaches the log and the events as printable ASCII, and
+#      whatever else a device sends reaches the events as UTF-8.
 # Bounded: 400 attacker sockets, a 2 s connect deadline.
 . "$(dirname "$0")/lib/cloud.bash"
 command -v mosquitto_rr >/dev/null || fail "mosquitto-clients not installed (make deps)"
@@ -76,5 +78,23 @@ REPLY=$(timeout 20 mosquitto_rr "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PAS
     -m "{\"method\":\"app_bind_token\",\"clientToken\":\"dev1-2\",\"params\":{\"token\":\"$TOK2\"}}")
 [ "$(echo "$REPLY" | jget code)" = 0 ] || fail "bind after the big publish: $REPLY"
 ok "F6: a publish over 256 KiB is refused; binding goes on"
+
+# F20: the token a device sends is abbreviated into the log line and the bind_result event as it
+# came: "\e[8m..." (4 bytes) turned the cloud's terminal output invisible from there on, and a
+# multi-byte token cut after 4 bytes made an event line that is not UTF-8 (docs/json.md).
+for tok in $'\e[8mXXXXXXXX' '中中中中中'; do
+    mosquitto_pub "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -t "\$thing/up/service/$P/dev1" \
+        -m "{\"method\":\"app_bind_token\",\"clientToken\":\"dev1-3\",\"params\":{\"token\":\"$tok\"}}"
+done
+# and any string of a device's JSON: a data-template report with a key and a value that are not UTF-8
+printf '{"method":"report","clientToken":"c","params":{"k\xff":"v\xc3"}}' > "$T/notutf8"
+mosquitto_pub "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -t "\$thing/up/property/$P/dev1" -f "$T/notutf8"
+for _ in $(seq 50); do [ "$(LC_ALL=C grep -ac '"event":"bind_result".*"code":400' "$T/cloud.events")" -ge 2 ] && grep -aq '"event":"thing_report"' "$T/cloud.events" && break; sleep 0.1; done
+grep -q '"event":"thing_report".*"params":{"k?":"v?"}' "$T/cloud.events" || fail "F20: the report's bytes were not made '?'"
+[ "$(LC_ALL=C grep -ac '"event":"bind_result".*"code":400' "$T/cloud.events")" -ge 2 ] || fail "F20: the two bad tokens were not answered"
+! grep -q $'\e' "$T/cloud.err" || fail "F20: a device's escape sequence reached the cloud's log"
+python3 -c "import sys; open(sys.argv[1], 'rb').read().decode('utf-8')" "$T/cloud.events" 2>/dev/null \
+    || fail "F20: a device's token made the cloud's JSON lines invalid UTF-8"
+ok "F20: a device's malformed token reaches the log and events as printable ASCII, its other strings as UTF-8"
 kill -0 "$CLOUD_PID" || fail "smartcfg cloud died"
 stop_cloud

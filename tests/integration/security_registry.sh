@@ -49,7 +49,19 @@ code() { curl -s -o /dev/null -w '%{http_code}' -X POST -H "$(admin_auth)" "$BAS
 [ "$(code /v1/products/$P/devices '{"device_name":"short","device_secret":"AQ=="}')" = 400 ] || fail "1-byte PSK accepted"
 [ "$(code /v1/products/$P/devices '{"device_name":"typed","device_secret":7}')" = 400 ] || fail "numeric device_secret"
 [ "$(tokenapi AppGetDeviceBindTokenState '{"Token":"a\u0000b"}' | jget data.Error.Code)" = InvalidParameter ] || fail "NUL in a token"
+# F14: a raw NUL byte (not the \u0000 escape) was copied by cJSON and cut the C string there:
+# "RAWNUL<NUL>X" created product RAWNUL, and "tester<NUL>x" / "<password><NUL>x" logged in.
+rawcode() { printf "$2" | curl -s -o /dev/null -w '%{http_code}' -X POST -H "$(admin_auth)" "$BASE$1" --data-binary @-; }
+[ "$(rawcode /v1/products '{"product_id":"RAWNUL\0X"}')" = 400 ] || fail "F14: raw NUL in product_id accepted"
+[ "$(get /v1/products/RAWNUL/devices | jget error)" = "unknown product" ] || fail "F14: product RAWNUL was created"
+R=$(printf '{"Action":"AppGetToken","UserName":"tester\0x","Password":"tester-password-1\0x"}' \
+    | curl -s -X POST "$BASE/tokenapi?cmd=AppGetToken" --data-binary @-)
+[ "$(echo "$R" | jget data.Error.Code)" = InvalidParameter ] || fail "F14: login with a raw NUL: $R"
+B=$(dynreg_body $P rawnul "$SECRET")   # signed for "rawnul", sent as "rawnul<NUL>x"
+R=$(printf "${B/\"rawnul\"/\"rawnul\\0x\"}" | curl -s -X POST "$BASE/register/dev" --data-binary @-)
+[ "$(echo "$R" | jget code)" = 1006 ] || fail "F14: /register/dev with a raw NUL: $R"
 ok "F11: NUL in names/tokens, wrongly typed secrets and a 1-byte PSK are refused"
+ok "F14: a raw NUL byte anywhere in a body is refused like \\u0000 (admin API, token API, /register/dev)"
 
 # ---- F8 ----
 R=$(post "/tokenapi?cmd=AppCreateDeviceBindToken" '{"Action":"AppCreateDeviceBindToken","AccessToken":"forged"}')
@@ -117,6 +129,71 @@ ok "F10: after alice unbinds, bob can bind the device"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "$(admin_auth)" "$BASE/v1/products/$P/devices/dev10")" = 404 ] \
     || fail "deleted device still there"
 ok "F5: the admin API unbinds and deletes devices"
+
+# ---- F16: what a deleted device leaves behind ----
+# A gateway bound (signed with the sub-device's PSK) and brought online a sub-device; the
+# sub-device was deleted and created again with a new PSK: the gateway still spoke for it
+# (gw_subdevs stayed), and the new device was handed the old one's reported properties.
+G=GWPRODUCT1
+post /v1/products "{\"product_id\":\"$G\"}" >/dev/null
+GPSK=$(post /v1/products/$G/devices '{"device_name":"gw"}' | jget device_secret)
+SPSK=$(post /v1/products/$G/devices '{"device_name":"sub"}' | jget device_secret)
+gw_entry() {  # PSK P D -> a signed entry of a gateway bind (docs/at.md "Gateway"), HMAC by openssl
+    local r=$RANDOM ts hexkey sig
+    ts=$(date +%s)
+    hexkey=$(printf %s "$1" | base64 -d | od -An -v -tx1 | tr -d ' \n')
+    sig=$(printf '%s%s;%s;%s' "$2" "$3" "$r" "$ts" | openssl dgst -sha256 -mac HMAC -macopt hexkey:"$hexkey" -binary | base64 -w0)
+    printf '{"product_id":"%s","device_name":"%s","random":%s,"timestamp":%s,"signmethod":"hmacsha256","signature":"%s"}' \
+        "$2" "$3" "$r" "$ts" "$sig"
+}
+pub_as() {  # DEVICE PSK TOPIC MESSAGE (QoS 1: a refused publish closes the connection)
+    creds $G "$1" "$2" sha256
+    mosquitto_pub "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -t "$3" -m "$4" 2>/dev/null || true
+}
+events() { grep -c "$1" "$T/cloud.events" || true; }
+wait_events() { for _ in $(seq 50); do [ "$(events "$1")" -ge "$2" ] && return 0; sleep 0.1; done; return 1; }
+pub_as gw "$GPSK" "\$gateway/operation/$G/gw" "{\"type\":\"bind\",\"payload\":{\"devices\":[$(gw_entry "$SPSK" $G sub)]}}"
+pub_as gw "$GPSK" "\$gateway/operation/$G/gw" "{\"type\":\"online\",\"payload\":{\"devices\":[{\"product_id\":\"$G\",\"device_name\":\"sub\"}]}}"
+wait_events '"operation":"online".*"result":0' 1 || fail "F16: the gateway could not bring its sub-device online"
+pub_as sub "$SPSK" "\$thing/up/property/$G/sub" '{"method":"report","clientToken":"s1","params":{"reading":42}}'
+pub_as gw "$GPSK" "\$thing/up/property/$G/sub" '{"method":"report","clientToken":"g1","params":{"via":"gateway"}}'
+wait_events "\"event\":\"thing_report\",.*\"device_name\":\"sub\"" 2 || fail "F16: reports of the sub-device (its own and the gateway's)"
+[ "$(curl -s -X DELETE -H "$(admin_auth)" "$BASE/v1/products/$G/devices/sub" | jget deleted)" = true ] || fail "F16: delete sub"
+SPSK2=$(post /v1/products/$G/devices '{"device_name":"sub"}' | jget device_secret)
+refused=$(events "\"event\":\"topic_refused\",.*\"client\":\"${G}gw\"")
+pub_as gw "$GPSK" "\$thing/up/property/$G/sub" '{"method":"report","clientToken":"g2","params":{"via":"old gateway"}}'
+wait_events "\"event\":\"topic_refused\",.*\"client\":\"${G}gw\"" $((refused + 1)) \
+    || fail "F16: the gateway still speaks for the deleted and re-created sub-device"
+[ "$(events "\"event\":\"thing_report\",.*\"device_name\":\"sub\"")" = 2 ] || fail "F16: the old gateway's report was taken"
+creds $G sub "$SPSK2" sha256
+R=$(timeout 10 mosquitto_rr "${MQ[@]/mqttv311/mqttv5}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -W 5 \
+    -t "\$thing/up/property/$G/sub" -e "\$thing/down/property/$G/sub" -m '{"method":"get_status","clientToken":"n1"}')
+[ "$(echo "$R" | jq -c .data.reported)" = "{}" ] || fail "F16: the new sub-device got the deleted one's properties: $R"
+pub_as gw "$GPSK" "\$ota/report/$G/gw" '{"type":"report_version","report":{"version":"1.0.0"}}'
+wait_events '"event":"ota_version",' 1 || fail "F16: the gateway's OTA version report"
+[ "$(curl -s -X DELETE -H "$(admin_auth)" "$BASE/v1/products/$G/devices/gw" | jget deleted)" = true ] || fail "F16: delete gw"
+R=$(python3 -c "import sqlite3, sys; d = sqlite3.connect(sys.argv[1])
+print(*(d.execute('SELECT count(*) FROM ' + t).fetchone()[0] for t in ('gw_subdevs', 'ota_status')))" "$DB")
+[ "$R" = "0 0" ] || fail "F16: rows of deleted devices left (gw_subdevs, ota_status): $R"
+ok "F16: deleting a device ends its gateway bindings (either side), reported properties and OTA record"
+
+# ---- F19: a product deleted in the console left its firmware ----
+# Its images stayed downloadable at their /ota/<token> URLs, and a product created again under
+# the same id inherited them (uploading its "1.0.0" was a 409; pushing "1.0.0" sent the old image).
+G=FWPRODUCT1
+post /v1/products "{\"product_id\":\"$G\"}" >/dev/null
+head -c 3000 /dev/urandom > "$T/fw.bin"
+fwup() { curl -s -o /dev/null -w '%{http_code}' -X POST -H "$(admin_auth)" --data-binary @"$T/fw.bin" "$BASE/v1/products/$G/firmware?version=1.0.0"; }
+[ "$(fwup)" = 201 ] || fail "F19: firmware upload"
+FWTOK=$(python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT token FROM ota_firmware WHERE product_id='$G'\").fetchone()[0])" "$DB")
+curl -s -c "$T/jar" -o /dev/null "$(post /v1/console/login '' | jget console_url)"
+CSRF=$(curl -s -b "$T/jar" "$BASE/console/api/state" | jget csrf)
+[ "$(curl -s -b "$T/jar" -H "X-CSRF-Token: $CSRF" -X DELETE "$BASE/console/api/products/$G" | jget deleted)" = true ] || fail "F19: console delete"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/ota/$FWTOK")" = 404 ] || fail "F19: the deleted product's image is still served"
+post /v1/products "{\"product_id\":\"$G\"}" >/dev/null
+[ "$(fwup)" = 201 ] || fail "F19: the re-created product inherited the deleted one's firmware 1.0.0"
+ls "$(dirname "$DB")/firmware/$FWTOK.bin" 2>/dev/null && fail "F19: the deleted product's image file is still on disk"
+ok "F19: a product deleted in the console takes its firmware along (rows, files, download URLs)"
 
 # ---- F7: a killed run's temp dir is cleaned at the next start ----
 kill -9 "$CLOUD_PID"; wait "$CLOUD_PID" 2>/dev/null || true; CLOUD_PID=""

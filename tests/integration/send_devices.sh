@@ -74,6 +74,14 @@ expect acksonly 0 '"event":"token_sent"'
 scenario countzero 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01 --dev ip=127.0.0.3,mac=24:0a:c4:00:00:02" $TOK --count 0 --timeout 4
 expect countzero 2 '"event":"identity"'
 
+# F31: one LAN host acks under 40 made-up MACs before the real device: it filled the
+# 32-entry device table, the real device's ack was dropped. Now one device per source address.
+scenario spray 0 "--dev ip=127.0.0.3,mac=02:66:66:00:00:00,b=macspray,delay=0.1 --dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,delay=1.0" --no-token --count 0 --timeout 3
+expect spray 1 '"event":"ack".*"ip":"127.0.0.2"'
+expect spray 1 '"event":"ack".*"ip":"127.0.0.3"'
+expect_min spray 1 '"event":"ack_rejected".*another MAC'
+expect spray 1 '"event":"summary".*"found":2'
+
 wait $silent_pid || fail=1
 wait $third_pid || fail=1
 exit $fail

@@ -17,7 +17,7 @@ silent (acks, never answers), current (Current_Error), previous (Previous_Error,
 identity), malformed (junk, bad JSON, then identity), badack (acks with a wrong first byte),
 mismatch (ack body carries another IP than the source), flood (5000 junk
 replies and 5000 junk acks before the identity), nobind (ok, but never binds in the
-cloud).
+cloud), macspray (40 acks under made-up MACs from the one address, then silent).
 """
 import argparse
 import http.server
@@ -135,6 +135,12 @@ class World:
         ack = bytes([t]) + mac + ack_ip
         asock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         asock.bind((ip, 0))
+        if b == "macspray":
+            # one LAN host acking under 40 made-up MACs (valid first byte): it must not fill
+            # the phone's device table, nor count as more than one device
+            for k in range(40):
+                asock.sendto(bytes([t]) + mac[:5] + bytes([k]) + ack_ip, (self.args.phone, 18266))
+            self.note("sprayed", dev=ip, n=40)
         requests = 0
         next_ack, acks = time.time(), 0
         end = time.time() + self.args.life
@@ -163,7 +169,7 @@ class World:
 
             ident = {"cmdType": 2, "productId": pid, "deviceName": dn, "productRegion": "ap-guangzhou",
                      "protoVersion": "2.0"}
-            if b == "silent" or (b == "third" and requests < 4):
+            if b in ("silent", "macspray") or (b == "third" and requests < 4):
                 continue
             if b == "current":
                 send({"cmdType": 2, "deviceReply": "Current_Error", "log": "MQTT connect error! (1, -4)"})

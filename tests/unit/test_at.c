@@ -384,6 +384,27 @@ static void test_echo(void **state)
     assert_null(strstr(x->all, "wifipass99"));
 }
 
+/* F33 (docs/security.md#device): the echo while a command runs in the background ("busy p...")
+ * and of a line with a stray LF showed the whole line, secrets included. */
+static void test_echo_busy_and_lf(void **state)
+{
+    fix_t *x = *state;
+    cmd(x, "AT+TCPRDINFOSET=1,\"PID0123456\",\"" PSECRET "\",\"dev-9\"\r\n");
+    x->f.dynreg_ret = SC_AT_PENDING;
+    assert_string_equal(cmd(x, "AT+TCDEVREG\r\n"), "AT+TCDEVREG\r\nOK\r\n");
+    assert_string_equal(cmd(x, DEVINFO), "AT+TCDEVINFOSET=1,\"PID0123456\",\"dev-001\",\"***\"\r\nbusy p...\r\n");
+    assert_string_equal(cmd(x, "AT+CWJAP=\"ap\",\"wifipass99\"\r\n"), "AT+CWJAP=\"ap\",\"***\"\r\nbusy p...\r\n");
+    assert_string_equal(cmd(x, "AT+TCSAP=\"ap\",\"wifipass99\r\n"), "AT+TCSAP=***\r\nbusy p...\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSTATE?\r\n"), "AT+TCMQTTSTATE?\r\nbusy p...\r\n");
+    sc_at_complete(&x->at, 0);
+    /* an LF inside a secret-carrying line: ERROR, and the echo masks as for any bad line */
+    assert_string_equal(cmd(x, "AT+TCDEVINFOSET=1,\"P\",\"d\",\"" SECRET "\n\"\r\n"), "AT+TCDEVINFOSET=***\r\nERROR\r\n");
+    assert_string_equal(cmd(x, "AT+TCGWBIND=0,\"SUBP\",\"sub\n1\",\"" SECRET "\"\r\n"), "AT+TCGWBIND=***\r\nERROR\r\n");
+    assert_string_equal(cmd(x, "AT+CWJAP=\"a\np\",\"wifipass99\"\r\n"), "AT+CWJAP=***\r\nERROR\r\n");
+    check_no_secret(x);
+    assert_null(strstr(x->all, "wifipass99"));
+}
+
 static void test_chunked(void **state)
 {
     fix_t *x = *state;
@@ -1278,6 +1299,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_basic, setup),
         cmocka_unit_test_setup(test_echo, setup_echo),
+        cmocka_unit_test_setup(test_echo_busy_and_lf, setup_echo),
         cmocka_unit_test_setup(test_chunked, setup),
         cmocka_unit_test_setup(test_devinfo, setup),
         cmocka_unit_test_setup(test_devinfo_params, setup),

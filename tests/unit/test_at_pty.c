@@ -125,6 +125,16 @@ static void test_pty_session(void **state)
     }
     assert_true(sc_posix_at_dropped() > 0);
     assert_true(sc_posix_now_ms() - t0 < 10000);
+    /* F34: and it keeps sending: 300 more commands (each reply dropped) cost a bounded time,
+     * not 200 ms each (a minute, during which the device did nothing else) */
+    t0 = sc_posix_now_ms();
+    for (int i = 0; i < 300; i++) {
+        send_str(m, "AT+TCMODULE\r\n");
+        sc_posix_at_on_readable(sc_posix_now_ms());
+    }
+    uint32_t spent = sc_posix_now_ms() - t0;
+    print_message("300 commands with nobody reading: %u ms\n", spent);
+    assert_true(spent < 3000);
     /* drain, then hang up */
     char junk[4096];
     int fl = fcntl(m, F_GETFL);

@@ -814,7 +814,8 @@ static void test_bind_dynreg_fake(void **state)
     assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
     assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
     assert_string_equal(id.device_secret, PSK);
-    assert_true(store_has && store_len == strlen(PSK) && memcmp(store_val, PSK, store_len) == 0);
+    assert_true(store_has && store_len == sizeof PID + sizeof DNAME + strlen(PSK) &&
+                memcmp(store_val, PID "\0" DNAME "\0" PSK, store_len) == 0);
     assert_int_equal(http_calls, 1);
     assert_int_equal(F.logs_with_secret, 0);
     sc_binder_abort(&B);
@@ -825,6 +826,45 @@ static void test_bind_dynreg_fake(void **state)
     assert_int_equal(http_calls, 1);
     assert_string_equal(id.device_secret, PSK);
     sc_binder_abort(&B);
+    /* F32: the record names its device; another identity on the same storage registers
+     * itself instead of connecting with that device's PSK */
+    strcpy(id.device_name, "another_dev");   /* (the fake cloud answers only dev001: no DONE) */
+    id.device_secret[0] = '\0';
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    (void)run(&B, 1000, &e, &s);
+    assert_int_equal(http_calls, 2);
+    sc_binder_abort(&B);
+    assert_true(store_len > strlen(PSK) && memcmp(store_val, PID "\0another_dev\0", strlen(PID) + 13) == 0);
+    strcpy(id.device_name, DNAME);   /* ... and the first device, now not the record's, too */
+    id.device_secret[0] = '\0';
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
+    assert_int_equal(http_calls, 3);
+    sc_binder_abort(&B);
+    /* a record of before F32 (the PSK alone) is still taken */
+    memcpy(store_val, PSK, strlen(PSK));
+    store_len = strlen(PSK);
+    id.device_secret[0] = '\0';
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
+    assert_int_equal(http_calls, 3);
+    assert_string_equal(id.device_secret, PSK);
+    sc_binder_abort(&B);
+    /* damaged: names cut short, no PSK, a PSK with a NUL: not used, registered again */
+    static const char *const damaged[] = { PID "\0", PID "\0" DNAME, PID "\0" DNAME "\0",
+                                           PID "\0" DNAME "\0" "ab\0cd" };
+    static const size_t dlen[] = { sizeof PID, sizeof PID + sizeof DNAME - 1, sizeof PID + sizeof DNAME,
+                                   sizeof PID + sizeof DNAME + 5 };
+    for (size_t k = 0; k < 4; k++) {
+        memcpy(store_val, damaged[k], dlen[k]);
+        store_len = dlen[k];
+        id.device_secret[0] = '\0';
+        int before = http_calls;
+        assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+        assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
+        assert_int_equal(http_calls, before + 1);
+        sc_binder_abort(&B);
+    }
     /* refusal by the cloud */
     store_has = false;
     id.device_secret[0] = '\0';

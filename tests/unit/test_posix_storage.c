@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sc_posix_fw.h"
 #include "sc_posix_storage.h"
 
 static char dir[256];
@@ -150,6 +151,84 @@ static void test_key_validation(void **state)
     sc_posix_storage_close(&s);
 }
 
+/* F30 (docs/security.md#device): entries planted under a record's name by whoever can write
+ * the state directory (another user when it is a shared sticky directory such as /tmp). A
+ * FIFO used to block the device at start for ever (open(O_RDONLY) waits for a writer); a
+ * record owned by another user was used as ours (an AT devinfo made by someone else is a
+ * whole identity); a temp file hard-linked elsewhere was truncated and written through. A
+ * hang ends the test with SIGALRM. */
+static void test_hostile_entries(void **state)
+{
+    (void)state;
+    alarm(20);
+    sc_posix_storage_t s;
+    sc_hal_storage_t h;
+    char err[128];
+    assert_int_equal(sc_posix_storage_open(&s, dir, &h, err, sizeof err), SC_OK);
+    char path[400], out[400];
+    uint8_t buf[64];
+    size_t len = 0;
+    /* a FIFO under a record's name and under its temp name */
+    snprintf(path, sizeof path, "%s/errrec.a", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(h.get(h.ctx, "errrec.a", buf, sizeof buf, &len), SC_ERR_IO);
+    snprintf(path, sizeof path, "%s/.devinfo.tmp", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(h.put(h.ctx, "devinfo", "rec", 3), SC_OK);
+    assert_int_equal(h.get(h.ctx, "devinfo", buf, sizeof buf, &len), SC_OK);
+    assert_int_equal(len, 3);
+    /* a directory under a record's name: an error, not a crash */
+    snprintf(path, sizeof path, "%s/prdinfo", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(h.get(h.ctx, "prdinfo", buf, sizeof buf, &len), SC_ERR_IO);
+    assert_int_not_equal(h.put(h.ctx, "prdinfo", "x", 1), SC_OK);
+    /* a temp name hard-linked to a file outside: the outside file is never written */
+    snprintf(out, sizeof out, "%s.outside", dir);
+    FILE *f = fopen(out, "w");
+    assert_non_null(f);
+    fputs("precious", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/.psk.tmp", dir);
+    assert_int_equal(link(out, path), 0);
+    assert_int_equal(h.put(h.ctx, "psk", "secret", 6), SC_OK);
+    f = fopen(out, "r");
+    assert_non_null(f);
+    char got[32] = "";
+    assert_non_null(fgets(got, sizeof got, f));
+    fclose(f);
+    assert_string_equal(got, "precious");
+    /* a record owned by someone else is not ours (needs root to make one) */
+    if (geteuid() == 0) {
+        assert_int_equal(h.put(h.ctx, "fwinfo", "theirs", 6), SC_OK);
+        snprintf(path, sizeof path, "%s/fwinfo", dir);
+        assert_int_equal(chown(path, 65534, 65534), 0);
+        assert_int_equal(h.get(h.ctx, "fwinfo", buf, sizeof buf, &len), SC_ERR_IO);
+    }
+    /* the image store: a FIFO as the image and as the partial image, a hard-linked part */
+    sc_posix_fw_t fw;
+    sc_hal_fw_t fh;
+    sc_posix_fw_init(&fw, s.dirfd, &fh);
+    snprintf(path, sizeof path, "%s/ota-image.bin", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(fh.read(fh.ctx, 0, buf, sizeof buf, &len), SC_ERR_IO);
+    snprintf(path, sizeof path, "%s/ota-image.part", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(fh.write(fh.ctx, 0, "img", 3), SC_OK);
+    assert_int_equal(fh.discard(fh.ctx), SC_OK);
+    assert_int_equal(link(out, path), 0);
+    assert_int_equal(fh.write(fh.ctx, 0, "img", 3), SC_OK);
+    assert_int_equal(fh.discard(fh.ctx), SC_OK);
+    f = fopen(out, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(got, sizeof got, f));
+    fclose(f);
+    assert_string_equal(got, "precious");
+    sc_posix_fw_close(&fw);
+    unlink(out);
+    sc_posix_storage_close(&s);
+    alarm(0);
+}
+
 static void test_bad_dir(void **state)
 {
     (void)state;
@@ -174,6 +253,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crash_leftover_is_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_dir, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_entries, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

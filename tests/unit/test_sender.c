@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -47,13 +48,27 @@ static void test_acks(void **state)
     assert_int_equal(idx, 1);
     assert_true(a.dev[1].ip_mismatch);
     assert_memory_equal(a.dev[1].src_ip, other, 4);
-    /* table full */
-    for (int i = 2; i < SC_SEND_MAX_DEVICES; i++) {
+    /* F31: another MAC from an address that already acked is not a second device */
+    ack2[6] = 0x58;
+    assert_int_equal(sc_send_acks_on_datagram(&a, other, ack2, 11, &idx, &is_new), SC_ERR_BUSY);
+    assert_int_equal(a.ndev, 2);
+    assert_int_equal(a.rejected, 4);
+    /* ... while its own MAC from a new address (a new lease) is still that device */
+    const uint8_t moved[4] = { 192, 168, 1, 99 };
+    assert_int_equal(sc_send_acks_on_datagram(&a, moved, ack2 /* 0x58: new */, 11, &idx, &is_new), SC_OK);
+    assert_true(is_new);
+    assert_int_equal(sc_send_acks_on_datagram(&a, moved, ack, 11, &idx, &is_new), SC_OK);
+    assert_false(is_new);
+    assert_int_equal(idx, 0);
+    /* table full: a device per address */
+    for (int i = 3; i < SC_SEND_MAX_DEVICES; i++) {
         ack2[6] = (uint8_t)(0x60 + i);
-        assert_int_equal(sc_send_acks_on_datagram(&a, other, ack2, 11, &idx, &is_new), SC_OK);
+        const uint8_t from[4] = { 10, 0, 0, (uint8_t)i };
+        assert_int_equal(sc_send_acks_on_datagram(&a, from, ack2, 11, &idx, &is_new), SC_OK);
     }
     ack2[6] = 0xff;
-    assert_int_equal(sc_send_acks_on_datagram(&a, other, ack2, 11, &idx, &is_new), SC_ERR_NOSPACE);
+    const uint8_t last[4] = { 10, 0, 1, 1 };
+    assert_int_equal(sc_send_acks_on_datagram(&a, last, ack2, 11, &idx, &is_new), SC_ERR_NOSPACE);
 }
 
 static void test_request(void **state)
@@ -174,6 +189,40 @@ static void test_errors(void **state)
     assert_int_equal(h.state, SC_SEND_HS_FAILED);
 }
 
+/* F35 (docs/security.md#device): a LAN host that acked answers the token with 1 400 nested
+ * '[' (a 1500-byte datagram): cJSON recursed into each level (up to its limit of 1000), some
+ * 100 KiB of stack in a debug build and tens of KiB on a chip running the phone side. The
+ * reply is now refused as nested past 8 before cJSON sees it; run on a 32 KiB stack. */
+static void *deep_reply(void *arg)
+{
+    sc_send_hs_t *h = arg;
+    static char deep[1500];
+    memset(deep, '[', 1400);
+    memcpy(deep + 1400, "{\"cmdType\":2}", 14);
+    static sc_send_hs_ev_t ev;
+    ev = sc_send_hs_on_datagram(h, (const uint8_t *)deep, 1414);
+    return &ev;
+}
+
+static void test_deep_reply(void **state)
+{
+    (void)state;
+    sc_send_hs_t h;
+    sc_send_hs_start(&h, "tok", NULL, NULL, 0);
+    sc_send_hs_step(&h, 0);
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    assert_int_equal(pthread_attr_setstacksize(&a, 32768), 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, &a, deep_reply, &h), 0);
+    void *ret = NULL;
+    assert_int_equal(pthread_join(t, &ret), 0);
+    assert_int_equal(*(sc_send_hs_ev_t *)ret, SC_SEND_HS_EV_MALFORMED);
+    /* nesting up to 8 is still read */
+    assert_int_equal(feed(&h, "{\"cmdType\":2,\"productId\":\"P\",\"deviceName\":\"D\",\"x\":[[[[[[[1]]]]]]]}"),
+                     SC_SEND_HS_EV_IDENTITY);
+}
+
 static void test_two_objects_one_datagram(void **state)
 {
     (void)state;
@@ -283,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_pretty_printed),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_two_objects_one_datagram),
+        cmocka_unit_test(test_deep_reply),
         cmocka_unit_test(test_api_messages),
         cmocka_unit_test(test_polling),
         cmocka_unit_test(test_abbrev),
