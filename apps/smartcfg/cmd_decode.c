@@ -5,6 +5,7 @@
  * every sender in a capture is found; identical results within one file are printed once. */
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,9 +41,9 @@ static void decode_usage(const sc_cli_t *cli, FILE *f)
             "  --aes-key KEY    the 16-character device key of encrypted ESP-TOUCH v2 sessions; without\n"
             "                   it (or with a wrong one) their password is null, never guessed\n"
             "  --protocols LIST v1,v2,airkiss (default: all three)\n"
-            "  -i, --interface IFACE  decode live from IFACE (monitor-mode Wi-Fi or any capture\n"
-            "                   interface), FILTER a BPF expression as tcpdump takes it; stops at the\n"
-            "                   first result, Ctrl-C or --timeout SEC\n"
+            "  -i, --iface IFACE  (or --interface) decode live from IFACE (monitor-mode Wi-Fi or any\n"
+            "                   capture interface), FILTER a BPF expression as tcpdump takes it; stops\n"
+            "                   at the first result, Ctrl-C or --timeout SEC\n"
             "  --plot OUT.svg   draw the capture: frame lengths over time per sender, guide and data\n"
             "                   phases, the lock, each datum byte, the completing frame\n"
             "When nothing decodes, the reason is printed (stderr; with --json a line\n"
@@ -533,6 +534,10 @@ static int decode_live(const char *iface, int argc, char **argv, int json, uint3
         }
         o += (size_t)n;
     }
+    /* a name that is no interface is a usage error, as send's and device's --iface ("any" is
+     * libpcap's own) */
+    if (!if_nametoindex(iface) && strcmp(iface, "any"))
+        return sc_cli_usage_error(&cli, "--iface: no interface '%s'", iface);
     sc_pcap_src_t *src = sc_pcap_open_live(iface, eb, sizeof eb);
     if (!src)
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "%s", eb);
@@ -571,6 +576,7 @@ int cmd_decode(int argc, char **argv)
         { "aes-key", required_argument, NULL, 'k' },
         { "protocols", required_argument, NULL, 'p' },
         { "interface", required_argument, NULL, 'i' },
+        { "iface", required_argument, NULL, 'i' }, /* as send and device spell it */
         { "timeout", required_argument, NULL, 't' },
         { "plot", required_argument, NULL, 'P' },
         SC_CLI_STD_OPTIONS,

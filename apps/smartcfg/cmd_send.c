@@ -35,6 +35,7 @@ typedef struct {
     bool tty, progress_shown;
     uint32_t next_progress;
     uint8_t aes_key[16], reserved[SC_ET2_RESERVED_MAX]; /* what cfg.extra points to */
+    const char *failure[SC_SEND_MAX_DEVICES]; /* the event that failed each device (a literal) */
 } send_app_t;
 
 static void fmt_ip(char *out, const uint8_t ip[4])
@@ -321,6 +322,8 @@ static void on_device_event(send_app_t *a, const sc_posix_sender_event_t *ev)
         emit(a, "identity", o, "device %s is %s/%s", mac, d.product_id, d.device_name);
         return;
     case SC_POSIX_SEV_DEVICE_FAILED: {
+        if (ev->dev >= 0 && ev->dev < SC_SEND_MAX_DEVICES)
+            a->failure[ev->dev] = ev->reason;
         cJSON_AddStringToObject(o, "message", ev->text);
         const char *why = add_reason(o, ev->text);
         if (why)
@@ -394,12 +397,19 @@ static cJSON *summary_device(send_app_t *a, uint32_t i, const sc_posix_sender_de
         cJSON_AddStringToObject(e, "product_id", d->product_id);
         cJSON_AddStringToObject(e, "device_name", d->device_name);
     }
-    if (d->step == SC_POSIX_SDEV_FAILED)
+    if (d->step == SC_POSIX_SDEV_FAILED) {
+        /* what a script switches on: the failing event's name, and the device's own error
+         * numbers when it gave some (Current_Error), as the event carried them */
         cJSON_AddStringToObject(e, "error", d->why);
+        if (i < SC_SEND_MAX_DEVICES && a->failure[i])
+            cJSON_AddStringToObject(e, "failure", a->failure[i]);
+        add_reason(e, d->why);
+    }
     if (!a->json) {
         clear_progress(a);
-        printf("  device %s %-15s %-10s %s%s%s%s%s%s\n", mac, ip, step_name(d->step), d->product_id,
+        printf("  device %s %-15s %-10s %s%s%s%s%s%s%s\n", mac, ip, step_name(d->step), d->product_id,
                d->product_id[0] ? "/" : "", d->device_name, d->token_abbrev[0] ? " token " : "", d->token_abbrev,
+               d->step == SC_POSIX_SDEV_FAILED ? " - " : "",
                d->step == SC_POSIX_SDEV_FAILED ? d->why : "");
     }
     return e;
@@ -458,8 +468,9 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --iface IF         interface to send from\n"
             "  --multicast        send to rotating 234.n.n.n instead of 255.255.255.255\n"
             "  --dest A           send the ESP-TOUCH datagrams to this unicast address instead\n"
-            "  --count N          stop once N devices are done (default 1; 0 = until the timeout)\n"
-            "  --timeout S        look for devices for S seconds (default 60; sending stops at 45)\n"
+            "  --count N          stop once N devices are done (0..32, default 1; 0 = until the timeout)\n"
+            "  --timeout S        look for devices for S seconds (0 < S <= 3600, e.g. 2.5; default 60;\n"
+            "                     sending stops at 45)\n"
             "  --token T          hand this bind token to each device (no cloud polling)\n"
             "  --cloud URL        get a token from the token API at URL and follow the binding\n"
             "  --access-token A   AccessToken for the token API (default: $SC_ACCESS_TOKEN or empty)\n"
@@ -590,11 +601,15 @@ static int set_count(send_app_t *a, const char *v)
 
 static int set_timeout(send_app_t *a, const char *v)
 {
+    /* plain decimal (digits, an optional fraction): strtod alone took 0x10 and 1e3 */
+    size_t i = strspn(v, "0123456789");
+    if (i && v[i] == '.')
+        i += 1 + strspn(v + i + 1, "0123456789");
     char *end;
     errno = 0;
     double s = strtod(v, &end);
-    if (errno || *end || end == v || !(s > 0 && s <= 3600))
-        return sc_cli_usage_error(&a->cli, "--timeout '%s' must be a number of seconds in (0, 3600]", v);
+    if (!i || v[i] || errno || *end || end == v || !(s > 0 && s <= 3600))
+        return sc_cli_usage_error(&a->cli, "--timeout '%s' must be a decimal number of seconds in (0, 3600]", v);
     a->cfg.timeout_ms = (uint32_t)(s * 1000.0 + 0.5);
     if (!a->cfg.timeout_ms)
         a->cfg.timeout_ms = 1;

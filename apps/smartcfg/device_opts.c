@@ -125,7 +125,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "general:\n"
             "  --config FILE           'key = value' lines with the same names as the options\n"
             "  --state-dir DIR         persisted records (default $XDG_STATE_HOME/smartcfg or ~/.local/state/smartcfg)\n"
-            "  --timeout S             give up after S seconds (exit 3)\n"
+            "  --timeout S             give up after S whole seconds (exit 3); 0, the default: no limit of its own\n"
             "  --log-linger S          after a failure, raise the log soft-AP (ESP-LOG-QUERY) and serve the\n"
             "                          provisioning log on UDP 9876 for S seconds before exiting (0: exit at once)\n"
             "  --at TTY                AT command front-end on TTY (a serial device, a pty, or - for stdin/stdout):\n"
@@ -295,7 +295,8 @@ static int parse_cmdline(device_opts_t *o, const device_opts_spec_t *spec, int a
 /* ------------------------------------------------------------------------------------------
  * Validation: values -> the host's and the device's configuration. */
 
-static int parse_uint(device_opts_t *o, int id, unsigned long max, uint32_t *out)
+/* unit: "seconds", "milliseconds" (said in the message, as the help says it), or NULL */
+static int parse_uint(device_opts_t *o, int id, unsigned long min, unsigned long max, const char *unit, uint32_t *out)
 {
     const char *s = o->val_[id];
     if (!s)
@@ -303,8 +304,9 @@ static int parse_uint(device_opts_t *o, int id, unsigned long max, uint32_t *out
     char *end;
     errno = 0;
     unsigned long v = strtoul(s, &end, 10);
-    if (!*s || *end || errno || v > max || s[0] == '-')
-        return sc_cli_usage_error(&o->cli, "--%s: '%s' is not a number in 0..%lu", opt_names[id], s, max);
+    if (!*s || *end || errno || v < min || v > max || s[0] == '-')
+        return sc_cli_usage_error(&o->cli, "--%s: '%s' is not a whole number%s%s in %lu..%lu", opt_names[id], s,
+                                  unit ? " of " : "", unit ? unit : "", min, max);
     *out = (uint32_t)v;
     return 0;
 }
@@ -418,10 +420,9 @@ static int check_identity(device_opts_t *o)
     d->skip_cloud = o->flag_[O_NO_CLOUD];
     if (o->val_[O_TOKEN_LINGER]) {
         uint32_t s = 0;
-        if (parse_uint(o, O_TOKEN_LINGER, 600, &s))
+        /* from 1: the core reads 0 as "the default" */
+        if (parse_uint(o, O_TOKEN_LINGER, 1, 600, "seconds", &s))
             return SC_EXIT_USAGE;
-        if (!s) /* the core reads 0 as "the default" */
-            return sc_cli_usage_error(&o->cli, "--token-linger: want 1..600 seconds");
         d->linger_ms = s * 1000u;
     }
     return check_broker(o, &d->cloud);
@@ -483,7 +484,8 @@ static int check_vradio(device_opts_t *o)
 {
     sc_posix_vradio_opts_t *v = &o->host.vradio;
     uint32_t vchan = 0;
-    if (parse_uint(o, O_VIRTUAL_JITTER, 10000, &v->jitter_ms) || parse_uint(o, O_VIRTUAL_CHANNEL, 177, &vchan) ||
+    if (parse_uint(o, O_VIRTUAL_JITTER, 0, 10000, "milliseconds", &v->jitter_ms) ||
+        parse_uint(o, O_VIRTUAL_CHANNEL, 0, 177, NULL, &vchan) ||
         check_cipher(o, &v->cipher))
         return SC_EXIT_USAGE;
     v->only_channel = (uint8_t)vchan;
@@ -504,8 +506,10 @@ static int check_vradio(device_opts_t *o)
 static int check_host(device_opts_t *o)
 {
     sc_posix_host_cfg_t *h = &o->host;
-    if (parse_uint(o, O_TIMEOUT, 86400, &h->timeout_s) || parse_uint(o, O_LOG_LINGER, 3600, &h->log_linger_s) ||
-        parse_uint(o, O_SIM_DELAY, 600000, &h->sim_delay_ms) || parse_uint(o, O_AT_BAUD, 4000000, &h->at_baud))
+    if (parse_uint(o, O_TIMEOUT, 0, 86400, "seconds", &h->timeout_s) ||
+        parse_uint(o, O_LOG_LINGER, 0, 3600, "seconds", &h->log_linger_s) ||
+        parse_uint(o, O_SIM_DELAY, 0, 600000, "milliseconds", &h->sim_delay_ms) ||
+        parse_uint(o, O_AT_BAUD, 0, 4000000, NULL, &h->at_baud))
         return SC_EXIT_USAGE;
     if (o->val_[O_MAC]) {
         if (sc_posix_parse_mac(o->val_[O_MAC], h->mac) != SC_OK)

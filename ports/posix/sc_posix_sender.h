@@ -49,7 +49,7 @@ typedef enum { SC_POSIX_SFAIL_NONE = 0, SC_POSIX_SFAIL_DEVICE, SC_POSIX_SFAIL_CL
 typedef struct {
     sc_et_creds_t creds;            /* SSID, password, BSSID, phone IP (copied; wiped at close) */
     sc_posix_send_cfg_t net;        /* interface, destination mode (phone_ip is taken from creds) */
-    sc_proto_t proto;               /* 0 or SC_PROTO_ESPTOUCH_V1, _V2, SC_PROTO_AIRKISS: sender, timing, ack */
+    sc_proto_t proto;               /* SC_PROTO_ESPTOUCH_V1 (the default; 0 is read as v1), _V2, SC_PROTO_AIRKISS: sender, timing, ack */
     sc_send_extra_t extra;          /* v2 reserved data / key / IV / port mark, AirKiss random byte */
     uint32_t count;                 /* devices to wait for; 0 = as many as answer until the timeout */
     uint32_t timeout_ms;            /* look for devices this long (sending stops at 45 s at most) */

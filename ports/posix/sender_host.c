@@ -101,6 +101,7 @@ static uint32_t count_step(const sc_posix_sender_t *s, sc_posix_sdev_step_t st)
 void sc_posix_sender_cfg_default(sc_posix_sender_cfg_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
+    cfg->proto = SC_PROTO_ESPTOUCH_V1; /* named, so what reports it says v1, not "none" */
     cfg->count = 1;
     cfg->timeout_ms = 60000;
     cfg->handle_signals = true;

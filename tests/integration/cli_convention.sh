@@ -84,6 +84,12 @@ for args in "--timeout 0 -i lo" "--plot $TMP/x.svg a b" "- -" "-i lo --timeout 1
     grep -q "^smartcfg decode: " "$TMP/err" || fail "decode $args: message style"
     one_json usage_error 2 || fail "decode --json $args: the usage error is not one JSON line"
 done
+# --iface is the interface's name in send and device; decode takes it too (besides -i, --interface)
+[ "$(run decode --iface lo --timeout 1 'bad((filter')" = 2 ] && grep -q "^smartcfg decode: lo: bad filter" "$TMP/err" \
+    || fail "decode --iface: $(cat "$TMP/err")"
+# an interface that does not exist is a usage error, as in send and device (it was exit 1)
+[ "$(run decode --json -i nosuchif0 --timeout 1)" = 2 ] && grep -q "^smartcfg decode: --iface: no interface 'nosuchif0'" "$TMP/err" \
+    && one_json usage_error 2 || fail "decode -i nosuchif0: $(cat "$TMP/err")"
 # the top level
 [ "$(run)" = 2 ] || fail "smartcfg without a command"
 [ "$(run frobnicate)" = 2 ] || fail "unknown command"

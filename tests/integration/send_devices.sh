@@ -13,6 +13,7 @@ TOK="--token a1b2c3d4e5f6 --timeout 10"   # scenarios end at their count; 10 s o
 ( scenario silent 4 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:09,b=silent" $TOK
   expect silent 6 '"event":"token_sent"'
   expect silent 1 '"event":"no_response"'
+  expect silent 1 '"event":"summary".*"state":"failed".*"failure":"no_response"'   # the failure's class, per device
   exit $fail ) & silent_pid=$!
 # a device that answers only the 3rd retry (4th request, 6 s), also in the background
 ( scenario third 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=third" $TOK
@@ -22,6 +23,7 @@ TOK="--token a1b2c3d4e5f6 --timeout 10"   # scenarios end at their count; 10 s o
 
 scenario one 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01" $TOK --region ap-guangzhou
 expect one 1 '"event":"ack"'
+expect one 1 '"event":"sending".*"protocol":"esptouch-v1"'   # the default, named (it said "none")
 expect one 1 '"event":"identity".*"device_name":"dev_0001"'   # sent 3 times, counted once
 expect one 1 '"event":"summary".*"exit":0'
 expect one 1 '"event":"token_sent".*"token":"a1b2…"'
@@ -39,7 +41,11 @@ expect three 1 '"event":"summary".*"found":3,"ok":3'
 scenario current 4 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=current" $TOK
 expect current 1 '"event":"device_error".*"message":"MQTT connect error! (1, -4)"'
 expect current 1 '"event":"device_error".*"err_id":1,"sub_id":-4,"reason":"[a-z]'
+expect current 1 '"event":"summary".*"state":"failed".*"error":"MQTT connect error! (1, -4)","failure":"device_error","err_id":1,"sub_id":-4,"reason":"[a-z]'
 expect three 1 '"event":"previous_error".*"err_id":10,"sub_id":15,"reason":"'
+# the same without --json: the summary line of the failed device keeps the error apart
+SEND_ARGS=${SEND_ARGS% --json} scenario currenth 4 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=current" $TOK
+expect currenth 1 '^  device 24:0a:c4:00:00:01 127.0.0.2 *failed *token a1b2… - MQTT connect error! (1, -4)$'
 
 scenario malformed 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=malformed" $TOK
 expect_min malformed 2 '"event":"malformed"'

@@ -33,6 +33,15 @@ check 2 'http:// or https://' --ssid x --password S3cretPw $OK --cloud ftp://x
 check 2 'printable ASCII' --ssid x --password S3cretPw $OK --token 'a b'
 check 2 'count' --ssid x --password S3cretPw $OK --count -1
 check 2 'timeout' --ssid x --password S3cretPw $OK --timeout 0
+# plain decimal seconds only: strtod took 0x10 (16 s) and 1e3 (1000 s) without a word
+# (on loopback and bounded by timeout(1): a build that takes them would send for 16 s / 1000 s)
+for v in 0x10 1e3; do
+  out=$(timeout 5 "$B/smartcfg" send --ssid x --password-file /dev/null $OK --dest 127.0.0.1 --no-token --timeout $v 2>&1); rc=$?
+  [ $rc = 2 ] && grep -q "^smartcfg send: --timeout '$v' must be a decimal number of seconds in (0, 3600\]" <<<"$out" \
+    || { echo "FAIL: send --timeout $v: exit $rc, output: $out"; fail=1; }
+done
+"$B/smartcfg" send --help | grep -q -- '--timeout S .*seconds (0 < S <= 3600, e.g. 2.5; default 60' || { echo "FAIL: send --help: --timeout range"; fail=1; }
+"$B/smartcfg" send --help | grep -q -- '--count N .*(0..32, default 1' || { echo "FAIL: send --help: --count range"; fail=1; }
 check 2 'unknown option' --ssid x --password S3cretPw $OK --frobnicate
 # the v2 options, checked alike by send and air (cli.c, sc_cli_v2_options)
 check 2 'are ESP-TOUCH v2 options' --ssid x --password S3cretPw $OK --reserved ab
