@@ -77,7 +77,7 @@ static void emit(send_app_t *a, const char *event, cJSON *o, const char *human_f
         vsnprintf(buf, sizeof buf, human_fmt, ap);
         va_end(ap);
         printf("[%6.2fs] %s\n", t, buf);
-        fflush(stdout);
+        sc_posix_output_flush(stdout);
     }
     cJSON_Delete(o);
 }
@@ -143,7 +143,7 @@ static void progress(void *user, uint32_t now)
         n += snprintf(line + n, sizeof line - (size_t)n, ", failed %u", failed);
     if (!a->tty) {
         printf("[%6.2fs] progress: %s\n", elapsed / 1000.0, line);
-        fflush(stdout);
+        sc_posix_output_flush(stdout);
         return;
     }
     for (uint32_t i = 0; i < 4 && sc_posix_sender_device(a->s, i, &d) && n > 0 && (size_t)n < sizeof line; i++) {
@@ -154,7 +154,7 @@ static void progress(void *user, uint32_t now)
     }
     fputs("\r\033[K", stdout);
     fputs(line, stdout);
-    fflush(stdout);
+    sc_posix_output_flush(stdout);
     a->progress_shown = true;
 }
 

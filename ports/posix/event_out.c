@@ -39,8 +39,8 @@ void sc_posix_event_print(FILE *f, cJSON *line)
         flockfile(f);
         fputs(s, f);
         fputc('\n', f);
-        fflush(f);
         funlockfile(f);
+        sc_posix_output_flush(f); /* a reader gone stops the run */
         cJSON_free(s);
     }
     cJSON_Delete(line);

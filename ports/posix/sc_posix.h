@@ -4,6 +4,8 @@
 #ifndef SC_POSIX_H
 #define SC_POSIX_H
 
+#include <stdio.h>
+
 #include "smartcfg/hal.h"
 
 #ifdef __cplusplus
@@ -21,6 +23,11 @@ void sc_posix_random(void *buf, size_t len);
 /* SIGINT and SIGTERM call on_stop (which must be async-signal-safe: set a flag); SIGPIPE is
  * ignored. The hosts' way of letting Ctrl-C stop a run cleanly. */
 void sc_posix_stop_signals(void (*on_stop)(int sig));
+/* fflush(f); when its reader is gone (EPIPE: `smartcfg send --json | head -1` after head
+ * exited) the run stops as SIGINT/SIGTERM would stop it, through the on_stop given above
+ * (with SIGPIPE ignored a closed pipe is only an error return, so a run printing into it kept
+ * going until its timeout). Without sc_posix_stop_signals: a plain flush. */
+void sc_posix_output_flush(FILE *f);
 /* Sets the minimum level printed by the stderr log sink (default SC_LOG_INFO). */
 void sc_posix_log_level(sc_log_level_t level);
 

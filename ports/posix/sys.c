@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -114,8 +115,18 @@ void sc_posix_sys_init(sc_hal_sys_t *sys)
     sys->log = sys_log;
 }
 
+/* The run's stop request (sc_posix_stop_signals), also for an output whose reader is gone. */
+static void (*g_on_stop)(int sig);
+
+void sc_posix_output_flush(FILE *f)
+{
+    if (fflush(f) == EOF && errno == EPIPE && g_on_stop)
+        g_on_stop(SIGPIPE);
+}
+
 void sc_posix_stop_signals(void (*on_stop)(int sig))
 {
+    g_on_stop = on_stop;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop;

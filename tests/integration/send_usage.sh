@@ -143,4 +143,20 @@ if grep -qF -- "$KEY" <<<"$CMDLINE" || ! grep -qF -- "--aes-key xxxxxxxxxxxxxxxx
   echo "FAIL: send --aes-key not blanked in /proc/PID/cmdline: $CMDLINE"; fail=1
 fi
 rm -rf "$T"
+# A reader that goes away (`| head -1`) stops the run at its next line, as Ctrl-C does (130):
+# with SIGPIPE ignored the writes only failed, and the run went on for its whole --timeout
+# (30 s here; now the next progress line, 1 s apart with --json, 5 s without).
+T=$(mktemp -d)
+echo pw12345678 > "$T/pw"
+for mode in --json --no-json; do
+  t0=$(date +%s)
+  timeout 60 "$B/smartcfg" send $( [ "$mode" = --json ] && echo --json ) --ssid x --bssid 00:11:22:33:44:55 \
+    --ip 127.0.0.1 --dest 127.0.0.1 --no-token --timeout 30 --password-file "$T/pw" 2>"$T/err" | head -1 >"$T/first"
+  rc=${PIPESTATUS[0]}
+  secs=$(( $(date +%s) - t0 ))
+  if [ "$rc" != 130 ] || [ "$secs" -ge 20 ] || ! grep -q sending "$T/first"; then
+    echo "FAIL: send $mode | head -1: exit $rc after ${secs}s (want 130, well before its 30 s timeout)"; fail=1
+  fi
+done
+rm -rf "$T"
 exit $fail
