@@ -20,8 +20,9 @@ uint64_t sc_posix_unix_ms(void);
 uint32_t sc_posix_now_ms(void);
 /* The port's entropy (getrandom): fills buf; for request ids, nonces, keys. */
 void sc_posix_random(void *buf, size_t len);
-/* SIGINT and SIGTERM call on_stop (which must be async-signal-safe: set a flag); SIGPIPE is
- * ignored. The hosts' way of letting Ctrl-C stop a run cleanly. */
+/* SIGINT, SIGTERM and SIGHUP (unless it is ignored already, as under nohup) call on_stop
+ * (which must be async-signal-safe: set a flag); SIGPIPE is ignored. The hosts' way of letting
+ * Ctrl-C, a kill or a closed terminal stop a run cleanly. */
 void sc_posix_stop_signals(void (*on_stop)(int sig));
 /* fflush(f); when its reader is gone (EPIPE: `smartcfg send --json | head -1` after head
  * exited) the run stops as SIGINT/SIGTERM would stop it, through the on_stop given above

@@ -133,5 +133,11 @@ void sc_posix_stop_signals(void (*on_stop)(int sig))
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* A closed terminal (an ssh session dropped mid-run) stops the run cleanly too, so that a
+     * device leaves its interface as it found it and send prints its summary; unless the run
+     * was started to survive it (nohup: SIGHUP ignored already). */
+    struct sigaction hup;
+    if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler != SIG_IGN)
+        sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN); /* a peer gone away is an error return, not a death */
 }

@@ -158,5 +158,28 @@ for mode in --json --no-json; do
     echo "FAIL: send $mode | head -1: exit $rc after ${secs}s (want 130, well before its 30 s timeout)"; fail=1
   fi
 done
+# SIGHUP (a dropped ssh session) stops a run as SIGINT does: exit 130 and the summary; under
+# nohup (SIGHUP ignored when it starts) the run goes on until something else stops it.
+for how in plain nohup; do
+  if [ "$how" = plain ]; then
+    "$B/smartcfg" send --json --ssid x --bssid 00:11:22:33:44:55 --ip 127.0.0.1 --dest 127.0.0.1 --no-token \
+      --timeout 30 --password-file "$T/pw" >"$T/hup.out" 2>&1 &
+  else
+    (trap '' HUP; exec "$B/smartcfg" send --json --ssid x --bssid 00:11:22:33:44:55 --ip 127.0.0.1 \
+      --dest 127.0.0.1 --no-token --timeout 30 --password-file "$T/pw" >"$T/hup.out" 2>&1) &
+  fi
+  SP=$!
+  for _ in $(seq 100); do grep -q '"event":"sending"' "$T/hup.out" && break; sleep 0.1; done
+  kill -HUP "$SP"
+  if [ "$how" = nohup ]; then
+    sleep 1
+    kill -0 "$SP" 2>/dev/null || { echo "FAIL: send under nohup died of SIGHUP"; fail=1; }
+    kill -TERM "$SP" 2>/dev/null
+  fi
+  wait "$SP"; rc=$?
+  if [ "$rc" != 130 ] || ! grep -q '"event":"summary".*"interrupted":true' "$T/hup.out"; then
+    echo "FAIL: send ($how) after SIGHUP: exit $rc, $(tail -1 "$T/hup.out")"; fail=1
+  fi
+done
 rm -rf "$T"
 exit $fail
