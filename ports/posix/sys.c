@@ -134,8 +134,9 @@ void sc_posix_stop_signals(void (*on_stop)(int sig))
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     /* A closed terminal (an ssh session dropped mid-run) stops the run cleanly too, so that a
-     * device leaves its interface as it found it and send prints its summary; unless the run
-     * was started to survive it (nohup: SIGHUP ignored already). */
+     * device stops the join command it started (its own process group: the hangup does not
+     * reach it) and send prints its summary; unless the run was started to survive it (nohup:
+     * SIGHUP ignored already). */
     struct sigaction hup;
     if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler != SIG_IGN)
         sigaction(SIGHUP, &sa, NULL);
