@@ -593,7 +593,8 @@ static int set_count(send_app_t *a, const char *v)
     char *end;
     errno = 0;
     long n = strtol(v, &end, 10);
-    if (errno || *end || end == v || n < 0 || n > SC_SEND_MAX_DEVICES)
+    /* digits only: strtol also took " 5" and "+5" */
+    if (errno || *end || end == v || v[strspn(v, "0123456789")] || n < 0 || n > SC_SEND_MAX_DEVICES)
         return sc_cli_usage_error(&a->cli, "--count '%s' must be 0..32", v);
     a->cfg.count = (uint32_t)n;
     return 0;

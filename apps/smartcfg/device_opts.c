@@ -511,6 +511,8 @@ static int check_host(device_opts_t *o)
         parse_uint(o, O_SIM_DELAY, 0, 600000, "milliseconds", &h->sim_delay_ms) ||
         parse_uint(o, O_AT_BAUD, 0, 4000000, NULL, &h->at_baud))
         return SC_EXIT_USAGE;
+    if (o->val_[O_AT_BAUD] && !o->val_[O_AT]) /* it was ignored without a word */
+        return sc_cli_usage_error(&o->cli, "--at-baud goes with --at TTY");
     if (o->val_[O_MAC]) {
         if (sc_posix_parse_mac(o->val_[O_MAC], h->mac) != SC_OK)
             return sc_cli_usage_error(&o->cli, "--mac: want aa:bb:cc:dd:ee:ff");

@@ -47,6 +47,7 @@ expect 2 "--timeout" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-clo
 expect 2 "^smartcfg device: --timeout: '1.5' is not a whole number of seconds in 0..86400$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 1.5
 expect 2 "^smartcfg device: --token-linger: '0' is not a whole number of seconds in 1..600$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --token-linger 0
 expect 2 "^smartcfg device: --sim-delay: 'x' is not a whole number of milliseconds in 0..600000$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --sim-delay x
+expect 2 "^smartcfg device: --at-baud goes with --at TTY$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --at-baud 9600
 expect 2 "--virtual-loss" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-loss 1.5
 expect 2 "--virtual-cipher" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-cipher rot13
 expect 2 "--channels" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --channels 1,x

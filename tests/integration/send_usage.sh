@@ -32,6 +32,8 @@ check 2 'exclude each other' --ssid x --password S3cretPw $OK --multicast --dest
 check 2 'http:// or https://' --ssid x --password S3cretPw $OK --cloud ftp://x
 check 2 'printable ASCII' --ssid x --password S3cretPw $OK --token 'a b'
 check 2 'count' --ssid x --password S3cretPw $OK --count -1
+check 2 "count ' 5' must" --ssid x --password S3cretPw $OK --count ' 5'
+check 2 "count '+5' must" --ssid x --password S3cretPw $OK --count +5
 check 2 'timeout' --ssid x --password S3cretPw $OK --timeout 0
 # plain decimal seconds only: strtod took 0x10 (16 s) and 1e3 (1000 s) without a word
 # (on loopback and bounded by timeout(1): a build that takes them would send for 16 s / 1000 s)
