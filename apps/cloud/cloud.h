@@ -93,6 +93,8 @@ typedef struct {
     const char *rabbitmq_vhost;          /* --rabbitmq: answer its HTTP auth backend for this vhost; NULL: off */
     const char *rabbitmq_auth_from;      /* with it: the addresses or host names (comma-separated) whose
                                           * auth questions are answered; every other source gets 403 */
+    bool rabbitmq_auth_from_default;     /* that list is the default one: a name that does not resolve
+                                          * is skipped with a word instead of failing the start */
     bool reuse_port;                     /* share the port with other workers on this host (SO_REUSEPORT) */
     unsigned threads;                    /* HTTP threads (>1: a pool; only the RabbitMQ auth answers run
                                           * in parallel, each thread on its own read connection) */

@@ -924,8 +924,10 @@ static bool auth_source_ok(cloud_http_t *h, struct MHD_Connection *c)
     return false;
 }
 
-/* --rabbitmq-auth-from: each item an address or a host name (all of its addresses). */
-static int auth_from_parse(cloud_http_t *h, const char *list, char *err, size_t errlen)
+/* --rabbitmq-auth-from: each item an address or a host name (all of its addresses). A name
+ * of the default list (the --rabbitmq nodes) that does not resolve is skipped with a word: a
+ * node whose name is not known yet must not stop the worker, which skips it too. */
+static int auth_from_parse(cloud_http_t *h, const char *list, bool lenient, char *err, size_t errlen)
 {
     char item[256];
     for (const char *p = list; *p;) {
@@ -938,6 +940,12 @@ static int auth_from_parse(cloud_http_t *h, const char *list, char *err, size_t 
         item[n] = 0;
         struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai = NULL;
         int gr = getaddrinfo(item, NULL, &hints, &ai);
+        if (gr && lenient) {
+            cloud_log("http: RabbitMQ node %s: %s; its auth questions are not answered (--rabbitmq-auth-from)", item,
+                      gai_strerror(gr));
+            p += n + (p[n] == ',');
+            continue;
+        }
         if (gr) {
             snprintf(err, errlen, "--rabbitmq-auth-from: %s: %s", item, gai_strerror(gr));
             return -1;
@@ -1083,7 +1091,8 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
     }
     h->cfg = *cfg;
     h->cfg.rabbitmq_auth_from = NULL;   /* resolved here; the text is the caller's */
-    if (cfg->rabbitmq_vhost && auth_from_parse(h, cfg->rabbitmq_auth_from ? cfg->rabbitmq_auth_from : "", err, errlen)) {
+    if (cfg->rabbitmq_vhost && auth_from_parse(h, cfg->rabbitmq_auth_from ? cfg->rabbitmq_auth_from : "",
+                                                   cfg->rabbitmq_auth_from_default, err, errlen)) {
         free(h);
         freeaddrinfo(ai);
         return NULL;

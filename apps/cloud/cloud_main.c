@@ -865,7 +865,7 @@ bad_addr:
         .anon_rate = 5.0, .anon_burst = 30.0, .ota = ota, .thing = thing,
         /* RabbitMQ's auth requests all come from its nodes' few addresses */
         .rabbitmq_vhost = amqp ? cloud_amqp_vhost(amqp) : NULL, .reuse_port = amqp != NULL,
-        .rabbitmq_auth_from = auth_from ? auth_from : auth_from_nodes,
+        .rabbitmq_auth_from = auth_from ? auth_from : auth_from_nodes, .rabbitmq_auth_from_default = !auth_from,
         /* Every device login through RabbitMQ is about seven HTTP questions, each a database
          * round trip: answered one at a time they were the cluster's limit (docs/scale.md). */
         .threads = (unsigned)(http_threads ? http_threads : amqp ? 8 : 1),

@@ -28,10 +28,20 @@ set -e
 [ $rc = 1 ] && grep -q "refused the login of user 'smartcfg-worker'" "$T/badpw.err" || { cat "$T/badpw.err"; fail "wrong password: exit $rc"; }
 ! grep -q Xq7wrongpw "$T/badpw.err" || fail "the password shows in the error"
 ok "wrong cluster password: clear error, exit 1, password not printed"
+set +e
+timeout 60 "$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --db "$DB" --rabbitmq "amqp://smartcfg-worker:$SVC_PASS@$AMQP" \
+    --rabbitmq-auth-from 127.0.0.1,no-such-host.invalid > /dev/null 2> "$T/badfrom.err"
+rc=$?
+set -e
+[ $rc = 1 ] && grep -q -- "--rabbitmq-auth-from: no-such-host.invalid" "$T/badfrom.err" ||
+    { cat "$T/badfrom.err"; fail "an unknown --rabbitmq-auth-from name: exit $rc"; }
+ok "an --rabbitmq-auth-from name that does not resolve: clear error, exit 1"
 
 DEAD=$(free_port)
-start_cloud --rabbitmq "amqp://smartcfg-worker:$SVC_PASS@127.0.0.1:$DEAD,$AMQP" --prefetch 64
+# (a node whose name does not resolve is skipped too, and its auth questions are not answered)
+start_cloud --rabbitmq "amqp://smartcfg-worker:$SVC_PASS@127.0.0.1:$DEAD,no-such-host.invalid:5672,$AMQP" --prefetch 64
 grep -q "cannot reach RabbitMQ at 127.0.0.1:$DEAD" "$T/cloud.err" || fail "no word about the dead first node"
+grep -q "RabbitMQ node no-such-host.invalid: .*not answered" "$T/cloud.err" || fail "no word about the unknown node name"
 grep -q '^smartcfg.bind[[:space:]]*quorum' <<<"$(cl_ctl 0 -q list_queues name type)" || fail "no quorum queue smartcfg.bind"
 ok "first address dead: the worker moved on and declared the quorum queue smartcfg.bind"
 
