@@ -36,10 +36,9 @@ static inline void on_event(void *user, const sc_device_event_t *ev)
         t->ev[t->nev++] = *ev;
 }
 
-static inline T *mk(bool skip_cloud)
+/* The device of t over t->fh, which the caller has set up: product ABCDEFGHIJ, device dev1. */
+static inline T *mk_on(T *t, bool skip_cloud)
 {
-    T *t = calloc(1, sizeof *t);
-    fh_init(&t->fh);
     t->dev = calloc(1, sc_device_size());
     sc_device_config_default(&t->cfg);
     strcpy(t->cfg.identity.product_id, "ABCDEFGHIJ");
@@ -50,6 +49,13 @@ static inline T *mk(bool skip_cloud)
     t->cfg.user = t;
     assert_int_equal(sc_device_init(t->dev, &t->fh.hal, &t->cfg), SC_OK);
     return t;
+}
+
+static inline T *mk(bool skip_cloud)
+{
+    T *t = calloc(1, sizeof *t);
+    fh_init(&t->fh);
+    return mk_on(t, skip_cloud);
 }
 
 /* Reboot: a fresh device context over the same storage. */

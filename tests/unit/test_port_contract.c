@@ -172,15 +172,7 @@ static T *mk_without(const entry_t *e)
     if (e)
         memset((char *)&t->fh.hal + e->off, 0, e->size);
     t->fh.mqtt_state = SC_MQTT_CONNECTED;
-    t->dev = calloc(1, sizeof(sc_device_t));
-    sc_device_config_default(&t->cfg);
-    strcpy(t->cfg.identity.product_id, "ABCDEFGHIJ");
-    strcpy(t->cfg.identity.device_name, "dev1");
-    strcpy(t->cfg.identity.device_secret, SECRET);
-    t->cfg.on_event = on_event;
-    t->cfg.user = t;
-    assert_int_equal(sc_device_init(t->dev, &t->fh.hal, &t->cfg), SC_OK);
-    return t;
+    return mk_on(t, false);
 }
 
 static size_t open_sockets(const T *t)
