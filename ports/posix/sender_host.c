@@ -37,6 +37,7 @@ struct sc_posix_sender {
     sc_send_stream_t stream;   /* the protocol's datagrams, ports and ack check */
     sc_send_dgram_t next;
     bool sending, discovering, stop_sending;
+    bool timeout_pending; /* the run timed out while a datagram group was still going out */
     uint32_t datagrams, send_errors;
     sc_posix_send_net_t net;
     bool net_open;
@@ -675,23 +676,42 @@ static void devices_step(sc_posix_sender_t *s, uint32_t now)
 /* ------------------------------------------------------------------------------------------
  * The loop. */
 
+static void emit_timeout(sc_posix_sender_t *s)
+{
+    sc_posix_sender_event_t ev = {
+        .type = SC_POSIX_SEV_TIMEOUT, .dev = -1, .n = s->ndev,
+        .text = "no ack from the device(s): wrong password, device not in SmartConfig mode, or out of range"
+    };
+    emit(s, &ev);
+}
+
+/* Sending is over: sending_done, then the timeout that stopped it if one did, in that order
+ * (the timeout used to be told first, while the last group still went out). */
+static void sending_over(sc_posix_sender_t *s)
+{
+    s->sending = false;
+    sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_SENDING_DONE, .dev = -1, .n = s->datagrams };
+    emit(s, &ev);
+    if (s->timeout_pending) {
+        s->timeout_pending = false;
+        emit_timeout(s);
+    }
+}
+
 /* Datagrams due now. A stop takes effect at a group boundary: a receiver never sees a torn
  * burst/triplet. */
 static void send_due(sc_posix_sender_t *s)
 {
     if (s->sending && s->stop_sending && s->next.boundary)
-        s->sending = false;
+        sending_over(s); /* (it ended without its sending_done) */
     while (s->sending && (uint64_t)s->next.at_ms * 1000u <= now_us(s)) {
         if (sc_posix_send_datagram(&s->net, s->next.group, s->next.len))
             s->send_errors++;
         else
             s->datagrams++;
         uint32_t sent = sc_posix_sender_ms(s);
-        if (sc_send_stream_next(&s->stream, sent, &s->next) != SC_OK || (s->stop_sending && s->next.boundary)) {
-            s->sending = false;
-            sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_SENDING_DONE, .dev = -1, .n = s->datagrams };
-            emit(s, &ev);
-        }
+        if (sc_send_stream_next(&s->stream, sent, &s->next) != SC_OK || (s->stop_sending && s->next.boundary))
+            sending_over(s);
     }
 }
 
@@ -723,11 +743,10 @@ static void check_discovery(sc_posix_sender_t *s, uint32_t now)
         s->discovering = false;
         s->stop_sending = true;
         if (count == 0 ? s->ndev == 0 : s->ndev < count) {
-            sc_posix_sender_event_t ev = {
-                .type = SC_POSIX_SEV_TIMEOUT, .dev = -1, .n = s->ndev,
-                .text = "no ack from the device(s): wrong password, device not in SmartConfig mode, or out of range"
-            };
-            emit(s, &ev);
+            if (s->sending)
+                s->timeout_pending = true; /* told after sending_done */
+            else
+                emit_timeout(s);
         }
     }
 }

@@ -160,6 +160,14 @@ for mode in --json --no-json; do
     echo "FAIL: send $mode | head -1: exit $rc after ${secs}s (want 130, well before its 30 s timeout)"; fail=1
   fi
 done
+# A run that times out while sending says so after its sending_done (it used to say timeout
+# first, while the last datagram group still went out), and ends with its summary, exit 3.
+timeout 60 "$B/smartcfg" send --json --ssid x --bssid 00:11:22:33:44:55 --ip 127.0.0.1 --dest 127.0.0.1 \
+  --no-token --timeout 2 --password-file "$T/pw" >"$T/order.out" 2>/dev/null; rc=$?
+order=$(python3 -c 'import json,sys; print(" ".join(e for e in (json.loads(l)["event"] for l in open(sys.argv[1])) if e != "progress"))' "$T/order.out")
+if [ "$rc" != 3 ] || [ "$order" != "sending sending_done timeout summary" ]; then
+  echo "FAIL: send --timeout 2 with no device: exit $rc, events: $order"; fail=1
+fi
 # SIGHUP (a dropped ssh session) stops a run as SIGINT does: exit 130 and the summary; under
 # nohup (SIGHUP ignored when it starts) the run goes on until something else stops it.
 for how in plain nohup; do
