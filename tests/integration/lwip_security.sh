@@ -51,10 +51,7 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0;
 test -x "$SCL" || fail "$SCL not built (SMARTCFG_WITH_LWIP, make deps)"
 
 # --- the wire: the app's namespace has NET.1; the device's bridges its veth end and the tap ---
-ip netns add "$NSA" && ip netns add "$NSD" || fail "cannot create namespaces"
-ip link add "$VA" netns "$NSA" type veth peer name "$VD" netns "$NSD" || fail "cannot create veth pair"
-ip -n "$NSA" link set lo up && ip -n "$NSD" link set lo up
-ip -n "$NSA" addr add "$NET.1/24" dev "$VA" && ip -n "$NSA" link set "$VA" up
+veth_pair_app_up
 ip -n "$NSD" tuntap add dev tap0 mode tap || fail "cannot create the tap"
 ip -n "$NSD" link add devbr type bridge && ip -n "$NSD" link set "$VD" master devbr &&
     ip -n "$NSD" link set tap0 master devbr && ip -n "$NSD" link set tap0 up &&
