@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <mbedtls/md.h>
 
 #include "../tests/support/ota_mem.h"
 
@@ -37,19 +36,9 @@ int main(int argc, char **argv)
         return 1;
     for (size_t i = 0; i < img_len; i++)
         img[i] = (uint8_t)(i * 2654435761u >> 13);
-    unsigned char d[16];
-    char md5[33], msg[300];
-    mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_MD5), img, img_len, d);
-    for (int i = 0; i < 16; i++)
-        snprintf(md5 + 2 * i, 3, "%02x", d[i]);
-    snprintf(msg, sizeof msg, "{\"type\":\"update_firmware\",\"version\":\"2.0.0\",\"url\":\"http://h/fw\",\"md5sum\":\"%s\","
-             "\"file_size\":%zu}", md5, img_len);
-    omh.body = img;
-    omh.body_len = img_len;
-    omh.end = SC_ERR_DONE;
-    omh.part = dst;
-    omh.full = stored;
-    omh.part_cap = img_len;
+    char msg[300];
+    if (omh_serve(img, img_len, dst, stored, msg, sizeof msg) != 0)
+        return 1;
     static sc_ota_t ota;
     if (omh_start(&ota, (uint32_t)img_len) != SC_OK)
         return 1;

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include <mbedtls/md.h>
 
 #include "fake_hal.h"
 #include "ota_mem.h"
@@ -422,14 +421,6 @@ static void test_null_documented_failures(void **state)
 static uint8_t ota_body[OTA_IMG], ota_part[OTA_IMG], ota_full[OTA_IMG];
 static sc_ota_t ota;
 
-static void ota_md5(char hex[33])
-{
-    unsigned char d[16];
-    assert_int_equal(mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_MD5), ota_body, OTA_IMG, d), 0);
-    for (int i = 0; i < 16; i++)
-        snprintf(hex + 2 * i, 3, "%02x", d[i]);
-}
-
 typedef enum { O_OK, O_ENABLE_UNSUP, O_FAIL, O_NO_READBACK } ota_outcome_t;
 
 static void test_ota_each_entry_null(void **state)
@@ -451,16 +442,8 @@ static void test_ota_each_entry_null(void **state)
     };
     for (size_t i = 0; i < OTA_IMG; i++)
         ota_body[i] = (uint8_t)(i * 7 + 1);
-    char md5[33], msg[300];
-    ota_md5(md5);
-    snprintf(msg, sizeof msg, "{\"type\":\"update_firmware\",\"version\":\"2.0.0\",\"url\":\"http://h/fw\",\"md5sum\":\"%s\","
-             "\"file_size\":%d}", md5, OTA_IMG);
-    omh.body = ota_body;
-    omh.body_len = OTA_IMG;
-    omh.end = SC_ERR_DONE;
-    omh.part = ota_part;
-    omh.full = ota_full;
-    omh.part_cap = OTA_IMG;
+    char msg[300];
+    assert_int_equal(omh_serve(ota_body, OTA_IMG, ota_part, ota_full, msg, sizeof msg), 0);
     for (size_t i = 0; i < sizeof oe / sizeof oe[0]; i++) {
         (void)omh_start(&ota, OTA_IMG);   /* builds omh.hal, which the OTA context keeps */
         sc_ota_disable(&ota);
@@ -694,14 +677,7 @@ static void test_core_buffers_not_for_keeping(void **state)
     real_connect = t->fh.hal.mqtt.connect;
     t->fh.hal.station.join = keep_join;
     t->fh.hal.mqtt.connect = keep_connect;
-    t->dev = calloc(1, sizeof(sc_device_t));
-    sc_device_config_default(&t->cfg);
-    strcpy(t->cfg.identity.product_id, "ABCDEFGHIJ");
-    strcpy(t->cfg.identity.device_name, "dev1");
-    strcpy(t->cfg.identity.device_secret, SECRET);
-    t->cfg.on_event = on_event;
-    t->cfg.user = t;
-    assert_int_equal(sc_device_init(t->dev, &t->fh.hal, &t->cfg), SC_OK);
+    mk_on(t, false);
     assert_int_equal(sc_device_start(t->dev, t->fh.now), SC_OK);
     sc_et_result_t cr = creds();
     assert_int_equal(sc_device_inject_credentials(t->dev, &cr, t->fh.now), SC_OK);
