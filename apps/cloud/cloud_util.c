@@ -89,45 +89,19 @@ cJSON *cloud_device_event(const char *pid, const char *dn)
     return ev;
 }
 
-/* Length of the UTF-8 sequence at s (RFC 3629: shortest form, no surrogates, at most
- * U+10FFFF), 0 when the bytes there are not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned c = s[0], cp;
-    size_t n;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, cp = c & 0x07;
-    else
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)   /* also the terminating NUL */
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3fu);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return n;
-}
-
 /* Every string of an event, keys too, as valid UTF-8: a byte that does not belong to a valid
  * sequence becomes '?', in place. Events carry what devices sent (data-template params, OTA
  * messages, gateway entries), and cJSON takes any bytes in a JSON string; a --json line or a
  * console event must stay UTF-8 (docs/json.md) whatever a device puts there. */
 void cloud_utf8_fix(char *s)
 {
-    unsigned char *p = (unsigned char *)s;
-    while (p && *p) {
-        size_t n = utf8_len(p);
+    size_t len = s ? strlen(s) : 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = sc_posix_utf8_seq((const uint8_t *)s + i, len - i);
         if (n)
-            p += n;
+            i += n;
         else
-            *p++ = '?';
+            s[i++] = '?';
     }
 }
 

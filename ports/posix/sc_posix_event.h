@@ -28,6 +28,10 @@ cJSON *sc_posix_event_line(const char *event, int64_t t_ms, cJSON *fields);
 void sc_posix_event_print(FILE *f, cJSON *line);
 /* Both: builds and prints on stdout. Takes ownership of fields. */
 void sc_posix_event(const char *event, int64_t t_ms, cJSON *fields);
+/* Event text is UTF-8 (docs/json.md): the length of the valid UTF-8 sequence at p (1..4; n
+ * bytes readable), 0 if the bytes there are not one (RFC 3629: shortest form, no surrogates,
+ * at most U+10FFFF). For the tools that print or repair text that came from outside. */
+size_t sc_posix_utf8_seq(const uint8_t *p, size_t n);
 /* Milliseconds since the process first asked (call early: a tool's start). */
 uint32_t sc_posix_event_ms(void);
 
