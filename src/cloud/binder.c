@@ -39,6 +39,7 @@ typedef struct {
     bool mid_valid[SC_BINDER_PUBLISH_TRIES];
     bool acked;
     bool query;                 /* bind_device_query instead of app_bind_token */
+    uint8_t legacy;             /* the PSK came from a record of before F32: LEGACY_* */
     uint16_t err_id;
     int32_t sub_id;
     sc_binder_stats_t stats;
@@ -60,6 +61,15 @@ typedef struct {
 } bind_impl_t;
 
 SC_STATE_FITS(bind_impl_t, sc_binder_t);
+
+/* A PSK record of before F32 (the key alone) cannot say whose it is: it is tried, and then
+ * either named after the device it logged in as, or -- refused by the broker -- replaced by a
+ * registration of this device (the record is kept should that fail: it may be a working key
+ * the broker refused for another reason). */
+enum { LEGACY_NONE = 0, LEGACY_IN_USE, LEGACY_REFUSED };
+/* MQTT 3.1.1 CONNACK return codes for a refused login (the reason a port gives, hal.h) */
+#define CONNACK_BAD_AUTH 4
+#define CONNACK_NOT_AUTHORIZED 5
 
 static bind_impl_t *impl(sc_binder_t *b) { return (bind_impl_t *)(void *)b->opaque; }
 static const bind_impl_t *cimpl(const sc_binder_t *b) { return (const bind_impl_t *)(const void *)b->opaque; }
@@ -189,7 +199,7 @@ sc_err_t sc_binder_query_start(sc_binder_t *b, const sc_hal_t *hal, const sc_clo
 /* The PSK record names its device (F32): "<product id>\0<device name>\0<psk>", so a state
  * kept across a change of identity is never taken for the new one (its PSK would fail the
  * MQTT login, and the new device would never register). A record of before (the PSK alone,
- * no NUL) is still taken: it cannot say whose it is. */
+ * no NUL) cannot say whose it is: it is tried once (LEGACY_* above). */
 #define PSK_REC_MAX (SC_PRODUCT_ID_MAX + 1 + SC_DEVICE_NAME_MAX + 1 + SC_DEVICE_SECRET_MAX)
 /* Its two buffers live in the request buffer, free before the request is built and after it
  * went out: on the stack they cost the deepest path (dynreg) 0.3 KB. */
@@ -217,14 +227,20 @@ static bool load_stored_psk(bind_impl_t *s)
         return false;
     buf[n] = '\0';
     const char *psk = buf;
-    if (strlen(buf) != n) {   /* names its device: this one's names, then a PSK; else none */
+    bool old = strlen(buf) == n;
+    if (!old) {   /* names its device: this one's names, then a PSK; else none */
         bool mine = n > pl && memcmp(buf, ours, pl) == 0;
         psk += pl;
         n = mine ? n - pl : 0;
+    } else if (s->legacy == LEGACY_REFUSED) {
+        n = 0;   /* the broker refused it on this bind: register instead */
     }
     bool ok = n > 0 && n <= SC_DEVICE_SECRET_MAX && strlen(psk) == n;
-    if (ok)
+    if (ok) {
         memcpy(s->id->device_secret, psk, n + 1);
+        if (old)
+            s->legacy = LEGACY_IN_USE;
+    }
     sc_wipe(buf, PSK_REC_MAX + 1);
     return ok;
 }
@@ -395,10 +411,28 @@ static void publish(bind_impl_t *s, uint32_t now_ms)
     BLOG(s, SC_LOG_INFO, "%s published, try %d", s->query ? "bind_device_query" : "app_bind_token", s->npub);
 }
 
+/* The broker took a key from a record of before F32: it is this device's, so the record now
+ * says so. A failed write changes nothing for this bind (the old record is still there). */
+static void name_legacy_record(bind_impl_t *s)
+{
+    const sc_hal_storage_t *st = &s->hal->storage;
+    s->legacy = LEGACY_NONE;
+    if (st->put == NULL)
+        return;
+    char *rec = s->u.dr.req;   /* free: no registration or message is under way */
+    size_t rl = psk_record(s->id, s->id->device_secret, rec);
+    sc_err_t rc = st->put(st->ctx, SC_CLOUD_PSK_KEY, rec, rl);
+    sc_wipe(rec, PSK_REC_MAX);
+    if (rc == SC_OK)
+        BLOG(s, SC_LOG_INFO, "the stored PSK's record now names its device");
+}
+
 static void on_connected(bind_impl_t *s, uint32_t now_ms)
 {
     const sc_hal_t *hal = s->hal;
     BLOG(s, SC_LOG_INFO, "MQTT connected");
+    if (s->legacy == LEGACY_IN_USE)
+        name_legacy_record(s);
     sc_err_t rc = hal->mqtt.subscribe(hal->mqtt.ctx, s->topic_down, 1);
     if (rc != SC_OK) {
         fail(s, SC_ERRID_MQTT_CONNECT, rc, "subscribe to the down topic failed");
@@ -529,6 +563,19 @@ static void do_wait(bind_impl_t *s, uint32_t now_ms)
         s->silent++;
 }
 
+/* The broker refused the key of a record of before F32: most likely another device's (a state
+ * dir kept across a change of identity). This device registers itself in the same bind. */
+static void legacy_refused(bind_impl_t *s)
+{
+    BLOG(s, SC_LOG_WARN, "the broker refused the stored PSK (a record that does not name its device): registering");
+    close_link(s);
+    sc_wipe(s->id->device_secret, sizeof s->id->device_secret);
+    s->legacy = LEGACY_REFUSED;
+    s->stats.dynreg_done = false;
+    s->state = ST_DYNREG;
+    set_reason(s, "registering", 0, false);
+}
+
 sc_binder_status_t sc_binder_step(sc_binder_t *b, uint32_t now_ms, uint16_t *err_id, int32_t *sub_id)
 {
     uint16_t e_dummy;
@@ -558,6 +605,9 @@ sc_binder_status_t sc_binder_step(sc_binder_t *b, uint32_t now_ms, uint16_t *err
         sc_mqtt_state_t st = s->hal->mqtt.state(s->hal->mqtt.ctx, &reason);
         if (st == SC_MQTT_CONNECTED)
             on_connected(s, now_ms);
+        else if (st == SC_MQTT_FAILED && SMARTCFG_WITH_DYNREG && s->legacy == LEGACY_IN_USE &&
+                 (reason == CONNACK_BAD_AUTH || reason == CONNACK_NOT_AUTHORIZED))
+            legacy_refused(s);
         else if (st == SC_MQTT_FAILED || st == SC_MQTT_DISCONNECTED)
             fail(s, SC_ERRID_MQTT_CONNECT, reason != 0 ? reason : SC_ERR_CLOSED, "MQTT connect refused");
         else if (reached(now_ms, s->t_connect_deadline))

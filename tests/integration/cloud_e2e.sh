@@ -51,6 +51,35 @@ unset SMARTCFG_PRODUCT_SECRET
 grep -q '"event":"device_registered","t_ms":[0-9]*,"product_id":"E2EPROD001","device_name":"e2e_dev2"' "$T/cloud.events" \
     || fail "dynreg: the device did not register"
 ok "same with dynamic registration against /register/dev"
+
+# A PSK record of before F32 (the key alone, docs/security.md) in a state dir kept across a
+# change of identity: another device's key is refused by the broker, so this device
+# registers itself in the same bind and its record names it; its own key is taken, and the
+# record is named after it without a second registration.
+printf '%s\0%s\0' $P e2e_dev2 > "$T/dev2.names"
+cmp -s -n "$(stat -c %s "$T/dev2.names")" "$T/dev2.names" "$T/dynreg.state/psk" || fail "dynreg: the PSK record does not name its device"
+KEY2=$(tail -c +"$(( $(stat -c %s "$T/dev2.names") + 1 ))" "$T/dynreg.state/psk")
+[ ${#KEY2} -ge 16 ] || fail "dynreg: no PSK after the names in the record"
+mkdir -p "$T/legacy_other.state" "$T/legacy_own.state"
+printf '%s' "$PSK" > "$T/legacy_other.state/psk"
+printf '%s' "$KEY2" > "$T/legacy_own.state/psk"
+export SMARTCFG_PRODUCT_SECRET=$SECRET
+run_flow legacy_other e2e_dev3 --register-url "$BASE/register/dev"
+grep -q '"event":"device_registered","t_ms":[0-9]*,"product_id":"E2EPROD001","device_name":"e2e_dev3"' "$T/cloud.events" \
+    || fail "legacy record of another device: e2e_dev3 did not register"
+grep -q "refused the stored PSK" "$T/legacy_other.dev.err" "$T/legacy_other.dev.ev" \
+    || fail "legacy record of another device: the refusal was not told"
+printf '%s\0%s\0' $P e2e_dev3 > "$T/dev3.names"
+cmp -s -n "$(stat -c %s "$T/dev3.names")" "$T/dev3.names" "$T/legacy_other.state/psk" \
+    || fail "legacy record of another device: the new record does not name e2e_dev3"
+ok "a key-alone PSK record of another device: refused by the broker, this device registers and binds"
+run_flow legacy_own e2e_dev2 --register-url "$BASE/register/dev"
+[ "$(grep -c '"event":"device_registered","t_ms":[0-9]*,"product_id":"E2EPROD001","device_name":"e2e_dev2"' "$T/cloud.events")" = 1 ] \
+    || fail "legacy record of this device: it registered again"
+cmp -s "$T/legacy_own.state/psk" <(cat "$T/dev2.names"; printf '%s' "$KEY2") \
+    || fail "legacy record of this device: the record was not named after it"
+unset SMARTCFG_PRODUCT_SECRET
+ok "a key-alone PSK record of this device: taken, no second registration, and the record now names it"
 for s in "$PSK" "$SECRET" 12345678; do
     grep -qF -- "$s" "$T/cloud.err" "$T/cloud.events" && fail "a secret leaked into the cloud's logs"
 done

@@ -310,6 +310,7 @@ typedef struct {
     sc_mqtt_msg_t q[FQ];
     int qn;
     int disconnects;
+    int refuse_auth;                 /* this many connects end in CONNACK 5 (not authorized) */
     int logs_with_secret;
     char logbuf[4096];
 } fake_t;
@@ -335,6 +336,12 @@ static sc_err_t f_connect(void *ctx, const sc_mqtt_connect_t *p)
     snprintf(F.username, sizeof F.username, "%s", p->username);
     snprintf(F.password, sizeof F.password, "%s", p->password);
     F.port = p->port;
+    if (F.refuse_auth > 0) {
+        F.refuse_auth--;
+        F.state = SC_MQTT_FAILED;
+        F.reason = 5;
+        return SC_OK;
+    }
     if (F.connect_rc != SC_OK) {
         F.state = SC_MQTT_FAILED;
         return F.connect_rc;
@@ -841,7 +848,8 @@ static void test_bind_dynreg_fake(void **state)
     assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
     assert_int_equal(http_calls, 3);
     sc_binder_abort(&B);
-    /* a record of before F32 (the PSK alone) is still taken */
+    /* a record of before F32 (the PSK alone) is tried: the broker takes it, so it is this
+     * device's, and the record now names it (no registration) */
     memcpy(store_val, PSK, strlen(PSK));
     store_len = strlen(PSK);
     id.device_secret[0] = '\0';
@@ -849,7 +857,53 @@ static void test_bind_dynreg_fake(void **state)
     assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
     assert_int_equal(http_calls, 3);
     assert_string_equal(id.device_secret, PSK);
+    assert_true(store_len == sizeof PID + sizeof DNAME + strlen(PSK) &&
+                memcmp(store_val, PID "\0" DNAME "\0" PSK, store_len) == 0);
     sc_binder_abort(&B);
+    /* ... the broker refuses it (another device's key): this device registers in the same
+     * bind, and its own record replaces the old one */
+    static const char other_psk[] = "b3RoZXJkZXZpY2VzIGtleSE=";
+    memcpy(store_val, other_psk, strlen(other_psk));
+    store_len = strlen(other_psk);
+    id.device_secret[0] = '\0';
+    F.refuse_auth = 1;
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
+    assert_int_equal(http_calls, 4);
+    assert_string_equal(id.device_secret, PSK);
+    assert_true(store_len == sizeof PID + sizeof DNAME + strlen(PSK) &&
+                memcmp(store_val, PID "\0" DNAME "\0" PSK, store_len) == 0);
+    assert_int_equal(F.logs_with_secret, 0);
+    sc_binder_abort(&B);
+    /* ... refused, and the registration refused too: the bind fails with the registration's
+     * answer, and the old record stays (it may be a working key refused for another reason) */
+    memcpy(store_val, other_psk, strlen(other_psk));
+    store_len = strlen(other_psk);
+    id.device_secret[0] = '\0';
+    F.refuse_auth = 1;
+    http_answer = "{\"code\":1021,\"message\":\"exists\"}";
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_FAILED);
+    assert_int_equal(e, 27);
+    assert_int_equal(s, 1021);
+    assert_int_equal(http_calls, 5);
+    assert_true(store_len == strlen(other_psk) && memcmp(store_val, other_psk, store_len) == 0);
+    sc_binder_abort(&B);
+    /* ... a record that names this device and is refused is not replaced: that is an MQTT
+     * connect error (a registered device cannot register again) */
+    memcpy(store_val, PID "\0" DNAME "\0" PSK, sizeof PID + sizeof DNAME + strlen(PSK));
+    store_len = sizeof PID + sizeof DNAME + strlen(PSK);
+    id.device_secret[0] = '\0';
+    F.refuse_auth = 1;
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_FAILED);
+    assert_int_equal(e, SC_ERRID_MQTT_CONNECT);
+    assert_int_equal(s, 5);
+    assert_int_equal(http_calls, 5);
+    sc_binder_abort(&B);
+    http_answer = answer;
+    F.refuse_auth = 0;
+    F.reason = 0;
     /* damaged: names cut short, no PSK, a PSK with a NUL: not used, registered again */
     static const char *const damaged[] = { PID "\0", PID "\0" DNAME, PID "\0" DNAME "\0",
                                            PID "\0" DNAME "\0" "ab\0cd" };
