@@ -238,7 +238,7 @@ static bool load_stored_psk(bind_impl_t *s)
     bool ok = n > 0 && n <= SC_DEVICE_SECRET_MAX && strlen(psk) == n;
     if (ok) {
         memcpy(s->id->device_secret, psk, n + 1);
-        if (old)
+        if (old && SMARTCFG_WITH_DYNREG)   /* a build that cannot register keeps taking it */
             s->legacy = LEGACY_IN_USE;
     }
     sc_wipe(buf, PSK_REC_MAX + 1);
@@ -424,14 +424,14 @@ static void name_legacy_record(bind_impl_t *s)
     sc_err_t rc = st->put(st->ctx, SC_CLOUD_PSK_KEY, rec, rl);
     sc_wipe(rec, PSK_REC_MAX);
     if (rc == SC_OK)
-        BLOG(s, SC_LOG_INFO, "the stored PSK's record now names its device");
+        BLOG(s, SC_LOG_INFO, "PSK record now names this device");
 }
 
 static void on_connected(bind_impl_t *s, uint32_t now_ms)
 {
     const sc_hal_t *hal = s->hal;
     BLOG(s, SC_LOG_INFO, "MQTT connected");
-    if (s->legacy == LEGACY_IN_USE)
+    if (SMARTCFG_WITH_DYNREG && s->legacy == LEGACY_IN_USE)
         name_legacy_record(s);
     sc_err_t rc = hal->mqtt.subscribe(hal->mqtt.ctx, s->topic_down, 1);
     if (rc != SC_OK) {
@@ -567,7 +567,7 @@ static void do_wait(bind_impl_t *s, uint32_t now_ms)
  * dir kept across a change of identity). This device registers itself in the same bind. */
 static void legacy_refused(bind_impl_t *s)
 {
-    BLOG(s, SC_LOG_WARN, "the broker refused the stored PSK (a record that does not name its device): registering");
+    BLOG(s, SC_LOG_WARN, "stored PSK refused (an old record): registering");
     close_link(s);
     sc_wipe(s->id->device_secret, sizeof s->id->device_secret);
     s->legacy = LEGACY_REFUSED;
@@ -605,7 +605,7 @@ sc_binder_status_t sc_binder_step(sc_binder_t *b, uint32_t now_ms, uint16_t *err
         sc_mqtt_state_t st = s->hal->mqtt.state(s->hal->mqtt.ctx, &reason);
         if (st == SC_MQTT_CONNECTED)
             on_connected(s, now_ms);
-        else if (st == SC_MQTT_FAILED && SMARTCFG_WITH_DYNREG && s->legacy == LEGACY_IN_USE &&
+        else if (SMARTCFG_WITH_DYNREG && st == SC_MQTT_FAILED && s->legacy == LEGACY_IN_USE &&
                  (reason == CONNACK_BAD_AUTH || reason == CONNACK_NOT_AUTHORIZED))
             legacy_refused(s);
         else if (st == SC_MQTT_FAILED || st == SC_MQTT_DISCONNECTED)
