@@ -798,6 +798,22 @@ static sc_err_t h_post(void *ctx, const char *url, const char *ct, const void *b
     return SC_OK;
 }
 
+/* One boot with REC (LEN bytes) as the stored PSK record and no secret of its own; the broker
+ * refuses the first REFUSE logins (CONNACK 5). */
+static sc_binder_status_t rebind(sc_identity_t *id, const sc_cloud_config_t *cfg, const char *rec, size_t len,
+                                 int refuse, uint16_t *e, int32_t *s)
+{
+    memcpy(store_val, rec, len);
+    store_len = len;
+    store_has = true;
+    id->device_secret[0] = '\0';
+    F.refuse_auth = refuse;
+    assert_int_equal(sc_binder_start(&B, &H, cfg, id, "tok-secret", F.now), SC_OK);
+    sc_binder_status_t st = run(&B, 1000, e, s);
+    sc_binder_abort(&B);
+    return st;
+}
+
 static void test_bind_dynreg_fake(void **state)
 {
     (void)state;
@@ -850,57 +866,32 @@ static void test_bind_dynreg_fake(void **state)
     sc_binder_abort(&B);
     /* a record of before F32 (the PSK alone) is tried: the broker takes it, so it is this
      * device's, and the record now names it (no registration) */
-    memcpy(store_val, PSK, strlen(PSK));
-    store_len = strlen(PSK);
-    id.device_secret[0] = '\0';
-    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
+    static const char named[] = PID "\0" DNAME "\0" PSK, other_psk[] = "b3RoZXJkZXZpY2VzIGtleSE=";
+    assert_int_equal(rebind(&id, &cfg, PSK, strlen(PSK), 0, &e, &s), SC_BINDER_DONE);
     assert_int_equal(http_calls, 3);
     assert_string_equal(id.device_secret, PSK);
-    assert_true(store_len == sizeof PID + sizeof DNAME + strlen(PSK) &&
-                memcmp(store_val, PID "\0" DNAME "\0" PSK, store_len) == 0);
-    sc_binder_abort(&B);
+    assert_true(store_len == sizeof named - 1 && memcmp(store_val, named, store_len) == 0);
     /* ... the broker refuses it (another device's key): this device registers in the same
      * bind, and its own record replaces the old one */
-    static const char other_psk[] = "b3RoZXJkZXZpY2VzIGtleSE=";
-    memcpy(store_val, other_psk, strlen(other_psk));
-    store_len = strlen(other_psk);
-    id.device_secret[0] = '\0';
-    F.refuse_auth = 1;
-    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
+    assert_int_equal(rebind(&id, &cfg, other_psk, strlen(other_psk), 1, &e, &s), SC_BINDER_DONE);
     assert_int_equal(http_calls, 4);
     assert_string_equal(id.device_secret, PSK);
-    assert_true(store_len == sizeof PID + sizeof DNAME + strlen(PSK) &&
-                memcmp(store_val, PID "\0" DNAME "\0" PSK, store_len) == 0);
+    assert_true(store_len == sizeof named - 1 && memcmp(store_val, named, store_len) == 0);
     assert_int_equal(F.logs_with_secret, 0);
-    sc_binder_abort(&B);
     /* ... refused, and the registration refused too: the bind fails with the registration's
      * answer, and the old record stays (it may be a working key refused for another reason) */
-    memcpy(store_val, other_psk, strlen(other_psk));
-    store_len = strlen(other_psk);
-    id.device_secret[0] = '\0';
-    F.refuse_auth = 1;
     http_answer = "{\"code\":1021,\"message\":\"exists\"}";
-    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_FAILED);
+    assert_int_equal(rebind(&id, &cfg, other_psk, strlen(other_psk), 1, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, 27);
     assert_int_equal(s, 1021);
     assert_int_equal(http_calls, 5);
     assert_true(store_len == strlen(other_psk) && memcmp(store_val, other_psk, store_len) == 0);
-    sc_binder_abort(&B);
     /* ... a record that names this device and is refused is not replaced: that is an MQTT
      * connect error (a registered device cannot register again) */
-    memcpy(store_val, PID "\0" DNAME "\0" PSK, sizeof PID + sizeof DNAME + strlen(PSK));
-    store_len = sizeof PID + sizeof DNAME + strlen(PSK);
-    id.device_secret[0] = '\0';
-    F.refuse_auth = 1;
-    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_FAILED);
+    assert_int_equal(rebind(&id, &cfg, named, sizeof named - 1, 1, &e, &s), SC_BINDER_FAILED);
     assert_int_equal(e, SC_ERRID_MQTT_CONNECT);
     assert_int_equal(s, 5);
     assert_int_equal(http_calls, 5);
-    sc_binder_abort(&B);
     http_answer = answer;
     F.refuse_auth = 0;
     F.reason = 0;
