@@ -68,8 +68,9 @@ SC_STATE_FITS(bind_impl_t, sc_binder_t);
  * the broker refused for another reason). */
 enum { LEGACY_NONE = 0, LEGACY_IN_USE, LEGACY_REFUSED };
 /* MQTT 3.1.1 CONNACK return codes for a refused login (the reason a port gives, hal.h). A port's
- * errno 4 or 5 (EINTR, EIO) reads the same: then a registration is tried in vain (the cloud
- * refuses a registered device, or the network is down) and the record stays for the next boot. */
+ * errno 4 or 5 (EINTR, EIO) reads the same: then a registration is tried; it either fails (the
+ * network is down, or the cloud refuses to register a device twice), leaving the record for the
+ * next boot, or hands this device its key again. */
 #define CONNACK_BAD_AUTH 4
 #define CONNACK_NOT_AUTHORIZED 5
 
