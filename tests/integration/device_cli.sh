@@ -147,6 +147,18 @@ json_err usage_error 2 "bad1.conf:2" -- --config "$TMP/bad1.conf"
 json_err setup_error 1 "--radio" -- --radio file:/nonexistent.pcap --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 # state directory created private
 [ "$(stat -c %a "$TMP/s")" = 700 ] || fail "state dir mode $(stat -c %a "$TMP/s")"
+# a state directory others may write in (sticky or not) is refused at start, setup error
+# (security.md, Device: the directory's own owner and mode)
+for m in 775 1777; do
+    mkdir -p "$TMP/open$m" && chmod "$m" "$TMP/open$m"
+    expect 1 "state directory .*open$m is writable by" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 1 --state-dir "$TMP/open$m"
+    json_err setup_error 1 "writable by" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 1 --state-dir "$TMP/open$m"
+    [ -z "$(ls -A "$TMP/open$m")" ] || fail "mode $m: something was written in the refused dir"
+done
+if [ "$(id -u)" = 0 ]; then # another user's directory
+    mkdir -p "$TMP/theirs" && chown 65534 "$TMP/theirs"
+    expect 1 "owned by uid 65534" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 1 --state-dir "$TMP/theirs"
+fi
 # smartcfg-lwip shares these options and adds --tap: its own first need is named first, not the
 # missing cloud secret behind it (found by the issue-10 audit)
 if [ -x "$SC_BUILD/smartcfg-lwip" ]; then
