@@ -36,7 +36,7 @@ static void air_usage(const sc_cli_t *cli, FILE *f)
             "  --ip A.B.C.D       phone IPv4 (192.168.1.100)\n"
             "  --phone-mac MAC    phone MAC (3c:28:6d:12:34:56)\n"
             "air:\n"
-            "  --channel N        channel: 1..14, or 5 GHz 32..177 (6)\n"
+            "  --channel N        channel: 1..14, or 5 GHz 36..64, 100..144, 149..177 in steps of 4 (6)\n"
             "  --cipher C         pairwise cipher of the uplink: open|wep|tkip|ccmp|gcmp (ccmp)\n"
             "  --group-cipher C   group cipher of the AP relay (default: the pairwise cipher)\n"
             "  --fcs | --no-fcs   lengths include the 4-byte FCS (default --fcs)\n"
@@ -264,12 +264,10 @@ int cmd_air(int argc, char **argv)
                 return usage_err("--phone-mac", a, "expected aa:bb:cc:dd:ee:ff");
             break;
         case O_CHANNEL:
-            /* the channels radiotap can name and the reader maps back: 2.4 GHz 1..14, 5 GHz
-             * 32..177 (5000 + 5 n MHz); above that 5 GHz numbers run into the 6 GHz band's
-             * frequencies (a capture of "channel 191" decoded as channel 1) */
-            if (parse_u32(a, 177, &u) || u == 0 || (u > 14 && u < 32))
-                return usage_err("--channel", a, "expected 1..14 (2.4 GHz) or 32..177 (5 GHz)");
-            c.channel = (uint8_t)u;
+            /* a channel APs use (the receiver's own list check): radiotap names each by its
+             * frequency and the reader maps it back */
+            if (sc_cli_channel(&air_cli, "--channel", a, false, &c.channel))
+                return SC_EXIT_USAGE;
             break;
         case O_CIPHER:
             if (parse_cipher(a, &c.pairwise))

@@ -104,7 +104,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --radio file:CAPTURE    replay a capture (fast, on the capture's clock; --realtime: at its pace)\n"
             "  --radio udp[:PORT]      virtual radio: UDP datagrams to PORT (7001) become sniffed frames\n"
             "  --any-channel           file: deliver frames of every channel (no hop emulation)\n"
-            "  --channels LIST         channels to search, e.g. 1,6,11 or 1-11,36-165 (default 1-13)\n"
+            "  --channels LIST         channels to search, e.g. 1,6,11 or 1-11,36-165 (default 1-13): 1..14,\n"
+            "                          5 GHz 36..64, 100..144, 149..177 in steps of 4; a range takes those\n"
             "  --protocols LIST        what the receiver listens for: v1,v2,airkiss (default all three)\n"
             "  --aes-key KEY           ESP-TOUCH v2 device key for encrypted sessions (16 characters)\n"
             "  --virtual-bssid MAC --virtual-cipher open|wep|tkip|ccmp|gcmp --virtual-qos --virtual-no-fcs\n"
@@ -435,10 +436,10 @@ static int check_channels(device_opts_t *o)
     const char *p = o->val_[O_CHANNELS];
     if (!p)
         return 0;
-    size_t n = sc_chansearch_parse(p, o->channels, DEVICE_OPTS_MAX_CHANNELS);
-    if (n == 0)
-        return sc_cli_usage_error(&o->cli, "--channels: want a list like 1,6,11 or 1-11,36-165 (at most 48; "
-                                           "channels 1..14, 32..177)");
+    size_t n = 0;
+    int rc = sc_cli_channels(&o->cli, "--channels", p, o->channels, DEVICE_OPTS_MAX_CHANNELS, &n);
+    if (rc)
+        return rc;
     o->device.channels = o->channels;
     o->device.nchannels = n;
     return 0;
@@ -483,12 +484,11 @@ static int check_cipher(device_opts_t *o, sc_cipher_t *c)
 static int check_vradio(device_opts_t *o)
 {
     sc_posix_vradio_opts_t *v = &o->host.vradio;
-    uint32_t vchan = 0;
     if (parse_uint(o, O_VIRTUAL_JITTER, 0, 10000, "milliseconds", &v->jitter_ms) ||
-        parse_uint(o, O_VIRTUAL_CHANNEL, 0, 177, NULL, &vchan) ||
+        (o->val_[O_VIRTUAL_CHANNEL] &&
+         sc_cli_channel(&o->cli, "--virtual-channel", o->val_[O_VIRTUAL_CHANNEL], true, &v->only_channel)) ||
         check_cipher(o, &v->cipher))
         return SC_EXIT_USAGE;
-    v->only_channel = (uint8_t)vchan;
     v->qos = o->flag_[O_VIRTUAL_QOS];
     v->fcs = !o->flag_[O_VIRTUAL_NO_FCS];
     if (o->val_[O_VIRTUAL_BSSID] && sc_posix_parse_mac(o->val_[O_VIRTUAL_BSSID], v->bssid) != SC_OK)

@@ -36,7 +36,9 @@ grep -q "needs a value" <(run air --ssid >/dev/null; cat "$TMP/err") || fail "ai
 [ "$(run cloud stray)" = 2 ] || fail "cloud stray argument"
 grep -q "^smartcfg cloud: unexpected argument 'stray'" "$TMP/err" || fail "cloud stray message"
 [ "$(run air --channel 0 out.pcap)" = 2 ] || fail "air --channel 0"
-grep -q "^smartcfg air: bad --channel '0'" "$TMP/err" || fail "air bad value message"
+grep -q "^smartcfg air: --channel: '0' is not a channel: 1..14, or 5 GHz 36..64" "$TMP/err" || fail "air bad value message"
+[ "$(run air --channel 99 out.pcap)" = 2 ] || fail "air --channel 99"
+grep -q "^smartcfg air: --channel: '99' is not a channel" "$TMP/err" || fail "air --channel 99 message"
 [ "$(run air)" = 2 ] || fail "air without OUT"
 # a protocol named twice is a usage error naming the repeat, in every command taking a list
 # (decode --protocols; device's in device_cli.sh) or one protocol (send/air --protocol)

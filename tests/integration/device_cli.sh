@@ -52,6 +52,13 @@ expect 2 "--virtual-loss" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --n
 expect 2 "--virtual-cipher" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-cipher rot13
 expect 2 "--channels" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --channels 1,x
 expect 2 "--channels" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --channels 0
+# only channel numbers APs use; the message names the number (32..177 held 99, 33, 68..96)
+for l in 99 33 1,6,99 36-99 32-64 1-11,68; do
+    bad=${l##*[,-]}; [ "$l" = 32-64 ] && bad=32
+    expect 2 "^smartcfg device: --channels: '$bad' is not a channel: 1..14, or 5 GHz 36..64, 100..144, 149..177" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --channels "$l"
+done
+expect 2 "^smartcfg device: --channels: '13-1' is not a range from low to high" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --channels 1,13-1
+expect 2 "^smartcfg device: --virtual-channel: '99' is not 0 (every channel) or a channel" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-channel 99
 # --protocols: each protocol once (a repeat, by name or alias, is named in the message), no
 # empty item, no unknown name
 for l in v1,v1 v1,esptouch-v1 all,v2 airkiss,v2,airkiss; do
