@@ -48,8 +48,8 @@ expect 2 "^smartcfg device: --timeout: '1.5' is not a whole number of seconds in
 expect 2 "^smartcfg device: --token-linger: '0' is not a whole number of seconds in 1..600$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --token-linger 0
 expect 2 "^smartcfg device: --sim-delay: 'x' is not a whole number of milliseconds in 0..600000$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --sim-delay x
 expect 2 "^smartcfg device: --at-baud goes with --at TTY$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --at-baud 9600
-expect 2 "--virtual-loss" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-loss 1.5
-expect 2 "--virtual-cipher" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-cipher rot13
+expect 2 "^smartcfg device: --virtual-loss: '1.5' is not a probability in 0..1$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-loss 1.5
+expect 2 "^smartcfg device: --virtual-cipher: 'rot13' is not one of open, wep, tkip, ccmp, gcmp$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-cipher rot13
 expect 2 "--channels" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --channels 1,x
 expect 2 "--channels" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --channels 0
 # only channel numbers APs use; the message names the number (32..177 held 99, 33, 68..96)
@@ -66,10 +66,10 @@ for l in v1,v1 v1,esptouch-v1 all,v2 airkiss,v2,airkiss; do
 done
 expect 2 "^smartcfg device: --protocols 'v1,,v2': an empty item" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 2 --state-dir "$TMP/s" --protocols v1,,v2
 expect 2 "^smartcfg device: --protocols 'v1,v9': unknown protocol 'v9'" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 2 --state-dir "$TMP/s" --protocols v1,v9
-expect 2 "--mac" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --mac 01:02
-expect 2 "--log-level" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --log-level loud
+expect 2 "^smartcfg device: --mac: '01:02' is not a MAC address like aa:bb:cc:dd:ee:ff$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --mac 01:02
+expect 2 "^smartcfg device: --log-level: 'loud' is not one of error, warn, info, debug$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --log-level loud
 expect 2 "too long" -- --radio udp --join sim:A:b:127.0.0.2 --product-id ABCDEFGHIJKLMNOP --device-name d --no-cloud
-expect 2 "--broker" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --broker :1883
+expect 2 "^smartcfg device: --broker: ':1883' is not a list HOST\[:PORT\]" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --broker :1883
 expect 1 "state directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir /proc/nope/x
 
 # config file: errors name the file and line, never the value
