@@ -66,6 +66,14 @@ void sc_cli_init(sc_cli_t *cli, const char *name, sc_cli_usage_fn usage, const v
 int sc_cli_std_option(const sc_cli_t *cli, int opt, char **argv);
 /* A bad command line: "<name>: <message>" + a hint to --help on stderr (and JSON). Returns 2. */
 int sc_cli_usage_error(const sc_cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A bad option value, in the one form every subcommand uses (docs/cli.md, "Bad values"):
+ *   <name>: <opt>: '<value>' is not <want>
+ * then the --help hint; returns 2. want says what is wanted with its range and unit, e.g.
+ * "a whole number of seconds in 0..86400" (ranges a..b include both ends). The value is shown
+ * as printable ASCII (any other byte as '?', so a value cannot put escapes on the terminal),
+ * cut to 40 characters; value NULL (a secret) shows as "the value (not shown)". */
+int sc_cli_bad_value(const sc_cli_t *cli, const char *opt, const char *value, const char *want_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* A setup failure (a file, a socket, a device that cannot be opened): "<name>: <message>" on
  * stderr (and JSON). Returns code. */
 int sc_cli_fail(const sc_cli_t *cli, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -81,6 +89,15 @@ int sc_cli_v2_options(const sc_cli_t *cli, bool v2, bool key, bool random_iv, bo
  * (unknown, empty, left out of this build, or a protocol an earlier item already named:
  * "v1,v1", "v1,esptouch-v1", "all,v2"). opt: the option as the message shows it. */
 int sc_cli_protocols(const sc_cli_t *cli, const char *opt, const char *list, unsigned *mask);
+/* What a channel number must be, as the messages and helps say it (the core's
+ * sc_chansearch_channel_valid). */
+#define SC_CLI_CHANNEL_WANT "a channel: 1..14, or 5 GHz 36..64, 100..144, 149..177 in steps of 4"
+/* A --channels list into out (at most cap): 0 and *n, else the usage error's status with a
+ * message naming the bad item ("99", an empty item, a range backwards, too many). */
+int sc_cli_channels(const sc_cli_t *cli, const char *opt, const char *list, uint8_t *out, size_t cap, size_t *n);
+/* One channel number (air --channel, device --virtual-channel; zero_ok: 0 is taken, "every
+ * channel"): 0 and *ch, else the usage error's status. */
+int sc_cli_channel(const sc_cli_t *cli, const char *opt, const char *value, bool zero_ok, uint8_t *ch);
 /* Prints "<name> <version>" (stdout). */
 void sc_cli_version(const sc_cli_t *cli);
 

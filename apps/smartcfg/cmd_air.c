@@ -36,7 +36,7 @@ static void air_usage(const sc_cli_t *cli, FILE *f)
             "  --ip A.B.C.D       phone IPv4 (192.168.1.100)\n"
             "  --phone-mac MAC    phone MAC (3c:28:6d:12:34:56)\n"
             "air:\n"
-            "  --channel N        channel: 1..14, or 5 GHz 32..177 (6)\n"
+            "  --channel N        channel: 1..14, or 5 GHz 36..64, 100..144, 149..177 in steps of 4 (6)\n"
             "  --cipher C         pairwise cipher of the uplink: open|wep|tkip|ccmp|gcmp (ccmp)\n"
             "  --group-cipher C   group cipher of the AP relay (default: the pairwise cipher)\n"
             "  --fcs | --no-fcs   lengths include the 4-byte FCS (default --fcs)\n"
@@ -190,9 +190,10 @@ static const struct option air_opts[] = {
 
 static sc_cli_t air_cli;
 
-static int usage_err(const char *opt, const char *val, const char *why)
+/* val NULL: a secret, not shown (cli.h sc_cli_bad_value) */
+static int usage_err(const char *opt, const char *val, const char *want)
 {
-    return sc_cli_usage_error(&air_cli, "bad %s '%s': %s", opt, val ? val : "", why);
+    return sc_cli_bad_value(&air_cli, opt, val, "%s", want);
 }
 
 static sc_air_t air_main, air_second; /* 32 KiB each */
@@ -237,47 +238,45 @@ int cmd_air(int argc, char **argv)
         switch (o) {
         case O_SSID:
             if (parse_text(a, c.creds.ssid, SC_SSID_MAX, &c.creds.ssid_len))
-                return usage_err("--ssid", a, "at most 32 bytes");
+                return usage_err("--ssid", a, "0..32 bytes");
             break;
         case O_SSID_HEX:
             if (parse_hex(a, c.creds.ssid, SC_SSID_MAX, &c.creds.ssid_len))
-                return usage_err("--ssid-hex", a, "hex digits, at most 32 bytes");
+                return usage_err("--ssid-hex", a, "hex digits for 0..32 bytes");
             break;
         case O_PWD:
             if (parse_text(a, c.creds.password, SC_PASSWORD_MAX, &c.creds.password_len))
-                return usage_err("--password", a, "at most 64 bytes");
+                return usage_err("--password", NULL, "0..64 bytes");
             break;
         case O_PWD_HEX:
             if (parse_hex(a, c.creds.password, SC_PASSWORD_MAX, &c.creds.password_len))
-                return usage_err("--password-hex", a, "hex digits, at most 64 bytes");
+                return usage_err("--password-hex", NULL, "hex digits for 0..64 bytes");
             break;
         case O_BSSID:
             if (parse_mac(a, c.creds.bssid))
-                return usage_err("--bssid", a, "expected aa:bb:cc:dd:ee:ff");
+                return usage_err("--bssid", a, "a MAC address like aa:bb:cc:dd:ee:ff");
             break;
         case O_IP:
             if (parse_ip(a, c.creds.phone_ip))
-                return usage_err("--ip", a, "expected a dotted IPv4 address");
+                return usage_err("--ip", a, "an IPv4 address like 192.168.1.100");
             break;
         case O_PHONE:
             if (parse_mac(a, c.phone_mac))
-                return usage_err("--phone-mac", a, "expected aa:bb:cc:dd:ee:ff");
+                return usage_err("--phone-mac", a, "a MAC address like aa:bb:cc:dd:ee:ff");
             break;
         case O_CHANNEL:
-            /* the channels radiotap can name and the reader maps back: 2.4 GHz 1..14, 5 GHz
-             * 32..177 (5000 + 5 n MHz); above that 5 GHz numbers run into the 6 GHz band's
-             * frequencies (a capture of "channel 191" decoded as channel 1) */
-            if (parse_u32(a, 177, &u) || u == 0 || (u > 14 && u < 32))
-                return usage_err("--channel", a, "expected 1..14 (2.4 GHz) or 32..177 (5 GHz)");
-            c.channel = (uint8_t)u;
+            /* a channel APs use (the receiver's own list check): radiotap names each by its
+             * frequency and the reader maps it back */
+            if (sc_cli_channel(&air_cli, "--channel", a, false, &c.channel))
+                return SC_EXIT_USAGE;
             break;
         case O_CIPHER:
             if (parse_cipher(a, &c.pairwise))
-                return usage_err("--cipher", a, "expected open|wep|tkip|ccmp|gcmp");
+                return usage_err("--cipher", a, "one of open, wep, tkip, ccmp, gcmp");
             break;
         case O_GCIPHER:
             if (parse_cipher(a, &c.group))
-                return usage_err("--group-cipher", a, "expected open|wep|tkip|ccmp|gcmp");
+                return usage_err("--group-cipher", a, "one of open, wep, tkip, ccmp, gcmp");
             group_set = 1;
             break;
         case O_FCS: c.fcs = 1; break;
@@ -289,59 +288,59 @@ int cmd_air(int argc, char **argv)
         case O_MCAST: c.multicast = 1; break;
         case O_LOSS:
             if (parse_prob(a, &c.loss))
-                return usage_err("--loss", a, "expected 0..1 or 0..100%");
+                return usage_err("--loss", a, "a probability in 0..1, or a percentage in 0..100%");
             break;
         case O_RETRY:
             if (parse_prob(a, &c.retry) || c.retry >= 1.0)
-                return usage_err("--retry", a, "expected 0..1 (below 1) or a percentage");
+                return usage_err("--retry", a, "a probability in 0..1 (below 1), or a percentage below 100%");
             break;
         case O_FOREIGN: {
             char *end;
             c.foreign = strtod(a, &end);
             if (end == a || *end || !(c.foreign >= 0.0 && c.foreign <= 50.0))
-                return usage_err("--foreign", a, "expected 0..50 frames per datagram");
+                return usage_err("--foreign", a, "a number of frames per datagram in 0..50");
             break;
         }
         case O_DTIM:
             if (parse_u32(a, 1000, &c.dtim_ms))
-                return usage_err("--dtim", a, "expected 0..1000 ms");
+                return usage_err("--dtim", a, "a whole number of milliseconds in 0..1000");
             break;
         case O_MBSS: c.multi_bssid = 1; break;
         case O_START:
             if (parse_u32(a, 90000, &c.start_ms))
-                return usage_err("--start", a, "expected 0..90000 ms");
+                return usage_err("--start", a, "a whole number of milliseconds in 0..90000");
             break;
         case O_DURATION:
             if (parse_u32(a, 3600000, &c.duration_ms) || c.duration_ms == 0)
-                return usage_err("--duration", a, "expected 1..3600000 ms");
+                return usage_err("--duration", a, "a whole number of milliseconds in 1..3600000");
             break;
         case O_SEED:
             if (parse_u32(a, UINT32_MAX, &c.seed))
-                return usage_err("--seed", a, "expected a non-negative integer");
+                return usage_err("--seed", a, "a whole number in 0..4294967295");
             break;
         case O_2SSID:
             if (parse_text(a, ssid2, SC_SSID_MAX, &ssid2_len))
-                return usage_err("--second-ssid", a, "at most 32 bytes");
+                return usage_err("--second-ssid", a, "0..32 bytes");
             ssid2_set = second = 1;
             break;
         case O_2PWD:
             if (parse_text(a, pwd2, SC_PASSWORD_MAX, &pwd2_len))
-                return usage_err("--second-password", a, "at most 64 bytes");
+                return usage_err("--second-password", NULL, "0..64 bytes");
             pwd2_set = second = 1;
             break;
         case O_2PWD_HEX:
             if (parse_hex(a, pwd2, SC_PASSWORD_MAX, &pwd2_len))
-                return usage_err("--second-password-hex", a, "hex digits, at most 64 bytes");
+                return usage_err("--second-password-hex", NULL, "hex digits for 0..64 bytes");
             pwd2_set = second = 1;
             break;
         case O_2IP:
             if (parse_ip(a, ip2))
-                return usage_err("--second-ip", a, "expected a dotted IPv4 address");
+                return usage_err("--second-ip", a, "an IPv4 address like 192.168.1.100");
             ip2_set = second = 1;
             break;
         case O_2PHONE:
             if (parse_mac(a, phone2))
-                return usage_err("--second-phone-mac", a, "expected aa:bb:cc:dd:ee:ff");
+                return usage_err("--second-phone-mac", a, "a MAC address like aa:bb:cc:dd:ee:ff");
             phone2_set = second = 1;
             break;
         case O_2BADFCS:
@@ -349,36 +348,36 @@ int cmd_air(int argc, char **argv)
             break;
         case O_PROTO:
             if (parse_proto(a, &c.protocol))
-                return usage_err("--protocol", a, "expected v1, v2 or airkiss");
+                return usage_err("--protocol", a, "one of v1, v2, airkiss");
             break;
         case O_2PROTO:
             if (parse_proto(a, &proto2))
-                return usage_err("--second-protocol", a, "expected v1, v2 or airkiss");
+                return usage_err("--second-protocol", a, "one of v1, v2, airkiss");
             proto2_set = second = 1;
             break;
         case O_AESKEY:
             if (strlen(a) != SC_ET2_KEY_LEN)
-                return usage_err("--aes-key", "(not shown)", "exactly 16 characters");
+                return usage_err("--aes-key", NULL, "16 characters");
             memcpy(c.v2_key, a, SC_ET2_KEY_LEN);
             have_key = 1;
             break;
         case O_RANDIV: random_iv = 1; break;
         case O_RES:
             if (parse_text(a, c.reserved, SC_ET2_RESERVED_MAX, &c.reserved_len))
-                return usage_err("--reserved", a, "at most 64 bytes");
+                return usage_err("--reserved", a, "0..64 bytes");
             break;
         case O_RES_HEX:
             if (parse_hex(a, c.reserved, SC_ET2_RESERVED_MAX, &c.reserved_len))
-                return usage_err("--reserved-hex", a, "hex digits, at most 64 bytes");
+                return usage_err("--reserved-hex", a, "hex digits for 0..64 bytes");
             break;
         case O_PORTMARK:
             if (parse_u32(a, 3, &u))
-                return usage_err("--port-mark", a, "expected 0..3");
+                return usage_err("--port-mark", a, "a whole number in 0..3");
             c.v2_port_mark = (uint8_t)u;
             break;
         case O_RANDOM:
             if (parse_u32(a, 255, &u))
-                return usage_err("--random", a, "expected 0..255");
+                return usage_err("--random", a, "a whole number in 0..255");
             c.ak_random = (uint8_t)u;
             break;
         case O_HTC: c.ht_control = 1; break;

@@ -578,14 +578,14 @@ int cmd_decode(int argc, char **argv)
             errno = 0;
             unsigned long v = strtoul(optarg, &end, 10);
             if (errno || end == optarg || *end || v == 0 || v > 86400) {
-                return sc_cli_usage_error(&cli, "bad --timeout '%s': seconds, 1..86400", optarg);
+                return sc_cli_bad_value(&cli, "--timeout", optarg, "a whole number of seconds in 1..86400");
             }
             timeout_ms = (uint32_t)v * 1000u;
             continue;
         }
         if (o == 'k') {
             if (strlen(optarg) != sizeof aes_key) {
-                return sc_cli_usage_error(&cli, "--aes-key must be exactly 16 characters");
+                return sc_cli_bad_value(&cli, "--aes-key", NULL, "16 characters");
             }
             memcpy(aes_key, optarg, sizeof aes_key);
             memset(optarg, 'x', strlen(optarg)); /* a device key: not in /proc/<pid>/cmdline */

@@ -554,11 +554,11 @@ static int set_ssid(send_app_t *a, const char *v, bool hex)
         return sc_cli_usage_error(&a->cli, "give the SSID once (--ssid or --ssid-hex)");
     int n = strlen(v) > SC_SSID_MAX ? -2 : (int)strlen(v);
     if (hex && (n = sc_posix_parse_hex(v, c->ssid, SC_SSID_MAX)) == -1)
-        return sc_cli_usage_error(&a->cli, "--ssid-hex '%s' is not an even number of hex digits", v);
+        return sc_cli_bad_value(&a->cli, "--ssid-hex", v, "hex digits for 1..32 bytes");
     if (n == -2)
-        return sc_cli_usage_error(&a->cli, "the SSID is longer than 32 bytes");
+        return sc_cli_bad_value(&a->cli, hex ? "--ssid-hex" : "--ssid", v, hex ? "hex digits for 1..32 bytes" : "1..32 bytes");
     if (n == 0)
-        return sc_cli_usage_error(&a->cli, "the SSID is empty (1-32 bytes)");
+        return sc_cli_bad_value(&a->cli, hex ? "--ssid-hex" : "--ssid", v, hex ? "hex digits for 1..32 bytes" : "1..32 bytes");
     if (!hex)
         memcpy(c->ssid, v, (size_t)n);
     c->ssid_len = (uint8_t)n;
@@ -573,9 +573,10 @@ static int set_password(send_app_t *a, char *v, bool hex)
         return sc_cli_usage_error(&a->cli, "give the password once");
     int n = strlen(v) > SC_PASSWORD_MAX ? -2 : (int)strlen(v);
     if (hex && (n = sc_posix_parse_hex(v, c->password, SC_PASSWORD_MAX)) == -1)
-        return sc_cli_usage_error(&a->cli, "--password-hex is not an even number of hex digits");
+        return sc_cli_bad_value(&a->cli, "--password-hex", NULL, "hex digits for 0..64 bytes");
     if (n == -2)
-        return sc_cli_usage_error(&a->cli, "the password is longer than 64 bytes");
+        return sc_cli_bad_value(&a->cli, hex ? "--password-hex" : "--password", NULL,
+                                hex ? "hex digits for 0..64 bytes" : "0..64 bytes");
     if (!hex && n > 0)
         memcpy(c->password, v, (size_t)n);
     c->password_len = (uint8_t)n;
@@ -595,7 +596,7 @@ static int set_count(send_app_t *a, const char *v)
     long n = strtol(v, &end, 10);
     /* digits only: strtol also took " 5" and "+5" */
     if (errno || *end || end == v || v[strspn(v, "0123456789")] || n < 0 || n > SC_SEND_MAX_DEVICES)
-        return sc_cli_usage_error(&a->cli, "--count '%s' must be 0..32", v);
+        return sc_cli_bad_value(&a->cli, "--count", v, "a whole number of devices in 0..32 (0: all that answer)");
     a->cfg.count = (uint32_t)n;
     return 0;
 }
@@ -610,7 +611,7 @@ static int set_timeout(send_app_t *a, const char *v)
     errno = 0;
     double s = strtod(v, &end);
     if (!i || v[i] || errno || *end || end == v || !(s > 0 && s <= 3600))
-        return sc_cli_usage_error(&a->cli, "--timeout '%s' must be a decimal number of seconds in (0, 3600]", v);
+        return sc_cli_bad_value(&a->cli, "--timeout", v, "a number of seconds above 0, at most 3600 (a fraction may follow a dot)");
     a->cfg.timeout_ms = (uint32_t)(s * 1000.0 + 0.5);
     if (!a->cfg.timeout_ms)
         a->cfg.timeout_ms = 1;
@@ -639,13 +640,13 @@ static int protocol_option(send_app_t *a, int o, char *v)
         /* one name: a list ("v1,v1", "v1,esptouch") is not a protocol, even when it names one */
         if (strchr(v, ',') || sc_proto_parse(v, &m) != SC_OK ||
             (m != SC_PROTO_ESPTOUCH_V1 && m != SC_PROTO_ESPTOUCH_V2 && m != SC_PROTO_AIRKISS))
-            return sc_cli_usage_error(&a->cli, "--protocol '%s': one of v1, v2, airkiss", v);
+            return sc_cli_bad_value(&a->cli, "--protocol", v, "one of v1, v2, airkiss");
         a->cfg.proto = (sc_proto_t)m;
         return 0;
     }
     case O_AESKEY:
         if (strlen(v) != sizeof a->aes_key)
-            return sc_cli_usage_error(&a->cli, "--aes-key must be exactly 16 characters");
+            return sc_cli_bad_value(&a->cli, "--aes-key", NULL, "16 characters");
         memcpy(a->aes_key, v, sizeof a->aes_key);
         x->key = a->aes_key;
         /* the device key guards the Wi-Fi password on the air: not in /proc/<pid>/cmdline */
@@ -656,7 +657,7 @@ static int protocol_option(send_app_t *a, int o, char *v)
         return 0;
     case O_RES:
         if (strlen(v) > SC_ET2_RESERVED_MAX)
-            return sc_cli_usage_error(&a->cli, "--reserved: at most 64 bytes");
+            return sc_cli_bad_value(&a->cli, "--reserved", v, "0..64 bytes");
         x->reserved_len = (uint8_t)strlen(v);
         memcpy(a->reserved, v, x->reserved_len);
         x->reserved = a->reserved;
@@ -664,13 +665,13 @@ static int protocol_option(send_app_t *a, int o, char *v)
     case O_RES_HEX:
         n = sc_posix_parse_hex(v, a->reserved, SC_ET2_RESERVED_MAX);
         if (n < 0)
-            return sc_cli_usage_error(&a->cli, "--reserved-hex: hex digits, at most 64 bytes");
+            return sc_cli_bad_value(&a->cli, "--reserved-hex", v, "hex digits for 0..64 bytes");
         x->reserved_len = (uint8_t)n;
         x->reserved = a->reserved;
         return 0;
     case O_PORTMARK:
         if (v[0] < '0' || v[0] > '3' || v[1])
-            return sc_cli_usage_error(&a->cli, "--port-mark '%s' must be 0..3", v);
+            return sc_cli_bad_value(&a->cli, "--port-mark", v, "a whole number in 0..3");
         x->port_mark = (uint8_t)(v[0] - '0');
         return 0;
     default:
@@ -685,12 +686,12 @@ static int net_option(send_app_t *a, int o, char *v)
     switch (o) {
     case O_BSSID:
         if (sc_posix_parse_mac(v, c->bssid) != SC_OK)
-            return sc_cli_usage_error(&a->cli, "--bssid '%s' is not a MAC address like aa:bb:cc:dd:ee:ff", v);
+            return sc_cli_bad_value(&a->cli, "--bssid", v, "a MAC address like aa:bb:cc:dd:ee:ff");
         a->have_bssid = true;
         return 0;
     case O_IP:
         if (sc_posix_parse_ipv4(v, c->phone_ip) != SC_OK)
-            return sc_cli_usage_error(&a->cli, "--ip '%s' is not an IPv4 address like 192.168.1.100", v);
+            return sc_cli_bad_value(&a->cli, "--ip", v, "an IPv4 address like 192.168.1.100");
         a->have_ip = true;
         return 0;
     case O_IFACE:
@@ -703,7 +704,7 @@ static int net_option(send_app_t *a, int o, char *v)
         return 0;
     case O_DEST:
         if (sc_posix_parse_ipv4(v, a->cfg.net.dest) != SC_OK)
-            return sc_cli_usage_error(&a->cli, "--dest '%s' is not an IPv4 address", v);
+            return sc_cli_bad_value(&a->cli, "--dest", v, "an IPv4 address like 192.168.1.255");
         a->have_dest = true;
         return 0;
     default:
@@ -717,24 +718,24 @@ static int token_option(send_app_t *a, int o, char *v)
     switch (o) {
     case O_TOKEN:
         if (!sc_posix_sender_printable(v, SC_TOKEN_MAX))
-            return sc_cli_usage_error(&a->cli, "--token must be 1-64 printable ASCII characters without spaces");
+            return sc_cli_bad_value(&a->cli, "--token", NULL, "1..64 printable ASCII characters without spaces");
         snprintf(a->token, sizeof a->token, "%s", v);
         memset(v, 'x', strlen(v));
         a->cfg.token = a->token;
         return 0;
     case O_CLOUD:
         if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
-            return sc_cli_usage_error(&a->cli, "--cloud '%s' must be an http:// or https:// URL", v);
+            return sc_cli_bad_value(&a->cli, "--cloud", v, "an http:// or https:// URL");
         a->cfg.cloud_url = v;
         return 0;
     case O_REGION:
         if (!sc_posix_sender_printable(v, SC_REGION_MAX))
-            return sc_cli_usage_error(&a->cli, "--region '%s' must be 1-32 printable ASCII characters", v);
+            return sc_cli_bad_value(&a->cli, "--region", v, "1..32 printable ASCII characters without spaces");
         a->cfg.region = v;
         return 0;
     case O_ACCESS:
         if (strlen(v) >= sizeof a->access_buf)
-            return sc_cli_usage_error(&a->cli, "--access-token is longer than 255 characters");
+            return sc_cli_bad_value(&a->cli, "--access-token", NULL, "at most 255 characters");
         snprintf(a->access_buf, sizeof a->access_buf, "%s", v);
         memset(v, 'x', strlen(v)); /* a secret of the app user: not in argv */
         a->cfg.access_token = a->access_buf;

@@ -104,7 +104,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --radio file:CAPTURE    replay a capture (fast, on the capture's clock; --realtime: at its pace)\n"
             "  --radio udp[:PORT]      virtual radio: UDP datagrams to PORT (7001) become sniffed frames\n"
             "  --any-channel           file: deliver frames of every channel (no hop emulation)\n"
-            "  --channels LIST         channels to search, e.g. 1,6,11 or 1-11,36-165 (default 1-13)\n"
+            "  --channels LIST         channels to search, e.g. 1,6,11 or 1-11,36-165 (default 1-13): 1..14,\n"
+            "                          5 GHz 36..64, 100..144, 149..177 in steps of 4; a range takes those\n"
             "  --protocols LIST        what the receiver listens for: v1,v2,airkiss (default all three)\n"
             "  --aes-key KEY           ESP-TOUCH v2 device key for encrypted sessions (16 characters)\n"
             "  --virtual-bssid MAC --virtual-cipher open|wep|tkip|ccmp|gcmp --virtual-qos --virtual-no-fcs\n"
@@ -305,8 +306,12 @@ static int parse_uint(device_opts_t *o, int id, unsigned long min, unsigned long
     errno = 0;
     unsigned long v = strtoul(s, &end, 10);
     if (!*s || *end || errno || v < min || v > max || s[0] == '-')
-        return sc_cli_usage_error(&o->cli, "--%s: '%s' is not a whole number%s%s in %lu..%lu", opt_names[id], s,
-                                  unit ? " of " : "", unit ? unit : "", min, max);
+    {
+        char opt[40];
+        snprintf(opt, sizeof opt, "--%s", opt_names[id]);
+        return sc_cli_bad_value(&o->cli, opt, s, "a whole number%s%s in %lu..%lu", unit ? " of " : "", unit ? unit : "",
+                                min, max);
+    }
     *out = (uint32_t)v;
     return 0;
 }
@@ -333,7 +338,7 @@ static int check_log_level(device_opts_t *o)
             l = NULL;
         }
     if (l)
-        return sc_cli_usage_error(&o->cli, "--log-level: want error, warn, info or debug");
+        return sc_cli_bad_value(&o->cli, "--log-level", o->val_[O_LOG_LEVEL], "one of error, warn, info, debug");
     sc_posix_log_level(o->log_level);
     return 0;
 }
@@ -381,13 +386,13 @@ static int check_broker(device_opts_t *o, sc_cloud_config_t *cloud)
                 hl = 0;
         }
         if (hl == 0)
-            return sc_cli_usage_error(&o->cli, "--broker: want HOST[:PORT][,HOST[:PORT]...]");
+            return sc_cli_bad_value(&o->cli, "--broker", b, "a list HOST[:PORT][,HOST[:PORT]...] (ports 1..65535)");
         if (!comma)
             break;
         s = comma + 1;
     }
     if (strlen(b) >= sizeof cloud->host)
-        return sc_cli_usage_error(&o->cli, "--broker: the list is longer than %zu characters", sizeof cloud->host - 1);
+        return sc_cli_bad_value(&o->cli, "--broker", b, "a list of at most %zu characters", sizeof cloud->host - 1);
     /* One address: host and port apart, as before (the port also picks TLS defaults). A list
      * goes to the port whole; its entries carry their own ports. */
     const char *colon = strchr(b, ',') ? NULL : strrchr(b, ':');
@@ -435,10 +440,10 @@ static int check_channels(device_opts_t *o)
     const char *p = o->val_[O_CHANNELS];
     if (!p)
         return 0;
-    size_t n = sc_chansearch_parse(p, o->channels, DEVICE_OPTS_MAX_CHANNELS);
-    if (n == 0)
-        return sc_cli_usage_error(&o->cli, "--channels: want a list like 1,6,11 or 1-11,36-165 (at most 48; "
-                                           "channels 1..14, 32..177)");
+    size_t n = 0;
+    int rc = sc_cli_channels(&o->cli, "--channels", p, o->channels, DEVICE_OPTS_MAX_CHANNELS, &n);
+    if (rc)
+        return rc;
     o->device.channels = o->channels;
     o->device.nchannels = n;
     return 0;
@@ -457,7 +462,7 @@ static int check_protocols(device_opts_t *o)
     const char *k = o->val_[O_AES_KEY];
     if (k) {
         if (strlen(k) != sizeof o->device.v2_key)
-            return sc_cli_usage_error(&o->cli, "--aes-key: exactly 16 characters");
+            return sc_cli_bad_value(&o->cli, "--aes-key", NULL, "16 characters");
         memcpy(o->device.v2_key, k, sizeof o->device.v2_key);
         o->device.v2_key_set = true;
     }
@@ -477,28 +482,27 @@ static int check_cipher(device_opts_t *o, sc_cipher_t *c)
             *c = t[i].c;
             return 0;
         }
-    return s ? sc_cli_usage_error(&o->cli, "--virtual-cipher: want open, wep, tkip, ccmp or gcmp") : 0;
+    return s ? sc_cli_bad_value(&o->cli, "--virtual-cipher", s, "one of open, wep, tkip, ccmp, gcmp") : 0;
 }
 
 static int check_vradio(device_opts_t *o)
 {
     sc_posix_vradio_opts_t *v = &o->host.vradio;
-    uint32_t vchan = 0;
     if (parse_uint(o, O_VIRTUAL_JITTER, 0, 10000, "milliseconds", &v->jitter_ms) ||
-        parse_uint(o, O_VIRTUAL_CHANNEL, 0, 177, NULL, &vchan) ||
+        (o->val_[O_VIRTUAL_CHANNEL] &&
+         sc_cli_channel(&o->cli, "--virtual-channel", o->val_[O_VIRTUAL_CHANNEL], true, &v->only_channel)) ||
         check_cipher(o, &v->cipher))
         return SC_EXIT_USAGE;
-    v->only_channel = (uint8_t)vchan;
     v->qos = o->flag_[O_VIRTUAL_QOS];
     v->fcs = !o->flag_[O_VIRTUAL_NO_FCS];
     if (o->val_[O_VIRTUAL_BSSID] && sc_posix_parse_mac(o->val_[O_VIRTUAL_BSSID], v->bssid) != SC_OK)
-        return sc_cli_usage_error(&o->cli, "--virtual-bssid: want aa:bb:cc:dd:ee:ff");
+        return sc_cli_bad_value(&o->cli, "--virtual-bssid", o->val_[O_VIRTUAL_BSSID], "a MAC address like aa:bb:cc:dd:ee:ff");
     const char *loss = o->val_[O_VIRTUAL_LOSS];
     if (loss) {
         char *end;
         v->loss = strtod(loss, &end);
         if (end == loss || *end || !(v->loss >= 0 && v->loss <= 1))
-            return sc_cli_usage_error(&o->cli, "--virtual-loss: want a probability between 0 and 1");
+            return sc_cli_bad_value(&o->cli, "--virtual-loss", loss, "a probability in 0..1");
     }
     return 0;
 }
@@ -515,7 +519,7 @@ static int check_host(device_opts_t *o)
         return sc_cli_usage_error(&o->cli, "--at-baud goes with --at TTY");
     if (o->val_[O_MAC]) {
         if (sc_posix_parse_mac(o->val_[O_MAC], h->mac) != SC_OK)
-            return sc_cli_usage_error(&o->cli, "--mac: want aa:bb:cc:dd:ee:ff");
+            return sc_cli_bad_value(&o->cli, "--mac", o->val_[O_MAC], "a MAC address like aa:bb:cc:dd:ee:ff");
         h->mac_set = true;
     }
     h->iface = o->val_[O_IFACE];

@@ -113,7 +113,7 @@ SC_API uint8_t sc_et_rx_pinned_channel(const sc_et_rx_t *rx, uint32_t now_ms);
  * traffic gets a longer look, one with guide-less evidence longer still, and a lock holds the
  * radio as long as guide frames or valid triplets keep supporting it. A device listening for
  * v2 and AirKiss too uses sc_chansearch_step_rx (receiver.h). */
-#define SC_CHANSEARCH_MAX_CHANNELS 48 /* 2.4 GHz 1..14 and the 5 GHz channels up to 177 */
+#define SC_CHANSEARCH_MAX_CHANNELS 48 /* room for every valid channel (42) and a few repeats */
 
 /* Caller-owned, opaque (common.h): the channel list, where the search is, the lock it follows. */
 #define SC_CHANSEARCH_SIZE 96u
@@ -132,17 +132,21 @@ typedef struct {
                                          head of a list or a round): 7.2 s, a whole v2 packet list
                                          of 41 groups (6.8 s) */
 
-/* channels NULL = 1..13 (n ignored), else 1..SC_CHANSEARCH_MAX_CHANNELS channel numbers
- * (2.4 GHz 1..14, 5 GHz 32..177). dwell_ms 0 = default; a radio whose retune takes more than
+/* The channel numbers a list may hold: 2.4 GHz 1..14; 5 GHz 36..64, 100..144 and 149..177,
+ * each in steps of 4 (169..177 where regulators allow). 32, 68..96 and the numbers between
+ * are no AP's channel. */
+SC_API bool sc_chansearch_channel_valid(unsigned ch);
+/* channels NULL = 1..13 (n ignored), else 1..SC_CHANSEARCH_MAX_CHANNELS valid channel numbers
+ * (sc_chansearch_channel_valid). dwell_ms 0 = default; a radio whose retune takes more than
  * a few ms wants a longer one, so that the glance still hears a datagram slot. */
 SC_API sc_err_t sc_chansearch_init(sc_chansearch_t *cs, const uint8_t *channels, size_t n, uint32_t dwell_ms);
 /* Given the receiver state at now_ms, returns the channel to be tuned to now and sets
  * *until_ms to when to ask again (ask earlier too after a LOCKED or UNLOCKED event). */
 SC_API uint8_t sc_chansearch_step(sc_chansearch_t *cs, const sc_et_rx_t *rx, uint32_t now_ms, uint32_t *until_ms);
-/* Parses a channel list such as "1-13", "1,6,11" or "1-11,36-165": a range of 5 GHz numbers
- * expands to the 20 MHz channels in it (36, 40, ... 64, 100 ... 144, 149 ... 165, 169, 173,
- * 177), a 2.4 GHz range to every number. Returns the count, 0 on a syntax error, a number
- * outside 1..14 / 32..177 or more than cap channels. */
+/* Parses a channel list such as "1-13", "1,6,11" or "1-11,36-165": a range (its ends valid
+ * channels) expands to the valid channels in it (36, 40, ... 64, 100 ... 144, 149 ... 177), a
+ * 2.4 GHz range to every number. Returns the count, 0 on a syntax error, a number that is not a
+ * valid channel (sc_chansearch_channel_valid) or more than cap channels. */
 SC_API size_t sc_chansearch_parse(const char *list, uint8_t *out, size_t cap);
 
 #ifdef __cplusplus

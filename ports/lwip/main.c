@@ -68,12 +68,13 @@ static int setup(void *ctx, device_opts_t *o)
     if (!tap || !tap[0])
         return sc_cli_usage_error(&o->cli, "--tap IFNAME is required (a tap interface you created)");
     if (strlen(tap) >= sizeof g.net.tap)
-        return sc_cli_usage_error(&o->cli, "--tap: interface name too long");
+        return sc_cli_bad_value(&o->cli, "--tap", tap, "an interface name of at most %zu characters", sizeof g.net.tap - 1);
     snprintf(g.net.tap, sizeof g.net.tap, "%s", tap);
     if (o->extra[X_IP] && parse_cidr(o->extra[X_IP], &g.net) < 0)
-        return sc_cli_usage_error(&o->cli, "--ip: want A.B.C.D[/N]");
+        return sc_cli_bad_value(&o->cli, "--ip", o->extra[X_IP], "an IPv4 address A.B.C.D[/N], N in 1..32");
     if (o->extra[X_GW] && (!o->extra[X_IP] || sc_posix_parse_ipv4(o->extra[X_GW], g.net.gw) != SC_OK))
-        return sc_cli_usage_error(&o->cli, "--gw: want A.B.C.D, with --ip (DHCP brings its own router)");
+        return o->extra[X_IP] ? sc_cli_bad_value(&o->cli, "--gw", o->extra[X_GW], "an IPv4 address A.B.C.D")
+                              : sc_cli_usage_error(&o->cli, "--gw goes with --ip (DHCP brings its own router)");
     if (!o->host.join_spec || strncmp(o->host.join_spec, "sim:", 4) != 0)
         return sc_cli_usage_error(&o->cli, "--join: only sim: here (a real association would give the link "
                                            "to the host's stack, not to lwIP's tap)");

@@ -10,14 +10,13 @@
 
 #include "sc_posix_at.h"
 
-/* A host that stops reading must not stall the device loop: a write waits at most this long
- * for room, then the rest of the reply is dropped (and counted). After such a drop the line
- * is "congested": writes no longer wait at all until one gets bytes through again, so a host
- * that keeps sending commands but never reads costs 200 ms once, not 200 ms a reply (F34). A
- * slow but live line (a UART at its baud rate) never waits that long and keeps its
- * backpressure. */
-#define WRITE_WAIT_MS 200
-
+/* Replies never wait for the line. A write puts out what the line takes at once; the rest waits
+ * in this queue, in order, and goes out from the caller's poll loop when the line is writable
+ * (sc_posix_at_events asks for POLLOUT then, sc_posix_at_on_writable writes). Only a reply that
+ * finds the queue full is dropped (counted). So a host that reads a trickle costs the device
+ * loop no waiting at all, and a slow but live reader still gets every reply, in order, as long
+ * as it is at most SC_POSIX_AT_OUTQ bytes behind (F34: a write used to wait up to 200 ms for
+ * room, per reply). */
 static struct {
     bool open;
     int in_fd, out_fd;
@@ -25,8 +24,11 @@ static struct {
     bool own_fd;
     struct termios saved;
     sc_at_t at;
-    unsigned long dropped;
-    bool congested;   /* the last write gave up: do not wait again until bytes get through */
+    unsigned long dropped, dropped_replies;
+    size_t q_head, q_len, q_peak;   /* the ring below: oldest byte, bytes queued, most queued */
+    bool mid_line;                  /* the last byte accepted did not end a line */
+    bool dropping;                  /* dropping the rest of a line */
+    char q[SC_POSIX_AT_OUTQ];
 } g = { .in_fd = -1, .out_fd = -1 };
 
 static speed_t baud_const(uint32_t baud)
@@ -48,28 +50,101 @@ static speed_t baud_const(uint32_t baud)
     }
 }
 
-static void line_write(void *user, const char *data, size_t len)
+/* Writes what the line takes now: >= 0 bytes, or -1 when the line is gone (not EAGAIN). */
+static ssize_t put_now(const char *data, size_t len)
 {
-    (void)user;
-    while (len > 0 && g.out_fd >= 0) {
-        ssize_t n = write(g.out_fd, data, len);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(g.out_fd, data + done, len - done);
         if (n > 0) {
-            data += n;
-            len -= (size_t)n;
-            g.congested = false;
+            done += (size_t)n;
             continue;
         }
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !g.congested) {
-            struct pollfd p = { .fd = g.out_fd, .events = POLLOUT };
-            if (poll(&p, 1, WRITE_WAIT_MS) > 0 && (p.revents & POLLOUT))
-                continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        return -1;
+    }
+    return (ssize_t)done;
+}
+
+/* The queue's oldest bytes to the line, as far as it takes them. */
+static void flush_queue(void)
+{
+    while (g.q_len > 0 && g.out_fd >= 0) {
+        size_t chunk = sizeof g.q - g.q_head;
+        if (chunk > g.q_len)
+            chunk = g.q_len;
+        ssize_t n = put_now(g.q + g.q_head, chunk);
+        if (n < 0) {   /* the line is gone: nothing queued can reach it */
+            g.dropped += g.q_len;
+            g.q_len = g.q_head = 0;
+            return;
         }
-        g.congested = true;
-        g.dropped += len;   /* nobody reading, or the line is gone */
+        g.q_head = (g.q_head + (size_t)n) % sizeof g.q;
+        g.q_len -= (size_t)n;
+        if ((size_t)n < chunk)
+            return;   /* the line is full: the rest when it is writable */
+    }
+}
+
+static void enqueue(const char *data, size_t len)
+{
+    size_t tail = (g.q_head + g.q_len) % sizeof g.q;
+    for (size_t i = 0; i < len; i++)
+        g.q[(tail + i) % sizeof g.q] = data[i];
+    g.q_len += len;
+    if (g.q_len > g.q_peak)
+        g.q_peak = g.q_len;
+}
+
+/* The AT core writes a line in pieces (an echo, then its CR LF; a format's parts), so what is
+ * kept or dropped is whole lines: a new line is queued only while LINE_ROOM bytes stay free for
+ * the rest of it (longer than any reply line but a payload's), and once a piece is dropped the
+ * rest of its line is dropped too. Only a line longer than that room can still be cut. */
+#define LINE_ROOM 1024u
+/* Input is read while the queue is at most half full, in pieces this long while anything is
+ * queued: 64 bytes hold at most 16 commands, whose replies fit the other half. */
+#define INPUT_WHILE_QUEUED 64u
+
+static void drop(size_t len, bool ends_line)
+{
+    if (!g.dropping)
+        g.dropped_replies++;
+    g.dropped += len;
+    g.dropping = !ends_line;
+}
+
+static void line_write(void *user, const char *data, size_t len)
+{
+    (void)user;
+    if (g.out_fd < 0 || len == 0)
+        return;
+    bool ends_line = data[len - 1] == '\n';
+    if (g.dropping) {   /* the rest of a line whose start was dropped */
+        drop(len, ends_line);
         return;
     }
+    flush_queue();   /* older replies first */
+    size_t limit = g.mid_line ? sizeof g.q : sizeof g.q - LINE_ROOM;
+    if (g.q_len == 0) {
+        ssize_t n = put_now(data, len);
+        if (n < 0) {
+            drop(len, ends_line);
+            return;
+        }
+        data += n;
+        len -= (size_t)n;
+        limit = sizeof g.q;   /* the line has taken part of it: the rest must follow */
+    }
+    if (len > limit - g.q_len) {
+        drop(len, ends_line);
+        g.mid_line = false;
+        return;
+    }
+    enqueue(data, len);
+    g.mid_line = !ends_line;
 }
 
 static void set_err(char *err, size_t cap, const char *fmt, const char *a, const char *b)
@@ -135,8 +210,9 @@ sc_err_t sc_posix_at_open(const char *path, uint32_t baud, const sc_at_config_t 
     sc_at_config_t c = *cfg;
     c.output = line_write;
     c.output_user = NULL;
-    g.dropped = 0;
-    g.congested = false;
+    g.dropped = g.dropped_replies = 0;
+    g.q_head = g.q_len = g.q_peak = 0;
+    g.mid_line = g.dropping = false;
     g.open = true;
     sc_err_t e = sc_at_init(&g.at, &c, ops);
     if (e != SC_OK) {
@@ -164,8 +240,16 @@ sc_err_t sc_posix_at_on_readable(uint32_t now_ms)
      * which poll() said will not block. */
     int rounds = g.own_fd ? 16 : 1;
     for (int round = 0; round < rounds; round++) {
+        /* Replies waiting for a slow reader: the next commands wait in the line's own buffer
+         * (as on a UART module that is busy), read in small pieces, so that their replies
+         * find room in the queue instead of being dropped. */
+        if (!sc_posix_at_wants_input()) {
+            /* nothing read, but a hang-up still ends the line (the poll loop was told of it) */
+            struct pollfd p = { .fd = g.in_fd, .events = 0 };
+            return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)) ? SC_ERR_CLOSED : SC_OK;
+        }
         char buf[512];
-        ssize_t n = read(g.in_fd, buf, sizeof buf);
+        ssize_t n = read(g.in_fd, buf, g.q_len ? INPUT_WHILE_QUEUED : sizeof buf);
         if (n > 0) {
             sc_at_feed(&g.at, buf, (size_t)n, now_ms);
             continue;
@@ -183,6 +267,8 @@ sc_err_t sc_posix_at_on_readable(uint32_t now_ms)
 
 uint32_t sc_posix_at_tick(uint32_t now_ms)
 {
+    if (g.open)
+        flush_queue();
     return g.open ? sc_at_tick(&g.at, now_ms) : now_ms + 1000;
 }
 
@@ -196,10 +282,51 @@ unsigned long sc_posix_at_dropped(void)
     return g.dropped;
 }
 
+unsigned long sc_posix_at_dropped_replies(void)
+{
+    return g.dropped_replies;
+}
+
+bool sc_posix_at_wants_input(void)
+{
+    return g.open && g.q_len <= sizeof g.q / 2;
+}
+
+int sc_posix_at_out_fd(void)
+{
+    return g.open ? g.out_fd : -1;
+}
+
+bool sc_posix_at_pending(void)
+{
+    return g.open && g.q_len > 0;
+}
+
+size_t sc_posix_at_queued(size_t *peak)
+{
+    if (peak)
+        *peak = g.q_peak;
+    return g.q_len;
+}
+
+void sc_posix_at_on_writable(void)
+{
+    if (g.open)
+        flush_queue();
+}
+
 void sc_posix_at_close(void)
 {
     if (!g.open)
         return;
+    /* The last replies (a result URC, the answer to the command that ended the run) still go
+     * out to a host that reads: at most 500 ms, once. */
+    for (int i = 0; i < 50 && g.q_len > 0 && g.out_fd >= 0; i++) {
+        struct pollfd p = { .fd = g.out_fd, .events = POLLOUT };
+        if (poll(&p, 1, 10) > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)))
+            break;
+        flush_queue();
+    }
     if (g.is_tty)
         (void)tcsetattr(g.in_fd, TCSANOW, &g.saved);
     if (g.own_fd)

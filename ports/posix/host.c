@@ -2,6 +2,7 @@
 /* The device host (sc_posix_host.h): HAL assembly and cleanup, the device clock, the frame
  * pump and the poll() loop, the AT front-end and the extra-descriptor hook. */
 #include <errno.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -163,8 +164,10 @@ void sc_posix_host_set_tick(sc_posix_host_t *h, sc_posix_host_tick_cb cb, void *
 static void at_readable(void *user, int fd, short revents, sc_device_t *dev, uint32_t now_ms)
 {
     sc_posix_host_t *h = user;
-    (void)fd; (void)revents; (void)dev;
-    if (sc_posix_at_on_readable(now_ms) == SC_ERR_CLOSED)
+    (void)fd; (void)dev;
+    if (revents & POLLOUT)
+        sc_posix_at_on_writable();   /* replies queued for a slow line (F37) */
+    if ((revents & ~POLLOUT) && sc_posix_at_on_readable(now_ms) == SC_ERR_CLOSED)
         h->at_hangup = true;
 }
 
@@ -377,7 +380,10 @@ void sc_posix_host_close(sc_posix_host_t *h)
         return;
     if (h->at_open) {
         sc_posix_host_remove_fd(h, sc_posix_at_fd());
-        sc_posix_at_close();
+        sc_posix_at_close();   /* gives the last replies up to 0.5 s */
+        if (sc_posix_at_dropped())
+            sc_posix_host_log(h, SC_LOG_WARN, "AT line: %lu reply lines (%lu bytes) dropped: the host did not read them",
+                              sc_posix_at_dropped_replies(), sc_posix_at_dropped());
     }
     if (h->ota_on) {
         sc_ota_disable(&h->ota);
@@ -645,7 +651,7 @@ static int drain_radio(sc_posix_host_t *h, uint32_t now)
 /* Waits for input or the next deadline, then pumps frames and runs the front-ends. */
 static int wait_turn(sc_posix_host_t *h)
 {
-    struct pollfd pfd[1 + SC_POSIX_UDP_MAX + SC_POSIX_HOST_MAX_FDS];
+    struct pollfd pfd[2 + SC_POSIX_UDP_MAX + SC_POSIX_HOST_MAX_FDS];
     size_t np = 0;
     int rfd = sc_posix_radio_fd(&h->radio);
     if (rfd >= 0)
@@ -655,6 +661,25 @@ static int wait_turn(sc_posix_host_t *h)
     size_t extra_from = np;
     for (size_t i = 0; i < h->nextra; i++)
         pfd[np++] = (struct pollfd){ .fd = h->extra[i].fd, .events = h->extra[i].events };
+    /* AT replies waiting for the line: poll it for room too (on a tty the same descriptor as
+     * its input; stdout for "-") */
+    size_t at_out = SIZE_MAX;
+    if (h->at_open) {
+        int ifd = sc_posix_at_fd(), ofd = sc_posix_at_pending() ? sc_posix_at_out_fd() : -1;
+        for (size_t i = extra_from; i < np; i++)
+            if (pfd[i].fd == ifd) {
+                /* input only while its replies have room (a hang-up is still reported) */
+                pfd[i].events = sc_posix_at_wants_input() ? POLLIN : 0;
+                if (ofd == ifd) {
+                    pfd[i].events |= POLLOUT;
+                    ofd = -1;
+                }
+            }
+        if (ofd >= 0) {
+            at_out = np;
+            pfd[np++] = (struct pollfd){ .fd = ofd, .events = POLLOUT };
+        }
+    }
     int pr = poll(pfd, np, wait_ms(h, dev_now(h)));
     if (pr < 0 && errno != EINTR) {
         host_error(h, "poll failed");
@@ -666,6 +691,10 @@ static int wait_turn(sc_posix_host_t *h)
     for (size_t i = extra_from; pr > 0 && i < np; i++) {
         if (!pfd[i].revents)
             continue;
+        if (i == at_out) {
+            sc_posix_at_on_writable();
+            continue;
+        }
         for (size_t k = 0; k < h->nextra; k++)
             if (h->extra[k].fd == pfd[i].fd) {
                 h->extra[k].cb(h->extra[k].user, pfd[i].fd, pfd[i].revents, h->dev, now);

@@ -188,8 +188,36 @@ sc_err_t sc_posix_storage_open(sc_posix_storage_t *s, const char *dir, sc_hal_st
         snprintf(errbuf, errlen, "cannot open state directory %s: %s", dir, strerror(errno));
         return SC_ERR_IO;
     }
-    /* An existing directory keeps its mode (it may be shared, e.g. /tmp); the records
-     * themselves are always 0600. */
+    /* The directory itself must be ours and closed to others, as ssh's StrictModes wants of
+     * ~/.ssh: whoever may write in it can put entries under names we have not written yet (a
+     * FIFO, a file of theirs, F30) or, if it is not sticky, rename ours away and put theirs in
+     * their place. A sticky bit (/tmp) does not help against the first: a name they took first
+     * can be neither replaced nor removed by us, so a record could never be written. Checked on
+     * the open descriptor, which every later access goes through (openat), so a directory
+     * swapped under the path after this point is never used. Root's is accepted as owner
+     * (root can do all of this anyway). */
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        snprintf(errbuf, errlen, "cannot stat state directory %s: %s", dir, strerror(errno));
+        close(fd);
+        return SC_ERR_IO;
+    }
+    if (st.st_uid != geteuid() && st.st_uid != 0) {
+        snprintf(errbuf, errlen,
+                 "state directory %s is owned by uid %lu, not by this user (uid %lu): its owner could replace "
+                 "the records; use a directory of your own",
+                 dir, (unsigned long)st.st_uid, (unsigned long)geteuid());
+        close(fd);
+        return SC_ERR_IO;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(errbuf, errlen,
+                 "state directory %s is writable by %s (mode %04o): others could plant or replace records; "
+                 "chmod go-w it or use a directory of your own",
+                 dir, (st.st_mode & S_IWOTH) ? "others" : "its group", (unsigned)(st.st_mode & 07777));
+        close(fd);
+        return SC_ERR_IO;
+    }
     s->dirfd = fd;
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     remove_stale_temps(s);

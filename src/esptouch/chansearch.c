@@ -71,16 +71,16 @@ static cs_state_t *CS(sc_chansearch_t *cs) { return (cs_state_t *)(void *)cs->op
 
 static inline int32_t since(uint32_t now, uint32_t then) { return sc_ms_diff(now, then); }
 
-static int valid_channel(unsigned ch) { return (ch >= 1 && ch <= 14) || (ch >= 32 && ch <= 177); }
-
-/* 20 MHz 5 GHz channels a range expands to (UNII-1..3 and 169..177); 68..96 are allocated
- * almost nowhere, so a range skips them (list them one by one to search them). */
-static int in_range_channel(unsigned ch)
+/* The 20 MHz channel numbers APs use: 2.4 GHz 1..14; 5 GHz 36..64 (UNII-1, -2A), 100..144
+ * (UNII-2C), 149..165 (UNII-3) and 169..177 (UNII-4, the 5.8 GHz SRD band: where regulators
+ * allow), each in steps of 4. Other numbers of 32..177 (32, 68..96, 99, 33) name no channel an
+ * AP is on: a list holding one is refused rather than searched in vain. */
+bool sc_chansearch_channel_valid(unsigned ch)
 {
     if (ch <= 14)
         return ch >= 1;
-    if (ch >= 32 && ch <= 144)
-        return ch % 4 == 0 && !(ch >= 68 && ch <= 96);
+    if (ch >= 36 && ch <= 144)
+        return ch % 4 == 0 && !(ch > 64 && ch < 100);
     return ch >= 149 && ch <= 177 && ch % 4 == 1;
 }
 
@@ -107,16 +107,16 @@ size_t sc_chansearch_parse(const char *list, uint8_t *out, size_t cap)
     for (;;) {
         unsigned lo, hi;
         p = parse_num(p, &lo);
-        if (!p || !valid_channel(lo))
+        if (!p || !sc_chansearch_channel_valid(lo))
             return 0;
         hi = lo;
         if (*p == '-') {
             p = parse_num(p + 1, &hi);
-            if (!p || !valid_channel(hi) || hi < lo)
+            if (!p || !sc_chansearch_channel_valid(hi) || hi < lo)
                 return 0;
         }
         for (unsigned ch = lo; ch <= hi; ch++) {
-            if (lo != hi && !in_range_channel(ch))
+            if (!sc_chansearch_channel_valid(ch))
                 continue;
             if (n == cap)
                 return 0;
@@ -144,7 +144,7 @@ sc_err_t sc_chansearch_init(sc_chansearch_t *pub, const uint8_t *channels, size_
         if (n == 0 || n > sizeof cs->channels)
             return SC_ERR_RANGE;
         for (size_t i = 0; i < n; i++) {
-            if (!valid_channel(channels[i]))
+            if (!sc_chansearch_channel_valid(channels[i]))
                 return SC_ERR_INVAL;
             cs->channels[i] = channels[i];
         }

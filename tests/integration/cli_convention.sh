@@ -36,15 +36,37 @@ grep -q "needs a value" <(run air --ssid >/dev/null; cat "$TMP/err") || fail "ai
 [ "$(run cloud stray)" = 2 ] || fail "cloud stray argument"
 grep -q "^smartcfg cloud: unexpected argument 'stray'" "$TMP/err" || fail "cloud stray message"
 [ "$(run air --channel 0 out.pcap)" = 2 ] || fail "air --channel 0"
-grep -q "^smartcfg air: bad --channel '0'" "$TMP/err" || fail "air bad value message"
+grep -q "^smartcfg air: --channel: '0' is not a channel: 1..14, or 5 GHz 36..64" "$TMP/err" || fail "air bad value message"
+[ "$(run air --channel 99 out.pcap)" = 2 ] || fail "air --channel 99"
+grep -q "^smartcfg air: --channel: '99' is not a channel" "$TMP/err" || fail "air --channel 99 message"
 [ "$(run air)" = 2 ] || fail "air without OUT"
+# one form for a bad value in every subcommand (docs/cli.md): option, the value, what is wanted
+# with its range and unit; a secret's value is not shown; exit 2
+bad_value() { # CMD PATTERN ARGS...
+    local cmd=$1 pat=$2; shift 2
+    [ "$(run "$cmd" "$@")" = 2 ] || fail "$cmd $*: exit, want 2"
+    grep -q -- "^smartcfg $cmd: $pat" "$TMP/err" || fail "$cmd $*: message: $(head -1 "$TMP/err")"
+}
+bad_value send "--count: '33' is not a whole number of devices in 0..32" --ssid x --password-file /dev/null --count 33
+bad_value send "--port-mark: '7' is not a whole number in 0..3" --ssid x --password-file /dev/null --port-mark 7
+bad_value send "--aes-key: the value (not shown) is not 16 characters" --ssid x --password-file /dev/null --aes-key short
+DEV=(--radio udp --join sim:A:b:127.0.0.2 --product-id ABCDEFGHIJ --device-name dev1 --no-cloud)
+bad_value device "--timeout: '-1' is not a whole number of seconds in 0..86400" "${DEV[@]}" --timeout -1
+bad_value device "--virtual-loss: '2' is not a probability in 0..1" "${DEV[@]}" --virtual-loss 2
+bad_value decode "--timeout: '0' is not a whole number of seconds in 1..86400" --timeout 0 -i lo
+bad_value decode "--aes-key: the value (not shown) is not 16 characters" --aes-key short x.pcap
+bad_value air "--loss: '2' is not a probability in 0..1, or a percentage in 0..100%" --loss 2 out.pcap
+bad_value air "--duration: '0' is not a whole number of milliseconds in 1..3600000" --duration 0 out.pcap
+bad_value air "--password: the value (not shown) is not 0..64 bytes" --password "$(printf 'p%.0s' $(seq 65))" out.pcap
+# a value with control bytes is shown with them as '?': no escape sequence reaches the terminal
+bad_value air "--ssid-hex: 'zz?\[2J' is not hex digits for 0..32 bytes" --ssid-hex "zz$(printf '\033')[2J" out.pcap
 # a protocol named twice is a usage error naming the repeat, in every command taking a list
 # (decode --protocols; device's in device_cli.sh) or one protocol (send/air --protocol)
 [ "$(run decode --json --protocols v2,airkiss,v2 x.pcap)" = 2 ] || fail "decode --protocols v2,airkiss,v2"
 grep -q "^smartcfg decode: --protocols 'v2,airkiss,v2': 'v2' repeats a protocol" "$TMP/err" || fail "decode repeat message"
 grep -q '"event":"usage_error".*repeats a protocol.*"exit":2' "$TMP/out" || fail "decode repeat: no JSON usage_error"
 [ "$(run send --protocol v1,v1 --ssid x --password 12345678)" = 2 ] || fail "send --protocol v1,v1"
-grep -q "^smartcfg send: --protocol 'v1,v1'" "$TMP/err" || fail "send --protocol list message"
+grep -q "^smartcfg send: --protocol: 'v1,v1' is not one of v1, v2, airkiss" "$TMP/err" || fail "send --protocol list message"
 [ "$(run air --protocol v1,v1 out.pcap)" = 2 ] || fail "air --protocol v1,v1"
 
 [ "$(run decode)" = 2 ] || fail "decode without FILE"

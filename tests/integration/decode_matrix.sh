@@ -237,7 +237,9 @@ expect_exit air_long_ssid 2 "$SC" air --ssid 0123456789012345678901234567890123 
 # reader (air --channel 191 decoded as channel 1), 15..31 are no channels
 expect_exit air_channel_191 2 "$SC" air --channel 191 "$T/x.pcap"
 expect_exit air_channel_20 2 "$SC" air --channel 20 "$T/x.pcap"
-for ch in 14 32 177; do
+# and 5 GHz numbers no AP uses (32, 99, 68..96, odd ones below 149) are refused too
+for ch in 32 33 68 99 150; do expect_exit air_channel_$ch 2 "$SC" air --channel $ch "$T/x.pcap"; done
+for ch in 14 36 177; do
     "$SC" air --channel $ch --duration 4000 "$T/ch$ch.pcap" >/dev/null 2>&1
     if "$SC" decode --json "$T/ch$ch.pcap" 2>/dev/null | grep -q "\"channel\":$ch,"; then
         pass=$((pass + 1))

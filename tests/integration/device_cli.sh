@@ -48,10 +48,17 @@ expect 2 "^smartcfg device: --timeout: '1.5' is not a whole number of seconds in
 expect 2 "^smartcfg device: --token-linger: '0' is not a whole number of seconds in 1..600$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --token-linger 0
 expect 2 "^smartcfg device: --sim-delay: 'x' is not a whole number of milliseconds in 0..600000$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --sim-delay x
 expect 2 "^smartcfg device: --at-baud goes with --at TTY$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --at-baud 9600
-expect 2 "--virtual-loss" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-loss 1.5
-expect 2 "--virtual-cipher" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-cipher rot13
+expect 2 "^smartcfg device: --virtual-loss: '1.5' is not a probability in 0..1$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-loss 1.5
+expect 2 "^smartcfg device: --virtual-cipher: 'rot13' is not one of open, wep, tkip, ccmp, gcmp$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-cipher rot13
 expect 2 "--channels" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --channels 1,x
 expect 2 "--channels" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --channels 0
+# only channel numbers APs use; the message names the number (32..177 held 99, 33, 68..96)
+for l in 99 33 1,6,99 36-99 32-64 1-11,68; do
+    bad=${l##*[,-]}; [ "$l" = 32-64 ] && bad=32
+    expect 2 "^smartcfg device: --channels: '$bad' is not a channel: 1..14, or 5 GHz 36..64, 100..144, 149..177" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --channels "$l"
+done
+expect 2 "^smartcfg device: --channels: '13-1' is not a range from low to high" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --channels 1,13-1
+expect 2 "^smartcfg device: --virtual-channel: '99' is not 0 (every channel) or a channel" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --virtual-channel 99
 # --protocols: each protocol once (a repeat, by name or alias, is named in the message), no
 # empty item, no unknown name
 for l in v1,v1 v1,esptouch-v1 all,v2 airkiss,v2,airkiss; do
@@ -59,10 +66,10 @@ for l in v1,v1 v1,esptouch-v1 all,v2 airkiss,v2,airkiss; do
 done
 expect 2 "^smartcfg device: --protocols 'v1,,v2': an empty item" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 2 --state-dir "$TMP/s" --protocols v1,,v2
 expect 2 "^smartcfg device: --protocols 'v1,v9': unknown protocol 'v9'" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 2 --state-dir "$TMP/s" --protocols v1,v9
-expect 2 "--mac" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --mac 01:02
-expect 2 "--log-level" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --log-level loud
+expect 2 "^smartcfg device: --mac: '01:02' is not a MAC address like aa:bb:cc:dd:ee:ff$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --mac 01:02
+expect 2 "^smartcfg device: --log-level: 'loud' is not one of error, warn, info, debug$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --log-level loud
 expect 2 "too long" -- --radio udp --join sim:A:b:127.0.0.2 --product-id ABCDEFGHIJKLMNOP --device-name d --no-cloud
-expect 2 "--broker" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --broker :1883
+expect 2 "^smartcfg device: --broker: ':1883' is not a list HOST\[:PORT\]" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --broker :1883
 expect 1 "state directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir /proc/nope/x
 
 # config file: errors name the file and line, never the value
@@ -147,6 +154,18 @@ json_err usage_error 2 "bad1.conf:2" -- --config "$TMP/bad1.conf"
 json_err setup_error 1 "--radio" -- --radio file:/nonexistent.pcap --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 # state directory created private
 [ "$(stat -c %a "$TMP/s")" = 700 ] || fail "state dir mode $(stat -c %a "$TMP/s")"
+# a state directory others may write in (sticky or not) is refused at start, setup error
+# (security.md, Device: the directory's own owner and mode)
+for m in 775 1777; do
+    mkdir -p "$TMP/open$m" && chmod "$m" "$TMP/open$m"
+    expect 1 "state directory .*open$m is writable by" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 1 --state-dir "$TMP/open$m"
+    json_err setup_error 1 "writable by" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 1 --state-dir "$TMP/open$m"
+    [ -z "$(ls -A "$TMP/open$m")" ] || fail "mode $m: something was written in the refused dir"
+done
+if [ "$(id -u)" = 0 ]; then # another user's directory
+    mkdir -p "$TMP/theirs" && chown 65534 "$TMP/theirs"
+    expect 1 "owned by uid 65534" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 1 --state-dir "$TMP/theirs"
+fi
 # smartcfg-lwip shares these options and adds --tap: its own first need is named first, not the
 # missing cloud secret behind it (found by the issue-10 audit)
 if [ -x "$SC_BUILD/smartcfg-lwip" ]; then

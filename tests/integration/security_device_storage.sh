@@ -40,7 +40,7 @@ grep -q 'previous record may be missing' "$TMP/ro.jsonl" || fail "ro: the next s
 grep -q 'previous run.s error record may be missing' "$TMP/ro.err" || fail "ro: no start-up log line"
 echo "read-only: $(grep -c '"storage":true' "$TMP/ro.jsonl") storage events, exit $RC"
 
-FULL="mount -t tmpfs -o size=16k tmpfs $TMP/full && (dd if=/dev/zero of=$TMP/full/filler bs=4k count=64 2>/dev/null; true)"
+FULL="mount -t tmpfs -o size=16k,mode=0700 tmpfs $TMP/full && (dd if=/dev/zero of=$TMP/full/filler bs=4k count=64 2>/dev/null; true)"
 run full "$FULL"
 check full
 echo "full: $(grep -c '"storage":true' "$TMP/full.jsonl") storage events, exit $RC"

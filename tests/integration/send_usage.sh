@@ -19,27 +19,27 @@ check() { # want_rc pattern args...
 }
 OK="--bssid 00:11:22:33:44:55 --ip 127.0.0.1"
 check 2 'password is required' --ssid x $OK
-check 2 'SSID is empty' --ssid '' --password S3cretPw $OK
-check 2 'longer than 32' --ssid 0123456789abcdef0123456789abcdefX --password S3cretPw $OK
-check 2 'longer than 64' --ssid x --password "$(printf 'S3cretPw%.0s' $(seq 9))" $OK
-check 2 'not a MAC' --ssid x --password S3cretPw --bssid 00:11:22:33:44 --ip 127.0.0.1
-check 2 'not an IPv4' --ssid x --password S3cretPw --bssid 00:11:22:33:44:55 --ip 300.1.1.1
+check 2 "^smartcfg send: --ssid: '' is not 1..32 bytes$" --ssid '' --password S3cretPw $OK
+check 2 "^smartcfg send: --ssid: '0123456789abcdef0123456789abcdefX' is not 1..32 bytes$" --ssid 0123456789abcdef0123456789abcdefX --password S3cretPw $OK
+check 2 '^smartcfg send: --password: the value (not shown) is not 0..64 bytes$' --ssid x --password "$(printf 'S3cretPw%.0s' $(seq 9))" $OK
+check 2 "^smartcfg send: --bssid: '00:11:22:33:44' is not a MAC address like aa:bb:cc:dd:ee:ff$" --ssid x --password S3cretPw --bssid 00:11:22:33:44 --ip 127.0.0.1
+check 2 "^smartcfg send: --ip: '300.1.1.1' is not an IPv4 address like 192.168.1.100$" --ssid x --password S3cretPw --bssid 00:11:22:33:44:55 --ip 300.1.1.1
 check 2 'not an address of this host' --ssid x --password S3cretPw --bssid 00:11:22:33:44:55 --ip 198.51.100.7
 check 2 "no network interface named" --ssid x --password S3cretPw $OK --iface nosuchif0
-check 2 'hex digits' --ssid-hex 41424 --password S3cretPw $OK
+check 2 "^smartcfg send: --ssid-hex: '41424' is not hex digits for 1..32 bytes$" --ssid-hex 41424 --password S3cretPw $OK
 check 2 'exclude each other' --ssid x --password S3cretPw $OK --token t --cloud http://x
 check 2 'exclude each other' --ssid x --password S3cretPw $OK --multicast --dest 127.0.0.1
-check 2 'http:// or https://' --ssid x --password S3cretPw $OK --cloud ftp://x
-check 2 'printable ASCII' --ssid x --password S3cretPw $OK --token 'a b'
-check 2 'count' --ssid x --password S3cretPw $OK --count -1
-check 2 "count ' 5' must" --ssid x --password S3cretPw $OK --count ' 5'
-check 2 "count '+5' must" --ssid x --password S3cretPw $OK --count +5
-check 2 'timeout' --ssid x --password S3cretPw $OK --timeout 0
+check 2 "^smartcfg send: --cloud: 'ftp://x' is not an http:// or https:// URL$" --ssid x --password S3cretPw $OK --cloud ftp://x
+check 2 '^smartcfg send: --token: the value (not shown) is not 1..64 printable ASCII characters without spaces$' --ssid x --password S3cretPw $OK --token 'a b'
+check 2 "^smartcfg send: --count: '-1' is not a whole number of devices in 0..32" --ssid x --password S3cretPw $OK --count -1
+check 2 "^smartcfg send: --count: ' 5' is not a whole number" --ssid x --password S3cretPw $OK --count ' 5'
+check 2 "^smartcfg send: --count: '+5' is not a whole number" --ssid x --password S3cretPw $OK --count +5
+check 2 "^smartcfg send: --timeout: '0' is not a number of seconds above 0, at most 3600" --ssid x --password S3cretPw $OK --timeout 0
 # plain decimal seconds only: strtod took 0x10 (16 s) and 1e3 (1000 s) without a word
 # (on loopback and bounded by timeout(1): a build that takes them would send for 16 s / 1000 s)
 for v in 0x10 1e3; do
   out=$(timeout 5 "$B/smartcfg" send --ssid x --password-file /dev/null $OK --dest 127.0.0.1 --no-token --timeout $v 2>&1); rc=$?
-  [ $rc = 2 ] && grep -q "^smartcfg send: --timeout '$v' must be a decimal number of seconds in (0, 3600\]" <<<"$out" \
+  [ $rc = 2 ] && grep -q "^smartcfg send: --timeout: '$v' is not a number of seconds above 0, at most 3600" <<<"$out" \
     || { echo "FAIL: send --timeout $v: exit $rc, output: $out"; fail=1; }
 done
 "$B/smartcfg" send --help | grep -q -- '--timeout S .*seconds (0 < S <= 3600, e.g. 2.5; default 60' || { echo "FAIL: send --help: --timeout range"; fail=1; }
@@ -127,7 +127,7 @@ os.write(fd, b"S3cretPw\n")
 pump(b"never", 10)  # to the end of the output (EOF)
 _, status = os.waitpid(pid, 0)
 assert b"S3cretPw" not in out, "the password was echoed: %r" % out
-assert b"--count '-1' must be 0..32" in out, "the password was not taken: %r" % out
+assert b"--count: '-1' is not a whole number of devices in 0..32" in out, "the password was not taken: %r" % out
 assert os.WEXITSTATUS(status) == 2, out
 PY
 # the ESP-TOUCH v2 device key is blanked in argv (/proc/PID/cmdline) once parsed, as the

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 #include "smartcfg/esptouch_rx.h"
@@ -1442,6 +1443,24 @@ static void test_chansearch_false_lock_and_lists(void **state)
     assert_int_equal(hops_per_sweep(&cs, SC_CHANSEARCH_DWELL_MS), 36);
     static const uint8_t bad[] = { 6, 200 };
     assert_int_equal(sc_chansearch_init(&cs, bad, 2, 0), SC_ERR_INVAL);
+    /* only channel numbers APs use: 32..177 held many that are none (33, 99, 68..96, 150) */
+    static const unsigned none[] = { 0, 15, 31, 32, 33, 35, 37, 63, 68, 80, 96, 99, 101, 145, 148, 150, 165 + 2, 178, 181 };
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        char one[8];
+        snprintf(one, sizeof one, "%u", none[i]);
+        assert_false(sc_chansearch_channel_valid(none[i]));
+        assert_int_equal(sc_chansearch_parse(one, out, sizeof out), 0);
+        uint8_t b[] = { 1, (uint8_t)none[i] };
+        assert_int_equal(sc_chansearch_init(&cs, b, 2, 0), SC_ERR_INVAL);
+    }
+    unsigned valid = 0;
+    for (unsigned ch = 0; ch < 256; ch++)
+        valid += sc_chansearch_channel_valid(ch);
+    assert_int_equal(valid, 14 + 8 + 12 + 8);   /* 1..14; 36..64; 100..144; 149..177 */
+    assert_int_equal(sc_chansearch_parse("1-14,36-177", out, sizeof out), 14 + 8 + 12 + 8);
+    assert_int_equal(sc_chansearch_parse("36-99", out, sizeof out), 0);   /* a range's ends too */
+    assert_int_equal(sc_chansearch_parse("32-64", out, sizeof out), 0);
+    assert_int_equal(sc_chansearch_parse("60-100", out, sizeof out), 3);   /* 60, 64, 100 */
 }
 
 /* A glance, then a dwell only where a frame of an ESP-TOUCH length was heard, and one longer

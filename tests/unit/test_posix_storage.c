@@ -245,6 +245,50 @@ static void test_bad_dir(void **state)
     assert_int_not_equal(sc_posix_storage_open(&s, "", &h, err, sizeof err), SC_OK);
 }
 
+/* The state directory itself (security.md, Device): one that others may write in (group or
+ * other write bit, sticky or not) or that another user owns is refused at open with a message
+ * that says why; one the storage creates is 0700 whatever the umask. */
+static void test_dir_owner_and_mode(void **state)
+{
+    (void)state;
+    sc_posix_storage_t s;
+    sc_hal_storage_t h;
+    char err[256] = "";
+    char sub[300];
+    struct stat st;
+    snprintf(sub, sizeof sub, "%s/made/state", dir);
+    mode_t old = umask(0);
+    assert_int_equal(sc_posix_storage_open(&s, sub, &h, err, sizeof err), SC_OK);
+    umask(old);
+    sc_posix_storage_close(&s);
+    assert_int_equal(stat(sub, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+    static const struct {
+        mode_t mode;
+        const char *why;
+    } bad[] = { { 0770, "writable by its group" }, { 0702, "writable by others" }, { 01777, "writable by others" },
+                { 01770, "writable by its group" } };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(chmod(sub, bad[i].mode), 0);
+        err[0] = '\0';
+        assert_int_not_equal(sc_posix_storage_open(&s, sub, &h, err, sizeof err), SC_OK);
+        assert_non_null(strstr(err, bad[i].why));
+        assert_non_null(strstr(err, "state directory"));
+    }
+    /* read and search bits for others are no risk: 0755 and 0711 are fine */
+    assert_int_equal(chmod(sub, 0755), 0);
+    assert_int_equal(sc_posix_storage_open(&s, sub, &h, err, sizeof err), SC_OK);
+    sc_posix_storage_close(&s);
+    /* another user's directory (needs root to make one) */
+    if (geteuid() == 0) {
+        assert_int_equal(chmod(sub, 0700), 0);
+        assert_int_equal(chown(sub, 65534, 65534), 0);
+        err[0] = '\0';
+        assert_int_not_equal(sc_posix_storage_open(&s, sub, &h, err, sizeof err), SC_OK);
+        assert_non_null(strstr(err, "owned by uid 65534"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +298,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_key_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dir_owner_and_mode, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
