@@ -7,6 +7,11 @@
 # password on the command line is warned about; --password-file - on a terminal prompts with
 # echo off.
 set -uo pipefail
+# In a network namespace of its own: the runs below that send wait for acks on UDP 18266 and
+# count them, and a device of another test running beside this one in the root namespace
+# (ctest -j) acks there too.
+. "$(dirname "$0")/lib/netns_self.bash"
+netns_self SC_SEND_USAGE_NS scsendusage "$0"
 B=${SC_BUILD:?}
 fail=0
 check() { # want_rc pattern args...
