@@ -5,8 +5,9 @@
 # MQTT bind -> token state, logins, dynamic registrations, console logins and hostile
 # requests (lib/soak_cloud.py), on fresh connections each. Between cycle WARM (100) and the
 # last, nothing may grow per cycle: the cloud's and the broker's open fds and threads not at
-# all, their resident memory by less than a generous bound, and the tokens table (bound
-# tokens superseded by a later bind of the same device are collected once expired).
+# all, their resident memory by less than a generous bound; and 6 s after the last cycle (3 s
+# tokens, collected 1 s after expiry) the tokens table holds only the device's newest bound
+# token (bound tokens superseded by a later bind of the same device are collected too).
 . "$(dirname "$0")/lib/cloud.bash"
 CYCLES=${SOAK_CYCLES:-600}
 WARM=${SOAK_WARM:-100}
@@ -22,7 +23,7 @@ PSK=$(post /v1/products/$P/devices '{"device_name":"dev1"}' | jget device_secret
 python3 "$(dirname "$0")/lib/soak_cloud.py" --http "127.0.0.1:$HTTP_PORT" --mqtt "127.0.0.1:$MQTT_PORT" \
     --admin-key "$(cat "$ADMIN_KEY_FILE")" --access "$ACCESS" --user tester --password tester-password-1 \
     --product $P --product-secret "$SECRET" --device dev1 --psk "$PSK" --db "$DB" --pid "$CLOUD_PID" \
-    --cycles "$CYCLES" --sample "$WARM,$CYCLES" > "$T/soak.jsonl" || { cat "$T/soak.jsonl"; fail "a soak cycle failed"; }
+    --cycles "$CYCLES" --sample "$WARM,$CYCLES" --settle 6 > "$T/soak.jsonl" || { cat "$T/soak.jsonl"; fail "a soak cycle failed"; }
 cat "$T/soak.jsonl"
 python3 - "$T/soak.jsonl" "$WARM" "$CYCLES" "$RSS_MAX_KB" <<'EOF' || fail "growth between cycle $WARM and $CYCLES"
 import json, sys
@@ -41,6 +42,11 @@ for k in ("tokens", "stale_tokens", "dynreg_seen", "access_tokens", "db_kb"):
     print("  %s: %d -> %d" % (k, a[k], b[k]))
 if b["stale_tokens"] > 2:
     bad.append("%d tokens expired more than 5 s ago are still stored" % b["stale_tokens"])
+# 6 s after the last cycle every token is past expiry + grace: the device's newest bound one stays.
+done = [r for r in map(json.loads, open(sys.argv[1])) if "cycles" in r][0]
+print("  tokens 6 s after the last cycle: %d" % done["settled_tokens"])
+if done["settled_tokens"] > 2:
+    bad.append("%d tokens stored 6 s after the last cycle (each bind left its token)" % done["settled_tokens"])
 for x in bad:
     print("FAIL:", x, file=sys.stderr)
 sys.exit(1 if bad else 0)

@@ -14,9 +14,11 @@
 # At each cycle of --sample (and at 0) prints one JSON line: the cloud's and the broker's open
 # fds, VmRSS (KiB) and threads, the rows of the tokens, dynreg_seen and access_tokens tables,
 # the tokens expired more than --stale seconds ago, and the database's size (file + WAL, KiB).
+# With --settle S: then waits S seconds, sends one request (the collection runs on requests)
+# and prints the tokens left ("settled_tokens" in the last line).
 # usage: soak_cloud.py --http H:P --mqtt H:P --admin-key K --access T --user NAME --password PW
 #        --product P --product-secret S --device D --psk PSK --db FILE --pid CLOUDPID
-#        --cycles N --sample 100,600 [--stale S]
+#        --cycles N --sample 100,600 [--stale S] [--settle S]
 import argparse, base64, hashlib, hmac, http.client, json, os, random, socket, sqlite3, sys, time
 
 
@@ -266,6 +268,7 @@ def main():
     ap.add_argument("--cycles", type=int, required=True)
     ap.add_argument("--sample", default="")
     ap.add_argument("--stale", type=int, default=5)
+    ap.add_argument("--settle", type=float, default=0)
     a = ap.parse_args()
     marks = {int(x) for x in a.sample.split(",") if x}
     s = Soak(a)
@@ -276,8 +279,17 @@ def main():
         if s.n in marks:
             time.sleep(0.3)   # let the last cycle's closes reach the servers
             s.sample()
-    print(json.dumps({"cycles": a.cycles, "seconds": round(time.time() - t0, 1),
-                      "errors": s.errors}), flush=True)
+    done = {"cycles": a.cycles, "seconds": round(time.time() - t0, 1), "errors": s.errors}
+    if a.settle:
+        # Every token is past its expiry and the collection's grace now; one request runs the
+        # collection: what stays is what it keeps for good (the device's newest bound token).
+        time.sleep(a.settle)
+        s.http("GET", "/v1/products", None, {"Authorization": "Bearer " + a.admin_key})
+        time.sleep(0.2)
+        db = sqlite3.connect("file:%s?mode=ro" % a.db, uri=True, timeout=10)
+        done["settled_tokens"] = db.execute("SELECT count(*) FROM tokens").fetchone()[0]
+        db.close()
+    print(json.dumps(done), flush=True)
     return 1 if s.errors else 0
 
 
