@@ -10,7 +10,7 @@
 #   MQTT login with a wrong password, a malformed service message, a half-sent request, bare
 #   connects that say nothing.
 # Unauthenticated requests are limited per source address (5/s), so each cycle speaks from
-# another address of 127/8.
+# another address of 127/8 (HTTP and MQTT: the MQTT gate's per-address table churns too).
 # At each cycle of --sample (and at 0) prints one JSON line: the cloud's and the broker's open
 # fds, VmRSS (KiB) and threads, the rows of the tokens, dynreg_seen and access_tokens tables,
 # the tokens expired more than --stale seconds ago, and the database's size (file + WAL, KiB).
@@ -125,7 +125,7 @@ class Soak:
         user = "%s%s;21010406;%05d;%d" % (p, d, self.n % 100000, 2147483647)
         key = base64.b64decode(self.a.psk)
         sig = hmac.new(key if password_ok else b"wrong key", user.encode(), hashlib.sha256).hexdigest()
-        s = socket.create_connection((self.mh, self.mp), timeout=20)
+        s = socket.create_connection((self.mh, self.mp), timeout=20, source_address=self.src())
         body = s16("MQTT") + bytes([4, 0xC2]) + b"\x00\x3c" + s16(p + d) + s16(user) + s16(sig + ";hmacsha256")
         s.sendall(packet(0x10, body))
         kind, b = read_packet(s)
@@ -194,9 +194,9 @@ class Soak:
             s.close()
         elif k == 7:   # connects that say nothing
             for hp in ((self.hh, self.hp), (self.mh, self.mp)):
-                socket.create_connection(hp, timeout=10).close()
+                socket.create_connection(hp, timeout=10, source_address=self.src()).close()
         else:   # an MQTT CONNECT cut in the middle
-            s = socket.create_connection((self.mh, self.mp), timeout=10)
+            s = socket.create_connection((self.mh, self.mp), timeout=10, source_address=self.src())
             s.sendall(b"\x10\x40\x00\x04MQ")
             s.close()
 
