@@ -8,8 +8,8 @@
 # mosquitto is started through a wrapper that preloads the ASan runtime, else it cannot load
 # the instrumented smartcfg_auth.so; mosquitto's own leaks are suppressed (asan-lsan.supp).
 # Left out: lwip_security (it bounds resident memory across floods; ASan's quarantine holds
-# freed memory) and cloud_pg (mosquitto with the instrumented plugin and libpq does not
-# listen within the cloud's 5 s).
+# freed memory) and cloud_pg (with the ASan runtime preloaded, mosquitto deadlocks in glibc's
+# bindtextdomain inside libpq's PQconnectdbParams at the plugin's init).
 set -euo pipefail
 BUILD_ASAN=${BUILD_ASAN:-build-asan}
 JOBS=${JOBS:-2}
