@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 45
+# ctest-cost: 20
 # A month without a restart, in small: SOAK_CYCLES (default 600) cycles of bind token ->
 # MQTT bind -> token state, logins, dynamic registrations, console logins and hostile
 # requests (lib/soak_cloud.py), on fresh connections each. Between cycle WARM (100) and the
