@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CC         ?= cc
 FUZZ_SECONDS ?= 12
 
-.PHONY: all build install deps test test-load test-unit test-asan test-cluster fuzz bench bench-cluster demo cross test-m4 clean
+.PHONY: all build install deps test test-load test-unit test-asan test-asan-integ test-cluster fuzz bench bench-cluster demo cross test-m4 clean
 
 all: build
 
@@ -57,6 +57,11 @@ test-asan:
 	@cmake -S . -B $(BUILD_ASAN) -DSC_SANITIZE=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -L unit -j $(JOBS)
+
+# The integration tests of the long-lived programs against the ASan+UBSan tree, LeakSanitizer
+# at every exit (scripts/test-asan-integ.sh; ~20 min on 2 cores, not part of make test).
+test-asan-integ:
+	@BUILD_ASAN=$(BUILD_ASAN) JOBS=$(JOBS) bash scripts/test-asan-integ.sh
 
 fuzz:
 	@cmake -S . -B $(BUILD_FUZZ) -DSC_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null

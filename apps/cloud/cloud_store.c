@@ -528,17 +528,24 @@ int cloud_store_client_id_taken(cloud_store_t *s, const char *pid, const char *d
 
 /* Garbage collection: bind tokens that expired unbound are kept readable ("expired") for
  * token_grace seconds, then deleted; expired access tokens and dynamic-registration records
- * older than the timestamp window go at once. */
+ * older than the timestamp window go at once. A bound token stays while it is its device's
+ * newest bound one (it is what says "bound": cloud_store_device_bound) or the one its family
+ * binding names; one superseded by a later bind of the same device goes token_grace after its
+ * expiry like an unbound one (before, every provisioning of a device left a row forever). */
 int cloud_store_gc(cloud_store_t *s, int64_t now, int64_t token_grace, int64_t dynreg_window)
 {
-    static const char *const sql[3] = {
+    static const char *const sql[4] = {
         "DELETE FROM tokens WHERE bound_at IS NULL AND expire < ?",
         "DELETE FROM access_tokens WHERE expire < ?",
         "DELETE FROM dynreg_seen WHERE timestamp < ?",
+        "DELETE FROM tokens WHERE bound_at IS NOT NULL AND expire < ?"
+        " AND EXISTS (SELECT 1 FROM tokens n WHERE n.product_id = tokens.product_id AND n.device_name = tokens.device_name"
+        " AND n.bound_at IS NOT NULL AND (n.bound_at > tokens.bound_at OR (n.bound_at = tokens.bound_at AND n.token > tokens.token)))"
+        " AND NOT EXISTS (SELECT 1 FROM bindings b WHERE b.token = tokens.token)",
     };
-    int64_t lim[3] = { now - token_grace, now, now - dynreg_window };
+    int64_t lim[4] = { now - token_grace, now, now - dynreg_window, now - token_grace };
     int removed = 0, ret = 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         int rc = cloud_store_run(s, sql[i], "i", lim[i]);
         if (rc < 0)
             ret = -1;

@@ -163,6 +163,11 @@ SC_API sc_err_t sc_at_init(sc_at_t *at, const sc_at_config_t *cfg, const sc_at_o
 SC_API void sc_at_feed(sc_at_t *at, const void *data, size_t len, uint32_t now_ms);
 /* Times out a pending operation (answers FAIL,202). Returns the next deadline or now + 1 s. */
 SC_API uint32_t sc_at_tick(sc_at_t *at, uint32_t now_ms);
+/* True while a request to the broker (AT+TCMQTTCONN, a subscribe, unsubscribe, publish or
+ * gateway request) waits for its answer: the port's MQTT client delivers it in the
+ * background, so the loop should come round every few ms (not at sc_at_tick's deadline) to
+ * answer the host as soon as it is in. */
+SC_API bool sc_at_mqtt_waiting(const sc_at_t *at);
 /* Result of an operation that returned SC_AT_PENDING: 0 or an error id (errors.h). */
 SC_API void sc_at_complete(sc_at_t *at, int result);
 /* Result of a dynreg op that returned SC_AT_PENDING: 0 with the device secret (base64, at

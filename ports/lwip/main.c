@@ -153,10 +153,10 @@ int main(int argc, char **argv)
         [X_TAP] = { "tap", true, "  --tap IFNAME            the tap interface lwIP runs on (create it first; lwIP's\n"
                                  "                          network: every packet of the device goes through it)\n",
                     "--tap IFNAME is required (a tap interface you created)" },
-        [X_IP] = { "ip", true, "  --ip A.B.C.D[/N]        lwIP's static address, N 24 if left out (default: DHCP once joined)\n" },
+        [X_IP] = { "ip", true, "  --ip A.B.C.D[/N]        lwIP's static address, N 24 if left out (default: DHCP once joined)\n", NULL },
         [X_GW] = { "gw", true, "  --gw A.B.C.D            router, with --ip\n"
                                "  of the options above, --join takes sim: only (a real association would give the\n"
-                               "  link to the host's stack, not to lwIP's tap), and --at is not supported yet\n" },
+                               "  link to the host's stack, not to lwIP's tap), and --at is not supported yet\n", NULL },
     };
     static const device_program_t prog = {
         .spec = { "smartcfg-lwip", extra, sizeof extra / sizeof extra[0],

@@ -620,6 +620,8 @@ static int wait_ms(sc_posix_host_t *h, uint32_t now)
         wake = now + 5;   /* the download moves in sc_at_device_step: keep it flowing */
     if (h->at_open && sc_at_device_registering(&h->atb) && before(now + 5, wake))
         wake = now + 5;   /* AT+TCDEVREG's POST moves in sc_at_device_step too */
+    if (h->at_open && sc_at_mqtt_waiting(sc_posix_at_core()) && before(now + 5, wake))
+        wake = now + 5;   /* the broker's answer is seen in sc_at_device_step: say it at once */
     if (h->tick) {
         uint32_t t = h->tick(h->tick_user, h->dev, now);
         if (before(t, wake))

@@ -1406,6 +1406,22 @@ sc_err_t sc_at_init(sc_at_t *pub, const sc_at_config_t *cfg, const sc_at_ops_t *
     return SC_OK;
 }
 
+bool sc_at_mqtt_waiting(const sc_at_t *pub)
+{
+    switch (CAT(pub)->pending) {
+    case CMD_TCMQTTCONN:
+    case CMD_PUB:
+    case CMD_PUBL:
+    case CMD_PUBRAW:
+    case CMD_SUB:
+    case CMD_UNSUB:
+    case CMD_GW:
+        return true;
+    default:
+        return false;
+    }
+}
+
 void sc_at_complete(sc_at_t *pub, int result)
 {
     at_state_t *at = AT(pub);

@@ -38,6 +38,7 @@ stop_pg_on_exit() {
     pg -m immediate stop >/dev/null 2>&1 || true
     [ -n "${W2_PID:-}" ] && kill "$W2_PID" 2>/dev/null
     rm -rf "$PGDIR"
+    set +e      # under set -e, (exit 1) would end the trap here: no cloud stderr, $T left behind
     (exit $rc)
     cleanup
 }

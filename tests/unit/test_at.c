@@ -866,12 +866,15 @@ static void test_mqtt(void **state)
     assert_int_equal(x->f.disconnect, disc);
     /* pending connect */
     x->f.connect_ret = SC_AT_PENDING;
+    assert_false(sc_at_mqtt_waiting(&x->at));
     assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n");
+    assert_true(sc_at_mqtt_waiting(&x->at));   /* the loop should come round soon */
     assert_string_equal(cmd(x, "AT+TCMQTTSTATE?\r\n"), "busy p...\r\n");
     x->outlen = 0;
     x->out[0] = 0;
     x->out[0] = 0;
     sc_at_complete(&x->at, 0);
+    assert_false(sc_at_mqtt_waiting(&x->at));
     assert_string_equal(x->out, "+TCMQTTCONN:OK\r\n");
     assert_true(sc_at_mqtt_task_running(&x->at));
     x->outlen = 0;
@@ -1017,6 +1020,7 @@ static void test_esp_basics(void **state)
     /* pending join: busy meanwhile, then the ESP-AT success lines */
     x->f.join_ret = SC_AT_PENDING;
     assert_string_equal(cmd(x, "AT+CWJAP=\"my ap\",\"password1\"\r\n"), "");
+    assert_false(sc_at_mqtt_waiting(&x->at));   /* a join takes seconds: no fast loop for it */
     assert_string_equal(x->f.join_psw, "password1");
     assert_string_equal(cmd(x, "AT+CIPSTATUS\r\n"), "busy p...\r\n");
     x->outlen = 0;

@@ -147,6 +147,39 @@ static void test_bind_rules(void **state)
     cloud_store_close(&s);
 }
 
+/* Re-provisioning a device binds a new token each time. Once expired and past the grace, a
+ * bound token that a later bind of the same device superseded is collected (it used to stay
+ * forever: a row per provisioning for the life of the cloud); the device's newest bound token
+ * and a token its family binding names stay, so the device still reads as bound. */
+static void test_gc_superseded_tokens(void **state)
+{
+    (void)state;
+    cloud_store_t s;
+    char err[300];
+    assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
+    char tok[16];
+    for (int i = 0; i < 50; i++) {   /* d1 provisioned 50 times, a token each, all long expired */
+        snprintf(tok, sizeof tok, "a%02d", i);
+        assert_int_equal(cloud_store_add_token(&s, tok, "u1", 100 + i, 200 + i), 0);
+        assert_int_equal(cloud_store_bind_token(&s, tok, "P", "d1", 150 + i), CLOUD_BIND_OK);
+    }
+    assert_int_equal(cloud_store_bind_family(&s, "a10", "P", "d1", "famA", "r1", 170), 0);
+    assert_int_equal(cloud_store_add_token(&s, "b0", "u1", 100, 200), 0);   /* d2: once */
+    assert_int_equal(cloud_store_bind_token(&s, "b0", "P", "d2", 150), CLOUD_BIND_OK);
+    assert_int_equal(cloud_store_add_token(&s, "c0", "u1", 100, 200), 0);   /* never bound */
+    assert_int_equal(cloud_store_add_token(&s, "c1", "u1", 900, 2000), 0);  /* still alive */
+    /* Within the grace nothing bound goes. */
+    assert_int_equal(cloud_store_gc(&s, 300, 600, 300), 0);
+    assert_int_equal(count(&s, "SELECT count(*) FROM tokens"), 53);
+    assert_int_equal(cloud_store_gc(&s, 1000, 600, 300), 1 + 48);   /* c0, and d1's superseded */
+    assert_int_equal(count(&s, "SELECT count(*) FROM tokens WHERE device_name='d1'"), 2);
+    assert_int_equal(count(&s, "SELECT count(*) FROM tokens WHERE token IN ('a49','a10','b0','c1')"), 4);
+    assert_int_equal(cloud_store_device_bound(&s, "P", "d1"), CLOUD_BIND_OK);
+    assert_int_equal(cloud_store_device_bound(&s, "P", "d2"), CLOUD_BIND_OK);
+    assert_int_equal(cloud_store_gc(&s, 1001, 600, 300), 0);   /* nothing more */
+    cloud_store_close(&s);
+}
+
 static void test_redact(void **state)
 {
     (void)state;
@@ -183,6 +216,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrations_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_file_adopted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gc_superseded_tokens, setup, teardown),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_pg_without_libpq),
     };
