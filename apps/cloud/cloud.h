@@ -147,6 +147,19 @@ const char *cloud_amqp_vhost(const cloud_amqp_t *a);
 unsigned cloud_amqp_nodes(const cloud_amqp_t *a);
 const char *cloud_amqp_node_host(const cloud_amqp_t *a, unsigned i);
 void cloud_amqp_free(cloud_amqp_t *a);
+/* The workers' AMQP user and password (the first node's URL). */
+const char *cloud_amqp_user(const cloud_amqp_t *a);
+const char *cloud_amqp_password(const cloud_amqp_t *a);
+
+/* ---- revocation with RabbitMQ (cloud_revoke.c, docs/scale.md "Revoking rights") ----------- */
+/* spec: http[s]://[USER:PASS@]HOST:PORT[,HOST:PORT...][/PREFIX], the nodes' management API;
+ * user/pass when the spec has none; delay_ms: the nodes' auth cache TTL + a margin. */
+int cloud_revoke_start(const char *spec, const char *user, const char *pass, const char *vhost, unsigned delay_ms,
+                       char *err, size_t errlen);
+/* Any thread: this MQTT client's rights shrank; its connections are closed after the delay.
+ * A no-op unless started. */
+void cloud_revoke_client(const char *client_id);
+void cloud_revoke_stop(void);
 
 /* ---- IoT Explorer topics (cloud_thing.c): data template, events, actions, system time,
  * gateway operations; its own service-identity MQTT client, on libmosquitto's thread. */

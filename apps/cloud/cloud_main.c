@@ -440,7 +440,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                      [--token-gc S] [--db-wait S]\n"
             "                      [--rabbitmq amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]]\n"
             "                      [--queue NAME] [--prefetch N] [--http-threads N] [--rabbitmq-auth-from LIST]\n"
-            "                      [--console-link]\n"
+            "                      [--rabbitmq-management URL] [--rabbitmq-cache-ttl MS] [--console-link]\n"
             "Runs a local IoT Explorer stand-in until SIGINT/SIGTERM (docs/cloud.md).\n"
             "  --http HOST:PORT    app token API, /register/dev and admin API (default 127.0.0.1:8080)\n"
             "  --mqtt HOST:PORT    listener of the mosquitto we start (default 127.0.0.1:1883)\n"
@@ -452,6 +452,11 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --rabbitmq-auth-from ADDRESS[,ADDRESS...]\n"
             "                      the only sources whose auth questions are answered, addresses or host names\n"
             "                      (default: the --rabbitmq nodes' hosts, 127.0.0.1 and ::1; others get 403)\n"
+            "  --rabbitmq-management http://[USER:PASS@]HOST:PORT[,HOST:PORT...]\n"
+            "                      the nodes' management API: a device whose rights shrink (deleted; a gateway\n"
+            "                      whose sub-device is deleted, unbound, offline) has its connections closed there,\n"
+            "                      so it subscribes again under fresh checks (default user: the --rabbitmq one)\n"
+            "  --rabbitmq-cache-ttl MS  the nodes' auth_cache.cache_ttl; closes wait that + 500 ms (default 2000)\n"
             "  --queue NAME        the workers' shared quorum queue (default smartcfg.bind)\n"
             "  --prefetch N        requests a worker holds unacked, also its commit batch (default 256)\n"
             "  --http-threads N    threads answering RabbitMQ's auth questions, each with its own database\n"
@@ -511,7 +516,8 @@ int cmd_cloud(int argc, char **argv)
     long grace = -1, db_wait = 30;
     long mqtt_per_addr = 32, connect_timeout = 10, http_per_addr = 16, token_rate = 60, prefetch = 256;
     long http_threads = 0;   /* 0: the default, 8 with --rabbitmq, else 1 */
-    const char *rabbitmq = NULL, *queue = "smartcfg.bind", *auth_from = NULL;
+    const char *rabbitmq = NULL, *queue = "smartcfg.bind", *auth_from = NULL, *rmq_mgmt = NULL;
+    long rmq_cache_ttl = -1;
     bool http_per_addr_set = false;
     /* Every file we create holds or sits next to a secret: private whatever the caller's umask
      * (SQLite creates the registry and its -wal/-shm with 0644 & ~umask). */
@@ -532,6 +538,7 @@ int cmd_cloud(int argc, char **argv)
         { "rabbitmq", required_argument, NULL, 'R' }, { "queue", required_argument, NULL, 'Q' },
         { "prefetch", required_argument, NULL, 'F' }, { "http-threads", required_argument, NULL, 'N' },
         { "rabbitmq-auth-from", required_argument, NULL, 'U' }, { "console-link", no_argument, NULL, 'L' },
+        { "rabbitmq-management", required_argument, NULL, 'G' }, { "rabbitmq-cache-ttl", required_argument, NULL, 'C' },
         SC_CLI_STD_OPTIONS, { NULL, 0, NULL, 0 }
     };
     sc_cli_t cli;
@@ -572,6 +579,15 @@ int cmd_cloud(int argc, char **argv)
             break;
         case 'L':
             console_link = true;
+            break;
+        case 'G':
+            if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+                return sc_cli_usage_error(&cli, "--rabbitmq-management wants http[s]://[USER:PASS@]HOST:PORT[,HOST:PORT...]");
+            rmq_mgmt = optarg;
+            break;
+        case 'C':
+            if (!num_in(optarg, 0, 3600000, &rmq_cache_ttl))
+                return sc_cli_usage_error(&cli, "--rabbitmq-cache-ttl wants 0..3600000 ms, not '%s'", optarg);
             break;
         case 't':
             if (!num_in(optarg, 1, 30L * 86400, &ttl))
@@ -648,6 +664,8 @@ bad_addr:
         return sc_cli_usage_error(&cli, "--rabbitmq and --broker exclude each other");
     if (auth_from && !rabbitmq)
         return sc_cli_usage_error(&cli, "--rabbitmq-auth-from goes with --rabbitmq");
+    if ((rmq_mgmt || rmq_cache_ttl >= 0) && !rabbitmq)
+        return sc_cli_usage_error(&cli, "--%s goes with --rabbitmq", rmq_mgmt ? "rabbitmq-management" : "rabbitmq-cache-ttl");
     if (!*db && default_db(db, sizeof db) != 0)
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "cannot create the data directory; give --db FILE");
     cloud_events_init(json);
@@ -742,6 +760,15 @@ bad_addr:
             fprintf(stderr, "smartcfg cloud: %s\n", err);
             goto out;
         }
+        if (rmq_mgmt && cloud_revoke_start(rmq_mgmt, cloud_amqp_user(amqp), cloud_amqp_password(amqp),
+                                           cloud_amqp_vhost(amqp), (unsigned)(rmq_cache_ttl >= 0 ? rmq_cache_ttl : 2000) + 500,
+                                           err, sizeof err) != 0) {
+            fprintf(stderr, "smartcfg cloud: %s\n", err);
+            goto out;
+        }
+        if (!rmq_mgmt)
+            cloud_log("without --rabbitmq-management, a device whose rights shrink (deleted, a gateway's sub-device "
+                      "gone or offline) keeps its subscriptions until it reconnects (docs/scale.md)");
     } else if (external) {
         const char *u = getenv("SMARTCFG_SERVICE_USER"), *p = getenv("SMARTCFG_SERVICE_PASSWORD");
         if (!u || !p) {
@@ -977,6 +1004,7 @@ bad_addr:
     if (stop_signal)
         cloud_log("stopping on signal %d", (int)stop_signal);
 out:
+    cloud_revoke_stop();
     cloud_bindsvc_free(svc);
     cloud_amqp_free(amqp);
     cloud_http_stop(h);

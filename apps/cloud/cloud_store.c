@@ -636,6 +636,23 @@ int cloud_store_gw_proxies(cloud_store_t *s, const char *gw_cid, const char *pid
                                         " AND gw_pid || gw_dn = ?", "ttt", pid, dn, gw_cid));
 }
 
+int cloud_store_clients_of(cloud_store_t *s, const char *pid, const char *dn, void (*fn)(const char *client_id))
+{
+    cloud_rows_t *r = dn ? cloud_store_select(s, "SELECT product_id || device_name FROM devices WHERE product_id=?1"
+                                                 " AND device_name=?2 UNION SELECT gw_pid || gw_dn FROM gw_subdevs"
+                                                 " WHERE sub_pid=?1 AND sub_dn=?2", "tt", pid, dn)
+                         : cloud_store_select(s, "SELECT product_id || device_name FROM devices WHERE product_id=?1"
+                                                 " UNION SELECT gw_pid || gw_dn FROM gw_subdevs WHERE sub_pid=?1",
+                                              "t", pid);
+    int n = 0, rc;
+    while ((rc = cloud_rows_next(r)) == 1) {
+        fn(cloud_rows_text(r, 0));
+        n++;
+    }
+    cloud_rows_free(r);
+    return rc < 0 ? -1 : n;
+}
+
 /* Unbind (online < 0) or set the session state; rows changed (0: not bound to this gateway), or -1. */
 int cloud_store_gw_update(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
                           int online)

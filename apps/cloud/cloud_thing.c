@@ -14,6 +14,7 @@
 #include <mosquitto.h>
 
 #include "cloud.h"
+#include "cloud_acl.h"
 #include "smartcfg/cloud.h"
 
 #define MSG_MAX 16384          /* larger messages are not template traffic: dropped with an event */
@@ -166,6 +167,11 @@ static int gw_one(cloud_thing_t *t, const char *gpid, const char *gdn, const cha
     }
     int online = !strcmp(type, "unbind") ? -1 : !strcmp(type, "online") ? 1 : 0;
     int rc = cloud_store_gw_update(&t->store, gpid, gdn, spid, sdn, online);
+    if (rc > 0 && online <= 0) {   /* with RabbitMQ its sub-device subscriptions must go (cloud_revoke.c) */
+        char gcid[CLOUD_ACL_ID_MAX];
+        snprintf(gcid, sizeof gcid, "%s%s", gpid, gdn);
+        cloud_revoke_client(gcid);
+    }
     return rc < 0 ? GW_INTERNAL : rc == 0 ? GW_NOT_BOUND : GW_OK;
 }
 
