@@ -176,7 +176,7 @@ for i in 0 1 2; do
     HOLD+=($i)
 done
 for i in "${HOLD[@]}"; do
-    for _ in $(seq 200); do grep -q subscribed "$CL_DIR/rev$i.out" && break; sleep 0.1; done
+    for _ in $(seq 200); do grep -qs subscribed "$CL_DIR/rev$i.out" && break; sleep 0.1; done
     grep -q subscribed "$CL_DIR/rev$i.out" || fail "rev$i did not subscribe: $(cat "$CL_DIR/rev$i.out")"
 done
 for i in "${HOLD[@]}"; do curl -sf -X DELETE -H "$ADMIN" "$BASE/v1/products/CLUSTER001/devices/rev$i" >/dev/null; done
