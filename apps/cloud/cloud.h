@@ -35,6 +35,18 @@ void cloud_event(const char *event, struct cJSON *obj);
 /* A new event object naming the device: {"product_id": pid, "device_name": dn}. */
 struct cJSON *cloud_device_event(const char *pid, const char *dn);
 void cloud_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Refusals (device_refused, topic_refused and their log lines) are what a flood of bad logins
+ * makes: one host on loopback made 3 000 a second, 0.6 MB/s of log. Each kind (login events,
+ * topic events, log lines) passes a token
+ * bucket (REFUSALS_PER_S a second, bursts of REFUSALS_BURST); what it drops is counted and said
+ * in one line and one refusals_suppressed event, at most every 10 s (cloud_refusal_tick). */
+#define REFUSALS_PER_S 5
+#define REFUSALS_BURST 50
+typedef enum { CLOUD_REFUSAL_LOGIN, CLOUD_REFUSAL_TOPIC, CLOUD_REFUSAL_LOG } cloud_refusal_kind_t;
+bool cloud_refusal_allow(cloud_refusal_kind_t kind);
+/* Any thread, often (the main loop): the summary of what was dropped, when due (force: now,
+ * at exit). */
+void cloud_refusal_tick(bool force);
 /* A token abbreviated as every tool does (sc_send_abbrev: at most 4 characters, then "…"). */
 void cloud_abbrev_token(const char *token, char out[16]);
 /* s made valid UTF-8 in place: each byte outside a valid sequence (a stray byte, a character cut

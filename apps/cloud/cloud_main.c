@@ -236,6 +236,10 @@ static int port_open(const hostport_t *hp)
  * plugin's events come as JSON records on a pipe of their own (plugin_event_reader). */
 static void broker_log_line(char *line)
 {
+    /* the plugin's refusal lines, one per bad login or topic: a flood's volume (cloud.h) */
+    if ((strstr(line, "smartcfg_auth: connect_refused") || strstr(line, "smartcfg_auth: acl_refused")) &&
+        !cloud_refusal_allow(CLOUD_REFUSAL_LOG))
+        return;
     cloud_log("mosquitto: %s", line);
 }
 
@@ -254,6 +258,10 @@ static void plugin_event(char *line)
         snprintf(name, sizeof name, "%s", ev->valuestring);
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         if (cJSON_IsObject(o) && !strcmp(name, known[i])) {
+            if (i > 0 && !cloud_refusal_allow(i == 1 ? CLOUD_REFUSAL_LOGIN : CLOUD_REFUSAL_TOPIC)) {   /* cloud.h */
+                cJSON_Delete(o);
+                return;
+            }
             cJSON_DeleteItemFromObjectCaseSensitive(o, "event");
             cloud_event(known[i], o);
             return;
@@ -964,6 +972,7 @@ bad_addr:
 
     ret = SC_EXIT_OK;
     while (!stop_signal) {
+        cloud_refusal_tick(false);
         if (amqp)
             cloud_amqp_step(amqp, 100);
         else
@@ -1027,6 +1036,7 @@ out:
         rmdir(br.tmpdir);
     }
     mosquitto_lib_cleanup();
+    cloud_refusal_tick(true);
     cJSON *stopped = cJSON_CreateObject();
     cJSON_AddNumberToObject(stopped, "status", ret); /* the exit status (docs/cloud.md) */
     cloud_event("stopped", stopped);

@@ -81,6 +81,60 @@ void cloud_log(const char *fmt, ...)
     pthread_mutex_unlock(&out_lock);
 }
 
+static struct {
+    pthread_mutex_t lock;
+    double tokens[3];
+    int64_t last_ms[3], told_ms;
+    unsigned long dropped[3];
+} refusals = { .lock = PTHREAD_MUTEX_INITIALIZER, .tokens = { REFUSALS_BURST, REFUSALS_BURST, REFUSALS_BURST } };
+
+static void refusal_summary_locked(int64_t now, bool force)
+{
+    if (!refusals.dropped[0] && !refusals.dropped[1] && !refusals.dropped[2])
+        return;
+    if (!force && now - refusals.told_ms < 10000)
+        return;
+    unsigned long ev = refusals.dropped[CLOUD_REFUSAL_LOGIN] + refusals.dropped[CLOUD_REFUSAL_TOPIC];
+    unsigned long lines = refusals.dropped[CLOUD_REFUSAL_LOG];
+    refusals.dropped[0] = refusals.dropped[1] = refusals.dropped[2] = 0;
+    refusals.told_ms = now;
+    pthread_mutex_unlock(&refusals.lock);   /* cloud_event may take other locks */
+    cloud_log("refusals flood: %lu refusal events and %lu log lines not shown (more than %d a second)", ev, lines,
+              REFUSALS_PER_S);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "events", (double)ev);
+    cJSON_AddNumberToObject(o, "log_lines", (double)lines);
+    cloud_event("refusals_suppressed", o);
+    pthread_mutex_lock(&refusals.lock);
+}
+
+bool cloud_refusal_allow(cloud_refusal_kind_t kind)
+{
+    int k = (int)kind;
+    int64_t now = cloud_now_ms();
+    pthread_mutex_lock(&refusals.lock);
+    if (!refusals.told_ms)
+        refusals.told_ms = now;
+    double t = refusals.tokens[k] + (double)(now - refusals.last_ms[k]) * REFUSALS_PER_S / 1000.0;
+    refusals.tokens[k] = t > REFUSALS_BURST ? REFUSALS_BURST : t;
+    refusals.last_ms[k] = now;
+    bool ok = refusals.tokens[k] >= 1.0;
+    if (ok)
+        refusals.tokens[k] -= 1.0;
+    else
+        refusals.dropped[k]++;
+    refusal_summary_locked(now, false);
+    pthread_mutex_unlock(&refusals.lock);
+    return ok;
+}
+
+void cloud_refusal_tick(bool force)
+{
+    pthread_mutex_lock(&refusals.lock);
+    refusal_summary_locked(cloud_now_ms(), force);
+    pthread_mutex_unlock(&refusals.lock);
+}
+
 cJSON *cloud_device_event(const char *pid, const char *dn)
 {
     cJSON *ev = cJSON_CreateObject();
