@@ -490,7 +490,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                      ready event): an admin credential for an hour, so not by default; any time:\n"
             "                      POST /v1/console/login with the admin key\n"
             "  -h, --help          this text;  --version  the version\n"
-            "exit: 0 stopped by SIGINT/SIGTERM, 1 setup failure, 2 usage error\n\n"
+            "exit: 0 stopped by SIGINT/SIGTERM/SIGHUP, 1 setup failure, 2 usage error\n\n"
             "examples:\n"
             "  # a cloud on free loopback ports, events as JSON\n"
             "  smartcfg cloud --http 127.0.0.1:8080 --mqtt 127.0.0.1:1883 --db /tmp/cloud.db --json\n"
@@ -748,6 +748,10 @@ bad_addr:
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* A closed terminal or a habitual `kill -HUP` killed the cloud by default (exit 129), its
+     * broker config with the service password left in /tmp and no stopped event. There is
+     * nothing to reload (the configuration is the command line): a clean stop. */
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     int ret = SC_EXIT_FAIL;

@@ -46,6 +46,17 @@ if grep -qs "^listener $MQTT_PORT " "${TMPDIR:-/tmp}"/smartcfg-cloud-*/mosquitto
 fi
 ok "SIGTERM stops mosquitto and removes the generated config"
 
+# SIGHUP (a closed terminal, a habitual kill -HUP) killed the cloud by default: exit 129, the
+# broker config with the service password left in the temp dir, no stopped event.
+NO_LOGIN=1 start_cloud
+BPORT=$(grep '"event":"broker_started"' "$T/cloud.events" | jq -r .port)
+kill -HUP "$CLOUD_PID"
+wait "$CLOUD_PID" || fail "SIGHUP: exit $?"
+CLOUD_PID=""
+grep -q '"event":"stopped".*"status":0' "$T/cloud.events" || fail "SIGHUP: no stopped event"
+! grep -qs "^listener $BPORT " "${TMPDIR:-/tmp}"/smartcfg-cloud-*/mosquitto.conf || fail "SIGHUP: temp config left behind"
+ok "SIGHUP stops the cloud cleanly (exit 0, stopped event, config removed)"
+
 # --broker: an operator's mosquitto with the plugin loaded as docs/cloud.md says.
 SVC_PASS=$(openssl rand -hex 24)
 cat > "$T/own.conf" <<CONF
