@@ -670,6 +670,22 @@ bad_addr:
         return sc_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
     if (rabbitmq && ext.port)
         return sc_cli_usage_error(&cli, "--rabbitmq and --broker exclude each other");
+    {
+        /* Two of our listeners on one port: the second failed at bind time, after mosquitto had
+         * started, with MHD's bare "Failed to bind" line first. */
+        const struct { const char *opt; const hostport_t *hp; } ls[] = {
+            { "--http", &http }, { "--mqtt", external ? NULL : &br.mqtt }, { "--mqtts", &mqtts }, { "--mqtt-psk", &mpsk } };
+        for (size_t i = 0; i < 4; i++)
+            for (size_t j = i + 1; j < 4; j++) {
+                const hostport_t *a = ls[i].hp, *b = ls[j].hp;
+                if (!a || !b || !a->port || a->port != b->port)
+                    continue;
+                bool any = !strcmp(a->host, "0.0.0.0") || !strcmp(a->host, "::") || !strcmp(b->host, "0.0.0.0") ||
+                           !strcmp(b->host, "::");
+                if (any || !strcmp(a->host, b->host))
+                    return sc_cli_usage_error(&cli, "%s and %s both want port %u", ls[i].opt, ls[j].opt, a->port);
+            }
+    }
     if (auth_from && !rabbitmq)
         return sc_cli_usage_error(&cli, "--rabbitmq-auth-from goes with --rabbitmq");
     if ((rmq_mgmt || rmq_cache_ttl >= 0) && !rabbitmq)

@@ -8,6 +8,9 @@ out=$("$SMARTCFG" cloud --http nope 2>&1) && fail "bad --http accepted"; grep -q
 out=$("$SMARTCFG" cloud --mqtt 127.0.0.1:99999 2>&1) && fail "bad port accepted"
 out=$("$SMARTCFG" cloud --token-ttl -5 2>&1) && fail "bad ttl accepted"
 out=$("$SMARTCFG" cloud --bogus 2>&1) && fail "unknown option accepted"
+rc=0; out=$("$SMARTCFG" cloud --http 127.0.0.1:18080 --mqtt 127.0.0.1:18080 --db "$T/x.db" 2>&1) || rc=$?
+[ $rc = 2 ] || fail "one port for --http and --mqtt: exit $rc"
+grep -q -- "--http and --mqtt both want port 18080" <<<"$out" || fail "$out"
 out=$("$SMARTCFG" cloud --broker 127.0.0.1:1 --db "$T/x.db" 2>&1 </dev/null) && fail "--broker without service identity accepted"
 grep -q SMARTCFG_SERVICE_USER <<<"$out" || fail "$out"
 ok "bad command lines refused with a clear message"
