@@ -180,7 +180,8 @@ cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t po
                                char *err, size_t errlen);
 void cloud_thing_free(cloud_thing_t *t);
 /* POST /v1/products/<P>/devices/<D>/control {"params":{…}} and …/action {"actionId":…,"params":{…}}:
- * the downlink. 0 sent, -1 bad input (msg says which); on success msg is the clientToken. */
+ * the downlink. 0 sent, -1 bad input (msg says which), -2 not connected to the broker (msg
+ * says so; nothing was sent); on success msg is the clientToken. */
 int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool action, const char *body, size_t len,
                      char *msg, size_t msglen);
 

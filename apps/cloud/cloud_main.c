@@ -904,9 +904,11 @@ bad_addr:
             goto out;
         }
     }
-    /* The data template, system time and gateway topics (docs/cloud.md). */
-    thing = cloud_thing_new(db, mq->host, mq->port, svc_user, svc_pass, err, sizeof err);
-    if (!thing) {
+    /* The data template, system time and gateway topics (docs/cloud.md). Not with --rabbitmq:
+     * its client speaks MQTT to our own broker, and a worker has none (it tried "":0 for ever). */
+    if (!amqp)
+        thing = cloud_thing_new(db, mq->host, mq->port, svc_user, svc_pass, err, sizeof err);
+    if (!amqp && !thing) {
         fprintf(stderr, "smartcfg cloud: %s\n", err);
         goto out;
     }

@@ -185,6 +185,12 @@ set -e
 grep -q '"event":"topic_refused".*"access":"publish"' "$T/cloud.events" || fail "no topic_refused event"
 ok "another device's up topic: publish refused, token untouched"
 
+# The data template is not served with --rabbitmq (docs/scale.md): the control API said 202 and
+# sent nothing (its MQTT client tried to reach a broker at "":0).
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$(admin_auth)" "$BASE/v1/products/$P/devices/dev1/control" \
+    -d '{"params":{"power":1}}')" = 501 ] || fail "control with --rabbitmq: not 501"
+ok "the data template's control API says 501 with --rabbitmq instead of 202 for nothing"
+
 # ---- revocation: RabbitMQ asks about a topic at subscribe, not at each delivery ----
 # gw1 speaks for sub1 (a gw_subdevs row, online: the gateway topics are not served with
 # --rabbitmq, docs/scale.md); dev3 holds its own topic. Deleting sub1 and dev3 must close both
