@@ -132,8 +132,8 @@ static int migrate(cloud_store_t *s)
         "SELECT token, user_id, expire FROM access_tokens WHERE 1=0",
         "SELECT product_id, device_name, nonce, timestamp FROM dynreg_seen WHERE 1=0",
         "SELECT product_id, version, size, md5, token, created FROM ota_firmware WHERE 1=0",
-        "SELECT product_id, device_name, reported_version, target_version, state, percent, result_code, result_msg,"
-        " updated FROM ota_status WHERE 1=0",
+        ("SELECT product_id, device_name, reported_version, target_version, state, percent, result_code, result_msg,"
+         " updated FROM ota_status WHERE 1=0"),
         "SELECT sub_pid, sub_dn, gw_pid, gw_dn, online, updated FROM gw_subdevs WHERE 1=0",
         "SELECT product_id, device_name, reported, updated FROM thing_props WHERE 1=0",
     };
