@@ -60,6 +60,31 @@ grep -q '"event":"stopped".*"status":0' "$T/cloud.events" || fail "SIGHUP: no st
 ! grep -qs "^listener $BPORT " "${TMPDIR:-/tmp}"/smartcfg-cloud-*/mosquitto.conf || fail "SIGHUP: temp config left behind"
 ok "SIGHUP stops the cloud cleanly (exit 0, stopped event, config removed)"
 
+# --json into a reader that stops reading (a stalled log shipper): the 64 KiB pipe filled and
+# every thread making an event blocked on it, the HTTP API too (after ~690 device creations
+# every request timed out). Events now queue (4 MiB), then are dropped and counted.
+mkfifo "$T/events.fifo"
+"$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --mqtt 127.0.0.1:$MQTT_PORT --db "$DB" --json \
+    > "$T/events.fifo" 2> "$T/stall.err" &
+STALL_PID=$!
+exec 3< "$T/events.fifo"   # opened, never read until the end
+for _ in $(seq 150); do grep -q 'ready: HTTP' "$T/stall.err" && break; sleep 0.1; done
+# 30 data-template reports of ~14 KiB: 400 KiB of thing_report lines nobody reads
+python3 -c "import json; r = json.dumps({'method': 'report', 'clientToken': 'c', 'params': {'k%d' % i: 'x' * 100 for i in range(140)}})
+for _ in range(30): print(r)" \
+    | mosquitto_pub "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -t "\$thing/up/property/$P/dev1" -q 1 -l
+codes=$(for i in $(seq 20); do
+    curl -s -m 5 -o /dev/null -w '%{http_code}\n' -X POST -H "$(admin_auth)" "$BASE/v1/products/$P/devices" -d "{\"device_name\":\"stall$i\"}"
+done | sort | uniq -c)
+[ "$(awk '{print $2}' <<<"$codes")" = 201 ] || { kill "$STALL_PID"; fail "API with an unread --json stdout: $codes"; }
+kill -TERM "$STALL_PID"
+cat <&3 > "$T/stall.events"   # the reader wakes up: the queued lines flow, to the last
+wait "$STALL_PID" || fail "stalled --json: exit $?"
+exec 3<&-
+[ "$(grep -c '"event":"thing_report"' "$T/stall.events")" = 30 ] || fail "stalled --json: queued lines lost"
+grep -q '"event":"stopped"' "$T/stall.events" || fail "stalled --json: the last lines were not written"
+ok "--json into a reader that stops reading: the API answers on, the queued lines all come after"
+
 # --broker: an operator's mosquitto with the plugin loaded as docs/cloud.md says.
 SVC_PASS=$(openssl rand -hex 24)
 cat > "$T/own.conf" <<CONF
