@@ -11,7 +11,8 @@ fi
 . "$(dirname "$0")/lib/cloud.bash"
 mkdir "$T/full"
 mount -t tmpfs -o size=2m tmpfs "$T/full" || fail "cannot mount a tmpfs (root needed)"
-trap 'rc=$?; umount -l "$T/full" 2>/dev/null; (exit $rc); cleanup' EXIT
+# set +e: under set -e the (exit $rc) that hands cleanup the status would end the trap there
+trap 'rc=$?; set +e; umount -l "$T/full" 2>/dev/null; (exit $rc); cleanup' EXIT
 DB=$T/full/cloud.db
 ADMIN_KEY_FILE=$T/full/admin.key
 start_cloud

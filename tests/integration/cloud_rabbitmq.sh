@@ -13,7 +13,9 @@
 CL_DIR="$T/cluster"
 mkdir -p "$CL_DIR"
 . "${SC_SRC:?}/scripts/cluster-lib.sh"
-trap 'rc=$?; cl_cleanup; (exit $rc); cleanup' EXIT
+# set +e: under set -e the (exit $rc) that hands cleanup the status ended the trap there, so a
+# failed run left its worker running and its temp dir behind
+trap 'rc=$?; set +e; cl_cleanup; (exit $rc); cleanup' EXIT
 MQTT311="$SC_SRC/tests/integration/lib/mqtt311.py"
 
 SVC_PASS=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
