@@ -974,7 +974,7 @@ bad_addr:
             fprintf(stderr, "smartcfg cloud: new admin key (shown once; kept in %s): %s\n", keyfile, admin_key);
         /* The one-time console login link opens an administrator's session for an hour: not
          * in every log that captures our output (journal, CI), only when asked for
-         * (docs/security.md F36); otherwise the way to mint one is said. */
+         * (docs/security.md F23); otherwise the way to mint one is said. */
         char curl[256] = "";
         if (console_link) {
             cloud_console_login_url(https, http.host, http.port, curl, sizeof curl);
