@@ -34,14 +34,21 @@ cl_rmq_setup() {
   mkdir -p "$CL_DIR/home"
   head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$CL_DIR/home/.erlang.cookie"
   chmod 400 "$CL_DIR/home/.erlang.cookie"
-  CL_NODE=() CL_AMQP=() CL_MQTT=() CL_PID=()
+  CL_NODE=() CL_AMQP=() CL_MQTT=() CL_PID=() CL_MGMTP=()
   for ((i = 0; i < n; i++)); do
     local d="$CL_DIR/rmq$i"
     mkdir -p "$d/mnesia" "$d/log"
     CL_NODE[i]="sc$i-$$@localhost"
     CL_AMQP[i]=$(cl_free_port) CL_MQTT[i]=$(cl_free_port)
     local dist; dist=$(cl_free_port)
-    echo "[rabbitmq_mqtt,rabbitmq_auth_backend_http,rabbitmq_auth_backend_cache]." > "$d/enabled_plugins"
+    # CL_MGMT=1: the management plugin too (its HTTP API on CL_MGMTP[i]), for the cloud's
+    # --rabbitmq-management; off by default, it costs each node seconds of boot.
+    local mgmt=""
+    if [ -n "${CL_MGMT:-}" ]; then
+      CL_MGMTP[i]=$(cl_free_port)
+      mgmt=$'\nmanagement.tcp.ip = 127.0.0.1\nmanagement.tcp.port = '"${CL_MGMTP[i]}"
+    fi
+    echo "[rabbitmq_mqtt,rabbitmq_auth_backend_http,rabbitmq_auth_backend_cache${CL_MGMT:+,rabbitmq_management}]." > "$d/enabled_plugins"
     # internal first: the workers' own AMQP user (made with rabbitmqctl); then the devices through
     # a cache in front of http: a device's repeated vhost/resource/topic questions (one per
     # subscribe/publish) are answered from the node's memory instead of a round trip to the one
@@ -65,7 +72,7 @@ auth_http.topic_path = $auth/rabbitmq/topic
 log.file.level = warning
 log.console = false
 vm_memory_high_watermark.relative = 0.6
-disk_free_limit.absolute = 50MB
+disk_free_limit.absolute = 50MB${mgmt}
 CONF
     printf 'NODENAME=%s\nDIST_PORT=%s\n' "${CL_NODE[i]}" "$dist" > "$d/env"
   done

@@ -11,7 +11,9 @@
 # that holds the quorum queue's leader) and one worker are SIGKILLed. Then: every device ends
 # bound, every acknowledged bind is in the database exactly once, the survivors keep serving
 # (a fresh device binds, Tencent's mini-program SDK binds through the cluster). Ends with
-# "N passed, 0 failed".
+# "N passed, 0 failed". Also revocation across nodes (docs/scale.md "Revoking rights"): two
+# devices, one on each surviving node, are deleted through the surviving worker, which closes
+# both connections through the management API of its first live node.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${BUILD:-$top/build}" && pwd)
@@ -39,7 +41,7 @@ WPASS=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 if grep -q 'postgresql://' <<<"$("$SC" cloud --help 2>&1)"; then PG=1; else PG=""; fi
 
 # RabbitMQ boot is the slow part: the 3 nodes and PostgreSQL come up at the same time.
-cl_rmq_setup 3 "$BASE"
+CL_MGMT=1 cl_rmq_setup 3 "$BASE"
 if [ -n "$PG" ]; then
     cl_pg_start > "$CL_DIR/pg.out" 2>&1 &
     PG_JOB=$!
@@ -51,6 +53,7 @@ grep -q "node 2 did not join the cluster (attempt 1), joining it again alone" "$
     fail "node 2's made-to-fail first join was not retried"
 running=$(cl_ctl 0 -q cluster_status --formatter json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["running_nodes"]))')
 [ "$running" = 3 ] || fail "cluster has $running running nodes"
+cl_ctl 0 -q set_user_tags smartcfg-worker administrator >/dev/null   # for --rabbitmq-management
 ok "3-node RabbitMQ cluster formed with join_cluster, node 2 after a failed first join (MQTT ${CL_MQTT[*]})"
 if [ -n "$PG" ]; then
     wait $PG_JOB || { cat "$CL_DIR/pg.out"; fail "PostgreSQL did not start"; }
@@ -66,9 +69,15 @@ amqp_list() { # node indices -> amqp://...@n,n,n
     for i in "$@"; do s="$s${s:+,}127.0.0.1:${CL_AMQP[$i]}"; done
     echo "amqp://smartcfg-worker:$WPASS@$s"
 }
+mgmt_list() { # node indices -> http://n,n,n (their management API)
+    local s="" i
+    for i in "$@"; do s="$s${s:+,}127.0.0.1:${CL_MGMTP[$i]}"; done
+    echo "http://$s"
+}
 start_worker() { # k node-order...
     local k=$1; shift
     "$SC" cloud --rabbitmq "$(amqp_list "$@")" --http 127.0.0.1:$HTTP --db "$DB" --json \
+        --rabbitmq-management "$(mgmt_list "$@")" \
         --admin-key-file "$CL_DIR/admin.key" --token-rate 1000000 --prefetch 128 \
         > "$CL_DIR/w$k.events" 2> "$CL_DIR/w$k.err" &
     W_PID[k]=$!
@@ -154,6 +163,28 @@ for i in 0 1 2; do
     [ "$(echo "$R" | jq -r .code)" = 0 ] || fail "late bind via node $i: $R"
 done
 ok "after the kills a new device binds through each surviving node"
+
+# Revocation across nodes: one device held on each surviving node; the surviving worker's
+# first live management node is one of them, so the other device is on another node.
+HOLD=()
+for i in 0 1 2; do
+    [ "$i" = "$victim" ] && continue
+    curl -sf -X POST -H "$ADMIN" "$BASE/v1/products/CLUSTER001/devices" -d "{\"device_name\":\"rev$i\"}" > "$CL_DIR/rev$i"
+    U="CLUSTER001rev$i;21010406;ab12C;2147483647"
+    python3 "$top/tests/integration/lib/mqtt_hold.py" "127.0.0.1:${CL_MQTT[$i]}" "CLUSTER001rev$i" "$U" \
+        "$(sign "$U" "$(jq -r .device_secret "$CL_DIR/rev$i")")" 40 "\$thing/down/property/CLUSTER001/rev$i" > "$CL_DIR/rev$i.out" 2>&1 &
+    HOLD+=($i)
+done
+for i in "${HOLD[@]}"; do
+    for _ in $(seq 200); do grep -qs subscribed "$CL_DIR/rev$i.out" && break; sleep 0.1; done
+    grep -q subscribed "$CL_DIR/rev$i.out" || fail "rev$i did not subscribe: $(cat "$CL_DIR/rev$i.out")"
+done
+for i in "${HOLD[@]}"; do curl -sf -X DELETE -H "$ADMIN" "$BASE/v1/products/CLUSTER001/devices/rev$i" >/dev/null; done
+for i in "${HOLD[@]}"; do
+    for _ in $(seq 200); do grep -q closed "$CL_DIR/rev$i.out" && break; sleep 0.1; done
+    grep -q closed "$CL_DIR/rev$i.out" || fail "deleted device rev$i (node $i) kept its connection"
+done
+ok "deleted devices on nodes ${HOLD[*]} lost their connections (closed through one node's management API)"
 
 # Tencent's mini-program SDK: token and state polling through the workers' HTTP port, the
 # device's bind through the cluster.

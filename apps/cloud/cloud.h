@@ -35,6 +35,18 @@ void cloud_event(const char *event, struct cJSON *obj);
 /* A new event object naming the device: {"product_id": pid, "device_name": dn}. */
 struct cJSON *cloud_device_event(const char *pid, const char *dn);
 void cloud_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Refusals (device_refused, topic_refused and their log lines) are what a flood of bad logins
+ * makes: one host on loopback made 3 000 a second, 0.6 MB/s of log. Each kind (login events,
+ * topic events, log lines) passes a token
+ * bucket (REFUSALS_PER_S a second, bursts of REFUSALS_BURST); what it drops is counted and said
+ * in one line and one refusals_suppressed event, at most every 10 s (cloud_refusal_tick). */
+#define REFUSALS_PER_S 5
+#define REFUSALS_BURST 50
+typedef enum { CLOUD_REFUSAL_LOGIN, CLOUD_REFUSAL_TOPIC, CLOUD_REFUSAL_LOG } cloud_refusal_kind_t;
+bool cloud_refusal_allow(cloud_refusal_kind_t kind);
+/* Any thread, often (the main loop): the summary of what was dropped, when due (force: now,
+ * at exit). */
+void cloud_refusal_tick(bool force);
 /* A token abbreviated as every tool does (sc_send_abbrev: at most 4 characters, then "…"). */
 void cloud_abbrev_token(const char *token, char out[16]);
 /* s made valid UTF-8 in place: each byte outside a valid sequence (a stray byte, a character cut
@@ -147,6 +159,19 @@ const char *cloud_amqp_vhost(const cloud_amqp_t *a);
 unsigned cloud_amqp_nodes(const cloud_amqp_t *a);
 const char *cloud_amqp_node_host(const cloud_amqp_t *a, unsigned i);
 void cloud_amqp_free(cloud_amqp_t *a);
+/* The workers' AMQP user and password (the first node's URL). */
+const char *cloud_amqp_user(const cloud_amqp_t *a);
+const char *cloud_amqp_password(const cloud_amqp_t *a);
+
+/* ---- revocation with RabbitMQ (cloud_revoke.c, docs/scale.md "Revoking rights") ----------- */
+/* spec: http[s]://[USER:PASS@]HOST:PORT[,HOST:PORT...][/PREFIX], the nodes' management API;
+ * user/pass when the spec has none; delay_ms: the nodes' auth cache TTL + a margin. */
+int cloud_revoke_start(const char *spec, const char *user, const char *pass, const char *vhost, unsigned delay_ms,
+                       char *err, size_t errlen);
+/* Any thread: this MQTT client's rights shrank; its connections are closed after the delay.
+ * A no-op unless started. */
+void cloud_revoke_client(const char *client_id);
+void cloud_revoke_stop(void);
 
 /* ---- IoT Explorer topics (cloud_thing.c): data template, events, actions, system time,
  * gateway operations; its own service-identity MQTT client, on libmosquitto's thread. */
@@ -155,7 +180,8 @@ cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t po
                                char *err, size_t errlen);
 void cloud_thing_free(cloud_thing_t *t);
 /* POST /v1/products/<P>/devices/<D>/control {"params":{…}} and …/action {"actionId":…,"params":{…}}:
- * the downlink. 0 sent, -1 bad input (msg says which); on success msg is the clientToken. */
+ * the downlink. 0 sent, -1 bad input (msg says which), -2 not connected to the broker (msg
+ * says so; nothing was sent); on success msg is the clientToken. */
 int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool action, const char *body, size_t len,
                      char *msg, size_t msglen);
 

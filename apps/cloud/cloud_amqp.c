@@ -93,6 +93,16 @@ const char *cloud_amqp_vhost(const cloud_amqp_t *a)
     return a->node[0].vhost;
 }
 
+const char *cloud_amqp_user(const cloud_amqp_t *a)
+{
+    return a->node[0].user;
+}
+
+const char *cloud_amqp_password(const cloud_amqp_t *a)
+{
+    return a->node[0].password;
+}
+
 unsigned cloud_amqp_nodes(const cloud_amqp_t *a)
 {
     return (unsigned)a->nnodes;

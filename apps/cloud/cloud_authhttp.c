@@ -110,6 +110,8 @@ static bool username_client(const char *user, char out[CLOUD_ACL_ID_MAX])
 static enum MHD_Result refused(struct MHD_Connection *c, const char *event, const char *client, const char *k,
                                const char *v, const char *topic)
 {
+    if (!cloud_refusal_allow(!strcmp(event, "device_refused") ? CLOUD_REFUSAL_LOGIN : CLOUD_REFUSAL_TOPIC))   /* cloud.h */
+        return answer(c, false);
     cJSON *ev = cJSON_CreateObject();
     cJSON_AddStringToObject(ev, "client", client && *client ? client : "-");
     cJSON_AddStringToObject(ev, k, v ? v : "-");
@@ -204,6 +206,8 @@ enum MHD_Result cloud_authhttp_route(cloud_store_t *store, struct MHD_Connection
             return answer(c, false);
         if (cloud_acl_device_may(&reg, client, topic, a))
             return answer(c, true);
+        if (!cloud_refusal_allow(CLOUD_REFUSAL_TOPIC))   /* a flood of them (cloud.h) */
+            return answer(c, false);
         cJSON *ev = cJSON_CreateObject();
         cJSON_AddStringToObject(ev, "client", client);
         cJSON_AddStringToObject(ev, "access", a == CLOUD_ACL_PUBLISH ? "publish" : "subscribe");

@@ -728,6 +728,10 @@ static enum MHD_Result admin_delete(cloud_http_t *h, struct MHD_Connection *c, c
         return admin_error(c, h->store.unavailable ? 503 : 500, "database error");
     if (ex == 0)
         return admin_error(c, 404, "no such device");
+    /* With RabbitMQ, the device and the gateways speaking for it lose their subscriptions only
+     * when their connections close (cloud_revoke.c); a no-op otherwise. Asked before the rows go. */
+    if (device)
+        cloud_store_clients_of(&h->store, pid, dn, cloud_revoke_client);
     int rc = device ? cloud_store_delete_device(&h->store, pid, dn) : cloud_store_unbind(&h->store, pid, dn);
     if (rc < 0)
         return admin_error(c, h->store.unavailable ? 503 : 500, "database error");
@@ -771,8 +775,11 @@ static enum MHD_Result thing_down(cloud_http_t *h, struct MHD_Connection *c, con
     if (ex != 1)
         return admin_error(c, ex == 0 ? 404 : 500, ex == 0 ? "unknown device" : "registry error");
     char msg[96];
-    if (!h->cfg.thing || cloud_thing_down(h->cfg.thing, pid, dn, action, rq->buf, rq->len, msg, sizeof msg) != 0)
-        return admin_error(c, 400, h->cfg.thing ? msg : "no MQTT service");
+    if (!h->cfg.thing)   /* --rabbitmq: no broker of ours to speak MQTT to (docs/scale.md) */
+        return admin_error(c, 501, "the data template is not served with --rabbitmq");
+    int rc = cloud_thing_down(h->cfg.thing, pid, dn, action, rq->buf, rq->len, msg, sizeof msg);
+    if (rc != 0)
+        return admin_error(c, rc == -2 ? 503 : 400, msg);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "clientToken", msg);
     return cloud_http_json(c, 202, o);

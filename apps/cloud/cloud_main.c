@@ -236,6 +236,10 @@ static int port_open(const hostport_t *hp)
  * plugin's events come as JSON records on a pipe of their own (plugin_event_reader). */
 static void broker_log_line(char *line)
 {
+    /* the plugin's refusal lines, one per bad login or topic: a flood's volume (cloud.h) */
+    if ((strstr(line, "smartcfg_auth: connect_refused") || strstr(line, "smartcfg_auth: acl_refused")) &&
+        !cloud_refusal_allow(CLOUD_REFUSAL_LOG))
+        return;
     cloud_log("mosquitto: %s", line);
 }
 
@@ -254,6 +258,10 @@ static void plugin_event(char *line)
         snprintf(name, sizeof name, "%s", ev->valuestring);
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         if (cJSON_IsObject(o) && !strcmp(name, known[i])) {
+            if (i > 0 && !cloud_refusal_allow(i == 1 ? CLOUD_REFUSAL_LOGIN : CLOUD_REFUSAL_TOPIC)) {   /* cloud.h */
+                cJSON_Delete(o);
+                return;
+            }
             cJSON_DeleteItemFromObjectCaseSensitive(o, "event");
             cloud_event(known[i], o);
             return;
@@ -440,6 +448,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                      [--token-gc S] [--db-wait S]\n"
             "                      [--rabbitmq amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]]\n"
             "                      [--queue NAME] [--prefetch N] [--http-threads N] [--rabbitmq-auth-from LIST]\n"
+            "                      [--rabbitmq-management URL] [--rabbitmq-cache-ttl MS] [--console-link]\n"
             "Runs a local IoT Explorer stand-in until SIGINT/SIGTERM (docs/cloud.md).\n"
             "  --http HOST:PORT    app token API, /register/dev and admin API (default 127.0.0.1:8080)\n"
             "  --mqtt HOST:PORT    listener of the mosquitto we start (default 127.0.0.1:1883)\n"
@@ -451,6 +460,11 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --rabbitmq-auth-from ADDRESS[,ADDRESS...]\n"
             "                      the only sources whose auth questions are answered, addresses or host names\n"
             "                      (default: the --rabbitmq nodes' hosts, 127.0.0.1 and ::1; others get 403)\n"
+            "  --rabbitmq-management http://[USER:PASS@]HOST:PORT[,HOST:PORT...]\n"
+            "                      the nodes' management API: a device whose rights shrink (deleted; a gateway\n"
+            "                      whose sub-device is deleted, unbound, offline) has its connections closed there,\n"
+            "                      so it subscribes again under fresh checks (default user: the --rabbitmq one)\n"
+            "  --rabbitmq-cache-ttl MS  the nodes' auth_cache.cache_ttl; closes wait that + 500 ms (default 2000)\n"
             "  --queue NAME        the workers' shared quorum queue (default smartcfg.bind)\n"
             "  --prefetch N        requests a worker holds unacked, also its commit batch (default 256)\n"
             "  --http-threads N    threads answering RabbitMQ's auth questions, each with its own database\n"
@@ -472,8 +486,11 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --http-per-address N  HTTP connections per source address (default 16)\n"
             "  --token-rate N      bind tokens per account per minute (default 60, bursts of 20)\n"
             "  --token-gc S        an expired token is deleted S seconds after expiry (default 10 x ttl, <= 3600)\n"
+            "  --console-link      print a one-time console login link at start (stderr, or console_url in the\n"
+            "                      ready event): an admin credential for an hour, so not by default; any time:\n"
+            "                      POST /v1/console/login with the admin key\n"
             "  -h, --help          this text;  --version  the version\n"
-            "exit: 0 stopped by SIGINT/SIGTERM, 1 setup failure, 2 usage error\n\n"
+            "exit: 0 stopped by SIGINT/SIGTERM/SIGHUP, 1 setup failure, 2 usage error\n\n"
             "examples:\n"
             "  # a cloud on free loopback ports, events as JSON\n"
             "  smartcfg cloud --http 127.0.0.1:8080 --mqtt 127.0.0.1:1883 --db /tmp/cloud.db --json\n"
@@ -507,12 +524,13 @@ int cmd_cloud(int argc, char **argv)
     long grace = -1, db_wait = 30;
     long mqtt_per_addr = 32, connect_timeout = 10, http_per_addr = 16, token_rate = 60, prefetch = 256;
     long http_threads = 0;   /* 0: the default, 8 with --rabbitmq, else 1 */
-    const char *rabbitmq = NULL, *queue = "smartcfg.bind", *auth_from = NULL;
+    const char *rabbitmq = NULL, *queue = "smartcfg.bind", *auth_from = NULL, *rmq_mgmt = NULL;
+    long rmq_cache_ttl = -1;
     bool http_per_addr_set = false;
     /* Every file we create holds or sits next to a secret: private whatever the caller's umask
      * (SQLite creates the registry and its -wal/-shm with 0644 & ~umask). */
     umask(077);
-    bool json = false, external = false;
+    bool json = false, external = false, console_link = false;
     long ttl = 600;
     static const struct option opts[] = {
         { "http", required_argument, NULL, 'H' }, { "mqtt", required_argument, NULL, 'M' },
@@ -527,7 +545,8 @@ int cmd_cloud(int argc, char **argv)
         { "db-wait", required_argument, NULL, 'W' },
         { "rabbitmq", required_argument, NULL, 'R' }, { "queue", required_argument, NULL, 'Q' },
         { "prefetch", required_argument, NULL, 'F' }, { "http-threads", required_argument, NULL, 'N' },
-        { "rabbitmq-auth-from", required_argument, NULL, 'U' },
+        { "rabbitmq-auth-from", required_argument, NULL, 'U' }, { "console-link", no_argument, NULL, 'L' },
+        { "rabbitmq-management", required_argument, NULL, 'G' }, { "rabbitmq-cache-ttl", required_argument, NULL, 'C' },
         SC_CLI_STD_OPTIONS, { NULL, 0, NULL, 0 }
     };
     sc_cli_t cli;
@@ -565,6 +584,18 @@ int cmd_cloud(int argc, char **argv)
             break;
         case 'j':
             json = true;
+            break;
+        case 'L':
+            console_link = true;
+            break;
+        case 'G':
+            if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+                return sc_cli_usage_error(&cli, "--rabbitmq-management wants http[s]://[USER:PASS@]HOST:PORT[,HOST:PORT...]");
+            rmq_mgmt = optarg;
+            break;
+        case 'C':
+            if (!num_in(optarg, 0, 3600000, &rmq_cache_ttl))
+                return sc_cli_usage_error(&cli, "--rabbitmq-cache-ttl wants 0..3600000 ms, not '%s'", optarg);
             break;
         case 't':
             if (!num_in(optarg, 1, 30L * 86400, &ttl))
@@ -639,8 +670,26 @@ bad_addr:
         return sc_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
     if (rabbitmq && ext.port)
         return sc_cli_usage_error(&cli, "--rabbitmq and --broker exclude each other");
+    {
+        /* Two of our listeners on one port: the second failed at bind time, after mosquitto had
+         * started, with MHD's bare "Failed to bind" line first. */
+        const struct { const char *opt; const hostport_t *hp; } ls[] = {
+            { "--http", &http }, { "--mqtt", external ? NULL : &br.mqtt }, { "--mqtts", &mqtts }, { "--mqtt-psk", &mpsk } };
+        for (size_t i = 0; i < 4; i++)
+            for (size_t j = i + 1; j < 4; j++) {
+                const hostport_t *a = ls[i].hp, *b = ls[j].hp;
+                if (!a || !b || !a->port || a->port != b->port)
+                    continue;
+                bool any = !strcmp(a->host, "0.0.0.0") || !strcmp(a->host, "::") || !strcmp(b->host, "0.0.0.0") ||
+                           !strcmp(b->host, "::");
+                if (any || !strcmp(a->host, b->host))
+                    return sc_cli_usage_error(&cli, "%s and %s both want port %u", ls[i].opt, ls[j].opt, a->port);
+            }
+    }
     if (auth_from && !rabbitmq)
         return sc_cli_usage_error(&cli, "--rabbitmq-auth-from goes with --rabbitmq");
+    if ((rmq_mgmt || rmq_cache_ttl >= 0) && !rabbitmq)
+        return sc_cli_usage_error(&cli, "--%s goes with --rabbitmq", rmq_mgmt ? "rabbitmq-management" : "rabbitmq-cache-ttl");
     if (!*db && default_db(db, sizeof db) != 0)
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "cannot create the data directory; give --db FILE");
     cloud_events_init(json);
@@ -715,6 +764,10 @@ bad_addr:
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* A closed terminal or a habitual `kill -HUP` killed the cloud by default (exit 129), its
+     * broker config with the service password left in /tmp and no stopped event. There is
+     * nothing to reload (the configuration is the command line): a clean stop. */
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     int ret = SC_EXIT_FAIL;
@@ -735,6 +788,15 @@ bad_addr:
             fprintf(stderr, "smartcfg cloud: %s\n", err);
             goto out;
         }
+        if (rmq_mgmt && cloud_revoke_start(rmq_mgmt, cloud_amqp_user(amqp), cloud_amqp_password(amqp),
+                                           cloud_amqp_vhost(amqp), (unsigned)(rmq_cache_ttl >= 0 ? rmq_cache_ttl : 2000) + 500,
+                                           err, sizeof err) != 0) {
+            fprintf(stderr, "smartcfg cloud: %s\n", err);
+            goto out;
+        }
+        if (!rmq_mgmt)
+            cloud_log("without --rabbitmq-management, a device whose rights shrink (deleted, a gateway's sub-device "
+                      "gone or offline) keeps its subscriptions until it reconnects (docs/scale.md)");
     } else if (external) {
         const char *u = getenv("SMARTCFG_SERVICE_USER"), *p = getenv("SMARTCFG_SERVICE_PASSWORD");
         if (!u || !p) {
@@ -842,9 +904,11 @@ bad_addr:
             goto out;
         }
     }
-    /* The data template, system time and gateway topics (docs/cloud.md). */
-    thing = cloud_thing_new(db, mq->host, mq->port, svc_user, svc_pass, err, sizeof err);
-    if (!thing) {
+    /* The data template, system time and gateway topics (docs/cloud.md). Not with --rabbitmq:
+     * its client speaks MQTT to our own broker, and a worker has none (it tried "":0 for ever). */
+    if (!amqp)
+        thing = cloud_thing_new(db, mq->host, mq->port, svc_user, svc_pass, err, sizeof err);
+    if (!amqp && !thing) {
         fprintf(stderr, "smartcfg cloud: %s\n", err);
         goto out;
     }
@@ -908,20 +972,29 @@ bad_addr:
             cJSON_AddStringToObject(ev, "admin_key", admin_key);
         else if (key_new)
             fprintf(stderr, "smartcfg cloud: new admin key (shown once; kept in %s): %s\n", keyfile, admin_key);
-        char curl[256];   /* one-time console login link (docs/cloud.md "Console") */
-        cloud_console_login_url(https, http.host, http.port, curl, sizeof curl);
-        cJSON_AddStringToObject(ev, "console_url", curl);
+        /* The one-time console login link opens an administrator's session for an hour: not
+         * in every log that captures our output (journal, CI), only when asked for
+         * (docs/security.md F23); otherwise the way to mint one is said. */
+        char curl[256] = "";
+        if (console_link) {
+            cloud_console_login_url(https, http.host, http.port, curl, sizeof curl);
+            cJSON_AddStringToObject(ev, "console_url", curl);
+        }
         cloud_event("ready", ev);
         if (amqp)
             cloud_log("ready: HTTP http://%s:%u/  RabbitMQ queue %s  db %s", http.host, http.port, queue, dbshown);
         else
             cloud_log("ready: HTTP http://%s:%u/  MQTT %s:%u  db %s", http.host, http.port, mq->host, mq->port, dbshown);
-        if (!json)
+        if (!json && console_link)
             fprintf(stderr, "smartcfg cloud: console (one-time login link): %s\n", curl);
+        else if (!json)
+            fprintf(stderr, "smartcfg cloud: console: a one-time login link from POST /v1/console/login with the "
+                            "admin key, or start with --console-link\n");
     }
 
     ret = SC_EXIT_OK;
     while (!stop_signal) {
+        cloud_refusal_tick(false);
         if (amqp)
             cloud_amqp_step(amqp, 100);
         else
@@ -962,6 +1035,7 @@ bad_addr:
     if (stop_signal)
         cloud_log("stopping on signal %d", (int)stop_signal);
 out:
+    cloud_revoke_stop();
     cloud_bindsvc_free(svc);
     cloud_amqp_free(amqp);
     cloud_http_stop(h);
@@ -984,6 +1058,7 @@ out:
         rmdir(br.tmpdir);
     }
     mosquitto_lib_cleanup();
+    cloud_refusal_tick(true);
     cJSON *stopped = cJSON_CreateObject();
     cJSON_AddNumberToObject(stopped, "status", ret); /* the exit status (docs/cloud.md) */
     cloud_event("stopped", stopped);

@@ -3,6 +3,7 @@
  * and its migrations, and every query of the local cloud, in the SQL that SQLite and PostgreSQL
  * both accept. The backends only move statements and rows. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,47 @@ static int migrate(cloud_store_t *s)
             ret = -1;
         }
     }
+    /* CREATE TABLE IF NOT EXISTS leaves a table of the same name alone: a --db that names
+     * another program's database (a `devices` table of its own) passed the migrations and
+     * failed request by request. Every column we use is asked for once, here. */
+    static const char *const probes[] = {
+        "SELECT product_id, product_secret, created FROM products WHERE 1=0",
+        "SELECT product_id, device_name, psk, created FROM devices WHERE 1=0",
+        "SELECT token, created, expire, product_id, device_name, bound_at, user_id FROM tokens WHERE 1=0",
+        "SELECT product_id, device_name, family_id, room_id, token, created FROM bindings WHERE 1=0",
+        "SELECT user_id, user_name, salt, pw_hash, family_id, created FROM users WHERE 1=0",
+        "SELECT token, user_id, expire FROM access_tokens WHERE 1=0",
+        "SELECT product_id, device_name, nonce, timestamp FROM dynreg_seen WHERE 1=0",
+        "SELECT product_id, version, size, md5, token, created FROM ota_firmware WHERE 1=0",
+        ("SELECT product_id, device_name, reported_version, target_version, state, percent, result_code, result_msg,"
+         " updated FROM ota_status WHERE 1=0"),
+        "SELECT sub_pid, sub_dn, gw_pid, gw_dn, online, updated FROM gw_subdevs WHERE 1=0",
+        "SELECT product_id, device_name, reported, updated FROM thing_props WHERE 1=0",
+    };
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0] && ret == 0; i++) {
+        cloud_rows_t *r = cloud_store_select(s, probes[i], "");
+        int rc = r ? cloud_rows_next(r) : -1;
+        cloud_rows_free(r);
+        if (rc < 0) {
+            char what[sizeof s->err];
+            snprintf(what, sizeof what, "%s", s->err);
+            cloud_store_note(s, s->unavailable, "not the cloud's registry (is --db right?): %.150s", what);
+            ret = -1;
+        }
+    }
+    /* An older build on a newer database (a rollback): migrations only add, so it runs, but
+     * the operator should know; said once per process. */
+    static atomic_bool told;
+    cloud_rows_t *r = ret == 0 && !atomic_load(&told) ? cloud_store_select(s, "SELECT MAX(version) FROM schema_version", "") : NULL;
+    if (r && cloud_rows_next(r) == 1 && cloud_rows_int(r, 0) > cloud_store_schema_version() && cloud_store_settings.log &&
+        !atomic_exchange(&told, true)) {
+        char m[200];
+        snprintf(m, sizeof m, "schema version %lld is newer than this build's %d (a newer smartcfg migrated it): "
+                              "running, as migrations only add tables and columns",
+                 (long long)cloud_rows_int(r, 0), cloud_store_schema_version());
+        cloud_store_settings.log(m);
+    }
+    cloud_rows_free(r);
 out:
     s->ops->migrate_unlock(s);
     return ret;
@@ -641,6 +683,23 @@ int cloud_store_gw_proxies(cloud_store_t *s, const char *gw_cid, const char *pid
 {
     return exists(cloud_store_select(s, "SELECT 1 FROM gw_subdevs WHERE sub_pid=? AND sub_dn=? AND online=1"
                                         " AND gw_pid || gw_dn = ?", "ttt", pid, dn, gw_cid));
+}
+
+int cloud_store_clients_of(cloud_store_t *s, const char *pid, const char *dn, void (*fn)(const char *client_id))
+{
+    cloud_rows_t *r = dn ? cloud_store_select(s, "SELECT product_id || device_name FROM devices WHERE product_id=?1"
+                                                 " AND device_name=?2 UNION SELECT gw_pid || gw_dn FROM gw_subdevs"
+                                                 " WHERE sub_pid=?1 AND sub_dn=?2", "tt", pid, dn)
+                         : cloud_store_select(s, "SELECT product_id || device_name FROM devices WHERE product_id=?1"
+                                                 " UNION SELECT gw_pid || gw_dn FROM gw_subdevs WHERE sub_pid=?1",
+                                              "t", pid);
+    int n = 0, rc;
+    while ((rc = cloud_rows_next(r)) == 1) {
+        fn(cloud_rows_text(r, 0));
+        n++;
+    }
+    cloud_rows_free(r);
+    return rc < 0 ? -1 : n;
 }
 
 /* Unbind (online < 0) or set the session state; rows changed (0: not bound to this gateway), or -1. */

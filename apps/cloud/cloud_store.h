@@ -126,6 +126,10 @@ int cloud_store_check_access_token(cloud_store_t *s, const char *token, int64_t 
 int cloud_store_get_device_psk(cloud_store_t *s, const char *pid, const char *dn, char *psk, size_t len);
 int cloud_store_gw_bind(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
                         int64_t now);
+/* The MQTT client ids whose rights a deletion of <pid>/<dn> (dn NULL: of the whole product)
+ * takes away: the devices themselves and the gateways that speak for them. One callback
+ * each (a client id may come twice); the number, or -1. */
+int cloud_store_clients_of(cloud_store_t *s, const char *pid, const char *dn, void (*fn)(const char *client_id));
 int cloud_store_gw_proxies(cloud_store_t *s, const char *gw_cid, const char *pid, const char *dn);
 int cloud_store_gw_update(cloud_store_t *s, const char *gpid, const char *gdn, const char *spid, const char *sdn,
                           int online);

@@ -3,9 +3,11 @@
  * plugin, the HTTP thread and the binding service can use it at once; synchronous=NORMAL
  * because in WAL mode that still never corrupts the file and a crash loses at most the last
  * commits, while FULL costs an fsync per bind (see docs/cloud.md "Storage"). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -22,9 +24,44 @@ typedef struct {
 static void sq_fail(cloud_store_t *s, const char *what)
 {
     int code = DB(s) ? sqlite3_errcode(DB(s)) : SQLITE_NOMEM;
-    /* A lock held too long by another process is worth a retry: report it as unavailable. */
-    cloud_store_note(s, code == SQLITE_BUSY || code == SQLITE_LOCKED, "%s: %s", what,
+    /* A lock held too long by another process is worth a retry: report it as unavailable; so is
+     * a full disk (it may be freed), and the HTTP API answers 503 rather than 500. */
+    bool full = code == SQLITE_FULL;
+    cloud_store_note(s, code == SQLITE_BUSY || code == SQLITE_LOCKED || full, "%s: %s", what,
                      DB(s) ? sqlite3_errmsg(DB(s)) : "out of memory");
+    /* What the machine did to the file (full, I/O error, read-only, damaged) is the operator's
+     * to fix, and the callers only answer "database error": say it in the log, once per 30 s
+     * and kind, with how many failed meanwhile. */
+    int base = code & 0xff;
+    if (base != SQLITE_FULL && base != SQLITE_IOERR && base != SQLITE_READONLY && base != SQLITE_CORRUPT &&
+        base != SQLITE_NOTADB && base != SQLITE_CANTOPEN && base != SQLITE_PERM)
+        return;
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static int last_code;
+    static int64_t last_ms;
+    static unsigned long more;
+    struct timespec ts;   /* not cloud_now_ms: this file is in the broker plugin too */
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    pthread_mutex_lock(&lock);
+    bool say = base != last_code || now - last_ms >= 30000;
+    unsigned long n = more;
+    if (say) {
+        last_code = base;
+        last_ms = now;
+        more = 0;
+    } else {
+        more++;
+    }
+    pthread_mutex_unlock(&lock);
+    if (say && cloud_store_settings.log) {
+        char m[400], also[64] = "";
+        if (n)
+            snprintf(also, sizeof also, " (and %lu more since the last such line)", n);
+        snprintf(m, sizeof m, "%s: %s (SQLite code %d)%s%s", what, sqlite3_errmsg(DB(s)), code,
+                 full ? ": free disk space, writes resume by themselves" : "", also);
+        cloud_store_settings.log(m);
+    }
 }
 
 static int sq_open(cloud_store_t *s, const char *path, char *err, size_t errlen)

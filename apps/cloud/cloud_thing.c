@@ -14,6 +14,7 @@
 #include <mosquitto.h>
 
 #include "cloud.h"
+#include "cloud_acl.h"
 #include "smartcfg/cloud.h"
 
 #define MSG_MAX 16384          /* larger messages are not template traffic: dropped with an event */
@@ -31,15 +32,16 @@ struct cloud_thing {
 static const char *const subs[] = { "$thing/up/property/+/+", "$thing/up/event/+/+", "$thing/up/action/+/+",
                                     "$sys/operation/+/+", "$gateway/operation/+/+", "+/+/event" };
 
-static void send_json(cloud_thing_t *t, const char *fmt, const char *pid, const char *dn, cJSON *o)
+/* 0 handed to the broker connection, -1 not (not connected: mosquitto drops it). */
+static int send_json(cloud_thing_t *t, const char *fmt, const char *pid, const char *dn, cJSON *o)
 {
     char topic[200];
     snprintf(topic, sizeof topic, fmt, pid, dn);
     char *s = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
-    if (s)
-        mosquitto_publish(t->m, NULL, topic, (int)strlen(s), s, 0, false);
+    int rc = s ? mosquitto_publish(t->m, NULL, topic, (int)strlen(s), s, 0, false) : MOSQ_ERR_NOMEM;
     free(s);
+    return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
 }
 
 static cJSON *reply(const char *method, const cJSON *token, int code, const char *status)
@@ -166,6 +168,11 @@ static int gw_one(cloud_thing_t *t, const char *gpid, const char *gdn, const cha
     }
     int online = !strcmp(type, "unbind") ? -1 : !strcmp(type, "online") ? 1 : 0;
     int rc = cloud_store_gw_update(&t->store, gpid, gdn, spid, sdn, online);
+    if (rc > 0 && online <= 0) {   /* with RabbitMQ its sub-device subscriptions must go (cloud_revoke.c) */
+        char gcid[CLOUD_ACL_ID_MAX];
+        snprintf(gcid, sizeof gcid, "%s%s", gpid, gdn);
+        cloud_revoke_client(gcid);
+    }
     return rc < 0 ? GW_INTERNAL : rc == 0 ? GW_NOT_BOUND : GW_OK;
 }
 
@@ -324,7 +331,12 @@ int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool act
     cJSON_AddNumberToObject(o, "timestamp", (double)cloud_now());
     cJSON_AddItemToObject(o, "params", cJSON_Duplicate(params, true));
     cJSON_Delete(j);
-    send_json(t, action ? "$thing/down/action/%s/%s" : "$thing/down/property/%s/%s", pid, dn, o);
+    /* The admin API answered 202 and a thing_down event even when the message went nowhere
+     * (the MQTT client between two connections): the caller must know to retry. */
+    if (send_json(t, action ? "$thing/down/action/%s/%s" : "$thing/down/property/%s/%s", pid, dn, o) != 0) {
+        snprintf(msg, msglen, "the cloud's MQTT client is not connected to the broker; try again");
+        return -2;
+    }
     snprintf(msg, msglen, "%s", token);
     cJSON *ev = cloud_device_event(pid, dn);
     cJSON_AddStringToObject(ev, "method", action ? "action" : "control");

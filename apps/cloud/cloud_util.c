@@ -23,9 +23,96 @@
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool events_json;
 
+/* --json lines go through a queue that one thread writes to stdout. They were written under
+ * the caller's feet: a reader that stops reading (a stalled log shipper, `| less` left open)
+ * filled the 64 KiB pipe and every thread that made an event blocked there, the HTTP API and
+ * the broker's event pipe with them; the cloud froze until someone read. Now the queue holds
+ * up to EVQ_MAX bytes, a line that does not fit is dropped and counted, and the log says so. */
+#define EVQ_MAX (4u << 20)
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t thread;
+    char *buf;
+    size_t len;
+    bool running, stop;
+    unsigned long dropped;
+} evq = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+static void *evq_writer(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&evq.lock);
+    for (;;) {
+        while (!evq.len && !evq.stop)
+            pthread_cond_wait(&evq.cond, &evq.lock);
+        if (!evq.len)
+            break;
+        char *b = evq.buf;
+        size_t n = evq.len;
+        unsigned long dropped = evq.dropped;
+        evq.buf = NULL;
+        evq.len = 0;
+        evq.dropped = 0;
+        pthread_mutex_unlock(&evq.lock);
+        fwrite(b, 1, n, stdout);
+        fflush(stdout);
+        free(b);
+        if (dropped)
+            cloud_log("--json: %lu event line(s) dropped: stdout was not read for a while (more than %u KiB waiting)",
+                      dropped, EVQ_MAX >> 10);
+        pthread_mutex_lock(&evq.lock);
+    }
+    pthread_mutex_unlock(&evq.lock);
+    return NULL;
+}
+
+static void evq_close(void)
+{
+    pthread_mutex_lock(&evq.lock);
+    bool was = evq.running;
+    evq.stop = true;
+    evq.running = false;
+    pthread_cond_signal(&evq.cond);
+    pthread_mutex_unlock(&evq.lock);
+    if (was)
+        pthread_join(evq.thread, NULL);   /* the last lines (stopped) are written before exit */
+}
+
+static void evq_put(cJSON *o)
+{
+    char *s = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&s, &n);
+    if (!m) {
+        cJSON_Delete(o);
+        return;
+    }
+    sc_posix_event_print(m, o);   /* the tools' one printer; it frees o */
+    fclose(m);
+    pthread_mutex_lock(&evq.lock);
+    char *nb = evq.len + n <= EVQ_MAX ? realloc(evq.buf, evq.len + n) : NULL;
+    if (nb) {
+        memcpy(nb + evq.len, s, n);
+        evq.buf = nb;
+        evq.len += n;
+        pthread_cond_signal(&evq.cond);
+    } else {
+        evq.dropped++;
+    }
+    pthread_mutex_unlock(&evq.lock);
+    free(s);
+}
+
 void cloud_events_init(bool json)
 {
     events_json = json;
+    if (json && !evq.running) {
+        evq.stop = false;
+        evq.running = pthread_create(&evq.thread, NULL, evq_writer, NULL) == 0;
+        if (evq.running)
+            atexit(evq_close);
+    }
 }
 
 int64_t cloud_now(void)
@@ -81,6 +168,60 @@ void cloud_log(const char *fmt, ...)
     pthread_mutex_unlock(&out_lock);
 }
 
+static struct {
+    pthread_mutex_t lock;
+    double tokens[3];
+    int64_t last_ms[3], told_ms;
+    unsigned long dropped[3];
+} refusals = { .lock = PTHREAD_MUTEX_INITIALIZER, .tokens = { REFUSALS_BURST, REFUSALS_BURST, REFUSALS_BURST } };
+
+static void refusal_summary_locked(int64_t now, bool force)
+{
+    if (!refusals.dropped[0] && !refusals.dropped[1] && !refusals.dropped[2])
+        return;
+    if (!force && now - refusals.told_ms < 10000)
+        return;
+    unsigned long ev = refusals.dropped[CLOUD_REFUSAL_LOGIN] + refusals.dropped[CLOUD_REFUSAL_TOPIC];
+    unsigned long lines = refusals.dropped[CLOUD_REFUSAL_LOG];
+    refusals.dropped[0] = refusals.dropped[1] = refusals.dropped[2] = 0;
+    refusals.told_ms = now;
+    pthread_mutex_unlock(&refusals.lock);   /* cloud_event may take other locks */
+    cloud_log("refusals flood: %lu refusal events and %lu log lines not shown (more than %d a second)", ev, lines,
+              REFUSALS_PER_S);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "events", (double)ev);
+    cJSON_AddNumberToObject(o, "log_lines", (double)lines);
+    cloud_event("refusals_suppressed", o);
+    pthread_mutex_lock(&refusals.lock);
+}
+
+bool cloud_refusal_allow(cloud_refusal_kind_t kind)
+{
+    int k = (int)kind;
+    int64_t now = cloud_now_ms();
+    pthread_mutex_lock(&refusals.lock);
+    if (!refusals.told_ms)
+        refusals.told_ms = now;
+    double t = refusals.tokens[k] + (double)(now - refusals.last_ms[k]) * REFUSALS_PER_S / 1000.0;
+    refusals.tokens[k] = t > REFUSALS_BURST ? REFUSALS_BURST : t;
+    refusals.last_ms[k] = now;
+    bool ok = refusals.tokens[k] >= 1.0;
+    if (ok)
+        refusals.tokens[k] -= 1.0;
+    else
+        refusals.dropped[k]++;
+    refusal_summary_locked(now, false);
+    pthread_mutex_unlock(&refusals.lock);
+    return ok;
+}
+
+void cloud_refusal_tick(bool force)
+{
+    pthread_mutex_lock(&refusals.lock);
+    refusal_summary_locked(cloud_now_ms(), force);
+    pthread_mutex_unlock(&refusals.lock);
+}
+
 cJSON *cloud_device_event(const char *pid, const char *dn)
 {
     cJSON *ev = cJSON_CreateObject();
@@ -124,7 +265,9 @@ void cloud_event(const char *event, cJSON *obj)
         return;
     utf8_fix_tree(o->child);
     cloud_console_publish(o);   /* the console's live stream (it drops secrets itself) */
-    if (events_json)
+    if (events_json && evq.running)
+        evq_put(o);
+    else if (events_json)
         sc_posix_event_print(stdout, o);
     else
         cJSON_Delete(o);

@@ -160,7 +160,7 @@ static void new_login_locked(void)
 int cloud_console_start(void)
 {
     pthread_mutex_lock(&con.lock);
-    new_login_locked();
+    con.login[0] = 0;   /* no link until one is asked for (--console-link, POST /v1/console/login) */
     con.stopping = false;
     con.running = pthread_create(&con.ticker, NULL, ticker, NULL) == 0;
     bool ok = con.running;
@@ -514,6 +514,7 @@ static enum MHD_Result delete_product(cloud_store_t *store, struct MHD_Connectio
                                        "DELETE FROM thing_props WHERE product_id=?1", "DELETE FROM ota_status WHERE product_id=?1",
                                        "DELETE FROM ota_firmware WHERE product_id=?1",
                                        "DELETE FROM devices WHERE product_id=?1", "DELETE FROM products WHERE product_id=?1" };
+    cloud_store_clients_of(store, pid, NULL, cloud_revoke_client);   /* with RabbitMQ (cloud_revoke.c) */
     if (cloud_store_begin(store) != 0)
         return page_text(c, 500, "database error");
     int rc = 0;
@@ -582,8 +583,9 @@ enum MHD_Result cloud_console_route(cloud_store_t *store, struct MHD_Connection 
     bool in = session_of(c) != NULL;
     pthread_mutex_unlock(&con.lock);
     if (!in)
-        return page_text(c, 401, "Not logged in. Open the login link that <code>smartcfg cloud</code> printed "
-                                 "(its ready line, or <code>console_url</code> with --json).");
+        return page_text(c, 401, "Not logged in. Open a one-time login link: <code>POST /v1/console/login</code> "
+                                 "with the admin key answers one, and <code>smartcfg cloud --console-link</code> "
+                                 "prints one at start.");
     if (!strncmp(url, "/console/api/products/", 22)) {
         if (strcmp(method, "DELETE"))
             return page_text(c, 405, "use DELETE");

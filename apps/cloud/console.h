@@ -20,7 +20,7 @@ typedef struct {
 } cloud_console_asset_t;
 const cloud_console_asset_t *cloud_console_asset(const char *name);
 
-/* Makes the first one-time login link and starts the SSE keep-alive ticker; 0 or -1. */
+/* Starts the SSE keep-alive ticker, with no login link until one is asked for; 0 or -1. */
 int cloud_console_start(void);
 /* Ends every event stream (call before MHD_stop_daemon: no connection may stay suspended). */
 void cloud_console_stop(void);

@@ -35,6 +35,7 @@ pg_start() {
 sql() { PGPASSWORD=$PGPASS "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U smartcfg -d postgres -v ON_ERROR_STOP=1 -Atc "$1"; }
 stop_pg_on_exit() {
     local rc=$?
+    set +e   # else the (exit $rc) below ends the trap and cleanup never runs on a failure
     pg -m immediate stop >/dev/null 2>&1 || true
     [ -n "${W2_PID:-}" ] && kill "$W2_PID" 2>/dev/null
     rm -rf "$PGDIR"

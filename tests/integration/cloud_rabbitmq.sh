@@ -6,17 +6,24 @@
 # rules (cloud_acl.c) and bind through the quorum queue; a bad signature, another device's
 # down topic and another device's up topic are all refused. The 3-node cluster, worker and
 # node kills are scripts/test-cluster.sh.
+# Revocation (docs/scale.md "Revoking rights"): a gateway subscribed for its sub-device and a
+# device subscribed to its own topic lose their connections (closed through the management
+# API) when the sub-device and the device are deleted, and the gateway cannot subscribe again.
 . "$(dirname "$0")/lib/cloud.bash"
 CL_DIR="$T/cluster"
 mkdir -p "$CL_DIR"
 . "${SC_SRC:?}/scripts/cluster-lib.sh"
-trap 'rc=$?; cl_cleanup; (exit $rc); cleanup' EXIT
+# set +e: under set -e the (exit $rc) that hands cleanup the status ended the trap there, so a
+# failed run left its worker running and its temp dir behind
+trap 'rc=$?; set +e; cl_cleanup; (exit $rc); cleanup' EXIT
 MQTT311="$SC_SRC/tests/integration/lib/mqtt311.py"
 
 SVC_PASS=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-cl_rmq_setup 1 "$BASE"
+CL_MGMT=1 cl_rmq_setup 1 "$BASE"
 cl_rmq_cluster 1 smartcfg-worker "$SVC_PASS" || fail "RabbitMQ did not start"
-AMQP=127.0.0.1:${CL_AMQP[0]} RMQTT=127.0.0.1:${CL_MQTT[0]}
+AMQP=127.0.0.1:${CL_AMQP[0]} RMQTT=127.0.0.1:${CL_MQTT[0]} MGMT=http://127.0.0.1:${CL_MGMTP[0]}
+# closing other users' connections through the management API takes the administrator tag
+cl_ctl 0 -q set_user_tags smartcfg-worker administrator >/dev/null
 ok "RabbitMQ node up (AMQP $AMQP, MQTT $RMQTT)"
 
 # Bad input at start: the wrong password is refused by RabbitMQ and said so, exit 1.
@@ -39,7 +46,8 @@ ok "an --rabbitmq-auth-from name that does not resolve: clear error, exit 1"
 
 DEAD=$(free_port)
 # (a node whose name does not resolve is skipped too, and its auth questions are not answered)
-start_cloud --rabbitmq "amqp://smartcfg-worker:$SVC_PASS@127.0.0.1:$DEAD,no-such-host.invalid:5672,$AMQP" --prefetch 64
+start_cloud --rabbitmq "amqp://smartcfg-worker:$SVC_PASS@127.0.0.1:$DEAD,no-such-host.invalid:5672,$AMQP" --prefetch 64 \
+    --rabbitmq-management "http://127.0.0.1:$DEAD,127.0.0.1:${CL_MGMTP[0]}"
 grep -q "cannot reach RabbitMQ at 127.0.0.1:$DEAD" "$T/cloud.err" || fail "no word about the dead first node"
 grep -q "RabbitMQ node no-such-host.invalid: .*not answered" "$T/cloud.err" || fail "no word about the unknown node name"
 grep -q '^smartcfg.bind[[:space:]]*quorum' <<<"$(cl_ctl 0 -q list_queues name type)" || fail "no quorum queue smartcfg.bind"
@@ -178,6 +186,58 @@ set -e
 [ "$(tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK2\"}" | jget data.State)" = 1 ] || fail "token bound through a foreign topic"
 grep -q '"event":"topic_refused".*"access":"publish"' "$T/cloud.events" || fail "no topic_refused event"
 ok "another device's up topic: publish refused, token untouched"
+
+# The data template is not served with --rabbitmq (docs/scale.md): the control API said 202 and
+# sent nothing (its MQTT client tried to reach a broker at "":0).
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$(admin_auth)" "$BASE/v1/products/$P/devices/dev1/control" \
+    -d '{"params":{"power":1}}')" = 501 ] || fail "control with --rabbitmq: not 501"
+ok "the data template's control API says 501 with --rabbitmq instead of 202 for nothing"
+
+# ---- revocation: RabbitMQ asks about a topic at subscribe, not at each delivery ----
+# gw1 speaks for sub1 (a gw_subdevs row, online: the gateway topics are not served with
+# --rabbitmq, docs/scale.md); dev3 holds its own topic. Deleting sub1 and dev3 must close both
+# connections: before, both kept receiving until they reconnected.
+PSKG=$(post /v1/products/$P/devices '{"device_name":"gw1"}' | jget device_secret)
+post /v1/products/$P/devices '{"device_name":"sub1"}' >/dev/null
+PSK3=$(post /v1/products/$P/devices '{"device_name":"dev3"}' | jget device_secret)
+python3 - "$DB" "$P" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=30)
+with db:
+    db.execute("INSERT INTO gw_subdevs(sub_pid, sub_dn, gw_pid, gw_dn, online, updated) VALUES(?,?,?,?,1,?)",
+               (sys.argv[2], "sub1", sys.argv[2], "gw1", int(time.time())))
+PY
+HOLD="$SC_SRC/tests/integration/lib/mqtt_hold.py"
+creds $P gw1 "$PSKG" sha256
+python3 "$HOLD" "$RMQTT" "$MQ_ID" "$MQ_USER" "$MQ_PASS" 40 "\$thing/down/property/$P/sub1" > "$T/gw.out" 2>&1 &
+GWH=$!
+creds $P dev3 "$PSK3" sha256
+python3 "$HOLD" "$RMQTT" "$MQ_ID" "$MQ_USER" "$MQ_PASS" 40 "\$thing/down/property/$P/dev3" > "$T/d3.out" 2>&1 &
+D3H=$!
+for _ in $(seq 200); do grep -q subscribed "$T/gw.out" && grep -q subscribed "$T/d3.out" && break; sleep 0.1; done
+grep -q subscribed "$T/gw.out" && grep -q subscribed "$T/d3.out" || fail "holders did not subscribe: $(cat "$T/gw.out" "$T/d3.out")"
+rpub() { curl -s -u "smartcfg-worker:$SVC_PASS" -H 'Content-Type: application/json' "$MGMT/api/exchanges/%2F/amq.topic/publish" \
+    -d "{\"properties\":{},\"routing_key\":\"$1\",\"payload\":\"$2\",\"payload_encoding\":\"string\"}"; }
+rpub "\$thing.down.property.$P.sub1" before | grep -q '"routed":true' || fail "publish through the management API"
+for _ in $(seq 100); do grep -q 'msg .* before' "$T/gw.out" && break; sleep 0.1; done
+grep -q "msg \$thing/down/property/$P/sub1 before" "$T/gw.out" || fail "the gateway did not get its sub-device's message"
+t0=$(date +%s%N)
+[ "$(curl -s -X DELETE -H "$(admin_auth)" "$BASE/v1/products/$P/devices/sub1" | jget deleted)" = true ] || fail "delete sub1"
+[ "$(curl -s -X DELETE -H "$(admin_auth)" "$BASE/v1/products/$P/devices/dev3" | jget deleted)" = true ] || fail "delete dev3"
+for _ in $(seq 150); do grep -q closed "$T/gw.out" && grep -q closed "$T/d3.out" && break; sleep 0.1; done
+took=$(( ($(date +%s%N) - t0) / 1000000 ))
+grep -q closed "$T/gw.out" || fail "the gateway kept its connection (and its sub1 subscription) after sub1 was deleted: $(grep -i rabbitmq "$T/cloud.err" | tail -5) $(curl -s -u "smartcfg-worker:$SVC_PASS" "$MGMT/api/vhosts/%2F/connections")"
+grep -q closed "$T/d3.out" || fail "dev3 kept its connection after it was deleted"
+[ "$took" -ge 2400 ] || fail "closed after $took ms: before the nodes' auth cache (2 s) expired"
+grep -q '"event":"connection_closed".*"client":"'$P'gw1".*"reason":"rights_changed"' "$T/cloud.events" || fail "no connection_closed event for gw1"
+wait $GWH $D3H
+creds $P gw1 "$PSKG" sha256
+set +e
+python3 "$HOLD" "$RMQTT" "$MQ_ID" "$MQ_USER" "$MQ_PASS" 10 "\$thing/down/property/$P/sub1" > "$T/gw2.out" 2>&1
+rc=$?
+set -e
+[ $rc = 3 ] || fail "the gateway subscribed again to a deleted sub-device's topic: exit $rc $(cat "$T/gw2.out")"
+ok "revocation: deleting a sub-device and a device closed the gateway's and the device's connections ($took ms, after the auth cache); the gateway's new subscription is refused"
 
 stop_cloud
 ok "worker stops cleanly on SIGTERM"

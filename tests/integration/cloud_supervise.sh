@@ -8,6 +8,9 @@ out=$("$SMARTCFG" cloud --http nope 2>&1) && fail "bad --http accepted"; grep -q
 out=$("$SMARTCFG" cloud --mqtt 127.0.0.1:99999 2>&1) && fail "bad port accepted"
 out=$("$SMARTCFG" cloud --token-ttl -5 2>&1) && fail "bad ttl accepted"
 out=$("$SMARTCFG" cloud --bogus 2>&1) && fail "unknown option accepted"
+rc=0; out=$("$SMARTCFG" cloud --http 127.0.0.1:18080 --mqtt 127.0.0.1:18080 --db "$T/x.db" 2>&1) || rc=$?
+[ $rc = 2 ] || fail "one port for --http and --mqtt: exit $rc"
+grep -q -- "--http and --mqtt both want port 18080" <<<"$out" || fail "$out"
 out=$("$SMARTCFG" cloud --broker 127.0.0.1:1 --db "$T/x.db" 2>&1 </dev/null) && fail "--broker without service identity accepted"
 grep -q SMARTCFG_SERVICE_USER <<<"$out" || fail "$out"
 ok "bad command lines refused with a clear message"
@@ -45,6 +48,42 @@ if grep -qs "^listener $MQTT_PORT " "${TMPDIR:-/tmp}"/smartcfg-cloud-*/mosquitto
     fail "temp config left behind"
 fi
 ok "SIGTERM stops mosquitto and removes the generated config"
+
+# SIGHUP (a closed terminal, a habitual kill -HUP) killed the cloud by default: exit 129, the
+# broker config with the service password left in the temp dir, no stopped event.
+NO_LOGIN=1 start_cloud
+BPORT=$(grep '"event":"broker_started"' "$T/cloud.events" | jq -r .port)
+kill -HUP "$CLOUD_PID"
+wait "$CLOUD_PID" || fail "SIGHUP: exit $?"
+CLOUD_PID=""
+grep -q '"event":"stopped".*"status":0' "$T/cloud.events" || fail "SIGHUP: no stopped event"
+! grep -qs "^listener $BPORT " "${TMPDIR:-/tmp}"/smartcfg-cloud-*/mosquitto.conf || fail "SIGHUP: temp config left behind"
+ok "SIGHUP stops the cloud cleanly (exit 0, stopped event, config removed)"
+
+# --json into a reader that stops reading (a stalled log shipper): the 64 KiB pipe filled and
+# every thread making an event blocked on it, the HTTP API too (after ~690 device creations
+# every request timed out). Events now queue (4 MiB), then are dropped and counted.
+mkfifo "$T/events.fifo"
+"$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --mqtt 127.0.0.1:$MQTT_PORT --db "$DB" --json \
+    > "$T/events.fifo" 2> "$T/stall.err" &
+STALL_PID=$!
+exec 3< "$T/events.fifo"   # opened, never read until the end
+for _ in $(seq 150); do grep -q 'ready: HTTP' "$T/stall.err" && break; sleep 0.1; done
+# 30 data-template reports of ~14 KiB: 400 KiB of thing_report lines nobody reads
+python3 -c "import json; r = json.dumps({'method': 'report', 'clientToken': 'c', 'params': {'k%d' % i: 'x' * 100 for i in range(140)}})
+for _ in range(30): print(r)" \
+    | mosquitto_pub "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -t "\$thing/up/property/$P/dev1" -q 1 -l
+codes=$(for i in $(seq 20); do
+    curl -s -m 5 -o /dev/null -w '%{http_code}\n' -X POST -H "$(admin_auth)" "$BASE/v1/products/$P/devices" -d "{\"device_name\":\"stall$i\"}"
+done | sort | uniq -c)
+[ "$(awk '{print $2}' <<<"$codes")" = 201 ] || { kill "$STALL_PID"; fail "API with an unread --json stdout: $codes"; }
+kill -TERM "$STALL_PID"
+cat <&3 > "$T/stall.events"   # the reader wakes up: the queued lines flow, to the last
+wait "$STALL_PID" || fail "stalled --json: exit $?"
+exec 3<&-
+[ "$(grep -c '"event":"thing_report"' "$T/stall.events")" = 30 ] || fail "stalled --json: queued lines lost"
+grep -q '"event":"stopped"' "$T/stall.events" || fail "stalled --json: the last lines were not written"
+ok "--json into a reader that stops reading: the API answers on, the queued lines all come after"
 
 # --broker: an operator's mosquitto with the plugin loaded as docs/cloud.md says.
 SVC_PASS=$(openssl rand -hex 24)

@@ -13,10 +13,10 @@ command -v chromium >/dev/null || fail "chromium not installed (make deps)"
 command -v mosquitto_rr >/dev/null || fail "mosquitto-clients not installed (make deps)"
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-start_cloud --token-ttl 600
+start_cloud --token-ttl 600 --console-link
 URL=$(grep '"event":"ready"' "$T/cloud.events" | jq -r .console_url)
 [[ "$URL" =~ ^http://127\.0\.0\.1:$HTTP_PORT/console/login\?code=[0-9a-f]{64}$ ]] || fail "console_url: $URL"
-ok "ready event carries a one-time console login link"
+ok "with --console-link the ready event carries a one-time console login link"
 
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 [ "$(code "$BASE/console/")" = 401 ] && [ "$(code "$BASE/console/api/state")" = 401 ] \

@@ -9,6 +9,13 @@
 . "$(dirname "$0")/lib/cloud.bash"
 start_cloud
 
+# F23: the one-time console login link (an administrator's session for an hour) was in every
+# start's output (stderr, the ready event's console_url): in the journal or CI log of any
+# cloud. Now only with --console-link; the admin API mints one on demand.
+! grep -q 'console_url\|login?code=' "$T/cloud.events" "$T/cloud.err" || fail "F23: a console login link in the output"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/console/login?code=")" = 403 ] || fail "F23: an empty login code"
+ok "F23: no console login link printed at start (only with --console-link)"
+
 cat > "$T/slow.py" <<'EOF2'
 import sys, time
 sys.path.insert(0, sys.argv[4])

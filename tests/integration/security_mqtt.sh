@@ -7,7 +7,9 @@
 #     connects and binds meanwhile;
 #  F6 a publish bigger than 256 KiB is refused (the connection dropped) and the cloud binds on;
 #  F20 a device's malformed bind token reaches the log and the events as printable ASCII, and
-#      whatever else a device sends reaches the events as UTF-8.
+#      whatever else a device sends reaches the events as UTF-8;
+#  F25 a flood of bad logins (8 s of them, ~20 000 on an idle machine) makes a bounded log: at
+#      most ~5 refusal lines and events a second, the rest counted in refusals_suppressed.
 # Bounded: 400 attacker sockets, a 2 s connect deadline.
 . "$(dirname "$0")/lib/cloud.bash"
 command -v mosquitto_rr >/dev/null || fail "mosquitto-clients not installed (make deps)"
@@ -96,5 +98,40 @@ grep -q '"event":"thing_report".*"params":{"k?":"v?"}' "$T/cloud.events" || fail
 python3 -c "import sys; open(sys.argv[1], 'rb').read().decode('utf-8')" "$T/cloud.events" 2>/dev/null \
     || fail "F20: a device's token made the cloud's JSON lines invalid UTF-8"
 ok "F20: a device's malformed token reaches the log and events as printable ASCII, its other strings as UTF-8"
+
+# F25: every bad login was a log line and an event (3 000 a second from one loopback client,
+# 0.6 MB/s of output; the console's 256-event list held nothing else).
+python3 - "$MQTT_PORT" 8 > "$T/flood.out" <<'PY'
+import socket, struct, sys, time
+def s16(b): b = b.encode(); return struct.pack("!H", len(b)) + b
+def pkt(k, body):
+    n, out = len(body), b""
+    while True:
+        d, n = n % 128, n // 128
+        out += bytes([d | (0x80 if n else 0)])
+        if not n: break
+    return bytes([k]) + out + body
+t, n = time.time(), 0
+while time.time() - t < float(sys.argv[2]):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    cid = "FLOODdev%d" % n
+    s.sendall(pkt(0x10, s16("MQTT") + bytes([4, 0xC2]) + struct.pack("!H", 30) + s16(cid)
+                  + s16(cid + ";12010126;abcde;2147483647") + s16("x" * 64 + ";hmacsha256")))
+    try: s.recv(10)
+    except OSError: pass
+    s.close(); n += 1
+print(n)
+PY
+tries=$(cat "$T/flood.out")
+sleep 1
+ev=$(grep -c '"event":"device_refused".*FLOODdev' "$T/cloud.events" || true)
+lines=$(grep -c 'connect_refused client=FLOODdev' "$T/cloud.err" || true)
+# burst 50 + 5 a second over ~9 s, with margin
+[ "$tries" -ge 500 ] || fail "F25: the flood made only $tries attempts"
+[ "$ev" -le 120 ] && [ "$lines" -le 120 ] || fail "F25: $tries bad logins made $ev events and $lines log lines"
 kill -0 "$CLOUD_PID" || fail "smartcfg cloud died"
 stop_cloud
+sup=$(jq -s '[.[] | select(.event == "refusals_suppressed") | .events] | add' "$T/cloud.events")
+[ "$((ev + sup))" -ge "$((tries - 5))" ] || fail "F25: $ev shown + $sup counted of $tries refusals"
+grep -q 'refusals flood: ' "$T/cloud.err" || fail "F25: no summary line"
+ok "F25: $tries bad logins in 8 s -> $ev refusal events, $lines log lines, the rest counted ($sup)"

@@ -3,7 +3,9 @@
  * once and a second open changes nothing; a file made before schema_version (the old
  * unconditional ALTER already ran) is adopted; binds are idempotent and exclusive; a family
  * binding refuses another family; the URL redaction never lets a password through; a
- * postgresql:// spec on a build without libpq is a clear error. The PostgreSQL backend runs
+ * postgresql:// spec on a build without libpq is a clear error; another program's database
+ * (a table of ours by name, not by columns) is refused at open, and a database a newer build
+ * migrated is opened with one log line. The PostgreSQL backend runs
  * against a real server in tests/integration/cloud_pg.sh. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -99,6 +101,43 @@ static void test_legacy_file_adopted(void **state)
     assert_int_equal(cloud_store_get_token(&s, "t0", &t), 0);
     assert_string_equal(t.user_id, "u");
     cloud_store_close(&s);
+}
+
+static void test_foreign_db_refused(void **state)
+{
+    (void)state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE devices(id INTEGER PRIMARY KEY, name TEXT);", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    cloud_store_t s;
+    char err[300];
+    /* It was opened (the migrations skip an existing table) and failed request by request. */
+    assert_int_equal(cloud_store_open(&s, path, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not the cloud's registry"));
+}
+
+static char logged[400];
+static void log_to(const char *m)
+{
+    snprintf(logged, sizeof logged, "%s", m);
+}
+
+static void test_newer_schema_said(void **state)
+{
+    (void)state;
+    cloud_store_t s;
+    char err[300];
+    assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
+    assert_int_equal(cloud_store_exec(&s, "INSERT INTO schema_version(version, applied) VALUES(99, 1)", 0, NULL), 1);
+    cloud_store_close(&s);
+    cloud_store_configure(&(cloud_store_cfg_t){ .log = log_to });
+    logged[0] = 0;
+    assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
+    assert_non_null(strstr(logged, "schema version 99 is newer than this build's"));
+    cloud_store_close(&s);
+    cloud_store_configure(&(cloud_store_cfg_t){ 0 });
 }
 
 static void test_bind_rules(void **state)
@@ -215,6 +254,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrations_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_file_adopted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_db_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_newer_schema_said, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gc_superseded_tokens, setup, teardown),
         cmocka_unit_test(test_redact),
