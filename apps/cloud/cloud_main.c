@@ -552,6 +552,7 @@ int cmd_cloud(int argc, char **argv)
     sc_cli_t cli;
     sc_cli_init(&cli, "smartcfg cloud", usage, NULL, argc, argv);
     int c;
+    const char *addr_opt = "";   /* the HOST:PORT option bad_addr names */
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, SC_CLI_SHORTOPTS, opts, NULL)) != -1) {
@@ -560,27 +561,27 @@ int cmd_cloud(int argc, char **argv)
             return std;
         switch (c) {
         case 'H':
-            if (parse_hostport(optarg, &http)) goto bad_addr;
+            if (parse_hostport(optarg, &http)) { addr_opt = "--http"; goto bad_addr; }
             break;
         case 'M':
-            if (parse_hostport(optarg, &br.mqtt)) goto bad_addr;
+            if (parse_hostport(optarg, &br.mqtt)) { addr_opt = "--mqtt"; goto bad_addr; }
             break;
         case 'B':
-            if (parse_hostport(optarg, &ext)) goto bad_addr;
+            if (parse_hostport(optarg, &ext)) { addr_opt = "--broker"; goto bad_addr; }
             external = true;
             break;
         case 'd':
             /* It ends up on a line of the broker's configuration: no line breaks or controls. */
             for (const char *q = optarg; *q; q++)
                 if ((unsigned char)*q < ' ' || *q == 0x7f)
-                    return sc_cli_usage_error(&cli, "--db must not contain control characters");
+                    return sc_cli_bad_value(&cli, "--db", NULL, "a file name or URL without control characters");
             if (!*optarg || strlen(optarg) >= sizeof db)
-                return sc_cli_usage_error(&cli, "--db wants a file name or a postgresql:// URL");
+                return sc_cli_bad_value(&cli, "--db", NULL, "a file name or a postgresql:// URL of 1..%zu bytes", sizeof db - 1);
             snprintf(db, sizeof db, "%s", optarg);
             break;
         case 'W':
             if (!num_in(optarg, 0, 86400, &db_wait))
-                return sc_cli_usage_error(&cli, "--db-wait wants 0..86400 seconds, not '%s'", optarg);
+                return sc_cli_bad_value(&cli, "--db-wait", optarg, "a whole number of seconds in 0..86400");
             break;
         case 'j':
             json = true;
@@ -590,16 +591,16 @@ int cmd_cloud(int argc, char **argv)
             break;
         case 'G':
             if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
-                return sc_cli_usage_error(&cli, "--rabbitmq-management wants http[s]://[USER:PASS@]HOST:PORT[,HOST:PORT...]");
+                return sc_cli_bad_value(&cli, "--rabbitmq-management", NULL, "http[s]://[USER:PASS@]HOST:PORT[,HOST:PORT...]");
             rmq_mgmt = optarg;
             break;
         case 'C':
             if (!num_in(optarg, 0, 3600000, &rmq_cache_ttl))
-                return sc_cli_usage_error(&cli, "--rabbitmq-cache-ttl wants 0..3600000 ms, not '%s'", optarg);
+                return sc_cli_bad_value(&cli, "--rabbitmq-cache-ttl", optarg, "a whole number of milliseconds in 0..3600000");
             break;
         case 't':
             if (!num_in(optarg, 1, 30L * 86400, &ttl))
-                return sc_cli_usage_error(&cli, "--token-ttl wants 1..2592000 seconds, not '%s'", optarg);
+                return sc_cli_bad_value(&cli, "--token-ttl", optarg, "a whole number of seconds in 1..2592000");
             break;
         case 'p':
             snprintf(plugin, sizeof plugin, "%s", optarg);
@@ -614,21 +615,21 @@ int cmd_cloud(int argc, char **argv)
             https = true;
             break;
         case 'S':
-            if (parse_hostport(optarg, &mqtts)) goto bad_addr;
+            if (parse_hostport(optarg, &mqtts)) { addr_opt = "--mqtts"; goto bad_addr; }
             break;
         case 'P':
-            if (parse_hostport(optarg, &mpsk)) goto bad_addr;
+            if (parse_hostport(optarg, &mpsk)) { addr_opt = "--mqtt-psk"; goto bad_addr; }
             break;
         case 'D':
             snprintf(tlsdir, sizeof tlsdir, "%s", optarg);
             break;
         case 'g':
             if (!num_in(optarg, 0, 30L * 86400, &grace))
-                return sc_cli_usage_error(&cli, "--token-gc wants 0..2592000 seconds, not '%s'", optarg);
+                return sc_cli_bad_value(&cli, "--token-gc", optarg, "a whole number of seconds in 0..2592000");
             break;
         case 'U':
             if (!*optarg || strlen(optarg) > 1000)
-                return sc_cli_usage_error(&cli, "--rabbitmq-auth-from wants ADDRESS[,ADDRESS...] (host names too)");
+                return sc_cli_bad_value(&cli, "--rabbitmq-auth-from", optarg, "ADDRESS[,ADDRESS...] of 1..1000 bytes (host names too)");
             auth_from = optarg;
             break;
         case 'R':
@@ -637,23 +638,24 @@ int cmd_cloud(int argc, char **argv)
             break;
         case 'Q':
             if (!cloud_valid_id(optarg, 120))
-                return sc_cli_usage_error(&cli, "--queue wants a name of letters, digits and _-.:@, not '%s'", optarg);
+                return sc_cli_bad_value(&cli, "--queue", optarg, "a name of 1..120 letters, digits and _-.:@");
             queue = optarg;
             break;
         case 'F':
             if (!num_in(optarg, 1, 65535, &prefetch))
-                return sc_cli_usage_error(&cli, "--prefetch wants 1..65535, not '%s'", optarg);
+                return sc_cli_bad_value(&cli, "--prefetch", optarg, "a whole number of messages in 1..65535");
             break;
         case 'N':
             if (!num_in(optarg, 1, 64, &http_threads))
-                return sc_cli_usage_error(&cli, "--http-threads wants 1..64, not '%s'", optarg);
+                return sc_cli_bad_value(&cli, "--http-threads", optarg, "a whole number of threads in 1..64");
             break;
         case 'a': case 'c': case 'A': case 'r': {
             long v;
             if (!num_in(optarg, 1, 1000000, &v)) {
-                return sc_cli_usage_error(&cli, "--%s wants a number 1..1000000, not '%s'",
-                        c == 'a' ? "mqtt-per-address" : c == 'c' ? "connect-timeout" : c == 'A' ? "http-per-address"
-                                                                                          : "token-rate", optarg);
+                return sc_cli_bad_value(&cli, c == 'a' ? "--mqtt-per-address" : c == 'c' ? "--connect-timeout"
+                                              : c == 'A' ? "--http-per-address" : "--token-rate", optarg,
+                                        "a whole number of %s in 1..1000000",
+                                        c == 'c' ? "seconds" : c == 'r' ? "tokens a minute" : "connections");
             }
             *(c == 'a' ? &mqtt_per_addr : c == 'c' ? &connect_timeout : c == 'A' ? &http_per_addr : &token_rate) = v;
             http_per_addr_set = http_per_addr_set || c == 'A';
@@ -664,7 +666,7 @@ int cmd_cloud(int argc, char **argv)
         }
         continue;
 bad_addr:
-        return sc_cli_usage_error(&cli, "'%s' is not HOST:PORT (port 1-65535)", optarg);
+        return sc_cli_bad_value(&cli, addr_opt, optarg, "HOST:PORT (port 1..65535)");
     }
     if (optind < argc)
         return sc_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);

@@ -70,7 +70,11 @@ grep -q "^smartcfg send: --protocol: 'v1,v1' is not one of v1, v2, airkiss" "$TM
 [ "$(run air --protocol v1,v1 out.pcap)" = 2 ] || fail "air --protocol v1,v1"
 
 [ "$(run decode)" = 2 ] || fail "decode without FILE"
-[ "$(run cloud --token-ttl 0)" = 2 ] || fail "cloud --token-ttl 0"
+bad_value cloud "--token-ttl: '0' is not a whole number of seconds in 1..2592000" --token-ttl 0
+bad_value cloud "--http: '1.2.3' is not HOST:PORT (port 1..65535)" --http 1.2.3
+# a URL that may carry a password is never shown
+bad_value cloud "--rabbitmq-management: the value (not shown) is not http" --rabbitmq-management ftp://u:S3cretPw@h:1
+grep -q S3cretPw "$TMP/err" && fail "cloud --rabbitmq-management: the password shown"
 # --json: the usage error is one JSON line on stdout too
 for cmd in send device decode cloud; do
     [ "$(run $cmd --json --no-such-option)" = 2 ] || fail "$cmd --json usage error exit"
