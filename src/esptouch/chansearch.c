@@ -154,16 +154,6 @@ sc_err_t sc_chansearch_init(sc_chansearch_t *pub, const uint8_t *channels, size_
     return SC_OK;
 }
 
-/* Whether the front notes a station's broadcasts relayed by its AP (sc_receiver_relayed, for
- * the first look of a glance with v2): only while a glance has not looked, so a device's other
- * frames pay nothing for it (docs/receiver.md §7). The search's one write to the front, which
- * it otherwise only reads. */
-static void scan(const sc_receiver_t *front, int on)
-{
-    if (front)
-        sc_receiver_scan((sc_receiver_t *)(uintptr_t)front, on);
-}
-
 /* Starts a visit of the current channel at now_ms. On the first sweep, with a receiver to ask,
  * the visit begins with a glance (half the dwell): a sender's datagrams come every 8 ms in
  * either phase, so one of its frames normally arrives in that time, and the rest of the dwell
@@ -178,11 +168,9 @@ static void scan(const sc_receiver_t *front, int on)
  * glances save pays for that wait. The dual-band DTIM line with v2's front lost about 2 points
  * (100 ms DTIM only: a sweep of 36 x 24 ms steps the AP channel's visits 64 ms across that
  * period, and glances make the sweep's length vary; with 102, 205 or 307 ms it gained). */
-SC_OUTLINE static uint8_t visit_start(cs_state_t *cs, const sc_receiver_t *front, int glance, uint32_t now_ms,
-                                      uint32_t *until_ms)
+SC_OUTLINE static uint8_t visit_start(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_ms)
 {
     glance = glance && (!cs->swept || cs->v2);
-    scan(front, glance && cs->v2);
     cs->extends = 0;
     cs->looked = 0;
     cs->lingers = 0;
@@ -229,7 +217,7 @@ static SC_OUTLINE uint32_t sweep_end(cs_state_t *cs, int glance, uint32_t now_ms
 }
 
 /* glance: there is a receiver to ask (visit_start); without one the dwell stays fixed. */
-static uint8_t hop(cs_state_t *cs, const sc_receiver_t *front, int glance, uint32_t now_ms, uint32_t *until_ms)
+static uint8_t hop(cs_state_t *cs, int glance, uint32_t now_ms, uint32_t *until_ms)
 {
     uint8_t next = (uint8_t)(cs->current + 1u);
     if (next >= cs->nchannels) {
@@ -243,7 +231,7 @@ static uint8_t hop(cs_state_t *cs, const sc_receiver_t *front, int glance, uint3
         next = 0;
     }
     cs->current = next;
-    return visit_start(cs, front, glance, now_ms, until_ms);
+    return visit_start(cs, glance, now_ms, until_ms);
 }
 
 /* How many ms ago the newest frame of an ESP-TOUCH length came on channel ch. The walk is
@@ -277,7 +265,7 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
     if (!cs->started) {
         cs->started = 1;
         cs->sweep_at = now_ms;
-        return visit_start(cs, front, rx != NULL, now_ms, until_ms);
+        return visit_start(cs, rx != NULL, now_ms, until_ms);
     }
     /* a front without v1 in its mask feeds v1's decoder all the same, as the search's sensor
      * (receiver.c): its locks then pin nothing and hold no look */
@@ -289,7 +277,6 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
     if (lc) {
         /* a supported lock pins the radio; re-ask one dwell later so an unlock (or a lock that
          * stopped being supported) is noticed quickly */
-        scan(front, 0);
         cs->locked_channel = lc;
         for (uint8_t i = 0; i < cs->nchannels; i++)
             if (cs->channels[i] == lc)
@@ -303,7 +290,7 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
         /* unlocked, or the lock lost its support: the sender stopped or the lock was false;
          * the channel was just searched thoroughly, so move on */
         cs->locked_channel = 0;
-        return hop(cs, front, rx != NULL, now_ms, until_ms);
+        return hop(cs, rx != NULL, now_ms, until_ms);
     }
     if (since(now_ms, cs->switch_at) < 0) {
         *until_ms = cs->switch_at;
@@ -348,7 +335,6 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
         cs->looked = 1;
         cs->rewait = 0;
         cs->switch_at = now_ms + SC_CHANSEARCH_LOOK_MS;
-        scan(front, 0);
     } else if (rx && ((glancing && sc_et_rx_heard(rx, ch, now_ms, visit + 1u)) ||
                       (cs->rewait && since(now_ms, cs->waited_at) > 0 &&
                        sc_et_rx_heard(rx, ch, now_ms, (uint32_t)since(now_ms, cs->waited_at))))) {
@@ -381,9 +367,9 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
                 cs->switch_at = next;
         }
         if (since(cs->switch_at, now_ms) <= 0)
-            return hop(cs, front, 1, now_ms, until_ms);
+            return hop(cs, 1, now_ms, until_ms);
     } else {
-        return hop(cs, front, rx != NULL, now_ms, until_ms);
+        return hop(cs, rx != NULL, now_ms, until_ms);
     }
     *until_ms = cs->switch_at;
     return ch;
@@ -397,5 +383,15 @@ uint8_t sc_chansearch_step(sc_chansearch_t *pub, const sc_et_rx_t *rx, uint32_t 
 uint8_t sc_chansearch_step_rx(sc_chansearch_t *pub, const sc_receiver_t *r, uint32_t now_ms, uint32_t *until_ms)
 {
     /* sc_receiver_v1 hands out the decoder for writing too; the search only reads it */
-    return step(pub, r ? sc_receiver_v1((sc_receiver_t *)(uintptr_t)r) : NULL, r, now_ms, until_ms);
+    uint8_t ch = step(pub, r ? sc_receiver_v1((sc_receiver_t *)(uintptr_t)r) : NULL, r, now_ms, until_ms);
+#if SMARTCFG_WITH_ESPTOUCH_V2
+    /* The front notes a station's broadcasts relayed by its AP (sc_receiver_relayed, the first
+     * look of a glance with v2) only while a visit has not looked and no lock holds the radio,
+     * so a device's other frames pay nothing for it (docs/receiver.md §7): the search's one
+     * write to the front, which it otherwise only reads. */
+    const cs_state_t *cs = pub ? CS(pub) : NULL;
+    if (r && cs)
+        sc_receiver_scan((sc_receiver_t *)(uintptr_t)r, cs->v2 && !cs->looked && !cs->locked_channel);
+#endif
+    return ch;
 }

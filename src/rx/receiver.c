@@ -314,20 +314,25 @@ static void note(sc_rx_event_t *ev, int *best, sc_et_event_type_t t, sc_proto_t 
  * candidate traffic needs two, 15 ms apart; a station's other broadcasts show it as well, so it
  * is worth one look and no more (chansearch.c), and a rare match of two stations' last MAC
  * bytes costs at most that. Only while the search asks for it (sc_receiver_scan: a glance that
- * has not looked yet), the frame keyed here once more, out of the per-frame path: noting on
- * every frame cost the Cortex-M4 median 245 -> 261, this way 246 (docs/m4.md). */
+ * has not looked yet), the frame read here once more, out of the per-frame path: noting on
+ * every frame cost the Cortex-M4 median 245 -> 261, this way nothing (docs/m4.md). */
 static SC_NOINLINE void relay_scan(rx_state_t *r, const sc_frame_t *f, uint32_t now_ms)
 {
-    sc_rxkey_t k;
-    if (!sc_rxkey(f, &k))
+    /* a group-addressed 802.11 data frame, uplink (ToDS: sender addr2, destination addr3) or
+     * relay (FromDS: destination addr1, source addr3); read here rather than keyed (sc_rxkey),
+     * whose second inlined copy cost more flash than the rest of this */
+    unsigned dir = (f->fc >> 8) & 3u;
+    if (f->kind != SC_FRAME_80211 || (f->fc & 0x0Cu) != 0x08u || dir - 1u > 1u ||
+        !((dir == 1u ? f->addr3 : f->addr1)[0] & 1u))
         return;
-    uint32_t hi = (uint32_t)(k.ks >> 32); /* MAC bytes 4..5, the flags from bit 16 (rxkey.h) */
-    if (k.flags & SC_RXK_TODS) {
-        r->up = (hi & 0xFFFFu) | now_ms << 16;
-        r->up_len = k.len;
-    } else if ((k.flags & SC_RXK_FROMDS) && !((r->up ^ hi) & 0xFFFFu) && ((now_ms - (r->up >> 16)) & 0xFFFFu) <= 4u &&
-               ((k.len - r->up_len + 16u) & 0xFFFFu) <= 32u) {
-        r->relayed = (now_ms & 0xFFFFu) | 1u | (uint32_t)k.channel << 16;
+    const uint8_t *src = dir == 1u ? f->addr2 : f->addr3;
+    uint32_t mac = (uint32_t)src[4] | (uint32_t)src[5] << 8;
+    if (dir == 1u) {
+        r->up = mac | now_ms << 16;
+        r->up_len = f->len;
+    } else if (mac == (r->up & 0xFFFFu) && ((now_ms - (r->up >> 16)) & 0xFFFFu) <= 4u &&
+               ((f->len - r->up_len + 16u) & 0xFFFFu) <= 32u) {
+        r->relayed = (now_ms & 0xFFFFu) | 1u | (uint32_t)f->channel << 16;
     }
 }
 
