@@ -68,9 +68,11 @@ typedef struct {
 } sc_rx_event_t;
 
 /* Caller-owned storage (common.h): the decoders' states side by side plus 16 bytes of its own
- * (its init marker, the protocols, the sender summaries); only the decoders built count. */
+ * (its init marker, the protocols, the sender summaries) and, with v2, 16 for the channel
+ * search (the newest uplink frame and relay, sc_receiver_relayed); only the decoders built
+ * count. */
 #define SC_RECEIVER_SIZE                                                                     \
-    (16u + SC_ET_RX_SIZE + (SMARTCFG_WITH_ESPTOUCH_V2 ? SC_ET2_RX_SIZE : 0u) +                \
+    (16u + SC_ET_RX_SIZE + (SMARTCFG_WITH_ESPTOUCH_V2 ? SC_ET2_RX_SIZE + 16u : 0u) +         \
      (SMARTCFG_WITH_AIRKISS ? SC_AK_RX_SIZE : 0u))
 typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_RECEIVER_SIZE)];
@@ -111,6 +113,14 @@ SC_API uint8_t sc_chansearch_step_rx(sc_chansearch_t *cs, const sc_receiver_t *r
 /* What it reads beside v1 and sc_receiver_locked_channel: whether the v2 or the AirKiss
  * decoder saw candidate traffic on channel within the last within_ms. */
 SC_API int sc_receiver_stream_candidate(const sc_receiver_t *r, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
+/* Whether an AP on channel relayed a station's broadcast heard beside its uplink copy within the
+ * last within_ms, while the front noted them (sc_receiver_scan; a front that decodes v2, else
+ * 0): the search's one look for a v2 phone seen in one datagram (docs/receiver.md §7). */
+SC_API int sc_receiver_relayed(const sc_receiver_t *r, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
+/* on: the front notes uplink frames and their relays (the frame keyed once more while on; not
+ * once it has a result) until called with 0, sc_receiver_reset or a result. sc_chansearch_step_rx turns it on for a glance and off once the visit looks or
+ * a lock holds the radio. */
+SC_API void sc_receiver_scan(sc_receiver_t *r, int on);
 
 #ifdef __cplusplus
 }

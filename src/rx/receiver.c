@@ -19,6 +19,7 @@
 
 typedef struct {
     uint32_t run;                 /* RXF_RUN after sc_receiver_init (and a reset or a resume),
+                                     RXF_SCAN while running for the channel search's glance,
                                      RXF_DONE after a result, anything else: never initialised.
                                      The decoders' keyed feeds test no init marker and no
                                      "done" of their own: this one word stands for theirs (a
@@ -36,14 +37,24 @@ typedef struct {
                                      the front reads both with one load */
     uint8_t protocols;            /* sc_proto_t mask, within SC_PROTO_BUILT */
     sc_rxsum_t ak_locked;         /* AirKiss's locked streams' senders (the rest are searching) */
+#if SMARTCFG_WITH_ESPTOUCH_V2
+    /* for the channel search with v2 (relay_scan): the newest uplink frame's sender (MAC bytes
+     * 4..5) | the low 16 bits of its time << 16, and its length; when an AP last relayed such
+     * a frame (the low 16 bits of the time | 1 | its channel << 16; 0: never) */
+    uint32_t up, relayed;
+    uint16_t up_len;
+#endif
 } rx_state_t;
 
 /* Four equal bytes: a Thumb-2 compare takes them as an immediate (the run word is tested on
  * every frame; a literal load was one more instruction) */
 #define RXF_RUN 0x52525252u
 #define RXF_DONE 0x44444444u
+/* running, and noting a station's broadcasts relayed by its AP for the channel search
+ * (sc_receiver_scan, relay_scan); with v2 only */
+#define RXF_SCAN 0x53535353u
 /* initialised, running or done */
-static int inited(const rx_state_t *r) { return r->run == RXF_RUN || r->run == RXF_DONE; }
+static int inited(const rx_state_t *r) { return r->run == RXF_RUN || r->run == RXF_DONE || r->run == RXF_SCAN; }
 
 SC_STATE_FITS(rx_state_t, sc_receiver_t);
 _Static_assert(sizeof(sc_receiver_t) <= SC_RECEIVER_BUDGET, "all three decoders together stay within 3 KiB");
@@ -295,6 +306,36 @@ static void note(sc_rx_event_t *ev, int *best, sc_et_event_type_t t, sc_proto_t 
 }
 
 #if SMARTCFG_WITH_ESPTOUCH_V2
+/* A station's broadcast and the AP's relay of it, for the channel search with v2 (RXF_SCAN,
+ * docs/receiver.md §7): the front keeps the newest uplink frame (ToDS: the last two bytes of its
+ * sender's MAC, its time and length), and a relay (FromDS) of a source with those two bytes,
+ * within 4 ms of it and with a length within 16 of it (the two copies' overheads differ by a
+ * QoS field, a cipher), marks the channel. One datagram of a phone shows it, where v2's
+ * candidate traffic needs two, 15 ms apart; a station's other broadcasts show it as well, so it
+ * is worth one look and no more (chansearch.c), and a rare match of two stations' last MAC
+ * bytes costs at most that. Only while the search asks for it (sc_receiver_scan: a glance that
+ * has not looked yet), the frame read here once more, out of the per-frame path: noting on
+ * every frame cost the Cortex-M4 median 245 -> 261, this way nothing (docs/m4.md). */
+static SC_NOINLINE void relay_scan(rx_state_t *r, const sc_frame_t *f, uint32_t now_ms)
+{
+    /* a group-addressed 802.11 data frame, uplink (ToDS: sender addr2, destination addr3) or
+     * relay (FromDS: destination addr1, source addr3); read here rather than keyed (sc_rxkey),
+     * whose second inlined copy cost more flash than the rest of this */
+    unsigned dir = (f->fc >> 8) & 3u;
+    if (f->kind != SC_FRAME_80211 || (f->fc & 0x0Cu) != 0x08u || dir - 1u > 1u ||
+        !((dir == 1u ? f->addr3 : f->addr1)[0] & 1u))
+        return;
+    const uint8_t *src = dir == 1u ? f->addr2 : f->addr3;
+    uint32_t mac = (uint32_t)src[4] | (uint32_t)src[5] << 8;
+    if (dir == 1u) {
+        r->up = mac | now_ms << 16;
+        r->up_len = f->len;
+    } else if (mac == (r->up & 0xFFFFu) && ((now_ms - (r->up >> 16)) & 0xFFFFu) <= 4u &&
+               ((f->len - r->up_len + 16u) & 0xFFFFu) <= 32u) {
+        r->relayed = (now_ms & 0xFFFFu) | 1u | (uint32_t)f->channel << 16;
+    }
+}
+
 /* A SYNC's length: it may open a v2 stream (the front runs the decoder with its defaults). */
 static int v2_opens(unsigned len) { return len - SC_ET2_SYNC <= SC_RX_OFFSET_MAX_DEFAULT; }
 #endif
@@ -388,8 +429,15 @@ SC_HOT_LAYOUT sc_et_event_type_t sc_receiver_feed(sc_receiver_t *rs, const sc_fr
         ev = &local;
     ev->type = SC_ET_EV_NONE;
     ev->proto = SC_PROTO_NONE;
-    if (!rs || !f || CS(rs)->run != RXF_RUN)
-        return SC_ET_EV_NONE; /* done, or never initialised (nothing is fed) */
+    if (!rs || !f || CS(rs)->run != RXF_RUN) {
+#if SMARTCFG_WITH_ESPTOUCH_V2
+        /* running, and noting broadcasts relayed for the channel search (out of this path) */
+        if (rs && f && CS(rs)->run == RXF_SCAN)
+            relay_scan(S(rs), f, now_ms);
+        else
+#endif
+            return SC_ET_EV_NONE; /* done, or never initialised (nothing is fed) */
+    }
     rx_state_t *r = S(rs);
     int best = 0;
     /* One keying of the frame for all three decoders (rxkey.h): it also takes a QoS frame's HT
@@ -480,7 +528,7 @@ out:
 sc_et_event_type_t sc_receiver_tick(sc_receiver_t *rs, uint32_t now_ms)
 {
     sc_et_event_type_t out = SC_ET_EV_NONE;
-    if (!rs || CS(rs)->run != RXF_RUN)
+    if (!rs || (CS(rs)->run != RXF_RUN && CS(rs)->run != RXF_SCAN))
         return out;
     rx_state_t *r = S(rs);
     /* v1 is ticked whatever the mask says: it is fed so (sc_receiver_feed) */
@@ -534,4 +582,28 @@ int sc_receiver_stream_candidate(const sc_receiver_t *rs, uint8_t channel, uint3
 #endif
     (void)rs, (void)channel, (void)now_ms, (void)within_ms;
     return c;
+}
+
+int sc_receiver_relayed(const sc_receiver_t *rs, uint8_t channel, uint32_t now_ms, uint32_t within_ms)
+{
+#if SMARTCFG_WITH_ESPTOUCH_V2
+    uint32_t m = rs && (CS(rs)->protocols & SC_PROTO_ESPTOUCH_V2) ? CS(rs)->relayed : 0u;
+    return m && (m >> 16) == channel && ((now_ms - (m & 0xFFFEu)) & 0xFFFFu) <= within_ms + 1u;
+#else
+    (void)rs, (void)channel, (void)now_ms, (void)within_ms;
+    return 0;
+#endif
+}
+
+void sc_receiver_scan(sc_receiver_t *rs, int on)
+{
+#if SMARTCFG_WITH_ESPTOUCH_V2
+    rx_state_t *r = rs ? S(rs) : NULL;
+    if (r && on && r->run == RXF_RUN && (r->protocols & SC_PROTO_ESPTOUCH_V2))
+        r->run = RXF_SCAN;
+    else if (r && !on && r->run == RXF_SCAN)
+        r->run = RXF_RUN;
+#else
+    (void)rs, (void)on;
+#endif
 }

@@ -714,6 +714,74 @@ static void test_v2_candidate_plane7_marker(void **state)
     }
 }
 
+/* The search's one-datagram sign of a phone with v2 (sc_receiver_relayed): while the front
+ * notes them (sc_receiver_scan), a station's uplink frame and the AP's relay of it (FromDS, the
+ * station as source) within 4 ms, lengths within 16; not a relay alone, not another station's,
+ * not late, not on another channel, only while fresh, and not for a front without v2. The front
+ * decodes as before meanwhile. */
+static void test_relayed_pair(void **state)
+{
+    (void)state;
+    static sc_receiver_t r;
+    static const uint8_t bssid[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
+    struct { uint32_t gap; int other_station; int dlen; uint8_t ch; int want; } cases[] = {
+        { 2, 0, -2, 6, 1 }, { 0, 0, 0, 6, 1 }, { 4, 0, 16, 6, 1 },
+        { 5, 0, -2, 6, 0 },  /* too late for a relay of it */
+        { 2, 1, -2, 6, 0 },  /* another station's broadcast */
+        { 2, 0, 40, 6, 0 },  /* another frame of the station */
+        { 2, 0, -2, 11, 0 }, /* the relay heard on another channel */
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(sc_receiver_init(&r, 0), SC_OK);
+        sc_receiver_scan(&r, 1);
+        sc_frame_t up, rel;
+        ak_frame(&up, 400, 100);
+        rel = up;
+        rel.fc = (uint16_t)((2u << 2) | SC_FC_FROMDS | SC_FC_PROTECTED);
+        rel.channel = cases[i].ch;
+        rel.len = (uint16_t)(400 + cases[i].dlen);
+        memset(rel.addr1, 0xFF, 6);
+        memcpy(rel.addr2, bssid, 6);
+        memcpy(rel.addr3, up.addr2, 6);
+        rel.addr3[5] = (uint8_t)(rel.addr3[5] + cases[i].other_station);
+        uint32_t t = 1000;
+        (void)sc_receiver_feed(&r, &up, t, NULL);
+        assert_int_equal(sc_receiver_relayed(&r, 6, t, 50), 0);
+        t += cases[i].gap;
+        (void)sc_receiver_feed(&r, &rel, t, NULL);
+        assert_int_equal(sc_receiver_relayed(&r, 6, t, 50), cases[i].want);
+        assert_int_equal(sc_receiver_relayed(&r, 1, t, 50), 0);
+        assert_int_equal(sc_receiver_relayed(&r, 6, t + 60, 50), 0); /* stale */
+    }
+    /* a relay alone */
+    assert_int_equal(sc_receiver_init(&r, 0), SC_OK);
+    sc_receiver_scan(&r, 1);
+    sc_frame_t rel;
+    ak_frame(&rel, 400, 100);
+    rel.fc = (uint16_t)((2u << 2) | SC_FC_FROMDS | SC_FC_PROTECTED);
+    memset(rel.addr1, 0xFF, 6);
+    memcpy(rel.addr3, rel.addr2, 6);
+    memcpy(rel.addr2, bssid, 6);
+    (void)sc_receiver_feed(&r, &rel, 1000, NULL);
+    assert_int_equal(sc_receiver_relayed(&r, 6, 1000, 50), 0);
+    /* nor a pair while the front does not note them (the search did not ask, or asked no
+     * more), nor a front without v2 */
+    sc_frame_t up;
+    ak_frame(&up, 400, 100);
+    rel.len = 398;
+    memcpy(rel.addr3, up.addr2, 6);
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(sc_receiver_init(&r, k == 2 ? SC_PROTO_ESPTOUCH_V1 | SC_PROTO_AIRKISS : 0u), SC_OK);
+        if (k)
+            sc_receiver_scan(&r, 1);
+        if (k == 1)
+            sc_receiver_scan(&r, 0);
+        (void)sc_receiver_feed(&r, &up, 1000, NULL);
+        (void)sc_receiver_feed(&r, &rel, 1002, NULL);
+        assert_int_equal(sc_receiver_relayed(&r, 6, 1002, 50), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -733,6 +801,7 @@ int main(void)
         cmocka_unit_test(test_search_lingers_a_list),
         cmocka_unit_test(test_v2_candidate_fresh),
         cmocka_unit_test(test_v2_candidate_plane7_marker),
+        cmocka_unit_test(test_relayed_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
