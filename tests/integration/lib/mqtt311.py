@@ -9,41 +9,7 @@
 # usage: mqtt311.py HOST:PORT[,HOST:PORT...] CLIENT USER PASS UP_TOPIC DOWN_TOPIC PAYLOAD [DEADLINE_S]
 import json, socket, struct, sys, time
 
-def enc_len(n):
-    out = b""
-    while True:
-        b, n = n % 128, n // 128
-        out += bytes([b | (0x80 if n else 0)])
-        if not n:
-            return out
-
-def s16(s):
-    b = s.encode() if isinstance(s, str) else s
-    return struct.pack("!H", len(b)) + b
-
-def packet(kind, body):
-    return bytes([kind]) + enc_len(len(body)) + body
-
-def read_packet(sock):
-    h = sock.recv(1)
-    if not h:
-        raise EOFError
-    n, mult = 0, 1
-    while True:
-        b = sock.recv(1)
-        if not b:
-            raise EOFError
-        n += (b[0] & 0x7F) * mult
-        mult *= 128
-        if not b[0] & 0x80:
-            break
-    body = b""
-    while len(body) < n:
-        chunk = sock.recv(n - len(body))
-        if not chunk:
-            raise EOFError
-        body += chunk
-    return h[0], body
+from mqtt_wire import connect, packet, read_packet, s16
 
 def main():
     addrs, client, user, pw, up, down, payload = sys.argv[1:8]
@@ -60,8 +26,7 @@ def main():
     if sock is None:
         print("no broker address reachable", file=sys.stderr)
         return 2
-    flags = 0x80 | 0x40 | 0x02
-    sock.sendall(packet(0x10, s16("MQTT") + bytes([4, flags]) + struct.pack("!H", 30) + s16(client) + s16(user) + s16(pw)))
+    sock.sendall(connect(client, user, pw, keepalive=30))
     try:
         kind, body = read_packet(sock)
     except (EOFError, OSError):

@@ -8,40 +8,7 @@
 # usage: mqtt_hold.py HOST:PORT CLIENT USER PASS DEADLINE_S TOPIC...
 import socket, struct, sys, time
 
-def enc_len(n):
-    out = b""
-    while True:
-        b, n = n % 128, n // 128
-        out += bytes([b | (0x80 if n else 0)])
-        if not n:
-            return out
-
-def s16(s):
-    b = s.encode()
-    return struct.pack("!H", len(b)) + b
-
-def packet(kind, body):
-    return bytes([kind]) + enc_len(len(body)) + body
-
-def recv_exact(sock, n):
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise EOFError
-        data += chunk
-    return data
-
-def read_packet(sock):
-    h = recv_exact(sock, 1)[0]
-    n, mult = 0, 1
-    while True:
-        b = recv_exact(sock, 1)[0]
-        n += (b & 0x7F) * mult
-        mult *= 128
-        if not b & 0x80:
-            break
-    return h, recv_exact(sock, n)
+from mqtt_wire import connect, packet, read_packet, s16
 
 def say(s):
     print(s, flush=True)
@@ -52,7 +19,7 @@ def main():
     host, port = addr.rsplit(":", 1)
     deadline = time.time() + float(deadline)
     sock = socket.create_connection((host, int(port)), timeout=10)
-    sock.sendall(packet(0x10, s16("MQTT") + bytes([4, 0xC2]) + struct.pack("!H", 60) + s16(client) + s16(user) + s16(pw)))
+    sock.sendall(connect(client, user, pw))
     try:
         kind, body = read_packet(sock)
     except (EOFError, OSError):

@@ -21,41 +21,8 @@
 #        --cycles N --sample 100,600 [--stale S] [--settle S]
 import argparse, base64, hashlib, hmac, http.client, json, os, random, socket, sqlite3, sys, time
 
+from mqtt_wire import connect, packet, read_packet, s16
 
-
-def s16(x):
-    b = x.encode() if isinstance(x, str) else x
-    return len(b).to_bytes(2, "big") + b
-
-
-def packet(kind, body):
-    n, ln = len(body), b""
-    while True:
-        n, d = n // 128, n % 128
-        ln += bytes([d | (0x80 if n else 0)])
-        if not n:
-            return bytes([kind]) + ln + body
-
-
-def recv_exact(sock, n):
-    b = b""
-    while len(b) < n:
-        c = sock.recv(n - len(b))
-        if not c:
-            raise EOFError("the broker closed the connection")
-        b += c
-    return b
-
-
-def read_packet(sock):
-    kind = recv_exact(sock, 1)[0]
-    n, mult = 0, 1
-    while True:
-        d = recv_exact(sock, 1)[0]
-        n += (d & 0x7F) * mult
-        mult *= 128
-        if not d & 0x80:
-            return kind, recv_exact(sock, n)
 
 
 def proc_stats(pid):
@@ -126,8 +93,7 @@ class Soak:
         key = base64.b64decode(self.a.psk)
         sig = hmac.new(key if password_ok else b"wrong key", user.encode(), hashlib.sha256).hexdigest()
         s = socket.create_connection((self.mh, self.mp), timeout=20, source_address=self.src())
-        body = s16("MQTT") + bytes([4, 0xC2]) + b"\x00\x3c" + s16(p + d) + s16(user) + s16(sig + ";hmacsha256")
-        s.sendall(packet(0x10, body))
+        s.sendall(connect(p + d, user, sig + ";hmacsha256"))
         kind, b = read_packet(s)
         return s, kind, b
 

@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: Apache-2.0
+# The few MQTT 3.1.1 packets the tests speak on raw sockets (RabbitMQ 3.10 speaks no MQTT 5,
+# and a test often needs a client that misbehaves on purpose): the length encoding, one
+# packet out, one packet in, and CONNECT. Imported by mqtt311.py, mqtt_hold.py, soak_cloud.py
+# and the inline floods of the tests (PYTHONPATH=tests/integration/lib).
+import struct
+
+
+def s16(s):
+    """A UTF-8 string (or bytes) with its 16-bit length in front."""
+    b = s.encode() if isinstance(s, str) else s
+    return struct.pack("!H", len(b)) + b
+
+
+def packet(kind, body):
+    """A whole packet: the fixed header byte KIND, the remaining length, BODY."""
+    n, ln = len(body), b""
+    while True:
+        n, d = n // 128, n % 128
+        ln += bytes([d | (0x80 if n else 0)])
+        if not n:
+            return bytes([kind]) + ln + body
+
+
+def connect(client, user, pw, keepalive=60):
+    """CONNECT with a clean session, user name and password."""
+    return packet(0x10, s16("MQTT") + bytes([4, 0xC2]) + struct.pack("!H", keepalive) + s16(client) + s16(user) + s16(pw))
+
+
+def recv_exact(sock, n):
+    """N bytes, or EOFError when the peer closes first."""
+    b = b""
+    while len(b) < n:
+        c = sock.recv(n - len(b))
+        if not c:
+            raise EOFError("the broker closed the connection")
+        b += c
+    return b
+
+
+def read_packet(sock):
+    """(fixed header byte, body) of the next packet."""
+    kind = recv_exact(sock, 1)[0]
+    n, mult = 0, 1
+    while True:
+        d = recv_exact(sock, 1)[0]
+        n += (d & 0x7F) * mult
+        mult *= 128
+        if not d & 0x80:
+            return kind, recv_exact(sock, n)
