@@ -65,6 +65,19 @@ static void expect(int master, const char *want)
     assert_string_equal(got, want);
 }
 
+/* A pty whose slave the AT line opens with the default configuration and a SmartConfig op;
+ * returns the master (the host's end). */
+static sc_at_config_t S_cfg;
+static const sc_at_ops_t S_ops = { .start_smartconfig = op_start };
+static int open_session(char *slave, size_t cap)
+{
+    int m = open_master(slave, cap);
+    sc_at_config_default(&S_cfg);
+    char err[200] = "";
+    assert_int_equal(sc_posix_at_open(slave, 0, &S_cfg, &S_ops, err, sizeof err), SC_OK);
+    return m;
+}
+
 static void send_str(int master, const char *s)
 {
     assert_int_equal(write(master, s, strlen(s)), (ssize_t)strlen(s));
@@ -74,13 +87,8 @@ static void test_pty_session(void **state)
 {
     (void)state;
     char slave[128];
-    int m = open_master(slave, sizeof slave);
-    sc_at_config_t cfg;
-    sc_at_config_default(&cfg);
-    sc_at_ops_t ops = { .start_smartconfig = op_start };
-    char err[200] = "";
-    assert_int_equal(sc_posix_at_open(slave, 0, &cfg, &ops, err, sizeof err), SC_OK);
-    assert_int_equal(sc_posix_at_open(slave, 0, &cfg, &ops, err, sizeof err), SC_ERR_BUSY);
+    int m = open_session(slave, sizeof slave);
+    assert_int_equal(sc_posix_at_open(slave, 0, &S_cfg, &S_ops, NULL, 0), SC_ERR_BUSY);
     assert_true(sc_posix_at_fd() >= 0);
     /* the slave is raw: no echo by the tty itself, CR/LF untouched */
     int sfd = sc_posix_at_fd();
@@ -259,12 +267,7 @@ static void test_trickle_reader(void **state)
 {
     (void)state;
     char slave[128];
-    int m = open_master(slave, sizeof slave);
-    sc_at_config_t cfg;
-    sc_at_config_default(&cfg);
-    sc_at_ops_t ops = { .start_smartconfig = op_start };
-    char err[200] = "";
-    assert_int_equal(sc_posix_at_open(slave, 0, &cfg, &ops, err, sizeof err), SC_OK);
+    int m = open_session(slave, sizeof slave);
     expect(m, "ready\r\n");
     int fl = fcntl(m, F_GETFL);
     fcntl(m, F_SETFL, fl | O_NONBLOCK);
