@@ -16,32 +16,8 @@ CYCLES=${AT_SOAK_CYCLES:-400}
 ROUND_MAX_MS=${AT_SOAK_ROUND_MAX_MS:-800}
 WARM=${AT_SOAK_WARM:-50}
 RSS_MAX_KB=${AT_SOAK_RSS_MAX_KB:-2048}
-TMP=$(mktemp -d /tmp/sc_at_soak.XXXXXX)
-BROKER=
-HELPER=
-cleanup() {
-    [ -n "$HELPER" ] && kill "$HELPER" 2>/dev/null
-    [ -f "$TMP/broker.pid" ] && kill "$(cat "$TMP/broker.pid")" 2>/dev/null   # the helper restarts it
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$TMP"/*.out "$TMP"/*.err "$TMP"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }; done; exit 1; }
-command -v mosquitto >/dev/null || PATH=$PATH:/usr/sbin
-command -v mosquitto >/dev/null || fail "mosquitto not installed (make deps)"
-
-PORT=$(python3 "$(dirname "$0")/lib/free_port.py" $$)   # leased: the broker restarts on it
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$PORT" >"$TMP/mosq.conf"
-broker_up() {
-    mosquitto -c "$TMP/mosq.conf" >>"$TMP/broker.log" 2>&1 &
-    BROKER=$!
-    echo "$BROKER" >"$TMP/broker.pid"
-    for _ in $(seq 1 100); do
-        python3 -c "import socket; socket.create_connection(('127.0.0.1',$PORT),0.2)" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    fail "mosquitto did not listen on $PORT"
-}
-broker_up
+TMP_TAG=at_soak
+. "$(dirname "$0")/lib/at_broker.bash"   # TMP, fail, $PORT, start_broker (started)
 
 SECRET='c2VjcmV0LWF0LXNvYWs='
 {
@@ -92,7 +68,7 @@ HOSTPID=$!
             while [ ! -e "$TMP/kill-$i" ]; do kill -0 $HOSTPID 2>/dev/null || exit 0; sleep 0.05; done
             kill "$BROKER"
             while kill -0 "$BROKER" 2>/dev/null; do sleep 0.05; done   # not always our child: no wait
-            broker_up
+            start_broker
             touch "$TMP/up-$i"
         fi
         if [ "$i" = "$WARM" ] || [ "$i" = "$CYCLES" ]; then
@@ -102,7 +78,7 @@ HOSTPID=$!
         fi
     done
 ) &
-HELPER=$!
+BG_PIDS=$!
 wait "$HOSTPID" || fail "AT session: $(cat "$TMP/host.out")"
 ROUND_MS=$((($(date +%s%N) - T0) / 1000000 / CYCLES))
 grep -q "device exit 0" "$TMP/host.out" || fail "the device did not exit 0 on the hang-up: $(cat "$TMP/host.out")"

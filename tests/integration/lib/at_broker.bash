@@ -1,11 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 # Shared by the AT MQTT pty tests: a temp dir, fail(), and a plain mosquitto on a free loopback
-# port ($PORT, pid in $BROKER; start_broker again restarts it on the same port). Source it after
-# setting TMP_TAG.
+# port ($PORT, pid in $BROKER and $TMP/broker.pid; start_broker again restarts it on the same
+# port, also from a subshell: the exit stops the newest). Source it after setting TMP_TAG; a
+# test's own background processes go in BG_PIDS, stopped at exit too.
 TMP=$(mktemp -d "/tmp/sc_${TMP_TAG:?}.XXXXXX")
 BROKER=
+BG_PIDS=
 cleanup() {
+    local p
+    for p in $BG_PIDS; do kill "$p" 2>/dev/null; done
     [ -n "$BROKER" ] && kill "$BROKER" 2>/dev/null
+    [ -f "$TMP/broker.pid" ] && kill "$(cat "$TMP/broker.pid")" 2>/dev/null
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -19,6 +24,7 @@ printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$PORT
 start_broker() {
     mosquitto -c "$TMP/mosq.conf" >>"$TMP/broker.log" 2>&1 &
     BROKER=$!
+    echo "$BROKER" >"$TMP/broker.pid"
     for _ in $(seq 1 100); do
         python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$PORT),0.2)" 2>/dev/null && return 0
         sleep 0.1
