@@ -702,7 +702,7 @@ bad_addr:
     char err[512];
     cloud_store_t st;
     if (cloud_store_open(&st, db, err, sizeof err) != 0) {   /* schema before the plugin opens it read-only */
-        fprintf(stderr, "smartcfg cloud: %s\n", err);
+        cloud_log("%s", err);
         return SC_EXIT_FAIL;
     }
     cloud_store_close(&st);
@@ -727,7 +727,7 @@ bad_addr:
     char admin_key[80];
     bool key_new = false;
     if (cloud_admin_key(keyfile, admin_key, sizeof admin_key, &key_new) != 0) {
-        fprintf(stderr, "smartcfg cloud: cannot read or create the admin key file %s (at least 16 characters)\n", keyfile);
+        cloud_log("cannot read or create the admin key file %s (at least 16 characters)", keyfile);
         return SC_EXIT_FAIL;
     }
     cloud_tls_files_t tls;
@@ -735,14 +735,13 @@ bad_addr:
     if (!*tlsdir)
         snprintf(tlsdir, sizeof tlsdir, "%.*s/tls", PATH_MAX - 16, dbdir);
     if (want_tls && cloud_tls_material(tlsdir, mqtts.port ? mqtts.host : http.host, &tls, err, sizeof err) != 0) {
-        fprintf(stderr, "smartcfg cloud: %s\n", err);
+        cloud_log("%s", err);
         return SC_EXIT_FAIL;
     }
     bool loopback = !strcmp(http.host, "127.0.0.1") || !strcmp(http.host, "::1") || !strcmp(http.host, "localhost");
     if (!loopback && !https) {
-        fprintf(stderr, "smartcfg cloud: WARNING: the HTTP API on %s is reachable from the network WITHOUT TLS:\n"
-                        "smartcfg cloud: WARNING: the admin key, passwords and access tokens cross it in clear. Use --tls.\n",
-                http.host);
+        cloud_log("WARNING: the HTTP API on %s is reachable from the network WITHOUT TLS:", http.host);
+        cloud_log("WARNING: the admin key, passwords and access tokens cross it in clear. Use --tls.");
         cJSON *ev = cJSON_CreateObject();
         cJSON_AddStringToObject(ev, "message", "HTTP API reachable from the network without TLS; use --tls");
         cloud_event("warning", ev);
@@ -752,13 +751,13 @@ bad_addr:
         if (env && *env)
             snprintf(plugin, sizeof plugin, "%s", env);
         else if (!external && find_plugin(plugin, sizeof plugin) != 0) {
-            fprintf(stderr, "smartcfg cloud: the broker plugin smartcfg_auth.so is neither next to this program nor in "
-                            "its ../lib/smartcfg/; give --plugin FILE\n");
+            cloud_log("the broker plugin smartcfg_auth.so is neither next to this program nor in "
+                      "its ../lib/smartcfg/; give --plugin FILE");
             return SC_EXIT_FAIL;
         }
     }
     if (!external && !*br.mosquitto_bin && find_mosquitto(br.mosquitto_bin, sizeof br.mosquitto_bin) != 0) {
-        fprintf(stderr, "smartcfg cloud: mosquitto not found (install it or give --mosquitto FILE)\n");
+        cloud_log("mosquitto not found (install it or give --mosquitto FILE)");
         return SC_EXIT_FAIL;
     }
 
@@ -787,13 +786,13 @@ bad_addr:
     if (rabbitmq) {
         amqp = cloud_amqp_new(rabbitmq, queue, (unsigned)prefetch, db, err, sizeof err);
         if (!amqp || cloud_amqp_connect(amqp, err, sizeof err) != 0) {
-            fprintf(stderr, "smartcfg cloud: %s\n", err);
+            cloud_log("%s", err);
             goto out;
         }
         if (rmq_mgmt && cloud_revoke_start(rmq_mgmt, cloud_amqp_user(amqp), cloud_amqp_password(amqp),
                                            cloud_amqp_vhost(amqp), (unsigned)(rmq_cache_ttl >= 0 ? rmq_cache_ttl : 2000) + 500,
                                            err, sizeof err) != 0) {
-            fprintf(stderr, "smartcfg cloud: %s\n", err);
+            cloud_log("%s", err);
             goto out;
         }
         if (!rmq_mgmt)
@@ -802,8 +801,8 @@ bad_addr:
     } else if (external) {
         const char *u = getenv("SMARTCFG_SERVICE_USER"), *p = getenv("SMARTCFG_SERVICE_PASSWORD");
         if (!u || !p) {
-            fprintf(stderr, "smartcfg cloud: --broker needs SMARTCFG_SERVICE_USER and SMARTCFG_SERVICE_PASSWORD "
-                            "(the plugin_opt_service_* values of that broker)\n");
+            cloud_log("--broker needs SMARTCFG_SERVICE_USER and SMARTCFG_SERVICE_PASSWORD "
+                      "(the plugin_opt_service_* values of that broker)");
             goto out;
         }
         snprintf(svc_user, sizeof svc_user, "%s", u);
@@ -816,7 +815,7 @@ bad_addr:
         cloud_clean_stale_tmpdirs(tmp && *tmp ? tmp : "/tmp");
         snprintf(br.tmpdir, sizeof br.tmpdir, "%s/smartcfg-cloud-XXXXXX", tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp(br.tmpdir)) {
-            fprintf(stderr, "smartcfg cloud: mkdtemp: %s\n", strerror(errno));
+            cloud_log("mkdtemp: %s", strerror(errno));
             br.tmpdir[0] = 0;
             goto out;
         }
@@ -827,7 +826,7 @@ bad_addr:
             int n = snprintf(pidtxt, sizeof pidtxt, "%ld\n", (long)getpid());
             int fd = cloud_create_private(pf, true);
             if (fd < 0 || write(fd, pidtxt, (size_t)n) != n) {
-                fprintf(stderr, "smartcfg cloud: cannot write %s\n", pf);
+                cloud_log("cannot write %s", pf);
                 if (fd >= 0)
                     close(fd);
                 goto out;
@@ -843,28 +842,28 @@ bad_addr:
         br.psk_port = mpsk.port ? free_port(pub, 4) : 0;
         br.tls = &tls;
         if (!br.mqtt.port || (mqtts.port && !br.tls_port) || (mpsk.port && !br.psk_port)) {
-            fprintf(stderr, "smartcfg cloud: no free loopback port for the broker\n");
+            cloud_log("no free loopback port for the broker");
             goto out;
         }
         char absdb[PATH_MAX];
         if ((dbfile ? !realpath(dbfile, absdb) : snprintf(absdb, sizeof absdb, "%s", db) < 0) ||
             write_conf(&br, plugin, absdb, svc_user, svc_pass) != 0) {
-            fprintf(stderr, "smartcfg cloud: cannot write the broker configuration\n");
+            cloud_log("cannot write the broker configuration");
             goto out;
         }
         if (pipe2(evpipe, O_CLOEXEC) != 0) {
-            fprintf(stderr, "smartcfg cloud: pipe: %s\n", strerror(errno));
+            cloud_log("pipe: %s", strerror(errno));
             goto out;
         }
         br.evfd = evpipe[1];
         evthread_running = pthread_create(&evthread, NULL, plugin_event_reader, &evpipe[0]) == 0;
         if (port_open(&pub_mqtt)) {
-            fprintf(stderr, "smartcfg cloud: something already listens on %s:%u (use --broker to reuse it)\n",
+            cloud_log("something already listens on %s:%u (use --broker to reuse it)",
                     pub_mqtt.host, pub_mqtt.port);
             goto out;
         }
         if (broker_spawn(&br, err, sizeof err) != 0) {
-            fprintf(stderr, "smartcfg cloud: %s\n", err);
+            cloud_log("%s", err);
             goto out;
         }
         cloud_gate_listener_t gl[3] = { { pub_mqtt.host, pub_mqtt.port, br.mqtt.port, true } };
@@ -884,7 +883,7 @@ bad_addr:
         }
         gate = cloud_gate_start(gl, ngl, (unsigned)mqtt_per_addr, (unsigned)connect_timeout, max_total, err, sizeof err);
         if (!gate) {
-            fprintf(stderr, "smartcfg cloud: %s\n", err);
+            cloud_log("%s", err);
             goto out;
         }
         cJSON *ev = cJSON_CreateObject();
@@ -902,7 +901,7 @@ bad_addr:
         snprintf(fwdir, sizeof fwdir, "%.*s/firmware", PATH_MAX - 16, dbdir);
         ota = cloud_ota_new(db, fwdir, mq->host, mq->port, svc_user, svc_pass, err, sizeof err);
         if (!ota) {
-            fprintf(stderr, "smartcfg cloud: %s\n", err);
+            cloud_log("%s", err);
             goto out;
         }
     }
@@ -911,7 +910,7 @@ bad_addr:
     if (!amqp)
         thing = cloud_thing_new(db, mq->host, mq->port, svc_user, svc_pass, err, sizeof err);
     if (!amqp && !thing) {
-        fprintf(stderr, "smartcfg cloud: %s\n", err);
+        cloud_log("%s", err);
         goto out;
     }
     /* Who may ask the RabbitMQ auth questions: the nodes --rabbitmq names, and this host
@@ -940,13 +939,13 @@ bad_addr:
         hc.per_ip_limit = 1024;
     h = cloud_http_start(&hc, err, sizeof err);
     if (!h) {
-        fprintf(stderr, "smartcfg cloud: %s\n", err);
+        cloud_log("%s", err);
         goto out;
     }
     if (!amqp)
         svc = cloud_bindsvc_new(mq->host, mq->port, svc_user, svc_pass, db, err, sizeof err);
     if (!amqp && !svc) {
-        fprintf(stderr, "smartcfg cloud: %s\n", err);
+        cloud_log("%s", err);
         goto out;
     }
     {
@@ -973,7 +972,7 @@ bad_addr:
         if (key_new && json)
             cJSON_AddStringToObject(ev, "admin_key", admin_key);
         else if (key_new)
-            fprintf(stderr, "smartcfg cloud: new admin key (shown once; kept in %s): %s\n", keyfile, admin_key);
+            cloud_log("new admin key (shown once; kept in %s): %s", keyfile, admin_key);
         /* The one-time console login link opens an administrator's session for an hour: not
          * in every log that captures our output (journal, CI), only when asked for
          * (docs/security.md F23); otherwise the way to mint one is said. */
@@ -988,10 +987,10 @@ bad_addr:
         else
             cloud_log("ready: HTTP http://%s:%u/  MQTT %s:%u  db %s", http.host, http.port, mq->host, mq->port, dbshown);
         if (!json && console_link)
-            fprintf(stderr, "smartcfg cloud: console (one-time login link): %s\n", curl);
+            cloud_log("console (one-time login link): %s", curl);
         else if (!json)
-            fprintf(stderr, "smartcfg cloud: console: a one-time login link from POST /v1/console/login with the "
-                            "admin key, or start with --console-link\n");
+            cloud_log("console: a one-time login link from POST /v1/console/login with the "
+                      "admin key, or start with --console-link");
     }
 
     ret = SC_EXIT_OK;
@@ -1018,7 +1017,7 @@ bad_addr:
                       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
                       recent >= RESTARTS_MAX ? "" : "; restarting it");
             if (recent >= RESTARTS_MAX) {
-                fprintf(stderr, "smartcfg cloud: mosquitto died %d times within %d s; giving up\n", recent, RESTART_WINDOW);
+                cloud_log("mosquitto died %d times within %d s; giving up", recent, RESTART_WINDOW);
                 ret = SC_EXIT_CLOUD;
                 break;
             }
@@ -1026,7 +1025,7 @@ bad_addr:
             if (br.nrestarts > RESTARTS_MAX)
                 br.nrestarts = RESTARTS_MAX;
             if (broker_spawn(&br, err, sizeof err) != 0) {
-                fprintf(stderr, "smartcfg cloud: cannot restart mosquitto: %s\n", err);
+                cloud_log("cannot restart mosquitto: %s", err);
                 ret = SC_EXIT_CLOUD;
                 break;
             }

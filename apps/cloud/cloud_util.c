@@ -23,13 +23,15 @@
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool events_json;
 
-/* --json lines go through a queue that one thread writes to stdout. They were written under
- * the caller's feet: a reader that stops reading (a stalled log shipper, `| less` left open)
- * filled the 64 KiB pipe and every thread that made an event blocked there, the HTTP API and
- * the broker's event pipe with them; the cloud froze until someone read. Now the queue holds
- * up to EVQ_MAX bytes, a line that does not fit is dropped and counted, and the log says so. */
-#define EVQ_MAX (4u << 20)
-static struct {
+/* The --json lines and the human log each go through a queue that one thread writes to
+ * stdout or stderr. They were written under the caller's feet: a reader that stops reading (a
+ * stalled log shipper, `| less` left open, a journal that blocks) filled the 64 KiB pipe and
+ * every thread that made an event or a log line blocked there, the HTTP API and the broker's
+ * log and event pipes with them (mosquitto blocks when its log pipe is full); the cloud froze
+ * until someone read. Now each queue holds up to OUTQ_MAX bytes, a line that does not fit is
+ * dropped and counted, and the log says so. */
+#define OUTQ_MAX (4u << 20)
+typedef struct {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     pthread_t thread;
@@ -37,47 +39,84 @@ static struct {
     size_t len;
     bool running, stop;
     unsigned long dropped;
-} evq = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+} outq_t;
+static outq_t evq = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+static outq_t logq = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
-static void *evq_writer(void *arg)
+static void *outq_writer(void *arg)
 {
-    (void)arg;
-    pthread_mutex_lock(&evq.lock);
+    outq_t *q = arg;
+    FILE *to = q == &evq ? stdout : stderr;
+    pthread_mutex_lock(&q->lock);
     for (;;) {
-        while (!evq.len && !evq.stop)
-            pthread_cond_wait(&evq.cond, &evq.lock);
-        if (!evq.len)
+        while (!q->len && !q->stop)
+            pthread_cond_wait(&q->cond, &q->lock);
+        if (!q->len)
             break;
-        char *b = evq.buf;
-        size_t n = evq.len;
-        unsigned long dropped = evq.dropped;
-        evq.buf = NULL;
-        evq.len = 0;
-        evq.dropped = 0;
-        pthread_mutex_unlock(&evq.lock);
-        fwrite(b, 1, n, stdout);
-        fflush(stdout);
+        char *b = q->buf;
+        size_t n = q->len;
+        unsigned long dropped = q->dropped;
+        q->buf = NULL;
+        q->len = 0;
+        q->dropped = 0;
+        pthread_mutex_unlock(&q->lock);
+        fwrite(b, 1, n, to);
+        fflush(to);
         free(b);
-        if (dropped)
+        if (dropped && q == &evq)
             cloud_log("--json: %lu event line(s) dropped: stdout was not read for a while (more than %u KiB waiting)",
-                      dropped, EVQ_MAX >> 10);
-        pthread_mutex_lock(&evq.lock);
+                      dropped, OUTQ_MAX >> 10);
+        else if (dropped)   /* said where it happened: this queue is the log */
+            fprintf(to, "smartcfg cloud: %lu log line(s) dropped: stderr was not read for a while (more than %u KiB "
+                        "waiting)\n", dropped, OUTQ_MAX >> 10);
+        pthread_mutex_lock(&q->lock);
     }
-    pthread_mutex_unlock(&evq.lock);
+    pthread_mutex_unlock(&q->lock);
     return NULL;
 }
 
-static void evq_close(void)
+static void outq_start(outq_t *q)
 {
-    pthread_mutex_lock(&evq.lock);
-    bool was = evq.running;
-    evq.stop = true;
-    evq.running = false;
-    pthread_cond_signal(&evq.cond);
-    pthread_mutex_unlock(&evq.lock);
-    if (was)
-        pthread_join(evq.thread, NULL);   /* the last lines (stopped) are written before exit */
+    if (q->running)
+        return;
+    q->stop = false;
+    q->running = pthread_create(&q->thread, NULL, outq_writer, q) == 0;
 }
+
+static void outq_close(outq_t *q)
+{
+    pthread_mutex_lock(&q->lock);
+    bool was = q->running;
+    q->stop = true;
+    q->running = false;
+    pthread_cond_signal(&q->cond);
+    pthread_mutex_unlock(&q->lock);
+    if (was)
+        pthread_join(q->thread, NULL);   /* the last lines (stopped) are written before exit */
+}
+
+/* false when the queue's writer is not running: the caller writes itself */
+static bool outq_put(outq_t *q, const char *s, size_t n)
+{
+    pthread_mutex_lock(&q->lock);
+    bool on = q->running;
+    char *nb = on && q->len + n <= OUTQ_MAX ? realloc(q->buf, q->len + n) : NULL;
+    if (nb) {
+        memcpy(nb + q->len, s, n);
+        q->buf = nb;
+        q->len += n;
+        pthread_cond_signal(&q->cond);
+    } else if (on) {
+        q->dropped++;
+    }
+    pthread_mutex_unlock(&q->lock);
+    return on;
+}
+
+/* atexit runs these in reverse: the events first (their writer may still log a drop), then
+ * the log */
+static void logq_close(void) { outq_close(&logq); }
+static void evq_close(void) { outq_close(&evq); }
 
 static void evq_put(cJSON *o)
 {
@@ -90,26 +129,23 @@ static void evq_put(cJSON *o)
     }
     sc_posix_event_print(m, o);   /* the tools' one printer; it frees o */
     fclose(m);
-    pthread_mutex_lock(&evq.lock);
-    char *nb = evq.len + n <= EVQ_MAX ? realloc(evq.buf, evq.len + n) : NULL;
-    if (nb) {
-        memcpy(nb + evq.len, s, n);
-        evq.buf = nb;
-        evq.len += n;
-        pthread_cond_signal(&evq.cond);
-    } else {
-        evq.dropped++;
+    if (!outq_put(&evq, s, n)) {   /* its writer stopped (exit): the line goes out here */
+        fwrite(s, 1, n, stdout);
+        fflush(stdout);
     }
-    pthread_mutex_unlock(&evq.lock);
     free(s);
 }
 
 void cloud_events_init(bool json)
 {
     events_json = json;
+    if (!logq.running) {
+        outq_start(&logq);
+        if (logq.running)
+            atexit(logq_close);
+    }
     if (json && !evq.running) {
-        evq.stop = false;
-        evq.running = pthread_create(&evq.thread, NULL, evq_writer, NULL) == 0;
+        outq_start(&evq);
         if (evq.running)
             atexit(evq_close);
     }
@@ -163,8 +199,12 @@ void cloud_log(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    pthread_mutex_lock(&out_lock);
-    fprintf(stderr, "smartcfg cloud: %s\n", line);
+    char out[sizeof line + 32];
+    int n = snprintf(out, sizeof out, "smartcfg cloud: %s\n", line);
+    if (n > 0 && outq_put(&logq, out, (size_t)n < sizeof out ? (size_t)n : sizeof out - 1))
+        return;
+    pthread_mutex_lock(&out_lock);   /* before the queue starts, and after it stopped */
+    fputs(out, stderr);
     pthread_mutex_unlock(&out_lock);
 }
 

@@ -85,6 +85,42 @@ exec 3<&-
 grep -q '"event":"stopped"' "$T/stall.events" || fail "stalled --json: the last lines were not written"
 ok "--json into a reader that stops reading: the API answers on, the queued lines all come after"
 
+# The human log into a reader that stops reading (a journal or shipper that blocks): every log
+# line (one per device created, per login, mosquitto's own through its pipe) blocked its
+# thread once the pipe was full, the HTTP API with them. The pipe is made small (4 KiB: ~60
+# lines) so a few hundred requests fill it; the log now queues as --json does.
+mkfifo "$T/log.fifo"
+python3 - "$T/log.fifo" "$T/log.release" "$T/stall.log" "$T/log.ready" <<'PY' &
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)   # before the cloud opens it to write
+fcntl.fcntl(fd, 1031, 4096)                               # F_SETPIPE_SZ: the smallest pipe
+open(sys.argv[4], "w").close()
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.05)
+os.set_blocking(fd, True)
+with open(sys.argv[3], "wb") as out:
+    while True:
+        b = os.read(fd, 65536)
+        if not b:
+            break
+        out.write(b)
+PY
+READER_PID=$!
+for _ in $(seq 100); do [ -e "$T/log.ready" ] && break; sleep 0.1; done
+"$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --mqtt 127.0.0.1:$MQTT_PORT --db "$DB" > "$T/logstall.out" 2> "$T/log.fifo" &
+STALL_PID=$!
+for _ in $(seq 150); do curl -s -m 1 -o /dev/null "$BASE/" && break; sleep 0.1; done
+for i in $(seq 300); do   # stops at the first request not answered 201 within 5 s
+    code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST -H "$(admin_auth)" "$BASE/v1/products/$P/devices" -d "{\"device_name\":\"logstall$i\"}" || true)
+    [ "$code" = 201 ] || { kill "$STALL_PID"; touch "$T/log.release"; fail "API with an unread stderr: request $i answered $code"; }
+done
+kill -TERM "$STALL_PID"
+touch "$T/log.release"   # the reader wakes up: the queued lines flow, to the last
+wait "$STALL_PID" || fail "stalled stderr: exit $?"
+wait "$READER_PID"
+[ "$(grep -c 'device SUPTEST001/logstall[0-9]* created' "$T/stall.log")" = 300 ] || fail "stalled stderr: queued log lines lost"
+ok "the log into a reader that stops reading: the API answers on, the queued lines all come after"
+
 # --broker: an operator's mosquitto with the plugin loaded as docs/cloud.md says.
 SVC_PASS=$(openssl rand -hex 24)
 cat > "$T/own.conf" <<CONF
