@@ -629,17 +629,10 @@ int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u)
     return rc == 1 ? 0 : rc == 0 ? 1 : -1;
 }
 
-/* A login adds an AccessToken that lives a day; an app that logs in for every request (the
- * soak's did) piled up a day of them per user. Each user keeps the newest
- * CLOUD_ACCESS_TOKENS_PER_USER: the oldest beyond them end here (their app logs in again). */
 int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire)
 {
-    if (cloud_store_run(s, "INSERT INTO access_tokens(token, user_id, expire) VALUES(?,?,?)", "tti", token, uid,
-                        expire) != 1)
-        return -1;
-    return cloud_store_run(s, "DELETE FROM access_tokens WHERE user_id = ?1 AND token NOT IN (SELECT token FROM"
-                              " access_tokens WHERE user_id = ?1 ORDER BY expire DESC, token DESC LIMIT ?2)",
-                           "ti", uid, (int64_t)CLOUD_ACCESS_TOKENS_PER_USER) < 0 ? -1 : 0;
+    return cloud_store_run(s, "INSERT INTO access_tokens(token, user_id, expire) VALUES(?,?,?)", "tti", token, uid,
+                           expire) == 1 ? 0 : -1;
 }
 
 /* The user an unexpired access token belongs to: 0 (u filled), 1 unknown or expired, -1. */

@@ -119,8 +119,6 @@ typedef struct {
 int cloud_store_add_user(cloud_store_t *s, const char *uid, const char *name, const char *salt, const char *hash,
                          const char *family, int64_t now);
 int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u);
-/* AccessTokens a user keeps: a login beyond them ends the oldest (cloud_store.c). */
-#define CLOUD_ACCESS_TOKENS_PER_USER 100
 int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire);
 int cloud_store_check_access_token(cloud_store_t *s, const char *token, int64_t now, cloud_user_t *u);
 

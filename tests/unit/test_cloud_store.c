@@ -219,24 +219,6 @@ static void test_gc_superseded_tokens(void **state)
     cloud_store_close(&s);
 }
 
-/* Each user keeps its newest CLOUD_ACCESS_TOKENS_PER_USER AccessTokens; another user's stay. */
-static void test_access_tokens_per_user(void **state)
-{
-    (void)state;
-    cloud_store_t s;
-    char err[300], tok[16];
-    assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
-    assert_int_equal(cloud_store_add_access_token(&s, "other", "u2", 5000), 0);
-    for (int i = 0; i < CLOUD_ACCESS_TOKENS_PER_USER + 20; i++) {
-        snprintf(tok, sizeof tok, "t%03d", i);
-        assert_int_equal(cloud_store_add_access_token(&s, tok, "u1", 1000 + i), 0);
-    }
-    assert_int_equal(count(&s, "SELECT count(*) FROM access_tokens WHERE user_id='u1'"), CLOUD_ACCESS_TOKENS_PER_USER);
-    assert_int_equal(count(&s, "SELECT count(*) FROM access_tokens WHERE token IN ('t000','t019')"), 0);
-    assert_int_equal(count(&s, "SELECT count(*) FROM access_tokens WHERE token IN ('t020','t119','other')"), 3);
-    cloud_store_close(&s);
-}
-
 static void test_redact(void **state)
 {
     (void)state;
@@ -276,7 +258,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newer_schema_said, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gc_superseded_tokens, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_access_tokens_per_user, setup, teardown),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_pg_without_libpq),
     };
