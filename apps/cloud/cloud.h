@@ -171,6 +171,9 @@ int cloud_revoke_start(const char *spec, const char *user, const char *pass, con
 /* Any thread: this MQTT client's rights shrank; its connections are closed after the delay.
  * A no-op unless started. */
 void cloud_revoke_client(const char *client_id);
+/* Whether closes are made at all (started with --rabbitmq-management): callers skip looking up
+ * whose connections a change affects when nothing would be closed. */
+bool cloud_revoke_enabled(void);
 void cloud_revoke_stop(void);
 
 /* ---- IoT Explorer topics (cloud_thing.c): data template, events, actions, system time,

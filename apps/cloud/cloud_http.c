@@ -729,8 +729,9 @@ static enum MHD_Result admin_delete(cloud_http_t *h, struct MHD_Connection *c, c
     if (ex == 0)
         return admin_error(c, 404, "no such device");
     /* With RabbitMQ, the device and the gateways speaking for it lose their subscriptions only
-     * when their connections close (cloud_revoke.c); a no-op otherwise. Asked before the rows go. */
-    if (device)
+     * when their connections close (cloud_revoke.c); without it nothing is looked up. Asked
+     * before the rows go. */
+    if (device && cloud_revoke_enabled())
         cloud_store_clients_of(&h->store, pid, dn, cloud_revoke_client);
     int rc = device ? cloud_store_delete_device(&h->store, pid, dn) : cloud_store_unbind(&h->store, pid, dn);
     if (rc < 0)

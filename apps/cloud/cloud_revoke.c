@@ -78,6 +78,14 @@ void cloud_revoke_client(const char *cid)
     pthread_mutex_unlock(&rv.lock);
 }
 
+bool cloud_revoke_enabled(void)
+{
+    pthread_mutex_lock(&rv.lock);
+    bool on = rv.running;
+    pthread_mutex_unlock(&rv.lock);
+    return on;
+}
+
 typedef struct {
     char *p;
     size_t n;

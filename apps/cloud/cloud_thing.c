@@ -168,7 +168,7 @@ static int gw_one(cloud_thing_t *t, const char *gpid, const char *gdn, const cha
     }
     int online = !strcmp(type, "unbind") ? -1 : !strcmp(type, "online") ? 1 : 0;
     int rc = cloud_store_gw_update(&t->store, gpid, gdn, spid, sdn, online);
-    if (rc > 0 && online <= 0) {   /* with RabbitMQ its sub-device subscriptions must go (cloud_revoke.c) */
+    if (rc > 0 && online <= 0 && cloud_revoke_enabled()) {   /* with RabbitMQ its sub-device subscriptions must go (cloud_revoke.c) */
         char gcid[CLOUD_ACL_ID_MAX];
         int n = snprintf(gcid, sizeof gcid, "%s%s", gpid, gdn);
         if (n > 0 && (size_t)n < sizeof gcid)   /* a longer client id is refused at login (cloud_acl.h): nothing to close */

@@ -514,7 +514,8 @@ static enum MHD_Result delete_product(cloud_store_t *store, struct MHD_Connectio
                                        "DELETE FROM thing_props WHERE product_id=?1", "DELETE FROM ota_status WHERE product_id=?1",
                                        "DELETE FROM ota_firmware WHERE product_id=?1",
                                        "DELETE FROM devices WHERE product_id=?1", "DELETE FROM products WHERE product_id=?1" };
-    cloud_store_clients_of(store, pid, NULL, cloud_revoke_client);   /* with RabbitMQ (cloud_revoke.c) */
+    if (cloud_revoke_enabled())   /* with RabbitMQ (cloud_revoke.c): every device of the product */
+        cloud_store_clients_of(store, pid, NULL, cloud_revoke_client);
     if (cloud_store_begin(store) != 0)
         return page_text(c, 500, "database error");
     int rc = 0;
