@@ -143,11 +143,19 @@ int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms);
 bool cloud_bindsvc_connected(const cloud_bindsvc_t *b);
 void cloud_bindsvc_free(cloud_bindsvc_t *b);
 
-/* ---- RabbitMQ front-end of the binding service (cloud_amqp.c, docs/scale.md) ------------- */
+/* ---- RabbitMQ front-end of the binding service and the IoT Explorer topics (cloud_amqp.c,
+ * docs/scale.md) ------------------------------------------------------------------------- */
 typedef struct cloud_amqp cloud_amqp_t;
-/* spec: amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]; queue: the shared quorum queue. */
-cloud_amqp_t *cloud_amqp_new(const char *spec, const char *queue, unsigned prefetch, const char *dbpath, char *err,
-                             size_t errlen);
+typedef struct cloud_thing cloud_thing_t;
+/* spec: amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]; queue: the shared quorum queue of
+ * the bind requests; thing_queue: the one of the IoT Explorer topics (cloud_thing.c). */
+cloud_amqp_t *cloud_amqp_new(const char *spec, const char *queue, const char *thing_queue, unsigned prefetch,
+                             const char *dbpath, char *err, size_t errlen);
+/* Before cloud_amqp_connect: also consume thing_queue and hand its messages to t. */
+void cloud_amqp_serve_thing(cloud_amqp_t *a, cloud_thing_t *t);
+/* A cloud_thing_send_fn (ctx: the cloud_amqp_t): queued, published by the worker's thread
+ * within its next pass (at most 100 ms); -1 while no node is connected or the queue is full. */
+int cloud_amqp_send(void *ctx, const char *topic, const char *payload, size_t len);
 /* Tries every node once: 0 connected and consuming, -1 none would (err says why). */
 int cloud_amqp_connect(cloud_amqp_t *a, char *err, size_t errlen);
 /* One pass (up to timeout_ms waiting): 0, or -1 while no node is reachable (it keeps trying
@@ -177,14 +185,25 @@ bool cloud_revoke_enabled(void);
 void cloud_revoke_stop(void);
 
 /* ---- IoT Explorer topics (cloud_thing.c): data template, events, actions, system time,
- * gateway operations; its own service-identity MQTT client, on libmosquitto's thread. */
-typedef struct cloud_thing cloud_thing_t;
+ * gateway operations. One handler (cloud_thing_message) for both front-ends. */
+/* How answers and the downlink leave (MQTT topic form): 0 handed to the broker connection, -1
+ * not (not connected, or its queue full). Called from the message thread and the HTTP threads. */
+typedef int (*cloud_thing_send_fn)(void *ctx, const char *topic, const char *payload, size_t len);
+/* The mosquitto front-end: its own service-identity MQTT client, on libmosquitto's thread. */
 cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t port, const char *user, const char *pass,
                                char *err, size_t errlen);
+/* The handler alone, fed by another front-end (cloud_amqp.c) and answering through send. */
+cloud_thing_t *cloud_thing_open(const char *dbpath, cloud_thing_send_fn send, void *ctx, char *err, size_t errlen);
+/* One device message on one of cloud_thing_topics (MQTT form; the broker already checked that
+ * the sender owns the <P>/<D> in it). One thread at a time. Bad input (not JSON, no method,
+ * over 16 KiB, a topic of another shape) is a malformed_request event or nothing, never a crash. */
+void cloud_thing_message(cloud_thing_t *t, const char *topic, const void *payload, size_t len);
+/* The MQTT subscriptions the handler serves ('+' wildcards). */
+size_t cloud_thing_topics(const char *const **topics);
 void cloud_thing_free(cloud_thing_t *t);
 /* POST /v1/products/<P>/devices/<D>/control {"params":{…}} and …/action {"actionId":…,"params":{…}}:
  * the downlink. 0 sent, -1 bad input (msg says which), -2 not connected to the broker (msg
- * says so; nothing was sent); on success msg is the clientToken. */
+ * says so; nothing was sent); on success msg is the clientToken. Any thread. */
 int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool action, const char *body, size_t len,
                      char *msg, size_t msglen);
 

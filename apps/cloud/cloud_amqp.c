@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The RabbitMQ front-end of the binding service (docs/scale.md): a stateless worker that
- * consumes the devices' requests from one replicated quorum queue and answers through the
- * MQTT exchange. Several workers share the queue; each takes at most `prefetch` unacked
+/* The RabbitMQ front-end of the binding service and of the IoT Explorer topics (docs/scale.md):
+ * a stateless worker that consumes the devices' requests from replicated quorum queues and
+ * answers through the MQTT exchange. Several workers share the queue; each takes at most `prefetch` unacked
  * requests, decides them with the shared binder (cloud_bindsvc.c), commits, publishes the
  * replies and only then acks. A worker that dies before its ack loses nothing: RabbitMQ
  * redelivers to another worker, and a bind repeated by the same device is an idempotent
@@ -9,7 +9,16 @@
  *
  * Topics: RabbitMQ's MQTT plugin publishes a device's $thing/up/service/P/D to amq.topic with
  * the routing key $thing.up.service.P.D ('/' and '.' swapped), and delivers what is routed
- * with $thing.down.service.P.D to a device subscribed to $thing/down/service/P/D. */
+ * with $thing.down.service.P.D to a device subscribed to $thing/down/service/P/D.
+ *
+ * The IoT Explorer topics (data template, events, actions, system time, gateways: cloud_thing.c,
+ * the handler the mosquitto front-end uses too) come the same way from a second quorum queue
+ * (--thing-queue) on a second channel, bound to those topics' keys: each message goes to one
+ * worker, is handled (each handler call commits its own writes), its answers are published and
+ * only then is it acked; a worker that dies first leaves it to another. Answers, and the control
+ * and action downlink of the HTTP threads, go through a small outbox that this thread publishes:
+ * a librabbitmq connection belongs to one thread. */
+#include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +38,14 @@
 #define BACKOFF_MAX_MS 5000
 #define EXCHANGE "amq.topic"    /* RabbitMQ's default MQTT exchange (mqtt.exchange) */
 #define BIND_KEY "$thing.up.service.*.*"
+#define THING_CHANNEL 2
+#define OUTBOX_MAX 4096         /* answers and downlinks waiting for the next pass; more: refused */
+
+typedef struct {
+    char key[200];              /* routing key */
+    char *payload;
+    size_t len;
+} outmsg_t;
 
 struct cloud_amqp {
     struct amqp_connection_info node[NODES_MAX];
@@ -41,7 +58,82 @@ struct cloud_amqp {
     int64_t next_try_ms, backoff_ms;
     cloud_binder_t *bd;
     unsigned long requests, redelivered;
+    char thing_queue[128];
+    cloud_thing_t *thing;       /* NULL: the IoT Explorer topics are not consumed */
+    unsigned long thing_msgs;
+    pthread_mutex_t out_mu;     /* guards the outbox and `up` (the HTTP threads send too) */
+    outmsg_t *out;
+    size_t nout, capout;
+    bool up;                    /* connected, as the other threads see it */
 };
+
+static void set_up(cloud_amqp_t *a, bool up)
+{
+    pthread_mutex_lock(&a->out_mu);
+    a->up = up;
+    if (!up) {   /* what waited for this connection is lost with it (QoS 0, like mosquitto's) */
+        for (size_t i = 0; i < a->nout; i++)
+            free(a->out[i].payload);
+        free(a->out);
+        a->out = NULL;
+        a->nout = a->capout = 0;
+    }
+    pthread_mutex_unlock(&a->out_mu);
+}
+
+static void to_topic(char *s);
+
+int cloud_amqp_send(void *ctx, const char *topic, const char *payload, size_t len)
+{
+    cloud_amqp_t *a = ctx;
+    outmsg_t m = { .len = len };
+    if (strlen(topic) >= sizeof m.key || !(m.payload = malloc(len ? len : 1)))
+        return -1;
+    memcpy(m.payload, payload, len);
+    snprintf(m.key, sizeof m.key, "%s", topic);
+    to_topic(m.key);
+    int rc = -1;
+    pthread_mutex_lock(&a->out_mu);
+    if (a->up && a->nout == a->capout && a->capout < OUTBOX_MAX) {
+        size_t nc = a->capout ? a->capout * 2 : 16;
+        outmsg_t *no = realloc(a->out, nc * sizeof *no);
+        if (no) {
+            a->out = no;
+            a->capout = nc;
+        }
+    }
+    if (a->up && a->nout < a->capout) {
+        a->out[a->nout++] = m;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&a->out_mu);
+    if (rc)
+        free(m.payload);
+    return rc;
+}
+
+/* Publishes the outbox (this thread only). NULL, or why the connection failed. */
+static const char *flush_outbox(cloud_amqp_t *a)
+{
+    pthread_mutex_lock(&a->out_mu);
+    outmsg_t *msgs = a->out;
+    size_t n = a->nout;
+    a->out = NULL;
+    a->nout = a->capout = 0;
+    pthread_mutex_unlock(&a->out_mu);
+    const char *fail = NULL;
+    amqp_basic_properties_t props = { ._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG,
+                                      .content_type = amqp_cstring_bytes("application/json"), .delivery_mode = 1 };
+    for (size_t i = 0; i < n; i++) {
+        amqp_bytes_t body = { msgs[i].len, msgs[i].payload };
+        if (!fail && amqp_basic_publish(a->conn, CHANNEL, amqp_cstring_bytes(EXCHANGE), amqp_cstring_bytes(msgs[i].key),
+                                        0, 0, &props, body) != AMQP_STATUS_OK)
+            fail = "publish failed";
+        free(msgs[i].payload);
+    }
+    free(msgs);
+    return fail;
+}
 
 /* amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]: one parsed URL per node, so the user,
  * password and vhost are decoded by librabbitmq, the same way for each. */
@@ -155,11 +247,48 @@ static void drop_conn(cloud_amqp_t *a, const char *why)
         a->conn = NULL;
     }
     a->connected = false;
+    set_up(a, false);
     a->cur = (a->cur + 1) % a->nnodes;
     /* Back off only after a whole round of the list failed: the next node is tried at once. */
     if (a->cur == 0)
         a->backoff_ms = a->backoff_ms ? (a->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : a->backoff_ms * 2) : 200;
     a->next_try_ms = cloud_now_ms() + (a->cur == 0 ? a->backoff_ms : 0);
+}
+
+/* The IoT Explorer topics' quorum queue on its own channel (its acks never mix with the bind
+ * batch's nack), bound to cloud_thing_topics in routing-key form. 0, or -1 with *r why. */
+static int setup_thing(cloud_amqp_t *a, amqp_rpc_reply_t *r)
+{
+    amqp_channel_open(a->conn, THING_CHANNEL);
+    *r = amqp_get_rpc_reply(a->conn);
+    if (r->reply_type == AMQP_RESPONSE_NORMAL) {
+        amqp_basic_qos(a->conn, THING_CHANNEL, 0, (uint16_t)a->prefetch, 0);
+        *r = amqp_get_rpc_reply(a->conn);
+    }
+    if (r->reply_type == AMQP_RESPONSE_NORMAL) {
+        amqp_table_entry_t qt[] = { { amqp_cstring_bytes("x-queue-type"),
+                                      { .kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes("quorum") } } };
+        amqp_table_t args = { 1, qt };
+        amqp_queue_declare(a->conn, THING_CHANNEL, amqp_cstring_bytes(a->thing_queue), 0, 1, 0, 0, args);
+        *r = amqp_get_rpc_reply(a->conn);
+    }
+    const char *const *topics;
+    size_t nt = cloud_thing_topics(&topics);
+    for (size_t i = 0; i < nt && r->reply_type == AMQP_RESPONSE_NORMAL; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s", topics[i]);
+        for (char *k = key; *k; k++)   /* '/' -> '.', '+' -> '*' (RabbitMQ's MQTT mapping) */
+            *k = *k == '/' ? '.' : *k == '.' ? '/' : *k == '+' ? '*' : *k;
+        amqp_queue_bind(a->conn, THING_CHANNEL, amqp_cstring_bytes(a->thing_queue), amqp_cstring_bytes(EXCHANGE),
+                        amqp_cstring_bytes(key), amqp_empty_table);
+        *r = amqp_get_rpc_reply(a->conn);
+    }
+    if (r->reply_type == AMQP_RESPONSE_NORMAL) {
+        amqp_basic_consume(a->conn, THING_CHANNEL, amqp_cstring_bytes(a->thing_queue), amqp_empty_bytes, 0, 0, 0,
+                           amqp_empty_table);
+        *r = amqp_get_rpc_reply(a->conn);
+    }
+    return r->reply_type == AMQP_RESPONSE_NORMAL ? 0 : -1;
 }
 
 /* Connect, log in, declare the quorum queue and its binding, start consuming. */
@@ -215,9 +344,16 @@ static int try_connect(cloud_amqp_t *a, char *err, size_t errlen)
                  reply_text(r, buf, sizeof buf));
         return -1;
     }
+    if (a->thing && setup_thing(a, &r) != 0) {
+        snprintf(err, errlen, "RabbitMQ at %s:%d: cannot set up queue %s: %s", n->host, n->port, a->thing_queue,
+                 reply_text(r, buf, sizeof buf));
+        return -1;
+    }
     a->connected = true;
+    set_up(a, true);
     a->backoff_ms = 0;
-    cloud_log("binding service consuming %s on RabbitMQ %s:%d (prefetch %u)", a->queue, n->host, n->port, a->prefetch);
+    cloud_log("binding service consuming %s%s%s on RabbitMQ %s:%d (prefetch %u)", a->queue, a->thing ? " and " : "",
+              a->thing ? a->thing_queue : "", n->host, n->port, a->prefetch);
     cJSON *ev = cJSON_CreateObject();
     cJSON_AddStringToObject(ev, "host", n->host);
     cJSON_AddNumberToObject(ev, "port", n->port);
@@ -226,21 +362,28 @@ static int try_connect(cloud_amqp_t *a, char *err, size_t errlen)
     return 0;
 }
 
-cloud_amqp_t *cloud_amqp_new(const char *spec, const char *queue, unsigned prefetch, const char *dbpath, char *err,
-                             size_t errlen)
+cloud_amqp_t *cloud_amqp_new(const char *spec, const char *queue, const char *thing_queue, unsigned prefetch,
+                             const char *dbpath, char *err, size_t errlen)
 {
     cloud_amqp_t *a = calloc(1, sizeof *a);
     if (!a) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    pthread_mutex_init(&a->out_mu, NULL);
     snprintf(a->queue, sizeof a->queue, "%s", queue);
+    snprintf(a->thing_queue, sizeof a->thing_queue, "%s", thing_queue);
     a->prefetch = prefetch ? prefetch : 1;
     if (parse_nodes(a, spec, err, errlen) != 0 || !(a->bd = cloud_binder_new(dbpath, err, errlen))) {
         cloud_amqp_free(a);
         return NULL;
     }
     return a;
+}
+
+void cloud_amqp_serve_thing(cloud_amqp_t *a, cloud_thing_t *t)
+{
+    a->thing = t;
 }
 
 /* At start: every node once, so a wrong password or an unreachable cluster is a clear error
@@ -281,10 +424,10 @@ int cloud_amqp_step(cloud_amqp_t *a, int timeout_ms)
             return -1;
         }
     }
-    uint64_t last_tag = 0;
+    uint64_t last_tag = 0, last_thing_tag = 0;
     unsigned n = 0;
-    const char *fail = NULL;
-    while (n < a->prefetch) {
+    const char *fail = flush_outbox(a);   /* the HTTP threads' downlink, without waiting */
+    while (n < a->prefetch && !fail) {
         amqp_maybe_release_buffers(a->conn);
         amqp_envelope_t env;
         struct timeval tv = { n ? 0 : timeout_ms / 1000, n ? 0 : (timeout_ms % 1000) * 1000 };
@@ -313,10 +456,17 @@ int cloud_amqp_step(cloud_amqp_t *a, int timeout_ms)
         memcpy(topic, env.routing_key.bytes, kl);
         topic[kl] = 0;
         to_topic(topic);
-        a->requests++;
-        a->redelivered += env.redelivered != 0;
-        cloud_binder_request(a->bd, topic, env.message.body.bytes, env.message.body.len);
-        last_tag = env.delivery_tag;
+        if (env.channel == THING_CHANNEL && a->thing) {
+            /* answered (into the outbox) and stored now; acked below, after the answers left */
+            a->thing_msgs++;
+            cloud_thing_message(a->thing, topic, env.message.body.bytes, env.message.body.len);
+            last_thing_tag = env.delivery_tag;
+        } else {
+            a->requests++;
+            a->redelivered += env.redelivered != 0;
+            cloud_binder_request(a->bd, topic, env.message.body.bytes, env.message.body.len);
+            last_tag = env.delivery_tag;
+        }
         n++;
         amqp_destroy_envelope(&env);
     }
@@ -350,6 +500,11 @@ int cloud_amqp_step(cloud_amqp_t *a, int timeout_ms)
                 fail = "ack failed";
         }
     }
+    if (last_thing_tag && !fail) {
+        fail = flush_outbox(a);
+        if (!fail && amqp_basic_ack(a->conn, THING_CHANNEL, last_thing_tag, 1) != AMQP_STATUS_OK)
+            fail = "ack failed";
+    }
     if (fail) {
         drop_conn(a, fail);
         return -1;
@@ -375,6 +530,10 @@ void cloud_amqp_free(cloud_amqp_t *a)
     }
     if (a->requests)
         cloud_log("binding service: %lu requests from RabbitMQ (%lu redelivered)", a->requests, a->redelivered);
+    if (a->thing_msgs)
+        cloud_log("IoT Explorer topics: %lu messages from RabbitMQ", a->thing_msgs);
+    set_up(a, false);
+    pthread_mutex_destroy(&a->out_mu);
     cloud_binder_free(a->bd);
     for (int i = 0; i < a->nnodes; i++)
         free(a->urls[i]);

@@ -776,8 +776,8 @@ static enum MHD_Result thing_down(cloud_http_t *h, struct MHD_Connection *c, con
     if (ex != 1)
         return admin_error(c, ex == 0 ? 404 : 500, ex == 0 ? "unknown device" : "registry error");
     char msg[96];
-    if (!h->cfg.thing)   /* --rabbitmq: no broker of ours to speak MQTT to (docs/scale.md) */
-        return admin_error(c, 501, "the data template is not served with --rabbitmq");
+    if (!h->cfg.thing)   /* not started with the data template (both front-ends start it) */
+        return admin_error(c, 501, "the data template is not served");
     int rc = cloud_thing_down(h->cfg.thing, pid, dn, action, rq->buf, rq->len, msg, sizeof msg);
     if (rc != 0)
         return admin_error(c, rc == -2 ? 503 : 400, msg);

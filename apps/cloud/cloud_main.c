@@ -447,7 +447,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                      [--mqtt-per-address N] [--connect-timeout S] [--http-per-address N] [--token-rate N]\n"
             "                      [--token-gc S] [--db-wait S]\n"
             "                      [--rabbitmq amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]]\n"
-            "                      [--queue NAME] [--prefetch N] [--http-threads N] [--rabbitmq-auth-from LIST]\n"
+            "                      [--queue NAME] [--thing-queue NAME] [--prefetch N] [--http-threads N]\n"
+            "                      [--rabbitmq-auth-from LIST]"
             "                      [--rabbitmq-management URL] [--rabbitmq-cache-ttl MS] [--console-link]\n"
             "Runs a local IoT Explorer stand-in until SIGINT/SIGTERM (docs/cloud.md).\n"
             "  --http HOST:PORT    app token API, /register/dev and admin API (default 127.0.0.1:8080)\n"
@@ -455,7 +456,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --broker HOST:PORT  use a running mosquitto with smartcfg_auth loaded instead; the service\n"
             "                      identity comes from SMARTCFG_SERVICE_USER / SMARTCFG_SERVICE_PASSWORD\n"
             "  --rabbitmq URL      be a stateless worker of a RabbitMQ cluster instead of running mosquitto:\n"
-            "                      consume bind requests from a quorum queue, answer RabbitMQ's HTTP auth\n"
+            "                      consume bind requests and the data template, system time and gateway topics\n"
+            "                      from quorum queues, answer RabbitMQ's HTTP auth\n"
             "                      backend on --http (/rabbitmq/...), fail over along the node list (docs/scale.md)\n"
             "  --rabbitmq-auth-from ADDRESS[,ADDRESS...]\n"
             "                      the only sources whose auth questions are answered, addresses or host names\n"
@@ -465,7 +467,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                      whose sub-device is deleted, unbound, offline) has its connections closed there,\n"
             "                      so it subscribes again under fresh checks (default user: the --rabbitmq one)\n"
             "  --rabbitmq-cache-ttl MS  the nodes' auth_cache.cache_ttl; closes wait that + 500 ms (default 2000)\n"
-            "  --queue NAME        the workers' shared quorum queue (default smartcfg.bind)\n"
+            "  --queue NAME        the workers' shared quorum queue of bind requests (default smartcfg.bind)\n"
+            "  --thing-queue NAME  the one of the data template, system time and gateway topics (default smartcfg.thing)\n"
             "  --prefetch N        requests a worker holds unacked, also its commit batch (default 256)\n"
             "  --http-threads N    threads answering RabbitMQ's auth questions, each with its own database\n"
             "                      connection (default 8 with --rabbitmq; the rest of the API is one at a time)\n"
@@ -524,7 +527,7 @@ int cmd_cloud(int argc, char **argv)
     long grace = -1, db_wait = 30;
     long mqtt_per_addr = 32, connect_timeout = 10, http_per_addr = 16, token_rate = 60, prefetch = 256;
     long http_threads = 0;   /* 0: the default, 8 with --rabbitmq, else 1 */
-    const char *rabbitmq = NULL, *queue = "smartcfg.bind", *auth_from = NULL, *rmq_mgmt = NULL;
+    const char *rabbitmq = NULL, *queue = "smartcfg.bind", *thing_queue = "smartcfg.thing", *auth_from = NULL, *rmq_mgmt = NULL;
     long rmq_cache_ttl = -1;
     bool http_per_addr_set = false;
     /* Every file we create holds or sits next to a secret: private whatever the caller's umask
@@ -547,6 +550,7 @@ int cmd_cloud(int argc, char **argv)
         { "prefetch", required_argument, NULL, 'F' }, { "http-threads", required_argument, NULL, 'N' },
         { "rabbitmq-auth-from", required_argument, NULL, 'U' }, { "console-link", no_argument, NULL, 'L' },
         { "rabbitmq-management", required_argument, NULL, 'G' }, { "rabbitmq-cache-ttl", required_argument, NULL, 'C' },
+        { "thing-queue", required_argument, NULL, 'J' },
         SC_CLI_STD_OPTIONS, { NULL, 0, NULL, 0 }
     };
     sc_cli_t cli;
@@ -641,6 +645,11 @@ int cmd_cloud(int argc, char **argv)
                 return sc_cli_bad_value(&cli, "--queue", optarg, "a name of 1..120 letters, digits and _-.:@");
             queue = optarg;
             break;
+        case 'J':
+            if (!cloud_valid_id(optarg, 120))
+                return sc_cli_bad_value(&cli, "--thing-queue", optarg, "a name of 1..120 letters, digits and _-.:@");
+            thing_queue = optarg;
+            break;
         case 'F':
             if (!num_in(optarg, 1, 65535, &prefetch))
                 return sc_cli_bad_value(&cli, "--prefetch", optarg, "a whole number of messages in 1..65535");
@@ -690,6 +699,8 @@ bad_addr:
     }
     if (auth_from && !rabbitmq)
         return sc_cli_usage_error(&cli, "--rabbitmq-auth-from goes with --rabbitmq");
+    if (rabbitmq && !strcmp(queue, thing_queue))
+        return sc_cli_usage_error(&cli, "--queue and --thing-queue must name two queues");
     if ((rmq_mgmt || rmq_cache_ttl >= 0) && !rabbitmq)
         return sc_cli_usage_error(&cli, "--%s goes with --rabbitmq", rmq_mgmt ? "rabbitmq-management" : "rabbitmq-cache-ttl");
     if (!*db && default_db(db, sizeof db) != 0)
@@ -784,7 +795,15 @@ bad_addr:
     mosquitto_lib_init();
 
     if (rabbitmq) {
-        amqp = cloud_amqp_new(rabbitmq, queue, (unsigned)prefetch, db, err, sizeof err);
+        amqp = cloud_amqp_new(rabbitmq, queue, thing_queue, (unsigned)prefetch, db, err, sizeof err);
+        /* The data template, system time and gateway topics: the handler the mosquitto mode
+         * uses (cloud_thing.c), fed from its own quorum queue, answering through this worker. */
+        if (amqp && !(thing = cloud_thing_open(db, cloud_amqp_send, amqp, err, sizeof err))) {
+            cloud_log("%s", err);
+            goto out;
+        }
+        if (amqp)
+            cloud_amqp_serve_thing(amqp, thing);
         if (!amqp || cloud_amqp_connect(amqp, err, sizeof err) != 0) {
             cloud_log("%s", err);
             goto out;
@@ -905,11 +924,11 @@ bad_addr:
             goto out;
         }
     }
-    /* The data template, system time and gateway topics (docs/cloud.md). Not with --rabbitmq:
-     * its client speaks MQTT to our own broker, and a worker has none (it tried "":0 for ever). */
+    /* The data template, system time and gateway topics (docs/cloud.md); with --rabbitmq made
+     * above, consumed from RabbitMQ. */
     if (!amqp)
         thing = cloud_thing_new(db, mq->host, mq->port, svc_user, svc_pass, err, sizeof err);
-    if (!amqp && !thing) {
+    if (!thing) {
         cloud_log("%s", err);
         goto out;
     }
@@ -1037,9 +1056,9 @@ bad_addr:
         cloud_log("stopping on signal %d", (int)stop_signal);
 out:
     cloud_revoke_stop();
+    cloud_http_stop(h);   /* first: its control API sends through the worker's connection */
     cloud_bindsvc_free(svc);
     cloud_amqp_free(amqp);
-    cloud_http_stop(h);
     cloud_ota_free(ota);
     cloud_thing_free(thing);
     cloud_gate_stop(gate);

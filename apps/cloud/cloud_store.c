@@ -735,6 +735,16 @@ int cloud_store_thing_put(cloud_store_t *s, const char *pid, const char *dn, con
                               " updated=excluded.updated", "ttti", pid, dn, reported, now) < 0 ? -1 : 0;
 }
 
+/* Inside a transaction: makes sure the device's row exists and holds its lock until the commit
+ * (an upsert locks the row in both engines; SQLite's BEGIN IMMEDIATE already serialises), so a
+ * read-merge-write of the reported state is not interleaved with another worker's. 0 or -1. */
+int cloud_store_thing_lock(cloud_store_t *s, const char *pid, const char *dn, int64_t now)
+{
+    return cloud_store_run(s, "INSERT INTO thing_props(product_id, device_name, reported, updated) VALUES(?,?,'{}',?)"
+                              " ON CONFLICT(product_id, device_name) DO UPDATE SET updated=excluded.updated",
+                           "tti", pid, dn, now) < 0 ? -1 : 0;
+}
+
 /* 0 found (reported filled), 1 nothing reported yet, -1 error. */
 int cloud_store_thing_get(cloud_store_t *s, const char *pid, const char *dn, char *reported, size_t len)
 {

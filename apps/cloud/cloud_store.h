@@ -136,6 +136,7 @@ int cloud_store_gw_update(cloud_store_t *s, const char *gpid, const char *gdn, c
 int cloud_store_gw_list(cloud_store_t *s, const char *gpid, const char *gdn,
                         void (*fn)(void *u, const char *pid, const char *dn, bool online), void *u);
 int cloud_store_thing_put(cloud_store_t *s, const char *pid, const char *dn, const char *reported, int64_t now);
+int cloud_store_thing_lock(cloud_store_t *s, const char *pid, const char *dn, int64_t now);
 int cloud_store_thing_get(cloud_store_t *s, const char *pid, const char *dn, char *reported, size_t len);
 
 /* ---- backends (cloud_store_sqlite.c, cloud_store_pg.c) ------------------------------------ */

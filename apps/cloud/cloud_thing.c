@@ -3,9 +3,12 @@
  * gateways"): data template reports and get_status on $thing/up/property, events on
  * $thing/up/event, action replies on $thing/up/action, the system time on $sys/operation and
  * the gateway operations on $gateway/operation — each answered on its down/result topic. The
- * broker plugin already made sure a sender owns the <P>/<D> in the topic. Threads: libmosquitto's
- * loop thread (messages) and the HTTP daemon's (cloud_thing_down); one FULLMUTEX SQLite
- * connection and libmosquitto's thread-safe publish serve both. */
+ * broker (the mosquitto plugin, or RabbitMQ asking cloud_authhttp.c) already made sure a sender
+ * owns the <P>/<D> in the topic. One handler, cloud_thing_message, for both front-ends: the
+ * mosquitto one here (its own service-identity client; messages on libmosquitto's loop thread)
+ * and the RabbitMQ one in cloud_amqp.c (a shared quorum queue; messages on the worker's main
+ * thread). Answers and the downlink (cloud_thing_down, on the HTTP threads) leave through the
+ * front-end's send function, which is thread-safe; the store is used by the message thread only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,22 +29,37 @@ enum { GW_OK = 0, GW_BAD_REQUEST = 400, GW_NOT_BOUND = 401, GW_BAD_SIGNATURE = 4
 
 struct cloud_thing {
     cloud_store_t store;
-    struct mosquitto *m;
+    struct mosquitto *m;            /* the mosquitto front-end's client; NULL with RabbitMQ */
+    cloud_thing_send_fn send;
+    void *send_ctx;
 };
 
 static const char *const subs[] = { "$thing/up/property/+/+", "$thing/up/event/+/+", "$thing/up/action/+/+",
                                     "$sys/operation/+/+", "$gateway/operation/+/+", "+/+/event" };
 
-/* 0 handed to the broker connection, -1 not (not connected: mosquitto drops it). */
+size_t cloud_thing_topics(const char *const **topics)
+{
+    *topics = subs;
+    return sizeof subs / sizeof subs[0];
+}
+
+/* 0 handed to the front-end, -1 not (not connected: nothing was sent). */
 static int send_json(cloud_thing_t *t, const char *fmt, const char *pid, const char *dn, cJSON *o)
 {
     char topic[200];
     snprintf(topic, sizeof topic, fmt, pid, dn);
     char *s = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
-    int rc = s ? mosquitto_publish(t->m, NULL, topic, (int)strlen(s), s, 0, false) : MOSQ_ERR_NOMEM;
+    int rc = s ? t->send(t->send_ctx, topic, s, strlen(s)) : -1;
     free(s);
-    return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
+    return rc;
+}
+
+/* The mosquitto front-end's send: QoS 0, queued on the client (thread-safe). */
+static int mosq_send(void *ctx, const char *topic, const char *payload, size_t len)
+{
+    cloud_thing_t *t = ctx;
+    return mosquitto_publish(t->m, NULL, topic, (int)len, payload, 0, false) == MOSQ_ERR_SUCCESS ? 0 : -1;
 }
 
 static cJSON *reply(const char *method, const cJSON *token, int code, const char *status)
@@ -54,11 +72,21 @@ static cJSON *reply(const char *method, const cJSON *token, int code, const char
     return r;
 }
 
+/* Whether a malformed_request event may be made now: a device sending garbage in a loop would
+ * otherwise fill the log (the refusals' token bucket, cloud.h). */
+static bool malformed_allowed(void)
+{
+    return cloud_refusal_allow(CLOUD_REFUSAL_TOPIC);
+}
+
 static void event(const char *name, const char *pid, const char *dn, const char *method, const cJSON *extra,
                   const char *key)
 {
+    bool malformed = !strcmp(name, "malformed_request");
+    if (malformed && !malformed_allowed())
+        return;
     cJSON *ev = cloud_device_event(pid, dn);
-    if (!strcmp(name, "malformed_request"))
+    if (malformed)
         cJSON_AddNumberToObject(ev, "code", 400);   /* docs/json.md: malformed_request has a code */
     if (method)
         cJSON_AddStringToObject(ev, "method", method);
@@ -77,8 +105,16 @@ static void property(cloud_thing_t *t, const char *pid, const char *dn, const cJ
             send_json(t, "$thing/down/property/%s/%s", pid, dn, reply("report_reply", tok, 406, "params must be an object"));
             return;
         }
+        /* Read, merge and write in one transaction that first locks the device's row: with
+         * RabbitMQ two workers may take two reports of one device at once, and each would
+         * otherwise write back what it read before the other's merge (one report lost). */
         char old[MSG_MAX];
-        cJSON *cur = cloud_store_thing_get(&t->store, pid, dn, old, sizeof old) == 0 ? cJSON_Parse(old) : NULL;
+        bool txn = cloud_store_begin(&t->store) == 0;
+        if (txn && cloud_store_thing_lock(&t->store, pid, dn, cloud_now()) != 0) {
+            cloud_store_rollback(&t->store);
+            txn = false;
+        }
+        cJSON *cur = txn && cloud_store_thing_get(&t->store, pid, dn, old, sizeof old) == 0 ? cJSON_Parse(old) : NULL;
         if (!cJSON_IsObject(cur)) {
             cJSON_Delete(cur);
             cur = cJSON_CreateObject();
@@ -91,8 +127,12 @@ static void property(cloud_thing_t *t, const char *pid, const char *dn, const cJ
         char *s = cJSON_PrintUnformatted(cur);
         cJSON_Delete(cur);
         cloud_utf8_fix(s);   /* stray bytes only sit inside strings: '?' keeps the JSON valid */
-        int rc = s && strlen(s) < MSG_MAX ? cloud_store_thing_put(&t->store, pid, dn, s, cloud_now()) : -1;
+        int rc = txn && s && strlen(s) < MSG_MAX ? cloud_store_thing_put(&t->store, pid, dn, s, cloud_now()) : -1;
         free(s);
+        if (txn && rc == 0)
+            rc = cloud_store_commit(&t->store);
+        if (txn && rc != 0)
+            cloud_store_rollback(&t->store);
         send_json(t, "$thing/down/property/%s/%s", pid, dn,
                   rc == 0 ? reply("report_reply", tok, 0, "success") : reply("report_reply", tok, 500, "cannot store"));
         event("thing_report", pid, dn, NULL, params, "params");
@@ -243,12 +283,11 @@ static bool split(const char *topic, const char *prefix, char pid[65], char dn[6
     return cloud_valid_id(pid, 64) && cloud_valid_id(dn, 48);
 }
 
-static void on_message(struct mosquitto *m, void *user, const struct mosquitto_message *msg)
+void cloud_thing_message(cloud_thing_t *t, const char *tp, const void *payload, size_t len)
 {
-    (void)m;
-    cloud_thing_t *t = user;
     char pid[65], dn[65];
-    const char *tp = msg->topic;
+    if (!tp)
+        return;
     size_t tl = strlen(tp);
     /* IoT Hub custom topic <P>/<D>/event: only recorded (the device's own business). */
     if (tl > 6 && !strcmp(tp + tl - 6, "/event") && tp[0] != '$') {
@@ -258,7 +297,7 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
             head[tl - 6] = 0;
             if (split(head, "", pid, dn)) {
                 cJSON *ev = cloud_device_event(pid, dn);
-                cJSON_AddNumberToObject(ev, "bytes", msg->payloadlen);
+                cJSON_AddNumberToObject(ev, "bytes", (double)len);
                 cloud_event("device_custom_event", ev);
             }
         }
@@ -269,17 +308,20 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
              : split(tp, "$gateway/operation/", pid, dn) ? 5 : 0;
     if (!kind)
         return;
-    cJSON *j = msg->payloadlen > 0 && msg->payloadlen <= MSG_MAX
-                   ? cJSON_ParseWithLength(msg->payload, (size_t)msg->payloadlen) : NULL;
+    cJSON *j = len > 0 && len <= MSG_MAX ? cJSON_ParseWithLength(payload, len) : NULL;
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(j, "method");
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(j, "clientToken");
     /* The tool's action reply is {"desired":null,"clientToken":…}: no method needed there. */
     if (!cJSON_IsObject(j) || (kind <= 2 && !cJSON_IsString(method))) {
-        cJSON *ev = cloud_device_event(pid, dn);
-        cJSON_AddStringToObject(ev, "topic", tp);
-        cJSON_AddStringToObject(ev, "reason", kind <= 2 ? "not a JSON object with a method" : "not a JSON object");
-        cJSON_AddNumberToObject(ev, "code", 400);
-        cloud_event("malformed_request", ev);
+        if (malformed_allowed()) {
+            cJSON *ev = cloud_device_event(pid, dn);
+            cJSON_AddStringToObject(ev, "topic", tp);
+            cJSON_AddStringToObject(ev, "reason", len > MSG_MAX ? "larger than 16384 bytes"
+                                                  : kind <= 2 ? "not a JSON object with a method" : "not a JSON object");
+            cJSON_AddNumberToObject(ev, "code", 400);
+            cJSON_AddNumberToObject(ev, "bytes", (double)len);
+            cloud_event("malformed_request", ev);
+        }
     } else if (kind == 1) {
         property(t, pid, dn, j, method->valuestring);
     } else if (kind == 2) {
@@ -301,6 +343,12 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
         gateway(t, pid, dn, j);
     }
     cJSON_Delete(j);
+}
+
+static void on_message(struct mosquitto *m, void *user, const struct mosquitto_message *msg)
+{
+    (void)m;
+    cloud_thing_message(user, msg->topic, msg->payload, msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0);
 }
 
 static void on_connect(struct mosquitto *m, void *user, int rc)
@@ -335,7 +383,8 @@ int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool act
     /* The admin API answered 202 and a thing_down event even when the message went nowhere
      * (the MQTT client between two connections): the caller must know to retry. */
     if (send_json(t, action ? "$thing/down/action/%s/%s" : "$thing/down/property/%s/%s", pid, dn, o) != 0) {
-        snprintf(msg, msglen, "the cloud's MQTT client is not connected to the broker; try again");
+        snprintf(msg, msglen, t->m ? "the cloud's MQTT client is not connected to the broker; try again"
+                                   : "this worker is not connected to RabbitMQ; try again");
         return -2;
     }
     snprintf(msg, msglen, "%s", token);
@@ -346,8 +395,7 @@ int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool act
     return 0;
 }
 
-cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t port, const char *user, const char *pass,
-                               char *err, size_t errlen)
+cloud_thing_t *cloud_thing_open(const char *dbpath, cloud_thing_send_fn send, void *ctx, char *err, size_t errlen)
 {
     cloud_thing_t *t = calloc(1, sizeof *t);
     if (!t) {
@@ -358,6 +406,18 @@ cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t po
         free(t);
         return NULL;
     }
+    t->send = send;
+    t->send_ctx = ctx;
+    return t;
+}
+
+cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t port, const char *user, const char *pass,
+                               char *err, size_t errlen)
+{
+    cloud_thing_t *t = cloud_thing_open(dbpath, mosq_send, NULL, err, errlen);
+    if (!t)
+        return NULL;
+    t->send_ctx = t;
     char id[40] = "smartcfg-thing-";
     cloud_random_hex(id + strlen(id), 8);
     t->m = mosquitto_new(id, true, t);
