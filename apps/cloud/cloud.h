@@ -175,9 +175,10 @@ const char *cloud_amqp_password(const cloud_amqp_t *a);
 /* spec: http[s]://[USER:PASS@]HOST:PORT[,HOST:PORT...][/PREFIX], the nodes' management API;
  * user/pass when the spec has none; delay_ms: the nodes' auth cache TTL + a margin. */
 int cloud_revoke_start(const char *spec, const char *user, const char *pass, const char *vhost, unsigned delay_ms,
-                       char *err, size_t errlen);
-/* Any thread: this MQTT client's rights shrank; its connections are closed after the delay.
- * A no-op unless started. */
+                       const char *dbpath, char *err, size_t errlen);
+/* Any thread: this MQTT client's rights shrank; its connections are closed after the delay by
+ * any worker with revocation (the close is stored in the database before this returns). A
+ * no-op unless started. */
 void cloud_revoke_client(const char *client_id);
 /* Whether closes are made at all (started with --rabbitmq-management): callers skip looking up
  * whose connections a change affects when nothing would be closed. */

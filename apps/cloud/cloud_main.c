@@ -810,7 +810,7 @@ bad_addr:
         }
         if (rmq_mgmt && cloud_revoke_start(rmq_mgmt, cloud_amqp_user(amqp), cloud_amqp_password(amqp),
                                            cloud_amqp_vhost(amqp), (unsigned)(rmq_cache_ttl >= 0 ? rmq_cache_ttl : 2000) + 500,
-                                           err, sizeof err) != 0) {
+                                           db, err, sizeof err) != 0) {
             cloud_log("%s", err);
             goto out;
         }

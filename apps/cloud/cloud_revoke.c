@@ -9,9 +9,12 @@
  *
  * The close waits for the nodes' auth cache (auth_cache.cache_ttl) plus half a second: an
  * answer cached before the change would otherwise let the reconnecting client subscribe
- * again from the cache. The queue is in memory: a worker that dies within that wait loses
- * its pending closes (the change itself is in the database). */
+ * again from the cache. The pending closes are rows of the database (revocations), written
+ * by the thread that made the change before it returns, and taken by whichever worker's
+ * revocation thread polls first once they are due: a worker that dies within that wait, or
+ * while it closes, leaves them to the others (a taken row is free again after LEASE_MS). */
 #include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +26,9 @@
 #include "cloud.h"
 #include "cloud_acl.h"
 
-#define REVOKE_Q 1024
+#define BATCH_MAX 1024         /* closes taken at once */
+#define POLL_MS 1000           /* how often a worker looks for due closes (another's too) */
+#define LEASE_MS 120000        /* a taken close is free again after this (its worker died) */
 #define NODES_MAX 16
 #define TRIES 3
 #define RETRY_MS 5000
@@ -35,14 +40,14 @@
 
 typedef struct {
     char cid[CLOUD_ACL_ID_MAX];
-    int64_t due_ms;
+    int64_t due_ms;  /* as stored: the row is finished only if no new change moved it */
     int tries;       /* management API unreachable so far */
     int misses;      /* looked for, no connection found */
     unsigned found;  /* connections found in this pass */
 } pending_t;
 
 static struct {
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;        /* also guards store: the callers' threads write to it too */
     pthread_cond_t cond;
     pthread_t thread;
     bool running, stop;
@@ -50,10 +55,18 @@ static struct {
     int nbase, good;
     char userpwd[300], vhost[128];
     unsigned delay_ms;
-    pending_t q[REVOKE_Q];
-    size_t n;
-    unsigned long dropped;
+    cloud_store_t store;
+    char owner[96];              /* this worker, in the rows it takes */
+    pending_t *batch;
+    size_t nb;
 } rv = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+static int64_t wall_ms(void)   /* the workers may be on several machines: not the monotonic clock */
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 void cloud_revoke_client(const char *cid)
 {
@@ -61,19 +74,11 @@ void cloud_revoke_client(const char *cid)
         return;
     pthread_mutex_lock(&rv.lock);
     if (rv.running) {
-        bool have = false;
-        for (size_t i = 0; i < rv.n && !have; i++)
-            have = !strcmp(rv.q[i].cid, cid);   /* a later change is covered by the same close */
-        if (!have && rv.n < REVOKE_Q) {
-            pending_t *p = &rv.q[rv.n++];
-            snprintf(p->cid, sizeof p->cid, "%s", cid);
-            p->due_ms = cloud_now_ms() + rv.delay_ms;
-            p->tries = p->misses = 0;
-            pthread_cond_signal(&rv.cond);
-        } else if (!have && rv.dropped++ == 0) {
-            cloud_log("RabbitMQ: more than %d connections to close at once; %s keeps its subscriptions until it "
-                      "reconnects", REVOKE_Q, cid);
-        }
+        /* Stored before the caller goes on: the close survives this worker from now on. */
+        if (cloud_store_revoke_add(&rv.store, cid, wall_ms() + rv.delay_ms) != 0)
+            cloud_log("RabbitMQ: cannot record the close of %s (%s); it keeps its subscriptions until it reconnects",
+                      cid, rv.store.err);
+        pthread_cond_signal(&rv.cond);
     }
     pthread_mutex_unlock(&rv.lock);
 }
@@ -207,73 +212,83 @@ static bool close_batch(pending_t *b, size_t nb, char *err, size_t errlen)
     return false;
 }
 
+static void take(void *u, const char *cid, int64_t due, int tries, int misses)
+{
+    (void)u;
+    if (rv.nb == BATCH_MAX || strlen(cid) >= CLOUD_ACL_ID_MAX)
+        return;   /* not in this batch: free again when the lease ends */
+    pending_t *p = &rv.batch[rv.nb++];
+    snprintf(p->cid, sizeof p->cid, "%s", cid);
+    p->due_ms = due;
+    p->tries = tries;
+    p->misses = misses;
+    p->found = 0;
+}
+
+static void wait_ms(int64_t ms)   /* under rv.lock; a new close or the stop wakes it */
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&rv.cond, &rv.lock, &ts);
+}
+
 static void *revoke_thread(void *arg)
 {
     (void)arg;
-    pending_t *batch = malloc(sizeof rv.q);
     pthread_mutex_lock(&rv.lock);
-    while (!rv.stop && batch) {
-        int64_t now = cloud_now_ms(), next = INT64_MAX;
-        for (size_t i = 0; i < rv.n; i++)
-            next = rv.q[i].due_ms < next ? rv.q[i].due_ms : next;
-        if (next > now) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            int64_t wait = next == INT64_MAX ? 60000 : next - now;
-            ts.tv_sec += wait / 1000;
-            ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&rv.cond, &rv.lock, &ts);
+    while (!rv.stop) {
+        int64_t now = wall_ms();
+        rv.nb = 0;
+        if (cloud_store_revoke_claim(&rv.store, rv.owner, now, now + LEASE_MS, BATCH_MAX, take, NULL) <= 0 || !rv.nb) {
+            /* Nothing due for us: sleep until the earliest close (at most POLL_MS, so a close
+             * another worker took and died with, or one it wrote, is seen). */
+            int64_t next = cloud_store_revoke_next(&rv.store), wait = POLL_MS;
+            if (next > now && next - now < POLL_MS)
+                wait = next - now;
+            wait_ms(wait);
             continue;
         }
-        size_t nb = 0;
-        for (size_t i = 0; i < rv.n;) {
-            if (rv.q[i].due_ms <= now) {
-                batch[nb++] = rv.q[i];
-                rv.q[i] = rv.q[--rv.n];
-            } else {
-                i++;
-            }
-        }
-        rv.dropped = 0;
+        size_t nb = rv.nb;
         pthread_mutex_unlock(&rv.lock);
         char err[200] = "no node";
-        bool done = close_batch(batch, nb, err, sizeof err);
+        bool done = close_batch(rv.batch, nb, err, sizeof err);
         pthread_mutex_lock(&rv.lock);
-        if (done) {
-            for (size_t i = 0; i < nb; i++) {
-                if (batch[i].found)
-                    continue;
-                if (batch[i].misses++ == 0 && rv.n < REVOKE_Q) {
-                    batch[i].due_ms = cloud_now_ms() + RECHECK_MS;
-                    rv.q[rv.n++] = batch[i];
-                } else if (batch[i].misses == 2) {
-                    cloud_log("RabbitMQ: %s has no connection to close", batch[i].cid);
-                }
-            }
-            continue;
-        }
         size_t again = 0;
         for (size_t i = 0; i < nb; i++) {
-            if (++batch[i].tries < TRIES && rv.n < REVOKE_Q) {
-                batch[i].due_ms = cloud_now_ms() + RETRY_MS;
-                rv.q[rv.n++] = batch[i];
+            pending_t *p = &rv.batch[i];
+            int rc;
+            if (done && (p->found || p->misses >= 1)) {
+                if (!p->found)
+                    cloud_log("RabbitMQ: %s has no connection to close", p->cid);
+                rc = cloud_store_revoke_done(&rv.store, p->cid, p->due_ms);
+            } else if (done) {   /* not listed yet: once more when the statistics are fresh */
+                rc = cloud_store_revoke_later(&rv.store, p->cid, p->due_ms, wall_ms() + RECHECK_MS, p->tries, 1);
+            } else if (p->tries + 1 < TRIES) {
+                rc = cloud_store_revoke_later(&rv.store, p->cid, p->due_ms, wall_ms() + RETRY_MS, p->tries + 1,
+                                              p->misses);
                 again++;
+            } else {
+                rc = cloud_store_revoke_done(&rv.store, p->cid, p->due_ms);
             }
+            if (rc != 0)   /* the row stays taken: this or another worker does it after the lease */
+                cloud_log("RabbitMQ: cannot update the pending close of %s: %s", p->cid, rv.store.err);
         }
-        cloud_log("RabbitMQ management API unreachable (%s): %zu client(s) keep their subscriptions%s", err, nb,
-                  again ? " for now; trying again in 5 s" : " until they reconnect");
+        if (!done)
+            cloud_log("RabbitMQ management API unreachable (%s): %zu client(s) keep their subscriptions%s", err, nb,
+                      again ? " for now; trying again in 5 s" : " until they reconnect");
     }
     pthread_mutex_unlock(&rv.lock);
-    free(batch);
     return NULL;
 }
 
 int cloud_revoke_start(const char *spec, const char *user, const char *pass, const char *vhost, unsigned delay_ms,
-                       char *err, size_t errlen)
+                       const char *dbpath, char *err, size_t errlen)
 {
     /* http[s]://[USER:PASS@]HOST:PORT[,HOST:PORT...][/PREFIX] */
     const char *sep = strstr(spec, "://");
@@ -313,14 +328,26 @@ int cloud_revoke_start(const char *spec, const char *user, const char *pass, con
     }
     snprintf(rv.vhost, sizeof rv.vhost, "%s", vhost && *vhost ? vhost : "/");
     rv.delay_ms = delay_ms;
+    char host[64] = "?", rnd[9];
+    gethostname(host, sizeof host - 1);
+    cloud_random_hex(rnd, 8);
+    snprintf(rv.owner, sizeof rv.owner, "%.63s:%ld:%s", host, (long)getpid(), rnd);
+    if (!rv.batch && !(rv.batch = malloc(BATCH_MAX * sizeof *rv.batch))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (cloud_store_open(&rv.store, dbpath, err, errlen) != 0)
+        return -1;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     pthread_mutex_lock(&rv.lock);
     rv.stop = false;
     rv.running = pthread_create(&rv.thread, NULL, revoke_thread, NULL) == 0;
     bool ok = rv.running;
     pthread_mutex_unlock(&rv.lock);
-    if (!ok)
+    if (!ok) {
         snprintf(err, errlen, "cannot start the revocation thread");
+        cloud_store_close(&rv.store);
+    }
     return ok ? 0 : -1;
 }
 
@@ -330,11 +357,18 @@ void cloud_revoke_stop(void)
     bool was = rv.running;
     rv.stop = true;
     rv.running = false;
-    if (rv.n)
-        cloud_log("RabbitMQ: stopping with %zu connection(s) not yet closed", rv.n);
     pthread_cond_broadcast(&rv.cond);
     pthread_mutex_unlock(&rv.lock);
-    if (was)
+    if (was) {
         pthread_join(rv.thread, NULL);
+        cloud_store_revoke_release(&rv.store, rv.owner);
+        int64_t next = cloud_store_revoke_next(&rv.store);
+        if (next >= 0 && next != INT64_MAX)
+            cloud_log("RabbitMQ: stopping with connection closes pending; they wait in the database for another "
+                      "worker with --rabbitmq-management (or this one's next start)");
+        cloud_store_close(&rv.store);
+    }
+    free(rv.batch);
+    rv.batch = NULL;
     memset(rv.userpwd, 0, sizeof rv.userpwd);
 }

@@ -78,6 +78,14 @@ static const migration_t migrations[] = {
       "CREATE INDEX IF NOT EXISTS gw_subdevs_by_gw ON gw_subdevs(gw_pid, gw_dn);"
       "CREATE TABLE IF NOT EXISTS thing_props(product_id TEXT NOT NULL, device_name TEXT NOT NULL,"
       " reported TEXT NOT NULL, updated BIGINT NOT NULL, PRIMARY KEY(product_id, device_name));" },
+    /* Revocation closes waiting for the RabbitMQ nodes' auth cache (cloud_revoke.c), shared by the
+     * workers so one that dies leaves them to the others: due and lease in wall-clock ms; owner
+     * the worker that took the row, until lease. */
+    { 5,
+      "CREATE TABLE IF NOT EXISTS revocations(client_id TEXT PRIMARY KEY, due BIGINT NOT NULL,"
+      " tries BIGINT NOT NULL DEFAULT 0, misses BIGINT NOT NULL DEFAULT 0, owner TEXT NOT NULL DEFAULT '',"
+      " lease BIGINT NOT NULL DEFAULT 0);"
+      "CREATE INDEX IF NOT EXISTS revocations_by_due ON revocations(due);" },
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -755,4 +763,60 @@ int cloud_store_thing_get(cloud_store_t *s, const char *pid, const char *dn, cha
         snprintf(reported, len, "%s", cloud_rows_text(r, 0));
     cloud_rows_free(r);
     return rc == 1 ? 0 : rc == 0 ? 1 : -1;
+}
+
+/* ---- revocation closes (cloud_revoke.c) ------------------------------------------------------ */
+int cloud_store_revoke_add(cloud_store_t *s, const char *cid, int64_t due_ms)
+{
+    /* A pending close covers a later change too; one already taken is done again later. */
+    return cloud_store_run(s, "INSERT INTO revocations(client_id, due) VALUES(?,?) ON CONFLICT(client_id) DO UPDATE"
+                              " SET due=excluded.due, tries=0, misses=0", "ti", cid, due_ms) < 0 ? -1 : 0;
+}
+
+int cloud_store_revoke_claim(cloud_store_t *s, const char *owner, int64_t now_ms, int64_t lease_ms, unsigned max,
+                             void (*fn)(void *u, const char *cid, int64_t due, int tries, int misses), void *u)
+{
+    /* The outer conditions repeat the inner ones: PostgreSQL re-checks them on the row it
+     * locked, so of two workers claiming at once only one takes a row. */
+    int rc = cloud_store_run(s, "UPDATE revocations SET owner=?1, lease=?3 WHERE client_id IN (SELECT client_id FROM"
+                                " revocations WHERE due<=?2 AND (owner='' OR owner=?1 OR lease<?2) ORDER BY due LIMIT ?4)"
+                                " AND due<=?2 AND (owner='' OR owner=?1 OR lease<?2)",
+                             "tiii", owner, now_ms, lease_ms, (int64_t)max);
+    if (rc <= 0)
+        return rc;
+    cloud_rows_t *r = cloud_store_select(s, "SELECT client_id, due, tries, misses FROM revocations WHERE owner=? AND"
+                                            " lease=?", "ti", owner, lease_ms);
+    int n = 0;
+    while ((rc = cloud_rows_next(r)) == 1) {
+        fn(u, cloud_rows_text(r, 0), cloud_rows_int(r, 1), (int)cloud_rows_int(r, 2), (int)cloud_rows_int(r, 3));
+        n++;
+    }
+    cloud_rows_free(r);
+    return rc < 0 ? -1 : n;
+}
+
+int cloud_store_revoke_done(cloud_store_t *s, const char *cid, int64_t due_ms)
+{
+    return cloud_store_run(s, "DELETE FROM revocations WHERE client_id=? AND due=?", "ti", cid, due_ms) < 0 ? -1 : 0;
+}
+
+int cloud_store_revoke_later(cloud_store_t *s, const char *cid, int64_t old_due_ms, int64_t due_ms, int tries,
+                             int misses)
+{
+    return cloud_store_run(s, "UPDATE revocations SET due=?, tries=?, misses=?, owner='', lease=0 WHERE client_id=?"
+                              " AND due=?", "iiiti", due_ms, (int64_t)tries, (int64_t)misses, cid, old_due_ms) < 0 ? -1 : 0;
+}
+
+int cloud_store_revoke_release(cloud_store_t *s, const char *owner)
+{
+    return cloud_store_run(s, "UPDATE revocations SET owner='', lease=0 WHERE owner=?", "t", owner);
+}
+
+int64_t cloud_store_revoke_next(cloud_store_t *s)
+{
+    cloud_rows_t *r = cloud_store_select(s, "SELECT min(due) FROM revocations", "");
+    int rc = cloud_rows_next(r);
+    int64_t v = rc == 1 && cloud_rows_type(r, 0) != CLOUD_COL_NULL ? cloud_rows_int(r, 0) : rc == 1 ? INT64_MAX : -1;
+    cloud_rows_free(r);
+    return v;
 }

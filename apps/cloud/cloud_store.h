@@ -136,6 +136,22 @@ int cloud_store_gw_update(cloud_store_t *s, const char *gpid, const char *gdn, c
 int cloud_store_gw_list(cloud_store_t *s, const char *gpid, const char *gdn,
                         void (*fn)(void *u, const char *pid, const char *dn, bool online), void *u);
 int cloud_store_thing_put(cloud_store_t *s, const char *pid, const char *dn, const char *reported, int64_t now);
+/* ---- revocation closes (cloud_revoke.c, docs/scale.md "Revoking rights") ------------------
+ * Times in wall-clock ms (the workers may run on several machines). */
+int cloud_store_revoke_add(cloud_store_t *s, const char *cid, int64_t due_ms);
+/* Takes up to max due rows (free, or whose owner's lease ran out) for owner until lease_ms and
+ * calls fn for each row it holds: the number, or -1. */
+int cloud_store_revoke_claim(cloud_store_t *s, const char *owner, int64_t now_ms, int64_t lease_ms, unsigned max,
+                             void (*fn)(void *u, const char *cid, int64_t due, int tries, int misses), void *u);
+/* Done (deleted) / again at due_ms (released) — unless a new change moved its due meanwhile. */
+int cloud_store_revoke_done(cloud_store_t *s, const char *cid, int64_t due_ms);
+int cloud_store_revoke_later(cloud_store_t *s, const char *cid, int64_t old_due_ms, int64_t due_ms, int tries,
+                             int misses);
+/* Gives back what owner holds (a clean stop): the rows it released, or -1. */
+int cloud_store_revoke_release(cloud_store_t *s, const char *owner);
+/* The earliest due, INT64_MAX when none, -1 on error. */
+int64_t cloud_store_revoke_next(cloud_store_t *s);
+
 int cloud_store_thing_lock(cloud_store_t *s, const char *pid, const char *dn, int64_t now);
 int cloud_store_thing_get(cloud_store_t *s, const char *pid, const char *dn, char *reported, size_t len);
 

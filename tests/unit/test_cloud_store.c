@@ -5,7 +5,8 @@
  * binding refuses another family; the URL redaction never lets a password through; a
  * postgresql:// spec on a build without libpq is a clear error; another program's database
  * (a table of ours by name, not by columns) is refused at open, and a database a newer build
- * migrated is opened with one log line. The PostgreSQL backend runs
+ * migrated is opened with one log line; a pending revocation close is taken by one worker at a
+ * time and by another once its lease ran out. The PostgreSQL backend runs
  * against a real server in tests/integration/cloud_pg.sh. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -219,6 +220,53 @@ static void test_gc_superseded_tokens(void **state)
     cloud_store_close(&s);
 }
 
+static int nseen;
+static char seen_cid[64];
+static int64_t seen_due;
+static void seen(void *u, const char *cid, int64_t due, int tries, int misses)
+{
+    (void)u;
+    (void)tries;
+    (void)misses;
+    nseen++;
+    snprintf(seen_cid, sizeof seen_cid, "%s", cid);
+    seen_due = due;
+}
+
+static void test_revocations_shared(void **state)
+{
+    (void)state;
+    cloud_store_t s;
+    char err[300];
+    assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
+    assert_int_equal(cloud_store_revoke_next(&s), INT64_MAX);
+    assert_int_equal(cloud_store_revoke_add(&s, "Pdev1", 1000), 0);
+    assert_int_equal(cloud_store_revoke_next(&s), 1000);
+    /* not due yet: nobody takes it */
+    nseen = 0;
+    assert_int_equal(cloud_store_revoke_claim(&s, "A", 999, 999 + 120000, 16, seen, NULL), 0);
+    assert_int_equal(nseen, 0);
+    /* due: A takes it; B, while A's lease runs, does not */
+    assert_int_equal(cloud_store_revoke_claim(&s, "A", 1000, 1000 + 120000, 16, seen, NULL), 1);
+    assert_int_equal(nseen, 1);
+    assert_string_equal(seen_cid, "Pdev1");
+    assert_int_equal(seen_due, 1000);
+    assert_int_equal(cloud_store_revoke_claim(&s, "B", 5000, 5000 + 120000, 16, seen, NULL), 0);
+    assert_int_equal(nseen, 1);
+    /* A died: once its lease is over B takes it */
+    assert_int_equal(cloud_store_revoke_claim(&s, "B", 121001, 121001 + 120000, 16, seen, NULL), 1);
+    assert_int_equal(nseen, 2);
+    /* a new change moved the due meanwhile: finishing the old one keeps the row */
+    assert_int_equal(cloud_store_revoke_add(&s, "Pdev1", 130000), 0);
+    assert_int_equal(cloud_store_revoke_done(&s, "Pdev1", 1000), 0);
+    assert_int_equal(cloud_store_revoke_next(&s), 130000);
+    assert_int_equal(cloud_store_revoke_later(&s, "Pdev1", 130000, 136000, 0, 1), 0);
+    assert_int_equal(cloud_store_revoke_next(&s), 136000);
+    assert_int_equal(cloud_store_revoke_done(&s, "Pdev1", 136000), 0);
+    assert_int_equal(cloud_store_revoke_next(&s), INT64_MAX);
+    cloud_store_close(&s);
+}
+
 static void test_redact(void **state)
 {
     (void)state;
@@ -258,6 +306,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newer_schema_said, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gc_superseded_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revocations_shared, setup, teardown),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_pg_without_libpq),
     };
