@@ -144,6 +144,7 @@ static int migrate(cloud_store_t *s)
          " updated FROM ota_status WHERE 1=0"),
         "SELECT sub_pid, sub_dn, gw_pid, gw_dn, online, updated FROM gw_subdevs WHERE 1=0",
         "SELECT product_id, device_name, reported, updated FROM thing_props WHERE 1=0",
+        "SELECT client_id, due, tries, misses, owner, lease FROM revocations WHERE 1=0",
     };
     for (size_t i = 0; i < sizeof probes / sizeof probes[0] && ret == 0; i++) {
         cloud_rows_t *r = cloud_store_select(s, probes[i], "");
