@@ -276,9 +276,9 @@ set -e
 grep -q '"event":"gateway_operation".*"operation":"online".*"result":0' "$T/cloud.events" || fail "no gateway_operation event"
 ok "gateways through RabbitMQ: bind, online, describe, a report for the sub-device; wrong signature 403, another gateway's 409/401 and refused"
 
-# Bad input: not JSON, no method, a JSON array, 20 KB, then a good report on one connection: each
-# bad one is a malformed_request (the too-large one says so), the good one is answered, the
-# worker lives. Another device's property topic: publish refused, its state untouched.
+# Bad input: not JSON, no method, a JSON array, 20 KB, 3 MB, then a good report on one
+# connection: each bad one is a malformed_request (the too-large ones say so), the good one is
+# answered, the worker lives. Another device's property topic: publish refused, its state untouched.
 creds $P dev1 "$PSK1" sha256
 PYTHONPATH="$SC_SRC/tests/integration/lib" python3 - "$RMQTT" "$MQ_ID" "$MQ_USER" "$MQ_PASS" "$P" > "$T/badin.out" 2>&1 <<'PY' \
     || fail "bad input: $(cat "$T/badin.out")"
@@ -293,6 +293,7 @@ s.sendall(packet(0x82, struct.pack("!H", 1) + s16("$thing/down/property/%s/dev1"
 read_packet(s)
 up = "$thing/up/property/%s/dev1" % p
 for body in [b"not json{", b'{"clientToken":"nomethod"}', b"[1,2,3]", b'{"method":"report","params":{"x":"' + b"a" * 20000 + b'"}}',
+             b'{"method":"report","params":{"x":"' + b"a" * 3000000 + b'"}}',
              b'{"method":"report","clientToken":"after-bad","params":{"ok":1}}']:
     s.sendall(packet(0x30, s16(up) + body))
 deadline = time.time() + 20
@@ -308,9 +309,10 @@ print("no reply to the good report")
 sys.exit(1)
 PY
 mal() { cat "$T"/cloud.events* | grep -c '"event":"malformed_request".*"device_name":"dev1".*"topic":"\$thing/up/property/' || true; }
-for _ in $(seq 100); do [ "$(mal)" -ge 4 ] && break; sleep 0.1; done
-[ "$(mal)" = 4 ] || fail "malformed property messages: $(mal) malformed_request events, want 4"
-grep -q '"event":"malformed_request".*"reason":"larger than 16384 bytes"' "$T/cloud.events" || fail "the 20 KB message not refused as too large"
+for _ in $(seq 100); do [ "$(mal)" -ge 5 ] && break; sleep 0.1; done
+[ "$(mal)" = 5 ] || fail "malformed property messages: $(mal) malformed_request events, want 5"
+[ "$(grep -c '"event":"malformed_request".*"reason":"larger than 16384 bytes"' "$T/cloud.events")" = 2 ] ||
+    fail "the 20 KB and 3 MB messages not refused as too large"
 kill -0 "$CLOUD_PID" || fail "the worker died of bad input"
 set +e
 rdevice dev1 "$PSK1" "\$thing/up/property/$P/dev2" "\$thing/down/property/$P/dev1" \
@@ -322,7 +324,7 @@ grep -q '"event":"topic_refused".*"topic":"\$thing/up/property/'$P'/dev2"' "$T/c
 R=$(rdevice dev2 "$PSK2" "\$thing/up/property/$P/dev2" "\$thing/down/property/$P/dev2" '{"method":"get_status","clientToken":"gs-2"}') \
     || fail "dev2 get_status"
 [ "$(echo "$R" | jq -c .data.reported)" = '{}' ] || fail "dev1 changed dev2's state: $R"
-ok "bad input: 4 malformed messages refused (one as too large), the worker answers on; another device's topic refused, its state untouched"
+ok "bad input: 5 malformed messages refused (20 KB and 3 MB as too large), the worker answers on; another device's topic refused, its state untouched"
 
 # Two workers on one queue: 40 reports of one device in a burst are each handled exactly once
 # (one thing_report each over both workers' events, one reply each), and the merges do not
