@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The RabbitMQ front-end of the binding service and of the IoT Explorer topics (docs/scale.md):
  * a stateless worker that consumes the devices' requests from replicated quorum queues and
- * answers through the MQTT exchange. Several workers share the queue; each takes at most `prefetch` unacked
- * requests, decides them with the shared binder (cloud_bindsvc.c), commits, publishes the
- * replies and only then acks. A worker that dies before its ack loses nothing: RabbitMQ
+ * answers through the MQTT exchange. Several workers share each queue; each takes at most
+ * `prefetch` unacked requests, decides them with the shared binder (cloud_bindsvc.c),
+ * commits, publishes the replies and only then acks. A worker that dies before its ack loses nothing: RabbitMQ
  * redelivers to another worker, and a bind repeated by the same device is an idempotent
  * success. A lost node costs a reconnect to the next address of the list.
  *
@@ -18,8 +18,8 @@
  * only then is it acked; a worker that dies first leaves it to another. Answers, and the control
  * and action downlink of the HTTP threads, go through a small outbox that this thread publishes:
  * a librabbitmq connection belongs to one thread. */
-#include <pthread.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
