@@ -523,8 +523,11 @@ static int check_host(device_opts_t *o)
         h->mac_set = true;
     }
     h->iface = o->val_[O_IFACE];
+    /* An interface that is not there is a setup failure (1), not a usage error (2): at boot a
+     * Wi-Fi driver or a USB dongle may not have made it yet, and a service manager restarts
+     * on 1 but is told not to on 2 (docs/device-linux.md, "Running as a service"). */
     if (h->iface && !if_nametoindex(h->iface))
-        return sc_cli_usage_error(&o->cli, "--iface: no interface '%s'", h->iface);
+        return sc_cli_fail(&o->cli, SC_EXIT_FAIL, "--iface: no interface '%s' (not present now)", h->iface);
     h->radio_spec = o->val_[O_RADIO];
     h->join_spec = o->val_[O_JOIN];
     h->state_dir = o->val_[O_STATE_DIR];
@@ -555,8 +558,10 @@ int device_opts_parse(device_opts_t *o, const device_opts_spec_t *spec, int argc
     if (!o->cli_[O_PRODUCT_SECRET] && (env = getenv("SMARTCFG_PRODUCT_SECRET")) && env[0])
         opt_set(o, spec, O_PRODUCT_SECRET, env, true);
     o->json = o->cli.json = o->flag_[O_JSON];
-    if (check_log_level(o) || check_required(o, spec) || check_identity(o) || check_channels(o) || check_protocols(o) || check_host(o))
+    if (check_log_level(o) || check_required(o, spec) || check_identity(o) || check_channels(o) || check_protocols(o))
         return SC_EXIT_USAGE;
+    if ((rc = check_host(o)) != 0) /* usage, or 1 for an interface that is not there */
+        return rc;
     for (size_t i = 0; i < spec->nextra; i++)
         o->extra[i] = is_flag(spec, O_NALL + (int)i) ? (o->flag_[O_NALL + i] ? "1" : NULL) : o->val_[O_NALL + i];
     return DEVICE_OPTS_RUN;
