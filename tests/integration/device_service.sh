@@ -184,4 +184,27 @@ start conf; C=$LAST
 ended "$C"; rc=$?
 [ "$rc" = 2 ] || fail "bad config: exit $rc, want 2"
 ok "a configuration error: exit 2 (RestartPreventExitStatus)"
+
+# 6. The cloud unit's ExecStart, as its DynamicUser runs it: an unprivileged user, no
+#    capabilities, its own 0700 state directory; ready, the admin key made there 0600; SIGTERM
+#    is its normal stop, exit 0.
+CU=$U/smartcfg-cloud.service
+grep -qx 'DynamicUser=yes' "$CU" || fail "the cloud unit runs as root"
+CSTATE=$T/cloud-state
+mkdir -m 0700 "$CSTATE" && chown nobody "$CSTATE" || fail "cloud state dir"
+chmod 0755 "$T"
+CEXEC=$(sed -n 's/^ExecStart=//p' "$CU")
+CEXEC=${CEXEC//\$\{STATE_DIRECTORY\}/$CSTATE}
+SMARTCFG_CLOUD_OPTS="--http 127.0.0.1:8080 --mqtt 127.0.0.1:1883"
+CEXEC=${CEXEC//\$SMARTCFG_CLOUD_OPTS/$SMARTCFG_CLOUD_OPTS}
+setpriv --reuid nobody --regid nogroup --clear-groups --bounding-set -all --no-new-privs \
+    env -i PATH=/usr/local/bin:/usr/bin:/usr/sbin:/bin $CEXEC >"$T/cloud.out" 2>"$T/cloud.err" &
+CL=$!
+PIDS+=("$CL")
+wait_for "$T/cloud.err" "ready: HTTP http://127.0.0.1:8080/"
+[ "$(stat -c '%a %U' "$CSTATE/admin.key")" = "600 nobody" ] || fail "admin.key: $(stat -c '%a %U' "$CSTATE/admin.key")"
+kill -TERM "$CL"
+ended "$CL"; rc=$?
+[ "$rc" = 0 ] || fail "cloud SIGTERM: exit $rc"
+ok "the cloud unit's ExecStart as an unprivileged user: ready, admin.key 0600 in its state directory, SIGTERM exit 0"
 echo PASS
