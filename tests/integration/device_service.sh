@@ -160,6 +160,14 @@ ok "SIGTERM, SIGINT, SIGHUP: exit 130, not provisioned"
 # 4. The capture interface vanishes and comes back.
 ip link add scsvc0 type veth peer name scsvc1 && ip link set scsvc0 up && ip link set scsvc1 up || fail "veth"
 config pcap:scsvc0 x
+# promiscuous mode is the capture socket's (a membership, not the interface's flag): a
+# SIGKILLed run leaves none behind
+promisc() { ip -d link show scsvc0 | grep -o 'promiscuity [0-9]*'; }
+start pk; V=$LAST
+wait_for "$T/pk.err" "enter sniffing"
+[ "$(promisc)" = "promiscuity 1" ] || fail "capturing: $(promisc)"
+kill -KILL "$V"; wait "$V" 2>/dev/null
+[ "$(promisc)" = "promiscuity 0" ] || fail "after SIGKILL: $(promisc)"
 start v; V=$LAST
 wait_for "$T/v.err" "enter sniffing"
 ip link del scsvc0
@@ -175,7 +183,7 @@ wait_for "$T/back.err" "enter sniffing"
 kill -TERM "$V"
 ended "$V"; rc=$?
 [ "$rc" = 130 ] || fail "interface back: exit $rc"
-ok "interface gone mid-run: 1; absent at start: 1 (restarted); back: runs"
+ok "no promiscuous mode left by a SIGKILLed capture; interface gone mid-run: 1; absent at start: 1 (restarted); back: runs"
 
 # 5. A configuration error is 2, which the unit does not restart.
 config udp x
