@@ -143,7 +143,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
     }
     fprintf(f, "exit: 0 done, 1 setup failure, 2 usage, 3 timeout, 4 device error, 5 cloud error, 130 interrupted\n"
                "      (SIGTERM/SIGINT/SIGHUP); as a service: restart on 1, 3, 4, 5, never on 2 (an interface\n"
-               "      not there yet is 1); one run per --state-dir (docs/device-linux.md)\n\n%s",
+               "      or wpa_supplicant not there yet is 1); one run per --state-dir (docs/device-linux.md)\n\n%s",
             spec->examples ? spec->examples : device_examples);
 }
 
