@@ -18,7 +18,7 @@ enum {
     O_VIRTUAL_CIPHER, O_VIRTUAL_LOSS, O_VIRTUAL_JITTER, O_VIRTUAL_CHANNEL, O_SIM_DELAY, O_AT, O_AT_BAUD, O_CHANNELS,
     O_LOG_LINGER, O_PROTOCOLS, O_AES_KEY, O_TOKEN_LINGER, O_NSTR,
     /* booleans */
-    O_NO_CLOUD = O_NSTR, O_JSON, O_REALTIME, O_ANY_CHANNEL, O_VIRTUAL_QOS, O_VIRTUAL_NO_FCS, O_TLS,
+    O_NO_CLOUD = O_NSTR, O_JSON, O_REALTIME, O_ANY_CHANNEL, O_VIRTUAL_QOS, O_VIRTUAL_NO_FCS, O_TLS, O_WPA_SAVE,
     O_NALL,
     /* the program's own options: O_NALL + index in spec->extra */
     O_NIDS = O_NALL + DEVICE_OPTS_MAX_EXTRA,
@@ -33,7 +33,7 @@ static const char *const opt_names[O_NALL] = {
     "state-dir", "broker", "register-url", "timeout", "log-level", "mac", "ca-file", "virtual-bssid",
     "virtual-cipher", "virtual-loss", "virtual-jitter", "virtual-channel", "sim-delay", "at", "at-baud", "channels",
     "log-linger", "protocols", "aes-key", "token-linger",
-    "no-cloud", "json", "realtime", "any-channel", "virtual-qos", "virtual-no-fcs", "tls",
+    "no-cloud", "json", "realtime", "any-channel", "virtual-qos", "virtual-no-fcs", "tls", "wpa-save",
 };
 
 static const char *opt_name(const device_opts_spec_t *spec, int id)
@@ -113,7 +113,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "join (how the device joins the AP it was told):\n"
             "  --join sim:SSID:PASSWORD[:IP]   simulated AP (--sim-delay MS: fixed join time)\n"
             "  --join exec:SCRIPT      SCRIPT gets SSID, PASSWORD, BSSID in its environment; exit 0 = joined\n"
-            "  --join wpa:CTRL_SOCKET  wpa_supplicant control socket\n"
+            "  --join wpa:CTRL_SOCKET  wpa_supplicant control socket; --wpa-save: once joined, SAVE_CONFIG\n"
+            "                          (needs update_config=1), so the network outlives a reboot\n"
             "  --iface IF              the device's interface: its address after the join, its MAC\n"
             "  --mac MAC               station MAC to report (default: the interface's, else a stable fake)\n"
             "identity and cloud:\n"
@@ -536,6 +537,9 @@ static int check_host(device_opts_t *o)
     h->at_path = o->val_[O_AT];
     h->any_channel = o->flag_[O_ANY_CHANNEL];
     h->realtime = o->flag_[O_REALTIME];
+    h->wpa_save = o->flag_[O_WPA_SAVE];
+    if (h->wpa_save && (!h->join_spec || strncmp(h->join_spec, "wpa:", 4)))
+        return sc_cli_usage_error(&o->cli, "--wpa-save goes with --join wpa:CTRL_SOCKET");
     h->cloud = !o->flag_[O_NO_CLOUD] || h->at_path;
     return check_vradio(o);
 }

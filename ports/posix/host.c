@@ -212,6 +212,7 @@ static sc_err_t open_station(sc_posix_host_t *h, char *why, size_t cap)
     h->station_open = true;
     memcpy(h->station.sim_bssid, c->vradio.bssid, SC_MAC_LEN);
     h->station.sim_delay_ms = c->sim_delay_ms;
+    h->station.wpa_save = c->wpa_save;
     uint8_t mac[SC_MAC_LEN];
     if (c->mac_set) {
         sc_posix_station_set_mac(&h->station, c->mac);

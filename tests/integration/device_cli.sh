@@ -45,6 +45,7 @@ expect 1 "no interface 'nosuchif0'" -- --radio udp --join sim:A:b --iface nosuch
 # so is a wpa_supplicant whose control socket is not up (yet: it may start after the device)
 expect 1 "cannot reach wpa_supplicant at $TMP/no-wpa" -- --radio udp --join "wpa:$TMP/no-wpa" "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 1 "pcap: no interface 'nosuchif0'" -- --radio pcap:nosuchif0 --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+expect 2 "^smartcfg device: --wpa-save goes with --join wpa:CTRL_SOCKET$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --wpa-save --state-dir "$TMP/s"
 expect 2 "unknown --radio backend" -- --radio wifi --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 1 "--radio" -- --radio file:/nonexistent.pcap --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 2 "--timeout" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout -5
