@@ -18,8 +18,11 @@ netns_self SC_SERVICE_NS scsvc "$0"
 T=$(mktemp -d /tmp/sc-service.XXXXXX)
 PIDS=()
 cleanup() {
-    local p
+    local p pids
     for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    # and whatever they started (the cloud's mosquitto) in this test's own namespace
+    pids=$(ip netns pids "$SC_SERVICE_NS" 2>/dev/null)
+    for p in $pids; do [ "$p" = $$ ] || kill -KILL "$p" 2>/dev/null; done
     ip link del scsvc0 2>/dev/null
     rm -rf "$T"
 }
