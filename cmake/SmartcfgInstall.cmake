@@ -136,3 +136,31 @@ endforeach()
 if(TARGET smartcfg AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/completion/_smartcfg)
   install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/completion/_smartcfg DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/site-functions)
 endif()
+
+# --- example systemd units (extras/systemd, docs/device-linux.md "Running as a service") -------
+# <datadir>/smartcfg/systemd/smartcfg-{device,cloud}.service, beside the man pages, for a product
+# to copy to /etc/systemd/system/ (not enabled: what a product runs is its choice). Written at
+# install time, so ExecStart names the program where this install put it (cmake --install
+# --prefix P included); a tree moved afterwards needs its ExecStart lines edited.
+if(TARGET smartcfg)
+  set(_sc_units_src ${CMAKE_CURRENT_SOURCE_DIR}/extras/systemd)
+  set(_sc_units_rel ${CMAKE_INSTALL_DATADIR}/smartcfg/systemd)
+  set(_sc_bindir ${CMAKE_INSTALL_BINDIR})
+  install(CODE "
+    set(_sc_bindir \"${_sc_bindir}\")
+    if(NOT IS_ABSOLUTE \"\${_sc_bindir}\")
+      set(_sc_bindir \"\${CMAKE_INSTALL_PREFIX}/\${_sc_bindir}\")
+    endif()
+    set(_sc_units_dir \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${_sc_units_rel}\")
+    if(IS_ABSOLUTE \"${_sc_units_rel}\")
+      set(_sc_units_dir \"\$ENV{DESTDIR}${_sc_units_rel}\")
+    endif()
+    foreach(_u smartcfg-device.service smartcfg-cloud.service)
+      file(READ \"${_sc_units_src}/\${_u}.in\" _sc_text)
+      string(REPLACE \"@SMARTCFG_BINDIR@\" \"\${_sc_bindir}\" _sc_text \"\${_sc_text}\")
+      message(STATUS \"Installing: \${_sc_units_dir}/\${_u}\")
+      file(MAKE_DIRECTORY \"\${_sc_units_dir}\")
+      file(WRITE \"\${_sc_units_dir}/\${_u}\" \"\${_sc_text}\")
+    endforeach()
+  ")
+endif()

@@ -18,7 +18,7 @@ enum {
     O_VIRTUAL_CIPHER, O_VIRTUAL_LOSS, O_VIRTUAL_JITTER, O_VIRTUAL_CHANNEL, O_SIM_DELAY, O_AT, O_AT_BAUD, O_CHANNELS,
     O_LOG_LINGER, O_PROTOCOLS, O_AES_KEY, O_TOKEN_LINGER, O_NSTR,
     /* booleans */
-    O_NO_CLOUD = O_NSTR, O_JSON, O_REALTIME, O_ANY_CHANNEL, O_VIRTUAL_QOS, O_VIRTUAL_NO_FCS, O_TLS,
+    O_NO_CLOUD = O_NSTR, O_JSON, O_REALTIME, O_ANY_CHANNEL, O_VIRTUAL_QOS, O_VIRTUAL_NO_FCS, O_TLS, O_WPA_SAVE,
     O_NALL,
     /* the program's own options: O_NALL + index in spec->extra */
     O_NIDS = O_NALL + DEVICE_OPTS_MAX_EXTRA,
@@ -33,7 +33,7 @@ static const char *const opt_names[O_NALL] = {
     "state-dir", "broker", "register-url", "timeout", "log-level", "mac", "ca-file", "virtual-bssid",
     "virtual-cipher", "virtual-loss", "virtual-jitter", "virtual-channel", "sim-delay", "at", "at-baud", "channels",
     "log-linger", "protocols", "aes-key", "token-linger",
-    "no-cloud", "json", "realtime", "any-channel", "virtual-qos", "virtual-no-fcs", "tls",
+    "no-cloud", "json", "realtime", "any-channel", "virtual-qos", "virtual-no-fcs", "tls", "wpa-save",
 };
 
 static const char *opt_name(const device_opts_spec_t *spec, int id)
@@ -113,7 +113,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "join (how the device joins the AP it was told):\n"
             "  --join sim:SSID:PASSWORD[:IP]   simulated AP (--sim-delay MS: fixed join time)\n"
             "  --join exec:SCRIPT      SCRIPT gets SSID, PASSWORD, BSSID in its environment; exit 0 = joined\n"
-            "  --join wpa:CTRL_SOCKET  wpa_supplicant control socket\n"
+            "  --join wpa:CTRL_SOCKET  wpa_supplicant control socket; --wpa-save: once joined, SAVE_CONFIG\n"
+            "                          (needs update_config=1), so the network outlives a reboot\n"
             "  --iface IF              the device's interface: its address after the join, its MAC\n"
             "  --mac MAC               station MAC to report (default: the interface's, else a stable fake)\n"
             "identity and cloud:\n"
@@ -141,7 +142,9 @@ static void usage(const sc_cli_t *cli, FILE *f)
         for (size_t i = 0; i < spec->nextra; i++)
             fputs(spec->extra[i].help ? spec->extra[i].help : "", f);
     }
-    fprintf(f, "exit: 0 done, 1 setup failure, 2 usage, 3 timeout, 4 device error, 5 cloud error, 130 interrupted\n\n%s",
+    fprintf(f, "exit: 0 done, 1 setup failure, 2 usage, 3 timeout, 4 device error, 5 cloud error, 130 interrupted\n"
+               "      (SIGTERM/SIGINT/SIGHUP); as a service: restart on 1, 3, 4, 5, never on 2 (an interface\n"
+               "      or wpa_supplicant not there yet is 1); one run per --state-dir (docs/device-linux.md)\n\n%s",
             spec->examples ? spec->examples : device_examples);
 }
 
@@ -523,14 +526,20 @@ static int check_host(device_opts_t *o)
         h->mac_set = true;
     }
     h->iface = o->val_[O_IFACE];
+    /* An interface that is not there is a setup failure (1), not a usage error (2): at boot a
+     * Wi-Fi driver or a USB dongle may not have made it yet, and a service manager restarts
+     * on 1 but is told not to on 2 (docs/device-linux.md, "Running as a service"). */
     if (h->iface && !if_nametoindex(h->iface))
-        return sc_cli_usage_error(&o->cli, "--iface: no interface '%s'", h->iface);
+        return sc_cli_fail(&o->cli, SC_EXIT_FAIL, "--iface: no interface '%s' (not present now)", h->iface);
     h->radio_spec = o->val_[O_RADIO];
     h->join_spec = o->val_[O_JOIN];
     h->state_dir = o->val_[O_STATE_DIR];
     h->at_path = o->val_[O_AT];
     h->any_channel = o->flag_[O_ANY_CHANNEL];
     h->realtime = o->flag_[O_REALTIME];
+    h->wpa_save = o->flag_[O_WPA_SAVE];
+    if (h->wpa_save && (!h->join_spec || strncmp(h->join_spec, "wpa:", 4)))
+        return sc_cli_usage_error(&o->cli, "--wpa-save goes with --join wpa:CTRL_SOCKET");
     h->cloud = !o->flag_[O_NO_CLOUD] || h->at_path;
     return check_vradio(o);
 }
@@ -555,8 +564,10 @@ int device_opts_parse(device_opts_t *o, const device_opts_spec_t *spec, int argc
     if (!o->cli_[O_PRODUCT_SECRET] && (env = getenv("SMARTCFG_PRODUCT_SECRET")) && env[0])
         opt_set(o, spec, O_PRODUCT_SECRET, env, true);
     o->json = o->cli.json = o->flag_[O_JSON];
-    if (check_log_level(o) || check_required(o, spec) || check_identity(o) || check_channels(o) || check_protocols(o) || check_host(o))
+    if (check_log_level(o) || check_required(o, spec) || check_identity(o) || check_channels(o) || check_protocols(o))
         return SC_EXIT_USAGE;
+    if ((rc = check_host(o)) != 0) /* usage, or 1 for an interface that is not there */
+        return rc;
     for (size_t i = 0; i < spec->nextra; i++)
         o->extra[i] = is_flag(spec, O_NALL + (int)i) ? (o->flag_[O_NALL + i] ? "1" : NULL) : o->val_[O_NALL + i];
     return DEVICE_OPTS_RUN;

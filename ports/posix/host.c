@@ -200,14 +200,19 @@ static sc_err_t open_station(sc_posix_host_t *h, char *why, size_t cap)
 {
     char err[256] = "";
     const sc_posix_host_cfg_t *c = &h->cfg;
-    if (sc_posix_station_open(&h->station, c->join_spec, c->iface, &h->hal.sys, &h->hal.station, err,
-                              sizeof err) != SC_OK) {
+    sc_err_t e = sc_posix_station_open(&h->station, c->join_spec, c->iface, &h->hal.sys, &h->hal.station, err,
+                                       sizeof err);
+    if (e != SC_OK) {
         snprintf(why, cap, "--join: %s", err);
-        return SC_ERR_INVAL; /* every --join failure is a spec the user can correct */
+        /* A spec the user can correct is a usage error; a wpa_supplicant whose control socket
+         * is not there (yet: at boot it may start after us) is a setup failure, which a
+         * service manager retries (docs/device-linux.md, "Running as a service"). */
+        return e == SC_ERR_IO ? SC_ERR_IO : SC_ERR_INVAL;
     }
     h->station_open = true;
     memcpy(h->station.sim_bssid, c->vradio.bssid, SC_MAC_LEN);
     h->station.sim_delay_ms = c->sim_delay_ms;
+    h->station.wpa_save = c->wpa_save;
     uint8_t mac[SC_MAC_LEN];
     if (c->mac_set) {
         sc_posix_station_set_mac(&h->station, c->mac);

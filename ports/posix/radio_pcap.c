@@ -37,8 +37,10 @@ sc_err_t sc_posix_radio_pcap_open(sc_posix_radio_t *r, const char *iface, char *
     strcpy(r->iface, iface);
     r->ifindex = (int)if_nametoindex(iface);
     if (r->ifindex == 0) {
-        snprintf(errbuf, errlen, "pcap: no interface '%s'", iface);
-        return SC_ERR_NOTFOUND;
+        /* not there now (a driver still loading, a dongle unplugged): SC_ERR_AGAIN, a setup
+         * failure worth retrying, not a wrong spec */
+        snprintf(errbuf, errlen, "pcap: no interface '%s' (not present now)", iface);
+        return SC_ERR_AGAIN;
     }
     r->src = sc_pcap_open_live(iface, errbuf, errlen);
     if (!r->src)

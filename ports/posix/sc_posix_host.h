@@ -52,6 +52,7 @@ typedef struct {
     bool mac_set;                 /* mac below is the station MAC; else the iface's, else a */
     uint8_t mac[SC_MAC_LEN];      /*   stable fake derived from ProductId/DeviceName */
     uint32_t sim_delay_ms;        /* sim: join time (0: random 1..3 s) */
+    bool wpa_save;                /* wpa: SAVE_CONFIG once joined (sc_posix_station_t.wpa_save) */
     bool cloud;                   /* set up MQTT and HTTP (dynamic registration) */
     const char *at_path;          /* AT front-end on this tty ("-": stdin/stdout); NULL: none.
                                    * The device then waits for AT+TCSTARTSMART instead of starting */

@@ -61,6 +61,8 @@ typedef struct {
     uint32_t last_poll_ms;
     bool seen_4way, seen_assoc, seen_completed;
     int drops_after_4way;
+    bool wpa_save;                    /* once joined: SAVE_CONFIG, so the network outlives a
+                                       * restart of wpa_supplicant (it needs update_config=1) */
 } sc_posix_station_t;
 
 /* Parses spec and fills the HAL table. iface may be NULL/empty. errbuf gets a clear message

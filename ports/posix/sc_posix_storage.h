@@ -18,8 +18,10 @@ typedef struct {
     char dir[512];
 } sc_posix_storage_t;
 
-/* Creates dir (and missing parents, mode 0700) when needed, removes stale temp files left by
- * an interrupted put(), fills the HAL table. errbuf gets a clear message on failure. */
+/* Creates dir (and missing parents, mode 0700) when needed, takes an exclusive flock() on it
+ * (SC_ERR_BUSY while another open storage holds it, in this process or another; released by
+ * close or the holder's exit), removes stale temp files left by an interrupted put(), fills the
+ * HAL table. errbuf gets a clear message on failure. */
 sc_err_t sc_posix_storage_open(sc_posix_storage_t *s, const char *dir, sc_hal_storage_t *hal, char *errbuf,
                                size_t errlen);
 void sc_posix_storage_close(sc_posix_storage_t *s);

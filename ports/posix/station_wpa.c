@@ -205,6 +205,26 @@ static const char *field(const char *status, const char *name, char *out, size_t
     return NULL;
 }
 
+/* Joined: with wpa_save, ask wpa_supplicant to write its configuration, so the network is
+ * there after a reboot (smartcfg keeps no Wi-Fi credentials of its own). wpa_supplicant does
+ * it only with update_config=1 and a config file it may write; otherwise the join stands and
+ * the log says why it will not outlive a restart. */
+static void joined(sc_posix_station_t *st)
+{
+    sc_posix_sta_finish(st, SC_STA_GOT_IP, SC_STA_REASON_NONE);
+    if (!st->wpa_save)
+        return;
+    char reply[32];
+    if (wpa_cmd(st, "SAVE_CONFIG", reply, sizeof reply) >= 0 && reply_ok(reply))
+        sc_posix_sta_log(st, SC_LOG_INFO, "station(wpa): network %d saved in wpa_supplicant's configuration",
+                         st->netid);
+    else
+        sc_posix_sta_log(st, SC_LOG_WARN,
+                         "station(wpa): wpa_supplicant did not save network %d (SAVE_CONFIG needs update_config=1 "
+                         "and a writable config file): joined, but forgotten when wpa_supplicant restarts",
+                         st->netid);
+}
+
 void sc_posix_sta_wpa_poll(sc_posix_station_t *st)
 {
     uint32_t now = sc_posix_sta_now(st);
@@ -221,11 +241,11 @@ void sc_posix_sta_wpa_poll(sc_posix_station_t *st)
     if (!strcmp(state, "COMPLETED")) {
         st->seen_completed = true;
         if (field(status, "ip_address", ipbuf, sizeof ipbuf) && sc_posix_parse_ipv4(ipbuf, st->ip) == SC_OK) {
-            sc_posix_sta_finish(st, SC_STA_GOT_IP, SC_STA_REASON_NONE);
+            joined(st);
             return;
         }
         if (st->iface[0] && sc_posix_netif_ipv4(st->iface, st->ip) == SC_OK) {
-            sc_posix_sta_finish(st, SC_STA_GOT_IP, SC_STA_REASON_NONE);
+            joined(st);
             return;
         }
     } else if (!strcmp(state, "4WAY_HANDSHAKE") || !strcmp(state, "GROUP_HANDSHAKE")) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -217,6 +218,20 @@ sc_err_t sc_posix_storage_open(sc_posix_storage_t *s, const char *dir, sc_hal_st
                  dir, (st.st_mode & S_IWOTH) ? "others" : "its group", (unsigned)(st.st_mode & 07777));
         close(fd);
         return SC_ERR_IO;
+    }
+    /* One device per state directory: a second run on the same directory (a service started
+     * twice, a test run beside the product's) would share its records, remove the first run's
+     * temp files as "stale" below, and answer the same phone as the same device. The lock is
+     * on the directory's open descriptor, so there is no lock file to go stale: the kernel
+     * drops it when the holder exits, however it exits (SIGKILL, a crash, a power cut). A
+     * filesystem without flock() (EINVAL, ENOLCK) is used unlocked, as before. */
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+        snprintf(errbuf, errlen,
+                 "state directory %s is in use by another running smartcfg device (one device per state "
+                 "directory): stop that one first, or give this one its own --state-dir",
+                 dir);
+        close(fd);
+        return SC_ERR_BUSY;
     }
     s->dirfd = fd;
     snprintf(s->dir, sizeof s->dir, "%s", dir);

@@ -22,10 +22,11 @@ for f in include/smartcfg/device.h include/smartcfg/hal.h include/smartcfg/versi
          include/smartcfg/posix/sc_posix.h lib/libsmartcfg.a lib/libsmartcfg.so lib/pkgconfig/smartcfg.pc lib/pkgconfig/smartcfg-posix.pc \
          lib/cmake/smartcfg/smartcfgConfig.cmake lib/cmake/smartcfg/smartcfgConfigVersion.cmake \
          lib/cmake/smartcfg/smartcfgTargets.cmake lib/libsmartcfg-posix.a bin/smartcfg lib/smartcfg/smartcfg_auth.so \
-         lib/wireshark/plugins/smartcfg.lua; do
+         lib/wireshark/plugins/smartcfg.lua share/smartcfg/systemd/smartcfg-device.service \
+         share/smartcfg/systemd/smartcfg-cloud.service; do
     [ -e "$P/$f" ] || fail "missing $f"
 done
-ok "headers, static + shared core, smartcfg.pc + smartcfg-posix.pc, CMake package, program, plugin, Wireshark dissector"
+ok "headers, static + shared core, smartcfg.pc + smartcfg-posix.pc, CMake package, program, plugin, Wireshark dissector, systemd units"
 
 # The libraries define no global name outside their namespace (sc_*), apart from the seed's
 # compat API that device_compat.h declares: a firmware's own symbols must not collide with ours.

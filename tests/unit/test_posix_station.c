@@ -271,6 +271,7 @@ typedef struct {
     const char *const *states; /* wpa_state answered to successive STATUS */
     int nstates, next_state;
     const char *ip;          /* ip_address in STATUS once COMPLETED (NULL: none) */
+    const char *save_reply;  /* answer to SAVE_CONFIG (NULL: FAIL, as without update_config=1) */
     volatile int stop;
 } fake_wpa_t;
 
@@ -295,6 +296,8 @@ static void *fake_wpa_main(void *arg)
         else if (!strncmp(req, "SET_NETWORK 3 ", 14) || !strcmp(req, "SELECT_NETWORK 3") ||
                  !strcmp(req, "REMOVE_NETWORK 3"))
             strcpy(reply, "OK\n");
+        else if (!strcmp(req, "SAVE_CONFIG"))
+            snprintf(reply, sizeof reply, "%s", w->save_reply ? w->save_reply : "FAIL\n");
         else if (!strcmp(req, "STATUS")) {
             const char *s = w->states[w->next_state < w->nstates ? w->next_state : w->nstates - 1];
             w->next_state++;
@@ -381,8 +384,55 @@ static void test_wpa_join_ok(void **state)
     assert_int_equal(psk[64], '\n');
     assert_null(strstr(w.log, "ss\nword"));
     assert_null(strstr(last_log, "a ss"));
+    assert_null(strstr(w.log, "SAVE_CONFIG")); /* only when asked (--wpa-save) */
     sc_posix_station_close(&st);
     fake_wpa_stop(&w, t);
+}
+
+/* --wpa-save: once joined (not before), SAVE_CONFIG, so the network outlives a restart of
+ * wpa_supplicant; refused (no update_config=1), the join stands and the log says so. */
+static void test_wpa_save(void **state)
+{
+    (void)state;
+    static const char *const states[] = { "ASSOCIATING", "4WAY_HANDSHAKE", "COMPLETED" };
+    static const char *const replies[] = { "OK\n", NULL };
+    for (int i = 0; i < 2; i++) {
+        static fake_wpa_t w;
+        memset(&w, 0, sizeof w);
+        w.states = states;
+        w.nstates = 3;
+        w.ip = "192.168.7.24";
+        w.save_reply = replies[i];
+        pthread_t t;
+        fake_wpa_start(&w, &t);
+        sc_hal_sys_t sys = fake_sys();
+        sc_posix_station_t st;
+        sc_hal_station_t h;
+        char err[160], spec[160];
+        snprintf(spec, sizeof spec, "wpa:%s", w.path);
+        assert_int_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_OK);
+        st.wpa_save = true;
+        fake_now = 0;
+        last_log[0] = '\0';
+        assert_int_equal(h.join(h.ctx, (const uint8_t *)"Home", 4, (const uint8_t *)"password1", 9, NULL), SC_OK);
+        sc_sta_reason_t why;
+        assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
+        const char *sel = strstr(w.log, "SELECT_NETWORK 3\n"), *save = strstr(w.log, "SAVE_CONFIG\n");
+        assert_non_null(sel);
+        assert_non_null(save);
+        assert_true(save > sel);
+        int polls = 0; /* SAVE_CONFIG follows the STATUS that said COMPLETED, the third */
+        for (const char *p = w.log; (p = strstr(p, "STATUS\n")) != NULL && p < save; p++)
+            polls++;
+        assert_int_equal(polls, 3);
+        assert_null(strstr(save + 1, "SAVE_CONFIG")); /* once */
+        if (i == 0)
+            assert_non_null(strstr(last_log, "network 3 saved"));
+        else
+            assert_non_null(strstr(last_log, "did not save network 3"));
+        sc_posix_station_close(&st);
+        fake_wpa_stop(&w, t);
+    }
 }
 
 static void test_wpa_psk_vector(void **state)
@@ -477,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_sim_spec_parsing),
         cmocka_unit_test(test_exec),
         cmocka_unit_test(test_wpa_join_ok),
+        cmocka_unit_test(test_wpa_save),
         cmocka_unit_test(test_wpa_psk_vector),
         cmocka_unit_test(test_wpa_wrong_password),
         cmocka_unit_test(test_wpa_no_server),

@@ -7,10 +7,12 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sc_posix_fw.h"
@@ -289,6 +291,53 @@ static void test_dir_owner_and_mode(void **state)
     }
 }
 
+/* One device per state directory: a second open (another smartcfg device on the same
+ * --state-dir: a service started twice) is refused while the first holds it, and does not
+ * remove the first one's temp file as stale; the lock has no file to go stale: a holder killed
+ * with SIGKILL leaves the directory free for the restart. */
+static void test_one_holder(void **state)
+{
+    (void)state;
+    sc_posix_storage_t s1, s2;
+    sc_hal_storage_t h1, h2;
+    char err[256] = "", path[400];
+    assert_int_equal(sc_posix_storage_open(&s1, dir, &h1, err, sizeof err), SC_OK);
+    snprintf(path, sizeof path, "%s/.log.tmp", dir); /* the first one's put() in flight */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(sc_posix_storage_open(&s2, dir, &h2, err, sizeof err), SC_ERR_BUSY);
+    assert_non_null(strstr(err, "in use by another running smartcfg device"));
+    assert_int_equal(access(path, F_OK), 0);
+    sc_posix_storage_close(&s1);
+    assert_int_equal(sc_posix_storage_open(&s2, dir, &h2, err, sizeof err), SC_OK);
+    sc_posix_storage_close(&s2);
+    /* a holder that dies without closing */
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sc_posix_storage_t sc;
+        sc_hal_storage_t hc;
+        char e[256];
+        char ok = sc_posix_storage_open(&sc, dir, &hc, e, sizeof e) == SC_OK ? 'y' : 'n';
+        (void)!write(ready[1], &ok, 1);
+        for (;;)
+            pause();
+    }
+    char ok = 0;
+    assert_int_equal(read(ready[0], &ok, 1), 1);
+    assert_int_equal(ok, 'y');
+    assert_int_equal(sc_posix_storage_open(&s2, dir, &h2, err, sizeof err), SC_ERR_BUSY);
+    kill(pid, SIGKILL);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    close(ready[0]);
+    close(ready[1]);
+    assert_int_equal(sc_posix_storage_open(&s2, dir, &h2, err, sizeof err), SC_OK);
+    sc_posix_storage_close(&s2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +348,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dir_owner_and_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_holder, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
