@@ -16,139 +16,26 @@
 #include <mbedtls/base64.h>
 
 #include "cloud.h"
+#include "sc_posix.h"
 #include "sc_posix_event.h"
 #include "smartcfg/sender.h"
 #include "console.h"
 
-static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool events_json;
 
-/* The --json lines and the human log each go through a queue that one thread writes to
- * stdout or stderr. They were written under the caller's feet: a reader that stops reading (a
- * stalled log shipper, `| less` left open, a journal that blocks) filled the 64 KiB pipe and
- * every thread that made an event or a log line blocked there, the HTTP API and the broker's
- * log and event pipes with them (mosquitto blocks when its log pipe is full); the cloud froze
- * until someone read. Now each queue holds up to OUTQ_MAX bytes, a line that does not fit is
- * dropped and counted, and the log says so. */
+/* The --json lines and the human log never make a thread wait for their reader
+ * (sc_posix_output_start, ports/posix/output.c): they were written under the caller's feet,
+ * and a reader that stops reading (a stalled log shipper, `| less` left open, a journal that
+ * blocks) filled the 64 KiB pipe; every thread that made an event or a log line blocked there,
+ * the HTTP API and the broker's log and event pipes with them (mosquitto blocks when its log
+ * pipe is full), and the cloud froze until someone read. Up to OUTQ_MAX bytes wait per stream;
+ * a line that does not fit is dropped and counted, and the log says so. */
 #define OUTQ_MAX (4u << 20)
-typedef struct {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    pthread_t thread;
-    char *buf;
-    size_t len;
-    bool running, stop;
-    unsigned long dropped;
-} outq_t;
-static outq_t evq = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
-static outq_t logq = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
-
-static void *outq_writer(void *arg)
-{
-    outq_t *q = arg;
-    FILE *to = q == &evq ? stdout : stderr;
-    pthread_mutex_lock(&q->lock);
-    for (;;) {
-        while (!q->len && !q->stop)
-            pthread_cond_wait(&q->cond, &q->lock);
-        if (!q->len)
-            break;
-        char *b = q->buf;
-        size_t n = q->len;
-        unsigned long dropped = q->dropped;
-        q->buf = NULL;
-        q->len = 0;
-        q->dropped = 0;
-        pthread_mutex_unlock(&q->lock);
-        fwrite(b, 1, n, to);
-        fflush(to);
-        free(b);
-        if (dropped && q == &evq)
-            cloud_log("--json: %lu event line(s) dropped: stdout was not read for a while (more than %u KiB waiting)",
-                      dropped, OUTQ_MAX >> 10);
-        else if (dropped)   /* said where it happened: this queue is the log */
-            fprintf(to, "smartcfg cloud: %lu log line(s) dropped: stderr was not read for a while (more than %u KiB "
-                        "waiting)\n", dropped, OUTQ_MAX >> 10);
-        pthread_mutex_lock(&q->lock);
-    }
-    pthread_mutex_unlock(&q->lock);
-    return NULL;
-}
-
-static void outq_start(outq_t *q)
-{
-    if (q->running)
-        return;
-    q->stop = false;
-    q->running = pthread_create(&q->thread, NULL, outq_writer, q) == 0;
-}
-
-static void outq_close(outq_t *q)
-{
-    pthread_mutex_lock(&q->lock);
-    bool was = q->running;
-    q->stop = true;
-    q->running = false;
-    pthread_cond_signal(&q->cond);
-    pthread_mutex_unlock(&q->lock);
-    if (was)
-        pthread_join(q->thread, NULL);   /* the last lines (stopped) are written before exit */
-}
-
-/* false when the queue's writer is not running: the caller writes itself */
-static bool outq_put(outq_t *q, const char *s, size_t n)
-{
-    pthread_mutex_lock(&q->lock);
-    bool on = q->running;
-    char *nb = on && q->len + n <= OUTQ_MAX ? realloc(q->buf, q->len + n) : NULL;
-    if (nb) {
-        memcpy(nb + q->len, s, n);
-        q->buf = nb;
-        q->len += n;
-        pthread_cond_signal(&q->cond);
-    } else if (on) {
-        q->dropped++;
-    }
-    pthread_mutex_unlock(&q->lock);
-    return on;
-}
-
-/* atexit runs these in reverse: the events first (their writer may still log a drop), then
- * the log */
-static void logq_close(void) { outq_close(&logq); }
-static void evq_close(void) { outq_close(&evq); }
-
-static void evq_put(cJSON *o)
-{
-    char *s = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&s, &n);
-    if (!m) {
-        cJSON_Delete(o);
-        return;
-    }
-    sc_posix_event_print(m, o);   /* the tools' one printer; it frees o */
-    fclose(m);
-    if (!outq_put(&evq, s, n)) {   /* its writer stopped (exit): the line goes out here */
-        fwrite(s, 1, n, stdout);
-        fflush(stdout);
-    }
-    free(s);
-}
 
 void cloud_events_init(bool json)
 {
     events_json = json;
-    if (!logq.running) {
-        outq_start(&logq);
-        if (logq.running)
-            atexit(logq_close);
-    }
-    if (json && !evq.running) {
-        outq_start(&evq);
-        if (evq.running)
-            atexit(evq_close);
-    }
+    sc_posix_output_start("smartcfg cloud", OUTQ_MAX);
 }
 
 int64_t cloud_now(void)
@@ -201,11 +88,13 @@ void cloud_log(const char *fmt, ...)
     va_end(ap);
     char out[sizeof line + 32];
     int n = snprintf(out, sizeof out, "smartcfg cloud: %s\n", line);
-    if (n > 0 && outq_put(&logq, out, (size_t)n < sizeof out ? (size_t)n : sizeof out - 1))
+    if (n <= 0)
         return;
-    pthread_mutex_lock(&out_lock);   /* before the queue starts, and after it stopped */
-    fputs(out, stderr);
-    pthread_mutex_unlock(&out_lock);
+    if ((size_t)n >= sizeof out) {   /* cut, still a whole line */
+        n = (int)sizeof out - 1;
+        out[n - 1] = '\n';
+    }
+    sc_posix_output_write(stderr, out, (size_t)n);
 }
 
 static struct {
@@ -305,10 +194,8 @@ void cloud_event(const char *event, cJSON *obj)
         return;
     utf8_fix_tree(o->child);
     cloud_console_publish(o);   /* the console's live stream (it drops secrets itself) */
-    if (events_json && evq.running)
-        evq_put(o);
-    else if (events_json)
-        sc_posix_event_print(stdout, o);
+    if (events_json)
+        sc_posix_event_print(stdout, o);   /* through the queue once started; it frees o */
     else
         cJSON_Delete(o);
 }

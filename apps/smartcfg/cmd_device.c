@@ -275,6 +275,10 @@ int device_program_run(const device_program_t *p, int argc, char **argv)
         device_opts_free(&o);
         return rc;
     }
+    /* From here on the device's loop never waits for whoever reads its log and events (a
+     * stalled journal or supervisor pipe would stop radio, UDP and MQTT with it): both go
+     * through queues (sc_posix_output_start); usage errors above were written directly. */
+    sc_posix_output_start(o.cli.name, 0);
     reporter_t rep = { .json = o.json };
     o.device.on_event = on_event;
     o.device.user = &rep;

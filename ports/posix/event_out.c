@@ -2,6 +2,7 @@
 /* The one JSON event printer (sc_posix_event.h). */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "sc_posix.h"
@@ -36,11 +37,14 @@ void sc_posix_event_print(FILE *f, cJSON *line)
 {
     char *s = line ? cJSON_PrintUnformatted(line) : NULL;
     if (s) {
-        flockfile(f);
-        fputs(s, f);
-        fputc('\n', f);
-        funlockfile(f);
-        sc_posix_output_flush(f); /* a reader gone stops the run */
+        size_t n = strlen(s);
+        char *l = malloc(n + 1);
+        if (l) { /* one write of the whole line: queued once started; a reader gone stops the run */
+            memcpy(l, s, n);
+            l[n] = '\n';
+            sc_posix_output_write(f, l, n + 1);
+            free(l);
+        }
         cJSON_free(s);
     }
     cJSON_Delete(line);

@@ -29,6 +29,17 @@ void sc_posix_stop_signals(void (*on_stop)(int sig));
  * (with SIGPIPE ignored a closed pipe is only an error return, so a run printing into it kept
  * going until its timeout). Without sc_posix_stop_signals: a plain flush. */
 void sc_posix_output_flush(FILE *f);
+/* From now on stdout and stderr never make a caller wait (ports/posix/output.c): each gets a
+ * queue of at most max_bytes (0: 1 MiB) that one thread writes out, so a reader that stops
+ * reading (a stalled journal or log shipper, `| less`) no longer stops the caller's loop. A
+ * line that does not fit is dropped whole and counted; the count is told on stderr, prefixed
+ * with prog, when the reader reads again. The stop runs at exit (atexit) and waits at most 2 s
+ * for a reader that does not read. For long-running tools: the device and the cloud. */
+void sc_posix_output_start(const char *prog, size_t max_bytes);
+void sc_posix_output_stop(void);
+/* Writes n bytes (whole lines) to f: through its queue when f is stdout or stderr and the queue
+ * runs, else directly (then flushed with sc_posix_output_flush). */
+void sc_posix_output_write(FILE *f, const char *s, size_t n);
 /* Sets the minimum level printed by the stderr log sink (default SC_LOG_INFO). */
 void sc_posix_log_level(sc_log_level_t level);
 
