@@ -408,6 +408,163 @@ static sc_et_event_type_t stream_symbol(ak_state_t *r, ak_stream_t *s, unsigned 
     return SC_ET_EV_NONE;
 }
 
+/* --- the lock on the magic field ------------------------------------------------------------
+ * A device that tunes in after the guide run (a hopper that reached the phone's channel late,
+ * or one that starts in the middle of a round) waited a whole round (4 s and more) for the next
+ * one, though the magic field comes right after the guide, 20 times back to back, and the
+ * prefix right after it. The magic leaves the overhead O open by up to 8 values (its first
+ * symbol is 1..8, the others a tag and a nibble); the prefix's check (tags 4..7, Q = CRC8(P))
+ * fixes it. A searching stream whose four newest lengths, proven consecutive, are a magic field
+ * under some O has seen it (SC_RXS_AK_SEEN: from then on the decoder gets its every frame, and
+ * its own history of lengths, rh, spans sequence gaps: the relay copy's numbers have one for
+ * every other frame the AP sends, and the lengths are ordered by their tags, so a lost frame
+ * makes no such quartet). The same four lengths again, and the first of them as the frame right
+ * after a sighting (within 10 ms: the field repeats every four frames, 5 ms apart; a prefix,
+ * which is also a magic under an O 57..79 higher, is followed by a sequence header, and a
+ * changed length is not seen twice), arm it (SC_RXS_AK_ARMED). Four frames that are then a
+ * prefix with a valid CRC under exactly one O the magic allows, with T and P that make a
+ * message, lock it under that O, and the magic and the prefix are voted as a chain after a
+ * guide lock would vote them. Where two O fit (at most a 1 in 32 chance) nothing locks: the
+ * prefix comes again with every block round. Everything after the lock is checked as after a
+ * guide lock (block CRCs, lengths, CRC8(SSID)). */
+#define AK_MG_SEEN 3u     /* ak_stream_t.mgn: how often the magic was seen, at most 2 */
+#define AK_MG_PERIODIC 4u /* ... and its first symbol came again right after it */
+#define AK_MG_KEEP_MS 100u /* a magic not yet armed is kept this long after its last sighting (it
+                           * repeats every 20 ms) */
+#define AK_ARMED_MS 2000u /* the prefix comes right after the magic, and again every block round */
+
+/* The overheads under which lengths a, b, c, d (consecutive) are symbols of tags base, base +
+ * 16, base + 32, base + 48 (the first 1..8 above its tag for the magic, 0..15 for the prefix),
+ * within the decoder's range: *lo .. *hi; 0 when none. */
+static int tag_range(const ak_state_t *r, unsigned a, unsigned b, unsigned c, unsigned d, unsigned base,
+                     unsigned first_lo, unsigned first_hi, int *lo, int *hi)
+{
+    int l = (int)a - (int)(base + first_hi), h = (int)a - (int)(base + first_lo);
+    const unsigned x[3] = { b, c, d };
+    for (unsigned i = 0; i < 3; i++) {
+        int t = (int)(base + 16u * (i + 1u));
+        if ((int)x[i] - t - 15 > l)
+            l = (int)x[i] - t - 15;
+        if ((int)x[i] - t < h)
+            h = (int)x[i] - t;
+    }
+    if (l < (int)r->cfg.offset_min)
+        l = (int)r->cfg.offset_min;
+    if (h > (int)r->cfg.offset_max)
+        h = (int)r->cfg.offset_max;
+    *lo = l;
+    *hi = h;
+    return l <= h;
+}
+
+/* Whether lengths a, b, c, d are the magic field m (ak_stream_t.mg0, mgd). */
+static int same_magic(const ak_stream_t *s, unsigned a, unsigned b, unsigned c, unsigned d)
+{
+    return s->mg0 == a && s->mgd[0] == b - a && s->mgd[1] == c - b && s->mgd[2] == d - c;
+}
+
+/* s is not locked. Searching: its newest four lengths, h0 and s->hist, are consecutive and may
+ * be a magic field. Seen or armed: s->hist[2] is the newest length, any frame. */
+static SC_NOINLINE sc_et_event_type_t magic_search(ak_state_t *r, ak_stream_t *s, unsigned h0, int use_seq,
+                                                    uint32_t now, sc_ak_result_t *res)
+{
+    int lo, hi;
+    if (s->h.state == SC_RXS_SEARCH) {
+        /* the first sighting: on frames proven consecutive, from then on any */
+        if (!h0 || !tag_range(r, h0, s->hist[0], s->hist[1], s->hist[2], 0u, 1u, 8u, &lo, &hi))
+            return SC_ET_EV_NONE;
+        s->mg0 = (uint16_t)h0;
+        s->mgd[0] = (uint8_t)(s->hist[0] - h0);
+        s->mgd[1] = (uint8_t)(s->hist[1] - s->hist[0]);
+        s->mgd[2] = (uint8_t)(s->hist[2] - s->hist[1]);
+        s->mgn = 1;
+        memcpy(s->rh, s->hist, sizeof s->rh);
+        s->h.state = SC_RXS_AK_SEEN;
+        s->h.lock_ms = now; /* when it was last seen (a searching AirKiss stream does not read it) */
+        return SC_ET_EV_NONE;
+    }
+    const unsigned a = s->rh[0], b = s->rh[1], c = s->rh[2], d = s->hist[2];
+    s->rh[0] = (uint16_t)b;
+    s->rh[1] = (uint16_t)c;
+    s->rh[2] = (uint16_t)d;
+    if (since(now, s->h.lock_ms) >= (int32_t)(s->h.state == SC_RXS_AK_ARMED ? AK_ARMED_MS : AK_MG_KEEP_MS)) {
+        s->h.state = SC_RXS_SEARCH; /* no prefix came, or the magic not again: it is forgotten */
+        s->mgn = 0;
+        return SC_ET_EV_NONE;
+    }
+    if (s->h.state == SC_RXS_AK_SEEN && d == s->mg0 && since(now, s->h.lock_ms) <= 10) {
+        s->mgn |= AK_MG_PERIODIC; /* the magic's first symbol again, right after it */
+        if ((s->mgn & AK_MG_SEEN) >= 2u) {
+            s->h.state = SC_RXS_AK_ARMED;
+            s->h.lock_ms = now; /* when it was armed */
+        }
+        return SC_ET_EV_NONE;
+    }
+    /* armed: a prefix under an overhead the magic allows, its CRC valid, and exactly one O */
+    if (s->h.state == SC_RXS_AK_ARMED) {
+        if (!tag_range(r, a, b, c, d, 64u, 0u, 15u, &lo, &hi))
+            return SC_ET_EV_NONE;
+        const unsigned m0 = s->mg0, m1 = m0 + s->mgd[0], m2 = m1 + s->mgd[1], m3 = m2 + s->mgd[2];
+        int mlo, mhi;
+        if (!tag_range(r, m0, m1, m2, m3, 0u, 1u, 8u, &mlo, &mhi))
+            return SC_ET_EV_NONE;
+        if (lo < mlo)
+            lo = mlo;
+        if (hi > mhi)
+            hi = mhi;
+        int found = -1;
+        unsigned ft = 0, fc = 0, fp = 0;
+        for (int o = lo; o <= hi; o++) {
+            const unsigned u = (unsigned)o;
+            uint8_t p = (uint8_t)(((a - u - 64u) << 4) | (b - u - 80u));
+            unsigned q = ((c - u - 96u) << 4) | (d - u - 112u);
+            unsigned th = m0 - u == 8u ? 0u : m0 - u;
+            unsigned t = (th << 4) | (m1 - u - 16u);
+            if (sc_crc8(&p, 1) != q || t < p + 2u || t - p - 1u > SC_SSID_MAX || p > SC_PASSWORD_MAX)
+                continue;
+            if (found >= 0)
+                return SC_ET_EV_NONE; /* two overheads fit: wait for the next prefix */
+            found = o;
+            ft = t;
+            fc = ((m2 - u - 32u) << 4) | (m3 - u - 48u);
+            fp = p;
+        }
+        if (found < 0)
+            return SC_ET_EV_NONE;
+        s->h.state = SC_RXS_LOCKED;
+        s->h.offset = (uint16_t)found;
+        s->h.lock_ms = now;
+        chain_reset(s); /* the chain parser's fields: the union held the search's */
+        r->stats.locks++;
+        ak_session_t *x = session_claim(r, s, now);
+        if (x) {
+            /* as a chain after a guide lock: at once with sequence numbers, else a second sighting */
+            unsigned w = use_seq ? 2u : 1u;
+            vote_magic(r, x, ft, fc, w);
+            vote_prefix(r, x, fp, w);
+            x->last_ms = now;
+            s->h.prog = 1;
+        }
+        res->offset = s->h.offset;
+        return SC_ET_EV_LOCKED;
+    }
+    if (tag_range(r, a, b, c, d, 0u, 1u, 8u, &lo, &hi)) {
+        if (same_magic(s, a, b, c, d)) {
+            s->mgn = (uint8_t)((s->mgn & AK_MG_PERIODIC) | 2u); /* the same magic again */
+        } else {
+            s->mg0 = (uint16_t)a;
+            s->mgd[0] = (uint8_t)(b - a);
+            s->mgd[1] = (uint8_t)(c - b);
+            s->mgd[2] = (uint8_t)(d - c);
+            s->mgn = 1;
+        }
+        s->h.lock_ms = now; /* when it was last seen */
+        if (s->mgn == (AK_MG_PERIODIC | 2u))
+            s->h.state = SC_RXS_AK_ARMED;
+    }
+    return SC_ET_EV_NONE;
+}
+
 /* The frame's stream (rxkey.h): the walk inlined, and a table built only for a length that may
  * open a guide run (the only place that range is written). NULL for none and for a retransmission of the stream's last frame. */
 static ak_stream_t *stream_for(ak_state_t *r, const sc_rxkey_t *k, uint32_t now)
@@ -435,9 +592,11 @@ sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32
     int contig = !use_seq || ((k->seq - s->h.seq) & 0x0FFFu) == 1u;
     sc_rxhdr_note(&s->h, k, k->channel, now_ms);
     uint16_t len = k->len;
-    /* the guide run: O+1, O+2, O+3, O+4 on consecutive frames */
-    int guide = len >= r->cfg.offset_min + 4u && len <= r->cfg.offset_max + 4u && s->hist[2] + 1u == len &&
-                s->hist[1] + 2u == len && s->hist[0] + 3u == len && contig;
+    const unsigned h0 = s->hist[0]; /* the fourth newest length (magic_search) */
+    /* the guide run: O+1, O+2, O+3, O+4 on consecutive frames (the step from the newest length
+     * first: most frames fail it, and the overhead range is then not loaded) */
+    int guide = s->hist[2] + 1u == len && s->hist[1] + 2u == len && h0 + 3u == len && contig &&
+                len >= r->cfg.offset_min + 4u && len <= r->cfg.offset_max + 4u;
     s->hist[0] = s->hist[1];
     s->hist[1] = s->hist[2];
     s->hist[2] = len;
@@ -452,8 +611,14 @@ sc_et_event_type_t sc_ak_rx_feed_key(sc_ak_rx_t *rx, const sc_rxkey_t *k, uint32
     }
     if (!contig)
         s->hist[0] = s->hist[1] = 0; /* a guide run must be consecutive */
-    if (s->h.state != SC_RXS_LOCKED)
+    if (s->h.state != SC_RXS_LOCKED) {
+        /* four consecutive lengths whose last is 40..62 above the first and whose second is
+         * 1..30 above it may be a magic field; a stream that saw one gives every frame */
+        if (s->h.state != SC_RXS_SEARCH ||
+            (contig && (unsigned)(len - h0 - 40u) <= 22u && (unsigned)(s->hist[0] - h0 - 1u) <= 29u))
+            return magic_search(r, s, h0, use_seq, now_ms, res);
         return SC_ET_EV_NONE;
+    }
     /* Three frames proven consecutive (hist[0] is kept only then) whose middle one is a sequence
      * header and the others not, or all three headers: the phone sends headers in pairs, so a
      * length was changed. It marks the session (try_finish), as a failing proven chain does;

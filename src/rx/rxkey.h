@@ -128,7 +128,7 @@ static SC_RX_INLINE sc_rxhdr_t *sc_rxtab_victim(void *st, unsigned n, size_t siz
         if (h->state == SC_RXS_FREE)
             return h;
         int32_t quiet = sc_ms_diff(now, h->last_ms);
-        int ok = h->state == SC_RXS_SEARCH ? (!search_quiet_ms || quiet >= (int32_t)search_quiet_ms)
+        int ok = h->state != SC_RXS_LOCKED ? (!search_quiet_ms || quiet >= (int32_t)search_quiet_ms)
                                            : quiet >= (int32_t)idle_unlock_ms;
         if (ok && (!victim || sc_ms_diff(victim->last_ms, h->last_ms) > 0))
             victim = h;

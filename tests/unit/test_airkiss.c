@@ -190,6 +190,48 @@ static void test_rx_own_schedule(void **state)
     }
 }
 
+/* A receiver that tunes in after the guide run locks on the magic field and the prefix after
+ * it (docs/protocol/airkiss.md §5), and decodes in that round instead of the next (the round is
+ * 4175 ms: guide 0..1000, magic 1000..1400); one that tunes in after the magic waits for the next
+ * round, and a prefix (a magic under another overhead) never locks it. */
+static void test_rx_magic_lock(void **state)
+{
+    (void)state;
+    sc_ak_params_t p;
+    params(&p, "TP-LINK_2.4G", "12345678", 0x42);
+    sc_ak_encoder_t e;
+    assert_int_equal(sc_ak_encode(&e, &p), SC_OK);
+    static sc_ak_rx_t rx;
+    sc_ak_result_t res;
+    static const uint32_t in_magic[] = { 1000, 1100, 1250, 1330 };
+    for (unsigned i = 0; i < sizeof in_magic / sizeof in_magic[0]; i++) {
+        lcg = 7;
+        assert_int_equal(sc_ak_rx_init(&rx, NULL), SC_OK);
+        long t = run_sched(&rx, &e, 0, in_magic[i], &res);
+        assert_true(t > 1400 && t < 4175);
+        check_tplink(&res);
+    }
+    static const uint32_t after[] = { 1410, 1600, 2500 };
+    for (unsigned i = 0; i < sizeof after / sizeof after[0]; i++) {
+        lcg = 7;
+        assert_int_equal(sc_ak_rx_init(&rx, NULL), SC_OK);
+        long t = run_sched(&rx, &e, 0, after[i], &res);
+        assert_true(t > 4175 + 1000);
+        check_tplink(&res);
+    }
+    /* 10 % loss: within the round in most runs, and never anything but the message */
+    unsigned early = 0;
+    for (unsigned seed = 1; seed <= 20; seed++) {
+        lcg = seed;
+        assert_int_equal(sc_ak_rx_init(&rx, NULL), SC_OK);
+        long t = run_sched(&rx, &e, 10, 1000 + seed * 15u, &res);
+        assert_true(t > 0);
+        check_tplink(&res);
+        early += t < 4175;
+    }
+    assert_true(early >= 15);
+}
+
 /* Another sender's order (the real session of docs/protocol/airkiss.md §7): guide, magic, 20
  * prefixes, then only sequences, in a shuffled block order; lengths-only radio (no seq). */
 static void test_rx_other_order_real(void **state)
@@ -555,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_rx_marked_session_password_twice),
         cmocka_unit_test(test_rx_mark_outlives_resume),
         cmocka_unit_test(test_rx_message_switch_never_mixes),
+        cmocka_unit_test(test_rx_magic_lock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
