@@ -21,6 +21,7 @@
 
 #define CMD_TIMEOUT_MS 1000
 #define STATUS_EVERY_MS 200
+#define ID_STR "smartcfg" /* the id_str of the networks smartcfg adds */
 
 static void wipe(void *p, size_t n)
 {
@@ -90,17 +91,21 @@ static void hex(char *out, const uint8_t *v, size_t n)
     out[2 * n] = '\0';
 }
 
-static sc_err_t set_net(sc_posix_station_t *st, const char *field, const char *value)
+static sc_err_t set_net_quiet(sc_posix_station_t *st, const char *field, const char *value)
 {
     char cmd[256], reply[64];
     int n = snprintf(cmd, sizeof cmd, "SET_NETWORK %d %s %s", st->netid, field, value);
     int r = (n > 0 && (size_t)n < sizeof cmd) ? wpa_cmd(st, cmd, reply, sizeof reply) : -1;
     wipe(cmd, sizeof cmd);
-    if (r < 0 || !reply_ok(reply)) {
+    return r < 0 || !reply_ok(reply) ? SC_ERR_IO : SC_OK;
+}
+
+static sc_err_t set_net(sc_posix_station_t *st, const char *field, const char *value)
+{
+    sc_err_t err = set_net_quiet(st, field, value);
+    if (err != SC_OK)
         sc_posix_sta_log(st, SC_LOG_ERROR, "station(wpa): SET_NETWORK %s refused", field);
-        return SC_ERR_IO;
-    }
-    return SC_OK;
+    return err;
 }
 
 static sc_err_t derive_psk(const uint8_t *pwd, size_t pwd_len, const uint8_t *ssid, size_t ssid_len, uint8_t psk[32])
@@ -167,6 +172,11 @@ sc_err_t sc_posix_sta_wpa_join(sc_posix_station_t *st, const uint8_t *ssid, size
             err = set_net(st, "psk", value);
     }
     wipe(value, sizeof value);
+    /* Marked as ours, so the next provisioning can tell it from the product's own networks
+     * (remove_older). An old wpa_supplicant that refuses the field only loses that. */
+    if (err == SC_OK && set_net_quiet(st, "id_str", "\"" ID_STR "\"") != SC_OK)
+        sc_posix_sta_log(st, SC_LOG_WARN, "station(wpa): id_str refused: an older network of smartcfg's will not "
+                                          "be recognised and removed");
     if (err == SC_OK && bssid && memcmp(bssid, zero, SC_MAC_LEN)) {
         char b[18];
         snprintf(b, sizeof b, "%02x:%02x:%02x:%02x:%02x:%02x", bssid[0], bssid[1], bssid[2], bssid[3], bssid[4],
@@ -209,9 +219,37 @@ static const char *field(const char *status, const char *name, char *out, size_t
  * there after a reboot (smartcfg keeps no Wi-Fi credentials of its own). wpa_supplicant does
  * it only with update_config=1 and a config file it may write; otherwise the join stands and
  * the log says why it will not outlive a restart. */
+/* Joined: the networks an earlier provisioning added (id_str "smartcfg"), now superseded, are
+ * removed, so re-provisioning (a new router password) does not pile up networks holding old
+ * passwords that wpa_supplicant would go on trying. Only after a join that worked: a failed
+ * one keeps the last good network. The product's own networks (no such id_str) stay. */
+static void remove_older(sc_posix_station_t *st)
+{
+    char list[4096];
+    if (wpa_cmd(st, "LIST_NETWORKS", list, sizeof list) < 0)
+        return;
+    for (const char *p = strchr(list, '\n'); p && p[1];) { /* after the header line */
+        p++;
+        char *end;
+        long id = strtol(p, &end, 10);
+        bool other = end != p && *end == '\t' && id >= 0 && id <= 100000 && id != st->netid;
+        p = strchr(p, '\n');
+        if (!other)
+            continue;
+        char cmd[64], reply[64];
+        snprintf(cmd, sizeof cmd, "GET_NETWORK %ld id_str", id);
+        if (wpa_cmd(st, cmd, reply, sizeof reply) < 0 || strncmp(reply, "\"" ID_STR "\"", strlen(ID_STR) + 2))
+            continue;
+        snprintf(cmd, sizeof cmd, "REMOVE_NETWORK %ld", id);
+        if (wpa_cmd(st, cmd, reply, sizeof reply) >= 0 && reply_ok(reply))
+            sc_posix_sta_log(st, SC_LOG_INFO, "station(wpa): network %ld of an earlier provisioning removed", id);
+    }
+}
+
 static void joined(sc_posix_station_t *st)
 {
     sc_posix_sta_finish(st, SC_STA_GOT_IP, SC_STA_REASON_NONE);
+    remove_older(st);
     if (!st->wpa_save)
         return;
     char reply[32];

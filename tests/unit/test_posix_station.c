@@ -272,6 +272,8 @@ typedef struct {
     int nstates, next_state;
     const char *ip;          /* ip_address in STATUS once COMPLETED (NULL: none) */
     const char *save_reply;  /* answer to SAVE_CONFIG (NULL: FAIL, as without update_config=1) */
+    const char *networks;    /* LIST_NETWORKS's lines after the header (NULL: the new one only) */
+    const char *ours;        /* ids (",1,2,") whose id_str is "smartcfg", from an earlier run */
     volatile int stop;
 } fake_wpa_t;
 
@@ -294,8 +296,16 @@ static void *fake_wpa_main(void *arg)
         if (!strcmp(req, "ADD_NETWORK"))
             strcpy(reply, "3\n");
         else if (!strncmp(req, "SET_NETWORK 3 ", 14) || !strcmp(req, "SELECT_NETWORK 3") ||
-                 !strcmp(req, "REMOVE_NETWORK 3"))
+                 !strncmp(req, "REMOVE_NETWORK ", 15))
             strcpy(reply, "OK\n");
+        else if (!strcmp(req, "LIST_NETWORKS"))
+            snprintf(reply, sizeof reply, "network id / ssid / bssid / flags\n%s3\tHome\tany\t[CURRENT]\n",
+                     w->networks ? w->networks : "");
+        else if (!strncmp(req, "GET_NETWORK ", 12) && strstr(req, " id_str")) {
+            char id[16];
+            snprintf(id, sizeof id, ",%d,", atoi(req + 12));
+            snprintf(reply, sizeof reply, "%s", atoi(req + 12) == 3 || (w->ours && strstr(w->ours, id)) ? "\"smartcfg\"" : "FAIL\n");
+        }
         else if (!strcmp(req, "SAVE_CONFIG"))
             snprintf(reply, sizeof reply, "%s", w->save_reply ? w->save_reply : "FAIL\n");
         else if (!strcmp(req, "STATUS")) {
@@ -435,6 +445,49 @@ static void test_wpa_save(void **state)
     }
 }
 
+/* Re-provisioning (a new router password): the networks an earlier provisioning added (id_str
+ * "smartcfg") go once the new one joined, and before SAVE_CONFIG; the product's own stay. */
+static void test_wpa_replaces_own(void **state)
+{
+    (void)state;
+    static const char *const states[] = { "ASSOCIATING", "COMPLETED" };
+    static fake_wpa_t w;
+    memset(&w, 0, sizeof w);
+    w.states = states;
+    w.nstates = 2;
+    w.ip = "192.168.7.25";
+    w.save_reply = "OK\n";
+    w.networks = "0\tOffice\tany\t\n1\tHome\t02:5c:00:00:00:01\t[DISABLED]\n2\tLab\tany\t\n4\tHome\tany\t\n";
+    w.ours = ",1,4,";
+    pthread_t t;
+    fake_wpa_start(&w, &t);
+    sc_hal_sys_t sys = fake_sys();
+    sc_posix_station_t st;
+    sc_hal_station_t h;
+    char err[160], spec[160];
+    snprintf(spec, sizeof spec, "wpa:%s", w.path);
+    assert_int_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_OK);
+    st.wpa_save = true;
+    fake_now = 0;
+    assert_int_equal(h.join(h.ctx, (const uint8_t *)"Home", 4, (const uint8_t *)"new-password", 12, NULL), SC_OK);
+    assert_non_null(strstr(w.log, "SET_NETWORK 3 id_str \"smartcfg\"\n"));
+    assert_null(strstr(w.log, "LIST_NETWORKS")); /* nothing removed before the join worked */
+    sc_sta_reason_t why;
+    assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
+    const char *r1 = strstr(w.log, "REMOVE_NETWORK 1\n"), *r4 = strstr(w.log, "REMOVE_NETWORK 4\n");
+    const char *save = strstr(w.log, "SAVE_CONFIG\n");
+    assert_non_null(r1);
+    assert_non_null(r4);
+    assert_non_null(save);
+    assert_true(r1 < save && r4 < save);
+    assert_null(strstr(w.log, "REMOVE_NETWORK 0"));
+    assert_null(strstr(w.log, "REMOVE_NETWORK 2"));
+    assert_null(strstr(w.log, "REMOVE_NETWORK 3"));
+    assert_null(strstr(w.log, "GET_NETWORK 3 ")); /* the new one is not even asked about */
+    sc_posix_station_close(&st);
+    fake_wpa_stop(&w, t);
+}
+
 static void test_wpa_psk_vector(void **state)
 {
     (void)state;
@@ -490,6 +543,7 @@ static void test_wpa_wrong_password(void **state)
     sc_sta_reason_t why;
     assert_int_equal(wpa_wait(&h, &why, 20), SC_STA_FAILED);
     assert_int_equal(why, SC_STA_REASON_WRONG_PASSWORD);
+    assert_null(strstr(w.log, "LIST_NETWORKS")); /* a failed join removes none of the earlier ones */
     sc_posix_station_close(&st);
     /* the unfinished network is withdrawn on close */
     assert_non_null(strstr(w.log, "REMOVE_NETWORK 3\n"));
@@ -528,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_exec),
         cmocka_unit_test(test_wpa_join_ok),
         cmocka_unit_test(test_wpa_save),
+        cmocka_unit_test(test_wpa_replaces_own),
         cmocka_unit_test(test_wpa_psk_vector),
         cmocka_unit_test(test_wpa_wrong_password),
         cmocka_unit_test(test_wpa_no_server),
