@@ -58,19 +58,34 @@ static uint64_t hash(uint64_t seed, const char *key)
     return h;
 }
 
+/* The tokens e's bucket holds at now_ms (a free entry: more than any bucket). */
+static double tokens_at(const cloud_rate_t *r, const rate_entry_t *e, int64_t now_ms)
+{
+    if (!e->key[0])
+        return r->burst + 1.0;
+    double t = e->tokens + (now_ms > e->last_ms ? (double)(now_ms - e->last_ms) * r->rate / 1000.0 : 0.0);
+    return t > r->burst ? r->burst : t;
+}
+
 bool cloud_rate_allow(cloud_rate_t *r, const char *key, int64_t now_ms)
 {
     char k[CLOUD_RATE_KEY_MAX];
     snprintf(k, sizeof k, "%s", key);
-    rate_entry_t *set = &r->e[(hash(r->seed, k) & r->mask) * CLOUD_RATE_WAYS], *b = NULL, *idle = &set[0];
+    rate_entry_t *set = &r->e[(hash(r->seed, k) & r->mask) * CLOUD_RATE_WAYS], *b = NULL, *fullest = NULL;
+    double most = -1.0;
     for (size_t i = 0; i < CLOUD_RATE_WAYS && !b; i++) {
-        if (!strcmp(set[i].key, k) && set[i].key[0])
+        if (set[i].key[0] && !strcmp(set[i].key, k)) {
             b = &set[i];
-        else if (!set[i].key[0] || (idle->key[0] && set[i].last_ms < idle->last_ms))
-            idle = &set[i];
+        } else {
+            double t = tokens_at(r, &set[i], now_ms);
+            if (t > most || (t == most && set[i].last_ms < fullest->last_ms)) {
+                most = t;
+                fullest = &set[i];
+            }
+        }
     }
-    if (!b) {   /* a free entry if any, else the one idle the longest */
-        b = idle;
+    if (!b) {   /* a free entry if any, else the fullest bucket (at the burst: nothing is lost) */
+        b = fullest;
         memcpy(b->key, k, sizeof k);
         b->tokens = r->burst;
         b->last_ms = now_ms;

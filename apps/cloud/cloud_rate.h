@@ -2,9 +2,10 @@
 /* Per-key token buckets in a table of fixed size (cloud_rate.c): the per-device limit of the
  * IoT Explorer topics (cloud_thing.c, docs/cloud.md "Limits"). The table never grows: a key
  * hashes (with a per-table random seed) to one set of CLOUD_RATE_WAYS entries; a key not in its
- * set takes the entry idle the longest there and starts with a full bucket. So forgetting a key
- * only ever lets it through, never refuses a device wrongly, and a key sending now is the last
- * one its set forgets. One thread at a time (no lock). */
+ * set takes the entry there whose bucket is fullest now (ties: the one idle the longest) and
+ * starts with a full bucket. Forgetting a key whose bucket had refilled loses nothing; otherwise
+ * it only ever lets that key through, never refuses a device wrongly; and a key that emptied its
+ * bucket (a flooder) is the last one its set forgets. One thread at a time (no lock). */
 #ifndef SMARTCFG_APPS_CLOUD_RATE_H
 #define SMARTCFG_APPS_CLOUD_RATE_H
 

@@ -70,13 +70,20 @@ static void test_forgotten_is_let_through(void **state)
 {
     (void)state;
     cloud_rate_t *r = cloud_rate_new(0.001, 2.0, 1, 3);   /* one set of 8 */
-    assert_int_equal(allowed(r, "P/a", 0, 5), 2);
+    assert_int_equal(allowed(r, "P/a", 0, 1), 1);         /* one token left */
     char key[32];
-    for (int i = 0; i < CLOUD_RATE_WAYS; i++) {   /* 8 newer names push the idle P/a out */
-        snprintf(key, sizeof key, "P/n%d", i);
-        assert_true(cloud_rate_allow(r, key, 10 + i));
+    for (int i = 0; i < CLOUD_RATE_WAYS; i++) {   /* 8 names that empty their buckets: the 8th */
+        snprintf(key, sizeof key, "P/n%d", i);    /* pushes out the fullest, P/a */
+        assert_int_equal(allowed(r, key, 10 + i, 5), 2);
     }
     assert_int_equal(allowed(r, "P/a", 100, 5), 2);   /* forgotten: a fresh bucket, never a refusal */
+    /* it took the fullest entry then (n0's, refilled the longest), and it emptied its bucket:
+     * new names now push out others, never P/a, which stays limited */
+    for (int i = 0; i < 20; i++) {
+        snprintf(key, sizeof key, "P/x%d", i);
+        assert_true(cloud_rate_allow(r, key, 200 + i));
+        assert_false(cloud_rate_allow(r, "P/a", 200 + i));
+    }
     cloud_rate_free(r);
 }
 
