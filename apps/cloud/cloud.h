@@ -190,11 +190,16 @@ void cloud_revoke_stop(void);
 /* How answers and the downlink leave (MQTT topic form): 0 handed to the broker connection, -1
  * not (not connected, or its queue full). Called from the message thread and the HTTP threads. */
 typedef int (*cloud_thing_send_fn)(void *ctx, const char *topic, const char *payload, size_t len);
+/* rate: the per-device limit, messages a second per <P>/<D> in the topic (bursts of twice that;
+ * --thing-rate, docs/cloud.md "Limits"); 0: none. Over it a message costs no database work: it
+ * is answered with code 429 where the answer has a code, else dropped (thing_rate_limited
+ * events, within the refusals' budget). */
 /* The mosquitto front-end: its own service-identity MQTT client, on libmosquitto's thread. */
 cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t port, const char *user, const char *pass,
-                               char *err, size_t errlen);
+                               unsigned rate, char *err, size_t errlen);
 /* The handler alone, fed by another front-end (cloud_amqp.c) and answering through send. */
-cloud_thing_t *cloud_thing_open(const char *dbpath, cloud_thing_send_fn send, void *ctx, char *err, size_t errlen);
+cloud_thing_t *cloud_thing_open(const char *dbpath, cloud_thing_send_fn send, void *ctx, unsigned rate, char *err,
+                                size_t errlen);
 /* One device message on one of cloud_thing_topics (MQTT form; the broker already checked that
  * the sender owns the <P>/<D> in it). One thread at a time. Bad input (not JSON, no method,
  * over 16 KiB, a topic of another shape) is a malformed_request event or nothing, never a crash. */

@@ -445,7 +445,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                      [--token-ttl SECONDS] [--plugin FILE] [--mosquitto FILE] [--json]\n"
             "                      [--admin-key-file F] [--tls] [--mqtts HOST:PORT] [--mqtt-psk HOST:PORT] [--tls-dir DIR]\n"
             "                      [--mqtt-per-address N] [--connect-timeout S] [--http-per-address N] [--token-rate N]\n"
-            "                      [--token-gc S] [--db-wait S]\n"
+            "                      [--thing-rate N] [--token-gc S] [--db-wait S]\n"
             "                      [--rabbitmq amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]]\n"
             "                      [--queue NAME] [--thing-queue NAME] [--prefetch N] [--http-threads N]\n"
             "                      [--rabbitmq-auth-from LIST]"
@@ -488,6 +488,9 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --connect-timeout S   seconds a new MQTT connection has to send CONNECT (default 10)\n"
             "  --http-per-address N  HTTP connections per source address (default 16)\n"
             "  --token-rate N      bind tokens per account per minute (default 60, bursts of 20)\n"
+            "  --thing-rate N      data template, system time and gateway messages per device per second\n"
+            "                      (default 30, IoT Explorer's; bursts of 2 x N; over it: code 429 or dropped;\n"
+            "                      per worker with --rabbitmq)\n"
             "  --token-gc S        an expired token is deleted S seconds after expiry (default 10 x ttl, <= 3600)\n"
             "  --console-link      print a one-time console login link at start (stderr, or console_url in the\n"
             "                      ready event): an admin credential for an hour, so not by default; any time:\n"
@@ -526,6 +529,7 @@ int cmd_cloud(int argc, char **argv)
     bool https = false;
     long grace = -1, db_wait = 30;
     long mqtt_per_addr = 32, connect_timeout = 10, http_per_addr = 16, token_rate = 60, prefetch = 256;
+    long thing_rate = 30;   /* IoT Explorer's documented per-device limit on uplink messages a second */
     long http_threads = 0;   /* 0: the default, 8 with --rabbitmq, else 1 */
     const char *rabbitmq = NULL, *queue = "smartcfg.bind", *thing_queue = "smartcfg.thing", *auth_from = NULL, *rmq_mgmt = NULL;
     long rmq_cache_ttl = -1;
@@ -550,7 +554,7 @@ int cmd_cloud(int argc, char **argv)
         { "prefetch", required_argument, NULL, 'F' }, { "http-threads", required_argument, NULL, 'N' },
         { "rabbitmq-auth-from", required_argument, NULL, 'U' }, { "console-link", no_argument, NULL, 'L' },
         { "rabbitmq-management", required_argument, NULL, 'G' }, { "rabbitmq-cache-ttl", required_argument, NULL, 'C' },
-        { "thing-queue", required_argument, NULL, 'J' },
+        { "thing-queue", required_argument, NULL, 'J' }, { "thing-rate", required_argument, NULL, 'E' },
         SC_CLI_STD_OPTIONS, { NULL, 0, NULL, 0 }
     };
     sc_cli_t cli;
@@ -657,6 +661,10 @@ int cmd_cloud(int argc, char **argv)
         case 'N':
             if (!num_in(optarg, 1, 64, &http_threads))
                 return sc_cli_bad_value(&cli, "--http-threads", optarg, "a whole number of threads in 1..64");
+            break;
+        case 'E':
+            if (!num_in(optarg, 1, 1000000, &thing_rate))
+                return sc_cli_bad_value(&cli, "--thing-rate", optarg, "a whole number of messages a second in 1..1000000");
             break;
         case 'a': case 'c': case 'A': case 'r': {
             long v;
@@ -798,7 +806,7 @@ bad_addr:
         amqp = cloud_amqp_new(rabbitmq, queue, thing_queue, (unsigned)prefetch, db, err, sizeof err);
         /* The data template, system time and gateway topics: the handler the mosquitto mode
          * uses (cloud_thing.c), fed from its own quorum queue, answering through this worker. */
-        if (amqp && !(thing = cloud_thing_open(db, cloud_amqp_send, amqp, err, sizeof err))) {
+        if (amqp && !(thing = cloud_thing_open(db, cloud_amqp_send, amqp, (unsigned)thing_rate, err, sizeof err))) {
             cloud_log("%s", err);
             goto out;
         }
@@ -927,7 +935,7 @@ bad_addr:
     /* The data template, system time and gateway topics (docs/cloud.md); with --rabbitmq made
      * above, consumed from RabbitMQ. */
     if (!amqp)
-        thing = cloud_thing_new(db, mq->host, mq->port, svc_user, svc_pass, err, sizeof err);
+        thing = cloud_thing_new(db, mq->host, mq->port, svc_user, svc_pass, (unsigned)thing_rate, err, sizeof err);
     if (!thing) {
         cloud_log("%s", err);
         goto out;

@@ -18,20 +18,24 @@
 
 #include "cloud.h"
 #include "cloud_acl.h"
+#include "cloud_rate.h"
 #include "smartcfg/cloud.h"
 
 #define MSG_MAX 16384          /* larger messages are not template traffic: dropped with an event */
 #define GW_SIGN_WINDOW 600     /* seconds a bind's timestamp may be off */
+#define RATE_SETS 1024         /* the per-device limit's table: 1024 sets of 8, 8 192 devices at once */
+#define LIMITED 429            /* the code of a message over the per-device limit */
 
 /* Gateway result codes (ours: IoT Explorer does not publish its list). */
 enum { GW_OK = 0, GW_BAD_REQUEST = 400, GW_NOT_BOUND = 401, GW_BAD_SIGNATURE = 403, GW_UNKNOWN = 404,
-       GW_OTHER_GATEWAY = 409, GW_INTERNAL = 500 };
+       GW_OTHER_GATEWAY = 409, GW_LIMITED = LIMITED, GW_INTERNAL = 500 };
 
 struct cloud_thing {
     cloud_store_t store;
     struct mosquitto *m;            /* the mosquitto front-end's client; NULL with RabbitMQ */
     cloud_thing_send_fn send;
     void *send_ctx;
+    cloud_rate_t *rate;             /* messages per <P>/<D> (cloud_rate.h); NULL: no limit */
 };
 
 static const char *const subs[] = { "$thing/up/property/+/+", "$thing/up/event/+/+", "$thing/up/action/+/+",
@@ -95,11 +99,38 @@ static void event(const char *name, const char *pid, const char *dn, const char 
     cloud_event(name, ev);
 }
 
+/* Whether this message of <P>/<D> is over the per-device limit (t->rate): then it is answered
+ * with code 429 where the protocol has a code, or dropped, and costs no database work. Each one
+ * is a thing_rate_limited event within the refusals' budget (cloud.h), so a flooding device
+ * neither fills the log nor takes a worker from the others. */
+static bool over_limit(cloud_thing_t *t, const char *pid, const char *dn, const char *topic)
+{
+    char key[CLOUD_RATE_KEY_MAX];
+    snprintf(key, sizeof key, "%s/%s", pid, dn);
+    if (!t->rate || cloud_rate_allow(t->rate, key, cloud_now_ms()))
+        return false;
+    if (cloud_refusal_allow(CLOUD_REFUSAL_TOPIC)) {
+        cJSON *ev = cloud_device_event(pid, dn);
+        cJSON_AddStringToObject(ev, "topic", topic);
+        cJSON_AddNumberToObject(ev, "code", LIMITED);
+        cloud_event("thing_rate_limited", ev);
+    }
+    return true;
+}
+
 /* $thing/up/property: report (merged into what was reported before), get_status, control_reply. */
-static void property(cloud_thing_t *t, const char *pid, const char *dn, const cJSON *j, const char *method)
+static void property(cloud_thing_t *t, const char *pid, const char *dn, const cJSON *j, const char *method,
+                     bool limited)
 {
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(j, "clientToken");
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(j, "params");
+    if (limited) {   /* the replies' code says so; other methods have no reply */
+        if (!strcmp(method, "report") || !strcmp(method, "get_status"))
+            send_json(t, "$thing/down/property/%s/%s", pid, dn,
+                      reply(!strcmp(method, "report") ? "report_reply" : "get_status_reply", tok, LIMITED,
+                            "too many messages"));
+        return;
+    }
     if (!strcmp(method, "report")) {
         if (!cJSON_IsObject(params)) {
             send_json(t, "$thing/down/property/%s/%s", pid, dn, reply("report_reply", tok, 406, "params must be an object"));
@@ -226,13 +257,18 @@ static void gw_list_one(void *u, const char *pid, const char *dn, bool online)
     cJSON_AddItemToArray(u, d);
 }
 
-static void gateway(cloud_thing_t *t, const char *gpid, const char *gdn, const cJSON *j)
+/* limited: over the per-device limit, each sub-device's result is 429 and nothing is looked up. */
+static void gateway(cloud_thing_t *t, const char *gpid, const char *gdn, const cJSON *j, bool limited)
 {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
     const char *ty = cJSON_IsString(type) ? type->valuestring : "";
     cJSON *o = cJSON_CreateObject(), *p = cJSON_AddObjectToObject(o, "payload");
     cJSON_AddStringToObject(o, "type", ty);
     cJSON *out = cJSON_AddArrayToObject(p, "devices");
+    if (!strcmp(ty, "describe_sub_devices") && limited) {   /* its answer has no code */
+        cJSON_Delete(o);
+        return;
+    }
     if (!strcmp(ty, "describe_sub_devices")) {
         cloud_store_gw_list(&t->store, gpid, gdn, gw_list_one, out);
         send_json(t, "$gateway/operation/result/%s/%s", gpid, gdn, o);
@@ -250,12 +286,14 @@ static void gateway(cloud_thing_t *t, const char *gpid, const char *gdn, const c
         const cJSON *sd = cJSON_GetObjectItemCaseSensitive(d, "device_name");
         if (!cJSON_IsString(sp) || !cJSON_IsString(sd))
             continue;
-        int rc = gw_one(t, gpid, gdn, ty, sp->valuestring, sd->valuestring, d);
+        int rc = limited ? GW_LIMITED : gw_one(t, gpid, gdn, ty, sp->valuestring, sd->valuestring, d);
         cJSON *r = cJSON_CreateObject();
         cJSON_AddStringToObject(r, "product_id", sp->valuestring);
         cJSON_AddStringToObject(r, "device_name", sd->valuestring);
         cJSON_AddNumberToObject(r, "result", rc);
         cJSON_AddItemToArray(out, r);
+        if (limited)
+            continue;   /* the one thing_rate_limited event says it */
         cJSON *ev = cloud_device_event(gpid, gdn);
         cJSON_AddStringToObject(ev, "operation", ty);
         cJSON_AddStringToObject(ev, "sub_product_id", sp->valuestring);
@@ -295,7 +333,7 @@ void cloud_thing_message(cloud_thing_t *t, const char *tp, const void *payload, 
         if (tl - 6 < sizeof head) {
             memcpy(head, tp, tl - 6);
             head[tl - 6] = 0;
-            if (split(head, "", pid, dn)) {
+            if (split(head, "", pid, dn) && !over_limit(t, pid, dn, tp)) {
                 cJSON *ev = cloud_device_event(pid, dn);
                 cJSON_AddNumberToObject(ev, "bytes", (double)len);
                 cloud_event("device_custom_event", ev);
@@ -308,12 +346,16 @@ void cloud_thing_message(cloud_thing_t *t, const char *tp, const void *payload, 
              : split(tp, "$gateway/operation/", pid, dn) ? 5 : 0;
     if (!kind)
         return;
+    /* Over the limit: only the messages whose answer has a code are read (for the clientToken). */
+    bool limited = over_limit(t, pid, dn, tp);
+    if (limited && kind != 1 && kind != 2 && kind != 5)
+        return;
     cJSON *j = len > 0 && len <= MSG_MAX ? cJSON_ParseWithLength(payload, len) : NULL;
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(j, "method");
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(j, "clientToken");
     /* The tool's action reply is {"desired":null,"clientToken":…}: no method needed there. */
     if (!cJSON_IsObject(j) || (kind <= 2 && !cJSON_IsString(method))) {
-        if (malformed_allowed()) {
+        if (!limited && malformed_allowed()) {
             cJSON *ev = cloud_device_event(pid, dn);
             cJSON_AddStringToObject(ev, "topic", tp);
             cJSON_AddStringToObject(ev, "reason", len > MSG_MAX ? "larger than 16384 bytes"
@@ -323,12 +365,16 @@ void cloud_thing_message(cloud_thing_t *t, const char *tp, const void *payload, 
             cloud_event("malformed_request", ev);
         }
     } else if (kind == 1) {
-        property(t, pid, dn, j, method->valuestring);
+        property(t, pid, dn, j, method->valuestring, limited);
     } else if (kind == 2) {
         /* event_post / events_post: acknowledged, recorded */
-        cJSON *r = reply("event_reply", tok, 0, "");
+        cJSON *r = reply("event_reply", tok, limited ? LIMITED : 0, limited ? "too many messages" : "");
         cJSON_AddObjectToObject(r, "data");
         send_json(t, "$thing/down/event/%s/%s", pid, dn, r);
+        if (limited) {
+            cJSON_Delete(j);
+            return;
+        }
         cJSON *ev = cloud_device_event(pid, dn);
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "eventId");
         cJSON_AddStringToObject(ev, "method", method->valuestring);
@@ -340,7 +386,7 @@ void cloud_thing_message(cloud_thing_t *t, const char *tp, const void *payload, 
     } else if (kind == 4) {
         sys_operation(t, pid, dn, j);
     } else {
-        gateway(t, pid, dn, j);
+        gateway(t, pid, dn, j, limited);
     }
     cJSON_Delete(j);
 }
@@ -395,7 +441,8 @@ int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool act
     return 0;
 }
 
-cloud_thing_t *cloud_thing_open(const char *dbpath, cloud_thing_send_fn send, void *ctx, char *err, size_t errlen)
+cloud_thing_t *cloud_thing_open(const char *dbpath, cloud_thing_send_fn send, void *ctx, unsigned rate, char *err,
+                                size_t errlen)
 {
     cloud_thing_t *t = calloc(1, sizeof *t);
     if (!t) {
@@ -408,13 +455,23 @@ cloud_thing_t *cloud_thing_open(const char *dbpath, cloud_thing_send_fn send, vo
     }
     t->send = send;
     t->send_ctx = ctx;
+    if (rate) {
+        uint64_t seed = 0;
+        (void)cloud_random(&seed, sizeof seed);
+        t->rate = cloud_rate_new((double)rate, 2.0 * rate, RATE_SETS, seed);
+        if (!t->rate) {
+            snprintf(err, errlen, "out of memory");
+            cloud_thing_free(t);
+            return NULL;
+        }
+    }
     return t;
 }
 
 cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t port, const char *user, const char *pass,
-                               char *err, size_t errlen)
+                               unsigned rate, char *err, size_t errlen)
 {
-    cloud_thing_t *t = cloud_thing_open(dbpath, mosq_send, NULL, err, errlen);
+    cloud_thing_t *t = cloud_thing_open(dbpath, mosq_send, NULL, rate, err, errlen);
     if (!t)
         return NULL;
     t->send_ctx = t;
@@ -451,5 +508,6 @@ void cloud_thing_free(cloud_thing_t *t)
         mosquitto_destroy(t->m);
     }
     cloud_store_close(&t->store);
+    cloud_rate_free(t->rate);
     free(t);
 }

@@ -114,6 +114,60 @@ kill -0 "$CLOUD_PID" || fail "smartcfg cloud died on hostile input"
 expect_code "$(device dev1 "$PSK1" "$(bind_msg dev1 "$TOK")")" app_bind_token_reply 0
 ok "hostile HTTP bodies and MQTT payloads: clear errors, still serving"
 
+# The per-device limit of the data template topics (--thing-rate, default 30 a second, bursts
+# of 60): dev1 sends 400 valid reports at once on one connection; the first ones are stored and
+# answered 0, the rest answered 429 without a database write; dev2's report, sent right after
+# the flood, is still answered 0 (and promptly: it waits behind cheap refusals, not 400 writes).
+creds $P dev1 "$PSK1" sha256; D1=("$MQ_ID" "$MQ_USER" "$MQ_PASS")
+creds $P dev2 "$PSK2" sha256; D2=("$MQ_ID" "$MQ_USER" "$MQ_PASS")
+R=$(PYTHONPATH="$(dirname "$0")/lib" timeout 60 python3 - "$MQTT_PORT" "$P" "${D1[@]}" "${D2[@]}" <<'PY'
+import json, socket, struct, sys, time
+from mqtt_wire import connect, packet, read_packet, s16
+port, P = int(sys.argv[1]), sys.argv[2]
+def session(cid, user, pw, dn):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(connect(cid, user, pw, keepalive=60))
+    k, b = read_packet(s)
+    assert k >> 4 == 2 and b[1] == 0, "CONNACK %r" % b
+    s.sendall(packet(0x82, struct.pack("!H", 1) + s16("$thing/down/property/%s/%s" % (P, dn)) + b"\x00"))
+    k, b = read_packet(s)
+    assert k >> 4 == 9 and b[2] != 0x80, "SUBACK %r" % b
+    return s
+def reply(s, until):
+    while time.time() < until:
+        s.settimeout(max(0.05, until - time.time()))
+        try:
+            k, b = read_packet(s)
+        except socket.timeout:
+            return None
+        if k >> 4 == 3:
+            return json.loads(b[2 + struct.unpack("!H", b[:2])[0]:])
+    return None
+d1 = session(sys.argv[3], sys.argv[4], sys.argv[5], "dev1")
+d2 = session(sys.argv[6], sys.argv[7], sys.argv[8], "dev2")
+up = lambda dn, tok: packet(0x30, s16("$thing/up/property/%s/%s" % (P, dn)) +
+                            json.dumps({"method": "report", "clientToken": tok, "params": {"n": 1}}).encode())
+d1.sendall(b"".join(up("dev1", "f%d" % i) for i in range(400)))
+t0 = time.time()
+d2.sendall(up("dev2", "quiet"))
+r2 = reply(d2, t0 + 20)
+took = time.time() - t0
+codes = {}
+while sum(codes.values()) < 400:
+    r = reply(d1, time.time() + 5)
+    if r is None:
+        break
+    codes[r["code"]] = codes.get(r["code"], 0) + 1
+print(json.dumps({"dev2": r2 and r2["code"], "dev2_s": round(took, 3), "ok": codes.get(0, 0), "limited": codes.get(429, 0)}))
+PY
+) || fail "the flood session failed: $R"
+[ "$(echo "$R" | jget dev2)" = 0 ] || fail "per-device limit: dev2's report not answered 0 during dev1's flood: $R"
+[ "$(echo "$R" | jget limited)" -ge 100 ] && [ "$(echo "$R" | jget ok)" -ge 60 ] \
+    || fail "per-device limit: 400 reports at once should be 60+ answered 0 and the rest 429: $R"
+grep -q '"event":"thing_rate_limited".*"device_name":"dev1"' "$T/cloud.events" || fail "no thing_rate_limited event"
+! grep -q '"event":"thing_rate_limited".*"device_name":"dev2"' "$T/cloud.events" || fail "dev2 was limited"
+ok "per-device limit: a flood of 400 reports is answered 429 past the burst, no write; the other device is answered 0 ($R)"
+
 # Restart between token creation and binding: nothing is lost.
 TOK3=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
 stop_cloud

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Per-key token buckets in a table of fixed size (cloud_rate.c): the per-device limit of the
+ * IoT Explorer topics (cloud_thing.c, docs/cloud.md "Limits"). The table never grows: a key
+ * hashes (with a per-table random seed) to one set of CLOUD_RATE_WAYS entries; a key not in its
+ * set takes the entry there whose bucket is fullest now (ties: the one idle the longest) and
+ * starts with a full bucket. Forgetting a key whose bucket had refilled loses nothing; otherwise
+ * it only ever lets that key through, never refuses a device wrongly; and a key that emptied its
+ * bucket (a flooder) is the last one its set forgets. One thread at a time (no lock). */
+#ifndef SMARTCFG_APPS_CLOUD_RATE_H
+#define SMARTCFG_APPS_CLOUD_RATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLOUD_RATE_WAYS 8
+#define CLOUD_RATE_KEY_MAX 120   /* "<P>/<D>": 64 + 1 + 48 and the NUL fit */
+
+typedef struct cloud_rate cloud_rate_t;
+/* rate: tokens a second; burst: the bucket's size (>= 1); sets: a power of two (entries =
+ * sets * CLOUD_RATE_WAYS, allocated once here); seed: the hash's random seed. NULL: no memory. */
+cloud_rate_t *cloud_rate_new(double rate, double burst, size_t sets, uint64_t seed);
+/* Takes a token of key's bucket at now_ms (monotonic): true, or false when it is empty. A key
+ * of CLOUD_RATE_KEY_MAX bytes or more is cut (two keys alike that far share a bucket). */
+bool cloud_rate_allow(cloud_rate_t *r, const char *key, int64_t now_ms);
+size_t cloud_rate_entries(const cloud_rate_t *r);
+void cloud_rate_free(cloud_rate_t *r);
+
+#endif

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The per-device limit of the cloud's IoT Explorer topics (apps/cloud/cloud_rate.c): a burst
+ * then the steady rate, keys apart, time never running backwards into tokens, and a table that
+ * stays its size under a flood of distinct keys while the key sending now keeps its bucket. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../apps/cloud/cloud_rate.c"
+
+static int allowed(cloud_rate_t *r, const char *key, int64_t now, int n)
+{
+    int ok = 0;
+    for (int i = 0; i < n; i++)
+        ok += cloud_rate_allow(r, key, now);
+    return ok;
+}
+
+static void test_burst_then_rate(void **state)
+{
+    (void)state;
+    cloud_rate_t *r = cloud_rate_new(30.0, 60.0, 16, 1);
+    assert_non_null(r);
+    assert_int_equal(allowed(r, "P/dev1", 1000, 100), 60);   /* the burst */
+    assert_int_equal(allowed(r, "P/dev1", 1100, 100), 3);    /* 100 ms at 30 a second */
+    assert_int_equal(allowed(r, "P/dev1", 2100, 100), 30);   /* a second */
+    assert_int_equal(allowed(r, "P/dev1", 999999, 100), 60); /* idle: back to the burst, no more */
+    /* a clock read twice out of order adds nothing */
+    assert_int_equal(allowed(r, "P/dev1", 999000, 100), 0);
+    assert_int_equal(allowed(r, "P/dev1", 999999, 100), 0);
+    /* a real device well under the limit (a report a second) is never refused */
+    for (int64_t t = 2000000; t < 2600000; t += 1000)
+        assert_true(cloud_rate_allow(r, "P/dev2", t));
+    cloud_rate_free(r);
+}
+
+static void test_keys_apart(void **state)
+{
+    (void)state;
+    cloud_rate_t *r = cloud_rate_new(1.0, 5.0, 1024, 42);
+    assert_int_equal(allowed(r, "P/flood", 0, 1000), 5);
+    assert_int_equal(allowed(r, "P/quiet", 0, 3), 3);        /* another device is not charged */
+    assert_int_equal(allowed(r, "Q/flood", 0, 10), 5);       /* nor the same name in another product */
+    assert_int_equal(allowed(r, "P/flood", 10, 10), 0);
+    cloud_rate_free(r);
+}
+
+static void test_bounded(void **state)
+{
+    (void)state;
+    cloud_rate_t *r = cloud_rate_new(0.001, 4.0, 4, 7);   /* 32 entries; ~no refill in the test */
+    assert_int_equal(cloud_rate_entries(r), 4 * CLOUD_RATE_WAYS);
+    assert_int_equal(allowed(r, "P/flood", 0, 10), 4);
+    /* 100 000 distinct names, the flooder sending between each: every new name starts with a
+     * full bucket, the table keeps its 32 entries, and the flooder (always the most recent in
+     * its set) is never forgotten, so never refilled by being forgotten. */
+    char key[64];
+    for (int i = 0; i < 100000; i++) {
+        snprintf(key, sizeof key, "P/d%06d", i);
+        assert_true(cloud_rate_allow(r, key, 1 + i));
+        assert_false(cloud_rate_allow(r, "P/flood", 1 + i));
+    }
+    assert_int_equal(cloud_rate_entries(r), 4 * CLOUD_RATE_WAYS);
+    cloud_rate_free(r);
+}
+
+static void test_forgotten_is_let_through(void **state)
+{
+    (void)state;
+    cloud_rate_t *r = cloud_rate_new(0.001, 2.0, 1, 3);   /* one set of 8 */
+    assert_int_equal(allowed(r, "P/a", 0, 1), 1);         /* one token left */
+    char key[32];
+    for (int i = 0; i < CLOUD_RATE_WAYS; i++) {   /* 8 names that empty their buckets: the 8th */
+        snprintf(key, sizeof key, "P/n%d", i);    /* pushes out the fullest, P/a */
+        assert_int_equal(allowed(r, key, 10 + i, 5), 2);
+    }
+    assert_int_equal(allowed(r, "P/a", 100, 5), 2);   /* forgotten: a fresh bucket, never a refusal */
+    /* it took the fullest entry then (n0's, refilled the longest), and it emptied its bucket:
+     * new names now push out others, never P/a, which stays limited */
+    for (int i = 0; i < 20; i++) {
+        snprintf(key, sizeof key, "P/x%d", i);
+        assert_true(cloud_rate_allow(r, key, 200 + i));
+        assert_false(cloud_rate_allow(r, "P/a", 200 + i));
+    }
+    cloud_rate_free(r);
+}
+
+static void test_bad_arguments_and_long_keys(void **state)
+{
+    (void)state;
+    assert_null(cloud_rate_new(1.0, 1.0, 3, 0));     /* not a power of two */
+    assert_null(cloud_rate_new(1.0, 1.0, 0, 0));
+    assert_null(cloud_rate_new(1.0, 0.5, 4, 0));     /* a bucket that never holds a token */
+    assert_null(cloud_rate_new(0.0, 1.0, 4, 0));
+    cloud_rate_free(NULL);
+    cloud_rate_t *r = cloud_rate_new(1.0, 1.0, 4, 0);
+    char a[300], b[300];
+    memset(a, 'x', sizeof a - 1);
+    a[sizeof a - 1] = 0;
+    memcpy(b, a, sizeof b);
+    b[250] = 'y';   /* differs past CLOUD_RATE_KEY_MAX: the same (cut) key */
+    assert_true(cloud_rate_allow(r, a, 0));
+    assert_false(cloud_rate_allow(r, b, 0));
+    cloud_rate_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_burst_then_rate),
+        cmocka_unit_test(test_keys_apart),
+        cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_forgotten_is_let_through),
+        cmocka_unit_test(test_bad_arguments_and_long_keys),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
