@@ -173,8 +173,11 @@ static int failed(cloud_store_t *s, PGresult *res, const char *what)
     if (lost)
         say("PostgreSQL connection lost: %s", "requests fail with 'unavailable' until it is back");
     note_conn(s, retry, what, res ? PQresultErrorMessage(res) : PQerrorMessage(p->c));
+    /* state points into res: decided before res is freed (it was read after PQclear, a use
+     * after free that make test-asan-integ's cloud_pg found) */
+    int ret = state && !strcmp(state, "23505") ? CLOUD_STORE_CONFLICT : -1;
     PQclear(res);
-    return state && !strcmp(state, "23505") ? CLOUD_STORE_CONFLICT : -1;
+    return ret;
 }
 
 static int pg_script(cloud_store_t *s, const char *sql)
