@@ -34,6 +34,8 @@ PQ=$(ldd "$B/smartcfg_auth.so" 2>/dev/null | awk '/libpq\.so/ { print $3 }')
 printf '#!/bin/sh\n# mosquitto with the ASan runtime, so it can load the instrumented plugin\nLD_PRELOAD="%s" exec %s "$@"\n' \
     "$RT${PQ:+ $PQ}" "$MOSQ" >"$B/asan-bin/mosquitto"
 chmod +x "$B/asan-bin/mosquitto"
+# print_suppressions=0: a broker whose only leaks are these wrote just the "Suppressions used"
+# table to its log, and a log file is a failure (the whole run of branch devsoak: 55 passed)
 printf '# mosquitto 2.0.11 leaks a few of its own allocations at exit\nleak:mosquitto__calloc\nleak:mosquitto__malloc\nleak:mosquitto__strdup\n' \
     >"$B/asan-lsan.supp"
 rc=0
@@ -41,7 +43,7 @@ rc=0
 # ASan (freed memory waits in the quarantine).
 (cd "$B" && PATH="$B/asan-bin:$PATH" SOAK_RSS_MAX_KB=1000000 AT_SOAK_RSS_MAX_KB=1000000 DEV_SOAK_RSS_MAX_KB=1000000 \
     ASAN_OPTIONS="detect_leaks=1:log_path=$B/asan-logs/asan" \
-    LSAN_OPTIONS="suppressions=$B/asan-lsan.supp" \
+    LSAN_OPTIONS="suppressions=$B/asan-lsan.supp:print_suppressions=0" \
     UBSAN_OPTIONS="print_stacktrace=1:log_path=$B/asan-logs/ubsan" \
     ctest --output-on-failure -L integration -R "$TESTS" -E "$EXCLUDE" -j "$JOBS") || rc=1
 if [ -n "$(ls -A "$B/asan-logs")" ]; then
