@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 55
 # `smartcfg cloud --rabbitmq` against one real RabbitMQ node (MQTT plugin, HTTP auth backend
 # pointed at the cloud): a wrong cluster password is a clear start-up error; a dead first
 # address is skipped; devices log in with IoT Explorer credentials checked by the cloud's

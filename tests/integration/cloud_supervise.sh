@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 40
 # `smartcfg cloud` as a supervisor: restarts a mosquitto that died (and the binding service
 # reconnects), stops everything on SIGTERM, and refuses bad command lines clearly.
 . "$(dirname "$0")/lib/cloud.bash"

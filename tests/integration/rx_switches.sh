@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 50
 # The receiver switches (SMARTCFG_WITH_ESPTOUCH_V2, SMARTCFG_WITH_AIRKISS) really remove code:
 #   1. the core with each of them off and with both off (the simulator on, to make captures):
 #      rx_switches/main.c decodes every protocol the build keeps on lossy air, the others are
