@@ -122,17 +122,11 @@ creds $P dev1 "$PSK1" sha256; D1=("$MQ_ID" "$MQ_USER" "$MQ_PASS")
 creds $P dev2 "$PSK2" sha256; D2=("$MQ_ID" "$MQ_USER" "$MQ_PASS")
 R=$(PYTHONPATH="$(dirname "$0")/lib" timeout 60 python3 - "$MQTT_PORT" "$P" "${D1[@]}" "${D2[@]}" <<'PY'
 import json, socket, struct, sys, time
+import mqtt_wire
 from mqtt_wire import connect, packet, read_packet, s16
 port, P = int(sys.argv[1]), sys.argv[2]
 def session(cid, user, pw, dn):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(connect(cid, user, pw, keepalive=60))
-    k, b = read_packet(s)
-    assert k >> 4 == 2 and b[1] == 0, "CONNACK %r" % b
-    s.sendall(packet(0x82, struct.pack("!H", 1) + s16("$thing/down/property/%s/%s" % (P, dn)) + b"\x00"))
-    k, b = read_packet(s)
-    assert k >> 4 == 9 and b[2] != 0x80, "SUBACK %r" % b
-    return s
+    return mqtt_wire.session("127.0.0.1", port, cid, user, pw, "$thing/down/property/%s/%s" % (P, dn))
 def reply(s, until):
     while time.time() < until:
         s.settimeout(max(0.05, until - time.time()))

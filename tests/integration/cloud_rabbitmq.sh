@@ -240,14 +240,6 @@ ok "control and action API with --rabbitmq: 202, and the device got both message
 # Gateways: bind (signed with the sub-device's secret), online, a report for the sub-device,
 # and the rights rules of the mosquitto mode: another gateway can neither bind nor bring online
 # a sub-device bound elsewhere, nor speak for it.
-gw_entry() {  # PSK P D -> a signed entry of a gateway bind (docs/at.md "Gateway"), HMAC by openssl
-    local r=$RANDOM ts hexkey sig
-    ts=$(date +%s)
-    hexkey=$(printf %s "$1" | base64 -d | od -An -v -tx1 | tr -d ' \n')
-    sig=$(printf '%s%s;%s;%s' "$2" "$3" "$r" "$ts" | openssl dgst -sha256 -mac HMAC -macopt hexkey:"$hexkey" -binary | base64 -w0)
-    printf '{"product_id":"%s","device_name":"%s","random":%s,"timestamp":%s,"signmethod":"hmacsha256","signature":"%s"}' \
-        "$2" "$3" "$r" "$ts" "$sig"
-}
 gwop() { rdevice "$1" "$2" "\$gateway/operation/$P/$1" "\$gateway/operation/result/$P/$1" "$3"; }
 gwres() { echo "$1" | jq -r '.type + " " + ([.payload.devices[].result | tostring] | join(","))'; }
 PSKGA=$(post /v1/products/$P/devices '{"device_name":"gwA"}' | jget device_secret)
@@ -284,14 +276,10 @@ creds $P dev1 "$PSK1" sha256
 PYTHONPATH="$SC_SRC/tests/integration/lib" python3 - "$RMQTT" "$MQ_ID" "$MQ_USER" "$MQ_PASS" "$P" > "$T/badin.out" 2>&1 <<'PY' \
     || fail "bad input: $(cat "$T/badin.out")"
 import json, socket, struct, sys, time
-from mqtt_wire import connect, packet, read_packet, s16
+from mqtt_wire import connect, packet, read_packet, s16, session
 addr, cid, user, pw, p = sys.argv[1:6]
 host, port = addr.rsplit(":", 1)
-s = socket.create_connection((host, int(port)), timeout=10)
-s.sendall(connect(cid, user, pw))
-read_packet(s)
-s.sendall(packet(0x82, struct.pack("!H", 1) + s16("$thing/down/property/%s/dev1" % p) + b"\x00"))
-read_packet(s)
+s = session(host, port, cid, user, pw, "$thing/down/property/%s/dev1" % p)
 up = "$thing/up/property/%s/dev1" % p
 for body in [b"not json{", b'{"clientToken":"nomethod"}', b"[1,2,3]", b'{"method":"report","params":{"x":"' + b"a" * 20000 + b'"}}',
              b'{"method":"report","params":{"x":"' + b"a" * 3000000 + b'"}}',
@@ -339,14 +327,10 @@ before=$(cat "$T"/cloud.events* | grep -c '"event":"thing_report".*"device_name"
 PYTHONPATH="$SC_SRC/tests/integration/lib" python3 - "$RMQTT" "$MQ_ID" "$MQ_USER" "$MQ_PASS" "$P" > "$T/burst.out" 2>&1 <<'PY' \
     || fail "burst: $(cat "$T/burst.out")"
 import json, socket, struct, sys, time
-from mqtt_wire import connect, packet, read_packet, s16
+from mqtt_wire import connect, packet, read_packet, s16, session
 addr, cid, user, pw, p = sys.argv[1:6]
 host, port = addr.rsplit(":", 1)
-s = socket.create_connection((host, int(port)), timeout=10)
-s.sendall(connect(cid, user, pw))
-read_packet(s)
-s.sendall(packet(0x82, struct.pack("!H", 1) + s16("$thing/down/property/%s/dev1" % p) + b"\x00"))
-read_packet(s)
+s = session(host, port, cid, user, pw, "$thing/down/property/%s/dev1" % p)
 for i in range(40):
     m = {"method": "report", "clientToken": "b-%d" % i, "params": {"k%d" % i: i}}
     s.sendall(packet(0x30, s16("$thing/up/property/%s/dev1" % p) + json.dumps(m).encode()))

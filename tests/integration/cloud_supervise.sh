@@ -91,21 +91,7 @@ ok "--json into a reader that stops reading: the API answers on, the queued line
 # thread once the pipe was full, the HTTP API with them. The pipe is made small (4 KiB: ~60
 # lines) so a few hundred requests fill it; the log now queues as --json does.
 mkfifo "$T/log.fifo"
-python3 - "$T/log.fifo" "$T/log.release" "$T/stall.log" "$T/log.ready" <<'PY' &
-import fcntl, os, sys, time
-fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)   # before the cloud opens it to write
-fcntl.fcntl(fd, 1031, 4096)                               # F_SETPIPE_SZ: the smallest pipe
-open(sys.argv[4], "w").close()
-while not os.path.exists(sys.argv[2]):
-    time.sleep(0.05)
-os.set_blocking(fd, True)
-with open(sys.argv[3], "wb") as out:
-    while True:
-        b = os.read(fd, 65536)
-        if not b:
-            break
-        out.write(b)
-PY
+python3 "$(dirname "$0")/lib/stall_reader.py" "$T/log.fifo" "$T/log.release" "$T/stall.log" "$T/log.ready" &
 READER_PID=$!
 for _ in $(seq 100); do [ -e "$T/log.ready" ] && break; sleep 0.1; done
 "$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --mqtt 127.0.0.1:$MQTT_PORT --db "$DB" > "$T/logstall.out" 2> "$T/log.fifo" &

@@ -27,21 +27,7 @@ in_ns ip link set lo up
 # A reader that opens its FIFO with the smallest pipe (4 KiB) and reads nothing until released.
 reader() { # $1 = fifo, $2 = output file
     mkfifo "$1"
-    python3 - "$1" "$TMP/release" "$2" "$1.ready" <<'PY' &
-import fcntl, os, sys, time
-fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)   # before the device opens it to write
-fcntl.fcntl(fd, 1031, 4096)                               # F_SETPIPE_SZ: the smallest pipe
-open(sys.argv[4], "w").close()
-while not os.path.exists(sys.argv[2]):
-    time.sleep(0.05)
-os.set_blocking(fd, True)
-with open(sys.argv[3], "wb") as out:
-    while True:
-        b = os.read(fd, 65536)
-        if not b:
-            break
-        out.write(b)
-PY
+    python3 "$(dirname "$0")/lib/stall_reader.py" "$1" "$TMP/release" "$2" "$1.ready" &
     READERS+=($!)
     for _ in $(seq 100); do [ -e "$1.ready" ] && break; sleep 0.1; done
     [ -e "$1.ready" ] || fail "reader of $1 not ready"

@@ -139,14 +139,6 @@ G=GWPRODUCT1
 post /v1/products "{\"product_id\":\"$G\"}" >/dev/null
 GPSK=$(post /v1/products/$G/devices '{"device_name":"gw"}' | jget device_secret)
 SPSK=$(post /v1/products/$G/devices '{"device_name":"sub"}' | jget device_secret)
-gw_entry() {  # PSK P D -> a signed entry of a gateway bind (docs/at.md "Gateway"), HMAC by openssl
-    local r=$RANDOM ts hexkey sig
-    ts=$(date +%s)
-    hexkey=$(printf %s "$1" | base64 -d | od -An -v -tx1 | tr -d ' \n')
-    sig=$(printf '%s%s;%s;%s' "$2" "$3" "$r" "$ts" | openssl dgst -sha256 -mac HMAC -macopt hexkey:"$hexkey" -binary | base64 -w0)
-    printf '{"product_id":"%s","device_name":"%s","random":%s,"timestamp":%s,"signmethod":"hmacsha256","signature":"%s"}' \
-        "$2" "$3" "$r" "$ts" "$sig"
-}
 pub_as() {  # DEVICE PSK TOPIC MESSAGE (QoS 1: a refused publish closes the connection)
     creds $G "$1" "$2" sha256
     mosquitto_pub "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -t "$3" -m "$4" 2>/dev/null || true

@@ -351,6 +351,19 @@ static sc_sta_status_t wpa_wait(sc_hal_station_t *h, sc_sta_reason_t *why, int r
     return s;
 }
 
+/* The fake started and a wpa: station opened on it, the clock and the log reset. */
+static void wpa_open(fake_wpa_t *w, pthread_t *t, sc_posix_station_t *st, sc_hal_station_t *h)
+{
+    static sc_hal_sys_t sys; /* outlives the station that keeps a pointer to it */
+    sys = fake_sys();
+    fake_wpa_start(w, t);
+    char err[160], spec[160];
+    snprintf(spec, sizeof spec, "wpa:%s", w->path);
+    assert_int_equal(sc_posix_station_open(st, spec, NULL, &sys, h, err, sizeof err), SC_OK);
+    fake_now = 0;
+    last_log[0] = '\0';
+}
+
 static void test_wpa_join_ok(void **state)
 {
     (void)state;
@@ -414,16 +427,10 @@ static void test_wpa_save(void **state)
         w.ip = "192.168.7.24";
         w.save_reply = replies[i];
         pthread_t t;
-        fake_wpa_start(&w, &t);
-        sc_hal_sys_t sys = fake_sys();
         sc_posix_station_t st;
         sc_hal_station_t h;
-        char err[160], spec[160];
-        snprintf(spec, sizeof spec, "wpa:%s", w.path);
-        assert_int_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_OK);
+        wpa_open(&w, &t, &st, &h);
         st.wpa_save = true;
-        fake_now = 0;
-        last_log[0] = '\0';
         assert_int_equal(h.join(h.ctx, (const uint8_t *)"Home", 4, (const uint8_t *)"password1", 9, NULL), SC_OK);
         sc_sta_reason_t why;
         assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
@@ -460,15 +467,10 @@ static void test_wpa_replaces_own(void **state)
     w.networks = "0\tOffice\tany\t\n1\tHome\t02:5c:00:00:00:01\t[DISABLED]\n2\tLab\tany\t\n4\tHome\tany\t\n";
     w.ours = ",1,4,";
     pthread_t t;
-    fake_wpa_start(&w, &t);
-    sc_hal_sys_t sys = fake_sys();
     sc_posix_station_t st;
     sc_hal_station_t h;
-    char err[160], spec[160];
-    snprintf(spec, sizeof spec, "wpa:%s", w.path);
-    assert_int_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_OK);
+    wpa_open(&w, &t, &st, &h);
     st.wpa_save = true;
-    fake_now = 0;
     assert_int_equal(h.join(h.ctx, (const uint8_t *)"Home", 4, (const uint8_t *)"new-password", 12, NULL), SC_OK);
     assert_non_null(strstr(w.log, "SET_NETWORK 3 id_str \"smartcfg\"\n"));
     assert_null(strstr(w.log, "LIST_NETWORKS")); /* nothing removed before the join worked */

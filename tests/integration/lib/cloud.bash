@@ -118,3 +118,12 @@ dynreg_body() {
     sig=$(printf %s "$hex" | base64 -w0)
     printf '{"deviceName":"%s","nonce":%s,"productId":"%s","timestamp":%s,"signature":"%s"}' "$d" "$nonce" "$p" "$ts" "$sig"
 }
+
+gw_entry() {  # PSK P D -> a signed entry of a gateway bind (docs/at.md "Gateway"), HMAC by openssl
+    local r=$RANDOM ts hexkey sig
+    ts=$(date +%s)
+    hexkey=$(printf %s "$1" | base64 -d | od -An -v -tx1 | tr -d ' \n')
+    sig=$(printf '%s%s;%s;%s' "$2" "$3" "$r" "$ts" | openssl dgst -sha256 -mac HMAC -macopt hexkey:"$hexkey" -binary | base64 -w0)
+    printf '{"product_id":"%s","device_name":"%s","random":%s,"timestamp":%s,"signmethod":"hmacsha256","signature":"%s"}' \
+        "$2" "$3" "$r" "$ts" "$sig"
+}

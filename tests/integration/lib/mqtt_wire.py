@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # The few MQTT 3.1.1 packets the tests speak on raw sockets (RabbitMQ 3.10 speaks no MQTT 5,
 # and a test often needs a client that misbehaves on purpose): the length encoding, one
-# packet out, one packet in, and CONNECT. Imported by mqtt311.py, mqtt_hold.py, soak_cloud.py
+# packet out, one packet in, CONNECT, and a session subscribed to one topic. Imported by mqtt311.py, mqtt_hold.py, soak_cloud.py
 # and the inline floods of the tests (PYTHONPATH=tests/integration/lib).
+import socket
 import struct
 
 
@@ -48,3 +49,15 @@ def read_packet(sock):
         mult *= 128
         if not d & 0x80:
             return kind, recv_exact(sock, n)
+
+
+def session(host, port, client, user, pw, topic, keepalive=60):
+    """A socket connected (CONNACK 0) and subscribed to TOPIC at QoS 0 (SUBACK granted)."""
+    s = socket.create_connection((host, int(port)), timeout=10)
+    s.sendall(connect(client, user, pw, keepalive))
+    k, b = read_packet(s)
+    assert k >> 4 == 2 and b[1] == 0, "CONNACK %r" % b
+    s.sendall(packet(0x82, struct.pack("!H", 1) + s16(topic) + b"\x00"))
+    k, b = read_packet(s)
+    assert k >> 4 == 9 and b[2] != 0x80, "SUBACK %r" % b
+    return s
