@@ -86,15 +86,7 @@ void cloud_log(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    char out[sizeof line + 32];
-    int n = snprintf(out, sizeof out, "smartcfg cloud: %s\n", line);
-    if (n <= 0)
-        return;
-    if ((size_t)n >= sizeof out) {   /* cut, still a whole line */
-        n = (int)sizeof out - 1;
-        out[n - 1] = '\n';
-    }
-    sc_posix_output_write(stderr, out, (size_t)n);
+    sc_posix_output_printf(stderr, "smartcfg cloud: %s\n", line);   /* queued once started */
 }
 
 static struct {

@@ -42,32 +42,13 @@ static void json_error(const sc_cli_t *cli, const char *event, const char *messa
     sc_posix_event(event, SC_EVENT_NO_TIME, o);
 }
 
-/* One line on stderr, in order with the log (sc_posix_output_write: queued once a long-running
- * tool started its output queues). */
-static void err_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void err_line(const char *fmt, ...)
-{
-    char line[700];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n <= 0)
-        return;
-    if ((size_t)n >= sizeof line) { /* cut, still a whole line */
-        n = (int)sizeof line - 1;
-        line[n - 1] = '\n';
-    }
-    sc_posix_output_write(stderr, line, (size_t)n);
-}
-
 static int report(const sc_cli_t *cli, const char *event, int code, const char *fmt, va_list ap)
 {
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    err_line("%s: %s\n", cli->name, msg);
+    sc_posix_output_printf(stderr, "%s: %s\n", cli->name, msg);
     if (code == SC_EXIT_USAGE && cli->usage)
-        err_line("(%s --help shows the options and examples)\n", cli->name);
+        sc_posix_output_printf(stderr, "(%s --help shows the options and examples)\n", cli->name);
     json_error(cli, event, msg, code);
     return code;
 }
@@ -214,7 +195,7 @@ void sc_cli_warn(const sc_cli_t *cli, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    err_line("%s: warning: %s\n", cli->name, msg);
+    sc_posix_output_printf(stderr, "%s: warning: %s\n", cli->name, msg);
 }
 
 /* The option as the user typed it, without a "=value". */

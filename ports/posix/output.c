@@ -10,6 +10,7 @@
  * told on stderr once the reader reads again. Before the start and after the stop, lines are
  * written directly, as before. */
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -95,7 +96,9 @@ static void *writer(void *arg)
 static void start_one(outq_t *q, FILE *f)
 {
     pthread_mutex_lock(&q->lock);
-    if (!q->running) {
+    /* Not after a stop that gave up on its reader: that writer still waits in its write, and
+     * a second one on the same stream would interleave with it (lines stay dropped). */
+    if (!q->running && !q->abandoned) {
         q->f = f;
         q->stop = q->done = q->abandoned = false;
         q->running = pthread_create(&q->thread, NULL, writer, q) == 0;
@@ -194,4 +197,20 @@ void sc_posix_output_write(FILE *f, const char *s, size_t n)
     fwrite(s, 1, n, f);
     funlockfile(f);
     sc_posix_output_flush(f);
+}
+
+void sc_posix_output_printf(FILE *f, const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n <= 0)
+        return;
+    if ((size_t)n >= sizeof line) { /* cut to fit, still one whole line */
+        n = (int)sizeof line - 1;
+        line[n - 1] = '\n';
+    }
+    sc_posix_output_write(f, line, (size_t)n);
 }

@@ -40,6 +40,9 @@ void sc_posix_output_stop(void);
 /* Writes n bytes (whole lines) to f: through its queue when f is stdout or stderr and the queue
  * runs, else directly (then flushed with sc_posix_output_flush). */
 void sc_posix_output_write(FILE *f, const char *s, size_t n);
+/* One line (fmt ends with a newline) formatted and written as above; a line over 2 KiB is cut
+ * and keeps its newline. */
+void sc_posix_output_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sets the minimum level printed by the stderr log sink (default SC_LOG_INFO). */
 void sc_posix_log_level(sc_log_level_t level);
 

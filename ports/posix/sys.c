@@ -97,16 +97,8 @@ static void sys_log(void *ctx, sc_log_level_t level, const char *line)
     clock_gettime(CLOCK_REALTIME, &ts);
     localtime_r(&ts.tv_sec, &tm);
     bool col = log_colour() && colours[l][0];
-    char out[1200];
-    int n = snprintf(out, sizeof out, "%02d:%02d:%02d.%03ld %s%-5s %s%s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     ts.tv_nsec / 1000000L, col ? colours[l] : "", names[l], line, col ? "\033[0m" : "");
-    if (n <= 0)
-        return;
-    if ((size_t)n >= sizeof out) { /* a long line, cut: still one whole line */
-        n = (int)sizeof out - 1;
-        out[n - 1] = '\n';
-    }
-    sc_posix_output_write(stderr, out, (size_t)n);
+    sc_posix_output_printf(stderr, "%02d:%02d:%02d.%03ld %s%-5s %s%s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                           ts.tv_nsec / 1000000L, col ? colours[l] : "", names[l], line, col ? "\033[0m" : "");
 }
 
 void sc_posix_log_level(sc_log_level_t level)
