@@ -86,6 +86,10 @@ static const migration_t migrations[] = {
       " tries BIGINT NOT NULL DEFAULT 0, misses BIGINT NOT NULL DEFAULT 0, owner TEXT NOT NULL DEFAULT '',"
       " lease BIGINT NOT NULL DEFAULT 0);"
       "CREATE INDEX IF NOT EXISTS revocations_by_due ON revocations(due);" },
+    /* A change while a close is pending no longer postpones it (a gateway sending offline every
+     * second kept its own close from ever coming): the row keeps its due, and `again` holds the
+     * latest change's, done by one more close after this one if it is later (0: none). */
+    { 6, "ALTER TABLE revocations ADD COLUMN again BIGINT NOT NULL DEFAULT 0;" },
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -144,7 +148,7 @@ static int migrate(cloud_store_t *s)
          " updated FROM ota_status WHERE 1=0"),
         "SELECT sub_pid, sub_dn, gw_pid, gw_dn, online, updated FROM gw_subdevs WHERE 1=0",
         "SELECT product_id, device_name, reported, updated FROM thing_props WHERE 1=0",
-        "SELECT client_id, due, tries, misses, owner, lease FROM revocations WHERE 1=0",
+        "SELECT client_id, due, tries, misses, owner, lease, again FROM revocations WHERE 1=0",
     };
     for (size_t i = 0; i < sizeof probes / sizeof probes[0] && ret == 0; i++) {
         cloud_rows_t *r = cloud_store_select(s, probes[i], "");
@@ -769,9 +773,13 @@ int cloud_store_thing_get(cloud_store_t *s, const char *pid, const char *dn, cha
 /* ---- revocation closes (cloud_revoke.c) ------------------------------------------------------ */
 int cloud_store_revoke_add(cloud_store_t *s, const char *cid, int64_t due_ms)
 {
-    /* A pending close covers a later change too; one already taken is done again later. */
+    /* A pending close keeps its due: moving it to the later change's let a client that changes
+     * its own rights more often than the delay (a gateway's offline, unbind) put off its close
+     * for ever. The later change's due is kept in `again`: if the close (at due or later) may
+     * come before it, cloud_store_revoke_done schedules one more close then. */
     return cloud_store_run(s, "INSERT INTO revocations(client_id, due) VALUES(?,?) ON CONFLICT(client_id) DO UPDATE"
-                              " SET due=excluded.due, tries=0, misses=0", "ti", cid, due_ms) < 0 ? -1 : 0;
+                              " SET again=CASE WHEN excluded.due>revocations.again THEN excluded.due"
+                              " ELSE revocations.again END", "ti", cid, due_ms) < 0 ? -1 : 0;
 }
 
 int cloud_store_revoke_claim(cloud_store_t *s, const char *owner, int64_t now_ms, int64_t lease_ms, unsigned max,
@@ -798,7 +806,12 @@ int cloud_store_revoke_claim(cloud_store_t *s, const char *owner, int64_t now_ms
 
 int cloud_store_revoke_done(cloud_store_t *s, const char *cid, int64_t due_ms)
 {
-    return cloud_store_run(s, "DELETE FROM revocations WHERE client_id=? AND due=?", "ti", cid, due_ms) < 0 ? -1 : 0;
+    /* A change after the row's due (again > due) may postdate this close: once more at its due. */
+    if (cloud_store_run(s, "UPDATE revocations SET due=again, again=0, tries=0, misses=0, owner='', lease=0"
+                           " WHERE client_id=? AND due=? AND again>due", "ti", cid, due_ms) < 0)
+        return -1;
+    return cloud_store_run(s, "DELETE FROM revocations WHERE client_id=? AND due=? AND again<=due", "ti", cid, due_ms) < 0
+               ? -1 : 0;
 }
 
 int cloud_store_revoke_later(cloud_store_t *s, const char *cid, int64_t old_due_ms, int64_t due_ms, int tries,

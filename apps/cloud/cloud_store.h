@@ -138,12 +138,15 @@ int cloud_store_gw_list(cloud_store_t *s, const char *gpid, const char *gdn,
 int cloud_store_thing_put(cloud_store_t *s, const char *pid, const char *dn, const char *reported, int64_t now);
 /* ---- revocation closes (cloud_revoke.c, docs/scale.md "Revoking rights") ------------------
  * Times in wall-clock ms (the workers may run on several machines). */
+/* Added for a change whose close is due at due_ms; a pending close keeps its earlier due (a
+ * later change never postpones it) and a later one is done by one more close afterwards. */
 int cloud_store_revoke_add(cloud_store_t *s, const char *cid, int64_t due_ms);
 /* Takes up to max due rows (free, or whose owner's lease ran out) for owner until lease_ms and
  * calls fn for each row it holds: the number, or -1. */
 int cloud_store_revoke_claim(cloud_store_t *s, const char *owner, int64_t now_ms, int64_t lease_ms, unsigned max,
                              void (*fn)(void *u, const char *cid, int64_t due, int tries, int misses), void *u);
-/* Done (deleted) / again at due_ms (released) — unless a new change moved its due meanwhile. */
+/* Done (deleted, or rescheduled for a change later than its due) / again at due_ms (released) —
+ * only if the row still has that due (another worker may have taken it after the lease). */
 int cloud_store_revoke_done(cloud_store_t *s, const char *cid, int64_t due_ms);
 int cloud_store_revoke_later(cloud_store_t *s, const char *cid, int64_t old_due_ms, int64_t due_ms, int tries,
                              int misses);

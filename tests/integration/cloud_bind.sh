@@ -162,6 +162,37 @@ grep -q '"event":"thing_rate_limited".*"device_name":"dev1"' "$T/cloud.events" |
 ! grep -q '"event":"thing_rate_limited".*"device_name":"dev2"' "$T/cloud.events" || fail "dev2 was limited"
 ok "per-device limit: a flood of 400 reports is answered 429 past the burst, no write; the other device is answered 0 ($R)"
 
+# One gateway message listing 300 sub-devices (offline: a database write or lookup and an event
+# each): each sub-device past the first costs one message of the limit, so past dev2's burst
+# (60) they are 429, not 300 lookups and 300 gateway_operation events from one message.
+SUBS=$(python3 -c 'import json; print(json.dumps({"type": "offline", "payload": {"devices": [{"product_id": "SUBP%03d" % i, "device_name": "s%d" % i} for i in range(300)]}}))')
+R=$(PYTHONPATH="$(dirname "$0")/lib" timeout 30 python3 - "$MQTT_PORT" "$P" "${D2[@]}" "$SUBS" <<'PY'
+import json, socket, struct, sys, time
+from mqtt_wire import connect, packet, read_packet, s16
+port, P = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.sendall(connect(sys.argv[3], sys.argv[4], sys.argv[5], keepalive=60))
+k, b = read_packet(s)
+assert k >> 4 == 2 and b[1] == 0, "CONNACK %r" % b
+s.sendall(packet(0x82, struct.pack("!H", 1) + s16("$gateway/operation/result/%s/dev2" % P) + b"\x00"))
+k, b = read_packet(s)
+assert k >> 4 == 9 and b[2] != 0x80, "SUBACK %r" % b
+s.sendall(packet(0x30, s16("$gateway/operation/%s/dev2" % P) + sys.argv[6].encode()))
+while True:
+    k, b = read_packet(s)
+    if k >> 4 == 3:
+        r = json.loads(b[2 + struct.unpack("!H", b[:2])[0]:])
+        break
+codes = {}
+for d in r["payload"]["devices"]:
+    codes[d["result"]] = codes.get(d["result"], 0) + 1
+print(json.dumps({"n": len(r["payload"]["devices"]), "limited": codes.get(429, 0)}))
+PY
+) || fail "the gateway session failed: $R"
+[ "$(echo "$R" | jget n)" = 300 ] && [ "$(echo "$R" | jget limited)" -ge 200 ] \
+    || fail "per-device limit: 300 sub-devices in one gateway message should be mostly 429: $R"
+ok "per-device limit: sub-devices of one gateway message count against it ($R)"
+
 # Restart between token creation and binding: nothing is lost.
 TOK3=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
 stop_cloud

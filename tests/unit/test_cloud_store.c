@@ -264,6 +264,28 @@ static void test_revocations_shared(void **state)
     assert_int_equal(cloud_store_revoke_next(&s), 136000);
     assert_int_equal(cloud_store_revoke_done(&s, "Pdev1", 136000), 0);
     assert_int_equal(cloud_store_revoke_next(&s), INT64_MAX);
+    /* A change while a close is pending does not put it off (a gateway that sends offline more
+     * often than the delay kept its own close from ever coming): the close comes at the first
+     * due, and once more at the later change's, which it may predate. */
+    assert_int_equal(cloud_store_revoke_add(&s, "Pgw1", 200000), 0);
+    assert_int_equal(cloud_store_revoke_add(&s, "Pgw1", 201800), 0);
+    assert_int_equal(cloud_store_revoke_add(&s, "Pgw1", 201500), 0);
+    nseen = 0;
+    assert_int_equal(cloud_store_revoke_claim(&s, "A", 200000, 200000 + 120000, 16, seen, NULL), 1);
+    assert_int_equal(nseen, 1);
+    assert_int_equal(seen_due, 200000);
+    assert_int_equal(cloud_store_revoke_done(&s, "Pgw1", 200000), 0);
+    assert_int_equal(cloud_store_revoke_next(&s), 201800);
+    assert_int_equal(cloud_store_revoke_claim(&s, "B", 201800, 201800 + 120000, 16, seen, NULL), 1);
+    assert_int_equal(seen_due, 201800);
+    assert_int_equal(cloud_store_revoke_done(&s, "Pgw1", 201800), 0);
+    assert_int_equal(cloud_store_revoke_next(&s), INT64_MAX);
+    /* a change earlier than a retry's due needs no second close */
+    assert_int_equal(cloud_store_revoke_add(&s, "Pgw1", 300000), 0);
+    assert_int_equal(cloud_store_revoke_later(&s, "Pgw1", 300000, 310000, 1, 0), 0);
+    assert_int_equal(cloud_store_revoke_add(&s, "Pgw1", 305000), 0);
+    assert_int_equal(cloud_store_revoke_done(&s, "Pgw1", 310000), 0);
+    assert_int_equal(cloud_store_revoke_next(&s), INT64_MAX);
     cloud_store_close(&s);
 }
 

@@ -274,6 +274,7 @@ typedef struct {
     const char *save_reply;  /* answer to SAVE_CONFIG (NULL: FAIL, as without update_config=1) */
     const char *networks;    /* LIST_NETWORKS's lines after the header (NULL: the new one only) */
     const char *ours;        /* ids (",1,2,") whose id_str is "smartcfg", from an earlier run */
+    int slow_id, slow_ms;    /* GET_NETWORK <slow_id> id_str is answered after slow_ms (0: at once) */
     volatile int stop;
 } fake_wpa_t;
 
@@ -304,6 +305,8 @@ static void *fake_wpa_main(void *arg)
         else if (!strncmp(req, "GET_NETWORK ", 12) && strstr(req, " id_str")) {
             char id[16];
             snprintf(id, sizeof id, ",%d,", atoi(req + 12));
+            if (w->slow_ms && atoi(req + 12) == w->slow_id)
+                usleep((useconds_t)w->slow_ms * 1000);
             snprintf(reply, sizeof reply, "%s", atoi(req + 12) == 3 || (w->ours && strstr(w->ours, id)) ? "\"smartcfg\"" : "FAIL\n");
         }
         else if (!strcmp(req, "SAVE_CONFIG"))
@@ -490,6 +493,41 @@ static void test_wpa_replaces_own(void **state)
     fake_wpa_stop(&w, t);
 }
 
+/* A wpa_supplicant slower than the 1 s request timeout on one GET_NETWORK: its late
+ * "smartcfg" (network 1, ours) was read as the answer about the next network, the product's
+ * own network 2, which was removed. The pass now ends at a request that timed out. */
+static void test_wpa_late_reply_keeps_product_network(void **state)
+{
+    (void)state;
+    static const char *const states[] = { "COMPLETED" };
+    static fake_wpa_t w;
+    memset(&w, 0, sizeof w);
+    w.states = states;
+    w.nstates = 1;
+    w.ip = "192.168.7.25";
+    w.networks = "1\tOld\tany\t\n2\tLab\tany\t\n";
+    w.ours = ",1,";
+    w.slow_id = 1;
+    w.slow_ms = 1300;
+    pthread_t t;
+    fake_wpa_start(&w, &t);
+    sc_hal_sys_t sys = fake_sys();
+    sc_posix_station_t st;
+    sc_hal_station_t h;
+    char err[160], spec[160];
+    snprintf(spec, sizeof spec, "wpa:%s", w.path);
+    assert_int_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_OK);
+    fake_now = 0;
+    assert_int_equal(h.join(h.ctx, (const uint8_t *)"Home", 4, (const uint8_t *)"new-password", 12, NULL), SC_OK);
+    sc_sta_reason_t why;
+    assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
+    usleep(400000); /* the fake answers late; whatever the station sent after that is logged */
+    assert_non_null(strstr(w.log, "GET_NETWORK 1 id_str\n"));
+    assert_null(strstr(w.log, "REMOVE_NETWORK 2"));
+    sc_posix_station_close(&st);
+    fake_wpa_stop(&w, t);
+}
+
 static void test_wpa_psk_vector(void **state)
 {
     (void)state;
@@ -585,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_wpa_join_ok),
         cmocka_unit_test(test_wpa_save),
         cmocka_unit_test(test_wpa_replaces_own),
+        cmocka_unit_test(test_wpa_late_reply_keeps_product_network),
         cmocka_unit_test(test_wpa_psk_vector),
         cmocka_unit_test(test_wpa_wrong_password),
         cmocka_unit_test(test_wpa_no_server),
