@@ -26,13 +26,19 @@ static void params(sc_ak_params_t *p, const char *ssid, const char *pwd, uint8_t
     p->random = r;
 }
 
+/* The sender's schedule for the session the tests decode (check_tplink). */
+static void tplink_encode(sc_ak_encoder_t *e)
+{
+    sc_ak_params_t p;
+    params(&p, "TP-LINK_2.4G", "12345678", 0x42);
+    assert_int_equal(sc_ak_encode(e, &p), SC_OK);
+}
+
 static void test_vector_tplink(void **state)
 {
     (void)state;
-    sc_ak_params_t p;
-    params(&p, "TP-LINK_2.4G", "12345678", 0x42);
     sc_ak_encoder_t e;
-    assert_int_equal(sc_ak_encode(&e, &p), SC_OK);
+    tplink_encode(&e);
     static const uint16_t magic[4] = { 1, 21, 33, 51 }, prefix[4] = { 64, 88, 108, 114 };
     assert_memory_equal(e.magic, magic, sizeof magic);
     assert_memory_equal(e.prefix, prefix, sizeof prefix);
@@ -63,10 +69,8 @@ static void test_vector_opencafe(void **state)
 static void test_schedule(void **state)
 {
     (void)state;
-    sc_ak_params_t p;
-    params(&p, "TP-LINK_2.4G", "12345678", 0x42);
     sc_ak_encoder_t e;
-    assert_int_equal(sc_ak_encode(&e, &p), SC_OK);
+    tplink_encode(&e);
     sc_ak_sched_t s;
     assert_int_equal(sc_ak_sched_init(&s, &e, NULL), SC_OK);
     sc_ak_dgram_t d;
@@ -168,10 +172,8 @@ static void check_tplink(const sc_ak_result_t *res)
 static void test_rx_own_schedule(void **state)
 {
     (void)state;
-    sc_ak_params_t p;
-    params(&p, "TP-LINK_2.4G", "12345678", 0x42);
     sc_ak_encoder_t e;
-    assert_int_equal(sc_ak_encode(&e, &p), SC_OK);
+    tplink_encode(&e);
     static sc_ak_rx_t rx;
     sc_ak_result_t res;
     lcg = 1;
@@ -197,10 +199,8 @@ static void test_rx_own_schedule(void **state)
 static void test_rx_magic_lock(void **state)
 {
     (void)state;
-    sc_ak_params_t p;
-    params(&p, "TP-LINK_2.4G", "12345678", 0x42);
     sc_ak_encoder_t e;
-    assert_int_equal(sc_ak_encode(&e, &p), SC_OK);
+    tplink_encode(&e);
     static sc_ak_rx_t rx;
     sc_ak_result_t res;
     static const uint32_t in_magic[] = { 1000, 1100, 1250, 1330 };

@@ -354,17 +354,23 @@ static sc_sta_status_t wpa_wait(sc_hal_station_t *h, sc_sta_reason_t *why, int r
     return s;
 }
 
-/* The fake started and a wpa: station opened on it, the clock and the log reset. */
-static void wpa_open(fake_wpa_t *w, pthread_t *t, sc_posix_station_t *st, sc_hal_station_t *h)
+/* A wpa: station opened on the running fake, the clock and the log reset. */
+static void wpa_station(fake_wpa_t *w, sc_posix_station_t *st, sc_hal_station_t *h)
 {
     static sc_hal_sys_t sys; /* outlives the station that keeps a pointer to it */
     sys = fake_sys();
-    fake_wpa_start(w, t);
     char err[160], spec[160];
     snprintf(spec, sizeof spec, "wpa:%s", w->path);
     assert_int_equal(sc_posix_station_open(st, spec, NULL, &sys, h, err, sizeof err), SC_OK);
     fake_now = 0;
     last_log[0] = '\0';
+}
+
+/* The fake started and a station opened on it. */
+static void wpa_open(fake_wpa_t *w, pthread_t *t, sc_posix_station_t *st, sc_hal_station_t *h)
+{
+    fake_wpa_start(w, t);
+    wpa_station(w, st, h);
 }
 
 static void test_wpa_join_ok(void **state)
@@ -377,14 +383,9 @@ static void test_wpa_join_ok(void **state)
     w.nstates = 4;
     w.ip = "192.168.7.23";
     pthread_t t;
-    fake_wpa_start(&w, &t);
-    sc_hal_sys_t sys = fake_sys();
     sc_posix_station_t st;
     sc_hal_station_t h;
-    char err[160], spec[160];
-    snprintf(spec, sizeof spec, "wpa:%s", w.path);
-    assert_int_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_OK);
-    fake_now = 0;
+    wpa_open(&w, &t, &st, &h);
     last_log[0] = '\0';
     const uint8_t bssid[6] = { 0x02, 0x5c, 0, 0, 0, 1 };
     /* a passphrase with quotes, spaces and a newline: nothing of it reaches the wire */
@@ -510,14 +511,9 @@ static void test_wpa_late_reply_keeps_product_network(void **state)
     w.slow_id = 1;
     w.slow_ms = 1300;
     pthread_t t;
-    fake_wpa_start(&w, &t);
-    sc_hal_sys_t sys = fake_sys();
     sc_posix_station_t st;
     sc_hal_station_t h;
-    char err[160], spec[160];
-    snprintf(spec, sizeof spec, "wpa:%s", w.path);
-    assert_int_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_OK);
-    fake_now = 0;
+    wpa_open(&w, &t, &st, &h);
     assert_int_equal(h.join(h.ctx, (const uint8_t *)"Home", 4, (const uint8_t *)"new-password", 12, NULL), SC_OK);
     sc_sta_reason_t why;
     assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
@@ -539,13 +535,9 @@ static void test_wpa_psk_vector(void **state)
     w.nstates = 1;
     w.ip = "10.1.1.1";
     pthread_t t;
-    fake_wpa_start(&w, &t);
-    sc_hal_sys_t sys = fake_sys();
     sc_posix_station_t st;
     sc_hal_station_t h;
-    char err[160], spec[160];
-    snprintf(spec, sizeof spec, "wpa:%s", w.path);
-    assert_int_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_OK);
+    wpa_open(&w, &t, &st, &h);
     assert_int_equal(JOIN(h, "IEEE", "password"), SC_OK);
     assert_non_null(strstr(w.log, "psk f42c6fc52df0ebef9ebb4b90b38a5f902e83fe1b135a70e23aed762e9710a12e\n"));
     sc_sta_reason_t why;
@@ -571,14 +563,9 @@ static void test_wpa_wrong_password(void **state)
     w.states = states;
     w.nstates = 7;
     pthread_t t;
-    fake_wpa_start(&w, &t);
-    sc_hal_sys_t sys = fake_sys();
     sc_posix_station_t st;
     sc_hal_station_t h;
-    char err[160], spec[160];
-    snprintf(spec, sizeof spec, "wpa:%s", w.path);
-    assert_int_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_OK);
-    fake_now = 0;
+    wpa_open(&w, &t, &st, &h);
     assert_int_equal(JOIN(h, "Net", "wrongpass"), SC_OK);
     sc_sta_reason_t why;
     assert_int_equal(wpa_wait(&h, &why, 20), SC_STA_FAILED);
@@ -593,9 +580,8 @@ static void test_wpa_wrong_password(void **state)
     w.states = scanning;
     w.nstates = 1;
     w.next_state = 0;
-    assert_int_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_OK);
+    wpa_station(&w, &st, &h);
     st.wpa_timeout_ms = 2000;
-    fake_now = 0;
     assert_int_equal(JOIN(h, "Nowhere", "whatever1"), SC_OK);
     assert_int_equal(wpa_wait(&h, &why, 20), SC_STA_FAILED);
     assert_int_equal(why, SC_STA_REASON_NO_AP);
