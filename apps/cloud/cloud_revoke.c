@@ -258,11 +258,15 @@ static void *revoke_thread(void *arg)
         pthread_mutex_unlock(&rv.lock);
         char err[200] = "no node";
         bool done = close_batch(rv.batch, nb, err, sizeof err);
-        pthread_mutex_lock(&rv.lock);
+        /* The batch is this thread's; the store is shared with the threads that record closes
+         * (cloud_revoke_client, on the HTTP and message threads): taken for one statement at a
+         * time, so a slow database keeps them waiting for one row's update, not a batch's. */
         size_t again = 0;
         for (size_t i = 0; i < nb; i++) {
             pending_t *p = &rv.batch[i];
             int rc;
+            char why[sizeof rv.store.err];
+            pthread_mutex_lock(&rv.lock);
             if (done && (p->found || p->misses >= 1)) {
                 if (!p->found)
                     cloud_log("RabbitMQ: %s has no connection to close", p->cid);
@@ -276,12 +280,16 @@ static void *revoke_thread(void *arg)
             } else {
                 rc = cloud_store_revoke_done(&rv.store, p->cid, p->due_ms);
             }
+            memcpy(why, rv.store.err, sizeof why);
+            pthread_mutex_unlock(&rv.lock);
+            why[sizeof why - 1] = 0;
             if (rc != 0)   /* the row stays taken: this or another worker does it after the lease */
-                cloud_log("RabbitMQ: cannot update the pending close of %s: %s", p->cid, rv.store.err);
+                cloud_log("RabbitMQ: cannot update the pending close of %s: %s", p->cid, why);
         }
         if (!done)
             cloud_log("RabbitMQ management API unreachable (%s): %zu client(s) keep their subscriptions%s", err, nb,
                       again ? " for now; trying again in 5 s" : " until they reconnect");
+        pthread_mutex_lock(&rv.lock);
     }
     pthread_mutex_unlock(&rv.lock);
     return NULL;
