@@ -377,7 +377,9 @@ static int broker_spawn(broker_t *br, char *err, size_t errlen)
         for (long fd = 4; fd < (maxfd > 0 && maxfd < 65536 ? maxfd : 65536); fd++)
             close((int)fd);
         execl(br->mosquitto_bin, br->mosquitto_bin, "-c", br->conf, (char *)NULL);
-        fprintf(stderr, "cannot run %s: %s\n", br->mosquitto_bin, strerror(errno));
+        /* not stdio: the child of a threaded process, and the output writer thread
+         * (ports/posix/output.c) may have held stderr's lock when we forked */
+        dprintf(2, "cannot run %s: %s\n", br->mosquitto_bin, strerror(errno));
         _exit(127);
     }
     close(fds[1]);
