@@ -450,7 +450,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                      [--thing-rate N] [--token-gc S] [--db-wait S]\n"
             "                      [--rabbitmq amqp://USER:PASS@HOST:PORT[,HOST:PORT...][/VHOST]]\n"
             "                      [--queue NAME] [--thing-queue NAME] [--prefetch N] [--http-threads N]\n"
-            "                      [--rabbitmq-auth-from LIST]"
+            "                      [--rabbitmq-auth-from LIST]\n"
             "                      [--rabbitmq-management URL] [--rabbitmq-cache-ttl MS] [--console-link]\n"
             "Runs a local IoT Explorer stand-in until SIGINT/SIGTERM (docs/cloud.md).\n"
             "  --http HOST:PORT    app token API, /register/dev and admin API (default 127.0.0.1:8080)\n"
