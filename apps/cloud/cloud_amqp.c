@@ -277,8 +277,9 @@ static int setup_thing(cloud_amqp_t *a, amqp_rpc_reply_t *r)
     for (size_t i = 0; i < nt && r->reply_type == AMQP_RESPONSE_NORMAL; i++) {
         char key[64];
         snprintf(key, sizeof key, "%s", topics[i]);
-        for (char *k = key; *k; k++)   /* '/' -> '.', '+' -> '*' (RabbitMQ's MQTT mapping) */
-            *k = *k == '/' ? '.' : *k == '.' ? '/' : *k == '+' ? '*' : *k;
+        to_topic(key);   /* the same swap turns a topic into its routing key */
+        for (char *k = strchr(key, '+'); k; k = strchr(k, '+'))
+            *k = '*';    /* and a binding's one-level wildcard is '*' */
         amqp_queue_bind(a->conn, THING_CHANNEL, amqp_cstring_bytes(a->thing_queue), amqp_cstring_bytes(EXCHANGE),
                         amqp_cstring_bytes(key), amqp_empty_table);
         *r = amqp_get_rpc_reply(a->conn);

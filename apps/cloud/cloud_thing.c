@@ -76,18 +76,12 @@ static cJSON *reply(const char *method, const cJSON *token, int code, const char
     return r;
 }
 
-/* Whether a malformed_request event may be made now: a device sending garbage in a loop would
- * otherwise fill the log (the refusals' token bucket, cloud.h). */
-static bool malformed_allowed(void)
-{
-    return cloud_refusal_allow(CLOUD_REFUSAL_TOPIC);
-}
-
 static void event(const char *name, const char *pid, const char *dn, const char *method, const cJSON *extra,
                   const char *key)
 {
+    /* a device sending garbage in a loop would fill the log: the refusals' budget (cloud.h) */
     bool malformed = !strcmp(name, "malformed_request");
-    if (malformed && !malformed_allowed())
+    if (malformed && !cloud_refusal_allow(CLOUD_REFUSAL_TOPIC))
         return;
     cJSON *ev = cloud_device_event(pid, dn);
     if (malformed)
@@ -262,13 +256,11 @@ static void gateway(cloud_thing_t *t, const char *gpid, const char *gdn, const c
 {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
     const char *ty = cJSON_IsString(type) ? type->valuestring : "";
+    if (!strcmp(ty, "describe_sub_devices") && limited)   /* its answer has no code */
+        return;
     cJSON *o = cJSON_CreateObject(), *p = cJSON_AddObjectToObject(o, "payload");
     cJSON_AddStringToObject(o, "type", ty);
     cJSON *out = cJSON_AddArrayToObject(p, "devices");
-    if (!strcmp(ty, "describe_sub_devices") && limited) {   /* its answer has no code */
-        cJSON_Delete(o);
-        return;
-    }
     if (!strcmp(ty, "describe_sub_devices")) {
         cloud_store_gw_list(&t->store, gpid, gdn, gw_list_one, out);
         send_json(t, "$gateway/operation/result/%s/%s", gpid, gdn, o);
@@ -362,7 +354,7 @@ void cloud_thing_message(cloud_thing_t *t, const char *tp, const void *payload, 
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(j, "clientToken");
     /* The tool's action reply is {"desired":null,"clientToken":…}: no method needed there. */
     if (!cJSON_IsObject(j) || (kind <= 2 && !cJSON_IsString(method))) {
-        if (!limited && malformed_allowed()) {
+        if (!limited && cloud_refusal_allow(CLOUD_REFUSAL_TOPIC)) {
             cJSON *ev = cloud_device_event(pid, dn);
             cJSON_AddStringToObject(ev, "topic", tp);
             cJSON_AddStringToObject(ev, "reason", len > MSG_MAX ? "larger than 16384 bytes"
