@@ -463,6 +463,16 @@ static int same_magic(const ak_stream_t *s, unsigned a, unsigned b, unsigned c, 
     return s->mg0 == a && s->mgd[0] == b - a && s->mgd[1] == c - b && s->mgd[2] == d - c;
 }
 
+/* Lengths a, b, c, d (consecutive) become s's magic field, seen once. */
+static void magic_note(ak_stream_t *s, unsigned a, unsigned b, unsigned c, unsigned d)
+{
+    s->mg0 = (uint16_t)a;
+    s->mgd[0] = (uint8_t)(b - a);
+    s->mgd[1] = (uint8_t)(c - b);
+    s->mgd[2] = (uint8_t)(d - c);
+    s->mgn = 1;
+}
+
 /* s is not locked. Searching: its newest four lengths, h0 and s->hist, are consecutive and may
  * be a magic field. Seen or armed: s->hist[2] is the newest length, any frame. */
 static SC_NOINLINE sc_et_event_type_t magic_search(ak_state_t *r, ak_stream_t *s, unsigned h0, int use_seq,
@@ -473,11 +483,7 @@ static SC_NOINLINE sc_et_event_type_t magic_search(ak_state_t *r, ak_stream_t *s
         /* the first sighting: on frames proven consecutive, from then on any */
         if (!h0 || !tag_range(r, h0, s->hist[0], s->hist[1], s->hist[2], 0u, 1u, 8u, &lo, &hi))
             return SC_ET_EV_NONE;
-        s->mg0 = (uint16_t)h0;
-        s->mgd[0] = (uint8_t)(s->hist[0] - h0);
-        s->mgd[1] = (uint8_t)(s->hist[1] - s->hist[0]);
-        s->mgd[2] = (uint8_t)(s->hist[2] - s->hist[1]);
-        s->mgn = 1;
+        magic_note(s, h0, s->hist[0], s->hist[1], s->hist[2]);
         memcpy(s->rh, s->hist, sizeof s->rh);
         s->h.state = SC_RXS_AK_SEEN;
         s->h.lock_ms = now; /* when it was last seen (a searching AirKiss stream does not read it) */
@@ -552,11 +558,7 @@ static SC_NOINLINE sc_et_event_type_t magic_search(ak_state_t *r, ak_stream_t *s
         if (same_magic(s, a, b, c, d)) {
             s->mgn = (uint8_t)((s->mgn & AK_MG_PERIODIC) | 2u); /* the same magic again */
         } else {
-            s->mg0 = (uint16_t)a;
-            s->mgd[0] = (uint8_t)(b - a);
-            s->mgd[1] = (uint8_t)(c - b);
-            s->mgd[2] = (uint8_t)(d - c);
-            s->mgn = 1;
+            magic_note(s, a, b, c, d); /* another magic (or this one changed) */
         }
         s->h.lock_ms = now; /* when it was last seen */
         if (s->mgn == (AK_MG_PERIODIC | 2u))
