@@ -102,6 +102,15 @@ phone() { # phone PASSWORD
         --dest 127.255.255.255 --token "$TOKEN" --count 1 --timeout 40 >"$T/send.out" 2>"$T/send.err" ||
         fail "smartcfg send: exit $?"
 }
+provisioned() { # provisioned PID PASSWORD WHAT: the phone provisions run PID: exit 0, ExecStopPost
+    local rc       # marks it provisioned, and nothing the journal got holds a secret
+    phone "$2"
+    ended "$1"; rc=$?
+    [ "$rc" = 0 ] || fail "$3: exit $rc"
+    stop_post "$rc"
+    [ -f "$STATE/provisioned" ] || fail "$3: ExecStopPost left no marker"
+    no_secret "$2"
+}
 no_secret() { # no_secret PASSWORD: nothing the journal got holds a secret
     local f
     for f in "$T"/*.err "$T"/*.out; do
@@ -120,12 +129,7 @@ ended "$B"; rc=$?
 [ "$rc" = 1 ] || fail "second start: exit $rc, want 1"
 grep -q "state directory $STATE is in use by another running smartcfg device" "$T/b.err" || fail "second start: no reason"
 kill -0 "$A" 2>/dev/null || fail "the first run died"
-phone first-pass-1
-ended "$A"; rc=$?
-[ "$rc" = 0 ] || fail "provisioning: exit $rc"
-stop_post "$rc"
-[ -f "$STATE/provisioned" ] || fail "ExecStopPost left no marker"
-no_secret first-pass-1
+provisioned "$A" first-pass-1 provisioning
 ok "second start refused (exit 1, state directory in use); the first provisioned; exit 0 marked provisioned"
 
 # 2. The router's password changed: the product removes the marker and starts the unit again.
@@ -139,12 +143,7 @@ kill -KILL "$K"; wait "$K" 2>/dev/null
 start r; R=$LAST
 wait_for "$T/r.err" "enter sniffing"
 [ -e "$STATE/.log.tmp" ] && fail "the write cut short was not cleaned up"
-phone second-pass-2
-ended "$R"; rc=$?
-[ "$rc" = 0 ] || fail "provisioning again: exit $rc"
-stop_post "$rc"
-[ -f "$STATE/provisioned" ] || fail "no marker after provisioning again"
-no_secret second-pass-2
+provisioned "$R" second-pass-2 "provisioning again"
 ok "after SIGKILL the restart runs (no stale lock, the cut write removed) and provisions with the new password"
 
 # 3. Stops by the init system: 130 each (SuccessExitStatus=130), no marker.

@@ -325,6 +325,15 @@ static void *fake_wpa_main(void *arg)
     return NULL;
 }
 
+/* A fresh fake answering STATUS with states[0..n-1] (the last repeats), ip once COMPLETED. */
+static void fake_wpa_init(fake_wpa_t *w, const char *const *states, int n, const char *ip)
+{
+    memset(w, 0, sizeof *w);
+    w->states = states;
+    w->nstates = n;
+    w->ip = ip;
+}
+
 static void fake_wpa_start(fake_wpa_t *w, pthread_t *t)
 {
     snprintf(w->path, sizeof w->path, "/tmp/sc_wpa_%d", (int)getpid());
@@ -378,10 +387,7 @@ static void test_wpa_join_ok(void **state)
     (void)state;
     static const char *const states[] = { "SCANNING", "ASSOCIATING", "4WAY_HANDSHAKE", "COMPLETED" };
     static fake_wpa_t w;
-    memset(&w, 0, sizeof w);
-    w.states = states;
-    w.nstates = 4;
-    w.ip = "192.168.7.23";
+    fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "192.168.7.23");
     pthread_t t;
     sc_posix_station_t st;
     sc_hal_station_t h;
@@ -425,10 +431,7 @@ static void test_wpa_save(void **state)
     static const char *const replies[] = { "OK\n", NULL };
     for (int i = 0; i < 2; i++) {
         static fake_wpa_t w;
-        memset(&w, 0, sizeof w);
-        w.states = states;
-        w.nstates = 3;
-        w.ip = "192.168.7.24";
+        fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "192.168.7.24");
         w.save_reply = replies[i];
         pthread_t t;
         sc_posix_station_t st;
@@ -463,10 +466,7 @@ static void test_wpa_replaces_own(void **state)
     (void)state;
     static const char *const states[] = { "ASSOCIATING", "COMPLETED" };
     static fake_wpa_t w;
-    memset(&w, 0, sizeof w);
-    w.states = states;
-    w.nstates = 2;
-    w.ip = "192.168.7.25";
+    fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "192.168.7.25");
     w.save_reply = "OK\n";
     w.networks = "0\tOffice\tany\t\n1\tHome\t02:5c:00:00:00:01\t[DISABLED]\n2\tLab\tany\t\n4\tHome\tany\t\n";
     w.ours = ",1,4,";
@@ -502,10 +502,7 @@ static void test_wpa_late_reply_keeps_product_network(void **state)
     (void)state;
     static const char *const states[] = { "COMPLETED" };
     static fake_wpa_t w;
-    memset(&w, 0, sizeof w);
-    w.states = states;
-    w.nstates = 1;
-    w.ip = "192.168.7.25";
+    fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "192.168.7.25");
     w.networks = "1\tOld\tany\t\n2\tLab\tany\t\n";
     w.ours = ",1,";
     w.slow_id = 1;
@@ -530,10 +527,7 @@ static void test_wpa_psk_vector(void **state)
     /* IEEE 802.11i H.4 test vector: "password" / "IEEE" */
     static const char *const states[] = { "COMPLETED" };
     static fake_wpa_t w;
-    memset(&w, 0, sizeof w);
-    w.states = states;
-    w.nstates = 1;
-    w.ip = "10.1.1.1";
+    fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "10.1.1.1");
     pthread_t t;
     sc_posix_station_t st;
     sc_hal_station_t h;
@@ -559,9 +553,7 @@ static void test_wpa_wrong_password(void **state)
     static const char *const states[] = { "SCANNING", "ASSOCIATING", "4WAY_HANDSHAKE", "DISCONNECTED",
                                           "SCANNING", "4WAY_HANDSHAKE", "DISCONNECTED" };
     static fake_wpa_t w;
-    memset(&w, 0, sizeof w);
-    w.states = states;
-    w.nstates = 7;
+    fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), NULL);
     pthread_t t;
     sc_posix_station_t st;
     sc_hal_station_t h;
