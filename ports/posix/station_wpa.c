@@ -241,13 +241,12 @@ static void remove_older(sc_posix_station_t *st)
         /* A request that timed out ends the pass: its reply may still come, and would be read
          * as the next one's (the drain in wpa_cmd sees only what already came), so a late
          * "smartcfg" for our network would remove the product's network asked about next. */
-        int n = wpa_cmd(st, cmd, reply, sizeof reply);
-        if (n < 0)
+        if (wpa_cmd(st, cmd, reply, sizeof reply) < 0)
             break;
         if (strncmp(reply, "\"" ID_STR "\"", strlen(ID_STR) + 2))
             continue;
         snprintf(cmd, sizeof cmd, "REMOVE_NETWORK %ld", id);
-        if ((n = wpa_cmd(st, cmd, reply, sizeof reply)) < 0)
+        if (wpa_cmd(st, cmd, reply, sizeof reply) < 0)
             break;
         if (reply_ok(reply))
             sc_posix_sta_log(st, SC_LOG_INFO, "station(wpa): network %ld of an earlier provisioning removed", id);
