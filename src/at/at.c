@@ -139,8 +139,10 @@ typedef struct {
 
 /* Parses s[0..len) as ESP-AT parameters: "quoted" strings with \" \\ \, escapes, or bare
  * integers. Returns false on a syntax error (the line gets ERROR); type and count errors
- * are left to the command (they get +CME ERROR:204). */
-static bool parse_params(const char *s, size_t len, size_t base, params_t *ps)
+ * are left to the command (they get +CME ERROR:204). Out of line in a size build (SC_OUTLINE):
+ * inlined into its one caller, handle_line, its loop and the dispatch spilled each other's
+ * registers (60 bytes). */
+SC_OUTLINE static bool parse_params(const char *s, size_t len, size_t base, params_t *ps)
 {
     size_t i = 0, used = 0;
     ps->n = 0;
