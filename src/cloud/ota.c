@@ -25,6 +25,7 @@
 #include "../common/json_depth.h"
 #include "../common/json_out.h"
 #include "../common/log.h"
+#include "../common/outline.h"
 #include "../common/state.h"
 #include "cloud_int.h"
 
@@ -187,8 +188,9 @@ static void start_try(ota_t *o, uint32_t now)
     logf_(o, SC_LOG_INFO, "ota: downloading %s from byte %ld", o->new_version, (long)o->got);
 }
 
-/* A try ended early (connection cut, stall, server error): resume later, or give up. */
-static void try_failed(ota_t *o, uint32_t now, int result, const char *why)
+/* A try ended early (connection cut, stall, server error): resume later, or give up. Inline in
+ * a size build too (SC_INLINE): two of its three callers pass the timeout, which folds its test. */
+static SC_INLINE void try_failed(ota_t *o, uint32_t now, int result, const char *why)
 {
     http_close(o);
     if (o->tries >= SC_OTA_TRIES || result != SC_OTA_RESULT_TIMEOUT) {
