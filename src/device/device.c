@@ -718,8 +718,9 @@ static void candidate_refused(devstate_t *d, uint32_t now, uint16_t err_id, int3
 }
 
 /* A request after a failure is answered with the failure, never with the identity: the app
- * must not go on polling the cloud. True when the device has failed (the request ends here). */
-static bool failed_reply(devstate_t *d, const sc_ipv4_ep_t *from, uint32_t now)
+ * must not go on polling the cloud. True when the device has failed (the request ends here).
+ * Inline in a size build too (SC_INLINE): each caller then branches on the state itself. */
+static SC_INLINE bool failed_reply(devstate_t *d, const sc_ipv4_ep_t *from, uint32_t now)
 {
     if (d->state != SC_DEV_FAILED)
         return false;
