@@ -30,53 +30,75 @@ static void wipe(void *p, size_t n)
         *v++ = 0;
 }
 
-sc_err_t sc_posix_sta_wpa_open(sc_posix_station_t *st, char *errbuf, size_t errlen)
+/* A client socket connected to wpa_supplicant's control socket, or -1 (errbuf says why). */
+static int wpa_connect(const char *path, char *errbuf, size_t errlen)
 {
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         snprintf(errbuf, errlen, "wpa: socket: %s", strerror(errno));
-        return SC_ERR_IO;
+        return -1;
     }
     /* Autobind gives this client an abstract address wpa_supplicant can reply to, with no
-     * file to clean up afterwards. */
+     * file to clean up afterwards (and none needed in a service whose /tmp is private and
+     * whose /run is read-only). */
     struct sockaddr_un local = { .sun_family = AF_UNIX };
     if (bind(fd, (struct sockaddr *)&local, sizeof(sa_family_t)) < 0) {
         snprintf(errbuf, errlen, "wpa: bind: %s", strerror(errno));
         close(fd);
-        return SC_ERR_IO;
+        return -1;
     }
     struct sockaddr_un peer = { .sun_family = AF_UNIX };
-    memcpy(peer.sun_path, st->ctrl_path, strlen(st->ctrl_path));
+    memcpy(peer.sun_path, path, strlen(path));
     if (connect(fd, (struct sockaddr *)&peer, sizeof peer) < 0) {
-        snprintf(errbuf, errlen, "wpa: cannot reach wpa_supplicant at %s: %s", st->ctrl_path, strerror(errno));
+        snprintf(errbuf, errlen, "wpa: cannot reach wpa_supplicant at %s: %s", path, strerror(errno));
         close(fd);
-        return SC_ERR_IO;
+        return -1;
     }
-    st->sock = fd;
-    return SC_OK;
+    return fd;
 }
 
-/* One request/reply. Replies left over from an earlier timed-out request are drained first.
- * Returns the reply length or -1. */
-static int wpa_cmd(sc_posix_station_t *st, const char *cmd, char *reply, size_t cap)
+sc_err_t sc_posix_sta_wpa_open(sc_posix_station_t *st, char *errbuf, size_t errlen)
 {
-    char junk[64];
-    while (recv(st->sock, junk, sizeof junk, MSG_DONTWAIT) >= 0)
-        ;
-    if (send(st->sock, cmd, strlen(cmd), 0) < 0)
+    st->sock = wpa_connect(st->ctrl_path, errbuf, errlen);
+    return st->sock < 0 ? SC_ERR_IO : SC_OK;
+}
+
+/* One request/reply. wpa_supplicant answers each request on a socket with one datagram, in
+ * order, and sends nothing else to a client that did not ATTACH; its replies carry no request
+ * id. So every datagram on a socket whose every earlier request was answered is the answer to
+ * the request just sent, and the only reply that could be taken for another's is a late one,
+ * to a request that timed out. After such a timeout (or any failure) the socket is replaced
+ * by a fresh one with a new address: the late reply goes to the old, closed address and is
+ * lost, never read as the answer to a later request (a late "smartcfg" for one network taken
+ * as the id_str of the next, a late "OK" of REMOVE_NETWORK taken as SAVE_CONFIG's).
+ * Returns the reply length, -1 (no reply: failed or timed out). */
+static int wpa_cmd_wait(sc_posix_station_t *st, const char *cmd, char *reply, size_t cap, int timeout_ms)
+{
+    reply[0] = '\0';
+    ssize_t n = -1;
+    if (st->sock >= 0 && send(st->sock, cmd, strlen(cmd), 0) >= 0) {
+        struct pollfd p = { .fd = st->sock, .events = POLLIN };
+        int r;
+        do
+            r = poll(&p, 1, timeout_ms);
+        while (r < 0 && errno == EINTR);
+        if (r > 0)
+            n = recv(st->sock, reply, cap - 1, 0);
+    }
+    if (n < 0) {
+        if (st->sock >= 0)
+            close(st->sock);
+        char why[160];
+        st->sock = wpa_connect(st->ctrl_path, why, sizeof why);
         return -1;
-    struct pollfd p = { .fd = st->sock, .events = POLLIN };
-    int r;
-    do
-        r = poll(&p, 1, CMD_TIMEOUT_MS);
-    while (r < 0 && errno == EINTR);
-    if (r <= 0)
-        return -1;
-    ssize_t n = recv(st->sock, reply, cap - 1, 0);
-    if (n < 0)
-        return -1;
+    }
     reply[n] = '\0';
     return (int)n;
+}
+
+static int wpa_cmd(sc_posix_station_t *st, const char *cmd, char *reply, size_t cap)
+{
+    return wpa_cmd_wait(st, cmd, reply, cap, CMD_TIMEOUT_MS);
 }
 
 static bool reply_ok(const char *r)
@@ -238,9 +260,9 @@ static void remove_older(sc_posix_station_t *st)
             continue;
         char cmd[64], reply[64];
         snprintf(cmd, sizeof cmd, "GET_NETWORK %ld id_str", id);
-        /* A request that timed out ends the pass: its reply may still come, and would be read
-         * as the next one's (the drain in wpa_cmd sees only what already came), so a late
-         * "smartcfg" for our network would remove the product's network asked about next. */
+        /* A request that timed out ends the pass: wpa_supplicant is not answering in time,
+         * and each more would cost another timeout. (Its late reply cannot be read as the
+         * next request's: wpa_cmd changed sockets.) */
         if (wpa_cmd(st, cmd, reply, sizeof reply) < 0)
             break;
         if (strncmp(reply, "\"" ID_STR "\"", strlen(ID_STR) + 2))
@@ -260,7 +282,14 @@ static void joined(sc_posix_station_t *st)
     if (!st->wpa_save)
         return;
     char reply[32];
-    if (wpa_cmd(st, "SAVE_CONFIG", reply, sizeof reply) >= 0 && reply_ok(reply))
+    /* Writing (and syncing) the file may take longer than other requests on slow flash: its
+     * own timeout, and no answer is "not known", neither saved nor refused. */
+    if (wpa_cmd_wait(st, "SAVE_CONFIG", reply, sizeof reply, (int)st->wpa_save_ms) < 0)
+        sc_posix_sta_log(st, SC_LOG_WARN,
+                         "station(wpa): wpa_supplicant did not answer SAVE_CONFIG within %u ms: not known whether "
+                         "network %d was saved (it outlives a restart of wpa_supplicant only if it was)",
+                         (unsigned)st->wpa_save_ms, st->netid);
+    else if (reply_ok(reply))
         sc_posix_sta_log(st, SC_LOG_INFO, "station(wpa): network %d saved in wpa_supplicant's configuration",
                          st->netid);
     else
@@ -316,7 +345,7 @@ void sc_posix_sta_wpa_poll(sc_posix_station_t *st)
 
 void sc_posix_sta_wpa_leave(sc_posix_station_t *st)
 {
-    if (st->netid < 0 || st->sock < 0)
+    if (st->netid < 0)
         return;
     char cmd[48], reply[32];
     snprintf(cmd, sizeof cmd, "REMOVE_NETWORK %d", st->netid);

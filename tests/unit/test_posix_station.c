@@ -275,6 +275,8 @@ typedef struct {
     const char *networks;    /* LIST_NETWORKS's lines after the header (NULL: the new one only) */
     const char *ours;        /* ids (",1,2,") whose id_str is "smartcfg", from an earlier run */
     int slow_id, slow_ms;    /* GET_NETWORK <slow_id> id_str is answered after slow_ms (0: at once) */
+    const char *slow_req;    /* this request is answered after slow_req_ms */
+    int slow_req_ms;
     volatile int stop;
 } fake_wpa_t;
 
@@ -320,6 +322,8 @@ static void *fake_wpa_main(void *arg)
                 snprintf(reply, sizeof reply, "wpa_state=%s\naddress=02:00:00:00:00:01\n", s);
         } else
             strcpy(reply, "FAIL\n");
+        if (w->slow_req && !strcmp(req, w->slow_req))
+            usleep((useconds_t)w->slow_req_ms * 1000);
         sendto(w->fd, reply, strlen(reply), 0, (struct sockaddr *)&from, fl);
     }
     return NULL;
@@ -521,6 +525,69 @@ static void test_wpa_late_reply_keeps_product_network(void **state)
     fake_wpa_stop(&w, t);
 }
 
+/* A REMOVE_NETWORK answered after the 1 s timeout ("OK", late) while SAVE_CONFIG is refused:
+ * the late "OK" was read as SAVE_CONFIG's answer and the log said the network was saved. A
+ * request that timed out now leaves its socket behind, and its late reply with it. */
+static void test_wpa_late_reply_not_save_answer(void **state)
+{
+    (void)state;
+    static const char *const states[] = { "COMPLETED" };
+    static fake_wpa_t w;
+    fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "192.168.7.26");
+    w.networks = "1\tOld\tany\t\n";
+    w.ours = ",1,";
+    w.slow_req = "REMOVE_NETWORK 1";
+    w.slow_req_ms = 1300;
+    pthread_t t;
+    sc_posix_station_t st;
+    sc_hal_station_t h;
+    wpa_open(&w, &t, &st, &h);
+    st.wpa_save = true;
+    assert_int_equal(JOIN(h, "Home", "new-password"), SC_OK);
+    sc_sta_reason_t why;
+    assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
+    assert_non_null(strstr(w.log, "SAVE_CONFIG\n"));
+    assert_null(strstr(last_log, "network 3 saved"));
+    assert_non_null(strstr(last_log, "did not save network 3"));
+    sc_posix_station_close(&st);
+    fake_wpa_stop(&w, t);
+}
+
+/* SAVE_CONFIG answered "OK" after 1.3 s (a slow flash): that was reported as not saved (the
+ * 1 s timeout of every request). It has 5 s of its own now; and a SAVE_CONFIG that does not
+ * answer in time is reported as not known, neither saved nor refused. */
+static void test_wpa_slow_save(void **state)
+{
+    (void)state;
+    static const char *const states[] = { "COMPLETED" };
+    for (int i = 0; i < 2; i++) {
+        static fake_wpa_t w;
+        fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "192.168.7.27");
+        w.save_reply = "OK\n";
+        w.slow_req = "SAVE_CONFIG";
+        w.slow_req_ms = 1300;
+        pthread_t t;
+        sc_posix_station_t st;
+        sc_hal_station_t h;
+        wpa_open(&w, &t, &st, &h);
+        st.wpa_save = true;
+        if (i == 1)
+            st.wpa_save_ms = 800;
+        assert_int_equal(JOIN(h, "Home", "new-password"), SC_OK);
+        sc_sta_reason_t why;
+        assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
+        if (i == 0) {
+            assert_non_null(strstr(last_log, "network 3 saved"));
+        } else {
+            assert_non_null(strstr(last_log, "did not answer SAVE_CONFIG within 800 ms: not known whether network 3"));
+            assert_null(strstr(last_log, "network 3 saved"));
+            assert_null(strstr(last_log, "did not save"));
+        }
+        sc_posix_station_close(&st);
+        fake_wpa_stop(&w, t);
+    }
+}
+
 static void test_wpa_psk_vector(void **state)
 {
     (void)state;
@@ -602,6 +669,8 @@ int main(void)
         cmocka_unit_test(test_wpa_save),
         cmocka_unit_test(test_wpa_replaces_own),
         cmocka_unit_test(test_wpa_late_reply_keeps_product_network),
+        cmocka_unit_test(test_wpa_late_reply_not_save_answer),
+        cmocka_unit_test(test_wpa_slow_save),
         cmocka_unit_test(test_wpa_psk_vector),
         cmocka_unit_test(test_wpa_wrong_password),
         cmocka_unit_test(test_wpa_no_server),
