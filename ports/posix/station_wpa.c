@@ -151,6 +151,26 @@ static bool all_hex(const uint8_t *v, size_t n)
     return true;
 }
 
+/* SAVE_CONFIG writes an SSID of printable bytes as "text", unescaped, and wpa_supplicant
+ * 2.10's reader cuts a line at a '#' that follows an even number of '"' on it (a comment).
+ * So an SSID with a '#' after an odd number of its own '"' comes back from the file as
+ * another one: 'a"#b' as 'a', '"#x' as an empty SSID, which matches any network (an open
+ * one: any open AP). Any other byte makes the whole SSID hex, which reads back exactly. */
+static bool ssid_misread_when_saved(const uint8_t *ssid, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ssid[i] < 0x20 || ssid[i] > 0x7e)
+            return false;
+    bool odd = false;
+    for (size_t i = 0; i < n; i++) {
+        if (ssid[i] == '"')
+            odd = !odd;
+        else if (ssid[i] == '#' && odd)
+            return true;
+    }
+    return false;
+}
+
 sc_err_t sc_posix_sta_wpa_join(sc_posix_station_t *st, const uint8_t *ssid, size_t ssid_len, const uint8_t *pwd,
                                size_t pwd_len, const uint8_t *bssid)
 {
@@ -169,6 +189,7 @@ sc_err_t sc_posix_sta_wpa_join(sc_posix_station_t *st, const uint8_t *ssid, size
         return SC_ERR_IO;
     }
     st->netid = (int)id;
+    st->wpa_unsaveable = ssid_misread_when_saved(ssid, ssid_len);
     st->seen_4way = st->seen_assoc = st->seen_completed = false;
     st->drops_after_4way = 0;
     st->last_poll_ms = sc_posix_sta_now(st) - STATUS_EVERY_MS;
@@ -281,6 +302,14 @@ static void joined(sc_posix_station_t *st)
     remove_older(st);
     if (!st->wpa_save)
         return;
+    if (st->wpa_unsaveable) {
+        sc_posix_sta_log(st, SC_LOG_WARN,
+                         "station(wpa): network %d not saved: wpa_supplicant's config file would read its SSID back "
+                         "cut at a '#' (one after an odd number of '\"'), as another network: joined, but forgotten "
+                         "when wpa_supplicant restarts",
+                         st->netid);
+        return;
+    }
     char reply[32];
     /* Writing (and syncing) the file may take longer than other requests on slow flash: its
      * own timeout, and no answer is "not known", neither saved nor refused. */

@@ -588,6 +588,39 @@ static void test_wpa_slow_save(void **state)
     }
 }
 
+/* --wpa-save and an SSID with a '#' after an odd number of '"': wpa_supplicant 2.10 writes it
+ * as "text" and reads the '#' as a comment, so the saved network came back with another SSID
+ * ('"#x': an empty one, which matches any network). Not saved now, and the log says why; a
+ * '#' after an even number of quotes is inside the text and saved. */
+static void test_wpa_save_refused_ssid(void **state)
+{
+    (void)state;
+    static const char *const states[] = { "COMPLETED" };
+    static const char *const ssids[] = { "a\"#b", "\"#x", "Cafe \"free\" #1", "x\"y\x01#" };
+    static const bool saved[] = { false, false, true, true };
+    for (int i = 0; i < 4; i++) {
+        static fake_wpa_t w;
+        fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "192.168.7.28");
+        w.save_reply = "OK\n";
+        pthread_t t;
+        sc_posix_station_t st;
+        sc_hal_station_t h;
+        wpa_open(&w, &t, &st, &h);
+        st.wpa_save = true;
+        assert_int_equal(JOIN(h, ssids[i], ""), SC_OK);
+        sc_sta_reason_t why;
+        assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
+        if (saved[i]) {
+            assert_non_null(strstr(w.log, "SAVE_CONFIG\n"));
+        } else {
+            assert_null(strstr(w.log, "SAVE_CONFIG"));
+            assert_non_null(strstr(last_log, "network 3 not saved: wpa_supplicant's config file would read its SSID"));
+        }
+        sc_posix_station_close(&st);
+        fake_wpa_stop(&w, t);
+    }
+}
+
 static void test_wpa_psk_vector(void **state)
 {
     (void)state;
@@ -671,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_wpa_late_reply_keeps_product_network),
         cmocka_unit_test(test_wpa_late_reply_not_save_answer),
         cmocka_unit_test(test_wpa_slow_save),
+        cmocka_unit_test(test_wpa_save_refused_ssid),
         cmocka_unit_test(test_wpa_psk_vector),
         cmocka_unit_test(test_wpa_wrong_password),
         cmocka_unit_test(test_wpa_no_server),
