@@ -57,10 +57,30 @@ static int wpa_connect(const char *path, char *errbuf, size_t errlen)
     return fd;
 }
 
+static int wpa_cmd(sc_posix_station_t *st, const char *cmd, char *reply, size_t cap);
+
 sc_err_t sc_posix_sta_wpa_open(sc_posix_station_t *st, char *errbuf, size_t errlen)
 {
     st->sock = wpa_connect(st->ctrl_path, errbuf, errlen);
-    return st->sock < 0 ? SC_ERR_IO : SC_OK;
+    if (st->sock < 0)
+        return SC_ERR_IO;
+    /* A socket that connects is not yet one that answers: wpa_supplicant replies to this
+     * client's abstract address, which exists only in this network namespace; from another
+     * (a container, a service with its own namespace sharing the socket's directory) every
+     * request is carried out and every reply lost. Found out here, before any request that
+     * changes something, as a setup failure rather than a join that adds networks blind. */
+    char reply[16];
+    if (wpa_cmd(st, "PING", reply, sizeof reply) < 0 || strncmp(reply, "PONG", 4)) {
+        snprintf(errbuf, errlen,
+                 "wpa: wpa_supplicant at %s does not answer PING (hung, or in another network namespace, where "
+                 "its replies to this process's abstract socket address cannot arrive)",
+                 st->ctrl_path);
+        if (st->sock >= 0)
+            close(st->sock);
+        st->sock = -1;
+        return SC_ERR_IO;
+    }
+    return SC_OK;
 }
 
 /* One request/reply. wpa_supplicant answers each request on a socket with one datagram, in

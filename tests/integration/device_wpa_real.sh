@@ -22,17 +22,20 @@
 #     join worked, the product's own network stays, the file is saved; a WPA-PSK provisioning
 #     reaches wpa_supplicant with the right PMK and is withdrawn when the device is stopped.
 #     Neither the password, its hex, nor the PSK ever appear on the device's stdout/stderr.
+#  4. From another network namespace (replies cannot arrive there): a setup failure at open.
 set -u
 . "$(dirname "$0")/lib/netns_self.bash"
 netns_self SC_WPAREAL_NS scwpa "$0"
 : "${SC_BUILD:?}" "${SC_SRC:?}"
 PATH=$PATH:/usr/sbin:/sbin
 T=$(mktemp -d /tmp/sc-wpareal.XXXXXX)
+OTHER_NS=scwpa-other-$$-$RANDOM
 WPA_PID=
 DEV_PID=
 cleanup() {
     [ -n "$DEV_PID" ] && kill -KILL "$DEV_PID" 2>/dev/null
     [ -n "$WPA_PID" ] && kill -KILL "$WPA_PID" 2>/dev/null
+    ip netns del "$OTHER_NS" 2>/dev/null
     [ -n "${CHECKS_PID:-}" ] && kill "$CHECKS_PID" 2>/dev/null
     ip link del scwpa0 2>/dev/null
     rm -rf "$T"
@@ -249,3 +252,22 @@ kill "$PHONE" 2>/dev/null; wait "$PHONE" 2>/dev/null
 wpa_stop
 for f in "$T"/open.out "$T"/open.err "$T"/psk.out "$T"/psk.err; do no_secret "$f" "$S" "$P"; done
 ok "device: a hostile WPA-PSK password reached wpa_supplicant exactly (4-way MIC), withdrawn on SIGTERM; no password or PSK on stdout/stderr"
+
+# 4. From another network namespace the control socket (a file) connects, but wpa_supplicant's
+#    replies go to the client's abstract address, which exists only in the client's namespace:
+#    a setup failure at open (exit 1, restarted later), before any request. It used to open and
+#    join blind: ADD_NETWORK was carried out, its reply lost, a network left nobody knew of.
+ip netns add "$OTHER_NS" || fail "cannot create a second namespace"
+base_conf; wpa_start
+r=$(echo | ip netns exec "$OTHER_NS" "$DRIVE" "$SOCK" 41 2>"$T/drive.err") && fail "another namespace: drive: $r"
+grep -q "does not answer PING (hung, or in another network namespace" "$T/drive.err" ||
+    { cat "$T/drive.err"; fail "another namespace: no reason given"; }
+[ "$(wcli list_networks | tail -n +2 | wc -l)" = 0 ] || fail "another namespace: a network added blind"
+rm -rf "$T/state"; mkdir -m 0700 "$T/state"
+ip netns exec "$OTHER_NS" "$SC_BUILD/smartcfg" device --radio udp --join "wpa:$SOCK" --no-cloud --product-id ABCDEFGHIJ \
+    --device-name wpa1 --state-dir "$T/state" >"$T/other.out" 2>"$T/other.err"
+rc=$?
+[ "$rc" = 1 ] || fail "another namespace: device exit $rc, want 1 (a setup failure)"
+grep -q "does not answer PING" "$T/other.err" || fail "another namespace: the device gives no reason"
+wpa_stop
+ok "from another network namespace: no reply can arrive; a setup failure at open (exit 1), no request carried out blind"

@@ -296,7 +296,9 @@ static void *fake_wpa_main(void *arg)
         strncat(w->log, req, sizeof w->log - strlen(w->log) - 2);
         strcat(w->log, "\n");
         char reply[512];
-        if (!strcmp(req, "ADD_NETWORK"))
+        if (!strcmp(req, "PING"))
+            strcpy(reply, "PONG\n");
+        else if (!strcmp(req, "ADD_NETWORK"))
             strcpy(reply, "3\n");
         else if (!strncmp(req, "SET_NETWORK 3 ", 14) || !strcmp(req, "SELECT_NETWORK 3") ||
                  !strncmp(req, "REMOVE_NETWORK ", 15))
@@ -621,6 +623,33 @@ static void test_wpa_save_refused_ssid(void **state)
     }
 }
 
+/* A wpa_supplicant whose replies do not arrive (in another network namespace, where the
+ * client's abstract address does not exist; here: one that takes too long): a setup failure
+ * at open, before any request that changes something. It used to open, and the join's
+ * ADD_NETWORK was carried out blind, leaving a network nobody knew of. */
+static void test_wpa_no_answer_at_open(void **state)
+{
+    (void)state;
+    static const char *const states[] = { "COMPLETED" };
+    static fake_wpa_t w;
+    fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), NULL);
+    w.slow_req = "PING";
+    w.slow_req_ms = 1300;
+    pthread_t t;
+    fake_wpa_start(&w, &t);
+    sc_hal_sys_t sys = fake_sys();
+    sc_posix_station_t st;
+    sc_hal_station_t h;
+    char err[256] = "", spec[160];
+    snprintf(spec, sizeof spec, "wpa:%s", w.path);
+    assert_int_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_ERR_IO);
+    assert_non_null(strstr(err, "does not answer PING"));
+    assert_int_equal(st.sock, -1);
+    usleep(400000);
+    assert_string_equal(w.log, "PING\n");
+    fake_wpa_stop(&w, t);
+}
+
 static void test_wpa_psk_vector(void **state)
 {
     (void)state;
@@ -705,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_wpa_late_reply_not_save_answer),
         cmocka_unit_test(test_wpa_slow_save),
         cmocka_unit_test(test_wpa_save_refused_ssid),
+        cmocka_unit_test(test_wpa_no_answer_at_open),
         cmocka_unit_test(test_wpa_psk_vector),
         cmocka_unit_test(test_wpa_wrong_password),
         cmocka_unit_test(test_wpa_no_server),
