@@ -196,6 +196,15 @@ unsaveable_case() { # unsaveable_case WHAT SSID
 }
 unsaveable_case "a '#' after one quote" 'a"#b'
 unsaveable_case "a '#' after one quote, at the start" '"#x'
+# Without update_config=1 wpa_supplicant refuses SAVE_CONFIG: joined, and the log says so.
+printf 'ctrl_interface=%s\nap_scan=0\n' "$CTRL" >"$CONF"
+wpa_start
+r=$(echo | "$DRIVE" "$SOCK" 4e6f53617665 --bssid "$PAE" --save 2>"$T/drive.err") || fail "update_config=0: drive: $r"
+[ "$r" = "joined 10.78.0.2" ] || fail "update_config=0: $r"
+grep -q "did not save network 0 (SAVE_CONFIG needs update_config=1" "$T/drive.err" || { cat "$T/drive.err"; fail "update_config=0: no warning"; }
+grep -q '^network=' "$CONF" && fail "update_config=0: saved"
+wpa_stop
+ok "update_config=0: SAVE_CONFIG refused by wpa_supplicant, joined, warned"
 ok "an SSID its config file would read back as another (a '#' after an odd number of '\"'): joined, not saved"
 
 # 3. The device itself, provisioned by smartcfg send over its virtual radio.
@@ -204,7 +213,7 @@ export SMARTCFG_DEVICE_SECRET=c2VjcmV0LXdwYS1yZWFs
 device() { # device NAME: smartcfg device --join wpa: --wpa-save in the background
     rm -rf "$T/state"; mkdir -m 0700 "$T/state"
     "$SC_BUILD/smartcfg" device --radio udp --join "wpa:$SOCK" --wpa-save --no-cloud --product-id ABCDEFGHIJ \
-        --device-name wpa1 --state-dir "$T/state" --token-linger 1 --timeout 40 >"$T/$1.out" 2>"$T/$1.err" &
+        --device-name wpa1 --state-dir "$T/state" --token-linger 1 --timeout 40 --json >"$T/$1.out" 2>"$T/$1.err" &
     DEV_PID=$!
     local i
     for i in $(seq 100); do grep -q "enter sniffing" "$T/$1.err" && return 0; sleep 0.1; done
@@ -250,7 +259,10 @@ kill -TERM "$DEV_PID"; wait "$DEV_PID"; rc=$?; DEV_PID=
 kill "$PHONE" 2>/dev/null; wait "$PHONE" 2>/dev/null
 [ "$(wcli list_networks | tail -n +2 | wc -l)" = 0 ] || fail "psk: the unfinished network was not withdrawn"
 wpa_stop
-for f in "$T"/open.out "$T"/open.err "$T"/psk.out "$T"/psk.err; do no_secret "$f" "$S" "$P"; done
+for f in "$T"/open.out "$T"/open.err "$T"/psk.out "$T"/psk.err; do
+    [ -s "$f" ] || fail "$f is empty: nothing checked"
+    no_secret "$f" "$S" "$P"
+done
 ok "device: a hostile WPA-PSK password reached wpa_supplicant exactly (4-way MIC), withdrawn on SIGTERM; no password or PSK on stdout/stderr"
 
 # 4. From another network namespace the control socket (a file) connects, but wpa_supplicant's
