@@ -220,7 +220,7 @@ device() { # device NAME: smartcfg device --join wpa: --wpa-save in the backgrou
     for i in $(seq 100); do grep -q "enter sniffing" "$T/$1.err" && return 0; sleep 0.1; done
     fail "$1: the device does not sniff"
 }
-phone() { # phone SSID_HEX PASSWORD_HEX
+phone() { # phone SSID_HEX PASSWORD_HEX: smartcfg send
     "$SC_BUILD/smartcfg" send --ssid-hex "$1" --password-hex "$2" --ip 127.0.0.1 --bssid "$PAE" --dest 127.255.255.255 \
         --token "$TOKEN" --count 1 --timeout 30 >"$T/send.out" 2>"$T/send.log"
 }
@@ -250,7 +250,8 @@ S=$(hx 'Flat 5 \\ "B"')
 P=$(hx '"}\nnetwork={\nssid="x"\nkey_mgmt=NONE\n}\n\\\xff longer-than-a-word')
 base_conf; wpa_start
 device psk
-phone "$S" "$P" &
+"$SC_BUILD/smartcfg" send --ssid-hex "$S" --password-hex "$P" --ip 127.0.0.1 --bssid "$PAE" --dest 127.255.255.255 \
+    --token "$TOKEN" --count 1 --timeout 30 >"$T/send.out" 2>"$T/send.log" &
 PHONE=$!
 for _ in $(seq 100); do [ "$(wcli list_networks | tail -n +2 | wc -l)" = 1 ] && break; sleep 0.1; done
 ssid_is 0 "$S" "device, WPA-PSK"
