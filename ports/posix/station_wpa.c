@@ -191,6 +191,61 @@ static bool ssid_misread_when_saved(const uint8_t *ssid, size_t n)
     return false;
 }
 
+/* SELECT_NETWORK disables every other network, and SAVE_CONFIG wrote them so: after
+ * --wpa-save the product's own networks (a fallback, a service network) came back disabled
+ * for good, and after a join that failed every network stayed disabled, the last good one
+ * too, leaving the device offline until wpa_supplicant restarted. The ones enabled before are
+ * noted here and enabled again once the join worked (before SAVE_CONFIG; wpa_supplicant does
+ * not leave the network it is connected to for them) or when it is withdrawn. */
+static void note_enabled(sc_posix_station_t *st)
+{
+    char list[4096];
+    st->wpa_nenabled = 0;
+    if (wpa_cmd(st, "LIST_NETWORKS", list, sizeof list) < 0)
+        return;
+    bool full = false;
+    for (const char *p = strchr(list, '\n'); p && p[1];) { /* after the header line */
+        p++;
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        /* The flags are the last tab-separated field: an SSID's own tabs are escaped, its
+         * "[DISABLED]" (any printable text) is not in that field. */
+        const char *flags = p + len;
+        while (flags > p && flags[-1] != '\t')
+            flags--;
+        char f[64];
+        size_t fl = (size_t)(p + len - flags) < sizeof f - 1 ? (size_t)(p + len - flags) : sizeof f - 1;
+        memcpy(f, flags, fl);
+        f[fl] = '\0';
+        const char *line = p;
+        char *end;
+        long id = strtol(line, &end, 10);
+        p = eol;
+        if (end == line || *end != '\t' || end >= flags || id < 0 || id > 100000 || id == st->netid ||
+            strstr(f, "[DISABLED]"))
+            continue;
+        if (st->wpa_nenabled < (int)(sizeof st->wpa_enabled / sizeof *st->wpa_enabled))
+            st->wpa_enabled[st->wpa_nenabled++] = (int)id;
+        else
+            full = true;
+    }
+    if (full)
+        sc_posix_sta_log(st, SC_LOG_WARN, "station(wpa): more than %d networks enabled: the others stay disabled",
+                         st->wpa_nenabled);
+}
+
+static void restore_enabled(sc_posix_station_t *st)
+{
+    for (int i = 0; i < st->wpa_nenabled; i++) {
+        char cmd[48], reply[32];
+        snprintf(cmd, sizeof cmd, "ENABLE_NETWORK %d", st->wpa_enabled[i]);
+        /* one an earlier provisioning's, removed since, answers FAIL */
+        if (wpa_cmd(st, cmd, reply, sizeof reply) < 0)
+            break;
+    }
+    st->wpa_nenabled = 0;
+}
+
 sc_err_t sc_posix_sta_wpa_join(sc_posix_station_t *st, const uint8_t *ssid, size_t ssid_len, const uint8_t *pwd,
                                size_t pwd_len, const uint8_t *bssid)
 {
@@ -248,6 +303,7 @@ sc_err_t sc_posix_sta_wpa_join(sc_posix_station_t *st, const uint8_t *ssid, size
     }
     if (err == SC_OK) {
         char cmd[48];
+        note_enabled(st);
         snprintf(cmd, sizeof cmd, "SELECT_NETWORK %d", st->netid);
         if (wpa_cmd(st, cmd, reply, sizeof reply) < 0 || !reply_ok(reply)) {
             sc_posix_sta_log(st, SC_LOG_ERROR, "station(wpa): SELECT_NETWORK failed");
@@ -320,6 +376,7 @@ static void joined(sc_posix_station_t *st)
 {
     sc_posix_sta_finish(st, SC_STA_GOT_IP, SC_STA_REASON_NONE);
     remove_older(st);
+    restore_enabled(st);
     if (!st->wpa_save)
         return;
     if (st->wpa_unsaveable) {
@@ -400,6 +457,7 @@ void sc_posix_sta_wpa_leave(sc_posix_station_t *st)
     snprintf(cmd, sizeof cmd, "REMOVE_NETWORK %d", st->netid);
     (void)wpa_cmd(st, cmd, reply, sizeof reply);
     st->netid = -1;
+    restore_enabled(st);
 }
 
 void sc_posix_sta_wpa_close(sc_posix_station_t *st)

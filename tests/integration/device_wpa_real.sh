@@ -208,6 +208,18 @@ wpa_stop
 ok "update_config=0: SAVE_CONFIG refused by wpa_supplicant, joined, warned"
 ok "an SSID its config file would read back as another (a '#' after an odd number of '\"'): joined, not saved"
 
+# SELECT_NETWORK disables every other network. After a join that failed the ones enabled
+# before are enabled again: the device goes back to its last good network instead of none.
+base_conf 'network={\n\tssid="Fallback"\n\tkey_mgmt=NONE\n}\n'
+wpa_start
+state_is COMPLETED "on the fallback network"
+r=$(echo 70617373776f7264 | "$DRIVE" "$SOCK" 4e6f415021 --wait-ms 1500 2>"$T/drive.err")
+case $r in failed*) ;; *) fail "a WPA-PSK join (which cannot complete on the wired driver): $r" ;; esac
+[ "$(wcli list_networks | tail -n +2 | wc -l)" = 1 ] || fail "the failed join's network was not withdrawn"
+state_is COMPLETED "back on the fallback network after a failed join"
+wpa_stop
+ok "a failed join: its network withdrawn, the network enabled before enabled again (COMPLETED on it)"
+
 # 3. The device itself, provisioned by smartcfg send over its virtual radio.
 TOKEN=5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e
 export SMARTCFG_DEVICE_SECRET=c2VjcmV0LXdwYS1yZWFs
@@ -225,26 +237,29 @@ phone() { # phone SSID_HEX PASSWORD_HEX: smartcfg send
         --token "$TOKEN" --count 1 --timeout 30 >"$T/send.out" 2>"$T/send.log"
 }
 # an earlier provisioning's network (ours: replaced) and the product's own (kept)
-base_conf 'network={\n\tssid="Product"\n\tkey_mgmt=NONE\n\tdisabled=1\n}\nnetwork={\n\tssid="OldHome"\n\tpsk=0101010101010101010101010101010101010101010101010101010101010101\n\tid_str="smartcfg"\n\tdisabled=1\n}\n'
+base_conf 'network={\n\tssid="Product"\n\tkey_mgmt=NONE\n\tdisabled=1\n}\nnetwork={\n\tssid="Fallback"\n\tkey_mgmt=NONE\n\tpriority=1\n}\nnetwork={\n\tssid="OldHome"\n\tpsk=0101010101010101010101010101010101010101010101010101010101010101\n\tid_str="smartcfg"\n\tdisabled=1\n}\n'
 wpa_start
 device open
 S=$(hx 'Home "}\nnetwork={')
 phone "$S" "" || fail "open: smartcfg send: exit $?"
 wait "$DEV_PID"; rc=$?; DEV_PID=
 [ "$rc" = 0 ] || fail "open: device exit $rc"
-grep -q "network 1 of an earlier provisioning removed" "$T/open.err" || fail "open: the earlier network was not removed"
-grep -q "network 2 saved" "$T/open.err" || fail "open: not saved"
+grep -q "network 2 of an earlier provisioning removed" "$T/open.err" || fail "open: the earlier network was not removed"
+grep -q "network 3 saved" "$T/open.err" || fail "open: not saved"
 wpa_stop
 grep -q '^	ssid="Product"$' "$CONF" || fail "open: the product's own network was not kept"
+# SELECT_NETWORK disabled Fallback: enabled again before SAVE_CONFIG, it is not saved disabled
+sed -n '/ssid="Fallback"/,/^}/p' "$CONF" | grep -q disabled && { cat "$CONF"; fail "open: the product's enabled network was saved disabled"; }
+sed -n '/ssid="Product"/,/^}/p' "$CONF" | grep -q '^	disabled=1$' || fail "open: the product's disabled network was enabled"
 grep -q OldHome "$CONF" && fail "open: the earlier provisioning's network is still saved"
-[ "$(grep -c '^network={$' "$CONF")" = 2 ] || { cat "$CONF"; fail "open: want 2 networks saved"; }
+[ "$(grep -c '^network={$' "$CONF")" = 3 ] || { cat "$CONF"; fail "open: want 3 networks saved"; }
 wpa_start
-[ "$(wcli list_networks | tail -n +2 | wc -l)" = 2 ] || fail "open: after restart: not 2 networks"
-ssid_is 1 "$S" "device, open (restarted)"
-[ "$(wcli get_network 1 id_str)" = '"smartcfg"' ] || fail "open: id_str after restart"
+[ "$(wcli list_networks | tail -n +2 | wc -l)" = 3 ] || fail "open: after restart: not 3 networks"
+ssid_is 2 "$S" "device, open (restarted)"
+[ "$(wcli get_network 2 id_str)" = '"smartcfg"' ] || fail "open: id_str after restart"
 state_is COMPLETED "device, open (restarted)"
 wpa_stop
-ok "device --wpa-save: joined an open network, removed the earlier provisioning's, kept the product's, saved; a restart completes"
+ok "device --wpa-save: joined an open network, removed the earlier provisioning's, kept the product's (enabled as it was), saved; read back after a restart"
 
 S=$(hx 'Flat 5 \\ "B"')
 P=$(hx '"}\nnetwork={\nssid="x"\nkey_mgmt=NONE\n}\n\\\xff longer-than-a-word')

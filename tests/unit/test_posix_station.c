@@ -483,7 +483,8 @@ static void test_wpa_replaces_own(void **state)
     st.wpa_save = true;
     assert_int_equal(h.join(h.ctx, (const uint8_t *)"Home", 4, (const uint8_t *)"new-password", 12, NULL), SC_OK);
     assert_non_null(strstr(w.log, "SET_NETWORK 3 id_str \"smartcfg\"\n"));
-    assert_null(strstr(w.log, "LIST_NETWORKS")); /* nothing removed before the join worked */
+    assert_null(strstr(w.log, "REMOVE_NETWORK")); /* nothing removed before the join worked */
+    assert_null(strstr(w.log, "GET_NETWORK"));
     sc_sta_reason_t why;
     assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
     const char *r1 = strstr(w.log, "REMOVE_NETWORK 1\n"), *r4 = strstr(w.log, "REMOVE_NETWORK 4\n");
@@ -496,6 +497,14 @@ static void test_wpa_replaces_own(void **state)
     assert_null(strstr(w.log, "REMOVE_NETWORK 2"));
     assert_null(strstr(w.log, "REMOVE_NETWORK 3"));
     assert_null(strstr(w.log, "GET_NETWORK 3 ")); /* the new one is not even asked about */
+    /* SELECT_NETWORK disabled the others: the product's that were enabled are enabled again,
+     * before SAVE_CONFIG, so they are not saved disabled (1 was disabled already; 4 is gone) */
+    const char *e0 = strstr(w.log, "ENABLE_NETWORK 0\n"), *e2 = strstr(w.log, "ENABLE_NETWORK 2\n");
+    assert_non_null(e0);
+    assert_non_null(e2);
+    assert_true(e0 > strstr(w.log, "SELECT_NETWORK 3\n") && e0 < save && e2 < save);
+    assert_null(strstr(w.log, "ENABLE_NETWORK 1"));
+    assert_null(strstr(w.log, "ENABLE_NETWORK 3"));
     sc_posix_station_close(&st);
     fake_wpa_stop(&w, t);
 }
@@ -683,6 +692,10 @@ static void test_wpa_wrong_password(void **state)
                                           "SCANNING", "4WAY_HANDSHAKE", "DISCONNECTED" };
     static fake_wpa_t w;
     fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), NULL);
+    /* the network the device was on (an earlier provisioning's), one disabled, and one whose
+     * SSID reads "[DISABLED]" (the flags are the last field) */
+    w.networks = "0\tHome\tany\t[CURRENT]\n5\tOld\tany\t[DISABLED]\n6\t[DISABLED]\tany\t\n";
+    w.ours = ",0,";
     pthread_t t;
     sc_posix_station_t st;
     sc_hal_station_t h;
@@ -691,10 +704,18 @@ static void test_wpa_wrong_password(void **state)
     sc_sta_reason_t why;
     assert_int_equal(wpa_wait(&h, &why, 20), SC_STA_FAILED);
     assert_int_equal(why, SC_STA_REASON_WRONG_PASSWORD);
-    assert_null(strstr(w.log, "LIST_NETWORKS")); /* a failed join removes none of the earlier ones */
+    assert_null(strstr(w.log, "GET_NETWORK")); /* a failed join removes none of the earlier ones */
     sc_posix_station_close(&st);
-    /* the unfinished network is withdrawn on close */
-    assert_non_null(strstr(w.log, "REMOVE_NETWORK 3\n"));
+    /* the unfinished network is withdrawn on close, and what SELECT_NETWORK disabled is
+     * enabled again: the device goes back to its last good network instead of none */
+    const char *rm = strstr(w.log, "REMOVE_NETWORK 3\n"), *e0 = strstr(w.log, "ENABLE_NETWORK 0\n");
+    assert_non_null(rm);
+    assert_non_null(e0);
+    assert_true(e0 > rm);
+    assert_non_null(strstr(w.log, "ENABLE_NETWORK 6\n"));
+    assert_null(strstr(w.log, "ENABLE_NETWORK 5"));
+    assert_null(strstr(w.log, "REMOVE_NETWORK 0"));
+    w.networks = NULL;
 
     /* never finds the AP: NO_AP at the timeout */
     static const char *const scanning[] = { "SCANNING" };
