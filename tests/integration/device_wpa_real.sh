@@ -17,11 +17,15 @@
 #     station reports joined with the interface's address (wpa_supplicant's STATUS), and
 #     --wpa-save's SAVE_CONFIG writes a network a restarted wpa_supplicant completes again;
 #     but not an SSID that file would give back as another (a '#' after an odd number of '"').
+#     A join that fails is withdrawn and the network enabled before (SELECT_NETWORK disabled
+#     it) is enabled again: wpa_supplicant completes it again.
 #  3. `smartcfg device --join wpa: --wpa-save`, provisioned over its UDP virtual radio by
 #     `smartcfg send`: an earlier provisioning's network (id_str "smartcfg") is removed once the
-#     join worked, the product's own network stays, the file is saved; a WPA-PSK provisioning
+#     join worked, the product's own networks stay (an enabled one is not saved disabled), the
+#     file is saved; a WPA-PSK provisioning
 #     reaches wpa_supplicant with the right PMK and is withdrawn when the device is stopped.
-#     Neither the password, its hex, nor the PSK ever appear on the device's stdout/stderr.
+#     Neither the password, its hex, nor the PSK ever appear on the device's stdout (--json)
+#     or stderr (--log-level debug).
 #  4. From another network namespace (replies cannot arrive there): a setup failure at open.
 set -u
 . "$(dirname "$0")/lib/netns_self.bash"
@@ -226,7 +230,7 @@ export SMARTCFG_DEVICE_SECRET=c2VjcmV0LXdwYS1yZWFs
 device() { # device NAME: smartcfg device --join wpa: --wpa-save in the background
     rm -rf "$T/state"; mkdir -m 0700 "$T/state"
     "$SC_BUILD/smartcfg" device --radio udp --join "wpa:$SOCK" --wpa-save --no-cloud --product-id ABCDEFGHIJ \
-        --device-name wpa1 --state-dir "$T/state" --token-linger 1 --timeout 40 --json >"$T/$1.out" 2>"$T/$1.err" &
+        --device-name wpa1 --state-dir "$T/state" --token-linger 1 --timeout 40 --json --log-level debug >"$T/$1.out" 2>"$T/$1.err" &
     DEV_PID=$!
     local i
     for i in $(seq 100); do grep -q "enter sniffing" "$T/$1.err" && return 0; sleep 0.1; done
