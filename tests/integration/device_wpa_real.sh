@@ -22,8 +22,8 @@
 #  3. `smartcfg device --join wpa: --wpa-save`, provisioned over its UDP virtual radio by
 #     `smartcfg send`: an earlier provisioning's network (id_str "smartcfg") is removed once the
 #     join worked, the product's own networks stay (an enabled one is not saved disabled), the
-#     file is saved; a WPA-PSK provisioning
-#     reaches wpa_supplicant with the right PMK and is withdrawn when the device is stopped.
+#     file is saved; a WPA-PSK provisioning reaches wpa_supplicant with the right PMK and is
+#     withdrawn when the device is stopped.
 #     Neither the password, its hex, nor the PSK ever appear on the device's stdout (--json)
 #     or stderr (--log-level debug).
 #  4. From another network namespace (replies cannot arrive there): a setup failure at open.
