@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 35
+# ctest-cost: 20
 # `--join wpa:` against the real wpa_supplicant (Debian's 2.10), not a fake: one runs with the
 # wired driver on a veth end in this test's own network namespace (no Wi-Fi card and no
 # mac80211_hwsim needed), with a control socket and a config file with update_config=1.
