@@ -51,6 +51,13 @@ foreach(t ${SC_INTEG_TESTS})
   endif()
 endforeach()
 
+# integ.device_wpa_real's driver of the wpa: station backend (one join against a real
+# wpa_supplicant per run)
+add_executable(wpa_real_drive ${SC_TOP}/tests/integration/wpa_real/drive.c)
+target_compile_definitions(wpa_real_drive PRIVATE _GNU_SOURCE)
+target_link_libraries(wpa_real_drive PRIVATE smartcfg_posix)
+set_target_properties(wpa_real_drive PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${SC_BIN}/tests)
+
 # --- benchmarks: bench/bench_<name>.c -----------------------------------------------
 file(GLOB SC_BENCH CONFIGURE_DEPENDS ${SC_TOP}/bench/bench_*.c)
 foreach(b ${SC_BENCH})

@@ -63,6 +63,10 @@ typedef struct {
     int drops_after_4way;
     bool wpa_save;                    /* once joined: SAVE_CONFIG, so the network outlives a
                                        * restart of wpa_supplicant (it needs update_config=1) */
+    uint32_t wpa_save_ms;             /* how long SAVE_CONFIG may take (default 5 s) */
+    bool wpa_unsaveable;              /* this SSID would not read back from the saved file */
+    int wpa_enabled[32];              /* the networks enabled before SELECT_NETWORK disabled */
+    int wpa_nenabled;                 /* them, enabled again once joined or withdrawn */
 } sc_posix_station_t;
 
 /* Parses spec and fills the HAL table. iface may be NULL/empty. errbuf gets a clear message

@@ -146,6 +146,7 @@ sc_err_t sc_posix_station_open(sc_posix_station_t *st, const char *spec, const c
     st->exec_timeout_ms = 60000;
     st->ip_wait_ms = 15000;
     st->wpa_timeout_ms = 30000;
+    st->wpa_save_ms = 5000;
     if (iface && iface[0]) {
         if (strlen(iface) >= sizeof st->iface) {
             snprintf(errbuf, errlen, "interface name too long");

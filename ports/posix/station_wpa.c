@@ -30,53 +30,95 @@ static void wipe(void *p, size_t n)
         *v++ = 0;
 }
 
-sc_err_t sc_posix_sta_wpa_open(sc_posix_station_t *st, char *errbuf, size_t errlen)
+/* A client socket connected to wpa_supplicant's control socket, or -1 (errbuf says why). */
+static int wpa_connect(const char *path, char *errbuf, size_t errlen)
 {
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         snprintf(errbuf, errlen, "wpa: socket: %s", strerror(errno));
-        return SC_ERR_IO;
+        return -1;
     }
     /* Autobind gives this client an abstract address wpa_supplicant can reply to, with no
-     * file to clean up afterwards. */
+     * file to clean up afterwards (and none needed in a service whose /tmp is private and
+     * whose /run is read-only). */
     struct sockaddr_un local = { .sun_family = AF_UNIX };
     if (bind(fd, (struct sockaddr *)&local, sizeof(sa_family_t)) < 0) {
         snprintf(errbuf, errlen, "wpa: bind: %s", strerror(errno));
         close(fd);
-        return SC_ERR_IO;
+        return -1;
     }
     struct sockaddr_un peer = { .sun_family = AF_UNIX };
-    memcpy(peer.sun_path, st->ctrl_path, strlen(st->ctrl_path));
+    memcpy(peer.sun_path, path, strlen(path));
     if (connect(fd, (struct sockaddr *)&peer, sizeof peer) < 0) {
-        snprintf(errbuf, errlen, "wpa: cannot reach wpa_supplicant at %s: %s", st->ctrl_path, strerror(errno));
+        snprintf(errbuf, errlen, "wpa: cannot reach wpa_supplicant at %s: %s", path, strerror(errno));
         close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int wpa_cmd(sc_posix_station_t *st, const char *cmd, char *reply, size_t cap);
+
+sc_err_t sc_posix_sta_wpa_open(sc_posix_station_t *st, char *errbuf, size_t errlen)
+{
+    st->sock = wpa_connect(st->ctrl_path, errbuf, errlen);
+    if (st->sock < 0)
+        return SC_ERR_IO;
+    /* A socket that connects is not yet one that answers: wpa_supplicant replies to this
+     * client's abstract address, which exists only in this network namespace; from another
+     * (a container, a service with its own namespace sharing the socket's directory) every
+     * request is carried out and every reply lost. Found out here, before any request that
+     * changes something, as a setup failure rather than a join that adds networks blind. */
+    char reply[16];
+    if (wpa_cmd(st, "PING", reply, sizeof reply) < 0 || strncmp(reply, "PONG", 4)) {
+        snprintf(errbuf, errlen,
+                 "wpa: wpa_supplicant at %s does not answer PING (hung, or in another network namespace, where "
+                 "its replies to this process's abstract socket address cannot arrive)",
+                 st->ctrl_path);
+        if (st->sock >= 0)
+            close(st->sock);
+        st->sock = -1;
         return SC_ERR_IO;
     }
-    st->sock = fd;
     return SC_OK;
 }
 
-/* One request/reply. Replies left over from an earlier timed-out request are drained first.
- * Returns the reply length or -1. */
-static int wpa_cmd(sc_posix_station_t *st, const char *cmd, char *reply, size_t cap)
+/* One request/reply. wpa_supplicant answers each request on a socket with one datagram, in
+ * order, and sends nothing else to a client that did not ATTACH; its replies carry no request
+ * id. So every datagram on a socket whose every earlier request was answered is the answer to
+ * the request just sent, and the only reply that could be taken for another's is a late one,
+ * to a request that timed out. After such a timeout (or any failure) the socket is replaced
+ * by a fresh one with a new address: the late reply goes to the old, closed address and is
+ * lost, never read as the answer to a later request (a late "smartcfg" for one network taken
+ * as the id_str of the next, a late "OK" of REMOVE_NETWORK taken as SAVE_CONFIG's).
+ * Returns the reply length, -1 (no reply: failed or timed out). */
+static int wpa_cmd_wait(sc_posix_station_t *st, const char *cmd, char *reply, size_t cap, int timeout_ms)
 {
-    char junk[64];
-    while (recv(st->sock, junk, sizeof junk, MSG_DONTWAIT) >= 0)
-        ;
-    if (send(st->sock, cmd, strlen(cmd), 0) < 0)
+    reply[0] = '\0';
+    ssize_t n = -1;
+    if (st->sock >= 0 && send(st->sock, cmd, strlen(cmd), 0) >= 0) {
+        struct pollfd p = { .fd = st->sock, .events = POLLIN };
+        int r;
+        do
+            r = poll(&p, 1, timeout_ms);
+        while (r < 0 && errno == EINTR);
+        if (r > 0)
+            n = recv(st->sock, reply, cap - 1, 0);
+    }
+    if (n < 0) {
+        if (st->sock >= 0)
+            close(st->sock);
+        char why[160];
+        st->sock = wpa_connect(st->ctrl_path, why, sizeof why);
         return -1;
-    struct pollfd p = { .fd = st->sock, .events = POLLIN };
-    int r;
-    do
-        r = poll(&p, 1, CMD_TIMEOUT_MS);
-    while (r < 0 && errno == EINTR);
-    if (r <= 0)
-        return -1;
-    ssize_t n = recv(st->sock, reply, cap - 1, 0);
-    if (n < 0)
-        return -1;
+    }
     reply[n] = '\0';
     return (int)n;
+}
+
+static int wpa_cmd(sc_posix_station_t *st, const char *cmd, char *reply, size_t cap)
+{
+    return wpa_cmd_wait(st, cmd, reply, cap, CMD_TIMEOUT_MS);
 }
 
 static bool reply_ok(const char *r)
@@ -129,6 +171,81 @@ static bool all_hex(const uint8_t *v, size_t n)
     return true;
 }
 
+/* SAVE_CONFIG writes an SSID of printable bytes as "text", unescaped, and wpa_supplicant
+ * 2.10's reader cuts a line at a '#' that follows an even number of '"' on it (a comment).
+ * So an SSID with a '#' after an odd number of its own '"' comes back from the file as
+ * another one: 'a"#b' as 'a', '"#x' as an empty SSID, which matches any network (an open
+ * one: any open AP). Any other byte makes the whole SSID hex, which reads back exactly. */
+static bool ssid_misread_when_saved(const uint8_t *ssid, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ssid[i] < 0x20 || ssid[i] > 0x7e)
+            return false;
+    bool odd = false;
+    for (size_t i = 0; i < n; i++) {
+        if (ssid[i] == '"')
+            odd = !odd;
+        else if (ssid[i] == '#' && odd)
+            return true;
+    }
+    return false;
+}
+
+/* SELECT_NETWORK disables every other network, and SAVE_CONFIG wrote them so: after
+ * --wpa-save the product's own networks (a fallback, a service network) came back disabled
+ * for good, and after a join that failed every network stayed disabled, the last good one
+ * too, leaving the device offline until wpa_supplicant restarted. The ones enabled before are
+ * noted here and enabled again once the join worked (before SAVE_CONFIG; wpa_supplicant does
+ * not leave the network it is connected to for them) or when it is withdrawn. */
+static void note_enabled(sc_posix_station_t *st)
+{
+    char list[4096];
+    st->wpa_nenabled = 0;
+    if (wpa_cmd(st, "LIST_NETWORKS", list, sizeof list) < 0)
+        return;
+    bool full = false;
+    for (const char *p = strchr(list, '\n'); p && p[1];) { /* after the header line */
+        p++;
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        /* The flags are the last tab-separated field: an SSID's own tabs are escaped, its
+         * "[DISABLED]" (any printable text) is not in that field. */
+        const char *flags = p + len;
+        while (flags > p && flags[-1] != '\t')
+            flags--;
+        char f[64];
+        size_t fl = (size_t)(p + len - flags) < sizeof f - 1 ? (size_t)(p + len - flags) : sizeof f - 1;
+        memcpy(f, flags, fl);
+        f[fl] = '\0';
+        const char *line = p;
+        char *end;
+        long id = strtol(line, &end, 10);
+        p = eol;
+        if (end == line || *end != '\t' || end >= flags || id < 0 || id > 100000 || id == st->netid ||
+            strstr(f, "[DISABLED]"))
+            continue;
+        if (st->wpa_nenabled < (int)(sizeof st->wpa_enabled / sizeof *st->wpa_enabled))
+            st->wpa_enabled[st->wpa_nenabled++] = (int)id;
+        else
+            full = true;
+    }
+    if (full)
+        sc_posix_sta_log(st, SC_LOG_WARN, "station(wpa): more than %d networks enabled: the others stay disabled",
+                         st->wpa_nenabled);
+}
+
+static void restore_enabled(sc_posix_station_t *st)
+{
+    for (int i = 0; i < st->wpa_nenabled; i++) {
+        char cmd[48], reply[32];
+        snprintf(cmd, sizeof cmd, "ENABLE_NETWORK %d", st->wpa_enabled[i]);
+        /* one an earlier provisioning's, removed since, answers FAIL */
+        if (wpa_cmd(st, cmd, reply, sizeof reply) < 0)
+            break;
+    }
+    st->wpa_nenabled = 0;
+}
+
 sc_err_t sc_posix_sta_wpa_join(sc_posix_station_t *st, const uint8_t *ssid, size_t ssid_len, const uint8_t *pwd,
                                size_t pwd_len, const uint8_t *bssid)
 {
@@ -147,6 +264,7 @@ sc_err_t sc_posix_sta_wpa_join(sc_posix_station_t *st, const uint8_t *ssid, size
         return SC_ERR_IO;
     }
     st->netid = (int)id;
+    st->wpa_unsaveable = ssid_misread_when_saved(ssid, ssid_len);
     st->seen_4way = st->seen_assoc = st->seen_completed = false;
     st->drops_after_4way = 0;
     st->last_poll_ms = sc_posix_sta_now(st) - STATUS_EVERY_MS;
@@ -185,6 +303,7 @@ sc_err_t sc_posix_sta_wpa_join(sc_posix_station_t *st, const uint8_t *ssid, size
     }
     if (err == SC_OK) {
         char cmd[48];
+        note_enabled(st);
         snprintf(cmd, sizeof cmd, "SELECT_NETWORK %d", st->netid);
         if (wpa_cmd(st, cmd, reply, sizeof reply) < 0 || !reply_ok(reply)) {
             sc_posix_sta_log(st, SC_LOG_ERROR, "station(wpa): SELECT_NETWORK failed");
@@ -238,9 +357,9 @@ static void remove_older(sc_posix_station_t *st)
             continue;
         char cmd[64], reply[64];
         snprintf(cmd, sizeof cmd, "GET_NETWORK %ld id_str", id);
-        /* A request that timed out ends the pass: its reply may still come, and would be read
-         * as the next one's (the drain in wpa_cmd sees only what already came), so a late
-         * "smartcfg" for our network would remove the product's network asked about next. */
+        /* A request that timed out ends the pass: wpa_supplicant is not answering in time,
+         * and each more would cost another timeout. (Its late reply cannot be read as the
+         * next request's: wpa_cmd changed sockets.) */
         if (wpa_cmd(st, cmd, reply, sizeof reply) < 0)
             break;
         if (strncmp(reply, "\"" ID_STR "\"", strlen(ID_STR) + 2))
@@ -257,10 +376,26 @@ static void joined(sc_posix_station_t *st)
 {
     sc_posix_sta_finish(st, SC_STA_GOT_IP, SC_STA_REASON_NONE);
     remove_older(st);
+    restore_enabled(st);
     if (!st->wpa_save)
         return;
+    if (st->wpa_unsaveable) {
+        sc_posix_sta_log(st, SC_LOG_WARN,
+                         "station(wpa): network %d not saved: wpa_supplicant's config file would read its SSID back "
+                         "cut at a '#' (one after an odd number of '\"'), as another network: joined, but forgotten "
+                         "when wpa_supplicant restarts",
+                         st->netid);
+        return;
+    }
     char reply[32];
-    if (wpa_cmd(st, "SAVE_CONFIG", reply, sizeof reply) >= 0 && reply_ok(reply))
+    /* Writing (and syncing) the file may take longer than other requests on slow flash: its
+     * own timeout, and no answer is "not known", neither saved nor refused. */
+    if (wpa_cmd_wait(st, "SAVE_CONFIG", reply, sizeof reply, (int)st->wpa_save_ms) < 0)
+        sc_posix_sta_log(st, SC_LOG_WARN,
+                         "station(wpa): wpa_supplicant did not answer SAVE_CONFIG within %u ms: not known whether "
+                         "network %d was saved (it outlives a restart of wpa_supplicant only if it was)",
+                         (unsigned)st->wpa_save_ms, st->netid);
+    else if (reply_ok(reply))
         sc_posix_sta_log(st, SC_LOG_INFO, "station(wpa): network %d saved in wpa_supplicant's configuration",
                          st->netid);
     else
@@ -316,12 +451,13 @@ void sc_posix_sta_wpa_poll(sc_posix_station_t *st)
 
 void sc_posix_sta_wpa_leave(sc_posix_station_t *st)
 {
-    if (st->netid < 0 || st->sock < 0)
+    if (st->netid < 0)
         return;
     char cmd[48], reply[32];
     snprintf(cmd, sizeof cmd, "REMOVE_NETWORK %d", st->netid);
     (void)wpa_cmd(st, cmd, reply, sizeof reply);
     st->netid = -1;
+    restore_enabled(st);
 }
 
 void sc_posix_sta_wpa_close(sc_posix_station_t *st)
