@@ -362,7 +362,9 @@ static void remove_older(sc_posix_station_t *st)
          * next request's: wpa_cmd changed sockets.) */
         if (wpa_cmd(st, cmd, reply, sizeof reply) < 0)
             break;
-        if (strncmp(reply, "\"" ID_STR "\"", strlen(ID_STR) + 2))
+        /* The whole value, not a prefix: a product network tagged 'smartcfg"x' is not ours. */
+        reply[strcspn(reply, "\n")] = '\0';
+        if (strcmp(reply, "\"" ID_STR "\""))
             continue;
         snprintf(cmd, sizeof cmd, "REMOVE_NETWORK %ld", id);
         if (wpa_cmd(st, cmd, reply, sizeof reply) < 0)

@@ -274,6 +274,7 @@ typedef struct {
     const char *save_reply;  /* answer to SAVE_CONFIG (NULL: FAIL, as without update_config=1) */
     const char *networks;    /* LIST_NETWORKS's lines after the header (NULL: the new one only) */
     const char *ours;        /* ids (",1,2,") whose id_str is "smartcfg", from an earlier run */
+    const char *lookalike;   /* ids whose id_str (the product's) only starts like ours */
     int slow_id, slow_ms;    /* GET_NETWORK <slow_id> id_str is answered after slow_ms (0: at once) */
     const char *slow_req;    /* this request is answered after slow_req_ms */
     int slow_req_ms;
@@ -311,7 +312,10 @@ static void *fake_wpa_main(void *arg)
             snprintf(id, sizeof id, ",%d,", atoi(req + 12));
             if (w->slow_ms && atoi(req + 12) == w->slow_id)
                 usleep((useconds_t)w->slow_ms * 1000);
-            snprintf(reply, sizeof reply, "%s", atoi(req + 12) == 3 || (w->ours && strstr(w->ours, id)) ? "\"smartcfg\"" : "FAIL\n");
+            snprintf(reply, sizeof reply, "%s",
+                     atoi(req + 12) == 3 || (w->ours && strstr(w->ours, id))   ? "\"smartcfg\""
+                     : w->lookalike && strstr(w->lookalike, id)               ? "\"smartcfg\"x\""
+                                                                               : "FAIL\n");
         }
         else if (!strcmp(req, "SAVE_CONFIG"))
             snprintf(reply, sizeof reply, "%s", w->save_reply ? w->save_reply : "FAIL\n");
@@ -476,6 +480,7 @@ static void test_wpa_replaces_own(void **state)
     w.save_reply = "OK\n";
     w.networks = "0\tOffice\tany\t\n1\tHome\t02:5c:00:00:00:01\t[DISABLED]\n2\tLab\tany\t\n4\tHome\tany\t\n";
     w.ours = ",1,4,";
+    w.lookalike = ",2,"; /* the product's, tagged 'smartcfg"x': kept (it was taken by prefix) */
     pthread_t t;
     sc_posix_station_t st;
     sc_hal_station_t h;
