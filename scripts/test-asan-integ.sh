@@ -29,6 +29,8 @@ MOSQ=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 mkdir -p "$B/asan-bin"
 rm -rf "$B/asan-logs"
 mkdir -p "$B/asan-logs"
+# integ.device_service runs the cloud unit's ExecStart as nobody: its reports must be written too
+chmod 1777 "$B/asan-logs"
 # the plugin's libpq (when it has one), loaded at start with the runtime (above)
 PQ=$(ldd "$B/smartcfg_auth.so" 2>/dev/null | awk '/libpq\.so/ { print $3 }')
 printf '#!/bin/sh\n# mosquitto with the ASan runtime, so it can load the instrumented plugin\nLD_PRELOAD="%s" exec %s "$@"\n' \
@@ -41,7 +43,9 @@ printf '# mosquitto 2.0.11 leaks a few of its own allocations at exit\nleak:mosq
 rc=0
 # The soak tests keep their fd, thread and token bounds; their RSS bound means nothing under
 # ASan (freed memory waits in the quarantine).
-(cd "$B" && PATH="$B/asan-bin:$PATH" SOAK_RSS_MAX_KB=1000000 AT_SOAK_RSS_MAX_KB=1000000 DEV_SOAK_RSS_MAX_KB=1000000 \
+# SC_ASAN_BIN: for a test that clears the environment (env -i, integ.device_service's cloud
+# unit), where the mosquitto wrapper is.
+(cd "$B" && PATH="$B/asan-bin:$PATH" SC_ASAN_BIN="$B/asan-bin" SOAK_RSS_MAX_KB=1000000 AT_SOAK_RSS_MAX_KB=1000000 DEV_SOAK_RSS_MAX_KB=1000000 \
     ASAN_OPTIONS="detect_leaks=1:log_path=$B/asan-logs/asan" \
     LSAN_OPTIONS="suppressions=$B/asan-lsan.supp:print_suppressions=0" \
     UBSAN_OPTIONS="print_stacktrace=1:log_path=$B/asan-logs/ubsan" \

@@ -50,6 +50,8 @@ struct sc_posix_host {
     bool replay, fast_replay, capture_done, listening, at_replay_started;
     uint32_t replay_base, listen_since, deadline;
     uint32_t linger_until;           /* nonzero: failed, serving the log until then (wall ms) */
+    uint8_t at_log;                  /* --at: 0, 1 the failure's log served until at_log_until, 2 served */
+    uint32_t at_log_until;
     unsigned long frames, missed;
     unsigned spins;
 
@@ -477,6 +479,39 @@ static int failed(sc_posix_host_t *h)
     return TURN_WAIT;
 }
 
+/* --at: a failure does not end the run (the AT host decides what comes next), and with
+ * --log-linger the log soft-AP serves that failure's log for S seconds meanwhile, as the
+ * reference firmware does. A new flow, AT+TCSTOPSMART or a restart takes it down sooner
+ * (sc_at_device: the device's re-init would forget its open socket). */
+static void at_log_linger(sc_posix_host_t *h, sc_device_state_t st)
+{
+    if (!h->cfg.log_linger_s)
+        return;
+    if (st != SC_DEV_FAILED) {
+        if (h->at_log == 1)
+            sc_device_stop_log_softap(h->dev);
+        h->at_log = 0;
+        return;
+    }
+    if (h->at_log == 0) {
+        sc_err_t le = sc_device_start_log_softap(h->dev, dev_now(h));
+        h->at_log = 2;
+        if (le == SC_OK) {
+            h->at_log = 1;
+            h->at_log_until = sc_posix_now_ms() + h->cfg.log_linger_s * 1000u;
+            sc_posix_host_log(h, SC_LOG_INFO, "failed: serving the provisioning log on UDP 9876 for %u s",
+                              (unsigned)h->cfg.log_linger_s);
+        } else {
+            sc_posix_host_log(h, SC_LOG_WARN, "cannot start the log service: %s", sc_strerror(le));
+        }
+    } else if (h->at_log == 1 && !before(sc_posix_now_ms(), h->at_log_until)) {
+        sc_device_stop_log_softap(h->dev);
+        h->at_log = 2;
+        sc_posix_host_log(h, SC_LOG_INFO, "the provisioning log's %u s are over: log soft-AP down",
+                          (unsigned)h->cfg.log_linger_s);
+    }
+}
+
 /* What the device's state, the AT line, a stop or the timeout decide for this turn. */
 static int check_end(sc_posix_host_t *h)
 {
@@ -489,6 +524,7 @@ static int check_end(sc_posix_host_t *h)
         }
         sc_at_device_step(&h->atb, dev_now(h));
         sc_posix_at_tick(dev_now(h));
+        at_log_linger(h, sc_device_state(h->dev));
         if (st == SC_DEV_DONE || st == SC_DEV_FAILED)
             st = SC_DEV_IDLE;
     }

@@ -69,6 +69,10 @@ static void stop_device(atd_t *b, int32_t reason)
     b->running = false;
     if (b->dev && sc_device_state(b->dev) != SC_DEV_IDLE)
         sc_device_stop(b->dev, reason, now_of(b));
+    /* and the log soft-AP a port may have raised after a failure: a new flow's
+     * sc_device_init would forget its open socket (and leave the AP up) */
+    if (b->dev)
+        sc_device_stop_log_softap(b->dev);
 }
 
 static int start_flow(atd_t *b, const sc_identity_t *id, uint8_t tls, bool softap, const char *ssid,

@@ -207,8 +207,12 @@ CEXEC=$(sed -n 's/^ExecStart=//p' "$CU")
 CEXEC=${CEXEC//\$\{STATE_DIRECTORY\}/$CSTATE}
 SMARTCFG_CLOUD_OPTS="--http 127.0.0.1:8080 --mqtt 127.0.0.1:1883"
 CEXEC=${CEXEC//\$SMARTCFG_CLOUD_OPTS/$SMARTCFG_CLOUD_OPTS}
+# (under make test-asan-integ the sanitizers' settings and its mosquitto wrapper, which preloads
+# the ASan runtime the instrumented plugin needs, pass the env -i: scripts/test-asan-integ.sh)
+CENV=(PATH="${SC_ASAN_BIN:+$SC_ASAN_BIN:}/usr/local/bin:/usr/bin:/usr/sbin:/bin")
+for v in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS; do [ -z "${!v:-}" ] || CENV+=("$v=${!v}"); done
 setpriv --reuid nobody --regid nogroup --clear-groups --bounding-set -all --no-new-privs \
-    env -i PATH=/usr/local/bin:/usr/bin:/usr/sbin:/bin $CEXEC >"$T/cloud.out" 2>"$T/cloud.err" &
+    env -i "${CENV[@]}" $CEXEC >"$T/cloud.out" 2>"$T/cloud.err" &
 CL=$!
 PIDS+=("$CL")
 wait_for "$T/cloud.err" "ready: HTTP http://127.0.0.1:8080/"

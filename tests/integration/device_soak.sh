@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 50
+# ctest-cost: 55
 # Whole provisioning flows, again and again, on one long-lived device and one long-lived cloud.
 # A plain `smartcfg device` is one-shot by design (it exits once done or failed); what lives for
 # months is `smartcfg device --at` on a host's serial line, provisioned again after every
@@ -16,14 +16,24 @@
 #   refused  the device holds a secret the cloud does not know: its MQTT login is refused, the
 #            phone gets Current_Error (1, n), WIFI_CONNECT_FAILED,1
 #   notoken  the phone gets its ack but never sends a token; the host gives up (AT+TCSTOPSMART)
-# (good in ESP-TOUCH v1, the others in v2, which decodes in a fraction of v1's time.)
+#   airkiss  as good, in AirKiss: the ack (the random byte) to UDP 10000, token, bind. The
+#            phone sends AirKiss to UDP 10001 and the virtual radio hears one port (7001): a
+#            relay of the test's own hands each datagram on to 7001 unchanged in length
+#   logap    the phone sends a wrong Wi-Fi password, the join fails (10, n); the device
+#            (--log-linger) raises the log soft-AP and the test pulls the provisioning log from
+#            its UDP 9876: this attempt's log (its v2 session, the join failure, the AP raised,
+#            not the AirKiss cycle's), no secret in it. The next cycle (good) finds the log
+#            soft-AP down (a new flow takes it down) and provisions as ever
+# (good in ESP-TOUCH v1, the others but airkiss in v2, which decodes in a fraction of v1's time.)
 # Between the end of cycle WARM and of the last, the device's and the cloud's open fds, threads
 # and child processes may not grow at all, their resident memory by no more than a bound a real
 # per-cycle leak exceeds; every cycle must end as its kind says.
-# By hand, longer: DEV_SOAK_CYCLES=300 DEV_SOAK_WARM=50 DEV_SOAK_PROGRESS=25 ctest -R
-# integ.device_soak (docs/security.md "Reliability"); DEV_SOAK_RSS_MAX_KB (default 512) is the
-# RSS bound. WARM and the last cycle should be of one kind (multiples of 5): the device holds
-# other sockets after each kind.
+# By hand, longer (not through ctest, whose 600 s would end it): SC_BUILD=build SC_SRC=.
+# DEV_SOAK_CYCLES=140 DEV_SOAK_WARM=35 DEV_SOAK_PROGRESS=35 bash tests/integration/device_soak.sh
+# (docs/security.md "Reliability"); DEV_SOAK_RSS_MAX_KB (default 512) is the
+# RSS bound. WARM and the last cycle should be of one kind (CYCLES - WARM a multiple of 7): the
+# device holds other sockets after each kind. make test's 5 -> 12 samples after notoken twice,
+# with every kind once between (what one cycle of a kind leaks shows), in ~50 s.
 set -euo pipefail
 . "$(dirname "$0")/lib/netns_self.bash"
 netns_self SC_DEV_SOAK_NS sc-devsoak "$0"
@@ -37,11 +47,14 @@ fail() {
 }
 HOST=$DIR/at_host.py
 PEER=$DIR/udp_peer.py
-CYCLES=${DEV_SOAK_CYCLES:-10}
+CYCLES=${DEV_SOAK_CYCLES:-12}
 WARM=${DEV_SOAK_WARM:-5}
 RSS_MAX_KB=${DEV_SOAK_RSS_MAX_KB:-512}
-KINDS=(good wrongpw hostile refused notoken)
+KINDS=(good wrongpw hostile refused notoken airkiss logap)
+kind() { echo "${KINDS[$((($1 - 1) % ${#KINDS[@]}))]}"; }
 [ "$WARM" -lt "$CYCLES" ] || fail "DEV_SOAK_WARM ($WARM) must be below DEV_SOAK_CYCLES ($CYCLES)"
+[ "$(kind "$WARM")" = "$(kind "$CYCLES")" ] ||
+    fail "cycles $WARM and $CYCLES are of two kinds ($(kind "$WARM"), $(kind "$CYCLES")): DEV_SOAK_CYCLES - DEV_SOAK_WARM must be a multiple of ${#KINDS[@]}"
 
 PASSWORD='s0ak-Wifi:pass'
 ESC_PW=${PASSWORD//:/\\:}
@@ -51,8 +64,6 @@ DN=soakdev
 post /v1/products "{\"product_id\":\"$P\"}" >/dev/null
 PSK=$(post /v1/products/$P/devices "{\"device_name\":\"$DN\"}" | jget device_secret) || fail "no device secret"
 WRONG=$(printf 'not-the-secret-of-soakdev' | base64)
-
-kind() { echo "${KINDS[$((($1 - 1) % ${#KINDS[@]}))]}"; }
 
 # --- the AT host's script: every cycle's commands, in step with the driver below -----------------
 {
@@ -74,9 +85,9 @@ kind() { echo "${KINDS[$((($1 - 1) % ${#KINDS[@]}))]}"; }
         echo "wait 10 +TCSTARTSMART:OK"
         echo "touch $T/go-$i"
         case $k in
-        good | hostile)
+        good | hostile | airkiss)
             echo "wait 90 +TCSTARTSMART:WIFI_CONNECT_SUCCESS" ;;
-        wrongpw)
+        wrongpw | logap)
             echo "wait_re 90 \\+TCSTARTSMART:WIFI_CONNECT_FAILED,10,-?[0-9]+\\r\\n" ;;
         refused)
             echo "wait_re 90 \\+TCSTARTSMART:WIFI_CONNECT_FAILED,1,-?[0-9]+\\r\\n" ;;
@@ -101,7 +112,7 @@ kind() { echo "${KINDS[$((($1 - 1) % ${#KINDS[@]}))]}"; }
 } >"$T/script"
 
 AT_DEV_OUT=$T/dev.out AT_DEV_ERR=$T/dev.err python3 "$HOST" "$T/script" -- \
-    "$SMARTCFG" device --radio udp:7001 --join "sim:HomeNet:$ESC_PW:127.0.0.2" --sim-delay 300 \
+    "$SMARTCFG" device --radio udp:7001 --join "sim:HomeNet:$ESC_PW:127.0.0.2" --sim-delay 300 --log-linger 60 \
     --at '{tty}' --broker "127.0.0.1:$MQTT_PORT" --state-dir "$T/state" --log-level debug \
     >"$T/host.out" 2>"$T/host.err" &
 HOSTPID=$!
@@ -143,12 +154,79 @@ bound_in_cloud() { # TOKEN: the cloud recorded the device's bind with that token
 }
 ptoken() { grep -o '"event":"token_created","t_ms":[0-9]*,"token":"[^"]*"' "$1" | head -n 1 | sed 's/.*"token":"//; s/"$//'; }
 
+# the AirKiss relay: the phone's UDP 10001 to the virtual radio's 7001, one datagram for one,
+# same length, in order (the radio makes its frame from the length and the sender's address)
+python3 - >"$T/relay.err" 2>&1 <<'PYEOF' &
+import socket
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+r.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+r.bind(("0.0.0.0", 10001))
+o = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+o.bind(("127.0.0.1", 0))
+while True:
+    d = r.recv(2048)
+    o.sendto(d, ("127.0.0.1", 7001))
+PYEOF
+RELAY=$!
+# pull_log FILE: the provisioning log from the log service (UDP 9876 on the device's address),
+# asked again every 0.3 s for 20 s (it is up once the failure was reported), into FILE; then
+# whether it is this attempt's log: its v2 session, the join failure (10, n) after it, then the
+# log soft-AP raised, and nothing of the AirKiss cycle before it after its session. One python
+# for both: a python's start costs up to seconds on a loaded machine.
+pull_log() {
+    python3 - "$1" <<'PYEOF'
+import re, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.3)
+end = time.monotonic() + 20
+d = None
+while d is None and time.monotonic() < end:
+    s.sendto(b'{"cmdType":3}', ("127.0.0.2", 9876))
+    try:
+        d = s.recvfrom(8192)[0]
+    except OSError:
+        time.sleep(0.1)
+if d is None:
+    sys.exit("the log service (UDP 9876) did not answer after the failure")
+open(sys.argv[1], "wb").write(d)
+# "<ms>|<function>(<line>): [<step>] <message>\r\n" (docs/device.md)
+msgs = [re.sub(r"^[0-9]+\|[^:]*: \[[a-z_]+\] ", "", l) for l in d.decode("utf-8", "replace").splitlines() if l]
+ses = [i for i, m in enumerate(msgs) if m.startswith("session complete")]
+if not ses or msgs[ses[-1]] != "session complete: esptouch-v2":
+    sys.exit("not this attempt's log (its last session is not v2)")
+tail = msgs[ses[-1]:]
+f = [i for i, m in enumerate(tail) if "(10, " in m]
+a = [i for i, m in enumerate(tail) if m.startswith("log soft-AP ESP-LOG-QUERY up")]
+if not f or not a or a[-1] < f[0]:
+    sys.exit("not this attempt's log (no join failure (10, n), then the log soft-AP, after its session)")
+if any("airkiss" in m or m == "bound" for m in tail):
+    sys.exit("not this attempt's log (the AirKiss cycle's lines after its session)")
+PYEOF
+}
+# log_down: the log service does not answer (it answers at once when up: asked twice, 0.25 s each)
+log_down() {
+    python3 - <<'PYEOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.25)
+for _ in range(2):
+    s.sendto(b'{"cmdType":3}', ("127.0.0.2", 9876))
+    try:
+        s.recvfrom(8192)
+        sys.exit(1)
+    except OSError:
+        pass
+PYEOF
+}
+
 T0=$(date +%s%N)
 declare -A NK=()
 for i in $(seq 1 "$CYCLES"); do
     k=$(kind "$i")
     TC=$(date +%s%N)
     wait_path 60 "$T/go-$i" || cfail "the device never started the flow"
+    # after a logap cycle: the new flow took the log soft-AP down
+    [ "$i" -gt 1 ] && [ "$(kind $((i - 1)))" = logap ] && { log_down || cfail "the log service still answers in a new flow"; }
     case $k in
     good)
         phone "$i" --password "$PASSWORD" --cloud "$BASE/" --access-token "$ACCESS" --timeout 60
@@ -159,7 +237,18 @@ for i in $(seq 1 "$CYCLES"); do
         bound_in_cloud "$tok" || cfail "the cloud did not bind token $tok"
         wait_path 30 "$T/urc-$i" || cfail "no WIFI_CONNECT_SUCCESS"
         ;;
-    wrongpw)
+    airkiss)
+        phone "$i" --protocol airkiss --password "$PASSWORD" --cloud "$BASE/" --access-token "$ACCESS" --timeout 60
+        [ "$SRC" = 0 ] || cfail "smartcfg send --protocol airkiss exit $SRC"
+        grep -q '"event":"sending",.*"ack_port":10000,' "$T/send-$i.jsonl" || cfail "the phone did not listen on 10000"
+        grep -q '"event":"ack",.*"ip":"127.0.0.2"' "$T/send-$i.jsonl" || cfail "no AirKiss ack from 127.0.0.2"
+        tok=$(ptoken "$T/send-$i.jsonl")
+        grep -q "\"event\":\"bound\",.*\"product_id\":\"$P\",\"device_name\":\"$DN\"" "$T/send-$i.jsonl" \
+            || cfail "the phone did not see $DN bound"
+        bound_in_cloud "$tok" || cfail "the cloud did not bind token $tok"
+        wait_path 30 "$T/urc-$i" || cfail "no WIFI_CONNECT_SUCCESS"
+        ;;
+    wrongpw | logap)
         # the phone sends on until the device gives up; stopped once the host saw the failure
         "$SMARTCFG" send --protocol v2 --ssid HomeNet --ip 127.0.0.1 --bssid 02:5c:00:00:00:01 --dest 127.255.255.255 \
             --count 1 --json --password 'not-the-pass' --no-token --timeout 90 >"$T/send-$i.jsonl" 2>"$T/send-$i.err" &
@@ -167,6 +256,14 @@ for i in $(seq 1 "$CYCLES"); do
         wait_path 90 "$T/urc-$i" || { kill "$SP" 2>/dev/null; cfail "no WIFI_CONNECT_FAILED,10"; }
         kill "$SP" 2>/dev/null || true
         wait "$SP" 2>/dev/null || true
+        if [ "$k" = logap ]; then
+            pull_log "$T/log-$i" 2>"$T/pull-$i.err" || cfail "$(tail -n 1 "$T/pull-$i.err"): $(cat "$T/log-$i" 2>/dev/null)"
+            for s in "$PASSWORD" "not-the-pass" "$PSK"; do
+                grep -qF -- "$s" "$T/log-$i" && cfail "a secret in the pulled log"
+            done
+            grep -q "failed: serving the provisioning log on UDP 9876 for 60 s" "$T/dev.err" \
+                || cfail "the device did not say it serves its log"
+        fi
         ;;
     refused)
         phone "$i" --protocol v2 --password "$PASSWORD" --cloud "$BASE/" --access-token "$ACCESS" --timeout 60
@@ -213,10 +310,11 @@ for i in $(seq 1 "$CYCLES"); do
         D=$(device_pid)
         echo "  cycle $i ($k, $((($(date +%s%N) - TC) / 1000000)) ms): device $(sample "$D"); cloud $(sample "$CLOUD_PID") [$((($(date +%s%N) - T0) / 1000000000)) s]"
     fi
-    rm -f "$T/send-$((i - 1)).jsonl" "$T/send-$((i - 1)).err" "$T/hostile-$((i - 1)).log" "$T/token-$((i - 1))".*
+    rm -f "$T/send-$((i - 1)).jsonl" "$T/send-$((i - 1)).err" "$T/hostile-$((i - 1)).log" "$T/token-$((i - 1))".* "$T/log-$((i - 1))" "$T/pull-$((i - 1)).err"
     touch "$T/done-$i"
 done
 wait "$HOSTPID" || { dump; fail "AT session: $(cat "$T/host.out")"; }
+kill "$RELAY" 2>/dev/null || true
 # (its exit code is the last flow's: 4 after a stopped one)
 grep -q "device exit [0-9]" "$T/host.out" || { dump; fail "the device did not exit on the hang-up"; }
 SECS=$((($(date +%s%N) - T0) / 1000000000))

@@ -189,6 +189,75 @@ static void test_events_to_urcs(void **state)
     assert_string_equal(out, "OK\r\n+TCSTOPSMART:OK\r\n");
 }
 
+/* The log soft-AP a port raises after a failure (smartcfg device --at --log-linger): a new
+ * AT flow, AT+TCSTOPSMART or a restart takes it down, socket closed, before the device's
+ * re-init could forget it open. */
+static int lg_open, lg_close, ap_up, ap_starts;
+static sc_err_t lg_u_open(void *ctx, const uint8_t *ip, uint16_t port, bool bc, int *h)
+{
+    (void)ctx; (void)ip; (void)port; (void)bc;
+    *h = 10 + lg_open++;
+    return SC_OK;
+}
+static void lg_u_close(void *ctx, int h) { (void)ctx; (void)h; lg_close++; }
+static sc_err_t lg_ap_start(void *ctx, const char *ssid, const char *psw, uint8_t ch)
+{
+    (void)ctx; (void)ssid; (void)psw; (void)ch;
+    ap_up = 1;
+    ap_starts++;
+    return SC_OK;
+}
+static sc_err_t lg_ap_stop(void *ctx) { (void)ctx; ap_up = 0; return SC_OK; }
+
+static void test_log_softap_down_for_a_new_flow(void **state)
+{
+    (void)state;
+    static sc_at_device_t b;
+    static sc_at_t at;
+    static sc_device_t dev;
+    static sc_hal_t hal;
+    memset(&hal, 0, sizeof hal);
+    hal.sys.now_ms = r_now;
+    hal.radio.set_promiscuous = r_promisc;
+    hal.radio.set_channel = r_channel;
+    hal.station.join = st_join;
+    hal.station.status = st_status;
+    hal.station.get_ip = st_ip;
+    hal.udp.open = lg_u_open;
+    hal.udp.recv_from = u_recv;
+    hal.udp.send_to = u_send;
+    hal.udp.close = lg_u_close;
+    hal.softap.start = lg_ap_start;
+    hal.softap.stop = lg_ap_stop;
+    sc_device_config_t base;
+    sc_device_config_default(&base);
+    sc_at_ops_t ops;
+    sc_at_device_bind(&b, &dev, &hal, &base, &ops);
+    sc_at_config_t cfg;
+    sc_at_config_default(&cfg);
+    cfg.output = capture;
+    cfg.echo = false;
+    assert_int_equal(sc_at_init(&at, &cfg, &ops), SC_OK);
+    sc_at_device_attach(&b, &at);
+    feed(&at, "AT+TCDEVINFOSET=1,\"P\",\"d\",\"cw==\"\r\n");
+
+    const char *again[] = { "AT+TCSTARTSMART\r\n", "AT+TCSTOPSMART\r\n", "AT+RESTORE\r\n", "AT+RST\r\n" };
+    for (size_t i = 0; i < sizeof again / sizeof again[0]; i++) {
+        feed(&at, "AT+TCSTARTSMART\r\n");
+        assert_true(sc_at_device_running(&b));
+        sc_device_stop(&dev, 0, 0);   /* the flow fails */
+        assert_int_equal(sc_device_state(&dev), SC_DEV_FAILED);
+        int starts = ap_starts;
+        assert_int_equal(sc_device_start_log_softap(&dev, 0), SC_OK);   /* what the port does then */
+        assert_int_equal(ap_starts, starts + 1);
+        assert_true(ap_up);
+        assert_true(lg_open > lg_close);
+        feed(&at, again[i]);
+        assert_false(ap_up);
+        assert_int_equal(lg_open, lg_close);   /* the log socket too: nothing left open */
+    }
+}
+
 static void test_no_device(void **state)
 {
     (void)state;
@@ -521,6 +590,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_events_to_urcs),
+        cmocka_unit_test(test_log_softap_down_for_a_new_flow),
         cmocka_unit_test(test_no_device),
         cmocka_unit_test(test_mqtt_session),
         cmocka_unit_test(test_dynreg_async),
