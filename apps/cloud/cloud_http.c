@@ -248,8 +248,8 @@ static enum MHD_Result app_get_token(cloud_http_t *h, struct MHD_Connection *c, 
     }
     char tok[65];
     cloud_random_hex(tok, 64);
-    int64_t exp = cloud_now() + ACCESS_TTL;
-    if (cloud_store_add_access_token(&h->store, tok, u.user_id, exp) != 0)
+    int64_t now = cloud_now(), exp = now + ACCESS_TTL;
+    if (cloud_store_add_access_token(&h->store, tok, u.user_id, exp, now) != 0)
         return db_error(h, c, reqid);
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "Token", tok);

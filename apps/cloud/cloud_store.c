@@ -642,8 +642,17 @@ int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u)
     return rc == 1 ? 0 : rc == 0 ? 1 : -1;
 }
 
-int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire)
+/* Before the new row goes in, the user's expired tokens and all but its newest
+ * CLOUD_ACCESS_PER_USER - 1 live ones go (docs/cloud.md "Limits", F30): a stream of valid
+ * logins grew the table by a row each for a day. Delete first: if it fails nothing is issued;
+ * if the insert fails, what went was due to go. Two workers logging one user in at once may
+ * each keep their own newest, so a user holds at most a few over the cap for a moment. */
+int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire, int64_t now)
 {
+    if (cloud_store_run(s, "DELETE FROM access_tokens WHERE user_id=?1 AND (expire<?2 OR token NOT IN"
+                           " (SELECT token FROM access_tokens WHERE user_id=?1 ORDER BY expire DESC, token DESC LIMIT ?3))",
+                        "tii", uid, now, (int64_t)CLOUD_ACCESS_PER_USER - 1) < 0)
+        return -1;
     return cloud_store_run(s, "INSERT INTO access_tokens(token, user_id, expire) VALUES(?,?,?)", "tti", token, uid,
                            expire) == 1 ? 0 : -1;
 }

@@ -119,7 +119,11 @@ typedef struct {
 int cloud_store_add_user(cloud_store_t *s, const char *uid, const char *name, const char *salt, const char *hash,
                          const char *family, int64_t now);
 int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u);
-int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire);
+/* A user's AccessTokens: at most this many live at once, the oldest evicted by a new login. */
+#define CLOUD_ACCESS_PER_USER 20
+/* Adds one (expiring at expire), first deleting the user's expired ones (before now) and its
+ * oldest beyond CLOUD_ACCESS_PER_USER - 1. 0 or -1. */
+int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire, int64_t now);
 int cloud_store_check_access_token(cloud_store_t *s, const char *token, int64_t now, cloud_user_t *u);
 
 /* ---- gateways and the data template (cloud_thing.c, docs/cloud.md "Gateways") ------------ */
