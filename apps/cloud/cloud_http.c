@@ -248,8 +248,10 @@ static enum MHD_Result app_get_token(cloud_http_t *h, struct MHD_Connection *c, 
     }
     char tok[65];
     cloud_random_hex(tok, 64);
-    int64_t now = cloud_now(), exp = now + ACCESS_TTL;
-    if (cloud_store_add_access_token(&h->store, tok, u.user_id, exp, now) != 0)
+    struct timespec ts;   /* wall clock: the workers order a user's tokens by it */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, exp = now_ms / 1000 + ACCESS_TTL;
+    if (cloud_store_add_access_token(&h->store, tok, u.user_id, exp, now_ms) != 0)
         return db_error(h, c, reqid);
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "Token", tok);

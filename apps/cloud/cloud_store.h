@@ -121,9 +121,9 @@ int cloud_store_add_user(cloud_store_t *s, const char *uid, const char *name, co
 int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u);
 /* A user's AccessTokens: at most this many live at once, the oldest evicted by a new login. */
 #define CLOUD_ACCESS_PER_USER 20
-/* Adds one (expiring at expire), first deleting the user's expired ones (before now) and its
- * oldest beyond CLOUD_ACCESS_PER_USER - 1. 0 or -1. */
-int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire, int64_t now);
+/* Adds one (expiring at expire, in s; issued at now_ms, wall clock), first deleting the user's
+ * expired ones and its oldest beyond CLOUD_ACCESS_PER_USER - 1. 0 or -1. */
+int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire, int64_t now_ms);
 int cloud_store_check_access_token(cloud_store_t *s, const char *token, int64_t now, cloud_user_t *u);
 
 /* ---- gateways and the data template (cloud_thing.c, docs/cloud.md "Gateways") ------------ */

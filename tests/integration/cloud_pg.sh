@@ -51,7 +51,7 @@ DB="postgresql://smartcfg:$PGPASS@127.0.0.1:$PGPORT/postgres"
 
 # The registry cases both engines must pass (tests/unit/cloud_store_cases.h) on this server, in
 # a database of their own: the revocations' `again` (F26), never run on PostgreSQL before, alone
-# and raced by two connections, and the bound on a user's AccessTokens (F41).
+# and raced by two connections, and the bound on a user's AccessTokens (F29).
 sql 'CREATE DATABASE storecases' >/dev/null
 SC_TEST_PG="postgresql://smartcfg:$PGPASS@127.0.0.1:$PGPORT/storecases" "$SC_BUILD/tests/test_cloud_store_pg" > "$T/cases.out" 2>&1 \
     || { cat "$T/cases.out"; fail "the registry cases on PostgreSQL"; }

@@ -74,7 +74,7 @@ static void test_revocations_shared(void **state)
 }
 
 /* A stream of valid logins of one user (an app that logs in at every start, a script in a
- * loop) added a row each, alive for a day (F41): each user now keeps its newest
+ * loop) added a row each, alive for a day (F29): each user now keeps its newest
  * CLOUD_ACCESS_PER_USER, the oldest evicted, and the expired ones of the user go at its next
  * login (the rest at gc). Another user's tokens are untouched. */
 static void test_access_tokens_bounded(void **state)
@@ -87,26 +87,26 @@ static void test_access_tokens_bounded(void **state)
     assert_int_equal(cloud_store_add_user(&s, "u2", "bob", "salt", "hash", "f2", 1), 0);
     cloud_user_t u;
     char tok[32];
-    assert_int_equal(cloud_store_add_access_token(&s, "bob-0", "u2", 1000 + 86400, 1000), 0);
-    assert_int_equal(cloud_store_add_access_token(&s, "alice-old", "u1", 50, 10), 0);   /* expires at 50 */
-    for (int i = 0; i < 200; i++) {   /* 200 logins, one a second */
+    assert_int_equal(cloud_store_add_access_token(&s, "bob-0", "u2", 1000 + 86400, 1000000), 0);
+    assert_int_equal(cloud_store_add_access_token(&s, "alice-old", "u1", 50, 10000), 0);   /* expires at 50 */
+    for (int i = 0; i < 200; i++) {   /* 200 logins, five a second: the expiry alone does not order them */
         snprintf(tok, sizeof tok, "alice-%03d", i);
-        assert_int_equal(cloud_store_add_access_token(&s, tok, "u1", 1000 + i + 86400, 1000 + i), 0);
+        assert_int_equal(cloud_store_add_access_token(&s, tok, "u1", 1000 + i / 5 + 86400, 1000000 + 200 * i), 0);
     }
     assert_int_equal(count(&s, "SELECT count(*) FROM access_tokens WHERE user_id='u1'"), CLOUD_ACCESS_PER_USER);
     assert_int_equal(count(&s, "SELECT count(*) FROM access_tokens WHERE token='alice-old'"), 0);
     /* the newest are kept, the oldest went */
-    assert_int_equal(cloud_store_check_access_token(&s, "alice-199", 1200, &u), 0);
+    assert_int_equal(cloud_store_check_access_token(&s, "alice-199", 1040, &u), 0);
     assert_string_equal(u.user_name, "alice");
     snprintf(tok, sizeof tok, "alice-%03d", 200 - CLOUD_ACCESS_PER_USER);
-    assert_int_equal(cloud_store_check_access_token(&s, tok, 1200, &u), 0);
+    assert_int_equal(cloud_store_check_access_token(&s, tok, 1040, &u), 0);
     snprintf(tok, sizeof tok, "alice-%03d", 199 - CLOUD_ACCESS_PER_USER);
-    assert_int_equal(cloud_store_check_access_token(&s, tok, 1200, &u), 1);
-    assert_int_equal(cloud_store_check_access_token(&s, "bob-0", 1200, &u), 0);
+    assert_int_equal(cloud_store_check_access_token(&s, tok, 1040, &u), 1);
+    assert_int_equal(cloud_store_check_access_token(&s, "bob-0", 1040, &u), 0);
     assert_int_equal(count(&s, "SELECT count(*) FROM access_tokens"), CLOUD_ACCESS_PER_USER + 1);
     /* gc takes the expired ones of users who do not log in again */
     assert_int_equal(cloud_store_gc(&s, 1000 + 86401, 600, 300), 1);   /* bob-0 */
-    assert_int_equal(cloud_store_gc(&s, 1200 + 86400, 600, 300), CLOUD_ACCESS_PER_USER);
+    assert_int_equal(cloud_store_gc(&s, 1040 + 86400, 600, 300), CLOUD_ACCESS_PER_USER);
     assert_int_equal(count(&s, "SELECT count(*) FROM access_tokens"), 0);
     cloud_store_close(&s);
 }
