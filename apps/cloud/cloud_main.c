@@ -492,7 +492,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --token-rate N      bind tokens per account per minute (default 60, bursts of 20)\n"
             "  --thing-rate N      data template, system time and gateway messages per device per second\n"
             "                      (default 30, IoT Explorer's; bursts of 2 x N; over it: code 429 or dropped;\n"
-            "                      per worker with --rabbitmq)\n"
+            "                      with --rabbitmq, for the cluster given --rabbitmq-management, else per worker)\n"
             "  --token-gc S        an expired token is deleted S seconds after expiry (default 10 x ttl, <= 3600)\n"
             "  --console-link      print a one-time console login link at start (stderr, or console_url in the\n"
             "                      ready event): an admin credential for an hour, so not by default; any time:\n"
