@@ -987,7 +987,9 @@ static enum MHD_Result auth_answer(cloud_http_t *h, struct MHD_Connection *c, co
     cloud_store_t *st = h->auth_key_made ? pthread_getspecific(h->auth_key) : NULL;
     if (!st && h->auth_key_made && (st = calloc(1, sizeof *st)) != NULL) {
         char err[200] = "out of thread-specific slots";
-        if (cloud_store_open_reader(st, h->cfg.dbpath, err, sizeof err) != 0 ||
+        /* lazy: opened while the database was down, the open waited the whole --db-wait with
+         * the question unanswered, then this thread shared the lock's connection for good (F41) */
+        if (cloud_store_open_lazy(st, h->cfg.dbpath, err, sizeof err) != 0 ||
             pthread_setspecific(h->auth_key, st) != 0) {
             cloud_log("http: auth thread: no own database connection, sharing one: %s", err);
             auth_store_free(st);

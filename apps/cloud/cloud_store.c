@@ -225,10 +225,11 @@ void cloud_store_redact(const char *spec, char *out, size_t len)
         snprintf(out, len, "%.*s", n, spec);
 }
 
-static int open_store(cloud_store_t *s, const char *spec, bool readonly, char *err, size_t errlen)
+static int open_store(cloud_store_t *s, const char *spec, bool readonly, bool lazy, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    s->readonly = readonly;
+    s->readonly = readonly || lazy;
+    s->lazy = lazy;
     const cloud_store_ops_t *ops = is_pg(spec) ? &cloud_store_pg_ops : &cloud_store_sqlite_ops;
     const char *target = is_pg(spec) ? spec : cloud_store_file(spec);
     if (!*target) {
@@ -239,11 +240,11 @@ static int open_store(cloud_store_t *s, const char *spec, bool readonly, char *e
     cloud_store_redact(spec, shown, sizeof shown);
     /* A server that is not up yet (the cloud started with the database, or it restarts): retry
      * with doubling pauses up to connect_wait_s, then give up with the last reason. */
-    unsigned waited_ms = 0, pause_ms = 250, limit_ms = cloud_store_settings.connect_wait_s * 1000u;
+    unsigned waited_ms = 0, pause_ms = 250, limit_ms = lazy ? 0 : cloud_store_settings.connect_wait_s * 1000u;
     for (;;) {
         s->ops = ops;
         if (ops->open(s, target, err, errlen) == 0) {
-            if (readonly || migrate(s) == 0)
+            if (s->readonly || migrate(s) == 0)
                 return 0;
             snprintf(err, errlen, "cannot initialise database %s: %s", shown, s->err);
             ops->close(s);
@@ -269,12 +270,17 @@ static int open_store(cloud_store_t *s, const char *spec, bool readonly, char *e
 
 int cloud_store_open(cloud_store_t *s, const char *spec, char *err, size_t errlen)
 {
-    return open_store(s, spec, false, err, errlen);
+    return open_store(s, spec, false, false, err, errlen);
 }
 
 int cloud_store_open_reader(cloud_store_t *s, const char *spec, char *err, size_t errlen)
 {
-    return open_store(s, spec, true, err, errlen);
+    return open_store(s, spec, true, false, err, errlen);
+}
+
+int cloud_store_open_lazy(cloud_store_t *s, const char *spec, char *err, size_t errlen)
+{
+    return open_store(s, spec, true, true, err, errlen);
 }
 
 void cloud_store_close(cloud_store_t *s)

@@ -27,6 +27,7 @@ typedef struct {
     const cloud_store_ops_t *ops;   /* NULL: closed */
     void *be;                       /* the backend's connection state */
     bool readonly;                  /* opened by cloud_store_open_reader */
+    bool lazy;                      /* opened by cloud_store_open_lazy */
     bool unavailable;               /* the last failure was the database being unreachable */
     char err[200];                  /* the last error, for logs (never a secret) */
 } cloud_store_t;
@@ -44,6 +45,10 @@ void cloud_store_configure(const cloud_store_cfg_t *cfg);
 int cloud_store_open(cloud_store_t *s, const char *spec, char *err, size_t errlen);
 /* For the broker plugin: reads only, never migrates (the cloud did at its start). */
 int cloud_store_open_reader(cloud_store_t *s, const char *spec, char *err, size_t errlen);
+/* A reader opened while serving (an HTTP auth thread's own connection): never waits for the
+ * server; a PostgreSQL server unreachable now is connected at a later use (each use fails as
+ * unavailable until then), so the open fails only for want of memory or a bad spec. */
+int cloud_store_open_lazy(cloud_store_t *s, const char *spec, char *err, size_t errlen);
 void cloud_store_close(cloud_store_t *s);
 /* True when spec names a server database (no local file beside it). */
 bool cloud_store_is_server(const char *spec);
