@@ -270,7 +270,8 @@ static unsigned count_workers(char *err, size_t errlen)
         if (cJSON_IsNumber(c) && c->valuedouble >= 1 && c->valuedouble < 100000)
             n = (unsigned)c->valuedouble;
         else if (code > 0)
-            snprintf(err, errlen, "%s answered HTTP %ld without a consumer count", rv.base[node], code);
+            snprintf(err, errlen, "%s answered HTTP %ld%s", rv.base[node], code,
+                     code == 200 ? " without a consumer count" : code == 401 ? " (the user needs a management tag)" : "");
         cJSON_Delete(o);
     }
     curl_free(vh);
