@@ -248,8 +248,10 @@ static enum MHD_Result app_get_token(cloud_http_t *h, struct MHD_Connection *c, 
     }
     char tok[65];
     cloud_random_hex(tok, 64);
-    int64_t exp = cloud_now() + ACCESS_TTL;
-    if (cloud_store_add_access_token(&h->store, tok, u.user_id, exp) != 0)
+    struct timespec ts;   /* wall clock: the workers order a user's tokens by it */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, exp = now_ms / 1000 + ACCESS_TTL;
+    if (cloud_store_add_access_token(&h->store, tok, u.user_id, exp, now_ms) != 0)
         return db_error(h, c, reqid);
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "Token", tok);
@@ -985,7 +987,9 @@ static enum MHD_Result auth_answer(cloud_http_t *h, struct MHD_Connection *c, co
     cloud_store_t *st = h->auth_key_made ? pthread_getspecific(h->auth_key) : NULL;
     if (!st && h->auth_key_made && (st = calloc(1, sizeof *st)) != NULL) {
         char err[200] = "out of thread-specific slots";
-        if (cloud_store_open_reader(st, h->cfg.dbpath, err, sizeof err) != 0 ||
+        /* lazy: opened while the database was down, the open waited the whole --db-wait with
+         * the question unanswered, then this thread shared the lock's connection for good (F41) */
+        if (cloud_store_open_lazy(st, h->cfg.dbpath, err, sizeof err) != 0 ||
             pthread_setspecific(h->auth_key, st) != 0) {
             cloud_log("http: auth thread: no own database connection, sharing one: %s", err);
             auth_store_free(st);

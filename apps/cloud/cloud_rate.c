@@ -2,6 +2,7 @@
 /* Token buckets per key in a set-associative table of fixed size: see cloud_rate.h. */
 #include "cloud_rate.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,13 +93,22 @@ bool cloud_rate_allow(cloud_rate_t *r, const char *key, int64_t now_ms)
     }
     if (now_ms > b->last_ms) {
         b->tokens += (double)(now_ms - b->last_ms) * r->rate / 1000.0;
-        if (b->tokens > r->burst)
-            b->tokens = r->burst;
         b->last_ms = now_ms;
     }
+    if (b->tokens > r->burst)   /* also after cloud_rate_set made the bucket smaller */
+        b->tokens = r->burst;
     if (b->tokens < 1.0)
         return false;
     b->tokens -= 1.0;
+    return true;
+}
+
+bool cloud_rate_set(cloud_rate_t *r, double rate, double burst)
+{
+    if (burst < 1.0 || rate <= 0.0)
+        return false;
+    r->rate = rate;
+    r->burst = burst;
     return true;
 }
 
@@ -113,4 +123,16 @@ void cloud_rate_free(cloud_rate_t *r)
         return;
     free(r->e);
     free(r);
+}
+
+void cloud_rate_share(double rate, double burst, unsigned n, double *part_rate, double *part_burst)
+{
+    if (n <= 1) {
+        *part_rate = rate;
+        *part_burst = burst;
+        return;
+    }
+    double b = burst / n + 3.0 * sqrt(burst);
+    *part_rate = rate / n;
+    *part_burst = b > burst ? burst : b < 1.0 ? 1.0 : b;
 }

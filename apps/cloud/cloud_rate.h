@@ -23,7 +23,18 @@ cloud_rate_t *cloud_rate_new(double rate, double burst, size_t sets, uint64_t se
 /* Takes a token of key's bucket at now_ms (monotonic): true, or false when it is empty. A key
  * of CLOUD_RATE_KEY_MAX bytes or more is cut (two keys alike that far share a bucket). */
 bool cloud_rate_allow(cloud_rate_t *r, const char *key, int64_t now_ms);
+/* New rate and burst (as cloud_rate_new's) for every bucket from now on: a bucket holding more
+ * than the new burst is cut to it. false (nothing changed) when they are out of range. */
+bool cloud_rate_set(cloud_rate_t *r, double rate, double burst);
 size_t cloud_rate_entries(const cloud_rate_t *r);
+/* One worker's part of a limit the whole cluster enforces (docs/cloud.md "Limits"): with n
+ * workers sharing the devices' messages round-robin (n 0 or 1: unknown or alone, the whole
+ * limit), the rate is rate/n, so n workers hold a flooder to rate in total, and the burst
+ * burst/n + 3 sqrt(burst) (at most burst, at least 1): a device's messages are split between
+ * the workers about evenly but not exactly (at random, by the other devices' messages between
+ * its own), and the slack, over 3 standard deviations of a worker's share of a burst, also
+ * absorbs the drift of its share of a steady stream (tests/unit/test_cloud_rate.c). */
+void cloud_rate_share(double rate, double burst, unsigned n, double *part_rate, double *part_burst);
 void cloud_rate_free(cloud_rate_t *r);
 
 #endif

@@ -90,6 +90,10 @@ static const migration_t migrations[] = {
      * second kept its own close from ever coming): the row keeps its due, and `again` holds the
      * latest change's, done by one more close after this one if it is later (0: none). */
     { 6, "ALTER TABLE revocations ADD COLUMN again BIGINT NOT NULL DEFAULT 0;" },
+    /* When an AccessToken was issued (wall-clock ms; 0 before this): a user's oldest go first
+     * when it holds too many (cloud_store_add_access_token); the expiry, in seconds, left the
+     * order of one second's logins to chance. */
+    { 7, "ALTER TABLE access_tokens ADD COLUMN issued BIGINT NOT NULL DEFAULT 0;" },
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -141,7 +145,7 @@ static int migrate(cloud_store_t *s)
         "SELECT token, created, expire, product_id, device_name, bound_at, user_id FROM tokens WHERE 1=0",
         "SELECT product_id, device_name, family_id, room_id, token, created FROM bindings WHERE 1=0",
         "SELECT user_id, user_name, salt, pw_hash, family_id, created FROM users WHERE 1=0",
-        "SELECT token, user_id, expire FROM access_tokens WHERE 1=0",
+        "SELECT token, user_id, expire, issued FROM access_tokens WHERE 1=0",
         "SELECT product_id, device_name, nonce, timestamp FROM dynreg_seen WHERE 1=0",
         "SELECT product_id, version, size, md5, token, created FROM ota_firmware WHERE 1=0",
         ("SELECT product_id, device_name, reported_version, target_version, state, percent, result_code, result_msg,"
@@ -221,10 +225,11 @@ void cloud_store_redact(const char *spec, char *out, size_t len)
         snprintf(out, len, "%.*s", n, spec);
 }
 
-static int open_store(cloud_store_t *s, const char *spec, bool readonly, char *err, size_t errlen)
+static int open_store(cloud_store_t *s, const char *spec, bool readonly, bool lazy, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    s->readonly = readonly;
+    s->readonly = readonly || lazy;
+    s->lazy = lazy;
     const cloud_store_ops_t *ops = is_pg(spec) ? &cloud_store_pg_ops : &cloud_store_sqlite_ops;
     const char *target = is_pg(spec) ? spec : cloud_store_file(spec);
     if (!*target) {
@@ -235,11 +240,11 @@ static int open_store(cloud_store_t *s, const char *spec, bool readonly, char *e
     cloud_store_redact(spec, shown, sizeof shown);
     /* A server that is not up yet (the cloud started with the database, or it restarts): retry
      * with doubling pauses up to connect_wait_s, then give up with the last reason. */
-    unsigned waited_ms = 0, pause_ms = 250, limit_ms = cloud_store_settings.connect_wait_s * 1000u;
+    unsigned waited_ms = 0, pause_ms = 250, limit_ms = lazy ? 0 : cloud_store_settings.connect_wait_s * 1000u;
     for (;;) {
         s->ops = ops;
         if (ops->open(s, target, err, errlen) == 0) {
-            if (readonly || migrate(s) == 0)
+            if (s->readonly || migrate(s) == 0)
                 return 0;
             snprintf(err, errlen, "cannot initialise database %s: %s", shown, s->err);
             ops->close(s);
@@ -265,12 +270,17 @@ static int open_store(cloud_store_t *s, const char *spec, bool readonly, char *e
 
 int cloud_store_open(cloud_store_t *s, const char *spec, char *err, size_t errlen)
 {
-    return open_store(s, spec, false, err, errlen);
+    return open_store(s, spec, false, false, err, errlen);
 }
 
 int cloud_store_open_reader(cloud_store_t *s, const char *spec, char *err, size_t errlen)
 {
-    return open_store(s, spec, true, err, errlen);
+    return open_store(s, spec, true, false, err, errlen);
+}
+
+int cloud_store_open_lazy(cloud_store_t *s, const char *spec, char *err, size_t errlen)
+{
+    return open_store(s, spec, true, true, err, errlen);
 }
 
 void cloud_store_close(cloud_store_t *s)
@@ -642,10 +652,19 @@ int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u)
     return rc == 1 ? 0 : rc == 0 ? 1 : -1;
 }
 
-int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire)
+/* Before the new row goes in, the user's expired tokens and all but its newest
+ * CLOUD_ACCESS_PER_USER - 1 live ones go (docs/cloud.md "Accounts", F29): a stream of valid
+ * logins grew the table by a row each for a day. Delete first: if it fails nothing is issued;
+ * if the insert fails, what went was due to go. Two workers logging one user in at once may
+ * each keep their own newest, so a user holds at most a few over the cap for a moment. */
+int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire, int64_t now_ms)
 {
-    return cloud_store_run(s, "INSERT INTO access_tokens(token, user_id, expire) VALUES(?,?,?)", "tti", token, uid,
-                           expire) == 1 ? 0 : -1;
+    if (cloud_store_run(s, "DELETE FROM access_tokens WHERE user_id=?1 AND (expire<?2 OR token NOT IN (SELECT token"
+                           " FROM access_tokens WHERE user_id=?1 ORDER BY issued DESC, expire DESC, token DESC LIMIT ?3))",
+                        "tii", uid, now_ms / 1000, (int64_t)CLOUD_ACCESS_PER_USER - 1) < 0)
+        return -1;
+    return cloud_store_run(s, "INSERT INTO access_tokens(token, user_id, expire, issued) VALUES(?,?,?,?)", "ttii", token,
+                           uid, expire, now_ms) == 1 ? 0 : -1;
 }
 
 /* The user an unexpired access token belongs to: 0 (u filled), 1 unknown or expired, -1. */

@@ -27,6 +27,7 @@ typedef struct {
     const cloud_store_ops_t *ops;   /* NULL: closed */
     void *be;                       /* the backend's connection state */
     bool readonly;                  /* opened by cloud_store_open_reader */
+    bool lazy;                      /* opened by cloud_store_open_lazy */
     bool unavailable;               /* the last failure was the database being unreachable */
     char err[200];                  /* the last error, for logs (never a secret) */
 } cloud_store_t;
@@ -44,6 +45,10 @@ void cloud_store_configure(const cloud_store_cfg_t *cfg);
 int cloud_store_open(cloud_store_t *s, const char *spec, char *err, size_t errlen);
 /* For the broker plugin: reads only, never migrates (the cloud did at its start). */
 int cloud_store_open_reader(cloud_store_t *s, const char *spec, char *err, size_t errlen);
+/* A reader opened while serving (an HTTP auth thread's own connection): never waits for the
+ * server; a PostgreSQL server unreachable now is connected at a later use (each use fails as
+ * unavailable until then), so the open fails only for want of memory or a bad spec. */
+int cloud_store_open_lazy(cloud_store_t *s, const char *spec, char *err, size_t errlen);
 void cloud_store_close(cloud_store_t *s);
 /* True when spec names a server database (no local file beside it). */
 bool cloud_store_is_server(const char *spec);
@@ -119,7 +124,11 @@ typedef struct {
 int cloud_store_add_user(cloud_store_t *s, const char *uid, const char *name, const char *salt, const char *hash,
                          const char *family, int64_t now);
 int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u);
-int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire);
+/* A user's AccessTokens: at most this many live at once, the oldest evicted by a new login. */
+#define CLOUD_ACCESS_PER_USER 20
+/* Adds one (expiring at expire, in s; issued at now_ms, wall clock), first deleting the user's
+ * expired ones and its oldest beyond CLOUD_ACCESS_PER_USER - 1. 0 or -1. */
+int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire, int64_t now_ms);
 int cloud_store_check_access_token(cloud_store_t *s, const char *token, int64_t now, cloud_user_t *u);
 
 /* ---- gateways and the data template (cloud_thing.c, docs/cloud.md "Gateways") ------------ */

@@ -94,7 +94,13 @@ static int pg_open(cloud_store_t *s, const char *target, char *err, size_t errle
     const char *const keys[] = { "connect_timeout", "application_name", "dbname", NULL };
     const char *const vals[] = { "5", "smartcfg-cloud", target, NULL };
     p->c = PQconnectdbParams(keys, vals, 1);
-    if (!p->c || PQstatus(p->c) != CONNECTION_OK) {
+    /* Lazy (cloud_store_open_lazy): a server down now is reconnected at a later use (ensure). */
+    bool later = s->lazy && p->c && PQstatus(p->c) != CONNECTION_OK;
+    if (later) {
+        note_conn(s, true, "cannot connect to PostgreSQL", PQerrorMessage(p->c));
+        p->next_try_ms = mono_ms() + 250;
+        p->pause_ms = 500;
+    } else if (!p->c || PQstatus(p->c) != CONNECTION_OK) {
         note_conn(s, true, "cannot connect to PostgreSQL", p->c ? PQerrorMessage(p->c) : "out of memory");
         snprintf(err, errlen, "%s", s->err);
         PQfinish(p->c);
@@ -103,7 +109,8 @@ static int pg_open(cloud_store_t *s, const char *target, char *err, size_t errle
     }
     PQsetNoticeProcessor(p->c, quiet, NULL);
     pthread_mutex_init(&p->lock, NULL);
-    p->pause_ms = 250;
+    if (!later)
+        p->pause_ms = 250;
     s->be = p;
     return 0;
 }

@@ -9,6 +9,7 @@
  * and the RabbitMQ one in cloud_amqp.c (a shared quorum queue; messages on the worker's main
  * thread). Answers and the downlink (cloud_thing_down, on the HTTP threads) leave through the
  * front-end's send function, which is thread-safe; the store is used by the message thread only. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,9 @@ struct cloud_thing {
     cloud_thing_send_fn send;
     void *send_ctx;
     cloud_rate_t *rate;             /* messages per <P>/<D> (cloud_rate.h); NULL: no limit */
+    double full_rate, full_burst;   /* the limit of the whole cluster (--thing-rate) */
+    atomic_uint workers;            /* the workers sharing it (cloud_thing_set_workers); 0 unknown */
+    unsigned applied;               /* the count t->rate was last set for (the message thread's) */
 };
 
 static const char *const subs[] = { "$thing/up/property/+/+", "$thing/up/event/+/+", "$thing/up/action/+/+",
@@ -101,6 +105,13 @@ static bool over_limit(cloud_thing_t *t, const char *pid, const char *dn, const 
 {
     char key[CLOUD_RATE_KEY_MAX];
     snprintf(key, sizeof key, "%s/%s", pid, dn);
+    unsigned n = atomic_load_explicit(&t->workers, memory_order_relaxed);
+    if (t->rate && n != t->applied) {   /* the worker count changed: this worker's part of the limit */
+        double r, b;
+        cloud_rate_share(t->full_rate, t->full_burst, n, &r, &b);
+        cloud_rate_set(t->rate, r, b);
+        t->applied = n;
+    }
     if (!t->rate || cloud_rate_allow(t->rate, key, cloud_now_ms()))
         return false;
     if (cloud_refusal_allow(CLOUD_REFUSAL_TOPIC)) {
@@ -457,7 +468,9 @@ cloud_thing_t *cloud_thing_open(const char *dbpath, cloud_thing_send_fn send, vo
     if (rate) {
         uint64_t seed = 0;
         (void)cloud_random(&seed, sizeof seed);
-        t->rate = cloud_rate_new((double)rate, 2.0 * rate, RATE_SETS, seed);
+        t->full_rate = (double)rate;
+        t->full_burst = 2.0 * rate;
+        t->rate = cloud_rate_new(t->full_rate, t->full_burst, RATE_SETS, seed);
         if (!t->rate) {
             snprintf(err, errlen, "out of memory");
             cloud_thing_free(t);
@@ -465,6 +478,24 @@ cloud_thing_t *cloud_thing_open(const char *dbpath, cloud_thing_send_fn send, vo
         }
     }
     return t;
+}
+
+void cloud_thing_set_workers(cloud_thing_t *t, unsigned n)
+{
+    if (!t || !t->rate)
+        return;
+    unsigned was = atomic_exchange(&t->workers, n);
+    if (was == n)
+        return;
+    double r, b;
+    cloud_rate_share(t->full_rate, t->full_burst, n, &r, &b);
+    if (n)
+        cloud_log("--thing-rate: %u worker(s) consume the thing queue: this one allows each device %.4g messages a "
+                  "second, bursts of %.4g (the cluster: %.4g a second, bursts of up to %.4g)", n, r, b, t->full_rate,
+                  n * b);
+    else
+        cloud_log("--thing-rate: the number of workers is not known: this one allows each device the whole limit "
+                  "(%.4g a second, bursts of %.4g) until it is known again", r, b);
 }
 
 cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t port, const char *user, const char *pass,

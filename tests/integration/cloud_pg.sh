@@ -49,6 +49,15 @@ trap stop_pg_on_exit EXIT
 pg_start
 DB="postgresql://smartcfg:$PGPASS@127.0.0.1:$PGPORT/postgres"
 
+# The registry cases both engines must pass (tests/unit/cloud_store_cases.h) on this server, in
+# a database of their own: the revocations' `again` (F26), never run on PostgreSQL before, alone
+# and raced by two connections, and the bound on a user's AccessTokens (F29).
+sql 'CREATE DATABASE storecases' >/dev/null
+SC_TEST_PG="postgresql://smartcfg:$PGPASS@127.0.0.1:$PGPORT/storecases" "$SC_BUILD/tests/test_cloud_store_pg" > "$T/cases.out" 2>&1 \
+    || { cat "$T/cases.out"; fail "the registry cases on PostgreSQL"; }
+! grep -q SKIPPED "$T/cases.out" || { cat "$T/cases.out"; fail "the registry cases skipped (a build without libpq?)"; }
+ok "the registry cases on PostgreSQL: revocations with again, AccessTokens bounded per user"
+
 # ---- the bind flow on PostgreSQL --------------------------------------------------------------
 start_cloud --token-ttl 600 --admin-key-file "$ADMIN_KEY_FILE"
 [ "$(sql 'SELECT max(version) FROM schema_version')" -ge 3 ] || fail "schema_version not applied"

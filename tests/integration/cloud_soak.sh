@@ -40,6 +40,8 @@ for proc in ("cloud", "broker"):
 # than 5 s ago is one the collection never takes (before, every bound token stayed).
 for k in ("tokens", "stale_tokens", "dynreg_seen", "access_tokens", "db_kb"):
     print("  %s: %d -> %d" % (k, a[k], b[k]))
+if b["access_tokens"] > 20:   # one user logging in every cycle keeps its newest 20 (F29)
+    bad.append("%d AccessTokens stored for one user" % b["access_tokens"])
 if b["stale_tokens"] > 2:
     bad.append("%d tokens expired more than 5 s ago are still stored" % b["stale_tokens"])
 # 6 s after the last cycle every token is past expiry + grace: the device's newest bound one stays.

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The per-device limit of the cloud's IoT Explorer topics (apps/cloud/cloud_rate.c): a burst
  * then the steady rate, keys apart, time never running backwards into tokens, and a table that
- * stays its size under a flood of distinct keys while the key sending now keeps its bucket. */
+ * stays its size under a flood of distinct keys while the key sending now keeps its bucket; the
+ * limit shared by several workers (cloud_rate_share, F28): a flooder held to about the limit in
+ * total, a device under it served whole, however the queue splits its messages at random. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -106,6 +108,81 @@ static void test_bad_arguments_and_long_keys(void **state)
     cloud_rate_free(r);
 }
 
+static void test_share(void **state)
+{
+    (void)state;
+    double r, b;
+    cloud_rate_share(30, 60, 0, &r, &b);   /* unknown: the whole limit */
+    assert_true(r == 30 && b == 60);
+    cloud_rate_share(30, 60, 1, &r, &b);
+    assert_true(r == 30 && b == 60);
+    cloud_rate_share(30, 60, 2, &r, &b);   /* 15, 30 + 3 sqrt(60) */
+    assert_true(r == 15 && b > 53.2 && b < 53.3);
+    cloud_rate_share(30, 60, 100, &r, &b);
+    assert_true(r > 0.29 && r < 0.31 && b > 23.8 && b < 23.9);
+    cloud_rate_share(1, 2, 2, &r, &b);     /* never more than the burst */
+    assert_true(r == 0.5 && b == 2);
+    cloud_rate_t *q = cloud_rate_new(30, 60, 16, 1);
+    assert_int_equal(allowed(q, "P/d", 1000, 10), 10);    /* 50 left */
+    assert_true(cloud_rate_set(q, 15, 20));
+    assert_int_equal(allowed(q, "P/d", 1000, 100), 20);   /* cut to the new burst */
+    assert_int_equal(allowed(q, "P/d", 2000, 100), 15);   /* the new rate */
+    assert_false(cloud_rate_set(q, 0, 20));
+    assert_false(cloud_rate_set(q, 1, 0.5));
+    cloud_rate_free(q);
+}
+
+/* n workers, each with its part of the limit (30 a second, bursts of 60), the messages of all
+ * devices given to them as a queue's round robin does under mixed traffic: at random. Over
+ * 600 s a flooder (1 000 a second) is let through at about the limit in total (the old per
+ * worker limit let n times as many through); a device sending 24 a second (80 % of the limit,
+ * with a burst of 60 at the start) is never refused, and one at 27 (90 %) all but never.
+ * Figures: docs/cloud.md "Limits". */
+static uint64_t rng = 88172645463325252u;
+static unsigned pick(unsigned n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng % n);
+}
+
+static void split_run(unsigned n, double legit_rate, int secs, long *flood_ok, long *legit_refused)
+{
+    cloud_rate_t *w[8];
+    double r, b;
+    cloud_rate_share(30, 60, n, &r, &b);
+    for (unsigned i = 0; i < n; i++)
+        w[i] = cloud_rate_new(r, b, 16, i + 1);
+    *flood_ok = 0;
+    *legit_refused = 0;
+    for (int i = 0; i < 60; i++)   /* the legitimate device's burst at the start */
+        *legit_refused += !cloud_rate_allow(w[pick(n)], "P/legit", 0);
+    double next_legit = 1000.0 / legit_rate;
+    for (int64_t t = 1; t <= (int64_t)secs * 1000; t++) {   /* the flooder: one a millisecond */
+        *flood_ok += cloud_rate_allow(w[pick(n)], "P/flood", t);
+        for (; next_legit <= (double)t; next_legit += 1000.0 / legit_rate)
+            *legit_refused += !cloud_rate_allow(w[pick(n)], "P/legit", t);
+    }
+    for (unsigned i = 0; i < n; i++)
+        cloud_rate_free(w[i]);
+}
+
+static void test_share_split_at_random(void **state)
+{
+    (void)state;
+    for (unsigned n = 1; n <= 4; n++) {
+        long flood, refused80, refused90;
+        split_run(n, 24.0, 600, &flood, &refused80);
+        split_run(n, 27.0, 600, &flood, &refused90);
+        print_message("%u worker(s): flooder let through %ld in 600 s (limit %d); refused of a device at 80 %%: %ld, at "
+                      "90 %%: %ld of %d\n", n, flood, 30 * 600 + 60, refused80, refused90, 27 * 600 + 60);
+        assert_true(flood >= 30 * 600 && flood <= 30 * 600 + 60 * 3);
+        assert_int_equal(refused80, 0);
+        assert_true(refused90 <= 16);   /* 0.1 % */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -114,6 +191,8 @@ int main(void)
         cmocka_unit_test(test_bounded),
         cmocka_unit_test(test_forgotten_is_let_through),
         cmocka_unit_test(test_bad_arguments_and_long_keys),
+        cmocka_unit_test(test_share),
+        cmocka_unit_test(test_share_split_at_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

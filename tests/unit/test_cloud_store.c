@@ -220,74 +220,7 @@ static void test_gc_superseded_tokens(void **state)
     cloud_store_close(&s);
 }
 
-static int nseen;
-static char seen_cid[64];
-static int64_t seen_due;
-static void seen(void *u, const char *cid, int64_t due, int tries, int misses)
-{
-    (void)u;
-    (void)tries;
-    (void)misses;
-    nseen++;
-    snprintf(seen_cid, sizeof seen_cid, "%s", cid);
-    seen_due = due;
-}
-
-static void test_revocations_shared(void **state)
-{
-    (void)state;
-    cloud_store_t s;
-    char err[300];
-    assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
-    assert_int_equal(cloud_store_revoke_next(&s), INT64_MAX);
-    assert_int_equal(cloud_store_revoke_add(&s, "Pdev1", 1000), 0);
-    assert_int_equal(cloud_store_revoke_next(&s), 1000);
-    /* not due yet: nobody takes it */
-    nseen = 0;
-    assert_int_equal(cloud_store_revoke_claim(&s, "A", 999, 999 + 120000, 16, seen, NULL), 0);
-    assert_int_equal(nseen, 0);
-    /* due: A takes it; B, while A's lease runs, does not */
-    assert_int_equal(cloud_store_revoke_claim(&s, "A", 1000, 1000 + 120000, 16, seen, NULL), 1);
-    assert_int_equal(nseen, 1);
-    assert_string_equal(seen_cid, "Pdev1");
-    assert_int_equal(seen_due, 1000);
-    assert_int_equal(cloud_store_revoke_claim(&s, "B", 5000, 5000 + 120000, 16, seen, NULL), 0);
-    assert_int_equal(nseen, 1);
-    /* A died: once its lease is over B takes it */
-    assert_int_equal(cloud_store_revoke_claim(&s, "B", 121001, 121001 + 120000, 16, seen, NULL), 1);
-    assert_int_equal(nseen, 2);
-    /* a new change moved the due meanwhile: finishing the old one keeps the row */
-    assert_int_equal(cloud_store_revoke_add(&s, "Pdev1", 130000), 0);
-    assert_int_equal(cloud_store_revoke_done(&s, "Pdev1", 1000), 0);
-    assert_int_equal(cloud_store_revoke_next(&s), 130000);
-    assert_int_equal(cloud_store_revoke_later(&s, "Pdev1", 130000, 136000, 0, 1), 0);
-    assert_int_equal(cloud_store_revoke_next(&s), 136000);
-    assert_int_equal(cloud_store_revoke_done(&s, "Pdev1", 136000), 0);
-    assert_int_equal(cloud_store_revoke_next(&s), INT64_MAX);
-    /* A change while a close is pending does not put it off (a gateway that sends offline more
-     * often than the delay kept its own close from ever coming): the close comes at the first
-     * due, and once more at the later change's, which it may predate. */
-    assert_int_equal(cloud_store_revoke_add(&s, "Pgw1", 200000), 0);
-    assert_int_equal(cloud_store_revoke_add(&s, "Pgw1", 201800), 0);
-    assert_int_equal(cloud_store_revoke_add(&s, "Pgw1", 201500), 0);
-    nseen = 0;
-    assert_int_equal(cloud_store_revoke_claim(&s, "A", 200000, 200000 + 120000, 16, seen, NULL), 1);
-    assert_int_equal(nseen, 1);
-    assert_int_equal(seen_due, 200000);
-    assert_int_equal(cloud_store_revoke_done(&s, "Pgw1", 200000), 0);
-    assert_int_equal(cloud_store_revoke_next(&s), 201800);
-    assert_int_equal(cloud_store_revoke_claim(&s, "B", 201800, 201800 + 120000, 16, seen, NULL), 1);
-    assert_int_equal(seen_due, 201800);
-    assert_int_equal(cloud_store_revoke_done(&s, "Pgw1", 201800), 0);
-    assert_int_equal(cloud_store_revoke_next(&s), INT64_MAX);
-    /* a change earlier than a retry's due needs no second close */
-    assert_int_equal(cloud_store_revoke_add(&s, "Pgw1", 300000), 0);
-    assert_int_equal(cloud_store_revoke_later(&s, "Pgw1", 300000, 310000, 1, 0), 0);
-    assert_int_equal(cloud_store_revoke_add(&s, "Pgw1", 305000), 0);
-    assert_int_equal(cloud_store_revoke_done(&s, "Pgw1", 310000), 0);
-    assert_int_equal(cloud_store_revoke_next(&s), INT64_MAX);
-    cloud_store_close(&s);
-}
+#include "cloud_store_cases.h"
 
 static void test_redact(void **state)
 {
@@ -328,6 +261,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newer_schema_said, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gc_superseded_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_access_tokens_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revocations_shared, setup, teardown),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_pg_without_libpq),

@@ -54,7 +54,9 @@ start_cloud() {
     CLOUD_PID=$!
     local up=""
     for _ in $(seq 150); do
-        grep -q '"event":"service_connected"' "$T/cloud.events" 2>/dev/null && { up=1; break; }
+        # both: with --rabbitmq, service_connected comes before the HTTP service listens
+        grep -q '"event":"service_connected"' "$T/cloud.events" 2>/dev/null &&
+            grep -q '"event":"ready"' "$T/cloud.events" && { up=1; break; }
         kill -0 $CLOUD_PID 2>/dev/null || fail "smartcfg cloud exited at start"
         sleep 0.1
     done

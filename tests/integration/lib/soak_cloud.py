@@ -197,9 +197,11 @@ class Soak:
         self.mqtt_bind(tok)
         st, r = self.tokenapi("AppGetDeviceBindTokenState", {"Token": tok})
         self.check(st == 200 and r.get("data", {}).get("State") == 2, "state after bind: %r" % r)
-        st, _, _ = self.http("POST", "/tokenapi?cmd=AppGetToken", json.dumps(
+        st, data, _ = self.http("POST", "/tokenapi?cmd=AppGetToken", json.dumps(
             {"Action": "AppGetToken", "UserName": self.a.user, "Password": self.a.password}))
         self.check(st == 200, "login: %s" % st)
+        # as an app does: the new AccessToken from now on (a user keeps its newest 20, F29)
+        self.a.access = json.loads(data)["data"]["Token"]
         if self.n % 3 == 0:
             self.dynreg()
         if self.n % 5 == 0:

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The registry cases both engines must pass (cloud_store_cases.h) on the PostgreSQL backend,
+ * against the real server whose URL is in SC_TEST_PG: tests/integration/cloud_pg.sh starts
+ * one and runs this with it. Without SC_TEST_PG (the unit phase of make test), or on a build
+ * without libpq, every case is skipped. Each case starts on an empty schema. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "../../apps/cloud/cloud_store.c"
+#include "../../apps/cloud/cloud_store_sqlite.c"
+#include "../../apps/cloud/cloud_store_pg.c"
+
+static char path[512];
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *url = getenv("SC_TEST_PG");
+#ifdef SMARTCFG_HAVE_LIBPQ
+    if (!url || !*url)
+        return 0;
+    snprintf(path, sizeof path, "%s", url);
+    PGconn *c = PQconnectdb(url);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "SC_TEST_PG: %s", PQerrorMessage(c));
+        PQfinish(c);
+        return -1;
+    }
+    PQsetNoticeProcessor(c, quiet, NULL);
+    PGresult *r = PQexec(c, "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "SC_TEST_PG: %s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return ok ? 0 : -1;
+#else
+    (void)url;
+    return 0;
+#endif
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return 0;
+}
+
+#define NEED_PG()                                           \
+    do {                                                    \
+        if (!path[0]) {                                     \
+            print_message("SC_TEST_PG unset or no libpq\n"); \
+            skip();                                         \
+        }                                                   \
+    } while (0)
+
+static int64_t count(cloud_store_t *s, const char *sql)
+{
+    cloud_rows_t *r = cloud_store_select(s, sql, "");
+    assert_non_null(r);
+    assert_int_equal(cloud_rows_next(r), 1);
+    int64_t n = cloud_rows_int(r, 0);
+    cloud_rows_free(r);
+    return n;
+}
+
+#include "cloud_store_cases.h"
+
+static void pg_revocations_shared(void **state)
+{
+    NEED_PG();
+    test_revocations_shared(state);
+}
+
+static void pg_access_tokens_bounded(void **state)
+{
+    NEED_PG();
+    test_access_tokens_bounded(state);
+}
+
+/* F26's `again` under two workers at once, as they run it: one connection records changes of
+ * one client (a gateway sending offline as fast as it can), another takes the due closes and
+ * finishes them, each statement racing the other's. However they interleave, the last close
+ * taken must be at the latest change's due or later (else the client kept rights the last
+ * change took), and the table ends empty. Time is simulated (one tick per change). */
+static atomic_llong sim_now;
+static atomic_bool changes_done;
+#define CHANGES 1000
+#define DELAY 5
+
+static void *changer(void *arg)
+{
+    cloud_store_t *s = arg;
+    for (int i = 0; i < CHANGES; i++) {
+        long long now = atomic_fetch_add(&sim_now, 1) + 1;
+        if (cloud_store_revoke_add(s, "Pgw1", now + DELAY) != 0)
+            return (void *)1;
+    }
+    atomic_store(&changes_done, true);
+    return NULL;
+}
+
+static int64_t last_claimed;
+static void claimed(void *u, const char *cid, int64_t due, int tries, int misses)
+{
+    (void)cid, (void)tries, (void)misses;
+    *(int64_t *)u = due;
+}
+
+static void pg_revocations_raced(void **state)
+{
+    (void)state;
+    NEED_PG();
+    cloud_store_t a, b;
+    char err[300];
+    assert_int_equal(cloud_store_open(&a, path, err, sizeof err), 0);
+    assert_int_equal(cloud_store_open(&b, path, err, sizeof err), 0);
+    atomic_store(&sim_now, 1000);
+    atomic_store(&changes_done, false);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, changer, &a), 0);
+    int closes = 0;
+    last_claimed = 0;
+    for (;;) {
+        bool done = atomic_load(&changes_done);
+        if (done)
+            atomic_store(&sim_now, 1000 + CHANGES + DELAY + 1);   /* all due now */
+        int64_t now = atomic_load(&sim_now), due = -1;
+        int n = cloud_store_revoke_claim(&b, "B", now, INT64_MAX / 2, 16, claimed, &due);
+        assert_true(n >= 0);
+        if (n == 1) {
+            closes++;
+            last_claimed = due;
+            assert_int_equal(cloud_store_revoke_done(&b, "Pgw1", due), 0);
+        } else if (done && cloud_store_revoke_next(&b) == INT64_MAX) {
+            break;
+        }
+    }
+    void *rc;
+    pthread_join(t, &rc);
+    assert_null(rc);
+    print_message("%d closes for %d changes; the last at due %lld\n", closes, CHANGES, (long long)last_claimed);
+    assert_true(last_claimed >= 1000 + CHANGES + DELAY);
+    assert_int_equal(count(&b, "SELECT count(*) FROM revocations"), 0);
+    cloud_store_close(&a);
+    cloud_store_close(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(pg_revocations_shared, setup, teardown),
+        cmocka_unit_test_setup_teardown(pg_access_tokens_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(pg_revocations_raced, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
