@@ -197,12 +197,12 @@ static bool ssid_misread_when_saved(const uint8_t *ssid, size_t n)
  * too, leaving the device offline until wpa_supplicant restarted. The ones enabled before are
  * noted here and enabled again once the join worked (before SAVE_CONFIG; wpa_supplicant does
  * not leave the network it is connected to for them) or when it is withdrawn. */
-static void note_enabled(sc_posix_station_t *st)
+static bool note_enabled(sc_posix_station_t *st)
 {
     char list[4096];
     st->wpa_nenabled = 0;
     if (wpa_cmd(st, "LIST_NETWORKS", list, sizeof list) < 0)
-        return;
+        return false;
     bool full = false;
     for (const char *p = strchr(list, '\n'); p && p[1];) { /* after the header line */
         p++;
@@ -232,6 +232,7 @@ static void note_enabled(sc_posix_station_t *st)
     if (full)
         sc_posix_sta_log(st, SC_LOG_WARN, "station(wpa): more than %d networks enabled: the others stay disabled",
                          st->wpa_nenabled);
+    return true;
 }
 
 static void restore_enabled(sc_posix_station_t *st)
@@ -303,11 +304,18 @@ sc_err_t sc_posix_sta_wpa_join(sc_posix_station_t *st, const uint8_t *ssid, size
     }
     if (err == SC_OK) {
         char cmd[48];
-        note_enabled(st);
-        snprintf(cmd, sizeof cmd, "SELECT_NETWORK %d", st->netid);
-        if (wpa_cmd(st, cmd, reply, sizeof reply) < 0 || !reply_ok(reply)) {
-            sc_posix_sta_log(st, SC_LOG_ERROR, "station(wpa): SELECT_NETWORK failed");
+        /* Not knowing which networks are enabled, SELECT_NETWORK would disable them all with
+         * none to enable again: the device offline after a failed join, and a product's
+         * fallback saved disabled by --wpa-save. The join fails instead, nothing selected. */
+        if (!note_enabled(st)) {
+            sc_posix_sta_log(st, SC_LOG_ERROR, "station(wpa): no reply to LIST_NETWORKS: not selecting the network");
             err = SC_ERR_IO;
+        } else {
+            snprintf(cmd, sizeof cmd, "SELECT_NETWORK %d", st->netid);
+            if (wpa_cmd(st, cmd, reply, sizeof reply) < 0 || !reply_ok(reply)) {
+                sc_posix_sta_log(st, SC_LOG_ERROR, "station(wpa): SELECT_NETWORK failed");
+                err = SC_ERR_IO;
+            }
         }
     }
     if (err != SC_OK)

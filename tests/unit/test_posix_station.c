@@ -604,6 +604,36 @@ static void test_wpa_slow_save(void **state)
     }
 }
 
+/* LIST_NETWORKS not answered within the 1 s timeout (a busy wpa_supplicant): nothing was
+ * noted, SELECT_NETWORK disabled every other network anyway, and none was enabled again: the
+ * product's fallback saved disabled by --wpa-save, or, after a failed join, the device offline
+ * until wpa_supplicant restarted. The join now fails there, before selecting, and is withdrawn. */
+static void test_wpa_no_list_no_select(void **state)
+{
+    (void)state;
+    static const char *const states[] = { "COMPLETED" };
+    static fake_wpa_t w;
+    fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "192.168.7.29");
+    w.save_reply = "OK\n";
+    w.networks = "0\tFallback\tany\t\n";
+    w.slow_req = "LIST_NETWORKS";
+    w.slow_req_ms = 1300;
+    pthread_t t;
+    sc_posix_station_t st;
+    sc_hal_station_t h;
+    wpa_open(&w, &t, &st, &h);
+    st.wpa_save = true;
+    assert_int_not_equal(JOIN(h, "Home", "new-password"), SC_OK);
+    for (int i = 0; i < 40 && !strstr(w.log, "REMOVE_NETWORK 3\n"); i++)
+        usleep(50000); /* (join waited for its answer: it is logged already) */
+    assert_null(strstr(w.log, "SELECT_NETWORK"));
+    assert_null(strstr(w.log, "SAVE_CONFIG"));
+    assert_non_null(strstr(w.log, "REMOVE_NETWORK 3\n"));
+    assert_non_null(strstr(last_log, "no reply to LIST_NETWORKS"));
+    sc_posix_station_close(&st);
+    fake_wpa_stop(&w, t);
+}
+
 /* --wpa-save and an SSID with a '#' after an odd number of '"': wpa_supplicant 2.10 writes it
  * as "text" and reads the '#' as a comment, so the saved network came back with another SSID
  * ('"#x': an empty one, which matches any network). Not saved now, and the log says why; a
@@ -760,6 +790,7 @@ int main(void)
         cmocka_unit_test(test_wpa_late_reply_not_save_answer),
         cmocka_unit_test(test_wpa_slow_save),
         cmocka_unit_test(test_wpa_save_refused_ssid),
+        cmocka_unit_test(test_wpa_no_list_no_select),
         cmocka_unit_test(test_wpa_no_answer_at_open),
         cmocka_unit_test(test_wpa_psk_vector),
         cmocka_unit_test(test_wpa_wrong_password),
