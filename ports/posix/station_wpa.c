@@ -201,6 +201,7 @@ static bool note_enabled(sc_posix_station_t *st)
 {
     char list[4096];
     st->wpa_nenabled = 0;
+    st->wpa_restored = false;
     if (wpa_cmd(st, "LIST_NETWORKS", list, sizeof list) < 0)
         return false;
     bool full = false;
@@ -232,17 +233,22 @@ static bool note_enabled(sc_posix_station_t *st)
     if (full)
         sc_posix_sta_log(st, SC_LOG_WARN, "station(wpa): more than %d networks enabled: the others stay disabled",
                          st->wpa_nenabled);
+    st->wpa_restored = !full;
     return true;
 }
 
+/* wpa_restored stays true only when every network noted was enabled again (each answered):
+ * SAVE_CONFIG after anything less would save the others disabled for good. */
 static void restore_enabled(sc_posix_station_t *st)
 {
     for (int i = 0; i < st->wpa_nenabled; i++) {
         char cmd[48], reply[32];
         snprintf(cmd, sizeof cmd, "ENABLE_NETWORK %d", st->wpa_enabled[i]);
         /* one an earlier provisioning's, removed since, answers FAIL */
-        if (wpa_cmd(st, cmd, reply, sizeof reply) < 0)
+        if (wpa_cmd(st, cmd, reply, sizeof reply) < 0) {
+            st->wpa_restored = false;
             break;
+        }
     }
     st->wpa_nenabled = 0;
 }
@@ -393,6 +399,14 @@ static void joined(sc_posix_station_t *st)
         sc_posix_sta_log(st, SC_LOG_WARN,
                          "station(wpa): network %d not saved: wpa_supplicant's config file would read its SSID back "
                          "cut at a '#' (one after an odd number of '\"'), as another network: joined, but forgotten "
+                         "when wpa_supplicant restarts",
+                         st->netid);
+        return;
+    }
+    if (!st->wpa_restored) {
+        sc_posix_sta_log(st, SC_LOG_WARN,
+                         "station(wpa): network %d not saved: not every network SELECT_NETWORK disabled could be "
+                         "enabled again, and SAVE_CONFIG would save those disabled for good: joined, but forgotten "
                          "when wpa_supplicant restarts",
                          st->netid);
         return;

@@ -634,6 +634,35 @@ static void test_wpa_no_list_no_select(void **state)
     fake_wpa_stop(&w, t);
 }
 
+/* An ENABLE_NETWORK not answered in time once joined: the pass ended there, the networks after
+ * it stayed disabled, and SAVE_CONFIG then saved them disabled for good (the product's own
+ * fallback). The network is not saved now, and the log says why. */
+static void test_wpa_unrestored_not_saved(void **state)
+{
+    (void)state;
+    static const char *const states[] = { "COMPLETED" };
+    static fake_wpa_t w;
+    fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "192.168.7.30");
+    w.save_reply = "OK\n";
+    w.networks = "0\tOffice\tany\t\n2\tLab\tany\t\n";
+    w.slow_req = "ENABLE_NETWORK 0";
+    w.slow_req_ms = 1300;
+    pthread_t t;
+    sc_posix_station_t st;
+    sc_hal_station_t h;
+    wpa_open(&w, &t, &st, &h);
+    st.wpa_save = true;
+    assert_int_equal(JOIN(h, "Home", "new-password"), SC_OK);
+    sc_sta_reason_t why;
+    assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
+    usleep(400000); /* the fake answers late; whatever the station sent after that is logged */
+    assert_non_null(strstr(w.log, "ENABLE_NETWORK 0\n"));
+    assert_null(strstr(w.log, "SAVE_CONFIG"));
+    assert_non_null(strstr(last_log, "network 3 not saved: not every network SELECT_NETWORK disabled"));
+    sc_posix_station_close(&st);
+    fake_wpa_stop(&w, t);
+}
+
 /* --wpa-save and an SSID with a '#' after an odd number of '"': wpa_supplicant 2.10 writes it
  * as "text" and reads the '#' as a comment, so the saved network came back with another SSID
  * ('"#x': an empty one, which matches any network). Not saved now, and the log says why; a
@@ -791,6 +820,7 @@ int main(void)
         cmocka_unit_test(test_wpa_slow_save),
         cmocka_unit_test(test_wpa_save_refused_ssid),
         cmocka_unit_test(test_wpa_no_list_no_select),
+        cmocka_unit_test(test_wpa_unrestored_not_saved),
         cmocka_unit_test(test_wpa_no_answer_at_open),
         cmocka_unit_test(test_wpa_psk_vector),
         cmocka_unit_test(test_wpa_wrong_password),
