@@ -356,11 +356,11 @@ static const char *field(const char *status, const char *name, char *out, size_t
  * removed, so re-provisioning (a new router password) does not pile up networks holding old
  * passwords that wpa_supplicant would go on trying. Only after a join that worked: a failed
  * one keeps the last good network. The product's own networks (no such id_str) stay. */
-static void remove_older(sc_posix_station_t *st)
+static bool remove_older(sc_posix_station_t *st)
 {
     char list[4096];
     if (wpa_cmd(st, "LIST_NETWORKS", list, sizeof list) < 0)
-        return;
+        return false;
     for (const char *p = strchr(list, '\n'); p && p[1];) { /* after the header line */
         p++;
         char *end;
@@ -375,23 +375,24 @@ static void remove_older(sc_posix_station_t *st)
          * and each more would cost another timeout. (Its late reply cannot be read as the
          * next request's: wpa_cmd changed sockets.) */
         if (wpa_cmd(st, cmd, reply, sizeof reply) < 0)
-            break;
+            return false;
         /* The whole value, not a prefix: a product network tagged 'smartcfg"x' is not ours. */
         reply[strcspn(reply, "\n")] = '\0';
         if (strcmp(reply, "\"" ID_STR "\""))
             continue;
         snprintf(cmd, sizeof cmd, "REMOVE_NETWORK %ld", id);
         if (wpa_cmd(st, cmd, reply, sizeof reply) < 0)
-            break;
+            return false;
         if (reply_ok(reply))
             sc_posix_sta_log(st, SC_LOG_INFO, "station(wpa): network %ld of an earlier provisioning removed", id);
     }
+    return true;
 }
 
 static void joined(sc_posix_station_t *st)
 {
     sc_posix_sta_finish(st, SC_STA_GOT_IP, SC_STA_REASON_NONE);
-    remove_older(st);
+    bool removed = remove_older(st);
     restore_enabled(st);
     if (!st->wpa_save)
         return;
@@ -400,6 +401,17 @@ static void joined(sc_posix_station_t *st)
                          "station(wpa): network %d not saved: wpa_supplicant's config file would read its SSID back "
                          "cut at a '#' (one after an odd number of '\"'), as another network: joined, but forgotten "
                          "when wpa_supplicant restarts",
+                         st->netid);
+        return;
+    }
+    /* An earlier provisioning's network left in memory would be written too, and one that
+     * was not saved for its SSID ('"a#': the line reads back cut after the closing '"') makes
+     * wpa_supplicant 2.10 refuse the whole file at its next start: no network at all. */
+    if (!removed) {
+        sc_posix_sta_log(st, SC_LOG_WARN,
+                         "station(wpa): network %d not saved: the earlier provisionings' networks could not all be "
+                         "checked and removed (wpa_supplicant did not answer in time), and SAVE_CONFIG would write "
+                         "them too: joined, but forgotten when wpa_supplicant restarts",
                          st->netid);
         return;
     }
