@@ -175,7 +175,9 @@ static bool all_hex(const uint8_t *v, size_t n)
  * 2.10's reader cuts a line at a '#' that follows an even number of '"' on it (a comment).
  * So an SSID with a '#' after an odd number of its own '"' comes back from the file as
  * another one: 'a"#b' as 'a', '"#x' as an empty SSID, which matches any network (an open
- * one: any open AP). Any other byte makes the whole SSID hex, which reads back exactly. */
+ * one: any open AP); with text left after the cut ('"a#': 'ssid=""a') wpa_supplicant refuses
+ * the whole file at its next start. Any other byte makes the whole SSID hex, which reads back
+ * exactly (docs/device-linux.md: the rule checked against 2.10 for 1554 SSIDs). */
 static bool ssid_misread_when_saved(const uint8_t *ssid, size_t n)
 {
     for (size_t i = 0; i < n; i++)
