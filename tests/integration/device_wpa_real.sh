@@ -275,7 +275,7 @@ device psk
 "$SC_BUILD/smartcfg" send --ssid-hex "$S" --password-hex "$P" --ip 127.0.0.1 --bssid "$PAE" --dest 127.255.255.255 \
     --token "$TOKEN" --count 1 --timeout 30 >"$T/send.out" 2>"$T/send.log" &
 PHONE=$!
-for _ in $(seq 100); do [ "$(wcli list_networks | tail -n +2 | wc -l)" = 1 ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ "$(wcli list_networks | tail -n +2 | wc -l)" = 1 ] && break; sleep 0.1; done # (30 s: decoding under load)
 ssid_is 0 "$S" "device, WPA-PSK"
 mic_ok "$S" "$P" "device, WPA-PSK"
 kill -TERM "$DEV_PID"; wait "$DEV_PID"; rc=$?; DEV_PID=
