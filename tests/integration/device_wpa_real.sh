@@ -283,6 +283,11 @@ kill -TERM "$DEV_PID"; wait "$DEV_PID"; rc=$?; DEV_PID=
 kill "$PHONE" 2>/dev/null; wait "$PHONE" 2>/dev/null; PHONE=
 [ "$(wcli list_networks | tail -n +2 | wc -l)" = 0 ] || fail "psk: the unfinished network was not withdrawn"
 wpa_stop
+# the checker itself: a password printed escaped (JSON here) is found too, not only its raw
+# bytes or hex (those escaping would hide: its quotes, newlines, backslash, 0xff)
+python3 -c 'import json,sys; print(json.dumps({"password": bytes.fromhex(sys.argv[1]).decode("latin-1")}))' "$P" >"$T/escaped.json"
+secret_found() { check secret "$@"; [ "$R" != clean ] || fail "checks.py finds no password in $1: $(cat "$1")"; }
+secret_found "$T/escaped.json" "$S" "$P"
 for f in "$T"/open.out "$T"/open.err "$T"/psk.out "$T"/psk.err; do
     [ -s "$f" ] || fail "$f is empty: nothing checked"
     no_secret "$f" "$S" "$P"
