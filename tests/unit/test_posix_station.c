@@ -554,7 +554,7 @@ static void test_wpa_late_reply_not_save_answer(void **state)
     w.networks = "1\tOld\tany\t\n";
     w.ours = ",1,";
     w.slow_req = "REMOVE_NETWORK 1";
-    w.slow_req_ms = 1300;
+    w.slow_req_ms = 2500; /* 1.5 s past the deadline: margin for a descheduled station thread */
     pthread_t t;
     sc_posix_station_t st;
     sc_hal_station_t h;
@@ -569,7 +569,7 @@ static void test_wpa_late_reply_not_save_answer(void **state)
     fake_wpa_stop(&w, t);
 }
 
-/* SAVE_CONFIG answered "OK" after 1.3 s (a slow flash): that was reported as not saved (the
+/* SAVE_CONFIG answered "OK" after 2.5 s (a slow flash): that was reported as not saved (the
  * 1 s timeout of every request). It has 5 s of its own now; and a SAVE_CONFIG that does not
  * answer in time is reported as not known, neither saved nor refused. */
 static void test_wpa_slow_save(void **state)
@@ -581,7 +581,7 @@ static void test_wpa_slow_save(void **state)
         fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "192.168.7.27");
         w.save_reply = "OK\n";
         w.slow_req = "SAVE_CONFIG";
-        w.slow_req_ms = 1300;
+        w.slow_req_ms = 2500; /* 1.5 s past the deadline: margin for a descheduled station thread */
         pthread_t t;
         sc_posix_station_t st;
         sc_hal_station_t h;
@@ -737,7 +737,7 @@ static void test_wpa_no_answer_at_open(void **state)
     static fake_wpa_t w;
     fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), NULL);
     w.slow_req = "PING";
-    w.slow_req_ms = 1300;
+    w.slow_req_ms = 2500; /* 1.5 s past the deadline: margin for a descheduled station thread */
     pthread_t t;
     fake_wpa_start(&w, &t);
     sc_hal_sys_t sys = fake_sys();
@@ -748,7 +748,7 @@ static void test_wpa_no_answer_at_open(void **state)
     assert_int_equal(sc_posix_station_open(&st, spec, NULL, &sys, &h, err, sizeof err), SC_ERR_IO);
     assert_non_null(strstr(err, "does not answer PING"));
     assert_int_equal(st.sock, -1);
-    usleep(400000);
+    usleep(1700000); /* past the fake's answer: whatever the station sent after PING is logged */
     assert_string_equal(w.log, "PING\n");
     fake_wpa_stop(&w, t);
 }
