@@ -67,6 +67,7 @@ typedef struct {
     bool wpa_unsaveable;              /* this SSID would not read back from the saved file */
     int wpa_enabled[32];              /* the networks enabled before SELECT_NETWORK disabled */
     int wpa_nenabled;                 /* them, enabled again once joined or withdrawn */
+    bool wpa_restored;                /* all of them listed and enabled again (else no SAVE_CONFIG) */
 } sc_posix_station_t;
 
 /* Parses spec and fills the HAL table. iface may be NULL/empty. errbuf gets a clear message

@@ -175,7 +175,9 @@ static bool all_hex(const uint8_t *v, size_t n)
  * 2.10's reader cuts a line at a '#' that follows an even number of '"' on it (a comment).
  * So an SSID with a '#' after an odd number of its own '"' comes back from the file as
  * another one: 'a"#b' as 'a', '"#x' as an empty SSID, which matches any network (an open
- * one: any open AP). Any other byte makes the whole SSID hex, which reads back exactly. */
+ * one: any open AP); with text left after the cut ('"a#': 'ssid=""a') wpa_supplicant refuses
+ * the whole file at its next start. Any other byte makes the whole SSID hex, which reads back
+ * exactly (docs/device-linux.md: the rule checked against 2.10 for 1554 SSIDs). */
 static bool ssid_misread_when_saved(const uint8_t *ssid, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -197,12 +199,13 @@ static bool ssid_misread_when_saved(const uint8_t *ssid, size_t n)
  * too, leaving the device offline until wpa_supplicant restarted. The ones enabled before are
  * noted here and enabled again once the join worked (before SAVE_CONFIG; wpa_supplicant does
  * not leave the network it is connected to for them) or when it is withdrawn. */
-static void note_enabled(sc_posix_station_t *st)
+static bool note_enabled(sc_posix_station_t *st)
 {
     char list[4096];
     st->wpa_nenabled = 0;
+    st->wpa_restored = false;
     if (wpa_cmd(st, "LIST_NETWORKS", list, sizeof list) < 0)
-        return;
+        return false;
     bool full = false;
     for (const char *p = strchr(list, '\n'); p && p[1];) { /* after the header line */
         p++;
@@ -232,16 +235,22 @@ static void note_enabled(sc_posix_station_t *st)
     if (full)
         sc_posix_sta_log(st, SC_LOG_WARN, "station(wpa): more than %d networks enabled: the others stay disabled",
                          st->wpa_nenabled);
+    st->wpa_restored = !full;
+    return true;
 }
 
+/* wpa_restored stays true only when every network noted was enabled again (each answered):
+ * SAVE_CONFIG after anything less would save the others disabled for good. */
 static void restore_enabled(sc_posix_station_t *st)
 {
     for (int i = 0; i < st->wpa_nenabled; i++) {
         char cmd[48], reply[32];
         snprintf(cmd, sizeof cmd, "ENABLE_NETWORK %d", st->wpa_enabled[i]);
         /* one an earlier provisioning's, removed since, answers FAIL */
-        if (wpa_cmd(st, cmd, reply, sizeof reply) < 0)
+        if (wpa_cmd(st, cmd, reply, sizeof reply) < 0) {
+            st->wpa_restored = false;
             break;
+        }
     }
     st->wpa_nenabled = 0;
 }
@@ -303,11 +312,18 @@ sc_err_t sc_posix_sta_wpa_join(sc_posix_station_t *st, const uint8_t *ssid, size
     }
     if (err == SC_OK) {
         char cmd[48];
-        note_enabled(st);
-        snprintf(cmd, sizeof cmd, "SELECT_NETWORK %d", st->netid);
-        if (wpa_cmd(st, cmd, reply, sizeof reply) < 0 || !reply_ok(reply)) {
-            sc_posix_sta_log(st, SC_LOG_ERROR, "station(wpa): SELECT_NETWORK failed");
+        /* Not knowing which networks are enabled, SELECT_NETWORK would disable them all with
+         * none to enable again: the device offline after a failed join, and a product's
+         * fallback saved disabled by --wpa-save. The join fails instead, nothing selected. */
+        if (!note_enabled(st)) {
+            sc_posix_sta_log(st, SC_LOG_ERROR, "station(wpa): no reply to LIST_NETWORKS: not selecting the network");
             err = SC_ERR_IO;
+        } else {
+            snprintf(cmd, sizeof cmd, "SELECT_NETWORK %d", st->netid);
+            if (wpa_cmd(st, cmd, reply, sizeof reply) < 0 || !reply_ok(reply)) {
+                sc_posix_sta_log(st, SC_LOG_ERROR, "station(wpa): SELECT_NETWORK failed");
+                err = SC_ERR_IO;
+            }
         }
     }
     if (err != SC_OK)
@@ -342,11 +358,11 @@ static const char *field(const char *status, const char *name, char *out, size_t
  * removed, so re-provisioning (a new router password) does not pile up networks holding old
  * passwords that wpa_supplicant would go on trying. Only after a join that worked: a failed
  * one keeps the last good network. The product's own networks (no such id_str) stay. */
-static void remove_older(sc_posix_station_t *st)
+static bool remove_older(sc_posix_station_t *st)
 {
     char list[4096];
     if (wpa_cmd(st, "LIST_NETWORKS", list, sizeof list) < 0)
-        return;
+        return false;
     for (const char *p = strchr(list, '\n'); p && p[1];) { /* after the header line */
         p++;
         char *end;
@@ -361,23 +377,24 @@ static void remove_older(sc_posix_station_t *st)
          * and each more would cost another timeout. (Its late reply cannot be read as the
          * next request's: wpa_cmd changed sockets.) */
         if (wpa_cmd(st, cmd, reply, sizeof reply) < 0)
-            break;
+            return false;
         /* The whole value, not a prefix: a product network tagged 'smartcfg"x' is not ours. */
         reply[strcspn(reply, "\n")] = '\0';
         if (strcmp(reply, "\"" ID_STR "\""))
             continue;
         snprintf(cmd, sizeof cmd, "REMOVE_NETWORK %ld", id);
         if (wpa_cmd(st, cmd, reply, sizeof reply) < 0)
-            break;
+            return false;
         if (reply_ok(reply))
             sc_posix_sta_log(st, SC_LOG_INFO, "station(wpa): network %ld of an earlier provisioning removed", id);
     }
+    return true;
 }
 
 static void joined(sc_posix_station_t *st)
 {
     sc_posix_sta_finish(st, SC_STA_GOT_IP, SC_STA_REASON_NONE);
-    remove_older(st);
+    bool removed = remove_older(st);
     restore_enabled(st);
     if (!st->wpa_save)
         return;
@@ -385,6 +402,25 @@ static void joined(sc_posix_station_t *st)
         sc_posix_sta_log(st, SC_LOG_WARN,
                          "station(wpa): network %d not saved: wpa_supplicant's config file would read its SSID back "
                          "cut at a '#' (one after an odd number of '\"'), as another network: joined, but forgotten "
+                         "when wpa_supplicant restarts",
+                         st->netid);
+        return;
+    }
+    /* An earlier provisioning's network left in memory would be written too, and one that
+     * was not saved for its SSID ('"a#': the line reads back cut after the closing '"') makes
+     * wpa_supplicant 2.10 refuse the whole file at its next start: no network at all. */
+    if (!removed) {
+        sc_posix_sta_log(st, SC_LOG_WARN,
+                         "station(wpa): network %d not saved: the earlier provisionings' networks could not all be "
+                         "checked and removed (wpa_supplicant did not answer in time), and SAVE_CONFIG would write "
+                         "them too: joined, but forgotten when wpa_supplicant restarts",
+                         st->netid);
+        return;
+    }
+    if (!st->wpa_restored) {
+        sc_posix_sta_log(st, SC_LOG_WARN,
+                         "station(wpa): network %d not saved: not every network SELECT_NETWORK disabled could be "
+                         "enabled again, and SAVE_CONFIG would save those disabled for good: joined, but forgotten "
                          "when wpa_supplicant restarts",
                          st->netid);
         return;

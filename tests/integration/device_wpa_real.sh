@@ -275,7 +275,7 @@ device psk
 "$SC_BUILD/smartcfg" send --ssid-hex "$S" --password-hex "$P" --ip 127.0.0.1 --bssid "$PAE" --dest 127.255.255.255 \
     --token "$TOKEN" --count 1 --timeout 30 >"$T/send.out" 2>"$T/send.log" &
 PHONE=$!
-for _ in $(seq 100); do [ "$(wcli list_networks | tail -n +2 | wc -l)" = 1 ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ "$(wcli list_networks | tail -n +2 | wc -l)" = 1 ] && break; sleep 0.1; done # (30 s: decoding under load)
 ssid_is 0 "$S" "device, WPA-PSK"
 mic_ok "$S" "$P" "device, WPA-PSK"
 kill -TERM "$DEV_PID"; wait "$DEV_PID"; rc=$?; DEV_PID=
@@ -283,6 +283,11 @@ kill -TERM "$DEV_PID"; wait "$DEV_PID"; rc=$?; DEV_PID=
 kill "$PHONE" 2>/dev/null; wait "$PHONE" 2>/dev/null; PHONE=
 [ "$(wcli list_networks | tail -n +2 | wc -l)" = 0 ] || fail "psk: the unfinished network was not withdrawn"
 wpa_stop
+# the checker itself: a password printed escaped (JSON here) is found too, not only its raw
+# bytes or hex (those escaping would hide: its quotes, newlines, backslash, 0xff)
+python3 -c 'import json,sys; print(json.dumps({"password": bytes.fromhex(sys.argv[1]).decode("latin-1")}))' "$P" >"$T/escaped.json"
+secret_found() { check secret "$@"; [ "$R" != clean ] || fail "checks.py finds no password in $1: $(cat "$1")"; }
+secret_found "$T/escaped.json" "$S" "$P"
 for f in "$T"/open.out "$T"/open.err "$T"/psk.out "$T"/psk.err; do
     [ -s "$f" ] || fail "$f is empty: nothing checked"
     no_secret "$f" "$S" "$P"

@@ -12,7 +12,8 @@ second on a loaded machine): commands on stdin, one answer line each on stdout.
       exactly that PMK: the password reached it byte for byte. The wired driver cannot install
       keys, so the handshake stops there. -> "ok (AA ...)", "wrong MIC", "no message 2/4"
   secret FILE SSID_HEX PASSWORD_HEX   -> "clean", or what of the password FILE holds (its bytes,
-      its hex in either case, or the PSK's hex)
+      its hex in either case, the PSK's hex, or its longest run of letters, digits, '-', '_',
+      '.' and spaces when 12 bytes or more: what any escaping (JSON, C, hex escapes) leaves as is)
   saved FILE KEY...   a saved wpa_supplicant config: only the global lines, exactly one network
       block holding exactly KEY... (and wpa_supplicant's own mesh_fwding), one line each
       -> "ok" or what is wrong"""
@@ -84,8 +85,11 @@ def secret(path, ssid, pwd):
         return "clean"
     data = open(path, "rb").read()
     low = data.lower()
+    runs = re.findall(rb"[A-Za-z0-9_. -]{12,}", pwd)
+    run = max(runs, key=len) if runs else None
     found = [what for what, needle in (("the password", pwd), ("its hex", pwd.hex().encode()),
-                                       ("the PSK's hex", pmk_of(ssid, pwd).hex().encode())) if needle in low or needle in data]
+                                       ("the PSK's hex", pmk_of(ssid, pwd).hex().encode()),
+                                       ("a run of its text", run)) if needle and (needle in low or needle in data)]
     return "holds " + ", ".join(found) if found else "clean"
 
 
