@@ -443,6 +443,15 @@ static void joined(sc_posix_station_t *st)
                          st->netid);
 }
 
+/* A join that failed is withdrawn at once, not when the device exits or starts again: until
+ * then SELECT_NETWORK keeps every other network disabled, and a device lingering to serve its
+ * log (or an AT host deciding what comes next) would stay off its last good network. */
+static void failed_join(sc_posix_station_t *st, sc_sta_reason_t why)
+{
+    sc_posix_sta_finish(st, SC_STA_FAILED, why);
+    sc_posix_sta_wpa_leave(st);
+}
+
 void sc_posix_sta_wpa_poll(sc_posix_station_t *st)
 {
     uint32_t now = sc_posix_sta_now(st);
@@ -453,7 +462,7 @@ void sc_posix_sta_wpa_poll(sc_posix_station_t *st)
     bool timed_out = now - st->started_ms >= st->wpa_timeout_ms;
     if (wpa_cmd(st, "STATUS", status, sizeof status) < 0 || !field(status, "wpa_state", state, sizeof state)) {
         if (timed_out)
-            sc_posix_sta_finish(st, SC_STA_FAILED, SC_STA_REASON_OTHER);
+            failed_join(st, SC_STA_REASON_OTHER);
         return;
     }
     if (!strcmp(state, "COMPLETED")) {
@@ -474,7 +483,7 @@ void sc_posix_sta_wpa_poll(sc_posix_station_t *st)
     } else if (st->seen_4way && (!strcmp(state, "DISCONNECTED") || !strcmp(state, "SCANNING"))) {
         /* A handshake that keeps falling back is what a wrong passphrase looks like. */
         if (++st->drops_after_4way >= 2) {
-            sc_posix_sta_finish(st, SC_STA_FAILED, SC_STA_REASON_WRONG_PASSWORD);
+            failed_join(st, SC_STA_REASON_WRONG_PASSWORD);
             return;
         }
     }
@@ -483,7 +492,7 @@ void sc_posix_sta_wpa_poll(sc_posix_station_t *st)
                               : st->seen_4way    ? SC_STA_REASON_WRONG_PASSWORD
                               : st->seen_assoc   ? SC_STA_REASON_ASSOC
                                                  : SC_STA_REASON_NO_AP;
-        sc_posix_sta_finish(st, SC_STA_FAILED, why);
+        failed_join(st, why);
     }
 }
 
