@@ -494,9 +494,16 @@ static void at_log_linger(sc_posix_host_t *h, sc_device_state_t st)
         return;
     }
     if (h->at_log == 0) {
-        sc_err_t le = sc_device_start_log_softap(h->dev, dev_now(h));
+        /* A flow the AT host stopped (AT+TCSTOPSMART, a restart, a new flow) ends as a failure
+         * too (error 3, sub id 102), but the host asked for it: no AP for that (--help). */
+        uint16_t eid = 0;
+        int32_t sub = 0;
+        bool asked = sc_device_last_error(h->dev, &eid, &sub) && eid == SC_ERRID_BOARDING_STOP && sub == SC_SUBID_STOP_AT;
+        sc_err_t le = asked ? SC_ERR_INVAL : sc_device_start_log_softap(h->dev, dev_now(h));
         h->at_log = 2;
-        if (le == SC_OK) {
+        if (asked) {
+            sc_posix_host_log(h, SC_LOG_DEBUG, "stopped by the AT host: no log soft-AP");
+        } else if (le == SC_OK) {
             h->at_log = 1;
             h->at_log_until = sc_posix_now_ms() + h->cfg.log_linger_s * 1000u;
             sc_posix_host_log(h, SC_LOG_INFO, "failed: serving the provisioning log on UDP 9876 for %u s",

@@ -14,6 +14,7 @@ sc_err_t sc_device_start_log_softap(sc_device_t *dev, uint32_t now)
     const sc_hal_t *h = &d->hal;
     if (!h->softap.start || !h->softap.stop || !h->udp.open || !h->udp.send_to || !h->udp.recv_from || !h->udp.close)
         return SC_ERR_UNSUPPORTED;
+    bool raised = false;
     if (!d->log_ap_up) {
         sc_err_t e = d->hal.softap.start(d->hal.softap.ctx, SC_TC8266_LOG_AP_SSID, SC_TC8266_LOG_AP_PASSWORD, 0);
         if (e != SC_OK) {
@@ -21,9 +22,17 @@ sc_err_t sc_device_start_log_softap(sc_device_t *dev, uint32_t now)
             return e;
         }
         d->log_ap_up = true;
+        raised = true;
     }
     sc_err_t e = sc_tc8266_svc_open(&d->logsvc, NULL, SC_TC8266_LOG_PORT);
     if (e != SC_OK) {
+        /* an AP raised here for a service that never came is taken down again: a port that
+         * keeps running after the failure (device --at --log-linger) would leave it up with
+         * nothing to serve until the next flow */
+        if (raised) {
+            (void)d->hal.softap.stop(d->hal.softap.ctx);
+            d->log_ap_up = false;
+        }
         DLOG(d, now, "log service failed (%d)", e);
         return e;
     }

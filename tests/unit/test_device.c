@@ -431,6 +431,26 @@ static void test_log_cmd3_on_8266(void **state)
     rm(t);
 }
 
+/* UDP 9876 already taken: the log service cannot open, and the AP raised for it goes down
+ * again (it stayed up, serving nothing, until the next flow; a long-running AT device kept it). */
+static void test_log_softap_down_when_service_fails(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    int h = -1;
+    assert_int_equal(t->fh.hal.udp.open(t->fh.hal.udp.ctx, NULL, 9876, false, &h), SC_OK);
+    unsigned starts = t->fh.ap_starts;
+    assert_int_not_equal(sc_device_start_log_softap(t->dev, t->fh.now), SC_OK);
+    assert_int_equal(t->fh.ap_starts, starts + 1);
+    assert_false(t->fh.ap_up);
+    t->fh.hal.udp.close(t->fh.hal.udp.ctx, h);
+    assert_int_equal(sc_device_start_log_softap(t->dev, t->fh.now), SC_OK);   /* and a later try works */
+    assert_true(t->fh.ap_up);
+    sc_device_stop_log_softap(t->dev);
+    assert_false(t->fh.ap_up);
+    rm(t);
+}
+
 static void test_softap_flow(void **state)
 {
     (void)state;
@@ -803,6 +823,7 @@ int main(void)
         cmocka_unit_test(test_flood_and_rate_limit),
         cmocka_unit_test(test_log_service_and_log),
         cmocka_unit_test(test_log_cmd3_on_8266),
+        cmocka_unit_test(test_log_softap_down_when_service_fails),
         cmocka_unit_test(test_softap_flow),
         cmocka_unit_test(test_inject_states_and_bad_creds),
         cmocka_unit_test(test_cloud_binding),
