@@ -392,6 +392,30 @@ static void wpa_open(fake_wpa_t *w, pthread_t *t, sc_posix_station_t *st, sc_hal
     wpa_station(w, st, h);
 }
 
+/* A reply this late is past every request's 1 s timeout even for a station thread descheduled
+ * on a loaded machine (its poll looks once more when the timer fires). */
+#define LATE_MS 2500
+
+/* The save tests' fake: it completes at once and answers SAVE_CONFIG "OK"; networks as in
+ * LIST_NETWORKS (NULL: the new one only); slow (NULL: none) answered LATE_MS late. Set further
+ * fields before saving_open, which starts it. */
+static void saving_fake(fake_wpa_t *w, const char *ip, const char *networks, const char *slow)
+{
+    static const char *const completing[] = { "COMPLETED" };
+    fake_wpa_init(w, completing, 1, ip);
+    w->save_reply = "OK\n";
+    w->networks = networks;
+    w->slow_req = slow;
+    w->slow_req_ms = slow ? LATE_MS : 0;
+}
+
+/* The fake started and a station with --wpa-save opened on it. */
+static void saving_open(fake_wpa_t *w, pthread_t *t, sc_posix_station_t *st, sc_hal_station_t *h)
+{
+    wpa_open(w, t, st, h);
+    st->wpa_save = true;
+}
+
 static void test_wpa_join_ok(void **state)
 {
     (void)state;
@@ -548,18 +572,13 @@ static void test_wpa_late_reply_keeps_product_network(void **state)
 static void test_wpa_late_reply_not_save_answer(void **state)
 {
     (void)state;
-    static const char *const states[] = { "COMPLETED" };
     static fake_wpa_t w;
-    fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "192.168.7.26");
-    w.networks = "1\tOld\tany\t\n";
+    saving_fake(&w, "192.168.7.26", "1\tOld\tany\t\n", "REMOVE_NETWORK 1");
     w.ours = ",1,";
-    w.slow_req = "REMOVE_NETWORK 1";
-    w.slow_req_ms = 2500; /* 1.5 s past the deadline: margin for a descheduled station thread */
     pthread_t t;
     sc_posix_station_t st;
     sc_hal_station_t h;
-    wpa_open(&w, &t, &st, &h);
-    st.wpa_save = true;
+    saving_open(&w, &t, &st, &h);
     assert_int_equal(JOIN(h, "Home", "new-password"), SC_OK);
     sc_sta_reason_t why;
     assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
@@ -575,18 +594,13 @@ static void test_wpa_late_reply_not_save_answer(void **state)
 static void test_wpa_slow_save(void **state)
 {
     (void)state;
-    static const char *const states[] = { "COMPLETED" };
     for (int i = 0; i < 2; i++) {
         static fake_wpa_t w;
-        fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "192.168.7.27");
-        w.save_reply = "OK\n";
-        w.slow_req = "SAVE_CONFIG";
-        w.slow_req_ms = 2500; /* 1.5 s past the deadline: margin for a descheduled station thread */
+        saving_fake(&w, "192.168.7.27", NULL, "SAVE_CONFIG");
         pthread_t t;
         sc_posix_station_t st;
         sc_hal_station_t h;
-        wpa_open(&w, &t, &st, &h);
-        st.wpa_save = true;
+        saving_open(&w, &t, &st, &h);
         if (i == 1)
             st.wpa_save_ms = 800;
         assert_int_equal(JOIN(h, "Home", "new-password"), SC_OK);
@@ -611,18 +625,12 @@ static void test_wpa_slow_save(void **state)
 static void test_wpa_no_list_no_select(void **state)
 {
     (void)state;
-    static const char *const states[] = { "COMPLETED" };
     static fake_wpa_t w;
-    fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "192.168.7.29");
-    w.save_reply = "OK\n";
-    w.networks = "0\tFallback\tany\t\n";
-    w.slow_req = "LIST_NETWORKS";
-    w.slow_req_ms = 2500; /* well past the 1 s timeout, even for a station thread descheduled on a loaded machine */
+    saving_fake(&w, "192.168.7.29", "0\tFallback\tany\t\n", "LIST_NETWORKS");
     pthread_t t;
     sc_posix_station_t st;
     sc_hal_station_t h;
-    wpa_open(&w, &t, &st, &h);
-    st.wpa_save = true;
+    saving_open(&w, &t, &st, &h);
     assert_int_not_equal(JOIN(h, "Home", "new-password"), SC_OK);
     for (int i = 0; i < 40 && !strstr(w.log, "REMOVE_NETWORK 3\n"); i++)
         usleep(50000); /* (join waited for its answer: it is logged already) */
@@ -640,18 +648,12 @@ static void test_wpa_no_list_no_select(void **state)
 static void test_wpa_unrestored_not_saved(void **state)
 {
     (void)state;
-    static const char *const states[] = { "COMPLETED" };
     static fake_wpa_t w;
-    fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "192.168.7.30");
-    w.save_reply = "OK\n";
-    w.networks = "0\tOffice\tany\t\n2\tLab\tany\t\n";
-    w.slow_req = "ENABLE_NETWORK 0";
-    w.slow_req_ms = 2500; /* well past the 1 s timeout, even for a station thread descheduled on a loaded machine */
+    saving_fake(&w, "192.168.7.30", "0\tOffice\tany\t\n2\tLab\tany\t\n", "ENABLE_NETWORK 0");
     pthread_t t;
     sc_posix_station_t st;
     sc_hal_station_t h;
-    wpa_open(&w, &t, &st, &h);
-    st.wpa_save = true;
+    saving_open(&w, &t, &st, &h);
     assert_int_equal(JOIN(h, "Home", "new-password"), SC_OK);
     sc_sta_reason_t why;
     assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
@@ -669,19 +671,15 @@ static void test_wpa_unrestored_not_saved(void **state)
 static void test_wpa_unremoved_not_saved(void **state)
 {
     (void)state;
-    static const char *const states[] = { "COMPLETED" };
     static fake_wpa_t w;
-    fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "192.168.7.31");
-    w.save_reply = "OK\n";
-    w.networks = "1\t\\\"a#\tany\t[DISABLED]\n"; /* disabled: nothing to enable again */
+    saving_fake(&w, "192.168.7.31", "1\t\\\"a#\tany\t[DISABLED]\n", NULL); /* disabled: nothing to enable again */
     w.ours = ",1,";
     w.slow_id = 1;
-    w.slow_ms = 2500; /* well past the 1 s timeout, even for a station thread descheduled on a loaded machine */
+    w.slow_ms = LATE_MS;
     pthread_t t;
     sc_posix_station_t st;
     sc_hal_station_t h;
-    wpa_open(&w, &t, &st, &h);
-    st.wpa_save = true;
+    saving_open(&w, &t, &st, &h);
     assert_int_equal(JOIN(h, "Home", "new-password"), SC_OK);
     sc_sta_reason_t why;
     assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
@@ -737,7 +735,7 @@ static void test_wpa_no_answer_at_open(void **state)
     static fake_wpa_t w;
     fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), NULL);
     w.slow_req = "PING";
-    w.slow_req_ms = 2500; /* 1.5 s past the deadline: margin for a descheduled station thread */
+    w.slow_req_ms = LATE_MS;
     pthread_t t;
     fake_wpa_start(&w, &t);
     sc_hal_sys_t sys = fake_sys();
