@@ -62,8 +62,8 @@ creds $P calm "$PSK2" sha256; C=("$MQ_ID" "$MQ_USER" "$MQ_PASS")
 # (all code 0) and their latency.
 PYTHONPATH="$SC_SRC/tests/integration/lib" python3 - "$RMQTT" "$P" "${F[@]}" "${C[@]}" > "$T/flood.out" 2>&1 <<'PY' \
     || fail "flood: $(cat "$T/flood.out")"
-import json, socket, struct, sys, threading, time
-from mqtt_wire import packet, read_packet, s16, session
+import json, sys, threading, time
+from mqtt_wire import next_json, packet, s16, session
 addr, p, fid, fuser, fpw, cid, cuser, cpw = sys.argv[1:9]
 host, port = addr.rsplit(":", 1)
 codes = {}
@@ -71,14 +71,11 @@ def reader(s, sink):
     s.settimeout(1)
     while not stop.is_set():
         try:
-            kind, body = read_packet(s)
-        except socket.timeout:
-            continue
+            m = next_json(s)
         except (EOFError, OSError):
             return
-        if kind >> 4 == 3:
-            tl = struct.unpack("!H", body[:2])[0]
-            sink(json.loads(body[2 + tl:]), time.time())
+        if m is not None:
+            sink(m, time.time())
 stop = threading.Event()
 fs = session(host, port, fid, fuser, fpw, "$thing/down/property/%s/flood" % p)
 cs = session(host, port, cid, cuser, cpw, "$thing/down/property/%s/calm" % p)
@@ -159,8 +156,8 @@ for d in g1 g2 g3 g4; do
     DEVS+=("$d" "$MQ_ID" "$MQ_USER" "$MQ_PASS")
 done
 PYTHONPATH="$SC_SRC/tests/integration/lib" python3 - "$RMQTT" "$P" "$T/go" "${DEVS[@]}" > "$T/stop.out" 2>&1 <<'PY' &
-import json, socket, struct, sys, threading, time
-from mqtt_wire import packet, read_packet, s16, session
+import json, sys, threading, time
+from mqtt_wire import next_json, packet, s16, session
 addr, p, go = sys.argv[1:4]
 host, port = addr.rsplit(":", 1)
 devs = [sys.argv[4 + 4 * i:8 + 4 * i] for i in range(4)]
@@ -168,15 +165,9 @@ got = {}
 def reader(s, name):
     s.settimeout(1)
     while not stop.is_set():
-        try:
-            kind, body = read_packet(s)
-        except socket.timeout:
-            continue
-        if kind >> 4 == 3:
-            tl = struct.unpack("!H", body[:2])[0]
-            m = json.loads(body[2 + tl:])
-            if m.get("method") == "report_reply":
-                got.setdefault(name, []).append((m["clientToken"], m["code"]))
+        m = next_json(s)
+        if m is not None and m.get("method") == "report_reply":
+            got.setdefault(name, []).append((m["clientToken"], m["code"]))
 stop = threading.Event()
 socks = {}
 for name, cid, user, pw in devs:

@@ -275,8 +275,8 @@ ok "gateways through RabbitMQ: bind, online, describe, a report for the sub-devi
 creds $P dev1 "$PSK1" sha256
 PYTHONPATH="$SC_SRC/tests/integration/lib" python3 - "$RMQTT" "$MQ_ID" "$MQ_USER" "$MQ_PASS" "$P" > "$T/badin.out" 2>&1 <<'PY' \
     || fail "bad input: $(cat "$T/badin.out")"
-import json, socket, struct, sys, time
-from mqtt_wire import connect, packet, read_packet, s16, session
+import sys, time
+from mqtt_wire import next_json, packet, s16, session
 addr, cid, user, pw, p = sys.argv[1:6]
 host, port = addr.rsplit(":", 1)
 s = session(host, port, cid, user, pw, "$thing/down/property/%s/dev1" % p)
@@ -287,13 +287,10 @@ for body in [b"not json{", b'{"clientToken":"nomethod"}', b"[1,2,3]", b'{"method
     s.sendall(packet(0x30, s16(up) + body))
 deadline = time.time() + 20
 while time.time() < deadline:
-    kind, body = read_packet(s)
-    if kind >> 4 == 3:
-        tl = struct.unpack("!H", body[:2])[0]
-        m = json.loads(body[2 + tl:])
-        if m.get("clientToken") == "after-bad":
-            print(m)
-            sys.exit(0 if m.get("code") == 0 else 1)
+    m = next_json(s)
+    if m is not None and m.get("clientToken") == "after-bad":
+        print(m)
+        sys.exit(0 if m.get("code") == 0 else 1)
 print("no reply to the good report")
 sys.exit(1)
 PY
@@ -326,8 +323,8 @@ grep -q '"event":"service_connected"' "$T/cloud.events.w2" || fail "second worke
 before=$(cat "$T"/cloud.events* | grep -c '"event":"thing_report".*"device_name":"dev1"' || true)
 PYTHONPATH="$SC_SRC/tests/integration/lib" python3 - "$RMQTT" "$MQ_ID" "$MQ_USER" "$MQ_PASS" "$P" > "$T/burst.out" 2>&1 <<'PY' \
     || fail "burst: $(cat "$T/burst.out")"
-import json, socket, struct, sys, time
-from mqtt_wire import connect, packet, read_packet, s16, session
+import json, sys, time
+from mqtt_wire import next_json, packet, s16, session
 addr, cid, user, pw, p = sys.argv[1:6]
 host, port = addr.rsplit(":", 1)
 s = session(host, port, cid, user, pw, "$thing/down/property/%s/dev1" % p)
@@ -338,16 +335,13 @@ got = {}
 end = time.time() + 30
 s.settimeout(1)
 while time.time() < end:
-    try:
-        kind, body = read_packet(s)
-    except socket.timeout:
+    m = next_json(s)
+    if m is None:
         continue
-    if kind >> 4 == 3:
-        tl = struct.unpack("!H", body[:2])[0]
-        ct = json.loads(body[2 + tl:])["clientToken"]
-        got[ct] = got.get(ct, 0) + 1
-        if len(got) == 40 and end > time.time() + 2:
-            end = time.time() + 2   # a second reply to any of them would come now
+    ct = m["clientToken"]
+    got[ct] = got.get(ct, 0) + 1
+    if len(got) == 40 and end > time.time() + 2:
+        end = time.time() + 2   # a second reply to any of them would come now
 bad = {k: v for k, v in got.items() if v != 1}
 print("replies:", len(got), "repeated:", bad)
 sys.exit(0 if len(got) == 40 and not bad else 1)

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # The few MQTT 3.1.1 packets the tests speak on raw sockets (RabbitMQ 3.10 speaks no MQTT 5,
 # and a test often needs a client that misbehaves on purpose): the length encoding, one
-# packet out, one packet in, CONNECT, and a session subscribed to one topic. Imported by mqtt311.py, mqtt_hold.py, soak_cloud.py
+# packet out, one packet in, CONNECT, a session subscribed to one topic and the JSON of a
+# message received. Imported by mqtt311.py, mqtt_hold.py, soak_cloud.py
 # and the inline floods of the tests (PYTHONPATH=tests/integration/lib).
+import json
 import socket
 import struct
 
@@ -61,3 +63,16 @@ def session(host, port, client, user, pw, topic, keepalive=60):
     k, b = read_packet(s)
     assert k >> 4 == 9 and b[2] != 0x80, "SUBACK %r" % b
     return s
+
+
+def next_json(sock):
+    """The JSON payload of the next packet if it is a (QoS 0) PUBLISH; None for any other packet
+    or when SOCK's timeout passes first. EOFError or OSError once the connection ends."""
+    try:
+        kind, body = read_packet(sock)
+    except socket.timeout:
+        return None
+    if kind >> 4 != 3:
+        return None
+    tl = struct.unpack("!H", body[:2])[0]
+    return json.loads(body[2 + tl:])
