@@ -2,7 +2,18 @@
 /* Cases of the registry interface (apps/cloud/cloud_store.h) that both engines must pass:
  * included by test_cloud_store.c (SQLite, a temp file) and test_cloud_store_pg.c (a real
  * PostgreSQL server, tests/integration/cloud_pg.sh). Each opens the store at `path` (the file
- * or the URL the including test set up fresh). */
+ * or the URL the including test set up fresh), and count() is the including tests' too. */
+
+/* The one integer a query answers (a count, a maximum). */
+static int64_t count(cloud_store_t *s, const char *sql)
+{
+    cloud_rows_t *r = cloud_store_select(s, sql, "");
+    assert_non_null(r);
+    assert_int_equal(cloud_rows_next(r), 1);
+    int64_t n = cloud_rows_int(r, 0);
+    cloud_rows_free(r);
+    return n;
+}
 
 static int nseen;
 static char seen_cid[64];

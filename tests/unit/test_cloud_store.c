@@ -51,15 +51,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static int64_t count(cloud_store_t *s, const char *sql)
-{
-    cloud_rows_t *r = cloud_store_select(s, sql, "");
-    assert_non_null(r);
-    assert_int_equal(cloud_rows_next(r), 1);
-    int64_t n = cloud_rows_int(r, 0);
-    cloud_rows_free(r);
-    return n;
-}
+#include "cloud_store_cases.h"
 
 static void test_migrations_once(void **state)
 {
@@ -220,7 +212,6 @@ static void test_gc_superseded_tokens(void **state)
     cloud_store_close(&s);
 }
 
-#include "cloud_store_cases.h"
 
 static void test_redact(void **state)
 {

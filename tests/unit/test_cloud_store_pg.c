@@ -59,16 +59,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static int64_t count(cloud_store_t *s, const char *sql)
-{
-    cloud_rows_t *r = cloud_store_select(s, sql, "");
-    assert_non_null(r);
-    assert_int_equal(cloud_rows_next(r), 1);
-    int64_t n = cloud_rows_int(r, 0);
-    cloud_rows_free(r);
-    return n;
-}
-
 #include "cloud_store_cases.h"
 
 static void pg_revocations_shared(void **state)
