@@ -103,6 +103,37 @@ static void feed(sc_at_t *at, const char *s)
     sc_at_feed(at, s, strlen(s), 0);
 }
 
+/* A HAL for a real device behind the binding: the fake clock, radio, station and UDP. */
+static void device_hal(sc_hal_t *hal)
+{
+    memset(hal, 0, sizeof *hal);
+    hal->sys.now_ms = r_now;
+    hal->radio.set_promiscuous = r_promisc;
+    hal->radio.set_channel = r_channel;
+    hal->station.join = st_join;
+    hal->station.status = st_status;
+    hal->station.get_ip = st_ip;
+    hal->udp.open = u_open;
+    hal->udp.recv_from = u_recv;
+    hal->udp.send_to = u_send;
+    hal->udp.close = u_close;
+}
+
+/* The binding of dev (NULL: none) on hal with base, and an AT context on it without echo
+ * whose replies go into out. */
+static void attach_at(sc_at_device_t *b, sc_at_t *at, sc_device_t *dev, const sc_hal_t *hal,
+                      const sc_device_config_t *base)
+{
+    sc_at_ops_t ops;
+    sc_at_device_bind(b, dev, hal, base, &ops);
+    sc_at_config_t cfg;
+    sc_at_config_default(&cfg);
+    cfg.output = capture;
+    cfg.echo = false;
+    assert_int_equal(sc_at_init(at, &cfg, &ops), SC_OK);
+    sc_at_device_attach(b, at);
+}
+
 static void test_events_to_urcs(void **state)
 {
     (void)state;
@@ -110,17 +141,7 @@ static void test_events_to_urcs(void **state)
     static sc_at_t at;
     static sc_device_t dev;   /* a real device: AT+TCSTARTSMART starts it sniffing */
     static sc_hal_t hal;
-    memset(&hal, 0, sizeof hal);
-    hal.sys.now_ms = r_now;
-    hal.radio.set_promiscuous = r_promisc;
-    hal.radio.set_channel = r_channel;
-    hal.station.join = st_join;
-    hal.station.status = st_status;
-    hal.udp.open = u_open;
-    hal.udp.recv_from = u_recv;
-    hal.station.get_ip = st_ip;
-    hal.udp.send_to = u_send;
-    hal.udp.close = u_close;
+    device_hal(&hal);
     hal.mqtt.state = m_state;
     hal.mqtt.connect = m_connect;
     hal.mqtt.disconnect = m_disconnect;
@@ -128,14 +149,7 @@ static void test_events_to_urcs(void **state)
     sc_device_config_t base;
     sc_device_config_default(&base);
     base.on_event = chain;
-    sc_at_ops_t ops;
-    sc_at_device_bind(&b, &dev, &hal, &base, &ops);
-    sc_at_config_t cfg;
-    sc_at_config_default(&cfg);
-    cfg.output = capture;
-    cfg.echo = false;
-    assert_int_equal(sc_at_init(&at, &cfg, &ops), SC_OK);
-    sc_at_device_attach(&b, &at);
+    attach_at(&b, &at, &dev, &hal, &base);
 
     feed(&at, "AT+TCMODULE\r\n");
     assert_non_null(strstr(out, "Module Mac addr: ab:ab:ab:ab:ab:ab\r\n"));
@@ -216,29 +230,14 @@ static void test_log_softap_down_for_a_new_flow(void **state)
     static sc_at_t at;
     static sc_device_t dev;
     static sc_hal_t hal;
-    memset(&hal, 0, sizeof hal);
-    hal.sys.now_ms = r_now;
-    hal.radio.set_promiscuous = r_promisc;
-    hal.radio.set_channel = r_channel;
-    hal.station.join = st_join;
-    hal.station.status = st_status;
-    hal.station.get_ip = st_ip;
-    hal.udp.open = lg_u_open;
-    hal.udp.recv_from = u_recv;
-    hal.udp.send_to = u_send;
+    device_hal(&hal);
+    hal.udp.open = lg_u_open;   /* counted: the log service's socket must be closed */
     hal.udp.close = lg_u_close;
     hal.softap.start = lg_ap_start;
     hal.softap.stop = lg_ap_stop;
     sc_device_config_t base;
     sc_device_config_default(&base);
-    sc_at_ops_t ops;
-    sc_at_device_bind(&b, &dev, &hal, &base, &ops);
-    sc_at_config_t cfg;
-    sc_at_config_default(&cfg);
-    cfg.output = capture;
-    cfg.echo = false;
-    assert_int_equal(sc_at_init(&at, &cfg, &ops), SC_OK);
-    sc_at_device_attach(&b, &at);
+    attach_at(&b, &at, &dev, &hal, &base);
     feed(&at, "AT+TCDEVINFOSET=1,\"P\",\"d\",\"cw==\"\r\n");
 
     const char *again[] = { "AT+TCSTARTSMART\r\n", "AT+TCSTOPSMART\r\n", "AT+RESTORE\r\n", "AT+RST\r\n" };
@@ -355,14 +354,7 @@ static void bind_at(sc_at_device_t *b, sc_at_t *at, const sc_hal_t *hal)
     sc_device_config_t base;
     memset(&base, 0, sizeof base);
     snprintf(base.cloud.register_url, sizeof base.cloud.register_url, "http://127.0.0.1:1/register/dev");
-    sc_at_ops_t ops;
-    sc_at_device_bind(b, NULL, hal, &base, &ops);
-    sc_at_config_t cfg;
-    sc_at_config_default(&cfg);
-    cfg.output = capture;
-    cfg.echo = false;
-    sc_at_init(at, &cfg, &ops);
-    sc_at_device_attach(b, at);
+    attach_at(b, at, NULL, hal, &base);
 }
 
 static void test_mqtt_session(void **state)
