@@ -392,6 +392,14 @@ static void wpa_open(fake_wpa_t *w, pthread_t *t, sc_posix_station_t *st, sc_hal
     wpa_station(w, st, h);
 }
 
+/* Joins "Home" (password "new-password") and waits until the station has its address. */
+static void join_home(sc_hal_station_t *h)
+{
+    assert_int_equal(JOIN(*h, "Home", "new-password"), SC_OK);
+    sc_sta_reason_t why;
+    assert_int_equal(wpa_wait(h, &why, 10), SC_STA_GOT_IP);
+}
+
 /* A reply this late is past every request's 1 s timeout even for a station thread descheduled
  * on a loaded machine (its poll looks once more when the timer fires). */
 #define LATE_MS 2500
@@ -555,9 +563,7 @@ static void test_wpa_late_reply_keeps_product_network(void **state)
     sc_posix_station_t st;
     sc_hal_station_t h;
     wpa_open(&w, &t, &st, &h);
-    assert_int_equal(h.join(h.ctx, (const uint8_t *)"Home", 4, (const uint8_t *)"new-password", 12, NULL), SC_OK);
-    sc_sta_reason_t why;
-    assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
+    join_home(&h);
     usleep(400000); /* the fake answers late; whatever the station sent after that is logged */
     assert_non_null(strstr(w.log, "GET_NETWORK 1 id_str\n"));
     assert_null(strstr(w.log, "REMOVE_NETWORK 2"));
@@ -579,9 +585,7 @@ static void test_wpa_late_reply_not_save_answer(void **state)
     sc_posix_station_t st;
     sc_hal_station_t h;
     saving_open(&w, &t, &st, &h);
-    assert_int_equal(JOIN(h, "Home", "new-password"), SC_OK);
-    sc_sta_reason_t why;
-    assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
+    join_home(&h);
     assert_null(strstr(last_log, "network 3 saved"));
     assert_non_null(strstr(last_log, "network 3 not saved: the earlier provisionings' networks"));
     sc_posix_station_close(&st);
@@ -603,9 +607,7 @@ static void test_wpa_slow_save(void **state)
         saving_open(&w, &t, &st, &h);
         if (i == 1)
             st.wpa_save_ms = 800;
-        assert_int_equal(JOIN(h, "Home", "new-password"), SC_OK);
-        sc_sta_reason_t why;
-        assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
+        join_home(&h);
         if (i == 0) {
             assert_non_null(strstr(last_log, "network 3 saved"));
         } else {
@@ -654,9 +656,7 @@ static void test_wpa_unrestored_not_saved(void **state)
     sc_posix_station_t st;
     sc_hal_station_t h;
     saving_open(&w, &t, &st, &h);
-    assert_int_equal(JOIN(h, "Home", "new-password"), SC_OK);
-    sc_sta_reason_t why;
-    assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
+    join_home(&h);
     assert_non_null(strstr(w.log, "ENABLE_NETWORK 0\n"));
     assert_null(strstr(w.log, "SAVE_CONFIG"));
     assert_non_null(strstr(last_log, "network 3 not saved: not every network SELECT_NETWORK disabled"));
@@ -680,9 +680,7 @@ static void test_wpa_unremoved_not_saved(void **state)
     sc_posix_station_t st;
     sc_hal_station_t h;
     saving_open(&w, &t, &st, &h);
-    assert_int_equal(JOIN(h, "Home", "new-password"), SC_OK);
-    sc_sta_reason_t why;
-    assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
+    join_home(&h);
     assert_non_null(strstr(w.log, "GET_NETWORK 1 id_str\n"));
     usleep(2000000); /* until the fake answered late: whatever the station sent after is logged */
     assert_null(strstr(w.log, "SAVE_CONFIG"));
