@@ -458,22 +458,27 @@ static int start(sc_posix_host_t *h)
     return TURN_NEXT;
 }
 
+/* Raises the log soft-AP after a failure (--log-linger S): the wall-clock time its S seconds
+ * end (never 0), or 0 when it could not start (said in the log). */
+static uint32_t raise_log_ap(sc_posix_host_t *h)
+{
+    sc_err_t le = sc_device_start_log_softap(h->dev, dev_now(h));
+    if (le != SC_OK) {
+        sc_posix_host_log(h, SC_LOG_WARN, "cannot start the log service: %s", sc_strerror(le));
+        return 0;
+    }
+    sc_posix_host_log(h, SC_LOG_INFO, "failed: serving the provisioning log on UDP 9876 for %u s",
+                      (unsigned)h->cfg.log_linger_s);
+    uint32_t until = sc_posix_now_ms() + h->cfg.log_linger_s * 1000u;
+    return until ? until : 1;
+}
+
 /* As the reference AT firmware does after a failure: the log soft-AP and its UDP 9876
  * service, so the app can pull what happened, for a bounded time. */
 static int failed(sc_posix_host_t *h)
 {
-    if (h->cfg.log_linger_s && !h->linger_until) {
-        sc_err_t le = sc_device_start_log_softap(h->dev, dev_now(h));
-        if (le == SC_OK) {
-            h->linger_until = sc_posix_now_ms() + h->cfg.log_linger_s * 1000u;
-            if (!h->linger_until)
-                h->linger_until = 1;
-            sc_posix_host_log(h, SC_LOG_INFO, "failed: serving the provisioning log on UDP 9876 for %u s",
-                              (unsigned)h->cfg.log_linger_s);
-        } else {
-            sc_posix_host_log(h, SC_LOG_WARN, "cannot start the log service: %s", sc_strerror(le));
-        }
-    }
+    if (h->cfg.log_linger_s && !h->linger_until)
+        h->linger_until = raise_log_ap(h);
     if (!h->linger_until || !before(sc_posix_now_ms(), h->linger_until) || g_stop)
         return SC_POSIX_HOST_FAILED;
     return TURN_WAIT;
@@ -499,18 +504,11 @@ static void at_log_linger(sc_posix_host_t *h, sc_device_state_t st)
         uint16_t eid = 0;
         int32_t sub = 0;
         bool asked = sc_device_last_error(h->dev, &eid, &sub) && eid == SC_ERRID_BOARDING_STOP && sub == SC_SUBID_STOP_AT;
-        sc_err_t le = asked ? SC_ERR_INVAL : sc_device_start_log_softap(h->dev, dev_now(h));
         h->at_log = 2;
-        if (asked) {
+        if (asked)
             sc_posix_host_log(h, SC_LOG_DEBUG, "stopped by the AT host: no log soft-AP");
-        } else if (le == SC_OK) {
+        else if ((h->at_log_until = raise_log_ap(h)) != 0)
             h->at_log = 1;
-            h->at_log_until = sc_posix_now_ms() + h->cfg.log_linger_s * 1000u;
-            sc_posix_host_log(h, SC_LOG_INFO, "failed: serving the provisioning log on UDP 9876 for %u s",
-                              (unsigned)h->cfg.log_linger_s);
-        } else {
-            sc_posix_host_log(h, SC_LOG_WARN, "cannot start the log service: %s", sc_strerror(le));
-        }
     } else if (h->at_log == 1 && !before(sc_posix_now_ms(), h->at_log_until)) {
         sc_device_stop_log_softap(h->dev);
         h->at_log = 2;
