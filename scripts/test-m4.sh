@@ -28,23 +28,28 @@ cflags=(-std=c11 -Wall -Wextra -Werror "$opt" -g -mcpu=cortex-m4 -mthumb -mfloat
         -I"$top/include" -I"$top/tests/support" -I"$top/tests/m4"
         -idirafter /usr/include/cjson -idirafter /usr/include)
 
+# The core is compiled twice here (for the target and, in shim_check, for the host), a file at
+# a time that was most of this script's time beside the fuzzers in `make test`: so $par at once.
+par=${M4_JOBS:-$(nproc 2>/dev/null || echo 2)}
+compile() { # compile CC FLAG...: compiles every SOURCE, OBJECT pair read from stdin (a path a line)
+  # shellcheck disable=SC2016
+  xargs -d '\n' -n 2 -P "$par" bash -c 'n=$#; "${@:1:n-2}" -c "${@:n-1:1}" -o "${@:n}"' _ "$@"
+}
+pairs() { # pairs OUTDIR FILE...: the SOURCE, OBJECT lines compile reads
+  local d=$1 c; shift
+  for c in "$@"; do printf '%s\n%s\n' "$top/$c" "$d/$(echo "$c" | tr / _).o"; done
+}
+
 build() {
   rm -rf "$out"; mkdir -p "$out/obj"
-  local core=() harness=() c o
+  local core=() c
   # The core by glob, so renamed or added modules need no change here.
   while IFS= read -r c; do core+=("$c"); done < <(cd "$top" && find src -name '*.c' | sort)
-  for c in "${core[@]}" tests/m4/shim/cjson_min.c tests/m4/shim/mbedtls_min.c; do
-    o="$out/obj/$(echo "$c" | tr / _).o"
-    "$CC" "${cflags[@]}" -c "$top/$c" -o "$o"
-  done
+  pairs "$out/obj" "${core[@]}" tests/m4/shim/cjson_min.c tests/m4/shim/mbedtls_min.c \
+    tests/m4/startup.c tests/m4/semihost.c tests/m4/flows.c tests/support/fake_hal.c \
+    tests/m4/selftest.c tests/m4/bench_m4.c | compile "$CC" "${cflags[@]}"
   arm-none-eabi-ar rcs "$out/libsmartcfg_core.a" "$out"/obj/src_*.o
   arm-none-eabi-ar rcs "$out/libdeps_min.a" "$out"/obj/tests_m4_shim_*.o
-  for c in tests/m4/startup.c tests/m4/semihost.c tests/m4/flows.c tests/support/fake_hal.c \
-           tests/m4/selftest.c tests/m4/bench_m4.c; do
-    o="$out/obj/$(echo "$c" | tr / _).o"
-    "$CC" "${cflags[@]}" -c "$top/$c" -o "$o"
-    harness+=("$o")
-  done
   local common=("$out/obj/tests_m4_startup.c.o" "$out/obj/tests_m4_semihost.c.o"
                 "$out/obj/tests_m4_flows.c.o" "$out/obj/tests_support_fake_hal.c.o")
   "$CC" "${cflags[@]}" -DM4_PROFILE -c "$top/tests/m4/bench_m4.c" -o "$out/obj/tests_m4_bench_prof.c.o"
@@ -124,10 +129,9 @@ shim_check() {
   mkdir -p "$h"
   local hflags=(-std=c11 -Wall -Wextra -Werror -O1 -D_GNU_SOURCE -I"$top/include" -I"$top/tests/support"
                 -I/usr/include/cjson)
-  for c in $(cd "$top" && find src -name '*.c' | sort) tests/m4/shim/cjson_min.c tests/m4/shim/mbedtls_min.c \
-           tests/support/fake_hal.c; do
-    cc "${hflags[@]}" -c "$top/$c" -o "$h/$(echo "$c" | tr / _).o"
-  done
+  # shellcheck disable=SC2046
+  pairs "$h" $(cd "$top" && find src -name '*.c' | sort) tests/m4/shim/cjson_min.c tests/m4/shim/mbedtls_min.c \
+    tests/support/fake_hal.c | compile cc "${hflags[@]}"
   for t in test_cloud test_device test_at; do
     cc "${hflags[@]}" "$top/tests/unit/$t.c" "$h"/*.o -lcmocka -lm -o "$h/$t"
     (cd "$h" && "./$t" >"$h/$t.log" 2>&1) || { cat "$h/$t.log"; echo "test-m4: $t fails against the stand-ins" >&2; return 1; }
