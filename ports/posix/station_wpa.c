@@ -3,7 +3,8 @@
  * datagram, one reply each). The SSID is sent hex-encoded and the passphrase is turned into
  * the 64-hex-digit PSK here (PBKDF2-HMAC-SHA1, 4096 rounds, SSID as salt), so no byte of
  * either ever needs quoting or escaping on the control channel, and the passphrase itself
- * never reaches wpa_supplicant's memory or its debug log. */
+ * never reaches wpa_supplicant's memory or its debug log. (A WEP key, a 5-character password,
+ * is the key itself: sent in hex too, held by wpa_supplicant, shown as [REMOVED] in its log.) */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>

@@ -256,6 +256,7 @@ wpa_stop; wpa_start # a key of another length than 5 or 13 would make it refuse 
 [ "$(wcli get_network 0 wep_key0)" = '*' ] || fail "WEP: after restart: no key"
 [ "$(wcli get_network 0 key_mgmt)" = NONE ] || fail "WEP: after restart: key_mgmt"
 [ "$(wcli remove_network 0)" = OK ] || fail "WEP: REMOVE_NETWORK"
+no_secret "$T/wpa.log" "$S" "$P" # the key is the password: wpa_supplicant holds it, its log not
 # A WEP key the file would read back cut at its '#': never saved (as for such an SSID), marked;
 # what the product's own save would do: the key comes back 1 byte long, and the network is
 # ignored at the next start (with text left after the cut, '"a#bc', the whole file is refused).
