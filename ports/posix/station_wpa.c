@@ -290,9 +290,9 @@ sc_err_t sc_posix_sta_wpa_join(sc_posix_station_t *st, const uint8_t *ssid, size
     char reply[64];
     key_kind_t kind = key_kind(pwd, pwd_len);
     if (kind == KEY_IMPOSSIBLE) {
-        /* It used to be tried as a WPA passphrase: wpa_supplicant found no key to use, and the
-         * join failed only at the 30 s timeout (AP not found, or a wrong password). Nothing is
-         * sent: the network the device is on stays as it is. */
+        /* It used to be tried as a WPA passphrase (its PBKDF2 is a PSK like any other): a join
+         * that could never work, ended by failed handshakes or the 30 s timeout. Nothing is
+         * sent now: the network the device is on stays as it is. */
         sc_posix_sta_log(st, SC_LOG_ERROR,
                          "station(wpa): a password of %zu characters is neither a WPA passphrase (8 to 63 "
                          "characters, or 64 hex digits) nor a WEP key (5 characters): not joining",
@@ -415,8 +415,9 @@ static const char *field(const char *status, const char *name, char *out, size_t
  * the log says why it will not outlive a restart. */
 /* Joined: the networks an earlier provisioning added (id_str "smartcfg" or "smartcfg-nosave"),
  * now superseded, are removed, so re-provisioning (a new router password) does not pile up
- * networks holding old passwords that wpa_supplicant would go on trying. Only after a join that worked: a failed
- * one keeps the last good network. The product's own networks (no such id_str) stay. */
+ * networks holding old passwords that wpa_supplicant would go on trying. Only after a join
+ * that worked: a failed one keeps the last good network. The product's own networks (no such
+ * id_str) stay. */
 static bool remove_older(sc_posix_station_t *st)
 {
     char list[4096];
@@ -460,7 +461,7 @@ static void joined(sc_posix_station_t *st)
     if (st->wpa_unsaveable) {
         sc_posix_sta_log(st, SC_LOG_WARN,
                          "station(wpa): network %d not saved: wpa_supplicant's config file would read its SSID%s back "
-                         "cut at a '#' (one after an odd number of '\"'), as another network: joined, but forgotten "
+                         "cut at a '#' (one after an odd number of '\"'): joined, but forgotten "
                          "when wpa_supplicant restarts (id_str \"" ID_STR_NOSAVE "\": a product's own SAVE_CONFIG "
                          "would write it so too)",
                          st->netid, st->wpa_wep ? " or WEP key" : "");
