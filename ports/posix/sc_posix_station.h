@@ -64,7 +64,9 @@ typedef struct {
     bool wpa_save;                    /* once joined: SAVE_CONFIG, so the network outlives a
                                        * restart of wpa_supplicant (it needs update_config=1) */
     uint32_t wpa_save_ms;             /* how long SAVE_CONFIG may take (default 5 s) */
-    bool wpa_unsaveable;              /* this SSID would not read back from the saved file */
+    bool wpa_unsaveable;              /* this SSID (or WEP key) would not read back from the saved
+                                       * file (id_str "smartcfg-nosave") */
+    bool wpa_wep;                     /* joined with a WEP key (a 5-character password) */
     int wpa_enabled[32];              /* the networks enabled before SELECT_NETWORK disabled */
     int wpa_nenabled;                 /* them, enabled again once joined or withdrawn */
     bool wpa_restored;                /* all of them listed and enabled again (else no SAVE_CONFIG) */

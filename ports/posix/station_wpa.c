@@ -3,7 +3,8 @@
  * datagram, one reply each). The SSID is sent hex-encoded and the passphrase is turned into
  * the 64-hex-digit PSK here (PBKDF2-HMAC-SHA1, 4096 rounds, SSID as salt), so no byte of
  * either ever needs quoting or escaping on the control channel, and the passphrase itself
- * never reaches wpa_supplicant's memory or its debug log. */
+ * never reaches wpa_supplicant's memory or its debug log. (A WEP key, a 5-character password,
+ * is the key itself: sent in hex too, held by wpa_supplicant, shown as [REMOVED] in its log.) */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -22,6 +23,11 @@
 #define CMD_TIMEOUT_MS 1000
 #define STATUS_EVERY_MS 200
 #define ID_STR "smartcfg" /* the id_str of the networks smartcfg adds */
+/* ... and of those it added that wpa_supplicant's SAVE_CONFIG would write so that they read
+ * back as another network or not at all (misread_when_saved): wpa_supplicant 2.10 has no
+ * field that keeps a network out of its saved file, so a product that saves by itself can
+ * tell them by this (wpa_cli's action script gets it as WPA_ID_STR). */
+#define ID_STR_NOSAVE "smartcfg-nosave"
 
 static void wipe(void *p, size_t n)
 {
@@ -171,14 +177,36 @@ static bool all_hex(const uint8_t *v, size_t n)
     return true;
 }
 
+/* What a password of the phone's can be to wpa_supplicant. WPA-PSK takes a passphrase of 8 to
+ * 63 characters or 64 hex digits; anything else can never be one. A WEP key is 5 or 13
+ * characters (or 10 or 26 hex digits), but only 5 is no passphrase too: the other three are
+ * joined as WPA-PSK, never also offered as WEP keys (docs/device-linux.md: a same-SSID WEP AP
+ * could then get the WPA passphrase used as a WEP key, which WEP gives away). */
+typedef enum { KEY_OPEN, KEY_PASSPHRASE, KEY_PSK_HEX, KEY_WEP40, KEY_IMPOSSIBLE } key_kind_t;
+
+static key_kind_t key_kind(const uint8_t *pwd, size_t n)
+{
+    if (n == 0)
+        return KEY_OPEN;
+    if (n == 64 && all_hex(pwd, n))
+        return KEY_PSK_HEX;
+    if (n >= 8 && n <= 63)
+        return KEY_PASSPHRASE;
+    if (n == 5)
+        return KEY_WEP40;
+    return KEY_IMPOSSIBLE;
+}
+
 /* SAVE_CONFIG writes an SSID of printable bytes as "text", unescaped, and wpa_supplicant
  * 2.10's reader cuts a line at a '#' that follows an even number of '"' on it (a comment).
  * So an SSID with a '#' after an odd number of its own '"' comes back from the file as
  * another one: 'a"#b' as 'a', '"#x' as an empty SSID, which matches any network (an open
  * one: any open AP); with text left after the cut ('"a#': 'ssid=""a') wpa_supplicant refuses
  * the whole file at its next start. Any other byte makes the whole SSID hex, which reads back
- * exactly (docs/device-linux.md: the rule checked against 2.10 for 1554 SSIDs). */
-static bool ssid_misread_when_saved(const uint8_t *ssid, size_t n)
+ * exactly (docs/device-linux.md: the rule checked against 2.10 for 1554 SSIDs). A WEP key is
+ * written the same way (wep_key0="text"): cut short it is a key of a length WEP has not, and
+ * the network is ignored when the file is read (with text after the cut, the file refused). */
+static bool misread_when_saved(const uint8_t *ssid, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (ssid[i] < 0x20 || ssid[i] > 0x7e)
@@ -260,6 +288,18 @@ sc_err_t sc_posix_sta_wpa_join(sc_posix_station_t *st, const uint8_t *ssid, size
 {
     static const uint8_t zero[SC_MAC_LEN];
     char reply[64];
+    key_kind_t kind = key_kind(pwd, pwd_len);
+    if (kind == KEY_IMPOSSIBLE) {
+        /* It used to be tried as a WPA passphrase (its PBKDF2 is a PSK like any other): a join
+         * that could never work, ended by failed handshakes or the 30 s timeout. Nothing is
+         * sent now: the network the device is on stays as it is. */
+        sc_posix_sta_log(st, SC_LOG_ERROR,
+                         "station(wpa): a password of %zu characters is neither a WPA passphrase (8 to 63 "
+                         "characters, or 64 hex digits) nor a WEP key (5 characters): not joining",
+                         pwd_len);
+        sc_posix_sta_finish(st, SC_STA_FAILED, SC_STA_REASON_WRONG_PASSWORD);
+        return SC_OK;
+    }
     if (st->netid >= 0)
         sc_posix_sta_wpa_leave(st);
     if (wpa_cmd(st, "ADD_NETWORK", reply, sizeof reply) < 0) {
@@ -273,7 +313,8 @@ sc_err_t sc_posix_sta_wpa_join(sc_posix_station_t *st, const uint8_t *ssid, size
         return SC_ERR_IO;
     }
     st->netid = (int)id;
-    st->wpa_unsaveable = ssid_misread_when_saved(ssid, ssid_len);
+    st->wpa_wep = kind == KEY_WEP40;
+    st->wpa_unsaveable = misread_when_saved(ssid, ssid_len) || (kind == KEY_WEP40 && misread_when_saved(pwd, pwd_len));
     st->seen_4way = st->seen_assoc = st->seen_completed = false;
     st->drops_after_4way = 0;
     st->last_poll_ms = sc_posix_sta_now(st) - STATUS_EVERY_MS;
@@ -281,11 +322,28 @@ sc_err_t sc_posix_sta_wpa_join(sc_posix_station_t *st, const uint8_t *ssid, size
     char value[2 * 64 + 1];
     hex(value, ssid, ssid_len);
     sc_err_t err = set_net(st, "ssid", value);
-    if (err == SC_OK && pwd_len == 0)
+    /* Probe for the SSID by name: an AP that does not broadcast it (a hidden SSID) answers only
+     * such a probe, and the device cannot know which kind the phone's AP is (ESP-TOUCH does not
+     * say). What it costs: the SSID in the device's probe requests, one more per channel. */
+    if (err == SC_OK)
+        err = set_net(st, "scan_ssid", "1");
+    if (err == SC_OK && kind == KEY_OPEN)
         err = set_net(st, "key_mgmt", "NONE");
-    else if (err == SC_OK) {
+    else if (err == SC_OK && kind == KEY_WEP40) {
+        /* The five characters are the 40-bit WEP key itself, sent in hex like the SSID (no
+         * quoting). key_mgmt NONE with a key set never joins an AP without privacy; auth_alg
+         * takes an AP of either WEP authentication. */
+        hex(value, pwd, pwd_len);
+        err = set_net(st, "key_mgmt", "NONE");
+        if (err == SC_OK)
+            err = set_net(st, "auth_alg", "OPEN SHARED");
+        if (err == SC_OK)
+            err = set_net(st, "wep_key0", value);
+        if (err == SC_OK)
+            err = set_net(st, "wep_tx_keyidx", "0");
+    } else if (err == SC_OK) {
         uint8_t psk[32];
-        if (pwd_len == 64 && all_hex(pwd, pwd_len)) {
+        if (kind == KEY_PSK_HEX) {
             /* Already a raw PSK (what WPA calls a 64-digit hex key). */
             memcpy(value, pwd, 64);
             value[64] = '\0';
@@ -301,7 +359,8 @@ sc_err_t sc_posix_sta_wpa_join(sc_posix_station_t *st, const uint8_t *ssid, size
     wipe(value, sizeof value);
     /* Marked as ours, so the next provisioning can tell it from the product's own networks
      * (remove_older). An old wpa_supplicant that refuses the field only loses that. */
-    if (err == SC_OK && set_net_quiet(st, "id_str", "\"" ID_STR "\"") != SC_OK)
+    if (err == SC_OK &&
+        set_net_quiet(st, "id_str", st->wpa_unsaveable ? "\"" ID_STR_NOSAVE "\"" : "\"" ID_STR "\"") != SC_OK)
         sc_posix_sta_log(st, SC_LOG_WARN, "station(wpa): id_str refused: an older network of smartcfg's will not "
                                           "be recognised and removed");
     if (err == SC_OK && bssid && memcmp(bssid, zero, SC_MAC_LEN)) {
@@ -354,10 +413,11 @@ static const char *field(const char *status, const char *name, char *out, size_t
  * there after a reboot (smartcfg keeps no Wi-Fi credentials of its own). wpa_supplicant does
  * it only with update_config=1 and a config file it may write; otherwise the join stands and
  * the log says why it will not outlive a restart. */
-/* Joined: the networks an earlier provisioning added (id_str "smartcfg"), now superseded, are
- * removed, so re-provisioning (a new router password) does not pile up networks holding old
- * passwords that wpa_supplicant would go on trying. Only after a join that worked: a failed
- * one keeps the last good network. The product's own networks (no such id_str) stay. */
+/* Joined: the networks an earlier provisioning added (id_str "smartcfg" or "smartcfg-nosave"),
+ * now superseded, are removed, so re-provisioning (a new router password) does not pile up
+ * networks holding old passwords that wpa_supplicant would go on trying. Only after a join
+ * that worked: a failed one keeps the last good network. The product's own networks (no such
+ * id_str) stay. */
 static bool remove_older(sc_posix_station_t *st)
 {
     char list[4096];
@@ -380,7 +440,7 @@ static bool remove_older(sc_posix_station_t *st)
             return false;
         /* The whole value, not a prefix: a product network tagged 'smartcfg"x' is not ours. */
         reply[strcspn(reply, "\n")] = '\0';
-        if (strcmp(reply, "\"" ID_STR "\""))
+        if (strcmp(reply, "\"" ID_STR "\"") && strcmp(reply, "\"" ID_STR_NOSAVE "\""))
             continue;
         snprintf(cmd, sizeof cmd, "REMOVE_NETWORK %ld", id);
         if (wpa_cmd(st, cmd, reply, sizeof reply) < 0)
@@ -400,10 +460,11 @@ static void joined(sc_posix_station_t *st)
         return;
     if (st->wpa_unsaveable) {
         sc_posix_sta_log(st, SC_LOG_WARN,
-                         "station(wpa): network %d not saved: wpa_supplicant's config file would read its SSID back "
-                         "cut at a '#' (one after an odd number of '\"'), as another network: joined, but forgotten "
-                         "when wpa_supplicant restarts",
-                         st->netid);
+                         "station(wpa): network %d not saved: wpa_supplicant's config file would read its SSID%s back "
+                         "cut at a '#' (one after an odd number of '\"'): joined, but forgotten "
+                         "when wpa_supplicant restarts (id_str \"" ID_STR_NOSAVE "\": a product's own SAVE_CONFIG "
+                         "would write it so too)",
+                         st->netid, st->wpa_wep ? " or WEP key" : "");
         return;
     }
     /* An earlier provisioning's network left in memory would be written too, and one that

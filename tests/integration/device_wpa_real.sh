@@ -10,13 +10,18 @@
 #     the network wpa_supplicant holds has exactly that SSID and id_str "smartcfg", and exactly
 #     that PMK: wpa_real/checks.py plays the authenticator's message 1/4 on the other veth
 #     end and checks the MIC of wpa_supplicant's message 2/4 with PBKDF2(password, SSID)
-#     computed in Python (the wired driver cannot install keys, so WPA-PSK stops there). After
+#     computed in Python (the wired driver cannot install keys, so WPA-PSK stops there), and
+#     scan_ssid 1 (a hidden SSID is found only by name). After
 #     SAVE_CONFIG the file holds that one network and nothing else, and a fresh wpa_supplicant
 #     started on it has the same SSID, id_str and (MIC again) PMK.
 #  2. Open networks (empty password, key_mgmt NONE) really complete on the wired driver: the
 #     station reports joined with the interface's address (wpa_supplicant's STATUS), and
 #     --wpa-save's SAVE_CONFIG writes a network a restarted wpa_supplicant completes again;
-#     but not an SSID that file would give back as another (a '#' after an odd number of '"').
+#     but not an SSID that file would give back as another (a '#' after an odd number of '"'),
+#     which is marked id_str "smartcfg-nosave" (wpa_supplicant cannot be told not to save it).
+#     Passwords that are no WPA passphrase (6, 7, 64 non-hex characters) fail at once, nothing
+#     added; 5 characters are a WEP key (key_mgmt NONE, wep_key0), saved and read back; a WEP
+#     key with such a '#' is marked too, and saved anyway its network is ignored at a restart.
 #     A join that fails is withdrawn and the network enabled before (SELECT_NETWORK disabled
 #     it) is enabled again: wpa_supplicant completes it again.
 #  3. `smartcfg device --join wpa: --wpa-save`, provisioned over its UDP virtual radio by
@@ -134,13 +139,15 @@ psk_case() { # psk_case WHAT SSID PASSWORD [BSSID] (printf %b escapes)
     ssid_is 0 "$s" "$what"
     [ "$(wcli get_network 0 id_str)" = '"smartcfg"' ] || fail "$what: id_str"
     [ "$(wcli get_network 0 key_mgmt)" = WPA-PSK ] || fail "$what: key_mgmt"
+    [ "$(wcli get_network 0 scan_ssid)" = 1 ] || fail "$what: scan_ssid (a hidden SSID is found only by name)"
     mic_ok "$s" "$p" "$what"
     [ "$(wcli save_config)" = OK ] || fail "$what: SAVE_CONFIG"
-    if [ -n "${4:-}" ]; then saved_is "$what" ssid psk key_mgmt id_str bssid; else saved_is "$what" ssid psk key_mgmt id_str; fi
+    if [ -n "${4:-}" ]; then saved_is "$what" ssid scan_ssid psk key_mgmt id_str bssid; else saved_is "$what" ssid scan_ssid psk key_mgmt id_str; fi
     wpa_stop; wpa_start # the saved file, read by a fresh wpa_supplicant
     [ "$(wcli list_networks | tail -n +2 | wc -l)" = 1 ] || fail "$what: after restart: not one network"
     ssid_is 0 "$s" "$what (restarted)"
     [ "$(wcli get_network 0 id_str)" = '"smartcfg"' ] || fail "$what: id_str after restart"
+    [ "$(wcli get_network 0 scan_ssid)" = 1 ] || fail "$what: scan_ssid after restart"
     state_is ASSOCIATED "$what (restarted)"
     mic_ok "$s" "$p" "$what (restarted)"
     wpa_stop
@@ -154,7 +161,7 @@ psk_case "32-byte SSID, 63-character passphrase" 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 psk_case "a lone brace, 8-character passphrase" '}' '12345678'
 psk_case "64-hex-digit PSK (mixed case)" 'x\\"y' 'C0FFEE0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789'
 psk_case "spaces around, # and quote in the passphrase" ' sp ace ' 'ok#not"comment\\'
-ok "WPA-PSK: 7 hostile SSID/password pairs reach wpa_supplicant exactly (SSID, id_str, PMK by the 4-way MIC), saved and restarted alike"
+ok "WPA-PSK: 7 hostile SSID/password pairs reach wpa_supplicant exactly (SSID, id_str, scan_ssid 1, PMK by the 4-way MIC), saved and restarted alike"
 
 # 2. Open networks complete for real; --wpa-save writes what a restart completes again.
 open_case() { # open_case WHAT SSID
@@ -164,7 +171,7 @@ open_case() { # open_case WHAT SSID
     r=$(echo | "$DRIVE" "$SOCK" "$s" --bssid "$PAE" --save 2>"$T/drive.err") || fail "$what: drive: $r"
     [ "$r" = "joined 10.78.0.2" ] || fail "$what: $r"
     grep -q "network 0 saved in wpa_supplicant's configuration" "$T/drive.err" || fail "$what: not saved: $(cat "$T/drive.err")"
-    saved_is "$what" ssid key_mgmt id_str bssid
+    saved_is "$what" ssid scan_ssid key_mgmt id_str bssid
     wpa_stop; wpa_start
     [ "$(wcli list_networks | tail -n +2 | wc -l)" = 1 ] || fail "$what: after restart: not one network"
     ssid_is 0 "$s" "$what (restarted)"
@@ -187,6 +194,8 @@ unsaveable_case() { # unsaveable_case WHAT SSID
     grep -q "network 0 not saved: wpa_supplicant's config file would read its SSID back" "$T/drive.err" ||
         { cat "$T/drive.err"; fail "$what: saved"; }
     grep -q '^network=' "$CONF" && { cat "$CONF"; fail "$what: a network in the file"; }
+    # wpa_supplicant cannot be told never to save it: marked for a product that saves by itself
+    [ "$(wcli get_network 0 id_str)" = '"smartcfg-nosave"' ] || fail "$what: id_str $(wcli get_network 0 id_str)"
     # what a save would have done, on this wpa_supplicant (a note, not a failure, if it
     # reads the SSID back exactly: the refusal could then be relaxed for its version)
     [ "$(wcli save_config)" = OK ] || fail "$what: SAVE_CONFIG"
@@ -210,7 +219,62 @@ grep -q "did not save network 0 (SAVE_CONFIG needs update_config=1" "$T/drive.er
 grep -q '^network=' "$CONF" && fail "update_config=0: saved"
 wpa_stop
 ok "update_config=0: SAVE_CONFIG refused by wpa_supplicant, joined, warned"
-ok "an SSID its config file would read back as another (a '#' after an odd number of '\"'): joined, not saved"
+ok "an SSID its config file would read back as another (a '#' after an odd number of '\"'): joined, not saved, id_str smartcfg-nosave"
+
+# Passwords that are no WPA passphrase. 1-7 characters (but 5) or 64 that are not all hex: a
+# wrong password at once, nothing sent (it used to be tried as WPA-PSK and fail after 30 s).
+# 5 characters: a WEP-40 key, which Debian's 2.10 still takes (CONFIG_WEP): key_mgmt NONE,
+# wep_key0, key 0, both WEP authentications; saved and read back by a restarted wpa_supplicant.
+# The wired driver has no WEP cipher, so wpa_supplicant leaves such a network unused there.
+base_conf; wpa_start
+for p in 68696464656e 6869646465ff2e $(hx '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg'); do
+    t0=$(date +%s%N)
+    r=$(echo "$p" | "$DRIVE" "$SOCK" 4e6f57504121 2>"$T/drive.err") || fail "short password: drive: $r"
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    [ "$r" = "failed 1" ] || fail "a password of $((${#p} / 2)) bytes: $r, want failed 1 (wrong password)"
+    [ "$ms" -lt 3000 ] || fail "a password of $((${#p} / 2)) bytes: failed after $ms ms, not at once"
+    grep -q "is neither a WPA passphrase" "$T/drive.err" || { cat "$T/drive.err"; fail "short password: no reason"; }
+    no_secret "$T/drive.err" 4e6f57504121 "$p"
+    [ "$(wcli list_networks | tail -n +2 | wc -l)" = 0 ] || fail "short password: a network was added"
+done
+S=$(hx 'Old "WEP"'); P=$(hx 'k3y!z')
+r=$(echo "$P" | "$DRIVE" "$SOCK" "$S" --bssid "$PAE" --keep 2>"$T/drive.err") || fail "WEP: drive: $r"
+[ "$r" = pending ] || fail "WEP: $r"
+no_secret "$T/drive.err" "$S" "$P"
+ssid_is 0 "$S" "WEP"
+[ "$(wcli get_network 0 key_mgmt)" = NONE ] || fail "WEP: key_mgmt $(wcli get_network 0 key_mgmt)"
+[ "$(wcli get_network 0 auth_alg)" = "OPEN SHARED" ] || fail "WEP: auth_alg $(wcli get_network 0 auth_alg)"
+[ "$(wcli get_network 0 wep_tx_keyidx)" = 0 ] || fail "WEP: wep_tx_keyidx"
+[ "$(wcli get_network 0 wep_key0)" = '*' ] || fail "WEP: wep_key0 not set"
+[ "$(wcli get_network 0 scan_ssid)" = 1 ] || fail "WEP: scan_ssid"
+[ "$(wcli get_network 0 id_str)" = '"smartcfg"' ] || fail "WEP: id_str"
+[ "$(wcli save_config)" = OK ] || fail "WEP: SAVE_CONFIG"
+saved_is "WEP" ssid scan_ssid bssid key_mgmt auth_alg wep_key0 id_str
+grep -qx '	wep_key0="k3y!z"' "$CONF" || { cat "$CONF"; fail "WEP: the saved key is not the password's 5 bytes"; }
+wpa_stop; wpa_start # a key of another length than 5 or 13 would make it refuse the whole file
+[ "$(wcli list_networks | tail -n +2 | wc -l)" = 1 ] || fail "WEP: after restart: not one network"
+[ "$(wcli get_network 0 wep_key0)" = '*' ] || fail "WEP: after restart: no key"
+[ "$(wcli get_network 0 key_mgmt)" = NONE ] || fail "WEP: after restart: key_mgmt"
+[ "$(wcli remove_network 0)" = OK ] || fail "WEP: REMOVE_NETWORK"
+no_secret "$T/wpa.log" "$S" "$P" # the key is the password: wpa_supplicant holds it, its log not
+# A WEP key the file would read back cut at its '#': never saved (as for such an SSID), marked;
+# what the product's own save would do: the key comes back 1 byte long, and the network is
+# ignored at the next start (with text left after the cut, '"a#bc', the whole file is refused).
+r=$(echo "$(hx 'a"#bc')" | "$DRIVE" "$SOCK" "$S" --bssid "$PAE" --keep 2>"$T/drive.err") || fail "WEP '#': drive: $r"
+[ "$(wcli list_networks | tail -n +2 | wc -l)" = 1 ] || fail "WEP '#': not one network"
+id=$(wcli list_networks | tail -n +2 | cut -f1)
+[ "$(wcli get_network "$id" id_str)" = '"smartcfg-nosave"' ] || fail "WEP '#': id_str $(wcli get_network "$id" id_str)"
+no_secret "$T/drive.err" "$S" "$(hx 'a"#bc')"
+[ "$(wcli save_config)" = OK ] || fail "WEP '#': SAVE_CONFIG"
+wpa_stop
+grep -qx '	wep_key0="a"#bc"' "$CONF" || { cat "$CONF"; fail "WEP '#': not saved as expected"; }
+wpa_supplicant -D wired -i scwpa0 -c "$CONF" -dd -f "$T/ignored.log" &
+WPA_PID=$!
+for _ in $(seq 100); do grep -q "Invalid WEP key length 1 - this network block will be ignored" "$T/ignored.log" 2>/dev/null && break; sleep 0.05; done
+grep -q "Invalid WEP key length 1 - this network block will be ignored" "$T/ignored.log" ||
+    { tail -n 20 "$T/ignored.log"; fail "WEP '#': the saved key read back otherwise"; }
+wpa_stop
+ok "passwords: 1-7 characters (but 5) or 64 non-hex fail at once as a wrong password, nothing sent; 5 are a WEP key (key_mgmt NONE, wep_key0, saved and read back); one with a '#' the file would cut is marked smartcfg-nosave"
 
 # SELECT_NETWORK disables every other network. After a join that failed (re-provisioning
 # with a mistyped password) the ones enabled before are enabled again: the device goes back to

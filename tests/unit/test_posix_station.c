@@ -275,6 +275,7 @@ typedef struct {
     const char *networks;    /* LIST_NETWORKS's lines after the header (NULL: the new one only) */
     const char *ours;        /* ids (",1,2,") whose id_str is "smartcfg", from an earlier run */
     const char *lookalike;   /* ids whose id_str (the product's) only starts like ours */
+    const char *nosave;      /* ids whose id_str is "smartcfg-nosave" (ours, never saved) */
     int slow_id, slow_ms;    /* GET_NETWORK <slow_id> id_str is answered after slow_ms (0: at once) */
     const char *slow_req;    /* this request is answered after slow_req_ms */
     int slow_req_ms;
@@ -314,6 +315,7 @@ static void *fake_wpa_main(void *arg)
                 usleep((useconds_t)w->slow_ms * 1000);
             snprintf(reply, sizeof reply, "%s",
                      atoi(req + 12) == 3 || (w->ours && strstr(w->ours, id))   ? "\"smartcfg\""
+                     : w->nosave && strstr(w->nosave, id)                     ? "\"smartcfg-nosave\""
                      : w->lookalike && strstr(w->lookalike, id)               ? "\"smartcfg\"x\""
                                                                                : "FAIL\n");
         }
@@ -449,6 +451,9 @@ static void test_wpa_join_ok(void **state)
     assert_non_null(strstr(w.log, "SET_NETWORK 3 ssid 4d792022415022\n")); /* hex of My "AP" */
     assert_non_null(strstr(w.log, "SET_NETWORK 3 key_mgmt WPA-PSK\n"));
     assert_non_null(strstr(w.log, "SET_NETWORK 3 bssid 02:5c:00:00:00:01\n"));
+    /* probed for by name: found even when its AP does not broadcast the SSID (hidden) */
+    assert_non_null(strstr(w.log, "SET_NETWORK 3 scan_ssid 1\n"));
+    assert_null(strstr(w.log, "wep_key"));
     assert_non_null(strstr(w.log, "SELECT_NETWORK 3\n"));
     /* the PSK is PBKDF2(passphrase, ssid): 64 hex digits, and the passphrase never appears */
     const char *psk = strstr(w.log, "SET_NETWORK 3 psk ");
@@ -510,8 +515,10 @@ static void test_wpa_replaces_own(void **state)
     static fake_wpa_t w;
     fake_wpa_init(&w, states, (int)(sizeof states / sizeof *states), "192.168.7.25");
     w.save_reply = "OK\n";
-    w.networks = "0\tOffice\tany\t\n1\tHome\t02:5c:00:00:00:01\t[DISABLED]\n2\tLab\tany\t\n4\tHome\tany\t\n";
+    w.networks = "0\tOffice\tany\t\n1\tHome\t02:5c:00:00:00:01\t[DISABLED]\n2\tLab\tany\t\n4\tHome\tany\t\n"
+                 "5\ta\"#b\tany\t[DISABLED]\n";
     w.ours = ",1,4,";
+    w.nosave = ",5,"; /* ours too: one never saved for its SSID (id_str "smartcfg-nosave") */
     w.lookalike = ",2,"; /* the product's, tagged 'smartcfg"x': kept (it was taken by prefix) */
     pthread_t t;
     sc_posix_station_t st;
@@ -525,11 +532,13 @@ static void test_wpa_replaces_own(void **state)
     sc_sta_reason_t why;
     assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
     const char *r1 = strstr(w.log, "REMOVE_NETWORK 1\n"), *r4 = strstr(w.log, "REMOVE_NETWORK 4\n");
+    const char *r5 = strstr(w.log, "REMOVE_NETWORK 5\n");
     const char *save = strstr(w.log, "SAVE_CONFIG\n");
     assert_non_null(r1);
     assert_non_null(r4);
+    assert_non_null(r5);
     assert_non_null(save);
-    assert_true(r1 < save && r4 < save);
+    assert_true(r1 < save && r4 < save && r5 < save);
     assert_null(strstr(w.log, "REMOVE_NETWORK 0"));
     assert_null(strstr(w.log, "REMOVE_NETWORK 2"));
     assert_null(strstr(w.log, "REMOVE_NETWORK 3"));
@@ -713,13 +722,108 @@ static void test_wpa_save_refused_ssid(void **state)
         assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
         if (saved[i]) {
             assert_non_null(strstr(w.log, "SAVE_CONFIG\n"));
+            assert_non_null(strstr(w.log, "SET_NETWORK 3 id_str \"smartcfg\"\n"));
         } else {
             assert_null(strstr(w.log, "SAVE_CONFIG"));
             assert_non_null(strstr(last_log, "network 3 not saved: wpa_supplicant's config file would read its SSID"));
+            /* marked, for a product that saves by itself (wpa_supplicant has no "never save") */
+            assert_non_null(strstr(w.log, "SET_NETWORK 3 id_str \"smartcfg-nosave\"\n"));
         }
         sc_posix_station_close(&st);
         fake_wpa_stop(&w, t);
     }
+}
+
+/* A password no WPA-PSK network can have (1 to 7 characters but 5, 64 that are not all hex)
+ * used to be sent as a passphrase and failed only at the 30 s timeout. It fails now at once,
+ * as a wrong password (what the 30 s path says when a handshake failed), with nothing sent to
+ * wpa_supplicant (the network the device is on stays) and the reason in the log, never the
+ * password. 8..63 characters and 64 hex digits are WPA-PSK, 13 and 10 too (also WEP lengths:
+ * never offered as WEP keys). */
+static void test_wpa_impossible_password(void **state)
+{
+    (void)state;
+    static const char *const states[] = { "SCANNING" };
+    static const char *const bad[] = { "Q", "hunt", "hunter", "hunter2",
+                                       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg" };
+    static fake_wpa_t w;
+    fake_wpa_init(&w, states, 1, NULL);
+    pthread_t t;
+    sc_posix_station_t st;
+    sc_hal_station_t h;
+    wpa_open(&w, &t, &st, &h);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        w.log[0] = '\0';
+        last_log[0] = '\0';
+        assert_int_equal(JOIN(h, "Home", bad[i]), SC_OK);
+        sc_sta_reason_t why = SC_STA_REASON_NONE;
+        assert_int_equal(h.status(h.ctx, &why), SC_STA_FAILED); /* at once: no clock advanced */
+        assert_int_equal(why, SC_STA_REASON_WRONG_PASSWORD);
+        assert_non_null(strstr(last_log, "is neither a WPA passphrase"));
+        assert_null(strstr(last_log, bad[i]));
+        usleep(100000); /* whatever was sent has reached the fake */
+        assert_string_equal(w.log, "");
+        h.leave(h.ctx);
+    }
+    static const char *const good[] = { "hunter22", "0123456789", "abcdefghijklm" };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        w.log[0] = '\0';
+        assert_int_equal(JOIN(h, "Home", good[i]), SC_OK);
+        sc_sta_reason_t why;
+        assert_int_equal(h.status(h.ctx, &why), SC_STA_CONNECTING);
+        assert_non_null(strstr(w.log, "SET_NETWORK 3 key_mgmt WPA-PSK\n"));
+        assert_null(strstr(w.log, "wep_key"));
+        h.leave(h.ctx);
+    }
+    sc_posix_station_close(&st);
+    fake_wpa_stop(&w, t);
+}
+
+/* A 5-character password can only be a WEP key (40 bits; the reference ESP8266 joins WEP APs):
+ * key_mgmt NONE, the key as wep_key0 in hex (no quoting, as the SSID), key 0 to send with,
+ * either WEP authentication; no PSK. A key that the saved file would read back cut at a '#'
+ * is not saved and is marked, like such an SSID; the log never holds the key. */
+static void test_wpa_wep(void **state)
+{
+    (void)state;
+    static const char *const states[] = { "ASSOCIATING", "COMPLETED" };
+    static fake_wpa_t w;
+    saving_fake(&w, "192.168.7.29", NULL, NULL);
+    w.states = states;
+    w.nstates = 2;
+    pthread_t t;
+    sc_posix_station_t st;
+    sc_hal_station_t h;
+    saving_open(&w, &t, &st, &h);
+    assert_int_equal(JOIN(h, "OldCafe", "ab\"cd"), SC_OK);
+    sc_sta_reason_t why;
+    assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
+    assert_non_null(strstr(w.log, "SET_NETWORK 3 key_mgmt NONE\n"));
+    assert_non_null(strstr(w.log, "SET_NETWORK 3 auth_alg OPEN SHARED\n"));
+    assert_non_null(strstr(w.log, "SET_NETWORK 3 wep_key0 6162226364\n"));
+    assert_non_null(strstr(w.log, "SET_NETWORK 3 wep_tx_keyidx 0\n"));
+    assert_non_null(strstr(w.log, "SET_NETWORK 3 scan_ssid 1\n"));
+    assert_non_null(strstr(w.log, "SET_NETWORK 3 id_str \"smartcfg\"\n"));
+    assert_null(strstr(w.log, " psk "));
+    assert_null(strstr(w.log, "WPA-PSK"));
+    assert_non_null(strstr(w.log, "SAVE_CONFIG\n"));
+    assert_null(strstr(last_log, "ab\"cd"));
+    assert_null(strstr(last_log, "6162226364"));
+    sc_posix_station_close(&st);
+    fake_wpa_stop(&w, t);
+
+    saving_fake(&w, "192.168.7.29", NULL, NULL);
+    saving_open(&w, &t, &st, &h);
+    assert_int_equal(JOIN(h, "OldCafe", "a\"#bc"), SC_OK);
+    assert_int_equal(wpa_wait(&h, &why, 10), SC_STA_GOT_IP);
+    assert_non_null(strstr(w.log, "SET_NETWORK 3 wep_key0 6122236263\n"));
+    assert_non_null(strstr(w.log, "SET_NETWORK 3 id_str \"smartcfg-nosave\"\n"));
+    assert_null(strstr(w.log, "SAVE_CONFIG"));
+    assert_non_null(strstr(last_log, "network 3 not saved: wpa_supplicant's config file would read its SSID or WEP"));
+    assert_null(strstr(last_log, "a\"#bc"));
+    assert_null(strstr(last_log, "6122236263"));
+    sc_posix_station_close(&st);
+    fake_wpa_stop(&w, t);
 }
 
 /* A wpa_supplicant whose replies do not arrive (in another network namespace, where the
@@ -852,6 +956,8 @@ int main(void)
         cmocka_unit_test(test_wpa_unremoved_not_saved),
         cmocka_unit_test(test_wpa_no_answer_at_open),
         cmocka_unit_test(test_wpa_psk_vector),
+        cmocka_unit_test(test_wpa_impossible_password),
+        cmocka_unit_test(test_wpa_wep),
         cmocka_unit_test(test_wpa_wrong_password),
         cmocka_unit_test(test_wpa_no_server),
     };

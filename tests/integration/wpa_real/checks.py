@@ -105,7 +105,7 @@ def saved(path, keys):
         elif line == "}":
             nets.append(sorted(cur))
             cur = None
-        elif re.match(r"\t[a-z_]+=", line):
+        elif re.match(r"\t[a-z_0-9]+=", line):
             cur.append(line[1:].split("=")[0])
         else:
             bad.append("line in a network: %r" % line)
