@@ -3,7 +3,8 @@
  * then the steady rate, keys apart, time never running backwards into tokens, and a table that
  * stays its size under a flood of distinct keys while the key sending now keeps its bucket; the
  * limit shared by several workers (cloud_rate_share, F28): a flooder held to about the limit in
- * total, a device under it served whole, however the queue splits its messages at random. */
+ * total, a device under it served whole, however the queue splits its messages at random, also
+ * when a worker leaves (K1, cloud_rate_reshare); a worker that joins gives a flooder one burst. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -263,6 +264,54 @@ static void test_share_worker_leaves(void **state)
     assert_true(flood >= 30 * 20 && flood <= 30 * 20 + 107 + 22);
 }
 
+/* K1, the other way: a second worker joins at 10 s (it counts itself before its first message:
+ * a fresh table, full buckets of its part); the first learns of it at its next count, here at
+ * its next refusal of the flooder (1 000 a second) or the periodic one. The flooder gets the
+ * new worker's burst once more and the first worker's old part for that moment: figures in
+ * docs/cloud.md ("A worker joins"). */
+static void test_share_worker_joins(void **state)
+{
+    (void)state;
+    long got[2];
+    for (int join = 0; join < 2; join++) {
+        cloud_rate_t *w[2] = { cloud_rate_new(30, 60, 16, 1), NULL };
+        unsigned n = 1;
+        int64_t counted = 0, good = 0;
+        double recounts = 4, r, b;
+        got[join] = 0;
+        for (int64_t t = 0; t <= 20000; t++) {
+            recounts = recounts + 0.004 > 4 ? 4 : recounts + 0.004;
+            unsigned real_n = join && t >= 10000 ? 2 : 1;
+            if (real_n == 2 && !w[1]) {
+                cloud_rate_share(30, 60, 2, &r, &b);
+                w[1] = cloud_rate_new(r, b, 16, 2);
+            }
+            if (t - counted >= 1000) {
+                if (real_n != n)
+                    cloud_rate_reshare(w[0], 30, 60, n, real_n, t - good);
+                n = real_n;
+                counted = good = t;
+            }
+            cloud_rate_t *q = w[real_n == 2 ? pick(2) : 0];
+            bool yes = cloud_rate_allow(q, "P/flood", t);
+            if (!yes && q == w[0] && recounts >= 1) {
+                recounts -= 1;
+                if (real_n != n)
+                    cloud_rate_reshare(w[0], 30, 60, n, real_n, t - good);
+                n = real_n;
+                counted = good = t;
+            }
+            got[join] += yes;
+        }
+        cloud_rate_free(w[0]);
+        cloud_rate_free(w[1]);
+    }
+    print_message("a worker joins at 10 s: a flooder let through %ld in 20 s, %ld without the join (%ld more)\n",
+                  got[1], got[0], got[1] - got[0]);
+    /* the new worker's burst (53.2) and the old part's surplus (15 a second) for at most 1/4 s */
+    assert_true(got[1] - got[0] >= 50 && got[1] - got[0] <= 54 + 4 + 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_share),
         cmocka_unit_test(test_share_split_at_random),
         cmocka_unit_test(test_share_worker_leaves),
+        cmocka_unit_test(test_share_worker_joins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
