@@ -183,9 +183,6 @@ void cloud_revoke_client(const char *client_id);
 /* Whether closes are made at all (started with --rabbitmq-management): callers skip looking up
  * whose connections a change affects when nothing would be closed. */
 bool cloud_revoke_enabled(void);
-/* Before cloud_revoke_start: its thread also counts the consumers of thing_queue every 5 s and
- * hands the count to thing (cloud_thing_set_workers; 0 once unknown for 30 s). */
-void cloud_revoke_watch_workers(const char *thing_queue, cloud_thing_t *thing);
 void cloud_revoke_stop(void);
 
 /* ---- IoT Explorer topics (cloud_thing.c): data template, events, actions, system time,
@@ -203,10 +200,17 @@ cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t po
 /* The handler alone, fed by another front-end (cloud_amqp.c) and answering through send. */
 cloud_thing_t *cloud_thing_open(const char *dbpath, cloud_thing_send_fn send, void *ctx, unsigned rate, char *err,
                                 size_t errlen);
-/* How many workers share the devices' messages (the consumers of the RabbitMQ thing queue; 0:
- * not known): each then enforces its part of the rate limit (cloud_rate_share), so the limit
- * holds for the cluster. Any thread; logged when it changes. */
-void cloud_thing_set_workers(cloud_thing_t *t, unsigned n);
+/* How many workers share the devices' messages (the consumers of the RabbitMQ thing queue): 0
+ * when it cannot be told now. Called on the message thread (cloud_thing_message's), also from
+ * inside it. */
+typedef unsigned (*cloud_thing_count_fn)(void *ctx);
+/* Each worker then enforces its part of the rate limit (cloud_rate_share), so the limit holds
+ * for the cluster: count is asked every second (cloud_thing_tick) and before each refusal (at
+ * most 4 of those a second on average); a change is logged; no answer for 30 s: the whole
+ * limit. Without it (mosquitto: one handler), the whole limit. */
+void cloud_thing_set_counter(cloud_thing_t *t, cloud_thing_count_fn count, void *ctx);
+/* The front-end's loop, between messages, on the message thread: counts when due. */
+void cloud_thing_tick(cloud_thing_t *t);
 /* One device message on one of cloud_thing_topics (MQTT form; the broker already checked that
  * the sender owns the <P>/<D> in it). One thread at a time. Bad input (not JSON, no method,
  * over 16 KiB, a topic of another shape) is a malformed_request event or nothing, never a crash. */

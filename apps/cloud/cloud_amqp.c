@@ -39,6 +39,7 @@
 #define EXCHANGE "amq.topic"    /* RabbitMQ's default MQTT exchange (mqtt.exchange) */
 #define BIND_KEY "$thing.up.service.*.*"
 #define THING_CHANNEL 2
+#define COUNT_CHANNEL 3         /* the thing queue's consumers (count_workers): no consumer on it */
 #define OUTBOX_MAX 4096         /* answers and downlinks waiting for the next pass; more: refused */
 
 typedef struct {
@@ -61,6 +62,8 @@ struct cloud_amqp {
     char thing_queue[128];
     cloud_thing_t *thing;       /* NULL: the IoT Explorer topics are not consumed */
     unsigned long thing_msgs;
+    bool count_open;            /* COUNT_CHANNEL is open on this connection */
+    bool count_told;            /* a failed count was logged (once a connection) */
     pthread_mutex_t out_mu;     /* guards the outbox and `up` (the HTTP threads send too) */
     outmsg_t *out;
     size_t nout, capout;
@@ -289,7 +292,44 @@ static int setup_thing(cloud_amqp_t *a, amqp_rpc_reply_t *r)
                            amqp_empty_table);
         *r = amqp_get_rpc_reply(a->conn);
     }
+    a->count_open = a->count_told = false;
+    if (r->reply_type == AMQP_RESPONSE_NORMAL) {   /* for count_workers; without it the whole limit */
+        amqp_channel_open(a->conn, COUNT_CHANNEL);
+        a->count_open = amqp_get_rpc_reply(a->conn).reply_type == AMQP_RESPONSE_NORMAL;
+    }
     return r->reply_type == AMQP_RESPONSE_NORMAL ? 0 : -1;
+}
+
+/* The workers sharing --thing-rate (cloud_thing_set_counter): the consumers of the thing queue,
+ * from a passive declare on this connection (one round trip; this thread's, also from inside
+ * cloud_thing_message: deliveries that come meanwhile on the other channels are queued by
+ * librabbitmq for the next consume). The queue itself answers, so a worker that left (its
+ * connection closed, or found dead by the heartbeat) is no longer counted at once; the
+ * management API's count lagged up to its statistics interval (5 s) behind, so a worker that
+ * left was counted for 5 to 10 s more (K1). 0: not connected, or no answer (then said once). */
+static unsigned count_workers(void *ctx)
+{
+    cloud_amqp_t *a = ctx;
+    if (!a->connected || !a->count_open)
+        return 0;
+    amqp_queue_declare_ok_t *ok = amqp_queue_declare(a->conn, COUNT_CHANNEL, amqp_cstring_bytes(a->thing_queue), 1,
+                                                     0, 0, 0, amqp_empty_table);
+    if (ok)
+        return ok->consumer_count;
+    amqp_rpc_reply_t r = amqp_get_rpc_reply(a->conn);
+    char buf[256];
+    if (!a->count_told) {
+        a->count_told = true;
+        cloud_log("RabbitMQ: cannot count the consumers of %s (%s): --thing-rate counts the last known number of "
+                  "workers, and after 30 s allows each device the whole limit on this worker",
+                  a->thing_queue, reply_text(r, buf, sizeof buf));
+    }
+    if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION && r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+        amqp_channel_close_ok_t close_ok = { 0 };   /* the server closed the channel: say so back */
+        amqp_send_method(a->conn, COUNT_CHANNEL, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
+        a->count_open = false;
+    }
+    return 0;   /* a broken connection: the next consume finds it */
 }
 
 /* Connect, log in, declare the quorum queue and its binding, start consuming. */
@@ -385,6 +425,7 @@ cloud_amqp_t *cloud_amqp_new(const char *spec, const char *queue, const char *th
 void cloud_amqp_serve_thing(cloud_amqp_t *a, cloud_thing_t *t)
 {
     a->thing = t;
+    cloud_thing_set_counter(t, count_workers, a);
 }
 
 /* At start: every node once, so a wrong password or an unreachable cluster is a clear error
@@ -427,6 +468,7 @@ int cloud_amqp_step(cloud_amqp_t *a, int timeout_ms)
     }
     uint64_t last_tag = 0, last_thing_tag = 0;
     unsigned n = 0;
+    cloud_thing_tick(a->thing);   /* the workers sharing --thing-rate, once a second */
     const char *fail = flush_outbox(a);   /* the HTTP threads' downlink, without waiting */
     while (n < a->prefetch && !fail) {
         amqp_maybe_release_buffers(a->conn);

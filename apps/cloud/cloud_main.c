@@ -492,7 +492,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --token-rate N      bind tokens per account per minute (default 60, bursts of 20)\n"
             "  --thing-rate N      data template, system time and gateway messages per device per second\n"
             "                      (default 30, IoT Explorer's; bursts of 2 x N; over it: code 429 or dropped;\n"
-            "                      with --rabbitmq, for the cluster given --rabbitmq-management, else per worker)\n"
+            "                      with --rabbitmq, for the cluster: each worker its part)\n"
             "  --token-gc S        an expired token is deleted S seconds after expiry (default 10 x ttl, <= 3600)\n"
             "  --console-link      print a one-time console login link at start (stderr, or console_url in the\n"
             "                      ready event): an admin credential for an hour, so not by default; any time:\n"
@@ -818,8 +818,6 @@ bad_addr:
             cloud_log("%s", err);
             goto out;
         }
-        if (rmq_mgmt)   /* --thing-rate for the cluster: each worker its part (docs/cloud.md "Limits") */
-            cloud_revoke_watch_workers(thing_queue, thing);
         if (rmq_mgmt && cloud_revoke_start(rmq_mgmt, cloud_amqp_user(amqp), cloud_amqp_password(amqp),
                                            cloud_amqp_vhost(amqp), (unsigned)(rmq_cache_ttl >= 0 ? rmq_cache_ttl : 2000) + 500,
                                            db, err, sizeof err) != 0) {
@@ -828,8 +826,7 @@ bad_addr:
         }
         if (!rmq_mgmt)
             cloud_log("without --rabbitmq-management, a device whose rights shrink (deleted, a gateway's sub-device "
-                      "gone or offline) keeps its subscriptions until it reconnects (docs/scale.md), and --thing-rate "
-                      "holds per worker: with N workers a device gets up to N times it (docs/cloud.md \"Limits\")");
+                      "gone or offline) keeps its subscriptions until it reconnects (docs/scale.md)");
     } else if (external) {
         const char *u = getenv("SMARTCFG_SERVICE_USER"), *p = getenv("SMARTCFG_SERVICE_PASSWORD");
         if (!u || !p) {

@@ -112,6 +112,18 @@ bool cloud_rate_set(cloud_rate_t *r, double rate, double burst)
     return true;
 }
 
+static void credit(cloud_rate_t *r, double tokens)
+{
+    if (!(tokens > 0.0))
+        return;
+    for (size_t i = 0; i <= r->mask; i++)
+        for (size_t w = 0; w < CLOUD_RATE_WAYS; w++) {
+            rate_entry_t *e = &r->e[i * CLOUD_RATE_WAYS + w];
+            if (e->key[0])   /* a free entry starts full anyway; the burst caps it at the next take */
+                e->tokens = e->tokens + tokens > r->burst ? r->burst : e->tokens + tokens;
+        }
+}
+
 size_t cloud_rate_entries(const cloud_rate_t *r)
 {
     return (r->mask + 1) * CLOUD_RATE_WAYS;
@@ -135,4 +147,14 @@ void cloud_rate_share(double rate, double burst, unsigned n, double *part_rate, 
     double b = burst / n + 3.0 * sqrt(burst);
     *part_rate = rate / n;
     *part_burst = b > burst ? burst : b < 1.0 ? 1.0 : b;
+}
+
+void cloud_rate_reshare(cloud_rate_t *r, double rate, double burst, unsigned n_old, unsigned n, int64_t since_ms)
+{
+    double ro, bo, rn, bn;
+    cloud_rate_share(rate, burst, n_old, &ro, &bo);
+    cloud_rate_share(rate, burst, n, &rn, &bn);
+    cloud_rate_set(r, rn, bn);
+    if (n && n < n_old)
+        credit(r, bn - bo + (rn - ro) * (double)(since_ms > 0 ? since_ms : 0) / 1000.0);
 }

@@ -35,6 +35,16 @@ size_t cloud_rate_entries(const cloud_rate_t *r);
  * its own), and the slack, over 3 standard deviations of a worker's share of a burst, also
  * absorbs the drift of its share of a steady stream (tests/unit/test_cloud_rate.c). */
 void cloud_rate_share(double rate, double burst, unsigned n, double *part_rate, double *part_burst);
+/* The count of workers went from n_old to n (0: unknown): r is set to the new part
+ * (cloud_rate_share of rate and burst, as cloud_rate_set). When workers left (0 < n < n_old),
+ * a device's messages that went to them come here now, and this worker's buckets, filled at
+ * the old part's rate and capped at its burst meanwhile, would refuse a device under its limit
+ * until they caught up (K1): each bucket (at most the new burst) also gets the leavers' part,
+ * the new burst less the old and the new rate less the old over since_ms, the time since the
+ * count that still said n_old (the leave came after it, so the refill that was missed is at
+ * most that). When workers joined, the part is smaller and nothing is taken back: a bucket over
+ * the new burst is cut to it. */
+void cloud_rate_reshare(cloud_rate_t *r, double rate, double burst, unsigned n_old, unsigned n, int64_t since_ms);
 void cloud_rate_free(cloud_rate_t *r);
 
 #endif

@@ -37,11 +37,6 @@
  * collect_statistics_interval (5 s by default): a connection younger than that may be
  * missing. A client not found is looked for once more this much later. */
 #define RECHECK_MS 6000
-/* The consumers of the thing queue (the workers sharing --thing-rate, cloud_thing_set_workers)
- * are read this often; a count older than COUNT_STALE_MS (the API unreachable meanwhile) is
- * dropped: each worker then allows the whole limit, never less than it should. */
-#define COUNT_MS 5000
-#define COUNT_STALE_MS 30000
 
 typedef struct {
     char cid[CLOUD_ACL_ID_MAX];
@@ -64,9 +59,6 @@ static struct {
     char owner[96];              /* this worker, in the rows it takes */
     pending_t *batch;
     size_t nb;
-    char thing_queue[128];       /* "": no count (cloud_revoke_watch_workers) */
-    cloud_thing_t *thing;
-    int64_t next_count_ms, count_ok_ms;
 } rv = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 static int64_t wall_ms(void)   /* the workers may be on several machines: not the monotonic clock */
@@ -246,73 +238,11 @@ static void wait_ms(int64_t ms)   /* under rv.lock; a new close or the stop wake
     pthread_cond_timedwait(&rv.cond, &rv.lock, &ts);
 }
 
-void cloud_revoke_watch_workers(const char *thing_queue, cloud_thing_t *thing)
-{
-    snprintf(rv.thing_queue, sizeof rv.thing_queue, "%s", thing_queue && thing ? thing_queue : "");
-    rv.thing = thing;
-}
-
-/* The live consumers of the thing queue, from the first node's API that answers: > 0, or 0 not
- * known (err says why). A worker that died is no consumer once its connection is gone. */
-static unsigned count_workers(char *err, size_t errlen)
-{
-    char *vh = curl_easy_escape(NULL, rv.vhost, 0), *q = curl_easy_escape(NULL, rv.thing_queue, 0);
-    unsigned n = 0;
-    for (int k = 0; k < rv.nbase && !n; k++) {
-        int node = (rv.good + k) % rv.nbase;
-        char url[700];
-        snprintf(url, sizeof url, "%s/api/queues/%s/%s?columns=consumers", rv.base[node], vh ? vh : "%2F", q ? q : "");
-        buf_t body = { 0 };
-        long code = request("GET", url, &body, err, errlen);
-        cJSON *o = code == 200 && body.p ? cJSON_Parse(body.p) : NULL;
-        free(body.p);
-        const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "consumers");
-        if (cJSON_IsNumber(c) && c->valuedouble >= 1 && c->valuedouble < 100000)
-            n = (unsigned)c->valuedouble;
-        else if (code > 0)
-            snprintf(err, errlen, "%s answered HTTP %ld%s", rv.base[node], code,
-                     code == 200 ? " without a consumer count" : code == 401 ? " (the user needs a management tag)" : "");
-        cJSON_Delete(o);
-    }
-    curl_free(vh);
-    curl_free(q);
-    return n;
-}
-
-/* Every COUNT_MS, outside the lock: the workers sharing --thing-rate. */
-static void refresh_workers(void)
-{
-    if (!rv.thing_queue[0])
-        return;
-    int64_t now = cloud_now_ms();
-    if (now < rv.next_count_ms)
-        return;
-    rv.next_count_ms = now + COUNT_MS;
-    char err[200] = "no node";
-    unsigned n = count_workers(err, sizeof err);
-    if (n) {
-        rv.count_ok_ms = now;
-        cloud_thing_set_workers(rv.thing, n);
-    } else if (now - rv.count_ok_ms >= COUNT_STALE_MS) {
-        static int64_t said_ms;
-        if (!said_ms || now - said_ms >= 600000) {
-            said_ms = now;
-            cloud_log("RabbitMQ management API: cannot count the consumers of %s (%s)", rv.thing_queue, err);
-        }
-        cloud_thing_set_workers(rv.thing, 0);
-    }
-}
-
 static void *revoke_thread(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&rv.lock);
     while (!rv.stop) {
-        pthread_mutex_unlock(&rv.lock);
-        refresh_workers();
-        pthread_mutex_lock(&rv.lock);
-        if (rv.stop)
-            break;
         int64_t now = wall_ms();
         rv.nb = 0;
         if (cloud_store_revoke_claim(&rv.store, rv.owner, now, now + LEASE_MS, BATCH_MAX, take, NULL) <= 0 || !rv.nb) {
@@ -419,8 +349,6 @@ int cloud_revoke_start(const char *spec, const char *user, const char *pass, con
     curl_global_init(CURL_GLOBAL_DEFAULT);
     pthread_mutex_lock(&rv.lock);
     rv.stop = false;
-    rv.next_count_ms = 0;
-    rv.count_ok_ms = cloud_now_ms();   /* unknown (0) until read; said if still unknown after COUNT_STALE_MS */
     rv.running = pthread_create(&rv.thread, NULL, revoke_thread, NULL) == 0;
     bool ok = rv.running;
     pthread_mutex_unlock(&rv.lock);

@@ -656,12 +656,21 @@ int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u)
  * CLOUD_ACCESS_PER_USER - 1 live ones go (docs/cloud.md "Accounts", F29): a stream of valid
  * logins grew the table by a row each for a day. Delete first: if it fails nothing is issued;
  * if the insert fails, what went was due to go. Two workers logging one user in at once may
- * each keep their own newest, so a user holds at most a few over the cap for a moment. */
+ * each keep their own newest, so a user holds at most a few over the cap for a moment.
+ *
+ * A row without issued (0: written before migration 7, or during a rolling upgrade by a worker
+ * from before it, which leaves the column to its default) went first whatever its age (K2): it
+ * now counts as issued in the last millisecond of the second it was issued in, its expiry less
+ * the lifetime (ACCESS_TTL, the same for every version: taken from this token's). So it goes
+ * when it is the oldest; only against a login of that very second is the order a guess, as it
+ * was for every row before migration 7. */
 int cloud_store_add_access_token(cloud_store_t *s, const char *token, const char *uid, int64_t expire, int64_t now_ms)
 {
+    int64_t ttl = expire - now_ms / 1000;
     if (cloud_store_run(s, "DELETE FROM access_tokens WHERE user_id=?1 AND (expire<?2 OR token NOT IN (SELECT token"
-                           " FROM access_tokens WHERE user_id=?1 ORDER BY issued DESC, expire DESC, token DESC LIMIT ?3))",
-                        "tii", uid, now_ms / 1000, (int64_t)CLOUD_ACCESS_PER_USER - 1) < 0)
+                           " FROM access_tokens WHERE user_id=?1 ORDER BY CASE WHEN issued > 0 THEN issued"
+                           " ELSE (expire - ?4) * 1000 + 999 END DESC, expire DESC, token DESC LIMIT ?3))",
+                        "tiii", uid, now_ms / 1000, (int64_t)CLOUD_ACCESS_PER_USER - 1, ttl) < 0)
         return -1;
     return cloud_store_run(s, "INSERT INTO access_tokens(token, user_id, expire, issued) VALUES(?,?,?,?)", "ttii", token,
                            uid, expire, now_ms) == 1 ? 0 : -1;

@@ -9,7 +9,6 @@
  * and the RabbitMQ one in cloud_amqp.c (a shared quorum queue; messages on the worker's main
  * thread). Answers and the downlink (cloud_thing_down, on the HTTP threads) leave through the
  * front-end's send function, which is thread-safe; the store is used by the message thread only. */
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,15 @@
 #define GW_SIGN_WINDOW 600     /* seconds a bind's timestamp may be off */
 #define RATE_SETS 1024         /* the per-device limit's table: 1024 sets of 8, 8 192 devices at once */
 #define LIMITED 429            /* the code of a message over the per-device limit */
+/* The workers sharing --thing-rate (the consumers of the thing queue, cloud_thing_set_counter)
+ * are counted this often (cloud_thing_tick), and again before each refusal (a worker that left
+ * is seen before a device under its limit is refused), those at most RECOUNTS a second on
+ * average, in bursts of as many (so flooders cost a worker at most that many counts a second;
+ * while they spend them, a refusal may come up to 1/RECOUNTS s after a leave). A count that
+ * fails for COUNT_STALE_MS is dropped: the whole limit again, never less than a device is due. */
+#define COUNT_MS 1000
+#define RECOUNTS 4.0
+#define COUNT_STALE_MS 30000
 
 /* Gateway result codes (ours: IoT Explorer does not publish its list). */
 enum { GW_OK = 0, GW_BAD_REQUEST = 400, GW_NOT_BOUND = 401, GW_BAD_SIGNATURE = 403, GW_UNKNOWN = 404,
@@ -38,8 +46,12 @@ struct cloud_thing {
     void *send_ctx;
     cloud_rate_t *rate;             /* messages per <P>/<D> (cloud_rate.h); NULL: no limit */
     double full_rate, full_burst;   /* the limit of the whole cluster (--thing-rate) */
-    atomic_uint workers;            /* the workers sharing it (cloud_thing_set_workers); 0 unknown */
-    unsigned applied;               /* the count t->rate was last set for (the message thread's) */
+    cloud_thing_count_fn count;     /* the workers sharing it (cloud_thing_set_counter); NULL: alone */
+    void *count_ctx;
+    unsigned workers;               /* the count t->rate is set for; 0 unknown (the whole limit) */
+    int64_t counted_ms, good_ms;    /* the last count tried, the last that answered */
+    double recounts;                /* counts a refusal may still ask for (RECOUNTS) */
+    int64_t recounts_ms;            /* when recounts was last filled */
 };
 
 static const char *const subs[] = { "$thing/up/property/+/+", "$thing/up/event/+/+", "$thing/up/action/+/+",
@@ -97,6 +109,55 @@ static void event(const char *name, const char *pid, const char *dn, const char 
     cloud_event(name, ev);
 }
 
+/* This worker's part of --thing-rate for n workers (0: not known, the whole limit). */
+static void set_workers(cloud_thing_t *t, unsigned n, int64_t now)
+{
+    if (n == t->workers)
+        return;
+    /* the count that still said t->workers: a leave came after it */
+    cloud_rate_reshare(t->rate, t->full_rate, t->full_burst, t->workers, n, now - t->good_ms);
+    t->workers = n;
+    double r, b;
+    cloud_rate_share(t->full_rate, t->full_burst, n, &r, &b);
+    if (n)
+        cloud_log("--thing-rate: %u worker(s) consume the thing queue: this one allows each device %.4g messages a "
+                  "second, bursts of %.4g (the cluster: %.4g a second, bursts of up to %.4g)", n, r, b, t->full_rate,
+                  n * b);
+    else
+        cloud_log("--thing-rate: the number of workers is not known: this one allows each device the whole limit "
+                  "(%.4g a second, bursts of %.4g) until it is known again", r, b);
+}
+
+static void recount(cloud_thing_t *t, int64_t now)
+{
+    t->counted_ms = now;
+    unsigned n = t->count(t->count_ctx);
+    if (n) {
+        set_workers(t, n, now);
+        t->good_ms = now;
+    } else if (now - t->good_ms >= COUNT_STALE_MS) {
+        set_workers(t, 0, now);
+    }
+}
+
+void cloud_thing_set_counter(cloud_thing_t *t, cloud_thing_count_fn count, void *ctx)
+{
+    if (!t || !t->rate)
+        return;
+    t->count = count;
+    t->count_ctx = ctx;
+    t->good_ms = cloud_now_ms();   /* unknown (the whole limit) until the first count */
+}
+
+void cloud_thing_tick(cloud_thing_t *t)
+{
+    if (!t || !t->count)
+        return;
+    int64_t now = cloud_now_ms();
+    if (now - t->counted_ms >= COUNT_MS)
+        recount(t, now);
+}
+
 /* Whether this message of <P>/<D> is over the per-device limit (t->rate): then it is answered
  * with code 429 where the protocol has a code, or dropped, and costs no database work. Each one
  * is a thing_rate_limited event within the refusals' budget (cloud.h), so a flooding device
@@ -105,15 +166,23 @@ static bool over_limit(cloud_thing_t *t, const char *pid, const char *dn, const 
 {
     char key[CLOUD_RATE_KEY_MAX];
     snprintf(key, sizeof key, "%s/%s", pid, dn);
-    unsigned n = atomic_load_explicit(&t->workers, memory_order_relaxed);
-    if (t->rate && n != t->applied) {   /* the worker count changed: this worker's part of the limit */
-        double r, b;
-        cloud_rate_share(t->full_rate, t->full_burst, n, &r, &b);
-        cloud_rate_set(t->rate, r, b);
-        t->applied = n;
-    }
-    if (!t->rate || cloud_rate_allow(t->rate, key, cloud_now_ms()))
+    int64_t now = cloud_now_ms();
+    if (!t->rate || cloud_rate_allow(t->rate, key, now))
         return false;
+    /* Before refusing: a worker may have left since the last count (K1), its part of this
+     * device's limit now this worker's (cloud_rate_reshare). */
+    if (t->count) {
+        t->recounts += (double)(now - t->recounts_ms) * RECOUNTS / 1000.0;
+        t->recounts = t->recounts > RECOUNTS ? RECOUNTS : t->recounts;
+        t->recounts_ms = now;
+    }
+    if (t->count && t->recounts >= 1.0) {
+        t->recounts -= 1.0;
+        unsigned was = t->workers;
+        recount(t, now);
+        if (t->workers != was && cloud_rate_allow(t->rate, key, now))
+            return false;
+    }
     if (cloud_refusal_allow(CLOUD_REFUSAL_TOPIC)) {
         cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddStringToObject(ev, "topic", topic);
@@ -478,24 +547,6 @@ cloud_thing_t *cloud_thing_open(const char *dbpath, cloud_thing_send_fn send, vo
         }
     }
     return t;
-}
-
-void cloud_thing_set_workers(cloud_thing_t *t, unsigned n)
-{
-    if (!t || !t->rate)
-        return;
-    unsigned was = atomic_exchange(&t->workers, n);
-    if (was == n)
-        return;
-    double r, b;
-    cloud_rate_share(t->full_rate, t->full_burst, n, &r, &b);
-    if (n)
-        cloud_log("--thing-rate: %u worker(s) consume the thing queue: this one allows each device %.4g messages a "
-                  "second, bursts of %.4g (the cluster: %.4g a second, bursts of up to %.4g)", n, r, b, t->full_rate,
-                  n * b);
-    else
-        cloud_log("--thing-rate: the number of workers is not known: this one allows each device the whole limit "
-                  "(%.4g a second, bursts of %.4g) until it is known again", r, b);
 }
 
 cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t port, const char *user, const char *pass,

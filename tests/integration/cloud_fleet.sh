@@ -2,15 +2,18 @@
 # SPDX-License-Identifier: Apache-2.0
 # ctest-cost: 55
 # A fleet as an operator runs it (docs/scale.md): two `smartcfg cloud --rabbitmq` workers on one
-# RabbitMQ node (management plugin) and one PostgreSQL, sharing the thing queue.
+# RabbitMQ node and one PostgreSQL, sharing the thing queue. Without the management plugin (it
+# costs the node seconds of boot): the workers count each other on their own connections.
 # - F28: --thing-rate holds for the cluster, not per worker: a device flooding its report topic
 #   is let through at about the limit in total (each worker allows its part: the rate over the
-#   consumers of the thing queue, counted through the management API), not twice it, while
+#   consumers of the thing queue, counted by each worker on its own connection), not twice it, while
 #   another device is answered promptly throughout.
 # - F29: a stream of valid logins of one user (AppGetToken through both workers) leaves at most
 #   20 AccessTokens in PostgreSQL, the oldest refused, the newest served.
 # - A worker stopped with SIGTERM while devices report loses nothing: every report answered
-#   once, every key in the stored state.
+#   once, every key in the stored state; and a device that sends its whole burst (2 x RATE at
+#   once, within its limit) just after is not refused (K1): the remaining worker recounts the
+#   consumers before it refuses and takes over the leaver's part of the device's bucket.
 # - F41: PostgreSQL stopped under a worker just (re)started: its auth threads answer at once and
 #   get their own connections once it is back.
 . "$(dirname "$0")/lib/cloud.bash"
@@ -24,18 +27,17 @@ trap 'rc=$?; set +e; cl_cleanup; (exit $rc); cleanup' EXIT
 [ -x "$PG_BIN/postgres" ] || fail "PostgreSQL server binaries not found (make deps: postgresql)"
 
 SVC_PASS=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-CL_MGMT=1 cl_rmq_setup 1 "$BASE"
+cl_rmq_setup 1 "$BASE"
 cl_pg_start > "$T/pg.out" 2>&1 &
 PGJOB=$!
 cl_rmq_cluster 1 smartcfg-worker "$SVC_PASS" || fail "RabbitMQ did not start"
 wait $PGJOB || { cat "$T/pg.out"; fail "PostgreSQL did not start"; }
 DB=$(sed -n 's/^URL=//p' "$T/pg.out")
-cl_ctl 0 -q set_user_tags smartcfg-worker administrator >/dev/null   # the management API's reads
-AMQP=127.0.0.1:${CL_AMQP[0]} RMQTT=127.0.0.1:${CL_MQTT[0]} MGMT=http://127.0.0.1:${CL_MGMTP[0]}
+AMQP=127.0.0.1:${CL_AMQP[0]} RMQTT=127.0.0.1:${CL_MQTT[0]}
 sql() { "$PG_BIN/psql" "$DB" -v ON_ERROR_STOP=1 -Atc "$1"; }
 RATE=20   # bursts of 40
 
-WORKER=(--rabbitmq "amqp://smartcfg-worker:$SVC_PASS@$AMQP" --rabbitmq-management "$MGMT" --thing-rate $RATE
+WORKER=(--rabbitmq "amqp://smartcfg-worker:$SVC_PASS@$AMQP" --thing-rate $RATE
         --admin-key-file "$ADMIN_KEY_FILE")
 start_cloud "${WORKER[@]}"
 H2=$(free_port)
@@ -150,17 +152,24 @@ ACCESS=$LAST   # the one start_cloud logged in with went with the oldest
 # 4 devices send 30 reports each (a key each), 6 a second, under the limit; the second worker
 # is stopped 2 s in. Each report is answered code 0 once, and each device's reported state
 # holds all 30 keys: what the stopped worker had taken but not handled went back to the queue.
+# K1: as soon as the worker is gone, g1 sends 2 x RATE more reports at once: its whole burst,
+# within its limit (its bucket is full: 6 a second is under RATE). The remaining worker still
+# counted 2 workers (each allowing burst/2 + 3 sqrt(burst) = 38.97): before K1 it refused the
+# 40th and the next ones until its next count, through the management API 5 to 10 s later.
 DEVS=()
 for d in g1 g2 g3 g4; do
     creds $P $d "$(post /v1/products/$P/devices "{\"device_name\":\"$d\"}" | jget device_secret)" sha256
     DEVS+=("$d" "$MQ_ID" "$MQ_USER" "$MQ_PASS")
 done
-PYTHONPATH="$SC_SRC/tests/integration/lib" python3 - "$RMQTT" "$P" "$T/go" "${DEVS[@]}" > "$T/stop.out" 2>&1 <<'PY' &
-import json, sys, threading, time
+PYTHONPATH="$SC_SRC/tests/integration/lib" python3 - "$RMQTT" "$P" "$T/go" "$T/stopped" $((2 * RATE)) "${DEVS[@]}" \
+    > "$T/stop.out" 2>&1 <<'PY' &
+import json, os, sys, threading, time
 from mqtt_wire import next_json, packet, s16, session
-addr, p, go = sys.argv[1:4]
+addr, p, go, stopped, burst = sys.argv[1:6]
+burst = int(burst)
 host, port = addr.rsplit(":", 1)
-devs = [sys.argv[4 + 4 * i:8 + 4 * i] for i in range(4)]
+devs = [sys.argv[6 + 4 * i:10 + 4 * i] for i in range(4)]
+want = {d[0]: 30 + (burst if d[0] == "g1" else 0) for d in devs}
 got = {}
 def reader(s, name):
     s.settimeout(1)
@@ -173,33 +182,55 @@ socks = {}
 for name, cid, user, pw in devs:
     socks[name] = session(host, port, cid, user, pw, "$thing/down/property/%s/%s" % (p, name))
     threading.Thread(target=reader, args=(socks[name], name), daemon=True).start()
+def send(name, tok, key, i):
+    m = {"method": "report", "clientToken": tok, "params": {key: i}}
+    socks[name].sendall(packet(0x30, s16("$thing/up/property/%s/%s" % (p, name)) + json.dumps(m).encode()))
 open(go, "w").close()
-for i in range(30):
-    for name in socks:
-        m = {"method": "report", "clientToken": "%s-%d" % (name, i), "params": {"k%d" % i: i}}
-        socks[name].sendall(packet(0x30, s16("$thing/up/property/%s/%s" % (p, name)) + json.dumps(m).encode()))
-    time.sleep(1 / 6)
+t0 = time.time()
+i, burst_at, end = 0, None, time.time() + 20
+while (i < 30 or burst_at is None) and time.time() < end:
+    if burst_at is None and os.path.exists(stopped):   # the worker is gone: g1's whole burst at once
+        burst_at = time.time()
+        for b in range(burst):
+            send("g1", "g1-b%d" % b, "b%d" % b, b)
+    if i < 30:
+        for name in socks:
+            send(name, "%s-%d" % (name, i), "k%d" % i, i)
+        i += 1
+    time.sleep(1 / 6 if i < 30 else 0.05)
 end = time.time() + 20
-while time.time() < end and sum(len(v) for v in got.values()) < 120:
+while time.time() < end and sum(len(v) for v in got.values()) < sum(want.values()):
     time.sleep(0.1)
 time.sleep(1)
 stop.set()
-bad = {n: v for n, v in got.items() if len(v) != 30 or len(set(t for t, _ in v)) != 30 or any(c != 0 for _, c in v)}
-print(json.dumps({"answers": sum(len(v) for v in got.values()), "bad": bad}))
-sys.exit(1 if bad or len(got) != 4 else 0)
+bad = {n: [x for x in v if x[1] != 0] or len(v) for n, v in got.items()
+       if len(v) != want[n] or len(set(t for t, _ in v)) != want[n] or any(c != 0 for _, c in v)}
+print(json.dumps({"answers": sum(len(v) for v in got.values()), "bad": bad,
+                  "burst_after_stop": round(burst_at - t0, 2) if burst_at else None}))
+sys.exit(1 if bad or len(got) != 4 or burst_at is None else 0)
 PY
 SENDER=$!
 for _ in $(seq 100); do [ -e "$T/go" ] && break; sleep 0.1; done
 sleep 2
+ONE=$(grep -c -- '--thing-rate: 1 worker(s)' "$T/cloud.err" || true)
 kill -TERM "${W_PID[0]}"; wait "${W_PID[0]}" || fail "the second worker exited non-zero on SIGTERM"; W_PID=()
+touch "$T/stopped"
+T0=$(date +%s%N)
+( until [ "$(grep -c -- '--thing-rate: 1 worker(s)' "$T/cloud.err")" -gt "$ONE" ]; do sleep 0.05; done
+  echo $((($(date +%s%N) - T0) / 1000000)) > "$T/learnt_ms" ) &
+LEARN=$!
 wait $SENDER || fail "reports while a worker stopped: $(cat "$T/stop.out")"
 for d in g1 g2 g3 g4; do
     n=$(sql "SELECT reported FROM thing_props WHERE product_id='$P' AND device_name='$d'" | jq 'keys | length')
-    [ "$n" = 30 ] || fail "$d's reported state has $n of its 30 keys after a worker stopped"
+    w=30; [ $d = g1 ] && w=$((30 + 2 * RATE))
+    [ "$n" = $w ] || fail "$d's reported state has $n of its $w keys after a worker stopped"
 done
 W2N=$(grep -c '"event":"thing_report".*"device_name":"g[1-4]"' "$T/cloud.events.w2" || true)
 [ "$W2N" -gt 0 ] && [ "$W2N" -lt 120 ] || fail "the stopped worker handled $W2N of the 120 reports: not a stop mid-stream"
-ok "a worker stopped by SIGTERM while 4 devices reported: 120 of 120 answered code 0 once ($W2N by the stopped worker), every key stored"
+for _ in $(seq 100); do [ -s "$T/learnt_ms" ] && break; sleep 0.1; done
+kill $LEARN 2>/dev/null || true
+wait $LEARN 2>/dev/null || true
+ok "a worker stopped by SIGTERM while 4 devices reported: all $(jq .answers < <(tail -1 "$T/stop.out")) answered code 0 once ($W2N by the stopped worker), every key stored; g1's whole burst ($((2 * RATE)) at once) just after the stop served in full (K1); the remaining worker logged 1 worker $(cat "$T/learnt_ms" 2>/dev/null || echo '?') ms after the stop"
 # ---- F41: PostgreSQL goes away; the auth threads of a worker started just before ------------
 # The second worker starts again (its auth threads have no database connection yet), then the
 # server stops. RabbitMQ's auth questions to it are answered at once (deny: the registry is

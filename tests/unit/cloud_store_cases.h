@@ -119,6 +119,30 @@ static void test_access_tokens_bounded(void **state)
     assert_int_equal(cloud_store_gc(&s, 1000 + 86401, 600, 300), 1);   /* bob-0 */
     assert_int_equal(cloud_store_gc(&s, 1040 + 86400, 600, 300), CLOUD_ACCESS_PER_USER);
     assert_int_equal(count(&s, "SELECT count(*) FROM access_tokens"), 0);
+    /* K2, a rolling upgrade: workers from before migration 7 log users in beside new ones, and
+     * their rows have issued 0 (its default). Ordered by issued, such a row went first at the
+     * next login through a new worker, however new: here the newest but one. It now counts as
+     * issued in the last millisecond of its expiry's second less the lifetime, so it goes when
+     * it is the oldest, no sooner (19 logins later), no later. One login a second. */
+    for (int i = 0; i < CLOUD_ACCESS_PER_USER - 1; i++) {
+        snprintf(tok, sizeof tok, "new-%02d", i);
+        assert_int_equal(cloud_store_add_access_token(&s, tok, "u1", 2000 + i + 86400, (2000 + i) * 1000), 0);
+    }
+    /* an old worker's login at second 2019, its own statements (cap by expiry, no issued) */
+    assert_true(cloud_store_run(&s, "DELETE FROM access_tokens WHERE user_id=?1 AND (expire<?2 OR token NOT IN"
+                                    " (SELECT token FROM access_tokens WHERE user_id=?1 ORDER BY expire DESC, token DESC"
+                                    " LIMIT ?3))", "tii", "u1", (int64_t)2019, (int64_t)CLOUD_ACCESS_PER_USER - 1) >= 0);
+    assert_int_equal(cloud_store_run(&s, "INSERT INTO access_tokens(token, user_id, expire) VALUES(?,?,?)", "tti",
+                                     "old-2019", "u1", (int64_t)2019 + 86400), 1);
+    for (int i = 20; i < 40; i++) {   /* new workers' logins, seconds 2020..2039 */
+        snprintf(tok, sizeof tok, "new-%02d", i);
+        assert_int_equal(cloud_store_add_access_token(&s, tok, "u1", 2000 + i + 86400, (2000 + i) * 1000), 0);
+        assert_int_equal(count(&s, "SELECT count(*) FROM access_tokens WHERE user_id='u1'"), CLOUD_ACCESS_PER_USER);
+        /* the login at 2000 + i evicted the oldest: new-(i - 20) until 2038, then old-2019 */
+        snprintf(tok, sizeof tok, "new-%02d", i - 20);
+        assert_int_equal(cloud_store_check_access_token(&s, tok, 2040, &u), 1);
+        assert_int_equal(cloud_store_check_access_token(&s, "old-2019", 2040, &u), i < 39 ? 0 : 1);
+    }
     cloud_store_close(&s);
 }
 

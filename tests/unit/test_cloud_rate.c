@@ -3,7 +3,8 @@
  * then the steady rate, keys apart, time never running backwards into tokens, and a table that
  * stays its size under a flood of distinct keys while the key sending now keeps its bucket; the
  * limit shared by several workers (cloud_rate_share, F28): a flooder held to about the limit in
- * total, a device under it served whole, however the queue splits its messages at random. */
+ * total, a device under it served whole, however the queue splits its messages at random, also
+ * when a worker leaves (K1, cloud_rate_reshare); a worker that joins gives a flooder one burst. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -183,6 +184,134 @@ static void test_share_split_at_random(void **state)
     }
 }
 
+/* K1: one of two workers leaves at 11.1 s, its last count at 11 s still said 2; the one that
+ * remains counts every second, and again before it refuses (at most 4 a second on average,
+ * cloud_thing.c). A device that sent 27 a second (90 %), paused 2 s and sends its whole burst
+ * (60) at 11.2 s, then 27 a second again, is never refused: the recount finds 1 worker and
+ * cloud_rate_reshare hands over the leaver's part. Without the hand-over (only the new part
+ * from then on) the burst met the old part's bucket (53) and 7 were refused. A flooder (1 000
+ * a second) gains at most that part: about the limit in total over the 20 s. */
+static long leave_run(bool flooder, bool hand_over, long *refused)
+{
+    cloud_rate_t *w[2];
+    double r, b;
+    cloud_rate_share(30, 60, 2, &r, &b);
+    for (unsigned i = 0; i < 2; i++)
+        w[i] = cloud_rate_new(r, b, 16, i + 1);
+    unsigned n = 2;
+    int64_t counted = 0, good = 0;
+    double recounts = 4;
+    long ok = 0;
+    *refused = 0;
+    double next = 0;
+    for (int64_t t = 0; t <= 20000; t++) {
+        recounts = recounts + 0.004 > 4 ? 4 : recounts + 0.004;
+        if (t - counted >= 1000) {   /* the periodic count (the queue knows at once) */
+            unsigned now_n = t >= 11100 ? 1 : 2;
+            counted = t;
+            if (now_n != n) {
+                if (hand_over) {
+                    cloud_rate_reshare(w[0], 30, 60, n, now_n, t - good);
+                } else {   /* before: the new part only */
+                    cloud_rate_share(30, 60, now_n, &r, &b);
+                    cloud_rate_set(w[0], r, b);
+                }
+                n = now_n;
+            }
+            good = t;
+        }
+        int sends = 0;
+        if (flooder)
+            sends = 1;
+        else if (t == 11200)
+            sends = 60;
+        else if (t >= next && (next += 1000.0 / 27) > 0)   /* 27 a second, a pause from 9 s */
+            sends = t < 9000 || t > 11200;
+        for (int k = 0; k < sends; k++) {
+            cloud_rate_t *q = w[t >= 11100 ? 0 : pick(2)];
+            bool yes = cloud_rate_allow(q, "P/d", t);
+            if (!yes && q == w[0] && recounts >= 1 && hand_over) {   /* the recount before refusing */
+                recounts -= 1;
+                unsigned now_n = t >= 11100 ? 1 : 2;
+                if (now_n != n) {
+                    cloud_rate_reshare(w[0], 30, 60, n, now_n, t - good);
+                    n = now_n;
+                    yes = cloud_rate_allow(q, "P/d", t);
+                }
+                counted = good = t;
+            }
+            ok += yes;
+            *refused += !yes;
+        }
+    }
+    cloud_rate_free(w[0]);
+    cloud_rate_free(w[1]);
+    return ok;
+}
+
+static void test_share_worker_leaves(void **state)
+{
+    (void)state;
+    long refused, refused_before, flood_refused;
+    leave_run(false, true, &refused);
+    leave_run(false, false, &refused_before);
+    long flood = leave_run(true, true, &flood_refused);
+    print_message("a worker leaves: a device under its limit refused %ld (without the hand-over %ld); a flooder let "
+                  "through %ld in 20 s (limit %d)\n", refused, refused_before, flood, 30 * 20 + 60);
+    assert_int_equal(refused, 0);
+    assert_true(refused_before >= 5);
+    /* both buckets full at the start (2 x 53.2), 20 s at 30, the leaver's part (6.8 + 15 x 1 s) */
+    assert_true(flood >= 30 * 20 && flood <= 30 * 20 + 107 + 22);
+}
+
+/* K1, the other way: a second worker joins at 10 s (it counts itself before its first message:
+ * a fresh table, full buckets of its part); the first learns of it at its next count, here at
+ * its next refusal of the flooder (1 000 a second) or the periodic one. The flooder gets the
+ * new worker's burst once more and the first worker's old part for that moment: figures in
+ * docs/cloud.md ("A worker joins"). */
+static void test_share_worker_joins(void **state)
+{
+    (void)state;
+    long got[2];
+    for (int join = 0; join < 2; join++) {
+        cloud_rate_t *w[2] = { cloud_rate_new(30, 60, 16, 1), NULL };
+        unsigned n = 1;
+        int64_t counted = 0, good = 0;
+        double recounts = 4, r, b;
+        got[join] = 0;
+        for (int64_t t = 0; t <= 20000; t++) {
+            recounts = recounts + 0.004 > 4 ? 4 : recounts + 0.004;
+            unsigned real_n = join && t >= 10000 ? 2 : 1;
+            if (real_n == 2 && !w[1]) {
+                cloud_rate_share(30, 60, 2, &r, &b);
+                w[1] = cloud_rate_new(r, b, 16, 2);
+            }
+            if (t - counted >= 1000) {
+                if (real_n != n)
+                    cloud_rate_reshare(w[0], 30, 60, n, real_n, t - good);
+                n = real_n;
+                counted = good = t;
+            }
+            cloud_rate_t *q = w[real_n == 2 ? pick(2) : 0];
+            bool yes = cloud_rate_allow(q, "P/flood", t);
+            if (!yes && q == w[0] && recounts >= 1) {
+                recounts -= 1;
+                if (real_n != n)
+                    cloud_rate_reshare(w[0], 30, 60, n, real_n, t - good);
+                n = real_n;
+                counted = good = t;
+            }
+            got[join] += yes;
+        }
+        cloud_rate_free(w[0]);
+        cloud_rate_free(w[1]);
+    }
+    print_message("a worker joins at 10 s: a flooder let through %ld in 20 s, %ld without the join (%ld more)\n",
+                  got[1], got[0], got[1] - got[0]);
+    /* the new worker's burst (53.2) and the old part's surplus (15 a second) for at most 1/4 s */
+    assert_true(got[1] - got[0] >= 50 && got[1] - got[0] <= 54 + 4 + 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +322,8 @@ int main(void)
         cmocka_unit_test(test_bad_arguments_and_long_keys),
         cmocka_unit_test(test_share),
         cmocka_unit_test(test_share_split_at_random),
+        cmocka_unit_test(test_share_worker_leaves),
+        cmocka_unit_test(test_share_worker_joins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
