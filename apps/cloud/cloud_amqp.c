@@ -306,7 +306,7 @@ static int setup_thing(cloud_amqp_t *a, amqp_rpc_reply_t *r)
  * librabbitmq for the next consume). The queue itself answers, so a worker that left (its
  * connection closed, or found dead by the heartbeat) is no longer counted at once; the
  * management API's count lagged up to its statistics interval (5 s) behind, so a worker that
- * left was counted for 5 to 10 s more (K1). 0: not connected, or no answer (then said once). */
+ * left was counted for 5 to 10 s more (F52). 0: not connected, or no answer (then said once). */
 static unsigned count_workers(void *ctx)
 {
     cloud_amqp_t *a = ctx;

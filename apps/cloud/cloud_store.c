@@ -659,7 +659,7 @@ int cloud_store_get_user(cloud_store_t *s, const char *name, cloud_user_t *u)
  * each keep their own newest, so a user holds at most a few over the cap for a moment.
  *
  * A row without issued (0: written before migration 7, or during a rolling upgrade by a worker
- * from before it, which leaves the column to its default) went first whatever its age (K2): it
+ * from before it, which leaves the column to its default) went first whatever its age (F53): it
  * now counts as issued in the last millisecond of the second it was issued in, its expiry less
  * the lifetime (ACCESS_TTL, the same for every version: taken from this token's). So it goes
  * when it is the oldest; only against a login of that very second is the order a guess, as it

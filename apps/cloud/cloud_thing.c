@@ -169,7 +169,7 @@ static bool over_limit(cloud_thing_t *t, const char *pid, const char *dn, const 
     int64_t now = cloud_now_ms();
     if (!t->rate || cloud_rate_allow(t->rate, key, now))
         return false;
-    /* Before refusing: a worker may have left since the last count (K1), its part of this
+    /* Before refusing: a worker may have left since the last count (F52), its part of this
      * device's limit now this worker's (cloud_rate_reshare). */
     if (t->count) {
         t->recounts += (double)(now - t->recounts_ms) * RECOUNTS / 1000.0;

@@ -12,7 +12,7 @@
 #   20 AccessTokens in PostgreSQL, the oldest refused, the newest served.
 # - A worker stopped with SIGTERM while devices report loses nothing: every report answered
 #   once, every key in the stored state; and a device that sends its whole burst (2 x RATE at
-#   once, within its limit) just after is not refused (K1): the remaining worker recounts the
+#   once, within its limit) just after is not refused (F52): the remaining worker recounts the
 #   consumers before it refuses and takes over the leaver's part of the device's bucket.
 # - F41: PostgreSQL stopped under a worker just (re)started: its auth threads answer at once and
 #   get their own connections once it is back.
@@ -152,9 +152,9 @@ ACCESS=$LAST   # the one start_cloud logged in with went with the oldest
 # 4 devices send 30 reports each (a key each), 6 a second, under the limit; the second worker
 # is stopped 2 s in. Each report is answered code 0 once, and each device's reported state
 # holds all 30 keys: what the stopped worker had taken but not handled went back to the queue.
-# K1: as soon as the worker is gone, g1 sends 2 x RATE more reports at once: its whole burst,
+# F52: as soon as the worker is gone, g1 sends 2 x RATE more reports at once: its whole burst,
 # within its limit (its bucket is full: 6 a second is under RATE). The remaining worker still
-# counted 2 workers (each allowing burst/2 + 3 sqrt(burst) = 38.97): before K1 it refused the
+# counted 2 workers (each allowing burst/2 + 3 sqrt(burst) = 38.97): before F52 it refused the
 # 40th and the next ones until its next count, through the management API 5 to 10 s later.
 DEVS=()
 for d in g1 g2 g3 g4; do
@@ -230,7 +230,7 @@ W2N=$(grep -c '"event":"thing_report".*"device_name":"g[1-4]"' "$T/cloud.events.
 for _ in $(seq 100); do [ -s "$T/learnt_ms" ] && break; sleep 0.1; done
 kill $LEARN 2>/dev/null || true
 wait $LEARN 2>/dev/null || true
-ok "a worker stopped by SIGTERM while 4 devices reported: all $(jq .answers < <(tail -1 "$T/stop.out")) answered code 0 once ($W2N by the stopped worker), every key stored; g1's whole burst ($((2 * RATE)) at once) just after the stop served in full (K1); the remaining worker logged 1 worker $(cat "$T/learnt_ms" 2>/dev/null || echo '?') ms after the stop"
+ok "a worker stopped by SIGTERM while 4 devices reported: all $(jq .answers < <(tail -1 "$T/stop.out")) answered code 0 once ($W2N by the stopped worker), every key stored; g1's whole burst ($((2 * RATE)) at once) just after the stop served in full (F52); the remaining worker logged 1 worker $(cat "$T/learnt_ms" 2>/dev/null || echo '?') ms after the stop"
 # ---- F41: PostgreSQL goes away; the auth threads of a worker started just before ------------
 # The second worker starts again (its auth threads have no database connection yet), then the
 # server stops. RabbitMQ's auth questions to it are answered at once (deny: the registry is

@@ -4,7 +4,7 @@
  * stays its size under a flood of distinct keys while the key sending now keeps its bucket; the
  * limit shared by several workers (cloud_rate_share, F28): a flooder held to about the limit in
  * total, a device under it served whole, however the queue splits its messages at random, also
- * when a worker leaves (K1, cloud_rate_reshare); a worker that joins gives a flooder one burst. */
+ * when a worker leaves (F52, cloud_rate_reshare); a worker that joins gives a flooder one burst. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -184,7 +184,7 @@ static void test_share_split_at_random(void **state)
     }
 }
 
-/* K1: one of two workers leaves at 11.1 s, its last count at 11 s still said 2; the one that
+/* F52: one of two workers leaves at 11.1 s, its last count at 11 s still said 2; the one that
  * remains counts every second, and again before it refuses (at most 4 a second on average,
  * cloud_thing.c). A device that sent 27 a second (90 %), paused 2 s and sends its whole burst
  * (60) at 11.2 s, then 27 a second again, is never refused: the recount finds 1 worker and
@@ -264,7 +264,7 @@ static void test_share_worker_leaves(void **state)
     assert_true(flood >= 30 * 20 && flood <= 30 * 20 + 107 + 22);
 }
 
-/* K1, the other way: a second worker joins at 10 s (it counts itself before its first message:
+/* F52, the other way: a second worker joins at 10 s (it counts itself before its first message:
  * a fresh table, full buckets of its part); the first learns of it at its next count, here at
  * its next refusal of the flooder (1 000 a second) or the periodic one. The flooder gets the
  * new worker's burst once more and the first worker's old part for that moment: figures in
