@@ -39,7 +39,7 @@ void cloud_rate_share(double rate, double burst, unsigned n, double *part_rate, 
  * (cloud_rate_share of rate and burst, as cloud_rate_set). When workers left (0 < n < n_old),
  * a device's messages that went to them come here now, and this worker's buckets, filled at
  * the old part's rate and capped at its burst meanwhile, would refuse a device under its limit
- * until they caught up (K1): each bucket (at most the new burst) also gets the leavers' part,
+ * until they caught up (F52): each bucket (at most the new burst) also gets the leavers' part,
  * the new burst less the old and the new rate less the old over since_ms, the time since the
  * count that still said n_old (the leave came after it, so the refill that was missed is at
  * most that). When workers joined, the part is smaller and nothing is taken back: a bucket over

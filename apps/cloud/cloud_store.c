@@ -94,6 +94,10 @@ static const migration_t migrations[] = {
      * when it holds too many (cloud_store_add_access_token); the expiry, in seconds, left the
      * order of one second's logins to chance. */
     { 7, "ALTER TABLE access_tokens ADD COLUMN issued BIGINT NOT NULL DEFAULT 0;" },
+    /* Every login trims its user's AccessTokens (cloud_store_add_access_token: DELETE ... WHERE
+     * user_id=?): without an index that scanned every user's tokens, a login's cost growing
+     * with the whole user base's. */
+    { 8, "CREATE INDEX IF NOT EXISTS access_tokens_by_user ON access_tokens(user_id);" },
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 

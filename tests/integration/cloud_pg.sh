@@ -61,8 +61,11 @@ ok "the registry cases on PostgreSQL: revocations with again, AccessTokens bound
 # ---- the bind flow on PostgreSQL --------------------------------------------------------------
 start_cloud --token-ttl 600 --admin-key-file "$ADMIN_KEY_FILE"
 [ "$(sql 'SELECT max(version) FROM schema_version')" -ge 3 ] || fail "schema_version not applied"
+# migration 8: a login trims its user's AccessTokens by an index, not a scan of every user's
+[ "$(sql "SELECT count(*) FROM pg_indexes WHERE tablename='access_tokens' AND indexdef LIKE '%(user_id)'")" = 1 ] ||
+    fail "no index on access_tokens(user_id)"
 grep -q ':\*\*\*@127.0.0.1' <<<"$(grep '"event":"ready"' "$T/cloud.events" | jget db)" || fail "db not redacted in the ready event"
-ok "cloud up on PostgreSQL; migrations recorded in schema_version; URL redacted"
+ok "cloud up on PostgreSQL; migrations recorded in schema_version (access_tokens indexed by user); URL redacted"
 
 P=PGTEST0001
 post /v1/products "{\"product_id\":\"$P\"}" >/dev/null

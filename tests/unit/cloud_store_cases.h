@@ -119,7 +119,7 @@ static void test_access_tokens_bounded(void **state)
     assert_int_equal(cloud_store_gc(&s, 1000 + 86401, 600, 300), 1);   /* bob-0 */
     assert_int_equal(cloud_store_gc(&s, 1040 + 86400, 600, 300), CLOUD_ACCESS_PER_USER);
     assert_int_equal(count(&s, "SELECT count(*) FROM access_tokens"), 0);
-    /* K2, a rolling upgrade: workers from before migration 7 log users in beside new ones, and
+    /* F53, a rolling upgrade: workers from before migration 7 log users in beside new ones, and
      * their rows have issued 0 (its default). Ordered by issued, such a row went first at the
      * next login through a new worker, however new: here the newest but one. It now counts as
      * issued in the last millisecond of its expiry's second less the lifetime, so it goes when

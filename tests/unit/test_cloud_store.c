@@ -70,6 +70,25 @@ static void test_migrations_once(void **state)
     cloud_store_close(&s);
 }
 
+/* Each login trims its user's AccessTokens (WHERE user_id=?): by an index since migration 8,
+ * not by a scan of every user's tokens. */
+static void test_login_trim_indexed(void **state)
+{
+    (void)state;
+    cloud_store_t s;
+    char err[300];
+    assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
+    cloud_rows_t *r = cloud_store_select(&s, "EXPLAIN QUERY PLAN SELECT token FROM access_tokens WHERE user_id=?1 "
+                                             "ORDER BY issued DESC", "t", "u1");
+    assert_non_null(r);
+    int indexed = 0;
+    while (cloud_rows_next(r) == 1)
+        indexed |= strstr(cloud_rows_text(r, 3), "USING INDEX access_tokens_by_user") != NULL;
+    cloud_rows_free(r);
+    assert_true(indexed);
+    cloud_store_close(&s);
+}
+
 static void test_legacy_file_adopted(void **state)
 {
     (void)state;
@@ -253,6 +272,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bind_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gc_superseded_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_tokens_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_login_trim_indexed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revocations_shared, setup, teardown),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_pg_without_libpq),
