@@ -34,6 +34,9 @@ typedef struct {
     sc_err_t req_res[ACK_RING];
     bool req_used[ACK_RING];
     unsigned req_next;
+    /* when each answer came (a count of answers): one that came before a request went out is
+     * not that request's, whatever its mid (forget_stale) */
+    unsigned answers, ack_when[ACK_RING], req_when[ACK_RING];
     /* Failover (smartcfg device --broker A,B,C): a transport failure before the first CONNACK
      * moves on to the next address, each address tried once per connect(); a refusal (CONNACK
      * code) or a loss after it does not. A connect() after a session that had its CONNACK (the
@@ -122,6 +125,7 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
     pthread_mutex_lock(&p->lock);
     p->acked[p->ack_next] = mid;
     p->ack_used[p->ack_next] = true;
+    p->ack_when[p->ack_next] = p->answers++;
     p->ack_next = (p->ack_next + 1) % ACK_RING;
     pthread_mutex_unlock(&p->lock);
 }
@@ -132,6 +136,7 @@ static void req_answer(posix_mqtt_t *p, int mid, sc_err_t res)
     p->req_mid[p->req_next] = mid;
     p->req_res[p->req_next] = res;
     p->req_used[p->req_next] = true;
+    p->req_when[p->req_next] = p->answers++;
     p->req_next = (p->req_next + 1) % ACK_RING;
     pthread_mutex_unlock(&p->lock);
 }
@@ -402,6 +407,31 @@ static sc_err_t map_rc(int rc)
     }
 }
 
+static unsigned answers_now(posix_mqtt_t *p)
+{
+    pthread_mutex_lock(&p->lock);
+    unsigned n = p->answers;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+/* A request just got `mid`: answers with that mid that came before it went out (`before`) are
+ * an earlier request's. libmosquitto's ids wrap after 65 535 (a QoS 0 publish takes one too),
+ * and the rings keep their last 64 answers: after a day of telemetry a new AT+TCMQTTSUB got
+ * the SUBACK of the session's first subscription at once, granted, whatever the broker was to
+ * answer (R3). */
+static void forget_stale(posix_mqtt_t *p, int mid, unsigned before)
+{
+    pthread_mutex_lock(&p->lock);
+    for (unsigned i = 0; i < ACK_RING; i++) {
+        if (p->ack_used[i] && p->acked[i] == mid && (int)(p->ack_when[i] - before) < 0)
+            p->ack_used[i] = false;
+        if (p->req_used[i] && p->req_mid[i] == mid && (int)(p->req_when[i] - before) < 0)
+            p->req_used[i] = false;
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
 static sc_err_t m_subscribe(void *ctx, const char *topic, int qos)
 {
     posix_mqtt_t *p = ctx;
@@ -415,7 +445,13 @@ static sc_err_t m_subscribe_req(void *ctx, const char *topic, int qos, int *mid)
     posix_mqtt_t *p = ctx;
     if (p->mosq == NULL)
         return SC_ERR_CLOSED;
-    return map_rc(mosquitto_subscribe(p->mosq, mid, topic, qos));
+    unsigned before = answers_now(p);
+    int id = 0;
+    int rc = mosquitto_subscribe(p->mosq, &id, topic, qos);
+    forget_stale(p, id, before);
+    if (mid != NULL)
+        *mid = id;
+    return map_rc(rc);
 }
 
 static sc_err_t m_unsubscribe(void *ctx, const char *topic, int *mid)
@@ -423,7 +459,13 @@ static sc_err_t m_unsubscribe(void *ctx, const char *topic, int *mid)
     posix_mqtt_t *p = ctx;
     if (p->mosq == NULL)
         return SC_ERR_CLOSED;
-    return map_rc(mosquitto_unsubscribe(p->mosq, mid, topic));
+    unsigned before = answers_now(p);
+    int id = 0;
+    int rc = mosquitto_unsubscribe(p->mosq, &id, topic);
+    forget_stale(p, id, before);
+    if (mid != NULL)
+        *mid = id;
+    return map_rc(rc);
 }
 
 static sc_err_t m_request_status(void *ctx, int mid)
@@ -447,8 +489,10 @@ static sc_err_t m_publish(void *ctx, const char *topic, const void *payload, siz
         return SC_ERR_CLOSED;
     if (len > 256u * 1024u * 1024u)
         return SC_ERR_RANGE;
+    unsigned before = answers_now(p);
     int id = 0;
     int rc = mosquitto_publish(p->mosq, &id, topic, (int)len, payload, qos, false);
+    forget_stale(p, id, before);
     if (mid != NULL)
         *mid = id;
     return map_rc(rc);
