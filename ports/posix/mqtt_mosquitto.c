@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sc_hal_mqtt_t over libmosquitto; see sc_posix_mqtt.h for the threading model. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <mosquitto.h>
 
@@ -26,6 +28,10 @@ typedef struct {
     int reason;
     sc_mqtt_msg_t queue[SC_POSIX_MQTT_QUEUE];
     unsigned q_head, q_count, dropped;
+    /* readable while the queue holds a message (sc_posix_mqtt_fd): one byte from the message
+     * that found it empty, read back when poll() empties it */
+    int wake[2];
+    bool woken;
     int acked[ACK_RING];
     unsigned ack_next;
     bool ack_used[ACK_RING];
@@ -179,8 +185,20 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
             memcpy(q->payload, m->payload, n);
         q->payload_len = n;
         p->q_count++;
+        if (!p->woken && p->wake[1] >= 0)
+            p->woken = write(p->wake[1], "m", 1) == 1;
     }
     pthread_mutex_unlock(&p->lock);
+}
+
+/* Under the lock: the queue is empty, so the descriptor must not stay readable. */
+static void unwake(posix_mqtt_t *p)
+{
+    char b[16];
+    if (p->woken)
+        while (read(p->wake[0], b, sizeof b) > 0)
+            ;
+    p->woken = false;
 }
 
 static void sleep_ms(unsigned ms)
@@ -321,6 +339,7 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     p->state = SC_MQTT_CONNECTING;
     p->reason = 0;
     p->q_head = p->q_count = 0;
+    unwake(p);
     p->stop = p->closing = false;
     memset(p->ack_used, 0, sizeof p->ack_used);
     memset(p->req_used, 0, sizeof p->req_used);
@@ -520,6 +539,8 @@ static sc_err_t m_poll(void *ctx, sc_mqtt_msg_t *msg)
         p->q_count--;
         rc = SC_OK;
     }
+    if (p->q_count == 0)
+        unwake(p);
     pthread_mutex_unlock(&p->lock);
     return rc;
 }
@@ -543,6 +564,14 @@ sc_err_t sc_posix_mqtt_init(sc_hal_mqtt_t *out)
     posix_mqtt_t *p = calloc(1, sizeof *p);
     if (p == NULL)
         return SC_ERR_NOMEM;
+    if (pipe(p->wake) != 0) {
+        free(p);
+        return SC_ERR_IO;
+    }
+    for (int i = 0; i < 2; i++) {
+        (void)fcntl(p->wake[i], F_SETFL, fcntl(p->wake[i], F_GETFL) | O_NONBLOCK);
+        (void)fcntl(p->wake[i], F_SETFD, FD_CLOEXEC);
+    }
     pthread_mutex_init(&p->lock, NULL);
     p->state = SC_MQTT_DISCONNECTED;
     out->ctx = p;
@@ -566,6 +595,8 @@ void sc_posix_mqtt_cleanup(sc_hal_mqtt_t *mqtt)
     posix_mqtt_t *p = mqtt->ctx;
     teardown(p);
     pthread_mutex_destroy(&p->lock);
+    close(p->wake[0]);
+    close(p->wake[1]);
     free(p);
     memset(mqtt, 0, sizeof *mqtt);
 }
@@ -577,4 +608,10 @@ unsigned sc_posix_mqtt_dropped(const sc_hal_mqtt_t *mqtt)
     unsigned d = p->dropped;
     pthread_mutex_unlock(&p->lock);
     return d;
+}
+
+int sc_posix_mqtt_fd(const sc_hal_mqtt_t *mqtt)
+{
+    const posix_mqtt_t *p = mqtt->ctx;
+    return p->wake[0];
 }

@@ -723,3 +723,8 @@ bool sc_at_device_registering(const sc_at_device_t *pub)
 {
     return CATD(pub)->reg_busy;
 }
+
+bool sc_at_device_receiving(const sc_at_device_t *pub)
+{
+    return session_up(CATD(pub));
+}
