@@ -51,6 +51,9 @@ SC_API bool sc_at_device_running(const sc_at_device_t *b);
 /* True while AT+TCDEVREG's exchange runs in the background: the loop should call
  * sc_at_device_step() often (every few ms) until it ends, the HAL's POST moves only there. */
 SC_API bool sc_at_device_registering(const sc_at_device_t *b);
+/* True while the AT MQTT session is up: sc_at_device_step() reads the broker's messages (8 a
+ * call); a loop should call it as soon as one arrives, as the port's queue is small. */
+SC_API bool sc_at_device_receiving(const sc_at_device_t *b);
 
 #ifdef __cplusplus
 }

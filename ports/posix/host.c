@@ -70,6 +70,8 @@ struct sc_posix_host {
     sc_posix_fw_t fw;      /* the OTA image store (state directory) */
     sc_ota_t ota;          /* OTA of the AT MQTT session (docs/ota.md) */
     bool ota_on;
+    unsigned mqtt_dropped;   /* MQTT messages the port's queue dropped, as last logged */
+    uint32_t mqtt_dropped_at;
 };
 
 static volatile sig_atomic_t g_stop;
@@ -517,6 +519,19 @@ static void at_log_linger(sc_posix_host_t *h, sc_device_state_t st)
     }
 }
 
+/* Messages the MQTT port had no room for are said, at most once every 10 s (F58). */
+static void mqtt_drops(sc_posix_host_t *h)
+{
+    unsigned d = h->mqtt_open ? sc_posix_mqtt_dropped(&h->hal.mqtt) : 0;
+    uint32_t now = sc_posix_now_ms();
+    if (d == h->mqtt_dropped || (h->mqtt_dropped_at && now - h->mqtt_dropped_at < 10000))
+        return;
+    sc_posix_host_log(h, SC_LOG_WARN, "MQTT: %u messages from the broker dropped, the inbound queue full (%u in all)",
+                      d - h->mqtt_dropped, d);
+    h->mqtt_dropped = d;
+    h->mqtt_dropped_at = now ? now : 1;
+}
+
 /* What the device's state, the AT line, a stop or the timeout decide for this turn. */
 static int check_end(sc_posix_host_t *h)
 {
@@ -529,6 +544,7 @@ static int check_end(sc_posix_host_t *h)
         }
         sc_at_device_step(&h->atb, dev_now(h));
         sc_posix_at_tick(dev_now(h));
+        mqtt_drops(h);
         at_log_linger(h, sc_device_state(h->dev));
         if (st == SC_DEV_DONE || st == SC_DEV_FAILED)
             st = SC_DEV_IDLE;
@@ -699,13 +715,18 @@ static int drain_radio(sc_posix_host_t *h, uint32_t now)
 /* Waits for input or the next deadline, then pumps frames and runs the front-ends. */
 static int wait_turn(sc_posix_host_t *h)
 {
-    struct pollfd pfd[2 + SC_POSIX_UDP_MAX + SC_POSIX_HOST_MAX_FDS];
+    struct pollfd pfd[3 + SC_POSIX_UDP_MAX + SC_POSIX_HOST_MAX_FDS];
     size_t np = 0;
     int rfd = sc_posix_radio_fd(&h->radio);
     if (rfd >= 0)
         pfd[np++] = (struct pollfd){ .fd = rfd, .events = POLLIN };
     if (h->udp_open)
         np += sc_posix_udp_pollfds(&h->udp, pfd + np, SC_POSIX_UDP_MAX);
+    /* The AT MQTT session's messages wake the loop (read in sc_at_device_step): else they
+     * waited up to a second, and what came beyond the port's queue of 16 meanwhile was lost
+     * (F58). Only while the session reads them, or the descriptor would stay readable. */
+    if (h->at_open && h->mqtt_open && sc_at_device_receiving(&h->atb))
+        pfd[np++] = (struct pollfd){ .fd = sc_posix_mqtt_fd(&h->hal.mqtt), .events = POLLIN };
     size_t extra_from = np;
     for (size_t i = 0; i < h->nextra; i++)
         pfd[np++] = (struct pollfd){ .fd = h->extra[i].fd, .events = h->extra[i].events };

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sc_hal_mqtt_t over libmosquitto; see sc_posix_mqtt.h for the threading model. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <mosquitto.h>
 
@@ -26,6 +28,10 @@ typedef struct {
     int reason;
     sc_mqtt_msg_t queue[SC_POSIX_MQTT_QUEUE];
     unsigned q_head, q_count, dropped;
+    /* readable while the queue holds a message (sc_posix_mqtt_fd): one byte from the message
+     * that found it empty, read back when poll() empties it */
+    int wake[2];
+    bool woken;
     int acked[ACK_RING];
     unsigned ack_next;
     bool ack_used[ACK_RING];
@@ -34,6 +40,9 @@ typedef struct {
     sc_err_t req_res[ACK_RING];
     bool req_used[ACK_RING];
     unsigned req_next;
+    /* when each answer came (a count of answers): one that came before a request went out is
+     * not that request's, whatever its mid (forget_stale) */
+    unsigned answers, ack_when[ACK_RING], req_when[ACK_RING];
     /* Failover (smartcfg device --broker A,B,C): a transport failure before the first CONNACK
      * moves on to the next address, each address tried once per connect(); a refusal (CONNACK
      * code) or a loss after it does not. A connect() after a session that had its CONNACK (the
@@ -122,6 +131,7 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
     pthread_mutex_lock(&p->lock);
     p->acked[p->ack_next] = mid;
     p->ack_used[p->ack_next] = true;
+    p->ack_when[p->ack_next] = p->answers++;
     p->ack_next = (p->ack_next + 1) % ACK_RING;
     pthread_mutex_unlock(&p->lock);
 }
@@ -132,6 +142,7 @@ static void req_answer(posix_mqtt_t *p, int mid, sc_err_t res)
     p->req_mid[p->req_next] = mid;
     p->req_res[p->req_next] = res;
     p->req_used[p->req_next] = true;
+    p->req_when[p->req_next] = p->answers++;
     p->req_next = (p->req_next + 1) % ACK_RING;
     pthread_mutex_unlock(&p->lock);
 }
@@ -174,8 +185,20 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
             memcpy(q->payload, m->payload, n);
         q->payload_len = n;
         p->q_count++;
+        if (!p->woken && p->wake[1] >= 0)
+            p->woken = write(p->wake[1], "m", 1) == 1;
     }
     pthread_mutex_unlock(&p->lock);
+}
+
+/* Under the lock: the queue is empty, so the descriptor must not stay readable. */
+static void unwake(posix_mqtt_t *p)
+{
+    char b[16];
+    if (p->woken)
+        while (read(p->wake[0], b, sizeof b) > 0)
+            ;
+    p->woken = false;
 }
 
 static void sleep_ms(unsigned ms)
@@ -316,6 +339,7 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     p->state = SC_MQTT_CONNECTING;
     p->reason = 0;
     p->q_head = p->q_count = 0;
+    unwake(p);
     p->stop = p->closing = false;
     memset(p->ack_used, 0, sizeof p->ack_used);
     memset(p->req_used, 0, sizeof p->req_used);
@@ -402,6 +426,31 @@ static sc_err_t map_rc(int rc)
     }
 }
 
+static unsigned answers_now(posix_mqtt_t *p)
+{
+    pthread_mutex_lock(&p->lock);
+    unsigned n = p->answers;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+/* A request just got `mid`: answers with that mid that came before it went out (`before`) are
+ * an earlier request's. libmosquitto's ids wrap after 65 535 (a QoS 0 publish takes one too),
+ * and the rings keep their last 64 answers: after a day of telemetry a new AT+TCMQTTSUB got
+ * the SUBACK of the session's first subscription at once, granted, whatever the broker was to
+ * answer (F56). */
+static void forget_stale(posix_mqtt_t *p, int mid, unsigned before)
+{
+    pthread_mutex_lock(&p->lock);
+    for (unsigned i = 0; i < ACK_RING; i++) {
+        if (p->ack_used[i] && p->acked[i] == mid && (int)(p->ack_when[i] - before) < 0)
+            p->ack_used[i] = false;
+        if (p->req_used[i] && p->req_mid[i] == mid && (int)(p->req_when[i] - before) < 0)
+            p->req_used[i] = false;
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
 static sc_err_t m_subscribe(void *ctx, const char *topic, int qos)
 {
     posix_mqtt_t *p = ctx;
@@ -415,7 +464,13 @@ static sc_err_t m_subscribe_req(void *ctx, const char *topic, int qos, int *mid)
     posix_mqtt_t *p = ctx;
     if (p->mosq == NULL)
         return SC_ERR_CLOSED;
-    return map_rc(mosquitto_subscribe(p->mosq, mid, topic, qos));
+    unsigned before = answers_now(p);
+    int id = 0;
+    int rc = mosquitto_subscribe(p->mosq, &id, topic, qos);
+    forget_stale(p, id, before);
+    if (mid != NULL)
+        *mid = id;
+    return map_rc(rc);
 }
 
 static sc_err_t m_unsubscribe(void *ctx, const char *topic, int *mid)
@@ -423,7 +478,13 @@ static sc_err_t m_unsubscribe(void *ctx, const char *topic, int *mid)
     posix_mqtt_t *p = ctx;
     if (p->mosq == NULL)
         return SC_ERR_CLOSED;
-    return map_rc(mosquitto_unsubscribe(p->mosq, mid, topic));
+    unsigned before = answers_now(p);
+    int id = 0;
+    int rc = mosquitto_unsubscribe(p->mosq, &id, topic);
+    forget_stale(p, id, before);
+    if (mid != NULL)
+        *mid = id;
+    return map_rc(rc);
 }
 
 static sc_err_t m_request_status(void *ctx, int mid)
@@ -447,8 +508,10 @@ static sc_err_t m_publish(void *ctx, const char *topic, const void *payload, siz
         return SC_ERR_CLOSED;
     if (len > 256u * 1024u * 1024u)
         return SC_ERR_RANGE;
+    unsigned before = answers_now(p);
     int id = 0;
     int rc = mosquitto_publish(p->mosq, &id, topic, (int)len, payload, qos, false);
+    forget_stale(p, id, before);
     if (mid != NULL)
         *mid = id;
     return map_rc(rc);
@@ -476,6 +539,8 @@ static sc_err_t m_poll(void *ctx, sc_mqtt_msg_t *msg)
         p->q_count--;
         rc = SC_OK;
     }
+    if (p->q_count == 0)
+        unwake(p);
     pthread_mutex_unlock(&p->lock);
     return rc;
 }
@@ -499,6 +564,14 @@ sc_err_t sc_posix_mqtt_init(sc_hal_mqtt_t *out)
     posix_mqtt_t *p = calloc(1, sizeof *p);
     if (p == NULL)
         return SC_ERR_NOMEM;
+    if (pipe(p->wake) != 0) {
+        free(p);
+        return SC_ERR_IO;
+    }
+    for (int i = 0; i < 2; i++) {
+        (void)fcntl(p->wake[i], F_SETFL, fcntl(p->wake[i], F_GETFL) | O_NONBLOCK);
+        (void)fcntl(p->wake[i], F_SETFD, FD_CLOEXEC);
+    }
     pthread_mutex_init(&p->lock, NULL);
     p->state = SC_MQTT_DISCONNECTED;
     out->ctx = p;
@@ -522,6 +595,8 @@ void sc_posix_mqtt_cleanup(sc_hal_mqtt_t *mqtt)
     posix_mqtt_t *p = mqtt->ctx;
     teardown(p);
     pthread_mutex_destroy(&p->lock);
+    close(p->wake[0]);
+    close(p->wake[1]);
     free(p);
     memset(mqtt, 0, sizeof *mqtt);
 }
@@ -533,4 +608,10 @@ unsigned sc_posix_mqtt_dropped(const sc_hal_mqtt_t *mqtt)
     unsigned d = p->dropped;
     pthread_mutex_unlock(&p->lock);
     return d;
+}
+
+int sc_posix_mqtt_fd(const sc_hal_mqtt_t *mqtt)
+{
+    const posix_mqtt_t *p = mqtt->ctx;
+    return p->wake[0];
 }

@@ -33,12 +33,16 @@
 extern "C" {
 #endif
 
-#define SC_POSIX_MQTT_QUEUE 16
+#define SC_POSIX_MQTT_QUEUE 64   /* a burst the loop reads after it (F58); ~1.2 KB each */
 
 sc_err_t sc_posix_mqtt_init(sc_hal_mqtt_t *out);
 void sc_posix_mqtt_cleanup(sc_hal_mqtt_t *mqtt);
 /* Messages dropped because the inbound queue was full. */
 unsigned sc_posix_mqtt_dropped(const sc_hal_mqtt_t *mqtt);
+/* A descriptor readable (POLLIN) while the inbound queue holds a message: a loop that polls it
+ * reads each message as it comes instead of at its next tick (the queue is small). Poll it only
+ * while something calls poll() on this HAL, or it stays readable. */
+int sc_posix_mqtt_fd(const sc_hal_mqtt_t *mqtt);
 
 #ifdef __cplusplus
 }

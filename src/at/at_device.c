@@ -618,6 +618,11 @@ void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
         } else {
             b->mqtt_active = false;
             mqtt_forget(b);
+            /* The update topic went with the session, as the host's subscriptions did: the
+             * task no longer listens (AT+TCOTASET=1 in the next session subscribes again); a
+             * download runs on to its own end (F57). */
+            if (b->ota && !sc_ota_downloading(b->ota))
+                sc_ota_disable(b->ota);
         }
     }
 }
@@ -717,4 +722,9 @@ bool sc_at_device_running(const sc_at_device_t *pub)
 bool sc_at_device_registering(const sc_at_device_t *pub)
 {
     return CATD(pub)->reg_busy;
+}
+
+bool sc_at_device_receiving(const sc_at_device_t *pub)
+{
+    return session_up(CATD(pub));
 }

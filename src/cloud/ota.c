@@ -314,6 +314,13 @@ static bool printable(const char *s, size_t min, size_t max)
     return true;
 }
 
+/* A version goes into AT replies inside quotes (AT+TCOTASET?, AT+TCFWINFO?): no quote or
+ * backslash, the cloud's as the host's (F54). */
+static bool version_ok(const char *v)
+{
+    return v && printable(v, 1, SC_OTA_VERSION_MAX) && !strchr(v, '"') && !strchr(v, '\\');
+}
+
 static bool hex32(const char *s)
 {
     if (strlen(s) != SC_OTA_MD5_HEX)
@@ -336,7 +343,7 @@ static void take_update(ota_t *o, const cJSON *root, uint32_t now)
     const cJSON *fs = cJSON_GetObjectItemCaseSensitive(root, "file_size");
     double size = cJSON_IsNumber(fs) ? fs->valuedouble : -1;
     if (!url || !md5 || !ver || !(strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0) ||
-        !printable(url, 8, SC_OTA_URL_MAX) || !hex32(md5) || !printable(ver, 1, SC_OTA_VERSION_MAX) || size < 1 ||
+        !printable(url, 8, SC_OTA_URL_MAX) || !hex32(md5) || !version_ok(ver) || size < 1 ||
         size > 4294967295.0 || size != (double)(uint32_t)size) {
         logf_(o, SC_LOG_WARN, "ota: malformed update message ignored%s", "", 0);
         return;
@@ -413,7 +420,7 @@ sc_err_t sc_ota_enable(sc_ota_t *pub, const char *pid, const char *dn, const cha
     ota_t *o = O(pub);
     if (o->st == ST_DOWNLOAD || o->st == ST_WAIT_RETRY)
         return SC_ERR_BUSY;
-    if (!version || !printable(version, 1, SC_OTA_VERSION_MAX) || strchr(version, '"') || strchr(version, '\\'))
+    if (!version_ok(version))
         return SC_ERR_RANGE;
     if (!pid || !dn || !topic(o->report_topic, "report", pid, dn) || !topic(o->update_topic, "update", pid, dn))
         return SC_ERR_INVAL;
@@ -510,18 +517,18 @@ static void sub_step(ota_t *o, uint32_t now)
         event(o, SC_OTA_EV_ENABLED, 0);
         return;
     }
-    o->st = ST_OFF;
+    /* An update taken meanwhile (over the subscription of before, or a broker that delivered
+     * first) runs to its own end and reports it (F55); the task ends there as always. */
+    if (o->st == ST_LISTEN)
+        o->st = ST_OFF;
     event(o, SC_OTA_EV_ENABLED, e == SC_ERR_AGAIN ? SC_ERR_TIMEOUT : SC_ERR_REFUSED);
 }
 
 uint32_t sc_ota_step(sc_ota_t *pub, uint32_t now_ms)
 {
     ota_t *o = O(pub);
-    if (o->sub_wait) {
-        sub_step(o, now_ms);
-        if (o->sub_wait)
-            return now_ms + 20;
-    }
+    if (o->sub_wait)
+        sub_step(o, now_ms);   /* beside a download, never instead of it (F55) */
     if (o->st == ST_WAIT_RETRY && sc_ms_reached(now_ms, o->deadline))
         start_try(o, now_ms);
     if (o->st == ST_DOWNLOAD) {
@@ -529,6 +536,8 @@ uint32_t sc_ota_step(sc_ota_t *pub, uint32_t now_ms)
         if (o->st == ST_DOWNLOAD)
             return now_ms + 10;   /* data may be waiting in the port: come back soon */
     }
+    if (o->sub_wait)
+        return now_ms + 20;
     if (o->st == ST_WAIT_RETRY)
         return o->deadline;
     return now_ms + 1000;

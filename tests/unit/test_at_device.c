@@ -455,6 +455,76 @@ static void test_mqtt_session(void **state)
     assert_null(memmem(&b, sizeof b, PSK, strlen(PSK)));     /* no device secret */
 }
 
+/* A session that ends without a reconnect takes the host's subscriptions with it (AT+TCMQTTSUB?
+ * is empty after it); the OTA task listened on a subscription of that session too. It said it
+ * still listened (AT+TCOTASET? 1), and after AT+TCMQTTCONN nothing subscribed the update topic
+ * again: an update pushed then never arrived, and nothing told the host (F57). */
+static int ota_subs;
+static sc_err_t o_sub(void *ctx, const char *topic, int qos)
+{
+    (void)ctx; (void)qos;
+    assert_string_equal(topic, "$ota/update/PIDOTA0001/dev-ota");
+    ota_subs++;
+    return SC_OK;
+}
+static sc_err_t o_pub(void *ctx, const char *topic, const void *p, size_t n, int qos, int *mid)
+{
+    (void)ctx; (void)topic; (void)p; (void)n; (void)qos;
+    *mid = 1;
+    return SC_OK;
+}
+
+static void test_ota_ends_with_session(void **state)
+{
+    (void)state;
+    static sc_at_device_t b;
+    static sc_at_t at;
+    static sc_hal_t hal;
+    static sc_ota_t ota;
+    memset(&hal, 0, sizeof hal);
+    hal.mqtt.connect = m2_connect;
+    hal.mqtt.state = m2_state;
+    hal.mqtt.disconnect = m_disconnect;
+    hal.mqtt.subscribe = o_sub;
+    hal.mqtt.publish = o_pub;
+    hal.sys.random = rnd;
+    hal.sys.unix_time = unix_time;
+    hal.sys.now_ms = now_ms;
+    bind_at(&b, &at, &hal);
+    assert_int_equal(sc_at_device_attach_ota(&b, &ota, 65536), SC_OK);
+    connect_ret = SC_OK;
+    connack_reason = 0;
+    mqtt_st = SC_MQTT_DISCONNECTED;
+    feed(&at, "AT+TCDEVINFOSET=0,\"PIDOTA0001\",\"dev-ota\",\"" PSK "\"\r\n");
+    assert_string_equal(out, "OK\r\n+TCDEVINFOSET:OK\r\n");
+    feed(&at, "AT+TCMQTTCONN=0,5000,240,1,0\r\n");
+    mqtt_st = SC_MQTT_CONNECTED;
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(out, "OK\r\n+TCMQTTCONN:OK\r\n");
+    feed(&at, "AT+TCOTASET=1,\"1.0.0\"\r\n");
+    assert_string_equal(out, "OK\r\n+TCOTASET:OK\r\n");
+    assert_int_equal(ota_subs, 1);
+    /* the broker drops the session; no reconnect asked for */
+    reset();
+    mqtt_st = SC_MQTT_DISCONNECTED;
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(out, "+TCMQTTDISCON,-103\r\n");
+    feed(&at, "AT+TCMQTTSUB?\r\n");
+    assert_string_equal(out, "OK\r\n");
+    feed(&at, "AT+TCOTASET?\r\n");
+    assert_string_equal(out, "OK\r\n+TCOTASET:0,\"1.0.0\"\r\n");   /* was 1: listening on nothing */
+    /* a new session: the host enables OTA again, which subscribes the topic in it */
+    feed(&at, "AT+TCMQTTCONN=0,5000,240,1,0\r\n");
+    mqtt_st = SC_MQTT_CONNECTED;
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(out, "OK\r\n+TCMQTTCONN:OK\r\n");
+    feed(&at, "AT+TCOTASET=1,\"1.0.0\"\r\n");
+    assert_string_equal(out, "OK\r\n+TCOTASET:OK\r\n");
+    assert_int_equal(ota_subs, 2);
+    feed(&at, "AT+TCMQTTDISCONN\r\n");
+    mqtt_st = SC_MQTT_DISCONNECTED;
+}
+
 /* AT+TCDEVREG with the HAL's non-blocking POST: the line answers "busy p..." while the
  * exchange runs; the answer arrives through sc_at_device_step; a port that never answers is
  * cut at the binding's own bound (-11); when the AT core's deadline comes first, AT+RST
@@ -585,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_log_softap_down_for_a_new_flow),
         cmocka_unit_test(test_no_device),
         cmocka_unit_test(test_mqtt_session),
+        cmocka_unit_test(test_ota_ends_with_session),
         cmocka_unit_test(test_dynreg_async),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

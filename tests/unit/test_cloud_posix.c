@@ -220,6 +220,49 @@ static sc_binder_status_t run_real(uint16_t *e, int32_t *s, uint32_t *elapsed)
     return st;
 }
 
+/* libmosquitto's message ids wrap after 65 535, and a QoS 0 publish takes one too: a day of
+ * telemetry on one session. A subscription made after the wrap gets the id of one made at the
+ * start, whose SUBACK the port still keeps: that old answer was taken for the new request's
+ * (F56). The broker is stopped (SIGSTOP) before the new request, so no answer can come; the
+ * request must stay unanswered until the broker runs again and grants it. */
+static void test_request_ids_wrap(void **state)
+{
+    (void)state;
+    make_hal();
+    sc_mqtt_connect_t p = { .host = "127.0.0.1", .port = broker_port, .client_id = "wrapdev", .keepalive_s = 60 };
+    assert_int_equal(hal.mqtt.connect(hal.mqtt.ctx, &p), SC_OK);
+    uint32_t t0 = sc_posix_now_ms();
+    while (hal.mqtt.state(hal.mqtt.ctx, NULL) != SC_MQTT_CONNECTED && sc_posix_now_ms() - t0 < 5000)
+        tu_sleep_ms(5);
+    assert_int_equal(hal.mqtt.state(hal.mqtt.ctx, NULL), SC_MQTT_CONNECTED);
+    int first = 0, mid = 0;
+    assert_int_equal(hal.mqtt.subscribe_req(hal.mqtt.ctx, "wrap/a", 0, &first), SC_OK);
+    t0 = sc_posix_now_ms();
+    while (hal.mqtt.request_status(hal.mqtt.ctx, first) == SC_ERR_AGAIN && sc_posix_now_ms() - t0 < 5000)
+        tu_sleep_ms(5);
+    assert_int_equal(hal.mqtt.request_status(hal.mqtt.ctx, first), SC_OK);
+    for (int i = 0; i < 65534; i++) {
+        sc_err_t e;
+        while ((e = hal.mqtt.publish(hal.mqtt.ctx, "wrap/t", "x", 1, 0, &mid)) == SC_ERR_NOMEM)
+            tu_sleep_ms(1);
+        assert_int_equal(e, SC_OK);
+    }
+    tu_sleep_ms(300);   /* the publishes leave before the broker stops */
+    assert_int_equal(kill(broker_pid, SIGSTOP), 0);
+    assert_int_equal(hal.mqtt.subscribe_req(hal.mqtt.ctx, "wrap/b", 0, &mid), SC_OK);
+    assert_int_equal(mid, first);   /* the ids wrapped */
+    tu_sleep_ms(100);
+    sc_err_t before = hal.mqtt.request_status(hal.mqtt.ctx, mid);
+    assert_int_equal(kill(broker_pid, SIGCONT), 0);
+    assert_int_equal(before, SC_ERR_AGAIN);   /* was SC_OK: the first subscription's answer */
+    t0 = sc_posix_now_ms();
+    while (hal.mqtt.request_status(hal.mqtt.ctx, mid) == SC_ERR_AGAIN && sc_posix_now_ms() - t0 < 5000)
+        tu_sleep_ms(5);
+    assert_int_equal(hal.mqtt.request_status(hal.mqtt.ctx, mid), SC_OK);
+    hal.mqtt.disconnect(hal.mqtt.ctx);
+    free_hal();
+}
+
 static void test_bind_real_broker(void **state)
 {
     (void)state;
@@ -670,6 +713,7 @@ int main(void)
     sc_posix_log_level(SC_LOG_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bind_real_broker),
+        cmocka_unit_test(test_request_ids_wrap),
         cmocka_unit_test(test_query_real_broker),
         cmocka_unit_test(test_bind_real_refused_code),
         cmocka_unit_test(test_bind_real_timeout),
