@@ -585,6 +585,22 @@ static void test_mqtt(void **state)
     assert_true(wait_until(acked, NULL, 5000));
     assert_false(g_m.puback_received(g_m.ctx, g_mid + 1));
     assert_int_equal(B.publishes, 1);
+    /* what can never fit lwIP's one output ring (1536 bytes) is refused as too long, not "try
+     * again" for ever; 65 529 bytes on topic "a" (remaining length 65 534) passed lwIP's 16-bit
+     * space check and put payload bytes on the wire as MQTT framing */
+    static char big[65535];
+    memset(big, 'x', sizeof big);
+    B.rxn = 0;
+    assert_int_equal(g_m.publish(g_m.ctx, "a", big, 1600, 1, &g_mid), SC_ERR_RANGE);
+    assert_int_equal(g_m.publish(g_m.ctx, "a", big, 65529, 1, &g_mid), SC_ERR_RANGE);
+    assert_int_equal(g_m.publish(g_m.ctx, "a", big, 65530, 0, &g_mid), SC_ERR_RANGE);
+    big[1600] = '\0';
+    assert_int_equal(g_m.subscribe(g_m.ctx, big, 1), SC_ERR_RANGE);
+    assert_int_equal(g_m.publish(g_m.ctx, "$thing/up/service/P/D", big, 1400, 1, &g_mid), SC_OK);
+    assert_true(wait_until(acked, NULL, 5000));
+    assert_int_equal(B.publishes, 2);
+    assert_int_equal(B.rxn, 0); /* nothing but whole packets reached the broker */
+    assert_int_equal(g_m.state(g_m.ctx, NULL), SC_MQTT_CONNECTED);
     assert_int_equal(g_m.disconnect(g_m.ctx), SC_OK);
     assert_int_equal(g_m.state(g_m.ctx, NULL), SC_MQTT_DISCONNECTED);
     assert_int_equal(g_m.publish(g_m.ctx, "t", "x", 1, 1, &g_mid), SC_ERR_CLOSED);
