@@ -42,6 +42,7 @@ static struct {
     netif_linkoutput_fn tap_output;  /* the tap driver's, wrapped to count */
     netif_input_fn stack_input;      /* tcpip_input, wrapped to count */
     sc_lwip_counters_t count;        /* under the core lock */
+    bool sta_up, ap_up;              /* who holds the netif up: the station, the soft-AP */
 } g = { .wake_fd = -1, .tap_fd = -1 };
 
 /* ---- the tap driver ------------------------------------------------------------------------ */
@@ -333,6 +334,7 @@ void sc_lwip_link_up(void)
     if (!g.started)
         return;
     LOCK_TCPIP_CORE();
+    g.sta_up = true; /* the station's address replaces the soft-AP's */
     if (g.have_ip) {
         netif_set_addr(&g.netif, &g.ip, &g.mask, &g.gw);
         netif_set_link_up(&g.netif);
@@ -346,15 +348,64 @@ void sc_lwip_link_up(void)
     UNLOCK_TCPIP_CORE();
 }
 
+/* The netif with nobody holding it up: down, no address. Core lock held. */
+static void netif_off(void)
+{
+    netif_set_down(&g.netif);
+    netif_set_link_down(&g.netif);
+    netif_set_addr(&g.netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4);
+}
+
+/* The soft-AP's side of the link: --ip when given (the address this link's peers reach), else
+ * 192.168.4.1/24, an ESP chip's soft-AP address. No DHCP server. Core lock held. */
+static void netif_ap(void)
+{
+    ip4_addr_t ip, mask, gw;
+    if (g.have_ip) {
+        ip = g.ip;
+        mask = g.mask;
+    } else {
+        IP4_ADDR(&ip, 192, 168, 4, 1);
+        IP4_ADDR(&mask, 255, 255, 255, 0);
+    }
+    ip4_addr_set_zero(&gw);
+    netif_set_addr(&g.netif, &ip, &mask, &gw);
+    netif_set_link_up(&g.netif);
+    netif_set_up(&g.netif);
+}
+
 void sc_lwip_link_down(void)
 {
     if (!g.started)
         return;
     LOCK_TCPIP_CORE();
     sc_lwip_dhcp_stop();
-    netif_set_down(&g.netif);
-    netif_set_link_down(&g.netif);
-    netif_set_addr(&g.netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4);
+    g.sta_up = false;
+    netif_off();
+    if (g.ap_up)
+        netif_ap(); /* the station left; the soft-AP's services stay reachable */
+    UNLOCK_TCPIP_CORE();
+}
+
+void sc_lwip_ap_up(void)
+{
+    if (!g.started)
+        return;
+    LOCK_TCPIP_CORE();
+    g.ap_up = true;
+    if (!g.sta_up)
+        netif_ap();
+    UNLOCK_TCPIP_CORE();
+}
+
+void sc_lwip_ap_down(void)
+{
+    if (!g.started)
+        return;
+    LOCK_TCPIP_CORE();
+    g.ap_up = false;
+    if (!g.sta_up)
+        netif_off();
     UNLOCK_TCPIP_CORE();
 }
 

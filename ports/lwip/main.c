@@ -23,6 +23,7 @@ static struct {
     sc_hal_mqtt_t mqtt_hal;
     bool mqtt;
     sc_lwip_station_t station;
+    sc_hal_softap_t softap_inner;
 } g;
 
 static int parse_cidr(const char *s, sc_lwip_netif_opts_t *o)
@@ -59,6 +60,34 @@ static void wrap_station(void *ctx, sc_posix_station_t *backend, sc_hal_station_
     memcpy(backend->sim_ip, g.net.ip, 4);
     sc_hal_station_t inner = *table;
     sc_lwip_station_wrap(&g.station, &inner, table);
+}
+
+/* The soft-AP stays the simulated one (it logs what a chip would raise), and lwIP's netif
+ * answers for it while it is up: without that, the log soft-AP raised after a failed join
+ * served UDP 9876 on a netif the failed join had left without an address. */
+static sc_err_t ap_start(void *ctx, const char *ssid, const char *password, uint8_t channel)
+{
+    (void)ctx;
+    sc_err_t e = g.softap_inner.start(g.softap_inner.ctx, ssid, password, channel);
+    if (e == SC_OK)
+        sc_lwip_ap_up();
+    return e;
+}
+
+static sc_err_t ap_stop(void *ctx)
+{
+    (void)ctx;
+    sc_lwip_ap_down();
+    return g.softap_inner.stop(g.softap_inner.ctx);
+}
+
+static void wrap_softap(void *ctx, sc_hal_softap_t *table)
+{
+    (void)ctx;
+    g.softap_inner = *table;
+    table->ctx = NULL;
+    table->start = ap_start;
+    table->stop = ap_stop;
 }
 
 static int setup(void *ctx, device_opts_t *o)
@@ -107,6 +136,7 @@ static int setup(void *ctx, device_opts_t *o)
     if (!o->host.iface)
         o->host.iface = g.net.tap;
     o->host.wrap_station = wrap_station;
+    o->host.wrap_softap = wrap_softap;
     return DEVICE_OPTS_RUN;
 }
 

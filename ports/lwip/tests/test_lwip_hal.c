@@ -764,6 +764,30 @@ static void test_station_wrap(void **state)
 
 }
 
+/* ---- the soft-AP on the same netif ------------------------------------------------------------ */
+
+static void test_softap_address(void **state)
+{
+    (void)state;
+    uint8_t ip[4];
+    static const uint8_t ap[4] = { 192, 168, 4, 1 };
+    sc_lwip_link_down();
+    assert_false(sc_lwip_ip(ip));
+    /* no station link: the soft-AP gives the netif its address (DHCP setup: an ESP chip's) */
+    sc_lwip_ap_up();
+    assert_true(sc_lwip_ip(ip));
+    assert_memory_equal(ip, ap, 4);
+    /* the station's link takes the netif over (DHCP: no address until a lease) ... */
+    sc_lwip_link_up();
+    assert_false(sc_lwip_ip(ip));
+    /* ... and when it goes, the soft-AP's services are reachable again */
+    sc_lwip_link_down();
+    assert_true(sc_lwip_ip(ip));
+    assert_memory_equal(ip, ap, 4);
+    sc_lwip_ap_down();
+    assert_false(sc_lwip_ip(ip));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -774,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_mqtt),
         cmocka_unit_test(test_mqtt_hostile_broker),
         cmocka_unit_test(test_station_wrap),
+        cmocka_unit_test(test_softap_address),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
