@@ -123,6 +123,7 @@ void sc_lwip_mqtt_cleanup(sc_hal_mqtt_t *hal);
 typedef struct {
     sc_hal_station_t inner;
     bool linked;
+    bool dhcp_failed;           /* no lease: FAILED (DHCP) until the next join, link given up */
 } sc_lwip_station_t;
 
 void sc_lwip_station_wrap(sc_lwip_station_t *s, const sc_hal_station_t *inner, sc_hal_station_t *hal);
