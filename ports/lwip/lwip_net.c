@@ -43,6 +43,7 @@ static struct {
     netif_input_fn stack_input;      /* tcpip_input, wrapped to count */
     sc_lwip_counters_t count;        /* under the core lock */
     bool sta_up, ap_up;              /* who holds the netif up: the station, the soft-AP */
+    ip4_addr_t ap_ip, ap_mask;       /* the soft-AP's address (ap_up) */
 } g = { .wake_fd = -1, .tap_fd = -1 };
 
 /* ---- the tap driver ------------------------------------------------------------------------ */
@@ -356,20 +357,12 @@ static void netif_off(void)
     netif_set_addr(&g.netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4);
 }
 
-/* The soft-AP's side of the link: --ip when given (the address this link's peers reach), else
- * 192.168.4.1/24, an ESP chip's soft-AP address. No DHCP server. Core lock held. */
+/* The soft-AP's side of the link, with its address. No DHCP server. Core lock held. */
 static void netif_ap(void)
 {
-    ip4_addr_t ip, mask, gw;
-    if (g.have_ip) {
-        ip = g.ip;
-        mask = g.mask;
-    } else {
-        IP4_ADDR(&ip, 192, 168, 4, 1);
-        IP4_ADDR(&mask, 255, 255, 255, 0);
-    }
+    ip4_addr_t gw;
     ip4_addr_set_zero(&gw);
-    netif_set_addr(&g.netif, &ip, &mask, &gw);
+    netif_set_addr(&g.netif, &g.ap_ip, &g.ap_mask, &gw);
     netif_set_link_up(&g.netif);
     netif_set_up(&g.netif);
 }
@@ -387,11 +380,13 @@ void sc_lwip_link_down(void)
     UNLOCK_TCPIP_CORE();
 }
 
-void sc_lwip_ap_up(void)
+void sc_lwip_ap_up(const uint8_t ip[4], const uint8_t mask[4])
 {
     if (!g.started)
         return;
     LOCK_TCPIP_CORE();
+    IP4_ADDR(&g.ap_ip, ip[0], ip[1], ip[2], ip[3]);
+    IP4_ADDR(&g.ap_mask, mask[0], mask[1], mask[2], mask[3]);
     g.ap_up = true;
     if (!g.sta_up)
         netif_ap();

@@ -52,10 +52,10 @@ void sc_lwip_link_up(void);
  * address instead while the soft-AP is up). */
 void sc_lwip_link_down(void);
 /* The soft-AP (the log soft-AP, the soft-AP flow) is up / down. A chip's AP is an interface of
- * its own; here it is the same netif: while the station has no link, the soft-AP gives it an
- * address (--ip when given, else 192.168.4.1/24), so the UDP services behind the AP (9876,
- * 8266) are reachable on the tap. The station's link, when it comes, takes the netif over. */
-void sc_lwip_ap_up(void);
+ * its own; here it is the same netif: while the station has no link, the soft-AP gives it the
+ * address ip/mask (network order), so the UDP services behind the AP (9876, 8266) are
+ * reachable on the tap. The station's link, when it comes, takes the netif over. */
+void sc_lwip_ap_up(const uint8_t ip[4], const uint8_t mask[4]);
 void sc_lwip_ap_down(void);
 /* The netif's IPv4 address once it has one (network order). */
 bool sc_lwip_ip(uint8_t ip[4]);

@@ -765,8 +765,8 @@ static void test_station_wrap(void **state)
     why = SC_STA_REASON_NONE;
     assert_int_equal(st.status(st.ctx, &why), SC_STA_FAILED);
     assert_int_equal(why, SC_STA_REASON_DHCP);
-    sc_lwip_ap_up();
-    static const uint8_t ap[4] = { 192, 168, 4, 1 };
+    static const uint8_t ap[4] = { 192, 168, 4, 1 }, ap_mask[4] = { 255, 255, 255, 0 };
+    sc_lwip_ap_up(ap, ap_mask);
     assert_true(sc_lwip_ip(ip));
     assert_memory_equal(ip, ap, 4);
     sc_lwip_ap_down();
@@ -779,11 +779,11 @@ static void test_softap_address(void **state)
 {
     (void)state;
     uint8_t ip[4];
-    static const uint8_t ap[4] = { 192, 168, 4, 1 };
+    static const uint8_t ap[4] = { 192, 168, 4, 1 }, ap_mask[4] = { 255, 255, 255, 0 };
     sc_lwip_link_down();
     assert_false(sc_lwip_ip(ip));
-    /* no station link: the soft-AP gives the netif its address (DHCP setup: an ESP chip's) */
-    sc_lwip_ap_up();
+    /* no station link: the soft-AP gives the netif its address */
+    sc_lwip_ap_up(ap, ap_mask);
     assert_true(sc_lwip_ip(ip));
     assert_memory_equal(ip, ap, 4);
     /* the station's link takes the netif over (DHCP: no address until a lease) ... */
