@@ -103,7 +103,7 @@ SC_API void sc_device_config_default(sc_device_config_t *cfg);
  * buffers. ~14.5 KiB: make it static or a member, not a stack variable.
  *     static sc_device_t dev;        (no heap needed)
  * The size is base + the receiver + the binder (each smaller without its modules). */
-#define SC_DEVICE_SIZE (9336u + SC_RECEIVER_SIZE + 68u * sizeof(void *) + SC_BINDER_SIZE) /* +320: token candidates, reply budget */
+#define SC_DEVICE_SIZE (9432u + SC_RECEIVER_SIZE + 68u * sizeof(void *) + SC_BINDER_SIZE) /* +320: token candidates, reply budget; +96: the log per address */
 typedef struct {
     uint64_t opaque[SC_STATE_WORDS(SC_DEVICE_SIZE)];
 } sc_device_t;

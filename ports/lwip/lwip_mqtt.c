@@ -341,11 +341,26 @@ static sc_err_t map_err(err_t e)
     }
 }
 
+/* Whether a packet of `rem` remaining length can ever go out: lwIP queues a whole packet in its
+ * one output ring (MQTT_OUTPUT_RINGBUF_SIZE) or refuses it with ERR_MEM, which means "later"
+ * for a packet that would fit an emptier ring and "never" for a larger one (the caller would
+ * wait for ever). With a remaining length of 65 532..65 535 lwIP's own check
+ * (mqtt_output_check_space) adds in 16 bits and wraps: it let the packet in, and the ring,
+ * written round 42 times, sent a slice of the payload as if it were MQTT framing. Such packets
+ * are refused here, before lwIP sees them. */
+static bool fits_ring(size_t rem)
+{
+    size_t len_bytes = rem < 128 ? 1 : rem < 16384 ? 2 : rem < 2097152 ? 3 : 4;
+    return 1 + len_bytes + rem <= MQTT_OUTPUT_RINGBUF_SIZE;
+}
+
 static sc_err_t m_subscribe(void *ctx, const char *topic, int qos)
 {
     sc_lwip_mqtt_t *m = ctx;
     if (!topic || qos < 0 || qos > 2)
         return SC_ERR_INVAL;
+    if (!fits_ring(2 + 2 + strlen(topic) + 1))
+        return SC_ERR_RANGE;
     LOCK_TCPIP_CORE();
     sc_err_t rc = m->state != SC_MQTT_CONNECTED ? SC_ERR_CLOSED
                                                 : map_err(mqtt_subscribe(&m->client, topic, (u8_t)qos, on_subscribed, m));
@@ -358,8 +373,8 @@ static sc_err_t m_publish(void *ctx, const char *topic, const void *payload, siz
     sc_lwip_mqtt_t *m = ctx;
     if (!topic || (!payload && len) || qos < 0 || qos > 2)
         return SC_ERR_INVAL;
-    if (len > 0xffff)
-        return SC_ERR_RANGE; /* lwIP's client takes a 16-bit length */
+    if (len > 0xffff || !fits_ring(2 + strlen(topic) + (qos ? 2 : 0) + len))
+        return SC_ERR_RANGE; /* never fits lwIP's output ring (or its 16-bit length): not "later" */
     sc_err_t rc;
     LOCK_TCPIP_CORE();
     if (m->state != SC_MQTT_CONNECTED) {

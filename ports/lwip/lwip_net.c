@@ -42,6 +42,8 @@ static struct {
     netif_linkoutput_fn tap_output;  /* the tap driver's, wrapped to count */
     netif_input_fn stack_input;      /* tcpip_input, wrapped to count */
     sc_lwip_counters_t count;        /* under the core lock */
+    bool sta_up, ap_up;              /* who holds the netif up: the station, the soft-AP */
+    ip4_addr_t ap_ip, ap_mask;       /* the soft-AP's address (ap_up) */
 } g = { .wake_fd = -1, .tap_fd = -1 };
 
 /* ---- the tap driver ------------------------------------------------------------------------ */
@@ -333,6 +335,7 @@ void sc_lwip_link_up(void)
     if (!g.started)
         return;
     LOCK_TCPIP_CORE();
+    g.sta_up = true; /* the station's address replaces the soft-AP's */
     if (g.have_ip) {
         netif_set_addr(&g.netif, &g.ip, &g.mask, &g.gw);
         netif_set_link_up(&g.netif);
@@ -346,15 +349,58 @@ void sc_lwip_link_up(void)
     UNLOCK_TCPIP_CORE();
 }
 
+/* The netif with nobody holding it up: down, no address. Core lock held. */
+static void netif_off(void)
+{
+    netif_set_down(&g.netif);
+    netif_set_link_down(&g.netif);
+    netif_set_addr(&g.netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4);
+}
+
+/* The soft-AP's side of the link, with its address. No DHCP server. Core lock held. */
+static void netif_ap(void)
+{
+    ip4_addr_t gw;
+    ip4_addr_set_zero(&gw);
+    netif_set_addr(&g.netif, &g.ap_ip, &g.ap_mask, &gw);
+    netif_set_link_up(&g.netif);
+    netif_set_up(&g.netif);
+}
+
 void sc_lwip_link_down(void)
 {
     if (!g.started)
         return;
     LOCK_TCPIP_CORE();
     sc_lwip_dhcp_stop();
-    netif_set_down(&g.netif);
-    netif_set_link_down(&g.netif);
-    netif_set_addr(&g.netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4);
+    g.sta_up = false;
+    netif_off();
+    if (g.ap_up)
+        netif_ap(); /* the station left; the soft-AP's services stay reachable */
+    UNLOCK_TCPIP_CORE();
+}
+
+void sc_lwip_ap_up(const uint8_t ip[4], const uint8_t mask[4])
+{
+    if (!g.started)
+        return;
+    LOCK_TCPIP_CORE();
+    IP4_ADDR(&g.ap_ip, ip[0], ip[1], ip[2], ip[3]);
+    IP4_ADDR(&g.ap_mask, mask[0], mask[1], mask[2], mask[3]);
+    g.ap_up = true;
+    if (!g.sta_up)
+        netif_ap();
+    UNLOCK_TCPIP_CORE();
+}
+
+void sc_lwip_ap_down(void)
+{
+    if (!g.started)
+        return;
+    LOCK_TCPIP_CORE();
+    g.ap_up = false;
+    if (!g.sta_up)
+        netif_off();
     UNLOCK_TCPIP_CORE();
 }
 

@@ -15,12 +15,18 @@ static sc_err_t st_join(void *ctx, const uint8_t *ssid, size_t ssid_len, const u
         sc_lwip_link_down();
         s->linked = false;
     }
+    s->dhcp_failed = false;
     return s->inner.join(s->inner.ctx, ssid, ssid_len, password, password_len, bssid);
 }
 
 static sc_sta_status_t st_status(void *ctx, sc_sta_reason_t *reason)
 {
     sc_lwip_station_t *s = ctx;
+    if (s->dhcp_failed) {
+        if (reason)
+            *reason = SC_STA_REASON_DHCP;
+        return SC_STA_FAILED;
+    }
     sc_sta_status_t st = s->inner.status(s->inner.ctx, reason);
     if (st != SC_STA_GOT_IP)
         return st;
@@ -33,8 +39,14 @@ static sc_sta_status_t st_status(void *ctx, sc_sta_reason_t *reason)
     if (sc_lwip_ip(ip))
         return SC_STA_GOT_IP;
     if (sc_lwip_ip_failed()) {
+        /* associated, but no server gave an address: the link is given up as after a failed
+         * association (an address-less netif held up by nobody; the log soft-AP raised for this
+         * failure gets it), and the failure stays until the next join */
+        sc_lwip_link_down();
+        s->linked = false;
+        s->dhcp_failed = true;
         if (reason)
-            *reason = SC_STA_REASON_DHCP; /* associated, but no server gave an address */
+            *reason = SC_STA_REASON_DHCP;
         return SC_STA_FAILED;
     }
     return SC_STA_CONNECTING;
@@ -56,6 +68,7 @@ static sc_err_t st_get_mac(void *ctx, uint8_t mac[SC_MAC_LEN])
 static sc_err_t st_leave(void *ctx)
 {
     sc_lwip_station_t *s = ctx;
+    s->dhcp_failed = false;
     if (s->linked) {
         sc_lwip_link_down();
         s->linked = false;

@@ -23,6 +23,8 @@ static struct {
     sc_hal_mqtt_t mqtt_hal;
     bool mqtt;
     sc_lwip_station_t station;
+    sc_hal_softap_t softap_inner;
+    sc_posix_host_t *host;
 } g;
 
 static int parse_cidr(const char *s, sc_lwip_netif_opts_t *o)
@@ -59,6 +61,39 @@ static void wrap_station(void *ctx, sc_posix_station_t *backend, sc_hal_station_
     memcpy(backend->sim_ip, g.net.ip, 4);
     sc_hal_station_t inner = *table;
     sc_lwip_station_wrap(&g.station, &inner, table);
+}
+
+/* The soft-AP stays the simulated one (it logs what a chip would raise), and lwIP's netif
+ * answers for it while it is up, at the static --ip: without that, the log soft-AP raised
+ * after a failed join served UDP 9876 on a netif the failed join had left without an address.
+ * With DHCP there is no address to take: the tap is bridged to a real LAN, where a chip's
+ * 192.168.4.1 could be somebody's (the AP's gratuitous ARP would take it over). */
+static sc_err_t ap_start(void *ctx, const char *ssid, const char *password, uint8_t channel)
+{
+    (void)ctx;
+    sc_err_t e = g.softap_inner.start(g.softap_inner.ctx, ssid, password, channel);
+    if (e == SC_OK && g.net.have_ip)
+        sc_lwip_ap_up(g.net.ip, g.net.netmask);
+    else if (e == SC_OK && g.host)
+        sc_posix_host_log(g.host, SC_LOG_WARN, "soft-AP: no address of its own on %s without --ip: the services "
+                                               "behind it answer only while the station has its lease", g.net.tap);
+    return e;
+}
+
+static sc_err_t ap_stop(void *ctx)
+{
+    (void)ctx;
+    sc_lwip_ap_down();
+    return g.softap_inner.stop(g.softap_inner.ctx);
+}
+
+static void wrap_softap(void *ctx, sc_hal_softap_t *table)
+{
+    (void)ctx;
+    g.softap_inner = *table;
+    table->ctx = NULL;
+    table->start = ap_start;
+    table->stop = ap_stop;
 }
 
 static int setup(void *ctx, device_opts_t *o)
@@ -107,6 +142,7 @@ static int setup(void *ctx, device_opts_t *o)
     if (!o->host.iface)
         o->host.iface = g.net.tap;
     o->host.wrap_station = wrap_station;
+    o->host.wrap_softap = wrap_softap;
     return DEVICE_OPTS_RUN;
 }
 
@@ -119,6 +155,7 @@ static void on_wake(void *user, int fd, short revents, sc_device_t *dev, uint32_
 static void opened(void *ctx, sc_posix_host_t *h)
 {
     (void)ctx;
+    g.host = h;
     sc_posix_host_add_fd(h, sc_lwip_wake_fd(), POLLIN, on_wake, NULL);
     sc_posix_host_log(h, SC_LOG_INFO, "lwIP on %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, %s", g.net.tap, g.net.mac[0],
                       g.net.mac[1], g.net.mac[2], g.net.mac[3], g.net.mac[4], g.net.mac[5],

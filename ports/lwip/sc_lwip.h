@@ -48,8 +48,15 @@ sc_err_t sc_lwip_start(const sc_lwip_netif_opts_t *o, char *errbuf, size_t errle
 /* The link is up (the station associated): the netif comes up with its static address, or
  * starts DHCP (sc_lwip_ip() true once leased, sc_lwip_ip_failed() when no server answered). */
 void sc_lwip_link_up(void);
-/* The link went away (leave / failed join): address gone, sockets stay open. */
+/* The link went away (leave / failed join): address gone, sockets stay open (the soft-AP's
+ * address instead while the soft-AP is up). */
 void sc_lwip_link_down(void);
+/* The soft-AP (the log soft-AP, the soft-AP flow) is up / down. A chip's AP is an interface of
+ * its own; here it is the same netif: while the station has no link, the soft-AP gives it the
+ * address ip/mask (network order), so the UDP services behind the AP (9876, 8266) are
+ * reachable on the tap. The station's link, when it comes, takes the netif over. */
+void sc_lwip_ap_up(const uint8_t ip[4], const uint8_t mask[4]);
+void sc_lwip_ap_down(void);
 /* The netif's IPv4 address once it has one (network order). */
 bool sc_lwip_ip(uint8_t ip[4]);
 bool sc_lwip_ip_failed(void);
@@ -116,6 +123,7 @@ void sc_lwip_mqtt_cleanup(sc_hal_mqtt_t *hal);
 typedef struct {
     sc_hal_station_t inner;
     bool linked;
+    bool dhcp_failed;           /* no lease: FAILED (DHCP) until the next join, link given up */
 } sc_lwip_station_t;
 
 void sc_lwip_station_wrap(sc_lwip_station_t *s, const sc_hal_station_t *inner, sc_hal_station_t *hal);

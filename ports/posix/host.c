@@ -345,6 +345,8 @@ static sc_err_t assemble(sc_posix_host_t *h, char *why, size_t cap)
         h->udp_open = true;
     }
     sc_posix_softap_init(&h->softap, &h->hal.sys, &h->hal.softap);
+    if (h->cfg.wrap_softap)
+        h->cfg.wrap_softap(h->cfg.wrap_ctx, &h->hal.softap);
     if ((e = open_station(h, why, cap)) != SC_OK || (e = open_radio(h, why, cap)) != SC_OK)
         return e;
     if (h->cfg.cloud && (e = open_cloud(h, why, cap)) != SC_OK)

@@ -67,6 +67,9 @@ typedef struct {
     /* Optional: called once the station backend is open, before the device sees its table, so
      * a port can wrap it (e.g. the address and MAC of a user-space stack's interface). */
     void (*wrap_station)(void *wrap_ctx, sc_posix_station_t *backend, sc_hal_station_t *table);
+    /* Optional, likewise for the soft-AP table (the simulated one's: it only logs), e.g. to
+     * give the AP an interface on a user-space stack. */
+    void (*wrap_softap)(void *wrap_ctx, sc_hal_softap_t *table);
     void *wrap_ctx;
     /* Failures the host itself detects (a capture that cannot be read, the capture ending while
      * sniffing, --timeout): plain text, no secret. Called before the device is stopped. */

@@ -75,12 +75,14 @@ void sc_tc8266_svc_close(sc_tc8266_svc_t *s)
     s->h = -1;
     s->id_repeats = 0;
     s->log_resend = false;
+    memset(s->log_peers, 0, sizeof s->log_peers); /* a service opened again serves a new log */
 }
 
 void sc_tc8266_svc_reset_peers(sc_tc8266_svc_t *s)
 {
     s->app_known = false;
     memset(s->peers, 0, sizeof s->peers);
+    memset(s->log_peers, 0, sizeof s->log_peers);
 }
 
 static sc_err_t send_to(sc_tc8266_svc_t *s, const sc_ipv4_ep_t *to, const void *buf, size_t len)
@@ -190,12 +192,38 @@ sc_err_t sc_tc8266_svc_send_error(sc_tc8266_svc_t *s, bool previous, uint16_t er
     return e == SC_OK ? send_to(s, &s->app, s->txbuf, len) : e;
 }
 
-/* The log goes out only while the log soft-AP is raised and only within the global budget:
- * it is the longest reply (up to 1280 bytes for a 13-byte query). */
-static bool send_log(sc_tc8266_svc_t *s, const sc_ipv4_ep_t *to, uint32_t now)
+/* The address's entry if it was sent the log within LOG_EVERY_MS, else NULL; *slot is where
+ * to note it (its own entry, a free one, or the oldest). */
+static const sc_tc8266_log_peer_t *log_peer_recent(sc_tc8266_svc_t *s, const uint8_t addr[4], uint32_t now,
+                                                   sc_tc8266_log_peer_t **slot)
+{
+    sc_tc8266_log_peer_t *old = &s->log_peers[0];
+    for (size_t i = 0; i < SC_TC8266_LOG_PEERS; i++) {
+        sc_tc8266_log_peer_t *c = &s->log_peers[i];
+        if (c->used && memcmp(c->addr, addr, 4) == 0) {
+            *slot = c;
+            int32_t dt = sc_ms_diff(now, c->at);
+            return dt >= 0 && dt < SC_TC8266_LOG_EVERY_MS ? c : NULL;
+        }
+        if (!c->used || (old->used && sc_ms_diff(c->at, old->at) < 0))
+            old = c;
+    }
+    *slot = old;
+    return NULL;
+}
+
+/* The log goes out only while the log soft-AP is raised, only within the global budget (it is
+ * the longest reply: up to 1280 bytes for a 13-byte query), and to one address at most once
+ * per LOG_EVERY_MS (`again`: the second copy of one already sent). */
+static bool send_log(sc_tc8266_svc_t *s, const sc_ipv4_ep_t *to, uint32_t now, bool again)
 {
     if (!s->log_raised) {
         s->stats.bad_dgrams++;
+        return false;
+    }
+    sc_tc8266_log_peer_t *slot = NULL;
+    if (!again && log_peer_recent(s, to->addr, now, &slot)) {
+        s->stats.rate_limited++;
         return false;
     }
     size_t len = sc_diag_log_concat(s->log, s->txbuf, sizeof s->txbuf);
@@ -205,6 +233,11 @@ static bool send_log(sc_tc8266_svc_t *s, const sc_ipv4_ep_t *to, uint32_t now)
     }
     if (send_to(s, to, s->txbuf, len) != SC_OK)
         return false;
+    if (slot) {
+        memcpy(slot->addr, to->addr, 4);
+        slot->used = true;
+        slot->at = now;
+    }
     s->stats.log_replies++;
     return true;
 }
@@ -219,7 +252,7 @@ static void log_service_dgram(sc_tc8266_svc_t *s, const sc_ipv4_ep_t *from, size
     memset(&req, 0, sizeof req);
     if (!trunc && sc_tc8266_parse_request(s->rxbuf, len, &req, &err_id, &sub_id) == SC_OK &&
         req.cmd_type == SC_TC8266_CMD_LOG) {
-        if (send_log(s, from, now)) {
+        if (send_log(s, from, now, false)) {
             s->log_peer = *from;
             s->log_resend = true;
             s->log_resend_at = now + SC_TC8266_LOG_RESEND_MS;
@@ -258,7 +291,7 @@ sc_err_t sc_tc8266_svc_recv(sc_tc8266_svc_t *s, uint32_t now, sc_ipv4_ep_t *from
         return SC_ERR_DONE;
     }
     if (req->cmd_type == SC_TC8266_CMD_LOG) {
-        (void)send_log(s, from, now);
+        (void)send_log(s, from, now, false);
         sc_wipe(req, sizeof *req);
         return SC_ERR_DONE;
     }
@@ -271,7 +304,7 @@ uint32_t sc_tc8266_svc_step(sc_tc8266_svc_t *s, uint32_t now, const sc_identity_
         return next;
     if (s->log_resend) {
         if (sc_ms_reached(now, s->log_resend_at)) {
-            (void)send_log(s, &s->log_peer, now);
+            (void)send_log(s, &s->log_peer, now, true);
             s->log_resend = false;
         } else {
             next = sc_ms_min(next, s->log_resend_at);

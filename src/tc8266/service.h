@@ -26,12 +26,24 @@
  * back less than it sent. The capacity holds the longest log reply twice (it is sent twice). */
 #define SC_TC8266_BUDGET_BYTES 3072
 #define SC_TC8266_BUDGET_RATE 512    /* bytes per second */
+/* The log (both copies) goes to one source address at most once per LOG_EVERY_MS: without it
+ * one host asking 20 times a second kept the budget empty and the phone never got the log.
+ * A host now takes ~140 B/s of the budget's 512 (a log of ~700 bytes sent twice every 10 s);
+ * the last LOG_PEERS addresses served are remembered. */
+#define SC_TC8266_LOG_EVERY_MS 10000
+#define SC_TC8266_LOG_PEERS 4
 
 typedef struct {
     uint32_t bytes;
     uint32_t at;                     /* last refill */
     bool started;
 } sc_tc8266_budget_t;
+
+typedef struct {
+    uint8_t addr[4];
+    bool used;
+    uint32_t at;                     /* when it was last sent the log */
+} sc_tc8266_log_peer_t;
 
 typedef struct {
     sc_ipv4_ep_t ep;
@@ -64,6 +76,7 @@ typedef struct {
     bool log_resend;
     uint32_t log_resend_at;
     sc_tc8266_peer_t peers[SC_TC8266_PEERS];
+    sc_tc8266_log_peer_t log_peers[SC_TC8266_LOG_PEERS];
     sc_tc8266_stats_t stats;
     uint8_t rxbuf[SC_TC8266_DGRAM_MAX + 1];
     char txbuf[SC_DIAG_LOG_ENTRIES * SC_DIAG_LOG_ENTRY_MAX + 1]; /* the longest reply: the log */
@@ -76,7 +89,8 @@ void sc_tc8266_svc_share(sc_tc8266_svc_t *s, sc_tc8266_svc_t *with);
 void sc_tc8266_svc_log_raised(sc_tc8266_svc_t *s, bool up);
 /* Binds local_ip (NULL = any):port. Keeps the peer table and counters. */
 sc_err_t sc_tc8266_svc_open(sc_tc8266_svc_t *s, const uint8_t *local_ip, uint16_t port);
-/* Closes the socket and forgets the app and pending repeats; safe when closed. */
+/* Closes the socket and forgets the app, pending repeats and who was sent the log; safe when
+ * closed. */
 void sc_tc8266_svc_close(sc_tc8266_svc_t *s);
 /* Forgets the app and the rate-limit table (a new provisioning attempt). */
 void sc_tc8266_svc_reset_peers(sc_tc8266_svc_t *s);

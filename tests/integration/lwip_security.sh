@@ -22,6 +22,8 @@
 # nesting) neither crash nor fail the device; the cloud's real reply afterwards binds it.
 # (lwIP's MQTT parser and publishes cut at other TCP boundaries, or with a NUL in the topic,
 # which mosquitto refuses to carry, are unit.test_lwip_hal's hostile-broker case.)
+# Run 3: a failed join (the phone's password is wrong), then --log-linger: the log soft-AP's
+# UDP 9876 answers on the link, and its log holds no secret.
 set -u
 SC=${SC_BUILD:?}/smartcfg
 SCL=${SC_BUILD:?}/smartcfg-lwip
@@ -177,6 +179,31 @@ wait "$DEV" || DRC=$?
 check "the cloud's real reply afterwards binds the device (exit $DRC)" test "$DRC" = 0
 check "bound event" grep -q '"event":"bound"' "$TMP/dev-mqtt.jsonl"
 
-grep -qF "pa55word" "$TMP"/dev-*.jsonl "$TMP"/dev-*.err && bad "the password leaked"
+# ================= run 3: the log soft-AP after a failed join ====================================
+# the phone's password is wrong: the join fails and the netif never gets the station's address;
+# the log soft-AP raised then (--log-linger) must be reachable on the link (it served UDP 9876 on
+# a netif without an address: every query unanswered) and hand out a log without a secret
+"$SC" air --ssid MyAP --password 'wr0ngpass' --ip "$NET.1" "$TMP/cap-bad.pcap" >"$TMP/air-bad.log" 2>&1 || fail "smartcfg air (run 3)"
+ip netns exec "$NSD" env SMARTCFG_DEVICE_SECRET='c2VjcmV0LWRldmljZS1zZWNyZXQ=' ASAN_OPTIONS="$DEV_ASAN_OPTIONS" "$SCL" --tap tap0 --ip "$NET.2/24" \
+    --mac $DEVMAC --radio "file:$TMP/cap-bad.pcap" --join "sim:MyAP:pa55word" --sim-delay 300 \
+    --product-id ABCDEFGHIJ --device-name devsec --json --timeout 60 --no-cloud --log-linger 15 \
+    --state-dir "$TMP/state-logap" >"$TMP/dev-logap.jsonl" 2>"$TMP/dev-logap.err" &
+DEV=$!
+wait_for 30 grep -q "serving the provisioning log" "$TMP/dev-logap.err" || fail "no log soft-AP after the failed join"
+in_a python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[1], 0)); s.settimeout(1)
+for _ in range(5):
+    s.sendto(b"{\"cmdType\":3}", (sys.argv[2], 9876))
+    try:
+        sys.stdout.write(s.recvfrom(4096)[0].decode("ascii", "replace")); break
+    except socket.timeout:
+        pass' "$NET.1" "$NET.2" >"$TMP/logap.txt" 2>&1
+check "the log soft-AP after a failed join answers on the link ($(wc -c <"$TMP/logap.txt") bytes)" grep -q "join failed" "$TMP/logap.txt"
+check "the served log holds no secret" sh -c "! grep -qF -e wr0ngpass -e pa55word -e c2VjcmV0 '$TMP/logap.txt'"
+kill -TERM "$DEV" 2>/dev/null
+wait "$DEV"
+
+grep -qF -e "pa55word" -e "wr0ngpass" -e "c2VjcmV0" "$TMP"/dev-*.jsonl "$TMP"/dev-*.err && bad "a secret leaked into the output"
 [ "$fails" = 0 ] || { dump; echo "lwip_security: $fails failed"; exit 1; }
 echo "PASS"

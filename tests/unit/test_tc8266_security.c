@@ -209,6 +209,29 @@ static void test_rotating_tokens_bounded(void **state)
     rm(t);
 }
 
+/* L7: one host asking for the log 20 times a second (any ports) kept the shared budget empty:
+ * the app, asking every 2 s, never got it. The log now goes to an address once per 10 s. */
+static void test_log_not_starved_by_one_host(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    to_wait_token(t);
+    assert_int_equal(sc_device_start_log_softap(t->dev, t->fh.now), SC_OK);
+    fh_clear_sent(&t->fh);
+    for (int i = 0; i < 240; i++) { /* 12 s */
+        assert_true(fh_inject(&t->fh, "192.168.1.201", (uint16_t)(7000 + i % 16), "192.168.4.1", 9876,
+                              "{\"cmdType\":3}", 13));
+        if (i % 40 == 20 && bytes_sent_to(t, APP_IP) == 0)
+            assert_true(fh_inject(&t->fh, APP_IP, 50000, "192.168.4.1", 9876, "{\"cmdType\":3}", 13));
+        run(t, 50);
+    }
+    size_t app = bytes_sent_to(t, APP_IP), att = bytes_sent_to(t, "192.168.1.201");
+    print_message("12 s of 20 log queries a second: %zu bytes to the asker, %zu to the app\n", att, app);
+    assert_true(app > 0);
+    assert_true(att > 0);
+    rm(t);
+}
+
 /* F4: the log (9876 and cmdType 3 on 8266): only while raised, within the same budget. */
 static void test_log_budget_and_raised(void **state)
 {
@@ -286,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_rotating_tokens_bounded),
         cmocka_unit_test(test_no_amplification_8266),
         cmocka_unit_test(test_log_budget_and_raised),
+        cmocka_unit_test(test_log_not_starved_by_one_host),
         cmocka_unit_test(test_storage_failure_is_loud),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -585,6 +585,22 @@ static void test_mqtt(void **state)
     assert_true(wait_until(acked, NULL, 5000));
     assert_false(g_m.puback_received(g_m.ctx, g_mid + 1));
     assert_int_equal(B.publishes, 1);
+    /* what can never fit lwIP's one output ring (1536 bytes) is refused as too long, not "try
+     * again" for ever; 65 529 bytes on topic "a" (remaining length 65 534) passed lwIP's 16-bit
+     * space check and put payload bytes on the wire as MQTT framing */
+    static char big[65535];
+    memset(big, 'x', sizeof big);
+    B.rxn = 0;
+    assert_int_equal(g_m.publish(g_m.ctx, "a", big, 1600, 1, &g_mid), SC_ERR_RANGE);
+    assert_int_equal(g_m.publish(g_m.ctx, "a", big, 65529, 1, &g_mid), SC_ERR_RANGE);
+    assert_int_equal(g_m.publish(g_m.ctx, "a", big, 65530, 0, &g_mid), SC_ERR_RANGE);
+    big[1600] = '\0';
+    assert_int_equal(g_m.subscribe(g_m.ctx, big, 1), SC_ERR_RANGE);
+    assert_int_equal(g_m.publish(g_m.ctx, "$thing/up/service/P/D", big, 1400, 1, &g_mid), SC_OK);
+    assert_true(wait_until(acked, NULL, 5000));
+    assert_int_equal(B.publishes, 2);
+    assert_int_equal(B.rxn, 0); /* nothing but whole packets reached the broker */
+    assert_int_equal(g_m.state(g_m.ctx, NULL), SC_MQTT_CONNECTED);
     assert_int_equal(g_m.disconnect(g_m.ctx), SC_OK);
     assert_int_equal(g_m.state(g_m.ctx, NULL), SC_MQTT_DISCONNECTED);
     assert_int_equal(g_m.publish(g_m.ctx, "t", "x", 1, 1, &g_mid), SC_ERR_CLOSED);
@@ -744,8 +760,41 @@ static void test_station_wrap(void **state)
         usleep(20000);
     assert_int_equal(s2, SC_STA_FAILED);
     assert_int_equal(why, SC_STA_REASON_DHCP);
-    assert_true(sc_lwip_ip_failed());
+    /* the failure stays (no new DHCP round behind the core's back) and the link is given up:
+     * the log soft-AP raised for this failure gets the netif (it kept the station's, down) */
+    why = SC_STA_REASON_NONE;
+    assert_int_equal(st.status(st.ctx, &why), SC_STA_FAILED);
+    assert_int_equal(why, SC_STA_REASON_DHCP);
+    static const uint8_t ap[4] = { 192, 168, 4, 1 }, ap_mask[4] = { 255, 255, 255, 0 };
+    sc_lwip_ap_up(ap, ap_mask);
+    assert_true(sc_lwip_ip(ip));
+    assert_memory_equal(ip, ap, 4);
+    sc_lwip_ap_down();
 
+}
+
+/* ---- the soft-AP on the same netif ------------------------------------------------------------ */
+
+static void test_softap_address(void **state)
+{
+    (void)state;
+    uint8_t ip[4];
+    static const uint8_t ap[4] = { 192, 168, 4, 1 }, ap_mask[4] = { 255, 255, 255, 0 };
+    sc_lwip_link_down();
+    assert_false(sc_lwip_ip(ip));
+    /* no station link: the soft-AP gives the netif its address */
+    sc_lwip_ap_up(ap, ap_mask);
+    assert_true(sc_lwip_ip(ip));
+    assert_memory_equal(ip, ap, 4);
+    /* the station's link takes the netif over (DHCP: no address until a lease) ... */
+    sc_lwip_link_up();
+    assert_false(sc_lwip_ip(ip));
+    /* ... and when it goes, the soft-AP's services are reachable again */
+    sc_lwip_link_down();
+    assert_true(sc_lwip_ip(ip));
+    assert_memory_equal(ip, ap, 4);
+    sc_lwip_ap_down();
+    assert_false(sc_lwip_ip(ip));
 }
 
 int main(void)
@@ -758,6 +807,7 @@ int main(void)
         cmocka_unit_test(test_mqtt),
         cmocka_unit_test(test_mqtt_hostile_broker),
         cmocka_unit_test(test_station_wrap),
+        cmocka_unit_test(test_softap_address),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
