@@ -209,7 +209,7 @@ static void test_rotating_tokens_bounded(void **state)
     rm(t);
 }
 
-/* L7: one host asking for the log 20 times a second (any ports) kept the shared budget empty:
+/* F59: one host asking for the log 20 times a second (any ports) kept the shared budget empty:
  * the app, asking every 2 s, never got it. The log now goes to an address once per 10 s. */
 static void test_log_not_starved_by_one_host(void **state)
 {
