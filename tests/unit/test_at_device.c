@@ -357,19 +357,25 @@ static void bind_at(sc_at_device_t *b, sc_at_t *at, const sc_hal_t *hal)
     attach_at(b, at, NULL, hal, &base);
 }
 
+/* The MQTT session's HAL of the AT tests (m2_*: a session the test opens and drops at will). */
+static void mqtt_hal(sc_hal_t *hal)
+{
+    memset(hal, 0, sizeof *hal);
+    hal->mqtt.connect = m2_connect;
+    hal->mqtt.state = m2_state;
+    hal->mqtt.disconnect = m_disconnect;
+    hal->sys.random = rnd;
+    hal->sys.unix_time = unix_time;
+    hal->sys.now_ms = now_ms;
+}
+
 static void test_mqtt_session(void **state)
 {
     (void)state;
     static sc_at_device_t b;
     static sc_at_t at;
     static sc_hal_t hal;
-    memset(&hal, 0, sizeof hal);
-    hal.mqtt.connect = m2_connect;
-    hal.mqtt.state = m2_state;
-    hal.mqtt.disconnect = m_disconnect;
-    hal.sys.random = rnd;
-    hal.sys.unix_time = unix_time;
-    hal.sys.now_ms = now_ms;
+    mqtt_hal(&hal);
     hal.http.post = http_post;
     bind_at(&b, &at, &hal);
     mqtt_st = SC_MQTT_DISCONNECTED;
@@ -481,15 +487,9 @@ static void test_ota_ends_with_session(void **state)
     static sc_at_t at;
     static sc_hal_t hal;
     static sc_ota_t ota;
-    memset(&hal, 0, sizeof hal);
-    hal.mqtt.connect = m2_connect;
-    hal.mqtt.state = m2_state;
-    hal.mqtt.disconnect = m_disconnect;
+    mqtt_hal(&hal);
     hal.mqtt.subscribe = o_sub;
     hal.mqtt.publish = o_pub;
-    hal.sys.random = rnd;
-    hal.sys.unix_time = unix_time;
-    hal.sys.now_ms = now_ms;
     bind_at(&b, &at, &hal);
     assert_int_equal(sc_at_device_attach_ota(&b, &ota, 65536), SC_OK);
     connect_ret = SC_OK;
