@@ -26,6 +26,9 @@
  * (and the first two runs per case that never decoded); BENCH_CS_OLD=1 runs the front's cases
  * with the search of 2026-12-03 (v1 signals only, a v2 or AirKiss lock overriding it);
  * BENCH_CS_ONLY=a,b runs only the cases whose name contains a or b (each keeps its draws);
+ * BENCH_CS_RUN=i lists (and with BENCH_CS_TRACE traces) run i of each case instead, whatever its
+ * ratio; BENCH_CS_HOPS=1 adds every hop to the timelines; BENCH_CS_FRONT_MASK=m runs the front_*
+ * cases with the protocol mask m (sc_proto_t; 5 = v1 and AirKiss: the same runs without v2);
  * BENCH_CS_DTIM_MS=n sets the *_dtim_* cases' DTIM interval (100 ms); BENCH_CS_DTIM_FLOOR=1
  * also reports, for the *_dtim_mid cases, the floor of a search that listens one whole DTIM
  * interval on every channel before the AP's (with relays only, a visit notices the sender only
@@ -68,6 +71,7 @@ static unsigned dtim_ms = 100;
 static int tracing;
 static int false_locks; /* locks on foreign traffic while hopping (each costs the search time) */
 static uint32_t trace_start; /* the air's time 0 in the sender's run (start_ms) */
+static int trace_hops;       /* BENCH_CS_HOPS=1: the timeline lists every hop too */
 
 static char phase_at(uint32_t air_ms)
 {
@@ -163,6 +167,8 @@ static uint32_t ttd(const sc_air_config_t *c, const uint8_t *list, size_t n, uin
             if (tracing && ch != tuned && (ch == c->channel || tuned == c->channel))
                 fprintf(stderr, "  %6u %c %s AP channel\n", at - ahead, phase_at(at - ahead),
                         ch == c->channel ? "on " : "off");
+            if (tracing && ch != tuned && trace_hops)
+                fprintf(stderr, "  %6u   hop %u -> %u after %u ms\n", at - ahead, tuned, ch, at - tuned_at);
             if (ch != tuned) {
                 if (tracing && at - tuned_at > 300u)
                     fprintf(stderr, "  %6u   stayed %u ms on ch %u\n", at - ahead, at - tuned_at, tuned);
@@ -316,7 +322,10 @@ static void measure(const char *name, const uint8_t *list, size_t n, int runs, i
         uint32_t hfloor = mid ? ttd(&c, NULL, 0, 0, late, &wrong) : fixed;
         if (hfloor == UINT32_MAX || hfloor < fixed)
             hfloor = hfloor == UINT32_MAX ? hop : fixed;
-        if ((getenv("BENCH_CS_DEBUG") || getenv("BENCH_CS_TRACE")) && (double)hop > 1.5 * fixed) {
+        /* BENCH_CS_RUN=i: only run i, above 1.5x or not (the same run under two policies) */
+        const char *only_run = getenv("BENCH_CS_RUN");
+        if ((getenv("BENCH_CS_DEBUG") || getenv("BENCH_CS_TRACE")) &&
+            (only_run ? atoi(only_run) == i : (double)hop > 1.5 * fixed)) {
             fprintf(stderr, "%s run %d ch %u (list position %u) start %u (phase %u) fixed %u floor %u hop %u\n",
                     name, i, c.channel, pos, c.start_ms, c.start_ms % 6000u, fixed, hfloor, hop);
             if (getenv("BENCH_CS_TRACE")) {
@@ -402,6 +411,7 @@ int main(int argc, char **argv)
         dual[nd++] = (uint8_t)c5;
     }
     old_policy = getenv("BENCH_CS_OLD") != NULL;
+    trace_hops = getenv("BENCH_CS_HOPS") != NULL;
     if (getenv("BENCH_CS_DTIM_MS") && atoi(getenv("BENCH_CS_DTIM_MS")) > 0)
         dtim_ms = (unsigned)atoi(getenv("BENCH_CS_DTIM_MS"));
     measure("2g_start", list24, n24, runs, 0, 0, SC_AIR_PROTO_V1);
@@ -414,11 +424,14 @@ int main(int argc, char **argv)
     measure("dual_dtim_mid", dual, nd, runs, 1, 1, SC_AIR_PROTO_V1);
     /* v1 air through the three-protocol front and sc_chansearch_step_rx (a device) */
     v1_front = 1;
+    if (getenv("BENCH_CS_FRONT_MASK")) /* e.g. 5, v1 and AirKiss: the same runs without v2 */
+        front_protocols = (unsigned)strtoul(getenv("BENCH_CS_FRONT_MASK"), NULL, 0);
     measure("front_2g_mid", list24, n24, runs, 1, 0, SC_AIR_PROTO_V1);
     measure("front_dual_mid", dual, nd, runs, 1, 0, SC_AIR_PROTO_V1);
     measure("front_dual_dtim_start", dual, nd, runs, 0, 1, SC_AIR_PROTO_V1);
     measure("front_dual_dtim_mid", dual, nd, runs, 1, 1, SC_AIR_PROTO_V1);
     v1_front = 0;
+    front_protocols = 0;
     /* ESP-TOUCH v2 and AirKiss senders through the three-protocol front (uplink and relays) */
     measure("v2_2g_start", list24, n24, runs, 0, 0, SC_AIR_PROTO_V2);
     measure("v2_dual_start", dual, nd, runs, 0, 0, SC_AIR_PROTO_V2);

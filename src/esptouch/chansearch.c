@@ -9,12 +9,13 @@
  * guide phase). The first sweep therefore glances (half the dwell, 12 ms) at each channel and
  * stays longer only where a frame of an ESP-TOUCH length was heard (sc_et_rx_heard): until the
  * same transmitter's next datagram is due after the newest such frame (10 ms; 17 ms with a
- * front that decodes v2, whose datagrams are 15 ms apart), enough for the two frames of one
- * transmitter that make candidate traffic (a guide step, two group frames at most two slots
- * apart, or a CRC-valid triplet under some offset). Later sweeps dwell on every channel, but
- * with v2 they glance too (see visit_start). Candidate traffic gets a
- * longer look (103 ms, one beacon interval: a lock from either phase, or the next DTIM burst of
- * relays; a later sweep near a whole number of intervals is stretched, sweep_end);
+ * front that decodes v2, whose datagrams are 15 ms apart, after the first sweep or an uplink
+ * frame heard), enough for the two frames of one transmitter that make candidate traffic (a
+ * guide step, two group frames at most two slots apart, or a CRC-valid triplet under some
+ * offset). Later sweeps dwell on every channel, but with v2 they glance too (see visit_start).
+ * Candidate traffic gets a longer look (103 ms, one beacon interval: a lock from either phase,
+ * or the next DTIM burst of relays; a later sweep near a whole number of intervals is
+ * stretched, sweep_end);
  * guide-less evidence (two triplets agreeing on an offset) up to four more looks. A lock holds
  * the radio only while guide frames or valid triplets keep supporting it
  * (sc_et_rx_pinned_channel), so a false lock on random traffic lets the search go on within
@@ -342,8 +343,12 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
          * next datagram is due after the newest such frame (the frame shows the radio listens,
          * so no retune margin is needed after it), long enough for two frames of one
          * transmitter a datagram apart (a candidate). */
-        uint32_t next = now_ms - newest_heard(cs, rx, ch, now_ms, visit) + (cs->v2 ? CS_NEXT_V2_MS : CS_NEXT_V1_MS);
-        if (cs->v2) {
+        /* With v2 on the first sweep, v2's wait only after a station's uplink frame came in
+         * this visit (below; a build without v2 drops it). */
+        int v2_wait = SMARTCFG_WITH_ESPTOUCH_V2 && cs->v2 &&
+                      (cs->swept || sc_receiver_uplink_heard(front, now_ms, visit + 1u));
+        uint32_t next = now_ms - newest_heard(cs, rx, ch, now_ms, visit) + (v2_wait ? CS_NEXT_V2_MS : CS_NEXT_V1_MS);
+        if (v2_wait) {
             /* v2's datagrams are 15 ms apart: until 2026-12-05 the visit stayed the dwell
              * (24 ms) here, which missed the successor of a frame heard late in the glance,
              * and later sweeps did not glance at all (docs/receiver.md §8: v2 mid-session
@@ -361,11 +366,35 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
              * device listens for): v1's 8 ms slot and 2 ms of jitter, at most the dwell. A
              * third of the glances hear a foreign frame of such a length, and staying the dwell
              * there was most of the first sweep's time beyond the floor's 10 ms per channel
-             * (docs/receiver.md §8: dual-band mid-session 82-83 -> 86-88 % within 1.5x). */
+             * (docs/receiver.md §8: dual-band mid-session 82-83 -> 86-88 % within 1.5x).
+             * Since 2026-12-06 also the first sweep of a front with v2 unless an uplink frame
+             * came: a v2 phone's datagram heard in both copies gets its look from
+             * sc_receiver_relayed, and its uplink heard without the relay (lost) gets v2's wait
+             * above, so what this wait leaves out is a v2 datagram heard as a relay alone
+             * (its uplink lost, or the phone on another band), while foreign relays, most of
+             * what a glance hears, no longer hold the first sweep 17 ms each (bench_chansearch
+             * front_dual_mid 82/80/78 -> 87/84/86 % within 1.5x, v2's lines -3..+5 points, with
+             * 1000 runs -1..+2; docs/receiver.md §8). */
             cs->switch_at = cs->visit + cs->dwell_ms;
             if (since(next, cs->switch_at) < 0)
                 cs->switch_at = next;
         }
+        if (since(cs->switch_at, now_ms) <= 0)
+            return hop(cs, 1, now_ms, until_ms);
+    } else if (SMARTCFG_WITH_ESPTOUCH_V2 && glancing && cs->v2 &&
+               sc_receiver_uplink_heard(front, now_ms, visit + 1u)) {
+        /* With v2, a glance that heard a station's uplink frame of any length, without its
+         * relay (lost, or due after the glance: an AP relays within a few ms), waits until that
+         * station's next v2 datagram is due after it: v2's planes 4..7, SYNC and COUNT lie above
+         * v1's lengths (sc_et_rx_heard), so such a phone's datagram made no wait, and its relay
+         * or its next datagram gets the look (sc_receiver_relayed, candidate traffic). A foreign
+         * station's uplink is relayed too and gets that look as one heard earlier in the glance
+         * does (since 2026-12-06; docs/receiver.md §8: v2 mid-session dual-band 66/70/66 ->
+         * 69/73/67 % within 1.5x). */
+        uint32_t d = 0;
+        while (d <= visit && !sc_receiver_uplink_heard(front, now_ms, d))
+            d++;
+        cs->switch_at = now_ms - d + CS_NEXT_V2_MS;
         if (since(cs->switch_at, now_ms) <= 0)
             return hop(cs, 1, now_ms, until_ms);
     } else {

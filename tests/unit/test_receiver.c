@@ -579,6 +579,74 @@ static void test_search_v2_glances(void **state)
     assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 79, &until), 11); /* one more wait only */
 }
 
+/* On the first sweep a front with v2 waits v1's 10 ms after a heard frame of an ESP-TOUCH
+ * length, and v2's 17 ms only when a station's uplink frame (of any length) came in the visit:
+ * a v2 phone's datagram heard in both copies gets a look at once (sc_receiver_relayed), one
+ * heard as its uplink alone (the relay lost or still due) gets the wait for its next one, and
+ * an AP's relays alone (most foreign traffic) no longer hold the first sweep 17 ms each
+ * (docs/receiver.md §7). */
+static void test_search_first_sweep_wait(void **state)
+{
+    (void)state;
+    static const uint8_t list[] = { 1, 6, 11 };
+    for (int uplink = 0; uplink <= 1; uplink++) {
+        sc_chansearch_t cs;
+        uint32_t until = 0;
+        sc_frame_t f;
+        sc_rx_event_t ev;
+        assert_int_equal(sc_receiver_init(&rx, 0), SC_OK);
+        assert_int_equal(sc_chansearch_init(&cs, list, 3, 0), SC_OK);
+        assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 0, &until), 1);
+        assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 12, &until), 6);
+        assert_int_equal(until, 24u);
+        ak_frame(&f, 300, 7);
+        if (!uplink) {
+            /* the AP's relay of a station's broadcast, its uplink copy not heard */
+            static const uint8_t bssid[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
+            uint8_t sta[6];
+            memcpy(sta, f.addr2, 6);
+            f.fc = (uint16_t)((2u << 2) | SC_FC_FROMDS | SC_FC_PROTECTED);
+            memset(f.addr1, 0xFF, 6);
+            memcpy(f.addr2, bssid, 6);
+            memcpy(f.addr3, sta, 6);
+        }
+        (void)sc_receiver_feed(&rx, &f, 15, &ev);
+        assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 24, &until), 6);
+        assert_int_equal(until, uplink ? 15u + 17u : 15u + 10u);
+        assert_int_equal(sc_chansearch_step_rx(&cs, &rx, until, &until), 11);
+    }
+    /* An uplink frame of a length above v1's (a v2 plane under some overhead) waits for the
+     * station's next v2 datagram too, on any sweep; a front without v2 leaves. */
+    for (unsigned protocols = 0; protocols <= SC_PROTO_ESPTOUCH_V1; protocols += SC_PROTO_ESPTOUCH_V1) {
+        for (uint32_t sweep = 0; sweep < 2; sweep++) {
+            sc_chansearch_t cs;
+            uint32_t until = 0, t0 = sweep * 36u;
+            sc_frame_t f;
+            sc_rx_event_t ev;
+            assert_int_equal(sc_receiver_init(&rx, protocols), SC_OK);
+            assert_int_equal(sc_chansearch_init(&cs, list, 3, 0), SC_OK);
+            assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 0, &until), 1);
+            if (sweep) {
+                assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 12, &until), 6);
+                assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 24, &until), 11);
+                assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 36, &until), 1);
+                if (protocols)
+                    continue; /* without v2 later sweeps dwell */
+            }
+            assert_int_equal(sc_chansearch_step_rx(&cs, &rx, t0 + 12, &until), 6);
+            ak_frame(&f, 900, 7);
+            (void)sc_receiver_feed(&rx, &f, t0 + 22, &ev);
+            if (protocols) {
+                assert_int_equal(sc_chansearch_step_rx(&cs, &rx, t0 + 24, &until), 11);
+                continue;
+            }
+            assert_int_equal(sc_chansearch_step_rx(&cs, &rx, t0 + 24, &until), 6);
+            assert_int_equal(until, t0 + 22u + 17u);
+            assert_int_equal(sc_chansearch_step_rx(&cs, &rx, until, &until), 11);
+        }
+    }
+}
+
 static long hop_decode(const sc_air_config_t *c, sc_rx_result_t *res)
 {
     return hop_decode_only(c, 0, res);
@@ -802,6 +870,7 @@ int main(void)
         cmocka_unit_test(test_v2_candidate_fresh),
         cmocka_unit_test(test_v2_candidate_plane7_marker),
         cmocka_unit_test(test_relayed_pair),
+        cmocka_unit_test(test_search_first_sweep_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
