@@ -915,8 +915,16 @@ uint32_t sc_device_step(sc_device_t *dev, uint32_t now)
             set_state(d, SC_DEV_WAIT_TOKEN, now);
             d->step_end = now + d->cfg.token_wait_ms;
         }
-        if (d->have_token && d->cfg.skip_cloud && due(now, d->last_token_req + d->cfg.linger_ms)) {
-            set_state(d, SC_DEV_DONE, now);
+        /* Without a cloud the token is the flow's end: done once the app stopped resending it
+         * (linger_ms), or at the window's end. The after-join budget is the time to reach the
+         * cloud's bind: it failed an app still resending 50 s after the join as "no token". */
+        if (d->have_token && d->cfg.skip_cloud) {
+            if (due(now, d->last_token_req + d->cfg.linger_ms) || due(now, d->window_end)) {
+                set_state(d, SC_DEV_DONE, now);
+                break;
+            }
+            earliest(&next, now, d->last_token_req + d->cfg.linger_ms);
+            earliest(&next, now, d->window_end);
             break;
         }
         if (due(now, d->after_join_end) || due(now, d->window_end) ||
@@ -927,8 +935,6 @@ uint32_t sc_device_step(sc_device_t *dev, uint32_t now)
                 fail(d, now, SC_ERRID_BOARDING_STOP, SC_SUBID_TIMEOUT, "no token from the app");
             break;
         }
-        if (d->have_token && d->cfg.skip_cloud)
-            earliest(&next, now, d->last_token_req + d->cfg.linger_ms);
         if (d->state == SC_DEV_WAIT_TOKEN && !d->have_token)
             earliest(&next, now, d->step_end);
         earliest(&next, now, d->after_join_end);

@@ -117,6 +117,31 @@ static void test_happy_path_skip_cloud(void **state)
     rm(t);
 }
 
+/* Without a cloud, an app that goes on resending its token past the after-join budget (50 s)
+ * is still served, and the flow ends DONE once it stops: it used to fail as "no token from the
+ * app" (10/... BOARDING_STOP) with the token in hand. */
+static void test_skip_cloud_app_keeps_resending(void **state)
+{
+    (void)state;
+    T *t = mk(true);
+    to_wait_token(t);
+    for (int i = 0; i < 35; i++) {   /* 70 s of resends, every 2 s */
+        app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+        run(t, 2000);
+        assert_int_equal(sc_device_state(t->dev), SC_DEV_WAIT_TOKEN);
+    }
+    assert_int_equal(count_ev(t, SC_DEV_EV_TOKEN), 1);
+    assert_int_equal(count_ev(t, SC_DEV_EV_ERROR), 0);
+    fh_clear_sent(&t->fh);
+    app_send(t, "{\"cmdType\":0,\"token\":\"" TOKEN "\"}");
+    run(t, 50);
+    assert_string_equal(reply(t, APP_IP, 8266, 0), IDENTITY);
+    run(t, 11000);
+    assert_int_equal(sc_device_state(t->dev), SC_DEV_DONE);
+    assert_false(sc_device_last_error(t->dev, NULL, NULL));
+    rm(t);
+}
+
 static void test_token_during_ack(void **state)
 {
     (void)state;
@@ -814,6 +839,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_init_caller_size),
         cmocka_unit_test(test_happy_path_skip_cloud),
+        cmocka_unit_test(test_skip_cloud_app_keeps_resending),
         cmocka_unit_test(test_token_during_ack),
         cmocka_unit_test(test_bind_failure_reported),
         cmocka_unit_test(test_join_failure_previous_error_once),
