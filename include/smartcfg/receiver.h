@@ -121,12 +121,10 @@ SC_API int sc_receiver_relayed(const sc_receiver_t *r, uint8_t channel, uint32_t
  * once it has a result) until called with 0, sc_receiver_reset or a result. sc_chansearch_step_rx turns it on for a glance and off once the visit looks or
  * a lock holds the radio. */
 SC_API void sc_receiver_scan(sc_receiver_t *r, int on);
-/* Whether a station's group-addressed uplink frame (ToDS) came on channel within the last
- * within_ms while the front noted them (sc_receiver_scan; a front that decodes v2, else 0): on
- * the first sweep the search waits for v2's next datagram only after one (docs/receiver.md §7).
- * The newest uplink only: one heard on another channel since (the one before a hop, delivered
- * late) says no. */
-SC_API int sc_receiver_uplink_heard(const sc_receiver_t *r, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
+/* Whether a station's group-addressed uplink frame (ToDS) came within the last within_ms while
+ * the front noted them (sc_receiver_scan; a front that decodes v2, else 0): on the first sweep
+ * the search waits for v2's next datagram only after one (docs/receiver.md §7). */
+SC_API int sc_receiver_uplink_heard(const sc_receiver_t *r, uint32_t now_ms, uint32_t within_ms);
 
 #ifdef __cplusplus
 }

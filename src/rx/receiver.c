@@ -40,11 +40,9 @@ typedef struct {
 #if SMARTCFG_WITH_ESPTOUCH_V2
     /* for the channel search with v2 (relay_scan): the newest uplink frame's sender (MAC bytes
      * 4..5) | the low 16 bits of its time << 16, and its length; when an AP last relayed such
-     * a frame (the low 16 bits of the time | 1 | its channel << 16; 0: never); the uplink's
-     * channel (in the padding: the state's size is unchanged) */
+     * a frame (the low 16 bits of the time | 1 | its channel << 16; 0: never) */
     uint32_t up, relayed;
     uint16_t up_len;
-    uint8_t up_ch;
 #endif
 } rx_state_t;
 
@@ -332,7 +330,6 @@ static SC_NOINLINE void relay_scan(rx_state_t *r, const sc_frame_t *f, uint32_t 
     if (dir == 1u) {
         r->up = mac | now_ms << 16;
         r->up_len = f->len;
-        r->up_ch = f->channel;
     } else if (mac == (r->up & 0xFFFFu) && ((now_ms - (r->up >> 16)) & 0xFFFFu) <= 4u &&
                ((f->len - r->up_len + 16u) & 0xFFFFu) <= 32u) {
         r->relayed = (now_ms & 0xFFFFu) | 1u | (uint32_t)f->channel << 16;
@@ -598,13 +595,13 @@ int sc_receiver_relayed(const sc_receiver_t *rs, uint8_t channel, uint32_t now_m
 #endif
 }
 
-int sc_receiver_uplink_heard(const sc_receiver_t *rs, uint8_t channel, uint32_t now_ms, uint32_t within_ms)
+int sc_receiver_uplink_heard(const sc_receiver_t *rs, uint32_t now_ms, uint32_t within_ms)
 {
 #if SMARTCFG_WITH_ESPTOUCH_V2
-    uint32_t u = rs && (CS(rs)->protocols & SC_PROTO_ESPTOUCH_V2) && CS(rs)->up_ch == channel ? CS(rs)->up : 0u;
+    uint32_t u = rs && (CS(rs)->protocols & SC_PROTO_ESPTOUCH_V2) ? CS(rs)->up : 0u;
     return u && ((now_ms - (u >> 16)) & 0xFFFFu) <= within_ms;
 #else
-    (void)rs, (void)channel, (void)now_ms, (void)within_ms;
+    (void)rs, (void)now_ms, (void)within_ms;
     return 0;
 #endif
 }

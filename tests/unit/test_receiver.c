@@ -645,26 +645,6 @@ static void test_search_first_sweep_wait(void **state)
             assert_int_equal(sc_chansearch_step_rx(&cs, &rx, until, &until), 11);
         }
     }
-    /* Only an uplink of the visit's channel: one of the channel before the hop (heard in its
-     * last millisecond, or delivered after the hop by a port that queues frames) held the next
-     * glance 4 to 13 ms more (Q1). */
-    for (uint32_t at = 11; at <= 20; at++) {
-        sc_chansearch_t cs;
-        uint32_t until = 0;
-        sc_frame_t f;
-        sc_rx_event_t ev;
-        assert_int_equal(sc_receiver_init(&rx, 0), SC_OK);
-        assert_int_equal(sc_chansearch_init(&cs, list, 3, 0), SC_OK);
-        assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 0, &until), 1);
-        assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 12, &until), 6);
-        ak_frame(&f, 900, 7);
-        f.channel = 1;
-        (void)sc_receiver_feed(&rx, &f, at, &ev);
-        assert_int_equal(sc_chansearch_step_rx(&cs, &rx, 24, &until), 11);
-        assert_int_equal(until, 36u);
-        assert_int_equal(sc_receiver_uplink_heard(&rx, 1, 24, 13), 1);
-        assert_int_equal(sc_receiver_uplink_heard(&rx, 6, 24, 13), 0);
-    }
 }
 
 static long hop_decode(const sc_air_config_t *c, sc_rx_result_t *res)
