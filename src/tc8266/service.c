@@ -27,8 +27,9 @@ void sc_tc8266_svc_log_raised(sc_tc8266_svc_t *s, bool up) { s->log_raised = up 
 #define FILL_MS ((SC_TC8266_BUDGET_BYTES * 1000u + SC_TC8266_BUDGET_RATE - 1u) / SC_TC8266_BUDGET_RATE)
 _Static_assert(FILL_MS * (uint64_t)SC_TC8266_BUDGET_RATE <= UINT32_MAX / 2, "the clamped refill fits 32 bits");
 
-/* Takes n bytes from the global reply budget; false (and nothing taken) when it has less. */
-static bool budget_take(sc_tc8266_budget_t *b, uint32_t now, size_t n)
+/* Takes n bytes from the global reply budget; false (and nothing taken) when it would then
+ * hold less than `keep`. */
+static bool budget_take(sc_tc8266_budget_t *b, uint32_t now, size_t n, size_t keep)
 {
     if (!b->started) {
         b->started = true;
@@ -49,7 +50,7 @@ static bool budget_take(sc_tc8266_budget_t *b, uint32_t now, size_t n)
     } else if (dt < -60000) {
         b->at = now; /* the clock went back: restart the refill from here */
     }
-    if (b->bytes < n)
+    if (b->bytes < n || b->bytes - n < keep)
         return false;
     b->bytes -= (uint32_t)n;
     return true;
@@ -153,7 +154,7 @@ void sc_tc8266_svc_reject(sc_tc8266_svc_t *s, const sc_ipv4_ep_t *from, uint16_t
     size_t len = 0;
     if (sc_tc8266_build_error(s->txbuf, sizeof s->txbuf, false, err_id, sub_id, &len) != SC_OK)
         return;
-    if (!budget_take(s->budget, now, len)) {
+    if (!budget_take(s->budget, now, len, 0)) {
         s->stats.rate_limited++;
         return;
     }
@@ -213,21 +214,22 @@ static const sc_tc8266_log_peer_t *log_peer_recent(sc_tc8266_svc_t *s, const uin
 }
 
 /* The log goes out only while the log soft-AP is raised, only within the global budget (it is
- * the longest reply: up to 1280 bytes for a 13-byte query), and to one address at most once
- * per LOG_EVERY_MS (`again`: the second copy of one already sent). */
+ * the longest reply: up to 1280 bytes for a 13-byte query), and to one address once per
+ * LOG_EVERY_MS unless the budget is rich (`again`: the second copy of one already sent). */
 static bool send_log(sc_tc8266_svc_t *s, const sc_ipv4_ep_t *to, uint32_t now, bool again)
 {
     if (!s->log_raised) {
         s->stats.bad_dgrams++;
         return false;
     }
+    /* Asked again within LOG_EVERY_MS (both copies lost, the app restarted): served only from
+     * a budget that keeps, after both copies of this one, a whole log (two copies) for another
+     * address. A quiet device answers at once; one host asking 20 times a second still leaves
+     * the phone its log at its first try (V1). */
     sc_tc8266_log_peer_t *slot = NULL;
-    if (!again && log_peer_recent(s, to->addr, now, &slot)) {
-        s->stats.rate_limited++;
-        return false;
-    }
+    bool recent = !again && log_peer_recent(s, to->addr, now, &slot) != NULL;
     size_t len = sc_diag_log_concat(s->log, s->txbuf, sizeof s->txbuf);
-    if (!budget_take(s->budget, now, len)) {
+    if (!budget_take(s->budget, now, len, recent ? 3 * len : 0)) {
         s->stats.rate_limited++;
         return false;
     }

@@ -26,9 +26,10 @@
  * back less than it sent. The capacity holds the longest log reply twice (it is sent twice). */
 #define SC_TC8266_BUDGET_BYTES 3072
 #define SC_TC8266_BUDGET_RATE 512    /* bytes per second */
-/* The log (both copies) goes to one source address at most once per LOG_EVERY_MS: without it
- * one host asking 20 times a second kept the budget empty and the phone never got the log.
- * A host now takes ~140 B/s of the budget's 512 (a log of ~700 bytes sent twice every 10 s);
+/* The log (both copies) goes to one source address once per LOG_EVERY_MS: without it one host
+ * asking 20 times a second kept the budget empty and the phone never got the log. Asked again
+ * sooner, it goes out only while the budget keeps a whole log (both copies) for another
+ * address besides (a phone whose two copies were lost is answered at once on a quiet device);
  * the last LOG_PEERS addresses served are remembered. */
 #define SC_TC8266_LOG_EVERY_MS 10000
 #define SC_TC8266_LOG_PEERS 4
