@@ -225,7 +225,7 @@ static bool send_log(sc_tc8266_svc_t *s, const sc_ipv4_ep_t *to, uint32_t now, b
     /* Asked again within LOG_EVERY_MS (both copies lost, the app restarted): served only from
      * a budget that keeps, after both copies of this one, a whole log (two copies) for another
      * address. A quiet device answers at once; one host asking 20 times a second still leaves
-     * the phone its log at its first try (V1). */
+     * the phone its log at its first try (F60). */
     sc_tc8266_log_peer_t *slot = NULL;
     bool recent = !again && log_peer_recent(s, to->addr, now, &slot) != NULL;
     size_t len = sc_diag_log_concat(s->log, s->txbuf, sizeof s->txbuf);

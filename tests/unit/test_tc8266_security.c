@@ -211,7 +211,7 @@ static void test_rotating_tokens_bounded(void **state)
 
 /* F59: one host asking for the log 20 times a second (any ports) kept the shared budget empty:
  * the app, asking every 2 s, never got it. The log now goes to an address once per 10 s, a
- * repeat sooner only from a budget that keeps a whole log for another address (V1): the app,
+ * repeat sooner only from a budget that keeps a whole log for another address (F60): the app,
  * whenever in the asker's cycle it comes, gets both copies at its first try. */
 static void test_log_not_starved_by_one_host(void **state)
 {
@@ -243,7 +243,7 @@ static void test_log_not_starved_by_one_host(void **state)
     }
 }
 
-/* V1: the phone's two copies were both lost (or its app restarted) and it asks again 2 s
+/* F60: the phone's two copies were both lost (or its app restarted) and it asks again 2 s
  * later: on a quiet device it gets the log at once, not 10 s later (F59's limit refused every
  * repeat within 10 s, however full the budget). */
 static void test_log_repeat_on_quiet_device(void **state)
