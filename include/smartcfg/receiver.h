@@ -121,10 +121,11 @@ SC_API int sc_receiver_relayed(const sc_receiver_t *r, uint8_t channel, uint32_t
  * once it has a result) until called with 0, sc_receiver_reset or a result. sc_chansearch_step_rx turns it on for a glance and off once the visit looks or
  * a lock holds the radio. */
 SC_API void sc_receiver_scan(sc_receiver_t *r, int on);
-/* Whether a station's group-addressed uplink frame (ToDS) came within the last within_ms while
- * the front noted them (sc_receiver_scan; a front that decodes v2, else 0): on the first sweep
- * the search waits for v2's next datagram only after one (docs/receiver.md §7). */
-SC_API int sc_receiver_uplink_heard(const sc_receiver_t *r, uint32_t now_ms, uint32_t within_ms);
+/* How many ms ago the newest station's group-addressed uplink frame (ToDS) came while the front
+ * noted them (sc_receiver_scan; 0..65535, the note keeps 16 bits of time), UINT32_MAX when none
+ * (or a front that does not decode v2): on the first sweep the search waits for v2's next
+ * datagram only after one, and until it is due after that frame (docs/receiver.md §7). */
+SC_API uint32_t sc_receiver_uplink_age(const sc_receiver_t *r, uint32_t now_ms);
 
 #ifdef __cplusplus
 }

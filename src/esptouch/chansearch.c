@@ -346,7 +346,7 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
         /* With v2 on the first sweep, v2's wait only after a station's uplink frame came in
          * this visit (below; a build without v2 drops it). */
         int v2_wait = SMARTCFG_WITH_ESPTOUCH_V2 && cs->v2 &&
-                      (cs->swept || sc_receiver_uplink_heard(front, now_ms, visit + 1u));
+                      (cs->swept || sc_receiver_uplink_age(front, now_ms) <= visit + 1u);
         uint32_t next = now_ms - newest_heard(cs, rx, ch, now_ms, visit) + (v2_wait ? CS_NEXT_V2_MS : CS_NEXT_V1_MS);
         if (v2_wait) {
             /* v2's datagrams are 15 ms apart: until 2026-12-05 the visit stayed the dwell
@@ -382,7 +382,7 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
         if (since(cs->switch_at, now_ms) <= 0)
             return hop(cs, 1, now_ms, until_ms);
     } else if (SMARTCFG_WITH_ESPTOUCH_V2 && glancing && cs->v2 &&
-               sc_receiver_uplink_heard(front, now_ms, visit + 1u)) {
+               sc_receiver_uplink_age(front, now_ms) <= visit + 1u) {
         /* With v2, a glance that heard a station's uplink frame of any length, without its
          * relay (lost, or due after the glance: an AP relays within a few ms), waits until that
          * station's next v2 datagram is due after it: v2's planes 4..7, SYNC and COUNT lie above
@@ -391,10 +391,7 @@ static uint8_t step(sc_chansearch_t *pub, const sc_et_rx_t *rx, const sc_receive
          * station's uplink is relayed too and gets that look as one heard earlier in the glance
          * does (since 2026-12-06; docs/receiver.md §8: v2 mid-session dual-band 66/70/66 ->
          * 69/73/67 % within 1.5x). */
-        uint32_t d = 0;
-        while (d <= visit && !sc_receiver_uplink_heard(front, now_ms, d))
-            d++;
-        cs->switch_at = now_ms - d + CS_NEXT_V2_MS;
+        cs->switch_at = now_ms - sc_receiver_uplink_age(front, now_ms) + CS_NEXT_V2_MS;
         if (since(cs->switch_at, now_ms) <= 0)
             return hop(cs, 1, now_ms, until_ms);
     } else {

@@ -595,14 +595,14 @@ int sc_receiver_relayed(const sc_receiver_t *rs, uint8_t channel, uint32_t now_m
 #endif
 }
 
-int sc_receiver_uplink_heard(const sc_receiver_t *rs, uint32_t now_ms, uint32_t within_ms)
+uint32_t sc_receiver_uplink_age(const sc_receiver_t *rs, uint32_t now_ms)
 {
 #if SMARTCFG_WITH_ESPTOUCH_V2
     uint32_t u = rs && (CS(rs)->protocols & SC_PROTO_ESPTOUCH_V2) ? CS(rs)->up : 0u;
-    return u && ((now_ms - (u >> 16)) & 0xFFFFu) <= within_ms;
+    return u ? (now_ms - (u >> 16)) & 0xFFFFu : UINT32_MAX;
 #else
-    (void)rs, (void)now_ms, (void)within_ms;
-    return 0;
+    (void)rs, (void)now_ms;
+    return UINT32_MAX;
 #endif
 }
 
