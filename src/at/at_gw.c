@@ -19,7 +19,6 @@ enum { GW_BIND, GW_UNBIND, GW_ONLINE, GW_OFFLINE };
 static const char *const op_type[] = { "bind", "unbind", "online", "offline" };
 
 #define GW_ERR_NOT_BOUND (-1)   /* reply code when the cloud answers without a result */
-#define NOT_OURS (-2147483647)  /* a result for another request (type or device) */
 
 static const char *cmd_of(const sc_at_gw_t *g)
 {
@@ -183,6 +182,19 @@ static void remember(sc_at_gw_t *g)
         g->subs[i].online = g->op == GW_ONLINE;
 }
 
+/* The cloud's result code: an integer (0 success). cJSON's valueint truncates 0.5 to 0 and
+ * clamps 1e10, so a fraction or a number beyond 32 bits would read as another code, even as
+ * success: such an answer is a bad reply (209), as no result at all is "not bound" (-1). */
+static int result_code(const cJSON *r)
+{
+    if (!cJSON_IsNumber(r))
+        return GW_ERR_NOT_BOUND;
+    double v = r->valuedouble;
+    if (!(v >= -2147483648.0 && v <= 2147483647.0) || v != (double)(int)v)
+        return SC_AT_CME_EXEC;
+    return (int)v;
+}
+
 int sc_at_gw_message(const sc_at_gw_env_t *e, sc_at_gw_t *g, const char *t, const void *payload, size_t len)
 {
     char want[SC_CLOUD_TOPIC_SIZE + 16];
@@ -200,7 +212,8 @@ int sc_at_gw_message(const sc_at_gw_env_t *e, sc_at_gw_t *g, const char *t, cons
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
     const cJSON *devs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "payload"), "devices");
     const cJSON *d;
-    int code = NOT_OURS;
+    int code = 0;
+    bool ours = false;
     if (cJSON_IsString(type) && !strcmp(type->valuestring, op_type[g->op])) {
         cJSON_ArrayForEach(d, devs) {
             const cJSON *p = cJSON_GetObjectItemCaseSensitive(d, "product_id");
@@ -208,13 +221,14 @@ int sc_at_gw_message(const sc_at_gw_env_t *e, sc_at_gw_t *g, const char *t, cons
             const cJSON *r = cJSON_GetObjectItemCaseSensitive(d, "result");
             if (cJSON_IsString(p) && cJSON_IsString(n) && !strcmp(p->valuestring, g->pid) &&
                 !strcmp(n->valuestring, g->dn)) {
-                code = cJSON_IsNumber(r) ? r->valueint : GW_ERR_NOT_BOUND;
+                code = result_code(r);
+                ours = true;
                 break;
             }
         }
     }
     cJSON_Delete(j);
-    if (code == NOT_OURS)
+    if (!ours)
         return 1;
     if (code == 0)
         remember(g);

@@ -1124,6 +1124,30 @@ static void test_gw_result_hostile(void **state)
     assert_string_equal(x->out, "+TCGWBIND:OK\r\n");
 }
 
+/* A result that is not an integer code (cJSON's valueint reads 0.5 as 0, 1e10 as INT_MAX) is a
+ * bad reply, 209, not success: the sub-device is not taken as bound. */
+static void test_gw_result_not_integer(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    static const char rt[] = "$gateway/operation/result/PID0123456/dev-001";
+    static const char *const res[] = { "0.5", "1e10", "-2147483649", "2147483647", "-2147483648", "1e3" };
+    static const char *const want[] = { "209", "209", "209", "2147483647", "-2147483648", "1000" };
+    for (size_t i = 0; i < sizeof res / sizeof res[0]; i++) {
+        assert_string_equal(cmd(x, "AT+TCGWBIND=0,\"SUBP\",\"sub1\",\"MDEyMzQ1Njc4OWFiY2RlZg==\"\r\n"), "OK\r\n");
+        char m[256], w[64];
+        snprintf(m, sizeof m, "{\"type\":\"bind\",\"payload\":{\"devices\":[{\"product_id\":\"SUBP\","
+                 "\"device_name\":\"sub1\",\"result\":%s}]}}", res[i]);
+        snprintf(w, sizeof w, "+TCGWBIND:FAIL,%s\r\n", want[i]);
+        x->outlen = 0;
+        x->out[0] = 0;
+        sc_at_mqtt_received(&x->at, rt, m, strlen(m));
+        assert_string_equal(x->out, w);
+    }
+    assert_string_equal(cmd(x, "AT+TCGWBIND?\r\n"), "OK\r\n");   /* none taken as bound */
+}
+
 #define T "PID0123456/dev-001/data"
 
 /* MQTT data channel: PUB/PUBL/PUBRAW/SUB/UNSUB/SUB?, RCVPUB, limits and state errors. */
@@ -1320,6 +1344,7 @@ int main(void)
         cmocka_unit_test_setup(test_test_forms, setup),
         cmocka_unit_test_setup(test_mqtt_data, setup),
         cmocka_unit_test_setup(test_gw_result_hostile, setup),
+        cmocka_unit_test_setup(test_gw_result_not_integer, setup),
         cmocka_unit_test_setup(test_modinfo, setup),
         cmocka_unit_test_setup(test_bad_lines, setup),
     };
