@@ -317,9 +317,9 @@ typedef struct {
 enum {
     T_OK, T_CWMODE, T_TCLOG, T_DEVINFO, T_PRDINFO, T_STARTSMART, T_STOPSMART, T_TCSAP, T_STOPSAP,
     T_MQTTCONN, T_FWINFO, T_OTASET, T_READFW, T_PUB, T_PUBL, T_SUB, T_UNSUB, T_MQTTSRV, T_MODINFO,
-    T_GWBIND, T_GWONLINE, T_RESTORE
+    T_GWBIND, T_GWONLINE, T_RESTORE, T_PUBHEAD
 };
-_Static_assert(T_SUB == 0x0f && T_GWONLINE == 0x14, "the control bytes in test_texts name T_SUB and T_GWONLINE");
+_Static_assert(T_GWONLINE == 0x14 && T_PUBHEAD == 0x16, "the control bytes in test_texts name T_GWONLINE and T_PUBHEAD");
 static const char test_texts[] =
     "\0"                                                                          /* T_OK */
     ":(0-3)\0"                                                                    /* T_CWMODE */
@@ -335,15 +335,17 @@ static const char test_texts[] =
     ":\"FW_VERSION\",\"FW_SIZE\",\"FW_MD5\",\"FW_MAX_SIZE_OF_MODULE\"\0"
     ":1(ENABLE)/0(DISABLE),\"FW_version\"\0"                                      /* T_OTASET */
     ":\"LEN_FOR_READ\"\0"
-    "\x0f" ",\"PAYLOAD\"\0"                                                        /* T_PUB: T_SUB + */
-    "\x0f" ",\"LEN(1-2048)\"\0"                                                    /* T_PUBL: T_SUB + */
+    "\x16" "\"PAYLOAD\"\0"                                                         /* T_PUB: T_PUBHEAD + */
+    "\x16" "\"LEN(1-2048)\"\0"                                                     /* T_PUBL: T_PUBHEAD + */
     ":\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\"\0"                                   /* T_SUB */
     ":\"TOPIC_NAME\"\0"
     ":\"MQTT SERVER IP\"\0"                                                       /* T_MQTTSRV */
     ":\"MODULE NAME\",\"FLASH_SIZE (2/4)\",\"WIFI LED GPIO\",\"FW BASE ADDR\",\"FW MAX SIZE\",\"FIXED CONNID\"\0"
     "\x14" ",\"DEVICE_SECRET\"\0"                                                  /* T_GWBIND: T_GWONLINE + */
     ":\"MODE\",\"PRODUCT_ID\",\"DEVICE_NAME\"\0"                                 /* T_GWONLINE */
-    ": CLEAR CONFIG AND RESET";                                                   /* T_RESTORE */
+    ": CLEAR CONFIG AND RESET\0"                                                  /* T_RESTORE */
+    /* the publish commands' head has spaces where SUB's has none (firmware and PDF alike) */
+    ": \"TOPIC_NAME(maxlen 128)\", \"QOS(0/1)\",";                                    /* T_PUBHEAD */
 
 #define FB(f) (1u << (f))
 
@@ -713,6 +715,8 @@ static void cmd_tcmqttstate(at_state_t *at, unsigned ci, form_t f, const params_
     reply_ok(at);
 }
 
+static void esp_defaults(at_state_t *at);
+
 static void cmd_tcrestore(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 {
     (void)ci; (void)f; (void)ps;
@@ -735,6 +739,10 @@ static void cmd_tcrestore(at_state_t *at, unsigned ci, form_t f, const params_t 
     at->mqtt_params_valid = false;
     if (at->ops.restore)
         at->ops.restore(at->ops.ctx);
+    /* The reference reboots now (the PDF): a host waits for "ready" and finds the volatile
+     * ESP-AT settings (echo, UART, ...) at their power-on values, as after AT+RST. */
+    esp_defaults(at);
+    reply(at, "ready");
 }
 
 /* AT+TCLOG=<password>,<level>: a wrong password quietly drops to error-only logging (as the

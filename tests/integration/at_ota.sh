@@ -106,8 +106,8 @@ def poll(what, fn, timeout=30.0):
 def hangup(restore=False):
     cmd("AT+TCMQTTDISCONN", b"+TCMQTTDISCON,2\r\nOK\r\n")
     if restore:   # AT+TCRESTORE forgets the image too (the PDF)
-        cmd("AT+TCRESTORE", b"OK\r\n")
-        cmd("AT+TCFWINFO?", b"+CME ERROR:205\r\n")
+        cmd("AT+TCRESTORE", b"OK\r\nready\r\n")   # then echo is on again, as after a reboot
+        cmd("AT+TCFWINFO?", b"AT+TCFWINFO?\r\n+CME ERROR:205\r\n")
     os.close(master)
     try:
         dev.wait(timeout=10)

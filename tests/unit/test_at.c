@@ -893,7 +893,11 @@ static void test_restore(void **state)
     set_devinfo(x);
     cmd(x, "AT+TCPRDINFOSET=1,\"PID0123456\",\"" PSECRET "\",\"dev-9\"\r\n");
     cmd(x, "AT+TCSTARTSMART\r\n");
-    assert_string_equal(cmd(x, "AT+TCRESTORE\r\n"), "OK\r\n");
+    cmd(x, "AT+CWMODE=2\r\n");
+    cmd(x, "ATE1\r\n");
+    /* the reference reboots: "ready", and the ESP-AT settings are back at power-on (echo off here) */
+    assert_string_equal(cmd(x, "AT+TCRESTORE\r\n"), "AT+TCRESTORE\r\nOK\r\nready\r\n");
+    assert_string_equal(cmd(x, "AT+CWMODE?\r\n"), "+CWMODE:1\r\nOK\r\n");
     assert_int_equal(x->f.restore, 1);
     assert_int_equal(sc_at_flow(&x->at), SC_AT_FLOW_NONE);
     assert_string_equal(cmd(x, "AT+TCDEVINFOSET?\r\n"), "+CME ERROR:207\r\n");
@@ -1124,6 +1128,27 @@ static void test_gw_result_hostile(void **state)
     assert_string_equal(x->out, "+TCGWBIND:OK\r\n");
 }
 
+/* The gateway commands check the state before the parameters, as every other command. */
+static void test_gw_state_first(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, "AT+TCGWBIND=2,\"SUBP\",\"sub1\"\r\n"), "+CME ERROR:208\r\n");
+    assert_string_equal(cmd(x, "AT+TCGWONLINE=0,\"SUBP\"\r\n"), "+CME ERROR:208\r\n");
+    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCGWBIND=2,\"SUBP\",\"sub1\"\r\n"), "+CME ERROR:204\r\n");
+    assert_string_equal(cmd(x, "AT+TCGWONLINE=0,\"SUBP\",\"sub,1\"\r\n"), "+CME ERROR:204\r\n");
+    /* the online list as the firmware prints it: one quoted "P,D" */
+    assert_string_equal(cmd(x, "AT+TCGWONLINE=0,\"SUBP\",\"sub1\"\r\n"), "OK\r\n");
+    static const char ans[] = "{\"type\":\"online\",\"payload\":{\"devices\":[{\"product_id\":\"SUBP\","
+                              "\"device_name\":\"sub1\",\"result\":0}]}}";
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_mqtt_received(&x->at, "$gateway/operation/result/PID0123456/dev-001", ans, strlen(ans));
+    assert_string_equal(x->out, "+TCGWONLINE:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCGWONLINE?\r\n"), "+TCGWONLINE:\"SUBP,sub1\"\r\nOK\r\n");
+}
+
 /* A result that is not an integer code (cJSON's valueint reads 0.5 as 0, 1e10 as INT_MAX) is a
  * bad reply, 209, not success: the sub-device is not taken as bound. */
 static void test_gw_result_not_integer(void **state)
@@ -1155,9 +1180,9 @@ static void test_mqtt_data(void **state)
 {
     fix_t *x = *state;
     /* test forms (the PDF, without "AT") */
-    assert_string_equal(cmd(x, "AT+TCMQTTPUB=?\r\n"), "+TCMQTTPUB:\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"PAYLOAD\"\r\nOK\r\n");
-    assert_string_equal(cmd(x, "AT+TCMQTTPUBL=?\r\n"), "+TCMQTTPUBL:\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"LEN(1-2048)\"\r\nOK\r\n");
-    assert_string_equal(cmd(x, "AT+TCMQTTPUBRAW=?\r\n"), "+TCMQTTPUBRAW:\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\",\"LEN(1-2048)\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTPUB=?\r\n"), "+TCMQTTPUB: \"TOPIC_NAME(maxlen 128)\", \"QOS(0/1)\",\"PAYLOAD\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTPUBL=?\r\n"), "+TCMQTTPUBL: \"TOPIC_NAME(maxlen 128)\", \"QOS(0/1)\",\"LEN(1-2048)\"\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTPUBRAW=?\r\n"), "+TCMQTTPUBRAW: \"TOPIC_NAME(maxlen 128)\", \"QOS(0/1)\",\"LEN(1-2048)\"\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCMQTTSUB=?\r\n"), "+TCMQTTSUB:\"TOPIC_NAME(maxlen 128)\",\"QOS(0/1)\"\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCMQTTUNSUB=?\r\n"), "+TCMQTTUNSUB:\"TOPIC_NAME\"\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCMQTTSRV=?\r\n"), "+TCMQTTSRV:\"MQTT SERVER IP\"\r\nOK\r\n");
@@ -1345,6 +1370,7 @@ int main(void)
         cmocka_unit_test_setup(test_mqtt_data, setup),
         cmocka_unit_test_setup(test_gw_result_hostile, setup),
         cmocka_unit_test_setup(test_gw_result_not_integer, setup),
+        cmocka_unit_test_setup(test_gw_state_first, setup),
         cmocka_unit_test_setup(test_modinfo, setup),
         cmocka_unit_test_setup(test_bad_lines, setup),
     };
