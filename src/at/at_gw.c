@@ -40,7 +40,7 @@ static bool name_ok(const sc_at_arg_t *a, size_t max)
         return false;
     for (size_t i = 0; i < a->slen; i++) {
         unsigned char c = (unsigned char)a->s[i];
-        if (c <= ' ' || c >= 0x7f || c == '/' || c == '+' || c == '#' || c == '"' || c == '\\')
+        if (c <= ' ' || c >= 0x7f || c == '/' || c == '+' || c == '#' || c == '"' || c == '\\' || c == ',')
             return false;
     }
     return true;
@@ -103,7 +103,10 @@ static void query(const sc_at_gw_env_t *e, const sc_at_gw_t *g, bool online)
     for (int i = 0; i < g->nsubs; i++) {
         if (online && !g->subs[i].online)
             continue;
-        sc_at_say(&e->out, "%s:\"%s\",\"%s\"", online ? "+TCGWONLINE" : "+TCGWBIND", g->subs[i].pid, g->subs[i].dn);
+        /* The reference firmware quotes the online pair as one string, "P,D" (its PDF shows two
+         * fields); names hold no comma (name_ok). The bind list is ours: two fields. */
+        sc_at_say(&e->out, online ? "%s:\"%s,%s\"" : "%s:\"%s\",\"%s\"", online ? "+TCGWONLINE" : "+TCGWBIND",
+                  g->subs[i].pid, g->subs[i].dn);
     }
     sc_at_line(&e->out, "OK");
 }
@@ -114,6 +117,12 @@ int sc_at_gw_cmd(const sc_at_gw_env_t *e, sc_at_gw_t *g, bool bind, int form, co
         query(e, g, !bind);
         return 0;
     }
+    /* The state first, as every reference command (docs/at.md): no MQTT session, or a gateway
+     * request still running. */
+    if (!e->mqtt_up || !e->dev || g->phase) {
+        sc_at_cme(&e->out, SC_AT_CME_STATE);
+        return 0;
+    }
     /* mode 0: bind / online; 1: unbind / offline. Only a bind carries the sub-device secret. */
     bool ok = n >= 3 && a[0].is_int && (a[0].v == 0 || a[0].v == 1) && name_ok(&a[1], SC_PRODUCT_ID_MAX) &&
               name_ok(&a[2], SC_DEVICE_NAME_MAX);
@@ -122,10 +131,6 @@ int sc_at_gw_cmd(const sc_at_gw_env_t *e, sc_at_gw_t *g, bool bind, int form, co
          (!with_secret || (a[3].is_str && a[3].slen >= 1 && a[3].slen <= SC_DEVICE_SECRET_MAX));
     if (!ok) {
         sc_at_cme(&e->out, SC_AT_CME_PARAM);
-        return 0;
-    }
-    if (!e->mqtt_up || !e->dev || g->phase) {
-        sc_at_cme(&e->out, SC_AT_CME_STATE);   /* no MQTT session, or a gateway request still running */
         return 0;
     }
     sc_at_line(&e->out, "OK");

@@ -58,7 +58,7 @@ if topo() != [(SP, "sub_device1", GP, "Gateway1", 0)]:
     s.die("after bind: %r" % topo())
 s.cmd('AT+TCMQTTSUB="%s",0' % SUB, b"OK\r\n+TCMQTTSUB:FAIL,-108\r\n")   # bound but offline
 s.cmd('AT+TCGWONLINE=0,"%s","sub_device1"' % SP, b"OK\r\n+TCGWONLINE:OK\r\n", 10)
-s.cmd("AT+TCGWONLINE?", b'+TCGWONLINE:"%s","sub_device1"\r\nOK\r\n' % SP.encode())
+s.cmd("AT+TCGWONLINE?", b'+TCGWONLINE:"%s,sub_device1"\r\nOK\r\n' % SP.encode())   # one string, as the firmware
 s.cmd("AT+TCGWBIND?", b'+TCGWBIND:"%s","sub_device1"\r\nOK\r\n' % SP.encode())
 s.cmd('AT+TCMQTTSUB="%s",0' % SUB, b"OK\r\n+TCMQTTSUB:OK\r\n")
 msg = hub_msg("ECX2FE")
