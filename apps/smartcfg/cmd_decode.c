@@ -348,6 +348,7 @@ static int decode_src(sc_pcap_src_t *src, const char *path, int json, int live, 
     memset(&d, 0, sizeof d);
     size_t nseen = 0;
     unsigned long results = 0;
+    sc_pcap_clock_t clock = { 0 };
     uint64_t first_us = 0, last_us = 0, deadline = timeout_ms ? mono_ms() + timeout_ms : 0;
     uint32_t now = 0, last_tick = 0;
     int have_first = 0, status = FILE_OK;
@@ -368,15 +369,15 @@ static int decode_src(sc_pcap_src_t *src, const char *path, int json, int live, 
         if (rc <= 0)
             break;
         /* The receiver wants a monotonic clock: capture time relative to the first frame,
-         * never going backwards when a capture's timestamps do. */
+         * never going backwards when a capture's timestamps do, nor leaping with a record's
+         * absurd timestamp (sc_pcap_clock_t); the device's clock wraps, so this one does. */
+        const uint64_t rel_us = sc_pcap_clock_at(&clock, f.ts_us);
         if (!have_first) {
-            first_us = last_us = f.ts_us;
+            first_us = f.ts_us;
             have_first = 1;
         }
-        if (f.ts_us > last_us)
-            last_us = f.ts_us;
-        uint64_t rel = (last_us - first_us) / 1000u;
-        now = rel > UINT32_MAX ? UINT32_MAX : (uint32_t)rel;
+        last_us = first_us + rel_us;
+        now = (uint32_t)(rel_us / 1000u);
         const int group = is_group(&f);
         d.frames++;
         d.group += group != 0;
@@ -453,6 +454,9 @@ static int decode_src(sc_pcap_src_t *src, const char *path, int json, int live, 
         fprintf(stderr, "smartcfg decode: %s: %lu record(s) skipped (short, malformed radiotap or bad FCS)%s%s\n",
                 path, sc_pcap_skipped(src), why[0] ? "; last: " : "", why);
     }
+    if (clock.breaks)
+        fprintf(stderr, "smartcfg decode: %s: the capture's time steps back or leaps ahead %lu time(s); "
+                        "read as continuous there\n", path, clock.breaks);
     if (status == FILE_OK && results == 0) {
         char reason[512];
         why_nothing(&d, live, reason, sizeof reason);
