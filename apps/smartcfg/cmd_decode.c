@@ -49,8 +49,8 @@ static void decode_usage(const sc_cli_t *cli, FILE *f)
             "When nothing decodes, the reason is printed (stderr; with --json a line\n"
             "{\"event\":\"no_result\",\"reason\":...}): no group-addressed frames, no guide seen,\n"
             "locked but incomplete (N of M bytes).\n"
-            "Text fields print valid UTF-8 as is; other bytes and control characters as \\xHH and\n"
-            "a backslash as \\\\ (the _hex fields are always exact).\n"
+            "Text fields print valid UTF-8 as is; other bytes, control characters (C0, DEL, C1) and\n"
+            "bidirectional controls as \\xHH and a backslash as \\\\ (the _hex fields are always exact).\n"
             "  -h, --help       this text;  --version  the version\n"
             "exit: 0 every file gave a result, 1 a file could not be read, 2 usage error,\n"
             "      3 some readable file gave no result (live: --timeout), 130 stopped by Ctrl-C\n\n"
@@ -72,7 +72,7 @@ static void text_escape(const uint8_t *p, size_t n, int quote, char *out)
             if (p[i] == '\\' || (quote && p[i] == '"'))
                 out[o++] = '\\';
             out[o++] = (char)p[i++];
-        } else if (k > 1) {
+        } else if (k > 1 && !sc_posix_utf8_control(p + i, k)) {
             memcpy(out + o, p + i, k);
             o += k;
             i += k;
