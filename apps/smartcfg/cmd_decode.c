@@ -87,6 +87,20 @@ static void text_escape(const uint8_t *p, size_t n, int quote, char *out)
     out[o] = 0;
 }
 
+/* A file name (or a message holding one) for a terminal line: names are anyone's to choose
+ * (captures handed on, unpacked from an archive), and one holding ESC ] or ESC [ 8 m retitled
+ * the terminal or hid the credentials after it (security V5). Escaped as the text fields are;
+ * two buffers, for a line with two such strings. */
+static const char *shown(const char *s)
+{
+    static char buf[2][4 * 4096 + 1];
+    static int which;
+    char *out = buf[which ^= 1];
+    size_t n = strnlen(s, 4096);
+    text_escape((const uint8_t *)s, n, 0, out);
+    return out;
+}
+
 static void to_hex(const uint8_t *p, size_t n, char *out)
 {
     static const char hex[] = "0123456789abcdef";
@@ -131,7 +145,7 @@ static void print_result(const char *file, const sc_rx_result_t *r, uint64_t ts_
              (unsigned long long)(ts_us % 1000000u));
     const int is_v2 = r->proto == SC_PROTO_ESPTOUCH_V2, is_ak = r->proto == SC_PROTO_AIRKISS;
     if (!json) {
-        printf("%s: protocol %s ssid \"%s\"", file, sc_proto_name(r->proto), ssid);
+        printf("%s: protocol %s ssid \"%s\"", shown(file), sc_proto_name(r->proto), ssid);
         if (r->password_known)
             printf(" password \"%s\"", pwd);
         else
@@ -293,7 +307,7 @@ static void why_nothing(const decode_diag_t *d, int live, char *out, size_t n)
 static void print_nothing(const char *name, const decode_diag_t *d, const char *reason, int json)
 {
     if (!json) {
-        fprintf(stderr, "smartcfg decode: %s: nothing decoded: %s\n", name, reason);
+        fprintf(stderr, "smartcfg decode: %s: nothing decoded: %s\n", shown(name), reason);
         return;
     }
     cJSON *o = cJSON_CreateObject();
@@ -446,17 +460,17 @@ static int decode_src(sc_pcap_src_t *src, const char *path, int json, int live, 
     if (results)
         sc_plot_discard(plot); /* a session left unfinished after a result: the repeat of one */
     if (rc < 0) {
-        fprintf(stderr, "smartcfg decode: %s: %s\n", path, sc_pcap_error(src));
+        fprintf(stderr, "smartcfg decode: %s: %s\n", shown(path), shown(sc_pcap_error(src)));
         print_read_error(path, sc_pcap_error(src), json);
         status = FILE_BAD;
     } else if (sc_pcap_skipped(src)) {
         const char *why = sc_pcap_error(src);
         fprintf(stderr, "smartcfg decode: %s: %lu record(s) skipped (short, malformed radiotap or bad FCS)%s%s\n",
-                path, sc_pcap_skipped(src), why[0] ? "; last: " : "", why);
+                shown(path), sc_pcap_skipped(src), why[0] ? "; last: " : "", shown(why));
     }
     if (clock.breaks)
         fprintf(stderr, "smartcfg decode: %s: the capture's time steps back or leaps ahead %lu time(s); "
-                        "read as continuous there\n", path, clock.breaks);
+                        "read as continuous there\n", shown(path), clock.breaks);
     if (status == FILE_OK && results == 0) {
         char reason[512];
         why_nothing(&d, live, reason, sizeof reason);
@@ -467,7 +481,7 @@ static int decode_src(sc_pcap_src_t *src, const char *path, int json, int live, 
             return FILE_STOPPED;
         }
         if (live)
-            fprintf(stderr, "smartcfg decode: %s: timed out after %u s\n", path, timeout_ms / 1000u);
+            fprintf(stderr, "smartcfg decode: %s: timed out after %u s\n", shown(path), timeout_ms / 1000u);
         print_nothing(path, &d, reason, json);
         status = FILE_EMPTY;
     }
@@ -481,7 +495,7 @@ static int decode_file(const char *path, int json, sc_plot_t *plot)
     sc_pcap_src_t *src = strcmp(path, "-") ? sc_pcap_open_file(path, eb, sizeof eb)
                                            : sc_pcap_open_fp(stdin, "-", eb, sizeof eb);
     if (!src) {
-        fprintf(stderr, "smartcfg decode: %s\n", eb);
+        fprintf(stderr, "smartcfg decode: %s\n", shown(eb));
         print_read_error(path, eb, json);
         return FILE_BAD;
     }
@@ -531,7 +545,7 @@ static int write_plot(sc_plot_t *plot, const char *out, const char *what)
     char title[300];
     snprintf(title, sizeof title, "smartcfg decode %s", what);
     if (sc_plot_write(plot, out, title) < 0) {
-        fprintf(stderr, "smartcfg decode: --plot %s: %s\n", out, strerror(errno));
+        fprintf(stderr, "smartcfg decode: --plot %s: %s\n", shown(out), strerror(errno));
         return -1;
     }
     return 0;

@@ -6,7 +6,8 @@
 # `smartcfg decode` printed them as they were (text and --json), and every --json line of the
 # tools (here `smartcfg device`'s credentials event) carried them raw inside its strings. Now
 # decode escapes them byte by byte (\xHH, like C0 controls) and the JSON printer writes them as
-# \uXXXX: the same JSON text, no raw control.
+# \uXXXX: the same JSON text, no raw control. File names are anyone's to choose too (V5):
+# decode's lines show them escaped.
 set -u
 . "$(dirname "$0")/lib/netns_self.bash"   # netns_gone
 SC=${SC_BUILD:?}/smartcfg
@@ -37,6 +38,18 @@ r = json.loads(open(sys.argv[1]).readline())
 assert r["ssid"] == "Hi\\xc2\\x9b8mX\\xe2\\x80\\xaeab", r["ssid"]
 assert r["ssid_hex"] == sys.argv[2]' "$TMP/json.out" $SSID_HEX || fail "decode JSON fields"
 echo "decode: C1 and bidi controls escaped (text and JSON)"
+
+# a capture whose name holds terminal controls (security V5): OSC retitles the terminal, SGR 8
+# hides the credentials printed after the name; the name is escaped like the text fields
+EVIL=$TMP/$'evil\e]0;pwned\a\e[8m.pcap'
+cp "$TMP/c.pcap" "$EVIL"
+printf 'not a capture' >"$EVIL.bad"
+"$SC" decode "$EVIL" "$EVIL.bad" "$EVIL.missing" >"$TMP/name.out" 2>"$TMP/name.err"; rc=$?
+[ "$rc" = 1 ] || fail "decode of the evil names: exit $rc, want 1"
+grep -qF 'evil\x1b]0;pwned\x07\x1b[8m.pcap: protocol esptouch-v1' "$TMP/name.out" || fail "the name is not escaped in the result"
+grep -c 'evil\\x1b]0;pwned\\x07\\x1b\[8m.pcap' "$TMP/name.err" | grep -qx 2 || fail "the names are not escaped in the errors"
+if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$TMP/name.out" "$TMP/name.err"; then fail "raw control bytes on the terminal"; fi
+echo "decode: file names with terminal controls escaped in results and errors"
 
 ip netns add "$NS" || fail "cannot create namespace"
 ip -n "$NS" link set lo up
