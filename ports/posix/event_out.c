@@ -56,19 +56,28 @@ void sc_posix_event_print(FILE *f, cJSON *line)
     char *s = line ? cJSON_PrintUnformatted(line) : NULL;
     if (s) {
         size_t n = strlen(s);
-        /* a character of 2 or 3 bytes becomes 6 ("\u009b"): at most 3 times as long */
-        char *l = malloc(3 * n + 1);
+        /* a character of 2 or 3 bytes, or a stray byte, becomes 6 ("\u009b", "\ufffd") */
+        char *l = malloc(6 * n + 1);
         if (l) { /* one write of the whole line: queued once started; a reader gone stops the run */
             size_t o = 0;
             const uint8_t *u = (const uint8_t *)s;
             for (size_t i = 0; i < n;) {
                 size_t k = u[i] < 0x80 ? 1 : sc_posix_utf8_seq(u + i, n - i);
-                if (k > 1 && sc_posix_utf8_control(u + i, k)) {
-                    /* only inside a string can cJSON have written a non-ASCII character */
+                if (k == 0) {
+                    /* a byte that is no UTF-8 (a file name, a device's text): the line stays
+                     * UTF-8 (docs/json.md), the byte is U+FFFD */
+                    memcpy(l + o, "\\ufffd", 6);
+                    o += 6;
+                    i++;
+                } else if ((k > 1 || u[i] == 0x7F) && sc_posix_utf8_control(u + i, k)) {
+                    /* only inside a string can cJSON have written DEL or a non-ASCII character
+                     * (it escapes C0 itself) */
                     o += (size_t)snprintf(l + o, 7, "\\u%04x", (unsigned)utf8_cp(u + i, k));
                     i += k;
                 } else {
-                    l[o++] = s[i++];
+                    memcpy(l + o, s + i, k);   /* ASCII, or a whole character */
+                    o += k;
+                    i += k;
                 }
             }
             l[o] = '\n';

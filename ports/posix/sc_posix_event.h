@@ -26,7 +26,8 @@ extern "C" {
 /* The line object (NULL when out of memory); takes ownership of fields (may be NULL). */
 cJSON *sc_posix_event_line(const char *event, int64_t t_ms, cJSON *fields);
 /* Prints line as one line on f and flushes; deletes line. Characters sc_posix_utf8_control
- * names are written as \uXXXX escapes (the same JSON text), never raw onto a terminal. */
+ * names are written as \uXXXX escapes (the same JSON text), never raw onto a terminal; a byte
+ * that is not part of valid UTF-8 as \ufffd, so every line is UTF-8. */
 void sc_posix_event_print(FILE *f, cJSON *line);
 /* Both: builds and prints on stdout. Takes ownership of fields. */
 void sc_posix_event(const char *event, int64_t t_ms, cJSON *fields);

@@ -49,6 +49,16 @@ printf 'not a capture' >"$EVIL.bad"
 grep -qF 'evil\x1b]0;pwned\x07\x1b[8m.pcap: protocol esptouch-v1' "$TMP/name.out" || fail "the name is not escaped in the result"
 grep -c 'evil\\x1b]0;pwned\\x07\\x1b\[8m.pcap' "$TMP/name.err" | grep -qx 2 || fail "the names are not escaped in the errors"
 if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$TMP/name.out" "$TMP/name.err"; then fail "raw control bytes on the terminal"; fi
+# a name with a byte that is no UTF-8: the JSON line stays UTF-8 (the byte is U+FFFD), the
+# text line shows it as \xff
+NOTU8=$TMP/$'bad\xff.pcap'
+cp "$TMP/c.pcap" "$NOTU8"
+"$SC" decode --json "$NOTU8" >"$TMP/notu8.out" 2>/dev/null || fail "decode of a name that is no UTF-8: exit $?"
+python3 -c '
+import json, sys
+r = json.loads(open(sys.argv[1], "rb").readline().decode("utf-8"))
+assert r["file"] == sys.argv[2] + "/bad\ufffd.pcap", r["file"]' "$TMP/notu8.out" "$TMP" || fail "JSON line with a name that is no UTF-8"
+"$SC" decode "$NOTU8" 2>/dev/null | grep -qF 'bad\xff.pcap: protocol' || fail "text line with a name that is no UTF-8"
 echo "decode: file names with terminal controls escaped in results and errors"
 
 ip netns add "$NS" || fail "cannot create namespace"
