@@ -49,8 +49,8 @@ static void decode_usage(const sc_cli_t *cli, FILE *f)
             "When nothing decodes, the reason is printed (stderr; with --json a line\n"
             "{\"event\":\"no_result\",\"reason\":...}): no group-addressed frames, no guide seen,\n"
             "locked but incomplete (N of M bytes).\n"
-            "Text fields print valid UTF-8 as is; other bytes and control characters as \\xHH and\n"
-            "a backslash as \\\\ (the _hex fields are always exact).\n"
+            "Text fields print valid UTF-8 as is; other bytes, control characters (C0, DEL, C1) and\n"
+            "bidirectional controls as \\xHH and a backslash as \\\\ (the _hex fields are always exact).\n"
             "  -h, --help       this text;  --version  the version\n"
             "exit: 0 every file gave a result, 1 a file could not be read, 2 usage error,\n"
             "      3 some readable file gave no result (live: --timeout), 130 stopped by Ctrl-C\n\n"
@@ -72,7 +72,7 @@ static void text_escape(const uint8_t *p, size_t n, int quote, char *out)
             if (p[i] == '\\' || (quote && p[i] == '"'))
                 out[o++] = '\\';
             out[o++] = (char)p[i++];
-        } else if (k > 1) {
+        } else if (k > 1 && !sc_posix_utf8_control(p + i, k)) {
             memcpy(out + o, p + i, k);
             o += k;
             i += k;
@@ -85,6 +85,20 @@ static void text_escape(const uint8_t *p, size_t n, int quote, char *out)
         }
     }
     out[o] = 0;
+}
+
+/* A file name (or a message holding one) for a terminal line: names are anyone's to choose
+ * (captures handed on, unpacked from an archive), and one holding ESC ] or ESC [ 8 m retitled
+ * the terminal or hid the credentials after it (security V5). Escaped as the text fields are;
+ * two buffers, for a line with two such strings. */
+static const char *shown(const char *s)
+{
+    static char buf[2][4 * 4096 + 1];
+    static int which;
+    char *out = buf[which ^= 1];
+    size_t n = strnlen(s, 4096);
+    text_escape((const uint8_t *)s, n, 0, out);
+    return out;
 }
 
 static void to_hex(const uint8_t *p, size_t n, char *out)
@@ -131,7 +145,7 @@ static void print_result(const char *file, const sc_rx_result_t *r, uint64_t ts_
              (unsigned long long)(ts_us % 1000000u));
     const int is_v2 = r->proto == SC_PROTO_ESPTOUCH_V2, is_ak = r->proto == SC_PROTO_AIRKISS;
     if (!json) {
-        printf("%s: protocol %s ssid \"%s\"", file, sc_proto_name(r->proto), ssid);
+        printf("%s: protocol %s ssid \"%s\"", shown(file), sc_proto_name(r->proto), ssid);
         if (r->password_known)
             printf(" password \"%s\"", pwd);
         else
@@ -293,7 +307,7 @@ static void why_nothing(const decode_diag_t *d, int live, char *out, size_t n)
 static void print_nothing(const char *name, const decode_diag_t *d, const char *reason, int json)
 {
     if (!json) {
-        fprintf(stderr, "smartcfg decode: %s: nothing decoded: %s\n", name, reason);
+        fprintf(stderr, "smartcfg decode: %s: nothing decoded: %s\n", shown(name), reason);
         return;
     }
     cJSON *o = cJSON_CreateObject();
@@ -348,6 +362,7 @@ static int decode_src(sc_pcap_src_t *src, const char *path, int json, int live, 
     memset(&d, 0, sizeof d);
     size_t nseen = 0;
     unsigned long results = 0;
+    sc_pcap_clock_t clock = { 0 };
     uint64_t first_us = 0, last_us = 0, deadline = timeout_ms ? mono_ms() + timeout_ms : 0;
     uint32_t now = 0, last_tick = 0;
     int have_first = 0, status = FILE_OK;
@@ -368,15 +383,15 @@ static int decode_src(sc_pcap_src_t *src, const char *path, int json, int live, 
         if (rc <= 0)
             break;
         /* The receiver wants a monotonic clock: capture time relative to the first frame,
-         * never going backwards when a capture's timestamps do. */
+         * never going backwards when a capture's timestamps do, nor leaping with a record's
+         * absurd timestamp (sc_pcap_clock_t); the device's clock wraps, so this one does. */
+        const uint64_t rel_us = sc_pcap_clock_at(&clock, f.ts_us);
         if (!have_first) {
-            first_us = last_us = f.ts_us;
+            first_us = f.ts_us;
             have_first = 1;
         }
-        if (f.ts_us > last_us)
-            last_us = f.ts_us;
-        uint64_t rel = (last_us - first_us) / 1000u;
-        now = rel > UINT32_MAX ? UINT32_MAX : (uint32_t)rel;
+        last_us = first_us + rel_us;
+        now = (uint32_t)(rel_us / 1000u);
         const int group = is_group(&f);
         d.frames++;
         d.group += group != 0;
@@ -445,14 +460,17 @@ static int decode_src(sc_pcap_src_t *src, const char *path, int json, int live, 
     if (results)
         sc_plot_discard(plot); /* a session left unfinished after a result: the repeat of one */
     if (rc < 0) {
-        fprintf(stderr, "smartcfg decode: %s: %s\n", path, sc_pcap_error(src));
+        fprintf(stderr, "smartcfg decode: %s: %s\n", shown(path), shown(sc_pcap_error(src)));
         print_read_error(path, sc_pcap_error(src), json);
         status = FILE_BAD;
     } else if (sc_pcap_skipped(src)) {
         const char *why = sc_pcap_error(src);
         fprintf(stderr, "smartcfg decode: %s: %lu record(s) skipped (short, malformed radiotap or bad FCS)%s%s\n",
-                path, sc_pcap_skipped(src), why[0] ? "; last: " : "", why);
+                shown(path), sc_pcap_skipped(src), why[0] ? "; last: " : "", shown(why));
     }
+    if (clock.breaks)
+        fprintf(stderr, "smartcfg decode: %s: the capture's time steps back or leaps ahead %lu time(s); "
+                        "read as continuous there\n", shown(path), clock.breaks);
     if (status == FILE_OK && results == 0) {
         char reason[512];
         why_nothing(&d, live, reason, sizeof reason);
@@ -463,7 +481,7 @@ static int decode_src(sc_pcap_src_t *src, const char *path, int json, int live, 
             return FILE_STOPPED;
         }
         if (live)
-            fprintf(stderr, "smartcfg decode: %s: timed out after %u s\n", path, timeout_ms / 1000u);
+            fprintf(stderr, "smartcfg decode: %s: timed out after %u s\n", shown(path), timeout_ms / 1000u);
         print_nothing(path, &d, reason, json);
         status = FILE_EMPTY;
     }
@@ -477,7 +495,7 @@ static int decode_file(const char *path, int json, sc_plot_t *plot)
     sc_pcap_src_t *src = strcmp(path, "-") ? sc_pcap_open_file(path, eb, sizeof eb)
                                            : sc_pcap_open_fp(stdin, "-", eb, sizeof eb);
     if (!src) {
-        fprintf(stderr, "smartcfg decode: %s\n", eb);
+        fprintf(stderr, "smartcfg decode: %s\n", shown(eb));
         print_read_error(path, eb, json);
         return FILE_BAD;
     }
@@ -527,7 +545,7 @@ static int write_plot(sc_plot_t *plot, const char *out, const char *what)
     char title[300];
     snprintf(title, sizeof title, "smartcfg decode %s", what);
     if (sc_plot_write(plot, out, title) < 0) {
-        fprintf(stderr, "smartcfg decode: --plot %s: %s\n", out, strerror(errno));
+        fprintf(stderr, "smartcfg decode: --plot %s: %s\n", shown(out), strerror(errno));
         return -1;
     }
     return 0;

@@ -529,8 +529,14 @@ static int read_password_file(send_app_t *a, const char *path)
         if (!f)
             return sc_cli_usage_error(&a->cli, "cannot read the password file %s", path);
         n = (ssize_t)fread(buf, 1, sizeof buf, f);
+        /* a directory (EISDIR) or an I/O error reads as nothing: not an open network */
+        int bad = ferror(f) ? errno : 0;
         if (f != stdin)
             fclose(f);
+        if (bad) {
+            explicit_bzero(buf, sizeof buf);
+            return sc_cli_usage_error(&a->cli, "cannot read the password file %s: %s", path, strerror(bad));
+        }
     }
     if (n < 0)
         return sc_cli_usage_error(&a->cli, "cannot read the password from the terminal");

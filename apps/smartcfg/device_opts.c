@@ -238,6 +238,10 @@ static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const c
             rc = config_line(o, spec, s, where, &has_secret);
     }
     explicit_bzero(line, sizeof line);
+    /* a directory (EISDIR) or an I/O error ends fgets as the end of the file would: the
+     * settings after it must not be silently missing */
+    if (rc == 0 && ferror(f))
+        rc = sc_cli_usage_error(&o->cli, "cannot read config %s: %s", path, strerror(errno));
     struct stat st;
     if (rc == 0 && has_secret && fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
         sc_cli_warn(&o->cli, "%s holds a secret but is readable by others (chmod 600 it)", path);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The one JSON event printer (sc_posix_event.h). */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,16 +34,54 @@ cJSON *sc_posix_event_line(const char *event, int64_t t_ms, cJSON *fields)
     return line;
 }
 
+static uint32_t utf8_cp(const uint8_t *p, size_t k)
+{
+    uint32_t cp = k == 1 ? p[0] : k == 2 ? (p[0] & 0x1Fu) : k == 3 ? (p[0] & 0x0Fu) : (p[0] & 0x07u);
+    for (size_t i = 1; i < k; i++)
+        cp = (cp << 6) | (p[i] & 0x3Fu);
+    return cp;
+}
+
+bool sc_posix_utf8_control(const uint8_t *p, size_t k)
+{
+    if (k == 0)
+        return false;
+    uint32_t c = utf8_cp(p, k);
+    return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x061C || c == 0x200E || c == 0x200F ||
+           (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
 void sc_posix_event_print(FILE *f, cJSON *line)
 {
     char *s = line ? cJSON_PrintUnformatted(line) : NULL;
     if (s) {
         size_t n = strlen(s);
-        char *l = malloc(n + 1);
+        /* a character of 2 or 3 bytes, or a stray byte, becomes 6 ("\u009b", "\ufffd") */
+        char *l = malloc(6 * n + 1);
         if (l) { /* one write of the whole line: queued once started; a reader gone stops the run */
-            memcpy(l, s, n);
-            l[n] = '\n';
-            sc_posix_output_write(f, l, n + 1);
+            size_t o = 0;
+            const uint8_t *u = (const uint8_t *)s;
+            for (size_t i = 0; i < n;) {
+                size_t k = u[i] < 0x80 ? 1 : sc_posix_utf8_seq(u + i, n - i);
+                if (k == 0) {
+                    /* a byte that is no UTF-8 (a file name, a device's text): the line stays
+                     * UTF-8 (docs/json.md), the byte is U+FFFD */
+                    memcpy(l + o, "\\ufffd", 6);
+                    o += 6;
+                    i++;
+                } else if ((k > 1 || u[i] == 0x7F) && sc_posix_utf8_control(u + i, k)) {
+                    /* only inside a string can cJSON have written DEL or a non-ASCII character
+                     * (it escapes C0 itself) */
+                    o += (size_t)snprintf(l + o, 7, "\\u%04x", (unsigned)utf8_cp(u + i, k));
+                    i += k;
+                } else {
+                    memcpy(l + o, s + i, k);   /* ASCII, or a whole character */
+                    o += k;
+                    i += k;
+                }
+            }
+            l[o] = '\n';
+            sc_posix_output_write(f, l, o + 1);
             free(l);
         }
         cJSON_free(s);

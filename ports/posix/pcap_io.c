@@ -386,6 +386,26 @@ void sc_pcap_close(sc_pcap_src_t *src)
     free(src);
 }
 
+uint64_t sc_pcap_clock_at(sc_pcap_clock_t *c, uint64_t ts_us)
+{
+    if (!c->started) {
+        c->started = true;
+        c->base_ts = ts_us;
+        c->base_rel = c->rel = 0;
+        return 0;
+    }
+    /* the timestamp the clock stands at now (the latest one seen since the last break) */
+    const uint64_t at = c->base_ts + (c->rel - c->base_rel);
+    if (ts_us >= at ? ts_us - at > SC_PCAP_CLOCK_GAP_US : at - ts_us > SC_PCAP_CLOCK_HOLD_US) {
+        c->base_ts = ts_us;
+        c->base_rel = c->rel;
+        c->breaks++;
+    } else if (ts_us > at) {
+        c->rel = c->base_rel + (ts_us - c->base_ts);
+    }
+    return c->rel;
+}
+
 /* --- writer ----------------------------------------------------------------------- */
 
 sc_pcap_writer_t *sc_pcap_writer_open(const char *path, char *errbuf, size_t errlen)

@@ -38,20 +38,13 @@ int sc_posix_radio_file_peek(sc_posix_radio_t *r, const sc_frame_t **f, uint32_t
             r->eof = true;
             return 0;
         }
-        uint64_t ts = r->pending.ts_us;
-        if (!r->first_seen) {
-            r->first_seen = true;
-            r->first_ts_us = ts;
-        }
-        /* Captures merged from several sources can step backwards; time must not. */
-        uint64_t rel = ts > r->first_ts_us ? ts - r->first_ts_us : 0;
-        if (rel < r->last_rel_us)
-            rel = r->last_rel_us;
-        r->last_rel_us = rel;
+        /* Captures merged from several sources can step backwards, a record can carry an
+         * absurd time: the device's clock must neither stop nor leap (sc_pcap_clock_t). */
+        (void)sc_pcap_clock_at(&r->clock, r->pending.ts_us);
         r->have_pending = true;
     }
     *f = &r->pending;
-    *rel_ms = (uint32_t)(r->last_rel_us / 1000u);
+    *rel_ms = (uint32_t)(r->clock.rel / 1000u);
     return 1;
 }
 

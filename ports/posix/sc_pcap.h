@@ -40,6 +40,24 @@ const char *sc_pcap_linktype(const sc_pcap_src_t *src);
 unsigned long sc_pcap_skipped(const sc_pcap_src_t *src);
 void sc_pcap_close(sc_pcap_src_t *src);
 
+/* A capture's timestamps as a clock that never goes backwards and never jumps: microseconds
+ * since the first frame, for a receiver or a replayed device. A step back of at most
+ * SC_PCAP_CLOCK_HOLD_US (two sniffers' frames merged, slightly skewed) holds the clock where
+ * it is; a larger step back (a clock set back, captures concatenated) or a step forward of
+ * more than SC_PCAP_CLOCK_GAP_US (a record with an absurd timestamp) is a break: the clock
+ * goes on from where it was, at the pace of the timestamps from that frame on. */
+#define SC_PCAP_CLOCK_HOLD_US 1000000ull     /* 1 s */
+#define SC_PCAP_CLOCK_GAP_US 3600000000ull   /* 1 hour */
+typedef struct {
+    bool started;
+    uint64_t base_ts;   /* the timestamp of the frame at which the clock was last (re)based */
+    uint64_t base_rel;  /* the clock at that frame */
+    uint64_t rel;       /* the clock now */
+    unsigned long breaks;
+} sc_pcap_clock_t;
+/* The clock for a frame of timestamp ts_us (in capture order). */
+uint64_t sc_pcap_clock_at(sc_pcap_clock_t *c, uint64_t ts_us);
+
 typedef struct sc_pcap_writer sc_pcap_writer_t;
 /* Writes DLT_IEEE802_11_RADIO records: radiotap (flags incl. FCS, channel, dBm signal),
  * the 802.11 header from the frame fields, and filler to exactly f->len bytes. */

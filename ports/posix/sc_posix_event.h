@@ -10,6 +10,7 @@
 #ifndef SC_POSIX_EVENT_H
 #define SC_POSIX_EVENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -24,7 +25,9 @@ extern "C" {
 
 /* The line object (NULL when out of memory); takes ownership of fields (may be NULL). */
 cJSON *sc_posix_event_line(const char *event, int64_t t_ms, cJSON *fields);
-/* Prints line as one line on f and flushes; deletes line. */
+/* Prints line as one line on f and flushes; deletes line. Characters sc_posix_utf8_control
+ * names are written as \uXXXX escapes (the same JSON text), never raw onto a terminal; a byte
+ * that is not part of valid UTF-8 as \ufffd, so every line is UTF-8. */
 void sc_posix_event_print(FILE *f, cJSON *line);
 /* Both: builds and prints on stdout. Takes ownership of fields. */
 void sc_posix_event(const char *event, int64_t t_ms, cJSON *fields);
@@ -32,6 +35,12 @@ void sc_posix_event(const char *event, int64_t t_ms, cJSON *fields);
  * bytes readable), 0 if the bytes there are not one (RFC 3629: shortest form, no surrogates,
  * at most U+10FFFF). For the tools that print or repair text that came from outside. */
 size_t sc_posix_utf8_seq(const uint8_t *p, size_t n);
+/* Whether the valid sequence of k bytes at p (sc_posix_utf8_seq's length) is a character that
+ * drives a terminal rather than shows: C0 controls and DEL, the C1 controls U+0080..U+009F
+ * (U+009B is CSI to xterm: "\u009b8m" hides what follows) and the bidirectional controls that
+ * reorder what follows on the line (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069).
+ * Text from outside shows such characters escaped, never as they are. */
+bool sc_posix_utf8_control(const uint8_t *p, size_t k);
 /* Milliseconds since the process first asked (call early: a tool's start). */
 uint32_t sc_posix_event_ms(void);
 

@@ -64,9 +64,7 @@ typedef struct {
     bool have_pending;
     bool eof;
     sc_frame_t pending;
-    uint64_t first_ts_us;
-    uint64_t last_rel_us;
-    bool first_seen;
+    sc_pcap_clock_t clock;       /* the capture's time, monotonic and without jumps */
 
     /* udp: */
     sc_posix_vradio_opts_t v;

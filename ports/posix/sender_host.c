@@ -10,6 +10,7 @@
 
 #include "sc_posix.h"
 #include "sc_posix_sender.h"
+#include "smartcfg/diag.h"
 
 #define INPUT_BURST 64          /* datagrams read per socket per turn */
 
@@ -18,7 +19,11 @@ typedef struct {
     sc_posix_sfail_t fail;
     sc_send_hs_t hs;
     char why[SC_SEND_TEXT_MAX];
-    char last_previous[SC_SEND_TEXT_MAX]; /* the reference resends queued errors before each reply */
+    /* The reference resends its queued earlier errors (at most SC_DIAG_MAX_ERRORS) before each
+     * reply: each distinct one is reported once, and no more than that many (V4: a host that
+     * acked, as any LAN host can, sent two texts in turn and got a line for each datagram). */
+    uint32_t previous_seen[SC_DIAG_MAX_ERRORS]; /* FNV-1a of the texts reported */
+    uint32_t previous_reported;
     uint32_t malformed_reported;
     /* Cloud flow: one token per device, as Tencent's app does (a bound token is spent: the
      * cloud refuses a second device on it). The first device takes the token made before the
@@ -612,12 +617,19 @@ static void on_reply(sc_posix_sender_t *s, uint32_t i, uint32_t now, sc_send_hs_
     case SC_SEND_HS_EV_DEVICE_ERROR:
         fail_device(s, i, SC_POSIX_SFAIL_DEVICE, "device_error", d->hs.text);
         break;
-    case SC_SEND_HS_EV_PREVIOUS_ERROR:
-        if (!strcmp(d->last_previous, d->hs.text))
+    case SC_SEND_HS_EV_PREVIOUS_ERROR: {
+        uint32_t h = 2166136261u;
+        for (const char *p = d->hs.text; *p; p++)
+            h = (h ^ (uint8_t)*p) * 16777619u;
+        bool seen = false;
+        for (uint32_t k = 0; k < d->previous_reported && !seen; k++)
+            seen = d->previous_seen[k] == h;
+        if (seen || d->previous_reported >= SC_DIAG_MAX_ERRORS)
             break;
-        memcpy(d->last_previous, d->hs.text, sizeof d->last_previous);
+        d->previous_seen[d->previous_reported++] = h;
         emit_simple(s, SC_POSIX_SEV_PREVIOUS_ERROR, (int)i, d->hs.text);
         break;
+    }
     case SC_SEND_HS_EV_MALFORMED:
         if (d->malformed_reported++ < 10)
             emit_simple(s, SC_POSIX_SEV_MALFORMED, (int)i, d->hs.text);

@@ -159,6 +159,11 @@ run utf8_ssid "$D --ssid $(printf %q "$U") --password pässwörd" ssid_hex="$(he
     password_hex="$(hex pässwörd)" password=pässwörd offsets=82,80 dur=4500
 run binary "$D --ssid-hex 00ff80c3225c41 --password-hex 0a0d1bff" ssid_hex=00ff80c3225c41 \
     ssid='\x00\xff\x80\xc3"\\A' password_hex=0a0d1bff password='\x0a\x0d\x1b\xff' offsets=82,80 dur=4500
+# terminal controls that are valid UTF-8 (security V2): C1 CSI (U+009B) and a bidi override
+# (U+202E) are escaped byte by byte like C0, never shown as they are
+run terminal_controls "$D --ssid-hex 4869c29b386d58e280ae6162 --password-hex c29b5b324ae281a6" \
+    ssid_hex=4869c29b386d58e280ae6162 ssid='Hi\xc2\x9b8mX\xe2\x80\xaeab' password_hex=c29b5b324ae281a6 \
+    password='\xc2\x9b[2J\xe2\x81\xa6' offsets=82,80 dur=4500
 S32=ABCDEFGHIJKLMNOPQRSTUVWXYZ012345
 P64=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 run max_len "--duration 9000 --ssid $S32 --password $P64" ssid_hex="$(hex $S32)" ssid=$S32 \

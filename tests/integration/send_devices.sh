@@ -56,6 +56,12 @@ scenario flood 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=flood" $TOK
 expect flood 10 '"event":"malformed"'
 expect flood 1 '"event":"identity"'
 
+# earlier errors in turn from one host (V4): each distinct text once, at most 16 (the most a
+# device queues), not one line per datagram
+scenario prevflood 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=prevflood" $TOK
+expect prevflood 16 '"event":"previous_error"'
+expect prevflood 1 '"event":"identity"'
+
 scenario badack 3 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=badack" --token a1b2c3d4e5f6 --timeout 2
 expect badack 0 '"event":"ack"'
 expect_min badack 1 '"event":"ack_rejected".*first byte'

@@ -16,7 +16,8 @@ behaviours: ok (identity 3 times, like the reference), third (answers only the 3
 silent (acks, never answers), current (Current_Error), previous (Previous_Error, then
 identity), malformed (junk, bad JSON, then identity), badack (acks with a wrong first byte),
 mismatch (ack body carries another IP than the source), flood (5000 junk
-replies and 5000 junk acks before the identity), nobind (ok, but never binds in the
+replies and 5000 junk acks before the identity), prevflood (5000 Previous_Error replies
+of 40 texts in turn before the identity), nobind (ok, but never binds in the
 cloud), macspray (40 acks under made-up MACs from the one address, then silent).
 """
 import argparse
@@ -176,6 +177,11 @@ class World:
                 continue
             if b == "previous":
                 send({"cmdType": 2, "deviceReply": "Previous_Error", "log": "WIFI connect error! (10, 15)"})
+            if b == "prevflood":
+                # earlier errors from a host that acked: 40 texts in turn, 5000 replies (V4)
+                for k in range(5000):
+                    tok.sendto(json.dumps({"cmdType": 2, "deviceReply": "Previous_Error",
+                                           "log": "old error %d (1, -4)" % (k % 40)}).encode(), peer)
             if b == "flood":
                 for k in range(5000):
                     tok.sendto(b"junk %d" % k, peer)

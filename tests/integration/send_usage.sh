@@ -102,6 +102,12 @@ T=$(mktemp -d /tmp/sc_send_usage.XXXXXX); trap 'rm -rf "$T"' EXIT
 printf 'S3cretPw\n' >"$T/pw"
 warned --ssid x --password-file "$T/pw" && { echo "FAIL: warning for --password-file"; fail=1; }
 warned --ssid x --password '' && { echo "FAIL: warning for an open network"; fail=1; }
+# a password file that opens but cannot be read (a directory: EISDIR) was an empty password,
+# and send provisioned an open network (security V3): now a usage error, nothing sent
+mkdir -p "$T/pw.d"
+o=$("$B/smartcfg" send --ssid x --password-file "$T/pw.d" $OK --dest 127.0.0.1 --no-token --timeout 1 --json 2>&1); rc=$?
+{ [ "$rc" = 2 ] && grep -q "cannot read the password file $T/pw.d: Is a directory" <<<"$o" && ! grep -q '"event":"sending"' <<<"$o"; } \
+    || { echo "FAIL: --password-file DIR: exit $rc: $o"; fail=1; }
 
 # --password-file - on a terminal: a prompt, echo off (the typed password never comes back),
 # and the password is taken (the run then stops at the next bad option, --count -1)

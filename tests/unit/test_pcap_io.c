@@ -444,6 +444,33 @@ static void test_open_fp(void **state)
     assert_null(sc_pcap_open_fp(NULL, "x", eb, sizeof eb));
 }
 
+/* V1: the capture's clock never goes back and never leaps (sc_pcap_clock_t). */
+static void test_clock(void **state)
+{
+    (void)state;
+    sc_pcap_clock_t c = { 0 };
+    const uint64_t t0 = 1700000000000000ull;
+    assert_int_equal(sc_pcap_clock_at(&c, t0), 0);
+    assert_int_equal(sc_pcap_clock_at(&c, t0 + 5000), 5000);
+    /* a small step back (merged sniffers) holds the clock; the old timeline goes on */
+    assert_int_equal(sc_pcap_clock_at(&c, t0 + 4000), 5000);
+    assert_int_equal(sc_pcap_clock_at(&c, t0 + 7000), 7000);
+    assert_int_equal(c.breaks, 0);
+    /* the clock set back an hour: it goes on from 7 ms at the new timestamps' pace */
+    const uint64_t t1 = t0 - 3600000000ull;
+    assert_int_equal(sc_pcap_clock_at(&c, t1), 7000);
+    assert_int_equal(sc_pcap_clock_at(&c, t1 + 100000), 107000);
+    assert_int_equal(c.breaks, 1);
+    /* one record 30 days ahead, then the old timeline again: two breaks, no leap */
+    assert_int_equal(sc_pcap_clock_at(&c, t1 + 30ull * 86400 * 1000000), 107000);
+    assert_int_equal(sc_pcap_clock_at(&c, t1 + 200000), 107000);
+    assert_int_equal(sc_pcap_clock_at(&c, t1 + 250000), 157000);
+    assert_int_equal(c.breaks, 3);
+    /* a real gap of up to an hour is kept */
+    assert_int_equal(sc_pcap_clock_at(&c, t1 + 250000 + SC_PCAP_CLOCK_GAP_US), 157000 + SC_PCAP_CLOCK_GAP_US);
+    assert_int_equal(c.breaks, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -457,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_radiotap_datapad),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_open_fp),
+        cmocka_unit_test(test_clock),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
