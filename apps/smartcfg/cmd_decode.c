@@ -89,7 +89,7 @@ static void text_escape(const uint8_t *p, size_t n, int quote, char *out)
 
 /* A file name (or a message holding one) for a terminal line: names are anyone's to choose
  * (captures handed on, unpacked from an archive), and one holding ESC ] or ESC [ 8 m retitled
- * the terminal or hid the credentials after it (security V5). Escaped as the text fields are;
+ * the terminal or hid the credentials after it (security F66). Escaped as the text fields are;
  * two buffers, for a line with two such strings. */
 static const char *shown(const char *s)
 {

@@ -42,11 +42,13 @@ void sc_pcap_close(sc_pcap_src_t *src);
 
 /* A capture's timestamps as a clock that never goes backwards and never jumps: microseconds
  * since the first frame, for a receiver or a replayed device. A step back of at most
- * SC_PCAP_CLOCK_HOLD_US (two sniffers' frames merged, slightly skewed) holds the clock where
- * it is; a larger step back (a clock set back, captures concatenated) or a step forward of
- * more than SC_PCAP_CLOCK_GAP_US (a record with an absurd timestamp) is a break: the clock
- * goes on from where it was, at the pace of the timestamps from that frame on. */
-#define SC_PCAP_CLOCK_HOLD_US 1000000ull     /* 1 s */
+ * SC_PCAP_CLOCK_HOLD_US (two sniffers' frames merged with skewed clocks, one record stamped a
+ * few seconds early) holds the clock where it is: a break there would add the step to the
+ * clock at the next frame of the later timeline, once per alternation of two skewed sniffers.
+ * A larger step back (a clock set back, captures concatenated) or a step forward of more than
+ * SC_PCAP_CLOCK_GAP_US (a record with an absurd timestamp) is a break: the clock goes on from
+ * where it was, at the pace of the timestamps from that frame on. */
+#define SC_PCAP_CLOCK_HOLD_US 60000000ull    /* 60 s */
 #define SC_PCAP_CLOCK_GAP_US 3600000000ull   /* 1 hour */
 typedef struct {
     bool started;

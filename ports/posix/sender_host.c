@@ -20,7 +20,7 @@ typedef struct {
     sc_send_hs_t hs;
     char why[SC_SEND_TEXT_MAX];
     /* The reference resends its queued earlier errors (at most SC_DIAG_MAX_ERRORS) before each
-     * reply: each distinct one is reported once, and no more than that many (V4: a host that
+     * reply: each distinct one is reported once, and no more than that many (F65: a host that
      * acked, as any LAN host can, sent two texts in turn and got a line for each datagram). */
     uint32_t previous_seen[SC_DIAG_MAX_ERRORS]; /* FNV-1a of the texts reported */
     uint32_t previous_reported;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Captures whose timestamps misbehave (security V1): a clock set back an hour mid-capture, one
+# Captures whose timestamps misbehave (security F62): a clock set back an hour mid-capture, one
 # record 30 days ahead (a corrupted or hostile record), a first record a year ahead. The
 # receivers and the replayed device take the capture's time as their clock; it used to stop
 # at the highest timestamp seen, so after such a record every frame came at one instant:

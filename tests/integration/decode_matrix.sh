@@ -159,7 +159,7 @@ run utf8_ssid "$D --ssid $(printf %q "$U") --password pässwörd" ssid_hex="$(he
     password_hex="$(hex pässwörd)" password=pässwörd offsets=82,80 dur=4500
 run binary "$D --ssid-hex 00ff80c3225c41 --password-hex 0a0d1bff" ssid_hex=00ff80c3225c41 \
     ssid='\x00\xff\x80\xc3"\\A' password_hex=0a0d1bff password='\x0a\x0d\x1b\xff' offsets=82,80 dur=4500
-# terminal controls that are valid UTF-8 (security V2): C1 CSI (U+009B) and a bidi override
+# terminal controls that are valid UTF-8 (security F63): C1 CSI (U+009B) and a bidi override
 # (U+202E) are escaped byte by byte like C0, never shown as they are
 run terminal_controls "$D --ssid-hex 4869c29b386d58e280ae6162 --password-hex c29b5b324ae281a6" \
     ssid_hex=4869c29b386d58e280ae6162 ssid='Hi\xc2\x9b8mX\xe2\x80\xaeab' password_hex=c29b5b324ae281a6 \

@@ -1,12 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Credentials from the air are anyone's to choose (security V2): an SSID holding terminal
+# Credentials from the air are anyone's to choose (security F63): an SSID holding terminal
 # controls that are valid UTF-8 -- U+009B (CSI to xterm: "\u009b8m" hides all that follows) and
 # U+202E (a bidi override: what follows is shown reversed) -- must never reach a terminal raw.
 # `smartcfg decode` printed them as they were (text and --json), and every --json line of the
 # tools (here `smartcfg device`'s credentials event) carried them raw inside its strings. Now
 # decode escapes them byte by byte (\xHH, like C0 controls) and the JSON printer writes them as
-# \uXXXX: the same JSON text, no raw control. File names are anyone's to choose too (V5):
+# \uXXXX: the same JSON text, no raw control. File names are anyone's to choose too (F66):
 # decode's lines show them escaped.
 set -u
 . "$(dirname "$0")/lib/netns_self.bash"   # netns_gone
@@ -39,7 +39,7 @@ assert r["ssid"] == "Hi\\xc2\\x9b8mX\\xe2\\x80\\xaeab", r["ssid"]
 assert r["ssid_hex"] == sys.argv[2]' "$TMP/json.out" $SSID_HEX || fail "decode JSON fields"
 echo "decode: C1 and bidi controls escaped (text and JSON)"
 
-# a capture whose name holds terminal controls (security V5): OSC retitles the terminal, SGR 8
+# a capture whose name holds terminal controls (security F66): OSC retitles the terminal, SGR 8
 # hides the credentials printed after the name; the name is escaped like the text fields
 EVIL=$TMP/$'evil\e]0;pwned\a\e[8m.pcap'
 cp "$TMP/c.pcap" "$EVIL"

@@ -86,7 +86,7 @@ expect 2 "bad2.conf:2: unknown key 'colour'" -- --config "$TMP/bad2.conf"
 printf 'json = maybe\n' >"$TMP/bad3.conf"
 expect 2 "bad3.conf:1" -- --config "$TMP/bad3.conf"
 expect 2 "cannot read config" -- --config "$TMP/missing.conf"
-# a config that opens but cannot be read (a directory: EISDIR) ran as an empty one (security V3)
+# a config that opens but cannot be read (a directory: EISDIR) ran as an empty one (security F64)
 mkdir -p "$TMP/conf.d"
 expect 2 "cannot read config $TMP/conf.d: Is a directory" -- --config "$TMP/conf.d" --radio "file:$TMP/none.pcap"
 

@@ -56,7 +56,7 @@ scenario flood 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=flood" $TOK
 expect flood 10 '"event":"malformed"'
 expect flood 1 '"event":"identity"'
 
-# earlier errors in turn from one host (V4): each distinct text once, at most 16 (the most a
+# earlier errors in turn from one host (F65): each distinct text once, at most 16 (the most a
 # device queues), not one line per datagram
 scenario prevflood 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=prevflood" $TOK
 expect prevflood 16 '"event":"previous_error"'

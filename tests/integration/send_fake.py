@@ -178,7 +178,7 @@ class World:
             if b == "previous":
                 send({"cmdType": 2, "deviceReply": "Previous_Error", "log": "WIFI connect error! (10, 15)"})
             if b == "prevflood":
-                # earlier errors from a host that acked: 40 texts in turn, 5000 replies (V4)
+                # earlier errors from a host that acked: 40 texts in turn, 5000 replies (F65)
                 for k in range(5000):
                     tok.sendto(json.dumps({"cmdType": 2, "deviceReply": "Previous_Error",
                                            "log": "old error %d (1, -4)" % (k % 40)}).encode(), peer)

@@ -103,7 +103,7 @@ printf 'S3cretPw\n' >"$T/pw"
 warned --ssid x --password-file "$T/pw" && { echo "FAIL: warning for --password-file"; fail=1; }
 warned --ssid x --password '' && { echo "FAIL: warning for an open network"; fail=1; }
 # a password file that opens but cannot be read (a directory: EISDIR) was an empty password,
-# and send provisioned an open network (security V3): now a usage error, nothing sent
+# and send provisioned an open network (security F64): now a usage error, nothing sent
 mkdir -p "$T/pw.d"
 o=$("$B/smartcfg" send --ssid x --password-file "$T/pw.d" $OK --dest 127.0.0.1 --no-token --timeout 1 --json 2>&1); rc=$?
 { [ "$rc" = 2 ] && grep -q "cannot read the password file $T/pw.d: Is a directory" <<<"$o" && ! grep -q '"event":"sending"' <<<"$o"; } \

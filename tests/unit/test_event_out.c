@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The one JSON line printer (sc_posix_event_print) on strings that came from outside: every
- * line is valid UTF-8 with no raw C0, C1 or bidirectional control (security V2, V5), and a
+ * line is valid UTF-8 with no raw C0, C1 or bidirectional control (security F63, F66), and a
  * string that was valid UTF-8 reads back unchanged. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -444,7 +444,7 @@ static void test_open_fp(void **state)
     assert_null(sc_pcap_open_fp(NULL, "x", eb, sizeof eb));
 }
 
-/* V1: the capture's clock never goes back and never leaps (sc_pcap_clock_t). */
+/* F62: the capture's clock never goes back and never leaps (sc_pcap_clock_t). */
 static void test_clock(void **state)
 {
     (void)state;
@@ -456,18 +456,28 @@ static void test_clock(void **state)
     assert_int_equal(sc_pcap_clock_at(&c, t0 + 4000), 5000);
     assert_int_equal(sc_pcap_clock_at(&c, t0 + 7000), 7000);
     assert_int_equal(c.breaks, 0);
-    /* the clock set back an hour: it goes on from 7 ms at the new timestamps' pace */
+    /* two sniffers merged, one 5 s behind, their frames alternating: the clock follows the
+     * later one and gains nothing from the alternation (a break at each step back would add
+     * 5 s at each return) */
+    for (int i = 1; i <= 4; i++) {
+        assert_int_equal(sc_pcap_clock_at(&c, t0 + 7000 + i * 1000 - 5000000), 7000 + (i - 1) * 1000);
+        assert_int_equal(sc_pcap_clock_at(&c, t0 + 7000 + i * 1000), 7000 + i * 1000);
+    }
+    assert_int_equal(sc_pcap_clock_at(&c, t0 + 11000 - SC_PCAP_CLOCK_HOLD_US), 11000);
+    assert_int_equal(sc_pcap_clock_at(&c, t0 + 11000), 11000);
+    assert_int_equal(c.breaks, 0);
+    /* the clock set back an hour: it goes on from 11 ms at the new timestamps' pace */
     const uint64_t t1 = t0 - 3600000000ull;
-    assert_int_equal(sc_pcap_clock_at(&c, t1), 7000);
-    assert_int_equal(sc_pcap_clock_at(&c, t1 + 100000), 107000);
+    assert_int_equal(sc_pcap_clock_at(&c, t1), 11000);
+    assert_int_equal(sc_pcap_clock_at(&c, t1 + 100000), 111000);
     assert_int_equal(c.breaks, 1);
     /* one record 30 days ahead, then the old timeline again: two breaks, no leap */
-    assert_int_equal(sc_pcap_clock_at(&c, t1 + 30ull * 86400 * 1000000), 107000);
-    assert_int_equal(sc_pcap_clock_at(&c, t1 + 200000), 107000);
-    assert_int_equal(sc_pcap_clock_at(&c, t1 + 250000), 157000);
+    assert_int_equal(sc_pcap_clock_at(&c, t1 + 30ull * 86400 * 1000000), 111000);
+    assert_int_equal(sc_pcap_clock_at(&c, t1 + 200000), 111000);
+    assert_int_equal(sc_pcap_clock_at(&c, t1 + 250000), 161000);
     assert_int_equal(c.breaks, 3);
     /* a real gap of up to an hour is kept */
-    assert_int_equal(sc_pcap_clock_at(&c, t1 + 250000 + SC_PCAP_CLOCK_GAP_US), 157000 + SC_PCAP_CLOCK_GAP_US);
+    assert_int_equal(sc_pcap_clock_at(&c, t1 + 250000 + SC_PCAP_CLOCK_GAP_US), 161000 + SC_PCAP_CLOCK_GAP_US);
     assert_int_equal(c.breaks, 3);
 }
 
