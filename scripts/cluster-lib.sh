@@ -17,9 +17,13 @@ cl_free_port() { python3 "$CL_FREE_PORT_PY" $$; }
 cl_log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
 # Every rabbitmq command of this cluster: its own HOME (cookie), epmd port and no system env file.
+# rabbitmqctl's Erlang VM without its schedulers' busy wait (CL_CTL_ERL_ARGS to choose): erl's
+# default spins idle schedulers, and beside `stress-ng --cpu 2` a rabbitmqctl run took 7.4-10.8 s
+# with it, 1.7-3.8 s without (the nodes themselves run without it: rabbitmq-env's default).
 cl_rmq_env() {
   env HOME="$CL_DIR/home" ERL_EPMD_PORT="$CL_EPMD" ERL_CRASH_DUMP="$CL_DIR/erl_crash.dump" \
-    RABBITMQ_CONF_ENV_FILE=/dev/null "$@"
+    RABBITMQ_CONF_ENV_FILE=/dev/null \
+    RABBITMQ_CTL_ERL_ARGS="${CL_CTL_ERL_ARGS-+sbwt none +sbwtdcpu none +sbwtdio none}" "$@"
 }
 cl_ctl() { # cl_ctl <node index> args...
   local i=$1; shift
@@ -100,7 +104,7 @@ cl_rmq_start() { # cl_rmq_start i: starts node i in the background (does not wai
 
 cl_rmq_wait() { # cl_rmq_wait i timeout_s [booted]: until node i takes clients. Polls its AMQP
   # port, not rabbitmqctl: each rabbitmqctl run is an Erlang VM start, seconds of CPU that the
-  # booting nodes need on a small machine (beside `stress-ng --cpu 2`, 6-14 s each, and one node's
+  # booting nodes need on a small machine (beside `stress-ng --cpu 2`: 2-4 s each, and one node's
   # boot 24-28 s). The AMQP listener is the boot's last step (its log: the definitions imported,
   # the MQTT and management listeners started, then "Ready to start client connection
   # listeners", then AMQP), so once it answers the users and every listener are there.
@@ -139,7 +143,7 @@ cl_rmq_join() { # cl_rmq_join i: node i leaves its own cluster of one for node 0
 # (CL_USER_TAGS: its tags, comma-separated, e.g. administrator for --rabbitmq-management), as
 # a definitions file each node imports at boot (load_definitions). Before, rabbitmqctl
 # add_user, set_permissions and set_user_tags: three Erlang VM starts, 20-30 s beside
-# `stress-ng --cpu 2`. The password is stored as RabbitMQ's salted SHA-256 hash.
+# `stress-ng --cpu 2` (while rabbitmqctl still busy-waited, cl_rmq_env). The password is stored as RabbitMQ's salted SHA-256 hash.
 cl_rmq_definitions() {
   python3 - "$@" "${CL_USER_TAGS:-}" <<'PY'
 import base64, hashlib, json, os, sys

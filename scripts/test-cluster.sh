@@ -90,7 +90,7 @@ start_worker() { # k node-order...
 }
 start_worker 1 0 1 2   # worker 1 consumes through node 0 first, worker 2 through node 1
 start_worker 2 1 2 0
-# (the management API of node 1, not rabbitmqctl list_queues: an Erlang VM start, 6-14 s when busy)
+# (the management API of node 1, not rabbitmqctl list_queues: an Erlang VM start, seconds when busy)
 [ "$(curl -s -u "smartcfg-worker:$WPASS" "http://127.0.0.1:${CL_MGMTP[1]}/api/queues/%2F/smartcfg.bind" | jq -r .type)" = quorum ] ||
     fail "no quorum queue"
 ok "two workers up on one HTTP port, consuming the quorum queue smartcfg.bind"

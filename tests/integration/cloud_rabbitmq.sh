@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 55
+# ctest-cost: 43
 # `smartcfg cloud --rabbitmq` against one real RabbitMQ node (MQTT plugin, HTTP auth backend
 # pointed at the cloud): a wrong cluster password is a clear start-up error; a dead first
 # address is skipped; devices log in with IoT Explorer credentials checked by the cloud's
@@ -29,7 +29,7 @@ CL_MGMT=1 cl_rmq_setup 1 "$BASE"
 CL_USER_TAGS=administrator cl_rmq_cluster 1 smartcfg-worker "$SVC_PASS" || fail "RabbitMQ did not start"
 AMQP=127.0.0.1:${CL_AMQP[0]} RMQTT=127.0.0.1:${CL_MQTT[0]} MGMT=http://127.0.0.1:${CL_MGMTP[0]}
 # A queue's type, asked of the management API (rabbitmqctl list_queues is an Erlang VM start:
-# 6-14 s on a busy 2-core machine).
+# seconds on a busy 2-core machine).
 queue_type() { curl -s -u "smartcfg-worker:$SVC_PASS" "$MGMT/api/queues/%2F/$1" | jq -r .type; }
 ok "RabbitMQ node up (AMQP $AMQP, MQTT $RMQTT)"
 
