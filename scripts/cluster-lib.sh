@@ -17,9 +17,13 @@ cl_free_port() { python3 "$CL_FREE_PORT_PY" $$; }
 cl_log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
 # Every rabbitmq command of this cluster: its own HOME (cookie), epmd port and no system env file.
+# rabbitmqctl's Erlang VM without its schedulers' busy wait (CL_CTL_ERL_ARGS to choose): erl's
+# default spins idle schedulers, and beside `stress-ng --cpu 2` a rabbitmqctl run took 7.4-10.8 s
+# with it, 1.7-3.8 s without (the nodes themselves run without it: rabbitmq-env's default).
 cl_rmq_env() {
   env HOME="$CL_DIR/home" ERL_EPMD_PORT="$CL_EPMD" ERL_CRASH_DUMP="$CL_DIR/erl_crash.dump" \
-    RABBITMQ_CONF_ENV_FILE=/dev/null "$@"
+    RABBITMQ_CONF_ENV_FILE=/dev/null \
+    RABBITMQ_CTL_ERL_ARGS="${CL_CTL_ERL_ARGS-+sbwt none +sbwtdcpu none +sbwtdio none}" "$@"
 }
 cl_ctl() { # cl_ctl <node index> args...
   local i=$1; shift
@@ -72,7 +76,8 @@ auth_http.topic_path = $auth/rabbitmq/topic
 log.file.level = warning
 log.console = false
 vm_memory_high_watermark.relative = 0.6
-disk_free_limit.absolute = 50MB${mgmt}
+disk_free_limit.absolute = 50MB
+load_definitions = $d/definitions.json${mgmt}
 CONF
     printf 'NODENAME=%s\nDIST_PORT=%s\n' "${CL_NODE[i]}" "$dist" > "$d/env"
   done
@@ -97,18 +102,22 @@ cl_rmq_start() { # cl_rmq_start i: starts node i in the background (does not wai
   CL_PID[i]=$!
 }
 
-cl_rmq_wait() { # cl_rmq_wait i timeout_s: until node i has booted. Polls its AMQP port (the
-  # listeners open at the end of the boot), not rabbitmqctl: each rabbitmqctl run is an Erlang
-  # VM start, seconds of CPU that the booting nodes need on a small machine.
+cl_rmq_wait() { # cl_rmq_wait i timeout_s [booted]: until node i takes clients. Polls its AMQP
+  # port, not rabbitmqctl: each rabbitmqctl run is an Erlang VM start, seconds of CPU that the
+  # booting nodes need on a small machine (beside `stress-ng --cpu 2`: 2-4 s each, and one node's
+  # boot 24-28 s). The AMQP listener is the boot's last step (its log: the definitions imported,
+  # the MQTT and management listeners started, then "Ready to start client connection
+  # listeners", then AMQP), so once it answers the users and every listener are there.
+  # "booted": also rabbitmqctl await_startup, the end of the boot a stop_app/join_cluster needs.
   local end=$(( $(date +%s) + $2 ))
   until (exec 3<>"/dev/tcp/127.0.0.1/${CL_AMQP[$1]}") 2>/dev/null &&
-        cl_ctl "$1" -q --timeout 60 await_startup >/dev/null 2>&1; do
+        { [ -z "${3:-}" ] || cl_ctl "$1" -q --timeout 60 await_startup >/dev/null 2>&1; }; do
     if [ "$(date +%s)" -ge "$end" ] || ! kill -0 "${CL_PID[$1]}" 2>/dev/null; then
       cl_log "rabbitmq node $1 did not start; its log:"
       tail -n 30 "$CL_DIR/rmq$1/stdout" "$CL_DIR/rmq$1"/log/*.log >&2 2>/dev/null
       return 1
     fi
-    sleep 0.5
+    sleep 0.2
   done
 }
 
@@ -130,12 +139,38 @@ cl_rmq_join() { # cl_rmq_join i: node i leaves its own cluster of one for node 0
   cl_ctl "$1" -q stop_app && cl_ctl "$1" -q join_cluster "${CL_NODE[0]}" && cl_ctl "$1" -q start_app
 }
 
-# cl_rmq_cluster N USER PASS: starts N nodes in parallel, joins 1..N-1 to node 0 with
-# rabbitmqctl join_cluster, adds the workers' user.
+# cl_rmq_definitions FILE USER PASS: the vhost / and the workers' user with all rights on it
+# (CL_USER_TAGS: its tags, comma-separated, e.g. administrator for --rabbitmq-management), as
+# a definitions file each node imports at boot (load_definitions). Before, rabbitmqctl
+# add_user, set_permissions and set_user_tags: three Erlang VM starts, 20-30 s beside
+# `stress-ng --cpu 2` (while rabbitmqctl still busy-waited, cl_rmq_env). The password is stored as RabbitMQ's salted SHA-256 hash.
+cl_rmq_definitions() {
+  python3 - "$@" "${CL_USER_TAGS:-}" <<'PY'
+import base64, hashlib, json, os, sys
+path, user, pw, tags = sys.argv[1:5]
+salt = os.urandom(4)
+h = base64.b64encode(salt + hashlib.sha256(salt + pw.encode()).digest()).decode()
+d = {"users": [{"name": user, "password_hash": h, "hashing_algorithm": "rabbit_password_hashing_sha256",
+                "tags": [t for t in tags.split(",") if t]}],
+     "vhosts": [{"name": "/"}],
+     "permissions": [{"user": user, "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}]}
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+with os.fdopen(fd, "w") as f:
+    json.dump(d, f)
+PY
+}
+
+# cl_rmq_cluster N USER PASS: starts N nodes in parallel, each with the workers' user
+# (cl_rmq_definitions), and joins 1..N-1 to node 0 with rabbitmqctl join_cluster (node 0 is
+# the seed: a joining node's own copy of the user is replaced by node 0's).
 cl_rmq_cluster() {
   local n=$1 user=$2 pass=$3 i
-  for ((i = 0; i < n; i++)); do cl_rmq_start "$i"; done
-  for ((i = 0; i < n; i++)); do cl_rmq_wait "$i" 120 || return 1; done
+  for ((i = 0; i < n; i++)); do
+    cl_rmq_definitions "$CL_DIR/rmq$i/definitions.json" "$user" "$pass" || return 1
+    cl_rmq_start "$i"
+  done
+  # a node of one takes clients once its AMQP port answers; the joins need the whole boot
+  for ((i = 0; i < n; i++)); do cl_rmq_wait "$i" 120 $([ "$n" -gt 1 ] && echo booted) || return 1; done
   # The joins run in parallel too: each is a stop_app / join_cluster / start_app cycle of
   # seconds. Mnesia usually takes concurrent joiners to one seed, but not always: once (CI,
   # 2026-12-04) a joiner's schema copy was aborted ({sync_dump_log, schema_prepare}) while the
@@ -157,8 +192,6 @@ cl_rmq_cluster() {
     done
     cl_log "node $i could not join the cluster:"; cat "$CL_DIR/rmq$i/join.log" >&2; return 1
   done
-  cl_ctl 0 -q add_user "$user" "$pass" >/dev/null
-  cl_ctl 0 -q set_permissions -p / "$user" '.*' '.*' '.*' >/dev/null
 }
 
 cl_rmq_stop_all() {

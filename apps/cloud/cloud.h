@@ -213,8 +213,11 @@ void cloud_thing_set_counter(cloud_thing_t *t, cloud_thing_count_fn count, void 
 void cloud_thing_tick(cloud_thing_t *t);
 /* One device message on one of cloud_thing_topics (MQTT form; the broker already checked that
  * the sender owns the <P>/<D> in it). One thread at a time. Bad input (not JSON, no method,
- * over 16 KiB, a topic of another shape) is a malformed_request event or nothing, never a crash. */
-void cloud_thing_message(cloud_thing_t *t, const char *topic, const void *payload, size_t len);
+ * over 16 KiB, a topic of another shape) is a malformed_request event or nothing, never a crash.
+ * redelivered: the broker hands this message out again (AMQP's redelivered flag: a worker took
+ * it and lost its connection or died before acknowledging it); it is handled as any other but
+ * not counted against the device's limit (--thing-rate) again, docs/security.md F61. */
+void cloud_thing_message(cloud_thing_t *t, const char *topic, const void *payload, size_t len, bool redelivered);
 /* The MQTT subscriptions the handler serves ('+' wildcards). */
 size_t cloud_thing_topics(const char *const **topics);
 void cloud_thing_free(cloud_thing_t *t);

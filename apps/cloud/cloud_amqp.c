@@ -61,7 +61,7 @@ struct cloud_amqp {
     unsigned long requests, redelivered;
     char thing_queue[128];
     cloud_thing_t *thing;       /* NULL: the IoT Explorer topics are not consumed */
-    unsigned long thing_msgs;
+    unsigned long thing_msgs, thing_redelivered;
     bool count_open;            /* COUNT_CHANNEL is open on this connection */
     bool count_told;            /* a failed count was logged (once a connection) */
     pthread_mutex_t out_mu;     /* guards the outbox and `up` (the HTTP threads send too) */
@@ -502,7 +502,8 @@ int cloud_amqp_step(cloud_amqp_t *a, int timeout_ms)
         if (env.channel == THING_CHANNEL && a->thing) {
             /* answered (into the outbox) and stored now; acked below, after the answers left */
             a->thing_msgs++;
-            cloud_thing_message(a->thing, topic, env.message.body.bytes, env.message.body.len);
+            a->thing_redelivered += env.redelivered != 0;
+            cloud_thing_message(a->thing, topic, env.message.body.bytes, env.message.body.len, env.redelivered != 0);
             last_thing_tag = env.delivery_tag;
         } else {
             a->requests++;
@@ -574,7 +575,8 @@ void cloud_amqp_free(cloud_amqp_t *a)
     if (a->requests)
         cloud_log("binding service: %lu requests from RabbitMQ (%lu redelivered)", a->requests, a->redelivered);
     if (a->thing_msgs)
-        cloud_log("IoT Explorer topics: %lu messages from RabbitMQ", a->thing_msgs);
+        cloud_log("IoT Explorer topics: %lu messages from RabbitMQ (%lu redelivered, not counted against --thing-rate "
+                  "again)", a->thing_msgs, a->thing_redelivered);
     set_up(a, false);
     pthread_mutex_destroy(&a->out_mu);
     cloud_binder_free(a->bd);

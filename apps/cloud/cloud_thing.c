@@ -52,6 +52,7 @@ struct cloud_thing {
     int64_t counted_ms, good_ms;    /* the last count tried, the last that answered */
     double recounts;                /* counts a refusal may still ask for (RECOUNTS) */
     int64_t recounts_ms;            /* when recounts was last filled */
+    bool redelivered;               /* the message being handled was counted before (F61) */
 };
 
 static const char *const subs[] = { "$thing/up/property/+/+", "$thing/up/event/+/+", "$thing/up/action/+/+",
@@ -164,6 +165,13 @@ void cloud_thing_tick(cloud_thing_t *t)
  * neither fills the log nor takes a worker from the others. */
 static bool over_limit(cloud_thing_t *t, const char *pid, const char *dn, const char *topic)
 {
+    /* A redelivery (F61): a worker that took this message counted it then (its bucket, or the
+     * part another worker took over from it when it left, F52), so counting it again would
+     * refuse a device under its limit for a worker's lost connection. Only the broker sets the
+     * flag, on messages it delivered before and got no ack for: at most --prefetch of them per
+     * lost connection of a worker, none that a device can cause. */
+    if (t->redelivered)
+        return false;
     char key[CLOUD_RATE_KEY_MAX];
     snprintf(key, sizeof key, "%s/%s", pid, dn);
     int64_t now = cloud_now_ms();
@@ -400,7 +408,16 @@ static bool split(const char *topic, const char *prefix, char pid[65], char dn[6
     return cloud_valid_id(pid, 64) && cloud_valid_id(dn, 48);
 }
 
-void cloud_thing_message(cloud_thing_t *t, const char *tp, const void *payload, size_t len)
+static void message(cloud_thing_t *t, const char *tp, const void *payload, size_t len);
+
+void cloud_thing_message(cloud_thing_t *t, const char *tp, const void *payload, size_t len, bool redelivered)
+{
+    t->redelivered = redelivered;
+    message(t, tp, payload, len);
+    t->redelivered = false;
+}
+
+static void message(cloud_thing_t *t, const char *tp, const void *payload, size_t len)
 {
     char pid[65], dn[65];
     if (!tp)
@@ -473,7 +490,7 @@ void cloud_thing_message(cloud_thing_t *t, const char *tp, const void *payload, 
 static void on_message(struct mosquitto *m, void *user, const struct mosquitto_message *msg)
 {
     (void)m;
-    cloud_thing_message(user, msg->topic, msg->payload, msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0);
+    cloud_thing_message(user, msg->topic, msg->payload, msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0, false);
 }
 
 static void on_connect(struct mosquitto *m, void *user, int rc)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 55
+# ctest-cost: 34
 # A fleet as an operator runs it (docs/scale.md): two `smartcfg cloud --rabbitmq` workers on one
 # RabbitMQ node and one PostgreSQL, sharing the thing queue. Without the management plugin (it
 # costs the node seconds of boot): the workers count each other on their own connections.
