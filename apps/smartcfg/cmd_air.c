@@ -392,6 +392,8 @@ int cmd_air(int argc, char **argv)
         return sc_cli_usage_error(&air_cli, "exactly one output file expected");
     }
     const char *out = argv[optind];
+    if (!out[0])
+        return sc_cli_usage_error(&air_cli, "the output file name is empty (want OUT.pcap)");
     if (!group_set)
         c.group = c.pairwise;
     int v2rc = sc_cli_v2_options(&air_cli, c.protocol == SC_AIR_PROTO_V2, have_key, random_iv,

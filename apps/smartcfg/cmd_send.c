@@ -527,10 +527,18 @@ static int read_password_file(send_app_t *a, const char *path)
     } else {
         FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
         if (!f)
-            return sc_cli_usage_error(&a->cli, "cannot read the password file %s", path);
+            return sc_cli_usage_error(&a->cli, "--password-file: cannot read '%s': %s", path, strerror(errno));
         n = (ssize_t)fread(buf, 1, sizeof buf, f);
+        /* A directory opens but does not read (EISDIR): that is no empty password (an open
+         * network), which the devices would be sent. */
+        int err = ferror(f) ? errno : 0;
         if (f != stdin)
             fclose(f);
+        if (err) {
+            explicit_bzero(buf, sizeof buf);
+            return sc_cli_usage_error(&a->cli, "--password-file: cannot read '%s': %s", path,
+                                      strerror(err));
+        }
     }
     if (n < 0)
         return sc_cli_usage_error(&a->cli, "cannot read the password from the terminal");

@@ -237,6 +237,9 @@ static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const c
         if (*s && *s != '#')
             rc = config_line(o, spec, s, where, &has_secret);
     }
+    /* A directory opens but does not read (EISDIR): no settings at all is not what was asked. */
+    if (rc == 0 && ferror(f))
+        rc = sc_cli_usage_error(&o->cli, "cannot read config %s: %s", path, strerror(errno));
     explicit_bzero(line, sizeof line);
     struct stat st;
     if (rc == 0 && has_secret && fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
@@ -427,6 +430,13 @@ static int check_identity(device_opts_t *o)
         return sc_cli_usage_error(&o->cli, "--product-id and --device-name must not be empty");
     d->cloud.tls = o->flag_[O_TLS];
     d->skip_cloud = o->flag_[O_NO_CLOUD];
+    /* An empty secret and no other (`--device-secret ''`, `device-secret = ""`) would let the
+     * device be provisioned and fail only at its MQTT login, a cloud error (5) that every
+     * restart repeats. (An empty device secret beside a product secret is dynamic registration.) */
+    const char *ds = o->val_[O_DEVICE_SECRET], *ps = o->val_[O_PRODUCT_SECRET];
+    if (!d->skip_cloud && !o->val_[O_AT] && (ds || ps) && !(ds && ds[0]) && !(ps && ps[0]))
+        return sc_cli_usage_error(&o->cli, "--%s is empty (give the secret the console shows, or leave it out)",
+                                  ds ? "device-secret" : "product-secret");
     if (o->val_[O_TOKEN_LINGER]) {
         uint32_t s = 0;
         /* from 1: the core reads 0 as "the default" */

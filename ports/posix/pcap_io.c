@@ -407,7 +407,7 @@ sc_pcap_writer_t *sc_pcap_writer_open(const char *path, char *errbuf, size_t err
     }
     w->dumper = pcap_dump_open(w->dead, path);
     if (!w->dumper) {
-        set_err(errbuf, errlen, "%s: %s", path, pcap_geterr(w->dead));
+        set_err(errbuf, errlen, "%s%s", pcap_geterr(w->dead), ""); /* libpcap's says "PATH: reason" */
         pcap_close(w->dead);
         free(w);
         return NULL;

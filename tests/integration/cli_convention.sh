@@ -48,6 +48,15 @@ bad_value() { # CMD PATTERN ARGS...
     grep -q -- "^smartcfg $cmd: $pat" "$TMP/err" || fail "$cmd $*: message: $(head -1 "$TMP/err")"
 }
 bad_value send "--count: '33' is not a whole number of devices in 0..32" --ssid x --password-file /dev/null --count 33
+# a password file that cannot be read is an error naming why; a directory is no empty password
+# (it was: the devices were sent an open network's credentials)
+[ "$(run send --ssid x --password-file "$TMP" --bssid 02:00:00:00:00:01 --ip 127.0.0.1 --dest 127.0.0.1 --timeout 0.1)" = 2 ] \
+    && grep -q "^smartcfg send: --password-file: cannot read '$TMP': Is a directory" "$TMP/err" || fail "send --password-file DIR"
+[ "$(run send --ssid x --password-file "$TMP/missing")" = 2 ] \
+    && grep -q "^smartcfg send: --password-file: cannot read '$TMP/missing': No such file" "$TMP/err" || fail "send --password-file missing"
+# air: the path once in a write error; an empty OUT is a usage error
+[ "$(run air "$TMP")" = 1 ] && grep -qx "smartcfg air: $TMP: Is a directory" "$TMP/err" || fail "air DIR: $(cat "$TMP/err")"
+[ "$(run air '')" = 2 ] && grep -q "^smartcfg air: the output file name is empty" "$TMP/err" || fail "air ''"
 bad_value send "--port-mark: '7' is not a whole number in 0..3" --ssid x --password-file /dev/null --port-mark 7
 bad_value send "--aes-key: the value (not shown) is not 16 characters" --ssid x --password-file /dev/null --aes-key short
 DEV=(--radio udp --join sim:A:b:127.0.0.2 --product-id ABCDEFGHIJ --device-name dev1 --no-cloud)

@@ -86,6 +86,13 @@ expect 2 "bad2.conf:2: unknown key 'colour'" -- --config "$TMP/bad2.conf"
 printf 'json = maybe\n' >"$TMP/bad3.conf"
 expect 2 "bad3.conf:1" -- --config "$TMP/bad3.conf"
 expect 2 "cannot read config" -- --config "$TMP/missing.conf"
+# a directory opens but does not read: it is refused, not taken for an empty config (the device
+# ran without its settings)
+expect 2 "^smartcfg device: cannot read config $TMP: Is a directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 1 --state-dir "$TMP/s" --config "$TMP"
+# an empty secret (and no other) is refused at start, not found out at the MQTT login
+expect 2 "^smartcfg device: --device-secret is empty" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret '' --timeout 1 --state-dir "$TMP/s"
+printf 'product-secret = ""\n' >"$TMP/empty-secret.conf"; chmod 600 "$TMP/empty-secret.conf"
+expect 2 "^smartcfg device: --product-secret is empty" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --config "$TMP/empty-secret.conf" --timeout 1 --state-dir "$TMP/s"
 
 # a secret on the command line: warned about
 expect 2 "visible to other users" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" \
