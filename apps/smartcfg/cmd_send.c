@@ -733,7 +733,8 @@ static int token_option(send_app_t *a, int o, char *v)
         return 0;
     case O_CLOUD:
         if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
-            return sc_cli_bad_value(&a->cli, "--cloud", v, "an http:// or https:// URL");
+            /* not shown: a URL may carry a password (http://user:pass@host), as the cloud's --db */
+            return sc_cli_bad_value(&a->cli, "--cloud", NULL, "an http:// or https:// URL");
         a->cfg.cloud_url = v;
         return 0;
     case O_REGION:
