@@ -532,6 +532,7 @@ int cmd_cloud(int argc, char **argv)
     long grace = -1, db_wait = 30;
     long mqtt_per_addr = 32, connect_timeout = 10, http_per_addr = 16, token_rate = 60, prefetch = 256;
     long thing_rate = 30;   /* IoT Explorer's documented per-device limit on uplink messages a second */
+    bool queue_set = false, thing_queue_set = false, prefetch_set = false;
     long http_threads = 0;   /* 0: the default, 8 with --rabbitmq, else 1 */
     const char *rabbitmq = NULL, *queue = "smartcfg.bind", *thing_queue = "smartcfg.thing", *auth_from = NULL, *rmq_mgmt = NULL;
     long rmq_cache_ttl = -1;
@@ -650,15 +651,18 @@ int cmd_cloud(int argc, char **argv)
             if (!cloud_valid_id(optarg, 120))
                 return sc_cli_bad_value(&cli, "--queue", optarg, "a name of 1..120 letters, digits and _-.:@");
             queue = optarg;
+            queue_set = true;
             break;
         case 'J':
             if (!cloud_valid_id(optarg, 120))
                 return sc_cli_bad_value(&cli, "--thing-queue", optarg, "a name of 1..120 letters, digits and _-.:@");
             thing_queue = optarg;
+            thing_queue_set = true;
             break;
         case 'F':
             if (!num_in(optarg, 1, 65535, &prefetch))
                 return sc_cli_bad_value(&cli, "--prefetch", optarg, "a whole number of messages in 1..65535");
+            prefetch_set = true;
             break;
         case 'N':
             if (!num_in(optarg, 1, 64, &http_threads))
@@ -707,8 +711,18 @@ bad_addr:
                     return sc_cli_usage_error(&cli, "%s and %s both want port %u", ls[i].opt, ls[j].opt, a->port);
             }
     }
+    if (rabbitmq) {
+        /* A malformed URL is a usage error like any bad value (it was exit 1, found at start). */
+        char why[256];
+        if (cloud_amqp_check_spec(rabbitmq, why, sizeof why) != 0)
+            return sc_cli_usage_error(&cli, "%s", why);
+    }
     if (auth_from && !rabbitmq)
         return sc_cli_usage_error(&cli, "--rabbitmq-auth-from goes with --rabbitmq");
+    /* The worker's options, said to go with --rabbitmq, were ignored without it. */
+    if ((queue_set || thing_queue_set || prefetch_set) && !rabbitmq)
+        return sc_cli_usage_error(&cli, "--%s goes with --rabbitmq",
+                                  queue_set ? "queue" : thing_queue_set ? "thing-queue" : "prefetch");
     if (rabbitmq && !strcmp(queue, thing_queue))
         return sc_cli_usage_error(&cli, "--queue and --thing-queue must name two queues");
     if ((rmq_mgmt || rmq_cache_ttl >= 0) && !rabbitmq)

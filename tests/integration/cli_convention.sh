@@ -81,6 +81,15 @@ grep -q "^smartcfg send: --protocol: 'v1,v1' is not one of v1, v2, airkiss" "$TM
 [ "$(run decode)" = 2 ] || fail "decode without FILE"
 bad_value cloud "--token-ttl: '0' is not a whole number of seconds in 1..2592000" --token-ttl 0
 bad_value cloud "--http: '1.2.3' is not HOST:PORT (port 1..65535)" --http 1.2.3
+# a malformed --rabbitmq URL is a usage error (it was exit 1), its password not shown; the worker's
+# options without --rabbitmq are refused, as its other ones are (they were ignored)
+bad_value cloud "--rabbitmq wants amqp://USER:PASSWORD@HOST:PORT" --rabbitmq http://u:S3cretPw@h:5672
+grep -q S3cretPw "$TMP/err" && fail "cloud --rabbitmq: the password shown"
+bad_value cloud "--rabbitmq: cannot parse node h:99999" --rabbitmq amqp://u:S3cretPw@h:99999
+for o in "--queue q1" "--thing-queue q2" "--prefetch 5"; do
+    # shellcheck disable=SC2086
+    bad_value cloud "${o%% *} goes with --rabbitmq" $o --http 127.0.0.1:1 --mqtt 127.0.0.1:2 --db "$TMP/c.db"
+done
 # a URL that may carry a password is never shown
 bad_value cloud "--rabbitmq-management: the value (not shown) is not http" --rabbitmq-management ftp://u:S3cretPw@h:1
 grep -q S3cretPw "$TMP/err" && fail "cloud --rabbitmq-management: the password shown"
