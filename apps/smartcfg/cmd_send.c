@@ -262,8 +262,14 @@ static void on_run_event(send_app_t *a, const sc_posix_sender_event_t *ev)
         cJSON_AddNumberToObject(o, "found", ev->n);
         cJSON_AddNumberToObject(o, "expected", a->cfg.count);
         cJSON_AddStringToObject(o, "message", ev->text);
-        emit(a, "timeout", o, "timeout: %u of %u device(s) answered; the others never acked "
-             "(wrong password, device not in SmartConfig mode, or out of range)", ev->n, a->cfg.count);
+        if (a->cfg.count)
+            emit(a, "timeout", o, "timeout: %u of %u device(s) answered; the others never acked "
+                 "(wrong password, device not in SmartConfig mode, or out of range)", ev->n, a->cfg.count);
+        else if (ev->n) /* --count 0: as many as answer; "N of 0" said nothing */
+            emit(a, "timeout", o, "timeout: %u device(s) answered", ev->n);
+        else
+            emit(a, "timeout", o, "timeout: no device answered (wrong password, device not in SmartConfig "
+                 "mode, or out of range)");
         return;
     default:
         cJSON_Delete(o);
@@ -795,6 +801,11 @@ static int check_options(send_app_t *a, int argc, char **argv)
                   : a->cfg.token ? SC_POSIX_SENDER_TOKEN : SC_POSIX_SENDER_ACK_ONLY;
     a->cfg.net.mode = a->multicast ? SC_POSIX_DEST_MULTICAST
                       : a->have_dest ? SC_POSIX_DEST_UNICAST : SC_POSIX_DEST_BROADCAST;
+    /* Options that only a cloud or a token uses were ignored without a word. */
+    if (a->cfg.access_token && !a->cfg.cloud_url)
+        return sc_cli_usage_error(&a->cli, "--access-token goes with --cloud URL (the token API's AccessToken)");
+    if (a->cfg.region && a->cfg.flow == SC_POSIX_SENDER_ACK_ONLY)
+        return sc_cli_usage_error(&a->cli, "--region goes with --token or --cloud (it travels with the token)");
     if (!a->cfg.access_token)
         a->cfg.access_token = getenv("SC_ACCESS_TOKEN");
     sc_send_extra_t *x = &a->cfg.extra;
