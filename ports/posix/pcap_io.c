@@ -524,7 +524,9 @@ int sc_pcap_writer_close(sc_pcap_writer_t *w)
     if (!w)
         return SC_ERR_INVAL;
     int rc = SC_OK;
-    if (pcap_dump_flush(w->dumper) != 0)
+    /* A write that failed earlier (a full disk) emptied the buffer and set the error flag:
+     * the flush alone then succeeds and the capture was said written. */
+    if (pcap_dump_flush(w->dumper) != 0 || ferror(pcap_dump_file(w->dumper)))
         rc = SC_ERR_IO;
     pcap_dump_close(w->dumper);
     pcap_close(w->dead);

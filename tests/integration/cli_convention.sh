@@ -134,6 +134,15 @@ done
 # an interface that does not exist is a usage error, as in send and device (it was exit 1)
 [ "$(run decode --json -i nosuchif0 --timeout 1)" = 2 ] && grep -q "^smartcfg decode: --iface: no interface 'nosuchif0'" "$TMP/err" \
     && one_json usage_error 2 || fail "decode -i nosuchif0: $(cat "$TMP/err")"
+# output that cannot be written (a full disk) is a failure where the output is the result: a
+# capture, decode's credentials, a help, a version (all exited 0)
+"$SC" air "$TMP/s.pcap" >/dev/null || fail "air: a capture to decode"
+[ "$(run air /dev/full)" = 1 ] && grep -q "^smartcfg air: /dev/full: write failed" "$TMP/err" || fail "air /dev/full: $(cat "$TMP/err")"
+for a in "decode $TMP/s.pcap" "decode --json $TMP/s.pcap" "send --help" "help device" "--version" "air --version"; do
+    # shellcheck disable=SC2086
+    "$SC" $a >/dev/full 2>"$TMP/err"; rc=$?
+    [ "$rc" = 1 ] && grep -q "^smartcfg.*: cannot write the output" "$TMP/err" || fail "smartcfg $a >/dev/full: exit $rc"
+done
 # the top level
 [ "$(run)" = 2 ] || fail "smartcfg without a command"
 [ "$(run frobnicate)" = 2 ] || fail "unknown command"
