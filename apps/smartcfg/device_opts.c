@@ -531,6 +531,10 @@ static int check_host(device_opts_t *o)
         return SC_EXIT_USAGE;
     if (o->val_[O_AT_BAUD] && !o->val_[O_AT]) /* it was ignored without a word */
         return sc_cli_usage_error(&o->cli, "--at-baud goes with --at TTY");
+    /* The events went out between the AT replies, on the one line the AT host reads. */
+    if (o->val_[O_AT] && !strcmp(o->val_[O_AT], "-") && o->flag_[O_JSON])
+        return sc_cli_usage_error(&o->cli, "--json and --at - both want stdout: --at - answers the AT host there "
+                                           "(give --at a tty or pty, or leave --json out)");
     if (o->val_[O_MAC]) {
         if (sc_posix_parse_mac(o->val_[O_MAC], h->mac) != SC_OK)
             return sc_cli_bad_value(&o->cli, "--mac", o->val_[O_MAC], "a MAC address like aa:bb:cc:dd:ee:ff");

@@ -86,6 +86,9 @@ expect 2 "bad2.conf:2: unknown key 'colour'" -- --config "$TMP/bad2.conf"
 printf 'json = maybe\n' >"$TMP/bad3.conf"
 expect 2 "bad3.conf:1" -- --config "$TMP/bad3.conf"
 expect 2 "cannot read config" -- --config "$TMP/missing.conf"
+# --at - answers the AT host on stdout: --json's events went out between its replies
+expect 2 "^smartcfg device: --json and --at - both want stdout" -- --radio udp --join sim:A:b:127.0.0.2 --at - --json --state-dir "$TMP/s" </dev/null
+grep -q '"event":"usage_error"' "$TMP/out" || fail "--at - --json: no JSON usage_error"
 # a directory opens but does not read: it is refused, not taken for an empty config (the device
 # ran without its settings)
 expect 2 "^smartcfg device: cannot read config $TMP: Is a directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 1 --state-dir "$TMP/s" --config "$TMP"
