@@ -562,6 +562,7 @@ int cmd_cloud(int argc, char **argv)
     };
     sc_cli_t cli;
     sc_cli_init(&cli, "smartcfg cloud", usage, NULL, argc, argv);
+    cli.longopts = opts;
     int c;
     const char *addr_opt = "";   /* the HOST:PORT option bad_addr names */
     optind = 1;

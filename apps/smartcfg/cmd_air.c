@@ -225,6 +225,7 @@ int cmd_air(int argc, char **argv)
     sc_air_proto_t proto2 = SC_AIR_PROTO_V1;
     c.ak_random = 66;
     sc_cli_init(&air_cli, "smartcfg air", air_usage, NULL, argc, argv);
+    air_cli.longopts = air_opts;
     optind = 1;
     opterr = 0;
     for (;;) {

@@ -547,6 +547,7 @@ int cmd_decode(int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     sc_cli_init(&cli, "smartcfg decode", decode_usage, NULL, argc, argv);
+    cli.longopts = opts;
     int json = 0;
     const char *iface = NULL, *plot_out = NULL;
     uint32_t timeout_ms = 0;

@@ -855,6 +855,7 @@ static int parse_args(send_app_t *a, int argc, char **argv)
         SC_CLI_STD_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
+    a->cli.longopts = opts;
     optind = 1;
     opterr = 0;
     int o;

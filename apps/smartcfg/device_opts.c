@@ -269,14 +269,17 @@ static int parse_cmdline(device_opts_t *o, const device_opts_spec_t *spec, int a
 {
     struct option lo[O_NIDS + 4];
     build_longopts(spec, lo);
+    o->cli.longopts = lo;
     bool secret_on_cli = false;
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, SC_CLI_SHORTOPTS, lo, NULL)) != -1) {
         int rc = sc_cli_std_option(&o->cli, c, argv);
-        if (rc >= 0)
+        if (rc >= 0) {
+            o->cli.longopts = NULL;
             return rc;
+        }
         int id = c - GETOPT_BASE;
         if (id == O_CONFIG) {
             *config_path = optarg;
@@ -292,6 +295,7 @@ static int parse_cmdline(device_opts_t *o, const device_opts_spec_t *spec, int a
             memset(optarg + 4, 'x', strlen(optarg + 4));
         }
     }
+    o->cli.longopts = NULL; /* lo is this function's */
     if (optind < argc)
         return sc_cli_usage_error(&o->cli, "unexpected argument '%s'", argv[optind]);
     if (secret_on_cli)

@@ -74,6 +74,22 @@ static int run(size_t i, int argc, char **argv)
     return rc;
 }
 
+/* A command that is none: the one meant when it is a typo ("sned"); an option before the
+ * command ("smartcfg --json send") says where options go. */
+static int unknown_command(const sc_cli_t *cli, const char *cmd)
+{
+    const char *names[NCOMMANDS];
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        names[i] = commands[i].name;
+    const char *meant = sc_cli_nearest(cmd, names, NCOMMANDS);
+    if (meant)
+        return sc_cli_usage_error(cli, "unknown command '%s' (did you mean %s?)", cmd, meant);
+    if (cmd[0] == '-')
+        return sc_cli_usage_error(cli, "unknown command '%s' (options go after the command: smartcfg <command> "
+                                       "[options])", cmd);
+    return sc_cli_usage_error(cli, "unknown command '%s'", cmd);
+}
+
 int main(int argc, char **argv)
 {
     (void)sc_posix_event_ms(); /* starts the clock of the JSON lines' t_ms (docs/json.md) */
@@ -97,10 +113,10 @@ int main(int argc, char **argv)
                 char *args[] = { argv[2], "--help", NULL };
                 return output_written(commands[i].name, commands[i].fn(2, args));
             }
-        return sc_cli_usage_error(&cli, "unknown command '%s'", argv[2]);
+        return unknown_command(&cli, argv[2]);
     }
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (!strcmp(cmd, commands[i].name))
             return run(i, argc - 1, argv + 1);
-    return sc_cli_usage_error(&cli, "unknown command '%s'", cmd);
+    return unknown_command(&cli, cmd);
 }

@@ -24,6 +24,16 @@ for cmd in send device decode air cloud; do
     [ -s "$TMP/out" ] && fail "$cmd: usage error without --json wrote stdout"
     [ "$(run help $cmd)" = 0 ] || fail "smartcfg help $cmd"
 done
+# a misspelt option is answered with the one meant; an abbreviation several options start with
+# (getopt takes a unique one) lists them (both were "unknown option" alone)
+for c in "send:--pasword:--password" "device:--no-clod:--no-cloud" "decode:--jsn:--json" "air:--chanel:--channel" "cloud:--tokn-ttl:--token-ttl"; do
+    IFS=: read -r cmd typo meant <<<"$c"
+    [ "$(run $cmd $typo x)" = 2 ] && grep -q "^smartcfg $cmd: unknown option '$typo' (did you mean $meant?)" "$TMP/err" \
+        || fail "$cmd $typo: $(cat "$TMP/err")"
+done
+[ "$(run send --pass x)" = 2 ] && grep -q "^smartcfg send: option '--pass' is ambiguous: --password, --password-hex, --password-file$" "$TMP/err" \
+    || fail "send --pass: $(cat "$TMP/err")"
+[ "$(run cloud --rabbit x)" = 2 ] && grep -q "^smartcfg cloud: option '--rabbit' is ambiguous: --rabbitmq, " "$TMP/err" || fail "cloud --rabbit"
 # a missing value is named as such
 for c in "decode:--json --bogus" "air:--ssid" "cloud:--http" "send:--ssid" "device:--radio"; do
     cmd=${c%%:*}; arg=${c#*:}
@@ -147,5 +157,7 @@ done
 [ "$(run)" = 2 ] || fail "smartcfg without a command"
 [ "$(run frobnicate)" = 2 ] || fail "unknown command"
 grep -q "^smartcfg: unknown command 'frobnicate'" "$TMP/err" || fail "unknown command message"
+[ "$(run sned)" = 2 ] && grep -q "^smartcfg: unknown command 'sned' (did you mean send?)" "$TMP/err" || fail "smartcfg sned"
+[ "$(run -V)" = 2 ] && grep -q "^smartcfg: unknown command '-V' (options go after the command" "$TMP/err" || fail "smartcfg -V"
 [ "$(run --help)" = 0 ] || fail "smartcfg --help"
 echo "cli_convention: ok"
