@@ -34,6 +34,15 @@ done
 [ "$(run send --pass x)" = 2 ] && grep -q "^smartcfg send: option '--pass' is ambiguous: --password, --password-hex, --password-file$" "$TMP/err" \
     || fail "send --pass: $(cat "$TMP/err")"
 [ "$(run cloud --rabbit x)" = 2 ] && grep -q "^smartcfg cloud: option '--rabbit' is ambiguous: --rabbitmq, " "$TMP/err" || fail "cloud --rabbit"
+# each help's exit line names every code the command uses (cloud's 5 was missing)
+for c in "send:0 1 2 3 4 5 130" "device:0 1 2 3 4 5 130" "decode:0 1 2 3 130" "air:0 1 2" "cloud:0 1 2 5"; do
+    cmd=${c%%:*}
+    codes=$("$SC" $cmd --help | python3 -c '
+import re, sys
+block = sys.stdin.read().split("\nexit:", 1)[1].split("\n\n", 1)[0]
+print(" ".join(sorted(set(re.findall(r"(?:^|,|\n)\s*(\d+) [a-z]", block)), key=int)))')
+    [ "$codes" = "${c#*:}" ] || fail "$cmd --help: exit codes '$codes', want '${c#*:}'"
+done
 # a missing value is named as such
 for c in "decode:--json --bogus" "air:--ssid" "cloud:--http" "send:--ssid" "device:--radio"; do
     cmd=${c%%:*}; arg=${c#*:}
