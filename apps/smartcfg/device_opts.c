@@ -432,6 +432,15 @@ static int check_identity(device_opts_t *o)
         return SC_EXIT_USAGE;
     if (!d->identity.product_id[0] || !d->identity.device_name[0])
         return sc_cli_usage_error(&o->cli, "--product-id and --device-name must not be empty");
+    /* The region the identity reply names: as `send --region` takes it (an empty one went to
+     * the phone as the device's region). */
+    const char *r = d->identity.region;
+    bool region_ok = r[0] != 0;
+    for (; *r; r++)
+        region_ok = region_ok && *r > 0x20 && *r < 0x7f;
+    if (!region_ok)
+        return sc_cli_bad_value(&o->cli, "--region", o->val_[O_REGION], "1..%d printable ASCII characters without spaces",
+                                SC_REGION_MAX);
     d->cloud.tls = o->flag_[O_TLS];
     d->skip_cloud = o->flag_[O_NO_CLOUD];
     /* An empty secret and no other (`--device-secret ''`, `device-secret = ""`) would let the

@@ -86,6 +86,8 @@ expect 2 "bad2.conf:2: unknown key 'colour'" -- --config "$TMP/bad2.conf"
 printf 'json = maybe\n' >"$TMP/bad3.conf"
 expect 2 "bad3.conf:1" -- --config "$TMP/bad3.conf"
 expect 2 "cannot read config" -- --config "$TMP/missing.conf"
+# --region as send takes it: an empty one went to the phone as the device's region
+expect 2 "^smartcfg device: --region: '' is not 1..32 printable ASCII characters without spaces" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --region '' --state-dir "$TMP/s"
 # --at - answers the AT host on stdout: --json's events went out between its replies
 expect 2 "^smartcfg device: --json and --at - both want stdout" -- --radio udp --join sim:A:b:127.0.0.2 --at - --json --state-dir "$TMP/s" </dev/null
 grep -q '"event":"usage_error"' "$TMP/out" || fail "--at - --json: no JSON usage_error"
