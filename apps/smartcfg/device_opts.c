@@ -567,7 +567,11 @@ static int check_host(device_opts_t *o)
     h->realtime = o->flag_[O_REALTIME];
     h->wpa_save = o->flag_[O_WPA_SAVE];
     if (h->wpa_save && (!h->join_spec || strncmp(h->join_spec, "wpa:", 4)))
-        return sc_cli_usage_error(&o->cli, "--wpa-save goes with --join wpa:CTRL_SOCKET");
+        return o->cli_[O_WPA_SAVE]
+                   ? sc_cli_usage_error(&o->cli, "--wpa-save goes with --join wpa:CTRL_SOCKET")
+                   /* the config's, with a --join given on the command line: say where it is */
+                   : sc_cli_usage_error(&o->cli, "wpa-save = true in the config file goes with --join "
+                                                 "wpa:CTRL_SOCKET (set wpa-save = false there to join another way)");
     h->cloud = !o->flag_[O_NO_CLOUD] || h->at_path;
     return check_vradio(o);
 }

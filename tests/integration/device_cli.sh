@@ -86,6 +86,10 @@ expect 2 "bad2.conf:2: unknown key 'colour'" -- --config "$TMP/bad2.conf"
 printf 'json = maybe\n' >"$TMP/bad3.conf"
 expect 2 "bad3.conf:1" -- --config "$TMP/bad3.conf"
 expect 2 "cannot read config" -- --config "$TMP/missing.conf"
+# the config's wpa-save with another --join on the command line: the message says where it is
+# (it named --wpa-save, an option the user had not typed)
+printf 'wpa-save = true\njoin = wpa:/run/wpa_supplicant/wlan0\n' >"$TMP/wpa.conf"
+expect 2 "^smartcfg device: wpa-save = true in the config file goes with --join wpa:CTRL_SOCKET (set wpa-save = false" -- --config "$TMP/wpa.conf" --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 # --region as send takes it: an empty one went to the phone as the device's region
 expect 2 "^smartcfg device: --region: '' is not 1..32 printable ASCII characters without spaces" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --region '' --state-dir "$TMP/s"
 # --at - answers the AT host on stdout: --json's events went out between its replies
