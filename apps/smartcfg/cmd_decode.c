@@ -615,6 +615,11 @@ int cmd_decode(int argc, char **argv)
     if (stdin_uses > 1) {
         return sc_cli_usage_error(&cli, "'-' (stdin) can be given only once");
     }
+    /* A capture is not typed: on a terminal '-' waited without a word for binary input. */
+    if (stdin_uses && isatty(STDIN_FILENO)) {
+        return sc_cli_usage_error(&cli, "'-' reads a capture piped in (tcpdump -w - ... | smartcfg decode -), "
+                                        "and stdin is a terminal");
+    }
     sc_plot_t *plot = NULL;
     if (plot_out && !(plot = sc_plot_new())) {
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "out of memory");
