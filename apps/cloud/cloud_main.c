@@ -1013,11 +1013,20 @@ bad_addr:
             cJSON_AddStringToObject(ev, "ca_file", tls.ca);
         cJSON_AddStringToObject(ev, "db", dbshown);
         cJSON_AddStringToObject(ev, "admin_key_file", keyfile);
-        /* Printed once, when it is made: afterwards it is only in the 0600 file. */
-        if (key_new && json)
-            cJSON_AddStringToObject(ev, "admin_key", admin_key);
-        else if (key_new)
+        /* Shown once, when it is made, and only to a terminal: afterwards it is only in the
+         * 0600 file. Output that is no terminal ends up in a journal or a CI log that others
+         * read and that keeps it: there, as for the console link (docs/security.md F23), only
+         * where the key is. */
+        if (key_new && json) {
+            cJSON_AddBoolToObject(ev, "admin_key_new", true);
+            if (isatty(STDOUT_FILENO))
+                cJSON_AddStringToObject(ev, "admin_key", admin_key);
+        } else if (key_new && isatty(STDERR_FILENO)) {
             cloud_log("new admin key (shown once; kept in %s): %s", keyfile, admin_key);
+        } else if (key_new) {
+            cloud_log("new admin key made, kept in %s (mode 0600; not shown: this output is not a terminal, "
+                      "and a journal or log keeps it for others to read)", keyfile);
+        }
         /* The one-time console login link opens an administrator's session for an hour: not
          * in every log that captures our output (journal, CI), only when asked for
          * (docs/security.md F23); otherwise the way to mint one is said. */
