@@ -25,6 +25,8 @@ expect() { # expect CODE PATTERN -- ARGS...
 }
 
 "$SC" device --help | grep -q -- "--radio" || fail "--help"
+# the help says what --broker takes: the port may be left out (it said HOST:PORT)
+"$SC" device --help | grep -qF -- "--broker HOST[:PORT][,HOST[:PORT]...] (1883, 8883 with --tls)" || fail "--help: --broker"
 "$SC" device -h >"$TMP/out" 2>"$TMP/err" || fail "-h: exit $?"
 tail -n 3 "$TMP/out" | grep -q '^  smartcfg device ' || fail "-h does not end with examples"
 "$SC" device --version >"$TMP/out" 2>"$TMP/err" || fail "--version: exit $?"
