@@ -433,6 +433,20 @@ static int check_identity(device_opts_t *o)
         return SC_EXIT_USAGE;
     if (!d->identity.product_id[0] || !d->identity.device_name[0])
         return sc_cli_usage_error(&o->cli, "--product-id and --device-name must not be empty");
+    /* A CA bundle that cannot be read failed only at the MQTT login (or the registration),
+     * after the Wi-Fi was provisioned: a cloud error (5) that every restart repeats. */
+    const char *ca = o->val_[O_CA_FILE];
+    if (ca && (!d->skip_cloud || o->val_[O_AT])) {
+        FILE *f = fopen(ca, "r");
+        int err = f ? 0 : errno;
+        if (f && fgetc(f) == EOF)
+            err = ferror(f) ? errno : ENODATA;
+        if (f)
+            fclose(f);
+        if (err)
+            return sc_cli_usage_error(&o->cli, "--ca-file: cannot read '%s': %s", ca,
+                                      err == ENODATA ? "the file is empty" : strerror(err));
+    }
     /* The region the identity reply names: as `send --region` takes it (an empty one went to
      * the phone as the device's region). */
     const char *r = d->identity.region;

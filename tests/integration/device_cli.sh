@@ -92,6 +92,9 @@ expect 2 "cannot read config" -- --config "$TMP/missing.conf"
 # (it named --wpa-save, an option the user had not typed)
 printf 'wpa-save = true\njoin = wpa:/run/wpa_supplicant/wlan0\n' >"$TMP/wpa.conf"
 expect 2 "^smartcfg device: wpa-save = true in the config file goes with --join wpa:CTRL_SOCKET (set wpa-save = false" -- --config "$TMP/wpa.conf" --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+# a CA bundle that cannot be read is said at start (it failed at the MQTT login, after the join)
+expect 2 "^smartcfg device: --ca-file: cannot read '$TMP/no-ca.pem': No such file" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP/no-ca.pem" --state-dir "$TMP/s"
+expect 2 "^smartcfg device: --ca-file: cannot read '$TMP': Is a directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP" --state-dir "$TMP/s"
 # --region as send takes it: an empty one went to the phone as the device's region
 expect 2 "^smartcfg device: --region: '' is not 1..32 printable ASCII characters without spaces" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --region '' --state-dir "$TMP/s"
 # --at - answers the AT host on stdout: --json's events went out between its replies
