@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "device_opts.h"
 #include "sc_posix.h"
@@ -576,6 +577,17 @@ static int check_host(device_opts_t *o)
         return sc_cli_fail(&o->cli, SC_EXIT_FAIL, "--iface: no interface '%s' (not present now)", h->iface);
     h->radio_spec = o->val_[O_RADIO];
     h->join_spec = o->val_[O_JOIN];
+    /* A join script that is not there or cannot run failed the join only once a phone had
+     * sent the credentials (exit 4, the user told to try again from the app). */
+    if (h->join_spec && !strncmp(h->join_spec, "exec:", 5) && h->join_spec[5]) {
+        const char *script = h->join_spec + 5;
+        struct stat st;
+        int err = stat(script, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR
+                                                   : access(script, X_OK) != 0 ? errno : 0;
+        if (err)
+            return sc_cli_usage_error(&o->cli, "--join: exec: cannot run '%s': %s%s", script, strerror(err),
+                                      err == EACCES ? " (chmod +x it)" : "");
+    }
     h->state_dir = o->val_[O_STATE_DIR];
     h->at_path = o->val_[O_AT];
     h->any_channel = o->flag_[O_ANY_CHANNEL];

@@ -95,6 +95,10 @@ expect 2 "^smartcfg device: wpa-save = true in the config file goes with --join 
 # a CA bundle that cannot be read is said at start (it failed at the MQTT login, after the join)
 expect 2 "^smartcfg device: --ca-file: cannot read '$TMP/no-ca.pem': No such file" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP/no-ca.pem" --state-dir "$TMP/s"
 expect 2 "^smartcfg device: --ca-file: cannot read '$TMP': Is a directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP" --state-dir "$TMP/s"
+# a join script that cannot run is said at start (the join failed once a phone had sent, exit 4)
+expect 2 "^smartcfg device: --join: exec: cannot run '$TMP/no-join.sh': No such file" -- --radio udp --join "exec:$TMP/no-join.sh" --iface lo "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+printf '#!/bin/sh\nexit 0\n' >"$TMP/join.sh"; chmod 644 "$TMP/join.sh"
+expect 2 "^smartcfg device: --join: exec: cannot run '$TMP/join.sh': Permission denied (chmod +x it)" -- --radio udp --join "exec:$TMP/join.sh" --iface lo "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 # --region as send takes it: an empty one went to the phone as the device's region
 expect 2 "^smartcfg device: --region: '' is not 1..32 printable ASCII characters without spaces" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --region '' --state-dir "$TMP/s"
 # --at - answers the AT host on stdout: --json's events went out between its replies
