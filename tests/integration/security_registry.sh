@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 30
+# ctest-cost: 36
 # Issue 13 F5, F7, F8, F10, F11 against `smartcfg cloud` (loopback, bounded loops):
 #  F5  a (product, device) whose client id spells another device's is refused, by the admin
 #      API and by dynamic registration; devices can be deleted and unbound;
