@@ -24,7 +24,7 @@ _smartcfg()
     fi
     # values that are files
     case $prev in
-        --password-file|--db|--plugin|--mosquitto|--admin-key-file|--config|--state|--storage|--pcap|--log-file)
+        --password-file|--db|--plugin|--mosquitto|--admin-key-file|--config|--ca-file|--at|--plot)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --tls-dir|--state-dir)
             COMPREPLY=($(compgen -d -- "$cur")); return ;;
@@ -32,6 +32,14 @@ _smartcfg()
             compopt -o nospace 2>/dev/null; COMPREPLY=($(compgen -W "udp udp: pcap: file:" -- "$cur")); return ;;
         --log-level)
             COMPREPLY=($(compgen -W "error warn info debug" -- "$cur")); return ;;
+        --protocol|--second-protocol)
+            COMPREPLY=($(compgen -W "v1 v2 airkiss" -- "$cur")); return ;;
+        --protocols)
+            COMPREPLY=($(compgen -W "v1,v2,airkiss v1 v2 airkiss" -- "$cur")); return ;;
+        --virtual-cipher|--cipher|--group-cipher)
+            COMPREPLY=($(compgen -W "open wep tkip ccmp gcmp" -- "$cur")); return ;;
+        --iface|--interface|-i)
+            COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur")); return ;;
     esac
     if [[ $cur == -* ]]; then
         local opts

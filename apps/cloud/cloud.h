@@ -151,6 +151,9 @@ typedef struct cloud_thing cloud_thing_t;
  * the bind requests; thing_queue: the one of the IoT Explorer topics (cloud_thing.c). */
 cloud_amqp_t *cloud_amqp_new(const char *spec, const char *queue, const char *thing_queue, unsigned prefetch,
                              const char *dbpath, char *err, size_t errlen);
+/* Only checks spec's form (what cloud_amqp_new would parse), before anything starts: 0, else -1
+ * and err says what is wrong (never the password). */
+int cloud_amqp_check_spec(const char *spec, char *err, size_t errlen);
 /* Before cloud_amqp_connect: also consume thing_queue and hand its messages to t. */
 void cloud_amqp_serve_thing(cloud_amqp_t *a, cloud_thing_t *t);
 /* A cloud_thing_send_fn (ctx: the cloud_amqp_t): queued, published by the worker's thread

@@ -183,6 +183,20 @@ static int parse_nodes(cloud_amqp_t *a, const char *spec, char *err, size_t errl
     return 0;
 }
 
+int cloud_amqp_check_spec(const char *spec, char *err, size_t errlen)
+{
+    cloud_amqp_t *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = parse_nodes(a, spec, err, errlen);
+    for (int i = 0; i < NODES_MAX; i++)
+        free(a->urls[i]);
+    free(a);
+    return rc;
+}
+
 const char *cloud_amqp_vhost(const cloud_amqp_t *a)
 {
     return a->node[0].vhost;

@@ -498,7 +498,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                      ready event): an admin credential for an hour, so not by default; any time:\n"
             "                      POST /v1/console/login with the admin key\n"
             "  -h, --help          this text;  --version  the version\n"
-            "exit: 0 stopped by SIGINT/SIGTERM/SIGHUP, 1 setup failure, 2 usage error\n\n"
+            "exit: 0 stopped by SIGINT/SIGTERM/SIGHUP, 1 setup failure, 2 usage error, 5 mosquitto kept dying\n"
+            "      (5 times within 60 s) or could not be restarted\n\n"
             "examples:\n"
             "  # a cloud on free loopback ports, events as JSON\n"
             "  smartcfg cloud --http 127.0.0.1:8080 --mqtt 127.0.0.1:1883 --db /tmp/cloud.db --json\n"
@@ -532,6 +533,7 @@ int cmd_cloud(int argc, char **argv)
     long grace = -1, db_wait = 30;
     long mqtt_per_addr = 32, connect_timeout = 10, http_per_addr = 16, token_rate = 60, prefetch = 256;
     long thing_rate = 30;   /* IoT Explorer's documented per-device limit on uplink messages a second */
+    bool queue_set = false, thing_queue_set = false, prefetch_set = false;
     long http_threads = 0;   /* 0: the default, 8 with --rabbitmq, else 1 */
     const char *rabbitmq = NULL, *queue = "smartcfg.bind", *thing_queue = "smartcfg.thing", *auth_from = NULL, *rmq_mgmt = NULL;
     long rmq_cache_ttl = -1;
@@ -561,6 +563,7 @@ int cmd_cloud(int argc, char **argv)
     };
     sc_cli_t cli;
     sc_cli_init(&cli, "smartcfg cloud", usage, NULL, argc, argv);
+    cli.longopts = opts;
     int c;
     const char *addr_opt = "";   /* the HOST:PORT option bad_addr names */
     optind = 1;
@@ -650,15 +653,18 @@ int cmd_cloud(int argc, char **argv)
             if (!cloud_valid_id(optarg, 120))
                 return sc_cli_bad_value(&cli, "--queue", optarg, "a name of 1..120 letters, digits and _-.:@");
             queue = optarg;
+            queue_set = true;
             break;
         case 'J':
             if (!cloud_valid_id(optarg, 120))
                 return sc_cli_bad_value(&cli, "--thing-queue", optarg, "a name of 1..120 letters, digits and _-.:@");
             thing_queue = optarg;
+            thing_queue_set = true;
             break;
         case 'F':
             if (!num_in(optarg, 1, 65535, &prefetch))
                 return sc_cli_bad_value(&cli, "--prefetch", optarg, "a whole number of messages in 1..65535");
+            prefetch_set = true;
             break;
         case 'N':
             if (!num_in(optarg, 1, 64, &http_threads))
@@ -707,8 +713,18 @@ bad_addr:
                     return sc_cli_usage_error(&cli, "%s and %s both want port %u", ls[i].opt, ls[j].opt, a->port);
             }
     }
+    if (rabbitmq) {
+        /* A malformed URL is a usage error like any bad value (it was exit 1, found at start). */
+        char why[256];
+        if (cloud_amqp_check_spec(rabbitmq, why, sizeof why) != 0)
+            return sc_cli_usage_error(&cli, "%s", why);
+    }
     if (auth_from && !rabbitmq)
         return sc_cli_usage_error(&cli, "--rabbitmq-auth-from goes with --rabbitmq");
+    /* The worker's options, said to go with --rabbitmq, were ignored without it. */
+    if ((queue_set || thing_queue_set || prefetch_set) && !rabbitmq)
+        return sc_cli_usage_error(&cli, "--%s goes with --rabbitmq",
+                                  queue_set ? "queue" : thing_queue_set ? "thing-queue" : "prefetch");
     if (rabbitmq && !strcmp(queue, thing_queue))
         return sc_cli_usage_error(&cli, "--queue and --thing-queue must name two queues");
     if ((rmq_mgmt || rmq_cache_ttl >= 0) && !rabbitmq)
@@ -997,11 +1013,20 @@ bad_addr:
             cJSON_AddStringToObject(ev, "ca_file", tls.ca);
         cJSON_AddStringToObject(ev, "db", dbshown);
         cJSON_AddStringToObject(ev, "admin_key_file", keyfile);
-        /* Printed once, when it is made: afterwards it is only in the 0600 file. */
-        if (key_new && json)
-            cJSON_AddStringToObject(ev, "admin_key", admin_key);
-        else if (key_new)
+        /* Shown once, when it is made, and only to a terminal: afterwards it is only in the
+         * 0600 file. Output that is no terminal ends up in a journal or a CI log that others
+         * read and that keeps it: there, as for the console link (docs/security.md F23), only
+         * where the key is. */
+        if (key_new && json) {
+            cJSON_AddBoolToObject(ev, "admin_key_new", true);
+            if (isatty(STDOUT_FILENO))
+                cJSON_AddStringToObject(ev, "admin_key", admin_key);
+        } else if (key_new && isatty(STDERR_FILENO)) {
             cloud_log("new admin key (shown once; kept in %s): %s", keyfile, admin_key);
+        } else if (key_new) {
+            cloud_log("new admin key made, kept in %s (mode 0600; not shown: this output is not a terminal, "
+                      "and a journal or log keeps it for others to read)", keyfile);
+        }
         /* The one-time console login link opens an administrator's session for an hour: not
          * in every log that captures our output (journal, CI), only when asked for
          * (docs/security.md F23); otherwise the way to mint one is said. */

@@ -206,6 +206,72 @@ static void option_text(char **argv, char *out, size_t cap)
     snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), a);
 }
 
+/* Edit distance (insertions, deletions, substitutions, swaps of neighbours) of two option
+ * names, or 99 once past the cap: how far a typo is from what was meant. */
+static unsigned name_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 40 || lb > 40)
+        return 99;
+    unsigned d[41][41];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (unsigned)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (unsigned)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+const char *sc_cli_nearest(const char *typed, const char *const *names, size_t n)
+{
+    const char *best = NULL;
+    unsigned bestd = strlen(typed) >= 6 ? 3 : 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned dist = name_distance(typed, names[i]);
+        if (dist < bestd) {
+            bestd = dist;
+            best = names[i];
+        }
+    }
+    return best;
+}
+
+/* An option the user typed that is none: what it could have meant. o: "--name". */
+static int unknown_long(const sc_cli_t *cli, const char *o)
+{
+    const char *name = o + 2;
+    size_t n = strlen(name);
+    char list[256] = "";
+    unsigned matches = 0;
+    /* getopt_long takes an abbreviation; one that several options start with is ambiguous */
+    for (const struct option *lo = cli->longopts; n && lo && lo->name; lo++)
+        if (!strncmp(lo->name, name, n) && strlen(list) + strlen(lo->name) + 5 < sizeof list) {
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s--%s", matches ? ", " : "", lo->name);
+            matches++;
+        }
+    if (matches > 1)
+        return sc_cli_usage_error(cli, "option '%s' is ambiguous: %s", o, list);
+    /* a typo: the nearest name, if near enough */
+    const char *names[128];
+    size_t k = 0;
+    for (const struct option *lo = cli->longopts; lo && lo->name && k < 128; lo++)
+        names[k++] = lo->name;
+    const char *best = sc_cli_nearest(name, names, k);
+    if (best)
+        return sc_cli_usage_error(cli, "unknown option '%s' (did you mean --%s?)", o, best);
+    return sc_cli_usage_error(cli, "unknown option '%s'", o);
+}
+
 int sc_cli_std_option(const sc_cli_t *cli, int opt, char **argv)
 {
     char o[64];
@@ -226,6 +292,8 @@ int sc_cli_std_option(const sc_cli_t *cli, int opt, char **argv)
             return sc_cli_usage_error(cli, "%s takes no value", o); /* a known flag given "=value" */
         if (optopt && optopt < 256)
             return sc_cli_usage_error(cli, "unknown option '-%c'", optopt);
+        if (!strncmp(o, "--", 2))
+            return unknown_long(cli, o);
         return sc_cli_usage_error(cli, "unknown option '%s'", o);
     default:
         return -1;

@@ -43,6 +43,7 @@ enum {
 };
 
 typedef struct sc_cli sc_cli_t;
+struct option;
 /* Writes the whole help text (ending with examples) to f. */
 typedef void (*sc_cli_usage_fn)(const sc_cli_t *cli, FILE *f);
 
@@ -51,6 +52,10 @@ struct sc_cli {
     sc_cli_usage_fn usage;
     const void *ctx;         /* for the usage function */
     bool json;               /* --json seen: errors are JSON lines on stdout too */
+    /* The getopt_long options (set before the loop): an unknown option is then answered with
+     * the one meant ("did you mean --password?") and an ambiguous abbreviation with the
+     * options it could be. NULL: neither. */
+    const struct option *longopts;
 };
 
 #define SC_CLI_OPT_VERSION 1  /* getopt_long value of --version */
@@ -98,6 +103,9 @@ int sc_cli_channels(const sc_cli_t *cli, const char *opt, const char *list, uint
 /* One channel number (air --channel, device --virtual-channel; zero_ok: 0 is taken, "every
  * channel"): 0 and *ch, else the usage error's status. */
 int sc_cli_channel(const sc_cli_t *cli, const char *opt, const char *value, bool zero_ok, uint8_t *ch);
+/* The name among names[0..n) nearest to typed, if near enough to be a typo (one edit, two for
+ * names of 6 or more characters), else NULL. */
+const char *sc_cli_nearest(const char *typed, const char *const *names, size_t n);
 /* Prints "<name> <version>" (stdout). */
 void sc_cli_version(const sc_cli_t *cli);
 

@@ -225,6 +225,7 @@ int cmd_air(int argc, char **argv)
     sc_air_proto_t proto2 = SC_AIR_PROTO_V1;
     c.ak_random = 66;
     sc_cli_init(&air_cli, "smartcfg air", air_usage, NULL, argc, argv);
+    air_cli.longopts = air_opts;
     optind = 1;
     opterr = 0;
     for (;;) {
@@ -392,6 +393,8 @@ int cmd_air(int argc, char **argv)
         return sc_cli_usage_error(&air_cli, "exactly one output file expected");
     }
     const char *out = argv[optind];
+    if (!out[0])
+        return sc_cli_usage_error(&air_cli, "the output file name is empty (want OUT.pcap)");
     if (!group_set)
         c.group = c.pairwise;
     int v2rc = sc_cli_v2_options(&air_cli, c.protocol == SC_AIR_PROTO_V2, have_key, random_iv,

@@ -565,6 +565,7 @@ int cmd_decode(int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     sc_cli_init(&cli, "smartcfg decode", decode_usage, NULL, argc, argv);
+    cli.longopts = opts;
     int json = 0;
     const char *iface = NULL, *plot_out = NULL;
     uint32_t timeout_ms = 0;
@@ -631,6 +632,11 @@ int cmd_decode(int argc, char **argv)
         stdin_uses += !strcmp(argv[i], "-");
     if (stdin_uses > 1) {
         return sc_cli_usage_error(&cli, "'-' (stdin) can be given only once");
+    }
+    /* A capture is not typed: on a terminal '-' waited without a word for binary input. */
+    if (stdin_uses && isatty(STDIN_FILENO)) {
+        return sc_cli_usage_error(&cli, "'-' reads a capture piped in (tcpdump -w - ... | smartcfg decode -), "
+                                        "and stdin is a terminal");
     }
     sc_plot_t *plot = NULL;
     if (plot_out && !(plot = sc_plot_new())) {

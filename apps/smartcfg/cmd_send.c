@@ -262,8 +262,14 @@ static void on_run_event(send_app_t *a, const sc_posix_sender_event_t *ev)
         cJSON_AddNumberToObject(o, "found", ev->n);
         cJSON_AddNumberToObject(o, "expected", a->cfg.count);
         cJSON_AddStringToObject(o, "message", ev->text);
-        emit(a, "timeout", o, "timeout: %u of %u device(s) answered; the others never acked "
-             "(wrong password, device not in SmartConfig mode, or out of range)", ev->n, a->cfg.count);
+        if (a->cfg.count)
+            emit(a, "timeout", o, "timeout: %u of %u device(s) answered; the others never acked "
+                 "(wrong password, device not in SmartConfig mode, or out of range)", ev->n, a->cfg.count);
+        else if (ev->n) /* --count 0: as many as answer; "N of 0" said nothing */
+            emit(a, "timeout", o, "timeout: %u device(s) answered", ev->n);
+        else
+            emit(a, "timeout", o, "timeout: no device answered (wrong password, device not in SmartConfig "
+                 "mode, or out of range)");
         return;
     default:
         cJSON_Delete(o);
@@ -527,15 +533,17 @@ static int read_password_file(send_app_t *a, const char *path)
     } else {
         FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
         if (!f)
-            return sc_cli_usage_error(&a->cli, "cannot read the password file %s", path);
+            return sc_cli_usage_error(&a->cli, "--password-file: cannot read '%s': %s", path, strerror(errno));
         n = (ssize_t)fread(buf, 1, sizeof buf, f);
-        /* a directory (EISDIR) or an I/O error reads as nothing: not an open network */
-        int bad = ferror(f) ? errno : 0;
+        /* A directory opens but does not read (EISDIR): that is no empty password (an open
+         * network), which the devices would be sent. */
+        int err = ferror(f) ? errno : 0;
         if (f != stdin)
             fclose(f);
-        if (bad) {
+        if (err) {
             explicit_bzero(buf, sizeof buf);
-            return sc_cli_usage_error(&a->cli, "cannot read the password file %s: %s", path, strerror(bad));
+            return sc_cli_usage_error(&a->cli, "--password-file: cannot read '%s': %s", path,
+                                      strerror(err));
         }
     }
     if (n < 0)
@@ -731,7 +739,8 @@ static int token_option(send_app_t *a, int o, char *v)
         return 0;
     case O_CLOUD:
         if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
-            return sc_cli_bad_value(&a->cli, "--cloud", v, "an http:// or https:// URL");
+            /* not shown: a URL may carry a password (http://user:pass@host), as the cloud's --db */
+            return sc_cli_bad_value(&a->cli, "--cloud", NULL, "an http:// or https:// URL");
         a->cfg.cloud_url = v;
         return 0;
     case O_REGION:
@@ -792,6 +801,11 @@ static int check_options(send_app_t *a, int argc, char **argv)
                   : a->cfg.token ? SC_POSIX_SENDER_TOKEN : SC_POSIX_SENDER_ACK_ONLY;
     a->cfg.net.mode = a->multicast ? SC_POSIX_DEST_MULTICAST
                       : a->have_dest ? SC_POSIX_DEST_UNICAST : SC_POSIX_DEST_BROADCAST;
+    /* Options that only a cloud or a token uses were ignored without a word. */
+    if (a->cfg.access_token && !a->cfg.cloud_url)
+        return sc_cli_usage_error(&a->cli, "--access-token goes with --cloud URL (the token API's AccessToken)");
+    if (a->cfg.region && a->cfg.flow == SC_POSIX_SENDER_ACK_ONLY)
+        return sc_cli_usage_error(&a->cli, "--region goes with --token or --cloud (it travels with the token)");
     if (!a->cfg.access_token)
         a->cfg.access_token = getenv("SC_ACCESS_TOKEN");
     sc_send_extra_t *x = &a->cfg.extra;
@@ -841,6 +855,7 @@ static int parse_args(send_app_t *a, int argc, char **argv)
         SC_CLI_STD_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
+    a->cli.longopts = opts;
     optind = 1;
     opterr = 0;
     int o;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "device_opts.h"
 #include "sc_posix.h"
@@ -119,7 +120,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --mac MAC               station MAC to report (default: the interface's, else a stable fake)\n"
             "identity and cloud:\n"
             "  --product-id P --device-name D --device-secret S | --product-secret S (dynamic registration)\n"
-            "  --region R (ap-guangzhou)  --broker HOST:PORT[,HOST:PORT...]  --tls  --ca-file F  --register-url URL\n"
+            "  --region R (ap-guangzhou)  --broker HOST[:PORT][,HOST[:PORT]...] (1883, 8883 with --tls)\n"
+            "  --tls  --ca-file F  --register-url URL\n"
             "  --no-cloud              stop after the token handshake (no MQTT)\n"
             "  --token-linger S        --no-cloud: done once the app stopped resending its token for S seconds\n"
             "                          (default 10: the app's 5 tries 2 s apart)\n"
@@ -270,14 +272,17 @@ static int parse_cmdline(device_opts_t *o, const device_opts_spec_t *spec, int a
 {
     struct option lo[O_NIDS + 4];
     build_longopts(spec, lo);
+    o->cli.longopts = lo;
     bool secret_on_cli = false;
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, SC_CLI_SHORTOPTS, lo, NULL)) != -1) {
         int rc = sc_cli_std_option(&o->cli, c, argv);
-        if (rc >= 0)
+        if (rc >= 0) {
+            o->cli.longopts = NULL;
             return rc;
+        }
         int id = c - GETOPT_BASE;
         if (id == O_CONFIG) {
             *config_path = optarg;
@@ -293,6 +298,7 @@ static int parse_cmdline(device_opts_t *o, const device_opts_spec_t *spec, int a
             memset(optarg + 4, 'x', strlen(optarg + 4));
         }
     }
+    o->cli.longopts = NULL; /* lo is this function's */
     if (optind < argc)
         return sc_cli_usage_error(&o->cli, "unexpected argument '%s'", argv[optind]);
     if (secret_on_cli)
@@ -429,8 +435,38 @@ static int check_identity(device_opts_t *o)
         return SC_EXIT_USAGE;
     if (!d->identity.product_id[0] || !d->identity.device_name[0])
         return sc_cli_usage_error(&o->cli, "--product-id and --device-name must not be empty");
+    /* A CA bundle that cannot be read failed only at the MQTT login (or the registration),
+     * after the Wi-Fi was provisioned: a cloud error (5) that every restart repeats. */
+    const char *ca = o->val_[O_CA_FILE];
+    if (ca && (!d->skip_cloud || o->val_[O_AT])) {
+        FILE *f = fopen(ca, "r");
+        int err = f ? 0 : errno;
+        if (f && fgetc(f) == EOF)
+            err = ferror(f) ? errno : ENODATA;
+        if (f)
+            fclose(f);
+        if (err)
+            return sc_cli_usage_error(&o->cli, "--ca-file: cannot read '%s': %s", ca,
+                                      err == ENODATA ? "the file is empty" : strerror(err));
+    }
+    /* The region the identity reply names: as `send --region` takes it (an empty one went to
+     * the phone as the device's region). */
+    const char *r = d->identity.region;
+    bool region_ok = r[0] != 0;
+    for (; *r; r++)
+        region_ok = region_ok && *r > 0x20 && *r < 0x7f;
+    if (!region_ok)
+        return sc_cli_bad_value(&o->cli, "--region", o->val_[O_REGION], "1..%d printable ASCII characters without spaces",
+                                SC_REGION_MAX);
     d->cloud.tls = o->flag_[O_TLS];
     d->skip_cloud = o->flag_[O_NO_CLOUD];
+    /* An empty secret and no other (`--device-secret ''`, `device-secret = ""`) would let the
+     * device be provisioned and fail only at its MQTT login, a cloud error (5) that every
+     * restart repeats. (An empty device secret beside a product secret is dynamic registration.) */
+    const char *ds = o->val_[O_DEVICE_SECRET], *ps = o->val_[O_PRODUCT_SECRET];
+    if (!d->skip_cloud && !o->val_[O_AT] && (ds || ps) && !(ds && ds[0]) && !(ps && ps[0]))
+        return sc_cli_usage_error(&o->cli, "--%s is empty (give the secret the console shows, or leave it out)",
+                                  ds ? "device-secret" : "product-secret");
     if (o->val_[O_TOKEN_LINGER]) {
         uint32_t s = 0;
         /* from 1: the core reads 0 as "the default" */
@@ -525,6 +561,10 @@ static int check_host(device_opts_t *o)
         return SC_EXIT_USAGE;
     if (o->val_[O_AT_BAUD] && !o->val_[O_AT]) /* it was ignored without a word */
         return sc_cli_usage_error(&o->cli, "--at-baud goes with --at TTY");
+    /* The events went out between the AT replies, on the one line the AT host reads. */
+    if (o->val_[O_AT] && !strcmp(o->val_[O_AT], "-") && o->flag_[O_JSON])
+        return sc_cli_usage_error(&o->cli, "--json and --at - both want stdout: --at - answers the AT host there "
+                                           "(give --at a tty or pty, or leave --json out)");
     if (o->val_[O_MAC]) {
         if (sc_posix_parse_mac(o->val_[O_MAC], h->mac) != SC_OK)
             return sc_cli_bad_value(&o->cli, "--mac", o->val_[O_MAC], "a MAC address like aa:bb:cc:dd:ee:ff");
@@ -538,13 +578,28 @@ static int check_host(device_opts_t *o)
         return sc_cli_fail(&o->cli, SC_EXIT_FAIL, "--iface: no interface '%s' (not present now)", h->iface);
     h->radio_spec = o->val_[O_RADIO];
     h->join_spec = o->val_[O_JOIN];
+    /* A join script that is not there or cannot run failed the join only once a phone had
+     * sent the credentials (exit 4, the user told to try again from the app). */
+    if (h->join_spec && !strncmp(h->join_spec, "exec:", 5) && h->join_spec[5]) {
+        const char *script = h->join_spec + 5;
+        struct stat st;
+        int err = stat(script, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR
+                                                   : access(script, X_OK) != 0 ? errno : 0;
+        if (err)
+            return sc_cli_usage_error(&o->cli, "--join: exec: cannot run '%s': %s%s", script, strerror(err),
+                                      err == EACCES ? " (chmod +x it)" : "");
+    }
     h->state_dir = o->val_[O_STATE_DIR];
     h->at_path = o->val_[O_AT];
     h->any_channel = o->flag_[O_ANY_CHANNEL];
     h->realtime = o->flag_[O_REALTIME];
     h->wpa_save = o->flag_[O_WPA_SAVE];
     if (h->wpa_save && (!h->join_spec || strncmp(h->join_spec, "wpa:", 4)))
-        return sc_cli_usage_error(&o->cli, "--wpa-save goes with --join wpa:CTRL_SOCKET");
+        return o->cli_[O_WPA_SAVE]
+                   ? sc_cli_usage_error(&o->cli, "--wpa-save goes with --join wpa:CTRL_SOCKET")
+                   /* the config's, with a --join given on the command line: say where it is */
+                   : sc_cli_usage_error(&o->cli, "wpa-save = true in the config file goes with --join "
+                                                 "wpa:CTRL_SOCKET (set wpa-save = false there to join another way)");
     h->cloud = !o->flag_[O_NO_CLOUD] || h->at_path;
     return check_vradio(o);
 }

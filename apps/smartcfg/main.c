@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The smartcfg command: dispatches to the subcommands, which follow cli.h's convention. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,14 +42,52 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "      --dest 127.0.0.1 --token 0123456789abcdef0123456789abcdef\n");
 }
 
+/* What a command printed is its result (decode's credentials, a help, a version): output that
+ * could not be written (a full disk, `> /dev/full`) is a failure, not exit 0. Not for `send`,
+ * `device` and `cloud`, whose result is what happened to the devices (their reader gone is a
+ * stop of its own, docs/cli.md). */
+static int output_written(const char *cmd, int rc)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return rc;
+    int err = errno;
+    fprintf(stderr, "smartcfg%s%s: cannot write the output: %s\n", cmd ? " " : "", cmd ? cmd : "",
+            err ? strerror(err) : "write error");
+    return rc == SC_EXIT_OK ? SC_EXIT_FAIL : rc;
+}
+
 static int run(size_t i, int argc, char **argv)
 {
     /* `--version` alone answers for every subcommand, whatever its own parser knows. */
     if (argc == 2 && !strcmp(argv[1], "--version")) {
         printf("smartcfg %s %s\n", commands[i].name, SMARTCFG_VERSION_STRING);
-        return SC_EXIT_OK;
+        return output_written(commands[i].name, SC_EXIT_OK);
     }
-    return commands[i].fn(argc, argv);
+    int rc = commands[i].fn(argc, argv);
+    if (commands[i].fn == cmd_decode || commands[i].fn == cmd_air)
+        return output_written(commands[i].name, rc);
+    /* a help of the others (their own runs decide for themselves) */
+    for (int k = 1; k < argc; k++)
+        if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h"))
+            return output_written(commands[i].name, rc);
+    return rc;
+}
+
+/* A command that is none: the one meant when it is a typo ("sned"); an option before the
+ * command ("smartcfg --json send") says where options go. */
+static int unknown_command(const sc_cli_t *cli, const char *cmd)
+{
+    const char *names[NCOMMANDS];
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        names[i] = commands[i].name;
+    const char *meant = sc_cli_nearest(cmd, names, NCOMMANDS);
+    if (meant)
+        return sc_cli_usage_error(cli, "unknown command '%s' (did you mean %s?)", cmd, meant);
+    if (cmd[0] == '-')
+        return sc_cli_usage_error(cli, "unknown command '%s' (options go after the command: smartcfg <command> "
+                                       "[options])", cmd);
+    return sc_cli_usage_error(cli, "unknown command '%s'", cmd);
 }
 
 int main(int argc, char **argv)
@@ -61,23 +100,23 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || (!strcmp(cmd, "help") && argc == 2)) {
         usage(&cli, stdout);
-        return SC_EXIT_OK;
+        return output_written(NULL, SC_EXIT_OK);
     }
     if (!strcmp(cmd, "--version")) {
         sc_cli_version(&cli);
-        return SC_EXIT_OK;
+        return output_written(NULL, SC_EXIT_OK);
     }
     if (!strcmp(cmd, "help")) {
         /* smartcfg help send == smartcfg send --help */
         for (size_t i = 0; i < NCOMMANDS; i++)
             if (!strcmp(argv[2], commands[i].name)) {
                 char *args[] = { argv[2], "--help", NULL };
-                return commands[i].fn(2, args);
+                return output_written(commands[i].name, commands[i].fn(2, args));
             }
-        return sc_cli_usage_error(&cli, "unknown command '%s'", argv[2]);
+        return unknown_command(&cli, argv[2]);
     }
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (!strcmp(cmd, commands[i].name))
             return run(i, argc - 1, argv + 1);
-    return sc_cli_usage_error(&cli, "unknown command '%s'", cmd);
+    return unknown_command(&cli, cmd);
 }

@@ -10,6 +10,7 @@
  * told on stderr once the reader reads again. Before the start and after the stop, lines are
  * written directly, as before. */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -55,8 +56,19 @@ static void *writer(void *arg)
     outq_t *q = arg;
     pthread_mutex_lock(&q->lock);
     for (;;) {
-        while (!q->len && !q->stop)
-            pthread_cond_wait(&q->more, &q->lock);
+        while (!q->len && !q->stop) {
+            /* Idle: look once a second whether the reader is still there. A pipe whose reader
+             * is gone says POLLERR; a run that prints nothing for minutes (a device sniffing)
+             * stopped only at its next line, which might not come before its window ended. */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            if (pthread_cond_timedwait(&q->more, &q->lock, &until) == ETIMEDOUT && !q->len && !q->stop) {
+                struct pollfd pfd = { .fd = fileno(q->f), .events = POLLOUT };
+                if (pfd.fd >= 0 && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR))
+                    sc_posix_output_gone();
+            }
+        }
         if (!q->len)
             break;
         char *b = q->buf;

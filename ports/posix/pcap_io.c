@@ -427,7 +427,7 @@ sc_pcap_writer_t *sc_pcap_writer_open(const char *path, char *errbuf, size_t err
     }
     w->dumper = pcap_dump_open(w->dead, path);
     if (!w->dumper) {
-        set_err(errbuf, errlen, "%s: %s", path, pcap_geterr(w->dead));
+        set_err(errbuf, errlen, "%s%s", pcap_geterr(w->dead), ""); /* libpcap's says "PATH: reason" */
         pcap_close(w->dead);
         free(w);
         return NULL;
@@ -544,7 +544,9 @@ int sc_pcap_writer_close(sc_pcap_writer_t *w)
     if (!w)
         return SC_ERR_INVAL;
     int rc = SC_OK;
-    if (pcap_dump_flush(w->dumper) != 0)
+    /* A write that failed earlier (a full disk) emptied the buffer and set the error flag:
+     * the flush alone then succeeds and the capture was said written. */
+    if (pcap_dump_flush(w->dumper) != 0 || ferror(pcap_dump_file(w->dumper)))
         rc = SC_ERR_IO;
     pcap_dump_close(w->dumper);
     pcap_close(w->dead);

@@ -29,6 +29,9 @@ void sc_posix_stop_signals(void (*on_stop)(int sig));
  * (with SIGPIPE ignored a closed pipe is only an error return, so a run printing into it kept
  * going until its timeout). Without sc_posix_stop_signals: a plain flush. */
 void sc_posix_output_flush(FILE *f);
+/* The same stop for a reader found gone while nothing was written (POLLERR on an idle pipe:
+ * `smartcfg device --json | head -1` while the device sniffs and prints nothing). */
+void sc_posix_output_gone(void);
 /* From now on stdout and stderr never make a caller wait (ports/posix/output.c): each gets a
  * queue of at most max_bytes (0: 1 MiB) that one thread writes out, so a reader that stops
  * reading (a stalled journal or log shipper, `| less`) no longer stops the caller's loop. A

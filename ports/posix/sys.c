@@ -124,6 +124,12 @@ void sc_posix_output_flush(FILE *f)
         g_on_stop(SIGPIPE);
 }
 
+void sc_posix_output_gone(void)
+{
+    if (g_on_stop)
+        g_on_stop(SIGPIPE);
+}
+
 void sc_posix_stop_signals(void (*on_stop)(int sig))
 {
     g_on_stop = on_stop;

@@ -24,6 +24,25 @@ for cmd in send device decode air cloud; do
     [ -s "$TMP/out" ] && fail "$cmd: usage error without --json wrote stdout"
     [ "$(run help $cmd)" = 0 ] || fail "smartcfg help $cmd"
 done
+# a misspelt option is answered with the one meant; an abbreviation several options start with
+# (getopt takes a unique one) lists them (both were "unknown option" alone)
+for c in "send:--pasword:--password" "device:--no-clod:--no-cloud" "decode:--jsn:--json" "air:--chanel:--channel" "cloud:--tokn-ttl:--token-ttl"; do
+    IFS=: read -r cmd typo meant <<<"$c"
+    [ "$(run $cmd $typo x)" = 2 ] && grep -q "^smartcfg $cmd: unknown option '$typo' (did you mean $meant?)" "$TMP/err" \
+        || fail "$cmd $typo: $(cat "$TMP/err")"
+done
+[ "$(run send --pass x)" = 2 ] && grep -q "^smartcfg send: option '--pass' is ambiguous: --password, --password-hex, --password-file$" "$TMP/err" \
+    || fail "send --pass: $(cat "$TMP/err")"
+[ "$(run cloud --rabbit x)" = 2 ] && grep -q "^smartcfg cloud: option '--rabbit' is ambiguous: --rabbitmq, " "$TMP/err" || fail "cloud --rabbit"
+# each help's exit line names every code the command uses (cloud's 5 was missing)
+for c in "send:0 1 2 3 4 5 130" "device:0 1 2 3 4 5 130" "decode:0 1 2 3 130" "air:0 1 2" "cloud:0 1 2 5"; do
+    cmd=${c%%:*}
+    codes=$("$SC" $cmd --help | python3 -c '
+import re, sys
+block = sys.stdin.read().split("\nexit:", 1)[1].split("\n\n", 1)[0]
+print(" ".join(sorted(set(re.findall(r"(?:^|,|\n)\s*(\d+) [a-z]", block)), key=int)))')
+    [ "$codes" = "${c#*:}" ] || fail "$cmd --help: exit codes '$codes', want '${c#*:}'"
+done
 # a missing value is named as such
 for c in "decode:--json --bogus" "air:--ssid" "cloud:--http" "send:--ssid" "device:--radio"; do
     cmd=${c%%:*}; arg=${c#*:}
@@ -48,6 +67,15 @@ bad_value() { # CMD PATTERN ARGS...
     grep -q -- "^smartcfg $cmd: $pat" "$TMP/err" || fail "$cmd $*: message: $(head -1 "$TMP/err")"
 }
 bad_value send "--count: '33' is not a whole number of devices in 0..32" --ssid x --password-file /dev/null --count 33
+# a password file that cannot be read is an error naming why; a directory is no empty password
+# (it was: the devices were sent an open network's credentials)
+[ "$(run send --ssid x --password-file "$TMP" --bssid 02:00:00:00:00:01 --ip 127.0.0.1 --dest 127.0.0.1 --timeout 0.1)" = 2 ] \
+    && grep -q "^smartcfg send: --password-file: cannot read '$TMP': Is a directory" "$TMP/err" || fail "send --password-file DIR"
+[ "$(run send --ssid x --password-file "$TMP/missing")" = 2 ] \
+    && grep -q "^smartcfg send: --password-file: cannot read '$TMP/missing': No such file" "$TMP/err" || fail "send --password-file missing"
+# air: the path once in a write error; an empty OUT is a usage error
+[ "$(run air "$TMP")" = 1 ] && grep -qx "smartcfg air: $TMP: Is a directory" "$TMP/err" || fail "air DIR: $(cat "$TMP/err")"
+[ "$(run air '')" = 2 ] && grep -q "^smartcfg air: the output file name is empty" "$TMP/err" || fail "air ''"
 bad_value send "--port-mark: '7' is not a whole number in 0..3" --ssid x --password-file /dev/null --port-mark 7
 bad_value send "--aes-key: the value (not shown) is not 16 characters" --ssid x --password-file /dev/null --aes-key short
 DEV=(--radio udp --join sim:A:b:127.0.0.2 --product-id ABCDEFGHIJ --device-name dev1 --no-cloud)
@@ -72,6 +100,15 @@ grep -q "^smartcfg send: --protocol: 'v1,v1' is not one of v1, v2, airkiss" "$TM
 [ "$(run decode)" = 2 ] || fail "decode without FILE"
 bad_value cloud "--token-ttl: '0' is not a whole number of seconds in 1..2592000" --token-ttl 0
 bad_value cloud "--http: '1.2.3' is not HOST:PORT (port 1..65535)" --http 1.2.3
+# a malformed --rabbitmq URL is a usage error (it was exit 1), its password not shown; the worker's
+# options without --rabbitmq are refused, as its other ones are (they were ignored)
+bad_value cloud "--rabbitmq wants amqp://USER:PASSWORD@HOST:PORT" --rabbitmq http://u:S3cretPw@h:5672
+grep -q S3cretPw "$TMP/err" && fail "cloud --rabbitmq: the password shown"
+bad_value cloud "--rabbitmq: cannot parse node h:99999" --rabbitmq amqp://u:S3cretPw@h:99999
+for o in "--queue q1" "--thing-queue q2" "--prefetch 5"; do
+    # shellcheck disable=SC2086
+    bad_value cloud "${o%% *} goes with --rabbitmq" $o --http 127.0.0.1:1 --mqtt 127.0.0.1:2 --db "$TMP/c.db"
+done
 # a URL that may carry a password is never shown
 bad_value cloud "--rabbitmq-management: the value (not shown) is not http" --rabbitmq-management ftp://u:S3cretPw@h:1
 grep -q S3cretPw "$TMP/err" && fail "cloud --rabbitmq-management: the password shown"
@@ -116,9 +153,20 @@ done
 # an interface that does not exist is a usage error, as in send and device (it was exit 1)
 [ "$(run decode --json -i nosuchif0 --timeout 1)" = 2 ] && grep -q "^smartcfg decode: --iface: no interface 'nosuchif0'" "$TMP/err" \
     && one_json usage_error 2 || fail "decode -i nosuchif0: $(cat "$TMP/err")"
+# output that cannot be written (a full disk) is a failure where the output is the result: a
+# capture, decode's credentials, a help, a version (all exited 0)
+"$SC" air "$TMP/s.pcap" >/dev/null || fail "air: a capture to decode"
+[ "$(run air /dev/full)" = 1 ] && grep -q "^smartcfg air: /dev/full: write failed" "$TMP/err" || fail "air /dev/full: $(cat "$TMP/err")"
+for a in "decode $TMP/s.pcap" "decode --json $TMP/s.pcap" "send --help" "help device" "--version" "air --version"; do
+    # shellcheck disable=SC2086
+    "$SC" $a >/dev/full 2>"$TMP/err"; rc=$?
+    [ "$rc" = 1 ] && grep -q "^smartcfg.*: cannot write the output" "$TMP/err" || fail "smartcfg $a >/dev/full: exit $rc"
+done
 # the top level
 [ "$(run)" = 2 ] || fail "smartcfg without a command"
 [ "$(run frobnicate)" = 2 ] || fail "unknown command"
 grep -q "^smartcfg: unknown command 'frobnicate'" "$TMP/err" || fail "unknown command message"
+[ "$(run sned)" = 2 ] && grep -q "^smartcfg: unknown command 'sned' (did you mean send?)" "$TMP/err" || fail "smartcfg sned"
+[ "$(run -V)" = 2 ] && grep -q "^smartcfg: unknown command '-V' (options go after the command" "$TMP/err" || fail "smartcfg -V"
 [ "$(run --help)" = 0 ] || fail "smartcfg --help"
 echo "cli_convention: ok"

@@ -53,4 +53,20 @@ out=$(complete_words smartcfg device --log-level d)
 [ "$out" = debug ] || fail "--log-level value completion: $out"
 out=$(complete_words smartcfg cloud --to)
 grep -qx -- --token-ttl <<<"$out" && grep -qx -- --token-rate <<<"$out" || fail "cloud completion: $out"
+# the options whose value is a file complete file names (--ca-file, --at, --plot did not; the
+# list named options no command has), and those with a fixed set of values complete those
+printf x >"$TMP/ca-bundle.pem"
+for o in "device --ca-file" "device --at" "decode --plot" "device --config" "send --password-file"; do
+    # shellcheck disable=SC2086
+    out=$(complete_words smartcfg $o "$TMP/ca-b")
+    [ "$out" = "$TMP/ca-bundle.pem" ] || fail "completion of a file after $o: $out"
+done
+for w in --state --storage --pcap --log-file; do
+    grep -qxF -- "$w" <(for c in send device decode air cloud; do "$SC" $c --help; done | grep -oE -- '--[a-z][a-z0-9-]+') \
+        && fail "the completion's $w is an option after all: keep it"
+    grep -qF -- "$w|" "$C" && fail "the completion names $w, which no command has"
+done
+[ "$(complete_words smartcfg send --protocol a)" = airkiss ] || fail "--protocol value completion"
+[ "$(complete_words smartcfg device --virtual-cipher g)" = gcmp ] || fail "--virtual-cipher value completion"
+complete_words smartcfg device --iface l | grep -qx lo || fail "--iface value completion"
 echo "cli_man_completion: ok"

@@ -45,4 +45,23 @@ kill -INT "$DEV"; wait "$DEV"; rc=$?; DEV=
 [ "$rc" = 130 ] || fail "SIGINT: exit $rc, want 130"
 check_stop sigint
 
+# A reader that is gone (`smartcfg device --json | head -1`) stops a device that prints nothing
+# while it sniffs: exit 130 within seconds, not at its next line (the 300 s window's end). The
+# pipe is the device's stdout; the reader reads the first line and closes it.
+python3 - "$SC" "$(free_port)" "$TMP/state" "$TMP/pipe.err" <<'PY' || fail "stdout's reader gone: $(cat "$TMP/pipe.err")"
+import subprocess, sys, time
+sc, port, state, err = sys.argv[1:]
+p = subprocess.Popen([sc, "device", "--radio", "udp:" + port, "--join", "sim:MyAP:secret123:127.0.0.2",
+                      "--product-id", "ABCDEFGHIJ", "--device-name", "dev1", "--no-cloud", "--json",
+                      "--state-dir", state, "--timeout", "120"], stdout=subprocess.PIPE, stderr=open(err, "w"))
+assert b'"state":"sniffing"' in p.stdout.readline()
+p.stdout.close()
+t0 = time.monotonic()
+rc = p.wait(timeout=60)
+took = time.monotonic() - t0
+assert rc == 130, ("exit", rc)
+assert took < 30, ("took", took)   # checked once a second; was: until the --timeout, 120 s
+print("reader gone: exit 130 after %.1f s" % took)
+PY
+
 echo "cli_stop: ok"

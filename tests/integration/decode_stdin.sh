@@ -30,4 +30,30 @@ echo "not a capture at all" | "$SC" decode - >/dev/null 2>"$TMP/junk.err"; RC=$?
 grep -q "^smartcfg decode: -: not a readable pcap/pcapng capture" "$TMP/junk.err" || fail "junk message"
 "$SC" decode - </dev/null >/dev/null 2>"$TMP/empty.err"; RC=$?
 [ "$RC" = 1 ] || fail "empty stdin: exit $RC, expected 1"
+# stdin a terminal: said at once, exit 2 (it waited without a word for a capture to be typed)
+python3 - "$SC" >"$TMP/tty.out" <<'PY' || fail "decode - on a terminal: $(cat "$TMP/tty.out")"
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "decode", "-"])
+out, t0 = b"", time.monotonic()
+while time.monotonic() - t0 < 20:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    if select.select([fd], [], [], 0.1)[0]:
+        try:
+            out += os.read(fd, 4096)
+        except OSError:
+            pass
+else:
+    os.kill(pid, 9)
+    sys.exit("still waiting after 20 s")
+try:
+    out += os.read(fd, 4096)
+except OSError:
+    pass
+print(out.decode(errors="replace"))
+assert b"stdin is a terminal" in out and os.WEXITSTATUS(status) == 2, (out, status)
+PY
 echo "PASS"

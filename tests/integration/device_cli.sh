@@ -25,6 +25,8 @@ expect() { # expect CODE PATTERN -- ARGS...
 }
 
 "$SC" device --help | grep -q -- "--radio" || fail "--help"
+# the help says what --broker takes: the port may be left out (it said HOST:PORT)
+"$SC" device --help | grep -qF -- "--broker HOST[:PORT][,HOST[:PORT]...] (1883, 8883 with --tls)" || fail "--help: --broker"
 "$SC" device -h >"$TMP/out" 2>"$TMP/err" || fail "-h: exit $?"
 tail -n 3 "$TMP/out" | grep -q '^  smartcfg device ' || fail "-h does not end with examples"
 "$SC" device --version >"$TMP/out" 2>"$TMP/err" || fail "--version: exit $?"
@@ -89,6 +91,29 @@ expect 2 "cannot read config" -- --config "$TMP/missing.conf"
 # a config that opens but cannot be read (a directory: EISDIR) ran as an empty one (security F64)
 mkdir -p "$TMP/conf.d"
 expect 2 "cannot read config $TMP/conf.d: Is a directory" -- --config "$TMP/conf.d" --radio "file:$TMP/none.pcap"
+# the config's wpa-save with another --join on the command line: the message says where it is
+# (it named --wpa-save, an option the user had not typed)
+printf 'wpa-save = true\njoin = wpa:/run/wpa_supplicant/wlan0\n' >"$TMP/wpa.conf"
+expect 2 "^smartcfg device: wpa-save = true in the config file goes with --join wpa:CTRL_SOCKET (set wpa-save = false" -- --config "$TMP/wpa.conf" --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+# a CA bundle that cannot be read is said at start (it failed at the MQTT login, after the join)
+expect 2 "^smartcfg device: --ca-file: cannot read '$TMP/no-ca.pem': No such file" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP/no-ca.pem" --state-dir "$TMP/s"
+expect 2 "^smartcfg device: --ca-file: cannot read '$TMP': Is a directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP" --state-dir "$TMP/s"
+# a join script that cannot run is said at start (the join failed once a phone had sent, exit 4)
+expect 2 "^smartcfg device: --join: exec: cannot run '$TMP/no-join.sh': No such file" -- --radio udp --join "exec:$TMP/no-join.sh" --iface lo "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+printf '#!/bin/sh\nexit 0\n' >"$TMP/join.sh"; chmod 644 "$TMP/join.sh"
+expect 2 "^smartcfg device: --join: exec: cannot run '$TMP/join.sh': Permission denied (chmod +x it)" -- --radio udp --join "exec:$TMP/join.sh" --iface lo "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+# --region as send takes it: an empty one went to the phone as the device's region
+expect 2 "^smartcfg device: --region: '' is not 1..32 printable ASCII characters without spaces" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --region '' --state-dir "$TMP/s"
+# --at - answers the AT host on stdout: --json's events went out between its replies
+expect 2 "^smartcfg device: --json and --at - both want stdout" -- --radio udp --join sim:A:b:127.0.0.2 --at - --json --state-dir "$TMP/s" </dev/null
+grep -q '"event":"usage_error"' "$TMP/out" || fail "--at - --json: no JSON usage_error"
+# a directory opens but does not read: it is refused, not taken for an empty config (the device
+# ran without its settings)
+expect 2 "^smartcfg device: cannot read config $TMP: Is a directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 1 --state-dir "$TMP/s" --config "$TMP"
+# an empty secret (and no other) is refused at start, not found out at the MQTT login
+expect 2 "^smartcfg device: --device-secret is empty" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret '' --timeout 1 --state-dir "$TMP/s"
+printf 'product-secret = ""\n' >"$TMP/empty-secret.conf"; chmod 600 "$TMP/empty-secret.conf"
+expect 2 "^smartcfg device: --product-secret is empty" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --config "$TMP/empty-secret.conf" --timeout 1 --state-dir "$TMP/s"
 
 # a secret on the command line: warned about
 expect 2 "visible to other users" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" \

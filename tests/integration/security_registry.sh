@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 30
+# ctest-cost: 36
 # Issue 13 F5, F7, F8, F10, F11 against `smartcfg cloud` (loopback, bounded loops):
 #  F5  a (product, device) whose client id spells another device's is refused, by the admin
 #      API and by dynamic registration; devices can be deleted and unbound;
@@ -22,8 +22,39 @@ mode() { stat -c %a "$1"; }
     || fail "admin API without the key"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer wrong' "$BASE/v1/bindings")" = 401 ] \
     || fail "admin API with a wrong key"
-grep -q '"admin_key":"[0-9a-f]\{64\}"' "$T/cloud.events" || fail "the new admin key was not shown in the ready event"
-ok "admin API needs the Bearer key; a new key is shown once (ready event)"
+# a new key is said to be new, and shown only to a terminal: these files stand for the journal
+grep -q '"admin_key_new":true' "$T/cloud.events" || fail "the ready event does not say the admin key is new"
+grep -qF "$(cat "$ADMIN_KEY_FILE")" "$T/cloud.events" "$T/cloud.err" && fail "the new admin key was written where a journal keeps it"
+# without --json, on a terminal (a pty) it is shown once; into a file, only where it is
+python3 - "$SMARTCFG" "$T" "$(free_port)" "$(free_port)" <<'PY' || fail "the admin key on a terminal / in a log"
+import os, pty, re, select, signal, subprocess, sys, time
+sc, t, hp, mp = sys.argv[1:]
+def run(db, tty):
+    os.makedirs(os.path.dirname(db))
+    args = [sc, "cloud", "--http", "127.0.0.1:" + hp, "--mqtt", "127.0.0.1:" + mp, "--db", db]
+    if tty:
+        m, s = pty.openpty()
+        p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=s)
+        os.close(s)
+    else:
+        p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        m = p.stderr.fileno()
+    out, t0 = b"", time.monotonic()
+    while b"ready:" not in out and time.monotonic() - t0 < 60:
+        if select.select([m], [], [], 0.2)[0]:
+            try:
+                out += os.read(m, 4096)
+            except OSError:
+                break
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=30)
+    return out.decode(errors="replace"), open(os.path.join(os.path.dirname(db), "admin.key")).read().strip()
+out, key = run(os.path.join(t, "tty", "c.db"), True)
+assert "new admin key (shown once" in out and key in out, out
+out, key = run(os.path.join(t, "log", "c.db"), False)
+assert "new admin key made, kept in" in out and key not in out, out
+PY
+ok "admin API needs the Bearer key; a new key is shown once, only to a terminal"
 
 # ---- F7 ----
 P=ABCDEFGHIJ

@@ -34,7 +34,15 @@ check 2 "no network interface named" --ssid x --password S3cretPw $OK --iface no
 check 2 "^smartcfg send: --ssid-hex: '41424' is not hex digits for 1..32 bytes$" --ssid-hex 41424 --password S3cretPw $OK
 check 2 'exclude each other' --ssid x --password S3cretPw $OK --token t --cloud http://x
 check 2 'exclude each other' --ssid x --password S3cretPw $OK --multicast --dest 127.0.0.1
-check 2 "^smartcfg send: --cloud: 'ftp://x' is not an http:// or https:// URL$" --ssid x --password S3cretPw $OK --cloud ftp://x
+# the URL is not shown: it may carry a password (ftp://user:S3cretPw@host)
+check 2 "^smartcfg send: --cloud: the value (not shown) is not an http:// or https:// URL$" --ssid x --password S3cretPw $OK --cloud ftp://u:S3cretPw@x
+# options only a token or a cloud uses are refused without one (they were ignored without a word)
+check 2 "^smartcfg send: --access-token goes with --cloud URL" --ssid x --password S3cretPw $OK --token t1 --access-token a1
+check 2 "^smartcfg send: --region goes with --token or --cloud" --ssid x --password S3cretPw $OK --region ap-guangzhou
+# --count 0 and nobody answered: said so, not "0 of 0 device(s) answered; the others never acked"
+out=$(timeout 10 "$B/smartcfg" send --ssid x --password-file /dev/null $OK --dest 127.0.0.1 --count 0 --timeout 0.3 2>&1); rc=$?
+[ $rc = 3 ] && grep -q "timeout: no device answered (wrong password" <<<"$out" && ! grep -q "0 of 0" <<<"$out" \
+  || { echo "FAIL: send --count 0, nobody: exit $rc, output: $out"; fail=1; }
 check 2 '^smartcfg send: --token: the value (not shown) is not 1..64 printable ASCII characters without spaces$' --ssid x --password S3cretPw $OK --token 'a b'
 check 2 "^smartcfg send: --count: '-1' is not a whole number of devices in 0..32" --ssid x --password S3cretPw $OK --count -1
 check 2 "^smartcfg send: --count: ' 5' is not a whole number" --ssid x --password S3cretPw $OK --count ' 5'
@@ -106,7 +114,7 @@ warned --ssid x --password '' && { echo "FAIL: warning for an open network"; fai
 # and send provisioned an open network (security F64): now a usage error, nothing sent
 mkdir -p "$T/pw.d"
 o=$("$B/smartcfg" send --ssid x --password-file "$T/pw.d" $OK --dest 127.0.0.1 --no-token --timeout 1 --json 2>&1); rc=$?
-{ [ "$rc" = 2 ] && grep -q "cannot read the password file $T/pw.d: Is a directory" <<<"$o" && ! grep -q '"event":"sending"' <<<"$o"; } \
+{ [ "$rc" = 2 ] && grep -q -- "--password-file: cannot read '$T/pw.d': Is a directory" <<<"$o" && ! grep -q '"event":"sending"' <<<"$o"; } \
     || { echo "FAIL: --password-file DIR: exit $rc: $o"; fail=1; }
 
 # --password-file - on a terminal: a prompt, echo off (the typed password never comes back),
