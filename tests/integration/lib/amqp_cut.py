@@ -36,6 +36,15 @@ def frames(buf, start):
         i = end
 
 
+def shut(*socks):
+    """Both directions of each socket shut down (the peer sees the end), errors ignored."""
+    for s in socks:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 def pump(src, dst):
     try:
         while True:
@@ -45,11 +54,7 @@ def pump(src, dst):
             dst.sendall(b)
     except OSError:
         pass
-    for s in (src, dst):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    shut(src, dst)
 
 
 def cut_session(cli, up, ch, n):
@@ -107,12 +112,9 @@ def cut_session(cli, up, ch, n):
                         k = state["delivered"]
                     time.sleep(0.5)
                     print("cut after %d deliveries on channel %d" % (k, ch), flush=True)
-                    for s in (cli, up):
-                        try:
-                            s.shutdown(socket.SHUT_RDWR)
-                        except OSError:
-                            pass
-                        s.close()
+                    shut(cli, up)
+                    cli.close()
+                    up.close()
                     return
                 out += buf[pos:end]
                 pos = end
@@ -120,11 +122,7 @@ def cut_session(cli, up, ch, n):
             buf, pos = buf[pos:], 0
     except OSError:
         pass
-    for s in (cli, up):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    shut(cli, up)
 
 
 def main():
