@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 50
+# ctest-cost: 60
 # smartcfg inside somebody else's CMake project, with no host library available: pkg-config
 # sees only cJSON (PKG_CONFIG_LIBDIR points at a directory holding libcjson.pc alone), so any
 # attempt to find libpcap, libnl, mosquitto, microhttpd, curl, sqlite or cmocka fails.
@@ -146,6 +146,15 @@ done
 out=$("$P3/b/min") || fail "minimal program failed"
 grep -q 'SMARTCFG_WITH_CLOUD=0' <<<"$out" || fail "the switch did not reach the user: $out"
 ok "firmware core without cloud/AT/sender/sim: no HMAC/base64, modules left out ($out)"
+# the skeleton's fake chip plays the phone with the simulator: against this core it stops at
+# compile time saying so (it used to be three undefined references to sc_air_*)
+# shellcheck disable=SC2046 # pkg-config's words are meant to split
+if cc -std=c11 -c "$SKEL/fake_chip.c" -I"$SC_SRC/include" $(grep -o 'SMARTCFG_WITH_[A-Z_0-9]*=[01]' "$P3/b/compile_commands.json" |
+        sort -u | sed 's/^/-D/') -o "$T/fake_chip.o" >"$T/p3sim.log" 2>&1; then
+    fail "fake_chip.c compiled against a core without the simulator"
+fi
+has 'fake_chip.c needs the air simulator: build smartcfg with SMARTCFG_WITH_SIM=ON' "$T/p3sim.log" ||
+    { cat "$T/p3sim.log"; fail "no clear message for the skeleton against a core without the simulator"; }
 
 # 3b. that firmware core installed by its parent (SMARTCFG_INSTALL=ON) and used from the prefix:
 # no program, no completion for it, no POSIX port; the switches reach find_package's user.
