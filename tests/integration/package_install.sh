@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 20
+# ctest-cost: 40
 # The installed package, used as a library user would: `cmake --install` and `make install`
 # into temporary prefixes (twice: a re-install must work and change nothing), the files the
 # package promises, then examples/port-skeleton built against the installed tree once through
