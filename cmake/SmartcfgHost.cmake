@@ -53,7 +53,11 @@ add_custom_command(OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/console_assets.c
 target_sources(smartcfg PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/console_assets.c)
 
 # --- man pages: each made from its subcommand's --help at build time (man/help2man.py) -----
+# Their FILES section names the installed docs (SmartcfgInstall.cmake installs README.md and
+# docs/ in <docdir>; the install rewrites this configured path to the prefix it installs to).
 find_package(Python3 COMPONENTS Interpreter REQUIRED)
+include(GNUInstallDirs)
+set(SC_MAN_DOCDIR ${CMAKE_INSTALL_FULL_DOCDIR})
 set(SC_MAN_PAGES)
 foreach(sub "" send device decode air cloud)
   if(sub)
@@ -63,7 +67,7 @@ foreach(sub "" send device decode air cloud)
   endif()
   add_custom_command(OUTPUT ${page}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/man
-    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/man/help2man.py $<TARGET_FILE:smartcfg> ${sub} > ${page}
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/man/help2man.py --docdir ${SC_MAN_DOCDIR} $<TARGET_FILE:smartcfg> ${sub} > ${page}
     DEPENDS smartcfg ${CMAKE_CURRENT_SOURCE_DIR}/man/help2man.py VERBATIM)
   list(APPEND SC_MAN_PAGES ${page})
 endforeach()

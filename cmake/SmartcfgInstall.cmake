@@ -112,12 +112,28 @@ if(NOT SMARTCFG_CORE_ONLY)
           DESTINATION ${CMAKE_INSTALL_LIBDIR}/wireshark/plugins)
 endif()
 
+# --- documentation: README.md and docs/ (every *.md and figure, docs/protocol/ too) in
+# <datadir>/doc/smartcfg, laid out as in the source tree so that README's links and the
+# docs/... names in the man pages and --help hold; the core-only install carries them too
+# (porting.md and its links are what a firmware engineer reads).
+install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/README.md ${CMAKE_CURRENT_SOURCE_DIR}/CHANGELOG.md
+        ${CMAKE_CURRENT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/docs DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
 # --- man pages and shell completion, once they exist -------------------------------------------
 # man/<name>.<section> (or man/man<section>/<name>.<section>) -> share/man/man<section>/;
 # completion/smartcfg.bash (or completion/smartcfg) -> bash-completion; completion/_smartcfg -> zsh.
 file(GLOB_RECURSE _sc_man CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/man/*.[1-9])
 if(SC_MAN_PAGES) # generated from --help (SmartcfgHost.cmake)
-  install(FILES ${SC_MAN_PAGES} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+  # Each page's FILES section names the docs directory of the configured prefix; write the one
+  # this install uses (cmake --install --prefix P), so `man smartcfg-cloud` points at P's docs.
+  install(CODE "
+    set(_sc_pages \"${SC_MAN_PAGES}\")
+    set(_sc_conf_docdir \"${SC_MAN_DOCDIR}\")
+    set(_sc_docdir_rel \"${CMAKE_INSTALL_DOCDIR}\")
+    set(_sc_mandir_rel \"${CMAKE_INSTALL_MANDIR}/man1\")
+    include(\"${CMAKE_CURRENT_SOURCE_DIR}/cmake/SmartcfgManInstall.cmake\")
+  ")
 endif()
 foreach(_p IN LISTS _sc_man)
   string(REGEX MATCH "[1-9]$" _sec "${_p}")

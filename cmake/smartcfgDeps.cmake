@@ -38,6 +38,23 @@ function(_smartcfg_parent dep var found)
   endif()
 endfunction()
 
+# _smartcfg_no_host_libs(<dep> <what to set>): a cross build (CMAKE_CROSSCOMPILING) without a
+# sysroot must not take the build machine's cJSON / mbedTLS: pkg-config and find_library would
+# hand over the host's x86-64 library and its include directory, and the core then fails to
+# compile (<cjson/cJSON.h> not found) or to link, far from the cause. Stop here and say what to
+# set instead. A toolchain with a sysroot (CMAKE_SYSROOT, CMAKE_FIND_ROOT_PATH) or a pkg-config
+# pointed at the target's .pc files (PKG_CONFIG_LIBDIR, PKG_CONFIG_SYSROOT_DIR) is searched.
+function(_smartcfg_no_host_libs dep var)
+  if(CMAKE_CROSSCOMPILING AND NOT CMAKE_SYSROOT AND NOT CMAKE_FIND_ROOT_PATH
+     AND NOT DEFINED ENV{PKG_CONFIG_LIBDIR} AND NOT DEFINED ENV{PKG_CONFIG_SYSROOT_DIR})
+    message(FATAL_ERROR "smartcfg: cross-compiling for ${CMAKE_SYSTEM_NAME}/${CMAKE_SYSTEM_PROCESSOR} "
+      "and no ${dep} built for that target was named. Set ${var} to your firmware's own ${dep} "
+      "target before adding smartcfg (docs/porting.md, \"Getting the core into a firmware "
+      "build\"); the build machine's ${dep} (pkg-config, /usr/lib) is not searched for a cross "
+      "build without CMAKE_SYSROOT, CMAKE_FIND_ROOT_PATH or PKG_CONFIG_LIBDIR.")
+  endif()
+endfunction()
+
 function(smartcfg_find_cjson)
   _smartcfg_parent(cjson SMARTCFG_CJSON_TARGET done)
   if(done)
@@ -47,6 +64,7 @@ function(smartcfg_find_cjson)
     _smartcfg_wrap(cjson cjson)   # cJSON's own CMake build, added by the parent
     return()
   endif()
+  _smartcfg_no_host_libs(cJSON SMARTCFG_CJSON_TARGET)
   find_package(PkgConfig QUIET)
   if(PKG_CONFIG_FOUND)
     pkg_check_modules(SMARTCFG_PC_CJSON QUIET IMPORTED_TARGET GLOBAL libcjson)
@@ -59,7 +77,8 @@ function(smartcfg_find_cjson)
   find_library(SMARTCFG_CJSON_LIBRARY cjson)
   if(NOT SMARTCFG_CJSON_INCLUDE_DIR OR NOT SMARTCFG_CJSON_LIBRARY)
     message(FATAL_ERROR "smartcfg: cJSON not found. The core needs it (Debian: libcjson-dev). A parent "
-      "project may supply its own: set SMARTCFG_CJSON_TARGET to a target that provides <cJSON.h>.")
+      "project may supply its own: set SMARTCFG_CJSON_TARGET to a target whose include directories "
+      "make <cjson/cJSON.h> resolve (the core includes it by that name).")
   endif()
   _smartcfg_wrap(cjson ${SMARTCFG_CJSON_LIBRARY})
   set_property(TARGET smartcfg::dep_cjson PROPERTY INTERFACE_INCLUDE_DIRECTORIES ${SMARTCFG_CJSON_INCLUDE_DIR})
@@ -79,6 +98,11 @@ function(_smartcfg_mbed dep)
     elseif(TARGET ${lib})
       list(APPEND items ${lib})
     else()
+      if(dep STREQUAL "mbedcrypto")
+        _smartcfg_no_host_libs(mbedTLS SMARTCFG_MBEDCRYPTO_TARGET)
+      else()
+        _smartcfg_no_host_libs(mbedTLS SMARTCFG_MBEDTLS_TARGETS)
+      endif()
       find_package(PkgConfig QUIET)
       if(PKG_CONFIG_FOUND)
         pkg_check_modules(SMARTCFG_PC_${lib} QUIET IMPORTED_TARGET GLOBAL ${lib})

@@ -3,7 +3,11 @@
 """Writes the man page of `smartcfg` or of one subcommand from its --help text, so the
 page and --help share one source (the usage functions in apps/smartcfg and apps/cloud).
 
-    help2man.py SMARTCFG_BINARY [SUBCOMMAND] > smartcfg[-SUBCOMMAND].1
+    help2man.py [--docdir DIR] SMARTCFG_BINARY [SUBCOMMAND] > smartcfg[-SUBCOMMAND].1
+
+--docdir: where `cmake --install` puts the documentation (README.md and docs/); the page then
+has a FILES section saying where the docs/... files its text names are. The build passes the
+configured prefix's path and the install rewrites it to the prefix it installs to.
 
 The help text's shape (cli.h): a "usage:" line, a description, option lines, an "exit:" line,
 and an "examples:" section last. The usage line becomes SYNOPSIS, the examples EXAMPLES, the
@@ -20,8 +24,12 @@ def esc(line):
 
 
 def main():
-    binary = sys.argv[1]
-    sub = sys.argv[2] if len(sys.argv) > 2 else None
+    args = sys.argv[1:]
+    docdir = None
+    if len(args) >= 2 and args[0] == "--docdir":
+        docdir, args = args[1], args[2:]
+    binary = args[0]
+    sub = args[1] if len(args) > 1 else None
     cmd = [binary] + ([sub] if sub else []) + ["--help"]
     text = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     ver = subprocess.run([binary, "--version"], check=True, capture_output=True, text=True).stdout.split()[-1]
@@ -66,6 +74,9 @@ def main():
     out.append(".fi")
     if examples:
         out += [".SH EXAMPLES", ".nf"] + [esc(s) if s.strip() else "" for s in examples] + [".fi"]
+    if docdir:
+        out += [".SH FILES", ".TP", esc(docdir.rstrip("/") + "/docs/"),
+                esc("the documents this page names as docs/..., as Markdown (README.md one level up)")]
     out += [".SH SEE ALSO"]
     if sub:
         out.append(".BR smartcfg (1)")

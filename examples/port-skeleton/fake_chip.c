@@ -11,6 +11,12 @@
 #include "chip.h"
 #include "smartcfg/air.h"
 
+/* The phone is smartcfg's air simulator: a core built without it (SMARTCFG_WITH_SIM=OFF, as a
+ * firmware's is) cannot run this file; say so here rather than with a link error. */
+#if !SMARTCFG_WITH_SIM
+#error "fake_chip.c needs the air simulator: build smartcfg with SMARTCFG_WITH_SIM=ON (your port replaces fake_chip.c by your SDK and does not need it)"
+#endif
+
 static uint32_t now;
 
 /* ---- air ------------------------------------------------------------------------------- */

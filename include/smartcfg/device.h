@@ -100,7 +100,8 @@ SC_API void sc_device_config_default(sc_device_config_t *cfg);
 
 /* The device context: caller-owned storage (common.h) holding the receiver, the channel
  * search, the 8266 service, the error records, the provisioning log, the binder and their
- * buffers. ~14.5 KiB: make it static or a member, not a stack variable.
+ * buffers. About 15 KiB (docs/porting.md has the figures): make it static or a member, not a
+ * stack variable.
  *     static sc_device_t dev;        (no heap needed)
  * The size is base + the receiver + the binder (each smaller without its modules). */
 #define SC_DEVICE_SIZE (9432u + SC_RECEIVER_SIZE + 68u * sizeof(void *) + SC_BINDER_SIZE) /* +320: token candidates, reply budget; +96: the log per address */
@@ -122,7 +123,10 @@ SC_API sc_err_t sc_device_init_sized(sc_device_t *dev, size_t size, const sc_hal
 SC_API sc_err_t(sc_device_init)(sc_device_t *dev, const sc_hal_t *hal, const sc_device_config_t *cfg);
 /* New configuration (identity, windows, ...) between attempts; SC_ERR_BUSY while a flow runs. */
 SC_API sc_err_t sc_device_configure(sc_device_t *dev, const sc_device_config_t *cfg);
-SC_API sc_err_t sc_device_start(sc_device_t *dev, uint32_t now_ms);                   /* SmartConfig flow */
+/* SmartConfig flow. SC_ERR_INVAL: not initialised, or cfg.identity has no product_id or
+ * device_name (needed with skip_cloud too: the 8266 service answers with them); SC_ERR_UNSUPPORTED:
+ * a required HAL entry is NULL; SC_ERR_BUSY: a flow runs; SC_ERR_IO: set_promiscuous failed. */
+SC_API sc_err_t sc_device_start(sc_device_t *dev, uint32_t now_ms);
 SC_API sc_err_t sc_device_start_softap(sc_device_t *dev, const char *ssid, const char *psw, uint8_t ch, uint32_t now_ms);
 /* reason: the sub id recorded under error 3 (SC_SUBID_STOP_APP, SC_SUBID_STOP_AT, ...). */
 SC_API void sc_device_stop(sc_device_t *dev, int32_t reason, uint32_t now_ms);

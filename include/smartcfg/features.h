@@ -42,7 +42,7 @@
 #define SMARTCFG_WITH_AIRKISS 1
 #endif
 
-/* Plain-language error reasons (sc_errid_reason): ~1.5 KB of sentences for people, which a
+/* Plain-language error reasons (sc_errid_reason): about 2 KB of sentences for people, which a
  * device never sends (the app gets the reference text). On by default where there is an OS to
  * show them (host tools, the cloud, tests), off on a bare-metal build; -D either way. Off,
  * sc_errid_reason returns the reference text. */

@@ -332,8 +332,12 @@ static sc_err_t begin(devstate_t *d, sc_device_flow_t flow, uint32_t now)
     if (!hal_has_required(&d->hal))
         return SC_ERR_UNSUPPORTED; /* before close_flow: a refused start changes nothing */
     close_flow(d);
-    if (!d->cfg.identity.product_id[0] || !d->cfg.identity.device_name[0])
+    if (!d->cfg.identity.product_id[0] || !d->cfg.identity.device_name[0]) {
+#if SMARTCFG_WITH_REASONS /* say which setting where there is an OS to show it (skip_cloud needs it too) */
+        sc_logf(&d->hal.sys, SC_LOG_ERROR, "start refused: identity.product_id and device_name must be set");
+#endif
         return SC_ERR_INVAL;
+    }
     for (uint8_t i = 0; i < d->errs.n; i++)
         d->errs.rec[i].previous = 1;
     d->flow = flow;

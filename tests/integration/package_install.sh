@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 20
+# ctest-cost: 40
 # The installed package, used as a library user would: `cmake --install` and `make install`
 # into temporary prefixes (twice: a re-install must work and change nothing), the files the
 # package promises, then examples/port-skeleton built against the installed tree once through
@@ -27,6 +27,23 @@ for f in include/smartcfg/device.h include/smartcfg/hal.h include/smartcfg/versi
     [ -e "$P/$f" ] || fail "missing $f"
 done
 ok "headers, static + shared core, smartcfg.pc + smartcfg-posix.pc, CMake package, program, plugin, Wireshark dissector, systemd units"
+# The man pages name docs/... files: each is installed, in the directory their FILES section
+# gives, and that directory is this prefix's (the pages are written for the configured one).
+n=0
+for page in "$P"/share/man/man1/smartcfg*.1; do
+    # roff escapes "-" as "\-": undo that before reading names and paths
+    text=$(sed 's/\\-/-/g' "$page")
+    dir=$(awk '/^\.SH FILES/ { getline; getline; print; exit }' <<<"$text")
+    [ "$dir" = "$P/share/doc/smartcfg/docs/" ] || fail "$(basename "$page"): FILES names '$dir', not $P/share/doc/smartcfg/docs/"
+    for d in $(grep -o 'docs/[A-Za-z0-9_/-]*\.md' <<<"$text" | sort -u); do
+        [ -f "$P/share/doc/smartcfg/$d" ] || fail "$(basename "$page") names $d, which is not installed"
+        n=$((n + 1))
+    done
+done
+[ "$n" -ge 5 ] || fail "the man pages name only $n docs/ files: the check reads them wrong"
+[ -f "$P/share/doc/smartcfg/README.md" ] && [ -f "$P/share/doc/smartcfg/docs/porting.md" ] &&
+    [ -f "$P/share/doc/smartcfg/docs/protocol/tencent.md" ] || fail "README.md / docs/ not installed in share/doc/smartcfg"
+ok "man pages: the $n docs/ files they name are installed in share/doc/smartcfg/docs/, which their FILES section names"
 
 # The libraries define no global name outside their namespace (sc_*), apart from the seed's
 # compat API that device_compat.h declares: a firmware's own symbols must not collide with ours.

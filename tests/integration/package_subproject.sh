@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 50
+# ctest-cost: 60
 # smartcfg inside somebody else's CMake project, with no host library available: pkg-config
 # sees only cJSON (PKG_CONFIG_LIBDIR points at a directory holding libcjson.pc alone), so any
 # attempt to find libpcap, libnl, mosquitto, microhttpd, curl, sqlite or cmocka fails.
@@ -11,6 +11,7 @@
 #   3. a firmware-style core without the cloud, AT, sender and simulator modules: builds,
 #      leaves those modules' code (and the cloud's HMAC/base64) out, the switch reaches the user;
 #   4. bad combinations get a clear message at configure time;
+#      a cross build gets no host cJSON: refused without the parent's, built with it;
 #   5. the core alone at the top level (SMARTCFG_CORE_ONLY=ON), installed and used with pkg-config.
 set -euo pipefail
 source "$(dirname "$0")/lib/package.bash"
@@ -145,6 +146,15 @@ done
 out=$("$P3/b/min") || fail "minimal program failed"
 grep -q 'SMARTCFG_WITH_CLOUD=0' <<<"$out" || fail "the switch did not reach the user: $out"
 ok "firmware core without cloud/AT/sender/sim: no HMAC/base64, modules left out ($out)"
+# the skeleton's fake chip plays the phone with the simulator: against this core it stops at
+# compile time saying so (it used to be three undefined references to sc_air_*)
+# shellcheck disable=SC2046 # pkg-config's words are meant to split
+if cc -std=c11 -c "$SKEL/fake_chip.c" -I"$SC_SRC/include" $(grep -o 'SMARTCFG_WITH_[A-Z_0-9]*=[01]' "$P3/b/compile_commands.json" |
+        sort -u | sed 's/^/-D/') -o "$T/fake_chip.o" >"$T/p3sim.log" 2>&1; then
+    fail "fake_chip.c compiled against a core without the simulator"
+fi
+has 'fake_chip.c needs the air simulator: build smartcfg with SMARTCFG_WITH_SIM=ON' "$T/p3sim.log" ||
+    { cat "$T/p3sim.log"; fail "no clear message for the skeleton against a core without the simulator"; }
 
 # 3b. that firmware core installed by its parent (SMARTCFG_INSTALL=ON) and used from the prefix:
 # no program, no completion for it, no POSIX port; the switches reach find_package's user.
@@ -226,6 +236,39 @@ if command -v clang >/dev/null; then
     done
 fi
 ok "clear configure-time messages: AT without cloud, missing host libraries (names the packages), POSIX port on a bare-metal target, an unsupported compiler, a big-endian target; a forced compiler is not refused"
+# a cross build (CMAKE_SYSTEM_NAME set) with no sysroot and no target-side pkg-config must not
+# take the build machine's libcjson: refused, naming SMARTCFG_CJSON_TARGET (it used to
+# configure with the host's -I/usr/include/cjson and then fail to compile <cjson/cJSON.h>
+# with arm-none-eabi-gcc, or to link an x86-64 library); with the parent's own cJSON, whose
+# include directory holds cjson/cJSON.h as docs/porting.md says, the core builds.
+# (The host compiler stands in for the cross one: CMake calls any CMAKE_SYSTEM_NAME a cross build.)
+P10=$T/parent10
+mkdir -p "$P10/inc/cjson"
+cp "$(pkg-config --variable=includedir libcjson)/cjson/cJSON.h" "$P10/inc/cjson/"
+printf 'set(CMAKE_SYSTEM_NAME Generic)\nset(CMAKE_SYSTEM_PROCESSOR arm)\nset(CMAKE_C_COMPILER cc)\nset(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)\n' >"$P10/tc.cmake"
+cat >"$P10/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.18)
+project(fw LANGUAGES C)
+if(FW_CJSON)
+  add_library(fw_cjson INTERFACE)
+  target_include_directories(fw_cjson INTERFACE "$P10/inc")
+  set(SMARTCFG_CJSON_TARGET fw_cjson)
+endif()
+add_subdirectory("$SC_SRC" smartcfg)
+CM
+if env -u PKG_CONFIG_LIBDIR -u PKG_CONFIG_SYSROOT_DIR cmake -S "$P10" -B "$P10/b" -DCMAKE_TOOLCHAIN_FILE="$P10/tc.cmake" \
+        -DSMARTCFG_WITH_CLOUD=OFF -DSMARTCFG_WITH_AT=OFF -DSMARTCFG_WITH_ESPTOUCH_V2=OFF -DSMARTCFG_WITH_SENDER=OFF -DSMARTCFG_WITH_SIM=OFF >"$T/p10.log" 2>&1; then
+    fail "a cross build configured with the build machine's cJSON"
+fi
+has 'cross-compiling for Generic/arm and no cJSON built for that' "$T/p10.log" && has 'Set SMARTCFG_CJSON_TARGET' "$T/p10.log" ||
+    { cat "$T/p10.log"; fail "no message for a cross build without the target's cJSON"; }
+rm -rf "$P10/b"
+env -u PKG_CONFIG_LIBDIR -u PKG_CONFIG_SYSROOT_DIR cmake -S "$P10" -B "$P10/b" -DCMAKE_TOOLCHAIN_FILE="$P10/tc.cmake" -DFW_CJSON=ON \
+    -DSMARTCFG_WITH_CLOUD=OFF -DSMARTCFG_WITH_AT=OFF -DSMARTCFG_WITH_ESPTOUCH_V2=OFF -DSMARTCFG_WITH_SENDER=OFF -DSMARTCFG_WITH_SIM=OFF >"$T/p10b.log" 2>&1 &&
+    cmake --build "$P10/b" -j $JOBS --target smartcfg_core >>"$T/p10b.log" 2>&1 ||
+    { tail -30 "$T/p10b.log"; fail "a cross build with the parent's cJSON target"; }
+grep -q 'SMARTCFG_PC_CJSON_FOUND:INTERNAL=1' "$P10/b/CMakeCache.txt" && fail "the cross build still asked pkg-config for cJSON"
+ok "a cross build without the target's cJSON is refused (names SMARTCFG_CJSON_TARGET); with the parent's cJSON (<cjson/cJSON.h>) the core builds"
 # 5. The core alone at the top level, as docs/porting.md tells a machine with only cJSON and
 # mbedTLS to install it: both libraries, headers, smartcfg.pc and the CMake package, no program,
 # and a program built from the prefix with pkg-config alone (rpath: a prefix off the loader's path)

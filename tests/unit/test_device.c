@@ -526,6 +526,8 @@ static void test_inject_states_and_bad_creds(void **state)
     u->cfg.identity.product_id[0] = 0;
     reboot(u);
     assert_int_equal(sc_device_start(u->dev, u->fh.now), SC_ERR_INVAL);
+    /* ... and the refusal says which setting (docs/porting.md: skip_cloud needs it too) */
+    assert_true(fh_log_contains(&u->fh, "identity.product_id and device_name must be set"));
     rm(u);
     rm(t);
 }
