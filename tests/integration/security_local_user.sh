@@ -3,7 +3,7 @@
 # Another local user on the same host (a shared box, a CI runner, a device whose other daemons
 # are compromised) against the UDP ports of `smartcfg send` (acks on 18266, the token socket on
 # <phone>:8266) and `smartcfg device --radio udp` (7001) and its 8266 service (docs/security.md
-# W1, W2). Run as root (CI): in a network namespace of its own, the other user is nobody
+# W1-W3), and against the files `smartcfg cloud` keeps beside its registry (W4). Run as root (CI): in a network namespace of its own, the other user is nobody
 # (setpriv) and must not be able to bind beside them; a port it took first must be named in the
 # error with its uid, and a provisioning beside it must work. Not root: the same checks with
 # a second socket of this user that sets SO_REUSEADDR only (the option the attacker has).
@@ -62,6 +62,40 @@ bound_wait() {
     for _ in $(seq 50); do ss -uln "sport = :$1" | grep -q ":$1 " && return 0; sleep 0.1; done
     fail "nothing bound UDP $1"
 }
+
+# W4. `smartcfg cloud` keeps the registry, its WAL files, the admin key and the TLS keys beside
+# --db. In a directory others may write in (a 1777 one: `--db /tmp/cloud.db`), nobody made
+# admin.key first and the cloud adopted it: nobody's key then created products through the
+# admin API. Such a directory is refused now, and so is a key file another user owns.
+read -r HP MP < <("$PY" "$SC_SRC/tests/integration/lib/free_port.py" $$ 2 | tr '\n' ' ')
+cloud_refused() { # $1 = what, $2 = the error wanted, then the cloud's options
+    local what=$1 want=$2
+    shift 2
+    timeout 15 "$SC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" "$@" >"$TMP/cloud.out" 2>"$TMP/cloud.err"
+    local rc=$?
+    [ "$rc" = 1 ] || fail "cloud $what: exit $rc, want 1 (refused at start)"
+    grep -qF -- "$want" "$TMP/cloud.err" || fail "cloud $what: no '$want'"
+}
+mkdir -m 1777 "$TMP/shared"
+if [ "$(id -u)" = 0 ]; then
+    "${OTHER[@]}" sh -c "echo attacker-chosen-admin-key-0123456789 >'$TMP/shared/admin.key'" || fail "nobody: no key"
+fi
+cloud_refused "in a 1777 dir" "directory $TMP/shared of the registry is writable by others (mode 1777)" \
+    --db "$TMP/shared/c.db"
+[ -e "$TMP/shared/c.db" ] && fail "a registry was made in the shared dir"
+mkdir -m 0770 "$TMP/group"
+cloud_refused "in a group-writable dir" "directory $TMP/group of the registry is writable by its group (mode 0770)" \
+    --db "$TMP/group/c.db"
+mkdir -m 0700 "$TMP/own"
+cloud_refused "with the admin key in a 1777 dir" "directory $TMP/shared of the admin key is writable by others" \
+    --db "$TMP/own/c.db" --admin-key-file "$TMP/shared/admin.key"
+if [ "$(id -u)" = 0 ]; then
+    # a key file another user owns, in a directory of ours (say, left from when the service ran
+    # as that user, or planted through a symlink): refused, not adopted
+    echo attacker-chosen-admin-key-0123456789 >"$TMP/own/admin.key"
+    chown 65534 "$TMP/own/admin.key"
+    cloud_refused "with nobody's admin key" "admin key file $TMP/own/admin.key is owned by uid 65534" --db "$TMP/own/c.db"
+fi
 
 if [ "$(id -u)" != 0 ]; then
     # Not root: no namespace, no second user. A virtual radio on a free port, then a socket of
