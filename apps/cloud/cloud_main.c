@@ -502,9 +502,9 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "      (5 times within 60 s) or could not be restarted\n\n"
             "examples:\n"
             "  # a cloud on free loopback ports, events as JSON\n"
-            "  smartcfg cloud --http 127.0.0.1:8080 --mqtt 127.0.0.1:1883 --db /tmp/cloud.db --json\n"
+            "  smartcfg cloud --http 127.0.0.1:8080 --mqtt 127.0.0.1:1883 --db ./cloud.db --json\n"
             "  # HTTPS API and an MQTT-over-TLS listener\n"
-            "  smartcfg cloud --tls --mqtts 127.0.0.1:8883 --db /tmp/cloud.db\n");
+            "  smartcfg cloud --tls --mqtts 127.0.0.1:8883\n");
 }
 
 static int find_mosquitto(char *out, size_t len)
