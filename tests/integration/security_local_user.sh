@@ -3,7 +3,8 @@
 # Another local user on the same host (a shared box, a CI runner, a device whose other daemons
 # are compromised) against the UDP ports of `smartcfg send` (acks on 18266, the token socket on
 # <phone>:8266) and `smartcfg device --radio udp` (7001) and its 8266 service (docs/security.md
-# W1-W3), and against the files `smartcfg cloud` keeps beside its registry (W4). Run as root (CI): in a network namespace of its own, the other user is nobody
+# W1-W3), against the files `smartcfg cloud` keeps beside its registry (W4) and the device's
+# --join exec: script (W5). Run as root (CI): in a network namespace of its own, the other user is nobody
 # (setpriv) and must not be able to bind beside them; a port it took first must be named in the
 # error with its uid, and a provisioning beside it must work. Not root: the same checks with
 # a second socket of this user that sets SO_REUSEADDR only (the option the attacker has).
@@ -95,6 +96,32 @@ if [ "$(id -u)" = 0 ]; then
     echo attacker-chosen-admin-key-0123456789 >"$TMP/own/admin.key"
     chown 65534 "$TMP/own/admin.key"
     cloud_refused "with nobody's admin key" "admin key file $TMP/own/admin.key is owned by uid 65534" --db "$TMP/own/c.db"
+fi
+
+# W5. A --join exec: script gets the Wi-Fi password in its environment and runs as the device's
+# user: one that another user owns or may write in (or replace, through its directory) is
+# refused at start. Before, the device started with it (and would have run it at the join).
+ID=(--product-id ABCDEFGHIJ --device-name d1 --no-cloud)
+exec_refused() { # $1 = script, $2 = the error wanted
+    timeout 10 "$SC" device --radio udp:1 --join "exec:$1" --iface lo "${ID[@]}" --timeout 3 \
+        --state-dir "$TMP/st-exec" >"$TMP/exec.out" 2>"$TMP/exec.err"
+    local rc=$?
+    [ "$rc" = 1 ] || fail "exec script $1: exit $rc, want 1 (refused at start)"
+    grep -qF -- "$2" "$TMP/exec.err" || fail "exec script $1: no '$2'"
+}
+mkdir -m 0700 "$TMP/scripts"
+printf '#!/bin/sh\nexit 1\n' >"$TMP/scripts/join.sh"
+chmod 0757 "$TMP/scripts/join.sh"
+exec_refused "$TMP/scripts/join.sh" "is writable by others (mode 0757): another user could change what runs"
+chmod 0775 "$TMP/scripts/join.sh"
+exec_refused "$TMP/scripts/join.sh" "is writable by its group (mode 0775)"
+chmod 0755 "$TMP/scripts/join.sh"
+chmod 0777 "$TMP/scripts"
+exec_refused "$TMP/scripts/join.sh" "is in a directory writable by others (mode 0777)"
+chmod 0700 "$TMP/scripts"
+if [ "$(id -u)" = 0 ]; then
+    chown 65534 "$TMP/scripts/join.sh"
+    exec_refused "$TMP/scripts/join.sh" "is owned by uid 65534"
 fi
 
 if [ "$(id -u)" != 0 ]; then
