@@ -66,6 +66,11 @@ int64_t cloud_now_ms(void);   /* monotonic */
 /* The whole file as a NUL-terminated string (NULL on error or when larger than max). */
 char *cloud_read_file(const char *path, size_t max);
 /* Creates (or truncates) a file for secrets: 0600 whatever the umask, O_NOFOLLOW. */
+/* 0 when DIR (the directory of `what`, e.g. "the registry") is safe to keep private files in:
+ * owned by this user or root, and not writable by its group or others (sticky or not: another
+ * user could create a file there first: an admin key of their choosing, a registry they own).
+ * Else -1 with the reason in err. A directory that is not there yet is fine (it will be made). */
+int cloud_private_dir(const char *dir, const char *what, char *err, size_t errlen);
 int cloud_create_private(const char *path, bool excl);
 
 /* ---- setup (cloud_setup.c) -------------------------------------------------------------- */

@@ -502,9 +502,9 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "      (5 times within 60 s) or could not be restarted\n\n"
             "examples:\n"
             "  # a cloud on free loopback ports, events as JSON\n"
-            "  smartcfg cloud --http 127.0.0.1:8080 --mqtt 127.0.0.1:1883 --db /tmp/cloud.db --json\n"
+            "  smartcfg cloud --http 127.0.0.1:8080 --mqtt 127.0.0.1:1883 --db ./cloud.db --json\n"
             "  # HTTPS API and an MQTT-over-TLS listener\n"
-            "  smartcfg cloud --tls --mqtts 127.0.0.1:8883 --db /tmp/cloud.db\n");
+            "  smartcfg cloud --tls --mqtts 127.0.0.1:8883\n");
 }
 
 static int find_mosquitto(char *out, size_t len)
@@ -737,6 +737,24 @@ bad_addr:
     cloud_store_redact(db, dbshown, sizeof dbshown);
 
     char err[512];
+    {
+        /* The registry's directory (and so its WAL files, and the admin key and TLS material
+         * beside it by default): another user must not be able to create files there first. */
+        const char *f = cloud_store_file(db);
+        char d[PATH_MAX];
+        if (f) {
+            snprintf(d, sizeof d, "%s", f);
+            char *sl = strrchr(d, '/');
+            if (sl)
+                *(sl == d ? sl + 1 : sl) = 0;
+            else
+                snprintf(d, sizeof d, ".");
+            if (cloud_private_dir(d, "the registry", err, sizeof err) != 0) {
+                cloud_log("%s", err);
+                return SC_EXIT_FAIL;
+            }
+        }
+    }
     cloud_store_t st;
     if (cloud_store_open(&st, db, err, sizeof err) != 0) {   /* schema before the plugin opens it read-only */
         cloud_log("%s", err);
@@ -763,6 +781,19 @@ bad_addr:
         snprintf(keyfile, sizeof keyfile, "%.*s/admin.key", PATH_MAX - 16, dbdir);
     char admin_key[80];
     bool key_new = false;
+    {
+        char kd[PATH_MAX];
+        snprintf(kd, sizeof kd, "%s", keyfile);
+        char *sl = strrchr(kd, '/');
+        if (sl)
+            *(sl == kd ? sl + 1 : sl) = 0;
+        else
+            snprintf(kd, sizeof kd, ".");
+        if (cloud_private_dir(kd, "the admin key", err, sizeof err) != 0) {
+            cloud_log("%s", err);
+            return SC_EXIT_FAIL;
+        }
+    }
     if (cloud_admin_key(keyfile, admin_key, sizeof admin_key, &key_new) != 0) {
         cloud_log("cannot read or create the admin key file %s (at least 16 characters)", keyfile);
         return SC_EXIT_FAIL;
@@ -771,6 +802,20 @@ bad_addr:
     bool want_tls = https || mqtts.port || mpsk.port;
     if (!*tlsdir)
         snprintf(tlsdir, sizeof tlsdir, "%.*s/tls", PATH_MAX - 16, dbdir);
+    if (want_tls) {   /* the TLS keys: the same rule for their directory and the one it is made in */
+        char td[PATH_MAX];
+        snprintf(td, sizeof td, "%s", tlsdir);
+        char *sl = strrchr(td, '/');
+        if (sl)
+            *(sl == td ? sl + 1 : sl) = 0;
+        else
+            snprintf(td, sizeof td, ".");
+        if (cloud_private_dir(td, "the TLS material", err, sizeof err) != 0 ||
+            cloud_private_dir(tlsdir, "the TLS material", err, sizeof err) != 0) {
+            cloud_log("%s", err);
+            return SC_EXIT_FAIL;
+        }
+    }
     if (want_tls && cloud_tls_material(tlsdir, mqtts.port ? mqtts.host : http.host, &tls, err, sizeof err) != 0) {
         cloud_log("%s", err);
         return SC_EXIT_FAIL;

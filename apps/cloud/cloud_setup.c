@@ -22,10 +22,21 @@ extern char **environ;
 int cloud_admin_key(const char *path, char *key, size_t keylen, bool *generated)
 {
     *generated = false;
+    /* A key file another user owns (made there before the first start, or the target of a
+     * symlink planted there) is a key that user knows: refused, never adopted. Root's is not
+     * another user's: root could read ours anyway. */
+    struct stat st;
+    if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0))) {
+        if (S_ISREG(st.st_mode))
+            cloud_log("admin key file %s is owned by uid %lu, not by this user (uid %lu): refused", path,
+                      (unsigned long)st.st_uid, (unsigned long)geteuid());
+        else
+            cloud_log("admin key file %s is not a regular file: refused", path);
+        return -1;
+    }
     char *txt = cloud_read_file(path, 256);
     if (txt) {
         txt[strcspn(txt, "\r\n")] = 0;
-        struct stat st;
         bool ok = strlen(txt) >= 16 && strlen(txt) < keylen && stat(path, &st) == 0;
         if (ok && (st.st_mode & 077))
             chmod(path, 0600);   /* a key file readable by others is fixed, not trusted as is */

@@ -67,6 +67,32 @@ char *cloud_read_file(const char *path, size_t max)
     return buf;
 }
 
+int cloud_private_dir(const char *dir, const char *what, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", dir, strerror(errno)), -1);
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a directory", dir);
+        return -1;
+    }
+    if (st.st_uid != geteuid() && st.st_uid != 0) {
+        snprintf(err, errlen,
+                 "directory %s of %s is owned by uid %lu, not by this user (uid %lu): its owner could "
+                 "put files of their own there (an admin key they know); use a directory of your own",
+                 dir, what, (unsigned long)st.st_uid, (unsigned long)geteuid());
+        return -1;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(err, errlen,
+                 "directory %s of %s is writable by %s (mode %04o): another user could create its files "
+                 "first (an admin key they know, a registry they own); use a directory of your own",
+                 dir, what, (st.st_mode & S_IWOTH) ? "others" : "its group", (unsigned)(st.st_mode & 07777));
+        return -1;
+    }
+    return 0;
+}
+
 int cloud_create_private(const char *path, bool excl)
 {
     /* open()'s mode is masked by the umask; fchmod afterwards is not, and also fixes a file

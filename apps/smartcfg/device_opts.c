@@ -2,6 +2,7 @@
 /* Options of a device program: command line, config file, environment (device_opts.h). */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -588,6 +589,40 @@ static int check_host(device_opts_t *o)
         if (err)
             return sc_cli_usage_error(&o->cli, "--join: exec: cannot run '%s': %s%s", script, strerror(err),
                                       err == EACCES ? " (chmod +x it)" : "");
+        /* The script gets the Wi-Fi password: one another user may change (or replace, through
+         * its directory) would hand it to that user, and run as us (W5). */
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", script);
+        char *sl = strrchr(dir, '/');
+        if (sl)
+            *(sl == dir ? sl + 1 : sl) = 0;
+        else
+            snprintf(dir, sizeof dir, ".");
+        struct stat ds;
+        const char *which = NULL;
+        const struct stat *bad = NULL;
+        bool owner = false;
+        bool dir_ok = stat(dir, &ds) == 0;
+        if (st.st_uid != geteuid() && st.st_uid != 0)
+            which = "is owned by", bad = &st, owner = true;
+        else if (st.st_mode & (S_IWGRP | S_IWOTH))
+            which = "is writable by", bad = &st;
+        else if (dir_ok && ds.st_uid != geteuid() && ds.st_uid != 0)
+            which = "is in a directory owned by", bad = &ds, owner = true;
+        else if (dir_ok && (ds.st_mode & (S_IWGRP | S_IWOTH)) && !(ds.st_mode & S_ISVTX))
+            which = "is in a directory writable by", bad = &ds;
+        if (bad) {
+            char whom[48];
+            if (owner)
+                snprintf(whom, sizeof whom, "uid %lu", (unsigned long)bad->st_uid);
+            else
+                snprintf(whom, sizeof whom, "%s (mode %04o)", (bad->st_mode & S_IWOTH) ? "others" : "its group",
+                         (unsigned)(bad->st_mode & 07777));
+            return sc_cli_fail(&o->cli, SC_EXIT_FAIL,
+                               "--join: exec: '%s' %s %s: another user could change what runs with the Wi-Fi "
+                               "password; keep the script and its directory to yourself (or root)",
+                               script, which, whom);
+        }
     }
     h->state_dir = o->val_[O_STATE_DIR];
     h->at_path = o->val_[O_AT];

@@ -342,6 +342,7 @@ static sc_err_t assemble(sc_posix_host_t *h, char *why, size_t cap)
         h->hal.udp = *h->cfg.udp;
     } else {
         sc_posix_udp_init(&h->udp, &h->hal.udp);
+        h->udp.sys = &h->hal.sys;
         h->udp_open = true;
     }
     sc_posix_softap_init(&h->softap, &h->hal.sys, &h->hal.softap);

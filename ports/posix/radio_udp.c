@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sc_posix_radio.h"
+#include "sc_posix_udp.h"
 
 sc_err_t sc_posix_radio_udp_open(sc_posix_radio_t *r, uint16_t port, char *errbuf, size_t errlen);
 void sc_posix_radio_udp_close(sc_posix_radio_t *r);
@@ -106,12 +107,18 @@ sc_err_t sc_posix_radio_udp_open(sc_posix_radio_t *r, uint16_t port, char *errbu
     }
     int one = 1;
     /* Several virtual-radio devices on one host each get a copy of every broadcast and
-     * multicast datagram when they all set SO_REUSEADDR. */
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+     * multicast datagram when they all set SO_REUSEPORT. Not SO_REUSEADDR: that let any
+     * other user bind the port beside them and take the unicast datagrams (`send --dest`);
+     * Linux shares a SO_REUSEPORT port only between sockets of the same effective uid. */
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_ANY) };
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        snprintf(errbuf, errlen, "udp: cannot bind port %u: %s", port, strerror(errno));
+        int e = errno;
+        char who[64] = "";
+        if (e == EADDRINUSE)
+            sc_posix_udp_holder_text(who, sizeof who, NULL, port);
+        snprintf(errbuf, errlen, "udp: cannot bind port %u: %s%s", port, strerror(e), who);
         close(fd);
         return SC_ERR_IO;
     }

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sc_posix_udp.h"
 #include "sc_send_posix.h"
 
 static void fmt_ip(char *out, size_t cap, const uint8_t ip[4])
@@ -72,11 +73,19 @@ sc_err_t sc_posix_send_open(sc_posix_send_net_t *n, const sc_posix_send_cfg_t *c
     n->ack_fd = udp_socket();
     if (n->ack_fd < 0)
         goto sys_fail;
-    setsockopt(n->ack_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* SO_REUSEPORT, not SO_REUSEADDR: with SO_REUSEADDR any other user's socket that set it too
+     * could bind the same port (or the phone's own address on it, more specific, so every
+     * unicast ack went to it) beside this one; Linux shares a SO_REUSEPORT port only between
+     * sockets of the same effective uid, so two runs of one user still can. */
+    setsockopt(n->ack_fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     const uint16_t ack_port = cfg->ack_port ? cfg->ack_port : SC_ET_ACK_PORT;
     struct sockaddr_in any = sin_of(NULL, ack_port);
     if (bind(n->ack_fd, (struct sockaddr *)&any, sizeof any)) {
-        snprintf(why, cap, "cannot listen for acks on UDP %u: %s", (unsigned)ack_port, strerror(errno));
+        int e = errno;
+        char who[64] = "";
+        if (e == EADDRINUSE)
+            sc_posix_udp_holder_text(who, sizeof who, NULL, ack_port);
+        snprintf(why, cap, "cannot listen for acks on UDP %u: %s%s", (unsigned)ack_port, strerror(e), who);
         goto fail;
     }
 
@@ -84,12 +93,16 @@ sc_err_t sc_posix_send_open(sc_posix_send_net_t *n, const sc_posix_send_cfg_t *c
         n->token_fd = udp_socket();
         if (n->token_fd < 0)
             goto sys_fail;
-        setsockopt(n->token_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        setsockopt(n->token_fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one); /* as the ack socket */
         /* The real app sends from port 8266; firmware replies to the request's source. */
         struct sockaddr_in tok = sin_of(cfg->phone_ip, SC_TC8266_PORT);
         if (bind(n->token_fd, (struct sockaddr *)&tok, sizeof tok)) {
-            snprintf(why, cap, "cannot bind the token socket to %s:%d: %s", ipbuf, SC_TC8266_PORT,
-                     strerror(errno));
+            int e = errno;
+            char who[64] = "";
+            if (e == EADDRINUSE)
+                sc_posix_udp_holder_text(who, sizeof who, cfg->phone_ip, SC_TC8266_PORT);
+            snprintf(why, cap, "cannot bind the token socket to %s:%d: %s%s", ipbuf, SC_TC8266_PORT, strerror(e),
+                     who);
             goto fail;
         }
     }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -32,6 +33,44 @@ static sc_err_t errno_to_sc(int e)
     default:
         return SC_ERR_IO;
     }
+}
+
+long sc_posix_udp_port_holder(const uint8_t *ip, uint16_t port)
+{
+    FILE *f = fopen("/proc/net/udp", "re");
+    if (!f)
+        return -1;
+    uint32_t want = 0;
+    if (ip)
+        memcpy(&want, ip, 4);   /* /proc prints the address as the native word of its bytes */
+    char line[512];
+    long found = -1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned addr, lport;
+        unsigned long uid;
+        /* sl: local rem st tx:rx tr:when retr uid */
+        if (sscanf(line, " %*u: %8x:%4x %*8x:%*4x %*2x %*8x:%*8x %*2x:%*8x %*8x %lu", &addr, &lport, &uid) != 3)
+            continue;
+        if (lport != port || (addr && want && addr != want))
+            continue;
+        if ((uid_t)uid != geteuid())
+            found = (long)uid;
+        else if (found < 0)
+            found = (long)uid;
+    }
+    fclose(f);
+    return found;
+}
+
+void sc_posix_udp_holder_text(char *out, size_t cap, const uint8_t *ip, uint16_t port)
+{
+    long uid = sc_posix_udp_port_holder(ip, port);
+    if (uid < 0)
+        snprintf(out, cap, "%s", "");
+    else if ((uid_t)uid == geteuid())
+        snprintf(out, cap, " (held by another socket of this user)");
+    else
+        snprintf(out, cap, " (held by uid %ld, another user)", uid);
 }
 
 static int slot_fd(const sc_posix_udp_t *u, int handle)
@@ -81,8 +120,15 @@ static sc_err_t udp_open(void *ctx, const uint8_t *local_ip, uint16_t local_port
     else
         sa.sin_addr.s_addr = htonl(INADDR_ANY);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        sc_err_t err = errno_to_sc(errno);
+        int e = errno;
+        sc_err_t err = errno_to_sc(e);
         close(fd);
+        if (e == EADDRINUSE && u->sys && u->sys->log) {
+            char who[64], line[160];
+            sc_posix_udp_holder_text(who, sizeof who, local_ip, local_port);
+            snprintf(line, sizeof line, "udp: port %u is taken%s: %s", (unsigned)local_port, who, strerror(e));
+            u->sys->log(u->sys->ctx, SC_LOG_ERROR, line);
+        }
         return err;
     }
     u->fd[slot] = fd;

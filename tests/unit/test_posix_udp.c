@@ -8,7 +8,9 @@
 
 #include <arpa/inet.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "sc_posix_udp.h"
 
@@ -115,12 +117,38 @@ static void test_broadcast_needs_flag(void **state)
     sc_posix_udp_close_all(&u);
 }
 
+/* A port found taken names its holder (W3): our own socket is found by /proc/net/udp, on its
+ * address and through the wildcard; on another address it has none. */
+static void test_port_holder(void **state)
+{
+    (void)state;
+    sc_posix_udp_t u;
+    sc_hal_udp_t h;
+    sc_posix_udp_init(&u, &h);
+    const uint8_t a2[4] = { 127, 0, 0, 2 }, a3[4] = { 127, 0, 0, 3 };
+    int ha;
+    assert_int_equal(h.open(h.ctx, a2, 0, false, &ha), SC_OK);
+    uint16_t port = local_port(&u, ha);
+    assert_int_equal(sc_posix_udp_port_holder(a2, port), (long)geteuid());
+    assert_int_equal(sc_posix_udp_port_holder(NULL, port), (long)geteuid());
+    assert_int_equal(sc_posix_udp_port_holder(a3, port), -1);   /* another address: not a conflict */
+    char text[64];
+    sc_posix_udp_holder_text(text, sizeof text, a2, port);
+    assert_string_equal(text, " (held by another socket of this user)");
+    int hb;
+    assert_int_equal(h.open(h.ctx, a2, port, false, &hb), SC_ERR_BUSY);
+    sc_posix_udp_holder_text(text, sizeof text, a3, port);
+    assert_string_equal(text, "");
+    sc_posix_udp_close_all(&u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loopback_roundtrip),
         cmocka_unit_test(test_table_full),
         cmocka_unit_test(test_broadcast_needs_flag),
+        cmocka_unit_test(test_port_holder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

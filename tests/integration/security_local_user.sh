@@ -1,0 +1,207 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Another local user on the same host (a shared box, a CI runner, a device whose other daemons
+# are compromised) against the UDP ports of `smartcfg send` (acks on 18266, the token socket on
+# <phone>:8266) and `smartcfg device --radio udp` (7001) and its 8266 service (docs/security.md
+# W1-W3), against the files `smartcfg cloud` keeps beside its registry (W4) and the device's
+# --join exec: script (W5). Run as root (CI): in a network namespace of its own, the other user is nobody
+# (setpriv) and must not be able to bind beside them; a port it took first must be named in the
+# error with its uid, and a provisioning beside it must work. Not root: the same checks with
+# a second socket of this user that sets SO_REUSEADDR only (the option the attacker has).
+set -u
+. "$(dirname "$0")/lib/netns_self.bash"
+SC=${SC_BUILD:?}/smartcfg
+if [ "$(id -u)" = 0 ]; then
+    netns_self SC_LOCALUSER_NS sclu "$0"
+fi
+TMP=$(mktemp -d /tmp/sc_localuser.XXXXXX)
+chmod 755 "$TMP"
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; for f in "$TMP"/*.out "$TMP"/*.err; do [ -s "$f" ] && { echo "--- $f"; grep -v progress "$f" | tail -n 15; }; done; exit 1; }
+
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3     # one nobody can run (not a shim under /root)
+if [ "$(id -u)" = 0 ]; then
+    OTHER=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    WHO="uid 65534, another user"
+else
+    OTHER=()
+    WHO="another socket of this user"
+fi
+cat >"$TMP/grab.py" <<'PY'
+# grab.py ADDR PORT OPTS SECS: bind UDP ADDR:PORT (OPTS: a = SO_REUSEADDR, p = SO_REUSEPORT),
+# print BOUND or BINDFAIL errno, then count the datagrams that arrive for SECS seconds.
+import select, socket, sys, time
+addr, port, opts, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+if "a" in opts:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+if "p" in opts:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+try:
+    s.bind((addr, port))
+except OSError as e:
+    print("BINDFAIL", e.errno, flush=True)
+    sys.exit(1)
+print("BOUND", flush=True)
+end, n = time.time() + secs, 0
+while time.time() < end:
+    if select.select([s], [], [], 0.1)[0]:
+        s.recv(4096)
+        n += 1
+print("GOT", n, flush=True)
+PY
+other() { exec "${OTHER[@]}" "$PY" "$TMP/grab.py" "$@"; }  # always in a subshell: $! is the process
+# bound_wait PORT: until something listens on UDP PORT (5 s at most)
+bound_wait() {
+    for _ in $(seq 50); do ss -uln "sport = :$1" | grep -q ":$1 " && return 0; sleep 0.1; done
+    fail "nothing bound UDP $1"
+}
+
+# W4. `smartcfg cloud` keeps the registry, its WAL files, the admin key and the TLS keys beside
+# --db. In a directory others may write in (a 1777 one: `--db /tmp/cloud.db`), nobody made
+# admin.key first and the cloud adopted it: nobody's key then created products through the
+# admin API. Such a directory is refused now, and so is a key file another user owns.
+read -r HP MP < <("$PY" "$SC_SRC/tests/integration/lib/free_port.py" $$ 2 | tr '\n' ' ')
+cloud_refused() { # $1 = what, $2 = the error wanted, then the cloud's options
+    local what=$1 want=$2
+    shift 2
+    timeout 15 "$SC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" "$@" >"$TMP/cloud.out" 2>"$TMP/cloud.err"
+    local rc=$?
+    [ "$rc" = 1 ] || fail "cloud $what: exit $rc, want 1 (refused at start)"
+    grep -qF -- "$want" "$TMP/cloud.err" || fail "cloud $what: no '$want'"
+}
+mkdir -m 1777 "$TMP/shared"
+if [ "$(id -u)" = 0 ]; then
+    "${OTHER[@]}" sh -c "echo attacker-chosen-admin-key-0123456789 >'$TMP/shared/admin.key'" || fail "nobody: no key"
+fi
+cloud_refused "in a 1777 dir" "directory $TMP/shared of the registry is writable by others (mode 1777)" \
+    --db "$TMP/shared/c.db"
+[ -e "$TMP/shared/c.db" ] && fail "a registry was made in the shared dir"
+mkdir -m 0770 "$TMP/group"
+cloud_refused "in a group-writable dir" "directory $TMP/group of the registry is writable by its group (mode 0770)" \
+    --db "$TMP/group/c.db"
+mkdir -m 0700 "$TMP/own"
+cloud_refused "with the admin key in a 1777 dir" "directory $TMP/shared of the admin key is writable by others" \
+    --db "$TMP/own/c.db" --admin-key-file "$TMP/shared/admin.key"
+if [ "$(id -u)" = 0 ]; then
+    # a key file another user owns, in a directory of ours (say, left from when the service ran
+    # as that user, or planted through a symlink): refused, not adopted
+    echo attacker-chosen-admin-key-0123456789 >"$TMP/own/admin.key"
+    chown 65534 "$TMP/own/admin.key"
+    cloud_refused "with nobody's admin key" "admin key file $TMP/own/admin.key is owned by uid 65534" --db "$TMP/own/c.db"
+fi
+
+# W5. A --join exec: script gets the Wi-Fi password in its environment and runs as the device's
+# user: one that another user owns or may write in (or replace, through its directory) is
+# refused at start. Before, the device started with it (and would have run it at the join).
+ID=(--product-id ABCDEFGHIJ --device-name d1 --no-cloud)
+exec_refused() { # $1 = script, $2 = the error wanted
+    timeout 10 "$SC" device --radio udp:1 --join "exec:$1" --iface lo "${ID[@]}" --timeout 3 \
+        --state-dir "$TMP/st-exec" >"$TMP/exec.out" 2>"$TMP/exec.err"
+    local rc=$?
+    [ "$rc" = 1 ] || fail "exec script $1: exit $rc, want 1 (refused at start)"
+    grep -qF -- "$2" "$TMP/exec.err" || fail "exec script $1: no '$2'"
+}
+mkdir -m 0700 "$TMP/scripts"
+printf '#!/bin/sh\nexit 1\n' >"$TMP/scripts/join.sh"
+chmod 0757 "$TMP/scripts/join.sh"
+exec_refused "$TMP/scripts/join.sh" "is writable by others (mode 0757): another user could change what runs"
+chmod 0775 "$TMP/scripts/join.sh"
+exec_refused "$TMP/scripts/join.sh" "is writable by its group (mode 0775)"
+chmod 0755 "$TMP/scripts/join.sh"
+chmod 0777 "$TMP/scripts"
+exec_refused "$TMP/scripts/join.sh" "is in a directory writable by others (mode 0777)"
+chmod 0700 "$TMP/scripts"
+if [ "$(id -u)" = 0 ]; then
+    chown 65534 "$TMP/scripts/join.sh"
+    exec_refused "$TMP/scripts/join.sh" "is owned by uid 65534"
+fi
+
+if [ "$(id -u)" != 0 ]; then
+    # Not root: no namespace, no second user. A virtual radio on a free port, then a socket of
+    # ours with SO_REUSEADDR only beside it (before W2 it bound and took unicast datagrams).
+    PORT=$("$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    "$SC" device --radio "udp:$PORT" --join sim:A:b:127.0.0.2 --product-id ABCDEFGHIJ --device-name d1 --no-cloud \
+        --timeout 5 --state-dir "$TMP/st0" >"$TMP/dev0.out" 2>"$TMP/dev0.err" &
+    PIDS+=($!)
+    bound_wait "$PORT"
+    r=$(other 127.0.0.1 "$PORT" a 0.1 2>/dev/null | head -n1)
+    case $r in BINDFAIL*) ;; *) fail "a SO_REUSEADDR socket bound the virtual radio's port beside it ($r)" ;; esac
+    kill "${PIDS[0]}"
+    # the port taken first: the error names the holder
+    other 127.0.0.1 "$PORT" "" 5 >"$TMP/hold.out" & PIDS+=($!)
+    sleep 0.3
+    "$SC" device --radio "udp:$PORT" --join sim:A:b:127.0.0.2 --product-id ABCDEFGHIJ --device-name d1 --no-cloud \
+        --timeout 2 --state-dir "$TMP/st1" >"$TMP/dev1.out" 2>"$TMP/dev1.err"
+    rc=$?
+    [ "$rc" = 1 ] || fail "device on a taken radio port: exit $rc, want 1"
+    grep -q "cannot bind port $PORT: Address already in use (held by $WHO)" "$TMP/dev1.err" || fail "no holder in the error"
+    echo "PASS (not root: same-user checks only)"
+    exit 0
+fi
+
+PASSWORD='l0cal-user-pass'
+TOKEN='00112233445566778899aabbccddeeff'
+SEND=(--ssid HomeNet --ip 127.0.0.1 --bssid 02:5c:00:00:00:01 --dest 127.255.255.255)
+printf '%s' "$PASSWORD" >"$TMP/pw"
+DEV=(device --radio udp --join "sim:HomeNet:$PASSWORD:127.0.0.2" --product-id ABCDEFGHIJ --device-name d1 --no-cloud)
+
+# 1. Beside a running send and device: nobody binds the phone's 127.0.0.1:8266 (the device's
+# token replies: before W1 it took them all and send failed with "device did not answer the
+# token request", exit 4), 18266 (the unicast acks) and the radio's 7001, with SO_REUSEADDR,
+# SO_REUSEPORT or both. Every bind must fail, and the provisioning must end well.
+"$SC" "${DEV[@]}" --token-linger 2 --json --timeout 60 --state-dir "$TMP/st1" >"$TMP/dev1.out" 2>"$TMP/dev1.err" &
+DP=$!
+"$SC" send "${SEND[@]}" --password-file "$TMP/pw" --token "$TOKEN" --count 1 --timeout 40 --json \
+    >"$TMP/send1.out" 2>"$TMP/send1.err" &
+SP=$!
+bound_wait 18266
+bound_wait 8266
+for spec in "127.0.0.1 8266 a" "127.0.0.1 8266 p" "127.0.0.1 8266 ap" "0.0.0.0 18266 a" "127.0.0.1 18266 a" \
+    "127.0.0.1 18266 ap" "0.0.0.0 7001 a" "127.0.0.1 7001 ap"; do
+    # shellcheck disable=SC2086
+    r=$(other $spec 0.1 2>/dev/null | head -n1)
+    case $r in BINDFAIL\ 98) ;; *) fail "another user bound $spec beside send/device: $r" ;; esac
+done
+wait "$SP"; SRC=$?
+wait "$DP"; DRC=$?
+[ "$SRC" = 0 ] || fail "send exit $SRC"
+[ "$DRC" = 0 ] || fail "device exit $DRC"
+grep -q '"event":"token"' "$TMP/dev1.out" || fail "the device got no token"
+
+# 2. Ports nobody took first: each error says so and names the holder.
+other 0.0.0.0 18266 ap 30 >"$TMP/h18266.out" & PIDS+=($!)
+other 0.0.0.0 7001 ap 30 >"$TMP/h7001.out" & PIDS+=($!)
+other 127.0.0.2 8266 "" 30 >"$TMP/h8266.out" & PIDS+=($!)
+bound_wait 18266; bound_wait 7001; bound_wait 8266
+"$SC" send "${SEND[@]}" --password-file "$TMP/pw" --timeout 2 >"$TMP/send2.out" 2>"$TMP/send2.err"
+rc=$?
+[ "$rc" = 1 ] || fail "send with 18266 taken: exit $rc, want 1"
+grep -q "cannot listen for acks on UDP 18266: Address already in use (held by $WHO)" "$TMP/send2.err" ||
+    fail "send: no holder in the error"
+"$SC" "${DEV[@]}" --timeout 2 --state-dir "$TMP/st2" >"$TMP/dev2.out" 2>"$TMP/dev2.err"
+rc=$?
+[ "$rc" = 1 ] || fail "device with 7001 taken: exit $rc, want 1"
+grep -q "cannot bind port 7001: Address already in use (held by $WHO)" "$TMP/dev2.err" || fail "device: no holder in the radio's error"
+kill "${PIDS[0]}" "${PIDS[1]}"   # 18266 and 7001 free again; 8266 on 127.0.0.2 stays taken
+# the device's own 8266 (on its address 127.0.0.2) held by nobody: the join's service cannot
+# open, and the log says who holds it
+"$SC" "${DEV[@]}" --timeout 40 --state-dir "$TMP/st3" >"$TMP/dev3.out" 2>"$TMP/dev3.err" &
+DP=$!
+bound_wait 7001
+"$SC" send "${SEND[@]}" --password-file "$TMP/pw" --timeout 15 --count 1 >"$TMP/send3.out" 2>"$TMP/send3.err" &
+SP=$!
+wait "$DP"; DRC=$?
+kill "$SP" 2>/dev/null; wait "$SP" 2>/dev/null
+[ "$DRC" = 4 ] || fail "device with its 8266 taken: exit $DRC, want 4"
+grep -q "udp: port 8266 is taken (held by $WHO)" "$TMP/dev3.err" || fail "device: no holder for 8266"
+grep -q "the UDP 8266 service could not be opened" "$TMP/dev3.err" || fail "device: no service error"
+grep -qF -- "$PASSWORD" "$TMP"/*.out "$TMP"/*.err && fail "the password is in an output"
+echo "PASS"
