@@ -507,6 +507,18 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  smartcfg cloud --tls --mqtts 127.0.0.1:8883\n");
 }
 
+/* The directory a path names its file in ("/" for "/x", "." for a bare name): where another
+ * user must not be able to create that file first (docs/security.md F72). */
+static void parent_dir(const char *path, char *out, size_t n)
+{
+    snprintf(out, n, "%s", path);
+    char *sl = strrchr(out, '/');
+    if (sl)
+        *(sl == out ? sl + 1 : sl) = 0;
+    else
+        snprintf(out, n, ".");
+}
+
 static int find_mosquitto(char *out, size_t len)
 {
     const char *path = getenv("PATH");
@@ -743,12 +755,7 @@ bad_addr:
         const char *f = cloud_store_file(db);
         char d[PATH_MAX];
         if (f) {
-            snprintf(d, sizeof d, "%s", f);
-            char *sl = strrchr(d, '/');
-            if (sl)
-                *(sl == d ? sl + 1 : sl) = 0;
-            else
-                snprintf(d, sizeof d, ".");
+            parent_dir(f, d, sizeof d);
             if (cloud_private_dir(d, "the registry", err, sizeof err) != 0) {
                 cloud_log("%s", err);
                 return SC_EXIT_FAIL;
@@ -783,12 +790,7 @@ bad_addr:
     bool key_new = false;
     {
         char kd[PATH_MAX];
-        snprintf(kd, sizeof kd, "%s", keyfile);
-        char *sl = strrchr(kd, '/');
-        if (sl)
-            *(sl == kd ? sl + 1 : sl) = 0;
-        else
-            snprintf(kd, sizeof kd, ".");
+        parent_dir(keyfile, kd, sizeof kd);
         if (cloud_private_dir(kd, "the admin key", err, sizeof err) != 0) {
             cloud_log("%s", err);
             return SC_EXIT_FAIL;
@@ -804,12 +806,7 @@ bad_addr:
         snprintf(tlsdir, sizeof tlsdir, "%.*s/tls", PATH_MAX - 16, dbdir);
     if (want_tls) {   /* the TLS keys: the same rule for their directory and the one it is made in */
         char td[PATH_MAX];
-        snprintf(td, sizeof td, "%s", tlsdir);
-        char *sl = strrchr(td, '/');
-        if (sl)
-            *(sl == td ? sl + 1 : sl) = 0;
-        else
-            snprintf(td, sizeof td, ".");
+        parent_dir(tlsdir, td, sizeof td);
         if (cloud_private_dir(td, "the TLS material", err, sizeof err) != 0 ||
             cloud_private_dir(tlsdir, "the TLS material", err, sizeof err) != 0) {
             cloud_log("%s", err);

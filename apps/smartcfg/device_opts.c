@@ -590,7 +590,7 @@ static int check_host(device_opts_t *o)
             return sc_cli_usage_error(&o->cli, "--join: exec: cannot run '%s': %s%s", script, strerror(err),
                                       err == EACCES ? " (chmod +x it)" : "");
         /* The script gets the Wi-Fi password: one another user may change (or replace, through
-         * its directory) would hand it to that user, and run as us (W5). */
+         * its directory) would hand it to that user, and run as us (F73). */
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%s", script);
         char *sl = strrchr(dir, '/');

@@ -3,8 +3,8 @@
 # Another local user on the same host (a shared box, a CI runner, a device whose other daemons
 # are compromised) against the UDP ports of `smartcfg send` (acks on 18266, the token socket on
 # <phone>:8266) and `smartcfg device --radio udp` (7001) and its 8266 service (docs/security.md
-# W1-W3), against the files `smartcfg cloud` keeps beside its registry (W4) and the device's
-# --join exec: script (W5). Run as root (CI): in a network namespace of its own, the other user is nobody
+# F69-F71), against the files `smartcfg cloud` keeps beside its registry (F72) and the device's
+# --join exec: script (F73). Run as root (CI): in a network namespace of its own, the other user is nobody
 # (setpriv) and must not be able to bind beside them; a port it took first must be named in the
 # error with its uid, and a provisioning beside it must work. Not root: the same checks with
 # a second socket of this user that sets SO_REUSEADDR only (the option the attacker has).
@@ -64,7 +64,7 @@ bound_wait() {
     fail "nothing bound UDP $1"
 }
 
-# W4. `smartcfg cloud` keeps the registry, its WAL files, the admin key and the TLS keys beside
+# F72. `smartcfg cloud` keeps the registry, its WAL files, the admin key and the TLS keys beside
 # --db. In a directory others may write in (a 1777 one: `--db /tmp/cloud.db`), nobody made
 # admin.key first and the cloud adopted it: nobody's key then created products through the
 # admin API. Such a directory is refused now, and so is a key file another user owns.
@@ -98,7 +98,7 @@ if [ "$(id -u)" = 0 ]; then
     cloud_refused "with nobody's admin key" "admin key file $TMP/own/admin.key is owned by uid 65534" --db "$TMP/own/c.db"
 fi
 
-# W5. A --join exec: script gets the Wi-Fi password in its environment and runs as the device's
+# F73. A --join exec: script gets the Wi-Fi password in its environment and runs as the device's
 # user: one that another user owns or may write in (or replace, through its directory) is
 # refused at start. Before, the device started with it (and would have run it at the join).
 ID=(--product-id ABCDEFGHIJ --device-name d1 --no-cloud)
@@ -126,7 +126,7 @@ fi
 
 if [ "$(id -u)" != 0 ]; then
     # Not root: no namespace, no second user. A virtual radio on a free port, then a socket of
-    # ours with SO_REUSEADDR only beside it (before W2 it bound and took unicast datagrams).
+    # ours with SO_REUSEADDR only beside it (before F70 it bound and took unicast datagrams).
     PORT=$("$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     "$SC" device --radio "udp:$PORT" --join sim:A:b:127.0.0.2 --product-id ABCDEFGHIJ --device-name d1 --no-cloud \
         --timeout 5 --state-dir "$TMP/st0" >"$TMP/dev0.out" 2>"$TMP/dev0.err" &
@@ -154,7 +154,7 @@ printf '%s' "$PASSWORD" >"$TMP/pw"
 DEV=(device --radio udp --join "sim:HomeNet:$PASSWORD:127.0.0.2" --product-id ABCDEFGHIJ --device-name d1 --no-cloud)
 
 # 1. Beside a running send and device: nobody binds the phone's 127.0.0.1:8266 (the device's
-# token replies: before W1 it took them all and send failed with "device did not answer the
+# token replies: before F69 it took them all and send failed with "device did not answer the
 # token request", exit 4), 18266 (the unicast acks) and the radio's 7001, with SO_REUSEADDR,
 # SO_REUSEPORT or both. Every bind must fail, and the provisioning must end well.
 "$SC" "${DEV[@]}" --token-linger 2 --json --timeout 60 --state-dir "$TMP/st1" >"$TMP/dev1.out" 2>"$TMP/dev1.err" &

@@ -30,7 +30,7 @@ python3 - "$SMARTCFG" "$T" "$(free_port)" "$(free_port)" <<'PY' || fail "the adm
 import os, pty, re, select, signal, subprocess, sys, time
 sc, t, hp, mp = sys.argv[1:]
 def run(db, tty):
-    os.makedirs(os.path.dirname(db), mode=0o700)   # umask 000 here: a 0777 dir is refused (W4)
+    os.makedirs(os.path.dirname(db), mode=0o700)   # umask 000 here: a 0777 dir is refused (F72)
     args = [sc, "cloud", "--http", "127.0.0.1:" + hp, "--mqtt", "127.0.0.1:" + mp, "--db", db]
     if tty:
         m, s = pty.openpty()

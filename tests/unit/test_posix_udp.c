@@ -117,7 +117,7 @@ static void test_broadcast_needs_flag(void **state)
     sc_posix_udp_close_all(&u);
 }
 
-/* A port found taken names its holder (W3): our own socket is found by /proc/net/udp, on its
+/* A port found taken names its holder (F71): our own socket is found by /proc/net/udp, on its
  * address and through the wildcard; on another address it has none. */
 static void test_port_holder(void **state)
 {
