@@ -439,7 +439,7 @@ static int check_identity(device_opts_t *o)
     /* A CA bundle that cannot be read failed only at the MQTT login (or the registration),
      * after the Wi-Fi was provisioned: a cloud error (5) that every restart repeats. */
     const char *ca = o->val_[O_CA_FILE];
-    if (ca && (!d->skip_cloud || o->val_[O_AT])) {
+    if (ca && (!o->flag_[O_NO_CLOUD] || o->val_[O_AT])) {   /* (d->skip_cloud is set below) */
         FILE *f = fopen(ca, "r");
         int err = f ? 0 : errno;
         if (f && fgetc(f) == EOF)

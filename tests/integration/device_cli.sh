@@ -98,6 +98,11 @@ expect 2 "^smartcfg device: wpa-save = true in the config file goes with --join 
 # a CA bundle that cannot be read is said at start (it failed at the MQTT login, after the join)
 expect 2 "^smartcfg device: --ca-file: cannot read '$TMP/no-ca.pem': No such file" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP/no-ca.pem" --state-dir "$TMP/s"
 expect 2 "^smartcfg device: --ca-file: cannot read '$TMP': Is a directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP" --state-dir "$TMP/s"
+# ... only when the cloud is used: --no-cloud never reads it (the check ran before --no-cloud was read)
+"$SC" device --radio "file:$TMP/none.pcap" --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --tls --ca-file "$TMP/no-ca.pem" \
+    --timeout 1 --state-dir "$TMP/s" >"$TMP/out" 2>"$TMP/err"
+grep -q -- "--ca-file" "$TMP/err" && fail "--no-cloud: the CA file was checked: $(cat "$TMP/err")"
+grep -q "none.pcap" "$TMP/err" || fail "--no-cloud --ca-file: not on to the radio: $(cat "$TMP/err")"
 # a join script that cannot run is said at start (the join failed once a phone had sent, exit 4)
 expect 2 "^smartcfg device: --join: exec: cannot run '$TMP/no-join.sh': No such file" -- --radio udp --join "exec:$TMP/no-join.sh" --iface lo "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 printf '#!/bin/sh\nexit 0\n' >"$TMP/join.sh"; chmod 644 "$TMP/join.sh"
