@@ -10,7 +10,7 @@ if [ -z "${SC_IN_NS:-}" ]; then
 fi
 . "$(dirname "$0")/lib/cloud.bash"
 mkdir "$T/full"
-mount -t tmpfs -o size=2m tmpfs "$T/full" || fail "cannot mount a tmpfs (root needed)"
+mount -t tmpfs -o size=2m,mode=0700 tmpfs "$T/full" || fail "cannot mount a tmpfs (root needed)"
 # set +e: under set -e the (exit $rc) that hands cleanup the status would end the trap there
 trap 'rc=$?; set +e; umount -l "$T/full" 2>/dev/null; (exit $rc); cleanup' EXIT
 DB=$T/full/cloud.db
