@@ -32,6 +32,7 @@
 #include "cloud.h"
 #include "cloud_ota.h"
 #include "console.h"
+#include "sc_posix.h"
 
 #define RESTARTS_MAX 5        /* broker restarts within RESTART_WINDOW before giving up loudly */
 #define RESTART_WINDOW 60
@@ -507,18 +508,6 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  smartcfg cloud --tls --mqtts 127.0.0.1:8883\n");
 }
 
-/* The directory a path names its file in ("/" for "/x", "." for a bare name): where another
- * user must not be able to create that file first (docs/security.md F72). */
-static void parent_dir(const char *path, char *out, size_t n)
-{
-    snprintf(out, n, "%s", path);
-    char *sl = strrchr(out, '/');
-    if (sl)
-        *(sl == out ? sl + 1 : sl) = 0;
-    else
-        snprintf(out, n, ".");
-}
-
 static int find_mosquitto(char *out, size_t len)
 {
     const char *path = getenv("PATH");
@@ -755,7 +744,7 @@ bad_addr:
         const char *f = cloud_store_file(db);
         char d[PATH_MAX];
         if (f) {
-            parent_dir(f, d, sizeof d);
+            sc_posix_parent_dir(f, d, sizeof d);
             if (cloud_private_dir(d, "the registry", err, sizeof err) != 0) {
                 cloud_log("%s", err);
                 return SC_EXIT_FAIL;
@@ -790,7 +779,7 @@ bad_addr:
     bool key_new = false;
     {
         char kd[PATH_MAX];
-        parent_dir(keyfile, kd, sizeof kd);
+        sc_posix_parent_dir(keyfile, kd, sizeof kd);
         if (cloud_private_dir(kd, "the admin key", err, sizeof err) != 0) {
             cloud_log("%s", err);
             return SC_EXIT_FAIL;
@@ -806,7 +795,7 @@ bad_addr:
         snprintf(tlsdir, sizeof tlsdir, "%.*s/tls", PATH_MAX - 16, dbdir);
     if (want_tls) {   /* the TLS keys: the same rule for their directory and the one it is made in */
         char td[PATH_MAX];
-        parent_dir(tlsdir, td, sizeof td);
+        sc_posix_parent_dir(tlsdir, td, sizeof td);
         if (cloud_private_dir(td, "the TLS material", err, sizeof err) != 0 ||
             cloud_private_dir(tlsdir, "the TLS material", err, sizeof err) != 0) {
             cloud_log("%s", err);

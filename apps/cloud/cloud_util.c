@@ -76,18 +76,12 @@ int cloud_private_dir(const char *dir, const char *what, char *err, size_t errle
         snprintf(err, errlen, "%s is not a directory", dir);
         return -1;
     }
-    if (st.st_uid != geteuid() && st.st_uid != 0) {
-        snprintf(err, errlen,
-                 "directory %s of %s is owned by uid %lu, not by this user (uid %lu): its owner could "
-                 "put files of their own there (an admin key they know); use a directory of your own",
-                 dir, what, (unsigned long)st.st_uid, (unsigned long)geteuid());
-        return -1;
-    }
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        snprintf(err, errlen,
-                 "directory %s of %s is writable by %s (mode %04o): another user could create its files "
-                 "first (an admin key they know, a registry they own); use a directory of your own",
-                 dir, what, (st.st_mode & S_IWOTH) ? "others" : "its group", (unsigned)(st.st_mode & 07777));
+    char why[96];
+    int foreign = sc_posix_stat_foreign(&st, why, sizeof why);
+    if (foreign) {
+        snprintf(err, errlen, "directory %s of %s is %s: %s; use a directory of your own", dir, what, why,
+                 foreign == 1 ? "its owner could put files of their own there (an admin key they know)"
+                              : "another user could create its files first (an admin key they know, a registry they own)");
         return -1;
     }
     return 0;

@@ -591,38 +591,22 @@ static int check_host(device_opts_t *o)
                                       err == EACCES ? " (chmod +x it)" : "");
         /* The script gets the Wi-Fi password: one another user may change (or replace, through
          * its directory) would hand it to that user, and run as us (F73). */
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s", script);
-        char *sl = strrchr(dir, '/');
-        if (sl)
-            *(sl == dir ? sl + 1 : sl) = 0;
-        else
-            snprintf(dir, sizeof dir, ".");
+        char dir[PATH_MAX], why[96];
+        sc_posix_parent_dir(script, dir, sizeof dir);
         struct stat ds;
-        const char *which = NULL;
-        const struct stat *bad = NULL;
-        bool owner = false;
-        bool dir_ok = stat(dir, &ds) == 0;
-        if (st.st_uid != geteuid() && st.st_uid != 0)
-            which = "is owned by", bad = &st, owner = true;
-        else if (st.st_mode & (S_IWGRP | S_IWOTH))
-            which = "is writable by", bad = &st;
-        else if (dir_ok && ds.st_uid != geteuid() && ds.st_uid != 0)
-            which = "is in a directory owned by", bad = &ds, owner = true;
-        else if (dir_ok && (ds.st_mode & (S_IWGRP | S_IWOTH)) && !(ds.st_mode & S_ISVTX))
-            which = "is in a directory writable by", bad = &ds;
-        if (bad) {
-            char whom[48];
-            if (owner)
-                snprintf(whom, sizeof whom, "uid %lu", (unsigned long)bad->st_uid);
-            else
-                snprintf(whom, sizeof whom, "%s (mode %04o)", (bad->st_mode & S_IWOTH) ? "others" : "its group",
-                         (unsigned)(bad->st_mode & 07777));
-            return sc_cli_fail(&o->cli, SC_EXIT_FAIL,
-                               "--join: exec: '%s' %s %s: another user could change what runs with the Wi-Fi "
-                               "password; keep the script and its directory to yourself (or root)",
-                               script, which, whom);
+        const char *where = "";
+        int foreign = sc_posix_stat_foreign(&st, why, sizeof why);
+        if (!foreign && stat(dir, &ds) == 0) {
+            foreign = sc_posix_stat_foreign(&ds, why, sizeof why);
+            if (foreign == 2 && (ds.st_mode & S_ISVTX))
+                foreign = 0;   /* sticky (/tmp): others may add files there, not replace ours */
+            where = "in a directory ";
         }
+        if (foreign)
+            return sc_cli_fail(&o->cli, SC_EXIT_FAIL,
+                               "--join: exec: '%s' is %s%s: another user could change what runs with the Wi-Fi "
+                               "password; keep the script and its directory to yourself (or root)",
+                               script, where, why);
     }
     h->state_dir = o->val_[O_STATE_DIR];
     h->at_path = o->val_[O_AT];

@@ -49,6 +49,17 @@ void sc_posix_output_printf(FILE *f, const char *fmt, ...) __attribute__((format
 /* Sets the minimum level printed by the stderr log sink (default SC_LOG_INFO). */
 void sc_posix_log_level(sc_log_level_t level);
 
+/* Whether another user could change what st describes (a directory or a file we trust: a state
+ * directory, the cloud's registry directory, a join script): 1 when it is owned by a user other
+ * than this one or root, 2 when it is writable by its group or others, 0 when neither (root's
+ * is accepted: root can do all of this anyway). why gets the reason for an error message:
+ * "owned by uid N, not by this user (uid M)", "writable by others (mode 1777)" or "writable by
+ * its group (mode 0770)". */
+struct stat;
+int sc_posix_stat_foreign(const struct stat *st, char *why, size_t n);
+/* The directory a path names its last component in ("/" for "/x", "." for a bare name). */
+void sc_posix_parent_dir(const char *path, char *out, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sc_posix.h"
 #include "sc_posix_storage.h"
 
 #define MAX_RECORD (1u << 20) /* records are small; refuse anything absurd */
@@ -203,19 +204,12 @@ sc_err_t sc_posix_storage_open(sc_posix_storage_t *s, const char *dir, sc_hal_st
         close(fd);
         return SC_ERR_IO;
     }
-    if (st.st_uid != geteuid() && st.st_uid != 0) {
-        snprintf(errbuf, errlen,
-                 "state directory %s is owned by uid %lu, not by this user (uid %lu): its owner could replace "
-                 "the records; use a directory of your own",
-                 dir, (unsigned long)st.st_uid, (unsigned long)geteuid());
-        close(fd);
-        return SC_ERR_IO;
-    }
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        snprintf(errbuf, errlen,
-                 "state directory %s is writable by %s (mode %04o): others could plant or replace records; "
-                 "chmod go-w it or use a directory of your own",
-                 dir, (st.st_mode & S_IWOTH) ? "others" : "its group", (unsigned)(st.st_mode & 07777));
+    char why[96];
+    int foreign = sc_posix_stat_foreign(&st, why, sizeof why);
+    if (foreign) {
+        snprintf(errbuf, errlen, "state directory %s is %s: %s", dir, why,
+                 foreign == 1 ? "its owner could replace the records; use a directory of your own"
+                              : "others could plant or replace records; chmod go-w it or use a directory of your own");
         close(fd);
         return SC_ERR_IO;
     }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "sc_posix.h"
@@ -147,4 +148,29 @@ void sc_posix_stop_signals(void (*on_stop)(int sig))
     if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler != SIG_IGN)
         sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN); /* a peer gone away is an error return, not a death */
+}
+
+int sc_posix_stat_foreign(const struct stat *st, char *why, size_t n)
+{
+    if (st->st_uid != geteuid() && st->st_uid != 0) {
+        snprintf(why, n, "owned by uid %lu, not by this user (uid %lu)", (unsigned long)st->st_uid,
+                 (unsigned long)geteuid());
+        return 1;
+    }
+    if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(why, n, "writable by %s (mode %04o)", (st->st_mode & S_IWOTH) ? "others" : "its group",
+                 (unsigned)(st->st_mode & 07777));
+        return 2;
+    }
+    return 0;
+}
+
+void sc_posix_parent_dir(const char *path, char *out, size_t n)
+{
+    snprintf(out, n, "%s", path);
+    char *sl = strrchr(out, '/');
+    if (sl)
+        *(sl == out ? sl + 1 : sl) = 0;
+    else
+        snprintf(out, n, ".");
 }
