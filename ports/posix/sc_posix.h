@@ -57,7 +57,8 @@ void sc_posix_log_level(sc_log_level_t level);
  * its group (mode 0770)". */
 struct stat;
 int sc_posix_stat_foreign(const struct stat *st, char *why, size_t n);
-/* The directory a path names its last component in ("/" for "/x", "." for a bare name). */
+/* The directory a path names its last component in ("/" for "/x", "." for a bare name; "a" for
+ * "a/b/" and "a//b"). */
 void sc_posix_parent_dir(const char *path, char *out, size_t n);
 
 #ifdef __cplusplus

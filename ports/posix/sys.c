@@ -168,9 +168,17 @@ int sc_posix_stat_foreign(const struct stat *st, char *why, size_t n)
 void sc_posix_parent_dir(const char *path, char *out, size_t n)
 {
     snprintf(out, n, "%s", path);
+    /* "a/b/" names b as "a/b" does: its directory is a (a --tls-dir given with a trailing
+     * slash was its own parent, and the directory it was made in went unchecked, V2) */
+    size_t len = strlen(out);
+    while (len > 1 && out[len - 1] == '/')
+        out[--len] = 0;
     char *sl = strrchr(out, '/');
-    if (sl)
-        *(sl == out ? sl + 1 : sl) = 0;
-    else
+    if (!sl) {
         snprintf(out, n, ".");
+        return;
+    }
+    while (sl > out && sl[-1] == '/')
+        sl--; /* "a//b": a */
+    *(sl == out ? sl + 1 : sl) = 0;
 }

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sc_posix.h"
 #include "sc_posix_fw.h"
 #include "sc_posix_storage.h"
 
@@ -291,6 +292,23 @@ static void test_dir_owner_and_mode(void **state)
     }
 }
 
+/* The directory a path is in (the F36/F72/F73 checks look at it): a trailing slash names the
+ * same last component, so "a/b/" is in a, not in a/b (V2: `--tls-dir /tmp/x/tls/` checked
+ * /tmp/x/tls twice, not the 1777 /tmp/x the cloud then made it in). */
+static void test_parent_dir(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = { { "/a/b", "/a" },   { "/a/b/", "/a" }, { "/a/b//", "/a" }, { "a/b/", "a" },
+                                            { "a//b", "a" },    { "/x", "/" },     { "/x/", "/" },     { "//x", "/" },
+                                            { "x", "." },       { "x/", "." },     { "/", "/" },       { "./x", "." } };
+    char out[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sc_posix_parent_dir(cases[i][0], out, sizeof out);
+        if (strcmp(out, cases[i][1]))
+            fail_msg("parent of '%s': '%s', want '%s'", cases[i][0], out, cases[i][1]);
+    }
+}
+
 /* One device per state directory: a second open (another smartcfg device on the same
  * --state-dir: a service started twice) is refused while the first holds it, and does not
  * remove the first one's temp file as stale; the lock has no file to go stale: a holder killed
@@ -349,6 +367,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hostile_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dir_owner_and_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_holder, setup, teardown),
+        cmocka_unit_test(test_parent_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
