@@ -552,6 +552,32 @@ static int check_vradio(device_opts_t *o)
     return 0;
 }
 
+/* The first directory from dir (a real path: no symlinks) up to / that another user could
+ * change (sc_posix_stat_foreign; a sticky one only lets others add names, never replace ours):
+ * its rule's value, why and its path in bad; 0 when none. One that cannot be looked at is
+ * passed over (the script's own stat already answered for what can be reached). */
+static int dir_chain_foreign(const char *dir, char *why, size_t wn, char *bad, size_t bn)
+{
+    char d[PATH_MAX], up[PATH_MAX];
+    snprintf(d, sizeof d, "%s", dir);
+    for (;;) {
+        struct stat ds;
+        if (stat(d, &ds) == 0) {
+            int foreign = sc_posix_stat_foreign(&ds, why, wn);
+            if (foreign == 2 && (ds.st_mode & S_ISVTX))
+                foreign = 0; /* sticky (/tmp) */
+            if (foreign) {
+                snprintf(bad, bn, "%s", d);
+                return foreign;
+            }
+        }
+        if (!strcmp(d, "/") || !strcmp(d, "."))
+            return 0;
+        sc_posix_parent_dir(d, up, sizeof up);
+        snprintf(d, sizeof d, "%s", up);
+    }
+}
+
 static int check_host(device_opts_t *o)
 {
     sc_posix_host_cfg_t *h = &o->host;
@@ -590,23 +616,24 @@ static int check_host(device_opts_t *o)
             return sc_cli_usage_error(&o->cli, "--join: exec: cannot run '%s': %s%s", script, strerror(err),
                                       err == EACCES ? " (chmod +x it)" : "");
         /* The script gets the Wi-Fi password: one another user may change (or replace, through
-         * its directory) would hand it to that user, and run as us (F73). */
-        char dir[PATH_MAX], why[96];
-        sc_posix_parent_dir(script, dir, sizeof dir);
-        struct stat ds;
-        const char *where = "";
+         * its directory) would hand it to that user, and run as us (F73). Every directory up
+         * to / counts, where the path is named and where a symlink leads (V1): in any of them
+         * another user could rename the script, or a directory holding it, away after this
+         * check and put their own in its place before the join runs it. */
+        char dir[PATH_MAX], real[PATH_MAX], why[96], bad[PATH_MAX] = "";
         int foreign = sc_posix_stat_foreign(&st, why, sizeof why);
-        if (!foreign && stat(dir, &ds) == 0) {
-            foreign = sc_posix_stat_foreign(&ds, why, sizeof why);
-            if (foreign == 2 && (ds.st_mode & S_ISVTX))
-                foreign = 0;   /* sticky (/tmp): others may add files there, not replace ours */
-            where = "in a directory ";
+        sc_posix_parent_dir(script, dir, sizeof dir);
+        if (!foreign && realpath(dir, real))
+            foreign = dir_chain_foreign(real, why, sizeof why, bad, sizeof bad);
+        if (!foreign && realpath(script, real)) {
+            sc_posix_parent_dir(real, dir, sizeof dir);
+            foreign = dir_chain_foreign(dir, why, sizeof why, bad, sizeof bad);
         }
         if (foreign)
             return sc_cli_fail(&o->cli, SC_EXIT_FAIL,
-                               "--join: exec: '%s' is %s%s: another user could change what runs with the Wi-Fi "
-                               "password; keep the script and its directory to yourself (or root)",
-                               script, where, why);
+                               "--join: exec: '%s' is %s%s%s%s: another user could change what runs with the Wi-Fi "
+                               "password; keep the script and its directories to yourself (or root)",
+                               script, bad[0] ? "in a directory " : "", why, bad[0] ? ", " : "", bad);
     }
     h->state_dir = o->val_[O_STATE_DIR];
     h->at_path = o->val_[O_AT];

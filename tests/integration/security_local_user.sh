@@ -90,6 +90,11 @@ cloud_refused "in a group-writable dir" "directory $TMP/group of the registry is
 mkdir -m 0700 "$TMP/own"
 cloud_refused "with the admin key in a 1777 dir" "directory $TMP/shared of the admin key is writable by others" \
     --db "$TMP/own/c.db" --admin-key-file "$TMP/shared/admin.key"
+# V2: a --tls-dir named with a trailing slash was taken for its own parent: the 1777 directory
+# it was then made in went unchecked (before: the cloud made it there and ran, exit 124)
+cloud_refused "with --tls-dir DIR/ in a 1777 dir" "directory $TMP/shared of the TLS material is writable by others" \
+    --db "$TMP/own/c.db" --tls --tls-dir "$TMP/shared/tls/"
+[ -e "$TMP/shared/tls" ] && fail "a TLS directory was made in the shared dir"
 if [ "$(id -u)" = 0 ]; then
     # a key file another user owns, in a directory of ours (say, left from when the service ran
     # as that user, or planted through a symlink): refused, not adopted
@@ -122,7 +127,17 @@ chmod 0700 "$TMP/scripts"
 if [ "$(id -u)" = 0 ]; then
     chown 65534 "$TMP/scripts/join.sh"
     exec_refused "$TMP/scripts/join.sh" "is owned by uid 65534"
+    chown 0 "$TMP/scripts/join.sh"
 fi
+# V1: the directories above the script's, and the ones a symlink leads through, count too: in
+# a 0777 one another user renames the script (or the directory holding it) away after the
+# start and puts theirs there before the join. Before, both started (exit 3 at --timeout 3).
+mkdir -m 0777 "$TMP/open"
+mkdir -m 0700 "$TMP/open/mine"
+cp "$TMP/scripts/join.sh" "$TMP/open/mine/join.sh"
+exec_refused "$TMP/open/mine/join.sh" "is in a directory writable by others (mode 0777), $TMP/open:"
+ln -s "$TMP/open/mine/join.sh" "$TMP/scripts/link.sh"
+exec_refused "$TMP/scripts/link.sh" "is in a directory writable by others (mode 0777), $TMP/open:"
 
 if [ "$(id -u)" != 0 ]; then
     # Not root: no namespace, no second user. A virtual radio on a free port, then a socket of
