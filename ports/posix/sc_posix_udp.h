@@ -25,7 +25,8 @@ void sc_posix_udp_init(sc_posix_udp_t *u, sc_hal_udp_t *hal);
 /* Appends one pollfd (POLLIN) per open socket; returns how many were written (at most max). */
 size_t sc_posix_udp_pollfds(const sc_posix_udp_t *u, struct pollfd *pfd, size_t max);
 /* The uid of a socket already bound to UDP `port` on `ip` (NULL or 0.0.0.0: any address) or on
- * the wildcard address, from /proc/net/udp; another user's socket is preferred to our own.
+ * the wildcard address, from /proc/net/udp, else an IPv6 one on [::] or ::ffff:ip from
+ * /proc/net/udp6; another user's socket is preferred to our own.
  * -1 when none is seen (or /proc is not there). For errors that say who holds a port. */
 long sc_posix_udp_port_holder(const uint8_t *ip, uint16_t port);
 /* " (held by uid N, another user)" / " (held by another socket of ours)" / "" into out. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,30 +36,54 @@ static sc_err_t errno_to_sc(int e)
     }
 }
 
+/* One table's sockets on `port` that an IPv4 bind to want (0: the wildcard) conflicts with: into
+ * *found, another user's before ours. IPv6 (V3): the wildcard [::], dual-stack as a rule, holds
+ * the IPv4 port too, and so does an IPv4-mapped ::ffff:a.b.c.d. */
+static void holder_scan(const char *table, bool v6, uint32_t want, uint16_t port, long *found)
+{
+    FILE *f = fopen(table, "re");
+    if (!f)
+        return;
+    static const uint8_t mapped_bytes[4] = { 0, 0, 0xff, 0xff };
+    uint32_t mapped;
+    memcpy(&mapped, mapped_bytes, 4);   /* /proc prints each 32-bit word of the address natively */
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        unsigned w[4] = { 0, 0, 0, 0 }, lport;
+        unsigned long uid;
+        /* sl: local rem st tx:rx tr:when retr uid */
+        if (v6 ? sscanf(line, " %*u: %8x%8x%8x%8x:%4x %*32x:%*4x %*2x %*8x:%*8x %*2x:%*8x %*8x %lu", &w[0], &w[1], &w[2],
+                        &w[3], &lport, &uid) != 6
+               : sscanf(line, " %*u: %8x:%4x %*8x:%*4x %*2x %*8x:%*8x %*2x:%*8x %*8x %lu", &w[3], &lport, &uid) != 3)
+            continue;
+        if (lport != port)
+            continue;
+        uint32_t addr;
+        if (!v6 || (!w[0] && !w[1] && !w[2] && !w[3]))
+            addr = w[3];   /* IPv4, or [::]: the wildcard */
+        else if (!w[0] && !w[1] && w[2] == mapped)
+            addr = w[3];   /* ::ffff:a.b.c.d */
+        else
+            continue;      /* an IPv6 address: no IPv4 bind conflicts with it */
+        if (addr && want && addr != want)
+            continue;
+        if ((uid_t)uid != geteuid())
+            *found = (long)uid;
+        else if (*found < 0)
+            *found = (long)uid;
+    }
+    fclose(f);
+}
+
 long sc_posix_udp_port_holder(const uint8_t *ip, uint16_t port)
 {
-    FILE *f = fopen("/proc/net/udp", "re");
-    if (!f)
-        return -1;
     uint32_t want = 0;
     if (ip)
         memcpy(&want, ip, 4);   /* /proc prints the address as the native word of its bytes */
-    char line[512];
     long found = -1;
-    while (fgets(line, sizeof line, f)) {
-        unsigned addr, lport;
-        unsigned long uid;
-        /* sl: local rem st tx:rx tr:when retr uid */
-        if (sscanf(line, " %*u: %8x:%4x %*8x:%*4x %*2x %*8x:%*8x %*2x:%*8x %*8x %lu", &addr, &lport, &uid) != 3)
-            continue;
-        if (lport != port || (addr && want && addr != want))
-            continue;
-        if ((uid_t)uid != geteuid())
-            found = (long)uid;
-        else if (found < 0)
-            found = (long)uid;
-    }
-    fclose(f);
+    holder_scan("/proc/net/udp", false, want, port, &found);
+    if (found < 0)   /* an IPv4 holder is the one; else an IPv6 socket holding the IPv4 port */
+        holder_scan("/proc/net/udp6", true, want, port, &found);
     return found;
 }
 

@@ -142,6 +142,39 @@ static void test_port_holder(void **state)
     sc_posix_udp_close_all(&u);
 }
 
+/* V3: an IPv6 socket on [::] (dual-stack, the default) or on ::ffff:127.0.0.2 holds the IPv4
+ * port too: the bind fails, and the holder is in /proc/net/udp6, which was not read (the error
+ * said "Address already in use" and nothing of who). On ::1 it holds nothing of IPv4. */
+static void test_port_holder_ipv6(void **state)
+{
+    (void)state;
+    const uint8_t a2[4] = { 127, 0, 0, 2 };
+    static const char *const addrs[] = { "::", "::ffff:127.0.0.2", "::1" };
+    for (size_t i = 0; i < 3; i++) {
+        int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+        assert_true(fd >= 0);
+        int off = 0;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+        struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
+        assert_int_equal(inet_pton(AF_INET6, addrs[i], &sa.sin6_addr), 1);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+            close(fd);
+            assert_int_equal(i, 2);   /* a host without ::1 (IPv6 off on lo): the others must work */
+            continue;
+        }
+        socklen_t sl = sizeof sa;
+        assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+        uint16_t port = ntohs(sa.sin6_port);
+        long want = i < 2 ? (long)geteuid() : -1;
+        /* the wildcard query for [::] only: beside ::1 or ::ffff:127.0.0.2 an unrelated IPv4
+         * socket of this host may hold the same port number on another address */
+        if (sc_posix_udp_port_holder(a2, port) != want || (i == 0 && sc_posix_udp_port_holder(NULL, port) != want))
+            fail_msg("holder of a socket on [%s]:%u: %ld, want %ld", addrs[i], port, sc_posix_udp_port_holder(a2, port),
+                     want);
+        close(fd);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_table_full),
         cmocka_unit_test(test_broadcast_needs_flag),
         cmocka_unit_test(test_port_holder),
+        cmocka_unit_test(test_port_holder_ipv6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
