@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "plot_svg.h"
+#include "sc_posix_event.h"
 
 #define PLOT_MAX_FRAMES 200000u
 #define PLOT_MAX_MARKS 4096u
@@ -110,11 +111,29 @@ void sc_plot_discard(sc_plot_t *p)
         p->nm = p->committed;
 }
 
-/* Text escaped for XML character data and attribute values. */
+/* Text escaped for XML character data and attribute values. The title holds the capture's
+ * file name, anyone's to choose (V4): a byte that is no UTF-8 made the whole SVG malformed (no
+ * viewer opens it), so it is U+FFFD; a C1 or bidirectional control (a name shown reversed in
+ * the viewer's title) is '?', as C0 is. */
 static void xml_text(FILE *o, const char *s)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    const size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t k = c < 0x80 ? 1 : sc_posix_utf8_seq((const uint8_t *)s + i, n - i);
+        if (k == 0) {
+            fputs("\xef\xbf\xbd", o); /* U+FFFD */
+            i++;
+            continue;
+        }
+        if (k > 1) {
+            if (sc_posix_utf8_control((const uint8_t *)s + i, k))
+                fputc('?', o);
+            else
+                fwrite(s + i, 1, k, o);
+            i += k;
+            continue;
+        }
         if (c == '<')
             fputs("&lt;", o);
         else if (c == '>')
@@ -127,6 +146,7 @@ static void xml_text(FILE *o, const char *s)
             fputc('?', o); /* XML 1.0 cannot carry control characters at all */
         else
             fputc(c, o);
+        i++;
     }
 }
 

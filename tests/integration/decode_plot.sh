@@ -4,7 +4,8 @@
 # person debugging provisioning looks for: a dot per frame, guide and data phases, the lock,
 # a mark per datum byte as it completes and one completing frame; an unfinished session is
 # drawn too (lock and datum marks, no completion); a file name with XML's special characters
-# stays well-formed; an unwritable output is an error (exit 1).
+# stays well-formed, and so does one that is no UTF-8 or holds a bidi control (V4); an unwritable
+# output is an error (exit 1).
 set -u
 SC=${SC_BUILD:?}/smartcfg
 TMP=$(mktemp -d /tmp/sc_decode_plot.XXXXXX)
@@ -49,6 +50,22 @@ assert by['lock'] and by['datum-mark'], 'unfinished session: lock and datum mark
 assert 'done-mark' not in by, 'nothing completed'
 assert root.find(NS + 'title').text.endswith('a<&">.pcap'), root.find(NS + 'title').text
 print('plot: %d frames, %d phases, %d datum marks' % (int(sys.argv[3]), len(by.get('phase', [])), len(by['datum-mark'])))
+PY
+
+# V4: a file name that is no UTF-8 (a Latin-1 name) made the SVG malformed, so no viewer opened
+# it, and one with a bidirectional control showed the name reversed in its title: the byte is
+# U+FFFD, the control '?' (as C0 controls were already)
+cp "$TMP/full.pcap" "$TMP/"$'caf\xe9.pcap'
+cp "$TMP/full.pcap" "$TMP/"$'rtl\xe2\x80\xaecod.pcap'
+"$SC" decode --plot "$TMP/latin1.svg" "$TMP/"$'caf\xe9.pcap' >/dev/null || fail "decode --plot, a Latin-1 name"
+"$SC" decode --plot "$TMP/bidi.svg" "$TMP/"$'rtl\xe2\x80\xaecod.pcap' >/dev/null || fail "decode --plot, a bidi name"
+python3 - "$TMP/latin1.svg" "$TMP/bidi.svg" <<'PY' || fail "SVG of a name that is no UTF-8 or holds a bidi control"
+import sys, xml.etree.ElementTree as ET
+NS = '{http://www.w3.org/2000/svg}'
+t = ET.parse(sys.argv[1]).getroot().find(NS + 'title').text   # raised on the old code: not well-formed
+assert t.endswith('/caf\ufffd.pcap'), repr(t)
+t = ET.parse(sys.argv[2]).getroot().find(NS + 'title').text
+assert t.endswith('/rtl?cod.pcap') and '\u202e' not in t, repr(t)
 PY
 
 "$SC" decode --plot "$TMP/no/such/dir/x.svg" "$TMP/full.pcap" >/dev/null 2>"$TMP/err"; RC=$?
