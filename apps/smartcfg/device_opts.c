@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Options of a device program: command line, config file, environment (device_opts.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
@@ -440,12 +441,19 @@ static int check_identity(device_opts_t *o)
      * after the Wi-Fi was provisioned: a cloud error (5) that every restart repeats. */
     const char *ca = o->val_[O_CA_FILE];
     if (ca && (!o->flag_[O_NO_CLOUD] || o->val_[O_AT])) {   /* (d->skip_cloud is set below) */
-        FILE *f = fopen(ca, "r");
-        int err = f ? 0 : errno;
-        if (f && fgetc(f) == EOF)
-            err = ferror(f) ? errno : ENODATA;
-        if (f)
-            fclose(f);
+        /* Non-blocking, and a byte read only from a regular file (V5): a FIFO with no writer
+         * hung the start for ever, and one with a writer (`--ca-file <(...)`) lost what this
+         * check read to it, so the login read a bundle cut short. */
+        int fd = open(ca, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        int err = fd >= 0 ? 0 : errno;
+        struct stat cs;
+        if (fd >= 0 && fstat(fd, &cs) == 0 && (S_ISREG(cs.st_mode) || S_ISDIR(cs.st_mode))) {
+            char byte;
+            ssize_t r = read(fd, &byte, 1);
+            err = r < 0 ? errno : r == 0 ? ENODATA : 0;
+        }
+        if (fd >= 0)
+            close(fd);
         if (err)
             return sc_cli_usage_error(&o->cli, "--ca-file: cannot read '%s': %s", ca,
                                       err == ENODATA ? "the file is empty" : strerror(err));
