@@ -441,7 +441,7 @@ static int check_identity(device_opts_t *o)
      * after the Wi-Fi was provisioned: a cloud error (5) that every restart repeats. */
     const char *ca = o->val_[O_CA_FILE];
     if (ca && (!o->flag_[O_NO_CLOUD] || o->val_[O_AT])) {   /* (d->skip_cloud is set below) */
-        /* Non-blocking, and a byte read only from a regular file (V5): a FIFO with no writer
+        /* Non-blocking, and a byte read only from a regular file (F78): a FIFO with no writer
          * hung the start for ever, and one with a writer (`--ca-file <(...)`) lost what this
          * check read to it, so the login read a bundle cut short. */
         int fd = open(ca, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -625,7 +625,7 @@ static int check_host(device_opts_t *o)
                                       err == EACCES ? " (chmod +x it)" : "");
         /* The script gets the Wi-Fi password: one another user may change (or replace, through
          * its directory) would hand it to that user, and run as us (F73). Every directory up
-         * to / counts, where the path is named and where a symlink leads (V1): in any of them
+         * to / counts, where the path is named and where a symlink leads (F74): in any of them
          * another user could rename the script, or a directory holding it, away after this
          * check and put their own in its place before the join runs it. */
         char dir[PATH_MAX], real[PATH_MAX], why[96], bad[PATH_MAX] = "";

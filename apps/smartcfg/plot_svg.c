@@ -112,7 +112,7 @@ void sc_plot_discard(sc_plot_t *p)
 }
 
 /* Text escaped for XML character data and attribute values. The title holds the capture's
- * file name, anyone's to choose (V4): a byte that is no UTF-8 made the whole SVG malformed (no
+ * file name, anyone's to choose (F77): a byte that is no UTF-8 made the whole SVG malformed (no
  * viewer opens it), so it is U+FFFD; a C1 or bidirectional control (a name shown reversed in
  * the viewer's title) is '?', as C0 is. */
 static void xml_text(FILE *o, const char *s)

@@ -169,7 +169,7 @@ void sc_posix_parent_dir(const char *path, char *out, size_t n)
 {
     snprintf(out, n, "%s", path);
     /* "a/b/" names b as "a/b" does: its directory is a (a --tls-dir given with a trailing
-     * slash was its own parent, and the directory it was made in went unchecked, V2) */
+     * slash was its own parent, and the directory it was made in went unchecked, F75) */
     size_t len = strlen(out);
     while (len > 1 && out[len - 1] == '/')
         out[--len] = 0;

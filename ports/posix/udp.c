@@ -37,7 +37,7 @@ static sc_err_t errno_to_sc(int e)
 }
 
 /* One table's sockets on `port` that an IPv4 bind to want (0: the wildcard) conflicts with: into
- * *found, another user's before ours. IPv6 (V3): the wildcard [::], dual-stack as a rule, holds
+ * *found, another user's before ours. IPv6 (F76): the wildcard [::], dual-stack as a rule, holds
  * the IPv4 port too, and so does an IPv4-mapped ::ffff:a.b.c.d. */
 static void holder_scan(const char *table, bool v6, uint32_t want, uint16_t port, long *found)
 {

@@ -4,7 +4,7 @@
 # person debugging provisioning looks for: a dot per frame, guide and data phases, the lock,
 # a mark per datum byte as it completes and one completing frame; an unfinished session is
 # drawn too (lock and datum marks, no completion); a file name with XML's special characters
-# stays well-formed, and so does one that is no UTF-8 or holds a bidi control (V4); an unwritable
+# stays well-formed, and so does one that is no UTF-8 or holds a bidi control (F77); an unwritable
 # output is an error (exit 1).
 set -u
 SC=${SC_BUILD:?}/smartcfg
@@ -52,7 +52,7 @@ assert root.find(NS + 'title').text.endswith('a<&">.pcap'), root.find(NS + 'titl
 print('plot: %d frames, %d phases, %d datum marks' % (int(sys.argv[3]), len(by.get('phase', [])), len(by['datum-mark'])))
 PY
 
-# V4: a file name that is no UTF-8 (a Latin-1 name) made the SVG malformed, so no viewer opened
+# F77: a file name that is no UTF-8 (a Latin-1 name) made the SVG malformed, so no viewer opened
 # it, and one with a bidirectional control showed the name reversed in its title: the byte is
 # U+FFFD, the control '?' (as C0 controls were already)
 cp "$TMP/full.pcap" "$TMP/"$'caf\xe9.pcap'

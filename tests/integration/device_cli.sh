@@ -98,7 +98,7 @@ expect 2 "^smartcfg device: wpa-save = true in the config file goes with --join 
 # a CA bundle that cannot be read is said at start (it failed at the MQTT login, after the join)
 expect 2 "^smartcfg device: --ca-file: cannot read '$TMP/no-ca.pem': No such file" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP/no-ca.pem" --state-dir "$TMP/s"
 expect 2 "^smartcfg device: --ca-file: cannot read '$TMP': Is a directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP" --state-dir "$TMP/s"
-# V5: a FIFO is not read by the check: with no writer it hung the start for ever (here: killed
+# F78: a FIFO is not read by the check: with no writer it hung the start for ever (here: killed
 # at 10 s), with one (`--ca-file <(...)`) the check took its first bytes from the login
 mkfifo "$TMP/ca.fifo"
 timeout 10 "$SC" device --radio "file:$TMP/none.pcap" --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" \

@@ -90,7 +90,7 @@ cloud_refused "in a group-writable dir" "directory $TMP/group of the registry is
 mkdir -m 0700 "$TMP/own"
 cloud_refused "with the admin key in a 1777 dir" "directory $TMP/shared of the admin key is writable by others" \
     --db "$TMP/own/c.db" --admin-key-file "$TMP/shared/admin.key"
-# V2: a --tls-dir named with a trailing slash was taken for its own parent: the 1777 directory
+# F75: a --tls-dir named with a trailing slash was taken for its own parent: the 1777 directory
 # it was then made in went unchecked (before: the cloud made it there and ran, exit 124)
 cloud_refused "with --tls-dir DIR/ in a 1777 dir" "directory $TMP/shared of the TLS material is writable by others" \
     --db "$TMP/own/c.db" --tls --tls-dir "$TMP/shared/tls/"
@@ -129,7 +129,7 @@ if [ "$(id -u)" = 0 ]; then
     exec_refused "$TMP/scripts/join.sh" "is owned by uid 65534"
     chown 0 "$TMP/scripts/join.sh"
 fi
-# V1: the directories above the script's, and the ones a symlink leads through, count too: in
+# F74: the directories above the script's, and the ones a symlink leads through, count too: in
 # a 0777 one another user renames the script (or the directory holding it) away after the
 # start and puts theirs there before the join. Before, both started (exit 3 at --timeout 3).
 mkdir -m 0777 "$TMP/open"

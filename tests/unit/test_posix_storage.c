@@ -293,7 +293,7 @@ static void test_dir_owner_and_mode(void **state)
 }
 
 /* The directory a path is in (the F36/F72/F73 checks look at it): a trailing slash names the
- * same last component, so "a/b/" is in a, not in a/b (V2: `--tls-dir /tmp/x/tls/` checked
+ * same last component, so "a/b/" is in a, not in a/b (F75: `--tls-dir /tmp/x/tls/` checked
  * /tmp/x/tls twice, not the 1777 /tmp/x the cloud then made it in). */
 static void test_parent_dir(void **state)
 {

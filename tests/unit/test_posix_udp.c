@@ -142,7 +142,7 @@ static void test_port_holder(void **state)
     sc_posix_udp_close_all(&u);
 }
 
-/* V3: an IPv6 socket on [::] (dual-stack, the default) or on ::ffff:127.0.0.2 holds the IPv4
+/* F76: an IPv6 socket on [::] (dual-stack, the default) or on ::ffff:127.0.0.2 holds the IPv4
  * port too: the bind fails, and the holder is in /proc/net/udp6, which was not read (the error
  * said "Address already in use" and nothing of who). On ::1 it holds nothing of IPv4. */
 static void test_port_holder_ipv6(void **state)
