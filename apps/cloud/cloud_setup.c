@@ -24,25 +24,36 @@ int cloud_admin_key(const char *path, char *key, size_t keylen, bool *generated)
     *generated = false;
     /* A key file another user owns (made there before the first start, or the target of a
      * symlink planted there) is a key that user knows: refused, never adopted. Root's is not
-     * another user's: root could read ours anyway. */
-    struct stat st;
-    if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0))) {
-        if (S_ISREG(st.st_mode))
-            cloud_log("admin key file %s is owned by uid %lu, not by this user (uid %lu): refused", path,
-                      (unsigned long)st.st_uid, (unsigned long)geteuid());
-        else
-            cloud_log("admin key file %s is not a regular file: refused", path);
-        return -1;
-    }
-    char *txt = cloud_read_file(path, 256);
-    if (txt) {
-        txt[strcspn(txt, "\r\n")] = 0;
-        bool ok = strlen(txt) >= 16 && strlen(txt) < keylen && stat(path, &st) == 0;
+     * another user's: root could read ours anyway. The checks are made on the open file, the
+     * one then read: checked by path and read by path again, a symlink whose target another
+     * user could swap between the two was judged on one file and read from another. A FIFO
+     * must not hang the start: opened non-blocking, refused as not a regular file. */
+    int rfd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (rfd >= 0) {
+        struct stat st;
+        bool ok = fstat(rfd, &st) == 0;
+        if (ok && (!S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0))) {
+            if (S_ISREG(st.st_mode))
+                cloud_log("admin key file %s is owned by uid %lu, not by this user (uid %lu): refused", path,
+                          (unsigned long)st.st_uid, (unsigned long)geteuid());
+            else
+                cloud_log("admin key file %s is not a regular file: refused", path);
+            ok = false;
+        }
+        char txt[257];
+        ssize_t n = ok ? read(rfd, txt, sizeof txt) : -1;
+        ok = ok && n >= 0 && (size_t)n < sizeof txt;   /* more than 256 bytes is no key file */
+        if (ok) {
+            txt[n] = 0;
+            txt[strcspn(txt, "\r\n")] = 0;
+            ok = strlen(txt) >= 16 && strlen(txt) < keylen;
+        }
         if (ok && (st.st_mode & 077))
-            chmod(path, 0600);   /* a key file readable by others is fixed, not trusted as is */
+            (void)fchmod(rfd, 0600);   /* a key file readable by others is fixed, not trusted as is */
         if (ok)
             snprintf(key, keylen, "%s", txt);
-        free(txt);
+        explicit_bzero(txt, sizeof txt);
+        close(rfd);
         return ok ? 0 : -1;
     }
     if (errno != ENOENT || keylen < 65)

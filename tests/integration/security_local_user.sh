@@ -101,6 +101,56 @@ if [ "$(id -u)" = 0 ]; then
     echo attacker-chosen-admin-key-0123456789 >"$TMP/own/admin.key"
     chown 65534 "$TMP/own/admin.key"
     cloud_refused "with nobody's admin key" "admin key file $TMP/own/admin.key is owned by uid 65534" --db "$TMP/own/c.db"
+    # F79: the key file is checked and read as one open file. Before, it was checked by path
+    # (stat) and read by path again (fopen): a symlink whose target another user could change
+    # (a link into a directory of theirs) was judged on our file and read from theirs. The
+    # swap is put exactly between the two by a shim that re-points the link when the key file
+    # is opened (a real attacker loops on rename; the shim makes the window certain).
+    rm -f "$TMP/own/admin.key"
+    echo our-own-admin-key-0123456789abcdef >"$TMP/own/mine.key"
+    echo attacker-chosen-admin-key-0123456789 >"$TMP/own/theirs.key"
+    chown 65534 "$TMP/own/theirs.key"
+    ln -s mine.key "$TMP/own/admin.key"
+    ln -s theirs.key "$TMP/own/admin.key.swap"
+    cat >"$TMP/swap.c" <<'C'
+/* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+static void swap(const char *p)
+{
+    size_t n = strlen(p);
+    char s[4096];
+    if (n > 10 && n < sizeof s - 8 && strcmp(p + n - 10, "/admin.key") == 0) {
+        snprintf(s, sizeof s, "%s.swap", p);
+        rename(s, p);   /* once: the .swap link is gone after */
+    }
+}
+FILE *fopen(const char *p, const char *m)
+{
+    swap(p);
+    FILE *(*real)(const char *, const char *) = (FILE * (*)(const char *, const char *))dlsym(RTLD_NEXT, "fopen");
+    return real(p, m);
+}
+int open(const char *p, int fl, ...)
+{
+    va_list ap;
+    va_start(ap, fl);
+    int mode = (fl & O_CREAT) ? va_arg(ap, int) : 0;
+    va_end(ap);
+    swap(p);
+    int (*real)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+    return real(p, fl, mode);
+}
+C
+    cc -shared -fPIC -o "$TMP/swap.so" "$TMP/swap.c" -ldl || fail "the swap shim did not build"
+    LD_PRELOAD="$TMP/swap.so" cloud_refused "with its key link swapped between check and read" \
+        "admin key file $TMP/own/admin.key is owned by uid 65534" --db "$TMP/own/c.db"
+    [ -e "$TMP/own/admin.key.swap" ] && fail "the shim never swapped the key link (the test tests nothing)"
+    rm -f "$TMP/own/admin.key"
 fi
 
 # F73. A --join exec: script gets the Wi-Fi password in its environment and runs as the device's
