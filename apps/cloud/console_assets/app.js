@@ -5,17 +5,23 @@
 'use strict';
 let csrf = '';
 
+// Text a device, an app or a user chose can hold bidirectional controls, which reorder what the
+// browser shows around them (U+202E shows a name reversed), and other invisible controls: each
+// is shown as [U+XXXX] instead. Every string goes into the page through el() or show().
+const visible = s => String(s).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+  c => '[U+' + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0') + ']');
+
 function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (k === 'on') for (const [ev, f] of Object.entries(v)) e.addEventListener(ev, f);
     else e.setAttribute(k, v);
   }
-  for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(String(k)));
+  for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(visible(k)));
   return e;
 }
 const when = t => t ? new Date(t * 1000).toLocaleString() : '—';
-function show(id, text) { const e = document.getElementById(id); e.textContent = text; e.hidden = !text; }
+function show(id, text) { const e = document.getElementById(id); e.textContent = visible(text); e.hidden = !text; }
 
 async function api(method, path, body) {
   const r = await fetch(path, {
