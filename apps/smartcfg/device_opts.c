@@ -98,12 +98,12 @@ static void usage(const sc_cli_t *cli, FILE *f)
 {
     const device_opts_spec_t *spec = cli->ctx;
     fprintf(f,
-            "usage: %s --radio SPEC --join SPEC [--iface IF] --product-id P --device-name D\n"
-            "       (--device-secret S | --product-secret S) [options]\n"
+            "usage: %s --radio SPEC --join SPEC [--iface IFACE] --product-id ID --device-name NAME\n"
+            "       (--device-secret SECRET | --product-secret SECRET) [options]\n"
             "\n"
             "radio (where ESP-TOUCH frames come from):\n"
             "  --radio pcap:IFACE      live capture (monitor-mode Wi-Fi hops channels; others do not)\n"
-            "  --radio file:CAPTURE    replay a capture (fast, on the capture's clock; --realtime: at its pace)\n"
+            "  --radio file:FILE       replay a capture (fast, on the capture's clock; --realtime: at its pace)\n"
             "  --radio udp[:PORT]      virtual radio: UDP datagrams to PORT (7001) become sniffed frames\n"
             "  --any-channel           file: deliver frames of every channel (no hop emulation)\n"
             "  --channels LIST         channels to search, e.g. 1,6,11 or 1-11,36-165 (default 1-13): 1..14,\n"
@@ -111,29 +111,30 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --protocols LIST        what the receiver listens for: v1,v2,airkiss (default all three)\n"
             "  --aes-key KEY           ESP-TOUCH v2 device key for encrypted sessions (16 characters)\n"
             "  --virtual-bssid MAC --virtual-cipher open|wep|tkip|ccmp|gcmp --virtual-qos --virtual-no-fcs\n"
-            "  --virtual-loss P --virtual-jitter MS --virtual-channel N     (udp: radio)\n"
+            "  --virtual-loss PROB --virtual-jitter MS --virtual-channel CHANNEL   (udp: radio)\n"
             "join (how the device joins the AP it was told):\n"
-            "  --join sim:SSID:PASSWORD[:IP]   simulated AP (--sim-delay MS: fixed join time)\n"
+            "  --join sim:SSID:PASSWORD[:ADDR]   simulated AP (--sim-delay MS: fixed join time)\n"
             "  --join exec:SCRIPT      SCRIPT gets SSID, PASSWORD, BSSID in its environment; exit 0 = joined\n"
-            "  --join wpa:CTRL_SOCKET  wpa_supplicant control socket; --wpa-save: once joined, SAVE_CONFIG\n"
+            "  --join wpa:SOCKET      wpa_supplicant control socket; --wpa-save: once joined, SAVE_CONFIG\n"
             "                          (needs update_config=1), so the network outlives a reboot\n"
-            "  --iface IF              the device's interface: its address after the join, its MAC\n"
+            "  --iface IFACE           the device's interface: its address after the join, its MAC\n"
             "  --mac MAC               station MAC to report (default: the interface's, else a stable fake)\n"
             "identity and cloud:\n"
-            "  --product-id P --device-name D --device-secret S | --product-secret S (dynamic registration)\n"
-            "  --region R (ap-guangzhou)  --broker HOST[:PORT][,HOST[:PORT]...] (1883, 8883 with --tls)\n"
-            "  --tls  --ca-file F  --register-url URL\n"
+            "  --product-id ID --device-name NAME --device-secret SECRET | --product-secret SECRET\n"
+            "                          (the product secret: dynamic registration)\n"
+            "  --region REGION (ap-guangzhou)  --broker HOST[:PORT][,HOST[:PORT]...] (1883, 8883 with --tls)\n"
+            "  --tls  --ca-file FILE  --register-url URL\n"
             "  --no-cloud              stop after the token handshake (no MQTT)\n"
-            "  --token-linger S        --no-cloud: done once the app stopped resending its token for S seconds\n"
+            "  --token-linger SECONDS  --no-cloud: done once the app stopped resending its token that long\n"
             "                          (default 10: the app's 5 tries 2 s apart)\n"
             "  secrets are better kept out of argv: config file, SMARTCFG_DEVICE_SECRET, SMARTCFG_PRODUCT_SECRET\n"
             "general:\n"
             "  --config FILE           'key = value' lines with the same names as the options\n"
             "  --state-dir DIR         persisted records (default $XDG_STATE_HOME/smartcfg or ~/.local/state/smartcfg)\n"
-            "  --timeout S             give up after S whole seconds (exit 3); 0, the default: no limit of its own\n"
-            "  --log-linger S          after a failure, raise the log soft-AP (ESP-LOG-QUERY) and serve the\n"
-            "                          provisioning log on UDP 9876 for S seconds before exiting (0: exit at once);\n"
-            "                          with --at: for S seconds or until the AT host starts, stops or restarts\n"
+            "  --timeout SECONDS       give up after that many whole seconds (exit 3); 0, the default: no limit\n"
+            "  --log-linger SECONDS    after a failure, raise the log soft-AP (ESP-LOG-QUERY) and serve the\n"
+            "                          provisioning log on UDP 9876 that long before exiting (0: exit at once);\n"
+            "                          with --at: that long or until the AT host starts, stops or restarts\n"
             "  --at TTY                AT command front-end on TTY (a serial device, a pty, or - for stdin/stdout):\n"
             "                          wait for AT+TCSTARTSMART / AT+TCSAP instead of starting at once; the identity\n"
             "                          comes from AT+TCDEVINFOSET (docs/at.md). --at-baud N (115200)\n"
@@ -615,10 +616,10 @@ static int check_host(device_opts_t *o)
     h->wpa_save = o->flag_[O_WPA_SAVE];
     if (h->wpa_save && (!h->join_spec || strncmp(h->join_spec, "wpa:", 4)))
         return o->cli_[O_WPA_SAVE]
-                   ? sc_cli_usage_error(&o->cli, "--wpa-save goes with --join wpa:CTRL_SOCKET")
+                   ? sc_cli_usage_error(&o->cli, "--wpa-save goes with --join wpa:SOCKET")
                    /* the config's, with a --join given on the command line: say where it is */
                    : sc_cli_usage_error(&o->cli, "wpa-save = true in the config file goes with --join "
-                                                 "wpa:CTRL_SOCKET (set wpa-save = false there to join another way)");
+                                                 "wpa:SOCKET (set wpa-save = false there to join another way)");
     h->cloud = !o->flag_[O_NO_CLOUD] || h->at_path;
     return check_vradio(o);
 }

@@ -47,7 +47,7 @@ expect 1 "no interface 'nosuchif0'" -- --radio udp --join sim:A:b --iface nosuch
 # so is a wpa_supplicant whose control socket is not up (yet: it may start after the device)
 expect 1 "cannot reach wpa_supplicant at $TMP/no-wpa" -- --radio udp --join "wpa:$TMP/no-wpa" "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 1 "pcap: no interface 'nosuchif0'" -- --radio pcap:nosuchif0 --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
-expect 2 "^smartcfg device: --wpa-save goes with --join wpa:CTRL_SOCKET$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --wpa-save --state-dir "$TMP/s"
+expect 2 "^smartcfg device: --wpa-save goes with --join wpa:SOCKET$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --wpa-save --state-dir "$TMP/s"
 expect 2 "unknown --radio backend" -- --radio wifi --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 1 "--radio" -- --radio file:/nonexistent.pcap --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 2 "--timeout" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout -5
@@ -94,7 +94,7 @@ expect 2 "cannot read config $TMP/conf.d: Is a directory" -- --config "$TMP/conf
 # the config's wpa-save with another --join on the command line: the message says where it is
 # (it named --wpa-save, an option the user had not typed)
 printf 'wpa-save = true\njoin = wpa:/run/wpa_supplicant/wlan0\n' >"$TMP/wpa.conf"
-expect 2 "^smartcfg device: wpa-save = true in the config file goes with --join wpa:CTRL_SOCKET (set wpa-save = false" -- --config "$TMP/wpa.conf" --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+expect 2 "^smartcfg device: wpa-save = true in the config file goes with --join wpa:SOCKET (set wpa-save = false" -- --config "$TMP/wpa.conf" --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 # a CA bundle that cannot be read is said at start (it failed at the MQTT login, after the join)
 expect 2 "^smartcfg device: --ca-file: cannot read '$TMP/no-ca.pem': No such file" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP/no-ca.pem" --state-dir "$TMP/s"
 expect 2 "^smartcfg device: --ca-file: cannot read '$TMP': Is a directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP" --state-dir "$TMP/s"
@@ -210,6 +210,6 @@ fi
 if [ -x "$SC_BUILD/smartcfg-lwip" ]; then
     env -u SMARTCFG_DEVICE_SECRET "$SC_BUILD/smartcfg-lwip" --radio udp --join sim:A:b "${ID[@]}" >"$TMP/out" 2>"$TMP/err"
     rc=$?
-    [ "$rc" = 2 ] && grep -q "^smartcfg-lwip: --tap IFNAME is required" "$TMP/err" || fail "smartcfg-lwip without --tap: exit $rc, $(head -1 "$TMP/err")"
+    [ "$rc" = 2 ] && grep -q "^smartcfg-lwip: --tap IFACE is required" "$TMP/err" || fail "smartcfg-lwip without --tap: exit $rc, $(head -1 "$TMP/err")"
 fi
 echo "PASS"
