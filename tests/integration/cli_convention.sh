@@ -169,4 +169,11 @@ grep -q "^smartcfg: unknown command 'frobnicate'" "$TMP/err" || fail "unknown co
 [ "$(run sned)" = 2 ] && grep -q "^smartcfg: unknown command 'sned' (did you mean send?)" "$TMP/err" || fail "smartcfg sned"
 [ "$(run -V)" = 2 ] && grep -q "^smartcfg: unknown command '-V' (options go after the command" "$TMP/err" || fail "smartcfg -V"
 [ "$(run --help)" = 0 ] || fail "smartcfg --help"
+# placeholders: one word per kind of value (docs/cli.md, *Placeholders*) in every help, the
+# same word for an option two programs share, and the docs naming each value as the help does
+# (they said --password-file F beside --config FILE, --ssid S beside --timeout S, --ip A.B.C.D)
+# (smartcfg-lwip's help too, in a build that has it: -DSMARTCFG_WITH_LWIP=OFF leaves it out)
+LWIP=(); [ -x "$SC_BUILD/smartcfg-lwip" ] && LWIP=("$SC_BUILD/smartcfg-lwip")
+python3 "$(dirname "$0")/lib/cli_placeholders.py" check "$SC" "${LWIP[@]}" "$(cd "$(dirname "$0")/../.." && pwd)" >"$TMP/ph" \
+    || { cat "$TMP/ph"; fail "placeholders"; }
 echo "cli_convention: ok"
