@@ -94,7 +94,38 @@ expect 2 "cannot read config $TMP/conf.d: Is a directory" -- --config "$TMP/conf
 # the config's wpa-save with another --join on the command line: the message says where it is
 # (it named --wpa-save, an option the user had not typed)
 printf 'wpa-save = true\njoin = wpa:/run/wpa_supplicant/wlan0\n' >"$TMP/wpa.conf"
-expect 2 "^smartcfg device: wpa-save = true in the config file goes with --join wpa:SOCKET (set wpa-save = false" -- --config "$TMP/wpa.conf" --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+expect 2 "^smartcfg device: wpa-save = true in the config file goes with --join wpa:SOCKET (give --no-wpa-save, or set wpa-save = false" -- --config "$TMP/wpa.conf" --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+# ... and --no-wpa-save on the command line turns the config's off: the run goes on to the radio
+expect 2 "virtual-loss" -- --config "$TMP/wpa.conf" --no-wpa-save --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s" --virtual-loss 2
+# every flag can be turned off again: a config's json = true by --no-json, by json = false on a
+# later line or in a later --config file (the last one given wins; the command line wins over
+# the files). It could not: false was ignored, a second --config replaced the first unread.
+# Seen through the usage error after the config is read: a JSON line on stdout, or none.
+printf 'json = true\n' >"$TMP/json.conf"
+printf 'json = false\n' >"$TMP/nojson.conf"
+printf 'no-json = true\n' >"$TMP/nojson2.conf"
+BADV=(--radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s" --virtual-loss 2)
+json_out() { # WANT(0|1) ARGS...: whether the usage error came as JSON on stdout
+    local want=$1; shift
+    expect 2 "virtual-loss: '2' is not a probability" -- "$@" "${BADV[@]}"
+    if [ "$want" = 1 ]; then grep -q '"event":"usage_error"' "$TMP/out" || fail "$*: no JSON line"
+    else [ -s "$TMP/out" ] && fail "$*: JSON after all: $(cat "$TMP/out")"; fi
+    return 0
+}
+json_out 1 --config "$TMP/json.conf"
+json_out 0 --config "$TMP/json.conf" --no-json
+json_out 0 --no-json --config "$TMP/json.conf"
+json_out 1 --config "$TMP/json.conf" --no-json --json
+json_out 0 --config "$TMP/json.conf" --config "$TMP/nojson.conf"
+json_out 1 --config "$TMP/nojson.conf" --config "$TMP/json.conf"
+json_out 0 --config "$TMP/json.conf" --config "$TMP/nojson2.conf"
+printf 'json = true\njson = false\n' >"$TMP/both.conf"
+json_out 0 --config "$TMP/both.conf"
+json_out 1 --config "$TMP/nojson.conf" --json
+# the opposites of the flags named no-...: --cloud undoes a config's no-cloud = true
+printf 'no-cloud = true\n' >"$TMP/nocloud.conf"
+expect 2 "needs --device-secret" -- --config "$TMP/nocloud.conf" --cloud --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --state-dir "$TMP/s"
+expect 2 "--config: at most 8 files" -- $(for i in 1 2 3 4 5 6 7 8 9; do echo --config "$TMP/json.conf"; done)
 # a CA bundle that cannot be read is said at start (it failed at the MQTT login, after the join)
 expect 2 "^smartcfg device: --ca-file: cannot read '$TMP/no-ca.pem': No such file" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP/no-ca.pem" --state-dir "$TMP/s"
 expect 2 "^smartcfg device: --ca-file: cannot read '$TMP': Is a directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP" --state-dir "$TMP/s"
