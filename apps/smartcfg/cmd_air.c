@@ -20,7 +20,7 @@ static void air_usage(const sc_cli_t *cli, FILE *f)
 {
     (void)cli;
     fprintf(f,
-            "usage: smartcfg air [options] FILE.pcap\n"
+            "usage: smartcfg air [options] FILE.pcap      (- writes the capture to stdout)\n"
             "Writes an 802.11+radiotap capture of a phone running a reference sender.\n\n"
             "protocol:\n"
             "  --protocol v1|v2|airkiss   the reference sender, with its timing (v1)\n"
@@ -395,7 +395,13 @@ int cmd_air(int argc, char **argv)
     }
     const char *out = argv[optind];
     if (!out[0])
-        return sc_cli_usage_error(&air_cli, "the output file name is empty (want OUT.pcap)");
+        return sc_cli_usage_error(&air_cli, "the output file name is empty (want FILE.pcap, or - for stdout)");
+    /* "-": the capture on stdout, the summary on stderr (it was printed after the capture) */
+    const bool to_stdout = !strcmp(out, "-");
+    if (to_stdout && json)
+        return sc_cli_usage_error(&air_cli, "--json and - both want stdout: - writes the capture there "
+                                            "(give a file name, or leave --json out)");
+    FILE *summary = to_stdout ? stderr : stdout;
     if (!group_set)
         c.group = c.pairwise;
     int v2rc = sc_cli_v2_options(&air_cli, c.protocol == SC_AIR_PROTO_V2, have_key, random_iv,
@@ -483,10 +489,11 @@ int cmd_air(int argc, char **argv)
         cJSON_AddBoolToObject(o, "second_phone", second != 0);
         sc_posix_event("capture", sc_posix_event_ms(), o);
     } else if (c.protocol != SC_AIR_PROTO_V1)
-        printf("%s: %lu frames, %u ms of air\n", out, n, last_t);
+        fprintf(summary, "%s: %lu frames, %u ms of air\n", out, n, last_t);
     else if (fl == UINT32_MAX)
-        printf("%s: %lu frames, %u ms of air; the data cycle is never complete in this window\n", out, n, last_t);
+        fprintf(summary, "%s: %lu frames, %u ms of air; the data cycle is never complete in this window\n", out, n,
+                last_t);
     else
-        printf("%s: %lu frames, %u ms of air; floor %u ms\n", out, n, last_t, fl);
+        fprintf(summary, "%s: %lu frames, %u ms of air; floor %u ms\n", out, n, last_t, fl);
     return SC_EXIT_OK;
 }

@@ -544,8 +544,9 @@ static int write_plot(sc_plot_t *plot, const char *out, const char *what)
 {
     char title[300];
     snprintf(title, sizeof title, "smartcfg decode %s", what);
-    if (sc_plot_write(plot, out, title) < 0) {
-        fprintf(stderr, "smartcfg decode: --plot %s: %s\n", shown(out), strerror(errno));
+    char why[256];
+    if (sc_plot_write(plot, out, title, why, sizeof why) < 0) {
+        fprintf(stderr, "smartcfg decode: --plot %s: %s\n", shown(out), why);
         return -1;
     }
     return 0;
