@@ -390,9 +390,11 @@ int cmd_air(int argc, char **argv)
             return sc_cli_usage_error(&air_cli, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind != argc - 1) {
-        return sc_cli_usage_error(&air_cli, "exactly one output file expected");
-    }
+    /* said apart: "exactly one output file expected" left open which was wrong */
+    if (optind == argc)
+        return sc_cli_usage_error(&air_cli, "which file? (give FILE.pcap, or - for stdout)");
+    if (optind != argc - 1)
+        return sc_cli_usage_error(&air_cli, "one output file only: '%s' is a second", argv[optind + 1]);
     const char *out = argv[optind];
     if (!out[0])
         return sc_cli_usage_error(&air_cli, "the output file name is empty (want FILE.pcap, or - for stdout)");

@@ -58,7 +58,10 @@ grep -q "^smartcfg cloud: unexpected argument 'stray'" "$TMP/err" || fail "cloud
 grep -q "^smartcfg air: --channel: '0' is not a channel: 1..14, or 5 GHz 36..64" "$TMP/err" || fail "air bad value message"
 [ "$(run air --channel 99 out.pcap)" = 2 ] || fail "air --channel 99"
 grep -q "^smartcfg air: --channel: '99' is not a channel" "$TMP/err" || fail "air --channel 99 message"
-[ "$(run air)" = 2 ] || fail "air without OUT"
+# without a file, or with two: each said as such (both were "exactly one output file expected")
+[ "$(run air)" = 2 ] && grep -q "^smartcfg air: which file? (give FILE.pcap, or - for stdout)" "$TMP/err" || fail "air without FILE"
+[ "$(run air "$TMP/a.pcap" "$TMP/b.pcap")" = 2 ] && grep -q "^smartcfg air: one output file only: '$TMP/b.pcap' is a second" "$TMP/err" \
+    || fail "air with two files: $(cat "$TMP/err")"
 # one form for a bad value in every subcommand (docs/cli.md): option, the value, what is wanted
 # with its range and unit; a secret's value is not shown; exit 2
 bad_value() { # CMD PATTERN ARGS...
