@@ -640,8 +640,12 @@ static int check_host(device_opts_t *o)
         return sc_cli_usage_error(&o->cli, "--at-baud goes with --at TTY");
     /* The events went out between the AT replies, on the one line the AT host reads. */
     if (o->val_[O_AT] && !strcmp(o->val_[O_AT], "-") && o->flag_[O_JSON])
-        return sc_cli_usage_error(&o->cli, "--json and --at - both want stdout: --at - answers the AT host there "
-                                           "(give --at a tty or pty, or leave --json out)");
+        return o->cli_[O_JSON]
+                   ? sc_cli_usage_error(&o->cli, "--json and --at - both want stdout: --at - answers the AT host "
+                                                 "there (give --at a tty or pty, or leave --json out)")
+                   /* the config file's: say where it is and how to undo it here */
+                   : sc_cli_usage_error(&o->cli, "json = true in the config file and --at - both want stdout: --at - "
+                                                 "answers the AT host there (give --no-json, or --at a tty or pty)");
     if (o->val_[O_MAC]) {
         if (sc_posix_parse_mac(o->val_[O_MAC], h->mac) != SC_OK)
             return sc_cli_bad_value(&o->cli, "--mac", o->val_[O_MAC], "a MAC address like aa:bb:cc:dd:ee:ff");

@@ -143,6 +143,11 @@ expect 2 "^smartcfg device: --region: '' is not 1..32 printable ASCII characters
 # --at - answers the AT host on stdout: --json's events went out between its replies
 expect 2 "^smartcfg device: --json and --at - both want stdout" -- --radio udp --join sim:A:b:127.0.0.2 --at - --json --state-dir "$TMP/s" </dev/null
 grep -q '"event":"usage_error"' "$TMP/out" || fail "--at - --json: no JSON usage_error"
+# the config's json = true: the message says where it is and that --no-json undoes it (it named
+# --json, which was not on the line); --no-json then lets the AT run go on to its next check
+printf 'json = true\n' >"$TMP/atjson.conf"
+expect 2 "^smartcfg device: json = true in the config file and --at - both want stdout: .*give --no-json" -- --config "$TMP/atjson.conf" --radio udp --join sim:A:b:127.0.0.2 --at - --state-dir "$TMP/s" </dev/null
+expect 2 "^smartcfg device: --virtual-loss: '2'" -- --config "$TMP/atjson.conf" --no-json --radio udp --join sim:A:b:127.0.0.2 --at - --virtual-loss 2 --state-dir "$TMP/s" </dev/null
 # a directory opens but does not read: it is refused, not taken for an empty config (the device
 # ran without its settings)
 expect 2 "^smartcfg device: cannot read config $TMP: Is a directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 1 --state-dir "$TMP/s" --config "$TMP"
