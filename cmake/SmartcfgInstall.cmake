@@ -32,8 +32,32 @@ install(CODE [[
 ]])
 
 # --- headers ---------------------------------------------------------------------------------
+# A module's own headers only when the module is built: a program compiled against at.h of a
+# core without the AT module got as far as the link ("undefined reference to sc_at_init").
+# The headers other headers include stay (cloud.h, binder.h, esptouch.h, esptouch_v2.h,
+# airkiss.h: device.h and receiver.h need their types and sizes); each says which of its
+# functions a left-out module takes away ("Left-out modules:"; docs/porting.md).
+set(_sc_module_headers
+  "at|at.h at_device.h"
+  "sender|sender.h send_stream.h"
+  "sim|air.h"
+  "binder|ota.h")
+set(_sc_headers_out "")
+foreach(_m IN LISTS _sc_module_headers)
+  string(REPLACE "|" ";" _parts "${_m}")
+  list(GET _parts 0 _name)
+  list(GET _parts 1 _hs)
+  if(NOT _name IN_LIST SMARTCFG_MODULES_BUILT)
+    separate_arguments(_hs)
+    list(APPEND _sc_headers_out ${_hs})
+  endif()
+endforeach()
+set(_sc_exclude "")
+foreach(_h IN LISTS _sc_headers_out)
+  list(APPEND _sc_exclude PATTERN "${_h}" EXCLUDE)
+endforeach()
 install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/include/smartcfg DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        FILES_MATCHING PATTERN "*.h")
+        FILES_MATCHING PATTERN "*.h" ${_sc_exclude})
 
 # --- libraries and the CMake package -----------------------------------------------------------
 set(_sc_export smartcfg_config smartcfg_core)

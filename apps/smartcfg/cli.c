@@ -23,6 +23,8 @@ void sc_cli_init(sc_cli_t *cli, const char *name, sc_cli_usage_fn usage, const v
     for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
         if (!strcmp(argv[i], "--json"))
             cli->json = true;
+        else if (!strcmp(argv[i], "--no-json"))   /* device: turns off a config file's json = true */
+            cli->json = false;
 }
 
 void sc_cli_version(const sc_cli_t *cli)

@@ -20,32 +20,33 @@ static void air_usage(const sc_cli_t *cli, FILE *f)
 {
     (void)cli;
     fprintf(f,
-            "usage: smartcfg air [options] OUT.pcap\n"
+            "usage: smartcfg air [options] FILE.pcap      (- writes the capture to stdout)\n"
             "Writes an 802.11+radiotap capture of a phone running a reference sender.\n\n"
             "protocol:\n"
-            "  --protocol P       v1 | v2 | airkiss (v1), each with its reference sender's timing\n"
+            "  --protocol v1|v2|airkiss   the reference sender, with its timing (v1)\n"
             "  --aes-key KEY      v2: encrypt password+reserved with this 16-character key\n"
             "  --random-iv        v2: AES with a random IV (security 2) instead of a zero IV\n"
-            "  --reserved R | --reserved-hex HEX   v2 reserved (custom) data, 0..64 bytes\n"
+            "  --reserved DATA | --reserved-hex HEX   v2 reserved (custom) data, 0..64 bytes\n"
             "  --port-mark N      v2: which of the phone's ports 18266+10000*N gets the ack (0)\n"
-            "  --random N         AirKiss: the random byte R (0..255, default 66)\n"
+            "  --random N         AirKiss: the random byte (0..255, default 66)\n"
             "credentials (default: vector A, TP-LINK_2.4G / 12345678):\n"
-            "  --ssid S | --ssid-hex HEX          SSID (1..32 bytes)\n"
-            "  --password P | --password-hex HEX  password (0..64 bytes; ssid+password <= 113)\n"
+            "  --ssid SSID | --ssid-hex HEX       SSID (1..32 bytes)\n"
+            "  --password PASSWORD | --password-hex HEX   password (0..64 bytes; ssid+password <= 113)\n"
             "  --bssid MAC        AP BSSID (00:11:22:33:44:55)\n"
-            "  --ip A.B.C.D       phone IPv4 (192.168.1.100)\n"
+            "  --ip ADDR          phone IPv4 (192.168.1.100)\n"
             "  --phone-mac MAC    phone MAC (3c:28:6d:12:34:56)\n"
             "air:\n"
-            "  --channel N        channel: 1..14, or 5 GHz 36..64, 100..144, 149..177 in steps of 4 (6)\n"
-            "  --cipher C         pairwise cipher of the uplink: open|wep|tkip|ccmp|gcmp (ccmp)\n"
-            "  --group-cipher C   group cipher of the AP relay (default: the pairwise cipher)\n"
+            "  --channel CHANNEL  1..14, or 5 GHz 36..64, 100..144, 149..177 in steps of 4 (6)\n"
+            "  --cipher open|wep|tkip|ccmp|gcmp   pairwise cipher of the uplink (ccmp)\n"
+            "  --group-cipher open|wep|tkip|ccmp|gcmp   group cipher of the AP relay (default: the\n"
+            "                     pairwise cipher)\n"
             "  --fcs | --no-fcs   lengths include the 4-byte FCS (default --fcs)\n"
             "  --no-qos           uplink as plain Data instead of QoS Data\n"
             "  --downlink-qos     AP relay as QoS Data\n"
             "  --uplink-only | --downlink-only\n"
             "  --multicast        send to 234.n.n.n instead of broadcast\n"
-            "  --loss P           per-frame loss probability 0..1 (or N%%)\n"
-            "  --retry P          probability an uplink frame is retried 0..1 (or N%%)\n"
+            "  --loss PROB        per-frame loss probability 0..1 (or N%%)\n"
+            "  --retry PROB       probability an uplink frame is retried 0..1 (or N%%)\n"
             "  --foreign N        foreign frames per ESP-TOUCH datagram (0)\n"
             "  --dtim MS          AP buffers relays until a DTIM beacon every MS ms (0 = off)\n"
             "  --multi-bssid      the AP relays each datagram again from a second BSSID (BSSID + 1)\n"
@@ -56,13 +57,13 @@ static void air_usage(const sc_cli_t *cli, FILE *f)
             "  --duration MS      capture length (default: until the sender stops)\n"
             "  --seed N           PRNG seed (1)\n"
             "second phone on the same channel (any --second-* option enables it):\n"
-            "  --second-ssid S, --second-password P, --second-password-hex HEX,\n"
-            "  --second-ip A.B.C.D (192.168.1.101), --second-phone-mac MAC (phone MAC ^ 1)\n"
+            "  --second-ssid SSID, --second-password PASSWORD, --second-password-hex HEX,\n"
+            "  --second-ip ADDR (192.168.1.101), --second-phone-mac MAC (phone MAC ^ 1)\n"
             "  --second-bad-fcs   the second phone's frames are all bad-FCS receptions (spoofing)\n"
-            "  --second-protocol P  the second phone runs this sender (default: the first's)\n"
+            "  --second-protocol v1|v2|airkiss   the second phone runs this sender (default: the first's)\n"
             "  --json             print the summary as one JSON line (docs/json.md)\n"
             "  -h, --help         this text;  --version  the version\n"
-            "exit: 0 written, 1 cannot write OUT, 2 usage error\n\n"
+            "exit: 0 written, 1 cannot write FILE.pcap, 2 usage error\n\n"
             "examples:\n"
             "  # vector A on channel 6, then decode it\n"
             "  smartcfg air session.pcap && smartcfg decode session.pcap\n"
@@ -389,12 +390,20 @@ int cmd_air(int argc, char **argv)
             return sc_cli_usage_error(&air_cli, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind != argc - 1) {
-        return sc_cli_usage_error(&air_cli, "exactly one output file expected");
-    }
+    /* said apart: "exactly one output file expected" left open which was wrong */
+    if (optind == argc)
+        return sc_cli_usage_error(&air_cli, "which file? (give FILE.pcap, or - for stdout)");
+    if (optind != argc - 1)
+        return sc_cli_usage_error(&air_cli, "one output file only: '%s' is a second", argv[optind + 1]);
     const char *out = argv[optind];
     if (!out[0])
-        return sc_cli_usage_error(&air_cli, "the output file name is empty (want OUT.pcap)");
+        return sc_cli_usage_error(&air_cli, "the output file name is empty (want FILE.pcap, or - for stdout)");
+    /* "-": the capture on stdout, the summary on stderr (it was printed after the capture) */
+    const bool to_stdout = !strcmp(out, "-");
+    if (to_stdout && json)
+        return sc_cli_usage_error(&air_cli, "--json and - both want stdout: - writes the capture there "
+                                            "(give a file name, or leave --json out)");
+    FILE *summary = to_stdout ? stderr : stdout;
     if (!group_set)
         c.group = c.pairwise;
     int v2rc = sc_cli_v2_options(&air_cli, c.protocol == SC_AIR_PROTO_V2, have_key, random_iv,
@@ -482,10 +491,11 @@ int cmd_air(int argc, char **argv)
         cJSON_AddBoolToObject(o, "second_phone", second != 0);
         sc_posix_event("capture", sc_posix_event_ms(), o);
     } else if (c.protocol != SC_AIR_PROTO_V1)
-        printf("%s: %lu frames, %u ms of air\n", out, n, last_t);
+        fprintf(summary, "%s: %lu frames, %u ms of air\n", out, n, last_t);
     else if (fl == UINT32_MAX)
-        printf("%s: %lu frames, %u ms of air; the data cycle is never complete in this window\n", out, n, last_t);
+        fprintf(summary, "%s: %lu frames, %u ms of air; the data cycle is never complete in this window\n", out, n,
+                last_t);
     else
-        printf("%s: %lu frames, %u ms of air; floor %u ms\n", out, n, last_t, fl);
+        fprintf(summary, "%s: %lu frames, %u ms of air; floor %u ms\n", out, n, last_t, fl);
     return SC_EXIT_OK;
 }

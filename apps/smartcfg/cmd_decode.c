@@ -29,7 +29,7 @@ static void decode_usage(const sc_cli_t *cli, FILE *f)
     (void)cli;
     fprintf(f,
             "usage: smartcfg decode [options] FILE...      (FILE - reads a capture from stdin)\n"
-            "       smartcfg decode [options] -i IFACE [--timeout S] [FILTER...]\n"
+            "       smartcfg decode [options] -i IFACE [--timeout SECONDS] [FILTER...]\n"
             "Decodes every ESP-TOUCH v1, ESP-TOUCH v2 and AirKiss session in pcap/pcapng captures\n"
             "(802.11+radiotap, plain 802.11 or Ethernet) and prints the credentials, one line per\n"
             "distinct result.\n\n"
@@ -43,8 +43,8 @@ static void decode_usage(const sc_cli_t *cli, FILE *f)
             "  --protocols LIST v1,v2,airkiss (default: all three)\n"
             "  -i, --iface IFACE  (or --interface) decode live from IFACE (monitor-mode Wi-Fi or any\n"
             "                   capture interface), FILTER a BPF expression as tcpdump takes it; stops\n"
-            "                   at the first result, Ctrl-C or --timeout S (whole seconds)\n"
-            "  --plot OUT.svg   draw the capture: frame lengths over time per sender, guide and data\n"
+            "                   at the first result, Ctrl-C or --timeout SECONDS (whole seconds)\n"
+            "  --plot FILE.svg  draw the capture: frame lengths over time per sender, guide and data\n"
             "                   phases, the lock, each datum byte, the completing frame\n"
             "When nothing decodes, the reason is printed (stderr; with --json a line\n"
             "{\"event\":\"no_result\",\"reason\":...}): no group-addressed frames, no guide seen,\n"
@@ -544,8 +544,9 @@ static int write_plot(sc_plot_t *plot, const char *out, const char *what)
 {
     char title[300];
     snprintf(title, sizeof title, "smartcfg decode %s", what);
-    if (sc_plot_write(plot, out, title) < 0) {
-        fprintf(stderr, "smartcfg decode: --plot %s: %s\n", shown(out), strerror(errno));
+    char why[256];
+    if (sc_plot_write(plot, out, title, why, sizeof why) < 0) {
+        fprintf(stderr, "smartcfg decode: --plot %s: %s\n", shown(out), why);
         return -1;
     }
     return 0;

@@ -30,6 +30,8 @@ enum {
 _Static_assert(O_NIDS <= sizeof ((device_opts_t *)0)->val_ / sizeof(char *), "device_opts_t.val_ too small");
 
 #define GETOPT_BASE 256 /* getopt_long values: id + GETOPT_BASE (cli.h keeps the low ones) */
+#define GETOPT_OFF 512  /* a flag's opposite (--no-json): id + GETOPT_OFF */
+#define MAX_CONFIGS 8   /* --config files, read in order */
 
 static const char *const opt_names[O_NALL] = {
     "radio", "join", "iface", "product-id", "device-name", "device-secret", "product-secret", "region",
@@ -49,6 +51,19 @@ static bool is_flag(const device_opts_spec_t *spec, int id)
     return id < O_NALL ? id >= O_NSTR : !spec->extra[id - O_NALL].has_value;
 }
 
+/* The opposite of a flag, which turns it off: "no-json" for "json", "cloud" for "no-cloud",
+ * "virtual-fcs" for "virtual-no-fcs". */
+static void flag_opposite(const char *name, char *out, size_t cap)
+{
+    const char *no = strstr(name, "no-");
+    if (no == name)
+        snprintf(out, cap, "%s", name + 3);
+    else if (no && no[-1] == '-')
+        snprintf(out, cap, "%.*s%s", (int)(no - name), name, no + 3);
+    else
+        snprintf(out, cap, "no-%s", name);
+}
+
 static void wipe_free(char **p)
 {
     if (*p) {
@@ -56,6 +71,17 @@ static void wipe_free(char **p)
         free(*p);
         *p = NULL;
     }
+}
+
+/* A flag on or off. cli: from the command line (wins over the config files; there, as in a
+ * config file, the last one given wins). */
+static void flag_set(device_opts_t *o, int id, bool on, bool cli)
+{
+    if (!cli && o->cli_[id])
+        return;
+    o->flag_[id] = on;
+    if (cli)
+        o->cli_[id] = true;
 }
 
 /* cli: from the command line or the environment (wins over the config file). */
@@ -99,12 +125,12 @@ static void usage(const sc_cli_t *cli, FILE *f)
 {
     const device_opts_spec_t *spec = cli->ctx;
     fprintf(f,
-            "usage: %s --radio SPEC --join SPEC [--iface IF] --product-id P --device-name D\n"
-            "       (--device-secret S | --product-secret S) [options]\n"
+            "usage: %s --radio SPEC --join SPEC [--iface IFACE] --product-id ID --device-name NAME\n"
+            "       (--device-secret SECRET | --product-secret SECRET) [options]\n"
             "\n"
             "radio (where ESP-TOUCH frames come from):\n"
             "  --radio pcap:IFACE      live capture (monitor-mode Wi-Fi hops channels; others do not)\n"
-            "  --radio file:CAPTURE    replay a capture (fast, on the capture's clock; --realtime: at its pace)\n"
+            "  --radio file:FILE       replay a capture (fast, on the capture's clock; --realtime: at its pace)\n"
             "  --radio udp[:PORT]      virtual radio: UDP datagrams to PORT (7001) become sniffed frames\n"
             "  --any-channel           file: deliver frames of every channel (no hop emulation)\n"
             "  --channels LIST         channels to search, e.g. 1,6,11 or 1-11,36-165 (default 1-13): 1..14,\n"
@@ -112,29 +138,32 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --protocols LIST        what the receiver listens for: v1,v2,airkiss (default all three)\n"
             "  --aes-key KEY           ESP-TOUCH v2 device key for encrypted sessions (16 characters)\n"
             "  --virtual-bssid MAC --virtual-cipher open|wep|tkip|ccmp|gcmp --virtual-qos --virtual-no-fcs\n"
-            "  --virtual-loss P --virtual-jitter MS --virtual-channel N     (udp: radio)\n"
+            "  --virtual-loss PROB --virtual-jitter MS --virtual-channel CHANNEL   (udp: radio)\n"
             "join (how the device joins the AP it was told):\n"
-            "  --join sim:SSID:PASSWORD[:IP]   simulated AP (--sim-delay MS: fixed join time)\n"
+            "  --join sim:SSID:PASSWORD[:ADDR]   simulated AP (--sim-delay MS: fixed join time)\n"
             "  --join exec:SCRIPT      SCRIPT gets SSID, PASSWORD, BSSID in its environment; exit 0 = joined\n"
-            "  --join wpa:CTRL_SOCKET  wpa_supplicant control socket; --wpa-save: once joined, SAVE_CONFIG\n"
+            "  --join wpa:SOCKET      wpa_supplicant control socket; --wpa-save: once joined, SAVE_CONFIG\n"
             "                          (needs update_config=1), so the network outlives a reboot\n"
-            "  --iface IF              the device's interface: its address after the join, its MAC\n"
+            "  --iface IFACE           the device's interface: its address after the join, its MAC\n"
             "  --mac MAC               station MAC to report (default: the interface's, else a stable fake)\n"
             "identity and cloud:\n"
-            "  --product-id P --device-name D --device-secret S | --product-secret S (dynamic registration)\n"
-            "  --region R (ap-guangzhou)  --broker HOST[:PORT][,HOST[:PORT]...] (1883, 8883 with --tls)\n"
-            "  --tls  --ca-file F  --register-url URL\n"
+            "  --product-id ID --device-name NAME --device-secret SECRET | --product-secret SECRET\n"
+            "                          (the product secret: dynamic registration)\n"
+            "  --region REGION (ap-guangzhou)  --broker HOST[:PORT][,HOST[:PORT]...] (1883, 8883 with --tls)\n"
+            "  --tls  --ca-file FILE  --register-url URL\n"
             "  --no-cloud              stop after the token handshake (no MQTT)\n"
-            "  --token-linger S        --no-cloud: done once the app stopped resending its token for S seconds\n"
+            "  --token-linger SECONDS  --no-cloud: done once the app stopped resending its token that long\n"
             "                          (default 10: the app's 5 tries 2 s apart)\n"
             "  secrets are better kept out of argv: config file, SMARTCFG_DEVICE_SECRET, SMARTCFG_PRODUCT_SECRET\n"
             "general:\n"
-            "  --config FILE           'key = value' lines with the same names as the options\n"
+            "  --config FILE           'key = value' lines with the same names as the options (a flag's:\n"
+            "                          json = true or false); several --config files are read in order,\n"
+            "                          a later line wins; the command line wins over them\n"
             "  --state-dir DIR         persisted records (default $XDG_STATE_HOME/smartcfg or ~/.local/state/smartcfg)\n"
-            "  --timeout S             give up after S whole seconds (exit 3); 0, the default: no limit of its own\n"
-            "  --log-linger S          after a failure, raise the log soft-AP (ESP-LOG-QUERY) and serve the\n"
-            "                          provisioning log on UDP 9876 for S seconds before exiting (0: exit at once);\n"
-            "                          with --at: for S seconds or until the AT host starts, stops or restarts\n"
+            "  --timeout SECONDS       give up after that many whole seconds (exit 3); 0, the default: no limit\n"
+            "  --log-linger SECONDS    after a failure, raise the log soft-AP (ESP-LOG-QUERY) and serve the\n"
+            "                          provisioning log on UDP 9876 that long before exiting (0: exit at once);\n"
+            "                          with --at: that long or until the AT host starts, stops or restarts\n"
             "  --at TTY                AT command front-end on TTY (a serial device, a pty, or - for stdin/stdout):\n"
             "                          wait for AT+TCSTARTSMART / AT+TCSAP instead of starting at once; the identity\n"
             "                          comes from AT+TCDEVINFOSET (docs/at.md). --at-baud N (115200)\n"
@@ -142,6 +171,22 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --log-level error|warn|info|debug\n"
             "  -h, --help              this text;  --version  the version\n",
             cli->name);
+    /* every flag's opposite, so a flag a config file set can be turned off */
+    fprintf(f, "  a flag's opposite turns it off (the last given wins):");
+    int col = 54;
+    for (int id = 0; id < O_NALL + (int)spec->nextra; id++) {
+        char opp[48];
+        if (!is_flag(spec, id))
+            continue;
+        flag_opposite(opt_name(spec, id), opp, sizeof opp);
+        if (col + (int)strlen(opp) + 4 > 100) {
+            fprintf(f, "\n                         ");
+            col = 25;
+        }
+        fprintf(f, " --%s", opp);
+        col += (int)strlen(opp) + 3;
+    }
+    fprintf(f, "\n");
     if (spec->nextra) {
         fprintf(f, "%s:\n", cli->name);
         for (size_t i = 0; i < spec->nextra; i++)
@@ -156,17 +201,27 @@ static void usage(const sc_cli_t *cli, FILE *f)
 /* ------------------------------------------------------------------------------------------
  * The config file. */
 
-static int opt_lookup(const device_opts_spec_t *spec, const char *key)
+/* A config key: an option's name, or a flag's opposite (*off: "no-json = true" is json = false). */
+static int opt_lookup(const device_opts_spec_t *spec, const char *key, bool *off)
 {
-    char k[64];
+    char k[64], opp[64];
     size_t n = strlen(key);
     if (n >= sizeof k)
         return -1;
     for (size_t i = 0; i <= n; i++)
         k[i] = key[i] == '_' ? '-' : key[i];
-    for (int i = 0; i < O_NALL + (int)spec->nextra; i++)
+    *off = false;
+    for (int i = 0; i < O_NALL + (int)spec->nextra; i++) {
         if (!strcmp(k, opt_name(spec, i)))
             return i;
+        if (is_flag(spec, i)) {
+            flag_opposite(opt_name(spec, i), opp, sizeof opp);
+            if (!strcmp(k, opp)) {
+                *off = true;
+                return i;
+            }
+        }
+    }
     return -1;
 }
 
@@ -205,15 +260,17 @@ static int config_line(device_opts_t *o, const device_opts_spec_t *spec, char *s
         val[vl - 1] = '\0';
         val++;
     }
-    int id = opt_lookup(spec, key);
+    bool off;
+    int id = opt_lookup(spec, key, &off);
     if (id < 0)
         return sc_cli_usage_error(&o->cli, "%s: unknown key '%s'", where, key);
     if (is_flag(spec, id)) {
         bool b;
         if (!parse_bool(val, &b))
             return sc_cli_usage_error(&o->cli, "%s: '%s' wants true or false", where, key);
-        if (b) /* a flag keeps no value; "" rather than NULL so no path can strdup(NULL) */
-            opt_set(o, spec, id, "", false);
+        /* false turns the flag off: a later line or a later --config file undoes an earlier
+         * true (it was ignored: json = true could not be taken back) */
+        flag_set(o, id, b != off, false);
         return 0;
     }
     if (id == O_DEVICE_SECRET || id == O_PRODUCT_SECRET || id == O_AES_KEY)
@@ -256,12 +313,17 @@ static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const c
 /* ------------------------------------------------------------------------------------------
  * The command line. */
 
-static void build_longopts(const device_opts_spec_t *spec, struct option *lo)
+static void build_longopts(const device_opts_spec_t *spec, struct option *lo, char (*opp)[48])
 {
     size_t n = 0;
-    for (int i = 0; i < O_NALL + (int)spec->nextra; i++)
+    for (int i = 0; i < O_NALL + (int)spec->nextra; i++) {
         lo[n++] = (struct option){ opt_name(spec, i), is_flag(spec, i) ? no_argument : required_argument, NULL,
                                    GETOPT_BASE + i };
+        if (is_flag(spec, i)) {
+            flag_opposite(opt_name(spec, i), opp[i], sizeof opp[i]);
+            lo[n++] = (struct option){ opp[i], no_argument, NULL, GETOPT_OFF + i };
+        }
+    }
     lo[n++] = (struct option){ "config", required_argument, NULL, GETOPT_BASE + O_CONFIG };
     lo[n++] = (struct option){ "help", no_argument, NULL, 'h' };
     lo[n++] = (struct option){ "version", no_argument, NULL, SC_CLI_OPT_VERSION };
@@ -270,10 +332,11 @@ static void build_longopts(const device_opts_spec_t *spec, struct option *lo)
 
 /* The getopt loop. DEVICE_OPTS_RUN, or an exit code. */
 static int parse_cmdline(device_opts_t *o, const device_opts_spec_t *spec, int argc, char **argv,
-                         const char **config_path)
+                         const char **config_path, size_t *nconfig)
 {
-    struct option lo[O_NIDS + 4];
-    build_longopts(spec, lo);
+    struct option lo[2 * O_NIDS + 4];
+    char opp[O_NIDS][48];
+    build_longopts(spec, lo, opp);
     o->cli.longopts = lo;
     bool secret_on_cli = false;
     optind = 1;
@@ -285,9 +348,22 @@ static int parse_cmdline(device_opts_t *o, const device_opts_spec_t *spec, int a
             o->cli.longopts = NULL;
             return rc;
         }
+        if (c >= GETOPT_OFF) {
+            flag_set(o, c - GETOPT_OFF, false, true);
+            continue;
+        }
         int id = c - GETOPT_BASE;
         if (id == O_CONFIG) {
-            *config_path = optarg;
+            /* each one read in order (a second --config replaced the first without a word) */
+            if (*nconfig == MAX_CONFIGS) {
+                o->cli.longopts = NULL;
+                return sc_cli_usage_error(&o->cli, "--config: at most %d files", MAX_CONFIGS);
+            }
+            config_path[(*nconfig)++] = optarg;
+            continue;
+        }
+        if (is_flag(spec, id)) {
+            flag_set(o, id, true, true);
             continue;
         }
         opt_set(o, spec, id, optarg, true);
@@ -598,8 +674,12 @@ static int check_host(device_opts_t *o)
         return sc_cli_usage_error(&o->cli, "--at-baud goes with --at TTY");
     /* The events went out between the AT replies, on the one line the AT host reads. */
     if (o->val_[O_AT] && !strcmp(o->val_[O_AT], "-") && o->flag_[O_JSON])
-        return sc_cli_usage_error(&o->cli, "--json and --at - both want stdout: --at - answers the AT host there "
-                                           "(give --at a tty or pty, or leave --json out)");
+        return o->cli_[O_JSON]
+                   ? sc_cli_usage_error(&o->cli, "--json and --at - both want stdout: --at - answers the AT host "
+                                                 "there (give --at a tty or pty, or leave --json out)")
+                   /* the config file's: say where it is and how to undo it here */
+                   : sc_cli_usage_error(&o->cli, "json = true in the config file and --at - both want stdout: --at - "
+                                                 "answers the AT host there (give --no-json, or --at a tty or pty)");
     if (o->val_[O_MAC]) {
         if (sc_posix_parse_mac(o->val_[O_MAC], h->mac) != SC_OK)
             return sc_cli_bad_value(&o->cli, "--mac", o->val_[O_MAC], "a MAC address like aa:bb:cc:dd:ee:ff");
@@ -650,10 +730,11 @@ static int check_host(device_opts_t *o)
     h->wpa_save = o->flag_[O_WPA_SAVE];
     if (h->wpa_save && (!h->join_spec || strncmp(h->join_spec, "wpa:", 4)))
         return o->cli_[O_WPA_SAVE]
-                   ? sc_cli_usage_error(&o->cli, "--wpa-save goes with --join wpa:CTRL_SOCKET")
+                   ? sc_cli_usage_error(&o->cli, "--wpa-save goes with --join wpa:SOCKET")
                    /* the config's, with a --join given on the command line: say where it is */
                    : sc_cli_usage_error(&o->cli, "wpa-save = true in the config file goes with --join "
-                                                 "wpa:CTRL_SOCKET (set wpa-save = false there to join another way)");
+                                                 "wpa:SOCKET (give --no-wpa-save, or set wpa-save = false there, "
+                                                 "to join another way)");
     h->cloud = !o->flag_[O_NO_CLOUD] || h->at_path;
     return check_vradio(o);
 }
@@ -666,12 +747,14 @@ int device_opts_parse(device_opts_t *o, const device_opts_spec_t *spec, int argc
     sc_device_config_default(&o->device);
     if (spec->nextra > DEVICE_OPTS_MAX_EXTRA)
         return sc_cli_fail(&o->cli, SC_EXIT_FAIL, "too many program options");
-    const char *config_path = NULL;
-    int rc = parse_cmdline(o, spec, argc, argv, &config_path);
+    const char *config_path[MAX_CONFIGS];
+    size_t nconfig = 0;
+    int rc = parse_cmdline(o, spec, argc, argv, config_path, &nconfig);
     if (rc != DEVICE_OPTS_RUN)
         return rc;
-    if (config_path && load_config(o, spec, config_path))
-        return SC_EXIT_USAGE;
+    for (size_t i = 0; i < nconfig; i++)
+        if (load_config(o, spec, config_path[i]))
+            return SC_EXIT_USAGE;
     const char *env;
     if (!o->cli_[O_DEVICE_SECRET] && (env = getenv("SMARTCFG_DEVICE_SECRET")) && env[0])
         opt_set(o, spec, O_DEVICE_SECRET, env, true);

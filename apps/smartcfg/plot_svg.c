@@ -9,6 +9,7 @@
 
 #include "plot_svg.h"
 #include "sc_posix_event.h"
+#include "sc_posix.h"
 
 #define PLOT_MAX_FRAMES 200000u
 #define PLOT_MAX_MARKS 4096u
@@ -174,13 +175,15 @@ static double nice_step(double span, int n)
     return raw <= p ? p : raw <= 2 * p ? 2 * p : raw <= 5 * p ? 5 * p : 10 * p;
 }
 
-int sc_plot_write(const sc_plot_t *p, const char *path, const char *title)
+int sc_plot_write(const sc_plot_t *p, const char *path, const char *title, char *why, size_t why_len)
 {
     if (!p || !path) {
+        snprintf(why, why_len, "%s", strerror(EINVAL));
         errno = EINVAL;
         return -1;
     }
-    FILE *o = fopen(path, "w");
+    /* not fopen(): a symbolic link or another user's file at the name is refused (sc_posix.h) */
+    FILE *o = sc_posix_open_output(path, false, why, why_len);
     if (!o)
         return -1;
     /* Scales: time from the first frame; lengths over the group-addressed frames (the only
@@ -378,6 +381,7 @@ int sc_plot_write(const sc_plot_t *p, const char *path, const char *title)
     if (fclose(o) != 0 || bad) {
         if (!errno)
             errno = EIO;
+        snprintf(why, why_len, "%s", strerror(errno));
         return -1;
     }
     return 0;

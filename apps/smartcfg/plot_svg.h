@@ -25,8 +25,9 @@ void sc_plot_mark(sc_plot_t *p, uint64_t t_us, enum sc_plot_mark kind, uint16_t 
  * repeating the same session for a minute does not bury the first decode in lock lines. */
 void sc_plot_commit(sc_plot_t *p);
 void sc_plot_discard(sc_plot_t *p);
-/* Writes the SVG; 0 on success, -1 with errno set. */
-int sc_plot_write(const sc_plot_t *p, const char *path, const char *title);
+/* Writes the SVG to path (not through a symbolic link, not into another user's file:
+ * sc_posix_open_output); 0 on success, -1 with errno set and why the reason for a message. */
+int sc_plot_write(const sc_plot_t *p, const char *path, const char *title, char *why, size_t why_len);
 void sc_plot_free(sc_plot_t *p);
 
 #endif

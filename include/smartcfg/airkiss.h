@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* WeChat AirKiss: the sender's symbols and exact schedule, the device's acknowledgement and the
  * receiver. Protocol: docs/protocol/airkiss.md. Sans-I/O, no heap; the random byte is the
- * caller's to draw. */
+ * caller's to draw.
+ * Left-out modules: its functions exist only with SMARTCFG_WITH_AIRKISS, SMARTCFG_WITH_SENDER or
+ * SMARTCFG_WITH_SIM on; the header is installed either way for receiver.h, which uses its types
+ * and sizes. */
 #ifndef SMARTCFG_AIRKISS_H
 #define SMARTCFG_AIRKISS_H
 

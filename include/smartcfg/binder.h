@@ -3,7 +3,10 @@
  * (docs/protocol/tencent.md#mqtt, #dynamic-registration) as a sans-I/O step machine over the HAL —
  * dynamic registration when there is no device secret, connect, subscribe, publish app_bind_token
  * (or bind_device_query) and wait for the reply carrying our clientToken. The strings it sends come
- * from cloud.h. Guide: docs/cloud-device.md. */
+ * from cloud.h. Guide: docs/cloud-device.md.
+ * Left-out modules: without SMARTCFG_WITH_CLOUD only sc_binder_start, sc_binder_step and
+ * sc_binder_abort exist (stand-ins that fail at once); the header is installed either way for
+ * device.h, which embeds sc_binder_t. */
 #ifndef SMARTCFG_BINDER_H
 #define SMARTCFG_BINDER_H
 

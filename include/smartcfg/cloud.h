@@ -3,7 +3,10 @@
  * MQTT credentials and topics, the app_bind_token messages and dynamic registration, as pure
  * functions over caller buffers. HMAC/SHA/base64/AES from mbedTLS, JSON with cJSON. Public so that
  * the binder (binder.h), the AT front-end (AT+TCMQTTCONN), the local cloud, its broker plugin and
- * tests build and check the very same strings. Guide: docs/cloud-device.md. */
+ * tests build and check the very same strings. Guide: docs/cloud-device.md.
+ * Left-out modules: its functions are the binder's (SMARTCFG_WITH_CLOUD) and, sc_cloud_dynreg_*,
+ * dynamic registration's (SMARTCFG_WITH_DYNREG); a core built without them has none of them. The
+ * header is installed either way: device.h, binder.h and tc8266.h use its types and sizes. */
 #ifndef SMARTCFG_CLOUD_H
 #define SMARTCFG_CLOUD_H
 

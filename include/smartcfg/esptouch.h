@@ -2,7 +2,10 @@
 /* ESP-TOUCH v1: CRC-8, the sender's encoder and send schedule, the 802.11 frame model
  * a sniffer delivers, and the device's acknowledgement. Protocol: docs/protocol/esptouch-v1.md.
  * Sans-I/O: nothing here sends, sleeps or allocates.
- * The receiver (decoder) is in esptouch_rx.h. */
+ * The receiver (decoder) is in esptouch_rx.h.
+ * Left-out modules: the encoder and schedule (sc_et_encode, sc_et_datacode, sc_et_mcast_addr,
+ * sc_et_sched_*) exist only with SMARTCFG_WITH_SENDER or SMARTCFG_WITH_SIM; the rest is always
+ * built and the header always installed. */
 #ifndef SMARTCFG_ESPTOUCH_H
 #define SMARTCFG_ESPTOUCH_H
 

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ESP-TOUCH v2: the sender's encoder and schedule, the device's acknowledgement and the
  * receiver (decoder). Protocol: docs/protocol/esptouch-v2.md. Sans-I/O, no heap: nothing here
- * sends, sleeps or allocates; random bytes (padding, IV) are the caller's to supply. */
+ * sends, sleeps or allocates; random bytes (padding, IV) are the caller's to supply.
+ * Left-out modules: its functions exist only with SMARTCFG_WITH_ESPTOUCH_V2, SMARTCFG_WITH_SENDER
+ * or SMARTCFG_WITH_SIM on; the header is installed either way for receiver.h, which uses its
+ * types and sizes. */
 #ifndef SMARTCFG_ESPTOUCH_V2_H
 #define SMARTCFG_ESPTOUCH_V2_H
 

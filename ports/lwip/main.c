@@ -101,7 +101,7 @@ static int setup(void *ctx, device_opts_t *o)
     (void)ctx;
     const char *tap = o->extra[X_TAP];
     if (!tap || !tap[0])
-        return sc_cli_usage_error(&o->cli, "--tap IFNAME is required (a tap interface you created)");
+        return sc_cli_usage_error(&o->cli, "--tap IFACE is required (a tap interface you created)");
     if (strlen(tap) >= sizeof g.net.tap)
         return sc_cli_bad_value(&o->cli, "--tap", tap, "an interface name of at most %zu characters", sizeof g.net.tap - 1);
     snprintf(g.net.tap, sizeof g.net.tap, "%s", tap);
@@ -187,11 +187,11 @@ static void teardown(void *ctx)
 int main(int argc, char **argv)
 {
     static const device_opts_extra_t extra[] = {
-        [X_TAP] = { "tap", true, "  --tap IFNAME            the tap interface lwIP runs on (create it first; lwIP's\n"
+        [X_TAP] = { "tap", true, "  --tap IFACE             the tap interface lwIP runs on (create it first; lwIP's\n"
                                  "                          network: every packet of the device goes through it)\n",
-                    "--tap IFNAME is required (a tap interface you created)" },
-        [X_IP] = { "ip", true, "  --ip A.B.C.D[/N]        lwIP's static address, N 24 if left out (default: DHCP once joined)\n", NULL },
-        [X_GW] = { "gw", true, "  --gw A.B.C.D            router, with --ip\n"
+                    "--tap IFACE is required (a tap interface you created)" },
+        [X_IP] = { "ip", true, "  --ip ADDR[/N]           lwIP's static address, N 24 if left out (default: DHCP once joined)\n", NULL },
+        [X_GW] = { "gw", true, "  --gw ADDR               router, with --ip\n"
                                "  of the options above, --join takes sim: only (a real association would give the\n"
                                "  link to the host's stack, not to lwIP's tap), and --at is not supported yet\n", NULL },
     };

@@ -12,6 +12,7 @@
 #include <pcap/pcap.h>
 
 #include "sc_pcap.h"
+#include "sc_posix.h"
 #include "smartcfg/diag.h"
 
 #ifndef DLT_IEEE802_11_RADIO
@@ -425,9 +426,17 @@ sc_pcap_writer_t *sc_pcap_writer_open(const char *path, char *errbuf, size_t err
         set_err(errbuf, errlen, "%s: %s", path, "pcap_open_dead failed");
         return NULL;
     }
-    w->dumper = pcap_dump_open(w->dead, path);
+    /* not pcap_dump_open(): it follows a symbolic link planted at the name and writes into
+     * another user's file (sc_posix_open_output) */
+    char why[256];
+    FILE *fp = sc_posix_open_output(path, true, why, sizeof why);
+    w->dumper = fp ? pcap_dump_fopen(w->dead, fp) : NULL;
     if (!w->dumper) {
-        set_err(errbuf, errlen, "%s%s", pcap_geterr(w->dead), ""); /* libpcap's says "PATH: reason" */
+        if (fp) {
+            snprintf(why, sizeof why, "%s", pcap_geterr(w->dead));
+            fclose(fp);
+        }
+        set_err(errbuf, errlen, "%s: %s", path, why);
         pcap_close(w->dead);
         free(w);
         return NULL;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Station HAL backends, chosen by a spec string (`--join SPEC`):
- *   sim:SSID:PASSWORD[:IP]  a simulated AP accepting only those credentials (`\:` and `\\`
+ *   sim:SSID:PASSWORD[:ADDR] a simulated AP accepting only those credentials (`\:` and `\\`
  *                           escape a colon or backslash inside SSID/PASSWORD)
  *   exec:SCRIPT             runs SCRIPT with SSID/PASSWORD/BSSID in its environment; exit 0 = joined
  *   wpa:CTRL_SOCKET         drives wpa_supplicant through its control socket

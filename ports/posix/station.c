@@ -155,7 +155,7 @@ sc_err_t sc_posix_station_open(sc_posix_station_t *st, const char *spec, const c
         strcpy(st->iface, iface);
     }
     if (!spec || !spec[0]) {
-        snprintf(errbuf, errlen, "--join needs a spec: sim:SSID:PASSWORD[:IP], exec:SCRIPT or wpa:CTRL_SOCKET");
+        snprintf(errbuf, errlen, "--join needs a spec: sim:SSID:PASSWORD[:ADDR], exec:SCRIPT or wpa:SOCKET");
         return SC_ERR_INVAL;
     }
     sc_err_t err;

@@ -47,7 +47,7 @@ sc_err_t sc_posix_sta_sim_parse(sc_posix_station_t *st, const char *args, char *
     if (nf < 0)
         return SC_ERR_FORMAT;
     if (nf < 2) {
-        snprintf(errbuf, errlen, "sim: want sim:SSID:PASSWORD[:IP]");
+        snprintf(errbuf, errlen, "sim: want sim:SSID:PASSWORD[:ADDR]");
         return SC_ERR_FORMAT;
     }
     if (n[0] < 1 || n[0] > sizeof st->sim_ssid) {
@@ -70,7 +70,7 @@ sc_err_t sc_posix_sta_sim_parse(sc_posix_station_t *st, const char *args, char *
         }
         st->sim_ip_set = true;
     } else if (!st->iface[0]) {
-        snprintf(errbuf, errlen, "sim: give the device's address (sim:SSID:PASSWORD:IP) or --iface");
+        snprintf(errbuf, errlen, "sim: give the device's address (sim:SSID:PASSWORD:ADDR) or --iface");
         return SC_ERR_INVAL;
     }
     memcpy(st->sim_bssid, sc_posix_default_bssid, SC_MAC_LEN);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -163,6 +164,46 @@ int sc_posix_stat_foreign(const struct stat *st, char *why, size_t n)
         return 2;
     }
     return 0;
+}
+
+FILE *sc_posix_open_output(const char *path, bool dash, char *why, size_t n)
+{
+    int fd, err = 0;
+    if (dash && !strcmp(path, "-")) {
+        fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+    } else {
+        /* O_TRUNC only once the file is known to be ours to empty */
+        fd = open(path, O_WRONLY | O_CREAT | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW, 0666);
+        struct stat st;
+        if (fd < 0 && errno == ELOOP && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+            snprintf(why, n, "is a symbolic link, not followed (whoever may write in its directory could have "
+                             "pointed it at a file of yours): give the path of the file itself");
+            errno = ELOOP;
+            return NULL;
+        }
+        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (st.st_uid != geteuid()) {
+                close(fd);
+                snprintf(why, n, "belongs to uid %lu, not to this user (uid %lu): not overwritten (remove it, or "
+                                 "write elsewhere)", (unsigned long)st.st_uid, (unsigned long)geteuid());
+                errno = EPERM;
+                return NULL;
+            }
+            if (ftruncate(fd, 0) != 0)
+                err = errno;
+        }
+    }
+    FILE *f = NULL;
+    if (fd >= 0 && !err && !(f = fdopen(fd, "wb")))
+        err = errno;
+    if (!f) {
+        err = fd < 0 ? errno : err;
+        if (fd >= 0)
+            close(fd);
+        snprintf(why, n, "%s", strerror(err));
+        errno = err;
+    }
+    return f;
 }
 
 void sc_posix_parent_dir(const char *path, char *out, size_t n)

@@ -58,7 +58,10 @@ grep -q "^smartcfg cloud: unexpected argument 'stray'" "$TMP/err" || fail "cloud
 grep -q "^smartcfg air: --channel: '0' is not a channel: 1..14, or 5 GHz 36..64" "$TMP/err" || fail "air bad value message"
 [ "$(run air --channel 99 out.pcap)" = 2 ] || fail "air --channel 99"
 grep -q "^smartcfg air: --channel: '99' is not a channel" "$TMP/err" || fail "air --channel 99 message"
-[ "$(run air)" = 2 ] || fail "air without OUT"
+# without a file, or with two: each said as such (both were "exactly one output file expected")
+[ "$(run air)" = 2 ] && grep -q "^smartcfg air: which file? (give FILE.pcap, or - for stdout)" "$TMP/err" || fail "air without FILE"
+[ "$(run air "$TMP/a.pcap" "$TMP/b.pcap")" = 2 ] && grep -q "^smartcfg air: one output file only: '$TMP/b.pcap' is a second" "$TMP/err" \
+    || fail "air with two files: $(cat "$TMP/err")"
 # one form for a bad value in every subcommand (docs/cli.md): option, the value, what is wanted
 # with its range and unit; a secret's value is not shown; exit 2
 bad_value() { # CMD PATTERN ARGS...
@@ -169,4 +172,11 @@ grep -q "^smartcfg: unknown command 'frobnicate'" "$TMP/err" || fail "unknown co
 [ "$(run sned)" = 2 ] && grep -q "^smartcfg: unknown command 'sned' (did you mean send?)" "$TMP/err" || fail "smartcfg sned"
 [ "$(run -V)" = 2 ] && grep -q "^smartcfg: unknown command '-V' (options go after the command" "$TMP/err" || fail "smartcfg -V"
 [ "$(run --help)" = 0 ] || fail "smartcfg --help"
+# placeholders: one word per kind of value (docs/cli.md, *Placeholders*) in every help, the
+# same word for an option two programs share, and the docs naming each value as the help does
+# (they said --password-file F beside --config FILE, --ssid S beside --timeout S, --ip A.B.C.D)
+# (smartcfg-lwip's help too, in a build that has it: -DSMARTCFG_WITH_LWIP=OFF leaves it out)
+LWIP=(); [ -x "$SC_BUILD/smartcfg-lwip" ] && LWIP=("$SC_BUILD/smartcfg-lwip")
+python3 "$(dirname "$0")/lib/cli_placeholders.py" check "$SC" "${LWIP[@]}" "$(cd "$(dirname "$0")/../.." && pwd)" >"$TMP/ph" \
+    || { cat "$TMP/ph"; fail "placeholders"; }
 echo "cli_convention: ok"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# `smartcfg decode --plot OUT.svg`: the SVG is well-formed XML (python's parser) with what a
+# `smartcfg decode --plot FILE.svg`: the SVG is well-formed XML (python's parser) with what a
 # person debugging provisioning looks for: a dot per frame, guide and data phases, the lock,
 # a mark per datum byte as it completes and one completing frame; an unfinished session is
 # drawn too (lock and datum marks, no completion); a file name with XML's special characters

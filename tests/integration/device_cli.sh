@@ -47,7 +47,7 @@ expect 1 "no interface 'nosuchif0'" -- --radio udp --join sim:A:b --iface nosuch
 # so is a wpa_supplicant whose control socket is not up (yet: it may start after the device)
 expect 1 "cannot reach wpa_supplicant at $TMP/no-wpa" -- --radio udp --join "wpa:$TMP/no-wpa" "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 1 "pcap: no interface 'nosuchif0'" -- --radio pcap:nosuchif0 --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
-expect 2 "^smartcfg device: --wpa-save goes with --join wpa:CTRL_SOCKET$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --wpa-save --state-dir "$TMP/s"
+expect 2 "^smartcfg device: --wpa-save goes with --join wpa:SOCKET$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --wpa-save --state-dir "$TMP/s"
 expect 2 "unknown --radio backend" -- --radio wifi --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 1 "--radio" -- --radio file:/nonexistent.pcap --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 2 "--timeout" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout -5
@@ -94,7 +94,38 @@ expect 2 "cannot read config $TMP/conf.d: Is a directory" -- --config "$TMP/conf
 # the config's wpa-save with another --join on the command line: the message says where it is
 # (it named --wpa-save, an option the user had not typed)
 printf 'wpa-save = true\njoin = wpa:/run/wpa_supplicant/wlan0\n' >"$TMP/wpa.conf"
-expect 2 "^smartcfg device: wpa-save = true in the config file goes with --join wpa:CTRL_SOCKET (set wpa-save = false" -- --config "$TMP/wpa.conf" --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+expect 2 "^smartcfg device: wpa-save = true in the config file goes with --join wpa:SOCKET (give --no-wpa-save, or set wpa-save = false" -- --config "$TMP/wpa.conf" --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+# ... and --no-wpa-save on the command line turns the config's off: the run goes on to the radio
+expect 2 "virtual-loss" -- --config "$TMP/wpa.conf" --no-wpa-save --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s" --virtual-loss 2
+# every flag can be turned off again: a config's json = true by --no-json, by json = false on a
+# later line or in a later --config file (the last one given wins; the command line wins over
+# the files). It could not: false was ignored, a second --config replaced the first unread.
+# Seen through the usage error after the config is read: a JSON line on stdout, or none.
+printf 'json = true\n' >"$TMP/json.conf"
+printf 'json = false\n' >"$TMP/nojson.conf"
+printf 'no-json = true\n' >"$TMP/nojson2.conf"
+BADV=(--radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s" --virtual-loss 2)
+json_out() { # WANT(0|1) ARGS...: whether the usage error came as JSON on stdout
+    local want=$1; shift
+    expect 2 "virtual-loss: '2' is not a probability" -- "$@" "${BADV[@]}"
+    if [ "$want" = 1 ]; then grep -q '"event":"usage_error"' "$TMP/out" || fail "$*: no JSON line"
+    else [ -s "$TMP/out" ] && fail "$*: JSON after all: $(cat "$TMP/out")"; fi
+    return 0
+}
+json_out 1 --config "$TMP/json.conf"
+json_out 0 --config "$TMP/json.conf" --no-json
+json_out 0 --no-json --config "$TMP/json.conf"
+json_out 1 --config "$TMP/json.conf" --no-json --json
+json_out 0 --config "$TMP/json.conf" --config "$TMP/nojson.conf"
+json_out 1 --config "$TMP/nojson.conf" --config "$TMP/json.conf"
+json_out 0 --config "$TMP/json.conf" --config "$TMP/nojson2.conf"
+printf 'json = true\njson = false\n' >"$TMP/both.conf"
+json_out 0 --config "$TMP/both.conf"
+json_out 1 --config "$TMP/nojson.conf" --json
+# the opposites of the flags named no-...: --cloud undoes a config's no-cloud = true
+printf 'no-cloud = true\n' >"$TMP/nocloud.conf"
+expect 2 "needs --device-secret" -- --config "$TMP/nocloud.conf" --cloud --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --state-dir "$TMP/s"
+expect 2 "--config: at most 8 files" -- $(for i in 1 2 3 4 5 6 7 8 9; do echo --config "$TMP/json.conf"; done)
 # a CA bundle that cannot be read is said at start (it failed at the MQTT login, after the join)
 expect 2 "^smartcfg device: --ca-file: cannot read '$TMP/no-ca.pem': No such file" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP/no-ca.pem" --state-dir "$TMP/s"
 expect 2 "^smartcfg device: --ca-file: cannot read '$TMP': Is a directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP" --state-dir "$TMP/s"
@@ -120,6 +151,11 @@ expect 2 "^smartcfg device: --region: '' is not 1..32 printable ASCII characters
 # --at - answers the AT host on stdout: --json's events went out between its replies
 expect 2 "^smartcfg device: --json and --at - both want stdout" -- --radio udp --join sim:A:b:127.0.0.2 --at - --json --state-dir "$TMP/s" </dev/null
 grep -q '"event":"usage_error"' "$TMP/out" || fail "--at - --json: no JSON usage_error"
+# the config's json = true: the message says where it is and that --no-json undoes it (it named
+# --json, which was not on the line); --no-json then lets the AT run go on to its next check
+printf 'json = true\n' >"$TMP/atjson.conf"
+expect 2 "^smartcfg device: json = true in the config file and --at - both want stdout: .*give --no-json" -- --config "$TMP/atjson.conf" --radio udp --join sim:A:b:127.0.0.2 --at - --state-dir "$TMP/s" </dev/null
+expect 2 "^smartcfg device: --virtual-loss: '2'" -- --config "$TMP/atjson.conf" --no-json --radio udp --join sim:A:b:127.0.0.2 --at - --virtual-loss 2 --state-dir "$TMP/s" </dev/null
 # a directory opens but does not read: it is refused, not taken for an empty config (the device
 # ran without its settings)
 expect 2 "^smartcfg device: cannot read config $TMP: Is a directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 1 --state-dir "$TMP/s" --config "$TMP"
@@ -218,6 +254,6 @@ fi
 if [ -x "$SC_BUILD/smartcfg-lwip" ]; then
     env -u SMARTCFG_DEVICE_SECRET "$SC_BUILD/smartcfg-lwip" --radio udp --join sim:A:b "${ID[@]}" >"$TMP/out" 2>"$TMP/err"
     rc=$?
-    [ "$rc" = 2 ] && grep -q "^smartcfg-lwip: --tap IFNAME is required" "$TMP/err" || fail "smartcfg-lwip without --tap: exit $rc, $(head -1 "$TMP/err")"
+    [ "$rc" = 2 ] && grep -q "^smartcfg-lwip: --tap IFACE is required" "$TMP/err" || fail "smartcfg-lwip without --tap: exit $rc, $(head -1 "$TMP/err")"
 fi
 echo "PASS"

@@ -18,7 +18,11 @@ cmake --install "$SC_BUILD" --prefix "$P" >"$T/install2.log" 2>&1 || { cat "$T/i
 cmp -s "$T/tree1" "$T/tree2" || { diff "$T/tree1" "$T/tree2"; fail "re-install changed the tree"; }
 ok "installed twice, identical trees"
 
+# (the modules' own headers with them: every module is built here; rx_switches.sh checks that a
+# core without them installs none)
 for f in include/smartcfg/device.h include/smartcfg/hal.h include/smartcfg/version.h include/smartcfg/features.h \
+         include/smartcfg/at.h include/smartcfg/at_device.h include/smartcfg/sender.h include/smartcfg/send_stream.h \
+         include/smartcfg/air.h include/smartcfg/ota.h \
          include/smartcfg/posix/sc_posix.h lib/libsmartcfg.a lib/libsmartcfg.so lib/pkgconfig/smartcfg.pc lib/pkgconfig/smartcfg-posix.pc \
          lib/cmake/smartcfg/smartcfgConfig.cmake lib/cmake/smartcfg/smartcfgConfigVersion.cmake \
          lib/cmake/smartcfg/smartcfgTargets.cmake lib/libsmartcfg-posix.a bin/smartcfg lib/smartcfg/smartcfg_auth.so \

@@ -9,7 +9,9 @@
 #   2. a v1-only firmware core (cloud, AT, sender and simulator off too): no v2 or AirKiss
 #      receiver code in libsmartcfg.a and no mbedTLS at all;
 #   3. the same core built as a shared library too and installed: libsmartcfg.so exports
-#      exactly the public API its headers declare with every switch off.
+#      exactly the public API its headers declare with every switch off;
+#   4. that install has no header of a left-out module (at.h, sender.h, air.h, ...), and the
+#      headers it keeps say which of their functions a left-out module takes away.
 set -euo pipefail
 source "$(dirname "$0")/lib/package.bash"
 package_test_init rx_switches
@@ -72,3 +74,27 @@ left_out=$(nm -D --defined-only "$T/fwp/lib/libsmartcfg.so" | awk 'NF == 3 { pri
     grep -E '^sc_(cloud|dynreg|at|ota|send|air|et2|ak)_' || true)
 [ -z "$left_out" ] || fail "the modules-off libsmartcfg.so exports left-out modules' functions: ${left_out//$'\n'/ }"
 ok "modules-off libsmartcfg.so: exports exactly the $SO_EXPORTS names its installed headers declare with the switches off"
+# 4. its installed headers are those of the modules built: at.h, sender.h, air.h ... of a core
+# without them were installed, and a program using them compiled and then failed to link. What
+# a header that stays (others include it for types and sizes) declares without a definition is
+# said in it ("Left-out modules:").
+for h in at.h at_device.h sender.h send_stream.h air.h ota.h; do
+    [ -e "$T/fwp/include/smartcfg/$h" ] && fail "the modules-off core installed $h, whose module it left out"
+done
+for h in device.h receiver.h esptouch_v2.h airkiss.h cloud.h binder.h; do
+    [ -e "$T/fwp/include/smartcfg/$h" ] || fail "the modules-off core did not install $h"
+done
+for h in "$T"/fwp/include/smartcfg/*.h; do echo "#include <smartcfg/${h##*/}>"; done >"$T/api.c"
+# shellcheck disable=SC2046
+cc -std=c11 -E -P $(PKG_CONFIG_PATH=$T/fwp/lib/pkgconfig pkg-config --cflags smartcfg) "$T/api.c" >"$T/api.i"
+# prototypes (not the static inline helpers, not a cast to a type)
+grep -vE '^static inline' "$T/api.i" | grep -oE '\bsc_[a-z0-9_]*[a-z0-9][[:space:]]*\(' | tr -d '( \t' | grep -v '_t$' | sort -u >"$T/declared"
+nm -g --defined-only "$T/fwp/lib/libsmartcfg.a" | awk 'NF == 3 && $2 == "T" { print $3 }' | sort -u >"$T/defined"
+nundef=0
+for f in $(comm -23 "$T/declared" "$T/defined"); do
+    h=$(grep -lE "\b$f[[:space:]]*\(" "$T"/fwp/include/smartcfg/*.h | head -1)
+    grep -q 'Left-out modules:' "$h" || fail "${h##*/} declares $f, which the modules-off core lacks, and does not say so"
+    nundef=$((nundef + 1))
+done
+[ "$nundef" -gt 20 ] || fail "only $nundef declared functions missing: the check reads the headers wrong"
+ok "modules-off install: no header of a left-out module; the $nundef functions the shared headers declare without a definition are each said so in their header"

@@ -3,8 +3,8 @@
 # Another local user on the same host (a shared box, a CI runner, a device whose other daemons
 # are compromised) against the UDP ports of `smartcfg send` (acks on 18266, the token socket on
 # <phone>:8266) and `smartcfg device --radio udp` (7001) and its 8266 service (docs/security.md
-# F69-F71), against the files `smartcfg cloud` keeps beside its registry (F72) and the device's
-# --join exec: script (F73). Run as root (CI): in a network namespace of its own, the other user is nobody
+# F69-F71), against the files `smartcfg cloud` keeps beside its registry (F72), the device's
+# --join exec: script (F73) and the files air and decode --plot write (F81). Run as root (CI): in a network namespace of its own, the other user is nobody
 # (setpriv) and must not be able to bind beside them; a port it took first must be named in the
 # error with its uid, and a provisioning beside it must work. Not root: the same checks with
 # a second socket of this user that sets SO_REUSEADDR only (the option the attacker has).
@@ -188,6 +188,42 @@ cp "$TMP/scripts/join.sh" "$TMP/open/mine/join.sh"
 exec_refused "$TMP/open/mine/join.sh" "is in a directory writable by others (mode 0777), $TMP/open:"
 ln -s "$TMP/open/mine/join.sh" "$TMP/scripts/link.sh"
 exec_refused "$TMP/scripts/link.sh" "is in a directory writable by others (mode 0777), $TMP/open:"
+
+# F81. The files the commands write (air's capture, decode --plot's picture) in a directory
+# another user may write in (not sticky, so the kernel's protected_symlinks does not step in):
+# a symbolic link planted at the name is not followed (air overwrote its target, ~/.bashrc or
+# any file of ours), and a file another user made there is neither written (they would read the
+# capture's password) nor emptied. "-", FIFOs and devices are written as before.
+mkdir -m 0777 "$TMP/outdir"
+printf 'precious\n' >"$TMP/precious"
+as_other() { if [ ${#OTHER[@]} -gt 0 ]; then "${OTHER[@]}" "$@"; else "$@"; fi; }
+as_other ln -s "$TMP/precious" "$TMP/outdir/out.pcap" || fail "plant a symlink"
+as_other ln -s "$TMP/precious" "$TMP/outdir/plot.svg" || fail "plant a symlink"
+"$SC" air --password 'air-secret-1' "$TMP/outdir/out.pcap" >"$TMP/air.out" 2>"$TMP/air.err"; rc=$?
+[ "$rc" = 1 ] && grep -qF "smartcfg air: $TMP/outdir/out.pcap: is a symbolic link, not followed" "$TMP/air.err" \
+    || fail "air through a planted symlink: exit $rc"
+"$SC" air "$TMP/s.pcap" >/dev/null 2>&1 || fail "air: a capture to decode"
+"$SC" decode --plot "$TMP/outdir/plot.svg" "$TMP/s.pcap" >"$TMP/plot.out" 2>"$TMP/plot.err"; rc=$?
+[ "$rc" = 1 ] && grep -qF "smartcfg decode: --plot $TMP/outdir/plot.svg: is a symbolic link, not followed" "$TMP/plot.err" \
+    || fail "decode --plot through a planted symlink: exit $rc"
+[ "$(cat "$TMP/precious")" = precious ] || fail "the symlink's target was written"
+if [ "$(id -u)" = 0 ]; then
+    as_other sh -c "umask 0; printf 'theirs' >'$TMP/outdir/theirs.pcap'" || fail "plant a file"
+    "$SC" air --password 'air-secret-2' "$TMP/outdir/theirs.pcap" >"$TMP/air.out" 2>"$TMP/air.err"; rc=$?
+    [ "$rc" = 1 ] && grep -qF "smartcfg air: $TMP/outdir/theirs.pcap: belongs to uid 65534, not to this user" "$TMP/air.err" \
+        || fail "air into another user's file: exit $rc"
+    [ "$(cat "$TMP/outdir/theirs.pcap")" = theirs ] || fail "another user's file was written or emptied"
+fi
+# what still works: a new file there, our own file again, -, a FIFO, a device
+"$SC" air "$TMP/outdir/new.pcap" >/dev/null 2>&1 && "$SC" air --seed 2 "$TMP/outdir/new.pcap" >/dev/null 2>&1 \
+    && "$SC" decode "$TMP/outdir/new.pcap" | grep -q TP-LINK || fail "air to a new file, then over it"
+"$SC" air - 2>"$TMP/dash.err" | "$SC" decode - | grep -q TP-LINK || fail "air - | decode -"
+grep -q '^-: .* frames' "$TMP/dash.err" || fail "air -: the summary is not on stderr"
+mkfifo "$TMP/fifo"
+"$SC" decode "$TMP/fifo" >"$TMP/fifo.out" 2>&1 & fpid=$!
+"$SC" air "$TMP/fifo" >/dev/null 2>&1 || fail "air to a FIFO"
+wait "$fpid"; grep -q TP-LINK "$TMP/fifo.out" || fail "decode of the FIFO air wrote"
+"$SC" air /dev/null >/dev/null 2>&1 || fail "air /dev/null"
 
 if [ "$(id -u)" != 0 ]; then
     # Not root: no namespace, no second user. A virtual radio on a free port, then a socket of

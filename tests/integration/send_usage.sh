@@ -55,7 +55,7 @@ for v in 0x10 1e3; do
   [ $rc = 2 ] && grep -q "^smartcfg send: --timeout: '$v' is not a number of seconds above 0, at most 3600" <<<"$out" \
     || { echo "FAIL: send --timeout $v: exit $rc, output: $out"; fail=1; }
 done
-"$B/smartcfg" send --help | grep -q -- '--timeout S .*seconds (0 < S <= 3600, e.g. 2.5; default 60' || { echo "FAIL: send --help: --timeout range"; fail=1; }
+"$B/smartcfg" send --help | grep -q -- '--timeout SECONDS .*(0 < SECONDS <= 3600, e.g. 2.5; default' || { echo "FAIL: send --help: --timeout range"; fail=1; }
 "$B/smartcfg" send --help | grep -q -- '--count N .*(0..32, default 1' || { echo "FAIL: send --help: --count range"; fail=1; }
 check 2 'unknown option' --ssid x --password S3cretPw $OK --frobnicate
 # the v2 options, checked alike by send and air (cli.c, sc_cli_v2_options)
