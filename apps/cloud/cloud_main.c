@@ -30,6 +30,8 @@
 
 #include "cli.h"
 #include "cloud.h"
+#include "cloud_health.h"
+#include "cloud_metrics.h"
 #include "cloud_ota.h"
 #include "console.h"
 #include "sc_posix.h"
@@ -259,6 +261,8 @@ static void plugin_event(char *line)
         snprintf(name, sizeof name, "%s", ev->valuestring);
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         if (cJSON_IsObject(o) && !strcmp(name, known[i])) {
+            if (i < 2)   /* every login, also those past the events' budget */
+                cloud_metrics_inc(i == 0 ? CLOUD_M_MQTT_LOGIN_OK : CLOUD_M_MQTT_LOGIN_REFUSED);
             if (i > 0 && !cloud_refusal_allow(i == 1 ? CLOUD_REFUSAL_LOGIN : CLOUD_REFUSAL_TOPIC)) {   /* cloud.h */
                 cJSON_Delete(o);
                 return;
@@ -523,6 +527,8 @@ static int find_mosquitto(char *out, size_t len)
 
 int cmd_cloud(int argc, char **argv)
 {
+    struct timespec started;   /* /metrics: smartcfg_cloud_start_time_seconds */
+    clock_gettime(CLOCK_REALTIME, &started);
     hostport_t http = { "127.0.0.1", 8080 }, ext = { "", 0 };
     broker_t br = { .mqtt = { "127.0.0.1", 1883 }, .logfd = -1, .evfd = -1 };
     int evpipe[2] = { -1, -1 };
@@ -745,6 +751,17 @@ bad_addr:
         char d[PATH_MAX];
         if (f) {
             sc_posix_parent_dir(f, d, sizeof d);
+            /* Said in the option's words, not SQLite's "unable to open database file". A
+             * directory is a usage error (no restart mends it, docs/cli.md); a directory not
+             * there yet may be (a mount, a deployment step): a setup failure. */
+            struct stat sb;
+            if (stat(f, &sb) == 0 && S_ISDIR(sb.st_mode))
+                return sc_cli_bad_value(&cli, "--db", f, "a database file but a directory (name a file in it, e.g. %s%scloud.db)",
+                                        f, f[strlen(f) - 1] == '/' ? "" : "/");
+            if (stat(d, &sb) != 0 && errno == ENOENT)
+                return sc_cli_fail(&cli, SC_EXIT_FAIL, "--db %s: its directory %s does not exist (create it first)", f, d);
+            if (stat(d, &sb) == 0 && !S_ISDIR(sb.st_mode))
+                return sc_cli_fail(&cli, SC_EXIT_FAIL, "--db %s: %s is not a directory", f, d);
             if (cloud_private_dir(d, "the registry", err, sizeof err) != 0) {
                 cloud_log("%s", err);
                 return SC_EXIT_FAIL;
@@ -1010,9 +1027,15 @@ bad_addr:
         /* Every device login through RabbitMQ is about seven HTTP questions, each a database
          * round trip: answered one at a time they were the cluster's limit (docs/scale.md). */
         .threads = (unsigned)(http_threads ? http_threads : amqp ? 8 : 1),
+        .start_time = (double)started.tv_sec, .mqtt_gauge = gate != NULL,
     };
     if (amqp && !http_per_addr_set)
         hc.per_ip_limit = 1024;
+    /* GET /readyz's view of the registry, refreshed by a thread of its own (cloud_health.h) */
+    if (cloud_health_start(db, err, sizeof err) != 0) {
+        cloud_log("%s", err);
+        goto out;
+    }
     h = cloud_http_start(&hc, err, sizeof err);
     if (!h) {
         cloud_log("%s", err);
@@ -1085,11 +1108,14 @@ bad_addr:
             cloud_amqp_step(amqp, 100);
         else
             cloud_bindsvc_step(svc, 100);
+        /* GET /readyz: the broker side (ours running, the binding service or consumer connected) */
+        cloud_health_broker(amqp ? cloud_amqp_connected(amqp) : cloud_bindsvc_connected(svc) && (external || br.pid > 0));
         if (external)
             continue;
         int status;
         if (br.pid > 0 && waitpid(br.pid, &status, WNOHANG) == br.pid) {
             br.pid = 0;
+            cloud_health_broker(false);   /* not ready while it restarts */
             broker_join_log(&br);
             time_t now = time(NULL);
             int recent = 0;
@@ -1123,6 +1149,7 @@ bad_addr:
 out:
     cloud_revoke_stop();
     cloud_http_stop(h);   /* first: its control API sends through the worker's connection */
+    cloud_health_stop();
     cloud_bindsvc_free(svc);
     cloud_amqp_free(amqp);
     cloud_ota_free(ota);
