@@ -172,7 +172,15 @@ HTTP=$(curl -s -o "$T/body" -w '%{http_code}' --max-time 20 -X POST -H 'Content-
 R=$(device "$MQTT_PORT" dev2 "$PSK2" "$(bind_msg dev2 "$TOK4")") || true
 [ "$(code_of "$R" 2>/dev/null)" != 0 ] || fail "a bind was acknowledged with the database down: $R"
 grep -q 'database: PostgreSQL connection lost' "$T/cloud.err" || fail "no clear log line for the lost database"
-ok "database down: token API answers 503 DatabaseUnavailable; the device gets no acknowledgement (${R:-no reply})"
+# /readyz: 503 "store" within the probe's bound (3 s), each answer quick (from the probe's state,
+# not a database round trip), and never the server's address in it.
+for _ in $(seq 100); do
+    RZ=$(curl -s --max-time 1 -w ' %{http_code}' "$BASE/readyz") || fail "/readyz took over 1 s with the database down"
+    [ "$RZ" = '{"ready":false,"reason":"store"} 503' ] && break
+    sleep 0.1
+done
+[ "$RZ" = '{"ready":false,"reason":"store"} 503' ] || fail "/readyz with the database down: $RZ"
+ok "database down: token API answers 503 DatabaseUnavailable; the device gets no acknowledgement (${R:-no reply}); /readyz 503 store"
 
 pg_start
 for _ in $(seq 200); do   # the workers reconnect on their own (pauses up to 5 s)
@@ -182,6 +190,12 @@ for _ in $(seq 200); do   # the workers reconnect on their own (pauses up to 5 s
 done
 [ "$(code_of "$R")" = 0 ] || fail "no recovery after the database restart: $R"
 ACKED+=("$TOK4")
+for _ in $(seq 100); do   # the probe reconnects on its own back-off
+    RZ=$(curl -s --max-time 1 -w ' %{http_code}' "$BASE/readyz") || true
+    [ "$RZ" = '{"ready":true} 200' ] && break
+    sleep 0.1
+done
+[ "$RZ" = '{"ready":true} 200' ] || fail "/readyz after the database came back: $RZ"
 for _ in $(seq 200); do
     S=$(BASE=http://127.0.0.1:$H2 tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK4\"}") || true
     [ "$(jget data.State <<<"$S" 2>/dev/null)" = 2 ] && break
