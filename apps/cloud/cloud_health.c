@@ -15,6 +15,7 @@ static struct {
     atomic_int_fast64_t loop_ms;       /* the main loop's last pass (0: none yet) */
     atomic_int broker;                 /* -1 not said, 0, 1 */
     atomic_bool stop;
+    atomic_bool exited;                /* the probe thread has returned */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t thread;
@@ -52,6 +53,7 @@ static void *probe_thread(void *arg)
         pthread_cond_timedwait(&hs.cv, &hs.mu, &ts);
     }
     pthread_mutex_unlock(&hs.mu);
+    atomic_store(&hs.exited, true);
     return NULL;
 }
 
@@ -62,6 +64,7 @@ int cloud_health_start(const char *dbspec, char *err, size_t errlen)
     if (cloud_store_open_lazy(&hs.st, dbspec, err, errlen) != 0)
         return -1;
     atomic_store(&hs.stop, false);
+    atomic_store(&hs.exited, false);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -85,10 +88,20 @@ void cloud_health_stop(void)
     atomic_store(&hs.stop, true);
     pthread_cond_signal(&hs.cv);
     pthread_mutex_unlock(&hs.mu);
+    /* A probe stuck in a query to a server that vanished without a reset (a network cut: libpq
+     * waits for TCP to give up, minutes) must not hold the stop: after 2 s it is left behind,
+     * with its connection, for the process's exit to end. */
+    for (int i = 0; i < 200 && !atomic_load(&hs.exited); i++)
+        nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
+    hs.running = false;
+    if (!atomic_load(&hs.exited)) {
+        pthread_detach(hs.thread);
+        cloud_log("readiness: the registry probe is still waiting for the database; not waiting for it");
+        return;
+    }
     pthread_join(hs.thread, NULL);
     pthread_cond_destroy(&hs.cv);
     cloud_store_close(&hs.st);
-    hs.running = false;
 }
 
 void cloud_health_broker(bool up)
