@@ -117,6 +117,8 @@ typedef struct {
                                           * in parallel, each thread on its own read connection) */
     struct cloud_ota *ota;               /* firmware updates (cloud_ota.h); NULL: none */
     struct cloud_thing *thing;           /* control / action downlink (cloud_thing.c); NULL: none */
+    double start_time;                   /* Unix time the process started (GET /metrics) */
+    bool mqtt_gauge;                     /* this process runs the MQTT gate: /metrics shows its connections */
 } cloud_http_cfg_t;
 cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t errlen);
 void cloud_http_stop(cloud_http_t *h);
@@ -125,6 +127,8 @@ void cloud_http_stop(cloud_http_t *h);
 typedef struct {
     char topic[160];    /* MQTT form: $thing/down/service/<P>/<D> */
     char *payload;      /* JSON text */
+    int bind_code;      /* app_bind_token's decision (counted at the commit, cloud_metrics.h); -1: another reply */
+    int64_t t0_us;      /* when its request arrived (monotonic µs) */
 } cloud_reply_t;
 typedef struct cloud_binder cloud_binder_t;
 cloud_binder_t *cloud_binder_new(const char *dbpath, char *err, size_t errlen);

@@ -19,6 +19,7 @@
 
 #include "cloud_acl.h"
 #include "cloud_authhttp.h"
+#include "cloud_metrics.h"
 
 #define FIELDS_MAX 32
 
@@ -110,7 +111,10 @@ static bool username_client(const char *user, char out[CLOUD_ACL_ID_MAX])
 static enum MHD_Result refused(struct MHD_Connection *c, const char *event, const char *client, const char *k,
                                const char *v, const char *topic)
 {
-    if (!cloud_refusal_allow(!strcmp(event, "device_refused") ? CLOUD_REFUSAL_LOGIN : CLOUD_REFUSAL_TOPIC))   /* cloud.h */
+    bool login = !strcmp(event, "device_refused");
+    if (login)
+        cloud_metrics_inc(CLOUD_M_MQTT_LOGIN_REFUSED);   /* each one, also past the events' budget */
+    if (!cloud_refusal_allow(login ? CLOUD_REFUSAL_LOGIN : CLOUD_REFUSAL_TOPIC))   /* cloud.h */
         return answer(c, false);
     cJSON *ev = cJSON_CreateObject();
     cJSON_AddStringToObject(ev, "client", client && *client ? client : "-");
@@ -161,6 +165,7 @@ enum MHD_Result cloud_authhttp_route(cloud_store_t *store, struct MHD_Connection
         cJSON_AddStringToObject(ev, "alg", alg);
         cJSON_AddStringToObject(ev, "broker", "rabbitmq");
         cloud_event("device_connected", ev);
+        cloud_metrics_inc(CLOUD_M_MQTT_LOGIN_OK);
         return answer(c, true);
     }
     if (!username_client(user, client))

@@ -15,6 +15,7 @@
 #include <mosquitto.h>
 
 #include "cloud.h"
+#include "cloud_metrics.h"
 
 struct cloud_binder {
     cloud_store_t store;
@@ -22,6 +23,7 @@ struct cloud_binder {
     cloud_reply_t *replies;
     size_t nreplies, capreplies;
     unsigned long binds, commits;   /* binds per commit shows the batching at work (bench_cloud) */
+    size_t counted;                 /* replies[0..counted) are counted in the metrics */
 };
 
 struct cloud_bindsvc {
@@ -44,8 +46,16 @@ static const char *status_text(int code)
     }
 }
 
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* bind_t0: an app_bind_token's arrival (its reply is counted at the commit), else 0. */
 static void queue_reply(cloud_binder_t *b, const char *pid, const char *dn, const char *method,
-                        const char *client_token, int code)
+                        const char *client_token, int code, int64_t bind_t0)
 {
     if (b->nreplies == b->capreplies) {
         size_t nc = b->capreplies ? b->capreplies * 2 : 64;
@@ -67,6 +77,8 @@ static void queue_reply(cloud_binder_t *b, const char *pid, const char *dn, cons
     cloud_reply_t *r = &b->replies[b->nreplies++];
     snprintf(r->topic, sizeof r->topic, "$thing/down/service/%s/%s", pid, dn);
     r->payload = s;
+    r->bind_code = bind_t0 ? code : -1;
+    r->t0_us = bind_t0;
 }
 
 static bool ensure_txn(cloud_binder_t *b)
@@ -98,7 +110,7 @@ void cloud_binder_request(cloud_binder_t *b, const char *topic, const void *payl
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(j, "clientToken");
     const char *client_token = cJSON_IsString(ct) ? ct->valuestring : NULL;
     if (!cJSON_IsObject(j) || !cJSON_IsString(method)) {
-        queue_reply(b, pid, dn, "error_reply", client_token, CLOUD_BIND_MALFORMED);
+        queue_reply(b, pid, dn, "error_reply", client_token, CLOUD_BIND_MALFORMED, 0);
         cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddNumberToObject(ev, "code", CLOUD_BIND_MALFORMED);
         cloud_event("malformed_request", ev);
@@ -106,7 +118,7 @@ void cloud_binder_request(cloud_binder_t *b, const char *topic, const void *payl
         cJSON_Delete(j);
         return;
     }
-    int64_t now = cloud_now();
+    int64_t now = cloud_now(), t0 = now_us();
     if (!strcmp(method->valuestring, "app_bind_token")) {
         const cJSON *params = cJSON_GetObjectItemCaseSensitive(j, "params");
         const cJSON *tok = cJSON_GetObjectItemCaseSensitive(params, "token");
@@ -121,7 +133,7 @@ void cloud_binder_request(cloud_binder_t *b, const char *topic, const void *payl
         else
             code = cloud_store_bind_token(&b->store, token, pid, dn, now);
         b->binds++;
-        queue_reply(b, pid, dn, "app_bind_token_reply", client_token, code);
+        queue_reply(b, pid, dn, "app_bind_token_reply", client_token, code, t0 ? t0 : 1);
         cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddStringToObject(ev, "token", ab);
         cJSON_AddNumberToObject(ev, "code", code);
@@ -130,7 +142,8 @@ void cloud_binder_request(cloud_binder_t *b, const char *topic, const void *payl
         cloud_log("app_bind_token from %s/%s token %s: %d (%s)", pid, dn, ab, code, status_text(code));
     } else if (!strcmp(method->valuestring, "bind_device_query")) {
         int code = cloud_store_device_bound(&b->store, pid, dn);
-        queue_reply(b, pid, dn, "bind_device_query_reply", client_token, code);
+        queue_reply(b, pid, dn, "bind_device_query_reply", client_token, code, 0);
+        cloud_metrics_inc(CLOUD_M_BIND_QUERIES);
         cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddNumberToObject(ev, "code", code);
         cloud_event("bind_query", ev);
@@ -212,14 +225,33 @@ cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *
     return b;
 }
 
+/* The app_bind_token replies queued since the last commit, now that their fate is known (stored:
+ * the code decided; not: a success became 500). Each reply is counted once: the next commit
+ * only sees replies queued after this one's (cloud_binder_clear comes between). */
+static void count_binds(cloud_binder_t *b, bool stored)
+{
+    int64_t t = now_us();
+    for (size_t i = b->counted; i < b->nreplies; i++)
+        if (b->replies[i].bind_code >= 0)
+            cloud_metrics_bind(stored || b->replies[i].bind_code != CLOUD_BIND_OK ? b->replies[i].bind_code
+                                                                                  : CLOUD_BIND_INTERNAL,
+                               t - b->replies[i].t0_us);
+    b->counted = b->nreplies;
+}
+
 int cloud_binder_commit(cloud_binder_t *b)
 {
-    if (!b->in_txn)
+    if (!b->in_txn) {
+        count_binds(b, true);   /* nothing to store: malformed ones, or no transaction could start (500) */
         return 0;
+    }
     b->in_txn = false;
     b->commits++;
-    if (cloud_store_commit(&b->store) == 0)
+    if (cloud_store_commit(&b->store) == 0) {
+        count_binds(b, true);
         return 0;
+    }
+    count_binds(b, false);
     /* Nothing was stored: no reply may claim success. */
     cloud_store_rollback(&b->store);
     cloud_log("binding service: commit failed: %s", b->store.err);
@@ -251,6 +283,7 @@ void cloud_binder_clear(cloud_binder_t *b)
     for (size_t i = 0; i < b->nreplies; i++)
         free(b->replies[i].payload);
     b->nreplies = 0;
+    b->counted = 0;
 }
 
 cloud_binder_t *cloud_binder_new(const char *dbpath, char *err, size_t errlen)

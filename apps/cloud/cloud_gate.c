@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cloud.h"
+#include "cloud_metrics.h"
 
 #define GATE_BUF 16384
 #define CONNECT_MAX 65536   /* a CONNECT is < 1 KiB; bigger is not a device */
@@ -130,6 +131,7 @@ static void conn_close(cloud_gate_t *g, conn_t *c)
             close(c->e[i].fd);   /* also leaves the epoll set */
     addr_release(g, c->addr);
     g->total--;
+    cloud_metrics_gauge_add(CLOUD_G_MQTT_CONNECTIONS, -1);
     free(c);
 }
 
@@ -259,6 +261,7 @@ static bool accept_one(cloud_gate_t *g, int li)
             g->refused_total++;
         else
             g->refused_addr++;
+        cloud_metrics_inc(CLOUD_M_MQTT_CONN_REFUSED);
         close(fd);
         return true;
     }
@@ -281,6 +284,7 @@ static bool accept_one(cloud_gate_t *g, int li)
     }
     ac->n++;
     g->total++;
+    cloud_metrics_gauge_add(CLOUD_G_MQTT_CONNECTIONS, 1);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

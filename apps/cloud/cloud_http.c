@@ -19,10 +19,13 @@
 
 #include "cloud.h"
 #include "cloud_authhttp.h"
+#include "cloud_health.h"
+#include "cloud_metrics.h"
 #include "cloud_ota.h"
 #include "console.h"
 #include "smartcfg/cloud.h"
 #include "smartcfg/errors.h"
+#include "smartcfg/version.h"
 
 #define BODY_MAX (16 * 1024)   /* every legitimate request is well under 1 KiB */
 #define DYNREG_WINDOW 300      /* seconds of clock skew accepted on /register/dev */
@@ -91,8 +94,10 @@ static bool rate_ok(cloud_http_t *h, const char *kind, const char *who, double r
     if (b->tokens > burst)
         b->tokens = burst;
     b->last_ms = now;
-    if (b->tokens < 1.0)
+    if (b->tokens < 1.0) {
+        cloud_metrics_inc(CLOUD_M_HTTP_RATE_LIMITED);
         return false;
+    }
     b->tokens -= 1.0;
     return true;
 }
@@ -131,6 +136,7 @@ typedef struct {
     bool too_big;
     bool streamed;                 /* a firmware upload: the body goes to up (or nowhere) */
     bool auth;                     /* a RabbitMQ auth question: answered without the lock */
+    bool ops;                      /* /healthz, /readyz, /metrics: answered without the lock */
     cloud_ota_upload_t *up;
 } req_t;
 
@@ -292,12 +298,10 @@ static enum MHD_Result token_api(cloud_http_t *h, struct MHD_Connection *c, cons
     cloud_user_t u;
     int arc = 1;
     const char *at = jstr(body, "AccessToken");
-    static const char *const actions[] = { "AppGetToken", "AppCreateDeviceBindToken", "AppGetDeviceBindTokenState",
-                                           "AppGetMultiDeviceBindTokenState", "AppTokenBindDeviceFamily",
-                                           "AppDeleteDeviceInFamily", "AppGetUser", "AppGetFamilyList" };
     bool known = false;
-    for (size_t i = 0; action && i < sizeof actions / sizeof actions[0]; i++)
-        known = known || !strcmp(action, actions[i]);
+    for (size_t i = 0; action && i < CLOUD_TOKEN_ACTIONS; i++)
+        known = known || !strcmp(action, cloud_token_actions[i]);
+    cloud_metrics_token_api(action);
     if (known && (!cmd || !strcmp(cmd, action)) && strcmp(action, "AppGetToken") && at && strlen(at) <= 64) {
         /* Unknown AccessTokens are unauthenticated guesses: same per-address budget as logins. */
         arc = cloud_store_check_access_token(&h->store, at, now, &u);
@@ -880,6 +884,87 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
     return admin_error(c, 404, "no such endpoint");
 }
 
+/* ---- health and metrics (docs/cloud.md "Health and metrics") --------------------------------
+ * GET (or HEAD) /healthz, /readyz and /metrics are answered without the lock: from atomics and
+ * the state cloud_health.c keeps fresh in the background, never a database or broker round
+ * trip, so a request stuck on a dead PostgreSQL under the lock cannot hold them up, and they
+ * cost less than the 429 a per-address budget would answer. /healthz and /readyz say nothing
+ * but the one word, so they need neither a key nor a budget (the per-address connection cap
+ * still holds). /metrics needs the admin key as a Bearer credential; a missing or wrong one
+ * spends the per-address budget of the unauthenticated endpoints, as on the admin API. */
+static bool is_ops(const char *url)
+{
+    return !strcmp(url, "/healthz") || !strcmp(url, "/readyz") || !strcmp(url, "/metrics");
+}
+
+static enum MHD_Result send_ops(struct MHD_Connection *c, unsigned status, const char *body, size_t len,
+                                const char *ctype, const char *hname, const char *hval)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", ctype);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (hname)
+        MHD_add_response_header(r, hname, hval);
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result ops_json(struct MHD_Connection *c, unsigned status, const char *body, const char *hname,
+                                const char *hval)
+{
+    return send_ops(c, status, body, strlen(body), "application/json", hname, hval);
+}
+
+static enum MHD_Result ops_route(cloud_http_t *h, struct MHD_Connection *c, const char *url, const char *method)
+{
+    if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+        return ops_json(c, 405, "{\"error\":\"use GET\"}", "Allow", "GET, HEAD");
+    if (!strcmp(url, "/healthz"))
+        return ops_json(c, MHD_HTTP_OK, "{\"live\":true}", NULL, NULL);
+    if (!strcmp(url, "/readyz")) {
+        const char *why = cloud_health_not_ready();
+        char body[64];
+        snprintf(body, sizeof body, why ? "{\"ready\":false,\"reason\":\"%s\"}" : "{\"ready\":true}", why);
+        return ops_json(c, why ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, body, why ? "Retry-After" : NULL, "1");
+    }
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (!auth || strncasecmp(auth, "Bearer ", 7) || !cloud_consttime_eq(auth + 7, h->admin_key)) {
+        char addr[64];
+        peer_addr(c, addr, sizeof addr);
+        pthread_mutex_lock(&h->lock);   /* the buckets' owner */
+        bool ok = rate_ok(h, "anon", addr, h->cfg.anon_rate, h->cfg.anon_burst);
+        pthread_mutex_unlock(&h->lock);
+        if (!ok)
+            return ops_json(c, 429, "{\"error\":\"too many requests from this address\"}", "Retry-After", "1");
+        return ops_json(c, MHD_HTTP_UNAUTHORIZED, "{\"error\":\"metrics: send Authorization: Bearer <admin key>\"}",
+                        "WWW-Authenticate", "Bearer realm=\"smartcfg cloud\"");
+    }
+    int broker = cloud_health_broker_up();
+    cloud_metrics_info_t info = {
+        .version = SMARTCFG_VERSION_STRING, .start_time_s = h->cfg.start_time,
+        .store_errors = cloud_store_error_count(), .ready = !cloud_health_not_ready(),
+        .store_up = cloud_health_store_up(), .broker_up = broker, .mqtt_connections = h->cfg.mqtt_gauge,
+    };
+    size_t cap = 8192;
+    char *buf = malloc(cap);
+    size_t need = buf ? cloud_metrics_render(buf, cap, &info) : 0;
+    if (buf && need >= cap) {
+        free(buf);
+        cap = need + 1;
+        buf = malloc(cap);
+        need = buf ? cloud_metrics_render(buf, cap, &info) : 0;
+    }
+    if (!buf)
+        return MHD_NO;
+    enum MHD_Result r = send_ops(c, MHD_HTTP_OK, buf, need < cap ? need : cap - 1,
+                                 "text/plain; version=0.0.4; charset=utf-8", NULL, NULL);
+    free(buf);
+    return r;
+}
+
 /* --rabbitmq: a question of RabbitMQ's auth backend (answered without the lock). */
 static bool is_auth(const cloud_http_t *h, const char *url)
 {
@@ -1015,6 +1100,7 @@ static enum MHD_Result handle(cloud_http_t *h, struct MHD_Connection *c, const c
             return MHD_NO;
         *con_cls = rq;
         rq->auth = is_auth(h, url);
+        rq->ops = is_ops(url);
         /* A firmware upload streams to a file, authorised before its first byte is kept. */
         if (cloud_ota_upload_url(url, method)) {
             rq->streamed = true;
@@ -1047,6 +1133,8 @@ static enum MHD_Result handle(cloud_http_t *h, struct MHD_Connection *c, const c
     }
     if (rq->too_big)
         return admin_error(c, 413, "request body larger than 16 KiB");
+    if (rq->ops)
+        return ops_route(h, c, url, method);
     if (rq->auth)
         return auth_source_ok(h, c) ? auth_answer(h, c, url, method, rq)
                                     : admin_error(c, 403, "RabbitMQ auth questions are answered to its nodes only");
@@ -1065,7 +1153,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 {
     cloud_http_t *h = cls;
     const req_t *rq = *con_cls;
-    if (rq ? rq->auth : is_auth(h, url))
+    if (rq ? rq->auth || rq->ops : is_auth(h, url) || is_ops(url))
         return handle(h, c, url, method, version, upload, upload_size, con_cls);
     pthread_mutex_lock(&h->lock);
     enum MHD_Result r = handle(h, c, url, method, version, upload, upload_size, con_cls);

@@ -30,6 +30,8 @@
 
 #include "cli.h"
 #include "cloud.h"
+#include "cloud_health.h"
+#include "cloud_metrics.h"
 #include "cloud_ota.h"
 #include "console.h"
 #include "sc_posix.h"
@@ -259,6 +261,8 @@ static void plugin_event(char *line)
         snprintf(name, sizeof name, "%s", ev->valuestring);
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         if (cJSON_IsObject(o) && !strcmp(name, known[i])) {
+            if (i < 2)   /* every login, also those past the events' budget */
+                cloud_metrics_inc(i == 0 ? CLOUD_M_MQTT_LOGIN_OK : CLOUD_M_MQTT_LOGIN_REFUSED);
             if (i > 0 && !cloud_refusal_allow(i == 1 ? CLOUD_REFUSAL_LOGIN : CLOUD_REFUSAL_TOPIC)) {   /* cloud.h */
                 cJSON_Delete(o);
                 return;
@@ -477,7 +481,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --prefetch N        requests a worker holds unacked, also its commit batch (default 256)\n"
             "  --http-threads N    threads answering RabbitMQ's auth questions, each with its own database\n"
             "                      connection (default 8 with --rabbitmq; the rest of the API is one at a time)\n"
-            "  --db DB             registry: a SQLite FILE or sqlite:FILE (default $XDG_DATA_HOME/smartcfg/cloud.db),\n"
+            "  --db DB             registry: a SQLite FILE (not a directory) or sqlite:FILE\n"
+            "                      (default $XDG_DATA_HOME/smartcfg/cloud.db),\n"
             "                      or postgresql://USER[:PASSWORD]@HOST:PORT/NAME (several workers on one database)\n"
             "  --db-wait SECONDS   keep retrying an unreachable database server that long at start (default 30)\n"
             "  --token-ttl SECONDS bind token lifetime (default 600)\n"
@@ -501,11 +506,16 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                      ready event): an admin credential for an hour, so not by default; any time:\n"
             "                      POST /v1/console/login with the admin key\n"
             "  -h, --help          this text;  --version  the version\n"
+            "operators (docs/cloud.md \"Health and metrics\"): GET /healthz (the process serves) and /readyz\n"
+            "  (200 when the registry and the broker side are up, else 503 {\"ready\":false,\"reason\":...}), no key;\n"
+            "  GET /metrics (Prometheus text, this process's counters) with Authorization: Bearer <admin key>\n"
             "exit: 0 stopped by SIGINT/SIGTERM/SIGHUP, 1 setup failure, 2 usage error, 5 mosquitto kept dying\n"
             "      (5 times within 60 s) or could not be restarted\n\n"
             "examples:\n"
             "  # a cloud on free loopback ports, events as JSON\n"
             "  smartcfg cloud --http 127.0.0.1:8080 --mqtt 127.0.0.1:1883 --db ./cloud.db --json\n"
+            "  # what a load balancer or systemd asks of it: is this worker ready?\n"
+            "  curl -fsS http://127.0.0.1:8080/readyz\n"
             "  # HTTPS API and an MQTT-over-TLS listener\n"
             "  smartcfg cloud --tls --mqtts 127.0.0.1:8883\n");
 }
@@ -525,6 +535,8 @@ static int find_mosquitto(char *out, size_t len)
 
 int cmd_cloud(int argc, char **argv)
 {
+    struct timespec started;   /* /metrics: smartcfg_cloud_start_time_seconds */
+    clock_gettime(CLOCK_REALTIME, &started);
     hostport_t http = { "127.0.0.1", 8080 }, ext = { "", 0 };
     broker_t br = { .mqtt = { "127.0.0.1", 1883 }, .logfd = -1, .evfd = -1 };
     int evpipe[2] = { -1, -1 };
@@ -747,6 +759,17 @@ bad_addr:
         char d[PATH_MAX];
         if (f) {
             sc_posix_parent_dir(f, d, sizeof d);
+            /* Said in the option's words, not SQLite's "unable to open database file". A
+             * directory is a usage error (no restart mends it, docs/cli.md); a directory not
+             * there yet may be (a mount, a deployment step): a setup failure. */
+            struct stat sb;
+            if (stat(f, &sb) == 0 && S_ISDIR(sb.st_mode))
+                return sc_cli_bad_value(&cli, "--db", f, "a database file but a directory (name a file in it, e.g. %s%scloud.db)",
+                                        f, f[strlen(f) - 1] == '/' ? "" : "/");
+            if (stat(d, &sb) != 0 && errno == ENOENT)
+                return sc_cli_fail(&cli, SC_EXIT_FAIL, "--db %s: its directory %s does not exist (create it first)", f, d);
+            if (stat(d, &sb) == 0 && !S_ISDIR(sb.st_mode))
+                return sc_cli_fail(&cli, SC_EXIT_FAIL, "--db %s: %s is not a directory", f, d);
             if (cloud_private_dir(d, "the registry", err, sizeof err) != 0) {
                 cloud_log("%s", err);
                 return SC_EXIT_FAIL;
@@ -1012,9 +1035,15 @@ bad_addr:
         /* Every device login through RabbitMQ is about seven HTTP questions, each a database
          * round trip: answered one at a time they were the cluster's limit (docs/scale.md). */
         .threads = (unsigned)(http_threads ? http_threads : amqp ? 8 : 1),
+        .start_time = (double)started.tv_sec, .mqtt_gauge = gate != NULL,
     };
     if (amqp && !http_per_addr_set)
         hc.per_ip_limit = 1024;
+    /* GET /readyz's view of the registry, refreshed by a thread of its own (cloud_health.h) */
+    if (cloud_health_start(db, err, sizeof err) != 0) {
+        cloud_log("%s", err);
+        goto out;
+    }
     h = cloud_http_start(&hc, err, sizeof err);
     if (!h) {
         cloud_log("%s", err);
@@ -1087,11 +1116,14 @@ bad_addr:
             cloud_amqp_step(amqp, 100);
         else
             cloud_bindsvc_step(svc, 100);
+        /* GET /readyz: the broker side (ours running, the binding service or consumer connected) */
+        cloud_health_broker(amqp ? cloud_amqp_connected(amqp) : cloud_bindsvc_connected(svc) && (external || br.pid > 0));
         if (external)
             continue;
         int status;
         if (br.pid > 0 && waitpid(br.pid, &status, WNOHANG) == br.pid) {
             br.pid = 0;
+            cloud_health_broker(false);   /* not ready while it restarts */
             broker_join_log(&br);
             time_t now = time(NULL);
             int recent = 0;
@@ -1125,6 +1157,7 @@ bad_addr:
 out:
     cloud_revoke_stop();
     cloud_http_stop(h);   /* first: its control API sends through the worker's connection */
+    cloud_health_stop();
     cloud_bindsvc_free(svc);
     cloud_amqp_free(amqp);
     cloud_ota_free(ota);

@@ -19,8 +19,21 @@ void cloud_store_configure(const cloud_store_cfg_t *cfg)
     cloud_store_settings = *cfg;
 }
 
+static atomic_ullong store_errors;   /* every failure passes here: /metrics (cloud_metrics.h) */
+
+unsigned long long cloud_store_error_count(void)
+{
+    return atomic_load_explicit(&store_errors, memory_order_relaxed);
+}
+
+void cloud_store_noted_conflict(void)
+{
+    atomic_fetch_sub_explicit(&store_errors, 1, memory_order_relaxed);
+}
+
 void cloud_store_note(cloud_store_t *s, bool unavailable, const char *fmt, ...)
 {
+    atomic_fetch_add_explicit(&store_errors, 1, memory_order_relaxed);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(s->err, sizeof s->err, fmt, ap);

@@ -202,6 +202,12 @@ struct cloud_store_ops {
 extern const cloud_store_ops_t cloud_store_sqlite_ops;
 extern const cloud_store_ops_t cloud_store_pg_ops;   /* open fails clearly when built without libpq */
 extern cloud_store_cfg_t cloud_store_settings;
+/* Records a failure in s->err (and counts it: cloud_store_error_count). */
 void cloud_store_note(cloud_store_t *s, bool unavailable, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The failure just noted was a unique constraint's refusal (CLOUD_STORE_CONFLICT): an answer
+ * ("exists"), not counted as a failure. */
+void cloud_store_noted_conflict(void);
+/* Failures noted in this process since it started, all connections together (GET /metrics). */
+unsigned long long cloud_store_error_count(void);
 
 #endif

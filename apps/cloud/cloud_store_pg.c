@@ -183,6 +183,8 @@ static int failed(cloud_store_t *s, PGresult *res, const char *what)
     /* state points into res: decided before res is freed (it was read after PQclear, a use
      * after free that make test-asan-integ's cloud_pg found) */
     int ret = state && !strcmp(state, "23505") ? CLOUD_STORE_CONFLICT : -1;
+    if (ret == CLOUD_STORE_CONFLICT)
+        cloud_store_noted_conflict();
     PQclear(res);
     return ret;
 }

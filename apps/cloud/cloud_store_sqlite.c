@@ -139,7 +139,10 @@ static int sq_exec(cloud_store_t *s, const char *sql, int n, const cloud_param_t
     if (rc == SQLITE_DONE)
         return sqlite3_changes(DB(s));
     sq_fail(s, "write");
-    return (rc & 0xff) == SQLITE_CONSTRAINT ? CLOUD_STORE_CONFLICT : -1;
+    if ((rc & 0xff) != SQLITE_CONSTRAINT)
+        return -1;
+    cloud_store_noted_conflict();
+    return CLOUD_STORE_CONFLICT;
 }
 
 /* Two processes opening one file at once: BEGIN IMMEDIATE in migrate() already serialises. */

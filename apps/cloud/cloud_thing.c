@@ -18,6 +18,7 @@
 
 #include "cloud.h"
 #include "cloud_acl.h"
+#include "cloud_metrics.h"
 #include "cloud_rate.h"
 #include "smartcfg/cloud.h"
 
@@ -191,6 +192,7 @@ static bool over_limit(cloud_thing_t *t, const char *pid, const char *dn, const 
         if (t->workers != was && cloud_rate_allow(t->rate, key, now))
             return false;
     }
+    cloud_metrics_inc(CLOUD_M_THING_RATE_LIMITED);
     if (cloud_refusal_allow(CLOUD_REFUSAL_TOPIC)) {
         cJSON *ev = cloud_device_event(pid, dn);
         cJSON_AddStringToObject(ev, "topic", topic);

@@ -4,7 +4,8 @@
 # Binding over the real broker: app token API (curl) -> device-like MQTT client publishes
 # app_bind_token -> reply on its down topic -> token state via the API. Every reply code,
 # bind_device_query, family binding, and a restart of `smartcfg cloud` between token creation
-# and binding.
+# and binding. /healthz, /readyz and /metrics (docs/cloud.md "Health and metrics"): the
+# counters move by exactly the binds made here, the text is exposition format, no secret in it.
 . "$(dirname "$0")/lib/cloud.bash"
 command -v mosquitto_rr >/dev/null || fail "mosquitto-clients not installed (make deps)"
 
@@ -15,6 +16,21 @@ P=BINDTEST01
 post /v1/products "{\"product_id\":\"$P\"}" >/dev/null
 PSK1=$(post /v1/products/$P/devices '{"device_name":"dev1"}' | jget device_secret)
 PSK2=$(post /v1/products/$P/devices '{"device_name":"dev2"}' | jget device_secret)
+
+# Health and metrics: no key for the two probes, the admin key for /metrics; odd methods,
+# paths and headers get a clear 4xx.
+code() { curl -s -o "$T/body" -w '%{http_code}' --max-time 5 "$@"; }
+[ "$(code "$BASE/healthz")" = 200 ] && [ "$(cat "$T/body")" = '{"live":true}' ] || fail "/healthz: $(cat "$T/body")"
+[ "$(code "$BASE/readyz")" = 200 ] && [ "$(cat "$T/body")" = '{"ready":true}' ] || fail "/readyz: $(cat "$T/body")"
+[ "$(code -I "$BASE/readyz")" = 200 ] || fail "HEAD /readyz"
+[ "$(code "$BASE/healthz?x=$(head -c 2000 /dev/zero | tr '\0' a)")" = 200 ] || fail "/healthz with a long query"
+[ "$(code -X POST -d x=1 "$BASE/healthz")" = 405 ] || fail "POST /healthz"
+[ "$(code -X DELETE -H "$(admin_auth)" "$BASE/metrics")" = 405 ] || fail "DELETE /metrics"
+[ "$(code "$BASE/metrics")" = 401 ] || fail "/metrics without the key"
+[ "$(code -H "Authorization: Bearer $(head -c 4000 /dev/zero | tr '\0' k)" "$BASE/metrics")" = 401 ] || fail "/metrics with a wrong key"
+[ "$(code "$BASE/readyz/$(head -c 70000 /dev/zero | tr '\0' a)")" = 414 ] || fail "a 70 KB path"
+metrics "$T/m0"
+ok "/healthz and /readyz 200 without a key; /metrics 401 without it; POST/DELETE 405, a 70 KB path 414"
 
 # device DEV PSK PAYLOAD -> prints the reply from the device's down topic
 device() {
@@ -56,6 +72,27 @@ expect_code "$(device dev2 "$PSK2" 'this is {not json')" error_reply 400
 expect_code "$(device dev2 "$PSK2" '{"method":"app_bind_token","clientToken":"dev2-1","params":{}}')" app_bind_token_reply 400
 expect_code "$(device dev2 "$PSK2" '{"method":"app_bind_token","clientToken":"dev2-1","params":{"token":"../../etc"}}')" app_bind_token_reply 400
 ok "malformed JSON / missing token / bad token syntax -> 400"
+
+# Exactly the binds above: 2 ok, 1 taken, 1 unknown, 2 malformed (the reply to a message that
+# is not JSON is no app_bind_token); 4 token API requests (a create, two state reads, a multi).
+metrics "$T/m1"
+delta() { echo $(( $(mval "$T/m1" "$1") - $(mval "$T/m0" "$1") )); }
+for want in ok:2 taken:1 unknown:1 malformed:2 expired:0 internal:0; do
+    [ "$(delta "smartcfg_cloud_bind_requests_total{result=\"${want%:*}\"}")" = "${want#*:}" ] \
+        || fail "bind_requests_total{result=${want%:*}} moved by $(delta "smartcfg_cloud_bind_requests_total{result=\"${want%:*}\"}"), not ${want#*:}"
+done
+[ "$(delta 'smartcfg_cloud_bind_duration_seconds_count')" = 6 ] || fail "bind latency count: $(delta smartcfg_cloud_bind_duration_seconds_count)"
+[ "$(delta 'smartcfg_cloud_token_api_requests_total{action="AppCreateDeviceBindToken"}')" = 1 ] \
+    && [ "$(delta 'smartcfg_cloud_token_api_requests_total{action="AppGetDeviceBindTokenState"}')" = 2 ] \
+    && [ "$(delta 'smartcfg_cloud_token_api_requests_total{action="AppGetMultiDeviceBindTokenState"}')" = 1 ] \
+    || fail "token API counters: $(grep -h token_api_requests_total "$T/m0" "$T/m1")"
+[ "$(delta 'smartcfg_cloud_mqtt_logins_total{result="accepted"}')" -ge 7 ] || fail "MQTT logins: $(grep mqtt_logins "$T/m1")"
+[ "$(mval "$T/m1" smartcfg_cloud_ready)" = 1 ] && [ "$(mval "$T/m1" smartcfg_cloud_mqtt_connections)" -ge 0 ] \
+    || fail "ready / connections gauges"
+for s in "$(cat "$ADMIN_KEY_FILE")" "$TOK" "$PSK1" "$PSK2" "$ACCESS" tester-password-1 "$P"; do
+    grep -qF -- "$s" "$T/m1" && fail "/metrics shows a secret or a name"
+done
+ok "/metrics: bind counters moved by exactly the 6 binds made, latency count 6, token API by action; no secret"
 
 stop_cloud
 start_cloud --token-ttl 1 --token-gc 600   # expired tokens stay readable for the check

@@ -172,7 +172,15 @@ HTTP=$(curl -s -o "$T/body" -w '%{http_code}' --max-time 20 -X POST -H 'Content-
 R=$(device "$MQTT_PORT" dev2 "$PSK2" "$(bind_msg dev2 "$TOK4")") || true
 [ "$(code_of "$R" 2>/dev/null)" != 0 ] || fail "a bind was acknowledged with the database down: $R"
 grep -q 'database: PostgreSQL connection lost' "$T/cloud.err" || fail "no clear log line for the lost database"
-ok "database down: token API answers 503 DatabaseUnavailable; the device gets no acknowledgement (${R:-no reply})"
+# /readyz: 503 "store" within the probe's bound (3 s), each answer quick (from the probe's state,
+# not a database round trip), and never the server's address in it.
+for _ in $(seq 100); do
+    RZ=$(curl -s --max-time 1 -w ' %{http_code}' "$BASE/readyz") || fail "/readyz took over 1 s with the database down"
+    [ "$RZ" = '{"ready":false,"reason":"store"} 503' ] && break
+    sleep 0.1
+done
+[ "$RZ" = '{"ready":false,"reason":"store"} 503' ] || fail "/readyz with the database down: $RZ"
+ok "database down: token API answers 503 DatabaseUnavailable; the device gets no acknowledgement (${R:-no reply}); /readyz 503 store"
 
 pg_start
 for _ in $(seq 200); do   # the workers reconnect on their own (pauses up to 5 s)
@@ -182,6 +190,12 @@ for _ in $(seq 200); do   # the workers reconnect on their own (pauses up to 5 s
 done
 [ "$(code_of "$R")" = 0 ] || fail "no recovery after the database restart: $R"
 ACKED+=("$TOK4")
+for _ in $(seq 100); do   # the probe reconnects on its own back-off
+    RZ=$(curl -s --max-time 1 -w ' %{http_code}' "$BASE/readyz") || true
+    [ "$RZ" = '{"ready":true} 200' ] && break
+    sleep 0.1
+done
+[ "$RZ" = '{"ready":true} 200' ] || fail "/readyz after the database came back: $RZ"
 for _ in $(seq 200); do
     S=$(BASE=http://127.0.0.1:$H2 tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK4\"}") || true
     [ "$(jget data.State <<<"$S" 2>/dev/null)" = 2 ] && break
@@ -240,6 +254,33 @@ done
 grep -q '"event":"service_connected"' "$T/cloud.events" || fail "cloud started before its database did not come up"
 stop_cloud
 ok "a cloud started before its database retries, then comes up"
+
+# ---- a database that vanishes without a reset (a network cut, a host gone) ---------------------
+# The cloud reaches PostgreSQL through lib/tcp_freeze.py, which then stops passing bytes but
+# keeps the sockets open: /readyz says "store" within its 3 s bound, each answer at once (not a
+# query that waits for TCP to give up), and SIGTERM still stops the cloud promptly.
+FZ=$(python3 "$(dirname "$0")/lib/free_port.py" $$ 1)
+python3 "$(dirname "$0")/lib/tcp_freeze.py" "$FZ" "127.0.0.1:$PGPORT" "$T/frozen" > "$T/fz.out" 2>&1 &
+FZ_PID=$!
+for _ in $(seq 100); do grep -q listening "$T/fz.out" && break; sleep 0.1; done
+NO_LOGIN=1 start_cloud --db "postgresql://smartcfg:$PGPASS@127.0.0.1:$FZ/postgres" --admin-key-file "$ADMIN_KEY_FILE"
+for _ in $(seq 50); do [ "$(curl -s --max-time 1 "$BASE/readyz")" = '{"ready":true}' ] && break; sleep 0.1; done
+[ "$(curl -s --max-time 1 "$BASE/readyz")" = '{"ready":true}' ] || fail "/readyz through the relay before the cut"
+touch "$T/frozen"
+CUT=$(date +%s%N)
+for _ in $(seq 100); do
+    RZ=$(curl -s --max-time 1 -w ' %{http_code}' "$BASE/readyz") || fail "/readyz took over 1 s with the database cut off"
+    [ "$RZ" = '{"ready":false,"reason":"store"} 503' ] && break
+    sleep 0.1
+done
+[ "$RZ" = '{"ready":false,"reason":"store"} 503' ] || fail "/readyz with the database cut off: $RZ"
+took=$(( ($(date +%s%N) - CUT) / 1000000 ))
+[ "$took" -le 6000 ] || fail "/readyz said store only after $took ms (bound: 3 s and a probe)"
+START=$(date +%s)
+stop_cloud
+[ $(( $(date +%s) - START )) -le 10 ] || fail "the stop waited $(( $(date +%s) - START )) s for the cut-off database"
+kill $FZ_PID; wait $FZ_PID 2>/dev/null || true
+ok "database cut off without a reset: /readyz 503 store after $took ms, each answer within 1 s; SIGTERM stops the cloud"
 
 START=$(date +%s)
 if "$SMARTCFG" cloud --http 127.0.0.1:$H3 --mqtt 127.0.0.1:$M3 --db-wait 2 \

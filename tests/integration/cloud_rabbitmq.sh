@@ -71,6 +71,8 @@ rdevice() {
     python3 "$MQTT311" "$RMQTT" "$MQ_ID" "$MQ_USER" "$MQ_PASS" "$3" "$4" "$5" 30
 }
 
+[ "$(curl -s --max-time 2 "$BASE/readyz")" = '{"ready":true}' ] || fail "/readyz of a connected worker"
+metrics "$T/m0"
 TOK=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
 R=$(rdevice dev1 "$PSK1" "\$thing/up/service/$P/dev1" "\$thing/down/service/$P/dev1" "$(bind_msg dev1 "$TOK")") \
     || fail "no bind reply through RabbitMQ"
@@ -78,7 +80,13 @@ R=$(rdevice dev1 "$PSK1" "\$thing/up/service/$P/dev1" "\$thing/down/service/$P/d
 S=$(tokenapi AppGetDeviceBindTokenState "{\"Token\":\"$TOK\"}")
 [ "$(echo "$S" | jget data.State)" = 2 ] && [ "$(echo "$S" | jget data.DeviceName)" = dev1 ] || fail "state after bind: $S"
 grep -q '"event":"device_connected".*"broker":"rabbitmq"' "$T/cloud.events" || fail "no device_connected event"
-ok "device logs in through the HTTP auth backend, binds through the quorum queue (code 0, State 2)"
+metrics "$T/m1"
+k='smartcfg_cloud_bind_requests_total{result="ok"}'
+[ $(( $(mval "$T/m1" "$k") - $(mval "$T/m0" "$k") )) = 1 ] || fail "/metrics: not one bind: $(grep -h "$k" "$T/m0" "$T/m1")"
+k='smartcfg_cloud_mqtt_logins_total{result="accepted"}'
+[ $(( $(mval "$T/m1" "$k") - $(mval "$T/m0" "$k") )) -ge 1 ] || fail "/metrics: no login counted: $(grep -h "$k" "$T/m1")"
+[ -z "$(mval "$T/m1" smartcfg_cloud_mqtt_connections)" ] || fail "/metrics: a connection gauge the worker cannot know"
+ok "device logs in through the HTTP auth backend, binds through the quorum queue (code 0, State 2); /readyz 200, /metrics counts the bind and the login"
 
 R=$(rdevice dev1 "$PSK1" "\$thing/up/service/$P/dev1" "\$thing/down/service/$P/dev1" "$(bind_msg dev1 "$TOK")") \
     && [ "$(echo "$R" | jget code)" = 0 ] || fail "repeated bind: $R"
@@ -493,9 +501,16 @@ print("replies a:", sorted(len(replies.get("a-%d" % i, [])) for i in range(n)),
 sys.exit(0 if ok1 and ok2 and ok3 and not bad and all(len(replies["b-%d" % i]) == 1 for i in range(n)) else 1)
 PY
 grep -q "cut after $((2 * RRATE)) deliveries on channel 2" "$T/cut.out" || fail "the connection was not cut as planned: $(cat "$T/cut.out")"
-stop_cloud
+# The worker's only way to the node gone: /readyz says broker (and keeps saying it).
 kill $CUTPID; wait $CUTPID 2>/dev/null || true
+for _ in $(seq 100); do
+    RZ=$(curl -s --max-time 2 -w ' %{http_code}' "$BASE/readyz") || true
+    [ "$RZ" = '{"ready":false,"reason":"broker"} 503' ] && break
+    sleep 0.1
+done
+[ "$RZ" = '{"ready":false,"reason":"broker"} 503' ] || fail "/readyz with no node reachable: $RZ"
+stop_cloud
 ! grep -q '"event":"thing_rate_limited".*"device_name":"redev"' "$T/cloud.events" || fail "F61: redev was rate-limited"
 grep -q "IoT Explorer topics: $((6 * RRATE)) messages from RabbitMQ ($((2 * RRATE)) redelivered" "$T/cloud.err" ||
     fail "F61: not the $((2 * RRATE)) redeliveries of the burst: $(grep 'IoT Explorer topics' "$T/cloud.err")"
-ok "F61: a burst within --thing-rate redelivered after the worker lost its connection unacked is answered again, not counted again (nor is the next burst refused)"
+ok "F61: a burst within --thing-rate redelivered after the worker lost its connection unacked is answered again, not counted again (nor is the next burst refused); with no node reachable, /readyz 503 broker"

@@ -14,7 +14,14 @@ rc=0; out=$("$SMARTCFG" cloud --http 127.0.0.1:18080 --mqtt 127.0.0.1:18080 --db
 grep -q -- "--http and --mqtt both want port 18080" <<<"$out" || fail "$out"
 out=$("$SMARTCFG" cloud --broker 127.0.0.1:1 --db "$T/x.db" 2>&1 </dev/null) && fail "--broker without service identity accepted"
 grep -q SMARTCFG_SERVICE_USER <<<"$out" || fail "$out"
-ok "bad command lines refused with a clear message"
+# --db naming a directory: a usage error in the option's words (it was SQLite's "unable to open
+# database file", exit 1); a file in a directory not there: a setup failure that says so.
+mkdir -m 700 "$T/dbdir"
+rc=0; out=$("$SMARTCFG" cloud --db "$T/dbdir" 2>&1) || rc=$?
+[ $rc = 2 ] && grep -q -- "--db: '$T/dbdir' is not a database file but a directory" <<<"$out" || fail "--db DIR: exit $rc: $out"
+rc=0; out=$("$SMARTCFG" cloud --db "$T/nodir/x.db" 2>&1) || rc=$?
+[ $rc = 1 ] && grep -q -- "--db $T/nodir/x.db: its directory $T/nodir does not exist" <<<"$out" || fail "--db in no dir: exit $rc: $out"
+ok "bad command lines refused with a clear message (--db a directory: 2; in a missing directory: 1)"
 
 start_cloud
 P=SUPTEST001
@@ -23,11 +30,21 @@ PSK=$(post /v1/products/$P/devices '{"device_name":"dev1"}' | jget device_secret
 creds $P dev1 "$PSK" sha1
 
 BPID=$(grep '"event":"broker_started"' "$T/cloud.events" | head -1 | jget pid)
+readyz() { curl -s --max-time 2 -w ' %{http_code}' "$BASE/readyz" || true; }
+[ "$(readyz)" = '{"ready":true} 200' ] || fail "/readyz before the kill: $(readyz)"
 kill -KILL "$BPID"
+# Not ready from the moment the broker side is down (the binding service loses its connection
+# at once) until mosquitto is back and the service has reconnected: at least mosquitto's start.
+R=""
+for _ in $(seq 300); do R=$(readyz); [ "$R" = '{"ready":false,"reason":"broker"} 503' ] && break; sleep 0.01; done
+[ "$R" = '{"ready":false,"reason":"broker"} 503' ] || fail "/readyz with mosquitto killed: $R"
 for _ in $(seq 600); do grep -q '"event":"broker_restarted"' "$T/cloud.events" && break; sleep 0.1; done
 grep -q '"event":"broker_died"' "$T/cloud.events" || fail "no broker_died event"
 grep -q '"event":"broker_restarted"' "$T/cloud.events" || fail "broker not restarted"
-ok "a killed mosquitto is reported and restarted"
+for _ in $(seq 100); do R=$(readyz); [ "$R" = '{"ready":true} 200' ] && break; sleep 0.1; done
+[ "$R" = '{"ready":true} 200' ] || fail "/readyz after the restart: $R"
+[ "$(curl -s --max-time 2 "$BASE/healthz")" = '{"live":true}' ] || fail "/healthz"
+ok "a killed mosquitto is reported and restarted; /readyz 503 (reason broker) meanwhile, 200 after"
 
 # The service reconnects within a couple of seconds; the device retries like a real one would.
 TOK=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)

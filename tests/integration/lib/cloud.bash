@@ -33,6 +33,7 @@ command -v mosquitto >/dev/null || fail "mosquitto not installed (make deps)"
 
 # free_port [N]: ports leased to this test, outside the kernel's ephemeral range (lib/free_port.py)
 FREE_PORT_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/free_port.py"
+PROM_CHECK_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/prom_check.py"
 free_port() { python3 "$FREE_PORT_PY" $$ "${1:-1}"; }
 
 HTTP_PORT=$(free_port)
@@ -86,6 +87,13 @@ admin_auth() { printf 'Authorization: Bearer %s' "$(cat "$ADMIN_KEY_FILE" 2>/dev
 post() { curl -sS --max-time 30 "${CURL_TLS[@]}" -X POST -H 'Content-Type: application/json' -H "$(admin_auth)" "$BASE$1" -d "$2"; }
 get() { curl -sS --max-time 30 "${CURL_TLS[@]}" -H "$(admin_auth)" "$BASE$1"; }
 CURL_TLS=()
+# GET /metrics with the admin key into FILE, checked line by line (lib/prom_check.py);
+# mval FILE 'name{labels}' -> that sample's value (empty when absent).
+metrics() {
+    curl -sS --max-time 10 "${CURL_TLS[@]}" -H "$(admin_auth)" "$BASE/metrics" > "$1" || fail "GET /metrics failed"
+    python3 "$PROM_CHECK_PY" "$1" >/dev/null || fail "/metrics is not exposition format 0.0.4"
+}
+mval() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 # jget PATH (a.b.0.c) -> the value (strings raw, objects/arrays compact JSON); fails when
 # the path is missing. jq, not python: a python start costs seconds on a loaded machine.
 jget() { jq -r -c --arg p "$1" 'getpath($p | split(".") | map(tonumber? // .)) | if . == null then error("missing") else . end'; }

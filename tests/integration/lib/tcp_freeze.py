@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A TCP relay that freezes on demand: what a server that vanished without a reset (a cut
+network, a host gone) looks like to its clients. Relays LISTEN_PORT to UPSTREAM until FLAGFILE
+exists; from then on it passes nothing either way and answers no new connection, but keeps
+every socket open, so a client waits on TCP rather than seeing a refusal or a reset.
+
+usage: tcp_freeze.py LISTEN_PORT UPSTREAM_HOST:PORT FLAGFILE   (prints "listening")
+"""
+import os
+import socket
+import sys
+import threading
+import time
+
+held = []   # sockets kept open after the freeze
+
+
+def frozen(flag):
+    return os.path.exists(flag)
+
+
+def pump(a, b, flag):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d or frozen(flag):
+                break
+            b.sendall(d)
+    except OSError:
+        return
+    while frozen(flag):   # hold both ends: no FIN, no RST
+        time.sleep(1)
+
+
+def main():
+    port, up, flag = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    host, uport = up.rsplit(":", 1)
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(64)
+    print("listening", flush=True)
+    while True:
+        c, _ = s.accept()
+        if frozen(flag):
+            held.append(c)
+            continue
+        u = socket.create_connection((host, int(uport)))
+        held.extend((c, u))
+        threading.Thread(target=pump, args=(c, u, flag), daemon=True).start()
+        threading.Thread(target=pump, args=(u, c, flag), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
