@@ -13,6 +13,8 @@
 #include "smartcfg/diag.h"
 
 #define INPUT_BURST 64          /* datagrams read per socket per turn */
+#define TOKEN_RETRY_MS 1000u    /* a token request the cloud answered 429: the next one after */
+#define TOKEN_WAIT_MS 15000u    /* ... while the device still waits (20 s after its acks) */
 
 typedef struct {
     sc_posix_sdev_step_t step;
@@ -70,6 +72,7 @@ struct sc_posix_sender {
     bool token_given;          /* the token made before the run went to a device */
     uint32_t poll_next;        /* round robin over the devices' polls on the one HTTP handle */
     bool cloud_failed;
+    uint32_t token_wait_until; /* the cloud said 429 to a token request: no create before then */
     struct timespec t0;
 };
 
@@ -458,6 +461,16 @@ static void token_answer(sc_posix_sender_t *s, uint32_t i, uint32_t now, sc_err_
         emit_simple(s, SC_POSIX_SEV_CLOUD_RETRY, (int)i, why); /* need_token stays: asked again */
         return;
     }
+    /* 429 (RequestLimitExceeded): the account's token budget is spent for now and refills
+     * (the local cloud: 60 a minute, bursts of 20), so a rack of 32 met it at its 21st device,
+     * which failed at once. Asked again a second later, one request a second for the whole
+     * run, while the device still waits for its token (20 s after its acks). */
+    if (out == API_REFUSED && r.code == 429 && now - d->ack_ms < TOKEN_WAIT_MS) {
+        if (!d->token_tries++)
+            emit_simple(s, SC_POSIX_SEV_CLOUD_RETRY, (int)i, why); /* told once per device */
+        s->token_wait_until = now + TOKEN_RETRY_MS;
+        return;
+    }
     d->need_token = false;
     if (out != API_OK) {
         s->cloud_failed = true;
@@ -486,7 +499,7 @@ static void cloud_next_request(sc_posix_sender_t *s, uint32_t now)
                         "the device could not reach the cloud or its bind was refused");
         }
     }
-    for (uint32_t i = 0; i < s->ndev; i++) {
+    for (uint32_t i = 0; i < s->ndev && sc_ms_reached(now, s->token_wait_until); i++) {
         if (!s->dev[i].need_token)
             continue;
         s->http_dev = i;
@@ -849,6 +862,8 @@ static void wait_next(sc_posix_sender_t *s, uint32_t now)
         if (pd != UINT32_MAX && (uint64_t)pd * 1000u < wake)
             wake = (uint64_t)pd * 1000u;
     }
+    if (s->token_wait_until && !sc_ms_reached(now, s->token_wait_until) && (uint64_t)s->token_wait_until * 1000u < wake)
+        wake = (uint64_t)s->token_wait_until * 1000u;
     if (s->discovering && (uint64_t)s->cfg.timeout_ms * 1000u < wake)
         wake = (uint64_t)s->cfg.timeout_ms * 1000u;
     if (s->http && sc_posix_http_busy(s->http) && wake > now_us(s) + 5000u)

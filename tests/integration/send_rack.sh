@@ -12,6 +12,8 @@
 #  3. Forty fake devices (send_fake.py) against `--count 0`: a run takes 32; the other eight
 #     are told one by one (ack_extra, reason "full"), listed in the summary's `extra`, and the
 #     run is not a success (exit 3). Until 2026-12-07 they were dropped without a word, exit 0.
+#  4. A token API that answers 429 (the account's token budget, as smartcfg cloud's
+#     --token-rate): the devices wait a second and get their tokens (they failed at once).
 # In network namespaces of its own; nothing but the fake devices of part 3 is faked.
 set -euo pipefail
 . "$(dirname "$0")/send_common.inc"
@@ -101,4 +103,16 @@ expect full 1 '"event":"summary".*"found":32,"ok":32,"expected":0,"failed":0,"mi
   || { echo "FAIL: full: taken + not taken is not the forty"; fail=1; }
 python3 "$S/scripts/json_check.py" "$S/docs/json.md" send "$T/full.ev" || fail=1
 [ $fail = 0 ] && echo "ok - 40 devices, --count 0: 32 done, 8 told and listed, exit 3"
+
+# --- 4. the cloud's token budget: 429 is "later", not "no" -------------------------------------
+# smartcfg cloud gives an account 20 tokens at once, then one a second (--token-rate): a rack
+# of 32 with --cloud had its 21st..32nd devices failed at once on the 429 (exit 5, 11 of 32).
+# Here every other token request after the first is answered 429: each device is asked for again
+# a second later and all three are bound.
+scenario limit 0 "--cloud-port 18080 --cloud-mode ratelimit --dev ip=127.0.0.2,mac=24:0a:c4:00:00:01 --dev ip=127.0.0.3,mac=24:0a:c4:00:00:02 --dev ip=127.0.0.4,mac=24:0a:c4:00:00:03" \
+  --cloud http://127.0.0.1:18080/ --access-token test-access --timeout 15 --count 3
+expect limit 3 '"event":"bound"'
+expect limit 2 '"event":"cloud_retry".*code 429'
+expect limit 1 '"event":"summary".*"found":3,"ok":3,"expected":3,"failed":0'
+[ $fail = 0 ] && echo "ok - tokens refused with 429 are asked for again: three devices bound"
 exit $fail
