@@ -200,6 +200,18 @@ static void report_sending(send_app_t *a)
          st.cycle, ack_port);
 }
 
+/* Why a device that acked was not taken (sc_posix_sender_extra_t.reason), in words. */
+static const char *extra_why(const send_app_t *a, const char *reason, char *out, size_t cap)
+{
+    if (!strcmp(reason, "count"))
+        snprintf(out, cap, "acked beyond --count %u", a->cfg.count);
+    else if (!strcmp(reason, "full"))
+        snprintf(out, cap, "acked when the run had its %d devices (the most one run takes)", SC_SEND_MAX_DEVICES);
+    else
+        snprintf(out, cap, "acked after the run stopped looking for devices");
+    return out;
+}
+
 /* Events about the whole run (dev -1) and the cloud's answers about one device's token
  * ("device" added). */
 static void on_run_event(send_app_t *a, const sc_posix_sender_event_t *ev)
@@ -232,12 +244,15 @@ static void on_run_event(send_app_t *a, const sc_posix_sender_event_t *ev)
         cJSON_AddStringToObject(o, "reason", ev->text);
         emit(a, "ack_rejected", o, NULL);
         return;
-    case SC_POSIX_SEV_ACK_EXTRA:
+    case SC_POSIX_SEV_ACK_EXTRA: {
+        char why[96];
         fmt_mac(mac, ev->mac);
         cJSON_AddStringToObject(o, "mac", mac);
         cJSON_AddStringToObject(o, "ip", ip);
-        emit(a, "ack_extra", o, "device %s at %s acked beyond --count %u: ignored", mac, ip, ev->n);
+        cJSON_AddStringToObject(o, "reason", ev->reason);
+        emit(a, "ack_extra", o, "device %s at %s %s: not taken", mac, ip, extra_why(a, ev->reason, why, sizeof why));
         return;
+    }
     case SC_POSIX_SEV_STRAY:
         cJSON_AddStringToObject(o, "from", ip);
         cJSON_AddStringToObject(o, "reason", ev->text);
@@ -374,10 +389,11 @@ static void on_event(void *user, const sc_posix_sender_event_t *ev)
 
 /* ---------------------------------------------------------------- the outcome */
 
-static int outcome(const send_app_t *a, uint32_t ok, uint32_t dev_fail, uint32_t cloud_fail,
+static int outcome(const send_app_t *a, uint32_t ok, uint32_t dev_fail, uint32_t cloud_fail, uint32_t left_out,
                    const sc_posix_sender_stats_t *st)
 {
-    uint32_t want = a->cfg.count > 0 ? a->cfg.count : (st->found ? st->found : 1);
+    /* --count 0: every device that acked, the ones a full run could not take included */
+    uint32_t want = a->cfg.count > 0 ? a->cfg.count : (st->found + left_out ? st->found + left_out : 1);
     if (st->interrupted)
         return SC_EXIT_INTERRUPTED;
     if (dev_fail)
@@ -403,22 +419,60 @@ static cJSON *summary_device(send_app_t *a, uint32_t i, const sc_posix_sender_de
         cJSON_AddStringToObject(e, "product_id", d->product_id);
         cJSON_AddStringToObject(e, "device_name", d->device_name);
     }
+    /* a report's columns: done for this flow or not, and when (ms since the start) */
+    cJSON_AddBoolToObject(e, "ok", sc_posix_sender_device_ok(a->s, i));
+    cJSON_AddNumberToObject(e, "ack_ms", d->ack_ms);
+    if (d->done)
+        cJSON_AddNumberToObject(e, "done_ms", d->done_ms);
+    const char *why = NULL;
     if (d->step == SC_POSIX_SDEV_FAILED) {
         /* what a script switches on: the failing event's name, and the device's own error
          * numbers when it gave some (Current_Error), as the event carried them */
         cJSON_AddStringToObject(e, "error", d->why);
         if (i < SC_SEND_MAX_DEVICES && a->failure[i])
             cJSON_AddStringToObject(e, "failure", a->failure[i]);
-        add_reason(e, d->why);
+        why = add_reason(e, d->why);
     }
     if (!a->json) {
+        /* one line per device: which one (MAC, address, names), its end and when, and for a
+         * failure the plain reason before the device's own text */
+        char when[16] = "";
+        if (d->done)
+            snprintf(when, sizeof when, " %.2fs", d->done_ms / 1000.0);
         clear_progress(a);
-        printf("  device %s %-15s %-10s %s%s%s%s%s%s%s\n", mac, ip, step_name(d->step), d->product_id,
+        printf("  device %s %-15s %-10s %s%s%s%s%s%s%s%s%s%s%s\n", mac, ip, step_name(d->step), d->product_id,
                d->product_id[0] ? "/" : "", d->device_name, d->token_abbrev[0] ? " token " : "", d->token_abbrev,
-               d->step == SC_POSIX_SDEV_FAILED ? " - " : "",
-               d->step == SC_POSIX_SDEV_FAILED ? d->why : "");
+               when, d->step == SC_POSIX_SDEV_FAILED ? " - " : "", why ? why : "", why ? " (" : "",
+               d->step == SC_POSIX_SDEV_FAILED ? d->why : "", why ? ")" : "");
     }
     return e;
+}
+
+/* The devices that acked and were not taken: a JSON list, and a line each. *left_out: those a
+ * --count 0 run would have taken but for the table ("full"). */
+static cJSON *summary_extra(send_app_t *a, const sc_posix_sender_stats_t *st, uint32_t *left_out)
+{
+    cJSON *list = cJSON_CreateArray();
+    sc_posix_sender_extra_t x;
+    *left_out = 0;
+    for (uint32_t i = 0; sc_posix_sender_extra(a->s, i, &x); i++) {
+        char mac[18], ip[16], why[96];
+        fmt_mac(mac, x.mac);
+        fmt_ip(ip, x.ip);
+        *left_out += !strcmp(x.reason, "full");
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "mac", mac);
+        cJSON_AddStringToObject(e, "ip", ip);
+        cJSON_AddStringToObject(e, "reason", x.reason);
+        cJSON_AddNumberToObject(e, "ack_ms", x.ack_ms);
+        cJSON_AddItemToArray(list, e);
+        if (!a->json)
+            printf("  device %s %-15s not taken  %s\n", mac, ip, extra_why(a, x.reason, why, sizeof why));
+    }
+    if (st->extra_more && !a->json)
+        printf("  and more devices not taken (%u acks; only the first %d such devices are listed)\n", st->extra_more,
+               SC_SEND_MAX_DEVICES);
+    return list;
 }
 
 static int summary(send_app_t *a)
@@ -426,10 +480,14 @@ static int summary(send_app_t *a)
     clear_progress(a);
     sc_posix_sender_stats_t st;
     sc_posix_sender_stats(a->s, &st);
-    uint32_t ok = 0, dev_fail = 0, cloud_fail = 0;
+    uint32_t ok = 0, dev_fail = 0, cloud_fail = 0, left_out = 0;
     cJSON *sum = cJSON_CreateObject();
     cJSON *list = cJSON_AddArrayToObject(sum, "devices");
     sc_posix_sender_device_t d;
+    if (!a->json && (st.found || st.extra))
+        printf("-- devices, in the order they acked (%s) --\n", a->cfg.flow == SC_POSIX_SENDER_CLOUD ? "done = bound"
+                                                           : a->cfg.flow == SC_POSIX_SENDER_TOKEN ? "done = identified"
+                                                                                                 : "done = acked");
     for (uint32_t i = 0; sc_posix_sender_device(a->s, i, &d); i++) {
         if (sc_posix_sender_device_ok(a->s, i))
             ok++;
@@ -439,7 +497,10 @@ static int summary(send_app_t *a)
             cloud_fail++;
         cJSON_AddItemToArray(list, summary_device(a, i, &d));
     }
-    int rc = outcome(a, ok, dev_fail, cloud_fail, &st);
+    cJSON_AddItemToObject(sum, "extra", summary_extra(a, &st, &left_out));
+    int rc = outcome(a, ok, dev_fail, cloud_fail, left_out, &st);
+    uint32_t failed = dev_fail + cloud_fail;
+    uint32_t missing = a->cfg.count > st.found ? a->cfg.count - st.found : 0;
     cJSON_AddNumberToObject(sum, "exit", rc);
     cJSON_AddNumberToObject(sum, "datagrams", st.datagrams);
     cJSON_AddNumberToObject(sum, "send_errors", st.send_errors);
@@ -448,10 +509,29 @@ static int summary(send_app_t *a)
     cJSON_AddNumberToObject(sum, "found", st.found);
     cJSON_AddNumberToObject(sum, "ok", ok);
     cJSON_AddNumberToObject(sum, "expected", a->cfg.count);
+    cJSON_AddNumberToObject(sum, "failed", failed);
+    cJSON_AddNumberToObject(sum, "missing", missing);
+    if (st.extra_more)
+        cJSON_AddNumberToObject(sum, "extra_more", st.extra_more);
     cJSON_AddBoolToObject(sum, "interrupted", st.interrupted);
-    emit(a, "summary", sum, "%u datagrams sent; %u device(s) found, %u done%s", st.datagrams, st.found, ok,
-         rc == SC_EXIT_OK ? "" : rc == SC_EXIT_TIMEOUT ? " - timeout" : rc == SC_EXIT_DEVICE ? " - device error"
-                                                     : rc == SC_EXIT_CLOUD ? " - cloud error" : " - interrupted");
+    /* the counts a rack's engineer reads first: done, failed (the lines above say why),
+     * still going (interrupted), never acked, acked but not taken */
+    char tail[160] = "";
+    size_t n = 0;
+    uint32_t going = st.found - ok - failed;
+    if (failed)
+        n += (size_t)snprintf(tail + n, sizeof tail - n, ", %u failed", failed);
+    if (going && n < sizeof tail)
+        n += (size_t)snprintf(tail + n, sizeof tail - n, ", %u unfinished", going);
+    if (missing && n < sizeof tail)
+        n += (size_t)snprintf(tail + n, sizeof tail - n, ", %u of %u expected never acked", missing, a->cfg.count);
+    if ((st.extra || st.extra_more) && n < sizeof tail)
+        n += (size_t)snprintf(tail + n, sizeof tail - n, ", %u more acked and not taken", st.extra);
+    emit(a, "summary", sum, "%u datagrams sent; %u device(s) found, %u done%s%s (exit %d)", st.datagrams, st.found,
+         ok, tail,
+         rc == SC_EXIT_OK ? "" : rc == SC_EXIT_TIMEOUT ? (missing || !left_out ? " - timeout" : " - devices left out")
+                                : rc == SC_EXIT_DEVICE ? " - device error"
+                                : rc == SC_EXIT_CLOUD ? " - cloud error" : " - interrupted", rc);
     return rc;
 }
 
@@ -474,7 +554,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --iface IFACE      interface to send from\n"
             "  --multicast        send to rotating 234.n.n.n instead of 255.255.255.255\n"
             "  --dest ADDR        send the ESP-TOUCH datagrams to this unicast address instead\n"
-            "  --count N          stop once N devices are done (0..32, default 1; 0 = until the timeout)\n"
+            "  --count N          stop once N devices are done (0..32, default 1; 0 = every device that\n"
+            "                     acks until the timeout, 32 at most); the summary lists each device\n"
             "  --timeout SECONDS  how long to look for devices (0 < SECONDS <= 3600, e.g. 2.5; default\n"
             "                     60; sending stops at 45)\n"
             "  --token TOKEN      hand this bind token to each device (no cloud polling)\n"

@@ -72,7 +72,10 @@ typedef enum {
     SC_POSIX_SEV_SENDING,           /* the run starts (its clock too): stats say what goes out */
     SC_POSIX_SEV_SENDING_DONE,      /* n: datagrams sent */
     SC_POSIX_SEV_ACK_REJECTED,      /* ip: from; n: length; text: reason (the first few only) */
-    SC_POSIX_SEV_ACK_EXTRA,         /* a device beyond count acked: ip, mac; ignored */
+    SC_POSIX_SEV_ACK_EXTRA,         /* a device acked that the run does not take: ip, mac; n: count;
+                                     * reason: "count" (beyond count), "full" (the run's
+                                     * SC_SEND_MAX_DEVICES are taken) or "late" (after the run
+                                     * stopped looking); once per device (sc_posix_sender_extra) */
     SC_POSIX_SEV_ACK,               /* a new device: dev */
     SC_POSIX_SEV_IP_MISMATCH,       /* dev: its ack names another address than it came from */
     SC_POSIX_SEV_STRAY,             /* a UDP 8266 datagram from an address that never acked: ip */
@@ -113,11 +116,24 @@ typedef struct {
     const char *why;                /* FAILED: why */
     const char *token_abbrev;       /* its token, abbreviated ("" until it has one) */
     uint32_t sends, max_sends;      /* token requests sent so far / at most */
+    uint32_t ack_ms;                /* when its first ack came (sc_posix_sender_ms) */
+    uint32_t done_ms;               /* when it ended (done for the flow, or failed); valid if done */
+    bool done;                      /* ended: sc_posix_sender_device_ok() or FAILED */
 } sc_posix_sender_device_t;
+
+/* A device that acked and was not taken (SC_POSIX_SEV_ACK_EXTRA). */
+typedef struct {
+    uint8_t mac[SC_MAC_LEN];
+    uint8_t ip[4];                  /* where its ack came from */
+    const char *reason;             /* "count", "full" or "late" */
+    uint32_t ack_ms;
+} sc_posix_sender_extra_t;
 
 typedef struct {
     uint32_t datagrams, send_errors, acks_accepted, acks_rejected;
     uint32_t found;                 /* devices taken on */
+    uint32_t extra;                 /* devices that acked and were not taken (sc_posix_sender_extra) */
+    uint32_t extra_more;            /* acks of further such devices beyond the extra list, counted only */
     uint32_t cycle;                 /* datagrams in one ESP-TOUCH cycle */
     uint8_t dest[4];                /* where the first datagram goes (multicast: rotates) */
     bool cloud_failed, interrupted;
@@ -148,6 +164,8 @@ bool sc_posix_sender_device(const sc_posix_sender_t *s, uint32_t i, sc_posix_sen
 /* 1..max printable ASCII characters without a space: what a token or a region may be (they
  * are echoed into JSON and, abbreviated, onto terminals). */
 bool sc_posix_sender_printable(const char *s, size_t max);
+/* false when i >= stats.extra: the devices that acked and were not taken, in ack order. */
+bool sc_posix_sender_extra(const sc_posix_sender_t *s, uint32_t i, sc_posix_sender_extra_t *out);
 /* true when that device finished well for the flow (acked / identified / bound). */
 bool sc_posix_sender_device_ok(const sc_posix_sender_t *s, uint32_t i);
 

@@ -13,6 +13,8 @@
 #include "smartcfg/diag.h"
 
 #define INPUT_BURST 64          /* datagrams read per socket per turn */
+#define TOKEN_RETRY_MS 1000u    /* a token request the cloud answered 429: the next one after */
+#define TOKEN_WAIT_MS 15000u    /* ... while the device still waits (20 s after its acks) */
 
 typedef struct {
     sc_posix_sdev_step_t step;
@@ -33,7 +35,18 @@ typedef struct {
     bool need_token;           /* acked, waiting for its token from the cloud */
     uint8_t token_tries;       /* create calls that got no answer */
     sc_send_poll_t poll;       /* its token's state polling */
+    uint32_t ack_ms, done_ms;  /* its first ack; when it ended (done for the flow, or failed) */
 } sdev_t;
+
+/* A device that acked and was not taken: beyond --count, past the table, or late. A rack's
+ * engineer needs to know which devices got the Wi-Fi but no token (until 2026-12-07 the
+ * devices past the 32 a run takes were dropped without a word). */
+typedef struct {
+    uint8_t mac[SC_MAC_LEN];
+    uint8_t ip[4];
+    const char *reason;
+    uint32_t ack_ms;
+} sextra_t;
 
 struct sc_posix_sender {
     sc_posix_sender_cfg_t cfg;
@@ -49,6 +62,8 @@ struct sc_posix_sender {
     sc_send_acks_t acks;
     sdev_t dev[SC_SEND_MAX_DEVICES];
     uint32_t ndev;             /* devices taken on (<= count when count > 0) */
+    sextra_t extra[SC_SEND_MAX_DEVICES];
+    uint32_t nextra, extra_more;
     uint32_t rejected_reported;
     uint32_t stray_reported;   /* UDP 8266 datagrams from addresses that never acked */
     sc_posix_http_t *http;
@@ -57,6 +72,7 @@ struct sc_posix_sender {
     bool token_given;          /* the token made before the run went to a device */
     uint32_t poll_next;        /* round robin over the devices' polls on the one HTTP handle */
     bool cloud_failed;
+    uint32_t token_wait_until; /* the cloud said 429 to a token request: no create before then */
     struct timespec t0;
 };
 
@@ -191,6 +207,8 @@ void sc_posix_sender_stats(const sc_posix_sender_t *s, sc_posix_sender_stats_t *
     o->acks_accepted = s->acks.accepted;
     o->acks_rejected = s->acks.rejected;
     o->found = s->ndev;
+    o->extra = s->nextra;
+    o->extra_more = s->extra_more;
     o->cycle = s->stream.cycle_len;
     sc_posix_send_dest(&s->net, 0, o->dest);
     o->cloud_failed = s->cloud_failed;
@@ -217,6 +235,20 @@ bool sc_posix_sender_device(const sc_posix_sender_t *s, uint32_t i, sc_posix_sen
     o->token_abbrev = d->token_abbrev;
     o->sends = d->hs.sends;
     o->max_sends = d->hs.timing.max_sends;
+    o->ack_ms = d->ack_ms;
+    o->done_ms = d->done_ms;
+    o->done = sc_posix_sender_device_ok(s, i) || d->step == SC_POSIX_SDEV_FAILED;
+    return true;
+}
+
+bool sc_posix_sender_extra(const sc_posix_sender_t *s, uint32_t i, sc_posix_sender_extra_t *o)
+{
+    if (i >= s->nextra)
+        return false;
+    memcpy(o->mac, s->extra[i].mac, SC_MAC_LEN);
+    memcpy(o->ip, s->extra[i].ip, 4);
+    o->reason = s->extra[i].reason;
+    o->ack_ms = s->extra[i].ack_ms;
     return true;
 }
 
@@ -356,6 +388,7 @@ static void fail_device(sc_posix_sender_t *s, uint32_t i, sc_posix_sfail_t kind,
     sdev_t *d = &s->dev[i];
     d->step = SC_POSIX_SDEV_FAILED;
     d->fail = kind;
+    d->done_ms = sc_posix_sender_ms(s);
     /* memmove, not snprintf("%s"): callers pass texts that live in the same sdev_t (d->hs.text),
      * which gcc's -Wrestrict (Release builds) rejects for snprintf. */
     size_t n = strnlen(why, sizeof d->why - 1);
@@ -393,6 +426,7 @@ static void poll_answer(sc_posix_sender_t *s, uint32_t i, sc_err_t err, long sta
     if ((!r.product_id[0] && !r.device_name[0]) ||
         (!strcmp(r.product_id, d->hs.product_id) && !strcmp(r.device_name, d->hs.device_name))) {
         d->step = SC_POSIX_SDEV_BOUND;
+        d->done_ms = sc_posix_sender_ms(s);
         sc_send_poll_stop(&d->poll);
         emit_simple(s, SC_POSIX_SEV_BOUND, (int)i, NULL);
     } else {
@@ -427,6 +461,16 @@ static void token_answer(sc_posix_sender_t *s, uint32_t i, uint32_t now, sc_err_
         emit_simple(s, SC_POSIX_SEV_CLOUD_RETRY, (int)i, why); /* need_token stays: asked again */
         return;
     }
+    /* 429 (RequestLimitExceeded): the account's token budget is spent for now and refills
+     * (the local cloud: 60 a minute, bursts of 20), so a rack of 32 met it at its 21st device,
+     * which failed at once. Asked again a second later, one request a second for the whole
+     * run, while the device still waits for its token (20 s after its acks). */
+    if (out == API_REFUSED && r.code == 429 && now - d->ack_ms < TOKEN_WAIT_MS) {
+        if (!d->token_tries++)
+            emit_simple(s, SC_POSIX_SEV_CLOUD_RETRY, (int)i, why); /* told once per device */
+        s->token_wait_until = now + TOKEN_RETRY_MS;
+        return;
+    }
     d->need_token = false;
     if (out != API_OK) {
         s->cloud_failed = true;
@@ -455,7 +499,7 @@ static void cloud_next_request(sc_posix_sender_t *s, uint32_t now)
                         "the device could not reach the cloud or its bind was refused");
         }
     }
-    for (uint32_t i = 0; i < s->ndev; i++) {
+    for (uint32_t i = 0; i < s->ndev && sc_ms_reached(now, s->token_wait_until); i++) {
         if (!s->dev[i].need_token)
             continue;
         s->http_dev = i;
@@ -508,6 +552,7 @@ static void take_device(sc_posix_sender_t *s, uint32_t idx, uint32_t now)
     sdev_t *d = &s->dev[idx];
     memset(d, 0, sizeof *d);
     sc_send_poll_init(&d->poll, 2000, 20);
+    d->ack_ms = d->done_ms = now;
     const sc_send_ack_dev_t *a = &s->acks.dev[idx];
     emit_simple(s, SC_POSIX_SEV_ACK, (int)idx, NULL);
     if (a->ip_mismatch)
@@ -532,6 +577,29 @@ static void take_device(sc_posix_sender_t *s, uint32_t idx, uint32_t now)
     memcpy(d->token, s->token, sizeof d->token);
     memcpy(d->token_abbrev, s->token_abbrev, sizeof d->token_abbrev);
     start_handshake(s, idx, now);
+}
+
+/* A device acked that the run does not take: reported once (by MAC, and one per address as
+ * the table keeps it, F31), listed for the summary; past the list only counted. */
+static void note_extra(sc_posix_sender_t *s, uint32_t now, const uint8_t src[4], const uint8_t mac[SC_MAC_LEN],
+                       const char *reason)
+{
+    for (uint32_t k = 0; k < s->nextra; k++)
+        if (!memcmp(s->extra[k].mac, mac, SC_MAC_LEN) || !memcmp(s->extra[k].ip, src, 4))
+            return;
+    if (s->nextra >= SC_SEND_MAX_DEVICES) {
+        s->extra_more++;
+        return;
+    }
+    sextra_t *x = &s->extra[s->nextra++];
+    memcpy(x->mac, mac, SC_MAC_LEN);
+    memcpy(x->ip, src, 4);
+    x->reason = reason;
+    x->ack_ms = now;
+    sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_ACK_EXTRA, .dev = -1, .n = s->cfg.count, .reason = reason };
+    memcpy(ev.ip, src, 4);
+    memcpy(ev.mac, mac, SC_MAC_LEN);
+    emit(s, &ev);
 }
 
 static void on_ack_datagram(sc_posix_sender_t *s, uint32_t now, const uint8_t src[4], const uint8_t *buf, size_t len)
@@ -581,16 +649,19 @@ static void on_ack_datagram(sc_posix_sender_t *s, uint32_t now, const uint8_t sr
         }
         return;
     }
-    if (err || !is_new)
-        return;
-    if (s->cfg.count > 0 && idx >= s->cfg.count) {
-        sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_ACK_EXTRA, .dev = -1, .n = s->cfg.count };
-        memcpy(ev.ip, src, 4);
-        memcpy(ev.mac, s->acks.dev[idx].mac, SC_MAC_LEN);
-        emit(s, &ev);
+    /* why a new device is not taken: --count reached, the run no longer looking, or the table
+     * (SC_SEND_MAX_DEVICES MACs, extras beyond --count included) full */
+    const char *why = s->cfg.count > 0 && s->ndev >= s->cfg.count ? "count" : !s->discovering ? "late" : "full";
+    if (err == SC_ERR_NOSPACE && len == SC_ET_ACK_LEN) {
+        note_extra(s, now, src, buf + 1, why);
         return;
     }
-    take_device(s, idx, now);
+    if (err || !is_new)
+        return;
+    if ((s->cfg.count > 0 && idx >= s->cfg.count) || !s->discovering)
+        note_extra(s, now, src, s->acks.dev[idx].mac, why);
+    else
+        take_device(s, idx, now);
 }
 
 static int dev_by_ip(const sc_posix_sender_t *s, const uint8_t ip[4])
@@ -610,6 +681,7 @@ static void on_reply(sc_posix_sender_t *s, uint32_t i, uint32_t now, sc_send_hs_
         if (d->step == SC_POSIX_SDEV_FAILED)
             break;
         d->step = SC_POSIX_SDEV_IDENTIFIED;
+        d->done_ms = now;
         emit_simple(s, SC_POSIX_SEV_IDENTITY, (int)i, NULL);
         if (s->cfg.flow == SC_POSIX_SENDER_CLOUD)
             sc_send_poll_restart(&d->poll, now);
@@ -735,8 +807,8 @@ static void read_inputs(sc_posix_sender_t *s)
     size_t len;
     for (int k = 0; k < INPUT_BURST && sc_posix_send_recv(s->net.ack_fd, src, &sport, buf, sizeof buf, &len) == SC_OK;
          k++)
-        if (s->discovering)
-            on_ack_datagram(s, sc_posix_sender_ms(s), src, buf, len > sizeof buf ? sizeof buf + 1 : len);
+        /* after discovery too: a device that acks late is told (not taken) */
+        on_ack_datagram(s, sc_posix_sender_ms(s), src, buf, len > sizeof buf ? sizeof buf + 1 : len);
     if (s->net.token_fd >= 0)
         for (int k = 0;
              k < INPUT_BURST && sc_posix_send_recv(s->net.token_fd, src, &sport, buf, sizeof buf - 1, &len) == SC_OK; k++)
@@ -747,6 +819,11 @@ static void read_inputs(sc_posix_sender_t *s)
 static void check_discovery(sc_posix_sender_t *s, uint32_t now)
 {
     uint32_t count = s->cfg.count;
+    /* --count 0 takes every device that acks until the timeout, up to the table: past it
+     * sending on would only give more devices the Wi-Fi and no token, so sending stops, and the
+     * run listens on to tell which devices acked too late for it ("full") */
+    if (s->discovering && count == 0 && s->ndev >= SC_SEND_MAX_DEVICES)
+        s->stop_sending = true;
     if (s->discovering && count > 0 && s->ndev >= count) {
         s->discovering = false;
         s->stop_sending = true;
@@ -785,6 +862,8 @@ static void wait_next(sc_posix_sender_t *s, uint32_t now)
         if (pd != UINT32_MAX && (uint64_t)pd * 1000u < wake)
             wake = (uint64_t)pd * 1000u;
     }
+    if (s->token_wait_until && !sc_ms_reached(now, s->token_wait_until) && (uint64_t)s->token_wait_until * 1000u < wake)
+        wake = (uint64_t)s->token_wait_until * 1000u;
     if (s->discovering && (uint64_t)s->cfg.timeout_ms * 1000u < wake)
         wake = (uint64_t)s->cfg.timeout_ms * 1000u;
     if (s->http && sc_posix_http_busy(s->http) && wake > now_us(s) + 5000u)

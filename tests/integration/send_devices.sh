@@ -45,7 +45,8 @@ expect current 1 '"event":"summary".*"state":"failed".*"error":"MQTT connect err
 expect three 1 '"event":"previous_error".*"err_id":10,"sub_id":15,"reason":"'
 # the same without --json: the summary line of the failed device keeps the error apart
 SEND_ARGS=${SEND_ARGS% --json} scenario currenth 4 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=current" $TOK
-expect currenth 1 '^  device 24:0a:c4:00:00:01 127.0.0.2 *failed *token a1b2… - MQTT connect error! (1, -4)$'
+expect currenth 1 '^  device 24:0a:c4:00:00:01 127.0.0.2 *failed *token a1b2… [0-9]*\.[0-9][0-9]s - [a-z].* (MQTT connect error! (1, -4))$'
+expect currenth 1 ' 1 device(s) found, 0 done, 1 failed - device error (exit 4)$'
 
 scenario malformed 0 "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01,b=malformed" $TOK
 expect_min malformed 2 '"event":"malformed"'

@@ -113,6 +113,12 @@ class World:
         self.log = open(args.log, "a") if args.log else sys.stderr
         self.polls = 0
         self.tokens = 0          # tokens handed out by AppCreateDeviceBindToken
+        self.creates = 0         # AppCreateDeviceBindToken calls (--cloud-mode ratelimit)
+
+    def limit_create(self):
+        with self.lock:
+            self.creates += 1
+            return self.creates % 2 == 0
 
     def note(self, what, **kw):
         kw["what"] = what
@@ -226,6 +232,11 @@ class World:
                     self.end_headers()
                     self.wfile.write(b"<html>nope</html>")
                     return
+                elif cmd == "AppCreateDeviceBindToken" and mode == "ratelimit" and world.limit_create():
+                    # the account's token budget spent (smartcfg cloud's --token-rate): every
+                    # other create after the first answers 429, as the real envelope does
+                    msg = "too many bind tokens for this account; retry later"
+                    r = {"code": 429, "msg": msg, "data": {"Error": {"Code": "RequestLimitExceeded", "Message": msg}}}
                 elif cmd == "AppCreateDeviceBindToken":
                     # a fresh token per call (...8f90, ...8f91, ...), as the real cloud does
                     with world.lock:
