@@ -791,19 +791,20 @@ static bool admin_authorized(cloud_http_t *h, struct MHD_Connection *c, const ch
            cloud_console_authorized(c, method);
 }
 
-/* The admin key (or a console session) under the per-address budget of the unauthenticated
- * endpoints: 1 authorised; 0 not (a failure, spent from the budget); -1 the budget is spent
+/* The admin key (or a console session) under a per-address budget of failed keys (the rate and
+ * burst of the unauthenticated endpoints, a bucket of its own: an address's app logins do not
+ * lock its admin out): 1 authorised; 0 not (a failure, spent from the budget); -1 the budget is spent
  * (answer 429), the key not even compared. Spending on failures only and comparing the key past
  * a spent budget let the right key through at any rate, a 200 among the 429s (W1). */
 static int admin_check(cloud_http_t *h, struct MHD_Connection *c, const char *method)
 {
     char addr[64];
     peer_addr(c, addr, sizeof addr);
-    if (rate_spent(h, "anon", addr, h->cfg.anon_rate, h->cfg.anon_burst))
+    if (rate_spent(h, "key", addr, h->cfg.anon_rate, h->cfg.anon_burst))
         return -1;
     if (admin_authorized(h, c, method))
         return 1;
-    return rate_ok(h, "anon", addr, h->cfg.anon_rate, h->cfg.anon_burst) ? 0 : -1;
+    return rate_ok(h, "key", addr, h->cfg.anon_rate, h->cfg.anon_burst) ? 0 : -1;
 }
 
 /* POST /v1/products/<P>/devices/<D>/control | /action: the data template's downlink. */
@@ -974,9 +975,9 @@ static enum MHD_Result ops_route(cloud_http_t *h, struct MHD_Connection *c, cons
     pthread_mutex_lock(&h->lock);   /* the buckets' owner */
     /* A spent budget is a 429 before the key is compared (rate_spent): else guessing went on
      * at full speed, a right guess the one 200 among the 429s. */
-    bool spent = rate_spent(h, "anon", addr, h->cfg.anon_rate, h->cfg.anon_burst);
+    bool spent = rate_spent(h, "key", addr, h->cfg.anon_rate, h->cfg.anon_burst);
     bool right = !spent && auth && !strncasecmp(auth, "Bearer ", 7) && cloud_consttime_eq(auth + 7, h->admin_key);
-    bool limited = spent || (!right && !rate_ok(h, "anon", addr, h->cfg.anon_rate, h->cfg.anon_burst));
+    bool limited = spent || (!right && !rate_ok(h, "key", addr, h->cfg.anon_rate, h->cfg.anon_burst));
     pthread_mutex_unlock(&h->lock);
     if (!right) {
         if (limited)

@@ -273,5 +273,11 @@ for i in $(seq 40); do a+=(--next -s -o /dev/null -w '%{http_code}\n' --interfac
 codes=$(curl --max-time 30 "${a[@]:1}")
 grep -qx 429 <<<"$codes" || fail "POST /v1/console/login: 40 wrong keys never got 429: $(sort <<<"$codes" | uniq -c | tr '\n' ' ')"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$(admin_auth)" "$BASE/metrics")" = 200 ] || fail "/metrics from another address"
+# app logins spend their own budget, not the admin key's: 40 of them do not lock the admin out
+n=$((n + 1)); a=()
+for i in $(seq 40); do a+=(--next -s -o /dev/null -w '%{http_code}\n' --interface 127.0.0.$n -X POST -d '{"Action":"AppGetToken","UserName":"nobody","Password":"x"}' "$BASE/tokenapi?cmd=AppGetToken"); done
+curl --max-time 30 "${a[@]:1}" >/dev/null
+[ "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.$n -H "$(admin_auth)" "$BASE/v1/bindings")" = 200 ] \
+    || fail "the admin API refused after 40 app logins from the address"
 ok "W1: a spent per-address budget refuses even the right admin key (/metrics, admin API), only at that address; the console login has that budget too"
 stop_cloud
