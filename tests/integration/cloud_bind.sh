@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 25
+# ctest-cost: 33
 # Binding over the real broker: app token API (curl) -> device-like MQTT client publishes
 # app_bind_token -> reply on its down topic -> token state via the API. Every reply code,
 # bind_device_query, family binding, and a restart of `smartcfg cloud` between token creation
