@@ -198,7 +198,9 @@ static int open_out_at(int dirfd, const char *name, int depth, bool *link_refuse
         return errno = ELOOP, -1;
     }
     to[len] = 0;
-    if (to[0] != '/' && strchr(to, ':')) {   /* "pipe:[123]", "socket:[..]", "anon_inode:..": no path */
+    /* "pipe:[123]", "socket:[..]", "anon_inode:..", or a /proc link to a file since deleted
+     * ("/x/f (deleted)"): no path to go by (O_CREAT would make "f (deleted)") */
+    if ((to[0] != '/' && strchr(to, ':')) || (len > 10 && !strcmp(to + len - 10, " (deleted)"))) {
         fd = openat(dirfd, name, flags, 0666);
         struct stat st;
         if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {   /* a path after all: not this way */
