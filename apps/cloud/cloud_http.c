@@ -72,7 +72,8 @@ struct cloud_http {
     int64_t auth_refused_logged;   /* when the last refused source was logged (ms) */
 };
 
-static bool rate_ok(cloud_http_t *h, const char *kind, const char *who, double rate, double burst)
+/* The bucket of (kind, who), refilled to now; NULL when it has none and make is false. */
+static bucket_t *bucket_of(cloud_http_t *h, const char *kind, const char *who, double rate, double burst, bool make)
 {
     char key[48];
     snprintf(key, sizeof key, "%s:%s", kind, who);
@@ -85,6 +86,8 @@ static bool rate_ok(cloud_http_t *h, const char *kind, const char *who, double r
             oldest = &h->buckets[i];
     }
     if (!b) {
+        if (!make)
+            return NULL;
         b = oldest;
         snprintf(b->key, sizeof b->key, "%s", key);
         b->tokens = burst;
@@ -94,11 +97,29 @@ static bool rate_ok(cloud_http_t *h, const char *kind, const char *who, double r
     if (b->tokens > burst)
         b->tokens = burst;
     b->last_ms = now;
+    return b;
+}
+
+static bool rate_ok(cloud_http_t *h, const char *kind, const char *who, double rate, double burst)
+{
+    bucket_t *b = bucket_of(h, kind, who, rate, burst, true);
     if (b->tokens < 1.0) {
         cloud_metrics_inc(CLOUD_M_HTTP_RATE_LIMITED);
         return false;
     }
     b->tokens -= 1.0;
+    return true;
+}
+
+/* Whether (kind, who) has spent its budget, without spending from it. A key check asks this
+ * first: a budget spent only on failures, with the key still compared past it, let the right
+ * key through at any rate (a 200 among the 429s), so guessing was never slowed (W1). */
+static bool rate_spent(cloud_http_t *h, const char *kind, const char *who, double rate, double burst)
+{
+    bucket_t *b = bucket_of(h, kind, who, rate, burst, false);
+    if (!b || b->tokens >= 1.0)
+        return false;
+    cloud_metrics_inc(CLOUD_M_HTTP_RATE_LIMITED);
     return true;
 }
 
@@ -770,6 +791,22 @@ static bool admin_authorized(cloud_http_t *h, struct MHD_Connection *c, const ch
            cloud_console_authorized(c, method);
 }
 
+/* The admin key (or a console session) under a per-address budget of failed keys (the rate and
+ * burst of the unauthenticated endpoints, a bucket of its own: an address's app logins do not
+ * lock its admin out): 1 authorised; 0 not (a failure, spent from the budget); -1 the budget is spent
+ * (answer 429), the key not even compared. Spending on failures only and comparing the key past
+ * a spent budget let the right key through at any rate, a 200 among the 429s (W1). */
+static int admin_check(cloud_http_t *h, struct MHD_Connection *c, const char *method)
+{
+    char addr[64];
+    peer_addr(c, addr, sizeof addr);
+    if (rate_spent(h, "key", addr, h->cfg.anon_rate, h->cfg.anon_burst))
+        return -1;
+    if (admin_authorized(h, c, method))
+        return 1;
+    return rate_ok(h, "key", addr, h->cfg.anon_rate, h->cfg.anon_burst) ? 0 : -1;
+}
+
 /* POST /v1/products/<P>/devices/<D>/control | /action: the data template's downlink. */
 static enum MHD_Result thing_down(cloud_http_t *h, struct MHD_Connection *c, const char *pid, const char *dn,
                                   bool action, bool post, const req_t *rq)
@@ -824,7 +861,11 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
         return register_dev(h, c, rq);
     }
     if (cloud_console_owns(url)) {
-        enum MHD_Result r = cloud_console_route(&h->store, c, url, method, admin_authorized(h, c, method),
+        /* the key is what POST /v1/console/login checks: under the same budget as the admin API */
+        int admin = strcmp(url, "/v1/console/login") ? admin_authorized(h, c, method) : admin_check(h, c, method);
+        if (admin < 0)
+            return admin_error(c, 429, "too many requests from this address");
+        enum MHD_Result r = cloud_console_route(&h->store, c, url, method, admin > 0,
                                                 h->cert != NULL, h->cfg.host, h->cfg.port);
         if (del)   /* a product deleted with its firmware rows: its images go too */
             cloud_ota_sweep(h->cfg.ota);
@@ -832,13 +873,11 @@ static enum MHD_Result route(cloud_http_t *h, struct MHD_Connection *c, const ch
     }
     if (strncmp(url, "/v1/", 4))
         return admin_error(c, 404, "no such endpoint");
-    if (!admin_authorized(h, c, method)) {
-        char addr[64];
-        peer_addr(c, addr, sizeof addr);
-        if (!rate_ok(h, "anon", addr, h->cfg.anon_rate, h->cfg.anon_burst))
-            return admin_error(c, 429, "too many requests from this address");
+    int admin = admin_check(h, c, method);
+    if (admin < 0)
+        return admin_error(c, 429, "too many requests from this address");
+    if (!admin)
         return admin_error(c, 401, "admin API: send Authorization: Bearer <admin key>");
-    }
     if (nul)
         return admin_error(c, 400, "strings must not contain NUL");
     if (cloud_ota_owns(url))
@@ -931,13 +970,17 @@ static enum MHD_Result ops_route(cloud_http_t *h, struct MHD_Connection *c, cons
         return ops_json(c, why ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, body, why ? "Retry-After" : NULL, "1");
     }
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (!auth || strncasecmp(auth, "Bearer ", 7) || !cloud_consttime_eq(auth + 7, h->admin_key)) {
-        char addr[64];
-        peer_addr(c, addr, sizeof addr);
-        pthread_mutex_lock(&h->lock);   /* the buckets' owner */
-        bool ok = rate_ok(h, "anon", addr, h->cfg.anon_rate, h->cfg.anon_burst);
-        pthread_mutex_unlock(&h->lock);
-        if (!ok)
+    char addr[64];
+    peer_addr(c, addr, sizeof addr);
+    pthread_mutex_lock(&h->lock);   /* the buckets' owner */
+    /* A spent budget is a 429 before the key is compared (rate_spent): else guessing went on
+     * at full speed, a right guess the one 200 among the 429s. */
+    bool spent = rate_spent(h, "key", addr, h->cfg.anon_rate, h->cfg.anon_burst);
+    bool right = !spent && auth && !strncasecmp(auth, "Bearer ", 7) && cloud_consttime_eq(auth + 7, h->admin_key);
+    bool limited = spent || (!right && !rate_ok(h, "key", addr, h->cfg.anon_rate, h->cfg.anon_burst));
+    pthread_mutex_unlock(&h->lock);
+    if (!right) {
+        if (limited)
             return ops_json(c, 429, "{\"error\":\"too many requests from this address\"}", "Retry-After", "1");
         return ops_json(c, MHD_HTTP_UNAUTHORIZED, "{\"error\":\"metrics: send Authorization: Bearer <admin key>\"}",
                         "WWW-Authenticate", "Bearer realm=\"smartcfg cloud\"");

@@ -63,8 +63,10 @@ void sc_posix_parent_dir(const char *path, char *out, size_t n);
 /* Opens a command's output file for writing ("wb", emptied), as fopen(path, "w") would, but
  * where another local user who may write in its directory (/tmp, a shared directory) could have
  * prepared the name: a symbolic link at it is not followed (it could point at any file of ours,
- * ~/.bashrc), and a regular file another user owns is not written (it could be theirs to read)
- * nor emptied. FIFOs and devices (/dev/null, /dev/full) are written as before. dash: "-" is
+ * ~/.bashrc) unless it is ours or root's in a directory no one else may write in (/dev/stdout,
+ * /dev/fd/N), its target then by the same rule; a regular file or FIFO another user owns is not
+ * written (it could be theirs to read) nor emptied. Our FIFOs and devices (/dev/null, /dev/full)
+ * are written as before. dash: "-" is
  * stdout (a duplicate: closing the FILE leaves stdout open). NULL on failure, with errno and
  * why = the reason for the message ("Is a directory", "is a symbolic link, not followed ..."). */
 FILE *sc_posix_open_output(const char *path, bool dash, char *why, size_t n);

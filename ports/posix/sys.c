@@ -166,6 +166,63 @@ int sc_posix_stat_foreign(const struct stat *st, char *why, size_t n)
     return 0;
 }
 
+/* Opens name in the directory dirfd for sc_posix_open_output, following a symbolic link only
+ * where no other user could have made it: a link that is ours or root's, in a directory that
+ * is ours or root's and that no one else may write in (sc_posix_stat_foreign), such as /dev's
+ * stdout or /dev/fd/N (a shell's >(...)), or one of the user's own in their home. Its target is
+ * opened by the same rule (a chain of at most 8), so a link of ours into a shared directory
+ * still meets O_NOFOLLOW at the name there. A /proc link to a pipe, socket or terminal, whose
+ * text names no path, is opened through the link itself. -1 with errno; *link_refused when a
+ * link was not followed. */
+#ifdef O_PATH
+#define OUT_DIR_FLAGS (O_PATH | O_DIRECTORY | O_CLOEXEC)   /* no read right on it needed */
+#else
+#define OUT_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+#endif
+
+static int open_out_at(int dirfd, const char *name, int depth, bool *link_refused)
+{
+    const int flags = O_WRONLY | O_CREAT | O_NOCTTY | O_CLOEXEC;
+    int fd = openat(dirfd, name, flags | O_NOFOLLOW, 0666);
+    if (fd >= 0 || errno != ELOOP)
+        return fd;
+    struct stat ls, ds;
+    char why[160], to[4096];
+    if (fstatat(dirfd, name, &ls, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(ls.st_mode))
+        return errno = ELOOP, -1;
+    ssize_t len;
+    if (depth >= 8 || (ls.st_uid != geteuid() && ls.st_uid != 0) || fstat(dirfd, &ds) != 0 ||
+        sc_posix_stat_foreign(&ds, why, sizeof why) != 0 ||
+        (len = readlinkat(dirfd, name, to, sizeof to - 1)) <= 0) {
+        *link_refused = true;
+        return errno = ELOOP, -1;
+    }
+    to[len] = 0;
+    /* "pipe:[123]", "socket:[..]", "anon_inode:..", or a /proc link to a file since deleted
+     * ("/x/f (deleted)"): no path to go by (O_CREAT would make "f (deleted)") */
+    if ((to[0] != '/' && strchr(to, ':')) || (len > 10 && !strcmp(to + len - 10, " (deleted)"))) {
+        fd = openat(dirfd, name, flags, 0666);
+        struct stat st;
+        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {   /* a path after all: not this way */
+            close(fd);
+            *link_refused = true;
+            return errno = ELOOP, -1;
+        }
+        return fd;
+    }
+    char dir[4096];
+    sc_posix_parent_dir(to, dir, sizeof dir);
+    const char *base = strrchr(to, '/') ? strrchr(to, '/') + 1 : to;
+    int dfd = openat(dirfd, dir, OUT_DIR_FLAGS);
+    if (dfd < 0)
+        return -1;
+    fd = *base ? open_out_at(dfd, base, depth + 1, link_refused) : (errno = EISDIR, -1);
+    int e = errno;
+    close(dfd);
+    errno = e;
+    return fd;
+}
+
 FILE *sc_posix_open_output(const char *path, bool dash, char *why, size_t n)
 {
     int fd, err = 0;
@@ -173,23 +230,36 @@ FILE *sc_posix_open_output(const char *path, bool dash, char *why, size_t n)
         fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
     } else {
         /* O_TRUNC only once the file is known to be ours to empty */
-        fd = open(path, O_WRONLY | O_CREAT | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW, 0666);
-        struct stat st;
-        if (fd < 0 && errno == ELOOP && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        char dir[4096];
+        sc_posix_parent_dir(path, dir, sizeof dir);
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        bool refused = false;
+        int dfd = open(dir, OUT_DIR_FLAGS);
+        fd = dfd < 0 ? -1 : *base ? open_out_at(dfd, base, 0, &refused) : (errno = EISDIR, -1);
+        if (dfd >= 0) {
+            int e = errno;
+            close(dfd);
+            errno = e;
+        }
+        if (fd < 0 && refused) {
             snprintf(why, n, "is a symbolic link, not followed (whoever may write in its directory could have "
                              "pointed it at a file of yours): give the path of the file itself");
             errno = ELOOP;
             return NULL;
         }
-        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-            if (st.st_uid != geteuid()) {
+        struct stat st;
+        /* A FIFO another user made there is theirs to read, as a file of theirs would be (root's
+         * and devices are written: only root makes a device node). */
+        if (fd >= 0 && fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
+            if (st.st_uid != geteuid() && (S_ISREG(st.st_mode) || st.st_uid != 0)) {
                 close(fd);
-                snprintf(why, n, "belongs to uid %lu, not to this user (uid %lu): not overwritten (remove it, or "
-                                 "write elsewhere)", (unsigned long)st.st_uid, (unsigned long)geteuid());
+                snprintf(why, n, "belongs to uid %lu, not to this user (uid %lu): not %s (remove it, or "
+                                 "write elsewhere)", (unsigned long)st.st_uid, (unsigned long)geteuid(),
+                         S_ISREG(st.st_mode) ? "overwritten" : "written to (a FIFO: they would read it)");
                 errno = EPERM;
                 return NULL;
             }
-            if (ftruncate(fd, 0) != 0)
+            if (S_ISREG(st.st_mode) && ftruncate(fd, 0) != 0)
                 err = errno;
         }
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 25
+# ctest-cost: 33
 # Binding over the real broker: app token API (curl) -> device-like MQTT client publishes
 # app_bind_token -> reply on its down topic -> token state via the API. Every reply code,
 # bind_device_query, family binding, and a restart of `smartcfg cloud` between token creation
@@ -243,4 +243,41 @@ for s in "$TOK" "$TOK3" "$PSK1" "$PSK2"; do
     grep -qF -- "$s" "$T/cloud.err" "$T/cloud.events" && fail "a secret leaked into the logs"
 done
 ok "events present, no full token or secret in the logs"
+
+# W1: a wrong admin key spends the per-address budget, and a spent budget is a 429 before the
+# key is compared: comparing past it let the right key through at any rate (a 200 among the
+# 429s), so the budget never slowed a guesser. One curl, one connection, wrong and right keys
+# interleaved: once the budget is spent, the right key is refused too (it was 200 every time).
+# The console's POST /v1/console/login checks the same key: it had no budget at all. An address
+# with its budget spent leaves the others alone.
+burst() {   # burst URL [curl args...] -> one status per line, wrong and right key alternating
+    local u=$1; shift
+    local a=() i
+    for i in $(seq 60); do
+        a+=(--next -s -o /dev/null -w '%{http_code}\n' "$@" -H "Authorization: Bearer wrong-$i" "$u"
+            --next -s -o /dev/null -w 'R%{http_code}\n' "$@" -H "$(admin_auth)" "$u")
+    done
+    curl --max-time 30 "${a[@]:1}"
+}
+n=2   # each check from an address of its own (127.0.0.N): its budget, not the one the rest uses
+for ep in /metrics /v1/bindings; do
+    out=$(burst "$BASE$ep" --interface 127.0.0.$n); n=$((n + 1))
+    # after the first 429, the right key's answers: 200 was every one of them on the old code
+    after=$(awk '/^429$/ { s = 1 } s && /^R/' <<<"$out")
+    [ -n "$after" ] || fail "$ep: 60 wrong keys never got 429: $(sort <<<"$out" | uniq -c | tr '\n' ' ')"
+    good=$(grep -c '^R200$' <<<"$after" || true); all=$(wc -l <<<"$after")
+    [ $((good * 2)) -lt "$all" ] || fail "$ep: the right key got 200 in $good of $all tries past the spent budget"
+done
+a=()
+for i in $(seq 40); do a+=(--next -s -o /dev/null -w '%{http_code}\n' --interface 127.0.0.$n -X POST -H "Authorization: Bearer wrong-$i" "$BASE/v1/console/login"); done
+codes=$(curl --max-time 30 "${a[@]:1}")
+grep -qx 429 <<<"$codes" || fail "POST /v1/console/login: 40 wrong keys never got 429: $(sort <<<"$codes" | uniq -c | tr '\n' ' ')"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "$(admin_auth)" "$BASE/metrics")" = 200 ] || fail "/metrics from another address"
+# app logins spend their own budget, not the admin key's: 40 of them do not lock the admin out
+n=$((n + 1)); a=()
+for i in $(seq 40); do a+=(--next -s -o /dev/null -w '%{http_code}\n' --interface 127.0.0.$n -X POST -d '{"Action":"AppGetToken","UserName":"nobody","Password":"x"}' "$BASE/tokenapi?cmd=AppGetToken"); done
+curl --max-time 30 "${a[@]:1}" >/dev/null
+[ "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.$n -H "$(admin_auth)" "$BASE/v1/bindings")" = 200 ] \
+    || fail "the admin API refused after 40 app logins from the address"
+ok "W1: a spent per-address budget refuses even the right admin key (/metrics, admin API), only at that address; the console login has that budget too"
 stop_cloud

@@ -213,7 +213,28 @@ if [ "$(id -u)" = 0 ]; then
     [ "$rc" = 1 ] && grep -qF "smartcfg air: $TMP/outdir/theirs.pcap: belongs to uid 65534, not to this user" "$TMP/air.err" \
         || fail "air into another user's file: exit $rc"
     [ "$(cat "$TMP/outdir/theirs.pcap")" = theirs ] || fail "another user's file was written or emptied"
+    # W2: a FIFO of theirs there is theirs to read as their file was: air wrote the capture,
+    # the password in it, to their reader (exit 0)
+    as_other mkfifo -m 0666 "$TMP/outdir/theirs.fifo" || fail "plant a FIFO"
+    as_other sh -c "cat '$TMP/outdir/theirs.fifo' > '$TMP/outdir/read.out'" & rpid=$!
+    timeout 20 "$SC" air --password 'air-secret-3' "$TMP/outdir/theirs.fifo" >"$TMP/air.out" 2>"$TMP/air.err"; rc=$?
+    [ "$rc" = 1 ] && grep -qF "smartcfg air: $TMP/outdir/theirs.fifo: belongs to uid 65534, not to this user" "$TMP/air.err" \
+        || fail "air into another user's FIFO: exit $rc"
+    wait "$rpid"
+    [ -s "$TMP/outdir/read.out" ] && fail "another user's FIFO got the capture ($(wc -c <"$TMP/outdir/read.out") bytes)"
 fi
+# W2: a link no one else could have made is followed: /dev/stdout (it was refused: "is a
+# symbolic link"), one of ours in a directory of ours; one of ours leading to a name in the
+# shared directory still meets the rule there (theirs, planted: not followed)
+"$SC" decode --plot /dev/stdout "$TMP/s.pcap" >"$TMP/stdout.svg" 2>"$TMP/plot.err" && grep -q '<svg' "$TMP/stdout.svg" \
+    || fail "decode --plot /dev/stdout: $(cat "$TMP/plot.err")"
+ln -s "$TMP/own.svg" "$TMP/own-link.svg"
+"$SC" decode --plot "$TMP/own-link.svg" "$TMP/s.pcap" >/dev/null 2>&1 && grep -q '<svg' "$TMP/own.svg" \
+    || fail "decode --plot through a link of our own"
+ln -s "$TMP/outdir/plot.svg" "$TMP/chain.svg"
+"$SC" decode --plot "$TMP/chain.svg" "$TMP/s.pcap" >/dev/null 2>"$TMP/plot.err"; rc=$?
+[ "$rc" = 1 ] && grep -qF "is a symbolic link, not followed" "$TMP/plot.err" && [ "$(cat "$TMP/precious")" = precious ] \
+    || fail "a link of ours to the planted one: exit $rc"
 # what still works: a new file there, our own file again, -, a FIFO, a device
 "$SC" air "$TMP/outdir/new.pcap" >/dev/null 2>&1 && "$SC" air --seed 2 "$TMP/outdir/new.pcap" >/dev/null 2>&1 \
     && "$SC" decode "$TMP/outdir/new.pcap" | grep -q TP-LINK || fail "air to a new file, then over it"
