@@ -113,7 +113,7 @@ static bool rate_ok(cloud_http_t *h, const char *kind, const char *who, double r
 
 /* Whether (kind, who) has spent its budget, without spending from it. A key check asks this
  * first: a budget spent only on failures, with the key still compared past it, let the right
- * key through at any rate (a 200 among the 429s), so guessing was never slowed (W1). */
+ * key through at any rate (a 200 among the 429s), so guessing was never slowed (F82). */
 static bool rate_spent(cloud_http_t *h, const char *kind, const char *who, double rate, double burst)
 {
     bucket_t *b = bucket_of(h, kind, who, rate, burst, false);
@@ -795,7 +795,7 @@ static bool admin_authorized(cloud_http_t *h, struct MHD_Connection *c, const ch
  * burst of the unauthenticated endpoints, a bucket of its own: an address's app logins do not
  * lock its admin out): 1 authorised; 0 not (a failure, spent from the budget); -1 the budget is spent
  * (answer 429), the key not even compared. Spending on failures only and comparing the key past
- * a spent budget let the right key through at any rate, a 200 among the 429s (W1). */
+ * a spent budget let the right key through at any rate, a 200 among the 429s (F82). */
 static int admin_check(cloud_http_t *h, struct MHD_Connection *c, const char *method)
 {
     char addr[64];

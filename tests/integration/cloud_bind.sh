@@ -244,7 +244,7 @@ for s in "$TOK" "$TOK3" "$PSK1" "$PSK2"; do
 done
 ok "events present, no full token or secret in the logs"
 
-# W1: a wrong admin key spends the per-address budget, and a spent budget is a 429 before the
+# F82: a wrong admin key spends the per-address budget, and a spent budget is a 429 before the
 # key is compared: comparing past it let the right key through at any rate (a 200 among the
 # 429s), so the budget never slowed a guesser. One curl, one connection, wrong and right keys
 # interleaved: once the budget is spent, the right key is refused too (it was 200 every time).
@@ -279,5 +279,5 @@ for i in $(seq 40); do a+=(--next -s -o /dev/null -w '%{http_code}\n' --interfac
 curl --max-time 30 "${a[@]:1}" >/dev/null
 [ "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.$n -H "$(admin_auth)" "$BASE/v1/bindings")" = 200 ] \
     || fail "the admin API refused after 40 app logins from the address"
-ok "W1: a spent per-address budget refuses even the right admin key (/metrics, admin API), only at that address; the console login has that budget too"
+ok "F82: a spent per-address budget refuses even the right admin key (/metrics, admin API), only at that address; the console login has that budget too"
 stop_cloud

@@ -213,7 +213,7 @@ if [ "$(id -u)" = 0 ]; then
     [ "$rc" = 1 ] && grep -qF "smartcfg air: $TMP/outdir/theirs.pcap: belongs to uid 65534, not to this user" "$TMP/air.err" \
         || fail "air into another user's file: exit $rc"
     [ "$(cat "$TMP/outdir/theirs.pcap")" = theirs ] || fail "another user's file was written or emptied"
-    # W2: a FIFO of theirs there is theirs to read as their file was: air wrote the capture,
+    # F83: a FIFO of theirs there is theirs to read as their file was: air wrote the capture,
     # the password in it, to their reader (exit 0)
     as_other mkfifo -m 0666 "$TMP/outdir/theirs.fifo" || fail "plant a FIFO"
     as_other sh -c "cat '$TMP/outdir/theirs.fifo' > '$TMP/outdir/read.out'" & rpid=$!
@@ -223,7 +223,7 @@ if [ "$(id -u)" = 0 ]; then
     wait "$rpid"
     [ -s "$TMP/outdir/read.out" ] && fail "another user's FIFO got the capture ($(wc -c <"$TMP/outdir/read.out") bytes)"
 fi
-# W2: a link no one else could have made is followed: /dev/stdout (it was refused: "is a
+# F83: a link no one else could have made is followed: /dev/stdout (it was refused: "is a
 # symbolic link"), one of ours in a directory of ours; one of ours leading to a name in the
 # shared directory still meets the rule there (theirs, planted: not followed)
 "$SC" decode --plot /dev/stdout "$TMP/s.pcap" >"$TMP/stdout.svg" 2>"$TMP/plot.err" && grep -q '<svg' "$TMP/stdout.svg" \
