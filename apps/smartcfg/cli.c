@@ -44,10 +44,39 @@ static void json_error(const sc_cli_t *cli, const char *event, const char *messa
     sc_posix_event(event, SC_EVENT_NO_TIME, o);
 }
 
+/* A message can quote what the user or a script gave (an unexpected argument, an unknown
+ * option or command, a file name): a control character in it (ESC ] retitles the terminal,
+ * U+009B is CSI, U+202E reverses the rest of the line) is shown as '?', and so is a byte that
+ * is not UTF-8. In place; the message only shrinks. */
+static void shown_text(char *msg)
+{
+    size_t n = strlen(msg), o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = sc_posix_utf8_seq((const uint8_t *)msg + i, n - i);
+        if (!k || sc_posix_utf8_control((const uint8_t *)msg + i, k)) {
+            msg[o++] = '?';
+            i += k ? k : 1;
+        } else {
+            memmove(msg + o, msg + i, k);
+            o += k;
+            i += k;
+        }
+    }
+    msg[o] = 0;
+}
+
+const char *sc_cli_shown(const char *s, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", s);
+    shown_text(buf);
+    return buf;
+}
+
 static int report(const sc_cli_t *cli, const char *event, int code, const char *fmt, va_list ap)
 {
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    shown_text(msg);
     sc_posix_output_printf(stderr, "%s: %s\n", cli->name, msg);
     if (code == SC_EXIT_USAGE && cli->usage)
         sc_posix_output_printf(stderr, "(%s --help shows the options and examples)\n", cli->name);
@@ -197,6 +226,7 @@ void sc_cli_warn(const sc_cli_t *cli, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    shown_text(msg);
     sc_posix_output_printf(stderr, "%s: warning: %s\n", cli->name, msg);
 }
 

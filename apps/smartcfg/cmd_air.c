@@ -490,12 +490,16 @@ int cmd_air(int argc, char **argv)
             cJSON_AddNumberToObject(o, "floor_ms", fl);
         cJSON_AddBoolToObject(o, "second_phone", second != 0);
         sc_posix_event("capture", sc_posix_event_ms(), o);
-    } else if (c.protocol != SC_AIR_PROTO_V1)
-        fprintf(summary, "%s: %lu frames, %u ms of air\n", out, n, last_t);
-    else if (fl == UINT32_MAX)
-        fprintf(summary, "%s: %lu frames, %u ms of air; the data cycle is never complete in this window\n", out, n,
-                last_t);
-    else
-        fprintf(summary, "%s: %lu frames, %u ms of air; floor %u ms\n", out, n, last_t, fl);
+    } else {
+        char name[512];   /* the file's name on the terminal: no control character (sc_cli_shown) */
+        sc_cli_shown(out, name, sizeof name);
+        if (c.protocol != SC_AIR_PROTO_V1)
+            fprintf(summary, "%s: %lu frames, %u ms of air\n", name, n, last_t);
+        else if (fl == UINT32_MAX)
+            fprintf(summary, "%s: %lu frames, %u ms of air; the data cycle is never complete in this window\n", name,
+                    n, last_t);
+        else
+            fprintf(summary, "%s: %lu frames, %u ms of air; floor %u ms\n", name, n, last_t, fl);
+    }
     return SC_EXIT_OK;
 }

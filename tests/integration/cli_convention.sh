@@ -172,6 +172,33 @@ grep -q "^smartcfg: unknown command 'frobnicate'" "$TMP/err" || fail "unknown co
 [ "$(run sned)" = 2 ] && grep -q "^smartcfg: unknown command 'sned' (did you mean send?)" "$TMP/err" || fail "smartcfg sned"
 [ "$(run -V)" = 2 ] && grep -q "^smartcfg: unknown command '-V' (options go after the command" "$TMP/err" || fail "smartcfg -V"
 [ "$(run --help)" = 0 ] || fail "smartcfg --help"
+# What the user or a script gave, quoted back in an error or a summary, is shown with its control
+# characters as '?' (ESC ] 0 ; ... BEL retitled the terminal, U+009B is CSI, U+202E reversed the
+# rest of the line, a byte that is not UTF-8 broke a UTF-8 reader): unexpected arguments, unknown
+# options and commands, air's summary line (a file name it was given). UTF-8 text stays.
+EVIL=$'x\e]0;pwned\a\xc2\x9b8m\xe2\x80\xaey\xff'
+no_controls() { # WHAT FILE: the file holds no ESC, BEL, C1 or U+202E, and is UTF-8
+    python3 - "$2" <<'PY' || fail "$1: a control character or a stray byte reached the output: $(od -c "$2" | head -3)"
+import sys
+b = open(sys.argv[1], "rb").read()
+t = b.decode("utf-8")          # raises on a byte that is not UTF-8
+assert not any(c in t for c in "\x1b\x07\u009b\u202e"), t
+PY
+}
+for cmd in send device cloud; do
+    [ "$(run $cmd "$EVIL")" = 2 ] || fail "$cmd with a stray argument: exit not 2"
+    grep -q "unexpected argument 'x?\]0;pwned??8m?y?'" "$TMP/err" || fail "$cmd: the stray argument not shown cleaned: $(cat -A "$TMP/err")"
+    no_controls "$cmd's stray argument" "$TMP/err"
+done
+[ "$(run send --no-token 'café')" = 2 ] && grep -q "unexpected argument 'café'" "$TMP/err" || fail "UTF-8 text in a message was changed"
+for bad in "send --$EVIL" "air --$EVIL" "$EVIL"; do
+    [ "$(run $bad)" = 2 ] || fail "unknown option or command with controls: exit not 2"
+    no_controls "unknown option or command" "$TMP/err"
+done
+(cd "$TMP" && "$SC" air --ssid a --password 12345678 "$EVIL" >"$TMP/out" 2>"$TMP/err") || fail "air into an odd file name"
+grep -q "^x?\]0;pwned??8m?y?: [0-9]* frames" "$TMP/out" || fail "air's summary line: $(cat -A "$TMP/out")"
+no_controls "air's summary line" "$TMP/out"
+rm -f "$TMP/$EVIL"
 # placeholders: one word per kind of value (docs/cli.md, *Placeholders*) in every help, the
 # same word for an option two programs share, and the docs naming each value as the help does
 # (they said --password-file F beside --config FILE, --ssid S beside --timeout S, --ip A.B.C.D)
