@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "cli.h"
 #include "plot_svg.h"
 #include "sc_pcap.h"
+#include "sc_posix.h"
 #include "sc_posix_event.h"
 #include "smartcfg/receiver.h"
 
@@ -638,6 +640,20 @@ int cmd_decode(int argc, char **argv)
     if (stdin_uses && isatty(STDIN_FILENO)) {
         return sc_cli_usage_error(&cli, "'-' reads a capture piped in (tcpdump -w - ... | smartcfg decode -), "
                                         "and stdin is a terminal");
+    }
+    /* A plot that cannot be written is said before the decode: on a live capture or a pipe the
+     * failure came only at its end, after all the waiting. What can be known now: the name is
+     * not a directory, and a new file's directory is there and writable (the rest, a link or
+     * another user's file at the name, is refused when it is opened, sc_posix_open_output). */
+    struct stat pst;
+    int pstat = plot_out ? stat(plot_out, &pst) : 0;
+    if (plot_out && pstat == 0 && S_ISDIR(pst.st_mode))
+        return sc_cli_fail(&cli, SC_EXIT_FAIL, "--plot %s: Is a directory", plot_out);
+    if (plot_out && pstat != 0 && errno == ENOENT) {
+        char pdir[4096];
+        sc_posix_parent_dir(plot_out, pdir, sizeof pdir);
+        if (access(pdir, W_OK | X_OK) != 0)
+            return sc_cli_fail(&cli, SC_EXIT_FAIL, "--plot %s: %s", plot_out, strerror(errno));
     }
     sc_plot_t *plot = NULL;
     if (plot_out && !(plot = sc_plot_new())) {

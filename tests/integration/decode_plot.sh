@@ -71,6 +71,18 @@ PY
 "$SC" decode --plot "$TMP/no/such/dir/x.svg" "$TMP/full.pcap" >/dev/null 2>"$TMP/err"; RC=$?
 [ "$RC" = 1 ] || fail "unwritable plot: exit $RC, expected 1"
 grep -q "^smartcfg decode: --plot $TMP/no/such/dir/x.svg: No such file or directory" "$TMP/err" || fail "unwritable message"
+# ... and said before the decode: from a pipe that goes on (a live capture likewise) it came
+# only at the input's end, after all the waiting (here: still waiting when killed at 8 s)
+exec 3< <(exec sleep 20 2>/dev/null)
+SLEEPER=$!
+timeout 8 "$SC" decode --plot "$TMP/no/such/dir/y.svg" - <&3 >/dev/null 2>"$TMP/err"; RC=$?
+exec 3<&-
+kill "$SLEEPER" 2>/dev/null
+[ "$RC" = 1 ] || fail "unwritable plot of a pipe: exit $RC, expected 1 at once"
+grep -q "^smartcfg decode: --plot $TMP/no/such/dir/y.svg: No such file or directory" "$TMP/err" || fail "unwritable message, pipe"
+mkdir "$TMP/adir"
+"$SC" decode --plot "$TMP/adir" "$TMP/full.pcap" >/dev/null 2>"$TMP/err"; RC=$?
+[ "$RC" = 1 ] && grep -q "^smartcfg decode: --plot $TMP/adir: Is a directory" "$TMP/err" || fail "plot into a directory: exit $RC $(cat "$TMP/err")"
 "$SC" decode --plot "$TMP/x.svg" "$TMP/full.pcap" "$TMP/full.pcap" >/dev/null 2>&1; RC=$?
 [ "$RC" = 2 ] || fail "--plot with two files: exit $RC, expected 2"
 echo "PASS"
