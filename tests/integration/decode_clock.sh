@@ -9,6 +9,7 @@
 # credentials were decoded"). Both now read the time as continuous there and say so.
 set -u
 . "$(dirname "$0")/lib/netns_self.bash"   # netns_gone
+. "$(dirname "$0")/lib/wait.bash"
 SC=${SC_BUILD:?}/smartcfg
 LIB=$(dirname "$0")/lib
 NS=scdc_clock_$$
@@ -88,11 +89,7 @@ for p in v1 v2 airkiss; do
             --device-name dev1 --no-cloud --timeout 30 --json --state-dir "$TMP/state-$tag" \
             >"$TMP/$tag.out" 2>"$TMP/$tag.err" &
         DEV=$!
-        for _ in $(seq 200); do
-            grep -q '"event":"credentials"' "$TMP/$tag.out" 2>/dev/null && break
-            kill -0 "$DEV" 2>/dev/null || break
-            sleep 0.1
-        done
+        wait_line "$DEV" "$TMP/$tag.out" '"event":"credentials"' 20
         kill "$DEV" 2>/dev/null; wait "$DEV" 2>/dev/null
         grep -q '"event":"credentials","t_ms":[0-9]*,"ssid":"FirstAP"' "$TMP/$tag.out" || fail "$tag: no credentials"
     done

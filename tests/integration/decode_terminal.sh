@@ -10,6 +10,7 @@
 # decode's lines show them escaped.
 set -u
 . "$(dirname "$0")/lib/netns_self.bash"   # netns_gone
+. "$(dirname "$0")/lib/wait.bash"
 SC=${SC_BUILD:?}/smartcfg
 NS=scdt_term_$$
 TMP=$(mktemp -d /tmp/sc_decode_term.XXXXXX)
@@ -67,11 +68,7 @@ SMARTCFG_DEVICE_SECRET=c2VjcmV0LWRldmljZS1zZWNyZXQ= ip netns exec "$NS" "$SC" de
     --join sim:x:y:127.0.0.2 --product-id ABCDEFGHIJ --device-name dev1 --no-cloud --timeout 30 --json \
     --state-dir "$TMP/state" >"$TMP/dev.out" 2>"$TMP/dev.err" &
 DEV=$!
-for _ in $(seq 200); do
-    grep -q '"event":"credentials"' "$TMP/dev.out" 2>/dev/null && break
-    kill -0 "$DEV" 2>/dev/null || break
-    sleep 0.1
-done
+wait_line "$DEV" "$TMP/dev.out" '"event":"credentials"' 20
 kill "$DEV" 2>/dev/null; wait "$DEV" 2>/dev/null
 grep -q '"event":"credentials"' "$TMP/dev.out" || fail "device: no credentials event"
 raw_controls "$TMP/dev.out" && fail "raw terminal controls in the device's JSON lines"

@@ -16,6 +16,7 @@ VD=scdpd$ID
 NET=10.188.$((ID % 200 + 20))
 TMP=$(mktemp -d /tmp/scdp_8266.XXXXXX)
 . "$(dirname "$0")/lib/veth_pair.bash"
+. "$(dirname "$0")/lib/wait.bash"
 fail() { echo "FAIL: $*"; for f in "$TMP"/*.log "$TMP"/*.err "$TMP"/*.jsonl; do [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }; done; exit 1; }
 
 veth_pair_up
@@ -29,11 +30,7 @@ ip netns exec "$NSD" "$SC" device --radio "file:$TMP/cap.pcap" --join "sim:MyAP:
     --product-id ABCDEFGHIJ --device-name dev8266 --no-cloud --json --timeout 120 --sim-delay 300 \
     --state-dir "$TMP/state" --log-level debug >"$TMP/dev.jsonl" 2>"$TMP/dev.err" &
 DEV=$!
-for _ in $(seq 1 200); do
-    grep -q '"state":"wait_token"' "$TMP/dev.jsonl" 2>/dev/null && break
-    kill -0 "$DEV" 2>/dev/null || break
-    sleep 0.1
-done
+wait_line "$DEV" "$TMP/dev.jsonl" '"state":"wait_token"' 20
 if grep -q "cannot initialise the device: not supported" "$TMP/dev.err"; then
     echo "FAIL: the device state machine is not in this build" >&2; exit 1
 fi

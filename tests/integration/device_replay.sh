@@ -6,6 +6,7 @@
 # No secret appears on stdout, stderr or in the state directory.
 set -u
 . "$(dirname "$0")/lib/netns_self.bash"   # netns_gone
+. "$(dirname "$0")/lib/wait.bash"
 SC=${SC_BUILD:?}/smartcfg
 PEER=${SC_SRC:?}/tests/integration/udp_peer.py
 NS=scdp_replay_$$
@@ -43,11 +44,7 @@ LISTENER=$!
 for _ in $(seq 300); do [ -e "$TMP/listen.ready" ] && break; sleep 0.1; done
 [ -e "$TMP/listen.ready" ] || fail "the ack listener did not start"
 run_device "sim:MyAP:$ESC_PW:127.0.0.2" ok
-for _ in $(seq 1 150); do
-    grep -q '"event":"ip"' "$TMP/ok.jsonl" 2>/dev/null && break
-    kill -0 "$DEV" 2>/dev/null || break
-    sleep 0.1
-done
+wait_line "$DEV" "$TMP/ok.jsonl" '"event":"ip"' 15
 if grep -q "cannot initialise the device: not supported" "$TMP/ok.err"; then
     echo "FAIL: the device state machine is not in this build" >&2; exit 1
 fi

@@ -13,6 +13,7 @@ VD=scdpmd$ID
 NET=10.190.$((ID % 200 + 20))
 TMP=$(mktemp -d /tmp/scdp_mcast.XXXXXX)
 . "$(dirname "$0")/lib/veth_pair.bash"
+. "$(dirname "$0")/lib/wait.bash"
 fail() { echo "FAIL: $*"; for f in "$TMP"/*.jsonl "$TMP"/*.err; do [ -f "$f" ] && { echo "--- $f"; grep -v progress "$f" | tail -n 25; }; done; exit 1; }
 
 veth_pair_up
@@ -21,11 +22,7 @@ ip netns exec "$NSD" "$SC" device --radio udp --join sim:McastAP:pw12345678 --if
     --product-id ABCDEFGHIJ --device-name devmc --no-cloud --token-linger 2 --json --timeout 60 --state-dir "$TMP/state" \
     --log-level debug >"$TMP/dev.jsonl" 2>"$TMP/dev.err" &
 DEV=$!
-for _ in $(seq 300); do   # until the radio is up (or the device gave up), at most 30 s
-    grep -q "multicast groups joined" "$TMP/dev.err" 2>/dev/null && break
-    kill -0 "$DEV" 2>/dev/null || break
-    sleep 0.1
-done
+wait_line "$DEV" "$TMP/dev.err" "multicast groups joined" 30   # until the radio is up (or the device gave up), at most 30 s
 if grep -q "cannot initialise the device: not supported" "$TMP/dev.err"; then
     echo "FAIL: the device state machine is not in this build" >&2; exit 1
 fi

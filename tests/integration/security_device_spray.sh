@@ -7,6 +7,7 @@
 # exit 0 — it used to take the first token, and fail.
 set -u
 . "$(dirname "$0")/lib/netns_self.bash"   # netns_gone
+. "$(dirname "$0")/lib/wait.bash"
 SC=${SC_BUILD:?}/smartcfg
 DIR=${SC_SRC:?}/tests/integration
 NS=scsp_$$
@@ -36,11 +37,7 @@ SMARTCFG_DEVICE_SECRET=$SECRET in_ns "$SC" device --radio "file:$TMP/cap.pcap" -
     --sim-delay 200 --product-id ABCDEFGHIJ --device-name dev1 --broker "127.0.0.1:$PORT" --json --timeout 90 \
     --state-dir "$TMP/state" --log-level debug >"$TMP/dev.jsonl" 2>"$TMP/dev.err" &
 DEV=$!
-for _ in $(seq 1 300); do
-    grep -q '"state":"acking"' "$TMP/dev.jsonl" 2>/dev/null && break
-    kill -0 "$DEV" 2>/dev/null || break
-    sleep 0.1
-done
+wait_line "$DEV" "$TMP/dev.jsonl" '"state":"acking"' 30
 grep -q '"state":"acking"' "$TMP/dev.jsonl" || fail "the 8266 service never opened"
 in_ns python3 "$DIR/sec_udp.py" spray 127.0.0.2 127.0.0.3 EVILTOKEN "$TMP/sprayed" 40 &
 SPRAY=$!

@@ -18,6 +18,7 @@ VD=scsud$ID
 NET=10.189.$((ID % 200 + 20))
 TMP=$(mktemp -d /tmp/scsu.XXXXXX)
 . "$DIR/lib/veth_pair.bash"
+. "$DIR/lib/wait.bash"
 fail() { echo "FAIL: $*"; for f in "$TMP"/*.log "$TMP"/*.err "$TMP"/*.jsonl; do [ -f "$f" ] && { echo "--- $f"; grep -v progress "$f" | tail -n 30; }; done; exit 1; }
 
 veth_pair_up
@@ -27,11 +28,7 @@ ip netns exec "$NSD" "$SC" device --radio "file:$TMP/cap.pcap" --join "sim:MyAP:
     --product-id ABCDEFGHIJ --device-name devsec --no-cloud --json --timeout 120 --sim-delay 300 \
     --state-dir "$TMP/state" --log-level debug >"$TMP/dev.jsonl" 2>"$TMP/dev.err" &
 DEV=$!
-for _ in $(seq 1 300); do
-    grep -q '"state":"wait_token"' "$TMP/dev.jsonl" 2>/dev/null && break
-    kill -0 "$DEV" 2>/dev/null || break
-    sleep 0.1
-done
+wait_line "$DEV" "$TMP/dev.jsonl" '"state":"wait_token"' 30
 grep -q '"state":"wait_token"' "$TMP/dev.jsonl" || fail "device not waiting for the token"
 
 # The app's token first, then an app that keeps resending it (as the real one does every 2 s):
