@@ -15,6 +15,11 @@
 #define INPUT_BURST 64          /* datagrams read per socket per turn */
 #define TOKEN_RETRY_MS 1000u    /* a token request the cloud answered 429: the next one after */
 #define TOKEN_WAIT_MS 15000u    /* ... while the device still waits (20 s after its acks) */
+/* A device's wait for its token (TOKEN_WAIT_MS after its ack) and its bind (the reference's 20
+ * polls 2 s apart after its identity) are bounded in time, not only in requests: the one HTTP
+ * handle serves the devices in turn, so a token API that answers each request only at its
+ * 10 s timeout kept a rack of 32 polling for 32 x 20 x 10 s (V1). */
+#define BIND_WAIT_MS 42000u     /* the 20th poll at 40 s, its answer included */
 
 typedef struct {
     sc_posix_sdev_step_t step;
@@ -457,6 +462,8 @@ static void token_answer(sc_posix_sender_t *s, uint32_t i, uint32_t now, sc_err_
         snprintf(why, cap, "the token from %s is not printable ASCII", SC_SEND_API_CREATE_TOKEN);
         out = API_FORMAT;
     }
+    if (out != API_OK)
+        snprintf(d->why, sizeof d->why, "%s", why); /* what it fails with if its wait runs out */
     if (out == API_TRANSPORT && ++d->token_tries < 3) {
         emit_simple(s, SC_POSIX_SEV_CLOUD_RETRY, (int)i, why); /* need_token stays: asked again */
         return;
@@ -492,7 +499,15 @@ static void cloud_next_request(sc_posix_sender_t *s, uint32_t now)
 {
     for (uint32_t i = 0; i < s->ndev; i++) {
         sdev_t *d = &s->dev[i];
-        if (d->step == SC_POSIX_SDEV_IDENTIFIED && sc_send_poll_exhausted(&d->poll)) {
+        if (d->need_token && sc_ms_reached(now, d->ack_ms + TOKEN_WAIT_MS)) {
+            d->need_token = false;
+            s->cloud_failed = true;
+            fail_device(s, i, SC_POSIX_SFAIL_CLOUD, "cloud_error",
+                        d->why[0] ? d->why : "AppCreateDeviceBindToken: no token in time");
+        }
+        /* (done_ms of an identified device: its identity) */
+        if (d->step == SC_POSIX_SDEV_IDENTIFIED &&
+            (sc_send_poll_exhausted(&d->poll) || sc_ms_reached(now, d->done_ms + BIND_WAIT_MS))) {
             sc_send_poll_stop(&d->poll);
             fail_device(s, i, SC_POSIX_SFAIL_CLOUD, "bind_timeout",
                         "the cloud never reported the device bound (BUSINESS_QUERY_BIND_TOKEN_TIMEOUT): "

@@ -115,6 +115,11 @@ class World:
         self.tokens = 0          # tokens handed out by AppCreateDeviceBindToken
         self.creates = 0         # AppCreateDeviceBindToken calls (--cloud-mode ratelimit)
 
+    def count_create(self):
+        with self.lock:
+            self.creates += 1
+            return self.creates
+
     def limit_create(self):
         with self.lock:
             self.creates += 1
@@ -227,6 +232,11 @@ class World:
                     r = {"code": 400, "msg": "Action mismatch"}
                 elif mode == "refuse":
                     r = {"code": 1001, "msg": "bad", "data": {"Error": {"Code": "AuthFailure", "Message": "AccessToken expired"}}}
+                elif mode == "stall" and not (cmd == "AppCreateDeviceBindToken" and world.count_create() == 1):
+                    # a token API that has stopped answering after the run's first token: every
+                    # later request is held past the sender's 10 s HTTP timeout
+                    time.sleep(12)
+                    return
                 elif mode == "junk":
                     self.send_response(200)
                     self.end_headers()
