@@ -40,6 +40,21 @@ int cloud_admin_key(const char *path, char *key, size_t keylen, bool *generated)
                 cloud_log("admin key file %s is not a regular file: refused", path);
             ok = false;
         }
+        /* Readable by others: tightened when it is our own file, named as such. Through a
+         * symbolic link, or a file of root's that we cannot tighten, it is refused (V2): a link
+         * (or a link in a directory it leads to) may name a file every user reads, such as
+         * /etc/machine-id (32 hex characters, root's, 0444): a cloud not run as root adopted
+         * it as its key and one run as root made that file 0600. */
+        if (ok && (st.st_mode & 077)) {
+            struct stat lst;
+            bool link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
+            if (link || st.st_uid != geteuid() || fchmod(rfd, 0600) != 0) {
+                cloud_log("admin key file %s is readable by others (mode %04o)%s: refused (chmod 600 it)", path,
+                          (unsigned)(st.st_mode & 07777),
+                          link ? " through a symbolic link" : st.st_uid != geteuid() ? " and not ours" : "");
+                ok = false;
+            }
+        }
         char txt[257];
         ssize_t n = ok ? read(rfd, txt, sizeof txt) : -1;
         ok = ok && n >= 0 && (size_t)n < sizeof txt;   /* more than 256 bytes is no key file */
@@ -48,8 +63,6 @@ int cloud_admin_key(const char *path, char *key, size_t keylen, bool *generated)
             txt[strcspn(txt, "\r\n")] = 0;
             ok = strlen(txt) >= 16 && strlen(txt) < keylen;
         }
-        if (ok && (st.st_mode & 077))
-            (void)fchmod(rfd, 0600);   /* a key file readable by others is fixed, not trusted as is */
         if (ok)
             snprintf(key, keylen, "%s", txt);
         explicit_bzero(txt, sizeof txt);

@@ -151,6 +151,26 @@ C
         "admin key file $TMP/own/admin.key is owned by uid 65534" --db "$TMP/own/c.db"
     [ -e "$TMP/own/admin.key.swap" ] && fail "the shim never swapped the key link (the test tests nothing)"
     rm -f "$TMP/own/admin.key"
+    # V2: a key file readable by others, reached through a symbolic link (one of ours, or one
+    # in a directory it leads to, as in F79), is refused, not tightened: the link may name a
+    # file every user reads, like /etc/machine-id (32 hex characters, root's, 0444). A cloud
+    # run as root made that file 0600; one run as another user adopted it as its admin key.
+    echo 0123456789abcdef0123456789abcdef >"$TMP/sysfile"
+    chmod 0444 "$TMP/sysfile"
+    ln -s "$TMP/sysfile" "$TMP/own/admin.key"
+    cloud_refused "with its key a link to a file every user reads" \
+        "admin key file $TMP/own/admin.key is readable by others (mode 0444) through a symbolic link" --db "$TMP/own/c.db"
+    [ "$(stat -c %a "$TMP/sysfile")" = 444 ] || fail "the cloud changed the mode of the file its key link names"
+    rm -f "$TMP/own/admin.key"
+    mkdir -m 0700 "$TMP/nob"
+    chown 65534:65534 "$TMP/nob"
+    "${OTHER[@]}" ln -s "$TMP/sysfile" "$TMP/nob/admin.key"
+    rc=0
+    timeout 15 "${OTHER[@]}" "$SC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" \
+        >"$TMP/cloud.out" 2>"$TMP/cloud.err" || rc=$?
+    [ "$rc" = 1 ] || fail "a cloud run as uid 65534 with its key a link to root's 0444 file: exit $rc, want 1"
+    grep -qF "admin key file $TMP/nob/admin.key is readable by others (mode 0444)" "$TMP/cloud.err" \
+        || fail "uid 65534's cloud: no 'readable by others'"
 fi
 
 # F73. A --join exec: script gets the Wi-Fi password in its environment and runs as the device's
