@@ -48,7 +48,7 @@ bool sc_posix_utf8_control(const uint8_t *p, size_t k)
         return false;
     uint32_t c = utf8_cp(p, k);
     return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x061C || c == 0x200E || c == 0x200F ||
-           (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+           c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
 }
 
 void sc_posix_event_print(FILE *f, cJSON *line)

@@ -43,7 +43,7 @@ cat > "$T/steps1.json" <<JSON
  ["wait", "[...document.querySelectorAll('#tokens td.state .state-bound')].length === 1", 20],
  ["wait", "[...document.querySelectorAll('#events li[data-event=thing_report]')].some(li => li.textContent.includes('<img id=pwned'))", 20],
  ["eval", "document.getElementById('pwned') === null && document.title !== 'pwned' && !document.querySelector('#events img')"],
- ["eval", "[...document.querySelectorAll('#events li[data-event=thing_report]')].some(li => li.textContent.includes('abc[U+202E]def')) && ![...document.querySelectorAll('#events li')].some(li => li.textContent.includes('\\u202e'))"],
+ ["eval", "[...document.querySelectorAll('#events li[data-event=thing_report]')].some(li => li.textContent.includes('abc[U+202E]def[U+2028]ghi')) && ![...document.querySelectorAll('#events li')].some(li => li.textContent.includes('\\u202e'))"],
  ["save", "document.documentElement.outerHTML", "$T/page-bound.html"],
  ["shot", "$T/console.png"],
  ["goto", "$BASE/console/"],
@@ -74,7 +74,7 @@ REPLY=\$(timeout 10 mosquitto_rr -h 127.0.0.1 -p $MQTT_PORT -V mqttv5 -i "${P}de
 echo "\$REPLY" | jq -e '.code == 0' >/dev/null || { echo "bind reply: \$REPLY" >&2; exit 1; }
 # a string the device chose, shown in the live event list: text, never markup
 timeout 10 mosquitto_pub -h 127.0.0.1 -p $MQTT_PORT -V mqttv311 -i "${P}dev1" -u "\$U" -P "\$H;hmacsha256" -q 1 \
-    -t '\$thing/up/property/$P/dev1' -m '{"method":"report","clientToken":"c-2","params":{"x":"<img id=pwned src=x onerror=document.title=\\"pwned\\">","y":"abc\u202Edef"}}'
+    -t '\$thing/up/property/$P/dev1' -m '{"method":"report","clientToken":"c-2","params":{"x":"<img id=pwned src=x onerror=document.title=\\"pwned\\">","y":"abc\u202Edef\u2028ghi"}}'
 SH
 python3 "$HERE/console_cdp.py" "$T/profile" "$T/steps1.json" 2> "$T/cdp.err" || { cat "$T/cdp.err"; fail "browser steps"; }
 cp "$T/console.png" "$SC_BUILD/console_browser.png"

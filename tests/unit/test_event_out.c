@@ -62,6 +62,13 @@ static void test_controls_escaped(void **state)
     assert_string_equal(cJSON_GetObjectItem(back, "s")->valuestring, in);
     cJSON_Delete(back);
     free(line);
+    /* U+2028, U+2029: line breaks to Python's str.splitlines() and editors, which cut a JSON
+     * line with them raw in two (V3) */
+    in = "a\xe2\x80\xa8" "1\xe2\x80\xa9" "b";
+    line = print_string((const uint8_t *)in, strlen(in));
+    assert_clean(line);
+    assert_non_null(strstr(line, "\"a\\u20281\\u2029b\""));
+    free(line);
     /* stray bytes: each is U+FFFD; a character cut short too */
     line = print_string((const uint8_t *)"x\xff" "y\xe2\x80" "z", 6);
     assert_clean(line);

@@ -8,7 +8,7 @@ let csrf = '';
 // Text a device, an app or a user chose can hold bidirectional controls, which reorder what the
 // browser shows around them (U+202E shows a name reversed), and other invisible controls: each
 // is shown as [U+XXXX] instead. Every string goes into the page through el() or show().
-const visible = s => String(s).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+const visible = s => String(s).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
   c => '[U+' + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0') + ']');
 
 function el(tag, attrs, ...kids) {
