@@ -484,6 +484,7 @@ static void token_answer(sc_posix_sender_t *s, uint32_t i, uint32_t now, sc_err_
         fail_device(s, i, SC_POSIX_SFAIL_CLOUD, "cloud_error", why);
         return;
     }
+    d->why[0] = '\0'; /* the earlier answers' message, kept in case its wait ran out */
     memcpy(d->token, r.token, sizeof d->token);
     sc_send_abbrev(d->token, d->token_abbrev, sizeof d->token_abbrev);
     sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_TOKEN_CREATED, .dev = (int)i, .text = d->token_abbrev,
