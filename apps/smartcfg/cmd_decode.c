@@ -649,6 +649,9 @@ int cmd_decode(int argc, char **argv)
     int pstat = plot_out ? stat(plot_out, &pst) : 0;
     if (plot_out && pstat == 0 && S_ISDIR(pst.st_mode))
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "--plot %s: Is a directory", plot_out);
+    /* an existing file the user may not write (V4: said only at the end, as the others were) */
+    if (plot_out && pstat == 0 && S_ISREG(pst.st_mode) && access(plot_out, W_OK) != 0)
+        return sc_cli_fail(&cli, SC_EXIT_FAIL, "--plot %s: %s", plot_out, strerror(errno));
     if (plot_out && pstat != 0 && errno == ENOENT) {
         char pdir[4096];
         sc_posix_parent_dir(plot_out, pdir, sizeof pdir);

@@ -80,6 +80,21 @@ exec 3<&-
 kill "$SLEEPER" 2>/dev/null
 [ "$RC" = 1 ] || fail "unwritable plot of a pipe: exit $RC, expected 1 at once"
 grep -q "^smartcfg decode: --plot $TMP/no/such/dir/y.svg: No such file or directory" "$TMP/err" || fail "unwritable message, pipe"
+# an existing file the user may not write: at start too (V4; before: still waiting at 8 s)
+echo old >"$TMP/ro.svg"
+if [ "$(id -u)" = 0 ]; then
+    chmod 755 "$TMP"; AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)   # root's file, run as nobody
+else
+    chmod 444 "$TMP/ro.svg"; AS=()
+fi
+exec 3< <(exec sleep 20 2>/dev/null)
+SLEEPER=$!
+timeout 8 "${AS[@]}" "$SC" decode --plot "$TMP/ro.svg" - <&3 >/dev/null 2>"$TMP/err"; RC=$?
+exec 3<&-
+kill "$SLEEPER" 2>/dev/null
+[ "$RC" = 1 ] || fail "a plot over a file not ours to write, from a pipe: exit $RC, expected 1 at once"
+grep -q "^smartcfg decode: --plot $TMP/ro.svg: Permission denied" "$TMP/err" || fail "unwritable file message, pipe: $(cat "$TMP/err")"
+[ "$(cat "$TMP/ro.svg")" = old ] || fail "the file not ours changed"
 mkdir "$TMP/adir"
 "$SC" decode --plot "$TMP/adir" "$TMP/full.pcap" >/dev/null 2>"$TMP/err"; RC=$?
 [ "$RC" = 1 ] && grep -q "^smartcfg decode: --plot $TMP/adir: Is a directory" "$TMP/err" || fail "plot into a directory: exit $RC $(cat "$TMP/err")"
