@@ -19,6 +19,35 @@
 
 extern char **environ;
 
+/* The admin key file opened for reading only once it is known to be a regular file (V5):
+ * opening a device node does things of its own (a serial line's DTR drops and resets what hangs
+ * on it, a watchdog starts), and opening a FIFO lets its writer go. O_PATH opens nothing; the
+ * file it names is then opened through it (/proc/self/fd), the same file, not the path again.
+ * The descriptor; -1 with errno (ENOENT: there is none); -2 when it is not a regular file. */
+static int open_key_file(const char *path)
+{
+#ifdef O_PATH
+    int pfd = open(path, O_PATH | O_CLOEXEC);
+    if (pfd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(pfd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(pfd);
+        return -2;
+    }
+    char via[40];
+    snprintf(via, sizeof via, "/proc/self/fd/%d", pfd);
+    int fd = open(via, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    int e = errno;
+    close(pfd);
+    errno = e;
+    if (fd >= 0 || e != ENOENT)
+        return fd;
+    /* no /proc: by the path, the checks on the open file below still hold */
+#endif
+    return open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+}
+
 int cloud_admin_key(const char *path, char *key, size_t keylen, bool *generated)
 {
     *generated = false;
@@ -28,7 +57,11 @@ int cloud_admin_key(const char *path, char *key, size_t keylen, bool *generated)
      * one then read: checked by path and read by path again, a symlink whose target another
      * user could swap between the two was judged on one file and read from another. A FIFO
      * must not hang the start: opened non-blocking, refused as not a regular file. */
-    int rfd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    int rfd = open_key_file(path);
+    if (rfd == -2) {
+        cloud_log("admin key file %s is not a regular file: refused", path);
+        return -1;
+    }
     if (rfd >= 0) {
         struct stat st;
         bool ok = fstat(rfd, &st) == 0;

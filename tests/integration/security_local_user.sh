@@ -171,6 +171,19 @@ C
     [ "$rc" = 1 ] || fail "a cloud run as uid 65534 with its key a link to root's 0444 file: exit $rc, want 1"
     grep -qF "admin key file $TMP/nob/admin.key is readable by others (mode 0444)" "$TMP/cloud.err" \
         || fail "uid 65534's cloud: no 'readable by others'"
+    # V5: what the key link names is opened only once it is a regular file: opening a device
+    # node acts (a serial line's DTR resets what hangs on it, a watchdog starts). A FIFO stands
+    # for one here: its writer waits in open() until something opens it for reading.
+    mkfifo "$TMP/own/key.fifo"
+    ln -s key.fifo "$TMP/own/admin.key"
+    timeout 20 sh -c 'exec 3>"$1"; echo opened >"$2"' sh "$TMP/own/key.fifo" "$TMP/fifo.opened" &
+    FW=$!   # (not in PIDS: later steps name those by index; timeout bounds it if a step fails)
+    cloud_refused "with its key a link to a FIFO" "admin key file $TMP/own/admin.key is not a regular file" \
+        --db "$TMP/own/c.db"
+    sleep 0.3
+    [ -e "$TMP/fifo.opened" ] && fail "the cloud opened the FIFO its key link names (a device node would be opened too)"
+    kill "$FW" 2>/dev/null
+    rm -f "$TMP/own/admin.key"
 fi
 
 # F73. A --join exec: script gets the Wi-Fi password in its environment and runs as the device's
