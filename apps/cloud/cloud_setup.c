@@ -19,7 +19,7 @@
 
 extern char **environ;
 
-/* The admin key file opened for reading only once it is known to be a regular file (V5):
+/* The admin key file opened for reading only once it is known to be a regular file (F89):
  * opening a device node does things of its own (a serial line's DTR drops and resets what hangs
  * on it, a watchdog starts), and opening a FIFO lets its writer go. O_PATH opens nothing; the
  * file it names is then opened through it (/proc/self/fd), the same file, not the path again.
@@ -74,7 +74,7 @@ int cloud_admin_key(const char *path, char *key, size_t keylen, bool *generated)
             ok = false;
         }
         /* Readable by others: tightened when it is our own file, named as such. Through a
-         * symbolic link, or a file of root's that we cannot tighten, it is refused (V2): a link
+         * symbolic link, or a file of root's that we cannot tighten, it is refused (F86): a link
          * (or a link in a directory it leads to) may name a file every user reads, such as
          * /etc/machine-id (32 hex characters, root's, 0444): a cloud not run as root adopted
          * it as its key and one run as root made that file 0600. */

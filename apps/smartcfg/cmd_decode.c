@@ -649,7 +649,7 @@ int cmd_decode(int argc, char **argv)
     int pstat = plot_out ? stat(plot_out, &pst) : 0;
     if (plot_out && pstat == 0 && S_ISDIR(pst.st_mode))
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "--plot %s: Is a directory", plot_out);
-    /* an existing file the user may not write (V4: said only at the end, as the others were) */
+    /* an existing file the user may not write (F88: said only at the end, as the others were) */
     if (plot_out && pstat == 0 && S_ISREG(pst.st_mode) && access(plot_out, W_OK) != 0)
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "--plot %s: %s", plot_out, strerror(errno));
     if (plot_out && pstat != 0 && errno == ENOENT) {

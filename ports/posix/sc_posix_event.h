@@ -40,7 +40,7 @@ size_t sc_posix_utf8_seq(const uint8_t *p, size_t n);
  * (U+009B is CSI to xterm: "\u009b8m" hides what follows) and the bidirectional controls that
  * reorder what follows on the line (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069),
  * and the line and paragraph separators U+2028, U+2029: a line break to Unicode-aware readers
- * (Python's str.splitlines, editors), so raw in a JSON line they cut it in two (V3).
+ * (Python's str.splitlines, editors), so raw in a JSON line they cut it in two (F87).
  * Text from outside shows such characters escaped, never as they are. */
 bool sc_posix_utf8_control(const uint8_t *p, size_t k);
 /* Milliseconds since the process first asked (call early: a tool's start). */

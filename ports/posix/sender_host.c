@@ -18,7 +18,7 @@
 /* A device's wait for its token (TOKEN_WAIT_MS after its ack) and its bind (the reference's 20
  * polls 2 s apart after its identity) are bounded in time, not only in requests: the one HTTP
  * handle serves the devices in turn, so a token API that answers each request only at its
- * 10 s timeout kept a rack of 32 polling for 32 x 20 x 10 s (V1). */
+ * 10 s timeout kept a rack of 32 polling for 32 x 20 x 10 s (F85). */
 #define BIND_WAIT_MS 42000u     /* the 20th poll at 40 s, its answer included */
 
 typedef struct {

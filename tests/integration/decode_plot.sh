@@ -80,7 +80,7 @@ exec 3<&-
 kill "$SLEEPER" 2>/dev/null
 [ "$RC" = 1 ] || fail "unwritable plot of a pipe: exit $RC, expected 1 at once"
 grep -q "^smartcfg decode: --plot $TMP/no/such/dir/y.svg: No such file or directory" "$TMP/err" || fail "unwritable message, pipe"
-# an existing file the user may not write: at start too (V4; before: still waiting at 8 s)
+# an existing file the user may not write: at start too (F88; before: still waiting at 8 s)
 echo old >"$TMP/ro.svg"
 if [ "$(id -u)" = 0 ]; then
     chmod 755 "$TMP"; AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)   # root's file, run as nobody

@@ -151,7 +151,7 @@ C
         "admin key file $TMP/own/admin.key is owned by uid 65534" --db "$TMP/own/c.db"
     [ -e "$TMP/own/admin.key.swap" ] && fail "the shim never swapped the key link (the test tests nothing)"
     rm -f "$TMP/own/admin.key"
-    # V2: a key file readable by others, reached through a symbolic link (one of ours, or one
+    # F86: a key file readable by others, reached through a symbolic link (one of ours, or one
     # in a directory it leads to, as in F79), is refused, not tightened: the link may name a
     # file every user reads, like /etc/machine-id (32 hex characters, root's, 0444). A cloud
     # run as root made that file 0600; one run as another user adopted it as its admin key.
@@ -171,7 +171,7 @@ C
     [ "$rc" = 1 ] || fail "a cloud run as uid 65534 with its key a link to root's 0444 file: exit $rc, want 1"
     grep -qF "admin key file $TMP/nob/admin.key is readable by others (mode 0444)" "$TMP/cloud.err" \
         || fail "uid 65534's cloud: no 'readable by others'"
-    # V5: what the key link names is opened only once it is a regular file: opening a device
+    # F89: what the key link names is opened only once it is a regular file: opening a device
     # node acts (a serial line's DTR resets what hangs on it, a watchdog starts). A FIFO stands
     # for one here: its writer waits in open() until something opens it for reading.
     mkfifo "$TMP/own/key.fifo"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # ctest-cost: 55
-# A token API that stops answering in the middle of a run (V1): `smartcfg send --cloud` ends
+# A token API that stops answering in the middle of a run (F85): `smartcfg send --cloud` ends
 # within the flow's own bounds, whatever the number of devices: a device waits for its token
 # 15 s after its ack and for its bind 42 s after its identity (the reference's 20 polls 2 s
 # apart), however slowly the cloud answers. The one HTTP handle serves the devices in turn and

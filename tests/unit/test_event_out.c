@@ -63,7 +63,7 @@ static void test_controls_escaped(void **state)
     cJSON_Delete(back);
     free(line);
     /* U+2028, U+2029: line breaks to Python's str.splitlines() and editors, which cut a JSON
-     * line with them raw in two (V3) */
+     * line with them raw in two (F87) */
     in = "a\xe2\x80\xa8" "1\xe2\x80\xa9" "b";
     line = print_string((const uint8_t *)in, strlen(in));
     assert_clean(line);
