@@ -6,7 +6,8 @@ wait_line() {
     local i
     for ((i = 0; i < $4 * 10; i++)); do
         grep -q -- "$3" "$2" 2>/dev/null && return 0
-        kill -0 "$1" 2>/dev/null || return 1
+        # ended: one last look, as the line may have come between the grep and now
+        kill -0 "$1" 2>/dev/null || { grep -q -- "$3" "$2" 2>/dev/null; return; }
         sleep 0.1
     done
     return 1
