@@ -47,6 +47,17 @@ expect 1 "no interface 'nosuchif0'" -- --radio udp --join sim:A:b --iface nosuch
 # so is a wpa_supplicant whose control socket is not up (yet: it may start after the device)
 expect 1 "cannot reach wpa_supplicant at $TMP/no-wpa" -- --radio udp --join "wpa:$TMP/no-wpa" "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 1 "pcap: no interface 'nosuchif0'" -- --radio pcap:nosuchif0 --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+# a live capture without the privilege for it says what is missing (it said "socket: Operation
+# not permitted" and left a non-root user to guess); root (CI) runs it as nobody
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    NB=$(mktemp -d /tmp/scdp_nb.XXXXXX); chown 65534 "$NB"
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$SC" device --radio pcap:lo --join sim:A:b:127.0.0.2 \
+        "${ID[@]}" --no-cloud --state-dir "$NB/s" >"$TMP/out" 2>"$TMP/err"; rc=$?
+    rm -rf "$NB"
+    [ "$rc" = 1 ] || fail "pcap:lo as nobody: exit $rc, want 1"
+    grep -qF "smartcfg device: --radio: lo: " "$TMP/err" && grep -qF "(a live capture needs root or the CAP_NET_RAW capability)" "$TMP/err" ||
+        fail "pcap:lo as nobody: the message does not say what is missing"
+fi
 expect 2 "^smartcfg device: --wpa-save goes with --join wpa:SOCKET$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --wpa-save --state-dir "$TMP/s"
 expect 2 "unknown --radio backend" -- --radio wifi --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 1 "--radio" -- --radio file:/nonexistent.pcap --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
