@@ -142,7 +142,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "join (how the device joins the AP it was told):\n"
             "  --join sim:SSID:PASSWORD[:ADDR]   simulated AP (--sim-delay MS: fixed join time)\n"
             "  --join exec:SCRIPT      SCRIPT gets SSID, PASSWORD, BSSID in its environment; exit 0 = joined\n"
-            "  --join wpa:SOCKET      wpa_supplicant control socket; --wpa-save: once joined, SAVE_CONFIG\n"
+            "  --join wpa:SOCKET       wpa_supplicant control socket; --wpa-save: once joined, SAVE_CONFIG\n"
             "                          (needs update_config=1), so the network outlives a reboot\n"
             "  --iface IFACE           the device's interface: its address after the join, its MAC\n"
             "  --mac MAC               station MAC to report (default: the interface's, else a stable fake)\n"
@@ -259,6 +259,15 @@ static int config_line(device_opts_t *o, const device_opts_spec_t *spec, char *s
     if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
         val[vl - 1] = '\0';
         val++;
+    } else if (strstr(val, " #") || strstr(val, "\t#")) {
+        /* `key = value  # why` is no comment here ('#' starts one only at a line's start): it
+         * became part of the value, `device-name = dev1 # x` a device name the cloud would
+         * refuse at the login, a flag an error saying only "wants true or false". The value
+         * is not shown (it may be a secret). */
+        return sc_cli_usage_error(&o->cli,
+                                  "%s: '%s' has a '#' after a space in its value: a comment goes on a line of "
+                                  "its own (a '#' that belongs to the value: put the value in double quotes)",
+                                  where, trim(key));
     }
     bool off;
     int id = opt_lookup(spec, key, &off);

@@ -210,6 +210,20 @@ chmod 600 "$TMP/dev.conf"
 "$SC" device --config "$TMP/dev.conf" >"$TMP/out" 2>"$TMP/err"
 grep -q "readable by others" "$TMP/err" && fail "warning for a private config"
 grep -qF -- "$SECRET" "$TMP/out" "$TMP/err" && fail "secret echoed (config)"
+# '#' starts a comment only at a line's start: one after a value is refused, the value not
+# shown (it became part of it: `device-name = dev1 # x` ran as device "dev1 # x", a flag said
+# only "wants true or false"); quoted, a '#' is the value's
+for line in "device-name = dev1   # the name" "wpa-save = false	# tab" "device-secret = $SECRET # s"; do
+    printf 'product-id = ABCDEFGHIJ\ndevice-name = dev1\n%s\n' "$line" >"$TMP/comment.conf"
+    chmod 600 "$TMP/comment.conf"
+    expect 2 "comment.conf:3: '${line%% *}' has a '#' after a space in its value: a comment goes on a line of its own" -- \
+        --config "$TMP/comment.conf" --radio "file:$TMP/none.pcap" --join sim:A:b:127.0.0.2 --no-cloud --state-dir "$TMP/s"
+done
+printf 'product-id = ABCDEFGHIJ\ndevice-name = "dev1 #2"\n' >"$TMP/comment.conf"
+expect 1 "--radio" -- --config "$TMP/comment.conf" --radio "file:$TMP/none.pcap" --join sim:A:b:127.0.0.2 --no-cloud --state-dir "$TMP/s"
+# an unknown backend is named (a typo shows), a --join one by its kind only: a sim: spec holds the password
+expect 2 "unknown --radio backend 'wifi' (want pcap:IFACE, file:FILE or udp\[:PORT\])" -- --radio wifi --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+expect 2 "unknown --join backend 'sm' (want sim:, exec: or wpa:)" -- --radio udp --join sm:A:hunter2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 # the secret from the environment satisfies the cloud requirement (the next failure is later)
 SMARTCFG_DEVICE_SECRET=$SECRET "$SC" device --radio "file:$TMP/none.pcap" --join sim:A:b:127.0.0.2 "${ID[@]}" \
     --state-dir "$TMP/s" --broker 127.0.0.1:1 --timeout 1 \
