@@ -38,6 +38,8 @@ for u in smartcfg-device.service smartcfg-cloud.service; do
     c=${u#smartcfg-}; c=${c%.service}
     grep -qx "ExecStart=$P/bin/smartcfg $c .*" "$U/$u" || fail "$u: ExecStart does not name $P/bin/smartcfg"
     grep -q '@SMARTCFG' "$U/$u" && fail "$u: a placeholder left"
+    # the command's man page names its unit where this install put it (FILES), roff-escaped
+    grep -qF -- "${U//-/\\-}/${u//-/\\-}" "$P/share/man/man1/smartcfg-$c.1" || fail "man smartcfg-$c does not name $U/$u"
 done
 if command -v systemd-analyze >/dev/null; then
     # checks the syntax, every directive and that ExecStart's program exists; the man pages
