@@ -221,7 +221,7 @@ ended "$L"; rc=$?
 rm "$STATE/provisioned"
 echo "timeout = 1" >>"$T/device.conf"
 loop l3; L=$LAST
-for i in $(seq 150); do [ "$(grep -c "enter sniffing" "$T/l3.err")" -ge 2 ] && break; sleep 0.1; done
+for _ in $(seq 150); do [ "$(grep -c "enter sniffing" "$T/l3.err")" -ge 2 ] && break; sleep 0.1; done
 [ "$(grep -c "enter sniffing" "$T/l3.err")" -ge 2 ] || fail "loop: not started again after exit 3"
 sleep 1.5 # the second window (1 s) has ended: the loop sleeps its 5 s (on a slow machine the
           # device may still be ending: SIGTERM is 130 then too)
