@@ -201,7 +201,7 @@ ok "a configuration error: exit 2 (RestartPreventExitStatus)"
 #     docs/device-linux.md gives carries the policy: that very block, with this test's paths.
 LOOP=$T/loop.sh
 sed -n '/^# \/usr\/sbin\/smartcfg-device-loop/,/^```$/p' "$SC_SRC/docs/device-linux.md" | sed '$d' |
-    sed "s|^STATE=.*|STATE=$STATE|; s|smartcfg device --config /etc/smartcfg/device.conf|$EXEC|" >"$LOOP"
+    sed "s|^DIR=.*|DIR=$STATE|; s|smartcfg device --config /etc/smartcfg/device.conf|$EXEC|" >"$LOOP"
 grep -q "^trap " "$LOOP" && grep -qF "$P/bin/smartcfg device" "$LOOP" || fail "no loop block in docs/device-linux.md"
 loop() { # loop NAME: the script as procd would start it
     sh "$LOOP" >"$T/$1.out" 2>"$T/$1.err" &
