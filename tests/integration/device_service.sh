@@ -132,6 +132,8 @@ ended "$B"; rc=$?
 grep -q "state directory $STATE is in use by another running smartcfg device" "$T/b.err" || fail "second start: no reason"
 kill -0 "$A" 2>/dev/null || fail "the first run died"
 provisioned "$A" first-pass-1 provisioning
+# the journal's last line says the exit status (procd and a loop script log none of their own)
+tail -n 1 "$T/a.err" | grep -q " info  exit 0 (done)$" || fail "no exit line last in the log: $(tail -n 1 "$T/a.err")"
 ok "second start refused (exit 1, state directory in use); the first provisioned; exit 0 marked provisioned"
 
 # 2. The router's password changed: the product removes the marker and starts the unit again.
@@ -156,6 +158,7 @@ for sig in TERM INT HUP; do
     kill -"$sig" "$S"
     ended "$S"; rc=$?
     [ "$rc" = 130 ] || fail "SIG$sig: exit $rc, want 130"
+    tail -n 1 "$T/sig$sig.err" | grep -q " info  exit 130 (interrupted)$" || fail "SIG$sig: no exit line last in the log"
     stop_post "$rc"
     [ -f "$STATE/provisioned" ] && fail "SIG$sig: marked provisioned"
 done
