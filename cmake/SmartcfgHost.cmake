@@ -58,6 +58,7 @@ target_sources(smartcfg PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/console_assets.c)
 find_package(Python3 COMPONENTS Interpreter REQUIRED)
 include(GNUInstallDirs)
 set(SC_MAN_DOCDIR ${CMAKE_INSTALL_FULL_DOCDIR})
+set(SC_MAN_UNITDIR ${CMAKE_INSTALL_FULL_DATADIR}/smartcfg/systemd)  # SmartcfgInstall.cmake's units
 set(SC_MAN_PAGES)
 foreach(sub "" send device decode air cloud)
   if(sub)
@@ -67,7 +68,7 @@ foreach(sub "" send device decode air cloud)
   endif()
   add_custom_command(OUTPUT ${page}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/man
-    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/man/help2man.py --docdir ${SC_MAN_DOCDIR} $<TARGET_FILE:smartcfg> ${sub} > ${page}
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/man/help2man.py --docdir ${SC_MAN_DOCDIR} --unitdir ${SC_MAN_UNITDIR} $<TARGET_FILE:smartcfg> ${sub} > ${page}
     DEPENDS smartcfg ${CMAKE_CURRENT_SOURCE_DIR}/man/help2man.py VERBATIM)
   list(APPEND SC_MAN_PAGES ${page})
 endforeach()

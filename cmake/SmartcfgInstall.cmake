@@ -154,6 +154,8 @@ if(SC_MAN_PAGES) # generated from --help (SmartcfgHost.cmake)
   install(CODE "
     set(_sc_pages \"${SC_MAN_PAGES}\")
     set(_sc_conf_docdir \"${SC_MAN_DOCDIR}\")
+    set(_sc_conf_unitdir \"${SC_MAN_UNITDIR}\")
+    set(_sc_unitdir_rel \"${CMAKE_INSTALL_DATADIR}/smartcfg/systemd\")
     set(_sc_docdir_rel \"${CMAKE_INSTALL_DOCDIR}\")
     set(_sc_mandir_rel \"${CMAKE_INSTALL_MANDIR}/man1\")
     include(\"${CMAKE_CURRENT_SOURCE_DIR}/cmake/SmartcfgManInstall.cmake\")

@@ -3,11 +3,13 @@
 """Writes the man page of `smartcfg` or of one subcommand from its --help text, so the
 page and --help share one source (the usage functions in apps/smartcfg and apps/cloud).
 
-    help2man.py [--docdir DIR] SMARTCFG_BINARY [SUBCOMMAND] > smartcfg[-SUBCOMMAND].1
+    help2man.py [--docdir DIR] [--unitdir DIR] SMARTCFG_BINARY [SUBCOMMAND] > smartcfg[-SUBCOMMAND].1
 
 --docdir: where `cmake --install` puts the documentation (README.md and docs/); the page then
 has a FILES section saying where the docs/... files its text names are. The build passes the
 configured prefix's path and the install rewrites it to the prefix it installs to.
+--unitdir: where the install writes the example systemd units; the device and cloud pages
+name theirs under FILES (rewritten at install the same way).
 
 The help text's shape (cli.h): a "usage:" line, a description, option lines, an "exit:" line,
 and an "examples:" section last. The usage line becomes SYNOPSIS, the examples EXAMPLES, the
@@ -26,8 +28,13 @@ def esc(line):
 def main():
     args = sys.argv[1:]
     docdir = None
-    if len(args) >= 2 and args[0] == "--docdir":
-        docdir, args = args[1], args[2:]
+    unitdir = None
+    while len(args) >= 2 and args[0] in ("--docdir", "--unitdir"):
+        if args[0] == "--docdir":
+            docdir = args[1]
+        else:
+            unitdir = args[1]
+        args = args[2:]
     binary = args[0]
     sub = args[1] if len(args) > 1 else None
     cmd = [binary] + ([sub] if sub else []) + ["--help"]
@@ -77,6 +84,12 @@ def main():
     if docdir:
         out += [".SH FILES", ".TP", esc(docdir.rstrip("/") + "/docs/"),
                 esc("the documents this page names as docs/..., as Markdown (README.md one level up)")]
+        # the example unit `cmake --install` writes for the two long-running commands, which a
+        # product copies to /etc/systemd/system/ (docs/device-linux.md, "Running as a service")
+        if unitdir and sub in ("device", "cloud"):
+            out += [".TP", esc(unitdir.rstrip("/") + "/smartcfg-%s.service" % sub),
+                    esc("an example systemd unit to copy to /etc/systemd/system/ and adapt "
+                        "(docs/device-linux.md, Running as a service)")]
     out += [".SH SEE ALSO"]
     if sub:
         out.append(".BR smartcfg (1)")

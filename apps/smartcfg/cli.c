@@ -293,6 +293,15 @@ static int unknown_long(const sc_cli_t *cli, const char *o)
         }
     if (matches > 1)
         return sc_cli_usage_error(cli, "option '%s' is ambiguous: %s", o, list);
+    /* --no-X of a flag --X: only the commands with a config file (device, smartcfg-lwip) have
+     * opposites, since only there can a flag be on without being given (docs/cli.md, Flags) */
+    if (!strncmp(name, "no-", 3) && name[3])
+        for (const struct option *lo = cli->longopts; lo && lo->name; lo++)
+            if (lo->has_arg == no_argument && !strcmp(lo->name, name + 3))
+                return sc_cli_usage_error(cli,
+                                          "unknown option '%s': a flag of this command is off unless given "
+                                          "(it reads no config file), so leave --%s out",
+                                          o, lo->name);
     /* a typo: the nearest name, if near enough */
     const char *names[128];
     size_t k = 0;

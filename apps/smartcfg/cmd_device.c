@@ -261,6 +261,21 @@ static int exit_code(const reporter_t *r, sc_posix_host_end_t end)
     return SC_EXIT_FAIL;
 }
 
+/* The exit status in words, for the last log line: under an init system that does not log
+ * it (procd, a loop script) the log said how the run went but not what it exited with. The
+ * words are the help's exit line. */
+static const char *exit_words(int rc)
+{
+    switch (rc) {
+    case SC_EXIT_OK: return "done";
+    case SC_EXIT_TIMEOUT: return "timeout";
+    case SC_EXIT_DEVICE: return "device error";
+    case SC_EXIT_CLOUD: return "cloud error";
+    case SC_EXIT_INTERRUPTED: return "interrupted";
+    default: return "setup failure";
+    }
+}
+
 int device_program_run(const device_program_t *p, int argc, char **argv)
 {
     static device_opts_t o; /* large (the device configuration): keep it off the stack */
@@ -306,6 +321,7 @@ int device_program_run(const device_program_t *p, int argc, char **argv)
         if (fields[0] && p->report_event)
             json_event(&rep, p->report_event, "%s", fields);
     }
+    sc_posix_host_log(rep.host, SC_LOG_INFO, "exit %d (%s)", rc, exit_words(rc));
     json_event(&rep, "exit", ",\"code\":%d,\"state\":\"%s\"", rc,
                sc_device_state_name(sc_device_state(sc_posix_host_device(rep.host))));
     sc_posix_host_close(rep.host);

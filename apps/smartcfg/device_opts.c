@@ -142,7 +142,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "join (how the device joins the AP it was told):\n"
             "  --join sim:SSID:PASSWORD[:ADDR]   simulated AP (--sim-delay MS: fixed join time)\n"
             "  --join exec:SCRIPT      SCRIPT gets SSID, PASSWORD, BSSID in its environment; exit 0 = joined\n"
-            "  --join wpa:SOCKET      wpa_supplicant control socket; --wpa-save: once joined, SAVE_CONFIG\n"
+            "  --join wpa:SOCKET       wpa_supplicant control socket; --wpa-save: once joined, SAVE_CONFIG\n"
             "                          (needs update_config=1), so the network outlives a reboot\n"
             "  --iface IFACE           the device's interface: its address after the join, its MAC\n"
             "  --mac MAC               station MAC to report (default: the interface's, else a stable fake)\n"
@@ -259,6 +259,15 @@ static int config_line(device_opts_t *o, const device_opts_spec_t *spec, char *s
     if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
         val[vl - 1] = '\0';
         val++;
+    } else if (strstr(val, " #") || strstr(val, "\t#")) {
+        /* `key = value  # why` is no comment here ('#' starts one only at a line's start): it
+         * became part of the value, `device-name = dev1 # x` a device name the cloud would
+         * refuse at the login, a flag an error saying only "wants true or false". The value
+         * is not shown (it may be a secret). */
+        return sc_cli_usage_error(&o->cli,
+                                  "%s: '%s' has a '#' after a space in its value: a comment goes on a line of "
+                                  "its own (a '#' that belongs to the value: put the value in double quotes)",
+                                  where, trim(key));
     }
     bool off;
     int id = opt_lookup(spec, key, &off);
@@ -279,12 +288,69 @@ static int config_line(device_opts_t *o, const device_opts_spec_t *spec, char *s
     return 0;
 }
 
+/* The first directory from dir (a real path: no symlinks) up to / that another user could
+ * change (sc_posix_stat_foreign; a sticky one only lets others add names, never replace ours):
+ * its rule's value, why and its path in bad; 0 when none. One that cannot be looked at is
+ * passed over (the script's own stat already answered for what can be reached). */
+static int dir_chain_foreign(const char *dir, char *why, size_t wn, char *bad, size_t bn)
+{
+    char d[PATH_MAX], up[PATH_MAX];
+    snprintf(d, sizeof d, "%s", dir);
+    for (;;) {
+        struct stat ds;
+        if (stat(d, &ds) == 0) {
+            int foreign = sc_posix_stat_foreign(&ds, why, wn);
+            if (foreign == 2 && (ds.st_mode & S_ISVTX))
+                foreign = 0; /* sticky (/tmp) */
+            if (foreign) {
+                snprintf(bad, bn, "%s", d);
+                return foreign;
+            }
+        }
+        if (!strcmp(d, "/") || !strcmp(d, "."))
+            return 0;
+        sc_posix_parent_dir(d, up, sizeof up);
+        snprintf(d, sizeof d, "%s", up);
+    }
+}
+
+/* A config file another user could change (its owner, a group or other write bit, or one in a
+ * directory up to / that another user may change, where the path names it and where a symlink
+ * leads) would let that user decide what this device runs: `join = exec:/usr/bin/env` prints
+ * the Wi-Fi password to the log, `broker =` sends the MQTT login elsewhere. Refused like such a
+ * join script (F73, F74): 1 and the reason, nothing read. st is the opened file's. */
+static int config_foreign(device_opts_t *o, const char *path, const struct stat *st)
+{
+    char dir[PATH_MAX], real[PATH_MAX], why[96], bad[PATH_MAX] = "";
+    int foreign = sc_posix_stat_foreign(st, why, sizeof why);
+    sc_posix_parent_dir(path, dir, sizeof dir);
+    if (!foreign && realpath(dir, real))
+        foreign = dir_chain_foreign(real, why, sizeof why, bad, sizeof bad);
+    if (!foreign && realpath(path, real)) {
+        sc_posix_parent_dir(real, dir, sizeof dir);
+        foreign = dir_chain_foreign(dir, why, sizeof why, bad, sizeof bad);
+    }
+    if (!foreign)
+        return 0;
+    return sc_cli_fail(&o->cli, SC_EXIT_FAIL,
+                       "--config: '%s' is %s%s%s%s: another user could change the device's settings (the join "
+                       "script that gets the Wi-Fi password, the broker); keep the file and its directories to "
+                       "yourself (or root)",
+                       path, bad[0] ? "in a directory " : "", why, bad[0] ? ", " : "", bad);
+}
+
 /* `key = value` lines, '#' comments, optional double quotes around the value. */
 static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const char *path)
 {
     FILE *f = fopen(path, "r");
     if (!f)
         return sc_cli_usage_error(&o->cli, "cannot read config %s: %s", path, strerror(errno));
+    struct stat st;
+    int bad = fstat(fileno(f), &st) == 0 ? config_foreign(o, path, &st) : 0;
+    if (bad) {
+        fclose(f);
+        return bad;
+    }
     char line[1024], where[300];
     int lineno = 0, rc = 0;
     bool has_secret = false;
@@ -303,7 +369,6 @@ static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const c
      * settings after it must not be silently missing */
     if (rc == 0 && ferror(f))
         rc = sc_cli_usage_error(&o->cli, "cannot read config %s: %s", path, strerror(errno));
-    struct stat st;
     if (rc == 0 && has_secret && fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
         sc_cli_warn(&o->cli, "%s holds a secret but is readable by others (chmod 600 it)", path);
     fclose(f);
@@ -636,32 +701,6 @@ static int check_vradio(device_opts_t *o)
     return 0;
 }
 
-/* The first directory from dir (a real path: no symlinks) up to / that another user could
- * change (sc_posix_stat_foreign; a sticky one only lets others add names, never replace ours):
- * its rule's value, why and its path in bad; 0 when none. One that cannot be looked at is
- * passed over (the script's own stat already answered for what can be reached). */
-static int dir_chain_foreign(const char *dir, char *why, size_t wn, char *bad, size_t bn)
-{
-    char d[PATH_MAX], up[PATH_MAX];
-    snprintf(d, sizeof d, "%s", dir);
-    for (;;) {
-        struct stat ds;
-        if (stat(d, &ds) == 0) {
-            int foreign = sc_posix_stat_foreign(&ds, why, wn);
-            if (foreign == 2 && (ds.st_mode & S_ISVTX))
-                foreign = 0; /* sticky (/tmp) */
-            if (foreign) {
-                snprintf(bad, bn, "%s", d);
-                return foreign;
-            }
-        }
-        if (!strcmp(d, "/") || !strcmp(d, "."))
-            return 0;
-        sc_posix_parent_dir(d, up, sizeof up);
-        snprintf(d, sizeof d, "%s", up);
-    }
-}
-
 static int check_host(device_opts_t *o)
 {
     sc_posix_host_cfg_t *h = &o->host;
@@ -753,8 +792,8 @@ int device_opts_parse(device_opts_t *o, const device_opts_spec_t *spec, int argc
     if (rc != DEVICE_OPTS_RUN)
         return rc;
     for (size_t i = 0; i < nconfig; i++)
-        if (load_config(o, spec, config_path[i]))
-            return SC_EXIT_USAGE;
+        if ((rc = load_config(o, spec, config_path[i])) != 0) /* usage, or 1 for a file others may change */
+            return rc;
     const char *env;
     if (!o->cli_[O_DEVICE_SECRET] && (env = getenv("SMARTCFG_DEVICE_SECRET")) && env[0])
         opt_set(o, spec, O_DEVICE_SECRET, env, true);

@@ -4,7 +4,8 @@
  * caller's to draw.
  * Left-out modules: its functions exist only with SMARTCFG_WITH_AIRKISS, SMARTCFG_WITH_SENDER or
  * SMARTCFG_WITH_SIM on; the header is installed either way for receiver.h, which uses its types
- * and sizes. */
+ * and sizes. A call to one of them in a build without them is a compile error naming the switch
+ * (SC_LEFT_OUT, features.h). */
 #ifndef SMARTCFG_AIRKISS_H
 #define SMARTCFG_AIRKISS_H
 
@@ -12,6 +13,12 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+#if SMARTCFG_WITH_AIRKISS || SMARTCFG_WITH_SENDER || SMARTCFG_WITH_SIM
+#define SC_AK_API SC_API
+#else
+#define SC_AK_API SC_API SC_LEFT_OUT("needs SMARTCFG_WITH_AIRKISS, SMARTCFG_WITH_SENDER or SMARTCFG_WITH_SIM")
 #endif
 
 #define SC_AK_PORT 10001          /* the phone's datagrams go to 255.255.255.255:10001 */
@@ -38,7 +45,7 @@ typedef struct {
     uint32_t round_len;                /* datagrams per round */
 } sc_ak_encoder_t;
 
-SC_API sc_err_t sc_ak_encode(sc_ak_encoder_t *e, const sc_ak_params_t *p);
+SC_AK_API sc_err_t sc_ak_encode(sc_ak_encoder_t *e, const sc_ak_params_t *p);
 
 /* --- schedule: one datagram every 5 ms, rounds back to back, nothing after 60 s ---------- */
 typedef struct {
@@ -60,15 +67,16 @@ typedef struct {
     uint32_t k;                   /* datagrams returned */
 } sc_ak_sched_t;
 
-SC_API sc_err_t sc_ak_sched_init(sc_ak_sched_t *s, const sc_ak_encoder_t *enc, const sc_ak_timing_t *timing);
+SC_AK_API sc_err_t sc_ak_sched_init(sc_ak_sched_t *s, const sc_ak_encoder_t *enc, const sc_ak_timing_t *timing);
 /* Datagram k is due at k * gap (the schedule is the contract; a real sender that is late sends
  * it late, the next one is still due on the grid). SC_ERR_DONE after the window. */
-SC_API sc_err_t sc_ak_sched_next(sc_ak_sched_t *s, sc_ak_dgram_t *out);
+SC_AK_API sc_err_t sc_ak_sched_next(sc_ak_sched_t *s, sc_ak_dgram_t *out);
 
 /* --- acknowledgement ---------------------------------------------------------------------- */
 /* What the phone accepts on UDP 10000: first byte R, length 1 or 7 (then MAC in bytes 1..6;
  * mac may be NULL). SC_ERR_PROTO for another R, SC_ERR_FORMAT for another length. */
-SC_API sc_err_t sc_ak_ack_parse(const uint8_t *buf, size_t len, uint8_t random, uint8_t mac[SC_MAC_LEN], bool *has_mac);
+SC_AK_API sc_err_t sc_ak_ack_parse(const uint8_t *buf, size_t len, uint8_t random, uint8_t mac[SC_MAC_LEN],
+                                   bool *has_mac);
 
 /* --- receiver --------------------------------------------------------------------------- */
 typedef struct {
@@ -100,20 +108,20 @@ typedef struct {
     uint32_t frames, locks, blocks_ok, bad_crc, conflicts, bad_ssid_crc;
 } sc_ak_rx_stats_t;
 
-SC_API sc_err_t sc_ak_rx_init(sc_ak_rx_t *rx, const sc_ak_rx_config_t *cfg);
-SC_API void sc_ak_rx_reset(sc_ak_rx_t *rx);
-SC_API sc_err_t sc_ak_rx_resume(sc_ak_rx_t *rx);
+SC_AK_API sc_err_t sc_ak_rx_init(sc_ak_rx_t *rx, const sc_ak_rx_config_t *cfg);
+SC_AK_API void sc_ak_rx_reset(sc_ak_rx_t *rx);
+SC_AK_API sc_err_t sc_ak_rx_resume(sc_ak_rx_t *rx);
 /* As sc_et2_rx_feed: the result in *res (when not NULL) on DONE; on LOCKED only res->offset,
  * the locked stream's overhead. */
-SC_API sc_et_event_type_t sc_ak_rx_feed(sc_ak_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_ak_result_t *res);
-SC_API sc_et_event_type_t sc_ak_rx_tick(sc_ak_rx_t *rx, uint32_t now_ms);
-SC_API uint8_t sc_ak_rx_locked_channel(const sc_ak_rx_t *rx);
+SC_AK_API sc_et_event_type_t sc_ak_rx_feed(sc_ak_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_ak_result_t *res);
+SC_AK_API sc_et_event_type_t sc_ak_rx_tick(sc_ak_rx_t *rx, uint32_t now_ms);
+SC_AK_API uint8_t sc_ak_rx_locked_channel(const sc_ak_rx_t *rx);
 /* 1 if a searching stream on channel, heard within the last within_ms, got two frames in a
  * row (by sequence number) since one of a guide length: candidate traffic for the channel search. */
-SC_API int sc_ak_rx_candidate(const sc_ak_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
+SC_AK_API int sc_ak_rx_candidate(const sc_ak_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
 /* Message bytes known / T (0 until the magic is known). */
-SC_API void sc_ak_rx_progress(const sc_ak_rx_t *rx, uint8_t *known, uint8_t *needed);
-SC_API void sc_ak_rx_stats(const sc_ak_rx_t *rx, sc_ak_rx_stats_t *out);
+SC_AK_API void sc_ak_rx_progress(const sc_ak_rx_t *rx, uint8_t *known, uint8_t *needed);
+SC_AK_API void sc_ak_rx_stats(const sc_ak_rx_t *rx, sc_ak_rx_stats_t *out);
 
 #ifdef __cplusplus
 }

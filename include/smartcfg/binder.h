@@ -6,7 +6,8 @@
  * from cloud.h. Guide: docs/cloud-device.md.
  * Left-out modules: without SMARTCFG_WITH_CLOUD only sc_binder_start, sc_binder_step and
  * sc_binder_abort exist (stand-ins that fail at once); the header is installed either way for
- * device.h, which embeds sc_binder_t. */
+ * device.h, which embeds sc_binder_t. A call to one of them in a build without them is a compile
+ * error naming the switch (SC_LEFT_OUT, features.h). */
 #ifndef SMARTCFG_BINDER_H
 #define SMARTCFG_BINDER_H
 
@@ -61,7 +62,7 @@ SC_API sc_err_t sc_binder_start(sc_binder_t *b, const sc_hal_t *hal, const sc_cl
  * publishes bind_device_query and waits for bind_device_query_reply with its clientToken. DONE =
  * the device is bound; FAILED 24/<code> = the cloud says it is not; other failures as for the bind.
  * Drive it with sc_binder_step/abort. */
-SC_API sc_err_t sc_binder_query_start(sc_binder_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
+SC_CLOUD_API sc_err_t sc_binder_query_start(sc_binder_t *b, const sc_hal_t *hal, const sc_cloud_config_t *cfg,
                                       sc_identity_t *id, uint32_t now_ms);
 /* Drives it; on SC_BINDER_FAILED *err_id / *sub_id are the docs/protocol/tencent.md#errors codes
  * (1 = MQTT connect, 24 = reply code != 0, 25 = reply timeout, 27 = device info). */
@@ -71,12 +72,12 @@ SC_API sc_binder_status_t sc_binder_step(sc_binder_t *b, uint32_t now_ms, uint16
 SC_API void sc_binder_abort(sc_binder_t *b);
 
 /* When step wants to run again at the latest (a deadline; polling sooner is fine). */
-SC_API uint32_t sc_binder_next(const sc_binder_t *b);
+SC_CLOUD_API uint32_t sc_binder_next(const sc_binder_t *b);
 /* Why it failed / what it does now, in words (never a secret). Built with
  * SMARTCFG_WITH_REASONS=0 (features.h: bare metal) only a failure has words, its error id's
  * reference text and sub id ("MQTT connect error! (-110)"); otherwise "idle", "in progress" or
  * "bound". */
-SC_API const char *sc_binder_reason(const sc_binder_t *b);
+SC_CLOUD_API const char *sc_binder_reason(const sc_binder_t *b);
 
 /* Counters for tests and diagnostics. */
 typedef struct {
@@ -86,7 +87,7 @@ typedef struct {
     uint32_t reconnects;      /* connections opened again while waiting (SC_BINDER_RECONNECTS) */
     bool dynreg_done;         /* a PSK was obtained (or loaded from storage) this time */
 } sc_binder_stats_t;
-SC_API void sc_binder_stats(const sc_binder_t *b, sc_binder_stats_t *out);
+SC_CLOUD_API void sc_binder_stats(const sc_binder_t *b, sc_binder_stats_t *out);
 
 #ifdef __cplusplus
 }

@@ -5,8 +5,11 @@
  * the binder (binder.h), the AT front-end (AT+TCMQTTCONN), the local cloud, its broker plugin and
  * tests build and check the very same strings. Guide: docs/cloud-device.md.
  * Left-out modules: its functions are the binder's (SMARTCFG_WITH_CLOUD) and, sc_cloud_dynreg_*,
- * dynamic registration's (SMARTCFG_WITH_DYNREG); a core built without them has none of them. The
- * header is installed either way: device.h, binder.h and tc8266.h use its types and sizes. */
+ * dynamic registration's (SMARTCFG_WITH_DYNREG: without it sc_cloud_dynreg_request and _decode are
+ * stand-ins that answer SC_ERR_UNSUPPORTED, the other two are left out); a core built without them
+ * has none of them. The header is installed either way: device.h, binder.h and tc8266.h use its
+ * types and sizes. A call to one of them in a build without them is a compile error naming the
+ * switch (SC_LEFT_OUT, features.h). */
 #ifndef SMARTCFG_CLOUD_H
 #define SMARTCFG_CLOUD_H
 
@@ -17,6 +20,16 @@
 extern "C" {
 #endif
 
+#if SMARTCFG_WITH_CLOUD
+#define SC_CLOUD_API SC_API
+#else
+#define SC_CLOUD_API SC_API SC_LEFT_OUT("needs SMARTCFG_WITH_CLOUD")
+#endif
+#if SMARTCFG_WITH_DYNREG
+#define SC_DYNREG_API SC_API
+#else
+#define SC_DYNREG_API SC_API SC_LEFT_OUT("needs SMARTCFG_WITH_DYNREG")
+#endif
 
 typedef struct {
     char product_id[SC_PRODUCT_ID_MAX + 1];
@@ -71,49 +84,52 @@ typedef struct {
  * random: SC_CLOUD_CONNID_LEN unpredictable bytes, mapped onto [A-Za-z0-9] for the connid.
  * SC_ERR_INVAL for a missing field, SC_ERR_FORMAT if the secret is not base64,
  * SC_ERR_RANGE for fields too long for the buffers. */
-SC_API sc_err_t sc_cloud_mqtt_credentials(const sc_identity_t *id, const sc_cloud_config_t *cfg, uint64_t unix_now,
-                                          const uint8_t random[SC_CLOUD_CONNID_LEN], sc_cloud_mqtt_creds_t *out);
+SC_CLOUD_API sc_err_t sc_cloud_mqtt_credentials(const sc_identity_t *id, const sc_cloud_config_t *cfg,
+                                                uint64_t unix_now, const uint8_t random[SC_CLOUD_CONNID_LEN],
+                                                sc_cloud_mqtt_creds_t *out);
 
 /* The one HMAC of the Tencent flow (MQTT password, dynreg signature): lower-case hex of
  * HMAC-SHA1 (sha1) or HMAC-SHA256 of msg keyed with key; out needs 41 / 65 bytes. */
-SC_API sc_err_t sc_cloud_hmac_hex(bool sha1, const void *key, size_t key_len, const void *msg, size_t msg_len, char *out,
-                                  size_t cap);
+SC_CLOUD_API sc_err_t sc_cloud_hmac_hex(bool sha1, const void *key, size_t key_len, const void *msg, size_t msg_len,
+                                        char *out, size_t cap);
 
 /* The password alone: lower-case hex HMAC-SHA256 (or -SHA1) of username keyed with the
  * base64-decoded psk, followed by ";hmacsha256" (";hmacsha1"). */
-SC_API sc_err_t sc_cloud_mqtt_password(const char *psk_b64, const char *username, bool sha1, char *out, size_t cap);
+SC_CLOUD_API sc_err_t sc_cloud_mqtt_password(const char *psk_b64, const char *username, bool sha1, char *out,
+                                             size_t cap);
 /* The broker's side (the local cloud's auth plugin): is `password` what a device holding
  * psk_b64 sends with `username`? SC_OK yes; SC_ERR_AUTH no; SC_ERR_UNSUPPORTED the suffix is
  * neither ";hmacsha256" nor ";hmacsha1"; SC_ERR_FORMAT no ';' or psk_b64 not base64.
  * The hex may be in either case; the comparison takes the same time wherever it differs.
  * *sha1 (may be NULL) tells which algorithm the password names. */
-SC_API sc_err_t sc_cloud_mqtt_password_check(const char *psk_b64, const char *username, const char *password, bool *sha1);
+SC_CLOUD_API sc_err_t sc_cloud_mqtt_password_check(const char *psk_b64, const char *username, const char *password,
+                                                   bool *sha1);
 
 /* Gateway bind signature (docs/at.md "Gateway"): base64 of the HMAC-SHA256, keyed with the
  * sub-device's decoded PSK, of "<subP><subD>;<random>;<expiry>" — what the gateway sends in a
  * $gateway/operation "bind" and the cloud recomputes. out needs 45 bytes. */
 #define SC_CLOUD_GW_SIGN_SIZE 45
-SC_API sc_err_t sc_cloud_gw_bind_sign(const char *psk_b64, const char *sub_pid, const char *sub_dn, uint32_t random,
-                                      uint64_t expiry, char *out, size_t cap);
+SC_CLOUD_API sc_err_t sc_cloud_gw_bind_sign(const char *psk_b64, const char *sub_pid, const char *sub_dn,
+                                            uint32_t random, uint64_t expiry, char *out, size_t cap);
 
 /* "$thing/up/service/<P>/<D>" and "$thing/down/service/<P>/<D>". */
-SC_API sc_err_t sc_cloud_topic_up(const sc_identity_t *id, char *out, size_t cap);
-SC_API sc_err_t sc_cloud_topic_down(const sc_identity_t *id, char *out, size_t cap);
+SC_CLOUD_API sc_err_t sc_cloud_topic_up(const sc_identity_t *id, char *out, size_t cap);
+SC_CLOUD_API sc_err_t sc_cloud_topic_down(const sc_identity_t *id, char *out, size_t cap);
 
 /* ---- messages (docs/protocol/tencent.md#mqtt) ---------------------------------------------------- */
 /* "<DeviceName>-<ms>" */
-SC_API sc_err_t sc_cloud_client_token(const char *device_name, uint64_t ms, char *out, size_t cap);
+SC_CLOUD_API sc_err_t sc_cloud_client_token(const char *device_name, uint64_t ms, char *out, size_t cap);
 
 /* Builders write compact JSON and a NUL; *len (may be NULL) gets the length without it.
  * Strings are JSON-escaped. */
-SC_API sc_err_t sc_cloud_build_app_bind_token(const char *client_token, const char *token, char *out, size_t cap,
+SC_CLOUD_API sc_err_t sc_cloud_build_app_bind_token(const char *client_token, const char *token, char *out, size_t cap,
                                               size_t *len);
-SC_API sc_err_t sc_cloud_build_app_bind_token_reply(const char *client_token, int32_t code, char *out, size_t cap,
+SC_CLOUD_API sc_err_t sc_cloud_build_app_bind_token_reply(const char *client_token, int32_t code, char *out, size_t cap,
                                                     size_t *len);
-SC_API sc_err_t sc_cloud_build_bind_device_query(const char *client_token, uint64_t timestamp_ms, char *out, size_t cap,
-                                                 size_t *len);
-SC_API sc_err_t sc_cloud_build_bind_device_query_reply(const char *client_token, int32_t code, char *out, size_t cap,
-                                                       size_t *len);
+SC_CLOUD_API sc_err_t sc_cloud_build_bind_device_query(const char *client_token, uint64_t timestamp_ms, char *out,
+                                                       size_t cap, size_t *len);
+SC_CLOUD_API sc_err_t sc_cloud_build_bind_device_query_reply(const char *client_token, int32_t code, char *out,
+                                                             size_t cap, size_t *len);
 
 typedef enum {
     SC_CLOUD_MSG_OTHER = 0,             /* valid JSON, a method we do not act on */
@@ -136,26 +152,27 @@ typedef struct {
 
 /* Parses one message of either direction (compact or pretty JSON). SC_ERR_FORMAT when it is
  * not a JSON object with a string "method"; SC_ERR_RANGE when a field is too long. */
-SC_API sc_err_t sc_cloud_parse_msg(const void *payload, size_t len, sc_cloud_msg_t *out);
+SC_CLOUD_API sc_err_t sc_cloud_parse_msg(const void *payload, size_t len, sc_cloud_msg_t *out);
 
 /* ---- dynamic registration (docs/protocol/tencent.md#dynamic-registration) ------------------------ */
 /* Builds the JSON body {"deviceName","nonce","productId","timestamp","signature"} with
  * signature = base64(hex(HMAC-SHA1(product secret, "deviceName=..&nonce=..&productId=..&timestamp=.."))). */
-SC_API sc_err_t sc_cloud_dynreg_request(const sc_identity_t *id, uint32_t nonce, uint64_t timestamp, char *out,
+SC_CLOUD_API sc_err_t sc_cloud_dynreg_request(const sc_identity_t *id, uint32_t nonce, uint64_t timestamp, char *out,
                                         size_t cap, size_t *len);
 /* The signature alone (base64 text, 56 characters + NUL). */
-SC_API sc_err_t sc_cloud_dynreg_signature(const char *product_secret, const char *product_id, const char *device_name,
-                                          uint32_t nonce, uint64_t timestamp, char *out, size_t cap);
+SC_DYNREG_API sc_err_t sc_cloud_dynreg_signature(const char *product_secret, const char *product_id,
+                                                 const char *device_name, uint32_t nonce, uint64_t timestamp,
+                                                 char *out, size_t cap);
 /* Decodes the response body: {"code":0,"payload":base64(AES-128-CBC(...))} ->
  * {"encryptionType":2,"psk":"..."} -> psk (base64 text). *cloud_code (may be NULL) gets the
  * "code" field when there is one. SC_ERR_REFUSED: code != 0; SC_ERR_FORMAT: bad JSON/base64;
  * SC_ERR_AUTH: decrypts to garbage (wrong product secret); SC_ERR_UNSUPPORTED: certificate
  * devices (encryptionType 1); SC_ERR_INVAL: product secret shorter than 16. */
-SC_API sc_err_t sc_cloud_dynreg_decode(const char *product_secret, const void *resp, size_t len, char *psk, size_t cap,
-                                       int32_t *cloud_code);
+SC_CLOUD_API sc_err_t sc_cloud_dynreg_decode(const char *product_secret, const void *resp, size_t len, char *psk,
+                                             size_t cap, int32_t *cloud_code);
 /* The cloud's side, for the local cloud and tests: encrypts {"encryptionType":2,"psk":psk}
  * and wraps it as {"code":0,"message":"","len":n,"payload":"..."}. */
-SC_API sc_err_t sc_cloud_dynreg_response(const char *product_secret, const char *psk, char *out, size_t cap,
+SC_DYNREG_API sc_err_t sc_cloud_dynreg_response(const char *product_secret, const char *psk, char *out, size_t cap,
                                          size_t *len);
 
 #ifdef __cplusplus

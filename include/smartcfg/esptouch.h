@@ -5,7 +5,8 @@
  * The receiver (decoder) is in esptouch_rx.h.
  * Left-out modules: the encoder and schedule (sc_et_encode, sc_et_datacode, sc_et_mcast_addr,
  * sc_et_sched_*) exist only with SMARTCFG_WITH_SENDER or SMARTCFG_WITH_SIM; the rest is always
- * built and the header always installed. */
+ * built and the header always installed. A call to one of them in a build without them is a
+ * compile error naming the switch (SC_LEFT_OUT, features.h). */
 #ifndef SMARTCFG_ESPTOUCH_H
 #define SMARTCFG_ESPTOUCH_H
 
@@ -14,6 +15,13 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* the encoder and schedule: with SMARTCFG_WITH_SENDER or SMARTCFG_WITH_SIM (features.h) */
+#if SMARTCFG_WITH_SENDER || SMARTCFG_WITH_SIM
+#define SC_ET_ENC_API SC_API
+#else
+#define SC_ET_ENC_API SC_API SC_LEFT_OUT("needs SMARTCFG_WITH_SENDER or SMARTCFG_WITH_SIM")
 #endif
 
 #define SC_ET_PORT 7001          /* destination port of the sender's datagrams */
@@ -57,9 +65,9 @@ typedef struct {
     uint16_t cycle_len;                     /* 3 * ncodes */
 } sc_et_encoder_t;
 
-SC_API sc_err_t sc_et_encode(sc_et_encoder_t *enc, const sc_et_creds_t *c);
+SC_ET_ENC_API sc_err_t sc_et_encode(sc_et_encoder_t *enc, const sc_et_creds_t *c);
 /* The three UDP payload lengths of one byte at one index. */
-SC_API void sc_et_datacode(uint8_t value, uint8_t index, uint16_t out[3]);
+SC_ET_ENC_API void sc_et_datacode(uint8_t value, uint8_t index, uint16_t out[3]);
 
 /* --- sender schedule ------------------------------------------------------------
  * The reference sender loop (docs/protocol/esptouch-v1.md#timing) as a deterministic iterator: each call
@@ -98,12 +106,12 @@ typedef struct {
 } sc_et_sched_t;
 
 /* timing may be NULL (reference values). The schedule starts at 0 ms with a guide phase. */
-SC_API sc_err_t sc_et_sched_init(sc_et_sched_t *s, const sc_et_encoder_t *enc, const sc_et_timing_t *timing);
+SC_ET_ENC_API sc_err_t sc_et_sched_init(sc_et_sched_t *s, const sc_et_encoder_t *enc, const sc_et_timing_t *timing);
 /* Next datagram due at or after sent_prev_ms (the time the previous one really left; pass
  * out->at_ms of the previous one for ideal timing). Returns SC_ERR_DONE after the window. */
-SC_API sc_err_t sc_et_sched_next(sc_et_sched_t *s, uint32_t sent_prev_ms, sc_et_dgram_t *out);
+SC_ET_ENC_API sc_err_t sc_et_sched_next(sc_et_sched_t *s, uint32_t sent_prev_ms, sc_et_dgram_t *out);
 /* Multicast destination of a group: 234.n.n.n, n = 1 + (counter % 100). */
-SC_API void sc_et_mcast_addr(uint32_t group_counter, uint8_t ip[4]);
+SC_ET_ENC_API void sc_et_mcast_addr(uint32_t group_counter, uint8_t ip[4]);
 
 /* --- acknowledgement (device -> phone, UDP 18266) ---------------------------------- */
 typedef struct {

@@ -3,8 +3,9 @@
  * receiver (decoder). Protocol: docs/protocol/esptouch-v2.md. Sans-I/O, no heap: nothing here
  * sends, sleeps or allocates; random bytes (padding, IV) are the caller's to supply.
  * Left-out modules: its functions exist only with SMARTCFG_WITH_ESPTOUCH_V2, SMARTCFG_WITH_SENDER
- * or SMARTCFG_WITH_SIM on; the header is installed either way for receiver.h, which uses its
- * types and sizes. */
+ * or SMARTCFG_WITH_SIM on; the header is installed either way for receiver.h, which uses its types
+ * and sizes. A call to one of them in a build without them is a compile error naming the switch
+ * (SC_LEFT_OUT, features.h). */
 #ifndef SMARTCFG_ESPTOUCH_V2_H
 #define SMARTCFG_ESPTOUCH_V2_H
 
@@ -12,6 +13,12 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+#if SMARTCFG_WITH_ESPTOUCH_V2 || SMARTCFG_WITH_SENDER || SMARTCFG_WITH_SIM
+#define SC_ET2_API SC_API
+#else
+#define SC_ET2_API SC_API SC_LEFT_OUT("needs SMARTCFG_WITH_ESPTOUCH_V2, SMARTCFG_WITH_SENDER or SMARTCFG_WITH_SIM")
 #endif
 
 #define SC_ET2_PORT 7001            /* destination port of the phone's datagrams */
@@ -57,10 +64,10 @@ typedef struct {
  * or security value, or for a password to encrypt that has bytes >= 0x80 and is not UTF-8 (a
  * receiver cannot tell its plaintext from a wrong key's; docs/protocol/esptouch-v2.md §8). */
 typedef uint8_t (*sc_et2_pad_fn)(void *user);
-SC_API sc_err_t sc_et2_encode(sc_et2_encoder_t *enc, const sc_et2_params_t *p, sc_et2_pad_fn pad, void *user);
+SC_ET2_API sc_err_t sc_et2_encode(sc_et2_encoder_t *enc, const sc_et2_params_t *p, sc_et2_pad_fn pad, void *user);
 /* 1 when a password may be sent encrypted: all bytes < 0x80, or UTF-8 (what sc_et2_encode
  * asks; a front-end says why before it fails). */
-SC_API int sc_et2_can_encrypt(const uint8_t *password, unsigned len);
+SC_ET2_API int sc_et2_can_encrypt(const uint8_t *password, unsigned len);
 
 /* --- sender schedule (reference timing) ---------------------------------------------- */
 typedef struct {
@@ -86,15 +93,15 @@ typedef struct {
     uint32_t sent;
 } sc_et2_sched_t;
 
-SC_API sc_err_t sc_et2_sched_init(sc_et2_sched_t *s, const sc_et2_encoder_t *enc, const sc_et2_timing_t *timing);
+SC_ET2_API sc_err_t sc_et2_sched_init(sc_et2_sched_t *s, const sc_et2_encoder_t *enc, const sc_et2_timing_t *timing);
 /* Next datagram; sent_prev_ms as for sc_et_sched_next. SC_ERR_DONE after the window. */
-SC_API sc_err_t sc_et2_sched_next(sc_et2_sched_t *s, uint32_t sent_prev_ms, sc_et2_dgram_t *out);
+SC_ET2_API sc_err_t sc_et2_sched_next(sc_et2_sched_t *s, uint32_t sent_prev_ms, sc_et2_dgram_t *out);
 
 /* --- acknowledgement (device -> 255.255.255.255 : 18266 + 10000 * mark) ----------------- */
-SC_API uint16_t sc_et2_ack_port(uint8_t port_mark);          /* marks > 3 count as 0, as devices do */
-SC_API void sc_et2_ack_build(uint8_t port_mark, const uint8_t mac[SC_MAC_LEN], uint8_t out[SC_ET2_ACK_LEN]);
+SC_ET2_API uint16_t sc_et2_ack_port(uint8_t port_mark);          /* marks > 3 count as 0, as devices do */
+SC_ET2_API void sc_et2_ack_build(uint8_t port_mark, const uint8_t mac[SC_MAC_LEN], uint8_t out[SC_ET2_ACK_LEN]);
 /* What the phone accepts: at least 7 bytes; the MAC is bytes 1..6. */
-SC_API sc_err_t sc_et2_ack_parse(const uint8_t *buf, size_t len, uint8_t mac[SC_MAC_LEN]);
+SC_ET2_API sc_err_t sc_et2_ack_parse(const uint8_t *buf, size_t len, uint8_t mac[SC_MAC_LEN]);
 
 /* --- receiver ------------------------------------------------------------------------- */
 typedef struct {
@@ -133,24 +140,25 @@ typedef struct {
     uint32_t frames, locks, groups_ok, bad_crc, bad_header, conflicts, decrypt_fail;
 } sc_et2_rx_stats_t;
 
-SC_API sc_err_t sc_et2_rx_init(sc_et2_rx_t *rx, const sc_et2_rx_config_t *cfg); /* cfg may be NULL */
+SC_ET2_API sc_err_t sc_et2_rx_init(sc_et2_rx_t *rx, const sc_et2_rx_config_t *cfg); /* cfg may be NULL */
 /* The device key for encrypted sessions (16 bytes, copied); NULL forgets it. */
-SC_API void sc_et2_rx_set_key(sc_et2_rx_t *rx, const uint8_t *key16);
-SC_API void sc_et2_rx_reset(sc_et2_rx_t *rx);   /* forget everything but config and key */
+SC_ET2_API void sc_et2_rx_set_key(sc_et2_rx_t *rx, const uint8_t *key16);
+SC_ET2_API void sc_et2_rx_reset(sc_et2_rx_t *rx);   /* forget everything but config and key */
 /* After DONE: forget the completed session, keep decoding the others. */
-SC_API sc_err_t sc_et2_rx_resume(sc_et2_rx_t *rx);
+SC_ET2_API sc_err_t sc_et2_rx_resume(sc_et2_rx_t *rx);
 /* Feeds one frame at now_ms; returns SC_ET_EV_LOCKED / PROGRESS / DONE / NONE (UNLOCKED comes
  * from the tick). On DONE the result is in *res (when not NULL) and the receiver stays done
  * until resume or reset; on LOCKED only res->offset is written: the locked stream's overhead. */
-SC_API sc_et_event_type_t sc_et2_rx_feed(sc_et2_rx_t *rx, const sc_frame_t *f, uint32_t now_ms, sc_et2_result_t *res);
-SC_API sc_et_event_type_t sc_et2_rx_tick(sc_et2_rx_t *rx, uint32_t now_ms);
-SC_API uint8_t sc_et2_rx_locked_channel(const sc_et2_rx_t *rx);
+SC_ET2_API sc_et_event_type_t sc_et2_rx_feed(sc_et2_rx_t *rx, const sc_frame_t *f, uint32_t now_ms,
+                                             sc_et2_result_t *res);
+SC_ET2_API sc_et_event_type_t sc_et2_rx_tick(sc_et2_rx_t *rx, uint32_t now_ms);
+SC_ET2_API uint8_t sc_et2_rx_locked_channel(const sc_et2_rx_t *rx);
 /* 1 if a searching stream on channel, heard within the last within_ms, saw the head of a
  * packet list (a SYNC then a COUNT of one transmitter): candidate traffic for the channel search. */
-SC_API int sc_et2_rx_candidate(const sc_et2_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
+SC_ET2_API int sc_et2_rx_candidate(const sc_et2_rx_t *rx, uint8_t channel, uint32_t now_ms, uint32_t within_ms);
 /* Groups validated / groups needed (0 until the header is known). */
-SC_API void sc_et2_rx_progress(const sc_et2_rx_t *rx, uint8_t *known, uint8_t *needed);
-SC_API void sc_et2_rx_stats(const sc_et2_rx_t *rx, sc_et2_rx_stats_t *out);
+SC_ET2_API void sc_et2_rx_progress(const sc_et2_rx_t *rx, uint8_t *known, uint8_t *needed);
+SC_ET2_API void sc_et2_rx_stats(const sc_et2_rx_t *rx, sc_et2_rx_stats_t *out);
 
 #ifdef __cplusplus
 }

@@ -54,6 +54,24 @@
 #endif
 #endif
 
+/* SC_LEFT_OUT("SMARTCFG_WITH_X"): on the declaration of a function whose module the switches
+ * above leave out of this build, so that a program calling it stops at the compiler with a
+ * message naming the switch instead of an undefined reference at the link (the declaration
+ * stays: the shared headers are installed either way, for their types and sizes). unavailable
+ * (clang, GCC 12+) fails the call at once; GCC's older error attribute fails a call the
+ * optimiser keeps. The switches are the library's: smartcfg::core and smartcfg.pc hand them to
+ * its users (docs/porting.md). */
+#if defined(__has_attribute)
+#if __has_attribute(unavailable)
+#define SC_LEFT_OUT(sw) __attribute__((unavailable("left out of this smartcfg build (" sw ")")))
+#elif __has_attribute(error)
+#define SC_LEFT_OUT(sw) __attribute__((error("left out of this smartcfg build (" sw ")")))
+#endif
+#endif
+#ifndef SC_LEFT_OUT
+#define SC_LEFT_OUT(sw)
+#endif
+
 #if SMARTCFG_WITH_DYNREG && !SMARTCFG_WITH_CLOUD
 #error "smartcfg: SMARTCFG_WITH_DYNREG needs SMARTCFG_WITH_CLOUD"
 #endif

@@ -164,7 +164,11 @@ sc_pcap_src_t *sc_pcap_open_live(const char *iface, char *errbuf, size_t errlen)
     pcap_set_immediate_mode(p, 1);
     int rc = pcap_activate(p);
     if (rc < 0) {
-        set_err(errbuf, errlen, "%s: %s", iface, pcap_geterr(p));
+        /* "socket: Operation not permitted" alone left a non-root user to guess what is missing */
+        set_err(errbuf, errlen,
+                rc == PCAP_ERROR_PERM_DENIED ? "%s: %s (a live capture needs root or the CAP_NET_RAW capability)"
+                                             : "%s: %s",
+                iface, pcap_geterr(p));
         pcap_close(p);
         return NULL;
     }

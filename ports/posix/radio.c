@@ -76,7 +76,7 @@ sc_err_t sc_posix_radio_open(sc_posix_radio_t *r, const char *spec, const sc_pos
     else
         sc_posix_vradio_opts_default(&r->v);
     if (!spec || !spec[0]) {
-        snprintf(errbuf, errlen, "--radio needs a spec: pcap:IFACE, file:CAPTURE or udp[:PORT]");
+        snprintf(errbuf, errlen, "--radio needs a spec: pcap:IFACE, file:FILE or udp[:PORT]");
         return SC_ERR_INVAL;
     }
     sc_err_t err;
@@ -103,7 +103,9 @@ sc_err_t sc_posix_radio_open(sc_posix_radio_t *r, const char *spec, const sc_pos
         }
         err = sc_posix_radio_udp_open(r, (uint16_t)port, errbuf, errlen);
     } else {
-        snprintf(errbuf, errlen, "unknown --radio backend (want pcap:IFACE, file:CAPTURE or udp[:PORT])");
+        /* the kind given (before any ':'), so a typo or a stray comment shows */
+        snprintf(errbuf, errlen, "unknown --radio backend '%.*s' (want pcap:IFACE, file:FILE or udp[:PORT])",
+                 (int)(strcspn(spec, ":") < 40 ? strcspn(spec, ":") : 40), spec);
         return SC_ERR_INVAL;
     }
     if (err != SC_OK)

@@ -42,7 +42,7 @@ extern "C" {
 typedef struct sc_posix_host sc_posix_host_t;
 
 typedef struct {
-    const char *radio_spec;       /* --radio: pcap:IFACE, file:CAPTURE, udp[:PORT] (sc_posix_radio.h) */
+    const char *radio_spec;       /* --radio: pcap:IFACE, file:FILE, udp[:PORT] (sc_posix_radio.h) */
     const char *join_spec;        /* --join: sim:..., exec:..., wpa:... (sc_posix_station.h) */
     const char *iface;            /* NULL: none. The station's address/MAC, the multicast joins */
     const char *state_dir;        /* NULL: sc_posix_storage_default_dir() */

@@ -186,7 +186,9 @@ sc_err_t sc_posix_station_open(sc_posix_station_t *st, const char *spec, const c
         strcpy(st->ctrl_path, path);
         err = sc_posix_sta_wpa_open(st, errbuf, errlen);
     } else {
-        snprintf(errbuf, errlen, "unknown --join backend (want sim:, exec: or wpa:)");
+        /* the kind given, never what follows its ':' (a sim: spec holds the password) */
+        snprintf(errbuf, errlen, "unknown --join backend '%.*s' (want sim:, exec: or wpa:)",
+                 (int)(strcspn(spec, ":") < 40 ? strcspn(spec, ":") : 40), spec);
         return SC_ERR_INVAL;
     }
     if (err != SC_OK)

@@ -47,6 +47,17 @@ expect 1 "no interface 'nosuchif0'" -- --radio udp --join sim:A:b --iface nosuch
 # so is a wpa_supplicant whose control socket is not up (yet: it may start after the device)
 expect 1 "cannot reach wpa_supplicant at $TMP/no-wpa" -- --radio udp --join "wpa:$TMP/no-wpa" "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 1 "pcap: no interface 'nosuchif0'" -- --radio pcap:nosuchif0 --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+# a live capture without the privilege for it says what is missing (it said "socket: Operation
+# not permitted" and left a non-root user to guess); root (CI) runs it as nobody
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    NB=$(mktemp -d /tmp/scdp_nb.XXXXXX); chown 65534 "$NB"
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$SC" device --radio pcap:lo --join sim:A:b:127.0.0.2 \
+        "${ID[@]}" --no-cloud --state-dir "$NB/s" >"$TMP/out" 2>"$TMP/err"; rc=$?
+    rm -rf "$NB"
+    [ "$rc" = 1 ] || fail "pcap:lo as nobody: exit $rc, want 1"
+    grep -qF "smartcfg device: --radio: lo: " "$TMP/err" && grep -qF "(a live capture needs root or the CAP_NET_RAW capability)" "$TMP/err" ||
+        fail "pcap:lo as nobody: the message does not say what is missing"
+fi
 expect 2 "^smartcfg device: --wpa-save goes with --join wpa:SOCKET$" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --wpa-save --state-dir "$TMP/s"
 expect 2 "unknown --radio backend" -- --radio wifi --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 expect 1 "--radio" -- --radio file:/nonexistent.pcap --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
@@ -199,6 +210,20 @@ chmod 600 "$TMP/dev.conf"
 "$SC" device --config "$TMP/dev.conf" >"$TMP/out" 2>"$TMP/err"
 grep -q "readable by others" "$TMP/err" && fail "warning for a private config"
 grep -qF -- "$SECRET" "$TMP/out" "$TMP/err" && fail "secret echoed (config)"
+# '#' starts a comment only at a line's start: one after a value is refused, the value not
+# shown (it became part of it: `device-name = dev1 # x` ran as device "dev1 # x", a flag said
+# only "wants true or false"); quoted, a '#' is the value's
+for line in "device-name = dev1   # the name" "wpa-save = false	# tab" "device-secret = $SECRET # s"; do
+    printf 'product-id = ABCDEFGHIJ\ndevice-name = dev1\n%s\n' "$line" >"$TMP/comment.conf"
+    chmod 600 "$TMP/comment.conf"
+    expect 2 "comment.conf:3: '${line%% *}' has a '#' after a space in its value: a comment goes on a line of its own" -- \
+        --config "$TMP/comment.conf" --radio "file:$TMP/none.pcap" --join sim:A:b:127.0.0.2 --no-cloud --state-dir "$TMP/s"
+done
+printf 'product-id = ABCDEFGHIJ\ndevice-name = "dev1 #2"\n' >"$TMP/comment.conf"
+expect 1 "--radio" -- --config "$TMP/comment.conf" --radio "file:$TMP/none.pcap" --join sim:A:b:127.0.0.2 --no-cloud --state-dir "$TMP/s"
+# an unknown backend is named (a typo shows), a --join one by its kind only: a sim: spec holds the password
+expect 2 "unknown --radio backend 'wifi' (want pcap:IFACE, file:FILE or udp\[:PORT\])" -- --radio wifi --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
+expect 2 "unknown --join backend 'sm' (want sim:, exec: or wpa:)" -- --radio udp --join sm:A:hunter2 "${ID[@]}" --no-cloud --state-dir "$TMP/s"
 # the secret from the environment satisfies the cloud requirement (the next failure is later)
 SMARTCFG_DEVICE_SECRET=$SECRET "$SC" device --radio "file:$TMP/none.pcap" --join sim:A:b:127.0.0.2 "${ID[@]}" \
     --state-dir "$TMP/s" --broker 127.0.0.1:1 --timeout 1 \

@@ -38,6 +38,8 @@ for u in smartcfg-device.service smartcfg-cloud.service; do
     c=${u#smartcfg-}; c=${c%.service}
     grep -qx "ExecStart=$P/bin/smartcfg $c .*" "$U/$u" || fail "$u: ExecStart does not name $P/bin/smartcfg"
     grep -q '@SMARTCFG' "$U/$u" && fail "$u: a placeholder left"
+    # the command's man page names its unit where this install put it (FILES), roff-escaped
+    grep -qF -- "${U//-/\\-}/${u//-/\\-}" "$P/share/man/man1/smartcfg-$c.1" || fail "man smartcfg-$c does not name $U/$u"
 done
 if command -v systemd-analyze >/dev/null; then
     # checks the syntax, every directive and that ExecStart's program exists; the man pages
@@ -130,6 +132,8 @@ ended "$B"; rc=$?
 grep -q "state directory $STATE is in use by another running smartcfg device" "$T/b.err" || fail "second start: no reason"
 kill -0 "$A" 2>/dev/null || fail "the first run died"
 provisioned "$A" first-pass-1 provisioning
+# the journal's last line says the exit status (procd and a loop script log none of their own)
+tail -n 1 "$T/a.err" | grep -q " info  exit 0 (done)$" || fail "no exit line last in the log: $(tail -n 1 "$T/a.err")"
 ok "second start refused (exit 1, state directory in use); the first provisioned; exit 0 marked provisioned"
 
 # 2. The router's password changed: the product removes the marker and starts the unit again.
@@ -154,6 +158,7 @@ for sig in TERM INT HUP; do
     kill -"$sig" "$S"
     ended "$S"; rc=$?
     [ "$rc" = 130 ] || fail "SIG$sig: exit $rc, want 130"
+    tail -n 1 "$T/sig$sig.err" | grep -q " info  exit 130 (interrupted)$" || fail "SIG$sig: no exit line last in the log"
     stop_post "$rc"
     [ -f "$STATE/provisioned" ] && fail "SIG$sig: marked provisioned"
 done
@@ -194,6 +199,50 @@ start conf; C=$LAST
 ended "$C"; rc=$?
 [ "$rc" = 2 ] || fail "bad config: exit $rc, want 2"
 ok "a configuration error: exit 2 (RestartPreventExitStatus)"
+
+# 5b. Under an init system that restarts whatever the status (OpenWrt's procd), the loop
+#     docs/device-linux.md gives carries the policy: that very block, with this test's paths.
+LOOP=$T/loop.sh
+sed -n '/^# \/usr\/sbin\/smartcfg-device-loop/,/^```$/p' "$SC_SRC/docs/device-linux.md" | sed '$d' |
+    sed "s|^DIR=.*|DIR=$STATE|; s|smartcfg device --config /etc/smartcfg/device.conf|$EXEC|" >"$LOOP"
+grep -q "^trap " "$LOOP" && grep -qF "$P/bin/smartcfg device" "$LOOP" || fail "no loop block in docs/device-linux.md"
+loop() { # loop NAME: the script as procd would start it
+    sh "$LOOP" >"$T/$1.out" 2>"$T/$1.err" &
+    LAST=$!
+    PIDS+=("$LAST")
+}
+rm -f "$STATE/provisioned"
+config udp loop-pass-3
+loop l1; L=$LAST
+wait_for "$T/l1.err" "enter sniffing"
+phone loop-pass-3
+ended "$L"; rc=$?
+[ "$rc" = 0 ] && [ -f "$STATE/provisioned" ] || fail "loop: provisioning: exit $rc, marker $(ls "$STATE")"
+loop l2; L=$LAST
+ended "$L"; rc=$?
+[ "$rc" = 0 ] && ! grep -q "enter sniffing" "$T/l2.err" || fail "loop: provisioned, started again: exit $rc"
+rm "$STATE/provisioned"
+echo "timeout = 1" >>"$T/device.conf"
+loop l3; L=$LAST
+for _ in $(seq 150); do [ "$(grep -c "enter sniffing" "$T/l3.err")" -ge 2 ] && break; sleep 0.1; done
+[ "$(grep -c "enter sniffing" "$T/l3.err")" -ge 2 ] || fail "loop: not started again after exit 3"
+sleep 1.5 # the second window (1 s) has ended: the loop sleeps its 5 s (on a slow machine the
+          # device may still be ending: SIGTERM is 130 then too)
+kill -TERM "$L"
+ended "$L"; rc=$?
+[ "$rc" = 130 ] || fail "loop: SIGTERM while waiting to restart: exit $rc, want 130"
+config udp x
+loop l4; L=$LAST
+wait_for "$T/l4.err" "enter sniffing"
+kill -TERM "$L"
+ended "$L"; rc=$?
+[ "$rc" = 130 ] && grep -q "stopped by the user" "$T/l4.err" || fail "loop: SIGTERM while the device runs: exit $rc"
+echo "no-such-key = 1" >>"$T/device.conf"
+loop l5; L=$LAST
+ended "$L"; rc=$?
+[ "$rc" = 2 ] && [ "$(grep -c "unknown key" "$T/l5.err")" = 1 ] || fail "loop: configuration error: exit $rc"
+[ -f "$STATE/provisioned" ] && fail "loop: marked provisioned without a provisioning"
+ok "docs' loop for procd: provisioned 0 (marked, not started again), 3 restarted, SIGTERM 130 (device running or waiting), 2 not restarted"
 
 # 6. The cloud unit's ExecStart, as its DynamicUser runs it: an unprivileged user, no
 #    capabilities, its own 0700 state directory; ready, the admin key made there 0600; SIGTERM

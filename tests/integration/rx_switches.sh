@@ -10,8 +10,9 @@
 #      receiver code in libsmartcfg.a and no mbedTLS at all;
 #   3. the same core built as a shared library too and installed: libsmartcfg.so exports
 #      exactly the public API its headers declare with every switch off;
-#   4. that install has no header of a left-out module (at.h, sender.h, air.h, ...), and the
-#      headers it keeps say which of their functions a left-out module takes away.
+#   4. that install has no header of a left-out module (at.h, sender.h, air.h, ...), the
+#      headers it keeps say which of their functions a left-out module takes away, and a
+#      program using one of those fails to compile (gcc and clang), the switch named.
 set -euo pipefail
 source "$(dirname "$0")/lib/package.bash"
 package_test_init rx_switches
@@ -97,4 +98,31 @@ for f in $(comm -23 "$T/declared" "$T/defined"); do
     nundef=$((nundef + 1))
 done
 [ "$nundef" -gt 20 ] || fail "only $nundef declared functions missing: the check reads the headers wrong"
+# ... and a program that uses one stops at the compiler, the switch named (SC_LEFT_OUT,
+# features.h), instead of at the link with an undefined reference; what the core defines is
+# not marked (sc_binder_start and its stand-ins included)
+CFLAGS_FW=$(PKG_CONFIG_PATH=$T/fwp/lib/pkgconfig pkg-config --cflags smartcfg)
+uses() { # uses FILE FUNCTION...: a translation unit taking the address of each
+    local out=$1; shift
+    { cat "$T/api.c"; echo 'void *sc_uses[] = {'; printf '    (void *)%s,\n' "$@"; echo '};'; } >"$out"
+}
+# shellcheck disable=SC2046
+uses "$T/left_out.c" $(comm -23 "$T/declared" "$T/defined")
+# shellcheck disable=SC2046
+uses "$T/kept.c" $(comm -12 "$T/declared" "$T/defined")
+for c in cc clang; do
+    command -v $c >/dev/null || continue
+    lim=-fmax-errors=0; [ $c = clang ] && lim=-ferror-limit=0
+    # shellcheck disable=SC2086
+    LC_ALL=C $c -std=c11 $lim -c $CFLAGS_FW "$T/left_out.c" -o "$T/left_out.o" 2>"$T/left_out.err" &&
+        fail "$c: a program using the left-out modules' functions compiled"
+    for f in $(comm -23 "$T/declared" "$T/defined"); do
+        grep -q "'$f' is unavailable: left out of this smartcfg build (needs SMARTCFG_WITH_" "$T/left_out.err" ||
+            { head -5 "$T/left_out.err"; fail "$c: no compile error naming the switch for $f"; }
+    done
+    # shellcheck disable=SC2086
+    LC_ALL=C $c -std=c11 -Wall -Werror -c $CFLAGS_FW "$T/kept.c" -o "$T/kept.o" 2>"$T/kept.err" ||
+        { head -5 "$T/kept.err"; fail "$c: a function the modules-off core defines is marked left out"; }
+    ok "$c: each of the $nundef left-out functions is a compile error naming its switch; the rest compile"
+done
 ok "modules-off install: no header of a left-out module; the $nundef functions the shared headers declare without a definition are each said so in their header"

@@ -4,7 +4,7 @@
 # are compromised) against the UDP ports of `smartcfg send` (acks on 18266, the token socket on
 # <phone>:8266) and `smartcfg device --radio udp` (7001) and its 8266 service (docs/security.md
 # F69-F71), against the files `smartcfg cloud` keeps beside its registry (F72), the device's
-# --join exec: script (F73) and the files air and decode --plot write (F81). Run as root (CI): in a network namespace of its own, the other user is nobody
+# --join exec: script (F73), its --config file (F90) and the files air and decode --plot write (F81). Run as root (CI): in a network namespace of its own, the other user is nobody
 # (setpriv) and must not be able to bind beside them; a port it took first must be named in the
 # error with its uid, and a provisioning beside it must work. Not root: the same checks with
 # a second socket of this user that sets SO_REUSEADDR only (the option the attacker has).
@@ -221,6 +221,37 @@ cp "$TMP/scripts/join.sh" "$TMP/open/mine/join.sh"
 exec_refused "$TMP/open/mine/join.sh" "is in a directory writable by others (mode 0777), $TMP/open:"
 ln -s "$TMP/open/mine/join.sh" "$TMP/scripts/link.sh"
 exec_refused "$TMP/scripts/link.sh" "is in a directory writable by others (mode 0777), $TMP/open:"
+
+# A --config file decides which script gets the Wi-Fi password (`join = exec:/usr/bin/env`
+# prints it to the log) and where the MQTT login goes: one that another user owns or may write
+# in (or replace, through a directory up to /) is refused at start, as the script is (F73, F74),
+# nothing of it read. Before, the device started with it (exit 3 at --timeout 3).
+conf_refused() { # $1 = config file, $2 = the error wanted
+    timeout 10 "$SC" device --config "$1" --timeout 3 --state-dir "$TMP/st-exec" >"$TMP/conf.out" 2>"$TMP/conf.err"
+    local rc=$?
+    [ "$rc" = 1 ] || fail "config $1: exit $rc, want 1 (refused at start)"
+    grep -qF -- "$2" "$TMP/conf.err" || fail "config $1: no '$2'"
+}
+mkdir -m 0700 "$TMP/etc"
+printf 'radio = udp:1\njoin = sim:A:b:127.0.0.2\nproduct-id = ABCDEFGHIJ\ndevice-name = d1\nno-cloud = true\n' >"$TMP/etc/device.conf"
+chmod 0666 "$TMP/etc/device.conf"
+conf_refused "$TMP/etc/device.conf" "--config: '$TMP/etc/device.conf' is writable by others (mode 0666): another user could change the device's settings"
+chmod 0620 "$TMP/etc/device.conf"
+conf_refused "$TMP/etc/device.conf" "is writable by its group (mode 0620)"
+chmod 0600 "$TMP/etc/device.conf"
+cp -p "$TMP/etc/device.conf" "$TMP/open/mine/device.conf"
+conf_refused "$TMP/open/mine/device.conf" "is in a directory writable by others (mode 0777), $TMP/open:"
+ln -s "$TMP/open/mine/device.conf" "$TMP/etc/link.conf"
+conf_refused "$TMP/etc/link.conf" "is in a directory writable by others (mode 0777), $TMP/open:"
+if [ "$(id -u)" = 0 ]; then
+    chown 65534 "$TMP/etc/device.conf"
+    conf_refused "$TMP/etc/device.conf" "is owned by uid 65534"
+    chown 0 "$TMP/etc/device.conf"
+fi
+timeout 10 "$SC" device --config "$TMP/etc/device.conf" --timeout 1 --state-dir "$TMP/st-exec" >"$TMP/conf.out" 2>"$TMP/conf.err"
+rc=$?
+[ "$rc" = 3 ] || fail "a private config file: exit $rc, want 3 (ran to its --timeout)"
+echo "ok - a --config file another user owns or may change (itself, a directory up to /, through a symlink) is refused at start, exit 1; a private one runs"
 
 # F81. The files the commands write (air's capture, decode --plot's picture) in a directory
 # another user may write in (not sticky, so the kernel's protected_symlinks does not step in):
