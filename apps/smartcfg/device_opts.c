@@ -339,6 +339,20 @@ static int config_foreign(device_opts_t *o, const char *path, const struct stat 
                        path, bad[0] ? "in a directory " : "", why, bad[0] ? ", " : "", bad);
 }
 
+/* Whether a config file holding a secret lets others read it. Every bit for others does, and
+ * group bits on a file of our own (we can chmod 600 it). A file of another owner (root: F90
+ * refuses the rest) that is group-readable for our own group is the usual way a service user
+ * reads root's /etc/smartcfg/device.conf (root:smartcfg 0640): "chmod 600" would lock the
+ * service out, so that one is not warned about. */
+static bool config_shows_secret(const struct stat *st)
+{
+    if (st->st_mode & 007)
+        return true;
+    if (!(st->st_mode & 070))
+        return false;
+    return st->st_uid == geteuid() || st->st_gid != getegid();
+}
+
 /* `key = value` lines, '#' comments, optional double quotes around the value. */
 static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const char *path)
 {
@@ -369,7 +383,7 @@ static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const c
      * settings after it must not be silently missing */
     if (rc == 0 && ferror(f))
         rc = sc_cli_usage_error(&o->cli, "cannot read config %s: %s", path, strerror(errno));
-    if (rc == 0 && has_secret && fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+    if (rc == 0 && has_secret && fstat(fileno(f), &st) == 0 && config_shows_secret(&st))
         sc_cli_warn(&o->cli, "%s holds a secret but is readable by others (chmod 600 it)", path);
     fclose(f);
     return rc;
