@@ -5,7 +5,6 @@
  * (#dynamic-registration) and a small admin API for a trusted network (docs/cloud.md). */
 #include <netdb.h>
 #include <netinet/in.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <strings.h>
@@ -61,8 +60,10 @@ typedef struct {
  * A request that waits on a database that does not answer must not take every thread, or the
  * probes (/healthz, /readyz, /metrics: no lock, no database) wait too and a liveness check
  * restarts a cloud whose only trouble is its database. So (api_enter):
- *   - the lock is waited for at most LOCK_WAIT_MS; then the request is answered 503 "busy"
- *     with Retry-After: 1, instead of queueing without bound;
+ *   - the lock is waited for at most LOCK_WAIT_MS, and not at all once its holder has had it
+ *     for over STUCK_MS; then the request is answered 503 "busy" with Retry-After: 1, instead
+ *     of queueing without bound (a thread that waits does not serve the connections it took
+ *     meanwhile: a probe among them would wait as long);
  *   - a request that would occupy the last free thread while another request has been at its
  *     work for over STUCK_MS is answered that 503 at once: one thread stays in its poll loop
  *     for the probes (with a healthy database requests take milliseconds and all queue as
@@ -70,7 +71,7 @@ typedef struct {
  *   - the probes' answers close their connection, so the next probe is a new connection, taken
  *     by a free thread, not one kept alive on a thread that may be busy. */
 #define LOCK_WAIT_MS 1000
-#define STUCK_MS 250
+#define STUCK_MS 500
 
 struct cloud_http {
     struct MHD_Daemon *d;
@@ -79,6 +80,7 @@ struct cloud_http {
     unsigned pool;                 /* threads in libmicrohttpd's pool */
     atomic_uint busy;              /* requests in api_enter .. api_leave now */
     atomic_int_fast64_t since[POOL_MAX];   /* their start (monotonic ms; 0: slot free) */
+    atomic_int_fast64_t held_since;        /* when `lock` was taken (monotonic ms; 0: free) */
     pthread_key_t auth_key;
     bool auth_key_made;
     cloud_store_t store;
@@ -1148,6 +1150,7 @@ static int auth_from_parse(cloud_http_t *h, const char *list, bool lenient, char
 }
 
 static bool lock_bounded(cloud_http_t *h);
+static void unlock_api(cloud_http_t *h);
 static enum MHD_Result busy_answer(cloud_http_t *h, struct MHD_Connection *c, const char *url);
 
 static enum MHD_Result auth_answer(cloud_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
@@ -1170,7 +1173,7 @@ static enum MHD_Result auth_answer(cloud_http_t *h, struct MHD_Connection *c, co
     if (!lock_bounded(h))
         return busy_answer(h, c, url);
     enum MHD_Result r = cloud_authhttp_route(&h->store, c, url, method, rq->buf, rq->len, h->cfg.rabbitmq_vhost);
-    pthread_mutex_unlock(&h->lock);
+    unlock_api(h);
     return r;
 }
 
@@ -1262,18 +1265,33 @@ static void api_leave(cloud_http_t *h, unsigned slot)
     atomic_fetch_sub(&h->busy, 1);
 }
 
-/* The lock, waited for at most LOCK_WAIT_MS (the realtime clock: pthread_mutex_timedlock's). */
+/* The lock, waited for at most LOCK_WAIT_MS, and given up at once when its holder has had it
+ * for over STUCK_MS (waiting on the database: the wait would only keep this thread, and any
+ * connection it took meanwhile, from its poll loop). Slices of 20 ms on the realtime clock
+ * (pthread_mutex_timedlock's). */
 static bool lock_bounded(cloud_http_t *h)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += (long)(LOCK_WAIT_MS % 1000) * 1000000L;
-    ts.tv_sec += LOCK_WAIT_MS / 1000 + ts.tv_nsec / 1000000000L;
-    ts.tv_nsec %= 1000000000L;
-    int rc;
-    while ((rc = pthread_mutex_timedlock(&h->lock, &ts)) == EINTR)
-        ;
-    return rc == 0;
+    int64_t start = cloud_now_ms();
+    for (;;) {
+        int64_t now = cloud_now_ms(), held = atomic_load(&h->held_since);
+        if (now - start >= LOCK_WAIT_MS || (held && now - held > STUCK_MS))
+            return false;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20 * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        if (pthread_mutex_timedlock(&h->lock, &ts) == 0) {
+            atomic_store(&h->held_since, cloud_now_ms());
+            return true;
+        }
+    }
+}
+
+static void unlock_api(cloud_http_t *h)
+{
+    atomic_store(&h->held_since, 0);
+    pthread_mutex_unlock(&h->lock);
 }
 
 static enum MHD_Result busy_answer(cloud_http_t *h, struct MHD_Connection *c, const char *url)
@@ -1335,7 +1353,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         r = busy_answer(h, c, url);
     } else {
         r = handle(h, c, url, method, version, upload, upload_size, con_cls);
-        pthread_mutex_unlock(&h->lock);
+        unlock_api(h);
     }
     api_leave(h, slot);
     return r;

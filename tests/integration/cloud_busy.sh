@@ -135,3 +135,29 @@ ok "lock released: /readyz 200, the token API answers; all $(wc -l < "$T/told") 
 curl -s -D "$T/h.hdr" -o /dev/null "$BASE/healthz"
 grep -qi '^Connection: close' "$T/h.hdr" || fail "/healthz keeps its connection: $(cat "$T/h.hdr")"
 ok "probe answers close their connection"
+
+# ---- the IoT Explorer topics' MQTT client away from the broker: not ready ("broker") ---------------
+# Another client logs in with its client id and the service identity (from the broker
+# configuration the cloud wrote), so mosquitto drops the cloud's: data template reports and the
+# control downlink go nowhere until it is back (it reconnects after 1 s). /readyz said ready.
+BPORT=$(grep '"event":"broker_started"' "$T/cloud.events" | tail -1 | jget port)   # mosquitto's own listener
+CONF=$(grep -ls "^listener $BPORT " "${TMPDIR:-/tmp}"/smartcfg-cloud-*/mosquitto.conf | head -1 || true)   # other tests' may come and go
+[ -n "$CONF" ] || fail "the cloud's broker configuration not found"
+SU=$(awk '$1 == "plugin_opt_service_user" { print $2 }' "$CONF")
+SP=$(awk '$1 == "plugin_opt_service_password" { print $2 }' "$CONF")
+TID=$(grep -o 'service_connected client=smartcfg-thing-[0-9a-f]*' "$T/cloud.err" | tail -1 | cut -d= -f2)
+[ -n "$SU" ] && [ -n "$SP" ] && [ -n "$TID" ] || fail "service identity or the thing client's id not found"
+[ "$(curl -s --max-time 1 "$BASE/readyz")" = '{"ready":true}' ] || fail "/readyz before the takeover"
+timeout 3 mosquitto_sub -h 127.0.0.1 -p "$BPORT" -i "$TID" -u "$SU" -P "$SP" -t smartcfg/none > /dev/null 2>&1 &
+SUB=$!
+RZ=""
+for _ in $(seq 40); do
+    RZ=$(curl -s --max-time 1 -w ' %{http_code}' "$BASE/readyz") || true
+    [ "$RZ" = '{"ready":false,"reason":"broker"} 503' ] && break
+    sleep 0.05
+done
+[ "$RZ" = '{"ready":false,"reason":"broker"} 503' ] || fail "/readyz with the thing client kicked off the broker: $RZ"
+wait "$SUB" || true
+for _ in $(seq 150); do [ "$(curl -s --max-time 1 "$BASE/readyz")" = '{"ready":true}' ] && break; sleep 0.1; done
+[ "$(curl -s --max-time 1 "$BASE/readyz")" = '{"ready":true}' ] || fail "/readyz after the thing client came back"
+ok "the cloud's MQTT client of the IoT Explorer topics away from the broker: /readyz 503 broker; back: ready"
