@@ -81,6 +81,7 @@ struct cloud_http {
     atomic_uint busy;              /* requests in api_enter .. api_leave now */
     atomic_int_fast64_t since[POOL_MAX];   /* their start (monotonic ms; 0: slot free) */
     atomic_int_fast64_t held_since;        /* when `lock` was taken (monotonic ms; 0: free) */
+    atomic_bool stopping;                  /* cloud_http_stop: no new request may start */
     pthread_key_t auth_key;
     bool auth_key_made;
     cloud_store_t store;
@@ -1238,10 +1239,12 @@ static enum MHD_Result handle(cloud_http_t *h, struct MHD_Connection *c, const c
  * answered "busy" instead, the last free thread being kept for the probes. */
 static bool api_enter(cloud_http_t *h, unsigned *slot)
 {
+    *slot = POOL_MAX;
+    if (atomic_load(&h->stopping))   /* so the stop sees the requests in flight end */
+        return false;
     int64_t now = cloud_now_ms();
     unsigned n = atomic_fetch_add(&h->busy, 1) + 1;
     bool stuck = false;
-    *slot = POOL_MAX;
     for (unsigned i = 0; i < h->pool && i < POOL_MAX; i++) {
         int_fast64_t t = atomic_load(&h->since[i]), zero = 0;
         if (t && now - t > STUCK_MS)
@@ -1300,7 +1303,8 @@ static enum MHD_Result busy_answer(cloud_http_t *h, struct MHD_Connection *c, co
     int64_t now = cloud_now_ms();   /* a word every 10 s at most: this is what a stuck database makes */
     static atomic_int_fast64_t said;
     int_fast64_t last = atomic_load(&said);
-    if ((!last || now - last >= 10000) && atomic_compare_exchange_strong(&said, &last, now))
+    if (!atomic_load(&h->stopping) && (!last || now - last >= 10000) &&
+        atomic_compare_exchange_strong(&said, &last, now))
         cloud_log("http: requests answered 503 busy: one waits on the database (%s)",
                   h->cfg.rabbitmq_vhost ? "or RabbitMQ's auth questions fill the threads" : "see GET /readyz");
     const char *msg = "the server is busy (a request waits on the database), retry later";
@@ -1489,7 +1493,10 @@ void cloud_http_stop(cloud_http_t *h)
     /* MHD_stop_daemon joins the pool: a request stuck in a query to a database cut off without
      * a reset (libpq waits for TCP to give up: minutes or hours) held the stop as long. SQLite's
      * waits end within its 5 s busy timeout; after that the request and the daemon are left
-     * behind, with their connections, for the process's exit to end. */
+     * behind, with their connections, for the process's exit to end. New requests meanwhile
+     * are answered busy (api_enter), so a steady flow (RabbitMQ's questions) cannot keep the
+     * count above 0. */
+    atomic_store(&h->stopping, true);
     for (int i = 0; i < 500 && atomic_load(&h->busy); i++)
         nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
     if (atomic_load(&h->busy)) {
