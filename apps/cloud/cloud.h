@@ -113,8 +113,9 @@ typedef struct {
     bool rabbitmq_auth_from_default;     /* that list is the default one: a name that does not resolve
                                           * is skipped with a word instead of failing the start */
     bool reuse_port;                     /* share the port with other workers on this host (SO_REUSEPORT) */
-    unsigned threads;                    /* HTTP threads (>1: a pool; only the RabbitMQ auth answers run
-                                          * in parallel, each thread on its own read connection) */
+    unsigned threads;                    /* HTTP threads (a pool of at least 2; only the RabbitMQ auth
+                                          * answers run in parallel, each thread on its own read
+                                          * connection; the probes never wait for the others) */
     struct cloud_ota *ota;               /* firmware updates (cloud_ota.h); NULL: none */
     struct cloud_thing *thing;           /* control / action downlink (cloud_thing.c); NULL: none */
     double start_time;                   /* Unix time the process started (GET /metrics) */
@@ -233,6 +234,9 @@ void cloud_thing_message(cloud_thing_t *t, const char *topic, const void *payloa
 /* The MQTT subscriptions the handler serves ('+' wildcards). */
 size_t cloud_thing_topics(const char *const **topics);
 void cloud_thing_free(cloud_thing_t *t);
+/* The mosquitto front-end's client is connected to the broker (GET /readyz); true when the
+ * handler is fed by another front-end (cloud_thing_open). Any thread. */
+bool cloud_thing_connected(const cloud_thing_t *t);
 /* POST /v1/products/<P>/devices/<D>/control {"params":{…}} and …/action {"actionId":…,"params":{…}}:
  * the downlink. 0 sent, -1 bad input (msg says which), -2 not connected to the broker (msg
  * says so; nothing was sent); on success msg is the clientToken. Any thread. */

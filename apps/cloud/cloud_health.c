@@ -23,27 +23,29 @@ static struct {
     cloud_store_t st;
 } hs = { .broker = -1, .mu = PTHREAD_MUTEX_INITIALIZER };
 
-static bool probe(void)
+/* 1 ready, 0 answers but takes no writes, -1 does not answer (cloud_store_writable). */
+static int probe(void)
 {
-    cloud_rows_t *r = cloud_store_select(&hs.st, "SELECT 1", "");
-    bool ok = r && cloud_rows_next(r) == 1 && cloud_rows_int(r, 0) == 1;
-    cloud_rows_free(r);
-    return ok;
+    return cloud_store_writable(&hs.st, CLOUD_HEALTH_WRITE_MS);
 }
 
 static void *probe_thread(void *arg)
 {
     (void)arg;
-    bool was_up = true;
+    int was = 1;
     pthread_mutex_lock(&hs.mu);
     while (!atomic_load(&hs.stop)) {
         pthread_mutex_unlock(&hs.mu);
-        bool ok = probe();
-        if (ok)
+        int now = probe();
+        if (now == 1)
             atomic_store(&hs.store_ok_ms, cloud_now_ms());
-        if (ok != was_up)   /* a word when it changes, not each second */
-            cloud_log("readiness: the registry %s", ok ? "answers again" : "does not answer (GET /readyz: 503 store)");
-        was_up = ok;
+        if (now != was)   /* a word when it changes, not each second */
+            cloud_log("readiness: the registry %s",
+                      now == 1 ? "takes writes again"
+                      : now == 0 ? "answers but takes no writes: read-only, or its write lock held elsewhere "
+                                   "(GET /readyz: 503 store)"
+                                 : "does not answer (GET /readyz: 503 store)");
+        was = now;
         pthread_mutex_lock(&hs.mu);
         if (atomic_load(&hs.stop))
             break;
@@ -61,7 +63,7 @@ int cloud_health_start(const char *dbspec, char *err, size_t errlen)
 {
     if (hs.running)
         return 0;
-    if (cloud_store_open_lazy(&hs.st, dbspec, err, errlen) != 0)
+    if (cloud_store_open_probe(&hs.st, dbspec, err, errlen) != 0)
         return -1;
     atomic_store(&hs.stop, false);
     atomic_store(&hs.exited, false);

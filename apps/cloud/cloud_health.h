@@ -2,9 +2,11 @@
 /* Readiness of this worker (GET /readyz, docs/cloud.md "Health and metrics"): whether it can do
  * its work now. Three parts, each refreshed away from the HTTP threads, so an answer never waits
  * on the database or the broker:
- *   - the store: a thread of its own runs a trivial query (SELECT 1) on its own connection every
- *     second; the store is up while the last success is at most CLOUD_HEALTH_STORE_MS old, so a
- *     query hanging on an unreachable server turns it down within that bound;
+ *   - the store: a thread of its own asks every second, on its own connection, whether a write
+ *     would get through (cloud_store_writable: SQLite's write lock free within
+ *     CLOUD_HEALTH_WRITE_MS; PostgreSQL not a standby, not read-only); the store is up while
+ *     the last yes is at most CLOUD_HEALTH_STORE_MS old, so a question hanging on an
+ *     unreachable server turns it down within that bound;
  *   - the broker side: the main loop says after each pass whether the supervised mosquitto runs
  *     and the binding service is connected (or, --rabbitmq, the AMQP consumer is connected);
  *   - that main loop itself: a pass more than CLOUD_HEALTH_LOOP_MS ago means it is stuck.
@@ -17,6 +19,7 @@
 
 #define CLOUD_HEALTH_PROBE_MS 1000
 #define CLOUD_HEALTH_STORE_MS 3000
+#define CLOUD_HEALTH_WRITE_MS 1000
 #define CLOUD_HEALTH_LOOP_MS 10000
 
 /* Starts the store's probe on its own lazily opened connection (never waits for the server).

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* HTTP side of the local cloud (libmicrohttpd, one internal polling thread, so one SQLite
- * connection used serially): the app's token API in Tencent's envelope
- * (docs/protocol/tencent.md#the-apps-token-api), dynamic registration (#dynamic-registration) and a small admin API
- * for a trusted network (docs/cloud.md). */
+/* HTTP side of the local cloud (libmicrohttpd, a pool of polling threads; the requests that use
+ * the registry's one shared connection take turns under a lock): the app's token API in
+ * Tencent's envelope (docs/protocol/tencent.md#the-apps-token-api), dynamic registration
+ * (#dynamic-registration) and a small admin API for a trusted network (docs/cloud.md). */
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <strings.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,25 +37,51 @@
 #define PBKDF2_ITERATIONS 10000
 #define BUCKETS 1024           /* rate-limit entries (users and addresses) kept at once */
 #define AUTH_FROM_MAX 64       /* addresses the RabbitMQ auth questions may come from */
+#define POOL_MAX 64            /* --http-threads' upper bound */
 
 /* Token bucket per user (token creation) or per source address (unauthenticated endpoints):
  * a burst, then a steady rate. A full table recycles the entry idle the longest. Only the
- * daemon's one thread touches it. */
+ * pool's threads share it under rate_lock. */
 typedef struct {
     char key[48];
     double tokens;
     int64_t last_ms;
 } bucket_t;
 
-/* Threads. With cfg.threads > 1 libmicrohttpd runs a pool of that many threads. Everything but
- * the RabbitMQ auth answers runs under `lock`, one request at a time, as with one thread (the
- * store, the rate buckets, OTA and the console's state are single-owner). The auth answers
- * only read the registry: each pool thread opens its own read connection the first time it
- * needs one (`auth_key`; closed when the thread ends), so RabbitMQ's many parallel questions
- * are answered in parallel. */
+/* Threads (docs/cloud.md "Health and metrics"). libmicrohttpd runs a pool of cfg.threads
+ * threads (at least 2); a thread takes a new connection only while it is in its poll loop, not
+ * while it runs a request. Everything that uses the store's shared connection (the token, admin,
+ * registration, OTA and console requests) runs under `lock`, one request at a time, as with
+ * one thread (the store, OTA and the console's state are single-owner; SQLite sees one writer
+ * per process as before). The RabbitMQ auth answers only read the registry: each pool thread
+ * opens its own read connection the first time it needs one (`auth_key`; closed when the
+ * thread ends), so RabbitMQ's many parallel questions are answered in parallel.
+ *
+ * A request that waits on a database that does not answer must not take every thread, or the
+ * probes (/healthz, /readyz, /metrics: no lock, no database) wait too and a liveness check
+ * restarts a cloud whose only trouble is its database. So (api_enter):
+ *   - the lock is waited for at most LOCK_WAIT_MS, and not at all once its holder has had it
+ *     for over STUCK_MS; then the request is answered 503 "busy" with Retry-After: 1, instead
+ *     of queueing without bound (a thread that waits does not serve the connections it took
+ *     meanwhile: a probe among them would wait as long);
+ *   - a request that would occupy the last free thread while another request has been at its
+ *     work for over STUCK_MS is answered that 503 at once: one thread stays in its poll loop
+ *     for the probes (with a healthy database requests take milliseconds and all queue as
+ *     before);
+ *   - the probes' answers close their connection, so the next probe is a new connection, taken
+ *     by a free thread, not one kept alive on a thread that may be busy. */
+#define LOCK_WAIT_MS 1000
+#define STUCK_MS 500
+
 struct cloud_http {
     struct MHD_Daemon *d;
     pthread_mutex_t lock;
+    pthread_mutex_t rate_lock;     /* buckets, auth_refused_logged */
+    unsigned pool;                 /* threads in libmicrohttpd's pool */
+    atomic_uint busy;              /* requests in api_enter .. api_leave now */
+    atomic_int_fast64_t since[POOL_MAX];   /* their start (monotonic ms; 0: slot free) */
+    atomic_int_fast64_t held_since;        /* when `lock` was taken (monotonic ms; 0: free) */
+    atomic_bool stopping;                  /* cloud_http_stop: no new request may start */
     pthread_key_t auth_key;
     bool auth_key_made;
     cloud_store_t store;
@@ -72,7 +100,8 @@ struct cloud_http {
     int64_t auth_refused_logged;   /* when the last refused source was logged (ms) */
 };
 
-/* The bucket of (kind, who), refilled to now; NULL when it has none and make is false. */
+/* The bucket of (kind, who), refilled to now; NULL when it has none and make is false. The
+ * caller holds rate_lock (so do the *_locked functions' callers). */
 static bucket_t *bucket_of(cloud_http_t *h, const char *kind, const char *who, double rate, double burst, bool make)
 {
     char key[48];
@@ -100,7 +129,7 @@ static bucket_t *bucket_of(cloud_http_t *h, const char *kind, const char *who, d
     return b;
 }
 
-static bool rate_ok(cloud_http_t *h, const char *kind, const char *who, double rate, double burst)
+static bool rate_ok_locked(cloud_http_t *h, const char *kind, const char *who, double rate, double burst)
 {
     bucket_t *b = bucket_of(h, kind, who, rate, burst, true);
     if (b->tokens < 1.0) {
@@ -114,13 +143,21 @@ static bool rate_ok(cloud_http_t *h, const char *kind, const char *who, double r
 /* Whether (kind, who) has spent its budget, without spending from it. A key check asks this
  * first: a budget spent only on failures, with the key still compared past it, let the right
  * key through at any rate (a 200 among the 429s), so guessing was never slowed (F82). */
-static bool rate_spent(cloud_http_t *h, const char *kind, const char *who, double rate, double burst)
+static bool rate_spent_locked(cloud_http_t *h, const char *kind, const char *who, double rate, double burst)
 {
     bucket_t *b = bucket_of(h, kind, who, rate, burst, false);
     if (!b || b->tokens >= 1.0)
         return false;
     cloud_metrics_inc(CLOUD_M_HTTP_RATE_LIMITED);
     return true;
+}
+
+static bool rate_ok(cloud_http_t *h, const char *kind, const char *who, double rate, double burst)
+{
+    pthread_mutex_lock(&h->rate_lock);
+    bool ok = rate_ok_locked(h, kind, who, rate, burst);
+    pthread_mutex_unlock(&h->rate_lock);
+    return ok;
 }
 
 static void peer_addr(struct MHD_Connection *c, char *out, size_t len)
@@ -800,11 +837,13 @@ static int admin_check(cloud_http_t *h, struct MHD_Connection *c, const char *me
 {
     char addr[64];
     peer_addr(c, addr, sizeof addr);
-    if (rate_spent(h, "key", addr, h->cfg.anon_rate, h->cfg.anon_burst))
-        return -1;
-    if (admin_authorized(h, c, method))
-        return 1;
-    return rate_ok(h, "key", addr, h->cfg.anon_rate, h->cfg.anon_burst) ? 0 : -1;
+    pthread_mutex_lock(&h->rate_lock);
+    int r = rate_spent_locked(h, "key", addr, h->cfg.anon_rate, h->cfg.anon_burst) ? -1
+            : admin_authorized(h, c, method)                                        ? 1
+            : rate_ok_locked(h, "key", addr, h->cfg.anon_rate, h->cfg.anon_burst)   ? 0
+                                                                                      : -1;
+    pthread_mutex_unlock(&h->rate_lock);
+    return r;
 }
 
 /* POST /v1/products/<P>/devices/<D>/control | /action: the data template's downlink. */
@@ -944,6 +983,8 @@ static enum MHD_Result send_ops(struct MHD_Connection *c, unsigned status, const
         return MHD_NO;
     MHD_add_response_header(r, "Content-Type", ctype);
     MHD_add_response_header(r, "Cache-Control", "no-store");
+    /* the next probe comes on a new connection, to a thread in its poll loop (struct cloud_http) */
+    MHD_add_response_header(r, "Connection", "close");
     if (hname)
         MHD_add_response_header(r, hname, hval);
     enum MHD_Result ret = MHD_queue_response(c, status, r);
@@ -972,13 +1013,13 @@ static enum MHD_Result ops_route(cloud_http_t *h, struct MHD_Connection *c, cons
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     char addr[64];
     peer_addr(c, addr, sizeof addr);
-    pthread_mutex_lock(&h->lock);   /* the buckets' owner */
+    pthread_mutex_lock(&h->rate_lock);   /* the buckets' own lock: never held across a database call */
     /* A spent budget is a 429 before the key is compared (rate_spent): else guessing went on
      * at full speed, a right guess the one 200 among the 429s. */
-    bool spent = rate_spent(h, "key", addr, h->cfg.anon_rate, h->cfg.anon_burst);
+    bool spent = rate_spent_locked(h, "key", addr, h->cfg.anon_rate, h->cfg.anon_burst);
     bool right = !spent && auth && !strncasecmp(auth, "Bearer ", 7) && cloud_consttime_eq(auth + 7, h->admin_key);
-    bool limited = spent || (!right && !rate_ok(h, "key", addr, h->cfg.anon_rate, h->cfg.anon_burst));
-    pthread_mutex_unlock(&h->lock);
+    bool limited = spent || (!right && !rate_ok_locked(h, "key", addr, h->cfg.anon_rate, h->cfg.anon_burst));
+    pthread_mutex_unlock(&h->rate_lock);
     if (!right) {
         if (limited)
             return ops_json(c, 429, "{\"error\":\"too many requests from this address\"}", "Retry-After", "1");
@@ -1047,12 +1088,12 @@ static bool auth_source_ok(cloud_http_t *h, struct MHD_Connection *c)
     for (unsigned i = 0; i < h->n_auth_from; i++)
         if (h->auth_from[i].family == fam && !memcmp(h->auth_from[i].a, b, fam == AF_INET ? 4 : 16))
             return true;
-    pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&h->rate_lock);
     int64_t now = cloud_now_ms();
     bool say = !h->auth_refused_logged || now - h->auth_refused_logged >= 60000; /* a word a minute */
     if (say)
         h->auth_refused_logged = now;
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->rate_lock);
     if (say) {
         char who[64];
         peer_addr(c, who, sizeof who);
@@ -1109,6 +1150,10 @@ static int auth_from_parse(cloud_http_t *h, const char *list, bool lenient, char
     return 0;
 }
 
+static bool lock_bounded(cloud_http_t *h);
+static void unlock_api(cloud_http_t *h);
+static enum MHD_Result busy_answer(cloud_http_t *h, struct MHD_Connection *c, const char *url);
+
 static enum MHD_Result auth_answer(cloud_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
                                    const req_t *rq)
 {
@@ -1126,9 +1171,10 @@ static enum MHD_Result auth_answer(cloud_http_t *h, struct MHD_Connection *c, co
     }
     if (st)
         return cloud_authhttp_route(st, c, url, method, rq->buf, rq->len, h->cfg.rabbitmq_vhost);
-    pthread_mutex_lock(&h->lock);
+    if (!lock_bounded(h))
+        return busy_answer(h, c, url);
     enum MHD_Result r = cloud_authhttp_route(&h->store, c, url, method, rq->buf, rq->len, h->cfg.rabbitmq_vhost);
-    pthread_mutex_unlock(&h->lock);
+    unlock_api(h);
     return r;
 }
 
@@ -1189,18 +1235,131 @@ static enum MHD_Result handle(cloud_http_t *h, struct MHD_Connection *c, const c
     return route(h, c, url, method, rq);
 }
 
-/* Every request but the RabbitMQ auth answers holds the lock (see struct cloud_http); a
- * connection's own body buffer needs none (one connection is served by one thread). */
+/* A request that may wait on the database starts (struct cloud_http): false when it must be
+ * answered "busy" instead, the last free thread being kept for the probes. */
+static bool api_enter(cloud_http_t *h, unsigned *slot)
+{
+    *slot = POOL_MAX;
+    if (atomic_load(&h->stopping))   /* so the stop sees the requests in flight end */
+        return false;
+    int64_t now = cloud_now_ms();
+    unsigned n = atomic_fetch_add(&h->busy, 1) + 1;
+    bool stuck = false;
+    for (unsigned i = 0; i < h->pool && i < POOL_MAX; i++) {
+        int_fast64_t t = atomic_load(&h->since[i]), zero = 0;
+        if (t && now - t > STUCK_MS)
+            stuck = true;
+        if (*slot == POOL_MAX && !t && atomic_compare_exchange_strong(&h->since[i], &zero, now))
+            *slot = i;
+    }
+    if (n >= h->pool && stuck) {
+        if (*slot < POOL_MAX)
+            atomic_store(&h->since[*slot], 0);
+        atomic_fetch_sub(&h->busy, 1);
+        return false;
+    }
+    return true;
+}
+
+static void api_leave(cloud_http_t *h, unsigned slot)
+{
+    if (slot < POOL_MAX)
+        atomic_store(&h->since[slot], 0);
+    atomic_fetch_sub(&h->busy, 1);
+}
+
+/* The lock, waited for at most LOCK_WAIT_MS, and given up at once when its holder has had it
+ * for over STUCK_MS (waiting on the database: the wait would only keep this thread, and any
+ * connection it took meanwhile, from its poll loop). Slices of 20 ms on the realtime clock
+ * (pthread_mutex_timedlock's). */
+static bool lock_bounded(cloud_http_t *h)
+{
+    int64_t start = cloud_now_ms();
+    for (;;) {
+        int64_t now = cloud_now_ms(), held = atomic_load(&h->held_since);
+        if (now - start >= LOCK_WAIT_MS || (held && now - held > STUCK_MS))
+            return false;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20 * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        if (pthread_mutex_timedlock(&h->lock, &ts) == 0) {
+            atomic_store(&h->held_since, cloud_now_ms());
+            return true;
+        }
+    }
+}
+
+static void unlock_api(cloud_http_t *h)
+{
+    atomic_store(&h->held_since, 0);
+    pthread_mutex_unlock(&h->lock);
+}
+
+static enum MHD_Result busy_answer(cloud_http_t *h, struct MHD_Connection *c, const char *url)
+{
+    cloud_metrics_inc(CLOUD_M_HTTP_BUSY);
+    int64_t now = cloud_now_ms();   /* a word every 10 s at most: this is what a stuck database makes */
+    static atomic_int_fast64_t said;
+    int_fast64_t last = atomic_load(&said);
+    if (!atomic_load(&h->stopping) && (!last || now - last >= 10000) &&
+        atomic_compare_exchange_strong(&said, &last, now))
+        cloud_log("http: requests answered 503 busy: one waits on the database (%s)",
+                  h->cfg.rabbitmq_vhost ? "or RabbitMQ's auth questions fill the threads" : "see GET /readyz");
+    const char *msg = "the server is busy (a request waits on the database), retry later";
+    cJSON *o = cJSON_CreateObject();
+    if (!strcmp(url, "/tokenapi")) {   /* the token API's envelope, as its other errors */
+        cJSON *data = cJSON_CreateObject(), *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "code", 503);
+        cJSON_AddStringToObject(o, "msg", msg);
+        cJSON_AddStringToObject(e, "Code", "InternalError.ServerBusy");
+        cJSON_AddStringToObject(e, "Message", msg);
+        cJSON_AddItemToObject(data, "Error", e);
+        cJSON_AddItemToObject(o, "data", data);
+    } else {
+        cJSON_AddStringToObject(o, "error", msg);
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s)
+        return MHD_NO;
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    MHD_add_response_header(r, "Retry-After", "1");
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* The first call of a request (flags, an upload's file) and the body's pieces (a buffer of the
+ * connection's own, or the upload's file) need no lock: one connection is served by one thread.
+ * The call that answers does, unless it is a probe or (own connection) a RabbitMQ auth answer;
+ * both of those that may wait on the database pass api_enter. */
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
     cloud_http_t *h = cls;
     const req_t *rq = *con_cls;
-    if (rq ? rq->auth || rq->ops : is_auth(h, url) || is_ops(url))
+    if (!rq || rq->ops || *upload_size || rq->too_big)
         return handle(h, c, url, method, version, upload, upload_size, con_cls);
-    pthread_mutex_lock(&h->lock);
-    enum MHD_Result r = handle(h, c, url, method, version, upload, upload_size, con_cls);
-    pthread_mutex_unlock(&h->lock);
+    unsigned slot;
+    if (!api_enter(h, &slot))
+        return busy_answer(h, c, url);
+    enum MHD_Result r;
+    if (rq->auth) {
+        r = handle(h, c, url, method, version, upload, upload_size, con_cls);
+    } else if (!lock_bounded(h)) {
+        r = busy_answer(h, c, url);
+    } else {
+        r = handle(h, c, url, method, version, upload, upload_size, con_cls);
+        unlock_api(h);
+    }
+    api_leave(h, slot);
     return r;
 }
 
@@ -1242,11 +1401,15 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
     }
     snprintf(h->admin_key, sizeof h->admin_key, "%s", cfg->admin_key);
     pthread_mutex_init(&h->lock, NULL);
+    pthread_mutex_init(&h->rate_lock, NULL);
+    /* at least 2: one for the probes while another waits on the database (struct cloud_http) */
+    h->pool = cfg->threads < 2 ? 2 : cfg->threads > POOL_MAX ? POOL_MAX : cfg->threads;
     h->auth_key_made = cfg->rabbitmq_vhost && pthread_key_create(&h->auth_key, auth_store_free) == 0;
     if (cloud_store_open(&h->store, cfg->dbpath, err, errlen) != 0) {
         if (h->auth_key_made)
             pthread_key_delete(h->auth_key);
         pthread_mutex_destroy(&h->lock);
+        pthread_mutex_destroy(&h->rate_lock);
         free(h);
         freeaddrinfo(ai);
         return NULL;
@@ -1289,11 +1452,9 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
     if (!cfg->reuse_port)
         reuse[0].option = MHD_OPTION_END;
     struct MHD_OptionItem pool[] = {
-        { MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL },
+        { MHD_OPTION_THREAD_POOL_SIZE, h->pool, NULL },
         { MHD_OPTION_END, 0, NULL },
     };
-    if (cfg->threads <= 1)
-        pool[0].option = MHD_OPTION_END;
     h->d = MHD_start_daemon(flags, cfg->port, NULL, NULL, handler, h,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
@@ -1317,6 +1478,7 @@ fail:
     if (h->auth_key_made)
         pthread_key_delete(h->auth_key);
     pthread_mutex_destroy(&h->lock);
+    pthread_mutex_destroy(&h->rate_lock);
     free(h->cert);
     free(h->key);
     free(h);
@@ -1328,11 +1490,25 @@ void cloud_http_stop(cloud_http_t *h)
     if (!h)
         return;
     cloud_console_stop();
+    /* MHD_stop_daemon joins the pool: a request stuck in a query to a database cut off without
+     * a reset (libpq waits for TCP to give up: minutes or hours) held the stop as long. SQLite's
+     * waits end within its 5 s busy timeout; after that the request and the daemon are left
+     * behind, with their connections, for the process's exit to end. New requests meanwhile
+     * are answered busy (api_enter), so a steady flow (RabbitMQ's questions) cannot keep the
+     * count above 0. */
+    atomic_store(&h->stopping, true);
+    for (int i = 0; i < 500 && atomic_load(&h->busy); i++)
+        nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
+    if (atomic_load(&h->busy)) {
+        cloud_log("http: %u request(s) still wait on the database; not waiting for them", atomic_load(&h->busy));
+        return;
+    }
     MHD_stop_daemon(h->d);   /* joins the pool: each thread's auth connection is closed by now */
     cloud_store_close(&h->store);
     if (h->auth_key_made)
         pthread_key_delete(h->auth_key);
     pthread_mutex_destroy(&h->lock);
+    pthread_mutex_destroy(&h->rate_lock);
     free(h->cert);
     free(h->key);
     free(h);

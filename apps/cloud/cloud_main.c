@@ -479,8 +479,9 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --queue NAME        the workers' shared quorum queue of bind requests (default smartcfg.bind)\n"
             "  --thing-queue NAME  the one of the data template, system time and gateway topics (default smartcfg.thing)\n"
             "  --prefetch N        requests a worker holds unacked, also its commit batch (default 256)\n"
-            "  --http-threads N    threads answering RabbitMQ's auth questions, each with its own database\n"
-            "                      connection (default 8 with --rabbitmq; the rest of the API is one at a time)\n"
+            "  --http-threads N    HTTP threads, at least 2 (default 8 with --rabbitmq, else 4): RabbitMQ's auth\n"
+            "                      questions run in parallel, each thread with its own database connection; the\n"
+            "                      rest of the API one at a time, the health probes beside it\n"
             "  --db DB             registry: a SQLite FILE (not a directory) or sqlite:FILE\n"
             "                      (default $XDG_DATA_HOME/smartcfg/cloud.db),\n"
             "                      or postgresql://USER[:PASSWORD]@HOST:PORT/NAME (several workers on one database)\n"
@@ -549,7 +550,7 @@ int cmd_cloud(int argc, char **argv)
     long mqtt_per_addr = 32, connect_timeout = 10, http_per_addr = 16, token_rate = 60, prefetch = 256;
     long thing_rate = 30;   /* IoT Explorer's documented per-device limit on uplink messages a second */
     bool queue_set = false, thing_queue_set = false, prefetch_set = false;
-    long http_threads = 0;   /* 0: the default, 8 with --rabbitmq, else 1 */
+    long http_threads = 0;   /* 0: the default, 8 with --rabbitmq, else 4 */
     const char *rabbitmq = NULL, *queue = "smartcfg.bind", *thing_queue = "smartcfg.thing", *auth_from = NULL, *rmq_mgmt = NULL;
     long rmq_cache_ttl = -1;
     bool http_per_addr_set = false;
@@ -1034,7 +1035,7 @@ bad_addr:
         .rabbitmq_auth_from = auth_from ? auth_from : auth_from_nodes, .rabbitmq_auth_from_default = !auth_from,
         /* Every device login through RabbitMQ is about seven HTTP questions, each a database
          * round trip: answered one at a time they were the cluster's limit (docs/scale.md). */
-        .threads = (unsigned)(http_threads ? http_threads : amqp ? 8 : 1),
+        .threads = (unsigned)(http_threads ? http_threads : amqp ? 8 : 4),
         .start_time = (double)started.tv_sec, .mqtt_gauge = gate != NULL,
     };
     if (amqp && !http_per_addr_set)
@@ -1116,8 +1117,11 @@ bad_addr:
             cloud_amqp_step(amqp, 100);
         else
             cloud_bindsvc_step(svc, 100);
-        /* GET /readyz: the broker side (ours running, the binding service or consumer connected) */
-        cloud_health_broker(amqp ? cloud_amqp_connected(amqp) : cloud_bindsvc_connected(svc) && (external || br.pid > 0));
+        /* GET /readyz: the broker side (ours running, the binding service or consumer connected;
+         * mosquitto: also the clients of the IoT Explorer topics and of OTA) */
+        cloud_health_broker(amqp ? cloud_amqp_connected(amqp)
+                                 : cloud_bindsvc_connected(svc) && (external || br.pid > 0) &&
+                                       (!thing || cloud_thing_connected(thing)) && (!ota || cloud_ota_connected(ota)));
         if (external)
             continue;
         int status;

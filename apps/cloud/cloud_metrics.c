@@ -142,6 +142,9 @@ size_t cloud_metrics_render(char *buf, size_t len, const cloud_metrics_info_t *i
     head(&o, "rate_limited_total", "counter",
          "HTTP requests refused over a per-address or per-account budget (429, or the protocol's own code).");
     put(&o, "smartcfg_cloud_rate_limited_total %llu\n", (unsigned long long)get(&m.counter[CLOUD_M_HTTP_RATE_LIMITED]));
+    head(&o, "http_busy_total", "counter",
+         "HTTP requests answered 503 busy: the lock or the last free thread was held by a request waiting on the database.");
+    put(&o, "smartcfg_cloud_http_busy_total %llu\n", (unsigned long long)get(&m.counter[CLOUD_M_HTTP_BUSY]));
     head(&o, "thing_rate_limited_total", "counter", "Device messages over the per-device limit (--thing-rate).");
     put(&o, "smartcfg_cloud_thing_rate_limited_total %llu\n",
         (unsigned long long)get(&m.counter[CLOUD_M_THING_RATE_LIMITED]));

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ struct cloud_ota {
     cloud_store_t store;
     char fwdir[512];
     struct mosquitto *m;
+    atomic_bool connected;             /* m is connected (its callbacks; GET /readyz) */
     long cut_after;                    /* test knob: cut a download from byte 0 after this many bytes */
 };
 
@@ -617,9 +619,21 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
 
 static void on_connect(struct mosquitto *m, void *user, int rc)
 {
-    (void)user;
+    cloud_ota_t *o = user;
     if (rc == 0)
         mosquitto_subscribe(m, NULL, "$ota/report/+/+", 1);
+    atomic_store(&o->connected, rc == 0);
+}
+
+static void on_disconnect(struct mosquitto *m, void *user, int rc)
+{
+    (void)m, (void)rc;
+    atomic_store(&((cloud_ota_t *)user)->connected, false);
+}
+
+bool cloud_ota_connected(const cloud_ota_t *o)
+{
+    return atomic_load(&((cloud_ota_t *)o)->connected);
 }
 
 cloud_ota_t *cloud_ota_new(const char *dbpath, const char *fwdir, const char *host, uint16_t port, const char *user,
@@ -653,6 +667,7 @@ cloud_ota_t *cloud_ota_new(const char *dbpath, const char *fwdir, const char *ho
     }
     mosquitto_username_pw_set(o->m, user, pass);
     mosquitto_connect_callback_set(o->m, on_connect);
+    mosquitto_disconnect_callback_set(o->m, on_disconnect);
     mosquitto_message_callback_set(o->m, on_message);
     mosquitto_reconnect_delay_set(o->m, 1, 10, true);
     /* connect_async + the loop thread: a broker still starting is retried, not fatal. */

@@ -22,6 +22,8 @@ enum MHD_Result cloud_http_error(struct MHD_Connection *c, unsigned status, cons
 cloud_ota_t *cloud_ota_new(const char *dbpath, const char *fwdir, const char *mqtt_host, uint16_t mqtt_port,
                            const char *user, const char *pass, char *err, size_t errlen);
 void cloud_ota_free(cloud_ota_t *o);
+/* Its MQTT client (progress reports, the push) is connected to the broker (GET /readyz). */
+bool cloud_ota_connected(const cloud_ota_t *o);
 
 /* HTTP side, called by cloud_http.c. An upload streams to a file as it arrives (an image is
  * far bigger than the API's 16 KiB body limit). */

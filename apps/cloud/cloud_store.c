@@ -242,11 +242,13 @@ void cloud_store_redact(const char *spec, char *out, size_t len)
         snprintf(out, len, "%.*s", n, spec);
 }
 
-static int open_store(cloud_store_t *s, const char *spec, bool readonly, bool lazy, char *err, size_t errlen)
+static int open_store(cloud_store_t *s, const char *spec, bool readonly, bool lazy, bool probe, char *err,
+                      size_t errlen)
 {
     memset(s, 0, sizeof *s);
     s->readonly = readonly || lazy;
     s->lazy = lazy;
+    s->probe = probe;
     const cloud_store_ops_t *ops = is_pg(spec) ? &cloud_store_pg_ops : &cloud_store_sqlite_ops;
     const char *target = is_pg(spec) ? spec : cloud_store_file(spec);
     if (!*target) {
@@ -287,17 +289,27 @@ static int open_store(cloud_store_t *s, const char *spec, bool readonly, bool la
 
 int cloud_store_open(cloud_store_t *s, const char *spec, char *err, size_t errlen)
 {
-    return open_store(s, spec, false, false, err, errlen);
+    return open_store(s, spec, false, false, false, err, errlen);
 }
 
 int cloud_store_open_reader(cloud_store_t *s, const char *spec, char *err, size_t errlen)
 {
-    return open_store(s, spec, true, false, err, errlen);
+    return open_store(s, spec, true, false, false, err, errlen);
 }
 
 int cloud_store_open_lazy(cloud_store_t *s, const char *spec, char *err, size_t errlen)
 {
-    return open_store(s, spec, true, true, err, errlen);
+    return open_store(s, spec, true, true, false, err, errlen);
+}
+
+int cloud_store_open_probe(cloud_store_t *s, const char *spec, char *err, size_t errlen)
+{
+    return open_store(s, spec, true, true, true, err, errlen);
+}
+
+int cloud_store_writable(cloud_store_t *s, unsigned wait_ms)
+{
+    return s->ops && s->ops->writable ? s->ops->writable(s, wait_ms) : -1;
 }
 
 void cloud_store_close(cloud_store_t *s)

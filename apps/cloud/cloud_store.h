@@ -27,7 +27,8 @@ typedef struct {
     const cloud_store_ops_t *ops;   /* NULL: closed */
     void *be;                       /* the backend's connection state */
     bool readonly;                  /* opened by cloud_store_open_reader */
-    bool lazy;                      /* opened by cloud_store_open_lazy */
+    bool lazy;                      /* opened by cloud_store_open_lazy (or _probe) */
+    bool probe;                     /* opened by cloud_store_open_probe: SQLite may take the write lock */
     bool unavailable;               /* the last failure was the database being unreachable */
     char err[200];                  /* the last error, for logs (never a secret) */
 } cloud_store_t;
@@ -49,7 +50,16 @@ int cloud_store_open_reader(cloud_store_t *s, const char *spec, char *err, size_
  * server; a PostgreSQL server unreachable now is connected at a later use (each use fails as
  * unavailable until then), so the open fails only for want of memory or a bad spec. */
 int cloud_store_open_lazy(cloud_store_t *s, const char *spec, char *err, size_t errlen);
+/* As cloud_store_open_lazy, for cloud_store_writable: a SQLite connection that may take the
+ * write lock (never creates the file, never migrates). */
+int cloud_store_open_probe(cloud_store_t *s, const char *spec, char *err, size_t errlen);
 void cloud_store_close(cloud_store_t *s);
+/* Whether a write would get through now, without writing (GET /readyz, cloud_health.c): 1
+ * yes; 0 the database answers but takes no writes (SQLite: its write lock not free within
+ * wait_ms, held by another connection or process; PostgreSQL: a standby in recovery, or
+ * transactions read-only by default); -1 it does not answer (s->err says why). SQLite holds
+ * the write lock for the moment of a BEGIN IMMEDIATE and ROLLBACK; nothing is written. */
+int cloud_store_writable(cloud_store_t *s, unsigned wait_ms);
 /* True when spec names a server database (no local file beside it). */
 bool cloud_store_is_server(const char *spec);
 /* spec with any password replaced by "***": safe to log or print. */
@@ -188,6 +198,7 @@ struct cloud_store_ops {
      * CLOUD_STORE_CONFLICT. */
     int (*exec)(cloud_store_t *s, const char *sql, int n, const cloud_param_t *p, cloud_rows_t **rows);
     int (*begin)(cloud_store_t *s);
+    int (*writable)(cloud_store_t *s, unsigned wait_ms);   /* cloud_store_writable */
     /* Serialises schema migrations between processes starting at once. */
     int (*migrate_lock)(cloud_store_t *s);
     void (*migrate_unlock)(cloud_store_t *s);

@@ -367,6 +367,23 @@ static void pg_free(cloud_rows_t *r)
     free(r);
 }
 
+/* A standby (in recovery) or a server whose transactions are read-only by default
+ * (default_transaction_read_only, what some failover tools set on a demoted primary) answers
+ * reads and refuses every write. */
+static int pg_writable(cloud_store_t *s, unsigned wait_ms)
+{
+    (void)wait_ms;   /* a server that does not answer: the caller's staleness bound */
+    cloud_rows_t *r = NULL;
+    if (pg_exec(s, "SELECT CASE WHEN pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' "
+                   "THEN 0 ELSE 1 END", 0, NULL, &r) < 0 || !r)
+        return -1;
+    int ret = pg_next(r) == 1 ? (int)pg_int(r, 0) : -1;
+    pg_free(r);
+    if (ret == 0)
+        cloud_store_note(s, false, "the server takes no writes (a standby, or read-only transactions)");
+    return ret;
+}
+
 const cloud_store_ops_t cloud_store_pg_ops = {
     .name = "postgresql",
     .open = pg_open,
@@ -374,6 +391,7 @@ const cloud_store_ops_t cloud_store_pg_ops = {
     .script = pg_script,
     .exec = pg_exec,
     .begin = pg_begin,
+    .writable = pg_writable,
     .migrate_lock = pg_lock,
     .migrate_unlock = pg_unlock,
     .already_applied = pg_already_applied,

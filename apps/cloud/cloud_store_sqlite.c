@@ -67,7 +67,9 @@ static void sq_fail(cloud_store_t *s, const char *what)
 static int sq_open(cloud_store_t *s, const char *path, char *err, size_t errlen)
 {
     sqlite3 *db = NULL;
-    int flags = s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+    int flags = s->probe      ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX   /* the write lock, never a new file */
+                : s->readonly ? SQLITE_OPEN_READONLY
+                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
     if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open database %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);
@@ -145,6 +147,24 @@ static int sq_exec(cloud_store_t *s, const char *sql, int n, const cloud_param_t
     return CLOUD_STORE_CONFLICT;
 }
 
+/* The write lock for a moment: BEGIN IMMEDIATE takes it (in WAL mode without touching the
+ * file), ROLLBACK gives it back. Waits at most wait_ms for it, not the connection's 5 s. */
+static int sq_writable(cloud_store_t *s, unsigned wait_ms)
+{
+    sqlite3_busy_timeout(DB(s), (int)wait_ms);
+    int rc = sqlite3_exec(DB(s), "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    int ret = 1;
+    if (rc == SQLITE_OK) {
+        sqlite3_exec(DB(s), "ROLLBACK", NULL, NULL, NULL);
+    } else {
+        int base = rc & 0xff;
+        ret = base == SQLITE_BUSY || base == SQLITE_LOCKED || base == SQLITE_READONLY ? 0 : -1;
+        cloud_store_note(s, ret == 0, "write lock: %s", sqlite3_errmsg(DB(s)));
+    }
+    sqlite3_busy_timeout(DB(s), 5000);
+    return ret;
+}
+
 /* Two processes opening one file at once: BEGIN IMMEDIATE in migrate() already serialises. */
 static int sq_lock(cloud_store_t *s)
 {
@@ -204,6 +224,7 @@ const cloud_store_ops_t cloud_store_sqlite_ops = {
     .script = sq_script,
     .exec = sq_exec,
     .begin = sq_begin,
+    .writable = sq_writable,
     .migrate_lock = sq_lock,
     .migrate_unlock = sq_unlock,
     .already_applied = sq_already_applied,

@@ -9,6 +9,7 @@
  * and the RabbitMQ one in cloud_amqp.c (a shared quorum queue; messages on the worker's main
  * thread). Answers and the downlink (cloud_thing_down, on the HTTP threads) leave through the
  * front-end's send function, which is thread-safe; the store is used by the message thread only. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@ enum { GW_OK = 0, GW_BAD_REQUEST = 400, GW_NOT_BOUND = 401, GW_BAD_SIGNATURE = 4
 struct cloud_thing {
     cloud_store_t store;
     struct mosquitto *m;            /* the mosquitto front-end's client; NULL with RabbitMQ */
+    atomic_bool connected;          /* m is connected (its callbacks; GET /readyz) */
     cloud_thing_send_fn send;
     void *send_ctx;
     cloud_rate_t *rate;             /* messages per <P>/<D> (cloud_rate.h); NULL: no limit */
@@ -497,10 +499,22 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
 
 static void on_connect(struct mosquitto *m, void *user, int rc)
 {
-    (void)user;
+    cloud_thing_t *t = user;
     if (rc == 0)
         for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
             mosquitto_subscribe(m, NULL, subs[i], 0);
+    atomic_store(&t->connected, rc == 0);
+}
+
+static void on_disconnect(struct mosquitto *m, void *user, int rc)
+{
+    (void)m, (void)rc;
+    atomic_store(&((cloud_thing_t *)user)->connected, false);
+}
+
+bool cloud_thing_connected(const cloud_thing_t *t)
+{
+    return !t->m || atomic_load(&((cloud_thing_t *)t)->connected);
 }
 
 int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool action, const char *body, size_t len,
@@ -587,6 +601,7 @@ cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t po
     mosquitto_int_option(t->m, MOSQ_OPT_TCP_NODELAY, 1);
     mosquitto_username_pw_set(t->m, user, pass);
     mosquitto_connect_callback_set(t->m, on_connect);
+    mosquitto_disconnect_callback_set(t->m, on_disconnect);
     mosquitto_message_callback_set(t->m, on_message);
     mosquitto_reconnect_delay_set(t->m, 1, 10, true);
     (void)mosquitto_connect_async(t->m, host, port, 30);

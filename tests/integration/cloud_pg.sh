@@ -225,6 +225,9 @@ for _ in $(seq 300); do   # the reload reaches the sessions asynchronously
     sleep 0.2
 done
 [ "$HTTP" = 503 ] || fail "token API on a read-only database: HTTP $HTTP $(cat "$T/body")"
+# /readyz: a server that reads but takes no writes (a standby; here simulated by
+# default_transaction_read_only, as a demoted primary may be set) is "store": every bind fails
+readyz_store "with the database read-only"
 R=$(device "$MQTT_PORT" dev2 "$PSK2" "$(bind_msg dev2 "$TOK5")") || true
 [ "$(code_of "$R" 2>/dev/null)" != 0 ] || fail "a bind was acknowledged by a read-only database: $R"
 [ "$(sql "SELECT count(*) FROM tokens WHERE token='$TOK5' AND bound_at IS NOT NULL")" = 0 ] || fail "read-only: row changed"
@@ -235,7 +238,9 @@ for _ in $(seq 200); do
     sleep 0.3
 done
 [ "$(code_of "$R")" = 0 ] || fail "no recovery from read-only: $R"
-ok "read-only database: 503 and no acknowledgement; writable again: binds"
+for _ in $(seq 50); do [ "$(curl -s --max-time 1 "$BASE/readyz")" = '{"ready":true}' ] && break; sleep 0.1; done
+[ "$(curl -s --max-time 1 "$BASE/readyz")" = '{"ready":true}' ] || fail "/readyz when writable again"
+ok "read-only database: 503, no acknowledgement, /readyz 503 store; writable again: binds, ready"
 
 # ---- start order and bad input -----------------------------------------------------------------
 kill "$W2_PID"; wait "$W2_PID" 2>/dev/null || true; W2_PID=""
@@ -274,14 +279,24 @@ for _ in $(seq 50); do [ "$(curl -s --max-time 1 "$BASE/readyz")" = '{"ready":tr
 [ "$(curl -s --max-time 1 "$BASE/readyz")" = '{"ready":true}' ] || fail "/readyz through the relay before the cut"
 touch "$T/frozen"
 CUT=$(date +%s%N)
+# A token request now waits on the cut-off database (its AccessToken check), holding the API's
+# lock: the probes must not wait behind it (with one HTTP thread they waited as long as it did).
+curl -s -o "$T/stuck.body" -w '%{http_code}' --max-time 60 -X POST "$BASE/tokenapi?cmd=AppGetFamilyList" \
+    -d "{\"Action\":\"AppGetFamilyList\",\"AccessToken\":\"$ACCESS\"}" > "$T/stuck.code" 2>&1 &
+STUCK=$!
 readyz_store "with the database cut off"
 took=$(( ($(date +%s%N) - CUT) / 1000000 ))
 [ "$took" -le 6000 ] || fail "/readyz said store only after $took ms (bound: 3 s and a probe)"
+kill -0 $STUCK 2>/dev/null || fail "the token request did not wait on the cut-off database: $(cat "$T/stuck.code")"
+for _ in 1 2 3; do
+    [ "$(curl -s --max-time 1 "$BASE/healthz")" = '{"live":true}' ] || fail "/healthz not answered within 1 s behind a stuck request"
+done
 START=$(date +%s)
 stop_cloud
 [ $(( $(date +%s) - START )) -le 10 ] || fail "the stop waited $(( $(date +%s) - START )) s for the cut-off database"
+kill $STUCK 2>/dev/null || true; wait $STUCK 2>/dev/null || true
 kill $FZ_PID; wait $FZ_PID 2>/dev/null || true
-ok "database cut off without a reset: /readyz 503 store after $took ms, each answer within 1 s; SIGTERM stops the cloud"
+ok "database cut off without a reset, a token request stuck on it: /readyz 503 store after $took ms, /readyz and /healthz each within 1 s; SIGTERM stops the cloud"
 
 START=$(date +%s)
 if "$SMARTCFG" cloud --http 127.0.0.1:$H3 --mqtt 127.0.0.1:$M3 --db-wait 2 \
