@@ -14,7 +14,10 @@
 
 #define INPUT_BURST 64          /* datagrams read per socket per turn */
 #define TOKEN_RETRY_MS 1000u    /* a token request the cloud answered 429: the next one after */
-#define TOKEN_WAIT_MS 15000u    /* ... while the device still waits (20 s after its acks) */
+/* ... while the device still waits: it waits 20 s after its ack burst (3 s), so 20 s after its
+ * first ack leaves it 3 s for the handshake. 15 s failed the 31st and 32nd device of a second
+ * rack of 32 run right after a first on one account (bench/rack_cloud.sh, 2026-12-07). */
+#define TOKEN_WAIT_MS 20000u
 
 typedef struct {
     sc_posix_sdev_step_t step;
