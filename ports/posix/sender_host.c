@@ -59,6 +59,8 @@ struct sc_posix_sender {
     sc_send_dgram_t next;
     bool sending, discovering, stop_sending;
     bool timeout_pending; /* the run timed out while a datagram group was still going out */
+    bool found_all;       /* discovery ended because the run had its devices: linger after */
+    uint32_t sending_end_ms; /* the last datagram went out (linger_ms counts from here) */
     uint32_t datagrams, send_errors;
     sc_posix_send_net_t net;
     bool net_open;
@@ -187,6 +189,16 @@ void sc_posix_sender_close(sc_posix_sender_t *s)
     free(s);
 }
 
+static bool all_done(const sc_posix_sender_t *s);
+
+/* The devices are done and the run had them all before its timeout: it listens on until
+ * linger_ms past the last datagram for devices that acked later (told, not taken). */
+static bool lingering(const sc_posix_sender_t *s, uint32_t now)
+{
+    return s->found_all && !s->discovering && !s->sending && s->cfg.linger_ms &&
+           !sc_ms_reached(now, s->sending_end_ms + s->cfg.linger_ms) && all_done(s);
+}
+
 static bool polling(const sc_posix_sender_t *s)
 {
     for (uint32_t i = 0; i < s->ndev; i++)
@@ -216,6 +228,7 @@ void sc_posix_sender_stats(const sc_posix_sender_t *s, sc_posix_sender_stats_t *
     sc_posix_send_dest(&s->net, 0, o->dest);
     o->cloud_failed = s->cloud_failed;
     o->interrupted = g_interrupted != 0;
+    o->lingering = lingering(s, sc_posix_sender_ms(s));
     o->phase = phase(s);
     o->token_abbrev = s->token_abbrev;
 }
@@ -777,6 +790,7 @@ static void emit_timeout(sc_posix_sender_t *s)
 static void sending_over(sc_posix_sender_t *s)
 {
     s->sending = false;
+    s->sending_end_ms = sc_posix_sender_ms(s);
     sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_SENDING_DONE, .dev = -1, .n = s->datagrams };
     emit(s, &ev);
     if (s->timeout_pending) {
@@ -827,14 +841,17 @@ static void check_discovery(sc_posix_sender_t *s, uint32_t now)
      * run listens on to tell which devices acked too late for it ("full") */
     if (s->discovering && count == 0 && s->ndev >= SC_SEND_MAX_DEVICES)
         s->stop_sending = true;
-    if (s->discovering && count > 0 && s->ndev >= count) {
+    /* the run has its devices: count of them, or the ones the app waits for (all_found) */
+    if (s->discovering && (count > 0 ? s->ndev >= count : s->cfg.all_found && s->cfg.all_found(s->cfg.user))) {
         s->discovering = false;
         s->stop_sending = true;
+        s->found_all = true;
     }
     if (s->discovering && sc_ms_reached(now, s->cfg.timeout_ms)) {
         s->discovering = false;
         s->stop_sending = true;
-        if (count == 0 ? s->ndev == 0 : s->ndev < count) {
+        /* (with all_found, still discovering means the app still waits for some) */
+        if (count > 0 ? s->ndev < count : s->cfg.all_found ? true : s->ndev == 0) {
             if (s->sending)
                 s->timeout_pending = true; /* told after sending_done */
             else
@@ -843,12 +860,17 @@ static void check_discovery(sc_posix_sender_t *s, uint32_t now)
     }
 }
 
-static bool finished(const sc_posix_sender_t *s)
+static bool all_done(const sc_posix_sender_t *s)
 {
     for (uint32_t i = 0; i < s->ndev; i++)
         if (!dev_done(s, i))
             return false;
-    return !s->discovering && !s->sending;
+    return true;
+}
+
+static bool finished(const sc_posix_sender_t *s, uint32_t now)
+{
+    return all_done(s) && !s->discovering && !s->sending && !lingering(s, now);
 }
 
 /* Sleeps until the next thing to do: a datagram, a handshake resend, a poll, the timeout. */
@@ -869,6 +891,8 @@ static void wait_next(sc_posix_sender_t *s, uint32_t now)
         wake = (uint64_t)s->token_wait_until * 1000u;
     if (s->discovering && (uint64_t)s->cfg.timeout_ms * 1000u < wake)
         wake = (uint64_t)s->cfg.timeout_ms * 1000u;
+    if (lingering(s, now) && (uint64_t)(s->sending_end_ms + s->cfg.linger_ms) * 1000u < wake)
+        wake = (uint64_t)(s->sending_end_ms + s->cfg.linger_ms) * 1000u;
     if (s->http && sc_posix_http_busy(s->http) && wake > now_us(s) + 5000u)
         wake = now_us(s) + 5000u; /* curl progresses from this loop */
     uint64_t cur = now_us(s);
@@ -905,7 +929,7 @@ void sc_posix_sender_run(sc_posix_sender_t *s)
         devices_step(s, now);
         cloud_step(s, now);
         check_discovery(s, now);
-        if (finished(s))
+        if (finished(s, now))
             break;
         if (s->cfg.on_turn)
             s->cfg.on_turn(s->cfg.user, now);
