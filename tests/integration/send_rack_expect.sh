@@ -14,7 +14,9 @@
 #     had its two): the default --linger reports them (ack_extra "count", in the summary's
 #     extra), exit 0; with --linger 0 the run ends without a word of them (as every run did
 #     until 2026-12-07).
-# ctest-cost: 40
+#  4. Without --json (three fake devices of send_fake.py, the ack-only flow): the device no
+#     line names is marked on its line, the line never acked is named, and the counts.
+# ctest-cost: 45
 set -euo pipefail
 . "$(dirname "$0")/send_common.inc"
 NS=scsend-rackx-$$-$RANDOM
@@ -115,3 +117,15 @@ python3 "$S/scripts/json_check.py" "$S/docs/json.md" send "$T/x3.out" || die "se
 late x4 --linger 0
 grep -q '"event":"ack_extra"' "$T/x4.out" && die "--linger 0 still listened"
 echo "ok - acks after --count was reached: told and listed (default --linger), not with --linger 0"
+
+# --- 4. the terminal's summary of a file: three fake devices, the file names two and one absent --
+printf '24:0a:c4:00:00:01\n24-0A-C4-00-00-02   # either separator, any case\n24:0a:c4:00:00:09\n' > "$T/exp.txt"
+SEND_ARGS=${SEND_ARGS% --json} scenario human 3 \
+  "--dev ip=127.0.0.2,mac=24:0a:c4:00:00:01 --dev ip=127.0.0.3,mac=24:0a:c4:00:00:02 --dev ip=127.0.0.4,mac=24:0a:c4:00:00:03" \
+  --no-token --expect "$T/exp.txt" --timeout 4
+expect human 1 "^  device 24:0a:c4:00:00:03 127\.0\.0\.4 .* - not in $T/exp\.txt$"
+expect human 1 "^-- expected in $T/exp\.txt and not done --$"
+expect human 1 '^  line 3   24:0a:c4:00:00:09  *never acked$'
+expect human 1 ' 3 device(s) found, 3 done, 1 of 3 expected never taken, 1 not expected - timeout (exit 3)$'
+[ $fail = 0 ] && echo "ok - without --json: the device not in the file marked, the line never acked named"
+exit $fail
