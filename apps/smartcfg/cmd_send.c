@@ -687,6 +687,10 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  # a device on this host (smartcfg device --radio udp ...): unicast to it, one token\n"
             "  smartcfg send --ssid MyAP --password-file pw.txt --bssid 02:5c:00:00:00:01 --ip 127.0.0.1 \\\n"
             "      --dest 127.0.0.1 --token 0123456789abcdef0123456789abcdef\n"
+            "  # a rack: the devices listed in rack7.txt (a MAC and/or a name a line); the summary\n"
+            "  # names those that never acked and the ones not listed\n"
+            "  smartcfg send --ssid MyAP --password-file pw.txt --expect rack7.txt \\\n"
+            "      --token 0123456789abcdef0123456789abcdef --json\n"
             "  # bind through a token API (smartcfg cloud prints its URL), JSON events\n"
             "  smartcfg send --ssid MyAP --password-file pw.txt --cloud http://127.0.0.1:8080 --json\n");
 }
