@@ -289,7 +289,7 @@ static void on_run_event(send_app_t *a, const sc_posix_sender_event_t *ev)
             cJSON_ReplaceItemInObject(o, "expected", cJSON_CreateNumber(a->expect.n));
             emit(a, "timeout", o, "timeout: %u of the %u devices of %s answered; the others never acked "
                  "(wrong password, device not in SmartConfig mode, or out of range)", found, a->expect.n,
-                 a->expect.path);
+                 a->expect_shown);
         } else if (a->cfg.count)
             emit(a, "timeout", o, "timeout: %u of %u device(s) answered; the others never acked "
                  "(wrong password, device not in SmartConfig mode, or out of range)", ev->n, a->cfg.count);
