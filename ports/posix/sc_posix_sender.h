@@ -55,8 +55,9 @@ typedef struct {
     uint32_t timeout_ms;            /* look for devices this long (sending stops at 45 s at most) */
     /* Once the run has its devices (count reached, or all_found), acks still come from devices
      * that decoded the same datagrams and joined the AP later: listen this long past the last
-     * datagram for them (ACK_EXTRA, not taken). 0: end as soon as the devices are done. Not
-     * after a timeout: the caller said how long to look. */
+     * datagram (or past the moment it had them, when sending was over by then) for them
+     * (ACK_EXTRA, not taken). 0 (the default): end as soon as the devices are done. Not after
+     * a timeout: the caller said how long to look. */
     uint32_t linger_ms;
     /* count 0 only, may be NULL: the app waits for devices it knows (a list of MACs or names)
      * and says when they are all there; discovery then ends as when count is reached, and the

@@ -60,7 +60,7 @@ struct sc_posix_sender {
     bool sending, discovering, stop_sending;
     bool timeout_pending; /* the run timed out while a datagram group was still going out */
     bool found_all;       /* discovery ended because the run had its devices: linger after */
-    uint32_t sending_end_ms; /* the last datagram went out (linger_ms counts from here) */
+    uint32_t linger_from;  /* linger_ms counts from the later of the last datagram and found_all */
     uint32_t datagrams, send_errors;
     sc_posix_send_net_t net;
     bool net_open;
@@ -196,7 +196,7 @@ static bool all_done(const sc_posix_sender_t *s);
 static bool lingering(const sc_posix_sender_t *s, uint32_t now)
 {
     return s->found_all && !s->discovering && !s->sending && s->cfg.linger_ms &&
-           !sc_ms_reached(now, s->sending_end_ms + s->cfg.linger_ms) && all_done(s);
+           !sc_ms_reached(now, s->linger_from + s->cfg.linger_ms) && all_done(s);
 }
 
 static bool polling(const sc_posix_sender_t *s)
@@ -790,7 +790,7 @@ static void emit_timeout(sc_posix_sender_t *s)
 static void sending_over(sc_posix_sender_t *s)
 {
     s->sending = false;
-    s->sending_end_ms = sc_posix_sender_ms(s);
+    s->linger_from = sc_posix_sender_ms(s);
     sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_SENDING_DONE, .dev = -1, .n = s->datagrams };
     emit(s, &ev);
     if (s->timeout_pending) {
@@ -846,6 +846,7 @@ static void check_discovery(sc_posix_sender_t *s, uint32_t now)
         s->discovering = false;
         s->stop_sending = true;
         s->found_all = true;
+        s->linger_from = now; /* (sending_over moves it to the last datagram if one is still to go) */
     }
     if (s->discovering && sc_ms_reached(now, s->cfg.timeout_ms)) {
         s->discovering = false;
@@ -891,8 +892,8 @@ static void wait_next(sc_posix_sender_t *s, uint32_t now)
         wake = (uint64_t)s->token_wait_until * 1000u;
     if (s->discovering && (uint64_t)s->cfg.timeout_ms * 1000u < wake)
         wake = (uint64_t)s->cfg.timeout_ms * 1000u;
-    if (lingering(s, now) && (uint64_t)(s->sending_end_ms + s->cfg.linger_ms) * 1000u < wake)
-        wake = (uint64_t)(s->sending_end_ms + s->cfg.linger_ms) * 1000u;
+    if (lingering(s, now) && (uint64_t)(s->linger_from + s->cfg.linger_ms) * 1000u < wake)
+        wake = (uint64_t)(s->linger_from + s->cfg.linger_ms) * 1000u;
     if (s->http && sc_posix_http_busy(s->http) && wake > now_us(s) + 5000u)
         wake = now_us(s) + 5000u; /* curl progresses from this loop */
     uint64_t cur = now_us(s);
