@@ -23,6 +23,7 @@
 #include "sc_posix_event.h"
 #include "sc_posix_netif.h"
 #include "sc_posix_sender.h"
+#include "send_expect.h"
 
 typedef struct {
     sc_cli_t cli;
@@ -36,6 +37,9 @@ typedef struct {
     uint32_t next_progress;
     uint8_t aes_key[16], reserved[SC_ET2_RESERVED_MAX]; /* what cfg.extra points to */
     const char *failure[SC_SEND_MAX_DEVICES]; /* the event that failed each device (a literal) */
+    bool have_count, have_expect;
+    send_expect_t expect;               /* --expect FILE: the rack's devices */
+    char expect_shown[128];             /* its path as the terminal may show it */
 } send_app_t;
 
 static void fmt_ip(char *out, const uint8_t ip[4])
@@ -277,7 +281,16 @@ static void on_run_event(send_app_t *a, const sc_posix_sender_event_t *ev)
         cJSON_AddNumberToObject(o, "found", ev->n);
         cJSON_AddNumberToObject(o, "expected", a->cfg.count);
         cJSON_AddStringToObject(o, "message", ev->text);
-        if (a->cfg.count)
+        if (a->have_expect) {
+            send_expect_match(&a->expect, a->s);
+            uint32_t found = 0;
+            for (uint32_t k = 0; k < a->expect.n; k++)
+                found += a->expect.dev_of[k] >= 0;
+            cJSON_ReplaceItemInObject(o, "expected", cJSON_CreateNumber(a->expect.n));
+            emit(a, "timeout", o, "timeout: %u of the %u devices of %s answered; the others never acked "
+                 "(wrong password, device not in SmartConfig mode, or out of range)", found, a->expect.n,
+                 a->expect_shown);
+        } else if (a->cfg.count)
             emit(a, "timeout", o, "timeout: %u of %u device(s) answered; the others never acked "
                  "(wrong password, device not in SmartConfig mode, or out of range)", ev->n, a->cfg.count);
         else if (ev->n) /* --count 0: as many as answer; "N of 0" said nothing */
@@ -394,7 +407,10 @@ static int outcome(const send_app_t *a, uint32_t ok, uint32_t dev_fail, uint32_t
 {
     /* --count 0: every device that acked, the ones a full run could not take included */
     uint32_t want = a->cfg.count > 0 ? a->cfg.count : (st->found + left_out ? st->found + left_out : 1);
-    if (st->interrupted)
+    if (a->have_expect)
+        want = a->expect.n; /* ok: the file's devices done */
+    /* a Ctrl-C in the linger (the devices done) only cuts the listening short */
+    if (st->interrupted && !st->lingering)
         return SC_EXIT_INTERRUPTED;
     if (dev_fail)
         return SC_EXIT_DEVICE;
@@ -403,7 +419,7 @@ static int outcome(const send_app_t *a, uint32_t ok, uint32_t dev_fail, uint32_t
     return ok < want ? SC_EXIT_TIMEOUT : SC_EXIT_OK;
 }
 
-static cJSON *summary_device(send_app_t *a, uint32_t i, const sc_posix_sender_device_t *d)
+static cJSON *summary_device(send_app_t *a, uint32_t i, const sc_posix_sender_device_t *d, const char *note)
 {
     char mac[18], ip[16];
     fmt_mac(mac, d->mac);
@@ -440,10 +456,10 @@ static cJSON *summary_device(send_app_t *a, uint32_t i, const sc_posix_sender_de
         if (d->done)
             snprintf(when, sizeof when, " %.2fs", d->done_ms / 1000.0);
         clear_progress(a);
-        printf("  device %s %-15s %-10s %s%s%s%s%s%s%s%s%s%s%s\n", mac, ip, step_name(d->step), d->product_id,
+        printf("  device %s %-15s %-10s %s%s%s%s%s%s%s%s%s%s%s%s\n", mac, ip, step_name(d->step), d->product_id,
                d->product_id[0] ? "/" : "", d->device_name, d->token_abbrev[0] ? " token " : "", d->token_abbrev,
                when, d->step == SC_POSIX_SDEV_FAILED ? " - " : "", why ? why : "", why ? " (" : "",
-               d->step == SC_POSIX_SDEV_FAILED ? d->why : "", why ? ")" : "");
+               d->step == SC_POSIX_SDEV_FAILED ? d->why : "", why ? ")" : "", note);
     }
     return e;
 }
@@ -466,12 +482,78 @@ static cJSON *summary_extra(send_app_t *a, const sc_posix_sender_stats_t *st, ui
         cJSON_AddStringToObject(e, "reason", x.reason);
         cJSON_AddNumberToObject(e, "ack_ms", x.ack_ms);
         cJSON_AddItemToArray(list, e);
+        int line = a->have_expect ? send_expect_extra_line(&a->expect, x.mac) : -1;
+        if (line > 0)
+            cJSON_AddNumberToObject(e, "line", line);
+        else if (a->have_expect)
+            cJSON_AddBoolToObject(e, "unexpected", true);
         if (!a->json)
-            printf("  device %s %-15s not taken  %s\n", mac, ip, extra_why(a, x.reason, why, sizeof why));
+            printf("  device %s %-15s not taken  %s%s%s\n", mac, ip, extra_why(a, x.reason, why, sizeof why),
+                   line > 0 ? "" : a->have_expect ? " - not in " : "", line > 0 ? "" : a->have_expect ? a->expect_shown : "");
     }
     if (st->extra_more && !a->json)
         printf("  and more devices not taken (%u acks; only the first %d such devices are listed)\n", st->extra_more,
                SC_SEND_MAX_DEVICES);
+    return list;
+}
+
+/* --expect: what the device's line says of device i (its human line's tail) and the same in
+ * its JSON entry: the file's line, or "unexpected". */
+static const char *expect_device(send_app_t *a, uint32_t i, cJSON *e, char *note, size_t cap, uint32_t *unexpected)
+{
+    note[0] = '\0';
+    if (!a->have_expect)
+        return note;
+    const send_expect_t *x = &a->expect;
+    int k = i < SC_SEND_MAX_DEVICES ? x->entry_of_dev[i] : -1;
+    if (k >= 0) {
+        cJSON_AddNumberToObject(e, "line", x->e[k].line);
+        if (send_expect_state(x, a->s, (uint32_t)k) == SEND_EXPECT_OTHER_NAME) {
+            cJSON_AddStringToObject(e, "expected_name", x->e[k].entry + (x->e[k].has_mac ? 18 : 0));
+            snprintf(note, cap, " - line %u of %s names %s", x->e[k].line, a->expect_shown, x->e[k].entry);
+        }
+    } else if (send_expect_unexpected(x, a->s, i)) {
+        cJSON_AddBoolToObject(e, "unexpected", true);
+        snprintf(note, cap, " - not in %s", a->expect_shown);
+        ++*unexpected;
+    }
+    return note;
+}
+
+/* --expect: each line of the file and what became of its device; *ok and *missing: the lines
+ * done, and those the run never took. */
+static cJSON *summary_expect(send_app_t *a, uint32_t *ok, uint32_t *missing)
+{
+    const send_expect_t *x = &a->expect;
+    cJSON *list = cJSON_CreateArray();
+    bool header = false;
+    *ok = *missing = 0;
+    for (uint32_t k = 0; k < x->n; k++) {
+        const send_expect_entry_t *en = &x->e[k];
+        send_expect_state_t st = send_expect_state(x, a->s, k);
+        *ok += st == SEND_EXPECT_DONE;
+        *missing += st == SEND_EXPECT_MISSING || st == SEND_EXPECT_NOT_TAKEN;
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "line", en->line);
+        cJSON_AddStringToObject(e, "entry", en->entry);
+        cJSON_AddStringToObject(e, "state", send_expect_state_name(st));
+        cJSON_AddBoolToObject(e, "ok", st == SEND_EXPECT_DONE);
+        if (x->dev_of[k] >= 0)
+            cJSON_AddNumberToObject(e, "device", x->dev_of[k]);
+        cJSON_AddItemToArray(list, e);
+        if (a->json || st == SEND_EXPECT_DONE)
+            continue;
+        if (!header)
+            printf("-- expected in %s and not done --\n", a->expect_shown);
+        header = true;
+        const char *what = st == SEND_EXPECT_NOT_TAKEN ? "acked and was not taken (listed above)"
+                           : st == SEND_EXPECT_FAILED ? "failed (its device line above says why)"
+                           : st == SEND_EXPECT_UNFINISHED ? "unfinished"
+                           : st == SEND_EXPECT_OTHER_NAME ? "its MAC acked, as a device of another name (above)"
+                           : !en->has_mac && x->unidentified ? "never acked, or acked and never told its name"
+                                                             : "never acked";
+        printf("  line %-3u %-40s %s\n", en->line, en->entry, what);
+    }
     return list;
 }
 
@@ -484,6 +566,9 @@ static int summary(send_app_t *a)
     cJSON *sum = cJSON_CreateObject();
     cJSON *list = cJSON_AddArrayToObject(sum, "devices");
     sc_posix_sender_device_t d;
+    uint32_t unexpected = 0, exp_ok = 0, exp_missing = 0;
+    if (a->have_expect)
+        send_expect_match(&a->expect, a->s);
     if (!a->json && (st.found || st.extra))
         printf("-- devices, in the order they acked (%s) --\n", a->cfg.flow == SC_POSIX_SENDER_CLOUD ? "done = bound"
                                                            : a->cfg.flow == SC_POSIX_SENDER_TOKEN ? "done = identified"
@@ -495,12 +580,24 @@ static int summary(send_app_t *a)
             dev_fail++;
         else if (d.fail == SC_POSIX_SFAIL_CLOUD)
             cloud_fail++;
-        cJSON_AddItemToArray(list, summary_device(a, i, &d));
+        char note[160];
+        cJSON *e = cJSON_CreateObject(); /* (what --expect says of it, for its line) */
+        expect_device(a, i, e, note, sizeof note, &unexpected);
+        cJSON *de = summary_device(a, i, &d, note);
+        for (cJSON *f = e->child; f; f = e->child)
+            cJSON_AddItemToObject(de, f->string, cJSON_DetachItemViaPointer(e, f));
+        cJSON_Delete(e);
+        cJSON_AddItemToArray(list, de);
     }
     cJSON_AddItemToObject(sum, "extra", summary_extra(a, &st, &left_out));
-    int rc = outcome(a, ok, dev_fail, cloud_fail, left_out, &st);
+    if (a->have_expect)
+        cJSON_AddItemToObject(sum, "expect", summary_expect(a, &exp_ok, &exp_missing));
+    int rc = outcome(a, a->have_expect ? exp_ok : ok, dev_fail, cloud_fail, left_out, &st);
     uint32_t failed = dev_fail + cloud_fail;
-    uint32_t missing = a->cfg.count > st.found ? a->cfg.count - st.found : 0;
+    uint32_t expected = a->have_expect ? a->expect.n : a->cfg.count;
+    uint32_t missing = a->have_expect ? exp_missing : a->cfg.count > st.found ? a->cfg.count - st.found : 0;
+    if (st.lingering)
+        st.interrupted = false; /* the devices were done: only the linger was cut short */
     cJSON_AddNumberToObject(sum, "exit", rc);
     cJSON_AddNumberToObject(sum, "datagrams", st.datagrams);
     cJSON_AddNumberToObject(sum, "send_errors", st.send_errors);
@@ -508,15 +605,17 @@ static int summary(send_app_t *a)
     cJSON_AddNumberToObject(sum, "acks_rejected", st.acks_rejected);
     cJSON_AddNumberToObject(sum, "found", st.found);
     cJSON_AddNumberToObject(sum, "ok", ok);
-    cJSON_AddNumberToObject(sum, "expected", a->cfg.count);
+    cJSON_AddNumberToObject(sum, "expected", expected);
     cJSON_AddNumberToObject(sum, "failed", failed);
     cJSON_AddNumberToObject(sum, "missing", missing);
     if (st.extra_more)
         cJSON_AddNumberToObject(sum, "extra_more", st.extra_more);
+    if (a->have_expect)
+        cJSON_AddNumberToObject(sum, "unexpected", unexpected);
     cJSON_AddBoolToObject(sum, "interrupted", st.interrupted);
     /* the counts a rack's engineer reads first: done, failed (the lines above say why),
      * still going (interrupted), never acked, acked but not taken */
-    char tail[160] = "";
+    char tail[256] = "";
     size_t n = 0;
     uint32_t going = st.found - ok - failed;
     if (failed)
@@ -524,7 +623,10 @@ static int summary(send_app_t *a)
     if (going && n < sizeof tail)
         n += (size_t)snprintf(tail + n, sizeof tail - n, ", %u unfinished", going);
     if (missing && n < sizeof tail)
-        n += (size_t)snprintf(tail + n, sizeof tail - n, ", %u of %u expected never acked", missing, a->cfg.count);
+        n += (size_t)snprintf(tail + n, sizeof tail - n, ", %u of %u expected never %s", missing, expected,
+                              a->have_expect ? "taken" : "acked");
+    if (unexpected && n < sizeof tail)
+        n += (size_t)snprintf(tail + n, sizeof tail - n, ", %u not expected", unexpected);
     if ((st.extra || st.extra_more) && n < sizeof tail)
         n += (size_t)snprintf(tail + n, sizeof tail - n, ", %u more acked and not taken", st.extra);
     emit(a, "summary", sum, "%u datagrams sent; %u device(s) found, %u done%s%s (exit %d)", st.datagrams, st.found,
@@ -558,6 +660,12 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                     acks until the timeout, 32 at most); the summary lists each device\n"
             "  --timeout SECONDS  how long to look for devices (0 < SECONDS <= 3600, e.g. 2.5; default\n"
             "                     60; sending stops at 45)\n"
+            "  --expect FILE      the rack's devices, one a line: its MAC, its device name (or product\n"
+            "                     ID/name) or both; '#' comments; 32 at most. The run ends once each\n"
+            "                     is done; the summary names the ones not done and the devices not\n"
+            "                     in FILE (excludes --count)\n"
+            "  --linger SECONDS   once the run has its devices, listen this long past the last datagram\n"
+            "                     for late acks of other devices: told, not taken (0..60, default 3)\n"
             "  --token TOKEN      hand this bind token to each device (no cloud polling)\n"
             "  --cloud URL        get a token from the token API at URL and follow the binding\n"
             "  --access-token TOKEN  AccessToken for the token API (default: $SC_ACCESS_TOKEN or empty)\n"
@@ -579,6 +687,10 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  # a device on this host (smartcfg device --radio udp ...): unicast to it, one token\n"
             "  smartcfg send --ssid MyAP --password-file pw.txt --bssid 02:5c:00:00:00:01 --ip 127.0.0.1 \\\n"
             "      --dest 127.0.0.1 --token 0123456789abcdef0123456789abcdef\n"
+            "  # a rack: the devices listed in rack7.txt (a MAC and/or a name a line); the summary\n"
+            "  # names those that never acked and the ones not listed\n"
+            "  smartcfg send --ssid MyAP --password-file pw.txt --expect rack7.txt \\\n"
+            "      --token 0123456789abcdef0123456789abcdef --json\n"
             "  # bind through a token API (smartcfg cloud prints its URL), JSON events\n"
             "  smartcfg send --ssid MyAP --password-file pw.txt --cloud http://127.0.0.1:8080 --json\n");
 }
@@ -693,7 +805,42 @@ static int set_count(send_app_t *a, const char *v)
     if (errno || *end || end == v || v[strspn(v, "0123456789")] || n < 0 || n > SC_SEND_MAX_DEVICES)
         return sc_cli_bad_value(&a->cli, "--count", v, "a whole number of devices in 0..32 (0: all that answer)");
     a->cfg.count = (uint32_t)n;
+    a->have_count = true;
     return 0;
+}
+
+/* --expect FILE: read now, so a bad line is a usage error before any socket opens */
+static int set_expect(send_app_t *a, const char *v)
+{
+    char why[512];
+    if (a->have_expect)
+        return sc_cli_usage_error(&a->cli, "give --expect once (one file for the rack)");
+    sc_cli_shown(v, a->expect_shown, sizeof a->expect_shown);
+    if (send_expect_load(&a->expect, v, why, sizeof why))
+        return sc_cli_usage_error(&a->cli, "--expect %s: %s", v, why);
+    a->have_expect = true;
+    return 0;
+}
+
+/* --linger SECONDS: decimal seconds as --timeout takes them, 0..60 */
+static int set_linger(send_app_t *a, const char *v)
+{
+    size_t i = strspn(v, "0123456789");
+    if (i && v[i] == '.')
+        i += 1 + strspn(v + i + 1, "0123456789");
+    double sec = i && !v[i] ? strtod(v, NULL) : -1;
+    if (!(sec >= 0 && sec <= 60))
+        return sc_cli_bad_value(&a->cli, "--linger", v, "a number of seconds in 0..60 (a fraction may follow a dot)");
+    a->cfg.linger_ms = (uint32_t)(sec * 1000.0 + 0.5);
+    return 0;
+}
+
+/* --expect: the run has its devices once every line has one (the host asks each turn) */
+static bool expect_all_found(void *user)
+{
+    send_app_t *a = user;
+    send_expect_match(&a->expect, a->s);
+    return send_expect_all_found(&a->expect);
 }
 
 static int set_timeout(send_app_t *a, const char *v)
@@ -715,7 +862,7 @@ static int set_timeout(send_app_t *a, const char *v)
 
 enum { O_SSID = 256, O_SSID_HEX, O_PASSWORD, O_PASSWORD_HEX, O_PASSWORD_FILE, O_BSSID, O_IP, O_IFACE,
        O_MULTICAST, O_DEST, O_COUNT, O_TIMEOUT, O_TOKEN, O_CLOUD, O_REGION, O_ACCESS, O_NO_TOKEN, O_JSON,
-       O_PROTOCOL, O_AESKEY, O_RANDIV, O_RES, O_RES_HEX, O_PORTMARK };
+       O_PROTOCOL, O_AESKEY, O_RANDIV, O_RES, O_RES_HEX, O_PORTMARK, O_EXPECT, O_LINGER };
 
 /* v2 segment padding and the random parts: varied, not secret */
 static uint8_t send_pad(void *user)
@@ -853,6 +1000,8 @@ static int one_option(send_app_t *a, int o, char *v)
         return a->have_password ? sc_cli_usage_error(&a->cli, "give the password once") : read_password_file(a, v);
     case O_COUNT: return set_count(a, v);
     case O_TIMEOUT: return set_timeout(a, v);
+    case O_EXPECT: return set_expect(a, v);
+    case O_LINGER: return set_linger(a, v);
     case O_JSON:
         a->json = true;
         return 0;
@@ -887,6 +1036,18 @@ static int check_options(send_app_t *a, int argc, char **argv)
         return sc_cli_usage_error(&a->cli, "--access-token goes with --cloud URL (the token API's AccessToken)");
     if (a->cfg.region && a->cfg.flow == SC_POSIX_SENDER_ACK_ONLY)
         return sc_cli_usage_error(&a->cli, "--region goes with --token or --cloud (it travels with the token)");
+    if (a->have_expect && a->have_count)
+        return sc_cli_usage_error(&a->cli, "--expect and --count exclude each other (the run waits for the %u devices "
+                                  "of %s)", a->expect.n, a->expect_shown);
+    for (uint32_t k = 0; a->have_expect && a->cfg.flow == SC_POSIX_SENDER_ACK_ONLY && k < a->expect.n; k++)
+        if (!a->expect.e[k].has_mac)
+            return sc_cli_usage_error(&a->cli, "--expect %s: line %u names a device without its MAC: without --token "
+                                      "or --cloud no device tells its name (give its MAC)", a->expect_shown,
+                                      a->expect.e[k].line);
+    if (a->have_expect) {
+        a->cfg.count = 0; /* every device that acks is taken (32 at most) and matched to the file */
+        a->cfg.all_found = expect_all_found;
+    }
     if (!a->cfg.access_token)
         a->cfg.access_token = getenv("SC_ACCESS_TOKEN");
     sc_send_extra_t *x = &a->cfg.extra;
@@ -933,6 +1094,8 @@ static int parse_args(send_app_t *a, int argc, char **argv)
         { "reserved", required_argument, NULL, O_RES },
         { "reserved-hex", required_argument, NULL, O_RES_HEX },
         { "port-mark", required_argument, NULL, O_PORTMARK },
+        { "expect", required_argument, NULL, O_EXPECT },
+        { "linger", required_argument, NULL, O_LINGER },
         SC_CLI_STD_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
@@ -1035,6 +1198,7 @@ int cmd_send(int argc, char **argv)
     memset(a, 0, sizeof *a);
     sc_cli_init(&a->cli, "smartcfg send", usage, NULL, argc, argv);
     sc_posix_sender_cfg_default(&a->cfg);
+    a->cfg.linger_ms = 3000; /* late acks after the run had its devices: told, docs/send.md */
     int rc = parse_args(a, argc, argv);
     if (rc == 0)
         rc = complete_from_host(a);

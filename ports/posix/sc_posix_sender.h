@@ -53,6 +53,16 @@ typedef struct {
     sc_send_extra_t extra;          /* v2 reserved data / key / IV / port mark, AirKiss random byte */
     uint32_t count;                 /* devices to wait for; 0 = as many as answer until the timeout */
     uint32_t timeout_ms;            /* look for devices this long (sending stops at 45 s at most) */
+    /* Once the run has its devices (count reached, or all_found), acks still come from devices
+     * that decoded the same datagrams and joined the AP later: listen this long past the last
+     * datagram (or past the moment it had them, when sending was over by then) for them
+     * (ACK_EXTRA, not taken). 0 (the default): end as soon as the devices are done. Not after
+     * a timeout: the caller said how long to look. */
+    uint32_t linger_ms;
+    /* count 0 only, may be NULL: the app waits for devices it knows (a list of MACs or names)
+     * and says when they are all there; discovery then ends as when count is reached, and the
+     * timeout, when it comes first, is told (TIMEOUT) while this says false. */
+    bool (*all_found)(void *user);
     sc_posix_sender_flow_t flow;
     const char *token;              /* TOKEN flow: the token (copied) */
     const char *cloud_url;          /* CLOUD flow: the token API's base URL */
@@ -137,6 +147,7 @@ typedef struct {
     uint32_t cycle;                 /* datagrams in one ESP-TOUCH cycle */
     uint8_t dest[4];                /* where the first datagram goes (multicast: rotates) */
     bool cloud_failed, interrupted;
+    bool lingering;                 /* the devices are done: listening on for late acks (linger_ms) */
     const char *phase;              /* "guide", "data", "handshake", "binding" or "listening" */
     const char *token_abbrev;       /* "" in the ack-only flow */
 } sc_posix_sender_stats_t;

@@ -14,7 +14,10 @@
 
 #define INPUT_BURST 64          /* datagrams read per socket per turn */
 #define TOKEN_RETRY_MS 1000u    /* a token request the cloud answered 429: the next one after */
-#define TOKEN_WAIT_MS 15000u    /* ... while the device still waits (20 s after its acks) */
+/* ... while the device still waits: it waits 20 s after its ack burst (3 s), so 20 s after its
+ * first ack leaves it 3 s for the handshake. 15 s failed the 31st and 32nd device of a second
+ * rack of 32 run right after a first on one account (bench/rack_cloud.sh, 2026-12-07). */
+#define TOKEN_WAIT_MS 20000u
 /* A device's wait for its token (TOKEN_WAIT_MS after its ack) and its bind (the reference's 20
  * polls 2 s apart after its identity) are bounded in time, not only in requests: the one HTTP
  * handle serves the devices in turn, so a token API that answers each request only at its
@@ -61,6 +64,8 @@ struct sc_posix_sender {
     sc_send_dgram_t next;
     bool sending, discovering, stop_sending;
     bool timeout_pending; /* the run timed out while a datagram group was still going out */
+    bool found_all;       /* discovery ended because the run had its devices: linger after */
+    uint32_t linger_from;  /* linger_ms counts from the later of the last datagram and found_all */
     uint32_t datagrams, send_errors;
     sc_posix_send_net_t net;
     bool net_open;
@@ -189,6 +194,16 @@ void sc_posix_sender_close(sc_posix_sender_t *s)
     free(s);
 }
 
+static bool all_done(const sc_posix_sender_t *s);
+
+/* The devices are done and the run had them all before its timeout: it listens on until
+ * linger_ms past the last datagram for devices that acked later (told, not taken). */
+static bool lingering(const sc_posix_sender_t *s, uint32_t now)
+{
+    return s->found_all && !s->discovering && !s->sending && s->cfg.linger_ms &&
+           !sc_ms_reached(now, s->linger_from + s->cfg.linger_ms) && all_done(s);
+}
+
 static bool polling(const sc_posix_sender_t *s)
 {
     for (uint32_t i = 0; i < s->ndev; i++)
@@ -218,6 +233,7 @@ void sc_posix_sender_stats(const sc_posix_sender_t *s, sc_posix_sender_stats_t *
     sc_posix_send_dest(&s->net, 0, o->dest);
     o->cloud_failed = s->cloud_failed;
     o->interrupted = g_interrupted != 0;
+    o->lingering = lingering(s, sc_posix_sender_ms(s));
     o->phase = phase(s);
     o->token_abbrev = s->token_abbrev;
 }
@@ -790,6 +806,7 @@ static void emit_timeout(sc_posix_sender_t *s)
 static void sending_over(sc_posix_sender_t *s)
 {
     s->sending = false;
+    s->linger_from = sc_posix_sender_ms(s);
     sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_SENDING_DONE, .dev = -1, .n = s->datagrams };
     emit(s, &ev);
     if (s->timeout_pending) {
@@ -840,14 +857,18 @@ static void check_discovery(sc_posix_sender_t *s, uint32_t now)
      * run listens on to tell which devices acked too late for it ("full") */
     if (s->discovering && count == 0 && s->ndev >= SC_SEND_MAX_DEVICES)
         s->stop_sending = true;
-    if (s->discovering && count > 0 && s->ndev >= count) {
+    /* the run has its devices: count of them, or the ones the app waits for (all_found) */
+    if (s->discovering && (count > 0 ? s->ndev >= count : s->cfg.all_found && s->cfg.all_found(s->cfg.user))) {
         s->discovering = false;
         s->stop_sending = true;
+        s->found_all = true;
+        s->linger_from = now; /* (sending_over moves it to the last datagram if one is still to go) */
     }
     if (s->discovering && sc_ms_reached(now, s->cfg.timeout_ms)) {
         s->discovering = false;
         s->stop_sending = true;
-        if (count == 0 ? s->ndev == 0 : s->ndev < count) {
+        /* (with all_found, still discovering means the app still waits for some) */
+        if (count > 0 ? s->ndev < count : s->cfg.all_found ? true : s->ndev == 0) {
             if (s->sending)
                 s->timeout_pending = true; /* told after sending_done */
             else
@@ -856,12 +877,17 @@ static void check_discovery(sc_posix_sender_t *s, uint32_t now)
     }
 }
 
-static bool finished(const sc_posix_sender_t *s)
+static bool all_done(const sc_posix_sender_t *s)
 {
     for (uint32_t i = 0; i < s->ndev; i++)
         if (!dev_done(s, i))
             return false;
-    return !s->discovering && !s->sending;
+    return true;
+}
+
+static bool finished(const sc_posix_sender_t *s, uint32_t now)
+{
+    return all_done(s) && !s->discovering && !s->sending && !lingering(s, now);
 }
 
 /* Sleeps until the next thing to do: a datagram, a handshake resend, a poll, the timeout. */
@@ -882,6 +908,8 @@ static void wait_next(sc_posix_sender_t *s, uint32_t now)
         wake = (uint64_t)s->token_wait_until * 1000u;
     if (s->discovering && (uint64_t)s->cfg.timeout_ms * 1000u < wake)
         wake = (uint64_t)s->cfg.timeout_ms * 1000u;
+    if (lingering(s, now) && (uint64_t)(s->linger_from + s->cfg.linger_ms) * 1000u < wake)
+        wake = (uint64_t)(s->linger_from + s->cfg.linger_ms) * 1000u;
     if (s->http && sc_posix_http_busy(s->http) && wake > now_us(s) + 5000u)
         wake = now_us(s) + 5000u; /* curl progresses from this loop */
     uint64_t cur = now_us(s);
@@ -918,7 +946,7 @@ void sc_posix_sender_run(sc_posix_sender_t *s)
         devices_step(s, now);
         cloud_step(s, now);
         check_discovery(s, now);
-        if (finished(s))
+        if (finished(s, now))
             break;
         if (s->cfg.on_turn)
             s->cfg.on_turn(s->cfg.user, now);

@@ -15,6 +15,7 @@
 #  4. A token API that answers 429 (the account's token budget, as smartcfg cloud's
 #     --token-rate): the devices wait a second and get their tokens (they failed at once).
 # In network namespaces of its own; nothing but the fake devices of part 3 is faked.
+# ctest-cost: 35
 set -euo pipefail
 . "$(dirname "$0")/send_common.inc"
 NS=scsend-rack-$$-$RANDOM

@@ -58,6 +58,29 @@ done
 "$B/smartcfg" send --help | grep -q -- '--timeout SECONDS .*(0 < SECONDS <= 3600, e.g. 2.5; default' || { echo "FAIL: send --help: --timeout range"; fail=1; }
 "$B/smartcfg" send --help | grep -q -- '--count N .*(0..32, default 1' || { echo "FAIL: send --help: --count range"; fail=1; }
 check 2 'unknown option' --ssid x --password S3cretPw $OK --frobnicate
+# --expect FILE: every bad line named by its number (three at most, then how many), before
+# anything is sent; the file's limits; what it excludes
+X=$(mktemp -d /tmp/sc_send_usage_expect.XXXXXX)
+printf '# rack\n24:0a:c4:00:00:01 rack1\n\nzz:00 rack5   # a mistyped MAC\na b c\n24:0a:c4:00:00:01\nok_name\nbad!name\n' > "$X/bad.txt"
+check 2 "^smartcfg send: --expect $X/bad.txt: line 4: 'zz:00 rack5': two names: .*; line 5: more than two fields: MAC, NAME, or MAC NAME; line 6: the same device as line 2 (4 bad lines)$" \
+  --ssid x --password-file /dev/null $OK --token t1 --expect "$X/bad.txt"
+printf 'RACKPROD01/bad!name\n' > "$X/bad2.txt"
+check 2 "^smartcfg send: --expect $X/bad2.txt: line 1: 'RACKPROD01/bad!name': neither a MAC" --ssid x --password-file /dev/null $OK --token t1 --expect "$X/bad2.txt"
+for i in $(seq 33); do printf '24:0a:c4:00:02:%02x\n' $i; done > "$X/33.txt"
+check 2 "^smartcfg send: --expect $X/33.txt: line 33: a 33rd device: one run takes 32" --ssid x --password-file /dev/null $OK --expect "$X/33.txt"
+printf '# nothing yet\n\n' > "$X/empty.txt"
+check 2 "^smartcfg send: --expect $X/empty.txt: no device in it" --ssid x --password-file /dev/null $OK --expect "$X/empty.txt"
+check 2 "^smartcfg send: --expect $X: cannot read it: Is a directory" --ssid x --password-file /dev/null $OK --expect "$X"
+out=$(timeout 10 "$B/smartcfg" send --ssid x --password-file /dev/null $OK --expect /dev/zero 2>&1); rc=$?
+[ $rc = 2 ] && grep -q "^smartcfg send: --expect /dev/zero: larger than" <<<"$out" || { echo "FAIL: --expect /dev/zero: exit $rc, $out"; fail=1; }
+printf '24:0a:c4:00:00:01\nRACKPROD01/rack2\n' > "$X/named.txt"
+check 2 "^smartcfg send: --expect and --count exclude each other (the run waits for the 2 devices of $X/named.txt)" \
+  --ssid x --password-file /dev/null $OK --token t1 --expect "$X/named.txt" --count 2
+check 2 "^smartcfg send: --expect $X/named.txt: line 2 names a device without its MAC: without --token or --cloud" \
+  --ssid x --password-file /dev/null $OK --expect "$X/named.txt"
+check 2 "^smartcfg send: --linger: '61' is not a number of seconds in 0..60" --ssid x --password S3cretPw $OK --linger 61
+check 2 "^smartcfg send: --linger: '1e1' is not a number of seconds in 0..60" --ssid x --password S3cretPw $OK --linger 1e1
+rm -rf "$X"
 # the v2 options, checked alike by send and air (cli.c, sc_cli_v2_options)
 check 2 'are ESP-TOUCH v2 options' --ssid x --password S3cretPw $OK --reserved ab
 check 2 'random-iv needs --aes-key' --ssid x --password S3cretPw $OK --protocol v2 --random-iv

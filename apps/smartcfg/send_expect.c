@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* smartcfg send --expect FILE (send_expect.h): the file, and which device of the run is which
+ * line. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "sc_posix.h"
+#include "sc_posix_netif.h"
+#include "send_expect.h"
+
+#define SEND_EXPECT_FILE_MAX (1 << 20) /* /dev/zero or a wrong file: not read to its end */
+
+/* A name as the 8266 answer carries it: letters, digits and _ - . : @ (what IoT Explorer
+ * takes), so a line cannot hide a space, a '#' or a control character in one. */
+static bool name_ok(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (!n || n > max)
+        return false;
+    return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.:@") == n;
+}
+
+/* One field that is not a MAC: DEVICE_NAME or PRODUCT_ID/DEVICE_NAME. NULL, or what is wrong. */
+static const char *set_name(send_expect_entry_t *e, const char *f)
+{
+    const char *slash = strchr(f, '/');
+    const char *name = slash ? slash + 1 : f;
+    if (slash) {
+        size_t pl = (size_t)(slash - f);
+        if (!pl || pl > SC_PRODUCT_ID_MAX)
+            return "a product ID before '/' is 1..10 characters";
+        memcpy(e->product_id, f, pl);
+        e->product_id[pl] = '\0';
+        if (!name_ok(e->product_id, SC_PRODUCT_ID_MAX))
+            return "a product ID is letters, digits and _ - . : @";
+    }
+    if (!name_ok(name, SC_DEVICE_NAME_MAX))
+        return strlen(name) > SC_DEVICE_NAME_MAX ? "a device name is at most 48 characters"
+               : strchr(name, '/')              ? "one '/' at most: PRODUCT_ID/DEVICE_NAME"
+                                                : "neither a MAC (aa:bb:cc:dd:ee:ff) nor a device name (letters, digits and _ - . : @)";
+    snprintf(e->device_name, sizeof e->device_name, "%s", name);
+    return NULL;
+}
+
+/* The fields of one line (comment and spacing gone) into e. NULL, or what is wrong. */
+static const char *parse_fields(send_expect_entry_t *e, char *text, char *bad, size_t badcap)
+{
+    char *f[3];
+    int nf = 0;
+    bad[0] = '\0';
+    for (char *p = strtok(text, " \t"); p; p = strtok(NULL, " \t")) {
+        if (nf == 2)
+            return "more than two fields: MAC, NAME, or MAC NAME";
+        f[nf++] = p;
+    }
+    for (int k = 0; k < nf; k++) {
+        uint8_t mac[SC_MAC_LEN];
+        snprintf(bad, badcap, "%s", f[k]);
+        if (sc_posix_parse_mac(f[k], mac) == SC_OK) {
+            if (e->has_mac)
+                return "two MACs";
+            e->has_mac = true;
+            memcpy(e->mac, mac, SC_MAC_LEN);
+        } else if (e->device_name[0]) {
+            snprintf(bad, badcap, "%s %s", f[0], f[1]);
+            return "two names: a line names one device (and a MAC is written aa:bb:cc:dd:ee:ff)";
+        } else {
+            const char *why = set_name(e, f[k]);
+            if (why)
+                return why;
+        }
+    }
+    bad[0] = '\0';
+    return NULL;
+}
+
+static bool same_name(const send_expect_entry_t *a, const send_expect_entry_t *b)
+{
+    return a->device_name[0] && !strcmp(a->device_name, b->device_name) &&
+           (!a->product_id[0] || !b->product_id[0] || !strcmp(a->product_id, b->product_id));
+}
+
+/* An earlier line names the same device: its number, else 0. */
+static unsigned duplicate(const send_expect_t *x, const send_expect_entry_t *e)
+{
+    for (uint32_t k = 0; k < x->n; k++) {
+        const send_expect_entry_t *o = &x->e[k];
+        if ((e->has_mac && o->has_mac && !memcmp(e->mac, o->mac, SC_MAC_LEN)) ||
+            (!e->has_mac && !o->has_mac && same_name(e, o)))
+            return o->line;
+    }
+    return 0;
+}
+
+static void tidy(send_expect_entry_t *e)
+{
+    char mac[18] = "";
+    if (e->has_mac)
+        snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0], e->mac[1], e->mac[2], e->mac[3],
+                 e->mac[4], e->mac[5]);
+    snprintf(e->entry, sizeof e->entry, "%s%s%s%s%s", mac, e->has_mac && e->device_name[0] ? " " : "",
+             e->product_id, e->product_id[0] ? "/" : "", e->device_name);
+}
+
+/* Up to three bad lines in why; the count of the others after them. */
+typedef struct {
+    char *why;
+    size_t cap, len;
+    unsigned bad;
+} problems_t;
+
+static void problem(problems_t *p, unsigned line, const char *field, const char *what)
+{
+    if (p->bad++ < 3 && p->len < p->cap) {
+        char shown[64];
+        int n = snprintf(p->why + p->len, p->cap - p->len, "%sline %u: %s%s%s%s", p->len ? "; " : "", line,
+                         field && field[0] ? "'" : "", field && field[0] ? sc_cli_shown(field, shown, sizeof shown) : "",
+                         field && field[0] ? "': " : "", what);
+        if (n > 0)
+            p->len += (size_t)n;
+    }
+}
+
+/* One line of the file: nothing, a device, or a problem. */
+static void one_line(send_expect_t *x, problems_t *p, unsigned line, char *text)
+{
+    char *hash = strchr(text, '#');
+    if (hash)
+        *hash = '\0';
+    if (!text[strspn(text, " \t")])
+        return; /* blank or a comment */
+    send_expect_entry_t e;
+    memset(&e, 0, sizeof e);
+    e.line = line;
+    char bad[SEND_EXPECT_LINE_MAX + 1];
+    const char *why = parse_fields(&e, text, bad, sizeof bad);
+    if (why) {
+        problem(p, line, bad, why);
+        return;
+    }
+    unsigned dup = duplicate(x, &e);
+    if (dup) {
+        char what[64];
+        snprintf(what, sizeof what, "the same device as line %u", dup);
+        problem(p, line, NULL, what);
+        return;
+    }
+    if (x->n >= SC_SEND_MAX_DEVICES) {
+        problem(p, line, NULL, "a 33rd device: one run takes 32 (a file per 32 devices)");
+        return;
+    }
+    tidy(&e);
+    x->e[x->n++] = e;
+}
+
+int send_expect_load(send_expect_t *x, const char *path, char *why, size_t cap)
+{
+    memset(x, 0, sizeof *x);
+    x->path = path;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(why, cap, "cannot read it: %s", strerror(errno));
+        return -1;
+    }
+    problems_t p = { why, cap, 0, 0 };
+    why[0] = '\0';
+    char buf[SEND_EXPECT_LINE_MAX + 1];
+    size_t n = 0;
+    unsigned line = 1;
+    bool too_long = false, nul = false;
+    size_t total = 0;
+    for (int c = getc(f);; c = getc(f)) {
+        if (c != EOF && ++total > SEND_EXPECT_FILE_MAX) {
+            fclose(f);
+            snprintf(why, cap, "larger than %d bytes: no list of at most 32 devices", SEND_EXPECT_FILE_MAX);
+            return -1;
+        }
+        if (c != '\n' && c != EOF) {
+            if (c == '\0')
+                nul = true;
+            if (n < SEND_EXPECT_LINE_MAX)
+                buf[n++] = (char)c;
+            else
+                too_long = true;
+            continue;
+        }
+        if (c == EOF && !n && !too_long && !nul)
+            break;
+        while (n && buf[n - 1] == '\r')
+            n--;
+        buf[n] = '\0';
+        char *text = buf;
+        if (line == 1 && !strncmp(text, "\xef\xbb\xbf", 3))
+            text += 3; /* a byte order mark, as some editors write it */
+        if (too_long)
+            problem(&p, line, NULL, "longer than 255 characters");
+        else if (nul)
+            problem(&p, line, NULL, "a NUL byte (not a text file)");
+        else
+            one_line(x, &p, line, text);
+        if (c == EOF)
+            break;
+        line++;
+        n = 0;
+        too_long = nul = false;
+    }
+    int err = ferror(f) ? errno : 0;
+    fclose(f);
+    if (err) {
+        snprintf(why, cap, "cannot read it: %s", strerror(err));
+        return -1;
+    }
+    if (p.bad > 3 && p.len < cap)
+        snprintf(why + p.len, cap - p.len, " (%u bad lines)", p.bad);
+    if (p.bad)
+        return -1;
+    if (!x->n) {
+        snprintf(why, cap, "no device in it (one a line: MAC, NAME or MAC NAME; '#' starts a comment)");
+        return -1;
+    }
+    return 0;
+}
+
+static bool names_match(const send_expect_entry_t *e, const sc_posix_sender_device_t *d)
+{
+    return d->device_name[0] && !strcmp(e->device_name, d->device_name) &&
+           (!e->product_id[0] || !strcmp(e->product_id, d->product_id));
+}
+
+void send_expect_match(send_expect_t *x, const sc_posix_sender_t *s)
+{
+    sc_posix_sender_device_t d;
+    sc_posix_sender_extra_t xd;
+    for (uint32_t k = 0; k < SC_SEND_MAX_DEVICES; k++)
+        x->dev_of[k] = x->extra_of[k] = x->entry_of_dev[k] = -1;
+    x->unidentified = false;
+    for (uint32_t k = 0; k < x->n; k++) {
+        if (!x->e[k].has_mac)
+            continue;
+        for (uint32_t i = 0; x->dev_of[k] < 0 && sc_posix_sender_device(s, i, &d); i++)
+            if (!memcmp(d.mac, x->e[k].mac, SC_MAC_LEN)) {
+                x->dev_of[k] = (int)i;
+                x->entry_of_dev[i] = (int)k;
+            }
+        for (uint32_t i = 0; x->dev_of[k] < 0 && x->extra_of[k] < 0 && sc_posix_sender_extra(s, i, &xd); i++)
+            if (!memcmp(xd.mac, x->e[k].mac, SC_MAC_LEN))
+                x->extra_of[k] = (int)i;
+    }
+    for (uint32_t i = 0; sc_posix_sender_device(s, i, &d); i++) {
+        if (x->entry_of_dev[i] >= 0)
+            continue;
+        if (!d.device_name[0]) {
+            x->unidentified = true;
+            continue;
+        }
+        for (uint32_t k = 0; k < x->n; k++)
+            if (!x->e[k].has_mac && x->dev_of[k] < 0 && names_match(&x->e[k], &d)) {
+                x->dev_of[k] = (int)i;
+                x->entry_of_dev[i] = (int)k;
+                break;
+            }
+    }
+}
+
+bool send_expect_all_found(const send_expect_t *x)
+{
+    for (uint32_t k = 0; k < x->n; k++)
+        if (x->dev_of[k] < 0)
+            return false;
+    return true;
+}
+
+send_expect_state_t send_expect_state(const send_expect_t *x, const sc_posix_sender_t *s, uint32_t k)
+{
+    sc_posix_sender_device_t d;
+    if (x->dev_of[k] < 0)
+        return x->extra_of[k] >= 0 ? SEND_EXPECT_NOT_TAKEN : SEND_EXPECT_MISSING;
+    uint32_t i = (uint32_t)x->dev_of[k];
+    sc_posix_sender_device(s, i, &d);
+    const send_expect_entry_t *e = &x->e[k];
+    if (e->device_name[0] && d.device_name[0] && !names_match(e, &d))
+        return SEND_EXPECT_OTHER_NAME;
+    if (sc_posix_sender_device_ok(s, i))
+        return SEND_EXPECT_DONE;
+    return d.step == SC_POSIX_SDEV_FAILED ? SEND_EXPECT_FAILED : SEND_EXPECT_UNFINISHED;
+}
+
+const char *send_expect_state_name(send_expect_state_t st)
+{
+    static const char *const names[] = { "missing", "not_taken", "unfinished", "failed", "other_name", "done" };
+    return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
+
+bool send_expect_unexpected(const send_expect_t *x, const sc_posix_sender_t *s, uint32_t i)
+{
+    sc_posix_sender_device_t d;
+    if (i >= SC_SEND_MAX_DEVICES || x->entry_of_dev[i] >= 0 || !sc_posix_sender_device(s, i, &d))
+        return false;
+    if (d.device_name[0])
+        return true;
+    for (uint32_t k = 0; k < x->n; k++)
+        if (!x->e[k].has_mac && x->dev_of[k] < 0)
+            return false; /* it may be this line's: it never told its name */
+    return true;
+}
+
+int send_expect_extra_line(const send_expect_t *x, const uint8_t mac[SC_MAC_LEN])
+{
+    for (uint32_t k = 0; k < x->n; k++)
+        if (x->e[k].has_mac && !memcmp(x->e[k].mac, mac, SC_MAC_LEN))
+            return (int)x->e[k].line;
+    return -1;
+}
