@@ -18,29 +18,11 @@
 # ctest-cost: 35
 set -euo pipefail
 . "$(dirname "$0")/send_common.inc"
-NS=scsend-rack-$$-$RANDOM
-NSLIST="$NSLIST $NS"
-ip netns add $NS; ip -n $NS link set lo up
-DPIDS=()
-stop_devices() { for p in "${DPIDS[@]}"; do kill "$p" 2>/dev/null || true; done; for p in "${DPIDS[@]}"; do wait "$p" 2>/dev/null || true; done; DPIDS=(); }
-trap 'stop_devices; cleanup' EXIT
+. "$(dirname "$0")/lib/rack.bash"
+rack_ns rack
 die() { echo "FAIL: $*"; for f in "$T"/rack*.out "$T"/rack*.err; do [ -f "$f" ] && { echo "--- $f"; grep -v '"progress"' "$f" | tail -n 40; }; done; exit 1; }
 export SMARTCFG_DEVICE_SECRET=c2VjcmV0c2VjcmV0c2VjcmV0
-# device I [REGION]: a device on the virtual radio at 127.0.1.I named rackI
-device() {
-  local i=$1 region=${2:-ap-guangzhou}
-  mkdir -p "$T/s$i"
-  ip netns exec $NS "$B/smartcfg" device --radio udp --join "sim:RackAP:r4ck-bench-pw:127.0.1.$i" \
-    --product-id RACKPROD01 --device-name "rack$i" --region "$region" --no-cloud --token-linger 2 \
-    --state-dir "$T/s$i" --timeout 60 --json > "$T/dev$i.ev" 2> "$T/dev$i.err" &
-  DPIDS+=($!)
-}
-sniffing() {
-  for i in "$@"; do
-    for _ in $(seq 600); do grep -q '"state":"sniffing"' "$T/dev$i.ev" 2>/dev/null && break; sleep 0.05; done
-    grep -q '"state":"sniffing"' "$T/dev$i.ev" || die "device $i never started sniffing: $(tail -n 3 "$T/dev$i.err")"
-  done
-}
+device() { rack_device "$@"; }
 send() {
   ip netns exec $NS "$B/smartcfg" send --ssid RackAP --password-file <(echo r4ck-bench-pw) \
     --bssid 02:5c:00:00:00:01 --ip 127.0.0.1 --dest 127.255.255.255 --timeout 40 "$@"
