@@ -314,6 +314,25 @@ static int dir_chain_foreign(const char *dir, char *why, size_t wn, char *bad, s
     }
 }
 
+/* Whether another user could change the file at path (st: the opened file's): its owner, a
+ * group or other write bit, or a directory up to / that another user may change, where the
+ * path names it and where a symlink leads. sc_posix_stat_foreign's value, why in why and the
+ * directory (or "") in bad; 0 when none. */
+static int path_foreign(const char *path, const struct stat *st, char *why, size_t wn, char *bad, size_t bn)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    bad[0] = 0;
+    int foreign = sc_posix_stat_foreign(st, why, wn);
+    sc_posix_parent_dir(path, dir, sizeof dir);
+    if (!foreign && realpath(dir, real))
+        foreign = dir_chain_foreign(real, why, wn, bad, bn);
+    if (!foreign && realpath(path, real)) {
+        sc_posix_parent_dir(real, dir, sizeof dir);
+        foreign = dir_chain_foreign(dir, why, wn, bad, bn);
+    }
+    return foreign;
+}
+
 /* A config file another user could change (its owner, a group or other write bit, or one in a
  * directory up to / that another user may change, where the path names it and where a symlink
  * leads) would let that user decide what this device runs: `join = exec:/usr/bin/env` prints
@@ -321,16 +340,8 @@ static int dir_chain_foreign(const char *dir, char *why, size_t wn, char *bad, s
  * join script (F73, F74): 1 and the reason, nothing read. st is the opened file's. */
 static int config_foreign(device_opts_t *o, const char *path, const struct stat *st)
 {
-    char dir[PATH_MAX], real[PATH_MAX], why[96], bad[PATH_MAX] = "";
-    int foreign = sc_posix_stat_foreign(st, why, sizeof why);
-    sc_posix_parent_dir(path, dir, sizeof dir);
-    if (!foreign && realpath(dir, real))
-        foreign = dir_chain_foreign(real, why, sizeof why, bad, sizeof bad);
-    if (!foreign && realpath(path, real)) {
-        sc_posix_parent_dir(real, dir, sizeof dir);
-        foreign = dir_chain_foreign(dir, why, sizeof why, bad, sizeof bad);
-    }
-    if (!foreign)
+    char why[96], bad[PATH_MAX];
+    if (!path_foreign(path, st, why, sizeof why, bad, sizeof bad))
         return 0;
     return sc_cli_fail(&o->cli, SC_EXIT_FAIL,
                        "--config: '%s' is %s%s%s%s: another user could change the device's settings (the join "
@@ -761,16 +772,8 @@ static int check_host(device_opts_t *o)
          * to / counts, where the path is named and where a symlink leads (F74): in any of them
          * another user could rename the script, or a directory holding it, away after this
          * check and put their own in its place before the join runs it. */
-        char dir[PATH_MAX], real[PATH_MAX], why[96], bad[PATH_MAX] = "";
-        int foreign = sc_posix_stat_foreign(&st, why, sizeof why);
-        sc_posix_parent_dir(script, dir, sizeof dir);
-        if (!foreign && realpath(dir, real))
-            foreign = dir_chain_foreign(real, why, sizeof why, bad, sizeof bad);
-        if (!foreign && realpath(script, real)) {
-            sc_posix_parent_dir(real, dir, sizeof dir);
-            foreign = dir_chain_foreign(dir, why, sizeof why, bad, sizeof bad);
-        }
-        if (foreign)
+        char why[96], bad[PATH_MAX];
+        if (path_foreign(script, &st, why, sizeof why, bad, sizeof bad))
             return sc_cli_fail(&o->cli, SC_EXIT_FAIL,
                                "--join: exec: '%s' is %s%s%s%s: another user could change what runs with the Wi-Fi "
                                "password; keep the script and its directories to yourself (or root)",
