@@ -65,6 +65,13 @@ static void expect(int master, const char *want)
     assert_string_equal(got, want);
 }
 
+/* The longest single call the F37 checks accept. A call that waits for room waits 200 ms (F34's
+ * wait: what these checks must catch); one that does not wait takes about 1 ms, but on a
+ * loaded machine the scheduler can hold the process for tens of milliseconds inside any call
+ * (56 ms seen beside stress-ng and two test suites). 150 ms catches the first and leaves the
+ * second three times that. */
+#define CALL_BOUND_MS 150
+
 /* A pty whose slave the AT line opens with the default configuration and a SmartConfig op;
  * returns the master (the host's end). */
 static sc_at_config_t S_cfg;
@@ -144,7 +151,7 @@ static void test_pty_session(void **state)
 #ifdef SC_POSIX_AT_OUTQ
     /* F37: no call waits at all; the replies wait in the queue (at most its size) and the
      * commands behind them in the line: nothing was answered into the void */
-    assert_true(worst < 50);
+    assert_true(worst < CALL_BOUND_MS);
     size_t peak = 0;
     assert_true(sc_posix_at_queued(&peak) > 0);
     assert_true(peak <= SC_POSIX_AT_OUTQ);
@@ -325,7 +332,7 @@ static void test_trickle_reader(void **state)
                   msg[2] ? msg[1] / (double)msg[2] : 0.0, turns, worst, sc_posix_at_dropped());
     assert_int_equal(msg[0], TRICKLE_N);
 #ifdef SC_POSIX_AT_OUTQ
-    assert_true(worst < 50);
+    assert_true(worst < CALL_BOUND_MS);
     assert_int_equal(sc_posix_at_dropped(), 0);
 #endif
     close(m);
