@@ -354,12 +354,21 @@ static void test_open_errors(void **state)
     sc_posix_at_close();
 }
 
+/* The AT line is one per process: a test that failed half-way must not leave it open for the
+ * next (which then failed to open it, hiding its own result). Closing a closed line is nothing. */
+static int close_line(void **state)
+{
+    (void)state;
+    sc_posix_at_close();
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pty_session),
-        cmocka_unit_test(test_trickle_reader),
-        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test_teardown(test_pty_session, close_line),
+        cmocka_unit_test_teardown(test_trickle_reader, close_line),
+        cmocka_unit_test_teardown(test_open_errors, close_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
