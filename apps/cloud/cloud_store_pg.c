@@ -90,9 +90,21 @@ static int pg_open(cloud_store_t *s, const char *target, char *err, size_t errle
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    /* connect_timeout before dbname: the URL's own value, when it has one, wins. */
-    const char *const keys[] = { "connect_timeout", "application_name", "dbname", NULL };
-    const char *const vals[] = { "5", "smartcfg-cloud", target, NULL };
+    /* connect_timeout before dbname: the URL's own value, when it has one, wins. So do the
+     * keepalives and tcp_user_timeout: a server gone without a reset (a host down, a network cut)
+     * while a query was in flight left the connection waiting for an answer with nothing of ours
+     * unacknowledged, so only TCP keepalive could end it, after the system's 2 hours: the API's
+     * lock with it (every request 503 busy, a database back at its address or not) and the
+     * probes' connection (Z2). Now a dead peer ends the query in about 11 s (5 + 3 x 2), and
+     * data unacknowledged for 10 s ends it too; a slow query is not one (the server's kernel
+     * answers the keepalives). */
+    const char *keys[] = { "connect_timeout", "application_name", "keepalives", "keepalives_idle",
+                           "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname", NULL };
+    const char *vals[] = { "5", "smartcfg-cloud", "1", "5", "2", "3", "10000", target, NULL };
+    if (PQlibVersion() < 120000) {   /* tcp_user_timeout is libpq 12's: an older one refuses the name */
+        keys[6] = "dbname", vals[6] = target;
+        keys[7] = NULL, vals[7] = NULL;
+    }
     p->c = PQconnectdbParams(keys, vals, 1);
     /* Lazy (cloud_store_open_lazy): a server down now is reconnected at a later use (ensure). */
     bool later = s->lazy && p->c && PQstatus(p->c) != CONNECTION_OK;

@@ -82,13 +82,15 @@ static bool same_name(const send_expect_entry_t *a, const send_expect_entry_t *b
            (!a->product_id[0] || !b->product_id[0] || !strcmp(a->product_id, b->product_id));
 }
 
-/* An earlier line names the same device: its number, else 0. */
+/* An earlier line names the same device: its number, else 0. A name is one device whether or
+ * not a line gives its MAC too: `MAC rack1` and `rack1` on two lines let the device named rack1
+ * fill the first, and the second waited for a second rack1 until --timeout (exit 3, "never
+ * acked", while that device was done); `MAC1 rack1` and `MAC2 rack1` cannot both be right. */
 static unsigned duplicate(const send_expect_t *x, const send_expect_entry_t *e)
 {
     for (uint32_t k = 0; k < x->n; k++) {
         const send_expect_entry_t *o = &x->e[k];
-        if ((e->has_mac && o->has_mac && !memcmp(e->mac, o->mac, SC_MAC_LEN)) ||
-            (!e->has_mac && !o->has_mac && same_name(e, o)))
+        if ((e->has_mac && o->has_mac && !memcmp(e->mac, o->mac, SC_MAC_LEN)) || same_name(e, o))
             return o->line;
     }
     return 0;

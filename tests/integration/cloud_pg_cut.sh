@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 40
+# A PostgreSQL server that vanishes while a query waits for its answer (a host down, a network
+# cut: nothing comes back, not even a reset) must not hold the cloud's API for hours (Z2,
+# docs/security.md). The server's processes are stopped (their kernel still acknowledges the
+# query: it is in flight), then the route to the server is a blackhole in this test's own
+# namespace, then the processes go on (their answers go nowhere). The token request that waits
+# on it is answered within ANSWER_MAX s (libpq's keepalives, ~11 s: with the system's, 2 hours,
+# it held the API's lock, and every other request was 503 busy, that long); the route back,
+# the token API answers again and /readyz is ready. cloud_pg covers a server that hangs with
+# its host up (a relay that stops passing bytes).
+. "$(dirname "$0")/lib/netns_self.bash"
+netns_self SC_CLOUD_PG_CUT_NS scpgcut "$0"
+. "$(dirname "$0")/lib/cloud.bash"
+command -v psql >/dev/null 2>&1 || PATH="$PATH:/usr/lib/postgresql/15/bin"
+PGBIN=$(dirname "$(readlink -f "$(command -v initdb || echo /usr/lib/postgresql/15/bin/initdb)")")
+[ -x "$PGBIN/postgres" ] || fail "PostgreSQL server binaries not found (make deps: postgresql)"
+ANSWER_MAX=25   # s: keepalives 5 + 3 x 2 s after the query went out, and a loaded machine's margin
+
+# The server's address, and a policy rule that can send it into a blackhole: the local table's
+# rule (preference 0, consulted first) moves behind it.
+SRV=10.99.0.1
+ip addr add "$SRV/32" dev lo || fail "cannot add $SRV"
+ip route add blackhole default table 99 || fail "cannot make the blackhole table"
+{ ip rule add pref 100 lookup local && ip rule del pref 0; } || fail "cannot move the local rule"
+cut() { ip rule add pref 10 to "$SRV/32" lookup 99; }
+mend() { ip rule del pref 10; }
+
+PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/sc-pgcut.XXXXXX")
+AS=()
+if [ "$(id -u)" = 0 ]; then   # PostgreSQL refuses to run as root
+    PGOS=$(id -u postgres >/dev/null 2>&1 && echo postgres || echo nobody)
+    chown "$PGOS" "$PGDIR"
+    AS=(runuser -u "$PGOS" --)
+fi
+PGPORT=$(free_port)
+PGPASS="pg-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+printf '%s\n' "$PGPASS" > "$PGDIR/pw" && chmod 644 "$PGDIR/pw"
+pg() { "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" "$@"; }
+PGPIDS=()
+stop_pg_on_exit() {
+    local rc=$?
+    set +e
+    [ ${#PGPIDS[@]} -gt 0 ] && kill -CONT "${PGPIDS[@]}" 2>/dev/null
+    pg -m immediate stop >/dev/null 2>&1
+    rm -rf "$PGDIR"
+    (exit $rc)
+    cleanup
+}
+trap stop_pg_on_exit EXIT
+"${AS[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -U smartcfg --pwfile="$PGDIR/pw" -A scram-sha-256 --no-sync >/dev/null \
+    || fail "initdb failed"
+echo "host all all $SRV/32 scram-sha-256" >> "$PGDIR/data/pg_hba.conf"
+pg -w -t 60 -o "-c listen_addresses=$SRV -p $PGPORT -k $PGDIR" start >/dev/null \
+    || { tail -20 "$PGDIR/log"; fail "PostgreSQL did not start"; }
+export XDG_DATA_HOME="$T/data"   # a database server has no "beside": key, TLS and firmware go here
+start_cloud --db "postgresql://smartcfg:$PGPASS@$SRV:$PGPORT/postgres" --admin-key-file "$ADMIN_KEY_FILE"
+families() {   # FILE -> "HTTP-code seconds"
+    curl -s -o "$1" -w '%{http_code} %{time_total}' --max-time "${2:-60}" -X POST "$BASE/tokenapi?cmd=AppGetFamilyList" \
+        -d "{\"Action\":\"AppGetFamilyList\",\"AccessToken\":\"$ACCESS\"}" || echo "000 ${2:-60}"
+}
+read -r code _ <<<"$(families "$T/before")"
+[ "$code" = 200 ] || fail "token API before the cut: $code $(cat "$T/before")"
+
+# The server hangs (its processes stopped: their kernel still acknowledges), a request's query
+# goes out and is acknowledged, then the host is gone (the blackhole) and the server goes on.
+PM=$(head -1 "$PGDIR/data/postmaster.pid")
+mapfile -t PGPIDS < <(echo "$PM"; ps -o pid= --ppid "$PM" | tr -d ' ')
+kill -STOP "${PGPIDS[@]}"
+families "$T/stuck" 90 > "$T/stuck.res" &
+STUCK=$!
+sleep 1
+cut
+CUT=$(date +%s%N)
+kill -CONT "${PGPIDS[@]}"
+for _ in $(seq $((ANSWER_MAX * 10))); do kill -0 $STUCK 2>/dev/null || break; sleep 0.1; done
+took=$(( ($(date +%s%N) - CUT) / 1000000 ))
+kill -0 $STUCK 2>/dev/null && fail "a token request waiting on a vanished database not answered within $ANSWER_MAX s"
+wait $STUCK
+read -r code _ <<<"$(cat "$T/stuck.res")"
+[ "$code" = 503 ] || [ "$code" = 500 ] || fail "the request on the vanished database: $code $(cat "$T/stuck")"
+grep -q '"Token"' "$T/stuck" && fail "an answer with a token from a vanished database"
+ok "database gone without a reset mid-query: the request answered $code after $took ms (bound $ANSWER_MAX s)"
+
+mend
+ready=""
+for _ in $(seq 150); do
+    read -r code _ <<<"$(families "$T/after" 5)"
+    [ "$code" = 200 ] && [ "$(curl -s --max-time 1 "$BASE/readyz")" = '{"ready":true}' ] && { ready=1; break; }
+    sleep 0.2
+done
+[ -n "$ready" ] || fail "the database back, the token API ($code $(cat "$T/after")) or /readyz not back within 30 s"
+ok "the route back: the token API answers 200 and /readyz is ready"
