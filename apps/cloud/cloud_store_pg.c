@@ -95,7 +95,7 @@ static int pg_open(cloud_store_t *s, const char *target, char *err, size_t errle
      * while a query was in flight left the connection waiting for an answer with nothing of ours
      * unacknowledged, so only TCP keepalive could end it, after the system's 2 hours: the API's
      * lock with it (every request 503 busy, a database back at its address or not) and the
-     * probes' connection (Z2). Now a dead peer ends the query in about 11 s (5 + 3 x 2), and
+     * probes' connection (F92). Now a dead peer ends the query in about 11 s (5 + 3 x 2), and
      * data unacknowledged for 10 s ends it too; a slow query is not one (the server's kernel
      * answers the keepalives). */
     const char *keys[] = { "connect_timeout", "application_name", "keepalives", "keepalives_idle",

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # ctest-cost: 40
 # A PostgreSQL server that vanishes while a query waits for its answer (a host down, a network
-# cut: nothing comes back, not even a reset) must not hold the cloud's API for hours (Z2,
+# cut: nothing comes back, not even a reset) must not hold the cloud's API for hours (F92,
 # docs/security.md). The server's processes are stopped (their kernel still acknowledges the
 # query: it is in flight), then the route to the server is a blackhole in this test's own
 # namespace, then the processes go on (their answers go nowhere). The token request that waits

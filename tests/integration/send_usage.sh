@@ -64,7 +64,7 @@ X=$(mktemp -d /tmp/sc_send_usage_expect.XXXXXX)
 printf '# rack\n24:0a:c4:00:00:01 rack1\n\nzz:00 rack5   # a mistyped MAC\na b c\n24:0a:c4:00:00:01\nok_name\nbad!name\n' > "$X/bad.txt"
 check 2 "^smartcfg send: --expect $X/bad.txt: line 4: 'zz:00 rack5': two names: .*; line 5: more than two fields: MAC, NAME, or MAC NAME; line 6: the same device as line 2 (4 bad lines)$" \
   --ssid x --password-file /dev/null $OK --token t1 --expect "$X/bad.txt"
-# a name is one device, with its MAC on one line or not (Z1: `MAC rack1` then `rack1` ran and
+# a name is one device, with its MAC on one line or not (F91: `MAC rack1` then `rack1` ran and
 # waited for a second rack1 until --timeout, exit 3 "never acked"; the old code runs here)
 printf '24:0a:c4:00:00:01 rack1\nRACKPROD01/rack1\n24:0a:c4:00:00:02 RACKPROD01/rack2\n24:0a:c4:00:00:03 rack2\nRACKPROD01/rack3\n24:0a:c4:00:00:04 OTHERPROD1/rack3\n' > "$X/dupname.txt"
 check 2 "^smartcfg send: --expect $X/dupname.txt: line 2: the same device as line 1; line 4: the same device as line 3$" \
