@@ -353,15 +353,25 @@ static int config_foreign(device_opts_t *o, const char *path, const struct stat 
 /* Whether a config file holding a secret lets others read it. Every bit for others does, and
  * group bits on a file of our own (we can chmod 600 it). A file of another owner (root: F90
  * refuses the rest) that is group-readable for our own group is the usual way a service user
- * reads root's /etc/smartcfg/device.conf (root:smartcfg 0640): "chmod 600" would lock the
- * service out, so that one is not warned about. */
+ * reads root's /etc/smartcfg/device.conf (root:smartcfg 0640, the group its own or one of its
+ * supplementary groups): "chmod 600" would lock the service out, so that one is not warned
+ * about. */
 static bool config_shows_secret(const struct stat *st)
 {
     if (st->st_mode & 007)
         return true;
     if (!(st->st_mode & 070))
         return false;
-    return st->st_uid == geteuid() || st->st_gid != getegid();
+    if (st->st_uid == geteuid())
+        return true;
+    if (st->st_gid == getegid())
+        return false;
+    gid_t g[64];   /* the service user's group may be a supplementary one (usermod -aG) */
+    int n = getgroups(64, g);
+    for (int i = 0; i < n; i++)
+        if (g[i] == st->st_gid)
+            return false;
+    return true;
 }
 
 /* `key = value` lines, '#' comments, optional double quotes around the value. */

@@ -219,6 +219,11 @@ if [ "$(id -u)" = 0 ]; then
     setpriv --reuid=65534 --regid=65534 --clear-groups "$SC" device --config "$SU/dev.conf" >"$TMP/out" 2>"$TMP/err"
     grep -q "cannot read config" "$TMP/err" && fail "nobody could not read root:nogroup 0640"
     grep -q "readable by others" "$TMP/err" && fail "warning for root's 0640 config read through the service's group"
+    # ... the same with the group a supplementary one of the service user's (usermod -aG)
+    chown 0:4242 "$SU/dev.conf"
+    setpriv --reuid=65534 --regid=65534 --groups=4242 "$SC" device --config "$SU/dev.conf" >"$TMP/out" 2>"$TMP/err"
+    grep -q "cannot read config" "$TMP/err" && fail "nobody (group 4242) could not read root:4242 0640"
+    grep -q "readable by others" "$TMP/err" && fail "warning for root's 0640 config read through a supplementary group"
     "$SC" device --config "$SU/dev.conf" >"$TMP/out" 2>"$TMP/err"
     grep -q "readable by others" "$TMP/err" || fail "no warning for one's own 0640 config holding a secret"
     rm -rf "$SU"
