@@ -89,14 +89,15 @@ typedef struct {
  * A connection past its deadline is shut down (shutdown(2): libmicrohttpd sees the end of its
  * stream and closes it itself; its descriptor is never closed here). And when the connections
  * run short (CONN_RESERVE from the server's cap, or from the descriptors select(2) can watch),
- * each new one closes the oldest unfinished request, so a flood of them cannot keep the slots
+ * each new one closes the oldest unfinished request (more when far past the mark), so a flood of them cannot keep the slots
  * for the deadline's length either: a complete request arrives in one round trip and is never
  * the oldest unfinished one. The table (conns) is shared by the pool's threads and the reaper
  * under conn_lock; a connection leaves it in the CLOSED notice, which libmicrohttpd gives
  * before it closes the descriptor, so a shut down descriptor is always still the connection's. */
 #define HEADER_DEADLINE_MS 10000
 #define BODY_DEADLINE_MS 20000
-#define CONN_RESERVE 64
+#define CONN_RESERVE 128
+#define EVICT_MAX 8
 #define REAP_EVERY_MS 250
 
 enum { PH_HEADER, PH_BODY, PH_DONE };
@@ -1477,13 +1478,20 @@ static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_conte
             h->conns->prev = e;
         h->conns = e;
         h->n_conns++;
-        if (h->n_conns - h->n_shut > h->conn_high || e->fd >= h->fd_high) {
+        /* past the mark: the oldest unfinished request goes, and one more for each connection
+         * (or descriptor) beyond the mark, up to EVICT_MAX (closings libmicrohttpd has yet to
+         * see keep their descriptors a while: they must not reach the hard limits) */
+        long over = (long)(h->n_conns - h->n_shut) - (long)h->conn_high, fover = (long)e->fd - h->fd_high + 1;
+        if (fover > over)
+            over = fover;
+        for (long k = over > EVICT_MAX ? EVICT_MAX : over; k > 0; k--) {
             conn_ent_t *old = NULL;
             for (conn_ent_t *o = e->next; o; o = o->next)
                 if (!o->shut && o->phase != PH_DONE && (!old || o->since < old->since))
                     old = o;
-            if (old)
-                conn_shut(h, old);
+            if (!old)
+                break;
+            conn_shut(h, old);
         }
         pthread_mutex_unlock(&h->conn_lock);
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
