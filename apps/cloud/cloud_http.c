@@ -3,6 +3,7 @@
  * the registry's one shared connection take turns under a lock): the app's token API in
  * Tencent's envelope (docs/protocol/tencent.md#the-apps-token-api), dynamic registration
  * (#dynamic-registration) and a small admin API for a trusted network (docs/cloud.md). */
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -1591,7 +1592,14 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
     pthread_mutex_init(&h->conn_lock, NULL);
     pthread_cond_init(&h->reap_cv, NULL);
     h->conn_high = cfg->conn_limit > 2 * CONN_RESERVE ? cfg->conn_limit - CONN_RESERVE : cfg->conn_limit / 2;
-    {   /* select(2), libmicrohttpd's poll here, cannot watch a descriptor from FD_SETSIZE on */
+    /* epoll where there is one: select(2) cannot watch a descriptor from FD_SETSIZE (1 024) on,
+     * and the MQTT gate's connections take the process's low descriptors (2 each): with 900 of
+     * them open every new HTTP connection was refused, /healthz too (Y2). Without epoll, select
+     * stays and the descriptors past FD_SETSIZE - CONN_RESERVE count as connections running
+     * short (conn_notify). */
+    bool epoll = MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES;
+    h->fd_high = INT_MAX;
+    if (!epoll) {
         struct rlimit rl;
         long fds = FD_SETSIZE;
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < fds)
@@ -1613,7 +1621,8 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
         return NULL;
     }
     /* Suspend/resume: the console's event streams wait parked, not in the daemon's thread. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    unsigned flags = (epoll ? MHD_USE_EPOLL_INTERNAL_THREAD : MHD_USE_INTERNAL_POLLING_THREAD) | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (cfg->tls_cert) {
