@@ -3,15 +3,19 @@
  * the registry's one shared connection take turns under a lock): the app's token API in
  * Tencent's envelope (docs/protocol/tencent.md#the-apps-token-api), dynamic registration
  * (#dynamic-registration) and a small admin API for a trusted network (docs/cloud.md). */
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <strings.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 
 #include <cjson/cJSON.h>
@@ -73,6 +77,39 @@ typedef struct {
 #define LOCK_WAIT_MS 1000
 #define STUCK_MS 500
 
+/* Slow clients (docs/cloud.md "Limits", F93). libmicrohttpd's idle timeout restarts on every
+ * byte, so a client dribbling a header line every 2 s kept its connection for ever, and 70
+ * addresses x 15 held every connection the server has: the probes and the apps were refused.
+ * So each connection's request has deadlines of its own, whatever its activity:
+ *   - its header: HEADER_DEADLINE_MS from the connection's start (or, on a kept-alive
+ *     connection, from the end of its previous request) to the end of its header (the access
+ *     handler's first call);
+ *   - its body: BODY_DEADLINE_MS from there to the handler's last call (a body is 16 KiB at
+ *     most); an admin's firmware upload (authorised at its header) has none;
+ *   - once answered (the event streams, suspended for hours, too) none.
+ * A connection past its deadline is shut down (shutdown(2): libmicrohttpd sees the end of its
+ * stream and closes it itself; its descriptor is never closed here). And when the connections
+ * run short (CONN_RESERVE from the server's cap, or from the descriptors select(2) can watch),
+ * each new one closes the oldest unfinished request (more when far past the mark), so a flood of them cannot keep the slots
+ * for the deadline's length either: a complete request arrives in one round trip and is never
+ * the oldest unfinished one. The table (conns) is shared by the pool's threads and the reaper
+ * under conn_lock; a connection leaves it in the CLOSED notice, which libmicrohttpd gives
+ * before it closes the descriptor, so a shut down descriptor is always still the connection's. */
+#define HEADER_DEADLINE_MS 10000
+#define BODY_DEADLINE_MS 20000
+#define CONN_RESERVE 128
+#define EVICT_MAX 8
+#define REAP_EVERY_MS 250
+
+enum { PH_HEADER, PH_BODY, PH_DONE };
+typedef struct conn_ent {
+    struct conn_ent *prev, *next;
+    int fd;
+    int phase;        /* PH_*: what the connection waits for */
+    int64_t since;    /* when that phase began (monotonic ms) */
+    bool shut;        /* shut down here; libmicrohttpd has yet to close it */
+} conn_ent_t;
+
 struct cloud_http {
     struct MHD_Daemon *d;
     pthread_mutex_t lock;
@@ -98,6 +135,17 @@ struct cloud_http {
     } auth_from[AUTH_FROM_MAX];
     unsigned n_auth_from;
     int64_t auth_refused_logged;   /* when the last refused source was logged (ms) */
+    /* connections and their requests' deadlines (HEADER_DEADLINE_MS above) */
+    pthread_mutex_t conn_lock;
+    pthread_cond_t reap_cv;
+    conn_ent_t *conns;
+    unsigned n_conns, n_shut;
+    unsigned conn_high;            /* live connections beyond which the oldest unfinished goes */
+    int fd_high;                   /* descriptor numbers beyond which it goes too (select(2)) */
+    bool reap_stop, reaper_made;
+    pthread_t reaper;
+    int64_t slow_logged;           /* when the last slow-client closing was logged (ms) */
+    unsigned slow_unlogged;
 };
 
 /* The bucket of (kind, who), refilled to now; NULL when it has none and make is false. The
@@ -1151,6 +1199,7 @@ static int auth_from_parse(cloud_http_t *h, const char *list, bool lenient, char
 }
 
 static bool lock_bounded(cloud_http_t *h);
+static void conn_phase(cloud_http_t *h, struct MHD_Connection *c, int phase);
 static void unlock_api(cloud_http_t *h);
 static enum MHD_Result busy_answer(cloud_http_t *h, struct MHD_Connection *c, const char *url);
 
@@ -1345,7 +1394,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 {
     cloud_http_t *h = cls;
     const req_t *rq = *con_cls;
-    if (!rq || rq->ops || *upload_size || rq->too_big)
+    if (!rq) {   /* the header is complete: the body's deadline, or none for an admin's upload */
+        enum MHD_Result r = handle(h, c, url, method, version, upload, upload_size, con_cls);
+        rq = *con_cls;
+        conn_phase(h, c, rq && rq->up ? PH_DONE : PH_BODY);
+        return r;
+    }
+    if (!*upload_size)   /* the body is complete: the answer has no deadline here */
+        conn_phase(h, c, PH_DONE);
+    if (rq->ops || *upload_size || rq->too_big)
         return handle(h, c, url, method, version, upload, upload_size, con_cls);
     unsigned slot;
     if (!api_enter(h, &slot))
@@ -1363,9 +1420,139 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     return r;
 }
 
+/* conn_ent of c; NULL when its notice found no memory (it then has libmicrohttpd's limits only) */
+static conn_ent_t *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void conn_phase(cloud_http_t *h, struct MHD_Connection *c, int phase)
+{
+    conn_ent_t *e = conn_of(c);
+    if (!e)
+        return;
+    pthread_mutex_lock(&h->conn_lock);
+    if (e->phase != phase) {
+        e->phase = phase;
+        e->since = cloud_now_ms();
+    }
+    pthread_mutex_unlock(&h->conn_lock);
+}
+
+/* Shut e down (conn_lock held): libmicrohttpd reads the end of its stream and closes it. */
+static void conn_shut(cloud_http_t *h, conn_ent_t *e)
+{
+    shutdown(e->fd, SHUT_RDWR);
+    e->shut = true;
+    h->n_shut++;
+    h->slow_unlogged++;
+    cloud_metrics_inc(CLOUD_M_HTTP_SLOW_CLOSED);
+}
+
+static void slow_log_locked(cloud_http_t *h, int64_t now)
+{
+    if (h->slow_unlogged && (!h->slow_logged || now - h->slow_logged >= 10000)) {
+        cloud_log("http: closed %u connection(s) whose request did not arrive in time (%d s for the header, "
+                  "%d s for the body) or that were the oldest unfinished when the connections ran short",
+                  h->slow_unlogged, HEADER_DEADLINE_MS / 1000, BODY_DEADLINE_MS / 1000);
+        h->slow_unlogged = 0;
+        h->slow_logged = now;
+    }
+}
+
+static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context, enum MHD_ConnectionNotificationCode code)
+{
+    cloud_http_t *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        conn_ent_t *e = ci ? calloc(1, sizeof *e) : NULL;
+        *socket_context = e;
+        if (!e)
+            return;
+        e->fd = ci->connect_fd;
+        e->phase = PH_HEADER;
+        e->since = cloud_now_ms();
+        pthread_mutex_lock(&h->conn_lock);
+        e->next = h->conns;
+        if (h->conns)
+            h->conns->prev = e;
+        h->conns = e;
+        h->n_conns++;
+        /* past the mark: the oldest unfinished request goes, and one more for each connection
+         * (or descriptor) beyond the mark, up to EVICT_MAX (closings libmicrohttpd has yet to
+         * see keep their descriptors a while: they must not reach the hard limits) */
+        long over = (long)(h->n_conns - h->n_shut) - (long)h->conn_high, fover = (long)e->fd - h->fd_high + 1;
+        if (fover > over)
+            over = fover;
+        for (long k = over > EVICT_MAX ? EVICT_MAX : over; k > 0; k--) {
+            conn_ent_t *old = NULL;
+            for (conn_ent_t *o = e->next; o; o = o->next)
+                if (!o->shut && o->phase != PH_DONE && (!old || o->since < old->since))
+                    old = o;
+            if (!old)
+                break;
+            conn_shut(h, old);
+        }
+        pthread_mutex_unlock(&h->conn_lock);
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn_ent_t *e = *socket_context;
+        *socket_context = NULL;
+        if (!e)
+            return;
+        pthread_mutex_lock(&h->conn_lock);
+        if (e->prev)
+            e->prev->next = e->next;
+        else
+            h->conns = e->next;
+        if (e->next)
+            e->next->prev = e->prev;
+        h->n_conns--;
+        if (e->shut)
+            h->n_shut--;
+        pthread_mutex_unlock(&h->conn_lock);
+        free(e);
+    }
+}
+
+/* Every REAP_EVERY_MS: the connections past their request's deadline are shut down. */
+static void *reaper_main(void *arg)
+{
+    cloud_http_t *h = arg;
+    pthread_mutex_lock(&h->conn_lock);
+    while (!h->reap_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += REAP_EVERY_MS * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&h->reap_cv, &h->conn_lock, &ts);
+        int64_t now = cloud_now_ms();
+        for (conn_ent_t *e = h->conns; e; e = e->next)
+            if (!e->shut && e->phase != PH_DONE &&
+                now - e->since > (e->phase == PH_HEADER ? HEADER_DEADLINE_MS : BODY_DEADLINE_MS))
+                conn_shut(h, e);
+        slow_log_locked(h, now);
+    }
+    pthread_mutex_unlock(&h->conn_lock);
+    return NULL;
+}
+
+/* libmicrohttpd's messages, as its own logger writes them, less the line it writes for each
+ * connection closed with its request unfinished: under a slow-client attack that is every
+ * connection shut down above (hundreds a second); those are counted and summed up instead. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    if (strstr(fmt, "closed by remote side with incomplete request"))
+        return;
+    vfprintf(stderr, fmt, ap);
+}
+
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)cls, (void)c, (void)toe;
+    (void)toe;
+    conn_phase(cls, c, PH_HEADER);   /* a kept-alive connection's next request: its header's deadline */
     req_t *rq = *con_cls;
     if (rq) {
         cloud_ota_upload_free(rq->up);
@@ -1402,6 +1589,23 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
     snprintf(h->admin_key, sizeof h->admin_key, "%s", cfg->admin_key);
     pthread_mutex_init(&h->lock, NULL);
     pthread_mutex_init(&h->rate_lock, NULL);
+    pthread_mutex_init(&h->conn_lock, NULL);
+    pthread_cond_init(&h->reap_cv, NULL);
+    h->conn_high = cfg->conn_limit > 2 * CONN_RESERVE ? cfg->conn_limit - CONN_RESERVE : cfg->conn_limit / 2;
+    /* epoll where there is one: select(2) cannot watch a descriptor from FD_SETSIZE (1 024) on,
+     * and the MQTT gate's connections take the process's low descriptors (2 each): with 900 of
+     * them open every new HTTP connection was refused, /healthz too (F94). Without epoll, select
+     * stays and the descriptors past FD_SETSIZE - CONN_RESERVE count as connections running
+     * short (conn_notify). */
+    bool epoll = MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES;
+    h->fd_high = INT_MAX;
+    if (!epoll) {
+        struct rlimit rl;
+        long fds = FD_SETSIZE;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < fds)
+            fds = (long)rl.rlim_cur;
+        h->fd_high = fds > 2 * CONN_RESERVE ? (int)(fds - CONN_RESERVE) : (int)(fds / 2);
+    }
     /* at least 2: one for the probes while another waits on the database (struct cloud_http) */
     h->pool = cfg->threads < 2 ? 2 : cfg->threads > POOL_MAX ? POOL_MAX : cfg->threads;
     h->auth_key_made = cfg->rabbitmq_vhost && pthread_key_create(&h->auth_key, auth_store_free) == 0;
@@ -1410,12 +1614,15 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
             pthread_key_delete(h->auth_key);
         pthread_mutex_destroy(&h->lock);
         pthread_mutex_destroy(&h->rate_lock);
+        pthread_mutex_destroy(&h->conn_lock);
+        pthread_cond_destroy(&h->reap_cv);
         free(h);
         freeaddrinfo(ai);
         return NULL;
     }
     /* Suspend/resume: the console's event streams wait parked, not in the daemon's thread. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    unsigned flags = (epoll ? MHD_USE_EPOLL_INTERNAL_THREAD : MHD_USE_INTERNAL_POLLING_THREAD) | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (cfg->tls_cert) {
@@ -1457,7 +1664,9 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
     };
     h->d = MHD_start_daemon(flags, cfg->port, NULL, NULL, handler, h,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                            MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+                            MHD_OPTION_NOTIFY_CONNECTION, conn_notify, h,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                             MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout,
                             MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
@@ -1470,6 +1679,9 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
         goto fail;
     }
     freeaddrinfo(ai);
+    h->reaper_made = pthread_create(&h->reaper, NULL, reaper_main, h) == 0;
+    if (!h->reaper_made)
+        cloud_log("http: cannot start the slow-client reaper: requests have the idle timeout only");
     cloud_console_start();
     return h;
 fail:
@@ -1479,6 +1691,8 @@ fail:
         pthread_key_delete(h->auth_key);
     pthread_mutex_destroy(&h->lock);
     pthread_mutex_destroy(&h->rate_lock);
+    pthread_mutex_destroy(&h->conn_lock);
+    pthread_cond_destroy(&h->reap_cv);
     free(h->cert);
     free(h->key);
     free(h);
@@ -1503,12 +1717,26 @@ void cloud_http_stop(cloud_http_t *h)
         cloud_log("http: %u request(s) still wait on the database; not waiting for them", atomic_load(&h->busy));
         return;
     }
+    if (h->reaper_made) {
+        pthread_mutex_lock(&h->conn_lock);
+        h->reap_stop = true;
+        pthread_cond_signal(&h->reap_cv);
+        pthread_mutex_unlock(&h->conn_lock);
+        pthread_join(h->reaper, NULL);
+    }
     MHD_stop_daemon(h->d);   /* joins the pool: each thread's auth connection is closed by now */
+    while (h->conns) {       /* none left: each had its CLOSED notice (defensive) */
+        conn_ent_t *e = h->conns;
+        h->conns = e->next;
+        free(e);
+    }
     cloud_store_close(&h->store);
     if (h->auth_key_made)
         pthread_key_delete(h->auth_key);
     pthread_mutex_destroy(&h->lock);
     pthread_mutex_destroy(&h->rate_lock);
+    pthread_mutex_destroy(&h->conn_lock);
+    pthread_cond_destroy(&h->reap_cv);
     free(h->cert);
     free(h->key);
     free(h);

@@ -145,6 +145,11 @@ size_t cloud_metrics_render(char *buf, size_t len, const cloud_metrics_info_t *i
     head(&o, "http_busy_total", "counter",
          "HTTP requests answered 503 busy: the lock or the last free thread was held by a request waiting on the database.");
     put(&o, "smartcfg_cloud_http_busy_total %llu\n", (unsigned long long)get(&m.counter[CLOUD_M_HTTP_BUSY]));
+    head(&o, "http_slow_closed_total", "counter",
+         "HTTP connections closed because their request's header or body did not arrive in time, or evicted "
+         "(oldest unfinished request first) when the connections ran short.");
+    put(&o, "smartcfg_cloud_http_slow_closed_total %llu\n",
+        (unsigned long long)get(&m.counter[CLOUD_M_HTTP_SLOW_CLOSED]));
     head(&o, "thing_rate_limited_total", "counter", "Device messages over the per-device limit (--thing-rate).");
     put(&o, "smartcfg_cloud_thing_rate_limited_total %llu\n",
         (unsigned long long)get(&m.counter[CLOUD_M_THING_RATE_LIMITED]));

@@ -20,6 +20,7 @@ typedef enum {
     CLOUD_M_HTTP_RATE_LIMITED,     /* HTTP requests over a per-address or per-account budget */
     CLOUD_M_THING_RATE_LIMITED,    /* device messages over --thing-rate */
     CLOUD_M_HTTP_BUSY,             /* HTTP requests answered 503 busy (a request waits on the database) */
+    CLOUD_M_HTTP_SLOW_CLOSED,      /* HTTP connections closed: request header/body not sent in time, or evicted */
     CLOUD_M_COUNTERS
 } cloud_metric_t;
 
