@@ -122,7 +122,10 @@ typedef struct {
     bool mqtt_gauge;                     /* this process runs the MQTT gate: /metrics shows its connections */
 } cloud_http_cfg_t;
 cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t errlen);
-void cloud_http_stop(cloud_http_t *h);
+/* Stops the HTTP server; false when a request still waited on the database after 5 s and the
+ * server was left running for the process's exit: what its requests reach (the data template,
+ * OTA, the AMQP worker) must then not be freed under it. */
+bool cloud_http_stop(cloud_http_t *h);
 
 /* ---- bind decisions (cloud_bindsvc.c), shared by the mosquitto and RabbitMQ front-ends ---- */
 typedef struct {

@@ -1699,10 +1699,10 @@ fail:
     return NULL;
 }
 
-void cloud_http_stop(cloud_http_t *h)
+bool cloud_http_stop(cloud_http_t *h)
 {
     if (!h)
-        return;
+        return true;
     cloud_console_stop();
     /* MHD_stop_daemon joins the pool: a request stuck in a query to a database cut off without
      * a reset (libpq waits for TCP to give up: minutes or hours) held the stop as long. SQLite's
@@ -1715,7 +1715,7 @@ void cloud_http_stop(cloud_http_t *h)
         nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
     if (atomic_load(&h->busy)) {
         cloud_log("http: %u request(s) still wait on the database; not waiting for them", atomic_load(&h->busy));
-        return;
+        return false;
     }
     if (h->reaper_made) {
         pthread_mutex_lock(&h->conn_lock);
@@ -1740,4 +1740,5 @@ void cloud_http_stop(cloud_http_t *h)
     free(h->cert);
     free(h->key);
     free(h);
+    return true;
 }

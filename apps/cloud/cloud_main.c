@@ -1160,12 +1160,17 @@ bad_addr:
         cloud_log("stopping on signal %d", (int)stop_signal);
 out:
     cloud_revoke_stop();
-    cloud_http_stop(h);   /* first: its control API sends through the worker's connection */
+    /* first: its control API sends through the worker's connection. A request it had to leave
+     * waiting on the database goes on when its answer comes, into the data template, OTA or
+     * the AMQP worker: those are then left to the process's exit, not freed under it. */
+    bool http_stopped = cloud_http_stop(h);
     cloud_health_stop();
     cloud_bindsvc_free(svc);
-    cloud_amqp_free(amqp);
-    cloud_ota_free(ota);
-    cloud_thing_free(thing);
+    if (http_stopped) {
+        cloud_amqp_free(amqp);
+        cloud_ota_free(ota);
+        cloud_thing_free(thing);
+    }
     cloud_gate_stop(gate);
     broker_stop(&br);
     if (evpipe[1] >= 0)
