@@ -190,13 +190,16 @@ fi
 # user: one that another user owns or may write in (or replace, through its directory) is
 # refused at start. Before, the device started with it (and would have run it at the join).
 ID=(--product-id ABCDEFGHIJ --device-name d1 --no-cloud)
-exec_refused() { # $1 = script, $2 = the error wanted
-    timeout 10 "$SC" device --radio udp:1 --join "exec:$1" --iface lo "${ID[@]}" --timeout 3 \
-        --state-dir "$TMP/st-exec" >"$TMP/exec.out" 2>"$TMP/exec.err"
+# start_refused WHAT WANTED ARGS...: `smartcfg device ARGS` exits 1 at start, WANTED on stderr
+start_refused() {
+    local what=$1 want=$2
+    shift 2
+    timeout 10 "$SC" device "$@" --timeout 3 --state-dir "$TMP/st-exec" >"$TMP/refused.out" 2>"$TMP/refused.err"
     local rc=$?
-    [ "$rc" = 1 ] || fail "exec script $1: exit $rc, want 1 (refused at start)"
-    grep -qF -- "$2" "$TMP/exec.err" || fail "exec script $1: no '$2'"
+    [ "$rc" = 1 ] || fail "$what: exit $rc, want 1 (refused at start)"
+    grep -qF -- "$want" "$TMP/refused.err" || fail "$what: no '$want'"
 }
+exec_refused() { start_refused "exec script $1" "$2" --radio udp:1 --join "exec:$1" --iface lo "${ID[@]}"; }
 mkdir -m 0700 "$TMP/scripts"
 printf '#!/bin/sh\nexit 1\n' >"$TMP/scripts/join.sh"
 chmod 0757 "$TMP/scripts/join.sh"
@@ -226,12 +229,7 @@ exec_refused "$TMP/scripts/link.sh" "is in a directory writable by others (mode 
 # prints it to the log) and where the MQTT login goes: one that another user owns or may write
 # in (or replace, through a directory up to /) is refused at start, as the script is (F73, F74),
 # nothing of it read. Before, the device started with it (exit 3 at --timeout 3).
-conf_refused() { # $1 = config file, $2 = the error wanted
-    timeout 10 "$SC" device --config "$1" --timeout 3 --state-dir "$TMP/st-exec" >"$TMP/conf.out" 2>"$TMP/conf.err"
-    local rc=$?
-    [ "$rc" = 1 ] || fail "config $1: exit $rc, want 1 (refused at start)"
-    grep -qF -- "$2" "$TMP/conf.err" || fail "config $1: no '$2'"
-}
+conf_refused() { start_refused "config $1" "$2" --config "$1"; }
 mkdir -m 0700 "$TMP/etc"
 printf 'radio = udp:1\njoin = sim:A:b:127.0.0.2\nproduct-id = ABCDEFGHIJ\ndevice-name = d1\nno-cloud = true\n' >"$TMP/etc/device.conf"
 chmod 0666 "$TMP/etc/device.conf"
