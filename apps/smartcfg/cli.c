@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The command-line convention shared by the subcommands (cli.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -339,4 +344,65 @@ int sc_cli_std_option(const sc_cli_t *cli, int opt, char **argv)
     default:
         return -1;
     }
+}
+
+int sc_cli_input_open(const char *path)
+{
+    if (!strcmp(path, "-"))
+        return fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+    /* O_NONBLOCK: open() of a FIFO without a writer would wait for one for ever */
+    return open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long sc_cli_input_read(int fd, char *buf, size_t cap)
+{
+    const long long end = now_ms() + SC_CLI_INPUT_WAIT_S * 1000LL;
+    size_t n = 0;
+    for (;;) {
+        /* poll first: a FIFO opened O_NONBLOCK reads 0 (an end) while no writer has come yet;
+         * poll waits for one (and for its data or its close) */
+        long long left = end - now_ms();
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int r = left > 0 ? poll(&p, 1, (int)left) : 0;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        char extra;
+        ssize_t got = n < cap ? read(fd, buf + n, cap - n) : read(fd, &extra, 1);
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            continue;
+        if (got < 0)
+            return -1;
+        if (got == 0)
+            return (long)n;
+        if (n == cap) {
+            errno = EFBIG;
+            return -1;
+        }
+        n += (size_t)got;
+    }
+}
+
+const char *sc_cli_input_why(int e, size_t cap, char *buf, size_t n)
+{
+    if (e == ETIMEDOUT)
+        snprintf(buf, n, "nothing wrote it to its end within %d s (a FIFO without a writer, or a command "
+                         "still running: give a file, or a command that ends)", SC_CLI_INPUT_WAIT_S);
+    else if (e == EFBIG)
+        snprintf(buf, n, "larger than %zu bytes", cap);
+    else
+        snprintf(buf, n, "%s", strerror(e));
+    return buf;
 }

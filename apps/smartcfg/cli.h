@@ -111,6 +111,22 @@ int sc_cli_channel(const sc_cli_t *cli, const char *opt, const char *value, bool
 /* The name among names[0..n) nearest to typed, if near enough to be a typo (one edit, two for
  * names of 6 or more characters), else NULL. */
 const char *sc_cli_nearest(const char *typed, const char *const *names, size_t n);
+/* Files read whole before anything runs (send --password-file and --expect, a device's
+ * --config): a FIFO or a pipe is taken (`--password-file <(pass show wifi)` is how a secret
+ * should be passed), but a read that cannot complete must not hang the start: at most this long
+ * is waited for a writer and for the data's end. Captures (decode, --radio file:) are streams
+ * and wait for their writer as any reader does. docs/cli.md, "Files". */
+#define SC_CLI_INPUT_WAIT_S 10
+/* Opens path for such a read ("-": a copy of stdin): without blocking on a FIFO that has no
+ * writer yet, without becoming the controlling terminal. The descriptor, or -1 with errno. */
+int sc_cli_input_open(const char *path);
+/* Reads fd to its end into buf (cap bytes): the length, or -1 with errno: EFBIG (more than cap
+ * bytes: what was read stays in buf), ETIMEDOUT (no writer, or no end, within
+ * SC_CLI_INPUT_WAIT_S seconds), EISDIR and read's others. */
+long sc_cli_input_read(int fd, char *buf, size_t cap);
+/* The reason for sc_cli_input_open's or _read's errno e, as a message says it after the file's
+ * name ("Is a directory"; ETIMEDOUT and EFBIG in the words of this convention; cap: the limit). */
+const char *sc_cli_input_why(int e, size_t cap, char *buf, size_t n);
 /* Prints "<name> <version>" (stdout). */
 void sc_cli_version(const sc_cli_t *cli);
 

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <termios.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -717,37 +718,61 @@ static ssize_t read_tty_password(char *buf, size_t cap)
     return n;
 }
 
+#define PASSWORD_FILE_MAX 256 /* a line of 64 bytes and its end, a byte order mark: a larger one is no password file */
+
 static int read_password_file(send_app_t *a, const char *path)
 {
-    char buf[SC_PASSWORD_MAX + 3];
-    ssize_t n;
+    char buf[PASSWORD_FILE_MAX];
+    long n;
+    bool pipe = false;
     if (!strcmp(path, "-") && isatty(STDIN_FILENO)) {
-        n = read_tty_password(buf, sizeof buf);
+        n = read_tty_password(buf, SC_PASSWORD_MAX + 3);
+        if (n < 0)
+            return sc_cli_usage_error(&a->cli, "cannot read the password from the terminal");
     } else {
-        FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-        if (!f)
-            return sc_cli_usage_error(&a->cli, "--password-file: cannot read '%s': %s", path, strerror(errno));
-        n = (ssize_t)fread(buf, 1, sizeof buf, f);
-        /* A directory opens but does not read (EISDIR): that is no empty password (an open
-         * network), which the devices would be sent. */
-        int err = ferror(f) ? errno : 0;
-        if (f != stdin)
-            fclose(f);
-        if (err) {
+        /* A FIFO (`<(pass show wifi)`, stdin from a pipe) is read, but no longer waited on for
+         * ever when nothing writes it (SC_CLI_INPUT_WAIT_S); a directory opens but does not read
+         * (EISDIR): neither is an empty password (an open network) sent to the devices. */
+        char why[200];
+        int fd = sc_cli_input_open(path);
+        struct stat st;
+        pipe = fd >= 0 && fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+        n = fd >= 0 ? sc_cli_input_read(fd, buf, sizeof buf) : -1;
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        if (n < 0) {
             explicit_bzero(buf, sizeof buf);
+            if (err == EFBIG)
+                return sc_cli_usage_error(&a->cli, "--password-file: '%s' is larger than %d bytes: a password "
+                                                   "file holds the password (0..64 bytes) on one line", path, PASSWORD_FILE_MAX);
             return sc_cli_usage_error(&a->cli, "--password-file: cannot read '%s': %s", path,
-                                      strerror(err));
+                                      sc_cli_input_why(err, sizeof buf, why, sizeof why));
         }
     }
-    if (n < 0)
-        return sc_cli_usage_error(&a->cli, "cannot read the password from the terminal");
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+    /* The password is the file's one line, as an editor (Windows' too: CRLF, a byte order mark)
+     * or `echo` writes it. Nothing of it is ever shown. */
+    char *p = buf;
+    if (n >= 3 && !memcmp(p, "\xef\xbb\xbf", 3)) {
+        p += 3;
+        n -= 3;
+    }
+    while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
         n--;
-    if (n > SC_PASSWORD_MAX) {
+    /* A second line (`pass show` prints the password, then notes) was sent as part of the
+     * password: a device then failed to join with a password nobody typed. */
+    bool lines = memchr(p, '\n', (size_t)n) || memchr(p, '\r', (size_t)n);
+    if (lines || n > SC_PASSWORD_MAX) {
         explicit_bzero(buf, sizeof buf);
+        if (lines)
+            return sc_cli_usage_error(&a->cli, "--password-file: '%s' holds more than one line: the password "
+                                               "goes on the first and only line (`pass show NAME | head -n 1`)", path);
         return sc_cli_usage_error(&a->cli, "the password in %s is longer than 64 bytes", path);
     }
-    memcpy(a->cfg.creds.password, buf, (size_t)n);
+    if (!n && pipe)   /* a command that failed (`<(pass show nosuch)`) writes nothing */
+        return sc_cli_usage_error(&a->cli, "--password-file: '%s' gave nothing (did the command writing it fail?); "
+                                           "an open network is --password ''", path);
+    memcpy(a->cfg.creds.password, p, (size_t)n);
     a->cfg.creds.password_len = (uint8_t)n;
     explicit_bzero(buf, sizeof buf);
     a->have_password = true;

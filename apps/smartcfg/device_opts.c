@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -256,10 +257,26 @@ static int config_line(device_opts_t *o, const device_opts_spec_t *spec, char *s
     *eq = '\0';
     char *key = trim(s), *val = trim(eq + 1);
     size_t vl = strlen(val);
-    if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+    bool quoted = vl >= 2 && val[0] == '"' && val[vl - 1] == '"';
+    if (quoted) {
         val[vl - 1] = '\0';
         val++;
-    } else if (strstr(val, " #") || strstr(val, "\t#")) {
+    }
+    /* A line's text is never shown, its key only once it is an option's name: a file that is
+     * not a config (a password file given by mistake, `secret=...` mistyped) put a secret in the
+     * message (a terminal, the journal). The line number says where. */
+    bool off;
+    int id = opt_lookup(spec, key, &off);
+    if (id < 0) {
+        const char *names[O_NALL + DEVICE_OPTS_MAX_EXTRA];
+        size_t nn = 0;
+        for (int i = 0; i < O_NALL + (int)spec->nextra; i++)
+            names[nn++] = opt_name(spec, i);
+        const char *near = sc_cli_nearest(key, names, nn);
+        return sc_cli_usage_error(&o->cli, "%s: unknown key%s%s%s (the keys are the options' names, as --help lists them)", where,
+                                  near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+    }
+    if (!quoted && (strstr(val, " #") || strstr(val, "\t#"))) {
         /* `key = value  # why` is no comment here ('#' starts one only at a line's start): it
          * became part of the value, `device-name = dev1 # x` a device name the cloud would
          * refuse at the login, a flag an error saying only "wants true or false". The value
@@ -267,12 +284,8 @@ static int config_line(device_opts_t *o, const device_opts_spec_t *spec, char *s
         return sc_cli_usage_error(&o->cli,
                                   "%s: '%s' has a '#' after a space in its value: a comment goes on a line of "
                                   "its own (a '#' that belongs to the value: put the value in double quotes)",
-                                  where, trim(key));
+                                  where, key);
     }
-    bool off;
-    int id = opt_lookup(spec, key, &off);
-    if (id < 0)
-        return sc_cli_usage_error(&o->cli, "%s: unknown key '%s'", where, key);
     if (is_flag(spec, id)) {
         bool b;
         if (!parse_bool(val, &b))
@@ -375,38 +388,58 @@ static bool config_shows_secret(const struct stat *st)
 }
 
 /* `key = value` lines, '#' comments, optional double quotes around the value. */
+#define CONFIG_FILE_MAX (256 * 1024) /* /dev/zero or a wrong file: not read to its end */
+
 static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
+    /* Opened without waiting for a FIFO's writer, and read whole within SC_CLI_INPUT_WAIT_S:
+     * `--config <(...)` works, a FIFO nothing writes to no longer hangs the start for ever. */
+    int fd = sc_cli_input_open(path);
+    if (fd < 0)
         return sc_cli_usage_error(&o->cli, "cannot read config %s: %s", path, strerror(errno));
     struct stat st;
-    int bad = fstat(fileno(f), &st) == 0 ? config_foreign(o, path, &st) : 0;
+    int bad = fstat(fd, &st) == 0 ? config_foreign(o, path, &st) : 0;
+    char *data = bad ? NULL : malloc(CONFIG_FILE_MAX);
+    long n = data ? sc_cli_input_read(fd, data, CONFIG_FILE_MAX) : -1;
+    int err = data ? errno : ENOMEM;
+    close(fd);
     if (bad) {
-        fclose(f);
+        free(data);
         return bad;
     }
+    if (n < 0) {
+        char why[200];
+        if (data)
+            explicit_bzero(data, CONFIG_FILE_MAX);
+        free(data);
+        /* a directory (EISDIR) or an I/O error: the settings in it must not be silently missing */
+        return sc_cli_usage_error(&o->cli, "cannot read config %s: %s", path,
+                                  sc_cli_input_why(err, CONFIG_FILE_MAX, why, sizeof why));
+    }
+    FILE *f = n ? fmemopen(data, (size_t)n, "r") : NULL;
     char line[1024], where[300];
-    int lineno = 0, rc = 0;
+    int lineno = 0, rc = n && !f ? sc_cli_usage_error(&o->cli, "cannot read config %s: %s", path, strerror(errno)) : 0;
     bool has_secret = false;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
+    while (f && rc == 0 && fgets(line, sizeof line, f)) {
         snprintf(where, sizeof where, "%s:%d", path, ++lineno);
         if (!strchr(line, '\n') && !feof(f)) {
             rc = sc_cli_usage_error(&o->cli, "%s: line too long", where);
             break;
         }
-        char *s = trim(line);
+        char *s = line;
+        if (lineno == 1 && !strncmp(s, "\xef\xbb\xbf", 3))
+            s += 3;   /* a byte order mark, as Windows' Notepad writes one */
+        s = trim(s);
         if (*s && *s != '#')
             rc = config_line(o, spec, s, where, &has_secret);
     }
     explicit_bzero(line, sizeof line);
-    /* a directory (EISDIR) or an I/O error ends fgets as the end of the file would: the
-     * settings after it must not be silently missing */
-    if (rc == 0 && ferror(f))
-        rc = sc_cli_usage_error(&o->cli, "cannot read config %s: %s", path, strerror(errno));
-    if (rc == 0 && has_secret && fstat(fileno(f), &st) == 0 && config_shows_secret(&st))
+    if (f)
+        fclose(f);
+    explicit_bzero(data, (size_t)n);
+    free(data);
+    if (rc == 0 && has_secret && config_shows_secret(&st))
         sc_cli_warn(&o->cli, "%s holds a secret but is readable by others (chmod 600 it)", path);
-    fclose(f);
     return rc;
 }
 

@@ -3,7 +3,9 @@
  * line. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "sc_posix.h"
@@ -57,14 +59,14 @@ static const char *parse_fields(send_expect_entry_t *e, char *text, char *bad, s
     }
     for (int k = 0; k < nf; k++) {
         uint8_t mac[SC_MAC_LEN];
-        snprintf(bad, badcap, "%s", f[k]);
+        snprintf(bad, badcap, "field %d", k + 1);
         if (sc_posix_parse_mac(f[k], mac) == SC_OK) {
             if (e->has_mac)
                 return "two MACs";
             e->has_mac = true;
             memcpy(e->mac, mac, SC_MAC_LEN);
         } else if (e->device_name[0]) {
-            snprintf(bad, badcap, "%s %s", f[0], f[1]);
+            snprintf(bad, badcap, "fields 1 and 2");
             return "two names: a line names one device (and a MAC is written aa:bb:cc:dd:ee:ff)";
         } else {
             const char *why = set_name(e, f[k]);
@@ -113,13 +115,13 @@ typedef struct {
     unsigned bad;
 } problems_t;
 
+/* A bad line is told by its number, and which field, never by its text: a password file given
+ * as --expect by mistake put the Wi-Fi password in the message (a terminal, a CI log). */
 static void problem(problems_t *p, unsigned line, const char *field, const char *what)
 {
     if (p->bad++ < 3 && p->len < p->cap) {
-        char shown[64];
-        int n = snprintf(p->why + p->len, p->cap - p->len, "%sline %u: %s%s%s%s", p->len ? "; " : "", line,
-                         field && field[0] ? "'" : "", field && field[0] ? sc_cli_shown(field, shown, sizeof shown) : "",
-                         field && field[0] ? "': " : "", what);
+        int n = snprintf(p->why + p->len, p->cap - p->len, "%sline %u: %s%s%s", p->len ? "; " : "", line,
+                         field && field[0] ? field : "", field && field[0] ? ": " : "", what);
         if (n > 0)
             p->len += (size_t)n;
     }
@@ -136,7 +138,7 @@ static void one_line(send_expect_t *x, problems_t *p, unsigned line, char *text)
     send_expect_entry_t e;
     memset(&e, 0, sizeof e);
     e.line = line;
-    char bad[SEND_EXPECT_LINE_MAX + 1];
+    char bad[32];
     const char *why = parse_fields(&e, text, bad, sizeof bad);
     if (why) {
         problem(p, line, bad, why);
@@ -161,9 +163,20 @@ int send_expect_load(send_expect_t *x, const char *path, char *why, size_t cap)
 {
     memset(x, 0, sizeof *x);
     x->path = path;
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(why, cap, "cannot read it: %s", strerror(errno));
+    /* Read whole first, bounded (a FIFO nothing writes to hung the run for ever) */
+    char *data = malloc(SEND_EXPECT_FILE_MAX);
+    int fd = data ? sc_cli_input_open(path) : -1;
+    long len = fd >= 0 ? sc_cli_input_read(fd, data, SEND_EXPECT_FILE_MAX) : -1;
+    int err = data ? errno : ENOMEM;
+    if (fd >= 0)
+        close(fd);
+    if (len < 0) {
+        char reason[200];
+        free(data);
+        if (err == EFBIG)
+            snprintf(why, cap, "larger than %d bytes: no list of at most 32 devices", SEND_EXPECT_FILE_MAX);
+        else
+            snprintf(why, cap, "cannot read it: %s", sc_cli_input_why(err, SEND_EXPECT_FILE_MAX, reason, sizeof reason));
         return -1;
     }
     problems_t p = { why, cap, 0, 0 };
@@ -172,13 +185,8 @@ int send_expect_load(send_expect_t *x, const char *path, char *why, size_t cap)
     size_t n = 0;
     unsigned line = 1;
     bool too_long = false, nul = false;
-    size_t total = 0;
-    for (int c = getc(f);; c = getc(f)) {
-        if (c != EOF && ++total > SEND_EXPECT_FILE_MAX) {
-            fclose(f);
-            snprintf(why, cap, "larger than %d bytes: no list of at most 32 devices", SEND_EXPECT_FILE_MAX);
-            return -1;
-        }
+    for (long i = 0;; i++) {
+        int c = i < len ? (unsigned char)data[i] : EOF;
         if (c != '\n' && c != EOF) {
             if (c == '\0')
                 nul = true;
@@ -208,12 +216,9 @@ int send_expect_load(send_expect_t *x, const char *path, char *why, size_t cap)
         n = 0;
         too_long = nul = false;
     }
-    int err = ferror(f) ? errno : 0;
-    fclose(f);
-    if (err) {
-        snprintf(why, cap, "cannot read it: %s", strerror(err));
-        return -1;
-    }
+    explicit_bzero(buf, sizeof buf);   /* a password file given here by mistake */
+    explicit_bzero(data, (size_t)len);
+    free(data);
     if (p.bad > 3 && p.len < cap)
         snprintf(why + p.len, cap - p.len, " (%u bad lines)", p.bad);
     if (p.bad)

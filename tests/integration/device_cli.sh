@@ -95,7 +95,29 @@ expect 1 "state directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --
 printf 'product-id = ABCDEFGHIJ\nnonsense line\n' >"$TMP/bad1.conf"
 expect 2 "bad1.conf:2" -- --config "$TMP/bad1.conf"
 printf '# comment\ncolour = blue\n' >"$TMP/bad2.conf"
-expect 2 "bad2.conf:2: unknown key 'colour'" -- --config "$TMP/bad2.conf"
+expect 2 "bad2.conf:2: unknown key (the keys are the options' names" -- --config "$TMP/bad2.conf"
+grep -q colour "$TMP/err" && fail "an unknown key was shown"
+# no text of a line is shown, an unknown key's neither (C2: a password file given as --config,
+# `hunter2=x`, printed "unknown key 'hunter2'"); a typo is answered with the key meant
+printf 'hunter2=x\n' >"$TMP/pw.conf"
+expect 2 "pw.conf:1: unknown key (the keys" -- --config "$TMP/pw.conf"
+printf 'devce-name = dev1\n' >"$TMP/typo.conf"
+expect 2 "typo.conf:1: unknown key (did you mean 'device-name'?)" -- --config "$TMP/typo.conf"
+# a file written on Windows: a byte order mark (Notepad) was part of the first key (C4: "unknown
+# key '\xef\xbb\xbfjson'"), CRLF line ends held; a last line without its newline too
+printf '\xef\xbb\xbfjson = maybe\r\n' >"$TMP/bom.conf"
+expect 2 "bom.conf:1: 'json' wants true or false" -- --config "$TMP/bom.conf"
+printf 'no-cloud = true\r\njson = maybe' >"$TMP/crlf.conf"
+expect 2 "crlf.conf:2: 'json' wants true or false" -- --config "$TMP/crlf.conf"
+# a FIFO nothing writes to hung the start for ever (C1): 10 s for a writer and the data's end
+# (SC_CLI_INPUT_WAIT_S), then a usage error naming it; one written in time (`<(...)`) is read
+mkfifo "$TMP/fifo.conf"
+t0=$(date +%s)
+timeout 40 "$SC" device --config "$TMP/fifo.conf" --radio "file:$TMP/none.pcap" >"$TMP/out" 2>"$TMP/err"; rc=$?
+secs=$(( $(date +%s) - t0 ))
+[ "$rc" = 2 ] && [ "$secs" -le 30 ] && grep -q "^smartcfg device: cannot read config $TMP/fifo.conf: nothing wrote it to its end within 10 s" "$TMP/err" \
+    || fail "--config FIFO without a writer: exit $rc after ${secs}s"
+expect 2 "^smartcfg device: /dev/fd/[0-9]*:2: 'json' wants true or false" -- --config <(echo '# from a command'; echo 'json = maybe')
 printf 'json = maybe\n' >"$TMP/bad3.conf"
 expect 2 "bad3.conf:1" -- --config "$TMP/bad3.conf"
 expect 2 "cannot read config" -- --config "$TMP/missing.conf"

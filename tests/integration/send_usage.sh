@@ -62,7 +62,7 @@ check 2 'unknown option' --ssid x --password S3cretPw $OK --frobnicate
 # anything is sent; the file's limits; what it excludes
 X=$(mktemp -d /tmp/sc_send_usage_expect.XXXXXX)
 printf '# rack\n24:0a:c4:00:00:01 rack1\n\nzz:00 rack5   # a mistyped MAC\na b c\n24:0a:c4:00:00:01\nok_name\nbad!name\n' > "$X/bad.txt"
-check 2 "^smartcfg send: --expect $X/bad.txt: line 4: 'zz:00 rack5': two names: .*; line 5: more than two fields: MAC, NAME, or MAC NAME; line 6: the same device as line 2 (4 bad lines)$" \
+check 2 "^smartcfg send: --expect $X/bad.txt: line 4: fields 1 and 2: two names: .*; line 5: more than two fields: MAC, NAME, or MAC NAME; line 6: the same device as line 2 (4 bad lines)$" \
   --ssid x --password-file /dev/null $OK --token t1 --expect "$X/bad.txt"
 # a name is one device, with its MAC on one line or not (F91: `MAC rack1` then `rack1` ran and
 # waited for a second rack1 until --timeout, exit 3 "never acked"; the old code runs here)
@@ -70,7 +70,7 @@ printf '24:0a:c4:00:00:01 rack1\nRACKPROD01/rack1\n24:0a:c4:00:00:02 RACKPROD01/
 check 2 "^smartcfg send: --expect $X/dupname.txt: line 2: the same device as line 1; line 4: the same device as line 3$" \
   --ssid x --password-file /dev/null $OK --token t1 --timeout 1 --expect "$X/dupname.txt"
 printf 'RACKPROD01/bad!name\n' > "$X/bad2.txt"
-check 2 "^smartcfg send: --expect $X/bad2.txt: line 1: 'RACKPROD01/bad!name': neither a MAC" --ssid x --password-file /dev/null $OK --token t1 --expect "$X/bad2.txt"
+check 2 "^smartcfg send: --expect $X/bad2.txt: line 1: field 1: neither a MAC" --ssid x --password-file /dev/null $OK --token t1 --expect "$X/bad2.txt"
 for i in $(seq 33); do printf '24:0a:c4:00:02:%02x\n' $i; done > "$X/33.txt"
 check 2 "^smartcfg send: --expect $X/33.txt: line 33: a 33rd device: one run takes 32" --ssid x --password-file /dev/null $OK --expect "$X/33.txt"
 printf '# nothing yet\n\n' > "$X/empty.txt"
@@ -78,6 +78,43 @@ check 2 "^smartcfg send: --expect $X/empty.txt: no device in it" --ssid x --pass
 check 2 "^smartcfg send: --expect $X: cannot read it: Is a directory" --ssid x --password-file /dev/null $OK --expect "$X"
 out=$(timeout 10 "$B/smartcfg" send --ssid x --password-file /dev/null $OK --expect /dev/zero 2>&1); rc=$?
 [ $rc = 2 ] && grep -q "^smartcfg send: --expect /dev/zero: larger than" <<<"$out" || { echo "FAIL: --expect /dev/zero: exit $rc, $out"; fail=1; }
+# a bad line is told by its number and field, never by its text: a password file given as
+# --expect by mistake printed the password (C2: "line 1: 'S3cretPw!': neither a MAC ...")
+printf 'S3cretPw!\n' > "$X/pw.txt"
+check 2 "^smartcfg send: --expect $X/pw.txt: line 1: field 1: neither a MAC" --ssid x --password-file /dev/null $OK --token t1 --expect "$X/pw.txt"
+printf 'S3cretPw and more\n' > "$X/pw2.txt"
+check 2 "^smartcfg send: --expect $X/pw2.txt: line 1: more than two fields" --ssid x --password-file /dev/null $OK --token t1 --expect "$X/pw2.txt"
+# a file written on Windows (a byte order mark, CRLF) and one without its last newline: read
+printf '\xef\xbb\xbf24:0a:c4:00:00:01 rack1\r\n24:0a:c4:00:00:02\r\n' > "$X/crlf.txt"
+check 2 "^smartcfg send: --expect and --count exclude each other (the run waits for the 2 devices of $X/crlf.txt)" \
+  --ssid x --password-file /dev/null $OK --token t1 --expect "$X/crlf.txt" --count 2
+printf '24:0a:c4:00:00:01\n24:0a:c4:00:00:02' > "$X/nonl.txt"
+check 2 "(the run waits for the 2 devices of $X/nonl.txt)" --ssid x --password-file /dev/null $OK --token t1 --expect "$X/nonl.txt" --count 2
+# no read permission, a dangling symlink: the error, nothing else (as root, mode 000 still reads)
+printf '24:0a:c4:00:00:01\n' > "$X/noperm.txt"; chmod 000 "$X/noperm.txt"
+ln -s "$X/nosuch.txt" "$X/dangling.txt"
+check 2 "^smartcfg send: --expect $X/dangling.txt: cannot read it: No such file or directory" --ssid x --password-file /dev/null $OK --expect "$X/dangling.txt"
+if [ "$(id -u)" != 0 ]; then
+  check 2 "^smartcfg send: --expect $X/noperm.txt: cannot read it: Permission denied" --ssid x --password-file /dev/null $OK --expect "$X/noperm.txt"
+fi
+# a FIFO nothing writes to (a mkfifo left behind): --expect and --password-file waited for ever
+# (C1); now 10 s (SC_CLI_INPUT_WAIT_S) for a writer and the data's end, then a usage error
+# naming the file. Both at once, bounded by timeout(1): the old code is killed, exit 124.
+mkfifo "$X/fifo1" "$X/fifo2"
+t0=$(date +%s)
+timeout 40 "$B/smartcfg" send --ssid x --password-file /dev/null $OK --expect "$X/fifo1" >"$X/f1.out" 2>&1 & F1=$!
+timeout 40 "$B/smartcfg" send --ssid x --password-file "$X/fifo2" $OK --token t1 >"$X/f2.out" 2>&1 & F2=$!
+wait $F1; rc1=$?; wait $F2; rc2=$?
+secs=$(( $(date +%s) - t0 ))
+{ [ $rc1 = 2 ] && grep -q "^smartcfg send: --expect $X/fifo1: cannot read it: nothing wrote it to its end within 10 s" "$X/f1.out"; } \
+  || { echo "FAIL: --expect FIFO without a writer: exit $rc1, $(cat "$X/f1.out")"; fail=1; }
+{ [ $rc2 = 2 ] && grep -q "^smartcfg send: --password-file: cannot read '$X/fifo2': nothing wrote it to its end within 10 s" "$X/f2.out"; } \
+  || { echo "FAIL: --password-file FIFO without a writer: exit $rc2, $(cat "$X/f2.out")"; fail=1; }
+[ "$secs" -ge 9 ] && [ "$secs" -le 30 ] || { echo "FAIL: FIFO without a writer: ended after ${secs}s (want about 10)"; fail=1; }
+# a FIFO with a writer, late (2 s) but within the bound: read as a file is
+( sleep 2; printf '24:0a:c4:00:00:01\n24:0a:c4:00:00:02\n' > "$X/fifo1" ) &
+check 2 "(the run waits for the 2 devices of $X/fifo1)" --ssid x --password-file /dev/null $OK --token t1 --expect "$X/fifo1" --count 2
+wait
 printf '24:0a:c4:00:00:01\nRACKPROD01/rack2\n' > "$X/named.txt"
 check 2 "^smartcfg send: --expect and --count exclude each other (the run waits for the 2 devices of $X/named.txt)" \
   --ssid x --password-file /dev/null $OK --token t1 --expect "$X/named.txt" --count 2
@@ -145,6 +182,33 @@ o=$("$B/smartcfg" send --ssid x --password-file "$T/pw.d" $OK --dest 127.0.0.1 -
 { [ "$rc" = 2 ] && grep -q -- "--password-file: cannot read '$T/pw.d': Is a directory" <<<"$o" && ! grep -q '"event":"sending"' <<<"$o"; } \
     || { echo "FAIL: --password-file DIR: exit $rc: $o"; fail=1; }
 
+# the password file: its one line, as an editor writes it (CRLF, a byte order mark: Notepad);
+# what it is told by its length on the sending line, never shown
+pwlen() { # file -> the "password N bytes" of the sending line (or the error)
+  timeout 20 "$B/smartcfg" send --ssid x --password-file "$1" $OK --dest 127.0.0.1 --no-token --timeout 0.3 2>&1 \
+    | grep -o 'password [0-9]* bytes\|^smartcfg send: .*'
+}
+printf 'S3cretPw\r\n' >"$T/crlf"; printf '\xef\xbb\xbfS3cretPw\r\n' >"$T/bom"; printf 'S3cretPw' >"$T/nonl"
+for f in crlf bom nonl; do
+  o=$(pwlen "$T/$f"); [ "$o" = "password 8 bytes" ] || { echo "FAIL: --password-file ($f): $o (want password 8 bytes)"; fail=1; }
+done
+# a second line (`pass show` prints notes after the password) was sent as part of the password
+# (C3: "password 24 bytes"); now a usage error, nothing shown
+printf 'S3cretPw\nurl: http://x\n' >"$T/two"
+o=$(pwlen "$T/two")
+[ "$o" = "smartcfg send: --password-file: '$T/two' holds more than one line: the password goes on the first and only line (\`pass show NAME | head -n 1\`)" ] \
+  || { echo "FAIL: --password-file of two lines: $o"; fail=1; }
+# a command that failed (`<(pass show nosuch)`, `false | ... -`) writes nothing: that was an open
+# network sent to every device (C3); a usage error now. An empty file or /dev/null stays one.
+for how in subst pipe; do
+  if [ $how = subst ]; then o=$(pwlen <(false)); else o=$(false | pwlen -); fi
+  grep -q "^smartcfg send: --password-file: '.*' gave nothing (did the command writing it fail?); an open network is --password ''" <<<"$o" \
+    || { echo "FAIL: --password-file from a command that wrote nothing ($how): $o"; fail=1; }
+done
+: >"$T/empty"
+[ "$(pwlen "$T/empty")" = "password 0 bytes" ] || { echo "FAIL: --password-file of an empty file: $(pwlen "$T/empty")"; fail=1; }
+o=$(pwlen /dev/zero)
+grep -q "^smartcfg send: --password-file: '/dev/zero' is larger than 256 bytes" <<<"$o" || { echo "FAIL: --password-file /dev/zero: $o"; fail=1; }
 # --password-file - on a terminal: a prompt, echo off (the typed password never comes back),
 # and the password is taken (the run then stops at the next bad option, --count -1)
 python3 - "$B/smartcfg" <<'PY' || fail=1
