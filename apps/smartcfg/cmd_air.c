@@ -472,9 +472,11 @@ int cmd_air(int argc, char **argv)
         }
         n++;
     }
-    int crc = sc_pcap_writer_close(w);
+    int werr = 0;
+    int crc = sc_pcap_writer_close_err(w, &werr);
     if (rc != SC_OK || crc != SC_OK) {
-        return sc_cli_fail(&air_cli, SC_EXIT_FAIL, "%s: write failed (%s)", out, sc_strerror(rc ? rc : crc));
+        return sc_cli_fail(&air_cli, SC_EXIT_FAIL, "%s: write failed (%s)", out,
+                           werr ? strerror(werr) : sc_strerror(rc ? rc : crc));
     }
     uint32_t fl = sc_air_floor_ms(&c);
     if (json) {

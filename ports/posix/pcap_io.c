@@ -41,6 +41,7 @@ struct sc_pcap_src {
 struct sc_pcap_writer {
     pcap_t *dead;
     pcap_dumper_t *dumper;
+    int err;   /* the first write's errno that failed (ENOSPC): the writes stop there */
 };
 
 static uint16_t le16(const uint8_t *b) { return (uint16_t)(b[0] | (b[1] << 8)); }
@@ -455,6 +456,8 @@ int sc_pcap_write_ex(sc_pcap_writer_t *w, const sc_frame_t *f, unsigned flags)
 {
     if (!w || !f)
         return SC_ERR_INVAL;
+    if (w->err)
+        return SC_ERR_IO;
     uint8_t buf[RT_EXT_LEN + 65536];
     const int ext = (flags & SC_PCAP_W_EXT) != 0;
     const size_t rt_len = ext ? RT_EXT_LEN : RT_LEN;
@@ -546,21 +549,36 @@ int sc_pcap_write_ex(sc_pcap_writer_t *w, const sc_frame_t *f, unsigned flags)
     h.ts.tv_sec = (time_t)(f->ts_us / 1000000u);
     h.ts.tv_usec = (suseconds_t)(f->ts_us % 1000000u);
     h.caplen = h.len = (bpf_u_int32)(rt_len + n);
+    errno = 0;
     pcap_dump((u_char *)w->dumper, &h, buf);
+    if (ferror(pcap_dump_file(w->dumper))) {
+        /* a full disk (/dev/full): said as such, and no more written (air wrote the whole
+         * capture into the error, then said only "I/O error") */
+        w->err = errno ? errno : EIO;
+        return SC_ERR_IO;
+    }
     return SC_OK;
 }
 
 int sc_pcap_write(sc_pcap_writer_t *w, const sc_frame_t *f) { return sc_pcap_write_ex(w, f, 0); }
 
-int sc_pcap_writer_close(sc_pcap_writer_t *w)
+int sc_pcap_writer_close(sc_pcap_writer_t *w) { return sc_pcap_writer_close_err(w, NULL); }
+
+int sc_pcap_writer_close_err(sc_pcap_writer_t *w, int *err)
 {
     if (!w)
         return SC_ERR_INVAL;
     int rc = SC_OK;
     /* A write that failed earlier (a full disk) emptied the buffer and set the error flag:
      * the flush alone then succeeds and the capture was said written. */
-    if (pcap_dump_flush(w->dumper) != 0 || ferror(pcap_dump_file(w->dumper)))
+    errno = 0;
+    if (w->err || pcap_dump_flush(w->dumper) != 0 || ferror(pcap_dump_file(w->dumper))) {
         rc = SC_ERR_IO;
+        if (!w->err)
+            w->err = errno ? errno : EIO;
+    }
+    if (err)
+        *err = w->err;
     pcap_dump_close(w->dumper);
     pcap_close(w->dead);
     free(w);

@@ -74,6 +74,8 @@ int sc_pcap_write(sc_pcap_writer_t *w, const sc_frame_t *f);
 #define SC_PCAP_W_EXT 2u
 int sc_pcap_write_ex(sc_pcap_writer_t *w, const sc_frame_t *f, unsigned flags);
 int sc_pcap_writer_close(sc_pcap_writer_t *w);
+/* As sc_pcap_writer_close; *err: the errno of the first write that failed (0: none). */
+int sc_pcap_writer_close_err(sc_pcap_writer_t *w, int *err);
 
 #ifdef __cplusplus
 }
