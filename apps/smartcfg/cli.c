@@ -346,9 +346,9 @@ int sc_cli_std_option(const sc_cli_t *cli, int opt, char **argv)
     }
 }
 
-int sc_cli_input_open(const char *path)
+int sc_cli_input_open(const char *path, bool dash)
 {
-    if (!strcmp(path, "-"))
+    if (dash && !strcmp(path, "-"))
         return fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
     /* O_NONBLOCK: open() of a FIFO without a writer would wait for one for ever */
     return open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);

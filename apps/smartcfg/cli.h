@@ -117,9 +117,9 @@ const char *sc_cli_nearest(const char *typed, const char *const *names, size_t n
  * is waited for a writer and for the data's end. Captures (decode, --radio file:) are streams
  * and wait for their writer as any reader does. docs/cli.md, "Files". */
 #define SC_CLI_INPUT_WAIT_S 10
-/* Opens path for such a read ("-": a copy of stdin): without blocking on a FIFO that has no
- * writer yet, without becoming the controlling terminal. The descriptor, or -1 with errno. */
-int sc_cli_input_open(const char *path);
+/* Opens path for such a read (dash and "-": a copy of stdin): without blocking on a FIFO that
+ * has no writer yet, without becoming the controlling terminal. The descriptor, or -1 with errno. */
+int sc_cli_input_open(const char *path, bool dash);
 /* Reads fd to its end into buf (cap bytes): the length, or -1 with errno: EFBIG (more than cap
  * bytes: what was read stays in buf), ETIMEDOUT (no writer, or no end, within
  * SC_CLI_INPUT_WAIT_S seconds), EISDIR and read's others. */

@@ -735,7 +735,7 @@ static int read_password_file(send_app_t *a, const char *path)
          * ever when nothing writes it (SC_CLI_INPUT_WAIT_S); a directory opens but does not read
          * (EISDIR): neither is an empty password (an open network) sent to the devices. */
         char why[200];
-        int fd = sc_cli_input_open(path);
+        int fd = sc_cli_input_open(path, true);
         struct stat st;
         pipe = fd >= 0 && fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
         n = fd >= 0 ? sc_cli_input_read(fd, buf, sizeof buf) : -1;

@@ -395,7 +395,7 @@ static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const c
 {
     /* Opened without waiting for a FIFO's writer, and read whole within SC_CLI_INPUT_WAIT_S:
      * `--config <(...)` works, a FIFO nothing writes to no longer hangs the start for ever. */
-    int fd = sc_cli_input_open(path);
+    int fd = sc_cli_input_open(path, false);
     if (fd < 0)
         return sc_cli_usage_error(&o->cli, "cannot read config %s: %s", path, strerror(errno));
     struct stat st;
