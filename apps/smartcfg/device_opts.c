@@ -657,16 +657,22 @@ static int check_identity(device_opts_t *o)
         int fd = open(ca, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         int err = fd >= 0 ? 0 : errno;
         struct stat cs;
+        bool dev = false;
         if (fd >= 0 && fstat(fd, &cs) == 0 && (S_ISREG(cs.st_mode) || S_ISDIR(cs.st_mode))) {
             char byte;
             ssize_t r = read(fd, &byte, 1);
             err = r < 0 ? errno : r == 0 ? ENODATA : 0;
+        } else if (fd >= 0) {
+            /* a device node (/dev/zero, /dev/null) holds no bundle: the login would fail, a
+             * cloud error (5) every restart repeats, as above */
+            dev = S_ISCHR(cs.st_mode) || S_ISBLK(cs.st_mode);
         }
         if (fd >= 0)
             close(fd);
-        if (err)
+        if (err || dev)
             return sc_cli_usage_error(&o->cli, "--ca-file: cannot read '%s': %s", ca,
-                                      err == ENODATA ? "the file is empty" : strerror(err));
+                                      dev ? "a device, not a file of certificates"
+                                      : err == ENODATA ? "the file is empty" : strerror(err));
     }
     /* The region the identity reply names: as `send --region` takes it (an empty one went to
      * the phone as the device's region). */

@@ -162,6 +162,8 @@ expect 2 "--config: at most 8 files" -- $(for i in 1 2 3 4 5 6 7 8 9; do echo --
 # a CA bundle that cannot be read is said at start (it failed at the MQTT login, after the join)
 expect 2 "^smartcfg device: --ca-file: cannot read '$TMP/no-ca.pem': No such file" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP/no-ca.pem" --state-dir "$TMP/s"
 expect 2 "^smartcfg device: --ca-file: cannot read '$TMP': Is a directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP" --state-dir "$TMP/s"
+# a device node (/dev/zero) passed the check (C6): no bundle, the login would fail after the join
+expect 2 "^smartcfg device: --ca-file: cannot read '/dev/zero': a device, not a file of certificates" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file /dev/zero --state-dir "$TMP/s"
 # F78: a FIFO is not read by the check: with no writer it hung the start for ever (here: killed
 # at 10 s), with one (`--ca-file <(...)`) the check took its first bytes from the login
 mkfifo "$TMP/ca.fifo"
