@@ -4,6 +4,7 @@
  * own captures). After each result the receiver resumes with the other phones' sessions, so
  * every sender in a capture is found; identical results within one file are printed once. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <poll.h>
@@ -649,6 +650,21 @@ int cmd_decode(int argc, char **argv)
     int pstat = plot_out ? stat(plot_out, &pst) : 0;
     if (plot_out && pstat == 0 && S_ISDIR(pst.st_mode))
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "--plot %s: Is a directory", plot_out);
+    /* A capture at the plot's name: `--plot *.pcap` with two captures, or the input named twice,
+     * replaced a capture by the SVG (C7): its first bytes, a pcap or pcapng magic, say so. */
+    if (plot_out && pstat == 0 && S_ISREG(pst.st_mode)) {
+        unsigned char m[4] = { 0 };
+        int pfd = open(plot_out, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        bool cap = pfd >= 0 && read(pfd, m, sizeof m) == (ssize_t)sizeof m &&
+                   (!memcmp(m, "\xd4\xc3\xb2\xa1", 4) || !memcmp(m, "\xa1\xb2\xc3\xd4", 4) ||
+                    !memcmp(m, "\x4d\x3c\xb2\xa1", 4) || !memcmp(m, "\xa1\xb2\x3c\x4d", 4) ||
+                    !memcmp(m, "\x0a\x0d\x0d\x0a", 4));
+        if (pfd >= 0)
+            close(pfd);
+        if (cap)
+            return sc_cli_usage_error(&cli, "--plot %s: is a capture, not overwritten (the plot is an SVG: "
+                                            "--plot FILE.svg CAPTURE)", plot_out);
+    }
     /* an existing file the user may not write (F88: said only at the end, as the others were) */
     if (plot_out && pstat == 0 && S_ISREG(pst.st_mode) && access(plot_out, W_OK) != 0)
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "--plot %s: %s", plot_out, strerror(errno));

@@ -100,4 +100,15 @@ mkdir "$TMP/adir"
 [ "$RC" = 1 ] && grep -q "^smartcfg decode: --plot $TMP/adir: Is a directory" "$TMP/err" || fail "plot into a directory: exit $RC $(cat "$TMP/err")"
 "$SC" decode --plot "$TMP/x.svg" "$TMP/full.pcap" "$TMP/full.pcap" >/dev/null 2>&1; RC=$?
 [ "$RC" = 2 ] || fail "--plot with two files: exit $RC, expected 2"
+# a capture at the plot's name (`--plot *.pcap` with two captures, the input named twice) was
+# replaced by the SVG (C7): refused, the capture kept
+cp "$TMP/full.pcap" "$TMP/keep.pcap"
+SUM=$(md5sum <"$TMP/keep.pcap")
+for args in "$TMP/keep.pcap $TMP/full.pcap" "$TMP/keep.pcap $TMP/keep.pcap"; do
+    # shellcheck disable=SC2086
+    "$SC" decode --plot $args >/dev/null 2>"$TMP/err"; RC=$?
+    [ "$RC" = 2 ] && grep -q "^smartcfg decode: --plot $TMP/keep.pcap: is a capture, not overwritten" "$TMP/err" \
+        || fail "--plot $args: exit $RC, $(cat "$TMP/err")"
+    [ "$(md5sum <"$TMP/keep.pcap")" = "$SUM" ] || fail "--plot $args: the capture was overwritten"
+done
 echo "PASS"
