@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -339,4 +340,16 @@ int sc_cli_std_option(const sc_cli_t *cli, int opt, char **argv)
     default:
         return -1;
     }
+}
+
+bool sc_cli_group_ours(unsigned gid)
+{
+    if (gid == (unsigned)getegid())
+        return true;
+    gid_t g[64];
+    int n = getgroups(64, g);
+    for (int i = 0; i < n; i++)
+        if ((unsigned)g[i] == gid)
+            return true;
+    return false;
 }
