@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "cloud.h"
 
 extern char **environ;
@@ -81,10 +82,21 @@ int cloud_admin_key(const char *path, char *key, size_t keylen, bool *generated)
         if (ok && (st.st_mode & 077)) {
             struct stat lst;
             bool link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
-            if (link || st.st_uid != geteuid() || fchmod(rfd, 0600) != 0) {
-                cloud_log("admin key file %s is readable by others (mode %04o)%s: refused (chmod 600 it)", path,
+            bool ours = st.st_uid == geteuid();
+            /* Root's file that only root and a group of ours read (root:GROUP 0640, not group
+             * writable) is how an operator hands a service user root's key, as PostgreSQL
+             * takes its server key and the device its config (device_opts.c): the group's
+             * members are the operator's choice. Named by its own path only (F86's links). */
+            bool root_group = !link && !ours && st.st_uid == 0 && !(st.st_mode & 027) &&
+                              sc_cli_group_ours((unsigned)st.st_gid);
+            if (!root_group && (link || !ours || fchmod(rfd, 0600) != 0)) {
+                cloud_log("admin key file %s is readable by others (mode %04o)%s: refused (%s)", path,
                           (unsigned)(st.st_mode & 07777),
-                          link ? " through a symbolic link" : st.st_uid != geteuid() ? " and not ours" : "");
+                          link ? " through a symbolic link" : !ours ? " and not ours" : "",
+                          link    ? "name the file itself, mode 0600"
+                          : !ours ? "make it this user's with mode 0600, or root's with mode 0640 and a group of "
+                                    "this user"
+                                  : "chmod 600 it");
                 ok = false;
             }
         }
@@ -102,7 +114,11 @@ int cloud_admin_key(const char *path, char *key, size_t keylen, bool *generated)
         close(rfd);
         return ok ? 0 : -1;
     }
-    if (errno != ENOENT || keylen < 65)
+    if (errno != ENOENT) {
+        cloud_log("admin key file %s cannot be opened: %s", path, strerror(errno));
+        return -1;
+    }
+    if (keylen < 65)
         return -1;
     cloud_random_hex(key, 64);
     int fd = cloud_create_private(path, true);

@@ -406,3 +406,15 @@ const char *sc_cli_input_why(int e, size_t cap, char *buf, size_t n)
         snprintf(buf, n, "%s", strerror(e));
     return buf;
 }
+
+bool sc_cli_group_ours(unsigned gid)
+{
+    if (gid == (unsigned)getegid())
+        return true;
+    gid_t g[64];
+    int n = getgroups(64, g);
+    for (int i = 0; i < n; i++)
+        if ((unsigned)g[i] == gid)
+            return true;
+    return false;
+}

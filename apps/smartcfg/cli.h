@@ -129,5 +129,9 @@ long sc_cli_input_read(int fd, char *buf, size_t cap);
 const char *sc_cli_input_why(int e, size_t cap, char *buf, size_t n);
 /* Prints "<name> <version>" (stdout). */
 void sc_cli_version(const sc_cli_t *cli);
+/* Whether gid is this process's effective group or one of its supplementary groups: a
+ * root:GROUP 0640 file is how a service user is given root's secret (the device's config, the
+ * cloud's admin key), and its group may be a supplementary one (usermod -aG). */
+bool sc_cli_group_ours(unsigned gid);
 
 #endif

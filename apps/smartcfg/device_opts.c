@@ -378,14 +378,7 @@ static bool config_shows_secret(const struct stat *st)
         return false;
     if (st->st_uid == geteuid())
         return true;
-    if (st->st_gid == getegid())
-        return false;
-    gid_t g[64];   /* the service user's group may be a supplementary one (usermod -aG) */
-    int n = getgroups(64, g);
-    for (int i = 0; i < n; i++)
-        if (g[i] == st->st_gid)
-            return false;
-    return true;
+    return !sc_cli_group_ours(st->st_gid);
 }
 
 /* `key = value` lines, '#' comments, optional double quotes around the value. */

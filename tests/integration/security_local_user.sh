@@ -171,6 +171,52 @@ C
     [ "$rc" = 1 ] || fail "a cloud run as uid 65534 with its key a link to root's 0444 file: exit $rc, want 1"
     grep -qF "admin key file $TMP/nob/admin.key is readable by others (mode 0444)" "$TMP/cloud.err" \
         || fail "uid 65534's cloud: no 'readable by others'"
+    # Root's key handed to a service user through its group (root:GROUP 0640, as PostgreSQL
+    # takes its server key and the device its config) is taken. Before, it was refused ("and
+    # not ours") with advice, chmod 600, that would have locked the service out. Group-writable,
+    # or in a group the user is not in, it is still refused, with advice that fits.
+    rm -f "$TMP/nob/admin.key"
+    echo root-handed-admin-key-0123456789abcdef >"$TMP/nob/admin.key"
+    chown 0:65534 "$TMP/nob/admin.key"
+    chmod 0640 "$TMP/nob/admin.key"
+    : >"$TMP/cloud.out"
+    "${OTHER[@]}" "$SC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" --json \
+        >"$TMP/cloud.out" 2>"$TMP/cloud.err" &
+    CP=$!
+    for _ in $(seq 150); do
+        grep -q '"event":"ready"' "$TMP/cloud.out" && break
+        kill -0 "$CP" 2>/dev/null || break
+        sleep 0.1
+    done
+    grep -q '"event":"ready"' "$TMP/cloud.out" && ! grep -q '"admin_key_new":true' "$TMP/cloud.out" \
+        || { kill "$CP" 2>/dev/null; fail "a cloud run as uid 65534 with root:65534 0640 as its admin key did not start with it"; }
+    rc=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer root-handed-admin-key-0123456789abcdef" \
+        "http://127.0.0.1:$HP/v1/bindings")
+    kill "$CP"
+    wait "$CP" 2>/dev/null
+    [ "$rc" = 200 ] || fail "the root-handed admin key was not the cloud's key: $rc"
+    [ "$(stat -c %a:%u:%g "$TMP/nob/admin.key")" = 640:0:65534 ] || fail "the cloud changed root's key file"
+    chmod 0660 "$TMP/nob/admin.key"
+    rc=0
+    timeout 15 "${OTHER[@]}" "$SC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" \
+        >"$TMP/cloud.out" 2>"$TMP/cloud.err" || rc=$?
+    [ "$rc" = 1 ] || fail "root:65534 0660 (group-writable) admin key: exit $rc, want 1"
+    chmod 0644 "$TMP/nob/admin.key"
+    chgrp 0 "$TMP/nob/admin.key"
+    rc=0
+    timeout 15 "${OTHER[@]}" "$SC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" \
+        >"$TMP/cloud.out" 2>"$TMP/cloud.err" || rc=$?
+    [ "$rc" = 1 ] || fail "root:root 0644 admin key for uid 65534: exit $rc, want 1"
+    grep -qF "or root's with mode 0640 and a group of this user" "$TMP/cloud.err" \
+        || fail "root's key every user reads: the refusal does not say what would do"
+    grep -qF "chmod 600 it" "$TMP/cloud.err" && fail "root's key: the refusal still says chmod 600"
+    chmod 0640 "$TMP/nob/admin.key"
+    rc=0
+    timeout 15 "${OTHER[@]}" "$SC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" \
+        >"$TMP/cloud.out" 2>"$TMP/cloud.err" || rc=$?
+    [ "$rc" = 1 ] || fail "root:root 0640 admin key for uid 65534: exit $rc, want 1"
+    grep -qF "admin key file $TMP/nob/admin.key cannot be opened: Permission denied" "$TMP/cloud.err" \
+        || fail "an admin key this user may not open: the reason is not given"
     # F89: what the key link names is opened only once it is a regular file: opening a device
     # node acts (a serial line's DTR resets what hangs on it, a watchdog starts). A FIFO stands
     # for one here: its writer waits in open() until something opens it for reading.
