@@ -52,7 +52,7 @@ static void decode_usage(const sc_cli_t *cli, FILE *f)
             "When nothing decodes, the reason is printed (stderr; with --json a line\n"
             "{\"event\":\"no_result\",\"reason\":...}): no group-addressed frames, no guide seen,\n"
             "locked but incomplete (N of M bytes).\n"
-            "Text fields print valid UTF-8 as is; other bytes, control characters (C0, DEL, C1) and\n"
+            "Text fields print valid UTF-8 as is; other bytes, control characters (C0, DEL, F95) and\n"
             "bidirectional controls as \\xHH and a backslash as \\\\ (the _hex fields are always exact).\n"
             "  -h, --help       this text;  --version  the version\n"
             "exit: 0 every file gave a result, 1 a file could not be read, 2 usage error,\n"
@@ -651,7 +651,7 @@ int cmd_decode(int argc, char **argv)
     if (plot_out && pstat == 0 && S_ISDIR(pst.st_mode))
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "--plot %s: Is a directory", plot_out);
     /* A capture at the plot's name: `--plot *.pcap` with two captures, or the input named twice,
-     * replaced a capture by the SVG (C7): its first bytes, a pcap or pcapng magic, say so. */
+     * replaced a capture by the SVG (F101): its first bytes, a pcap or pcapng magic, say so. */
     if (plot_out && pstat == 0 && S_ISREG(pst.st_mode)) {
         unsigned char m[4] = { 0 };
         int pfd = open(plot_out, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);

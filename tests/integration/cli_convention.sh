@@ -166,7 +166,7 @@ done
 # output that cannot be written (a full disk) is a failure where the output is the result: a
 # capture, decode's credentials, a help, a version (all exited 0)
 "$SC" air "$TMP/s.pcap" >/dev/null || fail "air: a capture to decode"
-# ... said as the disk says it (C5: "write failed (I/O error)", after writing the whole capture into it)
+# ... said as the disk says it (F99: "write failed (I/O error)", after writing the whole capture into it)
 [ "$(run air /dev/full)" = 1 ] && grep -q "^smartcfg air: /dev/full: write failed (No space left on device)$" "$TMP/err" || fail "air /dev/full: $(cat "$TMP/err")"
 for a in "decode $TMP/s.pcap" "decode --json $TMP/s.pcap" "send --help" "help device" "--version" "air --version"; do
     # shellcheck disable=SC2086

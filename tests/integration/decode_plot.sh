@@ -101,7 +101,7 @@ mkdir "$TMP/adir"
 "$SC" decode --plot "$TMP/x.svg" "$TMP/full.pcap" "$TMP/full.pcap" >/dev/null 2>&1; RC=$?
 [ "$RC" = 2 ] || fail "--plot with two files: exit $RC, expected 2"
 # a capture at the plot's name (`--plot *.pcap` with two captures, the input named twice) was
-# replaced by the SVG (C7): refused, the capture kept
+# replaced by the SVG (F101): refused, the capture kept
 cp "$TMP/full.pcap" "$TMP/keep.pcap"
 SUM=$(md5sum <"$TMP/keep.pcap")
 for args in "$TMP/keep.pcap $TMP/full.pcap" "$TMP/keep.pcap $TMP/keep.pcap"; do

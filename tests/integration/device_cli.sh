@@ -97,19 +97,19 @@ expect 2 "bad1.conf:2" -- --config "$TMP/bad1.conf"
 printf '# comment\ncolour = blue\n' >"$TMP/bad2.conf"
 expect 2 "bad2.conf:2: unknown key (the keys are the options' names" -- --config "$TMP/bad2.conf"
 grep -q colour "$TMP/err" && fail "an unknown key was shown"
-# no text of a line is shown, an unknown key's neither (C2: a password file given as --config,
+# no text of a line is shown, an unknown key's neither (F96: a password file given as --config,
 # `hunter2=x`, printed "unknown key 'hunter2'"); a typo is answered with the key meant
 printf 'hunter2=x\n' >"$TMP/pw.conf"
 expect 2 "pw.conf:1: unknown key (the keys" -- --config "$TMP/pw.conf"
 printf 'devce-name = dev1\n' >"$TMP/typo.conf"
 expect 2 "typo.conf:1: unknown key (did you mean 'device-name'?)" -- --config "$TMP/typo.conf"
-# a file written on Windows: a byte order mark (Notepad) was part of the first key (C4: "unknown
+# a file written on Windows: a byte order mark (Notepad) was part of the first key (F98: "unknown
 # key '\xef\xbb\xbfjson'"), CRLF line ends held; a last line without its newline too
 printf '\xef\xbb\xbfjson = maybe\r\n' >"$TMP/bom.conf"
 expect 2 "bom.conf:1: 'json' wants true or false" -- --config "$TMP/bom.conf"
 printf 'no-cloud = true\r\njson = maybe' >"$TMP/crlf.conf"
 expect 2 "crlf.conf:2: 'json' wants true or false" -- --config "$TMP/crlf.conf"
-# a FIFO nothing writes to hung the start for ever (C1): 10 s for a writer and the data's end
+# a FIFO nothing writes to hung the start for ever (F95): 10 s for a writer and the data's end
 # (SC_CLI_INPUT_WAIT_S), then a usage error naming it; one written in time (`<(...)`) is read
 mkfifo "$TMP/fifo.conf"
 # (in the background, checked at the end: the checks below go on meanwhile)
@@ -162,7 +162,7 @@ expect 2 "--config: at most 8 files" -- $(for i in 1 2 3 4 5 6 7 8 9; do echo --
 # a CA bundle that cannot be read is said at start (it failed at the MQTT login, after the join)
 expect 2 "^smartcfg device: --ca-file: cannot read '$TMP/no-ca.pem': No such file" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP/no-ca.pem" --state-dir "$TMP/s"
 expect 2 "^smartcfg device: --ca-file: cannot read '$TMP': Is a directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file "$TMP" --state-dir "$TMP/s"
-# a device node (/dev/zero) passed the check (C6): no bundle, the login would fail after the join
+# a device node (/dev/zero) passed the check (F100): no bundle, the login would fail after the join
 expect 2 "^smartcfg device: --ca-file: cannot read '/dev/zero': a device, not a file of certificates" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --tls --ca-file /dev/zero --state-dir "$TMP/s"
 # F78: a FIFO is not read by the check: with no writer it hung the start for ever (here: killed
 # at 10 s), with one (`--ca-file <(...)`) the check took its first bytes from the login

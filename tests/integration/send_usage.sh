@@ -79,7 +79,7 @@ check 2 "^smartcfg send: --expect $X: cannot read it: Is a directory" --ssid x -
 out=$(timeout 10 "$B/smartcfg" send --ssid x --password-file /dev/null $OK --expect /dev/zero 2>&1); rc=$?
 [ $rc = 2 ] && grep -q "^smartcfg send: --expect /dev/zero: larger than" <<<"$out" || { echo "FAIL: --expect /dev/zero: exit $rc, $out"; fail=1; }
 # a bad line is told by its number and field, never by its text: a password file given as
-# --expect by mistake printed the password (C2: "line 1: 'S3cretPw!': neither a MAC ...")
+# --expect by mistake printed the password (F96: "line 1: 'S3cretPw!': neither a MAC ...")
 printf 'S3cretPw!\n' > "$X/pw.txt"
 check 2 "^smartcfg send: --expect $X/pw.txt: line 1: field 1: neither a MAC" --ssid x --password-file /dev/null $OK --token t1 --expect "$X/pw.txt"
 printf 'S3cretPw and more\n' > "$X/pw2.txt"
@@ -98,7 +98,7 @@ if [ "$(id -u)" != 0 ]; then
   check 2 "^smartcfg send: --expect $X/noperm.txt: cannot read it: Permission denied" --ssid x --password-file /dev/null $OK --expect "$X/noperm.txt"
 fi
 # a FIFO nothing writes to (a mkfifo left behind): --expect and --password-file waited for ever
-# (C1); now 10 s (SC_CLI_INPUT_WAIT_S) for a writer and the data's end, then a usage error
+# (F95); now 10 s (SC_CLI_INPUT_WAIT_S) for a writer and the data's end, then a usage error
 # naming the file. Both at once, bounded by timeout(1): the old code is killed, exit 124.
 # (in the background, checked at the end: the checks below go on meanwhile)
 F=$(mktemp -d /tmp/sc_send_usage_fifo.XXXXXX)
@@ -187,13 +187,13 @@ for f in crlf bom nonl; do
   o=$(pwlen "$T/$f"); [ "$o" = "password 8 bytes" ] || { echo "FAIL: --password-file ($f): $o (want password 8 bytes)"; fail=1; }
 done
 # a second line (`pass show` prints notes after the password) was sent as part of the password
-# (C3: "password 24 bytes"); now a usage error, nothing shown
+# (F97: "password 24 bytes"); now a usage error, nothing shown
 printf 'S3cretPw\nurl: http://x\n' >"$T/two"
 o=$(pwlen "$T/two")
 [ "$o" = "smartcfg send: --password-file: '$T/two' holds more than one line: the password goes on the first and only line (\`pass show NAME | head -n 1\`)" ] \
   || { echo "FAIL: --password-file of two lines: $o"; fail=1; }
 # a command that failed (`<(pass show nosuch)`, `false | ... -`) writes nothing: that was an open
-# network sent to every device (C3); a usage error now. An empty file or /dev/null stays one.
+# network sent to every device (F97); a usage error now. An empty file or /dev/null stays one.
 for how in subst pipe; do
   if [ $how = subst ]; then o=$(pwlen <(false)); else o=$(false | pwlen -); fi
   grep -q "^smartcfg send: --password-file: '.*' gave nothing (did the command writing it fail?); an open network is --password ''" <<<"$o" \
