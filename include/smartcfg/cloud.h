@@ -45,8 +45,9 @@ typedef struct {
     bool tls;
     char ca_file[128];
     bool hmac_sha1;          /* false: ;hmacsha256 */
-    bool tls_psk;            /* TLS-PSK (implies tls; no ca_file for MQTT): identity = client id,
-                              * key = the decoded device secret (docs/protocol/tencent.md#mqtt) */
+    bool tls_psk;            /* with tls: TLS-PSK instead of certificates (ca_file then serves
+                              * registration's HTTPS only): identity = client id, key = the
+                              * decoded device secret (docs/protocol/tencent.md#mqtt) */
     char register_url[160];  /* empty: https://gateway.tencentdevices.com/register/dev */
     uint32_t bind_timeout_ms;/* 0: SC_BINDER_TIMEOUT_MS, whole bind incl. connect */
 } sc_cloud_config_t;

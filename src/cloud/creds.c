@@ -173,8 +173,8 @@ sc_err_t sc_cloud_mqtt_credentials(const sc_identity_t *id, const sc_cloud_confi
     }
     if (sc_sb_finish(&sb, NULL) != SC_OK)
         return SC_ERR_RANGE;
-    out->tls_psk = cfg != NULL && cfg->tls_psk;
-    out->tls = out->tls_psk || (cfg != NULL && cfg->tls);
+    out->tls = cfg != NULL && cfg->tls;
+    out->tls_psk = out->tls && cfg->tls_psk;   /* a TLS flavour: without tls, plain MQTT */
     out->port = (cfg != NULL && cfg->port != 0) ? cfg->port : (out->tls ? SC_CLOUD_PORT_TLS : SC_CLOUD_PORT_PLAIN);
 
     sc_sb_init(&sb, out->client_id, sizeof out->client_id);

@@ -520,7 +520,7 @@ static void test_bind_tls_psk(void **state)
     make_id(&id);
     sc_cloud_config_t cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.tls_psk = true;
+    cfg.tls = cfg.tls_psk = true;
     strcpy(cfg.ca_file, "/nowhere/ca.pem");   /* for registration's HTTPS only: not for MQTT */
     uint16_t e;
     int32_t s;
@@ -547,17 +547,20 @@ static void test_bind_tls_psk(void **state)
     assert_int_equal(F.logs_with_secret, 0);
     sc_binder_abort(&B);
 
-    /* certificate TLS: no PSK handed over */
-    setup(NULL);
-    cfg.tls_psk = false;
+    /* certificate TLS: no PSK handed over; tls_psk without tls (the AT's tls mode 0): plain */
+    for (int plain = 0; plain < 2; plain++) {
+        setup(NULL);
+        cfg.tls_psk = plain;
+        cfg.tls = !plain;
+        assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+        assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
+        assert_int_equal(F.tls, !plain);
+        assert_int_equal(F.port, plain ? 1883 : 8883);
+        assert_null(F.psk_at);
+        assert_int_equal(F.psk_connects, 0);
+        sc_binder_abort(&B);
+    }
     cfg.tls = true;
-    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
-    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
-    assert_true(F.tls);
-    assert_true(F.ca_file_given);
-    assert_null(F.psk_at);
-    assert_int_equal(F.psk_connects, 0);
-    sc_binder_abort(&B);
 
     /* a port that cannot do TLS-PSK */
     setup(NULL);
