@@ -4,8 +4,9 @@
 # cloud's TLS-PSK listener (`smartcfg cloud --mqtt-psk`) with no CA file -- the key is its decoded
 # device secret, the identity <ProductId><DeviceName> -- and the cloud records the bind. A device
 # holding a wrong key fails the TLS handshake: exit 5 with err 1 and a reason that says MQTT
-# connect. Neither key (base64 or hex) appears in any output, log or state file of either run.
-# In a network namespace of its own (the device's 127.0.0.2 and UDP 8266).
+# connect. With --at, tls mode 1 is TLS-PSK too: AT+TCMQTTCONN=1 connects with the right key and
+# gets +TCMQTTCONN:FAIL,-603 with a wrong one. Neither key (base64 or hex) appears in any output,
+# log or state file of those runs. In a network namespace of its own (127.0.0.2, UDP 8266).
 set -euo pipefail
 . "$(dirname "$0")/lib/netns_self.bash"
 netns_self SC_DEVICE_TLS_PSK_NS scpsk "$0"
@@ -67,3 +68,30 @@ grep -q '"event":"error","t_ms":[0-9]*,"err_id":1,"sub_id":71,' "$T/wrong.ev" \
 grep -qE "bind failed: MQTT connect (failed|refused) \(71\)" "$T/wrong.err" \
     || fail "wrong key: the reason does not say MQTT connect (71)"
 ok "a wrong key fails the TLS-PSK handshake: exit 5, err 1 sub 71; no key in any output"
+
+# --at: tls mode 1 on a device run with --tls-psk is TLS-PSK (the reference module's key
+# authentication); the right key connects, a wrong one fails the handshake (-603).
+cat >"$T/at.script" <<EOS
+send ATE0
+expect OK
+send AT+TCDEVINFOSET=1,"$P","pskdev1","$PSK"
+expect +TCDEVINFOSET:OK
+send AT+TCMQTTCONN=1,5000,60,1,0
+expect OK
+wait 10 +TCMQTTCONN:OK
+send AT+TCMQTTDISCONN
+expect OK
+send AT+TCDEVINFOSET=1,"$P","pskdev1","$WRONG"
+expect +TCDEVINFOSET:OK
+send AT+TCMQTTCONN=1,5000,60,1,0
+wait 10 +TCMQTTCONN:FAIL,-603
+hangup
+EOS
+AT_DEV_OUT=$T/at.out AT_DEV_ERR=$T/at.err python3 "$DIR/at_host.py" "$T/at.script" -- "$SMARTCFG" device \
+    --radio udp:17001 --join sim:ap:password1:127.0.0.1 --no-cloud --at '{tty}' --tls-psk \
+    --broker 127.0.0.1:$PSK_PORT --state-dir "$T/at.state" --log-level debug >"$T/at-host.out" 2>"$T/at-host.err" \
+    || { tail -n 30 "$T/at-host.err" "$T/at.err"; fail "AT tls mode 1 over TLS-PSK: $(cat "$T/at-host.out")"; }
+for s in "$PSK" "$HEXPSK" "$WRONG" "$HEXWRONG"; do   # (the AT host's own transcript has them: it sent them)
+    grep -qiF -- "$s" "$T/at.out" "$T/at.err" "$T/cloud.events" "$T/cloud.err" && fail "AT: a key appears in the output"
+done
+ok "--at --tls-psk: AT+TCMQTTCONN=1 connects over TLS-PSK; a wrong key gets +TCMQTTCONN:FAIL,-603; no key in any output"
