@@ -21,6 +21,31 @@ PSK=$(post /v1/products/$P/devices '{"device_name":"pskdev1"}' | jget device_sec
 HEXPSK=$(printf %s "$PSK" | base64 -d | od -An -v -tx1 | tr -d ' \n')
 WRONG=$(printf 'not-the-key-0001' | base64)   # 16 bytes, as a real PSK
 HEXWRONG=$(printf 'not-the-key-0001' | od -An -v -tx1 | tr -d ' \n')
+# usage: TLS-PSK checks no certificate, so a CA file beside it is an error unless a registration
+# (HTTPS) needs it; from the command line and from a config file (key tls-psk) alike
+usage() {  # WANT-RC ARGS... -> the device's stderr in $T/usage.err
+    local want=$1 rc=0; shift
+    SMARTCFG_DEVICE_SECRET=$PSK timeout 20 "$SMARTCFG" device --radio "file:$T/none.pcap" --join sim:A:b:127.0.0.2 \
+        --product-id $P --device-name pskdev1 --state-dir "$T/usage.state" "$@" >"$T/usage.out" 2>"$T/usage.err" || rc=$?
+    [ "$rc" = "$want" ] || fail "smartcfg device $*: exit $rc, want $want: $(cat "$T/usage.err")"
+    grep -qiF -- "$HEXPSK" "$T/usage.out" "$T/usage.err" && fail "usage: the key shows"
+    ! grep -qF -- "$PSK" "$T/usage.out" "$T/usage.err" || fail "usage: the secret shows"
+}
+echo "# a CA bundle" >"$T/ca.pem"
+MSG="--ca-file with --tls-psk: TLS-PSK checks no certificate"
+usage 2 --tls-psk --ca-file "$T/ca.pem"
+grep -qF -- "$MSG" "$T/usage.err" || fail "--tls-psk --ca-file: $(cat "$T/usage.err")"
+(umask 077; printf 'tls-psk = true\nca-file = %s\n' "$T/ca.pem" >"$T/psk.conf")
+usage 2 --config "$T/psk.conf"
+grep -qF -- "$MSG" "$T/usage.err" || fail "tls-psk = true, ca-file in a config file: $(cat "$T/usage.err")"
+usage 2 --config "$T/psk.conf" --tls-psk --ca-file "$T/ca.pem" --tls
+# past the options, on to the radio (exit 1: the capture is not there)
+usage 1 --config "$T/psk.conf" --no-tls-psk    # turned off: the CA file is fine
+grep -q "none.pcap" "$T/usage.err" || fail "--no-tls-psk: not on to the radio: $(cat "$T/usage.err")"
+SMARTCFG_PRODUCT_SECRET=prodsecret0123456789 usage 1 --config "$T/psk.conf"   # the registration's HTTPS
+grep -q "none.pcap" "$T/usage.err" || fail "--tls-psk, --ca-file, a product secret: not on to the radio: $(cat "$T/usage.err")"
+ok "--ca-file with --tls-psk (command line or config file) is a usage error; --no-tls-psk undoes it"
+
 "$SMARTCFG" air --ssid PskAP --password 'psk-wifi-pass' --ip 127.0.0.1 "$T/cap.pcap" >"$T/air.log" 2>&1 || fail "air"
 
 run() {  # NAME SECRET TOKEN -> RC; the device's files are $T/NAME.{ev,err}
