@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 23
 # `smartcfg device --tls-psk` (IoT Explorer's key authentication): the device binds through the
 # cloud's TLS-PSK listener (`smartcfg cloud --mqtt-psk`) with no CA file -- the key is its decoded
 # device secret, the identity <ProductId><DeviceName> -- and the cloud records the bind. A device
