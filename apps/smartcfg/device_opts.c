@@ -23,7 +23,7 @@ enum {
     O_LOG_LINGER, O_PROTOCOLS, O_AES_KEY, O_TOKEN_LINGER, O_NSTR,
     /* booleans */
     O_NO_CLOUD = O_NSTR, O_JSON, O_REALTIME, O_ANY_CHANNEL, O_VIRTUAL_QOS, O_VIRTUAL_NO_FCS, O_TLS, O_WPA_SAVE,
-    O_NALL,
+    O_TLS_PSK, O_NALL,
     /* the program's own options: O_NALL + index in spec->extra */
     O_NIDS = O_NALL + DEVICE_OPTS_MAX_EXTRA,
     O_CONFIG = O_NIDS
@@ -40,6 +40,7 @@ static const char *const opt_names[O_NALL] = {
     "virtual-cipher", "virtual-loss", "virtual-jitter", "virtual-channel", "sim-delay", "at", "at-baud", "channels",
     "log-linger", "protocols", "aes-key", "token-linger",
     "no-cloud", "json", "realtime", "any-channel", "virtual-qos", "virtual-no-fcs", "tls", "wpa-save",
+    "tls-psk",
 };
 
 static const char *opt_name(const device_opts_spec_t *spec, int id)
@@ -152,6 +153,9 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                          (the product secret: dynamic registration)\n"
             "  --region REGION (ap-guangzhou)  --broker HOST[:PORT][,HOST[:PORT]...] (1883, 8883 with --tls)\n"
             "  --tls  --ca-file FILE  --register-url URL\n"
+            "  --tls-psk               MQTT over TLS-PSK (8883): the key is the device secret, the identity\n"
+            "                          <ProductId><DeviceName>; no CA file, no clock (--ca-file then serves\n"
+            "                          only --product-secret's registration); with --at: how tls mode 1 is done\n"
             "  --no-cloud              stop after the token handshake (no MQTT)\n"
             "  --token-linger SECONDS  --no-cloud: done once the app stopped resending its token that long\n"
             "                          (default 10: the app's 5 tries 2 s apart)\n"
@@ -676,8 +680,14 @@ static int check_identity(device_opts_t *o)
     if (!region_ok)
         return sc_cli_bad_value(&o->cli, "--region", o->val_[O_REGION], "1..%d printable ASCII characters without spaces",
                                 SC_REGION_MAX);
-    d->cloud.tls = o->flag_[O_TLS];
+    d->cloud.tls = o->flag_[O_TLS] || o->flag_[O_TLS_PSK];
+    d->cloud.tls_psk = o->flag_[O_TLS_PSK];
     d->skip_cloud = o->flag_[O_NO_CLOUD];
+    /* TLS-PSK checks no certificate: a CA file would be read by nobody (unless a registration
+     * over HTTPS comes first) and suggests a check that does not happen. */
+    if (d->cloud.tls_psk && ca && !o->val_[O_PRODUCT_SECRET] && !o->val_[O_AT] && !d->skip_cloud)
+        return sc_cli_usage_error(&o->cli, "--ca-file with --tls-psk: TLS-PSK checks no certificate (a CA file "
+                                           "serves only a registration's HTTPS, with --product-secret)");
     /* An empty secret and no other (`--device-secret ''`, `device-secret = ""`) would let the
      * device be provisioned and fail only at its MQTT login, a cloud error (5) that every
      * restart repeats. (An empty device secret beside a product secret is dynamic registration.) */

@@ -62,9 +62,9 @@ typedef struct {
     const char *extra[DEVICE_OPTS_MAX_EXTRA]; /* the program's own options, as spec->extra */
 
     /* private: owned copies of the values (wiped when freed) */
-    char *val_[44];
-    bool flag_[44];
-    bool cli_[44];
+    char *val_[45];
+    bool flag_[45];
+    bool cli_[45];
 } device_opts_t;
 
 /* DEVICE_OPTS_RUN, or the exit code to return now: SC_EXIT_OK after --help / --version,

@@ -45,6 +45,9 @@ typedef struct {
     bool tls;
     char ca_file[128];
     bool hmac_sha1;          /* false: ;hmacsha256 */
+    bool tls_psk;            /* with tls: TLS-PSK instead of certificates (ca_file then serves
+                              * registration's HTTPS only): identity = client id, key = the
+                              * decoded device secret (docs/protocol/tencent.md#mqtt) */
     char register_url[160];  /* empty: https://gateway.tencentdevices.com/register/dev */
     uint32_t bind_timeout_ms;/* 0: SC_BINDER_TIMEOUT_MS, whole bind incl. connect */
 } sc_cloud_config_t;
@@ -74,6 +77,7 @@ typedef struct {
     char host[128];
     uint16_t port;
     bool tls;
+    bool tls_psk;            /* TLS-PSK: identity client_id, key the decoded device secret */
     char client_id[SC_CLOUD_CLIENT_ID_SIZE];
     char username[SC_CLOUD_USERNAME_SIZE];
     char password[SC_CLOUD_PASSWORD_SIZE];   /* secret: never log it */

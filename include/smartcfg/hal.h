@@ -129,7 +129,15 @@ typedef struct {
     uint16_t keepalive_s;
     bool tls;
     const char *ca_file;      /* TLS: CA bundle path (port-specific meaning) */
+    /* TLS-PSK instead of certificates (tls is true too): psk non-NULL, psk_len 1..SC_MQTT_PSK_MAX
+     * key bytes, psk_identity the PSK identity (IoT Explorer: the client id). No CA file, no
+     * clock. A port without TLS-PSK returns SC_ERR_UNSUPPORTED from connect (nothing started).
+     * psk is a secret: never logged; the port copies it; the binder wipes it when connect returns. */
+    const char *psk_identity;
+    const uint8_t *psk;       /* secret: never logged */
+    size_t psk_len;
 } sc_mqtt_connect_t;
+#define SC_MQTT_PSK_MAX 48    /* longest key the core hands over (IoT Explorer's are 16 bytes) */
 
 typedef struct {
     char topic[160];
@@ -141,7 +149,8 @@ typedef struct {
 /* MQTT 3.1.1 client (used by the cloud binder, cloud.h). connect starts connecting and returns
  * (resolving a host name may block, docs/porting.md "Threads, contexts and blocking");
  * state() tells the outcome (reason: CONNACK code or port errno on FAILED). The port copies
- * the sc_mqtt_connect_t strings (the binder wipes the password when connect returns).
+ * the sc_mqtt_connect_t strings and the PSK (the binder wipes the password and the PSK when
+ * connect returns).
  * Messages on subscribed topics are queued by the port (a few suffice) and drained through
  * poll(). connect, state, subscribe, publish and poll are the binder's minimum: with one of
  * them NULL the bind step fails with err 1, sub SC_ERR_UNSUPPORTED (told to the app). */

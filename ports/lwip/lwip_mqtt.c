@@ -282,8 +282,9 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *p)
     m->q_head = m->q_count = 0;
     m->in_active = false;
     memset(m->ack_used, 0, sizeof m->ack_used);
-    if (p->tls) {
-        /* Debian's lwIP has no altcp TLS layer: refuse rather than send credentials in clear. */
+    if (p->tls || p->psk) {
+        /* Debian's lwIP has no altcp TLS layer (liblwip.so exports no altcp_* at all): refuse,
+         * certificate TLS and TLS-PSK alike, rather than send credentials in clear. */
         m->state = SC_MQTT_FAILED;
         m->reason = EPROTONOSUPPORT;
         rc = SC_ERR_UNSUPPORTED;

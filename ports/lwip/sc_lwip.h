@@ -101,8 +101,8 @@ void sc_lwip_udp_init(sc_lwip_udp_t *u, sc_hal_udp_t *hal);
 void sc_lwip_udp_close_all(sc_lwip_udp_t *u);
 
 /* ---- MQTT (sc_hal_mqtt_t) on lwIP's MQTT client ---------------------------------------------
- * Plain MQTT 3.1.1 over lwIP TCP (Debian's lwIP has no altcp TLS: connect with tls = true is
- * SC_ERR_UNSUPPORTED). The broker must be given as an IPv4 address (this lwIP build has no
+ * Plain MQTT 3.1.1 over lwIP TCP (Debian's lwIP has no altcp TLS: connect with tls = true,
+ * certificate or PSK, is SC_ERR_UNSUPPORTED). The broker must be given as an IPv4 address (this lwIP build has no
  * DNS). state() reason on SC_MQTT_FAILED: the CONNACK code 1..5, else ECONNREFUSED (the TCP
  * connection never came up), ECONNRESET (lost after CONNACK), ETIMEDOUT (no CONNACK in time),
  * EHOSTUNREACH (the host is not an address). */

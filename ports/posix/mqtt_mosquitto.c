@@ -331,6 +331,9 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     posix_mqtt_t *p = ctx;
     if (params == NULL || params->host == NULL || params->client_id == NULL)
         return SC_ERR_INVAL;
+    if (params->psk != NULL && (!params->tls || params->psk_len == 0 || params->psk_len > SC_MQTT_PSK_MAX ||
+                                params->psk_identity == NULL || params->psk_identity[0] == '\0'))
+        return SC_ERR_INVAL;
     teardown(p);
     pthread_mutex_lock(&p->lock);
     int was = -1;
@@ -374,8 +377,20 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     int rc = MOSQ_ERR_SUCCESS;
     if (params->username != NULL)
         rc = mosquitto_username_pw_set(m, params->username, params->password);
-    if (rc == MOSQ_ERR_SUCCESS && params->tls)
+    if (rc == MOSQ_ERR_SUCCESS && params->tls && params->psk != NULL) {
+        /* TLS-PSK: libmosquitto takes the key as hex (and keeps its own copy); ours is wiped */
+        char hex[2 * SC_MQTT_PSK_MAX + 1];
+        static const char digits[] = "0123456789abcdef";
+        for (size_t i = 0; i < params->psk_len; i++) {
+            hex[2 * i] = digits[params->psk[i] >> 4];
+            hex[2 * i + 1] = digits[params->psk[i] & 15];
+        }
+        hex[2 * params->psk_len] = '\0';
+        rc = mosquitto_tls_psk_set(m, hex, params->psk_identity, NULL);
+        explicit_bzero(hex, sizeof hex);
+    } else if (rc == MOSQ_ERR_SUCCESS && params->tls) {
         rc = mosquitto_tls_set(m, params->ca_file != NULL ? params->ca_file : DEFAULT_CA, NULL, NULL, NULL, NULL);
+    }
     int err = 0;
     if (rc == MOSQ_ERR_SUCCESS) {
         errno = 0;

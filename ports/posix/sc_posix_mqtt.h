@@ -21,9 +21,11 @@
  * state() turns to SC_MQTT_FAILED later); EPROTO (71) when the TLS
  * handshake or the broker certificate check failed; EHOSTUNREACH when the name did not resolve.
  * TLS: params->tls uses params->ca_file (a PEM bundle; NULL: /etc/ssl/certs/ca-certificates.crt)
- * and verifies the broker's host name. No automatic reconnect: the core decides.
+ * and verifies the broker's host name; with params->psk, TLS-PSK instead (mosquitto_tls_psk_set:
+ * identity params->psk_identity, the key handed over as hex, that hex wiped here; no CA, no
+ * certificate; a wrong key fails the handshake: EPROTO). No automatic reconnect: the core decides.
  * The broker going silent is not detected here; the core's own deadlines cover it.
- * The password is copied into libmosquitto and never logged. */
+ * The password and the PSK are copied into libmosquitto and never logged. */
 #ifndef SC_POSIX_MQTT_H
 #define SC_POSIX_MQTT_H
 

@@ -6,6 +6,7 @@
 
 #include "../common/outline.h"
 #include "../common/state.h"
+#include "../cloud/cloud_int.h"
 
 /* The binding behind sc_at_device_t (ops.ctx and the event callback's user point at it). */
 typedef struct {
@@ -154,7 +155,23 @@ static sc_err_t mqtt_begin(atd_t *b)
         .keepalive_s = b->mqtt_params.keepalive_s, .tls = b->mqtt_creds.tls,
         .ca_file = cc.ca_file[0] ? cc.ca_file : NULL,
     };
+    /* tls mode 1 on a device configured for TLS-PSK (cc.tls_psk): key authentication as the
+     * reference module does it, the decoded PSK as key, the client id as identity; wiped below */
+    uint8_t psk[SC_MQTT_PSK_MAX];
+    size_t psk_len = 0;
+    if (b->mqtt_creds.tls_psk) {
+        e = sc_cloud_psk_decode(b->mqtt_id.device_secret, psk, &psk_len);
+        if (e != SC_OK) {
+            mqtt_wipe(b);
+            return SC_ERR_FORMAT;
+        }
+        p.ca_file = NULL;
+        p.psk = psk;
+        p.psk_len = psk_len;
+        p.psk_identity = b->mqtt_creds.client_id;
+    }
     e = h->mqtt.connect(h->mqtt.ctx, &p);
+    sc_wipe(psk, sizeof psk);
     if (e != SC_OK)
         mqtt_wipe(b);
     return e;

@@ -207,6 +207,7 @@ sc_err_t sc_binder_query_start(sc_binder_t *b, const sc_hal_t *hal, const sc_clo
 /* Its two buffers live in the request buffer, free before the request is built and after it
  * went out: on the stack they cost the deepest path (dynreg) 0.3 KB. */
 _Static_assert(2 * PSK_REC_MAX + 1 <= sizeof(((bind_impl_t *)0)->u.dr.req), "PSK record scratch fits the request buffer");
+_Static_assert(SC_MQTT_PSK_MAX <= sizeof(((bind_impl_t *)0)->u.dr.req), "the TLS-PSK key fits the scratch");
 
 static size_t psk_record(const sc_identity_t *id, const char *psk, char *rec)
 {
@@ -370,10 +371,31 @@ static void do_connect(bind_impl_t *s, uint32_t now_ms)
     p.keepalive_s = 240;
     p.tls = s->creds.tls;
     p.ca_file = (s->cfg != NULL && s->cfg->ca_file[0] != '\0') ? s->cfg->ca_file : NULL;
-    BLOG(s, SC_LOG_INFO, "MQTT connect to %s", s->creds.host);
+    /* TLS-PSK: the key is the decoded device secret, the identity the client id (as the ESP
+     * SDK does); decoded into the scratch (free: no registration or message is under way) only
+     * for the call, the port copies it. */
+    uint8_t *psk = (uint8_t *)s->u.dr.req;
+    size_t psk_len = 0;
+    if (s->creds.tls_psk) {
+        rc = sc_cloud_psk_decode(s->id->device_secret, psk, &psk_len);
+        if (rc != SC_OK) {
+            fail(s, SC_ERRID_DEVINFO, rc == SC_ERR_FORMAT ? SC_SUBID_INVALID : rc, "bad device secret");
+            return;
+        }
+        p.ca_file = NULL;
+        p.psk = psk;
+        p.psk_len = psk_len;
+        p.psk_identity = s->creds.client_id;
+    }
+    BLOG(s, SC_LOG_INFO, "MQTT connect to %s%s", s->creds.host, s->creds.tls_psk ? " (TLS-PSK)" : "");
     s->mqtt_started = true;
     rc = hal->mqtt.connect(hal->mqtt.ctx, &p);
     sc_wipe(s->creds.password, sizeof s->creds.password);   /* the port keeps its own copy */
+    sc_wipe(psk, SC_MQTT_PSK_MAX);
+    if (rc == SC_ERR_UNSUPPORTED && s->creds.tls_psk) {
+        fail(s, SC_ERRID_MQTT_CONNECT, SC_ERR_UNSUPPORTED, "TLS-PSK not supported by this MQTT port");
+        return;
+    }
     if (rc != SC_OK) {
         int reason = 0;
         /* A port may know the real cause (errno, CONNACK code) even when connect() fails. */

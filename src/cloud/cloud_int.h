@@ -32,5 +32,8 @@ size_t sc_cloud_strnlen(const char *s, size_t max);
  * the MQTT username or the dynreg signature string. */
 #include "smartcfg/cloud.h"
 bool sc_cloud_names_ok(const sc_identity_t *id);
+/* A base64 PSK as key bytes (up to SC_MQTT_PSK_MAX): SC_ERR_INVAL empty, SC_ERR_RANGE too long,
+ * SC_ERR_FORMAT not base64 (key wiped). The caller wipes key. */
+sc_err_t sc_cloud_psk_decode(const char *psk_b64, uint8_t key[SC_MQTT_PSK_MAX], size_t *klen);
 
 #endif

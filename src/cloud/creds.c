@@ -9,7 +9,7 @@
 #include "smartcfg/cloud.h"
 
 /* A decoded PSK is 16 bytes in practice; allow longer keys a private cloud may hand out. */
-#define PSK_RAW_MAX 48
+#define PSK_RAW_MAX SC_MQTT_PSK_MAX
 
 /* Names end up in topics, in the ';'-separated username and in the '&'-joined dynreg
  * signature string: wildcards, separators, spaces or control bytes there would subscribe to
@@ -50,7 +50,7 @@ sc_err_t sc_cloud_hmac_hex(bool sha1, const void *key, size_t key_len, const voi
 }
 
 /* The PSK as key bytes. */
-static sc_err_t psk_decode(const char *psk_b64, uint8_t key[PSK_RAW_MAX], size_t *klen)
+sc_err_t sc_cloud_psk_decode(const char *psk_b64, uint8_t key[PSK_RAW_MAX], size_t *klen)
 {
     size_t plen = sc_cloud_strnlen(psk_b64, 2 * PSK_RAW_MAX);
     if (plen == 0)
@@ -70,7 +70,7 @@ sc_err_t sc_cloud_mqtt_password(const char *psk_b64, const char *username, bool 
         return SC_ERR_INVAL;
     uint8_t key[PSK_RAW_MAX];
     size_t klen = 0;
-    sc_err_t rc = psk_decode(psk_b64, key, &klen);
+    sc_err_t rc = sc_cloud_psk_decode(psk_b64, key, &klen);
     if (rc != SC_OK)
         return rc;
     char hex[65];
@@ -106,7 +106,7 @@ sc_err_t sc_cloud_gw_bind_sign(const char *psk_b64, const char *sub_pid, const c
         return SC_ERR_RANGE;
     uint8_t key[PSK_RAW_MAX], mac[32];
     size_t klen = 0, olen = 0;
-    sc_err_t rc = psk_decode(psk_b64, key, &klen);
+    sc_err_t rc = sc_cloud_psk_decode(psk_b64, key, &klen);
     if (rc != SC_OK)
         return rc;
     const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
@@ -174,6 +174,7 @@ sc_err_t sc_cloud_mqtt_credentials(const sc_identity_t *id, const sc_cloud_confi
     if (sc_sb_finish(&sb, NULL) != SC_OK)
         return SC_ERR_RANGE;
     out->tls = cfg != NULL && cfg->tls;
+    out->tls_psk = out->tls && cfg->tls_psk;   /* a TLS flavour: without tls, plain MQTT */
     out->port = (cfg != NULL && cfg->port != 0) ? cfg->port : (out->tls ? SC_CLOUD_PORT_TLS : SC_CLOUD_PORT_PLAIN);
 
     sc_sb_init(&sb, out->client_id, sizeof out->client_id);

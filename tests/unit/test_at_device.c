@@ -289,6 +289,9 @@ static void test_no_device(void **state)
 static sc_mqtt_connect_t last_conn;
 static char last_host[160], last_user[160], last_client[80];
 static int connects;
+static uint8_t last_psk[64];
+static size_t last_psk_len;
+static char last_psk_id[80];
 static sc_err_t connect_ret;
 static int connack_reason;
 
@@ -297,6 +300,12 @@ static sc_err_t m2_connect(void *ctx, const sc_mqtt_connect_t *p)
     (void)ctx;
     connects++;
     last_conn = *p;
+    last_psk_len = p->psk != NULL ? p->psk_len : 0;
+    if (p->psk != NULL) {
+        assert_true(p->psk_len <= sizeof last_psk);
+        memcpy(last_psk, p->psk, p->psk_len);
+    }
+    snprintf(last_psk_id, sizeof last_psk_id, "%s", p->psk_identity != NULL ? p->psk_identity : "");
     snprintf(last_host, sizeof last_host, "%s", p->host);
     snprintf(last_user, sizeof last_user, "%s", p->username);
     snprintf(last_client, sizeof last_client, "%s", p->client_id);
@@ -367,6 +376,57 @@ static void mqtt_hal(sc_hal_t *hal)
     hal->sys.random = rnd;
     hal->sys.unix_time = unix_time;
     hal->sys.now_ms = now_ms;
+}
+
+/* A device configured for TLS-PSK (smartcfg device --tls-psk --at): tls mode 1 is TLS-PSK with
+ * the stored secret, decoded, as key and the client id as identity, no CA file; tls mode 0
+ * stays plain MQTT. */
+static void test_mqtt_tls_psk(void **state)
+{
+    (void)state;
+    static sc_at_device_t b;
+    static sc_at_t at;
+    static sc_hal_t hal;
+    mqtt_hal(&hal);
+    sc_device_config_t base;
+    memset(&base, 0, sizeof base);
+    base.cloud.tls = base.cloud.tls_psk = true;
+    snprintf(base.cloud.ca_file, sizeof base.cloud.ca_file, "/nowhere/ca.pem");
+    attach_at(&b, &at, NULL, &hal, &base);
+    mqtt_st = SC_MQTT_DISCONNECTED;
+    connect_ret = SC_OK;
+    connects = 0;
+    feed(&at, "AT+TCDEVINFOSET=1,\"PIDPSK0001\",\"dev-psk\",\"" PSK "\"\r\n");
+    assert_string_equal(out, "OK\r\n+TCDEVINFOSET:OK\r\n");
+    feed(&at, "AT+TCMQTTCONN=1,5000,240,1,0\r\n");
+    assert_string_equal(out, "OK\r\n");
+    assert_int_equal(connects, 1);
+    assert_true(last_conn.tls);
+    assert_int_equal(last_conn.port, 8883);
+    assert_null(last_conn.ca_file);
+    assert_int_equal(last_psk_len, 16);
+    assert_memory_equal(last_psk, "1234567890123456", 16);   /* base64-decoded PSK */
+    assert_string_equal(last_psk_id, "PIDPSK0001dev-psk");
+    assert_string_equal(last_client, "PIDPSK0001dev-psk");
+    mqtt_st = SC_MQTT_CONNECTED;
+    reset();
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(out, "+TCMQTTCONN:OK\r\n");
+    feed(&at, "AT+TCMQTTDISCONN\r\n");
+    mqtt_st = SC_MQTT_DISCONNECTED;
+
+    feed(&at, "AT+TCMQTTCONN=0,5000,240,1,0\r\n");
+    assert_string_equal(out, "OK\r\n");
+    assert_int_equal(connects, 2);
+    assert_false(last_conn.tls);
+    assert_int_equal(last_conn.port, 1883);
+    assert_null(last_conn.psk);
+    assert_int_equal(last_psk_len, 0);
+    mqtt_st = SC_MQTT_CONNECTED;
+    sc_at_device_step(&b, clock_ms += 100);
+    feed(&at, "AT+TCMQTTDISCONN\r\n");
+    mqtt_st = SC_MQTT_DISCONNECTED;
+    sc_at_device_step(&b, clock_ms += 100);
 }
 
 static void test_mqtt_session(void **state)
@@ -655,6 +715,7 @@ int main(void)
         cmocka_unit_test(test_log_softap_down_for_a_new_flow),
         cmocka_unit_test(test_no_device),
         cmocka_unit_test(test_mqtt_session),
+        cmocka_unit_test(test_mqtt_tls_psk),
         cmocka_unit_test(test_ota_ends_with_session),
         cmocka_unit_test(test_dynreg_async),
     };

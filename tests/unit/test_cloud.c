@@ -313,6 +313,13 @@ typedef struct {
     int refuse_auth;                 /* this many connects end in CONNACK 5 (not authorized) */
     int logs_with_secret;
     char logbuf[4096];
+    bool tls;                        /* what the last connect asked for */
+    bool ca_file_given;
+    uint8_t psk[64];
+    size_t psk_len;
+    const uint8_t *psk_at;           /* where the binder kept the key for the call */
+    char psk_identity[64];
+    int psk_connects;
 } fake_t;
 
 static fake_t F;
@@ -336,6 +343,17 @@ static sc_err_t f_connect(void *ctx, const sc_mqtt_connect_t *p)
     snprintf(F.username, sizeof F.username, "%s", p->username);
     snprintf(F.password, sizeof F.password, "%s", p->password);
     F.port = p->port;
+    F.tls = p->tls;
+    F.ca_file_given = p->ca_file != NULL;
+    F.psk_at = p->psk;
+    F.psk_len = p->psk_len;
+    F.psk_identity[0] = '\0';
+    if (p->psk != NULL) {
+        assert_true(p->psk_len <= sizeof F.psk);
+        memcpy(F.psk, p->psk, p->psk_len);
+        snprintf(F.psk_identity, sizeof F.psk_identity, "%s", p->psk_identity);
+        F.psk_connects++;
+    }
     if (F.refuse_auth > 0) {
         F.refuse_auth--;
         F.state = SC_MQTT_FAILED;
@@ -490,6 +508,79 @@ static void test_bind_success(void **state)
     assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_DONE);
     sc_binder_abort(&B);
     assert_int_equal(F.disconnects, 1);
+}
+
+/* TLS-PSK (cfg.tls_psk): the port gets the decoded device secret as the key and the client id
+ * as the identity, no CA file; the CONNECT credentials stay; the binder's copy of the key is
+ * wiped once connect returned. A port without TLS-PSK: err 1, sub SC_ERR_UNSUPPORTED, said so. */
+static void test_bind_tls_psk(void **state)
+{
+    (void)state;
+    sc_identity_t id;
+    make_id(&id);
+    sc_cloud_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.tls = cfg.tls_psk = true;
+    strcpy(cfg.ca_file, "/nowhere/ca.pem");   /* for registration's HTTPS only: not for MQTT */
+    uint16_t e;
+    int32_t s;
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
+    assert_true(F.tls);
+    assert_false(F.ca_file_given);
+    assert_int_equal(F.port, 8883);
+    assert_int_equal(F.psk_connects, 1);
+    assert_int_equal(F.psk_len, 16);
+    assert_memory_equal(F.psk, "0123456789abcdef", 16);   /* base64-decoded PSK */
+    assert_string_equal(F.psk_identity, PID DNAME);
+    assert_string_equal(F.client_id, PID DNAME);
+    assert_non_null(strstr(F.password, ";hmacsha256"));     /* CONNECT credentials as before */
+    /* wiped: where the key was, and nowhere in the binder's state */
+    assert_true((const uint8_t *)F.psk_at >= (const uint8_t *)&B &&
+                (const uint8_t *)F.psk_at + 16 <= (const uint8_t *)&B + sizeof B);
+    static const uint8_t zero[16];
+    assert_memory_equal(F.psk_at, zero, 16);
+    for (size_t i = 0; i + 16 <= sizeof B; i++)
+        assert_memory_not_equal((const uint8_t *)&B + i, "0123456789abcdef", 16);
+    assert_null(strstr(F.logbuf, "0123456789abcdef"));
+    assert_non_null(strstr(F.logbuf, "TLS-PSK"));
+    assert_int_equal(F.logs_with_secret, 0);
+    sc_binder_abort(&B);
+
+    /* certificate TLS: no PSK handed over; tls_psk without tls (the AT's tls mode 0): plain */
+    for (int plain = 0; plain < 2; plain++) {
+        setup(NULL);
+        cfg.tls_psk = plain;
+        cfg.tls = !plain;
+        assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+        assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
+        assert_int_equal(F.tls, !plain);
+        assert_int_equal(F.port, plain ? 1883 : 8883);
+        assert_null(F.psk_at);
+        assert_int_equal(F.psk_connects, 0);
+        sc_binder_abort(&B);
+    }
+    cfg.tls = true;
+
+    /* a port that cannot do TLS-PSK */
+    setup(NULL);
+    cfg.tls_psk = true;
+    F.connect_rc = SC_ERR_UNSUPPORTED;
+    F.reason = 93;   /* the port's errno must not hide what the app is to hear */
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_FAILED);
+    assert_int_equal(e, 1);
+    assert_int_equal(s, SC_ERR_UNSUPPORTED);
+    assert_non_null(strstr(sc_binder_reason(&B), "TLS-PSK not supported"));
+    for (size_t i = 0; i + 16 <= sizeof B; i++)
+        assert_memory_not_equal((const uint8_t *)&B + i, "0123456789abcdef", 16);
+
+    /* a device secret that is not base64: refused before any connect */
+    setup(NULL);
+    strcpy(id.device_secret, "@@@@");
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_FAILED);
+    assert_int_equal(F.psk_connects, 0);
 }
 
 static void test_bind_reply_code(void **state)
@@ -956,6 +1047,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_topics_and_messages),
         cmocka_unit_test(test_dynreg_vectors),
         cmocka_unit_test_setup(test_bind_success, setup),
+        cmocka_unit_test_setup(test_bind_tls_psk, setup),
         cmocka_unit_test_setup(test_bind_reply_code, setup),
         cmocka_unit_test_setup(test_bind_timeout_with_retries, setup),
         cmocka_unit_test_setup(test_bind_reconnects_after_link_loss, setup),

@@ -546,6 +546,17 @@ static void test_mqtt(void **state)
     assert_int_equal(g_m.connect(g_m.ctx, &p), SC_ERR_UNSUPPORTED);
     assert_int_equal(g_m.state(g_m.ctx, &reason), SC_MQTT_FAILED);
     assert_int_equal(reason, EPROTONOSUPPORT);
+    /* TLS-PSK too (the binder tells the app "TLS-PSK not supported by this MQTT port") */
+    static const uint8_t key[16] = { 1, 2, 3 };
+    p.psk = key;
+    p.psk_len = sizeof key;
+    p.psk_identity = "PD";
+    assert_int_equal(g_m.connect(g_m.ctx, &p), SC_ERR_UNSUPPORTED);
+    assert_int_equal(g_m.state(g_m.ctx, &reason), SC_MQTT_FAILED);
+    assert_int_equal(reason, EPROTONOSUPPORT);
+    p.psk = NULL;
+    p.psk_len = 0;
+    p.psk_identity = NULL;
     p.tls = false;
     p.host = "broker.example";
     assert_int_equal(g_m.connect(g_m.ctx, &p), SC_ERR_UNSUPPORTED);
