@@ -1554,7 +1554,28 @@ void sc_at_urc(sc_at_t *pub, const char *line)
     reply(at, line);
 }
 
-void sc_at_mqtt_received(sc_at_t *pub, const char *topic, const void *payload, size_t len)
+/* Whether a received topic can go into +TCMQTTRCVPUB so that the host reads it back as sent.
+ * The reference prints it unescaped; hosts find its end at the closing quote, or at the first
+ * comma (TencentOS tiny's ESP8266 driver, the at-based SDK's "%s,%u,"). A topic with a quote
+ * or a comma, which whoever publishes under a wildcard subscription may choose, would let that
+ * sender write the rest of the line (another topic, another length); a control byte (CR, LF)
+ * whole lines (OK, +TCMQTTDISCON). Such a topic passes only when the host subscribed to exactly
+ * it (AT+TCMQTTSUB takes a quote or comma, never a control byte): it knows that topic. */
+static bool rcv_topic_ok(const at_state_t *at, const char *topic)
+{
+    if (!*topic)
+        return false;
+    bool plain = true;
+    for (const unsigned char *p = (const unsigned char *)topic; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+        if (*p == '"' || *p == ',')
+            plain = false;
+    }
+    return plain || sub_find(at, topic) >= 0;
+}
+
+bool sc_at_mqtt_received(sc_at_t *pub, const char *topic, const void *payload, size_t len)
 {
     at_state_t *at = AT(pub);
     sc_at_gw_env_t env = gw_env(at);
@@ -1562,8 +1583,11 @@ void sc_at_mqtt_received(sc_at_t *pub, const char *topic, const void *payload, s
     if (gw == 2 && at->pending == CMD_GW)
         at->pending = CMD_NONE;
     if (gw)
-        return;   /* $gateway/operation/result: the module's own, as the reference */
+        return true;   /* $gateway/operation/result: the module's own, as the reference */
+    if (!rcv_topic_ok(at, topic))
+        return false;
     say(at, "+TCMQTTRCVPUB:\"%s\",%u,\"%b\"", topic, (unsigned)len, payload, len);
+    return true;
 }
 
 const char *sc_at_subscription(const sc_at_t *pub, size_t i, int *qos)

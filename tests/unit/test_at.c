@@ -1320,6 +1320,54 @@ static void test_mqtt_data(void **state)
     check_no_secret(x);
 }
 
+/* A topic from the broker the host could not read back as sent (A1): whoever publishes under
+ * a wildcard subscription chooses it. A quote or a comma would end the topic early for the
+ * host's parser (the rest of the line: another topic, another length), a CR or LF would end
+ * the line (whole fake lines: OK, +TCMQTTDISCON). Nothing printed, false to the caller; a
+ * topic the host subscribed to exactly passes as it is; the payload is never touched. */
+static void test_rcvpub_hostile_topic(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"PID0123456/dev-001/#\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    static const char *const hostile[] = {
+        "PID0123456/dev-001/x\",3,\"abc",               /* a fake length and payload */
+        "PID0123456/dev-001/x,5,hello",                   /* a comma-splitting host's fields */
+        "PID0123456/dev-001/x\r\nOK\r\n+TCMQTTDISCON,-103", /* whole lines */
+        "PID0123456/dev-001/\n",
+        "PID0123456/dev-001/\r",
+        "PID0123456/dev-001/\x01",
+        "PID0123456/dev-001/\x7f",
+        "PID0123456/dev-001/\t",
+        "",
+    };
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        x->outlen = 0;
+        x->out[0] = 0;
+        assert_false(sc_at_mqtt_received(&x->at, hostile[i], "hello", 5));
+        assert_string_equal(x->out, "");
+    }
+    /* UTF-8, spaces, '$', '\\', a quote-free payload holding CR LF and quotes: as received */
+    x->outlen = 0;
+    x->out[0] = 0;
+    assert_true(sc_at_mqtt_received(&x->at, "PID0123456/dev-001/\xe6\xb8\xa9 a\\b", "a\r\nOK\",\"", 8));
+    assert_string_equal(x->out, "+TCMQTTRCVPUB:\"PID0123456/dev-001/\xe6\xb8\xa9 a\\b\",8,\"a\r\nOK\",\"\"\r\n");
+    /* a topic the host subscribed to exactly passes, quote and comma included */
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"odd/a\\,b\\\"c\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    assert_true(sc_at_mqtt_received(&x->at, "odd/a,b\"c", "x", 1));
+    assert_string_equal(x->out, "+TCMQTTRCVPUB:\"odd/a,b\"c\",1,\"x\"\r\n");
+    /* but not another under a wildcard beside it */
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"odd/#\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    assert_false(sc_at_mqtt_received(&x->at, "odd/a,b\"d", "x", 1));
+    assert_string_equal(x->out, "");
+    check_no_secret(x);
+}
+
 static void test_modinfo(void **state)
 {
     fix_t *x = *state;
@@ -1368,6 +1416,7 @@ int main(void)
         cmocka_unit_test_setup(test_esp_basics, setup),
         cmocka_unit_test_setup(test_test_forms, setup),
         cmocka_unit_test_setup(test_mqtt_data, setup),
+        cmocka_unit_test_setup(test_rcvpub_hostile_topic, setup),
         cmocka_unit_test_setup(test_gw_result_hostile, setup),
         cmocka_unit_test_setup(test_gw_result_not_integer, setup),
         cmocka_unit_test_setup(test_gw_state_first, setup),
