@@ -1554,13 +1554,44 @@ void sc_at_urc(sc_at_t *pub, const char *line)
     reply(at, line);
 }
 
-/* Whether a received topic can go into +TCMQTTRCVPUB so that the host reads it back as sent.
- * The reference prints it unescaped; hosts find its end at the closing quote, or at the first
- * comma (TencentOS tiny's ESP8266 driver, the at-based SDK's "%s,%u,"). A topic with a quote
- * or a comma, which whoever publishes under a wildcard subscription may choose, would let that
- * sender write the rest of the line (another topic, another length); a control byte (CR, LF)
- * whole lines (OK, +TCMQTTDISCON). Such a topic passes only when the host subscribed to exactly
- * it (AT+TCMQTTSUB takes a quote or comma, never a control byte): it knows that topic. */
+/* MQTT's filter match: '+' one level, '#' (last) the rest, the parent level included; a
+ * topic starting with '$' is not matched by a filter starting with a wildcard. */
+static bool filter_matches(const char *f, const char *t)
+{
+    if (*t == '$' && (*f == '+' || *f == '#'))
+        return false;
+    for (;;) {
+        if (*f == '#')
+            return true;
+        if (*f == '+') {
+            f++;
+            while (*t && *t != '/')
+                t++;
+        } else {
+            while (*f && *f != '/' && *f == *t) {
+                f++;
+                t++;
+            }
+            if ((*f && *f != '/') || (*t && *t != '/'))
+                return false;   /* the levels differ */
+        }
+        if (!*f || !*t)
+            return !*f ? !*t : f[1] == '#' && !f[2];   /* "a/#" takes "a" */
+        f++;
+        t++;
+    }
+}
+
+/* Whether a received message goes to the host as +TCMQTTRCVPUB. Only on a topic one of the
+ * host's subscriptions (or the one being asked for) matches, as the reference's SDK delivers
+ * (a broker's message on any other topic is logged there, not printed). And only a topic the
+ * host can read back as sent: the reference prints it unescaped, and hosts find its end at the
+ * closing quote, or at the first comma (TencentOS tiny's ESP8266 driver, the at-based SDK's
+ * "%s,%u,"). A topic with a quote or a comma, which whoever publishes under a wildcard
+ * subscription may choose, would let that sender write the rest of the line (another topic,
+ * another length); a control byte (CR, LF) whole lines (OK, +TCMQTTDISCON). Such a topic
+ * passes only when the host subscribed to exactly it (AT+TCMQTTSUB takes a quote or a comma,
+ * never a control byte): it knows that topic. */
 static bool rcv_topic_ok(const at_state_t *at, const char *topic)
 {
     if (!*topic)
@@ -1572,7 +1603,13 @@ static bool rcv_topic_ok(const at_state_t *at, const char *topic)
         if (*p == '"' || *p == ',')
             plain = false;
     }
-    return plain || sub_find(at, topic) >= 0;
+    bool asking = at->pending == CMD_SUB && at->req_topic[0];
+    if (!plain)
+        return sub_find(at, topic) >= 0 || (asking && !strcmp(at->req_topic, topic));
+    for (int i = 0; i < at->nsubs; i++)
+        if (filter_matches(at->subs[i].topic, topic))
+            return true;
+    return asking && filter_matches(at->req_topic, topic);
 }
 
 bool sc_at_mqtt_received(sc_at_t *pub, const char *topic, const void *payload, size_t len)

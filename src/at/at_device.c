@@ -41,7 +41,8 @@ typedef struct {
     bool mqtt_waiting;             /* between attempts */
     uint32_t mqtt_backoff_ms, mqtt_retry_at;
     sc_mqtt_msg_t rx;              /* one received message (in the context: small stacks) */
-    /* messages not printed as +TCMQTTRCVPUB: cut by the HAL, a topic the host cannot parse;
+    /* messages not printed as +TCMQTTRCVPUB: cut by the HAL, a topic the host did not
+     * subscribe or cannot parse;
      * said in the log at most every 10 s */
     uint32_t rx_cut, rx_badtopic, rx_cut_said, rx_badtopic_said, rx_said_at;
     bool rx_said;
@@ -341,8 +342,8 @@ static void data_step(atd_t *b)
     if ((b->rx_cut != b->rx_cut_said || b->rx_badtopic != b->rx_badtopic_said) &&
         (!b->rx_said || sc_ms_reached(b->now_ms, b->rx_said_at + 10000u))) {
         sc_logf(b->hal ? &b->hal->sys : NULL, SC_LOG_WARN,
-                "AT: messages not printed as +TCMQTTRCVPUB: %lu longer than %u bytes, %lu on a topic with a "
-                "quote, a comma or a control byte (%lu and %lu in all)",
+                "AT: %lu messages over %u bytes, %lu on a topic not subscribed or with a quote, comma or "
+                "control byte: not printed as +TCMQTTRCVPUB (%lu, %lu in all)",
                 (unsigned long)(b->rx_cut - b->rx_cut_said), (unsigned)sizeof b->rx.payload,
                 (unsigned long)(b->rx_badtopic - b->rx_badtopic_said), (unsigned long)b->rx_cut,
                 (unsigned long)b->rx_badtopic);

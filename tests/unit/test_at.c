@@ -1310,8 +1310,14 @@ static void test_mqtt_data(void **state)
     /* RCVPUB: payload as received */
     x->outlen = 0;
     x->out[0] = 0;
-    sc_at_mqtt_received(&x->at, T, "{\"action\":\"x\"}", 14);
-    assert_string_equal(x->out, "+TCMQTTRCVPUB:\"" T "\",14,\"{\"action\":\"x\"}\"\r\n");
+    assert_true(sc_at_mqtt_received(&x->at, "PID0123456/dev-001/control", "{\"action\":\"x\"}", 14));
+    assert_string_equal(x->out, "+TCMQTTRCVPUB:\"PID0123456/dev-001/control\",14,\"{\"action\":\"x\"}\"\r\n");
+    /* none on a topic no subscription matches (T was unsubscribed above): a broker's, or one
+     * still in flight, as the reference's SDK drops it (A5) */
+    x->outlen = 0;
+    x->out[0] = 0;
+    assert_false(sc_at_mqtt_received(&x->at, T, "{\"action\":\"x\"}", 14));
+    assert_string_equal(x->out, "");
     /* SRV: the broker is the port's (--broker) */
     assert_string_equal(cmd(x, "AT+TCMQTTSRV=\"10.0.0.1\"\r\n"), "+CME ERROR:208\r\n");
     /* disconnect ends the subscriptions */
@@ -1368,6 +1374,53 @@ static void test_rcvpub_hostile_topic(void **state)
     check_no_secret(x);
 }
 
+/* Which received topics reach the host (A5): only those a subscription of the host matches,
+ * with MQTT's wildcards ('+' one level, possibly empty; '#' last, the parent included; no
+ * wildcard first for a '$' topic), or the one a SUB still waiting for its SUBACK asks for. */
+static void test_rcvpub_only_subscribed(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    static const struct {
+        const char *filter, *yes[4], *no[4];
+    } cases[] = {
+        { "a/b", { "a/b" }, { "a", "a/b/c", "a/bc", "A/b" } },
+        { "p/+/q", { "p/x/q", "p//q" }, { "p/q", "p/x/y/q", "p/x/qq", "p/x" } },
+        { "w/#", { "w", "w/", "w/a", "w/a/b" }, { "ww", "x/w", "$w/a" } },
+        { "+/x", { "a/x", "/x" }, { "x", "a/b/x", "$sys/x" } },
+        { "#", { "a", "a/b/c", "/" }, { "$sys/a", "$ota/update/P/D" } },
+        { "e/+", { "e/a", "e/" }, { "e", "e/a/b" } },
+        { "s/", { "s/" }, { "s", "s/a" } },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char line[64];
+        snprintf(line, sizeof line, "AT+TCMQTTSUB=\"%s\",0\r\n", cases[c].filter);
+        assert_string_equal(cmd(x, line), "OK\r\n+TCMQTTSUB:OK\r\n");
+        for (size_t i = 0; i < 4 && cases[c].yes[i]; i++) {
+            x->outlen = 0;
+            x->out[0] = 0;
+            if (!sc_at_mqtt_received(&x->at, cases[c].yes[i], "m", 1))
+                fail_msg("filter %s: topic %s not printed", cases[c].filter, cases[c].yes[i]);
+        }
+        for (size_t i = 0; i < 4 && cases[c].no[i]; i++)
+            if (sc_at_mqtt_received(&x->at, cases[c].no[i], "m", 1))
+                fail_msg("filter %s: topic %s printed", cases[c].filter, cases[c].no[i]);
+        snprintf(line, sizeof line, "AT+TCMQTTUNSUB=\"%s\"\r\n", cases[c].filter);
+        assert_string_equal(cmd(x, line), "OK\r\n+TCMQTTUNSUB:OK\r\n");
+    }
+    /* a SUB waiting for its SUBACK: a message for it (a retained one read first) is printed */
+    x->f.sub_ret = SC_AT_PENDING;
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"r/+\",0\r\n"), "OK\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    assert_true(sc_at_mqtt_received(&x->at, "r/1", "m", 1));
+    assert_string_equal(x->out, "+TCMQTTRCVPUB:\"r/1\",1,\"m\"\r\n");
+    assert_false(sc_at_mqtt_received(&x->at, "r/1/2", "m", 1));
+    x->f.sub_ret = 0;
+    check_no_secret(x);
+}
+
 static void test_modinfo(void **state)
 {
     fix_t *x = *state;
@@ -1417,6 +1470,7 @@ int main(void)
         cmocka_unit_test_setup(test_test_forms, setup),
         cmocka_unit_test_setup(test_mqtt_data, setup),
         cmocka_unit_test_setup(test_rcvpub_hostile_topic, setup),
+        cmocka_unit_test_setup(test_rcvpub_only_subscribed, setup),
         cmocka_unit_test_setup(test_gw_result_hostile, setup),
         cmocka_unit_test_setup(test_gw_result_not_integer, setup),
         cmocka_unit_test_setup(test_gw_state_first, setup),
