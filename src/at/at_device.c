@@ -41,9 +41,8 @@ typedef struct {
     bool mqtt_waiting;             /* between attempts */
     uint32_t mqtt_backoff_ms, mqtt_retry_at;
     sc_mqtt_msg_t rx;              /* one received message (in the context: small stacks) */
-    /* messages not printed as +TCMQTTRCVPUB: cut by the HAL, a topic the host did not
-     * subscribe or cannot parse;
-     * said in the log at most every 10 s */
+    /* messages not printed as +TCMQTTRCVPUB (cut by the HAL; a topic the host did not
+     * subscribe or cannot parse), said in the log at most every 10 s */
     uint32_t rx_cut, rx_badtopic, rx_cut_said, rx_badtopic_said, rx_said_at;
     bool rx_said;
     /* AT+CWJAP on the station HAL */
