@@ -188,8 +188,12 @@ SC_API void sc_at_mqtt_reconnected(sc_at_t *at);
 /* Any other unsolicited line (without "\r\n"). */
 SC_API void sc_at_urc(sc_at_t *at, const char *line);
 /* A message on a subscribed topic: +TCMQTTRCVPUB:"<topic>",<len>,"<payload>" (payload as
- * received, not escaped, as the reference prints it). */
-SC_API void sc_at_mqtt_received(sc_at_t *at, const char *topic, const void *payload, size_t len);
+ * received, not escaped, as the reference prints it; the host reads <len> bytes). false: not
+ * printed, because no subscription of the host matches the topic, or it has a quote or a
+ * comma (and is not one the host subscribed to exactly) or a control byte, so the host could
+ * not read it back as sent (docs/at.md); the caller counts it. Hand on only whole messages
+ * (sc_mqtt_msg_t.truncated clear). */
+SC_API bool sc_at_mqtt_received(sc_at_t *at, const char *topic, const void *payload, size_t len);
 /* The subscription list (for restoring it after a reconnect): topic i or NULL past the end. */
 SC_API const char *sc_at_subscription(const sc_at_t *at, size_t i, int *qos);
 

@@ -71,6 +71,7 @@ struct sc_posix_host {
     sc_ota_t ota;          /* OTA of the AT MQTT session (docs/ota.md) */
     bool ota_on;
     unsigned mqtt_dropped;   /* MQTT messages the port's queue dropped, as last logged */
+    unsigned mqtt_long_topics;  /* and those dropped for a topic too long */
     uint32_t mqtt_dropped_at;
 };
 
@@ -525,13 +526,19 @@ static void at_log_linger(sc_posix_host_t *h, sc_device_state_t st)
 /* Messages the MQTT port had no room for are said, at most once every 10 s (F58). */
 static void mqtt_drops(sc_posix_host_t *h)
 {
-    unsigned d = h->mqtt_open ? sc_posix_mqtt_dropped(&h->hal.mqtt) : 0;
+    unsigned lt = 0, d = h->mqtt_open ? sc_posix_mqtt_dropped(&h->hal.mqtt, &lt) : 0;
     uint32_t now = sc_posix_now_ms();
-    if (d == h->mqtt_dropped || (h->mqtt_dropped_at && now - h->mqtt_dropped_at < 10000))
+    if ((d == h->mqtt_dropped && lt == h->mqtt_long_topics) ||
+        (h->mqtt_dropped_at && now - h->mqtt_dropped_at < 10000))
         return;
-    sc_posix_host_log(h, SC_LOG_WARN, "MQTT: %u messages from the broker dropped, the inbound queue full (%u in all)",
-                      d - h->mqtt_dropped, d);
+    if (d != h->mqtt_dropped)
+        sc_posix_host_log(h, SC_LOG_WARN, "MQTT: %u messages from the broker dropped, the inbound queue full (%u in all)",
+                          d - h->mqtt_dropped, d);
+    if (lt != h->mqtt_long_topics)
+        sc_posix_host_log(h, SC_LOG_WARN, "MQTT: %u messages from the broker dropped, a topic over 159 bytes (%u in all)",
+                          lt - h->mqtt_long_topics, lt);
     h->mqtt_dropped = d;
+    h->mqtt_long_topics = lt;
     h->mqtt_dropped_at = now ? now : 1;
 }
 

@@ -28,6 +28,7 @@ typedef struct {
     int reason;
     sc_mqtt_msg_t queue[SC_POSIX_MQTT_QUEUE];
     unsigned q_head, q_count, dropped;
+    unsigned long_topics;   /* under lock: messages whose topic did not fit sc_mqtt_msg_t */
     /* readable while the queue holds a message (sc_posix_mqtt_fd): one byte from the message
      * that found it empty, read back when poll() empties it */
     int wake[2];
@@ -166,15 +167,17 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
     posix_mqtt_t *p = obj;
     if (m == NULL || m->topic == NULL)
         return;
+    size_t tl = strlen(m->topic);
     pthread_mutex_lock(&p->lock);
-    if (p->q_count == SC_POSIX_MQTT_QUEUE) {
+    if (tl >= sizeof p->queue[0].topic) {
+        /* Never cut into another topic: under a wildcard subscription (AT+TCMQTTSUB) its first
+         * 159 bytes would be printed as the topic it came on (the lwIP port drops it too). */
+        p->long_topics++;
+    } else if (p->q_count == SC_POSIX_MQTT_QUEUE) {
         p->dropped++;
     } else {
         sc_mqtt_msg_t *q = &p->queue[(p->q_head + p->q_count) % SC_POSIX_MQTT_QUEUE];
         memset(q, 0, sizeof *q);
-        size_t tl = strlen(m->topic);
-        if (tl >= sizeof q->topic)
-            tl = sizeof q->topic - 1;   /* a longer topic cannot match ours; keep it visibly cut */
         memcpy(q->topic, m->topic, tl);
         size_t n = m->payloadlen > 0 ? (size_t)m->payloadlen : 0;
         if (n > sizeof q->payload) {
@@ -616,11 +619,13 @@ void sc_posix_mqtt_cleanup(sc_hal_mqtt_t *mqtt)
     memset(mqtt, 0, sizeof *mqtt);
 }
 
-unsigned sc_posix_mqtt_dropped(const sc_hal_mqtt_t *mqtt)
+unsigned sc_posix_mqtt_dropped(const sc_hal_mqtt_t *mqtt, unsigned *long_topics)
 {
     posix_mqtt_t *p = mqtt->ctx;
     pthread_mutex_lock(&p->lock);
     unsigned d = p->dropped;
+    if (long_topics)
+        *long_topics = p->long_topics;
     pthread_mutex_unlock(&p->lock);
     return d;
 }

@@ -39,8 +39,9 @@ extern "C" {
 
 sc_err_t sc_posix_mqtt_init(sc_hal_mqtt_t *out);
 void sc_posix_mqtt_cleanup(sc_hal_mqtt_t *mqtt);
-/* Messages dropped because the inbound queue was full. */
-unsigned sc_posix_mqtt_dropped(const sc_hal_mqtt_t *mqtt);
+/* Messages dropped because the inbound queue was full; *long_topics (when not NULL): those
+ * dropped because their topic was longer than sc_mqtt_msg_t's 159 bytes. */
+unsigned sc_posix_mqtt_dropped(const sc_hal_mqtt_t *mqtt, unsigned *long_topics);
 /* A descriptor readable (POLLIN) while the inbound queue holds a message: a loop that polls it
  * reads each message as it comes instead of at its next tick (the queue is small). Poll it only
  * while something calls poll() on this HAL, or it stays readable. */

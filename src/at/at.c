@@ -1554,7 +1554,65 @@ void sc_at_urc(sc_at_t *pub, const char *line)
     reply(at, line);
 }
 
-void sc_at_mqtt_received(sc_at_t *pub, const char *topic, const void *payload, size_t len)
+/* MQTT's filter match: '+' one level, '#' (last) the rest, the parent level included; a
+ * topic starting with '$' is not matched by a filter starting with a wildcard. */
+static bool filter_matches(const char *f, const char *t)
+{
+    if (*t == '$' && (*f == '+' || *f == '#'))
+        return false;
+    for (;;) {
+        if (*f == '#')
+            return true;
+        if (*f == '+') {
+            f++;
+            while (*t && *t != '/')
+                t++;
+        } else {
+            while (*f && *f != '/' && *f == *t) {
+                f++;
+                t++;
+            }
+            if ((*f && *f != '/') || (*t && *t != '/'))
+                return false;   /* the levels differ */
+        }
+        if (!*f || !*t)
+            return !*f ? !*t : f[1] == '#' && !f[2];   /* "a/#" takes "a" */
+        f++;
+        t++;
+    }
+}
+
+/* Whether a received message goes to the host as +TCMQTTRCVPUB. Only on a topic one of the
+ * host's subscriptions (or the one being asked for) matches, as the reference's SDK delivers
+ * (a broker's message on any other topic is logged there, not printed). And only a topic the
+ * host can read back as sent: the reference prints it unescaped, and hosts find its end at the
+ * closing quote, or at the first comma (TencentOS tiny's ESP8266 driver, the at-based SDK's
+ * "%s,%u,"). A topic with a quote or a comma, which whoever publishes under a wildcard
+ * subscription may choose, would let that sender write the rest of the line (another topic,
+ * another length); a control byte (CR, LF) whole lines (OK, +TCMQTTDISCON). Such a topic
+ * passes only when the host subscribed to exactly it (AT+TCMQTTSUB takes a quote or a comma,
+ * never a control byte): it knows that topic. */
+static bool rcv_topic_ok(const at_state_t *at, const char *topic)
+{
+    if (!*topic)
+        return false;
+    bool plain = true;
+    for (const unsigned char *p = (const unsigned char *)topic; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+        if (*p == '"' || *p == ',')
+            plain = false;
+    }
+    bool asking = at->pending == CMD_SUB && at->req_topic[0];
+    if (!plain)
+        return sub_find(at, topic) >= 0 || (asking && !strcmp(at->req_topic, topic));
+    for (int i = 0; i < at->nsubs; i++)
+        if (filter_matches(at->subs[i].topic, topic))
+            return true;
+    return asking && filter_matches(at->req_topic, topic);
+}
+
+bool sc_at_mqtt_received(sc_at_t *pub, const char *topic, const void *payload, size_t len)
 {
     at_state_t *at = AT(pub);
     sc_at_gw_env_t env = gw_env(at);
@@ -1562,8 +1620,11 @@ void sc_at_mqtt_received(sc_at_t *pub, const char *topic, const void *payload, s
     if (gw == 2 && at->pending == CMD_GW)
         at->pending = CMD_NONE;
     if (gw)
-        return;   /* $gateway/operation/result: the module's own, as the reference */
+        return true;   /* $gateway/operation/result: the module's own, as the reference */
+    if (!rcv_topic_ok(at, topic))
+        return false;
     say(at, "+TCMQTTRCVPUB:\"%s\",%u,\"%b\"", topic, (unsigned)len, payload, len);
+    return true;
 }
 
 const char *sc_at_subscription(const sc_at_t *pub, size_t i, int *qos)

@@ -4,6 +4,7 @@
 
 #include "smartcfg/at_device.h"
 
+#include "../common/log.h"
 #include "../common/outline.h"
 #include "../common/state.h"
 #include "../cloud/cloud_int.h"
@@ -41,6 +42,10 @@ typedef struct {
     bool mqtt_waiting;             /* between attempts */
     uint32_t mqtt_backoff_ms, mqtt_retry_at;
     sc_mqtt_msg_t rx;              /* one received message (in the context: small stacks) */
+    /* messages not printed as +TCMQTTRCVPUB (cut by the HAL; a topic the host did not
+     * subscribe or cannot parse), said in the log at most every 10 s */
+    uint32_t rx_cut, rx_badtopic, rx_cut_said, rx_badtopic_said, rx_said_at;
+    bool rx_said;
     /* AT+CWJAP on the station HAL */
     bool wifi_joining, wifi_joined;
     uint32_t wifi_deadline;
@@ -339,10 +344,29 @@ static void data_step(atd_t *b)
     /* Bounded per step so a flood of messages cannot starve the line. */
     for (int i = 0; i < 8 && m->poll(m->ctx, &b->rx) == SC_OK; i++) {
         b->rx.topic[sizeof b->rx.topic - 1] = 0;
-        if (b->ota && !b->rx.truncated &&
-            sc_ota_on_message(b->ota, b->rx.topic, b->rx.payload, b->rx.payload_len, b->now_ms) == SC_OK)
+        if (b->rx.truncated) {
+            /* Longer than the HAL keeps: printed cut, its <len> would pass it for whole. The
+             * SDK the reference runs discards a packet over its read buffer too. */
+            b->rx_cut++;
+            continue;
+        }
+        if (b->ota && sc_ota_on_message(b->ota, b->rx.topic, b->rx.payload, b->rx.payload_len, b->now_ms) == SC_OK)
             continue;   /* $ota/update: the module's own, not the host's (the reference prints none) */
-        sc_at_mqtt_received(b->at, b->rx.topic, b->rx.payload, b->rx.payload_len);
+        if (!sc_at_mqtt_received(b->at, b->rx.topic, b->rx.payload, b->rx.payload_len))
+            b->rx_badtopic++;
+    }
+    if ((b->rx_cut != b->rx_cut_said || b->rx_badtopic != b->rx_badtopic_said) &&
+        (!b->rx_said || sc_ms_reached(b->now_ms, b->rx_said_at + 10000u))) {
+        sc_logf(b->hal ? &b->hal->sys : NULL, SC_LOG_WARN,
+                "AT: %lu messages over %u bytes, %lu on a topic not subscribed or with a quote, comma or "
+                "control byte: not printed as +TCMQTTRCVPUB (%lu, %lu in all)",
+                (unsigned long)(b->rx_cut - b->rx_cut_said), (unsigned)sizeof b->rx.payload,
+                (unsigned long)(b->rx_badtopic - b->rx_badtopic_said), (unsigned long)b->rx_cut,
+                (unsigned long)b->rx_badtopic);
+        b->rx_cut_said = b->rx_cut;
+        b->rx_badtopic_said = b->rx_badtopic;
+        b->rx_said_at = b->now_ms;
+        b->rx_said = true;
     }
 }
 

@@ -1310,13 +1310,114 @@ static void test_mqtt_data(void **state)
     /* RCVPUB: payload as received */
     x->outlen = 0;
     x->out[0] = 0;
-    sc_at_mqtt_received(&x->at, T, "{\"action\":\"x\"}", 14);
-    assert_string_equal(x->out, "+TCMQTTRCVPUB:\"" T "\",14,\"{\"action\":\"x\"}\"\r\n");
+    assert_true(sc_at_mqtt_received(&x->at, "PID0123456/dev-001/control", "{\"action\":\"x\"}", 14));
+    assert_string_equal(x->out, "+TCMQTTRCVPUB:\"PID0123456/dev-001/control\",14,\"{\"action\":\"x\"}\"\r\n");
+    /* none on a topic no subscription matches (T was unsubscribed above): a broker's, or one
+     * still in flight, as the reference's SDK drops it (A5) */
+    x->outlen = 0;
+    x->out[0] = 0;
+    assert_false(sc_at_mqtt_received(&x->at, T, "{\"action\":\"x\"}", 14));
+    assert_string_equal(x->out, "");
     /* SRV: the broker is the port's (--broker) */
     assert_string_equal(cmd(x, "AT+TCMQTTSRV=\"10.0.0.1\"\r\n"), "+CME ERROR:208\r\n");
     /* disconnect ends the subscriptions */
     assert_string_equal(cmd(x, "AT+TCMQTTDISCONN\r\n"), "+TCMQTTDISCON,2\r\nOK\r\n");
     assert_string_equal(cmd(x, "AT+TCMQTTSUB?\r\n"), "OK\r\n");
+    check_no_secret(x);
+}
+
+/* A topic from the broker the host could not read back as sent (A1): whoever publishes under
+ * a wildcard subscription chooses it. A quote or a comma would end the topic early for the
+ * host's parser (the rest of the line: another topic, another length), a CR or LF would end
+ * the line (whole fake lines: OK, +TCMQTTDISCON). Nothing printed, false to the caller; a
+ * topic the host subscribed to exactly passes as it is; the payload is never touched. */
+static void test_rcvpub_hostile_topic(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"PID0123456/dev-001/#\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    static const char *const hostile[] = {
+        "PID0123456/dev-001/x\",3,\"abc",               /* a fake length and payload */
+        "PID0123456/dev-001/x,5,hello",                   /* a comma-splitting host's fields */
+        "PID0123456/dev-001/x\r\nOK\r\n+TCMQTTDISCON,-103", /* whole lines */
+        "PID0123456/dev-001/\n",
+        "PID0123456/dev-001/\r",
+        "PID0123456/dev-001/\x01",
+        "PID0123456/dev-001/\x7f",
+        "PID0123456/dev-001/\t",
+        "",
+    };
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        x->outlen = 0;
+        x->out[0] = 0;
+        assert_false(sc_at_mqtt_received(&x->at, hostile[i], "hello", 5));
+        assert_string_equal(x->out, "");
+    }
+    /* UTF-8, spaces, '$', '\\', a quote-free payload holding CR LF and quotes: as received */
+    x->outlen = 0;
+    x->out[0] = 0;
+    assert_true(sc_at_mqtt_received(&x->at, "PID0123456/dev-001/\xe6\xb8\xa9 a\\b", "a\r\nOK\",\"", 8));
+    assert_string_equal(x->out, "+TCMQTTRCVPUB:\"PID0123456/dev-001/\xe6\xb8\xa9 a\\b\",8,\"a\r\nOK\",\"\"\r\n");
+    /* a topic the host subscribed to exactly passes, quote and comma included */
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"odd/a\\,b\\\"c\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    assert_true(sc_at_mqtt_received(&x->at, "odd/a,b\"c", "x", 1));
+    assert_string_equal(x->out, "+TCMQTTRCVPUB:\"odd/a,b\"c\",1,\"x\"\r\n");
+    /* but not another under a wildcard beside it */
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"odd/#\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    assert_false(sc_at_mqtt_received(&x->at, "odd/a,b\"d", "x", 1));
+    assert_string_equal(x->out, "");
+    check_no_secret(x);
+}
+
+/* Which received topics reach the host (A5): only those a subscription of the host matches,
+ * with MQTT's wildcards ('+' one level, possibly empty; '#' last, the parent included; no
+ * wildcard first for a '$' topic), or the one a SUB still waiting for its SUBACK asks for. */
+static void test_rcvpub_only_subscribed(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    static const struct {
+        const char *filter, *yes[4], *no[4];
+    } cases[] = {
+        { "a/b", { "a/b" }, { "a", "a/b/c", "a/bc", "A/b" } },
+        { "p/+/q", { "p/x/q", "p//q" }, { "p/q", "p/x/y/q", "p/x/qq", "p/x" } },
+        { "w/#", { "w", "w/", "w/a", "w/a/b" }, { "ww", "x/w", "$w/a" } },
+        { "+/x", { "a/x", "/x" }, { "x", "a/b/x", "$sys/x" } },
+        { "#", { "a", "a/b/c", "/" }, { "$sys/a", "$ota/update/P/D" } },
+        { "e/+", { "e/a", "e/" }, { "e", "e/a/b" } },
+        { "s/", { "s/" }, { "s", "s/a" } },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char line[64];
+        snprintf(line, sizeof line, "AT+TCMQTTSUB=\"%s\",0\r\n", cases[c].filter);
+        assert_string_equal(cmd(x, line), "OK\r\n+TCMQTTSUB:OK\r\n");
+        for (size_t i = 0; i < 4 && cases[c].yes[i]; i++) {
+            x->outlen = 0;
+            x->out[0] = 0;
+            if (!sc_at_mqtt_received(&x->at, cases[c].yes[i], "m", 1))
+                fail_msg("filter %s: topic %s not printed", cases[c].filter, cases[c].yes[i]);
+        }
+        for (size_t i = 0; i < 4 && cases[c].no[i]; i++)
+            if (sc_at_mqtt_received(&x->at, cases[c].no[i], "m", 1))
+                fail_msg("filter %s: topic %s printed", cases[c].filter, cases[c].no[i]);
+        snprintf(line, sizeof line, "AT+TCMQTTUNSUB=\"%s\"\r\n", cases[c].filter);
+        assert_string_equal(cmd(x, line), "OK\r\n+TCMQTTUNSUB:OK\r\n");
+    }
+    /* a SUB waiting for its SUBACK: a message for it (a retained one read first) is printed */
+    x->f.sub_ret = SC_AT_PENDING;
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"r/+\",0\r\n"), "OK\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    assert_true(sc_at_mqtt_received(&x->at, "r/1", "m", 1));
+    assert_string_equal(x->out, "+TCMQTTRCVPUB:\"r/1\",1,\"m\"\r\n");
+    assert_false(sc_at_mqtt_received(&x->at, "r/1/2", "m", 1));
+    x->f.sub_ret = 0;
     check_no_secret(x);
 }
 
@@ -1368,6 +1469,8 @@ int main(void)
         cmocka_unit_test_setup(test_esp_basics, setup),
         cmocka_unit_test_setup(test_test_forms, setup),
         cmocka_unit_test_setup(test_mqtt_data, setup),
+        cmocka_unit_test_setup(test_rcvpub_hostile_topic, setup),
+        cmocka_unit_test_setup(test_rcvpub_only_subscribed, setup),
         cmocka_unit_test_setup(test_gw_result_hostile, setup),
         cmocka_unit_test_setup(test_gw_result_not_integer, setup),
         cmocka_unit_test_setup(test_gw_state_first, setup),

@@ -585,6 +585,96 @@ static void test_ota_ends_with_session(void **state)
     mqtt_st = SC_MQTT_DISCONNECTED;
 }
 
+/* What the broker hands the AT session (A1, A2): a message the HAL kept only the start of
+ * (over sc_mqtt_msg_t's 1024 bytes) is not printed as if whole, nor is one on a topic the host
+ * could not read back as sent; both are counted in one warning line (at most every 10 s), the
+ * good message between them still arrives. */
+static sc_mqtt_msg_t rq[8];
+static size_t rq_n, rq_at;
+static char logs[2048];
+static sc_err_t r_sub(void *ctx, const char *topic, int qos)
+{
+    (void)ctx; (void)topic; (void)qos;
+    return SC_OK;
+}
+static sc_err_t r_poll(void *ctx, sc_mqtt_msg_t *m)
+{
+    (void)ctx;
+    if (rq_at == rq_n)
+        return SC_ERR_AGAIN;
+    *m = rq[rq_at++];
+    return SC_OK;
+}
+static void r_log(void *ctx, sc_log_level_t lv, const char *line)
+{
+    (void)ctx;
+    size_t n = strlen(logs);
+    snprintf(logs + n, sizeof logs - n, "%d %s\n", (int)lv, line);
+}
+static void r_push(const char *topic, const char *payload, size_t len, bool cut)
+{
+    sc_mqtt_msg_t *m = &rq[rq_n++];
+    memset(m, 0, sizeof *m);
+    snprintf(m->topic, sizeof m->topic, "%s", topic);
+    memcpy(m->payload, payload, len);
+    m->payload_len = len;
+    m->truncated = cut;
+}
+
+static void test_received_not_printable(void **state)
+{
+    (void)state;
+    static sc_at_device_t b;
+    static sc_at_t at;
+    static sc_hal_t hal;
+    mqtt_hal(&hal);
+    hal.mqtt.subscribe = r_sub;
+    hal.mqtt.poll = r_poll;
+    hal.sys.log = r_log;
+    bind_at(&b, &at, &hal);
+    connect_ret = SC_OK;
+    connack_reason = 0;
+    mqtt_st = SC_MQTT_DISCONNECTED;
+    feed(&at, "AT+TCDEVINFOSET=0,\"PIDRCV0001\",\"dev\",\"" PSK "\"\r\n");
+    feed(&at, "AT+TCMQTTCONN=0,5000,240,1,0\r\n");
+    mqtt_st = SC_MQTT_CONNECTED;
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(out, "OK\r\n+TCMQTTCONN:OK\r\n");
+    feed(&at, "AT+TCMQTTSUB=\"PIDRCV0001/dev/#\",0\r\n");
+    assert_string_equal(out, "OK\r\n+TCMQTTSUB:OK\r\n");
+    static char big[1024];
+    memset(big, 'A', sizeof big);
+    big[0] = '{';
+    rq_n = rq_at = 0;
+    logs[0] = 0;
+    r_push("PIDRCV0001/dev/data", big, sizeof big, true);                     /* cut by the HAL */
+    r_push("PIDRCV0001/dev/x\r\nOK\r\n+TCMQTTDISCON,-103", "hi", 2, false);  /* whole lines */
+    r_push("PIDRCV0001/dev/data", "ok", 2, false);
+    r_push("PIDRCV0001/dev/x\",2,\"hi", "zz", 2, false);                       /* a fake length */
+    reset();
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(out, "+TCMQTTRCVPUB:\"PIDRCV0001/dev/data\",2,\"ok\"\r\n");
+    assert_string_equal(logs, "1 AT: 1 messages over 1024 bytes, 2 on a topic not subscribed or with a quote, comma or "
+                              "control byte: not printed as +TCMQTTRCVPUB (1, 2 in all)\n");
+    /* more within 10 s: counted, said once the 10 s are over */
+    rq_n = rq_at = 0;
+    logs[0] = 0;
+    r_push("PIDRCV0001/dev/,", "x", 1, false);
+    reset();
+    sc_at_device_step(&b, clock_ms += 9000);
+    assert_string_equal(out, "");
+    assert_string_equal(logs, "");
+    sc_at_device_step(&b, clock_ms += 1000);
+    assert_string_equal(logs, "1 AT: 0 messages over 1024 bytes, 1 on a topic not subscribed or with a quote, comma or "
+                              "control byte: not printed as +TCMQTTRCVPUB (1, 3 in all)\n");
+    /* nothing new: nothing said */
+    logs[0] = 0;
+    sc_at_device_step(&b, clock_ms += 20000);
+    assert_string_equal(logs, "");
+    feed(&at, "AT+TCMQTTDISCONN\r\n");
+    mqtt_st = SC_MQTT_DISCONNECTED;
+}
+
 /* AT+TCDEVREG with the HAL's non-blocking POST: the line answers "busy p..." while the
  * exchange runs; the answer arrives through sc_at_device_step; a port that never answers is
  * cut at the binding's own bound (-11); when the AT core's deadline comes first, AT+RST
@@ -718,6 +808,7 @@ int main(void)
         cmocka_unit_test(test_mqtt_tls_psk),
         cmocka_unit_test(test_ota_ends_with_session),
         cmocka_unit_test(test_dynreg_async),
+        cmocka_unit_test(test_received_not_printable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

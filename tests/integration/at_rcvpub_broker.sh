@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# A hostile broker (Python on raw sockets, a free loopback port) against `smartcfg device --at`:
+# once the host subscribed P/D/data, it sends PUBLISHes on a topic the host never subscribed
+# (P/D/control) and on P/D/data",3,"x (a quote: a fake length for the host's parser), then a
+# good message. The host's next bytes are that good message alone, and the device's log counts
+# the two dropped (A5, A1; docs/at.md "+TCMQTTRCVPUB"). A real mosquitto never routes an
+# unsubscribed topic, hence a broker of our own.
+set -u
+SC=${SC_BUILD:?}/smartcfg
+HOST=${SC_SRC:?}/tests/integration/at_host.py
+TMP=$(mktemp -d /tmp/sc_at_rcvb.XXXXXX)
+BROKER=
+cleanup() { [ -n "$BROKER" ] && kill "$BROKER" 2>/dev/null; rm -rf "$TMP"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; for f in "$TMP"/*.out "$TMP"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }; done; exit 1; }
+PORT=$(python3 "${SC_SRC}/tests/integration/lib/free_port.py" $$)
+P=PIDRCVB001
+D=dev-rcvb
+SECRET='c2VjcmV0LWF0LXJjdmI='
+
+PYTHONPATH=${SC_SRC}/tests/integration/lib python3 - "$PORT" "$P/$D/data" >"$TMP/broker.out" 2>"$TMP/broker.err" <<'PYEOF' &
+import socket, struct, sys
+from mqtt_wire import packet, read_packet, s16
+port, topic = int(sys.argv[1]), sys.argv[2]
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", port))
+ls.listen(1)
+print("listening", flush=True)
+c, _ = ls.accept()
+ls.settimeout(60)
+c.settimeout(60)
+def publish(t, payload):
+    c.sendall(packet(0x30, s16(t) + payload))
+while True:
+    kind, body = read_packet(c)
+    if kind >> 4 == 1:                      # CONNECT
+        c.sendall(packet(0x20, b"\x00\x00"))
+    elif kind >> 4 == 8:                    # SUBSCRIBE: grant it, then the hostile ones
+        mid = body[:2]
+        sub = body[4:4 + struct.unpack("!H", body[2:4])[0]].decode()
+        c.sendall(packet(0x90, mid + bytes([body[-1]])))
+        print("subscribed", sub, flush=True)
+        if sub == topic:
+            base = topic.rsplit("/", 1)[0]
+            publish(base + "/control", b"evil")
+            publish(topic + '",3,"x', b"evil")
+            publish(topic, b"good")
+    elif kind >> 4 == 12:                   # PINGREQ
+        c.sendall(packet(0xD0, b""))
+    elif kind >> 4 == 14:                   # DISCONNECT
+        break
+PYEOF
+BROKER=$!
+for _ in $(seq 100); do grep -q listening "$TMP/broker.out" 2>/dev/null && break; sleep 0.1; done
+grep -q listening "$TMP/broker.out" || fail "the broker did not start"
+
+cat >"$TMP/s" <<EOF
+send ATE0
+reply b"ATE0\r\nOK\r\n"
+send AT+TCDEVINFOSET=0,"$P","$D","$SECRET"
+reply b"OK\r\n+TCDEVINFOSET:OK\r\n"
+send AT+TCMQTTCONN=0,5000,60,1,0
+reply b"OK\r\n"
+wait 10 +TCMQTTCONN:OK
+send AT+TCMQTTSUB="$P/$D/data",0
+reply b"OK\r\n+TCMQTTSUB:OK\r\n"
+reply b'+TCMQTTRCVPUB:"$P/$D/data",4,"good"\r\n'
+quiet 1.5
+send AT+TCMQTTDISCONN
+reply b"+TCMQTTDISCON,2\r\nOK\r\n"
+hangup
+EOF
+AT_DEV_OUT=$TMP/dev.out AT_DEV_ERR=$TMP/dev.err timeout 60 python3 "$HOST" "$TMP/s" -- \
+    "$SC" device --radio "udp:$((20000 + RANDOM % 20000))" --join sim:ap:password1:127.0.0.1 --no-cloud \
+    --at '{tty}' --broker "127.0.0.1:$PORT" --state-dir "$TMP/state" --log-level debug \
+    >"$TMP/host.out" 2>"$TMP/host.err" || fail "session: $(cat "$TMP/host.out")"
+grep -q "subscribed $P/$D/data" "$TMP/broker.out" || fail "the broker never saw the subscription"
+grep -q 'AT: 0 messages over 1024 bytes, 2 on a topic not subscribed' "$TMP/dev.err" ||
+    fail "the two dropped messages not counted in the log"
+echo "PASS"

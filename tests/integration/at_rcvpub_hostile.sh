@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Another client of the same (real) mosquitto publishes under the AT host's wildcard
+# subscription (AT+TCMQTTSUB="P/D/#"): topics with a quote and a comma that would hand the
+# host's parser a fake length or fake fields, a topic over the 159 bytes a received message
+# keeps, a payload over its 1024 bytes. None of them reaches the host: the next bytes on the
+# line are the good messages published after them, byte for byte; the device's log counts the
+# dropped ones (A1-A3, docs/at.md "+TCMQTTRCVPUB"). A payload holding CR LF and quotes passes
+# as received (the reference's framing: the host reads <len> bytes).
+set -u
+SC=${SC_BUILD:?}/smartcfg
+HOST=${SC_SRC:?}/tests/integration/at_host.py
+TMP_TAG=at_rcvh
+. "${SC_SRC:?}/tests/integration/lib/at_broker.bash"
+
+SECRET='c2VjcmV0LWF0LXJjdmg='
+P=PIDRCVH001
+D=dev-rcvh
+cat >"$TMP/s" <<EOF
+send ATE0
+reply b"ATE0\r\nOK\r\n"
+send AT+TCDEVINFOSET=0,"$P","$D","$SECRET"
+reply b"OK\r\n+TCDEVINFOSET:OK\r\n"
+send AT+TCMQTTCONN=0,5000,60,1,0
+reply b"OK\r\n"
+wait 10 +TCMQTTCONN:OK
+send AT+TCMQTTSUB="$P/$D/#",1
+reply b"OK\r\n+TCMQTTSUB:OK\r\n"
+touch $TMP/go
+wait_file 30 $TMP/sent
+reply b'+TCMQTTRCVPUB:"$P/$D/data",12,"x\r\nOK\r\n\",1,\""\r\n'
+reply b'+TCMQTTRCVPUB:"$P/$D/after",4,"good"\r\n'
+quiet 11
+hangup
+EOF
+
+# The other client, once the host has subscribed; QoS 1 from one publisher after another, so
+# the broker hands them on in this order and "after" comes last.
+(
+    for _ in $(seq 600); do [ -f "$TMP/go" ] && break; sleep 0.1; done
+    pub() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 "$@" || echo "publish failed: $*" >>"$TMP/pub.err"; }
+    pub -t "$P/$D/x\",3,\"abc" -m 'hello'                      # a fake length, a fake payload
+    pub -t "$P/$D/y,5,hello" -m 'world'                        # a comma-splitting host's fields
+    pub -t "$P/$D/$(printf 'z%.0s' $(seq 1 200))" -m 'long'    # cut at 159 bytes: another topic
+    pub -t "$P/$D/data" -m "{$(printf 'A%.0s' $(seq 1 1500))}" # over the 1024 bytes kept
+    pub -t "$P/$D/data" -m "$(printf 'x\r\nOK\r\n",1,"')"
+    pub -t "$P/$D/after" -m 'good'
+    touch "$TMP/sent"
+) &
+BG_PIDS="$BG_PIDS $!"
+
+AT_DEV_OUT=$TMP/dev.out AT_DEV_ERR=$TMP/dev.err timeout 100 python3 "$HOST" "$TMP/s" -- \
+    "$SC" device --radio "udp:$((20000 + RANDOM % 20000))" --join sim:ap:password1:127.0.0.1 --no-cloud \
+    --at '{tty}' --broker "127.0.0.1:$PORT" --state-dir "$TMP/state" --log-level debug \
+    >"$TMP/host.out" 2>"$TMP/host.err" || fail "session: $(cat "$TMP/host.out")"
+[ -s "$TMP/pub.err" ] && fail "$(cat "$TMP/pub.err")"
+grep -q 'a topic over 159 bytes (1 in all)' "$TMP/dev.err" || fail "the long topic's drop not in the log"
+grep -q 'AT: .*not printed as +TCMQTTRCVPUB (1, 2 in all)' "$TMP/dev.err" ||
+    fail "the cut message and the two topics not counted in the log"
+echo "PASS"
