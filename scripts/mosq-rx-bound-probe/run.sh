@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Does libmosquitto bound what it receives when an MQTT 5 client asks for a maximum packet
-# size? (docs/security.md A4: it does not.) Builds client.c against the system's libmosquitto
+# size? (docs/security.md F105: it does not.) Builds client.c against the system's libmosquitto
 # and lets broker.py announce a 200 MB PUBLISH to it and send 120 MB; prints the client's
 # memory as it goes. Needs gcc and libmosquitto-dev. Usage: sh run.sh
 set -e

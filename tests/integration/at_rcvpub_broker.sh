@@ -4,7 +4,7 @@
 # once the host subscribed P/D/data, it sends PUBLISHes on a topic the host never subscribed
 # (P/D/control) and on P/D/data",3,"x (a quote: a fake length for the host's parser), then a
 # good message. The host's next bytes are that good message alone, and the device's log counts
-# the two dropped (A5, A1; docs/at.md "+TCMQTTRCVPUB"). A real mosquitto never routes an
+# the two dropped (F106, F102; docs/at.md "+TCMQTTRCVPUB"). A real mosquitto never routes an
 # unsubscribed topic, hence a broker of our own.
 set -u
 SC=${SC_BUILD:?}/smartcfg

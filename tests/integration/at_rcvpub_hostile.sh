@@ -5,7 +5,7 @@
 # host's parser a fake length or fake fields, a topic over the 159 bytes a received message
 # keeps, a payload over its 1024 bytes. None of them reaches the host: the next bytes on the
 # line are the good messages published after them, byte for byte; the device's log counts the
-# dropped ones (A1-A3, docs/at.md "+TCMQTTRCVPUB"). A payload holding CR LF and quotes passes
+# dropped ones (F102-F104, docs/at.md "+TCMQTTRCVPUB"). A payload holding CR LF and quotes passes
 # as received (the reference's framing: the host reads <len> bytes).
 set -u
 SC=${SC_BUILD:?}/smartcfg

@@ -1313,7 +1313,7 @@ static void test_mqtt_data(void **state)
     assert_true(sc_at_mqtt_received(&x->at, "PID0123456/dev-001/control", "{\"action\":\"x\"}", 14));
     assert_string_equal(x->out, "+TCMQTTRCVPUB:\"PID0123456/dev-001/control\",14,\"{\"action\":\"x\"}\"\r\n");
     /* none on a topic no subscription matches (T was unsubscribed above): a broker's, or one
-     * still in flight, as the reference's SDK drops it (A5) */
+     * still in flight, as the reference's SDK drops it (F106) */
     x->outlen = 0;
     x->out[0] = 0;
     assert_false(sc_at_mqtt_received(&x->at, T, "{\"action\":\"x\"}", 14));
@@ -1326,7 +1326,7 @@ static void test_mqtt_data(void **state)
     check_no_secret(x);
 }
 
-/* A topic from the broker the host could not read back as sent (A1): whoever publishes under
+/* A topic from the broker the host could not read back as sent (F102): whoever publishes under
  * a wildcard subscription chooses it. A quote or a comma would end the topic early for the
  * host's parser (the rest of the line: another topic, another length), a CR or LF would end
  * the line (whole fake lines: OK, +TCMQTTDISCON). Nothing printed, false to the caller; a
@@ -1374,7 +1374,7 @@ static void test_rcvpub_hostile_topic(void **state)
     check_no_secret(x);
 }
 
-/* Which received topics reach the host (A5): only those a subscription of the host matches,
+/* Which received topics reach the host (F106): only those a subscription of the host matches,
  * with MQTT's wildcards ('+' one level, possibly empty; '#' last, the parent included; no
  * wildcard first for a '$' topic), or the one a SUB still waiting for its SUBACK asks for. */
 static void test_rcvpub_only_subscribed(void **state)

@@ -585,7 +585,7 @@ static void test_ota_ends_with_session(void **state)
     mqtt_st = SC_MQTT_DISCONNECTED;
 }
 
-/* What the broker hands the AT session (A1, A2): a message the HAL kept only the start of
+/* What the broker hands the AT session (F102, F103): a message the HAL kept only the start of
  * (over sc_mqtt_msg_t's 1024 bytes) is not printed as if whole, nor is one on a topic the host
  * could not read back as sent; both are counted in one warning line (at most every 10 s), the
  * good message between them still arrives. */
