@@ -113,8 +113,10 @@ static int pg_open(cloud_store_t *s, const char *target, char *err, size_t errle
     keys[n] = "dbname", vals[n++] = target;   /* last, whatever came before: the URL's values win */
     keys[n] = NULL, vals[n] = NULL;
     p->c = PQconnectdbParams(keys, vals, 1);
-    /* Lazy (cloud_store_open_lazy): a server down now is reconnected at a later use (ensure). */
-    bool later = s->lazy && p->c && PQstatus(p->c) != CONNECTION_OK;
+    /* Opened while serving (the auth threads', the probe's): a server down now is reconnected
+     * at a later use (ensure). */
+    bool later = (s->kind == CLOUD_STORE_AUTH || s->kind == CLOUD_STORE_PROBE) && p->c &&
+                 PQstatus(p->c) != CONNECTION_OK;
     if (later) {
         note_conn(s, true, "cannot connect to PostgreSQL", PQerrorMessage(p->c));
         p->next_try_ms = mono_ms() + 250;

@@ -70,9 +70,10 @@ static void sq_fail(cloud_store_t *s, const char *what)
 static int sq_open(cloud_store_t *s, const char *path, char *err, size_t errlen)
 {
     sqlite3 *db = NULL;
-    int flags = s->probe      ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX   /* the write lock, never a new file */
-                : s->readonly ? SQLITE_OPEN_READONLY
-                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+    /* The probe takes the write lock (cloud_store_writable) but never makes a new file. */
+    int flags = s->kind == CLOUD_STORE_OWN   ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
+                : s->kind == CLOUD_STORE_PROBE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX
+                                               : SQLITE_OPEN_READONLY;
     if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open database %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);
@@ -82,7 +83,7 @@ static int sq_open(cloud_store_t *s, const char *path, char *err, size_t errlen)
     /* Several processes and threads share the file: wait for a lock instead of failing. */
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
     char *msg = NULL;
-    if (!s->readonly && sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &msg) != SQLITE_OK) {
+    if (s->kind == CLOUD_STORE_OWN && sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "cannot initialise database %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
         sqlite3_close(db);
