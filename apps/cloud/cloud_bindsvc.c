@@ -357,7 +357,7 @@ void cloud_bindsvc_free(cloud_bindsvc_t *b)
 {
     if (!b)
         return;
-    cloud_mosq_free(b->mq);   /* no "lost the broker" line: it was asked to go */
+    (void)cloud_mosq_free(b->mq);   /* no loop thread: always freed; no "lost the broker" line */
     cloud_binder_free(b->bd);
     free(b);
 }

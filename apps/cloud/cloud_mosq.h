@@ -40,7 +40,11 @@ struct mosquitto *cloud_mosq_client(const cloud_mosq_t *c);
 bool cloud_mosq_connected(const cloud_mosq_t *c);
 /* The owner found the connection unusable (its own loop or reconnect failed). */
 void cloud_mosq_lost(cloud_mosq_t *c);
-/* Disconnects, stops the thread cloud_mosq_start started, frees. NULL: nothing. */
-void cloud_mosq_free(cloud_mosq_t *c);
+/* Disconnects, ends the thread cloud_mosq_start started (never cancelled: it returns once the
+ * DISCONNECT is out, or from its wait to reconnect) and frees: true. false when that thread
+ * has not ended within a few seconds (a hook waiting on the database, a broker that takes no
+ * more bytes): then nothing is freed and its hooks may still run, so the owner must keep what
+ * they use too, for the process's exit. NULL: true. */
+bool cloud_mosq_free(cloud_mosq_t *c);
 
 #endif

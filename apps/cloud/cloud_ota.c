@@ -664,11 +664,13 @@ cloud_ota_t *cloud_ota_new(const char *dbpath, const char *fwdir, const char *ho
     return o;
 }
 
-void cloud_ota_free(cloud_ota_t *o)
+bool cloud_ota_free(cloud_ota_t *o)
 {
     if (!o)
-        return;
-    cloud_mosq_free(o->mq);
+        return true;
+    if (!cloud_mosq_free(o->mq))
+        return false;   /* its loop may still record a report: the store stays */
     cloud_store_close(&o->store);
     free(o);
+    return true;
 }

@@ -597,12 +597,14 @@ cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t po
     return t;
 }
 
-void cloud_thing_free(cloud_thing_t *t)
+bool cloud_thing_free(cloud_thing_t *t)
 {
     if (!t)
-        return;
-    cloud_mosq_free(t->mq);
+        return true;
+    if (!cloud_mosq_free(t->mq))
+        return false;   /* its loop still runs the handler: the store stays */
     cloud_store_close(&t->store);
     cloud_rate_free(t->rate);
     free(t);
+    return true;
 }
