@@ -236,7 +236,8 @@ void cloud_thing_tick(cloud_thing_t *t);
 void cloud_thing_message(cloud_thing_t *t, const char *topic, const void *payload, size_t len, bool redelivered);
 /* The MQTT subscriptions the handler serves ('+' wildcards). */
 size_t cloud_thing_topics(const char *const **topics);
-void cloud_thing_free(cloud_thing_t *t);
+/* false: its MQTT client's thread did not stop in time (cloud_mosq_free), nothing was freed. */
+bool cloud_thing_free(cloud_thing_t *t);
 /* The mosquitto front-end's client is connected to the broker (GET /readyz); true when the
  * handler is fed by another front-end (cloud_thing_open). Any thread. */
 bool cloud_thing_connected(const cloud_thing_t *t);

@@ -16,6 +16,7 @@
 
 #include "cloud.h"
 #include "cloud_metrics.h"
+#include "cloud_mosq.h"
 
 struct cloud_binder {
     cloud_store_t store;
@@ -27,9 +28,8 @@ struct cloud_binder {
 };
 
 struct cloud_bindsvc {
-    struct mosquitto *m;
+    cloud_mosq_t *mq;   /* its loop runs on the caller's thread (cloud_bindsvc_step) */
     cloud_binder_t *bd;
-    bool connected;
     int64_t next_reconnect;
     unsigned msgs_this_pass;
 };
@@ -153,36 +153,34 @@ void cloud_binder_request(cloud_binder_t *b, const char *topic, const void *payl
     cJSON_Delete(j);
 }
 
-static void on_message(struct mosquitto *m, void *ud, const struct mosquitto_message *msg)
+static void on_message(void *ud, const struct mosquitto_message *msg)
 {
-    (void)m;
     cloud_bindsvc_t *b = ud;
     b->msgs_this_pass++;
     if (msg->payloadlen >= 0)
         cloud_binder_request(b->bd, msg->topic, msg->payload, (size_t)msg->payloadlen);
 }
 
-static void on_connect(struct mosquitto *m, void *ud, int rc)
+static void on_connect(void *ud, struct mosquitto *m, int rc)
 {
-    cloud_bindsvc_t *b = ud;
+    (void)ud;
     if (rc != 0) {
         cloud_log("binding service: broker refused the service identity (%s)", mosquitto_connack_string(rc));
         return;
     }
-    b->connected = true;
     mosquitto_subscribe(m, NULL, "$thing/up/service/+/+", 1);
     cloud_log("binding service connected and subscribed to $thing/up/service/+/+");
     cloud_event("service_connected", NULL);
 }
 
-static void on_disconnect(struct mosquitto *m, void *ud, int rc)
+static void on_disconnect(void *ud, int rc, bool was)
 {
-    (void)m;
-    cloud_bindsvc_t *b = ud;
-    if (b->connected)
+    (void)ud;
+    if (was)
         cloud_log("binding service lost the broker (%s); reconnecting", mosquitto_strerror(rc));
-    b->connected = false;
 }
+
+static const cloud_mosq_hooks_t hooks = { .connect = on_connect, .disconnect = on_disconnect, .message = on_message };
 
 cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *user, const char *pass,
                                    const char *dbpath, char *err, size_t errlen)
@@ -197,25 +195,19 @@ cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *
         free(b);
         return NULL;
     }
-    char id[40] = "smartcfg-bindsvc-";
-    cloud_random_hex(id + strlen(id), 8);
-    b->m = mosquitto_new(id, true, b);
-    if (!b->m) {
-        snprintf(err, errlen, "mosquitto_new failed");
+    b->mq = cloud_mosq_new("smartcfg-bindsvc-", user, pass, &hooks, b, err, errlen);
+    if (!b->mq) {
         cloud_bindsvc_free(b);
         return NULL;
     }
-    mosquitto_int_option(b->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-    mosquitto_username_pw_set(b->m, user, pass);
-    mosquitto_connect_callback_set(b->m, on_connect);
-    mosquitto_disconnect_callback_set(b->m, on_disconnect);
-    mosquitto_message_callback_set(b->m, on_message);
+    struct mosquitto *m = cloud_mosq_client(b->mq);
+    mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
     /* Replies queue up during bursts; no artificial cap on in-flight QoS 1 messages. */
-    mosquitto_int_option(b->m, MOSQ_OPT_SEND_MAXIMUM, 65535);
+    mosquitto_int_option(m, MOSQ_OPT_SEND_MAXIMUM, 65535);
     /* A reply is one small packet: without NODELAY, Nagle holds it behind the previous
      * packet's delayed ACK and every bind costs ~40 ms more. */
-    mosquitto_int_option(b->m, MOSQ_OPT_TCP_NODELAY, 1);
-    int rc = mosquitto_connect(b->m, host, port, 30);
+    mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
+    int rc = mosquitto_connect(m, host, port, 30);
     if (rc != MOSQ_ERR_SUCCESS) {
         snprintf(err, errlen, "binding service cannot reach the broker at %s:%u: %s", host, port,
                  mosquitto_strerror(rc));
@@ -318,32 +310,33 @@ static void flush(cloud_bindsvc_t *b)
     cloud_binder_commit(b->bd);   /* on failure the replies say 500: the devices retry */
     const cloud_reply_t *r;
     size_t n = cloud_binder_replies(b->bd, &r);
-    for (size_t i = 0; i < n && b->connected; i++)
-        mosquitto_publish(b->m, NULL, r[i].topic, (int)strlen(r[i].payload), r[i].payload, 1, false);
+    for (size_t i = 0; i < n && cloud_mosq_connected(b->mq); i++)
+        mosquitto_publish(cloud_mosq_client(b->mq), NULL, r[i].topic, (int)strlen(r[i].payload), r[i].payload, 1, false);
     cloud_binder_clear(b->bd);
 }
 
 int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms)
 {
+    struct mosquitto *m = cloud_mosq_client(b->mq);
     int rc = MOSQ_ERR_SUCCESS;
-    if (!b->connected && b->next_reconnect && cloud_now() >= b->next_reconnect) {
+    if (!cloud_mosq_connected(b->mq) && b->next_reconnect && cloud_now() >= b->next_reconnect) {
         b->next_reconnect = 0;
-        rc = mosquitto_reconnect(b->m);
+        rc = mosquitto_reconnect(m);
     }
     if (rc == MOSQ_ERR_SUCCESS) {
         b->msgs_this_pass = 0;
-        rc = mosquitto_loop(b->m, timeout_ms, 1);
+        rc = mosquitto_loop(m, timeout_ms, 1);
         /* Drain what is already readable so one commit covers a burst of binds. */
         for (int i = 0; rc == MOSQ_ERR_SUCCESS && b->msgs_this_pass && i < 256; i++) {
             unsigned before = b->msgs_this_pass;
-            rc = mosquitto_loop(b->m, 0, 1);
+            rc = mosquitto_loop(m, 0, 1);
             if (b->msgs_this_pass == before)
                 break;
         }
     }
     flush(b);
     if (rc != MOSQ_ERR_SUCCESS) {
-        b->connected = false;
+        cloud_mosq_lost(b->mq);
         if (!b->next_reconnect)
             b->next_reconnect = cloud_now() + 1;
         if (timeout_ms > 0) {
@@ -357,18 +350,14 @@ int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms)
 
 bool cloud_bindsvc_connected(const cloud_bindsvc_t *b)
 {
-    return b && b->connected;
+    return b && cloud_mosq_connected(b->mq);
 }
 
 void cloud_bindsvc_free(cloud_bindsvc_t *b)
 {
     if (!b)
         return;
-    if (b->m) {
-        b->connected = false;   /* a deliberate disconnect is not worth a "lost the broker" line */
-        mosquitto_disconnect(b->m);
-        mosquitto_destroy(b->m);
-    }
+    (void)cloud_mosq_free(b->mq);   /* no loop thread: always freed; no "lost the broker" line */
     cloud_binder_free(b->bd);
     free(b);
 }

@@ -1166,10 +1166,13 @@ out:
     bool http_stopped = cloud_http_stop(h);
     cloud_health_stop();
     cloud_bindsvc_free(svc);
+    /* OTA's and the data template's MQTT threads end before what they use is freed; one that
+     * does not end in time is left running, with its state, to the exit (cloud_mosq_free) */
+    bool clients_left = !http_stopped;
     if (http_stopped) {
         cloud_amqp_free(amqp);
-        cloud_ota_free(ota);
-        cloud_thing_free(thing);
+        clients_left |= !cloud_ota_free(ota);
+        clients_left |= !cloud_thing_free(thing);
     }
     cloud_gate_stop(gate);
     broker_stop(&br);
@@ -1187,7 +1190,8 @@ out:
         unlink(pf);
         rmdir(br.tmpdir);
     }
-    mosquitto_lib_cleanup();
+    if (!clients_left)
+        mosquitto_lib_cleanup();   /* not under a client's thread still running */
     cloud_refusal_tick(true);
     cJSON *stopped = cJSON_CreateObject();
     cJSON_AddNumberToObject(stopped, "status", ret); /* the exit status (docs/cloud.md) */

@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <mosquitto.h>
 
 #include "cloud.h"
+#include "cloud_mosq.h"
 #include "cloud_ota.h"
 
 #define FW_MAX (64u * 1024u * 1024u)   /* largest image accepted */
@@ -27,8 +27,7 @@
 struct cloud_ota {
     cloud_store_t store;
     char fwdir[512];
-    struct mosquitto *m;
-    atomic_bool connected;             /* m is connected (its callbacks; GET /readyz) */
+    cloud_mosq_t *mq;                  /* progress reports in, the push out */
     long cut_after;                    /* test knob: cut a download from byte 0 after this many bytes */
 };
 
@@ -277,7 +276,8 @@ static enum MHD_Result start_update(cloud_ota_t *o, struct MHD_Connection *c, co
     cJSON_Delete(m);
     char topic[200];
     snprintf(topic, sizeof topic, "$ota/update/%s/%s", pid, dn);
-    int rc = payload ? mosquitto_publish(o->m, NULL, topic, (int)strlen(payload), payload, 1, false) : MOSQ_ERR_NOMEM;
+    int rc = payload ? mosquitto_publish(cloud_mosq_client(o->mq), NULL, topic, (int)strlen(payload), payload, 1, false)
+                     : MOSQ_ERR_NOMEM;
     free(payload);
     if (rc != MOSQ_ERR_SUCCESS)
         return cloud_http_error(c, 503, "cannot publish the update (broker connection down?)");
@@ -534,9 +534,8 @@ static bool int_text(const char *t, long long lo, long long hi)
     return *t && t[strspn(t, "-0123456789")] == 0 && *end == 0 && errno == 0 && v >= lo && v <= hi;
 }
 
-static void on_message(struct mosquitto *m, void *user, const struct mosquitto_message *msg)
+static void on_message(void *user, const struct mosquitto_message *msg)
 {
-    (void)m;
     cloud_ota_t *o = user;
     char pid[65], dn[65];
     const char *t = msg->topic;
@@ -576,7 +575,7 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
         char topic[200];
         snprintf(topic, sizeof topic, "$ota/update/%s/%s", pid, dn);
         if (s)
-            mosquitto_publish(o->m, NULL, topic, (int)strlen(s), s, 1, false);
+            mosquitto_publish(cloud_mosq_client(o->mq), NULL, topic, (int)strlen(s), s, 1, false);
         free(s);
     } else if (!strcmp(type->valuestring, "report_progress") && cJSON_IsObject(pg)) {
         char state[24], pct[12], code[12], rmsg[64];
@@ -617,23 +616,18 @@ static void on_message(struct mosquitto *m, void *user, const struct mosquitto_m
     cJSON_Delete(b);
 }
 
-static void on_connect(struct mosquitto *m, void *user, int rc)
+static void on_connect(void *user, struct mosquitto *m, int rc)
 {
-    cloud_ota_t *o = user;
+    (void)user;
     if (rc == 0)
         mosquitto_subscribe(m, NULL, "$ota/report/+/+", 1);
-    atomic_store(&o->connected, rc == 0);
 }
 
-static void on_disconnect(struct mosquitto *m, void *user, int rc)
-{
-    (void)m, (void)rc;
-    atomic_store(&((cloud_ota_t *)user)->connected, false);
-}
+static const cloud_mosq_hooks_t hooks = { .connect = on_connect, .message = on_message };
 
 bool cloud_ota_connected(const cloud_ota_t *o)
 {
-    return atomic_load(&((cloud_ota_t *)o)->connected);
+    return cloud_mosq_connected(o->mq);
 }
 
 cloud_ota_t *cloud_ota_new(const char *dbpath, const char *fwdir, const char *host, uint16_t port, const char *user,
@@ -657,22 +651,12 @@ cloud_ota_t *cloud_ota_new(const char *dbpath, const char *fwdir, const char *ho
         return NULL;
     }
     cloud_ota_sweep(o);   /* images a product delete or a crash mid-upload left without a row */
-    char id[40] = "smartcfg-ota-";
-    cloud_random_hex(id + strlen(id), 8);
-    o->m = mosquitto_new(id, true, o);
-    if (!o->m) {
-        snprintf(err, errlen, "mosquitto_new failed");
+    o->mq = cloud_mosq_new("smartcfg-ota-", user, pass, &hooks, o, err, errlen);
+    if (!o->mq) {
         cloud_ota_free(o);
         return NULL;
     }
-    mosquitto_username_pw_set(o->m, user, pass);
-    mosquitto_connect_callback_set(o->m, on_connect);
-    mosquitto_disconnect_callback_set(o->m, on_disconnect);
-    mosquitto_message_callback_set(o->m, on_message);
-    mosquitto_reconnect_delay_set(o->m, 1, 10, true);
-    /* connect_async + the loop thread: a broker still starting is retried, not fatal. */
-    (void)mosquitto_connect_async(o->m, host, port, 30);
-    if (mosquitto_loop_start(o->m) != MOSQ_ERR_SUCCESS) {
+    if (cloud_mosq_start(o->mq, host, port) != 0) {
         snprintf(err, errlen, "cannot start the OTA MQTT thread");
         cloud_ota_free(o);
         return NULL;
@@ -680,15 +664,13 @@ cloud_ota_t *cloud_ota_new(const char *dbpath, const char *fwdir, const char *ho
     return o;
 }
 
-void cloud_ota_free(cloud_ota_t *o)
+bool cloud_ota_free(cloud_ota_t *o)
 {
     if (!o)
-        return;
-    if (o->m) {
-        mosquitto_disconnect(o->m);
-        mosquitto_loop_stop(o->m, true);
-        mosquitto_destroy(o->m);
-    }
+        return true;
+    if (!cloud_mosq_free(o->mq))
+        return false;   /* its loop may still record a report: the store stays */
     cloud_store_close(&o->store);
     free(o);
+    return true;
 }

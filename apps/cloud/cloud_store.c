@@ -242,13 +242,11 @@ void cloud_store_redact(const char *spec, char *out, size_t len)
         snprintf(out, len, "%.*s", n, spec);
 }
 
-static int open_store(cloud_store_t *s, const char *spec, bool readonly, bool lazy, bool probe, char *err,
-                      size_t errlen)
+static int open_store(cloud_store_t *s, const char *spec, cloud_store_kind_t kind, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    s->readonly = readonly || lazy;
-    s->lazy = lazy;
-    s->probe = probe;
+    s->kind = kind;
+    bool lazy = kind == CLOUD_STORE_AUTH || kind == CLOUD_STORE_PROBE;   /* opened while serving */
     const cloud_store_ops_t *ops = is_pg(spec) ? &cloud_store_pg_ops : &cloud_store_sqlite_ops;
     const char *target = is_pg(spec) ? spec : cloud_store_file(spec);
     if (!*target) {
@@ -263,7 +261,7 @@ static int open_store(cloud_store_t *s, const char *spec, bool readonly, bool la
     for (;;) {
         s->ops = ops;
         if (ops->open(s, target, err, errlen) == 0) {
-            if (s->readonly || migrate(s) == 0)
+            if (kind != CLOUD_STORE_OWN || migrate(s) == 0)
                 return 0;
             snprintf(err, errlen, "cannot initialise database %s: %s", shown, s->err);
             ops->close(s);
@@ -289,22 +287,22 @@ static int open_store(cloud_store_t *s, const char *spec, bool readonly, bool la
 
 int cloud_store_open(cloud_store_t *s, const char *spec, char *err, size_t errlen)
 {
-    return open_store(s, spec, false, false, false, err, errlen);
+    return open_store(s, spec, CLOUD_STORE_OWN, err, errlen);
 }
 
 int cloud_store_open_reader(cloud_store_t *s, const char *spec, char *err, size_t errlen)
 {
-    return open_store(s, spec, true, false, false, err, errlen);
+    return open_store(s, spec, CLOUD_STORE_PLUGIN, err, errlen);
 }
 
 int cloud_store_open_lazy(cloud_store_t *s, const char *spec, char *err, size_t errlen)
 {
-    return open_store(s, spec, true, true, false, err, errlen);
+    return open_store(s, spec, CLOUD_STORE_AUTH, err, errlen);
 }
 
 int cloud_store_open_probe(cloud_store_t *s, const char *spec, char *err, size_t errlen)
 {
-    return open_store(s, spec, true, true, true, err, errlen);
+    return open_store(s, spec, CLOUD_STORE_PROBE, err, errlen);
 }
 
 int cloud_store_writable(cloud_store_t *s, unsigned wait_ms)

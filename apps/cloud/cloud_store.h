@@ -23,12 +23,24 @@
 typedef struct cloud_store_ops cloud_store_ops_t;
 typedef struct cloud_rows cloud_rows_t;
 
+/* Which connection a cloud_store_t is, set by the open that made it; the backends open each
+ * kind as its users need. */
+typedef enum {
+    CLOUD_STORE_OWN,      /* cloud_store_open: a component's own (the HTTP API's shared one, the
+                           * binding service, OTA, the data template, revocations, the schema at
+                           * the start): reads and writes, waits for the server, migrates */
+    CLOUD_STORE_PLUGIN,   /* cloud_store_open_reader: the broker plugin's: reads only, waits for
+                           * the server, never migrates */
+    CLOUD_STORE_AUTH,     /* cloud_store_open_lazy: an HTTP auth thread's own, opened while
+                           * serving: reads only, never waits (PostgreSQL: connects at a later use) */
+    CLOUD_STORE_PROBE,    /* cloud_store_open_probe: the readiness probe's: as AUTH, and SQLite may
+                           * take the write lock (never creates the file) */
+} cloud_store_kind_t;
+
 typedef struct {
     const cloud_store_ops_t *ops;   /* NULL: closed */
     void *be;                       /* the backend's connection state */
-    bool readonly;                  /* opened by cloud_store_open_reader */
-    bool lazy;                      /* opened by cloud_store_open_lazy (or _probe) */
-    bool probe;                     /* opened by cloud_store_open_probe: SQLite may take the write lock */
+    cloud_store_kind_t kind;
     bool unavailable;               /* the last failure was the database being unreachable */
     char err[200];                  /* the last error, for logs (never a secret) */
 } cloud_store_t;

@@ -90,7 +90,8 @@ static int pg_open(cloud_store_t *s, const char *target, char *err, size_t errle
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    /* connect_timeout before dbname: the URL's own value, when it has one, wins. So do the
+    /* Our defaults before dbname: the URL's own value, when it has one, wins (libpq takes the
+     * keys in order, and the URL in dbname expands where dbname stands). So do the
      * keepalives and tcp_user_timeout: a server gone without a reset (a host down, a network cut)
      * while a query was in flight left the connection waiting for an answer with nothing of ours
      * unacknowledged, so only TCP keepalive could end it, after the system's 2 hours: the API's
@@ -98,16 +99,24 @@ static int pg_open(cloud_store_t *s, const char *target, char *err, size_t errle
      * probes' connection (F92). Now a dead peer ends the query in about 11 s (5 + 3 x 2), and
      * data unacknowledged for 10 s ends it too; a slow query is not one (the server's kernel
      * answers the keepalives). */
-    const char *keys[] = { "connect_timeout", "application_name", "keepalives", "keepalives_idle",
-                           "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname", NULL };
-    const char *vals[] = { "5", "smartcfg-cloud", "1", "5", "2", "3", "10000", target, NULL };
-    if (PQlibVersion() < 120000) {   /* tcp_user_timeout is libpq 12's: an older one refuses the name */
-        keys[6] = "dbname", vals[6] = target;
-        keys[7] = NULL, vals[7] = NULL;
-    }
+    static const struct { const char *key, *val; } ours[] = {
+        { "connect_timeout", "5" }, { "application_name", "smartcfg-cloud" }, { "keepalives", "1" },
+        { "keepalives_idle", "5" }, { "keepalives_interval", "2" }, { "keepalives_count", "3" },
+    };
+    enum { OURS = sizeof ours / sizeof ours[0] };
+    const char *keys[OURS + 3], *vals[OURS + 3];   /* + tcp_user_timeout, dbname, the end */
+    size_t n = 0;
+    for (; n < OURS; n++)
+        keys[n] = ours[n].key, vals[n] = ours[n].val;
+    if (PQlibVersion() >= 120000)   /* tcp_user_timeout is libpq 12's: an older one refuses the name */
+        keys[n] = "tcp_user_timeout", vals[n++] = "10000";
+    keys[n] = "dbname", vals[n++] = target;   /* last, whatever came before: the URL's values win */
+    keys[n] = NULL, vals[n] = NULL;
     p->c = PQconnectdbParams(keys, vals, 1);
-    /* Lazy (cloud_store_open_lazy): a server down now is reconnected at a later use (ensure). */
-    bool later = s->lazy && p->c && PQstatus(p->c) != CONNECTION_OK;
+    /* Opened while serving (the auth threads', the probe's): a server down now is reconnected
+     * at a later use (ensure). */
+    bool later = (s->kind == CLOUD_STORE_AUTH || s->kind == CLOUD_STORE_PROBE) && p->c &&
+                 PQstatus(p->c) != CONNECTION_OK;
     if (later) {
         note_conn(s, true, "cannot connect to PostgreSQL", PQerrorMessage(p->c));
         p->next_try_ms = mono_ms() + 250;

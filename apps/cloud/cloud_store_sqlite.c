@@ -14,6 +14,9 @@
 #include "cloud_store.h"
 
 #define DB(s) ((sqlite3 *)(s)->be)
+/* How long a statement waits for a lock another connection or process holds before it fails
+ * busy: set at the open, and given back after sq_writable's shorter wait. */
+#define BUSY_TIMEOUT_MS 5000
 
 typedef struct {
     cloud_rows_t base;
@@ -67,9 +70,10 @@ static void sq_fail(cloud_store_t *s, const char *what)
 static int sq_open(cloud_store_t *s, const char *path, char *err, size_t errlen)
 {
     sqlite3 *db = NULL;
-    int flags = s->probe      ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX   /* the write lock, never a new file */
-                : s->readonly ? SQLITE_OPEN_READONLY
-                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+    /* The probe takes the write lock (cloud_store_writable) but never makes a new file. */
+    int flags = s->kind == CLOUD_STORE_OWN   ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
+                : s->kind == CLOUD_STORE_PROBE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX
+                                               : SQLITE_OPEN_READONLY;
     if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open database %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);
@@ -77,9 +81,9 @@ static int sq_open(cloud_store_t *s, const char *path, char *err, size_t errlen)
     }
     s->be = db;
     /* Several processes and threads share the file: wait for a lock instead of failing. */
-    sqlite3_busy_timeout(db, 5000);
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
     char *msg = NULL;
-    if (!s->readonly && sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &msg) != SQLITE_OK) {
+    if (s->kind == CLOUD_STORE_OWN && sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "cannot initialise database %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
         sqlite3_close(db);
@@ -148,7 +152,8 @@ static int sq_exec(cloud_store_t *s, const char *sql, int n, const cloud_param_t
 }
 
 /* The write lock for a moment: BEGIN IMMEDIATE takes it (in WAL mode without touching the
- * file), ROLLBACK gives it back. Waits at most wait_ms for it, not the connection's 5 s. */
+ * file), ROLLBACK gives it back. Waits at most wait_ms for it, not the connection's
+ * BUSY_TIMEOUT_MS. */
 static int sq_writable(cloud_store_t *s, unsigned wait_ms)
 {
     sqlite3_busy_timeout(DB(s), (int)wait_ms);
@@ -161,7 +166,7 @@ static int sq_writable(cloud_store_t *s, unsigned wait_ms)
         ret = base == SQLITE_BUSY || base == SQLITE_LOCKED || base == SQLITE_READONLY ? 0 : -1;
         cloud_store_note(s, ret == 0, "write lock: %s", sqlite3_errmsg(DB(s)));
     }
-    sqlite3_busy_timeout(DB(s), 5000);
+    sqlite3_busy_timeout(DB(s), BUSY_TIMEOUT_MS);
     return ret;
 }
 

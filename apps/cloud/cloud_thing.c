@@ -9,7 +9,6 @@
  * and the RabbitMQ one in cloud_amqp.c (a shared quorum queue; messages on the worker's main
  * thread). Answers and the downlink (cloud_thing_down, on the HTTP threads) leave through the
  * front-end's send function, which is thread-safe; the store is used by the message thread only. */
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "cloud.h"
 #include "cloud_acl.h"
 #include "cloud_metrics.h"
+#include "cloud_mosq.h"
 #include "cloud_rate.h"
 #include "smartcfg/cloud.h"
 
@@ -43,8 +43,7 @@ enum { GW_OK = 0, GW_BAD_REQUEST = 400, GW_NOT_BOUND = 401, GW_BAD_SIGNATURE = 4
 
 struct cloud_thing {
     cloud_store_t store;
-    struct mosquitto *m;            /* the mosquitto front-end's client; NULL with RabbitMQ */
-    atomic_bool connected;          /* m is connected (its callbacks; GET /readyz) */
+    cloud_mosq_t *mq;               /* the mosquitto front-end's client; NULL with RabbitMQ */
     cloud_thing_send_fn send;
     void *send_ctx;
     cloud_rate_t *rate;             /* messages per <P>/<D> (cloud_rate.h); NULL: no limit */
@@ -83,7 +82,7 @@ static int send_json(cloud_thing_t *t, const char *fmt, const char *pid, const c
 static int mosq_send(void *ctx, const char *topic, const char *payload, size_t len)
 {
     cloud_thing_t *t = ctx;
-    return mosquitto_publish(t->m, NULL, topic, (int)len, payload, 0, false) == MOSQ_ERR_SUCCESS ? 0 : -1;
+    return mosquitto_publish(cloud_mosq_client(t->mq), NULL, topic, (int)len, payload, 0, false) == MOSQ_ERR_SUCCESS ? 0 : -1;
 }
 
 static cJSON *reply(const char *method, const cJSON *token, int code, const char *status)
@@ -491,30 +490,24 @@ static void message(cloud_thing_t *t, const char *tp, const void *payload, size_
     cJSON_Delete(j);
 }
 
-static void on_message(struct mosquitto *m, void *user, const struct mosquitto_message *msg)
+static void on_message(void *user, const struct mosquitto_message *msg)
 {
-    (void)m;
     cloud_thing_message(user, msg->topic, msg->payload, msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0, false);
 }
 
-static void on_connect(struct mosquitto *m, void *user, int rc)
+static void on_connect(void *user, struct mosquitto *m, int rc)
 {
-    cloud_thing_t *t = user;
+    (void)user;
     if (rc == 0)
         for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
             mosquitto_subscribe(m, NULL, subs[i], 0);
-    atomic_store(&t->connected, rc == 0);
 }
 
-static void on_disconnect(struct mosquitto *m, void *user, int rc)
-{
-    (void)m, (void)rc;
-    atomic_store(&((cloud_thing_t *)user)->connected, false);
-}
+static const cloud_mosq_hooks_t hooks = { .connect = on_connect, .message = on_message };
 
 bool cloud_thing_connected(const cloud_thing_t *t)
 {
-    return !t->m || atomic_load(&((cloud_thing_t *)t)->connected);
+    return !t->mq || cloud_mosq_connected(t->mq);
 }
 
 int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool action, const char *body, size_t len,
@@ -541,7 +534,7 @@ int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool act
     /* The admin API answered 202 and a thing_down event even when the message went nowhere
      * (the MQTT client between two connections): the caller must know to retry. */
     if (send_json(t, action ? "$thing/down/action/%s/%s" : "$thing/down/property/%s/%s", pid, dn, o) != 0) {
-        snprintf(msg, msglen, t->m ? "the cloud's MQTT client is not connected to the broker; try again"
+        snprintf(msg, msglen, t->mq ? "the cloud's MQTT client is not connected to the broker; try again"
                                    : "this worker is not connected to RabbitMQ; try again");
         return -2;
     }
@@ -589,23 +582,14 @@ cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t po
     if (!t)
         return NULL;
     t->send_ctx = t;
-    char id[40] = "smartcfg-thing-";
-    cloud_random_hex(id + strlen(id), 8);
-    t->m = mosquitto_new(id, true, t);
-    if (!t->m) {
-        snprintf(err, errlen, "mosquitto_new failed");
+    t->mq = cloud_mosq_new("smartcfg-thing-", user, pass, &hooks, t, err, errlen);
+    if (!t->mq) {
         cloud_thing_free(t);
         return NULL;
     }
-    mosquitto_int_option(t->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-    mosquitto_int_option(t->m, MOSQ_OPT_TCP_NODELAY, 1);
-    mosquitto_username_pw_set(t->m, user, pass);
-    mosquitto_connect_callback_set(t->m, on_connect);
-    mosquitto_disconnect_callback_set(t->m, on_disconnect);
-    mosquitto_message_callback_set(t->m, on_message);
-    mosquitto_reconnect_delay_set(t->m, 1, 10, true);
-    (void)mosquitto_connect_async(t->m, host, port, 30);
-    if (mosquitto_loop_start(t->m) != MOSQ_ERR_SUCCESS) {
+    mosquitto_int_option(cloud_mosq_client(t->mq), MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    mosquitto_int_option(cloud_mosq_client(t->mq), MOSQ_OPT_TCP_NODELAY, 1);
+    if (cloud_mosq_start(t->mq, host, port) != 0) {
         snprintf(err, errlen, "cannot start the MQTT thread of the IoT Explorer topics");
         cloud_thing_free(t);
         return NULL;
@@ -613,16 +597,14 @@ cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t po
     return t;
 }
 
-void cloud_thing_free(cloud_thing_t *t)
+bool cloud_thing_free(cloud_thing_t *t)
 {
     if (!t)
-        return;
-    if (t->m) {
-        mosquitto_disconnect(t->m);
-        mosquitto_loop_stop(t->m, true);
-        mosquitto_destroy(t->m);
-    }
+        return true;
+    if (!cloud_mosq_free(t->mq))
+        return false;   /* its loop still runs the handler: the store stays */
     cloud_store_close(&t->store);
     cloud_rate_free(t->rate);
     free(t);
+    return true;
 }

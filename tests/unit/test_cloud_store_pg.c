@@ -71,6 +71,59 @@ static void pg_access_tokens_bounded(void **state)
     test_access_tokens_bounded(state);
 }
 
+/* pg_open's connection options: ours (keepalives, tcp_user_timeout with a libpq that knows it,
+ * application_name) apply unless the URL sets its own, and then the URL's win (dbname, which
+ * holds the URL, comes last in pg_open's list, whatever precedes it). Read back from libpq. */
+#ifdef SMARTCFG_HAVE_LIBPQ
+static void conn_opt(cloud_store_t *s, const char *key, char *out, size_t len)
+{
+    PQconninfoOption *o = PQconninfo(PG(s)->c);
+    assert_non_null(o);
+    snprintf(out, len, "(unset)");
+    for (PQconninfoOption *i = o; i->keyword; i++)
+        if (!strcmp(i->keyword, key) && i->val)
+            snprintf(out, len, "%s", i->val);
+    PQconninfoFree(o);
+}
+#endif
+
+static void pg_url_options_win(void **state)
+{
+    (void)state;
+#ifdef SMARTCFG_HAVE_LIBPQ
+    cloud_store_t s;
+    char err[300], v[64], url[700];
+    bool user_timeout = PQlibVersion() >= 120000;
+    assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
+    conn_opt(&s, "keepalives_idle", v, sizeof v);
+    assert_string_equal(v, "5");
+    conn_opt(&s, "application_name", v, sizeof v);
+    assert_string_equal(v, "smartcfg-cloud");
+    conn_opt(&s, "tcp_user_timeout", v, sizeof v);
+    assert_string_equal(v, user_timeout ? "10000" : "(unset)");
+    cloud_store_close(&s);
+    snprintf(url, sizeof url, "%s%ckeepalives_idle=7&application_name=sc-url%s", path, strchr(path, '?') ? '&' : '?',
+             user_timeout ? "&tcp_user_timeout=4000" : "");
+    assert_int_equal(cloud_store_open(&s, url, err, sizeof err), 0);
+    conn_opt(&s, "keepalives_idle", v, sizeof v);
+    assert_string_equal(v, "7");
+    conn_opt(&s, "application_name", v, sizeof v);
+    assert_string_equal(v, "sc-url");
+    conn_opt(&s, "keepalives_count", v, sizeof v);   /* not in the URL: still ours */
+    assert_string_equal(v, "3");
+    if (user_timeout) {
+        conn_opt(&s, "tcp_user_timeout", v, sizeof v);
+        assert_string_equal(v, "4000");
+    }
+    cloud_rows_t *r = cloud_store_select(&s, "SELECT current_setting('application_name')", "");
+    assert_non_null(r);
+    assert_int_equal(cloud_rows_next(r), 1);
+    assert_string_equal(cloud_rows_text(r, 0), "sc-url");   /* the server saw it too */
+    cloud_rows_free(r);
+    cloud_store_close(&s);
+#endif
+}
+
 /* F26's `again` under two workers at once, as they run it: one connection records changes of
  * one client (a gateway sending offline as fast as it can), another takes the due closes and
  * finishes them, each statement racing the other's. However they interleave, the last close
@@ -155,6 +208,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(pg_revocations_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(pg_access_tokens_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(pg_revocations_raced, setup, teardown),
+        cmocka_unit_test_setup_teardown(pg_url_options_win, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

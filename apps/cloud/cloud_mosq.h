@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The cloud's own MQTT clients of its broker (cloud_mosq.c): the binding service
+ * (cloud_bindsvc.c), the IoT Explorer topics (cloud_thing.c) and OTA (cloud_ota.c), each a
+ * libmosquitto client with the service identity. Here is the one record of whether such a
+ * client is connected, which GET /readyz reports ("broker", cloud_main.c): from a CONNACK that
+ * accepted it until libmosquitto reports the connection gone, or its owner does
+ * (cloud_mosq_lost). libmosquitto's callbacks come here; the owner's hooks get the owner's
+ * pointer. Internal to apps/cloud. */
+#ifndef SMARTCFG_APPS_CLOUD_MOSQ_H
+#define SMARTCFG_APPS_CLOUD_MOSQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mosquitto.h>
+
+typedef struct cloud_mosq cloud_mosq_t;
+
+/* Called on the thread that runs the client's network loop. Each may be NULL. */
+typedef struct {
+    /* A CONNACK: rc 0 accepted (subscribe here; the client counts as connected when this
+     * returns), else the broker's refusal code (it stays not connected). */
+    void (*connect)(void *owner, struct mosquitto *m, int rc);
+    /* The connection is gone (rc: libmosquitto's reason); was: it had counted as connected. */
+    void (*disconnect)(void *owner, int rc, bool was);
+    void (*message)(void *owner, const struct mosquitto_message *msg);
+} cloud_mosq_hooks_t;
+
+/* A client with the id id_prefix and 8 random hex digits, logging in as user/pass; not
+ * connected yet (set its options on cloud_mosq_client). NULL: err says why. */
+cloud_mosq_t *cloud_mosq_new(const char *id_prefix, const char *user, const char *pass,
+                             const cloud_mosq_hooks_t *hooks, void *owner, char *err, size_t errlen);
+/* Connects in the background on a thread of libmosquitto's, reconnecting 1 to 10 s apart: a
+ * broker still starting is retried, not fatal. -1: the thread could not start. Without this
+ * the owner connects and runs the loop itself (the binding service). */
+int cloud_mosq_start(cloud_mosq_t *c, const char *host, uint16_t port);
+struct mosquitto *cloud_mosq_client(const cloud_mosq_t *c);
+/* Connected to the broker now (any thread). false for NULL. */
+bool cloud_mosq_connected(const cloud_mosq_t *c);
+/* The owner found the connection unusable (its own loop or reconnect failed). */
+void cloud_mosq_lost(cloud_mosq_t *c);
+/* Disconnects, ends the thread cloud_mosq_start started (never cancelled: it returns once the
+ * DISCONNECT is out, or from its wait to reconnect) and frees: true. false when that thread
+ * has not ended within a few seconds (a hook waiting on the database, a broker that takes no
+ * more bytes): then nothing is freed and its hooks may still run, so the owner must keep what
+ * they use too, for the process's exit. NULL: true. */
+bool cloud_mosq_free(cloud_mosq_t *c);
+
+#endif

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The cloud's own MQTT clients (apps/cloud/cloud_mosq.c) against a real mosquitto this test
+ * starts on a free loopback port. Connected (what GET /readyz's "broker" reads) only from an
+ * accepted CONNACK until the connection is gone, and again once the broker is back; never on a
+ * refused CONNACK. A stop never cancels the loop's thread: a message hook in progress runs to
+ * its end before cloud_mosq_free returns (the forced mosquitto_loop_stop this replaced
+ * cancelled it in its sleep, and at 9 stops of 30 left libmosquitto's packet mutex locked), and
+ * a hook that outlasts the stop's bound makes the stop give up and free nothing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mosquitto.h>
+
+#define STOP_WAIT_MS 800   /* the stop's bound, short here */
+#include "../../apps/cloud/cloud_mosq.c"
+#include "test_util.h"
+
+#define MOSQUITTO_BIN "/usr/sbin/mosquitto"
+
+/* cloud_util.c's, which would bring the whole cloud along */
+void cloud_log(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void cloud_random_hex(char *out, size_t nhex)
+{
+    static atomic_uint n;
+    snprintf(out, nhex + 1, "%0*x", (int)nhex, atomic_fetch_add(&n, 1) + 1);
+}
+
+static char tmpdir[64];
+static pid_t brokers[4];   /* this case's, killed by its teardown even when it failed */
+
+static bool port_open(uint16_t port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    bool ok = connect(s, (struct sockaddr *)&a, sizeof a) == 0;
+    close(s);
+    return ok;
+}
+
+/* mosquitto on port (0: a free one, written back), anonymous clients allowed or not. */
+static pid_t broker(uint16_t *port, bool anonymous)
+{
+    for (int attempt = 0; attempt < 5; attempt++) {
+        uint16_t p = *port ? *port : tu_free_port();
+        char conf[128];
+        snprintf(conf, sizeof conf, "%s/%u.conf", tmpdir, p);
+        FILE *f = fopen(conf, "w");
+        assert_non_null(f);
+        fprintf(f, "listener %u 127.0.0.1\nallow_anonymous %s\npersistence false\nlog_dest none\n", p,
+                anonymous ? "true" : "false");
+        fclose(f);
+        pid_t pid = fork();
+        if (pid == 0) {
+            execl(MOSQUITTO_BIN, "mosquitto", "-c", conf, (char *)NULL);
+            _exit(127);
+        }
+        for (int i = 0; i < 100; i++) {
+            if (port_open(p)) {
+                *port = p;
+                for (size_t k = 0; k < sizeof brokers / sizeof brokers[0]; k++)
+                    if (brokers[k] <= 0) {
+                        brokers[k] = pid;
+                        break;
+                    }
+                return pid;
+            }
+            if (waitpid(pid, NULL, WNOHANG) == pid)
+                break;   /* lost a race for the port (or a restart on it too soon): again */
+            tu_sleep_ms(50);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        tu_sleep_ms(200);
+    }
+    fail_msg("cannot start %s", MOSQUITTO_BIN);
+    return -1;
+}
+
+static void broker_kill(pid_t pid)
+{
+    for (size_t k = 0; k < sizeof brokers / sizeof brokers[0]; k++)
+        if (brokers[k] == pid)
+            brokers[k] = 0;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits up to ms for cloud_mosq_connected(c) to be want: true if it came. */
+static bool wait_connected(cloud_mosq_t *c, bool want, int ms)
+{
+    for (int64_t until = now_ms() + ms; now_ms() < until; tu_sleep_ms(20))
+        if (cloud_mosq_connected(c) == want)
+            return true;
+    return cloud_mosq_connected(c) == want;
+}
+
+/* ---- the hooks -------------------------------------------------------------------------- */
+
+static atomic_int connacks, refusals, losses, losses_connected;
+static atomic_bool in_hook, hook_done;
+static atomic_int hook_sleep_ms;
+
+static void t_connect(void *owner, struct mosquitto *m, int rc)
+{
+    (void)owner;
+    if (rc == 0) {
+        mosquitto_subscribe(m, NULL, "t/#", 0);
+        atomic_fetch_add(&connacks, 1);
+    } else {
+        atomic_fetch_add(&refusals, 1);
+    }
+}
+
+static void t_disconnect(void *owner, int rc, bool was)
+{
+    (void)owner, (void)rc;
+    atomic_fetch_add(&losses, 1);
+    if (was)
+        atomic_fetch_add(&losses_connected, 1);
+}
+
+/* The first message: a handler that takes hook_sleep_ms (a database write waiting, say). */
+static void t_message(void *owner, const struct mosquitto_message *msg)
+{
+    (void)owner, (void)msg;
+    if (atomic_exchange(&in_hook, true))
+        return;
+    tu_sleep_ms((unsigned)atomic_load(&hook_sleep_ms));
+    atomic_store(&hook_done, true);
+}
+
+static const cloud_mosq_hooks_t hooks = { t_connect, t_disconnect, t_message };
+
+static int setup(void **state)
+{
+    (void)state;
+    atomic_store(&connacks, 0), atomic_store(&refusals, 0);
+    atomic_store(&losses, 0), atomic_store(&losses_connected, 0);
+    atomic_store(&in_hook, false), atomic_store(&hook_done, false);
+    strcpy(tmpdir, "/tmp/sc_mosq_XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof brokers / sizeof brokers[0]; k++)
+        if (brokers[k] > 0)
+            broker_kill(brokers[k]);
+    return tu_rm_rf(tmpdir);
+}
+
+static cloud_mosq_t *client(uint16_t port)
+{
+    char err[100] = "";
+    cloud_mosq_t *c = cloud_mosq_new("sc-test-", NULL, NULL, &hooks, NULL, err, sizeof err);
+    assert_non_null(c);
+    assert_false(cloud_mosq_connected(c));
+    assert_int_equal(cloud_mosq_start(c, "127.0.0.1", port), 0);
+    return c;
+}
+
+/* ---- the cases -------------------------------------------------------------------------- */
+
+/* Connected from the CONNACK; not once the broker is gone (the hook hears it was connected);
+ * connected again when it is back on its port (the client retries 1 to 10 s apart). */
+static void connected_follows_the_broker(void **state)
+{
+    (void)state;
+    uint16_t port = 0;
+    pid_t b = broker(&port, true);
+    cloud_mosq_t *c = client(port);
+    assert_true(wait_connected(c, true, 5000));
+    assert_int_equal(atomic_load(&connacks), 1);
+    broker_kill(b);
+    assert_true(wait_connected(c, false, 5000));
+    assert_int_equal(atomic_load(&losses_connected), 1);
+    b = broker(&port, true);
+    assert_true(wait_connected(c, true, 15000));
+    assert_int_equal(atomic_load(&connacks), 2);
+    assert_true(cloud_mosq_free(c));
+    assert_int_equal(atomic_load(&losses_connected), 1);   /* a stop is not a lost broker */
+    broker_kill(b);
+}
+
+/* A broker that refuses the client: the hook hears the refusal, the client never counts as
+ * connected. */
+static void refused_is_not_connected(void **state)
+{
+    (void)state;
+    uint16_t port = 0;
+    pid_t b = broker(&port, false);
+    cloud_mosq_t *c = client(port);
+    for (int64_t until = now_ms() + 5000; !atomic_load(&refusals) && now_ms() < until;)
+        tu_sleep_ms(20);
+    assert_true(atomic_load(&refusals) >= 1);
+    assert_false(cloud_mosq_connected(c));
+    assert_int_equal(atomic_load(&connacks), 0);
+    assert_true(cloud_mosq_free(c));
+    broker_kill(b);
+}
+
+/* Publishes on t/x every 50 ms until the client's message hook has started (its SUBSCRIBE may
+ * still be on its way when the first ones go). */
+static void feed_until_hook(uint16_t port)
+{
+    struct mosquitto *p = mosquitto_new(NULL, true, NULL);
+    assert_non_null(p);
+    assert_int_equal(mosquitto_connect(p, "127.0.0.1", port, 30), MOSQ_ERR_SUCCESS);
+    for (int64_t until = now_ms() + 5000; !atomic_load(&in_hook) && now_ms() < until;) {
+        mosquitto_publish(p, NULL, "t/x", 1, "x", 0, false);
+        mosquitto_loop(p, 50, 1);
+    }
+    mosquitto_disconnect(p);
+    mosquitto_destroy(p);
+    assert_true(atomic_load(&in_hook));
+}
+
+/* A stop while a hook runs: cloud_mosq_free returns after the hook's end, never cutting it. */
+static void stop_waits_for_the_hook(void **state)
+{
+    (void)state;
+    atomic_store(&hook_sleep_ms, 300);
+    uint16_t port = 0;
+    pid_t b = broker(&port, true);
+    cloud_mosq_t *c = client(port);
+    assert_true(wait_connected(c, true, 5000));
+    feed_until_hook(port);
+    int64_t t0 = now_ms();
+    assert_true(cloud_mosq_free(c));
+    assert_true(atomic_load(&hook_done));
+    assert_true(now_ms() - t0 < STOP_WAIT_MS);
+    broker_kill(b);
+}
+
+/* A hook that outlasts the bound: the stop gives up after about STOP_WAIT_MS and frees nothing
+ * (the hook, which may use its owner's state, ends later on the thread left running). */
+static cloud_mosq_t *left;   /* reachable: what the process's exit takes */
+
+static void stop_is_bounded(void **state)
+{
+    (void)state;
+    atomic_store(&hook_sleep_ms, STOP_WAIT_MS + 1500);
+    uint16_t port = 0;
+    pid_t b = broker(&port, true);
+    left = client(port);
+    assert_true(wait_connected(left, true, 5000));
+    feed_until_hook(port);
+    int64_t t0 = now_ms();
+    assert_false(cloud_mosq_free(left));
+    int64_t took = now_ms() - t0;
+    assert_true(took >= STOP_WAIT_MS - 50 && took < STOP_WAIT_MS + 1000);
+    assert_false(atomic_load(&hook_done));
+    for (int64_t until = now_ms() + 5000; !atomic_load(&hook_done) && now_ms() < until;)
+        tu_sleep_ms(20);
+    assert_true(atomic_load(&hook_done));
+    broker_kill(b);
+}
+
+int main(void)
+{
+    if (access(MOSQUITTO_BIN, X_OK) != 0) {
+        fprintf(stderr, "test_cloud_mosq: %s is missing (make deps)\n", MOSQUITTO_BIN);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    mosquitto_lib_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(connected_follows_the_broker, setup, teardown),
+        cmocka_unit_test_setup_teardown(refused_is_not_connected, setup, teardown),
+        cmocka_unit_test_setup_teardown(stop_waits_for_the_hook, setup, teardown),
+        cmocka_unit_test_setup_teardown(stop_is_bounded, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
