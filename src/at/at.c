@@ -874,6 +874,25 @@ static void publ_byte(at_state_t *at, uint8_t b)
 
 static void finish_sub(at_state_t *at, int cmd, int result);
 
+/* MQTT 3.1.1 4.7.1: '+' fills a whole level, '#' fills the last one. A filter that breaks it is
+ * a protocol violation a broker answers by closing the session (the host's other subscriptions
+ * with it; libmosquitto refuses it before sending), and the receive check could not say what
+ * it asks for. */
+static bool filter_valid(const char *f)
+{
+    for (const char *lv = f;; lv++) {
+        const char *end = lv;
+        while (*end && *end != '/')
+            end++;
+        for (const char *c = lv; c < end; c++)
+            if ((*c == '+' || *c == '#') && (end - lv != 1 || (*c == '#' && *end)))
+                return false;
+        if (!*end)
+            return true;
+        lv = end;
+    }
+}
+
 /* AT+TCMQTTSUB and AT+TCMQTTUNSUB: one handler, told apart by index (the unsubscribe has no
  * QoS, a bare OK for its query, and refuses a topic not subscribed instead of a full table). */
 static void cmd_sub(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
@@ -887,7 +906,8 @@ static void cmd_sub(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
     }
     if (refused_busy(at, !mqtt_up(at)))
         return;
-    if (!(ps->n == (unsub ? 1u : 2u) && topic_ok(ps, 0, true) && (unsub || p_int(ps, 1, 0, 1)))) {
+    if (!(ps->n == (unsub ? 1u : 2u) && topic_ok(ps, 0, true) && (unsub || p_int(ps, 1, 0, 1))) ||
+        (!unsub && !filter_valid(ps->p[0].s))) {
         reply_cme(at, SC_AT_CME_PARAM);
         return;
     }
@@ -1603,13 +1623,19 @@ static bool rcv_topic_ok(const at_state_t *at, const char *topic)
         if (*p == '"' || *p == ',')
             plain = false;
     }
+    /* The subscription an AT+TCMQTTUNSUB is taking away no longer delivers, from the moment
+     * the UNSUBSCRIBE is sent: the reference's SDK takes it from its table then, before the
+     * UNSUBACK, so a message the broker sends meanwhile reaches no handler. */
     bool asking = at->pending == CMD_SUB && at->req_topic[0];
-    if (!plain)
-        return sub_find(at, topic) >= 0 || (asking && !strcmp(at->req_topic, topic));
-    for (int i = 0; i < at->nsubs; i++)
-        if (filter_matches(at->subs[i].topic, topic))
+    bool leaving = at->pending == CMD_UNSUB && at->req_topic[0];
+    for (int i = 0; i < at->nsubs; i++) {
+        const char *f = at->subs[i].topic;
+        if (leaving && !strcmp(f, at->req_topic))
+            continue;
+        if (plain ? filter_matches(f, topic) : !strcmp(f, topic))
             return true;
-    return asking && filter_matches(at->req_topic, topic);
+    }
+    return asking && (plain ? filter_matches(at->req_topic, topic) : !strcmp(at->req_topic, topic));
 }
 
 bool sc_at_mqtt_received(sc_at_t *pub, const char *topic, const void *payload, size_t len)

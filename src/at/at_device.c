@@ -355,8 +355,10 @@ static void data_step(atd_t *b)
         if (!sc_at_mqtt_received(b->at, b->rx.topic, b->rx.payload, b->rx.payload_len))
             b->rx_badtopic++;
     }
+    /* 10 s as an elapsed time: a deadline (sc_ms_reached) read after a quiet spell of over 24.8
+     * days (2^31 ms) looks 24.8 days away, and the warning would stay unsaid that long */
     if ((b->rx_cut != b->rx_cut_said || b->rx_badtopic != b->rx_badtopic_said) &&
-        (!b->rx_said || sc_ms_reached(b->now_ms, b->rx_said_at + 10000u))) {
+        (!b->rx_said || (uint32_t)(b->now_ms - b->rx_said_at) >= 10000u)) {
         sc_logf(b->hal ? &b->hal->sys : NULL, SC_LOG_WARN,
                 "AT: %lu messages over %u bytes, %lu on a topic not subscribed or with a quote, comma or "
                 "control byte: not printed as +TCMQTTRCVPUB (%lu, %lu in all)",

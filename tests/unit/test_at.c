@@ -1421,6 +1421,116 @@ static void test_rcvpub_only_subscribed(void **state)
     check_no_secret(x);
 }
 
+/* S1: from AT+TCMQTTUNSUB on, the subscription it takes away prints nothing (the reference's
+ * SDK removes it from its table when it sends the UNSUBSCRIBE, not at the UNSUBACK); another
+ * subscription that also matches still prints; an UNSUB that fails keeps it (AT+TCMQTTSUB?
+ * lists it), so it prints again. */
+static void test_rcvpub_unsub_in_flight(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"u/#\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"u/keep\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"q/a,b\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    assert_true(sc_at_mqtt_received(&x->at, "u/1", "m", 1));
+    x->f.unsub_ret = SC_AT_PENDING;
+    assert_string_equal(cmd(x, "AT+TCMQTTUNSUB=\"u/#\"\r\n"), "OK\r\n");
+    x->outlen = 0;
+    x->out[0] = 0;
+    assert_false(sc_at_mqtt_received(&x->at, "u/1", "m", 1));
+    assert_true(sc_at_mqtt_received(&x->at, "u/keep", "k", 1));
+    assert_string_equal(x->out, "+TCMQTTRCVPUB:\"u/keep\",1,\"k\"\r\n");
+    sc_at_complete(&x->at, 0);
+    assert_false(sc_at_mqtt_received(&x->at, "u/1", "m", 1));
+    /* a topic with a comma, subscribed exactly: the same while its UNSUB waits */
+    assert_string_equal(cmd(x, "AT+TCMQTTUNSUB=\"q/a,b\"\r\n"), "OK\r\n");
+    assert_false(sc_at_mqtt_received(&x->at, "q/a,b", "m", 1));
+    x->outlen = 0;
+    x->out[0] = 0;
+    sc_at_complete(&x->at, -1);   /* refused: still subscribed, prints again */
+    assert_string_equal(x->out, "+TCMQTTUNSUB:FAIL,-1\r\n");
+    assert_true(sc_at_mqtt_received(&x->at, "q/a,b", "m", 1));
+    x->f.unsub_ret = 0;
+}
+
+/* S2: AT+TCMQTTSUB refuses a filter MQTT 3.1.1 4.7.1 forbids ('#' not alone in the last level,
+ * '+' not alone in its level) before it reaches the broker: a broker closes the session for it
+ * (the host's other subscriptions go with it), and the receive check matched such a filter as
+ * nothing it could mean ("#x" as "#", "a/#/b" as "a/#", "+xb" as "+/b"). */
+static void test_sub_invalid_filter(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    static const char *const bad[] = { "#x", "a/#/b", "a/b#", "a#", "#/", "+x", "+xb", "a/+b/c", "a/b+", "++", "+#", "#/#" };
+    char line[64];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(line, sizeof line, "AT+TCMQTTSUB=\"%s\",0\r\n", bad[i]);
+        if (strcmp(cmd(x, line), "+CME ERROR:204\r\n"))
+            fail_msg("filter %s: %s", bad[i], x->out);
+    }
+    assert_int_equal(x->f.subs, 0);
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB?\r\n"), "OK\r\n");
+    assert_false(sc_at_mqtt_received(&x->at, "a/y", "m", 1));
+    /* while a SUB waits (as "+xb" did before): nothing an invalid filter could stand for */
+    static const char *const good[] = { "#", "+", "+/+", "/", "a//b", "$SYS/#", "+/#", "a/+/#", "/+", "//" };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        snprintf(line, sizeof line, "AT+TCMQTTSUB=\"%s\",0\r\n", good[i]);
+        if (strcmp(cmd(x, line), "OK\r\n+TCMQTTSUB:OK\r\n"))
+            fail_msg("filter %s: %s", good[i], x->out);
+    }
+    assert_int_equal(x->f.subs, 10);
+}
+
+/* Probed and held: the matcher at the edges of MQTT 3.1.1 4.7 (case, UTF-8, '$' topics under
+ * wildcards, a 128-byte filter against a 159-byte topic, the most the HAL hands on). */
+static void test_rcvpub_matcher_edges(void **state)
+{
+    fix_t *x = *state;
+    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    static const struct {
+        const char *filter, *yes[4], *no[4];
+    } cases[] = {
+        { "$SYS/#", { "$SYS", "$SYS/x", "$SYS/a/b" }, { "$sys/x", "SYS/x", "$SYSx" } },
+        { "+/+", { "/x", "a/", "/" }, { "$thing/x", "a", "a/b/c" } },
+        { "+/#", { "a", "/", "a/b/c" }, { "$thing/down/service/P/D", "$ota/update/P/D" } },
+        { "$thing/down/+/P/D", { "$thing/down/service/P/D", "$thing/down//P/D" }, { "$thing/down/service/P/d", "$thing/down/a/b/P/D" } },
+        { "\xc3\xa9t\xc3\xa9/+", { "\xc3\xa9t\xc3\xa9/x" }, { "\xc3\x89t\xc3\xa9/x", "ete/x", "\xc3\xa9t\xc3\xa9" } },
+        { "Ab/cD", { "Ab/cD" }, { "ab/cd", "AB/CD" } },
+    };
+    char line[200];
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        snprintf(line, sizeof line, "AT+TCMQTTSUB=\"%s\",0\r\n", cases[c].filter);
+        assert_string_equal(cmd(x, line), "OK\r\n+TCMQTTSUB:OK\r\n");
+        for (size_t i = 0; i < 4 && cases[c].yes[i]; i++)
+            if (!sc_at_mqtt_received(&x->at, cases[c].yes[i], "m", 1))
+                fail_msg("filter %s: topic %s not printed", cases[c].filter, cases[c].yes[i]);
+        for (size_t i = 0; i < 4 && cases[c].no[i]; i++)
+            if (sc_at_mqtt_received(&x->at, cases[c].no[i], "m", 1))
+                fail_msg("filter %s: topic %s printed", cases[c].filter, cases[c].no[i]);
+        snprintf(line, sizeof line, "AT+TCMQTTUNSUB=\"%s\"\r\n", cases[c].filter);
+        assert_string_equal(cmd(x, line), "OK\r\n+TCMQTTUNSUB:OK\r\n");
+    }
+    /* the longest filter (128 bytes, ending "/#") and the longest topic the HAL keeps (159) */
+    char f[SC_AT_TOPIC_MAX + 1], t[160];
+    memset(f, 'f', SC_AT_TOPIC_MAX);
+    f[SC_AT_TOPIC_MAX] = 0;
+    f[SC_AT_TOPIC_MAX - 2] = '/';
+    f[SC_AT_TOPIC_MAX - 1] = '#';
+    memset(t, 'f', sizeof t - 1);
+    t[sizeof t - 1] = 0;
+    t[SC_AT_TOPIC_MAX - 2] = '/';
+    snprintf(line, sizeof line, "AT+TCMQTTSUB=\"%s\",0\r\n", f);
+    assert_string_equal(cmd(x, line), "OK\r\n+TCMQTTSUB:OK\r\n");
+    assert_true(sc_at_mqtt_received(&x->at, t, "m", 1));
+    t[SC_AT_TOPIC_MAX - 2] = 'f';   /* one level of 159 bytes: its first 126 are not the level */
+    assert_false(sc_at_mqtt_received(&x->at, t, "m", 1));
+    t[SC_AT_TOPIC_MAX - 2] = 0;     /* the parent level: "a/#" takes "a" */
+    assert_true(sc_at_mqtt_received(&x->at, t, "m", 1));
+}
+
 static void test_modinfo(void **state)
 {
     fix_t *x = *state;
@@ -1471,6 +1581,9 @@ int main(void)
         cmocka_unit_test_setup(test_mqtt_data, setup),
         cmocka_unit_test_setup(test_rcvpub_hostile_topic, setup),
         cmocka_unit_test_setup(test_rcvpub_only_subscribed, setup),
+        cmocka_unit_test_setup(test_rcvpub_unsub_in_flight, setup),
+        cmocka_unit_test_setup(test_sub_invalid_filter, setup),
+        cmocka_unit_test_setup(test_rcvpub_matcher_edges, setup),
         cmocka_unit_test_setup(test_gw_result_hostile, setup),
         cmocka_unit_test_setup(test_gw_result_not_integer, setup),
         cmocka_unit_test_setup(test_gw_state_first, setup),

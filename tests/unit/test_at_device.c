@@ -671,6 +671,14 @@ static void test_received_not_printable(void **state)
     logs[0] = 0;
     sc_at_device_step(&b, clock_ms += 20000);
     assert_string_equal(logs, "");
+    /* S3: after a quiet spell of over 24.8 days (2^31 ms) the next drop is said at once (a
+     * deadline read then looked 24.8 days away: the warning stayed unsaid that long) */
+    clock_ms += 0x80000000u;
+    r_push("PIDRCV0001/dev/\"", "x", 1, false);
+    reset();
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(logs, "1 AT: 0 messages over 1024 bytes, 1 on a topic not subscribed or with a quote, comma or "
+                              "control byte: not printed as +TCMQTTRCVPUB (1, 4 in all)\n");
     feed(&at, "AT+TCMQTTDISCONN\r\n");
     mqtt_st = SC_MQTT_DISCONNECTED;
 }
