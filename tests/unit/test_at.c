@@ -1421,7 +1421,7 @@ static void test_rcvpub_only_subscribed(void **state)
     check_no_secret(x);
 }
 
-/* S1: from AT+TCMQTTUNSUB on, the subscription it takes away prints nothing (the reference's
+/* F107: from AT+TCMQTTUNSUB on, the subscription it takes away prints nothing (the reference's
  * SDK removes it from its table when it sends the UNSUBSCRIBE, not at the UNSUBACK); another
  * subscription that also matches still prints; an UNSUB that fails keeps it (AT+TCMQTTSUB?
  * lists it), so it prints again. */
@@ -1454,7 +1454,7 @@ static void test_rcvpub_unsub_in_flight(void **state)
     x->f.unsub_ret = 0;
 }
 
-/* S2: AT+TCMQTTSUB refuses a filter MQTT 3.1.1 4.7.1 forbids ('#' not alone in the last level,
+/* F108: AT+TCMQTTSUB refuses a filter MQTT 3.1.1 4.7.1 forbids ('#' not alone in the last level,
  * '+' not alone in its level) before it reaches the broker: a broker closes the session for it
  * (the host's other subscriptions go with it), and the receive check matched such a filter as
  * nothing it could mean ("#x" as "#", "a/#/b" as "a/#", "+xb" as "+/b"). */

@@ -671,7 +671,7 @@ static void test_received_not_printable(void **state)
     logs[0] = 0;
     sc_at_device_step(&b, clock_ms += 20000);
     assert_string_equal(logs, "");
-    /* S3: after a quiet spell of over 24.8 days (2^31 ms) the next drop is said at once (a
+    /* F109: after a quiet spell of over 24.8 days (2^31 ms) the next drop is said at once (a
      * deadline read then looked 24.8 days away: the warning stayed unsaid that long) */
     clock_ms += 0x80000000u;
     r_push("PIDRCV0001/dev/\"", "x", 1, false);
