@@ -133,5 +133,8 @@ void sc_cli_version(const sc_cli_t *cli);
  * root:GROUP 0640 file is how a service user is given root's secret (the device's config, the
  * cloud's admin key), and its group may be a supplementary one (usermod -aG). */
 bool sc_cli_group_ours(unsigned gid);
+/* Whether the open file fd has an access ACL beyond its mode bits (setfacl -m u:NAME:r): its
+ * group bits are then the ACL's mask and do not tell who reads it. */
+bool sc_cli_has_acl(int fd);
 
 #endif
