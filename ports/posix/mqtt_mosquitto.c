@@ -334,9 +334,9 @@ static void teardown(posix_mqtt_t *p)
     p->psk_len = 0;
 }
 
-/* TLS-PSK and nothing else (R5). libmosquitto 2.0.11's own PSK client leaves TLS 1.3 on, where
- * a server that knows no PSK answers with a certificate, and with no CA file nothing verifies
- * it (SSL_VERIFY_NONE): any TLS server on the broker's address completed the handshake and was
+/* TLS-PSK and nothing else (R5). With libmosquitto 2.0.11's own PSK client, a server that knows
+ * no PSK answered with a certificate and, no CA file, nothing verified it (TLS 1.3 is not turned
+ * off for PSK there): any TLS server on the broker's address completed the handshake and was
  * sent the CONNECT with its username and HMAC password (a login to the real broker until its
  * expiry). So the context is ours, whole (libmosquitto applies nothing to it): TLS 1.2 with
  * the PSK suites only (IoT Explorer's and the ESP SDK's are TLS 1.2 PSK suites), a certificate
