@@ -11,6 +11,7 @@ smartcfg_find_host_libs(
   "MOSQ|libmosquitto|libmosquitto-dev"
   "MHD|libmicrohttpd|libmicrohttpd-dev"
   "CURL|libcurl|libcurl4-openssl-dev"
+  "SSL|libssl|libssl-dev"
   "SQLITE|sqlite3|libsqlite3-dev"
   "RMQ|librabbitmq|librabbitmq-dev")
 # libpq: the cloud's PostgreSQL registry backend (`--db postgresql://`, docs/scale.md). Optional:
@@ -27,7 +28,7 @@ target_compile_definitions(smartcfg_posix PRIVATE _GNU_SOURCE)
 target_include_directories(smartcfg_posix PUBLIC
   $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/ports/posix> $<INSTALL_INTERFACE:include/smartcfg/posix>)
 target_link_libraries(smartcfg_posix PUBLIC smartcfg_core PkgConfig::PCAP PkgConfig::NL
-  PkgConfig::MOSQ PkgConfig::CURL smartcfg::dep_mbedtls m)
+  PkgConfig::MOSQ PkgConfig::CURL PkgConfig::SSL smartcfg::dep_mbedtls m)
 set_target_properties(smartcfg_posix PROPERTIES OUTPUT_NAME smartcfg-posix EXPORT_NAME posix
   ARCHIVE_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 add_library(smartcfg::posix ALIAS smartcfg_posix)

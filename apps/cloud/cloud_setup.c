@@ -89,7 +89,16 @@ int cloud_admin_key(const char *path, char *key, size_t keylen, bool *generated)
              * members are the operator's choice. Named by its own path only (F86's links). */
             bool root_group = !link && !ours && st.st_uid == 0 && !(st.st_mode & 027) &&
                               sc_cli_group_ours((unsigned)st.st_gid);
-            if (!root_group && (link || !ours || fchmod(rfd, 0600) != 0)) {
+            /* An access ACL (setfacl -m u:eve:r) names readers the mode does not show: the
+             * group bits are then the ACL's mask, so 0640 passed while eve read the key (R1).
+             * Our own file is tightened by fchmod (the mask goes to ---); root's is refused. */
+            bool acl = root_group && sc_cli_has_acl(rfd);
+            if (acl) {
+                cloud_log("admin key file %s has an access ACL (getfacl shows who reads it; mode %04o): refused "
+                          "(root's key for this user: root:GROUP 0640 and no ACL, setfacl -b)",
+                          path, (unsigned)(st.st_mode & 07777));
+                ok = false;
+            } else if (!root_group && (link || !ours || fchmod(rfd, 0600) != 0)) {
                 cloud_log("admin key file %s is readable by others (mode %04o)%s: refused (%s)", path,
                           (unsigned)(st.st_mode & 07777),
                           link ? " through a symbolic link" : !ours ? " and not ours" : "",

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <sys/xattr.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -411,10 +412,21 @@ bool sc_cli_group_ours(unsigned gid)
 {
     if (gid == (unsigned)getegid())
         return true;
-    gid_t g[64];
-    int n = getgroups(64, g);
-    for (int i = 0; i < n; i++)
-        if ((unsigned)g[i] == gid)
-            return true;
-    return false;
+    /* As many as the process has (NGROUPS_MAX is 65536): a fixed 64 made getgroups fail with
+     * EINVAL for a user in more groups, and the file of a group it is in was refused (R2). */
+    int n = getgroups(0, NULL);
+    gid_t *g = n > 0 ? malloc((size_t)n * sizeof *g) : NULL;
+    n = g != NULL ? getgroups(n, g) : 0;
+    bool in = false;
+    for (int i = 0; i < n && !in; i++)
+        in = (unsigned)g[i] == gid;
+    free(g);
+    return in;
+}
+
+bool sc_cli_has_acl(int fd)
+{
+    /* Linux keeps an ACL beyond the mode bits as this attribute; a file with none (or on a
+     * file system without ACLs: ENODATA, ENOTSUP) has only its mode. */
+    return fgetxattr(fd, "system.posix_acl_access", NULL, 0) > 0;
 }

@@ -80,7 +80,7 @@ int sc_cli_usage_error(const sc_cli_t *cli, const char *fmt, ...) __attribute__(
 int sc_cli_bad_value(const sc_cli_t *cli, const char *opt, const char *value, const char *want_fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* s as it may be shown on a terminal, in buf (n bytes; cut if longer): every control character
- * (C0, DEL, F95, the bidirectional ones) and every byte that is not UTF-8 as '?'. The messages
+ * (C0, DEL, C1, the bidirectional ones) and every byte that is not UTF-8 as '?'. The messages
  * of sc_cli_usage_error, sc_cli_fail and sc_cli_warn are shown so already; this is for a name
  * the user gave that a command prints otherwise (a summary line). Returns buf. */
 const char *sc_cli_shown(const char *s, char *buf, size_t n);
@@ -133,5 +133,8 @@ void sc_cli_version(const sc_cli_t *cli);
  * root:GROUP 0640 file is how a service user is given root's secret (the device's config, the
  * cloud's admin key), and its group may be a supplementary one (usermod -aG). */
 bool sc_cli_group_ours(unsigned gid);
+/* Whether the open file fd has an access ACL beyond its mode bits (setfacl -m u:NAME:r): its
+ * group bits are then the ACL's mask and do not tell who reads it. */
+bool sc_cli_has_acl(int fd);
 
 #endif

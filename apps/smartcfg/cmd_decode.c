@@ -52,7 +52,7 @@ static void decode_usage(const sc_cli_t *cli, FILE *f)
             "When nothing decodes, the reason is printed (stderr; with --json a line\n"
             "{\"event\":\"no_result\",\"reason\":...}): no group-addressed frames, no guide seen,\n"
             "locked but incomplete (N of M bytes).\n"
-            "Text fields print valid UTF-8 as is; other bytes, control characters (C0, DEL, F95) and\n"
+            "Text fields print valid UTF-8 as is; other bytes, control characters (C0, DEL, C1) and\n"
             "bidirectional controls as \\xHH and a backslash as \\\\ (the _hex fields are always exact).\n"
             "  -h, --help       this text;  --version  the version\n"
             "exit: 0 every file gave a result, 1 a file could not be read, 2 usage error,\n"

@@ -763,8 +763,15 @@ static int read_password_file(send_app_t *a, const char *path)
     /* A second line (`pass show` prints the password, then notes) was sent as part of the
      * password: a device then failed to join with a password nobody typed. */
     bool lines = memchr(p, '\n', (size_t)n) || memchr(p, '\r', (size_t)n);
-    if (lines || n > SC_PASSWORD_MAX) {
+    /* A NUL byte is no text: a file saved as UTF-16 (Notepad's "Unicode": FF FE, then a zero
+     * after each letter) was sent as a password of twice its length plus 2 (R3). A password of
+     * any bytes is --password-hex. */
+    bool nul = memchr(p, '\0', (size_t)n) != NULL;
+    if (lines || nul || n > SC_PASSWORD_MAX) {
         explicit_bzero(buf, sizeof buf);
+        if (nul)
+            return sc_cli_usage_error(&a->cli, "--password-file: '%s' holds a NUL byte: no text file (UTF-16? save "
+                                               "it as UTF-8); a password of any bytes is --password-hex", path);
         if (lines)
             return sc_cli_usage_error(&a->cli, "--password-file: '%s' holds more than one line: the password "
                                                "goes on the first and only line (`pass show NAME | head -n 1`)", path);

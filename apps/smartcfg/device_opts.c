@@ -414,6 +414,18 @@ static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const c
         return sc_cli_usage_error(&o->cli, "cannot read config %s: %s", path,
                                   sc_cli_input_why(err, CONFIG_FILE_MAX, why, sizeof why));
     }
+    /* A NUL byte cut its line there: a value (a secret) taken short on a last line without
+     * its newline, "line too long" on another (R4); a file saved as UTF-16 has one in every
+     * line. Told by its line, as every other fault: never its text. */
+    const char *nul = memchr(data, '\0', (size_t)n);
+    if (nul != NULL) {
+        int at = 1;
+        for (const char *c = data; c < nul; c++)
+            at += *c == '\n';
+        explicit_bzero(data, (size_t)n);
+        free(data);
+        return sc_cli_usage_error(&o->cli, "%s:%d: a NUL byte: no text file (UTF-16? save it as UTF-8)", path, at);
+    }
     FILE *f = n ? fmemopen(data, (size_t)n, "r") : NULL;
     char line[1024], where[300];
     int lineno = 0, rc = n && !f ? sc_cli_usage_error(&o->cli, "cannot read config %s: %s", path, strerror(errno)) : 0;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <mosquitto.h>
+#include <openssl/ssl.h>
 
 #include "sc_posix_mqtt.h"
 
@@ -56,6 +57,11 @@ typedef struct {
     bool connacked;
     char list[ADDR_MAX * 136];   /* the list the addresses came from, to know it is the same */
     int list_port;
+    /* TLS-PSK: the key and identity our handshake callback hands OpenSSL (psk_only), kept for
+     * the session's handshakes (the next --broker address too), wiped by teardown */
+    uint8_t psk[SC_MQTT_PSK_MAX];
+    unsigned psk_len;
+    char psk_id[128];
 } posix_mqtt_t;
 
 static int reason_of(int rc, int err)
@@ -327,6 +333,55 @@ static void teardown(posix_mqtt_t *p)
     }
     mosquitto_destroy(m);
     p->mosq = NULL;
+    explicit_bzero(p->psk, sizeof p->psk);
+    p->psk_len = 0;
+}
+
+/* TLS-PSK and nothing else (R5). With libmosquitto 2.0.11's own PSK client, a server that knows
+ * no PSK answered with a certificate and, no CA file, nothing verified it (TLS 1.3 is not turned
+ * off for PSK there): any TLS server on the broker's address completed the handshake and was
+ * sent the CONNECT with its username and HMAC password (a login to the real broker until its
+ * expiry). So the context is ours, whole (libmosquitto applies nothing to it): TLS 1.2 with
+ * the PSK suites only (IoT Explorer's and the ESP SDK's are TLS 1.2 PSK suites), a certificate
+ * refused should one come (VERIFY_PEER, an empty trust store), the key handed over by our
+ * callback. libmosquitto then never holds the key (its hex copy was freed unwiped). */
+static unsigned psk_cb(SSL *ssl, const char *hint, char *identity, unsigned max_identity_len, unsigned char *psk,
+                       unsigned max_psk_len)
+{
+    (void)hint;
+    const posix_mqtt_t *p = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    size_t il = strlen(p->psk_id);
+    if (p->psk_len == 0 || p->psk_len > max_psk_len || il >= max_identity_len)
+        return 0;   /* no key: the handshake fails */
+    memcpy(identity, p->psk_id, il + 1);
+    memcpy(psk, p->psk, p->psk_len);
+    return p->psk_len;
+}
+
+static int psk_only(posix_mqtt_t *p, struct mosquitto *m, const sc_mqtt_connect_t *params)
+{
+    if (strlen(params->psk_identity) >= sizeof p->psk_id)
+        return MOSQ_ERR_INVAL;
+    SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+    if (c == NULL)
+        return MOSQ_ERR_TLS;
+    memcpy(p->psk, params->psk, params->psk_len);
+    p->psk_len = (unsigned)params->psk_len;
+    memcpy(p->psk_id, params->psk_identity, strlen(params->psk_identity) + 1);
+    SSL_CTX_set_app_data(c, p);
+    SSL_CTX_set_psk_client_callback(c, psk_cb);
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION);
+    int rc = SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) == 1 && SSL_CTX_set_max_proto_version(c, TLS1_2_VERSION) == 1 &&
+                     SSL_CTX_set_cipher_list(c, "PSK") == 1
+                 ? MOSQ_ERR_SUCCESS
+                 : MOSQ_ERR_TLS;
+    if (rc == MOSQ_ERR_SUCCESS)
+        rc = mosquitto_void_option(m, MOSQ_OPT_SSL_CTX, c);   /* it keeps a reference */
+    if (rc == MOSQ_ERR_SUCCESS)   /* on by default: it would want a CA file or its own PSK */
+        rc = mosquitto_int_option(m, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0);
+    SSL_CTX_free(c);
+    return rc;
 }
 
 static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
@@ -381,16 +436,7 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     if (params->username != NULL)
         rc = mosquitto_username_pw_set(m, params->username, params->password);
     if (rc == MOSQ_ERR_SUCCESS && params->tls && params->psk != NULL) {
-        /* TLS-PSK: libmosquitto takes the key as hex (and keeps its own copy); ours is wiped */
-        char hex[2 * SC_MQTT_PSK_MAX + 1];
-        static const char digits[] = "0123456789abcdef";
-        for (size_t i = 0; i < params->psk_len; i++) {
-            hex[2 * i] = digits[params->psk[i] >> 4];
-            hex[2 * i + 1] = digits[params->psk[i] & 15];
-        }
-        hex[2 * params->psk_len] = '\0';
-        rc = mosquitto_tls_psk_set(m, hex, params->psk_identity, NULL);
-        explicit_bzero(hex, sizeof hex);
+        rc = psk_only(p, m, params);
     } else if (rc == MOSQ_ERR_SUCCESS && params->tls) {
         rc = mosquitto_tls_set(m, params->ca_file != NULL ? params->ca_file : DEFAULT_CA, NULL, NULL, NULL, NULL);
     }
@@ -413,6 +459,8 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
         pthread_mutex_unlock(&p->lock);
         mosquitto_destroy(m);
         p->mosq = NULL;
+        explicit_bzero(p->psk, sizeof p->psk);
+        p->psk_len = 0;
         return rc == MOSQ_ERR_INVAL ? SC_ERR_INVAL : SC_ERR_IO;
     }
     p->thread_running = true;

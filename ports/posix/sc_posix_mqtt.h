@@ -21,11 +21,13 @@
  * state() turns to SC_MQTT_FAILED later); EPROTO (71) when the TLS
  * handshake or the broker certificate check failed; EHOSTUNREACH when the name did not resolve.
  * TLS: params->tls uses params->ca_file (a PEM bundle; NULL: /etc/ssl/certs/ca-certificates.crt)
- * and verifies the broker's host name; with params->psk, TLS-PSK instead (mosquitto_tls_psk_set:
- * identity params->psk_identity, the key handed over as hex, that hex wiped here; no CA, no
- * certificate; a wrong key fails the handshake: EPROTO). No automatic reconnect: the core decides.
+ * and verifies the broker's host name; with params->psk, TLS-PSK instead: an OpenSSL context of
+ * the port's own (TLS 1.2, the PSK suites only, a certificate refused), identity
+ * params->psk_identity, the key copied into the port's context for the connection's handshakes
+ * and wiped at disconnect (libmosquitto never holds it); a wrong key, or a server that knows no
+ * PSK, fails the handshake: EPROTO. No automatic reconnect: the core decides.
  * The broker going silent is not detected here; the core's own deadlines cover it.
- * The password and the PSK are copied into libmosquitto and never logged. */
+ * The password is copied into libmosquitto; neither it nor the PSK is ever logged. */
 #ifndef SC_POSIX_MQTT_H
 #define SC_POSIX_MQTT_H
 

@@ -24,6 +24,11 @@ for cmd in send device decode air cloud; do
     [ -s "$TMP/out" ] && fail "$cmd: usage error without --json wrote stdout"
     [ "$(run help $cmd)" = 0 ] || fail "smartcfg help $cmd"
 done
+# R6: the renumbering of cli4's findings (C1-C7 -> F95-F101) also rewrote "C1" the control
+# characters: decode's help said "control characters (C0, DEL, F95)"
+[ "$(run decode --help)" = 0 ] && grep -qF "control characters (C0, DEL, C1) and" "$TMP/out" \
+    || fail "decode --help: the control characters are not C0, DEL, C1"
+grep -qF "F95)" "$TMP/out" && fail "decode --help names a finding (F95) for the C1 controls"
 # a misspelt option is answered with the one meant; an abbreviation several options start with
 # (getopt takes a unique one) lists them (both were "unknown option" alone)
 for c in "send:--pasword:--password" "device:--no-clod:--no-cloud" "decode:--jsn:--json" "air:--chanel:--channel" "cloud:--tokn-ttl:--token-ttl"; do

@@ -109,6 +109,14 @@ printf '\xef\xbb\xbfjson = maybe\r\n' >"$TMP/bom.conf"
 expect 2 "bom.conf:1: 'json' wants true or false" -- --config "$TMP/bom.conf"
 printf 'no-cloud = true\r\njson = maybe' >"$TMP/crlf.conf"
 expect 2 "crlf.conf:2: 'json' wants true or false" -- --config "$TMP/crlf.conf"
+# R4: a NUL byte cut its line: a last line's value taken short without a word (device-name
+# "dev1" from "dev1<NUL>x"; a secret alike), "line too long" on another line; a UTF-16 file
+printf 'no-cloud = true\ndevice-name = dev1\0hunter2' >"$TMP/nul.conf"
+expect 2 "nul.conf:2: a NUL byte: no text file" -- --config "$TMP/nul.conf"
+printf 'device-name = dev1\0hunter2\njson = true\n' >"$TMP/nul2.conf"
+expect 2 "nul2.conf:1: a NUL byte: no text file" -- --config "$TMP/nul2.conf"
+printf '\xff\xfej\0s\0o\0n\0' >"$TMP/utf16.conf"
+expect 2 "utf16.conf:1: a NUL byte: no text file (UTF-16?" -- --config "$TMP/utf16.conf"
 # a FIFO nothing writes to hung the start for ever (F95): 10 s for a writer and the data's end
 # (SC_CLI_INPUT_WAIT_S), then a usage error naming it; one written in time (`<(...)`) is read
 mkfifo "$TMP/fifo.conf"

@@ -7,14 +7,16 @@
 # holding a wrong key fails the TLS handshake: exit 5 with err 1 and a reason that says MQTT
 # connect. With --at, tls mode 1 is TLS-PSK too: AT+TCMQTTCONN=1 connects with the right key and
 # gets +TCMQTTCONN:FAIL,-603 with a wrong one. Neither key (base64 or hex) appears in any output,
-# log or state file of those runs. In a network namespace of its own (127.0.0.2, UDP 8266).
+# log or state file of those runs. A server that knows no PSK (a certificate listener) fails the
+# handshake too. In a network namespace of its own (127.0.0.2, UDP 8266).
 set -euo pipefail
 . "$(dirname "$0")/lib/netns_self.bash"
 netns_self SC_DEVICE_TLS_PSK_NS scpsk "$0"
 . "$(dirname "$0")/lib/cloud.bash"
 DIR=$(cd "$(dirname "$0")" && pwd)
 PSK_PORT=$(free_port)
-start_cloud --mqtt-psk 127.0.0.1:$PSK_PORT
+TLS_PORT=$(free_port)
+start_cloud --mqtt-psk 127.0.0.1:$PSK_PORT --mqtts 127.0.0.1:$TLS_PORT
 grep -q "\"mqtt_psk_port\":$PSK_PORT" "$T/cloud.events" || fail "the ready event names no TLS-PSK port"
 P=PSKPROD001
 post /v1/products "{\"product_id\":\"$P\"}" >/dev/null
@@ -49,11 +51,11 @@ ok "--ca-file with --tls-psk (command line or config file) is a usage error; --n
 
 "$SMARTCFG" air --ssid PskAP --password 'psk-wifi-pass' --ip 127.0.0.1 "$T/cap.pcap" >"$T/air.log" 2>&1 || fail "air"
 
-run() {  # NAME SECRET TOKEN -> RC; the device's files are $T/NAME.{ev,err}
-    local name=$1 secret=$2 tok=$3
+run() {  # NAME SECRET TOKEN [PORT] -> RC; the device's files are $T/NAME.{ev,err}
+    local name=$1 secret=$2 tok=$3 port=${4:-$PSK_PORT}
     SMARTCFG_DEVICE_SECRET=$secret "$SMARTCFG" device --radio "file:$T/cap.pcap" \
         --join sim:PskAP:psk-wifi-pass:127.0.0.2 --sim-delay 100 --product-id $P --device-name pskdev1 \
-        --tls-psk --broker 127.0.0.1:$PSK_PORT --state-dir "$T/$name.state" --timeout 30 --json \
+        --tls-psk --broker 127.0.0.1:$port --state-dir "$T/$name.state" --timeout 30 --json \
         --log-level debug >"$T/$name.ev" 2>"$T/$name.err" &
     local dev=$!
     for _ in $(seq 100); do
@@ -94,6 +96,18 @@ grep -q '"event":"error","t_ms":[0-9]*,"err_id":1,"sub_id":71,' "$T/wrong.ev" \
 grep -qE "bind failed: MQTT connect (failed|refused) \(71\)" "$T/wrong.err" \
     || fail "wrong key: the reason does not say MQTT connect (71)"
 ok "a wrong key fails the TLS-PSK handshake: exit 5, err 1 sub 71; no key in any output"
+
+# R5: a server that knows no PSK (here the cloud's certificate listener, --mqtts; a stranger on
+# the broker's address alike) must fail the handshake. libmosquitto's PSK client left TLS 1.3 on,
+# where such a server answers with a certificate nobody verified (no CA file): the device sent
+# it its CONNECT, username and HMAC password, and bound through it.
+TOK=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+run cert "$PSK" "$TOK" "$TLS_PORT"
+[ "$RC" = 5 ] || { tail -n 20 "$T/cert.ev" "$T/cert.err"; fail "--tls-psk against a certificate listener: exit $RC, not 5"; }
+grep -q '"event":"bound"' "$T/cert.ev" && fail "--tls-psk against a certificate listener: bound"
+grep -q '"event":"error","t_ms":[0-9]*,"err_id":1,"sub_id":71,' "$T/cert.ev" \
+    || { tail -n 5 "$T/cert.ev"; fail "--tls-psk against a certificate listener: no error event with err 1, sub 71"; }
+ok "--tls-psk against a server without the PSK (a certificate listener): the handshake fails, err 1 sub 71"
 
 # --at: tls mode 1 on a device run with --tls-psk is TLS-PSK (the reference module's key
 # authentication); the right key connects, a wrong one fails the handshake (-603).

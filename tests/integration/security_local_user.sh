@@ -196,6 +196,38 @@ C
     wait "$CP" 2>/dev/null
     [ "$rc" = 200 ] || fail "the root-handed admin key was not the cloud's key: $rc"
     [ "$(stat -c %a:%u:%g "$TMP/nob/admin.key")" = 640:0:65534 ] || fail "the cloud changed root's key file"
+    # R1: an access ACL names readers the mode does not show (the group bits are the ACL's
+    # mask): root:65534 0640 plus "user:65533:r" passed as "only root and a group of this user
+    # read it" while uid 65533 read the key. Set as the kernel stores it (no setfacl needed).
+    python3 -c 'import os,struct,sys
+e=[(1,6,0xffffffff),(2,4,65533),(4,4,0xffffffff),(0x10,4,0xffffffff),(0x20,0,0xffffffff)]
+os.setxattr(sys.argv[1],"system.posix_acl_access",struct.pack("<I",2)+b"".join(struct.pack("<HHI",*x) for x in e))' \
+        "$TMP/nob/admin.key" || fail "could not set an ACL on the key (the test tests nothing)"
+    rc=0
+    timeout 15 "${OTHER[@]}" "$SC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" \
+        >"$TMP/cloud.out" 2>"$TMP/cloud.err" || rc=$?
+    [ "$rc" = 1 ] || fail "root:65534 0640 admin key with an ACL naming uid 65533: exit $rc, want 1"
+    grep -qF "admin key file $TMP/nob/admin.key has an access ACL" "$TMP/cloud.err" \
+        || fail "root's key with an ACL: the refusal does not name the ACL"
+    python3 -c 'import os,sys; os.removexattr(sys.argv[1],"system.posix_acl_access")' "$TMP/nob/admin.key"
+    # R2: the group may be one of many supplementary ones: with more than 64, getgroups into a
+    # fixed 64 failed and root's key handed through the group was refused.
+    chgrp 65533 "$TMP/nob/admin.key"
+    : >"$TMP/cloud.out"
+    setpriv --reuid=65534 --regid=65534 --groups="$(seq -s, 1000 1079),65533" \
+        "$SC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" --json \
+        >"$TMP/cloud.out" 2>"$TMP/cloud.err" &
+    CP=$!
+    for _ in $(seq 150); do
+        grep -q '"event":"ready"' "$TMP/cloud.out" && break
+        kill -0 "$CP" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill "$CP" 2>/dev/null
+    wait "$CP" 2>/dev/null
+    grep -q '"event":"ready"' "$TMP/cloud.out" \
+        || fail "root:65533 0640 admin key for uid 65534 in 81 groups, 65533 among them: not taken: $(cat "$TMP/cloud.err")"
+    chgrp 65534 "$TMP/nob/admin.key"
     chmod 0660 "$TMP/nob/admin.key"
     rc=0
     timeout 15 "${OTHER[@]}" "$SC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" \

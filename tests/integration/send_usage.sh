@@ -192,6 +192,15 @@ printf 'S3cretPw\nurl: http://x\n' >"$T/two"
 o=$(pwlen "$T/two")
 [ "$o" = "smartcfg send: --password-file: '$T/two' holds more than one line: the password goes on the first and only line (\`pass show NAME | head -n 1\`)" ] \
   || { echo "FAIL: --password-file of two lines: $o"; fail=1; }
+# R3: a NUL byte is no text: a file saved as UTF-16 (FF FE, a zero after each letter) was sent
+# as a password of 18 bytes; refused now, nothing of it shown
+printf '\xff\xfeS\x003\x00c\x00r\x00e\x00t\x00P\x00w\x00' >"$T/utf16"
+printf 'S3cr\x00etPw\n' >"$T/nul"
+for f in utf16 nul; do
+  o=$(pwlen "$T/$f")
+  [ "$o" = "smartcfg send: --password-file: '$T/$f' holds a NUL byte: no text file (UTF-16? save it as UTF-8); a password of any bytes is --password-hex" ] \
+    || { echo "FAIL: --password-file with a NUL byte ($f): $o"; fail=1; }
+done
 # a command that failed (`<(pass show nosuch)`, `false | ... -`) writes nothing: that was an open
 # network sent to every device (F97); a usage error now. An empty file or /dev/null stays one.
 for how in subst pipe; do
