@@ -90,7 +90,7 @@ int cloud_admin_key(const char *path, char *key, size_t keylen, bool *generated)
             bool root_group = !link && !ours && st.st_uid == 0 && !(st.st_mode & 027) &&
                               sc_cli_group_ours((unsigned)st.st_gid);
             /* An access ACL (setfacl -m u:eve:r) names readers the mode does not show: the
-             * group bits are then the ACL's mask, so 0640 passed while eve read the key (R1).
+             * group bits are then the ACL's mask, so 0640 passed while eve read the key (F110).
              * Our own file is tightened by fchmod (the mask goes to ---); root's is refused. */
             bool acl = root_group && sc_cli_has_acl(rfd);
             if (acl) {

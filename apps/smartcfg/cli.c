@@ -413,7 +413,7 @@ bool sc_cli_group_ours(unsigned gid)
     if (gid == (unsigned)getegid())
         return true;
     /* As many as the process has (NGROUPS_MAX is 65536): a fixed 64 made getgroups fail with
-     * EINVAL for a user in more groups, and the file of a group it is in was refused (R2). */
+     * EINVAL for a user in more groups, and the file of a group it is in was refused (F111). */
     int n = getgroups(0, NULL);
     gid_t *g = n > 0 ? malloc((size_t)n * sizeof *g) : NULL;
     n = g != NULL ? getgroups(n, g) : 0;

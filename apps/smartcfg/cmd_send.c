@@ -764,7 +764,7 @@ static int read_password_file(send_app_t *a, const char *path)
      * password: a device then failed to join with a password nobody typed. */
     bool lines = memchr(p, '\n', (size_t)n) || memchr(p, '\r', (size_t)n);
     /* A NUL byte is no text: a file saved as UTF-16 (Notepad's "Unicode": FF FE, then a zero
-     * after each letter) was sent as a password of twice its length plus 2 (R3). A password of
+     * after each letter) was sent as a password of twice its length plus 2 (F112). A password of
      * any bytes is --password-hex. */
     bool nul = memchr(p, '\0', (size_t)n) != NULL;
     if (lines || nul || n > SC_PASSWORD_MAX) {

@@ -415,7 +415,7 @@ static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const c
                                   sc_cli_input_why(err, CONFIG_FILE_MAX, why, sizeof why));
     }
     /* A NUL byte cut its line there: a value (a secret) taken short on a last line without
-     * its newline, "line too long" on another (R4); a file saved as UTF-16 has one in every
+     * its newline, "line too long" on another (F113); a file saved as UTF-16 has one in every
      * line. Told by its line, as every other fault: never its text. */
     const char *nul = memchr(data, '\0', (size_t)n);
     if (nul != NULL) {

@@ -337,7 +337,7 @@ static void teardown(posix_mqtt_t *p)
     p->psk_len = 0;
 }
 
-/* TLS-PSK and nothing else (R5). With libmosquitto 2.0.11's own PSK client, a server that knows
+/* TLS-PSK and nothing else (F114). With libmosquitto 2.0.11's own PSK client, a server that knows
  * no PSK answered with a certificate and, no CA file, nothing verified it (TLS 1.3 is not turned
  * off for PSK there): any TLS server on the broker's address completed the handshake and was
  * sent the CONNECT with its username and HMAC password (a login to the real broker until its

@@ -24,7 +24,7 @@ for cmd in send device decode air cloud; do
     [ -s "$TMP/out" ] && fail "$cmd: usage error without --json wrote stdout"
     [ "$(run help $cmd)" = 0 ] || fail "smartcfg help $cmd"
 done
-# R6: the renumbering of cli4's findings (C1-C7 -> F95-F101) also rewrote "C1" the control
+# F115: the renumbering of cli4's findings (C1-C7 -> F95-F101) also rewrote "C1" the control
 # characters: decode's help said "control characters (C0, DEL, F95)"
 [ "$(run decode --help)" = 0 ] && grep -qF "control characters (C0, DEL, C1) and" "$TMP/out" \
     || fail "decode --help: the control characters are not C0, DEL, C1"

@@ -109,7 +109,7 @@ printf '\xef\xbb\xbfjson = maybe\r\n' >"$TMP/bom.conf"
 expect 2 "bom.conf:1: 'json' wants true or false" -- --config "$TMP/bom.conf"
 printf 'no-cloud = true\r\njson = maybe' >"$TMP/crlf.conf"
 expect 2 "crlf.conf:2: 'json' wants true or false" -- --config "$TMP/crlf.conf"
-# R4: a NUL byte cut its line: a last line's value taken short without a word (device-name
+# F113: a NUL byte cut its line: a last line's value taken short without a word (device-name
 # "dev1" from "dev1<NUL>x"; a secret alike), "line too long" on another line; a UTF-16 file
 printf 'no-cloud = true\ndevice-name = dev1\0hunter2' >"$TMP/nul.conf"
 expect 2 "nul.conf:2: a NUL byte: no text file" -- --config "$TMP/nul.conf"

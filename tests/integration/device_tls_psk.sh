@@ -97,7 +97,7 @@ grep -qE "bind failed: MQTT connect (failed|refused) \(71\)" "$T/wrong.err" \
     || fail "wrong key: the reason does not say MQTT connect (71)"
 ok "a wrong key fails the TLS-PSK handshake: exit 5, err 1 sub 71; no key in any output"
 
-# R5: a server that knows no PSK (here the cloud's certificate listener, --mqtts; a stranger on
+# F114: a server that knows no PSK (here the cloud's certificate listener, --mqtts; a stranger on
 # the broker's address alike) must fail the handshake. libmosquitto's PSK client left TLS 1.3 on,
 # where such a server answers with a certificate nobody verified (no CA file): the device sent
 # it its CONNECT, username and HMAC password, and bound through it.

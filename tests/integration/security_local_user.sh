@@ -196,7 +196,7 @@ C
     wait "$CP" 2>/dev/null
     [ "$rc" = 200 ] || fail "the root-handed admin key was not the cloud's key: $rc"
     [ "$(stat -c %a:%u:%g "$TMP/nob/admin.key")" = 640:0:65534 ] || fail "the cloud changed root's key file"
-    # R1: an access ACL names readers the mode does not show (the group bits are the ACL's
+    # F110: an access ACL names readers the mode does not show (the group bits are the ACL's
     # mask): root:65534 0640 plus "user:65533:r" passed as "only root and a group of this user
     # read it" while uid 65533 read the key. Set as the kernel stores it (no setfacl needed).
     python3 -c 'import os,struct,sys
@@ -210,7 +210,7 @@ os.setxattr(sys.argv[1],"system.posix_acl_access",struct.pack("<I",2)+b"".join(s
     grep -qF "admin key file $TMP/nob/admin.key has an access ACL" "$TMP/cloud.err" \
         || fail "root's key with an ACL: the refusal does not name the ACL"
     python3 -c 'import os,sys; os.removexattr(sys.argv[1],"system.posix_acl_access")' "$TMP/nob/admin.key"
-    # R2: the group may be one of many supplementary ones: with more than 64, getgroups into a
+    # F111: the group may be one of many supplementary ones: with more than 64, getgroups into a
     # fixed 64 failed and root's key handed through the group was refused.
     chgrp 65533 "$TMP/nob/admin.key"
     : >"$TMP/cloud.out"

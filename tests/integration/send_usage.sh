@@ -192,7 +192,7 @@ printf 'S3cretPw\nurl: http://x\n' >"$T/two"
 o=$(pwlen "$T/two")
 [ "$o" = "smartcfg send: --password-file: '$T/two' holds more than one line: the password goes on the first and only line (\`pass show NAME | head -n 1\`)" ] \
   || { echo "FAIL: --password-file of two lines: $o"; fail=1; }
-# R3: a NUL byte is no text: a file saved as UTF-16 (FF FE, a zero after each letter) was sent
+# F112: a NUL byte is no text: a file saved as UTF-16 (FF FE, a zero after each letter) was sent
 # as a password of 18 bytes; refused now, nothing of it shown
 printf '\xff\xfeS\x003\x00c\x00r\x00e\x00t\x00P\x00w\x00' >"$T/utf16"
 printf 'S3cr\x00etPw\n' >"$T/nul"
