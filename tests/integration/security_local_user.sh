@@ -164,13 +164,30 @@ C
     rm -f "$TMP/own/admin.key"
     mkdir -m 0700 "$TMP/nob"
     chown 65534:65534 "$TMP/nob"
+    # nob_refused WHAT [WANT]: a cloud run as uid 65534 on $TMP/nob exits 1 at start (WANT on stderr)
+    nob_refused() {
+        local rc=0
+        timeout 15 "${OTHER[@]}" "$SC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" \
+            >"$TMP/cloud.out" 2>"$TMP/cloud.err" || rc=$?
+        [ "$rc" = 1 ] || fail "a cloud run as uid 65534 $1: exit $rc, want 1"
+        [ -z "${2:-}" ] || grep -qF -- "$2" "$TMP/cloud.err" || fail "a cloud run as uid 65534 $1: no '$2'"
+    }
+    # nob_start CMD...: the cloud's copy (NSC, below) run through CMD (a setpriv) on $TMP/nob, CP its
+    # pid; true once it is ready (15 s at most), false when it is not or has exited
+    nob_start() {
+        : >"$TMP/cloud.out"
+        "$@" "$NSC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" --json \
+            >"$TMP/cloud.out" 2>"$TMP/cloud.err" &
+        CP=$!
+        for _ in $(seq 150); do
+            grep -q '"event":"ready"' "$TMP/cloud.out" && return 0
+            kill -0 "$CP" 2>/dev/null || return 1
+            sleep 0.1
+        done
+        return 1
+    }
     "${OTHER[@]}" ln -s "$TMP/sysfile" "$TMP/nob/admin.key"
-    rc=0
-    timeout 15 "${OTHER[@]}" "$SC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" \
-        >"$TMP/cloud.out" 2>"$TMP/cloud.err" || rc=$?
-    [ "$rc" = 1 ] || fail "a cloud run as uid 65534 with its key a link to root's 0444 file: exit $rc, want 1"
-    grep -qF "admin key file $TMP/nob/admin.key is readable by others (mode 0444)" "$TMP/cloud.err" \
-        || fail "uid 65534's cloud: no 'readable by others'"
+    nob_refused "with its key a link to root's 0444 file" "admin key file $TMP/nob/admin.key is readable by others (mode 0444)"
     # Root's key handed to a service user through its group (root:GROUP 0640, as PostgreSQL
     # takes its server key and the device its config) is taken. Before, it was refused ("and
     # not ours") with advice, chmod 600, that would have locked the service out. Group-writable,
@@ -185,16 +202,7 @@ C
     echo root-handed-admin-key-0123456789abcdef >"$TMP/nob/admin.key"
     chown 0:65534 "$TMP/nob/admin.key"
     chmod 0640 "$TMP/nob/admin.key"
-    : >"$TMP/cloud.out"
-    "${OTHER[@]}" "$NSC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" --json \
-        >"$TMP/cloud.out" 2>"$TMP/cloud.err" &
-    CP=$!
-    for _ in $(seq 150); do
-        grep -q '"event":"ready"' "$TMP/cloud.out" && break
-        kill -0 "$CP" 2>/dev/null || break
-        sleep 0.1
-    done
-    grep -q '"event":"ready"' "$TMP/cloud.out" && ! grep -q '"admin_key_new":true' "$TMP/cloud.out" \
+    nob_start "${OTHER[@]}" && ! grep -q '"admin_key_new":true' "$TMP/cloud.out" \
         || { kill "$CP" 2>/dev/null; fail "a cloud run as uid 65534 with root:65534 0640 as its admin key did not start with it"; }
     rc=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer root-handed-admin-key-0123456789abcdef" \
         "http://127.0.0.1:$HP/v1/bindings")
@@ -209,52 +217,28 @@ C
 e=[(1,6,0xffffffff),(2,4,65533),(4,4,0xffffffff),(0x10,4,0xffffffff),(0x20,0,0xffffffff)]
 os.setxattr(sys.argv[1],"system.posix_acl_access",struct.pack("<I",2)+b"".join(struct.pack("<HHI",*x) for x in e))' \
         "$TMP/nob/admin.key" || fail "could not set an ACL on the key (the test tests nothing)"
-    rc=0
-    timeout 15 "${OTHER[@]}" "$SC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" \
-        >"$TMP/cloud.out" 2>"$TMP/cloud.err" || rc=$?
-    [ "$rc" = 1 ] || fail "root:65534 0640 admin key with an ACL naming uid 65533: exit $rc, want 1"
-    grep -qF "admin key file $TMP/nob/admin.key has an access ACL" "$TMP/cloud.err" \
-        || fail "root's key with an ACL: the refusal does not name the ACL"
+    nob_refused "with root:65534 0640 as its key and an ACL naming uid 65533" \
+        "admin key file $TMP/nob/admin.key has an access ACL"
     python3 -c 'import os,sys; os.removexattr(sys.argv[1],"system.posix_acl_access")' "$TMP/nob/admin.key"
     # F111: the group may be one of many supplementary ones: with more than 64, getgroups into a
     # fixed 64 failed and root's key handed through the group was refused.
     chgrp 65533 "$TMP/nob/admin.key"
-    : >"$TMP/cloud.out"
-    setpriv --reuid=65534 --regid=65534 --groups="$(seq -s, 1000 1079),65533" \
-        "$NSC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" --json \
-        >"$TMP/cloud.out" 2>"$TMP/cloud.err" &
-    CP=$!
-    for _ in $(seq 150); do
-        grep -q '"event":"ready"' "$TMP/cloud.out" && break
-        kill -0 "$CP" 2>/dev/null || break
-        sleep 0.1
-    done
+    rc=0
+    nob_start setpriv --reuid=65534 --regid=65534 --groups="$(seq -s, 1000 1079),65533" || rc=1
     kill "$CP" 2>/dev/null
     wait "$CP" 2>/dev/null
-    grep -q '"event":"ready"' "$TMP/cloud.out" \
-        || fail "root:65533 0640 admin key for uid 65534 in 81 groups, 65533 among them: not taken: $(cat "$TMP/cloud.err")"
+    [ "$rc" = 0 ] || fail "root:65533 0640 admin key for uid 65534 in 81 groups, 65533 among them: not taken: $(cat "$TMP/cloud.err")"
     chgrp 65534 "$TMP/nob/admin.key"
     chmod 0660 "$TMP/nob/admin.key"
-    rc=0
-    timeout 15 "${OTHER[@]}" "$SC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" \
-        >"$TMP/cloud.out" 2>"$TMP/cloud.err" || rc=$?
-    [ "$rc" = 1 ] || fail "root:65534 0660 (group-writable) admin key: exit $rc, want 1"
+    nob_refused "with root:65534 0660 (group-writable) as its key"
     chmod 0644 "$TMP/nob/admin.key"
     chgrp 0 "$TMP/nob/admin.key"
-    rc=0
-    timeout 15 "${OTHER[@]}" "$SC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" \
-        >"$TMP/cloud.out" 2>"$TMP/cloud.err" || rc=$?
-    [ "$rc" = 1 ] || fail "root:root 0644 admin key for uid 65534: exit $rc, want 1"
-    grep -qF "or root's with mode 0640 and a group of this user" "$TMP/cloud.err" \
-        || fail "root's key every user reads: the refusal does not say what would do"
+    nob_refused "with root:root 0644 as its key (the refusal says what would do)" \
+        "or root's with mode 0640 and a group of this user"
     grep -qF "chmod 600 it" "$TMP/cloud.err" && fail "root's key: the refusal still says chmod 600"
     chmod 0640 "$TMP/nob/admin.key"
-    rc=0
-    timeout 15 "${OTHER[@]}" "$SC" cloud --http "127.0.0.1:$HP" --mqtt "127.0.0.1:$MP" --db "$TMP/nob/c.db" \
-        >"$TMP/cloud.out" 2>"$TMP/cloud.err" || rc=$?
-    [ "$rc" = 1 ] || fail "root:root 0640 admin key for uid 65534: exit $rc, want 1"
-    grep -qF "admin key file $TMP/nob/admin.key cannot be opened: Permission denied" "$TMP/cloud.err" \
-        || fail "an admin key this user may not open: the reason is not given"
+    nob_refused "with root:root 0640 as its key (the reason given)" \
+        "admin key file $TMP/nob/admin.key cannot be opened: Permission denied"
     # F89: what the key link names is opened only once it is a regular file: opening a device
     # node acts (a serial line's DTR resets what hangs on it, a watchdog starts). A FIFO stands
     # for one here: its writer waits in open() until something opens it for reading.
