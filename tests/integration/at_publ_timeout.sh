@@ -13,14 +13,8 @@ SECRET='c2VjcmV0LWF0LXB1Ymw='
 P=PIDPUBL001
 D=dev-publ
 T=$P/$D/data
-cat >"$TMP/s" <<EOF
-send ATE0
-reply b"ATE0\r\nOK\r\n"
-send AT+TCDEVINFOSET=0,"$P","$D","$SECRET"
-reply b"OK\r\n+TCDEVINFOSET:OK\r\n"
-send AT+TCMQTTCONN=0,5000,60,1,0
-reply b"OK\r\n"
-wait 10 +TCMQTTCONN:OK
+. "${SC_SRC:?}/tests/integration/lib/at_script.bash"
+{ at_plain_connect "$P" "$D" "$SECRET"; cat <<EOF
 send AT+TCMQTTSUB="$T",0
 reply b"OK\r\n+TCMQTTSUB:OK\r\n"
 # 5 of 50 bytes, then silence: after 20 s +CME ERROR:202, nothing published
@@ -47,6 +41,7 @@ reply b"+TCMQTTSTATE:1\r\nOK\r\n"
 quiet 0.5
 hangup
 EOF
+} >"$TMP/s"
 AT_DEV_OUT=$TMP/dev.out AT_DEV_ERR=$TMP/dev.err timeout 100 python3 "$HOST" "$TMP/s" -- \
     "$SC" device --radio "udp:$((20000 + RANDOM % 20000))" --join sim:ap:password1:127.0.0.1 --no-cloud \
     --at '{tty}' --broker "127.0.0.1:$PORT" --state-dir "$TMP/state" --log-level debug \

@@ -56,14 +56,8 @@ BROKER=$!
 for _ in $(seq 100); do grep -q listening "$TMP/broker.out" 2>/dev/null && break; sleep 0.1; done
 grep -q listening "$TMP/broker.out" || fail "the broker did not start"
 
-cat >"$TMP/s" <<EOF
-send ATE0
-reply b"ATE0\r\nOK\r\n"
-send AT+TCDEVINFOSET=0,"$P","$D","$SECRET"
-reply b"OK\r\n+TCDEVINFOSET:OK\r\n"
-send AT+TCMQTTCONN=0,5000,60,1,0
-reply b"OK\r\n"
-wait 10 +TCMQTTCONN:OK
+. "${SC_SRC:?}/tests/integration/lib/at_script.bash"
+{ at_plain_connect "$P" "$D" "$SECRET"; cat <<EOF
 send AT+TCMQTTSUB="$P/$D/data",0
 reply b"OK\r\n+TCMQTTSUB:OK\r\n"
 reply b'+TCMQTTRCVPUB:"$P/$D/data",4,"good"\r\n'
@@ -72,6 +66,7 @@ send AT+TCMQTTDISCONN
 reply b"+TCMQTTDISCON,2\r\nOK\r\n"
 hangup
 EOF
+} >"$TMP/s"
 AT_DEV_OUT=$TMP/dev.out AT_DEV_ERR=$TMP/dev.err timeout 60 python3 "$HOST" "$TMP/s" -- \
     "$SC" device --radio "udp:$((20000 + RANDOM % 20000))" --join sim:ap:password1:127.0.0.1 --no-cloud \
     --at '{tty}' --broker "127.0.0.1:$PORT" --state-dir "$TMP/state" --log-level debug \

@@ -16,14 +16,8 @@ TMP_TAG=at_rcvh
 SECRET='c2VjcmV0LWF0LXJjdmg='
 P=PIDRCVH001
 D=dev-rcvh
-cat >"$TMP/s" <<EOF
-send ATE0
-reply b"ATE0\r\nOK\r\n"
-send AT+TCDEVINFOSET=0,"$P","$D","$SECRET"
-reply b"OK\r\n+TCDEVINFOSET:OK\r\n"
-send AT+TCMQTTCONN=0,5000,60,1,0
-reply b"OK\r\n"
-wait 10 +TCMQTTCONN:OK
+. "${SC_SRC:?}/tests/integration/lib/at_script.bash"
+{ at_plain_connect "$P" "$D" "$SECRET"; cat <<EOF
 send AT+TCMQTTSUB="$P/$D/#",1
 reply b"OK\r\n+TCMQTTSUB:OK\r\n"
 touch $TMP/go
@@ -33,6 +27,7 @@ reply b'+TCMQTTRCVPUB:"$P/$D/after",4,"good"\r\n'
 quiet 11
 hangup
 EOF
+} >"$TMP/s"
 
 # The other client, once the host has subscribed; QoS 1 from one publisher after another, so
 # the broker hands them on in this order and "after" comes last.
