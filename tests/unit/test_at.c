@@ -1098,14 +1098,20 @@ static void test_test_forms(void **state)
     assert_string_equal(cmd(x, "AT+TCFWINFO?\r\n"), "+CME ERROR:205\r\n");
 }
 
+/* The MQTT session up: device info stored, AT+TCMQTTCONN answered OK and connected. */
+static void mqtt_up(fix_t *x)
+{
+    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+}
+
 /* AT+TCGWBIND's answer from the broker is read like every network JSON the core parses: a
  * result with a NUL in a name (cJSON would cut "sub_device1\u0000x" to the bound name) or
  * nested deeper than any answer is not the answer; the real one after them still is. */
 static void test_gw_result_hostile(void **state)
 {
     fix_t *x = *state;
-    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
-    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    mqtt_up(x);
     assert_string_equal(cmd(x, "AT+TCGWBIND=0,\"SUBPROD001\",\"sub_device1\",\"MDEyMzQ1Njc4OWFiY2RlZg==\"\r\n"),
                         "OK\r\n");
     assert_string_equal(x->f.pub_topic, "$gateway/operation/PID0123456/dev-001");
@@ -1134,8 +1140,7 @@ static void test_gw_state_first(void **state)
     fix_t *x = *state;
     assert_string_equal(cmd(x, "AT+TCGWBIND=2,\"SUBP\",\"sub1\"\r\n"), "+CME ERROR:208\r\n");
     assert_string_equal(cmd(x, "AT+TCGWONLINE=0,\"SUBP\"\r\n"), "+CME ERROR:208\r\n");
-    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
-    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    mqtt_up(x);
     assert_string_equal(cmd(x, "AT+TCGWBIND=2,\"SUBP\",\"sub1\"\r\n"), "+CME ERROR:204\r\n");
     assert_string_equal(cmd(x, "AT+TCGWONLINE=0,\"SUBP\",\"sub,1\"\r\n"), "+CME ERROR:204\r\n");
     /* the online list as the firmware prints it: one quoted "P,D" */
@@ -1154,8 +1159,7 @@ static void test_gw_state_first(void **state)
 static void test_gw_result_not_integer(void **state)
 {
     fix_t *x = *state;
-    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
-    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    mqtt_up(x);
     static const char rt[] = "$gateway/operation/result/PID0123456/dev-001";
     static const char *const res[] = { "0.5", "1e10", "-2147483649", "2147483647", "-2147483648", "1e3" };
     static const char *const want[] = { "209", "209", "209", "2147483647", "-2147483648", "1000" };
@@ -1195,8 +1199,7 @@ static void test_mqtt_data(void **state)
     assert_int_equal(x->f.pubs + x->f.subs + x->f.unsubs, 0);
     assert_string_equal(cmd(x, "AT+TCMQTTSUB?\r\n"), "OK\r\n");
     /* connect */
-    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
-    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    mqtt_up(x);
     /* bad parameters: 204, nothing sent */
     static const char *const bad[] = {
         "AT+TCMQTTPUB=\"" T "\",2,\"x\"\r\n", "AT+TCMQTTPUB=\"" T "\",0\r\n", "AT+TCMQTTPUB=\"" T "\",0,\"x\",1\r\n",
@@ -1334,8 +1337,7 @@ static void test_mqtt_data(void **state)
 static void test_rcvpub_hostile_topic(void **state)
 {
     fix_t *x = *state;
-    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
-    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    mqtt_up(x);
     assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"PID0123456/dev-001/#\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
     static const char *const hostile[] = {
         "PID0123456/dev-001/x\",3,\"abc",               /* a fake length and payload */
@@ -1380,8 +1382,7 @@ static void test_rcvpub_hostile_topic(void **state)
 static void test_rcvpub_only_subscribed(void **state)
 {
     fix_t *x = *state;
-    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
-    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    mqtt_up(x);
     static const struct {
         const char *filter, *yes[4], *no[4];
     } cases[] = {
@@ -1428,8 +1429,7 @@ static void test_rcvpub_only_subscribed(void **state)
 static void test_rcvpub_unsub_in_flight(void **state)
 {
     fix_t *x = *state;
-    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
-    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    mqtt_up(x);
     assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"u/#\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
     assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"u/keep\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
     assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"q/a,b\",0\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
@@ -1461,8 +1461,7 @@ static void test_rcvpub_unsub_in_flight(void **state)
 static void test_sub_invalid_filter(void **state)
 {
     fix_t *x = *state;
-    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
-    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    mqtt_up(x);
     static const char *const bad[] = { "#x", "a/#/b", "a/b#", "a#", "#/", "+x", "+xb", "a/+b/c", "a/b+", "++", "+#", "#/#" };
     char line[64];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -1488,8 +1487,7 @@ static void test_sub_invalid_filter(void **state)
 static void test_rcvpub_matcher_edges(void **state)
 {
     fix_t *x = *state;
-    assert_string_equal(cmd(x, DEVINFO), "OK\r\n+TCDEVINFOSET:OK\r\n");
-    assert_string_equal(cmd(x, "AT+TCMQTTCONN=1,5000,240,1,1\r\n"), "OK\r\n+TCMQTTCONN:OK\r\n");
+    mqtt_up(x);
     static const struct {
         const char *filter, *yes[4], *no[4];
     } cases[] = {
