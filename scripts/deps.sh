@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev llvm
 libcjson-dev libmbedtls-dev libpcap-dev libnl-3-dev libnl-genl-3-dev
 libmosquitto-dev mosquitto mosquitto-dev mosquitto-clients libmicrohttpd-dev
-libcurl4-openssl-dev libsqlite3-dev sqlite3 jq libcmocka-dev
+libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 jq libcmocka-dev
 gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
 iproute2 iw wpasupplicant openssl socat tcpdump curl python3 nodejs procps psmisc
 liblwip-dev dpkg-dev dnsmasq-base qemu-system-arm picolibc-arm-none-eabi valgrind
