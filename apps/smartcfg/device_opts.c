@@ -374,12 +374,14 @@ static int config_foreign(device_opts_t *o, const char *path, const struct stat 
  * reads root's /etc/smartcfg/device.conf (root:smartcfg 0640, the group its own or one of its
  * supplementary groups): "chmod 600" would lock the service out, so that one is not warned
  * about. */
-static bool config_shows_secret(const struct stat *st)
+static bool config_shows_secret(const struct stat *st, bool acl)
 {
     if (st->st_mode & 007)
         return true;
     if (!(st->st_mode & 070))
         return false;
+    if (acl)   /* the group bits are then the ACL's mask: readers the mode does not show (F110) */
+        return true;
     if (st->st_uid == geteuid())
         return true;
     return !sc_cli_group_ours(st->st_gid);
@@ -400,6 +402,7 @@ static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const c
     char *data = bad ? NULL : malloc(CONFIG_FILE_MAX);
     long n = data ? sc_cli_input_read(fd, data, CONFIG_FILE_MAX) : -1;
     int err = data ? errno : ENOMEM;
+    bool acl = !bad && sc_cli_has_acl(fd);
     close(fd);
     if (bad) {
         free(data);
@@ -448,8 +451,9 @@ static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const c
         fclose(f);
     explicit_bzero(data, (size_t)n);
     free(data);
-    if (rc == 0 && has_secret && config_shows_secret(&st))
-        sc_cli_warn(&o->cli, "%s holds a secret but is readable by others (chmod 600 it)", path);
+    if (rc == 0 && has_secret && config_shows_secret(&st, acl))
+        sc_cli_warn(&o->cli, "%s holds a secret but is readable by others (%s)", path,
+                    acl && !(st.st_mode & 007) ? "an access ACL: setfacl -b it, then chmod 600 or 640" : "chmod 600 it");
     return rc;
 }
 
@@ -707,6 +711,17 @@ static int check_identity(device_opts_t *o)
     if (!d->skip_cloud && !o->val_[O_AT] && (ds || ps) && !(ds && ds[0]) && !(ps && ps[0]))
         return sc_cli_usage_error(&o->cli, "--%s is empty (give the secret the console shows, or leave it out)",
                                   ds ? "device-secret" : "product-secret");
+    /* The same for a secret that is no key at all (a typo, a line cut short, a product secret
+     * given as the device's): every MQTT login and the TLS-PSK key decode it as base64, so it
+     * failed only after the device had been provisioned and joined (exit 5). */
+    if (!d->skip_cloud && !o->val_[O_AT] && ds && ds[0]) {
+        char pw[SC_CLOUD_PASSWORD_SIZE];
+        sc_err_t e = sc_cloud_mqtt_password(ds, "check", false, pw, sizeof pw);
+        explicit_bzero(pw, sizeof pw);
+        if (e != SC_OK)   /* (its length is checked with the identity's fields: 44 characters) */
+            return sc_cli_usage_error(&o->cli, "--device-secret is no device key: not base64 (give the "
+                                               "device secret the console shows)");
+    }
     if (o->val_[O_TOKEN_LINGER]) {
         uint32_t s = 0;
         /* from 1: the core reads 0 as "the default" */

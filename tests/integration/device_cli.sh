@@ -204,6 +204,11 @@ expect 2 "^smartcfg device: --virtual-loss: '2'" -- --config "$TMP/atjson.conf" 
 expect 2 "^smartcfg device: cannot read config $TMP: Is a directory" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --timeout 1 --state-dir "$TMP/s" --config "$TMP"
 # an empty secret (and no other) is refused at start, not found out at the MQTT login
 expect 2 "^smartcfg device: --device-secret is empty" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret '' --timeout 1 --state-dir "$TMP/s"
+# so is one that is no key (not base64): it failed only at the MQTT login, after the phone's
+# credentials and the join (exit 5)
+expect 2 "^smartcfg device: --device-secret is no device key: not base64" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret 'not base64!' --timeout 1 --state-dir "$TMP/s"
+printf 'device-secret = "c2VjcmV0-LWRldmljZS1zZWNyZXQ="\n' >"$TMP/bad-secret.conf"; chmod 600 "$TMP/bad-secret.conf"
+expect 2 "^smartcfg device: --device-secret is no device key: not base64" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --config "$TMP/bad-secret.conf" --timeout 1 --state-dir "$TMP/s"
 printf 'product-secret = ""\n' >"$TMP/empty-secret.conf"; chmod 600 "$TMP/empty-secret.conf"
 expect 2 "^smartcfg device: --product-secret is empty" -- --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --config "$TMP/empty-secret.conf" --timeout 1 --state-dir "$TMP/s"
 
@@ -256,6 +261,16 @@ if [ "$(id -u)" = 0 ]; then
     setpriv --reuid=65534 --regid=65534 --groups=4242 "$SC" device --config "$SU/dev.conf" >"$TMP/out" 2>"$TMP/err"
     grep -q "cannot read config" "$TMP/err" && fail "nobody (group 4242) could not read root:4242 0640"
     grep -q "readable by others" "$TMP/err" && fail "warning for root's 0640 config read through a supplementary group"
+    # ... but warned about with an access ACL naming another reader: the group bits are then the
+    # ACL's mask, and uid 65533 read the secret unseen (as F110 for the cloud's admin key)
+    python3 -c 'import os,struct,sys
+e=[(1,6,0xffffffff),(2,4,65533),(4,4,0xffffffff),(0x10,4,0xffffffff),(0x20,0,0xffffffff)]
+os.setxattr(sys.argv[1],"system.posix_acl_access",struct.pack("<I",2)+b"".join(struct.pack("<HHI",*x) for x in e))' \
+        "$SU/dev.conf" || fail "could not set an ACL on the config (the test tests nothing)"
+    setpriv --reuid=65534 --regid=65534 --groups=4242 "$SC" device --config "$SU/dev.conf" >"$TMP/out" 2>"$TMP/err"
+    grep -q "readable by others (an access ACL: setfacl -b it" "$TMP/err" \
+        || fail "no warning for root's 0640 config with an ACL naming another reader"
+    python3 -c 'import os,sys; os.removexattr(sys.argv[1],"system.posix_acl_access")' "$SU/dev.conf"
     "$SC" device --config "$SU/dev.conf" >"$TMP/out" 2>"$TMP/err"
     grep -q "readable by others" "$TMP/err" || fail "no warning for one's own 0640 config holding a secret"
     rm -rf "$SU"
