@@ -110,15 +110,19 @@ int cloud_admin_key(const char *path, char *key, size_t keylen, bool *generated)
             }
         }
         char txt[257];
+        const char *k = txt;
         ssize_t n = ok ? read(rfd, txt, sizeof txt) : -1;
         ok = ok && n >= 0 && (size_t)n < sizeof txt;   /* more than 256 bytes is no key file */
         if (ok) {
             txt[n] = 0;
             txt[strcspn(txt, "\r\n")] = 0;
-            ok = strlen(txt) >= 16 && strlen(txt) < keylen;
+            /* a key file an operator wrote with Windows' Notepad starts with a byte order mark:
+             * not part of the key (clients send the key without it) */
+            k = strncmp(txt, "\xef\xbb\xbf", 3) ? txt : txt + 3;
+            ok = strlen(k) >= 16 && strlen(k) < keylen;
         }
         if (ok)
-            snprintf(key, keylen, "%s", txt);
+            snprintf(key, keylen, "%s", k);
         explicit_bzero(txt, sizeof txt);
         close(rfd);
         return ok ? 0 : -1;

@@ -229,6 +229,15 @@ os.setxattr(sys.argv[1],"system.posix_acl_access",struct.pack("<I",2)+b"".join(s
     wait "$CP" 2>/dev/null
     [ "$rc" = 0 ] || fail "root:65533 0640 admin key for uid 65534 in 81 groups, 65533 among them: not taken: $(cat "$TMP/cloud.err")"
     chgrp 65534 "$TMP/nob/admin.key"
+    # a key file written with Windows' Notepad: a byte order mark before the key was taken as part
+    # of it, and no client sends it (the admin API refused the key the operator had written)
+    printf '\xef\xbb\xbfnotepad-admin-key-0123456789abcdef\r\n' >"$TMP/nob/admin.key"
+    nob_start "${OTHER[@]}" || { kill "$CP" 2>/dev/null; fail "a cloud with a Notepad key file did not start"; }
+    rc=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer notepad-admin-key-0123456789abcdef" \
+        "http://127.0.0.1:$HP/v1/bindings")
+    kill "$CP"
+    wait "$CP" 2>/dev/null
+    [ "$rc" = 200 ] || fail "the admin key after a byte order mark was not the key: $rc"
     chmod 0660 "$TMP/nob/admin.key"
     nob_refused "with root:65534 0660 (group-writable) as its key"
     chmod 0644 "$TMP/nob/admin.key"
