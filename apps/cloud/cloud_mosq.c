@@ -21,6 +21,7 @@
 struct cloud_mosq {
     struct mosquitto *m;
     atomic_bool connected;   /* written by the loop's thread, read by any (GET /readyz) */
+    atomic_bool stopping;    /* cloud_mosq_free has begun: a CONNACK now is answered with a DISCONNECT */
     bool threaded;           /* cloud_mosq_start started libmosquitto's thread */
     const cloud_mosq_hooks_t *hooks;
     void *owner;
@@ -32,9 +33,19 @@ struct cloud_mosq {
 static void on_connect(struct mosquitto *m, void *ud, int rc)
 {
     cloud_mosq_t *c = ud;
+    /* A reconnect of the loop's that began before the stop's mosquitto_disconnect and connected
+     * after it: libmosquitto's reconnect overwrote the 'disconnecting' mark (and the stop's
+     * DISCONNECT went nowhere, there being no socket yet), so the loop would run on, connected,
+     * until the keepalive (30 s) and the stop would give up. Say goodbye again, here on the
+     * loop's own thread: the loop ends once this DISCONNECT is out. */
+    if (atomic_load(&c->stopping)) {
+        if (rc == 0)
+            mosquitto_disconnect(m);
+        return;
+    }
     if (c->hooks->connect)
         c->hooks->connect(c->owner, m, rc);
-    atomic_store(&c->connected, rc == 0);
+    atomic_store(&c->connected, rc == 0 && !atomic_load(&c->stopping));
 }
 
 static void on_disconnect(struct mosquitto *m, void *ud, int rc)
@@ -65,6 +76,7 @@ cloud_mosq_t *cloud_mosq_new(const char *id_prefix, const char *user, const char
     c->hooks = hooks;
     c->owner = owner;
     atomic_init(&c->connected, false);
+    atomic_init(&c->stopping, false);
     char id[40];
     int n = snprintf(id, sizeof id, "%s", id_prefix);
     if (n < 0 || (size_t)n + 9 > sizeof id) {
@@ -140,8 +152,11 @@ static bool stop_loop(cloud_mosq_t *c)
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&c->stop_mu, NULL);
     pthread_t th;
-    if (pthread_create(&th, NULL, joiner, c) != 0)
+    if (pthread_create(&th, NULL, joiner, c) != 0) {
+        pthread_cond_destroy(&c->stop_cv);   /* c itself stays: the loop may still run */
+        pthread_mutex_destroy(&c->stop_mu);
         return false;
+    }
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += STOP_WAIT_MS / 1000;
@@ -167,6 +182,7 @@ bool cloud_mosq_free(cloud_mosq_t *c)
 {
     if (!c)
         return true;
+    atomic_store(&c->stopping, true);     /* before the disconnect: on_connect reads it after */
     atomic_store(&c->connected, false);   /* a deliberate disconnect is not a lost broker */
     mosquitto_disconnect(c->m);
     if (c->threaded && !stop_loop(c)) {

@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -46,6 +48,23 @@ void cloud_random_hex(char *out, size_t nhex)
 {
     static atomic_uint n;
     snprintf(out, nhex + 1, "%0*x", (int)nhex, atomic_fetch_add(&n, 1) + 1);
+}
+
+/* libmosquitto resolves the broker's host at each (re)connect; with slow_resolve set, its next
+ * lookup says so (in_resolve) and waits 300 ms first: the window of a reconnect that has
+ * begun (and marked the client 'new') but has no socket yet. This executable's definition
+ * comes before libc's for libmosquitto's calls. */
+static atomic_bool slow_resolve, in_resolve;
+
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res)
+{
+    int (*real)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
+    *(void **)&real = dlsym(RTLD_NEXT, "getaddrinfo");
+    if (atomic_exchange(&slow_resolve, false)) {
+        atomic_store(&in_resolve, true);
+        tu_sleep_ms(300);
+    }
+    return real(node, service, hints, res);
 }
 
 static char tmpdir[64];
@@ -287,6 +306,36 @@ static void stop_is_bounded(void **state)
     broker_kill(b);
 }
 
+/* A stop while the loop's reconnect is under way (V1): libmosquitto's reconnect overwrote the
+ * stop's 'disconnecting' mark and the stop's DISCONNECT had no socket to go to, so the client
+ * came back connected and its loop ran on to the keepalive (30 s): the stop gave up after its
+ * bound. Now the CONNACK of a stopping client is answered with a DISCONNECT (and no
+ * subscribe): the stop ends well within the bound. */
+static void stop_during_a_reconnect(void **state)
+{
+    (void)state;
+    uint16_t port = 0;
+    pid_t b = broker(&port, true);
+    cloud_mosq_t *c = client(port);
+    assert_true(wait_connected(c, true, 5000));
+    broker_kill(b);
+    assert_true(wait_connected(c, false, 5000));
+    b = broker(&port, true);
+    atomic_store(&in_resolve, false);
+    atomic_store(&slow_resolve, true);   /* the next reconnect: 1 to 10 s on */
+    for (int64_t until = now_ms() + 15000; !atomic_load(&in_resolve) && now_ms() < until;)
+        tu_sleep_ms(5);
+    assert_true(atomic_load(&in_resolve));
+    int64_t t0 = now_ms();
+    bool freed = cloud_mosq_free(c);   /* within the lookup's 300 ms */
+    if (!freed)
+        left = c;
+    assert_true(freed);
+    assert_true(now_ms() - t0 < STOP_WAIT_MS);
+    assert_int_equal(atomic_load(&connacks), 1);   /* the stopping client subscribed nothing */
+    broker_kill(b);
+}
+
 int main(void)
 {
     if (access(MOSQUITTO_BIN, X_OK) != 0) {
@@ -300,6 +349,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(refused_is_not_connected, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_waits_for_the_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_is_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(stop_during_a_reconnect, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
