@@ -37,10 +37,11 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
      * after it: libmosquitto's reconnect overwrote the 'disconnecting' mark (and the stop's
      * DISCONNECT went nowhere, there being no socket yet), so the loop would run on, connected,
      * until the keepalive (30 s) and the stop would give up. Say goodbye again, here on the
-     * loop's own thread: the loop ends once this DISCONNECT is out. */
+     * loop's own thread: the loop ends once this DISCONNECT is out (after a refusal, the mark
+     * alone ends it). A reconnect that fails to connect at all (the broker down) calls nothing
+     * here and retries until the stop's bound. */
     if (atomic_load(&c->stopping)) {
-        if (rc == 0)
-            mosquitto_disconnect(m);
+        mosquitto_disconnect(m);
         return;
     }
     if (c->hooks->connect)
