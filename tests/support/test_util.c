@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,4 +155,48 @@ int tu_rm_rf(const char *dir)
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
+}
+
+bool tu_port_open(uint16_t port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (s < 0)
+        return false;
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    bool ok = connect(s, (struct sockaddr *)&a, sizeof a) == 0;
+    close(s);
+    return ok;
+}
+
+pid_t tu_mosquitto(const char *bin, const char *dir, uint16_t *port, bool anonymous, const char *extra)
+{
+    for (int attempt = 0; attempt < 5; attempt++) {
+        uint16_t p = *port ? *port : tu_free_port();
+        char conf[256];
+        snprintf(conf, sizeof conf, "%s/%u.conf", dir, p);
+        FILE *f = fopen(conf, "w");
+        if (f == NULL)
+            return -1;
+        fprintf(f, "listener %u 127.0.0.1\nallow_anonymous %s\npersistence false\nlog_dest none\n%s", p,
+                anonymous ? "true" : "false", extra);
+        fclose(f);
+        pid_t pid = fork();
+        if (pid == 0) {
+            execl(bin, "mosquitto", "-c", conf, (char *)NULL);
+            _exit(127);
+        }
+        for (int i = 0; i < 100; i++) {
+            if (tu_port_open(p)) {
+                *port = p;
+                return pid;
+            }
+            if (waitpid(pid, NULL, WNOHANG) == pid)
+                break;   /* lost a race for the port (or a restart on it too soon): again */
+            tu_sleep_ms(50);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        tu_sleep_ms(200);
+    }
+    return -1;
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "smartcfg/hal.h"
 
@@ -24,6 +25,13 @@ typedef struct {
 } tu_store_t;
 sc_err_t tu_store_get(void *ctx, const char *key, void *buf, size_t cap, size_t *len);
 sc_err_t tu_store_put(void *ctx, const char *key, const void *buf, size_t len);
+
+/* Whether something accepts TCP connections on 127.0.0.1:port now. */
+bool tu_port_open(uint16_t port);
+/* mosquitto (bin) listening on 127.0.0.1:*port (0: a free one, written back), anonymous clients
+ * allowed or not, plus extra config lines (may be ""); its config file in dir. Its pid once it
+ * accepts connections; -1 after 5 tries (a port lost to a race, a restart on it too soon). */
+pid_t tu_mosquitto(const char *bin, const char *dir, uint16_t *port, bool anonymous, const char *extra);
 
 /* rm -rf dir: 0 when it succeeded, -1 otherwise (a cmocka teardown's result). */
 int tu_rm_rf(const char *dir);

@@ -70,52 +70,18 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
 static char tmpdir[64];
 static pid_t brokers[4];   /* this case's, killed by its teardown even when it failed */
 
-static bool port_open(uint16_t port)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    bool ok = connect(s, (struct sockaddr *)&a, sizeof a) == 0;
-    close(s);
-    return ok;
-}
-
 /* mosquitto on port (0: a free one, written back), anonymous clients allowed or not. */
 static pid_t broker(uint16_t *port, bool anonymous)
 {
-    for (int attempt = 0; attempt < 5; attempt++) {
-        uint16_t p = *port ? *port : tu_free_port();
-        char conf[128];
-        snprintf(conf, sizeof conf, "%s/%u.conf", tmpdir, p);
-        FILE *f = fopen(conf, "w");
-        assert_non_null(f);
-        fprintf(f, "listener %u 127.0.0.1\nallow_anonymous %s\npersistence false\nlog_dest none\n", p,
-                anonymous ? "true" : "false");
-        fclose(f);
-        pid_t pid = fork();
-        if (pid == 0) {
-            execl(MOSQUITTO_BIN, "mosquitto", "-c", conf, (char *)NULL);
-            _exit(127);
+    pid_t pid = tu_mosquitto(MOSQUITTO_BIN, tmpdir, port, anonymous, "");
+    if (pid < 0)
+        fail_msg("cannot start %s", MOSQUITTO_BIN);
+    for (size_t k = 0; k < sizeof brokers / sizeof brokers[0]; k++)
+        if (brokers[k] <= 0) {
+            brokers[k] = pid;
+            break;
         }
-        for (int i = 0; i < 100; i++) {
-            if (port_open(p)) {
-                *port = p;
-                for (size_t k = 0; k < sizeof brokers / sizeof brokers[0]; k++)
-                    if (brokers[k] <= 0) {
-                        brokers[k] = pid;
-                        break;
-                    }
-                return pid;
-            }
-            if (waitpid(pid, NULL, WNOHANG) == pid)
-                break;   /* lost a race for the port (or a restart on it too soon): again */
-            tu_sleep_ms(50);
-        }
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        tu_sleep_ms(200);
-    }
-    fail_msg("cannot start %s", MOSQUITTO_BIN);
-    return -1;
+    return pid;
 }
 
 static void broker_kill(pid_t pid)

@@ -46,42 +46,11 @@ static pid_t broker_pid = -1;
 static uint16_t broker_port;
 static char tmpdir[64];
 
-static bool port_open(uint16_t port)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    bool ok = connect(s, (struct sockaddr *)&a, sizeof a) == 0;
-    close(s);
-    return ok;
-}
-
 /* Starts mosquitto with a listener on a free loopback port plus extra config lines. */
-static pid_t spawn_broker(const char *name, bool anonymous, const char *extra, uint16_t *port)
+static pid_t spawn_broker(bool anonymous, const char *extra, uint16_t *port)
 {
-    for (int attempt = 0; attempt < 5; attempt++) {
-        *port = tu_free_port();
-        char conf[128];
-        snprintf(conf, sizeof conf, "%s/%s.conf", tmpdir, name);
-        FILE *f = fopen(conf, "w");
-        fprintf(f, "listener %u 127.0.0.1\nallow_anonymous %s\npersistence false\nlog_dest none\n%s", *port,
-                anonymous ? "true" : "false", extra);
-        fclose(f);
-        pid_t pid = fork();
-        if (pid == 0) {
-            execl(MOSQUITTO_BIN, "mosquitto", "-c", conf, (char *)NULL);
-            _exit(127);
-        }
-        for (int i = 0; i < 100; i++) {
-            if (port_open(*port))
-                return pid;
-            if (waitpid(pid, NULL, WNOHANG) == pid)
-                break;   /* lost a race for the port: try another */
-            tu_sleep_ms(50);
-        }
-        kill(pid, SIGTERM);
-        waitpid(pid, NULL, 0);
-    }
-    return -1;
+    *port = 0;
+    return tu_mosquitto(MOSQUITTO_BIN, tmpdir, port, anonymous, extra);
 }
 
 static void kill_broker(pid_t pid)
@@ -98,7 +67,7 @@ static int start_broker(void **state)
     strcpy(tmpdir, "/tmp/sc_cloud_XXXXXX");
     if (mkdtemp(tmpdir) == NULL)
         return -1;
-    broker_pid = spawn_broker("plain", true, "", &broker_port);
+    broker_pid = spawn_broker(true, "", &broker_port);
     return broker_pid > 0 ? 0 : -1;
 }
 
@@ -413,7 +382,7 @@ static void test_bind_connack_refused(void **state)
 {
     (void)state;
     uint16_t port;
-    pid_t pid = spawn_broker("closed", false, "", &port);
+    pid_t pid = spawn_broker(false, "", &port);
     assert_true(pid > 0);
     make_hal();
     sc_identity_t id;
@@ -438,7 +407,7 @@ static void test_bind_silent_broker_next_address(void **state)
 {
     (void)state;
     uint16_t pa;
-    pid_t a = spawn_broker("silent", true, "", &pa);
+    pid_t a = spawn_broker(true, "", &pa);
     assert_true(a > 0);
     make_hal();
     start_responder(0);   /* on B only */
@@ -676,7 +645,7 @@ static void test_bind_tls(void **state)
     char extra[512];
     snprintf(extra, sizeof extra, "certfile %s/srv.crt\nkeyfile %s/srv.key\n", tmpdir, tmpdir);
     uint16_t tls_port;
-    pid_t tls_pid = spawn_broker("tls", true, extra, &tls_port);
+    pid_t tls_pid = spawn_broker(true, extra, &tls_port);
     assert_true(tls_pid > 0);
     make_hal();
     sc_identity_t id;
