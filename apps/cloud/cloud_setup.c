@@ -118,7 +118,7 @@ int cloud_admin_key(const char *path, char *key, size_t keylen, bool *generated)
             txt[strcspn(txt, "\r\n")] = 0;
             /* a key file an operator wrote with Windows' Notepad starts with a byte order mark:
              * not part of the key (clients send the key without it) */
-            k = strncmp(txt, "\xef\xbb\xbf", 3) ? txt : txt + 3;
+            k = txt + sc_cli_bom(txt, strlen(txt));
             ok = strlen(k) >= 16 && strlen(k) < keylen;
         }
         if (ok)

@@ -430,3 +430,8 @@ bool sc_cli_has_acl(int fd)
      * file system without ACLs: ENODATA, ENOTSUP) has only its mode. */
     return fgetxattr(fd, "system.posix_acl_access", NULL, 0) > 0;
 }
+
+size_t sc_cli_bom(const char *s, size_t n)
+{
+    return n >= 3 && !memcmp(s, "\xef\xbb\xbf", 3) ? 3 : 0;
+}

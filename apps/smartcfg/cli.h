@@ -133,6 +133,10 @@ void sc_cli_version(const sc_cli_t *cli);
  * root:GROUP 0640 file is how a service user is given root's secret (the device's config, the
  * cloud's admin key), and its group may be a supplementary one (usermod -aG). */
 bool sc_cli_group_ours(unsigned gid);
+/* The UTF-8 byte order mark Windows' Notepad writes at a text file's start: 3 when s (n bytes)
+ * begins with it, else 0. The files the commands read skip it (a password, a config's first
+ * key, an --expect line, the cloud's admin key). */
+size_t sc_cli_bom(const char *s, size_t n);
 /* Whether the open file fd has an access ACL beyond its mode bits (setfacl -m u:NAME:r): its
  * group bits are then the ACL's mask and do not tell who reads it. */
 bool sc_cli_has_acl(int fd);

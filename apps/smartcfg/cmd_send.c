@@ -753,11 +753,9 @@ static int read_password_file(send_app_t *a, const char *path)
     }
     /* The password is the file's one line, as an editor (Windows' too: CRLF, a byte order mark)
      * or `echo` writes it. Nothing of it is ever shown. */
-    char *p = buf;
-    if (n >= 3 && !memcmp(p, "\xef\xbb\xbf", 3)) {
-        p += 3;
-        n -= 3;
-    }
+    size_t bom = sc_cli_bom(buf, (size_t)n);
+    char *p = buf + bom;
+    n -= (long)bom;
     while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
         n--;
     /* A second line (`pass show` prints the password, then notes) was sent as part of the

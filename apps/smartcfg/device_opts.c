@@ -440,8 +440,8 @@ static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const c
             break;
         }
         char *s = line;
-        if (lineno == 1 && !strncmp(s, "\xef\xbb\xbf", 3))
-            s += 3;   /* a byte order mark, as Windows' Notepad writes one */
+        if (lineno == 1)
+            s += sc_cli_bom(s, strlen(s));   /* a byte order mark, as Windows' Notepad writes one */
         s = trim(s);
         if (*s && *s != '#')
             rc = config_line(o, spec, s, where, &has_secret);

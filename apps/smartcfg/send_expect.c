@@ -202,8 +202,8 @@ int send_expect_load(send_expect_t *x, const char *path, char *why, size_t cap)
             n--;
         buf[n] = '\0';
         char *text = buf;
-        if (line == 1 && !strncmp(text, "\xef\xbb\xbf", 3))
-            text += 3; /* a byte order mark, as some editors write it */
+        if (line == 1)
+            text += sc_cli_bom(text, n); /* a byte order mark, as some editors write it */
         if (too_long)
             problem(&p, line, NULL, "longer than 255 characters");
         else if (nul)
