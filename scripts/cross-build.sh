@@ -23,6 +23,8 @@
 #                      point, our frames only (scripts/stack-depth.py; GCC only)
 #   m4_fw_libs_{rx_8266_binder,device_firmware}_{nano,newlib}  only with CROSS_CJSON_SRC: those
 #                      two links with cJSON and newlib-nano / newlib (text + data, mbedTLS left out)
+#   m4_flash_{rx_8266_binder,device_firmware}_lto  only with CROSS_LTO=1: those two links for a
+#                      firmware compiled and linked with -flto
 # cJSON and mbedTLS are portable C libraries the target links on its own; only their headers
 # are needed here, and their code is not counted.
 set -eu
@@ -58,7 +60,7 @@ roots() { "$NM" -g --defined-only "$@" | awk '$2 == "T" { printf " -Wl,-u,%s", $
 linked() { # linked OUT ROOTS OBJ...: a final link (identical strings merged, as in firmware)
     o=$1 r=$2; shift 2  # keeping only what ROOTS reach; libc, cJSON and mbedTLS left unresolved
     # shellcheck disable=SC2086
-    "$CC" $arch -nostdlib -nostartfiles -Wl,--gc-sections -Wl,--unresolved-symbols=ignore-all -Wl,-e,0 \
+    "$CC" $arch ${lto_link:-} -nostdlib -nostartfiles -Wl,--gc-sections -Wl,--unresolved-symbols=ignore-all -Wl,-e,0 \
         -Wl,-Map,"$o.map" $r -o "$o" "$@"
     flash "$o"
 }
@@ -157,6 +159,33 @@ at_roots="$dev_roots $(roots $(mod_objs at))"
 echo "BENCH m4_flash_at_firmware $(linked "$out/at_fw.elf" "$at_roots" $all) bytes"
 # shellcheck disable=SC2086
 echo "BENCH m4_libgcc_at_firmware $(helpers "$out/at_fw.elf" "$at_roots" $all) bytes"
+
+# The same two links for a firmware built with link-time optimization (-flto at compile and
+# link, GCC -Os): the objects are compiled again with -flto, so GCC inlines and drops code
+# across files, which the per-file figures above cannot. A firmware team chooses it in its own
+# build (CMake's INTERPROCEDURAL_OPTIMIZATION); the figures above stay the plain build's. Only
+# with CROSS_LTO=1: two more compilations and LTO links, ~18 s of CPU make test need not spend.
+lto_objs() { # lto_objs DIR DEFS: the core, without the dynreg module if DEFS switch it off
+    mkdir -p "$1"
+    while read -r mod sw files; do
+        case "$2" in *SMARTCFG_WITH_DYNREG=0*) [ "$mod" != dynreg ] || continue ;; esac
+        for c in $files; do
+            o=$(objname "$1" "$c")
+            printf '%s\n%s\n' "$c" "$o"
+            echo "$o" >>"$1/list"
+        done
+    done <"$out/modules.txt" | compile "$flags -flto $2"
+}
+if [ "${CROSS_LTO:-0}" = 1 ]; then
+    lto_objs "$out/obj-lto-nodr" "-DSMARTCFG_WITH_DYNREG=0"
+    lto_objs "$out/obj-lto" ""
+    lto_link="-flto=auto -Os"
+    # shellcheck disable=SC2046,SC2086
+    echo "BENCH m4_flash_rx_8266_binder_lto $(linked "$out/rx8266bind_lto.elf" "$rx_roots" $(cat "$out/obj-lto-nodr/list")) bytes"
+    # shellcheck disable=SC2046,SC2086
+    echo "BENCH m4_flash_device_firmware_lto $(linked "$out/device_fw_lto.elf" "$dev_roots" $(cat "$out/obj-lto/list")) bytes"
+    lto_link=""
+fi
 
 # The receivers alone, as the device calls them (its undefined symbols that the receiver, v2 and
 # AirKiss modules define: the front, the channel search, the decoders, the ack and the
