@@ -921,6 +921,15 @@ static void cmd_sub(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
     memcpy(at->req_topic, ps->p[0].s, ps->p[0].slen + 1);
     int r;
     if (unsub) {
+        /* Out of the table before the UNSUBSCRIBE goes, whatever its end: the reference's SDK
+         * (qcloud_iot_mqtt_unsubscribe) frees the handler first, so nothing of the topic is
+         * delivered from here on, an UNSUB that ends FAIL included, and a reconnect does not
+         * ask for it again; AT+TCMQTTSUB of it later is a new subscription. */
+        int i = sub_find(at, at->req_topic);
+        /* keep the order of the rest: AT+TCMQTTSUB? lists in subscription order */
+        memmove(&at->subs[i], &at->subs[i + 1], (size_t)(at->nsubs - i - 1) * sizeof at->subs[0]);
+        at->nsubs--;
+        memset(&at->subs[at->nsubs], 0, sizeof at->subs[0]);
         r = at->ops.mqtt_unsubscribe ? at->ops.mqtt_unsubscribe(at->ops.ctx, at->req_topic) : SC_AT_CME_EXEC;
     } else {
         at->req_qos = (uint8_t)ps->p[1].v;
@@ -935,20 +944,16 @@ static void cmd_sub(at_state_t *at, unsigned ci, form_t f, const params_t *ps)
 
 static void finish_sub(at_state_t *at, int cmd, int result)
 {
-    if (result == 0) {
+    /* A SUB's topic goes into the table (and delivers) only once the broker granted it: the
+     * SDK adds the handler at the SUBACK (_handle_suback_packet), and a refused or missing
+     * SUBACK frees it. An UNSUB took its topic out when it was sent (cmd_sub). */
+    if (result == 0 && cmd == CMD_SUB) {
         int i = sub_find(at, at->req_topic);
-        if (cmd == CMD_SUB) {
-            if (i < 0 && at->nsubs < SC_AT_SUB_MAX)
-                i = at->nsubs++;
-            if (i >= 0) {
-                memcpy(at->subs[i].topic, at->req_topic, sizeof at->subs[i].topic);
-                at->subs[i].qos = at->req_qos;
-            }
-        } else if (i >= 0) {
-            /* keep the order of the rest: AT+TCMQTTSUB? lists in subscription order */
-            memmove(&at->subs[i], &at->subs[i + 1], (size_t)(at->nsubs - i - 1) * sizeof at->subs[0]);
-            at->nsubs--;
-            memset(&at->subs[at->nsubs], 0, sizeof at->subs[0]);
+        if (i < 0 && at->nsubs < SC_AT_SUB_MAX)
+            i = at->nsubs++;
+        if (i >= 0) {
+            memcpy(at->subs[i].topic, at->req_topic, sizeof at->subs[i].topic);
+            at->subs[i].qos = at->req_qos;
         }
     }
     memset(at->req_topic, 0, sizeof at->req_topic);
@@ -1603,8 +1608,9 @@ static bool filter_matches(const char *f, const char *t)
 }
 
 /* Whether a received message goes to the host as +TCMQTTRCVPUB. Only on a topic one of the
- * host's subscriptions (or the one being asked for) matches, as the reference's SDK delivers
- * (a broker's message on any other topic is logged there, not printed). And only a topic the
+ * host's granted subscriptions matches (the table: a SUB joins it at its SUBACK, an UNSUB
+ * leaves it when sent), as the reference's SDK delivers (a broker's message on any other
+ * topic is logged there, not printed). And only a topic the
  * host can read back as sent: the reference prints it unescaped, and hosts find its end at the
  * closing quote, or at the first comma (TencentOS tiny's ESP8266 driver, the at-based SDK's
  * "%s,%u,"). A topic with a quote or a comma, which whoever publishes under a wildcard
@@ -1623,19 +1629,12 @@ static bool rcv_topic_ok(const at_state_t *at, const char *topic)
         if (*p == '"' || *p == ',')
             plain = false;
     }
-    /* The subscription an AT+TCMQTTUNSUB is taking away no longer delivers, from the moment
-     * the UNSUBSCRIBE is sent: the reference's SDK takes it from its table then, before the
-     * UNSUBACK, so a message the broker sends meanwhile reaches no handler. */
-    bool asking = at->pending == CMD_SUB && at->req_topic[0];
-    bool leaving = at->pending == CMD_UNSUB && at->req_topic[0];
     for (int i = 0; i < at->nsubs; i++) {
         const char *f = at->subs[i].topic;
-        if (leaving && !strcmp(f, at->req_topic))
-            continue;
         if (plain ? filter_matches(f, topic) : !strcmp(f, topic))
             return true;
     }
-    return asking && (plain ? filter_matches(at->req_topic, topic) : !strcmp(at->req_topic, topic));
+    return false;
 }
 
 bool sc_at_mqtt_received(sc_at_t *pub, const char *topic, const void *payload, size_t len)

@@ -325,8 +325,8 @@ static int op_mqtt_unsubscribe(void *ctx, const char *topic)
     return sub_request(ctx, topic, 0, true);
 }
 
-/* The answer AT waits for, and the messages on the session's subscriptions. */
-static void data_step(atd_t *b)
+/* The answer AT waits for (PUBACK, SUBACK, UNSUBACK), once it came. */
+static void req_step(atd_t *b)
 {
     const sc_hal_mqtt_t *m = &b->hal->mqtt;
     if (b->req_kind == 1 && m->puback_received(m->ctx, b->req_mid)) {
@@ -339,10 +339,21 @@ static void data_step(atd_t *b)
             sc_at_complete(b->at, e == SC_OK ? 0 : e == SC_ERR_REFUSED ? MQTT_SUB_REFUSED : MQTT_UNKNOWN);
         }
     }
+}
+
+/* The answer AT waits for, and the messages on the session's subscriptions. */
+static void data_step(atd_t *b)
+{
+    const sc_hal_mqtt_t *m = &b->hal->mqtt;
+    req_step(b);
     if (!m->poll)
         return;
     /* Bounded per step so a flood of messages cannot starve the line. */
     for (int i = 0; i < 8 && m->poll(m->ctx, &b->rx) == SC_OK; i++) {
+        /* A SUB's topic delivers only from its SUBACK on; a message the port received after
+         * the SUBACK (a retained one comes right after it) may already wait here although the
+         * answer was not in yet when this step asked: ask again first, in the wire's order. */
+        req_step(b);
         b->rx.topic[sizeof b->rx.topic - 1] = 0;
         if (b->rx.truncated) {
             /* Longer than the HAL keeps: printed cut, its <len> would pass it for whole. The

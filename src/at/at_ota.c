@@ -21,7 +21,7 @@ static void otaset(const sc_at_ota_env_t *e, int form, const sc_at_arg_t *a, siz
     }
     /* The reference: "ctrl invalid" / "version name oversize" -> parameter error. */
     if (n != 2 || !a[0].is_int || (a[0].v != 0 && a[0].v != 1) || !a[1].is_str || a[1].slen < 1 ||
-        a[1].slen > SC_OTA_VERSION_MAX || memchr(a[1].s, '"', a[1].slen) || memchr(a[1].s, '\\', a[1].slen)) {
+        a[1].slen > SC_OTA_VERSION_MAX || strpbrk(a[1].s, "\"\\,")) {
         sc_at_cme(&e->out, SC_AT_CME_PARAM);
         return;
     }

@@ -315,10 +315,12 @@ static bool printable(const char *s, size_t min, size_t max)
 }
 
 /* A version goes into AT replies inside quotes (AT+TCOTASET?, AT+TCFWINFO?): no quote or
- * backslash, the cloud's as the host's (F54). */
+ * backslash (F54), and no comma: hosts split those lines at commas (the AT-module client of
+ * Tencent's own SDK drops the quotes first), so "1,2" would shift the size and MD5 after it.
+ * The cloud's as the host's. */
 static bool version_ok(const char *v)
 {
-    return v && printable(v, 1, SC_OTA_VERSION_MAX) && !strchr(v, '"') && !strchr(v, '\\');
+    return v && printable(v, 1, SC_OTA_VERSION_MAX) && !strpbrk(v, "\"\\,");
 }
 
 static bool hex32(const char *s)

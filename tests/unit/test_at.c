@@ -1378,7 +1378,7 @@ static void test_rcvpub_hostile_topic(void **state)
 
 /* Which received topics reach the host (F106): only those a subscription of the host matches,
  * with MQTT's wildcards ('+' one level, possibly empty; '#' last, the parent included; no
- * wildcard first for a '$' topic), or the one a SUB still waiting for its SUBACK asks for. */
+ * wildcard first for a '$' topic); a SUB still waiting for its SUBACK: test_rcvpub_sub_pending. */
 static void test_rcvpub_only_subscribed(void **state)
 {
     fix_t *x = *state;
@@ -1410,22 +1410,70 @@ static void test_rcvpub_only_subscribed(void **state)
         snprintf(line, sizeof line, "AT+TCMQTTUNSUB=\"%s\"\r\n", cases[c].filter);
         assert_string_equal(cmd(x, line), "OK\r\n+TCMQTTUNSUB:OK\r\n");
     }
-    /* a SUB waiting for its SUBACK: a message for it (a retained one read first) is printed */
-    x->f.sub_ret = SC_AT_PENDING;
-    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"r/+\",0\r\n"), "OK\r\n");
+    check_no_secret(x);
+}
+
+static void clear_out(fix_t *x)
+{
     x->outlen = 0;
     x->out[0] = 0;
+}
+
+/* A SUB's topic delivers only once the broker granted it (the SDK adds the handler at the
+ * SUBACK, _handle_suback_packet): nothing while the SUBACK is awaited, nothing after a SUBACK
+ * that refuses (0x80) or never comes; a later SUB of the same topic works. A topic already
+ * listed (a SUB that changes its QoS) goes on delivering meanwhile. */
+static void test_rcvpub_sub_pending(void **state)
+{
+    fix_t *x = *state;
+    mqtt_up(x);
+    x->f.sub_ret = SC_AT_PENDING;
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"r/+\",0\r\n"), "OK\r\n");
+    clear_out(x);
+    assert_false(sc_at_mqtt_received(&x->at, "r/1", "m", 1));
+    assert_string_equal(x->out, "");
+    sc_at_complete(&x->at, 0);
+    assert_string_equal(x->out, "+TCMQTTSUB:OK\r\n");
+    clear_out(x);
     assert_true(sc_at_mqtt_received(&x->at, "r/1", "m", 1));
     assert_string_equal(x->out, "+TCMQTTRCVPUB:\"r/1\",1,\"m\"\r\n");
     assert_false(sc_at_mqtt_received(&x->at, "r/1/2", "m", 1));
+    /* refused (SUBACK 0x80): not delivered before, nor after */
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"n/#\",1\r\n"), "OK\r\n");
+    assert_false(sc_at_mqtt_received(&x->at, "n/a", "m", 1));
+    clear_out(x);
+    sc_at_complete(&x->at, -108);
+    assert_string_equal(x->out, "+TCMQTTSUB:FAIL,-108\r\n");
+    assert_false(sc_at_mqtt_received(&x->at, "n/a", "m", 1));
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB?\r\n"), "+TCMQTTSUB:\"r/+\",0\r\nOK\r\n");
+    /* no SUBACK within <cmdtimeout>: the same */
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"n/#\",1\r\n"), "OK\r\n");
+    clear_out(x);
+    sc_at_tick(&x->at, 1000 + 5000);
+    assert_string_equal(x->out, "+TCMQTTSUB:FAIL,202\r\n");
+    assert_false(sc_at_mqtt_received(&x->at, "n/a", "m", 1));
+    sc_at_complete(&x->at, 0);   /* the SUBACK, late: nothing waits for it */
+    assert_false(sc_at_mqtt_received(&x->at, "n/a", "m", 1));
+    /* a SUB of a listed topic (new QoS): it still delivers while its SUBACK is awaited */
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"r/+\",1\r\n"), "OK\r\n");
+    assert_true(sc_at_mqtt_received(&x->at, "r/2", "m", 1));
+    sc_at_complete(&x->at, 0);
+    /* and the topic refused before, asked for again and granted, delivers */
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"n/#\",1\r\n"), "OK\r\n");
+    clear_out(x);
+    sc_at_complete(&x->at, 0);
+    assert_true(sc_at_mqtt_received(&x->at, "n/a", "m", 1));
+    assert_string_equal(x->out, "+TCMQTTSUB:OK\r\n+TCMQTTRCVPUB:\"n/a\",1,\"m\"\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB?\r\n"), "+TCMQTTSUB:\"r/+\",1\r\n+TCMQTTSUB:\"n/#\",1\r\nOK\r\n");
     x->f.sub_ret = 0;
     check_no_secret(x);
 }
 
 /* F107: from AT+TCMQTTUNSUB on, the subscription it takes away prints nothing (the reference's
  * SDK removes it from its table when it sends the UNSUBSCRIBE, not at the UNSUBACK); another
- * subscription that also matches still prints; an UNSUB that fails keeps it (AT+TCMQTTSUB?
- * lists it), so it prints again. */
+ * subscription that also matches still prints. An UNSUB that ends FAIL (refused, no UNSUBACK
+ * in time, the session gone) has taken it away all the same: not listed, not printed; a
+ * later SUB of the topic subscribes it anew. */
 static void test_rcvpub_unsub_in_flight(void **state)
 {
     fix_t *x = *state;
@@ -1436,8 +1484,7 @@ static void test_rcvpub_unsub_in_flight(void **state)
     assert_true(sc_at_mqtt_received(&x->at, "u/1", "m", 1));
     x->f.unsub_ret = SC_AT_PENDING;
     assert_string_equal(cmd(x, "AT+TCMQTTUNSUB=\"u/#\"\r\n"), "OK\r\n");
-    x->outlen = 0;
-    x->out[0] = 0;
+    clear_out(x);
     assert_false(sc_at_mqtt_received(&x->at, "u/1", "m", 1));
     assert_true(sc_at_mqtt_received(&x->at, "u/keep", "k", 1));
     assert_string_equal(x->out, "+TCMQTTRCVPUB:\"u/keep\",1,\"k\"\r\n");
@@ -1446,12 +1493,34 @@ static void test_rcvpub_unsub_in_flight(void **state)
     /* a topic with a comma, subscribed exactly: the same while its UNSUB waits */
     assert_string_equal(cmd(x, "AT+TCMQTTUNSUB=\"q/a,b\"\r\n"), "OK\r\n");
     assert_false(sc_at_mqtt_received(&x->at, "q/a,b", "m", 1));
-    x->outlen = 0;
-    x->out[0] = 0;
-    sc_at_complete(&x->at, -1);   /* refused: still subscribed, prints again */
+    clear_out(x);
+    sc_at_complete(&x->at, -1);   /* refused: gone all the same */
     assert_string_equal(x->out, "+TCMQTTUNSUB:FAIL,-1\r\n");
-    assert_true(sc_at_mqtt_received(&x->at, "q/a,b", "m", 1));
+    assert_false(sc_at_mqtt_received(&x->at, "q/a,b", "m", 1));
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB?\r\n"), "+TCMQTTSUB:\"u/keep\",0\r\nOK\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTUNSUB=\"q/a,b\"\r\n"), "OK\r\n+TCMQTTUNSUB:FAIL,-121\r\n");
+    /* no UNSUBACK within <cmdtimeout>: the same */
+    assert_string_equal(cmd(x, "AT+TCMQTTUNSUB=\"u/keep\"\r\n"), "OK\r\n");
+    clear_out(x);
+    sc_at_tick(&x->at, 1000 + 5000);
+    assert_string_equal(x->out, "+TCMQTTUNSUB:FAIL,202\r\n");
+    assert_false(sc_at_mqtt_received(&x->at, "u/keep", "k", 1));
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB?\r\n"), "OK\r\n");
+    /* an UNSUB the MQTT client could not send at all (FAIL at once): the same */
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"u/keep\",1\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    x->f.unsub_ret = -103;
+    assert_string_equal(cmd(x, "AT+TCMQTTUNSUB=\"u/keep\"\r\n"), "OK\r\n+TCMQTTUNSUB:FAIL,-103\r\n");
+    assert_false(sc_at_mqtt_received(&x->at, "u/keep", "k", 1));
     x->f.unsub_ret = 0;
+    /* subscribed again: delivers again */
+    int subs = x->f.subs;
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB=\"u/keep\",1\r\n"), "OK\r\n+TCMQTTSUB:OK\r\n");
+    assert_int_equal(x->f.subs, subs + 1);
+    clear_out(x);
+    assert_true(sc_at_mqtt_received(&x->at, "u/keep", "k", 1));
+    assert_string_equal(x->out, "+TCMQTTRCVPUB:\"u/keep\",1,\"k\"\r\n");
+    assert_string_equal(cmd(x, "AT+TCMQTTSUB?\r\n"), "+TCMQTTSUB:\"u/keep\",1\r\nOK\r\n");
+    check_no_secret(x);
 }
 
 /* F108: AT+TCMQTTSUB refuses a filter MQTT 3.1.1 4.7.1 forbids ('#' not alone in the last level,
@@ -1579,6 +1648,7 @@ int main(void)
         cmocka_unit_test_setup(test_mqtt_data, setup),
         cmocka_unit_test_setup(test_rcvpub_hostile_topic, setup),
         cmocka_unit_test_setup(test_rcvpub_only_subscribed, setup),
+        cmocka_unit_test_setup(test_rcvpub_sub_pending, setup),
         cmocka_unit_test_setup(test_rcvpub_unsub_in_flight, setup),
         cmocka_unit_test_setup(test_sub_invalid_filter, setup),
         cmocka_unit_test_setup(test_rcvpub_matcher_edges, setup),

@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# When a subscription starts and stops delivering, against a broker of the test's own (Python on
+# raw sockets, a free loopback port) and `smartcfg device --at` (docs/at.md "+TCMQTTRCVPUB"):
+# - P/D/held: the broker sends a message on it, 1 s later the SUBACK, then another: the host
+#   reads +TCMQTTSUB:OK and the second one only (before: the first too, ahead of the OK);
+# - P/D/no: a message, 1 s later a SUBACK that refuses (0x80): FAIL,-108 and nothing printed;
+# - AT+TCMQTTUNSUB of P/D/held that the broker never answers: FAIL,202, and the messages the
+#   broker goes on sending on P/D/held are not printed (before: printed again after the FAIL);
+#   AT+TCMQTTSUB? no longer lists it, and a new AT+TCMQTTSUB of it delivers again.
+# The Tencent C SDK adds a topic's handler at its SUBACK and removes it when it sends the
+# UNSUBSCRIBE; the module now does the same. A real mosquitto cannot hold or refuse a SUBACK.
+set -u
+SC=${SC_BUILD:?}/smartcfg
+HOST=${SC_SRC:?}/tests/integration/at_host.py
+TMP=$(mktemp -d /tmp/sc_at_suback.XXXXXX)
+BROKER=
+cleanup() { [ -n "$BROKER" ] && kill "$BROKER" 2>/dev/null; rm -rf "$TMP"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; for f in "$TMP"/*.out "$TMP"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }; done; exit 1; }
+PORT=$(python3 "${SC_SRC}/tests/integration/lib/free_port.py" $$)
+P=PIDSUBA001
+D=dev-suba
+SECRET='c2VjcmV0LWF0LXN1YmE='
+
+PYTHONPATH=${SC_SRC}/tests/integration/lib python3 - "$PORT" "$P/$D" >"$TMP/broker.out" 2>"$TMP/broker.err" <<'PYEOF' &
+import socket, struct, sys, time
+from mqtt_wire import packet, read_packet, s16
+port, base = int(sys.argv[1]), sys.argv[2]
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", port))
+ls.listen(1)
+print("listening", flush=True)
+c, _ = ls.accept()
+ls.settimeout(60)
+c.settimeout(60)
+def publish(t, payload):
+    c.sendall(packet(0x30, s16(t) + payload))
+held_subs = 0
+while True:
+    kind, body = read_packet(c)
+    if kind >> 4 == 1:                      # CONNECT
+        c.sendall(packet(0x20, b"\x00\x00"))
+    elif kind >> 4 == 8:                    # SUBSCRIBE
+        mid = body[:2]
+        sub = body[4:4 + struct.unpack("!H", body[2:4])[0]].decode()
+        print("subscribe", sub, flush=True)
+        if sub == base + "/held" and held_subs == 0:
+            held_subs += 1
+            publish(sub, b"early")          # 1 s before the SUBACK: the device reads it alone
+            time.sleep(1)
+            c.sendall(packet(0x90, mid + bytes([body[-1]])))
+            publish(sub, b"late")
+        elif sub == base + "/no":
+            publish(sub, b"before")
+            time.sleep(1)
+            c.sendall(packet(0x90, mid + b"\x80"))
+            publish(sub, b"after")
+            publish(base + "/mark", b"m1")
+        else:
+            c.sendall(packet(0x90, mid + bytes([body[-1]])))
+            if sub == base + "/held":
+                publish(sub, b"back")
+    elif kind >> 4 == 10:                   # UNSUBSCRIBE: never answered
+        print("unsubscribe", flush=True)
+        publish(base + "/held", b"gone1")
+    elif kind >> 4 == 3:                    # the host's PUBLISH (QoS 0) on P/D/poke
+        publish(base + "/held", b"gone2")
+        publish(base + "/mark", b"m2")
+    elif kind >> 4 == 12:                   # PINGREQ
+        c.sendall(packet(0xD0, b""))
+    elif kind >> 4 == 14:                   # DISCONNECT
+        break
+PYEOF
+BROKER=$!
+for _ in $(seq 100); do grep -q listening "$TMP/broker.out" 2>/dev/null && break; sleep 0.1; done
+grep -q listening "$TMP/broker.out" || fail "the broker did not start"
+
+. "${SC_SRC:?}/tests/integration/lib/at_script.bash"
+T=$P/$D
+{ at_plain_connect "$P" "$D" "$SECRET"; cat <<EOF
+send AT+TCMQTTSUB="$T/mark",0
+reply b"OK\r\n+TCMQTTSUB:OK\r\n"
+send AT+TCMQTTSUB="$T/held",0
+reply b"OK\r\n+TCMQTTSUB:OK\r\n"
+reply b'+TCMQTTRCVPUB:"$T/held",4,"late"\r\n'
+send AT+TCMQTTSUB="$T/no",0
+reply b"OK\r\n+TCMQTTSUB:FAIL,-108\r\n"
+reply b'+TCMQTTRCVPUB:"$T/mark",2,"m1"\r\n'
+send AT+TCMQTTUNSUB="$T/held"
+reply b"OK\r\n+TCMQTTUNSUB:FAIL,202\r\n"
+send AT+TCMQTTPUB="$T/poke",0,"x"
+reply b"OK\r\n+TCMQTTPUB:OK\r\n"
+reply b'+TCMQTTRCVPUB:"$T/mark",2,"m2"\r\n'
+send AT+TCMQTTSUB?
+reply b'+TCMQTTSUB:"$T/mark",0\r\nOK\r\n'
+send AT+TCMQTTSUB="$T/held",0
+reply b"OK\r\n+TCMQTTSUB:OK\r\n"
+reply b'+TCMQTTRCVPUB:"$T/held",4,"back"\r\n'
+quiet 1
+send AT+TCMQTTDISCONN
+reply b"+TCMQTTDISCON,2\r\nOK\r\n"
+hangup
+EOF
+} >"$TMP/s"
+AT_DEV_OUT=$TMP/dev.out AT_DEV_ERR=$TMP/dev.err timeout 60 python3 "$HOST" "$TMP/s" -- \
+    "$SC" device --radio "udp:$((20000 + RANDOM % 20000))" --join sim:ap:password1:127.0.0.1 --no-cloud \
+    --at '{tty}' --broker "127.0.0.1:$PORT" --state-dir "$TMP/state" --log-level debug \
+    >"$TMP/host.out" 2>"$TMP/host.err" || fail "session: $(cat "$TMP/host.out")"
+grep -q "unsubscribe" "$TMP/broker.out" || fail "the broker never saw the UNSUBSCRIBE"
+[ "$(grep -c "subscribe $T/held" "$TMP/broker.out")" = 2 ] || fail "P/D/held not subscribed twice"
+# early, before, after, gone1, gone2: counted, not printed
+grep -q 'AT: 0 messages over 1024 bytes, [1-5] on a topic not subscribed' "$TMP/dev.err" ||
+    fail "the dropped messages not counted in the log"
+echo "PASS"
