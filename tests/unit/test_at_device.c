@@ -562,7 +562,7 @@ static void test_ota_ends_with_session(void **state)
     sc_at_device_step(&b, clock_ms += 100);
     assert_string_equal(out, "OK\r\n+TCMQTTCONN:OK\r\n");
     /* a version AT+TCOTASET? and AT+TCFWINFO? could not print unambiguously: a quote or a
-     * backslash (F54), a comma (T3: hosts split those lines at commas) */
+     * backslash (F54), a comma (F119: hosts split those lines at commas) */
     static const char *const badver[] = { "AT+TCOTASET=1,\"1\\,0\"\r\n", "AT+TCOTASET=1,\"1.0\\\"\"\r\n",
                                           "AT+TCOTASET=1,\"\\\\\"\r\n", "AT+TCOTASET=0,\",\"\r\n" };
     for (size_t i = 0; i < sizeof badver / sizeof badver[0]; i++) {

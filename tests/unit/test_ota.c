@@ -450,7 +450,7 @@ static void test_update_version_quoted(void **state)
     assert_int_equal(sc_ota_enable(&ota, "PRD", "dev", "1.0.0", fh.now), SC_OK);
     const char *md5 = md5_of_image();
     /* a quote or a backslash (F54); a comma, which a host splitting the line at commas reads
-     * as the field's end: "1,2" gave version 1, size 2 and the real size as the MD5 (T3) */
+     * as the field's end: "1,2" gave version 1, size 2 and the real size as the MD5 (F119) */
     const char *vers[] = { "a\\\",1,\\\"b", "1.0\\\\x", "1,2", "1.0.0,", "," };
     for (size_t i = 0; i < sizeof vers / sizeof vers[0]; i++) {
         char m[300];
