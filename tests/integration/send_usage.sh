@@ -137,7 +137,7 @@ timeout 40 "$B/smartcfg" send --ssid x --password-file "$F/fifo2" $OK --token t1
 mkfifo "$F/fifo4" "$F/fifo5"
 timeout 60 "$B/smartcfg" send --ssid x --password-file "$F/fifo4" $OK --dest 127.0.0.1 --no-token --timeout 0.3 \
   --input-wait 30 >"$F/f4.out" 2>&1 & F4=$!
-( sleep 12; printf 'S3cretPw\n' > "$F/fifo4" ) &
+( sleep 12; printf 'S3cretPw\n' > "$F/fifo4" ) & W4=$!   # (killed at the end if no reader came)
 # ... and a short one ends sooner, naming its time
 t4=$(date +%s%N)
 check 2 "^smartcfg send: --password-file: cannot read '$F/fifo5': nothing wrote it to its end within 1 s (.* or a longer --input-wait SECONDS)" \
@@ -383,6 +383,7 @@ secs=$(( $(date +%s) - FIFO_T0 ))
   || { echo "FAIL: --password-file FIFO without a writer: exit $rc2, $(cat "$F/f2.out")"; fail=1; }
 [ "$secs" -ge 9 ] || { echo "FAIL: FIFO without a writer: ended after ${secs}s (want 10)"; fail=1; }
 wait $F4; rc4=$?
+kill $W4 2>/dev/null   # a writer nobody read (a build without --input-wait) would wait on the FIFO for ever
 { [ $rc4 = 3 ] && grep -q "password 8 bytes" "$F/f4.out"; } \
   || { echo "FAIL: --input-wait 30, a writer after 12 s: exit $rc4, $(cat "$F/f4.out")"; fail=1; }
 rm -rf "$F"
