@@ -362,9 +362,20 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-long sc_cli_input_read(int fd, char *buf, size_t cap)
+int sc_cli_input_wait(const sc_cli_t *cli, const char *value, unsigned *secs)
 {
-    const long long end = now_ms() + SC_CLI_INPUT_WAIT_S * 1000LL;
+    /* digits only, as the other whole numbers ("+5", " 5", "0x10" are not) */
+    size_t n = strspn(value, "0123456789");
+    unsigned long v = n && !value[n] && n <= 5 ? strtoul(value, NULL, 10) : 0;
+    if (v < 1 || v > SC_CLI_INPUT_WAIT_MAX_S)
+        return sc_cli_bad_value(cli, "--input-wait", value, SC_CLI_INPUT_WAIT_WANT);
+    *secs = (unsigned)v;
+    return 0;
+}
+
+long sc_cli_input_read(int fd, char *buf, size_t cap, unsigned wait_s)
+{
+    const long long end = now_ms() + wait_s * 1000LL;
     size_t n = 0;
     for (;;) {
         /* poll first: a FIFO opened O_NONBLOCK reads 0 (an end) while no writer has come yet;
@@ -396,11 +407,12 @@ long sc_cli_input_read(int fd, char *buf, size_t cap)
     }
 }
 
-const char *sc_cli_input_why(int e, size_t cap, char *buf, size_t n)
+const char *sc_cli_input_why(int e, size_t cap, unsigned wait_s, char *buf, size_t n)
 {
     if (e == ETIMEDOUT)
-        snprintf(buf, n, "nothing wrote it to its end within %d s (a FIFO without a writer, or a command "
-                         "still running: give a file, or a command that ends)", SC_CLI_INPUT_WAIT_S);
+        snprintf(buf, n, "nothing wrote it to its end within %u s (a FIFO without a writer, or a command "
+                         "still running: give a file, a command that ends, or a longer --input-wait SECONDS)",
+                 wait_s);
     else if (e == EFBIG)
         snprintf(buf, n, "larger than %zu bytes", cap);
     else

@@ -113,20 +113,28 @@ int sc_cli_channel(const sc_cli_t *cli, const char *opt, const char *value, bool
 const char *sc_cli_nearest(const char *typed, const char *const *names, size_t n);
 /* Files read whole before anything runs (send --password-file and --expect, a device's
  * --config): a FIFO or a pipe is taken (`--password-file <(pass show wifi)` is how a secret
- * should be passed), but a read that cannot complete must not hang the start: at most this long
- * is waited for a writer and for the data's end. Captures (decode, --radio file:) are streams
- * and wait for their writer as any reader does. docs/cli.md, "Files". */
+ * should be passed), but a read that cannot complete must not hang the start: at most
+ * `--input-wait SECONDS` (send, device, smartcfg-lwip; default SC_CLI_INPUT_WAIT_S) is waited
+ * for a writer and for the data's end. There is no "for ever": a FIFO nothing writes to hung
+ * the start silently (F95); an hour is more than any unlock prompt needs. Captures (decode,
+ * --radio file:) are streams and wait for their writer as any reader does. docs/cli.md, "Files". */
 #define SC_CLI_INPUT_WAIT_S 10
+#define SC_CLI_INPUT_WAIT_MAX_S 3600
+/* What --input-wait takes, as the help and the bad-value message say it. */
+#define SC_CLI_INPUT_WAIT_WANT "a whole number of seconds in 1..3600"
+/* --input-wait's value into *secs: 0, else the usage error's status (sc_cli_bad_value). */
+int sc_cli_input_wait(const sc_cli_t *cli, const char *value, unsigned *secs);
 /* Opens path for such a read (dash and "-": a copy of stdin): without blocking on a FIFO that
  * has no writer yet, without becoming the controlling terminal. The descriptor, or -1 with errno. */
 int sc_cli_input_open(const char *path, bool dash);
 /* Reads fd to its end into buf (cap bytes): the length, or -1 with errno: EFBIG (more than cap
- * bytes: what was read stays in buf), ETIMEDOUT (no writer, or no end, within
- * SC_CLI_INPUT_WAIT_S seconds), EISDIR and read's others. */
-long sc_cli_input_read(int fd, char *buf, size_t cap);
+ * bytes: what was read stays in buf), ETIMEDOUT (no writer, or no end, within wait_s seconds),
+ * EISDIR and read's others. */
+long sc_cli_input_read(int fd, char *buf, size_t cap, unsigned wait_s);
 /* The reason for sc_cli_input_open's or _read's errno e, as a message says it after the file's
- * name ("Is a directory"; ETIMEDOUT and EFBIG in the words of this convention; cap: the limit). */
-const char *sc_cli_input_why(int e, size_t cap, char *buf, size_t n);
+ * name ("Is a directory"; ETIMEDOUT and EFBIG in the words of this convention; cap: the limit,
+ * wait_s: the wait that ran out). */
+const char *sc_cli_input_why(int e, size_t cap, unsigned wait_s, char *buf, size_t n);
 /* Prints "<name> <version>" (stdout). */
 void sc_cli_version(const sc_cli_t *cli);
 /* Whether gid is this process's effective group or one of its supplementary groups: a

@@ -41,6 +41,10 @@ typedef struct {
     bool have_count, have_expect;
     send_expect_t expect;               /* --expect FILE: the rack's devices */
     char expect_shown[128];             /* its path as the terminal may show it */
+    /* The files read whole at start are read once every option is known: --input-wait
+     * applies wherever it stands, and --expect is checked against the password (F120). */
+    const char *password_path, *expect_path;
+    unsigned input_wait_s;              /* --input-wait: a FIFO's time to be written */
 } send_app_t;
 
 static void fmt_ip(char *out, const uint8_t ip[4])
@@ -651,8 +655,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --ssid SSID | --ssid-hex HEX   network name (1-32 bytes); default: the current association\n"
             "  --password PASSWORD | --password-hex HEX | --password-file FILE   (0-64 bytes; '' = open\n"
             "                     network); FILE holds it on one line; - reads stdin (on a terminal: a\n"
-            "                     prompt, no echo); a FIFO or pipe has 10 s to be written to its end;\n"
-            "                     a password in argv is visible to other users\n"
+            "                     prompt, no echo); a FIFO or pipe has --input-wait to be written to\n"
+            "                     its end; a password in argv is visible to other users\n"
             "  --bssid MAC        aa:bb:cc:dd:ee:ff (default: the current association, nl80211)\n"
             "  --ip ADDR          the phone's IPv4 (default: the interface's address)\n"
             "  --iface IFACE      interface to send from\n"
@@ -665,7 +669,10 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --expect FILE      the rack's devices, one a line: its MAC, its device name (or product\n"
             "                     ID/name) or both; '#' comments; 32 at most. The run ends once each\n"
             "                     is done; the summary names the ones not done and the devices not\n"
-            "                     in FILE (excludes --count); a FIFO has 10 s, as --password-file\n"
+            "                     in FILE (excludes --count); a FIFO has --input-wait, as --password-file\n"
+            "  --input-wait SECONDS  how long a FIFO or pipe given as --password-file or --expect may take\n"
+            "                     to be written to its end (1..3600, default 10: longer for a secret\n"
+            "                     manager that asks for its passphrase, <(pass show wifi | head -n 1))\n"
             "  --linger SECONDS   once the run has its devices, listen this long past the last datagram\n"
             "                     for late acks of other devices: told, not taken (0..60, default 3)\n"
             "  --token TOKEN      hand this bind token to each device (no cloud polling)\n"
@@ -725,8 +732,9 @@ static int read_password_file(send_app_t *a, const char *path)
 {
     char buf[PASSWORD_FILE_MAX];
     long n;
-    bool pipe = false;
+    bool pipe = false, devnull = false, tty = false;
     if (!strcmp(path, "-") && isatty(STDIN_FILENO)) {
+        tty = true;
         n = read_tty_password(buf, SC_PASSWORD_MAX + 3);
         if (n < 0)
             return sc_cli_usage_error(&a->cli, "cannot read the password from the terminal");
@@ -734,11 +742,16 @@ static int read_password_file(send_app_t *a, const char *path)
         /* A FIFO (`<(pass show wifi)`, stdin from a pipe) is read, but no longer waited on for
          * ever when nothing writes it (SC_CLI_INPUT_WAIT_S); a directory opens but does not read
          * (EISDIR): neither is an empty password (an open network) sent to the devices. */
-        char why[200];
+        char why[256];
         int fd = sc_cli_input_open(path, true);
         struct stat st;
-        pipe = fd >= 0 && fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
-        n = fd >= 0 ? sc_cli_input_read(fd, buf, sizeof buf) : -1;
+        struct stat null_st;
+        bool stat_ok = fd >= 0 && fstat(fd, &st) == 0;
+        pipe = stat_ok && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+        /* /dev/null holds nothing whatever happens: only chosen on purpose, an open network */
+        devnull = stat_ok && S_ISCHR(st.st_mode) && stat("/dev/null", &null_st) == 0 && S_ISCHR(null_st.st_mode) &&
+                  st.st_rdev == null_st.st_rdev;
+        n = fd >= 0 ? sc_cli_input_read(fd, buf, sizeof buf, a->input_wait_s) : -1;
         int err = errno;
         if (fd >= 0)
             close(fd);
@@ -748,11 +761,12 @@ static int read_password_file(send_app_t *a, const char *path)
                 return sc_cli_usage_error(&a->cli, "--password-file: '%s' is larger than %d bytes: a password "
                                                    "file holds the password (0..64 bytes) on one line", path, PASSWORD_FILE_MAX);
             return sc_cli_usage_error(&a->cli, "--password-file: cannot read '%s': %s", path,
-                                      sc_cli_input_why(err, sizeof buf, why, sizeof why));
+                                      sc_cli_input_why(err, sizeof buf, a->input_wait_s, why, sizeof why));
         }
     }
     /* The password is the file's one line, as an editor (Windows' too: CRLF, a byte order mark)
      * or `echo` writes it. Nothing of it is ever shown. */
+    const long raw = n;   /* as read: 0 for an empty file */
     size_t bom = sc_cli_bom(buf, (size_t)n);
     char *p = buf + bom;
     n -= (long)bom;
@@ -775,9 +789,28 @@ static int read_password_file(send_app_t *a, const char *path)
                                                "goes on the first and only line (`pass show NAME | head -n 1`)", path);
         return sc_cli_usage_error(&a->cli, "the password in %s is longer than 64 bytes", path);
     }
-    if (!n && pipe)   /* a command that failed (`<(pass show nosuch)`) writes nothing */
-        return sc_cli_usage_error(&a->cli, "--password-file: '%s' gave nothing (did the command writing it fail?); "
-                                           "an open network is --password ''", path);
+    /* No password at all: an open network sent to every device in range. Said only on purpose
+     * (--password '', or /dev/null); a file or an answer that holds nothing is an accident far
+     * more often: a command that failed (`<(pass show nosuch)`), `echo "$UNSET" > pw.txt` (one
+     * empty line), a file not filled yet (`touch`), Enter pressed at the prompt (F121). A line of
+     * only spaces or tabs alike (`echo "$A $B"`; a real password of spaces is --password-hex). */
+    size_t blanks = 0;
+    while (blanks < (size_t)n && (p[blanks] == ' ' || p[blanks] == '\t'))
+        blanks++;
+    if (blanks == (size_t)n && !(devnull && raw == 0)) {
+        explicit_bzero(buf, sizeof buf);
+        if (tty)
+            return sc_cli_usage_error(&a->cli, "--password-file -: nothing typed (an open network is --password '')");
+        if (pipe && raw == 0)
+            return sc_cli_usage_error(&a->cli, "--password-file: '%s' gave nothing (did the command writing it "
+                                               "fail?); an open network is --password ''", path);
+        if (raw == 0)
+            return sc_cli_usage_error(&a->cli, "--password-file: '%s' is empty: no password (a file not filled "
+                                               "yet?); an open network is --password '' (or --password-file /dev/null)", path);
+        return sc_cli_usage_error(&a->cli, "--password-file: '%s' holds no password, only blank lines, spaces or "
+                                           "tabs; an open network is --password '' (a password of spaces: "
+                                           "--password-hex)", path);
+    }
     memcpy(a->cfg.creds.password, p, (size_t)n);
     a->cfg.creds.password_len = (uint8_t)n;
     explicit_bzero(buf, sizeof buf);
@@ -840,14 +873,32 @@ static int set_count(send_app_t *a, const char *v)
     return 0;
 }
 
-/* --expect FILE: read now, so a bad line is a usage error before any socket opens */
+/* --expect FILE: read after the options (load_expect), so a bad line is a usage error before
+ * any socket opens */
 static int set_expect(send_app_t *a, const char *v)
 {
-    char why[512];
-    if (a->have_expect)
+    if (a->expect_path)
         return sc_cli_usage_error(&a->cli, "give --expect once (one file for the rack)");
+    a->expect_path = v;
+    return 0;
+}
+
+/* The --expect file, once the secrets it must not name are known: a line that is the password
+ * being sent (from --password, --password-hex, --password-file or the prompt), the token, the
+ * AccessToken or the v2 device key would name a device the summary lists as never acked. */
+static int load_expect(send_app_t *a)
+{
+    char why[512];
+    const char *v = a->expect_path;
+    const char *access = a->cfg.access_token ? a->cfg.access_token : a->cfg.cloud_url ? getenv("SC_ACCESS_TOKEN") : NULL;
+    const send_expect_secret_t secrets[] = {
+        { "the Wi-Fi password being sent", a->cfg.creds.password, a->cfg.creds.password_len },
+        { "the --token value", (const uint8_t *)a->cfg.token, a->cfg.token ? strlen(a->cfg.token) : 0 },
+        { "the AccessToken", (const uint8_t *)access, access ? strlen(access) : 0 },
+        { "the --aes-key value", a->cfg.extra.key, a->cfg.extra.key ? sizeof a->aes_key : 0 },
+    };
     sc_cli_shown(v, a->expect_shown, sizeof a->expect_shown);
-    if (send_expect_load(&a->expect, v, why, sizeof why))
+    if (send_expect_load(&a->expect, v, a->input_wait_s, secrets, sizeof secrets / sizeof secrets[0], why, sizeof why))
         return sc_cli_usage_error(&a->cli, "--expect %s: %s", v, why);
     a->have_expect = true;
     return 0;
@@ -893,7 +944,7 @@ static int set_timeout(send_app_t *a, const char *v)
 
 enum { O_SSID = 256, O_SSID_HEX, O_PASSWORD, O_PASSWORD_HEX, O_PASSWORD_FILE, O_BSSID, O_IP, O_IFACE,
        O_MULTICAST, O_DEST, O_COUNT, O_TIMEOUT, O_TOKEN, O_CLOUD, O_REGION, O_ACCESS, O_NO_TOKEN, O_JSON,
-       O_PROTOCOL, O_AESKEY, O_RANDIV, O_RES, O_RES_HEX, O_PORTMARK, O_EXPECT, O_LINGER };
+       O_PROTOCOL, O_AESKEY, O_RANDIV, O_RES, O_RES_HEX, O_PORTMARK, O_EXPECT, O_LINGER, O_INPUT_WAIT };
 
 /* v2 segment padding and the random parts: varied, not secret */
 static uint8_t send_pad(void *user)
@@ -1028,7 +1079,12 @@ static int one_option(send_app_t *a, int o, char *v)
     case O_SSID: case O_SSID_HEX: return set_ssid(a, v, o == O_SSID_HEX);
     case O_PASSWORD: case O_PASSWORD_HEX: return set_password(a, v, o == O_PASSWORD_HEX);
     case O_PASSWORD_FILE:
-        return a->have_password ? sc_cli_usage_error(&a->cli, "give the password once") : read_password_file(a, v);
+        if (a->have_password)
+            return sc_cli_usage_error(&a->cli, "give the password once");
+        a->password_path = v;   /* read after the options (check_options) */
+        a->have_password = true;
+        return 0;
+    case O_INPUT_WAIT: return sc_cli_input_wait(&a->cli, v, &a->input_wait_s);
     case O_COUNT: return set_count(a, v);
     case O_TIMEOUT: return set_timeout(a, v);
     case O_EXPECT: return set_expect(a, v);
@@ -1058,6 +1114,9 @@ static int check_options(send_app_t *a, int argc, char **argv)
         return sc_cli_usage_error(&a->cli, "--multicast and --dest exclude each other");
     if (!a->have_password)
         return sc_cli_usage_error(&a->cli, "--password is required (--password '' for an open network)");
+    int frc = a->password_path ? read_password_file(a, a->password_path) : 0;
+    if (frc)
+        return frc;
     a->cfg.flow = a->cfg.cloud_url ? SC_POSIX_SENDER_CLOUD
                   : a->cfg.token ? SC_POSIX_SENDER_TOKEN : SC_POSIX_SENDER_ACK_ONLY;
     a->cfg.net.mode = a->multicast ? SC_POSIX_DEST_MULTICAST
@@ -1067,6 +1126,8 @@ static int check_options(send_app_t *a, int argc, char **argv)
         return sc_cli_usage_error(&a->cli, "--access-token goes with --cloud URL (the token API's AccessToken)");
     if (a->cfg.region && a->cfg.flow == SC_POSIX_SENDER_ACK_ONLY)
         return sc_cli_usage_error(&a->cli, "--region goes with --token or --cloud (it travels with the token)");
+    if (a->expect_path && (frc = load_expect(a)) != 0)
+        return frc;
     if (a->have_expect && a->have_count)
         return sc_cli_usage_error(&a->cli, "--expect and --count exclude each other (the run waits for the %u devices "
                                   "of %s)", a->expect.n, a->expect_shown);
@@ -1127,6 +1188,7 @@ static int parse_args(send_app_t *a, int argc, char **argv)
         { "port-mark", required_argument, NULL, O_PORTMARK },
         { "expect", required_argument, NULL, O_EXPECT },
         { "linger", required_argument, NULL, O_LINGER },
+        { "input-wait", required_argument, NULL, O_INPUT_WAIT },
         SC_CLI_STD_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
@@ -1230,6 +1292,7 @@ int cmd_send(int argc, char **argv)
     sc_cli_init(&a->cli, "smartcfg send", usage, NULL, argc, argv);
     sc_posix_sender_cfg_default(&a->cfg);
     a->cfg.linger_ms = 3000; /* late acks after the run had its devices: told, docs/send.md */
+    a->input_wait_s = SC_CLI_INPUT_WAIT_S;
     int rc = parse_args(a, argc, argv);
     if (rc == 0)
         rc = complete_from_host(a);

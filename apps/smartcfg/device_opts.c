@@ -26,7 +26,8 @@ enum {
     O_TLS_PSK, O_NALL,
     /* the program's own options: O_NALL + index in spec->extra */
     O_NIDS = O_NALL + DEVICE_OPTS_MAX_EXTRA,
-    O_CONFIG = O_NIDS
+    O_CONFIG = O_NIDS,
+    O_INPUT_WAIT   /* command line only, as --config: it bounds the reading of the config files */
 };
 _Static_assert(O_NIDS <= sizeof ((device_opts_t *)0)->val_ / sizeof(char *), "device_opts_t.val_ too small");
 
@@ -164,7 +165,9 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --config FILE           'key = value' lines with the same names as the options (a flag's:\n"
             "                          json = true or false); several --config files are read in order,\n"
             "                          a later line wins; the command line wins over them; a FIFO\n"
-            "                          (--config <(...)) has 10 s to be written to its end\n"
+            "                          (--config <(...)) has --input-wait to be written to its end\n"
+            "  --input-wait SECONDS    how long a FIFO or pipe given as --config may take to be written to\n"
+            "                          its end (1..3600, default 10; on the command line only)\n"
             "  --state-dir DIR         persisted records (default $XDG_STATE_HOME/smartcfg or ~/.local/state/smartcfg)\n"
             "  --timeout SECONDS       give up after that many whole seconds (exit 3); 0, the default: no limit\n"
             "  --log-linger SECONDS    after a failure, raise the log soft-AP (ESP-LOG-QUERY) and serve the\n"
@@ -272,6 +275,11 @@ static int config_line(device_opts_t *o, const device_opts_spec_t *spec, char *s
      * message (a terminal, the journal). The line number says where. */
     bool off;
     int id = opt_lookup(spec, key, &off);
+    if (id < 0 && (!strcmp(key, "input-wait") || !strcmp(key, "input_wait")))
+        /* it bounds the reading of the config files themselves: from one of them it would
+         * apply only to the files after it */
+        return sc_cli_usage_error(&o->cli, "%s: 'input-wait' goes on the command line (--input-wait SECONDS: it "
+                                           "bounds the reading of the config files themselves)", where);
     if (id < 0) {
         const char *names[O_NALL + DEVICE_OPTS_MAX_EXTRA];
         size_t nn = 0;
@@ -397,10 +405,11 @@ static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const c
     int fd = sc_cli_input_open(path, false);
     if (fd < 0)
         return sc_cli_usage_error(&o->cli, "cannot read config %s: %s", path, strerror(errno));
+    const unsigned wait_s = o->input_wait_s ? o->input_wait_s : SC_CLI_INPUT_WAIT_S;
     struct stat st;
     int bad = fstat(fd, &st) == 0 ? config_foreign(o, path, &st) : 0;
     char *data = bad ? NULL : malloc(CONFIG_FILE_MAX);
-    long n = data ? sc_cli_input_read(fd, data, CONFIG_FILE_MAX) : -1;
+    long n = data ? sc_cli_input_read(fd, data, CONFIG_FILE_MAX, wait_s) : -1;
     int err = data ? errno : ENOMEM;
     bool acl = !bad && sc_cli_has_acl(fd);
     close(fd);
@@ -409,13 +418,13 @@ static int load_config(device_opts_t *o, const device_opts_spec_t *spec, const c
         return bad;
     }
     if (n < 0) {
-        char why[200];
+        char why[256];
         if (data)
             explicit_bzero(data, CONFIG_FILE_MAX);
         free(data);
         /* a directory (EISDIR) or an I/O error: the settings in it must not be silently missing */
         return sc_cli_usage_error(&o->cli, "cannot read config %s: %s", path,
-                                  sc_cli_input_why(err, CONFIG_FILE_MAX, why, sizeof why));
+                                  sc_cli_input_why(err, CONFIG_FILE_MAX, wait_s, why, sizeof why));
     }
     /* A NUL byte cut its line there: a value (a secret) taken short on a last line without
      * its newline, "line too long" on another (F113); a file saved as UTF-16 has one in every
@@ -472,6 +481,7 @@ static void build_longopts(const device_opts_spec_t *spec, struct option *lo, ch
         }
     }
     lo[n++] = (struct option){ "config", required_argument, NULL, GETOPT_BASE + O_CONFIG };
+    lo[n++] = (struct option){ "input-wait", required_argument, NULL, GETOPT_BASE + O_INPUT_WAIT };
     lo[n++] = (struct option){ "help", no_argument, NULL, 'h' };
     lo[n++] = (struct option){ "version", no_argument, NULL, SC_CLI_OPT_VERSION };
     lo[n] = (struct option){ NULL, 0, NULL, 0 };
@@ -481,7 +491,7 @@ static void build_longopts(const device_opts_spec_t *spec, struct option *lo, ch
 static int parse_cmdline(device_opts_t *o, const device_opts_spec_t *spec, int argc, char **argv,
                          const char **config_path, size_t *nconfig)
 {
-    struct option lo[2 * O_NIDS + 4];
+    struct option lo[2 * O_NIDS + 5];
     char opp[O_NIDS][48];
     build_longopts(spec, lo, opp);
     o->cli.longopts = lo;
@@ -507,6 +517,13 @@ static int parse_cmdline(device_opts_t *o, const device_opts_spec_t *spec, int a
                 return sc_cli_usage_error(&o->cli, "--config: at most %d files", MAX_CONFIGS);
             }
             config_path[(*nconfig)++] = optarg;
+            continue;
+        }
+        if (id == O_INPUT_WAIT) {
+            if ((rc = sc_cli_input_wait(&o->cli, optarg, &o->input_wait_s)) != 0) {
+                o->cli.longopts = NULL;
+                return rc;
+            }
             continue;
         }
         if (is_flag(spec, id)) {

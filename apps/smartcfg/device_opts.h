@@ -60,6 +60,7 @@ typedef struct {
     bool json;                    /* --json: one JSON event per line on stdout */
     sc_log_level_t log_level;     /* --log-level (also applied with sc_posix_log_level) */
     const char *extra[DEVICE_OPTS_MAX_EXTRA]; /* the program's own options, as spec->extra */
+    unsigned input_wait_s;        /* --input-wait: a --config FIFO's time to be written (0: the default) */
 
     /* private: owned copies of the values (wiped when freed) */
     char *val_[45];

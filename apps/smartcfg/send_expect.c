@@ -127,14 +127,55 @@ static void problem(problems_t *p, unsigned line, const char *field, const char 
     }
 }
 
+static bool is_secret(const send_expect_secret_t *sec, const char *s, size_t n)
+{
+    return sec->bytes && sec->len && n == sec->len && !memcmp(s, sec->bytes, n);
+}
+
+/* The secret a line that names something is, or holds as a field (a name, PRODUCT_ID/NAME, a
+ * MAC): compared with the line as read (a password file's one line is the password whatever
+ * it holds: spaces, a '#') and with each field. NULL: none. text: the line without its end. */
+static const char *line_secret(const char *text, const send_expect_secret_t *secrets, size_t nsecrets)
+{
+    size_t tl = strlen(text), cl = strcspn(text, "#");
+    for (size_t k = 0; k < nsecrets; k++) {
+        if (is_secret(&secrets[k], text, tl))
+            return secrets[k].what;
+        for (size_t i = 0; i < cl;) {
+            i += strspn(text + i, " \t");
+            size_t f = strcspn(text + i, " \t#");
+            const char *slash = f ? memchr(text + i, '/', f) : NULL; /* PRODUCT_ID/NAME: the NAME too */
+            if (f && (is_secret(&secrets[k], text + i, f) ||
+                      (slash && is_secret(&secrets[k], slash + 1, f - (size_t)(slash + 1 - (text + i))))))
+                return secrets[k].what;
+            i += f ? f : 1;
+        }
+    }
+    return NULL;
+}
+
 /* One line of the file: nothing, a device, or a problem. */
-static void one_line(send_expect_t *x, problems_t *p, unsigned line, char *text)
+static void one_line(send_expect_t *x, problems_t *p, unsigned line, char *text, const send_expect_secret_t *secrets,
+                     size_t nsecrets)
 {
     char *hash = strchr(text, '#');
     if (hash)
         *hash = '\0';
     if (!text[strspn(text, " \t")])
         return; /* blank or a comment */
+    if (hash)
+        *hash = '#';
+    const char *secret = line_secret(text, secrets, nsecrets);
+    if (hash)
+        *hash = '\0';
+    if (secret) {
+        /* it would name a device the summary lists ("never acked"): the secret in a terminal,
+         * a CI log; refused by its line and the secret's name, never its text */
+        char what[128];
+        snprintf(what, sizeof what, "%s, not a device (the wrong file given as --expect?)", secret);
+        problem(p, line, NULL, what);
+        return;
+    }
     send_expect_entry_t e;
     memset(&e, 0, sizeof e);
     e.line = line;
@@ -159,24 +200,25 @@ static void one_line(send_expect_t *x, problems_t *p, unsigned line, char *text)
     x->e[x->n++] = e;
 }
 
-int send_expect_load(send_expect_t *x, const char *path, char *why, size_t cap)
+int send_expect_load(send_expect_t *x, const char *path, unsigned wait_s, const send_expect_secret_t *secrets,
+                     size_t nsecrets, char *why, size_t cap)
 {
     memset(x, 0, sizeof *x);
     x->path = path;
     /* Read whole first, bounded (a FIFO nothing writes to hung the run for ever) */
     char *data = malloc(SEND_EXPECT_FILE_MAX);
     int fd = data ? sc_cli_input_open(path, false) : -1;
-    long len = fd >= 0 ? sc_cli_input_read(fd, data, SEND_EXPECT_FILE_MAX) : -1;
+    long len = fd >= 0 ? sc_cli_input_read(fd, data, SEND_EXPECT_FILE_MAX, wait_s) : -1;
     int err = data ? errno : ENOMEM;
     if (fd >= 0)
         close(fd);
     if (len < 0) {
-        char reason[200];
+        char reason[256];
         free(data);
         if (err == EFBIG)
             snprintf(why, cap, "larger than %d bytes: no list of at most 32 devices", SEND_EXPECT_FILE_MAX);
         else
-            snprintf(why, cap, "cannot read it: %s", sc_cli_input_why(err, SEND_EXPECT_FILE_MAX, reason, sizeof reason));
+            snprintf(why, cap, "cannot read it: %s", sc_cli_input_why(err, SEND_EXPECT_FILE_MAX, wait_s, reason, sizeof reason));
         return -1;
     }
     problems_t p = { why, cap, 0, 0 };
@@ -209,7 +251,7 @@ int send_expect_load(send_expect_t *x, const char *path, char *why, size_t cap)
         else if (nul)
             problem(&p, line, NULL, "a NUL byte (not a text file)");
         else
-            one_line(x, &p, line, text);
+            one_line(x, &p, line, text, secrets, nsecrets);
         if (c == EOF)
             break;
         line++;

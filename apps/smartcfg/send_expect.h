@@ -47,8 +47,20 @@ typedef struct {
     bool unidentified;                      /* a device the run took never told its name */
 } send_expect_t;
 
-/* Reads FILE. 0, or -1 with why: every bad line (up to three) with its number. */
-int send_expect_load(send_expect_t *x, const char *path, char *why, size_t cap);
+/* A secret of the run (the Wi-Fi password, the token, ...) that no line may name: a password
+ * file given as --expect whose password reads as a device name (`hunter2`) was taken as one, and
+ * the summary listed it as "never acked" (docs/security.md F96, F120). */
+typedef struct {
+    const char *what;      /* as the message names it: "the Wi-Fi password" */
+    const uint8_t *bytes;  /* NULL or len 0: none */
+    size_t len;
+} send_expect_secret_t;
+
+/* Reads FILE (a FIFO: wait_s seconds for its writer and its end). 0, or -1 with why: every
+ * bad line (up to three) with its number; a line that is one of the nsecrets secrets, or has
+ * one as a field, is a bad line, told by its number and the secret's name only. */
+int send_expect_load(send_expect_t *x, const char *path, unsigned wait_s, const send_expect_secret_t *secrets,
+                     size_t nsecrets, char *why, size_t cap);
 /* Matches the run's devices (and those it did not take) to the lines: by MAC first, then the
  * lines without a MAC by the name a device told, in the order the devices acked. */
 void send_expect_match(send_expect_t *x, const sc_posix_sender_t *s);

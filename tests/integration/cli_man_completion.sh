@@ -55,6 +55,13 @@ out=$(complete_words smartcfg send --)
 for o in --ssid --password-file --count --cloud --json --help --version; do
     grep -qx -- "$o" <<<"$out" || fail "send completion lacks $o"
 done
+# --input-wait SECONDS (F122), an option of both commands that read files whole at start: on
+# their pages with its value, completed, and nothing offered for its number
+for sub in send device; do
+    MANWIDTH=200 man -l "$M/smartcfg-$sub.1" 2>/dev/null | col -b | grep -q -- '--input-wait SECONDS' || fail "smartcfg-$sub.1 lacks --input-wait SECONDS"
+    [ "$(complete_words smartcfg $sub --input-w)" = --input-wait ] || fail "$sub completion of --input-wait"
+    [ -z "$(complete_words smartcfg $sub --input-wait 1)" ] || fail "$sub --input-wait value completion"
+done
 out=$(complete_words smartcfg device --lo)
 grep -qx -- --log-level <<<"$out" || fail "device completion lacks --log-level: $out"
 out=$(complete_words smartcfg device --log-level d)

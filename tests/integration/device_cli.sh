@@ -126,6 +126,22 @@ mkfifo "$TMP/fifo.conf"
   echo "$? $(( $(date +%s) - t0 ))" >"$TMP/fifo.rc" ) &
 FIFO_RUN=$!
 expect 2 "^smartcfg device: /dev/fd/[0-9]*:2: 'json' wants true or false" -- --config <(echo '# from a command'; echo 'json = maybe')
+# F122: --input-wait SECONDS bounds that wait (a secret manager that prompts needs longer; a
+# service may want less): 1 s here, given after the file; command line only (a config's key
+# would bound only the files after it), a bad value in the usual form
+mkfifo "$TMP/fifo2.conf"
+t0=$(date +%s%N)
+expect 2 "^smartcfg device: cannot read config $TMP/fifo2.conf: nothing wrote it to its end within 1 s (.*a longer --input-wait SECONDS)" \
+  -- --config "$TMP/fifo2.conf" --radio "file:$TMP/none.pcap" --input-wait 1
+ms=$(( ($(date +%s%N) - t0) / 1000000 )); [ "$ms" -lt 5000 ] || fail "--input-wait 1: ended after $ms ms"
+( sleep 2; echo 'json = maybe' >"$TMP/fifo2.conf" ) &
+expect 2 "fifo2.conf:1: 'json' wants true or false" -- --input-wait 4 --config "$TMP/fifo2.conf"
+printf 'input-wait = 60\n' >"$TMP/iw.conf"
+expect 2 "iw.conf:1: 'input-wait' goes on the command line (--input-wait SECONDS" -- --config "$TMP/iw.conf"
+for v in 0 3601 2.5 -1 x; do
+  expect 2 "^smartcfg device: --input-wait: '$v' is not a whole number of seconds in 1..3600$" -- --input-wait "$v" --config "$TMP/iw.conf"
+done
+"$SC" device --help | grep -A1 -- '^  --input-wait SECONDS' | grep -q '(1..3600, default 10' || fail "--help: --input-wait"
 printf 'json = maybe\n' >"$TMP/bad3.conf"
 expect 2 "bad3.conf:1" -- --config "$TMP/bad3.conf"
 expect 2 "cannot read config" -- --config "$TMP/missing.conf"

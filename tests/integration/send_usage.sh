@@ -20,7 +20,7 @@ check() { # want_rc pattern args...
   if [ $rc -ne "$want" ] || ! grep -q -- "$pat" <<<"$out"; then
     echo "FAIL: send $*: exit $rc (want $want), output: $out (want /$pat/)"; fail=1
   fi
-  if grep -q 'S3cretPw' <<<"$out"; then echo "FAIL: send $*: password printed"; fail=1; fi
+  if grep -q 'S3cretPw\|hunter2x' <<<"$out"; then echo "FAIL: send $*: password printed"; fail=1; fi
 }
 OK="--bssid 00:11:22:33:44:55 --ip 127.0.0.1"
 check 2 'password is required' --ssid x $OK
@@ -84,6 +84,31 @@ printf 'S3cretPw!\n' > "$X/pw.txt"
 check 2 "^smartcfg send: --expect $X/pw.txt: line 1: field 1: neither a MAC" --ssid x --password-file /dev/null $OK --token t1 --expect "$X/pw.txt"
 printf 'S3cretPw and more\n' > "$X/pw2.txt"
 check 2 "^smartcfg send: --expect $X/pw2.txt: line 1: more than two fields" --ssid x --password-file /dev/null $OK --token t1 --expect "$X/pw2.txt"
+# F120: a password file given as --expect whose password reads as a device name (hunter2x) was
+# taken as one, and the summary listed it as "never acked": the Wi-Fi password in the log. A
+# line that is the password being sent (however it was given), or has it as a field, is refused
+# by its number; the token, the AccessToken and the v2 device key alike. Never the text.
+# (--timeout 1: the old code ran, and printed the line in its summary a second later)
+printf 'hunter2x\n' > "$X/hunter.txt"
+PWMSG="line 1: the Wi-Fi password being sent, not a device (the wrong file given as --expect?)"
+check 2 "^smartcfg send: --expect $X/hunter.txt: $PWMSG$" --ssid x --password-file "$X/hunter.txt" $OK --token t1 --timeout 1 --expect "$X/hunter.txt"
+check 2 "^smartcfg send: --expect $X/hunter.txt: $PWMSG$" --ssid x --expect "$X/hunter.txt" --password hunter2x $OK --token t1 --timeout 1
+check 2 "^smartcfg send: --expect $X/hunter.txt: $PWMSG$" --ssid x --password-hex 68756e7465723278 $OK --token t1 --timeout 1 --expect "$X/hunter.txt"
+printf '\xef\xbb\xbfhunter2x\r\n' > "$X/hunter_crlf.txt"
+check 2 "^smartcfg send: --expect $X/hunter_crlf.txt: $PWMSG$" --ssid x --password-file "$X/hunter_crlf.txt" $OK --token t1 --timeout 1 --expect "$X/hunter_crlf.txt"
+printf 'hunter2x # the wifi\n' > "$X/hunter_note.txt"   # a password with a '#' and spaces: the line as read
+check 2 "^smartcfg send: --expect $X/hunter_note.txt: $PWMSG$" --ssid x --password-file "$X/hunter_note.txt" $OK --token t1 --timeout 1 --expect "$X/hunter_note.txt"
+printf '24:0a:c4:00:00:01 rack1\n24:0a:c4:00:00:02 hunter2x  # x\nRACKPROD01/hunter2x\n' > "$X/hunter_fields.txt"
+check 2 "^smartcfg send: --expect $X/hunter_fields.txt: line 2: the Wi-Fi password being sent, not a device (the wrong file given as --expect?); line 3: the Wi-Fi" \
+  --ssid x --password hunter2x $OK --token t1 --timeout 1 --expect "$X/hunter_fields.txt"
+printf '0123456789abcdef0123456789abcdef\n' > "$X/token.txt"
+check 2 "^smartcfg send: --expect $X/token.txt: line 1: the --token value, not a device" --ssid x --password-file /dev/null $OK --token 0123456789abcdef0123456789abcdef --timeout 1 --expect "$X/token.txt"
+printf 'K3y-0f-the-dev1c\n' > "$X/key.txt"
+check 2 "^smartcfg send: --expect $X/key.txt: line 1: the --aes-key value, not a device" --ssid x --password S3cretPw $OK --protocol v2 --aes-key K3y-0f-the-dev1c --token t1 --timeout 1 --expect "$X/key.txt"
+out=$(SC_ACCESS_TOKEN=AccessTok3n "$B/smartcfg" send --ssid x --password-file /dev/null $OK --cloud http://127.0.0.1:9 --timeout 1 --expect <(echo AccessTok3n) 2>&1); rc=$?
+{ [ $rc = 2 ] && grep -q "line 1: the AccessToken, not a device" <<<"$out" && ! grep -q AccessTok3n <<<"$out"; } || { echo "FAIL: --expect naming \$SC_ACCESS_TOKEN: exit $rc, $out"; fail=1; }
+# a name that is no secret of the run stays a name (the same file, another password)
+check 2 "(the run waits for the 1 devices of $X/hunter.txt)" --ssid x --password S3cretPw $OK --token t1 --timeout 1 --expect "$X/hunter.txt" --count 1
 # a file written on Windows (a byte order mark, CRLF) and one without its last newline: read
 printf '\xef\xbb\xbf24:0a:c4:00:00:01 rack1\r\n24:0a:c4:00:00:02\r\n' > "$X/crlf.txt"
 check 2 "^smartcfg send: --expect and --count exclude each other (the run waits for the 2 devices of $X/crlf.txt)" \
@@ -106,6 +131,22 @@ mkfifo "$F/fifo1" "$F/fifo2" "$F/fifo3"
 FIFO_T0=$(date +%s)
 timeout 40 "$B/smartcfg" send --ssid x --password-file /dev/null $OK --expect "$F/fifo1" >"$F/f1.out" 2>&1 & F1=$!
 timeout 40 "$B/smartcfg" send --ssid x --password-file "$F/fifo2" $OK --token t1 >"$F/f2.out" 2>&1 & F2=$!
+# F122: --input-wait SECONDS: a secret manager that asks for its passphrase (pinentry) takes
+# longer than 10 s: the writer comes after 12 s, within --input-wait 30, given after the file
+# (the files are read once every option is known)
+mkfifo "$F/fifo4" "$F/fifo5"
+timeout 60 "$B/smartcfg" send --ssid x --password-file "$F/fifo4" $OK --dest 127.0.0.1 --no-token --timeout 0.3 \
+  --input-wait 30 >"$F/f4.out" 2>&1 & F4=$!
+( sleep 12; printf 'S3cretPw\n' > "$F/fifo4" ) & W4=$!   # (killed at the end if no reader came)
+# ... and a short one ends sooner, naming its time
+t4=$(date +%s%N)
+check 2 "^smartcfg send: --password-file: cannot read '$F/fifo5': nothing wrote it to its end within 1 s (.* or a longer --input-wait SECONDS)" \
+  --ssid x --password-file "$F/fifo5" --input-wait 1 $OK
+ms=$(( ($(date +%s%N) - t4) / 1000000 )); [ $ms -lt 5000 ] || { echo "FAIL: --input-wait 1: ended after $ms ms"; fail=1; }
+for v in 0 3601 1.5 +5 abc ''; do
+  check 2 "^smartcfg send: --input-wait: '$v' is not a whole number of seconds in 1..3600$" --ssid x --password S3cretPw $OK --input-wait "$v"
+done
+"$B/smartcfg" send --help | grep -A1 -- '^  --input-wait SECONDS' | grep -q '(1..3600, default 10' || { echo "FAIL: send --help: --input-wait"; fail=1; }
 # a FIFO with a writer, late (2 s) but within the bound: read as a file is
 ( sleep 2; printf '24:0a:c4:00:00:01\n24:0a:c4:00:00:02\n' > "$F/fifo3" ) &
 check 2 "(the run waits for the 2 devices of $F/fifo3)" --ssid x --password-file /dev/null $OK --token t1 --expect "$F/fifo3" --count 2
@@ -202,47 +243,75 @@ for f in utf16 nul; do
     || { echo "FAIL: --password-file with a NUL byte ($f): $o"; fail=1; }
 done
 # a command that failed (`<(pass show nosuch)`, `false | ... -`) writes nothing: that was an open
-# network sent to every device (F97); a usage error now. An empty file or /dev/null stays one.
+# network sent to every device (F97); a usage error now.
 for how in subst pipe; do
   if [ $how = subst ]; then o=$(pwlen <(false)); else o=$(false | pwlen -); fi
   grep -q "^smartcfg send: --password-file: '.*' gave nothing (did the command writing it fail?); an open network is --password ''" <<<"$o" \
     || { echo "FAIL: --password-file from a command that wrote nothing ($how): $o"; fail=1; }
 done
+# F121: a file that holds no password (empty: `touch`, `printf %s "$UNSET"`; one empty line:
+# `echo "$UNSET"`; blank lines; spaces or tabs: `echo "$A $B"`) was an open network sent to
+# every device; refused now, nothing shown. An open network is said on purpose: --password ''
+# or --password-file /dev/null (which cannot be filled by accident).
 : >"$T/empty"
-[ "$(pwlen "$T/empty")" = "password 0 bytes" ] || { echo "FAIL: --password-file of an empty file: $(pwlen "$T/empty")"; fail=1; }
+o=$(pwlen "$T/empty")
+[ "$o" = "smartcfg send: --password-file: '$T/empty' is empty: no password (a file not filled yet?); an open network is --password '' (or --password-file /dev/null)" ] \
+  || { echo "FAIL: --password-file of an empty file: $o"; fail=1; }
+printf '\n' >"$T/nl"; printf '\n\n\r\n' >"$T/nls"; printf ' \t \n' >"$T/sp"; printf '\xef\xbb\xbf\r\n' >"$T/bomnl"
+for f in nl nls sp bomnl; do
+  o=$(pwlen "$T/$f")
+  [ "$o" = "smartcfg send: --password-file: '$T/$f' holds no password, only blank lines, spaces or tabs; an open network is --password '' (a password of spaces: --password-hex)" ] \
+    || { echo "FAIL: --password-file of blanks ($f): $o"; fail=1; }
+done
+o=$(echo | pwlen -)
+grep -q "^smartcfg send: --password-file: '-' holds no password, only blank lines" <<<"$o" || { echo "FAIL: --password-file - of one empty line: $o"; fail=1; }
+[ "$(pwlen /dev/null)" = "password 0 bytes" ] || { echo "FAIL: --password-file /dev/null: $(pwlen /dev/null)"; fail=1; }
+o=$(timeout 20 "$B/smartcfg" send --ssid x --password '' $OK --dest 127.0.0.1 --no-token --timeout 0.3 2>&1 | grep -o 'password [0-9]* bytes')
+[ "$o" = "password 0 bytes" ] || { echo "FAIL: --password '': $o"; fail=1; }
+printf ' S3cretPw\t\n' >"$T/padded"   # blanks around a password stay part of it, as before
+[ "$(pwlen "$T/padded")" = "password 10 bytes" ] || { echo "FAIL: --password-file with blanks around: $(pwlen "$T/padded")"; fail=1; }
 o=$(pwlen /dev/zero)
 grep -q "^smartcfg send: --password-file: '/dev/zero' is larger than 256 bytes" <<<"$o" || { echo "FAIL: --password-file /dev/zero: $o"; fail=1; }
 # --password-file - on a terminal: a prompt, echo off (the typed password never comes back),
-# and the password is taken (the run then stops at the next bad option, --count -1)
-python3 - "$B/smartcfg" <<'PY' || fail=1
+# and the password is taken: an --expect file naming it is refused (F120; the files are read
+# once the options are known, so a bad option is told before the prompt); Enter alone is no
+# open network (F121)
+printf 'S3cretPw\n' >"$T/typed.txt"
+python3 - "$B/smartcfg" "$T/typed.txt" <<'PY' || fail=1
 import os, pty, select, sys, time
-sc = sys.argv[1]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", "-", "--bssid", "00:11:22:33:44:55",
-                  "--ip", "127.0.0.1", "--count", "-1"])
-out = b""
-def pump(until, secs):
+sc, typed = sys.argv[1], sys.argv[2]
+def run(answer):
     global out
-    end = time.time() + secs
-    while until not in out and time.time() < end:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                data = os.read(fd, 4096)
-            except OSError:
-                return
-            if not data:
-                return
-            out += data
-pump(b"password (not shown): ", 60)
-assert b"password (not shown): " in out, "no prompt: %r" % out
-os.write(fd, b"S3cretPw\n")
-pump(b"never", 10)  # to the end of the output (EOF)
-_, status = os.waitpid(pid, 0)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", "-", "--bssid", "00:11:22:33:44:55",
+                      "--ip", "127.0.0.1", "--token", "t1", "--timeout", "1", "--expect", typed])
+    out = b""
+    def pump(until, secs):
+        global out
+        end = time.time() + secs
+        while until not in out and time.time() < end:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    data = os.read(fd, 4096)
+                except OSError:
+                    return
+                if not data:
+                    return
+                out += data
+    pump(b"password (not shown): ", 60)
+    assert b"password (not shown): " in out, "no prompt: %r" % out
+    os.write(fd, answer)
+    pump(b"never", 10)  # to the end of the output (EOF)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 2, out
+    return out
+out = run(b"S3cretPw\n")
 assert b"S3cretPw" not in out, "the password was echoed: %r" % out
-assert b"--count: '-1' is not a whole number of devices in 0..32" in out, "the password was not taken: %r" % out
-assert os.WEXITSTATUS(status) == 2, out
+assert b"line 1: the Wi-Fi password being sent, not a device" in out, "the password was not taken: %r" % out
+out = run(b"\n")
+assert b"--password-file -: nothing typed (an open network is --password '')" in out, out
 PY
 # the ESP-TOUCH v2 device key is blanked in argv (/proc/PID/cmdline) once parsed, as the
 # password is: send blocks reading a FIFO as --password-file after it took --aes-key
@@ -313,5 +382,9 @@ secs=$(( $(date +%s) - FIFO_T0 ))
 { [ $rc2 = 2 ] && grep -q "^smartcfg send: --password-file: cannot read '$F/fifo2': nothing wrote it to its end within 10 s" "$F/f2.out"; } \
   || { echo "FAIL: --password-file FIFO without a writer: exit $rc2, $(cat "$F/f2.out")"; fail=1; }
 [ "$secs" -ge 9 ] || { echo "FAIL: FIFO without a writer: ended after ${secs}s (want 10)"; fail=1; }
+wait $F4; rc4=$?
+kill $W4 2>/dev/null   # a writer nobody read (a build without --input-wait) would wait on the FIFO for ever
+{ [ $rc4 = 3 ] && grep -q "password 8 bytes" "$F/f4.out"; } \
+  || { echo "FAIL: --input-wait 30, a writer after 12 s: exit $rc4, $(cat "$F/f4.out")"; fail=1; }
 rm -rf "$F"
 exit $fail
