@@ -148,7 +148,7 @@ for v in 0 3601 1.5 +5 abc ''; do
 done
 "$B/smartcfg" send --help | grep -A1 -- '^  --input-wait SECONDS' | grep -q '(1..3600, default 10' || { echo "FAIL: send --help: --input-wait"; fail=1; }
 # a FIFO with a writer, late (2 s) but within the bound: read as a file is
-( sleep 2; printf '24:0a:c4:00:00:01\n24:0a:c4:00:00:02\n' > "$F/fifo3" ) &
+( sleep 2; timeout 30 sh -c "printf '24:0a:c4:00:00:01\\n24:0a:c4:00:00:02\\n' > \"\$0\"" "$F/fifo3" ) &   # (timeout: no writer left behind if send never opens it)
 check 2 "(the run waits for the 2 devices of $F/fifo3)" --ssid x --password-file /dev/null $OK --token t1 --expect "$F/fifo3" --count 2
 printf '24:0a:c4:00:00:01\nRACKPROD01/rack2\n' > "$X/named.txt"
 check 2 "^smartcfg send: --expect and --count exclude each other (the run waits for the 2 devices of $X/named.txt)" \
