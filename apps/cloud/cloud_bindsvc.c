@@ -169,7 +169,7 @@ static void on_connect(void *ud, struct mosquitto *m, int rc)
         return;
     }
     cloud_mosq_subscribe(b->mq, m, "$thing/up/service/+/+", 1);
-    cloud_log("binding service connected and subscribed to $thing/up/service/+/+");
+    cloud_log("binding service connected; subscribing to $thing/up/service/+/+");
     cloud_event("service_connected", NULL);
 }
 

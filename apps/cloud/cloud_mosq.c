@@ -34,6 +34,7 @@ struct cloud_mosq {
         char filter[64];
     } subs[SUBS_MAX];
     int nsubs;
+    char id[40];               /* the client id, for the log (no secret in it) */
     atomic_bool stopping;    /* cloud_mosq_free has begun: a CONNACK now is answered with a DISCONNECT */
     bool threaded;           /* cloud_mosq_start started libmosquitto's thread */
     const cloud_mosq_hooks_t *hooks;
@@ -93,9 +94,9 @@ static void on_subscribe(struct mosquitto *m, void *ud, int mid, int qos_count, 
             refused |= granted_qos[k] < 0 || granted_qos[k] > 2;   /* 0x80: refused */
         if (refused) {
             atomic_store(&c->subs_refused, true);
-            cloud_log("the broker refused the subscription to %s of an MQTT client of the cloud (SUBACK 0x%02x); "
-                      "GET /readyz says broker until a reconnect is granted it",
-                      c->subs[i].filter, qos_count > 0 ? (unsigned)granted_qos[0] & 0xffu : 0x80u);
+            cloud_log("MQTT client %s: the broker refused the subscription to %s (SUBACK 0x%02x); GET /readyz "
+                      "says broker until a later connection is granted it", c->id, c->subs[i].filter,
+                      qos_count > 0 ? (unsigned)granted_qos[0] & 0xffu : 0x80u);
         }
         atomic_fetch_sub(&c->subs_pending, 1);
         return;
@@ -130,6 +131,7 @@ cloud_mosq_t *cloud_mosq_new(const char *id_prefix, const char *user, const char
         return NULL;
     }
     cloud_random_hex(id + n, 8);
+    snprintf(c->id, sizeof c->id, "%s", id);
     c->m = mosquitto_new(id, true, c);
     if (!c->m) {
         snprintf(err, errlen, "mosquitto_new failed");
@@ -171,7 +173,7 @@ int cloud_mosq_subscribe(cloud_mosq_t *c, struct mosquitto *m, const char *filte
     if (rc != MOSQ_ERR_SUCCESS) {
         /* never granted on this connection: not ready until the next one */
         atomic_store(&c->subs_refused, true);
-        cloud_log("an MQTT client of the cloud could not subscribe to %s: %s", filter, mosquitto_strerror(rc));
+        cloud_log("MQTT client %s could not subscribe to %s: %s", c->id, filter, mosquitto_strerror(rc));
         return -1;
     }
     c->subs[c->nsubs].mid = mid;
@@ -271,7 +273,7 @@ bool cloud_mosq_free(cloud_mosq_t *c)
         return true;
     cloud_mosq_stop(c);
     if (c->threaded && !end_join(c)) {
-        cloud_log("an MQTT client of the cloud did not stop within %d ms; left to the exit", STOP_WAIT_MS);
+        cloud_log("an MQTT client of the cloud (%s) did not stop within %d ms; left to the exit", c->id, STOP_WAIT_MS);
         return false;
     }
     mosquitto_destroy(c->m);

@@ -68,8 +68,8 @@ for _ in $(seq 20); do
     [ "$(readyz)" = "$NOTREADY" ] || fail "/readyz with a subscription refused: $(readyz)"
     sleep 0.1
 done
-for _ in $(seq 30); do grep -q 'refused the subscription to \$ota/report/+/+' "$T/cloud.err" && break; sleep 0.1; done
-grep -q 'refused the subscription to \$ota/report/+/+' "$T/cloud.err" || fail "no log line naming the refused filter"
+for _ in $(seq 30); do grep -q 'the broker refused the subscription to \$ota/report/+/+' "$T/cloud.err" && break; sleep 0.1; done
+grep -q 'the broker refused the subscription to \$ota/report/+/+' "$T/cloud.err" || fail "no log line naming the refused filter"
 ! grep -q "$SMARTCFG_SERVICE_PASSWORD" "$T/cloud.err" "$T/cloud.events" || fail "the service password in the log"
 ok "a SUBACK refusing \$ota/report/+/+ (0x80): 503 broker, logged with the filter, no secret"
 rm "$CTL/refuse"

@@ -134,14 +134,19 @@ static void t_disconnect(void *owner, int rc, bool was)
         atomic_fetch_add(&losses_connected, 1);
 }
 
-/* The first message: a handler that takes hook_sleep_ms (a database write waiting, say). */
+/* The first message (the first sleepers_max, one per client: a client in its hook takes no
+ * other): a handler that takes hook_sleep_ms (a database write waiting, say). */
+static atomic_int sleepers, sleepers_max = 1, sleepers_done;
+
 static void t_message(void *owner, const struct mosquitto_message *msg)
 {
     (void)owner, (void)msg;
-    if (atomic_exchange(&in_hook, true))
+    if (atomic_fetch_add(&sleepers, 1) >= atomic_load(&sleepers_max))
         return;
+    atomic_store(&in_hook, true);
     tu_sleep_ms((unsigned)atomic_load(&hook_sleep_ms));
     atomic_store(&hook_done, true);
+    atomic_fetch_add(&sleepers_done, 1);
 }
 
 static const cloud_mosq_hooks_t hooks = { t_connect, t_disconnect, t_message };
@@ -152,6 +157,7 @@ static int setup(void **state)
     atomic_store(&connacks, 0), atomic_store(&refusals, 0);
     atomic_store(&losses, 0), atomic_store(&losses_connected, 0);
     atomic_store(&in_hook, false), atomic_store(&hook_done, false);
+    atomic_store(&sleepers, 0), atomic_store(&sleepers_max, 1), atomic_store(&sleepers_done, 0);
     strcpy(tmpdir, "/tmp/sc_mosq_XXXXXX");
     return mkdtemp(tmpdir) ? 0 : -1;
 }
@@ -272,6 +278,47 @@ static void stop_is_bounded(void **state)
     broker_kill(b);
 }
 
+/* Two clients each in a hook that outlasts the bound, stopped the way cloud_main stops OTA and
+ * the data template: both told first (cloud_mosq_stop), then each freed. Their waits share
+ * one bound: about STOP_WAIT_MS in all, not one after the other (P1: 6 s + 6 s at the
+ * cloud's stop, past Docker's 10 s grace). */
+static cloud_mosq_t *left2[2];
+
+static void stops_share_one_bound(void **state)
+{
+    (void)state;
+    atomic_store(&hook_sleep_ms, STOP_WAIT_MS + 1500);
+    atomic_store(&sleepers_max, 2);
+    uint16_t port = 0;
+    pid_t b = broker(&port, true);
+    left2[0] = client(port);
+    left2[1] = client(port);
+    assert_true(wait_connected(left2[0], true, 5000));
+    assert_true(wait_connected(left2[1], true, 5000));
+    struct mosquitto *p = mosquitto_new(NULL, true, NULL);
+    assert_non_null(p);
+    assert_int_equal(mosquitto_connect(p, "127.0.0.1", port, 30), MOSQ_ERR_SUCCESS);
+    for (int64_t until = now_ms() + 5000; atomic_load(&sleepers) < 2 && now_ms() < until;) {
+        mosquitto_publish(p, NULL, "t/x", 1, "x", 0, false);
+        mosquitto_loop(p, 50, 1);
+    }
+    mosquitto_disconnect(p);
+    mosquitto_destroy(p);
+    assert_true(atomic_load(&sleepers) >= 2);   /* both clients in their hooks */
+    int64_t t0 = now_ms();
+    cloud_mosq_stop(left2[0]);
+    cloud_mosq_stop(left2[1]);
+    assert_false(cloud_mosq_free(left2[0]));
+    assert_false(cloud_mosq_free(left2[1]));
+    int64_t took = now_ms() - t0;
+    assert_true(took >= STOP_WAIT_MS - 50);
+    assert_true(took < STOP_WAIT_MS + 600);   /* one after the other: 2 x STOP_WAIT_MS or more */
+    for (int64_t until = now_ms() + 5000; atomic_load(&sleepers_done) < 2 && now_ms() < until;)
+        tu_sleep_ms(20);
+    assert_int_equal(atomic_load(&sleepers_done), 2);
+    broker_kill(b);
+}
+
 /* A stop while the loop's reconnect is under way (V1): libmosquitto's reconnect overwrote the
  * stop's 'disconnecting' mark and the stop's DISCONNECT had no socket to go to, so the client
  * came back connected and its loop ran on to the keepalive (30 s): the stop gave up after its
@@ -316,6 +363,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(stop_waits_for_the_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_during_a_reconnect, setup, teardown),
+        cmocka_unit_test_setup_teardown(stops_share_one_bound, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
