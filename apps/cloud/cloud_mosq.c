@@ -35,7 +35,7 @@ struct cloud_mosq {
     } subs[SUBS_MAX];
     int nsubs;
     char id[40];               /* the client id, for the log (no secret in it) */
-    atomic_bool stopping;    /* cloud_mosq_free has begun: a CONNACK now is answered with a DISCONNECT */
+    atomic_bool stopping;    /* cloud_mosq_stop has begun: a CONNACK now is answered with a DISCONNECT */
     bool threaded;           /* cloud_mosq_start started libmosquitto's thread */
     const cloud_mosq_hooks_t *hooks;
     void *owner;
