@@ -1165,12 +1165,12 @@ bad_addr:
 out:;
     /* The stop's bound (docs/cloud.md): every part that may wait is told to stop first, so the
      * waits run side by side: the MQTT clients of OTA and the data template (each 6 s at most,
-     * from here), the readiness probe (2 s), the HTTP requests in flight (5 s); then mosquitto
+     * from here), the readiness probe (2 s), the HTTP requests in flight (5 s; then the
+     * RabbitMQ revocations, whose request under way is abandoned); then mosquitto
      * gets what is left of STOP_BUDGET_MS (at least 1 s) before SIGKILL. One after the other,
      * a broker that had died under clients inside a reconnect made it 12 s and more: past
      * Docker's 10 s grace. */
     int64_t stop_t0 = cloud_now_ms();
-    cloud_revoke_stop();
     cloud_ota_stop(ota);
     cloud_thing_stop(thing);
     cloud_health_stop_begin();
@@ -1179,6 +1179,7 @@ out:;
      * data template, OTA or the AMQP worker: those are then left to the process's exit, not
      * freed under it. (Sent meanwhile, into a client already stopping: 503, try again.) */
     bool http_stopped = cloud_http_stop(h);
+    cloud_revoke_stop();   /* a management API request under way is abandoned (within 1 s) */
     cloud_health_stop();
     cloud_bindsvc_free(svc);
     /* OTA's and the data template's MQTT threads end before what they use is freed; one that
