@@ -117,9 +117,12 @@ static atomic_int hook_sleep_ms;
 
 static void t_connect(void *owner, struct mosquitto *m, int rc)
 {
-    (void)owner;
     if (rc == 0) {
-        mosquitto_subscribe(m, NULL, "t/#", 0);
+        /* owner: the client itself when the case counts its SUBACKs (cloud_mosq_ready) */
+        if (owner)
+            cloud_mosq_subscribe(owner, m, "t/#", 0);
+        else
+            mosquitto_subscribe(m, NULL, "t/#", 0);
         atomic_fetch_add(&connacks, 1);
     } else {
         atomic_fetch_add(&refusals, 1);
@@ -201,6 +204,37 @@ static void connected_follows_the_broker(void **state)
     assert_int_equal(atomic_load(&connacks), 2);
     assert_true(cloud_mosq_free(c));
     assert_int_equal(atomic_load(&losses_connected), 1);   /* a stop is not a lost broker */
+    broker_kill(b);
+}
+
+/* Ready (cloud_mosq_ready) once the broker's SUBACK granted the subscription the connect hook
+ * made through cloud_mosq_subscribe, never before the CONNACK; not once the broker is gone;
+ * ready again after the reconnect's own SUBACK. (A SUBACK held back or refused: a broker of
+ * the test's own in integ.cloud_stop.) */
+static void ready_after_the_suback(void **state)
+{
+    (void)state;
+    uint16_t port = 0;
+    pid_t b = broker(&port, true);
+    char err[100] = "";
+    cloud_mosq_t *c = cloud_mosq_new("sc-test-", NULL, NULL, &hooks, NULL, err, sizeof err);
+    assert_non_null(c);
+    c->owner = c;   /* t_connect subscribes through cloud_mosq_subscribe */
+    assert_false(cloud_mosq_ready(c));
+    assert_int_equal(cloud_mosq_start(c, "127.0.0.1", port), 0);
+    for (int64_t until = now_ms() + 5000; !cloud_mosq_ready(c) && now_ms() < until;)
+        tu_sleep_ms(20);
+    assert_true(cloud_mosq_ready(c));
+    assert_int_equal(atomic_load(&c->subs_pending), 0);
+    broker_kill(b);
+    assert_true(wait_connected(c, false, 5000));
+    assert_false(cloud_mosq_ready(c));
+    b = broker(&port, true);
+    for (int64_t until = now_ms() + 15000; !cloud_mosq_ready(c) && now_ms() < until;)
+        tu_sleep_ms(20);
+    assert_true(cloud_mosq_ready(c));
+    assert_int_equal(atomic_load(&connacks), 2);
+    assert_true(cloud_mosq_free(c));
     broker_kill(b);
 }
 
@@ -360,6 +394,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(connected_follows_the_broker, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_is_not_connected, setup, teardown),
+        cmocka_unit_test_setup_teardown(ready_after_the_suback, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_waits_for_the_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_during_a_reconnect, setup, teardown),
