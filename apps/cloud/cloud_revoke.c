@@ -299,7 +299,7 @@ static void *revoke_thread(void *arg)
             if (rc != 0)   /* the row stays taken: this or another worker does it after the lease */
                 cloud_log("RabbitMQ: cannot update the pending close of %s: %s", p->cid, why);
         }
-        if (!done)
+        if (!done && !atomic_load(&rv_abort))   /* not: abandoned by the stop (the rows wait) */
             cloud_log("RabbitMQ management API unreachable (%s): %zu client(s) keep their subscriptions%s", err, nb,
                       again ? " for now; trying again in 5 s" : " until they reconnect");
         pthread_mutex_lock(&rv.lock);
@@ -375,11 +375,11 @@ int cloud_revoke_start(const char *spec, const char *user, const char *pass, con
 
 void cloud_revoke_stop(void)
 {
+    atomic_store(&rv_abort, true);
     pthread_mutex_lock(&rv.lock);
     bool was = rv.running;
     rv.stop = true;
     rv.running = false;
-    atomic_store(&rv_abort, true);
     pthread_cond_broadcast(&rv.cond);
     pthread_mutex_unlock(&rv.lock);
     if (was) {
