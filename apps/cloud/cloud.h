@@ -153,6 +153,7 @@ cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *
 /* One pass of the service: network I/O for up to timeout_ms, then the batched commit and the
  * replies. Returns 0, or -1 when the broker connection is lost (it reconnects on later calls). */
 int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms);
+/* Connected to the broker and its subscription granted by a SUBACK (GET /readyz). */
 bool cloud_bindsvc_connected(const cloud_bindsvc_t *b);
 void cloud_bindsvc_free(cloud_bindsvc_t *b);
 
@@ -236,10 +237,13 @@ void cloud_thing_tick(cloud_thing_t *t);
 void cloud_thing_message(cloud_thing_t *t, const char *topic, const void *payload, size_t len, bool redelivered);
 /* The MQTT subscriptions the handler serves ('+' wildcards). */
 size_t cloud_thing_topics(const char *const **topics);
+/* Begins its MQTT client's stop without waiting (cloud_mosq_stop); NULL, or no client: nothing. */
+void cloud_thing_stop(cloud_thing_t *t);
 /* false: its MQTT client's thread did not stop in time (cloud_mosq_free), nothing was freed. */
 bool cloud_thing_free(cloud_thing_t *t);
-/* The mosquitto front-end's client is connected to the broker (GET /readyz); true when the
- * handler is fed by another front-end (cloud_thing_open). Any thread. */
+/* The mosquitto front-end's client is connected to the broker and every subscription granted
+ * by a SUBACK (GET /readyz); true when the handler is fed by another front-end
+ * (cloud_thing_open). Any thread. */
 bool cloud_thing_connected(const cloud_thing_t *t);
 /* POST /v1/products/<P>/devices/<D>/control {"params":{…}} and …/action {"actionId":…,"params":{…}}:
  * the downlink. 0 sent, -1 bad input (msg says which), -2 not connected to the broker (msg

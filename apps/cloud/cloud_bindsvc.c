@@ -163,13 +163,13 @@ static void on_message(void *ud, const struct mosquitto_message *msg)
 
 static void on_connect(void *ud, struct mosquitto *m, int rc)
 {
-    (void)ud;
+    cloud_bindsvc_t *b = ud;
     if (rc != 0) {
         cloud_log("binding service: broker refused the service identity (%s)", mosquitto_connack_string(rc));
         return;
     }
-    mosquitto_subscribe(m, NULL, "$thing/up/service/+/+", 1);
-    cloud_log("binding service connected and subscribed to $thing/up/service/+/+");
+    cloud_mosq_subscribe(b->mq, m, "$thing/up/service/+/+", 1);
+    cloud_log("binding service connected; subscribing to $thing/up/service/+/+");
     cloud_event("service_connected", NULL);
 }
 
@@ -350,7 +350,7 @@ int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms)
 
 bool cloud_bindsvc_connected(const cloud_bindsvc_t *b)
 {
-    return b && cloud_mosq_connected(b->mq);
+    return b && cloud_mosq_ready(b->mq);
 }
 
 void cloud_bindsvc_free(cloud_bindsvc_t *b)

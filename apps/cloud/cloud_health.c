@@ -16,6 +16,7 @@ static struct {
     atomic_int broker;                 /* -1 not said, 0, 1 */
     atomic_bool stop;
     atomic_bool exited;                /* the probe thread has returned */
+    int64_t stop_ms;                   /* cloud_health_stop_begin's time (0: not yet) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t thread;
@@ -82,19 +83,28 @@ int cloud_health_start(const char *dbspec, char *err, size_t errlen)
     return 0;
 }
 
-void cloud_health_stop(void)
+void cloud_health_stop_begin(void)
 {
-    if (!hs.running)
+    if (!hs.running || hs.stop_ms)
         return;
+    hs.stop_ms = cloud_now_ms();
     pthread_mutex_lock(&hs.mu);
     atomic_store(&hs.stop, true);
     pthread_cond_signal(&hs.cv);
     pthread_mutex_unlock(&hs.mu);
+}
+
+void cloud_health_stop(void)
+{
+    if (!hs.running)
+        return;
+    cloud_health_stop_begin();
     /* A probe stuck in a query to a server that vanished without a reset (a network cut: libpq
-     * waits for TCP to give up, minutes) must not hold the stop: after 2 s it is left behind,
-     * with its connection, for the process's exit to end. */
-    for (int i = 0; i < 200 && !atomic_load(&hs.exited); i++)
+     * waits for TCP to give up, minutes) must not hold the stop: 2 s after the stop began it is
+     * left behind, with its connection, for the process's exit to end. */
+    while (!atomic_load(&hs.exited) && cloud_now_ms() - hs.stop_ms < 2000)
         nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
+    hs.stop_ms = 0;
     hs.running = false;
     if (!atomic_load(&hs.exited)) {
         pthread_detach(hs.thread);

@@ -25,6 +25,9 @@
 /* Starts the store's probe on its own lazily opened connection (never waits for the server).
  * 0, or -1 with err. */
 int cloud_health_start(const char *dbspec, char *err, size_t errlen);
+/* Asks the probe to end without waiting (a stop begins every part's at once). */
+void cloud_health_stop_begin(void);
+/* cloud_health_stop_begin if not done yet, then waits for the probe at most 2 s from that. */
 void cloud_health_stop(void);
 /* The main loop, after each pass: the broker side is up or not. */
 void cloud_health_broker(bool up);

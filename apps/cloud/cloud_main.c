@@ -36,6 +36,8 @@
 #include "console.h"
 #include "sc_posix.h"
 
+/* A stop's whole wait (the out: label in main): the clients' 6 s, then mosquitto's share. */
+#define STOP_BUDGET_MS 7000
 #define RESTARTS_MAX 5        /* broker restarts within RESTART_WINDOW before giving up loudly */
 #define RESTART_WINDOW 60
 
@@ -411,11 +413,13 @@ static int broker_spawn(broker_t *br, char *err, size_t errlen)
     return -1;
 }
 
-static void broker_stop(broker_t *br)
+/* SIGTERM, and SIGKILL when it has not ended within wait_ms (its configuration has no
+ * persistence: nothing of it is lost that way). */
+static void broker_stop(broker_t *br, int wait_ms)
 {
     if (br->pid > 0) {
         kill(br->pid, SIGTERM);
-        for (int i = 0; i < 50; i++) {
+        for (int i = 0; i < wait_ms / 100; i++) {
             if (waitpid(br->pid, NULL, WNOHANG) == br->pid) {
                 br->pid = 0;
                 break;
@@ -1158,12 +1162,24 @@ bad_addr:
     }
     if (stop_signal)
         cloud_log("stopping on signal %d", (int)stop_signal);
-out:
-    cloud_revoke_stop();
-    /* first: its control API sends through the worker's connection. A request it had to leave
-     * waiting on the database goes on when its answer comes, into the data template, OTA or
-     * the AMQP worker: those are then left to the process's exit, not freed under it. */
+out:;
+    /* The stop's bound (docs/cloud.md): every part that may wait is told to stop first, so the
+     * waits run side by side: the MQTT clients of OTA and the data template (each 6 s at most,
+     * from here), the readiness probe (2 s), the HTTP requests in flight (5 s; then the
+     * RabbitMQ revocations, whose request under way is abandoned); then mosquitto
+     * gets what is left of STOP_BUDGET_MS (at least 1 s) before SIGKILL. One after the other,
+     * a broker that had died under clients inside a reconnect made it 12 s and more: past
+     * Docker's 10 s grace. */
+    int64_t stop_t0 = cloud_now_ms();
+    cloud_ota_stop(ota);
+    cloud_thing_stop(thing);
+    cloud_health_stop_begin();
+    /* HTTP before anything is freed: its control API sends through the worker's connection. A
+     * request it had to leave waiting on the database goes on when its answer comes, into the
+     * data template, OTA or the AMQP worker: those are then left to the process's exit, not
+     * freed under it. (Sent meanwhile, into a client already stopping: 503, try again.) */
     bool http_stopped = cloud_http_stop(h);
+    cloud_revoke_stop();   /* a management API request under way is abandoned (within 1 s) */
     cloud_health_stop();
     cloud_bindsvc_free(svc);
     /* OTA's and the data template's MQTT threads end before what they use is freed; one that
@@ -1175,7 +1191,8 @@ out:
         clients_left |= !cloud_thing_free(thing);
     }
     cloud_gate_stop(gate);
-    broker_stop(&br);
+    int64_t left_ms = STOP_BUDGET_MS - (cloud_now_ms() - stop_t0);
+    broker_stop(&br, left_ms > 1000 ? (int)left_ms : 1000);
     if (evpipe[1] >= 0)
         close(evpipe[1]);   /* the broker is gone: the reader sees EOF after the last record */
     if (evthread_running)

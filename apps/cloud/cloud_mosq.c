@@ -18,16 +18,34 @@
 #define STOP_WAIT_MS 6000
 #endif
 
+/* The subscriptions one connection made (cloud_mosq_subscribe): the cloud's clients make 1 to 6. */
+#define SUBS_MAX 8
+
 struct cloud_mosq {
     struct mosquitto *m;
     atomic_bool connected;   /* written by the loop's thread, read by any (GET /readyz) */
-    atomic_bool stopping;    /* cloud_mosq_free has begun: a CONNACK now is answered with a DISCONNECT */
+    /* This connection's subscriptions, reset at each CONNACK: those still without a SUBACK,
+     * and whether one was refused (or could not be sent). Written on the loop's thread only
+     * (the connect hook subscribes there and SUBACKs arrive there), read by any. */
+    atomic_int subs_pending;
+    atomic_bool subs_refused;
+    struct {
+        int mid;
+        char filter[64];
+    } subs[SUBS_MAX];
+    int nsubs;
+    char id[40];               /* the client id, for the log (no secret in it) */
+    atomic_bool stopping;    /* cloud_mosq_stop has begun: a CONNACK now is answered with a DISCONNECT */
     bool threaded;           /* cloud_mosq_start started libmosquitto's thread */
     const cloud_mosq_hooks_t *hooks;
     void *owner;
-    pthread_mutex_t stop_mu;   /* stop_loop's: the joiner says when the loop's thread is gone */
+    pthread_mutex_t stop_mu;   /* the stop's: the joiner says when the loop's thread is gone */
     pthread_cond_t stop_cv;
     bool stopped;
+    bool stop_begun;           /* cloud_mosq_stop has run */
+    bool joiner_made;          /* its joiner thread runs: stop_mu, stop_cv, joiner are live */
+    pthread_t joiner;
+    struct timespec stop_until;   /* CLOCK_MONOTONIC: the stop's wait ends here */
 };
 
 static void on_connect(struct mosquitto *m, void *ud, int rc)
@@ -44,6 +62,11 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
         mosquitto_disconnect(m);
         return;
     }
+    /* A new connection: nothing is subscribed on it until its own SUBACKs come (the hook
+     * subscribes, before 'connected' is set, so no reader sees it connected with none pending). */
+    c->nsubs = 0;
+    atomic_store(&c->subs_pending, 0);
+    atomic_store(&c->subs_refused, false);
     if (c->hooks->connect)
         c->hooks->connect(c->owner, m, rc);
     atomic_store(&c->connected, rc == 0 && !atomic_load(&c->stopping));
@@ -56,6 +79,28 @@ static void on_disconnect(struct mosquitto *m, void *ud, int rc)
     bool was = atomic_exchange(&c->connected, false);
     if (c->hooks->disconnect)
         c->hooks->disconnect(c->owner, rc, was);
+}
+
+static void on_subscribe(struct mosquitto *m, void *ud, int mid, int qos_count, const int *granted_qos)
+{
+    (void)m;
+    cloud_mosq_t *c = ud;
+    for (int i = 0; i < c->nsubs; i++) {
+        if (c->subs[i].mid != mid)
+            continue;
+        c->subs[i].mid = -1;   /* answered: a repeat of this SUBACK counts nothing */
+        bool refused = qos_count < 1;
+        for (int k = 0; k < qos_count; k++)
+            refused |= granted_qos[k] < 0 || granted_qos[k] > 2;   /* 0x80: refused */
+        if (refused) {
+            atomic_store(&c->subs_refused, true);
+            cloud_log("MQTT client %s: the broker refused the subscription to %s (SUBACK 0x%02x); GET /readyz "
+                      "says broker until a later connection is granted it", c->id, c->subs[i].filter,
+                      qos_count > 0 ? (unsigned)granted_qos[0] & 0xffu : 0x80u);
+        }
+        atomic_fetch_sub(&c->subs_pending, 1);
+        return;
+    }
 }
 
 static void on_message(struct mosquitto *m, void *ud, const struct mosquitto_message *msg)
@@ -86,6 +131,7 @@ cloud_mosq_t *cloud_mosq_new(const char *id_prefix, const char *user, const char
         return NULL;
     }
     cloud_random_hex(id + n, 8);
+    snprintf(c->id, sizeof c->id, "%s", id);
     c->m = mosquitto_new(id, true, c);
     if (!c->m) {
         snprintf(err, errlen, "mosquitto_new failed");
@@ -96,6 +142,7 @@ cloud_mosq_t *cloud_mosq_new(const char *id_prefix, const char *user, const char
     mosquitto_connect_callback_set(c->m, on_connect);
     mosquitto_disconnect_callback_set(c->m, on_disconnect);
     mosquitto_message_callback_set(c->m, on_message);
+    mosquitto_subscribe_callback_set(c->m, on_subscribe);
     return c;
 }
 
@@ -117,6 +164,29 @@ struct mosquitto *cloud_mosq_client(const cloud_mosq_t *c)
 bool cloud_mosq_connected(const cloud_mosq_t *c)
 {
     return c && atomic_load(&((cloud_mosq_t *)c)->connected);
+}
+
+int cloud_mosq_subscribe(cloud_mosq_t *c, struct mosquitto *m, const char *filter, int qos)
+{
+    int mid = -1;
+    int rc = c->nsubs < SUBS_MAX ? mosquitto_subscribe(m, &mid, filter, qos) : MOSQ_ERR_NOMEM;
+    if (rc != MOSQ_ERR_SUCCESS) {
+        /* never granted on this connection: not ready until the next one */
+        atomic_store(&c->subs_refused, true);
+        cloud_log("MQTT client %s could not subscribe to %s: %s", c->id, filter, mosquitto_strerror(rc));
+        return -1;
+    }
+    c->subs[c->nsubs].mid = mid;
+    snprintf(c->subs[c->nsubs].filter, sizeof c->subs[c->nsubs].filter, "%s", filter);
+    c->nsubs++;
+    atomic_fetch_add(&c->subs_pending, 1);
+    return 0;
+}
+
+bool cloud_mosq_ready(const cloud_mosq_t *c)
+{
+    cloud_mosq_t *w = (cloud_mosq_t *)c;
+    return c && atomic_load(&w->connected) && atomic_load(&w->subs_pending) == 0 && !atomic_load(&w->subs_refused);
 }
 
 void cloud_mosq_lost(cloud_mosq_t *c)
@@ -142,9 +212,9 @@ static void *joiner(void *arg)
  * holding SQLite's or the store's locks that cloud_store_close takes next. Once
  * mosquitto_disconnect has marked the client disconnected, the thread returns by itself: after
  * sending DISCONNECT, or when loop_stop's wake-up ends its wait to reconnect. Joined on a
- * helper thread so the wait is bounded: false when it has not ended within STOP_WAIT_MS (a
- * handler waiting on the database, a broker that takes no more bytes, a connect that hangs). */
-static bool stop_loop(cloud_mosq_t *c)
+ * helper thread so the wait is bounded; started by cloud_mosq_stop, so the clients of one stop
+ * all end in parallel, against deadlines that all began at once. */
+static void begin_join(cloud_mosq_t *c)
 {
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -152,42 +222,58 @@ static bool stop_loop(cloud_mosq_t *c)
     pthread_cond_init(&c->stop_cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&c->stop_mu, NULL);
-    pthread_t th;
-    if (pthread_create(&th, NULL, joiner, c) != 0) {
+    clock_gettime(CLOCK_MONOTONIC, &c->stop_until);
+    c->stop_until.tv_sec += STOP_WAIT_MS / 1000;
+    c->stop_until.tv_nsec += (long)(STOP_WAIT_MS % 1000) * 1000000L;
+    if (c->stop_until.tv_nsec >= 1000000000L)
+        c->stop_until.tv_sec++, c->stop_until.tv_nsec -= 1000000000L;
+    c->joiner_made = pthread_create(&c->joiner, NULL, joiner, c) == 0;
+    if (!c->joiner_made) {
         pthread_cond_destroy(&c->stop_cv);   /* c itself stays: the loop may still run */
         pthread_mutex_destroy(&c->stop_mu);
-        return false;
     }
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += STOP_WAIT_MS / 1000;
-    until.tv_nsec += (long)(STOP_WAIT_MS % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L)
-        until.tv_sec++, until.tv_nsec -= 1000000000L;
+}
+
+/* false when the loop's thread has not ended by the deadline cloud_mosq_stop set (a handler
+ * waiting on the database, a broker that takes no more bytes, a connect that hangs). */
+static bool end_join(cloud_mosq_t *c)
+{
+    if (!c->joiner_made)
+        return false;
     pthread_mutex_lock(&c->stop_mu);
-    while (!c->stopped && pthread_cond_timedwait(&c->stop_cv, &c->stop_mu, &until) != ETIMEDOUT)
+    while (!c->stopped && pthread_cond_timedwait(&c->stop_cv, &c->stop_mu, &c->stop_until) != ETIMEDOUT)
         continue;   /* a spurious wake-up: wait on */
     bool done = c->stopped;
     pthread_mutex_unlock(&c->stop_mu);
     if (!done) {
-        pthread_detach(th);   /* it and c stay until the process exits */
+        pthread_detach(c->joiner);   /* it and c stay until the process exits */
         return false;
     }
-    pthread_join(th, NULL);
+    pthread_join(c->joiner, NULL);
     pthread_cond_destroy(&c->stop_cv);
     pthread_mutex_destroy(&c->stop_mu);
     return true;
+}
+
+void cloud_mosq_stop(cloud_mosq_t *c)
+{
+    if (!c || c->stop_begun)
+        return;
+    c->stop_begun = true;
+    atomic_store(&c->stopping, true);     /* before the disconnect: on_connect reads it after */
+    atomic_store(&c->connected, false);   /* a deliberate disconnect is not a lost broker */
+    mosquitto_disconnect(c->m);
+    if (c->threaded)
+        begin_join(c);
 }
 
 bool cloud_mosq_free(cloud_mosq_t *c)
 {
     if (!c)
         return true;
-    atomic_store(&c->stopping, true);     /* before the disconnect: on_connect reads it after */
-    atomic_store(&c->connected, false);   /* a deliberate disconnect is not a lost broker */
-    mosquitto_disconnect(c->m);
-    if (c->threaded && !stop_loop(c)) {
-        cloud_log("an MQTT client of the cloud did not stop within %d ms; left to the exit", STOP_WAIT_MS);
+    cloud_mosq_stop(c);
+    if (c->threaded && !end_join(c)) {
+        cloud_log("an MQTT client of the cloud (%s) did not stop within %d ms; left to the exit", c->id, STOP_WAIT_MS);
         return false;
     }
     mosquitto_destroy(c->m);

@@ -4,8 +4,9 @@
  * libmosquitto client with the service identity. Here is the one record of whether such a
  * client is connected, which GET /readyz reports ("broker", cloud_main.c): from a CONNACK that
  * accepted it until libmosquitto reports the connection gone, or its owner does
- * (cloud_mosq_lost). libmosquitto's callbacks come here; the owner's hooks get the owner's
- * pointer. Internal to apps/cloud. */
+ * (cloud_mosq_lost); and of whether it is ready (cloud_mosq_ready): connected, and every
+ * subscription its connect hook made on this connection granted by a SUBACK. libmosquitto's
+ * callbacks come here; the owner's hooks get the owner's pointer. Internal to apps/cloud. */
 #ifndef SMARTCFG_APPS_CLOUD_MOSQ_H
 #define SMARTCFG_APPS_CLOUD_MOSQ_H
 
@@ -19,8 +20,8 @@ typedef struct cloud_mosq cloud_mosq_t;
 
 /* Called on the thread that runs the client's network loop. Each may be NULL. */
 typedef struct {
-    /* A CONNACK: rc 0 accepted (subscribe here; the client counts as connected when this
-     * returns), else the broker's refusal code (it stays not connected). */
+    /* A CONNACK: rc 0 accepted (subscribe here, with cloud_mosq_subscribe; the client counts
+     * as connected when this returns), else the broker's refusal code (it stays not connected). */
     void (*connect)(void *owner, struct mosquitto *m, int rc);
     /* The connection is gone (rc: libmosquitto's reason); was: it had counted as connected. */
     void (*disconnect)(void *owner, int rc, bool was);
@@ -38,13 +39,26 @@ int cloud_mosq_start(cloud_mosq_t *c, const char *host, uint16_t port);
 struct mosquitto *cloud_mosq_client(const cloud_mosq_t *c);
 /* Connected to the broker now (any thread). false for NULL. */
 bool cloud_mosq_connected(const cloud_mosq_t *c);
+/* From the connect hook (the loop's thread): subscribes, and keeps the client not ready
+ * (cloud_mosq_ready) until the SUBACK grants it. A SUBACK refusing it (0x80) is logged with the
+ * filter and keeps the client not ready until a later connection is granted it; so does a
+ * subscribe that could not be sent (-1). */
+int cloud_mosq_subscribe(cloud_mosq_t *c, struct mosquitto *m, const char *filter, int qos);
+/* Connected, and every subscription of this connection granted (GET /readyz; any thread). */
+bool cloud_mosq_ready(const cloud_mosq_t *c);
 /* The owner found the connection unusable (its own loop or reconnect failed). */
 void cloud_mosq_lost(cloud_mosq_t *c);
-/* Disconnects, ends the thread cloud_mosq_start started (never cancelled: it returns once the
- * DISCONNECT is out, or from its wait to reconnect) and frees: true. false when that thread
- * has not ended within a few seconds (a hook waiting on the database, a broker that takes no
- * more bytes): then nothing is freed and its hooks may still run, so the owner must keep what
- * they use too, for the process's exit. NULL: true. */
+/* Begins the stop without waiting: disconnects and asks the thread cloud_mosq_start started to
+ * end (never cancelled: it returns once the DISCONNECT is out, or from its wait to reconnect),
+ * and sets the stop's deadline, 6 s from now. A process stopping several clients calls this for
+ * each first, so they end in parallel and their waits share one bound. Once is enough; NULL:
+ * nothing. Publishing afterwards fails (not connected). */
+void cloud_mosq_stop(cloud_mosq_t *c);
+/* cloud_mosq_stop if not done yet, then waits for that thread until the stop's deadline and
+ * frees: true. false when the thread has not ended by then (a hook waiting on the database, a
+ * broker that takes no more bytes, a reconnect whose connect hangs): then nothing is freed and
+ * its hooks may still run, so the owner must keep what they use too, for the process's exit.
+ * NULL: true. */
 bool cloud_mosq_free(cloud_mosq_t *c);
 
 #endif

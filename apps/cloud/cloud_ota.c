@@ -618,16 +618,22 @@ static void on_message(void *user, const struct mosquitto_message *msg)
 
 static void on_connect(void *user, struct mosquitto *m, int rc)
 {
-    (void)user;
+    cloud_ota_t *o = user;
     if (rc == 0)
-        mosquitto_subscribe(m, NULL, "$ota/report/+/+", 1);
+        cloud_mosq_subscribe(o->mq, m, "$ota/report/+/+", 1);
 }
 
 static const cloud_mosq_hooks_t hooks = { .connect = on_connect, .message = on_message };
 
 bool cloud_ota_connected(const cloud_ota_t *o)
 {
-    return cloud_mosq_connected(o->mq);
+    return cloud_mosq_ready(o->mq);
+}
+
+void cloud_ota_stop(cloud_ota_t *o)
+{
+    if (o)
+        cloud_mosq_stop(o->mq);
 }
 
 cloud_ota_t *cloud_ota_new(const char *dbpath, const char *fwdir, const char *host, uint16_t port, const char *user,

@@ -21,9 +21,12 @@ enum MHD_Result cloud_http_error(struct MHD_Connection *c, unsigned status, cons
 /* fwdir: where images live (created 0700). The MQTT client uses the service identity. */
 cloud_ota_t *cloud_ota_new(const char *dbpath, const char *fwdir, const char *mqtt_host, uint16_t mqtt_port,
                            const char *user, const char *pass, char *err, size_t errlen);
+/* Begins its MQTT client's stop without waiting (cloud_mosq_stop); NULL: nothing. */
+void cloud_ota_stop(cloud_ota_t *o);
 /* false: its MQTT client's thread did not stop in time (cloud_mosq_free), nothing was freed. */
 bool cloud_ota_free(cloud_ota_t *o);
-/* Its MQTT client (progress reports, the push) is connected to the broker (GET /readyz). */
+/* Its MQTT client (progress reports, the push) is connected to the broker and its subscription
+ * granted (GET /readyz). */
 bool cloud_ota_connected(const cloud_ota_t *o);
 
 /* HTTP side, called by cloud_http.c. An upload streams to a file as it arrives (an image is

@@ -14,6 +14,7 @@
  * revocation thread polls first once they are due: a worker that dies within that wait, or
  * while it closes, leaves them to the others (a taken row is free again after LEASE_MS). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,16 @@ static size_t collect(char *d, size_t sz, size_t nm, void *u)
     return k;
 }
 
+/* cloud_revoke_stop has begun: a request under way is abandoned (the stop's bound, docs/cloud.md;
+ * its CURLOPT_TIMEOUT alone let a hung management API hold the stop 30 s). */
+static atomic_bool rv_abort;
+
+static int abort_on_stop(void *u, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)u, (void)dt, (void)dn, (void)ut, (void)un;
+    return atomic_load(&rv_abort) ? 1 : 0;   /* libcurl calls it at least once a second */
+}
+
 static long request(const char *method, const char *url, buf_t *out, char *err, size_t errlen)
 {
     CURL *c = curl_easy_init();
@@ -126,6 +137,8 @@ static long request(const char *method, const char *url, buf_t *out, char *err, 
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 3L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, abort_on_stop);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     if (rv.userpwd[0]) {
         curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -286,7 +299,7 @@ static void *revoke_thread(void *arg)
             if (rc != 0)   /* the row stays taken: this or another worker does it after the lease */
                 cloud_log("RabbitMQ: cannot update the pending close of %s: %s", p->cid, why);
         }
-        if (!done)
+        if (!done && !atomic_load(&rv_abort))   /* not: abandoned by the stop (the rows wait) */
             cloud_log("RabbitMQ management API unreachable (%s): %zu client(s) keep their subscriptions%s", err, nb,
                       again ? " for now; trying again in 5 s" : " until they reconnect");
         pthread_mutex_lock(&rv.lock);
@@ -347,6 +360,7 @@ int cloud_revoke_start(const char *spec, const char *user, const char *pass, con
     if (cloud_store_open(&rv.store, dbpath, err, errlen) != 0)
         return -1;
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    atomic_store(&rv_abort, false);
     pthread_mutex_lock(&rv.lock);
     rv.stop = false;
     rv.running = pthread_create(&rv.thread, NULL, revoke_thread, NULL) == 0;
@@ -361,6 +375,7 @@ int cloud_revoke_start(const char *spec, const char *user, const char *pass, con
 
 void cloud_revoke_stop(void)
 {
+    atomic_store(&rv_abort, true);
     pthread_mutex_lock(&rv.lock);
     bool was = rv.running;
     rv.stop = true;

@@ -497,17 +497,23 @@ static void on_message(void *user, const struct mosquitto_message *msg)
 
 static void on_connect(void *user, struct mosquitto *m, int rc)
 {
-    (void)user;
+    cloud_thing_t *t = user;
     if (rc == 0)
         for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-            mosquitto_subscribe(m, NULL, subs[i], 0);
+            cloud_mosq_subscribe(t->mq, m, subs[i], 0);
 }
 
 static const cloud_mosq_hooks_t hooks = { .connect = on_connect, .message = on_message };
 
 bool cloud_thing_connected(const cloud_thing_t *t)
 {
-    return !t->mq || cloud_mosq_connected(t->mq);
+    return !t->mq || cloud_mosq_ready(t->mq);
+}
+
+void cloud_thing_stop(cloud_thing_t *t)
+{
+    if (t)
+        cloud_mosq_stop(t->mq);
 }
 
 int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool action, const char *body, size_t len,

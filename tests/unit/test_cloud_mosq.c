@@ -117,9 +117,12 @@ static atomic_int hook_sleep_ms;
 
 static void t_connect(void *owner, struct mosquitto *m, int rc)
 {
-    (void)owner;
     if (rc == 0) {
-        mosquitto_subscribe(m, NULL, "t/#", 0);
+        /* owner: the client itself when the case counts its SUBACKs (cloud_mosq_ready) */
+        if (owner)
+            cloud_mosq_subscribe(owner, m, "t/#", 0);
+        else
+            mosquitto_subscribe(m, NULL, "t/#", 0);
         atomic_fetch_add(&connacks, 1);
     } else {
         atomic_fetch_add(&refusals, 1);
@@ -134,14 +137,19 @@ static void t_disconnect(void *owner, int rc, bool was)
         atomic_fetch_add(&losses_connected, 1);
 }
 
-/* The first message: a handler that takes hook_sleep_ms (a database write waiting, say). */
+/* The first message (the first sleepers_max, one per client: a client in its hook takes no
+ * other): a handler that takes hook_sleep_ms (a database write waiting, say). */
+static atomic_int sleepers, sleepers_max = 1, sleepers_done;
+
 static void t_message(void *owner, const struct mosquitto_message *msg)
 {
     (void)owner, (void)msg;
-    if (atomic_exchange(&in_hook, true))
+    if (atomic_fetch_add(&sleepers, 1) >= atomic_load(&sleepers_max))
         return;
+    atomic_store(&in_hook, true);
     tu_sleep_ms((unsigned)atomic_load(&hook_sleep_ms));
     atomic_store(&hook_done, true);
+    atomic_fetch_add(&sleepers_done, 1);
 }
 
 static const cloud_mosq_hooks_t hooks = { t_connect, t_disconnect, t_message };
@@ -152,6 +160,7 @@ static int setup(void **state)
     atomic_store(&connacks, 0), atomic_store(&refusals, 0);
     atomic_store(&losses, 0), atomic_store(&losses_connected, 0);
     atomic_store(&in_hook, false), atomic_store(&hook_done, false);
+    atomic_store(&sleepers, 0), atomic_store(&sleepers_max, 1), atomic_store(&sleepers_done, 0);
     strcpy(tmpdir, "/tmp/sc_mosq_XXXXXX");
     return mkdtemp(tmpdir) ? 0 : -1;
 }
@@ -195,6 +204,37 @@ static void connected_follows_the_broker(void **state)
     assert_int_equal(atomic_load(&connacks), 2);
     assert_true(cloud_mosq_free(c));
     assert_int_equal(atomic_load(&losses_connected), 1);   /* a stop is not a lost broker */
+    broker_kill(b);
+}
+
+/* Ready (cloud_mosq_ready) once the broker's SUBACK granted the subscription the connect hook
+ * made through cloud_mosq_subscribe, never before the CONNACK; not once the broker is gone;
+ * ready again after the reconnect's own SUBACK. (A SUBACK held back or refused: a broker of
+ * the test's own in integ.cloud_stop.) */
+static void ready_after_the_suback(void **state)
+{
+    (void)state;
+    uint16_t port = 0;
+    pid_t b = broker(&port, true);
+    char err[100] = "";
+    cloud_mosq_t *c = cloud_mosq_new("sc-test-", NULL, NULL, &hooks, NULL, err, sizeof err);
+    assert_non_null(c);
+    c->owner = c;   /* t_connect subscribes through cloud_mosq_subscribe */
+    assert_false(cloud_mosq_ready(c));
+    assert_int_equal(cloud_mosq_start(c, "127.0.0.1", port), 0);
+    for (int64_t until = now_ms() + 5000; !cloud_mosq_ready(c) && now_ms() < until;)
+        tu_sleep_ms(20);
+    assert_true(cloud_mosq_ready(c));
+    assert_int_equal(atomic_load(&c->subs_pending), 0);
+    broker_kill(b);
+    assert_true(wait_connected(c, false, 5000));
+    assert_false(cloud_mosq_ready(c));
+    b = broker(&port, true);
+    for (int64_t until = now_ms() + 15000; !cloud_mosq_ready(c) && now_ms() < until;)
+        tu_sleep_ms(20);
+    assert_true(cloud_mosq_ready(c));
+    assert_int_equal(atomic_load(&connacks), 2);
+    assert_true(cloud_mosq_free(c));
     broker_kill(b);
 }
 
@@ -272,6 +312,47 @@ static void stop_is_bounded(void **state)
     broker_kill(b);
 }
 
+/* Two clients each in a hook that outlasts the bound, stopped the way cloud_main stops OTA and
+ * the data template: both told first (cloud_mosq_stop), then each freed. Their waits share
+ * one bound: about STOP_WAIT_MS in all, not one after the other (P1: 6 s + 6 s at the
+ * cloud's stop, past Docker's 10 s grace). */
+static cloud_mosq_t *left2[2];
+
+static void stops_share_one_bound(void **state)
+{
+    (void)state;
+    atomic_store(&hook_sleep_ms, STOP_WAIT_MS + 1500);
+    atomic_store(&sleepers_max, 2);
+    uint16_t port = 0;
+    pid_t b = broker(&port, true);
+    left2[0] = client(port);
+    left2[1] = client(port);
+    assert_true(wait_connected(left2[0], true, 5000));
+    assert_true(wait_connected(left2[1], true, 5000));
+    struct mosquitto *p = mosquitto_new(NULL, true, NULL);
+    assert_non_null(p);
+    assert_int_equal(mosquitto_connect(p, "127.0.0.1", port, 30), MOSQ_ERR_SUCCESS);
+    for (int64_t until = now_ms() + 5000; atomic_load(&sleepers) < 2 && now_ms() < until;) {
+        mosquitto_publish(p, NULL, "t/x", 1, "x", 0, false);
+        mosquitto_loop(p, 50, 1);
+    }
+    mosquitto_disconnect(p);
+    mosquitto_destroy(p);
+    assert_true(atomic_load(&sleepers) >= 2);   /* both clients in their hooks */
+    int64_t t0 = now_ms();
+    cloud_mosq_stop(left2[0]);
+    cloud_mosq_stop(left2[1]);
+    assert_false(cloud_mosq_free(left2[0]));
+    assert_false(cloud_mosq_free(left2[1]));
+    int64_t took = now_ms() - t0;
+    assert_true(took >= STOP_WAIT_MS - 50);
+    assert_true(took < STOP_WAIT_MS + 600);   /* one after the other: 2 x STOP_WAIT_MS or more */
+    for (int64_t until = now_ms() + 5000; atomic_load(&sleepers_done) < 2 && now_ms() < until;)
+        tu_sleep_ms(20);
+    assert_int_equal(atomic_load(&sleepers_done), 2);
+    broker_kill(b);
+}
+
 /* A stop while the loop's reconnect is under way (V1): libmosquitto's reconnect overwrote the
  * stop's 'disconnecting' mark and the stop's DISCONNECT had no socket to go to, so the client
  * came back connected and its loop ran on to the keepalive (30 s): the stop gave up after its
@@ -313,9 +394,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(connected_follows_the_broker, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_is_not_connected, setup, teardown),
+        cmocka_unit_test_setup_teardown(ready_after_the_suback, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_waits_for_the_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_during_a_reconnect, setup, teardown),
+        cmocka_unit_test_setup_teardown(stops_share_one_bound, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
