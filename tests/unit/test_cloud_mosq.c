@@ -314,7 +314,7 @@ static void stop_is_bounded(void **state)
 
 /* Two clients each in a hook that outlasts the bound, stopped the way cloud_main stops OTA and
  * the data template: both told first (cloud_mosq_stop), then each freed. Their waits share
- * one bound: about STOP_WAIT_MS in all, not one after the other (P1: 6 s + 6 s at the
+ * one bound: about STOP_WAIT_MS in all, not one after the other (F123: 6 s + 6 s at the
  * cloud's stop, past Docker's 10 s grace). */
 static cloud_mosq_t *left2[2];
 
