@@ -732,7 +732,7 @@ static int read_password_file(send_app_t *a, const char *path)
 {
     char buf[PASSWORD_FILE_MAX];
     long n;
-    bool pipe = false, devnull = false, tty = false;
+    bool pipe = false, devnull = false, nullin = false, tty = false;
     if (!strcmp(path, "-") && isatty(STDIN_FILENO)) {
         tty = true;
         n = read_tty_password(buf, SC_PASSWORD_MAX + 3);
@@ -745,12 +745,18 @@ static int read_password_file(send_app_t *a, const char *path)
         char why[256];
         int fd = sc_cli_input_open(path, true);
         struct stat st;
-        struct stat null_st;
+        struct stat null_st, named;
         bool stat_ok = fd >= 0 && fstat(fd, &st) == 0;
         pipe = stat_ok && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
-        /* /dev/null holds nothing whatever happens: only chosen on purpose, an open network */
-        devnull = stat_ok && S_ISCHR(st.st_mode) && stat("/dev/null", &null_st) == 0 && S_ISCHR(null_st.st_mode) &&
-                  st.st_rdev == null_st.st_rdev;
+        /* /dev/null holds nothing whatever happens: chosen on purpose, an open network, when it
+         * is named itself. Not when it is stdin (`-`, or /dev/stdin, /dev/fd/0, a link to it):
+         * a service's stdin (systemd's default), `ssh -n`, `</dev/null` in a script, a job
+         * runner's; `--password-file -` there meant a pipe that is not there, and the devices
+         * in range got an open network (G4). */
+        nullin = stat_ok && S_ISCHR(st.st_mode) && stat("/dev/null", &null_st) == 0 && S_ISCHR(null_st.st_mode) &&
+                 st.st_rdev == null_st.st_rdev;
+        devnull = nullin && strcmp(path, "-") && lstat(path, &named) == 0 && S_ISCHR(named.st_mode) &&
+                  named.st_rdev == null_st.st_rdev;
         n = fd >= 0 ? sc_cli_input_read(fd, buf, sizeof buf, a->input_wait_s) : -1;
         int err = errno;
         if (fd >= 0)
@@ -801,6 +807,10 @@ static int read_password_file(send_app_t *a, const char *path)
         explicit_bzero(buf, sizeof buf);
         if (tty)
             return sc_cli_usage_error(&a->cli, "--password-file -: nothing typed (an open network is --password '')");
+        if (nullin && raw == 0)
+            return sc_cli_usage_error(&a->cli, "--password-file: '%s' reads /dev/null through stdin or a link (a "
+                                               "service's stdin, `ssh -n`, `</dev/null`): no password; an open network is "
+                                               "--password '' or --password-file /dev/null named as such", path);
         if (pipe && raw == 0)
             return sc_cli_usage_error(&a->cli, "--password-file: '%s' gave nothing (did the command writing it "
                                                "fail?); an open network is --password ''", path);
@@ -1114,9 +1124,6 @@ static int check_options(send_app_t *a, int argc, char **argv)
         return sc_cli_usage_error(&a->cli, "--multicast and --dest exclude each other");
     if (!a->have_password)
         return sc_cli_usage_error(&a->cli, "--password is required (--password '' for an open network)");
-    int frc = a->password_path ? read_password_file(a, a->password_path) : 0;
-    if (frc)
-        return frc;
     a->cfg.flow = a->cfg.cloud_url ? SC_POSIX_SENDER_CLOUD
                   : a->cfg.token ? SC_POSIX_SENDER_TOKEN : SC_POSIX_SENDER_ACK_ONLY;
     a->cfg.net.mode = a->multicast ? SC_POSIX_DEST_MULTICAST
@@ -1126,6 +1133,12 @@ static int check_options(send_app_t *a, int argc, char **argv)
         return sc_cli_usage_error(&a->cli, "--access-token goes with --cloud URL (the token API's AccessToken)");
     if (a->cfg.region && a->cfg.flow == SC_POSIX_SENDER_ACK_ONLY)
         return sc_cli_usage_error(&a->cli, "--region goes with --token or --cloud (it travels with the token)");
+    /* The password file (the prompt, `--password-file -` on a terminal) once the options that
+     * need no password are known to go together: a password typed and then a usage error that
+     * the command line alone made was to be typed again (G5) */
+    int frc = a->password_path ? read_password_file(a, a->password_path) : 0;
+    if (frc)
+        return frc;
     if (a->expect_path && (frc = load_expect(a)) != 0)
         return frc;
     if (a->have_expect && a->have_count)

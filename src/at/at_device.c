@@ -325,10 +325,15 @@ static int op_mqtt_unsubscribe(void *ctx, const char *topic)
     return sub_request(ctx, topic, 0, true);
 }
 
-/* The answer AT waits for (PUBACK, SUBACK, UNSUBACK), once it came. */
+/* The answer AT waits for (PUBACK, SUBACK, UNSUBACK), once it came. Only while AT still waits
+ * for it: after its <cmdtimeout> (FAIL,202) or an AT+RST the AT core waits for no MQTT answer,
+ * or for another command's (AT+CWJAP runs beside the session), and a late PUBACK or SUBACK
+ * completed that one: "WIFI CONNECTED ... OK" for a join still running (G2). */
 static void req_step(atd_t *b)
 {
     const sc_hal_mqtt_t *m = &b->hal->mqtt;
+    if (b->req_kind && !sc_at_mqtt_waiting(b->at))
+        b->req_kind = 0;
     if (b->req_kind == 1 && m->puback_received(m->ctx, b->req_mid)) {
         b->req_kind = 0;
         sc_at_complete(b->at, 0);
@@ -341,15 +346,17 @@ static void req_step(atd_t *b)
     }
 }
 
-/* The answer AT waits for, and the messages on the session's subscriptions. */
-static void data_step(atd_t *b)
+/* The answer AT waits for, and the messages on the session's subscriptions: true when it
+ * stopped at its bound (more may wait). */
+static bool data_step(atd_t *b)
 {
     const sc_hal_mqtt_t *m = &b->hal->mqtt;
     req_step(b);
     if (!m->poll)
-        return;
+        return false;
     /* Bounded per step so a flood of messages cannot starve the line. */
-    for (int i = 0; i < 8 && m->poll(m->ctx, &b->rx) == SC_OK; i++) {
+    int i = 0;
+    for (; i < 8 && m->poll(m->ctx, &b->rx) == SC_OK; i++) {
         /* A SUB's topic delivers only from its SUBACK on; a message the port received after
          * the SUBACK (a retained one comes right after it) may already wait here although the
          * answer was not in yet when this step asked: ask again first, in the wire's order. */
@@ -381,6 +388,7 @@ static void data_step(atd_t *b)
         b->rx_said_at = b->now_ms;
         b->rx_said = true;
     }
+    return i == 8;
 }
 
 /* After a reconnect the broker has forgotten the session's subscriptions (clean session):
@@ -657,6 +665,13 @@ void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
         return;
     }
     {
+        /* What the port received before the link went (messages, the answer AT waits for)
+         * reaches the host first, in the wire's order, as the SDK reads them before it sees
+         * the link down: the reconnect's connect empties the port's queue, and without a
+         * reconnect the subscriptions end below. Before, a burst the broker sent just before
+         * it closed was lost without a word (G1). 8 rounds: the POSIX port's queue of 64. */
+        for (int k = 0; k < 8 && data_step(b); k++)
+            ;
         bool again = b->mqtt_params.reconnect;
         sc_at_mqtt_disconnected(b->at, MQTT_NO_CONN, again);
         if (b->req_kind) {

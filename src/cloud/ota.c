@@ -136,6 +136,9 @@ static sc_err_t fwinfo_save(ota_t *o)
     return s->put(s->ctx, FWINFO_KEY, rec, sizeof rec);
 }
 
+static bool version_ok(const char *v);
+
+/* SC_ERR_FORMAT: a whole record whose version breaks the rule of AT+TCFWINFO? (version_ok). */
 static sc_err_t fwinfo_load(const ota_t *o, sc_ota_fwinfo_t *out)
 {
     const sc_hal_storage_t *s = &o->hal->storage;
@@ -148,7 +151,17 @@ static sc_err_t fwinfo_load(const ota_t *o, sc_ota_fwinfo_t *out)
     out->size = sc_le32_get(rec + 4);
     memcpy(out->version, rec + 8, SC_OTA_VERSION_MAX);
     memcpy(out->md5, rec + 8 + SC_OTA_VERSION_MAX + 1, SC_OTA_MD5_HEX);
-    return out->size ? SC_OK : SC_ERR_NOTFOUND;
+    if (!out->size)
+        return SC_ERR_NOTFOUND;
+    /* A record a build before F54 / F119 stored from the cloud's update: its version may hold
+     * a quote or a comma, which AT+TCFWINFO? would print for the host to split at (G3). The
+     * rule holds for what is stored as for what comes: no image to the host, as a damaged
+     * record (205); the cloud's update is to be pushed again under a version that keeps it. */
+    if (!version_ok(out->version)) {
+        memset(out, 0, sizeof *out);
+        return SC_ERR_FORMAT;
+    }
+    return SC_OK;
 }
 
 /* ---------------------------------------------------------------- download */
@@ -550,6 +563,11 @@ sc_err_t sc_ota_fw_info(sc_ota_t *pub, sc_ota_fwinfo_t *out)
     ota_t *o = O(pub);
     sc_err_t e = fwinfo_load(o, out);
     o->read_pos = 0;
+    if (e == SC_ERR_FORMAT) {
+        logf_(o, SC_LOG_WARN, "ota: the stored image's version holds a quote, backslash or comma (stored by an "
+                              "older build): not served%s", "", 0);
+        e = SC_ERR_NOTFOUND;
+    }
     return e;
 }
 

@@ -7,7 +7,10 @@
 # - P/D/no: a message, 1 s later a SUBACK that refuses (0x80): FAIL,-108 and nothing printed;
 # - AT+TCMQTTUNSUB of P/D/held that the broker never answers: FAIL,202, and the messages the
 #   broker goes on sending on P/D/held are not printed (before: printed again after the FAIL);
-#   AT+TCMQTTSUB? no longer lists it, and a new AT+TCMQTTSUB of it delivers again.
+#   AT+TCMQTTSUB? no longer lists it, and a new AT+TCMQTTSUB of it delivers again;
+# - P/D/burst: the SUBACK, 30 messages and the broker closes the connection, all at once: the
+#   host reads +TCMQTTSUB:OK, the 30 messages in order, then +TCMQTTDISCON,-103 (G1; before, the
+#   drop came first, the SUB ended FAIL,-103 and the messages were lost without a word).
 # The Tencent C SDK adds a topic's handler at its SUBACK and removes it when it sends the
 # UNSUBSCRIBE; the module now does the same. A real mosquitto cannot hold or refuse a SUBACK.
 set -u
@@ -58,6 +61,12 @@ while True:
             c.sendall(packet(0x90, mid + b"\x80"))
             publish(sub, b"after")
             publish(base + "/mark", b"m1")
+        elif sub == base + "/burst":            # everything before the close in one write
+            c.sendall(packet(0x90, mid + bytes([body[-1]])) +
+                      b"".join(packet(0x30, s16(sub) + b"b%02d" % i) for i in range(30)))
+            c.shutdown(socket.SHUT_RDWR)
+            c.close()
+            break
         else:
             c.sendall(packet(0x90, mid + bytes([body[-1]])))
             if sub == base + "/held":
@@ -99,8 +108,13 @@ send AT+TCMQTTSUB="$T/held",0
 reply b"OK\r\n+TCMQTTSUB:OK\r\n"
 reply b'+TCMQTTRCVPUB:"$T/held",4,"back"\r\n'
 quiet 1
-send AT+TCMQTTDISCONN
-reply b"+TCMQTTDISCON,2\r\nOK\r\n"
+send AT+TCMQTTSUB="$T/burst",0
+reply b"OK\r\n+TCMQTTSUB:OK\r\n"
+EOF
+for i in $(seq -w 0 29); do echo "reply b'+TCMQTTRCVPUB:\"$T/burst\",3,\"b$i\"\\r\\n'"; done
+cat <<EOF
+reply b"+TCMQTTDISCON,-103\r\n"
+quiet 1
 hangup
 EOF
 } >"$TMP/s"

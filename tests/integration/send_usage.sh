@@ -266,6 +266,17 @@ done
 o=$(echo | pwlen -)
 grep -q "^smartcfg send: --password-file: '-' holds no password, only blank lines" <<<"$o" || { echo "FAIL: --password-file - of one empty line: $o"; fail=1; }
 [ "$(pwlen /dev/null)" = "password 0 bytes" ] || { echo "FAIL: --password-file /dev/null: $(pwlen /dev/null)"; fail=1; }
+# G4: /dev/null by way of stdin is no choice: a service's stdin (systemd's default), `ssh -n`,
+# `</dev/null`; `--password-file -` there meant a pipe that is not there (an open network was
+# sent); nor a link to it. /dev/null named as such stays an open network (above).
+ln -s /dev/null "$T/nulllink"
+for f in - /dev/stdin /proc/self/fd/0 "$T/nulllink"; do
+  o=$(pwlen "$f" </dev/null)
+  [ "$o" = "smartcfg send: --password-file: '$f' reads /dev/null through stdin or a link (a service's stdin, \`ssh -n\`, \`</dev/null\`): no password; an open network is --password '' or --password-file /dev/null named as such" ] \
+    || { echo "FAIL: --password-file $f from /dev/null: $o"; fail=1; }
+done
+[ "$(pwlen /dev/null </dev/null)" = "password 0 bytes" ] || { echo "FAIL: --password-file /dev/null, stdin /dev/null"; fail=1; }
+[ "$(echo S3cretPw | pwlen -)" = "password 8 bytes" ] || { echo "FAIL: --password-file - from a pipe"; fail=1; }
 o=$(timeout 20 "$B/smartcfg" send --ssid x --password '' $OK --dest 127.0.0.1 --no-token --timeout 0.3 2>&1 | grep -o 'password [0-9]* bytes')
 [ "$o" = "password 0 bytes" ] || { echo "FAIL: --password '': $o"; fail=1; }
 printf ' S3cretPw\t\n' >"$T/padded"   # blanks around a password stay part of it, as before
@@ -312,6 +323,32 @@ assert b"S3cretPw" not in out, "the password was echoed: %r" % out
 assert b"line 1: the Wi-Fi password being sent, not a device" in out, "the password was not taken: %r" % out
 out = run(b"\n")
 assert b"--password-file -: nothing typed (an open network is --password '')" in out, out
+# G5: an option that goes with nothing is told before the prompt (it came after the password
+# was typed, to be typed again)
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", "-", "--bssid", "00:11:22:33:44:55",
+                  "--ip", "127.0.0.1", "--region", "ap-guangzhou", "--timeout", "1"])
+out = b""
+end = time.time() + 30
+while time.time() < end:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if not r:
+        continue
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+    if b"password (not shown)" in out:
+        break
+if b"password (not shown)" in out:
+    os.write(fd, b"S3cretPw\n")
+_, status = os.waitpid(pid, 0)
+assert b"password (not shown)" not in out, "prompted before the usage error: %r" % out
+assert b"--region goes with --token or --cloud" in out and os.WEXITSTATUS(status) == 2, out
 PY
 # the ESP-TOUCH v2 device key is blanked in argv (/proc/PID/cmdline) once parsed, as the
 # password is: send blocks reading a FIFO as --password-file after it took --aes-key

@@ -598,7 +598,7 @@ static void test_ota_ends_with_session(void **state)
  * (over sc_mqtt_msg_t's 1024 bytes) is not printed as if whole, nor is one on a topic the host
  * could not read back as sent; both are counted in one warning line (at most every 10 s), the
  * good message between them still arrives. */
-static sc_mqtt_msg_t rq[8];
+static sc_mqtt_msg_t rq[24];
 static size_t rq_n, rq_at;
 static char logs[2048];
 static sc_err_t r_sub(void *ctx, const char *topic, int qos)
@@ -758,6 +758,155 @@ static void test_sub_delivers_from_suback(void **state)
     mqtt_st = SC_MQTT_DISCONNECTED;
 }
 
+/* G1: what the port received before the link went reaches the host before +TCMQTTDISCON, in
+ * the wire's order: the SUBACK a SUB waits for (granted: +TCMQTTSUB:OK, and the topic is asked
+ * for again after the reconnect), then the messages, more than one step reads. Before, the
+ * drop was handled first: the SUB ended FAIL,-103 and the messages were lost (the reconnect's
+ * connect empties the port's queue; without a reconnect the subscriptions ended first). */
+static int dq_mid, dq_subs;
+static sc_err_t dq_state;
+static char dq_last[64];
+static sc_err_t dq_sub_req(void *ctx, const char *topic, int qos, int *mid)
+{
+    (void)ctx; (void)qos;
+    *mid = ++dq_mid;
+    dq_subs++;
+    snprintf(dq_last, sizeof dq_last, "%s", topic);
+    return SC_OK;
+}
+static sc_err_t dq_status(void *ctx, int mid)
+{
+    (void)ctx;
+    return mid == dq_mid ? dq_state : SC_ERR_NOTFOUND;
+}
+
+static void test_drop_delivers_what_came_before(void **state)
+{
+    (void)state;
+    static sc_at_device_t b;
+    static sc_at_t at;
+    static sc_hal_t hal;
+    mqtt_hal(&hal);
+    hal.mqtt.subscribe_req = dq_sub_req;
+    hal.mqtt.request_status = dq_status;
+    hal.mqtt.poll = r_poll;
+    hal.sys.log = r_log;
+    for (int reconnect = 0; reconnect <= 1; reconnect++) {
+        bind_at(&b, &at, &hal);
+        connect_ret = SC_OK;
+        connack_reason = 0;
+        mqtt_st = SC_MQTT_DISCONNECTED;
+        feed(&at, "AT+TCDEVINFOSET=0,\"PIDDRP0001\",\"dev\",\"" PSK "\"\r\n");
+        feed(&at, reconnect ? "AT+TCMQTTCONN=0,5000,240,1,1\r\n" : "AT+TCMQTTCONN=0,5000,240,1,0\r\n");
+        mqtt_st = SC_MQTT_CONNECTED;
+        sc_at_device_step(&b, clock_ms += 100);
+        assert_string_equal(out, "OK\r\n+TCMQTTCONN:OK\r\n");
+        dq_state = SC_ERR_AGAIN;
+        rq_n = rq_at = 0;
+        feed(&at, "AT+TCMQTTSUB=\"PIDDRP0001/dev/a\",0\r\n");
+        assert_string_equal(out, "OK\r\n");
+        sc_at_device_step(&b, clock_ms += 5);
+        assert_string_equal(out, "OK\r\n");
+        /* the SUBACK, 20 messages, then the broker closes: all in before the next step */
+        dq_state = SC_OK;
+        for (int i = 0; i < 20; i++) {
+            char pl[8];
+            snprintf(pl, sizeof pl, "m%02d", i);
+            r_push("PIDDRP0001/dev/a", pl, 3, false);
+        }
+        mqtt_st = SC_MQTT_FAILED;
+        reset();
+        int subs = dq_subs;
+        sc_at_device_step(&b, clock_ms += 5);
+        char want[2048] = "+TCMQTTSUB:OK\r\n";
+        for (int i = 0; i < 20; i++) {
+            size_t n = strlen(want);
+            snprintf(want + n, sizeof want - n, "+TCMQTTRCVPUB:\"PIDDRP0001/dev/a\",3,\"m%02d\"\r\n", i);
+        }
+        strcat(want, reconnect ? "+TCMQTTDISCON,-103\r\n+TCMQTTRECONNECTING\r\n" : "+TCMQTTDISCON,-103\r\n");
+        assert_string_equal(out, want);
+        if (reconnect) {
+            /* back: the granted topic is asked for again */
+            mqtt_st = SC_MQTT_CONNECTED;
+            reset();
+            sc_at_device_step(&b, clock_ms += 100);
+            assert_string_equal(out, "+TCMQTTRECONNECTED\r\n");
+            assert_int_equal(dq_subs, subs + 1);
+            assert_string_equal(dq_last, "PIDDRP0001/dev/a");
+            feed(&at, "AT+TCMQTTSUB?\r\n");
+            assert_string_equal(out, "+TCMQTTSUB:\"PIDDRP0001/dev/a\",0\r\nOK\r\n");
+            feed(&at, "AT+TCMQTTDISCONN\r\n");
+        }
+        mqtt_st = SC_MQTT_DISCONNECTED;
+    }
+}
+
+/* G2: a PUBACK or SUBACK that comes after AT gave up on it (FAIL,202 at <cmdtimeout>) belongs
+ * to no command: it completed whatever AT waited for next, an AT+CWJAP still joining printed
+ * "WIFI CONNECTED ... OK"; a drop then ended the join "+CWJAP:4 FAIL". */
+static sc_sta_status_t lj_st = SC_STA_CONNECTING;
+static sc_sta_status_t lj_status(void *ctx, sc_sta_reason_t *r)
+{
+    (void)ctx;
+    if (r)
+        *r = SC_STA_REASON_NONE;
+    return lj_st;
+}
+
+/* feed() at this test's clock: the AT core's deadlines count from it */
+static void feed_now(sc_at_t *at, const char *s)
+{
+    reset();
+    sc_at_feed(at, s, strlen(s), clock_ms);
+}
+
+static void test_late_answer_completes_nothing(void **state)
+{
+    (void)state;
+    static sc_at_device_t b;
+    static sc_at_t at;
+    static sc_hal_t hal;
+    mqtt_hal(&hal);
+    hal.mqtt.subscribe_req = dq_sub_req;
+    hal.mqtt.request_status = dq_status;
+    hal.mqtt.poll = r_poll;
+    hal.station.join = st_join;
+    hal.station.status = lj_status;
+    bind_at(&b, &at, &hal);
+    connect_ret = SC_OK;
+    connack_reason = 0;
+    mqtt_st = SC_MQTT_DISCONNECTED;
+    rq_n = rq_at = 0;
+    feed_now(&at, "AT+TCDEVINFOSET=0,\"PIDLATE001\",\"dev\",\"" PSK "\"\r\n");
+    feed_now(&at, "AT+TCMQTTCONN=0,1000,240,1,0\r\n");
+    mqtt_st = SC_MQTT_CONNECTED;
+    sc_at_device_step(&b, clock_ms += 100);
+    assert_string_equal(out, "OK\r\n+TCMQTTCONN:OK\r\n");
+    dq_state = SC_ERR_AGAIN;
+    feed_now(&at, "AT+TCMQTTSUB=\"PIDLATE001/dev/a\",0\r\n");
+    assert_string_equal(out, "OK\r\n");
+    sc_at_device_step(&b, clock_ms += 500);
+    reset();
+    sc_at_tick(&at, clock_ms += 600);
+    assert_string_equal(out, "+TCMQTTSUB:FAIL,202\r\n");
+    feed_now(&at, "AT+CWJAP=\"ap\",\"password1\"\r\n");
+    assert_string_equal(out, "");
+    dq_state = SC_OK;   /* the SUBACK, late */
+    sc_at_device_step(&b, clock_ms += 5);
+    assert_string_equal(out, "");
+    mqtt_st = SC_MQTT_FAILED;   /* and the link goes */
+    sc_at_device_step(&b, clock_ms += 5);
+    assert_string_equal(out, "+TCMQTTDISCON,-103\r\n");
+    /* the join still waits, and ends with its own outcome */
+    feed_now(&at, "AT\r\n");
+    assert_string_equal(out, "busy p...\r\n");
+    lj_st = SC_STA_GOT_IP;
+    sc_at_device_step(&b, clock_ms += 5);
+    assert_string_equal(out, "busy p...\r\nWIFI CONNECTED\r\nWIFI GOT IP\r\nOK\r\n");
+    lj_st = SC_STA_CONNECTING;
+    mqtt_st = SC_MQTT_DISCONNECTED;
+}
+
 /* AT+TCDEVREG with the HAL's non-blocking POST: the line answers "busy p..." while the
  * exchange runs; the answer arrives through sc_at_device_step; a port that never answers is
  * cut at the binding's own bound (-11); when the AT core's deadline comes first, AT+RST
@@ -893,6 +1042,8 @@ int main(void)
         cmocka_unit_test(test_dynreg_async),
         cmocka_unit_test(test_received_not_printable),
         cmocka_unit_test(test_sub_delivers_from_suback),
+        cmocka_unit_test(test_drop_delivers_what_came_before),
+        cmocka_unit_test(test_late_answer_completes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

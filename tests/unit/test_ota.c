@@ -13,6 +13,7 @@
 #include <mbedtls/md.h>
 
 #include "fake_hal.h"
+#include "smartcfg/diag.h"
 #include "smartcfg/ota.h"
 
 #define IMG_MAX 8192
@@ -466,6 +467,49 @@ static void test_update_version_quoted(void **state)
     assert_string_equal(sc_ota_version(&ota), "1.0.0");
 }
 
+/* G3: an image stored by a build before F54 / F119, whose record holds the cloud's version with
+ * a comma or a quote (whole, its CRC right): AT+TCFWINFO? printed it for the host to split at,
+ * `+TCFWINFO:"1,2",<size>,...` read as version 1, size 2. It is no image to the host now, as a
+ * damaged record, and the log says why. */
+static void test_stored_version_old_build(void **state)
+{
+    (void)state;
+    assert_int_equal(sc_ota_enable(&ota, "PRD", "dev", "1.0.0", fh.now), SC_OK);
+    push_update(md5_of_image(), (long)image_len);
+    run(5000);
+    sc_ota_fwinfo_t fi;
+    assert_int_equal(sc_ota_fw_info(&ota, &fi), SC_OK);
+    const fh_kv_t *kv = fh_kv(&fh, "fwinfo");
+    assert_non_null(kv);
+    assert_int_equal(kv->len, 4 + 4 + SC_OTA_VERSION_MAX + 1 + SC_OTA_MD5_HEX + 1 + 4);
+    static const char *const old[] = { "1,2", "a\",1,\"b", "1.0\\x" };
+    for (size_t i = 0; i < sizeof old / sizeof old[0]; i++) {
+        uint8_t *rec = kv->val;
+        memset(rec + 8, 0, SC_OTA_VERSION_MAX + 1);
+        memcpy(rec + 8, old[i], strlen(old[i]));
+        uint32_t crc = sc_diag_crc32(rec, kv->len - 4);
+        for (int b = 0; b < 4; b++)
+            rec[kv->len - 4 + (size_t)b] = (uint8_t)(crc >> (8 * b));
+        memset(&fi, 0x55, sizeof fi);
+        assert_int_equal(sc_ota_fw_info(&ota, &fi), SC_ERR_NOTFOUND);
+        assert_null(memchr(fi.version, ',', sizeof fi.version));
+        uint8_t back[64];
+        size_t n = 0;
+        assert_int_equal(sc_ota_fw_read(&ota, back, sizeof back, &n), SC_ERR_NOTFOUND);
+        assert_int_equal(n, 0);
+    }
+    assert_true(fh_log_contains(&fh, "stored image's version holds a quote, backslash or comma"));
+    /* the same record with a version of the rule is served again */
+    uint8_t *rec = kv->val;
+    memset(rec + 8, 0, SC_OTA_VERSION_MAX + 1);
+    memcpy(rec + 8, "1.2", 3);
+    uint32_t crc = sc_diag_crc32(rec, kv->len - 4);
+    for (int b = 0; b < 4; b++)
+        rec[kv->len - 4 + (size_t)b] = (uint8_t)(crc >> (8 * b));
+    assert_int_equal(sc_ota_fw_info(&ota, &fi), SC_OK);
+    assert_string_equal(fi.version, "1.2");
+}
+
 /* An update that arrives while AT+TCOTASET=1 still waits for its SUBACK (the topic was
  * subscribed before, or a broker delivers first) runs to its end, whatever the SUBACK says:
  * before, the download was not pumped while the SUBACK was awaited, and a refused or missing
@@ -511,6 +555,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_enable_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enable_waits_for_suback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_version_quoted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stored_version_old_build, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_during_suback_wait, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
