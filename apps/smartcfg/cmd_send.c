@@ -752,7 +752,7 @@ static int read_password_file(send_app_t *a, const char *path)
          * is named itself. Not when it is stdin (`-`, or /dev/stdin, /dev/fd/0, a link to it):
          * a service's stdin (systemd's default), `ssh -n`, `</dev/null` in a script, a job
          * runner's; `--password-file -` there meant a pipe that is not there, and the devices
-         * in range got an open network (G4). */
+         * in range got an open network (F128). */
         nullin = stat_ok && S_ISCHR(st.st_mode) && stat("/dev/null", &null_st) == 0 && S_ISCHR(null_st.st_mode) &&
                  st.st_rdev == null_st.st_rdev;
         devnull = nullin && strcmp(path, "-") && lstat(path, &named) == 0 && S_ISCHR(named.st_mode) &&
@@ -1135,7 +1135,7 @@ static int check_options(send_app_t *a, int argc, char **argv)
         return sc_cli_usage_error(&a->cli, "--region goes with --token or --cloud (it travels with the token)");
     /* The password file (the prompt, `--password-file -` on a terminal) once the options that
      * need no password are known to go together: a password typed and then a usage error that
-     * the command line alone made was to be typed again (G5) */
+     * the command line alone made was to be typed again (F129) */
     int frc = a->password_path ? read_password_file(a, a->password_path) : 0;
     if (frc)
         return frc;

@@ -328,7 +328,7 @@ static int op_mqtt_unsubscribe(void *ctx, const char *topic)
 /* The answer AT waits for (PUBACK, SUBACK, UNSUBACK), once it came. Only while AT still waits
  * for it: after its <cmdtimeout> (FAIL,202) or an AT+RST the AT core waits for no MQTT answer,
  * or for another command's (AT+CWJAP runs beside the session), and a late PUBACK or SUBACK
- * completed that one: "WIFI CONNECTED ... OK" for a join still running (G2). */
+ * completed that one: "WIFI CONNECTED ... OK" for a join still running (F126). */
 static void req_step(atd_t *b)
 {
     const sc_hal_mqtt_t *m = &b->hal->mqtt;
@@ -669,7 +669,7 @@ void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
          * reaches the host first, in the wire's order, as the SDK reads them before it sees
          * the link down: the reconnect's connect empties the port's queue, and without a
          * reconnect the subscriptions end below. Before, a burst the broker sent just before
-         * it closed was lost without a word (G1). 8 rounds: the POSIX port's queue of 64. */
+         * it closed was lost without a word (F125). 8 rounds: the POSIX port's queue of 64. */
         for (int k = 0; k < 8 && data_step(b); k++)
             ;
         bool again = b->mqtt_params.reconnect;

@@ -154,7 +154,7 @@ static sc_err_t fwinfo_load(const ota_t *o, sc_ota_fwinfo_t *out)
     if (!out->size)
         return SC_ERR_NOTFOUND;
     /* A record a build before F54 / F119 stored from the cloud's update: its version may hold
-     * a quote or a comma, which AT+TCFWINFO? would print for the host to split at (G3). The
+     * a quote or a comma, which AT+TCFWINFO? would print for the host to split at (F127). The
      * rule holds for what is stored as for what comes: no image to the host, as a damaged
      * record (205); the cloud's update is to be pushed again under a version that keeps it. */
     if (!version_ok(out->version)) {

@@ -9,7 +9,7 @@
 #   broker goes on sending on P/D/held are not printed (before: printed again after the FAIL);
 #   AT+TCMQTTSUB? no longer lists it, and a new AT+TCMQTTSUB of it delivers again;
 # - P/D/burst: the SUBACK, 30 messages and the broker closes the connection, all at once: the
-#   host reads +TCMQTTSUB:OK, the 30 messages in order, then +TCMQTTDISCON,-103 (G1; before, the
+#   host reads +TCMQTTSUB:OK, the 30 messages in order, then +TCMQTTDISCON,-103 (F125; before, the
 #   drop came first, the SUB ended FAIL,-103 and the messages were lost without a word).
 # The Tencent C SDK adds a topic's handler at its SUBACK and removes it when it sends the
 # UNSUBSCRIBE; the module now does the same. A real mosquitto cannot hold or refuse a SUBACK.

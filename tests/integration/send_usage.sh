@@ -266,7 +266,7 @@ done
 o=$(echo | pwlen -)
 grep -q "^smartcfg send: --password-file: '-' holds no password, only blank lines" <<<"$o" || { echo "FAIL: --password-file - of one empty line: $o"; fail=1; }
 [ "$(pwlen /dev/null)" = "password 0 bytes" ] || { echo "FAIL: --password-file /dev/null: $(pwlen /dev/null)"; fail=1; }
-# G4: /dev/null by way of stdin is no choice: a service's stdin (systemd's default), `ssh -n`,
+# F128: /dev/null by way of stdin is no choice: a service's stdin (systemd's default), `ssh -n`,
 # `</dev/null`; `--password-file -` there meant a pipe that is not there (an open network was
 # sent); nor a link to it. /dev/null named as such stays an open network (above).
 ln -s /dev/null "$T/nulllink"
@@ -323,7 +323,7 @@ assert b"S3cretPw" not in out, "the password was echoed: %r" % out
 assert b"line 1: the Wi-Fi password being sent, not a device" in out, "the password was not taken: %r" % out
 out = run(b"\n")
 assert b"--password-file -: nothing typed (an open network is --password '')" in out, out
-# G5: an option that goes with nothing is told before the prompt (it came after the password
+# F129: an option that goes with nothing is told before the prompt (it came after the password
 # was typed, to be typed again)
 pid, fd = pty.fork()
 if pid == 0:

@@ -758,7 +758,7 @@ static void test_sub_delivers_from_suback(void **state)
     mqtt_st = SC_MQTT_DISCONNECTED;
 }
 
-/* G1: what the port received before the link went reaches the host before +TCMQTTDISCON, in
+/* F125: what the port received before the link went reaches the host before +TCMQTTDISCON, in
  * the wire's order: the SUBACK a SUB waits for (granted: +TCMQTTSUB:OK, and the topic is asked
  * for again after the reconnect), then the messages, more than one step reads. Before, the
  * drop was handled first: the SUB ended FAIL,-103 and the messages were lost (the reconnect's
@@ -841,7 +841,7 @@ static void test_drop_delivers_what_came_before(void **state)
     }
 }
 
-/* G2: a PUBACK or SUBACK that comes after AT gave up on it (FAIL,202 at <cmdtimeout>) belongs
+/* F126: a PUBACK or SUBACK that comes after AT gave up on it (FAIL,202 at <cmdtimeout>) belongs
  * to no command: it completed whatever AT waited for next, an AT+CWJAP still joining printed
  * "WIFI CONNECTED ... OK"; a drop then ended the join "+CWJAP:4 FAIL". */
 static sc_sta_status_t lj_st = SC_STA_CONNECTING;

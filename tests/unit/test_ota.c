@@ -467,7 +467,7 @@ static void test_update_version_quoted(void **state)
     assert_string_equal(sc_ota_version(&ota), "1.0.0");
 }
 
-/* G3: an image stored by a build before F54 / F119, whose record holds the cloud's version with
+/* F127: an image stored by a build before F54 / F119, whose record holds the cloud's version with
  * a comma or a quote (whole, its CRC right): AT+TCFWINFO? printed it for the host to split at,
  * `+TCFWINFO:"1,2",<size>,...` read as version 1, size 2. It is no image to the host now, as a
  * damaged record, and the log says why. */
