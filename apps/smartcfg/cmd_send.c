@@ -896,7 +896,7 @@ static int set_expect(send_app_t *a, const char *v)
 /* The --expect file, once the secrets it must not name are known: a line that is the password
  * being sent (from --password, --password-hex, --password-file or the prompt), the token, the
  * AccessToken or the v2 device key would name a device the summary lists as never acked. */
-static int load_expect(send_app_t *a)
+static int load_expect(send_app_t *a, bool with_secrets)
 {
     char why[512];
     const char *v = a->expect_path;
@@ -908,7 +908,8 @@ static int load_expect(send_app_t *a)
         { "the --aes-key value", a->cfg.extra.key, a->cfg.extra.key ? sizeof a->aes_key : 0 },
     };
     sc_cli_shown(v, a->expect_shown, sizeof a->expect_shown);
-    if (send_expect_load(&a->expect, v, a->input_wait_s, secrets, sizeof secrets / sizeof secrets[0], why, sizeof why))
+    if (send_expect_load(&a->expect, v, a->input_wait_s, secrets, with_secrets ? sizeof secrets / sizeof secrets[0] : 0,
+                         why, sizeof why))
         return sc_cli_usage_error(&a->cli, "--expect %s: %s", v, why);
     a->have_expect = true;
     return 0;
@@ -1136,14 +1137,20 @@ static int check_options(send_app_t *a, int argc, char **argv)
     /* The password file (the prompt, `--password-file -` on a terminal) once the options that
      * need no password are known to go together: a password typed and then a usage error that
      * the command line alone made was to be typed again (F129) */
-    int frc = a->password_path ? read_password_file(a, a->password_path) : 0;
+    int frc;
+    if (a->expect_path && a->have_count) {
+        /* the same: the command line alone excludes it. The message names the file's devices,
+         * so the file is read first, without the secrets (its lines are never shown) */
+        if ((frc = load_expect(a, false)) != 0)
+            return frc;
+        return sc_cli_usage_error(&a->cli, "--expect and --count exclude each other (the run waits for the %u "
+                                  "device%s of %s)", a->expect.n, a->expect.n == 1 ? "" : "s", a->expect_shown);
+    }
+    frc = a->password_path ? read_password_file(a, a->password_path) : 0;
     if (frc)
         return frc;
-    if (a->expect_path && (frc = load_expect(a)) != 0)
+    if (a->expect_path && (frc = load_expect(a, true)) != 0)
         return frc;
-    if (a->have_expect && a->have_count)
-        return sc_cli_usage_error(&a->cli, "--expect and --count exclude each other (the run waits for the %u devices "
-                                  "of %s)", a->expect.n, a->expect_shown);
     for (uint32_t k = 0; a->have_expect && a->cfg.flow == SC_POSIX_SENDER_ACK_ONLY && k < a->expect.n; k++)
         if (!a->expect.e[k].has_mac)
             return sc_cli_usage_error(&a->cli, "--expect %s: line %u names a device without its MAC: without --token "

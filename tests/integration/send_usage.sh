@@ -107,8 +107,11 @@ printf 'K3y-0f-the-dev1c\n' > "$X/key.txt"
 check 2 "^smartcfg send: --expect $X/key.txt: line 1: the --aes-key value, not a device" --ssid x --password S3cretPw $OK --protocol v2 --aes-key K3y-0f-the-dev1c --token t1 --timeout 1 --expect "$X/key.txt"
 out=$(SC_ACCESS_TOKEN=AccessTok3n "$B/smartcfg" send --ssid x --password-file /dev/null $OK --cloud http://127.0.0.1:9 --timeout 1 --expect <(echo AccessTok3n) 2>&1); rc=$?
 { [ $rc = 2 ] && grep -q "line 1: the AccessToken, not a device" <<<"$out" && ! grep -q AccessTok3n <<<"$out"; } || { echo "FAIL: --expect naming \$SC_ACCESS_TOKEN: exit $rc, $out"; fail=1; }
-# a name that is no secret of the run stays a name (the same file, another password)
-check 2 "(the run waits for the 1 devices of $X/hunter.txt)" --ssid x --password S3cretPw $OK --token t1 --timeout 1 --expect "$X/hunter.txt" --count 1
+# a name that is no secret of the run stays a name (the same file, another password): read
+# with the secrets and taken, so the next check, a name without a MAC and no --token, is what
+# stops the run
+check 2 "^smartcfg send: --expect $X/hunter.txt: line 1 names a device without its MAC" --ssid x --password S3cretPw $OK --timeout 1 --expect "$X/hunter.txt"
+check 2 "(the run waits for the 1 device of $X/hunter.txt)" --ssid x --password S3cretPw $OK --token t1 --timeout 1 --expect "$X/hunter.txt" --count 1
 # a file written on Windows (a byte order mark, CRLF) and one without its last newline: read
 printf '\xef\xbb\xbf24:0a:c4:00:00:01 rack1\r\n24:0a:c4:00:00:02\r\n' > "$X/crlf.txt"
 check 2 "^smartcfg send: --expect and --count exclude each other (the run waits for the 2 devices of $X/crlf.txt)" \
@@ -324,31 +327,36 @@ assert b"line 1: the Wi-Fi password being sent, not a device" in out, "the passw
 out = run(b"\n")
 assert b"--password-file -: nothing typed (an open network is --password '')" in out, out
 # F129: an option that goes with nothing is told before the prompt (it came after the password
-# was typed, to be typed again)
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", "-", "--bssid", "00:11:22:33:44:55",
-                  "--ip", "127.0.0.1", "--region", "ap-guangzhou", "--timeout", "1"])
-out = b""
-end = time.time() + 30
-while time.time() < end:
-    r, _, _ = select.select([fd], [], [], 0.2)
-    if not r:
-        continue
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    out += data
+# was typed, to be typed again); --expect beside --count too, though its message counts the
+# file's devices
+def before_prompt(extra, said):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", "-", "--bssid", "00:11:22:33:44:55",
+                      "--ip", "127.0.0.1", "--timeout", "1"] + extra)
+    out = b""
+    end = time.time() + 30
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if not r:
+            continue
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+        if b"password (not shown)" in out:
+            break
     if b"password (not shown)" in out:
-        break
-if b"password (not shown)" in out:
-    os.write(fd, b"S3cretPw\n")
-_, status = os.waitpid(pid, 0)
-assert b"password (not shown)" not in out, "prompted before the usage error: %r" % out
-assert b"--region goes with --token or --cloud" in out and os.WEXITSTATUS(status) == 2, out
+        os.write(fd, b"S3cretPw\n")
+    _, status = os.waitpid(pid, 0)
+    assert b"password (not shown)" not in out, "prompted before the usage error: %r" % out
+    assert said in out and os.WEXITSTATUS(status) == 2, out
+before_prompt(["--region", "ap-guangzhou"], b"--region goes with --token or --cloud")
+before_prompt(["--count", "2", "--expect", typed],
+              b"--expect and --count exclude each other (the run waits for the 1 device of")
 PY
 # the ESP-TOUCH v2 device key is blanked in argv (/proc/PID/cmdline) once parsed, as the
 # password is: send blocks reading a FIFO as --password-file after it took --aes-key
