@@ -190,8 +190,11 @@ static void mqtt_drop(atd_t *b)
 }
 
 /* The session is over: its identity and credentials go. */
+static void say_drops(atd_t *b, bool now);
+
 static void mqtt_forget(atd_t *b)
 {
+    say_drops(b, true);
     memset(&b->mqtt_id, 0, sizeof b->mqtt_id);
     mqtt_wipe(b);
 }
@@ -373,10 +376,19 @@ static bool data_step(atd_t *b)
         if (!sc_at_mqtt_received(b->at, b->rx.topic, b->rx.payload, b->rx.payload_len))
             b->rx_badtopic++;
     }
+    say_drops(b, false);
+    return i == 8;
+}
+
+/* The messages not printed since the last warning, in one line at most every 10 s; at the
+ * session's end (now) whatever is unsaid, so the log's last line of a session holds its totals
+ * (two drops in two steps were one line and an unsaid one, till the next drop 10 s on). */
+static void say_drops(atd_t *b, bool now)
+{
     /* 10 s as an elapsed time: a deadline (sc_ms_reached) read after a quiet spell of over 24.8
      * days (2^31 ms) looks 24.8 days away, and the warning would stay unsaid that long */
     if ((b->rx_cut != b->rx_cut_said || b->rx_badtopic != b->rx_badtopic_said) &&
-        (!b->rx_said || (uint32_t)(b->now_ms - b->rx_said_at) >= 10000u)) {
+        (now || !b->rx_said || (uint32_t)(b->now_ms - b->rx_said_at) >= 10000u)) {
         sc_logf(b->hal ? &b->hal->sys : NULL, SC_LOG_WARN,
                 "AT: %lu messages over %u bytes, %lu on a topic not subscribed or with a quote, comma or "
                 "control byte: not printed as +TCMQTTRCVPUB (%lu, %lu in all)",
@@ -388,7 +400,6 @@ static bool data_step(atd_t *b)
         b->rx_said_at = b->now_ms;
         b->rx_said = true;
     }
-    return i == 8;
 }
 
 /* After a reconnect the broker has forgotten the session's subscriptions (clean session):

@@ -21,18 +21,12 @@ SECRET='c2VjcmV0LWF0LXJjdmI='
 
 PYTHONPATH=${SC_SRC}/tests/integration/lib python3 - "$PORT" "$P/$D/data" >"$TMP/broker.out" 2>"$TMP/broker.err" <<'PYEOF' &
 import socket, struct, sys
-from mqtt_wire import packet, read_packet, s16
+import mqtt_wire
+from mqtt_wire import accept_one, packet, read_packet, s16
 port, topic = int(sys.argv[1]), sys.argv[2]
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("127.0.0.1", port))
-ls.listen(1)
-print("listening", flush=True)
-c, _ = ls.accept()
-ls.settimeout(60)
-c.settimeout(60)
+c = accept_one(port)
 def publish(t, payload):
-    c.sendall(packet(0x30, s16(t) + payload))
+    mqtt_wire.publish(c, t, payload)
 while True:
     kind, body = read_packet(c)
     if kind >> 4 == 1:                      # CONNECT
@@ -72,6 +66,8 @@ AT_DEV_OUT=$TMP/dev.out AT_DEV_ERR=$TMP/dev.err timeout 60 python3 "$HOST" "$TMP
     --at '{tty}' --broker "127.0.0.1:$PORT" --state-dir "$TMP/state" --log-level debug \
     >"$TMP/host.out" 2>"$TMP/host.err" || fail "session: $(cat "$TMP/host.out")"
 grep -q "subscribed $P/$D/data" "$TMP/broker.out" || fail "the broker never saw the subscription"
-grep -q 'AT: 0 messages over 1024 bytes, 2 on a topic not subscribed' "$TMP/dev.err" ||
+# both drops counted: in one line, or two when the port's thread queued them a step apart (the
+# second then said at the session's end), so the totals of the session's last warning
+grep 'not printed as +TCMQTTRCVPUB' "$TMP/dev.err" | tail -n 1 | grep -q '(0, 2 in all)' ||
     fail "the two dropped messages not counted in the log"
 echo "PASS"

@@ -28,18 +28,12 @@ SECRET='c2VjcmV0LWF0LXN1YmE='
 
 PYTHONPATH=${SC_SRC}/tests/integration/lib python3 - "$PORT" "$P/$D" >"$TMP/broker.out" 2>"$TMP/broker.err" <<'PYEOF' &
 import socket, struct, sys, time
-from mqtt_wire import packet, read_packet, s16
+import mqtt_wire
+from mqtt_wire import accept_one, packet, read_packet, s16
 port, base = int(sys.argv[1]), sys.argv[2]
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("127.0.0.1", port))
-ls.listen(1)
-print("listening", flush=True)
-c, _ = ls.accept()
-ls.settimeout(60)
-c.settimeout(60)
+c = accept_one(port)
 def publish(t, payload):
-    c.sendall(packet(0x30, s16(t) + payload))
+    mqtt_wire.publish(c, t, payload)
 held_subs = 0
 while True:
     kind, body = read_packet(c)

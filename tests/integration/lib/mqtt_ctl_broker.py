@@ -13,18 +13,11 @@
 # "dead". usage: mqtt_ctl_broker.py PORT CTLDIR
 import os, select, socket, struct, sys, time
 
+from mqtt_wire import packet   # beside this file: the one length encoding of the tests
+
 
 def say(s):
     print(s, flush=True)
-
-
-def packet(kind, body):
-    n, ln = len(body), b""
-    while True:
-        n, d = n // 128, n % 128
-        ln += bytes([d | (0x80 if n else 0)])
-        if not n:
-            return bytes([kind]) + ln + body
 
 
 class Client:

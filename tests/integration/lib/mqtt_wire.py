@@ -2,7 +2,8 @@
 # The few MQTT 3.1.1 packets the tests speak on raw sockets (RabbitMQ 3.10 speaks no MQTT 5,
 # and a test often needs a client that misbehaves on purpose): the length encoding, one
 # packet out, one packet in, CONNECT, a session subscribed to one topic and the JSON of a
-# message received. Imported by mqtt311.py, mqtt_hold.py, soak_cloud.py
+# message received, a one-client broker's accept and publish. Imported by mqtt311.py,
+# mqtt_hold.py, soak_cloud.py, mqtt_ctl_broker.py
 # and the inline floods of the tests (PYTHONPATH=tests/integration/lib).
 import json
 import socket
@@ -51,6 +52,25 @@ def read_packet(sock):
         mult *= 128
         if not d & 0x80:
             return kind, recv_exact(sock, n)
+
+
+def accept_one(port, timeout=60):
+    """A broker's side for a test: listens on 127.0.0.1:PORT, says "listening" on stdout (the
+    test waits for that line) and returns the one client's socket, TIMEOUT on its reads."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port))
+    ls.listen(1)
+    print("listening", flush=True)
+    c, _ = ls.accept()
+    ls.close()
+    c.settimeout(timeout)
+    return c
+
+
+def publish(sock, topic, payload):
+    """A QoS 0 PUBLISH of PAYLOAD (bytes) on TOPIC."""
+    sock.sendall(packet(0x30, s16(topic) + payload))
 
 
 def session(host, port, client, user, pw, topic, keepalive=60):
