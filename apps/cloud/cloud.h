@@ -237,6 +237,9 @@ void cloud_thing_tick(cloud_thing_t *t);
 void cloud_thing_message(cloud_thing_t *t, const char *topic, const void *payload, size_t len, bool redelivered);
 /* The MQTT subscriptions the handler serves ('+' wildcards). */
 size_t cloud_thing_topics(const char *const **topics);
+/* The main loop, each pass: asks the broker again for a subscription it refused
+ * (cloud_mosq_retry); NULL, or no client: nothing. */
+void cloud_thing_retry(cloud_thing_t *t);
 /* Begins its MQTT client's stop without waiting (cloud_mosq_stop); NULL, or no client: nothing. */
 void cloud_thing_stop(cloud_thing_t *t);
 /* false: its MQTT client's thread did not stop in time (cloud_mosq_free), nothing was freed. */

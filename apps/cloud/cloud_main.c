@@ -1121,6 +1121,10 @@ bad_addr:
             cloud_amqp_step(amqp, 100);
         else
             cloud_bindsvc_step(svc, 100);
+        if (!amqp) {   /* a subscription the broker refused (its ACL): asked again, every 5 s */
+            cloud_ota_retry(ota);
+            cloud_thing_retry(thing);
+        }
         /* GET /readyz: the broker side (ours running, the binding service or consumer connected;
          * mosquitto: also the clients of the IoT Explorer topics and of OTA) */
         cloud_health_broker(amqp ? cloud_amqp_connected(amqp)
