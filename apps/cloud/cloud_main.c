@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,27 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
 {
     stop_signal = sig;
+}
+
+/* With --rabbitmq the main loop may sit in a wait of rabbitmq-c's on a node that does not
+ * answer (a cut network: the worker count for --thing-rate once a second, a reconnect's login
+ * and setup), which a signal does not end (it polls again) and only the heartbeat does, 20 s
+ * after the node's last frame: the stop would start that late, past Docker's 10 s grace. This
+ * thread cuts the connection's socket when the loop has not ended 1 s after the signal. */
+static atomic_bool loop_done;
+
+static void *stop_watch(void *arg)
+{
+    while (!stop_signal && !atomic_load(&loop_done))
+        nanosleep(&(struct timespec){ 0, 50 * 1000000L }, NULL);
+    for (int i = 0; i < 20 && !atomic_load(&loop_done); i++)
+        nanosleep(&(struct timespec){ 0, 50 * 1000000L }, NULL);
+    if (!atomic_load(&loop_done)) {
+        cloud_log("stopping: the RabbitMQ node has not answered for 1 s; cutting the connection (the node hands "
+                  "what this worker had not acknowledged to the others)");
+        cloud_amqp_cut(arg);
+    }
+    return NULL;
 }
 
 typedef struct {
@@ -1115,6 +1137,8 @@ bad_addr:
     }
 
     ret = SC_EXIT_OK;
+    pthread_t watch;
+    bool watching = amqp && pthread_create(&watch, NULL, stop_watch, amqp) == 0;
     while (!stop_signal) {
         cloud_refusal_tick(false);
         if (amqp)
@@ -1164,6 +1188,9 @@ bad_addr:
             cloud_log("mosquitto restarted (pid %d)", (int)br.pid);
         }
     }
+    atomic_store(&loop_done, true);
+    if (watching)
+        pthread_join(watch, NULL);
     if (stop_signal)
         cloud_log("stopping on signal %d", (int)stop_signal);
 out:;
