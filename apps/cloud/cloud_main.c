@@ -63,8 +63,9 @@ static void *stop_watch(void *arg)
     for (int i = 0; i < 20 && !atomic_load(&loop_done); i++)
         nanosleep(&(struct timespec){ 0, 50 * 1000000L }, NULL);
     if (!atomic_load(&loop_done)) {
-        cloud_log("stopping: the RabbitMQ node has not answered for 1 s; cutting the connection (the node hands "
-                  "what this worker had not acknowledged to the others)");
+        cloud_log("stopping: the worker still waits 1 s after the signal (on a RabbitMQ node that does not answer, or "
+                  "the database); cutting its RabbitMQ connection (the node hands what it had not acknowledged to "
+                  "the others)");
         cloud_amqp_cut(arg);
     }
     return NULL;
