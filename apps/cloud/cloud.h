@@ -183,6 +183,10 @@ const char *cloud_amqp_vhost(const cloud_amqp_t *a);
 /* The node list's hosts, as --rabbitmq names them: i < cloud_amqp_nodes(a). */
 unsigned cloud_amqp_nodes(const cloud_amqp_t *a);
 const char *cloud_amqp_node_host(const cloud_amqp_t *a, unsigned i);
+/* Any thread, at a stop: shuts the connection's socket (and any later one's) so that a wait of
+ * the worker's thread on a node that does not answer (an RPC, a login: rabbitmq-c retries its
+ * poll after a signal, and only the heartbeat, 20 s, ends them) ends at once. NULL: nothing. */
+void cloud_amqp_cut(cloud_amqp_t *a);
 void cloud_amqp_free(cloud_amqp_t *a);
 /* The workers' AMQP user and password (the first node's URL). */
 const char *cloud_amqp_user(const cloud_amqp_t *a);
@@ -237,6 +241,9 @@ void cloud_thing_tick(cloud_thing_t *t);
 void cloud_thing_message(cloud_thing_t *t, const char *topic, const void *payload, size_t len, bool redelivered);
 /* The MQTT subscriptions the handler serves ('+' wildcards). */
 size_t cloud_thing_topics(const char *const **topics);
+/* The main loop, each pass: asks the broker again for a subscription it refused
+ * (cloud_mosq_retry); NULL, or no client: nothing. */
+void cloud_thing_retry(cloud_thing_t *t);
 /* Begins its MQTT client's stop without waiting (cloud_mosq_stop); NULL, or no client: nothing. */
 void cloud_thing_stop(cloud_thing_t *t);
 /* false: its MQTT client's thread did not stop in time (cloud_mosq_free), nothing was freed. */

@@ -324,6 +324,7 @@ int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms)
         rc = mosquitto_reconnect(m);
     }
     if (rc == MOSQ_ERR_SUCCESS) {
+        cloud_mosq_retry(b->mq);   /* a subscription the broker refused: asked again */
         b->msgs_this_pass = 0;
         rc = mosquitto_loop(m, timeout_ms, 1);
         /* Drain what is already readable so one commit covers a burst of binds. */

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,28 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
 {
     stop_signal = sig;
+}
+
+/* With --rabbitmq the main loop may sit in a wait of rabbitmq-c's on a node that does not
+ * answer (a cut network: the worker count for --thing-rate once a second, a reconnect's login
+ * and setup), which a signal does not end (it polls again) and only the heartbeat does, 20 s
+ * after the node's last frame: the stop would start that late, past Docker's 10 s grace. This
+ * thread cuts the connection's socket when the loop has not ended 1 s after the signal. */
+static atomic_bool loop_done;
+
+static void *stop_watch(void *arg)
+{
+    while (!stop_signal && !atomic_load(&loop_done))
+        nanosleep(&(struct timespec){ 0, 50 * 1000000L }, NULL);
+    for (int i = 0; i < 20 && !atomic_load(&loop_done); i++)
+        nanosleep(&(struct timespec){ 0, 50 * 1000000L }, NULL);
+    if (!atomic_load(&loop_done)) {
+        cloud_log("stopping: the worker still waits 1 s after the signal (on a RabbitMQ node that does not answer, or "
+                  "the database); cutting its RabbitMQ connection (the node hands what it had not acknowledged to "
+                  "the others)");
+        cloud_amqp_cut(arg);
+    }
+    return NULL;
 }
 
 typedef struct {
@@ -1115,12 +1138,18 @@ bad_addr:
     }
 
     ret = SC_EXIT_OK;
+    pthread_t watch;
+    bool watching = amqp && pthread_create(&watch, NULL, stop_watch, amqp) == 0;
     while (!stop_signal) {
         cloud_refusal_tick(false);
         if (amqp)
             cloud_amqp_step(amqp, 100);
         else
             cloud_bindsvc_step(svc, 100);
+        if (!amqp) {   /* a subscription the broker refused (its ACL): asked again, every 5 s */
+            cloud_ota_retry(ota);
+            cloud_thing_retry(thing);
+        }
         /* GET /readyz: the broker side (ours running, the binding service or consumer connected;
          * mosquitto: also the clients of the IoT Explorer topics and of OTA) */
         cloud_health_broker(amqp ? cloud_amqp_connected(amqp)
@@ -1160,6 +1189,9 @@ bad_addr:
             cloud_log("mosquitto restarted (pid %d)", (int)br.pid);
         }
     }
+    atomic_store(&loop_done, true);
+    if (watching)
+        pthread_join(watch, NULL);
     if (stop_signal)
         cloud_log("stopping on signal %d", (int)stop_signal);
 out:;

@@ -20,20 +20,32 @@
 
 /* The subscriptions one connection made (cloud_mosq_subscribe): the cloud's clients make 1 to 6. */
 #define SUBS_MAX 8
+/* How often a subscription the broker refused is asked for again on the same connection
+ * (cloud_mosq_retry): an ACL put right on the broker is taken up without a reconnect. */
+#ifndef RESUB_MS   /* (tests/unit/test_cloud_mosq.c sets a shorter one) */
+#define RESUB_MS 5000
+#endif
 
 struct cloud_mosq {
     struct mosquitto *m;
     atomic_bool connected;   /* written by the loop's thread, read by any (GET /readyz) */
-    /* This connection's subscriptions, reset at each CONNACK: those still without a SUBACK,
-     * and whether one was refused (or could not be sent). Written on the loop's thread only
-     * (the connect hook subscribes there and SUBACKs arrive there), read by any. */
+    /* This connection's subscriptions, reset at each CONNACK: how many still wait for a SUBACK,
+     * and how many were refused (or could not be sent) and wait for cloud_mosq_retry. subs,
+     * nsubs and retry_ms are subs_mu's: the connect hook subscribes and the SUBACKs arrive on
+     * the loop's thread, cloud_mosq_retry asks again from the owner's. The two counts are
+     * read by any thread (GET /readyz) without it. */
     atomic_int subs_pending;
-    atomic_bool subs_refused;
+    atomic_int subs_refused;
+    pthread_mutex_t subs_mu;
     struct {
-        int mid;
+        int mid;           /* its SUBSCRIBE's packet id while it waits for the SUBACK; else -1 */
+        int qos;
+        bool refused;      /* waits for cloud_mosq_retry */
+        bool said;         /* its refusal is in the log (once per connection) */
         char filter[64];
     } subs[SUBS_MAX];
     int nsubs;
+    int64_t retry_ms;      /* cloud_mosq_retry asks again from this time on (monotonic ms) */
     char id[40];               /* the client id, for the log (no secret in it) */
     atomic_bool stopping;    /* cloud_mosq_stop has begun: a CONNACK now is answered with a DISCONNECT */
     bool threaded;           /* cloud_mosq_start started libmosquitto's thread */
@@ -64,9 +76,11 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
     }
     /* A new connection: nothing is subscribed on it until its own SUBACKs come (the hook
      * subscribes, before 'connected' is set, so no reader sees it connected with none pending). */
+    pthread_mutex_lock(&c->subs_mu);
     c->nsubs = 0;
     atomic_store(&c->subs_pending, 0);
-    atomic_store(&c->subs_refused, false);
+    atomic_store(&c->subs_refused, 0);
+    pthread_mutex_unlock(&c->subs_mu);
     if (c->hooks->connect)
         c->hooks->connect(c->owner, m, rc);
     atomic_store(&c->connected, rc == 0 && !atomic_load(&c->stopping));
@@ -81,10 +95,19 @@ static void on_disconnect(struct mosquitto *m, void *ud, int rc)
         c->hooks->disconnect(c->owner, rc, was);
 }
 
+/* Under subs_mu: subscription i waits for cloud_mosq_retry, RESUB_MS after the first refusal. */
+static void refuse(cloud_mosq_t *c, int i)
+{
+    c->subs[i].refused = true;
+    if (atomic_fetch_add(&c->subs_refused, 1) == 0)
+        c->retry_ms = cloud_now_ms() + RESUB_MS;
+}
+
 static void on_subscribe(struct mosquitto *m, void *ud, int mid, int qos_count, const int *granted_qos)
 {
     (void)m;
     cloud_mosq_t *c = ud;
+    pthread_mutex_lock(&c->subs_mu);
     for (int i = 0; i < c->nsubs; i++) {
         if (c->subs[i].mid != mid)
             continue;
@@ -93,14 +116,20 @@ static void on_subscribe(struct mosquitto *m, void *ud, int mid, int qos_count, 
         for (int k = 0; k < qos_count; k++)
             refused |= granted_qos[k] < 0 || granted_qos[k] > 2;   /* 0x80: refused */
         if (refused) {
-            atomic_store(&c->subs_refused, true);
-            cloud_log("MQTT client %s: the broker refused the subscription to %s (SUBACK 0x%02x); GET /readyz "
-                      "says broker until a later connection is granted it", c->id, c->subs[i].filter,
-                      qos_count > 0 ? (unsigned)granted_qos[0] & 0xffu : 0x80u);
+            refuse(c, i);   /* before the pending count drops: never ready between */
+            if (!c->subs[i].said)
+                cloud_log("MQTT client %s: the broker refused the subscription to %s (SUBACK 0x%02x); GET /readyz "
+                          "says broker until it is granted (asked again every %d s)", c->id, c->subs[i].filter,
+                          qos_count > 0 ? (unsigned)granted_qos[0] & 0xffu : 0x80u, RESUB_MS / 1000);
+            c->subs[i].said = true;
+        } else if (c->subs[i].said) {
+            cloud_log("MQTT client %s: the broker granted the subscription to %s now", c->id, c->subs[i].filter);
+            c->subs[i].said = false;
         }
         atomic_fetch_sub(&c->subs_pending, 1);
-        return;
+        break;
     }
+    pthread_mutex_unlock(&c->subs_mu);
 }
 
 static void on_message(struct mosquitto *m, void *ud, const struct mosquitto_message *msg)
@@ -123,6 +152,7 @@ cloud_mosq_t *cloud_mosq_new(const char *id_prefix, const char *user, const char
     c->owner = owner;
     atomic_init(&c->connected, false);
     atomic_init(&c->stopping, false);
+    pthread_mutex_init(&c->subs_mu, NULL);
     char id[40];
     int n = snprintf(id, sizeof id, "%s", id_prefix);
     if (n < 0 || (size_t)n + 9 > sizeof id) {
@@ -166,21 +196,64 @@ bool cloud_mosq_connected(const cloud_mosq_t *c)
     return c && atomic_load(&((cloud_mosq_t *)c)->connected);
 }
 
-int cloud_mosq_subscribe(cloud_mosq_t *c, struct mosquitto *m, const char *filter, int qos)
+/* Under subs_mu, so that its SUBACK (on the loop's thread) finds the packet id recorded. */
+static int send_subscribe(cloud_mosq_t *c, struct mosquitto *m, int i)
 {
     int mid = -1;
-    int rc = c->nsubs < SUBS_MAX ? mosquitto_subscribe(m, &mid, filter, qos) : MOSQ_ERR_NOMEM;
+    int rc = mosquitto_subscribe(m, &mid, c->subs[i].filter, c->subs[i].qos);
     if (rc != MOSQ_ERR_SUCCESS) {
-        /* never granted on this connection: not ready until the next one */
-        atomic_store(&c->subs_refused, true);
-        cloud_log("MQTT client %s could not subscribe to %s: %s", c->id, filter, mosquitto_strerror(rc));
+        if (!c->subs[i].said)
+            cloud_log("MQTT client %s could not subscribe to %s: %s", c->id, c->subs[i].filter,
+                      mosquitto_strerror(rc));
+        c->subs[i].said = true;
         return -1;
     }
-    c->subs[c->nsubs].mid = mid;
-    snprintf(c->subs[c->nsubs].filter, sizeof c->subs[c->nsubs].filter, "%s", filter);
-    c->nsubs++;
-    atomic_fetch_add(&c->subs_pending, 1);
+    c->subs[i].mid = mid;
     return 0;
+}
+
+int cloud_mosq_subscribe(cloud_mosq_t *c, struct mosquitto *m, const char *filter, int qos)
+{
+    pthread_mutex_lock(&c->subs_mu);
+    if (c->nsubs == SUBS_MAX) {   /* a client of the cloud asking for more than it ever does */
+        atomic_fetch_add(&c->subs_refused, 1);   /* never granted: not ready, and said so */
+        pthread_mutex_unlock(&c->subs_mu);
+        cloud_log("MQTT client %s could not subscribe to %s: more than %d subscriptions", c->id, filter, SUBS_MAX);
+        return -1;
+    }
+    int i = c->nsubs++;
+    c->subs[i].qos = qos;
+    c->subs[i].refused = false;
+    c->subs[i].said = false;
+    c->subs[i].mid = -1;
+    snprintf(c->subs[i].filter, sizeof c->subs[i].filter, "%s", filter);
+    int rc = send_subscribe(c, m, i);
+    if (rc == 0) {
+        atomic_fetch_add(&c->subs_pending, 1);
+    } else {   /* not sent: asked again by cloud_mosq_retry, like a refusal */
+        refuse(c, i);
+    }
+    pthread_mutex_unlock(&c->subs_mu);
+    return rc;
+}
+
+void cloud_mosq_retry(cloud_mosq_t *c)
+{
+    if (!c || !atomic_load(&c->subs_refused) || !atomic_load(&c->connected) || atomic_load(&c->stopping))
+        return;
+    pthread_mutex_lock(&c->subs_mu);
+    int64_t now = cloud_now_ms();
+    if (now >= c->retry_ms) {
+        c->retry_ms = now + RESUB_MS;
+        for (int i = 0; i < c->nsubs; i++) {
+            if (!c->subs[i].refused || send_subscribe(c, c->m, i) != 0)
+                continue;
+            c->subs[i].refused = false;
+            atomic_fetch_add(&c->subs_pending, 1);   /* before the refused count drops */
+            atomic_fetch_sub(&c->subs_refused, 1);
+        }
+    }
+    pthread_mutex_unlock(&c->subs_mu);
 }
 
 bool cloud_mosq_ready(const cloud_mosq_t *c)
@@ -277,6 +350,7 @@ bool cloud_mosq_free(cloud_mosq_t *c)
         return false;
     }
     mosquitto_destroy(c->m);
+    pthread_mutex_destroy(&c->subs_mu);
     free(c);
     return true;
 }

@@ -41,9 +41,14 @@ struct mosquitto *cloud_mosq_client(const cloud_mosq_t *c);
 bool cloud_mosq_connected(const cloud_mosq_t *c);
 /* From the connect hook (the loop's thread): subscribes, and keeps the client not ready
  * (cloud_mosq_ready) until the SUBACK grants it. A SUBACK refusing it (0x80) is logged with the
- * filter and keeps the client not ready until a later connection is granted it; so does a
- * subscribe that could not be sent (-1). */
+ * filter (once per connection) and keeps the client not ready until cloud_mosq_retry or a later
+ * connection gets it granted; so does a subscribe that could not be sent (-1). */
 int cloud_mosq_subscribe(cloud_mosq_t *c, struct mosquitto *m, const char *filter, int qos);
+/* Asks the broker again, on the same connection, for each subscription it refused (or that
+ * could not be sent), 5 s after the refusal and every 5 s after that: a broker ACL put right
+ * is taken up without a reconnect (the refusal alone never ends the connection). Call it
+ * often, from the owner's thread (the main loop), never after cloud_mosq_stop. NULL: nothing. */
+void cloud_mosq_retry(cloud_mosq_t *c);
 /* Connected, and every subscription of this connection granted (GET /readyz; any thread). */
 bool cloud_mosq_ready(const cloud_mosq_t *c);
 /* The owner found the connection unusable (its own loop or reconnect failed). */

@@ -630,6 +630,12 @@ bool cloud_ota_connected(const cloud_ota_t *o)
     return cloud_mosq_ready(o->mq);
 }
 
+void cloud_ota_retry(cloud_ota_t *o)
+{
+    if (o)
+        cloud_mosq_retry(o->mq);
+}
+
 void cloud_ota_stop(cloud_ota_t *o)
 {
     if (o)

@@ -21,6 +21,9 @@ enum MHD_Result cloud_http_error(struct MHD_Connection *c, unsigned status, cons
 /* fwdir: where images live (created 0700). The MQTT client uses the service identity. */
 cloud_ota_t *cloud_ota_new(const char *dbpath, const char *fwdir, const char *mqtt_host, uint16_t mqtt_port,
                            const char *user, const char *pass, char *err, size_t errlen);
+/* The main loop, each pass: asks the broker again for a subscription it refused
+ * (cloud_mosq_retry). NULL: nothing. */
+void cloud_ota_retry(cloud_ota_t *o);
 /* Begins its MQTT client's stop without waiting (cloud_mosq_stop); NULL: nothing. */
 void cloud_ota_stop(cloud_ota_t *o);
 /* false: its MQTT client's thread did not stop in time (cloud_mosq_free), nothing was freed. */

@@ -45,6 +45,7 @@ typedef struct {
     int tries;       /* management API unreachable so far */
     int misses;      /* looked for, no connection found */
     unsigned found;  /* connections found in this pass */
+    bool cut;        /* a close of this pass was abandoned by the stop: the row is left as it was */
 } pending_t;
 
 static struct {
@@ -123,6 +124,9 @@ static int abort_on_stop(void *u, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
     return atomic_load(&rv_abort) ? 1 : 0;   /* libcurl calls it at least once a second */
 }
 
+/* The HTTP status, -1 with err when there was no answer, REQ_ABANDONED when the stop cut it. */
+#define REQ_ABANDONED (-2)
+
 static long request(const char *method, const char *url, buf_t *out, char *err, size_t errlen)
 {
     CURL *c = curl_easy_init();
@@ -150,6 +154,8 @@ static long request(const char *method, const char *url, buf_t *out, char *err, 
     long code = -1;
     if (rc == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    else if (rc == CURLE_ABORTED_BY_CALLBACK)
+        code = REQ_ABANDONED, snprintf(err, errlen, "abandoned by the stop");
     else
         snprintf(err, errlen, "%s", curl_easy_strerror(rc));
     curl_slist_free_all(hd);
@@ -185,7 +191,7 @@ static bool close_batch(pending_t *b, size_t nb, char *err, size_t errlen)
         }
         rv.good = node;
         for (size_t i = 0; i < nb; i++)
-            b[i].found = 0;
+            b[i].found = 0, b[i].cut = false;
         const cJSON *it;
         cJSON_ArrayForEach(it, arr) {
             const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
@@ -203,7 +209,9 @@ static bool close_batch(pending_t *b, size_t nb, char *err, size_t errlen)
                 char e2[160] = "";
                 long dc = request("DELETE", url, &ignore, e2, sizeof e2);
                 free(ignore.p);
-                if (dc == 204 || dc == 200 || dc == 404) {   /* 404: it went by itself meanwhile */
+                if (dc == REQ_ABANDONED) {   /* the stop: its row waits, untouched, for the next pass */
+                    b[i].cut = true;
+                } else if (dc == 204 || dc == 200 || dc == 404) {   /* 404: it went by itself meanwhile */
                     cJSON *ev = cJSON_CreateObject();
                     cJSON_AddStringToObject(ev, "client", b[i].cid);
                     cJSON_AddStringToObject(ev, "reason", "rights_changed");
@@ -268,9 +276,18 @@ static void *revoke_thread(void *arg)
             continue;
         }
         size_t nb = rv.nb;
+        for (size_t i = 0; i < nb; i++)
+            rv.batch[i].cut = false;
         pthread_mutex_unlock(&rv.lock);
         char err[200] = "no node";
         bool done = close_batch(rv.batch, nb, err, sizeof err);
+        /* A batch the stop cut short is no verdict on the management API: what it did not
+         * finish keeps its row as it was (no try spent, never finished as if done), released by
+         * cloud_revoke_stop for another worker or this one's next start. Finishing it here
+         * instead (the third try's "done", or a DELETE that never went out counted as closed)
+         * dropped the close: a deleted device kept its subscriptions. */
+        bool cut = atomic_load(&rv_abort);
+        size_t left = 0;
         /* The batch is this thread's; the store is shared with the threads that record closes
          * (cloud_revoke_client, on the HTTP and message threads): taken for one statement at a
          * time, so a slow database keeps them waiting for one row's update, not a batch's. */
@@ -279,6 +296,10 @@ static void *revoke_thread(void *arg)
             pending_t *p = &rv.batch[i];
             int rc;
             char why[sizeof rv.store.err];
+            if (cut && (!done || p->cut)) {
+                left++;
+                continue;
+            }
             pthread_mutex_lock(&rv.lock);
             if (done && (p->found || p->misses >= 1)) {
                 if (!p->found)
@@ -299,7 +320,10 @@ static void *revoke_thread(void *arg)
             if (rc != 0)   /* the row stays taken: this or another worker does it after the lease */
                 cloud_log("RabbitMQ: cannot update the pending close of %s: %s", p->cid, why);
         }
-        if (!done && !atomic_load(&rv_abort))   /* not: abandoned by the stop (the rows wait) */
+        if (left)
+            cloud_log("RabbitMQ: the stop abandoned the close of %zu client(s) under way; kept in the database, not "
+                      "done", left);
+        else if (!done)
             cloud_log("RabbitMQ management API unreachable (%s): %zu client(s) keep their subscriptions%s", err, nb,
                       again ? " for now; trying again in 5 s" : " until they reconnect");
         pthread_mutex_lock(&rv.lock);

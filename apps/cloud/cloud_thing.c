@@ -510,6 +510,12 @@ bool cloud_thing_connected(const cloud_thing_t *t)
     return !t->mq || cloud_mosq_ready(t->mq);
 }
 
+void cloud_thing_retry(cloud_thing_t *t)
+{
+    if (t)
+        cloud_mosq_retry(t->mq);
+}
+
 void cloud_thing_stop(cloud_thing_t *t)
 {
     if (t)

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 25
+# ctest-cost: 36
 # `smartcfg cloud --broker` against a broker that a test steers (lib/mqtt_ctl_broker.py):
 #  - SIGTERM while the broker has died and every MQTT client of the cloud is inside a reconnect
 #    that hangs (its SYNs dropped) ends within the stop's bound (docs/cloud.md: 7 s), well
 #    under Docker's 10 s grace; the clients used to be waited for one after the other (12 s+);
 #  - GET /readyz says 503 broker until every subscription the cloud needs is granted by a
 #    SUBACK (held back, refused with 0x80: the refused filter named in the log), and again
-#    after a reconnect until the new SUBACKs come.
+#    after a reconnect until the new SUBACKs come; a refused filter is asked for again on the
+#    same connection, every 5 s, and granted once the broker allows it.
 . "$(dirname "$0")/lib/cloud.bash"
 
 BPORT=$(free_port)
@@ -58,8 +59,9 @@ rm "$CTL/hold"
 wait_readyz "$READY" 10
 ok "after a reconnect: 503 broker until the subscriptions are granted again, then 200"
 
-# A refusal (0x80) of one filter: not ready, and the log names the filter (not the password).
-echo '$ota/report/+/+' > "$CTL/refuse"
+# A refusal (0x80) of one filter of each client (OTA, binding service, data template): not
+# ready, and each refused filter named in the log once (not the password).
+printf '%s\n' '$ota/report/+/+' '$thing/up/service/+/+' '$sys/operation/+/+' > "$CTL/refuse"
 touch "$CTL/drop"
 wait_readyz "$NOTREADY" 5
 for _ in $(seq 150); do [ "$(nsubs)" -ge $((3 * N1)) ] && break; sleep 0.1; done
@@ -68,13 +70,36 @@ for _ in $(seq 20); do
     [ "$(readyz)" = "$NOTREADY" ] || fail "/readyz with a subscription refused: $(readyz)"
     sleep 0.1
 done
-for _ in $(seq 30); do grep -q 'the broker refused the subscription to \$ota/report/+/+' "$T/cloud.err" && break; sleep 0.1; done
-grep -q 'the broker refused the subscription to \$ota/report/+/+' "$T/cloud.err" || fail "no log line naming the refused filter"
+for f in '$ota/report/+/+' '$thing/up/service/+/+' '$sys/operation/+/+'; do
+    for _ in $(seq 30); do grep -qF "the broker refused the subscription to $f " "$T/cloud.err" && break; sleep 0.1; done
+    grep -qF "the broker refused the subscription to $f " "$T/cloud.err" || fail "no log line naming the refused $f"
+done
 ! grep -q "$SMARTCFG_SERVICE_PASSWORD" "$T/cloud.err" "$T/cloud.events" || fail "the service password in the log"
-ok "a SUBACK refusing \$ota/report/+/+ (0x80): 503 broker, logged with the filter, no secret"
+ok "SUBACKs refusing a filter of each client (0x80): 503 broker, each filter logged, no secret"
+
+# Each refused filter is asked for again on the same connection (every 5 s): refused again, still
+# not ready, not logged again; once the broker grants them (its ACL put right), ready without a
+# reconnect. Before, only a new connection asked again, and a refusal ends no connection: 503
+# until the broker or the cloud restarted.
+nsub_of() { grep -cF "$1" "$T/broker.log" | tr -d ' ' || true; }
+CONNS=$(grep -c '^connect ' "$T/broker.log")
+OTA0=$(nsub_of ' $ota/report/+/+'); SVC0=$(nsub_of ' $thing/up/service/+/+'); SYS0=$(nsub_of ' $sys/operation/+/+')
+for _ in $(seq 150); do
+    [ "$(nsub_of ' $ota/report/+/+')" -gt "$OTA0" ] && [ "$(nsub_of ' $thing/up/service/+/+')" -gt "$SVC0" ] &&
+        [ "$(nsub_of ' $sys/operation/+/+')" -gt "$SYS0" ] && break
+    sleep 0.1
+done
+[ "$(nsub_of ' $ota/report/+/+')" -gt "$OTA0" ] && [ "$(nsub_of ' $thing/up/service/+/+')" -gt "$SVC0" ] &&
+    [ "$(nsub_of ' $sys/operation/+/+')" -gt "$SYS0" ] || fail "the refused filters were not asked for again: $(tail -20 "$T/broker.log")"
+sleep 0.5   # the repeated refusals' SUBACKs are in
+[ "$(readyz)" = "$NOTREADY" ] || fail "/readyz with the subscriptions refused again: $(readyz)"
+[ "$(grep -cF 'the broker refused the subscription to $ota/report/+/+ ' "$T/cloud.err")" = 1 ] ||
+    fail "the repeated refusal logged again: $(grep -F 'refused the subscription' "$T/cloud.err")"
 rm "$CTL/refuse"
-touch "$CTL/drop"
-wait_readyz "$READY" 15
+wait_readyz "$READY" 12
+[ "$(grep -c '^connect ' "$T/broker.log")" = "$CONNS" ] || fail "ready only after a reconnect"
+grep -qF 'the broker granted the subscription to $ota/report/+/+ now' "$T/cloud.err" || fail "no word that the refusal ended"
+ok "the refused filters asked for again on the same connection: ready once granted, no reconnect"
 
 # --- the stop's bound ---
 # The broker dies; its port then drops every SYN, so each client's reconnect hangs in

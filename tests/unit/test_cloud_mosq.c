@@ -44,6 +44,13 @@ void cloud_log(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+int64_t cloud_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void cloud_random_hex(char *out, size_t nhex)
 {
     static atomic_uint n;

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The RabbitMQ revocation closes (apps/cloud/cloud_revoke.c) at a stop, against a stand-in
+ * management API on a real loopback socket (a thread here) and a real SQLite registry. A stop
+ * abandons the management API request under way (docs/security.md F123), and what that request
+ * was for must survive the stop: the close's row stays in the database as it was, released for
+ * another worker or the next start, with a log line. Before, an abandoned GET counted as the
+ * API being unreachable (a try spent; on the third try the row was finished: the close
+ * dropped, silently, the "unreachable" line being held back at a stop), and an abandoned
+ * DELETE after the connection list came back counted as a close done: the row deleted, the
+ * device still subscribed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define collect revoke_collect   /* cloud_store.c has a static one of its own */
+#include "../../apps/cloud/cloud_revoke.c"
+#undef collect
+#include "../../apps/cloud/cloud_store.c"
+#include "../../apps/cloud/cloud_store_sqlite.c"
+#include "../../apps/cloud/cloud_store_pg.c"   /* built here without libpq: the stub */
+#include "test_util.h"
+
+/* ---- what cloud_util.c would bring, with the whole cloud along ---- */
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static char logbuf[16384];
+
+void cloud_log(const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s\n", line);
+    pthread_mutex_lock(&log_mu);
+    size_t n = strlen(logbuf);
+    snprintf(logbuf + n, sizeof logbuf - n, "%s\n", line);
+    pthread_mutex_unlock(&log_mu);
+}
+
+static bool logged(const char *s)
+{
+    pthread_mutex_lock(&log_mu);
+    bool yes = strstr(logbuf, s) != NULL;
+    pthread_mutex_unlock(&log_mu);
+    return yes;
+}
+
+void cloud_event(const char *event, cJSON *obj)
+{
+    (void)event;
+    cJSON_Delete(obj);
+}
+
+void cloud_random_hex(char *out, size_t nhex)
+{
+    static atomic_uint n;
+    snprintf(out, nhex + 1, "%0*x", (int)nhex, atomic_fetch_add(&n, 1) + 1);
+}
+
+/* ---- a management API that hangs ---- */
+enum { HANG_GET, HANG_DELETE };
+static struct {
+    int ls;
+    uint16_t port;
+    int mode;
+    atomic_bool hung;   /* the request it holds unanswered has come */
+    atomic_bool stop;
+    atomic_int deletes; /* DELETE requests seen */
+    pthread_t th;
+} api;
+
+static void *api_thread(void *arg)
+{
+    (void)arg;
+    int held[16], nheld = 0;
+    while (!atomic_load(&api.stop)) {
+        struct pollfd p = { .fd = api.ls, .events = POLLIN };
+        if (poll(&p, 1, 50) != 1)
+            continue;
+        int s = accept(api.ls, NULL, NULL);
+        if (s < 0)
+            continue;
+        char req[4096];
+        size_t n = 0;
+        while (n < sizeof req - 1 && !strstr(req, "\r\n\r\n")) {
+            struct pollfd q = { .fd = s, .events = POLLIN };
+            if (poll(&q, 1, 2000) != 1)
+                break;
+            ssize_t k = recv(s, req + n, sizeof req - 1 - n, 0);
+            if (k <= 0)
+                break;
+            n += (size_t)k;
+            req[n] = 0;
+        }
+        req[n] = 0;
+        bool del = !strncmp(req, "DELETE ", 7);
+        if (del)
+            atomic_fetch_add(&api.deletes, 1);
+        if ((api.mode == HANG_GET && !del) || (api.mode == HANG_DELETE && del)) {
+            atomic_store(&api.hung, true);   /* no answer: held open until the case ends */
+            if (nheld < 16)
+                held[nheld++] = s;
+            else
+                close(s);
+            continue;
+        }
+        /* the connection list: one connection of the device whose close is pending */
+        static const char body[] = "[{\"name\":\"127.0.0.1:5555 -> 127.0.0.1:1883\",\"user\":\"Pdev1;x\"}]";
+        char resp[512];
+        int m = del ? snprintf(resp, sizeof resp, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+                    : snprintf(resp, sizeof resp,
+                               "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                               "Connection: close\r\n\r\n%s",
+                               sizeof body - 1, body);
+        (void)!send(s, resp, (size_t)m, MSG_NOSIGNAL);
+        close(s);
+    }
+    for (int i = 0; i < nheld; i++)
+        close(held[i]);
+    return NULL;
+}
+
+static char path[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    strcpy(path, "/tmp/test-cloud-revoke-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    unlink(path);
+    logbuf[0] = 0;
+    memset(&api, 0, sizeof api);
+    api.ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof sin;
+    if (api.ls < 0 || bind(api.ls, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(api.ls, 16) != 0 ||
+        getsockname(api.ls, (struct sockaddr *)&sin, &sl) != 0)
+        return -1;
+    api.port = ntohs(sin.sin_port);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    atomic_store(&api.stop, true);
+    pthread_join(api.th, NULL);
+    close(api.ls);
+    char p[80];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+    return 0;
+}
+
+/* The close of Pdev1, due now, with `tries` failed tries of the management API behind it. */
+static void pending(int tries)
+{
+    cloud_store_t s;
+    char err[300];
+    assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
+    int64_t due = wall_ms() - 1000;
+    assert_int_equal(cloud_store_revoke_add(&s, "Pdev1", due), 0);
+    assert_int_equal(cloud_store_revoke_later(&s, "Pdev1", due, due, tries, 0), 0);
+    cloud_store_close(&s);
+}
+
+/* Starts the revocation thread against the API in `mode`, waits for its request to hang, stops. */
+static void stop_while_hung(int mode)
+{
+    api.mode = mode;
+    assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
+    char spec[64], err[300];
+    snprintf(spec, sizeof spec, "http://127.0.0.1:%u", api.port);
+    assert_int_equal(cloud_revoke_start(spec, "u", "p", "/", 0, path, err, sizeof err), 0);
+    for (int i = 0; i < 500 && !atomic_load(&api.hung); i++)
+        tu_sleep_ms(10);
+    assert_true(atomic_load(&api.hung));
+    tu_sleep_ms(200);   /* inside curl's wait for the answer */
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    cloud_revoke_stop();
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    /* abandoned within libcurl's progress call (about once a second), not its 30 s timeout */
+    assert_true(ms < 5000);
+}
+
+/* The row of Pdev1 is there, untaken, with `tries` tries. */
+static void still_pending(int tries)
+{
+    cloud_store_t s;
+    char err[300];
+    assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
+    cloud_rows_t *r = cloud_store_select(&s, "SELECT tries, owner FROM revocations WHERE client_id=?", "t", "Pdev1");
+    assert_non_null(r);
+    assert_int_equal(cloud_rows_next(r), 1);   /* the close was not dropped */
+    assert_int_equal(cloud_rows_int(r, 0), tries);
+    assert_string_equal(cloud_rows_text(r, 1), "");
+    cloud_rows_free(r);
+    cloud_store_close(&s);
+    assert_true(logged("the stop abandoned the close of 1 client(s) under way"));
+    assert_true(logged("stopping with connection closes pending"));
+}
+
+/* A GET of the connection list abandoned on the last try: the close stays, its tries unspent. */
+static void test_abandoned_list_keeps_the_close(void **state)
+{
+    (void)state;
+    pending(TRIES - 1);
+    stop_while_hung(HANG_GET);
+    still_pending(TRIES - 1);
+}
+
+/* The list came, the DELETE of the device's connection was abandoned: not counted as closed. */
+static void test_abandoned_delete_keeps_the_close(void **state)
+{
+    (void)state;
+    pending(0);
+    stop_while_hung(HANG_DELETE);
+    assert_int_equal(atomic_load(&api.deletes), 1);
+    still_pending(0);
+    assert_false(logged("closed a connection of Pdev1"));
+    assert_false(logged("cannot close a connection of Pdev1"));
+}
+
+/* Not at a stop, the API answering: the close is done and its row gone (the test's control). */
+static void test_answered_close_is_done(void **state)
+{
+    (void)state;
+    pending(0);
+    api.mode = -1;   /* answers everything */
+    assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
+    char spec[64], err[300];
+    snprintf(spec, sizeof spec, "http://127.0.0.1:%u", api.port);
+    assert_int_equal(cloud_revoke_start(spec, "u", "p", "/", 0, path, err, sizeof err), 0);
+    for (int i = 0; i < 500 && !logged("closed a connection of Pdev1"); i++)
+        tu_sleep_ms(10);
+    assert_true(logged("closed a connection of Pdev1"));
+    cloud_store_t s;
+    int64_t next = -1;
+    for (int i = 0; i < 500 && next != INT64_MAX; i++) {
+        tu_sleep_ms(10);
+        assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
+        next = cloud_store_revoke_next(&s);
+        cloud_store_close(&s);
+    }
+    cloud_revoke_stop();
+    assert_int_equal(next, INT64_MAX);   /* no close left */
+    assert_false(logged("abandoned"));
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_abandoned_list_keeps_the_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abandoned_delete_keeps_the_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_answered_close_is_done, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
