@@ -324,6 +324,30 @@ static void test_ack_for_other_offer_or_server(void **state)
     assert_int_equal(nif_ip(), get32(YI));
 }
 
+/* What held before too: an ACK before any OFFER, no magic cookie, options after END. */
+static void test_junk_ignored(void **state)
+{
+    (void)state;
+    start(0);
+    size_t sent = g_nout;
+    reply_t r = offer();
+    r.type = ACK;
+    send_reply(&r); /* ACK while selecting */
+    assert_int_equal(nif_ip(), 0);
+    static uint8_t f[1518];
+    r = offer();
+    size_t n = frame(f, &r);
+    memset(f + 14 + 20 + 8 + 236, 0, 4); /* BOOTP, no cookie */
+    assert_true(sc_lwip_dhcp_input(f, n));
+    static const uint8_t after_end[] = { 255, 54, 4, 10, 9, 0, 1 };
+    r.server = NULL; /* the server identifier only after END */
+    r.extra = after_end;
+    r.extra_len = sizeof after_end;
+    send_reply(&r);
+    assert_int_equal(d.state, ST_SELECTING);
+    assert_int_equal(g_nout, sent);
+}
+
 /* ---- NAKs ----------------------------------------------------------------------------------- */
 
 static void test_nak_from_another_server_ignored(void **state)
@@ -526,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_bad_yiaddr_ignored),
         cmocka_unit_test(test_bad_mask_and_router),
         cmocka_unit_test(test_ack_for_other_offer_or_server),
+        cmocka_unit_test(test_junk_ignored),
         cmocka_unit_test(test_nak_from_another_server_ignored),
         cmocka_unit_test(test_nak_flood_ends_in_failure),
         cmocka_unit_test(test_renewal_and_expiry),
