@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "lwip/tcp.h"
 #include "lwip/tcpip.h"
 
 #include SC_DHCP_SOURCE /* ports/lwip/lwip_dhcp.c (the test's build says which) */
@@ -479,6 +480,32 @@ static void test_lease_extremes(void **state)
     assert_int_equal(nif_ip(), get32(YI));
 }
 
+/* The lease's end reaches the connections on the address: lwIP aborts the TCP connections
+ * bound to it (as the MQTT client's to its broker), so the drop is seen, not a silent stall. */
+static err_t g_tcp_err = ERR_OK;
+static void on_tcp_err(void *arg, err_t e)
+{
+    (void)arg;
+    g_tcp_err = e;
+}
+
+static void test_lease_end_aborts_tcp(void **state)
+{
+    (void)state;
+    bind_lease(120);
+    struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+    assert_non_null(pcb);
+    tcp_err(pcb, on_tcp_err);
+    ip_addr_t broker;
+    IP_ADDR4(&broker, 10, 9, 0, 1);
+    g_tcp_err = ERR_OK;
+    assert_int_equal(tcp_connect(pcb, &broker, 1883, NULL), ERR_OK); /* SYN_SENT from the lease */
+    for (int i = 0; i < 1000 && nif_ip() != 0; i++)
+        on_timer(NULL);
+    assert_int_equal(nif_ip(), 0);
+    assert_int_equal(g_tcp_err, ERR_ABRT);
+}
+
 /* ---- fuzz ------------------------------------------------------------------------------------ */
 
 static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
@@ -556,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_renewal_and_expiry),
         cmocka_unit_test(test_renew_nak),
         cmocka_unit_test(test_lease_extremes),
+        cmocka_unit_test(test_lease_end_aborts_tcp),
         cmocka_unit_test(test_fuzz),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
