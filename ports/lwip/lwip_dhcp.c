@@ -53,6 +53,7 @@ static struct {
     uint32_t lease_s;          /* LEASE_INFINITE: no renewal */
     uint64_t elapsed_ms;       /* since the lease was granted (or last renewed) */
     uint32_t armed_ms;         /* what the pending timer waits */
+    uint32_t armed_at;         /* sys_now() when it was armed */
 } d;
 
 static void put32(uint8_t *p, uint32_t v)
@@ -134,6 +135,7 @@ static void arm_ms(uint32_t ms)
     if (ms > TIMER_MAX_MS)
         ms = TIMER_MAX_MS;
     d.armed_ms = ms;
+    d.armed_at = sys_now();
     sys_timeout(ms, on_timer, NULL);
 }
 
@@ -187,7 +189,10 @@ static void on_timer(void *arg)
 {
     (void)arg;
     if (d.state == ST_BOUND || d.state == ST_RENEWING) {
-        d.elapsed_ms += d.armed_ms;
+        /* the wait, or longer if the timer fired late (a stalled process): never less than the
+         * time that really passed, so a late timer does not stretch the lease */
+        uint32_t real = sys_now() - d.armed_at;
+        d.elapsed_ms += real > d.armed_ms ? real : d.armed_ms;
         uint64_t end = (uint64_t)d.lease_s * 1000u;
         if (d.elapsed_ms >= end) {
             lose_lease();

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -22,6 +23,16 @@
 #ifndef ARMED_MS
 #define ARMED_MS d.armed_ms /* what the client's pending timer waits */
 #endif
+
+/* lwIP's clock, with a jump the test can add (a process stalled, a late timer): this
+ * definition takes the place of liblwip's for the test and for lwIP inside it */
+static u32_t g_skew_ms;
+u32_t sys_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (u32_t)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000) + g_skew_ms;
+}
 
 static unsigned g_wakes;
 void sc_lwip_wake(void)
@@ -480,6 +491,18 @@ static void test_lease_extremes(void **state)
     assert_int_equal(nif_ip(), get32(YI));
 }
 
+/* A timer that fires late (the process stalled 200 s past a 120 s lease) counts the time
+ * that passed, not the wait it asked for: the lease is over, the address goes. */
+static void test_late_timer_ends_lease(void **state)
+{
+    (void)state;
+    bind_lease(120);
+    g_skew_ms += 200000;
+    on_timer(NULL);
+    assert_int_equal(nif_ip(), 0);
+    assert_int_equal(last_type(), DISCOVER);
+}
+
 /* The lease's end reaches the connections on the address: lwIP aborts the TCP connections
  * bound to it (as the MQTT client's to its broker), so the drop is seen, not a silent stall. */
 static err_t g_tcp_err = ERR_OK;
@@ -584,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_renew_nak),
         cmocka_unit_test(test_lease_extremes),
         cmocka_unit_test(test_lease_end_aborts_tcp),
+        cmocka_unit_test(test_late_timer_ends_lease),
         cmocka_unit_test(test_fuzz),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
