@@ -9,9 +9,15 @@
  * netif's input (lwip_net.c) before the IP layer, the way lwIP's DHCP gets them through its
  * link-layer-addressing hook. Everything here runs under lwIP's core lock.
  *
- * Scope: what a device needs to be reachable during provisioning: the address, mask and
- * router of one lease. No renewal (a provisioning run is minutes; leases are hours), no
- * INIT-REBOOT, no ARP probe of the offered address. */
+ * Scope: what a device needs to stay reachable: the address, mask and router of one lease,
+ * renewed from T1 (half the lease) by broadcast REQUESTs; a lease that runs out (or a NAK from
+ * its server) takes the address away and starts over. No INIT-REBOOT, no ARP probe of the
+ * offered address, no T1/T2 options (half the lease, then the retries), no option overload.
+ *
+ * Any host on the LAN can send what this parses (docs/security.md, the lwIP port): an offer or
+ * an ack that would give an address no host can have, or a mask no LAN has, is ignored as if
+ * it had not come; a NAK counts only from the server chosen; NAKs and offers cannot reset the
+ * retry budget or make the client send faster than its timer. */
 #include <string.h>
 #include <sys/random.h>
 
@@ -23,12 +29,16 @@
 
 #include "lwip_priv.h"
 
-enum { ST_OFF = 0, ST_SELECTING, ST_REQUESTING, ST_BOUND, ST_FAILED };
+enum { ST_OFF = 0, ST_SELECTING, ST_REQUESTING, ST_BOUND, ST_RENEWING, ST_FAILED };
 enum { DISCOVER = 1, OFFER = 2, REQUEST = 3, ACK = 5, NAK = 6 };
 
 #define BOOTP_FIXED 236        /* op .. file: the fixed part of a BOOTP message */
 #define MAGIC 0x63825363u
 #define MAX_TRIES 8            /* default: 1+2+4+4+4+4+4+4 s, inside the core's 60 s join timeout */
+#define LEASE_INFINITE 0xffffffffu
+#define LEASE_MIN_S 60u        /* a shorter lease (0 included) is taken as this: no renewal storm */
+#define RENEW_RETRY_MIN_MS 60000u
+#define TIMER_MAX_MS 3600000u  /* one wait at most: lwIP refuses timeouts over ~12 days */
 
 static struct {
     int state;
@@ -37,8 +47,13 @@ static struct {
     uint8_t mac[6];
     uint32_t xid;
     uint8_t offered[4], server[4], mask[4], router[4];
-    bool have_mask, have_router;
-    int tries, max_tries;
+    uint8_t ip[4];             /* the bound address (BOUND, RENEWING) */
+    int tries, max_tries;      /* retransmissions since the start: nothing resets them but a lease */
+    int req_sent;              /* REQUESTs for the offer taken */
+    uint32_t lease_s;          /* LEASE_INFINITE: no renewal */
+    uint64_t elapsed_ms;       /* since the lease was granted (or last renewed) */
+    uint32_t armed_ms;         /* what the pending timer waits */
+    uint32_t armed_at;         /* sys_now() when it was armed */
 } d;
 
 static void put32(uint8_t *p, uint32_t v)
@@ -47,6 +62,19 @@ static void put32(uint8_t *p, uint32_t v)
     p[1] = (uint8_t)(v >> 16);
     p[2] = (uint8_t)(v >> 8);
     p[3] = (uint8_t)v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void new_xid(void)
+{
+    uint32_t x;
+    if (getrandom(&x, sizeof x, 0) != (ssize_t)sizeof x)
+        x = sys_now() ^ 0x5c5c5c5cu ^ (d.xid * 2654435761u);
+    d.xid = x == d.xid ? x + 1 : x;
 }
 
 static void send_msg(int type)
@@ -58,6 +86,9 @@ static void send_msg(int type)
     m[2] = 6;
     put32(m + 4, d.xid);
     m[10] = 0x80;      /* broadcast flag: we cannot receive unicast before we have the address */
+    bool renew = d.state == ST_RENEWING;
+    if (renew)
+        memcpy(m + 12, d.ip, 4); /* ciaddr: the address whose lease is extended */
     memcpy(m + 28, d.mac, 6);
     put32(m + BOOTP_FIXED, MAGIC);
     size_t o = BOOTP_FIXED + 4;
@@ -69,7 +100,7 @@ static void send_msg(int type)
     m[o++] = 1;
     memcpy(m + o, d.mac, 6);
     o += 6;
-    if (type == REQUEST) {
+    if (type == REQUEST && !renew) {
         m[o++] = 50;   /* the offered address */
         m[o++] = 4;
         memcpy(m + o, d.offered, 4);
@@ -88,21 +119,95 @@ static void send_msg(int type)
     if (!p)
         return; /* the retransmission timer tries again */
     pbuf_take(p, m, sizeof m);
-    udp_sendto_if_src(d.pcb, p, IP_ADDR_BROADCAST, 67, d.netif, IP4_ADDR_ANY);
+    ip_addr_t src;
+    if (renew)
+        IP_ADDR4(&src, d.ip[0], d.ip[1], d.ip[2], d.ip[3]);
+    else
+        ip_addr_set_zero_ip4(&src);
+    udp_sendto_if_src(d.pcb, p, IP_ADDR_BROADCAST, 67, d.netif, &src);
     pbuf_free(p);
 }
 
 static void on_timer(void *arg);
 
+static void arm_ms(uint32_t ms)
+{
+    if (ms > TIMER_MAX_MS)
+        ms = TIMER_MAX_MS;
+    d.armed_ms = ms;
+    d.armed_at = sys_now();
+    sys_timeout(ms, on_timer, NULL);
+}
+
 static void arm_timer(void)
 {
-    uint32_t ms = d.tries < 3 ? 1000u << d.tries : 4000u;
-    sys_timeout(ms, on_timer, NULL);
+    arm_ms(d.tries < 3 ? 1000u << d.tries : 4000u);
+}
+
+/* Start (or start over): DISCOVER now, with a new transaction. */
+static void select_now(void)
+{
+    d.state = ST_SELECTING;
+    d.req_sent = 0;
+    new_xid();
+    sys_untimeout(on_timer, NULL);
+    send_msg(DISCOVER);
+    arm_timer();
+}
+
+/* The lease is gone (expired, or NAKed by its server): the address goes (lwIP aborts the TCP
+ * connections bound to it: the MQTT client sees its link drop) and the client starts over. */
+static void lose_lease(void)
+{
+    netif_set_addr(d.netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4);
+    memset(d.ip, 0, sizeof d.ip);
+    d.tries = 0;
+    select_now();
+    sc_lwip_wake();
+}
+
+/* Bound or renewing: wait for T1 (half the lease), then retry at half the time left (at least
+ * a minute) until the lease ends. */
+static void arm_lease_timer(void)
+{
+    if (d.lease_s == LEASE_INFINITE)
+        return;
+    uint64_t end = (uint64_t)d.lease_s * 1000u, t1 = end / 2, at;
+    if (d.elapsed_ms < t1) {
+        at = t1;
+    } else {
+        uint64_t half = (end - d.elapsed_ms) / 2;
+        at = d.elapsed_ms + (half < RENEW_RETRY_MIN_MS ? RENEW_RETRY_MIN_MS : half);
+        if (at > end)
+            at = end;
+    }
+    uint64_t wait = at - d.elapsed_ms;
+    arm_ms(wait > TIMER_MAX_MS ? TIMER_MAX_MS : (uint32_t)wait);
 }
 
 static void on_timer(void *arg)
 {
     (void)arg;
+    if (d.state == ST_BOUND || d.state == ST_RENEWING) {
+        /* the wait, or longer if the timer fired late (a stalled process): never less than the
+         * time that really passed, so a late timer does not stretch the lease */
+        uint32_t real = sys_now() - d.armed_at;
+        d.elapsed_ms += real > d.armed_ms ? real : d.armed_ms;
+        uint64_t end = (uint64_t)d.lease_s * 1000u;
+        if (d.elapsed_ms >= end) {
+            lose_lease();
+            return;
+        }
+        if (d.elapsed_ms >= end / 2) {
+            if (d.state == ST_BOUND) {
+                d.state = ST_RENEWING;
+                new_xid();
+            }
+            send_msg(REQUEST);
+        }
+        arm_lease_timer();
+        return;
+    }
     if (d.state != ST_SELECTING && d.state != ST_REQUESTING)
         return;
     if (++d.tries >= d.max_tries) {
@@ -110,8 +215,13 @@ static void on_timer(void *arg)
         sc_lwip_wake();
         return;
     }
-    if (d.state == ST_REQUESTING && d.tries >= 3)
+    if (d.state == ST_REQUESTING && d.req_sent >= 3) {
         d.state = ST_SELECTING; /* the server went quiet after its offer: start over */
+        d.req_sent = 0;
+        new_xid();
+    }
+    if (d.state == ST_REQUESTING)
+        d.req_sent++;
     send_msg(d.state == ST_SELECTING ? DISCOVER : REQUEST);
     arm_timer();
 }
@@ -123,8 +233,6 @@ void sc_lwip_dhcp_start(struct netif *netif, const uint8_t mac[6], int max_tries
     d.max_tries = max_tries > 0 ? max_tries : MAX_TRIES;
     d.netif = netif;
     memcpy(d.mac, mac, 6);
-    if (getrandom(&d.xid, sizeof d.xid, 0) != (ssize_t)sizeof d.xid)
-        d.xid = sys_now() ^ 0x5c5c5c5cu;
     d.pcb = udp_new_ip_type(IPADDR_TYPE_V4);
     if (!d.pcb || udp_bind(d.pcb, IP4_ADDR_ANY, 68) != ERR_OK) {
         if (d.pcb)
@@ -133,9 +241,7 @@ void sc_lwip_dhcp_start(struct netif *netif, const uint8_t mac[6], int max_tries
         d.state = ST_FAILED;
         return;
     }
-    d.state = ST_SELECTING;
-    send_msg(DISCOVER);
-    arm_timer();
+    select_now();
 }
 
 void sc_lwip_dhcp_stop(void)
@@ -149,7 +255,7 @@ void sc_lwip_dhcp_stop(void)
 
 bool sc_lwip_dhcp_active(void)
 {
-    return d.state == ST_SELECTING || d.state == ST_REQUESTING;
+    return d.state == ST_SELECTING || d.state == ST_REQUESTING || d.state == ST_RENEWING;
 }
 
 bool sc_lwip_dhcp_failed(void)
@@ -181,22 +287,87 @@ static bool find_opt(const uint8_t *o, size_t n, uint8_t code, const uint8_t **v
     return false;
 }
 
-static bool opt4(const uint8_t *o, size_t n, uint8_t code, uint8_t out[4])
+/* An option of 4 bytes (a router list: its first). Absent: false; present but of another
+ * length: *bad. */
+static bool opt4(const uint8_t *o, size_t n, uint8_t code, uint8_t out[4], bool *bad)
 {
     const uint8_t *v;
     size_t l;
-    if (!find_opt(o, n, code, &v, &l) || l < 4)
+    if (!find_opt(o, n, code, &v, &l))
         return false;
+    if (l != 4 && !(code == 3 && l > 4 && l % 4 == 0)) {
+        *bad = true;
+        return false;
+    }
     memcpy(out, v, 4);
     return true;
 }
 
+/* An address a host can be given: not 0/8, not loopback, not multicast, class E or broadcast. */
+static bool host_addr(const uint8_t a[4])
+{
+    return a[0] != 0 && a[0] != 127 && a[0] < 224;
+}
+
+/* The prefix length of a contiguous mask of 1..32 bits; -1 for anything else (0.0.0.0 too). */
+static int prefix_len(const uint8_t m[4])
+{
+    uint32_t v = get32(m);
+    if (v == 0 || (~v & (~v + 1)) != 0)
+        return -1;
+    int n = 0;
+    while (v) {
+        n++;
+        v <<= 1;
+    }
+    return n;
+}
+
+/* What an offer or an ack gives, judged: false when the address cannot be a host's on the
+ * subnet the mask says (or the mask is no LAN's). A router that is not on that subnet (or is
+ * the address itself, or no host's) is dropped: the device then reaches its subnet only,
+ * and an off-subnet destination fails cleanly (EHOSTUNREACH), as Linux refuses such a route. */
+static bool judge(const uint8_t yi[4], const uint8_t *o, size_t ol, uint8_t mask[4], uint8_t router[4],
+                  bool *have_router)
+{
+    bool bad = false;
+    if (!host_addr(yi))
+        return false;
+    if (!opt4(o, ol, 1, mask, &bad))
+        memcpy(mask, (uint8_t[]){ 255, 255, 255, 0 }, 4);
+    int pl = prefix_len(mask);
+    if (bad || pl < 0)
+        return false;
+    uint32_t a = get32(yi), m = get32(mask);
+    if (pl <= 30 && ((a & ~m) == 0 || (a & ~m) == ~m))
+        return false; /* the subnet's own address or its broadcast */
+    *have_router = opt4(o, ol, 3, router, &bad);
+    if (*have_router) {
+        uint32_t r = get32(router);
+        if (!host_addr(router) || r == a || (pl < 32 && ((r ^ a) & m) != 0) ||
+            (pl <= 30 && ((r & ~m) == 0 || (r & ~m) == ~m)))
+            *have_router = false;
+    }
+    return true;
+}
+
+static uint32_t lease_of(const uint8_t *o, size_t ol)
+{
+    const uint8_t *v;
+    size_t l;
+    if (!find_opt(o, ol, 51, &v, &l) || l != 4)
+        return LEASE_INFINITE; /* none given: BOOTP's, for ever */
+    uint32_t s = get32(v);
+    return s < LEASE_MIN_S ? LEASE_MIN_S : s;
+}
+
 bool sc_lwip_dhcp_input(const uint8_t *f, size_t n)
 {
-    if (d.state != ST_SELECTING && d.state != ST_REQUESTING)
+    if (!sc_lwip_dhcp_active())
         return false;
-    /* Ethernet / IPv4 / UDP to port 68 */
-    if (n < 14 + 20 + 8 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4 || f[23] != 17)
+    /* Ethernet / IPv4 / UDP to port 68; a fragment is lwIP's to reassemble (and drop) */
+    if (n < 14 + 20 + 8 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4 || f[23] != 17 ||
+        (f[20] & 0x3f) != 0 || f[21] != 0)
         return false;
     size_t ihl = (size_t)(f[14] & 0x0f) * 4;
     if (ihl < 20 || n < 14 + ihl + 8)
@@ -204,62 +375,78 @@ bool sc_lwip_dhcp_input(const uint8_t *f, size_t n)
     const uint8_t *u = f + 14 + ihl;
     if (u[2] != 0 || u[3] != 68)
         return false;
-    const uint8_t *b = u + 8;
-    size_t bl = n - 14 - ihl - 8;
     /* From here on it is ours (consumed) whatever it holds: junk is ignored, not passed on. */
+    size_t tl = (size_t)f[16] << 8 | f[17], ul = (size_t)u[4] << 8 | u[5];
+    if (tl < ihl + 8 || 14 + tl > n || ul < 8 || ul > tl - ihl)
+        return true; /* lengths that do not add up (Ethernet padding is past tl, and allowed) */
+    const uint8_t *b = u + 8;
+    size_t bl = ul - 8;
     if (bl < BOOTP_FIXED + 4 || b[0] != 2 || memcmp(b + 28, d.mac, 6) != 0)
         return true;
-    uint32_t xid = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
-    uint32_t magic = (uint32_t)b[236] << 24 | (uint32_t)b[237] << 16 | (uint32_t)b[238] << 8 | b[239];
-    if (xid != d.xid || magic != MAGIC)
+    if (get32(b + 4) != d.xid || get32(b + BOOTP_FIXED) != MAGIC)
         return true;
     const uint8_t *o = b + BOOTP_FIXED + 4;
     size_t ol = bl - BOOTP_FIXED - 4;
     const uint8_t *t;
-    size_t tl;
-    if (!find_opt(o, ol, 53, &t, &tl) || tl != 1)
+    size_t tl53;
+    if (!find_opt(o, ol, 53, &t, &tl53) || tl53 != 1)
         return true;
+    uint8_t server[4], mask[4], router[4];
+    bool bad = false, have_server = opt4(o, ol, 54, server, &bad), have_router = false;
+    const uint8_t *yi = b + 16;
     if (d.state == ST_SELECTING && t[0] == OFFER) {
-        uint8_t server[4];
-        if (!opt4(o, ol, 54, server))
-            return true;
-        memcpy(d.offered, b + 16, 4); /* yiaddr */
+        if (!have_server || !judge(yi, o, ol, mask, router, &have_router))
+            return true; /* another offer may come */
+        memcpy(d.offered, yi, 4);
         memcpy(d.server, server, 4);
         d.state = ST_REQUESTING;
-        d.tries = 0;
+        d.req_sent = 1;
         sys_untimeout(on_timer, NULL);
         send_msg(REQUEST);
-        arm_timer();
+        arm_timer(); /* the budget goes on: an offer does not reset it */
     } else if (d.state == ST_REQUESTING && t[0] == ACK) {
-        uint8_t server[4];
-        if (opt4(o, ol, 54, server) && memcmp(server, d.server, 4) != 0)
-            return true; /* another server's answer */
-        memcpy(d.offered, b + 16, 4);
-        d.have_mask = opt4(o, ol, 1, d.mask);
-        d.have_router = opt4(o, ol, 3, d.router);
-        ip4_addr_t ip, mask, gw;
-        IP4_ADDR(&ip, d.offered[0], d.offered[1], d.offered[2], d.offered[3]);
-        if (d.have_mask)
-            IP4_ADDR(&mask, d.mask[0], d.mask[1], d.mask[2], d.mask[3]);
-        else
-            IP4_ADDR(&mask, 255, 255, 255, 0);
-        if (d.have_router)
-            IP4_ADDR(&gw, d.router[0], d.router[1], d.router[2], d.router[3]);
+        if (!have_server || memcmp(server, d.server, 4) != 0 || memcmp(yi, d.offered, 4) != 0 ||
+            !judge(yi, o, ol, mask, router, &have_router))
+            return true; /* another server's answer, or one no host can take */
+        memcpy(d.ip, yi, 4);
+        memcpy(d.mask, mask, 4);
+        memcpy(d.router, router, 4);
+        ip4_addr_t ip, m4, gw;
+        IP4_ADDR(&ip, yi[0], yi[1], yi[2], yi[3]);
+        IP4_ADDR(&m4, mask[0], mask[1], mask[2], mask[3]);
+        if (have_router)
+            IP4_ADDR(&gw, router[0], router[1], router[2], router[3]);
         else
             ip4_addr_set_zero(&gw);
         sys_untimeout(on_timer, NULL);
-        udp_remove(d.pcb);
-        d.pcb = NULL;
         d.state = ST_BOUND;
-        netif_set_addr(d.netif, &ip, &mask, &gw);
-        sc_lwip_wake();
-    } else if (d.state == ST_REQUESTING && t[0] == NAK) {
-        d.state = ST_SELECTING;
         d.tries = 0;
-        d.xid++;
+        d.lease_s = lease_of(o, ol);
+        d.elapsed_ms = 0;
+        arm_lease_timer();
+        netif_set_addr(d.netif, &ip, &m4, &gw);
+        sc_lwip_wake();
+    } else if (d.state == ST_RENEWING && t[0] == ACK) {
+        /* any server may extend it (RFC 2131 REBINDING); the address, mask and router stay */
+        if (memcmp(yi, d.ip, 4) != 0)
+            return true;
         sys_untimeout(on_timer, NULL);
-        send_msg(DISCOVER);
-        arm_timer();
+        d.state = ST_BOUND;
+        d.lease_s = lease_of(o, ol);
+        d.elapsed_ms = 0;
+        arm_lease_timer();
+    } else if ((d.state == ST_REQUESTING || d.state == ST_RENEWING) && t[0] == NAK) {
+        /* only the chosen server's (RFC 2131: a NAK carries its server identifier) */
+        if (!have_server || memcmp(server, d.server, 4) != 0)
+            return true;
+        if (d.state == ST_RENEWING) {
+            lose_lease();
+        } else {
+            /* start over at the next tick: no DISCOVER per NAK, and the budget goes on */
+            d.state = ST_SELECTING;
+            d.req_sent = 0;
+            new_xid();
+        }
     }
     return true;
 }

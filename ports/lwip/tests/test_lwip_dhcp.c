@@ -1,0 +1,616 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The lwIP port's DHCP client (lwip_dhcp.c) against what any host on the LAN can send: the
+ * client is compiled into this test with real lwIP behind it, on a netif whose output is
+ * captured here, and its timer is fired by hand, so leases of hours run in microseconds.
+ * Rogue offers and acks, NAKs from anyone, NAK floods, lease renewal and expiry, and a fuzz
+ * of the parser (built with ASan/UBSan). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "lwip/tcp.h"
+#include "lwip/tcpip.h"
+
+#include SC_DHCP_SOURCE /* ports/lwip/lwip_dhcp.c (the test's build says which) */
+
+#ifndef ARMED_MS
+#define ARMED_MS d.armed_ms /* what the client's pending timer waits */
+#endif
+
+/* lwIP's clock, with a jump the test can add (a process stalled, a late timer): this
+ * definition takes the place of liblwip's for the test and for lwIP inside it */
+static u32_t g_skew_ms;
+u32_t sys_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (u32_t)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000) + g_skew_ms;
+}
+
+static unsigned g_wakes;
+void sc_lwip_wake(void)
+{
+    g_wakes++;
+}
+
+/* ---- the netif: what the client sends is kept here -------------------------------------- */
+
+static struct netif g_nif;
+static uint8_t g_out[16][600];
+static size_t g_nout;
+
+static err_t cap_output(struct netif *n, struct pbuf *p, const ip4_addr_t *dst)
+{
+    (void)n;
+    (void)dst;
+    if (g_nout < 16)
+        pbuf_copy_partial(p, g_out[g_nout], p->tot_len < 600 ? p->tot_len : 600, 0);
+    g_nout++;
+    return ERR_OK;
+}
+
+static err_t nif_init(struct netif *n)
+{
+    n->output = cap_output;
+    n->mtu = 1500;
+    n->hwaddr_len = 6;
+    n->flags = NETIF_FLAG_BROADCAST;
+    return ERR_OK;
+}
+
+static const uint8_t MAC[6] = { 0x02, 0x5c, 0x1e, 0x00, 0x00, 0x09 };
+static const uint8_t SRV[4] = { 10, 9, 0, 1 }, YI[4] = { 10, 9, 0, 2 };
+
+/* the last message sent: its BOOTP part (after 20 bytes of IP and 8 of UDP) */
+static const uint8_t *last_bootp(void)
+{
+    assert_true(g_nout > 0 && g_nout <= 16);
+    return g_out[g_nout - 1] + 28;
+}
+static int last_type(void)
+{
+    const uint8_t *b = last_bootp();
+    return b[240] == 53 ? b[242] : -1;
+}
+static uint32_t last_xid(void)
+{
+    return get32(last_bootp() + 4);
+}
+
+/* ---- replies ------------------------------------------------------------------------------ */
+
+typedef struct {
+    uint8_t type;
+    uint32_t xid;
+    uint8_t yi[4];
+    const uint8_t *server; /* NULL: no option 54 */
+    const uint8_t *mask;   /* NULL: none */
+    const uint8_t *router;
+    long lease;            /* < 0: none */
+    const uint8_t *extra;  /* raw options before the END */
+    size_t extra_len;
+} reply_t;
+
+static size_t frame(uint8_t *f, const reply_t *r)
+{
+    memset(f, 0, 1518);
+    memset(f, 0xff, 6);
+    memcpy(f + 6, (uint8_t[]){ 0x02, 0, 0, 0, 0, 0x01 }, 6);
+    f[12] = 0x08;
+    uint8_t *ip = f + 14, *udp = ip + 20, *b = udp + 8;
+    b[0] = 2;
+    b[1] = 1;
+    b[2] = 6;
+    put32(b + 4, r->xid);
+    memcpy(b + 16, r->yi, 4);
+    memcpy(b + 28, MAC, 6);
+    put32(b + 236, MAGIC);
+    uint8_t *o = b + 240;
+    size_t k = 0;
+    o[k++] = 53; o[k++] = 1; o[k++] = r->type;
+    if (r->server) {
+        o[k++] = 54; o[k++] = 4; memcpy(o + k, r->server, 4); k += 4;
+    }
+    if (r->mask) {
+        o[k++] = 1; o[k++] = 4; memcpy(o + k, r->mask, 4); k += 4;
+    }
+    if (r->router) {
+        o[k++] = 3; o[k++] = 4; memcpy(o + k, r->router, 4); k += 4;
+    }
+    if (r->lease >= 0) {
+        o[k++] = 51; o[k++] = 4; put32(o + k, (uint32_t)r->lease); k += 4;
+    }
+    if (r->extra) {
+        memcpy(o + k, r->extra, r->extra_len);
+        k += r->extra_len;
+    }
+    o[k++] = 255;
+    size_t ulen = 8 + 240 + k, tl = 20 + ulen;
+    udp[1] = 67; udp[3] = 68;
+    udp[4] = (uint8_t)(ulen >> 8); udp[5] = (uint8_t)ulen;
+    ip[0] = 0x45; ip[8] = 64; ip[9] = 17;
+    ip[2] = (uint8_t)(tl >> 8); ip[3] = (uint8_t)tl;
+    memcpy(ip + 12, SRV, 4);
+    memset(ip + 16, 0xff, 4);
+    return 14 + tl;
+}
+
+static void send_reply(const reply_t *r)
+{
+    static uint8_t f[1518];
+    size_t n = frame(f, r);
+    assert_true(sc_lwip_dhcp_input(f, n));
+}
+
+static const uint8_t M24[4] = { 255, 255, 255, 0 };
+
+static reply_t offer(void)
+{
+    reply_t r = { .type = OFFER, .xid = last_xid(), .server = SRV, .mask = M24, .router = SRV, .lease = 3600 };
+    memcpy(r.yi, YI, 4);
+    return r;
+}
+
+static void start(int max_tries)
+{
+    g_nout = 0;
+    netif_set_addr(&g_nif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4);
+    sc_lwip_dhcp_start(&g_nif, MAC, max_tries);
+    assert_int_equal(last_type(), DISCOVER);
+}
+
+static uint32_t nif_ip(void)
+{
+    return lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&g_nif)));
+}
+static uint32_t nif_gw(void)
+{
+    return lwip_ntohl(ip4_addr_get_u32(netif_ip4_gw(&g_nif)));
+}
+static uint32_t nif_mask(void)
+{
+    return lwip_ntohl(ip4_addr_get_u32(netif_ip4_netmask(&g_nif)));
+}
+
+/* DISCOVER, OFFER, REQUEST, ACK with the lease given */
+static void bind_lease(long lease)
+{
+    start(0);
+    reply_t r = offer();
+    send_reply(&r);
+    assert_int_equal(last_type(), REQUEST);
+    r.type = ACK;
+    r.xid = last_xid();
+    r.lease = lease;
+    send_reply(&r);
+    assert_int_equal(nif_ip(), get32(YI));
+}
+
+/* ---- the good path ------------------------------------------------------------------------ */
+
+static void test_good_lease(void **state)
+{
+    (void)state;
+    bind_lease(3600);
+    assert_int_equal(nif_mask(), 0xffffff00u);
+    assert_int_equal(nif_gw(), get32(SRV));
+    assert_false(sc_lwip_dhcp_failed());
+}
+
+/* ---- offers and acks no host can take ------------------------------------------------------ */
+
+static void test_bad_yiaddr_ignored(void **state)
+{
+    (void)state;
+    static const uint8_t bad[][4] = { { 0, 0, 0, 0 }, { 255, 255, 255, 255 }, { 127, 0, 0, 5 }, { 224, 0, 0, 1 },
+                                      { 240, 1, 2, 3 }, { 0, 9, 0, 2 }, { 10, 9, 0, 0 }, { 10, 9, 0, 255 } };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        start(0);
+        size_t sent = g_nout;
+        reply_t r = offer();
+        memcpy(r.yi, bad[i], 4);
+        send_reply(&r);
+        /* no REQUEST for it: still selecting, the next (good) offer is taken */
+        assert_int_equal(g_nout, sent);
+        assert_int_equal(d.state, ST_SELECTING);
+        r = offer();
+        send_reply(&r);
+        assert_int_equal(last_type(), REQUEST);
+        /* an ack giving it after all is ignored */
+        r.type = ACK;
+        r.xid = last_xid();
+        memcpy(r.yi, bad[i], 4);
+        send_reply(&r);
+        assert_int_equal(nif_ip(), 0);
+        assert_int_equal(d.state, ST_REQUESTING);
+    }
+}
+
+static void test_bad_mask_and_router(void **state)
+{
+    (void)state;
+    static const uint8_t bad_masks[][4] = { { 255, 0, 255, 0 }, { 0, 0, 0, 0 }, { 255, 255, 255, 1 } };
+    for (size_t i = 0; i < 3; i++) {
+        start(0);
+        reply_t r = offer();
+        send_reply(&r);
+        r.type = ACK;
+        r.xid = last_xid();
+        r.mask = bad_masks[i];
+        send_reply(&r);
+        assert_int_equal(nif_ip(), 0); /* not bound */
+    }
+    /* a mask option of another length */
+    start(0);
+    reply_t r = offer();
+    send_reply(&r);
+    r.type = ACK;
+    r.xid = last_xid();
+    r.mask = NULL;
+    static const uint8_t m3[] = { 1, 3, 255, 255, 0 };
+    r.extra = m3;
+    r.extra_len = sizeof m3;
+    send_reply(&r);
+    assert_int_equal(nif_ip(), 0);
+    /* routers outside the subnet, the address itself, the subnet's broadcast: bound, no router */
+    static const uint8_t bad_gw[][4] = { { 10, 9, 1, 1 }, { 10, 9, 0, 2 }, { 10, 9, 0, 255 }, { 224, 0, 0, 1 } };
+    for (size_t i = 0; i < 4; i++) {
+        start(0);
+        r = offer();
+        send_reply(&r);
+        r.type = ACK;
+        r.xid = last_xid();
+        r.router = bad_gw[i];
+        send_reply(&r);
+        assert_int_equal(nif_ip(), get32(YI));
+        assert_int_equal(nif_gw(), 0);
+    }
+    /* /32 with a router: the router is kept (lwIP takes it as on the link) */
+    start(0);
+    r = offer();
+    static const uint8_t m32[4] = { 255, 255, 255, 255 };
+    r.mask = m32;
+    send_reply(&r);
+    r.type = ACK;
+    r.xid = last_xid();
+    send_reply(&r);
+    assert_int_equal(nif_ip(), get32(YI));
+    assert_int_equal(nif_gw(), get32(SRV));
+}
+
+static void test_ack_for_other_offer_or_server(void **state)
+{
+    (void)state;
+    start(0);
+    reply_t r = offer();
+    send_reply(&r);
+    r.type = ACK;
+    r.xid = last_xid();
+    /* another address than the one requested */
+    r.yi[3] = 77;
+    send_reply(&r);
+    assert_int_equal(nif_ip(), 0);
+    /* no server identifier */
+    memcpy(r.yi, YI, 4);
+    r.server = NULL;
+    send_reply(&r);
+    assert_int_equal(nif_ip(), 0);
+    /* another server */
+    static const uint8_t other[4] = { 10, 9, 0, 66 };
+    r.server = other;
+    send_reply(&r);
+    assert_int_equal(nif_ip(), 0);
+    /* another transaction, another chaddr */
+    r.server = SRV;
+    r.xid ^= 1;
+    send_reply(&r);
+    assert_int_equal(nif_ip(), 0);
+    r.xid ^= 1;
+    static uint8_t f[1518];
+    size_t n = frame(f, &r);
+    f[14 + 20 + 8 + 28 + 5] ^= 1;
+    assert_true(sc_lwip_dhcp_input(f, n));
+    assert_int_equal(nif_ip(), 0);
+    /* lengths that do not add up: a UDP length past the IP datagram, a truncated frame */
+    n = frame(f, &r);
+    f[14 + 20 + 4] = 0x7f;
+    assert_true(sc_lwip_dhcp_input(f, n));
+    n = frame(f, &r);
+    assert_true(sc_lwip_dhcp_input(f, n - 10));
+    assert_int_equal(nif_ip(), 0);
+    /* a fragment is not parsed as a datagram */
+    n = frame(f, &r);
+    f[14 + 6] = 0x20; /* more fragments */
+    assert_false(sc_lwip_dhcp_input(f, n));
+    assert_int_equal(nif_ip(), 0);
+    /* the real one binds */
+    n = frame(f, &r);
+    assert_true(sc_lwip_dhcp_input(f, n));
+    assert_int_equal(nif_ip(), get32(YI));
+}
+
+/* What held before too: an ACK before any OFFER, no magic cookie, options after END. */
+static void test_junk_ignored(void **state)
+{
+    (void)state;
+    start(0);
+    size_t sent = g_nout;
+    reply_t r = offer();
+    r.type = ACK;
+    send_reply(&r); /* ACK while selecting */
+    assert_int_equal(nif_ip(), 0);
+    static uint8_t f[1518];
+    r = offer();
+    size_t n = frame(f, &r);
+    memset(f + 14 + 20 + 8 + 236, 0, 4); /* BOOTP, no cookie */
+    assert_true(sc_lwip_dhcp_input(f, n));
+    static const uint8_t after_end[] = { 255, 54, 4, 10, 9, 0, 1 };
+    r.server = NULL; /* the server identifier only after END */
+    r.extra = after_end;
+    r.extra_len = sizeof after_end;
+    send_reply(&r);
+    assert_int_equal(d.state, ST_SELECTING);
+    assert_int_equal(g_nout, sent);
+}
+
+/* ---- NAKs ----------------------------------------------------------------------------------- */
+
+static void test_nak_from_another_server_ignored(void **state)
+{
+    (void)state;
+    start(0);
+    reply_t r = offer();
+    send_reply(&r);
+    size_t sent = g_nout;
+    static const uint8_t other[4] = { 10, 9, 0, 66 };
+    reply_t nak = { .type = NAK, .xid = last_xid(), .server = other, .lease = -1 };
+    send_reply(&nak);
+    nak.server = NULL;
+    send_reply(&nak);
+    assert_int_equal(d.state, ST_REQUESTING);
+    assert_int_equal(g_nout, sent);
+    r.type = ACK;
+    r.xid = last_xid();
+    send_reply(&r);
+    assert_int_equal(nif_ip(), get32(YI));
+}
+
+/* Offer and NAK at every DISCOVER, from the offering server's own id: before, each NAK sent a
+ * DISCOVER at once and reset the retry budget, so the client never failed (and answered a NAK
+ * flood one for one). Now it fails cleanly when its budget is spent, sending one message a tick. */
+static void test_nak_flood_ends_in_failure(void **state)
+{
+    (void)state;
+    start(4);
+    int ticks = 0;
+    while (!sc_lwip_dhcp_failed() && ticks < 50) {
+        for (int k = 0; k < 20; k++) {
+            size_t before = g_nout;
+            reply_t r = offer();
+            r.xid = last_xid();
+            send_reply(&r);
+            reply_t nak = { .type = NAK, .xid = last_xid(), .server = SRV, .lease = -1 };
+            send_reply(&nak);
+            assert_true(g_nout - before <= 1);
+        }
+        g_nout = g_nout > 16 ? 16 : g_nout;
+        size_t before = g_nout;
+        on_timer(NULL);
+        assert_true(g_nout - before <= 1);
+        ticks++;
+    }
+    assert_true(sc_lwip_dhcp_failed());
+    assert_true(ticks <= 4);
+}
+
+/* ---- leases --------------------------------------------------------------------------------- */
+
+/* Runs the timer until something is sent (or the lease is lost); returns the simulated ms. */
+static uint64_t tick_until_sent(uint64_t max_ms)
+{
+    uint64_t t = 0;
+    size_t before = g_nout;
+    while (g_nout == before && t < max_ms) {
+        uint32_t a = ARMED_MS;
+        assert_true(a > 0 && a <= TIMER_MAX_MS);
+        on_timer(NULL);
+        t += a;
+    }
+    return t;
+}
+
+static void test_renewal_and_expiry(void **state)
+{
+    (void)state;
+    bind_lease(120);
+    /* T1: half the lease, a REQUEST with ciaddr, no requested address */
+    uint64_t t = tick_until_sent(1000000);
+    assert_int_equal(t, 60000);
+    assert_int_equal(last_type(), REQUEST);
+    assert_memory_equal(last_bootp() + 12, YI, 4);
+    assert_true(sc_lwip_dhcp_active()); /* its replies are taken at the netif */
+    /* the ack extends the lease: the next renewal is 60 s later again */
+    reply_t r = offer();
+    r.type = ACK;
+    r.xid = last_xid();
+    r.lease = 120;
+    send_reply(&r);
+    assert_int_equal(d.state, ST_BOUND);
+    assert_int_equal(tick_until_sent(1000000), 60000);
+    assert_int_equal(last_type(), REQUEST);
+    /* no answer: one more try at the minute's retry, then the lease ends: the address goes
+     * and the client starts over with a DISCOVER */
+    assert_int_equal(tick_until_sent(1000000), 60000);
+    assert_int_equal(last_type(), DISCOVER);
+    assert_int_equal(nif_ip(), 0);
+    assert_int_equal(d.state, ST_SELECTING);
+    /* and it takes a new lease */
+    r = offer();
+    send_reply(&r);
+    r.type = ACK;
+    r.xid = last_xid();
+    send_reply(&r);
+    assert_int_equal(nif_ip(), get32(YI));
+}
+
+static void test_renew_nak(void **state)
+{
+    (void)state;
+    bind_lease(3600);
+    tick_until_sent(10000000);
+    assert_int_equal(last_type(), REQUEST);
+    static const uint8_t other[4] = { 10, 9, 0, 66 };
+    reply_t nak = { .type = NAK, .xid = last_xid(), .server = other, .lease = -1 };
+    send_reply(&nak); /* not our server's */
+    assert_int_equal(nif_ip(), get32(YI));
+    nak.server = SRV;
+    send_reply(&nak);
+    assert_int_equal(nif_ip(), 0);
+    assert_int_equal(last_type(), DISCOVER);
+}
+
+/* Leases that overflow 32-bit milliseconds, none at all, zero. */
+static void test_lease_extremes(void **state)
+{
+    (void)state;
+    bind_lease(0xfffffffeL); /* ~136 years: T1 in ~68 years, not in 49 days (u32 ms) */
+    uint64_t t = tick_until_sent(60ull * 86400 * 1000);
+    assert_true(t >= 60ull * 86400 * 1000);
+    assert_int_equal(nif_ip(), get32(YI));
+    bind_lease(-1); /* no lease time: kept, never renewed */
+    assert_int_equal(d.state, ST_BOUND);
+    bind_lease(0); /* zero: taken as the minimum, renewed at 30 s, not lost at once */
+    assert_int_equal(tick_until_sent(1000000), 30000);
+    assert_int_equal(nif_ip(), get32(YI));
+}
+
+/* A timer that fires late (the process stalled 200 s past a 120 s lease) counts the time
+ * that passed, not the wait it asked for: the lease is over, the address goes. */
+static void test_late_timer_ends_lease(void **state)
+{
+    (void)state;
+    bind_lease(120);
+    g_skew_ms += 200000;
+    on_timer(NULL);
+    assert_int_equal(nif_ip(), 0);
+    assert_int_equal(last_type(), DISCOVER);
+}
+
+/* The lease's end reaches the connections on the address: lwIP aborts the TCP connections
+ * bound to it (as the MQTT client's to its broker), so the drop is seen, not a silent stall. */
+static err_t g_tcp_err = ERR_OK;
+static void on_tcp_err(void *arg, err_t e)
+{
+    (void)arg;
+    g_tcp_err = e;
+}
+
+static void test_lease_end_aborts_tcp(void **state)
+{
+    (void)state;
+    bind_lease(120);
+    struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+    assert_non_null(pcb);
+    tcp_err(pcb, on_tcp_err);
+    ip_addr_t broker;
+    IP_ADDR4(&broker, 10, 9, 0, 1);
+    g_tcp_err = ERR_OK;
+    assert_int_equal(tcp_connect(pcb, &broker, 1883, NULL), ERR_OK); /* SYN_SENT from the lease */
+    for (int i = 0; i < 1000 && nif_ip() != 0; i++)
+        on_timer(NULL);
+    assert_int_equal(nif_ip(), 0);
+    assert_int_equal(g_tcp_err, ERR_ABRT);
+}
+
+/* ---- fuzz ------------------------------------------------------------------------------------ */
+
+static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(void)
+{
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return (uint32_t)g_rng;
+}
+
+static void test_fuzz(void **state)
+{
+    (void)state;
+    static uint8_t f[1518];
+    unsigned bound = 0;
+    for (int i = 0; i < 100000; i++) {
+        if (i % 64 == 0) {
+            if (rnd() % 2)
+                start(1000);
+            else
+                bind_lease(600), tick_until_sent(10000000); /* renewing */
+        }
+        if (g_nout > 16)
+            g_nout = 16;
+        reply_t r = offer();
+        r.type = (uint8_t)(rnd() % 8);
+        if (rnd() % 4 == 0)
+            r.xid = rnd();
+        size_t n = frame(f, &r);
+        int flips = (int)(rnd() % 8);
+        for (int k = 0; k < flips; k++)
+            f[rnd() % n] = (uint8_t)rnd();
+        if (rnd() % 3 == 0) { /* random options over the whole option area */
+            size_t at = 14 + 20 + 8 + 240 + rnd() % 40;
+            for (size_t k = at; k < n; k++)
+                f[k] = (uint8_t)rnd();
+        }
+        if (rnd() % 4 == 0)
+            n = rnd() % (n + 1);
+        else if (rnd() % 8 == 0)
+            n = 1518;
+        (void)sc_lwip_dhcp_input(f, n);
+        if (d.state == ST_BOUND || d.state == ST_RENEWING) {
+            bound++;
+            uint8_t a[4];
+            put32(a, nif_ip());
+            assert_true(host_addr(a));
+            assert_true(prefix_len((uint8_t[]){ (uint8_t)(nif_mask() >> 24), (uint8_t)(nif_mask() >> 16),
+                                                 (uint8_t)(nif_mask() >> 8), (uint8_t)nif_mask() }) > 0);
+        }
+        if (rnd() % 16 == 0 && ARMED_MS)
+            on_timer(NULL);
+    }
+    assert_true(bound > 0);
+}
+
+int main(void)
+{
+    tcpip_init(NULL, NULL);
+    LOCK_TCPIP_CORE(); /* all of it runs as lwIP's thread would; the timer is fired by hand */
+    ip4_addr_t z;
+    ip4_addr_set_zero(&z);
+    netif_add(&g_nif, &z, &z, &z, NULL, nif_init, netif_input);
+    netif_set_up(&g_nif);
+    netif_set_link_up(&g_nif);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_lease),
+        cmocka_unit_test(test_bad_yiaddr_ignored),
+        cmocka_unit_test(test_bad_mask_and_router),
+        cmocka_unit_test(test_ack_for_other_offer_or_server),
+        cmocka_unit_test(test_junk_ignored),
+        cmocka_unit_test(test_nak_from_another_server_ignored),
+        cmocka_unit_test(test_nak_flood_ends_in_failure),
+        cmocka_unit_test(test_renewal_and_expiry),
+        cmocka_unit_test(test_renew_nak),
+        cmocka_unit_test(test_lease_extremes),
+        cmocka_unit_test(test_lease_end_aborts_tcp),
+        cmocka_unit_test(test_late_timer_ends_lease),
+        cmocka_unit_test(test_fuzz),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    UNLOCK_TCPIP_CORE();
+    return rc;
+}

@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Does the lwIP port's DHCP client renew a real server's lease? (docs/security.md N3.) Two
+# network namespaces of this script's own: dnsmasq with a 2-minute lease on one side of a veth,
+# probe.c (the port's client on a tap bridged to the veth) on the other. Prints the address
+# every 5 s for 80 s and dnsmasq's DHCP log: a REQUEST/ACK with a new transaction ~60 s after
+# the first ACK, the address kept throughout. Needs root, dnsmasq and a build of the project
+# (BUILD, default ./build). Usage: sudo bash scripts/lwip-dhcp-renew-probe/run.sh
+set -eu
+d=$(cd "$(dirname "$0")" && pwd)
+B=$(cd "${BUILD:-build}" && pwd)
+t=$(mktemp -d)
+A=lwrp$$a N=lwrp$$b
+cleanup() { kill "${DM:-}" 2>/dev/null || true; ip netns del $A 2>/dev/null || true; ip netns del $N 2>/dev/null || true; rm -rf "$t"; }
+trap cleanup EXIT
+gcc -D_GNU_SOURCE -I"$d/../../ports/lwip" -I"$d/../../include" -I"$d/../../src" $(pkg-config --cflags lwip) \
+    "$d/probe.c" "$B/ports/lwip/libsmartcfg_lwip.a" "$B/libsmartcfg.a" \
+    $(pkg-config --libs lwip) -lpthread -o "$t/probe"
+ip netns add $A
+ip netns add $N
+ip link add va netns $A type veth peer name vb netns $N
+ip -n $A addr add 10.77.0.1/24 dev va
+ip -n $A link set va up
+ip -n $N tuntap add dev rtap0 mode tap
+ip -n $N link add rbr0 type bridge
+ip -n $N link set vb master rbr0
+ip -n $N link set rtap0 master rbr0
+ip -n $N link set vb up
+ip -n $N link set rtap0 up
+ip -n $N link set rbr0 up
+ip netns exec $A dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --user=root --interface=va \
+    --bind-interfaces --dhcp-range=10.77.0.50,10.77.0.60,255.255.255.0,2m --dhcp-leasefile="$t/leases" \
+    --pid-file="$t/dm.pid" --log-dhcp --log-facility="$t/dnsmasq.log" &
+DM=$!
+sleep 1
+ip netns exec $N "$t/probe"
+grep -E "DHCP(DISCOVER|OFFER|REQUEST|ACK|NAK)" "$t/dnsmasq.log"
