@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Does the lwIP port's DHCP client renew a real server's lease? (docs/security.md N3.) Two
+# Does the lwIP port's DHCP client renew a real server's lease? (docs/security.md F135.) Two
 # network namespaces of this script's own: dnsmasq with a 2-minute lease on one side of a veth,
 # probe.c (the port's client on a tap bridged to the veth) on the other. Prints the address
 # every 5 s for 80 s and dnsmasq's DHCP log: a REQUEST/ACK with a new transaction ~60 s after
