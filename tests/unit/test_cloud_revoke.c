@@ -244,6 +244,40 @@ static void test_abandoned_delete_keeps_the_close(void **state)
     assert_false(logged("cannot close a connection of Pdev1"));
 }
 
+/* What a stop kept is really done later: the next start (a new owner, as another worker's
+ * would be) claims the released row at once and closes the device's connection. */
+static void test_kept_close_done_at_next_start(void **state)
+{
+    (void)state;
+    pending(0);
+    stop_while_hung(HANG_DELETE);
+    still_pending(0);
+    atomic_store(&api.stop, true);   /* the API again, answering everything now */
+    pthread_join(api.th, NULL);
+    atomic_store(&api.stop, false);
+    atomic_store(&api.hung, false);
+    api.mode = -1;
+    assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
+    pthread_mutex_lock(&log_mu);
+    logbuf[0] = 0;
+    pthread_mutex_unlock(&log_mu);
+    char spec[64], err[300];
+    snprintf(spec, sizeof spec, "http://127.0.0.1:%u", api.port);
+    assert_int_equal(cloud_revoke_start(spec, "u", "p", "/", 0, path, err, sizeof err), 0);
+    cloud_store_t s;
+    int64_t next = -1;
+    for (int i = 0; i < 500 && next != INT64_MAX; i++) {
+        tu_sleep_ms(10);
+        assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
+        next = cloud_store_revoke_next(&s);
+        cloud_store_close(&s);
+    }
+    cloud_revoke_stop();
+    assert_int_equal(next, INT64_MAX);   /* the kept close is done, its row gone */
+    assert_true(logged("closed a connection of Pdev1"));
+    assert_false(logged("abandoned"));
+}
+
 /* Not at a stop, the API answering: the close is done and its row gone (the test's control). */
 static void test_answered_close_is_done(void **state)
 {
@@ -276,6 +310,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_abandoned_list_keeps_the_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abandoned_delete_keeps_the_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kept_close_done_at_next_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_answered_close_is_done, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
