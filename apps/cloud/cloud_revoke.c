@@ -46,6 +46,7 @@ typedef struct {
     int misses;      /* looked for, no connection found */
     unsigned found;  /* connections found in this pass */
     bool cut;        /* a close of this pass was abandoned by the stop: the row is left as it was */
+    bool failed;     /* a close of this pass failed (the API refused it, or no answer): a try spent */
 } pending_t;
 
 static struct {
@@ -191,7 +192,7 @@ static bool close_batch(pending_t *b, size_t nb, char *err, size_t errlen)
         }
         rv.good = node;
         for (size_t i = 0; i < nb; i++)
-            b[i].found = 0, b[i].cut = false;
+            b[i].found = 0, b[i].cut = false, b[i].failed = false;
         const cJSON *it;
         cJSON_ArrayForEach(it, arr) {
             const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
@@ -219,7 +220,8 @@ static bool close_batch(pending_t *b, size_t nb, char *err, size_t errlen)
                     cloud_event("connection_closed", ev);
                     cloud_log("RabbitMQ: closed a connection of %s (its rights changed); it reconnects under fresh "
                               "checks", b[i].cid);
-                } else {
+                } else {   /* still open: the close is not done (a try spent, revoke_thread) */
+                    b[i].failed = true;
                     cloud_log("RabbitMQ: cannot close a connection of %s: %s", b[i].cid,
                               dc > 0 ? "the management API refused" : e2);
                 }
@@ -277,7 +279,7 @@ static void *revoke_thread(void *arg)
         }
         size_t nb = rv.nb;
         for (size_t i = 0; i < nb; i++)
-            rv.batch[i].cut = false;
+            rv.batch[i].cut = false, rv.batch[i].failed = false;
         pthread_mutex_unlock(&rv.lock);
         char err[200] = "no node";
         bool done = close_batch(rv.batch, nb, err, sizeof err);
@@ -291,7 +293,7 @@ static void *revoke_thread(void *arg)
         /* The batch is this thread's; the store is shared with the threads that record closes
          * (cloud_revoke_client, on the HTTP and message threads): taken for one statement at a
          * time, so a slow database keeps them waiting for one row's update, not a batch's. */
-        size_t again = 0;
+        size_t again = 0, failed = 0, given_up = 0;
         for (size_t i = 0; i < nb; i++) {
             pending_t *p = &rv.batch[i];
             int rc;
@@ -300,18 +302,23 @@ static void *revoke_thread(void *arg)
                 left++;
                 continue;
             }
+            /* A DELETE that failed left the connection open: like an unreachable API, a try
+             * spent and asked again, not finished as if closed (the device kept its
+             * subscriptions, its close dropped after one logged failure). */
+            failed += done && p->failed;
             pthread_mutex_lock(&rv.lock);
-            if (done && (p->found || p->misses >= 1)) {
+            if (done && !p->failed && (p->found || p->misses >= 1)) {
                 if (!p->found)
                     cloud_log("RabbitMQ: %s has no connection to close", p->cid);
                 rc = cloud_store_revoke_done(&rv.store, p->cid, p->due_ms);
-            } else if (done) {   /* not listed yet: once more when the statistics are fresh */
+            } else if (done && !p->failed) {   /* not listed yet: once more when the statistics are fresh */
                 rc = cloud_store_revoke_later(&rv.store, p->cid, p->due_ms, wall_ms() + RECHECK_MS, p->tries, 1);
             } else if (p->tries + 1 < TRIES) {
                 rc = cloud_store_revoke_later(&rv.store, p->cid, p->due_ms, wall_ms() + RETRY_MS, p->tries + 1,
                                               p->misses);
                 again++;
             } else {
+                given_up += done && p->failed;
                 rc = cloud_store_revoke_done(&rv.store, p->cid, p->due_ms);
             }
             memcpy(why, rv.store.err, sizeof why);
@@ -323,7 +330,11 @@ static void *revoke_thread(void *arg)
         if (left)
             cloud_log("RabbitMQ: the stop abandoned the close of %zu client(s) under way; kept in the database, not "
                       "done", left);
-        else if (!done)
+        if (failed)
+            cloud_log("RabbitMQ: %zu client(s) keep a connection the management API did not close%s", failed,
+                      given_up == failed ? " until they reconnect" : given_up ? "; trying again in 5 s (some not again)"
+                                                                              : " for now; trying again in 5 s");
+        else if (!done && !left)
             cloud_log("RabbitMQ management API unreachable (%s): %zu client(s) keep their subscriptions%s", err, nb,
                       again ? " for now; trying again in 5 s" : " until they reconnect");
         pthread_mutex_lock(&rv.lock);

@@ -73,7 +73,7 @@ void cloud_random_hex(char *out, size_t nhex)
 }
 
 /* ---- a management API that hangs ---- */
-enum { HANG_GET, HANG_DELETE };
+enum { HANG_GET, HANG_DELETE, FAIL_DELETE };
 static struct {
     int ls;
     uint16_t port;
@@ -117,6 +117,13 @@ static void *api_thread(void *arg)
                 held[nheld++] = s;
             else
                 close(s);
+            continue;
+        }
+        if (api.mode == FAIL_DELETE && del) {   /* the API refuses to close it (a node's error) */
+            static const char e500[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
+                                       "Connection: close\r\n\r\n";
+            (void)!send(s, e500, sizeof e500 - 1, MSG_NOSIGNAL);
+            close(s);
             continue;
         }
         /* the connection list: one connection of the device whose close is pending */
@@ -244,6 +251,43 @@ static void test_abandoned_delete_keeps_the_close(void **state)
     assert_false(logged("cannot close a connection of Pdev1"));
 }
 
+/* The tries of Pdev1's close, -1 when its row is gone. */
+static int row_tries(void)
+{
+    cloud_store_t s;
+    char err[300];
+    assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
+    cloud_rows_t *r = cloud_store_select(&s, "SELECT tries FROM revocations WHERE client_id=?", "t", "Pdev1");
+    assert_non_null(r);
+    int t = cloud_rows_next(r) == 1 ? (int)cloud_rows_int(r, 0) : -1;
+    cloud_rows_free(r);
+    cloud_store_close(&s);
+    return t;
+}
+
+/* The list came, but the DELETE of the device's connection failed (HTTP 500): the connection
+ * is still open, so the close is not done: it is a try spent, asked again 5 s later, like an
+ * unreachable API. Before, a listed connection counted as closed whatever the DELETE's answer:
+ * the row was deleted after one logged failure and the device kept its subscriptions. */
+static void test_failed_delete_is_tried_again(void **state)
+{
+    (void)state;
+    pending(0);
+    api.mode = FAIL_DELETE;
+    assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
+    char spec[64], err[300];
+    snprintf(spec, sizeof spec, "http://127.0.0.1:%u", api.port);
+    assert_int_equal(cloud_revoke_start(spec, "u", "p", "/", 0, path, err, sizeof err), 0);
+    int tries = 0;
+    for (int i = 0; i < 500 && (tries = row_tries()) == 0; i++)
+        tu_sleep_ms(10);
+    cloud_revoke_stop();
+    assert_true(logged("cannot close a connection of Pdev1"));
+    assert_int_equal(atomic_load(&api.deletes), 1);
+    assert_int_equal(tries, 1);   /* not -1: the close was not dropped */
+    assert_int_equal(row_tries(), 1);
+}
+
 /* What a stop kept is really done later: the next start (a new owner, as another worker's
  * would be) claims the released row at once and closes the device's connection. */
 static void test_kept_close_done_at_next_start(void **state)
@@ -311,6 +355,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_abandoned_list_keeps_the_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abandoned_delete_keeps_the_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kept_close_done_at_next_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_delete_is_tried_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_answered_close_is_done, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
