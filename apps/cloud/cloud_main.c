@@ -9,6 +9,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -43,10 +44,16 @@
 #define RESTART_WINDOW 60
 
 static volatile sig_atomic_t stop_signal;
+/* Posted by the signal handler (sem_post is async-signal-safe) and at the main loop's end:
+ * stop_watch sleeps on it rather than reading stop_signal, a handler's flag, from its thread. */
+static sem_t watch_sem;
 
 static void on_signal(int sig)
 {
     stop_signal = sig;
+    int saved = errno;
+    sem_post(&watch_sem);
+    errno = saved;
 }
 
 /* With --rabbitmq the main loop may sit in a wait of rabbitmq-c's on a node that does not
@@ -58,10 +65,15 @@ static atomic_bool loop_done;
 
 static void *stop_watch(void *arg)
 {
-    while (!stop_signal && !atomic_load(&loop_done))
-        nanosleep(&(struct timespec){ 0, 50 * 1000000L }, NULL);
-    for (int i = 0; i < 20 && !atomic_load(&loop_done); i++)
-        nanosleep(&(struct timespec){ 0, 50 * 1000000L }, NULL);
+    /* asleep until a signal or the loop's end (it polled every 50 ms for the worker's life) */
+    while (sem_wait(&watch_sem) != 0 && errno == EINTR)
+        continue;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);   /* sem_timedwait's clock */
+    until.tv_sec += 1;
+    /* a second signal posts again: wait on, the loop still has its second */
+    while (!atomic_load(&loop_done) && (sem_timedwait(&watch_sem, &until) == 0 || errno == EINTR))
+        continue;
     if (!atomic_load(&loop_done)) {
         cloud_log("stopping: the worker still waits 1 s after the signal (on a RabbitMQ node that does not answer, or "
                   "the database); cutting its RabbitMQ connection (the node hands what it had not acknowledged to "
@@ -882,6 +894,7 @@ bad_addr:
         return SC_EXIT_FAIL;
     }
 
+    sem_init(&watch_sem, 0, 0);   /* before the handler that posts it */
     struct sigaction sa = { .sa_handler = on_signal };
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
@@ -1190,6 +1203,7 @@ bad_addr:
         }
     }
     atomic_store(&loop_done, true);
+    sem_post(&watch_sem);   /* wakes the watch if no signal did */
     if (watching)
         pthread_join(watch, NULL);
     if (stop_signal)
