@@ -527,6 +527,12 @@ static void test_lease_end_aborts_tcp(void **state)
         on_timer(NULL);
     assert_int_equal(nif_ip(), 0);
     assert_int_equal(g_tcp_err, ERR_ABRT);
+    /* a reconnect before the next lease fails at once (no route without an address: the
+     * MQTT port reports it as EIO), it does not hang in SYN_SENT */
+    pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+    assert_non_null(pcb);
+    assert_int_equal(tcp_connect(pcb, &broker, 1883, NULL), ERR_RTE);
+    tcp_abort(pcb);
 }
 
 /* A lease that ends while no server answers (a router rebooting for minutes) is sought for
