@@ -35,6 +35,7 @@ enum { DISCOVER = 1, OFFER = 2, REQUEST = 3, ACK = 5, NAK = 6 };
 #define BOOTP_FIXED 236        /* op .. file: the fixed part of a BOOTP message */
 #define MAGIC 0x63825363u
 #define MAX_TRIES 8            /* default: 1+2+4+4+4+4+4+4 s, inside the core's 60 s join timeout */
+#define TRIES_CAP 1000         /* the count stops here: a lost lease is sought for ever (Z1) */
 #define LEASE_INFINITE 0xffffffffu
 #define LEASE_MIN_S 60u        /* a shorter lease (0 included) is taken as this: no renewal storm */
 #define RENEW_RETRY_MIN_MS 60000u
@@ -49,6 +50,7 @@ static struct {
     uint8_t offered[4], server[4], mask[4], router[4];
     uint8_t ip[4];             /* the bound address (BOUND, RENEWING) */
     int tries, max_tries;      /* retransmissions since the start: nothing resets them but a lease */
+    bool had_lease;            /* a lease was held since the start: its loss is never FAILED */
     int req_sent;              /* REQUESTs for the offer taken */
     uint32_t lease_s;          /* LEASE_INFINITE: no renewal */
     uint64_t elapsed_ms;       /* since the lease was granted (or last renewed) */
@@ -139,9 +141,16 @@ static void arm_ms(uint32_t ms)
     sys_timeout(ms, on_timer, NULL);
 }
 
+/* 1, 2, 4, 4 ... s within the budget; past it (only after a lease was lost, Z1) doubling from
+ * 8 s to at most 64 s (RFC 2131 4.1's ceiling), for as long as no server answers. */
 static void arm_timer(void)
 {
-    arm_ms(d.tries < 3 ? 1000u << d.tries : 4000u);
+    uint32_t ms = d.tries < 3 ? 1000u << d.tries : 4000u;
+    if (d.tries >= d.max_tries) {
+        int k = d.tries - d.max_tries + 1;
+        ms = k >= 4 ? 64000u : 4000u << k;
+    }
+    arm_ms(ms);
 }
 
 /* Start (or start over): DISCOVER now, with a new transaction. */
@@ -156,7 +165,11 @@ static void select_now(void)
 }
 
 /* The lease is gone (expired, or NAKed by its server): the address goes (lwIP aborts the TCP
- * connections bound to it: the MQTT client sees its link drop) and the client starts over. */
+ * connections bound to it: the MQTT client sees its link drop) and the client starts over.
+ * It then never gives up (Z1): the retry budget is the join's (the core waits 60 s for it and
+ * joins again after a FAILED), but after the join nothing in the core watches the station, so
+ * a FAILED here (a router rebooting for a minute) would leave the device without an address
+ * until it was restarted. The station says CONNECTING meanwhile. */
 static void lose_lease(void)
 {
     netif_set_addr(d.netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4);
@@ -210,7 +223,9 @@ static void on_timer(void *arg)
     }
     if (d.state != ST_SELECTING && d.state != ST_REQUESTING)
         return;
-    if (++d.tries >= d.max_tries) {
+    if (d.tries < TRIES_CAP)
+        d.tries++;
+    if (d.tries >= d.max_tries && !d.had_lease) {
         d.state = ST_FAILED;
         sc_lwip_wake();
         return;
@@ -421,6 +436,7 @@ bool sc_lwip_dhcp_input(const uint8_t *f, size_t n)
         sys_untimeout(on_timer, NULL);
         d.state = ST_BOUND;
         d.tries = 0;
+        d.had_lease = true;
         d.lease_s = lease_of(o, ol);
         d.elapsed_ms = 0;
         arm_lease_timer();

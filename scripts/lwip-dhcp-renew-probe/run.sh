@@ -6,12 +6,15 @@
 # every 5 s for 80 s and dnsmasq's DHCP log: a REQUEST/ACK with a new transaction ~60 s after
 # the first ACK, the address kept throughout. Needs root, dnsmasq and a build of the project
 # (BUILD, default ./build). Usage: sudo bash scripts/lwip-dhcp-renew-probe/run.sh
+# OUTAGE=1 (docs/security.md Z1): dnsmasq stops 10 s after the start and comes back at 200 s,
+# the probe runs 280 s: the lease ends at ~120 s with no server, the client keeps asking (it
+# gave up at ~148 s before Z1) and has the address again at ~205 s.
 set -eu
 d=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "${BUILD:-build}" && pwd)
 t=$(mktemp -d)
 A=lwrp$$a N=lwrp$$b
-cleanup() { kill "${DM:-}" 2>/dev/null || true; ip netns del $A 2>/dev/null || true; ip netns del $N 2>/dev/null || true; rm -rf "$t"; }
+cleanup() { kill "${DM:-}" 2>/dev/null || true; [ -f "$t/dm2" ] && kill "$(cat "$t/dm2")" 2>/dev/null || true; ip netns del $A 2>/dev/null || true; ip netns del $N 2>/dev/null || true; rm -rf "$t"; }
 trap cleanup EXIT
 gcc -D_GNU_SOURCE -I"$d/../../ports/lwip" -I"$d/../../include" -I"$d/../../src" $(pkg-config --cflags lwip) \
     "$d/probe.c" "$B/ports/lwip/libsmartcfg_lwip.a" "$B/libsmartcfg.a" \
@@ -33,5 +36,15 @@ ip netns exec $A dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --u
     --pid-file="$t/dm.pid" --log-dhcp --log-facility="$t/dnsmasq.log" &
 DM=$!
 sleep 1
-ip netns exec $N "$t/probe"
+if [ "${OUTAGE:-0}" = 1 ]; then
+    ( sleep 10; kill $DM; sleep 190
+      ip netns exec $A dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --user=root --interface=va \
+          --bind-interfaces --dhcp-range=10.77.0.50,10.77.0.60,255.255.255.0,2m --dhcp-leasefile="$t/leases" \
+          --pid-file="$t/dm.pid" --log-dhcp --log-facility="$t/dnsmasq.log" &
+      echo $! > "$t/dm2"; wait ) &
+    ip netns exec $N "$t/probe" 280
+    kill "$(cat "$t/dm2")" 2>/dev/null || true
+else
+    ip netns exec $N "$t/probe"
+fi
 grep -E "DHCP(DISCOVER|OFFER|REQUEST|ACK|NAK)" "$t/dnsmasq.log"

@@ -527,6 +527,68 @@ static void test_lease_end_aborts_tcp(void **state)
         on_timer(NULL);
     assert_int_equal(nif_ip(), 0);
     assert_int_equal(g_tcp_err, ERR_ABRT);
+    /* a reconnect before the next lease fails at once (no route without an address: the
+     * MQTT port reports it as EIO), it does not hang in SYN_SENT */
+    pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+    assert_non_null(pcb);
+    assert_int_equal(tcp_connect(pcb, &broker, 1883, NULL), ERR_RTE);
+    tcp_abort(pcb);
+}
+
+/* A lease that ends while no server answers (a router rebooting for minutes) is sought for
+ * ever (Z1): after the join nothing in the core watches the station, so the join's retry
+ * budget would leave the device without an address until restarted. Past the budget the
+ * client backs off to one DISCOVER a minute (64 s), and takes the lease when a server is back. */
+static void test_lost_lease_sought_forever(void **state)
+{
+    (void)state;
+    bind_lease(120); /* the default budget: 8 tries */
+    reply_t r;
+    for (int i = 0; i < 1000 && nif_ip() != 0; i++)
+        on_timer(NULL);
+    assert_int_equal(nif_ip(), 0);
+    assert_int_equal(last_type(), DISCOVER);
+    uint64_t t = 0;
+    unsigned sent = 0;
+    uint32_t a = 0;
+    while (t < 30ull * 60 * 1000) { /* half an hour with no server */
+        a = ARMED_MS;
+        assert_true(a >= 1000 && a <= 64000);
+        size_t before = g_nout;
+        on_timer(NULL);
+        assert_true(g_nout - before <= 1);
+        sent += (unsigned)(g_nout - before);
+        if (g_nout > 16)
+            g_nout = 16;
+        t += a;
+        assert_false(sc_lwip_dhcp_failed());
+        assert_true(sc_lwip_dhcp_active());
+    }
+    assert_int_equal(a, 64000);
+    assert_true(sent >= 30 && sent <= 40); /* ~27 s of the join's schedule, 8+16+32 s, then a minute */
+    assert_int_equal(last_type(), DISCOVER);
+    /* an attacker's OFFER and NAK at every DISCOVER (as F134's flood) does not end it either */
+    for (int k = 0; k < 20; k++) {
+        g_nout = g_nout > 14 ? 14 : g_nout; /* room for the REQUEST and the DISCOVER */
+        r = offer();
+        send_reply(&r);
+        reply_t nak = { .type = NAK, .xid = last_xid(), .server = SRV, .lease = -1 };
+        send_reply(&nak);
+        on_timer(NULL);
+        if (g_nout > 16)
+            g_nout = 16;
+        assert_false(sc_lwip_dhcp_failed());
+        assert_int_equal(last_type(), DISCOVER);
+    }
+    /* the server is back */
+    r = offer();
+    send_reply(&r);
+    assert_int_equal(last_type(), REQUEST);
+    r.type = ACK;
+    r.xid = last_xid();
+    send_reply(&r);
+    assert_int_equal(nif_ip(), get32(YI));
+    assert_int_equal(d.state, ST_BOUND);
 }
 
 /* ---- fuzz ------------------------------------------------------------------------------------ */
@@ -608,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_lease_extremes),
         cmocka_unit_test(test_lease_end_aborts_tcp),
         cmocka_unit_test(test_late_timer_ends_lease),
+        cmocka_unit_test(test_lost_lease_sought_forever),
         cmocka_unit_test(test_fuzz),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
