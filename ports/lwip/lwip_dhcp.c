@@ -35,7 +35,7 @@ enum { DISCOVER = 1, OFFER = 2, REQUEST = 3, ACK = 5, NAK = 6 };
 #define BOOTP_FIXED 236        /* op .. file: the fixed part of a BOOTP message */
 #define MAGIC 0x63825363u
 #define MAX_TRIES 8            /* default: 1+2+4+4+4+4+4+4 s, inside the core's 60 s join timeout */
-#define TRIES_CAP 1000         /* the count stops here: a lost lease is sought for ever (Z1) */
+#define TRIES_CAP 1000         /* the count stops here: a lost lease is sought for ever (F137) */
 #define LEASE_INFINITE 0xffffffffu
 #define LEASE_MIN_S 60u        /* a shorter lease (0 included) is taken as this: no renewal storm */
 #define RENEW_RETRY_MIN_MS 60000u
@@ -141,7 +141,7 @@ static void arm_ms(uint32_t ms)
     sys_timeout(ms, on_timer, NULL);
 }
 
-/* 1, 2, 4, 4 ... s within the budget; past it (only after a lease was lost, Z1) doubling from
+/* 1, 2, 4, 4 ... s within the budget; past it (only after a lease was lost, F137) doubling from
  * 8 s to at most 64 s (RFC 2131 4.1's ceiling), for as long as no server answers. */
 static void arm_timer(void)
 {
@@ -166,7 +166,7 @@ static void select_now(void)
 
 /* The lease is gone (expired, or NAKed by its server): the address goes (lwIP aborts the TCP
  * connections bound to it: the MQTT client sees its link drop) and the client starts over.
- * It then never gives up (Z1): the retry budget is the join's (the core waits 60 s for it and
+ * It then never gives up (F137): the retry budget is the join's (the core waits 60 s for it and
  * joins again after a FAILED), but after the join nothing in the core watches the station, so
  * a FAILED here (a router rebooting for a minute) would leave the device without an address
  * until it was restarted. The station says CONNECTING meanwhile. */

@@ -6,9 +6,9 @@
 # every 5 s for 80 s and dnsmasq's DHCP log: a REQUEST/ACK with a new transaction ~60 s after
 # the first ACK, the address kept throughout. Needs root, dnsmasq and a build of the project
 # (BUILD, default ./build). Usage: sudo bash scripts/lwip-dhcp-renew-probe/run.sh
-# OUTAGE=1 (docs/security.md Z1): dnsmasq stops 10 s after the start and comes back at 200 s,
+# OUTAGE=1 (docs/security.md F137): dnsmasq stops 10 s after the start and comes back at 200 s,
 # the probe runs 280 s: the lease ends at ~120 s with no server, the client keeps asking (it
-# gave up at ~148 s before Z1) and has the address again at ~205 s.
+# gave up at ~148 s before F137) and has the address again at ~205 s.
 set -eu
 d=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "${BUILD:-build}" && pwd)

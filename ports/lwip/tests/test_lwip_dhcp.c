@@ -536,7 +536,7 @@ static void test_lease_end_aborts_tcp(void **state)
 }
 
 /* A lease that ends while no server answers (a router rebooting for minutes) is sought for
- * ever (Z1): after the join nothing in the core watches the station, so the join's retry
+ * ever (F137): after the join nothing in the core watches the station, so the join's retry
  * budget would leave the device without an address until restarted. Past the budget the
  * client backs off to one DISCOVER a minute (64 s), and takes the lease when a server is back. */
 static void test_lost_lease_sought_forever(void **state)
