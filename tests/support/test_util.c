@@ -150,6 +150,18 @@ sc_err_t tu_store_put(void *ctx, const char *key, const void *buf, size_t len)
     return SC_OK;
 }
 
+int tu_fresh_path(char path[64], const char *prefix)
+{
+    if (snprintf(path, 64, "/tmp/%s-XXXXXX", prefix) >= 64)
+        return -1;
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    unlink(path);
+    return 0;
+}
+
 int tu_rm_rf(const char *dir)
 {
     char cmd[160];

@@ -33,6 +33,10 @@ bool tu_port_open(uint16_t port);
  * accepts connections; -1 after 5 tries (a port lost to a race, a restart on it too soon). */
 pid_t tu_mosquitto(const char *bin, const char *dir, uint16_t *port, bool anonymous, const char *extra);
 
+/* A fresh file name in /tmp, PREFIX-XXXXXX made unique by mkstemp and then unlinked (the code
+ * under test creates the file): 0, or -1 (a cmocka setup's result). path holds 64 bytes. */
+int tu_fresh_path(char path[64], const char *prefix);
+
 /* rm -rf dir: 0 when it succeeded, -1 otherwise (a cmocka teardown's result). */
 int tu_rm_rf(const char *dir);
 

@@ -147,12 +147,8 @@ static char path[64];
 static int setup(void **state)
 {
     (void)state;
-    strcpy(path, "/tmp/test-cloud-revoke-XXXXXX");
-    int fd = mkstemp(path);
-    if (fd < 0)
+    if (tu_fresh_path(path, "test-cloud-revoke"))
         return -1;
-    close(fd);
-    unlink(path);
     logbuf[0] = 0;
     memset(&api, 0, sizeof api);
     api.ls = socket(AF_INET, SOCK_STREAM, 0);

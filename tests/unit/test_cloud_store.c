@@ -21,6 +21,8 @@
 
 #include <sqlite3.h>
 
+#include "test_util.h"
+
 #include "../../apps/cloud/cloud_store.c"
 #include "../../apps/cloud/cloud_store_sqlite.c"
 #include "../../apps/cloud/cloud_store_pg.c"   /* built here without libpq: the stub */
@@ -30,13 +32,7 @@ static char path[64];
 static int setup(void **state)
 {
     (void)state;
-    strcpy(path, "/tmp/test-cloud-store-XXXXXX");
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return -1;
-    close(fd);
-    unlink(path);   /* a fresh file: the store creates it */
-    return 0;
+    return tu_fresh_path(path, "test-cloud-store");   /* a fresh file: the store creates it */
 }
 
 static int teardown(void **state)
