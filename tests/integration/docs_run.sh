@@ -158,8 +158,13 @@ for l in body.split('\n'):
     cur = ''
 # the block's status survives the trap that stops its daemons (a daemon that ended on its own
 # just before is still listed by jobs -p, and under set -e the kill that fails on it made the
-# block fail: the rack example's devices end 2 s after their token, as send's linger ends)
-out, skips = ['set -e', 'trap \'rc=$?; j=$(jobs -p); [ -z "$j" ] || kill $j 2>/dev/null || true; wait 2>/dev/null; exit $rc\' EXIT'], []
+# block fail: the rack example's devices end 2 s after their token, as send's linger ends).
+# The kill is repeated while a daemon lives (5 s, then SIGKILL): one started by the block's
+# last line was once still bash between fork and exec when the one kill came, and the signal
+# was lost there: the daemon ran to the block's 180 s timeout and the block failed.
+out, skips = ['set -e', 'trap \'rc=$?; for _ in 1 2 3 4 5 6 7 8 9 10; do j=$(jobs -pr); [ -n "$j" ] || break; '
+              'kill $j 2>/dev/null || true; sleep 0.5; done; j=$(jobs -pr); [ -z "$j" ] || kill -9 $j 2>/dev/null || true; '
+              'wait 2>/dev/null; exit $rc\' EXIT'], []
 first = next((l for l in logical if l.strip()), '')
 m = re.match(r'\s*# not run: (.*)', first)
 if m:
