@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -160,6 +161,16 @@ int tu_fresh_path(char path[64], const char *prefix)
     close(fd);
     unlink(path);
     return 0;
+}
+
+void tu_unlink_sqlite(const char *path)
+{
+    char p[PATH_MAX];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
 }
 
 int tu_rm_rf(const char *dir)

@@ -37,6 +37,9 @@ pid_t tu_mosquitto(const char *bin, const char *dir, uint16_t *port, bool anonym
  * under test creates the file): 0, or -1 (a cmocka setup's result). path holds 64 bytes. */
 int tu_fresh_path(char path[64], const char *prefix);
 
+/* Removes an SQLite database at path and its -wal and -shm files. */
+void tu_unlink_sqlite(const char *path);
+
 /* rm -rf dir: 0 when it succeeded, -1 otherwise (a cmocka teardown's result). */
 int tu_rm_rf(const char *dir);
 

@@ -167,12 +167,7 @@ static int teardown(void **state)
     atomic_store(&api.stop, true);
     pthread_join(api.th, NULL);
     close(api.ls);
-    char p[80];
-    unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
+    tu_unlink_sqlite(path);
     return 0;
 }
 

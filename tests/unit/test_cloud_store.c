@@ -38,12 +38,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char p[80];
-    unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
+    tu_unlink_sqlite(path);
     return 0;
 }
 
