@@ -129,16 +129,18 @@ rx_roots="$(pub_roots $(mod_objs receiver)) $(comm -12 "$out/device_uses.txt" "$
 # and dynreg_off.c stands in for the dynreg module.
 # shellcheck disable=SC2086
 echo "BENCH m4_flash_rx_8266_binder_dynreg $(linked "$out/rx8266bind_dynreg.elf" "$rx_roots" $all) bytes"
-mkdir -p "$out/obj-nodr"
-nodr=""
-while read -r mod sw files; do
-    [ "$mod" != dynreg ] || continue
-    for c in $files; do
-        o=$(objname "$out/obj-nodr" "$c")
-        printf '%s\n%s\n' "$c" "$o"
-        echo "$o" >>"$out/obj-nodr/list"
-    done
-done <"$out/modules.txt" | compile "$flags -DSMARTCFG_WITH_DYNREG=0"
+core_objs() { # core_objs DIR DEFS: the core compiled again into DIR (DIR/list names the objects),
+    mkdir -p "$1"   # without the dynreg module if DEFS switch it off
+    while read -r mod sw files; do
+        case "$2" in *SMARTCFG_WITH_DYNREG=0*) [ "$mod" != dynreg ] || continue ;; esac
+        for c in $files; do
+            o=$(objname "$1" "$c")
+            printf '%s\n%s\n' "$c" "$o"
+            echo "$o" >>"$1/list"
+        done
+    done <"$out/modules.txt" | compile "$flags $2"
+}
+core_objs "$out/obj-nodr" "-DSMARTCFG_WITH_DYNREG=0"
 nodr=$(cat "$out/obj-nodr/list")
 # shellcheck disable=SC2086
 echo "BENCH m4_flash_rx_8266_binder $(linked "$out/rx8266bind.elf" "$rx_roots" $nodr) bytes"
@@ -165,20 +167,9 @@ echo "BENCH m4_libgcc_at_firmware $(helpers "$out/at_fw.elf" "$at_roots" $all) b
 # across files, which the per-file figures above cannot. A firmware team chooses it in its own
 # build (CMake's INTERPROCEDURAL_OPTIMIZATION); the figures above stay the plain build's. Only
 # with CROSS_LTO=1: two more compilations and LTO links, ~18 s of CPU make test need not spend.
-lto_objs() { # lto_objs DIR DEFS: the core, without the dynreg module if DEFS switch it off
-    mkdir -p "$1"
-    while read -r mod sw files; do
-        case "$2" in *SMARTCFG_WITH_DYNREG=0*) [ "$mod" != dynreg ] || continue ;; esac
-        for c in $files; do
-            o=$(objname "$1" "$c")
-            printf '%s\n%s\n' "$c" "$o"
-            echo "$o" >>"$1/list"
-        done
-    done <"$out/modules.txt" | compile "$flags -flto $2"
-}
 if [ "${CROSS_LTO:-0}" = 1 ]; then
-    lto_objs "$out/obj-lto-nodr" "-DSMARTCFG_WITH_DYNREG=0"
-    lto_objs "$out/obj-lto" ""
+    core_objs "$out/obj-lto-nodr" "-flto -DSMARTCFG_WITH_DYNREG=0"
+    core_objs "$out/obj-lto" "-flto"
     lto_link="-flto=auto -Os"
     # shellcheck disable=SC2046,SC2086
     echo "BENCH m4_flash_rx_8266_binder_lto $(linked "$out/rx8266bind_lto.elf" "$rx_roots" $(cat "$out/obj-lto-nodr/list")) bytes"
