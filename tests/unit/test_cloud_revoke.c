@@ -183,14 +183,36 @@ static void pending(int tries)
     cloud_store_close(&s);
 }
 
+/* The revocation thread against the test's management API, on the test's store. */
+static void revoke_start(void)
+{
+    char spec[64], err[300];
+    snprintf(spec, sizeof spec, "http://127.0.0.1:%u", api.port);
+    assert_int_equal(cloud_revoke_start(spec, "u", "p", "/", 0, path, err, sizeof err), 0);
+}
+
+/* Waits up to 5 s for the store to hold no close: what cloud_store_revoke_next said last
+ * (INT64_MAX: none left). */
+static int64_t wait_no_close(void)
+{
+    cloud_store_t s;
+    char err[300];
+    int64_t next = -1;
+    for (int i = 0; i < 500 && next != INT64_MAX; i++) {
+        tu_sleep_ms(10);
+        assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
+        next = cloud_store_revoke_next(&s);
+        cloud_store_close(&s);
+    }
+    return next;
+}
+
 /* Starts the revocation thread against the API in `mode`, waits for its request to hang, stops. */
 static void stop_while_hung(int mode)
 {
     api.mode = mode;
     assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
-    char spec[64], err[300];
-    snprintf(spec, sizeof spec, "http://127.0.0.1:%u", api.port);
-    assert_int_equal(cloud_revoke_start(spec, "u", "p", "/", 0, path, err, sizeof err), 0);
+    revoke_start();
     for (int i = 0; i < 500 && !atomic_load(&api.hung); i++)
         tu_sleep_ms(10);
     assert_true(atomic_load(&api.hung));
@@ -266,9 +288,7 @@ static void test_failed_delete_is_tried_again(void **state)
     pending(0);
     api.mode = FAIL_DELETE;
     assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
-    char spec[64], err[300];
-    snprintf(spec, sizeof spec, "http://127.0.0.1:%u", api.port);
-    assert_int_equal(cloud_revoke_start(spec, "u", "p", "/", 0, path, err, sizeof err), 0);
+    revoke_start();
     int tries = 0;
     for (int i = 0; i < 500 && (tries = row_tries()) == 0; i++)
         tu_sleep_ms(10);
@@ -296,17 +316,8 @@ static void test_kept_close_done_at_next_start(void **state)
     pthread_mutex_lock(&log_mu);
     logbuf[0] = 0;
     pthread_mutex_unlock(&log_mu);
-    char spec[64], err[300];
-    snprintf(spec, sizeof spec, "http://127.0.0.1:%u", api.port);
-    assert_int_equal(cloud_revoke_start(spec, "u", "p", "/", 0, path, err, sizeof err), 0);
-    cloud_store_t s;
-    int64_t next = -1;
-    for (int i = 0; i < 500 && next != INT64_MAX; i++) {
-        tu_sleep_ms(10);
-        assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
-        next = cloud_store_revoke_next(&s);
-        cloud_store_close(&s);
-    }
+    revoke_start();
+    int64_t next = wait_no_close();
     cloud_revoke_stop();
     assert_int_equal(next, INT64_MAX);   /* the kept close is done, its row gone */
     assert_true(logged("closed a connection of Pdev1"));
@@ -320,20 +331,11 @@ static void test_answered_close_is_done(void **state)
     pending(0);
     api.mode = -1;   /* answers everything */
     assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
-    char spec[64], err[300];
-    snprintf(spec, sizeof spec, "http://127.0.0.1:%u", api.port);
-    assert_int_equal(cloud_revoke_start(spec, "u", "p", "/", 0, path, err, sizeof err), 0);
+    revoke_start();
     for (int i = 0; i < 500 && !logged("closed a connection of Pdev1"); i++)
         tu_sleep_ms(10);
     assert_true(logged("closed a connection of Pdev1"));
-    cloud_store_t s;
-    int64_t next = -1;
-    for (int i = 0; i < 500 && next != INT64_MAX; i++) {
-        tu_sleep_ms(10);
-        assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
-        next = cloud_store_revoke_next(&s);
-        cloud_store_close(&s);
-    }
+    int64_t next = wait_no_close();
     cloud_revoke_stop();
     assert_int_equal(next, INT64_MAX);   /* no close left */
     assert_false(logged("abandoned"));
