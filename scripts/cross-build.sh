@@ -129,10 +129,14 @@ rx_roots="$(pub_roots $(mod_objs receiver)) $(comm -12 "$out/device_uses.txt" "$
 # and dynreg_off.c stands in for the dynreg module.
 # shellcheck disable=SC2086
 echo "BENCH m4_flash_rx_8266_binder_dynreg $(linked "$out/rx8266bind_dynreg.elf" "$rx_roots" $all) bytes"
-core_objs() { # core_objs DIR DEFS: the core compiled again into DIR (DIR/list names the objects),
-    mkdir -p "$1"   # without the dynreg module if DEFS switch it off
+core_objs() { # core_objs DIR DEFS: the core compiled again into DIR (DIR/list names the objects)
+    mkdir -p "$1"   # with DEFS; a module whose every switch DEFS sets to 0 is left out, as CMake would
     while read -r mod sw files; do
-        case "$2" in *SMARTCFG_WITH_DYNREG=0*) [ "$mod" != dynreg ] || continue ;; esac
+        on=0
+        for s in $(echo "$sw" | tr , ' '); do
+            case "$s $2 " in ALWAYS*) on=1 ;; *" -D$s=0 "*) ;; *) on=1 ;; esac
+        done
+        [ "$on" = 1 ] || continue
         for c in $files; do
             o=$(objname "$1" "$c")
             printf '%s\n%s\n' "$c" "$o"
@@ -217,20 +221,8 @@ fi
 variant() { # variant TAG SWITCH...: SWITCH names a switch set to 0
     tag=$1; shift
     vd=$out/obj-$tag vdefs="" vobjs=""
-    mkdir -p "$vd"
     for s in SMARTCFG_WITH_SENDER SMARTCFG_WITH_SIM SMARTCFG_WITH_AT SMARTCFG_WITH_DYNREG "$@"; do vdefs="$vdefs -D$s=0"; done
-    while read -r mod sw files; do
-        on=0
-        for s in $(echo "$sw" | tr , ' '); do
-            case "$s $vdefs " in ALWAYS*) on=1 ;; *" -D$s=0 "*) ;; *) on=1 ;; esac
-        done
-        [ "$on" = 1 ] || continue
-        for c in $files; do
-            o=$(objname "$vd" "$c")
-            printf '%s\n%s\n' "$c" "$o"
-            echo "$o" >>"$vd/list"
-        done
-    done <"$out/modules.txt" | compile "$flags $vdefs"
+    core_objs "$vd" "$vdefs"
     vobjs=$(cat "$vd/list")
     # shellcheck disable=SC2086
     echo "BENCH m4_flash_rx_8266_binder_$tag $(linked "$vd/rx8266bind.elf" "$rx_roots" $vobjs) bytes"
