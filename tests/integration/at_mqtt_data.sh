@@ -134,10 +134,8 @@ EOF
     echo $! >"$TMP/broker2.pid"
 ) &
 DRIVER=$!
-AT_DEV_OUT=$TMP/dev.out AT_DEV_ERR=$TMP/dev.err timeout 120 python3 "$HOST" "$TMP/s" -- \
-    "$SC" device --radio "udp:$((20000 + RANDOM % 20000))" --join sim:ap:password1:127.0.0.1 --no-cloud \
-    --at '{tty}' --broker "127.0.0.1:$PORT" --state-dir "$TMP/state" --log-level debug \
-    >"$TMP/host.out" 2>"$TMP/host.err"
+. "${SC_SRC:?}/tests/integration/lib/at_script.bash"
+at_broker_session 120 "$TMP/s" "$PORT"
 RC=$?
 wait "$DRIVER"
 [ -f "$TMP/broker2.pid" ] && BROKER=$(cat "$TMP/broker2.pid")

@@ -42,9 +42,6 @@ quiet 0.5
 hangup
 EOF
 } >"$TMP/s"
-AT_DEV_OUT=$TMP/dev.out AT_DEV_ERR=$TMP/dev.err timeout 100 python3 "$HOST" "$TMP/s" -- \
-    "$SC" device --radio "udp:$((20000 + RANDOM % 20000))" --join sim:ap:password1:127.0.0.1 --no-cloud \
-    --at '{tty}' --broker "127.0.0.1:$PORT" --state-dir "$TMP/state" --log-level debug \
-    >"$TMP/host.out" 2>"$TMP/host.err" || fail "session: $(cat "$TMP/host.out")"
+at_broker_session 100 "$TMP/s" "$PORT" || fail "session: $(cat "$TMP/host.out")"
 grep -q '"short' "$TMP/host.err" && fail "the cut payload was published"
 echo "PASS"

@@ -61,10 +61,7 @@ reply b"+TCMQTTDISCON,2\r\nOK\r\n"
 hangup
 EOF
 } >"$TMP/s"
-AT_DEV_OUT=$TMP/dev.out AT_DEV_ERR=$TMP/dev.err timeout 60 python3 "$HOST" "$TMP/s" -- \
-    "$SC" device --radio "udp:$((20000 + RANDOM % 20000))" --join sim:ap:password1:127.0.0.1 --no-cloud \
-    --at '{tty}' --broker "127.0.0.1:$PORT" --state-dir "$TMP/state" --log-level debug \
-    >"$TMP/host.out" 2>"$TMP/host.err" || fail "session: $(cat "$TMP/host.out")"
+at_broker_session 60 "$TMP/s" "$PORT" || fail "session: $(cat "$TMP/host.out")"
 grep -q "subscribed $P/$D/data" "$TMP/broker.out" || fail "the broker never saw the subscription"
 # both drops counted: in one line, or two when the port's thread queued them a step apart (the
 # second then said at the session's end), so the totals of the session's last warning

@@ -44,10 +44,7 @@ EOF
 ) &
 BG_PIDS="$BG_PIDS $!"
 
-AT_DEV_OUT=$TMP/dev.out AT_DEV_ERR=$TMP/dev.err timeout 100 python3 "$HOST" "$TMP/s" -- \
-    "$SC" device --radio "udp:$((20000 + RANDOM % 20000))" --join sim:ap:password1:127.0.0.1 --no-cloud \
-    --at '{tty}' --broker "127.0.0.1:$PORT" --state-dir "$TMP/state" --log-level debug \
-    >"$TMP/host.out" 2>"$TMP/host.err" || fail "session: $(cat "$TMP/host.out")"
+at_broker_session 100 "$TMP/s" "$PORT" || fail "session: $(cat "$TMP/host.out")"
 [ -s "$TMP/pub.err" ] && fail "$(cat "$TMP/pub.err")"
 grep -q 'a topic over 159 bytes (1 in all)' "$TMP/dev.err" || fail "the long topic's drop not in the log"
 grep -q 'AT: .*not printed as +TCMQTTRCVPUB (1, 2 in all)' "$TMP/dev.err" ||

@@ -112,10 +112,7 @@ quiet 1
 hangup
 EOF
 } >"$TMP/s"
-AT_DEV_OUT=$TMP/dev.out AT_DEV_ERR=$TMP/dev.err timeout 60 python3 "$HOST" "$TMP/s" -- \
-    "$SC" device --radio "udp:$((20000 + RANDOM % 20000))" --join sim:ap:password1:127.0.0.1 --no-cloud \
-    --at '{tty}' --broker "127.0.0.1:$PORT" --state-dir "$TMP/state" --log-level debug \
-    >"$TMP/host.out" 2>"$TMP/host.err" || fail "session: $(cat "$TMP/host.out")"
+at_broker_session 60 "$TMP/s" "$PORT" || fail "session: $(cat "$TMP/host.out")"
 grep -q "unsubscribe" "$TMP/broker.out" || fail "the broker never saw the UNSUBSCRIBE"
 [ "$(grep -c "subscribe $T/held" "$TMP/broker.out")" = 2 ] || fail "P/D/held not subscribed twice"
 # early, before, after, gone1, gone2: counted, not printed
