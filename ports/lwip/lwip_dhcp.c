@@ -10,9 +10,11 @@
  * link-layer-addressing hook. Everything here runs under lwIP's core lock.
  *
  * Scope: what a device needs to stay reachable: the address, mask and router of one lease,
- * renewed from T1 (half the lease) by broadcast REQUESTs; a lease that runs out (or a NAK from
- * its server) takes the address away and starts over. No INIT-REBOOT, no ARP probe of the
- * offered address, no T1/T2 options (half the lease, then the retries), no option overload.
+ * renewed from T1 by REQUESTs unicast to the server that granted it (RENEWING), from T2 by
+ * broadcast ones to any server (REBINDING); T1 and T2 are the server's options 58/59 when they
+ * make sense, else half and 7/8 of the lease (RFC 2131 4.4.5). A lease that runs out (or a NAK
+ * from its server) takes the address away and starts over; UDP sockets bound to it follow the
+ * next lease's address. No INIT-REBOOT, no ARP probe of the offered address, no option overload.
  *
  * Any host on the LAN can send what this parses (docs/security.md, the lwIP port): an offer or
  * an ack that would give an address no host can have, or a mask no LAN has, is ignored as if
@@ -29,7 +31,7 @@
 
 #include "lwip_priv.h"
 
-enum { ST_OFF = 0, ST_SELECTING, ST_REQUESTING, ST_BOUND, ST_RENEWING, ST_FAILED };
+enum { ST_OFF = 0, ST_SELECTING, ST_REQUESTING, ST_BOUND, ST_RENEWING, ST_REBINDING, ST_FAILED };
 enum { DISCOVER = 1, OFFER = 2, REQUEST = 3, ACK = 5, NAK = 6 };
 
 #define BOOTP_FIXED 236        /* op .. file: the fixed part of a BOOTP message */
@@ -39,6 +41,7 @@ enum { DISCOVER = 1, OFFER = 2, REQUEST = 3, ACK = 5, NAK = 6 };
 #define LEASE_INFINITE 0xffffffffu
 #define LEASE_MIN_S 60u        /* a shorter lease (0 included) is taken as this: no renewal storm */
 #define RENEW_RETRY_MIN_MS 60000u
+#define T1_MIN_S 30u           /* a server's T1 under this is not taken: no renewal storm */
 #define TIMER_MAX_MS 3600000u  /* one wait at most: lwIP refuses timeouts over ~12 days */
 
 static struct {
@@ -48,11 +51,13 @@ static struct {
     uint8_t mac[6];
     uint32_t xid;
     uint8_t offered[4], server[4], mask[4], router[4];
-    uint8_t ip[4];             /* the bound address (BOUND, RENEWING) */
+    uint8_t ip[4];             /* the bound address (BOUND, RENEWING, REBINDING) */
+    uint8_t lost[4];           /* the address of the last lease lost: sockets on it follow the next */
     int tries, max_tries;      /* retransmissions since the start: nothing resets them but a lease */
     bool had_lease;            /* a lease was held since the start: its loss is never FAILED */
     int req_sent;              /* REQUESTs for the offer taken */
     uint32_t lease_s;          /* LEASE_INFINITE: no renewal */
+    uint64_t t1_ms, t2_ms;     /* RENEWING from t1_ms, REBINDING from t2_ms (since the grant) */
     uint64_t elapsed_ms;       /* since the lease was granted (or last renewed) */
     uint32_t armed_ms;         /* what the pending timer waits */
     uint32_t armed_at;         /* sys_now() when it was armed */
@@ -87,9 +92,11 @@ static void send_msg(int type)
     m[1] = 1;          /* Ethernet */
     m[2] = 6;
     put32(m + 4, d.xid);
-    m[10] = 0x80;      /* broadcast flag: we cannot receive unicast before we have the address */
-    bool renew = d.state == ST_RENEWING;
-    if (renew)
+    /* renewing or rebinding, the client has its address: ciaddr, and the answer may be unicast */
+    bool renew = d.state == ST_RENEWING || d.state == ST_REBINDING;
+    if (!renew)
+        m[10] = 0x80;  /* broadcast flag: we cannot receive unicast before we have the address */
+    else
         memcpy(m + 12, d.ip, 4); /* ciaddr: the address whose lease is extended */
     memcpy(m + 28, d.mac, 6);
     put32(m + BOOTP_FIXED, MAGIC);
@@ -121,12 +128,15 @@ static void send_msg(int type)
     if (!p)
         return; /* the retransmission timer tries again */
     pbuf_take(p, m, sizeof m);
-    ip_addr_t src;
+    ip_addr_t src, srv;
     if (renew)
         IP_ADDR4(&src, d.ip[0], d.ip[1], d.ip[2], d.ip[3]);
     else
         ip_addr_set_zero_ip4(&src);
-    udp_sendto_if_src(d.pcb, p, IP_ADDR_BROADCAST, 67, d.netif, &src);
+    /* RENEWING asks the server that granted the lease, by unicast (RFC 2131 4.4.5); everything
+     * else is broadcast. (An unreachable server costs nothing: at T2 the broadcast takes over.) */
+    IP_ADDR4(&srv, d.server[0], d.server[1], d.server[2], d.server[3]);
+    udp_sendto_if_src(d.pcb, p, d.state == ST_RENEWING ? &srv : IP_ADDR_BROADCAST, 67, d.netif, &src);
     pbuf_free(p);
 }
 
@@ -172,6 +182,7 @@ static void select_now(void)
  * until it was restarted. The station says CONNECTING meanwhile. */
 static void lose_lease(void)
 {
+    memcpy(d.lost, d.ip, 4);
     netif_set_addr(d.netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4);
     memset(d.ip, 0, sizeof d.ip);
     d.tries = 0;
@@ -179,20 +190,20 @@ static void lose_lease(void)
     sc_lwip_wake();
 }
 
-/* Bound or renewing: wait for T1 (half the lease), then retry at half the time left (at least
- * a minute) until the lease ends. */
+/* Bound: wait for T1. Renewing: retry at half the time left to T2 (at least a minute, T2 at
+ * the latest); rebinding: the same towards the lease's end (RFC 2131 4.4.5). */
 static void arm_lease_timer(void)
 {
     if (d.lease_s == LEASE_INFINITE)
         return;
-    uint64_t end = (uint64_t)d.lease_s * 1000u, t1 = end / 2, at;
-    if (d.elapsed_ms < t1) {
-        at = t1;
+    uint64_t end = (uint64_t)d.lease_s * 1000u, at;
+    if (d.elapsed_ms < d.t1_ms) {
+        at = d.t1_ms;
     } else {
-        uint64_t half = (end - d.elapsed_ms) / 2;
+        uint64_t to = d.elapsed_ms < d.t2_ms ? d.t2_ms : end, half = (to - d.elapsed_ms) / 2;
         at = d.elapsed_ms + (half < RENEW_RETRY_MIN_MS ? RENEW_RETRY_MIN_MS : half);
-        if (at > end)
-            at = end;
+        if (at > to)
+            at = to;
     }
     uint64_t wait = at - d.elapsed_ms;
     arm_ms(wait > TIMER_MAX_MS ? TIMER_MAX_MS : (uint32_t)wait);
@@ -201,7 +212,7 @@ static void arm_lease_timer(void)
 static void on_timer(void *arg)
 {
     (void)arg;
-    if (d.state == ST_BOUND || d.state == ST_RENEWING) {
+    if (d.state == ST_BOUND || d.state == ST_RENEWING || d.state == ST_REBINDING) {
         /* the wait, or longer if the timer fired late (a stalled process): never less than the
          * time that really passed, so a late timer does not stretch the lease */
         uint32_t real = sys_now() - d.armed_at;
@@ -211,13 +222,15 @@ static void on_timer(void *arg)
             lose_lease();
             return;
         }
-        if (d.elapsed_ms >= end / 2) {
-            if (d.state == ST_BOUND) {
-                d.state = ST_RENEWING;
-                new_xid();
-            }
-            send_msg(REQUEST);
+        if (d.elapsed_ms >= d.t2_ms && d.state != ST_REBINDING) {
+            d.state = ST_REBINDING; /* the granting server is silent: ask any */
+            new_xid();
+        } else if (d.elapsed_ms >= d.t1_ms && d.state == ST_BOUND) {
+            d.state = ST_RENEWING;
+            new_xid();
         }
+        if (d.state != ST_BOUND)
+            send_msg(REQUEST);
         arm_lease_timer();
         return;
     }
@@ -270,7 +283,8 @@ void sc_lwip_dhcp_stop(void)
 
 bool sc_lwip_dhcp_active(void)
 {
-    return d.state == ST_SELECTING || d.state == ST_REQUESTING || d.state == ST_RENEWING;
+    return d.state == ST_SELECTING || d.state == ST_REQUESTING || d.state == ST_RENEWING ||
+           d.state == ST_REBINDING;
 }
 
 bool sc_lwip_dhcp_failed(void)
@@ -366,14 +380,46 @@ static bool judge(const uint8_t yi[4], const uint8_t *o, size_t ol, uint8_t mask
     return true;
 }
 
-static uint32_t lease_of(const uint8_t *o, size_t ol)
+/* A 4-byte time option in seconds; absent or of another length: dflt. */
+static uint32_t secs(const uint8_t *o, size_t ol, uint8_t code, uint32_t dflt)
 {
     const uint8_t *v;
     size_t l;
-    if (!find_opt(o, ol, 51, &v, &l) || l != 4)
-        return LEASE_INFINITE; /* none given: BOOTP's, for ever */
-    uint32_t s = get32(v);
-    return s < LEASE_MIN_S ? LEASE_MIN_S : s;
+    if (!find_opt(o, ol, code, &v, &l) || l != 4)
+        return dflt;
+    return get32(v);
+}
+
+/* The lease (option 51: none is BOOTP's, for ever; under a minute, 0 too, a minute) and its
+ * T1/T2 (58/59), counted from now. The server's T1/T2 are taken when T1_MIN_S <= T1 < T2 <
+ * lease, T1 alone when it is below 7/8 of the lease, T2 alone when it is above half; anything
+ * else (T2 <= T1, past the lease, 0, 2^32-1) gives RFC 2131 4.4.5's half and 7/8 of the lease.
+ * All in 64-bit milliseconds: 2^32-1 s * 1000 does not wrap. */
+static void lease_of(const uint8_t *o, size_t ol)
+{
+    uint32_t s = secs(o, ol, 51, LEASE_INFINITE);
+    d.lease_s = s < LEASE_MIN_S ? LEASE_MIN_S : s;
+    d.elapsed_ms = 0;
+    if (d.lease_s == LEASE_INFINITE)
+        return;
+    uint64_t end = (uint64_t)d.lease_s * 1000u, t1 = end / 2, t2 = end * 7 / 8;
+    uint64_t o1 = (uint64_t)secs(o, ol, 58, 0) * 1000u, o2 = (uint64_t)secs(o, ol, 59, 0) * 1000u;
+    if (o1 >= T1_MIN_S * 1000u && o1 < end)
+        t1 = o1;
+    if (o2 > 0 && o2 < end)
+        t2 = o2;
+    if (t1 >= t2) { /* one of them makes no sense beside the other: neither is taken */
+        t1 = end / 2;
+        t2 = end * 7 / 8;
+    }
+    d.t1_ms = t1;
+    d.t2_ms = t2;
+}
+
+/* A server identifier a REQUEST may be unicast to: a host's, and not the address offered. */
+static bool server_ok(const uint8_t s[4], const uint8_t yi[4])
+{
+    return host_addr(s) && memcmp(s, yi, 4) != 0;
 }
 
 bool sc_lwip_dhcp_input(const uint8_t *f, size_t n)
@@ -410,7 +456,7 @@ bool sc_lwip_dhcp_input(const uint8_t *f, size_t n)
     bool bad = false, have_server = opt4(o, ol, 54, server, &bad), have_router = false;
     const uint8_t *yi = b + 16;
     if (d.state == ST_SELECTING && t[0] == OFFER) {
-        if (!have_server || !judge(yi, o, ol, mask, router, &have_router))
+        if (!have_server || !server_ok(server, yi) || !judge(yi, o, ol, mask, router, &have_router))
             return true; /* another offer may come */
         memcpy(d.offered, yi, 4);
         memcpy(d.server, server, 4);
@@ -437,25 +483,38 @@ bool sc_lwip_dhcp_input(const uint8_t *f, size_t n)
         d.state = ST_BOUND;
         d.tries = 0;
         d.had_lease = true;
-        d.lease_s = lease_of(o, ol);
-        d.elapsed_ms = 0;
+        lease_of(o, ol);
         arm_lease_timer();
         netif_set_addr(d.netif, &ip, &m4, &gw);
+        if (get32(d.lost) != 0 && memcmp(d.lost, yi, 4) != 0) {
+            /* A lost lease's address, and now another: the UDP sockets still bound to the old
+             * one (the 8266 service, the ack) would neither receive on the new one nor send
+             * (lwIP refuses a source the netif does not have). lwIP moves them itself when an
+             * address is changed for another, but the loss went through 0.0.0.0 in between. */
+            ip_addr_t was, now;
+            IP_ADDR4(&was, d.lost[0], d.lost[1], d.lost[2], d.lost[3]);
+            IP_ADDR4(&now, yi[0], yi[1], yi[2], yi[3]);
+            udp_netif_ip_addr_changed(&was, &now);
+        }
+        memset(d.lost, 0, 4);
         sc_lwip_wake();
-    } else if (d.state == ST_RENEWING && t[0] == ACK) {
-        /* any server may extend it (RFC 2131 REBINDING); the address, mask and router stay */
-        if (memcmp(yi, d.ip, 4) != 0)
+    } else if ((d.state == ST_RENEWING || d.state == ST_REBINDING) && t[0] == ACK) {
+        /* Renewing, only the server asked may extend it; rebinding, any server may (RFC 2131),
+         * and the next renewal asks that one. The address, mask and router stay. */
+        if (!have_server || memcmp(yi, d.ip, 4) != 0 || !server_ok(server, yi) ||
+            (d.state == ST_RENEWING && memcmp(server, d.server, 4) != 0))
             return true;
+        memcpy(d.server, server, 4);
         sys_untimeout(on_timer, NULL);
         d.state = ST_BOUND;
-        d.lease_s = lease_of(o, ol);
-        d.elapsed_ms = 0;
+        lease_of(o, ol);
         arm_lease_timer();
-    } else if ((d.state == ST_REQUESTING || d.state == ST_RENEWING) && t[0] == NAK) {
-        /* only the chosen server's (RFC 2131: a NAK carries its server identifier) */
+    } else if ((d.state == ST_REQUESTING || d.state == ST_RENEWING || d.state == ST_REBINDING) && t[0] == NAK) {
+        /* only the chosen server's (RFC 2131: a NAK carries its server identifier); rebinding
+         * too: any host can claim to be another server, and a NAK takes the address away */
         if (!have_server || memcmp(server, d.server, 4) != 0)
             return true;
-        if (d.state == ST_RENEWING) {
+        if (d.state != ST_REQUESTING) {
             lose_lease();
         } else {
             /* start over at the next tick: no DISCOVER per NAK, and the budget goes on */

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "lwip/inet_chksum.h"
 #include "lwip/tcp.h"
 #include "lwip/tcpip.h"
 
@@ -179,8 +180,8 @@ static uint32_t nif_mask(void)
     return lwip_ntohl(ip4_addr_get_u32(netif_ip4_netmask(&g_nif)));
 }
 
-/* DISCOVER, OFFER, REQUEST, ACK with the lease given */
-static void bind_lease(long lease)
+/* DISCOVER, OFFER, REQUEST, ACK with the lease given (and raw options in the ACK) */
+static void bind_lease_opts(long lease, const uint8_t *extra, size_t extra_len)
 {
     start(0);
     reply_t r = offer();
@@ -189,8 +190,31 @@ static void bind_lease(long lease)
     r.type = ACK;
     r.xid = last_xid();
     r.lease = lease;
+    r.extra = extra;
+    r.extra_len = extra_len;
     send_reply(&r);
     assert_int_equal(nif_ip(), get32(YI));
+}
+
+static void bind_lease(long lease)
+{
+    bind_lease_opts(lease, NULL, 0);
+}
+
+/* the last message's IP destination and source, and its BOOTP flags */
+static uint32_t last_dst(void)
+{
+    assert_true(g_nout > 0 && g_nout <= 16);
+    return get32(g_out[g_nout - 1] + 16);
+}
+static uint32_t last_src(void)
+{
+    assert_true(g_nout > 0 && g_nout <= 16);
+    return get32(g_out[g_nout - 1] + 12);
+}
+static bool last_bcast_flag(void)
+{
+    return (last_bootp()[10] & 0x80) != 0;
 }
 
 /* ---- the good path ------------------------------------------------------------------------ */
@@ -445,9 +469,12 @@ static void test_renewal_and_expiry(void **state)
     assert_int_equal(d.state, ST_BOUND);
     assert_int_equal(tick_until_sent(1000000), 60000);
     assert_int_equal(last_type(), REQUEST);
-    /* no answer: one more try at the minute's retry, then the lease ends: the address goes
-     * and the client starts over with a DISCOVER */
-    assert_int_equal(tick_until_sent(1000000), 60000);
+    /* no answer: at T2 (7/8: 105 s) a broadcast REQUEST to any server, then the lease ends:
+     * the address goes and the client starts over with a DISCOVER */
+    assert_int_equal(tick_until_sent(1000000), 45000);
+    assert_int_equal(last_type(), REQUEST);
+    assert_int_equal(last_dst(), 0xffffffffu);
+    assert_int_equal(tick_until_sent(1000000), 15000);
     assert_int_equal(last_type(), DISCOVER);
     assert_int_equal(nif_ip(), 0);
     assert_int_equal(d.state, ST_SELECTING);
@@ -591,6 +618,255 @@ static void test_lost_lease_sought_forever(void **state)
     assert_int_equal(d.state, ST_BOUND);
 }
 
+/* ---- T1/T2, RENEWING by unicast, REBINDING by broadcast (RFC 2131 4.4.5) ------------------ */
+
+/* Runs the timer until a REQUEST goes to the broadcast address; returns the simulated ms. */
+static uint64_t tick_until_broadcast(uint64_t max_ms)
+{
+    uint64_t t = 0;
+    while (t < max_ms) {
+        if (g_nout > 16)
+            g_nout = 16;
+        size_t before = g_nout;
+        uint32_t a = ARMED_MS;
+        assert_true(a > 0 && a <= TIMER_MAX_MS);
+        on_timer(NULL);
+        t += a;
+        if (g_nout > before && last_dst() == 0xffffffffu)
+            return t;
+    }
+    return t;
+}
+
+static size_t t_opts(uint8_t *o, long t1, long t2)
+{
+    size_t k = 0;
+    if (t1 >= 0) {
+        o[k++] = 58; o[k++] = 4; put32(o + k, (uint32_t)t1); k += 4;
+    }
+    if (t2 >= 0) {
+        o[k++] = 59; o[k++] = 4; put32(o + k, (uint32_t)t2); k += 4;
+    }
+    return k;
+}
+
+/* The server's T1 and T2 are taken when T1 < T2 < lease; before, half the lease was used
+ * whatever the server said, and there was no T2 at all (every renewal was a broadcast). */
+static void test_server_t1_t2(void **state)
+{
+    (void)state;
+    uint8_t o[12];
+    /* sane: renewal at 100 s (to the server), rebinding at 700 s (broadcast) of 1000 */
+    bind_lease_opts(1000, o, t_opts(o, 100, 700));
+    assert_int_equal(tick_until_sent(10000000), 100000);
+    assert_int_equal(last_type(), REQUEST);
+    assert_int_equal(last_dst(), get32(SRV));
+    assert_int_equal(tick_until_broadcast(10000000), 700000 - 100000);
+    /* T1 alone, T2 alone */
+    bind_lease_opts(1000, o, t_opts(o, 200, -1));
+    assert_int_equal(tick_until_sent(10000000), 200000);
+    assert_int_equal(tick_until_broadcast(10000000), 875000 - 200000);
+    bind_lease_opts(1000, o, t_opts(o, -1, 600));
+    assert_int_equal(tick_until_sent(10000000), 500000);
+    assert_int_equal(tick_until_broadcast(10000000), 600000 - 500000);
+    /* nonsense: RFC 2131's half and 7/8 of the lease */
+    /* nonsense: RFC 2131's half and 7/8 of the lease for the option that makes none (T1 under
+     * 30 s, either at or past the lease), for both when T1 >= T2 */
+    static const long bad[][4] = { /* T1, T2 options; T1, T2 taken (s) */
+                                   { 0, 700, 500, 700 },     { 10, 700, 500, 700 }, { 800, 700, 500, 875 },
+                                   { 500, 500, 500, 875 },   { 2000, -1, 500, 875 }, { 100, 1000, 100, 875 },
+                                   { -1, 5000, 500, 875 },   { -1, 0, 500, 875 },
+                                   { 0xffffffffL, 0xffffffffL, 500, 875 }, { 900, -1, 500, 875 },
+                                   { -1, 400, 500, 875 } };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t n = t_opts(o, bad[i][0], bad[i][1]);
+        bind_lease_opts(1000, o, n);
+        uint64_t t1 = tick_until_sent(10000000);
+        assert_int_equal(t1, bad[i][2] * 1000);
+        assert_int_equal(last_dst(), get32(SRV));
+        assert_int_equal(tick_until_broadcast(10000000), (uint64_t)(bad[i][3] - bad[i][2]) * 1000);
+        assert_int_equal(nif_ip(), get32(YI));
+    }
+    /* a lease of 2^32-2 s with T1/T2 near it: 64-bit arithmetic, nothing wraps */
+    bind_lease_opts(0xfffffffeL, o, t_opts(o, 0xfffffff0L, 0xfffffffdL));
+    uint64_t t = tick_until_sent(60ull * 86400 * 1000);
+    assert_true(t >= 60ull * 86400 * 1000);
+    assert_int_equal(nif_ip(), get32(YI));
+}
+
+/* RENEWING unicasts the REQUEST to the server that granted the lease, from the address, with
+ * ciaddr and no broadcast flag; at T2 REBINDING broadcasts it. Before, both were broadcast. */
+static void test_renew_unicast_rebind_broadcast(void **state)
+{
+    (void)state;
+    bind_lease(3600);
+    assert_int_equal(tick_until_sent(100000000), 1800000);
+    assert_int_equal(last_type(), REQUEST);
+    assert_int_equal(last_dst(), get32(SRV));
+    assert_int_equal(last_src(), get32(YI));
+    assert_false(last_bcast_flag());
+    assert_memory_equal(last_bootp() + 12, YI, 4);
+    const uint8_t *v;
+    size_t l;
+    assert_false(find_opt(last_bootp() + 240, 60, 54, &v, &l)); /* no server id, no address */
+    assert_false(find_opt(last_bootp() + 240, 60, 50, &v, &l));
+    /* retries go to the server too, until T2 (7/8: 3150 s) */
+    assert_int_equal(tick_until_sent(100000000), 675000);
+    assert_int_equal(last_dst(), get32(SRV));
+    /* an ACK from another server than the one asked does not extend the lease */
+    static const uint8_t other[4] = { 10, 9, 0, 66 };
+    reply_t r = offer();
+    r.type = ACK;
+    r.xid = last_xid();
+    r.server = other;
+    send_reply(&r);
+    assert_true(sc_lwip_dhcp_active());
+    assert_int_equal(tick_until_broadcast(100000000), 3150000 - 1800000 - 675000);
+    assert_int_equal(last_type(), REQUEST);
+    assert_int_equal(last_src(), get32(YI));
+    assert_memory_equal(last_bootp() + 12, YI, 4);
+    /* rebinding, any server may extend it: the next renewal asks that one */
+    r.xid = last_xid();
+    send_reply(&r);
+    assert_false(sc_lwip_dhcp_active());
+    assert_int_equal(tick_until_sent(100000000), 1800000);
+    assert_int_equal(last_dst(), get32(other));
+    /* a rebinding ACK whose server identifier no host can have is not taken */
+    tick_until_broadcast(100000000);
+    static const uint8_t bcast[4] = { 255, 255, 255, 255 };
+    r.xid = last_xid();
+    r.server = bcast;
+    send_reply(&r);
+    assert_true(sc_lwip_dhcp_active());
+    /* a NAK while rebinding counts only from the lease's server */
+    reply_t nak = { .type = NAK, .xid = last_xid(), .server = SRV, .lease = -1 };
+    send_reply(&nak);
+    assert_int_equal(nif_ip(), get32(YI));
+    nak.server = other;
+    g_nout = 0;
+    send_reply(&nak);
+    assert_int_equal(nif_ip(), 0);
+    assert_int_equal(last_type(), DISCOVER);
+}
+
+/* An offer whose server identifier no host can have (broadcast, multicast, 0, loopback, the
+ * address offered) is skipped: renewal would unicast to it. */
+static void test_offer_bad_server_id(void **state)
+{
+    (void)state;
+    static const uint8_t bad[][4] = { { 255, 255, 255, 255 }, { 224, 0, 0, 1 }, { 0, 0, 0, 0 }, { 127, 0, 0, 1 },
+                                      { 10, 9, 0, 2 } };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        start(0);
+        size_t sent = g_nout;
+        reply_t r = offer();
+        r.server = bad[i];
+        send_reply(&r);
+        assert_int_equal(g_nout, sent);
+        r = offer();
+        send_reply(&r);
+        assert_int_equal(last_type(), REQUEST);
+    }
+}
+
+/* ---- sockets on a lost lease's address ------------------------------------------------------ */
+
+static unsigned g_udp_got;
+static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
+{
+    (void)arg;
+    (void)pcb;
+    (void)addr;
+    (void)port;
+    g_udp_got++;
+    pbuf_free(p);
+}
+
+/* a UDP datagram from 10.9.0.1:5555 to to:port, into lwIP's IP layer as from the link */
+static void inject_udp(const uint8_t to[4], uint16_t port)
+{
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, 20 + 8 + 4, PBUF_RAM);
+    assert_non_null(p);
+    uint8_t *ip = p->payload, *u = ip + 20;
+    memset(ip, 0, 32);
+    ip[0] = 0x45; ip[3] = 32; ip[8] = 64; ip[9] = 17;
+    memcpy(ip + 12, SRV, 4);
+    memcpy(ip + 16, to, 4);
+    u16_t ck = inet_chksum(ip, 20);
+    memcpy(ip + 10, &ck, 2);
+    u[0] = 0x15; u[1] = 0xb3; u[2] = (uint8_t)(port >> 8); u[3] = (uint8_t)port; u[5] = 12;
+    memcpy(u + 8, "ping", 4);
+    assert_int_equal(g_nif.input(p, &g_nif), ERR_OK);
+}
+
+/* The lease is lost and the next one is another address: the UDP sockets bound to the old one
+ * (the port's 8266 service and ack socket bind the station's address; the log service binds
+ * any) receive and send on the new one, and a new TCP connection bound to any address (lwIP's
+ * MQTT client binds IP_ADDR_ANY) leaves from it. Before, lwIP moved such sockets only when an
+ * address was changed straight for another; the loss went through 0.0.0.0, and the 8266
+ * service stayed on the dead address (deaf, and its sends refused with ERR_RTE). */
+static void test_sockets_follow_new_address(void **state)
+{
+    (void)state;
+    bind_lease(120);
+    ip_addr_t a;
+    IP_ADDR4(&a, YI[0], YI[1], YI[2], YI[3]);
+    struct udp_pcb *svc = udp_new_ip_type(IPADDR_TYPE_V4), *logs = udp_new_ip_type(IPADDR_TYPE_V4);
+    assert_non_null(svc);
+    assert_non_null(logs);
+    assert_int_equal(udp_bind(svc, &a, 8266), ERR_OK);
+    assert_int_equal(udp_bind(logs, IP4_ADDR_ANY, 9876), ERR_OK);
+    udp_recv(svc, on_udp, NULL);
+    udp_recv(logs, on_udp, NULL);
+    g_udp_got = 0;
+    inject_udp(YI, 8266);
+    assert_int_equal(g_udp_got, 1);
+    /* no server for the whole lease: the address goes */
+    for (int i = 0; i < 1000 && nif_ip() != 0; i++)
+        on_timer(NULL);
+    assert_int_equal(nif_ip(), 0);
+    /* a server gives another address */
+    static const uint8_t YI2[4] = { 10, 9, 0, 3 };
+    if (g_nout > 16)
+        g_nout = 16;
+    reply_t r = offer();
+    memcpy(r.yi, YI2, 4);
+    send_reply(&r);
+    r.type = ACK;
+    r.xid = last_xid();
+    send_reply(&r);
+    assert_int_equal(nif_ip(), get32(YI2));
+    g_udp_got = 0;
+    inject_udp(YI2, 8266);
+    assert_int_equal(g_udp_got, 1);
+    inject_udp(YI2, 9876);
+    assert_int_equal(g_udp_got, 2);
+    /* and sends leave from the new address */
+    ip_addr_t peer;
+    IP_ADDR4(&peer, 10, 9, 0, 1);
+    struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, 4, PBUF_RAM);
+    assert_non_null(p);
+    pbuf_take(p, "pong", 4);
+    g_nout = 0;
+    assert_int_equal(udp_sendto(svc, p, &peer, 5555), ERR_OK);
+    pbuf_free(p);
+    assert_int_equal(last_src(), get32(YI2));
+    struct tcp_pcb *t = tcp_new_ip_type(IPADDR_TYPE_V4);
+    assert_non_null(t);
+    assert_int_equal(tcp_bind(t, IP4_ADDR_ANY, 0), ERR_OK);
+    g_nout = 0;
+    assert_int_equal(tcp_connect(t, &peer, 1883, NULL), ERR_OK);
+    assert_true(g_nout >= 1);
+    assert_int_equal(last_src(), get32(YI2));
+    tcp_abort(t);
+    /* the old address reaches nothing any more */
+    g_udp_got = 0;
+    inject_udp(YI, 8266);
+    assert_int_equal(g_udp_got, 0);
+    udp_remove(svc);
+    udp_remove(logs);
+}
+
 /* ---- fuzz ------------------------------------------------------------------------------------ */
 
 static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
@@ -671,6 +947,10 @@ int main(void)
         cmocka_unit_test(test_lease_end_aborts_tcp),
         cmocka_unit_test(test_late_timer_ends_lease),
         cmocka_unit_test(test_lost_lease_sought_forever),
+        cmocka_unit_test(test_server_t1_t2),
+        cmocka_unit_test(test_renew_unicast_rebind_broadcast),
+        cmocka_unit_test(test_offer_bad_server_id),
+        cmocka_unit_test(test_sockets_follow_new_address),
         cmocka_unit_test(test_fuzz),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
