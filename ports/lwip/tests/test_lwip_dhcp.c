@@ -885,10 +885,13 @@ static void test_fuzz(void **state)
     unsigned bound = 0;
     for (int i = 0; i < 100000; i++) {
         if (i % 64 == 0) {
-            if (rnd() % 2)
+            unsigned k = rnd() % 3;
+            if (k == 0)
                 start(1000);
-            else
+            else if (k == 1)
                 bind_lease(600), tick_until_sent(10000000); /* renewing */
+            else
+                bind_lease(600), tick_until_broadcast(10000000); /* rebinding */
         }
         if (g_nout > 16)
             g_nout = 16;
@@ -910,7 +913,7 @@ static void test_fuzz(void **state)
         else if (rnd() % 8 == 0)
             n = 1518;
         (void)sc_lwip_dhcp_input(f, n);
-        if (d.state == ST_BOUND || d.state == ST_RENEWING) {
+        if (d.state == ST_BOUND || d.state == ST_RENEWING || d.state == ST_REBINDING) {
             bound++;
             uint8_t a[4];
             put32(a, nif_ip());
