@@ -721,6 +721,10 @@ static void test_renew_unicast_rebind_broadcast(void **state)
     r.server = other;
     send_reply(&r);
     assert_true(sc_lwip_dhcp_active());
+    r.server = NULL; /* nor one without a server identifier */
+    send_reply(&r);
+    assert_true(sc_lwip_dhcp_active());
+    r.server = other;
     assert_int_equal(tick_until_broadcast(100000000), 3150000 - 1800000 - 675000);
     assert_int_equal(last_type(), REQUEST);
     assert_int_equal(last_src(), get32(YI));
