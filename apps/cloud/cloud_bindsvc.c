@@ -321,7 +321,7 @@ int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms)
     int rc = MOSQ_ERR_SUCCESS;
     if (!cloud_mosq_connected(b->mq) && b->next_reconnect && cloud_now() >= b->next_reconnect) {
         b->next_reconnect = 0;
-        rc = mosquitto_reconnect(m);
+        rc = cloud_mosq_reconnect(b->mq);   /* never blocks: the loop below completes it */
     }
     if (rc == MOSQ_ERR_SUCCESS) {
         cloud_mosq_retry(b->mq);   /* a subscription the broker refused: asked again */
