@@ -198,13 +198,23 @@ const char *cloud_amqp_password(const cloud_amqp_t *a);
 int cloud_revoke_start(const char *spec, const char *user, const char *pass, const char *vhost, unsigned delay_ms,
                        const char *dbpath, char *err, size_t errlen);
 /* Any thread: this MQTT client's rights shrank; its connections are closed after the delay by
- * any worker with revocation (the close is stored in the database before this returns). A
- * no-op unless started. */
+ * any worker with revocation (the close is stored in the database before this returns, also
+ * while and after this worker stops, until cloud_revoke_stop(true): another worker or the next
+ * start closes them). A no-op unless started. */
 void cloud_revoke_client(const char *client_id);
-/* Whether closes are made at all (started with --rabbitmq-management): callers skip looking up
- * whose connections a change affects when nothing would be closed. */
+/* Whether closes are recorded (started with --rabbitmq-management, not stopped for good):
+ * callers skip looking up whose connections a change affects when nothing would be recorded. */
 bool cloud_revoke_enabled(void);
-void cloud_revoke_stop(void);
+/* The stop begins, without waiting: the revocation thread's management API request under way
+ * is abandoned (within 1 s) and its wait on the database at once; the closes it took are
+ * released for another worker, by release_by_ms (CLOCK_MONOTONIC ms) at the latest: a database
+ * that does not answer then keeps them taken until their lease ends (2 min), not lost. */
+void cloud_revoke_stop_begin(int64_t release_by_ms);
+/* cloud_revoke_stop_begin (2 s from now, if not called), then waits for the thread (until
+ * release_by at most). callers_done: no caller of cloud_revoke_client can come any more (the
+ * HTTP server stopped with no request left running): the callers' database connection is
+ * closed; otherwise it stays for them, to the process's exit. */
+void cloud_revoke_stop(bool callers_done);
 
 /* ---- IoT Explorer topics (cloud_thing.c): data template, events, actions, system time,
  * gateway operations. One handler (cloud_thing_message) for both front-ends. */

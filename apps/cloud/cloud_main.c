@@ -1220,12 +1220,14 @@ out:;
     cloud_ota_stop(ota);
     cloud_thing_stop(thing);
     cloud_health_stop_begin();
+    /* the revocation thread: its request and database wait end now, its release within 5 s */
+    cloud_revoke_stop_begin(stop_t0 + 5000);
     /* HTTP before anything is freed: its control API sends through the worker's connection. A
      * request it had to leave waiting on the database goes on when its answer comes, into the
      * data template, OTA or the AMQP worker: those are then left to the process's exit, not
      * freed under it. (Sent meanwhile, into a client already stopping: 503, try again.) */
     bool http_stopped = cloud_http_stop(h);
-    cloud_revoke_stop();   /* a management API request under way is abandoned (within 1 s) */
+    cloud_revoke_stop(http_stopped);   /* a request left running still records its closes */
     cloud_health_stop();
     cloud_bindsvc_free(svc);
     /* OTA's and the data template's MQTT threads end before what they use is freed; one that
