@@ -41,6 +41,7 @@ typedef struct {
     pthread_mutex_t lock;     /* one PGconn is not thread-safe; results are independent of it */
     bool in_txn, broken;      /* broken: the connection died inside the transaction */
     bool stale;               /* connected to a read-only server: reconnect to find the primary */
+    bool cut;                 /* answer() shut the connection at the owner's bound: the reason to say */
     int64_t next_try_ms;
     unsigned pause_ms;
 } pg_t;
@@ -250,6 +251,7 @@ static PGresult *answer(cloud_store_t *s, pg_t *p)
                  * at once, and the query fails as the connection lost. (A server that wakes may
                  * still run it: each statement on the revocation rows is one it may run late.) */
                 shutdown(PQsocket(p->c), SHUT_RDWR);
+                p->cut = true;
                 say("PostgreSQL: no answer within the %s; the connection is closed", aborted ? "stop" : "stop's bound");
                 break;
             }
@@ -290,7 +292,9 @@ static int failed(cloud_store_t *s, PGresult *res, const char *what)
         p->stale = true;
     if (lost)
         say("PostgreSQL connection lost: %s", "requests fail with 'unavailable' until it is back");
-    note_conn(s, retry, what, res ? PQresultErrorMessage(res) : PQerrorMessage(p->c));
+    note_conn(s, retry, what, p->cut ? "no answer within the stop's bound (connection closed)"
+                              : res ? PQresultErrorMessage(res) : PQerrorMessage(p->c));
+    p->cut = false;
     /* state points into res: decided before res is freed (it was read after PQclear, a use
      * after free that make test-asan-integ's cloud_pg found) */
     int ret = state && !strcmp(state, "23505") ? CLOUD_STORE_CONFLICT : -1;

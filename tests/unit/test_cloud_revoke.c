@@ -111,8 +111,6 @@ static void *api_thread(void *arg)
         }
         req[n] = 0;
         bool del = !strncmp(req, "DELETE ", 7);
-        if (getenv("SC_TEST_DEBUG"))
-            fprintf(stderr, "api: mode %d %.20s\n", api.mode, req);
         if (del)
             atomic_fetch_add(&api.deletes, 1);
         if ((api.mode == HANG_GET && !del) || (api.mode == HANG_DELETE && del)) {
