@@ -145,6 +145,11 @@ int cloud_binder_commit(cloud_binder_t *b);
 size_t cloud_binder_replies(const cloud_binder_t *b, const cloud_reply_t **r);
 void cloud_binder_clear(cloud_binder_t *b);   /* forget the queued replies */
 void cloud_binder_free(cloud_binder_t *b);
+/* Its database connection ends a wait for the server when fd is readable (cloud_store_t's
+ * abort_fd): the main loop's binder, so that a stop signal ends a wait on a database gone
+ * without a reset (the decisions of that pass are then not stored: no reply claims success,
+ * a RabbitMQ request not acknowledged goes to another worker). Before any use. */
+void cloud_binder_abort_on(cloud_binder_t *b, int fd);
 
 /* ---- MQTT binding service ------------------------------------------------------------- */
 typedef struct cloud_bindsvc cloud_bindsvc_t;
@@ -156,6 +161,7 @@ int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms);
 /* Connected to the broker and its subscription granted by a SUBACK (GET /readyz). */
 bool cloud_bindsvc_connected(const cloud_bindsvc_t *b);
 void cloud_bindsvc_free(cloud_bindsvc_t *b);
+cloud_binder_t *cloud_bindsvc_binder(cloud_bindsvc_t *b);
 
 /* ---- RabbitMQ front-end of the binding service and the IoT Explorer topics (cloud_amqp.c,
  * docs/scale.md) ------------------------------------------------------------------------- */
@@ -168,6 +174,7 @@ cloud_amqp_t *cloud_amqp_new(const char *spec, const char *queue, const char *th
 /* Only checks spec's form (what cloud_amqp_new would parse), before anything starts: 0, else -1
  * and err says what is wrong (never the password). */
 int cloud_amqp_check_spec(const char *spec, char *err, size_t errlen);
+cloud_binder_t *cloud_amqp_binder(cloud_amqp_t *a);
 /* Before cloud_amqp_connect: also consume thing_queue and hand its messages to t. */
 void cloud_amqp_serve_thing(cloud_amqp_t *a, cloud_thing_t *t);
 /* A cloud_thing_send_fn (ctx: the cloud_amqp_t): queued, published by the worker's thread
@@ -229,6 +236,8 @@ typedef int (*cloud_thing_send_fn)(void *ctx, const char *topic, const char *pay
 cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t port, const char *user, const char *pass,
                                unsigned rate, char *err, size_t errlen);
 /* The handler alone, fed by another front-end (cloud_amqp.c) and answering through send. */
+/* As cloud_binder_abort_on, for the RabbitMQ worker's handler (on the main loop). NULL: nothing. */
+void cloud_thing_abort_on(cloud_thing_t *t, int fd);
 cloud_thing_t *cloud_thing_open(const char *dbpath, cloud_thing_send_fn send, void *ctx, unsigned rate, char *err,
                                 size_t errlen);
 /* How many workers share the devices' messages (the consumers of the RabbitMQ thing queue): 0

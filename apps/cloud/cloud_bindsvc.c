@@ -292,6 +292,20 @@ cloud_binder_t *cloud_binder_new(const char *dbpath, char *err, size_t errlen)
     return b;
 }
 
+void cloud_binder_abort_on(cloud_binder_t *b, int fd)
+{
+    if (b && fd >= 0) {
+        b->store.abortable = true;
+        b->store.abort_fd = fd;
+        b->store.abort_grace_ms = 1000;   /* a healthy database still answers the pass under way */
+    }
+}
+
+cloud_binder_t *cloud_bindsvc_binder(cloud_bindsvc_t *b)
+{
+    return b ? b->bd : NULL;
+}
+
 void cloud_binder_free(cloud_binder_t *b)
 {
     if (!b)

@@ -53,6 +53,9 @@ typedef struct {
     bool abortable;
     int abort_fd;
     int64_t deadline_ms;
+    /* >0: abort_fd readable does not end a wait at once but bounds it to this many ms more (a
+     * query that answers in time still counts: the main loop's binder at a signal). */
+    int abort_grace_ms;
 } cloud_store_t;
 
 /* Process-wide settings, read by cloud_store_open (set them before starting components). */

@@ -233,20 +233,30 @@ static int ensure(cloud_store_t *s)
 static PGresult *answer(cloud_store_t *s, pg_t *p)
 {
     PGresult *keep = NULL, *r;
+    int64_t until = s->deadline_ms;
+    bool watch = s->abortable;
     for (;;) {
         while (PQisBusy(p->c)) {
             struct pollfd fds[2] = { { .fd = PQsocket(p->c), .events = POLLIN },
-                                     { .fd = s->abortable ? s->abort_fd : -1, .events = POLLIN } };
+                                     { .fd = watch ? s->abort_fd : -1, .events = POLLIN } };
             int timeout = -1;
-            if (s->deadline_ms) {
-                int64_t left = s->deadline_ms - mono_ms();
+            if (until) {
+                int64_t left = until - mono_ms();
                 timeout = left <= 0 ? 0 : left > 60000 ? 60000 : (int)left;
             }
             int n = poll(fds, 2, timeout);
             if (n < 0 && errno == EINTR)
                 continue;
             bool aborted = n > 0 && (fds[1].revents & POLLIN);
-            if (aborted || (n == 0 && mono_ms() >= s->deadline_ms)) {
+            if (aborted && s->abort_grace_ms > 0) {   /* the answer may still come, within the grace */
+                int64_t g = mono_ms() + s->abort_grace_ms;
+                if (!until || g < until)
+                    until = g;
+                watch = aborted = false;
+                if (!(fds[0].revents & POLLIN))
+                    continue;
+            }
+            if (aborted || (n == 0 && mono_ms() >= until)) {
                 /* No answer within the owner's bound: shut the socket; libpq then reads its end
                  * at once, and the query fails as the connection lost. (A server that wakes may
                  * still run it: each statement on the revocation rows is one it may run late.) */

@@ -501,6 +501,53 @@ static void test_frozen_database_poll_is_cut(void **state)
     fprintf(stderr, "stop with the database frozen under the thread's poll: %ld ms\n", ms);
     assert_true(ms < 2500);
 }
+
+/* The main loop's binder at a signal (cloud_binder_abort_on, docs/cloud.md): abort_fd readable
+ * with a grace of 300 ms. A query on a live database still answers after the signal; one on
+ * the frozen database ends 300 ms after it, failed as unavailable (its decisions not stored);
+ * the store then reconnects no more. Before, the main loop's wait had no end: the signal's
+ * flag was never read again. */
+static void *stuck_query(void *arg)
+{
+    cloud_store_t *st = arg;
+    return (void *)(intptr_t)cloud_store_run(st, "UPDATE revocations SET tries=tries WHERE client_id='x'", "");
+}
+
+static void test_frozen_database_wait_ends_after_the_grace(void **state)
+{
+    (void)state;
+    cloud_store_t st;
+    char err[300];
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    if (cloud_store_open(&st, path, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    st.abortable = true;
+    st.abort_fd = pfd[0];
+    st.abort_grace_ms = 300;
+    assert_int_equal(write(pfd[1], "x", 1), 1);   /* the signal */
+    assert_true(cloud_store_run(&st, "UPDATE revocations SET tries=tries WHERE client_id='x'", "") >= 0);
+    freeze();
+    signal(SIGALRM, on_alarm);
+    alarm(30);
+    pthread_t th;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(pthread_create(&th, NULL, stuck_query, &st), 0);
+    void *rc;
+    pthread_join(th, &rc);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    alarm(0);
+    long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    fprintf(stderr, "a query on the frozen database after the signal: failed after %ld ms\n", ms);
+    assert_int_equal((int)(intptr_t)rc, -1);
+    assert_true(st.unavailable);
+    assert_true(ms >= 250 && ms < 2000);
+    assert_int_equal(cloud_store_run(&st, "SELECT 1", ""), -1);   /* no reconnect during the stop */
+    cloud_store_close(&st);
+    close(pfd[0]);
+    close(pfd[1]);
+}
 #endif
 
 int main(void)
@@ -515,6 +562,7 @@ int main(void)
         const struct CMUnitTest pg[] = {
             cmocka_unit_test_setup_teardown(test_frozen_database_release_is_bounded, setup_pg, teardown_pg),
             cmocka_unit_test_setup_teardown(test_frozen_database_poll_is_cut, setup_pg, teardown_pg),
+            cmocka_unit_test_setup_teardown(test_frozen_database_wait_ends_after_the_grace, setup_pg, teardown_pg),
         };
         return cmocka_run_group_tests(pg, NULL, NULL);
     }
