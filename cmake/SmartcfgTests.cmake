@@ -31,7 +31,7 @@ foreach(t ${SC_UNIT_TESTS})
     target_link_libraries(${n} PRIVATE sc_testsupport)
   endif()
   # the PostgreSQL backend's cases, run against a real server by integ.cloud_pg
-  if(n STREQUAL "test_cloud_store_pg" AND PQ_FOUND)
+  if((n STREQUAL "test_cloud_store_pg" OR n STREQUAL "test_cloud_revoke") AND PQ_FOUND)
     target_compile_definitions(${n} PRIVATE SMARTCFG_HAVE_LIBPQ)
     target_link_libraries(${n} PRIVATE PkgConfig::PQ)
   endif()

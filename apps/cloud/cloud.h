@@ -145,6 +145,11 @@ int cloud_binder_commit(cloud_binder_t *b);
 size_t cloud_binder_replies(const cloud_binder_t *b, const cloud_reply_t **r);
 void cloud_binder_clear(cloud_binder_t *b);   /* forget the queued replies */
 void cloud_binder_free(cloud_binder_t *b);
+/* Its database connection ends a wait for the server when fd is readable (cloud_store_t's
+ * abort_fd): the main loop's binder, so that a stop signal ends a wait on a database gone
+ * without a reset (the decisions of that pass are then not stored: no reply claims success,
+ * a RabbitMQ request not acknowledged goes to another worker). Before any use. */
+void cloud_binder_abort_on(cloud_binder_t *b, int fd);
 
 /* ---- MQTT binding service ------------------------------------------------------------- */
 typedef struct cloud_bindsvc cloud_bindsvc_t;
@@ -156,6 +161,7 @@ int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms);
 /* Connected to the broker and its subscription granted by a SUBACK (GET /readyz). */
 bool cloud_bindsvc_connected(const cloud_bindsvc_t *b);
 void cloud_bindsvc_free(cloud_bindsvc_t *b);
+cloud_binder_t *cloud_bindsvc_binder(cloud_bindsvc_t *b);
 
 /* ---- RabbitMQ front-end of the binding service and the IoT Explorer topics (cloud_amqp.c,
  * docs/scale.md) ------------------------------------------------------------------------- */
@@ -168,6 +174,7 @@ cloud_amqp_t *cloud_amqp_new(const char *spec, const char *queue, const char *th
 /* Only checks spec's form (what cloud_amqp_new would parse), before anything starts: 0, else -1
  * and err says what is wrong (never the password). */
 int cloud_amqp_check_spec(const char *spec, char *err, size_t errlen);
+cloud_binder_t *cloud_amqp_binder(cloud_amqp_t *a);
 /* Before cloud_amqp_connect: also consume thing_queue and hand its messages to t. */
 void cloud_amqp_serve_thing(cloud_amqp_t *a, cloud_thing_t *t);
 /* A cloud_thing_send_fn (ctx: the cloud_amqp_t): queued, published by the worker's thread
@@ -198,13 +205,23 @@ const char *cloud_amqp_password(const cloud_amqp_t *a);
 int cloud_revoke_start(const char *spec, const char *user, const char *pass, const char *vhost, unsigned delay_ms,
                        const char *dbpath, char *err, size_t errlen);
 /* Any thread: this MQTT client's rights shrank; its connections are closed after the delay by
- * any worker with revocation (the close is stored in the database before this returns). A
- * no-op unless started. */
+ * any worker with revocation (the close is stored in the database before this returns, also
+ * while and after this worker stops, until cloud_revoke_stop(true): another worker or the next
+ * start closes them). A no-op unless started. */
 void cloud_revoke_client(const char *client_id);
-/* Whether closes are made at all (started with --rabbitmq-management): callers skip looking up
- * whose connections a change affects when nothing would be closed. */
+/* Whether closes are recorded (started with --rabbitmq-management, not stopped for good):
+ * callers skip looking up whose connections a change affects when nothing would be recorded. */
 bool cloud_revoke_enabled(void);
-void cloud_revoke_stop(void);
+/* The stop begins, without waiting: the revocation thread's management API request under way
+ * is abandoned (within 1 s) and its wait on the database at once; the closes it took are
+ * released for another worker, by release_by_ms (CLOCK_MONOTONIC ms) at the latest: a database
+ * that does not answer then keeps them taken until their lease ends (2 min), not lost. */
+void cloud_revoke_stop_begin(int64_t release_by_ms);
+/* cloud_revoke_stop_begin (2 s from now, if not called), then waits for the thread (until
+ * release_by at most). callers_done: no caller of cloud_revoke_client can come any more (the
+ * HTTP server stopped with no request left running): the callers' database connection is
+ * closed; otherwise it stays for them, to the process's exit. */
+void cloud_revoke_stop(bool callers_done);
 
 /* ---- IoT Explorer topics (cloud_thing.c): data template, events, actions, system time,
  * gateway operations. One handler (cloud_thing_message) for both front-ends. */
@@ -219,6 +236,8 @@ typedef int (*cloud_thing_send_fn)(void *ctx, const char *topic, const char *pay
 cloud_thing_t *cloud_thing_new(const char *dbpath, const char *host, uint16_t port, const char *user, const char *pass,
                                unsigned rate, char *err, size_t errlen);
 /* The handler alone, fed by another front-end (cloud_amqp.c) and answering through send. */
+/* As cloud_binder_abort_on, for the RabbitMQ worker's handler (on the main loop). NULL: nothing. */
+void cloud_thing_abort_on(cloud_thing_t *t, int fd);
 cloud_thing_t *cloud_thing_open(const char *dbpath, cloud_thing_send_fn send, void *ctx, unsigned rate, char *err,
                                 size_t errlen);
 /* How many workers share the devices' messages (the consumers of the RabbitMQ thing queue): 0

@@ -208,6 +208,11 @@ static int parse_nodes(cloud_amqp_t *a, const char *spec, char *err, size_t errl
     return 0;
 }
 
+cloud_binder_t *cloud_amqp_binder(cloud_amqp_t *a)
+{
+    return a ? a->bd : NULL;
+}
+
 int cloud_amqp_check_spec(const char *spec, char *err, size_t errlen)
 {
     cloud_amqp_t *a = calloc(1, sizeof *a);

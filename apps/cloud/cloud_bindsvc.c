@@ -292,6 +292,20 @@ cloud_binder_t *cloud_binder_new(const char *dbpath, char *err, size_t errlen)
     return b;
 }
 
+void cloud_binder_abort_on(cloud_binder_t *b, int fd)
+{
+    if (b && fd >= 0) {
+        b->store.abortable = true;
+        b->store.abort_fd = fd;
+        b->store.abort_grace_ms = 1000;   /* a healthy database still answers the pass under way */
+    }
+}
+
+cloud_binder_t *cloud_bindsvc_binder(cloud_bindsvc_t *b)
+{
+    return b ? b->bd : NULL;
+}
+
 void cloud_binder_free(cloud_binder_t *b)
 {
     if (!b)
@@ -321,7 +335,7 @@ int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms)
     int rc = MOSQ_ERR_SUCCESS;
     if (!cloud_mosq_connected(b->mq) && b->next_reconnect && cloud_now() >= b->next_reconnect) {
         b->next_reconnect = 0;
-        rc = mosquitto_reconnect(m);
+        rc = cloud_mosq_reconnect(b->mq);   /* never blocks: the loop below completes it */
     }
     if (rc == MOSQ_ERR_SUCCESS) {
         cloud_mosq_retry(b->mq);   /* a subscription the broker refused: asked again */

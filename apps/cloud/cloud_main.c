@@ -48,11 +48,18 @@ static volatile sig_atomic_t stop_signal;
  * stop_watch sleeps on it rather than reading stop_signal, a handler's flag, from its thread. */
 static sem_t watch_sem;
 
+/* Readable from the first signal on (write is async-signal-safe): the main loop's binder polls
+ * it beside the database's socket, so a signal ends its wait on a database gone without a
+ * reset (a frozen host: TCP waits for good), which kept the loop from seeing the flag. */
+static int stop_pipe[2] = { -1, -1 };
+
 static void on_signal(int sig)
 {
     stop_signal = sig;
     int saved = errno;
     sem_post(&watch_sem);
+    if (stop_pipe[1] >= 0)
+        (void)!write(stop_pipe[1], "x", 1);
     errno = saved;
 }
 
@@ -895,6 +902,8 @@ bad_addr:
     }
 
     sem_init(&watch_sem, 0, 0);   /* before the handler that posts it */
+    if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        stop_pipe[0] = stop_pipe[1] = -1;   /* the binder then waits on the database as before */
     struct sigaction sa = { .sa_handler = on_signal };
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
@@ -1092,6 +1101,9 @@ bad_addr:
     }
     if (!amqp)
         svc = cloud_bindsvc_new(mq->host, mq->port, svc_user, svc_pass, db, err, sizeof err);
+    cloud_binder_abort_on(amqp ? cloud_amqp_binder(amqp) : cloud_bindsvc_binder(svc), stop_pipe[0]);
+    if (amqp)   /* its IoT Explorer topics are handled on the main loop too */
+        cloud_thing_abort_on(thing, stop_pipe[0]);
     if (!amqp && !svc) {
         cloud_log("%s", err);
         goto out;
@@ -1220,12 +1232,14 @@ out:;
     cloud_ota_stop(ota);
     cloud_thing_stop(thing);
     cloud_health_stop_begin();
+    /* the revocation thread: its request and database wait end now, its release within 5 s */
+    cloud_revoke_stop_begin(stop_t0 + 5000);
     /* HTTP before anything is freed: its control API sends through the worker's connection. A
      * request it had to leave waiting on the database goes on when its answer comes, into the
      * data template, OTA or the AMQP worker: those are then left to the process's exit, not
      * freed under it. (Sent meanwhile, into a client already stopping: 503, try again.) */
     bool http_stopped = cloud_http_stop(h);
-    cloud_revoke_stop();   /* a management API request under way is abandoned (within 1 s) */
+    cloud_revoke_stop(http_stopped);   /* a request left running still records its closes */
     cloud_health_stop();
     cloud_bindsvc_free(svc);
     /* OTA's and the data template's MQTT threads end before what they use is freed; one that

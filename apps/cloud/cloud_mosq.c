@@ -186,6 +186,20 @@ int cloud_mosq_start(cloud_mosq_t *c, const char *host, uint16_t port)
     return 0;
 }
 
+int cloud_mosq_reconnect(cloud_mosq_t *c)
+{
+    /* libmosquitto's non-blocking reconnect: the socket is made non-blocking before its
+     * connect(), the CONNECT waits in the queue, and the owner's mosquitto_loop completes the
+     * connection when the socket is writable (or sees it fail). mosquitto_reconnect's blocking
+     * connect() held the binding service's main loop for as long as the kernel kept resending
+     * the SYN (about 2 minutes to a port that drops them): a stop signal that came just before
+     * that connect() began (the loop had checked the flag, the handler only sets it) waited all
+     * that time, past the 7 s stop (docs/cloud.md). Now the loop's 100 ms wait is the most it
+     * waits; a connect that never completes is closed by the keepalive check (30 s) and tried
+     * again. */
+    return mosquitto_reconnect_async(c->m);
+}
+
 struct mosquitto *cloud_mosq_client(const cloud_mosq_t *c)
 {
     return c->m;

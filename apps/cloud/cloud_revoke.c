@@ -13,6 +13,8 @@
  * by the thread that made the change before it returns, and taken by whichever worker's
  * revocation thread polls first once they are due: a worker that dies within that wait, or
  * while it closes, leaves them to the others (a taken row is free again after LEASE_MS). */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -38,6 +40,8 @@
  * collect_statistics_interval (5 s by default): a connection younger than that may be
  * missing. A client not found is looked for once more this much later. */
 #define RECHECK_MS 6000
+/* cloud_revoke_stop without cloud_revoke_stop_begin: the release's bound from the stop */
+#define STOP_RELEASE_MS 2000
 
 typedef struct {
     char cid[CLOUD_ACL_ID_MAX];
@@ -50,10 +54,19 @@ typedef struct {
 } pending_t;
 
 static struct {
-    pthread_mutex_t lock;        /* also guards store: the callers' threads write to it too */
+    pthread_mutex_t lock;        /* the thread's state and cond */
     pthread_cond_t cond;
     pthread_t thread;
     bool running, stop;
+    /* The callers' connection (cloud_revoke_client, on the HTTP and message threads), apart
+     * from the thread's: the stop ends the thread's waits on the database, never a caller's
+     * write of a close. wopen: closes are recorded (from the start until the last caller is
+     * done: a request the HTTP stop left running still records its closes). */
+    pthread_mutex_t wlock;
+    cloud_store_t wstore;
+    bool wopen;
+    int wake[2];                 /* written at the stop: ends the thread's database wait */
+    int64_t release_by;          /* CLOCK_MONOTONIC ms: the thread's last statements end by then */
     char base[NODES_MAX][300];   /* scheme://HOST:PORT[/prefix] of each node's management API */
     int nbase, good;
     char userpwd[300], vhost[128];
@@ -62,7 +75,10 @@ static struct {
     char owner[96];              /* this worker, in the rows it takes */
     pending_t *batch;
     size_t nb;
-} rv = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+} rv = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .wlock = PTHREAD_MUTEX_INITIALIZER,
+       .wake = { -1, -1 } };
+
+static atomic_bool recording;   /* rv.wopen, for cloud_revoke_enabled without the lock */
 
 static int64_t wall_ms(void)   /* the workers may be on several machines: not the monotonic clock */
 {
@@ -75,23 +91,34 @@ void cloud_revoke_client(const char *cid)
 {
     if (!cid || !*cid || strlen(cid) >= CLOUD_ACL_ID_MAX)
         return;
-    pthread_mutex_lock(&rv.lock);
-    if (rv.running) {
-        /* Stored before the caller goes on: the close survives this worker from now on. */
-        if (cloud_store_revoke_add(&rv.store, cid, wall_ms() + rv.delay_ms) != 0)
+    pthread_mutex_lock(&rv.wlock);
+    bool on = rv.wopen, stored = false;
+    if (on) {
+        /* Stored before the caller goes on: the close survives this worker from now on, also
+         * once its revocation thread has stopped (another worker, or the next start, does it).
+         * Before, a change made after the stop had begun (a request the HTTP stop left running
+         * to its end) recorded nothing: the device kept its subscriptions, silently. */
+        stored = cloud_store_revoke_add(&rv.wstore, cid, wall_ms() + rv.delay_ms) == 0;
+        if (!stored)
             cloud_log("RabbitMQ: cannot record the close of %s (%s); it keeps its subscriptions until it reconnects",
-                      cid, rv.store.err);
-        pthread_cond_signal(&rv.cond);
+                      cid, rv.wstore.err);
     }
+    pthread_mutex_unlock(&rv.wlock);
+    if (!on)
+        return;
+    pthread_mutex_lock(&rv.lock);
+    bool running = rv.running;
+    if (running)
+        pthread_cond_signal(&rv.cond);
     pthread_mutex_unlock(&rv.lock);
+    if (stored && !running)
+        cloud_log("RabbitMQ: the close of %s, recorded while stopping, waits in the database for another worker with "
+                  "--rabbitmq-management (or this one's next start)", cid);
 }
 
 bool cloud_revoke_enabled(void)
 {
-    pthread_mutex_lock(&rv.lock);
-    bool on = rv.running;
-    pthread_mutex_unlock(&rv.lock);
-    return on;
+    return atomic_load(&recording);
 }
 
 typedef struct {
@@ -340,6 +367,24 @@ static void *revoke_thread(void *arg)
         pthread_mutex_lock(&rv.lock);
     }
     pthread_mutex_unlock(&rv.lock);
+    /* The stop: what this worker took and did not finish is free again for another worker or
+     * the next start. The stop's wake-up ended any wait on the database before here (drained
+     * now); these last statements end by release_by, so a database gone without a reset (a
+     * host frozen, a network cut: nothing answers, TCP waits) no longer holds the stop. Rows
+     * left taken then are not lost: free again when their lease ends (LEASE_MS). */
+    char drain[16];
+    while (read(rv.wake[0], drain, sizeof drain) > 0)
+        continue;
+    rv.store.deadline_ms = rv.release_by;
+    int released = cloud_store_revoke_release(&rv.store, rv.owner);
+    int64_t next = released >= 0 ? cloud_store_revoke_next(&rv.store) : -1;
+    if (released < 0)
+        cloud_log("RabbitMQ: stopping without releasing the connection closes this worker took (%s); they wait in the "
+                  "database, free again for another worker or the next start %d s after they were taken",
+                  rv.store.err, LEASE_MS / 1000);
+    else if (next >= 0 && next != INT64_MAX)
+        cloud_log("RabbitMQ: stopping with connection closes pending; they wait in the database for another "
+                  "worker with --rabbitmq-management (or this one's next start)");
     return NULL;
 }
 
@@ -392,8 +437,27 @@ int cloud_revoke_start(const char *spec, const char *user, const char *pass, con
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    pthread_mutex_lock(&rv.wlock);   /* a store an earlier stop left to its last caller */
+    if (rv.wopen)
+        cloud_store_close(&rv.wstore);
+    rv.wopen = false;
+    atomic_store(&recording, false);
+    pthread_mutex_unlock(&rv.wlock);
+    if (rv.wake[0] < 0 && pipe2(rv.wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
     if (cloud_store_open(&rv.store, dbpath, err, errlen) != 0)
         return -1;
+    if (cloud_store_open(&rv.wstore, dbpath, err, errlen) != 0) {
+        cloud_store_close(&rv.store);
+        return -1;
+    }
+    rv.store.abortable = true;   /* the stop's wake-up ends the thread's wait on the database */
+    rv.store.abort_fd = rv.wake[0];
+    char drain[16];
+    while (read(rv.wake[0], drain, sizeof drain) > 0)
+        continue;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     atomic_store(&rv_abort, false);
     pthread_mutex_lock(&rv.lock);
@@ -404,29 +468,69 @@ int cloud_revoke_start(const char *spec, const char *user, const char *pass, con
     if (!ok) {
         snprintf(err, errlen, "cannot start the revocation thread");
         cloud_store_close(&rv.store);
+        cloud_store_close(&rv.wstore);
+        return -1;
     }
-    return ok ? 0 : -1;
+    pthread_mutex_lock(&rv.wlock);
+    rv.wopen = true;
+    atomic_store(&recording, true);
+    pthread_mutex_unlock(&rv.wlock);
+    return 0;
 }
 
-void cloud_revoke_stop(void)
+void cloud_revoke_stop_begin(int64_t release_by_ms)
 {
-    atomic_store(&rv_abort, true);
+    atomic_store(&rv_abort, true);   /* a management API request under way: abandoned within 1 s */
+    /* and a wait on the database at once, before taking the lock: the thread may hold it in
+     * that wait (its poll). (Written when no thread runs too: the next start drains it.) */
+    if (rv.wake[1] >= 0)
+        (void)!write(rv.wake[1], "x", 1);
     pthread_mutex_lock(&rv.lock);
-    bool was = rv.running;
+    if (!rv.stop)
+        rv.release_by = release_by_ms;
     rv.stop = true;
-    rv.running = false;
     pthread_cond_broadcast(&rv.cond);
     pthread_mutex_unlock(&rv.lock);
+}
+
+void cloud_revoke_stop(bool callers_done)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    cloud_revoke_stop_begin(now_ms + STOP_RELEASE_MS);   /* no-op when begun already */
+    pthread_mutex_lock(&rv.lock);
+    bool was = rv.running;
+    rv.running = false;
+    int64_t by = rv.release_by;
+    pthread_mutex_unlock(&rv.lock);
     if (was) {
-        pthread_join(rv.thread, NULL);
-        cloud_store_revoke_release(&rv.store, rv.owner);
-        int64_t next = cloud_store_revoke_next(&rv.store);
-        if (next >= 0 && next != INT64_MAX)
-            cloud_log("RabbitMQ: stopping with connection closes pending; they wait in the database for another "
-                      "worker with --rabbitmq-management (or this one's next start)");
+        pthread_join(rv.thread, NULL);   /* its last statements end by release_by */
         cloud_store_close(&rv.store);
+        free(rv.batch);
+        rv.batch = NULL;
     }
-    free(rv.batch);
-    rv.batch = NULL;
-    memset(rv.userpwd, 0, sizeof rv.userpwd);
+    if (callers_done) {
+        /* The callers' connection: closed once no caller can come (an HTTP request the stop
+         * left running may still record a close). A caller that holds it past the stop's
+         * bound (its write waiting on the database) keeps it, to the process's exit. */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);   /* pthread_mutex_timedlock's clock */
+        int64_t left = by - now_ms > 500 ? by - now_ms : 500;
+        until.tv_sec += left / 1000;
+        until.tv_nsec += (long)(left % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L)
+            until.tv_sec++, until.tv_nsec -= 1000000000L;
+        if (pthread_mutex_timedlock(&rv.wlock, &until) == 0) {
+            atomic_store(&recording, false);
+            if (rv.wopen)
+                cloud_store_close(&rv.wstore);
+            rv.wopen = false;
+            pthread_mutex_unlock(&rv.wlock);
+        } else {
+            cloud_log("RabbitMQ: a connection close being recorded still waits on the database; left to the exit");
+        }
+    }
+    if (was || callers_done)
+        memset(rv.userpwd, 0, sizeof rv.userpwd);
 }

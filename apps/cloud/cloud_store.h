@@ -43,6 +43,19 @@ typedef struct {
     cloud_store_kind_t kind;
     bool unavailable;               /* the last failure was the database being unreachable */
     char err[200];                  /* the last error, for logs (never a secret) */
+    /* Bounds of a PostgreSQL wait for the server's answer, for an owner that must not wait on a
+     * server gone without a reset (the revocation thread at a stop, cloud_revoke.c); zero
+     * after an open: none. The wait ends when abort_fd is readable (with abortable set) or at
+     * deadline_ms (CLOCK_MONOTONIC ms; 0: none): the query is abandoned, the connection shut
+     * (the statement fails as unavailable, whatever the server does with it later), and while
+     * deadline_ms is set a lost connection is not reconnected (a reconnect would wait on the
+     * same server, up to connect_timeout). The owner's thread sets them between statements. */
+    bool abortable;
+    int abort_fd;
+    int64_t deadline_ms;
+    /* >0: abort_fd readable does not end a wait at once but bounds it to this many ms more (a
+     * query that answers in time still counts: the main loop's binder at a signal). */
+    int abort_grace_ms;
 } cloud_store_t;
 
 /* Process-wide settings, read by cloud_store_open (set them before starting components). */

@@ -25,7 +25,10 @@ const cloud_store_ops_t cloud_store_pg_ops = { .name = "postgresql", .open = pg_
 
 #else
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <libpq-fe.h>
@@ -38,6 +41,7 @@ typedef struct {
     pthread_mutex_t lock;     /* one PGconn is not thread-safe; results are independent of it */
     bool in_txn, broken;      /* broken: the connection died inside the transaction */
     bool stale;               /* connected to a read-only server: reconnect to find the primary */
+    bool cut;                 /* answer() shut the connection at the owner's bound: the reason to say */
     int64_t next_try_ms;
     unsigned pause_ms;
 } pg_t;
@@ -147,6 +151,40 @@ static void pg_close(cloud_store_t *s)
     s->be = NULL;
 }
 
+/* The owner's abort_fd is readable: its stop has begun (cloud_store_t). */
+static bool aborted(const cloud_store_t *s)
+{
+    struct pollfd f = { .fd = s->abortable ? s->abort_fd : -1, .events = POLLIN };
+    return s->abortable && poll(&f, 1, 0) == 1 && (f.revents & POLLIN);
+}
+
+/* PQreset, which waits up to connect_timeout (5 s) for a server that does not answer; for an
+ * owner with an abort_fd, the same connection made step by step, ended by the abort. */
+static void reset(cloud_store_t *s, pg_t *p)
+{
+    if (!s->abortable) {
+        PQreset(p->c);
+        return;
+    }
+    if (!PQresetStart(p->c))
+        return;
+    int64_t until = mono_ms() + 5000;   /* connect_timeout's, which only the blocking calls apply */
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+        struct pollfd fds[2] = { { .fd = PQsocket(p->c), .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT },
+                                 { .fd = s->abort_fd, .events = POLLIN } };
+        int64_t left = until - mono_ms();
+        int n = left > 0 ? poll(fds, 2, (int)left) : 0;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || (fds[1].revents & POLLIN)) {
+            shutdown(PQsocket(p->c), SHUT_RDWR);   /* PQstatus stays short of CONNECTION_OK */
+            return;
+        }
+        st = PQresetPoll(p->c);
+    }
+}
+
 /* Called with the lock held, before each use. 0: usable now. */
 static int ensure(cloud_store_t *s)
 {
@@ -163,13 +201,17 @@ static int ensure(cloud_store_t *s)
         cloud_store_note(s, true, "the database connection was lost during this transaction");
         return -1;
     }
+    if (s->deadline_ms || aborted(s)) {   /* a bounded owner's stop: a reconnect could wait 5 s */
+        cloud_store_note(s, true, "PostgreSQL connection lost; not reconnected during the stop");
+        return -1;
+    }
     int64_t now = mono_ms();
     if (now < p->next_try_ms) {
         cloud_store_note(s, true, "PostgreSQL unreachable (reconnecting)");
         return -1;
     }
     p->stale = false;
-    PQreset(p->c);
+    reset(s, p);
     if (PQstatus(p->c) != CONNECTION_OK) {
         note_conn(s, true, "PostgreSQL unreachable", PQerrorMessage(p->c));
         p->next_try_ms = mono_ms() + p->pause_ms;
@@ -181,6 +223,66 @@ static int ensure(cloud_store_t *s)
     p->next_try_ms = 0;
     say("PostgreSQL connection %s", "re-established");
     return 0;
+}
+
+/* The answer to the query just sent (PQsendQuery*), as PQexec gives it: the last result, an
+ * error one in preference. Waits in poll(), so that the owner's bounds (cloud_store_t's
+ * abort_fd, deadline_ms) end the wait: the query is then abandoned and the connection shut, so
+ * libpq reports it lost (the caller's failed() marks the store unavailable). Without bounds it
+ * waits as PQexec did (a dead peer ends it by the keepalives, F92). NULL: no result at all. */
+static PGresult *answer(cloud_store_t *s, pg_t *p)
+{
+    PGresult *keep = NULL, *r;
+    int64_t until = s->deadline_ms;
+    bool watch = s->abortable;
+    for (;;) {
+        while (PQisBusy(p->c)) {
+            struct pollfd fds[2] = { { .fd = PQsocket(p->c), .events = POLLIN },
+                                     { .fd = watch ? s->abort_fd : -1, .events = POLLIN } };
+            int timeout = -1;
+            if (until) {
+                int64_t left = until - mono_ms();
+                timeout = left <= 0 ? 0 : left > 60000 ? 60000 : (int)left;
+            }
+            int n = poll(fds, 2, timeout);
+            if (n < 0 && errno == EINTR)
+                continue;
+            bool aborted = n > 0 && (fds[1].revents & POLLIN);
+            if (aborted && s->abort_grace_ms > 0) {   /* the answer may still come, within the grace */
+                int64_t g = mono_ms() + s->abort_grace_ms;
+                if (!until || g < until)
+                    until = g;
+                watch = aborted = false;
+                if (!(fds[0].revents & POLLIN))
+                    continue;
+            }
+            if (aborted || (n == 0 && mono_ms() >= until)) {
+                /* No answer within the owner's bound: shut the socket; libpq then reads its end
+                 * at once, and the query fails as the connection lost. (A server that wakes may
+                 * still run it: each statement on the revocation rows is one it may run late.) */
+                shutdown(PQsocket(p->c), SHUT_RDWR);
+                p->cut = true;
+                say("PostgreSQL: no answer within the %s; the connection is closed", aborted ? "stop" : "stop's bound");
+                break;
+            }
+            if (n > 0 && !PQconsumeInput(p->c))
+                break;   /* the connection ended: PQgetResult says so without waiting */
+        }
+        if (!(r = PQgetResult(p->c)))
+            return keep;
+        bool err = PQresultStatus(r) == PGRES_FATAL_ERROR;
+        if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR && !err) {
+            PQclear(r);   /* PQexec's way: an error, once there, is the answer */
+            continue;
+        }
+        PQclear(keep);
+        keep = r;
+    }
+}
+
+static PGresult *run_script(cloud_store_t *s, pg_t *p, const char *sql)
+{
+    return PQsendQuery(p->c, sql) ? answer(s, p) : NULL;
 }
 
 /* A failed result: the reason, and whether retrying later can help (connection, shutdown,
@@ -200,7 +302,9 @@ static int failed(cloud_store_t *s, PGresult *res, const char *what)
         p->stale = true;
     if (lost)
         say("PostgreSQL connection lost: %s", "requests fail with 'unavailable' until it is back");
-    note_conn(s, retry, what, res ? PQresultErrorMessage(res) : PQerrorMessage(p->c));
+    note_conn(s, retry, what, p->cut ? "no answer within the stop's bound (connection closed)"
+                              : res ? PQresultErrorMessage(res) : PQerrorMessage(p->c));
+    p->cut = false;
     /* state points into res: decided before res is freed (it was read after PQclear, a use
      * after free that make test-asan-integ's cloud_pg found) */
     int ret = state && !strcmp(state, "23505") ? CLOUD_STORE_CONFLICT : -1;
@@ -217,7 +321,7 @@ static int pg_script(cloud_store_t *s, const char *sql)
     bool end = !strcmp(sql, "COMMIT") || !strcmp(sql, "ROLLBACK");
     int ret = -1;
     if (ensure(s) == 0) {
-        PGresult *res = PQexec(p->c, sql);
+        PGresult *res = run_script(s, p, sql);
         if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
             failed(s, res, "statement failed");
         } else if (!strcmp(sql, "COMMIT") && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
@@ -243,7 +347,7 @@ static int pg_begin(cloud_store_t *s)
     pthread_mutex_lock(&p->lock);
     int ret = -1;
     if (ensure(s) == 0) {
-        PGresult *res = PQexec(p->c, "BEGIN");
+        PGresult *res = run_script(s, p, "BEGIN");
         if (PQresultStatus(res) == PGRES_COMMAND_OK) {
             PQclear(res);
             p->in_txn = true;
@@ -310,7 +414,7 @@ static int pg_exec(cloud_store_t *s, const char *sql, int n, const cloud_param_t
     int ret = -1;
     if (ensure(s) == 0) {
         /* Untyped parameters: the server infers each from its use (a column, a comparison). */
-        PGresult *res = PQexecParams(p->c, q, n, NULL, vals, NULL, NULL, 0);
+        PGresult *res = PQsendQueryParams(p->c, q, n, NULL, vals, NULL, NULL, 0) ? answer(s, p) : NULL;
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_TUPLES_OK && rows) {
             pg_rows_t *r = calloc(1, sizeof *r);

@@ -558,6 +558,15 @@ int cloud_thing_down(cloud_thing_t *t, const char *pid, const char *dn, bool act
     return 0;
 }
 
+void cloud_thing_abort_on(cloud_thing_t *t, int fd)
+{
+    if (t && fd >= 0) {
+        t->store.abortable = true;
+        t->store.abort_fd = fd;
+        t->store.abort_grace_ms = 1000;
+    }
+}
+
 cloud_thing_t *cloud_thing_open(const char *dbpath, cloud_thing_send_fn send, void *ctx, unsigned rate, char *err,
                                 size_t errlen)
 {

@@ -58,6 +58,22 @@ SC_TEST_PG="postgresql://smartcfg:$PGPASS@127.0.0.1:$PGPORT/storecases" "$SC_BUI
 ! grep -q SKIPPED "$T/cases.out" || { cat "$T/cases.out"; fail "the registry cases skipped (a build without libpq?)"; }
 ok "the registry cases on PostgreSQL: revocations with again, AccessTokens bounded per user"
 
+# The revocation thread's stop on a database gone without a reset (tests/unit/test_cloud_revoke.c,
+# its PostgreSQL cases): reached through lib/tcp_freeze.py, frozen while a close it took is under
+# way and while it polls. The release of the rows it took, and its lock, waited on TCP for ever;
+# now the stop ends within its bound and the close stays for another worker.
+sql 'CREATE DATABASE revoke' >/dev/null
+RFZ=$(python3 "$(dirname "$0")/lib/free_port.py" $$ 1)
+python3 "$(dirname "$0")/lib/tcp_freeze.py" "$RFZ" "127.0.0.1:$PGPORT" "$T/rfrozen" > "$T/rfz.txt" 2>&1 &
+RFZ_PID=$!
+for _ in $(seq 100); do grep -q listening "$T/rfz.txt" && break; sleep 0.1; done
+SC_TEST_PG="postgresql://smartcfg:$PGPASS@127.0.0.1:$RFZ/revoke" SC_TEST_PG_FREEZE="$T/rfrozen" \
+    SC_TEST_PG_DIRECT="postgresql://smartcfg:$PGPASS@127.0.0.1:$PGPORT/revoke" \
+    "$SC_BUILD/tests/test_cloud_revoke" > "$T/revoke.out" 2>&1 || { cat "$T/revoke.out"; fail "the revocation stop on a frozen PostgreSQL"; }
+kill $RFZ_PID 2>/dev/null; wait $RFZ_PID 2>/dev/null || true
+grep -q 'PASSED.*3 test' "$T/revoke.out" || { cat "$T/revoke.out"; fail "the revocation stop cases did not all run"; }
+ok "the revocation stop on a frozen PostgreSQL: $(grep -o 'frozen, a DELETE under way: [0-9]* ms' "$T/revoke.out"), $(grep -o 'poll: [0-9]* ms' "$T/revoke.out"); the main loop's query after a signal: $(grep -o 'failed after [0-9]* ms' "$T/revoke.out")"
+
 # ---- the bind flow on PostgreSQL --------------------------------------------------------------
 start_cloud --token-ttl 600 --admin-key-file "$ADMIN_KEY_FILE"
 [ "$(sql 'SELECT max(version) FROM schema_version')" -ge 3 ] || fail "schema_version not applied"

@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@
 #undef collect
 #include "../../apps/cloud/cloud_store.c"
 #include "../../apps/cloud/cloud_store_sqlite.c"
-#include "../../apps/cloud/cloud_store_pg.c"   /* built here without libpq: the stub */
+#include "../../apps/cloud/cloud_store_pg.c"   /* with libpq when found: the frozen-database case */
 #include "test_util.h"
 
 /* ---- what cloud_util.c would bring, with the whole cloud along ---- */
@@ -97,6 +98,7 @@ static void *api_thread(void *arg)
             continue;
         char req[4096];
         size_t n = 0;
+        req[0] = 0;   /* (the loop below reads it first: a previous request's bytes ended it at once) */
         while (n < sizeof req - 1 && !strstr(req, "\r\n\r\n")) {
             struct pollfd q = { .fd = s, .events = POLLIN };
             if (poll(&q, 1, 2000) != 1)
@@ -142,7 +144,7 @@ static void *api_thread(void *arg)
     return NULL;
 }
 
-static char path[64];
+static char path[512];   /* the SQLite file, or with SC_TEST_PG the URL through the freezable relay */
 
 static int setup(void **state)
 {
@@ -176,7 +178,8 @@ static void pending(int tries)
 {
     cloud_store_t s;
     char err[300];
-    assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
+    if (cloud_store_open(&s, path, err, sizeof err) != 0)
+        fail_msg("%s", err);
     int64_t due = wall_ms() - 1000;
     assert_int_equal(cloud_store_revoke_add(&s, "Pdev1", due), 0);
     assert_int_equal(cloud_store_revoke_later(&s, "Pdev1", due, due, tries, 0), 0);
@@ -188,7 +191,8 @@ static void revoke_start(void)
 {
     char spec[64], err[300];
     snprintf(spec, sizeof spec, "http://127.0.0.1:%u", api.port);
-    assert_int_equal(cloud_revoke_start(spec, "u", "p", "/", 0, path, err, sizeof err), 0);
+    if (cloud_revoke_start(spec, "u", "p", "/", 0, path, err, sizeof err) != 0)
+        fail_msg("%s", err);
 }
 
 /* Waits up to 5 s for the store to hold no close: what cloud_store_revoke_next said last
@@ -219,7 +223,7 @@ static void stop_while_hung(int mode)
     tu_sleep_ms(200);   /* inside curl's wait for the answer */
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
-    cloud_revoke_stop();
+    cloud_revoke_stop(true);
     clock_gettime(CLOCK_MONOTONIC, &b);
     long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
     /* abandoned within libcurl's progress call (about once a second), not its 30 s timeout */
@@ -292,7 +296,7 @@ static void test_failed_delete_is_tried_again(void **state)
     int tries = 0;
     for (int i = 0; i < 500 && (tries = row_tries()) == 0; i++)
         tu_sleep_ms(10);
-    cloud_revoke_stop();
+    cloud_revoke_stop(true);
     assert_true(logged("cannot close a connection of Pdev1"));
     assert_int_equal(atomic_load(&api.deletes), 1);
     assert_int_equal(tries, 1);   /* not -1: the close was not dropped */
@@ -318,7 +322,7 @@ static void test_kept_close_done_at_next_start(void **state)
     pthread_mutex_unlock(&log_mu);
     revoke_start();
     int64_t next = wait_no_close();
-    cloud_revoke_stop();
+    cloud_revoke_stop(true);
     assert_int_equal(next, INT64_MAX);   /* the kept close is done, its row gone */
     assert_true(logged("closed a connection of Pdev1"));
     assert_false(logged("abandoned"));
@@ -336,20 +340,240 @@ static void test_answered_close_is_done(void **state)
         tu_sleep_ms(10);
     assert_true(logged("closed a connection of Pdev1"));
     int64_t next = wait_no_close();
-    cloud_revoke_stop();
+    cloud_revoke_stop(true);
     assert_int_equal(next, INT64_MAX);   /* no close left */
     assert_false(logged("abandoned"));
 }
 
+/* A close recorded after the stop began: a request the HTTP stop left running (it waits on the
+ * database past its 5 s) that deletes a device records its close when it gets there. Before,
+ * cloud_revoke_enabled() said no once the stop had begun and nothing was recorded: the device
+ * kept its subscriptions, silently. Now the row is written, untaken, for another worker or the
+ * next start; only once no caller can come (cloud_revoke_stop(true)) is nothing recorded. */
+static void test_close_after_the_stop_is_recorded(void **state)
+{
+    (void)state;
+    api.mode = HANG_GET;
+    assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
+    revoke_start();
+    cloud_revoke_stop(false);   /* the HTTP stop left a request running */
+    assert_true(cloud_revoke_enabled());
+    cloud_revoke_client("Pdev2");
+    cloud_store_t s;
+    char err[300];
+    assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
+    cloud_rows_t *r = cloud_store_select(&s, "SELECT owner FROM revocations WHERE client_id=?", "t", "Pdev2");
+    assert_non_null(r);
+    assert_int_equal(cloud_rows_next(r), 1);   /* recorded */
+    assert_string_equal(cloud_rows_text(r, 0), "");
+    cloud_rows_free(r);
+    cloud_store_close(&s);
+    assert_true(logged("the close of Pdev2, recorded while stopping, waits in the database"));
+    cloud_revoke_stop(true);   /* the last caller is done */
+    assert_false(cloud_revoke_enabled());
+}
+
+#ifdef SMARTCFG_HAVE_LIBPQ
+/* ---- PostgreSQL gone without a reset (run by integ.cloud_pg, SC_TEST_PG) ----
+ * SC_TEST_PG reaches the server through tests/integration/lib/tcp_freeze.py, which stops passing
+ * bytes once SC_TEST_PG_FREEZE exists but keeps the sockets open (a host frozen, a network cut:
+ * TCP waits, nothing answers); SC_TEST_PG_DIRECT reaches it directly, to look at the rows. */
+static void on_alarm(int sig)
+{
+    (void)sig;
+    static const char m[] = "test_cloud_revoke: the stop still waits on the frozen database after 30 s\n";
+    (void)!write(2, m, sizeof m - 1);
+    _exit(3);
+}
+
+static int setup_pg(void **state)
+{
+    (void)state;
+    logbuf[0] = 0;
+    memset(&api, 0, sizeof api);
+    snprintf(path, sizeof path, "%s", getenv("SC_TEST_PG"));
+    unlink(getenv("SC_TEST_PG_FREEZE"));
+    cloud_store_t s;
+    char err[300];
+    if (cloud_store_open(&s, getenv("SC_TEST_PG_DIRECT"), err, sizeof err) != 0)
+        return -1;
+    int rc = cloud_store_run(&s, "DELETE FROM revocations", "");
+    cloud_store_close(&s);
+    api.ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof sin;
+    if (rc < 0 || api.ls < 0 || bind(api.ls, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(api.ls, 16) != 0 ||
+        getsockname(api.ls, (struct sockaddr *)&sin, &sl) != 0)
+        return -1;
+    api.port = ntohs(sin.sin_port);
+    return 0;
+}
+
+static int teardown_pg(void **state)
+{
+    (void)state;
+    unlink(getenv("SC_TEST_PG_FREEZE"));
+    atomic_store(&api.stop, true);
+    pthread_join(api.th, NULL);
+    close(api.ls);
+    return 0;
+}
+
+static void freeze(void)
+{
+    FILE *f = fopen(getenv("SC_TEST_PG_FREEZE"), "w");
+    assert_non_null(f);
+    fclose(f);
+    tu_sleep_ms(100);
+}
+
+/* The stop, its release bounded at 1.5 s: ms it took (a 30 s alarm ends a stop that hangs). */
+static long timed_stop(void)
+{
+    signal(SIGALRM, on_alarm);
+    alarm(30);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    cloud_revoke_stop_begin((int64_t)a.tv_sec * 1000 + a.tv_nsec / 1000000 + 1500);
+    cloud_revoke_stop(true);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    alarm(0);
+    return (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+}
+
+/* Pdev1's close is in the database, with no try spent, and another worker takes it once this
+ * one's lease has ended (or at once, had the release got through). */
+static void still_there_for_another_worker(void)
+{
+    cloud_store_t s;
+    char err[300];
+    assert_int_equal(cloud_store_open(&s, getenv("SC_TEST_PG_DIRECT"), err, sizeof err), 0);
+    cloud_rows_t *r = cloud_store_select(&s, "SELECT tries FROM revocations WHERE client_id=?", "t", "Pdev1");
+    assert_non_null(r);
+    assert_int_equal(cloud_rows_next(r), 1);
+    assert_int_equal(cloud_rows_int(r, 0), 0);
+    cloud_rows_free(r);
+    rv.nb = 0;
+    assert_non_null(rv.batch = malloc(BATCH_MAX * sizeof *rv.batch));
+    int64_t later = wall_ms() + LEASE_MS + 1000;
+    assert_int_equal(cloud_store_revoke_claim(&s, "another", later, later + LEASE_MS, 10, take, NULL), 1);
+    assert_string_equal(rv.batch[0].cid, "Pdev1");
+    free(rv.batch);
+    rv.batch = NULL;
+    cloud_store_close(&s);
+}
+
+/* The thread took Pdev1's close and waits on the management API's DELETE when the database
+ * freezes: the stop abandons the DELETE (within 1 s), and the release of the row, which
+ * waited for TCP for ever (the kernel acknowledges, nothing answers), ends at its bound. The
+ * row stays, its try unspent, for another worker once the lease ends. */
+static void test_frozen_database_release_is_bounded(void **state)
+{
+    (void)state;
+    pending(0);
+    api.mode = HANG_DELETE;
+    assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
+    revoke_start();
+    for (int i = 0; i < 500 && !atomic_load(&api.hung); i++)
+        tu_sleep_ms(10);
+    assert_true(atomic_load(&api.hung));
+    freeze();
+    long ms = timed_stop();
+    fprintf(stderr, "stop with the database frozen, a DELETE under way: %ld ms\n", ms);
+    assert_true(ms < 4000);   /* the curl abort (1 s) + the release's 1.5 s, and slack */
+    assert_true(logged("stopping without releasing the connection closes this worker took"));
+    unlink(getenv("SC_TEST_PG_FREEZE"));
+    still_there_for_another_worker();
+}
+
+/* The thread polls the database (once a second, holding its lock) when it freezes: the stop
+ * waited on that lock for ever. Now the stop's wake-up ends the thread's wait at once. */
+static void test_frozen_database_poll_is_cut(void **state)
+{
+    (void)state;
+    api.mode = -1;
+    assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
+    revoke_start();
+    tu_sleep_ms(300);
+    freeze();
+    tu_sleep_ms(1500);   /* the next poll is under way, and waits */
+    long ms = timed_stop();
+    fprintf(stderr, "stop with the database frozen under the thread's poll: %ld ms\n", ms);
+    assert_true(ms < 2500);
+}
+
+/* The main loop's binder at a signal (cloud_binder_abort_on, docs/cloud.md): abort_fd readable
+ * with a grace of 300 ms. A query on a live database still answers after the signal; one on
+ * the frozen database ends 300 ms after it, failed as unavailable (its decisions not stored);
+ * the store then reconnects no more. Before, the main loop's wait had no end: the signal's
+ * flag was never read again. */
+static void *stuck_query(void *arg)
+{
+    cloud_store_t *st = arg;
+    return (void *)(intptr_t)cloud_store_run(st, "UPDATE revocations SET tries=tries WHERE client_id='x'", "");
+}
+
+static void test_frozen_database_wait_ends_after_the_grace(void **state)
+{
+    (void)state;
+    cloud_store_t st;
+    char err[300];
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    if (cloud_store_open(&st, path, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    st.abortable = true;
+    st.abort_fd = pfd[0];
+    st.abort_grace_ms = 300;
+    assert_int_equal(write(pfd[1], "x", 1), 1);   /* the signal */
+    assert_true(cloud_store_run(&st, "UPDATE revocations SET tries=tries WHERE client_id='x'", "") >= 0);
+    freeze();
+    signal(SIGALRM, on_alarm);
+    alarm(30);
+    pthread_t th;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(pthread_create(&th, NULL, stuck_query, &st), 0);
+    void *rc;
+    pthread_join(th, &rc);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    alarm(0);
+    long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    fprintf(stderr, "a query on the frozen database after the signal: failed after %ld ms\n", ms);
+    assert_int_equal((int)(intptr_t)rc, -1);
+    assert_true(st.unavailable);
+    assert_true(ms >= 250 && ms < 2000);
+    assert_int_equal(cloud_store_run(&st, "SELECT 1", ""), -1);   /* no reconnect during the stop */
+    cloud_store_close(&st);
+    close(pfd[0]);
+    close(pfd[1]);
+}
+#endif
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+#ifdef SMARTCFG_HAVE_LIBPQ
+    if (getenv("SC_TEST_PG")) {   /* integ.cloud_pg: the cases of a database that freezes */
+        if (!getenv("SC_TEST_PG_DIRECT") || !getenv("SC_TEST_PG_FREEZE")) {
+            fprintf(stderr, "test_cloud_revoke: SC_TEST_PG wants SC_TEST_PG_DIRECT and SC_TEST_PG_FREEZE\n");
+            return 2;
+        }
+        const struct CMUnitTest pg[] = {
+            cmocka_unit_test_setup_teardown(test_frozen_database_release_is_bounded, setup_pg, teardown_pg),
+            cmocka_unit_test_setup_teardown(test_frozen_database_poll_is_cut, setup_pg, teardown_pg),
+            cmocka_unit_test_setup_teardown(test_frozen_database_wait_ends_after_the_grace, setup_pg, teardown_pg),
+        };
+        return cmocka_run_group_tests(pg, NULL, NULL);
+    }
+#endif
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_abandoned_list_keeps_the_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abandoned_delete_keeps_the_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kept_close_done_at_next_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_delete_is_tried_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_answered_close_is_done, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_after_the_stop_is_recorded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
