@@ -5,6 +5,7 @@
  * Never prints the Wi-Fi password or the token (the token at most abbreviated). */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -704,24 +705,58 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  smartcfg send --ssid MyAP --password-file pw.txt --cloud http://127.0.0.1:8080 --json\n");
 }
 
-/* Reads one line from a terminal with echo off (a prompt on stderr). -1 on failure. */
+static volatile sig_atomic_t g_prompt_signal;
+
+static void prompt_signal(int sig)
+{
+    g_prompt_signal = sig;
+}
+
+/* Reads one line from a terminal with echo off (a prompt on stderr). -1 on failure. A Ctrl-C
+ * (or SIGTERM, SIGHUP, SIGQUIT) at the prompt killed the process with echo still off: the
+ * terminal then showed nothing typed until `stty echo` (no shell put it back: sh, a script
+ * under `script`/`expect`, a pty of a test runner). Now the terminal is put back first, then the
+ * signal ends the process as it would have (exit 130 for Ctrl-C, as the shell reports it). */
 static ssize_t read_tty_password(char *buf, size_t cap)
 {
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+    struct sigaction sa, prev[sizeof sigs / sizeof sigs[0]];
     struct termios old, quiet;
     if (tcgetattr(STDIN_FILENO, &old) != 0)
         return -1;
     quiet = old;
     quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
     quiet.c_lflag |= ICANON;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = prompt_signal; /* no SA_RESTART: the read returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    g_prompt_signal = 0;
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        if (sigaction(sigs[i], &sa, &prev[i]) == 0 && prev[i].sa_handler == SIG_IGN)
+            sigaction(sigs[i], &prev[i], NULL); /* ignored (nohup): it stays so */
     /* Echo off before the prompt: whatever is typed after it is never shown. */
-    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0)
-        return -1;
-    fputs("Wi-Fi password (not shown): ", stderr);
-    fflush(stderr);
-    ssize_t n = read(STDIN_FILENO, buf, cap);
+    ssize_t n = -1;
     int saved = errno;
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-    fputc('\n', stderr);
+    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0) {
+        fputs("Wi-Fi password (not shown): ", stderr);
+        fflush(stderr);
+        do
+            n = g_prompt_signal ? -1 : read(STDIN_FILENO, buf, cap);
+        while (n < 0 && errno == EINTR && !g_prompt_signal);
+        saved = errno;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    } else {
+        saved = errno;
+    }
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &prev[i], NULL);
+    if (g_prompt_signal) {
+        explicit_bzero(buf, cap);
+        signal(g_prompt_signal, SIG_DFL);
+        raise(g_prompt_signal);
+        _exit(SC_EXIT_INTERRUPTED); /* not reached: the signal ends the process */
+    }
     errno = saved;
     return n;
 }
@@ -894,18 +929,19 @@ static int set_expect(send_app_t *a, const char *v)
 }
 
 /* The --expect file, once the secrets it must not name are known: a line that is the password
- * being sent (from --password, --password-hex, --password-file or the prompt), the token, the
- * AccessToken or the v2 device key would name a device the summary lists as never acked. */
+ * being sent (from --password, --password-hex, --password-file or the prompt; or its hex form,
+ * what --password-hex takes, in either case), the token, the AccessToken or the v2 device key
+ * would name a device the summary lists as never acked. */
 static int load_expect(send_app_t *a, bool with_secrets)
 {
     char why[512];
     const char *v = a->expect_path;
     const char *access = a->cfg.access_token ? a->cfg.access_token : a->cfg.cloud_url ? getenv("SC_ACCESS_TOKEN") : NULL;
     const send_expect_secret_t secrets[] = {
-        { "the Wi-Fi password being sent", a->cfg.creds.password, a->cfg.creds.password_len },
-        { "the --token value", (const uint8_t *)a->cfg.token, a->cfg.token ? strlen(a->cfg.token) : 0 },
-        { "the AccessToken", (const uint8_t *)access, access ? strlen(access) : 0 },
-        { "the --aes-key value", a->cfg.extra.key, a->cfg.extra.key ? sizeof a->aes_key : 0 },
+        { "the Wi-Fi password being sent", a->cfg.creds.password, a->cfg.creds.password_len, true },
+        { "the --token value", (const uint8_t *)a->cfg.token, a->cfg.token ? strlen(a->cfg.token) : 0, false },
+        { "the AccessToken", (const uint8_t *)access, access ? strlen(access) : 0, false },
+        { "the --aes-key value", a->cfg.extra.key, a->cfg.extra.key ? sizeof a->aes_key : 0, false },
     };
     sc_cli_shown(v, a->expect_shown, sizeof a->expect_shown);
     if (send_expect_load(&a->expect, v, a->input_wait_s, secrets, with_secrets ? sizeof secrets / sizeof secrets[0] : 0,

@@ -54,6 +54,7 @@ typedef struct {
     const char *what;      /* as the message names it: "the Wi-Fi password" */
     const uint8_t *bytes;  /* NULL or len 0: none */
     size_t len;
+    bool hex_too;          /* its hex form (either case) too: what --password-hex takes */
 } send_expect_secret_t;
 
 /* Reads FILE (a FIFO: wait_s seconds for its writer and its end). 0, or -1 with why: every

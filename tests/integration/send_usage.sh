@@ -94,6 +94,19 @@ PWMSG="line 1: the Wi-Fi password being sent, not a device (the wrong file given
 check 2 "^smartcfg send: --expect $X/hunter.txt: $PWMSG$" --ssid x --password-file "$X/hunter.txt" $OK --token t1 --timeout 1 --expect "$X/hunter.txt"
 check 2 "^smartcfg send: --expect $X/hunter.txt: $PWMSG$" --ssid x --expect "$X/hunter.txt" --password hunter2x $OK --token t1 --timeout 1
 check 2 "^smartcfg send: --expect $X/hunter.txt: $PWMSG$" --ssid x --password-hex 68756e7465723278 $OK --token t1 --timeout 1 --expect "$X/hunter.txt"
+# the hex form of the password, as --password-hex takes it (a file kept for it), in either
+# case, alone or as a field: it read as a device name (X1; the old code ran for 1 s and listed
+# the hex in its summary as never acked)
+printf '68756e7465723278\n' > "$X/hunter_hex.txt"
+printf '68756E7465723278\r\n' > "$X/hunter_HEX.txt"
+printf '24:0a:c4:00:00:01 RACKPROD01/68756e7465723278\n24:0a:c4:00:00:02 68756E74657232\n' > "$X/hunter_hexfield.txt"
+check 2 "^smartcfg send: --expect $X/hunter_hex.txt: $PWMSG$" --ssid x --password-hex 68756e7465723278 $OK --token t1 --timeout 1 --expect "$X/hunter_hex.txt"
+check 2 "^smartcfg send: --expect $X/hunter_HEX.txt: $PWMSG$" --ssid x --password-hex 68756e7465723278 $OK --token t1 --timeout 1 --expect "$X/hunter_HEX.txt"
+check 2 "^smartcfg send: --expect $X/hunter_hex.txt: $PWMSG$" --ssid x --password-file "$X/hunter.txt" $OK --token t1 --timeout 1 --expect "$X/hunter_hex.txt"
+# (line 2: the hex of a prefix of the password is a name like any other)
+check 2 "^smartcfg send: --expect $X/hunter_hexfield.txt: $PWMSG$" --ssid x --password-hex 68756E7465723278 $OK --token t1 --timeout 1 --expect "$X/hunter_hexfield.txt"
+out=$("$B/smartcfg" send --ssid x --password-hex 68756e7465723278 $OK --token t1 --timeout 1 --expect "$X/hunter_hexfield.txt" 2>&1)
+grep -qi '68756e74' <<<"$out" && { echo "FAIL: --expect hex form: the hex shown: $out"; fail=1; }
 printf '\xef\xbb\xbfhunter2x\r\n' > "$X/hunter_crlf.txt"
 check 2 "^smartcfg send: --expect $X/hunter_crlf.txt: $PWMSG$" --ssid x --password-file "$X/hunter_crlf.txt" $OK --token t1 --timeout 1 --expect "$X/hunter_crlf.txt"
 printf 'hunter2x # the wifi\n' > "$X/hunter_note.txt"   # a password with a '#' and spaces: the line as read
@@ -357,6 +370,39 @@ def before_prompt(extra, said):
 before_prompt(["--region", "ap-guangzhou"], b"--region goes with --token or --cloud")
 before_prompt(["--count", "2", "--expect", typed],
               b"--expect and --count exclude each other (the run waits for the 1 device of")
+# X3: Ctrl-C (or a SIGTERM: a job's time limit) at the prompt ends the run as the signal does,
+# and the terminal has its echo back: it was left off, nothing typed shown until `stty echo`
+# (the old code: echo off after each). The slave is kept open here to read its modes after.
+import fcntl, signal, termios
+def interrupted_at_prompt(how):
+    m, sl = os.openpty()
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        for k in (0, 1, 2):
+            os.dup2(sl, k)
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", "-", "--bssid", "00:11:22:33:44:55",
+                      "--ip", "127.0.0.1", "--token", "t1", "--timeout", "1"])
+    out = b""
+    end = time.time() + 30
+    while b"password (not shown)" not in out and time.time() < end:
+        r, _, _ = select.select([m], [], [], 0.2)
+        if r:
+            out += os.read(m, 4096)
+    assert b"password (not shown)" in out, "no prompt: %r" % out
+    if how == "ctrl-c":
+        os.write(m, b"S3cr\x03")  # part of a password, then Ctrl-C as the terminal sends it
+    else:
+        os.kill(pid, signal.SIGTERM)
+    _, status = os.waitpid(pid, 0)
+    echo = termios.tcgetattr(sl)[3] & termios.ECHO
+    os.close(m); os.close(sl)
+    want = signal.SIGINT if how == "ctrl-c" else signal.SIGTERM
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == want, "%s: status %r" % (how, status)
+    assert echo, "%s at the prompt left the terminal without echo" % how
+interrupted_at_prompt("ctrl-c")
+interrupted_at_prompt("sigterm")
 PY
 # the ESP-TOUCH v2 device key is blanked in argv (/proc/PID/cmdline) once parsed, as the
 # password is: send blocks reading a FIFO as --password-file after it took --aes-key
