@@ -678,7 +678,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                     for late acks of other devices: told, not taken (0..60, default 3)\n"
             "  --token TOKEN      hand this bind token to each device (no cloud polling)\n"
             "  --cloud URL        get a token from the token API at URL and follow the binding\n"
-            "  --access-token TOKEN  AccessToken for the token API (default: $SC_ACCESS_TOKEN or empty)\n"
+            "  --access-token TOKEN  AccessToken for the token API (default: $SC_ACCESS_TOKEN, or empty;\n"
+            "                     the variable keeps it out of argv, which other users can read)\n"
             "  --region REGION    add \"region\" to the token request\n"
             "  --no-token         ESP-TOUCH and acks only\n"
             "  --json             one JSON object per event line, then a summary object\n"
@@ -1111,6 +1112,11 @@ static int token_option(send_app_t *a, int o, char *v)
         snprintf(a->access_buf, sizeof a->access_buf, "%s", v);
         memset(v, 'x', strlen(v)); /* a secret of the app user: not in argv */
         a->cfg.access_token = a->access_buf;
+        /* blanked only once read: until then /proc/<pid>/cmdline showed the app user's login,
+         * and unlike the password's, its warning was missing */
+        if (v[0])
+            sc_cli_warn(&a->cli, "an AccessToken on the command line is visible to other users "
+                                 "(use $SC_ACCESS_TOKEN)");
         return 0;
     case O_NO_TOKEN:
         a->no_token = true;

@@ -226,6 +226,13 @@ T=$(mktemp -d /tmp/sc_send_usage.XXXXXX); trap 'rm -rf "$T"' EXIT
 printf 'S3cretPw\n' >"$T/pw"
 warned --ssid x --password-file "$T/pw" && { echo "FAIL: warning for --password-file"; fail=1; }
 warned --ssid x --password '' && { echo "FAIL: warning for an open network"; fail=1; }
+# X4: the AccessToken (the app user's login to the token API) on the command line: warned
+# about as the password is, with the way that keeps it out of argv; from $SC_ACCESS_TOKEN not
+o=$("$B/smartcfg" send --ssid x --password-file "$T/pw" --cloud http://127.0.0.1:9 --access-token AccessTok3n $OK --count -1 2>&1)
+grep -q 'warning: an AccessToken on the command line is visible to other users (use \$SC_ACCESS_TOKEN)' <<<"$o" \
+  && ! grep -q AccessTok3n <<<"$o" || { echo "FAIL: no warning for --access-token: $o"; fail=1; }
+o=$(SC_ACCESS_TOKEN=AccessTok3n "$B/smartcfg" send --ssid x --password-file "$T/pw" --cloud http://127.0.0.1:9 $OK --count -1 2>&1)
+grep -q 'AccessToken on the command line' <<<"$o" && { echo "FAIL: warning for \$SC_ACCESS_TOKEN: $o"; fail=1; }
 # a password file that opens but cannot be read (a directory: EISDIR) was an empty password,
 # and send provisioned an open network (security F64): now a usage error, nothing sent
 mkdir -p "$T/pw.d"
