@@ -670,7 +670,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --expect FILE      the rack's devices, one a line: its MAC, its device name (or product\n"
             "                     ID/name) or both; '#' comments; 32 at most. The run ends once each\n"
             "                     is done; the summary names the ones not done and the devices not\n"
-            "                     in FILE (excludes --count); a FIFO has --input-wait, as --password-file\n"
+            "                     in FILE (excludes --count); - reads stdin; a FIFO has --input-wait\n"
             "  --input-wait SECONDS  how long a FIFO or pipe given as --password-file or --expect may take\n"
             "                     to be written to its end (1..3600, default 10: longer for a secret\n"
             "                     manager that asks for its passphrase, <(pass show wifi | head -n 1))\n"
@@ -945,6 +945,8 @@ static int load_expect(send_app_t *a, bool with_secrets)
         { "the --aes-key value", a->cfg.extra.key, a->cfg.extra.key ? sizeof a->aes_key : 0, false },
     };
     sc_cli_shown(v, a->expect_shown, sizeof a->expect_shown);
+    if (!strcmp(v, "-"))
+        snprintf(a->expect_shown, sizeof a->expect_shown, "the list on stdin");
     if (send_expect_load(&a->expect, v, a->input_wait_s, secrets, with_secrets ? sizeof secrets / sizeof secrets[0] : 0,
                          why, sizeof why))
         return sc_cli_usage_error(&a->cli, "--expect %s: %s", v, why);
@@ -1180,6 +1182,15 @@ static int check_options(send_app_t *a, int argc, char **argv)
      * need no password are known to go together: a password typed and then a usage error that
      * the command line alone made was to be typed again (F129) */
     int frc;
+    if (a->expect_path && !strcmp(a->expect_path, "-")) {
+        /* stdin, as for --password-file (`jq … rack7.jsonl | smartcfg send --expect -`, the
+         * re-run of the lines not done): "-" was a file of that name, "No such file" */
+        if (a->password_path && !strcmp(a->password_path, "-"))
+            return sc_cli_usage_error(&a->cli, "--expect - and --password-file - both read stdin: give one of "
+                                               "them as a file (or <(...))");
+        if (isatty(STDIN_FILENO))
+            return sc_cli_usage_error(&a->cli, "--expect -: stdin is a terminal; pipe the list in, or give a file");
+    }
     if (a->expect_path && a->have_count) {
         /* the same: the command line alone excludes it. The message names the file's devices,
          * so the file is read first, without the secrets (its lines are never shown) */

@@ -226,7 +226,7 @@ int send_expect_load(send_expect_t *x, const char *path, unsigned wait_s, const 
     x->path = path;
     /* Read whole first, bounded (a FIFO nothing writes to hung the run for ever) */
     char *data = malloc(SEND_EXPECT_FILE_MAX);
-    int fd = data ? sc_cli_input_open(path, false) : -1;
+    int fd = data ? sc_cli_input_open(path, true) : -1; /* "-": stdin, a pipe (the caller refuses a terminal) */
     long len = fd >= 0 ? sc_cli_input_read(fd, data, SEND_EXPECT_FILE_MAX, wait_s) : -1;
     int err = data ? errno : ENOMEM;
     if (fd >= 0)

@@ -120,11 +120,34 @@ printf 'K3y-0f-the-dev1c\n' > "$X/key.txt"
 check 2 "^smartcfg send: --expect $X/key.txt: line 1: the --aes-key value, not a device" --ssid x --password S3cretPw $OK --protocol v2 --aes-key K3y-0f-the-dev1c --token t1 --timeout 1 --expect "$X/key.txt"
 out=$(SC_ACCESS_TOKEN=AccessTok3n "$B/smartcfg" send --ssid x --password-file /dev/null $OK --cloud http://127.0.0.1:9 --timeout 1 --expect <(echo AccessTok3n) 2>&1); rc=$?
 { [ $rc = 2 ] && grep -q "line 1: the AccessToken, not a device" <<<"$out" && ! grep -q AccessTok3n <<<"$out"; } || { echo "FAIL: --expect naming \$SC_ACCESS_TOKEN: exit $rc, $out"; fail=1; }
+# Another network's secrets given as --expect (docs/send.md, *What a line may be*): the files
+# that hold a password beside other text are refused by line and field, and nothing of them is
+# shown (the password AnotherNet0 is made of a name's characters: a one-line file of it alone
+# reads as a device name, the limit those docs give)
+printf 'network={\n\tssid="lab2"\n\tpsk="AnotherNet0"\n}\n' > "$X/wpa_supplicant.conf"
+printf '[wifi]\nssid=lab2\n\n[wifi-security]\nkey-mgmt=wpa-psk\npsk=AnotherNet0\n' > "$X/lab2.nmconnection"
+printf 'AnotherNet0\nlogin: qa\nurl: https://ap.lab2\n' > "$X/pass_show.txt"
+printf 'WIFI_SSID=lab2\nWIFI_PASSWORD=AnotherNet0\n' > "$X/lab2.env"
+for f in wpa_supplicant.conf lab2.nmconnection pass_show.txt lab2.env; do
+  o=$("$B/smartcfg" send --ssid x --password S3cretPw $OK --token t1 --timeout 1 --expect "$X/$f" 2>&1); rc=$?
+  { [ $rc = 2 ] && grep -q "^smartcfg send: --expect $X/$f: line [0-9]*: " <<<"$o" && ! grep -q 'AnotherNet0\|lab2"' <<<"$o"; } \
+    || { echo "FAIL: --expect $f (another network's secrets): exit $rc, $o"; fail=1; }
+done
 # a name that is no secret of the run stays a name (the same file, another password): read
 # with the secrets and taken, so the next check, a name without a MAC and no --token, is what
 # stops the run
 check 2 "^smartcfg send: --expect $X/hunter.txt: line 1 names a device without its MAC" --ssid x --password S3cretPw $OK --timeout 1 --expect "$X/hunter.txt"
 check 2 "(the run waits for the 1 device of $X/hunter.txt)" --ssid x --password S3cretPw $OK --token t1 --timeout 1 --expect "$X/hunter.txt" --count 1
+# X5: --expect - reads stdin, as --password-file - does (the re-run's list piped in: `jq …
+# rack7.jsonl | smartcfg send … --expect -`); it was a file named "-": "No such file or
+# directory". Checked against the password like a file; with --password-file - too: refused
+o=$(printf '24:0a:c4:00:00:01 rack1\n24:0a:c4:00:00:02\n' | "$B/smartcfg" send --ssid x --password-file /dev/null $OK --token t1 --expect - --count 2 2>&1); rc=$?
+{ [ $rc = 2 ] && grep -q "^smartcfg send: --expect and --count exclude each other (the run waits for the 2 devices of the list on stdin)" <<<"$o"; } \
+  || { echo "FAIL: --expect - (stdin): exit $rc, $o"; fail=1; }
+o=$(printf 'hunter2x\n' | "$B/smartcfg" send --ssid x --password hunter2x $OK --token t1 --timeout 1 --expect - 2>&1); rc=$?
+{ [ $rc = 2 ] && grep -q "^smartcfg send: --expect -: $PWMSG$" <<<"$o"; } || { echo "FAIL: --expect - naming the password: exit $rc, $o"; fail=1; }
+o=$(printf 'hunter2x\n' | "$B/smartcfg" send --ssid x --password-file - $OK --token t1 --timeout 1 --expect - 2>&1); rc=$?
+{ [ $rc = 2 ] && grep -q "^smartcfg send: --expect - and --password-file - both read stdin" <<<"$o"; } || { echo "FAIL: --expect - with --password-file -: exit $rc, $o"; fail=1; }
 # a file written on Windows (a byte order mark, CRLF) and one without its last newline: read
 printf '\xef\xbb\xbf24:0a:c4:00:00:01 rack1\r\n24:0a:c4:00:00:02\r\n' > "$X/crlf.txt"
 check 2 "^smartcfg send: --expect and --count exclude each other (the run waits for the 2 devices of $X/crlf.txt)" \
@@ -410,6 +433,27 @@ def interrupted_at_prompt(how):
     assert echo, "%s at the prompt left the terminal without echo" % how
 interrupted_at_prompt("ctrl-c")
 interrupted_at_prompt("sigterm")
+# X5: --expect - on a terminal: said at once (it waited 10 s for a list nobody pipes in)
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", typed, "--bssid", "00:11:22:33:44:55",
+                  "--ip", "127.0.0.1", "--token", "t1", "--timeout", "1", "--expect", "-"])
+out = b""
+t0 = time.time()
+while time.time() < t0 + 30:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if not r:
+        continue
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+_, status = os.waitpid(pid, 0)
+assert os.WEXITSTATUS(status) == 2 and b"--expect -: stdin is a terminal; pipe the list in" in out, out
+assert time.time() - t0 < 5, "--expect - on a terminal took %.1f s" % (time.time() - t0)
 PY
 # the ESP-TOUCH v2 device key is blanked in argv (/proc/PID/cmdline) once parsed, as the
 # password is: send blocks reading a FIFO as --password-file after it took --aes-key
