@@ -222,6 +222,15 @@ static const char *extra_why(const send_app_t *a, const char *reason, char *out,
     return out;
 }
 
+/* Not one datagram went out, every one failed (no route to --dest, the interface down): the run
+ * could not have reached a device, whatever the password. */
+static bool nothing_sent(const send_app_t *a)
+{
+    sc_posix_sender_stats_t st;
+    sc_posix_sender_stats(a->s, &st);
+    return st.datagrams == 0 && st.send_errors > 0 && st.send_errno != 0 && st.found == 0;
+}
+
 /* Events about the whole run (dev -1) and the cloud's answers about one device's token
  * ("device" added). */
 static void on_run_event(send_app_t *a, const sc_posix_sender_event_t *ev)
@@ -283,7 +292,26 @@ static void on_run_event(send_app_t *a, const sc_posix_sender_event_t *ev)
         emit(a, "bound_other", o, "cloud: the token was used by %s/%s, not a device of this run", ev->product_id,
              ev->device_name);
         return;
+    case SC_POSIX_SEV_SEND_ERROR:
+        cJSON_AddStringToObject(o, "message", ev->text);
+        cJSON_AddStringToObject(o, "dest", ip);
+        cJSON_AddNumberToObject(o, "port", ev->n);
+        emit(a, "send_error", o, "cannot send to %s:%u: %s; datagrams are lost until it can (check --dest, "
+             "--iface, the interface and its route)", ip, ev->n, ev->text);
+        return;
     case SC_POSIX_SEV_TIMEOUT:
+        if (nothing_sent(a)) {
+            /* no datagram went out: the password, the devices and the range were never tried */
+            char msg[160];
+            sc_posix_sender_stats_t st;
+            sc_posix_sender_stats(a->s, &st);
+            snprintf(msg, sizeof msg, "no datagram could be sent (%s), so no device could answer", strerror(st.send_errno));
+            cJSON_AddNumberToObject(o, "found", ev->n);
+            cJSON_AddNumberToObject(o, "expected", a->have_expect ? a->expect.n : a->cfg.count);
+            cJSON_AddStringToObject(o, "message", msg);
+            emit(a, "timeout", o, "timeout: %s", msg);
+            return;
+        }
         cJSON_AddNumberToObject(o, "found", ev->n);
         cJSON_AddNumberToObject(o, "expected", a->cfg.count);
         cJSON_AddStringToObject(o, "message", ev->text);
@@ -418,6 +446,8 @@ static int outcome(const send_app_t *a, uint32_t ok, uint32_t dev_fail, uint32_t
     /* a Ctrl-C in the linger (the devices done) only cuts the listening short */
     if (st->interrupted && !st->lingering)
         return SC_EXIT_INTERRUPTED;
+    if (nothing_sent(a))
+        return SC_EXIT_FAIL; /* a local failure: it was 3, "wrong password ... or out of range" */
     if (dev_fail)
         return SC_EXIT_DEVICE;
     if (cloud_fail || st->cloud_failed)
@@ -639,7 +669,8 @@ static int summary(send_app_t *a)
          ok, tail,
          rc == SC_EXIT_OK ? "" : rc == SC_EXIT_TIMEOUT ? (missing || !left_out ? " - timeout" : " - devices left out")
                                 : rc == SC_EXIT_DEVICE ? " - device error"
-                                : rc == SC_EXIT_CLOUD ? " - cloud error" : " - interrupted", rc);
+                                : rc == SC_EXIT_CLOUD ? " - cloud error"
+                                : rc == SC_EXIT_FAIL ? " - no datagram could be sent" : " - interrupted", rc);
     return rc;
 }
 
@@ -690,8 +721,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --reserved DATA | --reserved-hex HEX   v2 reserved (custom) data, 0..64 bytes\n"
             "  --port-mark N      v2: 0..3 (default 0)\n"
             "  -h, --help         this text;  --version  the version\n"
-            "exit: 0 all devices done, 1 setup failure, 2 usage, 3 timeout, 4 device error, 5 cloud error,\n"
-            "      130 interrupted\n\n"
+            "exit: 0 all devices done, 1 setup failure (or not one datagram could be sent), 2 usage,\n"
+            "      3 timeout, 4 device error, 5 cloud error, 130 interrupted\n\n"
             "examples:\n"
             "  # the host's current Wi-Fi association gives SSID and BSSID; type the password\n"
             "  smartcfg send --password-file -\n"

@@ -6,6 +6,7 @@
 # exit 0, a missing value is named as such, --json turns usage errors into JSON lines. A
 # password on the command line is warned about; --password-file - on a terminal prompts with
 # echo off.
+# ctest-cost: 30
 set -uo pipefail
 # In a network namespace of its own: the runs below that send wait for acks on UDP 18266 and
 # count them, and a device of another test running beside this one in the root namespace
@@ -43,6 +44,20 @@ check 2 "^smartcfg send: --region goes with --token or --cloud" --ssid x --passw
 out=$(timeout 10 "$B/smartcfg" send --ssid x --password-file /dev/null $OK --dest 127.0.0.1 --count 0 --timeout 0.3 2>&1); rc=$?
 [ $rc = 3 ] && grep -q "timeout: no device answered (wrong password" <<<"$out" && ! grep -q "0 of 0" <<<"$out" \
   || { echo "FAIL: send --count 0, nobody: exit $rc, output: $out"; fail=1; }
+# X6: datagrams that cannot be sent at all (no route to --dest: this namespace has only lo; the
+# interface down, a firewall) are told at once, and a run that sent none ends 1, a local
+# failure: it sent nothing for its whole --timeout, counted the failures in the JSON summary
+# only, and ended 3 blaming "wrong password, device not in SmartConfig mode, or out of range"
+out=$(timeout 10 "$B/smartcfg" send --ssid x --password-file /dev/null $OK --dest 10.9.9.9 --no-token --timeout 1 2>&1); rc=$?
+{ [ $rc = 1 ] && [ "$(grep -c 'cannot send to 10.9.9.9:7001: Network is unreachable' <<<"$out")" = 1 ] \
+  && grep -q 'timeout: no datagram could be sent (Network is unreachable), so no device could answer' <<<"$out" \
+  && grep -q ' - no datagram could be sent (exit 1)$' <<<"$out" && ! grep -q 'wrong password' <<<"$out"; } \
+  || { echo "FAIL: send to a network without a route: exit $rc, output: $out"; fail=1; }
+out=$(timeout 10 "$B/smartcfg" send --ssid x --password-file /dev/null $OK --dest 10.9.9.9 --no-token --timeout 1 --json 2>/dev/null); rc=$?
+{ [ $rc = 1 ] && grep -q '"event":"send_error".*"message":"Network is unreachable","dest":"10.9.9.9","port":7001' <<<"$out" \
+  && grep -q '"event":"summary".*"exit":1' <<<"$out" \
+  && python3 "$(dirname "$0")/../../scripts/json_check.py" "$(dirname "$0")/../../docs/json.md" send <(printf '%s\n' "$out") >/dev/null; } \
+  || { echo "FAIL: send --json to a network without a route: exit $rc, output: $out"; fail=1; }
 check 2 '^smartcfg send: --token: the value (not shown) is not 1..64 printable ASCII characters without spaces$' --ssid x --password S3cretPw $OK --token 'a b'
 check 2 "^smartcfg send: --count: '-1' is not a whole number of devices in 0..32" --ssid x --password S3cretPw $OK --count -1
 check 2 "^smartcfg send: --count: ' 5' is not a whole number" --ssid x --password S3cretPw $OK --count ' 5'
@@ -55,8 +70,11 @@ for v in 0x10 1e3; do
   [ $rc = 2 ] && grep -q "^smartcfg send: --timeout: '$v' is not a number of seconds above 0, at most 3600" <<<"$out" \
     || { echo "FAIL: send --timeout $v: exit $rc, output: $out"; fail=1; }
 done
-"$B/smartcfg" send --help | grep -q -- '--timeout SECONDS .*(0 < SECONDS <= 3600, e.g. 2.5; default' || { echo "FAIL: send --help: --timeout range"; fail=1; }
-"$B/smartcfg" send --help | grep -q -- '--count N .*(0..32, default 1' || { echo "FAIL: send --help: --count range"; fail=1; }
+# (the help read whole first: `| grep -q` leaves at its match, and a help longer than the
+# pipe's 4 KiB stdio buffer then dies of SIGPIPE on its next write, 141 under pipefail)
+SEND_HELP=$("$B/smartcfg" send --help)
+grep -q -- '--timeout SECONDS .*(0 < SECONDS <= 3600, e.g. 2.5; default' <<<"$SEND_HELP" || { echo "FAIL: send --help: --timeout range"; fail=1; }
+grep -q -- '--count N .*(0..32, default 1' <<<"$SEND_HELP" || { echo "FAIL: send --help: --count range"; fail=1; }
 check 2 'unknown option' --ssid x --password S3cretPw $OK --frobnicate
 # --expect FILE: every bad line named by its number (three at most, then how many), before
 # anything is sent; the file's limits; what it excludes
