@@ -558,7 +558,7 @@ static const char *expect_device(send_app_t *a, uint32_t i, cJSON *e, char *note
 
 /* --expect: each line of the file and what became of its device; *ok and *missing: the lines
  * done, and those the run never took. */
-static cJSON *summary_expect(send_app_t *a, uint32_t *ok, uint32_t *missing)
+static cJSON *summary_expect(send_app_t *a, bool cut, uint32_t *ok, uint32_t *missing)
 {
     const send_expect_t *x = &a->expect;
     cJSON *list = cJSON_CreateArray();
@@ -586,8 +586,10 @@ static cJSON *summary_expect(send_app_t *a, uint32_t *ok, uint32_t *missing)
                            : st == SEND_EXPECT_FAILED ? "failed (its device line above says why)"
                            : st == SEND_EXPECT_UNFINISHED ? "unfinished"
                            : st == SEND_EXPECT_OTHER_NAME ? "its MAC acked, as a device of another name (above)"
-                           : !en->has_mac && x->unidentified ? "never acked, or acked and never told its name"
-                                                             : "never acked";
+                           /* cut: Ctrl-C, SIGTERM before the run had its devices: "never" blamed them */
+                           : !en->has_mac && x->unidentified ? (cut ? "not acked, or not named, before the interrupt"
+                                                                    : "never acked, or acked and never told its name")
+                           : cut ? "not acked before the interrupt" : "never acked";
         printf("  line %-3u %-40s %s\n", en->line, en->entry, what);
     }
     return list;
@@ -627,7 +629,7 @@ static int summary(send_app_t *a)
     }
     cJSON_AddItemToObject(sum, "extra", summary_extra(a, &st, &left_out));
     if (a->have_expect)
-        cJSON_AddItemToObject(sum, "expect", summary_expect(a, &exp_ok, &exp_missing));
+        cJSON_AddItemToObject(sum, "expect", summary_expect(a, st.interrupted && !st.lingering, &exp_ok, &exp_missing));
     int rc = outcome(a, a->have_expect ? exp_ok : ok, dev_fail, cloud_fail, left_out, &st);
     uint32_t failed = dev_fail + cloud_fail;
     uint32_t expected = a->have_expect ? a->expect.n : a->cfg.count;
@@ -659,8 +661,9 @@ static int summary(send_app_t *a)
     if (going && n < sizeof tail)
         n += (size_t)snprintf(tail + n, sizeof tail - n, ", %u unfinished", going);
     if (missing && n < sizeof tail)
-        n += (size_t)snprintf(tail + n, sizeof tail - n, ", %u of %u expected never %s", missing, expected,
-                              a->have_expect ? "taken" : "acked");
+        n += (size_t)snprintf(tail + n, sizeof tail - n, st.interrupted ? ", %u of %u expected not %s before the interrupt"
+                                                                         : ", %u of %u expected never %s",
+                              missing, expected, a->have_expect ? "taken" : "acked");
     if (unexpected && n < sizeof tail)
         n += (size_t)snprintf(tail + n, sizeof tail - n, ", %u not expected", unexpected);
     if ((st.extra || st.extra_more) && n < sizeof tail)

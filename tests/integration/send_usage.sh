@@ -79,6 +79,16 @@ check 2 'unknown option' --ssid x --password S3cretPw $OK --frobnicate
 # --expect FILE: every bad line named by its number (three at most, then how many), before
 # anything is sent; the file's limits; what it excludes
 X=$(mktemp -d /tmp/sc_send_usage_expect.XXXXXX)
+# X7: a run cut short (Ctrl-C, SIGTERM) before its devices came says what it did not get as
+# "not acked before the interrupt": its summary said "never acked" of each line and "2 of 2
+# expected never taken", blaming devices the run had looked for a second
+printf '24:0a:c4:00:00:01 rack1\nRACKPROD01/rack2\n' > "$X/cut.txt"
+"$B/smartcfg" send --ssid x --password-file /dev/null $OK --dest 127.0.0.1 --token t1 --timeout 20 --expect "$X/cut.txt" >"$X/cut.out" 2>&1 & CUT=$!
+for _ in $(seq 100); do grep -q 'sending esptouch' "$X/cut.out" && break; sleep 0.1; done  # its signals are set
+sleep 1; kill -INT $CUT; wait $CUT; rc=$?
+{ [ $rc = 130 ] && [ "$(grep -c '^  line [12]  .* not acked before the interrupt$' "$X/cut.out")" = 2 ] \
+  && grep -q ', 2 of 2 expected not taken before the interrupt - interrupted (exit 130)$' "$X/cut.out" && ! grep -q never "$X/cut.out"; } \
+  || { echo "FAIL: send interrupted: exit $rc, output: $(cat "$X/cut.out")"; fail=1; }
 printf '# rack\n24:0a:c4:00:00:01 rack1\n\nzz:00 rack5   # a mistyped MAC\na b c\n24:0a:c4:00:00:01\nok_name\nbad!name\n' > "$X/bad.txt"
 check 2 "^smartcfg send: --expect $X/bad.txt: line 4: fields 1 and 2: two names: .*; line 5: more than two fields: MAC, NAME, or MAC NAME; line 6: the same device as line 2 (4 bad lines)$" \
   --ssid x --password-file /dev/null $OK --token t1 --expect "$X/bad.txt"
