@@ -5,6 +5,7 @@
  * Never prints the Wi-Fi password or the token (the token at most abbreviated). */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,6 +222,15 @@ static const char *extra_why(const send_app_t *a, const char *reason, char *out,
     return out;
 }
 
+/* Not one datagram went out, every one failed (no route to --dest, the interface down): the run
+ * could not have reached a device, whatever the password. */
+static bool nothing_sent(const send_app_t *a)
+{
+    sc_posix_sender_stats_t st;
+    sc_posix_sender_stats(a->s, &st);
+    return st.datagrams == 0 && st.send_errors > 0 && st.send_errno != 0 && st.found == 0;
+}
+
 /* Events about the whole run (dev -1) and the cloud's answers about one device's token
  * ("device" added). */
 static void on_run_event(send_app_t *a, const sc_posix_sender_event_t *ev)
@@ -282,7 +292,26 @@ static void on_run_event(send_app_t *a, const sc_posix_sender_event_t *ev)
         emit(a, "bound_other", o, "cloud: the token was used by %s/%s, not a device of this run", ev->product_id,
              ev->device_name);
         return;
+    case SC_POSIX_SEV_SEND_ERROR:
+        cJSON_AddStringToObject(o, "message", ev->text);
+        cJSON_AddStringToObject(o, "dest", ip);
+        cJSON_AddNumberToObject(o, "port", ev->n);
+        emit(a, "send_error", o, "cannot send to %s:%u: %s; datagrams are lost until it can (check --dest, "
+             "--iface, the interface and its route)", ip, ev->n, ev->text);
+        return;
     case SC_POSIX_SEV_TIMEOUT:
+        if (nothing_sent(a)) {
+            /* no datagram went out: the password, the devices and the range were never tried */
+            char msg[160];
+            sc_posix_sender_stats_t st;
+            sc_posix_sender_stats(a->s, &st);
+            snprintf(msg, sizeof msg, "no datagram could be sent (%s), so no device could answer", strerror(st.send_errno));
+            cJSON_AddNumberToObject(o, "found", ev->n);
+            cJSON_AddNumberToObject(o, "expected", a->have_expect ? a->expect.n : a->cfg.count);
+            cJSON_AddStringToObject(o, "message", msg);
+            emit(a, "timeout", o, "timeout: %s", msg);
+            return;
+        }
         cJSON_AddNumberToObject(o, "found", ev->n);
         cJSON_AddNumberToObject(o, "expected", a->cfg.count);
         cJSON_AddStringToObject(o, "message", ev->text);
@@ -417,6 +446,8 @@ static int outcome(const send_app_t *a, uint32_t ok, uint32_t dev_fail, uint32_t
     /* a Ctrl-C in the linger (the devices done) only cuts the listening short */
     if (st->interrupted && !st->lingering)
         return SC_EXIT_INTERRUPTED;
+    if (nothing_sent(a))
+        return SC_EXIT_FAIL; /* a local failure: it was 3, "wrong password ... or out of range" */
     if (dev_fail)
         return SC_EXIT_DEVICE;
     if (cloud_fail || st->cloud_failed)
@@ -527,7 +558,7 @@ static const char *expect_device(send_app_t *a, uint32_t i, cJSON *e, char *note
 
 /* --expect: each line of the file and what became of its device; *ok and *missing: the lines
  * done, and those the run never took. */
-static cJSON *summary_expect(send_app_t *a, uint32_t *ok, uint32_t *missing)
+static cJSON *summary_expect(send_app_t *a, bool cut, uint32_t *ok, uint32_t *missing)
 {
     const send_expect_t *x = &a->expect;
     cJSON *list = cJSON_CreateArray();
@@ -555,8 +586,10 @@ static cJSON *summary_expect(send_app_t *a, uint32_t *ok, uint32_t *missing)
                            : st == SEND_EXPECT_FAILED ? "failed (its device line above says why)"
                            : st == SEND_EXPECT_UNFINISHED ? "unfinished"
                            : st == SEND_EXPECT_OTHER_NAME ? "its MAC acked, as a device of another name (above)"
-                           : !en->has_mac && x->unidentified ? "never acked, or acked and never told its name"
-                                                             : "never acked";
+                           /* cut: Ctrl-C, SIGTERM before the run had its devices: "never" blamed them */
+                           : !en->has_mac && x->unidentified ? (cut ? "not acked, or not named, before the interrupt"
+                                                                    : "never acked, or acked and never told its name")
+                           : cut ? "not acked before the interrupt" : "never acked";
         printf("  line %-3u %-40s %s\n", en->line, en->entry, what);
     }
     return list;
@@ -596,7 +629,7 @@ static int summary(send_app_t *a)
     }
     cJSON_AddItemToObject(sum, "extra", summary_extra(a, &st, &left_out));
     if (a->have_expect)
-        cJSON_AddItemToObject(sum, "expect", summary_expect(a, &exp_ok, &exp_missing));
+        cJSON_AddItemToObject(sum, "expect", summary_expect(a, st.interrupted && !st.lingering, &exp_ok, &exp_missing));
     int rc = outcome(a, a->have_expect ? exp_ok : ok, dev_fail, cloud_fail, left_out, &st);
     uint32_t failed = dev_fail + cloud_fail;
     uint32_t expected = a->have_expect ? a->expect.n : a->cfg.count;
@@ -628,8 +661,9 @@ static int summary(send_app_t *a)
     if (going && n < sizeof tail)
         n += (size_t)snprintf(tail + n, sizeof tail - n, ", %u unfinished", going);
     if (missing && n < sizeof tail)
-        n += (size_t)snprintf(tail + n, sizeof tail - n, ", %u of %u expected never %s", missing, expected,
-                              a->have_expect ? "taken" : "acked");
+        n += (size_t)snprintf(tail + n, sizeof tail - n, st.interrupted ? ", %u of %u expected not %s before the interrupt"
+                                                                         : ", %u of %u expected never %s",
+                              missing, expected, a->have_expect ? "taken" : "acked");
     if (unexpected && n < sizeof tail)
         n += (size_t)snprintf(tail + n, sizeof tail - n, ", %u not expected", unexpected);
     if ((st.extra || st.extra_more) && n < sizeof tail)
@@ -638,7 +672,8 @@ static int summary(send_app_t *a)
          ok, tail,
          rc == SC_EXIT_OK ? "" : rc == SC_EXIT_TIMEOUT ? (missing || !left_out ? " - timeout" : " - devices left out")
                                 : rc == SC_EXIT_DEVICE ? " - device error"
-                                : rc == SC_EXIT_CLOUD ? " - cloud error" : " - interrupted", rc);
+                                : rc == SC_EXIT_CLOUD ? " - cloud error"
+                                : rc == SC_EXIT_FAIL ? " - no datagram could be sent" : " - interrupted", rc);
     return rc;
 }
 
@@ -669,7 +704,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --expect FILE      the rack's devices, one a line: its MAC, its device name (or product\n"
             "                     ID/name) or both; '#' comments; 32 at most. The run ends once each\n"
             "                     is done; the summary names the ones not done and the devices not\n"
-            "                     in FILE (excludes --count); a FIFO has --input-wait, as --password-file\n"
+            "                     in FILE (excludes --count); - reads stdin; a FIFO has --input-wait\n"
             "  --input-wait SECONDS  how long a FIFO or pipe given as --password-file or --expect may take\n"
             "                     to be written to its end (1..3600, default 10: longer for a secret\n"
             "                     manager that asks for its passphrase, <(pass show wifi | head -n 1))\n"
@@ -677,7 +712,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                     for late acks of other devices: told, not taken (0..60, default 3)\n"
             "  --token TOKEN      hand this bind token to each device (no cloud polling)\n"
             "  --cloud URL        get a token from the token API at URL and follow the binding\n"
-            "  --access-token TOKEN  AccessToken for the token API (default: $SC_ACCESS_TOKEN or empty)\n"
+            "  --access-token TOKEN  AccessToken for the token API (default: $SC_ACCESS_TOKEN, or empty;\n"
+            "                     the variable keeps it out of argv, which other users can read)\n"
             "  --region REGION    add \"region\" to the token request\n"
             "  --no-token         ESP-TOUCH and acks only\n"
             "  --json             one JSON object per event line, then a summary object\n"
@@ -688,8 +724,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --reserved DATA | --reserved-hex HEX   v2 reserved (custom) data, 0..64 bytes\n"
             "  --port-mark N      v2: 0..3 (default 0)\n"
             "  -h, --help         this text;  --version  the version\n"
-            "exit: 0 all devices done, 1 setup failure, 2 usage, 3 timeout, 4 device error, 5 cloud error,\n"
-            "      130 interrupted\n\n"
+            "exit: 0 all devices done, 1 setup failure (or not one datagram could be sent), 2 usage,\n"
+            "      3 timeout, 4 device error, 5 cloud error, 130 interrupted\n\n"
             "examples:\n"
             "  # the host's current Wi-Fi association gives SSID and BSSID; type the password\n"
             "  smartcfg send --password-file -\n"
@@ -704,24 +740,58 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  smartcfg send --ssid MyAP --password-file pw.txt --cloud http://127.0.0.1:8080 --json\n");
 }
 
-/* Reads one line from a terminal with echo off (a prompt on stderr). -1 on failure. */
+static volatile sig_atomic_t g_prompt_signal;
+
+static void prompt_signal(int sig)
+{
+    g_prompt_signal = sig;
+}
+
+/* Reads one line from a terminal with echo off (a prompt on stderr). -1 on failure. A Ctrl-C
+ * (or SIGTERM, SIGHUP, SIGQUIT) at the prompt killed the process with echo still off: the
+ * terminal then showed nothing typed until `stty echo` (no shell put it back: sh, a script
+ * under `script`/`expect`, a pty of a test runner). Now the terminal is put back first, then the
+ * signal ends the process as it would have (exit 130 for Ctrl-C, as the shell reports it). */
 static ssize_t read_tty_password(char *buf, size_t cap)
 {
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+    struct sigaction sa, prev[sizeof sigs / sizeof sigs[0]];
     struct termios old, quiet;
     if (tcgetattr(STDIN_FILENO, &old) != 0)
         return -1;
     quiet = old;
     quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
     quiet.c_lflag |= ICANON;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = prompt_signal; /* no SA_RESTART: the read returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    g_prompt_signal = 0;
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        if (sigaction(sigs[i], &sa, &prev[i]) == 0 && prev[i].sa_handler == SIG_IGN)
+            sigaction(sigs[i], &prev[i], NULL); /* ignored (nohup): it stays so */
     /* Echo off before the prompt: whatever is typed after it is never shown. */
-    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0)
-        return -1;
-    fputs("Wi-Fi password (not shown): ", stderr);
-    fflush(stderr);
-    ssize_t n = read(STDIN_FILENO, buf, cap);
+    ssize_t n = -1;
     int saved = errno;
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-    fputc('\n', stderr);
+    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0) {
+        fputs("Wi-Fi password (not shown): ", stderr);
+        fflush(stderr);
+        do
+            n = g_prompt_signal ? -1 : read(STDIN_FILENO, buf, cap);
+        while (n < 0 && errno == EINTR && !g_prompt_signal);
+        saved = errno;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    } else {
+        saved = errno;
+    }
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &prev[i], NULL);
+    if (g_prompt_signal) {
+        explicit_bzero(buf, cap);
+        signal(g_prompt_signal, SIG_DFL);
+        raise(g_prompt_signal);
+        _exit(SC_EXIT_INTERRUPTED); /* not reached: the signal ends the process */
+    }
     errno = saved;
     return n;
 }
@@ -894,20 +964,23 @@ static int set_expect(send_app_t *a, const char *v)
 }
 
 /* The --expect file, once the secrets it must not name are known: a line that is the password
- * being sent (from --password, --password-hex, --password-file or the prompt), the token, the
- * AccessToken or the v2 device key would name a device the summary lists as never acked. */
+ * being sent (from --password, --password-hex, --password-file or the prompt; or its hex form,
+ * what --password-hex takes, in either case), the token, the AccessToken or the v2 device key
+ * would name a device the summary lists as never acked. */
 static int load_expect(send_app_t *a, bool with_secrets)
 {
     char why[512];
     const char *v = a->expect_path;
     const char *access = a->cfg.access_token ? a->cfg.access_token : a->cfg.cloud_url ? getenv("SC_ACCESS_TOKEN") : NULL;
     const send_expect_secret_t secrets[] = {
-        { "the Wi-Fi password being sent", a->cfg.creds.password, a->cfg.creds.password_len },
-        { "the --token value", (const uint8_t *)a->cfg.token, a->cfg.token ? strlen(a->cfg.token) : 0 },
-        { "the AccessToken", (const uint8_t *)access, access ? strlen(access) : 0 },
-        { "the --aes-key value", a->cfg.extra.key, a->cfg.extra.key ? sizeof a->aes_key : 0 },
+        { "the Wi-Fi password being sent", a->cfg.creds.password, a->cfg.creds.password_len, true },
+        { "the --token value", (const uint8_t *)a->cfg.token, a->cfg.token ? strlen(a->cfg.token) : 0, false },
+        { "the AccessToken", (const uint8_t *)access, access ? strlen(access) : 0, false },
+        { "the --aes-key value", a->cfg.extra.key, a->cfg.extra.key ? sizeof a->aes_key : 0, false },
     };
     sc_cli_shown(v, a->expect_shown, sizeof a->expect_shown);
+    if (!strcmp(v, "-"))
+        snprintf(a->expect_shown, sizeof a->expect_shown, "the list on stdin");
     if (send_expect_load(&a->expect, v, a->input_wait_s, secrets, with_secrets ? sizeof secrets / sizeof secrets[0] : 0,
                          why, sizeof why))
         return sc_cli_usage_error(&a->cli, "--expect %s: %s", v, why);
@@ -1075,6 +1148,11 @@ static int token_option(send_app_t *a, int o, char *v)
         snprintf(a->access_buf, sizeof a->access_buf, "%s", v);
         memset(v, 'x', strlen(v)); /* a secret of the app user: not in argv */
         a->cfg.access_token = a->access_buf;
+        /* blanked only once read: until then /proc/<pid>/cmdline showed the app user's login,
+         * and unlike the password's, its warning was missing */
+        if (v[0])
+            sc_cli_warn(&a->cli, "an AccessToken on the command line is visible to other users "
+                                 "(use $SC_ACCESS_TOKEN)");
         return 0;
     case O_NO_TOKEN:
         a->no_token = true;
@@ -1138,6 +1216,15 @@ static int check_options(send_app_t *a, int argc, char **argv)
      * need no password are known to go together: a password typed and then a usage error that
      * the command line alone made was to be typed again (F129) */
     int frc;
+    if (a->expect_path && !strcmp(a->expect_path, "-")) {
+        /* stdin, as for --password-file (`jq … rack7.jsonl | smartcfg send --expect -`, the
+         * re-run of the lines not done): "-" was a file of that name, "No such file" */
+        if (a->password_path && !strcmp(a->password_path, "-"))
+            return sc_cli_usage_error(&a->cli, "--expect - and --password-file - both read stdin: give one of "
+                                               "them as a file (or <(...))");
+        if (isatty(STDIN_FILENO))
+            return sc_cli_usage_error(&a->cli, "--expect -: stdin is a terminal; pipe the list in, or give a file");
+    }
     if (a->expect_path && a->have_count) {
         /* the same: the command line alone excludes it. The message names the file's devices,
          * so the file is read first, without the secrets (its lines are never shown) */

@@ -127,9 +127,28 @@ static void problem(problems_t *p, unsigned line, const char *field, const char 
     }
 }
 
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* s (n characters) is the secret, or, for one given as --password-hex can be, its hex form in
+ * either case: a file of the hex text (the one kept for --password-hex) read as a device name
+ * (F120 compared the bytes only). */
 static bool is_secret(const send_expect_secret_t *sec, const char *s, size_t n)
 {
-    return sec->bytes && sec->len && n == sec->len && !memcmp(s, sec->bytes, n);
+    if (!sec->bytes || !sec->len)
+        return false;
+    if (n == sec->len && !memcmp(s, sec->bytes, n))
+        return true;
+    if (!sec->hex_too || n != 2 * sec->len)
+        return false;
+    for (size_t i = 0; i < sec->len; i++) {
+        int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+        if (hi < 0 || lo < 0 || (unsigned)(hi << 4 | lo) != sec->bytes[i])
+            return false;
+    }
+    return true;
 }
 
 /* The secret a line that names something is, or holds as a field (a name, PRODUCT_ID/NAME, a
@@ -207,7 +226,7 @@ int send_expect_load(send_expect_t *x, const char *path, unsigned wait_s, const 
     x->path = path;
     /* Read whole first, bounded (a FIFO nothing writes to hung the run for ever) */
     char *data = malloc(SEND_EXPECT_FILE_MAX);
-    int fd = data ? sc_cli_input_open(path, false) : -1;
+    int fd = data ? sc_cli_input_open(path, true) : -1; /* "-": stdin, a pipe (the caller refuses a terminal) */
     long len = fd >= 0 ? sc_cli_input_read(fd, data, SEND_EXPECT_FILE_MAX, wait_s) : -1;
     int err = data ? errno : ENOMEM;
     if (fd >= 0)

@@ -54,9 +54,10 @@ typedef struct {
     const char *what;      /* as the message names it: "the Wi-Fi password" */
     const uint8_t *bytes;  /* NULL or len 0: none */
     size_t len;
+    bool hex_too;          /* its hex form (either case) too: what --password-hex takes */
 } send_expect_secret_t;
 
-/* Reads FILE (a FIFO: wait_s seconds for its writer and its end). 0, or -1 with why: every
+/* Reads FILE ("-": stdin; a FIFO or a pipe: wait_s seconds for its writer and its end). 0, or -1 with why: every
  * bad line (up to three) with its number; a line that is one of the nsecrets secrets, or has
  * one as a field, is a bad line, told by its number and the secret's name only. */
 int send_expect_load(send_expect_t *x, const char *path, unsigned wait_s, const send_expect_secret_t *secrets,

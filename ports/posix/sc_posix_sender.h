@@ -99,7 +99,10 @@ typedef enum {
     SC_POSIX_SEV_CLOUD_RETRY,       /* dev; text: what failed; the next request may do better */
     SC_POSIX_SEV_BOUND,             /* dev */
     SC_POSIX_SEV_BOUND_OTHER,       /* dev: its token was used by product_id/device_name */
-    SC_POSIX_SEV_TIMEOUT            /* n: devices found (< count) */
+    SC_POSIX_SEV_TIMEOUT,           /* n: devices found (< count) */
+    SC_POSIX_SEV_SEND_ERROR         /* a datagram could not be sent (no route, the interface down,
+                                     * a firewall): text: why (strerror); ip: to where; n: its
+                                     * port. Told once a run, at the first such failure */
 } sc_posix_sender_ev_type_t;
 
 struct sc_posix_sender_event {
@@ -141,6 +144,7 @@ typedef struct {
 
 typedef struct {
     uint32_t datagrams, send_errors, acks_accepted, acks_rejected;
+    int send_errno;                 /* the last datagram's that could not be sent (SEND_ERROR), 0 */
     uint32_t found;                 /* devices taken on */
     uint32_t extra;                 /* devices that acked and were not taken (sc_posix_sender_extra) */
     uint32_t extra_more;            /* acks of further such devices beyond the extra list, counted only */

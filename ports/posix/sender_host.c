@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The sender host (sc_posix_sender.h): sockets, the datagram schedule's timing loop, ack
  * collection, the per-device token handshakes and the token API. */
+#include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,6 +68,8 @@ struct sc_posix_sender {
     bool found_all;       /* discovery ended because the run had its devices: linger after */
     uint32_t linger_from;  /* linger_ms counts from the later of the last datagram and found_all */
     uint32_t datagrams, send_errors;
+    int send_errno;            /* the last hard failure to send a datagram (SEND_ERROR), 0 */
+    char send_why[96];
     sc_posix_send_net_t net;
     bool net_open;
     sc_send_acks_t acks;
@@ -224,6 +227,7 @@ void sc_posix_sender_stats(const sc_posix_sender_t *s, sc_posix_sender_stats_t *
     memset(o, 0, sizeof *o);
     o->datagrams = s->datagrams;
     o->send_errors = s->send_errors;
+    o->send_errno = s->send_errno;
     o->acks_accepted = s->acks.accepted;
     o->acks_rejected = s->acks.rejected;
     o->found = s->ndev;
@@ -822,10 +826,26 @@ static void send_due(sc_posix_sender_t *s)
     if (s->sending && s->stop_sending && s->next.boundary)
         sending_over(s); /* (it ended without its sending_done) */
     while (s->sending && (uint64_t)s->next.at_ms * 1000u <= now_us(s)) {
-        if (sc_posix_send_datagram(&s->net, s->next.group, s->next.len))
-            s->send_errors++;
-        else
+        sc_err_t e = sc_posix_send_datagram(&s->net, s->next.group, s->next.len);
+        int err = errno;
+        if (e == SC_OK) {
             s->datagrams++;
+        } else {
+            s->send_errors++;
+            /* A datagram that cannot go out at all (no route to --dest, the interface down, a
+             * firewall) is told at once, once: the run sent nothing for its whole --timeout and
+             * then blamed the password (a full queue, SC_ERR_AGAIN, passes and is only counted) */
+            if (e == SC_ERR_IO && !s->send_errno) {
+                s->send_errno = err ? err : EIO;
+                snprintf(s->send_why, sizeof s->send_why, "%s", strerror(s->send_errno));
+                sc_posix_sender_event_t ev = { .type = SC_POSIX_SEV_SEND_ERROR, .dev = -1, .text = s->send_why,
+                                               .n = s->net.cfg.dest_port ? s->net.cfg.dest_port : SC_ET_PORT };
+                sc_posix_send_dest(&s->net, s->next.group, ev.ip);
+                emit(s, &ev);
+            } else if (e == SC_ERR_IO) {
+                s->send_errno = err ? err : EIO;
+            }
+        }
         uint32_t sent = sc_posix_sender_ms(s);
         if (sc_send_stream_next(&s->stream, sent, &s->next) != SC_OK || (s->stop_sending && s->next.boundary))
             sending_over(s);

@@ -6,6 +6,7 @@
 # exit 0, a missing value is named as such, --json turns usage errors into JSON lines. A
 # password on the command line is warned about; --password-file - on a terminal prompts with
 # echo off.
+# ctest-cost: 30
 set -uo pipefail
 # In a network namespace of its own: the runs below that send wait for acks on UDP 18266 and
 # count them, and a device of another test running beside this one in the root namespace
@@ -43,6 +44,20 @@ check 2 "^smartcfg send: --region goes with --token or --cloud" --ssid x --passw
 out=$(timeout 10 "$B/smartcfg" send --ssid x --password-file /dev/null $OK --dest 127.0.0.1 --count 0 --timeout 0.3 2>&1); rc=$?
 [ $rc = 3 ] && grep -q "timeout: no device answered (wrong password" <<<"$out" && ! grep -q "0 of 0" <<<"$out" \
   || { echo "FAIL: send --count 0, nobody: exit $rc, output: $out"; fail=1; }
+# X6: datagrams that cannot be sent at all (no route to --dest: this namespace has only lo; the
+# interface down, a firewall) are told at once, and a run that sent none ends 1, a local
+# failure: it sent nothing for its whole --timeout, counted the failures in the JSON summary
+# only, and ended 3 blaming "wrong password, device not in SmartConfig mode, or out of range"
+out=$(timeout 10 "$B/smartcfg" send --ssid x --password-file /dev/null $OK --dest 10.9.9.9 --no-token --timeout 1 2>&1); rc=$?
+{ [ $rc = 1 ] && [ "$(grep -c 'cannot send to 10.9.9.9:7001: Network is unreachable' <<<"$out")" = 1 ] \
+  && grep -q 'timeout: no datagram could be sent (Network is unreachable), so no device could answer' <<<"$out" \
+  && grep -q ' - no datagram could be sent (exit 1)$' <<<"$out" && ! grep -q 'wrong password' <<<"$out"; } \
+  || { echo "FAIL: send to a network without a route: exit $rc, output: $out"; fail=1; }
+out=$(timeout 10 "$B/smartcfg" send --ssid x --password-file /dev/null $OK --dest 10.9.9.9 --no-token --timeout 1 --json 2>/dev/null); rc=$?
+{ [ $rc = 1 ] && grep -q '"event":"send_error".*"message":"Network is unreachable","dest":"10.9.9.9","port":7001' <<<"$out" \
+  && grep -q '"event":"summary".*"exit":1' <<<"$out" \
+  && python3 "$(dirname "$0")/../../scripts/json_check.py" "$(dirname "$0")/../../docs/json.md" send <(printf '%s\n' "$out") >/dev/null; } \
+  || { echo "FAIL: send --json to a network without a route: exit $rc, output: $out"; fail=1; }
 check 2 '^smartcfg send: --token: the value (not shown) is not 1..64 printable ASCII characters without spaces$' --ssid x --password S3cretPw $OK --token 'a b'
 check 2 "^smartcfg send: --count: '-1' is not a whole number of devices in 0..32" --ssid x --password S3cretPw $OK --count -1
 check 2 "^smartcfg send: --count: ' 5' is not a whole number" --ssid x --password S3cretPw $OK --count ' 5'
@@ -55,12 +70,25 @@ for v in 0x10 1e3; do
   [ $rc = 2 ] && grep -q "^smartcfg send: --timeout: '$v' is not a number of seconds above 0, at most 3600" <<<"$out" \
     || { echo "FAIL: send --timeout $v: exit $rc, output: $out"; fail=1; }
 done
-"$B/smartcfg" send --help | grep -q -- '--timeout SECONDS .*(0 < SECONDS <= 3600, e.g. 2.5; default' || { echo "FAIL: send --help: --timeout range"; fail=1; }
-"$B/smartcfg" send --help | grep -q -- '--count N .*(0..32, default 1' || { echo "FAIL: send --help: --count range"; fail=1; }
+# (the help read whole first: `| grep -q` leaves at its match, and a help longer than the
+# pipe's 4 KiB stdio buffer then dies of SIGPIPE on its next write, 141 under pipefail)
+SEND_HELP=$("$B/smartcfg" send --help)
+grep -q -- '--timeout SECONDS .*(0 < SECONDS <= 3600, e.g. 2.5; default' <<<"$SEND_HELP" || { echo "FAIL: send --help: --timeout range"; fail=1; }
+grep -q -- '--count N .*(0..32, default 1' <<<"$SEND_HELP" || { echo "FAIL: send --help: --count range"; fail=1; }
 check 2 'unknown option' --ssid x --password S3cretPw $OK --frobnicate
 # --expect FILE: every bad line named by its number (three at most, then how many), before
 # anything is sent; the file's limits; what it excludes
 X=$(mktemp -d /tmp/sc_send_usage_expect.XXXXXX)
+# X7: a run cut short (Ctrl-C, SIGTERM) before its devices came says what it did not get as
+# "not acked before the interrupt": its summary said "never acked" of each line and "2 of 2
+# expected never taken", blaming devices the run had looked for a second
+printf '24:0a:c4:00:00:01 rack1\nRACKPROD01/rack2\n' > "$X/cut.txt"
+"$B/smartcfg" send --ssid x --password-file /dev/null $OK --dest 127.0.0.1 --token t1 --timeout 20 --expect "$X/cut.txt" >"$X/cut.out" 2>&1 & CUT=$!
+for _ in $(seq 100); do grep -q 'sending esptouch' "$X/cut.out" && break; sleep 0.1; done  # its signals are set
+sleep 1; kill -INT $CUT; wait $CUT; rc=$?
+{ [ $rc = 130 ] && [ "$(grep -c '^  line [12]  .* not acked before the interrupt$' "$X/cut.out")" = 2 ] \
+  && grep -q ', 2 of 2 expected not taken before the interrupt - interrupted (exit 130)$' "$X/cut.out" && ! grep -q never "$X/cut.out"; } \
+  || { echo "FAIL: send interrupted: exit $rc, output: $(cat "$X/cut.out")"; fail=1; }
 printf '# rack\n24:0a:c4:00:00:01 rack1\n\nzz:00 rack5   # a mistyped MAC\na b c\n24:0a:c4:00:00:01\nok_name\nbad!name\n' > "$X/bad.txt"
 check 2 "^smartcfg send: --expect $X/bad.txt: line 4: fields 1 and 2: two names: .*; line 5: more than two fields: MAC, NAME, or MAC NAME; line 6: the same device as line 2 (4 bad lines)$" \
   --ssid x --password-file /dev/null $OK --token t1 --expect "$X/bad.txt"
@@ -94,6 +122,19 @@ PWMSG="line 1: the Wi-Fi password being sent, not a device (the wrong file given
 check 2 "^smartcfg send: --expect $X/hunter.txt: $PWMSG$" --ssid x --password-file "$X/hunter.txt" $OK --token t1 --timeout 1 --expect "$X/hunter.txt"
 check 2 "^smartcfg send: --expect $X/hunter.txt: $PWMSG$" --ssid x --expect "$X/hunter.txt" --password hunter2x $OK --token t1 --timeout 1
 check 2 "^smartcfg send: --expect $X/hunter.txt: $PWMSG$" --ssid x --password-hex 68756e7465723278 $OK --token t1 --timeout 1 --expect "$X/hunter.txt"
+# the hex form of the password, as --password-hex takes it (a file kept for it), in either
+# case, alone or as a field: it read as a device name (X1; the old code ran for 1 s and listed
+# the hex in its summary as never acked)
+printf '68756e7465723278\n' > "$X/hunter_hex.txt"
+printf '68756E7465723278\r\n' > "$X/hunter_HEX.txt"
+printf '24:0a:c4:00:00:01 RACKPROD01/68756e7465723278\n24:0a:c4:00:00:02 68756E74657232\n' > "$X/hunter_hexfield.txt"
+check 2 "^smartcfg send: --expect $X/hunter_hex.txt: $PWMSG$" --ssid x --password-hex 68756e7465723278 $OK --token t1 --timeout 1 --expect "$X/hunter_hex.txt"
+check 2 "^smartcfg send: --expect $X/hunter_HEX.txt: $PWMSG$" --ssid x --password-hex 68756e7465723278 $OK --token t1 --timeout 1 --expect "$X/hunter_HEX.txt"
+check 2 "^smartcfg send: --expect $X/hunter_hex.txt: $PWMSG$" --ssid x --password-file "$X/hunter.txt" $OK --token t1 --timeout 1 --expect "$X/hunter_hex.txt"
+# (line 2: the hex of a prefix of the password is a name like any other)
+check 2 "^smartcfg send: --expect $X/hunter_hexfield.txt: $PWMSG$" --ssid x --password-hex 68756E7465723278 $OK --token t1 --timeout 1 --expect "$X/hunter_hexfield.txt"
+out=$("$B/smartcfg" send --ssid x --password-hex 68756e7465723278 $OK --token t1 --timeout 1 --expect "$X/hunter_hexfield.txt" 2>&1)
+grep -qi '68756e74' <<<"$out" && { echo "FAIL: --expect hex form: the hex shown: $out"; fail=1; }
 printf '\xef\xbb\xbfhunter2x\r\n' > "$X/hunter_crlf.txt"
 check 2 "^smartcfg send: --expect $X/hunter_crlf.txt: $PWMSG$" --ssid x --password-file "$X/hunter_crlf.txt" $OK --token t1 --timeout 1 --expect "$X/hunter_crlf.txt"
 printf 'hunter2x # the wifi\n' > "$X/hunter_note.txt"   # a password with a '#' and spaces: the line as read
@@ -107,11 +148,34 @@ printf 'K3y-0f-the-dev1c\n' > "$X/key.txt"
 check 2 "^smartcfg send: --expect $X/key.txt: line 1: the --aes-key value, not a device" --ssid x --password S3cretPw $OK --protocol v2 --aes-key K3y-0f-the-dev1c --token t1 --timeout 1 --expect "$X/key.txt"
 out=$(SC_ACCESS_TOKEN=AccessTok3n "$B/smartcfg" send --ssid x --password-file /dev/null $OK --cloud http://127.0.0.1:9 --timeout 1 --expect <(echo AccessTok3n) 2>&1); rc=$?
 { [ $rc = 2 ] && grep -q "line 1: the AccessToken, not a device" <<<"$out" && ! grep -q AccessTok3n <<<"$out"; } || { echo "FAIL: --expect naming \$SC_ACCESS_TOKEN: exit $rc, $out"; fail=1; }
+# Another network's secrets given as --expect (docs/send.md, *What a line may be*): the files
+# that hold a password beside other text are refused by line and field, and nothing of them is
+# shown (the password AnotherNet0 is made of a name's characters: a one-line file of it alone
+# reads as a device name, the limit those docs give)
+printf 'network={\n\tssid="lab2"\n\tpsk="AnotherNet0"\n}\n' > "$X/wpa_supplicant.conf"
+printf '[wifi]\nssid=lab2\n\n[wifi-security]\nkey-mgmt=wpa-psk\npsk=AnotherNet0\n' > "$X/lab2.nmconnection"
+printf 'AnotherNet0\nlogin: qa\nurl: https://ap.lab2\n' > "$X/pass_show.txt"
+printf 'WIFI_SSID=lab2\nWIFI_PASSWORD=AnotherNet0\n' > "$X/lab2.env"
+for f in wpa_supplicant.conf lab2.nmconnection pass_show.txt lab2.env; do
+  o=$("$B/smartcfg" send --ssid x --password S3cretPw $OK --token t1 --timeout 1 --expect "$X/$f" 2>&1); rc=$?
+  { [ $rc = 2 ] && grep -q "^smartcfg send: --expect $X/$f: line [0-9]*: " <<<"$o" && ! grep -q 'AnotherNet0\|lab2"' <<<"$o"; } \
+    || { echo "FAIL: --expect $f (another network's secrets): exit $rc, $o"; fail=1; }
+done
 # a name that is no secret of the run stays a name (the same file, another password): read
 # with the secrets and taken, so the next check, a name without a MAC and no --token, is what
 # stops the run
 check 2 "^smartcfg send: --expect $X/hunter.txt: line 1 names a device without its MAC" --ssid x --password S3cretPw $OK --timeout 1 --expect "$X/hunter.txt"
 check 2 "(the run waits for the 1 device of $X/hunter.txt)" --ssid x --password S3cretPw $OK --token t1 --timeout 1 --expect "$X/hunter.txt" --count 1
+# X5: --expect - reads stdin, as --password-file - does (the re-run's list piped in: `jq …
+# rack7.jsonl | smartcfg send … --expect -`); it was a file named "-": "No such file or
+# directory". Checked against the password like a file; with --password-file - too: refused
+o=$(printf '24:0a:c4:00:00:01 rack1\n24:0a:c4:00:00:02\n' | "$B/smartcfg" send --ssid x --password-file /dev/null $OK --token t1 --expect - --count 2 2>&1); rc=$?
+{ [ $rc = 2 ] && grep -q "^smartcfg send: --expect and --count exclude each other (the run waits for the 2 devices of the list on stdin)" <<<"$o"; } \
+  || { echo "FAIL: --expect - (stdin): exit $rc, $o"; fail=1; }
+o=$(printf 'hunter2x\n' | "$B/smartcfg" send --ssid x --password hunter2x $OK --token t1 --timeout 1 --expect - 2>&1); rc=$?
+{ [ $rc = 2 ] && grep -q "^smartcfg send: --expect -: $PWMSG$" <<<"$o"; } || { echo "FAIL: --expect - naming the password: exit $rc, $o"; fail=1; }
+o=$(printf 'hunter2x\n' | "$B/smartcfg" send --ssid x --password-file - $OK --token t1 --timeout 1 --expect - 2>&1); rc=$?
+{ [ $rc = 2 ] && grep -q "^smartcfg send: --expect - and --password-file - both read stdin" <<<"$o"; } || { echo "FAIL: --expect - with --password-file -: exit $rc, $o"; fail=1; }
 # a file written on Windows (a byte order mark, CRLF) and one without its last newline: read
 printf '\xef\xbb\xbf24:0a:c4:00:00:01 rack1\r\n24:0a:c4:00:00:02\r\n' > "$X/crlf.txt"
 check 2 "^smartcfg send: --expect and --count exclude each other (the run waits for the 2 devices of $X/crlf.txt)" \
@@ -213,6 +277,13 @@ T=$(mktemp -d /tmp/sc_send_usage.XXXXXX); trap 'rm -rf "$T"' EXIT
 printf 'S3cretPw\n' >"$T/pw"
 warned --ssid x --password-file "$T/pw" && { echo "FAIL: warning for --password-file"; fail=1; }
 warned --ssid x --password '' && { echo "FAIL: warning for an open network"; fail=1; }
+# X4: the AccessToken (the app user's login to the token API) on the command line: warned
+# about as the password is, with the way that keeps it out of argv; from $SC_ACCESS_TOKEN not
+o=$("$B/smartcfg" send --ssid x --password-file "$T/pw" --cloud http://127.0.0.1:9 --access-token AccessTok3n $OK --count -1 2>&1)
+grep -q 'warning: an AccessToken on the command line is visible to other users (use \$SC_ACCESS_TOKEN)' <<<"$o" \
+  && ! grep -q AccessTok3n <<<"$o" || { echo "FAIL: no warning for --access-token: $o"; fail=1; }
+o=$(SC_ACCESS_TOKEN=AccessTok3n "$B/smartcfg" send --ssid x --password-file "$T/pw" --cloud http://127.0.0.1:9 $OK --count -1 2>&1)
+grep -q 'AccessToken on the command line' <<<"$o" && { echo "FAIL: warning for \$SC_ACCESS_TOKEN: $o"; fail=1; }
 # a password file that opens but cannot be read (a directory: EISDIR) was an empty password,
 # and send provisioned an open network (security F64): now a usage error, nothing sent
 mkdir -p "$T/pw.d"
@@ -357,6 +428,60 @@ def before_prompt(extra, said):
 before_prompt(["--region", "ap-guangzhou"], b"--region goes with --token or --cloud")
 before_prompt(["--count", "2", "--expect", typed],
               b"--expect and --count exclude each other (the run waits for the 1 device of")
+# X3: Ctrl-C (or a SIGTERM: a job's time limit) at the prompt ends the run as the signal does,
+# and the terminal has its echo back: it was left off, nothing typed shown until `stty echo`
+# (the old code: echo off after each). The slave is kept open here to read its modes after.
+import fcntl, signal, termios
+def interrupted_at_prompt(how):
+    m, sl = os.openpty()
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        for k in (0, 1, 2):
+            os.dup2(sl, k)
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", "-", "--bssid", "00:11:22:33:44:55",
+                      "--ip", "127.0.0.1", "--token", "t1", "--timeout", "1"])
+    out = b""
+    end = time.time() + 30
+    while b"password (not shown)" not in out and time.time() < end:
+        r, _, _ = select.select([m], [], [], 0.2)
+        if r:
+            out += os.read(m, 4096)
+    assert b"password (not shown)" in out, "no prompt: %r" % out
+    if how == "ctrl-c":
+        os.write(m, b"S3cr\x03")  # part of a password, then Ctrl-C as the terminal sends it
+    else:
+        os.kill(pid, signal.SIGTERM)
+    _, status = os.waitpid(pid, 0)
+    echo = termios.tcgetattr(sl)[3] & termios.ECHO
+    os.close(m); os.close(sl)
+    want = signal.SIGINT if how == "ctrl-c" else signal.SIGTERM
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == want, "%s: status %r" % (how, status)
+    assert echo, "%s at the prompt left the terminal without echo" % how
+interrupted_at_prompt("ctrl-c")
+interrupted_at_prompt("sigterm")
+# X5: --expect - on a terminal: said at once (it waited 10 s for a list nobody pipes in)
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", typed, "--bssid", "00:11:22:33:44:55",
+                  "--ip", "127.0.0.1", "--token", "t1", "--timeout", "1", "--expect", "-"])
+out = b""
+t0 = time.time()
+while time.time() < t0 + 30:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if not r:
+        continue
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+_, status = os.waitpid(pid, 0)
+assert os.WEXITSTATUS(status) == 2 and b"--expect -: stdin is a terminal; pipe the list in" in out, out
+assert time.time() - t0 < 5, "--expect - on a terminal took %.1f s" % (time.time() - t0)
 PY
 # the ESP-TOUCH v2 device key is blanked in argv (/proc/PID/cmdline) once parsed, as the
 # password is: send blocks reading a FIFO as --password-file after it took --aes-key
