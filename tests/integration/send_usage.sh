@@ -44,7 +44,7 @@ check 2 "^smartcfg send: --region goes with --token or --cloud" --ssid x --passw
 out=$(timeout 10 "$B/smartcfg" send --ssid x --password-file /dev/null $OK --dest 127.0.0.1 --count 0 --timeout 0.3 2>&1); rc=$?
 [ $rc = 3 ] && grep -q "timeout: no device answered (wrong password" <<<"$out" && ! grep -q "0 of 0" <<<"$out" \
   || { echo "FAIL: send --count 0, nobody: exit $rc, output: $out"; fail=1; }
-# X6: datagrams that cannot be sent at all (no route to --dest: this namespace has only lo; the
+# F151: datagrams that cannot be sent at all (no route to --dest: this namespace has only lo; the
 # interface down, a firewall) are told at once, and a run that sent none ends 1, a local
 # failure: it sent nothing for its whole --timeout, counted the failures in the JSON summary
 # only, and ended 3 blaming "wrong password, device not in SmartConfig mode, or out of range"
@@ -79,7 +79,7 @@ check 2 'unknown option' --ssid x --password S3cretPw $OK --frobnicate
 # --expect FILE: every bad line named by its number (three at most, then how many), before
 # anything is sent; the file's limits; what it excludes
 X=$(mktemp -d /tmp/sc_send_usage_expect.XXXXXX)
-# X7: a run cut short (Ctrl-C, SIGTERM) before its devices came says what it did not get as
+# F152: a run cut short (Ctrl-C, SIGTERM) before its devices came says what it did not get as
 # "not acked before the interrupt": its summary said "never acked" of each line and "2 of 2
 # expected never taken", blaming devices the run had looked for a second
 printf '24:0a:c4:00:00:01 rack1\nRACKPROD01/rack2\n' > "$X/cut.txt"
@@ -123,7 +123,7 @@ check 2 "^smartcfg send: --expect $X/hunter.txt: $PWMSG$" --ssid x --password-fi
 check 2 "^smartcfg send: --expect $X/hunter.txt: $PWMSG$" --ssid x --expect "$X/hunter.txt" --password hunter2x $OK --token t1 --timeout 1
 check 2 "^smartcfg send: --expect $X/hunter.txt: $PWMSG$" --ssid x --password-hex 68756e7465723278 $OK --token t1 --timeout 1 --expect "$X/hunter.txt"
 # the hex form of the password, as --password-hex takes it (a file kept for it), in either
-# case, alone or as a field: it read as a device name (X1; the old code ran for 1 s and listed
+# case, alone or as a field: it read as a device name (F146; the old code ran for 1 s and listed
 # the hex in its summary as never acked)
 printf '68756e7465723278\n' > "$X/hunter_hex.txt"
 printf '68756E7465723278\r\n' > "$X/hunter_HEX.txt"
@@ -166,7 +166,7 @@ done
 # stops the run
 check 2 "^smartcfg send: --expect $X/hunter.txt: line 1 names a device without its MAC" --ssid x --password S3cretPw $OK --timeout 1 --expect "$X/hunter.txt"
 check 2 "(the run waits for the 1 device of $X/hunter.txt)" --ssid x --password S3cretPw $OK --token t1 --timeout 1 --expect "$X/hunter.txt" --count 1
-# X5: --expect - reads stdin, as --password-file - does (the re-run's list piped in: `jq …
+# F150: --expect - reads stdin, as --password-file - does (the re-run's list piped in: `jq …
 # rack7.jsonl | smartcfg send … --expect -`); it was a file named "-": "No such file or
 # directory". Checked against the password like a file; with --password-file - too: refused
 o=$(printf '24:0a:c4:00:00:01 rack1\n24:0a:c4:00:00:02\n' | "$B/smartcfg" send --ssid x --password-file /dev/null $OK --token t1 --expect - --count 2 2>&1); rc=$?
@@ -277,7 +277,7 @@ T=$(mktemp -d /tmp/sc_send_usage.XXXXXX); trap 'rm -rf "$T"' EXIT
 printf 'S3cretPw\n' >"$T/pw"
 warned --ssid x --password-file "$T/pw" && { echo "FAIL: warning for --password-file"; fail=1; }
 warned --ssid x --password '' && { echo "FAIL: warning for an open network"; fail=1; }
-# X4: the AccessToken (the app user's login to the token API) on the command line: warned
+# F149: the AccessToken (the app user's login to the token API) on the command line: warned
 # about as the password is, with the way that keeps it out of argv; from $SC_ACCESS_TOKEN not
 o=$("$B/smartcfg" send --ssid x --password-file "$T/pw" --cloud http://127.0.0.1:9 --access-token AccessTok3n $OK --count -1 2>&1)
 grep -q 'warning: an AccessToken on the command line is visible to other users (use \$SC_ACCESS_TOKEN)' <<<"$o" \
@@ -428,7 +428,7 @@ def before_prompt(extra, said):
 before_prompt(["--region", "ap-guangzhou"], b"--region goes with --token or --cloud")
 before_prompt(["--count", "2", "--expect", typed],
               b"--expect and --count exclude each other (the run waits for the 1 device of")
-# X3: Ctrl-C (or a SIGTERM: a job's time limit) at the prompt ends the run as the signal does,
+# F148: Ctrl-C (or a SIGTERM: a job's time limit) at the prompt ends the run as the signal does,
 # and the terminal has its echo back: it was left off, nothing typed shown until `stty echo`
 # (the old code: echo off after each). The slave is kept open here to read its modes after.
 import fcntl, signal, termios
@@ -461,7 +461,7 @@ def interrupted_at_prompt(how):
     assert echo, "%s at the prompt left the terminal without echo" % how
 interrupted_at_prompt("ctrl-c")
 interrupted_at_prompt("sigterm")
-# X5: --expect - on a terminal: said at once (it waited 10 s for a list nobody pipes in)
+# F150: --expect - on a terminal: said at once (it waited 10 s for a list nobody pipes in)
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", typed, "--bssid", "00:11:22:33:44:55",
