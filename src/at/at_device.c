@@ -378,13 +378,11 @@ static bool data_step(atd_t *b)
     /* Bounded per step so a flood of messages cannot starve the line. */
     int i = 0;
     for (; i < 8; i++) {
-        /* The answer was asked for before the read: an empty queue then means no message came
-         * before it (the port queues in the wire's order). */
-        bool seen = b->req_kind == 2 && b->req_res != SC_ERR_AGAIN;
+        /* An answer req_step saw was asked for before this read: an empty queue then means no
+         * message came before it (the port queues in the wire's order). */
         b->rx.order = 0;
         if (m->poll(m->ctx, &b->rx) != SC_OK) {
-            if (seen)
-                req_done(b, NULL);
+            req_done(b, NULL);
             break;
         }
         /* A SUB's topic delivers only from its SUBACK on; the SUBACK and a message right after
