@@ -145,8 +145,8 @@ typedef struct {
     size_t payload_len;       /* truncated to sizeof payload; truncated flag set */
     bool truncated;
     /* Optional: where the message came among what the port received: a count the port raises
-     * on every PUBLISH and every SUBACK/UNSUBACK it takes in, in the wire's order (skipping 0
-     * when it wraps), request_order() below. 0 = not stamped (the core zeroes it before poll()). */
+     * on every PUBLISH, PUBACK, SUBACK and UNSUBACK it takes in, in the wire's order (skipping
+     * 0 when it wraps), request_order() below. 0 = not stamped (the core zeroes it before poll()). */
     uint32_t order;
 } sc_mqtt_msg_t;
 
@@ -180,10 +180,11 @@ typedef struct {
      * (the port remembers at least the last 16 answers). */
     sc_err_t (*request_status)(void *ctx, int mid);
     /* Optional (NULL, or 0 from it = unknown): the order stamp (sc_mqtt_msg_t.order) of the
-     * SUBACK/UNSUBACK that answered mid, 0 while it is not in. Lets the AT data channel tell a
-     * message the broker sent before its SUBACK (not delivered: the topic was not granted yet)
+     * PUBACK, SUBACK or UNSUBACK that answered mid (a publish's or a request's), 0 while it is
+     * not in. Lets the AT data channel tell a message the broker sent before a SUBACK (not
+     * delivered: the topic was not granted yet) or a PUBACK (printed before the publish's OK)
      * from one after it, when both wait in the port at once; without it such a message is
-     * delivered. Same thread and non-blocking rules; answers what request_status() knows. */
+     * delivered, after the answer. Same thread and non-blocking rules. */
     uint32_t (*request_order)(void *ctx, int mid);
 } sc_hal_mqtt_t;
 

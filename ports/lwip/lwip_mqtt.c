@@ -35,6 +35,7 @@ struct sc_lwip_mqtt {
     int acked[ACK_RING];
     bool ack_used[ACK_RING];
     unsigned ack_next;
+    uint32_t ack_order[ACK_RING]; /* the PUBACK's order stamp */
     /* SUBSCRIBE / UNSUBSCRIBE requests (request_status): mid, outcome (SC_ERR_AGAIN till the
      * answer) and the answer's order stamp; a ring like acked */
     int req_mid[ACK_RING];
@@ -42,7 +43,7 @@ struct sc_lwip_mqtt {
     uint32_t req_order[ACK_RING];
     bool req_used[ACK_RING];
     unsigned req_next;
-    uint32_t order;               /* hal.h sc_mqtt_msg_t.order: PUBLISHes, SUBACKs, UNSUBACKs in */
+    uint32_t order;               /* hal.h sc_mqtt_msg_t.order: PUBLISHes, PUBACKs, SUBACKs, UNSUBACKs in */
     sc_mqtt_msg_t queue[SC_LWIP_MQTT_QUEUE];
     unsigned q_head, q_count, dropped;
     sc_mqtt_msg_t in;             /* the message being reassembled */
@@ -84,6 +85,14 @@ static void on_connection(mqtt_client_t *client, void *arg, mqtt_connection_stat
     sc_lwip_wake();
 }
 
+/* The next order stamp (never 0: that means unstamped). */
+static uint32_t next_order(sc_lwip_mqtt_t *m)
+{
+    if (++m->order == 0)
+        m->order = 1;
+    return m->order;
+}
+
 static void on_publish_done(void *arg, err_t err)
 {
     sc_lwip_mqtt_t *m = &g_mqtt;
@@ -91,6 +100,7 @@ static void on_publish_done(void *arg, err_t err)
         /* QoS 1: lwIP calls this when the PUBACK arrived (QoS 0: when it was sent). */
         m->acked[m->ack_next] = (int)(intptr_t)arg;
         m->ack_used[m->ack_next] = true;
+        m->ack_order[m->ack_next] = next_order(m);
         m->ack_next = (m->ack_next + 1) % ACK_RING;
         sc_lwip_wake();
     }
@@ -100,14 +110,6 @@ static void on_subscribed(void *arg, err_t err)
 {
     (void)arg;
     (void)err; /* a refused SUBACK shows as the reply never coming: the core's deadline */
-}
-
-/* The next order stamp (never 0: that means unstamped). */
-static uint32_t next_order(sc_lwip_mqtt_t *m)
-{
-    if (++m->order == 0)
-        m->order = 1;
-    return m->order;
 }
 
 /* The SUBACK (ERR_OK granted, ERR_ABRT 0x80) or UNSUBACK of request `arg` (its mid). lwIP's own
@@ -477,6 +479,9 @@ static uint32_t m_request_order(void *ctx, int mid)
     LOCK_TCPIP_CORE();
     int i = req_find(m, mid);
     uint32_t r = i < 0 ? 0 : m->req_order[i];
+    for (unsigned k = 0; k < ACK_RING; k++)   /* a publish's mid (the same counter: never both) */
+        if (m->ack_used[k] && m->acked[k] == mid)
+            r = m->ack_order[k];
     UNLOCK_TCPIP_CORE();
     return r;
 }

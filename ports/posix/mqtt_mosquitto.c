@@ -45,9 +45,9 @@ typedef struct {
     /* when each answer came (a count of answers): one that came before a request went out is
      * not that request's, whatever its mid (forget_stale) */
     unsigned answers, ack_when[ACK_RING], req_when[ACK_RING];
-    /* the order stamps (hal.h sc_mqtt_msg_t.order): a count of the PUBLISHes, SUBACKs and
-     * UNSUBACKs the loop thread took in, in the wire's order; each answer's stamp */
-    uint32_t order, req_order[ACK_RING];
+    /* the order stamps (hal.h sc_mqtt_msg_t.order): a count of the PUBLISHes, PUBACKs, SUBACKs
+     * and UNSUBACKs the loop thread took in, in the wire's order; each answer's stamp */
+    uint32_t order, ack_order[ACK_RING], req_order[ACK_RING];
     /* Failover (smartcfg device --broker A,B,C): a transport failure before the first CONNACK
      * moves on to the next address, each address tried once per connect(); a refusal (CONNACK
      * code) or a loss after it does not. A connect() after a session that had its CONNACK (the
@@ -134,6 +134,14 @@ static void on_log(struct mosquitto *mosq, void *obj, int level, const char *tex
     pthread_mutex_unlock(&p->lock);
 }
 
+/* Under the lock: the next order stamp (never 0: that means unstamped). */
+static uint32_t next_order(posix_mqtt_t *p)
+{
+    if (++p->order == 0)
+        p->order = 1;
+    return p->order;
+}
+
 static void on_publish(struct mosquitto *mosq, void *obj, int mid)
 {
     (void)mosq;
@@ -142,16 +150,9 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
     p->acked[p->ack_next] = mid;
     p->ack_used[p->ack_next] = true;
     p->ack_when[p->ack_next] = p->answers++;
+    p->ack_order[p->ack_next] = next_order(p);   /* QoS 0: when it went; harmless */
     p->ack_next = (p->ack_next + 1) % ACK_RING;
     pthread_mutex_unlock(&p->lock);
-}
-
-/* Under the lock: the next order stamp (never 0: that means unstamped). */
-static uint32_t next_order(posix_mqtt_t *p)
-{
-    if (++p->order == 0)
-        p->order = 1;
-    return p->order;
 }
 
 static void req_answer(posix_mqtt_t *p, int mid, sc_err_t res)
@@ -586,9 +587,13 @@ static uint32_t m_request_order(void *ctx, int mid)
     posix_mqtt_t *p = ctx;
     uint32_t r = 0;
     pthread_mutex_lock(&p->lock);
-    for (unsigned i = 0; i < ACK_RING && p->mosq != NULL; i++)
+    for (unsigned i = 0; i < ACK_RING && p->mosq != NULL; i++) {
+        /* a mid names one request at a time: forget_stale dropped older answers with it */
+        if (p->ack_used[i] && p->acked[i] == mid)
+            r = p->ack_order[i];
         if (p->req_used[i] && p->req_mid[i] == mid)
             r = p->req_order[i];
+    }
     pthread_mutex_unlock(&p->lock);
     return r;
 }

@@ -38,7 +38,7 @@ typedef struct {
     /* MQTT data channel: the one request whose broker answer AT waits for */
     uint8_t req_kind;              /* 0 none, 1 PUBACK, 2 SUBACK/UNSUBACK */
     int req_mid;
-    sc_err_t req_res;              /* its SUBACK/UNSUBACK's outcome, SC_ERR_AGAIN not in yet */
+    sc_err_t req_res;              /* its outcome, SC_ERR_AGAIN not in yet */
     uint32_t req_order;            /* and its order stamp (hal.h request_order; 0 unknown) */
     /* reconnect back-off (the SDK's: 1 s doubling to 60 s, forever) */
     bool mqtt_waiting;             /* between attempts */
@@ -289,6 +289,7 @@ static int op_mqtt_publish(void *ctx, const char *topic, int qos, const void *pa
         return 0;
     b->req_kind = 1;
     b->req_mid = mid;
+    b->req_res = SC_ERR_AGAIN;
     return SC_AT_PENDING;
 }
 
@@ -335,29 +336,28 @@ static int op_mqtt_unsubscribe(void *ctx, const char *topic)
  * for it: after its <cmdtimeout> (FAIL,202) or an AT+RST the AT core waits for no MQTT answer,
  * or for another command's (AT+CWJAP runs beside the session), and a late PUBACK or SUBACK
  * completed that one: "WIFI CONNECTED ... OK" for a join still running (F126).
- * A SUBACK/UNSUBACK is only looked at (req_seen), its outcome and its order stamp kept; it
- * completes in req_done, in the wire's order with the messages (data_step). */
+ * The answer is only looked at here, its outcome and its order stamp kept; it completes in
+ * req_done, in the wire's order with the messages (data_step). */
 static void req_step(atd_t *b)
 {
     const sc_hal_mqtt_t *m = &b->hal->mqtt;
     if (b->req_kind && !sc_at_mqtt_waiting(b->at))
         b->req_kind = 0;
-    if (b->req_kind == 1 && m->puback_received(m->ctx, b->req_mid)) {
-        b->req_kind = 0;
-        sc_at_complete(b->at, 0);
-    } else if (b->req_kind == 2 && b->req_res == SC_ERR_AGAIN) {
-        b->req_res = m->request_status(m->ctx, b->req_mid);
+    if (b->req_kind && b->req_res == SC_ERR_AGAIN) {
+        b->req_res = b->req_kind == 2 ? m->request_status(m->ctx, b->req_mid)
+                     : m->puback_received(m->ctx, b->req_mid) ? SC_OK : SC_ERR_AGAIN;
         b->req_order = b->req_res != SC_ERR_AGAIN && m->request_order ? m->request_order(m->ctx, b->req_mid) : 0;
     }
 }
 
-/* The SUBACK/UNSUBACK req_step saw completes the command, unless `next` (the message polled
- * after it, NULL: none) came before it on the wire: then the message goes first, as in the SDK,
- * which adds a topic's handler at its SUBACK (_handle_suback_packet). Unstamped (0): the
- * answer first. */
+/* The answer req_step saw completes the command, unless `next` (the message polled after it,
+ * NULL: none) came before it on the wire: then the message goes first, as in the SDK, which
+ * reads packets in order and adds a topic's handler at its SUBACK (_handle_suback_packet):
+ * a message before a SUBACK is not printed (G1), one before a PUBACK is printed before
+ * +TCMQTTPUB:OK (G2). Unstamped (0): the answer first. */
 static void req_done(atd_t *b, const sc_mqtt_msg_t *next)
 {
-    if (b->req_kind != 2 || b->req_res == SC_ERR_AGAIN)
+    if (!b->req_kind || b->req_res == SC_ERR_AGAIN)
         return;
     if (next && next->order && b->req_order && (int32_t)(next->order - b->req_order) < 0)
         return;

@@ -12,6 +12,9 @@
 # - AT+TCMQTTUNSUB of P/D/held that the broker never answers: FAIL,202, and the messages the
 #   broker goes on sending on P/D/held are not printed (before: printed again after the FAIL);
 #   AT+TCMQTTSUB? no longer lists it, and a new AT+TCMQTTSUB of it delivers again;
+# - a QoS 1 AT+TCMQTTPUB that the broker answers with a message and the PUBACK in one write:
+#   the host reads the message, then +TCMQTTPUB:OK, in the wire's order (G2; before, the OK
+#   came first);
 # - P/D/burst: the SUBACK, 30 messages and the broker closes the connection, all at once: the
 #   host reads +TCMQTTSUB:OK, the 30 messages in order, then +TCMQTTDISCON,-103 (F125; before, the
 #   drop came first, the SUB ended FAIL,-103 and the messages were lost without a word).
@@ -75,6 +78,9 @@ while True:
     elif kind >> 4 == 10:                   # UNSUBSCRIBE: never answered
         print("unsubscribe", flush=True)
         publish(base + "/held", b"gone1")
+    elif kind >> 4 == 3 and kind & 6:       # the host's QoS 1 PUBLISH: a message, then the PUBACK
+        tl = struct.unpack("!H", body[:2])[0]
+        c.sendall(packet(0x30, s16(base + "/mark") + b"m3") + packet(0x40, body[2 + tl:4 + tl]))
     elif kind >> 4 == 3:                    # the host's PUBLISH (QoS 0) on P/D/poke
         publish(base + "/held", b"gone2")
         publish(base + "/mark", b"m2")
@@ -113,6 +119,10 @@ reply b"OK\r\n+TCMQTTPUB:OK\r\n"
 reply b'+TCMQTTRCVPUB:"$T/mark",2,"m2"\r\n'
 send AT+TCMQTTSUB?
 reply b'+TCMQTTSUB:"$T/mark",0\r\n+TCMQTTSUB:"$T/once1",0\r\n+TCMQTTSUB:"$T/once2",0\r\n+TCMQTTSUB:"$T/once3",0\r\nOK\r\n'
+send AT+TCMQTTPUB="$T/poke",1,"y"
+reply b"OK\r\n"
+reply b'+TCMQTTRCVPUB:"$T/mark",2,"m3"\r\n'
+reply b"+TCMQTTPUB:OK\r\n"
 send AT+TCMQTTSUB="$T/held",0
 reply b"OK\r\n+TCMQTTSUB:OK\r\n"
 reply b'+TCMQTTRCVPUB:"$T/held",4,"back"\r\n'

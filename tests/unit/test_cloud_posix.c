@@ -232,7 +232,8 @@ static void test_request_ids_wrap(void **state)
     while (hal.mqtt.request_status(hal.mqtt.ctx, mid) == SC_ERR_AGAIN && sc_posix_now_ms() - t0 < 5000)
         tu_sleep_ms(5);
     assert_int_equal(hal.mqtt.request_status(hal.mqtt.ctx, mid), SC_OK);
-    assert_int_equal(hal.mqtt.request_order(hal.mqtt.ctx, mid), first_order + 1);   /* the next thing in */
+    /* stamped after the 65 534 publishes (libmosquitto tells a QoS 0 one sent: stamped too) */
+    assert_int_equal(hal.mqtt.request_order(hal.mqtt.ctx, mid), first_order + 65534 + 1);
     hal.mqtt.disconnect(hal.mqtt.ctx);
     free_hal();
 }

@@ -721,6 +721,10 @@ static void test_mqtt_requests(void **state)
     assert_int_equal(g_m.request_status(g_m.ctx, refused), SC_ERR_REFUSED);  /* remembered */
     assert_int_equal(g_m.request_status(g_m.ctx, g_req + 100), SC_ERR_NOTFOUND);
     assert_int_equal(g_m.request_order(g_m.ctx, g_req + 100), 0);
+    /* a PUBACK is stamped too (G2) */
+    assert_int_equal(g_m.publish(g_m.ctx, "$thing/up/service/P/D", "x", 1, 1, &g_mid), SC_OK);
+    assert_true(wait_until(acked, NULL, 5000));
+    assert_int_equal(g_m.request_order(g_m.ctx, g_mid), ack + 7);
     assert_int_equal(g_m.poll(g_m.ctx, &g_msg), SC_ERR_AGAIN);
     assert_int_equal(g_m.disconnect(g_m.ctx), SC_OK);
     sc_lwip_mqtt_cleanup(&g_m);
