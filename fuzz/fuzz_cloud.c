@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static sc_hal_t hal;
     memset(&hal, 0, sizeof hal);
     hal.sys.unix_time = f_unix;
-    hal.mqtt = (sc_hal_mqtt_t){ NULL, f_connect, f_state, f_sub, f_pub, f_ack, f_poll, f_disc, NULL, NULL, NULL };
+    hal.mqtt = (sc_hal_mqtt_t){ NULL, f_connect, f_state, f_sub, f_pub, f_ack, f_poll, f_disc, NULL, NULL, NULL, NULL };
     sc_identity_t id;
     memset(&id, 0, sizeof id);
     strcpy(id.product_id, "PRODUCT001");

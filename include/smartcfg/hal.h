@@ -144,6 +144,10 @@ typedef struct {
     uint8_t payload[1024];
     size_t payload_len;       /* truncated to sizeof payload; truncated flag set */
     bool truncated;
+    /* Optional: where the message came among what the port received: a count the port raises
+     * on every PUBLISH, PUBACK, SUBACK and UNSUBACK it takes in, in the wire's order (skipping
+     * 0 when it wraps), request_order() below. 0 = not stamped (the core zeroes it before poll()). */
+    uint32_t order;
 } sc_mqtt_msg_t;
 
 /* MQTT 3.1.1 client (used by the cloud binder, cloud.h). connect starts connecting and returns
@@ -175,6 +179,13 @@ typedef struct {
      * SUBACK with a QoS), SC_ERR_REFUSED SUBACK 0x80, SC_ERR_NOTFOUND unknown or forgotten mid
      * (the port remembers at least the last 16 answers). */
     sc_err_t (*request_status)(void *ctx, int mid);
+    /* Optional (NULL, or 0 from it = unknown): the order stamp (sc_mqtt_msg_t.order) of the
+     * PUBACK, SUBACK or UNSUBACK that answered mid (a publish's or a request's), 0 while it is
+     * not in. Lets the AT data channel tell a message the broker sent before a SUBACK (not
+     * delivered: the topic was not granted yet) or a PUBACK (printed before the publish's OK)
+     * from one after it, when both wait in the port at once; without it such a message is
+     * delivered, after the answer. Same thread and non-blocking rules. */
+    uint32_t (*request_order)(void *ctx, int mid);
 } sc_hal_mqtt_t;
 
 /* Small key/value records. What a port must guarantee, exactly:

@@ -35,6 +35,15 @@ struct sc_lwip_mqtt {
     int acked[ACK_RING];
     bool ack_used[ACK_RING];
     unsigned ack_next;
+    uint32_t ack_order[ACK_RING]; /* the PUBACK's order stamp */
+    /* SUBSCRIBE / UNSUBSCRIBE requests (request_status): mid, outcome (SC_ERR_AGAIN till the
+     * answer) and the answer's order stamp; a ring like acked */
+    int req_mid[ACK_RING];
+    sc_err_t req_res[ACK_RING];
+    uint32_t req_order[ACK_RING];
+    bool req_used[ACK_RING];
+    unsigned req_next;
+    uint32_t order;               /* hal.h sc_mqtt_msg_t.order: PUBLISHes, PUBACKs, SUBACKs, UNSUBACKs in */
     sc_mqtt_msg_t queue[SC_LWIP_MQTT_QUEUE];
     unsigned q_head, q_count, dropped;
     sc_mqtt_msg_t in;             /* the message being reassembled */
@@ -76,6 +85,14 @@ static void on_connection(mqtt_client_t *client, void *arg, mqtt_connection_stat
     sc_lwip_wake();
 }
 
+/* The next order stamp (never 0: that means unstamped). */
+static uint32_t next_order(sc_lwip_mqtt_t *m)
+{
+    if (++m->order == 0)
+        m->order = 1;
+    return m->order;
+}
+
 static void on_publish_done(void *arg, err_t err)
 {
     sc_lwip_mqtt_t *m = &g_mqtt;
@@ -83,6 +100,7 @@ static void on_publish_done(void *arg, err_t err)
         /* QoS 1: lwIP calls this when the PUBACK arrived (QoS 0: when it was sent). */
         m->acked[m->ack_next] = (int)(intptr_t)arg;
         m->ack_used[m->ack_next] = true;
+        m->ack_order[m->ack_next] = next_order(m);
         m->ack_next = (m->ack_next + 1) % ACK_RING;
         sc_lwip_wake();
     }
@@ -94,10 +112,28 @@ static void on_subscribed(void *arg, err_t err)
     (void)err; /* a refused SUBACK shows as the reply never coming: the core's deadline */
 }
 
+/* The SUBACK (ERR_OK granted, ERR_ABRT 0x80) or UNSUBACK of request `arg` (its mid). lwIP's own
+ * timeout (ERR_TIMEOUT, 30 s) is no answer: the caller's deadline decides. */
+static void on_req_answer(void *arg, err_t err)
+{
+    sc_lwip_mqtt_t *m = &g_mqtt;
+    int mid = (int)(intptr_t)arg;
+    if (err == ERR_TIMEOUT)
+        return;
+    uint32_t order = next_order(m);
+    for (unsigned i = 0; i < ACK_RING; i++)
+        if (m->req_used[i] && m->req_mid[i] == mid) {
+            m->req_res[i] = err == ERR_OK ? SC_OK : SC_ERR_REFUSED;
+            m->req_order[i] = order;
+        }
+    sc_lwip_wake();
+}
+
 static void on_incoming_publish(void *arg, const char *topic, u32_t tot_len)
 {
     sc_lwip_mqtt_t *m = arg;
     memset(&m->in, 0, sizeof m->in);
+    m->in.order = next_order(m);   /* a message dropped here takes its place too */
     size_t tl = strlen(topic);
     m->in_total = tot_len;
     m->in_seen = 0;
@@ -282,6 +318,7 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *p)
     m->q_head = m->q_count = 0;
     m->in_active = false;
     memset(m->ack_used, 0, sizeof m->ack_used);
+    memset(m->req_used, 0, sizeof m->req_used);
     if (p->tls || p->psk) {
         /* Debian's lwIP has no altcp TLS layer (liblwip.so exports no altcp_* at all): refuse,
          * certificate TLS and TLS-PSK alike, rather than send credentials in clear. */
@@ -369,6 +406,86 @@ static sc_err_t m_subscribe(void *ctx, const char *topic, int qos)
     return rc;
 }
 
+/* A new mid (positive, shared by publishes and requests). */
+static int new_mid(sc_lwip_mqtt_t *m)
+{
+    int id = ++m->next_mid;
+    if (id <= 0)
+        id = m->next_mid = 1;
+    return id;
+}
+
+/* SUBSCRIBE (sub) or UNSUBSCRIBE whose answer request_status() tells. */
+static sc_err_t sub_unsub(sc_lwip_mqtt_t *m, const char *topic, int qos, int *mid, bool sub)
+{
+    if (!topic || qos < 0 || qos > 2)
+        return SC_ERR_INVAL;
+    if (!fits_ring(2 + 2 + strlen(topic) + (sub ? 1 : 0)))
+        return SC_ERR_RANGE;
+    sc_err_t rc;
+    LOCK_TCPIP_CORE();
+    if (m->state != SC_MQTT_CONNECTED) {
+        rc = SC_ERR_CLOSED;
+    } else {
+        int id = new_mid(m);
+        rc = map_err(mqtt_sub_unsub(&m->client, topic, (u8_t)qos, on_req_answer, (void *)(intptr_t)id, sub ? 1 : 0));
+        if (rc == SC_OK) {
+            unsigned k = m->req_next;
+            m->req_mid[k] = id;
+            m->req_res[k] = SC_ERR_AGAIN;
+            m->req_order[k] = 0;
+            m->req_used[k] = true;
+            m->req_next = (k + 1) % ACK_RING;
+            if (mid)
+                *mid = id;
+        }
+    }
+    UNLOCK_TCPIP_CORE();
+    return rc;
+}
+
+static sc_err_t m_subscribe_req(void *ctx, const char *topic, int qos, int *mid)
+{
+    return sub_unsub(ctx, topic, qos, mid, true);
+}
+
+static sc_err_t m_unsubscribe(void *ctx, const char *topic, int *mid)
+{
+    return sub_unsub(ctx, topic, 0, mid, false);
+}
+
+/* The request's ring entry, or -1 (never made, or 16 requests ago). Core lock held. */
+static int req_find(const sc_lwip_mqtt_t *m, int mid)
+{
+    for (unsigned i = 0; i < ACK_RING; i++)
+        if (m->req_used[i] && m->req_mid[i] == mid)
+            return (int)i;
+    return -1;
+}
+
+static sc_err_t m_request_status(void *ctx, int mid)
+{
+    sc_lwip_mqtt_t *m = ctx;
+    LOCK_TCPIP_CORE();
+    int i = req_find(m, mid);
+    sc_err_t r = i < 0 ? SC_ERR_NOTFOUND : m->req_res[i];
+    UNLOCK_TCPIP_CORE();
+    return r;
+}
+
+static uint32_t m_request_order(void *ctx, int mid)
+{
+    sc_lwip_mqtt_t *m = ctx;
+    LOCK_TCPIP_CORE();
+    int i = req_find(m, mid);
+    uint32_t r = i < 0 ? 0 : m->req_order[i];
+    for (unsigned k = 0; k < ACK_RING; k++)   /* a publish's mid (the same counter: never both) */
+        if (m->ack_used[k] && m->acked[k] == mid)
+            r = m->ack_order[k];
+    UNLOCK_TCPIP_CORE();
+    return r;
+}
+
 static sc_err_t m_publish(void *ctx, const char *topic, const void *payload, size_t len, int qos, int *mid)
 {
     sc_lwip_mqtt_t *m = ctx;
@@ -381,9 +498,7 @@ static sc_err_t m_publish(void *ctx, const char *topic, const void *payload, siz
     if (m->state != SC_MQTT_CONNECTED) {
         rc = SC_ERR_CLOSED;
     } else {
-        int id = ++m->next_mid;
-        if (id <= 0)
-            id = m->next_mid = 1;
+        int id = new_mid(m);
         rc = map_err(mqtt_publish(&m->client, topic, payload, (u16_t)len, (u8_t)qos, 0, on_publish_done,
                                   (void *)(intptr_t)id));
         if (rc == SC_OK && mid)
@@ -444,6 +559,10 @@ void sc_lwip_mqtt_init(sc_hal_mqtt_t *hal)
     hal->puback_received = m_puback_received;
     hal->poll = m_poll;
     hal->disconnect = m_disconnect;
+    hal->subscribe_req = m_subscribe_req;
+    hal->unsubscribe = m_unsubscribe;
+    hal->request_status = m_request_status;
+    hal->request_order = m_request_order;
 }
 
 void sc_lwip_mqtt_cleanup(sc_hal_mqtt_t *hal)

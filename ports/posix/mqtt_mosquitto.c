@@ -45,6 +45,9 @@ typedef struct {
     /* when each answer came (a count of answers): one that came before a request went out is
      * not that request's, whatever its mid (forget_stale) */
     unsigned answers, ack_when[ACK_RING], req_when[ACK_RING];
+    /* the order stamps (hal.h sc_mqtt_msg_t.order): a count of the PUBLISHes, PUBACKs, SUBACKs
+     * and UNSUBACKs the loop thread took in, in the wire's order; each answer's stamp */
+    uint32_t order, ack_order[ACK_RING], req_order[ACK_RING];
     /* Failover (smartcfg device --broker A,B,C): a transport failure before the first CONNACK
      * moves on to the next address, each address tried once per connect(); a refusal (CONNACK
      * code) or a loss after it does not. A connect() after a session that had its CONNACK (the
@@ -131,6 +134,14 @@ static void on_log(struct mosquitto *mosq, void *obj, int level, const char *tex
     pthread_mutex_unlock(&p->lock);
 }
 
+/* Under the lock: the next order stamp (never 0: that means unstamped). */
+static uint32_t next_order(posix_mqtt_t *p)
+{
+    if (++p->order == 0)
+        p->order = 1;
+    return p->order;
+}
+
 static void on_publish(struct mosquitto *mosq, void *obj, int mid)
 {
     (void)mosq;
@@ -139,6 +150,7 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
     p->acked[p->ack_next] = mid;
     p->ack_used[p->ack_next] = true;
     p->ack_when[p->ack_next] = p->answers++;
+    p->ack_order[p->ack_next] = next_order(p);   /* QoS 0: when it went; harmless */
     p->ack_next = (p->ack_next + 1) % ACK_RING;
     pthread_mutex_unlock(&p->lock);
 }
@@ -146,6 +158,7 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
 static void req_answer(posix_mqtt_t *p, int mid, sc_err_t res)
 {
     pthread_mutex_lock(&p->lock);
+    p->req_order[p->req_next] = next_order(p);
     p->req_mid[p->req_next] = mid;
     p->req_res[p->req_next] = res;
     p->req_used[p->req_next] = true;
@@ -175,6 +188,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
         return;
     size_t tl = strlen(m->topic);
     pthread_mutex_lock(&p->lock);
+    uint32_t order = next_order(p);   /* a message dropped here takes its place too */
     if (tl >= sizeof p->queue[0].topic) {
         /* Never cut into another topic: under a wildcard subscription (AT+TCMQTTSUB) its first
          * 159 bytes would be printed as the topic it came on (the lwIP port drops it too). */
@@ -193,6 +207,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
         if (n > 0)
             memcpy(q->payload, m->payload, n);
         q->payload_len = n;
+        q->order = order;
         p->q_count++;
         if (!p->woken && p->wake[1] >= 0)
             p->woken = write(p->wake[1], "m", 1) == 1;
@@ -567,6 +582,22 @@ static sc_err_t m_request_status(void *ctx, int mid)
     return r;
 }
 
+static uint32_t m_request_order(void *ctx, int mid)
+{
+    posix_mqtt_t *p = ctx;
+    uint32_t r = 0;
+    pthread_mutex_lock(&p->lock);
+    for (unsigned i = 0; i < ACK_RING && p->mosq != NULL; i++) {
+        /* a mid names one request at a time: forget_stale dropped older answers with it */
+        if (p->ack_used[i] && p->acked[i] == mid)
+            r = p->ack_order[i];
+        if (p->req_used[i] && p->req_mid[i] == mid)
+            r = p->req_order[i];
+    }
+    pthread_mutex_unlock(&p->lock);
+    return r;
+}
+
 static sc_err_t m_publish(void *ctx, const char *topic, const void *payload, size_t len, int qos, int *mid)
 {
     posix_mqtt_t *p = ctx;
@@ -651,6 +682,7 @@ sc_err_t sc_posix_mqtt_init(sc_hal_mqtt_t *out)
     out->subscribe_req = m_subscribe_req;
     out->unsubscribe = m_unsubscribe;
     out->request_status = m_request_status;
+    out->request_order = m_request_order;
     return SC_OK;
 }
 

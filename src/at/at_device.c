@@ -38,6 +38,8 @@ typedef struct {
     /* MQTT data channel: the one request whose broker answer AT waits for */
     uint8_t req_kind;              /* 0 none, 1 PUBACK, 2 SUBACK/UNSUBACK */
     int req_mid;
+    sc_err_t req_res;              /* its outcome, SC_ERR_AGAIN not in yet */
+    uint32_t req_order;            /* and its order stamp (hal.h request_order; 0 unknown) */
     /* reconnect back-off (the SDK's: 1 s doubling to 60 s, forever) */
     bool mqtt_waiting;             /* between attempts */
     uint32_t mqtt_backoff_ms, mqtt_retry_at;
@@ -287,6 +289,7 @@ static int op_mqtt_publish(void *ctx, const char *topic, int qos, const void *pa
         return 0;
     b->req_kind = 1;
     b->req_mid = mid;
+    b->req_res = SC_ERR_AGAIN;
     return SC_AT_PENDING;
 }
 
@@ -315,6 +318,7 @@ SC_OUTLINE static int sub_request(atd_t *b, const char *topic, int qos, bool uns
         return 0;
     b->req_kind = 2;
     b->req_mid = mid;
+    b->req_res = SC_ERR_AGAIN;
     return SC_AT_PENDING;
 }
 
@@ -331,22 +335,34 @@ static int op_mqtt_unsubscribe(void *ctx, const char *topic)
 /* The answer AT waits for (PUBACK, SUBACK, UNSUBACK), once it came. Only while AT still waits
  * for it: after its <cmdtimeout> (FAIL,202) or an AT+RST the AT core waits for no MQTT answer,
  * or for another command's (AT+CWJAP runs beside the session), and a late PUBACK or SUBACK
- * completed that one: "WIFI CONNECTED ... OK" for a join still running (F126). */
+ * completed that one: "WIFI CONNECTED ... OK" for a join still running (F126).
+ * The answer is only looked at here, its outcome and its order stamp kept; it completes in
+ * req_done, in the wire's order with the messages (data_step). */
 static void req_step(atd_t *b)
 {
     const sc_hal_mqtt_t *m = &b->hal->mqtt;
     if (b->req_kind && !sc_at_mqtt_waiting(b->at))
         b->req_kind = 0;
-    if (b->req_kind == 1 && m->puback_received(m->ctx, b->req_mid)) {
-        b->req_kind = 0;
-        sc_at_complete(b->at, 0);
-    } else if (b->req_kind == 2) {
-        sc_err_t e = m->request_status(m->ctx, b->req_mid);
-        if (e != SC_ERR_AGAIN) {
-            b->req_kind = 0;
-            sc_at_complete(b->at, e == SC_OK ? 0 : e == SC_ERR_REFUSED ? MQTT_SUB_REFUSED : MQTT_UNKNOWN);
-        }
+    if (b->req_kind && b->req_res == SC_ERR_AGAIN) {
+        b->req_res = b->req_kind == 2 ? m->request_status(m->ctx, b->req_mid)
+                     : m->puback_received(m->ctx, b->req_mid) ? SC_OK : SC_ERR_AGAIN;
+        b->req_order = b->req_res != SC_ERR_AGAIN && m->request_order ? m->request_order(m->ctx, b->req_mid) : 0;
     }
+}
+
+/* The answer req_step saw completes the command, unless `next` (the message polled after it,
+ * NULL: none) came before it on the wire: then the message goes first, as in the SDK, which
+ * reads packets in order and adds a topic's handler at its SUBACK (_handle_suback_packet):
+ * a message before a SUBACK is not printed (G1), one before a PUBACK is printed before
+ * +TCMQTTPUB:OK (G2). Unstamped (0): the answer first. */
+static void req_done(atd_t *b, const sc_mqtt_msg_t *next)
+{
+    if (!b->req_kind || b->req_res == SC_ERR_AGAIN)
+        return;
+    if (next && next->order && b->req_order && (int32_t)(next->order - b->req_order) < 0)
+        return;
+    b->req_kind = 0;
+    sc_at_complete(b->at, b->req_res == SC_OK ? 0 : b->req_res == SC_ERR_REFUSED ? MQTT_SUB_REFUSED : MQTT_UNKNOWN);
 }
 
 /* The answer AT waits for, and the messages on the session's subscriptions: true when it
@@ -355,15 +371,25 @@ static bool data_step(atd_t *b)
 {
     const sc_hal_mqtt_t *m = &b->hal->mqtt;
     req_step(b);
-    if (!m->poll)
+    if (!m->poll) {
+        req_done(b, NULL);
         return false;
+    }
     /* Bounded per step so a flood of messages cannot starve the line. */
     int i = 0;
-    for (; i < 8 && m->poll(m->ctx, &b->rx) == SC_OK; i++) {
-        /* A SUB's topic delivers only from its SUBACK on; a message the port received after
-         * the SUBACK (a retained one comes right after it) may already wait here although the
-         * answer was not in yet when this step asked: ask again first, in the wire's order. */
+    for (; i < 8; i++) {
+        /* An answer req_step saw was asked for before this read: an empty queue then means no
+         * message came before it (the port queues in the wire's order). */
+        b->rx.order = 0;
+        if (m->poll(m->ctx, &b->rx) != SC_OK) {
+            req_done(b, NULL);
+            break;
+        }
+        /* A SUB's topic delivers only from its SUBACK on; the SUBACK and a message right after
+         * it (a retained one) may have come in since the answer was asked for: ask again, and
+         * the stamps say which came first (F118). */
         req_step(b);
+        req_done(b, &b->rx);
         b->rx.topic[sizeof b->rx.topic - 1] = 0;
         if (b->rx.truncated) {
             /* Longer than the HAL keeps: printed cut, its <len> would pass it for whole. The
@@ -685,6 +711,7 @@ void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
             ;
         bool again = b->mqtt_params.reconnect;
         sc_at_mqtt_disconnected(b->at, MQTT_NO_CONN, again);
+        req_done(b, NULL);   /* an answer seen with more messages than the rounds read */
         if (b->req_kind) {
             b->req_kind = 0;
             sc_at_complete(b->at, MQTT_NO_CONN);   /* the request AT waited for is lost */

@@ -418,7 +418,7 @@ void fh_init(fake_hal_t *fh)
     h->softap = (sc_hal_softap_t){ fh, f_ap_start, f_ap_stop };
     h->udp = (sc_hal_udp_t){ fh, f_open, f_send, f_recv, f_close };
     h->storage = (sc_hal_storage_t){ fh, f_get, f_put, f_erase };
-    h->mqtt = (sc_hal_mqtt_t){ fh, f_mconnect, f_mstate, f_msub, f_mpub, f_mpuback, f_mpoll, f_mdisc, NULL, NULL, NULL };
+    h->mqtt = (sc_hal_mqtt_t){ fh, f_mconnect, f_mstate, f_msub, f_mpub, f_mpuback, f_mpoll, f_mdisc, NULL, NULL, NULL, NULL };
 }
 
 void fh_free(fake_hal_t *fh)

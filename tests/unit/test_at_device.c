@@ -771,6 +771,127 @@ static void test_sub_delivers_from_suback(void **state)
     mqtt_st = SC_MQTT_DISCONNECTED;
 }
 
+/* G1: a message the broker sent before its SUBACK is not the host's, even when the port has
+ * taken in both before the binding looks (one TCP read): the order stamps (hal.h) say it came
+ * first. Before, the binding saw the SUBACK, granted the topic, then read the earlier message
+ * and printed it. Two ways in: the SUBACK already in when the step asks for it, and the
+ * SUBACK coming in between the step's question and its read of the queue. The message after
+ * the SUBACK is printed, after +TCMQTTSUB:OK. */
+static int os_mid, os_calls, os_late;
+static uint32_t os_order;   /* the SUBACK's stamp once it is in, else 0 */
+static sc_err_t os_sub_req(void *ctx, const char *topic, int qos, int *mid)
+{
+    (void)ctx; (void)topic; (void)qos;
+    *mid = ++os_mid;
+    os_calls = 0;
+    os_order = 0;
+    return SC_OK;
+}
+static void os_wire(void)
+{
+    /* PUBLISH #7 "early", SUBACK #8, PUBLISH #9 "late": one read of the port's client */
+    r_push("PIDORD0001/dev/o", "early", 5, false);
+    rq[rq_n - 1].order = 7;
+    os_order = 8;
+    r_push("PIDORD0001/dev/o", "late", 4, false);
+    rq[rq_n - 1].order = 9;
+}
+static sc_err_t os_status(void *ctx, int mid)
+{
+    (void)ctx;
+    assert_int_equal(mid, os_mid);
+    if (os_calls++ == 0 && os_late) {
+        os_wire();   /* in just after this answer */
+        return SC_ERR_AGAIN;
+    }
+    return os_order ? SC_OK : SC_ERR_AGAIN;
+}
+static uint32_t os_req_order(void *ctx, int mid)
+{
+    (void)ctx;
+    return mid == os_mid ? os_order : 0;
+}
+
+static void test_sub_message_before_suback(void **state)
+{
+    (void)state;
+    static sc_at_device_t b;
+    static sc_at_t at;
+    static sc_hal_t hal;
+    mqtt_hal(&hal);
+    hal.mqtt.subscribe_req = os_sub_req;
+    hal.mqtt.request_status = os_status;
+    hal.mqtt.request_order = os_req_order;
+    hal.mqtt.poll = r_poll;
+    hal.sys.log = r_log;
+    for (os_late = 0; os_late <= 1; os_late++) {
+        session_up(&b, &at, &hal, "PIDORD0001", "AT+TCMQTTCONN=0,5000,240,1,0\r\n", false);
+        rq_n = rq_at = 0;
+        feed(&at, "AT+TCMQTTSUB=\"PIDORD0001/dev/o\",0\r\n");
+        assert_string_equal(out, "OK\r\n");
+        if (!os_late)
+            os_wire();
+        reset();
+        sc_at_device_step(&b, clock_ms += 5);
+        assert_string_equal(out, "+TCMQTTSUB:OK\r\n+TCMQTTRCVPUB:\"PIDORD0001/dev/o\",4,\"late\"\r\n");
+        feed(&at, "AT+TCMQTTDISCONN\r\n");
+        mqtt_st = SC_MQTT_DISCONNECTED;
+    }
+}
+
+/* G2: a message the broker sent before the PUBACK of the host's QoS 1 publish is printed before
+ * +TCMQTTPUB:OK, one after it after, when the port took in all three at once: the SDK reads
+ * them in the wire's order. Before, the PUBACK was looked at first: OK, then both messages. */
+static bool pa_in;
+static sc_err_t pa_pub(void *ctx, const char *topic, const void *p, size_t len, int qos, int *mid)
+{
+    (void)ctx; (void)topic; (void)p; (void)len; (void)qos;
+    *mid = 41;
+    pa_in = false;
+    return SC_OK;
+}
+static bool pa_puback(void *ctx, int mid)
+{
+    (void)ctx;
+    return pa_in && mid == 41;
+}
+static uint32_t pa_order(void *ctx, int mid)
+{
+    (void)ctx;
+    return pa_in && mid == 41 ? 12 : 0;
+}
+
+static void test_pub_message_before_puback(void **state)
+{
+    (void)state;
+    static sc_at_device_t b;
+    static sc_at_t at;
+    static sc_hal_t hal;
+    mqtt_hal(&hal);
+    hal.mqtt.subscribe = r_sub;
+    hal.mqtt.publish = pa_pub;
+    hal.mqtt.puback_received = pa_puback;
+    hal.mqtt.request_order = pa_order;
+    hal.mqtt.poll = r_poll;
+    session_up(&b, &at, &hal, "PIDPUBA001", "AT+TCMQTTCONN=0,5000,240,1,0\r\n", false);
+    rq_n = rq_at = 0;
+    feed(&at, "AT+TCMQTTSUB=\"PIDPUBA001/dev/#\",0\r\n");
+    assert_string_equal(out, "OK\r\n+TCMQTTSUB:OK\r\n");
+    feed(&at, "AT+TCMQTTPUB=\"PIDPUBA001/dev/up\",1,\"x\"\r\n");
+    assert_string_equal(out, "OK\r\n");
+    r_push("PIDPUBA001/dev/a", "before", 6, false);
+    rq[rq_n - 1].order = 11;
+    pa_in = true;   /* stamp 12 */
+    r_push("PIDPUBA001/dev/a", "after", 5, false);
+    rq[rq_n - 1].order = 13;
+    reset();
+    sc_at_device_step(&b, clock_ms += 5);
+    assert_string_equal(out, "+TCMQTTRCVPUB:\"PIDPUBA001/dev/a\",6,\"before\"\r\n+TCMQTTPUB:OK\r\n"
+                             "+TCMQTTRCVPUB:\"PIDPUBA001/dev/a\",5,\"after\"\r\n");
+    feed(&at, "AT+TCMQTTDISCONN\r\n");
+    mqtt_st = SC_MQTT_DISCONNECTED;
+}
+
 /* F125: what the port received before the link went reaches the host before +TCMQTTDISCON, in
  * the wire's order: the SUBACK a SUB waits for (granted: +TCMQTTSUB:OK, and the topic is asked
  * for again after the reconnect), then the messages, more than one step reads. Before, the
@@ -1040,6 +1161,8 @@ int main(void)
         cmocka_unit_test(test_dynreg_async),
         cmocka_unit_test(test_received_not_printable),
         cmocka_unit_test(test_sub_delivers_from_suback),
+        cmocka_unit_test(test_sub_message_before_suback),
+        cmocka_unit_test(test_pub_message_before_puback),
         cmocka_unit_test(test_drop_delivers_what_came_before),
         cmocka_unit_test(test_late_answer_completes_nothing),
     };

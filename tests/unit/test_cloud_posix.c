@@ -210,6 +210,8 @@ static void test_request_ids_wrap(void **state)
     while (hal.mqtt.request_status(hal.mqtt.ctx, first) == SC_ERR_AGAIN && sc_posix_now_ms() - t0 < 5000)
         tu_sleep_ms(5);
     assert_int_equal(hal.mqtt.request_status(hal.mqtt.ctx, first), SC_OK);
+    uint32_t first_order = hal.mqtt.request_order(hal.mqtt.ctx, first);
+    assert_true(first_order != 0);   /* the SUBACK's order stamp (G1) */
     for (int i = 0; i < 65534; i++) {
         sc_err_t e;
         while ((e = hal.mqtt.publish(hal.mqtt.ctx, "wrap/t", "x", 1, 0, &mid)) == SC_ERR_NOMEM)
@@ -222,12 +224,16 @@ static void test_request_ids_wrap(void **state)
     assert_int_equal(mid, first);   /* the ids wrapped */
     tu_sleep_ms(100);
     sc_err_t before = hal.mqtt.request_status(hal.mqtt.ctx, mid);
+    uint32_t order_before = hal.mqtt.request_order(hal.mqtt.ctx, mid);
     assert_int_equal(kill(broker_pid, SIGCONT), 0);
     assert_int_equal(before, SC_ERR_AGAIN);   /* was SC_OK: the first subscription's answer */
+    assert_int_equal(order_before, 0);        /* nor its stamp */
     t0 = sc_posix_now_ms();
     while (hal.mqtt.request_status(hal.mqtt.ctx, mid) == SC_ERR_AGAIN && sc_posix_now_ms() - t0 < 5000)
         tu_sleep_ms(5);
     assert_int_equal(hal.mqtt.request_status(hal.mqtt.ctx, mid), SC_OK);
+    /* stamped after the 65 534 publishes (libmosquitto tells a QoS 0 one sent: stamped too) */
+    assert_int_equal(hal.mqtt.request_order(hal.mqtt.ctx, mid), first_order + 65534 + 1);
     hal.mqtt.disconnect(hal.mqtt.ctx);
     free_hal();
 }

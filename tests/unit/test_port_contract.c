@@ -49,6 +49,7 @@ static sc_err_t f_scan(void *ctx, sc_scan_entry_t *out, size_t max, size_t *n)
 static sc_err_t f_subreq(void *c, const char *t, int q, int *mid) { (void)c; (void)t; (void)q; *mid = 1; return SC_ERR_IO; }
 static sc_err_t f_unsub(void *c, const char *t, int *mid) { (void)c; (void)t; *mid = 1; return SC_ERR_IO; }
 static sc_err_t f_reqst(void *c, int mid) { (void)c; (void)mid; return SC_ERR_NOTFOUND; }
+static uint32_t f_reqord(void *c, int mid) { (void)c; (void)mid; return 0; }
 static sc_err_t f_post(void *c, const char *u, const char *ct, const void *b, size_t l, uint32_t tmo, int *st, char *r,
                        size_t cap, size_t *rl)
 {
@@ -82,6 +83,7 @@ static void fill_all(sc_hal_t *h)
     h->mqtt.subscribe_req = f_subreq;
     h->mqtt.unsubscribe = f_unsub;
     h->mqtt.request_status = f_reqst;
+    h->mqtt.request_order = f_reqord;
     h->http = (sc_hal_http_t){ NULL, f_post, f_post_start, f_post_poll, f_void, f_get_start, f_get_read, f_void };
     h->fw = (sc_hal_fw_t){ NULL, f_fw_write, f_fw_op, f_fw_op, f_fw_read };
 }
@@ -130,6 +132,7 @@ static const entry_t entries[] = {
     E(mqtt.subscribe_req, R_DONE, R_DONE, R_DONE),
     E(mqtt.unsubscribe, R_DONE, R_DONE, R_DONE),
     E(mqtt.request_status, R_DONE, R_DONE, R_DONE),
+    E(mqtt.request_order, R_DONE, R_DONE, R_DONE),
     E(storage.get, R_DONE, R_DONE, R_DONE),
     E(storage.put, R_DONE, R_DONE, R_DONE),
     E(storage.erase, R_DONE, R_DONE, R_DONE),

@@ -396,6 +396,8 @@ static void test_udp_broadcast_leaves_on_the_link(void **state)
 static struct {
     struct tcp_pcb *listen, *conn;
     uint8_t connack_code;
+    uint8_t suback_code;   /* the granted QoS, or 0x80 */
+    bool pub_first;        /* the message on a new subscription goes before its SUBACK */
     uint8_t rx[2048];
     size_t rxn;
     int connects, subscribes, publishes;
@@ -437,9 +439,11 @@ static void b_parse(void)
             b_send(ack, 4);
         } else if (type == 8) { /* SUBSCRIBE: answer the packet id, granted qos 1 */
             B.subscribes++;
-            uint8_t ack[5] = { 0x90, 3, v[0], v[1], 1 };
-            b_send(ack, 5);
-            /* and deliver a message on that topic at once, qos 0, payload > lwIP's fragment */
+            uint8_t ack[5] = { 0x90, 3, v[0], v[1], B.suback_code ? B.suback_code : 1 };
+            if (!B.pub_first)
+                b_send(ack, 5);
+            /* and deliver a message on that topic at once, qos 0, payload > lwIP's fragment
+             * (or before the SUBACK, as a broker may: both in one TCP segment) */
             static char msg[700];
             const char *topic = "$thing/down/service/P/D";
             size_t tl = strlen(topic), pl = 600;
@@ -455,6 +459,11 @@ static void b_parse(void)
             for (size_t i = 0; i < pl; i++)
                 msg[n++] = (char)('a' + i % 26);
             b_send(msg, n);
+            if (B.pub_first)
+                b_send(ack, 5);
+        } else if (type == 10) { /* UNSUBSCRIBE: UNSUBACK its id */
+            uint8_t ack[4] = { 0xB0, 2, v[0], v[1] };
+            b_send(ack, 4);
         } else if (type == 3) { /* PUBLISH qos 1: PUBACK its id */
             B.publishes++;
             size_t tl = (size_t)(v[0] << 8 | v[1]);
@@ -655,6 +664,72 @@ static void b_send_split(const uint8_t *msg, size_t n, const size_t *cuts, int n
     UNLOCK_TCPIP_CORE();
 }
 
+static int g_req;
+static bool answered(void *arg)
+{
+    (void)arg;
+    return g_m.request_status(g_m.ctx, g_req) != SC_ERR_AGAIN;
+}
+
+/* SUBSCRIBE / UNSUBSCRIBE followed through request_status(), and the order stamps (hal.h) that
+ * tell a message the broker sent before its SUBACK from one after it (the AT data channel
+ * delivers only the latter, G1). */
+static void test_mqtt_requests(void **state)
+{
+    (void)state;
+    sc_lwip_mqtt_init(&g_m);
+    sc_mqtt_connect_t p = { .host = "10.9.0.2", .port = 1885, .client_id = "PD", .username = "u", .password = "pw",
+                            .keepalive_s = 60 };
+    broker_listen(1885);
+    B.connack_code = 0;
+    assert_int_equal(g_m.subscribe_req(g_m.ctx, "t", 0, &g_req), SC_ERR_CLOSED);
+    assert_int_equal(g_m.connect(g_m.ctx, &p), SC_OK);
+    assert_true(wait_until(mqtt_settled, NULL, 5000));
+    assert_int_equal(g_m.state(g_m.ctx, NULL), SC_MQTT_CONNECTED);
+    const char *topic = "$thing/down/service/P/D";
+    /* SUBACK, then the message */
+    B.pub_first = false;
+    assert_int_equal(g_m.subscribe_req(g_m.ctx, topic, 0, &g_req), SC_OK);
+    assert_true(wait_until(got_msg, NULL, 5000));
+    assert_int_equal(g_m.request_status(g_m.ctx, g_req), SC_OK);
+    uint32_t ack = g_m.request_order(g_m.ctx, g_req);
+    assert_true(ack != 0);
+    assert_int_equal(g_msg.order, ack + 1);
+    /* the message, then the SUBACK, in one segment */
+    B.pub_first = true;
+    assert_int_equal(g_m.subscribe_req(g_m.ctx, topic, 1, &g_req), SC_OK);
+    assert_true(wait_until(answered, NULL, 5000));
+    assert_true(wait_until(got_msg, NULL, 5000));
+    assert_int_equal(g_m.request_status(g_m.ctx, g_req), SC_OK);
+    assert_int_equal(g_msg.order, ack + 2);
+    assert_int_equal(g_m.request_order(g_m.ctx, g_req), ack + 3);
+    /* refused (0x80) */
+    B.pub_first = false;
+    B.suback_code = 0x80;
+    assert_int_equal(g_m.subscribe_req(g_m.ctx, topic, 0, &g_req), SC_OK);
+    assert_true(wait_until(answered, NULL, 5000));
+    assert_int_equal(g_m.request_status(g_m.ctx, g_req), SC_ERR_REFUSED);
+    assert_true(wait_until(got_msg, NULL, 5000));
+    B.suback_code = 0;
+    /* UNSUBACK */
+    int refused = g_req;
+    assert_int_equal(g_m.unsubscribe(g_m.ctx, topic, &g_req), SC_OK);
+    assert_true(g_req != refused);
+    assert_true(wait_until(answered, NULL, 5000));
+    assert_int_equal(g_m.request_status(g_m.ctx, g_req), SC_OK);
+    assert_int_equal(g_m.request_order(g_m.ctx, g_req), ack + 6);
+    assert_int_equal(g_m.request_status(g_m.ctx, refused), SC_ERR_REFUSED);  /* remembered */
+    assert_int_equal(g_m.request_status(g_m.ctx, g_req + 100), SC_ERR_NOTFOUND);
+    assert_int_equal(g_m.request_order(g_m.ctx, g_req + 100), 0);
+    /* a PUBACK is stamped too (G2) */
+    assert_int_equal(g_m.publish(g_m.ctx, "$thing/up/service/P/D", "x", 1, 1, &g_mid), SC_OK);
+    assert_true(wait_until(acked, NULL, 5000));
+    assert_int_equal(g_m.request_order(g_m.ctx, g_mid), ack + 7);
+    assert_int_equal(g_m.poll(g_m.ctx, &g_msg), SC_ERR_AGAIN);
+    assert_int_equal(g_m.disconnect(g_m.ctx), SC_OK);
+    sc_lwip_mqtt_cleanup(&g_m);
+}
+
 static void test_mqtt_hostile_broker(void **state)
 {
     (void)state;
@@ -817,6 +892,7 @@ int main(void)
         cmocka_unit_test(test_udp_broadcast_leaves_on_the_link),
         cmocka_unit_test(test_mqtt),
         cmocka_unit_test(test_mqtt_hostile_broker),
+        cmocka_unit_test(test_mqtt_requests),
         cmocka_unit_test(test_station_wrap),
         cmocka_unit_test(test_softap_address),
     };
