@@ -353,8 +353,8 @@ static void req_step(atd_t *b)
 /* The answer req_step saw completes the command, unless `next` (the message polled after it,
  * NULL: none) came before it on the wire: then the message goes first, as in the SDK, which
  * reads packets in order and adds a topic's handler at its SUBACK (_handle_suback_packet):
- * a message before a SUBACK is not printed (G1), one before a PUBACK is printed before
- * +TCMQTTPUB:OK (G2). Unstamped (0): the answer first. */
+ * a message before a SUBACK is not printed (F153), one before a PUBACK is printed before
+ * +TCMQTTPUB:OK (F154). Unstamped (0): the answer first. */
 static void req_done(atd_t *b, const sc_mqtt_msg_t *next)
 {
     if (!b->req_kind || b->req_res == SC_ERR_AGAIN)

@@ -6,14 +6,14 @@
 #   reads +TCMQTTSUB:OK and the second one only (before: the first too, ahead of the OK);
 # - P/D/once1..3: a message, its SUBACK and another message in one TCP write, so the device's
 #   client takes in all three before the module looks: the host reads +TCMQTTSUB:OK and the
-#   second one only (G1; before, the SUBACK was seen first, the topic granted, then the earlier
+#   second one only (F153; before, the SUBACK was seen first, the topic granted, then the earlier
 #   message printed too);
 # - P/D/no: a message, 1 s later a SUBACK that refuses (0x80): FAIL,-108 and nothing printed;
 # - AT+TCMQTTUNSUB of P/D/held that the broker never answers: FAIL,202, and the messages the
 #   broker goes on sending on P/D/held are not printed (before: printed again after the FAIL);
 #   AT+TCMQTTSUB? no longer lists it, and a new AT+TCMQTTSUB of it delivers again;
 # - a QoS 1 AT+TCMQTTPUB that the broker answers with a message and the PUBACK in one write:
-#   the host reads the message, then +TCMQTTPUB:OK, in the wire's order (G2; before, the OK
+#   the host reads the message, then +TCMQTTPUB:OK, in the wire's order (F154; before, the OK
 #   came first);
 # - P/D/burst: the SUBACK, 30 messages and the broker closes the connection, all at once: the
 #   host reads +TCMQTTSUB:OK, the 30 messages in order, then +TCMQTTDISCON,-103 (F125; before, the

@@ -771,7 +771,7 @@ static void test_sub_delivers_from_suback(void **state)
     mqtt_st = SC_MQTT_DISCONNECTED;
 }
 
-/* G1: a message the broker sent before its SUBACK is not the host's, even when the port has
+/* F153: a message the broker sent before its SUBACK is not the host's, even when the port has
  * taken in both before the binding looks (one TCP read): the order stamps (hal.h) say it came
  * first. Before, the binding saw the SUBACK, granted the topic, then read the earlier message
  * and printed it. Two ways in: the SUBACK already in when the step asks for it, and the
@@ -839,7 +839,7 @@ static void test_sub_message_before_suback(void **state)
     }
 }
 
-/* G2: a message the broker sent before the PUBACK of the host's QoS 1 publish is printed before
+/* F154: a message the broker sent before the PUBACK of the host's QoS 1 publish is printed before
  * +TCMQTTPUB:OK, one after it after, when the port took in all three at once: the SDK reads
  * them in the wire's order. Before, the PUBACK was looked at first: OK, then both messages. */
 static bool pa_in;

@@ -211,7 +211,7 @@ static void test_request_ids_wrap(void **state)
         tu_sleep_ms(5);
     assert_int_equal(hal.mqtt.request_status(hal.mqtt.ctx, first), SC_OK);
     uint32_t first_order = hal.mqtt.request_order(hal.mqtt.ctx, first);
-    assert_true(first_order != 0);   /* the SUBACK's order stamp (G1) */
+    assert_true(first_order != 0);   /* the SUBACK's order stamp (F153) */
     for (int i = 0; i < 65534; i++) {
         sc_err_t e;
         while ((e = hal.mqtt.publish(hal.mqtt.ctx, "wrap/t", "x", 1, 0, &mid)) == SC_ERR_NOMEM)

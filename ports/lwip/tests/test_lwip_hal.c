@@ -673,7 +673,7 @@ static bool answered(void *arg)
 
 /* SUBSCRIBE / UNSUBSCRIBE followed through request_status(), and the order stamps (hal.h) that
  * tell a message the broker sent before its SUBACK from one after it (the AT data channel
- * delivers only the latter, G1). */
+ * delivers only the latter, F153). */
 static void test_mqtt_requests(void **state)
 {
     (void)state;
@@ -721,7 +721,7 @@ static void test_mqtt_requests(void **state)
     assert_int_equal(g_m.request_status(g_m.ctx, refused), SC_ERR_REFUSED);  /* remembered */
     assert_int_equal(g_m.request_status(g_m.ctx, g_req + 100), SC_ERR_NOTFOUND);
     assert_int_equal(g_m.request_order(g_m.ctx, g_req + 100), 0);
-    /* a PUBACK is stamped too (G2) */
+    /* a PUBACK is stamped too (F154) */
     assert_int_equal(g_m.publish(g_m.ctx, "$thing/up/service/P/D", "x", 1, 1, &g_mid), SC_OK);
     assert_true(wait_until(acked, NULL, 5000));
     assert_int_equal(g_m.request_order(g_m.ctx, g_mid), ack + 7);
