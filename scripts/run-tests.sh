@@ -44,8 +44,10 @@ done_phase cluster
 phase "unit tests under ASan+UBSan"
 cmake -S . -B "$BUILD_ASAN" -DSC_SANITIZE=ON -DSC_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build "$BUILD_ASAN" -j "$JOBS" --target sc_unit_tests sc_fuzzers >/dev/null
+# (CTEST_JOBS at once, as above: these too mostly wait -- test_posix_station's protocol
+# timeouts, mosquitto -- 19-24 s of CPU in all against ~87 s of test time)
 (cd "$BUILD_ASAN" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --output-on-failure -L unit -j "$JOBS") 2>&1 | tee "$log"
+    ctest --output-on-failure -L unit -j "$CTEST_JOBS") 2>&1 | tee "$log"
 count
 done_phase asan
 
