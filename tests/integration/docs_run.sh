@@ -139,51 +139,53 @@ sys.exit(1 if bad else 0)
 PY
 
 # 3. run each block
+# join continuation lines, then turn the conventions into a script: every block in one
+# python3 (one per block was ~1 s each beside stress-ng, a third of this test's time)
+python3 - "$SC_BUILD" "$TMP" <<'PY' || { echo "FAIL: could not turn the blocks into scripts"; exit 1; }
+import glob, os, re, shlex, sys
+build = sys.argv[1]
+for src in sorted(glob.glob(os.path.join(sys.argv[2], 'block*.src'))):
+    body = open(src).read().split('\n', 1)[1]
+    logical, cur = [], ''
+    for l in body.split('\n'):
+        if l.endswith('\\'):
+            cur += l[:-1] + ' '
+            continue
+        logical.append(cur + l)
+        cur = ''
+    # the block's status survives the trap that stops its daemons (a daemon that ended on its own
+    # just before is still listed by jobs -p, and under set -e the kill that fails on it made the
+    # block fail: the rack example's devices end 2 s after their token, as send's linger ends).
+    # The kill is repeated while a daemon lives (5 s, then SIGKILL): one started by the block's
+    # last line was once still bash between fork and exec when the one kill came, and the signal
+    # was lost there: the daemon ran to the block's 180 s timeout and the block failed.
+    out, skips = ['set -e', 'trap \'rc=$?; for _ in 1 2 3 4 5 6 7 8 9 10; do j=$(jobs -pr); [ -n "$j" ] || break; '
+                  'kill $j 2>/dev/null || true; sleep 0.5; done; j=$(jobs -pr); [ -z "$j" ] || kill -9 $j 2>/dev/null || true; '
+                  'wait 2>/dev/null; exit $rc\' EXIT'], []
+    first = next((l for l in logical if l.strip()), '')
+    m = re.match(r'\s*# not run: (.*)', first)
+    if m:
+        skips.append('whole block: ' + m.group(1))
+        logical = []
+    for l in logical:
+        m = re.search(r'#\s*not run:\s*(.*)$', l)
+        if m:
+            skips.append(re.sub(r'\s+', ' ', l[:m.start()].strip())[:80] + ' -- ' + m.group(1))
+            continue
+        e = re.match(r'\s*# expect: (.*)$', l)
+        if e:
+            out.append('grep -qF -- %s "$BLOCK_OUT" || { echo "expected output missing: %s"; exit 1; }'
+                       % (shlex.quote(e.group(1)), e.group(1).replace('"', '')))
+            continue
+        out.append(re.sub(r'(^|[\s=])build/', r'\1' + build + '/', l))
+    open(src[:-4] + '.sh', 'w').write('\n'.join(out) + '\n')
+    open(src[:-4] + '.skips', 'w').write(''.join(s + '\n' for s in skips))
+PY
 RUN=0; SKIP=0; LINES=0
 for srcf in "$TMP"/block*.src; do
     [ -f "$srcf" ] || continue
     where=$(head -1 "$srcf")
     b=$(basename "$srcf" .src)
-    # join continuation lines, then turn the conventions into a script
-    python3 - "$srcf" "$TMP/$b.sh" "$TMP/$b.skips" "$SC_BUILD" <<'PY'
-import re, shlex, sys
-body = open(sys.argv[1]).read().split('\n', 1)[1]
-build = sys.argv[4]
-logical, cur = [], ''
-for l in body.split('\n'):
-    if l.endswith('\\'):
-        cur += l[:-1] + ' '
-        continue
-    logical.append(cur + l)
-    cur = ''
-# the block's status survives the trap that stops its daemons (a daemon that ended on its own
-# just before is still listed by jobs -p, and under set -e the kill that fails on it made the
-# block fail: the rack example's devices end 2 s after their token, as send's linger ends).
-# The kill is repeated while a daemon lives (5 s, then SIGKILL): one started by the block's
-# last line was once still bash between fork and exec when the one kill came, and the signal
-# was lost there: the daemon ran to the block's 180 s timeout and the block failed.
-out, skips = ['set -e', 'trap \'rc=$?; for _ in 1 2 3 4 5 6 7 8 9 10; do j=$(jobs -pr); [ -n "$j" ] || break; '
-              'kill $j 2>/dev/null || true; sleep 0.5; done; j=$(jobs -pr); [ -z "$j" ] || kill -9 $j 2>/dev/null || true; '
-              'wait 2>/dev/null; exit $rc\' EXIT'], []
-first = next((l for l in logical if l.strip()), '')
-m = re.match(r'\s*# not run: (.*)', first)
-if m:
-    skips.append('whole block: ' + m.group(1))
-    logical = []
-for l in logical:
-    m = re.search(r'#\s*not run:\s*(.*)$', l)
-    if m:
-        skips.append(re.sub(r'\s+', ' ', l[:m.start()].strip())[:80] + ' -- ' + m.group(1))
-        continue
-    e = re.match(r'\s*# expect: (.*)$', l)
-    if e:
-        out.append('grep -qF -- %s "$BLOCK_OUT" || { echo "expected output missing: %s"; exit 1; }'
-                   % (shlex.quote(e.group(1)), e.group(1).replace('"', '')))
-        continue
-    out.append(re.sub(r'(^|[\s=])build/', r'\1' + build + '/', l))
-open(sys.argv[2], 'w').write('\n'.join(out) + '\n')
-open(sys.argv[3], 'w').write(''.join(s + '\n' for s in skips))
-PY
     while IFS= read -r s; do echo "  not run ($where): $s"; SKIP=$((SKIP + 1)); done <"$TMP/$b.skips"
     n=$(grep -cvE '^\s*(#|$|set -e$|trap )' "$TMP/$b.sh")
     [ "$n" -gt 0 ] || continue

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* ctest-cost: 9 */
 /* The cloud's own MQTT clients (apps/cloud/cloud_mosq.c) against a real mosquitto this test
  * starts on a free loopback port. Connected (what GET /readyz's "broker" reads) only from an
  * accepted CONNACK until the connection is gone, and again once the broker is back; never on a

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* ctest-cost: 15 */
 /* The bind machine over the real POSIX tables: libmosquitto against a mosquitto broker this test
  * starts on a free loopback port (plain, anonymous), a responder client answering app_bind_token
  * like the cloud, and dynamic registration over libcurl against a libmicrohttpd endpoint

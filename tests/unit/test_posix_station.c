@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* ctest-cost: 20 */
 /* Station backends: the simulated AP's outcomes on a fake clock, the exec hook (credentials in
  * the environment, never argv; exit codes), and wpa_supplicant's control protocol against a
  * fake control socket server. */
