@@ -416,10 +416,18 @@ static void lease_of(const uint8_t *o, size_t ol)
     d.t2_ms = t2;
 }
 
-/* A server identifier a REQUEST may be unicast to: a host's, and not the address offered. */
-static bool server_ok(const uint8_t s[4], const uint8_t yi[4])
+/* A server identifier a REQUEST may be unicast to: a host's, not the address offered, and not
+ * the subnet's own or broadcast address (the mask's): lwIP sends to the latter as a link
+ * broadcast, so the renewing transaction would reach every host. A server off the subnet (behind
+ * a relay) is reached through the router. */
+static bool server_ok(const uint8_t s[4], const uint8_t yi[4], const uint8_t mask[4])
 {
-    return host_addr(s) && memcmp(s, yi, 4) != 0;
+    if (!host_addr(s) || memcmp(s, yi, 4) == 0)
+        return false;
+    uint32_t a = get32(s), m = get32(mask);
+    if (prefix_len(mask) <= 30 && ((a ^ get32(yi)) & m) == 0 && ((a & ~m) == 0 || (a & ~m) == ~m))
+        return false;
+    return true;
 }
 
 bool sc_lwip_dhcp_input(const uint8_t *f, size_t n)
@@ -456,7 +464,7 @@ bool sc_lwip_dhcp_input(const uint8_t *f, size_t n)
     bool bad = false, have_server = opt4(o, ol, 54, server, &bad), have_router = false;
     const uint8_t *yi = b + 16;
     if (d.state == ST_SELECTING && t[0] == OFFER) {
-        if (!have_server || !server_ok(server, yi) || !judge(yi, o, ol, mask, router, &have_router))
+        if (!have_server || !judge(yi, o, ol, mask, router, &have_router) || !server_ok(server, yi, mask))
             return true; /* another offer may come */
         memcpy(d.offered, yi, 4);
         memcpy(d.server, server, 4);
@@ -467,7 +475,7 @@ bool sc_lwip_dhcp_input(const uint8_t *f, size_t n)
         arm_timer(); /* the budget goes on: an offer does not reset it */
     } else if (d.state == ST_REQUESTING && t[0] == ACK) {
         if (!have_server || memcmp(server, d.server, 4) != 0 || memcmp(yi, d.offered, 4) != 0 ||
-            !judge(yi, o, ol, mask, router, &have_router))
+            !judge(yi, o, ol, mask, router, &have_router) || !server_ok(server, yi, mask))
             return true; /* another server's answer, or one no host can take */
         memcpy(d.ip, yi, 4);
         memcpy(d.mask, mask, 4);
@@ -501,7 +509,7 @@ bool sc_lwip_dhcp_input(const uint8_t *f, size_t n)
     } else if ((d.state == ST_RENEWING || d.state == ST_REBINDING) && t[0] == ACK) {
         /* Renewing, only the server asked may extend it; rebinding, any server may (RFC 2131),
          * and the next renewal asks that one. The address, mask and router stay. */
-        if (!have_server || memcmp(yi, d.ip, 4) != 0 || !server_ok(server, yi) ||
+        if (!have_server || memcmp(yi, d.ip, 4) != 0 || !server_ok(server, yi, d.mask) ||
             (d.state == ST_RENEWING && memcmp(server, d.server, 4) != 0))
             return true;
         memcpy(d.server, server, 4);

@@ -773,6 +773,61 @@ static void test_offer_bad_server_id(void **state)
     }
 }
 
+/* The subnet's own address and its broadcast address are no host's either: a REQUEST unicast to
+ * 10.9.0.255 on a /24 leaves as a link broadcast (lwIP's etharp sends a directed broadcast to
+ * ff:ff:ff:ff:ff:ff), so the renewing transaction id would reach every host, as before F139.
+ * Such an offer is skipped, such a rebinding ACK ignored; on a /16 10.9.0.255 is a host and is
+ * taken, and so is a server off the subnet (behind a relay: the router carries the unicast). */
+static void test_server_id_subnet_broadcast(void **state)
+{
+    (void)state;
+    static const uint8_t net[4] = { 10, 9, 0, 0 }, bc[4] = { 10, 9, 0, 255 }, far[4] = { 192, 168, 7, 255 };
+    static const uint8_t M16[4] = { 255, 255, 0, 0 };
+    const uint8_t *bad[] = { net, bc };
+    for (size_t i = 0; i < 2; i++) {
+        start(0);
+        size_t sent = g_nout;
+        reply_t r = offer();
+        r.server = bad[i];
+        send_reply(&r);
+        assert_int_equal(g_nout, sent);
+        assert_int_equal(d.state, ST_SELECTING);
+    }
+    start(0);
+    reply_t r = offer();
+    r.server = bc;
+    r.mask = M16;
+    send_reply(&r);
+    assert_int_equal(last_type(), REQUEST);
+    /* ... but not an ACK whose mask makes it the subnet's broadcast after all */
+    r.type = ACK;
+    r.xid = last_xid();
+    r.mask = M24;
+    send_reply(&r);
+    assert_int_equal(d.state, ST_REQUESTING);
+    r.mask = M16;
+    send_reply(&r);
+    assert_int_equal(d.state, ST_BOUND);
+    start(0);
+    r = offer();
+    r.server = far;
+    send_reply(&r);
+    assert_int_equal(last_type(), REQUEST);
+    /* rebinding: an ACK naming the subnet's broadcast address as its server is not taken */
+    bind_lease(3600);
+    tick_until_broadcast(100000000);
+    assert_int_equal(d.state, ST_REBINDING);
+    r = offer();
+    r.type = ACK;
+    r.xid = last_xid();
+    r.server = bc;
+    send_reply(&r);
+    assert_int_equal(d.state, ST_REBINDING);
+    r.server = net;
+    send_reply(&r);
+    assert_int_equal(d.state, ST_REBINDING);
+}
+
 /* ---- sockets on a lost lease's address ------------------------------------------------------ */
 
 static unsigned g_udp_got;
@@ -957,6 +1012,7 @@ int main(void)
         cmocka_unit_test(test_server_t1_t2),
         cmocka_unit_test(test_renew_unicast_rebind_broadcast),
         cmocka_unit_test(test_offer_bad_server_id),
+        cmocka_unit_test(test_server_id_subnet_broadcast),
         cmocka_unit_test(test_sockets_follow_new_address),
         cmocka_unit_test(test_fuzz),
     };
