@@ -18,8 +18,9 @@
  *
  * Any host on the LAN can send what this parses (docs/security.md, the lwIP port): an offer or
  * an ack that would give an address no host can have, or a mask no LAN has, is ignored as if
- * it had not come; a NAK counts only from the server chosen; NAKs and offers cannot reset the
- * retry budget or make the client send faster than its timer. */
+ * it had not come; a NAK counts only from the server asked (rebinding: any server's, as the
+ * RFC says); NAKs and offers cannot reset the retry budget or make the client send faster
+ * than its timer. */
 #include <string.h>
 #include <sys/random.h>
 
@@ -518,9 +519,13 @@ bool sc_lwip_dhcp_input(const uint8_t *f, size_t n)
         lease_of(o, ol);
         arm_lease_timer();
     } else if ((d.state == ST_REQUESTING || d.state == ST_RENEWING || d.state == ST_REBINDING) && t[0] == NAK) {
-        /* only the chosen server's (RFC 2131: a NAK carries its server identifier); rebinding
-         * too: any host can claim to be another server, and a NAK takes the address away */
-        if (!have_server || memcmp(server, d.server, 4) != 0)
+        /* A NAK carries its server identifier (RFC 2131). Requesting or renewing, only the server
+         * asked counts; rebinding, any server's (RFC 2131 4.4.5: the network's server may have
+         * changed, and the address is then no longer right). Counting only the lease's server
+         * there stopped no forger (its identifier is in the broadcast OFFER; a rebinding ACK
+         * naming the forger makes it the lease's server) and kept a dead address until the
+         * lease's end. */
+        if (!have_server || (d.state != ST_REBINDING && memcmp(server, d.server, 4) != 0))
             return true;
         if (d.state != ST_REQUESTING) {
             lose_lease();

@@ -742,8 +742,8 @@ static void test_renew_unicast_rebind_broadcast(void **state)
     r.server = bcast;
     send_reply(&r);
     assert_true(sc_lwip_dhcp_active());
-    /* a NAK while rebinding counts only from the lease's server */
-    reply_t nak = { .type = NAK, .xid = last_xid(), .server = SRV, .lease = -1 };
+    /* a NAK while rebinding needs a server identifier; any server's counts (test_rebind_nak) */
+    reply_t nak = { .type = NAK, .xid = last_xid(), .server = NULL, .lease = -1 };
     send_reply(&nak);
     assert_int_equal(nif_ip(), get32(YI));
     nak.server = other;
@@ -751,6 +751,48 @@ static void test_renew_unicast_rebind_broadcast(void **state)
     send_reply(&nak);
     assert_int_equal(nif_ip(), 0);
     assert_int_equal(last_type(), DISCOVER);
+}
+
+/* Rebinding (the lease's server silent since T1), a NAK from another server counts, as RFC
+ * 2131 4.4.5 says: the network's server was replaced (a router swapped, dnsmasq reconfigured)
+ * and the address is no longer right there. Before, only the lease's own server's NAK counted,
+ * so the device kept a dead address until the lease's end: 7/8 of the lease with the default
+ * T2, all but T2 of it with the server's (T2 = 100 s of a day: 23.97 h). Keeping the rule bought
+ * nothing against a forger: the lease's server identifier is in the broadcast OFFER every LAN
+ * host sees, and a rebinding ACK from any server is taken, so one naming the forger makes it the
+ * lease's server, and at T1 the device unicasts its transaction to the forger, whose NAK then
+ * counts under the old rule too (played below). */
+static void test_rebind_nak(void **state)
+{
+    (void)state;
+    static const uint8_t newsrv[4] = { 10, 9, 0, 200 }, forger[4] = { 10, 9, 0, 66 };
+    uint8_t o[12];
+    bind_lease_opts(86400, o, t_opts(o, 50, 100));
+    assert_int_equal(tick_until_broadcast(100000000), 100000);
+    assert_int_equal(d.state, ST_REBINDING);
+    reply_t nak = { .type = NAK, .xid = last_xid(), .server = newsrv, .lease = -1 };
+    g_nout = 0;
+    send_reply(&nak);
+    assert_int_equal(nif_ip(), 0);
+    assert_int_equal(d.state, ST_SELECTING);
+    assert_int_equal(last_type(), DISCOVER);
+    /* what the old rule did not stop: the forger sees only the rebinding broadcast */
+    bind_lease(3600);
+    tick_until_broadcast(100000000);
+    reply_t ack = offer();
+    ack.type = ACK;
+    ack.xid = last_xid();
+    ack.server = forger;
+    ack.lease = 60;
+    send_reply(&ack);
+    assert_int_equal(d.state, ST_BOUND);
+    g_nout = 0;
+    assert_int_equal(tick_until_sent(100000000), 30000);
+    assert_int_equal(last_dst(), get32(forger)); /* the renewing transaction, to the forger */
+    nak.xid = last_xid();
+    nak.server = forger;
+    send_reply(&nak);
+    assert_int_equal(nif_ip(), 0);
 }
 
 /* An offer whose server identifier no host can have (broadcast, multicast, 0, loopback, the
@@ -1013,6 +1055,7 @@ int main(void)
         cmocka_unit_test(test_renew_unicast_rebind_broadcast),
         cmocka_unit_test(test_offer_bad_server_id),
         cmocka_unit_test(test_server_id_subnet_broadcast),
+        cmocka_unit_test(test_rebind_nak),
         cmocka_unit_test(test_sockets_follow_new_address),
         cmocka_unit_test(test_fuzz),
     };
