@@ -60,6 +60,7 @@ static struct {
     uint32_t lease_s;          /* LEASE_INFINITE: no renewal */
     uint64_t t1_ms, t2_ms;     /* RENEWING from t1_ms, REBINDING from t2_ms (since the grant) */
     uint64_t elapsed_ms;       /* since the lease was granted (or last renewed) */
+    uint64_t due_ms;           /* T1 (bound), the next REQUEST (renewing, rebinding) */
     uint32_t armed_ms;         /* what the pending timer waits */
     uint32_t armed_at;         /* sys_now() when it was armed */
 } d;
@@ -192,21 +193,25 @@ static void lose_lease(void)
 }
 
 /* Bound: wait for T1. Renewing: retry at half the time left to T2 (at least a minute, T2 at
- * the latest); rebinding: the same towards the lease's end (RFC 2131 4.4.5). */
+ * the latest); rebinding: the same towards the lease's end (RFC 2131 4.4.5). A wait longer than
+ * the timer's hour is made of hourly wakes that send nothing (due_ms stays). */
 static void arm_lease_timer(void)
 {
     if (d.lease_s == LEASE_INFINITE)
         return;
-    uint64_t end = (uint64_t)d.lease_s * 1000u, at;
-    if (d.elapsed_ms < d.t1_ms) {
-        at = d.t1_ms;
-    } else {
-        uint64_t to = d.elapsed_ms < d.t2_ms ? d.t2_ms : end, half = (to - d.elapsed_ms) / 2;
-        at = d.elapsed_ms + (half < RENEW_RETRY_MIN_MS ? RENEW_RETRY_MIN_MS : half);
-        if (at > to)
-            at = to;
+    if (d.elapsed_ms >= d.due_ms) {
+        uint64_t end = (uint64_t)d.lease_s * 1000u, at;
+        if (d.elapsed_ms < d.t1_ms) {
+            at = d.t1_ms;
+        } else {
+            uint64_t to = d.elapsed_ms < d.t2_ms ? d.t2_ms : end, half = (to - d.elapsed_ms) / 2;
+            at = d.elapsed_ms + (half < RENEW_RETRY_MIN_MS ? RENEW_RETRY_MIN_MS : half);
+            if (at > to)
+                at = to;
+        }
+        d.due_ms = at;
     }
-    uint64_t wait = at - d.elapsed_ms;
+    uint64_t wait = d.due_ms - d.elapsed_ms;
     arm_ms(wait > TIMER_MAX_MS ? TIMER_MAX_MS : (uint32_t)wait);
 }
 
@@ -230,7 +235,8 @@ static void on_timer(void *arg)
             d.state = ST_RENEWING;
             new_xid();
         }
-        if (d.state != ST_BOUND)
+        /* an hourly wake short of the retry sends nothing (T1 and T2 are never past due_ms) */
+        if (d.state != ST_BOUND && d.elapsed_ms >= d.due_ms)
             send_msg(REQUEST);
         arm_lease_timer();
         return;
@@ -401,6 +407,7 @@ static void lease_of(const uint8_t *o, size_t ol)
     uint32_t s = secs(o, ol, 51, LEASE_INFINITE);
     d.lease_s = s < LEASE_MIN_S ? LEASE_MIN_S : s;
     d.elapsed_ms = 0;
+    d.due_ms = 0; /* arm_lease_timer sets T1 */
     if (d.lease_s == LEASE_INFINITE)
         return;
     uint64_t end = (uint64_t)d.lease_s * 1000u, t1 = end / 2, t2 = end * 7 / 8;

@@ -870,6 +870,46 @@ static void test_server_id_subnet_broadcast(void **state)
     assert_int_equal(d.state, ST_REBINDING);
 }
 
+/* A long lease (30 days: T1 15 d, T2 26.25 d) is retried at half the time left, not at every
+ * wake of the one-hour timer: before, a REQUEST went at each hourly wake from T1 on, 270
+ * unicasts to T2 and 90 broadcasts to the lease's end where RFC 2131 4.4.5's halving sends ~15
+ * and ~13. The first retry after T1 waits half of the 11.25 days left. */
+static void test_long_lease_retries(void **state)
+{
+    (void)state;
+    bind_lease(30L * 86400);
+    g_nout = 0;
+    assert_int_equal(tick_until_sent(100000000000ull), 15ull * 86400 * 1000);
+    assert_int_equal(last_dst(), get32(SRV));
+    assert_int_equal(tick_until_sent(100000000000ull), 972000ull * 1000 / 2);
+    uint64_t t = (15ull * 86400 + 486000) * 1000, t2 = 2268000ull * 1000, end = 30ull * 86400 * 1000;
+    unsigned renew = 2, rebind = 0;
+    while (nif_ip() != 0) {
+        if (g_nout > 15)
+            g_nout = 15;
+        size_t before = g_nout;
+        uint32_t a = ARMED_MS;
+        assert_true(a > 0 && a <= TIMER_MAX_MS);
+        on_timer(NULL);
+        t += a;
+        if (g_nout > before && nif_ip() != 0) {
+            assert_int_equal(last_type(), REQUEST);
+            if (d.state == ST_RENEWING) {
+                assert_true(t < t2);
+                renew++;
+                assert_int_equal(last_dst(), get32(SRV));
+            } else {
+                rebind++;
+                assert_int_equal(last_dst(), 0xffffffffu);
+            }
+        }
+    }
+    printf("30-day lease: %u renewing REQUESTs, %u rebinding\n", renew, rebind);
+    assert_int_equal(t, end);
+    assert_true(renew >= 10 && renew <= 20);
+    assert_true(rebind >= 10 && rebind <= 20);
+}
+
 /* ---- sockets on a lost lease's address ------------------------------------------------------ */
 
 static unsigned g_udp_got;
@@ -1056,6 +1096,7 @@ int main(void)
         cmocka_unit_test(test_offer_bad_server_id),
         cmocka_unit_test(test_server_id_subnet_broadcast),
         cmocka_unit_test(test_rebind_nak),
+        cmocka_unit_test(test_long_lease_retries),
         cmocka_unit_test(test_sockets_follow_new_address),
         cmocka_unit_test(test_fuzz),
     };
