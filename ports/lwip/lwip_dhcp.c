@@ -18,8 +18,9 @@
  *
  * Any host on the LAN can send what this parses (docs/security.md, the lwIP port): an offer or
  * an ack that would give an address no host can have, or a mask no LAN has, is ignored as if
- * it had not come; a NAK counts only from the server chosen; NAKs and offers cannot reset the
- * retry budget or make the client send faster than its timer. */
+ * it had not come; a NAK counts only from the server asked (rebinding: any server's, as the
+ * RFC says); NAKs and offers cannot reset the retry budget or make the client send faster
+ * than its timer. */
 #include <string.h>
 #include <sys/random.h>
 
@@ -59,6 +60,7 @@ static struct {
     uint32_t lease_s;          /* LEASE_INFINITE: no renewal */
     uint64_t t1_ms, t2_ms;     /* RENEWING from t1_ms, REBINDING from t2_ms (since the grant) */
     uint64_t elapsed_ms;       /* since the lease was granted (or last renewed) */
+    uint64_t due_ms;           /* T1 (bound), the next REQUEST (renewing, rebinding) */
     uint32_t armed_ms;         /* what the pending timer waits */
     uint32_t armed_at;         /* sys_now() when it was armed */
 } d;
@@ -191,21 +193,25 @@ static void lose_lease(void)
 }
 
 /* Bound: wait for T1. Renewing: retry at half the time left to T2 (at least a minute, T2 at
- * the latest); rebinding: the same towards the lease's end (RFC 2131 4.4.5). */
+ * the latest); rebinding: the same towards the lease's end (RFC 2131 4.4.5). A wait longer than
+ * the timer's hour is made of hourly wakes that send nothing (due_ms stays). */
 static void arm_lease_timer(void)
 {
     if (d.lease_s == LEASE_INFINITE)
         return;
-    uint64_t end = (uint64_t)d.lease_s * 1000u, at;
-    if (d.elapsed_ms < d.t1_ms) {
-        at = d.t1_ms;
-    } else {
-        uint64_t to = d.elapsed_ms < d.t2_ms ? d.t2_ms : end, half = (to - d.elapsed_ms) / 2;
-        at = d.elapsed_ms + (half < RENEW_RETRY_MIN_MS ? RENEW_RETRY_MIN_MS : half);
-        if (at > to)
-            at = to;
+    if (d.elapsed_ms >= d.due_ms) {
+        uint64_t end = (uint64_t)d.lease_s * 1000u, at;
+        if (d.elapsed_ms < d.t1_ms) {
+            at = d.t1_ms;
+        } else {
+            uint64_t to = d.elapsed_ms < d.t2_ms ? d.t2_ms : end, half = (to - d.elapsed_ms) / 2;
+            at = d.elapsed_ms + (half < RENEW_RETRY_MIN_MS ? RENEW_RETRY_MIN_MS : half);
+            if (at > to)
+                at = to;
+        }
+        d.due_ms = at;
     }
-    uint64_t wait = at - d.elapsed_ms;
+    uint64_t wait = d.due_ms - d.elapsed_ms;
     arm_ms(wait > TIMER_MAX_MS ? TIMER_MAX_MS : (uint32_t)wait);
 }
 
@@ -229,7 +235,8 @@ static void on_timer(void *arg)
             d.state = ST_RENEWING;
             new_xid();
         }
-        if (d.state != ST_BOUND)
+        /* an hourly wake short of the retry sends nothing (T1 and T2 are never past due_ms) */
+        if (d.state != ST_BOUND && d.elapsed_ms >= d.due_ms)
             send_msg(REQUEST);
         arm_lease_timer();
         return;
@@ -400,6 +407,7 @@ static void lease_of(const uint8_t *o, size_t ol)
     uint32_t s = secs(o, ol, 51, LEASE_INFINITE);
     d.lease_s = s < LEASE_MIN_S ? LEASE_MIN_S : s;
     d.elapsed_ms = 0;
+    d.due_ms = 0; /* arm_lease_timer sets T1 */
     if (d.lease_s == LEASE_INFINITE)
         return;
     uint64_t end = (uint64_t)d.lease_s * 1000u, t1 = end / 2, t2 = end * 7 / 8;
@@ -416,10 +424,18 @@ static void lease_of(const uint8_t *o, size_t ol)
     d.t2_ms = t2;
 }
 
-/* A server identifier a REQUEST may be unicast to: a host's, and not the address offered. */
-static bool server_ok(const uint8_t s[4], const uint8_t yi[4])
+/* A server identifier a REQUEST may be unicast to: a host's, not the address offered, and not
+ * the subnet's own or broadcast address (the mask's): lwIP sends to the latter as a link
+ * broadcast, so the renewing transaction would reach every host. A server off the subnet (behind
+ * a relay) is reached through the router. */
+static bool server_ok(const uint8_t s[4], const uint8_t yi[4], const uint8_t mask[4])
 {
-    return host_addr(s) && memcmp(s, yi, 4) != 0;
+    if (!host_addr(s) || memcmp(s, yi, 4) == 0)
+        return false;
+    uint32_t a = get32(s), m = get32(mask);
+    if (prefix_len(mask) <= 30 && ((a ^ get32(yi)) & m) == 0 && ((a & ~m) == 0 || (a & ~m) == ~m))
+        return false;
+    return true;
 }
 
 bool sc_lwip_dhcp_input(const uint8_t *f, size_t n)
@@ -456,7 +472,7 @@ bool sc_lwip_dhcp_input(const uint8_t *f, size_t n)
     bool bad = false, have_server = opt4(o, ol, 54, server, &bad), have_router = false;
     const uint8_t *yi = b + 16;
     if (d.state == ST_SELECTING && t[0] == OFFER) {
-        if (!have_server || !server_ok(server, yi) || !judge(yi, o, ol, mask, router, &have_router))
+        if (!have_server || !judge(yi, o, ol, mask, router, &have_router) || !server_ok(server, yi, mask))
             return true; /* another offer may come */
         memcpy(d.offered, yi, 4);
         memcpy(d.server, server, 4);
@@ -467,7 +483,7 @@ bool sc_lwip_dhcp_input(const uint8_t *f, size_t n)
         arm_timer(); /* the budget goes on: an offer does not reset it */
     } else if (d.state == ST_REQUESTING && t[0] == ACK) {
         if (!have_server || memcmp(server, d.server, 4) != 0 || memcmp(yi, d.offered, 4) != 0 ||
-            !judge(yi, o, ol, mask, router, &have_router))
+            !judge(yi, o, ol, mask, router, &have_router) || !server_ok(server, yi, mask))
             return true; /* another server's answer, or one no host can take */
         memcpy(d.ip, yi, 4);
         memcpy(d.mask, mask, 4);
@@ -501,7 +517,7 @@ bool sc_lwip_dhcp_input(const uint8_t *f, size_t n)
     } else if ((d.state == ST_RENEWING || d.state == ST_REBINDING) && t[0] == ACK) {
         /* Renewing, only the server asked may extend it; rebinding, any server may (RFC 2131),
          * and the next renewal asks that one. The address, mask and router stay. */
-        if (!have_server || memcmp(yi, d.ip, 4) != 0 || !server_ok(server, yi) ||
+        if (!have_server || memcmp(yi, d.ip, 4) != 0 || !server_ok(server, yi, d.mask) ||
             (d.state == ST_RENEWING && memcmp(server, d.server, 4) != 0))
             return true;
         memcpy(d.server, server, 4);
@@ -510,9 +526,13 @@ bool sc_lwip_dhcp_input(const uint8_t *f, size_t n)
         lease_of(o, ol);
         arm_lease_timer();
     } else if ((d.state == ST_REQUESTING || d.state == ST_RENEWING || d.state == ST_REBINDING) && t[0] == NAK) {
-        /* only the chosen server's (RFC 2131: a NAK carries its server identifier); rebinding
-         * too: any host can claim to be another server, and a NAK takes the address away */
-        if (!have_server || memcmp(server, d.server, 4) != 0)
+        /* A NAK carries its server identifier (RFC 2131). Requesting or renewing, only the server
+         * asked counts; rebinding, any server's (RFC 2131 4.4.5: the network's server may have
+         * changed, and the address is then no longer right). Counting only the lease's server
+         * there stopped no forger (its identifier is in the broadcast OFFER; a rebinding ACK
+         * naming the forger makes it the lease's server) and kept a dead address until the
+         * lease's end. */
+        if (!have_server || (d.state != ST_REBINDING && memcmp(server, d.server, 4) != 0))
             return true;
         if (d.state != ST_REQUESTING) {
             lose_lease();

@@ -14,6 +14,9 @@
 # new address; at 80 s a datagram to the new address's 8266 must be echoed by the socket the
 # probe bound to the first one (docs/security.md, the lwIP port: sockets follow a new lease),
 # and one to the old address must not be.
+# NEWSRV=1: the server replaced at 10 s (10.77.0.1 gone, an authoritative dnsmasq on 10.77.0.2
+# with another range): the rebinding REQUEST at 105 s is NAKed by the new server and the
+# client has a new address by ~110 s (before docs/security.md Y2: at ~123 s, the lease's end).
 set -eu
 d=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "${BUILD:-build}" && pwd)
@@ -75,6 +78,18 @@ except socket.timeout: print("no answer")' "$a")
     done
     wait $PR
     cat "$t/probe.out"
+    kill "$(cat "$t/dm2")" 2>/dev/null || true
+elif [ "${NEWSRV:-0}" = 1 ]; then
+    # the server replaced: at 10 s 10.77.0.1 goes away and an authoritative dnsmasq on
+    # 10.77.0.2 serves another range; the renewal's unicasts to .1 go unanswered, the rebinding
+    # broadcast at T2 (105 s) is NAKed by .2, which the client takes (any server's NAK counts
+    # while rebinding, docs/security.md Y2): a new address by ~110 s, not at the lease's end
+    ( sleep 10; kill $DM; ip -n $A addr del 10.77.0.1/24 dev va; ip -n $A addr add 10.77.0.2/24 dev va
+      ip netns exec $A dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --user=root --interface=va \
+          --bind-interfaces --dhcp-authoritative --dhcp-range=10.77.0.70,10.77.0.80,255.255.255.0,2m \
+          --dhcp-leasefile="$t/leases2" --pid-file="$t/dm.pid" --log-dhcp --log-facility="$t/dnsmasq.log" &
+      echo $! > "$t/dm2"; wait ) &
+    ip netns exec $N "$t/probe" 130
     kill "$(cat "$t/dm2")" 2>/dev/null || true
 else
     ip netns exec $N "$t/probe"

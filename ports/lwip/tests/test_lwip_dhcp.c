@@ -742,8 +742,8 @@ static void test_renew_unicast_rebind_broadcast(void **state)
     r.server = bcast;
     send_reply(&r);
     assert_true(sc_lwip_dhcp_active());
-    /* a NAK while rebinding counts only from the lease's server */
-    reply_t nak = { .type = NAK, .xid = last_xid(), .server = SRV, .lease = -1 };
+    /* a NAK while rebinding needs a server identifier; any server's counts (test_rebind_nak) */
+    reply_t nak = { .type = NAK, .xid = last_xid(), .server = NULL, .lease = -1 };
     send_reply(&nak);
     assert_int_equal(nif_ip(), get32(YI));
     nak.server = other;
@@ -751,6 +751,48 @@ static void test_renew_unicast_rebind_broadcast(void **state)
     send_reply(&nak);
     assert_int_equal(nif_ip(), 0);
     assert_int_equal(last_type(), DISCOVER);
+}
+
+/* Rebinding (the lease's server silent since T1), a NAK from another server counts, as RFC
+ * 2131 4.4.5 says: the network's server was replaced (a router swapped, dnsmasq reconfigured)
+ * and the address is no longer right there. Before, only the lease's own server's NAK counted,
+ * so the device kept a dead address until the lease's end: 7/8 of the lease with the default
+ * T2, all but T2 of it with the server's (T2 = 100 s of a day: 23.97 h). Keeping the rule bought
+ * nothing against a forger: the lease's server identifier is in the broadcast OFFER every LAN
+ * host sees, and a rebinding ACK from any server is taken, so one naming the forger makes it the
+ * lease's server, and at T1 the device unicasts its transaction to the forger, whose NAK then
+ * counts under the old rule too (played below). */
+static void test_rebind_nak(void **state)
+{
+    (void)state;
+    static const uint8_t newsrv[4] = { 10, 9, 0, 200 }, forger[4] = { 10, 9, 0, 66 };
+    uint8_t o[12];
+    bind_lease_opts(86400, o, t_opts(o, 50, 100));
+    assert_int_equal(tick_until_broadcast(100000000), 100000);
+    assert_int_equal(d.state, ST_REBINDING);
+    reply_t nak = { .type = NAK, .xid = last_xid(), .server = newsrv, .lease = -1 };
+    g_nout = 0;
+    send_reply(&nak);
+    assert_int_equal(nif_ip(), 0);
+    assert_int_equal(d.state, ST_SELECTING);
+    assert_int_equal(last_type(), DISCOVER);
+    /* what the old rule did not stop: the forger sees only the rebinding broadcast */
+    bind_lease(3600);
+    tick_until_broadcast(100000000);
+    reply_t ack = offer();
+    ack.type = ACK;
+    ack.xid = last_xid();
+    ack.server = forger;
+    ack.lease = 60;
+    send_reply(&ack);
+    assert_int_equal(d.state, ST_BOUND);
+    g_nout = 0;
+    assert_int_equal(tick_until_sent(100000000), 30000);
+    assert_int_equal(last_dst(), get32(forger)); /* the renewing transaction, to the forger */
+    nak.xid = last_xid();
+    nak.server = forger;
+    send_reply(&nak);
+    assert_int_equal(nif_ip(), 0);
 }
 
 /* An offer whose server identifier no host can have (broadcast, multicast, 0, loopback, the
@@ -771,6 +813,101 @@ static void test_offer_bad_server_id(void **state)
         send_reply(&r);
         assert_int_equal(last_type(), REQUEST);
     }
+}
+
+/* The subnet's own address and its broadcast address are no host's either: a REQUEST unicast to
+ * 10.9.0.255 on a /24 leaves as a link broadcast (lwIP's etharp sends a directed broadcast to
+ * ff:ff:ff:ff:ff:ff), so the renewing transaction id would reach every host, as before F139.
+ * Such an offer is skipped, such a rebinding ACK ignored; on a /16 10.9.0.255 is a host and is
+ * taken, and so is a server off the subnet (behind a relay: the router carries the unicast). */
+static void test_server_id_subnet_broadcast(void **state)
+{
+    (void)state;
+    static const uint8_t net[4] = { 10, 9, 0, 0 }, bc[4] = { 10, 9, 0, 255 }, far[4] = { 192, 168, 7, 255 };
+    static const uint8_t M16[4] = { 255, 255, 0, 0 };
+    const uint8_t *bad[] = { net, bc };
+    for (size_t i = 0; i < 2; i++) {
+        start(0);
+        size_t sent = g_nout;
+        reply_t r = offer();
+        r.server = bad[i];
+        send_reply(&r);
+        assert_int_equal(g_nout, sent);
+        assert_int_equal(d.state, ST_SELECTING);
+    }
+    start(0);
+    reply_t r = offer();
+    r.server = bc;
+    r.mask = M16;
+    send_reply(&r);
+    assert_int_equal(last_type(), REQUEST);
+    /* ... but not an ACK whose mask makes it the subnet's broadcast after all */
+    r.type = ACK;
+    r.xid = last_xid();
+    r.mask = M24;
+    send_reply(&r);
+    assert_int_equal(d.state, ST_REQUESTING);
+    r.mask = M16;
+    send_reply(&r);
+    assert_int_equal(d.state, ST_BOUND);
+    start(0);
+    r = offer();
+    r.server = far;
+    send_reply(&r);
+    assert_int_equal(last_type(), REQUEST);
+    /* rebinding: an ACK naming the subnet's broadcast address as its server is not taken */
+    bind_lease(3600);
+    tick_until_broadcast(100000000);
+    assert_int_equal(d.state, ST_REBINDING);
+    r = offer();
+    r.type = ACK;
+    r.xid = last_xid();
+    r.server = bc;
+    send_reply(&r);
+    assert_int_equal(d.state, ST_REBINDING);
+    r.server = net;
+    send_reply(&r);
+    assert_int_equal(d.state, ST_REBINDING);
+}
+
+/* A long lease (30 days: T1 15 d, T2 26.25 d) is retried at half the time left, not at every
+ * wake of the one-hour timer: before, a REQUEST went at each hourly wake from T1 on, 270
+ * unicasts to T2 and 90 broadcasts to the lease's end where RFC 2131 4.4.5's halving sends ~15
+ * and ~13. The first retry after T1 waits half of the 11.25 days left. */
+static void test_long_lease_retries(void **state)
+{
+    (void)state;
+    bind_lease(30L * 86400);
+    g_nout = 0;
+    assert_int_equal(tick_until_sent(100000000000ull), 15ull * 86400 * 1000);
+    assert_int_equal(last_dst(), get32(SRV));
+    assert_int_equal(tick_until_sent(100000000000ull), 972000ull * 1000 / 2);
+    uint64_t t = (15ull * 86400 + 486000) * 1000, t2 = 2268000ull * 1000, end = 30ull * 86400 * 1000;
+    unsigned renew = 2, rebind = 0;
+    while (nif_ip() != 0) {
+        if (g_nout > 15)
+            g_nout = 15;
+        size_t before = g_nout;
+        uint32_t a = ARMED_MS;
+        assert_true(a > 0 && a <= TIMER_MAX_MS);
+        on_timer(NULL);
+        t += a;
+        if (g_nout > before && nif_ip() != 0) {
+            assert_int_equal(last_type(), REQUEST);
+            if (d.state == ST_RENEWING) {
+                assert_true(t < t2);
+                renew++;
+                assert_int_equal(last_dst(), get32(SRV));
+            } else {
+                rebind++;
+                assert_int_equal(last_dst(), 0xffffffffu);
+            }
+        }
+    }
+    printf("30-day lease: %u renewing REQUESTs, %u rebinding\n", renew, rebind);
+    assert_int_equal(t, end);
+    assert_true(renew >= 10 && renew <= 20);
+    assert_true(rebind >= 10 && rebind <= 20);
 }
 
 /* ---- sockets on a lost lease's address ------------------------------------------------------ */
@@ -957,6 +1094,9 @@ int main(void)
         cmocka_unit_test(test_server_t1_t2),
         cmocka_unit_test(test_renew_unicast_rebind_broadcast),
         cmocka_unit_test(test_offer_bad_server_id),
+        cmocka_unit_test(test_server_id_subnet_broadcast),
+        cmocka_unit_test(test_rebind_nak),
+        cmocka_unit_test(test_long_lease_retries),
         cmocka_unit_test(test_sockets_follow_new_address),
         cmocka_unit_test(test_fuzz),
     };
