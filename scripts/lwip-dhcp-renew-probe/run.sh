@@ -16,7 +16,7 @@
 # and one to the old address must not be.
 # NEWSRV=1: the server replaced at 10 s (10.77.0.1 gone, an authoritative dnsmasq on 10.77.0.2
 # with another range): the rebinding REQUEST at 105 s is NAKed by the new server and the
-# client has a new address by ~110 s (before docs/security.md Y2: at ~123 s, the lease's end).
+# client has a new address by ~110 s (before docs/security.md F156: at ~123 s, the lease's end).
 set -eu
 d=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "${BUILD:-build}" && pwd)
@@ -83,7 +83,7 @@ elif [ "${NEWSRV:-0}" = 1 ]; then
     # the server replaced: at 10 s 10.77.0.1 goes away and an authoritative dnsmasq on
     # 10.77.0.2 serves another range; the renewal's unicasts to .1 go unanswered, the rebinding
     # broadcast at T2 (105 s) is NAKed by .2, which the client takes (any server's NAK counts
-    # while rebinding, docs/security.md Y2): a new address by ~110 s, not at the lease's end
+    # while rebinding, docs/security.md F156): a new address by ~110 s, not at the lease's end
     ( sleep 10; kill $DM; ip -n $A addr del 10.77.0.1/24 dev va; ip -n $A addr add 10.77.0.2/24 dev va
       ip netns exec $A dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --user=root --interface=va \
           --bind-interfaces --dhcp-authoritative --dhcp-range=10.77.0.70,10.77.0.80,255.255.255.0,2m \
