@@ -709,9 +709,12 @@ void sc_at_device_step(sc_at_device_t *pub, uint32_t now_ms)
          * it closed was lost without a word (F125). 8 rounds: the POSIX port's queue of 64. */
         for (int k = 0; k < 8 && data_step(b); k++)
             ;
+        /* An answer seen behind more messages than the rounds read came before the drop all
+         * the same: it completes before +TCMQTTDISCON, and before the session's subscriptions
+         * end (a SUBACK completed after that put its topic back in a table of no session). */
+        req_done(b, NULL);
         bool again = b->mqtt_params.reconnect;
         sc_at_mqtt_disconnected(b->at, MQTT_NO_CONN, again);
-        req_done(b, NULL);   /* an answer seen with more messages than the rounds read */
         if (b->req_kind) {
             b->req_kind = 0;
             sc_at_complete(b->at, MQTT_NO_CONN);   /* the request AT waited for is lost */

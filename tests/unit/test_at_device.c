@@ -968,6 +968,75 @@ static void test_drop_delivers_what_came_before(void **state)
     }
 }
 
+/* G1: the link drops with more messages stamped before the SUBACK than the drop's rounds read
+ * (8 x 8 = 64, the POSIX port's queue): the SUBACK came before the drop all the same, so
+ * +TCMQTTSUB:OK comes before +TCMQTTDISCON, and a session that ends (no reconnect) leaves no
+ * subscription behind. Before, the held answer completed after the session's end: DISCON, then
+ * SUB:OK, and AT+TCMQTTSUB? listed a topic of a session gone. */
+static int fl_left;
+static uint32_t fl_order;
+static sc_err_t fl_poll(void *ctx, sc_mqtt_msg_t *m)
+{
+    (void)ctx;
+    if (fl_left == 0)
+        return SC_ERR_AGAIN;
+    fl_left--;
+    memset(m, 0, sizeof *m);
+    snprintf(m->topic, sizeof m->topic, "PIDFLD0001/dev/other");   /* not subscribed: not printed */
+    memcpy(m->payload, "x", 1);
+    m->payload_len = 1;
+    m->order = ++fl_order;
+    return SC_OK;
+}
+static uint32_t fl_req_order(void *ctx, int mid)
+{
+    (void)ctx;
+    return mid == dq_mid && dq_state != SC_ERR_AGAIN ? 1000u : 0u;   /* after every message */
+}
+
+static void test_drop_answer_after_flood(void **state)
+{
+    (void)state;
+    static sc_at_device_t b;
+    static sc_at_t at;
+    static sc_hal_t hal;
+    mqtt_hal(&hal);
+    hal.mqtt.subscribe_req = dq_sub_req;
+    hal.mqtt.request_status = dq_status;
+    hal.mqtt.request_order = fl_req_order;
+    hal.mqtt.poll = fl_poll;
+    hal.sys.log = r_log;
+    for (int reconnect = 0; reconnect <= 1; reconnect++) {
+        session_up(&b, &at, &hal, "PIDFLD0001",
+                   reconnect ? "AT+TCMQTTCONN=0,5000,240,1,1\r\n" : "AT+TCMQTTCONN=0,5000,240,1,0\r\n", false);
+        dq_state = SC_ERR_AGAIN;
+        fl_left = 0;
+        feed(&at, "AT+TCMQTTSUB=\"PIDFLD0001/dev/a\",0\r\n");
+        assert_string_equal(out, "OK\r\n");
+        /* 64 messages, then the SUBACK, then the broker closes: all in before the next step */
+        fl_order = 0;
+        fl_left = 64;
+        dq_state = SC_OK;
+        mqtt_st = SC_MQTT_FAILED;
+        reset();
+        sc_at_device_step(&b, clock_ms += 5);
+        assert_string_equal(out, reconnect ? "+TCMQTTSUB:OK\r\n+TCMQTTDISCON,-103\r\n+TCMQTTRECONNECTING\r\n"
+                                           : "+TCMQTTSUB:OK\r\n+TCMQTTDISCON,-103\r\n");
+        if (!reconnect) {
+            feed(&at, "AT+TCMQTTSUB?\r\n");
+            assert_string_equal(out, "OK\r\n");   /* the session's subscriptions ended with it */
+        } else {
+            mqtt_st = SC_MQTT_CONNECTED;
+            reset();
+            sc_at_device_step(&b, clock_ms += 100);
+            feed(&at, "AT+TCMQTTSUB?\r\n");
+            assert_string_equal(out, "+TCMQTTSUB:\"PIDFLD0001/dev/a\",0\r\nOK\r\n");
+            feed(&at, "AT+TCMQTTDISCONN\r\n");
+        }
+        mqtt_st = SC_MQTT_DISCONNECTED;
+    }
+}
+
 /* F126: a PUBACK or SUBACK that comes after AT gave up on it (FAIL,202 at <cmdtimeout>) belongs
  * to no command: it completed whatever AT waited for next, an AT+CWJAP still joining printed
  * "WIFI CONNECTED ... OK"; a drop then ended the join "+CWJAP:4 FAIL". */
@@ -1164,6 +1233,7 @@ int main(void)
         cmocka_unit_test(test_sub_message_before_suback),
         cmocka_unit_test(test_pub_message_before_puback),
         cmocka_unit_test(test_drop_delivers_what_came_before),
+        cmocka_unit_test(test_drop_answer_after_flood),
         cmocka_unit_test(test_late_answer_completes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
