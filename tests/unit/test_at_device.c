@@ -968,7 +968,7 @@ static void test_drop_delivers_what_came_before(void **state)
     }
 }
 
-/* G1: the link drops with more messages stamped before the SUBACK than the drop's rounds read
+/* F158: the link drops with more messages stamped before the SUBACK than the drop's rounds read
  * (8 x 8 = 64, the POSIX port's queue): the SUBACK came before the drop all the same, so
  * +TCMQTTSUB:OK comes before +TCMQTTDISCON, and a session that ends (no reconnect) leaves no
  * subscription behind. Before, the held answer completed after the session's end: DISCON, then
