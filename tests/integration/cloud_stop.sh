@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 58
+# ctest-cost: 60
 # `smartcfg cloud --broker` against a broker that a test steers (lib/mqtt_ctl_broker.py):
 #  - SIGTERM while the broker has died and every MQTT client of the cloud is inside a reconnect
 #    that hangs (its SYNs dropped) ends within the stop's bound (docs/cloud.md: 7 s), well
