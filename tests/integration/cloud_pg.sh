@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 90
 # The local cloud on PostgreSQL (docs/cloud.md "Storage", docs/scale.md "Storage"): a real
 # server made with initdb in a temp dir on a free loopback port. The bind flow over the real
 # broker with `--db postgresql://…`; the schema and its version; a second worker on the same
