@@ -153,8 +153,10 @@ void cloud_binder_abort_on(cloud_binder_t *b, int fd);
 
 /* ---- MQTT binding service ------------------------------------------------------------- */
 typedef struct cloud_bindsvc cloud_bindsvc_t;
+/* Connects to the broker (a refusal, or no answer within 10 s: NULL and err, a fatal startup
+ * error); abort_fd (-1: none) readable ends that wait too (a stop signal during startup). */
 cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *user, const char *pass,
-                                   const char *dbpath, char *err, size_t errlen);
+                                   const char *dbpath, int abort_fd, char *err, size_t errlen);
 /* One pass of the service: network I/O for up to timeout_ms, then the batched commit and the
  * replies. Returns 0, or -1 when the broker connection is lost (it reconnects on later calls). */
 int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms);

@@ -6,9 +6,12 @@
  * is committed, so a device told "code 0" is bound even if we crash right after; decisions
  * made in one network pass share one commit (the batching that makes 10 000 concurrent binds
  * cheap, docs/cloud.md). */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -182,8 +185,46 @@ static void on_disconnect(void *ud, int rc, bool was)
 
 static const cloud_mosq_hooks_t hooks = { .connect = on_connect, .disconnect = on_disconnect, .message = on_message };
 
+/* The first connect's bound: a broker's port that drops SYNs (a host gone) made
+ * mosquitto_connect wait until the kernel gave up (about 2 minutes) before saying so; a live
+ * broker answers a connect in well under a second, even across a WAN. */
+#define FIRST_CONNECT_MS 10000
+
+/* The TCP connect mosquitto_connect_async began: 0 once made, else -1 and err (refused, no
+ * answer within FIRST_CONNECT_MS, or abort_fd readable: a stop signal during startup). */
+static int first_connect(struct mosquitto *m, const char *host, uint16_t port, int abort_fd, char *err, size_t errlen)
+{
+    int fd = mosquitto_socket(m);
+    int64_t until = cloud_now_ms() + FIRST_CONNECT_MS;
+    for (;;) {
+        struct pollfd f[2] = { { .fd = fd, .events = POLLOUT }, { .fd = abort_fd, .events = POLLIN } };
+        int64_t left = until - cloud_now_ms();
+        int n = left > 0 ? poll(f, 2, (int)left) : 0;
+        if (n < 0 && errno == EINTR)
+            continue;   /* a stop signal: its pipe is readable now */
+        if (n > 0 && (f[1].revents & POLLIN)) {
+            snprintf(err, errlen, "binding service: stopped while connecting to the broker at %s:%u", host, port);
+            return -1;
+        }
+        if (n <= 0) {
+            snprintf(err, errlen, "binding service cannot reach the broker at %s:%u: %s", host, port,
+                     n == 0 ? "no answer within 10 s" : strerror(errno));
+            return -1;
+        }
+        int e = 0;
+        socklen_t el = sizeof e;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
+            e = errno;
+        if (e) {
+            snprintf(err, errlen, "binding service cannot reach the broker at %s:%u: %s", host, port, strerror(e));
+            return -1;
+        }
+        return 0;   /* the CONNECT packet goes out in the first cloud_bindsvc_step */
+    }
+}
+
 cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *user, const char *pass,
-                                   const char *dbpath, char *err, size_t errlen)
+                                   const char *dbpath, int abort_fd, char *err, size_t errlen)
 {
     cloud_bindsvc_t *b = calloc(1, sizeof *b);
     if (!b) {
@@ -207,10 +248,18 @@ cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *
     /* A reply is one small packet: without NODELAY, Nagle holds it behind the previous
      * packet's delayed ACK and every bind costs ~40 ms more. */
     mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
-    int rc = mosquitto_connect(m, host, port, 30);
+    /* Not mosquitto_connect, whose blocking connect() waited for the kernel (about 2 minutes
+     * to a port that drops SYNs), then the failure, and a stop signal meanwhile ended it as
+     * "Interrupted system call", exit 1 (or, just before it, waited all that): bounded, and
+     * ended by the stop's pipe. A refused or unreachable broker stays a fatal startup error. */
+    int rc = mosquitto_connect_async(m, host, port, 30);
     if (rc != MOSQ_ERR_SUCCESS) {
         snprintf(err, errlen, "binding service cannot reach the broker at %s:%u: %s", host, port,
-                 mosquitto_strerror(rc));
+                 rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+        cloud_bindsvc_free(b);
+        return NULL;
+    }
+    if (first_connect(m, host, port, abort_fd, err, errlen) != 0) {
         cloud_bindsvc_free(b);
         return NULL;
     }

@@ -1100,12 +1100,14 @@ bad_addr:
         goto out;
     }
     if (!amqp)
-        svc = cloud_bindsvc_new(mq->host, mq->port, svc_user, svc_pass, db, err, sizeof err);
+        svc = cloud_bindsvc_new(mq->host, mq->port, svc_user, svc_pass, db, stop_pipe[0], err, sizeof err);
     cloud_binder_abort_on(amqp ? cloud_amqp_binder(amqp) : cloud_bindsvc_binder(svc), stop_pipe[0]);
     if (amqp)   /* its IoT Explorer topics are handled on the main loop too */
         cloud_thing_abort_on(thing, stop_pipe[0]);
     if (!amqp && !svc) {
         cloud_log("%s", err);
+        if (stop_signal)   /* a stop during startup (the first connect): a stop, not a failure */
+            ret = SC_EXIT_OK;
         goto out;
     }
     {

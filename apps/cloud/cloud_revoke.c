@@ -480,10 +480,12 @@ int cloud_revoke_start(const char *spec, const char *user, const char *pass, con
 
 void cloud_revoke_stop_begin(int64_t release_by_ms)
 {
-    atomic_store(&rv_abort, true);   /* a management API request under way: abandoned within 1 s */
-    /* and a wait on the database at once, before taking the lock: the thread may hold it in
-     * that wait (its poll). (Written when no thread runs too: the next start drains it.) */
-    if (rv.wake[1] >= 0)
+    /* A management API request under way: abandoned within 1 s; and a wait on the database at
+     * once, before taking the lock: the thread may hold it in that wait (its poll). (Written
+     * when no thread runs too: the next start drains it.) Once per stop: cloud_revoke_stop
+     * calls this again, after the thread may have drained the pipe for its release, which a
+     * second byte cut at once (on a live database: the rows it took stayed taken 2 minutes). */
+    if (!atomic_exchange(&rv_abort, true) && rv.wake[1] >= 0)
         (void)!write(rv.wake[1], "x", 1);
     pthread_mutex_lock(&rv.lock);
     if (!rv.stop)

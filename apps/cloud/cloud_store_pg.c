@@ -158,6 +158,56 @@ static bool aborted(const cloud_store_t *s)
     return s->abortable && poll(&f, 1, 0) == 1 && (f.revents & POLLIN);
 }
 
+/* How many hosts a connection's URL names (host or hostaddr: a comma-separated list). */
+static int list_len(const char *v)
+{
+    int n = 1;
+    for (; v && *v; v++)
+        n += *v == ',';
+    return n;
+}
+
+/* The same connection's options with the host list one further on (host, hostaddr and a port
+ * list of the same length turned by one: the first host goes last), started without waiting;
+ * NULL when there is a single host or libpq cannot start it. */
+static PGconn *next_host_first(PGconn *c, int *nhosts)
+{
+    PQconninfoOption *o = PQconninfo(c);
+    if (!o)
+        return NULL;
+    int nopt = 0, nh = 1;
+    for (PQconninfoOption *i = o; i->keyword; i++, nopt++)
+        if ((!strcmp(i->keyword, "host") || !strcmp(i->keyword, "hostaddr")) && i->val && list_len(i->val) > nh)
+            nh = list_len(i->val);
+    *nhosts = nh;
+    PGconn *n = NULL;
+    const char **keys = calloc((size_t)nopt + 1, sizeof *keys), **vals = calloc((size_t)nopt + 1, sizeof *vals);
+    char *turned[3] = { NULL, NULL, NULL };
+    int k = 0, t = 0;
+    if (nh > 1 && keys && vals) {
+        for (PQconninfoOption *i = o; i->keyword; i++) {
+            if (!i->val)
+                continue;
+            const char *v = i->val;
+            bool list = !strcmp(i->keyword, "host") || !strcmp(i->keyword, "hostaddr") || !strcmp(i->keyword, "port");
+            const char *comma = strchr(v, ',');
+            if (list && comma && list_len(v) == nh && t < 3 && (turned[t] = malloc(strlen(v) + 2))) {
+                sprintf(turned[t], "%s,%.*s", comma + 1, (int)(comma - v), v);
+                v = turned[t++];
+            }
+            keys[k] = i->keyword, vals[k++] = v;
+        }
+        keys[k] = vals[k] = NULL;
+        n = PQconnectStartParams(keys, vals, 0);
+    }
+    for (int i = 0; i < 3; i++)
+        free(turned[i]);
+    free(keys);
+    free(vals);
+    PQconninfoFree(o);
+    return n;
+}
+
 /* PQreset, which waits up to connect_timeout (5 s) for a server that does not answer; for an
  * owner with an abort_fd, the same connection made step by step, ended by the abort. */
 static void reset(cloud_store_t *s, pg_t *p)
@@ -168,7 +218,13 @@ static void reset(cloud_store_t *s, pg_t *p)
     }
     if (!PQresetStart(p->c))
         return;
-    int64_t until = mono_ms() + 5000;   /* connect_timeout's, which only the blocking calls apply */
+    /* connect_timeout's 5 s, which only the blocking calls apply, for each host of a multi-host
+     * URL in turn (docs/scale.md): one that does not answer (a frozen old primary after a
+     * failover) is left for the next, as PQreset does. Giving up on the whole reset after the
+     * first host's 5 s started every later try from that host again: the next were never
+     * reached, and the main loop's binds failed for good. */
+    int64_t until = mono_ms() + 5000;
+    int turns = 0, nh = 1;
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
         struct pollfd fds[2] = { { .fd = PQsocket(p->c), .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT },
@@ -177,6 +233,20 @@ static void reset(cloud_store_t *s, pg_t *p)
         int n = left > 0 ? poll(fds, 2, (int)left) : 0;
         if (n < 0 && errno == EINTR)
             continue;
+        if (n == 0 && !aborted(s)) {   /* this host's time is up: the next one first, if any */
+            PGconn *c = turns + 1 < nh || !turns ? next_host_first(p->c, &nh) : NULL;
+            if (c && PQstatus(c) != CONNECTION_BAD) {
+                shutdown(PQsocket(p->c), SHUT_RDWR);
+                PQfinish(p->c);
+                p->c = c;
+                PQsetNoticeProcessor(c, quiet, NULL);
+                turns++;
+                until = mono_ms() + 5000;
+                st = PGRES_POLLING_WRITING;
+                continue;
+            }
+            PQfinish(c);
+        }
         if (n <= 0 || (fds[1].revents & POLLIN)) {
             shutdown(PQsocket(p->c), SHUT_RDWR);   /* PQstatus stays short of CONNECTION_OK */
             return;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 90
 # The local cloud on PostgreSQL (docs/cloud.md "Storage", docs/scale.md "Storage"): a real
 # server made with initdb in a temp dir on a free loopback port. The bind flow over the real
 # broker with `--db postgresql://…`; the schema and its version; a second worker on the same
@@ -71,7 +72,7 @@ SC_TEST_PG="postgresql://smartcfg:$PGPASS@127.0.0.1:$RFZ/revoke" SC_TEST_PG_FREE
     SC_TEST_PG_DIRECT="postgresql://smartcfg:$PGPASS@127.0.0.1:$PGPORT/revoke" \
     "$SC_BUILD/tests/test_cloud_revoke" > "$T/revoke.out" 2>&1 || { cat "$T/revoke.out"; fail "the revocation stop on a frozen PostgreSQL"; }
 kill $RFZ_PID 2>/dev/null; wait $RFZ_PID 2>/dev/null || true
-grep -q 'PASSED.*3 test' "$T/revoke.out" || { cat "$T/revoke.out"; fail "the revocation stop cases did not all run"; }
+grep -q 'PASSED.*4 test' "$T/revoke.out" || { cat "$T/revoke.out"; fail "the revocation stop cases did not all run"; }
 ok "the revocation stop on a frozen PostgreSQL: $(grep -o 'frozen, a DELETE under way: [0-9]* ms' "$T/revoke.out"), $(grep -o 'poll: [0-9]* ms' "$T/revoke.out"); the main loop's query after a signal: $(grep -o 'failed after [0-9]* ms' "$T/revoke.out")"
 
 # ---- the bind flow on PostgreSQL --------------------------------------------------------------

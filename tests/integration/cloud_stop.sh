@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 36
+# ctest-cost: 60
 # `smartcfg cloud --broker` against a broker that a test steers (lib/mqtt_ctl_broker.py):
 #  - SIGTERM while the broker has died and every MQTT client of the cloud is inside a reconnect
 #    that hangs (its SYNs dropped) ends within the stop's bound (docs/cloud.md: 7 s), well
@@ -122,4 +122,36 @@ echo "stop with the broker dead, clients inside a hanging reconnect: $MS ms"
 # 7 s by design (docs/cloud.md); 1.5 s for a loaded machine's scheduling, still under 10 s.
 [ $MS -le 8500 ] || fail "the stop took $MS ms (bound: 7 s by design, 8.5 s allowed here)"
 ok "SIGTERM with the broker dead and the clients in a hanging reconnect: stopped in $MS ms (<= 8.5 s)"
+# --- the binding service's first connect, at startup, to the same port (its SYNs dropped) ---
+# mosquitto_connect blocked until the kernel gave up (about 2 min): a SIGTERM during startup
+# waited all that (a signal during it ended it as "Interrupted system call", exit 1), and a
+# broker that never answered was said unreachable only then. Now the first connect waits 10 s
+# at most and ends at a signal: a stop (exit 0, within its bound); unreachable: exit 1.
+"$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --mqtt 127.0.0.1:$MQTT_PORT --db "$DB" --json \
+    --broker 127.0.0.1:$BPORT > "$T/start.events" 2> "$T/start.err" &
+SPID=$!
+# the HTTP service listens just before the binding service connects
+for _ in $(seq 100); do curl -s --max-time 1 -o /dev/null "$BASE/healthz" && break; sleep 0.1; done
+sleep 0.5
+T0=$(date +%s%N)
+kill -TERM "$SPID"
+for _ in $(seq 150); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$SPID" 2>/dev/null; then kill -KILL "$SPID"; wait "$SPID" 2>/dev/null; fail "SIGTERM during the first connect: still running after 15 s"; fi
+rc=0; wait "$SPID" || rc=$?
+MS=$(( ($(date +%s%N) - T0) / 1000000 ))
+[ $rc = 0 ] || fail "SIGTERM during the first connect: exit $rc ($(tail -3 "$T/start.err"))"
+# the other clients (data template, OTA) are in hanging connects too: the stop's 7 s bound
+[ $MS -le 8500 ] || fail "SIGTERM during the first connect: stopped in $MS ms (> 8.5 s)"
+ok "SIGTERM during the binding service's first connect to a port dropping SYNs: exit 0 in $MS ms"
+T0=$(date +%s%N)
+rc=0
+timeout 30 "$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --mqtt 127.0.0.1:$MQTT_PORT --db "$DB" --json \
+    --broker 127.0.0.1:$BPORT > "$T/start.events" 2> "$T/start.err" || rc=$?
+MS=$(( ($(date +%s%N) - T0) / 1000000 ))
+[ $rc = 1 ] || fail "a broker that never answers at startup: exit $rc, not 1 (after $MS ms)"
+grep -q 'binding service cannot reach the broker at 127.0.0.1:'"$BPORT"': no answer within 10 s' "$T/start.err" \
+    || fail "no clear word that the broker is unreachable: $(tail -3 "$T/start.err")"
+# 10 s, then the stop waits for the other clients in their hanging connects (its 7 s bound)
+[ $MS -le 18500 ] || fail "a broker that never answers at startup: exit after $MS ms (> 18.5 s)"
+ok "a broker that never answers at startup: exit 1 in $MS ms, said unreachable"
 kill "$BRPID" 2>/dev/null || true
