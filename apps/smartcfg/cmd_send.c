@@ -740,21 +740,59 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  smartcfg send --ssid MyAP --password-file pw.txt --cloud http://127.0.0.1:8080 --json\n");
 }
 
-static volatile sig_atomic_t g_prompt_signal;
+static volatile sig_atomic_t g_prompt_signal, g_prompt_stop;
 
 static void prompt_signal(int sig)
 {
-    g_prompt_signal = sig;
+    if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+        g_prompt_stop = sig;
+    else
+        g_prompt_signal = sig;
+}
+
+/* A stop (Ctrl-Z, or a read or tcsetattr from the background) at the prompt: the caller has put
+ * the terminal's modes back; stop as the signal would have, and return once continued (`fg`). */
+static void prompt_stop(void)
+{
+    int sig = g_prompt_stop;
+    struct sigaction dfl, mine;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    g_prompt_stop = 0;
+    if (sigaction(sig, &dfl, &mine) != 0)
+        return;
+    raise(sig); /* stopped here until SIGCONT (discarded in an orphaned process group) */
+    sigaction(sig, &mine, NULL);
+}
+
+/* Sets the terminal's modes; a stop signal in the way (SIGTTOU: put in the background) stops
+ * first, then tries again. Putting them back (restore) goes on past a signal that ends the
+ * process: a second Ctrl-C while the output drains left echo off. */
+static int prompt_modes(const struct termios *t, bool restore)
+{
+    for (int i = 0; i < 8; i++) {
+        if (tcsetattr(STDIN_FILENO, TCSAFLUSH, t) == 0)
+            return 0;
+        if (errno != EINTR || (g_prompt_signal && !restore))
+            return -1;
+        if (g_prompt_stop)
+            prompt_stop();
+    }
+    return -1;
 }
 
 /* Reads one line from a terminal with echo off (a prompt on stderr). -1 on failure. A Ctrl-C
  * (or SIGTERM, SIGHUP, SIGQUIT) at the prompt killed the process with echo still off: the
  * terminal then showed nothing typed until `stty echo` (no shell put it back: sh, a script
  * under `script`/`expect`, a pty of a test runner). Now the terminal is put back first, then the
- * signal ends the process as it would have (exit 130 for Ctrl-C, as the shell reports it). */
+ * signal ends the process as it would have (exit 130 for Ctrl-C, as the shell reports it).
+ * Ctrl-Z the same: echo back while stopped, and off again with the prompt once continued (bash
+ * puts its own modes back when a job stops and leaves them on `fg`: the password was then typed
+ * in the clear). */
 static ssize_t read_tty_password(char *buf, size_t cap)
 {
-    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU };
     struct sigaction sa, prev[sizeof sigs / sizeof sigs[0]];
     struct termios old, quiet;
     if (tcgetattr(STDIN_FILENO, &old) != 0)
@@ -765,24 +803,32 @@ static ssize_t read_tty_password(char *buf, size_t cap)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = prompt_signal; /* no SA_RESTART: the read returns EINTR */
     sigemptyset(&sa.sa_mask);
-    g_prompt_signal = 0;
+    g_prompt_signal = g_prompt_stop = 0;
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         if (sigaction(sigs[i], &sa, &prev[i]) == 0 && prev[i].sa_handler == SIG_IGN)
             sigaction(sigs[i], &prev[i], NULL); /* ignored (nohup): it stays so */
-    /* Echo off before the prompt: whatever is typed after it is never shown. */
     ssize_t n = -1;
     int saved = errno;
-    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0) {
+    for (;;) {
+        /* Echo off before the prompt: whatever is typed after it is never shown. */
+        if (prompt_modes(&quiet, false) != 0) {
+            saved = errno;
+            break;
+        }
         fputs("Wi-Fi password (not shown): ", stderr);
         fflush(stderr);
         do
-            n = g_prompt_signal ? -1 : read(STDIN_FILENO, buf, cap);
-        while (n < 0 && errno == EINTR && !g_prompt_signal);
+            n = g_prompt_signal || g_prompt_stop ? -1 : read(STDIN_FILENO, buf, cap);
+        while (n < 0 && errno == EINTR && !g_prompt_signal && !g_prompt_stop);
         saved = errno;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        prompt_modes(&old, true);
         fputc('\n', stderr);
-    } else {
-        saved = errno;
+        if (!g_prompt_stop || g_prompt_signal)
+            break;
+        prompt_stop();
+        if (n >= 0)
+            break; /* the line was read before the stop */
+        /* continued: echo off and the prompt again (what was typed before Ctrl-Z is gone) */
     }
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaction(sigs[i], &prev[i], NULL);

@@ -461,6 +461,78 @@ def interrupted_at_prompt(how):
     assert echo, "%s at the prompt left the terminal without echo" % how
 interrupted_at_prompt("ctrl-c")
 interrupted_at_prompt("sigterm")
+# X1: Ctrl-Z at the prompt, then fg, as bash does it: bash puts its own modes (echo on) back when a
+# job stops and leaves them so on `fg`, so the password was then typed in the clear. A small
+# shell here: a session on a pty, the command in its own foreground process group
+def stopped_at_prompt():
+    m, sl = os.openpty()
+    r_fd, w_fd = os.pipe()
+    sh = os.fork()
+    if sh == 0:  # the shell: a session leader with the pty as its terminal
+        os.close(r_fd)
+        os.setsid()
+        fcntl.ioctl(sl, termios.TIOCSCTTY, 0)
+        signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+        pid = os.fork()
+        if pid == 0:
+            os.setpgid(0, 0)
+            os.tcsetpgrp(sl, os.getpid())
+            signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+            for k in (0, 1, 2):
+                os.dup2(sl, k)
+            os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", "-", "--bssid", "00:11:22:33:44:55",
+                          "--ip", "127.0.0.1", "--token", "t1", "--timeout", "1", "--expect", typed])
+        signal.alarm(30)
+        _, st = os.waitpid(pid, os.WUNTRACED)  # the Ctrl-Z
+        echo_stopped = termios.tcgetattr(sl)[3] & termios.ECHO
+        os.tcsetpgrp(sl, os.getpgrp())
+        a = termios.tcgetattr(sl); a[3] |= termios.ECHO; termios.tcsetattr(sl, termios.TCSANOW, a)  # as bash
+        os.tcsetpgrp(sl, pid)  # fg
+        os.kill(-pid, signal.SIGCONT)
+        _, st2 = os.waitpid(pid, 0)
+        os.write(w_fd, b"%d %d %d" % (os.WIFSTOPPED(st), 1 if echo_stopped else 0, os.WEXITSTATUS(st2) if os.WIFEXITED(st2) else -1))
+        os._exit(0)
+    os.close(w_fd)
+    out = b""
+    def pump(until, secs):
+        nonlocal out
+        end = time.time() + secs
+        while until not in out and time.time() < end:
+            r, _, _ = select.select([m], [], [], 0.1)
+            if r:
+                try:
+                    data = os.read(m, 4096)
+                except OSError:
+                    return
+                if not data:
+                    return
+                out += data
+    pump(b"password (not shown): ", 30)
+    assert b"password (not shown): " in out, "no prompt: %r" % out
+    os.write(m, b"S3\x1a")  # part of a password, then Ctrl-Z as the terminal sends it
+    # once continued, the prompt again, echo off (the old code: no prompt, and echo as bash left it)
+    end = time.time() + 10
+    while time.time() < end and out.count(b"password (not shown): ") < 2:
+        pump(b"\x00", 0.1)
+    time.sleep(0.2)
+    echo_after = termios.tcgetattr(sl)[3] & termios.ECHO
+    os.write(m, b"S3cretPw\n")
+    pump(b"not a device", 10)
+    res = b""
+    while True:
+        d = os.read(r_fd, 100)
+        if not d:
+            break
+        res += d
+    os.waitpid(sh, 0)
+    os.close(m); os.close(sl); os.close(r_fd)
+    was_stopped, echo_stopped, rc = (int(x) for x in res.split())
+    assert was_stopped, "Ctrl-Z at the prompt did not stop the command: %r" % out
+    assert echo_stopped, "stopped at the prompt with the terminal's echo off"
+    assert not echo_after, "continued at the prompt with echo on: the password is typed in the clear"
+    assert b"S3cretPw" not in out, "the password was echoed: %r" % out
+    assert rc == 2 and b"line 1: the Wi-Fi password being sent, not a device" in out, "rc %d: %r" % (rc, out)
+stopped_at_prompt()
 # F150: --expect - on a terminal: said at once (it waited 10 s for a list nobody pipes in)
 pid, fd = pty.fork()
 if pid == 0:
