@@ -6,7 +6,7 @@
 # exit 0, a missing value is named as such, --json turns usage errors into JSON lines. A
 # password on the command line is warned about; --password-file - on a terminal prompts with
 # echo off.
-# ctest-cost: 30
+# ctest-cost: 40
 set -uo pipefail
 # In a network namespace of its own: the runs below that send wait for acks on UDP 18266 and
 # count them, and a device of another test running beside this one in the root namespace
@@ -461,7 +461,7 @@ def interrupted_at_prompt(how):
     assert echo, "%s at the prompt left the terminal without echo" % how
 interrupted_at_prompt("ctrl-c")
 interrupted_at_prompt("sigterm")
-# X1: Ctrl-Z at the prompt, then fg, as bash does it: bash puts its own modes (echo on) back when a
+# F162: Ctrl-Z at the prompt, then fg, as bash does it: bash puts its own modes (echo on) back when a
 # job stops and leaves them so on `fg`, so the password was then typed in the clear. A small
 # shell here: a session on a pty, the command in its own foreground process group
 def stopped_at_prompt():
