@@ -4,9 +4,9 @@
 # refuses (a name such as localhost giving ::1 first, a broker listening on IPv4 only): the
 # binding service's first connect tries the next address, as libmosquitto's blocking connect
 # did, instead of ending the startup with "Connection refused". The name is given by a hosts
-# file bind-mounted over /etc/hosts in a private mount namespace the test makes; the broker
-# (mosquitto) listens on 127.0.0.2 only, so 127.0.0.1, which the resolver puts first (longest
-# matching prefix with the source address), refuses.
+# file bind-mounted over /etc/hosts in a private mount namespace the test makes (127.0.0.1 and
+# 127.0.0.2); the broker (mosquitto) listens only on the one the resolver puts second, so the
+# first refuses.
 if [ -z "${SC_IN_NS:-}" ]; then
     command -v unshare >/dev/null || { echo "FAIL: no unshare" >&2; exit 1; }
     exec env SC_IN_NS=1 unshare -m --propagation private bash "$0" "$@"
@@ -16,17 +16,23 @@ command -v mosquitto >/dev/null || fail "no mosquitto broker"
 
 printf '127.0.0.2 sc-broker-two\n127.0.0.1 sc-broker-two\n127.0.0.3 sc-broker-none\n127.0.0.1 sc-broker-none\n' > "$T/hosts"
 mount --bind "$T/hosts" /etc/hosts || fail "cannot bind-mount a hosts file (root needed)"
-first=$(getent ahosts sc-broker-two | awk '$2 == "STREAM" { print $1; exit }')
-[ "$first" = 127.0.0.1 ] || fail "the resolver's first address for the test name is '$first', not 127.0.0.1"
+# the resolver's order (RFC 6724 sorting, /etc/gai.conf): FIRST refuses, SECOND has the broker
+addrs() { getent ahosts "$1" | awk '$2 == "STREAM" { print $1 }'; }
+FIRST=$(addrs sc-broker-two | sed -n 1p); SECOND=$(addrs sc-broker-two | sed -n 2p)
+[ -n "$SECOND" ] && [ "$FIRST" != "$SECOND" ] || fail "the test name gives '$FIRST' '$SECOND', not two addresses"
+NFIRST=$(addrs sc-broker-none | sed -n 1p); NSECOND=$(addrs sc-broker-none | sed -n 2p)
+[ -n "$NSECOND" ] && [ "$NFIRST" != "$NSECOND" ] || fail "the second test name gives '$NFIRST' '$NSECOND'"
 
 BPORT=$(free_port)
-printf 'listener %s 127.0.0.2\nallow_anonymous true\n' "$BPORT" > "$T/mosquitto.conf"
+printf 'listener %s %s\nallow_anonymous true\n' "$BPORT" "$SECOND" > "$T/mosquitto.conf"
 mosquitto -c "$T/mosquitto.conf" > "$T/broker.log" 2>&1 &
 BRPID=$!
 trap 'rc=$?; set +e; kill $BRPID 2>/dev/null; (exit $rc); cleanup' EXIT
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.2/$BPORT) 2>/dev/null && break; sleep 0.1; done
-(exec 3<>/dev/tcp/127.0.0.2/$BPORT) 2>/dev/null || fail "mosquitto did not listen on 127.0.0.2:$BPORT: $(cat "$T/broker.log")"
-! (exec 3<>/dev/tcp/127.0.0.1/$BPORT) 2>/dev/null || fail "127.0.0.1:$BPORT answers: the first address must refuse"
+for _ in $(seq 100); do (exec 3<>/dev/tcp/$SECOND/$BPORT) 2>/dev/null && break; sleep 0.1; done
+(exec 3<>/dev/tcp/$SECOND/$BPORT) 2>/dev/null || fail "mosquitto did not listen on $SECOND:$BPORT: $(cat "$T/broker.log")"
+for a in $FIRST $NFIRST $NSECOND; do
+    ! (exec 3<>/dev/tcp/$a/$BPORT) 2>/dev/null || fail "$a:$BPORT answers: it must refuse"
+done
 
 export SMARTCFG_SERVICE_USER=svc-user SMARTCFG_SERVICE_PASSWORD=svc-secret-pw-4711
 NO_LOGIN=1 start_cloud --broker sc-broker-two:$BPORT
@@ -40,7 +46,7 @@ rc=0
 timeout 30 "$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --db "$T/none.db" --broker sc-broker-none:$BPORT \
     > "$T/none.out" 2> "$T/none.err" || rc=$?
 [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "no broker at any address: exit $rc (want a startup error): $(cat "$T/none.err")"
-grep -q "cannot reach the broker at sc-broker-none:$BPORT (127.0.0.3): Connection refused (each of its 2 addresses tried)" \
+grep -q "cannot reach the broker at sc-broker-none:$BPORT ($NSECOND): Connection refused (each of its 2 addresses tried)" \
     "$T/none.err" || fail "the startup error: $(cat "$T/none.err")"
 ! grep -q "$SMARTCFG_SERVICE_PASSWORD" "$T/none.err" "$T/none.out" || fail "the service password in the log"
 ok "refused at each of the name's addresses: a startup error naming the last address, exit $rc"
