@@ -7,6 +7,7 @@
  * made in one network pass share one commit (the batching that makes 10 000 concurrent binds
  * cheap, docs/cloud.md). */
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,25 +191,30 @@ static const cloud_mosq_hooks_t hooks = { .connect = on_connect, .disconnect = o
  * broker answers a connect in well under a second, even across a WAN. */
 #define FIRST_CONNECT_MS 10000
 
-/* The TCP connect mosquitto_connect_async began: 0 once made, else -1 and err (refused, no
- * answer within FIRST_CONNECT_MS, or abort_fd readable: a stop signal during startup). */
-static int first_connect(struct mosquitto *m, const char *host, uint16_t port, int abort_fd, char *err, size_t errlen)
+/* The TCP connect mosquitto_connect_async began to addr (the broker's host, or one of its
+ * addresses): 0 once made, 1 when abort_fd is readable (a stop signal during startup: err
+ * says so), else -1 and err (refused, or no answer within FIRST_CONNECT_MS). */
+static int first_connect(struct mosquitto *m, const char *addr, const char *host, uint16_t port, int abort_fd,
+                         char *err, size_t errlen)
 {
     int fd = mosquitto_socket(m);
     int64_t until = cloud_now_ms() + FIRST_CONNECT_MS;
+    /* the address in the message when it is not the name the user gave */
+    const char *a1 = strcmp(addr, host) ? " (" : "", *a2 = strcmp(addr, host) ? addr : "",
+               *a3 = strcmp(addr, host) ? ")" : "";
     for (;;) {
         struct pollfd f[2] = { { .fd = fd, .events = POLLOUT }, { .fd = abort_fd, .events = POLLIN } };
         int64_t left = until - cloud_now_ms();
         int n = left > 0 ? poll(f, 2, (int)left) : 0;
         if (n < 0 && errno == EINTR)
             continue;   /* a stop signal: its pipe is readable now */
-        if (n > 0 && (f[1].revents & POLLIN)) {
+        if (n > 0 && f[1].revents) {   /* POLLIN; a hang-up or error of the pipe is no connect either */
             snprintf(err, errlen, "binding service: stopped while connecting to the broker at %s:%u", host, port);
-            return -1;
+            return 1;
         }
         if (n <= 0) {
-            snprintf(err, errlen, "binding service cannot reach the broker at %s:%u: %s", host, port,
-                     n == 0 ? "no answer within 10 s" : strerror(errno));
+            snprintf(err, errlen, "binding service cannot reach the broker at %s:%u%s%s%s: %s", host, port, a1, a2,
+                     a3, n == 0 ? "no answer within 10 s" : strerror(errno));
             return -1;
         }
         int e = 0;
@@ -216,11 +222,57 @@ static int first_connect(struct mosquitto *m, const char *host, uint16_t port, i
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
             e = errno;
         if (e) {
-            snprintf(err, errlen, "binding service cannot reach the broker at %s:%u: %s", host, port, strerror(e));
+            snprintf(err, errlen, "binding service cannot reach the broker at %s:%u%s%s%s: %s", host, port, a1, a2,
+                     a3, strerror(e));
             return -1;
         }
         return 0;   /* the CONNECT packet goes out in the first cloud_bindsvc_step */
     }
+}
+
+/* mosquitto_connect_async to addr, then first_connect: as first_connect. */
+static int try_connect(struct mosquitto *m, const char *addr, const char *host, uint16_t port, int abort_fd,
+                       char *err, size_t errlen)
+{
+    int rc = mosquitto_connect_async(m, addr, port, 30);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        bool other = strcmp(addr, host) != 0;
+        snprintf(err, errlen, "binding service cannot reach the broker at %s:%u%s%s%s: %s", host, port,
+                 other ? " (" : "", other ? addr : "", other ? ")" : "",
+                 rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+        return -1;
+    }
+    return first_connect(m, addr, host, port, abort_fd, err, errlen);
+}
+
+/* The broker's first connect. libmosquitto's non-blocking connect uses the first address the
+ * name resolves to and no other (its blocking one, used before, went on to the next when one
+ * refused): a name such as localhost giving ::1 first, with a broker listening on IPv4 only,
+ * was a fatal startup error. So when the name fails, each of its other addresses in turn,
+ * each with its own FIRST_CONNECT_MS; the one that answers is then where the binding service
+ * reconnects (the name would give the refusing address again). 0: connected. */
+static int connect_broker(struct mosquitto *m, const char *host, uint16_t port, int abort_fd, char *err,
+                          size_t errlen)
+{
+    int r = try_connect(m, host, host, port, abort_fd, err, errlen);
+    if (r >= 0)
+        return r;
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
+    struct addrinfo *ai = NULL;
+    if (getaddrinfo(host, NULL, &hints, &ai) != 0)
+        return -1;   /* the name's error stands */
+    int tried = 1;
+    for (struct addrinfo *i = ai ? ai->ai_next : NULL; i && r < 0; i = i->ai_next) {   /* the first: tried */
+        char addr[NI_MAXHOST];
+        if (getnameinfo(i->ai_addr, i->ai_addrlen, addr, sizeof addr, NULL, 0, NI_NUMERICHOST) != 0)
+            continue;
+        r = try_connect(m, addr, host, port, abort_fd, err, errlen);
+        tried++;
+    }
+    freeaddrinfo(ai);
+    if (r < 0 && tried > 1 && strlen(err) < errlen)   /* the last address's error */
+        snprintf(err + strlen(err), errlen - strlen(err), " (each of its %d addresses tried)", tried);
+    return r;
 }
 
 cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *user, const char *pass,
@@ -251,15 +303,9 @@ cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *
     /* Not mosquitto_connect, whose blocking connect() waited for the kernel (about 2 minutes
      * to a port that drops SYNs), then the failure, and a stop signal meanwhile ended it as
      * "Interrupted system call", exit 1 (or, just before it, waited all that): bounded, and
-     * ended by the stop's pipe. A refused or unreachable broker stays a fatal startup error. */
-    int rc = mosquitto_connect_async(m, host, port, 30);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        snprintf(err, errlen, "binding service cannot reach the broker at %s:%u: %s", host, port,
-                 rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-        cloud_bindsvc_free(b);
-        return NULL;
-    }
-    if (first_connect(m, host, port, abort_fd, err, errlen) != 0) {
+     * ended by the stop's pipe. A broker refused or unreachable at each of its name's
+     * addresses stays a fatal startup error. */
+    if (connect_broker(m, host, port, abort_fd, err, errlen) != 0) {
         cloud_bindsvc_free(b);
         return NULL;
     }
