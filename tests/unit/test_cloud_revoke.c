@@ -146,13 +146,9 @@ static void *api_thread(void *arg)
 
 static char path[512];   /* the SQLite file, or with SC_TEST_PG the URL through the freezable relay */
 
-static int setup(void **state)
+/* the stand-in management API's listening socket, on a free loopback port (api.ls, api.port) */
+static int api_listen(void)
 {
-    (void)state;
-    if (tu_fresh_path(path, "test-cloud-revoke"))
-        return -1;
-    logbuf[0] = 0;
-    memset(&api, 0, sizeof api);
     api.ls = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     socklen_t sl = sizeof sin;
@@ -161,6 +157,16 @@ static int setup(void **state)
         return -1;
     api.port = ntohs(sin.sin_port);
     return 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (tu_fresh_path(path, "test-cloud-revoke"))
+        return -1;
+    logbuf[0] = 0;
+    memset(&api, 0, sizeof api);
+    return api_listen();
 }
 
 static int teardown(void **state)
@@ -399,14 +405,7 @@ static int setup_pg(void **state)
         return -1;
     int rc = cloud_store_run(&s, "DELETE FROM revocations", "");
     cloud_store_close(&s);
-    api.ls = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t sl = sizeof sin;
-    if (rc < 0 || api.ls < 0 || bind(api.ls, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(api.ls, 16) != 0 ||
-        getsockname(api.ls, (struct sockaddr *)&sin, &sl) != 0)
-        return -1;
-    api.port = ntohs(sin.sin_port);
-    return 0;
+    return rc < 0 ? -1 : api_listen();
 }
 
 static int teardown_pg(void **state)
