@@ -415,6 +415,16 @@ static int new_mid(sc_lwip_mqtt_t *m)
     return id;
 }
 
+/* A request's mid in *id while the session is up, else SC_ERR_CLOSED and no mid taken. Core
+ * lock held. */
+static sc_err_t take_mid(sc_lwip_mqtt_t *m, int *id)
+{
+    if (m->state != SC_MQTT_CONNECTED)
+        return SC_ERR_CLOSED;
+    *id = new_mid(m);
+    return SC_OK;
+}
+
 /* SUBSCRIBE (sub) or UNSUBSCRIBE whose answer request_status() tells. */
 static sc_err_t sub_unsub(sc_lwip_mqtt_t *m, const char *topic, int qos, int *mid, bool sub)
 {
@@ -422,23 +432,20 @@ static sc_err_t sub_unsub(sc_lwip_mqtt_t *m, const char *topic, int qos, int *mi
         return SC_ERR_INVAL;
     if (!fits_ring(2 + 2 + strlen(topic) + (sub ? 1 : 0)))
         return SC_ERR_RANGE;
-    sc_err_t rc;
     LOCK_TCPIP_CORE();
-    if (m->state != SC_MQTT_CONNECTED) {
-        rc = SC_ERR_CLOSED;
-    } else {
-        int id = new_mid(m);
+    int id = 0;
+    sc_err_t rc = take_mid(m, &id);
+    if (rc == SC_OK)
         rc = map_err(mqtt_sub_unsub(&m->client, topic, (u8_t)qos, on_req_answer, (void *)(intptr_t)id, sub ? 1 : 0));
-        if (rc == SC_OK) {
-            unsigned k = m->req_next;
-            m->req_mid[k] = id;
-            m->req_res[k] = SC_ERR_AGAIN;
-            m->req_order[k] = 0;
-            m->req_used[k] = true;
-            m->req_next = (k + 1) % ACK_RING;
-            if (mid)
-                *mid = id;
-        }
+    if (rc == SC_OK) {
+        unsigned k = m->req_next;
+        m->req_mid[k] = id;
+        m->req_res[k] = SC_ERR_AGAIN;
+        m->req_order[k] = 0;
+        m->req_used[k] = true;
+        m->req_next = (k + 1) % ACK_RING;
+        if (mid)
+            *mid = id;
     }
     UNLOCK_TCPIP_CORE();
     return rc;
@@ -493,17 +500,14 @@ static sc_err_t m_publish(void *ctx, const char *topic, const void *payload, siz
         return SC_ERR_INVAL;
     if (len > 0xffff || !fits_ring(2 + strlen(topic) + (qos ? 2 : 0) + len))
         return SC_ERR_RANGE; /* never fits lwIP's output ring (or its 16-bit length): not "later" */
-    sc_err_t rc;
     LOCK_TCPIP_CORE();
-    if (m->state != SC_MQTT_CONNECTED) {
-        rc = SC_ERR_CLOSED;
-    } else {
-        int id = new_mid(m);
+    int id = 0;
+    sc_err_t rc = take_mid(m, &id);
+    if (rc == SC_OK)
         rc = map_err(mqtt_publish(&m->client, topic, payload, (u16_t)len, (u8_t)qos, 0, on_publish_done,
                                   (void *)(intptr_t)id));
-        if (rc == SC_OK && mid)
-            *mid = id;
-    }
+    if (rc == SC_OK && mid)
+        *mid = id;
     UNLOCK_TCPIP_CORE();
     return rc;
 }

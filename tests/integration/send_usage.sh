@@ -365,30 +365,31 @@ printf 'S3cretPw\n' >"$T/typed.txt"
 python3 - "$B/smartcfg" "$T/typed.txt" <<'PY' || fail=1
 import os, pty, select, sys, time
 sc, typed = sys.argv[1], sys.argv[2]
+# send reading its password from a terminal (--password-file -); the callers add the rest
+PROMPTED = [sc, "send", "--ssid", "x", "--password-file", "-", "--bssid", "00:11:22:33:44:55", "--ip", "127.0.0.1"]
+def read_pty(fd, out, until, secs):
+    """out and what fd gives after it, until `until` is in it (None: to the end), the end
+    (EOF, or EIO once the other side of the pty is closed) or secs pass"""
+    end = time.time() + secs
+    while (until is None or until not in out) and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                return out
+            if not data:
+                return out
+            out += data
+    return out
 def run(answer):
-    global out
     pid, fd = pty.fork()
     if pid == 0:
-        os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", "-", "--bssid", "00:11:22:33:44:55",
-                      "--ip", "127.0.0.1", "--token", "t1", "--timeout", "1", "--expect", typed])
-    out = b""
-    def pump(until, secs):
-        global out
-        end = time.time() + secs
-        while until not in out and time.time() < end:
-            r, _, _ = select.select([fd], [], [], 0.2)
-            if r:
-                try:
-                    data = os.read(fd, 4096)
-                except OSError:
-                    return
-                if not data:
-                    return
-                out += data
-    pump(b"password (not shown): ", 60)
+        os.execv(sc, PROMPTED + ["--token", "t1", "--timeout", "1", "--expect", typed])
+    out = read_pty(fd, b"", b"password (not shown): ", 60)
     assert b"password (not shown): " in out, "no prompt: %r" % out
     os.write(fd, answer)
-    pump(b"never", 10)  # to the end of the output (EOF)
+    out = read_pty(fd, out, None, 10)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 2, out
     return out
@@ -403,23 +404,8 @@ assert b"--password-file -: nothing typed (an open network is --password '')" in
 def before_prompt(extra, said):
     pid, fd = pty.fork()
     if pid == 0:
-        os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", "-", "--bssid", "00:11:22:33:44:55",
-                      "--ip", "127.0.0.1", "--timeout", "1"] + extra)
-    out = b""
-    end = time.time() + 30
-    while time.time() < end:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if not r:
-            continue
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        out += data
-        if b"password (not shown)" in out:
-            break
+        os.execv(sc, PROMPTED + ["--timeout", "1"] + extra)
+    out = read_pty(fd, b"", b"password (not shown)", 30)
     if b"password (not shown)" in out:
         os.write(fd, b"S3cretPw\n")
     _, status = os.waitpid(pid, 0)
@@ -440,14 +426,8 @@ def interrupted_at_prompt(how):
         for k in (0, 1, 2):
             os.dup2(sl, k)
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-        os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", "-", "--bssid", "00:11:22:33:44:55",
-                      "--ip", "127.0.0.1", "--token", "t1", "--timeout", "1"])
-    out = b""
-    end = time.time() + 30
-    while b"password (not shown)" not in out and time.time() < end:
-        r, _, _ = select.select([m], [], [], 0.2)
-        if r:
-            out += os.read(m, 4096)
+        os.execv(sc, PROMPTED + ["--token", "t1", "--timeout", "1"])
+    out = read_pty(m, b"", b"password (not shown)", 30)
     assert b"password (not shown)" in out, "no prompt: %r" % out
     if how == "ctrl-c":
         os.write(m, b"S3cr\x03")  # part of a password, then Ctrl-C as the terminal sends it
@@ -480,8 +460,7 @@ def stopped_at_prompt():
             signal.signal(signal.SIGTTOU, signal.SIG_DFL)
             for k in (0, 1, 2):
                 os.dup2(sl, k)
-            os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", "-", "--bssid", "00:11:22:33:44:55",
-                          "--ip", "127.0.0.1", "--token", "t1", "--timeout", "1", "--expect", typed])
+            os.execv(sc, PROMPTED + ["--token", "t1", "--timeout", "1", "--expect", typed])
         signal.alarm(30)
         _, st = os.waitpid(pid, os.WUNTRACED)  # the Ctrl-Z
         echo_stopped = termios.tcgetattr(sl)[3] & termios.ECHO
@@ -493,31 +472,17 @@ def stopped_at_prompt():
         os.write(w_fd, b"%d %d %d" % (os.WIFSTOPPED(st), 1 if echo_stopped else 0, os.WEXITSTATUS(st2) if os.WIFEXITED(st2) else -1))
         os._exit(0)
     os.close(w_fd)
-    out = b""
-    def pump(until, secs):
-        nonlocal out
-        end = time.time() + secs
-        while until not in out and time.time() < end:
-            r, _, _ = select.select([m], [], [], 0.1)
-            if r:
-                try:
-                    data = os.read(m, 4096)
-                except OSError:
-                    return
-                if not data:
-                    return
-                out += data
-    pump(b"password (not shown): ", 30)
+    out = read_pty(m, b"", b"password (not shown): ", 30)
     assert b"password (not shown): " in out, "no prompt: %r" % out
     os.write(m, b"S3\x1a")  # part of a password, then Ctrl-Z as the terminal sends it
     # once continued, the prompt again, echo off (the old code: no prompt, and echo as bash left it)
     end = time.time() + 10
     while time.time() < end and out.count(b"password (not shown): ") < 2:
-        pump(b"\x00", 0.1)
+        out = read_pty(m, out, b"\x00", 0.1)
     time.sleep(0.2)
     echo_after = termios.tcgetattr(sl)[3] & termios.ECHO
     os.write(m, b"S3cretPw\n")
-    pump(b"not a device", 10)
+    out = read_pty(m, out, b"not a device", 10)
     res = b""
     while True:
         d = os.read(r_fd, 100)
@@ -538,19 +503,8 @@ pid, fd = pty.fork()
 if pid == 0:
     os.execv(sc, [sc, "send", "--ssid", "x", "--password-file", typed, "--bssid", "00:11:22:33:44:55",
                   "--ip", "127.0.0.1", "--token", "t1", "--timeout", "1", "--expect", "-"])
-out = b""
 t0 = time.time()
-while time.time() < t0 + 30:
-    r, _, _ = select.select([fd], [], [], 0.2)
-    if not r:
-        continue
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    out += data
+out = read_pty(fd, b"", None, 30)
 _, status = os.waitpid(pid, 0)
 assert os.WEXITSTATUS(status) == 2 and b"--expect -: stdin is a terminal; pipe the list in" in out, out
 assert time.time() - t0 < 5, "--expect - on a terminal took %.1f s" % (time.time() - t0)

@@ -650,6 +650,53 @@ static void r_push(const char *topic, const char *payload, size_t len, bool cut)
     m->payload_len = len;
     m->truncated = cut;
 }
+/* A whole message from the port, with the order stamp it came in with (hal.h) */
+static void r_push_at(const char *topic, const char *payload, uint32_t order)
+{
+    r_push(topic, payload, strlen(payload), false);
+    rq[rq_n - 1].order = order;
+}
+
+/* The MQTT data tests' HAL: mqtt_hal's session, SUB through sub_req/status, messages from poll,
+ * the log to logs[] */
+static void msg_hal(sc_hal_t *hal, sc_err_t (*sub_req)(void *, const char *, int, int *),
+                    sc_err_t (*status)(void *, int), sc_err_t (*poll)(void *, sc_mqtt_msg_t *))
+{
+    mqtt_hal(hal);
+    hal->mqtt.subscribe_req = sub_req;
+    hal->mqtt.request_status = status;
+    hal->mqtt.poll = poll;
+    hal->sys.log = r_log;
+}
+
+/* session_up's CONN line: 5 s command timeout, reconnect on or off */
+#define CONN_LINE(reconnect) \
+    ((reconnect) ? "AT+TCMQTTCONN=0,5000,240,1,1\r\n" : "AT+TCMQTTCONN=0,5000,240,1,0\r\n")
+
+/* AT+TCMQTTSUB of topic at qos, answered exactly want (the port's queue emptied first) */
+static void sub_says(sc_at_t *at, const char *topic, int qos, const char *want)
+{
+    char line[128];
+    snprintf(line, sizeof line, "AT+TCMQTTSUB=\"%s\",%d\r\n", topic, qos);
+    rq_n = rq_at = 0;
+    feed(at, line);
+    assert_string_equal(out, want);
+}
+
+/* One binding step dt ms on: it prints exactly want */
+static void step_says(sc_at_device_t *b, uint32_t dt, const char *want)
+{
+    reset();
+    sc_at_device_step(b, clock_ms += dt);
+    assert_string_equal(out, want);
+}
+
+/* The host ends the session (the tests' HAL then says so) */
+static void session_down(sc_at_t *at)
+{
+    feed(at, "AT+TCMQTTDISCONN\r\n");
+    mqtt_st = SC_MQTT_DISCONNECTED;
+}
 
 static void test_received_not_printable(void **state)
 {
@@ -657,13 +704,10 @@ static void test_received_not_printable(void **state)
     static sc_at_device_t b;
     static sc_at_t at;
     static sc_hal_t hal;
-    mqtt_hal(&hal);
+    msg_hal(&hal, NULL, NULL, r_poll);
     hal.mqtt.subscribe = r_sub;
-    hal.mqtt.poll = r_poll;
-    hal.sys.log = r_log;
-    session_up(&b, &at, &hal, "PIDRCV0001", "AT+TCMQTTCONN=0,5000,240,1,0\r\n", false);
-    feed(&at, "AT+TCMQTTSUB=\"PIDRCV0001/dev/#\",0\r\n");
-    assert_string_equal(out, "OK\r\n+TCMQTTSUB:OK\r\n");
+    session_up(&b, &at, &hal, "PIDRCV0001", CONN_LINE(0), false);
+    sub_says(&at, "PIDRCV0001/dev/#", 0, "OK\r\n+TCMQTTSUB:OK\r\n");
     static char big[1024];
     memset(big, 'A', sizeof big);
     big[0] = '{';
@@ -747,28 +791,15 @@ static void test_sub_delivers_from_suback(void **state)
     static sc_at_device_t b;
     static sc_at_t at;
     static sc_hal_t hal;
-    mqtt_hal(&hal);
-    hal.mqtt.subscribe_req = rs_sub_req;
-    hal.mqtt.request_status = rs_status;
-    hal.mqtt.poll = r_poll;
-    hal.sys.log = r_log;
-    session_up(&b, &at, &hal, "PIDRCV0001", "AT+TCMQTTCONN=0,5000,240,1,0\r\n", false);
-    rq_n = rq_at = 0;
+    msg_hal(&hal, rs_sub_req, rs_status, r_poll);
+    session_up(&b, &at, &hal, "PIDRCV0001", CONN_LINE(0), false);
     rs_answer = SC_ERR_REFUSED;
-    feed(&at, "AT+TCMQTTSUB=\"PIDRCV0001/dev/r\",1\r\n");
-    assert_string_equal(out, "OK\r\n");
-    reset();
-    sc_at_device_step(&b, clock_ms += 5);
-    assert_string_equal(out, "+TCMQTTSUB:FAIL,-108\r\n");
-    rq_n = rq_at = 0;
+    sub_says(&at, "PIDRCV0001/dev/r", 1, "OK\r\n");
+    step_says(&b, 5, "+TCMQTTSUB:FAIL,-108\r\n");
     rs_answer = SC_OK;
-    feed(&at, "AT+TCMQTTSUB=\"PIDRCV0001/dev/r\",1\r\n");
-    assert_string_equal(out, "OK\r\n");
-    reset();
-    sc_at_device_step(&b, clock_ms += 5);
-    assert_string_equal(out, "+TCMQTTSUB:OK\r\n+TCMQTTRCVPUB:\"PIDRCV0001/dev/r\",3,\"old\"\r\n");
-    feed(&at, "AT+TCMQTTDISCONN\r\n");
-    mqtt_st = SC_MQTT_DISCONNECTED;
+    sub_says(&at, "PIDRCV0001/dev/r", 1, "OK\r\n");
+    step_says(&b, 5, "+TCMQTTSUB:OK\r\n+TCMQTTRCVPUB:\"PIDRCV0001/dev/r\",3,\"old\"\r\n");
+    session_down(&at);
 }
 
 /* F153: a message the broker sent before its SUBACK is not the host's, even when the port has
@@ -790,11 +821,9 @@ static sc_err_t os_sub_req(void *ctx, const char *topic, int qos, int *mid)
 static void os_wire(void)
 {
     /* PUBLISH #7 "early", SUBACK #8, PUBLISH #9 "late": one read of the port's client */
-    r_push("PIDORD0001/dev/o", "early", 5, false);
-    rq[rq_n - 1].order = 7;
+    r_push_at("PIDORD0001/dev/o", "early", 7);
     os_order = 8;
-    r_push("PIDORD0001/dev/o", "late", 4, false);
-    rq[rq_n - 1].order = 9;
+    r_push_at("PIDORD0001/dev/o", "late", 9);
 }
 static sc_err_t os_status(void *ctx, int mid)
 {
@@ -818,24 +847,15 @@ static void test_sub_message_before_suback(void **state)
     static sc_at_device_t b;
     static sc_at_t at;
     static sc_hal_t hal;
-    mqtt_hal(&hal);
-    hal.mqtt.subscribe_req = os_sub_req;
-    hal.mqtt.request_status = os_status;
+    msg_hal(&hal, os_sub_req, os_status, r_poll);
     hal.mqtt.request_order = os_req_order;
-    hal.mqtt.poll = r_poll;
-    hal.sys.log = r_log;
     for (os_late = 0; os_late <= 1; os_late++) {
-        session_up(&b, &at, &hal, "PIDORD0001", "AT+TCMQTTCONN=0,5000,240,1,0\r\n", false);
-        rq_n = rq_at = 0;
-        feed(&at, "AT+TCMQTTSUB=\"PIDORD0001/dev/o\",0\r\n");
-        assert_string_equal(out, "OK\r\n");
+        session_up(&b, &at, &hal, "PIDORD0001", CONN_LINE(0), false);
+        sub_says(&at, "PIDORD0001/dev/o", 0, "OK\r\n");
         if (!os_late)
             os_wire();
-        reset();
-        sc_at_device_step(&b, clock_ms += 5);
-        assert_string_equal(out, "+TCMQTTSUB:OK\r\n+TCMQTTRCVPUB:\"PIDORD0001/dev/o\",4,\"late\"\r\n");
-        feed(&at, "AT+TCMQTTDISCONN\r\n");
-        mqtt_st = SC_MQTT_DISCONNECTED;
+        step_says(&b, 5, "+TCMQTTSUB:OK\r\n+TCMQTTRCVPUB:\"PIDORD0001/dev/o\",4,\"late\"\r\n");
+        session_down(&at);
     }
 }
 
@@ -873,23 +893,16 @@ static void test_pub_message_before_puback(void **state)
     hal.mqtt.puback_received = pa_puback;
     hal.mqtt.request_order = pa_order;
     hal.mqtt.poll = r_poll;
-    session_up(&b, &at, &hal, "PIDPUBA001", "AT+TCMQTTCONN=0,5000,240,1,0\r\n", false);
-    rq_n = rq_at = 0;
-    feed(&at, "AT+TCMQTTSUB=\"PIDPUBA001/dev/#\",0\r\n");
-    assert_string_equal(out, "OK\r\n+TCMQTTSUB:OK\r\n");
+    session_up(&b, &at, &hal, "PIDPUBA001", CONN_LINE(0), false);
+    sub_says(&at, "PIDPUBA001/dev/#", 0, "OK\r\n+TCMQTTSUB:OK\r\n");
     feed(&at, "AT+TCMQTTPUB=\"PIDPUBA001/dev/up\",1,\"x\"\r\n");
     assert_string_equal(out, "OK\r\n");
-    r_push("PIDPUBA001/dev/a", "before", 6, false);
-    rq[rq_n - 1].order = 11;
+    r_push_at("PIDPUBA001/dev/a", "before", 11);
     pa_in = true;   /* stamp 12 */
-    r_push("PIDPUBA001/dev/a", "after", 5, false);
-    rq[rq_n - 1].order = 13;
-    reset();
-    sc_at_device_step(&b, clock_ms += 5);
-    assert_string_equal(out, "+TCMQTTRCVPUB:\"PIDPUBA001/dev/a\",6,\"before\"\r\n+TCMQTTPUB:OK\r\n"
-                             "+TCMQTTRCVPUB:\"PIDPUBA001/dev/a\",5,\"after\"\r\n");
-    feed(&at, "AT+TCMQTTDISCONN\r\n");
-    mqtt_st = SC_MQTT_DISCONNECTED;
+    r_push_at("PIDPUBA001/dev/a", "after", 13);
+    step_says(&b, 5, "+TCMQTTRCVPUB:\"PIDPUBA001/dev/a\",6,\"before\"\r\n+TCMQTTPUB:OK\r\n"
+                     "+TCMQTTRCVPUB:\"PIDPUBA001/dev/a\",5,\"after\"\r\n");
+    session_down(&at);
 }
 
 /* F125: what the port received before the link went reaches the host before +TCMQTTDISCON, in
@@ -920,20 +933,12 @@ static void test_drop_delivers_what_came_before(void **state)
     static sc_at_device_t b;
     static sc_at_t at;
     static sc_hal_t hal;
-    mqtt_hal(&hal);
-    hal.mqtt.subscribe_req = dq_sub_req;
-    hal.mqtt.request_status = dq_status;
-    hal.mqtt.poll = r_poll;
-    hal.sys.log = r_log;
+    msg_hal(&hal, dq_sub_req, dq_status, r_poll);
     for (int reconnect = 0; reconnect <= 1; reconnect++) {
-        session_up(&b, &at, &hal, "PIDDRP0001",
-                   reconnect ? "AT+TCMQTTCONN=0,5000,240,1,1\r\n" : "AT+TCMQTTCONN=0,5000,240,1,0\r\n", false);
+        session_up(&b, &at, &hal, "PIDDRP0001", CONN_LINE(reconnect), false);
         dq_state = SC_ERR_AGAIN;
-        rq_n = rq_at = 0;
-        feed(&at, "AT+TCMQTTSUB=\"PIDDRP0001/dev/a\",0\r\n");
-        assert_string_equal(out, "OK\r\n");
-        sc_at_device_step(&b, clock_ms += 5);
-        assert_string_equal(out, "OK\r\n");
+        sub_says(&at, "PIDDRP0001/dev/a", 0, "OK\r\n");
+        step_says(&b, 5, "");
         /* the SUBACK, 20 messages, then the broker closes: all in before the next step */
         dq_state = SC_OK;
         for (int i = 0; i < 20; i++) {
@@ -942,22 +947,18 @@ static void test_drop_delivers_what_came_before(void **state)
             r_push("PIDDRP0001/dev/a", pl, 3, false);
         }
         mqtt_st = SC_MQTT_FAILED;
-        reset();
         int subs = dq_subs;
-        sc_at_device_step(&b, clock_ms += 5);
         char want[2048] = "+TCMQTTSUB:OK\r\n";
         for (int i = 0; i < 20; i++) {
             size_t n = strlen(want);
             snprintf(want + n, sizeof want - n, "+TCMQTTRCVPUB:\"PIDDRP0001/dev/a\",3,\"m%02d\"\r\n", i);
         }
         strcat(want, reconnect ? "+TCMQTTDISCON,-103\r\n+TCMQTTRECONNECTING\r\n" : "+TCMQTTDISCON,-103\r\n");
-        assert_string_equal(out, want);
+        step_says(&b, 5, want);
         if (reconnect) {
             /* back: the granted topic is asked for again */
             mqtt_st = SC_MQTT_CONNECTED;
-            reset();
-            sc_at_device_step(&b, clock_ms += 100);
-            assert_string_equal(out, "+TCMQTTRECONNECTED\r\n");
+            step_says(&b, 100, "+TCMQTTRECONNECTED\r\n");
             assert_int_equal(dq_subs, subs + 1);
             assert_string_equal(dq_last, "PIDDRP0001/dev/a");
             feed(&at, "AT+TCMQTTSUB?\r\n");
@@ -1000,28 +1001,20 @@ static void test_drop_answer_after_flood(void **state)
     static sc_at_device_t b;
     static sc_at_t at;
     static sc_hal_t hal;
-    mqtt_hal(&hal);
-    hal.mqtt.subscribe_req = dq_sub_req;
-    hal.mqtt.request_status = dq_status;
+    msg_hal(&hal, dq_sub_req, dq_status, fl_poll);
     hal.mqtt.request_order = fl_req_order;
-    hal.mqtt.poll = fl_poll;
-    hal.sys.log = r_log;
     for (int reconnect = 0; reconnect <= 1; reconnect++) {
-        session_up(&b, &at, &hal, "PIDFLD0001",
-                   reconnect ? "AT+TCMQTTCONN=0,5000,240,1,1\r\n" : "AT+TCMQTTCONN=0,5000,240,1,0\r\n", false);
+        session_up(&b, &at, &hal, "PIDFLD0001", CONN_LINE(reconnect), false);
         dq_state = SC_ERR_AGAIN;
         fl_left = 0;
-        feed(&at, "AT+TCMQTTSUB=\"PIDFLD0001/dev/a\",0\r\n");
-        assert_string_equal(out, "OK\r\n");
+        sub_says(&at, "PIDFLD0001/dev/a", 0, "OK\r\n");
         /* 64 messages, then the SUBACK, then the broker closes: all in before the next step */
         fl_order = 0;
         fl_left = 64;
         dq_state = SC_OK;
         mqtt_st = SC_MQTT_FAILED;
-        reset();
-        sc_at_device_step(&b, clock_ms += 5);
-        assert_string_equal(out, reconnect ? "+TCMQTTSUB:OK\r\n+TCMQTTDISCON,-103\r\n+TCMQTTRECONNECTING\r\n"
-                                           : "+TCMQTTSUB:OK\r\n+TCMQTTDISCON,-103\r\n");
+        step_says(&b, 5, reconnect ? "+TCMQTTSUB:OK\r\n+TCMQTTDISCON,-103\r\n+TCMQTTRECONNECTING\r\n"
+                                   : "+TCMQTTSUB:OK\r\n+TCMQTTDISCON,-103\r\n");
         if (!reconnect) {
             feed(&at, "AT+TCMQTTSUB?\r\n");
             assert_string_equal(out, "OK\r\n");   /* the session's subscriptions ended with it */

@@ -159,12 +159,38 @@ static reply_t offer(void)
     return r;
 }
 
+/* The ACK a server gives to the transaction last sent, with offer()'s address and options */
+static reply_t ack_reply(void)
+{
+    reply_t r = offer();
+    r.type = ACK;
+    return r;
+}
+
+/* A NAK from server (NULL: none named) to the transaction last sent */
+static reply_t nak_from(const uint8_t *server)
+{
+    reply_t r = { .type = NAK, .xid = last_xid(), .server = server, .lease = -1 };
+    return r;
+}
+
 static void start(int max_tries)
 {
     g_nout = 0;
     netif_set_addr(&g_nif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4);
     sc_lwip_dhcp_start(&g_nif, MAC, max_tries);
     assert_int_equal(last_type(), DISCOVER);
+}
+
+/* From a fresh start, an OFFER naming server as its server identifier gets no answer */
+static void offer_skipped(const uint8_t *server)
+{
+    start(0);
+    size_t sent = g_nout;
+    reply_t r = offer();
+    r.server = server;
+    send_reply(&r);
+    assert_int_equal(g_nout, sent);
 }
 
 static uint32_t nif_ip(void)
@@ -620,21 +646,29 @@ static void test_lost_lease_sought_forever(void **state)
 
 /* ---- T1/T2, RENEWING by unicast, REBINDING by broadcast (RFC 2131 4.4.5) ------------------ */
 
+/* Fires the armed timer once (its delay within lwIP's bounds) and adds the delay to *t; true
+ * when a message went out. g_nout is held at 15 first, so what goes out is captured in
+ * g_out[15] and last_*() read it (held at 16, the message was not captured and last_*() read
+ * past g_out). */
+static bool timer_fire(uint64_t *t)
+{
+    if (g_nout > 15)
+        g_nout = 15;
+    size_t before = g_nout;
+    uint32_t a = ARMED_MS;
+    assert_true(a > 0 && a <= TIMER_MAX_MS);
+    on_timer(NULL);
+    *t += a;
+    return g_nout > before;
+}
+
 /* Runs the timer until a REQUEST goes to the broadcast address; returns the simulated ms. */
 static uint64_t tick_until_broadcast(uint64_t max_ms)
 {
     uint64_t t = 0;
-    while (t < max_ms) {
-        if (g_nout > 16)
-            g_nout = 16;
-        size_t before = g_nout;
-        uint32_t a = ARMED_MS;
-        assert_true(a > 0 && a <= TIMER_MAX_MS);
-        on_timer(NULL);
-        t += a;
-        if (g_nout > before && last_dst() == 0xffffffffu)
+    while (t < max_ms)
+        if (timer_fire(&t) && last_dst() == 0xffffffffu)
             return t;
-    }
     return t;
 }
 
@@ -715,9 +749,7 @@ static void test_renew_unicast_rebind_broadcast(void **state)
     assert_int_equal(last_dst(), get32(SRV));
     /* an ACK from another server than the one asked does not extend the lease */
     static const uint8_t other[4] = { 10, 9, 0, 66 };
-    reply_t r = offer();
-    r.type = ACK;
-    r.xid = last_xid();
+    reply_t r = ack_reply();
     r.server = other;
     send_reply(&r);
     assert_true(sc_lwip_dhcp_active());
@@ -743,7 +775,7 @@ static void test_renew_unicast_rebind_broadcast(void **state)
     send_reply(&r);
     assert_true(sc_lwip_dhcp_active());
     /* a NAK while rebinding needs a server identifier; any server's counts (test_rebind_nak) */
-    reply_t nak = { .type = NAK, .xid = last_xid(), .server = NULL, .lease = -1 };
+    reply_t nak = nak_from(NULL);
     send_reply(&nak);
     assert_int_equal(nif_ip(), get32(YI));
     nak.server = other;
@@ -770,7 +802,7 @@ static void test_rebind_nak(void **state)
     bind_lease_opts(86400, o, t_opts(o, 50, 100));
     assert_int_equal(tick_until_broadcast(100000000), 100000);
     assert_int_equal(d.state, ST_REBINDING);
-    reply_t nak = { .type = NAK, .xid = last_xid(), .server = newsrv, .lease = -1 };
+    reply_t nak = nak_from(newsrv);
     g_nout = 0;
     send_reply(&nak);
     assert_int_equal(nif_ip(), 0);
@@ -779,9 +811,7 @@ static void test_rebind_nak(void **state)
     /* what the old rule did not stop: the forger sees only the rebinding broadcast */
     bind_lease(3600);
     tick_until_broadcast(100000000);
-    reply_t ack = offer();
-    ack.type = ACK;
-    ack.xid = last_xid();
+    reply_t ack = ack_reply();
     ack.server = forger;
     ack.lease = 60;
     send_reply(&ack);
@@ -803,13 +833,8 @@ static void test_offer_bad_server_id(void **state)
     static const uint8_t bad[][4] = { { 255, 255, 255, 255 }, { 224, 0, 0, 1 }, { 0, 0, 0, 0 }, { 127, 0, 0, 1 },
                                       { 10, 9, 0, 2 } };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        start(0);
-        size_t sent = g_nout;
+        offer_skipped(bad[i]);
         reply_t r = offer();
-        r.server = bad[i];
-        send_reply(&r);
-        assert_int_equal(g_nout, sent);
-        r = offer();
         send_reply(&r);
         assert_int_equal(last_type(), REQUEST);
     }
@@ -827,12 +852,7 @@ static void test_server_id_subnet_broadcast(void **state)
     static const uint8_t M16[4] = { 255, 255, 0, 0 };
     const uint8_t *bad[] = { net, bc };
     for (size_t i = 0; i < 2; i++) {
-        start(0);
-        size_t sent = g_nout;
-        reply_t r = offer();
-        r.server = bad[i];
-        send_reply(&r);
-        assert_int_equal(g_nout, sent);
+        offer_skipped(bad[i]);
         assert_int_equal(d.state, ST_SELECTING);
     }
     start(0);
@@ -859,9 +879,7 @@ static void test_server_id_subnet_broadcast(void **state)
     bind_lease(3600);
     tick_until_broadcast(100000000);
     assert_int_equal(d.state, ST_REBINDING);
-    r = offer();
-    r.type = ACK;
-    r.xid = last_xid();
+    r = ack_reply();
     r.server = bc;
     send_reply(&r);
     assert_int_equal(d.state, ST_REBINDING);
@@ -885,14 +903,7 @@ static void test_long_lease_retries(void **state)
     uint64_t t = (15ull * 86400 + 486000) * 1000, t2 = 2268000ull * 1000, end = 30ull * 86400 * 1000;
     unsigned renew = 2, rebind = 0;
     while (nif_ip() != 0) {
-        if (g_nout > 15)
-            g_nout = 15;
-        size_t before = g_nout;
-        uint32_t a = ARMED_MS;
-        assert_true(a > 0 && a <= TIMER_MAX_MS);
-        on_timer(NULL);
-        t += a;
-        if (g_nout > before && nif_ip() != 0) {
+        if (timer_fire(&t) && nif_ip() != 0) {
             assert_int_equal(last_type(), REQUEST);
             if (d.state == ST_RENEWING) {
                 assert_true(t < t2);

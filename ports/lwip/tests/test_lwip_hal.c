@@ -664,6 +664,18 @@ static void b_send_split(const uint8_t *msg, size_t n, const size_t *cuts, int n
     UNLOCK_TCPIP_CORE();
 }
 
+/* g_m (initialised) connected to the test broker, listening on port and accepting (CONNACK 0) */
+static void mqtt_up(u16_t port)
+{
+    sc_mqtt_connect_t p = { .host = "10.9.0.2", .port = port, .client_id = "PD", .username = "u", .password = "pw",
+                            .keepalive_s = 60 };
+    broker_listen(port);
+    B.connack_code = 0;
+    assert_int_equal(g_m.connect(g_m.ctx, &p), SC_OK);
+    assert_true(wait_until(mqtt_settled, NULL, 5000));
+    assert_int_equal(g_m.state(g_m.ctx, NULL), SC_MQTT_CONNECTED);
+}
+
 static int g_req;
 static bool answered(void *arg)
 {
@@ -678,14 +690,8 @@ static void test_mqtt_requests(void **state)
 {
     (void)state;
     sc_lwip_mqtt_init(&g_m);
-    sc_mqtt_connect_t p = { .host = "10.9.0.2", .port = 1885, .client_id = "PD", .username = "u", .password = "pw",
-                            .keepalive_s = 60 };
-    broker_listen(1885);
-    B.connack_code = 0;
     assert_int_equal(g_m.subscribe_req(g_m.ctx, "t", 0, &g_req), SC_ERR_CLOSED);
-    assert_int_equal(g_m.connect(g_m.ctx, &p), SC_OK);
-    assert_true(wait_until(mqtt_settled, NULL, 5000));
-    assert_int_equal(g_m.state(g_m.ctx, NULL), SC_MQTT_CONNECTED);
+    mqtt_up(1885);
     const char *topic = "$thing/down/service/P/D";
     /* SUBACK, then the message */
     B.pub_first = false;
@@ -734,13 +740,7 @@ static void test_mqtt_hostile_broker(void **state)
 {
     (void)state;
     sc_lwip_mqtt_init(&g_m);
-    sc_mqtt_connect_t p = { .host = "10.9.0.2", .port = 1884, .client_id = "PD", .username = "u", .password = "pw",
-                            .keepalive_s = 60 };
-    broker_listen(1884);
-    B.connack_code = 0;
-    assert_int_equal(g_m.connect(g_m.ctx, &p), SC_OK);
-    assert_true(wait_until(mqtt_settled, NULL, 5000));
-    assert_int_equal(g_m.state(g_m.ctx, NULL), SC_MQTT_CONNECTED);
+    mqtt_up(1884);
     assert_int_equal(g_m.subscribe(g_m.ctx, "$thing/down/service/P/D", 1), SC_OK);
     assert_true(wait_until(got_msg, NULL, 5000)); /* the broker's greeting (test_mqtt) */
     const char *topic = "$thing/down/service/P/D";
