@@ -210,6 +210,21 @@ t4=$(date +%s%N)
 check 2 "^smartcfg send: --password-file: cannot read '$F/fifo5': nothing wrote it to its end within 1 s (.* or a longer --input-wait SECONDS)" \
   --ssid x --password-file "$F/fifo5" --input-wait 1 $OK
 ms=$(( ($(date +%s%N) - t4) / 1000000 )); [ $ms -lt 5000 ] || { echo "FAIL: --input-wait 1: ended after $ms ms"; fail=1; }
+# X2: Ctrl-C (SIGINT) while a FIFO given as --password-file or --expect is waited on (up to
+# --input-wait) ends the run at once, as the signal does (the terminal's modes are not touched
+# there; nothing is left behind). SIGINT put back to its default first: a job a script starts
+# with & has it ignored.
+mkfifo "$F/fifo6" "$F/fifo7"
+for args in "--password-file $F/fifo6" "--password-file /dev/null --expect $F/fifo7"; do
+  fifo=${args##* }
+  python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+    "$B/smartcfg" send --ssid x $args $OK --token t1 --input-wait 60 >"$F/int.out" 2>&1 & IP=$!
+  for _ in $(seq 100); do ls -l "/proc/$IP/fd" 2>/dev/null | grep -qF -- "-> $fifo" && break; sleep 0.1; done
+  ls -l "/proc/$IP/fd" 2>/dev/null | grep -qF -- "-> $fifo" || { echo "FAIL: send $args: never opened its FIFO"; fail=1; }
+  t0=$(date +%s%N); kill -INT "$IP"; wait "$IP"; rc=$?
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  [ $rc -eq 130 ] && [ $ms -lt 3000 ] || { echo "FAIL: send $args: SIGINT while waiting on the FIFO: exit $rc after $ms ms: $(cat "$F/int.out")"; fail=1; }
+done
 for v in 0 3601 1.5 +5 abc ''; do
   check 2 "^smartcfg send: --input-wait: '$v' is not a whole number of seconds in 1..3600$" --ssid x --password S3cretPw $OK --input-wait "$v"
 done
