@@ -6,7 +6,7 @@
 # exit 0, a missing value is named as such, --json turns usage errors into JSON lines. A
 # password on the command line is warned about; --password-file - on a terminal prompts with
 # echo off.
-# ctest-cost: 40
+# ctest-cost: 45
 set -uo pipefail
 # In a network namespace of its own: the runs below that send wait for acks on UDP 18266 and
 # count them, and a device of another test running beside this one in the root namespace
