@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <termios.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 
 #include <cjson/cJSON.h>
@@ -782,6 +783,44 @@ static int prompt_modes(const struct termios *t, bool restore)
     return -1;
 }
 
+/* Waits for the typed line and reads it; -1 with EINTR once a signal of `mask` was caught (the
+ * flags). A signal caught between a check of the flags and a plain read() (a window of a few
+ * instructions) was not acted on until the next key: the read waited on with it noted. Here the
+ * signals stay blocked from the check to the wait, and pselect unblocks them atomically as it
+ * starts waiting: one sent in between is pending, and ends the wait at once. The read itself
+ * runs with the caller's mask (a read from the background must still stop the process, SIGTTIN),
+ * and only once pselect told of a line (canonical mode: a whole line, an end of input or a
+ * hangup): it does not wait. */
+static ssize_t prompt_read(char *buf, size_t cap, const sigset_t *mask)
+{
+    for (;;) {
+        sigset_t orig;
+        fd_set in;
+        if (sigprocmask(SIG_BLOCK, mask, &orig) != 0)
+            return -1;
+        if (g_prompt_signal || g_prompt_stop) {
+            sigprocmask(SIG_SETMASK, &orig, NULL);
+            errno = EINTR;
+            return -1;
+        }
+        FD_ZERO(&in);
+        FD_SET(STDIN_FILENO, &in);
+        int r = pselect(STDIN_FILENO + 1, &in, NULL, NULL, NULL, &orig);
+        int err = errno;
+        sigprocmask(SIG_SETMASK, &orig, NULL); /* one pending since pselect returned: caught here */
+        if (r < 0 && err == EINTR)
+            continue; /* the flags say which (or a signal not ours: wait again) */
+        if (r < 0) {
+            errno = err;
+            return -1;
+        }
+        ssize_t n = read(STDIN_FILENO, buf, cap);
+        if (n >= 0 || errno != EINTR)
+            return n;
+        /* EINTR: a signal during the read (the line gone to another reader of the terminal) */
+    }
+}
+
 /* Reads one line from a terminal with echo off (a prompt on stderr). -1 on failure. A Ctrl-C
  * (or SIGTERM, SIGHUP, SIGQUIT) at the prompt killed the process with echo still off: the
  * terminal then showed nothing typed until `stty echo` (no shell put it back: sh, a script
@@ -807,6 +846,10 @@ static ssize_t read_tty_password(char *buf, size_t cap)
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         if (sigaction(sigs[i], &sa, &prev[i]) == 0 && prev[i].sa_handler == SIG_IGN)
             sigaction(sigs[i], &prev[i], NULL); /* ignored (nohup): it stays so */
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaddset(&mask, sigs[i]);
     ssize_t n = -1;
     int saved = errno;
     for (;;) {
@@ -817,9 +860,7 @@ static ssize_t read_tty_password(char *buf, size_t cap)
         }
         fputs("Wi-Fi password (not shown): ", stderr);
         fflush(stderr);
-        do
-            n = g_prompt_signal || g_prompt_stop ? -1 : read(STDIN_FILENO, buf, cap);
-        while (n < 0 && errno == EINTR && !g_prompt_signal && !g_prompt_stop);
+        n = prompt_read(buf, cap, &mask);
         saved = errno;
         prompt_modes(&old, true);
         fputc('\n', stderr);

@@ -134,6 +134,16 @@ t0=$(date +%s%N)
 expect 2 "^smartcfg device: cannot read config $TMP/fifo2.conf: nothing wrote it to its end within 1 s (.*a longer --input-wait SECONDS)" \
   -- --config "$TMP/fifo2.conf" --radio "file:$TMP/none.pcap" --input-wait 1
 ms=$(( ($(date +%s%N) - t0) / 1000000 )); [ "$ms" -lt 5000 ] || fail "--input-wait 1: ended after $ms ms"
+# X2: Ctrl-C (SIGINT) while a FIFO given as --config is waited on ends the start at once, as the
+# signal does (SIGINT put back to its default first: a job a script starts with & has it ignored)
+mkfifo "$TMP/fifo3.conf"
+python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+  "$SC" device --config "$TMP/fifo3.conf" --radio "file:$TMP/none.pcap" --input-wait 60 >"$TMP/int.out" 2>&1 & IP=$!
+for _ in $(seq 100); do ls -l "/proc/$IP/fd" 2>/dev/null | grep -qF -- "-> $TMP/fifo3.conf" && break; sleep 0.1; done
+ls -l "/proc/$IP/fd" 2>/dev/null | grep -qF -- "-> $TMP/fifo3.conf" || fail "device --config FIFO: never opened"
+t0=$(date +%s%N); kill -INT "$IP"; wait "$IP"; rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$rc" -eq 130 ] && [ "$ms" -lt 3000 ] || fail "device --config FIFO: SIGINT while waiting: exit $rc after $ms ms: $(cat "$TMP/int.out")"
 ( sleep 2; echo 'json = maybe' >"$TMP/fifo2.conf" ) &
 expect 2 "fifo2.conf:1: 'json' wants true or false" -- --input-wait 4 --config "$TMP/fifo2.conf"
 printf 'input-wait = 60\n' >"$TMP/iw.conf"

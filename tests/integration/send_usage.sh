@@ -6,7 +6,7 @@
 # exit 0, a missing value is named as such, --json turns usage errors into JSON lines. A
 # password on the command line is warned about; --password-file - on a terminal prompts with
 # echo off.
-# ctest-cost: 40
+# ctest-cost: 45
 set -uo pipefail
 # In a network namespace of its own: the runs below that send wait for acks on UDP 18266 and
 # count them, and a device of another test running beside this one in the root namespace
@@ -210,6 +210,21 @@ t4=$(date +%s%N)
 check 2 "^smartcfg send: --password-file: cannot read '$F/fifo5': nothing wrote it to its end within 1 s (.* or a longer --input-wait SECONDS)" \
   --ssid x --password-file "$F/fifo5" --input-wait 1 $OK
 ms=$(( ($(date +%s%N) - t4) / 1000000 )); [ $ms -lt 5000 ] || { echo "FAIL: --input-wait 1: ended after $ms ms"; fail=1; }
+# X2: Ctrl-C (SIGINT) while a FIFO given as --password-file or --expect is waited on (up to
+# --input-wait) ends the run at once, as the signal does (the terminal's modes are not touched
+# there; nothing is left behind). SIGINT put back to its default first: a job a script starts
+# with & has it ignored.
+mkfifo "$F/fifo6" "$F/fifo7"
+for args in "--password-file $F/fifo6" "--password-file /dev/null --expect $F/fifo7"; do
+  fifo=${args##* }
+  python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+    "$B/smartcfg" send --ssid x $args $OK --token t1 --input-wait 60 >"$F/int.out" 2>&1 & IP=$!
+  for _ in $(seq 100); do ls -l "/proc/$IP/fd" 2>/dev/null | grep -qF -- "-> $fifo" && break; sleep 0.1; done
+  ls -l "/proc/$IP/fd" 2>/dev/null | grep -qF -- "-> $fifo" || { echo "FAIL: send $args: never opened its FIFO"; fail=1; }
+  t0=$(date +%s%N); kill -INT "$IP"; wait "$IP"; rc=$?
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  [ $rc -eq 130 ] && [ $ms -lt 3000 ] || { echo "FAIL: send $args: SIGINT while waiting on the FIFO: exit $rc after $ms ms: $(cat "$F/int.out")"; fail=1; }
+done
 for v in 0 3601 1.5 +5 abc ''; do
   check 2 "^smartcfg send: --input-wait: '$v' is not a whole number of seconds in 1..3600$" --ssid x --password S3cretPw $OK --input-wait "$v"
 done
@@ -362,7 +377,65 @@ grep -q "^smartcfg send: --password-file: '/dev/zero' is larger than 256 bytes" 
 # once the options are known, so a bad option is told before the prompt); Enter alone is no
 # open network (F121)
 printf 'S3cretPw\n' >"$T/typed.txt"
-python3 - "$B/smartcfg" "$T/typed.txt" <<'PY' || fail=1
+# X1: a signal that lands between the prompt's check of its flags and its wait for the line. A
+# shim sends the process a SIGINT from inside the first call that waits on the terminal (read,
+# or pselect/ppoll/poll naming stdin), before the call itself: that is the window, made wide.
+# The old code's read() then waited with the Ctrl-C noted, until the next key.
+cat >"$T/sigwin.c" <<'C'
+/* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/select.h>
+#include <unistd.h>
+static int fired;
+static void fire(int fd)
+{
+    if (fired || fd != 0 || !isatty(0))
+        return;
+    fired = 1;
+    const char *mark = getenv("SIGWIN_MARK");
+    int m = mark ? open(mark, O_WRONLY | O_CREAT, 0600) : -1;
+    if (m >= 0)
+        close(m);
+    kill(getpid(), SIGINT);
+}
+ssize_t read(int fd, void *b, size_t n)
+{
+    fire(fd);
+    return ((ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT, "read"))(fd, b, n);
+}
+ssize_t __read_chk(int fd, void *b, size_t n, size_t cap)
+{
+    fire(fd);
+    return ((ssize_t (*)(int, void *, size_t, size_t))dlsym(RTLD_NEXT, "__read_chk"))(fd, b, n, cap);
+}
+int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *t, const sigset_t *m)
+{
+    if (r && n > 0 && FD_ISSET(0, r))
+        fire(0);
+    return ((int (*)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *))dlsym(
+        RTLD_NEXT, "pselect"))(n, r, w, e, t, m);
+}
+int ppoll(struct pollfd *p, nfds_t n, const struct timespec *t, const sigset_t *m)
+{
+    for (nfds_t i = 0; i < n; i++)
+        fire(p[i].fd);
+    return ((int (*)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *))dlsym(RTLD_NEXT, "ppoll"))(
+        p, n, t, m);
+}
+int poll(struct pollfd *p, nfds_t n, int t)
+{
+    for (nfds_t i = 0; i < n; i++)
+        fire(p[i].fd);
+    return ((int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll"))(p, n, t);
+}
+C
+cc -shared -fPIC -o "$T/sigwin.so" "$T/sigwin.c" -ldl || { echo "FAIL: the signal window shim did not build"; fail=1; }
+python3 - "$B/smartcfg" "$T/typed.txt" "$T/sigwin.so" "$T/sigwin.fired" <<'PY' || fail=1
 import os, pty, select, sys, time
 sc, typed = sys.argv[1], sys.argv[2]
 # send reading its password from a terminal (--password-file -); the callers add the rest
@@ -441,6 +514,47 @@ def interrupted_at_prompt(how):
     assert echo, "%s at the prompt left the terminal without echo" % how
 interrupted_at_prompt("ctrl-c")
 interrupted_at_prompt("sigterm")
+# X1: the SIGINT sent between the check and the wait (the shim above) ends the run at once,
+# with nothing typed, and the terminal's echo back
+def interrupted_before_wait(shim, mark):
+    m, sl = os.openpty()
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        for k in (0, 1, 2):
+            os.dup2(sl, k)
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        env = dict(os.environ, LD_PRELOAD=shim, SIGWIN_MARK=mark)
+        os.execve(sc, [sc, "send", "--ssid", "x", "--password-file", "-", "--bssid", "00:11:22:33:44:55",
+                       "--ip", "127.0.0.1", "--token", "t1", "--timeout", "1"], env)
+    out = b""
+    end = time.time() + 30
+    status = t_prompt = None
+    while time.time() < end:  # no key is ever pressed: only the signal can end it
+        r, _, _ = select.select([m], [], [], 0.2)
+        if r:
+            try:
+                out += os.read(m, 4096)
+            except OSError:
+                pass
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = st
+            break
+        if t_prompt is None and b"password (not shown)" in out:
+            t_prompt = time.time()
+        if t_prompt is not None and time.time() > t_prompt + 5:
+            break
+    echo = termios.tcgetattr(sl)[3] & termios.ECHO
+    if status is None:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    os.close(m); os.close(sl)
+    assert os.path.exists(mark), "the shim never sent its signal (the test tests nothing): %r" % out
+    assert status is not None, "a SIGINT between the prompt's check and its wait was not acted on (5 s, no key): %r" % out
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGINT, "status %r: %r" % (status, out)
+    assert echo, "interrupted before the wait: the terminal was left without echo"
+interrupted_before_wait(sys.argv[3], sys.argv[4])
 # F162: Ctrl-Z at the prompt, then fg, as bash does it: bash puts its own modes (echo on) back when a
 # job stops and leaves them so on `fg`, so the password was then typed in the clear. A small
 # shell here: a session on a pty, the command in its own foreground process group
