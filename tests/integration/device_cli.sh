@@ -134,7 +134,7 @@ t0=$(date +%s%N)
 expect 2 "^smartcfg device: cannot read config $TMP/fifo2.conf: nothing wrote it to its end within 1 s (.*a longer --input-wait SECONDS)" \
   -- --config "$TMP/fifo2.conf" --radio "file:$TMP/none.pcap" --input-wait 1
 ms=$(( ($(date +%s%N) - t0) / 1000000 )); [ "$ms" -lt 5000 ] || fail "--input-wait 1: ended after $ms ms"
-# X2: Ctrl-C (SIGINT) while a FIFO given as --config is waited on ends the start at once, as the
+# F165: Ctrl-C (SIGINT) while a FIFO given as --config is waited on ends the start at once, as the
 # signal does (SIGINT put back to its default first: a job a script starts with & has it ignored)
 mkfifo "$TMP/fifo3.conf"
 python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \

@@ -210,7 +210,7 @@ t4=$(date +%s%N)
 check 2 "^smartcfg send: --password-file: cannot read '$F/fifo5': nothing wrote it to its end within 1 s (.* or a longer --input-wait SECONDS)" \
   --ssid x --password-file "$F/fifo5" --input-wait 1 $OK
 ms=$(( ($(date +%s%N) - t4) / 1000000 )); [ $ms -lt 5000 ] || { echo "FAIL: --input-wait 1: ended after $ms ms"; fail=1; }
-# X2: Ctrl-C (SIGINT) while a FIFO given as --password-file or --expect is waited on (up to
+# F165: Ctrl-C (SIGINT) while a FIFO given as --password-file or --expect is waited on (up to
 # --input-wait) ends the run at once, as the signal does (the terminal's modes are not touched
 # there; nothing is left behind). SIGINT put back to its default first: a job a script starts
 # with & has it ignored.
@@ -377,7 +377,7 @@ grep -q "^smartcfg send: --password-file: '/dev/zero' is larger than 256 bytes" 
 # once the options are known, so a bad option is told before the prompt); Enter alone is no
 # open network (F121)
 printf 'S3cretPw\n' >"$T/typed.txt"
-# X1: a signal that lands between the prompt's check of its flags and its wait for the line. A
+# F164: a signal that lands between the prompt's check of its flags and its wait for the line. A
 # shim sends the process a SIGINT from inside the first call that waits on the terminal (read,
 # or pselect/ppoll/poll naming stdin), before the call itself: that is the window, made wide.
 # The old code's read() then waited with the Ctrl-C noted, until the next key.
@@ -514,7 +514,7 @@ def interrupted_at_prompt(how):
     assert echo, "%s at the prompt left the terminal without echo" % how
 interrupted_at_prompt("ctrl-c")
 interrupted_at_prompt("sigterm")
-# X1: the SIGINT sent between the check and the wait (the shim above) ends the run at once,
+# F164: the SIGINT sent between the check and the wait (the shim above) ends the run at once,
 # with nothing typed, and the terminal's echo back
 def interrupted_before_wait(shim, mark):
     m, sl = os.openpty()
