@@ -611,6 +611,25 @@ static void got_ip(devstate_t *d, uint32_t now)
     set_state(d, SC_DEV_ACKING, now);
 }
 
+/* After the join the station's address can change under the device (a DHCP lease lost and
+ * another address given, docs/port-lwip.md): get_ip is read again on every step until the flow
+ * ends, so the acks still to go carry the address the phone can reach, and SC_DEV_EV_IP comes
+ * again with it. An error or 0.0.0.0 (no lease at the moment) keeps the last address. */
+static void refresh_ip(devstate_t *d, uint32_t now)
+{
+    static const uint8_t any[4];
+    uint8_t ip[4];
+    if (!d->joined || !active(d->state) || !d->hal.station.get_ip ||
+        d->hal.station.get_ip(d->hal.station.ctx, ip) != SC_OK || !memcmp(ip, any, 4) || !memcmp(ip, d->ip, 4))
+        return;
+    memcpy(d->ip, ip, 4);
+    DLOG(d, now, "IP now %u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+    sc_device_event_t ev;
+    sc_dev_ev_init(&ev, SC_DEV_EV_IP);
+    memcpy(ev.ip, d->ip, 4);
+    sc_dev_emit(d, &ev);
+}
+
 static void step_join(devstate_t *d, uint32_t now)
 {
     sc_sta_reason_t reason = SC_STA_REASON_NONE;
@@ -869,6 +888,7 @@ uint32_t sc_device_step(sc_device_t *dev, uint32_t now)
         sc_dev_emit(d, &ev);
     }
 
+    refresh_ip(d, now);
     if (d->svc.open)
         more |= drain(d, &d->svc, now);
     if (d->logsvc.open) {
