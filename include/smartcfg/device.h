@@ -38,7 +38,8 @@ typedef enum {
     SC_DEV_EV_LOCKED,     /* sniffer locked: channel, offset, proto */
     SC_DEV_EV_PROGRESS,   /* known/needed */
     SC_DEV_EV_CREDENTIALS,/* ssid, proto, reserved (never the password) */
-    SC_DEV_EV_IP,         /* got ip */
+    SC_DEV_EV_IP,         /* got ip: ip; again with the new one when the station's address
+                             changes before the flow ends (hal.h get_ip) */
     SC_DEV_EV_ACK_SENT,
     SC_DEV_EV_TOKEN,      /* token received from peer (the token itself is not given) */
     SC_DEV_EV_BOUND,      /* bind reply code 0 */

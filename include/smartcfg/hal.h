@@ -77,7 +77,11 @@ typedef struct {
      * FAILED with *reason (reason may be NULL) when the port gave up — the core does not
      * retry; the port may retry internally within the core's join timeout (60 s). */
     sc_sta_status_t (*status)(void *ctx, sc_sta_reason_t *reason);
-    /* The station's IPv4 address (network order), valid after GOT_IP. */
+    /* The station's IPv4 address (network order), valid after GOT_IP. The core reads it again
+     * on every step after the join until the flow ends: a port whose address can change (a DHCP
+     * lease lost, another address given) returns the current one, and the acks still to go and
+     * a new SC_DEV_EV_IP carry it; an error or 0.0.0.0 (no address at the moment) keeps the
+     * last one. A port whose address never changes needs nothing more. */
     sc_err_t (*get_ip)(void *ctx, uint8_t ip[4]);
     /* The station interface's MAC (what the ESP-TOUCH ack carries). NULL or an error: the ack
      * carries 00:00:00:00:00:00, which the app cannot tell from another device's. */

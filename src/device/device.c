@@ -585,6 +585,16 @@ static void start_binding(devstate_t *d, uint32_t now)
     set_state(d, SC_DEV_BINDING, now);
 }
 
+/* The join's address, or a later one (refresh_ip) */
+static void emit_ip(devstate_t *d, uint32_t now)
+{
+    DLOG(d, now, "got IP %u.%u.%u.%u", d->ip[0], d->ip[1], d->ip[2], d->ip[3]);
+    sc_device_event_t ev;
+    sc_dev_ev_init(&ev, SC_DEV_EV_IP);
+    memcpy(ev.ip, d->ip, 4);
+    sc_dev_emit(d, &ev);
+}
+
 static void got_ip(devstate_t *d, uint32_t now)
 {
     if (d->hal.station.get_ip && d->hal.station.get_ip(d->hal.station.ctx, d->ip) != SC_OK)
@@ -593,11 +603,7 @@ static void got_ip(devstate_t *d, uint32_t now)
         memset(d->mac, 0, sizeof d->mac);
     d->joined = true;
     d->after_join_end = now + d->cfg.after_join_ms;
-    DLOG(d, now, "got IP %u.%u.%u.%u", d->ip[0], d->ip[1], d->ip[2], d->ip[3]);
-    sc_device_event_t ev;
-    sc_dev_ev_init(&ev, SC_DEV_EV_IP);
-    memcpy(ev.ip, d->ip, 4);
-    sc_dev_emit(d, &ev);
+    emit_ip(d, now);
     if (d->flow == SC_DEV_FLOW_SOFTAP) {
         start_binding(d, now); /* the token came over the soft-AP already */
         return;
@@ -609,6 +615,21 @@ static void got_ip(devstate_t *d, uint32_t now)
     if (open_service(d, d->ip, now) != SC_OK)
         return;
     set_state(d, SC_DEV_ACKING, now);
+}
+
+/* After the join the station's address can change under the device (a DHCP lease lost and
+ * another address given, docs/port-lwip.md): get_ip is read again on every step until the flow
+ * ends, so the acks still to go carry the address the phone can reach, and SC_DEV_EV_IP comes
+ * again with it. An error or 0.0.0.0 (no lease at the moment) keeps the last address. */
+static void refresh_ip(devstate_t *d, uint32_t now)
+{
+    static const uint8_t any[4];
+    uint8_t ip[4];
+    if (!d->joined || !active(d->state) || !d->hal.station.get_ip ||
+        d->hal.station.get_ip(d->hal.station.ctx, ip) != SC_OK || !memcmp(ip, any, 4) || !memcmp(ip, d->ip, 4))
+        return;
+    memcpy(d->ip, ip, 4);
+    emit_ip(d, now);
 }
 
 static void step_join(devstate_t *d, uint32_t now)
@@ -869,6 +890,7 @@ uint32_t sc_device_step(sc_device_t *dev, uint32_t now)
         sc_dev_emit(d, &ev);
     }
 
+    refresh_ip(d, now);
     if (d->svc.open)
         more |= drain(d, &d->svc, now);
     if (d->logsvc.open) {

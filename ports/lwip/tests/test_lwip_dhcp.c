@@ -18,6 +18,8 @@
 #include "lwip/inet_chksum.h"
 #include "lwip/tcp.h"
 #include "lwip/tcpip.h"
+#include "smartcfg/device.h"
+#include "smartcfg/hal.h"
 
 #include SC_DHCP_SOURCE /* ports/lwip/lwip_dhcp.c (the test's build says which) */
 
@@ -957,18 +959,157 @@ static void inject_udp(const uint8_t to[4], uint16_t port)
  * MQTT client binds IP_ADDR_ANY) leaves from it. Before, lwIP moved such sockets only when an
  * address was changed straight for another; the loss went through 0.0.0.0, and the 8266
  * service stayed on the dead address (deaf, and its sends refused with ERR_RTE). */
+/* The core (sc_device) on this netif, through a HAL as small as the port's: the station's
+ * address is the netif's as lwip_station.c's get_ip reads it (sc_lwip_ip: none while the
+ * netif has 0.0.0.0), and its UDP sockets are lwIP raw pcbs, so the core's 8266 service and
+ * ack socket are what the client must move to a new lease's address. */
+static uint32_t g_dev_now;
+static uint8_t g_ev_ip[4][4];
+static unsigned g_ev_ips;
+static struct udp_pcb *g_pcbs[4];
+
+static uint32_t dh_now(void *ctx)
+{
+    (void)ctx;
+    return g_dev_now;
+}
+static sc_err_t dh_join(void *ctx, const uint8_t *ssid, size_t ssid_len, const uint8_t *pw, size_t pw_len,
+                        const uint8_t *bssid)
+{
+    (void)ctx, (void)ssid, (void)ssid_len, (void)pw, (void)pw_len, (void)bssid;
+    return SC_OK;
+}
+static sc_sta_status_t dh_status(void *ctx, sc_sta_reason_t *reason)
+{
+    (void)ctx;
+    (void)reason;
+    return nif_ip() ? SC_STA_GOT_IP : SC_STA_CONNECTING;
+}
+static sc_err_t dh_get_ip(void *ctx, uint8_t ip[4])
+{
+    (void)ctx;
+    if (!netif_is_up(&g_nif) || ip4_addr_isany_val(*netif_ip4_addr(&g_nif)))
+        return SC_ERR_STATE;
+    memcpy(ip, &netif_ip4_addr(&g_nif)->addr, 4);
+    return SC_OK;
+}
+static sc_err_t dh_open(void *ctx, const uint8_t *local_ip, uint16_t port, bool bcast, int *h)
+{
+    (void)ctx;
+    for (int i = 0; i < 4; i++) {
+        if (g_pcbs[i])
+            continue;
+        struct udp_pcb *pcb = udp_new_ip_type(IPADDR_TYPE_V4);
+        assert_non_null(pcb);
+        ip_addr_t a = *IP4_ADDR_ANY;
+        if (local_ip)
+            IP_ADDR4(&a, local_ip[0], local_ip[1], local_ip[2], local_ip[3]);
+        assert_int_equal(udp_bind(pcb, &a, port), ERR_OK);
+        if (bcast)
+            ip_set_option(pcb, SOF_BROADCAST);
+        udp_recv(pcb, on_udp, NULL);
+        g_pcbs[i] = pcb;
+        *h = i;
+        return SC_OK;
+    }
+    return SC_ERR_NOMEM;
+}
+static sc_err_t dh_send_to(void *ctx, int h, const sc_ipv4_ep_t *to, const void *buf, size_t len)
+{
+    (void)ctx;
+    struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
+    assert_non_null(p);
+    pbuf_take(p, buf, (u16_t)len);
+    ip_addr_t a;
+    IP_ADDR4(&a, to->addr[0], to->addr[1], to->addr[2], to->addr[3]);
+    err_t e = udp_sendto(g_pcbs[h], p, &a, to->port);
+    pbuf_free(p);
+    return e == ERR_OK ? SC_OK : SC_ERR_IO;
+}
+static sc_err_t dh_recv_from(void *ctx, int h, sc_ipv4_ep_t *from, void *buf, size_t cap, size_t *len, bool *tr)
+{
+    (void)ctx, (void)h, (void)from, (void)buf, (void)cap, (void)len, (void)tr;
+    return SC_ERR_AGAIN; /* on_udp counts and drops what comes in */
+}
+static void dh_close(void *ctx, int h)
+{
+    (void)ctx;
+    udp_remove(g_pcbs[h]);
+    g_pcbs[h] = NULL;
+}
+static void dh_event(void *user, const sc_device_event_t *ev)
+{
+    (void)user;
+    if (ev->type == SC_DEV_EV_IP && g_ev_ips < 4)
+        memcpy(g_ev_ip[g_ev_ips++], ev->ip, 4);
+}
+
+/* the last ESP-TOUCH ack the core sent (UDP to 18266): its IP source and the address it carries */
+static bool last_ack(uint32_t *src, uint32_t *carried)
+{
+    for (size_t i = g_nout < 16 ? g_nout : 16; i-- > 0;) {
+        const uint8_t *f = g_out[i];
+        if (f[9] == 17 && f[22] == (18266 >> 8) && f[23] == (18266 & 255)) {
+            *src = get32(f + 12);
+            *carried = get32(f + 28 + 7);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void dev_run(sc_device_t *dev, uint32_t ms)
+{
+    for (uint32_t t = 0; t < ms; t += 10) {
+        g_dev_now += 10;
+        (void)sc_device_step(dev, g_dev_now);
+    }
+}
+
 static void test_sockets_follow_new_address(void **state)
 {
     (void)state;
     bind_lease(120);
-    ip_addr_t a;
-    IP_ADDR4(&a, YI[0], YI[1], YI[2], YI[3]);
-    struct udp_pcb *svc = udp_new_ip_type(IPADDR_TYPE_V4), *logs = udp_new_ip_type(IPADDR_TYPE_V4);
-    assert_non_null(svc);
+    /* the core joins on this lease: its 8266 service and its ack socket are bound to YI */
+    static sc_device_t dev;
+    sc_hal_t hal;
+    memset(&hal, 0, sizeof hal);
+    hal.sys.now_ms = dh_now;
+    hal.station.join = dh_join;
+    hal.station.status = dh_status;
+    hal.station.get_ip = dh_get_ip;
+    hal.udp.open = dh_open;
+    hal.udp.send_to = dh_send_to;
+    hal.udp.recv_from = dh_recv_from;
+    hal.udp.close = dh_close;
+    sc_device_config_t cfg;
+    sc_device_config_default(&cfg);
+    snprintf(cfg.identity.product_id, sizeof cfg.identity.product_id, "ABCDEFGHIJ");
+    snprintf(cfg.identity.device_name, sizeof cfg.identity.device_name, "dev1");
+    cfg.skip_cloud = true;
+    cfg.on_event = dh_event;
+    g_ev_ips = 0;
+    assert_int_equal(sc_device_init(&dev, &hal, &cfg), SC_OK);
+    assert_int_equal(sc_device_start(&dev, g_dev_now), SC_OK);
+    sc_et_result_t cr;
+    memset(&cr, 0, sizeof cr);
+    memcpy(cr.creds.ssid, "lan", 3);
+    cr.creds.ssid_len = 3;
+    memcpy(cr.creds.phone_ip, SRV, 4);
+    cr.t = 9 + 3;
+    assert_int_equal(sc_device_inject_credentials(&dev, &cr, g_dev_now), SC_OK);
+    g_nout = 0;
+    dev_run(&dev, 200);
+    assert_int_equal(sc_device_state(&dev), SC_DEV_ACKING);
+    assert_int_equal(g_ev_ips, 1);
+    assert_int_equal(get32(g_ev_ip[0]), get32(YI));
+    uint32_t src = 0, carried = 0;
+    assert_true(last_ack(&src, &carried));
+    assert_int_equal(src, get32(YI));
+    assert_int_equal(carried, get32(YI));
+    struct udp_pcb *logs = udp_new_ip_type(IPADDR_TYPE_V4);
     assert_non_null(logs);
-    assert_int_equal(udp_bind(svc, &a, 8266), ERR_OK);
     assert_int_equal(udp_bind(logs, IP4_ADDR_ANY, 9876), ERR_OK);
-    udp_recv(svc, on_udp, NULL);
     udp_recv(logs, on_udp, NULL);
     g_udp_got = 0;
     inject_udp(YI, 8266);
@@ -977,6 +1118,9 @@ static void test_sockets_follow_new_address(void **state)
     for (int i = 0; i < 1000 && nif_ip() != 0; i++)
         on_timer(NULL);
     assert_int_equal(nif_ip(), 0);
+    /* no address meanwhile: the core keeps the one it had (no event for 0.0.0.0) */
+    dev_run(&dev, 100);
+    assert_int_equal(g_ev_ips, 1);
     /* a server gives another address */
     static const uint8_t YI2[4] = { 10, 9, 0, 3 };
     if (g_nout > 16)
@@ -988,21 +1132,24 @@ static void test_sockets_follow_new_address(void **state)
     r.xid = last_xid();
     send_reply(&r);
     assert_int_equal(nif_ip(), get32(YI2));
+    /* the core hears of it: a second "got IP" with the new address, and the acks still to go
+     * carry it (the phone reaches the device there), sent from it */
+    g_nout = 0;
+    dev_run(&dev, 200);
+    assert_int_equal(sc_device_state(&dev), SC_DEV_ACKING);
+    assert_int_equal(g_ev_ips, 2);
+    assert_int_equal(get32(g_ev_ip[1]), get32(YI2));
+    assert_true(last_ack(&src, &carried));
+    assert_int_equal(src, get32(YI2));
+    assert_int_equal(carried, get32(YI2));
     g_udp_got = 0;
     inject_udp(YI2, 8266);
     assert_int_equal(g_udp_got, 1);
     inject_udp(YI2, 9876);
     assert_int_equal(g_udp_got, 2);
-    /* and sends leave from the new address */
+    /* and sends leave from the new address (the service's replies as the acks) */
     ip_addr_t peer;
     IP_ADDR4(&peer, 10, 9, 0, 1);
-    struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, 4, PBUF_RAM);
-    assert_non_null(p);
-    pbuf_take(p, "pong", 4);
-    g_nout = 0;
-    assert_int_equal(udp_sendto(svc, p, &peer, 5555), ERR_OK);
-    pbuf_free(p);
-    assert_int_equal(last_src(), get32(YI2));
     struct tcp_pcb *t = tcp_new_ip_type(IPADDR_TYPE_V4);
     assert_non_null(t);
     assert_int_equal(tcp_bind(t, IP4_ADDR_ANY, 0), ERR_OK);
@@ -1015,7 +1162,9 @@ static void test_sockets_follow_new_address(void **state)
     g_udp_got = 0;
     inject_udp(YI, 8266);
     assert_int_equal(g_udp_got, 0);
-    udp_remove(svc);
+    sc_device_stop(&dev, 0, g_dev_now);
+    for (int i = 0; i < 4; i++)
+        assert_null(g_pcbs[i]); /* the core closed what it opened */
     udp_remove(logs);
 }
 
