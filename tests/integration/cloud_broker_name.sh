@@ -6,7 +6,8 @@
 # did, instead of ending the startup with "Connection refused". The name is given by a hosts
 # file bind-mounted over /etc/hosts in a private mount namespace the test makes (127.0.0.1 and
 # 127.0.0.2); the broker (mosquitto) listens only on the one the resolver puts second, so the
-# first refuses.
+# first refuses. Then the broker moves to the first address and back to the second: the
+# binding service's reconnects follow it.
 if [ -z "${SC_IN_NS:-}" ]; then
     command -v unshare >/dev/null || { echo "FAIL: no unshare" >&2; exit 1; }
     exec env SC_IN_NS=1 unshare -m --propagation private bash "$0" "$@"
