@@ -36,7 +36,37 @@ struct cloud_bindsvc {
     cloud_binder_t *bd;
     int64_t next_reconnect;
     unsigned msgs_this_pass;
+    char *host;       /* the broker's name as given (--broker) */
+    uint16_t port;
+    int target;       /* where the last reconnect went: 0 the name, k its address k (name_addrs) */
+    bool reached;     /* connected since then */
 };
+
+/* At most this many of a name's addresses are tried in turn. */
+#define MAX_ADDRS 16
+typedef char addr_t[80];   /* a numeric address, with an IPv6 scope's interface name */
+
+/* The broker name's distinct addresses, numeric, in the resolver's order, as libmosquitto's
+ * own lookup gives them (same hints: no AI_ADDRCONFIG, whose list can differ from the one the
+ * name's try used); the count, 0 when the name does not resolve. */
+static int name_addrs(const char *host, addr_t *out, int max)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *ai = NULL;
+    if (getaddrinfo(host, NULL, &hints, &ai) != 0)
+        return 0;
+    int n = 0;
+    for (struct addrinfo *i = ai; i && n < max; i = i->ai_next) {
+        if (getnameinfo(i->ai_addr, i->ai_addrlen, out[n], sizeof out[n], NULL, 0, NI_NUMERICHOST) != 0)
+            continue;
+        bool dup = false;
+        for (int k = 0; k < n && !dup; k++)
+            dup = !strcmp(out[k], out[n]);
+        n += !dup;
+    }
+    freeaddrinfo(ai);
+    return n;
+}
 
 static const char *status_text(int code)
 {
@@ -250,29 +280,45 @@ static int try_connect(struct mosquitto *m, const char *addr, const char *host, 
  * refused): a name such as localhost giving ::1 first, with a broker listening on IPv4 only,
  * was a fatal startup error. So when the name fails, each of its other addresses in turn,
  * each with its own FIRST_CONNECT_MS; the one that answers is then where the binding service
- * reconnects (the name would give the refusing address again). 0: connected. */
+ * reconnects, until that connection is lost (reconnect). 0: connected. */
 static int connect_broker(struct mosquitto *m, const char *host, uint16_t port, int abort_fd, char *err,
                           size_t errlen)
 {
     int r = try_connect(m, host, host, port, abort_fd, err, errlen);
     if (r >= 0)
         return r;
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
-    struct addrinfo *ai = NULL;
-    if (getaddrinfo(host, NULL, &hints, &ai) != 0)
-        return -1;   /* the name's error stands */
-    int tried = 1;
-    for (struct addrinfo *i = ai ? ai->ai_next : NULL; i && r < 0; i = i->ai_next) {   /* the first: tried */
-        char addr[NI_MAXHOST];
-        if (getnameinfo(i->ai_addr, i->ai_addrlen, addr, sizeof addr, NULL, 0, NI_NUMERICHOST) != 0)
-            continue;
-        r = try_connect(m, addr, host, port, abort_fd, err, errlen);
-        tried++;
-    }
-    freeaddrinfo(ai);
+    addr_t addrs[MAX_ADDRS];
+    int n = name_addrs(host, addrs, MAX_ADDRS), tried = 1;
+    for (int k = 1; k < n && r < 0; k++, tried++)   /* the first: the name's try went there */
+        r = try_connect(m, addrs[k], host, port, abort_fd, err, errlen);
     if (r < 0 && tried > 1 && strlen(err) < errlen)   /* the last address's error */
         snprintf(err + strlen(err), errlen - strlen(err), " (each of its %d addresses tried)", tried);
     return r;
+}
+
+/* A later reconnect, never waiting (libmosquitto's non-blocking connect, completed by the
+ * loop; its name lookup, as the reconnect's own always did). After a connection that worked,
+ * to the name: it may give other addresses now (a DNS failover), or its first may be back
+ * (the startup's fallback is not kept for ever). After a try that did not connect (refused,
+ * or closed by the keepalive check when nothing answered), to the name's next address, then
+ * the name again: libmosquitto's connect goes only to the name's first address, so a first
+ * address gone for good left the service away from a broker that answered at the second. */
+static int reconnect(cloud_bindsvc_t *b)
+{
+    b->target = b->reached ? 0 : b->target + 1;
+    b->reached = false;
+    addr_t addrs[MAX_ADDRS];
+    const char *to = b->host;
+    if (b->target > 0) {
+        int n = name_addrs(b->host, addrs, MAX_ADDRS);
+        if (b->target < n)
+            to = addrs[b->target];
+        else
+            b->target = 0;
+    }
+    if (b->target > 0)
+        cloud_log("binding service: trying the broker at %s:%u (%s)", b->host, b->port, to);
+    return mosquitto_connect_async(cloud_mosq_client(b->mq), to, b->port, 30);
 }
 
 cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *user, const char *pass,
@@ -283,8 +329,16 @@ cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    b->host = strdup(host);
+    b->port = port;
+    if (!b->host) {
+        snprintf(err, errlen, "out of memory");
+        free(b);
+        return NULL;
+    }
     b->bd = cloud_binder_new(dbpath, err, errlen);
     if (!b->bd) {
+        free(b->host);
         free(b);
         return NULL;
     }
@@ -430,7 +484,7 @@ int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms)
     int rc = MOSQ_ERR_SUCCESS;
     if (!cloud_mosq_connected(b->mq) && b->next_reconnect && cloud_now() >= b->next_reconnect) {
         b->next_reconnect = 0;
-        rc = cloud_mosq_reconnect(b->mq);   /* never blocks: the loop below completes it */
+        rc = reconnect(b);   /* never blocks: the loop below completes it */
     }
     if (rc == MOSQ_ERR_SUCCESS) {
         cloud_mosq_retry(b->mq);   /* a subscription the broker refused: asked again */
@@ -444,6 +498,8 @@ int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms)
                 break;
         }
     }
+    if (cloud_mosq_connected(b->mq))
+        b->reached = true;
     flush(b);
     if (rc != MOSQ_ERR_SUCCESS) {
         cloud_mosq_lost(b->mq);
@@ -469,5 +525,6 @@ void cloud_bindsvc_free(cloud_bindsvc_t *b)
         return;
     (void)cloud_mosq_free(b->mq);   /* no loop thread: always freed; no "lost the broker" line */
     cloud_binder_free(b->bd);
+    free(b->host);
     free(b);
 }

@@ -167,10 +167,52 @@ static int list_len(const char *v)
     return n;
 }
 
-/* The same connection's options with the host list one further on (host, hostaddr and a port
- * list of the same length turned by one: the first host goes last), started without waiting;
- * NULL when there is a single host or libpq cannot start it. */
-static PGconn *next_host_first(PGconn *c, int *nhosts)
+/* The list v's entry i (of a comma-separated list) equals w. */
+static bool entry_is(const char *v, int i, const char *w)
+{
+    for (; i > 0 && v; i--)
+        if ((v = strchr(v, ',')))
+            v++;
+    if (!v)
+        return false;
+    size_t n = strcspn(v, ",");
+    return strlen(w) == n && !strncmp(v, w, n);
+}
+
+/* How many hosts c's options name, and (*now) the position in that list of the host c is
+ * trying (PQhost and PQport: the first entry that matches), -1 when none matches. */
+static int hosts_of(PGconn *c, int *now)
+{
+    PQconninfoOption *o = PQconninfo(c);
+    const char *host = NULL, *hostaddr = NULL, *port = NULL, *h = PQhost(c), *pt = PQport(c);
+    int nh = 1;
+    for (PQconninfoOption *i = o; i && i->keyword; i++) {
+        if (!i->val)
+            continue;
+        if (!strcmp(i->keyword, "host"))
+            host = i->val;
+        else if (!strcmp(i->keyword, "hostaddr"))
+            hostaddr = i->val;
+        else if (!strcmp(i->keyword, "port"))
+            port = i->val;
+        if ((!strcmp(i->keyword, "host") || !strcmp(i->keyword, "hostaddr")) && list_len(i->val) > nh)
+            nh = list_len(i->val);
+    }
+    *now = -1;
+    for (int k = 0; k < nh && *now < 0 && h && *h; k++) {
+        bool named = (host && *host && entry_is(host, k, h)) || (hostaddr && *hostaddr && entry_is(hostaddr, k, h));
+        bool at = !port || !*port || list_len(port) == 1 || !pt || entry_is(port, k, pt);
+        if (named && at)
+            *now = k;
+    }
+    PQconninfoFree(o);
+    return nh;
+}
+
+/* The same connection's options with the host list turned by k (host, hostaddr and a port list
+ * of the same length: the first k entries go last), started without waiting; NULL when there
+ * is a single host or libpq cannot start it. */
+static PGconn *hosts_turned(PGconn *c, int k)
 {
     PQconninfoOption *o = PQconninfo(c);
     if (!o)
@@ -179,25 +221,26 @@ static PGconn *next_host_first(PGconn *c, int *nhosts)
     for (PQconninfoOption *i = o; i->keyword; i++, nopt++)
         if ((!strcmp(i->keyword, "host") || !strcmp(i->keyword, "hostaddr")) && i->val && list_len(i->val) > nh)
             nh = list_len(i->val);
-    *nhosts = nh;
     PGconn *n = NULL;
     const char **keys = calloc((size_t)nopt + 1, sizeof *keys), **vals = calloc((size_t)nopt + 1, sizeof *vals);
     char *turned[3] = { NULL, NULL, NULL };
-    int k = 0, t = 0;
-    if (nh > 1 && keys && vals) {
+    int j = 0, t = 0;
+    if (nh > 1 && k > 0 && k < nh && keys && vals) {
         for (PQconninfoOption *i = o; i->keyword; i++) {
             if (!i->val)
                 continue;
             const char *v = i->val;
             bool list = !strcmp(i->keyword, "host") || !strcmp(i->keyword, "hostaddr") || !strcmp(i->keyword, "port");
-            const char *comma = strchr(v, ',');
-            if (list && comma && list_len(v) == nh && t < 3 && (turned[t] = malloc(strlen(v) + 2))) {
-                sprintf(turned[t], "%s,%.*s", comma + 1, (int)(comma - v), v);
+            if (list && list_len(v) == nh && t < 3 && (turned[t] = malloc(strlen(v) + 2))) {
+                const char *rest = v;   /* past the first k entries */
+                for (int m = 0; m < k; m++)
+                    rest = strchr(rest, ',') + 1;
+                sprintf(turned[t], "%s,%.*s", rest, (int)(rest - 1 - v), v);
                 v = turned[t++];
             }
-            keys[k] = i->keyword, vals[k++] = v;
+            keys[j] = i->keyword, vals[j++] = v;
         }
-        keys[k] = vals[k] = NULL;
+        keys[j] = vals[j] = NULL;
         n = PQconnectStartParams(keys, vals, 0);
     }
     for (int i = 0; i < 3; i++)
@@ -222,9 +265,11 @@ static void reset(cloud_store_t *s, pg_t *p)
      * URL in turn (docs/scale.md): one that does not answer (a frozen old primary after a
      * failover) is left for the next, as PQreset does. Giving up on the whole reset after the
      * first host's 5 s started every later try from that host again: the next were never
-     * reached, and the main loop's binds failed for good. */
+     * reached, and the main loop's binds failed for good. The next try starts after the host
+     * whose time ran out (libpq has passed those before it: refused, or not a primary), not
+     * one step on from the list's first entry: [refused, silent, good] took 10 s, not 5. */
     int64_t until = mono_ms() + 5000;
-    int turns = 0, nh = 1;
+    int passed = 0;   /* hosts of the URL tried in this reset */
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
         struct pollfd fds[2] = { { .fd = PQsocket(p->c), .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT },
@@ -234,13 +279,14 @@ static void reset(cloud_store_t *s, pg_t *p)
         if (n < 0 && errno == EINTR)
             continue;
         if (n == 0 && !aborted(s)) {   /* this host's time is up: the next one first, if any */
-            PGconn *c = turns + 1 < nh || !turns ? next_host_first(p->c, &nh) : NULL;
+            int now, nh = hosts_of(p->c, &now), k = now < 0 ? 1 : now + 1;
+            passed += k;
+            PGconn *c = passed < nh ? hosts_turned(p->c, k) : NULL;
             if (c && PQstatus(c) != CONNECTION_BAD) {
                 shutdown(PQsocket(p->c), SHUT_RDWR);
                 PQfinish(p->c);
                 p->c = c;
                 PQsetNoticeProcessor(c, quiet, NULL);
-                turns++;
                 until = mono_ms() + 5000;
                 st = PGRES_POLLING_WRITING;
                 continue;

@@ -6,7 +6,8 @@
 # did, instead of ending the startup with "Connection refused". The name is given by a hosts
 # file bind-mounted over /etc/hosts in a private mount namespace the test makes (127.0.0.1 and
 # 127.0.0.2); the broker (mosquitto) listens only on the one the resolver puts second, so the
-# first refuses.
+# first refuses. Then the broker moves to the first address and back to the second: the
+# binding service's reconnects follow it.
 if [ -z "${SC_IN_NS:-}" ]; then
     command -v unshare >/dev/null || { echo "FAIL: no unshare" >&2; exit 1; }
     exec env SC_IN_NS=1 unshare -m --propagation private bash "$0" "$@"
@@ -37,6 +38,29 @@ done
 export SMARTCFG_SERVICE_USER=svc-user SMARTCFG_SERVICE_PASSWORD=svc-secret-pw-4711
 NO_LOGIN=1 start_cloud --broker sc-broker-two:$BPORT
 ok "--broker with a name whose first address refuses: started, the binding service connected to the next"
+
+# Later reconnects: the broker moves to the name's first address (the one that refused at the
+# start comes back, the one the service fell back to dies), then back to the second. The
+# service reconnects each time: after a connection that worked, to the name again (not to
+# the fallback's address for ever), and after a failed try, to the name's next address.
+broker_on() {   # ADDRESS: the broker listening there only
+    kill $BRPID 2>/dev/null; wait $BRPID 2>/dev/null
+    printf 'listener %s %s\nallow_anonymous true\n' "$BPORT" "$1" > "$T/mosquitto.conf"
+    mosquitto -c "$T/mosquitto.conf" >> "$T/broker.log" 2>&1 &
+    BRPID=$!
+}
+connects() { grep -c '"event":"service_connected"' "$T/cloud.events"; }
+wait_connects() {   # N WHAT: the N-th service_connected within 20 s
+    for _ in $(seq 200); do [ "$(connects)" -ge "$1" ] && return 0; sleep 0.1; done
+    fail "$2: the binding service did not reconnect in 20 s: $(tail -5 "$T/cloud.err")"
+}
+broker_on "$FIRST"
+wait_connects 2 "broker moved to the name's first address ($FIRST) from the fallback's ($SECOND)"
+ok "the name's first address back, the fallback's gone: reconnected through the name"
+broker_on "$SECOND"
+wait_connects 3 "broker moved back to the name's second address ($SECOND)"
+ok "the name's first address gone, the second back: reconnected to the second"
+kill -0 $CLOUD_PID || fail "smartcfg cloud exited"
 ! grep -q "$SMARTCFG_SERVICE_PASSWORD" "$T/cloud.err" "$T/cloud.events" || fail "the service password in the log"
 stop_cloud
 

@@ -261,6 +261,66 @@ static void pg_reconnect_past_a_silent_host(void **state)
 #endif
 }
 
+/* [refused, silent, good]: libpq passes the refused host at once and waits on the silent one;
+ * when that host's 5 s are up the next try must start after the silent host (the good one),
+ * not one step further from the list's first entry (the silent one again: 10 s, not 5). */
+static void pg_reconnect_turns_past_the_host_tried(void **state)
+{
+    (void)state;
+#ifdef SMARTCFG_HAVE_LIBPQ
+    int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), refused = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) }, b = a;
+    socklen_t al = sizeof a, bl = sizeof b;
+    assert_int_equal(bind(silent, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(silent, 16), 0);   /* never accepted: the handshake done, no answer */
+    assert_int_equal(getsockname(silent, (struct sockaddr *)&a, &al), 0);
+    assert_int_equal(bind(refused, (struct sockaddr *)&b, sizeof b), 0);   /* bound, not listening: refuses */
+    assert_int_equal(getsockname(refused, (struct sockaddr *)&b, &bl), 0);
+    char url[760];
+    const char *at = strchr(path, '@');
+    assert_non_null(at);
+    snprintf(url, sizeof url, "%.*s127.0.0.1:%u,127.0.0.1:%u,%s", (int)(at + 1 - path), path, ntohs(b.sin_port),
+             ntohs(a.sin_port), at + 1);
+    cloud_store_t s;
+    char err[300];
+    assert_int_equal(cloud_store_open(&s, url, err, sizeof err), 0);   /* blocking: 5 s, then the server */
+    int ab[2];
+    assert_int_equal(pipe(ab), 0);   /* never written: no stop */
+    s.abortable = true;
+    s.abort_fd = ab[0];
+    cloud_rows_t *r = cloud_store_select(&s, "SELECT pg_backend_pid()", "");
+    assert_non_null(r);
+    assert_int_equal(cloud_rows_next(r), 1);
+    char pid[32];
+    snprintf(pid, sizeof pid, "%s", cloud_rows_text(r, 0));
+    cloud_rows_free(r);
+    PGconn *d = PQconnectdb(path);
+    assert_int_equal(PQstatus(d), CONNECTION_OK);
+    const char *pv[1] = { pid };
+    PQclear(PQexecParams(d, "SELECT pg_terminate_backend($1::int)", 1, NULL, pv, NULL, NULL, 0));
+    PQfinish(d);
+    int64_t t0 = now_ms();
+    bool back = false;
+    while (!back && now_ms() - t0 < 25000) {
+        r = cloud_store_select(&s, "SELECT 1", "");
+        back = r && cloud_rows_next(r) == 1;
+        cloud_rows_free(r);
+        if (!back)
+            usleep(200 * 1000);
+    }
+    long long took = (long long)(now_ms() - t0);
+    fprintf(stderr, "reconnected past [refused, silent, good]: %s after %lld ms (%s)\n", back ? "yes" : "NO", took,
+            back ? "" : s.err);
+    assert_true(back);
+    assert_true(took < 8000);   /* one silent host's 5 s (and the pause before), not two */
+    cloud_store_close(&s);
+    close(ab[0]);
+    close(ab[1]);
+    close(silent);
+    close(refused);
+#endif
+}
+
 int main(void)
 {
 #ifdef SMARTCFG_HAVE_LIBPQ
@@ -280,6 +340,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(pg_revocations_raced, setup, teardown),
         cmocka_unit_test_setup_teardown(pg_url_options_win, setup, teardown),
         cmocka_unit_test_setup_teardown(pg_reconnect_past_a_silent_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(pg_reconnect_turns_past_the_host_tried, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
