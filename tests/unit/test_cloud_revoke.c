@@ -201,6 +201,14 @@ static void revoke_start(void)
         fail_msg("%s", err);
 }
 
+/* The stand-in API's thread in `mode` (-1: it answers everything), then the revocation thread */
+static void start_both(int mode)
+{
+    api.mode = mode;
+    assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
+    revoke_start();
+}
+
 /* Waits up to 5 s for the store to hold no close: what cloud_store_revoke_next said last
  * (INT64_MAX: none left). */
 static int64_t wait_no_close(void)
@@ -220,9 +228,7 @@ static int64_t wait_no_close(void)
 /* Starts the revocation thread against the API in `mode`, waits for its request to hang, stops. */
 static void stop_while_hung(int mode)
 {
-    api.mode = mode;
-    assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
-    revoke_start();
+    start_both(mode);
     for (int i = 0; i < 500 && !atomic_load(&api.hung); i++)
         tu_sleep_ms(10);
     assert_true(atomic_load(&api.hung));
@@ -296,9 +302,7 @@ static void test_failed_delete_is_tried_again(void **state)
 {
     (void)state;
     pending(0);
-    api.mode = FAIL_DELETE;
-    assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
-    revoke_start();
+    start_both(FAIL_DELETE);
     int tries = 0;
     for (int i = 0; i < 500 && (tries = row_tries()) == 0; i++)
         tu_sleep_ms(10);
@@ -339,9 +343,7 @@ static void test_answered_close_is_done(void **state)
 {
     (void)state;
     pending(0);
-    api.mode = -1;   /* answers everything */
-    assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
-    revoke_start();
+    start_both(-1);   /* answers everything */
     for (int i = 0; i < 500 && !logged("closed a connection of Pdev1"); i++)
         tu_sleep_ms(10);
     assert_true(logged("closed a connection of Pdev1"));
@@ -359,9 +361,7 @@ static void test_answered_close_is_done(void **state)
 static void test_close_after_the_stop_is_recorded(void **state)
 {
     (void)state;
-    api.mode = HANG_GET;
-    assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
-    revoke_start();
+    start_both(HANG_GET);
     cloud_revoke_stop(false);   /* the HTTP stop left a request running */
     assert_true(cloud_revoke_enabled());
     cloud_revoke_client("Pdev2");
@@ -472,9 +472,7 @@ static void test_frozen_database_release_is_bounded(void **state)
 {
     (void)state;
     pending(0);
-    api.mode = HANG_DELETE;
-    assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
-    revoke_start();
+    start_both(HANG_DELETE);
     for (int i = 0; i < 500 && !atomic_load(&api.hung); i++)
         tu_sleep_ms(10);
     assert_true(atomic_load(&api.hung));
@@ -492,9 +490,7 @@ static void test_frozen_database_release_is_bounded(void **state)
 static void test_frozen_database_poll_is_cut(void **state)
 {
     (void)state;
-    api.mode = -1;
-    assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
-    revoke_start();
+    start_both(-1);
     tu_sleep_ms(300);
     freeze();
     tu_sleep_ms(1500);   /* the next poll is under way, and waits */
@@ -572,9 +568,7 @@ static void test_second_stop_call_keeps_the_release(void **state)
     (void)state;
 #ifdef SMARTCFG_HAVE_LIBPQ
     pending(0);
-    api.mode = HANG_DELETE;
-    assert_int_equal(pthread_create(&api.th, NULL, api_thread, NULL), 0);
-    revoke_start();
+    start_both(HANG_DELETE);
     for (int i = 0; i < 500 && !atomic_load(&api.hung); i++)
         tu_sleep_ms(10);
     assert_true(atomic_load(&api.hung));
