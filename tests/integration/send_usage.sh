@@ -491,7 +491,9 @@ before_prompt(["--count", "2", "--expect", typed],
 # and the terminal has its echo back: it was left off, nothing typed shown until `stty echo`
 # (the old code: echo off after each). The slave is kept open here to read its modes after.
 import fcntl, signal, termios
-def interrupted_at_prompt(how):
+def on_pty(argv, env=None):
+    """argv (sc first) as a session leader whose terminal is a new pty: (master, slave, pid); the slave
+    is kept open here to read the terminal's modes after the command ends"""
     m, sl = os.openpty()
     pid = os.fork()
     if pid == 0:
@@ -499,7 +501,10 @@ def interrupted_at_prompt(how):
         for k in (0, 1, 2):
             os.dup2(sl, k)
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-        os.execv(sc, PROMPTED + ["--token", "t1", "--timeout", "1"])
+        os.execve(sc, argv, env if env is not None else os.environ)
+    return m, sl, pid
+def interrupted_at_prompt(how):
+    m, sl, pid = on_pty(PROMPTED + ["--token", "t1", "--timeout", "1"])
     out = read_pty(m, b"", b"password (not shown)", 30)
     assert b"password (not shown)" in out, "no prompt: %r" % out
     if how == "ctrl-c":
@@ -517,16 +522,8 @@ interrupted_at_prompt("sigterm")
 # F164: the SIGINT sent between the check and the wait (the shim above) ends the run at once,
 # with nothing typed, and the terminal's echo back
 def interrupted_before_wait(shim, mark):
-    m, sl = os.openpty()
-    pid = os.fork()
-    if pid == 0:
-        os.setsid()
-        for k in (0, 1, 2):
-            os.dup2(sl, k)
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-        env = dict(os.environ, LD_PRELOAD=shim, SIGWIN_MARK=mark)
-        os.execve(sc, [sc, "send", "--ssid", "x", "--password-file", "-", "--bssid", "00:11:22:33:44:55",
-                       "--ip", "127.0.0.1", "--token", "t1", "--timeout", "1"], env)
+    m, sl, pid = on_pty(PROMPTED + ["--token", "t1", "--timeout", "1"],
+                        dict(os.environ, LD_PRELOAD=shim, SIGWIN_MARK=mark))
     out = b""
     end = time.time() + 30
     status = t_prompt = None
