@@ -221,6 +221,15 @@ static const cloud_mosq_hooks_t hooks = { .connect = on_connect, .disconnect = o
  * broker answers a connect in well under a second, even across a WAN. */
 #define FIRST_CONNECT_MS 10000
 
+/* The startup's "cannot reach" message: the address too when it is not the name the user gave. */
+static int unreachable(char *err, size_t errlen, const char *host, uint16_t port, const char *addr, const char *why)
+{
+    bool other = strcmp(addr, host) != 0;
+    snprintf(err, errlen, "binding service cannot reach the broker at %s:%u%s%s%s: %s", host, port,
+             other ? " (" : "", other ? addr : "", other ? ")" : "", why);
+    return -1;
+}
+
 /* The TCP connect mosquitto_connect_async began to addr (the broker's host, or one of its
  * addresses): 0 once made, 1 when abort_fd is readable (a stop signal during startup: err
  * says so), else -1 and err (refused, or no answer within FIRST_CONNECT_MS). */
@@ -229,9 +238,6 @@ static int first_connect(struct mosquitto *m, const char *addr, const char *host
 {
     int fd = mosquitto_socket(m);
     int64_t until = cloud_now_ms() + FIRST_CONNECT_MS;
-    /* the address in the message when it is not the name the user gave */
-    const char *a1 = strcmp(addr, host) ? " (" : "", *a2 = strcmp(addr, host) ? addr : "",
-               *a3 = strcmp(addr, host) ? ")" : "";
     for (;;) {
         struct pollfd f[2] = { { .fd = fd, .events = POLLOUT }, { .fd = abort_fd, .events = POLLIN } };
         int64_t left = until - cloud_now_ms();
@@ -242,37 +248,27 @@ static int first_connect(struct mosquitto *m, const char *addr, const char *host
             snprintf(err, errlen, "binding service: stopped while connecting to the broker at %s:%u", host, port);
             return 1;
         }
-        if (n <= 0) {
-            snprintf(err, errlen, "binding service cannot reach the broker at %s:%u%s%s%s: %s", host, port, a1, a2,
-                     a3, n == 0 ? "no answer within 10 s" : strerror(errno));
-            return -1;
-        }
+        if (n <= 0)
+            return unreachable(err, errlen, host, port, addr, n == 0 ? "no answer within 10 s" : strerror(errno));
         int e = 0;
         socklen_t el = sizeof e;
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
             e = errno;
-        if (e) {
-            snprintf(err, errlen, "binding service cannot reach the broker at %s:%u%s%s%s: %s", host, port, a1, a2,
-                     a3, strerror(e));
-            return -1;
-        }
+        if (e)
+            return unreachable(err, errlen, host, port, addr, strerror(e));
         return 0;   /* the CONNECT packet goes out in the first cloud_bindsvc_step */
     }
 }
 
-/* mosquitto_connect_async to addr, then first_connect: as first_connect. */
-static int try_connect(struct mosquitto *m, const char *addr, const char *host, uint16_t port, int abort_fd,
+/* cloud_mosq_connect_to addr, then first_connect: as first_connect. */
+static int try_connect(cloud_mosq_t *mq, const char *addr, const char *host, uint16_t port, int abort_fd,
                        char *err, size_t errlen)
 {
-    int rc = mosquitto_connect_async(m, addr, port, 30);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        bool other = strcmp(addr, host) != 0;
-        snprintf(err, errlen, "binding service cannot reach the broker at %s:%u%s%s%s: %s", host, port,
-                 other ? " (" : "", other ? addr : "", other ? ")" : "",
-                 rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-        return -1;
-    }
-    return first_connect(m, addr, host, port, abort_fd, err, errlen);
+    int rc = cloud_mosq_connect_to(mq, addr, port);
+    if (rc != MOSQ_ERR_SUCCESS)
+        return unreachable(err, errlen, host, port, addr,
+                           rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+    return first_connect(cloud_mosq_client(mq), addr, host, port, abort_fd, err, errlen);
 }
 
 /* The broker's first connect. libmosquitto's non-blocking connect uses the first address the
@@ -281,16 +277,16 @@ static int try_connect(struct mosquitto *m, const char *addr, const char *host, 
  * was a fatal startup error. So when the name fails, each of its other addresses in turn,
  * each with its own FIRST_CONNECT_MS; the one that answers is then where the binding service
  * reconnects, until that connection is lost (reconnect). 0: connected. */
-static int connect_broker(struct mosquitto *m, const char *host, uint16_t port, int abort_fd, char *err,
+static int connect_broker(cloud_mosq_t *mq, const char *host, uint16_t port, int abort_fd, char *err,
                           size_t errlen)
 {
-    int r = try_connect(m, host, host, port, abort_fd, err, errlen);
+    int r = try_connect(mq, host, host, port, abort_fd, err, errlen);
     if (r >= 0)
         return r;
     addr_t addrs[MAX_ADDRS];
     int n = name_addrs(host, addrs, MAX_ADDRS), tried = 1;
     for (int k = 1; k < n && r < 0; k++, tried++)   /* the first: the name's try went there */
-        r = try_connect(m, addrs[k], host, port, abort_fd, err, errlen);
+        r = try_connect(mq, addrs[k], host, port, abort_fd, err, errlen);
     if (r < 0 && tried > 1 && strlen(err) < errlen)   /* the last address's error */
         snprintf(err + strlen(err), errlen - strlen(err), " (each of its %d addresses tried)", tried);
     return r;
@@ -318,7 +314,7 @@ static int reconnect(cloud_bindsvc_t *b)
     }
     if (b->target > 0)
         cloud_log("binding service: trying the broker at %s:%u (%s)", b->host, b->port, to);
-    return mosquitto_connect_async(cloud_mosq_client(b->mq), to, b->port, 30);
+    return cloud_mosq_connect_to(b->mq, to, b->port);
 }
 
 cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *user, const char *pass,
@@ -359,7 +355,7 @@ cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *
      * "Interrupted system call", exit 1 (or, just before it, waited all that): bounded, and
      * ended by the stop's pipe. A broker refused or unreachable at each of its name's
      * addresses stays a fatal startup error. */
-    if (connect_broker(m, host, port, abort_fd, err, errlen) != 0) {
+    if (connect_broker(b->mq, host, port, abort_fd, err, errlen) != 0) {
         cloud_bindsvc_free(b);
         return NULL;
     }

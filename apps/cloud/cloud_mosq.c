@@ -186,9 +186,9 @@ int cloud_mosq_start(cloud_mosq_t *c, const char *host, uint16_t port)
     return 0;
 }
 
-int cloud_mosq_reconnect(cloud_mosq_t *c)
+int cloud_mosq_connect_to(cloud_mosq_t *c, const char *host, uint16_t port)
 {
-    /* libmosquitto's non-blocking reconnect: the socket is made non-blocking before its
+    /* libmosquitto's non-blocking connect: the socket is made non-blocking before its
      * connect(), the CONNECT waits in the queue, and the owner's mosquitto_loop completes the
      * connection when the socket is writable (or sees it fail). mosquitto_reconnect's blocking
      * connect() held the binding service's main loop for as long as the kernel kept resending
@@ -196,8 +196,8 @@ int cloud_mosq_reconnect(cloud_mosq_t *c)
      * that connect() began (the loop had checked the flag, the handler only sets it) waited all
      * that time, past the 7 s stop (docs/cloud.md). Now the loop's 100 ms wait is the most it
      * waits; a connect that never completes is closed by the keepalive check (30 s) and tried
-     * again. */
-    return mosquitto_reconnect_async(c->m);
+     * again. (Its host lookup still blocks: a numeric host has none.) */
+    return mosquitto_connect_async(c->m, host, port, 30);
 }
 
 struct mosquitto *cloud_mosq_client(const cloud_mosq_t *c)

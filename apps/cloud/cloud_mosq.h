@@ -36,11 +36,12 @@ cloud_mosq_t *cloud_mosq_new(const char *id_prefix, const char *user, const char
  * broker still starting is retried, not fatal. -1: the thread could not start. Without this
  * the owner connects and runs the loop itself (the binding service). */
 int cloud_mosq_start(cloud_mosq_t *c, const char *host, uint16_t port);
-/* For a client the owner runs itself (no cloud_mosq_start: the binding service): reconnects
- * without blocking, the connection completed by the owner's mosquitto_loop, so a loop that
- * checks a stop flag between its calls sees it within one loop wait even when the broker's port
- * drops every SYN. MOSQ_ERR_SUCCESS, or libmosquitto's error (then reconnect later). */
-int cloud_mosq_reconnect(cloud_mosq_t *c);
+/* For a client the owner runs itself (no cloud_mosq_start: the binding service): connects (or
+ * reconnects) to host:port without blocking, the connection completed by the owner's
+ * mosquitto_loop, so a loop that checks a stop flag between its calls sees it within one loop
+ * wait even when the broker's port drops every SYN. MOSQ_ERR_SUCCESS, or libmosquitto's error
+ * (then try again later). */
+int cloud_mosq_connect_to(cloud_mosq_t *c, const char *host, uint16_t port);
 struct mosquitto *cloud_mosq_client(const cloud_mosq_t *c);
 /* Connected to the broker now (any thread). false for NULL. */
 bool cloud_mosq_connected(const cloud_mosq_t *c);

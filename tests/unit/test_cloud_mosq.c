@@ -415,7 +415,7 @@ static void on_alarm(int sig)
     (void)sig;
 }
 
-/* The binding service runs its client on the main loop: cloud_mosq_reconnect, then
+/* The binding service runs its client on the main loop: cloud_mosq_connect_to, then
  * mosquitto_loop with 100 ms, the stop flag checked between. Its reconnect to a broker whose
  * port drops the SYNs must not block: mosquitto_reconnect's blocking connect() held the loop
  * until the kernel gave up (about 2 minutes), so a SIGTERM that came just before it (the
@@ -446,7 +446,7 @@ static void owner_reconnect_never_blocks(void **state)
         alarm(2);
         if (rc != MOSQ_ERR_SUCCESS) {
             cloud_mosq_lost(c);
-            rc = cloud_mosq_reconnect(c);
+            rc = cloud_mosq_connect_to(c, "127.0.0.1", port);
             reconnects++;
         }
         if (rc == MOSQ_ERR_SUCCESS)
