@@ -503,12 +503,7 @@ PY
 grep -q "cut after $((2 * RRATE)) deliveries on channel 2" "$T/cut.out" || fail "the connection was not cut as planned: $(cat "$T/cut.out")"
 # The worker's only way to the node gone: /readyz says broker (and keeps saying it).
 kill $CUTPID; wait $CUTPID 2>/dev/null || true
-for _ in $(seq 100); do
-    RZ=$(curl -s --max-time 2 -w ' %{http_code}' "$BASE/readyz") || true
-    [ "$RZ" = '{"ready":false,"reason":"broker"} 503' ] && break
-    sleep 0.1
-done
-[ "$RZ" = '{"ready":false,"reason":"broker"} 503' ] || fail "/readyz with no node reachable: $RZ"
+wait_readyz '{"ready":false,"reason":"broker"} 503' 10 "with no node reachable"
 stop_cloud
 ! grep -q '"event":"thing_rate_limited".*"device_name":"redev"' "$T/cloud.events" || fail "F61: redev was rate-limited"
 grep -q "IoT Explorer topics: $((6 * RRATE)) messages from RabbitMQ ($((2 * RRATE)) redelivered" "$T/cloud.err" ||
@@ -531,12 +526,7 @@ grep -q listening "$T/afz.out" || fail "tcp_freeze.py did not start: $(cat "$T/a
 for pause in 1 0; do
     rm -f "$T/amqp.frozen"
     NO_LOGIN=1 start_cloud --rabbitmq "amqp://smartcfg-worker:$SVC_PASS@127.0.0.1:$FZP"
-    for _ in $(seq 100); do
-        RZ=$(curl -s --max-time 2 -w ' %{http_code}' "$BASE/readyz") || true
-        [ "$RZ" = '{"ready":true} 200' ] && break
-        sleep 0.1
-    done
-    [ "$RZ" = '{"ready":true} 200' ] || fail "the worker behind tcp_freeze.py is not ready: $RZ"
+    wait_readyz '{"ready":true} 200' 10 "of the worker behind tcp_freeze.py"
     touch "$T/amqp.frozen"
     sleep $pause
     T0=$(date +%s%N)

@@ -19,15 +19,8 @@ BRPID=$!
 for _ in $(seq 100); do grep -q '^listening' "$T/broker.log" && break; sleep 0.1; done
 grep -q '^listening' "$T/broker.log" || fail "the test broker did not start"
 
-readyz() { curl -s --max-time 2 -w ' %{http_code}' "$BASE/readyz" || true; }
 NOTREADY='{"ready":false,"reason":"broker"} 503'
 READY='{"ready":true} 200'
-# wait_readyz WANT SECONDS
-wait_readyz() {
-    local r="" end=$((SECONDS + $2))
-    while [ $SECONDS -le $end ]; do r=$(readyz); [ "$r" = "$1" ] && return 0; sleep 0.1; done
-    fail "/readyz: wanted '$1', still '$r' after $2 s"
-}
 # the three clients of the cloud (binding service, data template, OTA) and what each subscribes
 nsubs() { grep -c '^subscribe ' "$T/broker.log" || true; }
 

@@ -30,7 +30,6 @@ PSK=$(post /v1/products/$P/devices '{"device_name":"dev1"}' | jget device_secret
 creds $P dev1 "$PSK" sha1
 
 BPID=$(grep '"event":"broker_started"' "$T/cloud.events" | head -1 | jget pid)
-readyz() { curl -s --max-time 2 -w ' %{http_code}' "$BASE/readyz" || true; }
 [ "$(readyz)" = '{"ready":true} 200' ] || fail "/readyz before the kill: $(readyz)"
 kill -KILL "$BPID"
 # Not ready from the moment the broker side is down (the binding service loses its connection

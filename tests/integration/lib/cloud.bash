@@ -86,6 +86,16 @@ stop_cloud() {
 admin_auth() { printf 'Authorization: Bearer %s' "$(cat "$ADMIN_KEY_FILE" 2>/dev/null)"; }
 post() { curl -sS --max-time 30 "${CURL_TLS[@]}" -X POST -H 'Content-Type: application/json' -H "$(admin_auth)" "$BASE$1" -d "$2"; }
 get() { curl -sS --max-time 30 "${CURL_TLS[@]}" -H "$(admin_auth)" "$BASE$1"; }
+# readyz: what /readyz answers, "BODY CODE" (e.g. '{"ready":true} 200'; " 000" when it does not
+# answer within 2 s)
+readyz() { curl -s --max-time 2 -w ' %{http_code}' "$BASE/readyz" || true; }
+# wait_readyz WANT SECONDS [WHAT]: asks /readyz every 0.1 s until it answers WANT; fails (naming
+# WHAT, and the last answer) when it still does not after SECONDS
+wait_readyz() {
+    local r="" end=$((SECONDS + $2))
+    while [ $SECONDS -le $end ]; do r=$(readyz); [ "$r" = "$1" ] && return 0; sleep 0.1; done
+    fail "/readyz${3:+ $3}: wanted '$1', still '$r' after $2 s"
+}
 CURL_TLS=()
 # GET /metrics with the admin key into FILE, checked line by line (lib/prom_check.py);
 # mval FILE 'name{labels}' -> that sample's value (empty when absent).
