@@ -12,7 +12,14 @@
  * aligner buffers the stream and gives the client exactly those pieces: the fixed header with
  * the first buffer's worth of the packet, then one buffer's worth at a time, whatever the
  * segments were. It also sees the topic's bytes, so a topic with a NUL (lwIP hands the topic
- * on as a C string: "a\0b" would be "a") is dropped instead of taken for another topic. */
+ * on as a C string: "a\0b" would be "a") is dropped instead of taken for another topic.
+ *
+ * The aligner is also the port's flow control: a PUBLISH is handed on only while the queue has
+ * room for it. With the queue full it stops and keeps the rest of the stream (rx_held) until
+ * poll() makes room; bytes it keeps are not yet acknowledged to TCP (lwIP's client calls
+ * tcp_recved() for what it is handed), so the broker's window closes and it holds the rest.
+ * Before, the fifth message lwIP took in before the core's next poll was dropped: a burst of
+ * junk just ahead of the cloud's reply lost the reply, and the bind timed out. */
 #include <errno.h>
 #include <string.h>
 
@@ -59,6 +66,9 @@ struct sc_lwip_mqtt {
     uint32_t rx_rem;              /* the packet's remaining length */
     uint32_t rx_done;             /* bytes of it already handed on */
     bool rx_topic_nul;            /* the piece being handed on is a publish with a NUL in its topic */
+    bool rx_stalled;              /* a PUBLISH's first piece waits in rx_buf for room in the queue */
+    struct pbuf *rx_held;         /* the stream after it (owned; at most lwIP's TCP window) */
+    bool rx_fin;                  /* the broker closed the connection behind the held bytes */
 };
 
 static sc_lwip_mqtt_t g_mqtt;
@@ -194,6 +204,10 @@ static void rx_reset(sc_lwip_mqtt_t *m)
     m->rx_n = m->rx_hdr = 0;
     m->rx_rem = m->rx_done = 0;
     m->rx_topic_nul = false;
+    if (m->rx_held)
+        pbuf_free(m->rx_held);
+    m->rx_held = NULL;
+    m->rx_stalled = m->rx_fin = false;
 }
 
 /* The piece of the packet lwIP's parser takes whole: the fixed header (first piece only) and
@@ -206,7 +220,7 @@ static size_t rx_piece_len(const sc_lwip_mqtt_t *m)
     return (m->rx_done == 0 ? m->rx_hdr : 0) + (body < room ? body : room);
 }
 
-enum { RX_OK, RX_CLOSED, RX_ABORTED };
+enum { RX_OK, RX_CLOSED, RX_ABORTED, RX_FULL };
 
 /* The piece complete in rx_buf goes to lwIP's recv callback as one pbuf. */
 static int rx_hand_on(sc_lwip_mqtt_t *m, struct tcp_pcb *pcb)
@@ -234,26 +248,26 @@ static int rx_hand_on(sc_lwip_mqtt_t *m, struct tcp_pcb *pcb)
     return RX_OK;
 }
 
-static err_t rx_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+/* Feeds p from *off through the aligner until p is used up (RX_OK), a PUBLISH waits for room in
+ * the queue (RX_FULL: its first piece stays in rx_buf, *off is where the rest starts), or the
+ * connection is gone (RX_CLOSED, RX_ABORTED: lwIP's own callbacks report it). p may be NULL:
+ * only a waiting piece is handed on. */
+static int rx_feed(sc_lwip_mqtt_t *m, struct tcp_pcb *pcb, struct pbuf *p, u16_t *off)
 {
-    sc_lwip_mqtt_t *m = &g_mqtt;
-    if (!p || err != ERR_OK)
-        return m->rx_inner_recv(arg, pcb, p, err); /* closed by the broker, or an error: lwIP's */
-    u16_t off = 0;
     for (;;) {
         if (m->rx_hdr && m->rx_n == rx_piece_len(m)) {
+            if (m->rx_done == 0 && (m->rx_buf[0] >> 4) == 3 && m->q_count == SC_LWIP_MQTT_QUEUE)
+                return RX_FULL;
             int r = rx_hand_on(m, pcb);
-            if (r != RX_OK) {
-                pbuf_free(p);
-                return r == RX_ABORTED ? ERR_ABRT : ERR_OK; /* closed: as lwIP's own callback */
-            }
+            if (r != RX_OK)
+                return r;
             continue;
         }
-        if (off >= p->tot_len)
-            break;
+        if (p == NULL || *off >= p->tot_len)
+            return RX_OK;
         if (!m->rx_hdr) {
             /* the fixed header: the type byte and 1..4 length bytes */
-            uint8_t b = pbuf_get_at(p, off++);
+            uint8_t b = pbuf_get_at(p, (*off)++);
             m->rx_buf[m->rx_n++] = b;
             if (m->rx_n >= 2 && !(b & 0x80)) {
                 uint32_t rem = 0;
@@ -263,21 +277,87 @@ static err_t rx_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
                 m->rx_rem = rem;
                 m->rx_done = 0;
             } else if (m->rx_n == 5) { /* a fifth length byte: not MQTT */
-                pbuf_free(p);
                 tcp_abort(pcb);
-                return ERR_ABRT;
+                return RX_ABORTED;
             }
             continue;
         }
         size_t take = rx_piece_len(m) - m->rx_n;
-        if (take > (size_t)(p->tot_len - off))
-            take = p->tot_len - off;
-        pbuf_copy_partial(p, m->rx_buf + m->rx_n, (u16_t)take, off);
+        if (take > (size_t)(p->tot_len - *off))
+            take = p->tot_len - *off;
+        pbuf_copy_partial(p, m->rx_buf + m->rx_n, (u16_t)take, *off);
         m->rx_n += take;
-        off = (u16_t)(off + take);
+        *off = (u16_t)(*off + take);
+    }
+}
+
+/* The stream after a stall: what rx_feed left of p (freed when nothing is left). */
+static void rx_hold(sc_lwip_mqtt_t *m, struct pbuf *p, u16_t off)
+{
+    m->rx_stalled = true;
+    m->rx_held = p ? pbuf_free_header(p, off) : NULL;
+}
+
+static err_t rx_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    sc_lwip_mqtt_t *m = &g_mqtt;
+    if (!p && err == ERR_OK && m->rx_stalled) {
+        m->rx_fin = true; /* the messages before the FIN first (rx_resume closes) */
+        return ERR_OK;
+    }
+    if (!p || err != ERR_OK) {
+        rx_reset(m);
+        return m->rx_inner_recv(arg, pcb, p, err); /* closed by the broker, or an error: lwIP's */
+    }
+    if (m->rx_stalled) {
+        /* the window bounds what is held; a chain past pbuf's 16-bit length is not that */
+        if (m->rx_held && (uint32_t)m->rx_held->tot_len + p->tot_len > 0xffffu) {
+            pbuf_free(p);
+            rx_reset(m);
+            tcp_abort(pcb);
+            return ERR_ABRT;
+        }
+        if (m->rx_held)
+            pbuf_cat(m->rx_held, p);
+        else
+            m->rx_held = p;
+        return ERR_OK;
+    }
+    u16_t off = 0;
+    int r = rx_feed(m, pcb, p, &off);
+    if (r == RX_FULL) {
+        rx_hold(m, p, off);
+        return ERR_OK;
     }
     pbuf_free(p);
-    return ERR_OK;
+    return r == RX_ABORTED ? ERR_ABRT : ERR_OK; /* closed: as lwIP's own callback */
+}
+
+/* poll() made room: the held stream goes on (the core's thread, core lock held). */
+static void rx_resume(sc_lwip_mqtt_t *m)
+{
+    if (!m->rx_stalled || m->q_count == SC_LWIP_MQTT_QUEUE)
+        return;
+    struct tcp_pcb *pcb = m->client.conn;
+    if (pcb == NULL || pcb->recv != rx_recv) { /* the connection is gone: nothing to hand on to */
+        rx_reset(m);
+        return;
+    }
+    struct pbuf *p = m->rx_held;
+    m->rx_held = NULL;
+    m->rx_stalled = false;
+    u16_t off = 0;
+    int r = rx_feed(m, pcb, p, &off);
+    if (r == RX_FULL) {
+        rx_hold(m, p, off);
+        return;
+    }
+    if (p)
+        pbuf_free(p);
+    if (r == RX_OK && m->rx_fin) {
+        m->rx_fin = false;
+        m->rx_inner_recv(&m->client, pcb, NULL, ERR_OK); /* the broker's close, now */
+    }
 }
 
 /* lwIP's client installs its recv callback when TCP connects: put the aligner in front. */
@@ -298,6 +378,7 @@ static err_t rx_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 static void teardown_locked(sc_lwip_mqtt_t *m)
 {
     mqtt_disconnect(&m->client); /* closes the TCP connection if any; no callback */
+    rx_reset(m);                 /* and the stream held for the queue with it */
     /* lwIP's output ring still holds the CONNECT packet, password included */
     memset(&m->client, 0, sizeof m->client);
 }
@@ -536,6 +617,7 @@ static sc_err_t m_poll(void *ctx, sc_mqtt_msg_t *msg)
         m->q_head = (m->q_head + 1) % SC_LWIP_MQTT_QUEUE;
         m->q_count--;
         rc = SC_OK;
+        rx_resume(m);
     }
     UNLOCK_TCPIP_CORE();
     return rc;
