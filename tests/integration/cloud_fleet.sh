@@ -81,8 +81,10 @@ def reader(s, sink):
 stop = threading.Event()
 fs = session(host, port, fid, fuser, fpw, "$thing/down/property/%s/flood" % p)
 cs = session(host, port, cid, cuser, cpw, "$thing/down/property/%s/calm" % p)
+last = [0.0]
 def flood_sink(m, t):
     codes[m.get("code")] = codes.get(m.get("code"), 0) + 1
+    last[0] = max(last[0], t)
 sent_at, lat, calm_codes = {}, [], []
 def calm_sink(m, t):
     lat.append(t - sent_at.get(m.get("clientToken"), t))
@@ -110,7 +112,8 @@ while time.time() < end and (sum(codes.values()) < n or len(calm_codes) < k):
 time.sleep(1)   # a late answer would come now
 stop.set()
 print(json.dumps({"sent": n, "seconds": round(dur, 2), "codes": codes, "calm_sent": k, "calm_codes": calm_codes,
-                  "calm_max_latency": round(max(lat) if lat else -1, 3)}))
+                  "calm_max_latency": round(max(lat) if lat else -1, 3),
+                  "span": round(max(last[0] - start, dur), 2)}))
 PY
 R=$(tail -1 "$T/flood.out")
 SENT=$(jq .sent <<<"$R") SECS=$(jq .seconds <<<"$R") OK0=$(jq '.codes["0"] // 0' <<<"$R") LIM=$(jq '.codes["429"] // 0' <<<"$R")
@@ -118,13 +121,22 @@ SENT=$(jq .sent <<<"$R") SECS=$(jq .seconds <<<"$R") OK0=$(jq '.codes["0"] // 0'
 # part (cloud_rate_share) lets about 40 % more burst through in total; the old per-worker limit
 # let twice the rate and the burst through (2 x 40 + 2 x 20 x 6 = 320).
 READ=$(jq -n "2 * $RATE + $RATE * $SECS | floor" )
+# What the cluster can let through at most: both workers' bursts (cloud_rate_share: burst/2 +
+# 3 sqrt(burst) each) and RATE a second over the time the workers handled the flood, which ends
+# at the last answer, not when the sender stopped: a busy machine's workers lag behind the
+# 200/s and their buckets refill meanwhile: each second of lag lets RATE more through, and 1.3 s
+# of it passed the old bound (1.4 x the reading, 224 for 6 s).
+# The old per-worker limit: 2 x (2 x RATE) + 2 x RATE a second.
+SPAN=$(jq .span <<<"$R")
+CAP=$(jq -n "2 * ($RATE + 3 * (2 * $RATE | sqrt)) + $RATE * $SPAN + 4 | floor")
+OLD=$(jq -n "4 * $RATE + 2 * $RATE * $SPAN | floor")
 [ $((OK0 + LIM)) = "$SENT" ] || fail "flood: $SENT reports, $OK0 + $LIM answers: $R"
-[ "$OK0" -le $((READ * 14 / 10)) ] || fail "F28: the flooder got $OK0 reports through in $SECS s over two workers (the limit: $READ): $R"
+[ "$OK0" -le "$CAP" ] || fail "F28: the flooder got $OK0 reports through over two workers, answered over $SPAN s (at most $CAP; per worker it would be $OLD): $R"
 [ "$OK0" -ge $((RATE * ${SECS%.*} * 8 / 10)) ] || fail "F28: the flooder got only $OK0 through in $SECS s (the limit: $READ): $R"
 [ "$(jq '.calm_codes | length' <<<"$R")" = "$(jq .calm_sent <<<"$R")" ] && [ "$(jq '[.calm_codes[] | select(. != 0)] | length' <<<"$R")" = 0 ] ||
     fail "the calm device was not answered in full: $R"
 jq -e '.calm_max_latency < 3' <<<"$R" >/dev/null || fail "the calm device waited: $R"
-ok "F28: a device flooding (200/s for $SECS s) over two workers got $OK0 reports through (the cluster's limit: $READ; per worker it was ~320), $LIM answered 429; the other device answered in full, at most $(jq .calm_max_latency <<<"$R") s"
+ok "F28: a device flooding (200/s for $SECS s) over two workers got $OK0 reports through (the cluster's limit: $READ, at most $CAP over the $SPAN s the answers took; per worker it was $OLD), $LIM answered 429; the other device answered in full, at most $(jq .calm_max_latency <<<"$R") s"
 
 # ---- F29: AccessTokens bounded per user, on PostgreSQL --------------------------------------
 # 24 more logins, alternately through each worker (one python: a process a login cost seconds)
