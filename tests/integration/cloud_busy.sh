@@ -117,8 +117,7 @@ metrics "$T/m2.txt"
 ok "token requests meanwhile: $(wc -l < "$T/tok.all") answered, $busy of them busy (503 InternalError.ServerBusy, Retry-After: 1) each within $BUSY_MAX s; the others: $(awk '$3 != "InternalError.ServerBusy" {print $1, ($3 == "" ? "ok" : $3)}' "$T/tok.all" | sort | uniq -c | tr -s ' \n' ' ')"
 
 # ---- the lock released: everything works again; no token told of is missing or doubled --------
-for _ in $(seq 80); do [ "$(curl -s --max-time 1 "$BASE/readyz")" = '{"ready":true}' ] && break; sleep 0.1; done
-[ "$(curl -s --max-time 1 "$BASE/readyz")" = '{"ready":true}' ] || fail "/readyz after the lock was released"
+wait_readyz '{"ready":true} 200' 8 "after the lock was released"
 read -r code _ <<<"$(tok "$T/after")"
 [ "$code" = 200 ] && [ "$(jget code < "$T/after")" = 0 ] || fail "token API after the release: $code $(cat "$T/after")"
 jq -r 'select(.code == 0) | .data.Token' $(cat "$T/bodies.list") "$T/after" | sort > "$T/told"
