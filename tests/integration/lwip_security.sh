@@ -123,7 +123,7 @@ run frags2 frags "$NET.2" "$NET.1" 1000 >/dev/null
 RSS2=$(rss_kb "$DEV")
 echo "  resident memory: ${RSS0} kB before the floods, ${RSS1} kB after one round, ${RSS2} kB after two"
 check "no memory growth over a second round of floods (${RSS1} -> ${RSS2} kB)" test "$RSS2" -le $((RSS1 + 1024))
-in_a python3 "$DIR/sec_udp.py" amp "$NET.2" 8266 "$NET.1" 500 '{"cmdType":3}' >"$TMP/log.log" 2>&1
+in_a python3 "$DIR/sec_udp.py" amp "$NET.2" 8266 "$NET.1" 500 '{"cmdType":3}' udp >"$TMP/log.log" 2>&1
 check "the log is not handed out while the log soft-AP is down ($(cat "$TMP/log.log"))" grep -q ' out=0$' "$TMP/log.log"
 check "the device is alive after the floods" kill -0 "$DEV"
 N=$(answered)
@@ -148,26 +148,40 @@ in_a python3 "$DIR/udp_peer.py" token "$NET.1" "$NET.2" "$TOKEN" "$TMP/token2.lo
     fail "the app got no identity from the lwIP device (run 2)"
 wait_for 20 grep -q app_bind_token "$TMP/up.log" || fail "the device never asked the cloud to bind"
 echo "  run 2: the device asked the cloud to bind [$(el)]"
-CT=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["clientToken"])' "$TMP/up.log")
-pub() { in_a mosquitto_pub -h "$NET.1" -p 1883 -t "$DOWN" -q 1 "$@"; }
-# the cloud's refusal of this very bind, padded past the port's 1024-byte message: whole it would
-# fail the device (code 5); cut, it must be malformed, not a refusal
-python3 -c 'import json,sys; sys.stdout.write(json.dumps({"method":"app_bind_token_reply","clientToken":sys.argv[1],"code":5}) + " " * 3000)' "$CT" >"$TMP/big.json"
-pub -f "$TMP/big.json"
-# a burst of 700-byte messages back to back: publishes cross TCP segment boundaries anywhere
-python3 -c 'import sys; [print("{\"method\":\"junk\",\"n\":%d,\"pad\":\"%s\"}" % (i, "p" * 660)) for i in range(12)]' | pub -l
-pub -f "$TMP/big.json"            # again, after the burst: the stream is in step
-head -c 65536 /dev/zero | tr '\0' 'x' >"$TMP/huge.bin"; pub -f "$TMP/huge.bin"        # 64 KiB
-printf '\0\0{"code":5}\0' >"$TMP/nul.bin"; pub -f "$TMP/nul.bin"                    # NUL bytes
-# this bind's refusal in forms a C string or a lenient parser reads as the refusal itself: a
-# clientToken with \u0000 after it, a raw NUL and more JSON after it, a second object after it
-R='{"method":"app_bind_token_reply","clientToken":"'$CT'","code":5}'
-pub -m '{"method":"app_bind_token_reply","clientToken":"'$CT'\u0000x","code":5}'
-printf '%s\0{}' "$R" >"$TMP/nul2.bin"; pub -f "$TMP/nul2.bin"
-pub -m "$R"'{"code":0}'
-python3 -c 'print("[" * 1000)' | pub -s                                               # deep nesting
-pub -n                                                                                # empty
-pub -m 'not json'
+# The hostile publishes, all from one client in one process (a mosquitto_pub each cost seconds
+# of the bind's 30 s on a busy machine), each QoS 1 and acknowledged by the broker in turn:
+# - the cloud's refusal of this very bind, padded past the port's 1024-byte message: whole it
+#   would fail the device (code 5); cut, it must be malformed, not a refusal;
+# - a burst of 700-byte messages back to back: publishes cross TCP segment boundaries anywhere;
+# - the padded refusal again, after the burst: the stream is in step;
+# - 64 KiB; NUL bytes;
+# - this bind's refusal in forms a C string or a lenient parser reads as the refusal itself: a
+#   clientToken with \u0000 after it, a raw NUL and more JSON after it, a second object after it;
+# - deep nesting; an empty message; not JSON.
+in_a env PYTHONPATH="$DIR/lib" python3 - "$NET.1" "$TMP/up.log" "$DOWN" >"$TMP/hostile.log" 2>&1 <<'PY' ||
+import json, socket, struct, sys
+from mqtt_wire import connect, packet, read_packet, s16
+host, up_log, down = sys.argv[1:4]
+ct = json.loads(open(up_log).readline())["clientToken"]
+padded = (json.dumps({"method": "app_bind_token_reply", "clientToken": ct, "code": 5}) + " " * 3000).encode()
+r = ('{"method":"app_bind_token_reply","clientToken":"%s","code":5}' % ct).encode()
+msgs = [padded]
+msgs += [('{"method":"junk","n":%d,"pad":"%s"}' % (i, "p" * 660)).encode() for i in range(12)]
+msgs += [padded, b"x" * 65536, b'\0\0{"code":5}\0',
+         ('{"method":"app_bind_token_reply","clientToken":"%s\\u0000x","code":5}' % ct).encode(),
+         r + b"\0{}", r + b'{"code":0}', b"[" * 1000 + b"\n", b"", b"not json"]
+s = socket.create_connection((host, 1883), timeout=30)
+s.sendall(connect("hostile-publisher", "u", "p"))
+k, b = read_packet(s)
+assert k == 0x20 and b[1] == 0, "CONNACK %r" % b
+for pid, m in enumerate(msgs, 1):
+    s.sendall(packet(0x32, s16(down) + struct.pack("!H", pid) + m))
+    k, b = read_packet(s)
+    assert k == 0x40 and struct.unpack("!H", b[:2])[0] == pid, "no PUBACK for message %d" % pid
+s.sendall(b"\xe0\x00")
+print("%d hostile publishes acknowledged by the broker" % len(msgs))
+PY
+    fail "the hostile publisher: $(cat "$TMP/hostile.log")"
 echo "  run 2: hostile publishes sent [$(el)]"
 sleep 0.5
 check "hostile publishes on the down topic: the device is alive and still binding" \

@@ -6,10 +6,10 @@ Only ever sends to the address it is given (a namespace the test made).
   sec_udp.py spray DEV_IP SRC_IP TOKEN MARKER SECONDS
       sends {"cmdType":0,"token":TOKEN} to DEV_IP:8266 every 2 ms for SECONDS (or until killed);
       touches MARKER after the first datagram went out.
-  sec_udp.py amp DEV_IP PORT SRC_IP N PAYLOAD
+  sec_udp.py amp DEV_IP PORT SRC_IP N PAYLOAD [all|udp]
       sends PAYLOAD N times to DEV_IP:PORT round-robin from 16 source ports, reads every reply
-      (UDP, and ICMP errors: a closed port's) during and for 1.5 s after, prints
-      "in=<bytes> out=<bytes>" and exits 1 if out > in.
+      (UDP, and ICMP errors: a closed port's; with "udp" only UDP counts) during and for 1.5 s
+      after, prints "in=<bytes> out=<bytes>" and exits 1 if out > in.
   sec_udp.py badtok DEV_IP SRC_IP
       sends tokens the cloud would never issue; each must get a Current_Error (2, 201 or 204).
   sec_udp.py big DEV_IP SRC_IP
@@ -68,20 +68,23 @@ def drain(socks, timeout):
     return got
 
 
-def amp(dev_ip, port, src_ip, n, payload):
+def amp(dev_ip, port, src_ip, n, payload, count="all"):
     socks = [sock(src_ip) for _ in range(16)]
     ic = icmp_sock()
     data = payload.encode()
     sent = out = 0
+    # "udp": only datagrams back count (an answer to PAYLOAD); ICMP is still read but not
+    # counted: errors that earlier probes earned (a fragment's reassembly timeout) may arrive now
+    icmp = 0 if count == "udp" else 1
     for i in range(int(n)):
         socks[i % 16].sendto(data, (dev_ip, int(port)))
         sent += len(data)
         if i % 64 == 63:
-            out += drain(socks, 0) + drain_icmp(ic, dev_ip)
+            out += drain(socks, 0) + icmp * drain_icmp(ic, dev_ip)
             time.sleep(0.001)  # stay below the device's socket buffer: it is the budget we measure
     end = time.time() + 1.5
     while time.time() < end:
-        out += drain(socks, max(0.0, end - time.time())) + drain_icmp(ic, dev_ip)
+        out += drain(socks, max(0.0, end - time.time())) + icmp * drain_icmp(ic, dev_ip)
     print("in=%d out=%d" % (sent, out))
     return 0 if out <= sent else 1
 
@@ -245,8 +248,8 @@ def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "spray" and len(argv) == 7:
         return spray(*argv[2:7])
-    if cmd == "amp" and len(argv) == 7:
-        return amp(*argv[2:7])
+    if cmd == "amp" and (len(argv) == 7 or len(argv) == 8 and argv[7] in ("all", "udp")):
+        return amp(*argv[2:])
     if cmd == "badtok" and len(argv) == 4:
         return badtok(*argv[2:4])
     if cmd in ("big", "nested") and len(argv) == 4:

@@ -56,7 +56,7 @@ ip netns exec "$NSA" python3 "$DIR/sec_udp.py" amp "$NET.2" 8266 "$NET.1" 20000 
 ARC=$?
 cat "$TMP/amp.log"
 [ "$ARC" = 0 ] || fail "amplification: more bytes out than in"
-ip netns exec "$NSA" python3 "$DIR/sec_udp.py" amp "$NET.2" 8266 "$NET.1" 2000 '{"cmdType":3}' >"$TMP/log.log" 2>&1
+ip netns exec "$NSA" python3 "$DIR/sec_udp.py" amp "$NET.2" 8266 "$NET.1" 2000 '{"cmdType":3}' udp >"$TMP/log.log" 2>&1
 cat "$TMP/log.log"
 grep -q ' out=0$' "$TMP/log.log" || fail "the log was handed out while the log soft-AP is down"
 
