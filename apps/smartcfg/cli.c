@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/xattr.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -31,6 +34,16 @@ void sc_cli_init(sc_cli_t *cli, const char *name, sc_cli_usage_fn usage, const v
             cli->json = true;
         else if (!strcmp(argv[i], "--no-json"))   /* device: turns off a config file's json = true */
             cli->json = false;
+}
+
+void sc_cli_no_core(void)
+{
+#ifdef __linux__
+    /* Not dumpable: no core file (nor a core piped to systemd-coredump or apport) on SIGQUIT
+     * (Ctrl-\ at a FIFO's wait), SIGSEGV or SIGABRT, and no ptrace attach by another process of
+     * the same user. A tracer the process was started under keeps tracing it. */
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
 }
 
 void sc_cli_version(const sc_cli_t *cli)

@@ -135,6 +135,11 @@ long sc_cli_input_read(int fd, char *buf, size_t cap, unsigned wait_s);
  * name ("Is a directory"; ETIMEDOUT and EFBIG in the words of this convention; cap: the limit,
  * wait_s: the wait that ran out). */
 const char *sc_cli_input_why(int e, size_t cap, unsigned wait_s, char *buf, size_t n);
+/* Called before a command reads a secret (send, device and smartcfg-lwip, decode): the process
+ * is made not dumpable, so no core dump holds the Wi-Fi password, a device secret, the v2 device
+ * key or a token (a Ctrl-\ while `--password-file FIFO` waits for its writer dumped core with
+ * what the process held; docs/security.md). Linux only; elsewhere nothing. */
+void sc_cli_no_core(void);
 /* Prints "<name> <version>" (stdout). */
 void sc_cli_version(const sc_cli_t *cli);
 /* Whether gid is this process's effective group or one of its supplementary groups: a
