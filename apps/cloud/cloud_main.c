@@ -2,7 +2,6 @@
 /* `smartcfg cloud`: runs the local IoT Explorer stand-in in the foreground — a supervised
  * mosquitto with the smartcfg_auth plugin, the MQTT binding service and the HTTP API — until
  * SIGINT/SIGTERM, then stops everything it started. See docs/cloud.md. */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -96,31 +95,6 @@ typedef struct {
     uint16_t port;
 } hostport_t;
 
-/* The password a URL carries, in its user part (scheme://USER:PASSWORD@HOST..., the last '@'
- * before a '?') or as libpq's ?password= parameter: its start and length, or NULL. */
-static char *url_password(char *url, size_t *len)
-{
-    char *auth = strstr(url, "://");
-    if (!auth)
-        return NULL;
-    auth += 3;
-    char *q = strchr(auth, '?'), *at = NULL;
-    for (char *c = auth; *c && c != q; c++)
-        if (*c == '@')
-            at = c;
-    char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-    if (colon && at > colon + 1) {
-        *len = (size_t)(at - colon - 1);
-        return colon + 1;
-    }
-    for (char *p = q; p && (p = strstr(p, "password=")) != NULL; p++)
-        if (p[-1] == '?' || p[-1] == '&') {
-            *len = strcspn(p + 9, "&");
-            return *len ? p + 9 : NULL;
-        }
-    return NULL;
-}
-
 /* A URL option's value that carries a password: kept (a copy), and the password blanked in argv
  * so /proc/<pid>/cmdline stops showing it (visible until then: the caller warns). *had: whether
  * there was one. NULL when out of memory. */
@@ -128,7 +102,7 @@ static const char *url_keep(char *arg, bool *had, int slot)
 {
     static char *kept[2];   /* slot 0 --rabbitmq, 1 --rabbitmq-management: alive for the whole run */
     size_t len = 0;
-    char *pw = url_password(arg, &len);
+    char *pw = sc_cli_url_password(arg, &len);
     *had = *had || pw;
     if (!pw)
         return arg;
@@ -140,27 +114,19 @@ static const char *url_keep(char *arg, bool *had, int slot)
 }
 
 /* $SMARTCFG_RABBITMQ_PASSWORD into a --rabbitmq URL that has a user but no password
- * (amqp://USER@HOST...): the URL with it, percent-encoded as librabbitmq decodes it (NULL: out of
- * memory); the URL itself when there is nothing to add. */
+ * (amqp://USER@HOST...): the URL with it (NULL: out of memory); the URL itself when there is
+ * nothing to add. */
 static const char *amqp_with_env_password(const char *spec)
 {
     static char *with;
     const char *env = getenv("SMARTCFG_RABBITMQ_PASSWORD");
-    size_t len;
-    const char *at = strrchr(spec, '@');
-    if (!env || !*env || strncmp(spec, "amqp://", 7) || !at || url_password((char *)spec, &len))
+    if (!env || !*env || strncmp(spec, "amqp://", 7))
         return spec;
-    if (memchr(spec + 7, ':', (size_t)(at - spec - 7)))
-        return spec;   /* amqp://USER:@HOST: an empty password said as such */
     size_t n = strlen(spec) + 3 * strlen(env) + 2;
     free(with);
     if (!(with = malloc(n)))
         return NULL;
-    size_t o = (size_t)snprintf(with, n, "%.*s:", (int)(at - spec), spec);
-    for (const unsigned char *c = (const unsigned char *)env; *c; c++)
-        o += (size_t)snprintf(with + o, n - o, (isalnum(*c) || strchr("-._~", *c)) ? "%c" : "%%%02X", *c);
-    snprintf(with + o, n - o, "%s", at);
-    return with;
+    return sc_cli_url_add_password(spec, env, with, n) == 0 ? with : spec;   /* n: it fits */
 }
 
 static int parse_hostport(const char *s, hostport_t *hp)
@@ -729,7 +695,7 @@ int cmd_cloud(int argc, char **argv)
             snprintf(db, sizeof db, "%s", optarg);
             {
                 size_t len;
-                char *pw = url_password(optarg, &len);
+                char *pw = sc_cli_url_password(optarg, &len);
                 if (pw)   /* copied: blanked in argv (a file name has none) */
                     memset(pw, 'x', len);
                 db_pw_argv = db_pw_argv || (pw && !strncmp(optarg, "postgres", 8));

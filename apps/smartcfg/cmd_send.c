@@ -47,7 +47,8 @@ typedef struct {
      * applies wherever it stands, and --expect is checked against the password (F120). */
     const char *password_path, *expect_path, *token_path;
     unsigned input_wait_s;
-    bool warned_access, warned_aes, warned_token; /* each argv warning once */              /* --input-wait: a FIFO's time to be written */
+    bool warned_access, warned_aes, warned_token, warned_cloud; /* each argv warning once */
+    char cloud_buf[1024];               /* --cloud's URL: copied, its password blanked in argv */              /* --input-wait: a FIFO's time to be written */
 } send_app_t;
 
 static void fmt_ip(char *out, const uint8_t ip[4])
@@ -715,7 +716,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --token TOKEN | --token-file FILE   hand this bind token to each device (no cloud\n"
             "                     polling); FILE holds it on one line, - reads stdin; a token in argv\n"
             "                     is visible to other users\n"
-            "  --cloud URL        get a token from the token API at URL and follow the binding\n"
+            "  --cloud URL        get a token from the token API at URL and follow the binding\n"            "                     (http://USER@HOST...: the password from $SC_CLOUD_PASSWORD, out of argv)\n"
             "  --access-token TOKEN  AccessToken for the token API (default: $SC_ACCESS_TOKEN, or empty;\n"
             "                     the variable keeps it out of argv, which other users can read)\n"
             "  --region REGION    add \"region\" to the token request\n"
@@ -1296,12 +1297,28 @@ static int token_option(send_app_t *a, int o, char *v)
         a->token_path = v;          /* read after the options (check_options) */
         a->cfg.token = a->token;    /* the flow is the token's; the token itself comes then */
         return 0;
-    case O_CLOUD:
+    case O_CLOUD: {
         if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
             /* not shown: a URL may carry a password (http://user:pass@host), as the cloud's --db */
             return sc_cli_bad_value(&a->cli, "--cloud", NULL, "an http:// or https:// URL");
-        a->cfg.cloud_url = v;
+        if (strlen(v) >= sizeof a->cloud_buf)
+            return sc_cli_bad_value(&a->cli, "--cloud", NULL, "an http:// or https:// URL of at most %zu characters",
+                                    sizeof a->cloud_buf - 1);
+        snprintf(a->cloud_buf, sizeof a->cloud_buf, "%s", v);
+        a->cfg.cloud_url = a->cloud_buf;
+        /* libcurl sends a user part's password as HTTP Basic authentication (a proxy in front
+         * of the token API): it was in argv for the whole run, without a word */
+        size_t len;
+        char *pw = sc_cli_url_password(v, &len);
+        if (pw) {
+            memset(pw, 'x', len);
+            if (!a->warned_cloud)
+                sc_cli_warn(&a->cli, "a password in the --cloud URL on the command line is visible to other users "
+                                     "(use http://USER@... and $SC_CLOUD_PASSWORD)");
+            a->warned_cloud = true;
+        }
         return 0;
+    }
     case O_REGION:
         if (!sc_posix_sender_printable(v, SC_REGION_MAX))
             return sc_cli_bad_value(&a->cli, "--region", v, "1..32 printable ASCII characters without spaces");
@@ -1427,6 +1444,18 @@ static int check_options(send_app_t *a, int argc, char **argv)
     }
     if (!a->cfg.access_token)
         a->cfg.access_token = getenv("SC_ACCESS_TOKEN");
+    const char *cpw = getenv("SC_CLOUD_PASSWORD");
+    if (a->cfg.cloud_url && cpw && cpw[0]) {
+        /* http://USER@HOST: the password out of argv (never shown) */
+        char with[sizeof a->cloud_buf];
+        int r = sc_cli_url_add_password(a->cloud_buf, cpw, with, sizeof with);
+        if (r == 0)
+            memcpy(a->cloud_buf, with, sizeof with);
+        explicit_bzero(with, sizeof with);
+        if (r == -2)
+            return sc_cli_usage_error(&a->cli, "--cloud with $SC_CLOUD_PASSWORD is longer than %zu characters",
+                                      sizeof a->cloud_buf - 1);
+    }
     sc_send_extra_t *x = &a->cfg.extra;
     int v2rc = sc_cli_v2_options(&a->cli, a->cfg.proto == SC_PROTO_ESPTOUCH_V2, x->key != NULL, x->random_iv,
                                  x->reserved_len || x->port_mark, a->cfg.creds.password, a->cfg.creds.password_len);

@@ -355,6 +355,34 @@ o=$(printf 'x\n' | "$B/smartcfg" send --ssid x --password-file - --token-file - 
 { [ $rc = 2 ] && grep -q -- '--token-file - and --password-file - both read stdin' <<<"$o"; } || { echo "FAIL: --token-file - beside --password-file -: exit $rc: $o"; fail=1; }
 o=$(printf 'tok3nS3cret\n' | "$B/smartcfg" send --ssid x --password-file "$T/pw" --token-file - $OK --timeout 1 --expect "$T/tok_exp" 2>&1); rc=$?
 { [ $rc = 2 ] && grep -q "line 1: the --token value, not a device" <<<"$o"; } || { echo "FAIL: --token-file -: exit $rc: $o"; fail=1; }
+# J4: a password in the --cloud URL (libcurl sends it as HTTP Basic authentication, to a proxy in
+# front of the token API): warned about once, never shown; http://USER@ takes it from
+# $SC_CLOUD_PASSWORD (percent-encoded: '@', ':' and '/' in it). A server on loopback tells the
+# Authorization header each request brought.
+python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        with open(sys.argv[1], "a") as f:
+            f.write("auth=%s\n" % self.headers.get("Authorization"))
+        self.send_response(500); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()' "$T/auth" >"$T/auth_port" & AUTHP=$!
+for _ in $(seq 100); do [ -s "$T/auth_port" ] && break; sleep 0.1; done
+AP=$(cat "$T/auth_port")
+o=$(SC_CLOUD_PASSWORD='Cl0ud@S3c:r/t' timeout 20 "$B/smartcfg" send --ssid x --password-file "$T/pw" $OK --dest 127.0.0.1 \
+  --cloud "http://cl0uduser@127.0.0.1:$AP" --timeout 2 2>&1)
+{ grep -qx "auth=Basic $(printf 'cl0uduser:Cl0ud@S3c:r/t' | base64)" "$T/auth" && ! grep -q 'warning\|Cl0ud@' <<<"$o"; } \
+  || { echo "FAIL: --cloud with \$SC_CLOUD_PASSWORD: $(cat "$T/auth"): $o"; fail=1; }
+: >"$T/auth"
+o=$(timeout 20 "$B/smartcfg" send --ssid x --password-file "$T/pw" $OK --dest 127.0.0.1 --cloud "http://cl0uduser:Cl0udS3cret@127.0.0.1:$AP" \
+  --cloud "http://cl0uduser:Cl0udS3cret@127.0.0.1:$AP" --timeout 2 2>&1)
+{ grep -qx "auth=Basic $(printf 'cl0uduser:Cl0udS3cret' | base64)" "$T/auth" \
+  && [ "$(grep -c '^smartcfg send: warning: a password in the --cloud URL on the command line is visible to other users (use http://USER@... and \$SC_CLOUD_PASSWORD)$' <<<"$o")" = 1 ] \
+  && ! grep -q Cl0udS3cret <<<"$o"; } || { echo "FAIL: --cloud URL with a password: $(cat "$T/auth"): $o"; fail=1; }
+kill "$AUTHP" 2>/dev/null; wait "$AUTHP" 2>/dev/null
 # a password file that opens but cannot be read (a directory: EISDIR) was an empty password,
 # and send provisioned an open network (security F64): now a usage error, nothing sent
 mkdir -p "$T/pw.d"
@@ -682,13 +710,17 @@ KEY='K3y-0f-the-dev1c'
 T=$(mktemp -d)
 mkfifo "$T/pw"
 "$B/smartcfg" send --protocol v2 --aes-key "$KEY" --ssid x --bssid 00:11:22:33:44:55 --ip 127.0.0.1 \
-  --dest 127.0.0.1 --no-token --timeout 1 --password-file "$T/pw" >"$T/out" 2>&1 &
+  --dest 127.0.0.1 --cloud http://u:Cl0udS3cret@127.0.0.1:9 --timeout 1 --password-file "$T/pw" >"$T/out" 2>&1 &
 SP=$!
 for _ in $(seq 100); do grep -qF 'xxxxxxxxxxxxxxxx' "/proc/$SP/cmdline" 2>/dev/null && break; sleep 0.1; done
 CMDLINE=$(tr '\0' ' ' <"/proc/$SP/cmdline" 2>/dev/null)
 kill "$SP" 2>/dev/null; wait "$SP" 2>/dev/null
 if grep -qF -- "$KEY" <<<"$CMDLINE" || ! grep -qF -- "--aes-key xxxxxxxxxxxxxxxx" <<<"$CMDLINE"; then
   echo "FAIL: send --aes-key not blanked in /proc/PID/cmdline: $CMDLINE"; fail=1
+fi
+# (J4: and the --cloud URL's password)
+if grep -qF Cl0udS3cret <<<"$CMDLINE" || ! grep -qF -- "--cloud http://u:xxxxxxxxxxx@127.0.0.1:9" <<<"$CMDLINE"; then
+  echo "FAIL: send --cloud's password not blanked in /proc/PID/cmdline: $CMDLINE"; fail=1
 fi
 rm -rf "$T"
 # A reader that goes away (`| head -1`) stops the run at its next line, as Ctrl-C does (130):
