@@ -95,6 +95,40 @@ typedef struct {
     uint16_t port;
 } hostport_t;
 
+/* A URL option's value that carries a password: kept (a copy), and the password blanked in argv
+ * so /proc/<pid>/cmdline stops showing it (visible until then: the caller warns). *had: whether
+ * there was one. NULL when out of memory. */
+static const char *url_keep(char *arg, bool *had, int slot)
+{
+    static char *kept[2];   /* slot 0 --rabbitmq, 1 --rabbitmq-management: alive for the whole run */
+    size_t len = 0;
+    char *pw = sc_cli_url_password(arg, &len);
+    *had = *had || pw;
+    if (!pw)
+        return arg;
+    int i = slot;
+    free(kept[i]);
+    kept[i] = strdup(arg);
+    memset(pw, 'x', len);
+    return kept[i];
+}
+
+/* $SMARTCFG_RABBITMQ_PASSWORD into a --rabbitmq URL that has a user but no password
+ * (amqp://USER@HOST...): the URL with it (NULL: out of memory); the URL itself when there is
+ * nothing to add. */
+static const char *amqp_with_env_password(const char *spec)
+{
+    static char *with;
+    const char *env = getenv("SMARTCFG_RABBITMQ_PASSWORD");
+    if (!env || !*env || strncmp(spec, "amqp://", 7))
+        return spec;
+    size_t n = strlen(spec) + 3 * strlen(env) + 2;
+    free(with);
+    if (!(with = malloc(n)))
+        return NULL;
+    return sc_cli_url_add_password(spec, env, with, n) == 0 ? with : spec;   /* n: it fits */
+}
+
 static int parse_hostport(const char *s, hostport_t *hp)
 {
     const char *colon = strrchr(s, ':');
@@ -507,7 +541,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --mqtt HOST:PORT    listener of the mosquitto we start (default 127.0.0.1:1883)\n"
             "  --broker HOST:PORT  use a running mosquitto with smartcfg_auth loaded instead; the service\n"
             "                      identity comes from SMARTCFG_SERVICE_USER / SMARTCFG_SERVICE_PASSWORD\n"
-            "  --rabbitmq URL      amqp://USER:PASSWORD@HOST:PORT[,HOST:PORT...][/VHOST]: be a stateless\n"
+            "  --rabbitmq URL      amqp://USER:PASSWORD@HOST:PORT[,HOST:PORT...][/VHOST] (amqp://USER@...:\n"
+            "                      the password from $SMARTCFG_RABBITMQ_PASSWORD, out of argv): be a stateless\n"
             "                      worker of a RabbitMQ cluster instead of running mosquitto: consume bind\n"
             "                      requests and the data template, system time and gateway topics from quorum\n"
             "                      queues, answer RabbitMQ's HTTP auth backend on --http (/rabbitmq/...), fail\n"
@@ -530,7 +565,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                      rest of the API one at a time, the health probes beside it\n"
             "  --db DB             registry: a SQLite FILE (not a directory) or sqlite:FILE\n"
             "                      (default $XDG_DATA_HOME/smartcfg/cloud.db),\n"
-            "                      or postgresql://USER[:PASSWORD]@HOST:PORT/NAME (several workers on one database)\n"
+            "                      or postgresql://USER[:PASSWORD]@HOST:PORT/NAME (several workers on one database;\n"
+            "                      a password in argv is visible to other users: ~/.pgpass or $PGPASSWORD)\n"
             "  --db-wait SECONDS   keep retrying an unreachable database server that long at start (default 30)\n"
             "  --token-ttl SECONDS bind token lifetime (default 600)\n"
             "  --plugin FILE       smartcfg_auth.so (default: next to this binary, else its ../lib/smartcfg/)\n"
@@ -600,9 +636,13 @@ int cmd_cloud(int argc, char **argv)
     const char *rabbitmq = NULL, *queue = "smartcfg.bind", *thing_queue = "smartcfg.thing", *auth_from = NULL, *rmq_mgmt = NULL;
     long rmq_cache_ttl = -1;
     bool http_per_addr_set = false;
+    bool db_pw_argv = false, rmq_pw_argv = false, mgmt_pw_argv = false;   /* a password in a URL on argv */
     /* Every file we create holds or sits next to a secret: private whatever the caller's umask
      * (SQLite creates the registry and its -wal/-shm with 0644 & ~umask). */
     umask(077);
+    /* nor may a core dump hold one: the admin key, the service identity, the database's and
+     * RabbitMQ's passwords, every device secret it reads (mosquitto, exec'd, is its own) */
+    sc_cli_no_core();
     bool json = false, external = false, console_link = false;
     long ttl = 600;
     static const struct option opts[] = {
@@ -653,6 +693,13 @@ int cmd_cloud(int argc, char **argv)
             if (!*optarg || strlen(optarg) >= sizeof db)
                 return sc_cli_bad_value(&cli, "--db", NULL, "a file name or a postgresql:// URL of 1..%zu bytes", sizeof db - 1);
             snprintf(db, sizeof db, "%s", optarg);
+            {
+                size_t len;
+                char *pw = sc_cli_url_password(optarg, &len);
+                if (pw)   /* copied: blanked in argv (a file name has none) */
+                    memset(pw, 'x', len);
+                db_pw_argv = db_pw_argv || (pw && !strncmp(optarg, "postgres", 8));
+            }
             break;
         case 'W':
             if (!num_in(optarg, 0, 86400, &db_wait))
@@ -667,7 +714,8 @@ int cmd_cloud(int argc, char **argv)
         case 'G':
             if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
                 return sc_cli_bad_value(&cli, "--rabbitmq-management", NULL, "http[s]://[USER:PASS@]HOST:PORT[,HOST:PORT...]");
-            rmq_mgmt = optarg;
+            if (!(rmq_mgmt = url_keep(optarg, &mgmt_pw_argv, 1)))
+                return sc_cli_fail(&cli, SC_EXIT_FAIL, "out of memory");
             break;
         case 'C':
             if (!num_in(optarg, 0, 3600000, &rmq_cache_ttl))
@@ -708,7 +756,8 @@ int cmd_cloud(int argc, char **argv)
             auth_from = optarg;
             break;
         case 'R':
-            rabbitmq = optarg;
+            if (!(rabbitmq = url_keep(optarg, &rmq_pw_argv, 0)))
+                return sc_cli_fail(&cli, SC_EXIT_FAIL, "out of memory");
             external = true;   /* no mosquitto of ours */
             break;
         case 'Q':
@@ -755,6 +804,20 @@ int cmd_cloud(int argc, char **argv)
 bad_addr:
         return sc_cli_bad_value(&cli, addr_opt, optarg, "HOST:PORT (port 1..65535)");
     }
+    /* A password in a URL on the command line: blanked above once read, but visible to other
+     * users until then (ps, /proc/<pid>/cmdline), and it was without a word, unlike the tools'
+     * other secrets. Each said once, with the way that keeps it out of argv. */
+    if (db_pw_argv)
+        sc_cli_warn(&cli, "a password in the --db URL on the command line is visible to other users (use "
+                          "~/.pgpass or $PGPASSWORD, which libpq reads)");
+    if (rmq_pw_argv)
+        sc_cli_warn(&cli, "a password in the --rabbitmq URL on the command line is visible to other users (use "
+                          "amqp://USER@... and $SMARTCFG_RABBITMQ_PASSWORD)");
+    if (mgmt_pw_argv)
+        sc_cli_warn(&cli, "a password in the --rabbitmq-management URL on the command line is visible to other "
+                          "users (leave USER:PASSWORD@ out: the --rabbitmq ones are used)");
+    if (rabbitmq && !(rabbitmq = amqp_with_env_password(rabbitmq)))
+        return sc_cli_fail(&cli, SC_EXIT_FAIL, "out of memory");
     if (optind < argc)
         return sc_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
     if (rabbitmq && ext.port)

@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/xattr.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -31,6 +34,66 @@ void sc_cli_init(sc_cli_t *cli, const char *name, sc_cli_usage_fn usage, const v
             cli->json = true;
         else if (!strcmp(argv[i], "--no-json"))   /* device: turns off a config file's json = true */
             cli->json = false;
+}
+
+void sc_cli_no_core(void)
+{
+#ifdef __linux__
+    /* Not dumpable: no core file (nor a core piped to systemd-coredump or apport) on SIGQUIT
+     * (Ctrl-\ at a FIFO's wait), SIGSEGV or SIGABRT, and no ptrace attach by another process of
+     * the same user. A tracer the process was started under keeps tracing it. */
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
+
+char *sc_cli_url_password(char *url, size_t *len)
+{
+    char *auth = strstr(url, "://");
+    if (!auth)
+        return NULL;
+    auth += 3;
+    char *q = strchr(auth, '?'), *at = NULL;
+    for (char *c = auth; *c && c != q; c++)
+        if (*c == '@')
+            at = c;
+    char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (colon && at > colon + 1) {
+        *len = (size_t)(at - colon - 1);
+        return colon + 1;
+    }
+    for (char *p = q; p && (p = strstr(p, "password=")) != NULL; p++)
+        if (p[-1] == '?' || p[-1] == '&') {
+            *len = strcspn(p + 9, "&");
+            return *len ? p + 9 : NULL;
+        }
+    return NULL;
+}
+
+int sc_cli_url_add_password(const char *url, const char *password, char *out, size_t cap)
+{
+    const char *auth = strstr(url, "://"), *q, *at = NULL;
+    if (!auth)
+        return -1;
+    auth += 3;
+    q = strchr(auth, '?');
+    for (const char *c = auth; *c && c != q; c++)
+        if (*c == '@')
+            at = c;
+    if (!at || at == auth || memchr(auth, ':', (size_t)(at - auth)))
+        return -1;   /* no USER@, or a password already (USER:@ is an empty one said as such) */
+    if (cap == 0)
+        return -2;
+    size_t o = (size_t)snprintf(out, cap, "%.*s:", (int)(at - url), url);
+    for (const unsigned char *c = (const unsigned char *)password; *c && o < cap; c++) {
+        bool plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                     strchr("-._~", *c);
+        o += (size_t)snprintf(out + o, cap - o, plain ? "%c" : "%%%02X", *c);
+    }
+    if (o >= cap || (size_t)snprintf(out + o, cap - o, "%s", at) >= cap - o) {
+        explicit_bzero(out, cap);
+        return -2;
+    }
+    return 0;
 }
 
 void sc_cli_version(const sc_cli_t *cli)

@@ -135,6 +135,22 @@ long sc_cli_input_read(int fd, char *buf, size_t cap, unsigned wait_s);
  * name ("Is a directory"; ETIMEDOUT and EFBIG in the words of this convention; cap: the limit,
  * wait_s: the wait that ran out). */
 const char *sc_cli_input_why(int e, size_t cap, unsigned wait_s, char *buf, size_t n);
+/* Called before a command reads a secret (send, device and smartcfg-lwip, decode): the process
+ * is made not dumpable, so no core dump holds the Wi-Fi password, a device secret, the v2 device
+ * key or a token (a Ctrl-\ while `--password-file FIFO` waits for its writer dumped core with
+ * what the process held; docs/security.md). Linux only; elsewhere nothing. */
+void sc_cli_no_core(void);
+/* The password a URL carries in its user part (scheme://USER:PASSWORD@HOST..., the last '@'
+ * before a '?') or as libpq's ?password= parameter: its start in url and its length, or NULL
+ * (the caller blanks it in argv: send --cloud, the cloud's --db, --rabbitmq,
+ * --rabbitmq-management). */
+char *sc_cli_url_password(char *url, size_t *len);
+/* url (scheme://USER@HOST...) with ":PASSWORD" after USER, percent-encoded as URL parsers
+ * decode it, into out (cap bytes): 0; -1 when there is no USER@ or a password there already
+ * (nothing to add), -2 when it does not fit.
+ * The password's way out of argv: send's $SC_CLOUD_PASSWORD, the cloud's
+ * $SMARTCFG_RABBITMQ_PASSWORD. */
+int sc_cli_url_add_password(const char *url, const char *password, char *out, size_t cap);
 /* Prints "<name> <version>" (stdout). */
 void sc_cli_version(const sc_cli_t *cli);
 /* Whether gid is this process's effective group or one of its supplementary groups: a

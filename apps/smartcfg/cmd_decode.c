@@ -43,6 +43,7 @@ static void decode_usage(const sc_cli_t *cli, FILE *f)
             "                   read_error line (file, message)\n"
             "  --aes-key KEY    the 16-character device key of encrypted ESP-TOUCH v2 sessions; without\n"
             "                   it (or with a wrong one) their password is null, never guessed\n"
+            "                   (default: $SMARTCFG_AES_KEY; the variable keeps it out of argv)\n"
             "  --protocols LIST v1,v2,airkiss (default: all three)\n"
             "  -i, --iface IFACE  (or --interface) decode live from IFACE (monitor-mode Wi-Fi or any\n"
             "                   capture interface), FILTER a BPF expression as tcpdump takes it; stops\n"
@@ -568,6 +569,7 @@ int cmd_decode(int argc, char **argv)
         SC_CLI_STD_OPTIONS,
         { NULL, 0, NULL, 0 }
     };
+    sc_cli_no_core(); /* the passwords it decodes and the device key: in no core dump */
     sc_cli_init(&cli, "smartcfg decode", decode_usage, NULL, argc, argv);
     cli.longopts = opts;
     int json = 0;
@@ -612,6 +614,10 @@ int cmd_decode(int argc, char **argv)
             }
             memcpy(aes_key, optarg, sizeof aes_key);
             memset(optarg, 'x', strlen(optarg)); /* a device key: not in /proc/<pid>/cmdline */
+            /* blanked only once read: visible until then, without a word (send's and the
+             * device's key were warned about) */
+            if (!have_key)
+                sc_cli_warn(&cli, "a device key on the command line is visible to other users (use $SMARTCFG_AES_KEY)");
             have_key = 1;
             continue;
         }
@@ -622,6 +628,14 @@ int cmd_decode(int argc, char **argv)
             continue;
         }
         return sc_cli_usage_error(&cli, "unknown option '%s'", argv[optind - 1]);
+    }
+    const char *env = getenv("SMARTCFG_AES_KEY");
+    if (!have_key && env && env[0]) {
+        /* the device key out of argv, as send and device take it */
+        if (strlen(env) != sizeof aes_key)
+            return sc_cli_bad_value(&cli, "$SMARTCFG_AES_KEY", NULL, "16 characters");
+        memcpy(aes_key, env, sizeof aes_key);
+        have_key = 1;
     }
     if (!iface && optind >= argc)
         return sc_cli_usage_error(&cli, "no capture file given (a file, - for stdin, or -i IFACE)");

@@ -45,8 +45,10 @@ typedef struct {
     char expect_shown[128];             /* its path as the terminal may show it */
     /* The files read whole at start are read once every option is known: --input-wait
      * applies wherever it stands, and --expect is checked against the password (F120). */
-    const char *password_path, *expect_path;
-    unsigned input_wait_s;              /* --input-wait: a FIFO's time to be written */
+    const char *password_path, *expect_path, *token_path;
+    unsigned input_wait_s;
+    bool warned_access, warned_aes, warned_token, warned_cloud; /* each argv warning once */
+    char cloud_buf[1024];               /* --cloud's URL: copied, its password blanked in argv */              /* --input-wait: a FIFO's time to be written */
 } send_app_t;
 
 static void fmt_ip(char *out, const uint8_t ip[4])
@@ -706,13 +708,15 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "                     ID/name) or both; '#' comments; 32 at most. The run ends once each\n"
             "                     is done; the summary names the ones not done and the devices not\n"
             "                     in FILE (excludes --count); - reads stdin; a FIFO has --input-wait\n"
-            "  --input-wait SECONDS  how long a FIFO or pipe given as --password-file or --expect may take\n"
-            "                     to be written to its end (1..3600, default 10: longer for a secret\n"
+            "  --input-wait SECONDS  how long a FIFO or pipe given as --password-file, --token-file or\n"
+            "                     --expect may take to be written (1..3600, default 10: longer for a secret\n"
             "                     manager that asks for its passphrase, <(pass show wifi | head -n 1))\n"
             "  --linger SECONDS   once the run has its devices, listen this long past the last datagram\n"
             "                     for late acks of other devices: told, not taken (0..60, default 3)\n"
-            "  --token TOKEN      hand this bind token to each device (no cloud polling)\n"
-            "  --cloud URL        get a token from the token API at URL and follow the binding\n"
+            "  --token TOKEN | --token-file FILE   hand this bind token to each device (no cloud\n"
+            "                     polling); FILE holds it on one line, - reads stdin; a token in argv\n"
+            "                     is visible to other users\n"
+            "  --cloud URL        get a token from the token API at URL and follow the binding\n"            "                     (http://USER@HOST...: the password from $SC_CLOUD_PASSWORD, out of argv)\n"
             "  --access-token TOKEN  AccessToken for the token API (default: $SC_ACCESS_TOKEN, or empty;\n"
             "                     the variable keeps it out of argv, which other users can read)\n"
             "  --region REGION    add \"region\" to the token request\n"
@@ -721,6 +725,7 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --protocol v1|v2|airkiss   which reference sender, its timing and its ack (default v1;\n"
             "                     v2: UDP 18266+10000*mark; AirKiss: UDP 10000)\n"
             "  --aes-key KEY      v2: encrypt password+reserved with this 16-character device key\n"
+            "                     (default: $SMARTCFG_AES_KEY; the variable keeps it out of argv)\n"
             "  --random-iv        v2: AES with a random IV (security 2)\n"
             "  --reserved DATA | --reserved-hex HEX   v2 reserved (custom) data, 0..64 bytes\n"
             "  --port-mark N      v2: 0..3 (default 0)\n"
@@ -985,6 +990,59 @@ static int read_password_file(send_app_t *a, const char *path)
     return 0;
 }
 
+#define TOKEN_FILE_MAX 256 /* a token (64 characters at most), its line end, a byte order mark */
+
+/* --token-file FILE: the bind token on the file's one line, read as the password file is (a FIFO
+ * or a pipe within --input-wait; CRLF and a byte order mark taken). Nothing of it is shown. */
+static int read_token_file(send_app_t *a, const char *path)
+{
+    char buf[TOKEN_FILE_MAX + 1], why[256];
+    int fd = sc_cli_input_open(path, true);
+    long n = fd >= 0 ? sc_cli_input_read(fd, buf, TOKEN_FILE_MAX, a->input_wait_s) : -1;
+    int err = errno;
+    if (fd >= 0)
+        close(fd);
+    if (n < 0) {
+        explicit_bzero(buf, sizeof buf);
+        if (err == EFBIG)
+            return sc_cli_usage_error(&a->cli, "--token-file: '%s' is larger than %d bytes: a token file holds the "
+                                               "token on one line", path, TOKEN_FILE_MAX);
+        return sc_cli_usage_error(&a->cli, "--token-file: cannot read '%s': %s", path,
+                                  sc_cli_input_why(err, TOKEN_FILE_MAX, a->input_wait_s, why, sizeof why));
+    }
+    size_t bom = sc_cli_bom(buf, (size_t)n);
+    char *p = buf + bom;
+    n -= (long)bom;
+    while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+        n--;
+    bool nul = memchr(p, '\0', (size_t)n) != NULL;
+    p[n] = 0;
+    if (nul || !sc_posix_sender_printable(p, SC_TOKEN_MAX)) {
+        explicit_bzero(buf, sizeof buf);
+        return sc_cli_usage_error(&a->cli, "--token-file: '%s' holds no token: want one line of 1..64 printable "
+                                           "ASCII characters without spaces", path);
+    }
+    snprintf(a->token, sizeof a->token, "%s", p);
+    explicit_bzero(buf, sizeof buf);
+    return 0;
+}
+
+/* $SMARTCFG_AES_KEY: the v2 device key out of argv (the device reads the same variable). Only
+ * for --protocol v2 without --aes-key: a key left in the environment changes no v1 or AirKiss
+ * run. The value is never shown. */
+static int aes_key_from_env(send_app_t *a)
+{
+    sc_send_extra_t *x = &a->cfg.extra;
+    const char *env = getenv("SMARTCFG_AES_KEY");
+    if (x->key || a->cfg.proto != SC_PROTO_ESPTOUCH_V2 || !env || !env[0])
+        return 0;
+    if (strlen(env) != sizeof a->aes_key)
+        return sc_cli_bad_value(&a->cli, "$SMARTCFG_AES_KEY", NULL, "16 characters");
+    memcpy(a->aes_key, env, sizeof a->aes_key);
+    x->key = a->aes_key;
+    return 0;
+}
+
 static int set_ssid(send_app_t *a, const char *v, bool hex)
 {
     sc_et_creds_t *c = &a->cfg.creds;
@@ -1115,7 +1173,8 @@ static int set_timeout(send_app_t *a, const char *v)
 
 enum { O_SSID = 256, O_SSID_HEX, O_PASSWORD, O_PASSWORD_HEX, O_PASSWORD_FILE, O_BSSID, O_IP, O_IFACE,
        O_MULTICAST, O_DEST, O_COUNT, O_TIMEOUT, O_TOKEN, O_CLOUD, O_REGION, O_ACCESS, O_NO_TOKEN, O_JSON,
-       O_PROTOCOL, O_AESKEY, O_RANDIV, O_RES, O_RES_HEX, O_PORTMARK, O_EXPECT, O_LINGER, O_INPUT_WAIT };
+       O_PROTOCOL, O_AESKEY, O_RANDIV, O_RES, O_RES_HEX, O_PORTMARK, O_EXPECT, O_LINGER, O_INPUT_WAIT,
+       O_TOKEN_FILE };
 
 /* v2 segment padding and the random parts: varied, not secret */
 static uint8_t send_pad(void *user)
@@ -1146,6 +1205,11 @@ static int protocol_option(send_app_t *a, int o, char *v)
         x->key = a->aes_key;
         /* the device key guards the Wi-Fi password on the air: not in /proc/<pid>/cmdline */
         memset(v, 'x', strlen(v));
+        /* blanked only once read, as the password: it was visible until then, without a word */
+        if (!a->warned_aes)
+            sc_cli_warn(&a->cli, "a device key on the command line is visible to other users "
+                                 "(use $SMARTCFG_AES_KEY)");
+        a->warned_aes = true;
         return 0;
     case O_RANDIV:
         x->random_iv = 1;
@@ -1212,18 +1276,49 @@ static int token_option(send_app_t *a, int o, char *v)
 {
     switch (o) {
     case O_TOKEN:
+        if (a->token_path)
+            return sc_cli_usage_error(&a->cli, "give the token once (--token or --token-file)");
         if (!sc_posix_sender_printable(v, SC_TOKEN_MAX))
             return sc_cli_bad_value(&a->cli, "--token", NULL, "1..64 printable ASCII characters without spaces");
         snprintf(a->token, sizeof a->token, "%s", v);
         memset(v, 'x', strlen(v));
         a->cfg.token = a->token;
+        /* a bind token binds whatever device presents it to the app user's family while it
+         * lives: blanked once read, and said as the password is (it was neither said nor kept
+         * out of argv another way) */
+        if (!a->warned_token)
+            sc_cli_warn(&a->cli, "a bind token on the command line is visible to other users "
+                                 "(use --token-file FILE, or --token-file - to pipe it in)");
+        a->warned_token = true;
         return 0;
-    case O_CLOUD:
+    case O_TOKEN_FILE:
+        if (a->token_path || a->cfg.token)
+            return sc_cli_usage_error(&a->cli, "give the token once (--token or --token-file)");
+        a->token_path = v;          /* read after the options (check_options) */
+        a->cfg.token = a->token;    /* the flow is the token's; the token itself comes then */
+        return 0;
+    case O_CLOUD: {
         if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
             /* not shown: a URL may carry a password (http://user:pass@host), as the cloud's --db */
             return sc_cli_bad_value(&a->cli, "--cloud", NULL, "an http:// or https:// URL");
-        a->cfg.cloud_url = v;
+        if (strlen(v) >= sizeof a->cloud_buf)
+            return sc_cli_bad_value(&a->cli, "--cloud", NULL, "an http:// or https:// URL of at most %zu characters",
+                                    sizeof a->cloud_buf - 1);
+        snprintf(a->cloud_buf, sizeof a->cloud_buf, "%s", v);
+        a->cfg.cloud_url = a->cloud_buf;
+        /* libcurl sends a user part's password as HTTP Basic authentication (a proxy in front
+         * of the token API): it was in argv for the whole run, without a word */
+        size_t len;
+        char *pw = sc_cli_url_password(v, &len);
+        if (pw) {
+            memset(pw, 'x', len);
+            if (!a->warned_cloud)
+                sc_cli_warn(&a->cli, "a password in the --cloud URL on the command line is visible to other users "
+                                     "(use http://USER@... and $SC_CLOUD_PASSWORD)");
+            a->warned_cloud = true;
+        }
         return 0;
+    }
     case O_REGION:
         if (!sc_posix_sender_printable(v, SC_REGION_MAX))
             return sc_cli_bad_value(&a->cli, "--region", v, "1..32 printable ASCII characters without spaces");
@@ -1237,9 +1332,10 @@ static int token_option(send_app_t *a, int o, char *v)
         a->cfg.access_token = a->access_buf;
         /* blanked only once read: until then /proc/<pid>/cmdline showed the app user's login,
          * and unlike the password's, its warning was missing */
-        if (v[0])
+        if (v[0] && !a->warned_access)
             sc_cli_warn(&a->cli, "an AccessToken on the command line is visible to other users "
                                  "(use $SC_ACCESS_TOKEN)");
+        a->warned_access = a->warned_access || v[0];
         return 0;
     case O_NO_TOKEN:
         a->no_token = true;
@@ -1312,6 +1408,14 @@ static int check_options(send_app_t *a, int argc, char **argv)
         if (isatty(STDIN_FILENO))
             return sc_cli_usage_error(&a->cli, "--expect -: stdin is a terminal; pipe the list in, or give a file");
     }
+    if (a->token_path && !strcmp(a->token_path, "-")) {
+        if ((a->password_path && !strcmp(a->password_path, "-")) || (a->expect_path && !strcmp(a->expect_path, "-")))
+            return sc_cli_usage_error(&a->cli, "--token-file - and --%s - both read stdin: give one of them as a "
+                                               "file (or <(...))",
+                                      a->password_path && !strcmp(a->password_path, "-") ? "password-file" : "expect");
+        if (isatty(STDIN_FILENO))
+            return sc_cli_usage_error(&a->cli, "--token-file -: stdin is a terminal; pipe the token in, or give a file");
+    }
     if (a->expect_path && a->have_count) {
         /* the same: the command line alone excludes it. The message names the file's devices,
          * so the file is read first, without the secrets (its lines are never shown) */
@@ -1321,6 +1425,10 @@ static int check_options(send_app_t *a, int argc, char **argv)
                                   "device%s of %s)", a->expect.n, a->expect.n == 1 ? "" : "s", a->expect_shown);
     }
     frc = a->password_path ? read_password_file(a, a->password_path) : 0;
+    if (!frc && a->token_path)
+        frc = read_token_file(a, a->token_path);
+    if (!frc)
+        frc = aes_key_from_env(a);
     if (frc)
         return frc;
     if (a->expect_path && (frc = load_expect(a, true)) != 0)
@@ -1336,6 +1444,18 @@ static int check_options(send_app_t *a, int argc, char **argv)
     }
     if (!a->cfg.access_token)
         a->cfg.access_token = getenv("SC_ACCESS_TOKEN");
+    const char *cpw = getenv("SC_CLOUD_PASSWORD");
+    if (a->cfg.cloud_url && cpw && cpw[0]) {
+        /* http://USER@HOST: the password out of argv (never shown) */
+        char with[sizeof a->cloud_buf];
+        int r = sc_cli_url_add_password(a->cloud_buf, cpw, with, sizeof with);
+        if (r == 0)
+            memcpy(a->cloud_buf, with, sizeof with);
+        explicit_bzero(with, sizeof with);
+        if (r == -2)
+            return sc_cli_usage_error(&a->cli, "--cloud with $SC_CLOUD_PASSWORD is longer than %zu characters",
+                                      sizeof a->cloud_buf - 1);
+    }
     sc_send_extra_t *x = &a->cfg.extra;
     int v2rc = sc_cli_v2_options(&a->cli, a->cfg.proto == SC_PROTO_ESPTOUCH_V2, x->key != NULL, x->random_iv,
                                  x->reserved_len || x->port_mark, a->cfg.creds.password, a->cfg.creds.password_len);
@@ -1369,6 +1489,7 @@ static int parse_args(send_app_t *a, int argc, char **argv)
         { "count", required_argument, NULL, O_COUNT },
         { "timeout", required_argument, NULL, O_TIMEOUT },
         { "token", required_argument, NULL, O_TOKEN },
+        { "token-file", required_argument, NULL, O_TOKEN_FILE },
         { "cloud", required_argument, NULL, O_CLOUD },
         { "region", required_argument, NULL, O_REGION },
         { "access-token", required_argument, NULL, O_ACCESS },
@@ -1483,6 +1604,7 @@ int cmd_send(int argc, char **argv)
     static send_app_t app; /* the credentials: off the stack, wiped below */
     send_app_t *a = &app;
     memset(a, 0, sizeof *a);
+    sc_cli_no_core(); /* before any secret is read: no core dump holds one */
     sc_cli_init(&a->cli, "smartcfg send", usage, NULL, argc, argv);
     sc_posix_sender_cfg_default(&a->cfg);
     a->cfg.linger_ms = 3000; /* late acks after the run had its devices: told, docs/send.md */

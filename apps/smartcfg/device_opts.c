@@ -139,7 +139,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --channels LIST         channels to search, e.g. 1,6,11 or 1-11,36-165 (default 1-13): 1..14,\n"
             "                          5 GHz 36..64, 100..144, 149..177 in steps of 4; a range takes those\n"
             "  --protocols LIST        what the receiver listens for: v1,v2,airkiss (default all three)\n"
-            "  --aes-key KEY           ESP-TOUCH v2 device key for encrypted sessions (16 characters)\n"
+            "  --aes-key KEY           ESP-TOUCH v2 device key for encrypted sessions (16 characters;\n"
+            "                          default: $SMARTCFG_AES_KEY, which keeps it out of argv)\n"
             "  --virtual-bssid MAC --virtual-cipher open|wep|tkip|ccmp|gcmp --virtual-qos --virtual-no-fcs\n"
             "  --virtual-loss PROB --virtual-jitter MS --virtual-channel CHANNEL   (udp: radio)\n"
             "join (how the device joins the AP it was told):\n"
@@ -160,7 +161,8 @@ static void usage(const sc_cli_t *cli, FILE *f)
             "  --no-cloud              stop after the token handshake (no MQTT)\n"
             "  --token-linger SECONDS  --no-cloud: done once the app stopped resending its token that long\n"
             "                          (default 10: the app's 5 tries 2 s apart)\n"
-            "  secrets are better kept out of argv: config file, SMARTCFG_DEVICE_SECRET, SMARTCFG_PRODUCT_SECRET\n"
+            "  secrets are better kept out of argv: config file, SMARTCFG_DEVICE_SECRET, SMARTCFG_PRODUCT_SECRET,\n"
+            "  SMARTCFG_AES_KEY\n"
             "general:\n"
             "  --config FILE           'key = value' lines with the same names as the options (a flag's:\n"
             "                          json = true or false); several --config files are read in order,\n"
@@ -495,7 +497,7 @@ static int parse_cmdline(device_opts_t *o, const device_opts_spec_t *spec, int a
     char opp[O_NIDS][48];
     build_longopts(spec, lo, opp);
     o->cli.longopts = lo;
-    bool secret_on_cli = false;
+    bool on_cli[3] = { false, false, false }; /* --device-secret, --product-secret, --aes-key */
     optind = 1;
     opterr = 0;
     int c;
@@ -532,7 +534,7 @@ static int parse_cmdline(device_opts_t *o, const device_opts_spec_t *spec, int a
         }
         opt_set(o, spec, id, optarg, true);
         if (id == O_DEVICE_SECRET || id == O_PRODUCT_SECRET || id == O_AES_KEY) {
-            secret_on_cli = true;
+            on_cli[id == O_DEVICE_SECRET ? 0 : id == O_PRODUCT_SECRET ? 1 : 2] = true;
             /* Our copy is taken; blank argv so /proc/<pid>/cmdline stops showing it. */
             memset(optarg, 'x', strlen(optarg));
         } else if (id == O_JOIN && !strncmp(optarg, "sim:", 4)) {
@@ -543,9 +545,15 @@ static int parse_cmdline(device_opts_t *o, const device_opts_spec_t *spec, int a
     o->cli.longopts = NULL; /* lo is this function's */
     if (optind < argc)
         return sc_cli_usage_error(&o->cli, "unexpected argument '%s'", argv[optind]);
-    if (secret_on_cli)
-        sc_cli_warn(&o->cli, "a secret on the command line is visible to other users "
-                             "(use --config FILE, or SMARTCFG_DEVICE_SECRET / SMARTCFG_PRODUCT_SECRET)");
+    /* one line, once, naming the variables of the secrets given (the key's was not named: it
+     * had none) */
+    static const char *const envs[3] = { "SMARTCFG_DEVICE_SECRET", "SMARTCFG_PRODUCT_SECRET", "SMARTCFG_AES_KEY" };
+    char alt[128] = "";
+    for (int i = 0; i < 3; i++)
+        if (on_cli[i])
+            snprintf(alt + strlen(alt), sizeof alt - strlen(alt), "%s%s", alt[0] ? " / " : "", envs[i]);
+    if (alt[0])
+        sc_cli_warn(&o->cli, "a secret on the command line is visible to other users (use --config FILE, or %s)", alt);
     return DEVICE_OPTS_RUN;
 }
 
@@ -895,6 +903,9 @@ static int check_host(device_opts_t *o)
 int device_opts_parse(device_opts_t *o, const device_opts_spec_t *spec, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
+    /* before any secret is read (argv, a config FIFO, the environment, later the phone's Wi-Fi
+     * password): no core dump holds one */
+    sc_cli_no_core();
     sc_cli_init(&o->cli, spec->name, usage, spec, argc, argv);
     sc_posix_host_cfg_default(&o->host);
     sc_device_config_default(&o->device);
@@ -913,6 +924,8 @@ int device_opts_parse(device_opts_t *o, const device_opts_spec_t *spec, int argc
         opt_set(o, spec, O_DEVICE_SECRET, env, true);
     if (!o->cli_[O_PRODUCT_SECRET] && (env = getenv("SMARTCFG_PRODUCT_SECRET")) && env[0])
         opt_set(o, spec, O_PRODUCT_SECRET, env, true);
+    if (!o->cli_[O_AES_KEY] && (env = getenv("SMARTCFG_AES_KEY")) && env[0])
+        opt_set(o, spec, O_AES_KEY, env, true);
     o->json = o->cli.json = o->flag_[O_JSON];
     if (check_log_level(o) || check_required(o, spec) || check_identity(o) || check_channels(o) || check_protocols(o))
         return SC_EXIT_USAGE;

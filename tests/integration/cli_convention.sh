@@ -215,6 +215,42 @@ rm -f "$TMP/$EVIL"
 # placeholders: one word per kind of value (docs/cli.md, *Placeholders*) in every help, the
 # same word for an option two programs share, and the docs naming each value as the help does
 # (they said --password-file F beside --config FILE, --ssid S beside --timeout S, --ip A.B.C.D)
+# J1, J3: every secret on the command line draws one warning line on stderr naming the way out
+# of argv, and is never shown: decode's device key, the cloud's URLs with a password (--db,
+# --rabbitmq, --rabbitmq-management), smartcfg-lwip's device options as the device's
+run decode --aes-key K3y-0f-the-dev1c --aes-key K3y-0f-the-dev1c --json "$TMP/nosuch.pcap" >/dev/null
+[ "$(grep -c '^smartcfg decode: warning: a device key on the command line is visible to other users (use \$SMARTCFG_AES_KEY)$' "$TMP/err")" = 1 ] \
+    || fail "decode --aes-key: no warning (once)"
+grep -q K3y-0f "$TMP/out" "$TMP/err" && fail "decode --aes-key: the key shown"
+grep -q warning "$TMP/out" && fail "decode --json: the warning on stdout"
+[ "$(SMARTCFG_AES_KEY=K3y-0f-the-dev1c run decode "$TMP/nosuch.pcap")" = 1 ] && ! grep -q warning "$TMP/err" \
+    || fail "decode with \$SMARTCFG_AES_KEY: a warning, or not run"
+[ "$(SMARTCFG_AES_KEY=S3cret run decode "$TMP/nosuch.pcap")" = 2 ] \
+    && grep -q '^smartcfg decode: \$SMARTCFG_AES_KEY: the value (not shown) is not 16 characters$' "$TMP/err" \
+    && ! grep -q S3cret "$TMP/err" || fail "decode: a bad \$SMARTCFG_AES_KEY"
+[ "$(run cloud --db 'postgresql://u:S3cretDb@127.0.0.1:1/x' --rabbitmq 'amqp://u:S3cretMq@127.0.0.1:1' \
+    --rabbitmq-management 'http://u:S3cretMg@127.0.0.1:1' --queue q --thing-queue q)" = 2 ] || fail "cloud: URL passwords: exit"
+grep -q '^smartcfg cloud: warning: a password in the --db URL on the command line is visible to other users (use ~/.pgpass or \$PGPASSWORD, which libpq reads)$' "$TMP/err" \
+    && grep -q '^smartcfg cloud: warning: a password in the --rabbitmq URL on the command line is visible to other users (use amqp://USER@... and \$SMARTCFG_RABBITMQ_PASSWORD)$' "$TMP/err" \
+    && grep -q '^smartcfg cloud: warning: a password in the --rabbitmq-management URL on the command line is visible to other users (leave USER:PASSWORD@ out' "$TMP/err" \
+    && [ "$(grep -c warning "$TMP/err")" = 3 ] || fail "cloud: the URL passwords' warnings"
+grep -q S3cret "$TMP/out" "$TMP/err" && fail "cloud: a URL's password shown"
+[ "$(run cloud --db 'postgresql://u@127.0.0.1:1/x?sslmode=disable&password=S3cretDb' --rabbitmq-cache-ttl 5)" = 2 ] \
+    && grep -q 'password in the --db URL' "$TMP/err" && ! grep -q S3cret "$TMP/err" || fail "cloud: ?password= not warned about"
+[ "$(run cloud --db 'postgresql://u@127.0.0.1:1/x' --rabbitmq 'amqp://u@127.0.0.1:1' --rabbitmq-cache-ttl 5 --queue q --thing-queue q)" = 2 ] \
+    && ! grep -q warning "$TMP/err" || fail "cloud: a warning for URLs without a password"
+# ... and blanked in argv once read: the cloud waits for a database server that is not there
+"$SC" cloud --http 127.0.0.1:1 --db 'postgresql://u:S3cretDb@127.0.0.1:1/x' --db-wait 5 >"$TMP/out" 2>"$TMP/err" & CP=$!
+for _ in $(seq 50); do grep -qF 'xxxxxxxx@' "/proc/$CP/cmdline" 2>/dev/null && break; sleep 0.1; done
+CMDLINE=$(tr '\0' ' ' <"/proc/$CP/cmdline" 2>/dev/null)
+kill "$CP" 2>/dev/null; wait "$CP" 2>/dev/null
+grep -qF 'postgresql://u:xxxxxxxx@127.0.0.1:1/x' <<<"$CMDLINE" && ! grep -q S3cret <<<"$CMDLINE" \
+    || fail "cloud --db: the URL's password not blanked in /proc/PID/cmdline: $CMDLINE"
+if [ -x "$SC_BUILD/smartcfg-lwip" ]; then
+    "$SC_BUILD/smartcfg-lwip" --aes-key K3y-0f-the-dev1c >"$TMP/out" 2>"$TMP/err"
+    grep -q '^smartcfg-lwip: warning: a secret on the command line is visible to other users (use --config FILE, or SMARTCFG_AES_KEY)$' "$TMP/err" \
+        && ! grep -q K3y-0f "$TMP/out" "$TMP/err" || fail "smartcfg-lwip --aes-key: no warning"
+fi
 # (smartcfg-lwip's help too, in a build that has it: -DSMARTCFG_WITH_LWIP=OFF leaves it out)
 LWIP=(); [ -x "$SC_BUILD/smartcfg-lwip" ] && LWIP=("$SC_BUILD/smartcfg-lwip")
 python3 "$(dirname "$0")/lib/cli_placeholders.py" check "$SC" "${LWIP[@]}" "$(cd "$(dirname "$0")/../.." && pwd)" >"$TMP/ph" \

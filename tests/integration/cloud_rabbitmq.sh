@@ -41,6 +41,8 @@ rc=$?
 set -e
 [ $rc = 1 ] && grep -q "refused the login of user 'smartcfg-worker'" "$T/badpw.err" || { cat "$T/badpw.err"; fail "wrong password: exit $rc"; }
 ! grep -q Xq7wrongpw "$T/badpw.err" || fail "the password shows in the error"
+grep -q "warning: a password in the --rabbitmq URL on the command line is visible to other users (use amqp://USER@... and \$SMARTCFG_RABBITMQ_PASSWORD)" "$T/badpw.err" \
+    || fail "no warning for the password in the --rabbitmq URL"
 ok "wrong cluster password: clear error, exit 1, password not printed"
 set +e
 timeout 60 "$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --db "$DB" --rabbitmq "amqp://smartcfg-worker:$SVC_PASS@$AMQP" \
@@ -53,8 +55,11 @@ ok "an --rabbitmq-auth-from name that does not resolve: clear error, exit 1"
 
 DEAD=$(free_port)
 # (a node whose name does not resolve is skipped too, and its auth questions are not answered)
-start_cloud --rabbitmq "amqp://smartcfg-worker:$SVC_PASS@127.0.0.1:$DEAD,no-such-host.invalid:5672,$AMQP" --prefetch 64 \
+# (J3: the password from $SMARTCFG_RABBITMQ_PASSWORD, the URL without it: this worker logs in
+# with it, and the management API gets it too, or nothing below works; no argv warning)
+SMARTCFG_RABBITMQ_PASSWORD=$SVC_PASS start_cloud --rabbitmq "amqp://smartcfg-worker@127.0.0.1:$DEAD,no-such-host.invalid:5672,$AMQP" --prefetch 64 \
     --rabbitmq-management "http://127.0.0.1:$DEAD,127.0.0.1:${CL_MGMTP[0]}"
+! grep -q "visible to other users" "$T/cloud.err" || fail "an argv warning for \$SMARTCFG_RABBITMQ_PASSWORD"
 grep -q "cannot reach RabbitMQ at 127.0.0.1:$DEAD" "$T/cloud.err" || fail "no word about the dead first node"
 grep -q "RabbitMQ node no-such-host.invalid: .*not answered" "$T/cloud.err" || fail "no word about the unknown node name"
 [ "$(queue_type smartcfg.bind)" = quorum ] || fail "no quorum queue smartcfg.bind"

@@ -256,6 +256,39 @@ grep -qF -- "$KEY" <<<"$CMDLINE" && fail "the --aes-key is in /proc/PID/cmdline:
 grep -qF -- "--aes-key xxxxxxxxxxxxxxxx" <<<"$CMDLINE" || fail "the --aes-key was not blanked: $CMDLINE"
 grep -q "visible to other users" "$TMP/err" || fail "no warning for --aes-key on the command line"
 grep -qF -- "$KEY" "$TMP/out" "$TMP/err" && fail "the --aes-key was echoed"
+# J1: the warning names the key's own way out of argv (it named only the two secrets'
+# variables, which do not hold the key), once, in one line for every secret given
+[ "$(grep -c "warning: a secret on the command line is visible to other users (use --config FILE, or SMARTCFG_AES_KEY)$" "$TMP/err")" = 1 ] \
+    || fail "the --aes-key warning does not name SMARTCFG_AES_KEY"
+expect 2 "warning: a secret on the command line is visible to other users (use --config FILE, or SMARTCFG_DEVICE_SECRET / SMARTCFG_AES_KEY)$" -- \
+    --radio udp --join sim:A:b:127.0.0.2 "${ID[@]}" --device-secret "$SECRET" --aes-key "$KEY" --aes-key "$KEY" \
+    --state-dir "$TMP/s" --virtual-cipher rot13
+[ "$(grep -c "visible to other users" "$TMP/err")" = 1 ] || fail "more than one warning for the secrets on the command line"
+# ... SMARTCFG_AES_KEY is read (a bad one is refused, not shown), without a warning
+SMARTCFG_AES_KEY=short-S3cret "$SC" device --radio "file:$TMP/none.pcap" --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud \
+    --state-dir "$TMP/s" >"$TMP/out" 2>"$TMP/err"; rc=$?
+[ $rc = 2 ] && grep -q -- "--aes-key: the value (not shown) is not 16 characters" "$TMP/err" || fail "SMARTCFG_AES_KEY not read: exit $rc"
+grep -q "short-S3cret" "$TMP/out" "$TMP/err" && fail "SMARTCFG_AES_KEY shown"
+SMARTCFG_AES_KEY=$KEY "$SC" device --radio "file:$TMP/none.pcap" --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud \
+    --state-dir "$TMP/s" >"$TMP/out" 2>"$TMP/err"
+grep -q "visible to other users" "$TMP/err" && fail "SMARTCFG_AES_KEY reported as a command-line secret"
+grep -qF -- "$KEY" "$TMP/out" "$TMP/err" && fail "SMARTCFG_AES_KEY shown"
+# J2: not dumpable from its start (the device holds its secrets and, once told, the Wi-Fi
+# password): its /proc files are root's while it waits on a FIFO radio, as another user (as
+# root they are root's either way), and SIGQUIT leaves no core with any core limit
+Q=$(mktemp -d /tmp/scdev_quit.XXXXXX); chmod 777 "$Q"; mkfifo -m 666 "$Q/radio.fifo"
+RUNAS=(); [ "$(id -u)" = 0 ] && RUNAS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+( cd "$Q" && ulimit -c unlimited && exec "${RUNAS[@]}" env --default-signal=QUIT "$SC" device --aes-key "$KEY" \
+    --radio "file:$Q/radio.fifo" --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$Q/s" --timeout 30 ) >"$TMP/out" 2>"$TMP/err" &
+QP=$!
+for _ in $(seq 100); do grep -qF 'xxxxxxxxxxxxxxxx' "/proc/$QP/cmdline" 2>/dev/null && break; sleep 0.1; done
+sleep 0.2
+owner=$(stat -c %u "/proc/$QP/status" 2>/dev/null)
+kill -QUIT "$QP"; wait "$QP"; rc=$?
+[ "$owner" = 0 ] || fail "smartcfg device is dumpable: /proc owner '$owner'"
+[ $rc = 131 ] || fail "smartcfg device after SIGQUIT: exit $rc (want 131)"
+ls "$Q" | grep -q '^core' && fail "smartcfg device dumped core: $(ls "$Q")"
+rm -rf "$Q"
 printf 'aes-key = %s\n' "$KEY" >"$TMP/key.conf"
 chmod 644 "$TMP/key.conf"
 "$SC" device --config "$TMP/key.conf" --radio "file:$TMP/none.pcap" --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud \

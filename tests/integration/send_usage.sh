@@ -225,6 +225,22 @@ for args in "--password-file $F/fifo6" "--password-file /dev/null --expect $F/fi
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   [ $rc -eq 130 ] && [ $ms -lt 3000 ] || { echo "FAIL: send $args: SIGINT while waiting on the FIFO: exit $rc after $ms ms: $(cat "$F/int.out")"; fail=1; }
 done
+# J2: SIGQUIT (Ctrl-\) while the FIFO is waited on dumped core, and the core held what the
+# process had taken (the --aes-key given: found in it). The process is now not dumpable from its
+# start: no core whatever the core limit, and its /proc files are root's (the kernel's mark of a
+# process that is not dumpable, whatever core_pattern says). Run as another user when root (as
+# root, /proc is root's either way); SIGQUIT put back to its default (a job started with & has it
+# ignored).
+Q=$(mktemp -d /tmp/sc_send_quit.XXXXXX); chmod 777 "$Q"; mkfifo -m 666 "$Q/pw"
+RUNAS=(); [ "$(id -u)" = 0 ] && RUNAS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+( cd "$Q" && ulimit -c unlimited && exec "${RUNAS[@]}" env --default-signal=QUIT "$B/smartcfg" send --ssid x \
+    --protocol v2 --aes-key K3y-0f-the-dev1c --password-file "$Q/pw" $OK --token t1 --input-wait 60 ) >"$Q/out" 2>&1 & QP=$!
+for _ in $(seq 100); do ls -l "/proc/$QP/fd" 2>/dev/null | grep -qF -- "-> $Q/pw" && break; sleep 0.1; done
+owner=$(stat -c %u "/proc/$QP/status" 2>/dev/null)
+kill -QUIT "$QP"; wait "$QP"; rc=$?
+{ [ "$owner" = 0 ] && [ $rc = 131 ] && ! ls "$Q" | grep -q '^core'; } \
+  || { echo "FAIL: SIGQUIT at --password-file FIFO: /proc owner '$owner' (want 0: not dumpable), exit $rc, files: $(ls "$Q"), key in a core: $(grep -l K3y-0f-the-dev1c "$Q"/core* 2>/dev/null)"; fail=1; }
+rm -rf "$Q"
 for v in 0 3601 1.5 +5 abc ''; do
   check 2 "^smartcfg send: --input-wait: '$v' is not a whole number of seconds in 1..3600$" --ssid x --password S3cretPw $OK --input-wait "$v"
 done
@@ -299,6 +315,74 @@ grep -q 'warning: an AccessToken on the command line is visible to other users (
   && ! grep -q AccessTok3n <<<"$o" || { echo "FAIL: no warning for --access-token: $o"; fail=1; }
 o=$(SC_ACCESS_TOKEN=AccessTok3n "$B/smartcfg" send --ssid x --password-file "$T/pw" --cloud http://127.0.0.1:9 $OK --count -1 2>&1)
 grep -q 'AccessToken on the command line' <<<"$o" && { echo "FAIL: warning for \$SC_ACCESS_TOKEN: $o"; fail=1; }
+# J1: the ESP-TOUCH v2 device key and the bind token on the command line: warned about as the
+# password is (they were blanked in argv without a word), once however often given, naming the
+# way that keeps them out of argv; never shown. $SMARTCFG_AES_KEY and --token-file: no warning.
+KEY2='K3y-0f-the-dev1c'
+o=$("$B/smartcfg" send --ssid x --password-file "$T/pw" --protocol v2 --aes-key "$KEY2" --aes-key "$KEY2" \
+  --token tok3nS3cret --token tok3nS3cret $OK --count -1 2>&1)
+{ [ "$(grep -c '^smartcfg send: warning: a device key on the command line is visible to other users (use \$SMARTCFG_AES_KEY)$' <<<"$o")" = 1 ] \
+  && [ "$(grep -c '^smartcfg send: warning: a bind token on the command line is visible to other users (use --token-file FILE, or --token-file - to pipe it in)$' <<<"$o")" = 1 ] \
+  && ! grep -qF -e "$KEY2" -e tok3nS3cret <<<"$o"; } || { echo "FAIL: --aes-key/--token warnings: $o"; fail=1; }
+# ... with --json too: the warning is a stderr line, stdout stays JSON lines
+o=$("$B/smartcfg" send --json --ssid x --password-file "$T/pw" --token tok3nS3cret $OK --count -1 2>/dev/null)
+{ grep -q '"event":"usage_error"' <<<"$o" && ! grep -q 'warning\|tok3nS3cret' <<<"$o"; } || { echo "FAIL: --token warning with --json: $o"; fail=1; }
+# $SMARTCFG_AES_KEY is the key (the --expect file naming it is refused as the --aes-key's
+# value), without a warning; a v1 run ignores it; a bad one is refused, not shown
+printf '%s\n' "$KEY2" >"$T/key.txt"
+o=$(SMARTCFG_AES_KEY=$KEY2 "$B/smartcfg" send --ssid x --password-file "$T/pw" --protocol v2 --random-iv $OK --token t1 --timeout 1 --expect "$T/key.txt" 2>&1); rc=$?
+{ [ $rc = 2 ] && grep -q "line 1: the --aes-key value, not a device" <<<"$o" && ! grep -q 'device key on the command line' <<<"$o" \
+  && ! grep -qF "$KEY2" <<<"$o"; } || { echo "FAIL: \$SMARTCFG_AES_KEY not taken: exit $rc: $o"; fail=1; }
+o=$(SMARTCFG_AES_KEY=$KEY2 "$B/smartcfg" send --ssid x --password-file "$T/pw" $OK --token t1 --timeout 1 --expect "$T/key.txt" 2>&1); rc=$?
+{ [ $rc = 3 ] && ! grep -q "the --aes-key value\|v2 options" <<<"$o"; } || { echo "FAIL: \$SMARTCFG_AES_KEY taken for v1: exit $rc: $o"; fail=1; }
+o=$(SMARTCFG_AES_KEY=S3cretPwShort "$B/smartcfg" send --ssid x --password-file "$T/pw" --protocol v2 $OK 2>&1); rc=$?
+{ [ $rc = 2 ] && grep -q '^smartcfg send: \$SMARTCFG_AES_KEY: the value (not shown) is not 16 characters$' <<<"$o" && ! grep -q S3cretPwShort <<<"$o"; } \
+  || { echo "FAIL: a bad \$SMARTCFG_AES_KEY: exit $rc: $o"; fail=1; }
+# --token-file FILE: the token on its one line (a byte order mark, CRLF), as the password file;
+# refused when it holds no token, given with --token, or read from stdin beside the password
+printf '\357\273\277tok3nS3cret\r\n' >"$T/tok"; printf 'tok3nS3cret\n' >"$T/tok_exp"
+o=$("$B/smartcfg" send --ssid x --password-file "$T/pw" --token-file "$T/tok" $OK --timeout 1 --expect "$T/tok_exp" 2>&1); rc=$?
+{ [ $rc = 2 ] && grep -q "line 1: the --token value, not a device" <<<"$o" && ! grep -q 'warning' <<<"$o" && ! grep -q tok3nS3cret <<<"$o"; } \
+  || { echo "FAIL: --token-file not taken: exit $rc: $o"; fail=1; }
+check 2 '^smartcfg send: give the token once (--token or --token-file)$' --ssid x --password-file "$T/pw" --token-file "$T/tok" --token t1 $OK
+check 2 '^smartcfg send: give the token once (--token or --token-file)$' --ssid x --password-file "$T/pw" --token t1 --token-file "$T/tok" $OK
+check 2 'exclude each other' --ssid x --password-file "$T/pw" --token-file "$T/tok" --cloud http://127.0.0.1:9 $OK
+: >"$T/tok_empty"; printf 'S3cretPw x\n' >"$T/tok_space"
+check 2 "^smartcfg send: --token-file: '$T/tok_empty' holds no token: want one line of 1..64 printable ASCII characters" --ssid x --password-file "$T/pw" --token-file "$T/tok_empty" $OK
+check 2 "^smartcfg send: --token-file: '$T/tok_space' holds no token: want one line" --ssid x --password-file "$T/pw" --token-file "$T/tok_space" $OK
+check 2 "^smartcfg send: --token-file: cannot read '$T/nosuch'" --ssid x --password-file "$T/pw" --token-file "$T/nosuch" $OK
+o=$(printf 'x\n' | "$B/smartcfg" send --ssid x --password-file - --token-file - $OK 2>&1); rc=$?
+{ [ $rc = 2 ] && grep -q -- '--token-file - and --password-file - both read stdin' <<<"$o"; } || { echo "FAIL: --token-file - beside --password-file -: exit $rc: $o"; fail=1; }
+o=$(printf 'tok3nS3cret\n' | "$B/smartcfg" send --ssid x --password-file "$T/pw" --token-file - $OK --timeout 1 --expect "$T/tok_exp" 2>&1); rc=$?
+{ [ $rc = 2 ] && grep -q "line 1: the --token value, not a device" <<<"$o"; } || { echo "FAIL: --token-file -: exit $rc: $o"; fail=1; }
+# J4: a password in the --cloud URL (libcurl sends it as HTTP Basic authentication, to a proxy in
+# front of the token API): warned about once, never shown; http://USER@ takes it from
+# $SC_CLOUD_PASSWORD (percent-encoded: '@', ':' and '/' in it). A server on loopback tells the
+# Authorization header each request brought.
+python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        with open(sys.argv[1], "a") as f:
+            f.write("auth=%s\n" % self.headers.get("Authorization"))
+        self.send_response(500); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()' "$T/auth" >"$T/auth_port" & AUTHP=$!
+for _ in $(seq 100); do [ -s "$T/auth_port" ] && break; sleep 0.1; done
+AP=$(cat "$T/auth_port")
+o=$(SC_CLOUD_PASSWORD='Cl0ud@S3c:r/t' timeout 20 "$B/smartcfg" send --ssid x --password-file "$T/pw" $OK --dest 127.0.0.1 \
+  --cloud "http://cl0uduser@127.0.0.1:$AP" --timeout 2 2>&1)
+{ grep -qx "auth=Basic $(printf 'cl0uduser:Cl0ud@S3c:r/t' | base64)" "$T/auth" && ! grep -q 'warning\|Cl0ud@' <<<"$o"; } \
+  || { echo "FAIL: --cloud with \$SC_CLOUD_PASSWORD: $(cat "$T/auth"): $o"; fail=1; }
+: >"$T/auth"
+o=$(timeout 20 "$B/smartcfg" send --ssid x --password-file "$T/pw" $OK --dest 127.0.0.1 --cloud "http://cl0uduser:Cl0udS3cret@127.0.0.1:$AP" \
+  --cloud "http://cl0uduser:Cl0udS3cret@127.0.0.1:$AP" --timeout 2 2>&1)
+{ grep -qx "auth=Basic $(printf 'cl0uduser:Cl0udS3cret' | base64)" "$T/auth" \
+  && [ "$(grep -c '^smartcfg send: warning: a password in the --cloud URL on the command line is visible to other users (use http://USER@... and \$SC_CLOUD_PASSWORD)$' <<<"$o")" = 1 ] \
+  && ! grep -q Cl0udS3cret <<<"$o"; } || { echo "FAIL: --cloud URL with a password: $(cat "$T/auth"): $o"; fail=1; }
+kill "$AUTHP" 2>/dev/null; wait "$AUTHP" 2>/dev/null
 # a password file that opens but cannot be read (a directory: EISDIR) was an empty password,
 # and send provisioned an open network (security F64): now a usage error, nothing sent
 mkdir -p "$T/pw.d"
@@ -626,13 +710,17 @@ KEY='K3y-0f-the-dev1c'
 T=$(mktemp -d)
 mkfifo "$T/pw"
 "$B/smartcfg" send --protocol v2 --aes-key "$KEY" --ssid x --bssid 00:11:22:33:44:55 --ip 127.0.0.1 \
-  --dest 127.0.0.1 --no-token --timeout 1 --password-file "$T/pw" >"$T/out" 2>&1 &
+  --dest 127.0.0.1 --cloud http://u:Cl0udS3cret@127.0.0.1:9 --timeout 1 --password-file "$T/pw" >"$T/out" 2>&1 &
 SP=$!
 for _ in $(seq 100); do grep -qF 'xxxxxxxxxxxxxxxx' "/proc/$SP/cmdline" 2>/dev/null && break; sleep 0.1; done
 CMDLINE=$(tr '\0' ' ' <"/proc/$SP/cmdline" 2>/dev/null)
 kill "$SP" 2>/dev/null; wait "$SP" 2>/dev/null
 if grep -qF -- "$KEY" <<<"$CMDLINE" || ! grep -qF -- "--aes-key xxxxxxxxxxxxxxxx" <<<"$CMDLINE"; then
   echo "FAIL: send --aes-key not blanked in /proc/PID/cmdline: $CMDLINE"; fail=1
+fi
+# (J4: and the --cloud URL's password)
+if grep -qF Cl0udS3cret <<<"$CMDLINE" || ! grep -qF -- "--cloud http://u:xxxxxxxxxxx@127.0.0.1:9" <<<"$CMDLINE"; then
+  echo "FAIL: send --cloud's password not blanked in /proc/PID/cmdline: $CMDLINE"; fail=1
 fi
 rm -rf "$T"
 # A reader that goes away (`| head -1`) stops the run at its next line, as Ctrl-C does (130):
