@@ -215,7 +215,7 @@ rm -f "$TMP/$EVIL"
 # placeholders: one word per kind of value (docs/cli.md, *Placeholders*) in every help, the
 # same word for an option two programs share, and the docs naming each value as the help does
 # (they said --password-file F beside --config FILE, --ssid S beside --timeout S, --ip A.B.C.D)
-# J1, J3: every secret on the command line draws one warning line on stderr naming the way out
+# F169, F171: every secret on the command line draws one warning line on stderr naming the way out
 # of argv, and is never shown: decode's device key, the cloud's URLs with a password (--db,
 # --rabbitmq, --rabbitmq-management), smartcfg-lwip's device options as the device's
 run decode --aes-key K3y-0f-the-dev1c --aes-key K3y-0f-the-dev1c --json "$TMP/nosuch.pcap" >/dev/null

@@ -55,7 +55,7 @@ ok "an --rabbitmq-auth-from name that does not resolve: clear error, exit 1"
 
 DEAD=$(free_port)
 # (a node whose name does not resolve is skipped too, and its auth questions are not answered)
-# (J3: the password from $SMARTCFG_RABBITMQ_PASSWORD, the URL without it: this worker logs in
+# (F171: the password from $SMARTCFG_RABBITMQ_PASSWORD, the URL without it: this worker logs in
 # with it, and the management API gets it too, or nothing below works; no argv warning)
 SMARTCFG_RABBITMQ_PASSWORD=$SVC_PASS start_cloud --rabbitmq "amqp://smartcfg-worker@127.0.0.1:$DEAD,no-such-host.invalid:5672,$AMQP" --prefetch 64 \
     --rabbitmq-management "http://127.0.0.1:$DEAD,127.0.0.1:${CL_MGMTP[0]}"

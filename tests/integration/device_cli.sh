@@ -256,7 +256,7 @@ grep -qF -- "$KEY" <<<"$CMDLINE" && fail "the --aes-key is in /proc/PID/cmdline:
 grep -qF -- "--aes-key xxxxxxxxxxxxxxxx" <<<"$CMDLINE" || fail "the --aes-key was not blanked: $CMDLINE"
 grep -q "visible to other users" "$TMP/err" || fail "no warning for --aes-key on the command line"
 grep -qF -- "$KEY" "$TMP/out" "$TMP/err" && fail "the --aes-key was echoed"
-# J1: the warning names the key's own way out of argv (it named only the two secrets'
+# F169: the warning names the key's own way out of argv (it named only the two secrets'
 # variables, which do not hold the key), once, in one line for every secret given
 [ "$(grep -c "warning: a secret on the command line is visible to other users (use --config FILE, or SMARTCFG_AES_KEY)$" "$TMP/err")" = 1 ] \
     || fail "the --aes-key warning does not name SMARTCFG_AES_KEY"
@@ -273,7 +273,7 @@ SMARTCFG_AES_KEY=$KEY "$SC" device --radio "file:$TMP/none.pcap" --join sim:A:b:
     --state-dir "$TMP/s" >"$TMP/out" 2>"$TMP/err"
 grep -q "visible to other users" "$TMP/err" && fail "SMARTCFG_AES_KEY reported as a command-line secret"
 grep -qF -- "$KEY" "$TMP/out" "$TMP/err" && fail "SMARTCFG_AES_KEY shown"
-# J2: not dumpable from its start (the device holds its secrets and, once told, the Wi-Fi
+# F170: not dumpable from its start (the device holds its secrets and, once told, the Wi-Fi
 # password): its /proc files are root's while it waits on a FIFO radio, as another user (as
 # root they are root's either way), and SIGQUIT leaves no core with any core limit
 Q=$(mktemp -d /tmp/scdev_quit.XXXXXX); chmod 777 "$Q"; mkfifo -m 666 "$Q/radio.fifo"

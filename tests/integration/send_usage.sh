@@ -225,7 +225,7 @@ for args in "--password-file $F/fifo6" "--password-file /dev/null --expect $F/fi
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   [ $rc -eq 130 ] && [ $ms -lt 3000 ] || { echo "FAIL: send $args: SIGINT while waiting on the FIFO: exit $rc after $ms ms: $(cat "$F/int.out")"; fail=1; }
 done
-# J2: SIGQUIT (Ctrl-\) while the FIFO is waited on dumped core, and the core held what the
+# F170: SIGQUIT (Ctrl-\) while the FIFO is waited on dumped core, and the core held what the
 # process had taken (the --aes-key given: found in it). The process is now not dumpable from its
 # start: no core whatever the core limit, and its /proc files are root's (the kernel's mark of a
 # process that is not dumpable, whatever core_pattern says). Run as another user when root (as
@@ -315,7 +315,7 @@ grep -q 'warning: an AccessToken on the command line is visible to other users (
   && ! grep -q AccessTok3n <<<"$o" || { echo "FAIL: no warning for --access-token: $o"; fail=1; }
 o=$(SC_ACCESS_TOKEN=AccessTok3n "$B/smartcfg" send --ssid x --password-file "$T/pw" --cloud http://127.0.0.1:9 $OK --count -1 2>&1)
 grep -q 'AccessToken on the command line' <<<"$o" && { echo "FAIL: warning for \$SC_ACCESS_TOKEN: $o"; fail=1; }
-# J1: the ESP-TOUCH v2 device key and the bind token on the command line: warned about as the
+# F169: the ESP-TOUCH v2 device key and the bind token on the command line: warned about as the
 # password is (they were blanked in argv without a word), once however often given, naming the
 # way that keeps them out of argv; never shown. $SMARTCFG_AES_KEY and --token-file: no warning.
 KEY2='K3y-0f-the-dev1c'
@@ -355,7 +355,7 @@ o=$(printf 'x\n' | "$B/smartcfg" send --ssid x --password-file - --token-file - 
 { [ $rc = 2 ] && grep -q -- '--token-file - and --password-file - both read stdin' <<<"$o"; } || { echo "FAIL: --token-file - beside --password-file -: exit $rc: $o"; fail=1; }
 o=$(printf 'tok3nS3cret\n' | "$B/smartcfg" send --ssid x --password-file "$T/pw" --token-file - $OK --timeout 1 --expect "$T/tok_exp" 2>&1); rc=$?
 { [ $rc = 2 ] && grep -q "line 1: the --token value, not a device" <<<"$o"; } || { echo "FAIL: --token-file -: exit $rc: $o"; fail=1; }
-# J4: a password in the --cloud URL (libcurl sends it as HTTP Basic authentication, to a proxy in
+# F172: a password in the --cloud URL (libcurl sends it as HTTP Basic authentication, to a proxy in
 # front of the token API): warned about once, never shown; http://USER@ takes it from
 # $SC_CLOUD_PASSWORD (percent-encoded: '@', ':' and '/' in it). A server on loopback tells the
 # Authorization header each request brought.
@@ -718,7 +718,7 @@ kill "$SP" 2>/dev/null; wait "$SP" 2>/dev/null
 if grep -qF -- "$KEY" <<<"$CMDLINE" || ! grep -qF -- "--aes-key xxxxxxxxxxxxxxxx" <<<"$CMDLINE"; then
   echo "FAIL: send --aes-key not blanked in /proc/PID/cmdline: $CMDLINE"; fail=1
 fi
-# (J4: and the --cloud URL's password)
+# (F172: and the --cloud URL's password)
 if grep -qF Cl0udS3cret <<<"$CMDLINE" || ! grep -qF -- "--cloud http://u:xxxxxxxxxxx@127.0.0.1:9" <<<"$CMDLINE"; then
   echo "FAIL: send --cloud's password not blanked in /proc/PID/cmdline: $CMDLINE"; fail=1
 fi
