@@ -140,6 +140,6 @@ if [ -n "$up" ]; then
     ok "a round-robin name whose first answer's first address refuses: started through its other address"
 else
     kill -TERM $RPID 2>/dev/null || true; wait $RPID 2>/dev/null || true
-    bad "a round-robin name, the broker at its second address: no start: $(grep -v '^{' "$T/rr.err" | tail -2)"
+    bad "a round-robin name, the broker at its second address: no start: $(grep -m1 'cannot reach' "$T/rr.err" || tail -1 "$T/rr.err")"
 fi
 [ -z "$FAILED" ] || fail "${FAILED#; }"
