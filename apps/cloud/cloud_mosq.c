@@ -313,7 +313,8 @@ int cloud_mosq_connect_to(cloud_mosq_t *c, const char *host, uint16_t port)
      * that connect() began (the loop had checked the flag, the handler only sets it) waited all
      * that time, past the 7 s stop (docs/cloud.md). Now the loop's 100 ms wait is the most it
      * waits; a connect that never completes is closed by the keepalive check (30 s) and tried
-     * again. (Its host lookup still blocks: a numeric host has none.) */
+     * again. (Its host lookup blocks: the binding service gives it an address from its own
+     * lookup, cloud_lookup.h, so it has none.) */
     return mosquitto_connect_async(c->m, host, port, 30);
 }
 
