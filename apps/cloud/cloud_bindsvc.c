@@ -308,7 +308,7 @@ static int connect_broker(cloud_bindsvc_t *b, int abort_fd, char *err, size_t er
         return n < 0 ? 1 : -1;
     int r = -1, tried = 0;
     for (int k = 0; k < n && r < 0; k++, tried++) {
-        snprintf(b->last, sizeof b->last, "%s", b->addrs[k]);
+        memcpy(b->last, b->addrs[k], sizeof b->last);
         r = try_connect(b->mq, b->addrs[k], b->host, b->port, abort_fd, err, errlen);
     }
     if (r < 0 && tried > 1 && strlen(err) < errlen)   /* the last address's error */
@@ -377,7 +377,7 @@ static int reconnect(cloud_bindsvc_t *b)
     b->reached = false;
     if (b->naddrs == 0)   /* never: the startup's lookup gave at least one */
         return MOSQ_ERR_NO_CONN;
-    snprintf(b->last, sizeof b->last, "%s", b->addrs[k]);
+    memcpy(b->last, b->addrs[k], sizeof b->last);
     if (k > 0)
         cloud_log("binding service: trying the broker at %s:%u (%s)", b->host, b->port, b->addrs[k]);
     return cloud_mosq_connect_to(b->mq, b->addrs[k], b->port);

@@ -259,7 +259,7 @@ static void *net_thread(void *arg)
         for (int i = 0; !reached && i < naddrs; i++)
             if (!strcmp(addrs[i], last))
                 k = (i + 1) % naddrs;
-        snprintf(last, sizeof last, "%s", addrs[k]);
+        memcpy(last, addrs[k], sizeof last);   /* both cloud_addr_t */
         reached = false;
         int rc = mosquitto_connect_async(c->m, addrs[k], c->port, 30);
         while (rc == MOSQ_ERR_SUCCESS && !atomic_load(&c->stopping)) {
