@@ -7,7 +7,6 @@
  * made in one network pass share one commit (the batching that makes 10 000 concurrent binds
  * cheap, docs/cloud.md). */
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <mosquitto.h>
 
 #include "cloud.h"
+#include "cloud_lookup.h"
 #include "cloud_metrics.h"
 #include "cloud_mosq.h"
 
@@ -38,35 +38,21 @@ struct cloud_bindsvc {
     unsigned msgs_this_pass;
     char *host;       /* the broker's name as given (--broker) */
     uint16_t port;
-    int target;       /* where the last reconnect went: 0 the name, k its address k (name_addrs) */
-    bool reached;     /* connected since then */
+    /* The name's addresses from its last lookup that gave any (the startup's, then each
+     * reconnect's): where a reconnect goes while the resolver does not answer, or fails. */
+    cloud_addr_t addrs[CLOUD_ADDRS_MAX];
+    int naddrs;
+    cloud_addr_t last;    /* where the last connect went */
+    bool reached;         /* connected since then */
+    cloud_lookup_t *lk;   /* the reconnect's lookup under way (cloud_lookup.h), or NULL */
+    int64_t lk_t0;        /* when it began (monotonic ms) */
+    bool dns_said;        /* "no answer" (or the failure) is in the log, until a lookup answers */
 };
 
-/* At most this many of a name's addresses are tried in turn. */
-#define MAX_ADDRS 16
-typedef char addr_t[80];   /* a numeric address, with an IPv6 scope's interface name */
-
-/* The broker name's distinct addresses, numeric, in the resolver's order, as libmosquitto's
- * own lookup gives them (same hints: no AI_ADDRCONFIG, whose list can differ from the one the
- * name's try used); the count, 0 when the name does not resolve. */
-static int name_addrs(const char *host, addr_t *out, int max)
-{
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-    struct addrinfo *ai = NULL;
-    if (getaddrinfo(host, NULL, &hints, &ai) != 0)
-        return 0;
-    int n = 0;
-    for (struct addrinfo *i = ai; i && n < max; i = i->ai_next) {
-        if (getnameinfo(i->ai_addr, i->ai_addrlen, out[n], sizeof out[n], NULL, 0, NI_NUMERICHOST) != 0)
-            continue;
-        bool dup = false;
-        for (int k = 0; k < n && !dup; k++)
-            dup = !strcmp(out[k], out[n]);
-        n += !dup;
-    }
-    freeaddrinfo(ai);
-    return n;
-}
+/* How long a reconnect waits for the name's lookup before it goes to an address of the last
+ * good one (the lookup goes on, its answer kept for the next reconnect): a resolver that
+ * answers does so in milliseconds; glibc gives one that does not 5 s per attempt. */
+#define RECONNECT_LOOKUP_MS 2000
 
 static const char *status_text(int code)
 {
@@ -271,50 +257,130 @@ static int try_connect(cloud_mosq_t *mq, const char *addr, const char *host, uin
     return first_connect(cloud_mosq_client(mq), addr, host, port, abort_fd, err, errlen);
 }
 
-/* The broker's first connect. libmosquitto's non-blocking connect uses the first address the
- * name resolves to and no other (its blocking one, used before, went on to the next when one
- * refused): a name such as localhost giving ::1 first, with a broker listening on IPv4 only,
- * was a fatal startup error. So when the name fails, each of its other addresses in turn,
- * each with its own FIRST_CONNECT_MS; the one that answers is then where the binding service
- * reconnects, until that connection is lost (reconnect). 0: connected. */
-static int connect_broker(cloud_mosq_t *mq, const char *host, uint16_t port, int abort_fd, char *err,
-                          size_t errlen)
+/* The startup's lookup of the broker's name, on a thread of its own (cloud_lookup.h) so that
+ * a stop signal ends the wait (glibc waits 5 s for each attempt on a DNS server that does not
+ * answer; on this thread that held the stop as long), bounded by FIRST_CONNECT_MS: the count
+ * of its addresses, in b->addrs; 0 with err (no answer in time, or the resolver's failure), or
+ * -1 for a stop (err says so). */
+static int first_lookup(cloud_bindsvc_t *b, int abort_fd, char *err, size_t errlen)
 {
-    int r = try_connect(mq, host, host, port, abort_fd, err, errlen);
-    if (r >= 0)
-        return r;
-    addr_t addrs[MAX_ADDRS];
-    int n = name_addrs(host, addrs, MAX_ADDRS), tried = 1;
-    for (int k = 1; k < n && r < 0; k++, tried++)   /* the first: the name's try went there */
-        r = try_connect(mq, addrs[k], host, port, abort_fd, err, errlen);
+    cloud_lookup_t *l = cloud_lookup_start(b->host);
+    if (!l) {
+        unreachable(err, errlen, b->host, b->port, b->host, "cannot start its name's lookup");
+        return 0;
+    }
+    int64_t until = cloud_now_ms() + FIRST_CONNECT_MS;
+    const char *why = "";
+    int n;
+    while ((n = cloud_lookup_poll(l, b->addrs, CLOUD_ADDRS_MAX, &why)) < 0) {
+        int64_t left = until - cloud_now_ms();
+        if (left <= 0) {
+            cloud_lookup_drop(l);
+            unreachable(err, errlen, b->host, b->port, b->host, "its name had no answer from the resolver within 10 s");
+            return 0;
+        }
+        struct pollfd f = { .fd = abort_fd, .events = POLLIN };
+        if (poll(&f, abort_fd >= 0 ? 1 : 0, left < 20 ? (int)left : 20) > 0 && (f.revents & POLLIN)) {
+            cloud_lookup_drop(l);
+            snprintf(err, errlen, "binding service: stopped while looking up the broker's name %s", b->host);
+            return -1;
+        }
+    }
+    cloud_lookup_drop(l);
+    if (n == 0)
+        unreachable(err, errlen, b->host, b->port, b->host, why);
+    b->naddrs = n < CLOUD_ADDRS_MAX ? n : CLOUD_ADDRS_MAX;
+    return b->naddrs;
+}
+
+/* The broker's first connect: to each address of the name's one lookup in turn, each with its
+ * own FIRST_CONNECT_MS, until one answers (libmosquitto's non-blocking connect goes only to a
+ * name's first address: a name such as localhost giving ::1 first, with a broker listening on
+ * IPv4 only, was a fatal startup error). One lookup for all the tries: the fallback looked the
+ * name up again and took the addresses after the first of that answer, so a resolver that
+ * rotates its answers (round-robin DNS) had it try one address twice and never the other.
+ * The one that answers is where the binding service is, until that connection is lost
+ * (reconnect). 0: connected. */
+static int connect_broker(cloud_bindsvc_t *b, int abort_fd, char *err, size_t errlen)
+{
+    int n = first_lookup(b, abort_fd, err, errlen);
+    if (n <= 0)
+        return n < 0 ? 1 : -1;
+    int r = -1, tried = 0;
+    for (int k = 0; k < n && r < 0; k++, tried++) {
+        memcpy(b->last, b->addrs[k], sizeof b->last);
+        r = try_connect(b->mq, b->addrs[k], b->host, b->port, abort_fd, err, errlen);
+    }
     if (r < 0 && tried > 1 && strlen(err) < errlen)   /* the last address's error */
         snprintf(err + strlen(err), errlen - strlen(err), " (each of its %d addresses tried)", tried);
     return r;
 }
 
-/* A later reconnect, never waiting (libmosquitto's non-blocking connect, completed by the
- * loop; its name lookup, as the reconnect's own always did). After a connection that worked,
- * to the name: it may give other addresses now (a DNS failover), or its first may be back
- * (the startup's fallback is not kept for ever). After a try that did not connect (refused,
- * or closed by the keepalive check when nothing answered), to the name's next address, then
- * the name again: libmosquitto's connect goes only to the name's first address, so a first
- * address gone for good left the service away from a broker that answered at the second. */
+/* A reconnect's name lookup (cloud_lookup.h): 1 while it may still be waited for, else 0 with
+ * b->addrs the name's addresses: this lookup's, or, when it failed or has no answer within
+ * RECONNECT_LOOKUP_MS, the last good one's (the lookup goes on and its answer, when it comes,
+ * is kept for the next reconnect). The main loop runs meanwhile: a stop is seen at once. */
+static int reconnect_lookup(cloud_bindsvc_t *b)
+{
+    if (!b->lk) {
+        b->lk = cloud_lookup_start(b->host);
+        b->lk_t0 = cloud_now_ms();
+        if (!b->lk)
+            return 0;   /* out of memory or threads: the known addresses */
+    }
+    cloud_addr_t got[CLOUD_ADDRS_MAX];
+    const char *why = "";
+    int n = cloud_lookup_poll(b->lk, got, CLOUD_ADDRS_MAX, &why);
+    if (n < 0 && cloud_now_ms() - b->lk_t0 < RECONNECT_LOOKUP_MS)
+        return 1;
+    if (n < 0) {   /* no answer yet: the known addresses, this once */
+        if (!b->dns_said)
+            cloud_log("binding service: no answer from the resolver for %s within %d s; reconnecting to its "
+                      "addresses from the last lookup", b->host, RECONNECT_LOOKUP_MS / 1000);
+        b->dns_said = true;
+        return 0;
+    }
+    cloud_lookup_drop(b->lk);
+    b->lk = NULL;
+    if (n == 0) {
+        if (!b->dns_said)
+            cloud_log("binding service: the broker's name %s: %s; reconnecting to its addresses from the last "
+                      "lookup", b->host, why);
+        b->dns_said = true;
+        return 0;
+    }
+    if (b->dns_said)
+        cloud_log("binding service: the resolver answers for %s again", b->host);
+    b->dns_said = false;
+    b->naddrs = n < CLOUD_ADDRS_MAX ? n : CLOUD_ADDRS_MAX;
+    memcpy(b->addrs, got, (size_t)b->naddrs * sizeof got[0]);
+    return 0;
+}
+
+/* A later reconnect, never waiting (libmosquitto's non-blocking connect to an address, which
+ * needs no lookup, completed by the loop): 1 while its lookup is waited for (call again),
+ * else MOSQ_ERR_SUCCESS or libmosquitto's error. After a connection that worked, to the name's
+ * first address: the name may give other addresses now (a DNS failover), or its first may be
+ * back (the startup's fallback is not kept for ever). After a try that did not connect
+ * (refused, or closed by the keepalive check when nothing answered), to the address after the
+ * one tried, in the name's order now, then the first again (a first address gone for good
+ * left the service away from a broker that answered at the second). */
 static int reconnect(cloud_bindsvc_t *b)
 {
-    b->target = b->reached ? 0 : b->target + 1;
+    if (reconnect_lookup(b))
+        return 1;
+    int k = 0;
+    if (!b->reached)
+        for (int i = 0; i < b->naddrs; i++)
+            if (!strcmp(b->addrs[i], b->last))
+                k = (i + 1) % b->naddrs;
     b->reached = false;
-    addr_t addrs[MAX_ADDRS];
-    const char *to = b->host;
-    if (b->target > 0) {
-        int n = name_addrs(b->host, addrs, MAX_ADDRS);
-        if (b->target < n)
-            to = addrs[b->target];
-        else
-            b->target = 0;
-    }
-    if (b->target > 0)
-        cloud_log("binding service: trying the broker at %s:%u (%s)", b->host, b->port, to);
-    return cloud_mosq_connect_to(b->mq, to, b->port);
+    if (b->naddrs == 0)   /* never: the startup's lookup gave at least one */
+        return MOSQ_ERR_NO_CONN;
+    memcpy(b->last, b->addrs[k], sizeof b->last);
+    if (k > 0)
+        cloud_log("binding service: trying the broker at %s:%u (%s)", b->host, b->port, b->addrs[k]);
+    return cloud_mosq_connect_to(b->mq, b->addrs[k], b->port);
 }
 
 cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *user, const char *pass,
@@ -355,7 +421,7 @@ cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *
      * "Interrupted system call", exit 1 (or, just before it, waited all that): bounded, and
      * ended by the stop's pipe. A broker refused or unreachable at each of its name's
      * addresses stays a fatal startup error. */
-    if (connect_broker(b->mq, host, port, abort_fd, err, errlen) != 0) {
+    if (connect_broker(b, abort_fd, err, errlen) != 0) {
         cloud_bindsvc_free(b);
         return NULL;
     }
@@ -479,8 +545,13 @@ int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms)
     struct mosquitto *m = cloud_mosq_client(b->mq);
     int rc = MOSQ_ERR_SUCCESS;
     if (!cloud_mosq_connected(b->mq) && b->next_reconnect && cloud_now() >= b->next_reconnect) {
-        b->next_reconnect = 0;
         rc = reconnect(b);   /* never blocks: the loop below completes it */
+        if (rc == 1) {   /* its lookup: the main loop goes on meanwhile */
+            struct timespec ts = { 0, (timeout_ms < 20 ? timeout_ms : 20) * 1000000L };
+            nanosleep(&ts, NULL);
+            return -1;
+        }
+        b->next_reconnect = 0;
     }
     if (rc == MOSQ_ERR_SUCCESS) {
         cloud_mosq_retry(b->mq);   /* a subscription the broker refused: asked again */
@@ -520,6 +591,7 @@ void cloud_bindsvc_free(cloud_bindsvc_t *b)
     if (!b)
         return;
     (void)cloud_mosq_free(b->mq);   /* no loop thread: always freed; no "lost the broker" line */
+    cloud_lookup_drop(b->lk);       /* one under way ends on its own thread */
     cloud_binder_free(b->bd);
     free(b->host);
     free(b);

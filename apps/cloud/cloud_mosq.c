@@ -11,6 +11,13 @@
 #include <time.h>
 
 #include "cloud.h"
+#include "cloud_lookup.h"
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
 
 /* How long a stop waits for the loop's thread to end: a message handler in one SQLite busy
  * wait (5 s) finishes within it; a loop stuck longer is left running (cloud_mosq_free). */
@@ -48,7 +55,10 @@ struct cloud_mosq {
     int64_t retry_ms;      /* cloud_mosq_retry asks again from this time on (monotonic ms) */
     char id[40];               /* the client id, for the log (no secret in it) */
     atomic_bool stopping;    /* cloud_mosq_stop has begun: a CONNACK now is answered with a DISCONNECT */
-    bool threaded;           /* cloud_mosq_start started libmosquitto's thread */
+    bool threaded;           /* cloud_mosq_start ran: its network thread was made */
+    pthread_t net;           /* that thread (net_thread) */
+    char *host;              /* the broker, as given: its name is looked up for each connect */
+    uint16_t port;
     const cloud_mosq_hooks_t *hooks;
     void *owner;
     pthread_mutex_t stop_mu;   /* the stop's: the joiner says when the loop's thread is gone */
@@ -176,12 +186,119 @@ cloud_mosq_t *cloud_mosq_new(const char *id_prefix, const char *user, const char
     return c;
 }
 
+/* How long a reconnect waits for the broker's name's lookup before it goes to an address of
+ * the last good one (the lookup goes on; its answer is kept for the next try): a resolver that
+ * answers does so in milliseconds, glibc gives one that does not 5 s per attempt. */
+#ifndef LOOKUP_WAIT_MS
+#define LOOKUP_WAIT_MS 2000
+#endif
+
+/* Sleeps ms, or less once the stop has begun: true if it has. */
+static bool nap(cloud_mosq_t *c, int ms)
+{
+    for (int64_t until = cloud_now_ms() + ms; !atomic_load(&c->stopping) && cloud_now_ms() < until;)
+        sleep_ms(20);
+    return atomic_load(&c->stopping);
+}
+
+/* The client's network thread (cloud_mosq_start): connects, runs libmosquitto's loop, and
+ * reconnects 1 s after a connection that worked, then 2, 4, 8 and 10 s apart, until the stop.
+ * Not libmosquitto's own thread (mosquitto_loop_start): its connects and reconnects looked the
+ * broker's name up on the thread that called them, the first one on the cloud's startup
+ * thread, so a DNS server that did not answer held the startup (and a stop signal) 10 s per
+ * client with glibc's defaults, and a stop waited its 6 s for a reconnect's lookup and then left
+ * the client running; and its blocking reconnect waited for the kernel's TCP connect (about 2
+ * minutes to a port that drops SYNs). Here the name is looked up on a thread of its own
+ * (cloud_lookup.h) while this one watches for the stop every 20 ms, and the connect, to one of
+ * the name's addresses, does not block. While the resolver does not answer (or fails), the
+ * addresses of the last lookup that gave any are used. After a try that did not connect, the
+ * name's next address; after a connection that worked, its first. */
+static void *net_thread(void *arg)
+{
+    cloud_mosq_t *c = arg;
+    cloud_addr_t addrs[CLOUD_ADDRS_MAX], got[CLOUD_ADDRS_MAX], last = "";
+    int naddrs = 0, delay_ms = 1000;
+    bool reached = true, said = false;
+    cloud_lookup_t *lk = NULL;
+    int64_t lk_t0 = 0;
+    while (!atomic_load(&c->stopping)) {
+        if (!lk) {
+            lk = cloud_lookup_start(c->host);
+            lk_t0 = cloud_now_ms();
+        }
+        const char *why = "";
+        int n = -1;
+        while (lk && (n = cloud_lookup_poll(lk, got, CLOUD_ADDRS_MAX, &why)) < 0 && !atomic_load(&c->stopping) &&
+               (naddrs == 0 || cloud_now_ms() - lk_t0 < LOOKUP_WAIT_MS))
+            sleep_ms(20);
+        if (atomic_load(&c->stopping))
+            break;
+        if (n >= 0) {
+            cloud_lookup_drop(lk);
+            lk = NULL;
+        }
+        if (n > 0) {
+            naddrs = n < CLOUD_ADDRS_MAX ? n : CLOUD_ADDRS_MAX;
+            memcpy(addrs, got, (size_t)naddrs * sizeof got[0]);
+            if (said)
+                cloud_log("MQTT client %s: the resolver answers for %s again", c->id, c->host);
+            said = false;
+        } else if (!said) {
+            cloud_log("MQTT client %s: the broker's name %s: %s%s", c->id, c->host,
+                      n == 0 ? why : "no answer from the resolver",
+                      naddrs ? "; connecting to its addresses from the last lookup" : "; trying again");
+            said = true;
+        }
+        if (naddrs == 0) {   /* never resolved (or no thread to do it on) */
+            if (nap(c, delay_ms))
+                break;
+            delay_ms = delay_ms < 5000 ? delay_ms * 2 : 10000;
+            continue;
+        }
+        int k = 0;
+        for (int i = 0; !reached && i < naddrs; i++)
+            if (!strcmp(addrs[i], last))
+                k = (i + 1) % naddrs;
+        memcpy(last, addrs[k], sizeof last);   /* both cloud_addr_t */
+        reached = false;
+        int rc = mosquitto_connect_async(c->m, addrs[k], c->port, 30);
+        while (rc == MOSQ_ERR_SUCCESS && !atomic_load(&c->stopping)) {
+            rc = mosquitto_loop(c->m, 100, 1);
+            if (atomic_load(&c->connected)) {
+                reached = true;
+                delay_ms = 1000;
+            }
+        }
+        if (atomic_load(&c->stopping))
+            break;
+        if (nap(c, delay_ms))
+            break;
+        if (!reached)
+            delay_ms = delay_ms < 5000 ? delay_ms * 2 : 10000;
+    }
+    cloud_lookup_drop(lk);   /* one under way ends on its own thread */
+    /* The stop: a DISCONNECT to a broker we are connected to (or still connecting to: the
+     * CONNACK is then answered with one, on_connect), sent by the loop within 1 s. */
+    if (mosquitto_socket(c->m) >= 0) {
+        mosquitto_disconnect(c->m);
+        for (int64_t until = cloud_now_ms() + 1000; cloud_now_ms() < until && mosquitto_socket(c->m) >= 0;)
+            if (mosquitto_loop(c->m, 50, 1) != MOSQ_ERR_SUCCESS)
+                break;
+    }
+    return NULL;
+}
+
 int cloud_mosq_start(cloud_mosq_t *c, const char *host, uint16_t port)
 {
-    mosquitto_reconnect_delay_set(c->m, 1, 10, true);
-    (void)mosquitto_connect_async(c->m, host, port, 30);
-    if (mosquitto_loop_start(c->m) != MOSQ_ERR_SUCCESS)
+    c->host = strdup(host);
+    c->port = port;
+    /* other threads publish (HTTP, OTA): their packets are queued for this loop, which they wake */
+    mosquitto_threaded_set(c->m, true);
+    if (!c->host || pthread_create(&c->net, NULL, net_thread, c) != 0) {
+        free(c->host);
+        c->host = NULL;
         return -1;
+    }
     c->threaded = true;
     return 0;
 }
@@ -196,7 +313,8 @@ int cloud_mosq_connect_to(cloud_mosq_t *c, const char *host, uint16_t port)
      * that connect() began (the loop had checked the flag, the handler only sets it) waited all
      * that time, past the 7 s stop (docs/cloud.md). Now the loop's 100 ms wait is the most it
      * waits; a connect that never completes is closed by the keepalive check (30 s) and tried
-     * again. (Its host lookup still blocks: a numeric host has none.) */
+     * again. (Its host lookup blocks: the binding service gives it an address from its own
+     * lookup, cloud_lookup.h, so it has none.) */
     return mosquitto_connect_async(c->m, host, port, 30);
 }
 
@@ -284,7 +402,7 @@ void cloud_mosq_lost(cloud_mosq_t *c)
 static void *joiner(void *arg)
 {
     cloud_mosq_t *c = arg;
-    mosquitto_loop_stop(c->m, false);
+    pthread_join(c->net, NULL);   /* it sees the stop within 100 ms, then says goodbye */
     pthread_mutex_lock(&c->stop_mu);
     c->stopped = true;
     pthread_cond_signal(&c->stop_cv);
@@ -292,15 +410,14 @@ static void *joiner(void *arg)
     return NULL;
 }
 
-/* Ends libmosquitto's thread without cancelling it. mosquitto_loop_stop(m, true) cancels it at
- * its next cancellation point, which may be the send() of the DISCONNECT just queued, inside
- * packet__write with the client's current_out_packet_mutex held (ThreadSanitizer: "destroy of a
- * locked mutex" in mosquitto_destroy, at 9 of 30 stops), or a write in one of our callbacks
- * holding SQLite's or the store's locks that cloud_store_close takes next. Once
- * mosquitto_disconnect has marked the client disconnected, the thread returns by itself: after
- * sending DISCONNECT, or when loop_stop's wake-up ends its wait to reconnect. Joined on a
- * helper thread so the wait is bounded; started by cloud_mosq_stop, so the clients of one stop
- * all end in parallel, against deadlines that all began at once. */
+/* Ends the client's network thread without cancelling it (a cancel at the send() of the
+ * DISCONNECT, inside packet__write with the client's current_out_packet_mutex held, made
+ * ThreadSanitizer report "destroy of a locked mutex" in mosquitto_destroy at 9 of 30 stops of
+ * libmosquitto's thread, which this one replaced; or in one of our callbacks, holding SQLite's
+ * or the store's locks that cloud_store_close takes next): it sees the stop within 100 ms,
+ * sends the DISCONNECT and returns. Joined on a helper thread so the wait is bounded; started
+ * by cloud_mosq_stop, so the clients of one stop all end in parallel, against deadlines that
+ * all began at once. */
 static void begin_join(cloud_mosq_t *c)
 {
     pthread_condattr_t ca;
@@ -349,9 +466,10 @@ void cloud_mosq_stop(cloud_mosq_t *c)
     c->stop_begun = true;
     atomic_store(&c->stopping, true);     /* before the disconnect: on_connect reads it after */
     atomic_store(&c->connected, false);   /* a deliberate disconnect is not a lost broker */
-    mosquitto_disconnect(c->m);
     if (c->threaded)
-        begin_join(c);
+        begin_join(c);   /* the network thread disconnects, on its own thread */
+    else
+        mosquitto_disconnect(c->m);
 }
 
 bool cloud_mosq_free(cloud_mosq_t *c)
@@ -365,6 +483,7 @@ bool cloud_mosq_free(cloud_mosq_t *c)
     }
     mosquitto_destroy(c->m);
     pthread_mutex_destroy(&c->subs_mu);
+    free(c->host);
     free(c);
     return true;
 }

@@ -32,12 +32,16 @@ typedef struct {
  * connected yet (set its options on cloud_mosq_client). NULL: err says why. */
 cloud_mosq_t *cloud_mosq_new(const char *id_prefix, const char *user, const char *pass,
                              const cloud_mosq_hooks_t *hooks, void *owner, char *err, size_t errlen);
-/* Connects in the background on a thread of libmosquitto's, reconnecting 1 to 10 s apart: a
- * broker still starting is retried, not fatal. -1: the thread could not start. Without this
- * the owner connects and runs the loop itself (the binding service). */
+/* Connects in the background on a network thread of its own, reconnecting 1 to 10 s apart: a
+ * broker still starting is retried, not fatal. host may be a name: it is looked up on a thread
+ * of its own for each connect, never holding the caller nor the stop, and while the resolver
+ * does not answer (or fails) the addresses of its last good lookup are used. -1: the thread
+ * could not start. Without this the owner connects and runs the loop itself (the binding
+ * service). */
 int cloud_mosq_start(cloud_mosq_t *c, const char *host, uint16_t port);
 /* For a client the owner runs itself (no cloud_mosq_start: the binding service): connects (or
- * reconnects) to host:port without blocking, the connection completed by the owner's
+ * reconnects) to host:port without blocking (host an address: a name is looked up here, which
+ * blocks; cloud_lookup.h looks one up off the caller's thread), the connection completed by the owner's
  * mosquitto_loop, so a loop that checks a stop flag between its calls sees it within one loop
  * wait even when the broker's port drops every SYN. MOSQ_ERR_SUCCESS, or libmosquitto's error
  * (then try again later). */
@@ -59,15 +63,16 @@ void cloud_mosq_retry(cloud_mosq_t *c);
 bool cloud_mosq_ready(const cloud_mosq_t *c);
 /* The owner found the connection unusable (its own loop or reconnect failed). */
 void cloud_mosq_lost(cloud_mosq_t *c);
-/* Begins the stop without waiting: disconnects and asks the thread cloud_mosq_start started to
- * end (never cancelled: it returns once the DISCONNECT is out, or from its wait to reconnect),
+/* Begins the stop without waiting: asks the thread cloud_mosq_start started to end (never
+ * cancelled: it sees the stop within 100 ms, even in a name lookup or a connect under way, and
+ * returns once its DISCONNECT is out, within 1 s), or disconnects a client its owner runs,
  * and sets the stop's deadline, 6 s from now. A process stopping several clients calls this for
  * each first, so they end in parallel and their waits share one bound. Once is enough; NULL:
  * nothing. Publishing afterwards fails (not connected). */
 void cloud_mosq_stop(cloud_mosq_t *c);
 /* cloud_mosq_stop if not done yet, then waits for that thread until the stop's deadline and
  * frees: true. false when the thread has not ended by then (a hook waiting on the database, a
- * broker that takes no more bytes, a reconnect whose connect hangs): then nothing is freed and
+ * broker that takes no more bytes): then nothing is freed and
  * its hooks may still run, so the owner must keep what they use too, for the process's exit.
  * NULL: true. */
 bool cloud_mosq_free(cloud_mosq_t *c);

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Host name lookups off the caller's thread: see cloud_lookup.h. */
+#include "cloud_lookup.h"
+
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct cloud_lookup {
+    atomic_int refs;     /* the caller's and the thread's: the last one out frees */
+    atomic_bool done;    /* gai, n and addrs are final (written before, read after) */
+    int gai;             /* getaddrinfo's result */
+    int n;
+    cloud_addr_t addrs[CLOUD_ADDRS_MAX];
+    char host[];
+};
+
+static void unref(struct cloud_lookup *l)
+{
+    if (atomic_fetch_sub(&l->refs, 1) == 1)
+        free(l);
+}
+
+/* flags 0, or AI_NUMERICHOST (never asks a resolver: false when host is a name) */
+static bool resolve(struct cloud_lookup *l, int flags)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = flags };
+    struct addrinfo *ai = NULL;
+    l->gai = getaddrinfo(l->host, NULL, &hints, &ai);
+    if (l->gai != 0)
+        return false;
+    l->n = 0;
+    for (struct addrinfo *i = ai; i && l->n < CLOUD_ADDRS_MAX; i = i->ai_next) {
+        char *a = l->addrs[l->n];
+        if (getnameinfo(i->ai_addr, i->ai_addrlen, a, sizeof l->addrs[0], NULL, 0, NI_NUMERICHOST) != 0)
+            continue;
+        bool dup = false;
+        for (int k = 0; k < l->n && !dup; k++)
+            dup = !strcmp(l->addrs[k], a);
+        l->n += !dup;
+    }
+    freeaddrinfo(ai);
+    if (l->n == 0)
+        l->gai = EAI_NODATA;
+    return l->n > 0;
+}
+
+static void *run(void *arg)
+{
+    struct cloud_lookup *l = arg;
+    resolve(l, 0);
+    atomic_store(&l->done, true);
+    unref(l);
+    return NULL;
+}
+
+cloud_lookup_t *cloud_lookup_start(const char *host)
+{
+    size_t hl = strlen(host);
+    struct cloud_lookup *l = malloc(sizeof *l + hl + 1);
+    if (!l)
+        return NULL;
+    memcpy(l->host, host, hl + 1);
+    l->n = 0;
+    atomic_init(&l->done, false);
+    atomic_init(&l->refs, 1);
+    if (resolve(l, AI_NUMERICHOST) || l->gai != EAI_NONAME) {   /* an address: no resolver asked */
+        atomic_store(&l->done, true);
+        return l;
+    }
+    atomic_store(&l->refs, 2);
+    pthread_attr_t at;
+    pthread_t t;
+    sigset_t all, old;
+    sigfillset(&all);
+    /* The thread takes no signal (it inherits this mask): the cloud's stop signal goes to a
+     * thread that acts on it. Detached: a lookup given up on ends without anyone's join. */
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    bool made = false;
+    if (pthread_attr_init(&at) == 0) {
+        made = pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED) == 0 && pthread_create(&t, &at, run, l) == 0;
+        pthread_attr_destroy(&at);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!made) {
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+int cloud_lookup_poll(const cloud_lookup_t *l, cloud_addr_t *out, int max, const char **why)
+{
+    if (!atomic_load(&((cloud_lookup_t *)l)->done))
+        return -1;
+    for (int i = 0; i < l->n && i < max; i++)
+        memcpy(out[i], l->addrs[i], sizeof out[i]);
+    if (why)
+        *why = l->n ? "" : gai_strerror(l->gai);
+    return l->n;
+}
+
+void cloud_lookup_drop(cloud_lookup_t *l)
+{
+    if (l)
+        unref(l);
+}
