@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 25
 # The one command-line convention (apps/smartcfg/cli.h, docs/cli.md) on every subcommand:
 # -h/--help exit 0 and end with examples, --version exit 0, an unknown option / a missing value
 # / a stray argument exit 2 with "smartcfg <cmd>: ..." on stderr, and with --json the usage
