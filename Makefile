@@ -2,13 +2,14 @@
 # smartcfg — the user's entry point. See README.md.
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_TSAN ?= build-tsan
 BUILD_FUZZ ?= build-fuzz
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CC         ?= cc
 FUZZ_SECONDS ?= 12
 
-.PHONY: all build install deps test test-load test-unit test-asan test-asan-integ test-cluster fuzz bench bench-cluster demo cross test-m4 clean
+.PHONY: all build install deps test test-load test-unit test-asan test-asan-integ test-tsan test-cluster fuzz bench bench-cluster demo cross test-m4 clean
 
 all: build
 
@@ -63,6 +64,12 @@ test-asan:
 test-asan-integ:
 	@BUILD_ASAN=$(BUILD_ASAN) JOBS=$(JOBS) bash scripts/test-asan-integ.sh
 
+# The tests that run our threads (the cloud's HTTP, binding, revocation and store threads, the
+# MQTT port's network thread, the output writer, the AT front-end, the lwIP port) against a
+# ThreadSanitizer build, failing on any report (scripts/test-tsan.sh; not part of make test).
+test-tsan:
+	@BUILD=$(BUILD) BUILD_TSAN=$(BUILD_TSAN) JOBS=$(JOBS) bash scripts/test-tsan.sh
+
 fuzz:
 	@cmake -S . -B $(BUILD_FUZZ) -DSC_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target sc_fuzzers
@@ -94,4 +101,4 @@ demo: deps build
 	@bash scripts/demo.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) build-cross build-m4
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_FUZZ) build-cross build-m4

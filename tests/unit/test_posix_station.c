@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,13 +281,17 @@ typedef struct {
     int slow_id, slow_ms;    /* GET_NETWORK <slow_id> id_str is answered after slow_ms (0: at once) */
     const char *slow_req;    /* this request is answered after slow_req_ms */
     int slow_req_ms;
-    volatile int stop;
+    /* The test reads log and sets the fields above while the fake's thread runs, ordered by the
+     * request and its reply on the socket (the station has no thread of its own); ThreadSanitizer
+     * does not see a datagram as an ordering, so tests/tsan.supp names fake_wpa_main. stop is
+     * the one field read with nothing in between: an atomic (volatile was a data race). */
+    atomic_int stop;
 } fake_wpa_t;
 
 static void *fake_wpa_main(void *arg)
 {
     fake_wpa_t *w = arg;
-    while (!w->stop) {
+    while (!atomic_load(&w->stop)) {
         char req[512];
         struct sockaddr_un from;
         socklen_t fl = sizeof from;
@@ -360,7 +365,7 @@ static void fake_wpa_start(fake_wpa_t *w, pthread_t *t)
 
 static void fake_wpa_stop(fake_wpa_t *w, pthread_t t)
 {
-    w->stop = 1;
+    atomic_store(&w->stop, 1);
     pthread_join(t, NULL);
     close(w->fd);
     unlink(w->path);
