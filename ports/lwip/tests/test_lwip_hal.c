@@ -913,6 +913,60 @@ static void test_mqtt_held_stream_stays_small(void **state)
     sc_lwip_mqtt_cleanup(&g_m);
 }
 
+/* The connection ends while the port holds the stream: reset by the broker (lwIP's error
+ * callback, the pcb freed under the held bytes), or the core's own disconnect() or connect().
+ * What the queue had still comes, the held bytes are freed (the ASan build's leak check), and
+ * nothing touches the dead pcb. */
+static void held_burst(int from)
+{
+    burst(from, 3 * SC_LWIP_MQTT_QUEUE, false);
+    usleep(100000);
+    assert_true(sc_lwip_mqtt_held(NULL) > 0);
+}
+
+static void test_mqtt_held_stream_connection_ends(void **state)
+{
+    (void)state;
+    sc_lwip_mqtt_init(&g_m);
+    mqtt_up(1889);
+    assert_int_equal(g_m.subscribe(g_m.ctx, "$thing/down/service/P/D", 1), SC_OK);
+    assert_true(wait_until(got_msg, NULL, 5000));
+    held_burst(0);
+    LOCK_TCPIP_CORE();
+    tcp_abort(B.conn); /* RST */
+    B.conn = NULL;
+    UNLOCK_TCPIP_CORE();
+    assert_true(wait_until(mqtt_lost, NULL, 5000));
+    for (g_n = 0; g_n < SC_LWIP_MQTT_QUEUE;)
+        assert_true(wait_until(nth_msg, NULL, 5000));
+    assert_int_equal(g_m.poll(g_m.ctx, &g_msg), SC_ERR_AGAIN);
+    assert_int_equal(sc_lwip_mqtt_held(NULL), 0);
+
+    /* connect() again while the stream is held */
+    mqtt_up(1890);
+    assert_int_equal(g_m.subscribe(g_m.ctx, "$thing/down/service/P/D", 1), SC_OK);
+    assert_true(wait_until(got_msg, NULL, 5000));
+    held_burst(100);
+    sc_mqtt_connect_t p = { .host = "10.9.0.2", .port = 1890, .client_id = "PD", .keepalive_s = 60 };
+    assert_int_equal(g_m.connect(g_m.ctx, &p), SC_OK);
+    assert_int_equal(sc_lwip_mqtt_held(NULL), 0);
+    assert_true(wait_until(mqtt_settled, NULL, 5000));
+    assert_int_equal(g_m.state(g_m.ctx, NULL), SC_MQTT_CONNECTED);
+
+    /* and disconnect() while it is held */
+    assert_int_equal(g_m.subscribe(g_m.ctx, "$thing/down/service/P/D", 1), SC_OK);
+    assert_true(wait_until(got_msg, NULL, 5000));
+    held_burst(200);
+    assert_int_equal(g_m.disconnect(g_m.ctx), SC_OK);
+    assert_int_equal(sc_lwip_mqtt_held(NULL), 0);
+    /* what the queue had stays readable, as after any end (the AT binding reads it, F125) */
+    for (g_n = 200; g_n < 200 + SC_LWIP_MQTT_QUEUE;)
+        assert_true(wait_until(nth_msg, NULL, 5000));
+    assert_int_equal(g_m.poll(g_m.ctx, &g_msg), SC_ERR_AGAIN);
+    assert_int_equal(sc_lwip_mqtt_held(NULL), 0);
+    sc_lwip_mqtt_cleanup(&g_m);
+}
+
 /* ---- station: association from the backend, address from lwIP ------------------------------- */
 
 static sc_sta_status_t g_inner_status;
@@ -1019,6 +1073,7 @@ int main(void)
         cmocka_unit_test(test_mqtt_requests),
         cmocka_unit_test(test_mqtt_full_queue_holds_the_stream),
         cmocka_unit_test(test_mqtt_held_stream_stays_small),
+        cmocka_unit_test(test_mqtt_held_stream_connection_ends),
         cmocka_unit_test(test_station_wrap),
         cmocka_unit_test(test_softap_address),
     };
