@@ -69,6 +69,7 @@ struct sc_lwip_mqtt {
     bool rx_stalled;              /* a PUBLISH's first piece waits in rx_buf for room in the queue */
     struct pbuf *rx_held;         /* the stream after it (owned; at most lwIP's TCP window) */
     size_t rx_tail_len;           /* its last bytes as lwIP received them: a buffer each segment */
+    unsigned rx_tail_n;           /* the pbufs they take */
     bool rx_fin;                  /* the broker closed the connection behind the held bytes */
 };
 
@@ -209,6 +210,7 @@ static void rx_reset(sc_lwip_mqtt_t *m)
         pbuf_free(m->rx_held);
     m->rx_held = NULL;
     m->rx_tail_len = 0;
+    m->rx_tail_n = 0;
     m->rx_stalled = m->rx_fin = false;
 }
 
@@ -301,15 +303,12 @@ static int rx_feed(sc_lwip_mqtt_t *m, struct tcp_pcb *pcb, struct pbuf *p, u16_t
 static bool rx_compact(sc_lwip_mqtt_t *m)
 {
     struct pbuf *prev = NULL, *t = m->rx_held;
-    if (t == NULL)
+    if (t == NULL || m->rx_tail_n <= SC_LWIP_MQTT_HELD_PBUFS)
         return true;
     while (t->next && t->tot_len > m->rx_tail_len) { /* the tail: the pbufs of its last bytes */
         prev = t;
         t = t->next;
     }
-    unsigned n = pbuf_clen(t);
-    if (n <= SC_LWIP_MQTT_HELD_PBUFS)
-        return true;
     struct pbuf *q = pbuf_alloc(PBUF_RAW, t->tot_len, PBUF_RAM);
     if (q == NULL)
         return false;
@@ -320,6 +319,7 @@ static bool rx_compact(sc_lwip_mqtt_t *m)
         m->rx_held = q;
     pbuf_free(t);
     m->rx_tail_len = 0;
+    m->rx_tail_n = 0;
     return true;
 }
 
@@ -331,6 +331,9 @@ static bool rx_hold(sc_lwip_mqtt_t *m, struct pbuf *p, u16_t off, bool fresh)
     m->rx_held = p ? pbuf_free_header(p, off) : NULL;
     size_t left = m->rx_held ? m->rx_held->tot_len : 0;
     m->rx_tail_len = fresh || m->rx_tail_len > left ? left : m->rx_tail_len;
+    m->rx_tail_n = 0;
+    for (struct pbuf *q = m->rx_held; q; q = q->next)
+        m->rx_tail_n += q->tot_len <= m->rx_tail_len;
     return rx_compact(m);
 }
 
@@ -358,6 +361,7 @@ static err_t rx_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
         else
             m->rx_held = p;
         m->rx_tail_len += p->tot_len;
+        m->rx_tail_n += pbuf_clen(p); /* the chain is walked once per compaction, not per segment */
         if (!rx_compact(m)) {
             rx_reset(m);
             tcp_abort(pcb); /* lwIP's error callback reports the loss; the core reconnects */
