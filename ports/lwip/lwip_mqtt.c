@@ -68,6 +68,8 @@ struct sc_lwip_mqtt {
     bool rx_topic_nul;            /* the piece being handed on is a publish with a NUL in its topic */
     bool rx_stalled;              /* a PUBLISH's first piece waits in rx_buf for room in the queue */
     struct pbuf *rx_held;         /* the stream after it (owned; at most lwIP's TCP window) */
+    size_t rx_tail_len;           /* its last bytes as lwIP received them: a buffer each segment */
+    unsigned rx_tail_n;           /* the pbufs they take */
     bool rx_fin;                  /* the broker closed the connection behind the held bytes */
 };
 
@@ -207,6 +209,8 @@ static void rx_reset(sc_lwip_mqtt_t *m)
     if (m->rx_held)
         pbuf_free(m->rx_held);
     m->rx_held = NULL;
+    m->rx_tail_len = 0;
+    m->rx_tail_n = 0;
     m->rx_stalled = m->rx_fin = false;
 }
 
@@ -291,11 +295,46 @@ static int rx_feed(sc_lwip_mqtt_t *m, struct tcp_pcb *pcb, struct pbuf *p, u16_t
     }
 }
 
-/* The stream after a stall: what rx_feed left of p (freed when nothing is left). */
-static void rx_hold(sc_lwip_mqtt_t *m, struct pbuf *p, u16_t off)
+/* Each segment lwIP hands on keeps the whole frame it came in (and a pbuf of its own): a broker
+ * sending a byte per segment made the held window cost ~96 bytes a byte (5 120 one-byte
+ * segments held in 5 120 pbufs, 490 KB; ~6 MB for lwIP's 64 KB window, or all of a fixed pbuf
+ * pool). Past SC_LWIP_MQTT_HELD_PBUFS of them, the tail of segments is copied into one buffer,
+ * each byte once. False when lwIP has no memory for it. */
+static bool rx_compact(sc_lwip_mqtt_t *m)
+{
+    struct pbuf *prev = NULL, *t = m->rx_held;
+    if (t == NULL || m->rx_tail_n <= SC_LWIP_MQTT_HELD_PBUFS)
+        return true;
+    while (t->next && t->tot_len > m->rx_tail_len) { /* the tail: the pbufs of its last bytes */
+        prev = t;
+        t = t->next;
+    }
+    struct pbuf *q = pbuf_alloc(PBUF_RAW, t->tot_len, PBUF_RAM);
+    if (q == NULL)
+        return false;
+    pbuf_copy_partial(t, q->payload, t->tot_len, 0);
+    if (prev)
+        prev->next = q; /* the same length behind prev: its tot_len holds */
+    else
+        m->rx_held = q;
+    pbuf_free(t);
+    m->rx_tail_len = 0;
+    m->rx_tail_n = 0;
+    return true;
+}
+
+/* The stream after a stall: what rx_feed left of p (freed when nothing is left); fresh: p is
+ * as lwIP handed it on, else it is the held stream (its tail stays the tail). */
+static bool rx_hold(sc_lwip_mqtt_t *m, struct pbuf *p, u16_t off, bool fresh)
 {
     m->rx_stalled = true;
     m->rx_held = p ? pbuf_free_header(p, off) : NULL;
+    size_t left = m->rx_held ? m->rx_held->tot_len : 0;
+    m->rx_tail_len = fresh || m->rx_tail_len > left ? left : m->rx_tail_len;
+    m->rx_tail_n = 0;
+    for (struct pbuf *q = m->rx_held; q; q = q->next)
+        m->rx_tail_n += q->tot_len <= m->rx_tail_len;
+    return rx_compact(m);
 }
 
 static err_t rx_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
@@ -321,12 +360,23 @@ static err_t rx_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
             pbuf_cat(m->rx_held, p);
         else
             m->rx_held = p;
+        m->rx_tail_len += p->tot_len;
+        m->rx_tail_n += pbuf_clen(p); /* the chain is walked once per compaction, not per segment */
+        if (!rx_compact(m)) {
+            rx_reset(m);
+            tcp_abort(pcb); /* lwIP's error callback reports the loss; the core reconnects */
+            return ERR_ABRT;
+        }
         return ERR_OK;
     }
     u16_t off = 0;
     int r = rx_feed(m, pcb, p, &off);
     if (r == RX_FULL) {
-        rx_hold(m, p, off);
+        if (!rx_hold(m, p, off, true)) {
+            rx_reset(m);
+            tcp_abort(pcb);
+            return ERR_ABRT;
+        }
         return ERR_OK;
     }
     pbuf_free(p);
@@ -349,7 +399,10 @@ static void rx_resume(sc_lwip_mqtt_t *m)
     u16_t off = 0;
     int r = rx_feed(m, pcb, p, &off);
     if (r == RX_FULL) {
-        rx_hold(m, p, off);
+        if (!rx_hold(m, p, off, false)) {
+            rx_reset(m);
+            tcp_abort(pcb);
+        }
         return;
     }
     if (p)
@@ -649,6 +702,17 @@ void sc_lwip_mqtt_init(sc_hal_mqtt_t *hal)
     hal->unsubscribe = m_unsubscribe;
     hal->request_status = m_request_status;
     hal->request_order = m_request_order;
+}
+
+size_t sc_lwip_mqtt_held(unsigned *pbufs)
+{
+    LOCK_TCPIP_CORE();
+    struct pbuf *h = g_mqtt.rx_held;
+    size_t n = h ? h->tot_len : 0;
+    if (pbufs)
+        *pbufs = h ? pbuf_clen(h) : 0;
+    UNLOCK_TCPIP_CORE();
+    return n;
 }
 
 void sc_lwip_mqtt_cleanup(sc_hal_mqtt_t *hal)

@@ -108,12 +108,16 @@ void sc_lwip_udp_close_all(sc_lwip_udp_t *u);
  * EHOSTUNREACH (the host is not an address). */
 
 #define SC_LWIP_MQTT_QUEUE 4
+#define SC_LWIP_MQTT_HELD_PBUFS 32 /* segments held before they are copied into one buffer */
 
 typedef struct sc_lwip_mqtt sc_lwip_mqtt_t;
 
 /* Fills the HAL table with the port's single MQTT client (static). */
 void sc_lwip_mqtt_init(sc_hal_mqtt_t *hal);
 void sc_lwip_mqtt_cleanup(sc_hal_mqtt_t *hal);
+/* What the MQTT client holds of the broker's stream while its queue is full (bytes, and in
+ * *pbufs the buffers they take): diagnostics, and the tests. */
+size_t sc_lwip_mqtt_held(unsigned *pbufs);
 
 /* ---- station: an association backend + lwIP's address ------------------------------------
  * Wraps a station backend that only knows about association (the POSIX simulated AP, or a

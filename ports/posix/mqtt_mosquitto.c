@@ -29,6 +29,11 @@ typedef struct {
     int reason;
     sc_mqtt_msg_t queue[SC_POSIX_MQTT_QUEUE];
     unsigned q_head, q_count, dropped;
+    /* a message that finds the queue full waits for room (poll() signals it, so does the
+     * teardown), at most SC_POSIX_MQTT_WAIT_MS; after a wait that ran out the core is away
+     * (absent) and messages are dropped at once until it polls again */
+    pthread_cond_t room;
+    bool absent;
     unsigned long_topics;   /* under lock: messages whose topic did not fit sc_mqtt_msg_t */
     /* readable while the queue holds a message (sc_posix_mqtt_fd): one byte from the message
      * that found it empty, read back when poll() empties it */
@@ -180,6 +185,27 @@ static void on_unsubscribe(struct mosquitto *mosq, void *obj, int mid)
     req_answer(obj, mid, SC_OK);
 }
 
+/* Loop thread, lock held, the queue full: waits until poll() makes room, the teardown begins
+ * or SC_POSIX_MQTT_WAIT_MS pass. Meanwhile this thread reads nothing more, so the rest of a
+ * burst waits in TCP and at the broker instead of being dropped here (before, the 65th message
+ * the loop read before the core's next poll was lost: a reply behind a burst). */
+static void wait_for_room(posix_mqtt_t *p)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += SC_POSIX_MQTT_WAIT_MS / 1000;
+    until.tv_nsec += (long)(SC_POSIX_MQTT_WAIT_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    while (p->q_count == SC_POSIX_MQTT_QUEUE && !p->stop && !p->closing)
+        if (pthread_cond_timedwait(&p->room, &p->lock, &until) == ETIMEDOUT) {
+            p->absent = p->q_count == SC_POSIX_MQTT_QUEUE;
+            break;
+        }
+}
+
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *m)
 {
     (void)mosq;
@@ -189,6 +215,8 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
     size_t tl = strlen(m->topic);
     pthread_mutex_lock(&p->lock);
     uint32_t order = next_order(p);   /* a message dropped here takes its place too */
+    if (tl < sizeof p->queue[0].topic && p->q_count == SC_POSIX_MQTT_QUEUE && !p->absent)
+        wait_for_room(p);
     if (tl >= sizeof p->queue[0].topic) {
         /* Never cut into another topic: under a wildcard subscription (AT+TCMQTTSUB) its first
          * 159 bytes would be printed as the topic it came on (the lwIP port drops it too). */
@@ -342,6 +370,7 @@ static void teardown(posix_mqtt_t *p)
     if (p->thread_running) {
         pthread_mutex_lock(&p->lock);
         p->closing = true;
+        pthread_cond_broadcast(&p->room);   /* a message waiting for room gives up */
         pthread_mutex_unlock(&p->lock);
         pthread_join(p->thread, NULL);
         p->thread_running = false;
@@ -415,6 +444,7 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     p->state = SC_MQTT_CONNECTING;
     p->reason = 0;
     p->q_head = p->q_count = 0;
+    p->absent = false;
     unwake(p);
     p->stop = p->closing = false;
     memset(p->ack_used, 0, sizeof p->ack_used);
@@ -635,6 +665,8 @@ static sc_err_t m_poll(void *ctx, sc_mqtt_msg_t *msg)
         p->q_head = (p->q_head + 1) % SC_POSIX_MQTT_QUEUE;
         p->q_count--;
         rc = SC_OK;
+        p->absent = false;
+        pthread_cond_signal(&p->room);
     }
     if (p->q_count == 0)
         unwake(p);
@@ -670,6 +702,11 @@ sc_err_t sc_posix_mqtt_init(sc_hal_mqtt_t *out)
         (void)fcntl(p->wake[i], F_SETFD, FD_CLOEXEC);
     }
     pthread_mutex_init(&p->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->room, &ca);
+    pthread_condattr_destroy(&ca);
     p->state = SC_MQTT_DISCONNECTED;
     out->ctx = p;
     out->connect = m_connect;
@@ -693,6 +730,7 @@ void sc_posix_mqtt_cleanup(sc_hal_mqtt_t *mqtt)
     posix_mqtt_t *p = mqtt->ctx;
     teardown(p);
     pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->room);
     close(p->wake[0]);
     close(p->wake[1]);
     free(p);

@@ -13,8 +13,12 @@
  * reconnects behind the core's back and cannot be stopped while a connect is pending).
  * Every other call returns at once; disconnect()/cleanup() take at most ~0.5 s.
  * Callbacks of that thread only fill a mutex-protected inbound queue
- * (SC_POSIX_MQTT_QUEUE messages; the oldest are kept, new ones dropped and counted when it is
- * full) and a ring of acknowledged message ids, which poll() and puback_received() read.
+ * (SC_POSIX_MQTT_QUEUE messages) and a ring of acknowledged message ids, which poll() and
+ * puback_received() read. A message that finds the queue full waits up to
+ * SC_POSIX_MQTT_WAIT_MS for poll() to make room (the thread reads nothing more meanwhile: TCP
+ * and the broker hold the rest of a burst); only when the core has not polled for that long is
+ * it dropped and counted, and so is every later one until the core polls again (no wait then).
+ * disconnect()/cleanup() end a wait at once.
  * state() reason on SC_MQTT_FAILED: the CONNACK return code (1..5, e.g. 4 bad user name or
  * password, 5 not authorised) or, when the TCP/TLS connection itself failed, the errno
  * (e.g. 111 ECONNREFUSED; connect() returns SC_ERR_IO when it fails at once, otherwise
@@ -38,6 +42,7 @@ extern "C" {
 #endif
 
 #define SC_POSIX_MQTT_QUEUE 64   /* a burst the loop reads after it (F58); ~1.2 KB each */
+#define SC_POSIX_MQTT_WAIT_MS 2000   /* the longest a message waits for room in the queue */
 
 sc_err_t sc_posix_mqtt_init(sc_hal_mqtt_t *out);
 void sc_posix_mqtt_cleanup(sc_hal_mqtt_t *mqtt);

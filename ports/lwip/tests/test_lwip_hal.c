@@ -860,6 +860,113 @@ static void test_mqtt_full_queue_holds_the_stream(void **state)
     sc_lwip_mqtt_cleanup(&g_m);
 }
 
+/* A broker (or whoever is on the path: the port has no TLS) that sends the stream a byte per TCP
+ * segment while the queue is full: what the port holds stays near the bytes, not a buffer per
+ * segment (each held segment kept its whole received frame: 65 535 one-byte segments in the
+ * window would hold ~7 MB), and every message still comes, in order. */
+static void test_mqtt_held_stream_stays_small(void **state)
+{
+    (void)state;
+    sc_lwip_mqtt_init(&g_m);
+    mqtt_up(1888);
+    assert_int_equal(g_m.subscribe(g_m.ctx, "$thing/down/service/P/D", 1), SC_OK);
+    assert_true(wait_until(got_msg, NULL, 5000)); /* the broker's greeting */
+    static uint8_t all[8192];
+    const char *topic = "$thing/down/service/P/D";
+    size_t n = 0;
+    int count = 150;
+    for (int i = 0; i < count; i++) {
+        char pay[32];
+        int pl = snprintf(pay, sizeof pay, "{\"n\":%d}", i);
+        n += mk_publish(all + n, topic, strlen(topic), (const uint8_t *)pay, (size_t)pl);
+    }
+    LOCK_TCPIP_CORE();
+    tcp_nagle_disable(B.conn);
+    UNLOCK_TCPIP_CORE();
+    uint32_t t0 = mono_ms();
+    for (size_t at = 0; at < n && mono_ms() - t0 < 20000;) {
+        LOCK_TCPIP_CORE();
+        bool room = B.conn->unsent == NULL && tcp_sndbuf(B.conn) > 0 && tcp_sndqueuelen(B.conn) < 64;
+        if (room) {
+            tcp_write(B.conn, all + at, 1, TCP_WRITE_FLAG_COPY); /* one byte: its own segment */
+            tcp_output(B.conn);
+            at++;
+        }
+        UNLOCK_TCPIP_CORE();
+        if (!room)
+            usleep(200);
+    }
+    usleep(300000); /* all of it in the client's hands */
+    unsigned pbufs = 0;
+    size_t held = sc_lwip_mqtt_held(&pbufs);
+    printf("%zu bytes in 1-byte segments, queue full: %zu held in %u pbufs\n", n, held, pbufs);
+    assert_true(held > n / 2); /* the stream is held (the first messages are in the queue) */
+    /* a buffer per SC_LWIP_MQTT_HELD_PBUFS segments at most, and that many not yet copied
+     * (was one per segment: 5 120 pbufs for 5 120 bytes) */
+    assert_true(pbufs <= held / SC_LWIP_MQTT_HELD_PBUFS + SC_LWIP_MQTT_HELD_PBUFS + 1);
+    for (g_n = 0; g_n < count;)
+        assert_true(wait_until(nth_msg, NULL, 5000));
+    assert_int_equal(g_m.poll(g_m.ctx, &g_msg), SC_ERR_AGAIN);
+    assert_int_equal(sc_lwip_mqtt_held(NULL), 0);
+    assert_int_equal(g_m.state(g_m.ctx, NULL), SC_MQTT_CONNECTED);
+    assert_int_equal(g_m.disconnect(g_m.ctx), SC_OK);
+    sc_lwip_mqtt_cleanup(&g_m);
+}
+
+/* The connection ends while the port holds the stream: reset by the broker (lwIP's error
+ * callback, the pcb freed under the held bytes), or the core's own disconnect() or connect().
+ * What the queue had still comes, the held bytes are freed (the ASan build's leak check), and
+ * nothing touches the dead pcb. */
+static void held_burst(int from)
+{
+    burst(from, 3 * SC_LWIP_MQTT_QUEUE, false);
+    usleep(100000);
+    assert_true(sc_lwip_mqtt_held(NULL) > 0);
+}
+
+static void test_mqtt_held_stream_connection_ends(void **state)
+{
+    (void)state;
+    sc_lwip_mqtt_init(&g_m);
+    mqtt_up(1889);
+    assert_int_equal(g_m.subscribe(g_m.ctx, "$thing/down/service/P/D", 1), SC_OK);
+    assert_true(wait_until(got_msg, NULL, 5000));
+    held_burst(0);
+    LOCK_TCPIP_CORE();
+    tcp_abort(B.conn); /* RST */
+    B.conn = NULL;
+    UNLOCK_TCPIP_CORE();
+    assert_true(wait_until(mqtt_lost, NULL, 5000));
+    for (g_n = 0; g_n < SC_LWIP_MQTT_QUEUE;)
+        assert_true(wait_until(nth_msg, NULL, 5000));
+    assert_int_equal(g_m.poll(g_m.ctx, &g_msg), SC_ERR_AGAIN);
+    assert_int_equal(sc_lwip_mqtt_held(NULL), 0);
+
+    /* connect() again while the stream is held */
+    mqtt_up(1890);
+    assert_int_equal(g_m.subscribe(g_m.ctx, "$thing/down/service/P/D", 1), SC_OK);
+    assert_true(wait_until(got_msg, NULL, 5000));
+    held_burst(100);
+    sc_mqtt_connect_t p = { .host = "10.9.0.2", .port = 1890, .client_id = "PD", .keepalive_s = 60 };
+    assert_int_equal(g_m.connect(g_m.ctx, &p), SC_OK);
+    assert_int_equal(sc_lwip_mqtt_held(NULL), 0);
+    assert_true(wait_until(mqtt_settled, NULL, 5000));
+    assert_int_equal(g_m.state(g_m.ctx, NULL), SC_MQTT_CONNECTED);
+
+    /* and disconnect() while it is held */
+    assert_int_equal(g_m.subscribe(g_m.ctx, "$thing/down/service/P/D", 1), SC_OK);
+    assert_true(wait_until(got_msg, NULL, 5000));
+    held_burst(200);
+    assert_int_equal(g_m.disconnect(g_m.ctx), SC_OK);
+    assert_int_equal(sc_lwip_mqtt_held(NULL), 0);
+    /* what the queue had stays readable, as after any end (the AT binding reads it, F125) */
+    for (g_n = 200; g_n < 200 + SC_LWIP_MQTT_QUEUE;)
+        assert_true(wait_until(nth_msg, NULL, 5000));
+    assert_int_equal(g_m.poll(g_m.ctx, &g_msg), SC_ERR_AGAIN);
+    assert_int_equal(sc_lwip_mqtt_held(NULL), 0);
+    sc_lwip_mqtt_cleanup(&g_m);
+}
+
 /* ---- station: association from the backend, address from lwIP ------------------------------- */
 
 static sc_sta_status_t g_inner_status;
@@ -965,6 +1072,8 @@ int main(void)
         cmocka_unit_test(test_mqtt_hostile_broker),
         cmocka_unit_test(test_mqtt_requests),
         cmocka_unit_test(test_mqtt_full_queue_holds_the_stream),
+        cmocka_unit_test(test_mqtt_held_stream_stays_small),
+        cmocka_unit_test(test_mqtt_held_stream_connection_ends),
         cmocka_unit_test(test_station_wrap),
         cmocka_unit_test(test_softap_address),
     };
