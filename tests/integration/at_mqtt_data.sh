@@ -126,7 +126,7 @@ EOF
     mosquitto_pub -h 127.0.0.1 -p "$PORT" -t "$T" -m from-other -q 1
     for _ in $(seq 600); do grep -q '^<<.*from-other' "$TMP/host.err" 2>/dev/null && break; sleep 0.1; done
     # 200 messages back to back on the idle session: each one comes (F58: the loop slept up to a
-    # second meanwhile and the port's queue of 16 kept 16 of 40; G2: with 64, 138 of 200 came,
+    # second meanwhile and the port's queue of 16 kept 16 of 40; F178: with 64, 138 of 200 came,
     # the 85th to the 146th dropped while the line printed the first ones)
     seq -f 'burst-%03g' 1 200 | mosquitto_pub -h 127.0.0.1 -p "$PORT" -t "$T" -l -q 0
     for _ in $(seq 200); do grep -q '^<<.*burst-200' "$TMP/host.err" 2>/dev/null && break; sleep 0.1; done
