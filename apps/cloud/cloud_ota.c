@@ -259,6 +259,12 @@ static enum MHD_Result start_update(cloud_ota_t *o, struct MHD_Connection *c, co
     cloud_rows_free(st);
     if (!token[0])
         return cloud_http_error(c, 404, "no firmware with that version for this product (upload it first)");
+    /* Not connected: no publish at all. libmosquitto keeps a QoS 1 publish made while
+     * disconnected in its queue (returning "not connected") and sends it at the next reconnect,
+     * so the device got, any time later, an update this request answered 503 for. (A loss in
+     * the microseconds between this check and the publish can still queue one.) */
+    if (!cloud_mosq_connected(o->mq))
+        return cloud_http_error(c, 503, "cannot publish the update (broker connection down?)");
     /* The download URL names the host the admin reached us on: the address a device on the
      * same network reaches too. */
     const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 30
+# ctest-cost: 40
 # `smartcfg cloud --broker NAME:PORT` when the DNS server stops answering. The test runs in a
 # network namespace of its own whose resolv.conf (/etc/netns/NS/resolv.conf, which `ip netns
 # exec` mounts over /etc/resolv.conf) names a DNS server of the test's (lib/dns_stub.py) on
@@ -11,6 +11,7 @@
 #   1. a stop while the first lookup waits on the silent server ends the startup at once;
 #   2. DNS silent, the broker restarted: the binding service reconnects to the address the last
 #      good lookup gave; /readyz answers meanwhile;
+#   2b. DNS silent, the broker flapping: the lookup threads and their sockets stay bounded;
 #   3. DNS silent, the broker gone: a SIGTERM stops the cloud at once (exit 0);
 #   4. a round-robin name (the server rotates its two addresses at each answer), the broker at
 #      the one the first answer puts second: the startup's fallback reaches it (it tried the
@@ -80,6 +81,10 @@ rm -f "$T/dns.silent"
 # 2. Started with DNS answering; then DNS silent and the broker restarted.
 NO_LOGIN=1 start_cloud --broker "$NAME:$BPORT"
 wait_readyz '{"ready":true} 200' 10 "with the broker reached"
+# no lookup under way now: the cloud's own threads and descriptors (phase 2b's baseline)
+nthreads() { ls "/proc/$CLOUD_PID/task" | wc -l; }
+nfds() { ls "/proc/$CLOUD_PID/fd" | wc -l; }
+th0=$(nthreads) fd0=$(nfds)
 connects() { grep -c '"event":"service_connected"' "$T/cloud.events"; }
 touch "$T/dns.silent"
 broker_down
@@ -100,6 +105,22 @@ tr=$(($(ms) - t0))
 [ "$r" = '{"ready":true} 200' ] || bad "DNS silent, the broker back: /readyz still '$r' after $tr ms"
 [ -n "$up" ] && ok "DNS silent: the binding service reconnected to the broker's known address $took ms after it came back, ready after $tr ms"
 ok "/readyz while the reconnects wait on the silent DNS server: $r0 in $rz ms"
+
+# 2b. DNS still silent, the broker flapping: each reconnect of the three clients wants a lookup,
+# each lookup waits 10 s on its thread; a client keeps the one under way instead of starting
+# another, so at most 3 lookup threads (and their sockets) exist at any time, however many
+# reconnects (a thread and a socket per reconnect would pile up: 10 s each, a reconnect every 1 to 2 s).
+thmax=0 fdmax=0
+for _ in 1 2 3 4 5; do
+    broker_down; sleep 1; broker_up; sleep 1.5
+    t=$(nthreads) f=$(nfds)
+    [ $t -gt $thmax ] && thmax=$t
+    [ $f -gt $fdmax ] && fdmax=$f
+done
+if [ $thmax -gt $((th0 + 3)) ]; then bad "DNS silent, the broker flapping: $thmax threads (want <= $th0 + 3 lookups)"
+elif [ $fdmax -gt $((fd0 + 6)) ]; then bad "DNS silent, the broker flapping: $fdmax descriptors (want <= $fd0 + 6)"
+else ok "DNS silent, the broker flapping 5 times: at most $thmax threads ($th0 before), $fdmax descriptors ($fd0 before)"
+fi
 
 # 3. DNS silent, the broker gone: SIGTERM (reconnects, each waiting for a lookup, under way).
 broker_down
