@@ -277,8 +277,9 @@ grep -qF -- "$KEY" "$TMP/out" "$TMP/err" && fail "SMARTCFG_AES_KEY shown"
 # password): its /proc files are root's while it waits on a FIFO radio, as another user (as
 # root they are root's either way), and SIGQUIT leaves no core with any core limit
 Q=$(mktemp -d /tmp/scdev_quit.XXXXXX); chmod 777 "$Q"; mkfifo -m 666 "$Q/radio.fifo"
+cp "$SC" "$Q/smartcfg"   # one the other user can reach wherever the build tree is (send_usage says why)
 RUNAS=(); [ "$(id -u)" = 0 ] && RUNAS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-( cd "$Q" && ulimit -c unlimited && exec "${RUNAS[@]}" env --default-signal=QUIT "$SC" device --aes-key "$KEY" \
+( cd "$Q" && ulimit -c unlimited && exec "${RUNAS[@]}" env --default-signal=QUIT "$Q/smartcfg" device --aes-key "$KEY" \
     --radio "file:$Q/radio.fifo" --join sim:A:b:127.0.0.2 "${ID[@]}" --no-cloud --state-dir "$Q/s" --timeout 30 ) >"$TMP/out" 2>"$TMP/err" &
 QP=$!
 for _ in $(seq 100); do grep -qF 'xxxxxxxxxxxxxxxx' "/proc/$QP/cmdline" 2>/dev/null && break; sleep 0.1; done
