@@ -382,6 +382,14 @@ o=$(timeout 20 "$B/smartcfg" send --ssid x --password-file "$T/pw" $OK --dest 12
 { grep -qx "auth=Basic $(printf 'cl0uduser:Cl0udS3cret' | base64)" "$T/auth" \
   && [ "$(grep -c '^smartcfg send: warning: a password in the --cloud URL on the command line is visible to other users (use http://USER@... and \$SC_CLOUD_PASSWORD)$' <<<"$o")" = 1 ] \
   && ! grep -q Cl0udS3cret <<<"$o"; } || { echo "FAIL: --cloud URL with a password: $(cat "$T/auth"): $o"; fail=1; }
+: >"$T/auth"
+# I3: an '@' in the URL's path is no user part: http://USER@HOST:PORT/api@v2 took "PORT/api" for
+# a password (a warning for none, the port blanked in argv) and the variable's password was not
+# sent; without a port it went into the path, to the server's request line
+o=$(SC_CLOUD_PASSWORD='Cl0udEnvPw' timeout 20 "$B/smartcfg" send --ssid x --password-file "$T/pw" $OK --dest 127.0.0.1 \
+  --cloud "http://cl0uduser@127.0.0.1:$AP/api@v2" --timeout 2 2>&1)
+{ grep -qx "auth=Basic $(printf 'cl0uduser:Cl0udEnvPw' | base64)" "$T/auth" && ! grep -q 'warning' <<<"$o"; } \
+  || { echo "FAIL: --cloud with an '@' in its path and \$SC_CLOUD_PASSWORD: $(cat "$T/auth"): $o"; fail=1; }
 kill "$AUTHP" 2>/dev/null; wait "$AUTHP" 2>/dev/null
 # a password file that opens but cannot be read (a directory: EISDIR) was an empty password,
 # and send provisioned an open network (security F64): now a usage error, nothing sent
