@@ -46,21 +46,33 @@ void sc_cli_no_core(void)
 #endif
 }
 
+/* The '@' that ends a URL's user part: the last one before the first of ends (after "://"), or
+ * NULL. An '@' after the authority belongs to the path or the query (http://HOST/api@v2), not to
+ * a user part: taking the last '@' before a '?' read the port and the path as a password. */
+static const char *userinfo_at(const char *auth, const char *ends)
+{
+    const char *at = NULL;
+    for (const char *c = auth; *c && !strchr(ends, *c); c++)
+        if (*c == '@')
+            at = c;
+    return at;
+}
+
 char *sc_cli_url_password(char *url, size_t *len)
 {
     char *auth = strstr(url, "://");
     if (!auth)
         return NULL;
     auth += 3;
-    char *q = strchr(auth, '?'), *at = NULL;
-    for (char *c = auth; *c && c != q; c++)
-        if (*c == '@')
-            at = c;
+    /* the authority ends at the first '/': libpq takes a '?' or '#' in a password as they are
+     * (curl and rabbitmq-c do not, but then the URL fails: its password is blanked all the same) */
+    char *at = (char *)userinfo_at(auth, "/");
     char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
     if (colon && at > colon + 1) {
         *len = (size_t)(at - colon - 1);
         return colon + 1;
     }
+    char *q = strchr(at ? at : auth, '?');
     for (char *p = q; p && (p = strstr(p, "password=")) != NULL; p++)
         if (p[-1] == '?' || p[-1] == '&') {
             *len = strcspn(p + 9, "&");
@@ -71,22 +83,23 @@ char *sc_cli_url_password(char *url, size_t *len)
 
 int sc_cli_url_add_password(const char *url, const char *password, char *out, size_t cap)
 {
-    const char *auth = strstr(url, "://"), *q, *at = NULL;
+    const char *auth = strstr(url, "://"), *at;
     if (!auth)
         return -1;
     auth += 3;
-    q = strchr(auth, '?');
-    for (const char *c = auth; *c && c != q; c++)
-        if (*c == '@')
-            at = c;
+    /* libcurl and rabbitmq-c, the two it serves, end the authority at '/', '?' or '#' */
+    at = userinfo_at(auth, "/?#");
     if (!at || at == auth || memchr(auth, ':', (size_t)(at - auth)))
         return -1;   /* no USER@, or a password already (USER:@ is an empty one said as such) */
     if (cap == 0)
         return -2;
     size_t o = (size_t)snprintf(out, cap, "%.*s:", (int)(at - url), url);
+    /* librabbitmq (0.11) refuses a %XX above %7F (a UTF-8 password was "cannot parse node"),
+     * and takes such a byte as it is: raw there (I4) */
+    bool amqp = !strncmp(url, "amqp", 4);
     for (const unsigned char *c = (const unsigned char *)password; *c && o < cap; c++) {
         bool plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                     strchr("-._~", *c);
+                     strchr("-._~", *c) || (amqp && *c >= 0x80);
         o += (size_t)snprintf(out + o, cap - o, plain ? "%c" : "%%%02X", *c);
     }
     if (o >= cap || (size_t)snprintf(out + o, cap - o, "%s", at) >= cap - o) {

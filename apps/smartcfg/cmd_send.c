@@ -46,9 +46,9 @@ typedef struct {
     /* The files read whole at start are read once every option is known: --input-wait
      * applies wherever it stands, and --expect is checked against the password (F120). */
     const char *password_path, *expect_path, *token_path;
-    unsigned input_wait_s;
+    unsigned input_wait_s;              /* --input-wait: a FIFO's time to be written */
     bool warned_access, warned_aes, warned_token, warned_cloud; /* each argv warning once */
-    char cloud_buf[1024];               /* --cloud's URL: copied, its password blanked in argv */              /* --input-wait: a FIFO's time to be written */
+    char cloud_buf[1024];               /* --cloud's URL: copied, its password blanked in argv */
 } send_app_t;
 
 static void fmt_ip(char *out, const uint8_t ip[4])

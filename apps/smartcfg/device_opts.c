@@ -926,6 +926,11 @@ int device_opts_parse(device_opts_t *o, const device_opts_spec_t *spec, int argc
         opt_set(o, spec, O_PRODUCT_SECRET, env, true);
     if (!o->cli_[O_AES_KEY] && (env = getenv("SMARTCFG_AES_KEY")) && env[0])
         opt_set(o, spec, O_AES_KEY, env, true);
+    /* read once (opt_set copied them) and out of the environment: a --join exec: script, the
+     * only program the device starts, gets the Wi-Fi credentials it is for, not these (I1) */
+    unsetenv("SMARTCFG_DEVICE_SECRET");
+    unsetenv("SMARTCFG_PRODUCT_SECRET");
+    unsetenv("SMARTCFG_AES_KEY");
     o->json = o->cli.json = o->flag_[O_JSON];
     if (check_log_level(o) || check_required(o, spec) || check_identity(o) || check_channels(o) || check_protocols(o))
         return SC_EXIT_USAGE;

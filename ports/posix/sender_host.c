@@ -304,6 +304,10 @@ static void request_id(char *out, size_t cap)
     snprintf(out, cap, "smartcfg-%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
 }
 
+/* A request's URL: send's --cloud takes a base of up to 1023 characters, and the path and
+ * action come after it (512 cut a long base's "/tokenapi?cmd=...": the request went elsewhere, I5) */
+#define API_URL_MAX 1280
+
 static void api_url(const sc_posix_sender_t *s, const char *action, char *out, size_t cap)
 {
     const char *base = s->cfg.cloud_url;
@@ -324,7 +328,7 @@ static sc_err_t api_build(const sc_posix_sender_t *s, const char *action, const 
 
 static sc_err_t api_start(sc_posix_sender_t *s, const char *action, const char *token)
 {
-    char url[512], body[512];
+    char url[API_URL_MAX], body[512];
     sc_err_t err = api_build(s, action, token, url, sizeof url, body, sizeof body);
     if (!err)
         err = sc_posix_http_start(s->http, url, body, 10000);
@@ -378,7 +382,7 @@ bool sc_posix_sender_printable(const char *s, size_t max)
 
 sc_err_t sc_posix_sender_create_token(sc_posix_sender_t *s)
 {
-    char why[SC_SEND_TEXT_MAX] = "", url[512], req[512];
+    char why[SC_SEND_TEXT_MAX] = "", url[API_URL_MAX], req[512];
     long status = 0;
     const char *body = NULL;
     size_t len = 0;

@@ -11,7 +11,14 @@ set -euo pipefail
 netns_self SC_CLOUD_E2E_NS sccloud-e2e "$0"
 . "$(dirname "$0")/lib/cloud.bash"
 command -v mosquitto >/dev/null || fail "mosquitto not installed"
-start_cloud
+# I2: the mosquitto the cloud starts inherits none of the variables of the cloud's own secrets
+# (left exported in an operator's shell or a unit file); $PGPASSWORD stays, the plugin's libpq
+# reads it
+SMARTCFG_RABBITMQ_PASSWORD=rmq-S3cret-e2e SMARTCFG_SERVICE_PASSWORD=svc-S3cret-e2e PGPASSWORD=pg-e2e start_cloud
+MOSQ=$(pgrep -P "$CLOUD_PID" mosquitto) || fail "no mosquitto child of the cloud"
+tr '\0' '\n' <"/proc/$MOSQ/environ" >"$T/mosq.env" || fail "cannot read mosquitto's environment"
+grep -q '^PGPASSWORD=pg-e2e$' "$T/mosq.env" || fail "mosquitto lacks PGPASSWORD (or the test set none)"
+grep -q 'S3cret-e2e' "$T/mosq.env" && fail "mosquitto inherited: $(grep -o '^[A-Z_]*=[a-z]*-S3cret' "$T/mosq.env" | tr '\n' ' ')"
 P=E2EPROD001
 SECRET=$(post /v1/products "{\"product_id\":\"$P\"}" | jget product_secret)
 PSK=$(post /v1/products/$P/devices '{"device_name":"e2e_dev1"}' | jget device_secret)

@@ -273,6 +273,22 @@ SMARTCFG_AES_KEY=$KEY "$SC" device --radio "file:$TMP/none.pcap" --join sim:A:b:
     --state-dir "$TMP/s" >"$TMP/out" 2>"$TMP/err"
 grep -q "visible to other users" "$TMP/err" && fail "SMARTCFG_AES_KEY reported as a command-line secret"
 grep -qF -- "$KEY" "$TMP/out" "$TMP/err" && fail "SMARTCFG_AES_KEY shown"
+# I1: the secrets' variables are read once and leave the environment: a --join exec: script
+# gets the Wi-Fi credentials it is for (SSID, PASSWORD...), not the device key nor the device's
+# secrets (it inherited all three)
+"$SC" air --ssid EnvAP --password env-pw-1 --ip 127.0.0.1 "$TMP/env.pcap" >/dev/null || fail "air"
+printf '#!/bin/sh\nenv >"%s/join.env.tmp" && mv "%s/join.env.tmp" "%s/join.env"\nexit 0\n' "$TMP" "$TMP" "$TMP" >"$TMP/envjoin.sh"
+chmod 755 "$TMP/envjoin.sh"
+SMARTCFG_AES_KEY=$KEY SMARTCFG_DEVICE_SECRET=$SECRET SMARTCFG_PRODUCT_SECRET=prodS3cretValue \
+    "$SC" device --radio "file:$TMP/env.pcap" --join "exec:$TMP/envjoin.sh" --iface lo "${ID[@]}" --no-cloud \
+    --timeout 20 --state-dir "$TMP/senv" >"$TMP/out" 2>"$TMP/err" &
+EP=$!
+for _ in $(seq 150); do [ -f "$TMP/join.env" ] && break; sleep 0.1; done
+kill "$EP" 2>/dev/null; wait "$EP" 2>/dev/null
+[ -f "$TMP/join.env" ] || fail "the --join exec: script did not run in 15 s"
+grep -q '^PASSWORD=env-pw-1$' "$TMP/join.env" || fail "the --join script lacks PASSWORD"
+grep -q '^SMARTCFG_\(AES_KEY\|DEVICE_SECRET\|PRODUCT_SECRET\)=' "$TMP/join.env" \
+    && fail "the --join script inherited: $(grep -o '^SMARTCFG_[A-Z_]*' "$TMP/join.env" | tr '\n' ' ')"
 # F170: not dumpable from its start (the device holds its secrets and, once told, the Wi-Fi
 # password): its /proc files are root's while it waits on a FIFO radio, as another user (as
 # root they are root's either way), and SIGQUIT leaves no core with any core limit

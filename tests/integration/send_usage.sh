@@ -367,7 +367,7 @@ import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         with open(sys.argv[1], "a") as f:
-            f.write("auth=%s\n" % self.headers.get("Authorization"))
+            f.write("auth=%s%s\n" % (self.headers.get("Authorization"), "" if len(self.path) < 600 else " path=" + self.path))
         self.send_response(500); self.end_headers()
     def log_message(self, *a): pass
 s = http.server.HTTPServer(("127.0.0.1", 0), H)
@@ -385,6 +385,21 @@ o=$(timeout 20 "$B/smartcfg" send --ssid x --password-file "$T/pw" $OK --dest 12
 { grep -qx "auth=Basic $(printf 'cl0uduser:Cl0udS3cret' | base64)" "$T/auth" \
   && [ "$(grep -c '^smartcfg send: warning: a password in the --cloud URL on the command line is visible to other users (use http://USER@... and \$SC_CLOUD_PASSWORD)$' <<<"$o")" = 1 ] \
   && ! grep -q Cl0udS3cret <<<"$o"; } || { echo "FAIL: --cloud URL with a password: $(cat "$T/auth"): $o"; fail=1; }
+: >"$T/auth"
+# I3: an '@' in the URL's path is no user part: http://USER@HOST:PORT/api@v2 took "PORT/api" for
+# a password (a warning for none, the port blanked in argv) and the variable's password was not
+# sent; without a port it went into the path, to the server's request line
+o=$(SC_CLOUD_PASSWORD='Cl0udEnvPw' timeout 20 "$B/smartcfg" send --ssid x --password-file "$T/pw" $OK --dest 127.0.0.1 \
+  --cloud "http://cl0uduser@127.0.0.1:$AP/api@v2" --timeout 2 2>&1)
+{ grep -qx "auth=Basic $(printf 'cl0uduser:Cl0udEnvPw' | base64)" "$T/auth" && ! grep -q 'warning' <<<"$o"; } \
+  || { echo "FAIL: --cloud with an '@' in its path and \$SC_CLOUD_PASSWORD: $(cat "$T/auth"): $o"; fail=1; }
+: >"$T/auth"
+# I5: --cloud takes a URL of up to 1023 characters (F172), but the request's URL was cut at 511:
+# a long base lost its "/tokenapi?cmd=..." and the request went elsewhere, said as a plain HTTP 500
+LONGP=$(printf 'p%.0s' $(seq 700))
+"$B/smartcfg" send --ssid x --password-file "$T/pw" $OK --dest 127.0.0.1 --cloud "http://127.0.0.1:$AP/$LONGP" --timeout 1 >/dev/null 2>&1
+grep -q "^auth=None path=/$LONGP/tokenapi?cmd=AppCreateDeviceBindToken\$" "$T/auth" \
+  || { echo "FAIL: --cloud with a 700-character path: $(cut -c1-80 "$T/auth")"; fail=1; }
 kill "$AUTHP" 2>/dev/null; wait "$AUTHP" 2>/dev/null
 # a password file that opens but cannot be read (a directory: EISDIR) was an empty password,
 # and send provisioned an open network (security F64): now a usage error, nothing sent
