@@ -431,7 +431,7 @@ static int broker_spawn(broker_t *br, char *err, size_t errlen)
     int fds[2];
     /* mosquitto (and its restarts) inherit our environment: not the variables of the cloud's
      * own secrets, which no mosquitto of ours uses (only --rabbitmq and --broker read them, and
-     * neither starts one); $PGPASSWORD stays: the plugin's libpq reads it (I2) */
+     * neither starts one); $PGPASSWORD stays: the plugin's libpq reads it (F181) */
     unsetenv("SMARTCFG_RABBITMQ_PASSWORD");
     unsetenv("SMARTCFG_SERVICE_PASSWORD");
     if (pipe(fds) != 0) {
@@ -823,7 +823,7 @@ bad_addr:
                           "users (leave USER:PASSWORD@ out: the --rabbitmq ones are used)");
     if (rabbitmq && !(rabbitmq = amqp_with_env_password(rabbitmq)))
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "out of memory");
-    unsetenv("SMARTCFG_RABBITMQ_PASSWORD");   /* read once (copied above): no child inherits it (I2) */
+    unsetenv("SMARTCFG_RABBITMQ_PASSWORD");   /* read once (copied above): no child inherits it (F181) */
     if (optind < argc)
         return sc_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
     if (rabbitmq && ext.port)

@@ -95,7 +95,7 @@ int sc_cli_url_add_password(const char *url, const char *password, char *out, si
         return -2;
     size_t o = (size_t)snprintf(out, cap, "%.*s:", (int)(at - url), url);
     /* librabbitmq (0.11) refuses a %XX above %7F (a UTF-8 password was "cannot parse node"),
-     * and takes such a byte as it is: raw there (I4) */
+     * and takes such a byte as it is: raw there (F183) */
     bool amqp = !strncmp(url, "amqp", 4);
     for (const unsigned char *c = (const unsigned char *)password; *c && o < cap; c++) {
         bool plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||

@@ -927,7 +927,7 @@ int device_opts_parse(device_opts_t *o, const device_opts_spec_t *spec, int argc
     if (!o->cli_[O_AES_KEY] && (env = getenv("SMARTCFG_AES_KEY")) && env[0])
         opt_set(o, spec, O_AES_KEY, env, true);
     /* read once (opt_set copied them) and out of the environment: a --join exec: script, the
-     * only program the device starts, gets the Wi-Fi credentials it is for, not these (I1) */
+     * only program the device starts, gets the Wi-Fi credentials it is for, not these (F180) */
     unsetenv("SMARTCFG_DEVICE_SECRET");
     unsetenv("SMARTCFG_PRODUCT_SECRET");
     unsetenv("SMARTCFG_AES_KEY");

@@ -305,7 +305,7 @@ static void request_id(char *out, size_t cap)
 }
 
 /* A request's URL: send's --cloud takes a base of up to 1023 characters, and the path and
- * action come after it (512 cut a long base's "/tokenapi?cmd=...": the request went elsewhere, I5) */
+ * action come after it (512 cut a long base's "/tokenapi?cmd=...": the request went elsewhere, F184) */
 #define API_URL_MAX 1280
 
 static void api_url(const sc_posix_sender_t *s, const char *action, char *out, size_t cap)

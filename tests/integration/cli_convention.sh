@@ -240,13 +240,13 @@ grep -q S3cret "$TMP/out" "$TMP/err" && fail "cloud: a URL's password shown"
     && grep -q 'password in the --db URL' "$TMP/err" && ! grep -q S3cret "$TMP/err" || fail "cloud: ?password= not warned about"
 [ "$(run cloud --db 'postgresql://u@127.0.0.1:1/x' --rabbitmq 'amqp://u@127.0.0.1:1' --rabbitmq-cache-ttl 5 --queue q --thing-queue q)" = 2 ] \
     && ! grep -q warning "$TMP/err" || fail "cloud: a warning for URLs without a password"
-# I3: libpq takes a raw '?' or '#' in the password (its user part ends at the first '/'): they
+# F182: libpq takes a raw '?' or '#' in the password (its user part ends at the first '/'): they
 # hid it; an '@' in a path is no user part
 [ "$(run cloud --db 'postgresql://u:S3c?ret#Db@127.0.0.1:1/x' --rabbitmq-cache-ttl 5)" = 2 ] \
     && grep -q 'password in the --db URL' "$TMP/err" && ! grep -q S3c "$TMP/err" || fail "cloud: a raw '?' in the --db password"
 [ "$(run cloud --db 'postgresql://u@127.0.0.1:1/x' --rabbitmq 'amqp://u@127.0.0.1:1/v@h:x' --rabbitmq-cache-ttl 5 --queue q --thing-queue q)" = 2 ] \
     && ! grep -q warning "$TMP/err" || fail "cloud: a warning for an '@' in the --rabbitmq vhost"
-# I4: librabbitmq (0.11) refuses a percent-encoded byte above 0x7f: a UTF-8 $SMARTCFG_RABBITMQ_PASSWORD
+# F183: librabbitmq (0.11) refuses a percent-encoded byte above 0x7f: a UTF-8 $SMARTCFG_RABBITMQ_PASSWORD
 # made every node "cannot parse"; it goes in raw, the rest percent-encoded
 [ "$(SMARTCFG_RABBITMQ_PASSWORD='pä%s s@:/' run cloud --http 127.0.0.1:1 --rabbitmq 'amqp://u@127.0.0.1:1')" = 1 ] \
     && grep -q 'cannot reach RabbitMQ at 127.0.0.1:1' "$TMP/err" && ! grep -q 'cannot parse\|pä' "$TMP/err" \

@@ -11,7 +11,7 @@ set -euo pipefail
 netns_self SC_CLOUD_E2E_NS sccloud-e2e "$0"
 . "$(dirname "$0")/lib/cloud.bash"
 command -v mosquitto >/dev/null || fail "mosquitto not installed"
-# I2: the mosquitto the cloud starts inherits none of the variables of the cloud's own secrets
+# F181: the mosquitto the cloud starts inherits none of the variables of the cloud's own secrets
 # (left exported in an operator's shell or a unit file); $PGPASSWORD stays, the plugin's libpq
 # reads it
 SMARTCFG_RABBITMQ_PASSWORD=rmq-S3cret-e2e SMARTCFG_SERVICE_PASSWORD=svc-S3cret-e2e PGPASSWORD=pg-e2e start_cloud

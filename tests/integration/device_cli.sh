@@ -273,7 +273,7 @@ SMARTCFG_AES_KEY=$KEY "$SC" device --radio "file:$TMP/none.pcap" --join sim:A:b:
     --state-dir "$TMP/s" >"$TMP/out" 2>"$TMP/err"
 grep -q "visible to other users" "$TMP/err" && fail "SMARTCFG_AES_KEY reported as a command-line secret"
 grep -qF -- "$KEY" "$TMP/out" "$TMP/err" && fail "SMARTCFG_AES_KEY shown"
-# I1: the secrets' variables are read once and leave the environment: a --join exec: script
+# F180: the secrets' variables are read once and leave the environment: a --join exec: script
 # gets the Wi-Fi credentials it is for (SSID, PASSWORD...), not the device key nor the device's
 # secrets (it inherited all three)
 "$SC" air --ssid EnvAP --password env-pw-1 --ip 127.0.0.1 "$TMP/env.pcap" >/dev/null || fail "air"

@@ -386,7 +386,7 @@ o=$(timeout 20 "$B/smartcfg" send --ssid x --password-file "$T/pw" $OK --dest 12
   && [ "$(grep -c '^smartcfg send: warning: a password in the --cloud URL on the command line is visible to other users (use http://USER@... and \$SC_CLOUD_PASSWORD)$' <<<"$o")" = 1 ] \
   && ! grep -q Cl0udS3cret <<<"$o"; } || { echo "FAIL: --cloud URL with a password: $(cat "$T/auth"): $o"; fail=1; }
 : >"$T/auth"
-# I3: an '@' in the URL's path is no user part: http://USER@HOST:PORT/api@v2 took "PORT/api" for
+# F182: an '@' in the URL's path is no user part: http://USER@HOST:PORT/api@v2 took "PORT/api" for
 # a password (a warning for none, the port blanked in argv) and the variable's password was not
 # sent; without a port it went into the path, to the server's request line
 o=$(SC_CLOUD_PASSWORD='Cl0udEnvPw' timeout 20 "$B/smartcfg" send --ssid x --password-file "$T/pw" $OK --dest 127.0.0.1 \
@@ -394,7 +394,7 @@ o=$(SC_CLOUD_PASSWORD='Cl0udEnvPw' timeout 20 "$B/smartcfg" send --ssid x --pass
 { grep -qx "auth=Basic $(printf 'cl0uduser:Cl0udEnvPw' | base64)" "$T/auth" && ! grep -q 'warning' <<<"$o"; } \
   || { echo "FAIL: --cloud with an '@' in its path and \$SC_CLOUD_PASSWORD: $(cat "$T/auth"): $o"; fail=1; }
 : >"$T/auth"
-# I5: --cloud takes a URL of up to 1023 characters (F172), but the request's URL was cut at 511:
+# F184: --cloud takes a URL of up to 1023 characters (F172), but the request's URL was cut at 511:
 # a long base lost its "/tokenapi?cmd=..." and the request went elsewhere, said as a plain HTTP 500
 LONGP=$(printf 'p%.0s' $(seq 700))
 "$B/smartcfg" send --ssid x --password-file "$T/pw" $OK --dest 127.0.0.1 --cloud "http://127.0.0.1:$AP/$LONGP" --timeout 1 >/dev/null 2>&1
