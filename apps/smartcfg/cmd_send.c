@@ -888,6 +888,40 @@ static ssize_t read_tty_password(char *buf, size_t cap)
     return n;
 }
 
+/* What fd gives (a FIFO or a pipe within --input-wait; fd -1: the open failed, errno says why),
+ * into buf (cap bytes at most); fd closed. On failure *rc is OPT's usage error (buf wiped) and
+ * the result -1; HOLDS says what such a file holds, for the one that is too large. */
+static long read_input_file(send_app_t *a, int fd, char *buf, size_t cap, const char *opt, const char *path,
+                            const char *holds, int *rc)
+{
+    char why[256];
+    long n = fd >= 0 ? sc_cli_input_read(fd, buf, cap, a->input_wait_s) : -1;
+    int err = errno;
+    if (fd >= 0)
+        close(fd);
+    if (n >= 0)
+        return n;
+    explicit_bzero(buf, cap);
+    if (err == EFBIG)
+        *rc = sc_cli_usage_error(&a->cli, "%s: '%s' is larger than %zu bytes: %s", opt, path, cap, holds);
+    else
+        *rc = sc_cli_usage_error(&a->cli, "%s: cannot read '%s': %s", opt, path,
+                                 sc_cli_input_why(err, cap, a->input_wait_s, why, sizeof why));
+    return -1;
+}
+
+/* The one line of what was read (n bytes at buf): after a byte order mark, without its line end
+ * (an editor's, Windows' CRLF too); *n becomes its length. */
+static char *one_line(char *buf, long *n)
+{
+    size_t bom = sc_cli_bom(buf, (size_t)*n);
+    char *p = buf + bom;
+    *n -= (long)bom;
+    while (*n > 0 && (p[*n - 1] == '\n' || p[*n - 1] == '\r'))
+        (*n)--;
+    return p;
+}
+
 #define PASSWORD_FILE_MAX 256 /* a line of 64 bytes and its end, a byte order mark: a larger one is no password file */
 
 static int read_password_file(send_app_t *a, const char *path)
@@ -904,7 +938,6 @@ static int read_password_file(send_app_t *a, const char *path)
         /* A FIFO (`<(pass show wifi)`, stdin from a pipe) is read, but no longer waited on for
          * ever when nothing writes it (SC_CLI_INPUT_WAIT_S); a directory opens but does not read
          * (EISDIR): neither is an empty password (an open network) sent to the devices. */
-        char why[256];
         int fd = sc_cli_input_open(path, true);
         struct stat st;
         struct stat null_st, named;
@@ -919,27 +952,16 @@ static int read_password_file(send_app_t *a, const char *path)
                  st.st_rdev == null_st.st_rdev;
         devnull = nullin && strcmp(path, "-") && lstat(path, &named) == 0 && S_ISCHR(named.st_mode) &&
                   named.st_rdev == null_st.st_rdev;
-        n = fd >= 0 ? sc_cli_input_read(fd, buf, sizeof buf, a->input_wait_s) : -1;
-        int err = errno;
-        if (fd >= 0)
-            close(fd);
-        if (n < 0) {
-            explicit_bzero(buf, sizeof buf);
-            if (err == EFBIG)
-                return sc_cli_usage_error(&a->cli, "--password-file: '%s' is larger than %d bytes: a password "
-                                                   "file holds the password (0..64 bytes) on one line", path, PASSWORD_FILE_MAX);
-            return sc_cli_usage_error(&a->cli, "--password-file: cannot read '%s': %s", path,
-                                      sc_cli_input_why(err, sizeof buf, a->input_wait_s, why, sizeof why));
-        }
+        int rc = 0;
+        n = read_input_file(a, fd, buf, sizeof buf, "--password-file", path,
+                            "a password file holds the password (0..64 bytes) on one line", &rc);
+        if (n < 0)
+            return rc;
     }
     /* The password is the file's one line, as an editor (Windows' too: CRLF, a byte order mark)
      * or `echo` writes it. Nothing of it is ever shown. */
     const long raw = n;   /* as read: 0 for an empty file */
-    size_t bom = sc_cli_bom(buf, (size_t)n);
-    char *p = buf + bom;
-    n -= (long)bom;
-    while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
-        n--;
+    char *p = one_line(buf, &n);
     /* A second line (`pass show` prints the password, then notes) was sent as part of the
      * password: a device then failed to join with a password nobody typed. */
     bool lines = memchr(p, '\n', (size_t)n) || memchr(p, '\r', (size_t)n);
@@ -996,25 +1018,13 @@ static int read_password_file(send_app_t *a, const char *path)
  * or a pipe within --input-wait; CRLF and a byte order mark taken). Nothing of it is shown. */
 static int read_token_file(send_app_t *a, const char *path)
 {
-    char buf[TOKEN_FILE_MAX + 1], why[256];
-    int fd = sc_cli_input_open(path, true);
-    long n = fd >= 0 ? sc_cli_input_read(fd, buf, TOKEN_FILE_MAX, a->input_wait_s) : -1;
-    int err = errno;
-    if (fd >= 0)
-        close(fd);
-    if (n < 0) {
-        explicit_bzero(buf, sizeof buf);
-        if (err == EFBIG)
-            return sc_cli_usage_error(&a->cli, "--token-file: '%s' is larger than %d bytes: a token file holds the "
-                                               "token on one line", path, TOKEN_FILE_MAX);
-        return sc_cli_usage_error(&a->cli, "--token-file: cannot read '%s': %s", path,
-                                  sc_cli_input_why(err, TOKEN_FILE_MAX, a->input_wait_s, why, sizeof why));
-    }
-    size_t bom = sc_cli_bom(buf, (size_t)n);
-    char *p = buf + bom;
-    n -= (long)bom;
-    while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
-        n--;
+    char buf[TOKEN_FILE_MAX + 1];
+    int rc = 0;
+    long n = read_input_file(a, sc_cli_input_open(path, true), buf, TOKEN_FILE_MAX, "--token-file", path,
+                             "a token file holds the token on one line", &rc);
+    if (n < 0)
+        return rc;
+    char *p = one_line(buf, &n);
     bool nul = memchr(p, '\0', (size_t)n) != NULL;
     p[n] = 0;
     if (nul || !sc_posix_sender_printable(p, SC_TOKEN_MAX)) {
