@@ -29,6 +29,7 @@
 #include "cloud_metrics.h"
 #include "cloud_ota.h"
 #include "console.h"
+#include "sc_posix.h"
 #include "smartcfg/cloud.h"
 #include "smartcfg/errors.h"
 #include "smartcfg/version.h"
@@ -1328,11 +1329,7 @@ static bool lock_bounded(cloud_http_t *h)
         int64_t now = cloud_now_ms(), held = atomic_load(&h->held_since);
         if (now - start >= LOCK_WAIT_MS || (held && now - held > STUCK_MS))
             return false;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 20 * 1000000L;
-        ts.tv_sec += ts.tv_nsec / 1000000000L;
-        ts.tv_nsec %= 1000000000L;
+        struct timespec ts = sc_posix_time_in(CLOCK_REALTIME, 20);   /* pthread_mutex_timedlock's clock */
         if (pthread_mutex_timedlock(&h->lock, &ts) == 0) {
             atomic_store(&h->held_since, cloud_now_ms());
             return true;
@@ -1541,11 +1538,7 @@ static void *reaper_main(void *arg)
     cloud_http_t *h = arg;
     pthread_mutex_lock(&h->conn_lock);
     while (!h->reap_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += REAP_EVERY_MS * 1000000L;
-        ts.tv_sec += ts.tv_nsec / 1000000000L;
-        ts.tv_nsec %= 1000000000L;
+        struct timespec ts = sc_posix_time_in(CLOCK_REALTIME, REAP_EVERY_MS);   /* reap_cv's clock */
         pthread_cond_timedwait(&h->reap_cv, &h->conn_lock, &ts);
         int64_t now = cloud_now_ms();
         for (conn_ent_t *e = h->conns; e; e = e->next) {

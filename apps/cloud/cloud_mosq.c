@@ -12,6 +12,7 @@
 
 #include "cloud.h"
 #include "cloud_lookup.h"
+#include "sc_posix.h"
 
 static void sleep_ms(int ms)
 {
@@ -426,11 +427,7 @@ static void begin_join(cloud_mosq_t *c)
     pthread_cond_init(&c->stop_cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&c->stop_mu, NULL);
-    clock_gettime(CLOCK_MONOTONIC, &c->stop_until);
-    c->stop_until.tv_sec += STOP_WAIT_MS / 1000;
-    c->stop_until.tv_nsec += (long)(STOP_WAIT_MS % 1000) * 1000000L;
-    if (c->stop_until.tv_nsec >= 1000000000L)
-        c->stop_until.tv_sec++, c->stop_until.tv_nsec -= 1000000000L;
+    c->stop_until = sc_posix_time_in(CLOCK_MONOTONIC, STOP_WAIT_MS);   /* stop_cv's clock */
     c->joiner_made = pthread_create(&c->joiner, NULL, joiner, c) == 0;
     if (!c->joiner_made) {
         pthread_cond_destroy(&c->stop_cv);   /* c itself stays: the loop may still run */

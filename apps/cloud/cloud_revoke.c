@@ -28,6 +28,7 @@
 
 #include "cloud.h"
 #include "cloud_acl.h"
+#include "sc_posix.h"
 
 #define BATCH_MAX 1024         /* closes taken at once */
 #define POLL_MS 1000           /* how often a worker looks for due closes (another's too) */
@@ -277,14 +278,7 @@ static void take(void *u, const char *cid, int64_t due, int tries, int misses)
 
 static void wait_ms(int64_t ms)   /* under rv.lock; a new close or the stop wakes it */
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = sc_posix_time_in(CLOCK_REALTIME, ms);
     pthread_cond_timedwait(&rv.cond, &rv.lock, &ts);
 }
 
@@ -516,13 +510,8 @@ void cloud_revoke_stop(bool callers_done)
         /* The callers' connection: closed once no caller can come (an HTTP request the stop
          * left running may still record a close). A caller that holds it past the stop's
          * bound (its write waiting on the database) keeps it, to the process's exit. */
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);   /* pthread_mutex_timedlock's clock */
         int64_t left = by - now_ms > 500 ? by - now_ms : 500;
-        until.tv_sec += left / 1000;
-        until.tv_nsec += (long)(left % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L)
-            until.tv_sec++, until.tv_nsec -= 1000000000L;
+        struct timespec until = sc_posix_time_in(CLOCK_REALTIME, left);   /* pthread_mutex_timedlock's clock */
         if (pthread_mutex_timedlock(&rv.wlock, &until) == 0) {
             atomic_store(&recording, false);
             if (rv.wopen)

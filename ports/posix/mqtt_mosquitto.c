@@ -12,6 +12,7 @@
 #include <mosquitto.h>
 #include <openssl/ssl.h>
 
+#include "sc_posix.h"
 #include "sc_posix_mqtt.h"
 
 #define ACK_RING 64
@@ -191,14 +192,7 @@ static void on_unsubscribe(struct mosquitto *mosq, void *obj, int mid)
  * the loop read before the core's next poll was lost: a reply behind a burst). */
 static void wait_for_room(posix_mqtt_t *p)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += SC_POSIX_MQTT_WAIT_MS / 1000;
-    until.tv_nsec += (long)(SC_POSIX_MQTT_WAIT_MS % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = sc_posix_time_in(CLOCK_MONOTONIC, SC_POSIX_MQTT_WAIT_MS);   /* room's clock */
     while (p->q_count == SC_POSIX_MQTT_QUEUE && !p->stop && !p->closing)
         if (pthread_cond_timedwait(&p->room, &p->lock, &until) == ETIMEDOUT) {
             p->absent = p->q_count == SC_POSIX_MQTT_QUEUE;

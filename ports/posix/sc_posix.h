@@ -5,6 +5,7 @@
 #define SC_POSIX_H
 
 #include <stdio.h>
+#include <time.h>
 
 #include "smartcfg/hal.h"
 
@@ -18,6 +19,11 @@ void sc_posix_sys_init(sc_hal_sys_t *sys);
 /* Wall-clock time in Unix milliseconds (the "ts" of JSON events, docs/json.md). */
 uint64_t sc_posix_unix_ms(void);
 uint32_t sc_posix_now_ms(void);
+/* The time of clk (CLOCK_MONOTONIC or CLOCK_REALTIME; an int: clockid_t is not C11's, and this
+ * header is installed) ms milliseconds from now, normalised: the absolute deadline that
+ * pthread_cond_timedwait (on the condition's clock) and pthread_mutex_timedlock (CLOCK_REALTIME)
+ * take. */
+struct timespec sc_posix_time_in(int clk, int64_t ms);
 /* The port's entropy (getrandom): fills buf; for request ids, nonces, keys. */
 void sc_posix_random(void *buf, size_t len);
 /* SIGINT, SIGTERM and SIGHUP (unless it is ignored already, as under nohup) call on_stop

@@ -22,6 +22,19 @@ uint32_t sc_posix_now_ms(void)
     return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 }
 
+struct timespec sc_posix_time_in(int clk, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime((clockid_t)clk, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
 uint64_t sc_posix_unix_ms(void)
 {
     struct timespec ts;
