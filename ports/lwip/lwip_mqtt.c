@@ -337,6 +337,32 @@ static bool rx_hold(sc_lwip_mqtt_t *m, struct pbuf *p, u16_t off, bool fresh)
     return rx_compact(m);
 }
 
+/* The held stream dropped and the connection with it: lwIP's error callback reports the loss,
+ * the core reconnects. */
+static void rx_abort(sc_lwip_mqtt_t *m, struct tcp_pcb *pcb)
+{
+    rx_reset(m);
+    tcp_abort(pcb);
+}
+
+/* p (owned; NULL: only a waiting piece) through the aligner, in lwIP's thread for a fresh
+ * segment or from poll() for the held stream: what a full queue stops is held (RX_FULL); when
+ * lwIP has no memory to hold it, the connection goes (RX_ABORTED), as after RX_CLOSED. */
+static int rx_take(sc_lwip_mqtt_t *m, struct tcp_pcb *pcb, struct pbuf *p, bool fresh)
+{
+    u16_t off = 0;
+    int r = rx_feed(m, pcb, p, &off);
+    if (r == RX_FULL) {
+        if (rx_hold(m, p, off, fresh))
+            return RX_FULL;
+        rx_abort(m, pcb);
+        return RX_ABORTED;
+    }
+    if (p)
+        pbuf_free(p);
+    return r;
+}
+
 static err_t rx_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
     sc_lwip_mqtt_t *m = &g_mqtt;
@@ -352,8 +378,7 @@ static err_t rx_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
         /* the window bounds what is held; a chain past pbuf's 16-bit length is not that */
         if (m->rx_held && (uint32_t)m->rx_held->tot_len + p->tot_len > 0xffffu) {
             pbuf_free(p);
-            rx_reset(m);
-            tcp_abort(pcb);
+            rx_abort(m, pcb);
             return ERR_ABRT;
         }
         if (m->rx_held)
@@ -363,24 +388,12 @@ static err_t rx_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
         m->rx_tail_len += p->tot_len;
         m->rx_tail_n += pbuf_clen(p); /* the chain is walked once per compaction, not per segment */
         if (!rx_compact(m)) {
-            rx_reset(m);
-            tcp_abort(pcb); /* lwIP's error callback reports the loss; the core reconnects */
+            rx_abort(m, pcb);
             return ERR_ABRT;
         }
         return ERR_OK;
     }
-    u16_t off = 0;
-    int r = rx_feed(m, pcb, p, &off);
-    if (r == RX_FULL) {
-        if (!rx_hold(m, p, off, true)) {
-            rx_reset(m);
-            tcp_abort(pcb);
-            return ERR_ABRT;
-        }
-        return ERR_OK;
-    }
-    pbuf_free(p);
-    return r == RX_ABORTED ? ERR_ABRT : ERR_OK; /* closed: as lwIP's own callback */
+    return rx_take(m, pcb, p, true) == RX_ABORTED ? ERR_ABRT : ERR_OK; /* closed: as lwIP's own callback */
 }
 
 /* poll() made room: the held stream goes on (the core's thread, core lock held). */
@@ -396,18 +409,7 @@ static void rx_resume(sc_lwip_mqtt_t *m)
     struct pbuf *p = m->rx_held;
     m->rx_held = NULL;
     m->rx_stalled = false;
-    u16_t off = 0;
-    int r = rx_feed(m, pcb, p, &off);
-    if (r == RX_FULL) {
-        if (!rx_hold(m, p, off, false)) {
-            rx_reset(m);
-            tcp_abort(pcb);
-        }
-        return;
-    }
-    if (p)
-        pbuf_free(p);
-    if (r == RX_OK && m->rx_fin) {
+    if (rx_take(m, pcb, p, false) == RX_OK && m->rx_fin) {
         m->rx_fin = false;
         m->rx_inner_recv(&m->client, pcb, NULL, ERR_OK); /* the broker's close, now */
     }
