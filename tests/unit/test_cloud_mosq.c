@@ -183,11 +183,18 @@ static int teardown(void **state)
     return tu_rm_rf(tmpdir);
 }
 
-static cloud_mosq_t *client(uint16_t port)
+/* A client with the test's hooks, not started */
+static cloud_mosq_t *new_client(void)
 {
     char err[100] = "";
     cloud_mosq_t *c = cloud_mosq_new("sc-test-", NULL, NULL, &hooks, NULL, err, sizeof err);
     assert_non_null(c);
+    return c;
+}
+
+static cloud_mosq_t *client(uint16_t port)
+{
+    cloud_mosq_t *c = new_client();
     assert_false(cloud_mosq_connected(c));
     assert_int_equal(cloud_mosq_start(c, "127.0.0.1", port), 0);
     return c;
@@ -225,9 +232,7 @@ static void ready_after_the_suback(void **state)
     (void)state;
     uint16_t port = 0;
     pid_t b = broker(&port, true);
-    char err[100] = "";
-    cloud_mosq_t *c = cloud_mosq_new("sc-test-", NULL, NULL, &hooks, NULL, err, sizeof err);
-    assert_non_null(c);
+    cloud_mosq_t *c = new_client();
     c->owner = c;   /* t_connect subscribes through cloud_mosq_subscribe */
     assert_false(cloud_mosq_ready(c));
     assert_int_equal(cloud_mosq_start(c, "127.0.0.1", port), 0);
@@ -427,9 +432,7 @@ static void owner_reconnect_never_blocks(void **state)
     (void)state;
     uint16_t port = 0;
     pid_t b = broker(&port, true);
-    char err[100] = "";
-    cloud_mosq_t *c = cloud_mosq_new("sc-test-", NULL, NULL, &hooks, NULL, err, sizeof err);
-    assert_non_null(c);
+    cloud_mosq_t *c = new_client();
     struct mosquitto *m = cloud_mosq_client(c);
     assert_int_equal(mosquitto_connect(m, "127.0.0.1", port, 30), MOSQ_ERR_SUCCESS);
     for (int i = 0; i < 50 && !cloud_mosq_connected(c); i++)

@@ -190,6 +190,27 @@ static sc_binder_status_t run_real(uint16_t *e, int32_t *s, uint32_t *elapsed)
     return st;
 }
 
+/* make_hal(), then the port connected as client_id to the test's broker within ms */
+static void hal_connected(const char *client_id, uint32_t ms)
+{
+    make_hal();
+    sc_mqtt_connect_t p = { .host = "127.0.0.1", .port = broker_port, .client_id = client_id, .keepalive_s = 60 };
+    assert_int_equal(hal.mqtt.connect(hal.mqtt.ctx, &p), SC_OK);
+    uint32_t t0 = sc_posix_now_ms();
+    while (hal.mqtt.state(hal.mqtt.ctx, NULL) != SC_MQTT_CONNECTED && sc_posix_now_ms() - t0 < ms)
+        tu_sleep_ms(5);
+    assert_int_equal(hal.mqtt.state(hal.mqtt.ctx, NULL), SC_MQTT_CONNECTED);
+}
+
+/* The broker's answer to request mid (request_status), waited for at most ms */
+static sc_err_t request_settled(int mid, uint32_t ms)
+{
+    uint32_t t0 = sc_posix_now_ms();
+    while (hal.mqtt.request_status(hal.mqtt.ctx, mid) == SC_ERR_AGAIN && sc_posix_now_ms() - t0 < ms)
+        tu_sleep_ms(5);
+    return hal.mqtt.request_status(hal.mqtt.ctx, mid);
+}
+
 /* Only a bound for a broken run: the broker works through the 65 534 publishes before it
  * answers the SUBSCRIBE behind them, seconds on a machine whose cores are busy. */
 #define WRAP_WAIT_MS 30000
@@ -217,19 +238,10 @@ static bool stopped(pid_t pid)
 static void test_request_ids_wrap(void **state)
 {
     (void)state;
-    make_hal();
-    sc_mqtt_connect_t p = { .host = "127.0.0.1", .port = broker_port, .client_id = "wrapdev", .keepalive_s = 60 };
-    assert_int_equal(hal.mqtt.connect(hal.mqtt.ctx, &p), SC_OK);
-    uint32_t t0 = sc_posix_now_ms();
-    while (hal.mqtt.state(hal.mqtt.ctx, NULL) != SC_MQTT_CONNECTED && sc_posix_now_ms() - t0 < WRAP_WAIT_MS)
-        tu_sleep_ms(5);
-    assert_int_equal(hal.mqtt.state(hal.mqtt.ctx, NULL), SC_MQTT_CONNECTED);
+    hal_connected("wrapdev", WRAP_WAIT_MS);
     int first = 0, mid = 0;
     assert_int_equal(hal.mqtt.subscribe_req(hal.mqtt.ctx, "wrap/a", 0, &first), SC_OK);
-    t0 = sc_posix_now_ms();
-    while (hal.mqtt.request_status(hal.mqtt.ctx, first) == SC_ERR_AGAIN && sc_posix_now_ms() - t0 < WRAP_WAIT_MS)
-        tu_sleep_ms(5);
-    assert_int_equal(hal.mqtt.request_status(hal.mqtt.ctx, first), SC_OK);
+    assert_int_equal(request_settled(first, WRAP_WAIT_MS), SC_OK);
     uint32_t first_order = hal.mqtt.request_order(hal.mqtt.ctx, first);
     assert_true(first_order != 0);   /* the SUBACK's order stamp (F153) */
     for (int i = 0; i < 65534; i++) {
@@ -240,7 +252,7 @@ static void test_request_ids_wrap(void **state)
     }
     tu_sleep_ms(300);   /* the publishes leave before the broker stops */
     assert_int_equal(kill(broker_pid, SIGSTOP), 0);
-    t0 = sc_posix_now_ms();
+    uint32_t t0 = sc_posix_now_ms();
     while (!stopped(broker_pid) && sc_posix_now_ms() - t0 < WRAP_WAIT_MS)
         tu_sleep_ms(1);
     assert_true(stopped(broker_pid));   /* else it could still answer the request below */
@@ -252,10 +264,7 @@ static void test_request_ids_wrap(void **state)
     assert_int_equal(kill(broker_pid, SIGCONT), 0);
     assert_int_equal(before, SC_ERR_AGAIN);   /* was SC_OK: the first subscription's answer */
     assert_int_equal(order_before, 0);        /* nor its stamp */
-    t0 = sc_posix_now_ms();
-    while (hal.mqtt.request_status(hal.mqtt.ctx, mid) == SC_ERR_AGAIN && sc_posix_now_ms() - t0 < WRAP_WAIT_MS)
-        tu_sleep_ms(5);
-    assert_int_equal(hal.mqtt.request_status(hal.mqtt.ctx, mid), SC_OK);
+    assert_int_equal(request_settled(mid, WRAP_WAIT_MS), SC_OK);
     /* stamped after the 65 534 publishes (libmosquitto tells a QoS 0 one sent: stamped too) */
     assert_int_equal(hal.mqtt.request_order(hal.mqtt.ctx, mid), first_order + 65534 + 1);
     hal.mqtt.disconnect(hal.mqtt.ctx);
@@ -322,19 +331,10 @@ static int drain_burst(int from, int count, unsigned ms)
 static void test_burst_waits_for_room(void **state)
 {
     (void)state;
-    make_hal();
-    sc_mqtt_connect_t p = { .host = "127.0.0.1", .port = broker_port, .client_id = "burstdev", .keepalive_s = 60 };
-    assert_int_equal(hal.mqtt.connect(hal.mqtt.ctx, &p), SC_OK);
-    uint32_t t0 = sc_posix_now_ms();
-    while (hal.mqtt.state(hal.mqtt.ctx, NULL) != SC_MQTT_CONNECTED && sc_posix_now_ms() - t0 < 5000)
-        tu_sleep_ms(5);
-    assert_int_equal(hal.mqtt.state(hal.mqtt.ctx, NULL), SC_MQTT_CONNECTED);
+    hal_connected("burstdev", 5000);
     int mid = 0;
     assert_int_equal(hal.mqtt.subscribe_req(hal.mqtt.ctx, "burst/t", 1, &mid), SC_OK);
-    t0 = sc_posix_now_ms();
-    while (hal.mqtt.request_status(hal.mqtt.ctx, mid) == SC_ERR_AGAIN && sc_posix_now_ms() - t0 < 5000)
-        tu_sleep_ms(5);
-    assert_int_equal(hal.mqtt.request_status(hal.mqtt.ctx, mid), SC_OK);
+    assert_int_equal(request_settled(mid, 5000), SC_OK);
     /* the core busy for the whole burst (until the broker has it all, then 500 ms), then it polls */
     burst_publish("burst/t", 0, BURST);
     tu_sleep_ms(500);
@@ -352,7 +352,7 @@ static void test_burst_waits_for_room(void **state)
     int first = drain_burst(1000, SC_POSIX_MQTT_QUEUE, 3000);
     assert_int_equal(first, SC_POSIX_MQTT_QUEUE);   /* the oldest are kept */
     sc_mqtt_msg_t msg;
-    t0 = sc_posix_now_ms();
+    uint32_t t0 = sc_posix_now_ms();
     while (sc_posix_now_ms() - t0 < 1000)
         if (hal.mqtt.poll(hal.mqtt.ctx, &msg) != SC_OK)
             tu_sleep_ms(5);

@@ -676,6 +676,14 @@ static void mqtt_up(u16_t port)
     assert_int_equal(g_m.state(g_m.ctx, NULL), SC_MQTT_CONNECTED);
 }
 
+/* mqtt_up, subscribed to the down topic, the broker's greeting on it (test_mqtt) taken */
+static void mqtt_subscribed(u16_t port)
+{
+    mqtt_up(port);
+    assert_int_equal(g_m.subscribe(g_m.ctx, "$thing/down/service/P/D", 1), SC_OK);
+    assert_true(wait_until(got_msg, NULL, 5000));
+}
+
 static int g_req;
 static bool answered(void *arg)
 {
@@ -740,9 +748,7 @@ static void test_mqtt_hostile_broker(void **state)
 {
     (void)state;
     sc_lwip_mqtt_init(&g_m);
-    mqtt_up(1884);
-    assert_int_equal(g_m.subscribe(g_m.ctx, "$thing/down/service/P/D", 1), SC_OK);
-    assert_true(wait_until(got_msg, NULL, 5000)); /* the broker's greeting (test_mqtt) */
+    mqtt_subscribed(1884);
     const char *topic = "$thing/down/service/P/D";
     size_t tl = strlen(topic);
     static uint8_t msg[2100], pay[1500];
@@ -837,9 +843,7 @@ static void test_mqtt_full_queue_holds_the_stream(void **state)
 {
     (void)state;
     sc_lwip_mqtt_init(&g_m);
-    mqtt_up(1886);
-    assert_int_equal(g_m.subscribe(g_m.ctx, "$thing/down/service/P/D", 1), SC_OK);
-    assert_true(wait_until(got_msg, NULL, 5000)); /* the broker's greeting (test_mqtt) */
+    mqtt_subscribed(1886);
     int count = 3 * SC_LWIP_MQTT_QUEUE;
     burst(0, count, false);
     usleep(100000); /* lwIP has taken the whole segment in before the first poll */
@@ -868,9 +872,7 @@ static void test_mqtt_held_stream_stays_small(void **state)
 {
     (void)state;
     sc_lwip_mqtt_init(&g_m);
-    mqtt_up(1888);
-    assert_int_equal(g_m.subscribe(g_m.ctx, "$thing/down/service/P/D", 1), SC_OK);
-    assert_true(wait_until(got_msg, NULL, 5000)); /* the broker's greeting */
+    mqtt_subscribed(1888);
     static uint8_t all[8192];
     const char *topic = "$thing/down/service/P/D";
     size_t n = 0;
@@ -928,9 +930,7 @@ static void test_mqtt_held_stream_connection_ends(void **state)
 {
     (void)state;
     sc_lwip_mqtt_init(&g_m);
-    mqtt_up(1889);
-    assert_int_equal(g_m.subscribe(g_m.ctx, "$thing/down/service/P/D", 1), SC_OK);
-    assert_true(wait_until(got_msg, NULL, 5000));
+    mqtt_subscribed(1889);
     held_burst(0);
     LOCK_TCPIP_CORE();
     tcp_abort(B.conn); /* RST */
@@ -943,9 +943,7 @@ static void test_mqtt_held_stream_connection_ends(void **state)
     assert_int_equal(sc_lwip_mqtt_held(NULL), 0);
 
     /* connect() again while the stream is held */
-    mqtt_up(1890);
-    assert_int_equal(g_m.subscribe(g_m.ctx, "$thing/down/service/P/D", 1), SC_OK);
-    assert_true(wait_until(got_msg, NULL, 5000));
+    mqtt_subscribed(1890);
     held_burst(100);
     sc_mqtt_connect_t p = { .host = "10.9.0.2", .port = 1890, .client_id = "PD", .keepalive_s = 60 };
     assert_int_equal(g_m.connect(g_m.ctx, &p), SC_OK);
