@@ -432,8 +432,8 @@ static int broker_spawn(broker_t *br, char *err, size_t errlen)
     /* mosquitto (and its restarts) inherit our environment: not the variables of the cloud's
      * own secrets, which no mosquitto of ours uses (only --rabbitmq and --broker read them, and
      * neither starts one); $PGPASSWORD stays: the plugin's libpq reads it (F181) */
-    unsetenv("SMARTCFG_RABBITMQ_PASSWORD");
-    unsetenv("SMARTCFG_SERVICE_PASSWORD");
+    sc_cli_env_drop("SMARTCFG_RABBITMQ_PASSWORD");
+    sc_cli_env_drop("SMARTCFG_SERVICE_PASSWORD");
     if (pipe(fds) != 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         return -1;
@@ -823,7 +823,9 @@ bad_addr:
                           "users (leave USER:PASSWORD@ out: the --rabbitmq ones are used)");
     if (rabbitmq && !(rabbitmq = amqp_with_env_password(rabbitmq)))
         return sc_cli_fail(&cli, SC_EXIT_FAIL, "out of memory");
-    unsetenv("SMARTCFG_RABBITMQ_PASSWORD");   /* read once (copied above): no child inherits it (F181) */
+    /* read once (copied above): no child inherits it (F181), and wiped where exec put it, so
+     * that /proc/PID/environ no longer shows it for the cloud's whole run (F185) */
+    sc_cli_env_drop("SMARTCFG_RABBITMQ_PASSWORD");
     if (optind < argc)
         return sc_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
     if (rabbitmq && ext.port)
@@ -1027,6 +1029,7 @@ bad_addr:
         }
         snprintf(svc_user, sizeof svc_user, "%s", u);
         snprintf(svc_pass, sizeof svc_pass, "%s", p);
+        sc_cli_env_drop("SMARTCFG_SERVICE_PASSWORD");   /* copied: wiped from the environment (F185) */
     } else {
         /* Fresh service identity every run: nothing to leak between runs, nothing to configure. */
         cloud_random_hex(svc_user + strlen(svc_user), 8);

@@ -46,6 +46,30 @@ void sc_cli_no_core(void)
 #endif
 }
 
+extern char **environ;
+
+void sc_cli_env_drop(const char *name)
+{
+    size_t n = strlen(name);
+    /* every entry of that name: a duplicate one (an execve() may pass two) is unset too */
+    for (char **e = environ; e != NULL && *e != NULL; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            explicit_bzero(*e + n + 1, strlen(*e + n + 1));
+    unsetenv(name);
+}
+
+int sc_cli_env_take(const char *name, char **out)
+{
+    const char *v = getenv(name);
+    *out = NULL;
+    if (v == NULL)
+        return 0;
+    if ((*out = strdup(v)) == NULL)
+        return -1;
+    sc_cli_env_drop(name);
+    return 1;
+}
+
 /* The '@' that ends a URL's user part: the last one before the first of ends (after "://"), or
  * NULL. An '@' after the authority belongs to the path or the query (http://HOST/api@v2), not to
  * a user part: taking the last '@' before a '?' read the port and the path as a password. */

@@ -140,6 +140,15 @@ const char *sc_cli_input_why(int e, size_t cap, unsigned wait_s, char *buf, size
  * key or a token (a Ctrl-\ while `--password-file FIFO` waits for its writer dumped core with
  * what the process held; docs/security.md). Linux only; elsewhere nothing. */
 void sc_cli_no_core(void);
+/* A secret's variable taken out of the environment, read once: *out is a copy of its value
+ * (free it wiped; NULL when it is not set) and 1 is returned, 0 when it is not set, -1 when no
+ * copy could be made (out of memory: the variable is left as it was). The value is wiped where
+ * it stood, then unset: unsetenv() alone only takes the entry out of environ[], and the bytes
+ * exec put there stay in memory and in /proc/PID/environ for the process's whole life (readable
+ * by root, the process being not dumpable). Also out of what a program started later inherits. */
+int sc_cli_env_take(const char *name, char **out);
+/* The same without a copy: every NAME= entry's value wiped in place, then unset. */
+void sc_cli_env_drop(const char *name);
 /* The password a URL carries in its user part (scheme://USER:PASSWORD@HOST..., the last '@'
  * before a '?') or as libpq's ?password= parameter: its start in url and its length, or NULL
  * (the caller blanks it in argv: send --cloud, the cloud's --db, --rabbitmq,

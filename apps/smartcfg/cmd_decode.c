@@ -637,6 +637,7 @@ int cmd_decode(int argc, char **argv)
         memcpy(aes_key, env, sizeof aes_key);
         have_key = 1;
     }
+    sc_cli_env_drop("SMARTCFG_AES_KEY");   /* read once: not in /proc/PID/environ for a live capture's run (F185) */
     if (!iface && optind >= argc)
         return sc_cli_usage_error(&cli, "no capture file given (a file, - for stdin, or -i IFACE)");
     if (!iface && timeout_ms) {

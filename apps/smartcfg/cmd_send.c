@@ -36,6 +36,8 @@ typedef struct {
     bool have_ip, have_bssid, have_ssid, have_password, multicast, have_dest, json, no_token;
     char token[SC_TOKEN_MAX + 1];
     char access_buf[256];
+    /* $SMARTCFG_AES_KEY, $SC_ACCESS_TOKEN, $SC_CLOUD_PASSWORD: taken at the start (sc_cli_env_take) */
+    char *env_aes, *env_access, *env_cloud_pw;
     bool tty, progress_shown;
     uint32_t next_progress;
     uint8_t aes_key[16], reserved[SC_ET2_RESERVED_MAX]; /* what cfg.extra points to */
@@ -1043,7 +1045,7 @@ static int read_token_file(send_app_t *a, const char *path)
 static int aes_key_from_env(send_app_t *a)
 {
     sc_send_extra_t *x = &a->cfg.extra;
-    const char *env = getenv("SMARTCFG_AES_KEY");
+    const char *env = a->env_aes;
     if (x->key || a->cfg.proto != SC_PROTO_ESPTOUCH_V2 || !env || !env[0])
         return 0;
     if (strlen(env) != sizeof a->aes_key)
@@ -1126,7 +1128,7 @@ static int load_expect(send_app_t *a, bool with_secrets)
 {
     char why[512];
     const char *v = a->expect_path;
-    const char *access = a->cfg.access_token ? a->cfg.access_token : a->cfg.cloud_url ? getenv("SC_ACCESS_TOKEN") : NULL;
+    const char *access = a->cfg.access_token ? a->cfg.access_token : a->cfg.cloud_url ? a->env_access : NULL;
     const send_expect_secret_t secrets[] = {
         { "the Wi-Fi password being sent", a->cfg.creds.password, a->cfg.creds.password_len, true },
         { "the --token value", (const uint8_t *)a->cfg.token, a->cfg.token ? strlen(a->cfg.token) : 0, false },
@@ -1453,8 +1455,8 @@ static int check_options(send_app_t *a, int argc, char **argv)
         a->cfg.all_found = expect_all_found;
     }
     if (!a->cfg.access_token)
-        a->cfg.access_token = getenv("SC_ACCESS_TOKEN");
-    const char *cpw = getenv("SC_CLOUD_PASSWORD");
+        a->cfg.access_token = a->env_access;
+    const char *cpw = a->env_cloud_pw;
     if (a->cfg.cloud_url && cpw && cpw[0]) {
         /* http://USER@HOST: the password out of argv (never shown) */
         char with[sizeof a->cloud_buf];
@@ -1609,6 +1611,17 @@ static int run(send_app_t *a)
     return rc;
 }
 
+static void env_free(send_app_t *a)
+{
+    char **v[] = { &a->env_aes, &a->env_access, &a->env_cloud_pw };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        if (*v[i]) {
+            explicit_bzero(*v[i], strlen(*v[i]));
+            free(*v[i]);
+            *v[i] = NULL;
+        }
+}
+
 int cmd_send(int argc, char **argv)
 {
     static send_app_t app; /* the credentials: off the stack, wiped below */
@@ -1616,6 +1629,13 @@ int cmd_send(int argc, char **argv)
     memset(a, 0, sizeof *a);
     sc_cli_no_core(); /* before any secret is read: no core dump holds one */
     sc_cli_init(&a->cli, "smartcfg send", usage, NULL, argc, argv);
+    /* the secrets' variables out of the environment before anything can wait (a password FIFO):
+     * copied, wiped where exec put them and unset; /proc/PID/environ kept them for the run (F185) */
+    if (sc_cli_env_take("SMARTCFG_AES_KEY", &a->env_aes) < 0 || sc_cli_env_take("SC_ACCESS_TOKEN", &a->env_access) < 0 ||
+        sc_cli_env_take("SC_CLOUD_PASSWORD", &a->env_cloud_pw) < 0) {
+        env_free(a);
+        return sc_cli_fail(&a->cli, SC_EXIT_FAIL, "out of memory");
+    }
     sc_posix_sender_cfg_default(&a->cfg);
     a->cfg.linger_ms = 3000; /* late acks after the run had its devices: told, docs/send.md */
     a->input_wait_s = SC_CLI_INPUT_WAIT_S;
@@ -1624,6 +1644,7 @@ int cmd_send(int argc, char **argv)
         rc = complete_from_host(a);
     if (rc == 0)
         rc = run(a);
+    env_free(a);
     explicit_bzero(a, sizeof *a);
     return rc < 0 ? SC_EXIT_OK : rc;
 }

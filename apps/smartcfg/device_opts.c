@@ -106,6 +106,8 @@ void device_opts_free(device_opts_t *o)
 {
     for (size_t i = 0; i < sizeof o->val_ / sizeof o->val_[0]; i++)
         wipe_free(&o->val_[i]);
+    for (size_t i = 0; i < sizeof o->env_ / sizeof o->env_[0]; i++)
+        wipe_free(&o->env_[i]);
     explicit_bzero(&o->device.identity, sizeof o->device.identity);
 }
 
@@ -907,6 +909,15 @@ int device_opts_parse(device_opts_t *o, const device_opts_spec_t *spec, int argc
      * password): no core dump holds one */
     sc_cli_no_core();
     sc_cli_init(&o->cli, spec->name, usage, spec, argc, argv);
+    /* The secrets' variables, out of the environment before anything can wait (a --config
+     * FIFO): copied, wiped where exec put them and unset, so that neither /proc/PID/environ nor
+     * a --join exec: script, the only program the device starts, sees them (F180, F185). They
+     * are applied below, after the config files, which they win over. */
+    static const char *const env_name[] = { "SMARTCFG_DEVICE_SECRET", "SMARTCFG_PRODUCT_SECRET", "SMARTCFG_AES_KEY" };
+    _Static_assert(sizeof env_name / sizeof env_name[0] == sizeof o->env_ / sizeof o->env_[0], "one slot a variable");
+    for (size_t i = 0; i < sizeof o->env_ / sizeof o->env_[0]; i++)
+        if (sc_cli_env_take(env_name[i], &o->env_[i]) < 0)
+            return sc_cli_fail(&o->cli, SC_EXIT_FAIL, "out of memory");
     sc_posix_host_cfg_default(&o->host);
     sc_device_config_default(&o->device);
     if (spec->nextra > DEVICE_OPTS_MAX_EXTRA)
@@ -919,18 +930,12 @@ int device_opts_parse(device_opts_t *o, const device_opts_spec_t *spec, int argc
     for (size_t i = 0; i < nconfig; i++)
         if ((rc = load_config(o, spec, config_path[i])) != 0) /* usage, or 1 for a file others may change */
             return rc;
-    const char *env;
-    if (!o->cli_[O_DEVICE_SECRET] && (env = getenv("SMARTCFG_DEVICE_SECRET")) && env[0])
-        opt_set(o, spec, O_DEVICE_SECRET, env, true);
-    if (!o->cli_[O_PRODUCT_SECRET] && (env = getenv("SMARTCFG_PRODUCT_SECRET")) && env[0])
-        opt_set(o, spec, O_PRODUCT_SECRET, env, true);
-    if (!o->cli_[O_AES_KEY] && (env = getenv("SMARTCFG_AES_KEY")) && env[0])
-        opt_set(o, spec, O_AES_KEY, env, true);
-    /* read once (opt_set copied them) and out of the environment: a --join exec: script, the
-     * only program the device starts, gets the Wi-Fi credentials it is for, not these (F180) */
-    unsetenv("SMARTCFG_DEVICE_SECRET");
-    unsetenv("SMARTCFG_PRODUCT_SECRET");
-    unsetenv("SMARTCFG_AES_KEY");
+    static const int env_opt[] = { O_DEVICE_SECRET, O_PRODUCT_SECRET, O_AES_KEY };   /* env_name's order */
+    for (size_t i = 0; i < sizeof o->env_ / sizeof o->env_[0]; i++) {
+        if (!o->cli_[env_opt[i]] && o->env_[i] && o->env_[i][0])
+            opt_set(o, spec, env_opt[i], o->env_[i], true);
+        wipe_free(&o->env_[i]);   /* copied by opt_set, or not used */
+    }
     o->json = o->cli.json = o->flag_[O_JSON];
     if (check_log_level(o) || check_required(o, spec) || check_identity(o) || check_channels(o) || check_protocols(o))
         return SC_EXIT_USAGE;

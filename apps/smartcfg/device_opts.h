@@ -66,6 +66,7 @@ typedef struct {
     char *val_[45];
     bool flag_[45];
     bool cli_[45];
+    char *env_[3];   /* the secrets' variables, taken at the start (sc_cli_env_take) */
 } device_opts_t;
 
 /* DEVICE_OPTS_RUN, or the exit code to return now: SC_EXIT_OK after --help / --version,

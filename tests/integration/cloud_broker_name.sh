@@ -62,6 +62,10 @@ wait_connects 3 "broker moved back to the name's second address ($SECOND)"
 ok "the name's first address gone, the second back: reconnected to the second"
 kill -0 $CLOUD_PID || fail "smartcfg cloud exited"
 ! grep -q "$SMARTCFG_SERVICE_PASSWORD" "$T/cloud.err" "$T/cloud.events" || fail "the service password in the log"
+# F185: copied, and wiped where exec put it: unsetenv() alone left it in /proc/PID/environ
+penv=$(tr '\0' '\n' < /proc/$CLOUD_PID/environ) || fail "the cloud's /proc/PID/environ unreadable"
+grep -q '^SMARTCFG_SERVICE_PASSWORD=$' <<<"$penv" || fail "the cloud's environ: the service password not found wiped"
+! grep -qF "$SMARTCFG_SERVICE_PASSWORD" <<<"$penv" || fail "the service password in the cloud's /proc/PID/environ"
 stop_cloud
 
 # Refused at each address: a fatal startup error at once (no 10 s wait per address), which

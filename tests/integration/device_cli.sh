@@ -284,6 +284,11 @@ SMARTCFG_AES_KEY=$KEY SMARTCFG_DEVICE_SECRET=$SECRET SMARTCFG_PRODUCT_SECRET=pro
     --timeout 20 --state-dir "$TMP/senv" >"$TMP/out" 2>"$TMP/err" &
 EP=$!
 for _ in $(seq 150); do [ -f "$TMP/join.env" ] && break; sleep 0.1; done
+# F185: unset was not enough: /proc/PID/environ kept the values where exec put them
+penv=$(tr '\0' '\n' < "/proc/$EP/environ") || fail "the device's /proc/PID/environ unreadable (ended?)"
+grep -qF -e "$KEY" -e "$SECRET" -e prodS3cretValue <<<"$penv" \
+    && fail "/proc/PID/environ of the device shows a secret's value: $(grep -o "^SMARTCFG_[A-Z_]*=" <<<"$penv" | tr "\n" " ")"
+grep -q '^SMARTCFG_DEVICE_SECRET=$' <<<"$penv" || fail "the device's environ: SMARTCFG_DEVICE_SECRET not found wiped"
 kill "$EP" 2>/dev/null; wait "$EP" 2>/dev/null
 [ -f "$TMP/join.env" ] || fail "the --join exec: script did not run in 15 s"
 grep -q '^PASSWORD=env-pw-1$' "$TMP/join.env" || fail "the --join script lacks PASSWORD"

@@ -244,6 +244,21 @@ kill -QUIT "$QP"; wait "$QP"; rc=$?
 { [ "$owner" = 0 ] && [ $rc = 131 ] && ! ls "$Q" | grep -q '^core'; } \
   || { echo "FAIL: SIGQUIT at --password-file FIFO: /proc owner '$owner' (want 0: not dumpable), exit $rc, files: $(ls "$Q"), key in a core: $(grep -l K3y-0f-the-dev1c "$Q"/core* 2>/dev/null)"; fail=1; }
 rm -rf "$Q"
+# F185: the secrets' variables were unset once read, but unsetenv() only takes the entry out
+# of environ[]: the value stayed where exec put it, and /proc/PID/environ showed it for the whole
+# run. They are now wiped there at the start, before a FIFO is waited on.
+mkfifo "$F/fifo8"
+SMARTCFG_AES_KEY=K3y-0f-the-dev1c SC_ACCESS_TOKEN=AcCeSs-T0ken-123 SC_CLOUD_PASSWORD=Cl0ud-PW-456 \
+  "$B/smartcfg" send --ssid x --protocol v2 --password-file "$F/fifo8" $OK --token t1 --input-wait 60 \
+  >"$F/env.out" 2>&1 & EP=$!   # its own pid (no timeout(1) between: that one's environ has them)
+for _ in $(seq 100); do ls -l "/proc/$EP/fd" 2>/dev/null | grep -qF -- "-> $F/fifo8" && break; sleep 0.1; done
+penv=$(tr '\0' '\n' < "/proc/$EP/environ") || { echo "FAIL: send with its FIFO: /proc/$EP/environ unreadable"; fail=1; }
+ls -l "/proc/$EP/fd" 2>/dev/null | grep -qF -- "-> $F/fifo8" || { echo "FAIL: send never opened its FIFO"; fail=1; }
+for v in K3y-0f-the-dev1c AcCeSs-T0ken-123 Cl0ud-PW-456; do
+  grep -qF -- "$v" <<<"$penv" && { echo "FAIL: /proc/PID/environ of send shows a secret variable's value: $(grep -o -e "^SMARTCFG_AES_KEY=" -e "^SC_[A-Z_]*=" <<<"$penv" | tr "\n" " ")"; fail=1; }
+done
+grep -q '^SMARTCFG_AES_KEY=$' <<<"$penv" || { echo "FAIL: send's environ: SMARTCFG_AES_KEY not found wiped (the check above proves nothing)"; fail=1; }
+kill "$EP" 2>/dev/null; wait "$EP" 2>/dev/null
 for v in 0 3601 1.5 +5 abc ''; do
   check 2 "^smartcfg send: --input-wait: '$v' is not a whole number of seconds in 1..3600$" --ssid x --password S3cretPw $OK --input-wait "$v"
 done
