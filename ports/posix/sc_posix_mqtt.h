@@ -43,6 +43,10 @@ extern "C" {
 
 #define SC_POSIX_MQTT_QUEUE 64   /* a burst the loop reads after it (F58); ~1.2 KB each */
 #define SC_POSIX_MQTT_WAIT_MS 2000   /* the longest a message waits for room in the queue */
+/* The longest connect() waits for a broker name to resolve before it moves on to the next
+ * address (the first failure reason then: EHOSTUNREACH). Within the binder's 10 s connect budget
+ * (a silent first name leaves the next address 7 s) and AT+TCMQTTCONN's usual <cmdtimeout>. */
+#define SC_POSIX_MQTT_LOOKUP_MS 3000
 
 sc_err_t sc_posix_mqtt_init(sc_hal_mqtt_t *out);
 void sc_posix_mqtt_cleanup(sc_hal_mqtt_t *mqtt);

@@ -812,6 +812,42 @@ static void test_bind_tls(void **state)
     assert_true(ms < 2000);   /* reported, not waited out */
     free_hal();
     kill_broker(tls_pid);
+
+    /* G1: the port looks the name up itself and hands libmosquitto the address; the certificate
+     * is still checked against the NAME it was given. A certificate for "localhost" (a DNS SAN)
+     * reached as "localhost": accepted; the same reached as 127.0.0.1, or one for another name
+     * reached as "localhost": refused (EPROTO), as libmosquitto's own check did. */
+    snprintf(cmd, sizeof cmd,
+             "( cd '%s' && for n in localhost other.sc-test.example; do openssl req -newkey rsa:2048 -nodes "
+             "-keyout $n.key -out $n.csr -subj /CN=$n && printf 'subjectAltName=DNS:%%s\\n' $n > $n.ext && "
+             "openssl x509 -req -in $n.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out $n.crt -days 2 "
+             "-extfile $n.ext && chmod 644 $n.key || exit 1; done ) >/dev/null 2>&1",
+             tmpdir);
+    assert_int_equal(system(cmd), 0);
+    static const struct {
+        const char *cert, *host;
+        uint16_t err;
+    } cases[] = { { "localhost", "localhost", 25 }, { "localhost", "127.0.0.1", 1 }, { "other.sc-test.example", "localhost", 1 } };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(extra, sizeof extra, "certfile %s/%s.crt\nkeyfile %s/%s.key\n", tmpdir, cases[i].cert, tmpdir, cases[i].cert);
+        tls_pid = spawn_broker(true, extra, &tls_port);
+        assert_true(tls_pid > 0);
+        make_hal();
+        make_id(&id, &cfg, tls_port);
+        snprintf(cfg.host, sizeof cfg.host, "%s", cases[i].host);
+        cfg.tls = true;
+        snprintf(cfg.ca_file, sizeof cfg.ca_file, "%s/ca.crt", tmpdir);
+        cfg.bind_timeout_ms = 3000;
+        assert_int_equal(sc_binder_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+        uint16_t got = 0;
+        assert_int_equal(run_real(&got, &s, &ms), SC_BINDER_FAILED);
+        free_hal();
+        kill_broker(tls_pid);
+        if (got != cases[i].err)
+            fail_msg("certificate for %s, broker reached as %s: err %u, want %u", cases[i].cert, cases[i].host, got, cases[i].err);
+        if (cases[i].err == 1)
+            assert_int_equal(s, EPROTO);
+    }
 }
 
 int main(void)
