@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sc_hal_mqtt_t over libmosquitto; see sc_posix_mqtt.h for the threading model. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -34,6 +33,7 @@
 typedef struct {
     atomic_int refs;
     atomic_bool done;   /* n and addrs are final */
+    bool numeric;       /* host was an address (read at once, no thread) */
     int n;
     char addrs[LOOKUP_ADDRS][INET6_ADDRSTRLEN + 16];   /* numeric, "%scope" included */
     char host[];
@@ -347,7 +347,8 @@ static lookup_t *lookup_start(const char *host)
     l->n = 0;
     atomic_init(&l->refs, 1);
     atomic_init(&l->done, false);
-    if (lookup_resolve(l, AI_NUMERICHOST)) {
+    l->numeric = lookup_resolve(l, AI_NUMERICHOST);
+    if (l->numeric) {
         atomic_store(&l->done, true);
         return l;
     }
@@ -371,19 +372,21 @@ static lookup_t *lookup_start(const char *host)
     return l;
 }
 
-/* Loop thread, before each connect: what the TLS callbacks check and send for this address. */
-static void set_tls_name(posix_mqtt_t *p, const char *host)
+/* Loop thread, before each connect: what the TLS callbacks check and send for this address
+ * (numeric: host is an address, then its certificate must name that address, "%scope" aside). */
+static void set_tls_name(posix_mqtt_t *p, const char *host, bool numeric)
 {
-    unsigned char bin[16];
-    bool numeric = inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1;
     snprintf(p->tls_name, sizeof p->tls_name, "%s", numeric ? "" : host);
     if (p->tls_ctx == NULL)
         return;
     X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(p->tls_ctx);
     X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     if (numeric) {
+        char ip[INET6_ADDRSTRLEN];
+        snprintf(ip, sizeof ip, "%.*s", (int)strcspn(host, "%"), host);
         X509_VERIFY_PARAM_set1_host(vp, NULL, 0);
-        X509_VERIFY_PARAM_set1_ip_asc(vp, host);
+        if (X509_VERIFY_PARAM_set1_ip_asc(vp, ip) != 1)
+            X509_VERIFY_PARAM_set1_host(vp, host, 0);   /* matches no certificate: refused */
     } else {
         X509_VERIFY_PARAM_set1_ip(vp, NULL, 0);
         X509_VERIFY_PARAM_set1_host(vp, host, 0);
@@ -406,18 +409,17 @@ static int lookup_step(posix_mqtt_t *p, int *err)
         }
     }
     lookup_t *l = p->lk;
-    if (!atomic_load(&l->done)) {
-        if ((int32_t)(sc_posix_now_ms() - p->lk_deadline) < 0)
-            return MOSQ_ERR_CONN_PENDING;
-        l->n = 0;   /* not read: the lookup thread may still write it */
-    }
+    bool done = atomic_load(&l->done);
+    if (!done && (int32_t)(sc_posix_now_ms() - p->lk_deadline) < 0)
+        return MOSQ_ERR_CONN_PENDING;
     p->lk = NULL;
     p->resolving = false;
-    int n = atomic_load(&l->done) ? l->n : 0;
+    int n = done ? l->n : 0;   /* not done: given up on, its thread may still write them */
     char addrs[LOOKUP_ADDRS][sizeof l->addrs[0]];
     memcpy(addrs, l->addrs, sizeof addrs[0] * (size_t)n);
+    bool numeric = l->numeric;
     lookup_unref(l);
-    set_tls_name(p, p->addr[p->cur].host);
+    set_tls_name(p, p->addr[p->cur].host, numeric);
     int rc = MOSQ_ERR_EAI;
     for (int i = 0; i < n && rc != MOSQ_ERR_SUCCESS; i++) {
         errno = 0;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 30
+# ctest-cost: 40
 # The POSIX MQTT port's connect when the DNS server does not answer (G1). The test runs in a
 # network namespace of its own whose resolv.conf (/etc/netns/NS/resolv.conf, mounted over
 # /etc/resolv.conf by `ip netns exec`) names a DNS server of the test's (lib/dns_stub.py) that
@@ -13,10 +13,14 @@
 #      once the port's lookup bound (3 s, SC_POSIX_MQTT_LOOKUP_MS) passes, within its 10 s;
 #   2. --broker SILENT:PORT,127.0.0.1:PORT (a real mosquitto): connected through the second
 #      address within 6 s of the AT+TCMQTTCONN (the bound, then the connect);
-#   3. a SIGTERM while the lookup waits on the silent server ends the device within 1 s.
+#   3. a SIGTERM while the lookup waits on the silent server ends the device within 1 s;
+#   4. the binder of `smartcfg device` (a capture, the join, the token on 8266, then MQTT) with
+#      --broker SILENT:PORT,127.0.0.1:PORT: bound through the second address within 6 s of
+#      entering "binding" (the device's own t_ms: the 3 s bound, the connect, the reply; before: the binder's thread held in the first
+#      lookup for 10 s).
 if [ -z "${SC_DNS_NS:-}" ]; then
     command -v ip >/dev/null || { echo "FAIL: no ip(8)" >&2; exit 1; }
-    NS=sc-atdns-$$-$RANDOM
+    NS=sc-brdns-$$-$RANDOM
     mkdir -p "/etc/netns/$NS" || { echo "FAIL: cannot make /etc/netns/$NS (root needed)" >&2; exit 1; }
     trap 'for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null; done
           ip netns del "$NS" 2>/dev/null; rm -rf "/etc/netns/$NS"' EXIT
@@ -33,7 +37,7 @@ set -u
 SC=${SC_BUILD:?}/smartcfg
 HOST=${SC_SRC:?}/tests/integration/at_host.py
 LIB=$(dirname "$0")/lib
-TMP=$(mktemp -d /tmp/sc_at_mqtt_dns.XXXXXX)
+TMP=$(mktemp -d /tmp/sc_broker_dns.XXXXXX)
 BROKER= DNSPID=
 cleanup() {
     [ -n "$BROKER" ] && kill "$BROKER" 2>/dev/null
@@ -98,7 +102,7 @@ EOF
 t0=$(ms)
 run s1 "$SILENT:$PORT" "$TMP/s1"
 wait $HPID || fail "1. the AT line during a connect to a name the DNS server does not answer: $(cat "$TMP/s1-host.out")"
-t1=$(ms)
+t1=$(ms); cp "$TMP/bind.jsonl" /tmp/pdns_bind.jsonl
 grep -q "$SILENT" "$TMP/dns.log" || fail "1. the DNS server was never asked for $SILENT: $(cat "$TMP/dns.log")"
 ok "1. AT answered within 300 ms while AT+TCMQTTCONN waited on a silent DNS server; the connect then failed with -603 (session $((t1 - t0)) ms)"
 
@@ -145,3 +149,35 @@ kill $HPID 2>/dev/null; wait $HPID 2>/dev/null
 [ $took -le 1000 ] || fail "3. a SIGTERM during the silent lookup took $took ms to end the device (want <= 1000)"
 ok "3. a SIGTERM during the silent lookup ended the device in $took ms"
 ! grep -q "$SECRET" "$TMP"/*-dev.out "$TMP"/*-dev.err || fail "the device secret in the device's output"
+
+# 4. the binder: a capture decoded, the join, the token on 8266, then the connect to the list
+TOKEN='abcdefabcdefabcdefabcdefabcdef12'
+"$SC" air --ssid DnsAP --password 'dn5-pass' --ip 127.0.0.1 "$TMP/cap.pcap" > "$TMP/air.log" 2>&1 || fail "4. smartcfg air"
+python3 "$SC_SRC/tests/integration/bind_responder.py" "$PORT" ABCDEFGHIJ dev1 0 "$TMP/up.log" > "$TMP/resp.log" 2>&1 &
+RESP=$!
+sleep 0.3
+SMARTCFG_DEVICE_SECRET=$SECRET "$SC" device --radio "file:$TMP/cap.pcap" --join "sim:DnsAP:dn5-pass:127.0.0.2" \
+    --sim-delay 200 --product-id ABCDEFGHIJ --device-name dev1 --broker "$SILENT:$PORT,127.0.0.1:$PORT" --json \
+    --timeout 60 --state-dir "$TMP/state-bind" --log-level debug > "$TMP/bind.jsonl" 2> "$TMP/bind.err" &
+DEV=$!
+for _ in $(seq 1 100); do
+    grep -q '"state":"wait_token"' "$TMP/bind.jsonl" 2>/dev/null && break
+    kill -0 "$DEV" 2>/dev/null || break
+    sleep 0.1
+done
+grep -q '"state":"wait_token"' "$TMP/bind.jsonl" || fail "4. the device never waited for its token"
+python3 "$SC_SRC/tests/integration/udp_peer.py" token 127.0.0.1 127.0.0.2 "$TOKEN" "$TMP/token.log" > /dev/null 2>&1 \
+    || fail "4. token exchange"
+rc=0; wait $DEV || rc=$?
+kill $RESP 2>/dev/null
+[ $rc -eq 0 ] || fail "4. --broker SILENT,127.0.0.1: exit $rc (want 0, bound)"
+grep -q '"event":"bound"' "$TMP/bind.jsonl" || fail "4. no bound event"
+# the device's own clock (t_ms) at its first event matching KEY=VALUE
+tms() { python3 -c 'import json, sys
+k, v = sys.argv[2].split("=")
+print(next((e["t_ms"] for e in map(json.loads, open(sys.argv[1])) if e.get(k) == v), ""))' "$TMP/bind.jsonl" "$1"; }
+b0=$(tms state=binding) b1=$(tms event=bound)
+[ -n "$b0" ] && [ -n "$b1" ] || fail "4. no binding/bound times in the events"
+[ $((b1 - b0)) -le 6000 ] || fail "4. bound $((b1 - b0)) ms after entering binding (want <= 6000: the 3 s lookup bound, then the connect)"
+ok "4. the binder bound through the second address $((b1 - b0)) ms after entering binding"
+for f in "$TMP/bind.jsonl" "$TMP/bind.err"; do ! grep -qF -- "$SECRET" "$f" || fail "4. the device secret in $f"; done
