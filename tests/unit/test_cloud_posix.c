@@ -850,6 +850,57 @@ static void test_bind_tls(void **state)
     }
 }
 
+/* G1: libmosquitto is handed the address the port looked up; SNI must still carry the name (a
+ * TLS front end that routes by SNI). A TLS server of Python's records the SNI it gets; the port
+ * connects to "localhost" with the CA (test_bind_tls made the certificates). */
+static void test_tls_sni_is_the_name(void **state)
+{
+    (void)state;
+    char sni[600], ready[600], cmd[2048];
+    snprintf(sni, sizeof sni, "%s/sni.txt", tmpdir);
+    snprintf(ready, sizeof ready, "%s/sni.ready", tmpdir);
+    unlink(sni);
+    unlink(ready);
+    uint16_t port = tu_free_port();
+    snprintf(cmd, sizeof cmd,
+             "python3 -c 'import socket, ssl, sys\n"
+             "c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+             "c.load_cert_chain(sys.argv[1], sys.argv[2])\n"
+             "c.sni_callback = lambda s, n, x: [open(sys.argv[4], \"w\").write(str(n)), None][1]\n"
+             "l = socket.socket()\n"
+             "l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+             "l.bind((\"127.0.0.1\", int(sys.argv[3])))\n"
+             "l.listen(1)\n"
+             "l.settimeout(10)\n"
+             "open(sys.argv[5], \"w\").close()\n"
+             "a, _ = l.accept()\n"
+             "try:\n    c.wrap_socket(a, server_side=True)\nexcept Exception:\n    pass\n' "
+             "'%s/localhost.crt' '%s/localhost.key' %u '%s' '%s' >/dev/null 2>&1 &",
+             tmpdir, tmpdir, (unsigned)port, sni, ready);
+    assert_int_equal(system(cmd), 0);
+    for (int i = 0; i < 100 && access(ready, F_OK) != 0; i++)
+        usleep(50000);
+    assert_int_equal(access(ready, F_OK), 0);
+    sc_hal_mqtt_t m;
+    assert_int_equal(sc_posix_mqtt_init(&m), SC_OK);
+    char ca[600];
+    snprintf(ca, sizeof ca, "%s/ca.crt", tmpdir);
+    sc_mqtt_connect_t p = { .host = "localhost", .port = port, .client_id = "sni-test", .tls = true, .ca_file = ca };
+    uint32_t t0 = sc_posix_now_ms();
+    assert_int_equal(m.connect(m.ctx, &p), SC_OK);
+    assert_true(sc_posix_now_ms() - t0 < 100);   /* the lookup is the port thread's, not ours */
+    for (int i = 0; i < 100 && access(sni, F_OK) != 0; i++)
+        usleep(50000);
+    m.disconnect(m.ctx);
+    sc_posix_mqtt_cleanup(&m);
+    char got[64] = "";
+    FILE *f = fopen(sni, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(got, sizeof got, f));
+    fclose(f);
+    assert_string_equal(got, "localhost");
+}
+
 int main(void)
 {
     if (access(MOSQUITTO_BIN, X_OK) != 0) {
@@ -874,6 +925,7 @@ int main(void)
         cmocka_unit_test(test_dynreg_endpoint_down),
         cmocka_unit_test(test_http_table_limits),
         cmocka_unit_test(test_bind_tls),
+        cmocka_unit_test(test_tls_sni_is_the_name),
     };
     return cmocka_run_group_tests(tests, start_broker, stop_broker);
 }
