@@ -395,13 +395,16 @@ static void set_tls_name(posix_mqtt_t *p, const char *host, bool numeric)
 
 /* Loop thread, resolving: MOSQ_ERR_CONN_PENDING while addr[cur]'s name is still being looked
  * up, MOSQ_ERR_SUCCESS once connecting to one of its addresses, else why not (MOSQ_ERR_EAI: the
- * name did not resolve within SC_POSIX_MQTT_LOOKUP_MS). */
+ * name did not resolve within its bound: SC_POSIX_MQTT_LOOKUP_MS, _LAST_MS for the last address). */
 static int lookup_step(posix_mqtt_t *p, int *err)
 {
     *err = 0;
     if (p->lk == NULL) {
         p->lk = lookup_start(p->addr[p->cur].host);
-        p->lk_deadline = sc_posix_now_ms() + SC_POSIX_MQTT_LOOKUP_MS;
+        pthread_mutex_lock(&p->lock);
+        bool last = p->tried + 1 >= p->naddr;   /* no other address to move on to */
+        pthread_mutex_unlock(&p->lock);
+        p->lk_deadline = sc_posix_now_ms() + (last ? SC_POSIX_MQTT_LOOKUP_LAST_MS : SC_POSIX_MQTT_LOOKUP_MS);
         if (p->lk == NULL) {
             *err = EAGAIN;
             p->resolving = false;
