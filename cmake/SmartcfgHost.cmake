@@ -11,7 +11,7 @@ smartcfg_find_host_libs(
   "MOSQ|libmosquitto|libmosquitto-dev"
   "MHD|libmicrohttpd|libmicrohttpd-dev"
   "CURL|libcurl|libcurl4-openssl-dev"
-  "SSL|libssl|libssl-dev"
+  "SSL|libssl libcrypto|libssl-dev"
   "SQLITE|sqlite3|libsqlite3-dev"
   "RMQ|librabbitmq|librabbitmq-dev")
 # libpq: the cloud's PostgreSQL registry backend (`--db postgresql://`, docs/scale.md). Optional:

@@ -2,8 +2,12 @@
 /* sc_hal_mqtt_t over libmosquitto; see sc_posix_mqtt.h for the threading model. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +15,7 @@
 
 #include <mosquitto.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "sc_posix.h"
 #include "sc_posix_mqtt.h"
@@ -18,14 +23,39 @@
 #define ACK_RING 64
 #define ADDR_MAX 8   /* "HOST[:PORT],HOST[:PORT]...": brokers of one cluster, tried in order */
 #define DEFAULT_CA "/etc/ssl/certs/ca-certificates.crt"
+#define LOOKUP_ADDRS 4   /* addresses of one name tried (as libmosquitto did: while connect() fails at once) */
+#define LOOKUP_TICK_MS 20   /* how often the loop thread looks at a lookup (and at the teardown) */
+
+/* A host name lookup on a thread of its own, detached (G1): the loop thread waits for it at
+ * most SC_POSIX_MQTT_LOOKUP_MS and a teardown not at all; the lookup thread owns this (the host
+ * name and its answer: nothing secret) with the loop thread, the last one out frees it. A
+ * numeric address is read at once, on the caller's thread, without a resolver. */
+typedef struct {
+    atomic_int refs;
+    atomic_bool done;   /* n and addrs are final */
+    bool numeric;       /* host was an address (read at once, no thread) */
+    int n;
+    char addrs[LOOKUP_ADDRS][INET6_ADDRSTRLEN + 16];   /* numeric, "%scope" included */
+    char host[];
+} lookup_t;
 
 typedef struct {
     pthread_mutex_t lock;
     struct mosquitto *mosq;
     pthread_t thread;
     bool thread_running;
-    bool stop;      /* under lock: the loop thread exits */
-    bool closing;   /* under lock: flush our DISCONNECT, then exit */
+    bool closing;   /* under lock: flush our DISCONNECT (or drop the lookup), then exit */
+    /* Loop thread only: addr[cur]'s name is being looked up (lk, given up at lk_deadline) before
+     * its connect; dead: every address failed, the thread idles until the teardown. */
+    bool resolving, dead;
+    lookup_t *lk;
+    uint32_t lk_deadline;
+    /* Loop thread only (set before each connect, read by the TLS callbacks of that connect):
+     * the name the broker's certificate is checked against and sent as SNI, "" for an address.
+     * libmosquitto is handed the numeric address (it would look the name up again, blocking) and
+     * so would check the certificate against that address and send it as SNI. */
+    char tls_name[128];
+    SSL_CTX *tls_ctx;   /* ours, held by libmosquitto (MOSQ_OPT_SSL_CTX): NULL without TLS */
     sc_mqtt_state_t state;
     int reason;
     sc_mqtt_msg_t queue[SC_POSIX_MQTT_QUEUE];
@@ -193,7 +223,7 @@ static void on_unsubscribe(struct mosquitto *mosq, void *obj, int mid)
 static void wait_for_room(posix_mqtt_t *p)
 {
     struct timespec until = sc_posix_time_in(CLOCK_MONOTONIC, SC_POSIX_MQTT_WAIT_MS);   /* room's clock */
-    while (p->q_count == SC_POSIX_MQTT_QUEUE && !p->stop && !p->closing)
+    while (p->q_count == SC_POSIX_MQTT_QUEUE && !p->closing)
         if (pthread_cond_timedwait(&p->room, &p->lock, &until) == ETIMEDOUT) {
             p->absent = p->q_count == SC_POSIX_MQTT_QUEUE;
             break;
@@ -276,9 +306,135 @@ static int parse_addrs(posix_mqtt_t *p, const char *list, int dflt)
     return p->naddr ? 0 : -1;
 }
 
-/* Loop thread (or m_connect): the transport to the current broker failed before any CONNACK;
- * start connecting to the next one. MOSQ_ERR_SUCCESS when a connect is under way again. */
-static int next_address(posix_mqtt_t *p)
+static void lookup_unref(lookup_t *l)
+{
+    if (l != NULL && atomic_fetch_sub(&l->refs, 1) == 1)
+        free(l);
+}
+
+/* true when an address came out (flags: 0, or AI_NUMERICHOST: never asks a resolver) */
+static bool lookup_resolve(lookup_t *l, int flags)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = flags };
+    struct addrinfo *ai = NULL;
+    if (getaddrinfo(l->host, NULL, &hints, &ai) != 0)
+        return false;
+    l->n = 0;
+    for (struct addrinfo *i = ai; i != NULL && l->n < LOOKUP_ADDRS; i = i->ai_next)
+        if (getnameinfo(i->ai_addr, i->ai_addrlen, l->addrs[l->n], sizeof l->addrs[0], NULL, 0, NI_NUMERICHOST) == 0)
+            l->n++;
+    freeaddrinfo(ai);
+    return l->n > 0;
+}
+
+static void *lookup_main(void *arg)
+{
+    lookup_t *l = arg;
+    lookup_resolve(l, 0);
+    atomic_store(&l->done, true);
+    lookup_unref(l);
+    return NULL;
+}
+
+/* NULL when out of memory or threads. */
+static lookup_t *lookup_start(const char *host)
+{
+    size_t hl = strlen(host);
+    lookup_t *l = malloc(sizeof *l + hl + 1);
+    if (l == NULL)
+        return NULL;
+    memcpy(l->host, host, hl + 1);
+    l->n = 0;
+    atomic_init(&l->refs, 1);
+    atomic_init(&l->done, false);
+    l->numeric = lookup_resolve(l, AI_NUMERICHOST);
+    if (l->numeric) {
+        atomic_store(&l->done, true);
+        return l;
+    }
+    atomic_store(&l->refs, 2);
+    pthread_attr_t at;
+    pthread_t t;
+    sigset_t all, old;
+    sigfillset(&all);
+    /* no signal for it (it inherits the mask): a stop signal goes to a thread that acts on it */
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    bool made = false;
+    if (pthread_attr_init(&at) == 0) {
+        made = pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED) == 0 && pthread_create(&t, &at, lookup_main, l) == 0;
+        pthread_attr_destroy(&at);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!made) {
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+/* Loop thread, before each connect: what the TLS callbacks check and send for this address
+ * (numeric: host is an address, then its certificate must name that address, "%scope" aside). */
+static void set_tls_name(posix_mqtt_t *p, const char *host, bool numeric)
+{
+    snprintf(p->tls_name, sizeof p->tls_name, "%s", numeric ? "" : host);
+    if (p->tls_ctx == NULL)
+        return;
+    X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(p->tls_ctx);
+    X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (numeric) {
+        char ip[INET6_ADDRSTRLEN];
+        snprintf(ip, sizeof ip, "%.*s", (int)strcspn(host, "%"), host);
+        X509_VERIFY_PARAM_set1_host(vp, NULL, 0);
+        if (X509_VERIFY_PARAM_set1_ip_asc(vp, ip) != 1)
+            X509_VERIFY_PARAM_set1_host(vp, host, 0);   /* matches no certificate: refused */
+    } else {
+        X509_VERIFY_PARAM_set1_ip(vp, NULL, 0);
+        X509_VERIFY_PARAM_set1_host(vp, host, 0);
+    }
+}
+
+/* Loop thread, resolving: MOSQ_ERR_CONN_PENDING while addr[cur]'s name is still being looked
+ * up, MOSQ_ERR_SUCCESS once connecting to one of its addresses, else why not (MOSQ_ERR_EAI: the
+ * name did not resolve within its bound: SC_POSIX_MQTT_LOOKUP_MS, _LAST_MS for the last address). */
+static int lookup_step(posix_mqtt_t *p, int *err)
+{
+    *err = 0;
+    if (p->lk == NULL) {
+        p->lk = lookup_start(p->addr[p->cur].host);
+        pthread_mutex_lock(&p->lock);
+        bool last = p->tried + 1 >= p->naddr;   /* no other address to move on to */
+        pthread_mutex_unlock(&p->lock);
+        p->lk_deadline = sc_posix_now_ms() + (last ? SC_POSIX_MQTT_LOOKUP_LAST_MS : SC_POSIX_MQTT_LOOKUP_MS);
+        if (p->lk == NULL) {
+            *err = EAGAIN;
+            p->resolving = false;
+            return MOSQ_ERR_ERRNO;
+        }
+    }
+    lookup_t *l = p->lk;
+    bool done = atomic_load(&l->done);
+    if (!done && (int32_t)(sc_posix_now_ms() - p->lk_deadline) < 0)
+        return MOSQ_ERR_CONN_PENDING;
+    p->lk = NULL;
+    p->resolving = false;
+    int n = done ? l->n : 0;   /* not done: given up on, its thread may still write them */
+    char addrs[LOOKUP_ADDRS][sizeof l->addrs[0]];
+    memcpy(addrs, l->addrs, sizeof addrs[0] * (size_t)n);
+    bool numeric = l->numeric;
+    lookup_unref(l);
+    set_tls_name(p, p->addr[p->cur].host, numeric);
+    int rc = MOSQ_ERR_EAI;
+    for (int i = 0; i < n && rc != MOSQ_ERR_SUCCESS; i++) {
+        errno = 0;
+        rc = mosquitto_connect_async(p->mosq, addrs[i], p->addr[p->cur].port, p->keepalive);
+        *err = errno;
+    }
+    return rc;
+}
+
+/* Loop thread: the transport to the current broker failed before any CONNACK; move on to the
+ * next one (its lookup first). true when there is one. */
+static bool next_address(posix_mqtt_t *p)
 {
     pthread_mutex_lock(&p->lock);
     bool more = !p->connacked && !p->closing && p->tried + 1 < p->naddr;
@@ -289,10 +445,8 @@ static int next_address(posix_mqtt_t *p)
         p->reason = 0;
     }
     pthread_mutex_unlock(&p->lock);
-    if (!more)
-        return MOSQ_ERR_NO_CONN;
-    int rc = mosquitto_connect_async(p->mosq, p->addr[p->cur].host, p->addr[p->cur].port, p->keepalive);
-    return rc == MOSQ_ERR_SUCCESS ? rc : next_address(p);
+    p->resolving = more;
+    return more;
 }
 
 /* Loop thread: a refused TCP connect before any CONNACK. With TLS, libmosquitto (2.0)
@@ -313,20 +467,48 @@ static bool connect_refused(posix_mqtt_t *p)
     return poll(&pf, 1, 0) == 1 && (pf.revents & (POLLHUP | POLLERR));
 }
 
+/* Loop thread: every address failed (rc, err: the last one's reason). */
+static void give_up(posix_mqtt_t *p, int rc, int err)
+{
+    pthread_mutex_lock(&p->lock);
+    if (p->state == SC_MQTT_CONNECTING || p->state == SC_MQTT_CONNECTED) {
+        p->state = SC_MQTT_FAILED;
+        if (p->reason == 0)
+            p->reason = reason_of(rc, err);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
 /* Our own network thread instead of mosquitto_loop_start(): libmosquitto's loop_forever
  * reconnects on its own and cannot be stopped while a TCP connect is pending (a silent
- * broker would hang the teardown for minutes). This one never reconnects, reports the first
- * error as the failure reason and stops within ~0.5 s. */
+ * broker would hang the teardown for minutes). This one looks each name up first (lookup_step:
+ * libmosquitto would block in getaddrinfo, G1), never reconnects, reports the first error as
+ * the failure reason and stops within ~0.5 s, within LOOKUP_TICK_MS while looking a name up. */
 static void *loop_main(void *arg)
 {
     posix_mqtt_t *p = arg;
     unsigned closing_ticks = 0;
     for (;;) {
         pthread_mutex_lock(&p->lock);
-        bool stop = p->stop, closing = p->closing;
+        bool closing = p->closing;
         pthread_mutex_unlock(&p->lock);
-        if (stop)
-            break;
+        if (closing && (p->resolving || p->dead))
+            break;   /* nothing sent yet, or nothing left to send */
+        if (p->dead) {
+            sleep_ms(50);   /* the link is gone; idle until the core disconnects */
+            continue;
+        }
+        if (p->resolving) {
+            int err = 0;
+            int rc = lookup_step(p, &err);
+            if (rc == MOSQ_ERR_CONN_PENDING) {
+                sleep_ms(LOOKUP_TICK_MS);
+            } else if (rc != MOSQ_ERR_SUCCESS && !next_address(p)) {
+                give_up(p, rc, err);
+                p->dead = true;
+            }
+            continue;
+        }
         errno = 0;
         int rc = mosquitto_loop(p->mosq, 50, 1);
         int err = errno;
@@ -339,18 +521,16 @@ static void *loop_main(void *arg)
                 break;
             continue;
         }
-        if (rc != MOSQ_ERR_SUCCESS && next_address(p) == MOSQ_ERR_SUCCESS)
+        if (rc != MOSQ_ERR_SUCCESS && next_address(p))
             continue;
         if (rc != MOSQ_ERR_SUCCESS) {
-            pthread_mutex_lock(&p->lock);
-            if (p->state == SC_MQTT_CONNECTING || p->state == SC_MQTT_CONNECTED) {
-                p->state = SC_MQTT_FAILED;
-                if (p->reason == 0)
-                    p->reason = reason_of(rc, err);
-            }
-            pthread_mutex_unlock(&p->lock);
+            give_up(p, rc, err);
             sleep_ms(50);   /* the link is gone; idle until the core disconnects */
         }
+    }
+    if (p->lk != NULL) {   /* its thread frees it when the resolver answers */
+        lookup_unref(p->lk);
+        p->lk = NULL;
     }
     return NULL;
 }
@@ -371,8 +551,50 @@ static void teardown(posix_mqtt_t *p)
     }
     mosquitto_destroy(m);
     p->mosq = NULL;
+    p->tls_ctx = NULL;   /* libmosquitto held the last reference */
     explicit_bzero(p->psk, sizeof p->psk);
     p->psk_len = 0;
+}
+
+/* Loop thread, as a handshake begins (inside libmosquitto's SSL_connect, before the ClientHello
+ * is built): SNI carries the broker's name, not the address libmosquitto was given. */
+static void on_tls_info(const SSL *ssl, int where, int ret)
+{
+    (void)ret;
+    const posix_mqtt_t *p = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    if ((where & SSL_CB_HANDSHAKE_START) && p != NULL && p->tls_name[0] != '\0')
+        SSL_set_tlsext_host_name((SSL *)ssl, p->tls_name);
+}
+
+/* TLS with a CA file (G1): the context is ours, whole, as psk_only's (libmosquitto applies
+ * nothing to it): the CA file, TLS 1.2 or later, the certificate verified by OpenSSL against
+ * the broker's name (X509_VERIFY_PARAM, set_tls_name before each connect) and SNI carrying that
+ * name (on_tls_info). libmosquitto is handed the numeric address: its own check would compare
+ * the certificate with that address, and it has no verify callback here anyway (its callback,
+ * set on a context of the caller's with MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, refused every
+ * certificate until libmosquitto had made a context of its own once: an index it only
+ * allocates then). MOSQ_ERR_INVAL: the CA file cannot be read (as mosquitto_tls_set said). */
+static int tls_ca(posix_mqtt_t *p, struct mosquitto *m, const char *ca_file)
+{
+    SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+    if (c == NULL)
+        return MOSQ_ERR_TLS;
+    SSL_CTX_set_app_data(c, p);
+    SSL_CTX_set_info_callback(c, on_tls_info);
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+    int rc = SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) == 1 ? MOSQ_ERR_SUCCESS : MOSQ_ERR_TLS;
+    if (rc == MOSQ_ERR_SUCCESS && SSL_CTX_load_verify_locations(c, ca_file, NULL) != 1)
+        rc = MOSQ_ERR_INVAL;
+    if (rc == MOSQ_ERR_SUCCESS)
+        rc = mosquitto_void_option(m, MOSQ_OPT_SSL_CTX, c);   /* it keeps a reference */
+    if (rc == MOSQ_ERR_SUCCESS)
+        rc = mosquitto_int_option(m, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0);
+    if (rc == MOSQ_ERR_SUCCESS)
+        p->tls_ctx = c;
+    SSL_CTX_free(c);
+    return rc;
 }
 
 /* TLS-PSK and nothing else (F114). With libmosquitto 2.0.11's own PSK client, a server that knows
@@ -407,6 +629,7 @@ static int psk_only(posix_mqtt_t *p, struct mosquitto *m, const sc_mqtt_connect_
     p->psk_len = (unsigned)params->psk_len;
     memcpy(p->psk_id, params->psk_identity, strlen(params->psk_identity) + 1);
     SSL_CTX_set_app_data(c, p);
+    SSL_CTX_set_info_callback(c, on_tls_info);   /* SNI: the name, as before G1 */
     SSL_CTX_set_psk_client_callback(c, psk_cb);
     SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
     SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION);
@@ -440,7 +663,7 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     p->q_head = p->q_count = 0;
     p->absent = false;
     unwake(p);
-    p->stop = p->closing = false;
+    p->closing = false;
     memset(p->ack_used, 0, sizeof p->ack_used);
     memset(p->req_used, 0, sizeof p->req_used);
     p->connacked = false;
@@ -477,16 +700,13 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     if (rc == MOSQ_ERR_SUCCESS && params->tls && params->psk != NULL) {
         rc = psk_only(p, m, params);
     } else if (rc == MOSQ_ERR_SUCCESS && params->tls) {
-        rc = mosquitto_tls_set(m, params->ca_file != NULL ? params->ca_file : DEFAULT_CA, NULL, NULL, NULL, NULL);
+        rc = tls_ca(p, m, params->ca_file != NULL ? params->ca_file : DEFAULT_CA);
     }
+    /* The lookup and the connect happen on the loop thread (G1): this returns at once. */
     int err = 0;
-    if (rc == MOSQ_ERR_SUCCESS) {
-        errno = 0;
-        rc = mosquitto_connect_async(m, p->addr[p->cur].host, p->addr[p->cur].port, p->keepalive);
-        err = errno;
-        if (rc != MOSQ_ERR_SUCCESS && next_address(p) == MOSQ_ERR_SUCCESS)
-            rc = MOSQ_ERR_SUCCESS;   /* the first broker refused at once; the next one is on */
-    }
+    p->resolving = true;
+    p->dead = false;
+    p->lk = NULL;
     if (rc == MOSQ_ERR_SUCCESS && pthread_create(&p->thread, NULL, loop_main, p) != 0) {
         rc = MOSQ_ERR_ERRNO;
         err = EAGAIN;
@@ -498,6 +718,7 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
         pthread_mutex_unlock(&p->lock);
         mosquitto_destroy(m);
         p->mosq = NULL;
+        p->tls_ctx = NULL;
         explicit_bzero(p->psk, sizeof p->psk);
         p->psk_len = 0;
         return rc == MOSQ_ERR_INVAL ? SC_ERR_INVAL : SC_ERR_IO;

@@ -7,11 +7,15 @@
  *   ...
  *   sc_posix_mqtt_cleanup(&mqtt);                  // disconnects, joins the thread, frees
  *
- * connect() resolves the host name synchronously (getaddrinfo: use an address or a working
- * resolver), starts the TCP connection (and TLS handshake) without waiting for it, and runs
- * libmosquitto's network loop in a thread of its own (not mosquitto_loop_start: that one
- * reconnects behind the core's back and cannot be stopped while a connect is pending).
- * Every other call returns at once; disconnect()/cleanup() take at most ~0.5 s.
+ * connect() returns at once (state CONNECTING) and starts a thread of its own that, for each
+ * address of the list in turn, looks the host name up (a name: on a detached thread, waited for
+ * at most SC_POSIX_MQTT_LOOKUP_MS, _LAST_MS for the list's last; an address: at once, no resolver asked), hands libmosquitto
+ * the numeric address, starts the TCP connection (and TLS handshake) without waiting for it and
+ * runs libmosquitto's network loop (not mosquitto_loop_start: that one reconnects behind the
+ * core's back and cannot be stopped while a connect is pending). libmosquitto's own connect
+ * would look the name up itself, blocking its caller (10 s on a DNS server that does not answer).
+ * Every other call returns at once; disconnect()/cleanup() take at most ~0.5 s and never wait
+ * for a lookup (a lookup given up on ends on its own thread, which holds nothing but the name).
  * Callbacks of that thread only fill a mutex-protected inbound queue
  * (SC_POSIX_MQTT_QUEUE messages) and a ring of acknowledged message ids, which poll() and
  * puback_received() read. A message that finds the queue full waits up to
@@ -23,9 +27,12 @@
  * password, 5 not authorised) or, when the TCP/TLS connection itself failed, the errno
  * (e.g. 111 ECONNREFUSED; connect() returns SC_ERR_IO when it fails at once, otherwise
  * state() turns to SC_MQTT_FAILED later); EPROTO (71) when the TLS
- * handshake or the broker certificate check failed; EHOSTUNREACH when the name did not resolve.
- * TLS: params->tls uses params->ca_file (a PEM bundle; NULL: /etc/ssl/certs/ca-certificates.crt)
- * and verifies the broker's host name; with params->psk, TLS-PSK instead: an OpenSSL context of
+ * handshake or the broker certificate check failed; EHOSTUNREACH when the name did not resolve
+ * within its bound (SC_POSIX_MQTT_LOOKUP_MS, _LAST_MS; the next address of the list is tried first).
+ * TLS: params->tls uses params->ca_file (a PEM bundle; NULL: /etc/ssl/certs/ca-certificates.crt;
+ * one that cannot be read: connect() returns SC_ERR_INVAL), an OpenSSL context of the port's own
+ * (TLS 1.2 or later), and verifies the broker's certificate against the host name as given (not
+ * the address it resolved to), which SNI carries too; with params->psk, TLS-PSK instead: an OpenSSL context of
  * the port's own (TLS 1.2, the PSK suites only, a certificate refused), identity
  * params->psk_identity, the key copied into the port's context for the connection's handshakes
  * and wiped at disconnect (libmosquitto never holds it); a wrong key, or a server that knows no
@@ -43,6 +50,15 @@ extern "C" {
 
 #define SC_POSIX_MQTT_QUEUE 64   /* a burst the loop reads after it (F58); ~1.2 KB each */
 #define SC_POSIX_MQTT_WAIT_MS 2000   /* the longest a message waits for room in the queue */
+/* The longest connect() waits for a broker name to resolve while another address of the list
+ * is still untried: then it moves on to it (the first failure reason: EHOSTUNREACH). Within the
+ * binder's 10 s connect budget (a silent first name leaves the next address 7 s) and
+ * AT+TCMQTTCONN's usual <cmdtimeout>. */
+#define SC_POSIX_MQTT_LOOKUP_MS 3000
+/* The same for the last (or only) address of the list: glibc's own bound with resolv.conf's
+ * defaults (5 s a try, 2 tries). A cut at 3 s there would only fail sooner, and fail a name
+ * whose first query was lost (answered at glibc's second try, 5 s in) at every connect. */
+#define SC_POSIX_MQTT_LOOKUP_LAST_MS 10000
 
 sc_err_t sc_posix_mqtt_init(sc_hal_mqtt_t *out);
 void sc_posix_mqtt_cleanup(sc_hal_mqtt_t *mqtt);

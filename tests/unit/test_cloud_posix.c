@@ -812,6 +812,93 @@ static void test_bind_tls(void **state)
     assert_true(ms < 2000);   /* reported, not waited out */
     free_hal();
     kill_broker(tls_pid);
+
+    /* G1: the port looks the name up itself and hands libmosquitto the address; the certificate
+     * is still checked against the NAME it was given. A certificate for "localhost" (a DNS SAN)
+     * reached as "localhost": accepted; the same reached as 127.0.0.1, or one for another name
+     * reached as "localhost": refused (EPROTO), as libmosquitto's own check did. */
+    snprintf(cmd, sizeof cmd,
+             "( cd '%s' && for n in localhost other.sc-test.example; do openssl req -newkey rsa:2048 -nodes "
+             "-keyout $n.key -out $n.csr -subj /CN=$n && printf 'subjectAltName=DNS:%%s\\n' $n > $n.ext && "
+             "openssl x509 -req -in $n.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out $n.crt -days 2 "
+             "-extfile $n.ext && chmod 644 $n.key || exit 1; done ) >/dev/null 2>&1",
+             tmpdir);
+    assert_int_equal(system(cmd), 0);
+    static const struct {
+        const char *cert, *host;
+        uint16_t err;
+    } cases[] = { { "localhost", "localhost", 25 }, { "localhost", "127.0.0.1", 1 }, { "other.sc-test.example", "localhost", 1 } };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(extra, sizeof extra, "certfile %s/%s.crt\nkeyfile %s/%s.key\n", tmpdir, cases[i].cert, tmpdir, cases[i].cert);
+        tls_pid = spawn_broker(true, extra, &tls_port);
+        assert_true(tls_pid > 0);
+        make_hal();
+        make_id(&id, &cfg, tls_port);
+        snprintf(cfg.host, sizeof cfg.host, "%s", cases[i].host);
+        cfg.tls = true;
+        snprintf(cfg.ca_file, sizeof cfg.ca_file, "%s/ca.crt", tmpdir);
+        cfg.bind_timeout_ms = 3000;
+        assert_int_equal(sc_binder_start(&B, &hal, &cfg, &id, "tok-integration", sc_posix_now_ms()), SC_OK);
+        uint16_t got = 0;
+        assert_int_equal(run_real(&got, &s, &ms), SC_BINDER_FAILED);
+        free_hal();
+        kill_broker(tls_pid);
+        if (got != cases[i].err)
+            fail_msg("certificate for %s, broker reached as %s: err %u, want %u", cases[i].cert, cases[i].host, got, cases[i].err);
+        if (cases[i].err == 1)
+            assert_int_equal(s, EPROTO);
+    }
+}
+
+/* G1: libmosquitto is handed the address the port looked up; SNI must still carry the name (a
+ * TLS front end that routes by SNI). A TLS server of Python's records the SNI it gets; the port
+ * connects to "localhost" with the CA (test_bind_tls made the certificates). */
+static void test_tls_sni_is_the_name(void **state)
+{
+    (void)state;
+    char sni[600], ready[600], cmd[2048];
+    snprintf(sni, sizeof sni, "%s/sni.txt", tmpdir);
+    snprintf(ready, sizeof ready, "%s/sni.ready", tmpdir);
+    unlink(sni);
+    unlink(ready);
+    uint16_t port = tu_free_port();
+    snprintf(cmd, sizeof cmd,
+             "python3 -c 'import socket, ssl, sys\n"
+             "c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+             "c.load_cert_chain(sys.argv[1], sys.argv[2])\n"
+             "c.sni_callback = lambda s, n, x: [open(sys.argv[4], \"w\").write(str(n)), None][1]\n"
+             "l = socket.socket()\n"
+             "l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+             "l.bind((\"127.0.0.1\", int(sys.argv[3])))\n"
+             "l.listen(1)\n"
+             "l.settimeout(10)\n"
+             "open(sys.argv[5], \"w\").close()\n"
+             "a, _ = l.accept()\n"
+             "try:\n    c.wrap_socket(a, server_side=True)\nexcept Exception:\n    pass\n' "
+             "'%s/localhost.crt' '%s/localhost.key' %u '%s' '%s' >/dev/null 2>&1 &",
+             tmpdir, tmpdir, (unsigned)port, sni, ready);
+    assert_int_equal(system(cmd), 0);
+    for (int i = 0; i < 100 && access(ready, F_OK) != 0; i++)
+        usleep(50000);
+    assert_int_equal(access(ready, F_OK), 0);
+    sc_hal_mqtt_t m;
+    assert_int_equal(sc_posix_mqtt_init(&m), SC_OK);
+    char ca[600];
+    snprintf(ca, sizeof ca, "%s/ca.crt", tmpdir);
+    sc_mqtt_connect_t p = { .host = "localhost", .port = port, .client_id = "sni-test", .tls = true, .ca_file = ca };
+    uint32_t t0 = sc_posix_now_ms();
+    assert_int_equal(m.connect(m.ctx, &p), SC_OK);
+    assert_true(sc_posix_now_ms() - t0 < 100);   /* the lookup is the port thread's, not ours */
+    for (int i = 0; i < 100 && access(sni, F_OK) != 0; i++)
+        usleep(50000);
+    m.disconnect(m.ctx);
+    sc_posix_mqtt_cleanup(&m);
+    char got[64] = "";
+    FILE *f = fopen(sni, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(got, sizeof got, f));
+    fclose(f);
+    assert_string_equal(got, "localhost");
 }
 
 int main(void)
@@ -838,6 +925,7 @@ int main(void)
         cmocka_unit_test(test_dynreg_endpoint_down),
         cmocka_unit_test(test_http_table_limits),
         cmocka_unit_test(test_bind_tls),
+        cmocka_unit_test(test_tls_sni_is_the_name),
     };
     return cmocka_run_group_tests(tests, start_broker, stop_broker);
 }

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""A tiny DNS server over UDP for the tests: ADDR NAME=IPV4[,IPV4...] ... [--silent-if FILE] [--rotate].
+"""A tiny DNS server over UDP for the tests: ADDR NAME=IPV4[,IPV4...] ... [--silent-if FILE] [--rotate]
+[--lose-once NAME].
 
 Listens on ADDR port 53 (a test's own network namespace: its resolv.conf names ADDR). A query
 of type A for NAME gets its addresses, in the order given; AAAA (or any other type) for NAME
 gets an answer without records (NODATA); any other name NXDOMAIN. While FILE exists, nothing
 is answered at all: a resolver that does not answer, as a DNS server gone or cut off looks to
 glibc (it waits its timeout for each attempt). --rotate: each A answer for a name moves its
-first address to the end for the next one (round-robin DNS). Each query is logged to stderr."""
+first address to the end for the next one (round-robin DNS). --lose-once NAME: the first query
+of each type for NAME is not answered, the next ones are (a lossy link: glibc gets its answer at
+its second attempt, after its timeout). Each query is logged to stderr."""
 import os
 import socket
 import struct
@@ -57,6 +60,12 @@ def main():
         i = args.index("--silent-if")
         silent = args[i + 1]
         del args[i:i + 2]
+    lose_once = None
+    if "--lose-once" in args:
+        i = args.index("--lose-once")
+        lose_once = args[i + 1].lower().rstrip(".")
+        del args[i:i + 2]
+    lost = set()
     rotate = "--rotate" in args
     if rotate:
         args.remove("--rotate")
@@ -76,8 +85,12 @@ def main():
             qtype = struct.unpack("!H", msg[off:off + 2])[0]
         except (ValueError, IndexError, struct.error):
             continue
-        print("query %s type %d%s" % (name, qtype, " (not answered)" if quiet else ""), file=sys.stderr, flush=True)
-        if quiet:
+        lose = name == lose_once and (name, qtype) not in lost
+        if lose:
+            lost.add((name, qtype))
+        print("query %s type %d%s" % (name, qtype, " (not answered)" if quiet else " (lost)" if lose else ""),
+              file=sys.stderr, flush=True)
+        if quiet or lose:
             continue
         r = answer(msg, names, rotate)
         if r:
