@@ -26,7 +26,7 @@
 #define LOOKUP_ADDRS 4   /* addresses of one name tried (as libmosquitto did: while connect() fails at once) */
 #define LOOKUP_TICK_MS 20   /* how often the loop thread looks at a lookup (and at the teardown) */
 
-/* A host name lookup on a thread of its own, detached (G1): the loop thread waits for it at
+/* A host name lookup on a thread of its own, detached (F186): the loop thread waits for it at
  * most SC_POSIX_MQTT_LOOKUP_MS and a teardown not at all; the lookup thread owns this (the host
  * name and its answer: nothing secret) with the loop thread, the last one out frees it. A
  * numeric address is read at once, on the caller's thread, without a resolver. */
@@ -482,7 +482,7 @@ static void give_up(posix_mqtt_t *p, int rc, int err)
 /* Our own network thread instead of mosquitto_loop_start(): libmosquitto's loop_forever
  * reconnects on its own and cannot be stopped while a TCP connect is pending (a silent
  * broker would hang the teardown for minutes). This one looks each name up first (lookup_step:
- * libmosquitto would block in getaddrinfo, G1), never reconnects, reports the first error as
+ * libmosquitto would block in getaddrinfo, F186), never reconnects, reports the first error as
  * the failure reason and stops within ~0.5 s, within LOOKUP_TICK_MS while looking a name up. */
 static void *loop_main(void *arg)
 {
@@ -566,7 +566,7 @@ static void on_tls_info(const SSL *ssl, int where, int ret)
         SSL_set_tlsext_host_name((SSL *)ssl, p->tls_name);
 }
 
-/* TLS with a CA file (G1): the context is ours, whole, as psk_only's (libmosquitto applies
+/* TLS with a CA file (F186): the context is ours, whole, as psk_only's (libmosquitto applies
  * nothing to it): the CA file, TLS 1.2 or later, the certificate verified by OpenSSL against
  * the broker's name (X509_VERIFY_PARAM, set_tls_name before each connect) and SNI carrying that
  * name (on_tls_info). libmosquitto is handed the numeric address: its own check would compare
@@ -629,7 +629,7 @@ static int psk_only(posix_mqtt_t *p, struct mosquitto *m, const sc_mqtt_connect_
     p->psk_len = (unsigned)params->psk_len;
     memcpy(p->psk_id, params->psk_identity, strlen(params->psk_identity) + 1);
     SSL_CTX_set_app_data(c, p);
-    SSL_CTX_set_info_callback(c, on_tls_info);   /* SNI: the name, as before G1 */
+    SSL_CTX_set_info_callback(c, on_tls_info);   /* SNI: the name, as before F186 */
     SSL_CTX_set_psk_client_callback(c, psk_cb);
     SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
     SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION);
@@ -702,7 +702,7 @@ static sc_err_t m_connect(void *ctx, const sc_mqtt_connect_t *params)
     } else if (rc == MOSQ_ERR_SUCCESS && params->tls) {
         rc = tls_ca(p, m, params->ca_file != NULL ? params->ca_file : DEFAULT_CA);
     }
-    /* The lookup and the connect happen on the loop thread (G1): this returns at once. */
+    /* The lookup and the connect happen on the loop thread (F186): this returns at once. */
     int err = 0;
     p->resolving = true;
     p->dead = false;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # ctest-cost: 40
-# The POSIX MQTT port's connect when the DNS server does not answer (G1). The test runs in a
+# The POSIX MQTT port's connect when the DNS server does not answer (F186). The test runs in a
 # network namespace of its own whose resolv.conf (/etc/netns/NS/resolv.conf, mounted over
 # /etc/resolv.conf by `ip netns exec`) names a DNS server of the test's (lib/dns_stub.py) that
 # answers nothing; glibc waits 5 s for each of its 2 attempts. Before, connect() looked the

@@ -813,7 +813,7 @@ static void test_bind_tls(void **state)
     free_hal();
     kill_broker(tls_pid);
 
-    /* G1: the port looks the name up itself and hands libmosquitto the address; the certificate
+    /* F186: the port looks the name up itself and hands libmosquitto the address; the certificate
      * is still checked against the NAME it was given. A certificate for "localhost" (a DNS SAN)
      * reached as "localhost": accepted; the same reached as 127.0.0.1, or one for another name
      * reached as "localhost": refused (EPROTO), as libmosquitto's own check did. */
@@ -850,7 +850,7 @@ static void test_bind_tls(void **state)
     }
 }
 
-/* G1: libmosquitto is handed the address the port looked up; SNI must still carry the name (a
+/* F186: libmosquitto is handed the address the port looked up; SNI must still carry the name (a
  * TLS front end that routes by SNI). A TLS server of Python's records the SNI it gets; the port
  * connects to "localhost" with the CA (test_bind_tls made the certificates). */
 static void test_tls_sni_is_the_name(void **state)
