@@ -396,14 +396,14 @@ static unsigned count_workers(void *ctx)
     return 0;   /* a broken connection: the next consume finds it */
 }
 
-/* The current node's name (cloud_lookup.h), never waiting: 1 while its lookup may still be
- * waited for (wait_ms from its start), else 0 with *addr one of its addresses: this lookup's, or,
- * when it failed or had no answer in time, the last good one's (the lookup goes on and its
- * answer serves the next try); -1 with err when there is none. An address is its own answer,
- * without a thread. rabbitmq-c's amqp_socket_open_noblock looked the name up itself, blocking,
- * on the main loop: with a DNS server that did not answer, 10 s per node and per reconnect, a
- * stop signal and the failover to the next node waiting as long. */
-static int node_lookup(cloud_amqp_t *a, int wait_ms, const char **addr, char *err, size_t errlen)
+/* The current node's name (cloud_lookup.h), never waiting: -1 while its lookup may still be
+ * waited for (wait_ms from its start), else the count of its addresses (in a->dns[a->cur]):
+ * this lookup's, or, when it failed or had no answer in time, the last good one's (the lookup
+ * goes on and its answer serves the next try); 0 with err when there are none. An address is
+ * its own answer, without a thread. rabbitmq-c's amqp_socket_open_noblock looked the name up
+ * itself, blocking, on the main loop: with a DNS server that did not answer, 10 s per node and
+ * per reconnect, a stop signal and the failover to the next node waiting as long. */
+static int node_lookup(cloud_amqp_t *a, int wait_ms, char *err, size_t errlen)
 {
     node_dns_t *d = &a->dns[a->cur];
     const char *host = a->node[a->cur].host;
@@ -415,7 +415,7 @@ static int node_lookup(cloud_amqp_t *a, int wait_ms, const char **addr, char *er
     const char *why = "cannot start its lookup (out of memory or threads)";
     int n = d->lk ? cloud_lookup_poll(d->lk, got, CLOUD_ADDRS_MAX, &why) : 0;
     if (n < 0 && cloud_now_ms() - d->lk_t0 < wait_ms)
-        return 1;
+        return -1;
     if (n >= 0) {
         cloud_lookup_drop(d->lk);
         d->lk = NULL;
@@ -433,21 +433,20 @@ static int node_lookup(cloud_amqp_t *a, int wait_ms, const char **addr, char *er
         else
             snprintf(what, sizeof what, "%s", why);
         if (!d->said && d->naddrs)
-            cloud_log("binding service: RabbitMQ node %s: %s; connecting to its address from the last lookup", host,
+            cloud_log("binding service: RabbitMQ node %s: %s; connecting to its addresses from the last lookup", host,
                       what);
         d->said = true;
-        if (!d->naddrs) {
+        if (!d->naddrs)
             snprintf(err, errlen, "cannot reach RabbitMQ at %s:%d: its name: %s", host, a->node[a->cur].port, what);
-            return -1;
-        }
     }
-    *addr = d->addrs[0];
-    return 0;
+    return d->naddrs;
 }
 
-/* Connect (to addr, an address of the current node's name), log in, declare the quorum queue
- * and its binding, start consuming. */
-static int try_connect(cloud_amqp_t *a, const char *addr, char *err, size_t errlen)
+/* Connect (to the first of the current node's naddrs addresses, node_lookup's, that answers,
+ * in the resolver's order, as rabbitmq-c's own lookup did: `localhost` giving ::1 first to a
+ * node listening on IPv4 only), log in, declare the quorum queue and its binding, start
+ * consuming. */
+static int try_connect(cloud_amqp_t *a, int naddrs, char *err, size_t errlen)
 {
     const struct amqp_connection_info *n = &a->node[a->cur];
     char buf[256];
@@ -457,13 +456,20 @@ static int try_connect(cloud_amqp_t *a, const char *addr, char *err, size_t errl
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    struct timeval tv = { CONNECT_TIMEOUT_S, 0 };
-    /* an address: rabbitmq-c's getaddrinfo asks no resolver (the name was looked up above) */
-    int rc = amqp_socket_open_noblock(sock, addr, n->port, &tv);
+    /* each an address: rabbitmq-c's getaddrinfo asks no resolver (node_lookup did) */
+    int rc = AMQP_STATUS_SOCKET_ERROR, k = 0;
+    const char *addr = n->host;
+    for (; k < naddrs && rc != AMQP_STATUS_OK; k++) {
+        struct timeval tv = { CONNECT_TIMEOUT_S, 0 };
+        addr = a->dns[a->cur].addrs[k];
+        rc = amqp_socket_open_noblock(sock, addr, n->port, &tv);
+    }
     if (rc != AMQP_STATUS_OK) {
         bool named = strcmp(addr, n->host) != 0;
         snprintf(err, errlen, "cannot reach RabbitMQ at %s:%d%s%s%s: %s", n->host, n->port, named ? " (" : "",
                  named ? addr : "", named ? ")" : "", amqp_error_string2(rc));
+        if (k > 1 && strlen(err) < errlen)
+            snprintf(err + strlen(err), errlen - strlen(err), " (each of its %d addresses tried)", k);
         return -1;
     }
     set_fd(a, amqp_socket_get_sockfd(sock));   /* cut already: shut at once, the login fails */
@@ -566,23 +572,22 @@ int cloud_amqp_connect(cloud_amqp_t *a, int abort_fd, char *err, size_t errlen)
             if (round == 1 && !passed[i])
                 continue;
             a->cur = i;
-            const char *addr = NULL;
             int r;
-            while ((r = node_lookup(a, round ? FIRST_LOOKUP_MS : LOOKUP_WAIT_MS, &addr, e, sizeof e)) == 1) {
+            while ((r = node_lookup(a, round ? FIRST_LOOKUP_MS : LOOKUP_WAIT_MS, e, sizeof e)) < 0) {
                 struct pollfd f = { .fd = abort_fd, .events = POLLIN };
                 if (poll(&f, abort_fd >= 0 ? 1 : 0, 20) > 0 && (f.revents & POLLIN)) {
                     snprintf(err, errlen, "stopped while looking up RabbitMQ node %s", a->node[i].host);
                     return 1;
                 }
             }
-            if (r < 0 && round == 0 && a->dns[i].lk) {   /* still under way: the next node first */
+            if (r == 0 && round == 0 && a->dns[i].lk) {   /* still under way: the next node first */
                 passed[i] = true;
                 cloud_log("binding service: RabbitMQ node %s: no answer from the resolver within %d s; trying the "
                           "next node", a->node[i].host, LOOKUP_WAIT_MS / 1000);
                 continue;
             }
             passed[i] = false;
-            if (r == 0 && try_connect(a, addr, e, sizeof e) == 0)
+            if (r > 0 && try_connect(a, r, e, sizeof e) == 0)
                 return 0;
             cloud_log("binding service: %s", e);
             drop_conn(a, e);
@@ -610,14 +615,13 @@ int cloud_amqp_step(cloud_amqp_t *a, int timeout_ms)
             nanosleep(&ts, NULL);
             return -1;
         }
-        const char *addr = NULL;
-        int r = node_lookup(a, LOOKUP_WAIT_MS, &addr, err, sizeof err);
-        if (r == 1) {   /* its lookup: the main loop goes on meanwhile (a stop is seen at once) */
+        int r = node_lookup(a, LOOKUP_WAIT_MS, err, sizeof err);
+        if (r < 0) {   /* its lookup: the main loop goes on meanwhile (a stop is seen at once) */
             struct timespec ts = { 0, 20 * 1000000L };
             nanosleep(&ts, NULL);
             return -1;
         }
-        if (r < 0 || try_connect(a, addr, err, sizeof err) != 0) {
+        if (r == 0 || try_connect(a, r, err, sizeof err) != 0) {
             cloud_log("binding service: %s", err);
             drop_conn(a, err);
             return -1;

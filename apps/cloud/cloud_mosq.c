@@ -300,7 +300,7 @@ static void *net_thread(void *arg)
 {
     cloud_mosq_t *c = arg;
 #ifdef __linux__
-    /* "mqtt-ota", "mqtt-thing": top -H, /proc/PID/task/TID/comm (integ.cloud_stop counts its
+    /* "mqtt-ota", "mqtt-thing": top -H, /proc/PID/task/TID/comm (integ.cloud_idle counts their
      * wake-ups) */
     char name[16];
     const char *p = strncmp(c->id, "smartcfg-", 9) ? c->id : c->id + 9;
@@ -385,6 +385,10 @@ int cloud_mosq_start(cloud_mosq_t *c, const char *host, uint16_t port)
     c->threaded = true;   /* before the thread: cloud_mosq_wake reads it */
     if (!c->host || pthread_create(&c->net, NULL, net_thread, c) != 0) {
         c->threaded = false;
+        if (c->wake[0] >= 0) {
+            close(c->wake[0]);
+            close(c->wake[1]);
+        }
         free(c->host);
         c->host = NULL;
         return -1;
@@ -473,9 +477,9 @@ void cloud_mosq_retry(cloud_mosq_t *c)
             atomic_fetch_add(&c->subs_pending, 1);   /* before the refused count drops */
             atomic_fetch_sub(&c->subs_refused, 1);
         }
+        cloud_mosq_wake(c);   /* the SUBSCRIBEs wait in the queue of a network thread asleep */
     }
     pthread_mutex_unlock(&c->subs_mu);
-    cloud_mosq_wake(c);   /* the SUBSCRIBE waits in the queue of a network thread asleep */
 }
 
 bool cloud_mosq_ready(const cloud_mosq_t *c)
@@ -555,9 +559,9 @@ void cloud_mosq_stop(cloud_mosq_t *c)
     if (c->threaded) {
         begin_join(c);   /* the network thread disconnects, on its own thread */
         cloud_mosq_wake(c);   /* asleep in its poll: sees the stop now */
-    }
-    else
+    } else {
         mosquitto_disconnect(c->m);
+    }
 }
 
 bool cloud_mosq_free(cloud_mosq_t *c)

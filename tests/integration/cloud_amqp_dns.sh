@@ -6,6 +6,7 @@
 # server of the test's (lib/dns_stub.py, glibc's defaults: 5 s x 2 attempts), which it silences;
 # one real RabbitMQ node inside it (scripts/cluster-lib.sh). rabbitmq-c looked each node's name
 # up itself, blocking, on the cloud's main loop, at the start and at every reconnect.
+#   0. (DNS answering) a name whose first address refuses: the worker connects to its second;
 #   1. DNS silent, NAME first and 127.0.0.1 second: the worker is ready through the second node
 #      within READY_MAX ms (the old code waited out the lookup, 10 s, and then the auth list's
 #      own lookup of NAME, 10 s more);
@@ -34,13 +35,20 @@ fi
 grep -q '^nameserver 127.0.0.53' /etc/resolv.conf || fail "the namespace's resolv.conf is not the test's: $(cat /etc/resolv.conf)"
 NAME=rmq.sc-dns.test
 ! grep -q "sc-dns.test" /etc/hosts || fail "the test's names are in /etc/hosts"
-python3 "$(dirname "$0")/lib/dns_stub.py" 127.0.0.53 "$NAME=127.0.0.1" --silent-if "$T/dns.silent" \
+# NAME2: two addresses, the first refusing (127.0.0.1 would be put first by glibc's sorting
+# whatever the answer's order: the node is reached on 127.0.0.2 through a relay)
+NAME2=two.sc-dns.test
+python3 "$(dirname "$0")/lib/dns_stub.py" 127.0.0.53 "$NAME=127.0.0.1" "$NAME2=127.0.0.3,127.0.0.2" --silent-if "$T/dns.silent" \
     > "$T/dns.out" 2> "$T/dns.log" &
 for _ in $(seq 100); do grep -qs listening "$T/dns.out" && break; sleep 0.1; done
 grep -q listening "$T/dns.out" || fail "the DNS stub did not start: $(cat "$T/dns.log")"
-g=$(python3 -c 'import socket, sys
-print(" ".join(dict.fromkeys(a[4][0] for a in socket.getaddrinfo(sys.argv[1], None, 0, socket.SOCK_STREAM))))' "$NAME" || true)
+# a name's addresses as the cloud asks for them (AF_UNSPEC, no AI_ADDRCONFIG)
+addrs() { python3 -c 'import socket, sys
+print(" ".join(dict.fromkeys(a[4][0] for a in socket.getaddrinfo(sys.argv[1], None, 0, socket.SOCK_STREAM))))' "$1" || true; }
+g=$(addrs "$NAME")
 [ "$g" = 127.0.0.1 ] || fail "$NAME does not resolve through the stub ('$g'): $(cat "$T/dns.log")"
+g=$(addrs "$NAME2")
+[ "$g" = "127.0.0.3 127.0.0.2" ] || fail "$NAME2 does not give 127.0.0.3 first ('$g'): the case cannot be made here"
 
 CL_DIR="$T/cluster"
 mkdir -p "$CL_DIR"
@@ -68,6 +76,18 @@ stop_in() {
     [ $STATUS -eq 0 ] || bad "$1: exit $STATUS (want 0): $(tail -3 "$T/$1.err")"
     [ $TOOK -le $2 ] || bad "$1: the stop took $TOOK ms (want <= $2)"
 }
+
+# 0. DNS answering, NAME2's first address refusing: the worker goes on to its second (as
+# rabbitmq-c's own lookup did: each address of the answer in turn; a regression guard).
+python3 "$(dirname "$0")/lib/tcp_freeze.py" "127.0.0.2:$P" "127.0.0.1:$P" "$T/relay.never" > "$T/relay.out" 2>&1 &
+for _ in $(seq 50); do grep -qs listening "$T/relay.out" && break; sleep 0.1; done
+grep -q listening "$T/relay.out" || fail "the relay did not start: $(cat "$T/relay.out")"
+! (exec 3<>/dev/tcp/127.0.0.3/$P) 2>/dev/null || fail "127.0.0.3:$P answers: it must refuse"
+run_cloud two "amqp://smartcfg-worker@$NAME2:$P"
+for _ in $(seq 200); do grep -q '"event":"ready"' "$T/two.out" && break; kill -0 $RPID 2>/dev/null || break; sleep 0.05; done
+grep -q '"event":"ready"' "$T/two.out" || bad "$NAME2 (127.0.0.3 refusing, then 127.0.0.2): not ready: $(tail -3 "$T/two.err")"
+stop_in two $STOP_MAX
+ok "$NAME2, its first address refusing: ready through its second"
 
 # 1. DNS silent, the named node first: ready through the second.
 touch "$T/dns.silent"
