@@ -1245,7 +1245,7 @@ static int auth_from_parse(cloud_http_t *h, const char *list, bool lenient, char
             cloud_log("http: RabbitMQ node %s: no answer from the resolver yet; its auth questions are answered once "
                       "it has one (--rabbitmq-auth-from)", item[i]);
             h->late[h->n_late].lk = lk[i];
-            snprintf(h->late[h->n_late].name, sizeof h->late[0].name, "%s", item[i]);
+            snprintf(h->late[h->n_late].name, sizeof h->late[0].name, "%.255s", item[i]);   /* (each item is shorter) */
             h->n_late++;
             lk[i] = NULL;
             continue;
