@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 45
+# ctest-cost: 60
 # `smartcfg cloud --rabbitmq amqp://USER@NAME:PORT,...` when the DNS server stops answering. As
 # integ.cloud_broker_dns: a network namespace of the test's own whose resolv.conf names a DNS
 # server of the test's (lib/dns_stub.py, glibc's defaults: 5 s x 2 attempts), which it silences;
 # one real RabbitMQ node inside it (scripts/cluster-lib.sh). rabbitmq-c looked each node's name
 # up itself, blocking, on the cloud's main loop, at the start and at every reconnect.
 #   0. (DNS answering) a name whose first address refuses: the worker connects to its second;
-#   1. DNS silent, NAME first and 127.0.0.1 second: the worker is ready through the second node
+#   1. DNS silent, NAME3 first and 127.0.0.1 second: the worker is ready through the second node
 #      within READY_MAX ms (the old code waited out the lookup, 10 s, and then the auth list's
-#      own lookup of NAME, 10 s more);
+#      own lookup of NAME3, 10 s more); NAME3's auth questions are answered once DNS is back
+#      (before: refused for good);
 #   2. DNS silent, NAME the only node: a SIGTERM 1 s into the start's lookup ends the cloud
 #      within STOP_MAX ms, exit 0;
 #   3. started with DNS answering, then DNS silent and the node restarted: the worker reconnects
@@ -38,7 +39,10 @@ NAME=rmq.sc-dns.test
 # NAME2: two addresses, the first refusing (127.0.0.1 would be put first by glibc's sorting
 # whatever the answer's order: the node is reached on 127.0.0.2 through a relay)
 NAME2=two.sc-dns.test
-python3 "$(dirname "$0")/lib/dns_stub.py" 127.0.0.53 "$NAME=127.0.0.1" "$NAME2=127.0.0.3,127.0.0.2" --silent-if "$T/dns.silent" \
+# NAME3: a node name at an address of its own, whose auth questions come from there
+NAME3=far.sc-dns.test
+python3 "$(dirname "$0")/lib/dns_stub.py" 127.0.0.53 "$NAME=127.0.0.1" "$NAME2=127.0.0.3,127.0.0.2" "$NAME3=127.0.0.4" \
+    --silent-if "$T/dns.silent" \
     > "$T/dns.out" 2> "$T/dns.log" &
 for _ in $(seq 100); do grep -qs listening "$T/dns.out" && break; sleep 0.1; done
 grep -q listening "$T/dns.out" || fail "the DNS stub did not start: $(cat "$T/dns.log")"
@@ -92,7 +96,7 @@ ok "$NAME2, its first address refusing: ready through its second"
 # 1. DNS silent, the named node first: ready through the second.
 touch "$T/dns.silent"
 t0=$(ms)
-run_cloud first "amqp://smartcfg-worker@$NAME:$P,127.0.0.1:$P"
+run_cloud first "amqp://smartcfg-worker@$NAME3:$P,127.0.0.1:$P"
 up=""
 for _ in $(seq 300); do
     grep -q '"event":"ready"' "$T/first.out" && { up=1; break; }
@@ -101,16 +105,38 @@ for _ in $(seq 300); do
 done
 took=$(($(ms) - t0))
 if [ -z "$up" ]; then
-    bad "DNS silent, $NAME first: not ready within 15 s: $(tail -3 "$T/first.err")"
+    bad "DNS silent, $NAME3 first: not ready within 15 s: $(tail -3 "$T/first.err")"
 elif [ $took -gt $READY_MAX ]; then
-    bad "DNS silent, $NAME first: ready after $took ms (want <= $READY_MAX)"
+    bad "DNS silent, $NAME3 first: ready after $took ms (want <= $READY_MAX)"
 else
     grep '"event":"service_connected"' "$T/first.out" | grep -q '"host":"127.0.0.1"' ||
         bad "ready, but not through 127.0.0.1: $(grep '"event":"service_connected"' "$T/first.out")"
-    grep -q "RabbitMQ node $NAME: no answer from the resolver within 2 s; trying the next node" "$T/first.err" ||
+    grep -q "RabbitMQ node $NAME3: no answer from the resolver within 2 s; trying the next node" "$T/first.err" ||
         bad "no word about the silent node's name"
-    ok "DNS silent, $NAME:$P first: ready through 127.0.0.1:$P after $took ms"
+    ok "DNS silent, $NAME3:$P first: ready through 127.0.0.1:$P after $took ms"
 fi
+# 1b. NAME3 is also in the default --rabbitmq-auth-from list: its auth questions (from
+# 127.0.0.4) are refused while its name has no answer, and answered once it has one (the
+# lookup under way since the start gets the answer at glibc's second attempt, 5 s in).
+asked_from() {   # the HTTP status of an auth question from 127.0.0.4
+    python3 - "$HTTP_PORT" <<'PY'
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5, source_address=("127.0.0.4", 0))
+c.request("POST", "/rabbitmq/vhost", "username=x&vhost=%2F&ip=127.0.0.4",
+          {"Content-Type": "application/x-www-form-urlencoded"})
+print(c.getresponse().status)
+PY
+}
+[ "$(asked_from)" = 403 ] || bad "an auth question from $NAME3's address while its name has no answer: not 403"
+rm -f "$T/dns.silent"
+st="" t0=$(ms)
+for _ in $(seq 150); do st=$(asked_from); [ "$st" = 200 ] && break; sleep 0.1; done
+if [ "$st" = 200 ]; then
+    ok "$NAME3's auth questions: 403 while DNS was silent, answered $(($(ms) - t0)) ms after it answered again"
+else
+    bad "$NAME3's auth questions after DNS answered again: still $st after 15 s"
+fi
+touch "$T/dns.silent"
 stop_in first $STOP_MAX
 
 # 2. DNS silent, the name the only node: SIGTERM 1 s into the lookup.
@@ -146,9 +172,15 @@ r=""
 for _ in $(seq 50); do r=$(curl -s --max-time 2 "$BASE/readyz" || true); [ "$r" = '{"ready":true}' ] && break; sleep 0.1; done
 [ "$r" = '{"ready":true}' ] || bad "/readyz 5 s after the reconnect: '$r'"
 
-# 4. DNS silent, the node gone: a stop while the reconnects look the name up.
+# 4. DNS silent, the node gone: a stop while the reconnects look the name up. The signal comes
+# 5.5 s after a failed try is logged: past the longest back-off (5 s), so inside the next
+# try's lookup, which took 10 s on the main loop before.
+tries() { grep -c "cannot reach RabbitMQ at $NAME:$P" "$T/named.err" || true; }
+n0=$(tries)
 cl_rmq_kill 0
-sleep 3
+for _ in $(seq 250); do [ "$(tries)" -gt "$n0" ] && break; sleep 0.1; done
+[ "$(tries)" -gt "$n0" ] || bad "no failed reconnect logged within 25 s of the node's end"
+sleep 5.5
 stop_in named $STOP_MAX
 ok "DNS silent, the node gone: SIGTERM stopped the cloud in $TOOK ms, exit $STATUS"
 ! grep -q "$SVC_PASS" "$T"/*.err "$T"/*.out || bad "the RabbitMQ password in the log"
