@@ -182,8 +182,9 @@ void cloud_amqp_serve_thing(cloud_amqp_t *a, cloud_thing_t *t);
 /* A cloud_thing_send_fn (ctx: the cloud_amqp_t): queued, published by the worker's thread
  * within its next pass (at most 100 ms); -1 while no node is connected or the queue is full. */
 int cloud_amqp_send(void *ctx, const char *topic, const char *payload, size_t len);
-/* Tries every node once: 0 connected and consuming, -1 none would (err says why). */
-int cloud_amqp_connect(cloud_amqp_t *a, char *err, size_t errlen);
+/* Tries every node once: 0 connected and consuming, -1 none would (err says why), 1 abort_fd
+ * became readable (a stop) while a node's name was looked up. */
+int cloud_amqp_connect(cloud_amqp_t *a, int abort_fd, char *err, size_t errlen);
 /* One pass (up to timeout_ms waiting): 0, or -1 while no node is reachable (it keeps trying
  * the list, with back-off). */
 int cloud_amqp_step(cloud_amqp_t *a, int timeout_ms);

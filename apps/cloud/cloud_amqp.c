@@ -19,6 +19,7 @@
  * and action downlink of the HTTP threads, go through a small outbox that this thread publishes:
  * a librabbitmq connection belongs to one thread. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include <cjson/cJSON.h>
 
 #include "cloud.h"
+#include "cloud_lookup.h"
 
 #define NODES_MAX 16
 #define CHANNEL 1
@@ -42,6 +44,22 @@
 #define THING_CHANNEL 2
 #define COUNT_CHANNEL 3         /* the thing queue's consumers (count_workers): no consumer on it */
 #define OUTBOX_MAX 4096         /* answers and downlinks waiting for the next pass; more: refused */
+/* How long a connect waits for its node's name lookup (cloud_lookup.h) before it goes to the
+ * addresses of that node's last good lookup, or, with none, to the next node (the lookup goes
+ * on, its answer kept for the next try): a resolver that answers does so in milliseconds, glibc
+ * gives one that does not 5 s per attempt, 2 attempts. The startup waits longer (up to
+ * FIRST_LOOKUP_MS from its start) for a name only when no other node took the worker. */
+#define LOOKUP_WAIT_MS 2000
+#define FIRST_LOOKUP_MS 10000
+
+/* A node's name: its lookup under way and the answer of its last lookup that gave any. */
+typedef struct {
+    cloud_lookup_t *lk;         /* under way, or NULL */
+    int64_t lk_t0;              /* when it began (monotonic ms) */
+    cloud_addr_t addrs[CLOUD_ADDRS_MAX];
+    int naddrs;
+    bool said;                  /* "no answer" (or the failure) is in the log, until one answers */
+} node_dns_t;
 
 typedef struct {
     char key[200];              /* routing key */
@@ -53,6 +71,7 @@ struct cloud_amqp {
     struct amqp_connection_info node[NODES_MAX];
     char *urls[NODES_MAX];      /* amqp_parse_url points into these */
     int nnodes, cur;
+    node_dns_t dns[NODES_MAX];
     char queue[128];
     unsigned prefetch;
     amqp_connection_state_t conn;
@@ -377,8 +396,57 @@ static unsigned count_workers(void *ctx)
     return 0;   /* a broken connection: the next consume finds it */
 }
 
-/* Connect, log in, declare the quorum queue and its binding, start consuming. */
-static int try_connect(cloud_amqp_t *a, char *err, size_t errlen)
+/* The current node's name (cloud_lookup.h), never waiting: -1 while its lookup may still be
+ * waited for (wait_ms from its start), else the count of its addresses (in a->dns[a->cur]):
+ * this lookup's, or, when it failed or had no answer in time, the last good one's (the lookup
+ * goes on and its answer serves the next try); 0 with err when there are none. An address is
+ * its own answer, without a thread. rabbitmq-c's amqp_socket_open_noblock looked the name up
+ * itself, blocking, on the main loop: with a DNS server that did not answer, 10 s per node and
+ * per reconnect, a stop signal and the failover to the next node waiting as long. */
+static int node_lookup(cloud_amqp_t *a, int wait_ms, char *err, size_t errlen)
+{
+    node_dns_t *d = &a->dns[a->cur];
+    const char *host = a->node[a->cur].host;
+    if (!d->lk) {
+        d->lk = cloud_lookup_start(host);
+        d->lk_t0 = cloud_now_ms();
+    }
+    cloud_addr_t got[CLOUD_ADDRS_MAX];
+    const char *why = "cannot start its lookup (out of memory or threads)";
+    int n = d->lk ? cloud_lookup_poll(d->lk, got, CLOUD_ADDRS_MAX, &why) : 0;
+    if (n < 0 && cloud_now_ms() - d->lk_t0 < wait_ms)
+        return -1;
+    if (n >= 0) {
+        cloud_lookup_drop(d->lk);
+        d->lk = NULL;
+    }
+    if (n > 0) {
+        if (d->said)
+            cloud_log("binding service: the resolver answers for RabbitMQ node %s again", host);
+        d->said = false;
+        d->naddrs = n < CLOUD_ADDRS_MAX ? n : CLOUD_ADDRS_MAX;
+        memcpy(d->addrs, got, (size_t)d->naddrs * sizeof got[0]);
+    } else {
+        char what[160];
+        if (n < 0)
+            snprintf(what, sizeof what, "no answer from the resolver within %d s", wait_ms / 1000);
+        else
+            snprintf(what, sizeof what, "%s", why);
+        if (!d->said && d->naddrs)
+            cloud_log("binding service: RabbitMQ node %s: %s; connecting to its addresses from the last lookup", host,
+                      what);
+        d->said = true;
+        if (!d->naddrs)
+            snprintf(err, errlen, "cannot reach RabbitMQ at %s:%d: its name: %s", host, a->node[a->cur].port, what);
+    }
+    return d->naddrs;
+}
+
+/* Connect (to the first of the current node's naddrs addresses, node_lookup's, that answers,
+ * in the resolver's order, as rabbitmq-c's own lookup did: `localhost` giving ::1 first to a
+ * node listening on IPv4 only), log in, declare the quorum queue and its binding, start
+ * consuming. */
+static int try_connect(cloud_amqp_t *a, int naddrs, char *err, size_t errlen)
 {
     const struct amqp_connection_info *n = &a->node[a->cur];
     char buf[256];
@@ -388,10 +456,20 @@ static int try_connect(cloud_amqp_t *a, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    struct timeval tv = { CONNECT_TIMEOUT_S, 0 };
-    int rc = amqp_socket_open_noblock(sock, n->host, n->port, &tv);
+    /* each an address: rabbitmq-c's getaddrinfo asks no resolver (node_lookup did) */
+    int rc = AMQP_STATUS_SOCKET_ERROR, k = 0;
+    const char *addr = n->host;
+    for (; k < naddrs && rc != AMQP_STATUS_OK; k++) {
+        struct timeval tv = { CONNECT_TIMEOUT_S, 0 };
+        addr = a->dns[a->cur].addrs[k];
+        rc = amqp_socket_open_noblock(sock, addr, n->port, &tv);
+    }
     if (rc != AMQP_STATUS_OK) {
-        snprintf(err, errlen, "cannot reach RabbitMQ at %s:%d: %s", n->host, n->port, amqp_error_string2(rc));
+        bool named = strcmp(addr, n->host) != 0;
+        snprintf(err, errlen, "cannot reach RabbitMQ at %s:%d%s%s%s: %s", n->host, n->port, named ? " (" : "",
+                 named ? addr : "", named ? ")" : "", amqp_error_string2(rc));
+        if (k > 1 && strlen(err) < errlen)
+            snprintf(err + strlen(err), errlen - strlen(err), " (each of its %d addresses tried)", k);
         return -1;
     }
     set_fd(a, amqp_socket_get_sockfd(sock));   /* cut already: shut at once, the login fails */
@@ -476,16 +554,46 @@ void cloud_amqp_serve_thing(cloud_amqp_t *a, cloud_thing_t *t)
 }
 
 /* At start: every node once, so a wrong password or an unreachable cluster is a clear error
- * now rather than a silent retry loop. Later losses retry for ever (cloud_amqp_step). */
-int cloud_amqp_connect(cloud_amqp_t *a, char *err, size_t errlen)
+ * now rather than a silent retry loop. Later losses retry for ever (cloud_amqp_step). The
+ * nodes' names are all looked up at once, each on a thread of its own; a node whose lookup has
+ * not answered within LOOKUP_WAIT_MS is passed over for the next, and come back to (until
+ * FIRST_LOOKUP_MS after the lookups began) only when no other node took the worker. The waits
+ * watch abort_fd (readable: a stop). */
+int cloud_amqp_connect(cloud_amqp_t *a, int abort_fd, char *err, size_t errlen)
 {
     char e[512] = "";
+    bool passed[NODES_MAX] = { false };
     for (int i = 0; i < a->nnodes; i++) {
-        if (try_connect(a, e, sizeof e) == 0)
-            return 0;
-        cloud_log("binding service: %s", e);
-        drop_conn(a, e);
+        a->dns[i].lk = cloud_lookup_start(a->node[i].host);
+        a->dns[i].lk_t0 = cloud_now_ms();
     }
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < a->nnodes; i++) {
+            if (round == 1 && !passed[i])
+                continue;
+            a->cur = i;
+            int r;
+            while ((r = node_lookup(a, round ? FIRST_LOOKUP_MS : LOOKUP_WAIT_MS, e, sizeof e)) < 0) {
+                struct pollfd f = { .fd = abort_fd, .events = POLLIN };
+                if (poll(&f, abort_fd >= 0 ? 1 : 0, 20) > 0 && (f.revents & POLLIN)) {
+                    snprintf(err, errlen, "stopped while looking up RabbitMQ node %s", a->node[i].host);
+                    return 1;
+                }
+            }
+            if (r == 0 && round == 0 && a->dns[i].lk) {   /* still under way: the next node first */
+                passed[i] = true;
+                cloud_log("binding service: RabbitMQ node %s: no answer from the resolver within %d s; trying the "
+                          "next node", a->node[i].host, LOOKUP_WAIT_MS / 1000);
+                continue;
+            }
+            passed[i] = false;
+            if (r > 0 && try_connect(a, r, e, sizeof e) == 0)
+                return 0;
+            cloud_log("binding service: %s", e);
+            drop_conn(a, e);
+        }
+    }
+    a->cur = 0;
     snprintf(err, errlen, "no RabbitMQ node of the list took us; the last said: %s", e);
     return -1;
 }
@@ -507,7 +615,13 @@ int cloud_amqp_step(cloud_amqp_t *a, int timeout_ms)
             nanosleep(&ts, NULL);
             return -1;
         }
-        if (try_connect(a, err, sizeof err) != 0) {
+        int r = node_lookup(a, LOOKUP_WAIT_MS, err, sizeof err);
+        if (r < 0) {   /* its lookup: the main loop goes on meanwhile (a stop is seen at once) */
+            struct timespec ts = { 0, 20 * 1000000L };
+            nanosleep(&ts, NULL);
+            return -1;
+        }
+        if (r == 0 || try_connect(a, r, err, sizeof err) != 0) {
             cloud_log("binding service: %s", err);
             drop_conn(a, err);
             return -1;
@@ -634,7 +748,9 @@ void cloud_amqp_free(cloud_amqp_t *a)
     set_up(a, false);
     pthread_mutex_destroy(&a->out_mu);
     cloud_binder_free(a->bd);
-    for (int i = 0; i < a->nnodes; i++)
+    for (int i = 0; i < a->nnodes; i++) {
+        cloud_lookup_drop(a->dns[i].lk);   /* one under way ends on its own thread */
         free(a->urls[i]);
+    }
     free(a);
 }

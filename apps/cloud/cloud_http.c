@@ -26,6 +26,7 @@
 #include "cloud.h"
 #include "cloud_authhttp.h"
 #include "cloud_health.h"
+#include "cloud_lookup.h"
 #include "cloud_metrics.h"
 #include "cloud_ota.h"
 #include "console.h"
@@ -134,7 +135,15 @@ struct cloud_http {
         int family;
         unsigned char a[16];
     } auth_from[AUTH_FROM_MAX];
-    unsigned n_auth_from;
+    atomic_uint n_auth_from;       /* entries below it are final (late ones added under late_mu) */
+    /* default list names (the --rabbitmq nodes) whose lookup had no answer at start: added
+     * when it has one (auth_late_poll, at a question from a source not in the list) */
+    pthread_mutex_t late_mu;
+    struct {
+        cloud_lookup_t *lk;
+        char name[256];
+    } late[16];
+    unsigned n_late;
     int64_t auth_refused_logged;   /* when the last refused source was logged (ms) */
     /* connections and their requests' deadlines (HEADER_DEADLINE_MS above) */
     pthread_mutex_t conn_lock;
@@ -1112,6 +1121,8 @@ static void auth_store_free(void *p)
     free(p);
 }
 
+static bool auth_late_poll(cloud_http_t *h);
+
 /* The auth questions come from the RabbitMQ nodes, and only they need the answers: anyone
  * else who reaches the port could ask at will, and each refusal is an event (a flood of the
  * log and the console's list), so other sources are turned away before any question is read.
@@ -1134,9 +1145,13 @@ static bool auth_source_ok(cloud_http_t *h, struct MHD_Connection *c)
     } else {
         return false;
     }
-    for (unsigned i = 0; i < h->n_auth_from; i++)
-        if (h->auth_from[i].family == fam && !memcmp(h->auth_from[i].a, b, fam == AF_INET ? 4 : 16))
-            return true;
+    for (int pass = 0; pass < 2; pass++) {   /* the second after a late name's answer came */
+        for (unsigned i = 0, n = atomic_load(&h->n_auth_from); i < n; i++)
+            if (h->auth_from[i].family == fam && !memcmp(h->auth_from[i].a, b, fam == AF_INET ? 4 : 16))
+                return true;
+        if (pass == 0 && !auth_late_poll(h))
+            break;
+    }
     pthread_mutex_lock(&h->rate_lock);
     int64_t now = cloud_now_ms();
     bool say = !h->auth_refused_logged || now - h->auth_refused_logged >= 60000; /* a word a minute */
@@ -1152,51 +1167,145 @@ static bool auth_source_ok(cloud_http_t *h, struct MHD_Connection *c)
     return false;
 }
 
+/* Adds one numeric address (cloud_lookup.h's form) to the list: 0, or -1 when it is full. */
+static int auth_from_add(cloud_http_t *h, const char *addr)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST }, *ai = NULL;
+    if (getaddrinfo(addr, NULL, &hints, &ai) != 0)
+        return 0;   /* never: the lookup gave it in numeric form */
+    int rc = 0;
+    for (struct addrinfo *x = ai; x && rc == 0; x = x->ai_next) {
+        if (x->ai_family != AF_INET && x->ai_family != AF_INET6)
+            continue;
+        unsigned k = atomic_load(&h->n_auth_from);   /* one writer: the start, then late_mu's */
+        if (k == AUTH_FROM_MAX) {
+            rc = -1;
+            break;
+        }
+        bool v4 = x->ai_family == AF_INET;
+        const void *src = v4 ? (const void *)&((const struct sockaddr_in *)(const void *)x->ai_addr)->sin_addr
+                             : (const void *)&((const struct sockaddr_in6 *)(const void *)x->ai_addr)->sin6_addr;
+        h->auth_from[k].family = x->ai_family;
+        memcpy(h->auth_from[k].a, src, v4 ? 4 : 16);
+        atomic_store(&h->n_auth_from, k + 1);   /* after the entry: a reader sees it whole */
+    }
+    freeaddrinfo(ai);
+    return rc;
+}
+
+/* How long the start waits for --rabbitmq-auth-from's names, all looked up at once on threads
+ * of their own (cloud_lookup.h): a list given, 10 s (glibc's wait for a DNS server that does not
+ * answer, which held the start as long for each name: then a start-up error); the default list
+ * (the --rabbitmq nodes, whose names the worker has just looked up itself), 0.5 s: a name still
+ * without an answer then is taken up when it has one (auth_late_poll). */
+#define AUTH_FROM_WAIT_DEFAULT_MS 500
+#define AUTH_FROM_WAIT_MS 10000
+#define AUTH_FROM_ITEMS_MAX 64
+
 /* --rabbitmq-auth-from: each item an address or a host name (all of its addresses). A name
- * of the default list (the --rabbitmq nodes) that does not resolve is skipped with a word: a
- * node whose name is not known yet must not stop the worker, which skips it too. */
+ * of the default list (the --rabbitmq nodes) that does not resolve, or has no answer within
+ * AUTH_FROM_WAIT_DEFAULT_MS, is skipped with a word: a node whose name is not known yet must
+ * not stop the worker, which skips it too. */
 static int auth_from_parse(cloud_http_t *h, const char *list, bool lenient, char *err, size_t errlen)
 {
-    char item[256];
+    char item[AUTH_FROM_ITEMS_MAX][256];
+    cloud_lookup_t *lk[AUTH_FROM_ITEMS_MAX] = { NULL };
+    int n_items = 0, rc = 0;
     for (const char *p = list; *p;) {
         size_t n = strcspn(p, ",");
-        if (n == 0 || n >= sizeof item) {
-            snprintf(err, errlen, "--rabbitmq-auth-from: %s", n ? "a name longer than 255 characters" : "an empty item");
-            return -1;
+        if (n == 0 || n >= sizeof item[0] || n_items == AUTH_FROM_ITEMS_MAX) {
+            snprintf(err, errlen, "--rabbitmq-auth-from: %s",
+                     n == 0 ? "an empty item" : n >= sizeof item[0] ? "a name longer than 255 characters"
+                                                                  : "more than 64 items");
+            rc = -1;
+            break;
         }
-        memcpy(item, p, n);
-        item[n] = 0;
-        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai = NULL;
-        int gr = getaddrinfo(item, NULL, &hints, &ai);
-        if (gr && lenient) {
-            cloud_log("http: RabbitMQ node %s: %s; its auth questions are not answered (--rabbitmq-auth-from)", item,
-                      gai_strerror(gr));
-            p += n + (p[n] == ',');
-            continue;
+        memcpy(item[n_items], p, n);
+        item[n_items][n] = 0;
+        if (!(lk[n_items] = cloud_lookup_start(item[n_items]))) {
+            snprintf(err, errlen, "--rabbitmq-auth-from: %s: cannot start its lookup", item[n_items]);
+            rc = -1;
+            break;
         }
-        if (gr) {
-            snprintf(err, errlen, "--rabbitmq-auth-from: %s: %s", item, gai_strerror(gr));
-            return -1;
-        }
-        for (struct addrinfo *x = ai; x; x = x->ai_next) {
-            if (x->ai_family != AF_INET && x->ai_family != AF_INET6)
-                continue;
-            if (h->n_auth_from == AUTH_FROM_MAX) {
-                freeaddrinfo(ai);
-                snprintf(err, errlen, "--rabbitmq-auth-from: more than %d addresses", AUTH_FROM_MAX);
-                return -1;
-            }
-            bool v4 = x->ai_family == AF_INET;
-            const void *src = v4 ? (const void *)&((const struct sockaddr_in *)(const void *)x->ai_addr)->sin_addr
-                                 : (const void *)&((const struct sockaddr_in6 *)(const void *)x->ai_addr)->sin6_addr;
-            h->auth_from[h->n_auth_from].family = x->ai_family;
-            memcpy(h->auth_from[h->n_auth_from].a, src, v4 ? 4 : 16);
-            h->n_auth_from++;
-        }
-        freeaddrinfo(ai);
+        n_items++;
         p += n + (p[n] == ',');
     }
-    return 0;
+    int64_t until = cloud_now_ms() + (lenient ? AUTH_FROM_WAIT_DEFAULT_MS : AUTH_FROM_WAIT_MS);
+    for (int i = 0; i < n_items && rc == 0; i++) {
+        cloud_addr_t got[CLOUD_ADDRS_MAX];
+        const char *why = "";
+        int n;
+        while ((n = cloud_lookup_poll(lk[i], got, CLOUD_ADDRS_MAX, &why)) < 0 && cloud_now_ms() < until) {
+            struct timespec ts = { 0, 10 * 1000000L };
+            nanosleep(&ts, NULL);
+        }
+        char what[120];
+        snprintf(what, sizeof what, "%s", n < 0 ? "no answer from the resolver in time" : why);
+        if (n < 0 && lenient && h->n_late < sizeof h->late / sizeof h->late[0]) {
+            cloud_log("http: RabbitMQ node %s: no answer from the resolver yet; its auth questions are answered once "
+                      "it has one (--rabbitmq-auth-from)", item[i]);
+            h->late[h->n_late].lk = lk[i];
+            snprintf(h->late[h->n_late].name, sizeof h->late[0].name, "%.255s", item[i]);   /* (each item is shorter) */
+            h->n_late++;
+            lk[i] = NULL;
+            continue;
+        }
+        if (n <= 0 && lenient) {
+            cloud_log("http: RabbitMQ node %s: %s; its auth questions are not answered (--rabbitmq-auth-from)",
+                      item[i], what);
+            continue;
+        }
+        if (n <= 0) {
+            snprintf(err, errlen, "--rabbitmq-auth-from: %s: %s", item[i], what);
+            rc = -1;
+        }
+        for (int k = 0; k < n && k < CLOUD_ADDRS_MAX && rc == 0; k++)
+            if (auth_from_add(h, got[k]) != 0) {
+                snprintf(err, errlen, "--rabbitmq-auth-from: more than %d addresses", AUTH_FROM_MAX);
+                rc = -1;
+            }
+    }
+    for (int i = 0; i < n_items; i++)
+        cloud_lookup_drop(lk[i]);   /* one still under way ends on its own thread */
+    return rc;
+}
+
+/* The default list's names that had no answer at start, polled when a question comes from a
+ * source not in the list (any HTTP thread): the answered ones' addresses are added. true when
+ * the list grew. */
+static bool auth_late_poll(cloud_http_t *h)
+{
+    bool grew = false;
+    pthread_mutex_lock(&h->late_mu);
+    for (unsigned i = 0; i < h->n_late;) {
+        cloud_addr_t got[CLOUD_ADDRS_MAX];
+        const char *why = "";
+        int n = cloud_lookup_poll(h->late[i].lk, got, CLOUD_ADDRS_MAX, &why);
+        if (n < 0) {
+            i++;
+            continue;
+        }
+        if (n == 0)
+            cloud_log("http: RabbitMQ node %s: %s; its auth questions are not answered (--rabbitmq-auth-from)",
+                      h->late[i].name, why);
+        else
+            cloud_log("http: RabbitMQ node %s: the resolver answered; its auth questions are answered now",
+                      h->late[i].name);
+        for (int k = 0; k < n && k < CLOUD_ADDRS_MAX; k++)
+            grew |= auth_from_add(h, got[k]) == 0;
+        cloud_lookup_drop(h->late[i].lk);
+        h->late[i] = h->late[--h->n_late];
+    }
+    pthread_mutex_unlock(&h->late_mu);
+    return grew;
+}
+
+static void auth_late_free(cloud_http_t *h)
+{
+    for (unsigned i = 0; i < h->n_late; i++)
+        cloud_lookup_drop(h->late[i].lk);
+    h->n_late = 0;
+    pthread_mutex_destroy(&h->late_mu);
 }
 
 static bool lock_bounded(cloud_http_t *h);
@@ -1597,8 +1706,10 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
     }
     h->cfg = *cfg;
     h->cfg.rabbitmq_auth_from = NULL;   /* resolved here; the text is the caller's */
+    pthread_mutex_init(&h->late_mu, NULL);
     if (cfg->rabbitmq_vhost && auth_from_parse(h, cfg->rabbitmq_auth_from ? cfg->rabbitmq_auth_from : "",
                                                    cfg->rabbitmq_auth_from_default, err, errlen)) {
+        auth_late_free(h);
         free(h);
         freeaddrinfo(ai);
         return NULL;
@@ -1631,6 +1742,7 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
             pthread_key_delete(h->auth_key);
         pthread_mutex_destroy(&h->lock);
         pthread_mutex_destroy(&h->rate_lock);
+    auth_late_free(h);
         pthread_mutex_destroy(&h->conn_lock);
         pthread_cond_destroy(&h->reap_cv);
         free(h);
@@ -1708,6 +1820,7 @@ fail:
         pthread_key_delete(h->auth_key);
     pthread_mutex_destroy(&h->lock);
     pthread_mutex_destroy(&h->rate_lock);
+    auth_late_free(h);
     pthread_mutex_destroy(&h->conn_lock);
     pthread_cond_destroy(&h->reap_cv);
     free(h->cert);
@@ -1752,6 +1865,7 @@ bool cloud_http_stop(cloud_http_t *h)
         pthread_key_delete(h->auth_key);
     pthread_mutex_destroy(&h->lock);
     pthread_mutex_destroy(&h->rate_lock);
+    auth_late_free(h);
     pthread_mutex_destroy(&h->conn_lock);
     pthread_cond_destroy(&h->reap_cv);
     free(h->cert);

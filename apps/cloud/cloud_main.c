@@ -1007,8 +1007,10 @@ bad_addr:
         }
         if (amqp)
             cloud_amqp_serve_thing(amqp, thing);
-        if (!amqp || cloud_amqp_connect(amqp, err, sizeof err) != 0) {
+        if (!amqp || cloud_amqp_connect(amqp, stop_pipe[0], err, sizeof err) != 0) {
             cloud_log("%s", err);
+            if (stop_signal)   /* a stop during the first connect: a stop, not a failure */
+                ret = SC_EXIT_OK;
             goto out;
         }
         if (rmq_mgmt && cloud_revoke_start(rmq_mgmt, cloud_amqp_user(amqp), cloud_amqp_password(amqp),

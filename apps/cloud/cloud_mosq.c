@@ -3,22 +3,22 @@
 #include "cloud_mosq.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "cloud.h"
 #include "cloud_lookup.h"
 #include "sc_posix.h"
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
 
 /* How long a stop waits for the loop's thread to end: a message handler in one SQLite busy
  * wait (5 s) finishes within it; a loop stuck longer is left running (cloud_mosq_free). */
@@ -58,6 +58,7 @@ struct cloud_mosq {
     atomic_bool stopping;    /* cloud_mosq_stop has begun: a CONNACK now is answered with a DISCONNECT */
     bool threaded;           /* cloud_mosq_start ran: its network thread was made */
     pthread_t net;           /* that thread (net_thread) */
+    int wake[2];             /* the network thread's wake-up (cloud_mosq_wake): a byte, or -1 -1 */
     char *host;              /* the broker, as given: its name is looked up for each connect */
     uint16_t port;
     const cloud_mosq_hooks_t *hooks;
@@ -194,12 +195,93 @@ cloud_mosq_t *cloud_mosq_new(const char *id_prefix, const char *user, const char
 #define LOOKUP_WAIT_MS 2000
 #endif
 
+/* The MQTT keepalive of the cloud's clients (mosquitto_connect_async), in seconds. */
+#define KEEPALIVE_S 30
+
+/* Waits up to ms for the wake pipe (a stop, a packet queued by another thread), and empties
+ * it. Without the pipe (it could not be made), at most 100 ms: the old loop's wait. */
+static void wait_wake(cloud_mosq_t *c, int extra_fd, short extra_ev, short *extra_rev, int ms)
+{
+    struct pollfd f[2] = { { .fd = c->wake[0], .events = POLLIN }, { .fd = extra_fd, .events = extra_ev } };
+    if (c->wake[0] < 0 && ms > 100)
+        ms = 100;
+    int n = poll(f, extra_fd >= 0 ? 2 : 1, ms < 0 ? 0 : ms);
+    if (extra_rev)
+        *extra_rev = n > 0 && extra_fd >= 0 ? f[1].revents : 0;
+    if (n > 0 && (f[0].revents & POLLIN)) {
+        char buf[64];
+        while (read(c->wake[0], buf, sizeof buf) > 0)
+            continue;
+    }
+}
+
+void cloud_mosq_wake(cloud_mosq_t *c)
+{
+    if (c && c->threaded && c->wake[1] >= 0)
+        (void)!write(c->wake[1], "x", 1);   /* full: a wake-up is pending already */
+}
+
+int cloud_mosq_publish(cloud_mosq_t *c, const char *topic, const void *payload, size_t len, int qos)
+{
+    int rc = mosquitto_publish(c->m, NULL, topic, (int)len, payload, qos, false);
+    cloud_mosq_wake(c);   /* queued for the network thread, which sleeps until told */
+    return rc;
+}
+
 /* Sleeps ms, or less once the stop has begun: true if it has. */
 static bool nap(cloud_mosq_t *c, int ms)
 {
-    for (int64_t until = cloud_now_ms() + ms; !atomic_load(&c->stopping) && cloud_now_ms() < until;)
-        sleep_ms(20);
+    for (int64_t until = cloud_now_ms() + ms, now; !atomic_load(&c->stopping) && (now = cloud_now_ms()) < until;)
+        wait_wake(c, -1, 0, NULL, (int)(until - now));
     return atomic_load(&c->stopping);
+}
+
+/* One connection's life on the network thread: libmosquitto's work, done when there is some.
+ * mosquitto_loop(m, 100, 1) woke the thread 10 times a second, an idle client's too (two of
+ * them in every cloud: 20 wake-ups a second for nothing). This sleeps in poll() on the
+ * client's socket (writable asked for only when a packet waits), on the wake pipe (the stop,
+ * a packet another thread queued: cloud_mosq_publish, cloud_mosq_retry) and until the
+ * keepalive's next check is due: KEEPALIVE_S after the older of the last read and the last
+ * write, when mosquitto_loop_misc sends a PINGREQ, or closes a connection whose PINGRESP
+ * (or, connecting, whose CONNACK) did not come (libmosquitto's clock counts whole seconds
+ * after its own last read and write, both before ours: its check is due by then). Returns
+ * when the connection ends (libmosquitto's error) or the stop begins. */
+static int run_connection(cloud_mosq_t *c, bool *reached, int *delay_ms)
+{
+    int64_t t_in = cloud_now_ms(), t_out = t_in;   /* the connect: libmosquitto's clock starts too */
+    int rc = MOSQ_ERR_SUCCESS;
+    while (rc == MOSQ_ERR_SUCCESS && !atomic_load(&c->stopping)) {
+        int s = mosquitto_socket(c->m);
+        if (s < 0)
+            return MOSQ_ERR_NO_CONN;
+        int64_t due = (t_in < t_out ? t_in : t_out) + KEEPALIVE_S * 1000, now = cloud_now_ms();
+        short rev = 0;
+        wait_wake(c, s, (short)(POLLIN | (mosquitto_want_write(c->m) ? POLLOUT : 0)), &rev,
+                  due - now > 0 ? (int)(due - now) : 0);
+        if (atomic_load(&c->stopping))
+            break;
+        if (rev & (POLLIN | POLLERR | POLLHUP)) {   /* as mosquitto_loop: a failed connect is read too */
+            rc = mosquitto_loop_read(c->m, 1);
+            t_in = cloud_now_ms();
+            if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(c->m) < 0)
+                break;
+        }
+        if (rev & POLLOUT) {
+            rc = mosquitto_loop_write(c->m, 1);
+            t_out = cloud_now_ms();
+            if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(c->m) < 0)
+                break;
+        }
+        now = cloud_now_ms();
+        rc = mosquitto_loop_misc(c->m);
+        if (now >= due)   /* the check has run: a PINGREQ queued (its clock restarts), or the end */
+            t_in = t_out = now;
+        if (atomic_load(&c->connected)) {
+            *reached = true;
+            *delay_ms = 1000;
+        }
+    }
+    return rc;
 }
 
 /* The client's network thread (cloud_mosq_start): connects, runs libmosquitto's loop, and
@@ -217,6 +299,14 @@ static bool nap(cloud_mosq_t *c, int ms)
 static void *net_thread(void *arg)
 {
     cloud_mosq_t *c = arg;
+#ifdef __linux__
+    /* "mqtt-ota", "mqtt-thing": top -H, /proc/PID/task/TID/comm (integ.cloud_idle counts their
+     * wake-ups) */
+    char name[16];
+    const char *p = strncmp(c->id, "smartcfg-", 9) ? c->id : c->id + 9;
+    snprintf(name, sizeof name, "mqtt-%.*s", (int)strcspn(p, "-"), p);
+    prctl(PR_SET_NAME, name, 0, 0, 0);
+#endif
     cloud_addr_t addrs[CLOUD_ADDRS_MAX], got[CLOUD_ADDRS_MAX], last = "";
     int naddrs = 0, delay_ms = 1000;
     bool reached = true, said = false;
@@ -231,7 +321,7 @@ static void *net_thread(void *arg)
         int n = -1;
         while (lk && (n = cloud_lookup_poll(lk, got, CLOUD_ADDRS_MAX, &why)) < 0 && !atomic_load(&c->stopping) &&
                (naddrs == 0 || cloud_now_ms() - lk_t0 < LOOKUP_WAIT_MS))
-            sleep_ms(20);
+            wait_wake(c, -1, 0, NULL, 20);
         if (atomic_load(&c->stopping))
             break;
         if (n >= 0) {
@@ -262,14 +352,8 @@ static void *net_thread(void *arg)
                 k = (i + 1) % naddrs;
         memcpy(last, addrs[k], sizeof last);   /* both cloud_addr_t */
         reached = false;
-        int rc = mosquitto_connect_async(c->m, addrs[k], c->port, 30);
-        while (rc == MOSQ_ERR_SUCCESS && !atomic_load(&c->stopping)) {
-            rc = mosquitto_loop(c->m, 100, 1);
-            if (atomic_load(&c->connected)) {
-                reached = true;
-                delay_ms = 1000;
-            }
-        }
+        if (mosquitto_connect_async(c->m, addrs[k], c->port, KEEPALIVE_S) == MOSQ_ERR_SUCCESS)
+            run_connection(c, &reached, &delay_ms);
         if (atomic_load(&c->stopping))
             break;
         if (nap(c, delay_ms))
@@ -293,14 +377,22 @@ int cloud_mosq_start(cloud_mosq_t *c, const char *host, uint16_t port)
 {
     c->host = strdup(host);
     c->port = port;
-    /* other threads publish (HTTP, OTA): their packets are queued for this loop, which they wake */
+    /* other threads publish (HTTP, OTA): their packets are queued for this loop, which they
+     * wake (cloud_mosq_publish); no pipe: the loop looks every 100 ms, as it always did */
     mosquitto_threaded_set(c->m, true);
+    if (pipe2(c->wake, O_CLOEXEC | O_NONBLOCK) != 0)
+        c->wake[0] = c->wake[1] = -1;
+    c->threaded = true;   /* before the thread: cloud_mosq_wake reads it */
     if (!c->host || pthread_create(&c->net, NULL, net_thread, c) != 0) {
+        c->threaded = false;
+        if (c->wake[0] >= 0) {
+            close(c->wake[0]);
+            close(c->wake[1]);
+        }
         free(c->host);
         c->host = NULL;
         return -1;
     }
-    c->threaded = true;
     return 0;
 }
 
@@ -385,6 +477,7 @@ void cloud_mosq_retry(cloud_mosq_t *c)
             atomic_fetch_add(&c->subs_pending, 1);   /* before the refused count drops */
             atomic_fetch_sub(&c->subs_refused, 1);
         }
+        cloud_mosq_wake(c);   /* the SUBSCRIBEs wait in the queue of a network thread asleep */
     }
     pthread_mutex_unlock(&c->subs_mu);
 }
@@ -463,10 +556,12 @@ void cloud_mosq_stop(cloud_mosq_t *c)
     c->stop_begun = true;
     atomic_store(&c->stopping, true);     /* before the disconnect: on_connect reads it after */
     atomic_store(&c->connected, false);   /* a deliberate disconnect is not a lost broker */
-    if (c->threaded)
+    if (c->threaded) {
         begin_join(c);   /* the network thread disconnects, on its own thread */
-    else
+        cloud_mosq_wake(c);   /* asleep in its poll: sees the stop now */
+    } else {
         mosquitto_disconnect(c->m);
+    }
 }
 
 bool cloud_mosq_free(cloud_mosq_t *c)
@@ -480,6 +575,10 @@ bool cloud_mosq_free(cloud_mosq_t *c)
     }
     mosquitto_destroy(c->m);
     pthread_mutex_destroy(&c->subs_mu);
+    if (c->threaded && c->wake[0] >= 0) {
+        close(c->wake[0]);
+        close(c->wake[1]);
+    }
     free(c->host);
     free(c);
     return true;

@@ -47,6 +47,14 @@ int cloud_mosq_start(cloud_mosq_t *c, const char *host, uint16_t port);
  * (then try again later). */
 int cloud_mosq_connect_to(cloud_mosq_t *c, const char *host, uint16_t port);
 struct mosquitto *cloud_mosq_client(const cloud_mosq_t *c);
+/* mosquitto_publish (not retained) on a client cloud_mosq_start runs, from any thread, and the
+ * wake-up of its network thread, which sleeps until there is work: a packet queued with
+ * mosquitto_publish alone, from another thread, waits until the thread wakes for something else
+ * (the keepalive's next check, up to 30 s). libmosquitto's result. */
+int cloud_mosq_publish(cloud_mosq_t *c, const char *topic, const void *payload, size_t len, int qos);
+/* Wakes the network thread of c (any thread): there is a packet to send. NULL, or a client its
+ * owner runs: nothing. */
+void cloud_mosq_wake(cloud_mosq_t *c);
 /* Connected to the broker now (any thread). false for NULL. */
 bool cloud_mosq_connected(const cloud_mosq_t *c);
 /* From the connect hook (the loop's thread): subscribes, and keeps the client not ready
@@ -64,7 +72,7 @@ bool cloud_mosq_ready(const cloud_mosq_t *c);
 /* The owner found the connection unusable (its own loop or reconnect failed). */
 void cloud_mosq_lost(cloud_mosq_t *c);
 /* Begins the stop without waiting: asks the thread cloud_mosq_start started to end (never
- * cancelled: it sees the stop within 100 ms, even in a name lookup or a connect under way, and
+ * cancelled: it is woken and sees the stop at once, even in a name lookup or a connect under way, and
  * returns once its DISCONNECT is out, within 1 s), or disconnects a client its owner runs,
  * and sets the stop's deadline, 6 s from now. A process stopping several clients calls this for
  * each first, so they end in parallel and their waits share one bound. Once is enough; NULL:

@@ -282,7 +282,7 @@ static enum MHD_Result start_update(cloud_ota_t *o, struct MHD_Connection *c, co
     cJSON_Delete(m);
     char topic[200];
     snprintf(topic, sizeof topic, "$ota/update/%s/%s", pid, dn);
-    int rc = payload ? mosquitto_publish(cloud_mosq_client(o->mq), NULL, topic, (int)strlen(payload), payload, 1, false)
+    int rc = payload ? cloud_mosq_publish(o->mq, topic, payload, strlen(payload), 1)
                      : MOSQ_ERR_NOMEM;
     free(payload);
     if (rc != MOSQ_ERR_SUCCESS)
@@ -581,7 +581,7 @@ static void on_message(void *user, const struct mosquitto_message *msg)
         char topic[200];
         snprintf(topic, sizeof topic, "$ota/update/%s/%s", pid, dn);
         if (s)
-            mosquitto_publish(cloud_mosq_client(o->mq), NULL, topic, (int)strlen(s), s, 1, false);
+            cloud_mosq_publish(o->mq, topic, s, strlen(s), 1);
         free(s);
     } else if (!strcmp(type->valuestring, "report_progress") && cJSON_IsObject(pg)) {
         char state[24], pct[12], code[12], rmsg[64];

@@ -170,6 +170,14 @@ static long request(const char *method, const char *url, buf_t *out, char *err, 
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 3L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+#if LIBCURL_VERSION_NUM >= 0x075700
+    /* A name under lookup on libcurl's resolver thread when the connect timeout or the stop
+     * ends the request: not waited for (it ends on its own). Without this libcurl joined that
+     * thread first, so with a DNS server that does not answer the 3 s connect timeout took
+     * 10 s, and the stop's abandon (abort_on_stop) waited as long: 10.0 s measured for both,
+     * 3.0 s and 1.15 s with it (libcurl 7.88, glibc's 5 s x 2 attempts). */
+    curl_easy_setopt(c, CURLOPT_QUICK_EXIT, 1L);
+#endif
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, abort_on_stop);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");

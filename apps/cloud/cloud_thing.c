@@ -82,7 +82,7 @@ static int send_json(cloud_thing_t *t, const char *fmt, const char *pid, const c
 static int mosq_send(void *ctx, const char *topic, const char *payload, size_t len)
 {
     cloud_thing_t *t = ctx;
-    return mosquitto_publish(cloud_mosq_client(t->mq), NULL, topic, (int)len, payload, 0, false) == MOSQ_ERR_SUCCESS ? 0 : -1;
+    return cloud_mosq_publish(t->mq, topic, payload, len, 0) == MOSQ_ERR_SUCCESS ? 0 : -1;
 }
 
 static cJSON *reply(const char *method, const cJSON *token, int code, const char *status)

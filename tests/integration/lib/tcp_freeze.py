@@ -4,7 +4,8 @@ network, a host gone) looks like to its clients. Relays LISTEN_PORT to UPSTREAM 
 exists; from then on it passes nothing either way and answers no new connection, but keeps
 every socket open, so a client waits on TCP rather than seeing a refusal or a reset.
 
-usage: tcp_freeze.py LISTEN_PORT UPSTREAM_HOST:PORT FLAGFILE   (prints "listening")
+usage: tcp_freeze.py [LISTEN_ADDR:]LISTEN_PORT UPSTREAM_HOST:PORT FLAGFILE   (prints "listening";
+LISTEN_ADDR defaults to 127.0.0.1)
 """
 import os
 import socket
@@ -33,11 +34,12 @@ def pump(a, b, flag):
 
 
 def main():
-    port, up, flag = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    listen, up, flag = sys.argv[1], sys.argv[2], sys.argv[3]
+    laddr, _, lport = listen.rpartition(":")
     host, uport = up.rsplit(":", 1)
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", port))
+    s.bind((laddr or "127.0.0.1", int(lport)))
     s.listen(64)
     print("listening", flush=True)
     while True:
