@@ -78,6 +78,12 @@ static void common_opts(const posix_http_t *p, CURL *c, const char *url)
 #endif
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075700
+    /* libcurl's threaded resolver is otherwise joined when a transfer ends mid-lookup: a timeout,
+     * post_cancel (AT+RST, a stop) then waited on the core's thread for glibc to give up, 10 s on
+     * a DNS server that does not answer (F194; the cloud's management requests: F192) */
+    curl_easy_setopt(c, CURLOPT_QUICK_EXIT, 1L);
+#endif
     curl_easy_setopt(c, CURLOPT_VERBOSE, 0L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "smartcfg");
     if (p->ca_file != NULL)

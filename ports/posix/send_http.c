@@ -103,6 +103,11 @@ sc_err_t sc_posix_http_start(sc_posix_http_t *h, const char *url, const char *bo
     curl_easy_setopt(h->easy, CURLOPT_ERRORBUFFER, h->errbuf);
     curl_easy_setopt(h->easy, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
     curl_easy_setopt(h->easy, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075700
+    /* a transfer ended mid-lookup (its timeout, Ctrl-C) does not wait for libcurl's resolver
+     * thread, 10 s on a DNS server that does not answer (F194) */
+    curl_easy_setopt(h->easy, CURLOPT_QUICK_EXIT, 1L);
+#endif
     curl_easy_setopt(h->easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h->easy, CURLOPT_USERAGENT, "smartcfg-send");
     if (curl_multi_add_handle(h->multi, h->easy) != CURLM_OK) {

@@ -21,7 +21,10 @@
 #      lookup for 10 s);
 #   5. the DNS server loses the first query for a name (answered at glibc's second try, 5 s in):
 #      a --broker of that name alone connects. The 3 s bound a list's earlier names get
-#      (SC_POSIX_MQTT_LOOKUP_MS) applied to the last one too failed such a name at every connect.
+#      (SC_POSIX_MQTT_LOOKUP_MS) applied to the last one too failed such a name at every connect;
+#   6. AT+TCDEVREG to a --register-url whose name the DNS server does not answer, then SIGTERM:
+#      the device ends within 1 s (F194: ending the transfer joined libcurl's resolver thread,
+#      on the core's thread, until glibc gave up).
 if [ -z "${SC_DNS_NS:-}" ]; then
     command -v ip >/dev/null || { echo "FAIL: no ip(8)" >&2; exit 1; }
     NS=sc-brdns-$$-$RANDOM
@@ -186,6 +189,35 @@ b0=$(tms state=binding) b1=$(tms event=bound)
 [ $((b1 - b0)) -le 6000 ] || fail "4. bound $((b1 - b0)) ms after entering binding (want <= 6000: the 3 s lookup bound, then the connect)"
 ok "4. the binder bound through the second address $((b1 - b0)) ms after entering binding"
 for f in "$TMP/bind.jsonl" "$TMP/bind.err"; do ! grep -qF -- "$SECRET" "$f" || fail "4. the device secret in $f"; done
+
+# 6. the registration's HTTP POST to a silent name, ended by a stop
+cat > "$TMP/s6" <<EOF
+send ATE0
+expect OK
+send AT+TCPRDINFOSET=0,"PIDDNS0001","cHJvZHVjdC1zZWNyZXQtZG5z","dev-reg"
+expect +TCPRDINFOSET:OK
+send AT+TCDEVREG
+expect OK
+touch $TMP/s6.go
+sleep 15
+EOF
+AT_DEV_OUT=$TMP/s6-dev.out AT_DEV_ERR=$TMP/s6-dev.err python3 "$HOST" "$TMP/s6" -- \
+    "$SC" device --radio "udp:$((20000 + RANDOM % 20000))" --join sim:ap:password1:127.0.0.1 --no-cloud \
+    --at '{tty}' --register-url "http://$SILENT:$PORT/register/dev" --state-dir "$TMP/state-s6" \
+    > "$TMP/s6-host.out" 2> "$TMP/s6-host.err" &
+HPID=$!
+for _ in $(seq 100); do [ -e "$TMP/s6.go" ] && break; sleep 0.1; done
+[ -e "$TMP/s6.go" ] || fail "6. the AT session did not get as far as AT+TCDEVREG: $(cat "$TMP/s6-host.out")"
+sleep 1   # the POST's lookup under way (glibc gives up after 10 s)
+DEV=$(pgrep -P $HPID | head -1)
+[ -n "$DEV" ] || fail "6. no device process under the AT host $HPID"
+t0=$(ms)
+kill -TERM "$DEV"
+while running "$DEV" && [ $(($(ms) - t0)) -lt 15000 ]; do sleep 0.02; done
+took=$(($(ms) - t0))
+kill $HPID 2>/dev/null; wait $HPID 2>/dev/null
+[ $took -le 1000 ] || fail "6. a SIGTERM while AT+TCDEVREG's POST looked up a silent name took $took ms to end the device (want <= 1000)"
+ok "6. a SIGTERM while AT+TCDEVREG's POST waited on the silent DNS server ended the device in $took ms"
 
 # 5. a lossy DNS server: the name alone in the list waits for glibc's second try
 rm -f "$TMP/dns.silent"
