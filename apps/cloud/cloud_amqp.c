@@ -32,7 +32,7 @@
 #include <cjson/cJSON.h>
 
 #include "cloud.h"
-#include "cloud_lookup.h"
+#include "sc_posix_lookup.h"
 
 #define NODES_MAX 16
 #define CHANNEL 1
@@ -44,7 +44,7 @@
 #define THING_CHANNEL 2
 #define COUNT_CHANNEL 3         /* the thing queue's consumers (count_workers): no consumer on it */
 #define OUTBOX_MAX 4096         /* answers and downlinks waiting for the next pass; more: refused */
-/* How long a connect waits for its node's name lookup (cloud_lookup.h) before it goes to the
+/* How long a connect waits for its node's name lookup (sc_posix_lookup.h) before it goes to the
  * addresses of that node's last good lookup, or, with none, to the next node (the lookup goes
  * on, its answer kept for the next try): a resolver that answers does so in milliseconds, glibc
  * gives one that does not 5 s per attempt, 2 attempts. The startup waits longer (up to
@@ -54,9 +54,9 @@
 
 /* A node's name: its lookup under way and the answer of its last lookup that gave any. */
 typedef struct {
-    cloud_lookup_t *lk;         /* under way, or NULL */
+    sc_posix_lookup_t *lk;         /* under way, or NULL */
     int64_t lk_t0;              /* when it began (monotonic ms) */
-    cloud_addr_t addrs[CLOUD_ADDRS_MAX];
+    sc_posix_addr_t addrs[SC_POSIX_ADDRS_MAX];
     int naddrs;
     bool said;                  /* "no answer" (or the failure) is in the log, until one answers */
 } node_dns_t;
@@ -396,7 +396,7 @@ static unsigned count_workers(void *ctx)
     return 0;   /* a broken connection: the next consume finds it */
 }
 
-/* The current node's name (cloud_lookup.h), never waiting: -1 while its lookup may still be
+/* The current node's name (sc_posix_lookup.h), never waiting: -1 while its lookup may still be
  * waited for (wait_ms from its start), else the count of its addresses (in a->dns[a->cur]):
  * this lookup's, or, when it failed or had no answer in time, the last good one's (the lookup
  * goes on and its answer serves the next try); 0 with err when there are none. An address is
@@ -408,23 +408,23 @@ static int node_lookup(cloud_amqp_t *a, int wait_ms, char *err, size_t errlen)
     node_dns_t *d = &a->dns[a->cur];
     const char *host = a->node[a->cur].host;
     if (!d->lk) {
-        d->lk = cloud_lookup_start(host);
+        d->lk = sc_posix_lookup_start(host);
         d->lk_t0 = cloud_now_ms();
     }
-    cloud_addr_t got[CLOUD_ADDRS_MAX];
+    sc_posix_addr_t got[SC_POSIX_ADDRS_MAX];
     const char *why = "cannot start its lookup (out of memory or threads)";
-    int n = d->lk ? cloud_lookup_poll(d->lk, got, CLOUD_ADDRS_MAX, &why) : 0;
+    int n = d->lk ? sc_posix_lookup_poll(d->lk, got, SC_POSIX_ADDRS_MAX, &why) : 0;
     if (n < 0 && cloud_now_ms() - d->lk_t0 < wait_ms)
         return -1;
     if (n >= 0) {
-        cloud_lookup_drop(d->lk);
+        sc_posix_lookup_drop(d->lk);
         d->lk = NULL;
     }
     if (n > 0) {
         if (d->said)
             cloud_log("binding service: the resolver answers for RabbitMQ node %s again", host);
         d->said = false;
-        d->naddrs = n < CLOUD_ADDRS_MAX ? n : CLOUD_ADDRS_MAX;
+        d->naddrs = n < SC_POSIX_ADDRS_MAX ? n : SC_POSIX_ADDRS_MAX;
         memcpy(d->addrs, got, (size_t)d->naddrs * sizeof got[0]);
     } else {
         char what[160];
@@ -564,7 +564,7 @@ int cloud_amqp_connect(cloud_amqp_t *a, int abort_fd, char *err, size_t errlen)
     char e[512] = "";
     bool passed[NODES_MAX] = { false };
     for (int i = 0; i < a->nnodes; i++) {
-        a->dns[i].lk = cloud_lookup_start(a->node[i].host);
+        a->dns[i].lk = sc_posix_lookup_start(a->node[i].host);
         a->dns[i].lk_t0 = cloud_now_ms();
     }
     for (int round = 0; round < 2; round++) {
@@ -749,7 +749,7 @@ void cloud_amqp_free(cloud_amqp_t *a)
     pthread_mutex_destroy(&a->out_mu);
     cloud_binder_free(a->bd);
     for (int i = 0; i < a->nnodes; i++) {
-        cloud_lookup_drop(a->dns[i].lk);   /* one under way ends on its own thread */
+        sc_posix_lookup_drop(a->dns[i].lk);   /* one under way ends on its own thread */
         free(a->urls[i]);
     }
     free(a);

@@ -18,7 +18,7 @@
 #include <mosquitto.h>
 
 #include "cloud.h"
-#include "cloud_lookup.h"
+#include "sc_posix_lookup.h"
 #include "cloud_metrics.h"
 #include "cloud_mosq.h"
 
@@ -40,11 +40,11 @@ struct cloud_bindsvc {
     uint16_t port;
     /* The name's addresses from its last lookup that gave any (the startup's, then each
      * reconnect's): where a reconnect goes while the resolver does not answer, or fails. */
-    cloud_addr_t addrs[CLOUD_ADDRS_MAX];
+    sc_posix_addr_t addrs[SC_POSIX_ADDRS_MAX];
     int naddrs;
-    cloud_addr_t last;    /* where the last connect went */
+    sc_posix_addr_t last;    /* where the last connect went */
     bool reached;         /* connected since then */
-    cloud_lookup_t *lk;   /* the reconnect's lookup under way (cloud_lookup.h), or NULL */
+    sc_posix_lookup_t *lk;   /* the reconnect's lookup under way (sc_posix_lookup.h), or NULL */
     int64_t lk_t0;        /* when it began (monotonic ms) */
     bool dns_said;        /* "no answer" (or the failure) is in the log, until a lookup answers */
 };
@@ -257,14 +257,14 @@ static int try_connect(cloud_mosq_t *mq, const char *addr, const char *host, uin
     return first_connect(cloud_mosq_client(mq), addr, host, port, abort_fd, err, errlen);
 }
 
-/* The startup's lookup of the broker's name, on a thread of its own (cloud_lookup.h) so that
+/* The startup's lookup of the broker's name, on a thread of its own (sc_posix_lookup.h) so that
  * a stop signal ends the wait (glibc waits 5 s for each attempt on a DNS server that does not
  * answer; on this thread that held the stop as long), bounded by FIRST_CONNECT_MS: the count
  * of its addresses, in b->addrs; 0 with err (no answer in time, or the resolver's failure), or
  * -1 for a stop (err says so). */
 static int first_lookup(cloud_bindsvc_t *b, int abort_fd, char *err, size_t errlen)
 {
-    cloud_lookup_t *l = cloud_lookup_start(b->host);
+    sc_posix_lookup_t *l = sc_posix_lookup_start(b->host);
     if (!l) {
         unreachable(err, errlen, b->host, b->port, b->host, "cannot start its name's lookup");
         return 0;
@@ -272,24 +272,24 @@ static int first_lookup(cloud_bindsvc_t *b, int abort_fd, char *err, size_t errl
     int64_t until = cloud_now_ms() + FIRST_CONNECT_MS;
     const char *why = "";
     int n;
-    while ((n = cloud_lookup_poll(l, b->addrs, CLOUD_ADDRS_MAX, &why)) < 0) {
+    while ((n = sc_posix_lookup_poll(l, b->addrs, SC_POSIX_ADDRS_MAX, &why)) < 0) {
         int64_t left = until - cloud_now_ms();
         if (left <= 0) {
-            cloud_lookup_drop(l);
+            sc_posix_lookup_drop(l);
             unreachable(err, errlen, b->host, b->port, b->host, "its name had no answer from the resolver within 10 s");
             return 0;
         }
         struct pollfd f = { .fd = abort_fd, .events = POLLIN };
         if (poll(&f, abort_fd >= 0 ? 1 : 0, left < 20 ? (int)left : 20) > 0 && (f.revents & POLLIN)) {
-            cloud_lookup_drop(l);
+            sc_posix_lookup_drop(l);
             snprintf(err, errlen, "binding service: stopped while looking up the broker's name %s", b->host);
             return -1;
         }
     }
-    cloud_lookup_drop(l);
+    sc_posix_lookup_drop(l);
     if (n == 0)
         unreachable(err, errlen, b->host, b->port, b->host, why);
-    b->naddrs = n < CLOUD_ADDRS_MAX ? n : CLOUD_ADDRS_MAX;
+    b->naddrs = n < SC_POSIX_ADDRS_MAX ? n : SC_POSIX_ADDRS_MAX;
     return b->naddrs;
 }
 
@@ -316,21 +316,21 @@ static int connect_broker(cloud_bindsvc_t *b, int abort_fd, char *err, size_t er
     return r;
 }
 
-/* A reconnect's name lookup (cloud_lookup.h): 1 while it may still be waited for, else 0 with
+/* A reconnect's name lookup (sc_posix_lookup.h): 1 while it may still be waited for, else 0 with
  * b->addrs the name's addresses: this lookup's, or, when it failed or has no answer within
  * RECONNECT_LOOKUP_MS, the last good one's (the lookup goes on and its answer, when it comes,
  * is kept for the next reconnect). The main loop runs meanwhile: a stop is seen at once. */
 static int reconnect_lookup(cloud_bindsvc_t *b)
 {
     if (!b->lk) {
-        b->lk = cloud_lookup_start(b->host);
+        b->lk = sc_posix_lookup_start(b->host);
         b->lk_t0 = cloud_now_ms();
         if (!b->lk)
             return 0;   /* out of memory or threads: the known addresses */
     }
-    cloud_addr_t got[CLOUD_ADDRS_MAX];
+    sc_posix_addr_t got[SC_POSIX_ADDRS_MAX];
     const char *why = "";
-    int n = cloud_lookup_poll(b->lk, got, CLOUD_ADDRS_MAX, &why);
+    int n = sc_posix_lookup_poll(b->lk, got, SC_POSIX_ADDRS_MAX, &why);
     if (n < 0 && cloud_now_ms() - b->lk_t0 < RECONNECT_LOOKUP_MS)
         return 1;
     if (n < 0) {   /* no answer yet: the known addresses, this once */
@@ -340,7 +340,7 @@ static int reconnect_lookup(cloud_bindsvc_t *b)
         b->dns_said = true;
         return 0;
     }
-    cloud_lookup_drop(b->lk);
+    sc_posix_lookup_drop(b->lk);
     b->lk = NULL;
     if (n == 0) {
         if (!b->dns_said)
@@ -352,7 +352,7 @@ static int reconnect_lookup(cloud_bindsvc_t *b)
     if (b->dns_said)
         cloud_log("binding service: the resolver answers for %s again", b->host);
     b->dns_said = false;
-    b->naddrs = n < CLOUD_ADDRS_MAX ? n : CLOUD_ADDRS_MAX;
+    b->naddrs = n < SC_POSIX_ADDRS_MAX ? n : SC_POSIX_ADDRS_MAX;
     memcpy(b->addrs, got, (size_t)b->naddrs * sizeof got[0]);
     return 0;
 }
@@ -591,7 +591,7 @@ void cloud_bindsvc_free(cloud_bindsvc_t *b)
     if (!b)
         return;
     (void)cloud_mosq_free(b->mq);   /* no loop thread: always freed; no "lost the broker" line */
-    cloud_lookup_drop(b->lk);       /* one under way ends on its own thread */
+    sc_posix_lookup_drop(b->lk);       /* one under way ends on its own thread */
     cloud_binder_free(b->bd);
     free(b->host);
     free(b);

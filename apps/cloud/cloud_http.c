@@ -26,7 +26,7 @@
 #include "cloud.h"
 #include "cloud_authhttp.h"
 #include "cloud_health.h"
-#include "cloud_lookup.h"
+#include "sc_posix_lookup.h"
 #include "cloud_metrics.h"
 #include "cloud_ota.h"
 #include "console.h"
@@ -140,7 +140,7 @@ struct cloud_http {
      * when it has one (auth_late_poll, at a question from a source not in the list) */
     pthread_mutex_t late_mu;
     struct {
-        cloud_lookup_t *lk;
+        sc_posix_lookup_t *lk;
         char name[256];
     } late[16];
     unsigned n_late;
@@ -1167,7 +1167,7 @@ static bool auth_source_ok(cloud_http_t *h, struct MHD_Connection *c)
     return false;
 }
 
-/* Adds one numeric address (cloud_lookup.h's form) to the list: 0, or -1 when it is full. */
+/* Adds one numeric address (sc_posix_lookup.h's form) to the list: 0, or -1 when it is full. */
 static int auth_from_add(cloud_http_t *h, const char *addr)
 {
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST }, *ai = NULL;
@@ -1194,7 +1194,7 @@ static int auth_from_add(cloud_http_t *h, const char *addr)
 }
 
 /* How long the start waits for --rabbitmq-auth-from's names, all looked up at once on threads
- * of their own (cloud_lookup.h): a list given, 10 s (glibc's wait for a DNS server that does not
+ * of their own (sc_posix_lookup.h): a list given, 10 s (glibc's wait for a DNS server that does not
  * answer, which held the start as long for each name: then a start-up error); the default list
  * (the --rabbitmq nodes, whose names the worker has just looked up itself), 0.5 s: a name still
  * without an answer then is taken up when it has one (auth_late_poll). */
@@ -1209,7 +1209,7 @@ static int auth_from_add(cloud_http_t *h, const char *addr)
 static int auth_from_parse(cloud_http_t *h, const char *list, bool lenient, char *err, size_t errlen)
 {
     char item[AUTH_FROM_ITEMS_MAX][256];
-    cloud_lookup_t *lk[AUTH_FROM_ITEMS_MAX] = { NULL };
+    sc_posix_lookup_t *lk[AUTH_FROM_ITEMS_MAX] = { NULL };
     int n_items = 0, rc = 0;
     for (const char *p = list; *p;) {
         size_t n = strcspn(p, ",");
@@ -1222,7 +1222,7 @@ static int auth_from_parse(cloud_http_t *h, const char *list, bool lenient, char
         }
         memcpy(item[n_items], p, n);
         item[n_items][n] = 0;
-        if (!(lk[n_items] = cloud_lookup_start(item[n_items]))) {
+        if (!(lk[n_items] = sc_posix_lookup_start(item[n_items]))) {
             snprintf(err, errlen, "--rabbitmq-auth-from: %s: cannot start its lookup", item[n_items]);
             rc = -1;
             break;
@@ -1232,10 +1232,10 @@ static int auth_from_parse(cloud_http_t *h, const char *list, bool lenient, char
     }
     int64_t until = cloud_now_ms() + (lenient ? AUTH_FROM_WAIT_DEFAULT_MS : AUTH_FROM_WAIT_MS);
     for (int i = 0; i < n_items && rc == 0; i++) {
-        cloud_addr_t got[CLOUD_ADDRS_MAX];
+        sc_posix_addr_t got[SC_POSIX_ADDRS_MAX];
         const char *why = "";
         int n;
-        while ((n = cloud_lookup_poll(lk[i], got, CLOUD_ADDRS_MAX, &why)) < 0 && cloud_now_ms() < until) {
+        while ((n = sc_posix_lookup_poll(lk[i], got, SC_POSIX_ADDRS_MAX, &why)) < 0 && cloud_now_ms() < until) {
             struct timespec ts = { 0, 10 * 1000000L };
             nanosleep(&ts, NULL);
         }
@@ -1259,14 +1259,14 @@ static int auth_from_parse(cloud_http_t *h, const char *list, bool lenient, char
             snprintf(err, errlen, "--rabbitmq-auth-from: %s: %s", item[i], what);
             rc = -1;
         }
-        for (int k = 0; k < n && k < CLOUD_ADDRS_MAX && rc == 0; k++)
+        for (int k = 0; k < n && k < SC_POSIX_ADDRS_MAX && rc == 0; k++)
             if (auth_from_add(h, got[k]) != 0) {
                 snprintf(err, errlen, "--rabbitmq-auth-from: more than %d addresses", AUTH_FROM_MAX);
                 rc = -1;
             }
     }
     for (int i = 0; i < n_items; i++)
-        cloud_lookup_drop(lk[i]);   /* one still under way ends on its own thread */
+        sc_posix_lookup_drop(lk[i]);   /* one still under way ends on its own thread */
     return rc;
 }
 
@@ -1278,9 +1278,9 @@ static bool auth_late_poll(cloud_http_t *h)
     bool grew = false;
     pthread_mutex_lock(&h->late_mu);
     for (unsigned i = 0; i < h->n_late;) {
-        cloud_addr_t got[CLOUD_ADDRS_MAX];
+        sc_posix_addr_t got[SC_POSIX_ADDRS_MAX];
         const char *why = "";
-        int n = cloud_lookup_poll(h->late[i].lk, got, CLOUD_ADDRS_MAX, &why);
+        int n = sc_posix_lookup_poll(h->late[i].lk, got, SC_POSIX_ADDRS_MAX, &why);
         if (n < 0) {
             i++;
             continue;
@@ -1291,9 +1291,9 @@ static bool auth_late_poll(cloud_http_t *h)
         else
             cloud_log("http: RabbitMQ node %s: the resolver answered; its auth questions are answered now",
                       h->late[i].name);
-        for (int k = 0; k < n && k < CLOUD_ADDRS_MAX; k++)
+        for (int k = 0; k < n && k < SC_POSIX_ADDRS_MAX; k++)
             grew |= auth_from_add(h, got[k]) == 0;
-        cloud_lookup_drop(h->late[i].lk);
+        sc_posix_lookup_drop(h->late[i].lk);
         h->late[i] = h->late[--h->n_late];
     }
     pthread_mutex_unlock(&h->late_mu);
@@ -1303,7 +1303,7 @@ static bool auth_late_poll(cloud_http_t *h)
 static void auth_late_free(cloud_http_t *h)
 {
     for (unsigned i = 0; i < h->n_late; i++)
-        cloud_lookup_drop(h->late[i].lk);
+        sc_posix_lookup_drop(h->late[i].lk);
     h->n_late = 0;
     pthread_mutex_destroy(&h->late_mu);
 }

@@ -17,7 +17,7 @@
 #endif
 
 #include "cloud.h"
-#include "cloud_lookup.h"
+#include "sc_posix_lookup.h"
 #include "sc_posix.h"
 
 /* How long a stop waits for the loop's thread to end: a message handler in one SQLite busy
@@ -292,7 +292,7 @@ static int run_connection(cloud_mosq_t *c, bool *reached, int *delay_ms)
  * client with glibc's defaults, and a stop waited its 6 s for a reconnect's lookup and then left
  * the client running; and its blocking reconnect waited for the kernel's TCP connect (about 2
  * minutes to a port that drops SYNs). Here the name is looked up on a thread of its own
- * (cloud_lookup.h) while this one watches for the stop every 20 ms, and the connect, to one of
+ * (sc_posix_lookup.h) while this one watches for the stop every 20 ms, and the connect, to one of
  * the name's addresses, does not block. While the resolver does not answer (or fails), the
  * addresses of the last lookup that gave any are used. After a try that did not connect, the
  * name's next address; after a connection that worked, its first. */
@@ -307,29 +307,29 @@ static void *net_thread(void *arg)
     snprintf(name, sizeof name, "mqtt-%.*s", (int)strcspn(p, "-"), p);
     prctl(PR_SET_NAME, name, 0, 0, 0);
 #endif
-    cloud_addr_t addrs[CLOUD_ADDRS_MAX], got[CLOUD_ADDRS_MAX], last = "";
+    sc_posix_addr_t addrs[SC_POSIX_ADDRS_MAX], got[SC_POSIX_ADDRS_MAX], last = "";
     int naddrs = 0, delay_ms = 1000;
     bool reached = true, said = false;
-    cloud_lookup_t *lk = NULL;
+    sc_posix_lookup_t *lk = NULL;
     int64_t lk_t0 = 0;
     while (!atomic_load(&c->stopping)) {
         if (!lk) {
-            lk = cloud_lookup_start(c->host);
+            lk = sc_posix_lookup_start(c->host);
             lk_t0 = cloud_now_ms();
         }
         const char *why = "";
         int n = -1;
-        while (lk && (n = cloud_lookup_poll(lk, got, CLOUD_ADDRS_MAX, &why)) < 0 && !atomic_load(&c->stopping) &&
+        while (lk && (n = sc_posix_lookup_poll(lk, got, SC_POSIX_ADDRS_MAX, &why)) < 0 && !atomic_load(&c->stopping) &&
                (naddrs == 0 || cloud_now_ms() - lk_t0 < LOOKUP_WAIT_MS))
             wait_wake(c, -1, 0, NULL, 20);
         if (atomic_load(&c->stopping))
             break;
         if (n >= 0) {
-            cloud_lookup_drop(lk);
+            sc_posix_lookup_drop(lk);
             lk = NULL;
         }
         if (n > 0) {
-            naddrs = n < CLOUD_ADDRS_MAX ? n : CLOUD_ADDRS_MAX;
+            naddrs = n < SC_POSIX_ADDRS_MAX ? n : SC_POSIX_ADDRS_MAX;
             memcpy(addrs, got, (size_t)naddrs * sizeof got[0]);
             if (said)
                 cloud_log("MQTT client %s: the resolver answers for %s again", c->id, c->host);
@@ -350,7 +350,7 @@ static void *net_thread(void *arg)
         for (int i = 0; !reached && i < naddrs; i++)
             if (!strcmp(addrs[i], last))
                 k = (i + 1) % naddrs;
-        memcpy(last, addrs[k], sizeof last);   /* both cloud_addr_t */
+        memcpy(last, addrs[k], sizeof last);   /* both sc_posix_addr_t */
         reached = false;
         if (mosquitto_connect_async(c->m, addrs[k], c->port, KEEPALIVE_S) == MOSQ_ERR_SUCCESS)
             run_connection(c, &reached, &delay_ms);
@@ -361,7 +361,7 @@ static void *net_thread(void *arg)
         if (!reached)
             delay_ms = delay_ms < 5000 ? delay_ms * 2 : 10000;
     }
-    cloud_lookup_drop(lk);   /* one under way ends on its own thread */
+    sc_posix_lookup_drop(lk);   /* one under way ends on its own thread */
     /* The stop: a DISCONNECT to a broker we are connected to (or still connecting to: the
      * CONNACK is then answered with one, on_connect), sent by the loop within 1 s. */
     if (mosquitto_socket(c->m) >= 0) {
@@ -407,7 +407,7 @@ int cloud_mosq_connect_to(cloud_mosq_t *c, const char *host, uint16_t port)
      * that time, past the 7 s stop (docs/cloud.md). Now the loop's 100 ms wait is the most it
      * waits; a connect that never completes is closed by the keepalive check (30 s) and tried
      * again. (Its host lookup blocks: the binding service gives it an address from its own
-     * lookup, cloud_lookup.h, so it has none.) */
+     * lookup, sc_posix_lookup.h, so it has none.) */
     return mosquitto_connect_async(c->m, host, port, 30);
 }
 

@@ -41,7 +41,7 @@ cloud_mosq_t *cloud_mosq_new(const char *id_prefix, const char *user, const char
 int cloud_mosq_start(cloud_mosq_t *c, const char *host, uint16_t port);
 /* For a client the owner runs itself (no cloud_mosq_start: the binding service): connects (or
  * reconnects) to host:port without blocking (host an address: a name is looked up here, which
- * blocks; cloud_lookup.h looks one up off the caller's thread), the connection completed by the owner's
+ * blocks; sc_posix_lookup.h looks one up off the caller's thread), the connection completed by the owner's
  * mosquitto_loop, so a loop that checks a stop flag between its calls sees it within one loop
  * wait even when the broker's port drops every SYN. MOSQ_ERR_SUCCESS, or libmosquitto's error
  * (then try again later). */

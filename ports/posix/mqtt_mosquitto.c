@@ -2,11 +2,9 @@
 /* sc_hal_mqtt_t over libmosquitto; see sc_posix_mqtt.h for the threading model. */
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,26 +16,13 @@
 #include <openssl/x509v3.h>
 
 #include "sc_posix.h"
+#include "sc_posix_lookup.h"
 #include "sc_posix_mqtt.h"
 
 #define ACK_RING 64
 #define ADDR_MAX 8   /* "HOST[:PORT],HOST[:PORT]...": brokers of one cluster, tried in order */
 #define DEFAULT_CA "/etc/ssl/certs/ca-certificates.crt"
-#define LOOKUP_ADDRS 4   /* addresses of one name tried (as libmosquitto did: while connect() fails at once) */
 #define LOOKUP_TICK_MS 20   /* how often the loop thread looks at a lookup (and at the teardown) */
-
-/* A host name lookup on a thread of its own, detached (F186): the loop thread waits for it at
- * most SC_POSIX_MQTT_LOOKUP_MS and a teardown not at all; the lookup thread owns this (the host
- * name and its answer: nothing secret) with the loop thread, the last one out frees it. A
- * numeric address is read at once, on the caller's thread, without a resolver. */
-typedef struct {
-    atomic_int refs;
-    atomic_bool done;   /* n and addrs are final */
-    bool numeric;       /* host was an address (read at once, no thread) */
-    int n;
-    char addrs[LOOKUP_ADDRS][INET6_ADDRSTRLEN + 16];   /* numeric, "%scope" included */
-    char host[];
-} lookup_t;
 
 typedef struct {
     pthread_mutex_t lock;
@@ -48,7 +33,7 @@ typedef struct {
     /* Loop thread only: addr[cur]'s name is being looked up (lk, given up at lk_deadline) before
      * its connect; dead: every address failed, the thread idles until the teardown. */
     bool resolving, dead;
-    lookup_t *lk;
+    sc_posix_lookup_t *lk;   /* sc_posix_lookup.h: off this thread, never waited for past its bound */
     uint32_t lk_deadline;
     /* Loop thread only (set before each connect, read by the TLS callbacks of that connect):
      * the name the broker's certificate is checked against and sent as SNI, "" for an address.
@@ -306,72 +291,6 @@ static int parse_addrs(posix_mqtt_t *p, const char *list, int dflt)
     return p->naddr ? 0 : -1;
 }
 
-static void lookup_unref(lookup_t *l)
-{
-    if (l != NULL && atomic_fetch_sub(&l->refs, 1) == 1)
-        free(l);
-}
-
-/* true when an address came out (flags: 0, or AI_NUMERICHOST: never asks a resolver) */
-static bool lookup_resolve(lookup_t *l, int flags)
-{
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = flags };
-    struct addrinfo *ai = NULL;
-    if (getaddrinfo(l->host, NULL, &hints, &ai) != 0)
-        return false;
-    l->n = 0;
-    for (struct addrinfo *i = ai; i != NULL && l->n < LOOKUP_ADDRS; i = i->ai_next)
-        if (getnameinfo(i->ai_addr, i->ai_addrlen, l->addrs[l->n], sizeof l->addrs[0], NULL, 0, NI_NUMERICHOST) == 0)
-            l->n++;
-    freeaddrinfo(ai);
-    return l->n > 0;
-}
-
-static void *lookup_main(void *arg)
-{
-    lookup_t *l = arg;
-    lookup_resolve(l, 0);
-    atomic_store(&l->done, true);
-    lookup_unref(l);
-    return NULL;
-}
-
-/* NULL when out of memory or threads. */
-static lookup_t *lookup_start(const char *host)
-{
-    size_t hl = strlen(host);
-    lookup_t *l = malloc(sizeof *l + hl + 1);
-    if (l == NULL)
-        return NULL;
-    memcpy(l->host, host, hl + 1);
-    l->n = 0;
-    atomic_init(&l->refs, 1);
-    atomic_init(&l->done, false);
-    l->numeric = lookup_resolve(l, AI_NUMERICHOST);
-    if (l->numeric) {
-        atomic_store(&l->done, true);
-        return l;
-    }
-    atomic_store(&l->refs, 2);
-    pthread_attr_t at;
-    pthread_t t;
-    sigset_t all, old;
-    sigfillset(&all);
-    /* no signal for it (it inherits the mask): a stop signal goes to a thread that acts on it */
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    bool made = false;
-    if (pthread_attr_init(&at) == 0) {
-        made = pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED) == 0 && pthread_create(&t, &at, lookup_main, l) == 0;
-        pthread_attr_destroy(&at);
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (!made) {
-        free(l);
-        return NULL;
-    }
-    return l;
-}
-
 /* Loop thread, before each connect: what the TLS callbacks check and send for this address
  * (numeric: host is an address, then its certificate must name that address, "%scope" aside). */
 static void set_tls_name(posix_mqtt_t *p, const char *host, bool numeric)
@@ -400,7 +319,7 @@ static int lookup_step(posix_mqtt_t *p, int *err)
 {
     *err = 0;
     if (p->lk == NULL) {
-        p->lk = lookup_start(p->addr[p->cur].host);
+        p->lk = sc_posix_lookup_start(p->addr[p->cur].host);
         pthread_mutex_lock(&p->lock);
         bool last = p->tried + 1 >= p->naddr;   /* no other address to move on to */
         pthread_mutex_unlock(&p->lock);
@@ -411,17 +330,16 @@ static int lookup_step(posix_mqtt_t *p, int *err)
             return MOSQ_ERR_ERRNO;
         }
     }
-    lookup_t *l = p->lk;
-    bool done = atomic_load(&l->done);
-    if (!done && (int32_t)(sc_posix_now_ms() - p->lk_deadline) < 0)
+    sc_posix_lookup_t *l = p->lk;
+    sc_posix_addr_t addrs[SC_POSIX_ADDRS_MAX];
+    int n = sc_posix_lookup_poll(l, addrs, SC_POSIX_ADDRS_MAX, NULL);
+    if (n < 0 && (int32_t)(sc_posix_now_ms() - p->lk_deadline) < 0)
         return MOSQ_ERR_CONN_PENDING;
     p->lk = NULL;
     p->resolving = false;
-    int n = done ? l->n : 0;   /* not done: given up on, its thread may still write them */
-    char addrs[LOOKUP_ADDRS][sizeof l->addrs[0]];
-    memcpy(addrs, l->addrs, sizeof addrs[0] * (size_t)n);
-    bool numeric = l->numeric;
-    lookup_unref(l);
+    n = n < 0 ? 0 : n < SC_POSIX_ADDRS_MAX ? n : SC_POSIX_ADDRS_MAX;   /* -1: given up on */
+    bool numeric = sc_posix_lookup_numeric(l);
+    sc_posix_lookup_drop(l);
     set_tls_name(p, p->addr[p->cur].host, numeric);
     int rc = MOSQ_ERR_EAI;
     for (int i = 0; i < n && rc != MOSQ_ERR_SUCCESS; i++) {
@@ -529,7 +447,7 @@ static void *loop_main(void *arg)
         }
     }
     if (p->lk != NULL) {   /* its thread frees it when the resolver answers */
-        lookup_unref(p->lk);
+        sc_posix_lookup_drop(p->lk);
         p->lk = NULL;
     }
     return NULL;

@@ -31,7 +31,6 @@
 
 #define STOP_WAIT_MS 800   /* the stop's bound, short here */
 #include "../../apps/cloud/cloud_mosq.c"
-#include "../../apps/cloud/cloud_lookup.c"
 #include "test_util.h"
 
 #define MOSQUITTO_BIN "/usr/sbin/mosquitto"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Host name lookups off the caller's thread: see cloud_lookup.h. */
-#include "cloud_lookup.h"
+/* Host name lookups off the caller's thread: see sc_posix_lookup.h. */
+#include "sc_posix_lookup.h"
 
 #include <netdb.h>
 #include <pthread.h>
@@ -11,23 +11,24 @@
 #include <string.h>
 #include <sys/socket.h>
 
-struct cloud_lookup {
+struct sc_posix_lookup {
     atomic_int refs;     /* the caller's and the thread's: the last one out frees */
     atomic_bool done;    /* gai, n and addrs are final (written before, read after) */
+    bool numeric;        /* host was an address: done at once */
     int gai;             /* getaddrinfo's result */
     int n;
-    cloud_addr_t addrs[CLOUD_ADDRS_MAX];
+    sc_posix_addr_t addrs[SC_POSIX_ADDRS_MAX];
     char host[];
 };
 
-static void unref(struct cloud_lookup *l)
+static void unref(struct sc_posix_lookup *l)
 {
     if (atomic_fetch_sub(&l->refs, 1) == 1)
         free(l);
 }
 
 /* flags 0, or AI_NUMERICHOST (never asks a resolver: false when host is a name) */
-static bool resolve(struct cloud_lookup *l, int flags)
+static bool resolve(struct sc_posix_lookup *l, int flags)
 {
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = flags };
     struct addrinfo *ai = NULL;
@@ -35,7 +36,7 @@ static bool resolve(struct cloud_lookup *l, int flags)
     if (l->gai != 0)
         return false;
     l->n = 0;
-    for (struct addrinfo *i = ai; i && l->n < CLOUD_ADDRS_MAX; i = i->ai_next) {
+    for (struct addrinfo *i = ai; i && l->n < SC_POSIX_ADDRS_MAX; i = i->ai_next) {
         char *a = l->addrs[l->n];
         if (getnameinfo(i->ai_addr, i->ai_addrlen, a, sizeof l->addrs[0], NULL, 0, NI_NUMERICHOST) != 0)
             continue;
@@ -52,24 +53,25 @@ static bool resolve(struct cloud_lookup *l, int flags)
 
 static void *run(void *arg)
 {
-    struct cloud_lookup *l = arg;
+    struct sc_posix_lookup *l = arg;
     resolve(l, 0);
     atomic_store(&l->done, true);
     unref(l);
     return NULL;
 }
 
-cloud_lookup_t *cloud_lookup_start(const char *host)
+sc_posix_lookup_t *sc_posix_lookup_start(const char *host)
 {
     size_t hl = strlen(host);
-    struct cloud_lookup *l = malloc(sizeof *l + hl + 1);
+    struct sc_posix_lookup *l = malloc(sizeof *l + hl + 1);
     if (!l)
         return NULL;
     memcpy(l->host, host, hl + 1);
     l->n = 0;
     atomic_init(&l->done, false);
     atomic_init(&l->refs, 1);
-    if (resolve(l, AI_NUMERICHOST) || l->gai != EAI_NONAME) {   /* an address: no resolver asked */
+    l->numeric = resolve(l, AI_NUMERICHOST);
+    if (l->numeric || l->gai != EAI_NONAME) {   /* an address: no resolver asked */
         atomic_store(&l->done, true);
         return l;
     }
@@ -78,8 +80,8 @@ cloud_lookup_t *cloud_lookup_start(const char *host)
     pthread_t t;
     sigset_t all, old;
     sigfillset(&all);
-    /* The thread takes no signal (it inherits this mask): the cloud's stop signal goes to a
-     * thread that acts on it. Detached: a lookup given up on ends without anyone's join. */
+    /* The thread takes no signal (it inherits this mask): a stop signal goes to a thread that
+     * acts on it. Detached: a lookup given up on ends without anyone's join. */
     pthread_sigmask(SIG_SETMASK, &all, &old);
     bool made = false;
     if (pthread_attr_init(&at) == 0) {
@@ -94,9 +96,9 @@ cloud_lookup_t *cloud_lookup_start(const char *host)
     return l;
 }
 
-int cloud_lookup_poll(const cloud_lookup_t *l, cloud_addr_t *out, int max, const char **why)
+int sc_posix_lookup_poll(const sc_posix_lookup_t *l, sc_posix_addr_t *out, int max, const char **why)
 {
-    if (!atomic_load(&((cloud_lookup_t *)l)->done))
+    if (!atomic_load(&((sc_posix_lookup_t *)l)->done))
         return -1;
     for (int i = 0; i < l->n && i < max; i++)
         memcpy(out[i], l->addrs[i], sizeof out[i]);
@@ -105,7 +107,12 @@ int cloud_lookup_poll(const cloud_lookup_t *l, cloud_addr_t *out, int max, const
     return l->n;
 }
 
-void cloud_lookup_drop(cloud_lookup_t *l)
+bool sc_posix_lookup_numeric(const sc_posix_lookup_t *l)
+{
+    return l->numeric;
+}
+
+void sc_posix_lookup_drop(sc_posix_lookup_t *l)
 {
     if (l)
         unref(l);
