@@ -30,6 +30,7 @@ cmake --build "$BUILD_TSAN" -j "$JOBS"
 B=$(cd "$BUILD_TSAN" && pwd)
 mkdir -p "$B/tsan-logs"
 rm -f "$B"/tsan-logs/*
+chmod 1777 "$B/tsan-logs"  # integ.device_service runs a cloud as nobody
 cmake -S . -B "$BUILD" >/dev/null
 cmake --build "$BUILD" -j "$JOBS" --target smartcfg_auth >/dev/null
 PLUGIN=$(cd "$BUILD" && pwd)/smartcfg_auth.so
