@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,11 @@ struct sc_posix_host {
     uint32_t mqtt_dropped_at;
 };
 
-static volatile sig_atomic_t g_stop;
+/* Set by the stop signals' handler and by the output writer's thread when stdout's reader is
+ * gone (sc_posix_output_gone, ports/posix/output.c), read by the run's loop: an atomic, which
+ * a signal handler may store too (a lock-free int), where a volatile sig_atomic_t is safe only
+ * from a handler on the same thread (ThreadSanitizer: a data race, integ.cli_stop). */
+static atomic_int g_stop;
 
 void sc_posix_host_request_stop(int sig)
 {

@@ -257,9 +257,13 @@ CEXEC=${CEXEC//\$\{STATE_DIRECTORY\}/$CSTATE}
 SMARTCFG_CLOUD_OPTS="--http 127.0.0.1:8080 --mqtt 127.0.0.1:1883"
 CEXEC=${CEXEC//\$SMARTCFG_CLOUD_OPTS/$SMARTCFG_CLOUD_OPTS}
 # (under make test-asan-integ the sanitizers' settings and its mosquitto wrapper, which preloads
-# the ASan runtime the instrumented plugin needs, pass the env -i: scripts/test-asan-integ.sh)
+# the ASan runtime the instrumented plugin needs, pass the env -i: scripts/test-asan-integ.sh;
+# under make test-tsan, TSan's settings and the normal build's plugin the broker loads:
+# scripts/test-tsan.sh)
 CENV=(PATH="${SC_ASAN_BIN:+$SC_ASAN_BIN:}/usr/local/bin:/usr/bin:/usr/sbin:/bin")
-for v in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS; do [ -z "${!v:-}" ] || CENV+=("$v=${!v}"); done
+for v in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS SMARTCFG_AUTH_PLUGIN; do
+    [ -z "${!v:-}" ] || CENV+=("$v=${!v}")
+done
 setpriv --reuid nobody --regid nogroup --clear-groups --bounding-set -all --no-new-privs \
     env -i "${CENV[@]}" $CEXEC >"$T/cloud.out" 2>"$T/cloud.err" &
 CL=$!

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,7 +279,7 @@ static void test_request_ids_wrap(void **state)
  * room, and TCP holds the rest at the broker. A core that stays away longer than the bound
  * loses messages as before (counted), and disconnect() never waits for the bound. */
 #define BURST 300
-static volatile int burst_acked;
+static atomic_int burst_acked;   /* counted on the publisher's loop thread, read here */
 static void burst_on_publish(struct mosquitto *m, void *obj, int mid)
 {
     (void)m;
