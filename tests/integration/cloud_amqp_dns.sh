@@ -18,22 +18,9 @@
 #   4. DNS silent, the node gone again: a SIGTERM during the reconnects' lookups ends the cloud
 #      within STOP_MAX ms.
 READY_MAX=6000 STOP_MAX=1500 RECONNECT_MAX=15000
-if [ -z "${SC_DNS_NS:-}" ]; then
-    command -v ip >/dev/null || { echo "FAIL: no ip(8)" >&2; exit 1; }
-    NS=sc-amqpdns-$$-$RANDOM
-    mkdir -p "/etc/netns/$NS" || { echo "FAIL: cannot make /etc/netns/$NS (root needed)" >&2; exit 1; }
-    trap 'for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-          ip netns del "$NS" 2>/dev/null; rm -rf "/etc/netns/$NS"' EXIT
-    trap 'exit 143' TERM INT
-    printf 'nameserver 127.0.0.53\noptions timeout:5 attempts:2\n' > "/etc/netns/$NS/resolv.conf"
-    ip netns add "$NS" || { echo "FAIL: cannot create a network namespace" >&2; exit 1; }
-    ip -n "$NS" link set lo up
-    rc=0
-    env SC_DNS_NS="$NS" ip netns exec "$NS" bash "$0" "$@" || rc=$?
-    exit $rc
-fi
+. "$(dirname "$0")/lib/dns_ns.bash"
+dns_ns_enter sc-amqpdns "$0" "$@"
 . "$(dirname "$0")/lib/cloud.bash"
-grep -q '^nameserver 127.0.0.53' /etc/resolv.conf || fail "the namespace's resolv.conf is not the test's: $(cat /etc/resolv.conf)"
 NAME=rmq.sc-dns.test
 ! grep -q "sc-dns.test" /etc/hosts || fail "the test's names are in /etc/hosts"
 # NAME2: two addresses, the first refusing (127.0.0.1 would be put first by glibc's sorting

@@ -16,24 +16,10 @@
 #   4. a round-robin name (the server rotates its two addresses at each answer), the broker at
 #      the one the first answer puts second: the startup's fallback reaches it (it tried the
 #      same address twice when it looked the name up again and got the other order).
-if [ -z "${SC_DNS_NS:-}" ]; then
-    command -v ip >/dev/null || { echo "FAIL: no ip(8)" >&2; exit 1; }
-    NS=sc-dns-$$-$RANDOM
-    mkdir -p "/etc/netns/$NS" || { echo "FAIL: cannot make /etc/netns/$NS (root needed)" >&2; exit 1; }
-    trap 'for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null; done
-          ip netns del "$NS" 2>/dev/null; rm -rf "/etc/netns/$NS"' EXIT
-    trap 'exit 143' TERM INT
-    # glibc's defaults, said out loud: the figures below follow from them
-    printf 'nameserver 127.0.0.53\noptions timeout:5 attempts:2\n' > "/etc/netns/$NS/resolv.conf"
-    ip netns add "$NS" || { echo "FAIL: cannot create a network namespace" >&2; exit 1; }
-    ip -n "$NS" link set lo up
-    rc=0
-    env SC_DNS_NS="$NS" ip netns exec "$NS" bash "$0" "$@" || rc=$?
-    exit $rc
-fi
+. "$(dirname "$0")/lib/dns_ns.bash"
+dns_ns_enter sc-dns "$0" "$@"
 . "$(dirname "$0")/lib/cloud.bash"
 command -v mosquitto >/dev/null || fail "no mosquitto broker"
-grep -q '^nameserver 127.0.0.53' /etc/resolv.conf || fail "the namespace's resolv.conf is not the test's: $(cat /etc/resolv.conf)"
 NAME=broker.sc-dns.test RR=rr.sc-dns.test
 ! grep -q "sc-dns.test" /etc/hosts || fail "the test's names are in /etc/hosts"
 python3 "$(dirname "$0")/lib/dns_stub.py" 127.0.0.53 "$NAME=127.0.0.1" --silent-if "$T/dns.silent" \

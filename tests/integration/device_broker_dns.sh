@@ -25,21 +25,8 @@
 #   6. AT+TCDEVREG to a --register-url whose name the DNS server does not answer, then SIGTERM:
 #      the device ends within 1 s (F194: ending the transfer joined libcurl's resolver thread,
 #      on the core's thread, until glibc gave up).
-if [ -z "${SC_DNS_NS:-}" ]; then
-    command -v ip >/dev/null || { echo "FAIL: no ip(8)" >&2; exit 1; }
-    NS=sc-brdns-$$-$RANDOM
-    mkdir -p "/etc/netns/$NS" || { echo "FAIL: cannot make /etc/netns/$NS (root needed)" >&2; exit 1; }
-    trap 'for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null; done
-          ip netns del "$NS" 2>/dev/null; rm -rf "/etc/netns/$NS"' EXIT
-    trap 'exit 143' TERM INT
-    # glibc's defaults, said out loud: the old code's 10 s follow from them
-    printf 'nameserver 127.0.0.53\noptions timeout:5 attempts:2\n' > "/etc/netns/$NS/resolv.conf"
-    ip netns add "$NS" || { echo "FAIL: cannot create a network namespace" >&2; exit 1; }
-    ip -n "$NS" link set lo up
-    rc=0
-    env SC_DNS_NS="$NS" ip netns exec "$NS" bash "$0" "$@" || rc=$?
-    exit $rc
-fi
+. "$(dirname "$0")/lib/dns_ns.bash"
+dns_ns_enter sc-brdns "$0" "$@"
 set -u
 SC=${SC_BUILD:?}/smartcfg
 HOST=${SC_SRC:?}/tests/integration/at_host.py
@@ -57,7 +44,6 @@ ok() { echo "ok: $*"; }
 ms() { date +%s%3N; }
 command -v mosquitto >/dev/null || PATH=$PATH:/usr/sbin
 command -v mosquitto >/dev/null || fail "mosquitto not installed (make deps)"
-grep -q '^nameserver 127.0.0.53' /etc/resolv.conf || fail "the namespace's resolv.conf is not the test's: $(cat /etc/resolv.conf)"
 
 SILENT=broker.sc-atdns.test
 ! grep -q "sc-atdns.test" /etc/hosts || fail "the test's name is in /etc/hosts"
