@@ -28,17 +28,11 @@ NAME=rmq.sc-dns.test
 NAME2=two.sc-dns.test
 # NAME3: a node name at an address of its own, whose auth questions come from there
 NAME3=far.sc-dns.test
-python3 "$(dirname "$0")/lib/dns_stub.py" 127.0.0.53 "$NAME=127.0.0.1" "$NAME2=127.0.0.3,127.0.0.2" "$NAME3=127.0.0.4" \
-    --silent-if "$T/dns.silent" \
-    > "$T/dns.out" 2> "$T/dns.log" &
-for _ in $(seq 100); do grep -qs listening "$T/dns.out" && break; sleep 0.1; done
-grep -q listening "$T/dns.out" || fail "the DNS stub did not start: $(cat "$T/dns.log")"
-# a name's addresses as the cloud asks for them (AF_UNSPEC, no AI_ADDRCONFIG)
-addrs() { python3 -c 'import socket, sys
-print(" ".join(dict.fromkeys(a[4][0] for a in socket.getaddrinfo(sys.argv[1], None, 0, socket.SOCK_STREAM))))' "$1" || true; }
-g=$(addrs "$NAME")
+dns_stub_start "$T/dns.out" "$T/dns.log" "$NAME=127.0.0.1" "$NAME2=127.0.0.3,127.0.0.2" "$NAME3=127.0.0.4" \
+    --silent-if "$T/dns.silent" || fail "the DNS stub did not start: $(cat "$T/dns.log")"
+g=$(dns_addrs "$NAME")
 [ "$g" = 127.0.0.1 ] || fail "$NAME does not resolve through the stub ('$g'): $(cat "$T/dns.log")"
-g=$(addrs "$NAME2")
+g=$(dns_addrs "$NAME2")
 [ "$g" = "127.0.0.3 127.0.0.2" ] || fail "$NAME2 does not give 127.0.0.3 first ('$g'): the case cannot be made here"
 
 CL_DIR="$T/cluster"

@@ -22,16 +22,10 @@ dns_ns_enter sc-dns "$0" "$@"
 command -v mosquitto >/dev/null || fail "no mosquitto broker"
 NAME=broker.sc-dns.test RR=rr.sc-dns.test
 ! grep -q "sc-dns.test" /etc/hosts || fail "the test's names are in /etc/hosts"
-python3 "$(dirname "$0")/lib/dns_stub.py" 127.0.0.53 "$NAME=127.0.0.1" --silent-if "$T/dns.silent" \
-    > "$T/dns.out" 2> "$T/dns.log" &
-DNSPID=$!
-for _ in $(seq 100); do grep -qs listening "$T/dns.out" && break; sleep 0.1; done
-grep -q listening "$T/dns.out" || fail "the DNS stub did not start: $(cat "$T/dns.log")"
-# NAME's addresses as the cloud asks for them (AF_UNSPEC, no AI_ADDRCONFIG: getent ahosts sets
-# it, and a namespace with only loopback addresses then asks DNS nothing)
-addrs() { python3 -c 'import socket, sys
-print(" ".join(dict.fromkeys(a[4][0] for a in socket.getaddrinfo(sys.argv[1], None, 0, socket.SOCK_STREAM))))' "$1" || true; }
-g=$(addrs "$NAME")
+dns_stub_start "$T/dns.out" "$T/dns.log" "$NAME=127.0.0.1" --silent-if "$T/dns.silent" \
+    || fail "the DNS stub did not start: $(cat "$T/dns.log")"
+DNSPID=$DNS_PID
+g=$(dns_addrs "$NAME")
 [ "$g" = 127.0.0.1 ] || fail "$NAME does not resolve through the stub ('$g'): $(cat "$T/dns.log")"
 
 BPORT=$(free_port)
@@ -124,10 +118,9 @@ rm -f "$T/dns.silent"
 BADDR=127.0.0.2
 broker_up
 kill $DNSPID; wait $DNSPID 2>/dev/null || true
-python3 "$(dirname "$0")/lib/dns_stub.py" 127.0.0.53 "$RR=127.0.0.3,127.0.0.2" --rotate > "$T/dns2.out" 2> "$T/dns2.log" &
-for _ in $(seq 100); do grep -qs listening "$T/dns2.out" && break; sleep 0.1; done
-grep -q listening "$T/dns2.out" || fail "the second DNS stub did not start: $(cat "$T/dns2.log")"
-o1=$(addrs "$RR"); o2=$(addrs "$RR")
+dns_stub_start "$T/dns2.out" "$T/dns2.log" "$RR=127.0.0.3,127.0.0.2" --rotate \
+    || fail "the second DNS stub did not start: $(cat "$T/dns2.log")"
+o1=$(dns_addrs "$RR"); o2=$(dns_addrs "$RR")
 [ "$o1" = "127.0.0.3 127.0.0.2" ] && [ "$o2" = "127.0.0.2 127.0.0.3" ] ||
     fail "the resolver does not keep the round-robin order ('$o1', then '$o2'): the case cannot be made here"
 # two A answers so far: the cloud's first lookup gets 127.0.0.3 first

@@ -49,11 +49,9 @@ SILENT=broker.sc-atdns.test
 ! grep -q "sc-atdns.test" /etc/hosts || fail "the test's name is in /etc/hosts"
 touch "$TMP/dns.silent"   # silent from the start: the server gets each query and answers none
 LOSSY=lossy.sc-atdns.test
-python3 "$LIB/dns_stub.py" 127.0.0.53 "$SILENT=127.0.0.1" "$LOSSY=127.0.0.1" --lose-once "$LOSSY" --silent-if "$TMP/dns.silent" \
-    > "$TMP/dns.out" 2> "$TMP/dns.log" &
-DNSPID=$!
-for _ in $(seq 100); do grep -qs listening "$TMP/dns.out" && break; sleep 0.1; done
-grep -q listening "$TMP/dns.out" || fail "the DNS stub did not start: $(cat "$TMP/dns.log")"
+dns_stub_start "$TMP/dns.out" "$TMP/dns.log" "$SILENT=127.0.0.1" "$LOSSY=127.0.0.1" --lose-once "$LOSSY" \
+    --silent-if "$TMP/dns.silent" || fail "the DNS stub did not start: $(cat "$TMP/dns.log")"
+DNSPID=$DNS_PID
 
 PORT=$(python3 "$LIB/free_port.py" $$)
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$PORT" > "$TMP/mosq.conf"

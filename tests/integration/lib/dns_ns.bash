@@ -29,3 +29,22 @@ dns_ns_enter() {
     env SC_DNS_NS="$DNS_NS" ip netns exec "$DNS_NS" bash "$script" "$@" || rc=$?
     exit $rc
 }
+
+# Starts the test's DNS server (lib/dns_stub.py on 127.0.0.53) with ARGS (NAME=ADDR[,ADDR],
+# --silent-if FILE, --rotate, --lose-once NAME), its "listening" in OUT and its query log in
+# LOG; DNS_PID is its pid. 1 when it did not start within 10 s.
+dns_stub_start() {
+    local out=$1 log=$2
+    shift 2
+    python3 "$(dirname "${BASH_SOURCE[0]}")/dns_stub.py" 127.0.0.53 "$@" > "$out" 2> "$log" &
+    DNS_PID=$!
+    for _ in $(seq 100); do grep -qs listening "$out" && return 0; sleep 0.1; done
+    return 1
+}
+
+# NAME's distinct addresses as our programs ask for them (AF_UNSPEC, no AI_ADDRCONFIG: getent
+# ahosts sets it, and a namespace with only loopback addresses then asks DNS nothing).
+dns_addrs() {
+    python3 -c 'import socket, sys
+print(" ".join(dict.fromkeys(a[4][0] for a in socket.getaddrinfo(sys.argv[1], None, 0, socket.SOCK_STREAM))))' "$1" || true
+}
