@@ -1742,7 +1742,7 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
             pthread_key_delete(h->auth_key);
         pthread_mutex_destroy(&h->lock);
         pthread_mutex_destroy(&h->rate_lock);
-    auth_late_free(h);
+        auth_late_free(h);
         pthread_mutex_destroy(&h->conn_lock);
         pthread_cond_destroy(&h->reap_cv);
         free(h);
