@@ -30,20 +30,10 @@ dns_ns_enter sc-brdns "$0" "$@"
 set -u
 SC=${SC_BUILD:?}/smartcfg
 HOST=${SC_SRC:?}/tests/integration/at_host.py
-LIB=$(dirname "$0")/lib
-TMP=$(mktemp -d /tmp/sc_broker_dns.XXXXXX)
-BROKER= DNSPID=
-cleanup() {
-    [ -n "$BROKER" ] && kill "$BROKER" 2>/dev/null
-    [ -n "$DNSPID" ] && kill "$DNSPID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$TMP"/*.out "$TMP"/*.err "$TMP"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done; exit 1; }
+# the temp dir, fail(), and a plain mosquitto on a free loopback port ($PORT)
+TMP_TAG=broker_dns . "$(dirname "$0")/lib/at_broker.bash"
 ok() { echo "ok: $*"; }
 ms() { date +%s%3N; }
-command -v mosquitto >/dev/null || PATH=$PATH:/usr/sbin
-command -v mosquitto >/dev/null || fail "mosquitto not installed (make deps)"
 
 SILENT=broker.sc-atdns.test
 ! grep -q "sc-atdns.test" /etc/hosts || fail "the test's name is in /etc/hosts"
@@ -51,16 +41,7 @@ touch "$TMP/dns.silent"   # silent from the start: the server gets each query an
 LOSSY=lossy.sc-atdns.test
 dns_stub_start "$TMP/dns.out" "$TMP/dns.log" "$SILENT=127.0.0.1" "$LOSSY=127.0.0.1" --lose-once "$LOSSY" \
     --silent-if "$TMP/dns.silent" || fail "the DNS stub did not start: $(cat "$TMP/dns.log")"
-DNSPID=$DNS_PID
-
-PORT=$(python3 "$LIB/free_port.py" $$)
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$PORT" > "$TMP/mosq.conf"
-mosquitto -c "$TMP/mosq.conf" > "$TMP/broker.log" 2>&1 &
-BROKER=$!
-for _ in $(seq 1 50); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1',$PORT),0.2)" 2>/dev/null && break
-    sleep 0.1
-done
+BG_PIDS=$DNS_PID
 
 SECRET='c2VjcmV0LWF0LWRucw=='
 run() { # $1 tag, $2 --broker list, $3 script; the device in the background, its host's pid in HPID
@@ -71,13 +52,14 @@ run() { # $1 tag, $2 --broker list, $3 script; the device in the background, its
     HPID=$!
 }
 info="AT+TCDEVINFOSET=0,\"PIDDNS0001\",\"dev-dns\",\"$SECRET\""
+head="send ATE0
+expect OK
+send $info
+expect +TCDEVINFOSET:OK"   # each session's first lines: echo off, the device's identity
 
 # 1. the line answers while the connect waits on the silent server; then -603 after the bound
 cat > "$TMP/s1" <<EOF
-send ATE0
-expect OK
-send $info
-expect +TCDEVINFOSET:OK
+$head
 send AT+TCMQTTCONN=0,20000,60,1,0
 expect OK
 sleep 0.2
@@ -100,10 +82,7 @@ ok "1. AT answered within 300 ms while AT+TCMQTTCONN waited on a silent DNS serv
 
 # 2. failover: the silent name first, the broker's address second
 cat > "$TMP/s2" <<EOF
-send ATE0
-expect OK
-send $info
-expect +TCDEVINFOSET:OK
+$head
 send AT+TCMQTTCONN=0,10000,60,1,0
 wait 6 +TCMQTTCONN:OK
 send AT+TCMQTTSTATE?
@@ -116,10 +95,7 @@ ok "2. --broker $SILENT:PORT,127.0.0.1:PORT connected through the second address
 
 # 3. a SIGTERM while the lookup waits
 cat > "$TMP/s3" <<EOF
-send ATE0
-expect OK
-send $info
-expect +TCDEVINFOSET:OK
+$head
 send AT+TCMQTTCONN=0,10000,60,1,0
 expect OK
 touch $TMP/s3.go
@@ -206,10 +182,7 @@ ok "6. a SIGTERM while AT+TCDEVREG's POST waited on the silent DNS server ended 
 # 5. a lossy DNS server: the name alone in the list waits for glibc's second try
 rm -f "$TMP/dns.silent"
 cat > "$TMP/s5" <<EOF
-send ATE0
-expect OK
-send $info
-expect +TCDEVINFOSET:OK
+$head
 send AT+TCMQTTCONN=0,20000,60,1,0
 expect OK
 wait 9 +TCMQTTCONN:OK
