@@ -69,8 +69,7 @@ for _ in $(seq 50); do grep -qs listening "$T/relay.out" && break; sleep 0.1; do
 grep -q listening "$T/relay.out" || fail "the relay did not start: $(cat "$T/relay.out")"
 ! (exec 3<>/dev/tcp/127.0.0.3/$P) 2>/dev/null || fail "127.0.0.3:$P answers: it must refuse"
 run_cloud two "amqp://smartcfg-worker@$NAME2:$P"
-for _ in $(seq 200); do grep -q '"event":"ready"' "$T/two.out" && break; kill -0 $RPID 2>/dev/null || break; sleep 0.05; done
-grep -q '"event":"ready"' "$T/two.out" || bad "$NAME2 (127.0.0.3 refusing, then 127.0.0.2): not ready: $(tail -3 "$T/two.err")"
+wait_ready "$T/two.out" $RPID 10 || bad "$NAME2 (127.0.0.3 refusing, then 127.0.0.2): not ready: $(tail -3 "$T/two.err")"
 stop_in two $STOP_MAX
 ok "$NAME2, its first address refusing: ready through its second"
 
@@ -79,11 +78,7 @@ touch "$T/dns.silent"
 t0=$(ms)
 run_cloud first "amqp://smartcfg-worker@$NAME3:$P,127.0.0.1:$P"
 up=""
-for _ in $(seq 300); do
-    grep -q '"event":"ready"' "$T/first.out" && { up=1; break; }
-    kill -0 $RPID 2>/dev/null || break
-    sleep 0.05
-done
+wait_ready "$T/first.out" $RPID 15 && up=1
 took=$(($(ms) - t0))
 if [ -z "$up" ]; then
     bad "DNS silent, $NAME3 first: not ready within 15 s: $(tail -3 "$T/first.err")"
@@ -130,8 +125,7 @@ ok "a SIGTERM while the start looks $NAME up on a silent DNS server: exit $STATU
 # 3. DNS answering at the start; then silent, and the node restarted.
 rm -f "$T/dns.silent"
 run_cloud named "amqp://smartcfg-worker@$NAME:$P"
-for _ in $(seq 300); do grep -q '"event":"ready"' "$T/named.out" && break; sleep 0.05; done
-grep -q '"event":"ready"' "$T/named.out" || fail "not ready with DNS answering: $(tail -3 "$T/named.err")"
+wait_ready "$T/named.out" $RPID 15 || fail "not ready with DNS answering: $(tail -3 "$T/named.err")"
 touch "$T/dns.silent"
 cl_rmq_kill 0
 for _ in $(seq 100); do grep -q '"event":"service_lost"' "$T/named.out" && break; sleep 0.1; done

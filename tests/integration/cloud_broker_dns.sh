@@ -129,13 +129,7 @@ rc=0
 timeout 30 "$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --db "$T/rr.db" --json --broker "$RR:$BPORT" \
     > "$T/rr.out" 2> "$T/rr.err" &
 RPID=$!
-up=""
-for _ in $(seq 150); do
-    grep -q '"event":"ready"' "$T/rr.out" && { up=1; break; }
-    kill -0 $RPID 2>/dev/null || break
-    sleep 0.1
-done
-if [ -n "$up" ]; then
+if wait_ready "$T/rr.out" $RPID 15; then
     kill -TERM $RPID; wait $RPID || bad "the round-robin run's stop: exit $?"
     ok "a round-robin name whose first answer's first address refuses: started through its other address"
 else

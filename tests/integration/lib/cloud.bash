@@ -96,6 +96,17 @@ wait_readyz() {
     while [ $SECONDS -le $end ]; do r=$(readyz); [ "$r" = "$1" ] && return 0; sleep 0.1; done
     fail "/readyz${3:+ $3}: wanted '$1', still '$r' after $2 s"
 }
+# wait_ready OUT PID SECONDS: true once OUT (a cloud's --json events) holds its "ready" event;
+# false when SECONDS pass first, or PID has ended without it (looked at every 0.05 s)
+wait_ready() {
+    local i
+    for ((i = 0; i < $3 * 20; i++)); do
+        grep -q '"event":"ready"' "$1" 2>/dev/null && return 0
+        kill -0 "$2" 2>/dev/null || break
+        sleep 0.05
+    done
+    grep -q '"event":"ready"' "$1" 2>/dev/null
+}
 CURL_TLS=()
 # GET /metrics with the admin key into FILE, checked line by line (lib/prom_check.py);
 # mval FILE 'name{labels}' -> that sample's value (empty when absent).
