@@ -1055,6 +1055,15 @@ static int aes_key_from_env(send_app_t *a)
     return 0;
 }
 
+/* A secret option's warning, once however often the option is given: what it is, on the
+ * command line, and the way that keeps it out of argv. */
+static void warn_argv(send_app_t *a, bool *said, const char *what, const char *way)
+{
+    if (!*said)
+        sc_cli_warn(&a->cli, "%s on the command line is visible to other users (use %s)", what, way);
+    *said = true;
+}
+
 static int set_ssid(send_app_t *a, const char *v, bool hex)
 {
     sc_et_creds_t *c = &a->cfg.creds;
@@ -1218,10 +1227,7 @@ static int protocol_option(send_app_t *a, int o, char *v)
         /* the device key guards the Wi-Fi password on the air: not in /proc/<pid>/cmdline */
         memset(v, 'x', strlen(v));
         /* blanked only once read, as the password: it was visible until then, without a word */
-        if (!a->warned_aes)
-            sc_cli_warn(&a->cli, "a device key on the command line is visible to other users "
-                                 "(use $SMARTCFG_AES_KEY)");
-        a->warned_aes = true;
+        warn_argv(a, &a->warned_aes, "a device key", "$SMARTCFG_AES_KEY");
         return 0;
     case O_RANDIV:
         x->random_iv = 1;
@@ -1298,10 +1304,7 @@ static int token_option(send_app_t *a, int o, char *v)
         /* a bind token binds whatever device presents it to the app user's family while it
          * lives: blanked once read, and said as the password is (it was neither said nor kept
          * out of argv another way) */
-        if (!a->warned_token)
-            sc_cli_warn(&a->cli, "a bind token on the command line is visible to other users "
-                                 "(use --token-file FILE, or --token-file - to pipe it in)");
-        a->warned_token = true;
+        warn_argv(a, &a->warned_token, "a bind token", "--token-file FILE, or --token-file - to pipe it in");
         return 0;
     case O_TOKEN_FILE:
         if (a->token_path || a->cfg.token)
@@ -1324,10 +1327,7 @@ static int token_option(send_app_t *a, int o, char *v)
         char *pw = sc_cli_url_password(v, &len);
         if (pw) {
             memset(pw, 'x', len);
-            if (!a->warned_cloud)
-                sc_cli_warn(&a->cli, "a password in the --cloud URL on the command line is visible to other users "
-                                     "(use http://USER@... and $SC_CLOUD_PASSWORD)");
-            a->warned_cloud = true;
+            warn_argv(a, &a->warned_cloud, "a password in the --cloud URL", "http://USER@... and $SC_CLOUD_PASSWORD");
         }
         return 0;
     }
@@ -1344,10 +1344,8 @@ static int token_option(send_app_t *a, int o, char *v)
         a->cfg.access_token = a->access_buf;
         /* blanked only once read: until then /proc/<pid>/cmdline showed the app user's login,
          * and unlike the password's, its warning was missing */
-        if (v[0] && !a->warned_access)
-            sc_cli_warn(&a->cli, "an AccessToken on the command line is visible to other users "
-                                 "(use $SC_ACCESS_TOKEN)");
-        a->warned_access = a->warned_access || v[0];
+        if (v[0])
+            warn_argv(a, &a->warned_access, "an AccessToken", "$SC_ACCESS_TOKEN");
         return 0;
     case O_NO_TOKEN:
         a->no_token = true;
