@@ -52,12 +52,9 @@
 #define LOOKUP_WAIT_MS 2000
 #define FIRST_LOOKUP_MS 10000
 
-/* A node's name: its lookup under way and the answer of its last lookup that gave any. */
+/* A node's name: its lookups, the last good answer kept (sc_posix_name_t). */
 typedef struct {
-    sc_posix_lookup_t *lk;         /* under way, or NULL */
-    int64_t lk_t0;              /* when it began (monotonic ms) */
-    sc_posix_addr_t addrs[SC_POSIX_ADDRS_MAX];
-    int naddrs;
+    sc_posix_name_t name;
     bool said;                  /* "no answer" (or the failure) is in the log, until one answers */
 } node_dns_t;
 
@@ -407,39 +404,28 @@ static int node_lookup(cloud_amqp_t *a, int wait_ms, char *err, size_t errlen)
 {
     node_dns_t *d = &a->dns[a->cur];
     const char *host = a->node[a->cur].host;
-    if (!d->lk) {
-        d->lk = sc_posix_lookup_start(host);
-        d->lk_t0 = cloud_now_ms();
-    }
-    sc_posix_addr_t got[SC_POSIX_ADDRS_MAX];
-    const char *why = "cannot start its lookup (out of memory or threads)";
-    int n = d->lk ? sc_posix_lookup_poll(d->lk, got, SC_POSIX_ADDRS_MAX, &why) : 0;
-    if (n < 0 && cloud_now_ms() - d->lk_t0 < wait_ms)
+    const char *why = "";
+    int r = sc_posix_name_refresh(&d->name, host, wait_ms, &why);
+    if (r < 0)
         return -1;
-    if (n >= 0) {
-        sc_posix_lookup_drop(d->lk);
-        d->lk = NULL;
-    }
-    if (n > 0) {
+    if (r > 0) {
         if (d->said)
             cloud_log("binding service: the resolver answers for RabbitMQ node %s again", host);
         d->said = false;
-        d->naddrs = n < SC_POSIX_ADDRS_MAX ? n : SC_POSIX_ADDRS_MAX;
-        memcpy(d->addrs, got, (size_t)d->naddrs * sizeof got[0]);
     } else {
         char what[160];
-        if (n < 0)
-            snprintf(what, sizeof what, "no answer from the resolver within %d s", wait_ms / 1000);
+        if (d->name.lk)   /* no answer in time */
+            snprintf(what, sizeof what, "%s within %d s", why, wait_ms / 1000);
         else
             snprintf(what, sizeof what, "%s", why);
-        if (!d->said && d->naddrs)
+        if (!d->said && d->name.naddrs)
             cloud_log("binding service: RabbitMQ node %s: %s; connecting to its addresses from the last lookup", host,
                       what);
         d->said = true;
-        if (!d->naddrs)
+        if (!d->name.naddrs)
             snprintf(err, errlen, "cannot reach RabbitMQ at %s:%d: its name: %s", host, a->node[a->cur].port, what);
     }
-    return d->naddrs;
+    return d->name.naddrs;
 }
 
 /* Connect (to the first of the current node's naddrs addresses, node_lookup's, that answers,
@@ -461,7 +447,7 @@ static int try_connect(cloud_amqp_t *a, int naddrs, char *err, size_t errlen)
     const char *addr = n->host;
     for (; k < naddrs && rc != AMQP_STATUS_OK; k++) {
         struct timeval tv = { CONNECT_TIMEOUT_S, 0 };
-        addr = a->dns[a->cur].addrs[k];
+        addr = a->dns[a->cur].name.addrs[k];
         rc = amqp_socket_open_noblock(sock, addr, n->port, &tv);
     }
     if (rc != AMQP_STATUS_OK) {
@@ -563,10 +549,8 @@ int cloud_amqp_connect(cloud_amqp_t *a, int abort_fd, char *err, size_t errlen)
 {
     char e[512] = "";
     bool passed[NODES_MAX] = { false };
-    for (int i = 0; i < a->nnodes; i++) {
-        a->dns[i].lk = sc_posix_lookup_start(a->node[i].host);
-        a->dns[i].lk_t0 = cloud_now_ms();
-    }
+    for (int i = 0; i < a->nnodes; i++)
+        sc_posix_name_begin(&a->dns[i].name, a->node[i].host);
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < a->nnodes; i++) {
             if (round == 1 && !passed[i])
@@ -580,7 +564,7 @@ int cloud_amqp_connect(cloud_amqp_t *a, int abort_fd, char *err, size_t errlen)
                     return 1;
                 }
             }
-            if (r == 0 && round == 0 && a->dns[i].lk) {   /* still under way: the next node first */
+            if (r == 0 && round == 0 && a->dns[i].name.lk) {   /* still under way: the next node first */
                 passed[i] = true;
                 cloud_log("binding service: RabbitMQ node %s: no answer from the resolver within %d s; trying the "
                           "next node", a->node[i].host, LOOKUP_WAIT_MS / 1000);
@@ -749,7 +733,7 @@ void cloud_amqp_free(cloud_amqp_t *a)
     pthread_mutex_destroy(&a->out_mu);
     cloud_binder_free(a->bd);
     for (int i = 0; i < a->nnodes; i++) {
-        sc_posix_lookup_drop(a->dns[i].lk);   /* one under way ends on its own thread */
+        sc_posix_name_free(&a->dns[i].name);   /* one under way ends on its own thread */
         free(a->urls[i]);
     }
     free(a);

@@ -38,14 +38,11 @@ struct cloud_bindsvc {
     unsigned msgs_this_pass;
     char *host;       /* the broker's name as given (--broker) */
     uint16_t port;
-    /* The name's addresses from its last lookup that gave any (the startup's, then each
-     * reconnect's): where a reconnect goes while the resolver does not answer, or fails. */
-    sc_posix_addr_t addrs[SC_POSIX_ADDRS_MAX];
-    int naddrs;
+    /* The name's lookups, the addresses of its last one that gave any kept (the startup's, then
+     * each reconnect's): where a reconnect goes while the resolver does not answer, or fails. */
+    sc_posix_name_t name;
     sc_posix_addr_t last;    /* where the last connect went */
     bool reached;         /* connected since then */
-    sc_posix_lookup_t *lk;   /* the reconnect's lookup under way (sc_posix_lookup.h), or NULL */
-    int64_t lk_t0;        /* when it began (monotonic ms) */
     bool dns_said;        /* "no answer" (or the failure) is in the log, until a lookup answers */
 };
 
@@ -260,37 +257,28 @@ static int try_connect(cloud_mosq_t *mq, const char *addr, const char *host, uin
 /* The startup's lookup of the broker's name, on a thread of its own (sc_posix_lookup.h) so that
  * a stop signal ends the wait (glibc waits 5 s for each attempt on a DNS server that does not
  * answer; on this thread that held the stop as long), bounded by FIRST_CONNECT_MS: the count
- * of its addresses, in b->addrs; 0 with err (no answer in time, or the resolver's failure), or
+ * of its addresses, in b->name; 0 with err (no answer in time, or the resolver's failure), or
  * -1 for a stop (err says so). */
 static int first_lookup(cloud_bindsvc_t *b, int abort_fd, char *err, size_t errlen)
 {
-    sc_posix_lookup_t *l = sc_posix_lookup_start(b->host);
-    if (!l) {
-        unreachable(err, errlen, b->host, b->port, b->host, "cannot start its name's lookup");
-        return 0;
-    }
-    int64_t until = cloud_now_ms() + FIRST_CONNECT_MS;
     const char *why = "";
-    int n;
-    while ((n = sc_posix_lookup_poll(l, b->addrs, SC_POSIX_ADDRS_MAX, &why)) < 0) {
-        int64_t left = until - cloud_now_ms();
-        if (left <= 0) {
-            sc_posix_lookup_drop(l);
-            unreachable(err, errlen, b->host, b->port, b->host, "its name had no answer from the resolver within 10 s");
-            return 0;
-        }
+    int r;
+    while ((r = sc_posix_name_refresh(&b->name, b->host, FIRST_CONNECT_MS, &why)) < 0) {
         struct pollfd f = { .fd = abort_fd, .events = POLLIN };
-        if (poll(&f, abort_fd >= 0 ? 1 : 0, left < 20 ? (int)left : 20) > 0 && (f.revents & POLLIN)) {
-            sc_posix_lookup_drop(l);
+        if (poll(&f, abort_fd >= 0 ? 1 : 0, 20) > 0 && (f.revents & POLLIN)) {
+            sc_posix_name_free(&b->name);
             snprintf(err, errlen, "binding service: stopped while looking up the broker's name %s", b->host);
             return -1;
         }
     }
-    sc_posix_lookup_drop(l);
-    if (n == 0)
+    if (r == 0 && b->name.lk) {
+        sc_posix_name_free(&b->name);
+        unreachable(err, errlen, b->host, b->port, b->host, "its name had no answer from the resolver within 10 s");
+        return 0;
+    }
+    if (r == 0)
         unreachable(err, errlen, b->host, b->port, b->host, why);
-    b->naddrs = n < SC_POSIX_ADDRS_MAX ? n : SC_POSIX_ADDRS_MAX;
-    return b->naddrs;
+    return r ? b->name.naddrs : 0;
 }
 
 /* The broker's first connect: to each address of the name's one lookup in turn, each with its
@@ -308,8 +296,8 @@ static int connect_broker(cloud_bindsvc_t *b, int abort_fd, char *err, size_t er
         return n < 0 ? 1 : -1;
     int r = -1, tried = 0;
     for (int k = 0; k < n && r < 0; k++, tried++) {
-        memcpy(b->last, b->addrs[k], sizeof b->last);
-        r = try_connect(b->mq, b->addrs[k], b->host, b->port, abort_fd, err, errlen);
+        memcpy(b->last, b->name.addrs[k], sizeof b->last);
+        r = try_connect(b->mq, b->name.addrs[k], b->host, b->port, abort_fd, err, errlen);
     }
     if (r < 0 && tried > 1 && strlen(err) < errlen)   /* the last address's error */
         snprintf(err + strlen(err), errlen - strlen(err), " (each of its %d addresses tried)", tried);
@@ -317,43 +305,28 @@ static int connect_broker(cloud_bindsvc_t *b, int abort_fd, char *err, size_t er
 }
 
 /* A reconnect's name lookup (sc_posix_lookup.h): 1 while it may still be waited for, else 0 with
- * b->addrs the name's addresses: this lookup's, or, when it failed or has no answer within
+ * b->name the name's addresses: this lookup's, or, when it failed or has no answer within
  * RECONNECT_LOOKUP_MS, the last good one's (the lookup goes on and its answer, when it comes,
  * is kept for the next reconnect). The main loop runs meanwhile: a stop is seen at once. */
 static int reconnect_lookup(cloud_bindsvc_t *b)
 {
-    if (!b->lk) {
-        b->lk = sc_posix_lookup_start(b->host);
-        b->lk_t0 = cloud_now_ms();
-        if (!b->lk)
-            return 0;   /* out of memory or threads: the known addresses */
-    }
-    sc_posix_addr_t got[SC_POSIX_ADDRS_MAX];
     const char *why = "";
-    int n = sc_posix_lookup_poll(b->lk, got, SC_POSIX_ADDRS_MAX, &why);
-    if (n < 0 && cloud_now_ms() - b->lk_t0 < RECONNECT_LOOKUP_MS)
+    int r = sc_posix_name_refresh(&b->name, b->host, RECONNECT_LOOKUP_MS, &why);
+    if (r < 0)
         return 1;
-    if (n < 0) {   /* no answer yet: the known addresses, this once */
-        if (!b->dns_said)
-            cloud_log("binding service: no answer from the resolver for %s within %d s; reconnecting to its "
-                      "addresses from the last lookup", b->host, RECONNECT_LOOKUP_MS / 1000);
-        b->dns_said = true;
+    if (r > 0) {
+        if (b->dns_said)
+            cloud_log("binding service: the resolver answers for %s again", b->host);
+        b->dns_said = false;
         return 0;
     }
-    sc_posix_lookup_drop(b->lk);
-    b->lk = NULL;
-    if (n == 0) {
-        if (!b->dns_said)
-            cloud_log("binding service: the broker's name %s: %s; reconnecting to its addresses from the last "
-                      "lookup", b->host, why);
-        b->dns_said = true;
-        return 0;
-    }
-    if (b->dns_said)
-        cloud_log("binding service: the resolver answers for %s again", b->host);
-    b->dns_said = false;
-    b->naddrs = n < SC_POSIX_ADDRS_MAX ? n : SC_POSIX_ADDRS_MAX;
-    memcpy(b->addrs, got, (size_t)b->naddrs * sizeof got[0]);
+    if (!b->dns_said && b->name.lk)   /* no answer yet: the known addresses, this once */
+        cloud_log("binding service: no answer from the resolver for %s within %d s; reconnecting to its "
+                  "addresses from the last lookup", b->host, RECONNECT_LOOKUP_MS / 1000);
+    else if (!b->dns_said)
+        cloud_log("binding service: the broker's name %s: %s; reconnecting to its addresses from the last "
+                  "lookup", b->host, why);
+    b->dns_said = true;
     return 0;
 }
 
@@ -371,16 +344,16 @@ static int reconnect(cloud_bindsvc_t *b)
         return 1;
     int k = 0;
     if (!b->reached)
-        for (int i = 0; i < b->naddrs; i++)
-            if (!strcmp(b->addrs[i], b->last))
-                k = (i + 1) % b->naddrs;
+        for (int i = 0; i < b->name.naddrs; i++)
+            if (!strcmp(b->name.addrs[i], b->last))
+                k = (i + 1) % b->name.naddrs;
     b->reached = false;
-    if (b->naddrs == 0)   /* never: the startup's lookup gave at least one */
+    if (b->name.naddrs == 0)   /* never: the startup's lookup gave at least one */
         return MOSQ_ERR_NO_CONN;
-    memcpy(b->last, b->addrs[k], sizeof b->last);
+    memcpy(b->last, b->name.addrs[k], sizeof b->last);
     if (k > 0)
-        cloud_log("binding service: trying the broker at %s:%u (%s)", b->host, b->port, b->addrs[k]);
-    return cloud_mosq_connect_to(b->mq, b->addrs[k], b->port);
+        cloud_log("binding service: trying the broker at %s:%u (%s)", b->host, b->port, b->name.addrs[k]);
+    return cloud_mosq_connect_to(b->mq, b->name.addrs[k], b->port);
 }
 
 cloud_bindsvc_t *cloud_bindsvc_new(const char *host, uint16_t port, const char *user, const char *pass,
@@ -591,7 +564,7 @@ void cloud_bindsvc_free(cloud_bindsvc_t *b)
     if (!b)
         return;
     (void)cloud_mosq_free(b->mq);   /* no loop thread: always freed; no "lost the broker" line */
-    sc_posix_lookup_drop(b->lk);       /* one under way ends on its own thread */
+    sc_posix_name_free(&b->name);   /* one under way ends on its own thread */
     cloud_binder_free(b->bd);
     free(b->host);
     free(b);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -307,39 +308,30 @@ static void *net_thread(void *arg)
     snprintf(name, sizeof name, "mqtt-%.*s", (int)strcspn(p, "-"), p);
     prctl(PR_SET_NAME, name, 0, 0, 0);
 #endif
-    sc_posix_addr_t addrs[SC_POSIX_ADDRS_MAX], got[SC_POSIX_ADDRS_MAX], last = "";
-    int naddrs = 0, delay_ms = 1000;
+    sc_posix_name_t nm = { 0 };   /* the name's lookups, its last good addresses kept */
+    sc_posix_addr_t last = "";
+    int delay_ms = 1000;
     bool reached = true, said = false;
-    sc_posix_lookup_t *lk = NULL;
-    int64_t lk_t0 = 0;
     while (!atomic_load(&c->stopping)) {
-        if (!lk) {
-            lk = sc_posix_lookup_start(c->host);
-            lk_t0 = cloud_now_ms();
-        }
+        /* with no address known yet, the lookup is waited for until it ends */
         const char *why = "";
-        int n = -1;
-        while (lk && (n = sc_posix_lookup_poll(lk, got, SC_POSIX_ADDRS_MAX, &why)) < 0 && !atomic_load(&c->stopping) &&
-               (naddrs == 0 || cloud_now_ms() - lk_t0 < LOOKUP_WAIT_MS))
+        int r;
+        while ((r = sc_posix_name_refresh(&nm, c->host, nm.naddrs ? LOOKUP_WAIT_MS : INT_MAX, &why)) < 0 &&
+               !atomic_load(&c->stopping))
             wait_wake(c, -1, 0, NULL, 20);
         if (atomic_load(&c->stopping))
             break;
-        if (n >= 0) {
-            sc_posix_lookup_drop(lk);
-            lk = NULL;
-        }
-        if (n > 0) {
-            naddrs = n < SC_POSIX_ADDRS_MAX ? n : SC_POSIX_ADDRS_MAX;
-            memcpy(addrs, got, (size_t)naddrs * sizeof got[0]);
+        if (r > 0) {
             if (said)
                 cloud_log("MQTT client %s: the resolver answers for %s again", c->id, c->host);
             said = false;
         } else if (!said) {
-            cloud_log("MQTT client %s: the broker's name %s: %s%s", c->id, c->host,
-                      n == 0 ? why : "no answer from the resolver",
-                      naddrs ? "; connecting to its addresses from the last lookup" : "; trying again");
+            cloud_log("MQTT client %s: the broker's name %s: %s%s", c->id, c->host, why,
+                      nm.naddrs ? "; connecting to its addresses from the last lookup" : "; trying again");
             said = true;
         }
+        const int naddrs = nm.naddrs;
+        sc_posix_addr_t *addrs = nm.addrs;
         if (naddrs == 0) {   /* never resolved (or no thread to do it on) */
             if (nap(c, delay_ms))
                 break;
@@ -361,7 +353,7 @@ static void *net_thread(void *arg)
         if (!reached)
             delay_ms = delay_ms < 5000 ? delay_ms * 2 : 10000;
     }
-    sc_posix_lookup_drop(lk);   /* one under way ends on its own thread */
+    sc_posix_name_free(&nm);   /* one under way ends on its own thread */
     /* The stop: a DISCONNECT to a broker we are connected to (or still connecting to: the
      * CONNACK is then answered with one, on_connect), sent by the loop within 1 s. */
     if (mosquitto_socket(c->m) >= 0) {

@@ -2,6 +2,8 @@
 /* Host name lookups off the caller's thread: see sc_posix_lookup.h. */
 #include "sc_posix_lookup.h"
 
+#include "sc_posix.h"
+
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -116,4 +118,42 @@ void sc_posix_lookup_drop(sc_posix_lookup_t *l)
 {
     if (l)
         unref(l);
+}
+
+void sc_posix_name_begin(sc_posix_name_t *nm, const char *host)
+{
+    if (nm->lk == NULL) {
+        nm->lk = sc_posix_lookup_start(host);
+        nm->t0 = sc_posix_now_ms();
+    }
+}
+
+int sc_posix_name_refresh(sc_posix_name_t *nm, const char *host, int wait_ms, const char **why)
+{
+    const char *w = "cannot start its lookup (out of memory or threads)";
+    sc_posix_name_begin(nm, host);
+    sc_posix_addr_t got[SC_POSIX_ADDRS_MAX];
+    int n = nm->lk ? sc_posix_lookup_poll(nm->lk, got, SC_POSIX_ADDRS_MAX, &w) : 0;
+    if (n < 0 && (uint32_t)(sc_posix_now_ms() - nm->t0) < (uint32_t)wait_ms)
+        return -1;
+    if (n >= 0) {
+        sc_posix_lookup_drop(nm->lk);
+        nm->lk = NULL;
+    }
+    if (n > 0) {
+        nm->naddrs = n < SC_POSIX_ADDRS_MAX ? n : SC_POSIX_ADDRS_MAX;
+        memcpy(nm->addrs, got, (size_t)nm->naddrs * sizeof got[0]);
+        return 1;
+    }
+    if (n < 0)
+        w = "no answer from the resolver";   /* nm->lk still set: it goes on */
+    if (why)
+        *why = w;
+    return 0;
+}
+
+void sc_posix_name_free(sc_posix_name_t *nm)
+{
+    sc_posix_lookup_drop(nm->lk);
+    nm->lk = NULL;
 }

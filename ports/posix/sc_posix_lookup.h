@@ -11,6 +11,7 @@
 #define SC_POSIX_LOOKUP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,6 +35,27 @@ bool sc_posix_lookup_numeric(const sc_posix_lookup_t *l);
 /* The caller is done with l, finished or not: a lookup still waiting on the resolver ends on
  * its own thread, which frees it. NULL: nothing. */
 void sc_posix_lookup_drop(sc_posix_lookup_t *l);
+
+/* A name looked up again and again (a client's reconnects), its addresses kept from the last
+ * lookup that gave any while a new one runs, fails, or has no answer yet: a DNS server gone
+ * silent leaves a reconnect the addresses it had. Zero it to start; sc_posix_name_free at the end. */
+typedef struct {
+    sc_posix_lookup_t *lk;                     /* under way, or NULL */
+    uint32_t t0;                               /* when it began (sc_posix_now_ms) */
+    sc_posix_addr_t addrs[SC_POSIX_ADDRS_MAX]; /* of the last lookup that gave any */
+    int naddrs;
+} sc_posix_name_t;
+
+/* Starts looking host up again, unless a lookup is under way. */
+void sc_posix_name_begin(sc_posix_name_t *nm, const char *host);
+/* Never waits: begins a lookup if none is under way; -1 while it is and began less than
+ * wait_ms ago. Else 1 when it answered (addrs, naddrs: its answer), or 0 when it failed or has
+ * had no answer for wait_ms (addrs stay the last good ones, naddrs maybe 0; *why says why, in
+ * the resolver's words or "no answer from the resolver"; a lookup without an answer
+ * goes on, nm->lk stays set, and its answer serves a later call). why may be NULL. */
+int sc_posix_name_refresh(sc_posix_name_t *nm, const char *host, int wait_ms, const char **why);
+/* Drops a lookup under way (it ends on its own thread). */
+void sc_posix_name_free(sc_posix_name_t *nm);
 
 #ifdef __cplusplus
 }
