@@ -99,6 +99,18 @@ typedef struct {
  * before it closes the descriptor, so a shut down descriptor is always still the connection's. */
 #define HEADER_DEADLINE_MS 10000
 #define BODY_DEADLINE_MS 20000
+/* A pool thread held by a request (the database's wait: SQLite's busy timeout is 5 s) serves
+ * none of the other connections it took meanwhile: their bytes wait unread in the kernel and
+ * their answers unsent, while libmicrohttpd's idle timeout (5 s, counted from their last byte
+ * read or written) and the deadlines above kept running. A connection accepted in the same
+ * turn as the held request was closed with no answer when the thread came back: a client that
+ * had done nothing wrong got an empty reply (F197; `integ.cloud_held_conn`). So after a call
+ * that held its thread HELD_MS or more, the thread's other connections get the time back
+ * (conn_held): the deadline's start moves on by the hold, and libmicrohttpd's idle timer starts
+ * again (MHD_set_connection_option: a timeout set after a zero one restarts the timer, as
+ * microhttpd.h documents). Only the owner thread touches its connections' libmicrohttpd state:
+ * in thread-pool mode a connection is served by the thread whose notice added it. */
+#define HELD_MS 1000
 #define CONN_RESERVE 128
 #define EVICT_MAX 8
 #define REAP_EVERY_MS 250
@@ -106,6 +118,8 @@ typedef struct {
 enum { PH_HEADER, PH_BODY, PH_DONE };
 typedef struct conn_ent {
     struct conn_ent *prev, *next;
+    struct MHD_Connection *c;
+    pthread_t owner;  /* the pool thread that took it: the only one that serves it */
     int fd;
     int phase;        /* PH_*: what the connection waits for */
     int64_t since;    /* when that phase began (monotonic ms) */
@@ -1491,14 +1505,38 @@ static enum MHD_Result busy_answer(cloud_http_t *h, struct MHD_Connection *c, co
     return ret;
 }
 
+/* The calling pool thread was held from `from` to `to` (ms) by a call for connection `self`:
+ * its other connections were not served meanwhile (HELD_MS above). Called in that thread, from
+ * its access handler, where libmicrohttpd lets its other connections be changed: none of them
+ * can be closed before this returns (only this thread closes them). */
+static void conn_held(cloud_http_t *h, struct MHD_Connection *self, int64_t from, int64_t to)
+{
+    pthread_t me = pthread_self();
+    pthread_mutex_lock(&h->conn_lock);
+    for (conn_ent_t *e = h->conns; e; e = e->next) {
+        if (e->c == self || e->shut || !pthread_equal(e->owner, me))
+            continue;
+        if (e->phase != PH_DONE && e->since < to)
+            e->since = e->since + (to - from) < to ? e->since + (to - from) : to;
+        /* suspended (an event stream): libmicrohttpd times none out */
+        const union MHD_ConnectionInfo *su = MHD_get_connection_info(e->c, MHD_CONNECTION_INFO_CONNECTION_SUSPENDED);
+        const union MHD_ConnectionInfo *ti = MHD_get_connection_info(e->c, MHD_CONNECTION_INFO_CONNECTION_TIMEOUT);
+        if (!su || su->suspended != MHD_NO || !ti || !ti->connection_timeout)
+            continue;
+        unsigned secs = ti->connection_timeout;
+        MHD_set_connection_option(e->c, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+        MHD_set_connection_option(e->c, MHD_CONNECTION_OPTION_TIMEOUT, secs);
+    }
+    pthread_mutex_unlock(&h->conn_lock);
+}
+
 /* The first call of a request (flags, an upload's file) and the body's pieces (a buffer of the
  * connection's own, or the upload's file) need no lock: one connection is served by one thread.
  * The call that answers does, unless it is a probe or (own connection) a RabbitMQ auth answer;
  * both of those that may wait on the database pass api_enter. */
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                               const char *version, const char *upload, size_t *upload_size, void **con_cls)
+static enum MHD_Result handler_call(cloud_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
+                                    const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
-    cloud_http_t *h = cls;
     const req_t *rq = *con_cls;
     if (!rq) {   /* the header is complete: the body's deadline, or none for an admin's upload */
         enum MHD_Result r = handle(h, c, url, method, version, upload, upload_size, con_cls);
@@ -1523,6 +1561,20 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         unlock_api(h);
     }
     api_leave(h, slot);
+    return r;
+}
+
+/* libmicrohttpd's access handler: handler_call, and the time back for the thread's other
+ * connections when it held the thread (conn_held) */
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                               const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    cloud_http_t *h = cls;
+    int64_t from = cloud_now_ms();
+    enum MHD_Result r = handler_call(h, c, url, method, version, upload, upload_size, con_cls);
+    int64_t to = cloud_now_ms();
+    if (to - from >= HELD_MS)
+        conn_held(h, c, from, to);
     return r;
 }
 
@@ -1595,6 +1647,8 @@ static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_conte
         *socket_context = e;
         if (!e)
             return;
+        e->c = c;
+        e->owner = pthread_self();   /* the notice comes in the pool thread that accepted it */
         e->fd = ci->connect_fd;
         e->phase = PH_HEADER;
         e->since = cloud_now_ms();

@@ -623,7 +623,14 @@ int cloud_store_client_id_taken(cloud_store_t *s, const char *pid, const char *d
  * older than the timestamp window go at once. A bound token stays while it is its device's
  * newest bound one (it is what says "bound": cloud_store_device_bound) or the one its family
  * binding names; one superseded by a later bind of the same device goes token_grace after its
- * expiry like an unbound one (before, every provisioning of a device left a row forever). */
+ * expiry like an unbound one (before, every provisioning of a device left a row forever).
+ * It is housekeeping, run by whichever request holds the store: it waits GC_LOCK_WAIT_MS at
+ * most for a lock held elsewhere (the cloud's own writers hold it for milliseconds), and a
+ * statement that fails ends the round (the next second's request tries again); a round skipped
+ * for a lock is no registry error. Before, with another process holding SQLite's write lock,
+ * each of the four statements waited SQLite's 5 s, and the token request that ran them answered
+ * after 25 s, its thread held all that time (F196). */
+#define GC_LOCK_WAIT_MS 50
 int cloud_store_gc(cloud_store_t *s, int64_t now, int64_t token_grace, int64_t dynreg_window)
 {
     static const char *const sql[4] = {
@@ -637,13 +644,17 @@ int cloud_store_gc(cloud_store_t *s, int64_t now, int64_t token_grace, int64_t d
     };
     int64_t lim[4] = { now - token_grace, now, now - dynreg_window, now - token_grace };
     int removed = 0, ret = 0;
-    for (int i = 0; i < 4; i++) {
+    if (s->ops->lock_wait)
+        s->ops->lock_wait(s, GC_LOCK_WAIT_MS);
+    for (int i = 0; i < 4 && ret == 0; i++) {
         int rc = cloud_store_run(s, sql[i], "i", lim[i]);
-        if (rc < 0)
-            ret = -1;
-        else
+        if (rc >= 0)
             removed += rc;
+        else if ((ret = -1) && s->unavailable && s->ops->lock_wait)
+            atomic_fetch_sub_explicit(&store_errors, 1, memory_order_relaxed);   /* skipped, not failed */
     }
+    if (s->ops->lock_wait)
+        s->ops->lock_wait(s, -1);
     return ret < 0 ? -1 : removed;
 }
 

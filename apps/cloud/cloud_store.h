@@ -224,6 +224,9 @@ struct cloud_store_ops {
     int (*exec)(cloud_store_t *s, const char *sql, int n, const cloud_param_t *p, cloud_rows_t **rows);
     int (*begin)(cloud_store_t *s);
     int (*writable)(cloud_store_t *s, unsigned wait_ms);   /* cloud_store_writable */
+    /* How long the next statements wait for a lock another connection or process holds, in ms;
+     * -1: the backend's own wait again. NULL: not adjustable (cloud_store_gc). */
+    void (*lock_wait)(cloud_store_t *s, int ms);
     /* Serialises schema migrations between processes starting at once. */
     int (*migrate_lock)(cloud_store_t *s);
     void (*migrate_unlock)(cloud_store_t *s);

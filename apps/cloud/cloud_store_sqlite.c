@@ -3,6 +3,7 @@
  * plugin, the HTTP thread and the binding service can use it at once; synchronous=NORMAL
  * because in WAL mode that still never corrupts the file and a crash loses at most the last
  * commits, while FULL costs an fsync per bind (see docs/cloud.md "Storage"). */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,9 +155,14 @@ static int sq_exec(cloud_store_t *s, const char *sql, int n, const cloud_param_t
 /* The write lock for a moment: BEGIN IMMEDIATE takes it (in WAL mode without touching the
  * file), ROLLBACK gives it back. Waits at most wait_ms for it, not the connection's
  * BUSY_TIMEOUT_MS. */
+static void sq_lock_wait(cloud_store_t *s, int ms)
+{
+    sqlite3_busy_timeout(DB(s), ms < 0 ? BUSY_TIMEOUT_MS : ms);
+}
+
 static int sq_writable(cloud_store_t *s, unsigned wait_ms)
 {
-    sqlite3_busy_timeout(DB(s), (int)wait_ms);
+    sq_lock_wait(s, wait_ms > INT_MAX ? INT_MAX : (int)wait_ms);
     int rc = sqlite3_exec(DB(s), "BEGIN IMMEDIATE", NULL, NULL, NULL);
     int ret = 1;
     if (rc == SQLITE_OK) {
@@ -166,7 +172,7 @@ static int sq_writable(cloud_store_t *s, unsigned wait_ms)
         ret = base == SQLITE_BUSY || base == SQLITE_LOCKED || base == SQLITE_READONLY ? 0 : -1;
         cloud_store_note(s, ret == 0, "write lock: %s", sqlite3_errmsg(DB(s)));
     }
-    sqlite3_busy_timeout(DB(s), BUSY_TIMEOUT_MS);
+    sq_lock_wait(s, -1);
     return ret;
 }
 
@@ -230,6 +236,7 @@ const cloud_store_ops_t cloud_store_sqlite_ops = {
     .exec = sq_exec,
     .begin = sq_begin,
     .writable = sq_writable,
+    .lock_wait = sq_lock_wait,
     .migrate_lock = sq_lock,
     .migrate_unlock = sq_unlock,
     .already_applied = sq_already_applied,
