@@ -36,6 +36,11 @@ extern "C" {
  * connection went unanswered. A refused or failing connect still ends the bind at once. */
 #define SC_BINDER_RECONNECTS 3
 #define SC_BINDER_DYNREG_TIMEOUT_MS 10000u
+/* With the HAL's post_start/post_poll the registration runs in the port's background and the
+ * step looks at it every SC_BINDER_DYNREG_POLL_MS (sc_binder_next); a port whose own timeout
+ * never fires is given up SC_BINDER_DYNREG_GRACE_MS after it. */
+#define SC_BINDER_DYNREG_POLL_MS 50u
+#define SC_BINDER_DYNREG_GRACE_MS 1000u
 
 /* Outcome of the bind step machine. */
 typedef enum { SC_BINDER_PENDING = 0, SC_BINDER_DONE, SC_BINDER_FAILED } sc_binder_status_t;

@@ -220,8 +220,9 @@ typedef struct {
     sc_err_t (*post)(void *ctx, const char *url, const char *content_type, const void *body, size_t len,
                      uint32_t timeout_ms, int *status, char *resp, size_t cap, size_t *resp_len);
     /* Optional: the same POST without blocking, so that a front-end keeps answering while it
-     * runs (AT+TCDEVREG answers "busy p..." to other commands meanwhile; with NULL here it
-     * blocks in post()). One at a time. post_start() copies url, content type and body before
+     * runs (AT+TCDEVREG answers "busy p..." to other commands meanwhile; the binder's dynamic
+     * registration leaves the device's step to its 8266 and log services; with NULL here both
+     * block in post()). One at a time. post_start() copies url, content type and body before
      * it returns (the caller wipes its body at once) and never waits on the network;
      * post_poll() returns SC_ERR_AGAIN while the exchange runs, then once the result post()
      * would have given (status and response copied into resp, as post() does) and the

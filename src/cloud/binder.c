@@ -15,6 +15,7 @@
 enum {
     ST_IDLE = 0,
     ST_DYNREG,      /* obtain a PSK: storage first, then the register endpoint */
+    ST_DYNREG_WAIT, /* the registration's POST runs in the port (post_start/post_poll) */
     ST_CONNECT,     /* build credentials, call connect */
     ST_CONNECTING,  /* wait for CONNACK */
     ST_WAIT,        /* subscribed, app_bind_token published, waiting for the reply */
@@ -28,6 +29,9 @@ typedef struct {
     sc_identity_t *id;
     int state;
     bool mqtt_started;          /* connect() was called: abort must disconnect */
+    bool dr_running;            /* post_start() was called: abort must post_cancel() */
+    uint32_t t_dr_end;          /* the port's own timeout, and a grace, for that POST */
+    uint32_t t_dr_poll;         /* when to look at it again */
     uint32_t t_start;
     uint32_t deadline;          /* whole bind */
     uint32_t t_connect_deadline;
@@ -110,6 +114,11 @@ static void set_reason_(bind_impl_t *s, const char *text, int64_t num, bool has_
 
 static void close_link(bind_impl_t *s)
 {
+#if SMARTCFG_WITH_DYNREG
+    if (s->dr_running && s->hal != NULL && s->hal->http.post_cancel != NULL)
+        s->hal->http.post_cancel(s->hal->http.ctx);
+    s->dr_running = false;
+#endif
     if (s->mqtt_started && s->hal != NULL && s->hal->mqtt.disconnect != NULL)
         (void)s->hal->mqtt.disconnect(s->hal->mqtt.ctx);
     s->mqtt_started = false;
@@ -249,6 +258,10 @@ static bool load_stored_psk(bind_impl_t *s)
     return ok;
 }
 
+#if SMARTCFG_WITH_DYNREG
+static void dynreg_answer(bind_impl_t *s, sc_err_t rc, int status, size_t resp_len);
+#endif
+
 static void do_dynreg(bind_impl_t *s, uint32_t now_ms)
 {
     const sc_hal_t *hal = s->hal;
@@ -264,7 +277,8 @@ static void do_dynreg(bind_impl_t *s, uint32_t now_ms)
     (void)hal, (void)now_ms;
     fail(s, SC_ERRID_DEVINFO, SC_ERR_UNSUPPORTED, "no PSK and no dynamic registration in this build");
 #else
-    if (hal->http.post == NULL) {
+    bool bg = hal->http.post_start != NULL && hal->http.post_poll != NULL;
+    if (hal->http.post == NULL && !bg) {
         fail(s, SC_ERRID_DEVINFO, SC_ERR_UNSUPPORTED, "dynreg: no HTTP in this HAL");
         return;
     }
@@ -294,8 +308,34 @@ static void do_dynreg(bind_impl_t *s, uint32_t now_ms)
     int status = 0;
     size_t resp_len = 0;
     BLOG(s, SC_LOG_INFO, "dynamic registration at %s", url);
+    if (bg) {
+        /* In the port's background: the caller's step goes on meanwhile, so a device keeps
+         * answering its UDP 8266 and log services, its events and a stop (with post(), all of
+         * them waited for the registration, up to its 10 s). */
+        rc = hal->http.post_start(hal->http.ctx, url, "application/x-www-form-urlencoded", s->u.dr.req, req_len, tmo);
+        sc_wipe(s->u.dr.req, sizeof s->u.dr.req);   /* the port copied it: it carries the signature */
+        if (rc != SC_OK) {
+            fail(s, SC_ERRID_DEVINFO, rc, "dynreg: HTTP request failed");
+            return;
+        }
+        s->dr_running = true;
+        s->t_dr_end = now_ms + tmo + SC_BINDER_DYNREG_GRACE_MS;
+        s->t_dr_poll = now_ms;
+        s->state = ST_DYNREG_WAIT;
+        return;
+    }
     rc = hal->http.post(hal->http.ctx, url, "application/x-www-form-urlencoded", s->u.dr.req, req_len, tmo, &status,
                         s->u.dr.resp, sizeof s->u.dr.resp, &resp_len);
+    dynreg_answer(s, rc, status, resp_len);
+#endif
+}
+
+#if SMARTCFG_WITH_DYNREG
+/* The registration's outcome (rc, the HTTP status, s->u.dr.resp[0..resp_len)): the PSK decoded
+ * and persisted, then on to ST_CONNECT; or the bind fails. */
+static void dynreg_answer(bind_impl_t *s, sc_err_t rc, int status, size_t resp_len)
+{
+    const sc_hal_t *hal = s->hal;
     if (rc != SC_OK) {
         fail(s, SC_ERRID_DEVINFO, rc, "dynreg: HTTP request failed");
         return;
@@ -346,8 +386,28 @@ static void do_dynreg(bind_impl_t *s, uint32_t now_ms)
     s->stats.dynreg_done = true;
     BLOG(s, SC_LOG_INFO, "dynamic registration done, PSK stored");
     s->state = ST_CONNECT;
-#endif
 }
+
+/* ST_DYNREG_WAIT: the port's answer, once it has one (or its time is over: a port whose own
+ * timeout never fires must not hold the bind; the device's budget ends it anyway). */
+static void dynreg_poll(bind_impl_t *s, uint32_t now_ms)
+{
+    const sc_hal_http_t *hh = &s->hal->http;
+    int status = 0;
+    size_t resp_len = 0;
+    sc_err_t rc = hh->post_poll(hh->ctx, &status, s->u.dr.resp, sizeof s->u.dr.resp, &resp_len);
+    if (rc == SC_ERR_AGAIN) {
+        s->t_dr_poll = now_ms + SC_BINDER_DYNREG_POLL_MS;
+        if (!reached(now_ms, s->t_dr_end) && !reached(now_ms, s->deadline))
+            return;
+        rc = SC_ERR_TIMEOUT;
+    }
+    if (hh->post_cancel != NULL)
+        hh->post_cancel(hh->ctx);   /* over: after a result idempotent, else it ends the exchange */
+    s->dr_running = false;
+    dynreg_answer(s, rc, status, resp_len);
+}
+#endif
 
 static void do_connect(bind_impl_t *s, uint32_t now_ms)
 {
@@ -619,6 +679,10 @@ sc_binder_status_t sc_binder_step(sc_binder_t *b, uint32_t now_ms, uint16_t *err
     bind_impl_t *s = impl(b);
     if (s->state == ST_DYNREG)
         do_dynreg(s, now_ms);
+#if SMARTCFG_WITH_DYNREG
+    if (s->state == ST_DYNREG_WAIT)
+        dynreg_poll(s, now_ms);
+#endif
     if (s->state == ST_CONNECT) {
         if (reached(now_ms, s->deadline))
             fail(s, SC_ERRID_MQTT_CONNECT, SC_SUBID_TIMEOUT, "no time left to connect");
@@ -679,6 +743,10 @@ uint32_t sc_binder_next(const sc_binder_t *b)
     case ST_DYNREG:
     case ST_CONNECT:
         return s->t_start;   /* now */
+#if SMARTCFG_WITH_DYNREG
+    case ST_DYNREG_WAIT:
+        return sc_ms_min(s->t_dr_poll, s->deadline);
+#endif
     case ST_CONNECTING:
         return s->t_connect_deadline;
     case ST_WAIT: /* the next try, or giving the connection up; once neither is left, only the deadline */

@@ -25,6 +25,8 @@
 #   6. AT+TCDEVREG to a --register-url whose name the DNS server does not answer, then SIGTERM:
 #      the device ends within 1 s (F194: ending the transfer joined libcurl's resolver thread,
 #      on the core's thread, until glibc gave up).
+#   7. the binder's registration POST held by its endpoint: the 8266 service answers within 1 s,
+#      and a SIGTERM ends the device within 1 s (the HAL's post_start/post_poll).
 . "$(dirname "$0")/lib/dns_ns.bash"
 dns_ns_enter sc-brdns "$0" "$@"
 set -u
@@ -193,3 +195,65 @@ run s5 "$LOSSY:$PORT" "$TMP/s5"
 wait $HPID || fail "5. --broker LOSSY (its first query lost): no +TCMQTTCONN:OK within 9 s: $(cat "$TMP/s5-host.out")"
 grep -q "query $LOSSY type 1 (lost)" "$TMP/dns.log" || fail "5. the DNS server lost no query for $LOSSY: $(cat "$TMP/dns.log")"
 ok "5. a name whose first query the DNS server lost connected at glibc's second try (session $(($(ms) - t0)) ms)"
+
+# 7. the binder's registration POST to an endpoint that takes it and never answers: the device
+#    goes on meanwhile (the HAL's post_start/post_poll): its 8266 service answers the app's
+#    resend within 1 s, and a SIGTERM ends it within 1 s (before: the core's thread waited in
+#    post() for the registration's 10 s, and the app's resends and the stop with it)
+HOLD=$(python3 "$SC_SRC/tests/integration/lib/free_port.py" $$)
+python3 - "$HOLD" "$TMP/reg.got" > "$TMP/reg.log" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4)
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)   # read the request, answer nothing
+    c.settimeout(2)
+    try:
+        data = c.recv(65536)
+    except OSError:
+        data = b""
+    if data.startswith(b"POST "):
+        open(sys.argv[2], "w").write(data.split(b"\r\n")[0].decode())
+PY
+REG=$!
+BG_PIDS="$BG_PIDS $REG"
+SMARTCFG_PRODUCT_SECRET='cHJvZHVjdC1zZWNyZXQtZG5z' "$SC" device --radio "file:$TMP/cap.pcap" \
+    --join "sim:DnsAP:dn5-pass:127.0.0.3" --sim-delay 200 --product-id ABCDEFGHIJ --device-name dev7 \
+    --broker "127.0.0.1:$PORT" --register-url "http://127.0.0.1:$HOLD/register/dev" --json --timeout 60 \
+    --state-dir "$TMP/state-reg" --log-level debug > "$TMP/reg.jsonl" 2> "$TMP/reg.err" &
+DEV=$!
+for _ in $(seq 1 100); do
+    grep -q '"state":"wait_token"' "$TMP/reg.jsonl" 2>/dev/null && break
+    kill -0 "$DEV" 2>/dev/null || break
+    sleep 0.1
+done
+grep -q '"state":"wait_token"' "$TMP/reg.jsonl" || fail "7. the device never waited for its token: $(tail -3 "$TMP/reg.err")"
+python3 "$SC_SRC/tests/integration/udp_peer.py" token 127.0.0.1 127.0.0.3 "$TOKEN" "$TMP/token7.log" > /dev/null 2>&1 \
+    || fail "7. token exchange"
+for _ in $(seq 1 100); do [ -s "$TMP/reg.got" ] && break; sleep 0.1; done
+grep -q '^POST /register/dev' "$TMP/reg.got" 2>/dev/null || fail "7. no registration POST reached the endpoint: $(tail -3 "$TMP/reg.err")"
+sleep 0.5   # the POST now waits on the endpoint
+# the app's resend, as its 2 s loop sends it: answered within 1 s while the registration waits
+took=$(python3 - <<'PY'
+import json, socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); s.settimeout(3)
+t0 = time.monotonic()
+s.sendto(json.dumps({"cmdType": 0, "token": "abcdefabcdefabcdefabcdefabcdef12"}).encode(), ("127.0.0.3", 8266))
+try:
+    while json.loads(s.recv(2048)).get("cmdType") != 2:
+        pass
+    print(int((time.monotonic() - t0) * 1000))
+except (socket.timeout, ValueError):
+    print(9999)
+PY
+)
+[ "$took" -le 1000 ] || fail "7. the 8266 service answered after $took ms while the registration's POST waited (want <= 1000)"
+kill -0 "$DEV" 2>/dev/null || fail "7. the device ended during the registration: $(tail -3 "$TMP/reg.err")"
+t0=$(ms)
+kill -TERM "$DEV"
+rc=0; wait "$DEV" || rc=$?
+took2=$(($(ms) - t0))
+[ $took2 -le 1000 ] || fail "7. a SIGTERM while the registration's POST waited took $took2 ms to end the device (want <= 1000)"
+! grep -q 'cHJvZHVjdC1zZWNyZXQtZG5z' "$TMP/reg.jsonl" "$TMP/reg.err" || fail "7. the product secret in the device's output"
+ok "7. while the registration's POST waited: 8266 answered in $took ms, a SIGTERM ended the device in $took2 ms (exit $rc)"

@@ -1012,6 +1012,124 @@ static void test_bind_dynreg_fake(void **state)
     assert_string_equal(id.device_secret, "");
 }
 
+/* dynreg in the port's background (post_start/post_poll): the binder's step returns while the
+ * POST runs, so the device's other services go on; a port that never answers is given up */
+static int bg_started, bg_polls_left, bg_cancels;
+static bool bg_forever;
+static char bg_body[512];
+static sc_err_t h_post_never(void *ctx, const char *url, const char *ct, const void *body, size_t len,
+                             uint32_t tmo, int *status, char *resp, size_t cap, size_t *resp_len)
+{
+    (void)ctx; (void)url; (void)ct; (void)body; (void)len; (void)tmo; (void)status; (void)resp; (void)cap;
+    (void)resp_len;
+    fail_msg("post() called although post_start() is there");
+    return SC_ERR_IO;
+}
+static sc_err_t h_post_start(void *ctx, const char *url, const char *ct, const void *body, size_t len, uint32_t tmo)
+{
+    (void)ctx;
+    assert_string_equal(url, "http://127.0.0.1:1/register/dev");
+    assert_string_equal(ct, "application/x-www-form-urlencoded");
+    assert_true(tmo > 0 && tmo <= SC_BINDER_DYNREG_TIMEOUT_MS);
+    assert_true(len < sizeof bg_body);
+    memcpy(bg_body, body, len);   /* the port copies: the caller wipes its buffer at once */
+    bg_body[len] = '\0';
+    bg_started++;
+    return SC_OK;
+}
+static sc_err_t h_post_poll(void *ctx, int *status, char *resp, size_t cap, size_t *resp_len)
+{
+    (void)ctx;
+    if (bg_forever || bg_polls_left-- > 0)
+        return SC_ERR_AGAIN;
+    *status = 200;
+    size_t n = strlen(http_answer);
+    assert_true(n <= cap);
+    memcpy(resp, http_answer, n);
+    *resp_len = n;
+    return SC_OK;
+}
+static void h_post_cancel(void *ctx)
+{
+    (void)ctx;
+    bg_cancels++;
+}
+
+static void test_bind_dynreg_background(void **state)
+{
+    (void)state;
+    sc_identity_t id;
+    make_id(&id);
+    id.device_secret[0] = '\0';
+    strcpy(id.product_secret, PSECRET);
+    sc_cloud_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    strcpy(cfg.register_url, "http://127.0.0.1:1/register/dev");
+    cfg.bind_timeout_ms = 30000;
+    H.storage.get = st_get;
+    H.storage.put = st_put;
+    H.http.post = h_post_never;
+    H.http.post_start = h_post_start;
+    H.http.post_poll = h_post_poll;
+    H.http.post_cancel = h_post_cancel;
+    static char answer[512];
+    assert_int_equal(sc_cloud_dynreg_response(PSECRET, PSK, answer, sizeof answer, NULL), SC_OK);
+    http_answer = answer;
+    uint16_t e;
+    int32_t s;
+
+    /* the answer after 30 polls: each step returns at once, asking to be called again soon */
+    store_has = false;
+    bg_started = bg_cancels = 0;
+    bg_forever = false;
+    bg_polls_left = 30;
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    int steps = 0;
+    sc_binder_status_t st;
+    while ((st = sc_binder_step(&B, F.now, &e, &s)) == SC_BINDER_PENDING && bg_polls_left >= 0) {
+        assert_int_equal(bg_started, 1);
+        uint32_t next = sc_binder_next(&B);
+        assert_true(sc_ms_reached(F.now + SC_BINDER_DYNREG_POLL_MS, next));   /* no later than a poll */
+        F.now += SC_BINDER_DYNREG_POLL_MS;
+        assert_true(++steps < 100);
+    }
+    assert_non_null(strstr(bg_body, "\"nonce\":"));
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
+    assert_string_equal(id.device_secret, PSK);
+    assert_true(store_has && store_len == sizeof PID + sizeof DNAME + strlen(PSK));
+    assert_int_equal(bg_cancels, 1);   /* the exchange ended once it had its result */
+    assert_int_equal(F.logs_with_secret, 0);
+    sc_binder_abort(&B);
+    assert_int_equal(bg_cancels, 1);   /* nothing left to cancel */
+
+    /* a port whose own timeout never fires: given up after it and the grace, as a timeout */
+    store_has = false;
+    id.device_secret[0] = '\0';
+    bg_forever = true;
+    uint32_t t0 = F.now;
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    while ((st = sc_binder_step(&B, F.now, &e, &s)) == SC_BINDER_PENDING)
+        F.now += 100;
+    assert_int_equal(st, SC_BINDER_FAILED);
+    assert_int_equal(e, SC_ERRID_DEVINFO);
+    assert_int_equal(s, SC_ERR_TIMEOUT);
+    assert_true(F.now - t0 >= SC_BINDER_DYNREG_TIMEOUT_MS + SC_BINDER_DYNREG_GRACE_MS &&
+                F.now - t0 <= SC_BINDER_DYNREG_TIMEOUT_MS + SC_BINDER_DYNREG_GRACE_MS + 100);
+    assert_int_equal(bg_cancels, 2);
+    assert_string_equal(id.device_secret, "");
+
+    /* stopped while it runs: the port's exchange is cancelled */
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_PENDING);
+    assert_int_equal(bg_started, 3);
+    sc_binder_abort(&B);
+    assert_int_equal(bg_cancels, 3);
+    assert_int_equal(sc_binder_step(&B, F.now, &e, &s), SC_BINDER_FAILED);
+    sc_binder_abort(&B);
+    assert_int_equal(bg_cancels, 3);
+    bg_forever = false;
+}
+
 static int helper_main(int argc, char **argv)
 {
     if (argc == 5 && strcmp(argv[1], "--sign") == 0) {
@@ -1057,6 +1175,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_query, setup),
         cmocka_unit_test_setup(test_bind_bad_input, setup),
         cmocka_unit_test_setup(test_bind_dynreg_fake, setup),
+        cmocka_unit_test_setup(test_bind_dynreg_background, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -166,15 +166,22 @@ static void test_every_entry_listed(void **state)
 
 /* A device over a full fake HAL without `e` (NULL: all-zero bits on every target we build
  * for), bound by the scripted cloud. */
-static T *mk_without(const entry_t *e)
+/* A device on a HAL without the n entries es[] (NULL ones skipped) */
+static T *mk_without_n(const entry_t *const *es, size_t n)
 {
     T *t = calloc(1, sizeof *t);
     fh_init(&t->fh);
     fill_all(&t->fh.hal);
-    if (e)
-        memset((char *)&t->fh.hal + e->off, 0, e->size);
+    for (size_t i = 0; i < n; i++)
+        if (es[i])
+            memset((char *)&t->fh.hal + es[i]->off, 0, es[i]->size);
     t->fh.mqtt_state = SC_MQTT_CONNECTED;
     return mk_on(t, false);
+}
+
+static T *mk_without(const entry_t *e)
+{
+    return mk_without_n(&e, 1);
 }
 
 static size_t open_sockets(const T *t)
@@ -378,11 +385,13 @@ static void test_each_entry_null(void **state)
 static void test_null_documented_failures(void **state)
 {
     (void)state;
-    const entry_t *leave = NULL, *unix_time = NULL, *post = NULL;
+    const entry_t *leave = NULL, *unix_time = NULL, *post = NULL, *post_start = NULL, *post_poll = NULL;
     for (size_t i = 0; i < NENTRIES; i++) {
         if (!strcmp(entries[i].name, "station.leave")) leave = &entries[i];
         if (!strcmp(entries[i].name, "sys.unix_time")) unix_time = &entries[i];
         if (!strcmp(entries[i].name, "http.post")) post = &entries[i];
+        if (!strcmp(entries[i].name, "http.post_start")) post_start = &entries[i];
+        if (!strcmp(entries[i].name, "http.post_poll")) post_poll = &entries[i];
     }
     T *t = mk_without(leave);
     t->fh.sta_outcome = SC_STA_CONNECTING;
@@ -397,10 +406,18 @@ static void test_null_documented_failures(void **state)
     assert_int_equal(sub, SC_SUBID_TIMEOUT);
     rm(t);
 
-    /* a device with only its product secret registers first: no clock, no HTTP -> err 27 */
-    struct { const entry_t *e; int32_t sub; } reg[] = { { unix_time, SC_SUBID_TIMESTAMP }, { post, SC_ERR_UNSUPPORTED } };
-    for (size_t i = 0; i < 2; i++) {
-        t = mk_without(reg[i].e);
+    /* a device with only its product secret registers first: no clock, no HTTP (neither post
+     * nor post_start/post_poll), or its POST failing -> err 27; post() alone or the background
+     * pair alone is enough to try (binder.c: the pair when both are there) */
+    struct { const entry_t *e[3]; int32_t sub; } reg[] = {
+        { { unix_time }, SC_SUBID_TIMESTAMP },
+        { { post, post_start, post_poll }, SC_ERR_UNSUPPORTED },
+        { { post }, SC_ERR_IO },                    /* the pair: its fake's start fails */
+        { { post_start, post_poll }, SC_ERR_IO },   /* post(): its fake fails */
+        { { post_poll }, SC_ERR_IO },               /* half the pair is none: post() */
+    };
+    for (size_t i = 0; i < sizeof reg / sizeof reg[0]; i++) {
+        t = mk_without_n(reg[i].e, 3);
         t->cfg.identity.device_secret[0] = '\0';
         strcpy(t->cfg.identity.product_secret, "c2VjcmV0LXByb2R1Y3Qta2V5");
         assert_int_equal(sc_device_configure(t->dev, &t->cfg), SC_OK);
@@ -412,7 +429,7 @@ static void test_null_documented_failures(void **state)
         run(t, 5000);
         assert_true(sc_device_last_error(t->dev, &err, &sub));
         if (err != SC_ERRID_DEVINFO || sub != reg[i].sub)
-            fail_msg("dynreg without %s: err %u, %ld", reg[i].e->name, err, (long)sub);
+            fail_msg("dynreg without %s: err %u, %ld", reg[i].e[0]->name, err, (long)sub);
         assert_int_equal(t->fh.mqtt_connects, 0);
         rm(t);
     }
