@@ -99,18 +99,24 @@ typedef struct {
  * before it closes the descriptor, so a shut down descriptor is always still the connection's. */
 #define HEADER_DEADLINE_MS 10000
 #define BODY_DEADLINE_MS 20000
-/* A pool thread held by a request (the database's wait: SQLite's busy timeout is 5 s) serves
- * none of the other connections it took meanwhile: their bytes wait unread in the kernel and
- * their answers unsent, while libmicrohttpd's idle timeout (5 s, counted from their last byte
- * read or written) and the deadlines above kept running. A connection accepted in the same
- * turn as the held request was closed with no answer when the thread came back: a client that
- * had done nothing wrong got an empty reply (F197; `integ.cloud_held_conn`). So after a call
- * that held its thread HELD_MS or more, the thread's other connections get the time back
- * (conn_held): the deadline's start moves on by the hold, and libmicrohttpd's idle timer starts
- * again (MHD_set_connection_option: a timeout set after a zero one restarts the timer, as
- * microhttpd.h documents). Only the owner thread touches its connections' libmicrohttpd state:
- * in thread-pool mode a connection is served by the thread whose notice added it. */
-#define HELD_MS 1000
+/* A pool thread held by a request (one that waits on the database) serves none of the other
+ * connections it took meanwhile: their bytes wait unread in the kernel while libmicrohttpd's
+ * idle timeout (5 s, counted from their last byte read or written) runs, and it checks that
+ * timeout at the start of the thread's next turn, before it reads what came. A connection
+ * accepted in the same turn as a request that then waited 5 s on SQLite (its busy timeout) was
+ * closed unanswered when the thread came back (F197; `integ.cloud_held_conn`). So a hold stays
+ * well inside that timeout: the token/admin API's store waits HTTP_LOCK_WAIT_MS at most for a
+ * lock another process holds (then 503, as before after 5 s), the lock itself LOCK_WAIT_MS, and
+ * after a call that held its thread STUCK_MS or more the thread answers its next API requests
+ * of the same turn (on connections accepted before the hold ended, within CHAIN_MS: chained())
+ * busy at once instead of waiting again (holds in a row add up: three 2 s waits passed the idle
+ * timeout, two 5 s ones the reaper's 10 s header deadline). Not done: restarting the other
+ * connections' idle timers after a hold (MHD_set_connection_option, a zero timeout then the old
+ * one): a connection libmicrohttpd closed earlier in the same turn is out of its timeout list
+ * but not yet freed, no connection information tells it apart, and setting its timeout would
+ * link it into that list again (docs/security.md F197). */
+#define HTTP_LOCK_WAIT_MS 2000
+#define CHAIN_MS 200
 #define CONN_RESERVE 128
 #define EVICT_MAX 8
 #define REAP_EVERY_MS 250
@@ -118,11 +124,10 @@ typedef struct {
 enum { PH_HEADER, PH_BODY, PH_DONE };
 typedef struct conn_ent {
     struct conn_ent *prev, *next;
-    struct MHD_Connection *c;
-    pthread_t owner;  /* the pool thread that took it: the only one that serves it */
     int fd;
     int phase;        /* PH_*: what the connection waits for */
     int64_t since;    /* when that phase began (monotonic ms) */
+    int64_t born;     /* when it was accepted (monotonic ms; set and read by its own thread only) */
     bool shut;        /* shut down here; libmicrohttpd has yet to close it */
 } conn_ent_t;
 
@@ -1505,29 +1510,20 @@ static enum MHD_Result busy_answer(cloud_http_t *h, struct MHD_Connection *c, co
     return ret;
 }
 
-/* The calling pool thread was held from `from` to `to` (ms) by a call for connection `self`:
- * its other connections were not served meanwhile (HELD_MS above). Called in that thread, from
- * its access handler, where libmicrohttpd lets its other connections be changed: none of them
- * can be closed before this returns (only this thread closes them). */
-static void conn_held(cloud_http_t *h, struct MHD_Connection *self, int64_t from, int64_t to)
+/* When this pool thread's last call that held it STUCK_MS or more ended (HTTP_LOCK_WAIT_MS) */
+static _Thread_local int64_t held_end;
+
+static conn_ent_t *conn_of(struct MHD_Connection *c);
+
+/* A request of the turn in which this thread was just held: its connection was accepted before
+ * the hold ended (a new one, accepted in a later turn, is not) and the hold ended less than
+ * CHAIN_MS ago. It is answered busy rather than wait on the database in turn. */
+static bool chained(struct MHD_Connection *c)
 {
-    pthread_t me = pthread_self();
-    pthread_mutex_lock(&h->conn_lock);
-    for (conn_ent_t *e = h->conns; e; e = e->next) {
-        if (e->c == self || e->shut || !pthread_equal(e->owner, me))
-            continue;
-        if (e->phase != PH_DONE && e->since < to)
-            e->since = e->since + (to - from) < to ? e->since + (to - from) : to;
-        /* suspended (an event stream): libmicrohttpd times none out */
-        const union MHD_ConnectionInfo *su = MHD_get_connection_info(e->c, MHD_CONNECTION_INFO_CONNECTION_SUSPENDED);
-        const union MHD_ConnectionInfo *ti = MHD_get_connection_info(e->c, MHD_CONNECTION_INFO_CONNECTION_TIMEOUT);
-        if (!su || su->suspended != MHD_NO || !ti || !ti->connection_timeout)
-            continue;
-        unsigned secs = ti->connection_timeout;
-        MHD_set_connection_option(e->c, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
-        MHD_set_connection_option(e->c, MHD_CONNECTION_OPTION_TIMEOUT, secs);
-    }
-    pthread_mutex_unlock(&h->conn_lock);
+    if (!held_end || cloud_now_ms() - held_end >= CHAIN_MS)
+        return false;
+    const conn_ent_t *e = conn_of(c);
+    return e && e->born < held_end;
 }
 
 /* The first call of a request (flags, an upload's file) and the body's pieces (a buffer of the
@@ -1549,7 +1545,7 @@ static enum MHD_Result handler_call(cloud_http_t *h, struct MHD_Connection *c, c
     if (rq->ops || *upload_size || rq->too_big)
         return handle(h, c, url, method, version, upload, upload_size, con_cls);
     unsigned slot;
-    if (!api_enter(h, &slot))
+    if (chained(c) || !api_enter(h, &slot))
         return busy_answer(h, c, url);
     enum MHD_Result r;
     if (rq->auth) {
@@ -1564,17 +1560,15 @@ static enum MHD_Result handler_call(cloud_http_t *h, struct MHD_Connection *c, c
     return r;
 }
 
-/* libmicrohttpd's access handler: handler_call, and the time back for the thread's other
- * connections when it held the thread (conn_held) */
+/* libmicrohttpd's access handler: handler_call, noting a call that held the thread */
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
-    cloud_http_t *h = cls;
     int64_t from = cloud_now_ms();
-    enum MHD_Result r = handler_call(h, c, url, method, version, upload, upload_size, con_cls);
+    enum MHD_Result r = handler_call(cls, c, url, method, version, upload, upload_size, con_cls);
     int64_t to = cloud_now_ms();
-    if (to - from >= HELD_MS)
-        conn_held(h, c, from, to);
+    if (to - from >= STUCK_MS)
+        held_end = to;
     return r;
 }
 
@@ -1647,11 +1641,9 @@ static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_conte
         *socket_context = e;
         if (!e)
             return;
-        e->c = c;
-        e->owner = pthread_self();   /* the notice comes in the pool thread that accepted it */
         e->fd = ci->connect_fd;
         e->phase = PH_HEADER;
-        e->since = cloud_now_ms();
+        e->since = e->born = cloud_now_ms();
         pthread_mutex_lock(&h->conn_lock);
         e->next = h->conns;
         if (h->conns)
@@ -1803,6 +1795,7 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
         freeaddrinfo(ai);
         return NULL;
     }
+    cloud_store_set_lock_wait(&h->store, HTTP_LOCK_WAIT_MS);
     /* Suspend/resume: the console's event streams wait parked, not in the daemon's thread. */
     unsigned flags = (epoll ? MHD_USE_EPOLL_INTERNAL_THREAD : MHD_USE_INTERNAL_POLLING_THREAD) | MHD_USE_ERROR_LOG |
                      MHD_ALLOW_SUSPEND_RESUME;

@@ -305,6 +305,13 @@ int cloud_store_open_probe(cloud_store_t *s, const char *spec, char *err, size_t
     return open_store(s, spec, CLOUD_STORE_PROBE, err, errlen);
 }
 
+void cloud_store_set_lock_wait(cloud_store_t *s, unsigned ms)
+{
+    s->lock_wait_ms = ms;
+    if (s->ops && s->ops->lock_wait)
+        s->ops->lock_wait(s, -1);
+}
+
 int cloud_store_writable(cloud_store_t *s, unsigned wait_ms)
 {
     return s->ops && s->ops->writable ? s->ops->writable(s, wait_ms) : -1;

@@ -42,6 +42,8 @@ typedef struct {
     void *be;                       /* the backend's connection state */
     cloud_store_kind_t kind;
     bool unavailable;               /* the last failure was the database being unreachable */
+    unsigned lock_wait_ms;          /* a statement's wait for a lock held elsewhere; 0: the
+                                     * backend's own (SQLite: 5 s). cloud_store_set_lock_wait */
     char err[200];                  /* the last error, for logs (never a secret) */
     /* Bounds of a PostgreSQL wait for the server's answer, for an owner that must not wait on a
      * server gone without a reset (the revocation thread at a stop, cloud_revoke.c); zero
@@ -85,6 +87,11 @@ void cloud_store_close(cloud_store_t *s);
  * transactions read-only by default); -1 it does not answer (s->err says why). SQLite holds
  * the write lock for the moment of a BEGIN IMMEDIATE and ROLLBACK; nothing is written. */
 int cloud_store_writable(cloud_store_t *s, unsigned wait_ms);
+/* How long this connection's statements wait for a lock another connection or process holds
+ * (SQLite's busy timeout; 0: the backend's own). The HTTP API's store waits less than
+ * libmicrohttpd's idle timeout (cloud_http.c, HTTP_LOCK_WAIT_MS). No effect where the backend
+ * cannot set it (PostgreSQL). */
+void cloud_store_set_lock_wait(cloud_store_t *s, unsigned ms);
 /* True when spec names a server database (no local file beside it). */
 bool cloud_store_is_server(const char *spec);
 /* spec with any password replaced by "***": safe to log or print. */
@@ -225,7 +232,8 @@ struct cloud_store_ops {
     int (*begin)(cloud_store_t *s);
     int (*writable)(cloud_store_t *s, unsigned wait_ms);   /* cloud_store_writable */
     /* How long the next statements wait for a lock another connection or process holds, in ms;
-     * -1: the backend's own wait again. NULL: not adjustable (cloud_store_gc). */
+     * -1: the connection's own wait again (s->lock_wait_ms, or the backend's). NULL: not
+     * adjustable (cloud_store_gc, cloud_store_set_lock_wait). */
     void (*lock_wait)(cloud_store_t *s, int ms);
     /* Serialises schema migrations between processes starting at once. */
     int (*migrate_lock)(cloud_store_t *s);

@@ -157,7 +157,9 @@ static int sq_exec(cloud_store_t *s, const char *sql, int n, const cloud_param_t
  * BUSY_TIMEOUT_MS. */
 static void sq_lock_wait(cloud_store_t *s, int ms)
 {
-    sqlite3_busy_timeout(DB(s), ms < 0 ? BUSY_TIMEOUT_MS : ms);
+    if (ms < 0)
+        ms = s->lock_wait_ms && s->lock_wait_ms <= INT_MAX ? (int)s->lock_wait_ms : BUSY_TIMEOUT_MS;
+    sqlite3_busy_timeout(DB(s), ms);
 }
 
 static int sq_writable(cloud_store_t *s, unsigned wait_ms)

@@ -45,18 +45,7 @@ wait "${PAR[@]}"
 ok "healthy database: 120 requests from 8 clients at once all 200 (none busy)"
 
 # ---- the write lock held by another process ----------------------------------------------------
-python3 - "$DB" "$T/release" > "$T/holder.out" 2>&1 <<'PY' &
-import os, sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-c.execute("BEGIN EXCLUSIVE")
-print("locked", flush=True)
-while not os.path.exists(sys.argv[2]):
-    time.sleep(0.05)
-c.execute("ROLLBACK")
-PY
-HOLDER=$!
-for _ in $(seq 100); do grep -q locked "$T/holder.out" && break; sleep 0.1; done
-grep -q locked "$T/holder.out" || fail "the lock holder did not start: $(cat "$T/holder.out")"
+db_lock_hold
 LOCKED=$(date +%s%N)
 # Six clients, each sending token requests one after another until told to stop (at most
 # 15 s): the pool's threads are all taken by them as far as the cloud lets them be.
@@ -94,8 +83,7 @@ done
 [ -n "$store_ms" ] || fail "/readyz never said store with the registry's write lock held 10 s"
 [ "$(mval "$T/metrics.txt" smartcfg_cloud_store_up)" = 0 ] || fail "store_up not 0 with the write lock held"
 ok "write lock held elsewhere, token requests waiting on it: $n probes each answered within $PROBE_MAX s (worst ${worst} s); /readyz 503 store after $store_ms ms"
-touch "$T/release"   # first: a client may be waiting on SQLite's 5 s
-wait "$HOLDER" || fail "the lock holder failed: $(cat "$T/holder.out")"
+db_lock_release   # first: a client may be waiting on SQLite
 touch "$T/clients.stop"
 for j in $(seq 6); do eval "wait \$C$j"; done
 

@@ -107,6 +107,27 @@ wait_ready() {
     done
     grep -q '"event":"ready"' "$1" 2>/dev/null
 }
+# db_lock_hold: another process (python's sqlite3) takes the registry's write lock (BEGIN
+# EXCLUSIVE, in WAL mode reads still go through) and keeps it until db_lock_release.
+db_lock_hold() {
+    rm -f "$T/release"
+python3 - "$DB" "$T/release" > "$T/holder.out" 2>&1 <<'PY' &
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.05)
+c.execute("ROLLBACK")
+PY
+    DB_LOCKER=$!
+    for _ in $(seq 100); do grep -q locked "$T/holder.out" && break; sleep 0.1; done
+    grep -q locked "$T/holder.out" || fail "the lock holder did not start: $(cat "$T/holder.out")"
+}
+db_lock_release() {
+    touch "$T/release"
+    wait "$DB_LOCKER" || fail "the lock holder failed: $(cat "$T/holder.out")"
+}
 CURL_TLS=()
 # GET /metrics with the admin key into FILE, checked line by line (lib/prom_check.py);
 # mval FILE 'name{labels}' -> that sample's value (empty when absent).
