@@ -905,18 +905,24 @@ static sc_binder_status_t rebind(sc_identity_t *id, const sc_cloud_config_t *cfg
     return st;
 }
 
+/* A device with its product secret only, the fake register endpoint, the in-memory storage */
+static void dynreg_setup(sc_identity_t *id, sc_cloud_config_t *cfg)
+{
+    make_id(id);
+    id->device_secret[0] = '\0';
+    strcpy(id->product_secret, PSECRET);
+    memset(cfg, 0, sizeof *cfg);
+    strcpy(cfg->register_url, "http://127.0.0.1:1/register/dev");
+    H.storage.get = st_get;
+    H.storage.put = st_put;
+}
+
 static void test_bind_dynreg_fake(void **state)
 {
     (void)state;
     sc_identity_t id;
-    make_id(&id);
-    id.device_secret[0] = '\0';
-    strcpy(id.product_secret, PSECRET);
     sc_cloud_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    strcpy(cfg.register_url, "http://127.0.0.1:1/register/dev");
-    H.storage.get = st_get;
-    H.storage.put = st_put;
+    dynreg_setup(&id, &cfg);
     H.http.post = h_post;
     store_has = false;
     http_calls = 0;
@@ -1059,15 +1065,9 @@ static void test_bind_dynreg_background(void **state)
 {
     (void)state;
     sc_identity_t id;
-    make_id(&id);
-    id.device_secret[0] = '\0';
-    strcpy(id.product_secret, PSECRET);
     sc_cloud_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    strcpy(cfg.register_url, "http://127.0.0.1:1/register/dev");
+    dynreg_setup(&id, &cfg);
     cfg.bind_timeout_ms = 30000;
-    H.storage.get = st_get;
-    H.storage.put = st_put;
     H.http.post = h_post_never;
     H.http.post_start = h_post_start;
     H.http.post_poll = h_post_poll;
