@@ -322,10 +322,15 @@ static int drain_burst(int from, int count, unsigned ms)
         }
         char want[32];
         snprintf(want, sizeof want, "m%d", from + got);
-        if (msg.payload_len != strlen(want) || memcmp(msg.payload, want, msg.payload_len) != 0)
-            break;   /* one missing: counted as lost */
+        if (msg.payload_len != strlen(want) || memcmp(msg.payload, want, msg.payload_len) != 0) {
+            printf("burst: wanted %s, got %.*s\n", want, (int)(msg.payload_len < 16 ? msg.payload_len : 16),
+                   (const char *)msg.payload);
+            return got;   /* one missing: counted as lost */
+        }
         got++;
     }
+    if (got < count)
+        printf("burst: %d of %d within %u ms, then nothing\n", got, count, ms);
     return got;
 }
 
