@@ -120,15 +120,7 @@ kill $HPID 2>/dev/null; wait $HPID 2>/dev/null
 ok "3. a SIGTERM during the silent lookup ended the device in $took ms"
 ! grep -q "$SECRET" "$TMP"/*-dev.out "$TMP"/*-dev.err || fail "the device secret in the device's output"
 
-# wait_token_state JSONL: true once the device ($DEV) writing JSONL waits for its token (10 s at most)
-wait_token_state() {
-    for _ in $(seq 1 100); do
-        grep -q '"state":"wait_token"' "$1" 2>/dev/null && return 0
-        kill -0 "$DEV" 2>/dev/null || break
-        sleep 0.1
-    done
-    grep -q '"state":"wait_token"' "$1" 2>/dev/null
-}
+. "$(dirname "$0")/lib/wait.bash"
 # resend_ms DEVICE_IP: the app's token resend to DEVICE_IP:8266; ms until the identity reply
 # (9999: none within 3 s)
 resend_ms() {
@@ -156,10 +148,10 @@ SMARTCFG_DEVICE_SECRET=$SECRET "$SC" device --radio "file:$TMP/cap.pcap" --join 
     --sim-delay 200 --product-id ABCDEFGHIJ --device-name dev1 --broker "$SILENT:$PORT,127.0.0.1:$PORT" --json \
     --timeout 60 --state-dir "$TMP/state-bind" --log-level debug > "$TMP/bind.jsonl" 2> "$TMP/bind.err" &
 DEV=$!
-wait_token_state "$TMP/bind.jsonl" || fail "4. the device never waited for its token"
+wait_line "$DEV" "$TMP/bind.jsonl" '"state":"wait_token"' 10 || fail "4. the device never waited for its token"
 python3 "$SC_SRC/tests/integration/udp_peer.py" token 127.0.0.1 127.0.0.2 "$TOKEN" "$TMP/token.log" > /dev/null 2>&1 \
     || fail "4. token exchange"
-for _ in $(seq 1 50); do grep -q '"state":"binding"' "$TMP/bind.jsonl" && break; sleep 0.05; done
+wait_line "$DEV" "$TMP/bind.jsonl" '"state":"binding"' 3 || fail "4. the device never entered binding"
 sleep 0.5   # the first address's lookup now waits on the silent server (3 s)
 took4=$(resend_ms 127.0.0.2)
 [ "$took4" -le 1000 ] || fail "4. the 8266 service answered after $took4 ms while the first address's lookup waited (want <= 1000)"
@@ -248,7 +240,7 @@ SMARTCFG_PRODUCT_SECRET='cHJvZHVjdC1zZWNyZXQtZG5z' "$SC" device --radio "file:$T
     --broker "127.0.0.1:$PORT" --register-url "http://127.0.0.1:$HOLD/register/dev" --json --timeout 60 \
     --state-dir "$TMP/state-reg" --log-level debug > "$TMP/reg.jsonl" 2> "$TMP/reg.err" &
 DEV=$!
-wait_token_state "$TMP/reg.jsonl" || fail "7. the device never waited for its token: $(tail -3 "$TMP/reg.err")"
+wait_line "$DEV" "$TMP/reg.jsonl" '"state":"wait_token"' 10 || fail "7. the device never waited for its token: $(tail -3 "$TMP/reg.err")"
 python3 "$SC_SRC/tests/integration/udp_peer.py" token 127.0.0.1 127.0.0.3 "$TOKEN" "$TMP/token7.log" > /dev/null 2>&1 \
     || fail "7. token exchange"
 for _ in $(seq 1 100); do [ -s "$TMP/reg.got" ] && break; sleep 0.1; done
