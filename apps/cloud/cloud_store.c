@@ -634,7 +634,8 @@ int cloud_store_client_id_taken(cloud_store_t *s, const char *pid, const char *d
  * It is housekeeping, run by whichever request holds the store: it waits GC_LOCK_WAIT_MS at
  * most for a lock held elsewhere (the cloud's own writers hold it for milliseconds), and a
  * statement that fails ends the round (the next second's request tries again); a round skipped
- * for a lock is no registry error. Before, with another process holding SQLite's write lock,
+ * as unavailable (a lock held elsewhere, a full disk: the request's own statements say it) is
+ * not counted as a registry error. Before, with another process holding SQLite's write lock,
  * each of the four statements waited SQLite's 5 s, and the token request that ran them answered
  * after 25 s, its thread held all that time (F196). */
 #define GC_LOCK_WAIT_MS 50
@@ -655,10 +656,13 @@ int cloud_store_gc(cloud_store_t *s, int64_t now, int64_t token_grace, int64_t d
         s->ops->lock_wait(s, GC_LOCK_WAIT_MS);
     for (int i = 0; i < 4 && ret == 0; i++) {
         int rc = cloud_store_run(s, sql[i], "i", lim[i]);
-        if (rc >= 0)
+        if (rc >= 0) {
             removed += rc;
-        else if ((ret = -1) && s->unavailable && s->ops->lock_wait)
-            atomic_fetch_sub_explicit(&store_errors, 1, memory_order_relaxed);   /* skipped, not failed */
+        } else {
+            ret = -1;
+            if (s->unavailable && s->ops->lock_wait)   /* skipped for a lock (or a full disk), not failed */
+                atomic_fetch_sub_explicit(&store_errors, 1, memory_order_relaxed);
+        }
     }
     if (s->ops->lock_wait)
         s->ops->lock_wait(s, -1);

@@ -152,15 +152,17 @@ static int sq_exec(cloud_store_t *s, const char *sql, int n, const cloud_param_t
     return CLOUD_STORE_CONFLICT;
 }
 
-/* The write lock for a moment: BEGIN IMMEDIATE takes it (in WAL mode without touching the
- * file), ROLLBACK gives it back. Waits at most wait_ms for it, not the connection's
- * BUSY_TIMEOUT_MS. */
+/* The busy timeout of the statements that follow: ms, or (-1) the connection's own, set by
+ * cloud_store_set_lock_wait or else BUSY_TIMEOUT_MS. */
 static void sq_lock_wait(cloud_store_t *s, int ms)
 {
     if (ms < 0)
         ms = s->lock_wait_ms && s->lock_wait_ms <= INT_MAX ? (int)s->lock_wait_ms : BUSY_TIMEOUT_MS;
     sqlite3_busy_timeout(DB(s), ms);
 }
+
+/* The write lock for a moment: BEGIN IMMEDIATE takes it (in WAL mode without touching the
+ * file), ROLLBACK gives it back. Waits at most wait_ms for it, not the connection's own wait. */
 
 static int sq_writable(cloud_store_t *s, unsigned wait_ms)
 {
