@@ -58,6 +58,15 @@ void sc_cli_env_drop(const char *name)
     unsetenv(name);
 }
 
+void sc_cli_free_wiped(char **p)
+{
+    if (*p) {
+        explicit_bzero(*p, strlen(*p));
+        free(*p);
+        *p = NULL;
+    }
+}
+
 int sc_cli_env_take(const char *name, char **out)
 {
     const char *v = getenv(name);

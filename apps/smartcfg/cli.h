@@ -141,7 +141,7 @@ const char *sc_cli_input_why(int e, size_t cap, unsigned wait_s, char *buf, size
  * what the process held; docs/security.md). Linux only; elsewhere nothing. */
 void sc_cli_no_core(void);
 /* A secret's variable taken out of the environment, read once: *out is a copy of its value
- * (free it wiped; NULL when it is not set) and 1 is returned, 0 when it is not set, -1 when no
+ * (sc_cli_free_wiped it; NULL when it is not set) and 1 is returned, 0 when it is not set, -1 when no
  * copy could be made (out of memory: the variable is left as it was). The value is wiped where
  * it stood, then unset: unsetenv() alone only takes the entry out of environ[], and the bytes
  * exec put there stay in memory and in /proc/PID/environ for the process's whole life (readable
@@ -149,6 +149,9 @@ void sc_cli_no_core(void);
 int sc_cli_env_take(const char *name, char **out);
 /* The same without a copy: every NAME= entry's value wiped in place, then unset. */
 void sc_cli_env_drop(const char *name);
+/* A string holding a secret (sc_cli_env_take's copy, an option's value): wiped, freed, *p NULL.
+ * NULL: nothing. */
+void sc_cli_free_wiped(char **p);
 /* The password a URL carries in its user part (scheme://USER:PASSWORD@HOST..., the last '@'
  * before a '?') or as libpq's ?password= parameter: its start in url and its length, or NULL
  * (the caller blanks it in argv: send --cloud, the cloud's --db, --rabbitmq,

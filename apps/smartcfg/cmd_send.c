@@ -1611,13 +1611,9 @@ static int run(send_app_t *a)
 
 static void env_free(send_app_t *a)
 {
-    char **v[] = { &a->env_aes, &a->env_access, &a->env_cloud_pw };
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-        if (*v[i]) {
-            explicit_bzero(*v[i], strlen(*v[i]));
-            free(*v[i]);
-            *v[i] = NULL;
-        }
+    sc_cli_free_wiped(&a->env_aes);
+    sc_cli_free_wiped(&a->env_access);
+    sc_cli_free_wiped(&a->env_cloud_pw);
 }
 
 int cmd_send(int argc, char **argv)

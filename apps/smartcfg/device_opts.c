@@ -67,15 +67,6 @@ static void flag_opposite(const char *name, char *out, size_t cap)
         snprintf(out, cap, "no-%s", name);
 }
 
-static void wipe_free(char **p)
-{
-    if (*p) {
-        explicit_bzero(*p, strlen(*p));
-        free(*p);
-        *p = NULL;
-    }
-}
-
 /* A flag on or off. cli: from the command line (wins over the config files; there, as in a
  * config file, the last one given wins). */
 static void flag_set(device_opts_t *o, int id, bool on, bool cli)
@@ -95,7 +86,7 @@ static void opt_set(device_opts_t *o, const device_opts_spec_t *spec, int id, co
     if (is_flag(spec, id)) {
         o->flag_[id] = true;
     } else {
-        wipe_free(&o->val_[id]);
+        sc_cli_free_wiped(&o->val_[id]);
         o->val_[id] = strdup(v);
     }
     if (cli)
@@ -105,9 +96,9 @@ static void opt_set(device_opts_t *o, const device_opts_spec_t *spec, int id, co
 void device_opts_free(device_opts_t *o)
 {
     for (size_t i = 0; i < sizeof o->val_ / sizeof o->val_[0]; i++)
-        wipe_free(&o->val_[i]);
+        sc_cli_free_wiped(&o->val_[i]);
     for (size_t i = 0; i < sizeof o->env_ / sizeof o->env_[0]; i++)
-        wipe_free(&o->env_[i]);
+        sc_cli_free_wiped(&o->env_[i]);
     explicit_bzero(&o->device.identity, sizeof o->device.identity);
 }
 
@@ -934,7 +925,7 @@ int device_opts_parse(device_opts_t *o, const device_opts_spec_t *spec, int argc
     for (size_t i = 0; i < sizeof o->env_ / sizeof o->env_[0]; i++) {
         if (!o->cli_[env_opt[i]] && o->env_[i] && o->env_[i][0])
             opt_set(o, spec, env_opt[i], o->env_[i], true);
-        wipe_free(&o->env_[i]);   /* copied by opt_set, or not used */
+        sc_cli_free_wiped(&o->env_[i]);   /* copied by opt_set, or not used */
     }
     o->json = o->cli.json = o->flag_[O_JSON];
     if (check_log_level(o) || check_required(o, spec) || check_identity(o) || check_channels(o) || check_protocols(o))
