@@ -1345,6 +1345,8 @@ static enum MHD_Result auth_answer(cloud_http_t *h, struct MHD_Connection *c, co
             cloud_log("http: auth thread: no own database connection, sharing one: %s", err);
             auth_store_free(st);
             st = NULL;
+        } else {
+            cloud_store_set_lock_wait(st, HTTP_LOCK_WAIT_MS);   /* a pool thread, as the API's (F199) */
         }
     }
     if (st)

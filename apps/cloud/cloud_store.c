@@ -634,10 +634,11 @@ int cloud_store_client_id_taken(cloud_store_t *s, const char *pid, const char *d
  * It is housekeeping, run by whichever request holds the store: it waits GC_LOCK_WAIT_MS at
  * most for a lock held elsewhere (the cloud's own writers hold it for milliseconds), and a
  * statement that fails ends the round (the next second's request tries again); a round skipped
- * as unavailable (a lock held elsewhere, a full disk: the request's own statements say it) is
- * not counted as a registry error. Before, with another process holding SQLite's write lock,
- * each of the four statements waited SQLite's 5 s, and the token request that ran them answered
- * after 25 s, its thread held all that time (F196). */
+ * as unavailable (a lock held elsewhere, SQLite's full disk, PostgreSQL away: the request's own
+ * statements say it) is not counted as a registry error. Before, with another process
+ * holding SQLite's write lock, each of the four statements waited SQLite's 5 s, and the token
+ * request that ran them answered after 25 s, its thread held all that time (F196); on
+ * PostgreSQL, as long as the lock was held (F199). */
 #define GC_LOCK_WAIT_MS 50
 int cloud_store_gc(cloud_store_t *s, int64_t now, int64_t token_grace, int64_t dynreg_window)
 {
@@ -660,7 +661,7 @@ int cloud_store_gc(cloud_store_t *s, int64_t now, int64_t token_grace, int64_t d
             removed += rc;
         } else {
             ret = -1;
-            if (s->unavailable && s->ops->lock_wait)   /* skipped for a lock (or a full disk), not failed */
+            if (s->unavailable && s->ops->lock_wait)   /* skipped as unavailable (above), not failed */
                 atomic_fetch_sub_explicit(&store_errors, 1, memory_order_relaxed);
         }
     }

@@ -88,9 +88,10 @@ void cloud_store_close(cloud_store_t *s);
  * the write lock for the moment of a BEGIN IMMEDIATE and ROLLBACK; nothing is written. */
 int cloud_store_writable(cloud_store_t *s, unsigned wait_ms);
 /* How long this connection's statements wait for a lock another connection or process holds
- * (SQLite's busy timeout; 0: the backend's own). The HTTP API's store waits less than
- * libmicrohttpd's idle timeout (cloud_http.c, HTTP_LOCK_WAIT_MS). No effect where the backend
- * cannot set it (PostgreSQL). */
+ * (SQLite's busy timeout, PostgreSQL's lock_timeout; 0: the backend's own: SQLite 5 s,
+ * PostgreSQL none). Then the statement fails as unavailable. The HTTP API's stores wait less
+ * than libmicrohttpd's idle timeout (cloud_http.c, HTTP_LOCK_WAIT_MS), the broker plugin's
+ * less still (it holds mosquitto's one thread). */
 void cloud_store_set_lock_wait(cloud_store_t *s, unsigned ms);
 /* True when spec names a server database (no local file beside it). */
 bool cloud_store_is_server(const char *spec);

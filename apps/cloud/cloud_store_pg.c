@@ -26,6 +26,7 @@ const cloud_store_ops_t cloud_store_pg_ops = { .name = "postgresql", .open = pg_
 #else
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -35,6 +36,14 @@ const cloud_store_ops_t cloud_store_pg_ops = { .name = "postgresql", .open = pg_
 
 #define SQL_MAX 2048
 #define RECONNECT_MAX_MS 5000
+/* How long the server lets one of our sessions sit inside a transaction with no statement
+ * running before it ends the session (idle_in_transaction_session_timeout). The cloud's own
+ * transactions run their statements back to back (a batch of binds: milliseconds); a
+ * transaction that idles is a worker frozen or cut off mid-way, and its row locks (the token of
+ * a bind) would otherwise stay until the server's TCP keepalive gives up on it, two hours by
+ * default: every other worker's bind of that token, and with it the binding service's whole
+ * batch, waited that long (F200). The frozen worker's COMMIT then fails: nothing acknowledged. */
+#define IDLE_TXN_MS 10000
 
 typedef struct {
     PGconn *c;
@@ -44,6 +53,9 @@ typedef struct {
     bool cut;                 /* answer() shut the connection at the owner's bound: the reason to say */
     int64_t next_try_ms;
     unsigned pause_ms;
+    int lock_want, lock_set;  /* lock_timeout wanted (pg_lock_wait) and in force on this session
+                               * (0: the session's default, the server's or the role's; -1: not
+                               * known, a SET that failed) */
 } pg_t;
 
 typedef struct {
@@ -85,6 +97,44 @@ static void say(const char *fmt, const char *arg)
 static void quiet(void *arg, const char *msg)
 {
     (void)arg, (void)msg;
+}
+
+static PGresult *run_script(cloud_store_t *s, pg_t *p, const char *sql);
+
+/* lock_timeout = the wait wanted, when it is not the one in force (outside a transaction: a SET
+ * in one would be undone by its ROLLBACK). 0 is the session's default, not "no limit": an
+ * operator's `ALTER ROLE … SET lock_timeout` stays in force where no bound was asked for. A
+ * failure leaves it unknown, to be tried again. */
+static void apply_lock_wait(cloud_store_t *s, pg_t *p)
+{
+    if (p->lock_set == p->lock_want || p->in_txn || PQstatus(p->c) != CONNECTION_OK)
+        return;
+    char sql[48] = "SET lock_timeout TO DEFAULT";
+    if (p->lock_want > 0)
+        snprintf(sql, sizeof sql, "SET lock_timeout = %d", p->lock_want);
+    PGresult *r = run_script(s, p, sql);
+    p->lock_set = PQresultStatus(r) == PGRES_COMMAND_OK ? p->lock_want : -1;
+    PQclear(r);
+    if (PQstatus(p->c) != CONNECTION_OK)   /* the next statement reconnects: say it once, as failed() */
+        say("PostgreSQL connection lost: %s", "requests fail with 'unavailable' until it is back");
+}
+
+/* A new session (the first connection, or a reconnect): our settings, which live as long as it
+ * does. Set here, not as connection options, so that a URL's own `options` cannot drop them;
+ * IDLE_TXN_MS only where the server or the role has no idle-in-transaction limit of its own. */
+static void session_setup(cloud_store_t *s, pg_t *p)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT set_config('idle_in_transaction_session_timeout', '%d', false)"
+             " WHERE current_setting('idle_in_transaction_session_timeout') = '0'",
+             IDLE_TXN_MS);
+    PGresult *r = run_script(s, p, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        say("PostgreSQL: idle_in_transaction_session_timeout not set: %s", PQresultErrorMessage(r));
+    PQclear(r);
+    p->lock_set = 0;
+    apply_lock_wait(s, p);
 }
 
 static int pg_open(cloud_store_t *s, const char *target, char *err, size_t errlen)
@@ -134,8 +184,10 @@ static int pg_open(cloud_store_t *s, const char *target, char *err, size_t errle
     }
     PQsetNoticeProcessor(p->c, quiet, NULL);
     pthread_mutex_init(&p->lock, NULL);
-    if (!later)
+    if (!later) {
         p->pause_ms = 250;
+        session_setup(s, p);
+    }
     s->be = p;
     return 0;
 }
@@ -338,6 +390,7 @@ static int ensure(cloud_store_t *s)
     p->pause_ms = 250;
     p->next_try_ms = 0;
     say("PostgreSQL connection %s", "re-established");
+    session_setup(s, p);
     return 0;
 }
 
@@ -408,8 +461,10 @@ static int failed(cloud_store_t *s, PGresult *res, const char *what)
     pg_t *p = PG(s);
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     bool lost = PQstatus(p->c) != CONNECTION_OK;
+    /* 55P03: lock_timeout passed, a lock held by another session (pg_lock_wait) */
     bool retry = lost || !state || !strncmp(state, "08", 2) || !strncmp(state, "57P", 3) ||
-                 !strcmp(state, "25006") || !strncmp(state, "40", 2) || !strncmp(state, "53", 2);
+                 !strcmp(state, "25006") || !strncmp(state, "40", 2) || !strncmp(state, "53", 2) ||
+                 !strcmp(state, "55P03");
     if (lost && p->in_txn)
         p->broken = true;
     /* A standby (after a failover, or a wrong address): a multi-host URL with
@@ -608,6 +663,21 @@ static void pg_free(cloud_rows_t *r)
     free(r);
 }
 
+/* lock_timeout, PostgreSQL's wait for a lock another session holds (the server's default: none;
+ * ms 0: the session's default again).
+ * Held locks are not only our workers' milliseconds: an operator's LOCK TABLE or ALTER TABLE,
+ * a VACUUM FULL, take a table for as long as they run, and while one holds `devices` the
+ * broker's every CONNECT waited in its single thread, while one holds `access_tokens` the token
+ * API's one connection did (F199). Set before the next statement, outside a transaction. */
+static void pg_lock_wait(cloud_store_t *s, int ms)
+{
+    pg_t *p = PG(s);
+    pthread_mutex_lock(&p->lock);
+    p->lock_want = ms >= 0 ? ms : s->lock_wait_ms > INT_MAX ? INT_MAX : (int)s->lock_wait_ms;
+    apply_lock_wait(s, p);
+    pthread_mutex_unlock(&p->lock);
+}
+
 /* A standby (in recovery) or a server whose transactions are read-only by default
  * (default_transaction_read_only, what some failover tools set on a demoted primary) answers
  * reads and refuses every write. */
@@ -633,6 +703,7 @@ const cloud_store_ops_t cloud_store_pg_ops = {
     .exec = pg_exec,
     .begin = pg_begin,
     .writable = pg_writable,
+    .lock_wait = pg_lock_wait,
     .migrate_lock = pg_lock,
     .migrate_unlock = pg_unlock,
     .already_applied = pg_already_applied,

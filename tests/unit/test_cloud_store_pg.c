@@ -124,6 +124,60 @@ static void pg_url_options_win(void **state)
 #endif
 }
 
+/* The session settings pg_open and every reconnect make (F199, F200): the cloud's
+ * idle-in-transaction limit where the role has none, a lock wait only where one was asked for,
+ * and an operator's own values (ALTER ROLE … IN DATABASE … SET, for this test's database only)
+ * kept where the cloud asks for none. */
+#ifdef SMARTCFG_HAVE_LIBPQ
+static void setting_is(cloud_store_t *s, const char *name, const char *want)
+{
+    cloud_rows_t *r = cloud_store_select(s, "SELECT current_setting(?)", "t", name);
+    assert_non_null(r);
+    assert_int_equal(cloud_rows_next(r), 1);
+    assert_string_equal(cloud_rows_text(r, 0), want);
+    cloud_rows_free(r);
+}
+
+static void role_settings(cloud_store_t *s, const char *what)
+{
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "DO $$ BEGIN EXECUTE format('ALTER ROLE CURRENT_USER IN DATABASE %%I %s', current_database()); END $$", what);
+    assert_int_equal(cloud_store_exec(s, sql, 0, NULL) >= 0, 1);
+}
+#endif
+
+static void pg_session_settings(void **state)
+{
+    (void)state;
+#ifdef SMARTCFG_HAVE_LIBPQ
+    cloud_store_t s, o;
+    char err[300];
+    assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
+    role_settings(&s, "RESET ALL");
+    cloud_store_close(&s);
+    assert_int_equal(cloud_store_open(&s, path, err, sizeof err), 0);
+    setting_is(&s, "idle_in_transaction_session_timeout", "10s");
+    setting_is(&s, "lock_timeout", "0");   /* none asked for: the server's */
+    cloud_store_set_lock_wait(&s, 2000);
+    setting_is(&s, "lock_timeout", "2s");
+    cloud_store_set_lock_wait(&s, 0);
+    setting_is(&s, "lock_timeout", "0");
+    role_settings(&s, "SET idle_in_transaction_session_timeout = ''3s''");
+    role_settings(&s, "SET lock_timeout = ''7s''");
+    assert_int_equal(cloud_store_open(&o, path, err, sizeof err), 0);
+    setting_is(&o, "idle_in_transaction_session_timeout", "3s");   /* the operator's, not ours */
+    setting_is(&o, "lock_timeout", "7s");
+    cloud_store_set_lock_wait(&o, 2000);
+    setting_is(&o, "lock_timeout", "2s");
+    cloud_store_set_lock_wait(&o, 0);
+    setting_is(&o, "lock_timeout", "7s");   /* back to the role's, not "no limit" */
+    cloud_store_close(&o);
+    role_settings(&s, "RESET ALL");
+    cloud_store_close(&s);
+#endif
+}
+
 /* F26's `again` under two workers at once, as they run it: one connection records changes of
  * one client (a gateway sending offline as fast as it can), another takes the due closes and
  * finishes them, each statement racing the other's. However they interleave, the last close
@@ -320,6 +374,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(pg_access_tokens_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(pg_revocations_raced, setup, teardown),
         cmocka_unit_test_setup_teardown(pg_url_options_win, setup, teardown),
+        cmocka_unit_test_setup_teardown(pg_session_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(pg_reconnect_past_a_silent_host, setup, teardown),
         cmocka_unit_test_setup_teardown(pg_reconnect_turns_past_the_host_tried, setup, teardown),
     };

@@ -33,6 +33,11 @@
 #include "../cloud_store.h"
 
 #define ID_MAX CLOUD_ACL_ID_MAX
+/* The registry's wait for a lock another connection holds (an operator's LOCK TABLE or ALTER
+ * TABLE on PostgreSQL, a checkpoint on SQLite): it is mosquitto's one thread that waits, every
+ * client's traffic with it, so a CONNECT is refused (registry_error) after this rather than
+ * held for the lock's whole length (F199). */
+#define LOCK_WAIT_MS 250
 #define EVENT_MAX 1024   /* < PIPE_BUF: one write() is one whole line, never interleaved */
 
 static mosquitto_plugin_id_t *plugin_id;
@@ -258,6 +263,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
         mosquitto_log_printf(MOSQ_LOG_ERR, "smartcfg_auth: cannot open registry %s: %s", shown, err);
         return MOSQ_ERR_UNKNOWN;
     }
+    cloud_store_set_lock_wait(&store, LOCK_WAIT_MS);
     if (mosquitto_callback_register(plugin_id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, NULL) != MOSQ_ERR_SUCCESS ||
         mosquitto_callback_register(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, NULL) != MOSQ_ERR_SUCCESS ||
         mosquitto_callback_register(plugin_id, MOSQ_EVT_PSK_KEY, on_psk_key, NULL, NULL) != MOSQ_ERR_SUCCESS)

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 40
+# Locks another PostgreSQL session holds (docs/security.md F199, F200). A real server made with
+# initdb in a temp dir on a free loopback port.
+#   1. An operator's `LOCK TABLE access_tokens` (an ALTER TABLE, a VACUUM FULL take the same
+#      lock): a token request is answered 503 DatabaseUnavailable within ANSWER_MAX s (the API
+#      waits HTTP_LOCK_WAIT_MS, 2 s; before: as long as the lock was held), 200 once it is gone.
+#   2. The same on `devices`: a device's CONNECT is refused within ANSWER_MAX s (the broker's
+#      plugin waits 250 ms: it holds mosquitto's one thread; before: the whole hold), accepted
+#      once it is gone.
+#   3. A worker frozen in the middle of a bind's transaction (SIGSTOP: a host that hangs, or a
+#      network cut) holds the token's row lock. Another worker's bind of the same token goes
+#      through once the server ends the frozen session, IDLE_TXN s after its last statement
+#      (before: as long as the worker stayed frozen, two hours for a cut: the server's TCP
+#      keepalive); the frozen worker, thawed, acknowledges nothing.
+. "$(dirname "$0")/lib/cloud.bash"
+export XDG_DATA_HOME="$T/data"   # a database server has no "beside": key, TLS and firmware go here
+command -v mosquitto_rr >/dev/null || fail "mosquitto-clients not installed (make deps)"
+command -v psql >/dev/null 2>&1 || PATH="$PATH:/usr/lib/postgresql/15/bin"
+PGBIN=$(dirname "$(readlink -f "$(command -v initdb || echo /usr/lib/postgresql/15/bin/initdb)")")
+[ -x "$PGBIN/postgres" ] || fail "PostgreSQL server binaries not found (make deps: postgresql)"
+ANSWER_MAX=4.5   # s: the API's 2 s wait (the plugin's 0.25 s), and a loaded machine's margin
+IDLE_TXN=10      # s: IDLE_TXN_MS of apps/cloud/cloud_store_pg.c
+THAW_MAX=25      # s after the frozen worker's last statement: IDLE_TXN and a loaded machine's margin
+
+PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/sc-pglock.XXXXXX")
+AS=()
+if [ "$(id -u)" = 0 ]; then   # PostgreSQL refuses to run as root
+    PGOS=$(id -u postgres >/dev/null 2>&1 && echo postgres || echo nobody)
+    chown "$PGOS" "$PGDIR"
+    AS=(runuser -u "$PGOS" --)
+fi
+read -r PGPORT H2 M2 < <(free_port 3 | tr '\n' ' '; echo)
+PGPASS="pg-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+printf '%s\n' "$PGPASS" > "$PGDIR/pw" && chmod 644 "$PGDIR/pw"
+pg() { "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" "$@"; }
+sql() { PGPASSWORD=$PGPASS "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U smartcfg -d postgres -v ON_ERROR_STOP=1 -Atc "$1"; }
+W2_PID=""
+stop_pg_on_exit() {
+    local rc=$?
+    set +e
+    [ -n "$CLOUD_PID" ] && kill -CONT "$CLOUD_PID" 2>/dev/null   # a frozen worker takes no SIGTERM
+    [ -n "$W2_PID" ] && kill "$W2_PID" 2>/dev/null && wait "$W2_PID" 2>/dev/null
+    [ $rc -ne 0 ] && [ -f "$T/w2.err" ] && { echo "--- worker 2 stderr:"; tail -n 30 "$T/w2.err"; }
+    pg -m immediate stop >/dev/null 2>&1
+    rm -rf "$PGDIR"
+    (exit $rc)
+    cleanup
+}
+trap stop_pg_on_exit EXIT
+"${AS[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -U smartcfg --pwfile="$PGDIR/pw" -A scram-sha-256 --no-sync >/dev/null \
+    || fail "initdb failed"
+pg -w -t 60 -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR" start >/dev/null \
+    || { tail -20 "$PGDIR/log"; fail "PostgreSQL did not start"; }
+DB="postgresql://smartcfg:$PGPASS@127.0.0.1:$PGPORT/postgres"
+
+# lock_hold 'LOCK TABLE …': another session (psql, application_name sc-holder) takes the lock in
+# a transaction and keeps it until lock_release ends that session.
+lock_hold() {
+    PGAPPNAME=sc-holder PGPASSWORD=$PGPASS "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U smartcfg -d postgres -Atq \
+        -c "BEGIN" -c "$1" -c "SELECT pg_sleep(600)" > /dev/null 2>&1 &
+    HOLDER=$!
+    for _ in $(seq 100); do
+        [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name='sc-holder' AND query LIKE '%pg_sleep%'")" = 1 ] &&
+            return 0
+        sleep 0.1
+    done
+    fail "the lock holder did not take its lock ($1)"
+}
+lock_release() {
+    sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name='sc-holder'" > /dev/null
+    wait "$HOLDER" 2>/dev/null || true
+}
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+within() { awk -v ms="$1" -v max="$2" 'BEGIN { exit !(ms <= max * 1000) }'; }
+
+start_cloud --admin-key-file "$ADMIN_KEY_FILE"
+P=PGLOCK0001
+post /v1/products "{\"product_id\":\"$P\"}" >/dev/null
+PSK1=$(post /v1/products/$P/devices '{"device_name":"dev1"}' | jget device_secret)
+PSK2=$(post /v1/products/$P/devices '{"device_name":"dev2"}' | jget device_secret)
+
+# ---- 1. the token API behind a table lock ---------------------------------------------------
+families() {   # FILE MAX -> "HTTP-code"
+    curl -s -o "$1" -w '%{http_code}' --max-time "$2" -X POST "$BASE/tokenapi?cmd=AppGetFamilyList" \
+        -d "{\"Action\":\"AppGetFamilyList\",\"AccessToken\":\"$ACCESS\"}" || true
+}
+metrics "$T/m0"
+lock_hold "LOCK TABLE access_tokens IN ACCESS EXCLUSIVE MODE"
+S=$(date +%s%N)
+code=$(families "$T/locked" 20)
+took=$(ms_since "$S")
+[ "$code" = 503 ] && [ "$(jget data.Error.Code < "$T/locked")" = InternalError.DatabaseUnavailable ] ||
+    fail "token API behind a table lock: '$code' $(cat "$T/locked") after $took ms"
+within "$took" "$ANSWER_MAX" || fail "token API behind a table lock answered after $took ms (bound $ANSWER_MAX s)"
+lock_release
+metrics "$T/m1"
+[ "$(mval "$T/m1" smartcfg_cloud_store_errors_total)" -gt "$(mval "$T/m0" smartcfg_cloud_store_errors_total)" ] ||
+    fail "the lock timeout not counted in smartcfg_cloud_store_errors_total"
+code=$(families "$T/after" 10)
+[ "$code" = 200 ] || fail "token API after the lock: $code $(cat "$T/after")"
+ok "a table lock held by another session: the token request answered 503 DatabaseUnavailable after $took ms (bound $ANSWER_MAX s), counted as a store error; 200 once it is gone"
+
+# ---- 2. a device's CONNECT behind a table lock ----------------------------------------------
+connect_dev1() {   # MAX -> mosquitto_pub's CONNACK line
+    creds $P dev1 "$PSK1" sha256
+    timeout "$1" mosquitto_pub "${MQ[@]}" -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 \
+        -t "\$thing/up/property/$P/dev1" -m '{}' -d 2>&1 | grep -o 'received CONNACK ([0-9]*)' || true
+}
+lock_hold "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE"
+S=$(date +%s%N)
+C=$(connect_dev1 20)
+took=$(ms_since "$S")
+[ "$C" = "received CONNACK (5)" ] || fail "a CONNECT behind a table lock: '${C:-no CONNACK}' after $took ms"
+within "$took" "$ANSWER_MAX" || fail "a CONNECT behind a table lock answered after $took ms (bound $ANSWER_MAX s)"
+grep -q 'connect_refused client=PGLOCK0001dev1 reason=registry_error' "$T/cloud.err" || fail "no registry_error refusal logged"
+lock_release
+C=$(connect_dev1 10)
+[ "$C" = "received CONNACK (0)" ] || fail "a CONNECT after the lock: '${C:-no CONNACK}'"
+ok "a table lock on devices: the CONNECT refused after $took ms (bound $ANSWER_MAX s), not held; accepted once it is gone"
+
+# ---- 3. a worker frozen mid-transaction -----------------------------------------------------
+"$SMARTCFG" cloud --http 127.0.0.1:$H2 --mqtt 127.0.0.1:$M2 --db "$DB" --json --admin-key-file "$ADMIN_KEY_FILE" \
+    --tls-dir "$T/tls2" > "$T/w2.events" 2> "$T/w2.err" &
+W2_PID=$!
+wait_ready "$T/w2.events" "$W2_PID" 60 || fail "worker 2 not ready in 60 s"
+TOK=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+bind() {   # PORT DEV PSK MAX -> the reply on the device's down topic
+    creds $P "$2" "$3" sha256
+    timeout "$4" mosquitto_rr -h 127.0.0.1 -p "$1" -V mqttv5 -i "$MQ_ID" -u "$MQ_USER" -P "$MQ_PASS" -q 1 -W "$4" \
+        -t "\$thing/up/service/$P/$2" -e "\$thing/down/service/$P/$2" \
+        -m "$(printf '{"method":"app_bind_token","clientToken":"%s-%s","params":{"token":"%s"}}' "$2" "$(date +%s%N)" "$TOK")" || true
+}
+# Worker 1's bind waits on the holder's lock (its transaction begun), is frozen there, and the
+# lock goes: its statement ends on the server, and the session idles in its transaction.
+lock_hold "LOCK TABLE tokens IN EXCLUSIVE MODE"
+bind "$MQTT_PORT" dev1 "$PSK1" 90 > "$T/r1" &
+R1=$!
+waiting=""
+for _ in $(seq 100); do
+    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name='smartcfg-cloud' AND wait_event_type='Lock'")" = 1 ] &&
+        { waiting=1; break; }
+    sleep 0.1
+done
+[ -n "$waiting" ] || fail "worker 1's bind did not reach the locked table"
+kill -STOP "$CLOUD_PID"
+lock_release
+idle=""
+for _ in $(seq 100); do
+    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name='smartcfg-cloud' AND state='idle in transaction'")" = 1 ] &&
+        { idle=1; break; }
+    sleep 0.1
+done
+[ -n "$idle" ] || fail "worker 1's session is not idle in its transaction"
+S=$(date +%s%N)
+R2=$(bind "$M2" dev2 "$PSK2" "$THAW_MAX")
+took=$(ms_since "$S")
+[ "$(jget code <<<"$R2" 2>/dev/null)" = 0 ] ||
+    fail "worker 2's bind of the frozen worker's token: '${R2:-no reply}' after $took ms (bound $THAW_MAX s)"
+[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name='smartcfg-cloud' AND state='idle in transaction'")" = 0 ] ||
+    fail "the frozen worker's session still holds its transaction"
+kill -CONT "$CLOUD_PID"
+wait "$R1" || true
+[ "$(jget code < "$T/r1" 2>/dev/null)" != 0 ] || fail "the thawed worker acknowledged a bind: $(cat "$T/r1")"
+[ "$(sql "SELECT product_id||'/'||device_name FROM tokens WHERE token='$TOK' AND bound_at IS NOT NULL")" = "$P/dev2" ] ||
+    fail "the token's row: $(sql "SELECT product_id, device_name, bound_at FROM tokens WHERE token='$TOK'")"
+TOK=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+R=""
+for _ in $(seq 20); do   # the thawed worker reconnects on its own
+    R=$(bind "$MQTT_PORT" dev1 "$PSK1" 5)
+    [ "$(jget code <<<"$R" 2>/dev/null)" = 0 ] && break
+    sleep 0.3
+done
+[ "$(jget code <<<"$R" 2>/dev/null)" = 0 ] || fail "the thawed worker does not bind again: ${R:-no reply}"
+ok "a worker frozen mid-transaction: the other worker's bind of its token answered 0 after $took ms (server ends the session $IDLE_TXN s idle; bound $THAW_MAX s); the thawed one acknowledged nothing ($(jget code < "$T/r1" 2>/dev/null || echo 'no reply')) and binds again"
