@@ -12,41 +12,12 @@
 . "$(dirname "$0")/lib/cloud.bash"
 export XDG_DATA_HOME="$T/data"   # a database server has no "beside": key, TLS and firmware go here
 command -v mosquitto_rr >/dev/null || fail "mosquitto-clients not installed (make deps)"
-command -v psql >/dev/null 2>&1 || PATH="$PATH:/usr/lib/postgresql/15/bin"
-PGBIN=$(dirname "$(readlink -f "$(command -v initdb || echo /usr/lib/postgresql/15/bin/initdb)")")
-[ -x "$PGBIN/postgres" ] || fail "PostgreSQL server binaries not found (make deps: postgresql)"
-
-# PostgreSQL refuses to run as root: as root (CI), the server runs as an unprivileged user.
-PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/sc-pg.XXXXXX")
-AS=()
-if [ "$(id -u)" = 0 ]; then
-    PGOS=$(id -u postgres >/dev/null 2>&1 && echo postgres || echo nobody)
-    chown "$PGOS" "$PGDIR"
-    AS=(runuser -u "$PGOS" --)
-fi
+. "$(dirname "$0")/lib/pg.bash"
 # All the ports at once: one python start costs seconds on a loaded machine.
 read -r PGPORT H2 M2 DEAD H3 M3 < <(python3 "$(dirname "$0")/lib/free_port.py" $$ 6 | tr '\n' ' '; echo)
-PGPASS="pg-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-printf '%s\n' "$PGPASS" > "$PGDIR/pw" && chmod 644 "$PGDIR/pw"
-pg() { "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" "$@"; }
-pg_start() {
-    pg -w -t 60 -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR" start >/dev/null \
-        || { tail -20 "$PGDIR/log"; fail "PostgreSQL did not start"; }
-}
-sql() { PGPASSWORD=$PGPASS "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U smartcfg -d postgres -v ON_ERROR_STOP=1 -Atc "$1"; }
-stop_pg_on_exit() {
-    local rc=$?
-    set +e   # else the (exit $rc) below ends the trap and cleanup never runs on a failure
-    pg -m immediate stop >/dev/null 2>&1 || true
-    [ -n "${W2_PID:-}" ] && kill "$W2_PID" 2>/dev/null
-    rm -rf "$PGDIR"
-    set +e      # under set -e, (exit 1) would end the trap here: no cloud stderr, $T left behind
-    (exit $rc)
-    cleanup
-}
-trap stop_pg_on_exit EXIT
-"${AS[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -U smartcfg --pwfile="$PGDIR/pw" -A scram-sha-256 --no-sync >/dev/null \
-    || fail "initdb failed"
+stop_w2() { [ -z "${W2_PID:-}" ] || kill "$W2_PID" 2>/dev/null; }
+pg_on_exit stop_w2
+pg_init "$PGPORT"
 pg_start
 DB="postgresql://smartcfg:$PGPASS@127.0.0.1:$PGPORT/postgres"
 

@@ -13,9 +13,7 @@
 . "$(dirname "$0")/lib/netns_self.bash"
 netns_self SC_CLOUD_PG_CUT_NS scpgcut "$0"
 . "$(dirname "$0")/lib/cloud.bash"
-command -v psql >/dev/null 2>&1 || PATH="$PATH:/usr/lib/postgresql/15/bin"
-PGBIN=$(dirname "$(readlink -f "$(command -v initdb || echo /usr/lib/postgresql/15/bin/initdb)")")
-[ -x "$PGBIN/postgres" ] || fail "PostgreSQL server binaries not found (make deps: postgresql)"
+. "$(dirname "$0")/lib/pg.bash"
 ANSWER_MAX=25   # s: keepalives 5 + 3 x 2 s after the query went out, and a loaded machine's margin
 
 # The server's address, and a policy rule that can send it into a blackhole: the local table's
@@ -27,33 +25,11 @@ ip route add blackhole default table 99 || fail "cannot make the blackhole table
 cut() { ip rule add pref 10 to "$SRV/32" lookup 99; }
 mend() { ip rule del pref 10; }
 
-PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/sc-pgcut.XXXXXX")
-AS=()
-if [ "$(id -u)" = 0 ]; then   # PostgreSQL refuses to run as root
-    PGOS=$(id -u postgres >/dev/null 2>&1 && echo postgres || echo nobody)
-    chown "$PGOS" "$PGDIR"
-    AS=(runuser -u "$PGOS" --)
-fi
-PGPORT=$(free_port)
-PGPASS="pg-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-printf '%s\n' "$PGPASS" > "$PGDIR/pw" && chmod 644 "$PGDIR/pw"
-pg() { "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" "$@"; }
 PGPIDS=()
-stop_pg_on_exit() {
-    local rc=$?
-    set +e
-    [ ${#PGPIDS[@]} -gt 0 ] && kill -CONT "${PGPIDS[@]}" 2>/dev/null
-    pg -m immediate stop >/dev/null 2>&1
-    rm -rf "$PGDIR"
-    (exit $rc)
-    cleanup
-}
-trap stop_pg_on_exit EXIT
-"${AS[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -U smartcfg --pwfile="$PGDIR/pw" -A scram-sha-256 --no-sync >/dev/null \
-    || fail "initdb failed"
-echo "host all all $SRV/32 scram-sha-256" >> "$PGDIR/data/pg_hba.conf"
-pg -w -t 60 -o "-c listen_addresses=$SRV -p $PGPORT -k $PGDIR" start >/dev/null \
-    || { tail -20 "$PGDIR/log"; fail "PostgreSQL did not start"; }
+thaw_pg() { [ ${#PGPIDS[@]} -eq 0 ] || kill -CONT "${PGPIDS[@]}" 2>/dev/null; }   # a stopped server does not stop
+pg_on_exit thaw_pg
+pg_init "$(free_port)" "$SRV"
+pg_start
 export XDG_DATA_HOME="$T/data"   # a database server has no "beside": key, TLS and firmware go here
 start_cloud --db "postgresql://smartcfg:$PGPASS@$SRV:$PGPORT/postgres" --admin-key-file "$ADMIN_KEY_FILE"
 families() {   # FILE -> "HTTP-code seconds"

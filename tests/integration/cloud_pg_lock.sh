@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 40
+# ctest-cost: 20
 # Locks another PostgreSQL session holds (docs/security.md F199, F200). A real server made with
 # initdb in a temp dir on a free loopback port.
 #   1. An operator's `LOCK TABLE access_tokens` (an ALTER TABLE, a VACUUM FULL take the same
@@ -17,42 +17,22 @@
 . "$(dirname "$0")/lib/cloud.bash"
 export XDG_DATA_HOME="$T/data"   # a database server has no "beside": key, TLS and firmware go here
 command -v mosquitto_rr >/dev/null || fail "mosquitto-clients not installed (make deps)"
-command -v psql >/dev/null 2>&1 || PATH="$PATH:/usr/lib/postgresql/15/bin"
-PGBIN=$(dirname "$(readlink -f "$(command -v initdb || echo /usr/lib/postgresql/15/bin/initdb)")")
-[ -x "$PGBIN/postgres" ] || fail "PostgreSQL server binaries not found (make deps: postgresql)"
+. "$(dirname "$0")/lib/pg.bash"
 ANSWER_MAX=4.5   # s: the API's 2 s wait (the plugin's 0.25 s), and a loaded machine's margin
 IDLE_TXN=10      # s: IDLE_TXN_MS of apps/cloud/cloud_store_pg.c
 THAW_MAX=25      # s after the frozen worker's last statement: IDLE_TXN and a loaded machine's margin
 
-PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/sc-pglock.XXXXXX")
-AS=()
-if [ "$(id -u)" = 0 ]; then   # PostgreSQL refuses to run as root
-    PGOS=$(id -u postgres >/dev/null 2>&1 && echo postgres || echo nobody)
-    chown "$PGOS" "$PGDIR"
-    AS=(runuser -u "$PGOS" --)
-fi
 read -r PGPORT H2 M2 < <(free_port 3 | tr '\n' ' '; echo)
-PGPASS="pg-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-printf '%s\n' "$PGPASS" > "$PGDIR/pw" && chmod 644 "$PGDIR/pw"
-pg() { "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" "$@"; }
-sql() { PGPASSWORD=$PGPASS "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U smartcfg -d postgres -v ON_ERROR_STOP=1 -Atc "$1"; }
 W2_PID=""
-stop_pg_on_exit() {
-    local rc=$?
-    set +e
+workers_down() {   # RC
     [ -n "$CLOUD_PID" ] && kill -CONT "$CLOUD_PID" 2>/dev/null   # a frozen worker takes no SIGTERM
     [ -n "$W2_PID" ] && kill "$W2_PID" 2>/dev/null && wait "$W2_PID" 2>/dev/null
-    [ $rc -ne 0 ] && [ -f "$T/w2.err" ] && { echo "--- worker 2 stderr:"; tail -n 30 "$T/w2.err"; }
-    pg -m immediate stop >/dev/null 2>&1
-    rm -rf "$PGDIR"
-    (exit $rc)
-    cleanup
+    [ "$1" -ne 0 ] && [ -f "$T/w2.err" ] && { echo "--- worker 2 stderr:"; tail -n 30 "$T/w2.err"; }
+    return 0
 }
-trap stop_pg_on_exit EXIT
-"${AS[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -U smartcfg --pwfile="$PGDIR/pw" -A scram-sha-256 --no-sync >/dev/null \
-    || fail "initdb failed"
-pg -w -t 60 -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR" start >/dev/null \
-    || { tail -20 "$PGDIR/log"; fail "PostgreSQL did not start"; }
+pg_on_exit workers_down
+pg_init "$PGPORT"
+pg_start
 DB="postgresql://smartcfg:$PGPASS@127.0.0.1:$PGPORT/postgres"
 
 # lock_hold 'LOCK TABLE …': another session (psql, application_name sc-holder) takes the lock in
@@ -71,6 +51,16 @@ lock_hold() {
 lock_release() {
     sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name='sc-holder'" > /dev/null
     wait "$HOLDER" 2>/dev/null || true
+}
+# cloud_sessions 'CONDITION' N: true once N of the cloud's sessions (pg_stat_activity) meet
+# CONDITION, looked at every 0.1 s for 10 s
+cloud_sessions() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name='smartcfg-cloud' AND $1")" = "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
 }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 within() { awk -v ms="$1" -v max="$2" 'BEGIN { exit !(ms <= max * 1000) }'; }
@@ -137,29 +127,16 @@ bind() {   # PORT DEV PSK MAX -> the reply on the device's down topic
 lock_hold "LOCK TABLE tokens IN EXCLUSIVE MODE"
 bind "$MQTT_PORT" dev1 "$PSK1" 90 > "$T/r1" &
 R1=$!
-waiting=""
-for _ in $(seq 100); do
-    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name='smartcfg-cloud' AND wait_event_type='Lock'")" = 1 ] &&
-        { waiting=1; break; }
-    sleep 0.1
-done
-[ -n "$waiting" ] || fail "worker 1's bind did not reach the locked table"
+cloud_sessions "wait_event_type='Lock'" 1 || fail "worker 1's bind did not reach the locked table"
 kill -STOP "$CLOUD_PID"
 lock_release
-idle=""
-for _ in $(seq 100); do
-    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name='smartcfg-cloud' AND state='idle in transaction'")" = 1 ] &&
-        { idle=1; break; }
-    sleep 0.1
-done
-[ -n "$idle" ] || fail "worker 1's session is not idle in its transaction"
+cloud_sessions "state='idle in transaction'" 1 || fail "worker 1's session is not idle in its transaction"
 S=$(date +%s%N)
 R2=$(bind "$M2" dev2 "$PSK2" "$THAW_MAX")
 took=$(ms_since "$S")
 [ "$(jget code <<<"$R2" 2>/dev/null)" = 0 ] ||
     fail "worker 2's bind of the frozen worker's token: '${R2:-no reply}' after $took ms (bound $THAW_MAX s)"
-[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name='smartcfg-cloud' AND state='idle in transaction'")" = 0 ] ||
-    fail "the frozen worker's session still holds its transaction"
+cloud_sessions "state='idle in transaction'" 0 || fail "the frozen worker's session still holds its transaction"
 kill -CONT "$CLOUD_PID"
 wait "$R1" || true
 [ "$(jget code < "$T/r1" 2>/dev/null)" != 0 ] || fail "the thawed worker acknowledged a bind: $(cat "$T/r1")"
