@@ -116,6 +116,10 @@ typedef struct {
  * but not yet freed, no connection information tells it apart, and setting its timeout would
  * link it into that list again (docs/security.md F197). */
 #define HTTP_LOCK_WAIT_MS 2000
+/* The same for a PostgreSQL server that does not answer at all (a host down, a network cut): its
+ * keepalives ended such a wait after ~11 s, its reconnects after 5 s a host, and the connections
+ * the thread took meanwhile were closed (F201). */
+#define HTTP_SERVER_WAIT_MS 2000
 #define CHAIN_MS 200
 #define CONN_RESERVE 128
 #define EVICT_MAX 8
@@ -1345,8 +1349,9 @@ static enum MHD_Result auth_answer(cloud_http_t *h, struct MHD_Connection *c, co
             cloud_log("http: auth thread: no own database connection, sharing one: %s", err);
             auth_store_free(st);
             st = NULL;
-        } else {
-            cloud_store_set_lock_wait(st, HTTP_LOCK_WAIT_MS);   /* a pool thread, as the API's (F199) */
+        } else {   /* a pool thread, as the API's (F199, F201) */
+            cloud_store_set_lock_wait(st, HTTP_LOCK_WAIT_MS);
+            cloud_store_set_server_wait(st, HTTP_SERVER_WAIT_MS);
         }
     }
     if (st)
@@ -1798,6 +1803,7 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
         return NULL;
     }
     cloud_store_set_lock_wait(&h->store, HTTP_LOCK_WAIT_MS);
+    cloud_store_set_server_wait(&h->store, HTTP_SERVER_WAIT_MS);
     /* Suspend/resume: the console's event streams wait parked, not in the daemon's thread. */
     unsigned flags = (epoll ? MHD_USE_EPOLL_INTERNAL_THREAD : MHD_USE_INTERNAL_POLLING_THREAD) | MHD_USE_ERROR_LOG |
                      MHD_ALLOW_SUSPEND_RESUME;

@@ -312,6 +312,11 @@ void cloud_store_set_lock_wait(cloud_store_t *s, unsigned ms)
         s->ops->lock_wait(s, -1);
 }
 
+void cloud_store_set_server_wait(cloud_store_t *s, unsigned ms)
+{
+    s->server_wait_ms = ms;
+}
+
 int cloud_store_writable(cloud_store_t *s, unsigned wait_ms)
 {
     return s->ops && s->ops->writable ? s->ops->writable(s, wait_ms) : -1;

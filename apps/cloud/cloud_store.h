@@ -58,6 +58,7 @@ typedef struct {
     /* >0: abort_fd readable does not end a wait at once but bounds it to this many ms more (a
      * query that answers in time still counts: the main loop's binder at a signal). */
     int abort_grace_ms;
+    unsigned server_wait_ms;        /* cloud_store_set_server_wait; 0: none */
 } cloud_store_t;
 
 /* Process-wide settings, read by cloud_store_open (set them before starting components). */
@@ -93,6 +94,14 @@ int cloud_store_writable(cloud_store_t *s, unsigned wait_ms);
  * than libmicrohttpd's idle timeout (cloud_http.c, HTTP_LOCK_WAIT_MS), the broker plugin's
  * less still (it holds mosquitto's one thread). */
 void cloud_store_set_lock_wait(cloud_store_t *s, unsigned ms);
+/* How long this connection waits for a database server that does not answer at all (a host
+ * down, a network cut, a server that hangs): PostgreSQL's answer to each statement, and each
+ * host of a reconnect. Then the statement fails as unavailable, the connection is shut, and
+ * the next reconnect (after the usual pause) starts at the next host of a multi-host URL.
+ * 0: the keepalives' ~11 s and connect_timeout's 5 s per host. For the connections whose wait
+ * holds others: the HTTP API's (a pool thread and the connections it took) and the broker
+ * plugin's (mosquitto's one thread, every client). No effect on SQLite (a local file). */
+void cloud_store_set_server_wait(cloud_store_t *s, unsigned ms);
 /* True when spec names a server database (no local file beside it). */
 bool cloud_store_is_server(const char *spec);
 /* spec with any password replaced by "***": safe to log or print. */

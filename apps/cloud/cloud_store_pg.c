@@ -50,7 +50,7 @@ typedef struct {
     pthread_mutex_t lock;     /* one PGconn is not thread-safe; results are independent of it */
     bool in_txn, broken;      /* broken: the connection died inside the transaction */
     bool stale;               /* connected to a read-only server: reconnect to find the primary */
-    bool cut;                 /* answer() shut the connection at the owner's bound: the reason to say */
+    bool cut;                 /* answer() shut the connection at a bound: the reason to say */
     int64_t next_try_ms;
     unsigned pause_ms;
     int lock_want, lock_set;  /* lock_timeout wanted (pg_lock_wait) and in force on this session
@@ -101,6 +101,16 @@ static void quiet(void *arg, const char *msg)
 
 static PGresult *run_script(cloud_store_t *s, pg_t *p, const char *sql);
 
+/* The connection just ended: said once (the reconnect says when it is back). When a bound of
+ * ours shut it (answer(): a server that did not answer in time), the reconnect waits its pause:
+ * the same request's next statement fails at once instead of waiting on that server again. */
+static void conn_lost(pg_t *p)
+{
+    say("PostgreSQL connection lost: %s", "requests fail with 'unavailable' until it is back");
+    if (p->cut)
+        p->next_try_ms = mono_ms() + p->pause_ms;
+}
+
 /* lock_timeout = the wait wanted, when it is not the one in force (outside a transaction: a SET
  * in one would be undone by its ROLLBACK). 0 is the session's default, not "no limit": an
  * operator's `ALTER ROLE … SET lock_timeout` stays in force where no bound was asked for. A
@@ -115,8 +125,10 @@ static void apply_lock_wait(cloud_store_t *s, pg_t *p)
     PGresult *r = run_script(s, p, sql);
     p->lock_set = PQresultStatus(r) == PGRES_COMMAND_OK ? p->lock_want : -1;
     PQclear(r);
-    if (PQstatus(p->c) != CONNECTION_OK)   /* the next statement reconnects: say it once, as failed() */
-        say("PostgreSQL connection lost: %s", "requests fail with 'unavailable' until it is back");
+    if (PQstatus(p->c) != CONNECTION_OK) {   /* the next statement reconnects */
+        conn_lost(p);
+        p->cut = false;
+    }
 }
 
 /* A new session (the first connection, or a reconnect): our settings, which live as long as it
@@ -304,10 +316,13 @@ static PGconn *hosts_turned(PGconn *c, int k)
 }
 
 /* PQreset, which waits up to connect_timeout (5 s) for a server that does not answer; for an
- * owner with an abort_fd, the same connection made step by step, ended by the abort. */
+ * owner with an abort_fd, the same connection made step by step, ended by the abort; for one
+ * with a server wait (cloud_store_set_server_wait), made step by step with that wait for the
+ * host it tries, after which it returns: the next reset starts at the next host. */
 static void reset(cloud_store_t *s, pg_t *p)
 {
-    if (!s->abortable) {
+    unsigned bound = s->server_wait_ms && s->server_wait_ms < 5000 ? s->server_wait_ms : 5000;
+    if (!s->abortable && !s->server_wait_ms) {
         PQreset(p->c);
         return;
     }
@@ -320,12 +335,12 @@ static void reset(cloud_store_t *s, pg_t *p)
      * reached, and the main loop's binds failed for good. The next try starts after the host
      * whose time ran out (libpq has passed those before it: refused, or not a primary), not
      * one step on from the list's first entry: [refused, silent, good] took 10 s, not 5. */
-    int64_t until = mono_ms() + 5000;
+    int64_t until = mono_ms() + bound;
     int passed = 0;   /* hosts of the URL tried in this reset */
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
         struct pollfd fds[2] = { { .fd = PQsocket(p->c), .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT },
-                                 { .fd = s->abort_fd, .events = POLLIN } };
+                                 { .fd = s->abortable ? s->abort_fd : -1, .events = POLLIN } };
         int64_t left = until - mono_ms();
         int n = left > 0 ? poll(fds, 2, (int)left) : 0;
         if (n < 0 && errno == EINTR)
@@ -339,7 +354,9 @@ static void reset(cloud_store_t *s, pg_t *p)
                 PQfinish(p->c);
                 p->c = c;
                 PQsetNoticeProcessor(c, quiet, NULL);
-                until = mono_ms() + 5000;
+                if (s->server_wait_ms)   /* its wait is spent: the next reset goes on from here */
+                    return;
+                until = mono_ms() + bound;
                 st = PGRES_POLLING_WRITING;
                 continue;
             }
@@ -403,6 +420,11 @@ static PGresult *answer(cloud_store_t *s, pg_t *p)
 {
     PGresult *keep = NULL, *r;
     int64_t until = s->deadline_ms;
+    if (s->server_wait_ms) {   /* the connection's own wait, within the owner's bound */
+        int64_t w = mono_ms() + s->server_wait_ms;
+        if (!until || w < until)
+            until = w;
+    }
     bool watch = s->abortable;
     for (;;) {
         while (PQisBusy(p->c)) {
@@ -431,7 +453,8 @@ static PGresult *answer(cloud_store_t *s, pg_t *p)
                  * still run it: each statement on the revocation rows is one it may run late.) */
                 shutdown(PQsocket(p->c), SHUT_RDWR);
                 p->cut = true;
-                say("PostgreSQL: no answer within the %s; the connection is closed", aborted ? "stop" : "stop's bound");
+                say("PostgreSQL: no answer within the %s; the connection is closed",
+                    aborted ? "stop" : until == s->deadline_ms ? "stop's bound" : "connection's wait");
                 break;
             }
             if (n > 0 && !PQconsumeInput(p->c))
@@ -472,8 +495,8 @@ static int failed(cloud_store_t *s, PGresult *res, const char *what)
     if (state && !strcmp(state, "25006"))
         p->stale = true;
     if (lost)
-        say("PostgreSQL connection lost: %s", "requests fail with 'unavailable' until it is back");
-    note_conn(s, retry, what, p->cut ? "no answer within the stop's bound (connection closed)"
+        conn_lost(p);
+    note_conn(s, retry, what, p->cut ? "no answer in time (connection closed)"
                               : res ? PQresultErrorMessage(res) : PQerrorMessage(p->c));
     p->cut = false;
     /* state points into res: decided before res is freed (it was read after PQclear, a use

@@ -38,6 +38,11 @@
  * client's traffic with it, so a CONNECT is refused (registry_error) after this rather than
  * held for the lock's whole length (F199). */
 #define LOCK_WAIT_MS 250
+/* The same thread, and a PostgreSQL server that does not answer at all (a host down, a network
+ * cut): one CONNECT's lookup waited out the keepalives (~11 s) and each reconnect 5 s a host,
+ * every client of the broker with it (F201). A statement's answer and a host's connect now get
+ * this long; then the CONNECT is refused and the reconnects go on at their pauses. */
+#define SERVER_WAIT_MS 1000
 #define EVENT_MAX 1024   /* < PIPE_BUF: one write() is one whole line, never interleaved */
 
 static mosquitto_plugin_id_t *plugin_id;
@@ -264,6 +269,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
         return MOSQ_ERR_UNKNOWN;
     }
     cloud_store_set_lock_wait(&store, LOCK_WAIT_MS);
+    cloud_store_set_server_wait(&store, SERVER_WAIT_MS);
     if (mosquitto_callback_register(plugin_id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, NULL) != MOSQ_ERR_SUCCESS ||
         mosquitto_callback_register(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, NULL) != MOSQ_ERR_SUCCESS ||
         mosquitto_callback_register(plugin_id, MOSQ_EVT_PSK_KEY, on_psk_key, NULL, NULL) != MOSQ_ERR_SUCCESS)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# ctest-cost: 20
-# Locks another PostgreSQL session holds (docs/security.md F199, F200). A real server made with
-# initdb in a temp dir on a free loopback port.
+# ctest-cost: 30
+# What holds the cloud's waits on PostgreSQL (docs/security.md F199-F201): locks another session
+# holds, a worker frozen mid-transaction, a server that hangs. A real server made with initdb in
+# a temp dir on a free loopback port.
 #   1. An operator's `LOCK TABLE access_tokens` (an ALTER TABLE, a VACUUM FULL take the same
 #      lock): a token request is answered 503 DatabaseUnavailable within ANSWER_MAX s (the API
 #      waits HTTP_LOCK_WAIT_MS, 2 s; before: as long as the lock was held), 200 once it is gone.
@@ -14,17 +15,22 @@
 #      through once the server ends the frozen session, IDLE_TXN s after its last statement
 #      (before: as long as the worker stayed frozen, two hours for a cut: the server's TCP
 #      keepalive); the frozen worker, thawed, acknowledges nothing.
+#   4. The server hangs (its processes stopped): CONNECTs refused and the token API 503 within
+#      ANSWER_MAX s while a connected device keeps its pings (below).
 . "$(dirname "$0")/lib/cloud.bash"
 export XDG_DATA_HOME="$T/data"   # a database server has no "beside": key, TLS and firmware go here
 command -v mosquitto_rr >/dev/null || fail "mosquitto-clients not installed (make deps)"
 . "$(dirname "$0")/lib/pg.bash"
+. "$(dirname "$0")/lib/wait.bash"
 ANSWER_MAX=4.5   # s: the API's 2 s wait (the plugin's 0.25 s), and a loaded machine's margin
 IDLE_TXN=10      # s: IDLE_TXN_MS of apps/cloud/cloud_store_pg.c
 THAW_MAX=25      # s after the frozen worker's last statement: IDLE_TXN and a loaded machine's margin
 
 read -r PGPORT H2 M2 < <(free_port 3 | tr '\n' ' '; echo)
 W2_PID=""
+PGPIDS=()
 workers_down() {   # RC
+    [ ${#PGPIDS[@]} -eq 0 ] || kill -CONT "${PGPIDS[@]}" 2>/dev/null   # a stopped server does not stop
     [ -n "$CLOUD_PID" ] && kill -CONT "$CLOUD_PID" 2>/dev/null   # a frozen worker takes no SIGTERM
     [ -n "$W2_PID" ] && kill "$W2_PID" 2>/dev/null && wait "$W2_PID" 2>/dev/null
     [ "$1" -ne 0 ] && [ -f "$T/w2.err" ] && { echo "--- worker 2 stderr:"; tail -n 30 "$T/w2.err"; }
@@ -151,3 +157,70 @@ for _ in $(seq 20); do   # the thawed worker reconnects on its own
 done
 [ "$(jget code <<<"$R" 2>/dev/null)" = 0 ] || fail "the thawed worker does not bind again: ${R:-no reply}"
 ok "a worker frozen mid-transaction: the other worker's bind of its token answered 0 after $took ms (server ends the session $IDLE_TXN s idle; bound $THAW_MAX s); the thawed one acknowledged nothing ($(jget code < "$T/r1" 2>/dev/null || echo 'no reply')) and binds again"
+
+# ---- 4. a server that hangs -------------------------------------------------------------------
+# Its processes stopped (a stuck disk, a frozen VM, a relay that stops passing bytes): the
+# kernel still takes connections and acknowledges every byte, so neither the keepalives nor
+# TCP ever end a wait. A device connected before keeps pinging the broker while another
+# device's CONNECT waits on the registry (the plugin: SERVER_WAIT_MS, 1 s, per statement and
+# per reconnect), and the token API answers 503 (HTTP_SERVER_WAIT_MS, 2 s); before, each of
+# them waited as long as the server hung, the broker's every client with the CONNECT (F201).
+kill "$W2_PID" && wait "$W2_PID" 2>/dev/null; W2_PID=""
+creds $P dev2 "$PSK2" sha256
+PYTHONPATH="$(dirname "$0")/lib" python3 - "$MQTT_PORT" "$MQ_ID" "$MQ_USER" "$MQ_PASS" "$T/pings.end" > "$T/pings" 2>&1 <<'PY' &
+import os, socket, sys, time
+import mqtt_wire as w
+port, cid, user, pw, end = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+s = socket.create_connection(("127.0.0.1", port), timeout=60)
+s.sendall(w.connect(cid, user, pw))
+kind, body = w.read_packet(s)
+assert kind == 0x20 and body[1] == 0, (kind, body)
+print("connected", flush=True)
+worst = 0.0
+while not os.path.exists(end):
+    t = time.monotonic()
+    s.sendall(b"\xc0\x00")   # PINGREQ
+    kind, _ = w.read_packet(s)
+    assert kind == 0xD0, kind
+    worst = max(worst, time.monotonic() - t)
+    time.sleep(0.1)
+print("worst %d ms" % (worst * 1000), flush=True)
+PY
+PINGER=$!
+wait_line "$PINGER" "$T/pings" connected 10 || fail "the pinging device did not connect: $(cat "$T/pings")"
+PM=$(head -1 "$PGDIR/data/postmaster.pid")
+mapfile -t PGPIDS < <(echo "$PM"; ps -o pid= --ppid "$PM" | tr -d ' ')
+kill -STOP "${PGPIDS[@]}"
+took=()
+for i in 1 2 3; do   # the first waits on its statement's answer, the next on a reconnect
+    S=$(date +%s%N)
+    C=$(connect_dev1 20)
+    took+=("$(ms_since "$S")")
+    [ "$C" = "received CONNACK (5)" ] || fail "CONNECT $i on a hung server: '${C:-no CONNACK}' after ${took[-1]} ms"
+    within "${took[-1]}" "$ANSWER_MAX" || fail "CONNECT $i on a hung server refused after ${took[-1]} ms (bound $ANSWER_MAX s)"
+    sleep 0.6
+done
+S=$(date +%s%N)
+code=$(families "$T/hung" 20)
+htook=$(ms_since "$S")
+[ "$code" = 503 ] || fail "token API on a hung server: '$code' $(cat "$T/hung") after $htook ms"
+within "$htook" "$ANSWER_MAX" || fail "token API on a hung server answered after $htook ms (bound $ANSWER_MAX s)"
+touch "$T/pings.end"
+wait "$PINGER" || fail "the pinging device: $(cat "$T/pings")"
+worst=$(grep -o 'worst [0-9]*' "$T/pings" | cut -d' ' -f2)
+within "$worst" 2.5 || fail "a connected device's ping waited $worst ms while the server hung (bound 2.5 s)"
+kill -CONT "${PGPIDS[@]}"; PGPIDS=()
+C=""
+for _ in $(seq 30); do   # the reconnects' pauses, 5 s at most
+    C=$(connect_dev1 5)
+    [ "$C" = "received CONNACK (0)" ] && break
+    sleep 0.5
+done
+[ "$C" = "received CONNACK (0)" ] || fail "CONNECT after the server woke: '${C:-no CONNACK}'"
+for _ in $(seq 30); do
+    code=$(families "$T/woke" 5)
+    [ "$code" = 200 ] && break
+    sleep 0.5
+done
+[ "$code" = 200 ] || fail "token API after the server woke: $code $(cat "$T/woke")"
+ok "a hung server: CONNECTs refused after ${took[*]} ms, the token API 503 after $htook ms (bound $ANSWER_MAX s), a connected device's worst ping $worst ms; both served once it woke"
