@@ -98,9 +98,10 @@ void cloud_store_set_lock_wait(cloud_store_t *s, unsigned ms);
  * down, a network cut, a server that hangs): PostgreSQL's answer to each statement, and each
  * host of a reconnect. Then the statement fails as unavailable, the connection is shut, and
  * the next reconnect (after the usual pause) starts at the next host of a multi-host URL.
- * 0: the keepalives' ~11 s and connect_timeout's 5 s per host. For the connections whose wait
- * holds others: the HTTP API's (a pool thread and the connections it took) and the broker
- * plugin's (mosquitto's one thread, every client). No effect on SQLite (a local file). */
+ * 0: none but the keepalives' (~11 s for a server gone; never, for one whose kernel still
+ * answers) and connect_timeout's 5 s per host. For the connections whose wait holds others:
+ * the HTTP API's (a pool thread and the connections it took) and the broker plugin's
+ * (mosquitto's one thread, every client). No effect on SQLite (a local file). */
 void cloud_store_set_server_wait(cloud_store_t *s, unsigned ms);
 /* True when spec names a server database (no local file beside it). */
 bool cloud_store_is_server(const char *spec);
