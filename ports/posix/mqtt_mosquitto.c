@@ -36,9 +36,9 @@ typedef struct {
     sc_posix_lookup_t *lk;   /* sc_posix_lookup.h: off this thread, never waited for past its bound */
     uint32_t lk_deadline;
     /* Loop thread only (set before each connect, read by the TLS callbacks of that connect):
-     * the name the broker's certificate is checked against and sent as SNI, "" for an address.
-     * libmosquitto is handed the numeric address (it would look the name up again, blocking) and
-     * so would check the certificate against that address and send it as SNI. */
+     * the name the broker's certificate is checked against and sent as SNI, "" for an address
+     * (no SNI). libmosquitto is handed the numeric address (it would look the name up again,
+     * blocking) and so would check the certificate against that address and send it as SNI. */
     char tls_name[128];
     SSL_CTX *tls_ctx;   /* ours, held by libmosquitto (MOSQ_OPT_SSL_CTX): NULL without TLS */
     sc_mqtt_state_t state;
@@ -475,13 +475,18 @@ static void teardown(posix_mqtt_t *p)
 }
 
 /* Loop thread, as a handshake begins (inside libmosquitto's SSL_connect, before the ClientHello
- * is built): SNI carries the broker's name, not the address libmosquitto was given. */
+ * is built): SNI carries the broker's name, not the address libmosquitto was given; for a
+ * broker given by address, none. libmosquitto puts the host it was given in SNI whatever it
+ * is, and an address there breaks RFC 6066 ("literal IPv4 and IPv6 addresses are not
+ * permitted in HostName"): a strict server may refuse the handshake (F202). */
 static void on_tls_info(const SSL *ssl, int where, int ret)
 {
     (void)ret;
     const posix_mqtt_t *p = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-    if ((where & SSL_CB_HANDSHAKE_START) && p != NULL && p->tls_name[0] != '\0')
-        SSL_set_tlsext_host_name((SSL *)ssl, p->tls_name);
+    if ((where & SSL_CB_HANDSHAKE_START) && p != NULL) {
+        const char *name = p->tls_name[0] != '\0' ? p->tls_name : NULL;   /* NULL: none */
+        SSL_set_tlsext_host_name((SSL *)ssl, name);
+    }
 }
 
 /* TLS with a CA file (F186): the context is ours, whole, as psk_only's (libmosquitto applies

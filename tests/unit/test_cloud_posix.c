@@ -859,9 +859,12 @@ static void test_bind_tls(void **state)
 /* F186: libmosquitto is handed the address the port looked up; SNI must still carry the name (a
  * TLS front end that routes by SNI). A TLS server of Python's records the SNI it gets; the port
  * connects to "localhost" with the CA (test_bind_tls made the certificates). */
-static void test_tls_sni_is_the_name(void **state)
+/* The server name a TLS client sent in its ClientHello (SNI) when the port connects with p:
+ * a TLS server of Python's on a free port, with localhost's certificate, writes what its SNI
+ * callback got ("None" for no SNI), which it calls before it looks at the ciphers: a PSK-only
+ * client, which shares none with it, is seen too. */
+static void sni_sent(sc_mqtt_connect_t *p, char *got, size_t len)
 {
-    (void)state;
     char sni[600], ready[600], cmd[2048];
     snprintf(sni, sizeof sni, "%s/sni.txt", tmpdir);
     snprintf(ready, sizeof ready, "%s/sni.ready", tmpdir);
@@ -889,22 +892,49 @@ static void test_tls_sni_is_the_name(void **state)
     assert_int_equal(access(ready, F_OK), 0);
     sc_hal_mqtt_t m;
     assert_int_equal(sc_posix_mqtt_init(&m), SC_OK);
-    char ca[600];
-    snprintf(ca, sizeof ca, "%s/ca.crt", tmpdir);
-    sc_mqtt_connect_t p = { .host = "localhost", .port = port, .client_id = "sni-test", .tls = true, .ca_file = ca };
+    p->port = port;
     uint32_t t0 = sc_posix_now_ms();
-    assert_int_equal(m.connect(m.ctx, &p), SC_OK);
+    assert_int_equal(m.connect(m.ctx, p), SC_OK);
     assert_true(sc_posix_now_ms() - t0 < 100);   /* the lookup is the port thread's, not ours */
     for (int i = 0; i < 100 && access(sni, F_OK) != 0; i++)
         usleep(50000);
     m.disconnect(m.ctx);
     sc_posix_mqtt_cleanup(&m);
-    char got[64] = "";
+    got[0] = 0;
     FILE *f = fopen(sni, "r");
     assert_non_null(f);
-    assert_non_null(fgets(got, sizeof got, f));
+    assert_non_null(fgets(got, (int)len, f));
     fclose(f);
+}
+
+static void test_tls_sni_is_the_name(void **state)
+{
+    (void)state;
+    char ca[600], got[64];
+    snprintf(ca, sizeof ca, "%s/ca.crt", tmpdir);
+    sc_mqtt_connect_t p = { .host = "localhost", .client_id = "sni-test", .tls = true, .ca_file = ca };
+    sni_sent(&p, got, sizeof got);
     assert_string_equal(got, "localhost");
+    p.host = "127.0.0.1";   /* an address: no SNI */
+    sni_sent(&p, got, sizeof got);
+    assert_string_equal(got, "None");
+}
+
+/* TLS-PSK (IoT Explorer's PSK devices) by name: the name goes in SNI too (the PSK context's
+ * own callback, F186); by address, no SNI at all (RFC 6066 allows no address there;
+ * libmosquitto put the address in, F202). */
+static void test_tls_psk_sni_is_the_name(void **state)
+{
+    (void)state;
+    static const uint8_t key[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+    char got[64];
+    sc_mqtt_connect_t p = { .host = "localhost", .client_id = "PSKTEST001dev1", .tls = true,
+                            .psk_identity = "PSKTEST001dev1", .psk = key, .psk_len = sizeof key };
+    sni_sent(&p, got, sizeof got);
+    assert_string_equal(got, "localhost");
+    p.host = "127.0.0.1";
+    sni_sent(&p, got, sizeof got);
+    assert_string_equal(got, "None");
 }
 
 int main(void)
@@ -932,6 +962,7 @@ int main(void)
         cmocka_unit_test(test_http_table_limits),
         cmocka_unit_test(test_bind_tls),
         cmocka_unit_test(test_tls_sni_is_the_name),
+        cmocka_unit_test(test_tls_psk_sni_is_the_name),
     };
     return cmocka_run_group_tests(tests, start_broker, stop_broker);
 }
