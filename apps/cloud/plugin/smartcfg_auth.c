@@ -39,10 +39,12 @@
  * held for the lock's whole length (F199). */
 #define LOCK_WAIT_MS 250
 /* The same thread, and a PostgreSQL server that does not answer at all (a host down, a network
- * cut): one CONNECT's lookup waited out the keepalives (~11 s) and each reconnect 5 s a host,
- * every client of the broker with it (F201). A statement's answer and a host's connect now get
- * this long; then the CONNECT is refused and the reconnects go on at their pauses. */
-#define SERVER_WAIT_MS 1000
+ * cut, a server that hangs): one CONNECT's lookup waited out the keepalives (~11 s; for ever for
+ * a server whose kernel still answers) and each reconnect 5 s a host, every client of the
+ * broker with it (F201). A statement's answer and a host's connect now get this long; then the
+ * CONNECT is refused and the reconnects go on at their pauses. Not less: a reconnect is TCP,
+ * maybe TLS, and SCRAM, several round trips to a server that may be in another region. */
+#define SERVER_WAIT_MS 2000
 #define EVENT_MAX 1024   /* < PIPE_BUF: one write() is one whole line, never interleaved */
 
 static mosquitto_plugin_id_t *plugin_id;
