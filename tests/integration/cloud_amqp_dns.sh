@@ -16,8 +16,11 @@
 #   3. started with DNS answering, then DNS silent and the node restarted: the worker reconnects
 #      to NAME's address from its last good lookup (before: every reconnect's lookup failed);
 #   4. DNS silent, the node gone again: a SIGTERM during the reconnects' lookups ends the cloud
-#      within STOP_MAX ms.
-READY_MAX=6000 STOP_MAX=1500 RECONNECT_MAX=15000
+#      within STOP_MAX ms;
+#   2b (before 3). DNS silent, --rabbitmq-management http://NAME:PORT: a deleted device's close
+#      fails within MGMT_FAIL_MAX ms and a SIGTERM during the next close's lookup ends the cloud
+#      within STOP_MAX ms (F192: 10 s each before).
+READY_MAX=6000 STOP_MAX=1500 RECONNECT_MAX=15000 MGMT_FAIL_MAX=8500
 . "$(dirname "$0")/lib/dns_ns.bash"
 dns_ns_enter sc-amqpdns "$0" "$@"
 . "$(dirname "$0")/lib/cloud.bash"
@@ -121,6 +124,35 @@ sleep 1
 kill -0 $RPID 2>/dev/null || fail "the cloud ended before the stop: $(cat "$T/only.err")"
 stop_in only $STOP_MAX
 ok "a SIGTERM while the start looks $NAME up on a silent DNS server: exit $STATUS after $TOOK ms"
+
+# 2b. DNS silent, --rabbitmq-management naming its host (F192): a deleted device's close goes
+# to the management API, whose name has no answer. libcurl's threaded resolver was joined when
+# a request ended during its lookup: the request's 3 s connect timeout took glibc's 10 s, and
+# a stop during it waited as long in the revocation thread. The management server need not
+# exist: the lookup is all that is waited on.
+MGMT=mgmt.sc-dns.test
+"$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --db "$T/mgmt.db" --json --rabbitmq "amqp://smartcfg-worker@127.0.0.1:$P" \
+    --rabbitmq-management "http://$MGMT:15672" > "$T/mgmt.out" 2> "$T/mgmt.err" &
+RPID=$!
+wait_ready "$T/mgmt.out" $RPID 15 || fail "with --rabbitmq-management on a silent DNS: not ready: $(tail -3 "$T/mgmt.err")"
+post /v1/products '{"product_id":"DNSMGMT001"}' > /dev/null
+for d in gone1 gone2; do post /v1/products/DNSMGMT001/devices "{\"device_name\":\"$d\"}" > /dev/null; done
+unreachable() { grep -c "RabbitMQ management API unreachable" "$T/mgmt.err" || true; }
+was="$FAILED" t0=$(ms)
+curl -sf -X DELETE -H "$(admin_auth)" "$BASE/v1/products/DNSMGMT001/devices/gone1" > /dev/null || fail "DELETE gone1"
+for _ in $(seq 200); do [ "$(unreachable)" -ge 1 ] && break; sleep 0.1; done
+took=$(($(ms) - t0))
+if [ "$(unreachable)" -lt 1 ]; then
+    bad "a close through $MGMT on a silent DNS: no failure logged within 20 s"
+elif [ $took -gt $MGMT_FAIL_MAX ]; then
+    bad "a close through $MGMT on a silent DNS: failed after $took ms (want <= $MGMT_FAIL_MAX: the close's 2.5 s wait and the 3 s connect timeout)"
+fi
+# the next close: the stop comes 1 s into its lookup (its due time 2.5 s after the DELETE, the
+# revocation thread's look every second at most)
+curl -sf -X DELETE -H "$(admin_auth)" "$BASE/v1/products/DNSMGMT001/devices/gone2" > /dev/null || fail "DELETE gone2"
+sleep 4.5
+stop_in mgmt $STOP_MAX
+[ "$FAILED" != "$was" ] || ok "DNS silent, --rabbitmq-management http://$MGMT: a close failed after $took ms (the 3 s connect timeout kept); a SIGTERM during the next one's lookup stopped the cloud in $TOOK ms"
 
 # 3. DNS answering at the start; then silent, and the node restarted.
 rm -f "$T/dns.silent"
