@@ -287,13 +287,35 @@ static void burst_on_publish(struct mosquitto *m, void *obj, int mid)
     (void)mid;
     burst_acked++;   /* the broker has it (QoS 1) */
 }
+/* The publisher's CONNACKs. More than one: its connection broke and libmosquitto's loop made a
+ * new one, and sent again the QoS 1 messages the broker had not acknowledged yet: the broker
+ * forwards those again (QoS 1 is at least once), behind the rest. */
+static atomic_int burst_connects, burst_dups;
+static void burst_on_connect(struct mosquitto *m, void *obj, int rc)
+{
+    (void)m;
+    (void)obj;
+    if (rc == 0)
+        burst_connects++;
+}
+static void burst_on_disconnect(struct mosquitto *m, void *obj, int rc)
+{
+    (void)m;
+    (void)obj;
+    if (rc != 0)
+        printf("burst: the publisher's connection broke (%d)\n", rc);
+}
 
 static void burst_publish(const char *topic, int from, int count)
 {
     struct mosquitto *pub = mosquitto_new("burst-pub", true, NULL);
     assert_non_null(pub);
     burst_acked = 0;
+    burst_connects = 0;
+    burst_dups = 0;
     mosquitto_publish_callback_set(pub, burst_on_publish);
+    mosquitto_connect_callback_set(pub, burst_on_connect);
+    mosquitto_disconnect_callback_set(pub, burst_on_disconnect);
     assert_int_equal(mosquitto_connect(pub, "127.0.0.1", broker_port, 30), MOSQ_ERR_SUCCESS);
     assert_int_equal(mosquitto_loop_start(pub), MOSQ_ERR_SUCCESS);
     for (int i = from; i < from + count; i++) {
@@ -322,6 +344,17 @@ static int drain_burst(int from, int count, unsigned ms)
         }
         char want[32];
         snprintf(want, sizeof want, "m%d", from + got);
+        int k = -1;
+        if (burst_connects > 1 && msg.payload_len > 1 && msg.payload_len < 16 && msg.payload[0] == 'm') {
+            char num[16];
+            memcpy(num, msg.payload + 1, msg.payload_len - 1);
+            num[msg.payload_len - 1] = 0;
+            k = atoi(num);
+        }
+        if (k >= from && k < from + got) {   /* sent again by the publisher after its reconnect */
+            burst_dups++;
+            continue;
+        }
         if (msg.payload_len != strlen(want) || memcmp(msg.payload, want, msg.payload_len) != 0) {
             printf("burst: wanted %s, got %.*s\n", want, (int)(msg.payload_len < 16 ? msg.payload_len : 16),
                    (const char *)msg.payload);
@@ -331,6 +364,9 @@ static int drain_burst(int from, int count, unsigned ms)
     }
     if (got < count)
         printf("burst: %d of %d within %u ms, then nothing\n", got, count, ms);
+    if (burst_dups)
+        printf("burst: the publisher connected %d times; %d messages it sent again skipped\n", (int)burst_connects,
+               (int)burst_dups);
     return got;
 }
 
