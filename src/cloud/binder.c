@@ -112,12 +112,21 @@ static void set_reason_(bind_impl_t *s, const char *text, int64_t num, bool has_
     (void)sc_sb_finish(&sb, NULL);
 }
 
-static void close_link(bind_impl_t *s)
-{
 #if SMARTCFG_WITH_DYNREG
+/* The registration's POST in the port is over for the binder: ended there if it still runs
+ * (post_cancel is idempotent after a result). */
+static void dr_stop(bind_impl_t *s)
+{
     if (s->dr_running && s->hal != NULL && s->hal->http.post_cancel != NULL)
         s->hal->http.post_cancel(s->hal->http.ctx);
     s->dr_running = false;
+}
+#endif
+
+static void close_link(bind_impl_t *s)
+{
+#if SMARTCFG_WITH_DYNREG
+    dr_stop(s);
 #endif
     if (s->mqtt_started && s->hal != NULL && s->hal->mqtt.disconnect != NULL)
         (void)s->hal->mqtt.disconnect(s->hal->mqtt.ctx);
@@ -402,9 +411,7 @@ static void dynreg_poll(bind_impl_t *s, uint32_t now_ms)
             return;
         rc = SC_ERR_TIMEOUT;
     }
-    if (hh->post_cancel != NULL)
-        hh->post_cancel(hh->ctx);   /* over: after a result idempotent, else it ends the exchange */
-    s->dr_running = false;
+    dr_stop(s);
     dynreg_answer(s, rc, status, resp_len);
 }
 #endif
