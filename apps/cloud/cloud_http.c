@@ -121,9 +121,18 @@ typedef struct {
  * the thread took meanwhile were closed (F201). */
 #define HTTP_SERVER_WAIT_MS 2000
 #define CHAIN_MS 200
+
 #define CONN_RESERVE 128
 #define EVICT_MAX 8
 #define REAP_EVERY_MS 250
+
+/* The bounds of a registry connection a pool thread waits on: the API's shared one and each
+ * RabbitMQ auth thread's own (F199, F201). */
+static void pool_store_waits(cloud_store_t *st)
+{
+    cloud_store_set_lock_wait(st, HTTP_LOCK_WAIT_MS);
+    cloud_store_set_server_wait(st, HTTP_SERVER_WAIT_MS);
+}
 
 enum { PH_HEADER, PH_BODY, PH_DONE };
 typedef struct conn_ent {
@@ -1349,9 +1358,8 @@ static enum MHD_Result auth_answer(cloud_http_t *h, struct MHD_Connection *c, co
             cloud_log("http: auth thread: no own database connection, sharing one: %s", err);
             auth_store_free(st);
             st = NULL;
-        } else {   /* a pool thread, as the API's (F199, F201) */
-            cloud_store_set_lock_wait(st, HTTP_LOCK_WAIT_MS);
-            cloud_store_set_server_wait(st, HTTP_SERVER_WAIT_MS);
+        } else {
+            pool_store_waits(st);
         }
     }
     if (st)
@@ -1802,8 +1810,7 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
         freeaddrinfo(ai);
         return NULL;
     }
-    cloud_store_set_lock_wait(&h->store, HTTP_LOCK_WAIT_MS);
-    cloud_store_set_server_wait(&h->store, HTTP_SERVER_WAIT_MS);
+    pool_store_waits(&h->store);
     /* Suspend/resume: the console's event streams wait parked, not in the daemon's thread. */
     unsigned flags = (epoll ? MHD_USE_EPOLL_INTERNAL_THREAD : MHD_USE_INTERNAL_POLLING_THREAD) | MHD_USE_ERROR_LOG |
                      MHD_ALLOW_SUSPEND_RESUME;

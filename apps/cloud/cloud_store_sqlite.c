@@ -163,7 +163,6 @@ static void sq_lock_wait(cloud_store_t *s, int ms)
 
 /* The write lock for a moment: BEGIN IMMEDIATE takes it (in WAL mode without touching the
  * file), ROLLBACK gives it back. Waits at most wait_ms for it, not the connection's own wait. */
-
 static int sq_writable(cloud_store_t *s, unsigned wait_ms)
 {
     sq_lock_wait(s, wait_ms > INT_MAX ? INT_MAX : (int)wait_ms);
