@@ -41,32 +41,28 @@ pg_init "$PGPORT"
 pg_start
 DB="postgresql://smartcfg:$PGPASS@127.0.0.1:$PGPORT/postgres"
 
+# sessions APP 'CONDITION' N: true once N sessions of application_name APP (pg_stat_activity)
+# meet CONDITION, looked at every 0.1 s for 10 s
+sessions() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name='$1' AND $2")" = "$3" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+cloud_sessions() { sessions smartcfg-cloud "$@"; }
 # lock_hold 'LOCK TABLE …': another session (psql, application_name sc-holder) takes the lock in
 # a transaction and keeps it until lock_release ends that session.
 lock_hold() {
     PGAPPNAME=sc-holder PGPASSWORD=$PGPASS "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U smartcfg -d postgres -Atq \
         -c "BEGIN" -c "$1" -c "SELECT pg_sleep(600)" > /dev/null 2>&1 &
     HOLDER=$!
-    for _ in $(seq 100); do
-        [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name='sc-holder' AND query LIKE '%pg_sleep%'")" = 1 ] &&
-            return 0
-        sleep 0.1
-    done
-    fail "the lock holder did not take its lock ($1)"
+    sessions sc-holder "query LIKE '%pg_sleep%'" 1 || fail "the lock holder did not take its lock ($1)"
 }
 lock_release() {
     sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name='sc-holder'" > /dev/null
     wait "$HOLDER" 2>/dev/null || true
-}
-# cloud_sessions 'CONDITION' N: true once N of the cloud's sessions (pg_stat_activity) meet
-# CONDITION, looked at every 0.1 s for 10 s
-cloud_sessions() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name='smartcfg-cloud' AND $1")" = "$2" ] && return 0
-        sleep 0.1
-    done
-    return 1
 }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 within() { awk -v ms="$1" -v max="$2" 'BEGIN { exit !(ms <= max * 1000) }'; }
