@@ -73,6 +73,12 @@ target_compile_definitions(wpa_real_drive PRIVATE _GNU_SOURCE)
 target_link_libraries(wpa_real_drive PRIVATE smartcfg_posix)
 set_target_properties(wpa_real_drive PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${SC_BIN}/tests)
 
+# integ.cloud_wallclock's wall clock for one process (LD_PRELOAD): a step of it, and the waits
+# it moves, without moving the machine's
+add_library(sc_wallclock SHARED ${SC_TOP}/tests/preload/wallclock.c)
+target_link_libraries(sc_wallclock PRIVATE ${CMAKE_DL_LIBS})
+set_target_properties(sc_wallclock PROPERTIES PREFIX "" LIBRARY_OUTPUT_DIRECTORY ${SC_BIN}/tests)
+
 # --- benchmarks: bench/bench_<name>.c -----------------------------------------------
 file(GLOB SC_BENCH CONFIGURE_DEPENDS ${SC_TOP}/bench/bench_*.c)
 foreach(b ${SC_BENCH})

@@ -34,7 +34,7 @@ struct cloud_binder {
 struct cloud_bindsvc {
     cloud_mosq_t *mq;   /* its loop runs on the caller's thread (cloud_bindsvc_step) */
     cloud_binder_t *bd;
-    int64_t next_reconnect;
+    int64_t next_reconnect;   /* cloud_now_ms(); 0: none (on the wall clock, a step back held it as long) */
     unsigned msgs_this_pass;
     char *host;       /* the broker's name as given (--broker) */
     uint16_t port;
@@ -517,7 +517,7 @@ int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms)
 {
     struct mosquitto *m = cloud_mosq_client(b->mq);
     int rc = MOSQ_ERR_SUCCESS;
-    if (!cloud_mosq_connected(b->mq) && b->next_reconnect && cloud_now() >= b->next_reconnect) {
+    if (!cloud_mosq_connected(b->mq) && b->next_reconnect && cloud_now_ms() >= b->next_reconnect) {
         rc = reconnect(b);   /* never blocks: the loop below completes it */
         if (rc == 1) {   /* its lookup: the main loop goes on meanwhile */
             struct timespec ts = { 0, (timeout_ms < 20 ? timeout_ms : 20) * 1000000L };
@@ -544,7 +544,7 @@ int cloud_bindsvc_step(cloud_bindsvc_t *b, int timeout_ms)
     if (rc != MOSQ_ERR_SUCCESS) {
         cloud_mosq_lost(b->mq);
         if (!b->next_reconnect)
-            b->next_reconnect = cloud_now() + 1;
+            b->next_reconnect = cloud_now_ms() + 1000;
         if (timeout_ms > 0) {
             struct timespec ts = { 0, 100 * 1000000L };
             nanosleep(&ts, NULL);   /* no busy loop while the broker is away */

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cloud.h"
+#include "sc_posix.h"
 
 static struct {
     atomic_int_fast64_t store_ok_ms;   /* the last probe that succeeded (monotonic ms; 0: none) */
@@ -68,11 +69,7 @@ int cloud_health_start(const char *dbspec, char *err, size_t errlen)
         return -1;
     atomic_store(&hs.stop, false);
     atomic_store(&hs.exited, false);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&hs.cv, &ca);
-    pthread_condattr_destroy(&ca);
+    sc_posix_cond_init(&hs.cv);
     if (pthread_create(&hs.thread, NULL, probe_thread, NULL) != 0) {
         pthread_cond_destroy(&hs.cv);
         cloud_store_close(&hs.st);

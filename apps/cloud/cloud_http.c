@@ -1463,8 +1463,8 @@ static void api_leave(cloud_http_t *h, unsigned slot)
 
 /* The lock, waited for at most LOCK_WAIT_MS, and given up at once when its holder has had it
  * for over STUCK_MS (waiting on the database: the wait would only keep this thread, and any
- * connection it took meanwhile, from its poll loop). Slices of 20 ms on the realtime clock
- * (pthread_mutex_timedlock's). */
+ * connection it took meanwhile, from its poll loop). Slices of 20 ms on the monotonic clock
+ * (pthread_mutex_timedlock's, the wall clock, would hold a slice as long as a step back). */
 static bool lock_bounded(cloud_http_t *h)
 {
     int64_t start = cloud_now_ms();
@@ -1472,8 +1472,8 @@ static bool lock_bounded(cloud_http_t *h)
         int64_t now = cloud_now_ms(), held = atomic_load(&h->held_since);
         if (now - start >= LOCK_WAIT_MS || (held && now - held > STUCK_MS))
             return false;
-        struct timespec ts = sc_posix_time_in(CLOCK_REALTIME, 20);   /* pthread_mutex_timedlock's clock */
-        if (pthread_mutex_timedlock(&h->lock, &ts) == 0) {
+        struct timespec ts = sc_posix_time_in(CLOCK_MONOTONIC, 20);
+        if (pthread_mutex_clocklock(&h->lock, CLOCK_MONOTONIC, &ts) == 0) {
             atomic_store(&h->held_since, cloud_now_ms());
             return true;
         }
@@ -1708,7 +1708,7 @@ static void *reaper_main(void *arg)
     cloud_http_t *h = arg;
     pthread_mutex_lock(&h->conn_lock);
     while (!h->reap_stop) {
-        struct timespec ts = sc_posix_time_in(CLOCK_REALTIME, REAP_EVERY_MS);   /* reap_cv's clock */
+        struct timespec ts = sc_posix_time_in(CLOCK_MONOTONIC, REAP_EVERY_MS);   /* reap_cv's clock */
         pthread_cond_timedwait(&h->reap_cv, &h->conn_lock, &ts);
         int64_t now = cloud_now_ms();
         for (conn_ent_t *e = h->conns; e; e = e->next) {
@@ -1779,7 +1779,7 @@ cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t er
     pthread_mutex_init(&h->lock, NULL);
     pthread_mutex_init(&h->rate_lock, NULL);
     pthread_mutex_init(&h->conn_lock, NULL);
-    pthread_cond_init(&h->reap_cv, NULL);
+    sc_posix_cond_init(&h->reap_cv);
     h->conn_high = cfg->conn_limit > 2 * CONN_RESERVE ? cfg->conn_limit - CONN_RESERVE : cfg->conn_limit / 2;
     /* epoll where there is one: select(2) cannot watch a descriptor from FD_SETSIZE (1 024) on,
      * and the MQTT gate's connections take the process's low descriptors (2 each): with 900 of

@@ -75,11 +75,11 @@ static void *stop_watch(void *arg)
     /* asleep until a signal or the loop's end (it polled every 50 ms for the worker's life) */
     while (sem_wait(&watch_sem) != 0 && errno == EINTR)
         continue;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);   /* sem_timedwait's clock */
-    until.tv_sec += 1;
+    /* on the monotonic clock: sem_timedwait's, the wall clock, held the cut as long as a step
+     * back in that second */
+    struct timespec until = sc_posix_time_in(CLOCK_MONOTONIC, 1000);
     /* a second signal posts again: wait on, the loop still has its second */
-    while (!atomic_load(&loop_done) && (sem_timedwait(&watch_sem, &until) == 0 || errno == EINTR))
+    while (!atomic_load(&loop_done) && (sem_clockwait(&watch_sem, CLOCK_MONOTONIC, &until) == 0 || errno == EINTR))
         continue;
     if (!atomic_load(&loop_done)) {
         cloud_log("stopping: the worker still waits 1 s after the signal (on a RabbitMQ node that does not answer, or "
@@ -235,7 +235,7 @@ typedef struct {
     bool logthread_running;
     char logbuf[4096];
     size_t loglen;
-    time_t restarts[RESTARTS_MAX];
+    int64_t restarts[RESTARTS_MAX];   /* cloud_now_ms(): a wall clock set back made old deaths recent */
     int nrestarts;
     int evfd;                 /* write end of the plugin's event pipe, kept across restarts */
 } broker_t;
@@ -1263,10 +1263,10 @@ bad_addr:
             br.pid = 0;
             cloud_health_broker(false);   /* not ready while it restarts */
             broker_join_log(&br);
-            time_t now = time(NULL);
+            int64_t now = cloud_now_ms();
             int recent = 0;
             for (int i = 0; i < br.nrestarts; i++)
-                recent += now - br.restarts[i] < RESTART_WINDOW;
+                recent += now - br.restarts[i] < RESTART_WINDOW * 1000;
             cJSON *ev = cJSON_CreateObject();
             cJSON_AddNumberToObject(ev, "status", WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
             cloud_event("broker_died", ev);

@@ -506,11 +506,7 @@ static void *joiner(void *arg)
  * all began at once. */
 static void begin_join(cloud_mosq_t *c)
 {
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->stop_cv, &ca);
-    pthread_condattr_destroy(&ca);
+    sc_posix_cond_init(&c->stop_cv);
     pthread_mutex_init(&c->stop_mu, NULL);
     c->stop_until = sc_posix_time_in(CLOCK_MONOTONIC, STOP_WAIT_MS);   /* stop_cv's clock */
     c->joiner_made = pthread_create(&c->joiner, NULL, joiner, c) == 0;

@@ -286,8 +286,17 @@ static void take(void *u, const char *cid, int64_t due, int tries, int misses)
 
 static void wait_ms(int64_t ms)   /* under rv.lock; a new close or the stop wakes it */
 {
-    struct timespec ts = sc_posix_time_in(CLOCK_REALTIME, ms);
+    struct timespec ts = sc_posix_time_in(CLOCK_MONOTONIC, ms);   /* rv.cond's clock (cond_init) */
     pthread_cond_timedwait(&rv.cond, &rv.lock, &ts);
+}
+
+/* The wait above on the monotonic clock: on the wall clock a step back held it as long (the
+ * dues it waits for are wall-clock times, for the workers' sake: it reads them again after each
+ * wait, at most POLL_MS). Once, before the first thread waits. */
+static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
+static void cond_init(void)
+{
+    sc_posix_cond_init(&rv.cond);
 }
 
 static void *revoke_thread(void *arg)
@@ -462,6 +471,7 @@ int cloud_revoke_start(const char *spec, const char *user, const char *pass, con
         continue;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     atomic_store(&rv_abort, false);
+    pthread_once(&cond_once, cond_init);
     pthread_mutex_lock(&rv.lock);
     rv.stop = false;
     rv.running = pthread_create(&rv.thread, NULL, revoke_thread, NULL) == 0;
@@ -519,8 +529,8 @@ void cloud_revoke_stop(bool callers_done)
          * left running may still record a close). A caller that holds it past the stop's
          * bound (its write waiting on the database) keeps it, to the process's exit. */
         int64_t left = by - now_ms > 500 ? by - now_ms : 500;
-        struct timespec until = sc_posix_time_in(CLOCK_REALTIME, left);   /* pthread_mutex_timedlock's clock */
-        if (pthread_mutex_timedlock(&rv.wlock, &until) == 0) {
+        struct timespec until = sc_posix_time_in(CLOCK_MONOTONIC, left);
+        if (pthread_mutex_clocklock(&rv.wlock, CLOCK_MONOTONIC, &until) == 0) {
             atomic_store(&recording, false);
             if (rv.wopen)
                 cloud_store_close(&rv.wstore);

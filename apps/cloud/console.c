@@ -20,6 +20,7 @@
 
 #include "cloud.h"
 #include "console.h"
+#include "sc_posix.h"
 
 #define SESSIONS 16            /* browsers logged in at once; the oldest is dropped */
 #define SESSION_TTL (12 * 3600)
@@ -29,9 +30,12 @@
 #define KEEPALIVE_S 15         /* a comment line so a closed tab frees its slot */
 #define COOKIE "sc_console"
 
+/* The session's and the login link's lifetimes are on the monotonic clock (cloud_now_ms): on
+ * the wall clock a step forward ended every session, and a step back kept a session, or a
+ * login link someone saw, alive that much longer than its 12 h (1 h). */
 typedef struct {
     char id[65], csrf[65];
-    int64_t expire;
+    int64_t expire;   /* cloud_now_ms() */
 } session_t;
 
 /* One event of the ring: its text for the streams, and, read once when it is published, what
@@ -58,7 +62,7 @@ static struct {
     pthread_t ticker;
     bool running, stopping;
     char login[65];
-    int64_t login_expire;
+    int64_t login_expire;      /* cloud_now_ms() */
     session_t sess[SESSIONS];
     ring_t ring[RING];
     uint64_t seq;              /* events published so far */
@@ -139,9 +143,7 @@ static void *ticker(void *arg)
     (void)arg;
     pthread_mutex_lock(&con.lock);
     while (!con.stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += KEEPALIVE_S;
+        struct timespec ts = sc_posix_time_in(CLOCK_MONOTONIC, KEEPALIVE_S * 1000);   /* con.cond's clock */
         pthread_cond_timedwait(&con.cond, &con.lock, &ts);
         for (size_t i = 0; i < STREAMS; i++)
             con.streams[i].hello = true;   /* each stream sends a keep-alive comment */
@@ -154,11 +156,20 @@ static void *ticker(void *arg)
 static void new_login_locked(void)
 {
     cloud_random_hex(con.login, 64);
-    con.login_expire = cloud_now() + LOGIN_TTL;
+    con.login_expire = cloud_now_ms() + LOGIN_TTL * 1000LL;
+}
+
+/* The ticker's wait on the monotonic clock: on the wall clock a step back stopped the
+ * keep-alives (a proxy then closes the stream) for as long. Once, before the ticker waits. */
+static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
+static void cond_init(void)
+{
+    sc_posix_cond_init(&con.cond);
 }
 
 int cloud_console_start(void)
 {
+    pthread_once(&cond_once, cond_init);
     pthread_mutex_lock(&con.lock);
     con.login[0] = 0;   /* no link until one is asked for (--console-link, POST /v1/console/login) */
     con.stopping = false;
@@ -186,7 +197,7 @@ void cloud_console_stop(void)
 void cloud_console_login_url(bool https, const char *host, unsigned port, char *out, size_t len)
 {
     pthread_mutex_lock(&con.lock);
-    if (!con.login[0] || cloud_now() > con.login_expire)
+    if (!con.login[0] || cloud_now_ms() > con.login_expire)
         new_login_locked();
     bool v6 = strchr(host, ':') != NULL;
     snprintf(out, len, "%s://%s%s%s:%u/console/login?code=%s", https ? "https" : "http", v6 ? "[" : "", host,
@@ -201,7 +212,7 @@ static session_t *session_of(struct MHD_Connection *c)
     const char *id = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, COOKIE);
     if (!id || strlen(id) != 64)
         return NULL;
-    int64_t now = cloud_now();
+    int64_t now = cloud_now_ms();
     for (size_t i = 0; i < SESSIONS; i++)
         if (con.sess[i].id[0] && con.sess[i].expire > now && cloud_consttime_eq(id, con.sess[i].id))
             return &con.sess[i];
@@ -256,7 +267,7 @@ static enum MHD_Result login(struct MHD_Connection *c, bool https)
 {
     const char *code = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "code");
     pthread_mutex_lock(&con.lock);
-    bool ok = code && con.login[0] && cloud_now() <= con.login_expire && cloud_consttime_eq(code, con.login);
+    bool ok = code && con.login[0] && cloud_now_ms() <= con.login_expire && cloud_consttime_eq(code, con.login);
     char cookie[160];
     if (ok) {
         memset(con.login, 0, sizeof con.login);   /* one use only */
@@ -266,7 +277,7 @@ static enum MHD_Result login(struct MHD_Connection *c, bool https)
                 s = &con.sess[i];
         cloud_random_hex(s->id, 64);
         cloud_random_hex(s->csrf, 64);
-        s->expire = cloud_now() + SESSION_TTL;
+        s->expire = cloud_now_ms() + SESSION_TTL * 1000LL;
         /* Secure under --tls: the browser then never sends the cookie over plain HTTP. */
         snprintf(cookie, sizeof cookie, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", s->id,
                  SESSION_TTL, https ? "; Secure" : "");

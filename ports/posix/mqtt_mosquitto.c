@@ -840,11 +840,7 @@ sc_err_t sc_posix_mqtt_init(sc_hal_mqtt_t *out)
         (void)fcntl(p->wake[i], F_SETFD, FD_CLOEXEC);
     }
     pthread_mutex_init(&p->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->room, &ca);
-    pthread_condattr_destroy(&ca);
+    sc_posix_cond_init(&p->room);
     p->state = SC_MQTT_DISCONNECTED;
     out->ctx = p;
     out->connect = m_connect;

@@ -60,9 +60,7 @@ static void *writer(void *arg)
             /* Idle: look once a second whether the reader is still there. A pipe whose reader
              * is gone says POLLERR; a run that prints nothing for minutes (a device sniffing)
              * stopped only at its next line, which might not come before its window ended. */
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += 1;
+            struct timespec until = sc_posix_time_in(CLOCK_MONOTONIC, 1000); /* conds_init */
             if (pthread_cond_timedwait(&q->more, &q->lock, &until) == ETIMEDOUT && !q->len && !q->stop) {
                 struct pollfd pfd = { .fd = fileno(q->f), .events = POLLOUT };
                 if (pfd.fd >= 0 && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR))
@@ -128,17 +126,14 @@ static void stop_one(outq_t *q)
     /* Wait while the writer gets on (a slow reader is still a reader); give up after
      * STOP_WAIT_S seconds in which it wrote nothing. */
     unsigned long seen = q->batches;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += STOP_WAIT_S;
+    struct timespec until = sc_posix_time_in(CLOCK_MONOTONIC, STOP_WAIT_S * 1000);
     while (was && !q->done) {
         if (pthread_cond_timedwait(&q->idle, &q->lock, &until) != ETIMEDOUT)
             continue;
         if (q->batches == seen)
             break;
         seen = q->batches;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += STOP_WAIT_S;
+        until = sc_posix_time_in(CLOCK_MONOTONIC, STOP_WAIT_S * 1000);
     }
     bool done = q->done;
     if (was && !done)
@@ -156,9 +151,22 @@ void sc_posix_output_stop(void)
     stop_one(&q_err);
 }
 
+/* The writers' and the stop's waits on the monotonic clock: on the wall clock a step back held
+ * the look for a reader gone, or a stop, as long. Once, before the first writer starts (no
+ * line is queued, so no condition is signalled, before that). */
+static pthread_once_t conds_once = PTHREAD_ONCE_INIT;
+static void conds_init(void)
+{
+    sc_posix_cond_init(&q_out.more);
+    sc_posix_cond_init(&q_out.idle);
+    sc_posix_cond_init(&q_err.more);
+    sc_posix_cond_init(&q_err.idle);
+}
+
 void sc_posix_output_start(const char *prog, size_t max_bytes)
 {
     static bool at_exit;
+    pthread_once(&conds_once, conds_init);
     snprintf(q_prog, sizeof q_prog, "%s", prog ? prog : "smartcfg");
     q_max = max_bytes ? max_bytes : 1u << 20;
     start_one(&q_out, stdout);

@@ -4,6 +4,7 @@
 #ifndef SC_POSIX_H
 #define SC_POSIX_H
 
+#include <pthread.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -21,9 +22,13 @@ uint64_t sc_posix_unix_ms(void);
 uint32_t sc_posix_now_ms(void);
 /* The time of clk (CLOCK_MONOTONIC or CLOCK_REALTIME; an int: clockid_t is not C11's, and this
  * header is installed) ms milliseconds from now, normalised: the absolute deadline that
- * pthread_cond_timedwait (on the condition's clock) and pthread_mutex_timedlock (CLOCK_REALTIME)
- * take. */
+ * pthread_cond_timedwait (on the condition's clock) and pthread_mutex_clocklock take. */
 struct timespec sc_posix_time_in(int clk, int64_t ms);
+/* pthread_cond_init on the monotonic clock: its pthread_cond_timedwait takes deadlines from
+ * sc_posix_time_in(CLOCK_MONOTONIC, ...). A wait on a condition's default clock, the wall
+ * clock, lasts as much longer as an NTP step, `date -s` or a corrected RTC sets that clock back
+ * while it waits (hours, after a boot with the RTC in local time). 0 or an errno. */
+int sc_posix_cond_init(pthread_cond_t *cond);
 /* The port's entropy (getrandom): fills buf; for request ids, nonces, keys. */
 void sc_posix_random(void *buf, size_t len);
 /* SIGINT, SIGTERM and SIGHUP (unless it is ignored already, as under nohup) call on_stop

@@ -35,6 +35,19 @@ struct timespec sc_posix_time_in(int clk, int64_t ms)
     return ts;
 }
 
+int sc_posix_cond_init(pthread_cond_t *cond)
+{
+    pthread_condattr_t ca;
+    int rc = pthread_condattr_init(&ca);
+    if (rc == 0) {
+        rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        if (rc == 0)
+            rc = pthread_cond_init(cond, &ca);
+        pthread_condattr_destroy(&ca);
+    }
+    return rc;
+}
+
 uint64_t sc_posix_unix_ms(void)
 {
     struct timespec ts;

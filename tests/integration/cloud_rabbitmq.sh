@@ -57,7 +57,9 @@ DEAD=$(free_port)
 # (a node whose name does not resolve is skipped too, and its auth questions are not answered)
 # (F171: the password from $SMARTCFG_RABBITMQ_PASSWORD, the URL without it: this worker logs in
 # with it, and the management API gets it too, or nothing below works; no argv warning)
-SMARTCFG_RABBITMQ_PASSWORD=$SVC_PASS start_cloud --rabbitmq "amqp://smartcfg-worker@127.0.0.1:$DEAD,no-such-host.invalid:5672,$AMQP" --prefetch 64 \
+# with_wallclock: none of this worker's waits may be on the wall clock (checked at its stop):
+# the revocations' and the stop's waits run only with RabbitMQ (integ.cloud_wallclock, F203)
+SMARTCFG_RABBITMQ_PASSWORD=$SVC_PASS with_wallclock start_cloud --rabbitmq "amqp://smartcfg-worker@127.0.0.1:$DEAD,no-such-host.invalid:5672,$AMQP" --prefetch 64 \
     --rabbitmq-management "http://127.0.0.1:$DEAD,127.0.0.1:${CL_MGMTP[0]}"
 ! grep -q "visible to other users" "$T/cloud.err" || fail "an argv warning for \$SMARTCFG_RABBITMQ_PASSWORD"
 grep -q "cannot reach RabbitMQ at 127.0.0.1:$DEAD" "$T/cloud.err" || fail "no word about the dead first node"
@@ -446,6 +448,8 @@ ok "a pending close outlives its worker: the deleting worker SIGKILLed at once, 
 
 stop_cloud
 ok "worker stops cleanly on SIGTERM"
+if grep 'wallclock:' "$T/cloud.err" >&2; then fail "the first worker waited on the wall clock (above)"; fi
+ok "none of the first worker's waits (revocations, stop, HTTP, console, output) was on the wall clock"
 
 # F61: a message a worker took and lost with its connection before acknowledging it comes again
 # from RabbitMQ, marked redelivered; it is not counted against --thing-rate a second time. The

@@ -76,6 +76,15 @@ login_user() {
     FAMILY=$(echo "$r" | jget data.FamilyList.0.FamilyId) || fail "family list of $1: $r"
 }
 
+# with_wallclock CMD...: CMD (start_cloud) with tests/preload/wallclock.c in the cloud (only
+# there: not in its mosquitto, nor in curl): the cloud's wall clock shifted by the seconds
+# $T/wall holds (none: 0; integ.cloud_wallclock steps it), and each of its waits on the wall
+# clock named once on its stderr, "wallclock: ..." (a test that wants none greps for it).
+with_wallclock() {
+    LD_PRELOAD="$SC_BUILD/tests/sc_wallclock.so" SC_WALLCLOCK_FILE="$T/wall" SC_WALLCLOCK_PROG=smartcfg \
+        SC_WALLCLOCK_REPORT=1 "$@"
+}
+
 stop_cloud() {
     kill -TERM "$CLOUD_PID"
     wait "$CLOUD_PID" || fail "smartcfg cloud exited non-zero on SIGTERM"
