@@ -58,10 +58,16 @@ typedef struct {
 #define SC_CLOUD_PORT_TLS 8883
 #define SC_CLOUD_SDKAPPID "21010406"
 #define SC_CLOUD_CONNID_LEN 5
-/* Username expiry = now + this; with an unknown clock (unix_now 0) the ESP SDK's 32-bit
- * LONG_MAX is used instead, which the cloud accepts. */
+/* Username expiry = now + this; with an unknown clock (unix_now 0, or before
+ * SC_CLOUD_CLOCK_FLOOR) the ESP SDK's 32-bit LONG_MAX is used instead, which the cloud accepts. */
 #define SC_CLOUD_CRED_VALIDITY_S 86400u
 #define SC_CLOUD_EXPIRY_UNKNOWN_CLOCK 2147483647u
+/* 2023-01-01 00:00 UTC: a wall clock before it has not been set yet. A board counts from 1970
+ * (or an RTC chip's reset date, 2000) until SNTP first answers; an expiry a day after that was
+ * long past, and the broker refused the device ("expired") until the clock was set. Dynamic
+ * registration, whose signed timestamp the cloud checks against its own clock, fails at once
+ * with SC_SUBID_TIMESTAMP instead of being refused. */
+#define SC_CLOUD_CLOCK_FLOOR 1672531200u
 #define SC_CLOUD_REGISTER_URL "https://gateway.tencentdevices.com/register/dev"
 #define SC_CLOUD_PSK_KEY "psk"                /* storage key of a dynamically registered PSK */
 
@@ -84,7 +90,8 @@ typedef struct {
 } sc_cloud_mqtt_creds_t;
 
 /* Fills out from the identity (device_secret must be set) and cfg (NULL = defaults).
- * unix_now: current Unix time in seconds (0 = unknown, see SC_CLOUD_EXPIRY_UNKNOWN_CLOCK).
+ * unix_now: current Unix time in seconds (0 or before SC_CLOUD_CLOCK_FLOOR = unknown, see
+ * SC_CLOUD_EXPIRY_UNKNOWN_CLOCK).
  * random: SC_CLOUD_CONNID_LEN unpredictable bytes, mapped onto [A-Za-z0-9] for the connid.
  * SC_ERR_INVAL for a missing field, SC_ERR_FORMAT if the secret is not base64,
  * SC_ERR_RANGE for fields too long for the buffers. */

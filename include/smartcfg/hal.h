@@ -263,7 +263,8 @@ typedef enum { SC_LOG_ERROR = 0, SC_LOG_WARN, SC_LOG_INFO, SC_LOG_DEBUG } sc_log
 typedef struct {
     void *ctx;
     uint32_t (*now_ms)(void *ctx);                     /* monotonic milliseconds (may wrap) */
-    uint64_t (*unix_time)(void *ctx);                  /* seconds since the epoch (0 = unknown) */
+    uint64_t (*unix_time)(void *ctx);                  /* seconds since the epoch (0 = unknown; before
+                                                        * SC_CLOUD_CLOCK_FLOOR, 2023: not set yet) */
     void (*random)(void *ctx, void *buf, size_t len);  /* unpredictable bytes */
     void (*log)(void *ctx, sc_log_level_t level, const char *line); /* never receives a secret */
 } sc_hal_sys_t;

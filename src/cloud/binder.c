@@ -296,7 +296,7 @@ static void do_dynreg(bind_impl_t *s, uint32_t now_ms)
         return;
     }
     uint64_t ts = hal->sys.unix_time != NULL ? hal->sys.unix_time(hal->sys.ctx) : 0;
-    if (ts == 0) {
+    if (ts < SC_CLOUD_CLOCK_FLOOR) {   /* none, or not set yet: a timestamp the cloud refuses */
         fail(s, SC_ERRID_DEVINFO, SC_SUBID_TIMESTAMP, "dynreg: wall clock unknown");
         return;
     }

@@ -190,7 +190,7 @@ sc_err_t sc_cloud_mqtt_credentials(const sc_identity_t *id, const sc_cloud_confi
         unsigned r = random[i] % 62u;
         connid[i] = (char)(r < 26 ? 'A' + r : r < 52 ? 'a' + r - 26 : '0' + r - 52);
     }
-    uint64_t expiry = unix_now == 0 ? SC_CLOUD_EXPIRY_UNKNOWN_CLOCK : unix_now + SC_CLOUD_CRED_VALIDITY_S;
+    uint64_t expiry = unix_now < SC_CLOUD_CLOCK_FLOOR ? SC_CLOUD_EXPIRY_UNKNOWN_CLOCK : unix_now + SC_CLOUD_CRED_VALIDITY_S;
     sc_sb_init(&sb, out->username, sizeof out->username);
     sc_sb_str(&sb, out->client_id);
     sc_sb_str(&sb, ";" SC_CLOUD_SDKAPPID ";");

@@ -23,10 +23,11 @@ P=E2EPROD001
 SECRET=$(post /v1/products "{\"product_id\":\"$P\"}" | jget product_secret)
 PSK=$(post /v1/products/$P/devices '{"device_name":"e2e_dev1"}' | jget device_secret)
 
+DEV_WRAP=""   # with_wallclock: the device's wall clock from $T/wall (lib/cloud.bash)
 run_flow() {  # NAME DEVICE-NAME [device identity options...]
     local name=$1 dn=$2; shift 2
     mkdir -p "$T/$name.state"
-    "$SMARTCFG" device --radio udp --join sim:TP-LINK_2.4G:12345678:127.0.0.2 --product-id $P --device-name "$dn" \
+    $DEV_WRAP "$SMARTCFG" device --radio udp --join sim:TP-LINK_2.4G:12345678:127.0.0.2 --product-id $P --device-name "$dn" \
         --broker 127.0.0.1:$MQTT_PORT --state-dir "$T/$name.state" --timeout 60 --json "$@" \
         > "$T/$name.dev.ev" 2> "$T/$name.dev.err" &
     local dpid=$!
@@ -51,6 +52,20 @@ export SMARTCFG_DEVICE_SECRET=$PSK
 run_flow secret e2e_dev1
 unset SMARTCFG_DEVICE_SECRET
 ok "send --cloud -> device (device secret) -> MQTT bind -> phone sees it bound"
+
+# A device whose wall clock is not set yet (a board counting from 1970 until SNTP answers):
+# its user name's expiry is the SDK's 2147483647 (SC_CLOUD_CLOCK_FLOOR). Before, it was "a day
+# from now", long past: refused by the broker (connect_refused reason=expired), "could not
+# reach the cloud over MQTT".
+export SMARTCFG_DEVICE_SECRET=$(post /v1/products/$P/devices '{"device_name":"e2e_clock"}' | jget device_secret)
+echo $(( 3 * 86400 - $(date +%s) )) > "$T/wall"
+DEV_WRAP=with_wallclock run_flow clock e2e_clock
+unset SMARTCFG_DEVICE_SECRET
+! grep 'wallclock:' "$T/clock.dev.err" >&2 || fail "clock: the device waited on the wall clock (above; F203)"
+ts=$(head -n 1 "$T/clock.dev.ev" | jget ts)
+[ "$ts" -lt $(( 4 * 86400 * 1000 )) ] || fail "clock: the device's first event is stamped $ts ms, not in 1970 (the shim did not set its clock)"
+! grep -q 'connect_refused client=E2EPROD001e2e_clock' "$T/cloud.err" || fail "clock: the broker refused the device"
+ok "a device whose wall clock reads 1970 (not set yet) binds: its user name does not expire"
 
 export SMARTCFG_PRODUCT_SECRET=$SECRET
 run_flow dynreg e2e_dev2 --register-url "$BASE/register/dev"

@@ -103,6 +103,15 @@ static void test_credentials_sha1_tls_override(void **state)
     assert_string_equal(c.host, "127.0.0.1");
     assert_int_equal(c.port, 18830);
     assert_string_equal(c.username, "ABCDEFGHIJdev001;21010406;Zaz09;2147483647");
+    /* a clock not set yet (a board counting from 1970 until SNTP answers, an RTC's 2000): as
+     * unknown; from SC_CLOUD_CLOCK_FLOOR (2023-01-01) on, a day from now */
+    static const uint64_t unset[] = { 1, 3 * 86400u, 946684800u, SC_CLOUD_CLOCK_FLOOR - 1u };
+    for (size_t i = 0; i < sizeof unset / sizeof unset[0]; i++) {
+        assert_int_equal(sc_cloud_mqtt_credentials(&id, &cfg, unset[i], rnd2, &c), SC_OK);
+        assert_string_equal(c.username, "ABCDEFGHIJdev001;21010406;Zaz09;2147483647");
+    }
+    assert_int_equal(sc_cloud_mqtt_credentials(&id, &cfg, SC_CLOUD_CLOCK_FLOOR, rnd2, &c), SC_OK);
+    assert_string_equal(c.username, "ABCDEFGHIJdev001;21010406;Zaz09;1672617600");
 }
 
 static void test_credentials_errors(void **state)
@@ -931,6 +940,16 @@ static void test_bind_dynreg_fake(void **state)
     http_answer = answer;
     uint16_t e;
     int32_t s;
+    /* a wall clock not set yet (1970 until SNTP answers): failed at once with err 27 sub 202,
+     * no POST whose timestamp the cloud would refuse */
+    F.unix_now = 3 * 86400u;
+    assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
+    assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_FAILED);
+    assert_int_equal(e, SC_ERRID_DEVINFO);
+    assert_int_equal(s, SC_SUBID_TIMESTAMP);
+    assert_int_equal(http_calls, 0);
+    sc_binder_abort(&B);
+    F.unix_now = 1700000000u;
     assert_int_equal(sc_binder_start(&B, &H, &cfg, &id, "tok-secret", F.now), SC_OK);
     assert_int_equal(run(&B, 1000, &e, &s), SC_BINDER_DONE);
     assert_string_equal(id.device_secret, PSK);
