@@ -17,6 +17,7 @@
 
 #include "sc_posix.h"
 #include "sc_posix_lookup.h"
+#include "smartcfg/cloud.h"
 #include "sc_posix_mqtt.h"
 
 #define ACK_RING 64
@@ -292,7 +293,11 @@ static int parse_addrs(posix_mqtt_t *p, const char *list, int dflt)
 }
 
 /* Loop thread, before each connect: what the TLS callbacks check and send for this address
- * (numeric: host is an address, then its certificate must name that address, "%scope" aside). */
+ * (numeric: host is an address, then its certificate must name that address, "%scope" aside).
+ * With a wall clock not set yet (before SC_CLOUD_CLOCK_FLOOR: a board without an RTC before its
+ * NTP sync, or on a network that blocks NTP) the chain and the name are verified but not the
+ * certificates' dates, as ESP-IDF's mbedTLS does by default: by a 1970 clock every certificate
+ * is "not yet valid", and no connect could succeed until the clock was set (F206). */
 static void set_tls_name(posix_mqtt_t *p, const char *host, bool numeric)
 {
     snprintf(p->tls_name, sizeof p->tls_name, "%s", numeric ? "" : host);
@@ -300,6 +305,10 @@ static void set_tls_name(posix_mqtt_t *p, const char *host, bool numeric)
         return;
     X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(p->tls_ctx);
     X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if ((uint64_t)time(NULL) < SC_CLOUD_CLOCK_FLOOR)
+        X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_NO_CHECK_TIME);
+    else
+        X509_VERIFY_PARAM_clear_flags(vp, X509_V_FLAG_NO_CHECK_TIME);
     if (numeric) {
         char ip[INET6_ADDRSTRLEN];
         snprintf(ip, sizeof ip, "%.*s", (int)strcspn(host, "%"), host);

@@ -4,7 +4,8 @@
 # `smartcfg send --cloud` (the phone) gets a token from `smartcfg cloud`, provisions a real
 # `smartcfg device` over its virtual radio, hands it the token over UDP 8266; the device binds
 # over MQTT through the real mosquitto + smartcfg_auth; the phone sees the binding through the
-# token API. Twice: a device with its secret, and one using dynamic registration (/register/dev).
+# token API. A device with its secret; one whose wall clock reads 1970 (not set yet), over TLS
+# (F205, F206); one using dynamic registration (/register/dev); then PSK records of before F32.
 # (Fails if a piece it needs is missing from the build: nothing is skipped.)
 set -euo pipefail
 . "$(dirname "$0")/lib/netns_self.bash"
@@ -14,7 +15,9 @@ command -v mosquitto >/dev/null || fail "mosquitto not installed"
 # F181: the mosquitto the cloud starts inherits none of the variables of the cloud's own secrets
 # (left exported in an operator's shell or a unit file); $PGPASSWORD stays, the plugin's libpq
 # reads it
-SMARTCFG_RABBITMQ_PASSWORD=rmq-S3cret-e2e SMARTCFG_SERVICE_PASSWORD=svc-S3cret-e2e PGPASSWORD=pg-e2e start_cloud
+MQTTS_PORT=$(free_port)   # the cloud's MQTT over TLS (its own CA in $T/tls), for the clock's flow
+SMARTCFG_RABBITMQ_PASSWORD=rmq-S3cret-e2e SMARTCFG_SERVICE_PASSWORD=svc-S3cret-e2e PGPASSWORD=pg-e2e start_cloud \
+    --mqtts 127.0.0.1:$MQTTS_PORT
 MOSQ=$(pgrep -P "$CLOUD_PID" mosquitto) || fail "no mosquitto child of the cloud"
 tr '\0' '\n' <"/proc/$MOSQ/environ" >"$T/mosq.env" || fail "cannot read mosquitto's environment"
 grep -q '^PGPASSWORD=pg-e2e$' "$T/mosq.env" || fail "mosquitto lacks PGPASSWORD (or the test set none)"
@@ -24,11 +27,12 @@ SECRET=$(post /v1/products "{\"product_id\":\"$P\"}" | jget product_secret)
 PSK=$(post /v1/products/$P/devices '{"device_name":"e2e_dev1"}' | jget device_secret)
 
 DEV_WRAP=""   # with_wallclock: the device's wall clock from $T/wall (lib/cloud.bash)
+DEV_BROKER=""
 run_flow() {  # NAME DEVICE-NAME [device identity options...]
     local name=$1 dn=$2; shift 2
     mkdir -p "$T/$name.state"
     $DEV_WRAP "$SMARTCFG" device --radio udp --join sim:TP-LINK_2.4G:12345678:127.0.0.2 --product-id $P --device-name "$dn" \
-        --broker 127.0.0.1:$MQTT_PORT --state-dir "$T/$name.state" --timeout 60 --json "$@" \
+        --broker "${DEV_BROKER:-127.0.0.1:$MQTT_PORT}" --state-dir "$T/$name.state" --timeout 60 --json "$@" \
         > "$T/$name.dev.ev" 2> "$T/$name.dev.err" &
     local dpid=$!
     sleep 0.5
@@ -53,19 +57,22 @@ run_flow secret e2e_dev1
 unset SMARTCFG_DEVICE_SECRET
 ok "send --cloud -> device (device secret) -> MQTT bind -> phone sees it bound"
 
-# A device whose wall clock is not set yet (a board counting from 1970 until SNTP answers):
-# its user name's expiry is the SDK's 2147483647 (SC_CLOUD_CLOCK_FLOOR). Before, it was "a day
-# from now", long past: refused by the broker (connect_refused reason=expired), "could not
-# reach the cloud over MQTT".
+# A device whose wall clock is not set yet (a board counting from 1970 until SNTP answers),
+# over TLS with the cloud's CA: its user name's expiry is the SDK's 2147483647
+# (SC_CLOUD_CLOCK_FLOOR), and the broker's certificate is verified without its dates, as
+# ESP-IDF's mbedTLS does by default. Before, the expiry was "a day from now", long past:
+# refused by the broker (connect_refused reason=expired, F205); and the certificate "not yet
+# valid" (the broker's log: "bad certificate", the device: MQTT connect refused (71), F206).
 export SMARTCFG_DEVICE_SECRET=$(post /v1/products/$P/devices '{"device_name":"e2e_clock"}' | jget device_secret)
 echo $(( 3 * 86400 - $(date +%s) )) > "$T/wall"
-DEV_WRAP=with_wallclock run_flow clock e2e_clock
+DEV_WRAP=with_wallclock DEV_BROKER=127.0.0.1:$MQTTS_PORT run_flow clock e2e_clock --tls --ca-file "$T/tls/ca.crt"
 unset SMARTCFG_DEVICE_SECRET
 ! grep 'wallclock:' "$T/clock.dev.err" >&2 || fail "clock: the device waited on the wall clock (above; F203)"
 ts=$(head -n 1 "$T/clock.dev.ev" | jget ts)
 [ "$ts" -lt $(( 4 * 86400 * 1000 )) ] || fail "clock: the device's first event is stamped $ts ms, not in 1970 (the shim did not set its clock)"
 ! grep -q 'connect_refused client=E2EPROD001e2e_clock' "$T/cloud.err" || fail "clock: the broker refused the device"
-ok "a device whose wall clock reads 1970 (not set yet) binds: its user name does not expire"
+grep -q 'connect_ok client=E2EPROD001e2e_clock' "$T/cloud.err" || fail "clock: not connected through the TLS listener"
+ok "a device whose wall clock reads 1970 (not set yet) binds over TLS: its user name does not expire, the certificate's dates are not held against it"
 
 export SMARTCFG_PRODUCT_SECRET=$SECRET
 run_flow dynreg e2e_dev2 --register-url "$BASE/register/dev"

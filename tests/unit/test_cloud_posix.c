@@ -863,13 +863,19 @@ static void test_bind_tls(void **state)
              "( cd '%s' && for n in localhost other.sc-test.example; do openssl req -newkey rsa:2048 -nodes "
              "-keyout $n.key -out $n.csr -subj /CN=$n && printf 'subjectAltName=DNS:%%s\\n' $n > $n.ext && "
              "openssl x509 -req -in $n.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out $n.crt -days 2 "
-             "-extfile $n.ext && chmod 644 $n.key || exit 1; done ) >/dev/null 2>&1",
+             "-extfile $n.ext && chmod 644 $n.key || exit 1; done && openssl req -newkey rsa:2048 -nodes "
+             "-keyout expired.key -out expired.csr -subj /CN=127.0.0.1 && printf 'subjectAltName=IP:127.0.0.1\\n' > "
+             "expired.ext && openssl x509 -req -in expired.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out "
+             "expired.crt -days -1 -extfile expired.ext && chmod 644 expired.key ) >/dev/null 2>&1",
              tmpdir);
     assert_int_equal(system(cmd), 0);
+    /* ... and one that ended yesterday, reached by its address, refused by this set clock (F206
+     * skips the dates only for a clock before SC_CLOUD_CLOCK_FLOOR: integ.cloud_e2e "clock") */
     static const struct {
         const char *cert, *host;
         uint16_t err;
-    } cases[] = { { "localhost", "localhost", 25 }, { "localhost", "127.0.0.1", 1 }, { "other.sc-test.example", "localhost", 1 } };
+    } cases[] = { { "localhost", "localhost", 25 }, { "localhost", "127.0.0.1", 1 }, { "other.sc-test.example", "localhost", 1 },
+                  { "expired", "127.0.0.1", 1 } };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(extra, sizeof extra, "certfile %s/%s.crt\nkeyfile %s/%s.key\n", tmpdir, cases[i].cert, tmpdir, cases[i].cert);
         tls_pid = spawn_broker(true, extra, &tls_port);
