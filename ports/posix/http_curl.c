@@ -4,10 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include "sc_posix_http.h"
+#include "smartcfg/cloud.h"
 
 /* The one streamed GET (OTA download): curl's multi interface, driven from get_read(), so
  * nothing blocks; a full buffer pauses the transfer until the core takes the bytes. */
@@ -66,6 +70,19 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *user)
     return n;
 }
 
+/* libcurl's OpenSSL context of a transfer, before its handshake: with a wall clock not set
+ * yet (before SC_CLOUD_CLOCK_FLOOR) the chain and the name are verified but not the dates, as in
+ * the MQTT port (F206): by a 1970 clock every certificate is "not yet valid", and an OTA
+ * download over HTTPS failed until the clock was set. A libcurl on another TLS library has no
+ * such hook (the option is then refused, and the dates checked). */
+static CURLcode unset_clock_ctx(CURL *c, void *ssl_ctx, void *user)
+{
+    (void)c, (void)user;
+    if ((uint64_t)time(NULL) < SC_CLOUD_CLOCK_FLOOR)
+        X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param((SSL_CTX *)ssl_ctx), X509_V_FLAG_NO_CHECK_TIME);
+    return CURLE_OK;
+}
+
 /* What every request of ours sets: the URL, http(s) only, no redirects, no signals, no
  * verbose output (bodies carry signatures), the TLS trust. */
 static void common_opts(const posix_http_t *p, CURL *c, const char *url)
@@ -88,6 +105,7 @@ static void common_opts(const posix_http_t *p, CURL *c, const char *url)
     curl_easy_setopt(c, CURLOPT_USERAGENT, "smartcfg");
     if (p->ca_file != NULL)
         curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_file);
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, unset_clock_ctx);
     if (p->insecure) {
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
