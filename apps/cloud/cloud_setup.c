@@ -13,10 +13,17 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "cli.h"
 #include "cloud.h"
+#include "smartcfg/cloud.h"
 
 extern char **environ;
 
@@ -160,21 +167,42 @@ static int run(const char *const argv[])
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-/* A private CA and a server certificate signed by it, made with the openssl command line
- * (EC P-256, the CA 10 years, the server 825 days). The server certificate names localhost,
- * 127.0.0.1, ::1 and `host` when that is a specific address or name, so a device given the
- * CA file verifies the server with an ordinary hostname check. Kept across runs. */
-int cloud_tls_material(const char *dir, const char *host, cloud_tls_files_t *out, char *err, size_t errlen)
+/* A certificate with less time left than this is made again at start (the server's, when our CA
+ * issued it) or warned of (the CA, which devices hold: a new one is theirs to take). */
+#define CERT_RENEW_S (30LL * 86400)
+
+/* On stderr and as a `warning` event, for the operator's alerting. */
+static void warn(const char *msg)
 {
-    snprintf(out->ca, sizeof out->ca, "%s/ca.crt", dir);
-    snprintf(out->cert, sizeof out->cert, "%s/server.crt", dir);
-    snprintf(out->key, sizeof out->key, "%s/server.key", dir);
-    if (access(out->ca, R_OK) == 0 && access(out->cert, R_OK) == 0 && access(out->key, R_OK) == 0)
-        return 0;
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-        return -1;
-    }
+    cloud_log("WARNING: %s", msg);
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "message", msg);
+    cloud_event("warning", ev);
+}
+
+/* The certificate in path (PEM), or NULL. */
+static X509 *read_cert(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    return x;
+}
+
+/* Seconds from now to the end of x (negative: past it); LLONG_MIN when its date is unreadable. */
+static long long cert_left(const X509 *x)
+{
+    int days, secs;
+    return x && ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x)) ? (long long)days * 86400 + secs : LLONG_MIN;
+}
+
+/* The server key and certificate, signed by the CA in `dir` (ca.crt, ca.key): names localhost,
+ * 127.0.0.1, ::1 and `host` when that is a specific address or name, so a device given the CA
+ * file verifies the server with an ordinary hostname check. */
+static int make_server_cert(const char *dir, const char *host, const cloud_tls_files_t *out)
+{
     char cakey[PATH_MAX + 16], csr[PATH_MAX + 16], ext[PATH_MAX + 16], serial[PATH_MAX + 16];
     snprintf(cakey, sizeof cakey, "%s/ca.key", dir);
     snprintf(csr, sizeof csr, "%s/server.csr", dir);
@@ -182,10 +210,8 @@ int cloud_tls_material(const char *dir, const char *host, cloud_tls_files_t *out
     snprintf(serial, sizeof serial, "%s/ca.srl", dir);
     int fd = cloud_create_private(ext, false);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        snprintf(err, errlen, "cannot write %s", ext);
+    if (!f)
         return -1;
-    }
     fprintf(f, "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1");
     bool wildcard = !strcmp(host, "0.0.0.0") || !strcmp(host, "::") || !strcmp(host, "localhost") ||
                     !strcmp(host, "127.0.0.1") || !strcmp(host, "::1");
@@ -194,18 +220,98 @@ int cloud_tls_material(const char *dir, const char *host, cloud_tls_files_t *out
                 host);
     fprintf(f, "\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
     fclose(f);
-    const char *ca[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                         "-nodes", "-days", "3650", "-subj", "/CN=smartcfg local cloud CA", "-keyout", cakey,
-                         "-out", out->ca, NULL };
     const char *req[] = { "openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                           "-subj", "/CN=smartcfg local cloud", "-keyout", out->key, "-out", csr, NULL };
     const char *sign[] = { "openssl", "x509", "-req", "-in", csr, "-CA", out->ca, "-CAkey", cakey, "-CAserial",
                            serial, "-CAcreateserial", "-days", "825", "-extfile", ext, "-out", out->cert, NULL };
     mode_t old = umask(077);   /* openssl writes keys with the umask's rights */
-    int rc = run(ca) == 0 && run(req) == 0 && run(sign) == 0 ? 0 : -1;
+    int rc = run(req) == 0 && run(sign) == 0 ? 0 : -1;
     umask(old);
     unlink(csr);
     unlink(ext);
+    return rc;
+}
+
+/* At a start with the files there: a server certificate of ours (signed by ca.crt, whose key is
+ * beside it) with less than CERT_RENEW_S left is made again, as its CA still holds; one of
+ * another PKI, and the CA, are only warned of. Before, the 825 days passed unnoticed: every
+ * device and app refused the cloud's certificate from that day on (F208). */
+static void renew_if_due(const char *dir, const char *host, const cloud_tls_files_t *out)
+{
+    X509 *ca = read_cert(out->ca), *srv = read_cert(out->cert);
+    long long ca_left = cert_left(ca), srv_left = cert_left(srv);
+    char cakey[PATH_MAX + 16];
+    snprintf(cakey, sizeof cakey, "%s/ca.key", dir);
+    bool ours = ca && srv && access(cakey, R_OK) == 0 && X509_check_issued(ca, srv) == X509_V_OK &&
+                X509_verify(srv, X509_get0_pubkey(ca)) == 1;
+    if (ca_left < CERT_RENEW_S) {
+        char msg[PATH_MAX + 300];
+        snprintf(msg, sizeof msg,
+                 "the TLS CA %s %s: devices and apps will refuse the cloud; make a new one (move %s away and "
+                 "start again) and give devices and apps its ca.crt",
+                 out->ca, ca_left == LLONG_MIN ? "cannot be read" : ca_left < 0 ? "has expired" : "expires within 30 days",
+                 dir);
+        warn(msg);
+    } else if (srv_left < CERT_RENEW_S && ours) {
+        if (make_server_cert(dir, host, out) == 0)
+            cloud_log("TLS: the server certificate %s %s: made again from the CA (825 days)", out->cert,
+                      srv_left < 0 ? "had expired" : "expired within 30 days");
+        else
+            cloud_log("TLS: the server certificate %s expires within 30 days, and openssl could not make a new one",
+                      out->cert);
+    } else if (srv_left < CERT_RENEW_S) {
+        char msg[PATH_MAX + 200];
+        snprintf(msg, sizeof msg, "the TLS server certificate %s %s and is not of this cloud's CA: renew it", out->cert,
+                 srv_left == LLONG_MIN ? "cannot be read" : srv_left < 0 ? "has expired" : "expires within 30 days");
+        warn(msg);
+    }
+    X509_free(ca);
+    X509_free(srv);
+}
+
+/* A private CA and a server certificate signed by it, made with the openssl command line
+ * (EC P-256, the CA 10 years, the server 825 days). Kept across runs, the server's made again
+ * when it nears its end (renew_if_due). Not made while the wall clock is not set yet (before
+ * SC_CLOUD_CLOCK_FLOOR: a board without an RTC before its NTP sync): they would be dated from
+ * 1970 and long past their end once the clock is set, refused by every client from then on
+ * (F207); the start fails (exit 1: systemd starts it again later). */
+int cloud_tls_material(const char *dir, const char *host, cloud_tls_files_t *out, char *err, size_t errlen)
+{
+    snprintf(out->ca, sizeof out->ca, "%s/ca.crt", dir);
+    snprintf(out->cert, sizeof out->cert, "%s/server.crt", dir);
+    snprintf(out->key, sizeof out->key, "%s/server.key", dir);
+    bool clock_set = (uint64_t)cloud_now() >= SC_CLOUD_CLOCK_FLOOR;
+    if (access(out->ca, R_OK) == 0 && access(out->cert, R_OK) == 0 && access(out->key, R_OK) == 0) {
+        if (clock_set)
+            renew_if_due(dir, host, out);
+        return 0;
+    }
+    if (!clock_set) {
+        time_t now = (time_t)cloud_now();
+        struct tm tm;
+        char day[32] = "?";
+        if (gmtime_r(&now, &tm))
+            strftime(day, sizeof day, "%Y-%m-%d", &tm);
+        snprintf(err, errlen,
+                 "the wall clock reads %s, not set yet: TLS certificates made now would be past their end once it "
+                 "is; start the cloud once it is set (NTP; systemd: After=time-sync.target), or put your own in %s",
+                 day, dir);
+        return -1;
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    char cakey[PATH_MAX + 16];
+    snprintf(cakey, sizeof cakey, "%s/ca.key", dir);
+    const char *ca[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                         "-nodes", "-days", "3650", "-subj", "/CN=smartcfg local cloud CA", "-keyout", cakey,
+                         "-out", out->ca, NULL };
+    mode_t old = umask(077);   /* openssl writes keys with the umask's rights */
+    int rc = run(ca) == 0 ? 0 : -1;
+    umask(old);
+    if (rc == 0)
+        rc = make_server_cert(dir, host, out);
     if (rc != 0)
         snprintf(err, errlen, "openssl could not make the TLS certificates in %s (is openssl installed?)", dir);
     return rc;

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # TLS in `smartcfg cloud` (issue 13, deliverable 2), loopback only: certificates made at
 # first start (0600 key), HTTPS for the API, MQTT over TLS verified against the cloud's CA,
-# TLS-PSK with the device's PSK, and the loud warning for a network-facing plain HTTP API.
+# TLS-PSK with the device's PSK, the loud warning for a network-facing plain HTTP API; then the
+# certificates' lifetimes: a server certificate near its end made again at start, a foreign one
+# and a CA near their end warned of (F208), none made by a clock not set yet (F207).
 . "$(dirname "$0")/lib/cloud.bash"
 MQTTS_PORT=$(free_port)
 PSK_PORT=$(free_port)
@@ -60,3 +62,66 @@ grep -q 'WARNING: the HTTP API on 127.0.0.2 is reachable from the network WITHOU
 grep -q '"event":"warning"' "$T/warn.events" || fail "no warning event"
 stop_cloud
 ok "plain HTTP on a non-loopback address: loud warning (stderr and --json)"
+
+# F208: the server certificate nears its end (825 days after the first start): made again from
+# the cloud's CA at the next start, which devices already hold. Before, the old one was served
+# past its end and every client refused the cloud from that day on. Here it ends tomorrow.
+TLSD="$T/tls"
+cp "$TLSD/server.crt" "$T/server.before"
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n' > "$T/san.ext"
+openssl x509 -req -in <(openssl x509 -x509toreq -in "$TLSD/server.crt" -signkey "$TLSD/server.key" 2>/dev/null) \
+    -CA "$TLSD/ca.crt" -CAkey "$TLSD/ca.key" -CAcreateserial -days 1 -extfile "$T/san.ext" \
+    -out "$TLSD/server.crt" 2>/dev/null || fail "F208: cannot make the one-day certificate"
+! openssl x509 -checkend $((30 * 86400)) -noout -in "$TLSD/server.crt" >/dev/null || fail "F208: the fixture does not end soon"
+start_cloud_tls
+openssl x509 -checkend $((800 * 86400)) -noout -in "$TLSD/server.crt" >/dev/null ||
+    fail "F208: a server certificate ending tomorrow was not made again: $(openssl x509 -enddate -noout -in "$TLSD/server.crt")"
+grep -q "TLS: the server certificate $TLSD/server.crt expired within 30 days: made again from the CA" "$T/cloud.err" ||
+    fail "F208: the renewal was not told"
+r=$(get /v1/bindings) && jget bindings <<<"$r" >/dev/null || fail "F208: HTTPS with the CA after the renewal: $r"
+TOK=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
+[ "$(rr "$TOK" "$MQTTS_PORT" --cafile "$TLSD/ca.crt")" = 0 ] || fail "F208: MQTT over TLS with the CA after the renewal"
+stop_cloud
+ok "F208: a server certificate ending tomorrow is made again from the CA at start; HTTPS and MQTT/TLS verify with the same CA file"
+
+# ... one of another PKI (no key of its CA here) is not touched, but warned of; so is a CA
+# near its end (devices hold it: a new one is the operator's to hand out).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$TLSD/server.key" -out "$TLSD/server.crt" 2>/dev/null ||
+    fail "F208: cannot make a foreign certificate"
+cp "$TLSD/server.crt" "$T/foreign.crt"
+start_tls_only() { NO_LOGIN=1 start_cloud --tls --mqtts 127.0.0.1:$MQTTS_PORT --mqtt-psk 127.0.0.1:$PSK_PORT; }
+start_tls_only   # (no login: the foreign certificate is not of the CA curl is given)
+cmp -s "$TLSD/server.crt" "$T/foreign.crt" || fail "F208: a certificate of another PKI was replaced"
+grep -q '"event":"warning".*server certificate .* expires within 30 days and is not of this cloud.s CA' "$T/cloud.events" ||
+    fail "F208: no warning for a foreign certificate ending tomorrow"
+stop_cloud
+mv "$TLSD" "$T/tls.old"
+mkdir -m 700 "$TLSD"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 10 -subj /CN=ca \
+    -keyout "$TLSD/ca.key" -out "$TLSD/ca.crt" 2>/dev/null && cp "$T/tls.old/server.key" "$T/tls.old/server.crt" "$TLSD/" ||
+    fail "F208: cannot make a CA of 10 days"
+start_tls_only
+grep -q '"event":"warning".*the TLS CA .* expires within 30 days: devices and apps will refuse the cloud' "$T/cloud.events" ||
+    fail "F208: no warning for a CA ending in 10 days"
+stop_cloud
+ok "F208: a certificate of another PKI ending tomorrow is kept and warned of, and so is a CA ending in 10 days"
+
+# F207: no certificates made by a wall clock not set yet (a Raspberry Pi's first start before its
+# NTP sync): dated from 1970 (openssl under the same shim makes a CA of 1970-01-04..1980-01-02),
+# they would be long past their end once the clock is set. Before, they were made, served and
+# refused by every client after the sync. (The shim is in the cloud only: the timeout ends the
+# old code's cloud, which started.)
+rm -rf "$TLSD"
+echo $(( 3 * 86400 - $(date +%s) )) > "$T/wall"
+rc=0
+with_wallclock timeout 20 "$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --mqtt 127.0.0.1:$MQTT_PORT --db "$DB" --tls \
+    > /dev/null 2> "$T/unset.err" || rc=$?
+[ $rc = 1 ] || fail "F207: a first start with --tls by a 1970 clock: exit $rc, want 1: $(tail -3 "$T/unset.err")"
+grep -q "the wall clock reads 1970-01-04, not set yet: TLS certificates made now would be past their end" "$T/unset.err" ||
+    fail "F207: not told why: $(tail -3 "$T/unset.err")"
+[ ! -e "$TLSD/ca.crt" ] || fail "F207: a CA was made by the 1970 clock"
+echo 0 > "$T/wall"
+start_cloud_tls
+stop_cloud
+ok "F207: a first start with --tls by a clock reading 1970 fails (exit 1, told why), makes no certificate; once the clock is set it does"
