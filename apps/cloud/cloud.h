@@ -78,6 +78,7 @@ int cloud_create_private(const char *path, bool excl);
 int cloud_admin_key(const char *path, char *key, size_t keylen, bool *generated);
 typedef struct {
     char ca[4096 + 16], cert[4096 + 16], key[4096 + 16];
+    double ca_not_after, cert_not_after;   /* Unix time each ends (GET /metrics); 0: unreadable */
 } cloud_tls_files_t;
 int cloud_tls_material(const char *dir, const char *host, cloud_tls_files_t *out, char *err, size_t errlen);
 void cloud_private_files(const char *db);
@@ -119,6 +120,8 @@ typedef struct {
     struct cloud_ota *ota;               /* firmware updates (cloud_ota.h); NULL: none */
     struct cloud_thing *thing;           /* control / action downlink (cloud_thing.c); NULL: none */
     double start_time;                   /* Unix time the process started (GET /metrics) */
+    double tls_ca_not_after, tls_cert_not_after;   /* when the TLS CA and server certificate end
+                                          * (GET /metrics: alerting before it); 0: no TLS or unknown */
     bool mqtt_gauge;                     /* this process runs the MQTT gate: /metrics shows its connections */
 } cloud_http_cfg_t;
 cloud_http_t *cloud_http_start(const cloud_http_cfg_t *cfg, char *err, size_t errlen);

@@ -1119,6 +1119,7 @@ static enum MHD_Result ops_route(cloud_http_t *h, struct MHD_Connection *c, cons
     int broker = cloud_health_broker_up();
     cloud_metrics_info_t info = {
         .version = SMARTCFG_VERSION_STRING, .start_time_s = h->cfg.start_time,
+        .tls_not_after = { h->cfg.tls_ca_not_after, h->cfg.tls_cert_not_after },
         .store_errors = cloud_store_error_count(), .ready = !cloud_health_not_ready(),
         .store_up = cloud_health_store_up(), .broker_up = broker, .mqtt_connections = h->cfg.mqtt_gauge,
     };

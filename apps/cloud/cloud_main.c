@@ -1160,6 +1160,7 @@ bad_addr:
          * round trip: answered one at a time they were the cluster's limit (docs/scale.md). */
         .threads = (unsigned)(http_threads ? http_threads : amqp ? 8 : 4),
         .start_time = (double)started.tv_sec, .mqtt_gauge = gate != NULL,
+        .tls_ca_not_after = want_tls ? tls.ca_not_after : 0, .tls_cert_not_after = want_tls ? tls.cert_not_after : 0,
     };
     if (amqp && !http_per_addr_set)
         hc.per_ip_limit = 1024;

@@ -102,6 +102,14 @@ size_t cloud_metrics_render(char *buf, size_t len, const cloud_metrics_info_t *i
     put(&o, "smartcfg_cloud_build_info{version=\"%s\"} 1\n", info->version);
     head(&o, "start_time_seconds", "gauge", "Start time of this process, seconds since the Unix epoch.");
     put(&o, "smartcfg_cloud_start_time_seconds %.0f\n", info->start_time_s);
+    if (info->tls_not_after[0] > 0 || info->tls_not_after[1] > 0) {
+        head(&o, "tls_not_after_seconds", "gauge",
+             "When the TLS certificate (cert=\"ca\" or \"server\") read at start ends, seconds since the Unix epoch.");
+        static const char *const which[2] = { "ca", "server" };
+        for (size_t i = 0; i < 2; i++)
+            if (info->tls_not_after[i] > 0)
+                put(&o, "smartcfg_cloud_tls_not_after_seconds{cert=\"%s\"} %.0f\n", which[i], info->tls_not_after[i]);
+    }
     const struct { const char *name; int v; const char *help; } up[] = {
         { "ready", info->ready, "1 when this worker can do its work (GET /readyz answers 200), else 0." },
         { "store_up", info->store_up, "1 when the registry answered a trivial query within the last 3 s." },

@@ -49,6 +49,7 @@ void cloud_metrics_token_api(const char *action);
 typedef struct {
     const char *version;           /* build_info's label (a fixed version string) */
     double start_time_s;           /* Unix time the process started */
+    double tls_not_after[2];       /* Unix time the TLS CA [0] and server certificate [1] end; 0: none */
     uint64_t store_errors;         /* cloud_store_error_count() */
     int ready, store_up, broker_up;   /* 1, 0; -1: not reported */
     bool mqtt_connections;         /* the gauge is known (this process runs the gate) */

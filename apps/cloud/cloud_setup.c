@@ -191,6 +191,16 @@ static X509 *read_cert(const char *path)
     return x;
 }
 
+/* The Unix time the certificate in path ends; 0 when it cannot be read. */
+static double cert_end(const char *path)
+{
+    X509 *x = read_cert(path);
+    struct tm tm;
+    double t = x && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1 ? (double)timegm(&tm) : 0;
+    X509_free(x);
+    return t;
+}
+
 /* Seconds from now to the end of x (negative: past it); LLONG_MIN when its date is unreadable. */
 static long long cert_left(const X509 *x)
 {
@@ -284,6 +294,8 @@ int cloud_tls_material(const char *dir, const char *host, cloud_tls_files_t *out
     if (access(out->ca, R_OK) == 0 && access(out->cert, R_OK) == 0 && access(out->key, R_OK) == 0) {
         if (clock_set)
             renew_if_due(dir, host, out);
+        out->ca_not_after = cert_end(out->ca);
+        out->cert_not_after = cert_end(out->cert);
         return 0;
     }
     if (!clock_set) {
@@ -314,6 +326,8 @@ int cloud_tls_material(const char *dir, const char *host, cloud_tls_files_t *out
         rc = make_server_cert(dir, host, out);
     if (rc != 0)
         snprintf(err, errlen, "openssl could not make the TLS certificates in %s (is openssl installed?)", dir);
+    out->ca_not_after = cert_end(out->ca);
+    out->cert_not_after = cert_end(out->cert);
     return rc;
 }
 

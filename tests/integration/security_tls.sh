@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
+# ctest-cost: 30
 # TLS in `smartcfg cloud` (issue 13, deliverable 2), loopback only: certificates made at
 # first start (0600 key), HTTPS for the API, MQTT over TLS verified against the cloud's CA,
 # TLS-PSK with the device's PSK, the loud warning for a network-facing plain HTTP API; then the
@@ -78,6 +79,14 @@ openssl x509 -checkend $((800 * 86400)) -noout -in "$TLSD/server.crt" >/dev/null
     fail "F208: a server certificate ending tomorrow was not made again: $(openssl x509 -enddate -noout -in "$TLSD/server.crt")"
 grep -q "TLS: the server certificate $TLSD/server.crt expired within 30 days: made again from the CA" "$T/cloud.err" ||
     fail "F208: the renewal was not told"
+# ... and /metrics says when each certificate ends, for alerting before it
+metrics "$T/m.txt"
+for c in ca server; do
+    f=$TLSD/$c.crt
+    want=$(date -u -d "$(openssl x509 -enddate -noout -in "$f" | cut -d= -f2)" +%s)
+    [ "$(mval "$T/m.txt" "smartcfg_cloud_tls_not_after_seconds{cert=\"$c\"}")" = "$want" ] ||
+        fail "F208: /metrics: $c ends $(grep tls_not_after "$T/m.txt"), want $want"
+done
 r=$(get /v1/bindings) && jget bindings <<<"$r" >/dev/null || fail "F208: HTTPS with the CA after the renewal: $r"
 TOK=$(tokenapi AppCreateDeviceBindToken '{}' | jget data.Token)
 [ "$(rr "$TOK" "$MQTTS_PORT" --cafile "$TLSD/ca.crt")" = 0 ] || fail "F208: MQTT over TLS with the CA after the renewal"
