@@ -4,8 +4,9 @@
 # `smartcfg send --cloud` (the phone) gets a token from `smartcfg cloud`, provisions a real
 # `smartcfg device` over its virtual radio, hands it the token over UDP 8266; the device binds
 # over MQTT through the real mosquitto + smartcfg_auth; the phone sees the binding through the
-# token API. A device with its secret; one whose wall clock reads 1970 (not set yet), over TLS
-# (F205, F206); one using dynamic registration (/register/dev); then PSK records of before F32.
+# token API. A device with its secret; the same with its millisecond clock wrapping mid-flow;
+# one whose wall clock reads 1970 (not set yet), over TLS (F205, F206); one using dynamic
+# registration (/register/dev); then PSK records of before F32.
 # (Fails if a piece it needs is missing from the build: nothing is skipped.)
 set -euo pipefail
 . "$(dirname "$0")/lib/netns_self.bash"
@@ -56,6 +57,13 @@ export SMARTCFG_DEVICE_SECRET=$PSK
 run_flow secret e2e_dev1
 unset SMARTCFG_DEVICE_SECRET
 ok "send --cloud -> device (device secret) -> MQTT bind -> phone sees it bound"
+
+# The device's millisecond clock (sc_posix_now_ms, the HAL's now_ms: 32 bits, "may wrap")
+# wraps 3 s after its start, in the middle of the flow, as on a device up for 49.7 days: a time
+# namespace of its own with its monotonic clock that far on (unshare --time).
+mono=$(python3 -c 'import time; print(int(time.monotonic()))')
+SMARTCFG_DEVICE_SECRET=$PSK DEV_WRAP="unshare --time --fork --monotonic $(( 4294967 - mono - 3 ))" run_flow wrap e2e_dev1
+ok "bound with the device's millisecond clock wrapping 3 s into the flow (49.7 days up)"
 
 # A device whose wall clock is not set yet (a board counting from 1970 until SNTP answers),
 # over TLS with the cloud's CA: its user name's expiry is the SDK's 2147483647
