@@ -81,6 +81,9 @@ typedef struct {
     double ca_not_after, cert_not_after;   /* Unix time each ends (GET /metrics); 0: unreadable */
 } cloud_tls_files_t;
 int cloud_tls_material(const char *dir, const char *host, cloud_tls_files_t *out, char *err, size_t errlen);
+/* At start: a wall clock not set yet (before SC_CLOUD_CLOCK_FLOOR) is warned of (stderr and a
+ * `warning` event): what the cloud stores and compares by it goes by 1970 until it is set. */
+void cloud_clock_check(void);
 void cloud_private_files(const char *db);
 void cloud_clean_stale_tmpdirs(const char *tmp);
 

@@ -949,6 +949,7 @@ bad_addr:
         cloud_log("%s", err);
         return SC_EXIT_FAIL;
     }
+    cloud_clock_check();
     bool loopback = !strcmp(http.host, "127.0.0.1") || !strcmp(http.host, "::1") || !strcmp(http.host, "localhost");
     if (!loopback && !https) {
         cloud_log("WARNING: the HTTP API on %s is reachable from the network WITHOUT TLS:", http.host);

@@ -180,6 +180,30 @@ static void warn(const char *msg)
     cloud_event("warning", ev);
 }
 
+/* The wall clock's day (YYYY-MM-DD) into day[32]. */
+static void clock_day(char day[32])
+{
+    time_t now = (time_t)cloud_now();
+    struct tm tm;
+    snprintf(day, 32, "?");
+    if (gmtime_r(&now, &tm))
+        strftime(day, 32, "%Y-%m-%d", &tm);
+}
+
+void cloud_clock_check(void)
+{
+    if ((uint64_t)cloud_now() >= SC_CLOUD_CLOCK_FLOOR)
+        return;
+    char day[32], msg[400];
+    clock_day(day);
+    snprintf(msg, sizeof msg,
+             "the wall clock reads %s, not set yet: token expiries and the timestamp windows of dynamic "
+             "registration and gateway binds go by it (a device's registration is refused as out of the window) "
+             "until it is set (NTP)",
+             day);
+    warn(msg);
+}
+
 /* The certificate in path (PEM), or NULL. */
 static X509 *read_cert(const char *path)
 {
@@ -299,11 +323,8 @@ int cloud_tls_material(const char *dir, const char *host, cloud_tls_files_t *out
         return 0;
     }
     if (!clock_set) {
-        time_t now = (time_t)cloud_now();
-        struct tm tm;
-        char day[32] = "?";
-        if (gmtime_r(&now, &tm))
-            strftime(day, sizeof day, "%Y-%m-%d", &tm);
+        char day[32];
+        clock_day(day);
         snprintf(err, errlen,
                  "the wall clock reads %s, not set yet: TLS certificates made now would be past their end once it "
                  "is; start the cloud once it is set (NTP; systemd: After=time-sync.target), or put your own in %s",

@@ -16,8 +16,9 @@
 #      old, still work (F204: both were wall-clock times: every session ended, and a step
 #      back kept them as much longer);
 #   4. the run above waited on the wall clock nowhere (the shim names any such wait);
-#   5. a step forward of 2 min does not make the broker supervisor forget five deaths of the
-#      last seconds: the sixth gives up, as without the step (F204).
+#   5. a cloud started by a clock not set yet (1970) says so; a step forward (to now) does not
+#      make the broker supervisor forget five deaths of the last seconds: the sixth gives up,
+#      as without the step (F204).
 . "$(dirname "$0")/lib/cloud.bash"
 . "$(dirname "$0")/lib/wait.bash"
 SHIM="$SC_BUILD/tests/sc_wallclock.so"
@@ -122,10 +123,13 @@ stop_cloud
 if grep 'wallclock:' "$T/cloud.err" >&2; then fail "4: the cloud waited on the wall clock (above)"; fi
 ok "4: no wait of the cloud on the wall clock (HTTP reaper, API lock, console, output, stop)"
 
-# 5. The broker supervisor's window (5 deaths within 60 s: give up) through a step forward.
-step 0
+# 5. The broker supervisor's window (5 deaths within 60 s: give up) through a step forward,
+# of 56 years: this cloud starts by a clock not set yet (1970-01-04), which it warns of.
+step $(( 3 * 86400 - $(date +%s) ))
 kill $BRPID; wait $BRPID 2>/dev/null || true
 with_wallclock start_cloud
+grep -q '"event":"warning".*"message":"the wall clock reads 1970-01-04, not set yet: token expiries' "$T/cloud.events" ||
+    fail "5: no warning of the clock not set"
 restarts() { grep -c '"event":"broker_restarted"' "$T/cloud.events"; }
 for i in 1 2 3 4 5; do
     BPID=$(pgrep -P "$CLOUD_PID" mosquitto) || fail "5: no mosquitto under the cloud before death $i"
@@ -142,4 +146,4 @@ rc=0; wait $CLOUD_PID || rc=$?
 CLOUD_PID=""
 grep -q "mosquitto died 5 times within 60 s; giving up" "$T/cloud.err" || fail "5: exit $rc without giving up: $(tail -3 "$T/cloud.err")"
 if grep 'wallclock:' "$T/cloud.err" >&2; then fail "5: the cloud waited on the wall clock (above)"; fi
-ok "5: six deaths in seconds, a step forward of 2 min among them: given up (exit $rc), as without the step"
+ok "5: started by a clock reading 1970 (warned of); six deaths in seconds, a step forward of 56 years among them: given up (exit $rc), as without the step"
