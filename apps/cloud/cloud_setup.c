@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -234,10 +235,14 @@ static long long cert_left(const X509 *x)
 
 /* The server key and certificate, signed by the CA in `dir` (ca.crt, ca.key): names localhost,
  * 127.0.0.1, ::1 and `host` when that is a specific address or name, so a device given the CA
- * file verifies the server with an ordinary hostname check. */
+ * file verifies the server with an ordinary hostname check. Made beside the files they replace
+ * and renamed over them once both are whole: a renewal that fails midway leaves the old pair. */
 static int make_server_cert(const char *dir, const char *host, const cloud_tls_files_t *out)
 {
     char cakey[PATH_MAX + 16], csr[PATH_MAX + 16], ext[PATH_MAX + 16], serial[PATH_MAX + 16];
+    char key[PATH_MAX + 32], cert[PATH_MAX + 32];
+    snprintf(key, sizeof key, "%s.new", out->key);
+    snprintf(cert, sizeof cert, "%s.new", out->cert);
     snprintf(cakey, sizeof cakey, "%s/ca.key", dir);
     snprintf(csr, sizeof csr, "%s/server.csr", dir);
     snprintf(ext, sizeof ext, "%s/server.ext", dir);
@@ -255,12 +260,14 @@ static int make_server_cert(const char *dir, const char *host, const cloud_tls_f
     fprintf(f, "\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
     fclose(f);
     const char *req[] = { "openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                          "-subj", "/CN=smartcfg local cloud", "-keyout", out->key, "-out", csr, NULL };
+                          "-subj", "/CN=smartcfg local cloud", "-keyout", key, "-out", csr, NULL };
     const char *sign[] = { "openssl", "x509", "-req", "-in", csr, "-CA", out->ca, "-CAkey", cakey, "-CAserial",
-                           serial, "-CAcreateserial", "-days", "825", "-extfile", ext, "-out", out->cert, NULL };
+                           serial, "-CAcreateserial", "-days", "825", "-extfile", ext, "-out", cert, NULL };
     mode_t old = umask(077);   /* openssl writes keys with the umask's rights */
-    int rc = run(req) == 0 && run(sign) == 0 ? 0 : -1;
+    int rc = run(req) == 0 && run(sign) == 0 && rename(key, out->key) == 0 && rename(cert, out->cert) == 0 ? 0 : -1;
     umask(old);
+    unlink(key);
+    unlink(cert);
     unlink(csr);
     unlink(ext);
     return rc;
@@ -315,38 +322,49 @@ int cloud_tls_material(const char *dir, const char *host, cloud_tls_files_t *out
     snprintf(out->cert, sizeof out->cert, "%s/server.crt", dir);
     snprintf(out->key, sizeof out->key, "%s/server.key", dir);
     bool clock_set = (uint64_t)cloud_now() >= SC_CLOUD_CLOCK_FLOOR;
-    if (access(out->ca, R_OK) == 0 && access(out->cert, R_OK) == 0 && access(out->key, R_OK) == 0) {
+#define HAVE_ALL() (access(out->ca, R_OK) == 0 && access(out->cert, R_OK) == 0 && access(out->key, R_OK) == 0)
+    if (!HAVE_ALL()) {
+        if (!clock_set) {
+            char day[32];
+            clock_day(day);
+            snprintf(err, errlen,
+                     "the wall clock reads %s, not set yet: TLS certificates made now would be past their end once "
+                     "it is; start the cloud once it is set (NTP; systemd: After=time-sync.target), or put your own "
+                     "in %s",
+                     day, dir);
+            return -1;
+        }
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+            return -1;
+        }
+    }
+    /* Workers on one host may share the directory: one makes or renews the files at a time, and
+     * the others then find them whole. */
+    int lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    while (lock >= 0 && flock(lock, LOCK_EX) != 0 && errno == EINTR)
+        continue;
+    int rc = 0;
+    if (HAVE_ALL()) {
         if (clock_set)
             renew_if_due(dir, host, out);
-        out->ca_not_after = cert_end(out->ca);
-        out->cert_not_after = cert_end(out->cert);
-        return 0;
+    } else {
+        char cakey[PATH_MAX + 16];
+        snprintf(cakey, sizeof cakey, "%s/ca.key", dir);
+        const char *ca[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                             "-nodes", "-days", "3650", "-subj", "/CN=smartcfg local cloud CA", "-keyout", cakey,
+                             "-out", out->ca, NULL };
+        mode_t old = umask(077);   /* openssl writes keys with the umask's rights */
+        rc = run(ca) == 0 ? 0 : -1;
+        umask(old);
+        if (rc == 0)
+            rc = make_server_cert(dir, host, out);
+        if (rc != 0)
+            snprintf(err, errlen, "openssl could not make the TLS certificates in %s (is openssl installed?)", dir);
     }
-    if (!clock_set) {
-        char day[32];
-        clock_day(day);
-        snprintf(err, errlen,
-                 "the wall clock reads %s, not set yet: TLS certificates made now would be past their end once it "
-                 "is; start the cloud once it is set (NTP; systemd: After=time-sync.target), or put your own in %s",
-                 day, dir);
-        return -1;
-    }
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-        return -1;
-    }
-    char cakey[PATH_MAX + 16];
-    snprintf(cakey, sizeof cakey, "%s/ca.key", dir);
-    const char *ca[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                         "-nodes", "-days", "3650", "-subj", "/CN=smartcfg local cloud CA", "-keyout", cakey,
-                         "-out", out->ca, NULL };
-    mode_t old = umask(077);   /* openssl writes keys with the umask's rights */
-    int rc = run(ca) == 0 ? 0 : -1;
-    umask(old);
-    if (rc == 0)
-        rc = make_server_cert(dir, host, out);
-    if (rc != 0)
-        snprintf(err, errlen, "openssl could not make the TLS certificates in %s (is openssl installed?)", dir);
+#undef HAVE_ALL
+    if (lock >= 0)
+        close(lock);
     out->ca_not_after = cert_end(out->ca);
     out->cert_not_after = cert_end(out->cert);
     return rc;

@@ -79,6 +79,7 @@ openssl x509 -checkend $((800 * 86400)) -noout -in "$TLSD/server.crt" >/dev/null
     fail "F208: a server certificate ending tomorrow was not made again: $(openssl x509 -enddate -noout -in "$TLSD/server.crt")"
 grep -q "TLS: the server certificate $TLSD/server.crt expired within 30 days: made again from the CA" "$T/cloud.err" ||
     fail "F208: the renewal was not told"
+[ "$(stat -c %a "$TLSD/server.key")" = 600 ] && [ ! -e "$TLSD/server.key.new" ] || fail "F208: the new key is not 0600 or its temp file stayed"
 # ... and /metrics says when each certificate ends, for alerting before it
 metrics "$T/m.txt"
 for c in ca server; do
