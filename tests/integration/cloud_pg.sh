@@ -277,6 +277,14 @@ stuck() {   # FILE -> "HTTP-code seconds"
 }
 stuck "$T/stuck.body" > "$T/stuck.res" &
 STUCK=$!
+# Once its query waits on the relay (a query held there, and a moment: the readiness probe's own
+# may be the one held first): a probe that came in the same turn of the same thread as the
+# request would wait with it, libmicrohttpd serving a thread's connections one after the other
+# (docs/cloud.md "Health and metrics": what a probe can still wait for); one after it goes to a
+# thread in its poll loop. (Probing at once failed once beside stress-ng.)
+for _ in $(seq 100); do grep -q held "$T/fz.out" && break; sleep 0.05; done
+grep -q held "$T/fz.out" || fail "no query reached the cut-off relay"
+sleep 0.3
 for _ in 1 2 3; do
     [ "$(curl -s --max-time 1 "$BASE/healthz")" = '{"live":true}' ] || fail "/healthz not answered within 1 s behind a stuck request"
 done

@@ -2,7 +2,9 @@
 """A TCP relay that freezes on demand: what a server that vanished without a reset (a cut
 network, a host gone) looks like to its clients. Relays LISTEN_PORT to UPSTREAM until FLAGFILE
 exists; from then on it passes nothing either way and answers no new connection, but keeps
-every socket open, so a client waits on TCP rather than seeing a refusal or a reset.
+every socket open, so a client waits on TCP rather than seeing a refusal or a reset. Bytes a
+client sends after the freeze are held, and said once per connection ("held"): the moment a
+request of the client's waits on the frozen server.
 
 usage: tcp_freeze.py [LISTEN_ADDR:]LISTEN_PORT UPSTREAM_HOST:PORT FLAGFILE   (prints "listening";
 LISTEN_ADDR defaults to 127.0.0.1)
@@ -20,10 +22,12 @@ def frozen(flag):
     return os.path.exists(flag)
 
 
-def pump(a, b, flag):
+def pump(a, b, flag, upstream=False):
     try:
         while True:
             d = a.recv(65536)
+            if d and upstream and frozen(flag):
+                print("held", flush=True)
             if not d or frozen(flag):
                 break
             b.sendall(d)
@@ -49,7 +53,7 @@ def main():
             continue
         u = socket.create_connection((host, int(uport)))
         held.extend((c, u))
-        threading.Thread(target=pump, args=(c, u, flag), daemon=True).start()
+        threading.Thread(target=pump, args=(c, u, flag, True), daemon=True).start()
         threading.Thread(target=pump, args=(u, c, flag), daemon=True).start()
 
 
