@@ -79,6 +79,8 @@ unset SMARTCFG_DEVICE_SECRET
 ts=$(head -n 1 "$T/clock.dev.ev" | jget ts)
 [ "$ts" -lt $(( 4 * 86400 * 1000 )) ] || fail "clock: the device's first event is stamped $ts ms, not in 1970 (the shim did not set its clock)"
 ! grep -q 'connect_refused client=E2EPROD001e2e_clock' "$T/cloud.err" || fail "clock: the broker refused the device"
+grep -q 'warn  the wall clock is not set yet (before 2023): until it is (NTP), the MQTT user name carries no expiry' \
+    "$T/clock.dev.err" || fail "clock: the device did not say its clock is not set"
 grep -q 'connect_ok client=E2EPROD001e2e_clock' "$T/cloud.err" || fail "clock: not connected through the TLS listener"
 ok "a device whose wall clock reads 1970 (not set yet) binds over TLS: its user name does not expire, the certificate's dates are not held against it"
 
