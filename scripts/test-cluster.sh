@@ -209,7 +209,7 @@ if [ -n "$PG" ]; then
 
     # A server that hangs (its processes stopped: a stuck disk, a frozen VM; the kernel still
     # acknowledges, so no keepalive ends the wait): the auth question is answered, the login
-    # refused, within the auth threads' 2 s wait for the server (F201; before, as for the lock:
+    # refused, within the auth threads' 3 s wait for the server (F201, F209; before, as for the lock:
     # held until RabbitMQ's own 5 s, the pool thread for the hang's length).
     curl -sf -X POST -H "$ADMIN" "$BASE/v1/products/CLUSTER001/devices" -d '{"device_name":"lock2"}' > "$CL_DIR/lock2"
     U="CLUSTER001lock2;21010406;ab12C;2147483647"

@@ -118,8 +118,12 @@ typedef struct {
 #define HTTP_LOCK_WAIT_MS 2000
 /* The same for a PostgreSQL server that does not answer at all (a host down, a network cut): its
  * keepalives ended such a wait after ~11 s, its reconnects after 5 s a host, and the connections
- * the thread took meanwhile were closed (F201). */
-#define HTTP_SERVER_WAIT_MS 2000
+ * the thread took meanwhile were closed (F201). Longer than the lock wait, by a margin: a lock
+ * wait ends with the server's own answer (55P03) HTTP_LOCK_WAIT_MS and a round trip after the
+ * statement went out; at the same 2 s this bound came first, mostly with the server a few ms
+ * away, always with it 30 ms away, and shut the healthy connection as a silent server's: the
+ * next requests were 503 until it reconnected (F209). Still well inside libmicrohttpd's 5 s. */
+#define HTTP_SERVER_WAIT_MS (HTTP_LOCK_WAIT_MS + 1000)
 #define CHAIN_MS 200
 
 #define CONN_RESERVE 128

@@ -269,8 +269,8 @@ touch "$T/frozen"
 CUT=$(date +%s%N)
 # A token request now waits on the cut-off database (its AccessToken check), holding the API's
 # lock: the probes must not wait behind it (with one HTTP thread they waited as long as it
-# did), and it is answered 503 once the API's wait for a server that does not answer (2 s,
-# F201) has passed; before, it waited as long as the relay held the connection (minutes).
+# did), and it is answered 503 once the API's wait for a server that does not answer (3 s,
+# F201, F209) has passed; before, it waited as long as the relay held the connection (minutes).
 stuck() {   # FILE -> "HTTP-code seconds"
     curl -s -o "$1" -w '%{http_code} %{time_total}\n' --max-time 60 -X POST "$BASE/tokenapi?cmd=AppGetFamilyList" \
         -d "{\"Action\":\"AppGetFamilyList\",\"AccessToken\":\"$ACCESS\"}" || true

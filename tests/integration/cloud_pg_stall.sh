@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # ctest-cost: 30
-# What holds the cloud's waits on PostgreSQL (docs/security.md F199-F201): locks another session
-# holds, a worker frozen mid-transaction, a server that hangs. A real server made with initdb in
-# a temp dir on a free loopback port.
+# What holds the cloud's waits on PostgreSQL (docs/security.md F199-F201, F209): locks another
+# session holds, a worker frozen mid-transaction, a server that hangs. A real server made with
+# initdb in a temp dir on a free loopback port, reached through a relay 30 ms away.
 #   1. An operator's `LOCK TABLE access_tokens` (an ALTER TABLE, a VACUUM FULL take the same
 #      lock): a token request is answered 503 DatabaseUnavailable within ANSWER_MAX s (the API
-#      waits HTTP_LOCK_WAIT_MS, 2 s; before: as long as the lock was held), 200 once it is gone.
+#      waits HTTP_LOCK_WAIT_MS, 2 s; before: as long as the lock was held), by the server's lock
+#      timeout, not by the bound for a silent server, which shut the connection (F209); 200 once
+#      it is gone.
 #   2. The same on `devices`: a device's CONNECT is refused within ANSWER_MAX s (the broker's
 #      plugin waits 250 ms: it holds mosquitto's one thread; before: the whole hold), accepted
 #      once it is gone.
@@ -26,7 +28,7 @@ ANSWER_MAX=4.5   # s: a 2 s wait (a lock: the plugin's 0.25 s), and a loaded mac
 IDLE_TXN=10      # s: IDLE_TXN_MS of apps/cloud/cloud_store_pg.c
 THAW_MAX=25      # s after the frozen worker's last statement: IDLE_TXN and a loaded machine's margin
 
-read -r PGPORT H2 M2 < <(free_port 3 | tr '\n' ' '; echo)
+read -r PGPORT H2 M2 RELAY < <(free_port 4 | tr '\n' ' '; echo)
 W2_PID=""
 PGPIDS=()
 workers_down() {   # RC
@@ -39,7 +41,13 @@ workers_down() {   # RC
 pg_on_exit workers_down
 pg_init "$PGPORT"
 pg_start
-DB="postgresql://smartcfg:$PGPASS@127.0.0.1:$PGPORT/postgres"
+# The workers reach the server through a relay that holds each of its answers 30 ms (a server in
+# the next availability zone; lib/tcp_freeze.py, never frozen here): a statement behind a lock
+# gets PostgreSQL's own lock timeout 2 s and a round trip after it went out (F209).
+python3 "$(dirname "$0")/lib/tcp_freeze.py" "$RELAY" "127.0.0.1:$PGPORT" "$T/never-frozen" 30 > "$T/relay.out" 2>&1 &
+for _ in $(seq 100); do grep -q listening "$T/relay.out" && break; sleep 0.1; done
+grep -q listening "$T/relay.out" || fail "the relay did not start: $(cat "$T/relay.out")"
+DB="postgresql://smartcfg:$PGPASS@127.0.0.1:$RELAY/postgres"
 
 # sessions APP 'CONDITION' N: true once N sessions of application_name APP (pg_stat_activity)
 # meet CONDITION, looked at every 0.1 s for 10 s
@@ -90,6 +98,11 @@ lock_release
 metrics "$T/m1"
 [ "$(mval "$T/m1" smartcfg_cloud_store_errors_total)" -gt "$(mval "$T/m0" smartcfg_cloud_store_errors_total)" ] ||
     fail "the lock timeout not counted in smartcfg_cloud_store_errors_total"
+# F209: ended by the server's lock timeout, not by the bound for a server that does not answer
+# (2 s as well before: it came first, the healthy connection was shut as a silent server's, and
+# the next requests were 503 until it reconnected)
+! grep "no answer within the connection's wait" "$T/cloud.err" >&2 ||
+    fail "F209: the lock wait was taken for a silent server: the connection was shut (above)"
 code=$(families "$T/after" 10)
 [ "$code" = 200 ] || fail "token API after the lock: $code $(cat "$T/after")"
 ok "a table lock held by another session: the token request answered 503 DatabaseUnavailable after $took ms (bound $ANSWER_MAX s), counted as a store error; 200 once it is gone"
@@ -159,7 +172,7 @@ ok "a worker frozen mid-transaction: the other worker's bind of its token answer
 # kernel still takes connections and acknowledges every byte, so neither the keepalives nor
 # TCP ever end a wait. A device connected before keeps pinging the broker while another
 # device's CONNECT waits on the registry (the plugin: SERVER_WAIT_MS, 2 s, per statement and
-# per reconnect), and the token API answers 503 (HTTP_SERVER_WAIT_MS, 2 s); before, each of
+# per reconnect), and the token API answers 503 (HTTP_SERVER_WAIT_MS, 3 s); before, each of
 # them waited as long as the server hung, the broker's every client with the CONNECT (F201).
 kill "$W2_PID" && wait "$W2_PID" 2>/dev/null; W2_PID=""
 creds $P dev2 "$PSK2" sha256
