@@ -306,6 +306,46 @@ static void burst_on_disconnect(struct mosquitto *m, void *obj, int rc)
         printf("burst: the publisher's connection broke (%d)\n", rc);
 }
 
+/* An observer: a plain libmosquitto subscriber to the burst's topic beside the port, counting
+ * each payload mN it is handed. When the port hands the core a message twice, this says whether
+ * the broker sent it twice (the observer sees it twice too) or the port repeated it (once).
+ * Seen twice since 2026-12-07 beside stress-ng: m20 after m39, the publisher not reconnected. */
+#define OBS_MAX 1200
+static atomic_int obs_seen[OBS_MAX], obs_msgs;
+static void obs_on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
+{
+    (void)m;
+    (void)obj;
+    obs_msgs++;
+    if (msg->payloadlen > 1 && msg->payloadlen < 16 && ((const char *)msg->payload)[0] == 'm') {
+        char num[16];
+        memcpy(num, (const char *)msg->payload + 1, (size_t)msg->payloadlen - 1);
+        num[msg->payloadlen - 1] = 0;
+        int k = atoi(num);
+        if (k >= 0 && k < OBS_MAX)
+            obs_seen[k]++;
+    }
+}
+static struct mosquitto *observer_start(const char *topic)
+{
+    for (int i = 0; i < OBS_MAX; i++)
+        obs_seen[i] = 0;
+    obs_msgs = 0;
+    struct mosquitto *o = mosquitto_new("burst-observer", true, NULL);
+    assert_non_null(o);
+    mosquitto_message_callback_set(o, obs_on_message);
+    assert_int_equal(mosquitto_connect(o, "127.0.0.1", broker_port, 30), MOSQ_ERR_SUCCESS);
+    assert_int_equal(mosquitto_subscribe(o, NULL, topic, 1), MOSQ_ERR_SUCCESS);
+    assert_int_equal(mosquitto_loop_start(o), MOSQ_ERR_SUCCESS);
+    return o;
+}
+static void observer_stop(struct mosquitto *o)
+{
+    mosquitto_disconnect(o);
+    mosquitto_loop_stop(o, false);
+    mosquitto_destroy(o);
+}
+
 static void burst_publish(const char *topic, int from, int count)
 {
     struct mosquitto *pub = mosquitto_new("burst-pub", true, NULL);
@@ -358,6 +398,14 @@ static int drain_burst(int from, int count, unsigned ms)
         if (msg.payload_len != strlen(want) || memcmp(msg.payload, want, msg.payload_len) != 0) {
             printf("burst: wanted %s, got %.*s\n", want, (int)(msg.payload_len < 16 ? msg.payload_len : 16),
                    (const char *)msg.payload);
+            tu_sleep_ms(1000);   /* the observer's last deliveries */
+            int twice = 0, first = -1;
+            for (int i = from; i < from + count && i < OBS_MAX; i++)
+                if (obs_seen[i] > 1 && twice++ == 0)
+                    first = i;
+            printf("burst: the observer got %d messages; %d payloads more than once (the first m%d); the "
+                   "publisher connected %d time(s)\n",
+                   (int)obs_msgs, twice, first, (int)burst_connects);
             return got;   /* one missing: counted as lost */
         }
         got++;
@@ -377,12 +425,15 @@ static void test_burst_waits_for_room(void **state)
     int mid = 0;
     assert_int_equal(hal.mqtt.subscribe_req(hal.mqtt.ctx, "burst/t", 1, &mid), SC_OK);
     assert_int_equal(request_settled(mid, 5000), SC_OK);
+    struct mosquitto *obs = observer_start("burst/t");
+    tu_sleep_ms(200);   /* its SUBACK: a bound for a quiet machine, the observer only informs */
     /* the core busy for the whole burst (until the broker has it all, then 500 ms), then it polls */
     burst_publish("burst/t", 0, BURST);
     tu_sleep_ms(500);
     int got = drain_burst(0, BURST, 10000);
     unsigned dropped = sc_posix_mqtt_dropped(&hal.mqtt, NULL);
     printf("burst of %d, core away 0.5 s: %d arrived in order, %u dropped\n", BURST, got, dropped);
+    observer_stop(obs);
     assert_int_equal(got, BURST);
     assert_int_equal(dropped, 0);
     assert_int_equal(hal.mqtt.state(hal.mqtt.ctx, NULL), SC_MQTT_CONNECTED);
