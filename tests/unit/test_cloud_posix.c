@@ -287,9 +287,9 @@ static void burst_on_publish(struct mosquitto *m, void *obj, int mid)
     (void)mid;
     burst_acked++;   /* the broker has it (QoS 1) */
 }
-/* The publisher's CONNACKs. More than one: its connection broke and libmosquitto's loop made a
- * new one, and sent again the QoS 1 messages the broker had not acknowledged yet: the broker
- * forwards those again (QoS 1 is at least once), behind the rest. */
+/* The publisher's CONNACKs (more than one: its connection broke and libmosquitto's loop made a
+ * new one, and sent again the QoS 1 messages the broker had not acknowledged yet), and the
+ * repeats drain_burst skipped. */
 static atomic_int burst_connects, burst_dups;
 static void burst_on_connect(struct mosquitto *m, void *obj, int rc)
 {
@@ -308,9 +308,10 @@ static void burst_on_disconnect(struct mosquitto *m, void *obj, int rc)
 
 /* An observer: a plain libmosquitto subscriber to the burst's topic beside the port, counting
  * each payload mN it is handed. When the port hands the core a message twice, this says whether
- * the broker sent it twice (the observer sees it twice too) or the port repeated it (once).
- * Seen twice since 2026-12-07 beside stress-ng: m20 after m39, the publisher not reconnected. */
-#define OBS_MAX 1200
+ * the broker sent it twice (the observer sees it twice too: QoS 1's at least once, skipped) or
+ * the port repeated it (once: a failure). Beside stress-ng the broker handed out m20..m39 twice
+ * with the publisher connected once (2026-12-08). */
+#define OBS_MAX 3100   /* the test's payloads: m0..m3073 */
 static atomic_int obs_seen[OBS_MAX], obs_msgs;
 static void obs_on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
 {
@@ -385,13 +386,20 @@ static int drain_burst(int from, int count, unsigned ms)
         char want[32];
         snprintf(want, sizeof want, "m%d", from + got);
         int k = -1;
-        if (burst_connects > 1 && msg.payload_len > 1 && msg.payload_len < 16 && msg.payload[0] == 'm') {
+        if (msg.payload_len > 1 && msg.payload_len < 16 && msg.payload[0] == 'm') {
             char num[16];
             memcpy(num, msg.payload + 1, msg.payload_len - 1);
             num[msg.payload_len - 1] = 0;
             k = atoi(num);
         }
-        if (k >= from && k < from + got) {   /* sent again by the publisher after its reconnect */
+        /* A repeat of one already here is the port's fault only if the broker handed it out once:
+         * QoS 1 is at least once, and the broker forwards twice what it got twice (a publisher
+         * that reconnected; or libmosquitto's publisher sending its second window of 20 again on
+         * one connection, seen beside stress-ng: the observer got m20..m39 twice too). */
+        bool repeat = k >= from && k < from + got && k < OBS_MAX;
+        for (int w = 0; repeat && obs_seen[k] < 2 && w < 100; w++)
+            tu_sleep_ms(10);   /* the observer's copy may come a moment later */
+        if (repeat && obs_seen[k] >= 2) {
             burst_dups++;
             continue;
         }
@@ -413,8 +421,8 @@ static int drain_burst(int from, int count, unsigned ms)
     if (got < count)
         printf("burst: %d of %d within %u ms, then nothing\n", got, count, ms);
     if (burst_dups)
-        printf("burst: the publisher connected %d times; %d messages it sent again skipped\n", (int)burst_connects,
-               (int)burst_dups);
+        printf("burst: %d repeats the broker handed out twice skipped (the publisher connected %d time(s))\n",
+               (int)burst_dups, (int)burst_connects);
     return got;
 }
 
@@ -433,7 +441,6 @@ static void test_burst_waits_for_room(void **state)
     int got = drain_burst(0, BURST, 10000);
     unsigned dropped = sc_posix_mqtt_dropped(&hal.mqtt, NULL);
     printf("burst of %d, core away 0.5 s: %d arrived in order, %u dropped\n", BURST, got, dropped);
-    observer_stop(obs);
     assert_int_equal(got, BURST);
     assert_int_equal(dropped, 0);
     assert_int_equal(hal.mqtt.state(hal.mqtt.ctx, NULL), SC_MQTT_CONNECTED);
@@ -463,6 +470,7 @@ static void test_burst_waits_for_room(void **state)
     hal.mqtt.disconnect(hal.mqtt.ctx);
     uint32_t took = sc_posix_now_ms() - t0;
     printf("disconnect with a message waiting: %u ms\n", took);
+    observer_stop(obs);
     assert_true(took < 1000);
     free_hal();
 }
