@@ -24,7 +24,7 @@
 
 #include "cli.h"
 #include "cloud.h"
-#include "smartcfg/cloud.h"
+#include "sc_posix.h"
 
 extern char **environ;
 
@@ -193,7 +193,7 @@ static void clock_day(char day[32])
 
 void cloud_clock_check(void)
 {
-    if ((uint64_t)cloud_now() >= SC_CLOUD_CLOCK_FLOOR)
+    if (sc_posix_wall_clock_set())
         return;
     char day[32], msg[400];
     clock_day(day);
@@ -321,7 +321,7 @@ int cloud_tls_material(const char *dir, const char *host, cloud_tls_files_t *out
     snprintf(out->ca, sizeof out->ca, "%s/ca.crt", dir);
     snprintf(out->cert, sizeof out->cert, "%s/server.crt", dir);
     snprintf(out->key, sizeof out->key, "%s/server.key", dir);
-    bool clock_set = (uint64_t)cloud_now() >= SC_CLOUD_CLOCK_FLOOR;
+    bool clock_set = sc_posix_wall_clock_set();
 #define HAVE_ALL() (access(out->ca, R_OK) == 0 && access(out->cert, R_OK) == 0 && access(out->key, R_OK) == 0)
     if (!HAVE_ALL()) {
         if (!clock_set) {

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
-#include <time.h>
 
 #include "sc_posix.h"
 #include "sc_posix_at.h"
@@ -23,7 +22,6 @@
 #include "sc_posix_station.h"
 #include "sc_posix_storage.h"
 #include "sc_posix_udp.h"
-#include "smartcfg/cloud.h"
 #include "smartcfg/at_device.h"
 #include "smartcfg/tc8266.h"
 
@@ -448,7 +446,7 @@ static int start(sc_posix_host_t *h)
     h->wall_start = sc_posix_now_ms();
     /* What a clock not set yet changes (F205, F206), said once: a device maker, or a reviewer,
      * sees why its user name has no expiry and its certificates' dates are not checked. */
-    if (h->cfg.cloud && (uint64_t)time(NULL) < SC_CLOUD_CLOCK_FLOOR)
+    if (h->cfg.cloud && !sc_posix_wall_clock_set())
         sc_posix_host_log(h, SC_LOG_WARN,
                           "the wall clock is not set yet (before 2023): until it is (NTP), the MQTT user name carries no "
                           "expiry, TLS certificates are checked without their dates, and dynamic registration fails");

@@ -4,14 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include "sc_posix.h"
 #include "sc_posix_http.h"
-#include "smartcfg/cloud.h"
 
 /* The one streamed GET (OTA download): curl's multi interface, driven from get_read(), so
  * nothing blocks; a full buffer pauses the transfer until the core takes the bytes. */
@@ -78,7 +77,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *user)
 static CURLcode unset_clock_ctx(CURL *c, void *ssl_ctx, void *user)
 {
     (void)c, (void)user;
-    if ((uint64_t)time(NULL) < SC_CLOUD_CLOCK_FLOOR)
+    if (!sc_posix_wall_clock_set())
         X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param((SSL_CTX *)ssl_ctx), X509_V_FLAG_NO_CHECK_TIME);
     return CURLE_OK;
 }

@@ -17,7 +17,6 @@
 
 #include "sc_posix.h"
 #include "sc_posix_lookup.h"
-#include "smartcfg/cloud.h"
 #include "sc_posix_mqtt.h"
 
 #define ACK_RING 64
@@ -305,7 +304,7 @@ static void set_tls_name(posix_mqtt_t *p, const char *host, bool numeric)
         return;
     X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(p->tls_ctx);
     X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    if ((uint64_t)time(NULL) < SC_CLOUD_CLOCK_FLOOR)
+    if (!sc_posix_wall_clock_set())
         X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_NO_CHECK_TIME);
     else
         X509_VERIFY_PARAM_clear_flags(vp, X509_V_FLAG_NO_CHECK_TIME);

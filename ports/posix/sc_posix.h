@@ -19,6 +19,10 @@ extern "C" {
 void sc_posix_sys_init(sc_hal_sys_t *sys);
 /* Wall-clock time in Unix milliseconds (the "ts" of JSON events, docs/json.md). */
 uint64_t sc_posix_unix_ms(void);
+/* Whether the wall clock has been set: not before SC_CLOUD_CLOCK_FLOOR (2023; a board counts
+ * from 1970 until NTP answers). Until it is, the MQTT and HTTP ports check certificates without
+ * their dates and the local cloud makes no certificates (docs/security.md F205-F207). */
+bool sc_posix_wall_clock_set(void);
 uint32_t sc_posix_now_ms(void);
 /* The time of clk (CLOCK_MONOTONIC or CLOCK_REALTIME; an int: clockid_t is not C11's, and this
  * header is installed) ms milliseconds from now, normalised: the absolute deadline that

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "sc_posix.h"
+#include "smartcfg/cloud.h"
 
 static sc_log_level_t log_threshold = SC_LOG_INFO;
 
@@ -46,6 +47,11 @@ int sc_posix_cond_init(pthread_cond_t *cond)
         pthread_condattr_destroy(&ca);
     }
     return rc;
+}
+
+bool sc_posix_wall_clock_set(void)
+{
+    return (uint64_t)time(NULL) >= SC_CLOUD_CLOCK_FLOOR;
 }
 
 uint64_t sc_posix_unix_ms(void)

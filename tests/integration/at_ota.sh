@@ -305,7 +305,7 @@ grep -q '"version":"1.5.0"' <<<"$up" || fail "upload over HTTPS: $up"
 # shim of integ.cloud_wallclock, in the device only): the MQTT login and the HTTPS download go
 # through, the certificate's chain and name checked, not its dates (F205, F206; before: MQTT
 # connect refused, the certificate "not yet valid").
-echo $(( 3 * 86400 - $(date +%s) )) > "$T/wall"
+wall_1970
 MQTT_PORT=$MQTTS_PORT with_wallclock drive "$T/tls/ca.crt"
 grep -q '"event":"ota_download","t_ms":[0-9]*,"from":0,"bytes":40000' "$T/cloud.events" || fail "no HTTPS download of 1.5.0"
 ! grep 'wallclock:' "$T/dev.err" >&2 || fail "the device waited on the wall clock (above; F203)"

@@ -72,7 +72,7 @@ ok "bound with the device's millisecond clock wrapping 3 s into the flow (49.7 d
 # refused by the broker (connect_refused reason=expired, F205); and the certificate "not yet
 # valid" (the broker's log: "bad certificate", the device: MQTT connect refused (71), F206).
 export SMARTCFG_DEVICE_SECRET=$(post /v1/products/$P/devices '{"device_name":"e2e_clock"}' | jget device_secret)
-echo $(( 3 * 86400 - $(date +%s) )) > "$T/wall"
+wall_1970
 DEV_WRAP=with_wallclock DEV_BROKER=127.0.0.1:$MQTTS_PORT run_flow clock e2e_clock --tls --ca-file "$T/tls/ca.crt"
 unset SMARTCFG_DEVICE_SECRET
 ! grep 'wallclock:' "$T/clock.dev.err" >&2 || fail "clock: the device waited on the wall clock (above; F203)"

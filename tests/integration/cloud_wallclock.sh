@@ -125,7 +125,7 @@ ok "4: no wait of the cloud on the wall clock (HTTP reaper, API lock, console, o
 
 # 5. The broker supervisor's window (5 deaths within 60 s: give up) through a step forward,
 # of 56 years: this cloud starts by a clock not set yet (1970-01-04), which it warns of.
-step $(( 3 * 86400 - $(date +%s) ))
+wall_1970
 kill $BRPID; wait $BRPID 2>/dev/null || true
 with_wallclock start_cloud
 grep -q '"event":"warning".*"message":"the wall clock reads 1970-01-04, not set yet: token expiries' "$T/cloud.events" ||

@@ -123,7 +123,7 @@ ok "F208: a certificate of another PKI ending tomorrow is kept and warned of, an
 # refused by every client after the sync. (The shim is in the cloud only: the timeout ends the
 # old code's cloud, which started.)
 rm -rf "$TLSD"
-echo $(( 3 * 86400 - $(date +%s) )) > "$T/wall"
+wall_1970
 rc=0
 with_wallclock timeout 20 "$SMARTCFG" cloud --http 127.0.0.1:$HTTP_PORT --mqtt 127.0.0.1:$MQTT_PORT --db "$DB" --tls \
     > /dev/null 2> "$T/unset.err" || rc=$?

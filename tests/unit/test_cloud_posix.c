@@ -313,19 +313,25 @@ static void burst_on_disconnect(struct mosquitto *m, void *obj, int rc)
  * with the publisher connected once (2026-12-08). */
 #define OBS_MAX 3100   /* the test's payloads: m0..m3073 */
 static atomic_int obs_seen[OBS_MAX], obs_msgs;
+/* N of a payload "mN" of the burst, else -1 */
+static int burst_number(const void *payload, size_t len)
+{
+    const char *p = payload;
+    if (len < 2 || len >= 16 || p[0] != 'm')
+        return -1;
+    char num[16];
+    memcpy(num, p + 1, len - 1);
+    num[len - 1] = 0;
+    return atoi(num);
+}
 static void obs_on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
 {
     (void)m;
     (void)obj;
     obs_msgs++;
-    if (msg->payloadlen > 1 && msg->payloadlen < 16 && ((const char *)msg->payload)[0] == 'm') {
-        char num[16];
-        memcpy(num, (const char *)msg->payload + 1, (size_t)msg->payloadlen - 1);
-        num[msg->payloadlen - 1] = 0;
-        int k = atoi(num);
-        if (k >= 0 && k < OBS_MAX)
-            obs_seen[k]++;
-    }
+    int k = msg->payloadlen > 0 ? burst_number(msg->payload, (size_t)msg->payloadlen) : -1;
+    if (k >= 0 && k < OBS_MAX)
+        obs_seen[k]++;
 }
 static struct mosquitto *observer_start(const char *topic)
 {
@@ -385,13 +391,7 @@ static int drain_burst(int from, int count, unsigned ms)
         }
         char want[32];
         snprintf(want, sizeof want, "m%d", from + got);
-        int k = -1;
-        if (msg.payload_len > 1 && msg.payload_len < 16 && msg.payload[0] == 'm') {
-            char num[16];
-            memcpy(num, msg.payload + 1, msg.payload_len - 1);
-            num[msg.payload_len - 1] = 0;
-            k = atoi(num);
-        }
+        int k = burst_number(msg.payload, msg.payload_len);
         /* A repeat of one already here is the port's fault only if the broker handed it out once:
          * QoS 1 is at least once, and the broker forwards twice what it got twice (a publisher
          * that reconnected; or libmosquitto's publisher sending its second window of 20 again on

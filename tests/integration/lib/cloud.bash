@@ -80,6 +80,8 @@ login_user() {
 # there: not in its mosquitto, nor in curl): the cloud's wall clock shifted by the seconds
 # $T/wall holds (none: 0; integ.cloud_wallclock steps it), and each of its waits on the wall
 # clock named once on its stderr, "wallclock: ..." (a test that wants none greps for it).
+# wall_1970: the shimmed clock reads 1970-01-04 (a board whose clock is not set yet)
+wall_1970() { echo $(( 3 * 86400 - $(date +%s) )) > "$T/wall"; }
 with_wallclock() {
     LD_PRELOAD="$SC_BUILD/tests/sc_wallclock.so" SC_WALLCLOCK_FILE="$T/wall" SC_WALLCLOCK_PROG=smartcfg \
         SC_WALLCLOCK_REPORT=1 "$@"
